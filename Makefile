@@ -1,0 +1,55 @@
+# openrsp top-level driver. `make test` and `make demo` do all set-up on a fresh Debian machine
+# (they call scripts/setup.sh, which installs missing packages with apt-get).
+BUILD ?= build
+JOBS ?= 2
+CMAKE_FLAGS ?=
+
+.PHONY: all setup build test test-asan test-clang fuzz-smoke lint demo bench format clean ci
+
+all: build
+
+setup:
+	@scripts/setup.sh
+
+build: setup
+	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo $(CMAKE_FLAGS) >/dev/null
+	@cmake --build $(BUILD) -j$(JOBS)
+
+# The test suite: gcc -Werror build, every unit and CLI test through ctest.
+test: build lint
+	@ctest --test-dir $(BUILD) --output-on-failure -j$(JOBS)
+
+# The same suite under AddressSanitizer + UndefinedBehaviorSanitizer (clang).
+test-asan: setup
+	@CC=clang cmake -S . -B $(BUILD)-asan -DCMAKE_BUILD_TYPE=Debug -DORSP_SANITIZE=ON >/dev/null
+	@cmake --build $(BUILD)-asan -j$(JOBS)
+	@ctest --test-dir $(BUILD)-asan --output-on-failure -j$(JOBS)
+
+# Warning-free with clang too (-Werror), and its test run.
+test-clang: setup
+	@CC=clang cmake -S . -B $(BUILD)-clang -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+	@cmake --build $(BUILD)-clang -j$(JOBS)
+	@ctest --test-dir $(BUILD)-clang --output-on-failure -j$(JOBS)
+
+# Short libFuzzer runs of every fuzz target (FUZZ_SECONDS each).
+FUZZ_SECONDS ?= 30
+fuzz-smoke: setup
+	@scripts/fuzz-smoke.sh $(BUILD)-fuzz $(FUZZ_SECONDS)
+
+lint:
+	@scripts/check-banned.sh
+
+demo: build
+	@scripts/demo.sh $(BUILD)/openrsp
+
+bench: build
+	@$(BUILD)/openrsp bench aka
+
+format:
+	@clang-format -i $$(git ls-files '*.c' '*.h')
+
+# What CI runs (.ci/run).
+ci: test test-asan test-clang fuzz-smoke
+
+clean:
+	rm -rf $(BUILD) $(BUILD)-asan $(BUILD)-clang $(BUILD)-fuzz

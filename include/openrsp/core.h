@@ -1,0 +1,208 @@
+/* openrsp core: errors, bounded buffers, hex/base64, secrets, constant-time compare, logging.
+ *
+ * Every other module builds on this header. Nothing here allocates except where a function
+ * says so; nothing here calls OpenSSL.
+ */
+#ifndef OPENRSP_CORE_H
+#define OPENRSP_CORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define ORSP_MUST_CHECK __attribute__((warn_unused_result))
+#define ORSP_PRINTF(f, a) __attribute__((format(printf, f, a)))
+#define ORSP_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+
+/* ---------------------------------------------------------------- errors ---------------- */
+
+/* One error type for the whole code base. The category says what kind of failure it is;
+ * protocol status codes (SGP.22 subject/reason, ISO 7816 status words) are derived from it
+ * in exactly one table at each protocol edge. */
+typedef enum orsp_err {
+	ORSP_OK = 0,
+	ORSP_E_MALFORMED, /* input does not parse: bad DER, bad hex, wrong length */
+	ORSP_E_VERIFY,    /* a MAC, signature, certificate or AUTN check failed */
+	ORSP_E_POLICY,    /* well-formed but not allowed: wrong CI, EID out of range, expired */
+	ORSP_E_STATE,     /* not allowed in the current state (replayed SQN, illegal transition) */
+	ORSP_E_STORAGE,   /* the database or a file failed */
+	ORSP_E_RESOURCE,  /* out of memory, buffer too small, limit reached */
+	ORSP_E_USAGE,     /* the caller passed invalid arguments */
+	ORSP_E_NOT_FOUND, /* no such subscriber, profile, file */
+	ORSP_E_EXISTS,    /* already present */
+	ORSP_E_CRYPTO,    /* the crypto library failed internally */
+	ORSP_E_IO,        /* operating system I/O failed */
+	ORSP_E__COUNT
+} orsp_err;
+
+/* Short fixed name of the category ("malformed", "verify failed", ...). Never NULL. */
+const char *orsp_err_str(orsp_err e);
+
+/* Record a human-readable detail for the error being returned (per thread, overwritten by
+ * the next call) and return e, so call sites read `return orsp_errf(ORSP_E_MALFORMED, ...)`.
+ * Details must never contain secret material. */
+orsp_err orsp_errf(orsp_err e, const char *fmt, ...) ORSP_PRINTF(2, 3);
+/* The detail recorded by the last orsp_errf() on this thread, or "" if none. */
+const char *orsp_err_detail(void);
+/* Forget the recorded detail. */
+void orsp_err_clear(void);
+
+/* ---------------------------------------------------------------- bounded buffers ------- */
+
+/* A borrowed, read-only view of bytes. */
+typedef struct orsp_slice {
+	const uint8_t *p;
+	size_t len;
+} orsp_slice;
+
+static inline orsp_slice orsp_slice_make(const void *p, size_t len)
+{
+	orsp_slice s = {(const uint8_t *)p, len};
+	return s;
+}
+
+/* A bounded reader over untrusted bytes: every read checks the remaining length. */
+typedef struct orsp_reader {
+	const uint8_t *p;
+	size_t len;
+	size_t off;
+} orsp_reader;
+
+void orsp_reader_init(orsp_reader *r, const void *p, size_t len);
+size_t orsp_reader_remaining(const orsp_reader *r);
+ORSP_MUST_CHECK orsp_err orsp_read_u8(orsp_reader *r, uint8_t *out);
+ORSP_MUST_CHECK orsp_err orsp_read_be16(orsp_reader *r, uint16_t *out);
+ORSP_MUST_CHECK orsp_err orsp_read_be32(orsp_reader *r, uint32_t *out);
+/* Borrow the next n bytes (no copy). */
+ORSP_MUST_CHECK orsp_err orsp_read_slice(orsp_reader *r, size_t n, orsp_slice *out);
+/* Copy the next n bytes into out. */
+ORSP_MUST_CHECK orsp_err orsp_read_bytes(orsp_reader *r, void *out, size_t n);
+
+/* A bounded writer into caller memory. A write that does not fit sets `overflow` and writes
+ * nothing further, so a sequence of writes can be checked once at the end. */
+typedef struct orsp_writer {
+	uint8_t *p;
+	size_t cap;
+	size_t len;
+	bool overflow;
+} orsp_writer;
+
+void orsp_writer_init(orsp_writer *w, void *p, size_t cap);
+void orsp_write_u8(orsp_writer *w, uint8_t v);
+void orsp_write_be16(orsp_writer *w, uint16_t v);
+void orsp_write_be32(orsp_writer *w, uint32_t v);
+void orsp_write_bytes(orsp_writer *w, const void *p, size_t n);
+/* ORSP_OK, or ORSP_E_RESOURCE if any write did not fit. */
+ORSP_MUST_CHECK orsp_err orsp_writer_status(const orsp_writer *w);
+
+/* ---------------------------------------------------------------- hex / base64 ---------- */
+
+/* Strict hex decode: even number of [0-9a-fA-F] digits, no separators, no prefix.
+ * Writes at most cap bytes; *out_len gets the decoded length. */
+ORSP_MUST_CHECK orsp_err orsp_hex_decode(const char *hex, uint8_t *out, size_t cap, size_t *out_len);
+/* Decode exactly n bytes (ORSP_E_MALFORMED naming the expected length otherwise). */
+ORSP_MUST_CHECK orsp_err orsp_hex_decode_exact(const char *hex, uint8_t *out, size_t n);
+/* Lower-case hex of n bytes into out (needs 2n+1 bytes, NUL-terminated). */
+ORSP_MUST_CHECK orsp_err orsp_hex_encode(const uint8_t *in, size_t n, char *out, size_t cap);
+
+/* RFC 4648 base64 with padding (the ES9+ JSON binding). Decoding is strict: the standard
+ * alphabet only, correct padding, no whitespace, unused bits zero. */
+size_t orsp_base64_encoded_len(size_t n); /* including the NUL */
+ORSP_MUST_CHECK orsp_err orsp_base64_encode(const uint8_t *in, size_t n, char *out, size_t cap);
+ORSP_MUST_CHECK orsp_err orsp_base64_decode(const char *in, size_t in_len, uint8_t *out, size_t cap,
+                                            size_t *out_len);
+
+/* ---------------------------------------------------------------- secrets --------------- */
+
+/* The one wipe function: zeroes n bytes in a way the compiler may not elide. */
+void orsp_wipe(void *p, size_t n);
+#define ORSP_WIPE_OBJ(obj) orsp_wipe(&(obj), sizeof(obj))
+
+#define ORSP_SECRET_MAX 64
+/* Key material (K, OPc, TOPc, session keys, shared secrets, KEKs). Wipe with
+ * orsp_secret_wipe(); the logging API refuses this type at compile time. */
+typedef struct orsp_secret {
+	uint8_t v[ORSP_SECRET_MAX];
+	size_t len;
+} orsp_secret;
+
+ORSP_MUST_CHECK orsp_err orsp_secret_set(orsp_secret *s, const void *p, size_t len);
+ORSP_MUST_CHECK orsp_err orsp_secret_from_hex(orsp_secret *s, const char *hex);
+static inline void orsp_secret_wipe(orsp_secret *s)
+{
+	orsp_wipe(s, sizeof(*s));
+}
+
+/* Constant-time comparison: returns 1 when the n bytes at a and b are equal, 0 otherwise,
+ * in time that depends only on n. Use it for every MAC, RES, token and secret. */
+int orsp_ct_eq(const void *a, const void *b, size_t n);
+
+/* ---------------------------------------------------------------- logging --------------- */
+
+typedef enum orsp_log_level {
+	ORSP_LOG_ERROR = 0,
+	ORSP_LOG_WARN,
+	ORSP_LOG_INFO,
+	ORSP_LOG_DEBUG,
+} orsp_log_level;
+
+void orsp_log_set_level(orsp_log_level level);
+orsp_log_level orsp_log_get_level(void);
+/* Implementation behind orsp_log(); call the macro, not this. */
+void orsp__log_emit(orsp_log_level level, const char *fmt, ...) ORSP_PRINTF(2, 3);
+
+/* orsp_log(level, fmt, args...) — printf-style line on stderr. Every argument is checked at
+ * compile time: passing an orsp_secret (or a pointer to one) does not compile. */
+#define ORSP__IS_SECRET(x) \
+	_Generic((x), orsp_secret: 1, orsp_secret *: 1, const orsp_secret *: 1, default: 0)
+#define ORSP__NOT_SECRET(x) \
+	(void)sizeof(struct { \
+		_Static_assert(!ORSP__IS_SECRET(x), "secret types cannot be logged"); \
+		int orsp__unused; \
+	})
+#define ORSP__NARG(...) ORSP__NARG_(__VA_ARGS__, 16, 15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0)
+#define ORSP__NARG_(_1, _2, _3, _4, _5, _6, _7, _8, _9, _10, _11, _12, _13, _14, _15, _16, N, ...) N
+#define ORSP__CAT(a, b) ORSP__CAT_(a, b)
+#define ORSP__CAT_(a, b) a##b
+#define ORSP__EACH_1(m, x) m(x)
+#define ORSP__EACH_2(m, x, ...) m(x), ORSP__EACH_1(m, __VA_ARGS__)
+#define ORSP__EACH_3(m, x, ...) m(x), ORSP__EACH_2(m, __VA_ARGS__)
+#define ORSP__EACH_4(m, x, ...) m(x), ORSP__EACH_3(m, __VA_ARGS__)
+#define ORSP__EACH_5(m, x, ...) m(x), ORSP__EACH_4(m, __VA_ARGS__)
+#define ORSP__EACH_6(m, x, ...) m(x), ORSP__EACH_5(m, __VA_ARGS__)
+#define ORSP__EACH_7(m, x, ...) m(x), ORSP__EACH_6(m, __VA_ARGS__)
+#define ORSP__EACH_8(m, x, ...) m(x), ORSP__EACH_7(m, __VA_ARGS__)
+#define ORSP__EACH_9(m, x, ...) m(x), ORSP__EACH_8(m, __VA_ARGS__)
+#define ORSP__EACH_10(m, x, ...) m(x), ORSP__EACH_9(m, __VA_ARGS__)
+#define ORSP__EACH_11(m, x, ...) m(x), ORSP__EACH_10(m, __VA_ARGS__)
+#define ORSP__EACH_12(m, x, ...) m(x), ORSP__EACH_11(m, __VA_ARGS__)
+#define ORSP__EACH_13(m, x, ...) m(x), ORSP__EACH_12(m, __VA_ARGS__)
+#define ORSP__EACH_14(m, x, ...) m(x), ORSP__EACH_13(m, __VA_ARGS__)
+#define ORSP__EACH_15(m, x, ...) m(x), ORSP__EACH_14(m, __VA_ARGS__)
+#define ORSP__EACH_16(m, x, ...) m(x), ORSP__EACH_15(m, __VA_ARGS__)
+#define ORSP__EACH(m, ...) ORSP__CAT(ORSP__EACH_, ORSP__NARG(__VA_ARGS__))(m, __VA_ARGS__)
+#define orsp_log(level, ...) \
+	((void)(ORSP__EACH(ORSP__NOT_SECRET, __VA_ARGS__)), orsp__log_emit((level), __VA_ARGS__))
+
+/* ---------------------------------------------------------------- small helpers --------- */
+
+#define ORSP_VERSION_STRING "0.1.0"
+const char *orsp_version(void);
+
+static inline void orsp_put_be48(uint8_t out[6], uint64_t v)
+{
+	for (int i = 5; i >= 0; i--) {
+		out[i] = (uint8_t)v;
+		v >>= 8;
+	}
+}
+
+static inline uint64_t orsp_get_be48(const uint8_t in[6])
+{
+	uint64_t v = 0;
+	for (int i = 0; i < 6; i++)
+		v = (v << 8) | in[i];
+	return v;
+}
+
+#endif

@@ -1,0 +1,189 @@
+/* openrsp crypto: the only module that calls OpenSSL.
+ *
+ * Hashes, AES modes, MACs, KDFs (3GPP TS 33.220 Annex B, ANSI X9.63), ECDSA with raw r||s
+ * signatures (BSI TR-03111) and ECKA on NIST P-256 and brainpoolP256r1, X.509 path
+ * validation for the GSMA RSP certificate hierarchy (SGP.22 §4.5), and the CSPRNG.
+ * Functions return ORSP_E_CRYPTO when OpenSSL itself fails, ORSP_E_USAGE for bad lengths.
+ */
+#ifndef OPENRSP_CRYPTO_H
+#define OPENRSP_CRYPTO_H
+
+#include <time.h>
+
+#include "openrsp/core.h"
+
+/* ----- random ----- */
+ORSP_MUST_CHECK orsp_err orsp_random(void *out, size_t n);
+
+/* ----- hashes and MACs ----- */
+#define ORSP_SHA256_LEN 32
+ORSP_MUST_CHECK orsp_err orsp_sha256(const void *data, size_t n, uint8_t out[ORSP_SHA256_LEN]);
+ORSP_MUST_CHECK orsp_err orsp_hmac_sha256(const uint8_t *key, size_t key_len, const void *data,
+                                          size_t n, uint8_t out[ORSP_SHA256_LEN]);
+/* AES-CMAC (NIST SP 800-38B), key of 16 or 32 bytes, full 16-byte tag. */
+ORSP_MUST_CHECK orsp_err orsp_aes_cmac(const uint8_t *key, size_t key_len, const void *data,
+                                       size_t n, uint8_t out[16]);
+
+/* ----- AES ----- */
+
+/* A keyed AES-ECB encryption context: the key schedule is computed once, so encrypting
+ * many blocks under one key (Milenage, TUAK-less AKA) costs only the block operations.
+ * Not thread-safe; one per thread. */
+typedef struct orsp_aes_ecb orsp_aes_ecb;
+/* key_len 16 or 32. Returns NULL on failure (bad length, out of memory). */
+orsp_aes_ecb *orsp_aes_ecb_new(const uint8_t *key, size_t key_len);
+/* Re-key an existing context (cheaper than free + new). */
+ORSP_MUST_CHECK orsp_err orsp_aes_ecb_rekey(orsp_aes_ecb *c, const uint8_t *key, size_t key_len);
+/* Encrypt nblocks 16-byte blocks from in to out (may alias exactly). */
+ORSP_MUST_CHECK orsp_err orsp_aes_ecb_encrypt(orsp_aes_ecb *c, const uint8_t *in, uint8_t *out,
+                                              size_t nblocks);
+/* Decrypt with a one-shot key (rarely needed; not performance critical). */
+ORSP_MUST_CHECK orsp_err orsp_aes_ecb_decrypt_once(const uint8_t *key, size_t key_len,
+                                                   const uint8_t *in, uint8_t *out, size_t nblocks);
+/* Wipes the key schedule. NULL-safe. */
+void orsp_aes_ecb_free(orsp_aes_ecb *c);
+
+/* AES-CBC without padding; n must be a multiple of 16. iv is 16 bytes. */
+ORSP_MUST_CHECK orsp_err orsp_aes_cbc_encrypt(const uint8_t *key, size_t key_len, const uint8_t iv[16],
+                                              const uint8_t *in, size_t n, uint8_t *out);
+ORSP_MUST_CHECK orsp_err orsp_aes_cbc_decrypt(const uint8_t *key, size_t key_len, const uint8_t iv[16],
+                                              const uint8_t *in, size_t n, uint8_t *out);
+
+/* AES-GCM with a 12-byte IV and a 16-byte tag. open() returns ORSP_E_VERIFY on a bad tag
+ * and then leaves out zeroed. */
+ORSP_MUST_CHECK orsp_err orsp_aes_gcm_seal(const uint8_t *key, size_t key_len, const uint8_t iv[12],
+                                           const void *aad, size_t aad_len, const uint8_t *in,
+                                           size_t n, uint8_t *out, uint8_t tag[16]);
+ORSP_MUST_CHECK orsp_err orsp_aes_gcm_open(const uint8_t *key, size_t key_len, const uint8_t iv[12],
+                                           const void *aad, size_t aad_len, const uint8_t *in,
+                                           size_t n, const uint8_t tag[16], uint8_t *out);
+
+/* ----- key derivation ----- */
+
+/* 3GPP generic KDF (TS 33.220 Annex B.2): HMAC-SHA-256(key, FC || P0 || L0 || ... ), where
+ * each Li is the 2-byte big-endian length of Pi. Output 32 bytes. */
+typedef struct orsp_kdf_param {
+	const uint8_t *p;
+	size_t len; /* at most 65535 */
+} orsp_kdf_param;
+ORSP_MUST_CHECK orsp_err orsp_kdf_3gpp(const uint8_t *key, size_t key_len, uint8_t fc,
+                                       const orsp_kdf_param *params, size_t nparams,
+                                       uint8_t out[ORSP_SHA256_LEN]);
+
+/* ANSI X9.63 KDF with SHA-256: out = H(Z || counter32 || SharedInfo), counter from 1. */
+ORSP_MUST_CHECK orsp_err orsp_kdf_x963_sha256(const uint8_t *z, size_t z_len, const uint8_t *info,
+                                              size_t info_len, uint8_t *out, size_t out_len);
+
+/* ----- elliptic curves ----- */
+
+typedef enum orsp_curve {
+	ORSP_CURVE_NONE = 0,
+	ORSP_CURVE_P256,            /* NIST P-256 / prime256v1 */
+	ORSP_CURVE_BRAINPOOLP256R1, /* brainpoolP256r1 (RFC 5639) */
+} orsp_curve;
+
+#define ORSP_EC_POINT_LEN 65 /* uncompressed 04 || X || Y */
+#define ORSP_EC_SIG_LEN 64   /* raw r || s, 32 bytes each, BSI TR-03111 */
+#define ORSP_ECKA_LEN 32     /* shared secret: the X coordinate */
+
+const char *orsp_curve_name(orsp_curve c);
+
+/* An EC key pair or public key (wraps an OpenSSL EVP_PKEY). Private parts are freed with
+ * OpenSSL's clearing free. */
+typedef struct orsp_ec_key orsp_ec_key;
+
+ORSP_MUST_CHECK orsp_err orsp_ec_generate(orsp_curve curve, orsp_ec_key **out);
+/* Private key from PEM (SEC1 "EC PRIVATE KEY" or PKCS#8) or DER bytes. */
+ORSP_MUST_CHECK orsp_err orsp_ec_load_private(const void *data, size_t n, orsp_ec_key **out);
+/* Private key from a raw 32-byte scalar. */
+ORSP_MUST_CHECK orsp_err orsp_ec_from_private_scalar(orsp_curve curve, const uint8_t d[32],
+                                                     orsp_ec_key **out);
+/* Public key from an uncompressed point 04||X||Y; the point must be on the curve. */
+ORSP_MUST_CHECK orsp_err orsp_ec_from_public_point(orsp_curve curve, const uint8_t *point,
+                                                   size_t n, orsp_ec_key **out);
+orsp_curve orsp_ec_curve(const orsp_ec_key *k);
+/* The uncompressed public point. */
+ORSP_MUST_CHECK orsp_err orsp_ec_public_point(const orsp_ec_key *k, uint8_t out[ORSP_EC_POINT_LEN]);
+/* Write the private key as PKCS#8 PEM to path with mode 0600 (fails if it exists). */
+ORSP_MUST_CHECK orsp_err orsp_ec_save_private_pem(const orsp_ec_key *k, const char *path);
+void orsp_ec_free(orsp_ec_key *k);
+
+/* ECDSA with SHA-256 over msg; signature as raw r||s (each left-padded to 32 bytes). */
+ORSP_MUST_CHECK orsp_err orsp_ecdsa_sign(const orsp_ec_key *k, const void *msg, size_t n,
+                                         uint8_t sig[ORSP_EC_SIG_LEN]);
+/* ORSP_E_VERIFY on a bad signature, ORSP_E_MALFORMED if r or s is out of range. */
+ORSP_MUST_CHECK orsp_err orsp_ecdsa_verify(const orsp_ec_key *pub, const void *msg, size_t n,
+                                           const uint8_t sig[ORSP_EC_SIG_LEN]);
+/* Convert between raw r||s and the DER Ecdsa-Sig-Value used inside X.509. */
+ORSP_MUST_CHECK orsp_err orsp_ecdsa_sig_to_der(const uint8_t sig[ORSP_EC_SIG_LEN], uint8_t *der,
+                                               size_t cap, size_t *der_len);
+ORSP_MUST_CHECK orsp_err orsp_ecdsa_sig_from_der(const uint8_t *der, size_t n,
+                                                 uint8_t sig[ORSP_EC_SIG_LEN]);
+
+/* ECKA-DH (BSI TR-03111 §4.3.1): shared secret = X coordinate of d * Q. The peer point is
+ * uncompressed and must be on the private key's curve. */
+ORSP_MUST_CHECK orsp_err orsp_ecka(const orsp_ec_key *priv, const uint8_t *peer_point, size_t n,
+                                   uint8_t out[ORSP_ECKA_LEN]);
+
+/* ----- X.509 for the GSMA RSP hierarchy (SGP.22 §4.5.2, RFC 5280 profile) ----- */
+
+/* Certificate policy OIDs, id-rspRole (2.23.146.1.2.1.x). */
+typedef enum orsp_rsp_role {
+	ORSP_ROLE_CI = 0,      /* 2.23.146.1.2.1.0 */
+	ORSP_ROLE_EUICC = 1,   /* .1 */
+	ORSP_ROLE_EUM = 2,     /* .2 */
+	ORSP_ROLE_DP_TLS = 3,  /* .3 */
+	ORSP_ROLE_DP_AUTH = 4, /* .4 */
+	ORSP_ROLE_DP_PB = 5,   /* .5 */
+	ORSP_ROLE_DS_TLS = 6,  /* .6 */
+	ORSP_ROLE_DS_AUTH = 7, /* .7 */
+} orsp_rsp_role;
+
+typedef struct orsp_cert orsp_cert;
+
+/* Parse one DER certificate (strict: exactly one certificate, no trailing bytes). */
+ORSP_MUST_CHECK orsp_err orsp_cert_parse(const void *der, size_t n, orsp_cert **out);
+/* Load a certificate file, DER or PEM. */
+ORSP_MUST_CHECK orsp_err orsp_cert_load_file(const char *path, orsp_cert **out);
+void orsp_cert_free(orsp_cert *c);
+/* The DER encoding as parsed (borrowed, valid while c lives). */
+orsp_slice orsp_cert_der(const orsp_cert *c);
+/* Subject / authority key identifiers (20 bytes usually); ORSP_E_NOT_FOUND if absent. */
+ORSP_MUST_CHECK orsp_err orsp_cert_ski(const orsp_cert *c, uint8_t *out, size_t cap, size_t *len);
+ORSP_MUST_CHECK orsp_err orsp_cert_aki(const orsp_cert *c, uint8_t *out, size_t cap, size_t *len);
+/* The public key (caller frees with orsp_ec_free). */
+ORSP_MUST_CHECK orsp_err orsp_cert_public_key(const orsp_cert *c, orsp_ec_key **out);
+/* The RSP role from the certificate policies; ORSP_E_POLICY if none or several. */
+ORSP_MUST_CHECK orsp_err orsp_cert_rsp_role(const orsp_cert *c, orsp_rsp_role *out);
+/* The subject serialNumber attribute (the EID of an eUICC certificate, 32 digits). */
+ORSP_MUST_CHECK orsp_err orsp_cert_subject_serial(const orsp_cert *c, char *out, size_t cap);
+
+/* Trusted CI certificates (several CIs and both curves may be trusted at once). */
+typedef struct orsp_ci_store orsp_ci_store;
+ORSP_MUST_CHECK orsp_err orsp_ci_store_new(orsp_ci_store **out);
+/* Add a CI certificate: it must be self-signed, carry the CI policy and keyCertSign. */
+ORSP_MUST_CHECK orsp_err orsp_ci_store_add(orsp_ci_store *s, const orsp_cert *ci);
+/* Find a CI by subject key identifier; NULL if none. */
+const orsp_cert *orsp_ci_store_find(const orsp_ci_store *s, const uint8_t *ski, size_t ski_len);
+size_t orsp_ci_store_count(const orsp_ci_store *s);
+void orsp_ci_store_free(orsp_ci_store *s);
+
+/* Verify CI -> EUM -> eUICC at time `now` (0 = the current time): signatures, validity
+ * dates, policies (EUM .2, eUICC .1), key usage and basic constraints, AKI/SKI linkage,
+ * and the EID (eUICC subject serialNumber) inside the EUM's permitted range: the v2
+ * nameConstraints EID-prefix rule or the v3 permittedEins extension (SGP.22 §4.5.2.1.0.2).
+ * On success copies the EID (33 bytes with NUL) to eid_out if not NULL.
+ * Errors: ORSP_E_VERIFY (signature), ORSP_E_POLICY (unknown CI, expired, EID out of range,
+ * wrong policy/usage), ORSP_E_MALFORMED (unparseable). orsp_err_detail() says which. */
+ORSP_MUST_CHECK orsp_err orsp_rsp_verify_euicc_chain(const orsp_ci_store *cis, const orsp_cert *eum,
+                                                     const orsp_cert *euicc, time_t now,
+                                                     char eid_out[33]);
+
+/* Verify a server certificate issued directly by a trusted CI for the given role
+ * (DPauth, DPpb, DPtls, ...): signature, validity, policy, key usage. For ORSP_ROLE_DP_TLS
+ * a non-NULL fqdn must appear as a DNS subjectAltName. */
+ORSP_MUST_CHECK orsp_err orsp_rsp_verify_server_cert(const orsp_ci_store *cis, const orsp_cert *cert,
+                                                     orsp_rsp_role role, const char *fqdn,
+                                                     time_t now);
+
+#endif

@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Install every Debian package openrsp needs to build, test and benchmark. Idempotent: does
+# nothing when all packages are present. Run as root, or with sudo available.
+set -euo pipefail
+
+packages=(
+	build-essential cmake pkg-config clang libclang-rt-dev python3
+	libssl-dev libsqlite3-dev sqlite3 libcmocka-dev
+	libosmocore-dev # only for the side-by-side AKA benchmark against osmo_auth_gen_vec
+)
+
+missing=()
+for p in "${packages[@]}"; do
+	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
+		missing+=("$p")
+	fi
+done
+if [ ${#missing[@]} -eq 0 ]; then
+	exit 0
+fi
+
+echo "setup: installing ${missing[*]}" >&2
+sudo=""
+if [ "$(id -u)" -ne 0 ]; then
+	if command -v sudo >/dev/null; then
+		sudo="sudo"
+	else
+		echo "setup: need root (or sudo) to install: ${missing[*]}" >&2
+		exit 1
+	fi
+fi
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq
+$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"

@@ -1,0 +1,48 @@
+/* One error type with categories, plus a per-thread detail message. */
+#include <stdarg.h>
+#include <stdio.h>
+
+#include "openrsp/core.h"
+
+static const char *const err_names[ORSP_E__COUNT] = {
+	[ORSP_OK] = "ok",
+	[ORSP_E_MALFORMED] = "malformed input",
+	[ORSP_E_VERIFY] = "verification failed",
+	[ORSP_E_POLICY] = "not allowed by policy",
+	[ORSP_E_STATE] = "wrong state",
+	[ORSP_E_STORAGE] = "storage error",
+	[ORSP_E_RESOURCE] = "resource limit",
+	[ORSP_E_USAGE] = "invalid arguments",
+	[ORSP_E_NOT_FOUND] = "not found",
+	[ORSP_E_EXISTS] = "already exists",
+	[ORSP_E_CRYPTO] = "crypto library error",
+	[ORSP_E_IO] = "I/O error",
+};
+
+static _Thread_local char err_detail[256];
+
+const char *orsp_err_str(orsp_err e)
+{
+	if ((unsigned)e >= ORSP_E__COUNT)
+		return "unknown error";
+	return err_names[e];
+}
+
+orsp_err orsp_errf(orsp_err e, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(err_detail, sizeof(err_detail), fmt, ap);
+	va_end(ap);
+	return e;
+}
+
+const char *orsp_err_detail(void)
+{
+	return err_detail;
+}
+
+void orsp_err_clear(void)
+{
+	err_detail[0] = '\0';
+}

@@ -1,0 +1,164 @@
+/* AES-ECB (keyed context), AES-CBC and AES-GCM through OpenSSL EVP. */
+#include <openssl/evp.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "openrsp/crypto.h"
+
+struct orsp_aes_ecb {
+	EVP_CIPHER_CTX *ctx;
+	size_t key_len;
+};
+
+static const EVP_CIPHER *aes_cipher(size_t key_len, int mode)
+{
+	switch (mode) {
+	case 0:
+		return key_len == 16 ? EVP_aes_128_ecb() : key_len == 32 ? EVP_aes_256_ecb() : NULL;
+	case 1:
+		return key_len == 16 ? EVP_aes_128_cbc() : key_len == 32 ? EVP_aes_256_cbc() : NULL;
+	default:
+		return key_len == 16 ? EVP_aes_128_gcm() : key_len == 32 ? EVP_aes_256_gcm() : NULL;
+	}
+}
+
+orsp_err orsp_aes_ecb_rekey(orsp_aes_ecb *c, const uint8_t *key, size_t key_len)
+{
+	const EVP_CIPHER *cipher = aes_cipher(key_len, 0);
+	if (!c || !cipher)
+		return orsp_errf(ORSP_E_USAGE, "AES key must be 16 or 32 bytes, not %zu", key_len);
+	/* Same key size: keep the cipher, only run the key schedule again. */
+	if (EVP_EncryptInit_ex(c->ctx, c->key_len == key_len ? NULL : cipher, NULL, key, NULL) != 1 ||
+	    EVP_CIPHER_CTX_set_padding(c->ctx, 0) != 1)
+		return orsp_errf(ORSP_E_CRYPTO, "AES key setup failed");
+	c->key_len = key_len;
+	return ORSP_OK;
+}
+
+orsp_aes_ecb *orsp_aes_ecb_new(const uint8_t *key, size_t key_len)
+{
+	orsp_aes_ecb *c = calloc(1, sizeof(*c));
+	if (!c)
+		return NULL;
+	c->ctx = EVP_CIPHER_CTX_new();
+	if (!c->ctx || orsp_aes_ecb_rekey(c, key, key_len) != ORSP_OK) {
+		orsp_aes_ecb_free(c);
+		return NULL;
+	}
+	return c;
+}
+
+orsp_err orsp_aes_ecb_encrypt(orsp_aes_ecb *c, const uint8_t *in, uint8_t *out, size_t nblocks)
+{
+	int outl = 0;
+	if (nblocks > (size_t)INT32_MAX / 16)
+		return orsp_errf(ORSP_E_USAGE, "too many AES blocks in one call");
+	if (EVP_EncryptUpdate(c->ctx, out, &outl, in, (int)(nblocks * 16)) != 1 ||
+	    (size_t)outl != nblocks * 16)
+		return orsp_errf(ORSP_E_CRYPTO, "AES-ECB encryption failed");
+	return ORSP_OK;
+}
+
+void orsp_aes_ecb_free(orsp_aes_ecb *c)
+{
+	if (!c)
+		return;
+	EVP_CIPHER_CTX_free(c->ctx); /* clears the key schedule */
+	orsp_wipe(c, sizeof(*c));
+	free(c);
+}
+
+/* One-shot cipher without padding over whole blocks: ECB (mode 0) or CBC (mode 1). */
+static orsp_err aes_oneshot(int mode, int enc, const uint8_t *key, size_t key_len, const uint8_t *iv,
+                            const uint8_t *in, size_t n, uint8_t *out)
+{
+	const EVP_CIPHER *cipher = aes_cipher(key_len, mode);
+	if (!cipher)
+		return orsp_errf(ORSP_E_USAGE, "AES key must be 16 or 32 bytes, not %zu", key_len);
+	if (n % 16 || n > INT32_MAX)
+		return orsp_errf(ORSP_E_USAGE, "AES input of %zu bytes is not whole blocks", n);
+	orsp_err err = ORSP_E_CRYPTO;
+	int outl = 0;
+	EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
+	if (!ctx || EVP_CipherInit_ex(ctx, cipher, NULL, key, iv, enc) != 1 ||
+	    EVP_CIPHER_CTX_set_padding(ctx, 0) != 1 ||
+	    EVP_CipherUpdate(ctx, out, &outl, in, (int)n) != 1 || (size_t)outl != n)
+		goto out;
+	err = ORSP_OK;
+out:
+	EVP_CIPHER_CTX_free(ctx);
+	return err == ORSP_OK ? err : orsp_errf(err, "AES operation failed");
+}
+
+orsp_err orsp_aes_ecb_decrypt_once(const uint8_t *key, size_t key_len, const uint8_t *in,
+                                   uint8_t *out, size_t nblocks)
+{
+	return aes_oneshot(0, 0, key, key_len, NULL, in, nblocks * 16, out);
+}
+
+orsp_err orsp_aes_cbc_encrypt(const uint8_t *key, size_t key_len, const uint8_t iv[16],
+                              const uint8_t *in, size_t n, uint8_t *out)
+{
+	return aes_oneshot(1, 1, key, key_len, iv, in, n, out);
+}
+
+orsp_err orsp_aes_cbc_decrypt(const uint8_t *key, size_t key_len, const uint8_t iv[16],
+                              const uint8_t *in, size_t n, uint8_t *out)
+{
+	return aes_oneshot(1, 0, key, key_len, iv, in, n, out);
+}
+
+/* AES-GCM, 12-byte IV, 16-byte tag (NIST SP 800-38D). */
+static orsp_err aes_gcm(int enc, const uint8_t *key, size_t key_len, const uint8_t iv[12],
+                        const void *aad, size_t aad_len, const uint8_t *in, size_t n, uint8_t *out,
+                        uint8_t tag[16])
+{
+	const EVP_CIPHER *cipher = aes_cipher(key_len, 2);
+	if (!cipher)
+		return orsp_errf(ORSP_E_USAGE, "AES key must be 16 or 32 bytes, not %zu", key_len);
+	if (n > INT32_MAX || aad_len > INT32_MAX)
+		return orsp_errf(ORSP_E_USAGE, "AES-GCM input too long");
+	orsp_err err = ORSP_E_CRYPTO;
+	int outl = 0, finl = 0;
+	EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
+	if (!ctx || EVP_CipherInit_ex(ctx, cipher, NULL, NULL, NULL, enc) != 1 ||
+	    EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_IVLEN, 12, NULL) != 1 ||
+	    EVP_CipherInit_ex(ctx, NULL, NULL, key, iv, enc) != 1)
+		goto out;
+	if (aad_len && EVP_CipherUpdate(ctx, NULL, &outl, aad, (int)aad_len) != 1)
+		goto out;
+	if (n && EVP_CipherUpdate(ctx, out, &outl, in, (int)n) != 1)
+		goto out;
+	if (!enc && EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_TAG, 16, tag) != 1)
+		goto out;
+	if (EVP_CipherFinal_ex(ctx, out + (n ? outl : 0), &finl) != 1) {
+		err = enc ? ORSP_E_CRYPTO : ORSP_E_VERIFY;
+		goto out;
+	}
+	if (enc && EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_GET_TAG, 16, tag) != 1)
+		goto out;
+	err = ORSP_OK;
+out:
+	EVP_CIPHER_CTX_free(ctx);
+	if (err == ORSP_E_VERIFY) {
+		orsp_wipe(out, n);
+		return orsp_errf(err, "AES-GCM authentication tag mismatch");
+	}
+	return err == ORSP_OK ? err : orsp_errf(err, "AES-GCM operation failed");
+}
+
+orsp_err orsp_aes_gcm_seal(const uint8_t *key, size_t key_len, const uint8_t iv[12], const void *aad,
+                           size_t aad_len, const uint8_t *in, size_t n, uint8_t *out, uint8_t tag[16])
+{
+	return aes_gcm(1, key, key_len, iv, aad, aad_len, in, n, out, tag);
+}
+
+orsp_err orsp_aes_gcm_open(const uint8_t *key, size_t key_len, const uint8_t iv[12], const void *aad,
+                           size_t aad_len, const uint8_t *in, size_t n, const uint8_t tag[16],
+                           uint8_t *out)
+{
+	uint8_t t[16];
+	memcpy(t, tag, 16);
+	orsp_err e = aes_gcm(0, key, key_len, iv, aad, aad_len, in, n, out, t);
+	return e;
+}

@@ -1,0 +1,162 @@
+#include "testutil.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+struct tsv {
+	char *buf;
+	char **cells; /* rows * cols, row 0 = header */
+	size_t rows, cols;
+};
+
+const char *test_vector_path(const char *rel)
+{
+	static char path[4096];
+	const char *dir = getenv("ORSP_VECTORS");
+	if (!dir)
+		dir = "tests/vectors";
+	snprintf(path, sizeof(path), "%s/%s", dir, rel);
+	return path;
+}
+
+uint8_t *test_read_file(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		fail_msg("cannot open %s: %s", path, strerror(errno));
+	fseek(f, 0, SEEK_END);
+	long n = ftell(f);
+	fseek(f, 0, SEEK_SET);
+	uint8_t *buf = malloc((size_t)n + 1);
+	assert_non_null(buf);
+	if (n > 0 && fread(buf, 1, (size_t)n, f) != (size_t)n)
+		fail_msg("short read on %s", path);
+	fclose(f);
+	buf[n] = 0;
+	*len = (size_t)n;
+	return buf;
+}
+
+uint8_t *test_read_vector(const char *rel, size_t *len)
+{
+	return test_read_file(test_vector_path(rel), len);
+}
+
+tsv *tsv_load(const char *rel)
+{
+	size_t len;
+	tsv *t = calloc(1, sizeof(*t));
+	assert_non_null(t);
+	t->buf = (char *)test_read_vector(rel, &len);
+	/* Count lines and columns. */
+	size_t lines = 0;
+	for (size_t i = 0; i < len; i++)
+		if (t->buf[i] == '\n')
+			lines++;
+	if (len && t->buf[len - 1] != '\n')
+		lines++;
+	char *save = NULL;
+	char **line_starts = calloc(lines + 1, sizeof(char *));
+	assert_non_null(line_starts);
+	size_t nl = 0;
+	for (char *l = strtok_r(t->buf, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+		size_t ll = strlen(l);
+		if (ll && l[ll - 1] == '\r')
+			l[ll - 1] = 0;
+		if (l[0] == '\0' || l[0] == '#')
+			continue;
+		line_starts[nl++] = l;
+	}
+	assert_true(nl >= 2);
+	t->cols = 1;
+	for (char *c = line_starts[0]; *c; c++)
+		if (*c == '\t')
+			t->cols++;
+	t->rows = nl;
+	t->cells = calloc(nl * t->cols, sizeof(char *));
+	assert_non_null(t->cells);
+	for (size_t r = 0; r < nl; r++) {
+		char *p = line_starts[r];
+		for (size_t c = 0; c < t->cols; c++) {
+			t->cells[r * t->cols + c] = p ? p : (char *)"";
+			if (p) {
+				char *tab = strchr(p, '\t');
+				if (tab) {
+					*tab = 0;
+					p = tab + 1;
+				} else {
+					p = NULL;
+				}
+			}
+		}
+	}
+	free(line_starts);
+	return t;
+}
+
+void tsv_free(tsv *t)
+{
+	if (!t)
+		return;
+	free(t->buf);
+	free(t->cells);
+	free(t);
+}
+
+size_t tsv_rows(const tsv *t)
+{
+	return t->rows - 1;
+}
+
+const char *tsv_get(const tsv *t, size_t row, const char *col)
+{
+	assert_true(row < t->rows - 1);
+	for (size_t c = 0; c < t->cols; c++)
+		if (strcmp(t->cells[c], col) == 0)
+			return t->cells[(row + 1) * t->cols + c];
+	fail_msg("no column '%s'", col);
+	return NULL;
+}
+
+int tsv_absent(const tsv *t, size_t row, const char *col)
+{
+	const char *v = tsv_get(t, row, col);
+	return v[0] == 0 || strcmp(v, "-") == 0;
+}
+
+size_t tsv_hex(const tsv *t, size_t row, const char *col, uint8_t *out, size_t cap)
+{
+	size_t n = 0;
+	const char *v = tsv_get(t, row, col);
+	if (orsp_hex_decode(v, out, cap, &n) != ORSP_OK)
+		fail_msg("row %zu column %s: bad hex '%s': %s", row, col, v, orsp_err_detail());
+	return n;
+}
+
+const char *test_tmpdir(const char *name)
+{
+	static char path[4096];
+	const char *base = getenv("ORSP_TEST_TMP");
+	if (!base)
+		base = "/tmp";
+	mkdir(base, 0700);
+	snprintf(path, sizeof(path), "%s/%s.XXXXXX", base, name);
+	if (!mkdtemp(path))
+		fail_msg("mkdtemp %s: %s", path, strerror(errno));
+	return path;
+}
+
+void assert_bytes_equal_(const void *a, const void *b, size_t n, const char *file, int line)
+{
+	if (memcmp(a, b, n) == 0)
+		return;
+	char ha[1025], hb[1025];
+	size_t m = n > 512 ? 512 : n;
+	if (orsp_hex_encode(a, m, ha, sizeof(ha)) != ORSP_OK ||
+	    orsp_hex_encode(b, m, hb, sizeof(hb)) != ORSP_OK)
+		ha[0] = hb[0] = 0;
+	fail_msg("%s:%d: bytes differ\n  got      %s\n  expected %s", file, line, ha, hb);
+}

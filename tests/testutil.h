@@ -1,0 +1,42 @@
+/* Test helpers: vector files (TSV) and file reading. Include after <cmocka.h> deps. */
+#ifndef ORSP_TESTUTIL_H
+#define ORSP_TESTUTIL_H
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+/* cmocka needs the headers above first. */
+#include <cmocka.h>
+
+#include "openrsp/core.h"
+
+/* A tab-separated vector file with one header row (tests/vectors/README.md). */
+typedef struct tsv tsv;
+
+/* Load $ORSP_VECTORS/<rel>; fails the test if missing or empty. */
+tsv *tsv_load(const char *rel);
+void tsv_free(tsv *t);
+size_t tsv_rows(const tsv *t);
+/* Cell of a row by column name; fails the test if the column does not exist. */
+const char *tsv_get(const tsv *t, size_t row, const char *col);
+/* True if the cell is "-" (not given by the source) or empty. */
+int tsv_absent(const tsv *t, size_t row, const char *col);
+/* Decode a hex cell; fails the test if it is not valid hex; returns the length. */
+size_t tsv_hex(const tsv *t, size_t row, const char *col, uint8_t *out, size_t cap);
+
+/* Read a whole file ($ORSP_VECTORS/<rel> when rel is relative and vectors is true). Fails the
+ * test if missing. Caller frees. */
+uint8_t *test_read_file(const char *path, size_t *len);
+uint8_t *test_read_vector(const char *rel, size_t *len);
+/* Full path of a vector file (static buffer, overwritten by the next call). */
+const char *test_vector_path(const char *rel);
+
+/* A fresh empty directory under $ORSP_TEST_TMP (or /tmp) for this test; static buffer. */
+const char *test_tmpdir(const char *name);
+
+/* Compare bytes with a readable hex diff on mismatch. */
+#define assert_bytes_equal(a, b, n) assert_bytes_equal_((a), (b), (n), __FILE__, __LINE__)
+void assert_bytes_equal_(const void *a, const void *b, size_t n, const char *file, int line);
+
+#endif
