@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# Short libFuzzer runs of every fuzz/fuzz_*.c target.
+#
+#   scripts/fuzz-smoke.sh [BUILD_DIR] [SECONDS]
+#
+# Configures a clang build with -DORSP_FUZZ=ON in BUILD_DIR (default build-fuzz), builds the
+# fuzz targets only, and runs each for SECONDS (default 30, or $FUZZ_SECONDS) on a scratch
+# copy of its seed corpus fuzz/corpus/<name>/ (so the tree's corpus is not grown). Exit
+# status is non-zero if any target fails to build, crashes, leaks, times out or finds a
+# sanitizer error; the reproducer is kept under BUILD_DIR/fuzz-artifacts/<target>/.
+set -euo pipefail
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+build=${1:-$root/build-fuzz}
+seconds=${2:-${FUZZ_SECONDS:-30}}
+jobs=${JOBS:-2}
+
+case $seconds in
+'' | *[!0-9]*)
+	echo "fuzz-smoke: SECONDS must be a whole number, got '$seconds'" >&2
+	exit 2
+	;;
+esac
+command -v clang >/dev/null || {
+	echo "fuzz-smoke: clang is required (libFuzzer)" >&2
+	exit 2
+}
+
+targets=()
+for src in "$root"/fuzz/fuzz_*.c; do
+	[ -e "$src" ] || continue
+	name=$(basename "$src" .c)
+	targets+=("$name")
+done
+if [ ${#targets[@]} -eq 0 ]; then
+	echo "fuzz-smoke: no fuzz/fuzz_*.c targets" >&2
+	exit 2
+fi
+
+CC=clang cmake -S "$root" -B "$build" -DORSP_FUZZ=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+cmake --build "$build" -j"$jobs" --target "${targets[@]}"
+
+scratch=$(mktemp -d "${TMPDIR:-/tmp}/orsp-fuzz.XXXXXX")
+trap 'rm -rf "$scratch"' EXIT
+
+failed=()
+for name in "${targets[@]}"; do
+	corpus_src="$root/fuzz/corpus/${name#fuzz_}"
+	corpus="$scratch/$name"
+	artifacts="$build/fuzz-artifacts/$name"
+	mkdir -p "$corpus" "$artifacts"
+	if [ -d "$corpus_src" ]; then
+		cp -R "$corpus_src"/. "$corpus"/
+	else
+		echo "fuzz-smoke: warning: $name has no seed corpus in ${corpus_src#"$root"/}" >&2
+	fi
+	echo "== $name: ${seconds}s on $(find "$corpus" -type f | wc -l) seed files"
+	# -timeout: seconds per input; -rss_limit_mb: memory cap; leaks fail the run (ASan).
+	if ! ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+		"$build/fuzz/$name" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
+		-print_final_stats=1 -artifact_prefix="$artifacts/" "$corpus" \
+		>"$artifacts/log.txt" 2>&1; then
+		echo "== $name: FAILED (log and reproducer in $artifacts)" >&2
+		tail -n 40 "$artifacts/log.txt" >&2
+		failed+=("$name")
+	else
+		grep -E '^(stat::number_of_executed_units|stat::peak_rss_mb)' "$artifacts/log.txt" || true
+		echo "== $name: ok"
+	fi
+done
+
+if [ ${#failed[@]} -ne 0 ]; then
+	echo "fuzz-smoke: ${#failed[@]} target(s) failed: ${failed[*]}" >&2
+	exit 1
+fi
+echo "fuzz-smoke: all ${#targets[@]} target(s) ran ${seconds}s without a crash"

@@ -1,0 +1,514 @@
+/* core: hex, base64, bounded reader/writer, secrets, constant-time compare, errors, logging.
+ *
+ * Hex and base64 vectors are RFC 4648 §10. Other expectations follow from the contracts in
+ * include/openrsp/core.h (big-endian byte order, the meaning of orsp_ct_eq, ...).
+ */
+#include "testutil.h"
+
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+/* ------------------------------------------------------------------ hex ----------------- */
+
+/* RFC 4648 §10: BASE16 test vectors (upper case, as published). */
+static const struct {
+	const char *plain, *b16, *b64;
+} rfc4648[] = {
+    {"", "", ""},
+    {"f", "66", "Zg=="},
+    {"fo", "666F", "Zm8="},
+    {"foo", "666F6F", "Zm9v"},
+    {"foob", "666F6F62", "Zm9vYg=="},
+    {"fooba", "666F6F6261", "Zm9vYmE="},
+    {"foobar", "666F6F626172", "Zm9vYmFy"},
+};
+
+static void test_hex_rfc4648(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < ORSP_ARRAY_LEN(rfc4648); i++) {
+		const char *plain = rfc4648[i].plain;
+		size_t n = strlen(plain);
+		uint8_t out[16];
+		size_t got = 99;
+		char enc[32];
+
+		/* Upper case (as published) is accepted ... */
+		assert_int_equal(orsp_hex_decode(rfc4648[i].b16, out, sizeof(out), &got), ORSP_OK);
+		assert_int_equal(got, n);
+		assert_memory_equal(out, plain, n);
+		assert_int_equal(orsp_hex_decode_exact(rfc4648[i].b16, out, n), ORSP_OK);
+		assert_memory_equal(out, plain, n);
+
+		/* ... and the encoder writes the same digits in lower case. */
+		assert_int_equal(orsp_hex_encode((const uint8_t *)plain, n, enc, sizeof(enc)),
+		                 ORSP_OK);
+		assert_int_equal(strcasecmp(enc, rfc4648[i].b16), 0);
+		for (const char *c = enc; *c; c++)
+			assert_false(*c >= 'A' && *c <= 'F');
+	}
+
+	/* Mixed case decodes the same. */
+	uint8_t a[3], b[3];
+	size_t n;
+	assert_int_equal(orsp_hex_decode("aBcDeF", a, sizeof(a), &n), ORSP_OK);
+	assert_int_equal(orsp_hex_decode("ABCDEF", b, sizeof(b), &n), ORSP_OK);
+	assert_memory_equal(a, b, 3);
+	assert_int_equal(a[0], 0xAB);
+}
+
+static void test_hex_rejects(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *hex, *reason;
+	} bad[] = {
+	    {"6", "odd"},
+	    {"666", "odd"},
+	    {"66 6F", "odd"},
+	    {"6g", "position 1"},
+	    {"g6", "position 0"},
+	    {"66zz", "position 2"},
+	    {"0x66", "position 1"},
+	    {"66 6", "position 2"},
+	    {" 666", "position 0"},
+	    {"666\n", "position 3"},
+	    {"66-6F-", "position 2"},
+	};
+	for (size_t i = 0; i < ORSP_ARRAY_LEN(bad); i++) {
+		uint8_t out[8];
+		size_t n;
+		orsp_err_clear();
+		if (orsp_hex_decode(bad[i].hex, out, sizeof(out), &n) != ORSP_E_MALFORMED)
+			fail_msg("hex \"%s\" accepted", bad[i].hex);
+		if (!strstr(orsp_err_detail(), bad[i].reason))
+			fail_msg("hex \"%s\": detail \"%s\" lacks \"%s\"", bad[i].hex,
+			         orsp_err_detail(), bad[i].reason);
+	}
+
+	/* Exact length: one byte more or less is refused. */
+	uint8_t out[4] = {0xEE, 0xEE, 0xEE, 0xEE};
+	assert_int_equal(orsp_hex_decode_exact("666f6f", out, 2), ORSP_E_MALFORMED);
+	assert_int_equal(orsp_hex_decode_exact("666f", out, 3), ORSP_E_MALFORMED);
+	assert_int_equal(orsp_hex_decode_exact("", out, 1), ORSP_E_MALFORMED);
+	assert_int_equal(orsp_hex_decode_exact("", out, 0), ORSP_OK);
+	assert_int_equal(orsp_hex_decode_exact(NULL, out, 1), ORSP_E_USAGE);
+
+	/* A value longer than the output is refused without writing past it. */
+	size_t n = 0;
+	assert_int_not_equal(orsp_hex_decode("666f6f", out, 2, &n), ORSP_OK);
+	assert_int_equal(out[2], 0xEE);
+	assert_int_equal(orsp_hex_decode(NULL, out, 2, &n), ORSP_E_USAGE);
+
+	/* Encoding needs 2n + 1 bytes. */
+	char enc[7];
+	static const uint8_t foo[] = {'f', 'o', 'o'};
+	assert_int_equal(orsp_hex_encode(foo, 3, enc, 6), ORSP_E_RESOURCE);
+	assert_int_equal(orsp_hex_encode(foo, 3, enc, 7), ORSP_OK);
+	assert_string_equal(enc, "666f6f");
+}
+
+/* ------------------------------------------------------------------ base64 -------------- */
+
+static void test_base64_rfc4648(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < ORSP_ARRAY_LEN(rfc4648); i++) {
+		const char *plain = rfc4648[i].plain;
+		const char *b64 = rfc4648[i].b64;
+		size_t n = strlen(plain);
+		char enc[32];
+		uint8_t dec[16];
+		size_t got = 99;
+
+		assert_int_equal(orsp_base64_encoded_len(n), strlen(b64) + 1);
+		assert_int_equal(
+		    orsp_base64_encode((const uint8_t *)plain, n, enc, strlen(b64) + 1), ORSP_OK);
+		assert_string_equal(enc, b64);
+		/* One byte short of the NUL. */
+		assert_int_equal(orsp_base64_encode((const uint8_t *)plain, n, enc, strlen(b64)),
+		                 ORSP_E_RESOURCE);
+
+		assert_int_equal(orsp_base64_decode(b64, strlen(b64), dec, sizeof(dec), &got),
+		                 ORSP_OK);
+		assert_int_equal(got, n);
+		assert_memory_equal(dec, plain, n);
+		/* Exactly n bytes of output room is enough. */
+		assert_int_equal(orsp_base64_decode(b64, strlen(b64), dec, n, &got), ORSP_OK);
+		assert_int_equal(got, n);
+		if (n > 0)
+			assert_int_equal(orsp_base64_decode(b64, strlen(b64), dec, n - 1, &got),
+			                 ORSP_E_RESOURCE);
+	}
+}
+
+static void test_base64_rejects(void **state)
+{
+	(void)state;
+	static const char *const bad[] = {
+	    /* bad padding / length */
+	    "Zg=",
+	    "Zg",
+	    "Z",
+	    "Z===",
+	    "====",
+	    "=Zg=",
+	    "Zg==Zg==",
+	    "Zm=v",
+	    "Zm9v=",
+	    "Zm9vY===",
+	    /* characters outside the standard alphabet (base64url, punctuation, 8-bit) */
+	    "Zm9-",
+	    "Zm9_",
+	    "Zm.v",
+	    "Zm9\x80",
+	    "Zm9\x01",
+	    "Zm*v",
+	    /* non-canonical: bits under the padding are not zero (RFC 4648 §3.5) */
+	    "Zh==",
+	    "Zv==",
+	    "Zm9=",
+	    "Zm9vYh==",
+	    "Zm9vYmF=",
+	    /* whitespace anywhere */
+	    "Zm9v\n",
+	    "Zm9v\r\n",
+	    " Zm9",
+	    "Zm9 ",
+	    "Zm\t9",
+	    "Zm9vYmFy\n",
+	    "Zm9v Zm9v",
+	    "Zm9\n",
+	};
+	for (size_t i = 0; i < ORSP_ARRAY_LEN(bad); i++) {
+		uint8_t out[16];
+		size_t n;
+		if (orsp_base64_decode(bad[i], strlen(bad[i]), out, sizeof(out), &n) !=
+		    ORSP_E_MALFORMED)
+			fail_msg("base64 \"%s\" accepted", bad[i]);
+	}
+	/* An embedded NUL is a bad character too. */
+	uint8_t out[4];
+	size_t n;
+	assert_int_equal(orsp_base64_decode("Zm\0v", 4, out, sizeof(out), &n), ORSP_E_MALFORMED);
+	/* The canonical partners of the non-canonical inputs above are fine. */
+	assert_int_equal(orsp_base64_decode("Zg==", 4, out, sizeof(out), &n), ORSP_OK);
+	assert_int_equal(orsp_base64_decode("Zm8=", 4, out, sizeof(out), &n), ORSP_OK);
+}
+
+/* ------------------------------------------------------------------ reader / writer ----- */
+
+static void test_reader(void **state)
+{
+	(void)state;
+	static const uint8_t buf[] = {0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08, 0x09};
+	orsp_reader r;
+	uint8_t u8;
+	uint16_t u16;
+	uint32_t u32;
+	orsp_slice s;
+
+	orsp_reader_init(&r, buf, sizeof(buf));
+	assert_int_equal(orsp_reader_remaining(&r), 9);
+	assert_int_equal(orsp_read_u8(&r, &u8), ORSP_OK);
+	assert_int_equal(u8, 0x01);
+	assert_int_equal(orsp_read_be16(&r, &u16), ORSP_OK);
+	assert_int_equal(u16, 0x0203);
+	assert_int_equal(orsp_read_be32(&r, &u32), ORSP_OK);
+	assert_int_equal(u32, 0x04050607);
+	assert_int_equal(orsp_reader_remaining(&r), 2);
+
+	/* Truncation: a read that does not fit fails and consumes nothing. */
+	assert_int_equal(orsp_read_be32(&r, &u32), ORSP_E_MALFORMED);
+	assert_int_equal(r.off, 7);
+	assert_int_equal(orsp_read_slice(&r, 3, &s), ORSP_E_MALFORMED);
+	assert_int_equal(orsp_read_slice(&r, SIZE_MAX, &s), ORSP_E_MALFORMED);
+	assert_int_equal(r.off, 7);
+	uint8_t canary[4] = {0xEE, 0xEE, 0xEE, 0xEE};
+	assert_int_equal(orsp_read_bytes(&r, canary, 3), ORSP_E_MALFORMED);
+	assert_int_equal(canary[0], 0xEE);
+
+	/* Borrowing: the slice points into the buffer. */
+	assert_int_equal(orsp_read_slice(&r, 2, &s), ORSP_OK);
+	assert_ptr_equal(s.p, buf + 7);
+	assert_int_equal(s.len, 2);
+	assert_int_equal(orsp_reader_remaining(&r), 0);
+	assert_int_equal(orsp_read_u8(&r, &u8), ORSP_E_MALFORMED);
+	assert_int_equal(orsp_read_be16(&r, &u16), ORSP_E_MALFORMED);
+	assert_int_equal(orsp_read_slice(&r, 0, &s), ORSP_OK);
+
+	/* Each truncation point of a be16 / be32. */
+	for (size_t len = 0; len < 4; len++) {
+		orsp_reader_init(&r, buf, len);
+		assert_int_equal(orsp_read_be32(&r, &u32), ORSP_E_MALFORMED);
+		assert_int_equal(r.off, 0);
+		if (len < 2)
+			assert_int_equal(orsp_read_be16(&r, &u16), ORSP_E_MALFORMED);
+	}
+
+	/* A NULL buffer reads as empty. */
+	orsp_reader_init(&r, NULL, 5);
+	assert_int_equal(orsp_reader_remaining(&r), 0);
+	assert_int_equal(orsp_read_u8(&r, &u8), ORSP_E_MALFORMED);
+}
+
+static void test_writer(void **state)
+{
+	(void)state;
+	uint8_t buf[8];
+	orsp_writer w;
+	static const uint8_t be[] = {0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07};
+
+	memset(buf, 0xEE, sizeof(buf));
+	orsp_writer_init(&w, buf, 7);
+	orsp_write_u8(&w, 0x01);
+	orsp_write_be16(&w, 0x0203);
+	orsp_write_be32(&w, 0x04050607);
+	assert_int_equal(orsp_writer_status(&w), ORSP_OK); /* exact fit */
+	assert_int_equal(w.len, 7);
+	assert_bytes_equal(buf, be, 7);
+	assert_int_equal(buf[7], 0xEE);
+
+	/* Overflow is sticky: once a write did not fit, later writes that would fit are
+	 * dropped too, so the output never has a hole in it. */
+	memset(buf, 0xEE, sizeof(buf));
+	orsp_writer_init(&w, buf, 4);
+	orsp_write_be16(&w, 0x0102);
+	orsp_write_u8(&w, 0x03);
+	orsp_write_be16(&w, 0x0405); /* needs 2, 1 left */
+	assert_true(w.overflow);
+	assert_int_equal(w.len, 3);
+	orsp_write_u8(&w, 0x06); /* would fit, but the writer already failed */
+	orsp_write_bytes(&w, "", 0);
+	assert_int_equal(w.len, 3);
+	assert_int_equal(buf[3], 0xEE);
+	assert_int_equal(orsp_writer_status(&w), ORSP_E_RESOURCE);
+	assert_int_equal(orsp_writer_status(&w), ORSP_E_RESOURCE);
+
+	/* No buffer: everything but an empty write overflows. */
+	orsp_writer_init(&w, NULL, 16);
+	orsp_write_bytes(&w, "", 0);
+	assert_int_equal(orsp_writer_status(&w), ORSP_OK);
+	orsp_write_u8(&w, 1);
+	assert_int_equal(orsp_writer_status(&w), ORSP_E_RESOURCE);
+
+	/* be48 helpers. */
+	uint8_t six[6];
+	static const uint8_t want6[] = {0x01, 0x02, 0x03, 0x04, 0x05, 0x06};
+	orsp_put_be48(six, 0x010203040506ull);
+	assert_bytes_equal(six, want6, 6);
+	assert_true(orsp_get_be48(want6) == 0x010203040506ull);
+}
+
+/* ------------------------------------------------------------------ secrets ------------- */
+
+static void test_ct_eq(void **state)
+{
+	(void)state;
+	uint8_t a[32], b[32];
+	for (size_t i = 0; i < sizeof(a); i++)
+		a[i] = b[i] = (uint8_t)(i * 37 + 11);
+
+	/* Pinned meaning: 1 when equal, 0 when not (never "0 on success" like memcmp). */
+	assert_int_equal(orsp_ct_eq(a, b, sizeof(a)), 1);
+	assert_int_equal(orsp_ct_eq(a, a, sizeof(a)), 1);
+	static const size_t where[] = {0, 1, 15, 16, 30, 31};
+	static const uint8_t flips[] = {0x01, 0x80, 0xFF};
+	for (size_t i = 0; i < ORSP_ARRAY_LEN(where); i++) {
+		for (size_t f = 0; f < ORSP_ARRAY_LEN(flips); f++) {
+			b[where[i]] ^= flips[f];
+			assert_int_equal(orsp_ct_eq(a, b, sizeof(a)), 0);
+			assert_int_equal(orsp_ct_eq(b, a, sizeof(a)), 0);
+			b[where[i]] ^= flips[f];
+		}
+	}
+	assert_int_equal(orsp_ct_eq(a, b, sizeof(a)), 1);
+	/* Only the first n bytes count; n = 0 compares nothing and is "equal". */
+	b[31] ^= 1;
+	assert_int_equal(orsp_ct_eq(a, b, 31), 1);
+	b[0] ^= 1;
+	assert_int_equal(orsp_ct_eq(a, b, 0), 1);
+	assert_int_equal(orsp_ct_eq(NULL, NULL, 0), 1);
+}
+
+static void test_wipe(void **state)
+{
+	(void)state;
+	uint8_t buf[64];
+	memset(buf, 0xAA, sizeof(buf));
+	orsp_wipe(buf + 16, 32);
+	for (size_t i = 0; i < sizeof(buf); i++)
+		assert_int_equal(buf[i], i >= 16 && i < 48 ? 0x00 : 0xAA);
+	orsp_wipe(NULL, 10);
+	orsp_wipe(buf, 0);
+	assert_int_equal(buf[0], 0xAA);
+
+	struct {
+		uint32_t x;
+		uint8_t k[16];
+	} obj;
+	memset(&obj, 0x55, sizeof(obj));
+	ORSP_WIPE_OBJ(obj);
+	for (size_t i = 0; i < sizeof(obj.k); i++)
+		assert_int_equal(obj.k[i], 0);
+	assert_int_equal(obj.x, 0);
+}
+
+static void assert_secret_empty(const orsp_secret *s)
+{
+	assert_int_equal(s->len, 0);
+	for (size_t i = 0; i < ORSP_SECRET_MAX; i++)
+		assert_int_equal(s->v[i], 0);
+}
+
+static void test_secret(void **state)
+{
+	(void)state;
+	uint8_t key[ORSP_SECRET_MAX + 1];
+	orsp_secret s;
+	for (size_t i = 0; i < sizeof(key); i++)
+		key[i] = (uint8_t)(i + 1);
+
+	assert_int_equal(orsp_secret_set(&s, key, ORSP_SECRET_MAX), ORSP_OK);
+	assert_int_equal(s.len, ORSP_SECRET_MAX);
+	assert_memory_equal(s.v, key, ORSP_SECRET_MAX);
+	/* One byte over the limit: refused, and the old value does not survive. */
+	assert_int_equal(orsp_secret_set(&s, key, ORSP_SECRET_MAX + 1), ORSP_E_USAGE);
+	assert_secret_empty(&s);
+	assert_int_equal(orsp_secret_set(&s, key, 0), ORSP_OK);
+	assert_int_equal(s.len, 0);
+
+	/* From hex: 64 bytes fit, 65 do not; a bad digit leaves nothing behind. */
+	char hex[2 * (ORSP_SECRET_MAX + 1) + 1];
+	assert_int_equal(orsp_hex_encode(key, ORSP_SECRET_MAX + 1, hex, sizeof(hex)), ORSP_OK);
+	assert_int_not_equal(orsp_secret_from_hex(&s, hex), ORSP_OK);
+	assert_secret_empty(&s);
+	hex[2 * ORSP_SECRET_MAX] = '\0';
+	assert_int_equal(orsp_secret_from_hex(&s, hex), ORSP_OK);
+	assert_int_equal(s.len, ORSP_SECRET_MAX);
+	assert_memory_equal(s.v, key, ORSP_SECRET_MAX);
+	hex[10] = 'x';
+	assert_int_equal(orsp_secret_from_hex(&s, hex), ORSP_E_MALFORMED);
+	assert_secret_empty(&s);
+	assert_int_equal(orsp_secret_from_hex(&s, "000102030405060708090a0b0c0d0e0f"), ORSP_OK);
+	assert_int_equal(s.len, 16);
+	assert_int_equal(s.v[15], 0x0f);
+	orsp_secret_wipe(&s);
+	assert_secret_empty(&s);
+}
+
+/* ------------------------------------------------------------------ errors -------------- */
+
+static void *other_thread(void *arg)
+{
+	(void)arg;
+	(void)orsp_errf(ORSP_E_IO, "from the other thread");
+	return NULL;
+}
+
+static void test_errors(void **state)
+{
+	(void)state;
+	/* Every category has its own non-empty name. */
+	for (int i = 0; i < ORSP_E__COUNT; i++) {
+		const char *a = orsp_err_str((orsp_err)i);
+		assert_non_null(a);
+		assert_true(strlen(a) > 0);
+		for (int j = 0; j < i; j++)
+			assert_string_not_equal(a, orsp_err_str((orsp_err)j));
+	}
+	assert_non_null(orsp_err_str(ORSP_E__COUNT));
+	assert_non_null(orsp_err_str((orsp_err)-1));
+	assert_non_null(orsp_err_str((orsp_err)1000));
+
+	/* orsp_errf returns its category and records the formatted detail. */
+	for (int i = 0; i < ORSP_E__COUNT; i++) {
+		assert_int_equal(orsp_errf((orsp_err)i, "case %d of %s", i, "errors"), i);
+		char want[64];
+		snprintf(want, sizeof(want), "case %d of errors", i);
+		assert_string_equal(orsp_err_detail(), want);
+	}
+	orsp_err_clear();
+	assert_string_equal(orsp_err_detail(), "");
+
+	/* An over-long detail is cut, not overflowed. */
+	char longs[2000];
+	memset(longs, 'x', sizeof(longs) - 1);
+	longs[sizeof(longs) - 1] = '\0';
+	(void)orsp_errf(ORSP_E_USAGE, "%s", longs);
+	assert_true(strlen(orsp_err_detail()) > 0);
+	assert_true(strlen(orsp_err_detail()) < sizeof(longs) - 1);
+
+	/* Per thread: another thread's error does not replace ours. */
+	(void)orsp_errf(ORSP_E_MALFORMED, "mine");
+	pthread_t th;
+	assert_int_equal(pthread_create(&th, NULL, other_thread, NULL), 0);
+	assert_int_equal(pthread_join(th, NULL), 0);
+	assert_string_equal(orsp_err_detail(), "mine");
+}
+
+/* ------------------------------------------------------------------ logging ------------- */
+
+static char *capture_log(orsp_log_level level)
+{
+	char path[4200];
+	snprintf(path, sizeof(path), "%s/stderr.txt", test_tmpdir("core_log"));
+	assert_int_equal(fflush(stderr), 0);
+	int saved = dup(STDERR_FILENO);
+	assert_true(saved >= 0);
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	assert_true(fd >= 0);
+	assert_true(dup2(fd, STDERR_FILENO) >= 0);
+	close(fd);
+
+	orsp_log_set_level(level);
+	orsp_log(ORSP_LOG_ERROR, "msg-%s-%d", "error", (int)level);
+	orsp_log(ORSP_LOG_WARN, "msg-%s-%d", "warn", (int)level);
+	orsp_log(ORSP_LOG_INFO, "msg-%s-%d", "info", (int)level);
+	orsp_log(ORSP_LOG_DEBUG, "msg-%s-%d", "debug", (int)level);
+
+	fflush(stderr);
+	assert_true(dup2(saved, STDERR_FILENO) >= 0);
+	close(saved);
+	size_t n;
+	return (char *)test_read_file(path, &n);
+}
+
+static void test_log_levels(void **state)
+{
+	(void)state;
+	static const char *const names[] = {"error", "warn", "info", "debug"};
+	orsp_log_level old = orsp_log_get_level();
+	for (int level = ORSP_LOG_ERROR; level <= ORSP_LOG_DEBUG; level++) {
+		char *out = capture_log((orsp_log_level)level);
+		assert_int_equal(orsp_log_get_level(), level);
+		for (int m = 0; m < 4; m++) {
+			char marker[32];
+			snprintf(marker, sizeof(marker), "msg-%s-%d", names[m], level);
+			bool present = strstr(out, marker) != NULL;
+			if (present != (m <= level))
+				fail_msg("level %d: message of level %d %s", level, m,
+				         present ? "written" : "missing");
+		}
+		free(out);
+	}
+	orsp_log_set_level(old);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_hex_rfc4648),    cmocka_unit_test(test_hex_rejects),
+	    cmocka_unit_test(test_base64_rfc4648), cmocka_unit_test(test_base64_rejects),
+	    cmocka_unit_test(test_reader),         cmocka_unit_test(test_writer),
+	    cmocka_unit_test(test_ct_eq),          cmocka_unit_test(test_wipe),
+	    cmocka_unit_test(test_secret),         cmocka_unit_test(test_errors),
+	    cmocka_unit_test(test_log_levels),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
