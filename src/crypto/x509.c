@@ -1,0 +1,1012 @@
+/* X.509 for the GSMA RSP hierarchy (SGP.22 §4.5.2, RFC 5280 profile).
+ *
+ * Path validation is done here step by step instead of by X509_verify_cert(): the EUM's
+ * nameConstraints carry the GSMA EID-prefix rule ("the eUICC's serialNumber starts with the
+ * permitted serialNumber", SGP.22 §4.5.2.1.0.2), which generic RFC 5280 directoryName
+ * matching rejects as a "permitted subtree violation". The chains are at most three
+ * certificates long and their profile is fixed, so each check is explicit: signature
+ * (X509_verify), validity, AKI/SKI and issuer-name linkage, basicConstraints, keyUsage,
+ * the RSP role policy, critical extensions, and the EID range. OpenSSL only parses and
+ * verifies signatures.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include <openssl/asn1.h>
+#include <openssl/bio.h>
+#include <openssl/err.h>
+#include <openssl/objects.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
+
+#include "ec_internal.h"
+
+#define CERT_MAX 65536 /* RSP certificates are well under 2 KiB */
+#define EID_LEN 32
+
+struct orsp_cert {
+	X509 *x;
+	uint8_t *der; /* the bytes as parsed */
+	size_t der_len;
+};
+
+struct orsp_ci_store {
+	orsp_cert **cis;
+	size_t n, cap;
+};
+
+/* id-rspRole = 2.23.146.1.2.1 (SGP.22 §4.5.2.1.0.1): content octets of the OID without
+ * the final arc. */
+static const uint8_t rsp_role_arc[] = {0x67, 0x81, 0x12, 0x01, 0x02, 0x01};
+/* 2.23.146.1.2.2.0, the SGP.22 v3 EUM extension permittedEins ::= SEQUENCE OF
+ * PrintableString (EID prefixes); SGP.26 v3 test EUMs carry it. */
+static const uint8_t permitted_eins_oid[] = {0x67, 0x81, 0x12, 0x01, 0x02, 0x02, 0x00};
+
+static const char *const role_names[] = {
+    [ORSP_ROLE_CI] = "CI",        [ORSP_ROLE_EUICC] = "eUICC",    [ORSP_ROLE_EUM] = "EUM",
+    [ORSP_ROLE_DP_TLS] = "DPtls", [ORSP_ROLE_DP_AUTH] = "DPauth", [ORSP_ROLE_DP_PB] = "DPpb",
+    [ORSP_ROLE_DS_TLS] = "DStls", [ORSP_ROLE_DS_AUTH] = "DSauth",
+};
+
+static const char *role_name(orsp_rsp_role r)
+{
+	return (unsigned)r < ORSP_ARRAY_LEN(role_names) ? role_names[r] : "unknown role";
+}
+
+static orsp_err ossl_fail(orsp_err e, const char *what)
+{
+	ERR_clear_error();
+	return orsp_errf(e, "%s", what);
+}
+
+/* The current detail, copied: orsp_errf() must not read the buffer it is writing. */
+static const char *saved_detail(char *buf, size_t cap)
+{
+	snprintf(buf, cap, "%s", orsp_err_detail());
+	return buf;
+}
+
+/* ---------------------------------------------------------------- parsing ------------ */
+
+void orsp_cert_free(orsp_cert *c)
+{
+	if (!c)
+		return;
+	X509_free(c->x);
+	free(c->der);
+	free(c);
+}
+
+orsp_err orsp_cert_parse(const void *der, size_t n, orsp_cert **out)
+{
+	const unsigned char *p = der;
+	unsigned char *re = NULL;
+	orsp_cert *c = NULL;
+	int re_len;
+	orsp_err e;
+
+	if (!out || (!der && n))
+		return orsp_errf(ORSP_E_USAGE, "orsp_cert_parse: NULL argument");
+	*out = NULL;
+	if (n == 0 || n > CERT_MAX)
+		return orsp_errf(ORSP_E_MALFORMED, "certificate of %zu bytes (1..%d accepted)", n,
+		                 CERT_MAX);
+	c = calloc(1, sizeof(*c));
+	if (!c)
+		return orsp_errf(ORSP_E_RESOURCE, "out of memory");
+	c->x = d2i_X509(NULL, &p, (long)n);
+	if (!c->x) {
+		e = ossl_fail(ORSP_E_MALFORMED, "not a DER X.509 certificate");
+		goto out;
+	}
+	if (p != (const unsigned char *)der + n) {
+		e = orsp_errf(ORSP_E_MALFORMED, "%zu bytes after the certificate",
+		              n - (size_t)(p - (const unsigned char *)der));
+		goto out;
+	}
+	/* The outer envelope must be DER (the TBS part is kept byte for byte by OpenSSL and is
+	 * covered by the signature). */
+	re_len = i2d_X509(c->x, &re);
+	if (re_len < 0 || (size_t)re_len != n || memcmp(re, der, n) != 0) {
+		e = ossl_fail(ORSP_E_MALFORMED, "certificate is not DER encoded");
+		goto out;
+	}
+	/* Extensions that fail to decode, or appear twice, make OpenSSL flag the certificate. */
+	if (X509_get_extension_flags(c->x) & EXFLAG_INVALID) {
+		e = ossl_fail(ORSP_E_MALFORMED, "certificate has invalid or duplicate extensions");
+		goto out;
+	}
+	c->der = malloc(n);
+	if (!c->der) {
+		e = orsp_errf(ORSP_E_RESOURCE, "out of memory");
+		goto out;
+	}
+	memcpy(c->der, der, n);
+	c->der_len = n;
+	*out = c;
+	c = NULL;
+	e = ORSP_OK;
+out:
+	OPENSSL_free(re);
+	orsp_cert_free(c);
+	return e;
+}
+
+static orsp_err read_small_file(const char *path, uint8_t **buf, size_t *len)
+{
+	FILE *f = NULL;
+	uint8_t *b = NULL;
+	size_t n = 0;
+	orsp_err e = ORSP_OK;
+
+	*buf = NULL;
+	f = fopen(path, "rb");
+	if (!f)
+		return errno == ENOENT
+		           ? orsp_errf(ORSP_E_NOT_FOUND, "%s does not exist", path)
+		           : orsp_errf(ORSP_E_IO, "cannot open %s: %s", path, strerror(errno));
+	/* Read one byte more than allowed to detect over-long files. */
+	b = malloc(CERT_MAX * 2 + 2);
+	if (!b) {
+		e = orsp_errf(ORSP_E_RESOURCE, "out of memory");
+		goto out;
+	}
+	n = fread(b, 1, CERT_MAX * 2 + 1, f);
+	if (ferror(f)) {
+		e = orsp_errf(ORSP_E_IO, "cannot read %s", path);
+		goto out;
+	}
+	if (n > CERT_MAX * 2) {
+		e = orsp_errf(ORSP_E_MALFORMED, "%s is too large for a certificate", path);
+		goto out;
+	}
+	b[n] = 0;
+	*buf = b;
+	*len = n;
+	b = NULL;
+out:
+	free(b);
+	fclose(f);
+	return e;
+}
+
+orsp_err orsp_cert_load_file(const char *path, orsp_cert **out)
+{
+	uint8_t *buf = NULL;
+	size_t len = 0;
+	BIO *bio = NULL;
+	char *name = NULL, *header = NULL;
+	unsigned char *data = NULL;
+	long data_len = 0;
+	orsp_err e;
+
+	if (!path || !out)
+		return orsp_errf(ORSP_E_USAGE, "orsp_cert_load_file: NULL argument");
+	*out = NULL;
+	e = read_small_file(path, &buf, &len);
+	if (e != ORSP_OK)
+		return e;
+	if (len > 0 && buf[0] == 0x30) {
+		e = orsp_cert_parse(buf, len, out);
+		goto out;
+	}
+	/* PEM: the first CERTIFICATE block (other blocks and text around it are skipped). */
+	bio = BIO_new_mem_buf(buf, (int)len);
+	if (!bio) {
+		e = ossl_fail(ORSP_E_RESOURCE, "out of memory");
+		goto out;
+	}
+	for (;;) {
+		if (PEM_read_bio(bio, &name, &header, &data, &data_len) != 1) {
+			e = ossl_fail(ORSP_E_MALFORMED, "no DER or PEM certificate found");
+			goto out;
+		}
+		if (strcmp(name, PEM_STRING_X509) == 0)
+			break;
+		OPENSSL_free(name);
+		OPENSSL_free(header);
+		OPENSSL_free(data);
+		name = header = NULL;
+		data = NULL;
+	}
+	if (header && header[0]) {
+		e = orsp_errf(ORSP_E_MALFORMED, "PEM certificate with headers is not accepted");
+		goto out;
+	}
+	e = orsp_cert_parse(data, (size_t)data_len, out);
+out:
+	if (e != ORSP_OK) {
+		char why[256];
+		e = orsp_errf(e, "%s: %s", path, saved_detail(why, sizeof(why)));
+	}
+	OPENSSL_free(name);
+	OPENSSL_free(header);
+	OPENSSL_free(data);
+	BIO_free(bio);
+	free(buf);
+	return e;
+}
+
+orsp_slice orsp_cert_der(const orsp_cert *c)
+{
+	return c ? orsp_slice_make(c->der, c->der_len) : orsp_slice_make(NULL, 0);
+}
+
+static orsp_err copy_octets(const ASN1_OCTET_STRING *s, const char *what, uint8_t *out, size_t cap,
+                            size_t *len)
+{
+	if (!s)
+		return orsp_errf(ORSP_E_NOT_FOUND, "certificate has no %s", what);
+	if ((size_t)ASN1_STRING_length(s) > cap)
+		return orsp_errf(ORSP_E_RESOURCE, "%s of %d bytes does not fit in %zu", what,
+		                 ASN1_STRING_length(s), cap);
+	memcpy(out, ASN1_STRING_get0_data(s), (size_t)ASN1_STRING_length(s));
+	*len = (size_t)ASN1_STRING_length(s);
+	return ORSP_OK;
+}
+
+orsp_err orsp_cert_ski(const orsp_cert *c, uint8_t *out, size_t cap, size_t *len)
+{
+	if (!c || !len || (!out && cap))
+		return orsp_errf(ORSP_E_USAGE, "orsp_cert_ski: NULL argument");
+	return copy_octets(X509_get0_subject_key_id(c->x), "subjectKeyIdentifier", out, cap, len);
+}
+
+orsp_err orsp_cert_aki(const orsp_cert *c, uint8_t *out, size_t cap, size_t *len)
+{
+	if (!c || !len || (!out && cap))
+		return orsp_errf(ORSP_E_USAGE, "orsp_cert_aki: NULL argument");
+	return copy_octets(X509_get0_authority_key_id(c->x), "authorityKeyIdentifier keyIdentifier",
+	                   out, cap, len);
+}
+
+orsp_err orsp_cert_public_key(const orsp_cert *c, orsp_ec_key **out)
+{
+	EVP_PKEY *pk;
+
+	if (!c || !out)
+		return orsp_errf(ORSP_E_USAGE, "orsp_cert_public_key: NULL argument");
+	*out = NULL;
+	pk = X509_get0_pubkey(c->x);
+	if (!pk)
+		return ossl_fail(ORSP_E_MALFORMED, "certificate public key does not decode");
+	return orsp__ec_wrap_public(pk, out);
+}
+
+/* The RSP role policies of a certificate as a bit mask (bit r for id-rspRole r). */
+static orsp_err rsp_role_mask(X509 *x, unsigned *mask)
+{
+	CERTIFICATEPOLICIES *pols;
+	int crit = -1;
+
+	*mask = 0;
+	pols = X509_get_ext_d2i(x, NID_certificate_policies, &crit, NULL);
+	if (!pols) {
+		ERR_clear_error();
+		if (crit == -1)
+			return ORSP_OK;
+		return orsp_errf(ORSP_E_MALFORMED, crit == -2
+		                                       ? "certificatePolicies appears twice"
+		                                       : "certificatePolicies does not decode");
+	}
+	for (int i = 0; i < sk_POLICYINFO_num(pols); i++) {
+		const POLICYINFO *pi = sk_POLICYINFO_value(pols, i);
+		const unsigned char *oid = OBJ_get0_data(pi->policyid);
+		size_t len = OBJ_length(pi->policyid);
+		if (len == sizeof(rsp_role_arc) + 1 &&
+		    memcmp(oid, rsp_role_arc, sizeof(rsp_role_arc)) == 0 &&
+		    oid[len - 1] < ORSP_ARRAY_LEN(role_names))
+			*mask |= 1u << oid[len - 1];
+	}
+	CERTIFICATEPOLICIES_free(pols);
+	return ORSP_OK;
+}
+
+orsp_err orsp_cert_rsp_role(const orsp_cert *c, orsp_rsp_role *out)
+{
+	unsigned mask;
+	orsp_err e;
+
+	if (!c || !out)
+		return orsp_errf(ORSP_E_USAGE, "orsp_cert_rsp_role: NULL argument");
+	e = rsp_role_mask(c->x, &mask);
+	if (e != ORSP_OK)
+		return e;
+	if (mask == 0)
+		return orsp_errf(ORSP_E_POLICY, "no RSP role policy (2.23.146.1.2.1.x)");
+	if (mask & (mask - 1))
+		return orsp_errf(ORSP_E_POLICY, "several RSP role policies (mask %#x)", mask);
+	for (unsigned r = 0; r < ORSP_ARRAY_LEN(role_names); r++)
+		if (mask == 1u << r)
+			*out = (orsp_rsp_role)r;
+	return ORSP_OK;
+}
+
+/* Copy a name attribute string as printable ASCII (anything else is refused). */
+static orsp_err copy_name_string(const ASN1_STRING *s, const char *what, char *out, size_t cap)
+{
+	const unsigned char *p = ASN1_STRING_get0_data(s);
+	int len = ASN1_STRING_length(s);
+
+	if (len < 0 || (size_t)len >= cap)
+		return orsp_errf(ORSP_E_RESOURCE, "%s of %d characters does not fit in %zu", what,
+		                 len, cap);
+	for (int i = 0; i < len; i++)
+		if (p[i] < 0x20 || p[i] > 0x7e)
+			return orsp_errf(ORSP_E_MALFORMED, "%s has a non-printable character",
+			                 what);
+	memcpy(out, p, (size_t)len);
+	out[len] = '\0';
+	return ORSP_OK;
+}
+
+orsp_err orsp_cert_subject_serial(const orsp_cert *c, char *out, size_t cap)
+{
+	const X509_NAME *name;
+	int idx;
+
+	if (!c || !out || cap == 0)
+		return orsp_errf(ORSP_E_USAGE, "orsp_cert_subject_serial: NULL argument");
+	out[0] = '\0';
+	name = X509_get_subject_name(c->x);
+	idx = X509_NAME_get_index_by_NID(name, NID_serialNumber, -1);
+	if (idx < 0)
+		return orsp_errf(ORSP_E_NOT_FOUND, "subject has no serialNumber");
+	if (X509_NAME_get_index_by_NID(name, NID_serialNumber, idx) >= 0)
+		return orsp_errf(ORSP_E_MALFORMED, "subject has several serialNumber attributes");
+	return copy_name_string(X509_NAME_ENTRY_get_data(X509_NAME_get_entry(name, idx)),
+	                        "subject serialNumber", out, cap);
+}
+
+/* ---------------------------------------------------------------- checks ------------- */
+
+/* How a certificate is named in error details: its role in the path and its CN. */
+typedef struct cert_ref {
+	const orsp_cert *c;
+	const char *what; /* "EUM", "eUICC", "CI", "DPauth", ... */
+	char cn[48];
+} cert_ref;
+
+static void cert_ref_init(cert_ref *r, const orsp_cert *c, const char *what)
+{
+	const X509_NAME *name = X509_get_subject_name(c->x);
+	int idx = X509_NAME_get_index_by_NID(name, NID_commonName, -1);
+	size_t j = 0;
+
+	r->c = c;
+	r->what = what;
+	if (idx >= 0) {
+		const ASN1_STRING *s = X509_NAME_ENTRY_get_data(X509_NAME_get_entry(name, idx));
+		const unsigned char *p = ASN1_STRING_get0_data(s);
+		for (int i = 0; i < ASN1_STRING_length(s) && j + 1 < sizeof(r->cn); i++)
+			r->cn[j++] =
+			    (p[i] >= 0x20 && p[i] <= 0x7e && p[i] != '"') ? (char)p[i] : '?';
+	}
+	r->cn[j] = '\0';
+}
+
+#define REF_FMT "%s certificate \"%s\": "
+#define REF_ARGS(r) (r)->what, (r)->cn
+
+static void fmt_time(const ASN1_TIME *t, char *out, size_t cap)
+{
+	struct tm tm;
+
+	if (ASN1_TIME_to_tm(t, &tm) != 1) {
+		ERR_clear_error();
+		snprintf(out, cap, "(unreadable)");
+		return;
+	}
+	snprintf(out, cap, "%04d-%02d-%02d %02d:%02d:%02dZ", tm.tm_year + 1900, tm.tm_mon + 1,
+	         tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+}
+
+/* RFC 5280 §4.1.2.5 / §6.1.3 (a)(2): notBefore <= now <= notAfter. */
+static orsp_err check_validity(const cert_ref *r, time_t now)
+{
+	const ASN1_TIME *nb = X509_get0_notBefore(r->c->x);
+	const ASN1_TIME *na = X509_get0_notAfter(r->c->x);
+	char when[96]; /* sized for any int fields (-Wformat-truncation) */
+	int c1 = ASN1_TIME_cmp_time_t(nb, now);
+	int c2 = ASN1_TIME_cmp_time_t(na, now);
+
+	if (c1 == -2 || c2 == -2)
+		return ossl_fail(ORSP_E_MALFORMED, "certificate validity dates do not decode");
+	if (c1 > 0) {
+		fmt_time(nb, when, sizeof(when));
+		return orsp_errf(ORSP_E_POLICY, REF_FMT "not valid before %s", REF_ARGS(r), when);
+	}
+	if (c2 < 0) {
+		fmt_time(na, when, sizeof(when));
+		return orsp_errf(ORSP_E_POLICY, REF_FMT "expired on %s", REF_ARGS(r), when);
+	}
+	return ORSP_OK;
+}
+
+static bool ext_is(X509_EXTENSION *ext, const uint8_t *oid, size_t len)
+{
+	const ASN1_OBJECT *obj = X509_EXTENSION_get_object(ext);
+	return (size_t)OBJ_length(obj) == len && memcmp(OBJ_get0_data(obj), oid, len) == 0;
+}
+
+/* RFC 5280 §4.2: a critical extension that is not processed must make the path fail.
+ * Processed here: the ones below; nameConstraints and permittedEins only on an EUM. */
+static orsp_err check_critical(const cert_ref *r, bool is_eum)
+{
+	X509 *x = r->c->x;
+
+	for (int i = 0; i < X509_get_ext_count(x); i++) {
+		X509_EXTENSION *ext = X509_get_ext(x, i);
+		int nid = OBJ_obj2nid(X509_EXTENSION_get_object(ext));
+		char oid[64];
+
+		if (!X509_EXTENSION_get_critical(ext))
+			continue;
+		switch (nid) {
+		case NID_key_usage:
+		case NID_basic_constraints:
+		case NID_certificate_policies:
+		case NID_ext_key_usage:
+		case NID_subject_alt_name:
+		case NID_subject_key_identifier:
+		case NID_authority_key_identifier:
+			continue;
+		case NID_name_constraints:
+			if (is_eum)
+				continue;
+			break;
+		default:
+			if (is_eum && ext_is(ext, permitted_eins_oid, sizeof(permitted_eins_oid)))
+				continue;
+			break;
+		}
+		OBJ_obj2txt(oid, sizeof(oid), X509_EXTENSION_get_object(ext), 1);
+		return orsp_errf(ORSP_E_POLICY, REF_FMT "unhandled critical extension %s",
+		                 REF_ARGS(r), oid);
+	}
+	return ORSP_OK;
+}
+
+/* Profile checks shared by every certificate in an RSP path. */
+static orsp_err check_profile(const cert_ref *r, bool is_eum)
+{
+	X509 *x = r->c->x;
+
+	if (X509_get_version(x) != X509_VERSION_3)
+		return orsp_errf(ORSP_E_POLICY, REF_FMT "not an X.509 v3 certificate", REF_ARGS(r));
+	/* SGP.22 §4.5.2.1: every RSP certificate is signed with ecdsa-with-SHA256. */
+	if (X509_get_signature_nid(x) != NID_ecdsa_with_SHA256)
+		return orsp_errf(ORSP_E_POLICY,
+		                 REF_FMT "signature algorithm is not ecdsa-with-SHA256",
+		                 REF_ARGS(r));
+	if (orsp__ec_curve_of_pkey(X509_get0_pubkey(x)) == ORSP_CURVE_NONE) {
+		ERR_clear_error();
+		return orsp_errf(ORSP_E_POLICY, REF_FMT "key is not on P-256 or brainpoolP256r1",
+		                 REF_ARGS(r));
+	}
+	return check_critical(r, is_eum);
+}
+
+static orsp_err check_role(const cert_ref *r, orsp_rsp_role want)
+{
+	orsp_rsp_role got;
+	orsp_err e = orsp_cert_rsp_role(r->c, &got);
+	char why[256];
+
+	if (e != ORSP_OK)
+		return orsp_errf(e, REF_FMT "%s; expected %s (2.23.146.1.2.1.%d)", REF_ARGS(r),
+		                 saved_detail(why, sizeof(why)), role_name(want), (int)want);
+	if (got != want)
+		return orsp_errf(
+		    ORSP_E_POLICY,
+		    REF_FMT "policy is %s (2.23.146.1.2.1.%d), expected %s (2.23.146.1.2.1.%d)",
+		    REF_ARGS(r), role_name(got), (int)got, role_name(want), (int)want);
+	return ORSP_OK;
+}
+
+/* A certificate that issues others: basicConstraints cA, keyUsage keyCertSign
+ * (RFC 5280 §4.2.1.3, §4.2.1.9; SGP.22 §4.5.2.1.0.1 CI, §4.5.2.1.0.2 EUM). */
+static orsp_err check_ca(const cert_ref *r, bool need_pathlen0)
+{
+	uint32_t flags = X509_get_extension_flags(r->c->x);
+
+	if (!(flags & EXFLAG_BCONS) || !(flags & EXFLAG_CA))
+		return orsp_errf(ORSP_E_POLICY, REF_FMT "basicConstraints cA is not set",
+		                 REF_ARGS(r));
+	if (!(flags & EXFLAG_KUSAGE) || !(X509_get_key_usage(r->c->x) & KU_KEY_CERT_SIGN))
+		return orsp_errf(ORSP_E_POLICY, REF_FMT "keyUsage lacks keyCertSign", REF_ARGS(r));
+	if (need_pathlen0 && X509_get_pathlen(r->c->x) != 0)
+		return orsp_errf(ORSP_E_POLICY,
+		                 REF_FMT "basicConstraints pathLenConstraint is not 0",
+		                 REF_ARGS(r));
+	return ORSP_OK;
+}
+
+/* An end-entity signing certificate: not a CA, keyUsage digitalSignature. */
+static orsp_err check_end_entity(const cert_ref *r)
+{
+	uint32_t flags = X509_get_extension_flags(r->c->x);
+
+	if (flags & EXFLAG_CA)
+		return orsp_errf(ORSP_E_POLICY,
+		                 REF_FMT "is a CA certificate, expected an end entity",
+		                 REF_ARGS(r));
+	if (!(flags & EXFLAG_KUSAGE) || !(X509_get_key_usage(r->c->x) & KU_DIGITAL_SIGNATURE))
+		return orsp_errf(ORSP_E_POLICY, REF_FMT "keyUsage lacks digitalSignature",
+		                 REF_ARGS(r));
+	return ORSP_OK;
+}
+
+/* child was issued by issuer: AKI = SKI, issuer name = subject name, and the signature. */
+static orsp_err check_issued(const cert_ref *child, const cert_ref *issuer)
+{
+	X509 *cx = child->c->x, *ix = issuer->c->x;
+	const ASN1_OCTET_STRING *aki = X509_get0_authority_key_id(cx);
+	const ASN1_OCTET_STRING *ski = X509_get0_subject_key_id(ix);
+
+	if (!aki)
+		return orsp_errf(ORSP_E_POLICY, REF_FMT "no authorityKeyIdentifier",
+		                 REF_ARGS(child));
+	if (!ski || ASN1_OCTET_STRING_cmp(aki, ski) != 0)
+		return orsp_errf(
+		    ORSP_E_POLICY,
+		    REF_FMT "authorityKeyIdentifier does not match the %s subjectKeyIdentifier",
+		    REF_ARGS(child), issuer->what);
+	if (X509_NAME_cmp(X509_get_issuer_name(cx), X509_get_subject_name(ix)) != 0)
+		return orsp_errf(ORSP_E_POLICY, REF_FMT "issuer name is not the %s subject name",
+		                 REF_ARGS(child), issuer->what);
+	if (X509_verify(cx, X509_get0_pubkey(ix)) != 1) {
+		ERR_clear_error();
+		return orsp_errf(ORSP_E_VERIFY, REF_FMT "signature does not verify with the %s key",
+		                 REF_ARGS(child), issuer->what);
+	}
+	return ORSP_OK;
+}
+
+/* The CI named by child's authorityKeyIdentifier, or an ORSP_E_POLICY "unknown CI". */
+static orsp_err find_ci(const orsp_ci_store *cis, const cert_ref *child, const orsp_cert **ci)
+{
+	const ASN1_OCTET_STRING *aki = X509_get0_authority_key_id(child->c->x);
+	char hex[2 * 32 + 1] = "";
+
+	*ci = NULL;
+	if (!aki)
+		return orsp_errf(ORSP_E_POLICY,
+		                 REF_FMT "no authorityKeyIdentifier to select the CI",
+		                 REF_ARGS(child));
+	*ci = orsp_ci_store_find(cis, ASN1_STRING_get0_data(aki), (size_t)ASN1_STRING_length(aki));
+	if (*ci)
+		return ORSP_OK;
+	if (ASN1_STRING_length(aki) <= 32 &&
+	    orsp_hex_encode(ASN1_STRING_get0_data(aki), (size_t)ASN1_STRING_length(aki), hex,
+	                    sizeof(hex)) != ORSP_OK)
+		hex[0] = '\0';
+	return orsp_errf(ORSP_E_POLICY, REF_FMT "issued by an unknown CI (key id %s)",
+	                 REF_ARGS(child), hex);
+}
+
+static bool all_digits(const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (s[i] < '0' || s[i] > '9')
+			return false;
+	return true;
+}
+
+/* An EID prefix: 1..32 decimal digits (the EIN/IIN part of SGP.29 EIDs). */
+static bool prefix_ok(const unsigned char *p, size_t n)
+{
+	return n >= 1 && n <= EID_LEN && all_digits((const char *)p, n);
+}
+
+static bool eid_has_prefix(const char *eid, const unsigned char *p, size_t n)
+{
+	return n <= EID_LEN && memcmp(eid, p, n) == 0;
+}
+
+/* Does any serialNumber of the directoryNames in subtrees prefix the EID?
+ * *count gets the number of serialNumber prefixes seen. */
+static orsp_err subtrees_match(const cert_ref *eum, STACK_OF(GENERAL_SUBTREE) * subtrees,
+                               const char *eid, bool *match, int *count)
+{
+	*match = false;
+	*count = 0;
+	for (int i = 0; i < sk_GENERAL_SUBTREE_num(subtrees); i++) {
+		const GENERAL_SUBTREE *st = sk_GENERAL_SUBTREE_value(subtrees, i);
+		const X509_NAME *dn;
+		if (!st->base || st->base->type != GEN_DIRNAME)
+			continue;
+		dn = st->base->d.directoryName;
+		for (int idx = -1;
+		     (idx = X509_NAME_get_index_by_NID(dn, NID_serialNumber, idx)) >= 0;) {
+			const ASN1_STRING *s =
+			    X509_NAME_ENTRY_get_data(X509_NAME_get_entry(dn, idx));
+			const unsigned char *p = ASN1_STRING_get0_data(s);
+			size_t n = (size_t)ASN1_STRING_length(s);
+			if (!prefix_ok(p, n))
+				return orsp_errf(
+				    ORSP_E_MALFORMED,
+				    REF_FMT "nameConstraints serialNumber is not an EID prefix",
+				    REF_ARGS(eum));
+			(*count)++;
+			if (eid_has_prefix(eid, p, n))
+				*match = true;
+		}
+	}
+	return ORSP_OK;
+}
+
+/* SGP.22 v2 §4.5.2.1.0.2: the EUM's nameConstraints permittedSubtrees directoryName holds
+ * serialNumber = the EID prefix granted to the EUM; the eUICC's EID must start with it. */
+static orsp_err check_eid_name_constraints(const cert_ref *eum, NAME_CONSTRAINTS *nc,
+                                           const char *eid)
+{
+	bool match;
+	int count;
+	orsp_err e;
+
+	e = subtrees_match(eum, nc->excludedSubtrees, eid, &match, &count);
+	if (e != ORSP_OK)
+		return e;
+	if (match)
+		return orsp_errf(ORSP_E_POLICY,
+		                 REF_FMT "EID %s is in an excluded nameConstraints range",
+		                 REF_ARGS(eum), eid);
+	e = subtrees_match(eum, nc->permittedSubtrees, eid, &match, &count);
+	if (e != ORSP_OK)
+		return e;
+	if (count == 0)
+		return orsp_errf(ORSP_E_POLICY, REF_FMT "nameConstraints permit no EID prefix",
+		                 REF_ARGS(eum));
+	if (!match)
+		return orsp_errf(ORSP_E_POLICY,
+		                 REF_FMT "EID %s is outside the permitted nameConstraints range",
+		                 REF_ARGS(eum), eid);
+	return ORSP_OK;
+}
+
+/* DER length octets (X.690 §8.1.3, minimal; at most 2 length bytes needed here). */
+static orsp_err der_len(orsp_reader *r, size_t *len)
+{
+	uint8_t b, b2;
+
+	if (orsp_read_u8(r, &b) != ORSP_OK)
+		return ORSP_E_MALFORMED;
+	if (b < 0x80) {
+		*len = b;
+		return ORSP_OK;
+	}
+	if (b == 0x81) {
+		if (orsp_read_u8(r, &b2) != ORSP_OK || b2 < 0x80)
+			return ORSP_E_MALFORMED;
+		*len = b2;
+		return ORSP_OK;
+	}
+	if (b == 0x82) {
+		uint16_t v;
+		if (orsp_read_be16(r, &v) != ORSP_OK || v < 0x100)
+			return ORSP_E_MALFORMED;
+		*len = v;
+		return ORSP_OK;
+	}
+	return ORSP_E_MALFORMED;
+}
+
+/* SGP.22 v3: permittedEins ::= SEQUENCE OF PrintableString, each an EID prefix. */
+static orsp_err check_eid_permitted_eins(const cert_ref *eum, X509_EXTENSION *ext, const char *eid)
+{
+	const ASN1_OCTET_STRING *v = X509_EXTENSION_get_data(ext);
+	orsp_reader r, seq;
+	orsp_slice body, item;
+	uint8_t tag;
+	size_t len;
+	int count = 0;
+	bool match = false;
+
+	orsp_reader_init(&r, ASN1_STRING_get0_data(v), (size_t)ASN1_STRING_length(v));
+	if (orsp_read_u8(&r, &tag) != ORSP_OK || tag != 0x30 || der_len(&r, &len) != ORSP_OK ||
+	    orsp_read_slice(&r, len, &body) != ORSP_OK || orsp_reader_remaining(&r) != 0)
+		goto malformed;
+	orsp_reader_init(&seq, body.p, body.len);
+	while (orsp_reader_remaining(&seq)) {
+		if (orsp_read_u8(&seq, &tag) != ORSP_OK || tag != 0x13 /* PrintableString */ ||
+		    der_len(&seq, &len) != ORSP_OK ||
+		    orsp_read_slice(&seq, len, &item) != ORSP_OK || !prefix_ok(item.p, item.len))
+			goto malformed;
+		count++;
+		if (eid_has_prefix(eid, item.p, item.len))
+			match = true;
+	}
+	if (count == 0)
+		return orsp_errf(ORSP_E_POLICY, REF_FMT "permittedEins is empty", REF_ARGS(eum));
+	if (!match)
+		return orsp_errf(ORSP_E_POLICY,
+		                 REF_FMT "EID %s is not under any permittedEins prefix",
+		                 REF_ARGS(eum), eid);
+	return ORSP_OK;
+malformed:
+	return orsp_errf(ORSP_E_MALFORMED,
+	                 REF_FMT
+	                 "permittedEins is not a DER SEQUENCE OF PrintableString EID prefixes",
+	                 REF_ARGS(eum));
+}
+
+/* The EID range of SGP.22 §4.5.2.1.0.2: every range the EUM carries (v2 nameConstraints,
+ * v3 permittedEins) must admit the EID; an EUM with neither is refused (fail closed). */
+static orsp_err check_eid_range(const cert_ref *eum, const char *eid)
+{
+	X509 *x = eum->c->x;
+	NAME_CONSTRAINTS *nc = NULL;
+	X509_EXTENSION *eins = NULL;
+	int crit = -1;
+	orsp_err e = ORSP_OK;
+
+	for (int i = 0; i < X509_get_ext_count(x); i++) {
+		X509_EXTENSION *ext = X509_get_ext(x, i);
+		if (!ext_is(ext, permitted_eins_oid, sizeof(permitted_eins_oid)))
+			continue;
+		if (eins)
+			return orsp_errf(ORSP_E_MALFORMED, REF_FMT "permittedEins appears twice",
+			                 REF_ARGS(eum));
+		eins = ext;
+	}
+	nc = X509_get_ext_d2i(x, NID_name_constraints, &crit, NULL);
+	if (!nc && crit != -1) {
+		ERR_clear_error();
+		return orsp_errf(ORSP_E_MALFORMED, REF_FMT "nameConstraints %s", REF_ARGS(eum),
+		                 crit == -2 ? "appears twice" : "does not decode");
+	}
+	if (!nc && !eins)
+		return orsp_errf(ORSP_E_POLICY,
+		                 REF_FMT "carries no EID range (nameConstraints or permittedEins)",
+		                 REF_ARGS(eum));
+	if (nc)
+		e = check_eid_name_constraints(eum, nc, eid);
+	if (e == ORSP_OK && eins)
+		e = check_eid_permitted_eins(eum, eins, eid);
+	NAME_CONSTRAINTS_free(nc);
+	return e;
+}
+
+/* ---------------------------------------------------------------- CI store ----------- */
+
+orsp_err orsp_ci_store_new(orsp_ci_store **out)
+{
+	if (!out)
+		return orsp_errf(ORSP_E_USAGE, "orsp_ci_store_new: NULL argument");
+	*out = calloc(1, sizeof(**out));
+	if (!*out)
+		return orsp_errf(ORSP_E_RESOURCE, "out of memory");
+	return ORSP_OK;
+}
+
+void orsp_ci_store_free(orsp_ci_store *s)
+{
+	if (!s)
+		return;
+	for (size_t i = 0; i < s->n; i++)
+		orsp_cert_free(s->cis[i]);
+	free(s->cis);
+	free(s);
+}
+
+size_t orsp_ci_store_count(const orsp_ci_store *s)
+{
+	return s ? s->n : 0;
+}
+
+const orsp_cert *orsp_ci_store_find(const orsp_ci_store *s, const uint8_t *ski, size_t ski_len)
+{
+	if (!s || (!ski && ski_len))
+		return NULL;
+	for (size_t i = 0; i < s->n; i++) {
+		const ASN1_OCTET_STRING *k = X509_get0_subject_key_id(s->cis[i]->x);
+		if (k && (size_t)ASN1_STRING_length(k) == ski_len &&
+		    memcmp(ASN1_STRING_get0_data(k), ski, ski_len) == 0)
+			return s->cis[i];
+	}
+	return NULL;
+}
+
+orsp_err orsp_ci_store_add(orsp_ci_store *s, const orsp_cert *ci)
+{
+	orsp_cert *copy = NULL;
+	orsp_cert **grown;
+	const ASN1_OCTET_STRING *ski, *aki;
+	cert_ref r;
+	orsp_err e;
+
+	if (!s || !ci)
+		return orsp_errf(ORSP_E_USAGE, "orsp_ci_store_add: NULL argument");
+	cert_ref_init(&r, ci, "CI");
+	e = check_role(&r, ORSP_ROLE_CI);
+	if (e != ORSP_OK)
+		return e;
+	e = check_profile(&r, false);
+	if (e != ORSP_OK)
+		return e;
+	e = check_ca(&r, false);
+	if (e != ORSP_OK)
+		return e;
+	ski = X509_get0_subject_key_id(ci->x);
+	aki = X509_get0_authority_key_id(ci->x);
+	if (!ski || ASN1_STRING_length(ski) == 0)
+		return orsp_errf(ORSP_E_POLICY, REF_FMT "no subjectKeyIdentifier", REF_ARGS(&r));
+	/* SGP.22 §4.5.2.1.0.1: the CI certificate is self-signed. */
+	if (aki && ASN1_OCTET_STRING_cmp(aki, ski) != 0)
+		return orsp_errf(ORSP_E_POLICY, REF_FMT "not self-signed (AKI differs from SKI)",
+		                 REF_ARGS(&r));
+	if (X509_NAME_cmp(X509_get_issuer_name(ci->x), X509_get_subject_name(ci->x)) != 0)
+		return orsp_errf(ORSP_E_POLICY, REF_FMT "not self-issued", REF_ARGS(&r));
+	if (X509_verify(ci->x, X509_get0_pubkey(ci->x)) != 1) {
+		ERR_clear_error();
+		return orsp_errf(ORSP_E_VERIFY, REF_FMT "self-signature does not verify",
+		                 REF_ARGS(&r));
+	}
+	if (orsp_ci_store_find(s, ASN1_STRING_get0_data(ski), (size_t)ASN1_STRING_length(ski)))
+		return orsp_errf(ORSP_E_EXISTS, REF_FMT "a CI with this key id is already trusted",
+		                 REF_ARGS(&r));
+	e = orsp_cert_parse(ci->der, ci->der_len, &copy);
+	if (e != ORSP_OK)
+		return e;
+	if (s->n == s->cap) {
+		size_t cap = s->cap ? s->cap * 2 : 4;
+		grown = realloc(s->cis, cap * sizeof(*grown));
+		if (!grown) {
+			orsp_cert_free(copy);
+			return orsp_errf(ORSP_E_RESOURCE, "out of memory");
+		}
+		s->cis = grown;
+		s->cap = cap;
+	}
+	s->cis[s->n++] = copy;
+	return ORSP_OK;
+}
+
+/* ---------------------------------------------------------------- paths -------------- */
+
+/* Everything about a CI at verification time (its structure was checked when added). */
+static orsp_err check_ci_now(const cert_ref *ci, time_t now)
+{
+	return check_validity(ci, now);
+}
+
+orsp_err orsp_rsp_verify_euicc_chain(const orsp_ci_store *cis, const orsp_cert *eum,
+                                     const orsp_cert *euicc, time_t now, char eid_out[33])
+{
+	const orsp_cert *ci_cert = NULL;
+	cert_ref ci, m, u;
+	char eid[EID_LEN + 8];
+	orsp_err e;
+
+	if (!cis || !eum || !euicc)
+		return orsp_errf(ORSP_E_USAGE, "orsp_rsp_verify_euicc_chain: NULL argument");
+	if (eid_out)
+		eid_out[0] = '\0';
+	if (now == 0)
+		now = time(NULL);
+	cert_ref_init(&m, eum, "EUM");
+	cert_ref_init(&u, euicc, "eUICC");
+
+	/* CI -> EUM (SGP.22 §4.5.2.1.0.2). */
+	e = find_ci(cis, &m, &ci_cert);
+	if (e != ORSP_OK)
+		return e;
+	cert_ref_init(&ci, ci_cert, "CI");
+	if ((e = check_ci_now(&ci, now)) != ORSP_OK || (e = check_issued(&m, &ci)) != ORSP_OK ||
+	    (e = check_validity(&m, now)) != ORSP_OK ||
+	    (e = check_role(&m, ORSP_ROLE_EUM)) != ORSP_OK ||
+	    (e = check_profile(&m, true)) != ORSP_OK || (e = check_ca(&m, true)) != ORSP_OK)
+		return e;
+	if (!X509_get0_subject_key_id(eum->x))
+		return orsp_errf(ORSP_E_POLICY, REF_FMT "no subjectKeyIdentifier", REF_ARGS(&m));
+
+	/* EUM -> eUICC (SGP.22 §4.5.2.1.0.3). */
+	if ((e = check_issued(&u, &m)) != ORSP_OK || (e = check_validity(&u, now)) != ORSP_OK ||
+	    (e = check_role(&u, ORSP_ROLE_EUICC)) != ORSP_OK ||
+	    (e = check_profile(&u, false)) != ORSP_OK || (e = check_end_entity(&u)) != ORSP_OK)
+		return e;
+
+	/* The EID is the eUICC subject serialNumber: 32 digits (SGP.22 §4.5.2.1.0.3). */
+	e = orsp_cert_subject_serial(euicc, eid, sizeof(eid));
+	if (e == ORSP_E_NOT_FOUND || e == ORSP_E_RESOURCE ||
+	    (e == ORSP_OK && (strlen(eid) != EID_LEN || !all_digits(eid, EID_LEN))))
+		return orsp_errf(ORSP_E_POLICY,
+		                 REF_FMT "subject serialNumber is not a 32-digit EID",
+		                 REF_ARGS(&u));
+	if (e != ORSP_OK) {
+		char why[256];
+		return orsp_errf(e, REF_FMT "%s", REF_ARGS(&u), saved_detail(why, sizeof(why)));
+	}
+	e = check_eid_range(&m, eid);
+	if (e != ORSP_OK)
+		return e;
+	if (eid_out)
+		memcpy(eid_out, eid, EID_LEN + 1);
+	return ORSP_OK;
+}
+
+static bool is_server_role(orsp_rsp_role role)
+{
+	return role == ORSP_ROLE_DP_TLS || role == ORSP_ROLE_DP_AUTH || role == ORSP_ROLE_DP_PB ||
+	       role == ORSP_ROLE_DS_TLS || role == ORSP_ROLE_DS_AUTH;
+}
+
+/* SGP.22 §4.5.2.0.x: the TLS certificate names the server FQDN as a DNS subjectAltName.
+ * Exact, case-insensitive match (no wildcards: RSP TLS certificates carry the FQDN). */
+static orsp_err check_dns_san(const cert_ref *r, const char *fqdn)
+{
+	GENERAL_NAMES *sans;
+	int crit = -1;
+	size_t flen = strlen(fqdn);
+	bool found = false;
+
+	sans = X509_get_ext_d2i(r->c->x, NID_subject_alt_name, &crit, NULL);
+	if (!sans) {
+		ERR_clear_error();
+		if (crit == -1)
+			return orsp_errf(ORSP_E_POLICY,
+			                 REF_FMT "no subjectAltName, expected DNS:%s", REF_ARGS(r),
+			                 fqdn);
+		return orsp_errf(ORSP_E_MALFORMED, REF_FMT "subjectAltName %s", REF_ARGS(r),
+		                 crit == -2 ? "appears twice" : "does not decode");
+	}
+	for (int i = 0; i < sk_GENERAL_NAME_num(sans) && !found; i++) {
+		const GENERAL_NAME *gn = sk_GENERAL_NAME_value(sans, i);
+		const unsigned char *p;
+		if (gn->type != GEN_DNS)
+			continue;
+		p = ASN1_STRING_get0_data(gn->d.dNSName);
+		if ((size_t)ASN1_STRING_length(gn->d.dNSName) == flen && flen > 0 &&
+		    memchr(p, 0, flen) == NULL && strncasecmp((const char *)p, fqdn, flen) == 0)
+			found = true;
+	}
+	GENERAL_NAMES_free(sans);
+	if (!found)
+		return orsp_errf(ORSP_E_POLICY, REF_FMT "no DNS subjectAltName matches %s",
+		                 REF_ARGS(r), fqdn);
+	return ORSP_OK;
+}
+
+orsp_err orsp_rsp_verify_server_cert(const orsp_ci_store *cis, const orsp_cert *cert,
+                                     orsp_rsp_role role, const char *fqdn, time_t now)
+{
+	const orsp_cert *ci_cert = NULL;
+	cert_ref ci, s;
+	orsp_err e;
+	bool tls = role == ORSP_ROLE_DP_TLS || role == ORSP_ROLE_DS_TLS;
+
+	if (!cis || !cert)
+		return orsp_errf(ORSP_E_USAGE, "orsp_rsp_verify_server_cert: NULL argument");
+	if (!is_server_role(role))
+		return orsp_errf(ORSP_E_USAGE, "%s is not a server certificate role",
+		                 role_name(role));
+	if (now == 0)
+		now = time(NULL);
+	cert_ref_init(&s, cert, role_name(role));
+	e = find_ci(cis, &s, &ci_cert);
+	if (e != ORSP_OK)
+		return e;
+	cert_ref_init(&ci, ci_cert, "CI");
+	if ((e = check_ci_now(&ci, now)) != ORSP_OK || (e = check_issued(&s, &ci)) != ORSP_OK ||
+	    (e = check_validity(&s, now)) != ORSP_OK || (e = check_role(&s, role)) != ORSP_OK ||
+	    (e = check_profile(&s, false)) != ORSP_OK || (e = check_end_entity(&s)) != ORSP_OK)
+		return e;
+	if (tls) {
+		/* RFC 5280 §4.2.1.12: if extendedKeyUsage is present it must allow serverAuth. */
+		uint32_t flags = X509_get_extension_flags(cert->x);
+		if ((flags & EXFLAG_XKUSAGE) &&
+		    !(X509_get_extended_key_usage(cert->x) & XKU_SSL_SERVER))
+			return orsp_errf(ORSP_E_POLICY, REF_FMT "extendedKeyUsage lacks serverAuth",
+			                 REF_ARGS(&s));
+		if (fqdn)
+			return check_dns_san(&s, fqdn);
+	}
+	return ORSP_OK;
+}

@@ -1,0 +1,237 @@
+#include "certmint.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/bio.h>
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/x509v3.h>
+
+#include "testutil.h"
+
+static void fail_ossl(const char *what)
+{
+	char buf[256];
+	ERR_error_string_n(ERR_get_error(), buf, sizeof(buf));
+	fail_msg("certmint: %s failed: %s", what, buf);
+}
+
+time_t certmint_time(int y, int m, int d)
+{
+	struct tm tm = {0};
+	tm.tm_year = y - 1900;
+	tm.tm_mon = m - 1;
+	tm.tm_mday = d;
+	return timegm(&tm);
+}
+
+EVP_PKEY *certmint_key_new(const char *group)
+{
+	EVP_PKEY *pk = EVP_PKEY_Q_keygen(NULL, NULL, "EC", group);
+	if (!pk)
+		fail_ossl("EC key generation");
+	return pk;
+}
+
+EVP_PKEY *certmint_key_load(const char *rel)
+{
+	size_t len;
+	uint8_t *pem = test_read_vector(rel, &len);
+	BIO *bio = BIO_new_mem_buf(pem, (int)len);
+	EVP_PKEY *pk = bio ? PEM_read_bio_PrivateKey(bio, NULL, NULL, NULL) : NULL;
+	BIO_free(bio);
+	free(pem);
+	if (!pk)
+		fail_ossl(rel);
+	return pk;
+}
+
+X509 *certmint_cert_load(const char *rel)
+{
+	size_t len;
+	uint8_t *der = test_read_vector(rel, &len);
+	const unsigned char *p = der;
+	X509 *x = d2i_X509(NULL, &p, (long)len);
+	free(der);
+	if (!x)
+		fail_ossl(rel);
+	return x;
+}
+
+uint8_t *certmint_der(X509 *x, size_t *len)
+{
+	unsigned char *der = NULL;
+	int n = i2d_X509(x, &der);
+	uint8_t *copy;
+	if (n <= 0)
+		fail_ossl("i2d_X509");
+	copy = malloc((size_t)n);
+	assert_non_null(copy);
+	memcpy(copy, der, (size_t)n);
+	OPENSSL_free(der);
+	*len = (size_t)n;
+	return copy;
+}
+
+orsp_cert *certmint_to_orsp(X509 *x)
+{
+	size_t len;
+	uint8_t *der = certmint_der(x, &len);
+	orsp_cert *c = NULL;
+	orsp_err e = orsp_cert_parse(der, len, &c);
+	free(der);
+	if (e != ORSP_OK)
+		fail_msg("orsp_cert_parse of a minted certificate: %s", orsp_err_detail());
+	return c;
+}
+
+/* "/K=V/K=V" into an X509_NAME. */
+static X509_NAME *parse_name(const char *text)
+{
+	X509_NAME *name = X509_NAME_new();
+	char *copy = strdup(text), *save = NULL;
+	assert_non_null(name);
+	assert_non_null(copy);
+	for (char *tok = strtok_r(copy, "/", &save); tok; tok = strtok_r(NULL, "/", &save)) {
+		char *eq = strchr(tok, '=');
+		assert_non_null(eq);
+		*eq = '\0';
+		if (X509_NAME_add_entry_by_txt(name, tok, MBSTRING_ASC,
+		                               (const unsigned char *)eq + 1, -1, -1, 0) != 1)
+			fail_ossl("X509_NAME_add_entry_by_txt");
+	}
+	free(copy);
+	return name;
+}
+
+static void add_conf_ext(X509 *x, X509V3_CTX *ctx, int nid, const char *value)
+{
+	X509_EXTENSION *ext = X509V3_EXT_nconf_nid(NULL, ctx, nid, value);
+	if (!ext || X509_add_ext(x, ext, -1) != 1)
+		fail_ossl(value);
+	X509_EXTENSION_free(ext);
+}
+
+static void add_raw_ext(X509 *x, const char *oid, int critical, const uint8_t *der, size_t len)
+{
+	ASN1_OBJECT *obj = OBJ_txt2obj(oid, 1);
+	ASN1_OCTET_STRING *os = ASN1_OCTET_STRING_new();
+	X509_EXTENSION *ext = NULL;
+	if (!obj || !os || ASN1_OCTET_STRING_set(os, der, (int)len) != 1)
+		fail_ossl("raw extension");
+	ext = X509_EXTENSION_create_by_OBJ(NULL, obj, critical, os);
+	if (!ext || X509_add_ext(x, ext, -1) != 1)
+		fail_ossl("X509_add_ext");
+	X509_EXTENSION_free(ext);
+	ASN1_OCTET_STRING_free(os);
+	ASN1_OBJECT_free(obj);
+}
+
+static void add_policies(X509 *x, const char *p1, const char *p2)
+{
+	CERTIFICATEPOLICIES *pols = CERTIFICATEPOLICIES_new();
+	const char *oids[2] = {p1, p2};
+	for (int i = 0; i < 2; i++) {
+		POLICYINFO *pi;
+		if (!oids[i])
+			continue;
+		pi = POLICYINFO_new();
+		ASN1_OBJECT_free(pi->policyid);
+		pi->policyid = OBJ_txt2obj(oids[i], 1);
+		if (!pi->policyid || !sk_POLICYINFO_push(pols, pi))
+			fail_ossl("policy");
+	}
+	if (X509_add1_ext_i2d(x, NID_certificate_policies, pols, 1, X509V3_ADD_DEFAULT) != 1)
+		fail_ossl("certificatePolicies");
+	CERTIFICATEPOLICIES_free(pols);
+}
+
+static void add_name_constraints(X509 *x, const char *org, const char *serial)
+{
+	NAME_CONSTRAINTS *nc = NAME_CONSTRAINTS_new();
+	GENERAL_SUBTREE *st = GENERAL_SUBTREE_new();
+	GENERAL_NAME *gn = GENERAL_NAME_new();
+	X509_NAME *dn = X509_NAME_new();
+	assert_true(nc && st && gn && dn);
+	if (org)
+		X509_NAME_add_entry_by_txt(dn, "O", MBSTRING_ASC, (const unsigned char *)org, -1,
+		                           -1, 0);
+	X509_NAME_add_entry_by_txt(dn, "serialNumber", MBSTRING_ASC, (const unsigned char *)serial,
+	                           -1, -1, 0);
+	GENERAL_NAME_set0_value(gn, GEN_DIRNAME, dn);
+	GENERAL_NAME_free(st->base);
+	st->base = gn;
+	nc->permittedSubtrees = sk_GENERAL_SUBTREE_new_null();
+	sk_GENERAL_SUBTREE_push(nc->permittedSubtrees, st);
+	if (X509_add1_ext_i2d(x, NID_name_constraints, nc, 1, X509V3_ADD_DEFAULT) != 1)
+		fail_ossl("nameConstraints");
+	NAME_CONSTRAINTS_free(nc);
+}
+
+/* SEQUENCE OF PrintableString written byte by byte (short lengths only; test data). */
+static void add_permitted_eins(X509 *x, const char *const *eins, bool critical, bool bad_type)
+{
+	uint8_t der[512];
+	size_t len = 2;
+	for (size_t i = 0; eins[i]; i++) {
+		size_t n = strlen(eins[i]);
+		assert_true(n < 128 && len + 2 + n < sizeof(der));
+		der[len++] = bad_type ? 0x0C : 0x13;
+		der[len++] = (uint8_t)n;
+		memcpy(der + len, eins[i], n);
+		len += n;
+	}
+	assert_true(len - 2 < 128);
+	der[0] = 0x30;
+	der[1] = (uint8_t)(len - 2);
+	add_raw_ext(x, "2.23.146.1.2.2.0", critical, der, len);
+}
+
+X509 *certmint_issue(const certmint_spec *s, EVP_PKEY *subject_key, X509 *issuer,
+                     EVP_PKEY *issuer_key)
+{
+	X509 *x = X509_new();
+	X509_NAME *subject = parse_name(s->subject);
+	X509V3_CTX ctx;
+	time_t nb = s->not_before ? s->not_before : certmint_time(2020, 1, 1);
+	time_t na = s->not_after ? s->not_after : certmint_time(2050, 1, 1);
+
+	assert_non_null(x);
+	if (X509_set_version(x, X509_VERSION_3) != 1 ||
+	    ASN1_INTEGER_set(X509_get_serialNumber(x), s->serial ? s->serial : 1) != 1 ||
+	    X509_set_subject_name(x, subject) != 1 ||
+	    X509_set_issuer_name(x, issuer ? X509_get_subject_name(issuer) : subject) != 1 ||
+	    !ASN1_TIME_set(X509_getm_notBefore(x), nb) ||
+	    !ASN1_TIME_set(X509_getm_notAfter(x), na) || X509_set_pubkey(x, subject_key) != 1)
+		fail_ossl("certificate fields");
+	X509_NAME_free(subject);
+
+	X509V3_set_ctx(&ctx, issuer ? issuer : x, x, NULL, NULL, 0);
+	if (!s->no_ski)
+		add_conf_ext(x, &ctx, NID_subject_key_identifier, "hash");
+	if (!s->no_aki)
+		add_conf_ext(x, &ctx, NID_authority_key_identifier, "keyid:always");
+	if (s->key_usage)
+		add_conf_ext(x, &ctx, NID_key_usage, s->key_usage);
+	if (s->basic_constraints)
+		add_conf_ext(x, &ctx, NID_basic_constraints, s->basic_constraints);
+	if (s->policy)
+		add_policies(x, s->policy, s->policy2);
+	if (s->san)
+		add_conf_ext(x, &ctx, NID_subject_alt_name, s->san);
+	if (s->ext_key_usage)
+		add_conf_ext(x, &ctx, NID_ext_key_usage, s->ext_key_usage);
+	if (s->nc_serial)
+		add_name_constraints(x, s->nc_org, s->nc_serial);
+	if (s->eins)
+		add_permitted_eins(x, s->eins, s->eins_critical, s->eins_bad_type);
+	if (s->critical_unknown_oid) {
+		static const uint8_t null_der[] = {0x05, 0x00};
+		add_raw_ext(x, s->critical_unknown_oid, 1, null_der, sizeof(null_der));
+	}
+	if (X509_sign(x, issuer_key, EVP_sha256()) <= 0)
+		fail_ossl("X509_sign");
+	return x;
+}

@@ -1,0 +1,58 @@
+/* Test helpers that mint X.509 certificates and EC keys directly with OpenSSL, for the
+ * negative path-validation cases no published vector covers (a foreign CI, an EID outside
+ * the EUM range, a wrong policy, a missing keyUsage, the v3 permittedEins extension).
+ * Independent of src/crypto on purpose: a test must not build its inputs with the code it
+ * checks. Every helper fails the running cmocka test on error. */
+#ifndef ORSP_TEST_CERTMINT_H
+#define ORSP_TEST_CERTMINT_H
+
+#include <stdbool.h>
+#include <time.h>
+
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+
+#include "openrsp/crypto.h"
+
+typedef struct certmint_spec {
+	/* "/C=ES/O=RSP Test EUM/serialNumber=8904.../CN=Test eUICC" */
+	const char *subject;
+	long serial;                   /* 0: 1 */
+	time_t not_before, not_after;  /* 0: 2020-01-01 and 2050-01-01 */
+	const char *policy;            /* dotted OID, added as critical; NULL: none */
+	const char *policy2;           /* a second policy OID; NULL: none */
+	const char *key_usage;         /* OpenSSL syntax, "critical,keyCertSign"; NULL: none */
+	const char *basic_constraints; /* "critical,CA:TRUE,pathlen:0"; NULL: none */
+	const char *san;               /* "DNS:host.example.com"; NULL: none */
+	const char *ext_key_usage;     /* "critical,clientAuth"; NULL: none */
+	/* nameConstraints permitted directoryName "O=nc_org, serialNumber=nc_serial". */
+	const char *nc_org;
+	const char *nc_serial; /* NULL: no nameConstraints */
+	/* permittedEins (2.23.146.1.2.2.0) prefixes, NULL-terminated; NULL: no extension.
+	 * eins_bad_type encodes them as UTF8String instead of PrintableString. */
+	const char *const *eins;
+	bool eins_critical;
+	bool eins_bad_type;
+	const char *critical_unknown_oid; /* a critical extension nobody processes; NULL: none */
+	bool no_ski, no_aki;
+} certmint_spec;
+
+/* Issue a certificate for subject_key, signed by issuer_key (ecdsa-with-SHA256). issuer NULL
+ * makes it self-issued. The result is owned by the caller (X509_free). */
+X509 *certmint_issue(const certmint_spec *s, EVP_PKEY *subject_key, X509 *issuer,
+                     EVP_PKEY *issuer_key);
+
+/* A fresh EC key on an OpenSSL group ("prime256v1", "brainpoolP256r1", "secp384r1"). */
+EVP_PKEY *certmint_key_new(const char *group);
+/* A PEM private key from the vector tree ($ORSP_VECTORS/<rel>). */
+EVP_PKEY *certmint_key_load(const char *rel);
+/* A DER certificate from the vector tree. */
+X509 *certmint_cert_load(const char *rel);
+/* The certificate as an orsp_cert (via orsp_cert_parse of its DER). */
+orsp_cert *certmint_to_orsp(X509 *x);
+/* DER of x into a malloc'ed buffer. */
+uint8_t *certmint_der(X509 *x, size_t *len);
+/* Seconds since the epoch of y-m-d 00:00:00 UTC. */
+time_t certmint_time(int y, int m, int d);
+
+#endif

@@ -1,0 +1,839 @@
+/* EC keys, ECDSA raw r||s (BSI TR-03111), DER conversion, ECKA and the CSPRNG.
+ * Outside vectors: pySim's ECKA trace (sgp22/ecka.tsv), the SGP.26 keys and certificates,
+ * SGP.26 DPauth/data_sig.der, and a production ES9+ initiateAuthentication response whose
+ * serverSignature1 verifies under the certificate it carries. OpenSSL, called directly,
+ * is the oracle for DER encodings, curve orders and cross-signing. */
+#include "testutil.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <openssl/bio.h>
+#include <openssl/bn.h>
+#include <openssl/core_names.h>
+#include <openssl/ec.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+
+#include "certmint.h"
+#include "openrsp/crypto.h"
+
+static const orsp_curve both_curves[] = {ORSP_CURVE_P256, ORSP_CURVE_BRAINPOOLP256R1};
+
+static const char msg[] = "ES9+ initiateAuthentication serverSigned1";
+
+static orsp_ec_key *gen(orsp_curve c)
+{
+	orsp_ec_key *k = NULL;
+	assert_int_equal(orsp_ec_generate(c, &k), ORSP_OK);
+	assert_non_null(k);
+	assert_int_equal(orsp_ec_curve(k), c);
+	return k;
+}
+
+static orsp_ec_key *public_of(const orsp_ec_key *k)
+{
+	uint8_t q[ORSP_EC_POINT_LEN];
+	orsp_ec_key *pub = NULL;
+	assert_int_equal(orsp_ec_public_point(k, q), ORSP_OK);
+	assert_int_equal(orsp_ec_from_public_point(orsp_ec_curve(k), q, sizeof(q), &pub), ORSP_OK);
+	return pub;
+}
+
+static orsp_ec_key *load_key(const char *rel)
+{
+	size_t len;
+	uint8_t *pem = test_read_vector(rel, &len);
+	orsp_ec_key *k = NULL;
+	orsp_err e = orsp_ec_load_private(pem, len, &k);
+	free(pem);
+	if (e != ORSP_OK)
+		fail_msg("%s: %s", rel, orsp_err_detail());
+	return k;
+}
+
+/* The group order n from OpenSSL, big-endian 32 bytes. */
+static void openssl_order(orsp_curve c, uint8_t n[32])
+{
+	EC_GROUP *g = EC_GROUP_new_by_curve_name(c == ORSP_CURVE_P256 ? NID_X9_62_prime256v1
+	                                                              : NID_brainpoolP256r1);
+	assert_non_null(g);
+	assert_int_equal(BN_bn2binpad(EC_GROUP_get0_order(g), n, 32), 32);
+	EC_GROUP_free(g);
+}
+
+/* 32-byte big-endian v += delta (delta may be negative; no overflow in the tests' use). */
+static void add_small(uint8_t v[32], int delta)
+{
+	int carry = delta;
+	for (int i = 31; i >= 0 && carry; i--) {
+		int x = v[i] + carry;
+		v[i] = (uint8_t)(x & 0xff);
+		carry = x >> 8; /* arithmetic shift: -1 for a borrow */
+	}
+}
+
+static void test_curve_name(void **state)
+{
+	(void)state;
+	assert_string_equal(orsp_curve_name(ORSP_CURVE_P256), "P-256");
+	assert_string_equal(orsp_curve_name(ORSP_CURVE_BRAINPOOLP256R1), "brainpoolP256r1");
+	assert_non_null(orsp_curve_name(ORSP_CURVE_NONE));
+	assert_non_null(orsp_curve_name((orsp_curve)42));
+}
+
+static void test_sign_verify_round_trip(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < ORSP_ARRAY_LEN(both_curves); i++) {
+		orsp_ec_key *k = gen(both_curves[i]), *pub = public_of(k);
+		uint8_t sig[ORSP_EC_SIG_LEN], bad[ORSP_EC_SIG_LEN], msg2[sizeof(msg)];
+
+		assert_int_equal(orsp_ecdsa_sign(k, msg, sizeof(msg), sig), ORSP_OK);
+		assert_int_equal(orsp_ecdsa_verify(pub, msg, sizeof(msg), sig), ORSP_OK);
+		assert_int_equal(orsp_ecdsa_verify(k, msg, sizeof(msg), sig), ORSP_OK);
+		/* Empty message too. */
+		assert_int_equal(orsp_ecdsa_sign(k, "", 0, sig), ORSP_OK);
+		assert_int_equal(orsp_ecdsa_verify(pub, "", 0, sig), ORSP_OK);
+		assert_int_equal(orsp_ecdsa_sign(k, msg, sizeof(msg), sig), ORSP_OK);
+
+		/* Tampered message: every byte position. */
+		for (size_t j = 0; j < sizeof(msg); j++) {
+			memcpy(msg2, msg, sizeof(msg));
+			msg2[j] ^= 0x01;
+			assert_int_equal(orsp_ecdsa_verify(pub, msg2, sizeof(msg2), sig),
+			                 ORSP_E_VERIFY);
+		}
+		assert_int_equal(orsp_ecdsa_verify(pub, msg, sizeof(msg) - 1, sig), ORSP_E_VERIFY);
+		/* Tampered signature: low bit of r, low bit of s, a middle byte of s. */
+		static const size_t flips[] = {31, 63, 47};
+		for (size_t j = 0; j < ORSP_ARRAY_LEN(flips); j++) {
+			memcpy(bad, sig, sizeof(sig));
+			bad[flips[j]] ^= 0x01;
+			assert_int_equal(orsp_ecdsa_verify(pub, msg, sizeof(msg), bad),
+			                 ORSP_E_VERIFY);
+		}
+		/* A public key cannot sign. */
+		assert_int_equal(orsp_ecdsa_sign(pub, msg, sizeof(msg), sig), ORSP_E_USAGE);
+		/* The other curve's key does not verify it. */
+		orsp_ec_key *other = gen(both_curves[1 - i]);
+		assert_int_equal(orsp_ecdsa_sign(k, msg, sizeof(msg), sig), ORSP_OK);
+		orsp_err e = orsp_ecdsa_verify(other, msg, sizeof(msg), sig);
+		assert_true(e == ORSP_E_VERIFY || e == ORSP_E_MALFORMED);
+		orsp_ec_free(other);
+		orsp_ec_free(pub);
+		orsp_ec_free(k);
+	}
+}
+
+/* r or s = 0, = n, > n: malformed (SEC 1 §4.1.4 step 1); n-1 is in range and only fails
+ * verification. n comes from OpenSSL, so this also pins the module's curve constants. */
+static void test_verify_range(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < ORSP_ARRAY_LEN(both_curves); i++) {
+		orsp_ec_key *k = gen(both_curves[i]);
+		uint8_t sig[ORSP_EC_SIG_LEN], bad[ORSP_EC_SIG_LEN], n[32];
+
+		openssl_order(both_curves[i], n);
+		assert_int_equal(orsp_ecdsa_sign(k, msg, sizeof(msg), sig), ORSP_OK);
+		for (int half = 0; half < 2; half++) {
+			uint8_t *v = bad + 32 * half;
+			memcpy(bad, sig, sizeof(bad));
+			memset(v, 0, 32);
+			assert_int_equal(orsp_ecdsa_verify(k, msg, sizeof(msg), bad),
+			                 ORSP_E_MALFORMED);
+			memcpy(v, n, 32);
+			assert_int_equal(orsp_ecdsa_verify(k, msg, sizeof(msg), bad),
+			                 ORSP_E_MALFORMED);
+			add_small(v, 1);
+			assert_int_equal(orsp_ecdsa_verify(k, msg, sizeof(msg), bad),
+			                 ORSP_E_MALFORMED);
+			memset(v, 0xff, 32);
+			assert_int_equal(orsp_ecdsa_verify(k, msg, sizeof(msg), bad),
+			                 ORSP_E_MALFORMED);
+			memcpy(v, n, 32);
+			add_small(v, -1);
+			assert_int_equal(orsp_ecdsa_verify(k, msg, sizeof(msg), bad),
+			                 ORSP_E_VERIFY);
+			memset(v, 0, 32);
+			v[31] = 1;
+			assert_int_equal(orsp_ecdsa_verify(k, msg, sizeof(msg), bad),
+			                 ORSP_E_VERIFY);
+		}
+		orsp_ec_free(k);
+	}
+}
+
+/* Cross-check with OpenSSL in both directions, with SGP.26 keys on both curves. */
+static void test_openssl_interop(void **state)
+{
+	static const char *const keys[] = {"sgp26/DPauth/SK_S_SM_DPauth_ECDSA_NIST.pem",
+	                                   "sgp26/DPauth/SK_S_SM_DPauth_ECDSA_BRP.pem"};
+	(void)state;
+	for (size_t i = 0; i < ORSP_ARRAY_LEN(keys); i++) {
+		EVP_PKEY *ossl = certmint_key_load(keys[i]);
+		orsp_ec_key *k = load_key(keys[i]);
+		EVP_MD_CTX *m = EVP_MD_CTX_new();
+		unsigned char der[80], *pder = NULL;
+		const unsigned char *p = der;
+		size_t der_len = sizeof(der);
+		uint8_t raw[ORSP_EC_SIG_LEN];
+		ECDSA_SIG *es;
+		const BIGNUM *r, *s;
+
+		/* OpenSSL signs (DER); the test converts to r||s itself; we verify. */
+		assert_int_equal(EVP_DigestSignInit(m, NULL, EVP_sha256(), NULL, ossl), 1);
+		assert_int_equal(
+		    EVP_DigestSign(m, der, &der_len, (const unsigned char *)msg, sizeof(msg)), 1);
+		es = d2i_ECDSA_SIG(NULL, &p, (long)der_len);
+		assert_non_null(es);
+		ECDSA_SIG_get0(es, &r, &s);
+		assert_int_equal(BN_bn2binpad(r, raw, 32), 32);
+		assert_int_equal(BN_bn2binpad(s, raw + 32, 32), 32);
+		ECDSA_SIG_free(es);
+		assert_int_equal(orsp_ecdsa_verify(k, msg, sizeof(msg), raw), ORSP_OK);
+		raw[40] ^= 0x10;
+		assert_int_equal(orsp_ecdsa_verify(k, msg, sizeof(msg), raw), ORSP_E_VERIFY);
+
+		/* We sign (r||s); the test builds the DER itself; OpenSSL verifies. */
+		assert_int_equal(orsp_ecdsa_sign(k, msg, sizeof(msg), raw), ORSP_OK);
+		es = ECDSA_SIG_new();
+		assert_int_equal(
+		    ECDSA_SIG_set0(es, BN_bin2bn(raw, 32, NULL), BN_bin2bn(raw + 32, 32, NULL)), 1);
+		int n = i2d_ECDSA_SIG(es, &pder);
+		assert_true(n > 0);
+		ECDSA_SIG_free(es);
+		EVP_MD_CTX_reset(m);
+		assert_int_equal(EVP_DigestVerifyInit(m, NULL, EVP_sha256(), NULL, ossl), 1);
+		assert_int_equal(
+		    EVP_DigestVerify(m, pder, (size_t)n, (const unsigned char *)msg, sizeof(msg)),
+		    1);
+		OPENSSL_free(pder);
+		EVP_MD_CTX_free(m);
+		orsp_ec_free(k);
+		EVP_PKEY_free(ossl);
+	}
+}
+
+/* DER of (r, s) by OpenSSL, the oracle for our encoder. */
+static size_t openssl_der(const uint8_t raw[64], uint8_t *out)
+{
+	ECDSA_SIG *es = ECDSA_SIG_new();
+	unsigned char *p = NULL;
+	int n;
+	assert_int_equal(
+	    ECDSA_SIG_set0(es, BN_bin2bn(raw, 32, NULL), BN_bin2bn(raw + 32, 32, NULL)), 1);
+	n = i2d_ECDSA_SIG(es, &p);
+	assert_true(n > 0 && n <= 72);
+	memcpy(out, p, (size_t)n);
+	OPENSSL_free(p);
+	ECDSA_SIG_free(es);
+	return (size_t)n;
+}
+
+static void test_der_conversion(void **state)
+{
+	uint8_t raw[64], back[64], der[80], want[80];
+	size_t der_len, want_len;
+	(void)state;
+
+	/* One case written out by hand from X.690: r = 1, s = 0x80 00..00 (needs a 00 pad). */
+	static const uint8_t hand[] = {
+	    0x30, 0x26, 0x02, 0x01, 0x01, 0x02, 0x21, 0x00, 0x80, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	    0,    0,    0,    0,    0,    0,    0,    0,    0,    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0};
+	memset(raw, 0, sizeof(raw));
+	raw[31] = 0x01;
+	raw[32] = 0x80;
+	assert_int_equal(orsp_ecdsa_sig_to_der(raw, der, sizeof(der), &der_len), ORSP_OK);
+	assert_int_equal(der_len, sizeof(hand));
+	assert_bytes_equal(der, hand, sizeof(hand));
+	assert_int_equal(orsp_ecdsa_sig_from_der(hand, sizeof(hand), back), ORSP_OK);
+	assert_bytes_equal(back, raw, 64);
+
+	/* Leading zeros and high bits in every combination, against OpenSSL's encoder. */
+	static const uint8_t firsts[] = {0x00, 0x01, 0x7f, 0x80, 0xff};
+	for (size_t a = 0; a < ORSP_ARRAY_LEN(firsts); a++) {
+		for (size_t b = 0; b < ORSP_ARRAY_LEN(firsts); b++) {
+			for (int zeros = 0; zeros < 3; zeros++) {
+				for (int j = 0; j < 64; j++)
+					raw[j] = (uint8_t)(0x11 * (j % 15) + 1);
+				memset(raw, 0, (size_t)zeros); /* r with extra leading zero bytes */
+				raw[zeros] = firsts[a];
+				raw[32] = firsts[b];
+				want_len = openssl_der(raw, want);
+				assert_int_equal(
+				    orsp_ecdsa_sig_to_der(raw, der, sizeof(der), &der_len),
+				    ORSP_OK);
+				assert_int_equal(der_len, want_len);
+				assert_bytes_equal(der, want, want_len);
+				assert_int_equal(orsp_ecdsa_sig_from_der(want, want_len, back),
+				                 ORSP_OK);
+				assert_bytes_equal(back, raw, 64);
+			}
+		}
+	}
+	/* Small values: r = s = 0 and r = s = 1. */
+	memset(raw, 0, sizeof(raw));
+	want_len = openssl_der(raw, want);
+	assert_int_equal(orsp_ecdsa_sig_to_der(raw, der, sizeof(der), &der_len), ORSP_OK);
+	assert_int_equal(der_len, want_len);
+	assert_bytes_equal(der, want, want_len);
+	/* Buffer too small. */
+	assert_int_equal(orsp_ecdsa_sig_to_der(raw, der, 7, &der_len), ORSP_E_RESOURCE);
+	raw[0] = 0x80;
+	assert_int_equal(orsp_ecdsa_sig_to_der(raw, der, 39, &der_len), ORSP_E_RESOURCE);
+	assert_int_equal(orsp_ecdsa_sig_to_der(raw, der, 40, &der_len), ORSP_OK);
+	assert_int_equal(der_len, 40);
+}
+
+/* The 70-byte DER signature shipped with SGP.26 (DPauth/data_sig.der) survives a round trip
+ * and decodes to the same r, s as OpenSSL reads. */
+static void test_der_sgp26_sample(void **state)
+{
+	size_t len, der_len;
+	uint8_t *der = test_read_vector("sgp26/DPauth/data_sig.der", &len);
+	uint8_t raw[64], again[80], want[64];
+	const unsigned char *p = der;
+	ECDSA_SIG *es = d2i_ECDSA_SIG(NULL, &p, (long)len);
+	const BIGNUM *r, *s;
+	(void)state;
+
+	assert_int_equal(len, 70);
+	assert_non_null(es);
+	ECDSA_SIG_get0(es, &r, &s);
+	assert_int_equal(BN_bn2binpad(r, want, 32), 32);
+	assert_int_equal(BN_bn2binpad(s, want + 32, 32), 32);
+	ECDSA_SIG_free(es);
+	assert_int_equal(orsp_ecdsa_sig_from_der(der, len, raw), ORSP_OK);
+	assert_bytes_equal(raw, want, 64);
+	assert_int_equal(orsp_ecdsa_sig_to_der(raw, again, sizeof(again), &der_len), ORSP_OK);
+	assert_int_equal(der_len, len);
+	assert_bytes_equal(again, der, len);
+	free(der);
+}
+
+static void test_der_malformed(void **state)
+{
+	static const struct {
+		const char *why;
+		const char *hex;
+	} bad[] = {
+	    {"empty", ""},
+	    {"truncated header", "30"},
+	    {"not a SEQUENCE", "3106020101020101"},
+	    {"long-form length", "3081060201010201 01"},
+	    {"length too long", "3007020101020101"},
+	    {"length too short", "3005020101020101"},
+	    {"trailing byte", "300602010102010100"},
+	    {"bytes after s in the SEQUENCE", "3009020101020101020101"},
+	    {"r missing s", "3003020101"},
+	    {"r not INTEGER", "3006040101020101"},
+	    {"s not INTEGER", "3006020101040101"},
+	    {"zero-length INTEGER", "30050200020101"},
+	    {"negative r", "3006020180020101"},
+	    {"non-minimal r", "300702020001020101"},
+	    {"non-minimal s (two zero bytes)", "30080201010203000080"},
+	    {"long-form INTEGER length", "300702810101020101"},
+	    {"INTEGER length past the end", "3006020501020101"},
+	};
+	uint8_t der[128], raw[64];
+	size_t len;
+	(void)state;
+	for (size_t i = 0; i < ORSP_ARRAY_LEN(bad); i++) {
+		char hex[300];
+		size_t j = 0;
+		for (const char *c = bad[i].hex; *c; c++)
+			if (*c != ' ')
+				hex[j++] = *c;
+		hex[j] = '\0';
+		assert_int_equal(orsp_hex_decode(hex, der, sizeof(der), &len), ORSP_OK);
+		memset(raw, 0xAA, sizeof(raw));
+		if (orsp_ecdsa_sig_from_der(der, len, raw) != ORSP_E_MALFORMED)
+			fail_msg("accepted: %s", bad[i].why);
+	}
+	/* r of 33 significant bytes (no pad), and of 34 bytes with a pad: both exceed 256 bits. */
+	for (int pad = 0; pad < 2; pad++) {
+		size_t rlen = 33 + (size_t)pad;
+		len = 0;
+		der[len++] = 0x30;
+		der[len++] = (uint8_t)(2 + rlen + 3);
+		der[len++] = 0x02;
+		der[len++] = (uint8_t)rlen;
+		for (size_t j = 0; j < rlen; j++)
+			der[len++] = (pad && j == 0) ? 0x00 : (pad && j == 1) ? 0x80 : 0x01;
+		der[len++] = 0x02;
+		der[len++] = 0x01;
+		der[len++] = 0x01;
+		assert_int_equal(orsp_ecdsa_sig_from_der(der, len, raw), ORSP_E_MALFORMED);
+	}
+	/* The smallest valid one, for contrast. */
+	assert_int_equal(orsp_hex_decode("3006020101020102", der, sizeof(der), &len), ORSP_OK);
+	assert_int_equal(orsp_ecdsa_sig_from_der(der, len, raw), ORSP_OK);
+	assert_int_equal(raw[31], 1);
+	assert_int_equal(raw[63], 2);
+}
+
+/* pySim's ECKA trace (3rd-party SM-DP+): otSK.DP reproduces otPK.DP, and ECKA with
+ * otPK.EUICC gives the recorded shared secret. */
+static void test_ecka_vector(void **state)
+{
+	tsv *t = tsv_load("sgp22/ecka.tsv");
+	(void)state;
+	assert_true(tsv_rows(t) >= 1);
+	for (size_t row = 0; row < tsv_rows(t); row++) {
+		uint8_t d[32], dp_pk[65], eu_pk[65], want[32], got[32], q[65];
+		orsp_ec_key *k = NULL;
+		assert_int_equal(tsv_hex(t, row, "smdp_otsk", d, sizeof(d)), 32);
+		assert_int_equal(tsv_hex(t, row, "smdp_otpk", dp_pk, sizeof(dp_pk)), 65);
+		assert_int_equal(tsv_hex(t, row, "euicc_otpk", eu_pk, sizeof(eu_pk)), 65);
+		assert_int_equal(tsv_hex(t, row, "shared_secret", want, sizeof(want)), 32);
+		assert_int_equal(orsp_ec_from_private_scalar(ORSP_CURVE_P256, d, &k), ORSP_OK);
+		assert_int_equal(orsp_ec_public_point(k, q), ORSP_OK);
+		assert_bytes_equal(q, dp_pk, 65);
+		assert_int_equal(orsp_ecka(k, eu_pk, sizeof(eu_pk), got), ORSP_OK);
+		assert_bytes_equal(got, want, 32);
+		orsp_ec_free(k);
+		orsp_wipe(d, sizeof(d));
+	}
+	tsv_free(t);
+}
+
+static void test_ecka_agree(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < ORSP_ARRAY_LEN(both_curves); i++) {
+		orsp_ec_key *a = gen(both_curves[i]), *b = gen(both_curves[i]);
+		uint8_t qa[65], qb[65], zab[32], zba[32], zero[32] = {0};
+		assert_int_equal(orsp_ec_public_point(a, qa), ORSP_OK);
+		assert_int_equal(orsp_ec_public_point(b, qb), ORSP_OK);
+		assert_int_equal(orsp_ecka(a, qb, sizeof(qb), zab), ORSP_OK);
+		assert_int_equal(orsp_ecka(b, qa, sizeof(qa), zba), ORSP_OK);
+		assert_bytes_equal(zab, zba, 32);
+		assert_false(memcmp(zab, zero, 32) == 0);
+		/* The shared secret is not either public X coordinate. */
+		assert_false(memcmp(zab, qa + 1, 32) == 0);
+		orsp_ec_free(a);
+		orsp_ec_free(b);
+	}
+}
+
+/* Invalid peer points: off the curve, wrong lengths, compressed, hybrid, infinity, the other
+ * curve's point, coordinates >= p. ECKA must refuse each before any scalar multiplication. */
+static void test_ecka_reject(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < ORSP_ARRAY_LEN(both_curves); i++) {
+		orsp_ec_key *a = gen(both_curves[i]), *b = gen(both_curves[i]),
+		            *other = gen(both_curves[1 - i]);
+		orsp_ec_key *pub = public_of(a), *tmp = NULL;
+		uint8_t qb[65], bad[66], qo[65], z[32];
+
+		assert_int_equal(orsp_ec_public_point(b, qb), ORSP_OK);
+		assert_int_equal(orsp_ec_public_point(other, qo), ORSP_OK);
+
+		memcpy(bad, qb, 65);
+		bad[64] ^= 0x01; /* off the curve */
+		assert_int_equal(orsp_ecka(a, bad, 65, z), ORSP_E_MALFORMED);
+		assert_int_equal(orsp_ec_from_public_point(both_curves[i], bad, 65, &tmp),
+		                 ORSP_E_MALFORMED);
+		assert_null(tmp);
+		memcpy(bad, qb, 65);
+		assert_int_equal(orsp_ecka(a, bad, 64, z), ORSP_E_MALFORMED);
+		assert_int_equal(orsp_ecka(a, bad + 1, 64, z), ORSP_E_MALFORMED);
+		bad[65] = 0;
+		assert_int_equal(orsp_ecka(a, bad, 66, z), ORSP_E_MALFORMED);
+		assert_int_equal(orsp_ecka(a, bad, 0, z), ORSP_E_MALFORMED);
+		/* Compressed 02/03||X (33 bytes), and the right length with a 02/03/06/07 prefix.
+		 */
+		bad[0] = (uint8_t)(0x02 | (qb[64] & 1));
+		assert_int_equal(orsp_ecka(a, bad, 33, z), ORSP_E_MALFORMED);
+		static const uint8_t prefixes[] = {0x02, 0x03, 0x06, 0x07, 0x00};
+		for (size_t j = 0; j < ORSP_ARRAY_LEN(prefixes); j++) {
+			memcpy(bad, qb, 65);
+			bad[0] = prefixes[j];
+			assert_int_equal(orsp_ecka(a, bad, 65, z), ORSP_E_MALFORMED);
+		}
+		/* 04 || 0 || 0 (the point at infinity has no affine encoding). */
+		memset(bad, 0, 65);
+		bad[0] = 0x04;
+		assert_int_equal(orsp_ecka(a, bad, 65, z), ORSP_E_MALFORMED);
+		/* Coordinates of all ones exceed p on both curves. */
+		memset(bad, 0xff, 65);
+		bad[0] = 0x04;
+		assert_int_equal(orsp_ecka(a, bad, 65, z), ORSP_E_MALFORMED);
+		/* A valid point of the other curve. */
+		assert_int_equal(orsp_ecka(a, qo, 65, z), ORSP_E_MALFORMED);
+		/* ECKA needs the private key. */
+		assert_int_equal(orsp_ecka(pub, qb, 65, z), ORSP_E_USAGE);
+		assert_int_equal(orsp_ec_from_public_point(ORSP_CURVE_NONE, qb, 65, &tmp),
+		                 ORSP_E_USAGE);
+		orsp_ec_free(pub);
+		orsp_ec_free(a);
+		orsp_ec_free(b);
+		orsp_ec_free(other);
+	}
+}
+
+static void test_private_scalar_range(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < ORSP_ARRAY_LEN(both_curves); i++) {
+		uint8_t d[32], n[32];
+		orsp_ec_key *k = NULL;
+		openssl_order(both_curves[i], n);
+		memset(d, 0, sizeof(d));
+		assert_int_equal(orsp_ec_from_private_scalar(both_curves[i], d, &k),
+		                 ORSP_E_MALFORMED);
+		assert_int_equal(orsp_ec_from_private_scalar(both_curves[i], n, &k),
+		                 ORSP_E_MALFORMED);
+		memcpy(d, n, 32);
+		add_small(d, 1);
+		assert_int_equal(orsp_ec_from_private_scalar(both_curves[i], d, &k),
+		                 ORSP_E_MALFORMED);
+		assert_null(k);
+		/* n-1 is valid: its public point is -G, i.e. G's X coordinate. */
+		memcpy(d, n, 32);
+		add_small(d, -1);
+		assert_int_equal(orsp_ec_from_private_scalar(both_curves[i], d, &k), ORSP_OK);
+		uint8_t q[65], g[65];
+		orsp_ec_key *one = NULL;
+		memset(d, 0, 32);
+		d[31] = 1;
+		assert_int_equal(orsp_ec_from_private_scalar(both_curves[i], d, &one), ORSP_OK);
+		assert_int_equal(orsp_ec_public_point(k, q), ORSP_OK);
+		assert_int_equal(orsp_ec_public_point(one, g), ORSP_OK);
+		assert_bytes_equal(q + 1, g + 1, 32);
+		assert_false(memcmp(q + 33, g + 33, 32) == 0);
+		orsp_ec_free(one);
+		orsp_ec_free(k);
+	}
+}
+
+/* Every SGP.26 private key loads, and its public point equals the one in the certificate
+ * of the same name (README: checked independently with Python cryptography). */
+static void test_sgp26_keys_match_certs(void **state)
+{
+	static const struct {
+		const char *key, *cert;
+		orsp_curve curve;
+	} pairs[] = {
+	    {"CertificateIssuer/SK_CI_ECDSA_NIST.pem", "CertificateIssuer/CERT_CI_ECDSA_NIST.der",
+	     ORSP_CURVE_P256},
+	    {"CertificateIssuer/SK_CI_ECDSA_BRP.pem", "CertificateIssuer/CERT_CI_ECDSA_BRP.der",
+	     ORSP_CURVE_BRAINPOOLP256R1},
+	    {"EUM/SK_EUM_ECDSA_NIST.pem", "EUM/CERT_EUM_ECDSA_NIST.der", ORSP_CURVE_P256},
+	    {"EUM/SK_EUM_ECDSA_BRP.pem", "EUM/CERT_EUM_ECDSA_BRP.der", ORSP_CURVE_BRAINPOOLP256R1},
+	    {"eUICC/SK_EUICC_ECDSA_NIST.pem", "eUICC/CERT_EUICC_ECDSA_NIST.der", ORSP_CURVE_P256},
+	    {"eUICC/SK_EUICC_ECDSA_BRP.pem", "eUICC/CERT_EUICC_ECDSA_BRP.der",
+	     ORSP_CURVE_BRAINPOOLP256R1},
+	    {"DPauth/SK_S_SM_DPauth_ECDSA_NIST.pem", "DPauth/CERT_S_SM_DPauth_ECDSA_NIST.der",
+	     ORSP_CURVE_P256},
+	    {"DPauth/SK_S_SM_DPauth_ECDSA_BRP.pem", "DPauth/CERT_S_SM_DPauth_ECDSA_BRP.der",
+	     ORSP_CURVE_BRAINPOOLP256R1},
+	    {"DPauth/SK_S_SM_DP2auth_ECDSA_NIST.pem", "DPauth/CERT_S_SM_DP2auth_ECDSA_NIST.der",
+	     ORSP_CURVE_P256},
+	    {"DPauth/SK_S_SM_DP2auth_ECDSA_BRP.pem", "DPauth/CERT_S_SM_DP2auth_ECDSA_BRP.der",
+	     ORSP_CURVE_BRAINPOOLP256R1},
+	    {"DPpb/SK_S_SM_DPpb_ECDSA_NIST.pem", "DPpb/CERT_S_SM_DPpb_ECDSA_NIST.der",
+	     ORSP_CURVE_P256},
+	    {"DPpb/SK_S_SM_DPpb_ECDSA_BRP.pem", "DPpb/CERT_S_SM_DPpb_ECDSA_BRP.der",
+	     ORSP_CURVE_BRAINPOOLP256R1},
+	    {"DPpb/SK_S_SM_DP2pb_ECDSA_NIST.pem", "DPpb/CERT_S_SM_DP2pb_ECDSA_NIST.der",
+	     ORSP_CURVE_P256},
+	    {"DPpb/SK_S_SM_DP2pb_ECDSA_BRP.pem", "DPpb/CERT_S_SM_DP2pb_ECDSA_BRP.der",
+	     ORSP_CURVE_BRAINPOOLP256R1},
+	    {"DPtls/SK_S_SM_DP_TLS_NIST.pem", "DPtls/CERT_S_SM_DP_TLS_NIST.der", ORSP_CURVE_P256},
+	    {"DPtls/SK_S_SM_DP_TLS_BRP.pem", "DPtls/CERT_S_SM_DP_TLS_BRP.der",
+	     ORSP_CURVE_BRAINPOOLP256R1},
+	    {"DPtls/SK_S_SM_DP2_TLS_NIST.pem", "DPtls/CERT_S_SM_DP2_TLS.der", ORSP_CURVE_P256},
+	    {"DPtls/SK_S_SM_DP4_TLS.pem", "DPtls/CERT_S_SM_DP4_TLS.der", ORSP_CURVE_P256},
+	    {"DPtls/SK_S_SM_DP8_TLS.pem", "DPtls/CERT_S_SM_DP8_TLS.der", ORSP_CURVE_P256},
+	};
+	(void)state;
+	for (size_t i = 0; i < ORSP_ARRAY_LEN(pairs); i++) {
+		char key[256], cert[256];
+		orsp_cert *c = NULL;
+		orsp_ec_key *k, *pub = NULL;
+		uint8_t qk[65], qc[65], sig[64];
+
+		snprintf(key, sizeof(key), "sgp26/%s", pairs[i].key);
+		snprintf(cert, sizeof(cert), "sgp26/%s", pairs[i].cert);
+		k = load_key(key);
+		assert_int_equal(orsp_ec_curve(k), pairs[i].curve);
+		if (orsp_cert_load_file(test_vector_path(cert), &c) != ORSP_OK)
+			fail_msg("%s: %s", cert, orsp_err_detail());
+		assert_int_equal(orsp_cert_public_key(c, &pub), ORSP_OK);
+		assert_int_equal(orsp_ec_curve(pub), pairs[i].curve);
+		assert_int_equal(orsp_ec_public_point(k, qk), ORSP_OK);
+		assert_int_equal(orsp_ec_public_point(pub, qc), ORSP_OK);
+		assert_bytes_equal(qk, qc, 65);
+		/* And the pair works: sign with the file key, verify with the certificate key. */
+		assert_int_equal(orsp_ecdsa_sign(k, cert, strlen(cert), sig), ORSP_OK);
+		assert_int_equal(orsp_ecdsa_verify(pub, cert, strlen(cert), sig), ORSP_OK);
+		orsp_ec_free(pub);
+		orsp_ec_free(k);
+		orsp_cert_free(c);
+	}
+}
+
+static void test_load_private_formats(void **state)
+{
+	EVP_PKEY *ossl = certmint_key_load("sgp26/EUM/SK_EUM_ECDSA_BRP.pem");
+	orsp_ec_key *ref = load_key("sgp26/EUM/SK_EUM_ECDSA_BRP.pem"), *k = NULL;
+	unsigned char *der = NULL;
+	uint8_t qr[65], qk[65];
+	int n;
+	BIO *bio;
+	char *pem;
+	long pem_len;
+	(void)state;
+
+	assert_int_equal(orsp_ec_public_point(ref, qr), ORSP_OK);
+	/* DER PKCS#8 written by OpenSSL. */
+	PKCS8_PRIV_KEY_INFO *p8 = EVP_PKEY2PKCS8(ossl);
+	assert_non_null(p8);
+	n = i2d_PKCS8_PRIV_KEY_INFO(p8, &der);
+	assert_true(n > 0);
+	PKCS8_PRIV_KEY_INFO_free(p8);
+	assert_int_equal(orsp_ec_load_private(der, (size_t)n, &k), ORSP_OK);
+	assert_int_equal(orsp_ec_public_point(k, qk), ORSP_OK);
+	assert_bytes_equal(qk, qr, 65);
+	orsp_ec_free(k);
+	k = NULL;
+	OPENSSL_free(der);
+	der = NULL;
+	/* DER SEC1 ECPrivateKey (OpenSSL's type-specific encoding). */
+	n = i2d_PrivateKey(ossl, &der);
+	assert_true(n > 0);
+	assert_int_equal(orsp_ec_load_private(der, (size_t)n, &k), ORSP_OK);
+	assert_int_equal(orsp_ec_public_point(k, qk), ORSP_OK);
+	assert_bytes_equal(qk, qr, 65);
+	orsp_ec_free(k);
+	k = NULL;
+	/* Trailing byte after DER. */
+	uint8_t *longer = malloc((size_t)n + 1);
+	memcpy(longer, der, (size_t)n);
+	longer[n] = 0;
+	assert_int_equal(orsp_ec_load_private(longer, (size_t)n + 1, &k), ORSP_E_MALFORMED);
+	free(longer);
+	OPENSSL_free(der);
+
+	/* Encrypted PEM: refused without prompting for a pass phrase. */
+	bio = BIO_new(BIO_s_mem());
+	assert_int_equal(
+	    PEM_write_bio_PKCS8PrivateKey(bio, ossl, EVP_aes_128_cbc(), "secret", 6, NULL, NULL),
+	    1);
+	pem_len = BIO_get_mem_data(bio, &pem);
+	assert_int_equal(orsp_ec_load_private(pem, (size_t)pem_len, &k), ORSP_E_MALFORMED);
+	assert_null(k);
+	BIO_free(bio);
+
+	/* Not private keys. */
+	size_t len;
+	uint8_t *pub = test_read_vector("sgp26/EUM/PK_EUM_ECDSA_BRP.pem", &len);
+	assert_int_equal(orsp_ec_load_private(pub, len, &k), ORSP_E_MALFORMED);
+	free(pub);
+	uint8_t *cert = test_read_vector("sgp26/EUM/CERT_EUM_ECDSA_BRP.der", &len);
+	assert_int_equal(orsp_ec_load_private(cert, len, &k), ORSP_E_MALFORMED);
+	free(cert);
+	assert_int_equal(orsp_ec_load_private("garbage", 7, &k), ORSP_E_MALFORMED);
+	assert_int_equal(orsp_ec_load_private("", 0, &k), ORSP_E_MALFORMED);
+
+	/* An EC key on an unsupported curve. */
+	EVP_PKEY *p384 = certmint_key_new("secp384r1");
+	der = NULL;
+	n = i2d_PrivateKey(p384, &der);
+	assert_true(n > 0);
+	assert_int_equal(orsp_ec_load_private(der, (size_t)n, &k), ORSP_E_POLICY);
+	assert_null(k);
+	OPENSSL_free(der);
+	EVP_PKEY_free(p384);
+	/* Not an EC key at all. */
+	EVP_PKEY *ed = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519");
+	assert_non_null(ed);
+	der = NULL;
+	n = i2d_PrivateKey(ed, &der);
+	assert_true(n > 0);
+	assert_int_equal(orsp_ec_load_private(der, (size_t)n, &k), ORSP_E_POLICY);
+	assert_null(k);
+	OPENSSL_free(der);
+	EVP_PKEY_free(ed);
+
+	orsp_ec_free(ref);
+	EVP_PKEY_free(ossl);
+}
+
+static void test_save_private_pem(void **state)
+{
+	const char *dir = test_tmpdir("ec_save");
+	char path[4096];
+	struct stat st;
+	size_t len;
+	uint8_t q1[65], q2[65], *pem;
+	orsp_ec_key *k = gen(ORSP_CURVE_BRAINPOOLP256R1), *back = NULL, *pub = public_of(k);
+	(void)state;
+
+	snprintf(path, sizeof(path), "%s/key.pem", dir);
+	assert_int_equal(orsp_ec_save_private_pem(k, path), ORSP_OK);
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0600);
+	pem = test_read_file(path, &len);
+	assert_non_null(strstr((char *)pem, "-----BEGIN PRIVATE KEY-----"));
+	assert_int_equal(orsp_ec_load_private(pem, len, &back), ORSP_OK);
+	orsp_wipe(pem, len);
+	free(pem);
+	assert_int_equal(orsp_ec_public_point(k, q1), ORSP_OK);
+	assert_int_equal(orsp_ec_public_point(back, q2), ORSP_OK);
+	assert_bytes_equal(q1, q2, 65);
+	/* Never overwrites. */
+	assert_int_equal(orsp_ec_save_private_pem(k, path), ORSP_E_EXISTS);
+	/* A public key has nothing to save. */
+	snprintf(path, sizeof(path), "%s/pub.pem", dir);
+	assert_int_equal(orsp_ec_save_private_pem(pub, path), ORSP_E_USAGE);
+	assert_int_not_equal(stat(path, &st), 0);
+	/* Unwritable location. */
+	snprintf(path, sizeof(path), "%s/no/such/dir/key.pem", dir);
+	assert_int_equal(orsp_ec_save_private_pem(k, path), ORSP_E_IO);
+	orsp_ec_free(pub);
+	orsp_ec_free(back);
+	orsp_ec_free(k);
+}
+
+/* The value of "name":"..." in a flat JSON object (test input is trusted). */
+static char *json_string(const char *json, const char *name)
+{
+	char key[64];
+	const char *p, *end;
+	char *v;
+	snprintf(key, sizeof(key), "\"%s\":\"", name);
+	p = strstr(json, key);
+	assert_non_null(p);
+	p += strlen(key);
+	end = strchr(p, '"');
+	assert_non_null(end);
+	v = malloc((size_t)(end - p) + 1);
+	memcpy(v, p, (size_t)(end - p));
+	v[end - p] = '\0';
+	return v;
+}
+
+static uint8_t *b64(const char *json, const char *name, size_t *len)
+{
+	char *s = json_string(json, name);
+	uint8_t *out = malloc(strlen(s));
+	assert_int_equal(orsp_base64_decode(s, strlen(s), out, strlen(s), len), ORSP_OK);
+	free(s);
+	return out;
+}
+
+/* A production SM-DP+ (Thales) signed serverSigned1 with CERT.DPauth.SIG; serverSignature1 is
+ * 5F37 40 || r || s (SGP.22 §5.6.1). */
+static void test_thales_server_signature1(void **state)
+{
+	size_t jlen, sd_len, sig_len, cert_len;
+	char *json = (char *)test_read_vector(
+	    "sgp22/es9p/thales_initiateAuthentication_response.json", &jlen);
+	uint8_t *signed1 = b64(json, "serverSigned1", &sd_len);
+	uint8_t *sig = b64(json, "serverSignature1", &sig_len);
+	uint8_t *cert_der = b64(json, "serverCertificate", &cert_len);
+	orsp_cert *cert = NULL;
+	orsp_ec_key *pub = NULL;
+	orsp_rsp_role role;
+	(void)state;
+
+	assert_int_equal(sd_len, 91);
+	assert_int_equal(sig_len, 67);
+	assert_int_equal(sig[0], 0x5F);
+	assert_int_equal(sig[1], 0x37);
+	assert_int_equal(sig[2], 0x40);
+	assert_int_equal(orsp_cert_parse(cert_der, cert_len, &cert), ORSP_OK);
+	assert_int_equal(orsp_cert_rsp_role(cert, &role), ORSP_OK);
+	assert_int_equal(role, ORSP_ROLE_DP_AUTH);
+	assert_int_equal(orsp_cert_public_key(cert, &pub), ORSP_OK);
+	assert_int_equal(orsp_ec_curve(pub), ORSP_CURVE_P256);
+	assert_int_equal(orsp_ecdsa_verify(pub, signed1, sd_len, sig + 3), ORSP_OK);
+	/* One byte changed anywhere in serverSigned1 breaks it. */
+	for (size_t i = 0; i < sd_len; i++) {
+		signed1[i] ^= 0x04;
+		assert_int_equal(orsp_ecdsa_verify(pub, signed1, sd_len, sig + 3), ORSP_E_VERIFY);
+		signed1[i] ^= 0x04;
+	}
+	/* One byte changed in r or s. */
+	sig[3 + 20] ^= 0x01;
+	assert_int_equal(orsp_ecdsa_verify(pub, signed1, sd_len, sig + 3), ORSP_E_VERIFY);
+	sig[3 + 20] ^= 0x01;
+	sig[3 + 63] ^= 0x80;
+	assert_int_equal(orsp_ecdsa_verify(pub, signed1, sd_len, sig + 3), ORSP_E_VERIFY);
+	sig[3 + 63] ^= 0x80;
+	assert_int_equal(orsp_ecdsa_verify(pub, signed1, sd_len, sig + 3), ORSP_OK);
+	orsp_ec_free(pub);
+	orsp_cert_free(cert);
+	free(cert_der);
+	free(sig);
+	free(signed1);
+	free(json);
+}
+
+static void test_random(void **state)
+{
+	uint8_t a[32], b[32], zero[32] = {0};
+	(void)state;
+	assert_int_equal(orsp_random(a, sizeof(a)), ORSP_OK);
+	assert_int_equal(orsp_random(b, sizeof(b)), ORSP_OK);
+	assert_false(memcmp(a, b, 32) == 0);
+	assert_false(memcmp(a, zero, 32) == 0);
+	assert_int_equal(orsp_random(NULL, 0), ORSP_OK);
+	assert_int_equal(orsp_random(NULL, 1), ORSP_E_USAGE);
+	/* Every bit position is set in some byte of a larger draw (catches a stuck bit). */
+	uint8_t big[4096], or_all = 0, and_all = 0xff;
+	assert_int_equal(orsp_random(big, sizeof(big)), ORSP_OK);
+	for (size_t i = 0; i < sizeof(big); i++) {
+		or_all |= big[i];
+		and_all &= big[i];
+	}
+	assert_int_equal(or_all, 0xff);
+	assert_int_equal(and_all, 0x00);
+}
+
+static void test_usage_errors(void **state)
+{
+	orsp_ec_key *k = NULL;
+	uint8_t sig[64] = {0}, q[65] = {0};
+	(void)state;
+	assert_int_equal(orsp_ec_generate(ORSP_CURVE_NONE, &k), ORSP_E_USAGE);
+	assert_null(k);
+	assert_int_equal(orsp_ec_generate(ORSP_CURVE_P256, NULL), ORSP_E_USAGE);
+	assert_int_equal(orsp_ecdsa_sign(NULL, "x", 1, sig), ORSP_E_USAGE);
+	assert_int_equal(orsp_ecdsa_verify(NULL, "x", 1, sig), ORSP_E_USAGE);
+	assert_int_equal(orsp_ecka(NULL, q, 65, sig), ORSP_E_USAGE);
+	assert_int_equal(orsp_ec_public_point(NULL, q), ORSP_E_USAGE);
+	assert_int_equal(orsp_ec_curve(NULL), ORSP_CURVE_NONE);
+	orsp_ec_free(NULL);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_curve_name),
+	    cmocka_unit_test(test_sign_verify_round_trip),
+	    cmocka_unit_test(test_verify_range),
+	    cmocka_unit_test(test_openssl_interop),
+	    cmocka_unit_test(test_der_conversion),
+	    cmocka_unit_test(test_der_sgp26_sample),
+	    cmocka_unit_test(test_der_malformed),
+	    cmocka_unit_test(test_ecka_vector),
+	    cmocka_unit_test(test_ecka_agree),
+	    cmocka_unit_test(test_ecka_reject),
+	    cmocka_unit_test(test_private_scalar_range),
+	    cmocka_unit_test(test_sgp26_keys_match_certs),
+	    cmocka_unit_test(test_load_private_formats),
+	    cmocka_unit_test(test_save_private_pem),
+	    cmocka_unit_test(test_thales_server_signature1),
+	    cmocka_unit_test(test_random),
+	    cmocka_unit_test(test_usage_errors),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,853 @@
+/* X.509 for the GSMA RSP hierarchy: SGP.26 test PKI (CI -> EUM -> eUICC on both curves, SM-DP+
+ * DPauth/DPpb/DPtls, expired TLS certificates), a production SM-DP+ certificate under the
+ * GSMA RSP2 Root CI1, and certificates minted here with OpenSSL for every rejection the
+ * published material does not cover. */
+#include "testutil.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+
+#include "certmint.h"
+#include "openrsp/crypto.h"
+
+#define SGP26_EID "89049032123451234512345678901235" /* SGP.26 test eUICC (README) */
+
+#define P_CI "2.23.146.1.2.1.0"
+#define P_EUICC "2.23.146.1.2.1.1"
+#define P_EUM "2.23.146.1.2.1.2"
+#define P_DPAUTH "2.23.146.1.2.1.4"
+
+static orsp_cert *load(const char *rel)
+{
+	orsp_cert *c = NULL;
+	if (orsp_cert_load_file(test_vector_path(rel), &c) != ORSP_OK)
+		fail_msg("%s: %s", rel, orsp_err_detail());
+	return c;
+}
+
+static orsp_ci_store *store_of(const char *const *rels)
+{
+	orsp_ci_store *s = NULL;
+	assert_int_equal(orsp_ci_store_new(&s), ORSP_OK);
+	for (size_t i = 0; rels[i]; i++) {
+		orsp_cert *c = load(rels[i]);
+		if (orsp_ci_store_add(s, c) != ORSP_OK)
+			fail_msg("%s: %s", rels[i], orsp_err_detail());
+		orsp_cert_free(c);
+	}
+	return s;
+}
+
+static const char *const both_cis[] = {"sgp26/CertificateIssuer/CERT_CI_ECDSA_NIST.der",
+                                       "sgp26/CertificateIssuer/CERT_CI_ECDSA_BRP.der", NULL};
+static const char *const nist_ci[] = {"sgp26/CertificateIssuer/CERT_CI_ECDSA_NIST.der", NULL};
+static const char *const brp_ci[] = {"sgp26/CertificateIssuer/CERT_CI_ECDSA_BRP.der", NULL};
+
+/* Expect err, and a detail that contains `word`. */
+#define expect(call, err, word) expect_((call), (err), (word), __LINE__)
+static void expect_(orsp_err got, orsp_err want, const char *word, int line)
+{
+	if (got != want)
+		fail_msg("line %d: got %s, want %s (%s)", line, orsp_err_str(got),
+		         orsp_err_str(want), orsp_err_detail());
+	if (word && !strstr(orsp_err_detail(), word))
+		fail_msg("line %d: detail \"%s\" lacks \"%s\"", line, orsp_err_detail(), word);
+}
+
+static orsp_cert *flip_last_byte(const orsp_cert *c)
+{
+	orsp_slice d = orsp_cert_der(c);
+	uint8_t *copy = malloc(d.len);
+	orsp_cert *out = NULL;
+	memcpy(copy, d.p, d.len);
+	copy[d.len - 1] ^= 0x01; /* the last byte of s in the signature */
+	assert_int_equal(orsp_cert_parse(copy, d.len, &out), ORSP_OK);
+	free(copy);
+	return out;
+}
+
+/* ----- the published chains ----- */
+
+static void test_sgp26_chains(void **state)
+{
+	static const char *const curves[] = {"NIST", "BRP"};
+	orsp_ci_store *s = store_of(both_cis);
+	(void)state;
+	assert_int_equal(orsp_ci_store_count(s), 2);
+	for (size_t i = 0; i < 2; i++) {
+		char p[128], eid[33];
+		snprintf(p, sizeof(p), "sgp26/EUM/CERT_EUM_ECDSA_%s.der", curves[i]);
+		orsp_cert *eum = load(p);
+		snprintf(p, sizeof(p), "sgp26/eUICC/CERT_EUICC_ECDSA_%s.der", curves[i]);
+		orsp_cert *euicc = load(p);
+		memset(eid, 'x', sizeof(eid));
+		expect(orsp_rsp_verify_euicc_chain(s, eum, euicc, 0, eid), ORSP_OK, NULL);
+		assert_string_equal(eid, SGP26_EID);
+		expect(orsp_rsp_verify_euicc_chain(s, eum, euicc, certmint_time(2025, 1, 1), NULL),
+		       ORSP_OK, NULL);
+		/* Each curve's chain needs its own CI. */
+		orsp_ci_store *other = store_of(i == 0 ? brp_ci : nist_ci);
+		memset(eid, 'x', sizeof(eid));
+		expect(orsp_rsp_verify_euicc_chain(other, eum, euicc, 0, eid), ORSP_E_POLICY,
+		       "unknown CI");
+		assert_int_equal(eid[0], '\0');
+		/* The chain the wrong way round. */
+		expect(orsp_rsp_verify_euicc_chain(s, euicc, eum, 0, NULL), ORSP_E_POLICY, NULL);
+		orsp_ci_store_free(other);
+		orsp_cert_free(euicc);
+		orsp_cert_free(eum);
+	}
+	orsp_ci_store_free(s);
+}
+
+static void test_cert_accessors(void **state)
+{
+	orsp_cert *ci = load("sgp26/CertificateIssuer/CERT_CI_ECDSA_NIST.der");
+	orsp_cert *ci_pem = load("sgp26/CertificateIssuer/CERT_CI_ECDSA_NIST.pem");
+	orsp_cert *eum = load("sgp26/EUM/CERT_EUM_ECDSA_NIST.der");
+	orsp_cert *euicc = load("sgp26/eUICC/CERT_EUICC_ECDSA_BRP.der");
+	uint8_t id[32], want[20];
+	size_t len, flen;
+	char serial[40];
+	orsp_rsp_role role;
+	(void)state;
+
+	/* The CI key ids listed in the SGP.26 README. */
+	assert_int_equal(orsp_cert_ski(ci, id, sizeof(id), &len), ORSP_OK);
+	assert_int_equal(
+	    orsp_hex_decode_exact("f54172bdf98a95d65cbeb88a38a1c11d800a85c3", want, 20), ORSP_OK);
+	assert_int_equal(len, 20);
+	assert_bytes_equal(id, want, 20);
+	expect(orsp_cert_aki(ci, id, sizeof(id), &len), ORSP_E_NOT_FOUND, NULL);
+	assert_int_equal(orsp_cert_aki(eum, id, sizeof(id), &len), ORSP_OK);
+	assert_bytes_equal(id, want, 20);
+	expect(orsp_cert_ski(ci, id, 19, &len), ORSP_E_RESOURCE, NULL);
+	assert_null(orsp_ci_store_find(NULL, want, 20));
+
+	/* PEM and DER copies are the same certificate; the DER is kept as read. */
+	uint8_t *file = test_read_vector("sgp26/CertificateIssuer/CERT_CI_ECDSA_NIST.der", &flen);
+	assert_int_equal(orsp_cert_der(ci).len, flen);
+	assert_bytes_equal(orsp_cert_der(ci).p, file, flen);
+	assert_int_equal(orsp_cert_der(ci_pem).len, flen);
+	assert_bytes_equal(orsp_cert_der(ci_pem).p, file, flen);
+	free(file);
+
+	assert_int_equal(orsp_cert_rsp_role(ci, &role), ORSP_OK);
+	assert_int_equal(role, ORSP_ROLE_CI);
+	assert_int_equal(orsp_cert_rsp_role(eum, &role), ORSP_OK);
+	assert_int_equal(role, ORSP_ROLE_EUM);
+	assert_int_equal(orsp_cert_rsp_role(euicc, &role), ORSP_OK);
+	assert_int_equal(role, ORSP_ROLE_EUICC);
+
+	assert_int_equal(orsp_cert_subject_serial(euicc, serial, sizeof(serial)), ORSP_OK);
+	assert_string_equal(serial, SGP26_EID);
+	expect(orsp_cert_subject_serial(euicc, serial, 32), ORSP_E_RESOURCE, NULL);
+	expect(orsp_cert_subject_serial(eum, serial, sizeof(serial)), ORSP_E_NOT_FOUND, NULL);
+
+	orsp_cert_free(euicc);
+	orsp_cert_free(eum);
+	orsp_cert_free(ci_pem);
+	orsp_cert_free(ci);
+}
+
+static void test_parse_rejects(void **state)
+{
+	size_t len;
+	uint8_t *der = test_read_vector("sgp26/EUM/CERT_EUM_ECDSA_NIST.der", &len);
+	uint8_t *longer = malloc(len + 1);
+	orsp_cert *c = NULL;
+	(void)state;
+
+	memcpy(longer, der, len);
+	longer[len] = 0x00;
+	expect(orsp_cert_parse(longer, len + 1, &c), ORSP_E_MALFORMED, "after the certificate");
+	expect(orsp_cert_parse(der, len - 1, &c), ORSP_E_MALFORMED, NULL);
+	expect(orsp_cert_parse(der, 0, &c), ORSP_E_MALFORMED, NULL);
+	expect(orsp_cert_parse("\x30\x03\x02\x01\x01", 5, &c), ORSP_E_MALFORMED, NULL);
+	/* Non-minimal outer length (0x82 form for a length that fits in 0x82 anyway is fine;
+	 * make it 0x83 00 xx xx). */
+	assert_true(der[1] == 0x82);
+	uint8_t *nonmin = malloc(len + 1);
+	nonmin[0] = 0x30;
+	nonmin[1] = 0x83;
+	nonmin[2] = 0x00;
+	memcpy(nonmin + 3, der + 2, len - 2);
+	expect(orsp_cert_parse(nonmin, len + 1, &c), ORSP_E_MALFORMED, NULL);
+	assert_null(c);
+	expect(orsp_cert_load_file("/nonexistent/cert.der", &c), ORSP_E_NOT_FOUND, NULL);
+	expect(orsp_cert_load_file(test_vector_path("sgp26/EUM/PK_EUM_ECDSA_NIST.pem"), &c),
+	       ORSP_E_MALFORMED, NULL);
+	expect(orsp_cert_load_file(test_vector_path("sgp22/ecka.tsv"), &c), ORSP_E_MALFORMED, NULL);
+	free(nonmin);
+	free(longer);
+	free(der);
+}
+
+/* A DPtls/DPauth/DPpb certificate and a time inside its validity window. */
+static const struct server_case {
+	const char *rel;
+	orsp_rsp_role role;
+	const char *fqdn;
+	int y, m, d; /* 0: now */
+} servers[] = {
+    {"sgp26/DPauth/CERT_S_SM_DPauth_ECDSA_NIST.der", ORSP_ROLE_DP_AUTH, NULL, 2025, 1, 1},
+    {"sgp26/DPauth/CERT_S_SM_DPauth_ECDSA_BRP.der", ORSP_ROLE_DP_AUTH, NULL, 2025, 1, 1},
+    {"sgp26/DPauth/CERT_S_SM_DP2auth_ECDSA_NIST.der", ORSP_ROLE_DP_AUTH, NULL, 2025, 1, 1},
+    {"sgp26/DPauth/CERT_S_SM_DP2auth_ECDSA_BRP.der", ORSP_ROLE_DP_AUTH, NULL, 2025, 1, 1},
+    {"sgp26/DPpb/CERT_S_SM_DPpb_ECDSA_NIST.der", ORSP_ROLE_DP_PB, NULL, 2025, 1, 1},
+    {"sgp26/DPpb/CERT_S_SM_DPpb_ECDSA_BRP.der", ORSP_ROLE_DP_PB, NULL, 2025, 1, 1},
+    {"sgp26/DPpb/CERT_S_SM_DP2pb_ECDSA_NIST.der", ORSP_ROLE_DP_PB, NULL, 2025, 1, 1},
+    {"sgp26/DPpb/CERT_S_SM_DP2pb_ECDSA_BRP.der", ORSP_ROLE_DP_PB, NULL, 2025, 1, 1},
+    {"sgp26/DPtls/CERT_S_SM_DP_TLS_NIST.der", ORSP_ROLE_DP_TLS, "testsmdpplus1.example.com", 2026,
+     1, 1},
+    {"sgp26/DPtls/CERT_S_SM_DP_TLS_BRP.der", ORSP_ROLE_DP_TLS, "testsmdpplus1.example.com", 2026, 1,
+     1},
+    {"sgp26/DPtls/CERT_S_SM_DP2_TLS.der", ORSP_ROLE_DP_TLS, "testsmdpplus2.example.com", 2026, 1,
+     1},
+    {"sgp26/DPtls/CERT_S_SM_DP4_TLS.der", ORSP_ROLE_DP_TLS, "testsmdpplus4.example.com", 2026, 1,
+     1},
+    {"sgp26/DPtls/CERT_S_SM_DP8_TLS.der", ORSP_ROLE_DP_TLS, "TestSMDPplus8.Example.COM", 2026, 1,
+     1},
+    {"sgp26/DPtls/CERT_S_SM_DP_VARO_TLS_NIST.der", ORSP_ROLE_DP_TLS, "testsmdpplus1.example.com",
+     2026, 12, 1},
+    {"sgp26/DPtls/CERT_S_SM_DP_VARO_TLS_BRP.der", ORSP_ROLE_DP_TLS, "testsmdpplus1.example.com",
+     2026, 12, 1},
+    {"sgp26/DPtls/Old_TLS_Validity/Expired 2022/CERT_S_SM_DP_TLS_NIST.der", ORSP_ROLE_DP_TLS,
+     "testsmdpplus1.example.com", 2022, 1, 1},
+    {"sgp26/DPtls/Old_TLS_Validity/Expired 2023/CERT_S_SM_DP_TLS_BRP.der", ORSP_ROLE_DP_TLS,
+     "testsmdpplus1.example.com", 2023, 1, 1},
+    {"sgp26/DPtls/Old_TLS_Validity/Expired 2024/CERT_S_SM_DP4_TLS.der", ORSP_ROLE_DP_TLS,
+     "testsmdpplus4.example.com", 2024, 1, 1},
+};
+
+static void test_server_certs(void **state)
+{
+	orsp_ci_store *s = store_of(both_cis);
+	(void)state;
+	for (size_t i = 0; i < ORSP_ARRAY_LEN(servers); i++) {
+		const struct server_case *sc = &servers[i];
+		orsp_cert *c = load(sc->rel);
+		time_t now = certmint_time(sc->y, sc->m, sc->d);
+		orsp_err e = orsp_rsp_verify_server_cert(s, c, sc->role, sc->fqdn, now);
+		if (e != ORSP_OK)
+			fail_msg("%s: %s", sc->rel, orsp_err_detail());
+		/* Also without the FQDN check. */
+		expect(orsp_rsp_verify_server_cert(s, c, sc->role, NULL, now), ORSP_OK, NULL);
+		/* Ten years later, every one of them has expired. */
+		expect(
+		    orsp_rsp_verify_server_cert(s, c, sc->role, sc->fqdn, now + 10 * 366 * 86400),
+		    ORSP_E_POLICY, "expired");
+		/* And before 2020 none was valid yet. */
+		expect(orsp_rsp_verify_server_cert(s, c, sc->role, sc->fqdn,
+		                                   certmint_time(2019, 6, 1)),
+		       ORSP_E_POLICY, "not valid before");
+		orsp_cert_free(c);
+	}
+	orsp_ci_store_free(s);
+}
+
+/* The certificates SGP.26 retired: expired at today's date (now = 0). */
+static void test_old_tls_expired(void **state)
+{
+	static const char *const years[] = {"2022", "2023", "2024"};
+	static const char *const files[] = {"CERT_S_SM_DP_TLS_NIST.der", "CERT_S_SM_DP_TLS_BRP.der",
+	                                    "CERT_S_SM_DP2_TLS.der", "CERT_S_SM_DP4_TLS.der",
+	                                    "CERT_S_SM_DP8_TLS.der"};
+	orsp_ci_store *s = store_of(both_cis);
+	(void)state;
+	for (size_t y = 0; y < ORSP_ARRAY_LEN(years); y++) {
+		for (size_t f = 0; f < ORSP_ARRAY_LEN(files); f++) {
+			char rel[256];
+			snprintf(rel, sizeof(rel), "sgp26/DPtls/Old_TLS_Validity/Expired %s/%s",
+			         years[y], files[f]);
+			orsp_cert *c = load(rel);
+			expect(orsp_rsp_verify_server_cert(s, c, ORSP_ROLE_DP_TLS, NULL, 0),
+			       ORSP_E_POLICY, "expired");
+			orsp_cert_free(c);
+		}
+	}
+	/* The "Expired 2021" set actually runs to 2030 (README): expired only after that. */
+	orsp_cert *c = load("sgp26/DPtls/Old_TLS_Validity/Expired 2021/CERT_S_SM_DP_TLS_NIST.der");
+	expect(orsp_rsp_verify_server_cert(s, c, ORSP_ROLE_DP_TLS, "testsmdpplus1.example.com",
+	                                   certmint_time(2029, 1, 1)),
+	       ORSP_OK, NULL);
+	expect(orsp_rsp_verify_server_cert(s, c, ORSP_ROLE_DP_TLS, NULL, certmint_time(2030, 4, 1)),
+	       ORSP_E_POLICY, "expired");
+	orsp_cert_free(c);
+	orsp_ci_store_free(s);
+}
+
+static void test_server_negative(void **state)
+{
+	orsp_ci_store *s = store_of(both_cis), *brp = store_of(brp_ci);
+	orsp_cert *auth = load("sgp26/DPauth/CERT_S_SM_DPauth_ECDSA_NIST.der");
+	orsp_cert *pb = load("sgp26/DPpb/CERT_S_SM_DPpb_ECDSA_BRP.der");
+	orsp_cert *tls = load("sgp26/DPtls/CERT_S_SM_DP_VARO_TLS_NIST.der");
+	orsp_cert *bad;
+	time_t t = certmint_time(2026, 12, 1);
+	(void)state;
+
+	/* Wrong role. */
+	expect(orsp_rsp_verify_server_cert(s, auth, ORSP_ROLE_DP_PB, NULL, t), ORSP_E_POLICY,
+	       "expected DPpb");
+	expect(orsp_rsp_verify_server_cert(s, pb, ORSP_ROLE_DP_AUTH, NULL, t), ORSP_E_POLICY,
+	       "policy is DPpb");
+	expect(orsp_rsp_verify_server_cert(s, auth, ORSP_ROLE_DP_TLS, NULL, t), ORSP_E_POLICY,
+	       NULL);
+	expect(orsp_rsp_verify_server_cert(s, tls, ORSP_ROLE_DP_AUTH, NULL, t), ORSP_E_POLICY,
+	       NULL);
+	expect(orsp_rsp_verify_server_cert(s, auth, ORSP_ROLE_EUM, NULL, t), ORSP_E_USAGE, NULL);
+	expect(orsp_rsp_verify_server_cert(s, auth, ORSP_ROLE_CI, NULL, t), ORSP_E_USAGE, NULL);
+	/* Unknown CI. */
+	expect(orsp_rsp_verify_server_cert(brp, auth, ORSP_ROLE_DP_AUTH, NULL, t), ORSP_E_POLICY,
+	       "unknown CI");
+	/* Bad signature. */
+	bad = flip_last_byte(auth);
+	expect(orsp_rsp_verify_server_cert(s, bad, ORSP_ROLE_DP_AUTH, NULL, t), ORSP_E_VERIFY,
+	       "signature");
+	orsp_cert_free(bad);
+	bad = flip_last_byte(tls);
+	expect(orsp_rsp_verify_server_cert(s, bad, ORSP_ROLE_DP_TLS, NULL, t), ORSP_E_VERIFY, NULL);
+	orsp_cert_free(bad);
+	/* FQDN mismatches: another host, a prefix, a suffix, a trailing dot, a wildcard. */
+	static const char *const wrong[] = {"testsmdpplus2.example.com",
+	                                    "testsmdpplus1.example.co",
+	                                    "xtestsmdpplus1.example.com",
+	                                    "testsmdpplus1.example.com.",
+	                                    "*.example.com",
+	                                    "example.com",
+	                                    ""};
+	for (size_t i = 0; i < ORSP_ARRAY_LEN(wrong); i++)
+		expect(orsp_rsp_verify_server_cert(s, tls, ORSP_ROLE_DP_TLS, wrong[i], t),
+		       ORSP_E_POLICY, "subjectAltName");
+	expect(
+	    orsp_rsp_verify_server_cert(s, tls, ORSP_ROLE_DP_TLS, "TESTSMDPPLUS1.EXAMPLE.COM", t),
+	    ORSP_OK, NULL);
+	orsp_cert_free(tls);
+	orsp_cert_free(pb);
+	orsp_cert_free(auth);
+	orsp_ci_store_free(brp);
+	orsp_ci_store_free(s);
+}
+
+/* A production SM-DP+ (Thales) DPauth certificate under the production GSMA RSP2 Root CI1. */
+static void test_production_dpauth(void **state)
+{
+	size_t jlen, len;
+	char *json = (char *)test_read_vector(
+	    "sgp22/es9p/thales_initiateAuthentication_response.json", &jlen);
+	const char *key = "\"serverCertificate\":\"";
+	char *p = strstr(json, key), *end;
+	uint8_t der[2048];
+	orsp_cert *c = NULL;
+	static const char *const root[] = {"sgp22/es9p/gsma_rsp2_root_ci1.pem", NULL};
+	orsp_ci_store *prod, *test;
+	(void)state;
+
+	assert_non_null(p);
+	p += strlen(key);
+	end = strchr(p, '"');
+	assert_non_null(end);
+	assert_int_equal(orsp_base64_decode(p, (size_t)(end - p), der, sizeof(der), &len), ORSP_OK);
+	assert_int_equal(orsp_cert_parse(der, len, &c), ORSP_OK);
+	prod = store_of(root);
+	test = store_of(both_cis);
+	/* Valid 2024-09-26 .. 2027-09-25. */
+	expect(orsp_rsp_verify_server_cert(prod, c, ORSP_ROLE_DP_AUTH, NULL,
+	                                   certmint_time(2025, 6, 1)),
+	       ORSP_OK, NULL);
+	expect(orsp_rsp_verify_server_cert(prod, c, ORSP_ROLE_DP_AUTH, NULL,
+	                                   certmint_time(2028, 1, 1)),
+	       ORSP_E_POLICY, "expired");
+	expect(orsp_rsp_verify_server_cert(test, c, ORSP_ROLE_DP_AUTH, NULL,
+	                                   certmint_time(2025, 6, 1)),
+	       ORSP_E_POLICY, "unknown CI");
+	orsp_ci_store_free(test);
+	orsp_ci_store_free(prod);
+	orsp_cert_free(c);
+	free(json);
+}
+
+static void test_ci_store(void **state)
+{
+	orsp_ci_store *s = store_of(nist_ci);
+	orsp_cert *ci = load("sgp26/CertificateIssuer/CERT_CI_ECDSA_NIST.der");
+	orsp_cert *eum = load("sgp26/EUM/CERT_EUM_ECDSA_NIST.der");
+	orsp_cert *dp = load("sgp26/DPauth/CERT_S_SM_DPauth_ECDSA_NIST.der");
+	orsp_cert *bad = flip_last_byte(ci);
+	uint8_t ski[20];
+	(void)state;
+
+	expect(orsp_ci_store_add(s, ci), ORSP_E_EXISTS, NULL);
+	expect(orsp_ci_store_add(s, eum), ORSP_E_POLICY, NULL);
+	expect(orsp_ci_store_add(s, dp), ORSP_E_POLICY, NULL);
+	assert_int_equal(orsp_ci_store_count(s), 1);
+	assert_int_equal(orsp_hex_decode_exact("f54172bdf98a95d65cbeb88a38a1c11d800a85c3", ski, 20),
+	                 ORSP_OK);
+	assert_non_null(orsp_ci_store_find(s, ski, 20));
+	assert_null(orsp_ci_store_find(s, ski, 19));
+	ski[0] ^= 1;
+	assert_null(orsp_ci_store_find(s, ski, 20));
+	/* A CI whose self-signature is broken. */
+	orsp_ci_store *fresh = NULL;
+	assert_int_equal(orsp_ci_store_new(&fresh), ORSP_OK);
+	expect(orsp_ci_store_add(fresh, bad), ORSP_E_VERIFY, "self-signature");
+	assert_int_equal(orsp_ci_store_count(fresh), 0);
+	/* The store keeps its own copy. */
+	assert_int_equal(orsp_ci_store_add(fresh, ci), ORSP_OK);
+	orsp_cert_free(ci);
+	ci = NULL;
+	orsp_cert *euicc = load("sgp26/eUICC/CERT_EUICC_ECDSA_NIST.der");
+	expect(orsp_rsp_verify_euicc_chain(fresh, eum, euicc, 0, NULL), ORSP_OK, NULL);
+	orsp_cert_free(euicc);
+	orsp_ci_store_free(fresh);
+	orsp_cert_free(bad);
+	orsp_cert_free(dp);
+	orsp_cert_free(eum);
+	orsp_ci_store_free(s);
+}
+
+/* ----- minted certificates ----- */
+
+typedef struct pki {
+	EVP_PKEY *ci_key, *eum_key, *euicc_key;
+	X509 *ci, *eum;
+	orsp_cert *eum_c;
+	orsp_ci_store *store; /* both SGP.26 CIs */
+} pki;
+
+/* The SGP.26 NIST CI and EUM with their private keys. */
+static void pki_load(pki *p)
+{
+	p->ci_key = certmint_key_load("sgp26/CertificateIssuer/SK_CI_ECDSA_NIST.pem");
+	p->eum_key = certmint_key_load("sgp26/EUM/SK_EUM_ECDSA_NIST.pem");
+	p->euicc_key = certmint_key_new("prime256v1");
+	p->ci = certmint_cert_load("sgp26/CertificateIssuer/CERT_CI_ECDSA_NIST.der");
+	p->eum = certmint_cert_load("sgp26/EUM/CERT_EUM_ECDSA_NIST.der");
+	p->eum_c = certmint_to_orsp(p->eum);
+	p->store = store_of(both_cis);
+}
+
+static void pki_free(pki *p)
+{
+	orsp_ci_store_free(p->store);
+	orsp_cert_free(p->eum_c);
+	X509_free(p->eum);
+	X509_free(p->ci);
+	EVP_PKEY_free(p->euicc_key);
+	EVP_PKEY_free(p->eum_key);
+	EVP_PKEY_free(p->ci_key);
+}
+
+static certmint_spec euicc_spec(const char *eid)
+{
+	static char subject[128];
+	certmint_spec s = {0};
+	snprintf(subject, sizeof(subject), "/C=ES/O=RSP Test EUM/serialNumber=%s/CN=Test eUICC",
+	         eid);
+	s.subject = subject;
+	s.policy = P_EUICC;
+	s.key_usage = "critical,digitalSignature";
+	return s;
+}
+
+static certmint_spec eum_spec(void)
+{
+	certmint_spec s = {0};
+	s.subject = "/C=ES/O=RSP Test EUM/CN=Minted EUM";
+	s.policy = P_EUM;
+	s.key_usage = "critical,keyCertSign";
+	s.basic_constraints = "critical,CA:TRUE,pathlen:0";
+	s.nc_org = "RSP Test EUM";
+	s.nc_serial = "89049032";
+	return s;
+}
+
+/* Verify minted eUICC (spec u) under minted EUM (spec m, signed by the SGP.26 CI key). */
+static orsp_err verify_minted(pki *p, const certmint_spec *m, const certmint_spec *u, char eid[33])
+{
+	EVP_PKEY *eum_key = certmint_key_new("prime256v1");
+	X509 *eum = certmint_issue(m, eum_key, p->ci, p->ci_key);
+	X509 *euicc = certmint_issue(u, p->euicc_key, eum, eum_key);
+	orsp_cert *ce = certmint_to_orsp(eum), *cu = certmint_to_orsp(euicc);
+	orsp_err e = orsp_rsp_verify_euicc_chain(p->store, ce, cu, 0, eid);
+	orsp_cert_free(cu);
+	orsp_cert_free(ce);
+	X509_free(euicc);
+	X509_free(eum);
+	EVP_PKEY_free(eum_key);
+	return e;
+}
+
+/* Verify a minted eUICC under the published SGP.26 EUM (signed with its published key). */
+static orsp_err verify_under_sgp26_eum(pki *p, const certmint_spec *u, char eid[33])
+{
+	X509 *euicc = certmint_issue(u, p->euicc_key, p->eum, p->eum_key);
+	orsp_cert *cu = certmint_to_orsp(euicc);
+	orsp_err e = orsp_rsp_verify_euicc_chain(p->store, p->eum_c, cu, 0, eid);
+	orsp_cert_free(cu);
+	X509_free(euicc);
+	return e;
+}
+
+static void test_eid_range(void **state)
+{
+	pki p;
+	char eid[33];
+	certmint_spec u;
+	(void)state;
+	pki_load(&p);
+
+	/* Control: an EID inside 89049032 passes, so the failures below are the EID's. */
+	u = euicc_spec("89049032000000000000000000000017");
+	expect(verify_under_sgp26_eum(&p, &u, eid), ORSP_OK, NULL);
+	assert_string_equal(eid, "89049032000000000000000000000017");
+	/* Outside the EUM's range. */
+	u = euicc_spec("89049033123451234512345678901235");
+	expect(verify_under_sgp26_eum(&p, &u, eid), ORSP_E_POLICY, "outside");
+	assert_int_equal(eid[0], '\0');
+	u = euicc_spec("99049032123451234512345678901235");
+	expect(verify_under_sgp26_eum(&p, &u, eid), ORSP_E_POLICY, "outside");
+	/* Not a 32-digit EID. */
+	u = euicc_spec("8904903212345123451234567890123");
+	expect(verify_under_sgp26_eum(&p, &u, eid), ORSP_E_POLICY, "32-digit");
+	u = euicc_spec("890490321234512345123456789012355");
+	expect(verify_under_sgp26_eum(&p, &u, eid), ORSP_E_POLICY, "32-digit");
+	u = euicc_spec("8904903212345123451234567890123A");
+	expect(verify_under_sgp26_eum(&p, &u, eid), ORSP_E_POLICY, "32-digit");
+	/* No serialNumber at all. */
+	u = euicc_spec("x");
+	u.subject = "/C=ES/O=RSP Test EUM/CN=Test eUICC";
+	expect(verify_under_sgp26_eum(&p, &u, eid), ORSP_E_POLICY, "serialNumber");
+	pki_free(&p);
+}
+
+static void test_bad_signatures(void **state)
+{
+	pki p;
+	orsp_cert *eum = load("sgp26/EUM/CERT_EUM_ECDSA_NIST.der");
+	orsp_cert *euicc = load("sgp26/eUICC/CERT_EUICC_ECDSA_NIST.der");
+	orsp_cert *bad;
+	(void)state;
+	pki_load(&p);
+
+	bad = flip_last_byte(euicc);
+	expect(orsp_rsp_verify_euicc_chain(p.store, eum, bad, 0, NULL), ORSP_E_VERIFY, "eUICC");
+	orsp_cert_free(bad);
+	bad = flip_last_byte(eum);
+	expect(orsp_rsp_verify_euicc_chain(p.store, bad, euicc, 0, NULL), ORSP_E_VERIFY, "EUM");
+	orsp_cert_free(bad);
+
+	/* An impostor EUM: the SGP.26 EUM's names and key ids, signed by a key that is not the
+	 * CI's (its AKI still points at the SGP.26 CI). */
+	EVP_PKEY *rogue = certmint_key_new("prime256v1");
+	certmint_spec m = eum_spec();
+	X509 *imp = certmint_issue(&m, p.eum_key, p.ci, rogue);
+	orsp_cert *ci_imp = certmint_to_orsp(imp);
+	certmint_spec u = euicc_spec(SGP26_EID);
+	X509 *uc = certmint_issue(&u, p.euicc_key, imp, p.eum_key);
+	orsp_cert *cu = certmint_to_orsp(uc);
+	expect(orsp_rsp_verify_euicc_chain(p.store, ci_imp, cu, 0, NULL), ORSP_E_VERIFY, "EUM");
+	/* An eUICC signed by a key other than the EUM's. */
+	X509 *uc2 = certmint_issue(&u, p.euicc_key, p.eum, rogue);
+	orsp_cert *cu2 = certmint_to_orsp(uc2);
+	expect(orsp_rsp_verify_euicc_chain(p.store, eum, cu2, 0, NULL), ORSP_E_VERIFY, "eUICC");
+	orsp_cert_free(cu2);
+	X509_free(uc2);
+	orsp_cert_free(cu);
+	X509_free(uc);
+	orsp_cert_free(ci_imp);
+	X509_free(imp);
+	EVP_PKEY_free(rogue);
+	orsp_cert_free(euicc);
+	orsp_cert_free(eum);
+	pki_free(&p);
+}
+
+static void test_unknown_ci(void **state)
+{
+	pki p;
+	(void)state;
+	pki_load(&p);
+	/* A freshly minted CI, trusted alone; the SGP.26 chain does not lead to it. */
+	EVP_PKEY *k = certmint_key_new("prime256v1");
+	certmint_spec cs = {0};
+	cs.subject = "/C=XX/O=Elsewhere/CN=Other CI";
+	cs.policy = P_CI;
+	cs.key_usage = "critical,keyCertSign,cRLSign";
+	cs.basic_constraints = "critical,CA:TRUE";
+	cs.no_aki = true;
+	X509 *ci = certmint_issue(&cs, k, NULL, k);
+	orsp_cert *cic = certmint_to_orsp(ci);
+	orsp_ci_store *s = NULL;
+	assert_int_equal(orsp_ci_store_new(&s), ORSP_OK);
+	expect(orsp_ci_store_add(s, cic), ORSP_OK, NULL);
+	orsp_cert *euicc = load("sgp26/eUICC/CERT_EUICC_ECDSA_NIST.der");
+	expect(orsp_rsp_verify_euicc_chain(s, p.eum_c, euicc, 0, NULL), ORSP_E_POLICY,
+	       "unknown CI");
+	/* Positive control for the minted CI: an EUM + eUICC under it verify. */
+	certmint_spec m = eum_spec();
+	EVP_PKEY *ek = certmint_key_new("prime256v1");
+	X509 *eum = certmint_issue(&m, ek, ci, k);
+	certmint_spec u = euicc_spec(SGP26_EID);
+	X509 *uc = certmint_issue(&u, p.euicc_key, eum, ek);
+	orsp_cert *ce = certmint_to_orsp(eum), *cu = certmint_to_orsp(uc);
+	expect(orsp_rsp_verify_euicc_chain(s, ce, cu, 0, NULL), ORSP_OK, NULL);
+	expect(orsp_rsp_verify_euicc_chain(p.store, ce, cu, 0, NULL), ORSP_E_POLICY, "unknown CI");
+	/* An EUM without AKI cannot name its CI. */
+	m.no_aki = true;
+	X509 *eum2 = certmint_issue(&m, ek, ci, k);
+	orsp_cert *ce2 = certmint_to_orsp(eum2);
+	expect(orsp_rsp_verify_euicc_chain(s, ce2, cu, 0, NULL), ORSP_E_POLICY,
+	       "authorityKeyIdentifier");
+	orsp_cert_free(ce2);
+	X509_free(eum2);
+	orsp_cert_free(cu);
+	orsp_cert_free(ce);
+	X509_free(uc);
+	X509_free(eum);
+	EVP_PKEY_free(ek);
+	orsp_cert_free(euicc);
+	orsp_ci_store_free(s);
+	orsp_cert_free(cic);
+	X509_free(ci);
+	EVP_PKEY_free(k);
+	pki_free(&p);
+}
+
+static void test_validity(void **state)
+{
+	pki p;
+	orsp_cert *euicc = load("sgp26/eUICC/CERT_EUICC_ECDSA_BRP.der");
+	orsp_cert *eum = load("sgp26/EUM/CERT_EUM_ECDSA_BRP.der");
+	(void)state;
+	pki_load(&p);
+	/* EUM notAfter 2054-03-24; CI notAfter 2055-04-01; all notBefore 2020-04-01. */
+	expect(orsp_rsp_verify_euicc_chain(p.store, eum, euicc, certmint_time(2054, 6, 1), NULL),
+	       ORSP_E_POLICY, "EUM certificate \"EUM Test\": expired");
+	expect(orsp_rsp_verify_euicc_chain(p.store, eum, euicc, certmint_time(2060, 1, 1), NULL),
+	       ORSP_E_POLICY, "CI certificate");
+	expect(orsp_rsp_verify_euicc_chain(p.store, eum, euicc, certmint_time(2019, 1, 1), NULL),
+	       ORSP_E_POLICY, "not valid before");
+	expect(orsp_rsp_verify_euicc_chain(p.store, eum, euicc, certmint_time(2054, 1, 1), NULL),
+	       ORSP_OK, NULL);
+	/* A minted eUICC that expired yesterday, and one not valid until 2040. */
+	certmint_spec u = euicc_spec(SGP26_EID);
+	u.not_after = certmint_time(2024, 12, 31);
+	expect(verify_under_sgp26_eum(&p, &u, NULL), ORSP_E_POLICY, "eUICC certificate");
+	u.not_after = 0;
+	u.not_before = certmint_time(2040, 1, 1);
+	expect(verify_under_sgp26_eum(&p, &u, NULL), ORSP_E_POLICY, "not valid before");
+	orsp_cert_free(eum);
+	orsp_cert_free(euicc);
+	pki_free(&p);
+}
+
+static void test_wrong_policy_and_usage(void **state)
+{
+	pki p;
+	certmint_spec m, u;
+	char eid[33];
+	(void)state;
+	pki_load(&p);
+
+	/* Control: the minted EUM + eUICC pair verifies. */
+	m = eum_spec();
+	u = euicc_spec(SGP26_EID);
+	expect(verify_minted(&p, &m, &u, eid), ORSP_OK, NULL);
+	assert_string_equal(eid, SGP26_EID);
+
+	m.policy = P_EUICC;
+	expect(verify_minted(&p, &m, &u, NULL), ORSP_E_POLICY, "expected EUM");
+	m.policy = NULL;
+	expect(verify_minted(&p, &m, &u, NULL), ORSP_E_POLICY, "no RSP role");
+	m.policy = P_EUM;
+	m.policy2 = P_DPAUTH;
+	expect(verify_minted(&p, &m, &u, NULL), ORSP_E_POLICY, "several");
+	m = eum_spec();
+	u.policy = P_DPAUTH;
+	expect(verify_minted(&p, &m, &u, NULL), ORSP_E_POLICY, "expected eUICC");
+	u = euicc_spec(SGP26_EID);
+	u.policy = "1.2.3.4";
+	expect(verify_minted(&p, &m, &u, NULL), ORSP_E_POLICY, "no RSP role");
+
+	/* EUM without keyCertSign, without cA, without pathlen 0, without keyUsage. */
+	u = euicc_spec(SGP26_EID);
+	m.key_usage = "critical,digitalSignature";
+	expect(verify_minted(&p, &m, &u, NULL), ORSP_E_POLICY, "keyCertSign");
+	m.key_usage = NULL;
+	expect(verify_minted(&p, &m, &u, NULL), ORSP_E_POLICY, "keyCertSign");
+	m = eum_spec();
+	m.basic_constraints = "critical,CA:FALSE";
+	expect(verify_minted(&p, &m, &u, NULL), ORSP_E_POLICY, "cA");
+	m.basic_constraints = NULL;
+	expect(verify_minted(&p, &m, &u, NULL), ORSP_E_POLICY, "cA");
+	m.basic_constraints = "critical,CA:TRUE";
+	expect(verify_minted(&p, &m, &u, NULL), ORSP_E_POLICY, "pathLen");
+	m.basic_constraints = "critical,CA:TRUE,pathlen:1";
+	expect(verify_minted(&p, &m, &u, NULL), ORSP_E_POLICY, "pathLen");
+
+	/* eUICC without digitalSignature, or marked as a CA. */
+	m = eum_spec();
+	u.key_usage = "critical,keyAgreement";
+	expect(verify_minted(&p, &m, &u, NULL), ORSP_E_POLICY, "digitalSignature");
+	u.key_usage = NULL;
+	expect(verify_minted(&p, &m, &u, NULL), ORSP_E_POLICY, "digitalSignature");
+	u = euicc_spec(SGP26_EID);
+	u.basic_constraints = "critical,CA:TRUE";
+	expect(verify_minted(&p, &m, &u, NULL), ORSP_E_POLICY, "CA");
+
+	/* A critical extension nobody processes, on the eUICC and on the EUM; nameConstraints
+	 * on an eUICC is not processed either. */
+	u = euicc_spec(SGP26_EID);
+	u.critical_unknown_oid = "1.3.6.1.4.1.99999.1";
+	expect(verify_minted(&p, &m, &u, NULL), ORSP_E_POLICY, "critical extension");
+	u = euicc_spec(SGP26_EID);
+	m.critical_unknown_oid = "1.3.6.1.4.1.99999.1";
+	expect(verify_minted(&p, &m, &u, NULL), ORSP_E_POLICY, "critical extension");
+	m = eum_spec();
+	u.nc_serial = "89049032";
+	expect(verify_minted(&p, &m, &u, NULL), ORSP_E_POLICY, "2.5.29.30");
+	pki_free(&p);
+}
+
+/* SGP.22 v3 permittedEins (2.23.146.1.2.2.0) on a minted EUM. */
+static void test_permitted_eins(void **state)
+{
+	pki p;
+	certmint_spec m, u;
+	char eid[33];
+	static const char *const ok_list[] = {"89049099", "89049032", NULL};
+	static const char *const wrong_list[] = {"89049099", "8904910", NULL};
+	static const char *const exact[] = {SGP26_EID, NULL};
+	static const char *const hex_list[] = {"8904903A", NULL};
+	static const char *const empty[] = {NULL};
+	(void)state;
+	pki_load(&p);
+	u = euicc_spec(SGP26_EID);
+
+	/* v3 style: permittedEins, no nameConstraints. */
+	m = eum_spec();
+	m.nc_serial = NULL;
+	m.eins = ok_list;
+	expect(verify_minted(&p, &m, &u, eid), ORSP_OK, NULL);
+	assert_string_equal(eid, SGP26_EID);
+	m.eins_critical = true;
+	expect(verify_minted(&p, &m, &u, eid), ORSP_OK, NULL);
+	m.eins = exact;
+	expect(verify_minted(&p, &m, &u, eid), ORSP_OK, NULL);
+	m.eins = wrong_list;
+	expect(verify_minted(&p, &m, &u, eid), ORSP_E_POLICY, "permittedEins");
+	m.eins = empty;
+	expect(verify_minted(&p, &m, &u, eid), ORSP_E_POLICY, "permittedEins is empty");
+	m.eins = hex_list;
+	expect(verify_minted(&p, &m, &u, eid), ORSP_E_MALFORMED, "permittedEins");
+	m.eins = ok_list;
+	m.eins_bad_type = true;
+	expect(verify_minted(&p, &m, &u, eid), ORSP_E_MALFORMED, "permittedEins");
+
+	/* Both ranges present: both must admit the EID. */
+	m = eum_spec();
+	m.eins = wrong_list;
+	expect(verify_minted(&p, &m, &u, eid), ORSP_E_POLICY, "permittedEins");
+	m.eins = ok_list;
+	expect(verify_minted(&p, &m, &u, eid), ORSP_OK, NULL);
+	m.nc_serial = "89049033";
+	expect(verify_minted(&p, &m, &u, eid), ORSP_E_POLICY, "nameConstraints");
+
+	/* Neither: refused. */
+	m = eum_spec();
+	m.nc_serial = NULL;
+	expect(verify_minted(&p, &m, &u, eid), ORSP_E_POLICY, "no EID range");
+	/* nameConstraints whose directoryName carries a non-digit serialNumber. */
+	m.nc_serial = "8904-032";
+	expect(verify_minted(&p, &m, &u, eid), ORSP_E_MALFORMED, "nameConstraints");
+	pki_free(&p);
+}
+
+static void test_minted_server_certs(void **state)
+{
+	pki p;
+	orsp_cert *c;
+	X509 *x;
+	EVP_PKEY *k = certmint_key_new("prime256v1");
+	certmint_spec s = {0};
+	(void)state;
+	pki_load(&p);
+
+	s.subject = "/O=ACME/CN=minted.example.com";
+	s.policy = "2.23.146.1.2.1.3";
+	s.key_usage = "critical,digitalSignature";
+	s.san = "DNS:minted.example.com";
+	s.ext_key_usage = "critical,serverAuth,clientAuth";
+	x = certmint_issue(&s, k, p.ci, p.ci_key);
+	c = certmint_to_orsp(x);
+	expect(orsp_rsp_verify_server_cert(p.store, c, ORSP_ROLE_DP_TLS, "minted.example.com", 0),
+	       ORSP_OK, NULL);
+	orsp_cert_free(c);
+	X509_free(x);
+	/* extendedKeyUsage without serverAuth. */
+	s.ext_key_usage = "critical,clientAuth";
+	x = certmint_issue(&s, k, p.ci, p.ci_key);
+	c = certmint_to_orsp(x);
+	expect(orsp_rsp_verify_server_cert(p.store, c, ORSP_ROLE_DP_TLS, NULL, 0), ORSP_E_POLICY,
+	       "serverAuth");
+	orsp_cert_free(c);
+	X509_free(x);
+	/* No subjectAltName at all. */
+	s.ext_key_usage = NULL;
+	s.san = NULL;
+	x = certmint_issue(&s, k, p.ci, p.ci_key);
+	c = certmint_to_orsp(x);
+	expect(orsp_rsp_verify_server_cert(p.store, c, ORSP_ROLE_DP_TLS, "minted.example.com", 0),
+	       ORSP_E_POLICY, "subjectAltName");
+	orsp_cert_free(c);
+	X509_free(x);
+	/* A DPauth issued by the EUM instead of the CI: its AKI names no CI. */
+	s.policy = P_DPAUTH;
+	x = certmint_issue(&s, k, p.eum, p.eum_key);
+	c = certmint_to_orsp(x);
+	expect(orsp_rsp_verify_server_cert(p.store, c, ORSP_ROLE_DP_AUTH, NULL, 0), ORSP_E_POLICY,
+	       "unknown CI");
+	orsp_cert_free(c);
+	X509_free(x);
+	/* A DPauth on an unsupported curve. */
+	EVP_PKEY *p384 = certmint_key_new("secp384r1");
+	x = certmint_issue(&s, p384, p.ci, p.ci_key);
+	c = certmint_to_orsp(x);
+	expect(orsp_rsp_verify_server_cert(p.store, c, ORSP_ROLE_DP_AUTH, NULL, 0), ORSP_E_POLICY,
+	       "P-256");
+	orsp_ec_key *pub = NULL;
+	expect(orsp_cert_public_key(c, &pub), ORSP_E_POLICY, NULL);
+	assert_null(pub);
+	orsp_cert_free(c);
+	X509_free(x);
+	EVP_PKEY_free(p384);
+	EVP_PKEY_free(k);
+	pki_free(&p);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_sgp26_chains),
+	    cmocka_unit_test(test_cert_accessors),
+	    cmocka_unit_test(test_parse_rejects),
+	    cmocka_unit_test(test_server_certs),
+	    cmocka_unit_test(test_old_tls_expired),
+	    cmocka_unit_test(test_server_negative),
+	    cmocka_unit_test(test_production_dpauth),
+	    cmocka_unit_test(test_ci_store),
+	    cmocka_unit_test(test_eid_range),
+	    cmocka_unit_test(test_bad_signatures),
+	    cmocka_unit_test(test_unknown_ci),
+	    cmocka_unit_test(test_validity),
+	    cmocka_unit_test(test_wrong_policy_and_usage),
+	    cmocka_unit_test(test_permitted_eins),
+	    cmocka_unit_test(test_minted_server_certs),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
