@@ -1,0 +1,210 @@
+/* The openrsp command line: nouns with verbs, shared option, hex and output helpers.
+ *
+ * Adding a noun: write cli/cmd_<noun>.c defining `const cli_noun cli_noun_<noun>` (its verbs
+ * with their help), declare it below, and add one row to the table in cli/main.c.
+ *
+ * Exit codes: CLI_OK (0), CLI_FAIL (1: the operation failed, one line on stderr
+ * "openrsp: <what failed>: <detail>"), CLI_USAGE (2: bad command line, one line naming the
+ * argument).
+ */
+#ifndef ORSP_CLI_H
+#define ORSP_CLI_H
+
+#include <getopt.h>
+#include <stdio.h>
+
+#include "openrsp/aka.h"
+#include "openrsp/core.h"
+
+enum { CLI_OK = 0, CLI_FAIL = 1, CLI_USAGE = 2 };
+
+typedef struct cli_cmd {
+	const char *verb;
+	const char *summary;  /* one line, for `openrsp help <noun>` */
+	const char *synopsis; /* what follows "openrsp <noun> <verb> " */
+	const char *help;     /* description and options, for `openrsp <noun> <verb> --help` */
+	/* argv[0] is the verb; options start at argv[1]. Returns a CLI_* exit code. */
+	int (*run)(int argc, char **argv);
+} cli_cmd;
+
+typedef struct cli_noun {
+	const char *name;
+	const char *summary;
+	const cli_cmd *cmds; /* ends with an entry whose verb is NULL */
+} cli_noun;
+
+extern const cli_noun cli_noun_aka;
+extern const cli_noun cli_noun_auc;
+extern const cli_noun cli_noun_bench;
+
+/* ----- errors ----- */
+
+/* "openrsp: <arg>: <message>" on stderr; returns CLI_USAGE. */
+int cli_usage(const char *arg, const char *fmt, ...) ORSP_PRINTF(2, 3);
+/* "openrsp: <what>: <detail of e>" on stderr; returns CLI_FAIL. */
+int cli_fail(const char *what, orsp_err e);
+/* "openrsp: <what>: <message>" on stderr; returns CLI_FAIL. */
+int cli_failf(const char *what, const char *fmt, ...) ORSP_PRINTF(2, 3);
+
+/* ----- options ----- */
+
+/* getopt_long over long options only, with our messages: returns the option's value, -1 at
+ * the end of the options, or '?' after printing a usage error naming the option (unknown
+ * option, missing or unexpected argument). Restarts parsing when argv changes. */
+int cli_getopt(int argc, char **argv, const struct option *longopts);
+/* Exactly n bytes of hex (2n digits). CLI_OK or CLI_USAGE naming opt. */
+int cli_hex(const char *opt, const char *val, uint8_t *out, size_t n);
+/* n1 or n2 bytes of hex (n2 = 0: only n1); *len gets the length. */
+int cli_hex2(const char *opt, const char *val, uint8_t *out, size_t n1, size_t n2, size_t *len);
+/* A decimal number (or 0x-prefixed hex) in [min, max]. */
+int cli_uint(const char *opt, const char *val, uint64_t min, uint64_t max, uint64_t *out);
+/* A required option that was not given. */
+int cli_missing(const char *opt);
+/* Positional arguments: exactly `want` remaining after the options (argv[optind...]). */
+int cli_positional(int argc, char **argv, int want, const char *names);
+
+/* ----- output ----- */
+
+/* Aligned "name: value" lines for people. */
+void cli_kv_hex(const char *name, const uint8_t *p, size_t n);
+void cli_kv_str(const char *name, const char *v);
+
+/* A minimal JSON writer to stdout: compact, strings escaped per RFC 8259. Keys are NULL
+ * inside arrays and for the top-level value. */
+typedef struct cli_json {
+	int depth;
+	bool need_comma[16];
+} cli_json;
+void cj_obj_begin(cli_json *j, const char *key);
+void cj_obj_end(cli_json *j);
+void cj_arr_begin(cli_json *j, const char *key);
+void cj_arr_end(cli_json *j);
+void cj_str(cli_json *j, const char *key, const char *v);
+void cj_hex(cli_json *j, const char *key, const uint8_t *p, size_t n);
+void cj_u64(cli_json *j, const char *key, uint64_t v);
+void cj_i64(cli_json *j, const char *key, int64_t v);
+void cj_double(cli_json *j, const char *key, double v);
+void cj_null(cli_json *j, const char *key);
+void cj_bool(cli_json *j, const char *key, bool v);
+/* Ends the document with a newline and flushes. */
+void cj_done(cli_json *j);
+
+/* ----- subscriber options shared by aka and auc ----- */
+
+enum {
+	CLI_OPT_ALG = 0x100,
+	CLI_OPT_K,
+	CLI_OPT_OP,
+	CLI_OPT_OPC,
+	CLI_OPT_TOP,
+	CLI_OPT_TOPC,
+	CLI_OPT_R1,                  /* ..R5 */
+	CLI_OPT_C1 = CLI_OPT_R1 + 5, /* ..C5 */
+	CLI_OPT_KECCAK = CLI_OPT_C1 + 5,
+	CLI_OPT_MAC_BITS,
+	CLI_OPT_RES_BITS,
+	CLI_OPT_CK_BITS,
+	CLI_OPT_IK_BITS,
+	CLI_OPT_PLMN,
+	CLI_OPT_SNN,
+	CLI_OPT__AKA_END,
+	CLI_OPT_CMD = 0x200 /* command-specific options start here */
+};
+
+// clang-format off
+#define CLI_AKA_LONGOPTS \
+	{"alg", required_argument, NULL, CLI_OPT_ALG}, \
+	{"k", required_argument, NULL, CLI_OPT_K}, \
+	{"op", required_argument, NULL, CLI_OPT_OP}, \
+	{"opc", required_argument, NULL, CLI_OPT_OPC}, \
+	{"top", required_argument, NULL, CLI_OPT_TOP}, \
+	{"topc", required_argument, NULL, CLI_OPT_TOPC}, \
+	{"r1", required_argument, NULL, CLI_OPT_R1}, \
+	{"r2", required_argument, NULL, CLI_OPT_R1 + 1}, \
+	{"r3", required_argument, NULL, CLI_OPT_R1 + 2}, \
+	{"r4", required_argument, NULL, CLI_OPT_R1 + 3}, \
+	{"r5", required_argument, NULL, CLI_OPT_R1 + 4}, \
+	{"c1", required_argument, NULL, CLI_OPT_C1}, \
+	{"c2", required_argument, NULL, CLI_OPT_C1 + 1}, \
+	{"c3", required_argument, NULL, CLI_OPT_C1 + 2}, \
+	{"c4", required_argument, NULL, CLI_OPT_C1 + 3}, \
+	{"c5", required_argument, NULL, CLI_OPT_C1 + 4}, \
+	{"keccak", required_argument, NULL, CLI_OPT_KECCAK}, \
+	{"mac-bits", required_argument, NULL, CLI_OPT_MAC_BITS}, \
+	{"res-bits", required_argument, NULL, CLI_OPT_RES_BITS}, \
+	{"ck-bits", required_argument, NULL, CLI_OPT_CK_BITS}, \
+	{"ik-bits", required_argument, NULL, CLI_OPT_IK_BITS}
+
+/* Help text for the options above. */
+#define CLI_AKA_HELP                                                                               \
+	"  --alg milenage|tuak  algorithm (default milenage)\n"                                    \
+	"  --k HEX              subscriber key K: 32 hex digits (TUAK also 64)\n"                  \
+	"  --op HEX | --opc HEX operator key OP, or the derived OPc (Milenage: 32 hex digits)\n"   \
+	"  --top HEX | --topc HEX  TUAK operator key TOP or TOPc (64 hex digits)\n"                \
+	"  --r1..--r5 N         Milenage rotations in bits, 0..127 (default 64 0 32 64 96)\n"      \
+	"  --c1..--c5 HEX       Milenage constants, 32 hex digits (default TS 35.206)\n"           \
+	"  --keccak N           TUAK Keccak iterations (default 1)\n"                              \
+	"  --mac-bits N         TUAK MAC length: 64, 128 or 256 (default 64)\n"                    \
+	"  --res-bits N         TUAK RES length: 32, 64, 128 or 256 (default 64)\n"                \
+	"  --ck-bits N          TUAK CK length: 128 or 256 (default 128)\n"                        \
+	"  --ik-bits N          TUAK IK length: 128 or 256 (default 128)\n"
+// clang-format on
+
+/* The raw values of the options above, as given. */
+typedef struct cli_aka_opts {
+	const char *alg, *k, *op, *opc;
+	const char *op_opt, *opc_opt; /* "--op"/"--top", "--opc"/"--topc": for messages */
+	const char *r[5], *c[5];
+	const char *keccak, *mac_bits, *res_bits, *ck_bits, *ik_bits;
+	const char *conflict; /* the second of two operator-key options, if any */
+} cli_aka_opts;
+
+/* Take option c if it is one of CLI_AKA_LONGOPTS. Returns true if it was. */
+bool cli_aka_opt(cli_aka_opts *o, int c, const char *arg);
+/* Check the options and build the subscriber: *op_given is true when sub->opc holds OP/TOP
+ * (the caller derives OPc/TOPc). CLI_OK, or CLI_USAGE naming the offending option. */
+int cli_aka_subscriber(const cli_aka_opts *o, orsp_aka_subscriber *sub, bool *op_given);
+/* OP -> OPc / TOP -> TOPc in place. CLI_OK or CLI_FAIL. */
+int cli_aka_derive_opc(orsp_aka_subscriber *sub);
+
+/* ----- vectors and key derivations shared by `aka gen` and `auc vector` ----- */
+
+// clang-format off
+#define CLI_KDF_LONGOPTS \
+	{"plmn", required_argument, NULL, CLI_OPT_PLMN}, \
+	{"snn", required_argument, NULL, CLI_OPT_SNN}
+#define CLI_KDF_HELP \
+	"  --plmn MCCMNC        serving PLMN (e.g. 00101): adds KASME (TS 33.401 A.2) and the\n" \
+	"                       5G keys for the SNN derived from it\n" \
+	"  --snn NAME           serving network name (e.g. 5G:mnc001.mcc001.3gppnetwork.org):\n" \
+	"                       adds XRES*, HXRES*, KAUSF, KSEAF (TS 33.501 A.2, A.4-A.6)\n"
+// clang-format on
+
+typedef struct cli_kdf {
+	bool eps, fiveg;
+	uint8_t plmn[3];
+	char snn[256];
+} cli_kdf;
+
+typedef struct cli_derived {
+	bool eps, fiveg;
+	uint8_t kasme[32];
+	uint8_t xres_star[16], hxres_star[16];
+	uint8_t kausf[32], kseaf[32];
+} cli_derived;
+
+/* Check --plmn / --snn (either may be NULL). CLI_OK or CLI_USAGE. */
+int cli_kdf_parse(cli_kdf *k, const char *plmn, const char *snn);
+/* The derivations need 128-bit CK and IK. CLI_OK or CLI_USAGE naming --plmn/--snn. */
+int cli_kdf_check_lengths(const cli_kdf *k, size_t ck_len, size_t ik_len);
+/* Compute what k asks for from vector v. CLI_OK or CLI_FAIL. Wipe d afterwards. */
+int cli_kdf_derive(const cli_kdf *k, const orsp_aka_vector *v, cli_derived *d);
+
+/* Print a vector: with_inputs adds RAND and SQN; mac/mac_len is the full MAC-A (TUAK may
+ * be longer than the 64 bits in AUTN). JSON: an object under key (NULL in an array). */
+void cli_vector_text(const orsp_aka_vector *v, const uint8_t *mac, size_t mac_len,
+                     const cli_derived *d, bool with_inputs);
+void cli_vector_json(cli_json *j, const char *key, const orsp_aka_vector *v, const uint8_t *mac,
+                     size_t mac_len, const cli_derived *d, bool with_inputs);
+
+#endif

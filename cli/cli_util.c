@@ -1,0 +1,304 @@
+/* Shared helpers of the openrsp command line: error lines, option parsing, hex arguments,
+ * aligned text output and a small JSON writer. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+/* ----- errors ----- */
+
+int cli_usage(const char *arg, const char *fmt, ...)
+{
+	va_list ap;
+	fprintf(stderr, "openrsp: %s: ", arg);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return CLI_USAGE;
+}
+
+int cli_fail(const char *what, orsp_err e)
+{
+	const char *d = orsp_err_detail();
+	fprintf(stderr, "openrsp: %s: %s\n", what, d && d[0] ? d : orsp_err_str(e));
+	return CLI_FAIL;
+}
+
+int cli_failf(const char *what, const char *fmt, ...)
+{
+	va_list ap;
+	fprintf(stderr, "openrsp: %s: ", what);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return CLI_FAIL;
+}
+
+/* ----- options ----- */
+
+/* The option as written, without an "=value" part. */
+static void option_name(const char *arg, char *out, size_t cap)
+{
+	size_t n = strcspn(arg, "=");
+	if (n >= cap)
+		n = cap - 1;
+	memcpy(out, arg, n);
+	out[n] = '\0';
+}
+
+int cli_getopt(int argc, char **argv, const struct option *longopts)
+{
+	static char **last_argv;
+	char name[64];
+	int c;
+
+	if (argv != last_argv) {
+		optind = 0; /* GNU getopt: full re-initialisation */
+		last_argv = argv;
+	}
+	opterr = 0;
+	c = getopt_long(argc, argv, ":", longopts, NULL);
+	if (c == '?' || c == ':') {
+		const char *arg = optind > 0 && optind <= argc ? argv[optind - 1] : "?";
+		if (c == '?' && optopt > 0 && optopt < 0x100 && arg[0] == '-' && arg[1] != '-') {
+			cli_usage((char[]){'-', (char)optopt, '\0'}, "unknown option");
+			return '?';
+		}
+		option_name(arg, name, sizeof(name));
+		if (c == ':')
+			cli_usage(name, "requires a value");
+		else if (optopt >= 0x100)
+			cli_usage(name, "does not take a value");
+		else
+			cli_usage(name, "unknown option");
+		return '?';
+	}
+	return c;
+}
+
+int cli_hex(const char *opt, const char *val, uint8_t *out, size_t n)
+{
+	size_t len = 0;
+	return cli_hex2(opt, val, out, n, 0, &len);
+}
+
+int cli_hex2(const char *opt, const char *val, uint8_t *out, size_t n1, size_t n2, size_t *len)
+{
+	size_t digits = strlen(val);
+	char want[48];
+
+	if (n2)
+		snprintf(want, sizeof(want), "%zu or %zu hex digits", 2 * n1, 2 * n2);
+	else
+		snprintf(want, sizeof(want), "%zu hex digits", 2 * n1);
+	if (digits != 2 * n1 && !(n2 && digits == 2 * n2))
+		return cli_usage(opt, "expected %s, got %zu", want, digits);
+	/* The value itself is never echoed: it may be a key. */
+	if (orsp_hex_decode(val, out, digits / 2, len) != ORSP_OK)
+		return cli_usage(opt, "expected %s: %s", want, orsp_err_detail());
+	return CLI_OK;
+}
+
+int cli_uint(const char *opt, const char *val, uint64_t min, uint64_t max, uint64_t *out)
+{
+	const char *p = val;
+	int base = 10;
+	uint64_t v = 0;
+
+	if (p[0] == '0' && (p[1] == 'x' || p[1] == 'X')) {
+		base = 16;
+		p += 2;
+	}
+	if (!*p)
+		return cli_usage(opt, "expected a number");
+	for (; *p; p++) {
+		unsigned d;
+		if (*p >= '0' && *p <= '9')
+			d = (unsigned)(*p - '0');
+		else if (base == 16 && *p >= 'a' && *p <= 'f')
+			d = (unsigned)(*p - 'a' + 10);
+		else if (base == 16 && *p >= 'A' && *p <= 'F')
+			d = (unsigned)(*p - 'A' + 10);
+		else
+			return cli_usage(opt, "expected a number, not '%s'", val);
+		if (v > (UINT64_MAX - d) / (uint64_t)base)
+			return cli_usage(opt, "number too large");
+		v = v * (uint64_t)base + d;
+	}
+	if (v < min || v > max)
+		return cli_usage(opt, "expected a number from %llu to %llu",
+		                 (unsigned long long)min, (unsigned long long)max);
+	*out = v;
+	return CLI_OK;
+}
+
+int cli_missing(const char *opt)
+{
+	return cli_usage(opt, "required");
+}
+
+int cli_positional(int argc, char **argv, int want, const char *names)
+{
+	int have = argc - optind;
+	if (have < want)
+		return cli_usage(names, "required");
+	if (have > want)
+		return cli_usage(argv[optind + want], "unexpected argument");
+	return CLI_OK;
+}
+
+/* ----- text output ----- */
+
+void cli_kv_str(const char *name, const char *v)
+{
+	char label[24];
+	snprintf(label, sizeof(label), "%s:", name);
+	printf("%-10s%s\n", label, v);
+}
+
+void cli_kv_hex(const char *name, const uint8_t *p, size_t n)
+{
+	char hex[2 * 64 + 1];
+	if (n > 64 || orsp_hex_encode(p, n, hex, sizeof(hex)) != ORSP_OK)
+		return;
+	cli_kv_str(name, hex);
+	orsp_wipe(hex, sizeof(hex)); /* may be key material */
+}
+
+/* ----- JSON ----- */
+
+static void cj_string(const char *s)
+{
+	putchar('"');
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		switch (*p) {
+		case '"':
+			fputs("\\\"", stdout);
+			break;
+		case '\\':
+			fputs("\\\\", stdout);
+			break;
+		case '\n':
+			fputs("\\n", stdout);
+			break;
+		case '\r':
+			fputs("\\r", stdout);
+			break;
+		case '\t':
+			fputs("\\t", stdout);
+			break;
+		default:
+			if (*p < 0x20 || *p == 0x7f)
+				printf("\\u%04x", *p);
+			else
+				putchar(*p);
+		}
+	}
+	putchar('"');
+}
+
+static void cj_key(cli_json *j, const char *key)
+{
+	if (j->need_comma[j->depth])
+		putchar(',');
+	j->need_comma[j->depth] = true;
+	if (key) {
+		cj_string(key);
+		putchar(':');
+	}
+}
+
+static void cj_open(cli_json *j, const char *key, char c)
+{
+	cj_key(j, key);
+	putchar(c);
+	if (j->depth + 1 < (int)ORSP_ARRAY_LEN(j->need_comma))
+		j->depth++;
+	j->need_comma[j->depth] = false;
+}
+
+static void cj_close(cli_json *j, char c)
+{
+	putchar(c);
+	if (j->depth > 0)
+		j->depth--;
+}
+
+void cj_obj_begin(cli_json *j, const char *key)
+{
+	cj_open(j, key, '{');
+}
+
+void cj_obj_end(cli_json *j)
+{
+	cj_close(j, '}');
+}
+
+void cj_arr_begin(cli_json *j, const char *key)
+{
+	cj_open(j, key, '[');
+}
+
+void cj_arr_end(cli_json *j)
+{
+	cj_close(j, ']');
+}
+
+void cj_str(cli_json *j, const char *key, const char *v)
+{
+	cj_key(j, key);
+	cj_string(v);
+}
+
+void cj_hex(cli_json *j, const char *key, const uint8_t *p, size_t n)
+{
+	char hex[2 * 64 + 1];
+	if (n > 64 || orsp_hex_encode(p, n, hex, sizeof(hex)) != ORSP_OK)
+		hex[0] = '\0';
+	cj_str(j, key, hex);
+	orsp_wipe(hex, sizeof(hex));
+}
+
+void cj_u64(cli_json *j, const char *key, uint64_t v)
+{
+	cj_key(j, key);
+	printf("%llu", (unsigned long long)v);
+}
+
+void cj_i64(cli_json *j, const char *key, int64_t v)
+{
+	cj_key(j, key);
+	printf("%lld", (long long)v);
+}
+
+void cj_double(cli_json *j, const char *key, double v)
+{
+	cj_key(j, key);
+	if (v != v || v > 1e300 || v < -1e300)
+		fputs("null", stdout); /* JSON has no NaN or infinity */
+	else
+		printf("%.6g", v);
+}
+
+void cj_null(cli_json *j, const char *key)
+{
+	cj_key(j, key);
+	fputs("null", stdout);
+}
+
+void cj_bool(cli_json *j, const char *key, bool v)
+{
+	cj_key(j, key);
+	fputs(v ? "true" : "false", stdout);
+}
+
+void cj_done(cli_json *j)
+{
+	(void)j;
+	putchar('\n');
+	fflush(stdout);
+}

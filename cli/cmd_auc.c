@@ -1,0 +1,656 @@
+/* `openrsp auc`: the SHO subscriber store from the command line. K and OPc go in with
+ * `add` and never come out: no command prints them. */
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cli.h"
+#include "openrsp/auc.h"
+
+#define DEFAULT_DB "openrsp-auc.db"
+
+enum {
+	OPT_DB = CLI_OPT_CMD,
+	OPT_KEK_FILE,
+	OPT_IMSI,
+	OPT_AMF,
+	OPT_SQN,
+	OPT_IND_BITS,
+	OPT_COUNT,
+	OPT_IND,
+	OPT_RAND,
+	OPT_AUTS,
+	OPT_JSON,
+};
+
+// clang-format off
+#define DB_LONGOPTS \
+	{"db", required_argument, NULL, OPT_DB}, \
+	{"kek-file", required_argument, NULL, OPT_KEK_FILE}
+// clang-format on
+
+#define DB_HELP                                                                                    \
+	"  --db PATH            subscriber database (default $ORSP_AUC_DB, else " DEFAULT_DB ")\n" \
+	"  --kek-file PATH      key-encryption key file (default <db>.kek, created 0600 if\n"      \
+	"                       missing); the environment variable ORSP_KEK (64 hex digits)\n"     \
+	"                       takes precedence\n"
+
+typedef struct db_opts {
+	const char *db;
+	const char *kek_file;
+} db_opts;
+
+static bool db_opt(db_opts *o, int c, const char *arg)
+{
+	if (c == OPT_DB)
+		o->db = arg;
+	else if (c == OPT_KEK_FILE)
+		o->kek_file = arg;
+	else
+		return false;
+	return true;
+}
+
+static int open_auc(const db_opts *o, orsp_auc **out)
+{
+	const char *db = o->db ? o->db : getenv("ORSP_AUC_DB");
+	char kek_path[4096];
+	orsp_secret kek = {0};
+	orsp_err e;
+
+	if (!db || !db[0])
+		db = DEFAULT_DB;
+	if (o->kek_file) {
+		snprintf(kek_path, sizeof(kek_path), "%s", o->kek_file);
+	} else {
+		const char *file = strncmp(db, "sqlite:", 7) == 0 ? db + 7 : db;
+		if (snprintf(kek_path, sizeof(kek_path), "%s.kek", file) >= (int)sizeof(kek_path))
+			return cli_usage("--db", "path too long");
+	}
+	e = orsp_kek_load(kek_path, &kek);
+	if (e == ORSP_E_USAGE && getenv("ORSP_KEK")) {
+		/* A malformed ORSP_KEK is a usage error; the detail names the variable. */
+		fprintf(stderr, "openrsp: %s\n", orsp_err_detail());
+		return CLI_USAGE;
+	}
+	if (e)
+		return cli_fail("KEK", e);
+	e = orsp_auc_open(db, &kek, out);
+	orsp_secret_wipe(&kek);
+	if (e)
+		return cli_fail(db, e);
+	return CLI_OK;
+}
+
+static int imsi_arg(const char *name, const char *imsi)
+{
+	if (!orsp_imsi_valid(imsi))
+		return cli_usage(name, "expected %d to %d decimal digits", ORSP_IMSI_MIN_DIGITS,
+		                 ORSP_IMSI_MAX_DIGITS);
+	return CLI_OK;
+}
+
+/* ----- add ----- */
+
+static int auc_add(int argc, char **argv)
+{
+	static const struct option opts[] = {
+	    CLI_AKA_LONGOPTS,
+	    DB_LONGOPTS,
+	    {"imsi", required_argument, NULL, OPT_IMSI},
+	    {"amf", required_argument, NULL, OPT_AMF},
+	    {"sqn", required_argument, NULL, OPT_SQN},
+	    {"ind-bits", required_argument, NULL, OPT_IND_BITS},
+	    {NULL, 0, NULL, 0},
+	};
+	cli_aka_opts ao = {0};
+	db_opts dbo = {0};
+	orsp_auc_new n;
+	orsp_auc *a = NULL;
+	const char *amf = NULL, *sqn = NULL, *ind_bits = NULL;
+	uint64_t v = 0;
+	int rc, c;
+	orsp_err e;
+
+	orsp_auc_new_init(&n);
+	while ((c = cli_getopt(argc, argv, opts)) != -1) {
+		if (c == '?')
+			return CLI_USAGE;
+		if (cli_aka_opt(&ao, c, optarg) || db_opt(&dbo, c, optarg))
+			continue;
+		switch (c) {
+		case OPT_IMSI:
+			n.imsi = optarg;
+			break;
+		case OPT_AMF:
+			amf = optarg;
+			break;
+		case OPT_SQN:
+			sqn = optarg;
+			break;
+		case OPT_IND_BITS:
+			ind_bits = optarg;
+			break;
+		default:
+			return cli_usage(argv[optind - 1], "unexpected option");
+		}
+	}
+	rc = cli_positional(argc, argv, 0, "");
+	if (rc)
+		return rc;
+	if (!n.imsi)
+		return cli_missing("--imsi");
+	rc = imsi_arg("--imsi", n.imsi);
+	if (rc)
+		return rc;
+	rc = cli_aka_subscriber(&ao, &n.sub, &n.op_given);
+	if (rc)
+		goto out;
+	if (amf && (rc = cli_hex("--amf", amf, n.amf, 2)))
+		goto out;
+	if (sqn) {
+		rc = cli_uint("--sqn", sqn, 0, ORSP_AKA_SQN_MAX, &v);
+		if (rc)
+			goto out;
+		n.sqn = v;
+	}
+	if (ind_bits) {
+		rc = cli_uint("--ind-bits", ind_bits, 0, ORSP_SQN_MAX_IND_BITS, &v);
+		if (rc)
+			goto out;
+		n.ind_bits = (unsigned)v;
+	}
+	rc = open_auc(&dbo, &a);
+	if (rc)
+		goto out;
+	e = orsp_auc_add(a, &n);
+	if (e) {
+		rc = cli_fail("auc add", e);
+		goto out;
+	}
+	printf("added %s (%s)\n", n.imsi, n.sub.alg == ORSP_AKA_TUAK ? "tuak" : "milenage");
+out:
+	orsp_auc_new_wipe(&n);
+	orsp_auc_close(a);
+	return rc;
+}
+
+/* ----- vector ----- */
+
+static int auc_vector(int argc, char **argv)
+{
+	static const struct option opts[] = {
+	    DB_LONGOPTS,
+	    CLI_KDF_LONGOPTS,
+	    {"count", required_argument, NULL, OPT_COUNT},
+	    {"ind", required_argument, NULL, OPT_IND},
+	    {"json", no_argument, NULL, OPT_JSON},
+	    {NULL, 0, NULL, 0},
+	};
+	db_opts dbo = {0};
+	orsp_auc *a = NULL;
+	orsp_auc_info info;
+	orsp_aka_vector v[ORSP_AUC_MAX_VECTORS];
+	cli_kdf kdf;
+	cli_derived d;
+	const char *plmn = NULL, *snn = NULL, *imsi;
+	uint64_t count = 1, ind = 0;
+	bool json = false;
+	int rc, c;
+	orsp_err e;
+
+	memset(v, 0, sizeof(v));
+	memset(&d, 0, sizeof(d));
+	while ((c = cli_getopt(argc, argv, opts)) != -1) {
+		if (c == '?')
+			return CLI_USAGE;
+		if (db_opt(&dbo, c, optarg))
+			continue;
+		switch (c) {
+		case CLI_OPT_PLMN:
+			plmn = optarg;
+			break;
+		case CLI_OPT_SNN:
+			snn = optarg;
+			break;
+		case OPT_COUNT:
+			if ((rc = cli_uint("--count", optarg, 1, ORSP_AUC_MAX_VECTORS, &count)))
+				return rc;
+			break;
+		case OPT_IND:
+			if ((rc = cli_uint("--ind", optarg, 0, (1u << ORSP_SQN_MAX_IND_BITS) - 1,
+			                   &ind)))
+				return rc;
+			break;
+		case OPT_JSON:
+			json = true;
+			break;
+		default:
+			return cli_usage(argv[optind - 1], "unexpected option");
+		}
+	}
+	if ((rc = cli_positional(argc, argv, 1, "IMSI")))
+		return rc;
+	imsi = argv[optind];
+	if ((rc = imsi_arg("IMSI", imsi)) || (rc = cli_kdf_parse(&kdf, plmn, snn)))
+		return rc;
+	rc = open_auc(&dbo, &a);
+	if (rc)
+		return rc;
+	/* Check what can be checked before any SQN is spent. */
+	e = orsp_auc_get(a, imsi, &info);
+	if (e) {
+		rc = cli_fail("auc vector", e);
+		goto out;
+	}
+	if ((ind >> info.ind_bits) != 0) {
+		rc = cli_usage("--ind", "must be below %u (the subscriber has %u IND bits)",
+		               1u << info.ind_bits, info.ind_bits);
+		goto out;
+	}
+	if (info.alg == ORSP_AKA_TUAK &&
+	    (rc = cli_kdf_check_lengths(&kdf, info.tuak.ck_bits / 8, info.tuak.ik_bits / 8)))
+		goto out;
+
+	e = orsp_auc_vectors(a, imsi, (unsigned)ind, (size_t)count, v);
+	if (e) {
+		rc = cli_fail("auc vector", e);
+		goto out;
+	}
+	cli_json j = {0};
+	if (json)
+		cj_arr_begin(&j, NULL);
+	for (size_t i = 0; i < count; i++) {
+		rc = cli_kdf_derive(&kdf, &v[i], &d);
+		if (rc)
+			goto out;
+		if (json) {
+			cli_vector_json(&j, NULL, &v[i], v[i].mac_a, sizeof(v[i].mac_a), &d, true);
+		} else {
+			if (i)
+				putchar('\n');
+			cli_vector_text(&v[i], v[i].mac_a, sizeof(v[i].mac_a), &d, true);
+		}
+		ORSP_WIPE_OBJ(d);
+	}
+	if (json) {
+		cj_arr_end(&j);
+		cj_done(&j);
+	}
+out:
+	for (size_t i = 0; i < ORSP_AUC_MAX_VECTORS; i++)
+		orsp_aka_vector_wipe(&v[i]);
+	ORSP_WIPE_OBJ(d);
+	orsp_auc_close(a);
+	return rc;
+}
+
+/* ----- resync ----- */
+
+static int auc_resync(int argc, char **argv)
+{
+	static const struct option opts[] = {
+	    DB_LONGOPTS,
+	    {"rand", required_argument, NULL, OPT_RAND},
+	    {"auts", required_argument, NULL, OPT_AUTS},
+	    {"json", no_argument, NULL, OPT_JSON},
+	    {NULL, 0, NULL, 0},
+	};
+	db_opts dbo = {0};
+	orsp_auc *a = NULL;
+	const char *rand_s = NULL, *auts_s = NULL, *imsi;
+	uint8_t rand[16], auts[14], sqn_b[6];
+	uint64_t sqn_ms = 0;
+	bool json = false;
+	int rc, c;
+	orsp_err e;
+
+	while ((c = cli_getopt(argc, argv, opts)) != -1) {
+		if (c == '?')
+			return CLI_USAGE;
+		if (db_opt(&dbo, c, optarg))
+			continue;
+		switch (c) {
+		case OPT_RAND:
+			rand_s = optarg;
+			break;
+		case OPT_AUTS:
+			auts_s = optarg;
+			break;
+		case OPT_JSON:
+			json = true;
+			break;
+		default:
+			return cli_usage(argv[optind - 1], "unexpected option");
+		}
+	}
+	if ((rc = cli_positional(argc, argv, 1, "IMSI")))
+		return rc;
+	imsi = argv[optind];
+	if ((rc = imsi_arg("IMSI", imsi)))
+		return rc;
+	if (!rand_s || !auts_s)
+		return cli_missing(!rand_s ? "--rand" : "--auts");
+	if ((rc = cli_hex("--rand", rand_s, rand, 16)) ||
+	    (rc = cli_hex("--auts", auts_s, auts, 14)))
+		return rc;
+	rc = open_auc(&dbo, &a);
+	if (rc)
+		return rc;
+	e = orsp_auc_resync(a, imsi, rand, auts, &sqn_ms);
+	if (e) {
+		rc = cli_fail("auc resync", e);
+		goto out;
+	}
+	orsp_put_be48(sqn_b, sqn_ms);
+	if (json) {
+		cli_json j = {0};
+		cj_obj_begin(&j, NULL);
+		cj_str(&j, "imsi", imsi);
+		cj_hex(&j, "sqn_ms", sqn_b, 6);
+		cj_obj_end(&j);
+		cj_done(&j);
+	} else {
+		cli_kv_hex("SQN_MS", sqn_b, 6);
+	}
+out:
+	orsp_auc_close(a);
+	return rc;
+}
+
+/* ----- list / show ----- */
+
+static void utc(int64_t t, char out[32])
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+	if (!gmtime_r(&tt, &tm) || !strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm))
+		snprintf(out, 32, "%lld", (long long)t);
+}
+
+static const char *alg_str(orsp_aka_alg alg)
+{
+	return alg == ORSP_AKA_TUAK ? "tuak" : "milenage";
+}
+
+static void info_json(cli_json *j, const orsp_auc_info *info, bool details)
+{
+	uint8_t sqn[6];
+	orsp_put_be48(sqn, info->sqn);
+	cj_obj_begin(j, NULL);
+	cj_str(j, "imsi", info->imsi);
+	cj_str(j, "alg", alg_str(info->alg));
+	cj_u64(j, "k_bits", info->k_len * 8);
+	cj_hex(j, "amf", info->amf, 2);
+	cj_hex(j, "sqn", sqn, 6);
+	cj_u64(j, "ind_bits", info->ind_bits);
+	cj_i64(j, "created", info->created);
+	cj_i64(j, "updated", info->updated);
+	if (details && info->alg == ORSP_AKA_MILENAGE) {
+		cj_arr_begin(j, "milenage_r");
+		for (int i = 0; i < 5; i++)
+			cj_u64(j, NULL, info->milenage.r[i]);
+		cj_arr_end(j);
+		cj_arr_begin(j, "milenage_c");
+		for (int i = 0; i < 5; i++)
+			cj_hex(j, NULL, info->milenage.c[i], 16);
+		cj_arr_end(j);
+	} else if (details) {
+		cj_u64(j, "tuak_keccak", info->tuak.keccak_iterations);
+		cj_u64(j, "tuak_mac_bits", info->tuak.mac_bits);
+		cj_u64(j, "tuak_res_bits", info->tuak.res_bits);
+		cj_u64(j, "tuak_ck_bits", info->tuak.ck_bits);
+		cj_u64(j, "tuak_ik_bits", info->tuak.ik_bits);
+	}
+	cj_obj_end(j);
+}
+
+typedef struct list_ctx {
+	bool json;
+	cli_json j;
+	size_t n;
+} list_ctx;
+
+static int list_one(const orsp_auc_info *info, void *arg)
+{
+	list_ctx *ctx = arg;
+	char when[32];
+	ctx->n++;
+	if (ctx->json) {
+		info_json(&ctx->j, info, false);
+		return 0;
+	}
+	if (ctx->n == 1)
+		printf("%-15s  %-8s  %-4s  %-12s  %-3s  %s\n", "IMSI", "ALG", "AMF", "SQN", "IND",
+		       "UPDATED");
+	utc(info->updated, when);
+	printf("%-15s  %-8s  %02x%02x  %012" PRIx64 "  %-3u  %s\n", info->imsi, alg_str(info->alg),
+	       info->amf[0], info->amf[1], info->sqn, info->ind_bits, when);
+	return 0;
+}
+
+static int auc_list(int argc, char **argv)
+{
+	static const struct option opts[] = {
+	    DB_LONGOPTS,
+	    {"json", no_argument, NULL, OPT_JSON},
+	    {NULL, 0, NULL, 0},
+	};
+	db_opts dbo = {0};
+	orsp_auc *a = NULL;
+	list_ctx ctx;
+	int rc, c;
+	orsp_err e;
+
+	memset(&ctx, 0, sizeof(ctx));
+	while ((c = cli_getopt(argc, argv, opts)) != -1) {
+		if (c == '?')
+			return CLI_USAGE;
+		if (db_opt(&dbo, c, optarg))
+			continue;
+		if (c == OPT_JSON)
+			ctx.json = true;
+		else
+			return cli_usage(argv[optind - 1], "unexpected option");
+	}
+	if ((rc = cli_positional(argc, argv, 0, "")))
+		return rc;
+	rc = open_auc(&dbo, &a);
+	if (rc)
+		return rc;
+	if (ctx.json)
+		cj_arr_begin(&ctx.j, NULL);
+	e = orsp_auc_list(a, list_one, &ctx);
+	if (ctx.json) {
+		cj_arr_end(&ctx.j);
+		cj_done(&ctx.j);
+	}
+	if (e)
+		rc = cli_fail("auc list", e);
+	else if (!ctx.json && ctx.n == 0)
+		printf("no subscribers\n");
+	orsp_auc_close(a);
+	return rc;
+}
+
+static int auc_show(int argc, char **argv)
+{
+	static const struct option opts[] = {
+	    DB_LONGOPTS,
+	    {"json", no_argument, NULL, OPT_JSON},
+	    {NULL, 0, NULL, 0},
+	};
+	db_opts dbo = {0};
+	orsp_auc *a = NULL;
+	orsp_auc_info info;
+	bool json = false;
+	char when[32], buf[64];
+	uint8_t sqn[6];
+	int rc, c;
+	orsp_err e;
+
+	while ((c = cli_getopt(argc, argv, opts)) != -1) {
+		if (c == '?')
+			return CLI_USAGE;
+		if (db_opt(&dbo, c, optarg))
+			continue;
+		if (c == OPT_JSON)
+			json = true;
+		else
+			return cli_usage(argv[optind - 1], "unexpected option");
+	}
+	if ((rc = cli_positional(argc, argv, 1, "IMSI")) || (rc = imsi_arg("IMSI", argv[optind])))
+		return rc;
+	rc = open_auc(&dbo, &a);
+	if (rc)
+		return rc;
+	e = orsp_auc_get(a, argv[optind], &info);
+	if (e) {
+		rc = cli_fail("auc show", e);
+		goto out;
+	}
+	if (json) {
+		cli_json j = {0};
+		info_json(&j, &info, true);
+		cj_done(&j);
+		goto out;
+	}
+	cli_kv_str("IMSI", info.imsi);
+	cli_kv_str("ALG", alg_str(info.alg));
+	snprintf(buf, sizeof(buf), "%zu bits", info.k_len * 8);
+	cli_kv_str("K", buf);
+	cli_kv_hex("AMF", info.amf, 2);
+	orsp_put_be48(sqn, info.sqn);
+	cli_kv_hex("SQN", sqn, 6);
+	snprintf(buf, sizeof(buf), "%u", info.ind_bits);
+	cli_kv_str("IND bits", buf);
+	if (info.alg == ORSP_AKA_MILENAGE) {
+		snprintf(buf, sizeof(buf), "%u %u %u %u %u", info.milenage.r[0], info.milenage.r[1],
+		         info.milenage.r[2], info.milenage.r[3], info.milenage.r[4]);
+		cli_kv_str("r1..r5", buf);
+		for (int i = 0; i < 5; i++) {
+			char name[4] = {'c', (char)('1' + i), 0, 0};
+			cli_kv_hex(name, info.milenage.c[i], 16);
+		}
+	} else {
+		snprintf(buf, sizeof(buf), "keccak %u, MAC %u, RES %u, CK %u, IK %u",
+		         info.tuak.keccak_iterations, info.tuak.mac_bits, info.tuak.res_bits,
+		         info.tuak.ck_bits, info.tuak.ik_bits);
+		cli_kv_str("TUAK", buf);
+	}
+	utc(info.created, when);
+	cli_kv_str("created", when);
+	utc(info.updated, when);
+	cli_kv_str("updated", when);
+out:
+	orsp_auc_close(a);
+	return rc;
+}
+
+/* ----- delete ----- */
+
+static int auc_delete(int argc, char **argv)
+{
+	static const struct option opts[] = {
+	    DB_LONGOPTS,
+	    {NULL, 0, NULL, 0},
+	};
+	db_opts dbo = {0};
+	orsp_auc *a = NULL;
+	int rc, c;
+	orsp_err e;
+
+	while ((c = cli_getopt(argc, argv, opts)) != -1) {
+		if (c == '?')
+			return CLI_USAGE;
+		if (!db_opt(&dbo, c, optarg))
+			return cli_usage(argv[optind - 1], "unexpected option");
+	}
+	if ((rc = cli_positional(argc, argv, 1, "IMSI")) || (rc = imsi_arg("IMSI", argv[optind])))
+		return rc;
+	rc = open_auc(&dbo, &a);
+	if (rc)
+		return rc;
+	e = orsp_auc_delete(a, argv[optind]);
+	if (e)
+		rc = cli_fail("auc delete", e);
+	else
+		printf("deleted %s\n", argv[optind]);
+	orsp_auc_close(a);
+	return rc;
+}
+
+static const cli_cmd auc_cmds[] = {
+    {
+        .verb = "add",
+        .summary = "Add a subscriber (K and OPc are stored wrapped under the KEK)",
+        .synopsis = "--imsi N --k HEX (--opc HEX | --op HEX) [--alg milenage|tuak ...]\n"
+                    "       [--amf HEX] [--sqn N] [--ind-bits N] [--db PATH] [--kek-file PATH]",
+        .help = "Given OP (or TOP), the AuC derives OPc (TOPc) and stores only that. K and\n"
+                "OPc are never printed afterwards.\n\n"
+                "options:\n"
+                "  --imsi N             IMSI, 5 to 15 digits\n" CLI_AKA_HELP
+                "  --amf HEX            AMF, 4 hex digits (default 8000: E-UTRAN separation bit)\n"
+                "  --sqn N              last SQN used, decimal or 0x-hex (default 0)\n"
+                "  --ind-bits N         IND length in bits, 0..8 (default 5)\n" DB_HELP,
+        .run = auc_add,
+    },
+    {
+        .verb = "vector",
+        .summary = "Hand out authentication vectors with fresh RANDs and SQNs",
+        .synopsis = "IMSI [--count N] [--ind N] [--plmn MCCMNC] [--snn NAME] [--json] [--db PATH]",
+        .help = "SQN = SEQ || IND (TS 33.102 Annex C.3): SEQ increases by one per vector, IND is\n"
+                "--ind. The new SQN is stored before the vectors are printed; a failure hands\n"
+                "out nothing. --json prints an array of objects with rand, sqn, amf, mac_a,\n"
+                "xres, ck, ik, ak, autn (and kasme, xres_star, hxres_star, kausf, kseaf).\n\n"
+                "options:\n"
+                "  --count N            number of vectors, 1..32 (default 1)\n"
+                "  --ind N              IND value, below 2^ind-bits (default 0)\n" CLI_KDF_HELP
+                "  --json               a JSON array instead of text\n" DB_HELP,
+        .run = auc_vector,
+    },
+    {
+        .verb = "resync",
+        .summary = "Resynchronise the SQN from an AUTS",
+        .synopsis = "IMSI --rand HEX --auts HEX [--json] [--db PATH]",
+        .help = "Verifies MAC-S (TS 33.102 §6.3.5) and continues from SQN_MS: the next vector\n"
+                "has SEQ_MS + 1. If MAC-S does not verify, the SQN is unchanged (exit 1).\n\n"
+                "options:\n"
+                "  --rand HEX           the RAND the USIM answered with AUTS, 32 hex digits\n"
+                "  --auts HEX           AUTS, 28 hex digits\n"
+                "  --json               one JSON object (imsi, sqn_ms)\n" DB_HELP,
+        .run = auc_resync,
+    },
+    {
+        .verb = "list",
+        .summary = "List subscribers (never their keys)",
+        .synopsis = "[--json] [--db PATH]",
+        .help = "options:\n"
+                "  --json               a JSON array of objects (imsi, alg, k_bits, amf, sqn,\n"
+                "                       ind_bits, created, updated)\n" DB_HELP,
+        .run = auc_list,
+    },
+    {
+        .verb = "show",
+        .summary = "Show one subscriber's parameters (never its keys)",
+        .synopsis = "IMSI [--json] [--db PATH]",
+        .help = "options:\n"
+                "  --json               one JSON object\n" DB_HELP,
+        .run = auc_show,
+    },
+    {
+        .verb = "delete",
+        .summary = "Delete a subscriber",
+        .synopsis = "IMSI [--db PATH]",
+        .help = "options:\n" DB_HELP,
+        .run = auc_delete,
+    },
+    {NULL, NULL, NULL, NULL, NULL},
+};
+
+const cli_noun cli_noun_auc = {
+    .name = "auc",
+    .summary = "SHO authentication centre: subscribers, vectors, resynchronisation",
+    .cmds = auc_cmds,
+};

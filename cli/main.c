@@ -1,0 +1,138 @@
+/* openrsp: one multi-call program, `openrsp <noun> <verb> [options]`, like git.
+ *
+ * The table below lists the nouns; each noun's file (cli/cmd_<noun>.c) lists its verbs with
+ * their help. Adding a noun is one row here and one file there.
+ */
+#include <string.h>
+
+#include "cli.h"
+
+static const cli_noun *const nouns[] = {
+    &cli_noun_aka,
+    &cli_noun_auc,
+    &cli_noun_bench,
+};
+
+static const cli_noun *find_noun(const char *name)
+{
+	for (size_t i = 0; i < ORSP_ARRAY_LEN(nouns); i++)
+		if (strcmp(nouns[i]->name, name) == 0)
+			return nouns[i];
+	return NULL;
+}
+
+static const cli_cmd *find_cmd(const cli_noun *n, const char *verb)
+{
+	for (const cli_cmd *c = n->cmds; c->verb; c++)
+		if (strcmp(c->verb, verb) == 0)
+			return c;
+	return NULL;
+}
+
+static void help_all(FILE *f)
+{
+	fprintf(f, "usage: openrsp <command> <verb> [options]\n"
+	           "       openrsp help [<command> [<verb>]]\n"
+	           "       openrsp --version\n\n"
+	           "Remote subscription provisioning (3GPP TR 33.812, GSMA SGP.22 compatible).\n\n"
+	           "commands:\n");
+	for (size_t i = 0; i < ORSP_ARRAY_LEN(nouns); i++)
+		fprintf(f, "  %-8s %s\n", nouns[i]->name, nouns[i]->summary);
+	fprintf(f,
+	        "\n`openrsp help <command>` lists its verbs; `openrsp <command> <verb> --help`\n"
+	        "describes one. Exit status: 0 success, 1 the operation failed, 2 usage error.\n");
+}
+
+static void help_noun(const cli_noun *n)
+{
+	printf("usage: openrsp %s <verb> [options]\n\n%s\n\nverbs:\n", n->name, n->summary);
+	for (const cli_cmd *c = n->cmds; c->verb; c++)
+		printf("  %-8s %s\n", c->verb, c->summary);
+	printf("\nRun `openrsp %s <verb> --help` for the options of a verb.\n", n->name);
+}
+
+static void help_cmd(const cli_noun *n, const cli_cmd *c)
+{
+	printf("usage: openrsp %s %s %s\n\n%s.\n", n->name, c->verb, c->synopsis, c->summary);
+	if (c->help && c->help[0])
+		printf("\n%s", c->help);
+}
+
+/* `--help` anywhere among the arguments (before a `--`). */
+static bool wants_help(int argc, char **argv)
+{
+	for (int i = 0; i < argc; i++) {
+		if (strcmp(argv[i], "--") == 0)
+			return false;
+		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
+			return true;
+	}
+	return false;
+}
+
+static int cmd_help(int argc, char **argv)
+{
+	const cli_noun *n;
+	const cli_cmd *c;
+
+	if (argc == 0) {
+		help_all(stdout);
+		return CLI_OK;
+	}
+	n = find_noun(argv[0]);
+	if (!n)
+		return cli_usage(argv[0], "unknown command (see openrsp help)");
+	if (argc == 1) {
+		help_noun(n);
+		return CLI_OK;
+	}
+	c = find_cmd(n, argv[1]);
+	if (!c)
+		return cli_usage(argv[1], "unknown verb of %s (see openrsp help %s)", n->name,
+		                 n->name);
+	if (argc > 2)
+		return cli_usage(argv[2], "unexpected argument");
+	help_cmd(n, c);
+	return CLI_OK;
+}
+
+int main(int argc, char **argv)
+{
+	const cli_noun *n;
+	const cli_cmd *c;
+
+	if (argc < 2) {
+		help_all(stderr);
+		return CLI_USAGE;
+	}
+	if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "version") == 0) {
+		printf("openrsp %s\n", orsp_version());
+		return CLI_OK;
+	}
+	if (strcmp(argv[1], "help") == 0)
+		return cmd_help(argc - 2, argv + 2);
+	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)
+		return cmd_help(0, NULL);
+	if (argv[1][0] == '-')
+		return cli_usage(argv[1], "unknown option (see openrsp help)");
+
+	n = find_noun(argv[1]);
+	if (!n)
+		return cli_usage(argv[1], "unknown command (see openrsp help)");
+	if (argc < 3)
+		return cli_usage(n->name, "expected a verb (see openrsp help %s)", n->name);
+	if (strcmp(argv[2], "--help") == 0 || strcmp(argv[2], "-h") == 0 ||
+	    strcmp(argv[2], "help") == 0) {
+		help_noun(n);
+		return CLI_OK;
+	}
+	c = find_cmd(n, argv[2]);
+	if (!c)
+		return cli_usage(argv[2], "unknown verb of %s (see openrsp help %s)", n->name,
+		                 n->name);
+	if (wants_help(argc - 3, argv + 3)) {
+		help_cmd(n, c);
+		return CLI_OK;
+	}
+	return c->run(argc - 2, argv + 2);
+}

@@ -1,0 +1,99 @@
+/* openrsp auc: the authentication centre of the Selected Home Operator (TR 33.812 §5.1).
+ *
+ * A subscriber table (IMSI, algorithm and its parameters, AMF, K and OPc/TOPc wrapped under
+ * a KEK, the last SQN handed out, the IND length) in an orsp_db, and the AuC procedures of
+ * TS 33.102: authentication vectors with SQNs generated per Annex C.3 (SQN = SEQ || IND),
+ * and resynchronisation from AUTS (§6.3.5).
+ *
+ * Atomicity: handing out vectors is one write transaction (read SQN, compute, store the new
+ * SQN, append to the audit table, commit); if anything fails, nothing is stored and no vector
+ * is returned, so an SQN is never handed out twice, also across processes sharing one
+ * database. K and OPc are unwrapped into orsp_aka_subscriber for the duration of one call
+ * and wiped before it returns.
+ */
+#ifndef OPENRSP_AUC_H
+#define OPENRSP_AUC_H
+
+#include "openrsp/aka.h"
+#include "openrsp/core.h"
+#include "openrsp/store.h"
+
+#define ORSP_IMSI_MIN_DIGITS 5
+#define ORSP_IMSI_MAX_DIGITS 15
+#define ORSP_AUC_DEFAULT_IND_BITS 5 /* TS 33.102 C.3.2 suggests a 5-bit IND */
+#define ORSP_AUC_MAX_VECTORS 32     /* per call */
+
+typedef struct orsp_auc orsp_auc;
+
+/* What the AuC knows about a subscriber, without its secrets. */
+typedef struct orsp_auc_info {
+	char imsi[ORSP_IMSI_MAX_DIGITS + 1];
+	orsp_aka_alg alg;
+	size_t k_len;                  /* 16, or 32 (TUAK only) */
+	orsp_milenage_consts milenage; /* Milenage rotations and constants (not secret) */
+	orsp_tuak_params tuak;         /* TUAK parameters */
+	uint8_t amf[2];
+	uint64_t sqn;             /* the last SQN handed out, or SQN_MS after a resync */
+	unsigned ind_bits;        /* IND length in bits, 0..ORSP_SQN_MAX_IND_BITS */
+	int64_t created, updated; /* Unix time, seconds */
+} orsp_auc_info;
+
+/* A subscriber to add. Fill `sub` with orsp_aka_subscriber_init() (then adjust its Milenage
+ * constants or TUAK parameters); when `op_given` is true, sub.opc holds OP (Milenage, 16
+ * bytes) or TOP (TUAK, 32 bytes) and the AuC stores only the derived OPc/TOPc. */
+typedef struct orsp_auc_new {
+	const char *imsi;
+	orsp_aka_subscriber sub;
+	bool op_given;
+	uint8_t amf[2];
+	uint64_t sqn;      /* initial "last used" SQN, 48 bits; 0 = none used */
+	unsigned ind_bits; /* 0..ORSP_SQN_MAX_IND_BITS */
+} orsp_auc_new;
+
+/* Defaults: no IMSI, empty subscriber, op_given false, AMF 8000 (the E-UTRAN separation
+ * bit, TS 33.401 §6.1.1, so the vectors also serve EPS and 5G), SQN 0, IND 5 bits. */
+void orsp_auc_new_init(orsp_auc_new *n);
+/* Wipes the secrets in n->sub. */
+void orsp_auc_new_wipe(orsp_auc_new *n);
+
+/* True if imsi is 5 to 15 decimal digits. */
+bool orsp_imsi_valid(const char *imsi);
+
+/* Open the AuC on a database (orsp_db_open URI), applying the `auc` migrations, with the KEK
+ * that wraps K and OPc (copied; the copy is wiped on close). The first open records a KEK
+ * check value; a later open with another KEK fails with ORSP_E_VERIFY ("wrong KEK").
+ * Errors: ORSP_E_STORAGE, ORSP_E_VERIFY, ORSP_E_STATE (schema newer than this program). */
+ORSP_MUST_CHECK orsp_err orsp_auc_open(const char *db_uri, const orsp_secret *kek, orsp_auc **out);
+/* NULL-safe. */
+void orsp_auc_close(orsp_auc *a);
+/* The underlying database (for tools and failure-injection tests). */
+orsp_db *orsp_auc_db(orsp_auc *a);
+
+/* Add a subscriber. ORSP_E_USAGE for an invalid IMSI, key length or parameter,
+ * ORSP_E_EXISTS if the IMSI is already present. Audited. */
+ORSP_MUST_CHECK orsp_err orsp_auc_add(orsp_auc *a, const orsp_auc_new *n);
+/* ORSP_E_NOT_FOUND if absent. */
+ORSP_MUST_CHECK orsp_err orsp_auc_get(orsp_auc *a, const char *imsi, orsp_auc_info *out);
+/* Call fn for every subscriber in IMSI order; a non-zero return from fn stops the walk. */
+typedef int (*orsp_auc_list_fn)(const orsp_auc_info *info, void *arg);
+ORSP_MUST_CHECK orsp_err orsp_auc_list(orsp_auc *a, orsp_auc_list_fn fn, void *arg);
+/* ORSP_E_NOT_FOUND if absent. Audited. */
+ORSP_MUST_CHECK orsp_err orsp_auc_delete(orsp_auc *a, const char *imsi);
+
+/* Hand out n (1..ORSP_AUC_MAX_VECTORS) vectors with fresh random RANDs and the next SQNs for
+ * IND value `ind` (< 2^ind_bits): each SQN is orsp_auc_next_sqn() of the previous one, so
+ * SEQ increases by one per vector (TS 33.102 C.3.2). One write transaction: on success the
+ * last SQN is stored and audited; on any failure nothing changes and out[] is wiped.
+ * Errors: ORSP_E_NOT_FOUND, ORSP_E_USAGE (bad n or ind), ORSP_E_RESOURCE (SEQ exhausted),
+ * ORSP_E_VERIFY (K/OPc do not unwrap: wrong KEK or altered record), ORSP_E_STORAGE. */
+ORSP_MUST_CHECK orsp_err orsp_auc_vectors(orsp_auc *a, const char *imsi, unsigned ind, size_t n,
+                                          orsp_aka_vector *out);
+
+/* Resynchronisation (TS 33.102 §6.3.5, C.3.4): verify MAC-S of AUTS for RAND and store
+ * SQN_MS as the last used SQN, so the next vector has SEQ_MS + 1. One transaction.
+ * ORSP_E_VERIFY if MAC-S does not match: the SQN is unchanged (the failure is audited).
+ * *sqn_ms (may be NULL) gets SQN_MS on success. */
+ORSP_MUST_CHECK orsp_err orsp_auc_resync(orsp_auc *a, const char *imsi, const uint8_t rand[16],
+                                         const uint8_t auts[14], uint64_t *sqn_ms);
+
+#endif

@@ -1,0 +1,153 @@
+/* openrsp store: the storage interface of the server roles, and KEK handling.
+ *
+ * One small interface over an SQL database: open, exec, prepared statements (bind / step /
+ * column), write transactions, and versioned migrations. The only backend today is SQLite
+ * (WAL mode, busy timeout, `BEGIN IMMEDIATE` write transactions); the interface is a
+ * vtable (src/store/store_impl.h) so a PostgreSQL backend can be added behind it without
+ * touching callers. To keep SQL portable between backends:
+ *   - parameters are written `?1`, `?2`, ... (numbered, 1-based); a PostgreSQL backend
+ *     rewrites them to `$1`, `$2`;
+ *   - integers are 64-bit (`INTEGER` / `BIGINT`), byte strings are `BLOB` (`BYTEA`), text is
+ *     `TEXT`; a migration may carry a backend-specific variant where the dialects differ.
+ *
+ * Subscriber keys are stored wrapped under a key-encryption key (KEK): AES-256-GCM with a
+ * random 96-bit IV and additional data that names the record, so a wrapped value cannot be
+ * moved to another row or column.
+ *
+ * Handles are not thread-safe: one orsp_db per thread (or per process). Many processes may
+ * open the same SQLite file at once; write transactions serialise on the database lock.
+ */
+#ifndef OPENRSP_STORE_H
+#define OPENRSP_STORE_H
+
+#include "openrsp/core.h"
+
+/* ----- database handle ----- */
+
+typedef struct orsp_db orsp_db;
+typedef struct orsp_stmt orsp_stmt;
+
+typedef enum orsp_db_backend {
+	ORSP_DB_SQLITE = 1,
+} orsp_db_backend;
+
+#define ORSP_DB_BUSY_TIMEOUT_MS 10000 /* default wait for the write lock */
+
+/* Open (creating if needed) the database named by `uri`: "sqlite:PATH" or a plain PATH
+ * (SQLite). Sets WAL mode, foreign keys on and the busy timeout.
+ * Errors: ORSP_E_USAGE (unknown scheme), ORSP_E_STORAGE (cannot open). */
+ORSP_MUST_CHECK orsp_err orsp_db_open(const char *uri, orsp_db **out);
+/* Close; finalizes nothing for the caller (finalize statements first). NULL-safe.
+ * An open transaction is rolled back. */
+void orsp_db_close(orsp_db *db);
+orsp_db_backend orsp_db_backend_of(const orsp_db *db);
+/* Milliseconds to wait for a lock held by another connection before ORSP_E_STORAGE. */
+ORSP_MUST_CHECK orsp_err orsp_db_set_busy_timeout(orsp_db *db, unsigned ms);
+
+/* Run one or more SQL statements without parameters or results (DDL, PRAGMA). */
+ORSP_MUST_CHECK orsp_err orsp_db_exec(orsp_db *db, const char *sql);
+
+/* Write transaction: takes the write lock at once (SQLite `BEGIN IMMEDIATE`, so a
+ * read-then-write sequence cannot deadlock or fail half-way on a lock upgrade).
+ * ORSP_E_STATE if a transaction is already open. */
+ORSP_MUST_CHECK orsp_err orsp_db_begin(orsp_db *db);
+ORSP_MUST_CHECK orsp_err orsp_db_commit(orsp_db *db);
+/* Roll back the open transaction, if any. Never fails from the caller's point of view
+ * (there is nothing left to do if the rollback itself fails: the backend discards the
+ * transaction when the connection closes). */
+void orsp_db_rollback(orsp_db *db);
+bool orsp_db_in_transaction(const orsp_db *db);
+
+/* Rows changed by the last INSERT/UPDATE/DELETE statement. */
+int64_t orsp_db_changes(orsp_db *db);
+
+/* ----- prepared statements ----- */
+
+/* Prepare one SQL statement (trailing text other than whitespace is ORSP_E_USAGE). */
+ORSP_MUST_CHECK orsp_err orsp_db_prepare(orsp_db *db, const char *sql, orsp_stmt **out);
+/* NULL-safe. */
+void orsp_stmt_finalize(orsp_stmt *st);
+/* Reset to run again; bindings are kept. */
+ORSP_MUST_CHECK orsp_err orsp_stmt_reset(orsp_stmt *st);
+
+/* Bind parameter `idx` (1-based, `?idx` in the SQL). Text and blobs are copied. */
+ORSP_MUST_CHECK orsp_err orsp_stmt_bind_int64(orsp_stmt *st, int idx, int64_t v);
+ORSP_MUST_CHECK orsp_err orsp_stmt_bind_text(orsp_stmt *st, int idx, const char *v);
+ORSP_MUST_CHECK orsp_err orsp_stmt_bind_blob(orsp_stmt *st, int idx, const void *p, size_t n);
+ORSP_MUST_CHECK orsp_err orsp_stmt_bind_null(orsp_stmt *st, int idx);
+
+/* Run the statement to its next row: *row is true when a row is available (read it with
+ * the column functions), false when the statement is done.
+ * Errors: ORSP_E_EXISTS (a UNIQUE or PRIMARY KEY constraint), ORSP_E_STORAGE (anything
+ * else, including a lock not obtained within the busy timeout). */
+ORSP_MUST_CHECK orsp_err orsp_stmt_step(orsp_stmt *st, bool *row);
+/* Step a statement that returns no rows (INSERT/UPDATE/DELETE). */
+ORSP_MUST_CHECK orsp_err orsp_stmt_run(orsp_stmt *st);
+
+/* Columns of the current row, 0-based. Values are borrowed until the next step, reset or
+ * finalize. A NULL column reads as 0, "" or an empty slice. */
+bool orsp_stmt_column_is_null(orsp_stmt *st, int col);
+int64_t orsp_stmt_column_int64(orsp_stmt *st, int col);
+const char *orsp_stmt_column_text(orsp_stmt *st, int col);
+orsp_slice orsp_stmt_column_blob(orsp_stmt *st, int col);
+
+/* ----- migrations ----- */
+
+/* One schema step of one module. Versions start at 1 and increase by 1 in the array. */
+typedef struct orsp_migration {
+	int version;
+	const char *description;
+	const char *sql;       /* portable SQL, or the SQLite dialect */
+	const char *sql_pgsql; /* PostgreSQL variant; NULL = same as sql (unused until that backend
+	                          exists) */
+} orsp_migration;
+
+/* Bring `module` to the latest version: creates `schema_migrations(module, version,
+ * description, applied_at)` if needed, then applies, each in its own write transaction
+ * together with its schema_migrations row, every migration newer than the recorded
+ * version. Idempotent and safe when several processes migrate at once.
+ * ORSP_E_STATE if the database records a version newer than this program knows. */
+ORSP_MUST_CHECK orsp_err orsp_db_migrate(orsp_db *db, const char *module,
+                                         const orsp_migration *migrations, size_t n);
+/* The recorded version of `module` (0 if none). */
+ORSP_MUST_CHECK orsp_err orsp_db_schema_version(orsp_db *db, const char *module, int *version);
+
+/* ----- failure injection (tests) ----- */
+
+/* Make the n-th following database operation (prepare, step, exec, begin, commit; 0 = the
+ * next one) fail with ORSP_E_STORAGE, once. Rollback is never failed. Pass -1 to disarm.
+ * Used by the tests to prove that a failure between any two writes leaves no trace. */
+void orsp_db_inject_failure(orsp_db *db, int n);
+
+/* ----- key-encryption key ----- */
+
+#define ORSP_KEK_LEN 32
+#define ORSP_WRAP_VERSION 1
+#define ORSP_WRAP_IV_LEN 12
+#define ORSP_WRAP_TAG_LEN 16
+/* blob = version (1) || IV (12) || ciphertext (n) || tag (16) */
+#define ORSP_WRAP_OVERHEAD (1 + ORSP_WRAP_IV_LEN + ORSP_WRAP_TAG_LEN)
+#define ORSP_WRAP_MAX (ORSP_SECRET_MAX + ORSP_WRAP_OVERHEAD)
+
+/* Load the 256-bit KEK: from the environment variable ORSP_KEK (64 hex digits) when set,
+ * otherwise from `path` (32 raw bytes, or 64 hex digits with an optional final newline).
+ * If `path` does not exist it is created with 32 random bytes and mode 0600 (atomically:
+ * never overwriting a file that appears meanwhile). A KEK file that group or others may
+ * access is refused (ORSP_E_POLICY), as is one that is not a regular file.
+ * Errors: ORSP_E_USAGE (bad ORSP_KEK), ORSP_E_MALFORMED (bad file content), ORSP_E_POLICY,
+ * ORSP_E_IO. On failure *kek is wiped. */
+ORSP_MUST_CHECK orsp_err orsp_kek_load(const char *path, orsp_secret *kek);
+
+/* Wrap `plain` under `kek` for the record named by `aad` (e.g. "auc:k:001010123456789"):
+ * out (cap >= plain->len + ORSP_WRAP_OVERHEAD) gets version || IV || ciphertext || tag.
+ * The version byte is authenticated together with aad. */
+ORSP_MUST_CHECK orsp_err orsp_kek_wrap(const orsp_secret *kek, const char *aad,
+                                       const orsp_secret *plain, uint8_t *out, size_t cap,
+                                       size_t *out_len);
+/* Unwrap a blob made by orsp_kek_wrap with the same aad. ORSP_E_VERIFY if the tag does not
+ * match (wrong KEK, tampered blob, or a blob of another record), ORSP_E_MALFORMED for an
+ * unknown version or a bad length. On failure *plain is wiped. */
+ORSP_MUST_CHECK orsp_err orsp_kek_unwrap(const orsp_secret *kek, const char *aad,
+                                         const uint8_t *blob, size_t n, orsp_secret *plain);
+
+#endif

@@ -1,0 +1,796 @@
+/* The SHO authentication centre: subscriber table, vectors, resynchronisation, audit.
+ *
+ * Every change is one write transaction (BEGIN IMMEDIATE on SQLite) that also appends its
+ * audit row, so the audit table and the subscriber table never disagree. Rows read from
+ * the database are checked like outside input: a corrupt row is an error, not a crash.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "openrsp/auc.h"
+#include "openrsp/crypto.h"
+
+struct orsp_auc {
+	orsp_db *db;
+	orsp_secret kek;
+};
+
+/* ----- schema ----- */
+
+static const orsp_migration auc_migrations[] = {
+    {
+        .version = 1,
+        .description = "subscribers, audit, KEK check",
+        .sql = "CREATE TABLE auc_subscriber ("
+               " imsi TEXT PRIMARY KEY CHECK (length(imsi) BETWEEN 5 AND 15),"
+               " alg TEXT NOT NULL CHECK (alg IN ('milenage', 'tuak')),"
+               " k_len INTEGER NOT NULL CHECK (k_len IN (16, 32)),"
+               " k_wrapped BLOB NOT NULL,"
+               " opc_wrapped BLOB NOT NULL,"
+               " amf INTEGER NOT NULL CHECK (amf BETWEEN 0 AND 65535),"
+               " sqn INTEGER NOT NULL CHECK (sqn BETWEEN 0 AND 281474976710655),"
+               " ind_bits INTEGER NOT NULL CHECK (ind_bits BETWEEN 0 AND 8),"
+               " milenage_r1 INTEGER, milenage_r2 INTEGER, milenage_r3 INTEGER,"
+               " milenage_r4 INTEGER, milenage_r5 INTEGER,"
+               " milenage_c1 BLOB, milenage_c2 BLOB, milenage_c3 BLOB,"
+               " milenage_c4 BLOB, milenage_c5 BLOB,"
+               " tuak_keccak INTEGER, tuak_mac_bits INTEGER, tuak_res_bits INTEGER,"
+               " tuak_ck_bits INTEGER, tuak_ik_bits INTEGER,"
+               " created_at INTEGER NOT NULL,"
+               " updated_at INTEGER NOT NULL);"
+               "CREATE TABLE auc_audit ("
+               " id INTEGER PRIMARY KEY AUTOINCREMENT,"
+               " at INTEGER NOT NULL,"
+               " action TEXT NOT NULL,"
+               " imsi TEXT NOT NULL,"
+               " result TEXT NOT NULL,"
+               " detail TEXT NOT NULL DEFAULT '');"
+               "CREATE TRIGGER auc_audit_no_update BEFORE UPDATE ON auc_audit"
+               " BEGIN SELECT RAISE(ABORT, 'auc_audit is append-only'); END;"
+               "CREATE TRIGGER auc_audit_no_delete BEFORE DELETE ON auc_audit"
+               " BEGIN SELECT RAISE(ABORT, 'auc_audit is append-only'); END;"
+               "CREATE TABLE auc_kek_check ("
+               " id INTEGER PRIMARY KEY CHECK (id = 1),"
+               " wrapped BLOB NOT NULL);",
+    },
+};
+
+#define SUB_COLUMNS                                                                                \
+	"imsi, alg, k_len, k_wrapped, opc_wrapped, amf, sqn, ind_bits,"                            \
+	" milenage_r1, milenage_r2, milenage_r3, milenage_r4, milenage_r5,"                        \
+	" milenage_c1, milenage_c2, milenage_c3, milenage_c4, milenage_c5,"                        \
+	" tuak_keccak, tuak_mac_bits, tuak_res_bits, tuak_ck_bits, tuak_ik_bits,"                  \
+	" created_at, updated_at"
+
+enum {
+	COL_IMSI,
+	COL_ALG,
+	COL_K_LEN,
+	COL_K_WRAPPED,
+	COL_OPC_WRAPPED,
+	COL_AMF,
+	COL_SQN,
+	COL_IND_BITS,
+	COL_R1,
+	COL_C1 = COL_R1 + 5,
+	COL_TUAK_KECCAK = COL_C1 + 5,
+	COL_TUAK_MAC,
+	COL_TUAK_RES,
+	COL_TUAK_CK,
+	COL_TUAK_IK,
+	COL_CREATED,
+	COL_UPDATED,
+	COL__COUNT
+};
+
+/* A fixed plaintext wrapped under the KEK at first open, to recognise a wrong KEK early. */
+static const uint8_t kek_check_plain[16] = {'o', 'p', 'e', 'n', 'r', 's', 'p', '-',
+                                            'k', 'e', 'k', '-', 'c', 'h', 'k', '1'};
+#define KEK_CHECK_AAD "auc:kek-check"
+
+/* ----- small helpers ----- */
+
+static int64_t now_s(void)
+{
+	return (int64_t)time(NULL);
+}
+
+bool orsp_imsi_valid(const char *imsi)
+{
+	size_t n;
+	if (!imsi)
+		return false;
+	n = strlen(imsi);
+	if (n < ORSP_IMSI_MIN_DIGITS || n > ORSP_IMSI_MAX_DIGITS)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (imsi[i] < '0' || imsi[i] > '9')
+			return false;
+	return true;
+}
+
+static orsp_err check_imsi(const char *imsi)
+{
+	if (!orsp_imsi_valid(imsi))
+		return orsp_errf(ORSP_E_USAGE, "IMSI must be %d to %d decimal digits",
+		                 ORSP_IMSI_MIN_DIGITS, ORSP_IMSI_MAX_DIGITS);
+	return ORSP_OK;
+}
+
+static const char *alg_name(orsp_aka_alg alg)
+{
+	return alg == ORSP_AKA_TUAK ? "tuak" : "milenage";
+}
+
+/* The record names bound into the wrapped blobs: a blob only unwraps in its own row and
+ * column. */
+static void aad_name(char out[32], const char *column, const char *imsi)
+{
+	snprintf(out, 32, "auc:%s:%s", column, imsi);
+}
+
+void orsp_auc_new_init(orsp_auc_new *n)
+{
+	memset(n, 0, sizeof(*n));
+	n->amf[0] = 0x80;
+	n->amf[1] = 0x00;
+	n->ind_bits = ORSP_AUC_DEFAULT_IND_BITS;
+}
+
+void orsp_auc_new_wipe(orsp_auc_new *n)
+{
+	if (n)
+		orsp_aka_subscriber_wipe(&n->sub);
+}
+
+static orsp_err audit(orsp_auc *a, const char *action, const char *imsi, const char *result,
+                      const char *detail)
+{
+	orsp_err err;
+	orsp_stmt *st = NULL;
+
+	err = orsp_db_prepare(a->db,
+	                      "INSERT INTO auc_audit (at, action, imsi, result, detail)"
+	                      " VALUES (?1, ?2, ?3, ?4, ?5)",
+	                      &st);
+	if (err)
+		goto out;
+	err = orsp_stmt_bind_int64(st, 1, now_s());
+	if (!err)
+		err = orsp_stmt_bind_text(st, 2, action);
+	if (!err)
+		err = orsp_stmt_bind_text(st, 3, imsi);
+	if (!err)
+		err = orsp_stmt_bind_text(st, 4, result);
+	if (!err)
+		err = orsp_stmt_bind_text(st, 5, detail ? detail : "");
+	if (!err)
+		err = orsp_stmt_run(st);
+out:
+	orsp_stmt_finalize(st);
+	return err;
+}
+
+/* ----- reading rows ----- */
+
+static orsp_err corrupt(const char *imsi, const char *what)
+{
+	return orsp_errf(ORSP_E_MALFORMED, "subscriber %s: corrupt row (%s)", imsi, what);
+}
+
+/* The non-secret part of a row, checked. */
+static orsp_err row_to_info(orsp_stmt *st, orsp_auc_info *info)
+{
+	const char *imsi = orsp_stmt_column_text(st, COL_IMSI);
+	const char *alg = orsp_stmt_column_text(st, COL_ALG);
+	int64_t v;
+
+	memset(info, 0, sizeof(*info));
+	if (!orsp_imsi_valid(imsi))
+		return orsp_errf(ORSP_E_MALFORMED, "corrupt subscriber row (IMSI)");
+	memcpy(info->imsi, imsi, strlen(imsi) + 1);
+
+	if (strcmp(alg, "milenage") == 0)
+		info->alg = ORSP_AKA_MILENAGE;
+	else if (strcmp(alg, "tuak") == 0)
+		info->alg = ORSP_AKA_TUAK;
+	else
+		return corrupt(imsi, "algorithm");
+
+	v = orsp_stmt_column_int64(st, COL_K_LEN);
+	if (v != 16 && !(v == 32 && info->alg == ORSP_AKA_TUAK))
+		return corrupt(imsi, "key length");
+	info->k_len = (size_t)v;
+
+	v = orsp_stmt_column_int64(st, COL_AMF);
+	if (v < 0 || v > 0xffff)
+		return corrupt(imsi, "AMF");
+	info->amf[0] = (uint8_t)(v >> 8);
+	info->amf[1] = (uint8_t)v;
+
+	v = orsp_stmt_column_int64(st, COL_SQN);
+	if (v < 0 || (uint64_t)v > ORSP_AKA_SQN_MAX)
+		return corrupt(imsi, "SQN");
+	info->sqn = (uint64_t)v;
+
+	v = orsp_stmt_column_int64(st, COL_IND_BITS);
+	if (v < 0 || v > ORSP_SQN_MAX_IND_BITS)
+		return corrupt(imsi, "IND length");
+	info->ind_bits = (unsigned)v;
+
+	if (info->alg == ORSP_AKA_MILENAGE) {
+		for (int i = 0; i < 5; i++) {
+			orsp_slice c = orsp_stmt_column_blob(st, COL_C1 + i);
+			v = orsp_stmt_column_int64(st, COL_R1 + i);
+			if (v < 0 || v > 127 || c.len != 16)
+				return corrupt(imsi, "Milenage constants");
+			info->milenage.r[i] = (uint8_t)v;
+			memcpy(info->milenage.c[i], c.p, 16);
+		}
+	} else {
+		int64_t t[5];
+		for (int i = 0; i < 5; i++) {
+			t[i] = orsp_stmt_column_int64(st, COL_TUAK_KECCAK + i);
+			if (t[i] < 1 || t[i] > 65536)
+				return corrupt(imsi, "TUAK parameters");
+		}
+		info->tuak.keccak_iterations = (unsigned)t[0];
+		info->tuak.mac_bits = (unsigned)t[1];
+		info->tuak.res_bits = (unsigned)t[2];
+		info->tuak.ck_bits = (unsigned)t[3];
+		info->tuak.ik_bits = (unsigned)t[4];
+		if (orsp_tuak_check_params(&info->tuak) != ORSP_OK)
+			return corrupt(imsi, "TUAK parameters");
+	}
+	info->created = orsp_stmt_column_int64(st, COL_CREATED);
+	info->updated = orsp_stmt_column_int64(st, COL_UPDATED);
+	return ORSP_OK;
+}
+
+/* Unwrap K and OPc/TOPc of the current row into sub. sub is wiped on failure. */
+static orsp_err row_unwrap(orsp_auc *a, orsp_stmt *st, const orsp_auc_info *info,
+                           orsp_aka_subscriber *sub)
+{
+	orsp_err err;
+	char aad[32];
+	orsp_slice kw = orsp_stmt_column_blob(st, COL_K_WRAPPED);
+	orsp_slice ow = orsp_stmt_column_blob(st, COL_OPC_WRAPPED);
+	size_t opc_len = info->alg == ORSP_AKA_TUAK ? 32 : 16;
+
+	memset(sub, 0, sizeof(*sub));
+	sub->alg = info->alg;
+	sub->milenage = info->milenage;
+	sub->tuak = info->tuak;
+	aad_name(aad, "k", info->imsi);
+	err = orsp_kek_unwrap(&a->kek, aad, kw.p, kw.len, &sub->k);
+	if (err)
+		goto out;
+	aad_name(aad, "opc", info->imsi);
+	err = orsp_kek_unwrap(&a->kek, aad, ow.p, ow.len, &sub->opc);
+	if (err)
+		goto out;
+	if (sub->k.len != info->k_len || sub->opc.len != opc_len)
+		err = corrupt(info->imsi, "key length");
+out:
+	if (err)
+		orsp_aka_subscriber_wipe(sub);
+	return err;
+}
+
+/* Read one subscriber; with sub != NULL also unwrap its keys. */
+static orsp_err load(orsp_auc *a, const char *imsi, orsp_auc_info *info, orsp_aka_subscriber *sub)
+{
+	orsp_err err;
+	orsp_stmt *st = NULL;
+	bool row = false;
+
+	err = orsp_db_prepare(a->db, "SELECT " SUB_COLUMNS " FROM auc_subscriber WHERE imsi = ?1",
+	                      &st);
+	if (err)
+		goto out;
+	err = orsp_stmt_bind_text(st, 1, imsi);
+	if (err)
+		goto out;
+	err = orsp_stmt_step(st, &row);
+	if (err)
+		goto out;
+	if (!row) {
+		err = orsp_errf(ORSP_E_NOT_FOUND, "no subscriber with IMSI %s", imsi);
+		goto out;
+	}
+	err = row_to_info(st, info);
+	if (err)
+		goto out;
+	if (sub)
+		err = row_unwrap(a, st, info, sub);
+out:
+	orsp_stmt_finalize(st);
+	return err;
+}
+
+/* ----- open / close ----- */
+
+/* First open: store a wrapped check value. Later opens: it must unwrap with this KEK. */
+static orsp_err kek_check(orsp_auc *a)
+{
+	orsp_err err;
+	orsp_stmt *st = NULL;
+	orsp_secret plain = {0};
+	uint8_t blob[ORSP_WRAP_MAX];
+	size_t blob_len = 0;
+	bool row = false;
+
+	err = orsp_db_begin(a->db);
+	if (err)
+		return err;
+	err = orsp_db_prepare(a->db, "SELECT wrapped FROM auc_kek_check WHERE id = 1", &st);
+	if (err)
+		goto out;
+	err = orsp_stmt_step(st, &row);
+	if (err)
+		goto out;
+	if (row) {
+		orsp_slice w = orsp_stmt_column_blob(st, 0);
+		err = orsp_kek_unwrap(&a->kek, KEK_CHECK_AAD, w.p, w.len, &plain);
+		if (err == ORSP_E_VERIFY) {
+			err = orsp_errf(ORSP_E_VERIFY,
+			                "wrong KEK: this database was created with another KEK");
+			goto out;
+		}
+		if (err)
+			goto out;
+		if (plain.len != sizeof(kek_check_plain) ||
+		    !orsp_ct_eq(plain.v, kek_check_plain, sizeof(kek_check_plain)))
+			err = orsp_errf(ORSP_E_VERIFY, "wrong KEK: check value does not match");
+		goto out;
+	}
+	orsp_stmt_finalize(st);
+	st = NULL;
+	err = orsp_secret_set(&plain, kek_check_plain, sizeof(kek_check_plain));
+	if (err)
+		goto out;
+	err = orsp_kek_wrap(&a->kek, KEK_CHECK_AAD, &plain, blob, sizeof(blob), &blob_len);
+	if (err)
+		goto out;
+	err = orsp_db_prepare(a->db, "INSERT INTO auc_kek_check (id, wrapped) VALUES (1, ?1)", &st);
+	if (err)
+		goto out;
+	err = orsp_stmt_bind_blob(st, 1, blob, blob_len);
+	if (!err)
+		err = orsp_stmt_run(st);
+out:
+	orsp_stmt_finalize(st);
+	orsp_secret_wipe(&plain);
+	if (err) {
+		orsp_db_rollback(a->db);
+		return err;
+	}
+	return orsp_db_commit(a->db);
+}
+
+orsp_err orsp_auc_open(const char *db_uri, const orsp_secret *kek, orsp_auc **out)
+{
+	orsp_err err;
+	orsp_auc *a = NULL;
+
+	if (!out || !kek)
+		return orsp_errf(ORSP_E_USAGE, "auc open: missing arguments");
+	*out = NULL;
+	if (kek->len != ORSP_KEK_LEN)
+		return orsp_errf(ORSP_E_USAGE, "KEK must be %d bytes", ORSP_KEK_LEN);
+	a = calloc(1, sizeof(*a));
+	if (!a)
+		return orsp_errf(ORSP_E_RESOURCE, "out of memory");
+	a->kek = *kek;
+	err = orsp_db_open(db_uri, &a->db);
+	if (err)
+		goto out;
+	err = orsp_db_migrate(a->db, "auc", auc_migrations, ORSP_ARRAY_LEN(auc_migrations));
+	if (err)
+		goto out;
+	err = kek_check(a);
+	if (err)
+		goto out;
+	*out = a;
+	a = NULL;
+out:
+	orsp_auc_close(a);
+	return err;
+}
+
+void orsp_auc_close(orsp_auc *a)
+{
+	if (!a)
+		return;
+	orsp_db_close(a->db);
+	orsp_secret_wipe(&a->kek);
+	free(a);
+}
+
+orsp_db *orsp_auc_db(orsp_auc *a)
+{
+	return a->db;
+}
+
+/* ----- add / get / list / delete ----- */
+
+static orsp_err check_new(const orsp_auc_new *n)
+{
+	const orsp_aka_subscriber *s = &n->sub;
+
+	if (!n->imsi || !orsp_imsi_valid(n->imsi))
+		return check_imsi(n->imsi);
+	if (s->alg == ORSP_AKA_MILENAGE) {
+		if (s->k.len != 16)
+			return orsp_errf(ORSP_E_USAGE, "Milenage K must be 16 bytes");
+		if (s->opc.len != 16)
+			return orsp_errf(ORSP_E_USAGE, "Milenage %s must be 16 bytes",
+			                 n->op_given ? "OP" : "OPc");
+		for (int i = 0; i < 5; i++)
+			if (s->milenage.r[i] > 127)
+				return orsp_errf(ORSP_E_USAGE, "Milenage r%d must be 0..127",
+				                 i + 1);
+	} else if (s->alg == ORSP_AKA_TUAK) {
+		if (s->k.len != 16 && s->k.len != 32)
+			return orsp_errf(ORSP_E_USAGE, "TUAK K must be 16 or 32 bytes");
+		if (s->opc.len != 32)
+			return orsp_errf(ORSP_E_USAGE, "TUAK %s must be 32 bytes",
+			                 n->op_given ? "TOP" : "TOPc");
+		if (orsp_tuak_check_params(&s->tuak) != ORSP_OK)
+			return ORSP_E_USAGE; /* the detail names the parameter */
+		if (s->tuak.keccak_iterations > 65536)
+			return orsp_errf(ORSP_E_USAGE,
+			                 "TUAK Keccak iterations must be at most 65536");
+	} else {
+		return orsp_errf(ORSP_E_USAGE, "unknown algorithm %d", (int)s->alg);
+	}
+	if (n->sqn > ORSP_AKA_SQN_MAX)
+		return orsp_errf(ORSP_E_USAGE, "SQN must fit in 48 bits");
+	if (n->ind_bits > ORSP_SQN_MAX_IND_BITS)
+		return orsp_errf(ORSP_E_USAGE, "IND length must be 0..%d bits",
+		                 ORSP_SQN_MAX_IND_BITS);
+	return ORSP_OK;
+}
+
+static orsp_err insert_row(orsp_auc *a, const orsp_auc_new *n, const uint8_t *kw, size_t kw_len,
+                           const uint8_t *ow, size_t ow_len)
+{
+	orsp_err err;
+	orsp_stmt *st = NULL;
+	const orsp_aka_subscriber *s = &n->sub;
+	int64_t t = now_s();
+	int idx = 1;
+
+	err = orsp_db_prepare(a->db,
+	                      "INSERT INTO auc_subscriber (" SUB_COLUMNS ") VALUES (?1, ?2, ?3, ?4,"
+	                      " ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18,"
+	                      " ?19, ?20, ?21, ?22, ?23, ?24, ?25)",
+	                      &st);
+	if (err)
+		goto out;
+	err = orsp_stmt_bind_text(st, idx++, n->imsi);
+	if (!err)
+		err = orsp_stmt_bind_text(st, idx++, alg_name(s->alg));
+	if (!err)
+		err = orsp_stmt_bind_int64(st, idx++, (int64_t)s->k.len);
+	if (!err)
+		err = orsp_stmt_bind_blob(st, idx++, kw, kw_len);
+	if (!err)
+		err = orsp_stmt_bind_blob(st, idx++, ow, ow_len);
+	if (!err)
+		err = orsp_stmt_bind_int64(st, idx++, (int64_t)((n->amf[0] << 8) | n->amf[1]));
+	if (!err)
+		err = orsp_stmt_bind_int64(st, idx++, (int64_t)n->sqn);
+	if (!err)
+		err = orsp_stmt_bind_int64(st, idx++, (int64_t)n->ind_bits);
+	for (int i = 0; i < 5 && !err; i++) {
+		if (s->alg == ORSP_AKA_MILENAGE)
+			err = orsp_stmt_bind_int64(st, idx, s->milenage.r[i]);
+		else
+			err = orsp_stmt_bind_null(st, idx);
+		idx++;
+	}
+	for (int i = 0; i < 5 && !err; i++) {
+		if (s->alg == ORSP_AKA_MILENAGE)
+			err = orsp_stmt_bind_blob(st, idx, s->milenage.c[i], 16);
+		else
+			err = orsp_stmt_bind_null(st, idx);
+		idx++;
+	}
+	const unsigned tuak[5] = {s->tuak.keccak_iterations, s->tuak.mac_bits, s->tuak.res_bits,
+	                          s->tuak.ck_bits, s->tuak.ik_bits};
+	for (int i = 0; i < 5 && !err; i++) {
+		if (s->alg == ORSP_AKA_TUAK)
+			err = orsp_stmt_bind_int64(st, idx, tuak[i]);
+		else
+			err = orsp_stmt_bind_null(st, idx);
+		idx++;
+	}
+	if (!err)
+		err = orsp_stmt_bind_int64(st, idx++, t);
+	if (!err)
+		err = orsp_stmt_bind_int64(st, idx++, t);
+	if (err)
+		goto out;
+	err = orsp_stmt_run(st);
+	if (err == ORSP_E_EXISTS)
+		err = orsp_errf(ORSP_E_EXISTS, "subscriber %s already exists", n->imsi);
+out:
+	orsp_stmt_finalize(st);
+	return err;
+}
+
+orsp_err orsp_auc_add(orsp_auc *a, const orsp_auc_new *n)
+{
+	orsp_err err;
+	orsp_secret opc = {0};
+	uint8_t kw[ORSP_WRAP_MAX], ow[ORSP_WRAP_MAX];
+	size_t kw_len = 0, ow_len = 0;
+	char aad[32];
+
+	if (!a || !n)
+		return orsp_errf(ORSP_E_USAGE, "auc add: missing arguments");
+	err = check_new(n);
+	if (err)
+		return err;
+
+	/* Only OPc/TOPc is stored: an OP never reaches the database. */
+	if (!n->op_given) {
+		opc = n->sub.opc;
+	} else if (n->sub.alg == ORSP_AKA_MILENAGE) {
+		opc.len = 16;
+		err = orsp_milenage_opc(n->sub.k.v, n->sub.opc.v, opc.v);
+	} else {
+		opc.len = 32;
+		err = orsp_tuak_topc(n->sub.k.v, n->sub.k.len, n->sub.opc.v,
+		                     n->sub.tuak.keccak_iterations, opc.v);
+	}
+	if (err)
+		goto out;
+	aad_name(aad, "k", n->imsi);
+	err = orsp_kek_wrap(&a->kek, aad, &n->sub.k, kw, sizeof(kw), &kw_len);
+	if (err)
+		goto out;
+	aad_name(aad, "opc", n->imsi);
+	err = orsp_kek_wrap(&a->kek, aad, &opc, ow, sizeof(ow), &ow_len);
+	if (err)
+		goto out;
+
+	err = orsp_db_begin(a->db);
+	if (err)
+		goto out;
+	err = insert_row(a, n, kw, kw_len, ow, ow_len);
+	if (err)
+		goto out;
+	err = audit(a, "add", n->imsi, "ok", alg_name(n->sub.alg));
+	if (err)
+		goto out;
+	err = orsp_db_commit(a->db);
+out:
+	if (err)
+		orsp_db_rollback(a->db);
+	orsp_secret_wipe(&opc);
+	return err;
+}
+
+orsp_err orsp_auc_get(orsp_auc *a, const char *imsi, orsp_auc_info *out)
+{
+	orsp_err err = check_imsi(imsi);
+	if (err)
+		return err;
+	return load(a, imsi, out, NULL);
+}
+
+orsp_err orsp_auc_list(orsp_auc *a, orsp_auc_list_fn fn, void *arg)
+{
+	orsp_err err;
+	orsp_stmt *st = NULL;
+	orsp_auc_info info;
+	bool row = false;
+
+	if (!a || !fn)
+		return orsp_errf(ORSP_E_USAGE, "auc list: missing arguments");
+	err =
+	    orsp_db_prepare(a->db, "SELECT " SUB_COLUMNS " FROM auc_subscriber ORDER BY imsi", &st);
+	if (err)
+		goto out;
+	for (;;) {
+		err = orsp_stmt_step(st, &row);
+		if (err || !row)
+			break;
+		err = row_to_info(st, &info);
+		if (err)
+			break;
+		if (fn(&info, arg))
+			break;
+	}
+out:
+	orsp_stmt_finalize(st);
+	return err;
+}
+
+orsp_err orsp_auc_delete(orsp_auc *a, const char *imsi)
+{
+	orsp_err err;
+	orsp_stmt *st = NULL;
+
+	err = check_imsi(imsi);
+	if (err)
+		return err;
+	err = orsp_db_begin(a->db);
+	if (err)
+		return err;
+	err = orsp_db_prepare(a->db, "DELETE FROM auc_subscriber WHERE imsi = ?1", &st);
+	if (err)
+		goto out;
+	err = orsp_stmt_bind_text(st, 1, imsi);
+	if (!err)
+		err = orsp_stmt_run(st);
+	if (err)
+		goto out;
+	if (orsp_db_changes(a->db) != 1) {
+		err = orsp_errf(ORSP_E_NOT_FOUND, "no subscriber with IMSI %s", imsi);
+		goto out;
+	}
+	err = audit(a, "delete", imsi, "ok", "");
+	if (err)
+		goto out;
+	err = orsp_db_commit(a->db);
+out:
+	orsp_stmt_finalize(st);
+	if (err)
+		orsp_db_rollback(a->db);
+	return err;
+}
+
+/* ----- SQN ----- */
+
+/* Store the new last-used SQN; `old` guards against a concurrent change (which the write
+ * lock already excludes: a mismatch means the database is not behaving). */
+static orsp_err store_sqn(orsp_auc *a, const char *imsi, uint64_t old, uint64_t sqn)
+{
+	orsp_err err;
+	orsp_stmt *st = NULL;
+
+	err = orsp_db_prepare(a->db,
+	                      "UPDATE auc_subscriber SET sqn = ?1, updated_at = ?2"
+	                      " WHERE imsi = ?3 AND sqn = ?4",
+	                      &st);
+	if (err)
+		goto out;
+	err = orsp_stmt_bind_int64(st, 1, (int64_t)sqn);
+	if (!err)
+		err = orsp_stmt_bind_int64(st, 2, now_s());
+	if (!err)
+		err = orsp_stmt_bind_text(st, 3, imsi);
+	if (!err)
+		err = orsp_stmt_bind_int64(st, 4, (int64_t)old);
+	if (!err)
+		err = orsp_stmt_run(st);
+	if (!err && orsp_db_changes(a->db) != 1)
+		err = orsp_errf(ORSP_E_STATE, "SQN of %s changed during the transaction", imsi);
+out:
+	orsp_stmt_finalize(st);
+	return err;
+}
+
+orsp_err orsp_auc_vectors(orsp_auc *a, const char *imsi, unsigned ind, size_t n,
+                          orsp_aka_vector *out)
+{
+	orsp_err err;
+	orsp_auc_info info;
+	orsp_aka_subscriber sub = {0};
+	uint64_t sqn = 0;
+	uint8_t sqn_b[ORSP_AKA_SQN_LEN];
+	char detail[96];
+
+	if (!a || !out)
+		return orsp_errf(ORSP_E_USAGE, "auc vectors: missing arguments");
+	if (n < 1 || n > ORSP_AUC_MAX_VECTORS)
+		return orsp_errf(ORSP_E_USAGE, "vector count must be 1..%d", ORSP_AUC_MAX_VECTORS);
+	err = check_imsi(imsi);
+	if (err)
+		return err;
+	memset(out, 0, n * sizeof(*out));
+
+	/* TS 33.102 C.3: read SEQ, hand out SEQ+1.., store the last: one write transaction,
+	 * so no two callers (threads or processes) can see the same SEQ. */
+	err = orsp_db_begin(a->db);
+	if (err)
+		goto out;
+	err = load(a, imsi, &info, &sub);
+	if (err)
+		goto out;
+	if ((ind >> info.ind_bits) != 0) {
+		err = orsp_errf(ORSP_E_USAGE, "IND %u does not fit in the subscriber's %u IND bits",
+		                ind, info.ind_bits);
+		goto out;
+	}
+	sqn = info.sqn;
+	for (size_t i = 0; i < n; i++) {
+		err = orsp_auc_next_sqn(sqn, info.ind_bits, ind, &sqn);
+		if (err)
+			goto out;
+		orsp_put_be48(sqn_b, sqn);
+		err = orsp_random(out[i].rand, sizeof(out[i].rand));
+		if (err)
+			goto out;
+		uint8_t rand[ORSP_AKA_RAND_LEN];
+		memcpy(rand, out[i].rand, sizeof(rand));
+		err = orsp_aka_generate(&sub, rand, sqn_b, info.amf, &out[i]);
+		if (err)
+			goto out;
+	}
+	err = store_sqn(a, imsi, info.sqn, sqn);
+	if (err)
+		goto out;
+	snprintf(detail, sizeof(detail), "%zu vector(s), IND %u, last SQN %012" PRIx64, n, ind,
+	         sqn);
+	err = audit(a, "vectors", imsi, "ok", detail);
+	if (err)
+		goto out;
+	err = orsp_db_commit(a->db);
+out:
+	orsp_aka_subscriber_wipe(&sub);
+	if (err) {
+		orsp_db_rollback(a->db);
+		for (size_t i = 0; i < n; i++)
+			orsp_aka_vector_wipe(&out[i]);
+	}
+	return err;
+}
+
+orsp_err orsp_auc_resync(orsp_auc *a, const char *imsi, const uint8_t rand[16],
+                         const uint8_t auts[14], uint64_t *sqn_ms_out)
+{
+	orsp_err err;
+	orsp_auc_info info;
+	orsp_aka_subscriber sub = {0};
+	uint64_t sqn_ms = 0;
+	char detail[64];
+
+	if (!a || !rand || !auts)
+		return orsp_errf(ORSP_E_USAGE, "auc resync: missing arguments");
+	err = check_imsi(imsi);
+	if (err)
+		return err;
+	err = orsp_db_begin(a->db);
+	if (err)
+		goto out;
+	err = load(a, imsi, &info, &sub);
+	if (err)
+		goto out;
+	/* TS 33.102 §6.3.5: the HE/AuC verifies MAC-S before trusting SQN_MS. */
+	err = orsp_aka_auts_verify(&sub, rand, auts, &sqn_ms);
+	if (err == ORSP_E_VERIFY) {
+		/* Record the failed attempt; the SQN stays as it is. */
+		err = audit(a, "resync", imsi, "verify failed", "MAC-S mismatch");
+		if (!err)
+			err = orsp_db_commit(a->db);
+		if (!err)
+			err = orsp_errf(ORSP_E_VERIFY,
+			                "MAC-S verification failed for %s (SQN unchanged)", imsi);
+		goto out;
+	}
+	if (err)
+		goto out;
+	/* C.3.4: continue from SEQ_MS; the next vector gets SEQ_MS + 1. */
+	err = store_sqn(a, imsi, info.sqn, sqn_ms);
+	if (err)
+		goto out;
+	snprintf(detail, sizeof(detail), "SQN %012" PRIx64 " -> %012" PRIx64, info.sqn, sqn_ms);
+	err = audit(a, "resync", imsi, "ok", detail);
+	if (err)
+		goto out;
+	err = orsp_db_commit(a->db);
+	if (!err && sqn_ms_out)
+		*sqn_ms_out = sqn_ms;
+out:
+	orsp_aka_subscriber_wipe(&sub);
+	if (err)
+		orsp_db_rollback(a->db);
+	return err;
+}

@@ -1,0 +1,289 @@
+/* The key-encryption key (KEK) and the wrapping of secrets stored in a database.
+ *
+ * Wrapped blob: version (0x01) || IV (12 random bytes) || AES-256-GCM ciphertext || tag (16).
+ * The GCM additional data is the version byte followed by a caller-chosen record name
+ * ("auc:k:<IMSI>"), so a blob copied to another row or column does not unwrap. NIST
+ * SP 800-38D §8.3 allows at most 2^32 wraps with random 96-bit IVs under one key; a
+ * subscriber store stays orders of magnitude below that.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "openrsp/crypto.h"
+#include "openrsp/store.h"
+
+#define KEK_ENV "ORSP_KEK"
+#define AAD_MAX 256
+
+static bool is_hex_digit(uint8_t c)
+{
+	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+}
+
+static orsp_err kek_from_env(const char *hex, orsp_secret *kek)
+{
+	if (strlen(hex) != 2 * ORSP_KEK_LEN)
+		return orsp_errf(ORSP_E_USAGE, KEK_ENV ": expected %d hex digits, got %zu",
+		                 2 * ORSP_KEK_LEN, strlen(hex));
+	if (orsp_hex_decode_exact(hex, kek->v, ORSP_KEK_LEN) != ORSP_OK)
+		return orsp_errf(ORSP_E_USAGE, KEK_ENV ": not a hex string");
+	kek->len = ORSP_KEK_LEN;
+	return ORSP_OK;
+}
+
+/* fsync the directory holding path, so a newly linked file survives a crash. */
+static void sync_dir_of(const char *path)
+{
+	char copy[PATH_MAX];
+	if (snprintf(copy, sizeof(copy), "%s", path) >= (int)sizeof(copy))
+		return;
+	int fd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	(void)fsync(fd);
+	close(fd);
+}
+
+static orsp_err write_all(int fd, const uint8_t *p, size_t n)
+{
+	while (n) {
+		ssize_t w = write(fd, p, n);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return orsp_errf(ORSP_E_IO, "write: %s", strerror(errno));
+		p += w;
+		n -= (size_t)w;
+	}
+	return ORSP_OK;
+}
+
+/* Create the KEK file with 32 random bytes, mode 0600. The bytes go to a private temporary
+ * file first, which is then hard-linked to `path`: link() fails if path exists (like
+ * O_EXCL), and a concurrent reader never sees a half-written file. */
+static orsp_err kek_create(const char *path)
+{
+	orsp_err err = ORSP_OK;
+	uint8_t key[ORSP_KEK_LEN];
+	char tmp[PATH_MAX];
+	int fd = -1;
+	bool tmp_made = false;
+
+	if (snprintf(tmp, sizeof(tmp), "%s.tmpXXXXXX", path) >= (int)sizeof(tmp))
+		return orsp_errf(ORSP_E_USAGE, "KEK file path too long");
+	fd = mkstemp(tmp); /* O_EXCL, mode 0600 */
+	if (fd < 0) {
+		err = orsp_errf(ORSP_E_IO, "cannot create KEK file %s: %s", path, strerror(errno));
+		goto out;
+	}
+	tmp_made = true;
+	if (fchmod(fd, 0600) != 0) {
+		err = orsp_errf(ORSP_E_IO, "chmod %s: %s", tmp, strerror(errno));
+		goto out;
+	}
+	err = orsp_random(key, sizeof(key));
+	if (err)
+		goto out;
+	err = write_all(fd, key, sizeof(key));
+	if (err)
+		goto out;
+	if (fsync(fd) != 0) {
+		err = orsp_errf(ORSP_E_IO, "fsync %s: %s", tmp, strerror(errno));
+		goto out;
+	}
+	if (link(tmp, path) != 0 && errno != EEXIST) {
+		/* EEXIST: another process created it meanwhile; the caller loads theirs. */
+		err = orsp_errf(ORSP_E_IO, "cannot create KEK file %s: %s", path, strerror(errno));
+		goto out;
+	}
+	sync_dir_of(path);
+out:
+	orsp_wipe(key, sizeof(key));
+	if (fd >= 0)
+		close(fd);
+	if (tmp_made)
+		unlink(tmp);
+	return err;
+}
+
+/* Read and check an existing KEK file. ORSP_E_NOT_FOUND if it does not exist. */
+static orsp_err kek_read(const char *path, orsp_secret *kek)
+{
+	orsp_err err = ORSP_OK;
+	uint8_t buf[2 * ORSP_KEK_LEN + 2];
+	size_t n = 0;
+	struct stat sb;
+	int fd;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0) {
+		if (errno == ENOENT)
+			return orsp_errf(ORSP_E_NOT_FOUND, "KEK file %s does not exist", path);
+		return orsp_errf(ORSP_E_IO, "cannot open KEK file %s: %s", path, strerror(errno));
+	}
+	/* Check the opened file itself, not the name (no race with a rename). */
+	if (fstat(fd, &sb) != 0) {
+		err = orsp_errf(ORSP_E_IO, "cannot stat KEK file %s: %s", path, strerror(errno));
+		goto out;
+	}
+	if (!S_ISREG(sb.st_mode)) {
+		err = orsp_errf(ORSP_E_POLICY, "KEK file %s is not a regular file", path);
+		goto out;
+	}
+	if (sb.st_mode & (S_IRWXG | S_IRWXO)) {
+		err = orsp_errf(ORSP_E_POLICY,
+		                "KEK file %s is accessible by group or others (mode %04o); "
+		                "run chmod 600 on it",
+		                path, (unsigned)(sb.st_mode & 07777));
+		goto out;
+	}
+	for (;;) {
+		ssize_t r = read(fd, buf + n, sizeof(buf) - n);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			err = orsp_errf(ORSP_E_IO, "cannot read KEK file %s: %s", path,
+			                strerror(errno));
+			goto out;
+		}
+		if (r == 0)
+			break;
+		n += (size_t)r;
+		if (n == sizeof(buf))
+			break; /* too long; reported below */
+	}
+	if (n == ORSP_KEK_LEN) {
+		memcpy(kek->v, buf, ORSP_KEK_LEN);
+		kek->len = ORSP_KEK_LEN;
+		goto out;
+	}
+	if (n == 2 * ORSP_KEK_LEN + 1 && buf[n - 1] == '\n')
+		n--;
+	if (n == 2 * ORSP_KEK_LEN) {
+		bool hex = true;
+		for (size_t i = 0; i < n; i++)
+			hex = hex && is_hex_digit(buf[i]);
+		if (hex) {
+			buf[n] = 0;
+			if (orsp_hex_decode_exact((const char *)buf, kek->v, ORSP_KEK_LEN) ==
+			    ORSP_OK) {
+				kek->len = ORSP_KEK_LEN;
+				goto out;
+			}
+		}
+	}
+	err = orsp_errf(ORSP_E_MALFORMED, "KEK file %s: expected 32 raw bytes or 64 hex digits",
+	                path);
+out:
+	orsp_wipe(buf, sizeof(buf));
+	close(fd);
+	return err;
+}
+
+orsp_err orsp_kek_load(const char *path, orsp_secret *kek)
+{
+	orsp_err err;
+	const char *env = getenv(KEK_ENV);
+
+	if (!kek)
+		return orsp_errf(ORSP_E_USAGE, "no KEK output");
+	orsp_secret_wipe(kek);
+	if (env) {
+		err = kek_from_env(env, kek);
+		goto out;
+	}
+	if (!path || !path[0])
+		return orsp_errf(ORSP_E_USAGE, "no KEK file given and " KEK_ENV " is not set");
+	err = kek_read(path, kek);
+	if (err == ORSP_E_NOT_FOUND) {
+		err = kek_create(path);
+		if (!err)
+			err = kek_read(path, kek);
+	}
+out:
+	if (err)
+		orsp_secret_wipe(kek);
+	return err;
+}
+
+static orsp_err build_aad(const char *aad, uint8_t out[AAD_MAX], size_t *len)
+{
+	size_t n = aad ? strlen(aad) : 0;
+	if (n + 1 > AAD_MAX)
+		return orsp_errf(ORSP_E_USAGE, "wrap: record name longer than %d", AAD_MAX - 1);
+	out[0] = ORSP_WRAP_VERSION;
+	if (n)
+		memcpy(out + 1, aad, n);
+	*len = n + 1;
+	return ORSP_OK;
+}
+
+orsp_err orsp_kek_wrap(const orsp_secret *kek, const char *aad, const orsp_secret *plain,
+                       uint8_t *out, size_t cap, size_t *out_len)
+{
+	orsp_err err;
+	uint8_t ad[AAD_MAX];
+	size_t ad_len = 0;
+
+	if (!kek || kek->len != ORSP_KEK_LEN || !plain || !out || !out_len)
+		return orsp_errf(ORSP_E_USAGE, "wrap: bad arguments");
+	if (plain->len > ORSP_SECRET_MAX || cap < plain->len + ORSP_WRAP_OVERHEAD)
+		return orsp_errf(ORSP_E_RESOURCE, "wrap: output needs %zu bytes",
+		                 plain->len + ORSP_WRAP_OVERHEAD);
+	err = build_aad(aad, ad, &ad_len);
+	if (err)
+		return err;
+	out[0] = ORSP_WRAP_VERSION;
+	err = orsp_random(out + 1, ORSP_WRAP_IV_LEN);
+	if (err)
+		return err;
+	err =
+	    orsp_aes_gcm_seal(kek->v, kek->len, out + 1, ad, ad_len, plain->v, plain->len,
+	                      out + 1 + ORSP_WRAP_IV_LEN, out + 1 + ORSP_WRAP_IV_LEN + plain->len);
+	if (err)
+		return err;
+	*out_len = plain->len + ORSP_WRAP_OVERHEAD;
+	return ORSP_OK;
+}
+
+orsp_err orsp_kek_unwrap(const orsp_secret *kek, const char *aad, const uint8_t *blob, size_t n,
+                         orsp_secret *plain)
+{
+	orsp_err err;
+	uint8_t ad[AAD_MAX];
+	size_t ad_len = 0, ct_len;
+
+	if (!kek || kek->len != ORSP_KEK_LEN || !plain || (!blob && n))
+		return orsp_errf(ORSP_E_USAGE, "unwrap: bad arguments");
+	orsp_secret_wipe(plain);
+	if (n < ORSP_WRAP_OVERHEAD || n > ORSP_WRAP_MAX)
+		return orsp_errf(ORSP_E_MALFORMED, "wrapped %s: bad length %zu",
+		                 aad ? aad : "value", n);
+	if (blob[0] != ORSP_WRAP_VERSION)
+		return orsp_errf(ORSP_E_MALFORMED, "wrapped %s: unknown version %u",
+		                 aad ? aad : "value", blob[0]);
+	err = build_aad(aad, ad, &ad_len);
+	if (err)
+		return err;
+	ct_len = n - ORSP_WRAP_OVERHEAD;
+	err = orsp_aes_gcm_open(kek->v, kek->len, blob + 1, ad, ad_len, blob + 1 + ORSP_WRAP_IV_LEN,
+	                        ct_len, blob + 1 + ORSP_WRAP_IV_LEN + ct_len, plain->v);
+	if (err) {
+		orsp_secret_wipe(plain);
+		if (err == ORSP_E_VERIFY)
+			return orsp_errf(
+			    ORSP_E_VERIFY,
+			    "cannot unwrap %s: wrong KEK, or the record was altered or moved",
+			    aad ? aad : "value");
+		return err;
+	}
+	plain->len = ct_len;
+	return ORSP_OK;
+}

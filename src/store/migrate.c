@@ -1,0 +1,142 @@
+/* Versioned schema migrations: one ordered array of SQL steps per module, recorded in
+ * `schema_migrations`. Each step runs in its own write transaction together with the row
+ * that records it, so a step is applied completely or not at all, exactly once, even when
+ * several processes start at the same time. */
+#include <time.h>
+
+#include "store_impl.h"
+
+static const char create_table_sql[] = "CREATE TABLE IF NOT EXISTS schema_migrations ("
+                                       " module TEXT NOT NULL,"
+                                       " version INTEGER NOT NULL,"
+                                       " description TEXT NOT NULL,"
+                                       " applied_at INTEGER NOT NULL,"
+                                       " PRIMARY KEY (module, version))";
+
+orsp_err orsp_db_schema_version(orsp_db *db, const char *module, int *version)
+{
+	orsp_err err;
+	orsp_stmt *st = NULL;
+	bool row = false;
+
+	*version = 0;
+	err = orsp_db_prepare(
+	    db, "SELECT COALESCE(MAX(version), 0) FROM schema_migrations WHERE module = ?1", &st);
+	if (err)
+		goto out;
+	err = orsp_stmt_bind_text(st, 1, module);
+	if (err)
+		goto out;
+	err = orsp_stmt_step(st, &row);
+	if (err)
+		goto out;
+	if (row)
+		*version = (int)orsp_stmt_column_int64(st, 0);
+out:
+	orsp_stmt_finalize(st);
+	return err;
+}
+
+static orsp_err record(orsp_db *db, const char *module, const orsp_migration *m)
+{
+	orsp_err err;
+	orsp_stmt *st = NULL;
+
+	err = orsp_db_prepare(
+	    db,
+	    "INSERT INTO schema_migrations (module, version, description, applied_at)"
+	    " VALUES (?1, ?2, ?3, ?4)",
+	    &st);
+	if (err)
+		goto out;
+	err = orsp_stmt_bind_text(st, 1, module);
+	if (!err)
+		err = orsp_stmt_bind_int64(st, 2, m->version);
+	if (!err)
+		err = orsp_stmt_bind_text(st, 3, m->description ? m->description : "");
+	if (!err)
+		err = orsp_stmt_bind_int64(st, 4, (int64_t)time(NULL));
+	if (!err)
+		err = orsp_stmt_run(st);
+out:
+	orsp_stmt_finalize(st);
+	return err;
+}
+
+/* Apply migration m if the module is exactly one version behind it. */
+static orsp_err apply_one(orsp_db *db, const char *module, const orsp_migration *m)
+{
+	orsp_err err;
+	int have = 0;
+	const char *sql = m->sql;
+
+	if (orsp_db_backend_of(db) != ORSP_DB_SQLITE && m->sql_pgsql)
+		sql = m->sql_pgsql;
+	err = orsp_db_begin(db);
+	if (err)
+		return err;
+	/* Read the version under the write lock: another process may have applied it. */
+	err = orsp_db_schema_version(db, module, &have);
+	if (err)
+		goto out;
+	if (have >= m->version)
+		goto out; /* commit the empty transaction */
+	if (have != m->version - 1) {
+		err = orsp_errf(ORSP_E_STATE, "%s schema is at version %d, cannot apply %d", module,
+		                have, m->version);
+		goto out;
+	}
+	err = orsp_db_exec(db, sql);
+	if (err)
+		goto out;
+	err = record(db, module, m);
+out:
+	if (err) {
+		orsp_db_rollback(db);
+		return err;
+	}
+	return orsp_db_commit(db);
+}
+
+orsp_err orsp_db_migrate(orsp_db *db, const char *module, const orsp_migration *migrations,
+                         size_t n)
+{
+	orsp_err err;
+	int have = 0;
+
+	if (!db || !module || !module[0] || (n && !migrations))
+		return orsp_errf(ORSP_E_USAGE, "migrate: missing arguments");
+	for (size_t i = 0; i < n; i++) {
+		if (migrations[i].version != (int)i + 1 || !migrations[i].sql)
+			return orsp_errf(ORSP_E_USAGE, "migrate %s: step %zu must have version %zu",
+			                 module, i, i + 1);
+	}
+
+	/* Create the bookkeeping table if needed (idempotent; a no-op transaction writes
+	 * nothing), then apply only what is missing. */
+	err = orsp_db_begin(db);
+	if (err)
+		return err;
+	err = orsp_db_exec(db, create_table_sql);
+	if (err) {
+		orsp_db_rollback(db);
+		return err;
+	}
+	err = orsp_db_commit(db);
+	if (err)
+		return err;
+
+	err = orsp_db_schema_version(db, module, &have);
+	if (err)
+		return err;
+	if (have > (int)n)
+		return orsp_errf(ORSP_E_STATE,
+		                 "%s schema version %d is newer than this program (knows %zu)",
+		                 module, have, n);
+	for (size_t i = (size_t)have; i < n; i++) {
+		err = apply_one(db, module, &migrations[i]);
+		if (err)
+			return err;
+	}
+	return ORSP_OK;
+}

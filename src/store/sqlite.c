@@ -1,0 +1,265 @@
+/* SQLite backend of the store interface.
+ *
+ * Settings, and why:
+ *   - WAL journal: readers never block the writer and vice versa, so `list` runs while
+ *     vectors are handed out;
+ *   - synchronous=FULL: a committed transaction survives a power cut. The AuC relies on
+ *     it: an SQN handed out must never be handed out again after a crash;
+ *   - a busy timeout, and `BEGIN IMMEDIATE` for write transactions: the write lock is taken
+ *     before the first read, so two processes cannot both read the same SQN and a read
+ *     lock never has to be upgraded (which in WAL mode fails at once with SQLITE_BUSY);
+ *   - a new database file is created with mode 0600 (SQLite gives its -wal and -shm files
+ *     the same mode).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <sqlite3.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "store_impl.h"
+
+static orsp_err map_rc(sqlite3 *db, int rc, const char *what)
+{
+	const char *msg = db ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
+	switch (rc) {
+	case SQLITE_CONSTRAINT_PRIMARYKEY:
+	case SQLITE_CONSTRAINT_UNIQUE:
+		return orsp_errf(ORSP_E_EXISTS, "%s: %s", what, msg);
+	default:
+		break;
+	}
+	switch (rc & 0xff) {
+	case SQLITE_BUSY:
+	case SQLITE_LOCKED:
+		return orsp_errf(ORSP_E_STORAGE, "%s: database is locked by another process (%s)",
+		                 what, msg);
+	case SQLITE_NOMEM:
+		return orsp_errf(ORSP_E_RESOURCE, "%s: %s", what, msg);
+	default:
+		return orsp_errf(ORSP_E_STORAGE, "%s: %s", what, msg);
+	}
+}
+
+/* Create the file with mode 0600 if it does not exist yet, so that SQLite does not create
+ * it with the umask's mode (usually 0644). */
+static orsp_err precreate(const char *path)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd >= 0) {
+		close(fd);
+		return ORSP_OK;
+	}
+	if (errno == EEXIST)
+		return ORSP_OK;
+	return orsp_errf(ORSP_E_STORAGE, "cannot create %s: %s", path, strerror(errno));
+}
+
+static orsp_err sq_exec(void *conn, const char *sql)
+{
+	sqlite3 *db = conn;
+	int rc = sqlite3_exec(db, sql, NULL, NULL, NULL);
+	if (rc != SQLITE_OK)
+		return map_rc(db, rc, "exec");
+	return ORSP_OK;
+}
+
+static orsp_err sq_set_busy_timeout(void *conn, unsigned ms)
+{
+	sqlite3 *db = conn;
+	int rc = sqlite3_busy_timeout(db, ms > INT32_MAX ? INT32_MAX : (int)ms);
+	if (rc != SQLITE_OK)
+		return map_rc(db, rc, "busy timeout");
+	return ORSP_OK;
+}
+
+static void sq_close(void *conn)
+{
+	/* sqlite3_close_v2 defers the close if the caller leaked a statement. */
+	sqlite3_close_v2(conn);
+}
+
+static orsp_err sq_open(const char *path, void **out)
+{
+	orsp_err err;
+	sqlite3 *db = NULL;
+	int rc;
+
+	err = precreate(path);
+	if (err)
+		return err;
+	rc = sqlite3_open_v2(
+	    path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
+	if (rc != SQLITE_OK) {
+		err = orsp_errf(ORSP_E_STORAGE, "cannot open %s: %s", path,
+		                db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
+		goto out;
+	}
+	sqlite3_extended_result_codes(db, 1);
+	err = sq_set_busy_timeout(db, ORSP_DB_BUSY_TIMEOUT_MS);
+	if (err)
+		goto out;
+	/* Switching to WAL takes an exclusive lock once per file; the busy handler covers a
+	 * concurrent first open. The mode is persistent, later opens only read it. */
+	err = sq_exec(db, "PRAGMA journal_mode=WAL");
+	if (err)
+		goto out;
+	err = sq_exec(db, "PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;");
+	if (err)
+		goto out;
+	*out = db;
+	db = NULL;
+out:
+	if (db)
+		sqlite3_close_v2(db);
+	return err;
+}
+
+static orsp_err sq_begin(void *conn)
+{
+	return sq_exec(conn, "BEGIN IMMEDIATE");
+}
+
+static orsp_err sq_commit(void *conn)
+{
+	return sq_exec(conn, "COMMIT");
+}
+
+static orsp_err sq_rollback(void *conn)
+{
+	sqlite3 *db = conn;
+	if (sqlite3_get_autocommit(db))
+		return ORSP_OK; /* SQLite already rolled back (e.g. after an I/O error) */
+	return sq_exec(conn, "ROLLBACK");
+}
+
+static int64_t sq_changes(void *conn)
+{
+	return sqlite3_changes64(conn);
+}
+
+static orsp_err sq_prepare(void *conn, const char *sql, void **out)
+{
+	sqlite3 *db = conn;
+	sqlite3_stmt *st = NULL;
+	const char *tail = NULL;
+	int rc = sqlite3_prepare_v2(db, sql, -1, &st, &tail);
+	if (rc != SQLITE_OK)
+		return map_rc(db, rc, "prepare");
+	if (!st)
+		return orsp_errf(ORSP_E_USAGE, "prepare: empty statement");
+	for (; tail && *tail; tail++) {
+		if (*tail != ' ' && *tail != '\t' && *tail != '\n' && *tail != '\r') {
+			sqlite3_finalize(st);
+			return orsp_errf(ORSP_E_USAGE, "prepare: more than one statement");
+		}
+	}
+	*out = st;
+	return ORSP_OK;
+}
+
+static void sq_finalize(void *st)
+{
+	sqlite3_finalize(st);
+}
+
+static orsp_err sq_reset(void *st)
+{
+	int rc = sqlite3_reset(st);
+	if (rc != SQLITE_OK)
+		return map_rc(sqlite3_db_handle(st), rc, "reset");
+	return ORSP_OK;
+}
+
+static orsp_err bind_rc(void *st, int rc)
+{
+	if (rc != SQLITE_OK)
+		return map_rc(sqlite3_db_handle(st), rc, "bind");
+	return ORSP_OK;
+}
+
+static orsp_err sq_bind_int64(void *st, int idx, int64_t v)
+{
+	return bind_rc(st, sqlite3_bind_int64(st, idx, v));
+}
+
+static orsp_err sq_bind_text(void *st, int idx, const char *v)
+{
+	return bind_rc(st, sqlite3_bind_text(st, idx, v, -1, SQLITE_TRANSIENT));
+}
+
+static orsp_err sq_bind_blob(void *st, int idx, const void *p, size_t n)
+{
+	/* A zero-length blob is still a blob, not NULL. */
+	static const uint8_t empty[1];
+	return bind_rc(st, sqlite3_bind_blob64(st, idx, n ? p : empty, n, SQLITE_TRANSIENT));
+}
+
+static orsp_err sq_bind_null(void *st, int idx)
+{
+	return bind_rc(st, sqlite3_bind_null(st, idx));
+}
+
+static orsp_err sq_step(void *st, bool *row)
+{
+	int rc = sqlite3_step(st);
+	*row = false;
+	if (rc == SQLITE_ROW) {
+		*row = true;
+		return ORSP_OK;
+	}
+	if (rc == SQLITE_DONE)
+		return ORSP_OK;
+	return map_rc(sqlite3_db_handle(st), rc, "step");
+}
+
+static bool sq_column_is_null(void *st, int col)
+{
+	return sqlite3_column_type(st, col) == SQLITE_NULL;
+}
+
+static int64_t sq_column_int64(void *st, int col)
+{
+	return sqlite3_column_int64(st, col);
+}
+
+static const char *sq_column_text(void *st, int col)
+{
+	const unsigned char *t = sqlite3_column_text(st, col);
+	return t ? (const char *)t : "";
+}
+
+static orsp_slice sq_column_blob(void *st, int col)
+{
+	const void *p = sqlite3_column_blob(st, col);
+	int n = sqlite3_column_bytes(st, col);
+	if (!p || n <= 0)
+		return orsp_slice_make(NULL, 0);
+	return orsp_slice_make(p, (size_t)n);
+}
+
+const struct orsp_db_ops orsp_db_sqlite_ops = {
+    .name = "sqlite",
+    .backend = ORSP_DB_SQLITE,
+    .open = sq_open,
+    .close = sq_close,
+    .set_busy_timeout = sq_set_busy_timeout,
+    .exec = sq_exec,
+    .begin = sq_begin,
+    .commit = sq_commit,
+    .rollback = sq_rollback,
+    .changes = sq_changes,
+    .prepare = sq_prepare,
+    .finalize = sq_finalize,
+    .reset = sq_reset,
+    .bind_int64 = sq_bind_int64,
+    .bind_text = sq_bind_text,
+    .bind_blob = sq_bind_blob,
+    .bind_null = sq_bind_null,
+    .step = sq_step,
+    .column_is_null = sq_column_is_null,
+    .column_int64 = sq_column_int64,
+    .column_text = sq_column_text,
+    .column_blob = sq_column_blob,
+};

@@ -1,0 +1,40 @@
+/* Private to src/store: the backend vtable behind orsp_db and orsp_stmt.
+ *
+ * A backend implements these operations on its own connection and statement objects;
+ * db.c adds what is common to all backends (transaction state, failure injection, argument
+ * checks). A PostgreSQL backend is one more `orsp_db_ops` and one more URI scheme.
+ */
+#ifndef ORSP_STORE_IMPL_H
+#define ORSP_STORE_IMPL_H
+
+#include "openrsp/store.h"
+
+struct orsp_db_ops {
+	const char *name;
+	orsp_db_backend backend;
+	orsp_err (*open)(const char *target, void **conn);
+	void (*close)(void *conn);
+	orsp_err (*set_busy_timeout)(void *conn, unsigned ms);
+	orsp_err (*exec)(void *conn, const char *sql);
+	orsp_err (*begin)(void *conn); /* a write transaction, lock taken now */
+	orsp_err (*commit)(void *conn);
+	orsp_err (*rollback)(void *conn);
+	int64_t (*changes)(void *conn);
+
+	orsp_err (*prepare)(void *conn, const char *sql, void **st);
+	void (*finalize)(void *st);
+	orsp_err (*reset)(void *st);
+	orsp_err (*bind_int64)(void *st, int idx, int64_t v);
+	orsp_err (*bind_text)(void *st, int idx, const char *v);
+	orsp_err (*bind_blob)(void *st, int idx, const void *p, size_t n);
+	orsp_err (*bind_null)(void *st, int idx);
+	orsp_err (*step)(void *st, bool *row);
+	bool (*column_is_null)(void *st, int col);
+	int64_t (*column_int64)(void *st, int col);
+	const char *(*column_text)(void *st, int col);
+	orsp_slice (*column_blob)(void *st, int col);
+};
+
+extern const struct orsp_db_ops orsp_db_sqlite_ops;
+
+#endif

@@ -1,0 +1,269 @@
+#!/usr/bin/env bash
+# `openrsp aka` and the command-line frame: published vectors through the CLI (compared
+# with the vector files, never with hand-typed values), --json output, help, and every usage
+# error exiting 2 with the argument named.
+set -euo pipefail
+
+B=${ORSP_BIN:?set ORSP_BIN to the openrsp binary}
+V=${ORSP_VECTORS:?set ORSP_VECTORS to tests/vectors}
+mkdir -p "${ORSP_TEST_TMP:-/tmp}"
+T=$(mktemp -d "${ORSP_TEST_TMP:-/tmp}/cli_aka.XXXXXX")
+pass=0
+fail=0
+PY=$(python3 -c 'import sys; print(sys.executable)') # once: the pyenv shim is slow
+declare -A J
+
+ok() { pass=$((pass + 1)); }
+bad() {
+	fail=$((fail + 1))
+	echo "FAIL: $*" >&2
+}
+# run ARGS...: stdout in $out, stderr in $err, exit status in $rc.
+run() {
+	rc=0
+	out=$("$B" "$@" 2>"$T/err") || rc=$?
+	err=$(cat "$T/err")
+}
+# expect DESC WANT GOT
+expect() {
+	if [[ "$2" == "$3" ]]; then ok; else bad "$1: got '$3', want '$2'"; fi
+}
+# usage NAME ARGS...: exit status 2 and one stderr line "openrsp: NAME: ...".
+usage() {
+	local name=$1
+	shift
+	run "$@"
+	if [[ $rc -eq 2 && "$err" == "openrsp: $name: "* && $(wc -l <"$T/err") -eq 1 && -z "$out" ]]; then
+		ok
+	else
+		bad "usage error naming $name: rc=$rc stderr='$err' (args: $*)"
+	fi
+}
+# json KEY...: a field of the JSON in $out.
+json() {
+	"$PY" -c '
+import json, sys
+d = json.loads(sys.argv[1])
+for k in sys.argv[2:]:
+    d = d[int(k)] if isinstance(d, list) else d[k]
+print(d)' "$out" "$@"
+}
+# jload [INDEX]: the fields of the JSON object in $out (or of its array element INDEX)
+# into the associative array J, with one python run.
+jload() {
+	local k v
+	J=()
+	while IFS=$'\t' read -r k v; do J[$k]=$v; done < <("$PY" -c '
+import json, sys
+d = json.loads(sys.argv[1])
+if len(sys.argv) > 2:
+    d = d[int(sys.argv[2])]
+for k, v in d.items():
+    print("%s\t%s" % (k, v))' "$out" "$@")
+}
+# tsv FILE COL...: the rows of a vector file, selected columns, tab-separated.
+tsv() {
+	"$PY" -c '
+import csv, signal, sys
+signal.signal(signal.SIGPIPE, signal.SIG_DFL)
+with open(sys.argv[1]) as f:
+    rows = [r for r in csv.DictReader((l for l in f if l.strip() and not l.startswith("#")), delimiter="\t")]
+for r in rows:
+    print("\t".join(r[c] for c in sys.argv[2:]))' "$V/$1" "${@:2}"
+}
+# xor_hex A B: two 48-bit hex values xored, 12 hex digits.
+xor_hex() { printf '%012x' $((16#$1 ^ 16#$2)); }
+
+# ----- Milenage: every set of milenage.tsv (TS 35.208 and others), with OPc and with OP -----
+while IFS=$'\t' read -r set k rand sqn amf op opc mac res ck ik ak; do
+	autn="$(xor_hex "$sqn" "$ak")$amf$mac"
+	for key in "--opc $opc" "--op $op"; do
+		# shellcheck disable=SC2086
+		run aka gen --k "$k" $key --rand "$rand" --sqn "$sqn" --amf "$amf" --json
+		expect "set $set ($key) exit" 0 "$rc"
+		jload
+		expect "set $set mac_a" "$mac" "${J[mac_a]}"
+		expect "set $set xres" "$res" "${J[xres]}"
+		expect "set $set ck" "$ck" "${J[ck]}"
+		expect "set $set ik" "$ik" "${J[ik]}"
+		expect "set $set ak" "$ak" "${J[ak]}"
+		expect "set $set autn" "$autn" "${J[autn]}"
+	done
+done < <(tsv milenage.tsv set k rand sqn amf op opc f1_mac_a f2_res f3_ck f4_ik f5_ak)
+
+# Text output: aligned "name: hex" lines, set 1.
+IFS=$'\t' read -r k rand sqn amf opc mac res ck ik ak < <(tsv milenage.tsv k rand sqn amf opc f1_mac_a f2_res f3_ck f4_ik f5_ak | head -1)
+run aka gen --k "$k" --opc "$opc" --rand "$rand" --sqn "$sqn" --amf "$amf"
+expect "text exit" 0 "$rc"
+expect "text MAC-A" "$mac" "$(awk '$1 == "MAC-A:" {print $2}' <<<"$out")"
+expect "text XRES" "$res" "$(awk '$1 == "XRES:" {print $2}' <<<"$out")"
+expect "text CK" "$ck" "$(awk '$1 == "CK:" {print $2}' <<<"$out")"
+expect "text IK" "$ik" "$(awk '$1 == "IK:" {print $2}' <<<"$out")"
+expect "text AK" "$ak" "$(awk '$1 == "AK:" {print $2}' <<<"$out")"
+expect "text AUTN" "$(xor_hex "$sqn" "$ak")$amf$mac" "$(awk '$1 == "AUTN:" {print $2}' <<<"$out")"
+expect "text has 6 lines without --plmn" 6 "$(wc -l <<<"$out")"
+# Upper-case hex input is accepted; output is lower case.
+run aka gen --k "${k^^}" --opc "${opc^^}" --rand "${rand^^}" --sqn "${sqn^^}" --amf "${amf^^}" --json
+expect "upper-case input" "$res" "$(json xres)"
+
+# Custom Milenage constants given explicitly equal to the defaults change nothing; others do.
+run aka gen --k "$k" --opc "$opc" --rand "$rand" --sqn "$sqn" --amf "$amf" --json \
+	--r1 64 --r2 0 --r3 32 --r4 64 --r5 96 --c1 00000000000000000000000000000000 \
+	--c2 00000000000000000000000000000001 --c3 00000000000000000000000000000002 \
+	--c4 00000000000000000000000000000004 --c5 00000000000000000000000000000008
+expect "default constants spelled out" "$res" "$(json xres)"
+run aka gen --k "$k" --opc "$opc" --rand "$rand" --sqn "$sqn" --amf "$amf" --json --r2 8
+if [[ $rc -eq 0 && "$(json xres)" != "$res" ]]; then ok; else bad "--r2 8 changes RES"; fi
+
+# ----- TUAK: every set of tuak.tsv (TS 35.233), with TOPc and with TOP -----
+while IFS=$'\t' read -r set k rand sqn amf top it topc macb mac resb res ckb ck ikb ik ak; do
+	for key in "--topc $topc" "--top $top"; do
+		# shellcheck disable=SC2086
+		run aka gen --alg tuak --k "$k" $key --keccak "$it" --mac-bits "$macb" --res-bits "$resb" \
+			--ck-bits "$ckb" --ik-bits "$ikb" --rand "$rand" --sqn "$sqn" --amf "$amf" --json
+		expect "tuak set $set ($key) exit" 0 "$rc"
+		jload
+		expect "tuak set $set mac_a" "$mac" "${J[mac_a]}"
+		expect "tuak set $set xres" "$res" "${J[xres]}"
+		expect "tuak set $set ck" "$ck" "${J[ck]}"
+		expect "tuak set $set ik" "$ik" "${J[ik]}"
+		expect "tuak set $set ak" "$ak" "${J[ak]}"
+		expect "tuak set $set autn" "$(xor_hex "$sqn" "$ak")$amf${mac:0:16}" "${J[autn]}"
+	done
+done < <(tsv tuak.tsv set k rand sqn amf top keccak_iterations topc mac_bits f1_mac_a res_bits f2_res ck_bits f3_ck ik_bits f4_ik f5_ak)
+
+# ----- 5G derivations against kdf_5g.tsv -----
+IFS=$'\t' read -r k rand sqn amf opc < <(tsv milenage.tsv k rand sqn amf opc | head -1)
+# XRES* for TS 35.208 set 1 and SNN 5G:mnc001.mcc001 (row wmnsk-ts35207-1-resstar).
+xs=$(tsv kdf_5g.tsv id output | awk -F'\t' '$1 == "wmnsk-ts35207-1-resstar" {print $2}')
+run aka gen --k "$k" --opc "$opc" --rand "$rand" --sqn "$sqn" --amf "$amf" --json \
+	--snn 5G:mnc001.mcc001.3gppnetwork.org
+expect "xres_star (--snn)" "$xs" "$(json xres_star)"
+snn_json=$out
+run aka gen --k "$k" --opc "$opc" --rand "$rand" --sqn "$sqn" --amf "$amf" --json --plmn 00101
+expect "xres_star (--plmn derives the SNN)" "$xs" "$(json xres_star)"
+for f in hxres_star kausf kseaf; do
+	expect "$f same with --plmn and --snn" "$(out=$snn_json json $f)" "$(json $f)"
+done
+expect "kasme is 64 hex digits" 64 "$(json kasme | tr -d '\n' | wc -c)"
+run aka gen --k "$k" --opc "$opc" --rand "$rand" --sqn "$sqn" --amf "$amf" --json
+if "$PY" -c 'import json,sys; d=json.loads(sys.argv[1]); sys.exit(0 if set(d) == {"mac_a","xres","ck","ik","ak","autn"} else 1)' "$out"; then ok; else bad "plain JSON has exactly the six fields"; fi
+# HXRES* of the wmnsk "dummy" vector (kdf_5g.tsv, helper row).
+hx=$(tsv kdf_5g.tsv id output | awk -F'\t' '$1 == "helper-dummy-hxresstar" {print $2}')
+dx=$(tsv kdf_5g.tsv id output | awk -F'\t' '$1 == "wmnsk-dummy-resstar" {print $2}')
+run aka gen --k 00112233445566778899aabbccddeeff --opc 62e75b8d6fa5bf46ec87a9276f9df54d \
+	--rand 00112233445566778899aabbccddeeff --sqn 000000000001 --amf 8000 --plmn 00101 --json
+expect "dummy xres_star" "$dx" "$(json xres_star)"
+expect "dummy hxres_star" "$hx" "$(json hxres_star)"
+run aka gen --k "$k" --opc "$opc" --rand "$rand" --sqn "$sqn" --amf "$amf" --plmn 00101
+for name in KASME 'XRES*' 'HXRES*' KAUSF KSEAF; do
+	if awk -v n="$name:" '$1 == n && $2 ~ /^[0-9a-f]+$/ {f = 1} END {exit !f}' <<<"$out"; then
+		ok
+	else
+		bad "text output has $name"
+	fi
+done
+
+# ----- AUTS: every row of milenage_auts.tsv -----
+while IFS=$'\t' read -r id k opc rand sqn_ms auts result; do
+	run aka auts --k "$k" --opc "$opc" --rand "$rand" --auts "$auts" --json
+	if [[ "$result" == ok ]]; then
+		expect "auts $id exit" 0 "$rc"
+		expect "auts $id sqn_ms" "$sqn_ms" "$(json sqn_ms)"
+		run aka auts --k "$k" --opc "$opc" --rand "$rand" --auts "$auts"
+		expect "auts $id text" "SQN_MS:   $sqn_ms" "$out"
+	else
+		expect "auts $id fails with exit 1" 1 "$rc"
+		expect "auts $id message" "openrsp: aka auts: MAC-S verification failed" "$err"
+	fi
+done < <(tsv milenage_auts.tsv id k opc rand sqn_ms auts expected_result)
+# A good AUTS with one bit flipped fails.
+IFS=$'\t' read -r k opc rand auts < <(tsv milenage_auts.tsv k opc rand auts | head -1)
+flipped="${auts:0:27}$(printf '%x' $(((16#${auts:27:1}) ^ 1)))"
+run aka auts --k "$k" --opc "$opc" --rand "$rand" --auts "$flipped"
+expect "flipped AUTS exit" 1 "$rc"
+expect "flipped AUTS message" "openrsp: aka auts: MAC-S verification failed" "$err"
+
+# ----- aka opc: OPc from OP for every Milenage set -----
+while IFS=$'\t' read -r k op opc; do
+	run aka opc --k "$k" --op "$op" --json
+	expect "opc" "$opc" "$(json opc)"
+done < <(tsv milenage.tsv k op opc)
+while IFS=$'\t' read -r k top it topc; do
+	run aka opc --alg tuak --k "$k" --top "$top" --keccak "$it" --json
+	expect "topc" "$topc" "$(json topc)"
+done < <(tsv tuak.tsv k top keccak_iterations topc)
+
+# ----- usage errors: exit 2, one line naming the argument -----
+IFS=$'\t' read -r K OPC R < <(tsv milenage.tsv k opc rand | head -1)
+G=(aka gen --k "$K" --opc "$OPC" --rand "$R" --sqn 000000000001 --amf 8000)
+usage --k aka gen --k 0011 --opc "$OPC" --rand "$R" --sqn 000000000001 --amf 8000
+usage --k aka gen --k "${K:0:31}" --opc "$OPC" --rand "$R" --sqn 000000000001 --amf 8000
+usage --k aka gen --k "${K:0:30}zz" --opc "$OPC" --rand "$R" --sqn 000000000001 --amf 8000
+usage --k aka gen --k "$K$K" --opc "$OPC" --rand "$R" --sqn 000000000001 --amf 8000
+usage --k aka gen --opc "$OPC" --rand "$R" --sqn 000000000001 --amf 8000
+usage --k aka gen --k
+usage --opc aka gen --k "$K" --rand "$R" --sqn 000000000001 --amf 8000
+usage --opc aka gen --k "$K" --opc "${OPC:0:30}" --rand "$R" --sqn 000000000001 --amf 8000
+usage --op aka gen --k "$K" --op "${OPC}00" --rand "$R" --sqn 000000000001 --amf 8000
+usage --op "${G[@]}" --op "$OPC"
+usage --rand aka gen --k "$K" --opc "$OPC" --sqn 000000000001 --amf 8000
+usage --rand aka gen --k "$K" --opc "$OPC" --rand "${R}00" --sqn 000000000001 --amf 8000
+usage --rand aka gen --k "$K" --opc "$OPC" --rand "g${R:1}" --sqn 000000000001 --amf 8000
+usage --sqn aka gen --k "$K" --opc "$OPC" --rand "$R" --amf 8000
+usage --sqn aka gen --k "$K" --opc "$OPC" --rand "$R" --sqn 0001 --amf 8000
+usage --amf aka gen --k "$K" --opc "$OPC" --rand "$R" --sqn 000000000001
+usage --amf aka gen --k "$K" --opc "$OPC" --rand "$R" --sqn 000000000001 --amf 800
+usage --alg "${G[@]}" --alg comp128
+usage --alg "${G[@]}" --alg ""
+usage --frobnicate "${G[@]}" --frobnicate
+usage --json "${G[@]}" --json=yes
+usage -x "${G[@]}" -x
+usage extra "${G[@]}" extra
+usage --top "${G[@]}" --top "$OPC$OPC"
+usage --r1 "${G[@]}" --r1 128
+usage --r3 "${G[@]}" --r3 x
+usage --c2 "${G[@]}" --c2 0001
+usage --keccak "${G[@]}" --keccak 2
+usage --plmn "${G[@]}" --plmn 0010
+usage --plmn "${G[@]}" --plmn 001ab
+usage --snn "${G[@]}" --snn ""
+T_ARGS=(aka gen --alg tuak --k "$K" --topc "$OPC$OPC" --rand "$R" --sqn 000000000001 --amf 8000)
+usage --topc aka gen --alg tuak --k "$K" --topc "$OPC" --rand "$R" --sqn 000000000001 --amf 8000
+usage --topc aka gen --alg tuak --k "$K" --rand "$R" --sqn 000000000001 --amf 8000
+usage --k aka gen --alg tuak --k "${K}00" --topc "$OPC$OPC" --rand "$R" --sqn 000000000001 --amf 8000
+usage --keccak "${T_ARGS[@]}" --keccak 0
+usage --mac-bits "${T_ARGS[@]}" --mac-bits 32
+usage --res-bits "${T_ARGS[@]}" --res-bits 16
+usage --ck-bits "${T_ARGS[@]}" --ck-bits 64
+usage --ik-bits "${T_ARGS[@]}" --ik-bits 512
+usage --r1 "${T_ARGS[@]}" --r1 8
+usage --plmn "${T_ARGS[@]}" --ck-bits 256 --plmn 00101
+usage --auts aka auts --k "$K" --opc "$OPC" --rand "$R" --auts 00
+usage --auts aka auts --k "$K" --opc "$OPC" --rand "$R"
+usage --rand aka auts --k "$K" --opc "$OPC" --auts 0000000000000000000000000000
+usage --opc aka opc --k "$K" --opc "$OPC"
+# The command frame.
+usage aka aka
+usage frob frob
+usage frob aka frob
+usage --bogus --bogus
+usage frob help frob
+
+# ----- help and version -----
+for args in "help" "--help" "help aka" "aka --help" "aka help" "aka gen --help" "help aka gen" \
+	"aka auts --help" "auc --help" "auc vector --help" "bench aka --help"; do
+	# shellcheck disable=SC2086
+	run $args
+	if [[ $rc -eq 0 && "$out" == usage:* && -z "$err" ]]; then ok; else bad "'openrsp $args' prints help"; fi
+done
+run aka gen --help
+if grep -q -- "--opc" <<<"$out" && grep -q -- "--plmn" <<<"$out"; then ok; else bad "gen help lists options"; fi
+run
+expect "no arguments exit" 2 "$rc"
+run --version
+expect "--version" "openrsp $(sed -n 's/^project(openrsp VERSION \([0-9.]*\).*/\1/p' "$V/../../CMakeLists.txt")" "$out"
+
+rm -rf "$T"
+echo "$pass passed, $fail failed"
+[[ $fail -eq 0 ]]

@@ -1,0 +1,271 @@
+#!/usr/bin/env bash
+# `openrsp auc`: a subscriber's round trip through the CLI (add, vector, resync, list, show,
+# delete), vectors cross-checked against `openrsp aka gen` with the published keys, the KEK
+# file, K/OPc never printed nor stored in clear, and usage errors.
+set -euo pipefail
+
+B=${ORSP_BIN:?set ORSP_BIN to the openrsp binary}
+V=${ORSP_VECTORS:?set ORSP_VECTORS to tests/vectors}
+mkdir -p "${ORSP_TEST_TMP:-/tmp}"
+T=$(mktemp -d "${ORSP_TEST_TMP:-/tmp}/cli_auc.XXXXXX")
+unset ORSP_KEK ORSP_AUC_DB
+pass=0
+fail=0
+PY=$(python3 -c 'import sys; print(sys.executable)') # once: the pyenv shim is slow
+declare -A J
+
+ok() { pass=$((pass + 1)); }
+bad() {
+	fail=$((fail + 1))
+	echo "FAIL: $*" >&2
+}
+run() {
+	rc=0
+	out=$("$B" "$@" 2>"$T/err") || rc=$?
+	err=$(cat "$T/err")
+}
+expect() {
+	if [[ "$2" == "$3" ]]; then ok; else bad "$1: got '$3', want '$2'"; fi
+}
+usage() {
+	local name=$1
+	shift
+	run "$@"
+	if [[ $rc -eq 2 && "$err" == "openrsp: $name: "* && $(wc -l <"$T/err") -eq 1 && -z "$out" ]]; then
+		ok
+	else
+		bad "usage error naming $name: rc=$rc stderr='$err' (args: $*)"
+	fi
+}
+# failure WHAT ARGS...: exit status 1 and one stderr line "openrsp: WHAT...".
+failure() {
+	local what=$1
+	shift
+	run "$@"
+	if [[ $rc -eq 1 && "$err" == "openrsp: $what"* && $(wc -l <"$T/err") -eq 1 ]]; then
+		ok
+	else
+		bad "failure '$what': rc=$rc stderr='$err' (args: $*)"
+	fi
+}
+json() {
+	"$PY" -c '
+import json, sys
+d = json.loads(sys.argv[1])
+for k in sys.argv[2:]:
+    d = d[int(k)] if isinstance(d, list) else d[k]
+print(d)' "$out" "$@"
+}
+# jload [INDEX]: the fields of the JSON object in $out (or of its array element INDEX)
+# into the associative array J, with one python run.
+jload() {
+	local k v
+	J=()
+	while IFS=$'\t' read -r k v; do J[$k]=$v; done < <("$PY" -c '
+import json, sys
+d = json.loads(sys.argv[1])
+if len(sys.argv) > 2:
+    d = d[int(sys.argv[2])]
+for k, v in d.items():
+    print("%s\t%s" % (k, v))' "$out" "$@")
+}
+# tsv FILE COL...: the rows of a vector file, selected columns, tab-separated.
+tsv() {
+	"$PY" -c '
+import csv, signal, sys
+signal.signal(signal.SIGPIPE, signal.SIG_DFL)
+with open(sys.argv[1]) as f:
+    rows = [r for r in csv.DictReader((l for l in f if l.strip() and not l.startswith("#")), delimiter="\t")]
+for r in rows:
+    print("\t".join(r[c] for c in sys.argv[2:]))' "$V/$1" "${@:2}"
+}
+# no_secret DESC TEXT: none of K, OP, OPc (either case) appears in TEXT.
+no_secret() {
+	local s
+	for s in "$K" "$OP" "$OPC"; do
+		if grep -qi -- "$s" <<<"$2"; then
+			bad "$1 contains a key"
+			return
+		fi
+	done
+	ok
+}
+# file_has_bytes FILE HEX: does the file contain these bytes (or half of them)?
+file_has_bytes() {
+	"$PY" -c '
+import sys
+data = open(sys.argv[1], "rb").read()
+k = bytes.fromhex(sys.argv[2])
+sys.exit(0 if (k in data or k[:8] in data or k[8:] in data) else 1)' "$1" "$2"
+}
+
+IFS=$'\t' read -r K OP OPC < <(tsv milenage.tsv k op opc | head -1)
+DB=$T/auc.db
+A=(--db "$DB")
+IMSI=001010000000001
+
+# ----- add -----
+run auc add "${A[@]}" --imsi $IMSI --k "$K" --op "$OP"
+expect "add exit" 0 "$rc"
+no_secret "add output" "$out$err"
+expect "KEK file created 0600" 600 "$(stat -c %a "$DB.kek")"
+expect "KEK file 32 bytes" 32 "$(stat -c %s "$DB.kek")"
+expect "database 0600" 600 "$(stat -c %a "$DB")"
+failure "auc add: subscriber $IMSI already exists" auc add "${A[@]}" --imsi $IMSI --k "$K" --opc "$OPC"
+run auc add "${A[@]}" --imsi 001010000000002 --k "$K" --opc "$OPC" --amf b9b9 --sqn 0x40 --ind-bits 4
+expect "add second" 0 "$rc"
+
+# ----- list / show never show keys -----
+run auc list "${A[@]}"
+expect "list exit" 0 "$rc"
+no_secret "list" "$out"
+expect "list rows" 3 "$(wc -l <<<"$out")"
+run auc list "${A[@]}" --json
+no_secret "list --json" "$out"
+expect "list --json count" 2 "$("$PY" -c 'import json,sys; print(len(json.loads(sys.argv[1])))' "$out")"
+expect "list --json imsi" $IMSI "$(json 0 imsi)"
+expect "list --json sqn" 000000000000 "$(json 0 sqn)"
+expect "list --json amf default" 8000 "$(json 0 amf)"
+expect "list --json ind_bits default" 5 "$(json 0 ind_bits)"
+expect "list --json second amf" b9b9 "$(json 1 amf)"
+expect "list --json second sqn" 000000000040 "$(json 1 sqn)"
+expect "list --json second ind_bits" 4 "$(json 1 ind_bits)"
+run auc show "${A[@]}" $IMSI
+no_secret "show" "$out"
+run auc show "${A[@]}" $IMSI --json
+no_secret "show --json" "$out"
+expect "show alg" milenage "$(json alg)"
+
+# ----- vectors: SQN = SEQ || IND, each checked against aka gen with the published OPc -----
+run auc vector "${A[@]}" $IMSI --count 3 --json
+expect "vector exit" 0 "$rc"
+no_secret "vector --json" "$out"
+expect "3 vectors" 3 "$("$PY" -c 'import json,sys; print(len(json.loads(sys.argv[1])))' "$out")"
+vectors=$out
+for i in 0 1 2; do
+	out=$vectors
+	jload $i
+	declare -A W
+	for f in "${!J[@]}"; do W[$f]=${J[$f]}; done
+	expect "vector $i sqn (SEQ $((i + 1)), IND 0)" "$(printf '%012x' $(((i + 1) << 5)))" "${W[sqn]}"
+	run aka gen --k "$K" --opc "$OPC" --rand "${W[rand]}" --sqn "${W[sqn]}" --amf "${W[amf]}" --json
+	jload
+	for f in mac_a xres ck ik ak autn; do
+		expect "vector $i $f = aka gen" "${J[$f]}" "${W[$f]}"
+	done
+done
+out=$vectors
+if [[ "$(json 0 rand)" != "$(json 1 rand)" ]]; then ok; else bad "fresh RAND per vector"; fi
+# Another IND, persisted SQN continues.
+run auc vector "${A[@]}" $IMSI --ind 7 --json
+expect "IND 7 sqn" "$(printf '%012x' $(((4 << 5) | 7)))" "$(json 0 sqn)"
+# Text output, and --plmn derivations equal aka gen's.
+run auc vector "${A[@]}" $IMSI --plmn 00101
+expect "text vector exit" 0 "$rc"
+rand=$(awk '$1 == "RAND:" {print $2}' <<<"$out")
+sqn=$(awk '$1 == "SQN:" {print $2}' <<<"$out")
+kasme=$(awk '$1 == "KASME:" {print $2}' <<<"$out")
+kausf=$(awk '$1 == "KAUSF:" {print $2}' <<<"$out")
+expect "text vector sqn" "$(printf '%012x' $((5 << 5)))" "$sqn"
+run aka gen --k "$K" --opc "$OPC" --rand "$rand" --sqn "$sqn" --amf 8000 --plmn 00101 --json
+expect "kasme = aka gen" "$(json kasme)" "$kasme"
+expect "kausf = aka gen" "$(json kausf)" "$kausf"
+run auc vector "${A[@]}" $IMSI --snn 5G:mnc001.mcc001.3gppnetwork.org --json
+if "$PY" -c 'import json,sys; d=json.loads(sys.argv[1])[0]; sys.exit(0 if "xres_star" in d and "kseaf" in d and "kasme" not in d else 1)' "$out"; then ok; else bad "--snn adds 5G keys only"; fi
+run auc list "${A[@]}" --json
+expect "stored SQN" "$(printf '%012x' $((6 << 5)))" "$(json 0 sqn)"
+
+# ----- resync with a published AUTS (milenage_auts.tsv) -----
+IFS=$'\t' read -r rk ropc rrand rsqn rauts < <(tsv milenage_auts.tsv id k opc rand sqn_ms auts | awk -F'\t' '$1 == "wmnsk-ts35207-1-auts"' | cut -f2-)
+run auc add "${A[@]}" --imsi 001010000000003 --k "$rk" --opc "$ropc"
+expect "add resync subscriber" 0 "$rc"
+bad_auts="${rauts:0:27}$(printf '%x' $(((16#${rauts:27:1}) ^ 1)))"
+failure "auc resync: MAC-S verification failed" auc resync "${A[@]}" 001010000000003 --rand "$rrand" --auts "$bad_auts"
+run auc show "${A[@]}" 001010000000003 --json
+expect "SQN unchanged after bad AUTS" 000000000000 "$(json sqn)"
+run auc resync "${A[@]}" 001010000000003 --rand "$rrand" --auts "$rauts" --json
+expect "resync exit" 0 "$rc"
+expect "resync sqn_ms" "$rsqn" "$(json sqn_ms)"
+run auc vector "${A[@]}" 001010000000003 --ind 2 --json
+expect "next SQN = SEQ_MS + 1, IND 2" "$(printf '%012x' $(((((16#$rsqn) >> 5) + 1) << 5 | 2)))" "$(json 0 sqn)"
+
+# ----- at rest: the database holds no K, OP or OPc bytes -----
+for f in "$DB" "$DB-wal"; do
+	[[ -e "$f" ]] || continue
+	for s in "$K" "$OP" "$OPC" "$rk" "$ropc"; do
+		if file_has_bytes "$f" "$s"; then bad "$(basename "$f") contains key bytes"; else ok; fi
+	done
+done
+
+# ----- KEK handling -----
+cp "$DB.kek" "$T/kek.saved"
+chmod 640 "$DB.kek"
+failure "KEK: KEK file $DB.kek is accessible by group or others" auc list "${A[@]}"
+chmod 600 "$DB.kek"
+failure "$DB: wrong KEK" auc list "${A[@]}" --kek-file "$T/other.kek"
+expect "other KEK file created" 600 "$(stat -c %a "$T/other.kek")"
+ORSP_KEK=$(od -An -tx1 -v "$DB.kek" | tr -d ' \n')
+export ORSP_KEK
+run auc list "${A[@]}" --kek-file "$T/other.kek"
+expect "ORSP_KEK wins over --kek-file" 0 "$rc"
+ORSP_KEK=00$(head -c 62 <<<"$ORSP_KEK")
+failure "$DB: wrong KEK" auc list "${A[@]}"
+ORSP_KEK=0011
+usage ORSP_KEK auc list "${A[@]}"
+unset ORSP_KEK
+cmp -s "$DB.kek" "$T/kek.saved" && ok || bad "KEK file unchanged"
+
+# ----- defaults: $ORSP_AUC_DB, then openrsp-auc.db in the current directory -----
+ORSP_AUC_DB=$DB run auc list --json
+expect "ORSP_AUC_DB" 3 "$("$PY" -c 'import json,sys; print(len(json.loads(sys.argv[1])))' "$out")"
+mkdir "$T/cwd"
+(cd "$T/cwd" && "$B" auc add --imsi 00101 --k "$K" --opc "$OPC" >/dev/null)
+if [[ -f "$T/cwd/openrsp-auc.db" && -f "$T/cwd/openrsp-auc.db.kek" ]]; then ok; else bad "default database in cwd"; fi
+
+# ----- delete -----
+run auc delete "${A[@]}" 001010000000002
+expect "delete exit" 0 "$rc"
+failure "auc delete: no subscriber with IMSI 001010000000002" auc delete "${A[@]}" 001010000000002
+failure "auc vector: no subscriber" auc vector "${A[@]}" 001010000000002
+failure "auc resync: no subscriber" auc resync "${A[@]}" 001010000000002 --rand "$rrand" --auts "$rauts"
+run auc list "${A[@]}" --json
+expect "2 left" 2 "$("$PY" -c 'import json,sys; print(len(json.loads(sys.argv[1])))' "$out")"
+
+# ----- usage errors -----
+usage --imsi auc add "${A[@]}" --k "$K" --opc "$OPC"
+usage --imsi auc add "${A[@]}" --imsi 0010 --k "$K" --opc "$OPC"
+usage --imsi auc add "${A[@]}" --imsi 0010100000000012 --k "$K" --opc "$OPC"
+usage --imsi auc add "${A[@]}" --imsi 00101000000000x --k "$K" --opc "$OPC"
+usage --k auc add "${A[@]}" --imsi 001010000000009 --opc "$OPC"
+usage --k auc add "${A[@]}" --imsi 001010000000009 --k "${K}0" --opc "$OPC"
+usage --opc auc add "${A[@]}" --imsi 001010000000009 --k "$K"
+usage --alg auc add "${A[@]}" --imsi 001010000000009 --k "$K" --opc "$OPC" --alg xor
+usage --amf auc add "${A[@]}" --imsi 001010000000009 --k "$K" --opc "$OPC" --amf 80
+usage --sqn auc add "${A[@]}" --imsi 001010000000009 --k "$K" --opc "$OPC" --sqn 281474976710656
+usage --sqn auc add "${A[@]}" --imsi 001010000000009 --k "$K" --opc "$OPC" --sqn -1
+usage --ind-bits auc add "${A[@]}" --imsi 001010000000009 --k "$K" --opc "$OPC" --ind-bits 9
+usage --nope auc add "${A[@]}" --imsi 001010000000009 --k "$K" --opc "$OPC" --nope
+usage IMSI auc vector "${A[@]}"
+usage IMSI auc vector "${A[@]}" 12ab
+usage 001010000000002 auc vector "${A[@]}" $IMSI 001010000000002
+usage --count auc vector "${A[@]}" $IMSI --count 0
+usage --count auc vector "${A[@]}" $IMSI --count 33
+usage --ind auc vector "${A[@]}" $IMSI --ind 32
+usage --ind auc vector "${A[@]}" $IMSI --ind x
+usage --plmn auc vector "${A[@]}" $IMSI --plmn 1
+usage --db auc vector --db
+usage --rand auc resync "${A[@]}" $IMSI --auts "$rauts"
+usage --auts auc resync "${A[@]}" $IMSI --rand "$rrand"
+usage --auts auc resync "${A[@]}" $IMSI --rand "$rrand" --auts "${rauts}00"
+usage IMSI auc resync "${A[@]}" --rand "$rrand" --auts "$rauts"
+usage IMSI auc delete "${A[@]}"
+usage --json auc delete "${A[@]}" $IMSI --json
+usage extra auc list "${A[@]}" extra
+usage frob auc frob
+# No SQN was spent by the refused commands.
+run auc show "${A[@]}" $IMSI --json
+expect "SQN after usage errors" "$(printf '%012x' $((6 << 5)))" "$(json sqn)"
+
+rm -rf "$T"
+echo "$pass passed, $fail failed"
+[[ $fail -eq 0 ]]

@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# `openrsp bench aka`: runs, reports every measurement as a positive rate, ratios consistent
+# with the rates, and usage errors exit 2. (Speed goals are reported, not asserted: a test
+# machine's load must not fail the build.)
+set -euo pipefail
+
+B=${ORSP_BIN:?set ORSP_BIN to the openrsp binary}
+mkdir -p "${ORSP_TEST_TMP:-/tmp}"
+T=$(mktemp -d "${ORSP_TEST_TMP:-/tmp}/cli_bench.XXXXXX")
+pass=0
+fail=0
+
+ok() { pass=$((pass + 1)); }
+bad() {
+	fail=$((fail + 1))
+	echo "FAIL: $*" >&2
+}
+run() {
+	rc=0
+	out=$("$B" "$@" 2>"$T/err") || rc=$?
+	err=$(cat "$T/err")
+}
+usage() {
+	local name=$1
+	shift
+	run "$@"
+	if [[ $rc -eq 2 && "$err" == "openrsp: $name: "* && $(wc -l <"$T/err") -eq 1 ]]; then
+		ok
+	else
+		bad "usage error naming $name: rc=$rc stderr='$err' (args: $*)"
+	fi
+}
+
+run bench aka --seconds 0.3 --json
+if [[ $rc -eq 0 ]]; then ok; else bad "bench aka --json exit $rc: $err"; fi
+if python3 - "$out" <<'EOF'; then ok; else bad "bench JSON fields"; fi
+import json, sys
+d = json.loads(sys.argv[1])
+for k in ("aes_blocks_per_s_6", "aes_blocks_per_s_1", "bound_vectors_per_s", "milenage_ctx_per_s",
+          "milenage_generic_per_s", "tuak_per_s", "milenage_vs_bound"):
+    assert d[k] > 0, k
+assert abs(d["bound_vectors_per_s"] - d["aes_blocks_per_s_6"] / 6) <= 1e-4 * d["bound_vectors_per_s"]
+assert abs(d["milenage_vs_bound"] - d["milenage_ctx_per_s"] / d["bound_vectors_per_s"]) < 1e-3
+assert d["goal_within_3x_bound"] == (d["milenage_vs_bound"] >= 1 / 3)
+if d["libosmocore_per_s"] is not None:
+    assert d["libosmocore_per_s"] > 0
+    assert abs(d["milenage_vs_libosmocore"] - d["milenage_ctx_per_s"] / d["libosmocore_per_s"]) < 1e-2 * d["milenage_vs_libosmocore"]
+    assert d["goal_4x_libosmocore"] == (d["milenage_vs_libosmocore"] >= 4)
+EOF
+run bench aka --seconds 0.2
+if [[ $rc -eq 0 && "$out" == *"Milenage, keyed context"* && "$out" == *"of the AES bound"* ]]; then ok; else bad "bench text"; fi
+
+usage --seconds bench aka --seconds 0
+usage --seconds bench aka --seconds x
+usage --seconds bench aka --seconds 1s
+usage --seconds bench aka --seconds
+usage --fast bench aka --fast
+usage extra bench aka extra
+usage frob bench frob
+
+rm -rf "$T"
+echo "$pass passed, $fail failed"
+[[ $fail -eq 0 ]]

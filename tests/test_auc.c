@@ -1,0 +1,832 @@
+/* The SHO AuC: subscriber table, vectors and SQN (TS 33.102 Annex C), resynchronisation,
+ * secrets at rest, atomicity across processes and under injected failures. */
+#include <dirent.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "testutil.h"
+
+#include "openrsp/auc.h"
+#include "openrsp/crypto.h"
+
+static char dir[4096];
+static orsp_secret kek;
+
+static int setup(void **state)
+{
+	(void)state;
+	snprintf(dir, sizeof(dir), "%s", test_tmpdir("auc"));
+	unsetenv("ORSP_KEK");
+	kek.len = 32;
+	for (int i = 0; i < 32; i++)
+		kek.v[i] = (uint8_t)(0x40 + i);
+	return 0;
+}
+
+static const char *db_path(const char *name)
+{
+	static char p[4200];
+	snprintf(p, sizeof(p), "%s/%s", dir, name);
+	return p;
+}
+
+static orsp_auc *open_auc(const char *name)
+{
+	orsp_auc *a = NULL;
+	orsp_err e = orsp_auc_open(db_path(name), &kek, &a);
+	if (e)
+		fail_msg("orsp_auc_open: %s: %s", orsp_err_str(e), orsp_err_detail());
+	return a;
+}
+
+/* A Milenage subscriber from TS 35.208 test set `row` of milenage.tsv. */
+static void new_from_tsv(orsp_auc_new *n, const char *imsi, const tsv *t, size_t row, bool use_op)
+{
+	uint8_t k[16], o[16];
+	orsp_auc_new_init(n);
+	n->imsi = imsi;
+	assert_int_equal(tsv_hex(t, row, "k", k, sizeof(k)), 16);
+	assert_int_equal(tsv_hex(t, row, use_op ? "op" : "opc", o, sizeof(o)), 16);
+	assert_int_equal(orsp_aka_subscriber_init(&n->sub, ORSP_AKA_MILENAGE, k, 16, o, 16),
+	                 ORSP_OK);
+	n->op_given = use_op;
+	orsp_wipe(k, sizeof(k));
+	orsp_wipe(o, sizeof(o));
+}
+
+static int64_t query_int(orsp_auc *a, const char *sql)
+{
+	orsp_stmt *st = NULL;
+	bool row = false;
+	assert_int_equal(orsp_db_prepare(orsp_auc_db(a), sql, &st), ORSP_OK);
+	assert_int_equal(orsp_stmt_step(st, &row), ORSP_OK);
+	assert_true(row);
+	int64_t v = orsp_stmt_column_int64(st, 0);
+	orsp_stmt_finalize(st);
+	return v;
+}
+
+static uint64_t sqn_of(orsp_auc *a, const char *imsi)
+{
+	orsp_auc_info info;
+	assert_int_equal(orsp_auc_get(a, imsi, &info), ORSP_OK);
+	return info.sqn;
+}
+
+/* The USIM side accepts a vector from the AuC: AUTN verifies, RES = XRES, keys agree. */
+static void usim_accepts(const orsp_aka_subscriber *sub, orsp_usim_sqn *st,
+                         const orsp_aka_vector *v)
+{
+	orsp_usim_result r;
+	orsp_err e = orsp_usim_authenticate(sub, st, v->rand, v->autn, &r);
+	if (e)
+		fail_msg("USIM rejected vector: %s: %s", orsp_err_str(e), orsp_err_detail());
+	assert_int_equal(r.res_len, v->xres_len);
+	assert_bytes_equal(r.res, v->xres, r.res_len);
+	assert_int_equal(r.ck_len, v->ck_len);
+	assert_bytes_equal(r.ck, v->ck, r.ck_len);
+	assert_bytes_equal(r.ik, v->ik, r.ik_len);
+}
+
+static bool contains(const uint8_t *hay, size_t n, const uint8_t *needle, size_t m)
+{
+	for (size_t i = 0; i + m <= n; i++)
+		if (memcmp(hay + i, needle, m) == 0)
+			return true;
+	return false;
+}
+
+/* ----- tests ----- */
+
+static int count_cb(const orsp_auc_info *info, void *arg)
+{
+	int *n = arg;
+	(void)info;
+	(*n)++;
+	return 0;
+}
+
+static int stop_cb(const orsp_auc_info *info, void *arg)
+{
+	int *n = arg;
+	(void)info;
+	(*n)++;
+	return 1;
+}
+
+static void test_add_get_list_delete(void **state)
+{
+	(void)state;
+	tsv *t = tsv_load("milenage.tsv");
+	orsp_auc *a = open_auc("crud.db");
+	orsp_auc_new n;
+	orsp_auc_info info;
+	int count = 0;
+
+	new_from_tsv(&n, "001010000000001", t, 0, false);
+	n.amf[0] = 0xb9;
+	n.amf[1] = 0xb9;
+	n.sqn = 0x20;
+	n.ind_bits = 4;
+	assert_int_equal(orsp_auc_add(a, &n), ORSP_OK);
+	/* Duplicate IMSI. */
+	assert_int_equal(orsp_auc_add(a, &n), ORSP_E_EXISTS);
+	assert_non_null(strstr(orsp_err_detail(), "001010000000001"));
+	n.imsi = "001010000000002";
+	n.sub.alg = ORSP_AKA_MILENAGE;
+	assert_int_equal(orsp_auc_add(a, &n), ORSP_OK);
+	orsp_auc_new_wipe(&n);
+
+	assert_int_equal(orsp_auc_get(a, "001010000000001", &info), ORSP_OK);
+	assert_string_equal(info.imsi, "001010000000001");
+	assert_int_equal(info.alg, ORSP_AKA_MILENAGE);
+	assert_int_equal(info.k_len, 16);
+	assert_int_equal(info.amf[0], 0xb9);
+	assert_int_equal(info.amf[1], 0xb9);
+	assert_true(info.sqn == 0x20);
+	assert_int_equal(info.ind_bits, 4);
+	assert_true(info.created > 0 && info.updated >= info.created);
+	orsp_milenage_consts def;
+	orsp_milenage_default_consts(&def);
+	assert_memory_equal(&info.milenage, &def, sizeof(def));
+
+	assert_int_equal(orsp_auc_list(a, count_cb, &count), ORSP_OK);
+	assert_int_equal(count, 2);
+	count = 0;
+	assert_int_equal(orsp_auc_list(a, stop_cb, &count), ORSP_OK);
+	assert_int_equal(count, 1);
+
+	assert_int_equal(orsp_auc_delete(a, "001010000000002"), ORSP_OK);
+	assert_int_equal(orsp_auc_get(a, "001010000000002", &info), ORSP_E_NOT_FOUND);
+	assert_int_equal(orsp_auc_delete(a, "001010000000002"), ORSP_E_NOT_FOUND);
+	count = 0;
+	assert_int_equal(orsp_auc_list(a, count_cb, &count), ORSP_OK);
+	assert_int_equal(count, 1);
+
+	/* Every change is audited: 2 adds and a delete (the duplicate add left nothing). */
+	assert_int_equal(query_int(a, "SELECT COUNT(*) FROM auc_audit"), 3);
+	assert_int_equal(query_int(a, "SELECT COUNT(*) FROM auc_audit WHERE action = 'delete'"
+	                              " AND imsi = '001010000000002' AND result = 'ok'"),
+	                 1);
+	orsp_auc_close(a);
+	tsv_free(t);
+}
+
+static void test_invalid_input(void **state)
+{
+	(void)state;
+	tsv *t = tsv_load("milenage.tsv");
+	orsp_auc *a = open_auc("invalid.db");
+	orsp_auc_new n;
+	orsp_auc_info info;
+	orsp_aka_vector v[2];
+	const char *bad_imsi[] = {"0010", "0010100000000012", "00101000000000a", "", "00101 0000"};
+	uint8_t rand[16] = {0}, auts[14] = {0};
+
+	for (size_t i = 0; i < ORSP_ARRAY_LEN(bad_imsi); i++) {
+		new_from_tsv(&n, bad_imsi[i], t, 0, false);
+		assert_int_equal(orsp_auc_add(a, &n), ORSP_E_USAGE);
+		assert_int_equal(orsp_auc_get(a, bad_imsi[i], &info), ORSP_E_USAGE);
+		assert_int_equal(orsp_auc_vectors(a, bad_imsi[i], 0, 1, v), ORSP_E_USAGE);
+		assert_int_equal(orsp_auc_delete(a, bad_imsi[i]), ORSP_E_USAGE);
+		assert_int_equal(orsp_auc_resync(a, bad_imsi[i], rand, auts, NULL), ORSP_E_USAGE);
+		orsp_auc_new_wipe(&n);
+	}
+	assert_true(orsp_imsi_valid("00101"));
+	assert_true(orsp_imsi_valid("001010123456789"));
+
+	new_from_tsv(&n, "001010000000009", t, 0, false);
+	n.ind_bits = 9;
+	assert_int_equal(orsp_auc_add(a, &n), ORSP_E_USAGE);
+	n.ind_bits = 5;
+	n.sqn = ORSP_AKA_SQN_MAX + 1;
+	assert_int_equal(orsp_auc_add(a, &n), ORSP_E_USAGE);
+	n.sqn = 0;
+	n.sub.k.len = 15;
+	assert_int_equal(orsp_auc_add(a, &n), ORSP_E_USAGE);
+	n.sub.k.len = 16;
+	n.sub.opc.len = 32;
+	assert_int_equal(orsp_auc_add(a, &n), ORSP_E_USAGE);
+	n.sub.opc.len = 16;
+	n.sub.alg = (orsp_aka_alg)7;
+	assert_int_equal(orsp_auc_add(a, &n), ORSP_E_USAGE);
+	n.sub.alg = ORSP_AKA_MILENAGE;
+	assert_int_equal(orsp_auc_add(a, &n), ORSP_OK);
+	orsp_auc_new_wipe(&n);
+
+	/* Count and IND limits. */
+	assert_int_equal(orsp_auc_vectors(a, "001010000000009", 0, 0, v), ORSP_E_USAGE);
+	assert_int_equal(orsp_auc_vectors(a, "001010000000009", 0, ORSP_AUC_MAX_VECTORS + 1, v),
+	                 ORSP_E_USAGE);
+	assert_int_equal(orsp_auc_vectors(a, "001010000000009", 32, 1, v), ORSP_E_USAGE);
+	assert_int_equal(orsp_auc_vectors(a, "001010000000008", 0, 1, v), ORSP_E_NOT_FOUND);
+	assert_true(sqn_of(a, "001010000000009") == 0);
+	orsp_auc_close(a);
+	tsv_free(t);
+}
+
+/* Vectors verify on the USIM side with the published keys, SQN = SEQ || IND advances by
+ * one SEQ per vector, never repeats, and is persisted. */
+static void test_vectors_sqn(void **state)
+{
+	(void)state;
+	tsv *t = tsv_load("milenage.tsv");
+	orsp_auc *a = open_auc("vec.db");
+	orsp_auc_new n;
+	orsp_aka_vector v[ORSP_AUC_MAX_VECTORS];
+	orsp_aka_subscriber usim;
+	orsp_usim_sqn ust;
+	uint64_t seen[64];
+	size_t nseen = 0;
+	uint8_t k[16], opc[16];
+
+	/* Added with OP: the AuC derives OPc; the USIM uses the published OPc. */
+	new_from_tsv(&n, "001010000000011", t, 0, true);
+	assert_int_equal(orsp_auc_add(a, &n), ORSP_OK);
+	orsp_auc_new_wipe(&n);
+	tsv_hex(t, 0, "k", k, 16);
+	tsv_hex(t, 0, "opc", opc, 16);
+	assert_int_equal(orsp_aka_subscriber_init(&usim, ORSP_AKA_MILENAGE, k, 16, opc, 16),
+	                 ORSP_OK);
+	orsp_usim_sqn_init(&ust, 5);
+
+	assert_int_equal(orsp_auc_vectors(a, "001010000000011", 0, 3, v), ORSP_OK);
+	for (int i = 0; i < 3; i++) {
+		uint64_t s = orsp_get_be48(v[i].sqn);
+		/* Annex C.3.2: SEQ = 1, 2, 3 with IND 0 in the 5 low bits. */
+		assert_true(s == ((uint64_t)(i + 1) << 5));
+		assert_int_equal(v[i].amf[0], 0x80);
+		usim_accepts(&usim, &ust, &v[i]);
+		seen[nseen++] = s;
+	}
+	assert_memory_not_equal(v[0].rand, v[1].rand, 16);
+	assert_true(sqn_of(a, "001010000000011") == (3u << 5));
+
+	/* Another IND: SEQ continues, IND bits replaced. */
+	assert_int_equal(orsp_auc_vectors(a, "001010000000011", 7, 2, v), ORSP_OK);
+	assert_true(orsp_get_be48(v[0].sqn) == ((4u << 5) | 7));
+	assert_true(orsp_get_be48(v[1].sqn) == ((5u << 5) | 7));
+	for (int i = 0; i < 2; i++) {
+		usim_accepts(&usim, &ust, &v[i]);
+		seen[nseen++] = orsp_get_be48(v[i].sqn);
+	}
+	orsp_auc_close(a);
+
+	/* Persisted across close and reopen. */
+	a = open_auc("vec.db");
+	assert_true(sqn_of(a, "001010000000011") == ((5u << 5) | 7));
+	assert_int_equal(orsp_auc_vectors(a, "001010000000011", 1, ORSP_AUC_MAX_VECTORS, v),
+	                 ORSP_OK);
+	for (int i = 0; i < ORSP_AUC_MAX_VECTORS; i++)
+		seen[nseen++] = orsp_get_be48(v[i].sqn);
+	usim_accepts(&usim, &ust, &v[0]);
+	for (size_t i = 0; i < nseen; i++)
+		for (size_t j = i + 1; j < nseen; j++)
+			assert_true(seen[i] != seen[j]);
+	/* Replaying an old vector is rejected by the USIM: the SQNs really advanced. */
+	orsp_usim_result r;
+	assert_int_equal(orsp_usim_authenticate(&usim, &ust, v[0].rand, v[0].autn, &r),
+	                 ORSP_E_STATE);
+	assert_int_equal(query_int(a, "SELECT COUNT(*) FROM auc_audit WHERE action = 'vectors'"),
+	                 3);
+	orsp_auc_close(a);
+	orsp_aka_subscriber_wipe(&usim);
+	tsv_free(t);
+}
+
+/* TUAK subscriber added with TOP (TS 35.233 test sets): vectors verify with the published
+ * TOPc and have the configured lengths. */
+static void test_vectors_tuak(void **state)
+{
+	(void)state;
+	tsv *t = tsv_load("tuak.tsv");
+	orsp_auc *a = open_auc("tuak.db");
+
+	for (size_t row = 0; row < tsv_rows(t); row++) {
+		uint8_t k[32], top[32], topc[32];
+		char imsi[32];
+		size_t klen = tsv_hex(t, row, "k", k, sizeof(k));
+		orsp_auc_new n;
+		orsp_aka_subscriber usim;
+		orsp_usim_sqn ust;
+		orsp_aka_vector v[2];
+		orsp_auc_info info;
+
+		assert_int_equal(tsv_hex(t, row, "top", top, 32), 32);
+		assert_int_equal(tsv_hex(t, row, "topc", topc, 32), 32);
+		snprintf(imsi, sizeof(imsi), "0010100000001%02u", (unsigned)row);
+		orsp_auc_new_init(&n);
+		n.imsi = imsi;
+		n.op_given = true;
+		assert_int_equal(orsp_aka_subscriber_init(&n.sub, ORSP_AKA_TUAK, k, klen, top, 32),
+		                 ORSP_OK);
+		n.sub.tuak.keccak_iterations = (unsigned)strtoul(tsv_get(t, row, "keccak_iterations"), NULL, 10);
+		n.sub.tuak.mac_bits = (unsigned)strtoul(tsv_get(t, row, "mac_bits"), NULL, 10);
+		n.sub.tuak.res_bits = (unsigned)strtoul(tsv_get(t, row, "res_bits"), NULL, 10);
+		n.sub.tuak.ck_bits = (unsigned)strtoul(tsv_get(t, row, "ck_bits"), NULL, 10);
+		n.sub.tuak.ik_bits = (unsigned)strtoul(tsv_get(t, row, "ik_bits"), NULL, 10);
+		assert_int_equal(orsp_auc_add(a, &n), ORSP_OK);
+
+		assert_int_equal(orsp_auc_get(a, imsi, &info), ORSP_OK);
+		assert_int_equal(info.alg, ORSP_AKA_TUAK);
+		assert_int_equal(info.k_len, klen);
+		assert_memory_equal(&info.tuak, &n.sub.tuak, sizeof(info.tuak));
+
+		assert_int_equal(orsp_aka_subscriber_init(&usim, ORSP_AKA_TUAK, k, klen, topc, 32),
+		                 ORSP_OK);
+		usim.tuak = n.sub.tuak;
+		orsp_auc_new_wipe(&n);
+		orsp_usim_sqn_init(&ust, 5);
+		assert_int_equal(orsp_auc_vectors(a, imsi, 3, 2, v), ORSP_OK);
+		for (int i = 0; i < 2; i++) {
+			assert_int_equal(v[i].xres_len, info.tuak.res_bits / 8);
+			assert_int_equal(v[i].ck_len, info.tuak.ck_bits / 8);
+			usim_accepts(&usim, &ust, &v[i]);
+		}
+		orsp_aka_subscriber_wipe(&usim);
+		orsp_wipe(k, sizeof(k));
+	}
+	orsp_auc_close(a);
+	tsv_free(t);
+}
+
+/* Resynchronisation with published AUTS values (milenage_auts.tsv): SQN_MS recovered, the
+ * next vector has SEQ_MS + 1; a bad MAC-S leaves the SQN unchanged and is audited. */
+static void test_resync(void **state)
+{
+	(void)state;
+	tsv *t = tsv_load("milenage_auts.tsv");
+	orsp_auc *a = open_auc("resync.db");
+	size_t good = 0, bad = 0;
+
+	for (size_t row = 0; row < tsv_rows(t); row++) {
+		uint8_t k[16], opc[16], rand[16], auts[14];
+		char imsi[32];
+		orsp_auc_new n;
+		orsp_aka_vector v[1];
+		uint64_t sqn_ms = 0;
+
+		snprintf(imsi, sizeof(imsi), "0010100000002%02u", (unsigned)row);
+		tsv_hex(t, row, "k", k, 16);
+		tsv_hex(t, row, "opc", opc, 16);
+		tsv_hex(t, row, "rand", rand, 16);
+		assert_int_equal(tsv_hex(t, row, "auts", auts, 14), 14);
+		orsp_auc_new_init(&n);
+		n.imsi = imsi;
+		n.sqn = 0x1000;
+		assert_int_equal(
+		    orsp_aka_subscriber_init(&n.sub, ORSP_AKA_MILENAGE, k, 16, opc, 16), ORSP_OK);
+		assert_int_equal(orsp_auc_add(a, &n), ORSP_OK);
+		orsp_auc_new_wipe(&n);
+
+		if (strcmp(tsv_get(t, row, "expected_result"), "ok") == 0) {
+			uint8_t expect[6];
+			tsv_hex(t, row, "sqn_ms", expect, 6);
+			assert_int_equal(orsp_auc_resync(a, imsi, rand, auts, &sqn_ms), ORSP_OK);
+			assert_true(sqn_ms == orsp_get_be48(expect));
+			assert_true(sqn_of(a, imsi) == sqn_ms);
+			/* C.3.4: continue from SEQ_MS; the next vector (IND 2) has SEQ_MS + 1. */
+			assert_int_equal(orsp_auc_vectors(a, imsi, 2, 1, v), ORSP_OK);
+			assert_true(orsp_get_be48(v[0].sqn) == ((((sqn_ms >> 5) + 1) << 5) | 2));
+
+			/* The same AUTS with one bit of MAC-S flipped fails; SQN unchanged. */
+			uint64_t before = sqn_of(a, imsi);
+			auts[13] ^= 0x80;
+			assert_int_equal(orsp_auc_resync(a, imsi, rand, auts, &sqn_ms),
+			                 ORSP_E_VERIFY);
+			assert_non_null(strstr(orsp_err_detail(), "MAC-S"));
+			assert_true(sqn_of(a, imsi) == before);
+			/* ... and so does another RAND. */
+			auts[13] ^= 0x80;
+			rand[0] ^= 1;
+			assert_int_equal(orsp_auc_resync(a, imsi, rand, auts, NULL), ORSP_E_VERIFY);
+			assert_true(sqn_of(a, imsi) == before);
+			good++;
+		} else {
+			assert_int_equal(orsp_auc_resync(a, imsi, rand, auts, &sqn_ms),
+			                 ORSP_E_VERIFY);
+			assert_true(sqn_of(a, imsi) == 0x1000);
+			bad++;
+		}
+		orsp_wipe(k, sizeof(k));
+		orsp_wipe(opc, sizeof(opc));
+	}
+	assert_true(good >= 4);
+	assert_true(bad >= 1);
+	assert_int_equal(query_int(a, "SELECT COUNT(*) FROM auc_audit WHERE action = 'resync'"
+	                              " AND result = 'verify failed'"),
+	                 (int64_t)(2 * good + bad));
+	assert_int_equal(query_int(a, "SELECT COUNT(*) FROM auc_audit WHERE action = 'resync'"
+	                              " AND result = 'ok'"),
+	                 (int64_t)good);
+	assert_int_equal(
+	    orsp_auc_resync(a, "001019999999999", (uint8_t[16]){0}, (uint8_t[14]){0}, NULL),
+	    ORSP_E_NOT_FOUND);
+	orsp_auc_close(a);
+	tsv_free(t);
+}
+
+/* Scan a file (and its WAL, if any) for a byte string. */
+static bool file_contains(const char *path, const uint8_t *needle, size_t m)
+{
+	bool found = false;
+	char wal[4300];
+	struct stat sb;
+	size_t n = 0;
+	uint8_t *buf = test_read_file(path, &n);
+	found = contains(buf, n, needle, m);
+	free(buf);
+	snprintf(wal, sizeof(wal), "%s-wal", path);
+	if (stat(wal, &sb) == 0) {
+		buf = test_read_file(wal, &n);
+		found = found || contains(buf, n, needle, m);
+		free(buf);
+	}
+	return found;
+}
+
+static void test_no_plaintext_at_rest(void **state)
+{
+	(void)state;
+	tsv *t = tsv_load("milenage.tsv");
+	orsp_auc *a = open_auc("rest.db");
+	uint8_t k[16], op[16], opc[16];
+	char path[4200];
+	snprintf(path, sizeof(path), "%s", db_path("rest.db"));
+
+	for (size_t row = 0; row < 4; row++) {
+		orsp_auc_new n;
+		char imsi[32];
+		orsp_aka_vector v[4];
+		snprintf(imsi, sizeof(imsi), "0010100000003%02u", (unsigned)row);
+		new_from_tsv(&n, imsi, t, row, row % 2 == 0);
+		assert_int_equal(orsp_auc_add(a, &n), ORSP_OK);
+		orsp_auc_new_wipe(&n);
+		assert_int_equal(orsp_auc_vectors(a, imsi, 0, 4, v), ORSP_OK);
+	}
+	/* While open (data possibly still in the WAL) and after close. */
+	for (int pass = 0; pass < 2; pass++) {
+		for (size_t row = 0; row < 4; row++) {
+			tsv_hex(t, row, "k", k, 16);
+			tsv_hex(t, row, "op", op, 16);
+			tsv_hex(t, row, "opc", opc, 16);
+			assert_false(file_contains(path, k, 16));
+			assert_false(file_contains(path, op, 16));
+			assert_false(file_contains(path, opc, 16));
+			/* Not even half of a key. */
+			assert_false(file_contains(path, k, 8));
+			assert_false(file_contains(path, k + 8, 8));
+			assert_false(file_contains(path, opc + 4, 8));
+		}
+		if (pass == 0)
+			orsp_auc_close(a);
+	}
+	/* The database file is private. */
+	struct stat sb;
+	assert_int_equal(stat(path, &sb), 0);
+	assert_int_equal(sb.st_mode & 077, 0);
+	tsv_free(t);
+}
+
+static void test_wrong_kek(void **state)
+{
+	(void)state;
+	tsv *t = tsv_load("milenage.tsv");
+	orsp_auc *a = open_auc("kek.db");
+	orsp_auc_new n;
+	orsp_secret other = kek;
+	new_from_tsv(&n, "001010000000401", t, 0, false);
+	assert_int_equal(orsp_auc_add(a, &n), ORSP_OK);
+	orsp_auc_new_wipe(&n);
+	orsp_auc_close(a);
+
+	other.v[0] ^= 0xff;
+	a = NULL;
+	assert_int_equal(orsp_auc_open(db_path("kek.db"), &other, &a), ORSP_E_VERIFY);
+	assert_null(a);
+	assert_non_null(strstr(orsp_err_detail(), "wrong KEK"));
+	other.len = 16;
+	assert_int_equal(orsp_auc_open(db_path("kek.db"), &other, &a), ORSP_E_USAGE);
+	orsp_secret_wipe(&other);
+
+	/* The right KEK still works. */
+	a = open_auc("kek.db");
+	assert_true(sqn_of(a, "001010000000401") == 0);
+	orsp_auc_close(a);
+	tsv_free(t);
+}
+
+static orsp_err exec_blob(orsp_auc *a, const char *sql, const uint8_t *p, size_t n,
+                          const char *imsi)
+{
+	orsp_stmt *st = NULL;
+	orsp_err e = orsp_db_prepare(orsp_auc_db(a), sql, &st);
+	if (!e)
+		e = orsp_stmt_bind_blob(st, 1, p, n);
+	if (!e)
+		e = orsp_stmt_bind_text(st, 2, imsi);
+	if (!e)
+		e = orsp_stmt_run(st);
+	orsp_stmt_finalize(st);
+	return e;
+}
+
+static size_t read_blob(orsp_auc *a, const char *col, const char *imsi, uint8_t *out, size_t cap)
+{
+	char sql[128];
+	orsp_stmt *st = NULL;
+	bool row = false;
+	snprintf(sql, sizeof(sql), "SELECT %s FROM auc_subscriber WHERE imsi = ?1", col);
+	assert_int_equal(orsp_db_prepare(orsp_auc_db(a), sql, &st), ORSP_OK);
+	assert_int_equal(orsp_stmt_bind_text(st, 1, imsi), ORSP_OK);
+	assert_int_equal(orsp_stmt_step(st, &row), ORSP_OK);
+	assert_true(row);
+	orsp_slice s = orsp_stmt_column_blob(st, 0);
+	assert_true(s.len <= cap);
+	memcpy(out, s.p, s.len);
+	orsp_stmt_finalize(st);
+	return s.len;
+}
+
+/* A tampered ciphertext, or a blob moved from another subscriber, is detected; nothing is
+ * handed out and the SQN stays. */
+static void test_tampered_record(void **state)
+{
+	(void)state;
+	tsv *t = tsv_load("milenage.tsv");
+	orsp_auc *a = open_auc("tamper.db");
+	orsp_auc_new n;
+	orsp_aka_vector v[2];
+	uint8_t blob[ORSP_WRAP_MAX], other[ORSP_WRAP_MAX], zero[sizeof(v)];
+	size_t len, olen;
+	memset(zero, 0, sizeof(zero));
+
+	new_from_tsv(&n, "001010000000501", t, 0, false);
+	assert_int_equal(orsp_auc_add(a, &n), ORSP_OK);
+	orsp_auc_new_wipe(&n);
+	new_from_tsv(&n, "001010000000502", t, 1, false);
+	assert_int_equal(orsp_auc_add(a, &n), ORSP_OK);
+	orsp_auc_new_wipe(&n);
+
+	static const char *const cols[] = {"k_wrapped", "opc_wrapped"};
+	for (int c = 0; c < 2; c++) {
+		char sql[128];
+		snprintf(sql, sizeof(sql), "UPDATE auc_subscriber SET %s = ?1 WHERE imsi = ?2",
+		         cols[c]);
+		len = read_blob(a, cols[c], "001010000000501", blob, sizeof(blob));
+		uint64_t before = sqn_of(a, "001010000000501");
+		/* Flip a bit in the ciphertext, in the tag, in the IV. */
+		const size_t pos[] = {1 + ORSP_WRAP_IV_LEN + 3, len - 1, 2};
+		for (size_t i = 0; i < ORSP_ARRAY_LEN(pos); i++) {
+			blob[pos[i]] ^= 0x10;
+			assert_int_equal(exec_blob(a, sql, blob, len, "001010000000501"), ORSP_OK);
+			memset(v, 0xee, sizeof(v));
+			assert_int_equal(orsp_auc_vectors(a, "001010000000501", 0, 2, v),
+			                 ORSP_E_VERIFY);
+			assert_non_null(strstr(orsp_err_detail(), "001010000000501"));
+			assert_memory_equal(v, zero, sizeof(v));
+			assert_true(sqn_of(a, "001010000000501") == before);
+			blob[pos[i]] ^= 0x10;
+		}
+		/* Truncated. */
+		assert_int_equal(exec_blob(a, sql, blob, 5, "001010000000501"), ORSP_OK);
+		assert_int_equal(orsp_auc_vectors(a, "001010000000501", 0, 1, v), ORSP_E_MALFORMED);
+		/* Moved from another subscriber: a valid blob, but of another record. */
+		olen = read_blob(a, cols[c], "001010000000502", other, sizeof(other));
+		assert_int_equal(exec_blob(a, sql, other, olen, "001010000000501"), ORSP_OK);
+		assert_int_equal(orsp_auc_vectors(a, "001010000000501", 0, 1, v), ORSP_E_VERIFY);
+		assert_true(sqn_of(a, "001010000000501") == before);
+		/* Restored: works again. */
+		assert_int_equal(exec_blob(a, sql, blob, len, "001010000000501"), ORSP_OK);
+		assert_int_equal(orsp_auc_vectors(a, "001010000000501", 0, 1, v), ORSP_OK);
+	}
+	/* A corrupt non-secret column is an error, not a crash. */
+	assert_int_equal(orsp_db_exec(orsp_auc_db(a),
+	                              "UPDATE auc_subscriber SET milenage_c3 = x'00'"
+	                              " WHERE imsi = '001010000000502'"),
+	                 ORSP_OK);
+	assert_int_equal(orsp_auc_vectors(a, "001010000000502", 0, 1, v), ORSP_E_MALFORMED);
+	/* The audit table is append-only. */
+	assert_int_equal(orsp_db_exec(orsp_auc_db(a), "UPDATE auc_audit SET result = 'x'"),
+	                 ORSP_E_STORAGE);
+	assert_int_equal(orsp_db_exec(orsp_auc_db(a), "DELETE FROM auc_audit"), ORSP_E_STORAGE);
+	orsp_auc_close(a);
+	tsv_free(t);
+}
+
+/* N processes take vectors from one database at the same time: every SQN is handed out
+ * exactly once. */
+#define CHILDREN 4
+#define ROUNDS 25
+#define PER_CALL 3
+
+static void child_run(int fd)
+{
+	orsp_auc *a = NULL;
+	orsp_aka_vector v[PER_CALL];
+	if (orsp_auc_open(db_path("conc.db"), &kek, &a) != ORSP_OK)
+		_exit(10);
+	for (int r = 0; r < ROUNDS; r++) {
+		if (orsp_auc_vectors(a, "001010000000601", (unsigned)r % 32, PER_CALL, v) !=
+		    ORSP_OK)
+			_exit(11);
+		uint64_t s[PER_CALL];
+		for (int i = 0; i < PER_CALL; i++)
+			s[i] = orsp_get_be48(v[i].sqn);
+		if (write(fd, s, sizeof(s)) != (ssize_t)sizeof(s))
+			_exit(12);
+	}
+	orsp_auc_close(a);
+	_exit(0);
+}
+
+static int cmp_u64(const void *x, const void *y)
+{
+	uint64_t a = *(const uint64_t *)x, b = *(const uint64_t *)y;
+	return a < b ? -1 : a > b;
+}
+
+static void test_concurrent_processes(void **state)
+{
+	(void)state;
+	tsv *t = tsv_load("milenage.tsv");
+	orsp_auc *a = open_auc("conc.db");
+	orsp_auc_new n;
+	int fds[2];
+	pid_t pids[CHILDREN];
+	static uint64_t got[CHILDREN * ROUNDS * PER_CALL + 1];
+	size_t ngot = 0;
+
+	new_from_tsv(&n, "001010000000601", t, 0, false);
+	assert_int_equal(orsp_auc_add(a, &n), ORSP_OK);
+	orsp_auc_new_wipe(&n);
+	orsp_auc_close(a); /* no connection crosses fork() */
+	assert_int_equal(pipe(fds), 0);
+	for (int i = 0; i < CHILDREN; i++) {
+		pids[i] = fork();
+		assert_true(pids[i] >= 0);
+		if (pids[i] == 0) {
+			close(fds[0]);
+			child_run(fds[1]);
+		}
+	}
+	close(fds[1]);
+	for (;;) {
+		ssize_t r = read(fds[0], (uint8_t *)got + ngot * 8, sizeof(got) - ngot * 8);
+		if (r <= 0)
+			break;
+		assert_int_equal(r % 8, 0);
+		ngot += (size_t)r / 8;
+	}
+	close(fds[0]);
+	for (int i = 0; i < CHILDREN; i++) {
+		int status = 0;
+		assert_int_equal(waitpid(pids[i], &status, 0), pids[i]);
+		assert_true(WIFEXITED(status));
+		assert_int_equal(WEXITSTATUS(status), 0);
+	}
+	assert_int_equal(ngot, CHILDREN * ROUNDS * PER_CALL);
+	qsort(got, ngot, sizeof(got[0]), cmp_u64);
+	for (size_t i = 1; i < ngot; i++)
+		assert_true(got[i] != got[i - 1]);
+	/* Every SEQ from 1 to the total was used once, and the last one is stored. */
+	for (size_t i = 0; i < ngot; i++)
+		assert_true((got[i] >> 5) == i + 1);
+	a = open_auc("conc.db");
+	assert_true((sqn_of(a, "001010000000601") >> 5) == ngot);
+	assert_int_equal(query_int(a, "SELECT COUNT(*) FROM auc_audit WHERE action = 'vectors'"),
+	                 CHILDREN * ROUNDS);
+	orsp_auc_close(a);
+	tsv_free(t);
+}
+
+/* Fail each database operation of an AuC call in turn: until the call succeeds, every
+ * failure leaves the subscriber and the audit table exactly as they were. */
+static void test_failure_injection(void **state)
+{
+	(void)state;
+	tsv *t = tsv_load("milenage_auts.tsv");
+	orsp_auc *a = open_auc("inject.db");
+	orsp_db *db = orsp_auc_db(a);
+	orsp_auc_new n;
+	orsp_aka_vector v[3], zero[3];
+	orsp_auc_info before, after;
+	uint8_t k[16], opc[16], rand[16], auts[14];
+	int fails;
+	orsp_err e;
+	memset(zero, 0, sizeof(zero));
+
+	tsv_hex(t, 0, "k", k, 16);
+	tsv_hex(t, 0, "opc", opc, 16);
+	tsv_hex(t, 0, "rand", rand, 16);
+	tsv_hex(t, 0, "auts", auts, 14);
+
+	/* add */
+	orsp_auc_new_init(&n);
+	n.imsi = "001010000000701";
+	assert_int_equal(orsp_aka_subscriber_init(&n.sub, ORSP_AKA_MILENAGE, k, 16, opc, 16),
+	                 ORSP_OK);
+	for (fails = 0;; fails++) {
+		orsp_db_inject_failure(db, fails);
+		e = orsp_auc_add(a, &n);
+		orsp_db_inject_failure(db, -1);
+		if (e == ORSP_OK)
+			break;
+		assert_int_equal(e, ORSP_E_STORAGE);
+		assert_int_equal(orsp_auc_get(a, "001010000000701", &after), ORSP_E_NOT_FOUND);
+		assert_int_equal(query_int(a, "SELECT COUNT(*) FROM auc_audit"), 0);
+		assert_false(orsp_db_in_transaction(db));
+	}
+	assert_true(fails >= 4);
+	orsp_auc_new_wipe(&n);
+
+	/* vectors */
+	assert_int_equal(orsp_auc_get(a, "001010000000701", &before), ORSP_OK);
+	for (fails = 0;; fails++) {
+		memset(v, 0xa5, sizeof(v));
+		orsp_db_inject_failure(db, fails);
+		e = orsp_auc_vectors(a, "001010000000701", 0, 3, v);
+		orsp_db_inject_failure(db, -1);
+		if (e == ORSP_OK)
+			break;
+		assert_int_equal(e, ORSP_E_STORAGE);
+		assert_memory_equal(v, zero, sizeof(v)); /* nothing handed out */
+		assert_int_equal(orsp_auc_get(a, "001010000000701", &after), ORSP_OK);
+		assert_true(after.sqn == before.sqn);
+		assert_true(after.updated == before.updated);
+		assert_int_equal(query_int(a, "SELECT COUNT(*) FROM auc_audit"), 1);
+	}
+	assert_true(fails >= 6); /* begin, select, update, audit, commit... each failed once */
+	assert_true(sqn_of(a, "001010000000701") == (3u << 5));
+
+	/* resync */
+	for (fails = 0;; fails++) {
+		orsp_db_inject_failure(db, fails);
+		e = orsp_auc_resync(a, "001010000000701", rand, auts, NULL);
+		orsp_db_inject_failure(db, -1);
+		if (e == ORSP_OK)
+			break;
+		assert_int_equal(e, ORSP_E_STORAGE);
+		assert_true(sqn_of(a, "001010000000701") == (3u << 5));
+		assert_int_equal(query_int(a, "SELECT COUNT(*) FROM auc_audit"), 2);
+	}
+	assert_true(fails >= 6);
+	assert_true(sqn_of(a, "001010000000701") == 0x1f);
+
+	/* delete */
+	for (fails = 0;; fails++) {
+		orsp_db_inject_failure(db, fails);
+		e = orsp_auc_delete(a, "001010000000701");
+		orsp_db_inject_failure(db, -1);
+		if (e == ORSP_OK)
+			break;
+		assert_int_equal(e, ORSP_E_STORAGE);
+		assert_int_equal(orsp_auc_get(a, "001010000000701", &after), ORSP_OK);
+		assert_int_equal(query_int(a, "SELECT COUNT(*) FROM auc_audit"), 3);
+	}
+	assert_true(fails >= 4);
+	orsp_wipe(k, sizeof(k));
+	orsp_wipe(opc, sizeof(opc));
+	orsp_auc_close(a);
+	tsv_free(t);
+}
+
+static void test_schema_versions(void **state)
+{
+	(void)state;
+	orsp_auc *a = open_auc("schema.db");
+	int v = 0;
+	assert_int_equal(orsp_db_schema_version(orsp_auc_db(a), "auc", &v), ORSP_OK);
+	assert_int_equal(v, 1);
+	/* A database from a newer program is refused, not half-used. */
+	assert_int_equal(orsp_db_exec(orsp_auc_db(a), "INSERT INTO schema_migrations VALUES"
+	                                              " ('auc', 2, 'future', 0)"),
+	                 ORSP_OK);
+	orsp_auc_close(a);
+	a = NULL;
+	assert_int_equal(orsp_auc_open(db_path("schema.db"), &kek, &a), ORSP_E_STATE);
+	assert_null(a);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_add_get_list_delete),
+	    cmocka_unit_test(test_invalid_input),
+	    cmocka_unit_test(test_vectors_sqn),
+	    cmocka_unit_test(test_vectors_tuak),
+	    cmocka_unit_test(test_resync),
+	    cmocka_unit_test(test_no_plaintext_at_rest),
+	    cmocka_unit_test(test_wrong_kek),
+	    cmocka_unit_test(test_tampered_record),
+	    cmocka_unit_test(test_concurrent_processes),
+	    cmocka_unit_test(test_failure_injection),
+	    cmocka_unit_test(test_schema_versions),
+	};
+	return cmocka_run_group_tests(tests, setup, NULL);
+}

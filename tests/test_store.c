@@ -1,0 +1,416 @@
+/* Store interface: SQLite backend, transactions, migrations, failure injection, KEK file
+ * handling and key wrapping. */
+#include <dirent.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "testutil.h"
+
+#include "openrsp/store.h"
+
+static char dir[4096];
+
+static int setup(void **state)
+{
+	(void)state;
+	snprintf(dir, sizeof(dir), "%s", test_tmpdir("store"));
+	unsetenv("ORSP_KEK");
+	return 0;
+}
+
+static const char *path_in(const char *name)
+{
+	static char p[4200];
+	snprintf(p, sizeof(p), "%s/%s", dir, name);
+	return p;
+}
+
+static void write_file(const char *path, const void *p, size_t n, mode_t mode)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, mode);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, p, n), (ssize_t)n);
+	assert_int_equal(fchmod(fd, mode), 0);
+	close(fd);
+}
+
+static bool contains(const uint8_t *hay, size_t n, const uint8_t *needle, size_t m)
+{
+	for (size_t i = 0; i + m <= n; i++)
+		if (memcmp(hay + i, needle, m) == 0)
+			return true;
+	return false;
+}
+
+static int64_t count_rows(orsp_db *db, const char *sql)
+{
+	orsp_stmt *st = NULL;
+	bool row = false;
+	assert_int_equal(orsp_db_prepare(db, sql, &st), ORSP_OK);
+	assert_int_equal(orsp_stmt_step(st, &row), ORSP_OK);
+	assert_true(row);
+	int64_t v = orsp_stmt_column_int64(st, 0);
+	orsp_stmt_finalize(st);
+	return v;
+}
+
+/* ----- database basics ----- */
+
+static void test_db_roundtrip(void **state)
+{
+	(void)state;
+	orsp_db *db = NULL;
+	orsp_stmt *st = NULL;
+	bool row = false;
+	const uint8_t blob[3] = {0, 0xff, 0x7f};
+
+	assert_int_equal(orsp_db_open(path_in("a.db"), &db), ORSP_OK);
+	assert_int_equal(orsp_db_exec(db, "CREATE TABLE t (a INTEGER, b TEXT, c BLOB)"), ORSP_OK);
+	assert_int_equal(orsp_db_begin(db), ORSP_OK);
+	assert_true(orsp_db_in_transaction(db));
+	assert_int_equal(orsp_db_begin(db), ORSP_E_STATE);
+	assert_int_equal(orsp_db_prepare(db, "INSERT INTO t VALUES (?1, ?2, ?3)", &st), ORSP_OK);
+	assert_int_equal(orsp_stmt_bind_int64(st, 1, INT64_C(281474976710655)), ORSP_OK);
+	assert_int_equal(orsp_stmt_bind_text(st, 2, "x\"y"), ORSP_OK);
+	assert_int_equal(orsp_stmt_bind_blob(st, 3, blob, sizeof(blob)), ORSP_OK);
+	assert_int_equal(orsp_stmt_run(st), ORSP_OK);
+	assert_int_equal(orsp_db_changes(db), 1);
+	orsp_stmt_finalize(st);
+	assert_int_equal(orsp_db_commit(db), ORSP_OK);
+	assert_false(orsp_db_in_transaction(db));
+	assert_int_equal(orsp_db_commit(db), ORSP_E_STATE);
+
+	assert_int_equal(orsp_db_prepare(db, "SELECT a, b, c, NULL FROM t", &st), ORSP_OK);
+	assert_int_equal(orsp_stmt_step(st, &row), ORSP_OK);
+	assert_true(row);
+	assert_true(orsp_stmt_column_int64(st, 0) == INT64_C(281474976710655));
+	assert_string_equal(orsp_stmt_column_text(st, 1), "x\"y");
+	orsp_slice s = orsp_stmt_column_blob(st, 2);
+	assert_int_equal(s.len, 3);
+	assert_bytes_equal(s.p, blob, 3);
+	assert_true(orsp_stmt_column_is_null(st, 3));
+	assert_string_equal(orsp_stmt_column_text(st, 3), "");
+	assert_int_equal(orsp_stmt_step(st, &row), ORSP_OK);
+	assert_false(row);
+	orsp_stmt_finalize(st);
+
+	/* Rolled-back writes leave nothing. */
+	assert_int_equal(orsp_db_begin(db), ORSP_OK);
+	assert_int_equal(orsp_db_exec(db, "DELETE FROM t"), ORSP_OK);
+	orsp_db_rollback(db);
+	assert_int_equal(count_rows(db, "SELECT COUNT(*) FROM t"), 1);
+
+	/* Bad SQL, two statements, unknown scheme. */
+	assert_int_equal(orsp_db_prepare(db, "SELEKT 1", &st), ORSP_E_STORAGE);
+	assert_null(st);
+	assert_int_equal(orsp_db_prepare(db, "SELECT 1; SELECT 2", &st), ORSP_E_USAGE);
+	orsp_db_close(db);
+	assert_int_equal(orsp_db_open("postgresql://localhost/x", &db), ORSP_E_USAGE);
+	assert_int_equal(orsp_db_open("", &db), ORSP_E_USAGE);
+
+	/* The database file is private, and the journal is WAL. */
+	struct stat sb;
+	assert_int_equal(stat(path_in("a.db"), &sb), 0);
+	assert_int_equal(sb.st_mode & 0777, 0600);
+	assert_int_equal(orsp_db_open(path_in("a.db"), &db), ORSP_OK);
+	assert_int_equal(orsp_db_prepare(db, "PRAGMA journal_mode", &st), ORSP_OK);
+	assert_int_equal(orsp_stmt_step(st, &row), ORSP_OK);
+	assert_string_equal(orsp_stmt_column_text(st, 0), "wal");
+	orsp_stmt_finalize(st);
+	orsp_db_close(db);
+}
+
+static void test_db_unique_is_exists(void **state)
+{
+	(void)state;
+	orsp_db *db = NULL;
+	assert_int_equal(orsp_db_open(path_in("u.db"), &db), ORSP_OK);
+	assert_int_equal(orsp_db_exec(db, "CREATE TABLE u (k TEXT PRIMARY KEY)"), ORSP_OK);
+	assert_int_equal(orsp_db_exec(db, "INSERT INTO u VALUES ('a')"), ORSP_OK);
+	assert_int_equal(orsp_db_exec(db, "INSERT INTO u VALUES ('a')"), ORSP_E_EXISTS);
+	orsp_db_close(db);
+}
+
+/* Another connection holding the write lock: BEGIN waits for the busy timeout, then fails
+ * with a storage error naming the lock. */
+static void test_db_busy(void **state)
+{
+	(void)state;
+	orsp_db *a = NULL, *b = NULL;
+	assert_int_equal(orsp_db_open(path_in("busy.db"), &a), ORSP_OK);
+	assert_int_equal(orsp_db_open(path_in("busy.db"), &b), ORSP_OK);
+	assert_int_equal(orsp_db_set_busy_timeout(b, 50), ORSP_OK);
+	assert_int_equal(orsp_db_begin(a), ORSP_OK);
+	assert_int_equal(orsp_db_begin(b), ORSP_E_STORAGE);
+	assert_non_null(strstr(orsp_err_detail(), "locked"));
+	assert_false(orsp_db_in_transaction(b));
+	orsp_db_rollback(a);
+	assert_int_equal(orsp_db_begin(b), ORSP_OK);
+	assert_int_equal(orsp_db_commit(b), ORSP_OK);
+	orsp_db_close(a);
+	orsp_db_close(b);
+}
+
+static void test_db_failure_injection(void **state)
+{
+	(void)state;
+	orsp_db *db = NULL;
+	orsp_stmt *st = NULL;
+	bool row = true;
+	assert_int_equal(orsp_db_open(path_in("inj.db"), &db), ORSP_OK);
+	orsp_db_inject_failure(db, 0);
+	assert_int_equal(orsp_db_exec(db, "CREATE TABLE t (a)"), ORSP_E_STORAGE);
+	assert_non_null(strstr(orsp_err_detail(), "injected"));
+	assert_int_equal(orsp_db_exec(db, "CREATE TABLE t (a)"), ORSP_OK); /* fires once */
+	orsp_db_inject_failure(db, 1);
+	assert_int_equal(orsp_db_prepare(db, "SELECT 1", &st), ORSP_OK);
+	assert_int_equal(orsp_stmt_step(st, &row), ORSP_E_STORAGE);
+	assert_false(row);
+	orsp_stmt_finalize(st);
+	/* A failing COMMIT ends the transaction: nothing of it is kept. */
+	assert_int_equal(orsp_db_begin(db), ORSP_OK);
+	assert_int_equal(orsp_db_exec(db, "INSERT INTO t VALUES (1)"), ORSP_OK);
+	orsp_db_inject_failure(db, 0);
+	assert_int_equal(orsp_db_commit(db), ORSP_E_STORAGE);
+	assert_false(orsp_db_in_transaction(db));
+	assert_int_equal(count_rows(db, "SELECT COUNT(*) FROM t"), 0);
+	orsp_db_inject_failure(db, 5);
+	orsp_db_inject_failure(db, -1);
+	assert_int_equal(orsp_db_exec(db, "SELECT 1"), ORSP_OK);
+	orsp_db_close(db);
+}
+
+/* ----- migrations ----- */
+
+static const orsp_migration good[] = {
+    {1, "one", "CREATE TABLE m1 (a INTEGER)", NULL},
+    {2, "two", "CREATE TABLE m2 (a INTEGER); INSERT INTO m1 VALUES (2)", NULL},
+};
+static const orsp_migration bad_step3[] = {
+    {1, "one", "CREATE TABLE m1 (a INTEGER)", NULL},
+    {2, "two", "CREATE TABLE m2 (a INTEGER); INSERT INTO m1 VALUES (2)", NULL},
+    {3, "three", "CREATE TABLE m3 (a INTEGER); INSERT INTO nosuch VALUES (1)", NULL},
+};
+static const orsp_migration misnumbered[] = {
+    {1, "one", "CREATE TABLE m1 (a INTEGER)", NULL},
+    {3, "three", "CREATE TABLE m3 (a INTEGER)", NULL},
+};
+
+static void test_migrations(void **state)
+{
+	(void)state;
+	orsp_db *db = NULL;
+	int v = -1;
+	assert_int_equal(orsp_db_open(path_in("mig.db"), &db), ORSP_OK);
+	assert_int_equal(orsp_db_migrate(db, "test", good, 1), ORSP_OK);
+	assert_int_equal(orsp_db_schema_version(db, "test", &v), ORSP_OK);
+	assert_int_equal(v, 1);
+	assert_int_equal(orsp_db_migrate(db, "test", good, 2), ORSP_OK);
+	assert_int_equal(orsp_db_migrate(db, "test", good, 2), ORSP_OK); /* idempotent */
+	assert_int_equal(orsp_db_schema_version(db, "test", &v), ORSP_OK);
+	assert_int_equal(v, 2);
+	assert_int_equal(count_rows(db, "SELECT COUNT(*) FROM m1"), 1); /* step 2 ran once */
+	assert_int_equal(orsp_db_schema_version(db, "other", &v), ORSP_OK);
+	assert_int_equal(v, 0);
+
+	/* A failing step is not applied at all, and the version stays. */
+	assert_int_equal(orsp_db_migrate(db, "test", bad_step3, 3), ORSP_E_STORAGE);
+	assert_int_equal(orsp_db_schema_version(db, "test", &v), ORSP_OK);
+	assert_int_equal(v, 2);
+	assert_int_equal(orsp_db_prepare(db, "SELECT * FROM m3", &(orsp_stmt *){NULL}),
+	                 ORSP_E_STORAGE);
+
+	/* A database newer than the program is refused. */
+	assert_int_equal(orsp_db_migrate(db, "test", good, 1), ORSP_E_STATE);
+	/* Versions must be 1, 2, 3... */
+	assert_int_equal(orsp_db_migrate(db, "x", misnumbered, 2), ORSP_E_USAGE);
+	orsp_db_close(db);
+}
+
+/* ----- KEK file ----- */
+
+static void test_kek_created_0600(void **state)
+{
+	(void)state;
+	orsp_secret k1, k2;
+	struct stat sb;
+	const char *p = path_in("new.kek");
+	char path[4200];
+	snprintf(path, sizeof(path), "%s", p);
+
+	assert_int_equal(orsp_kek_load(path, &k1), ORSP_OK);
+	assert_int_equal(k1.len, 32);
+	assert_int_equal(stat(path, &sb), 0);
+	assert_true(S_ISREG(sb.st_mode));
+	assert_int_equal(sb.st_mode & 07777, 0600);
+	assert_int_equal(sb.st_size, 32);
+	/* Loading again reads the same key, does not replace it. */
+	assert_int_equal(orsp_kek_load(path, &k2), ORSP_OK);
+	assert_bytes_equal(k1.v, k2.v, 32);
+	/* The bytes in the file are the key. */
+	size_t n = 0;
+	uint8_t *raw = test_read_file(path, &n);
+	assert_int_equal(n, 32);
+	assert_bytes_equal(raw, k1.v, 32);
+	free(raw);
+	/* No temporary file left behind. */
+	DIR *d = opendir(dir);
+	assert_non_null(d);
+	for (struct dirent *e = readdir(d); e; e = readdir(d))
+		assert_null(strstr(e->d_name, "new.kek.tmp"));
+	closedir(d);
+	orsp_secret_wipe(&k1);
+	orsp_secret_wipe(&k2);
+}
+
+static void test_kek_permissions_refused(void **state)
+{
+	(void)state;
+	orsp_secret k;
+	char path[4200];
+	uint8_t key[32] = {1, 2, 3};
+	const mode_t bad[] = {0640, 0604, 0660, 0644, 0610, 0601};
+	snprintf(path, sizeof(path), "%s", path_in("perm.kek"));
+
+	for (size_t i = 0; i < ORSP_ARRAY_LEN(bad); i++) {
+		write_file(path, key, sizeof(key), bad[i]);
+		assert_int_equal(orsp_kek_load(path, &k), ORSP_E_POLICY);
+		assert_non_null(strstr(orsp_err_detail(), "group or others"));
+		assert_int_equal(k.len, 0);
+	}
+	write_file(path, key, sizeof(key), 0400);
+	assert_int_equal(orsp_kek_load(path, &k), ORSP_OK);
+	assert_bytes_equal(k.v, key, 32);
+	/* A directory is not a KEK file. */
+	assert_int_equal(orsp_kek_load(dir, &k), ORSP_E_POLICY);
+	orsp_secret_wipe(&k);
+}
+
+static void test_kek_formats(void **state)
+{
+	(void)state;
+	orsp_secret k;
+	char path[4200];
+	uint8_t expect[32];
+	static const char hex[] =
+	    "000102030405060708090a0b0c0d0e0f101112131415161718191A1B1C1D1E1F";
+	for (int i = 0; i < 32; i++)
+		expect[i] = (uint8_t)i;
+	snprintf(path, sizeof(path), "%s", path_in("fmt.kek"));
+
+	write_file(path, hex, 64, 0600);
+	assert_int_equal(orsp_kek_load(path, &k), ORSP_OK);
+	assert_bytes_equal(k.v, expect, 32);
+	char line[66];
+	memcpy(line, hex, 64);
+	line[64] = '\n';
+	write_file(path, line, 65, 0600);
+	assert_int_equal(orsp_kek_load(path, &k), ORSP_OK);
+	assert_bytes_equal(k.v, expect, 32);
+
+	/* Wrong sizes and non-hex text are refused. */
+	write_file(path, hex, 31, 0600);
+	assert_int_equal(orsp_kek_load(path, &k), ORSP_E_MALFORMED);
+	write_file(path, hex, 63, 0600);
+	assert_int_equal(orsp_kek_load(path, &k), ORSP_E_MALFORMED);
+	line[3] = 'g';
+	write_file(path, line, 64, 0600);
+	assert_int_equal(orsp_kek_load(path, &k), ORSP_E_MALFORMED);
+	write_file(path, "", 0, 0600);
+	assert_int_equal(orsp_kek_load(path, &k), ORSP_E_MALFORMED);
+
+	/* ORSP_KEK wins over the file, and must be 64 hex digits. */
+	setenv("ORSP_KEK", hex, 1);
+	assert_int_equal(orsp_kek_load(path, &k), ORSP_OK);
+	assert_bytes_equal(k.v, expect, 32);
+	assert_int_equal(orsp_kek_load(NULL, &k), ORSP_OK);
+	setenv("ORSP_KEK", "0011", 1);
+	assert_int_equal(orsp_kek_load(path, &k), ORSP_E_USAGE);
+	assert_non_null(strstr(orsp_err_detail(), "ORSP_KEK"));
+	setenv("ORSP_KEK", "zz0102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f", 1);
+	assert_int_equal(orsp_kek_load(path, &k), ORSP_E_USAGE);
+	unsetenv("ORSP_KEK");
+	assert_int_equal(orsp_kek_load(NULL, &k), ORSP_E_USAGE);
+	orsp_secret_wipe(&k);
+}
+
+/* ----- wrapping ----- */
+
+static void test_wrap(void **state)
+{
+	(void)state;
+	orsp_secret kek = {0}, kek2 = {0}, plain = {0}, out = {0};
+	uint8_t blob[ORSP_WRAP_MAX], blob2[ORSP_WRAP_MAX];
+	size_t n = 0, n2 = 0;
+
+	for (int i = 0; i < 32; i++) {
+		kek.v[i] = (uint8_t)(0xa0 + i);
+		kek2.v[i] = (uint8_t)(0xa0 + i);
+	}
+	kek.len = kek2.len = 32;
+	kek2.v[31] ^= 1;
+	assert_int_equal(orsp_secret_from_hex(&plain, "465b5ce8b199b49faa5f0a2ee238a6bc"), ORSP_OK);
+
+	assert_int_equal(
+	    orsp_kek_wrap(&kek, "auc:k:001010000000001", &plain, blob, sizeof(blob), &n), ORSP_OK);
+	assert_int_equal(n, 16 + ORSP_WRAP_OVERHEAD);
+	assert_int_equal(blob[0], ORSP_WRAP_VERSION);
+	assert_false(contains(blob, n, plain.v, plain.len));
+	/* A fresh IV each time. */
+	assert_int_equal(
+	    orsp_kek_wrap(&kek, "auc:k:001010000000001", &plain, blob2, sizeof(blob2), &n2),
+	    ORSP_OK);
+	assert_memory_not_equal(blob + 1, blob2 + 1, ORSP_WRAP_IV_LEN);
+
+	assert_int_equal(orsp_kek_unwrap(&kek, "auc:k:001010000000001", blob, n, &out), ORSP_OK);
+	assert_int_equal(out.len, 16);
+	assert_bytes_equal(out.v, plain.v, 16);
+
+	/* Wrong KEK, another record, every tampered byte, bad lengths. */
+	assert_int_equal(orsp_kek_unwrap(&kek2, "auc:k:001010000000001", blob, n, &out),
+	                 ORSP_E_VERIFY);
+	assert_non_null(strstr(orsp_err_detail(), "wrong KEK"));
+	assert_int_equal(out.len, 0);
+	assert_int_equal(orsp_kek_unwrap(&kek, "auc:k:001010000000002", blob, n, &out),
+	                 ORSP_E_VERIFY);
+	assert_int_equal(orsp_kek_unwrap(&kek, "auc:opc:001010000000001", blob, n, &out),
+	                 ORSP_E_VERIFY);
+	for (size_t i = 0; i < n; i++) {
+		blob[i] ^= 0x01;
+		orsp_err e = orsp_kek_unwrap(&kek, "auc:k:001010000000001", blob, n, &out);
+		assert_int_equal(e, i == 0 ? ORSP_E_MALFORMED : ORSP_E_VERIFY);
+		assert_int_equal(out.len, 0);
+		blob[i] ^= 0x01;
+	}
+	assert_int_equal(orsp_kek_unwrap(&kek, "auc:k:001010000000001", blob, n - 1, &out),
+	                 ORSP_E_VERIFY);
+	assert_int_equal(
+	    orsp_kek_unwrap(&kek, "auc:k:001010000000001", blob, ORSP_WRAP_OVERHEAD - 1, &out),
+	    ORSP_E_MALFORMED);
+	assert_int_equal(orsp_kek_wrap(&kek, "x", &plain, blob, 16 + ORSP_WRAP_OVERHEAD - 1, &n),
+	                 ORSP_E_RESOURCE);
+	orsp_secret_wipe(&kek);
+	orsp_secret_wipe(&kek2);
+	orsp_secret_wipe(&plain);
+	orsp_secret_wipe(&out);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_db_roundtrip),
+	    cmocka_unit_test(test_db_unique_is_exists),
+	    cmocka_unit_test(test_db_busy),
+	    cmocka_unit_test(test_db_failure_injection),
+	    cmocka_unit_test(test_migrations),
+	    cmocka_unit_test(test_kek_created_0600),
+	    cmocka_unit_test(test_kek_permissions_refused),
+	    cmocka_unit_test(test_kek_formats),
+	    cmocka_unit_test(test_wrap),
+	};
+	return cmocka_run_group_tests(tests, setup, NULL);
+}
