@@ -1,6 +1,7 @@
 /* `openrsp aka`: Milenage/TUAK vectors, resynchronisation and key derivations from the
  * command line (the role of osmo-auc-gen), plus the subscriber-key options shared with
  * `openrsp auc`. */
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
@@ -341,7 +342,7 @@ void cli_vector_json(cli_json *j, const char *key, const orsp_aka_vector *v, con
 
 /* ----- aka gen ----- */
 
-enum { OPT_RAND = CLI_OPT_CMD, OPT_SQN, OPT_AMF, OPT_AUTS, OPT_JSON };
+enum { OPT_RAND = CLI_OPT_CMD, OPT_SQN, OPT_AMF, OPT_AUTS, OPT_JSON, OPT_AUTN, OPT_SQN_MS, OPT_IND_BITS };
 
 static int aka_gen(int argc, char **argv)
 {
@@ -532,6 +533,129 @@ out:
 	return rc;
 }
 
+/* ----- aka usim ----- */
+
+/* The USIM side of one challenge (TS 33.102 §6.3.3, Annex C.2): a USIM whose highest accepted
+ * SQN is --sqn-ms checks AUTN and answers RES/CK/IK, or AUTS on a synchronisation failure. */
+static int aka_usim(int argc, char **argv)
+{
+	static const struct option opts[] = {
+	    CLI_AKA_LONGOPTS,
+	    {"rand", required_argument, NULL, OPT_RAND},
+	    {"autn", required_argument, NULL, OPT_AUTN},
+	    {"sqn-ms", required_argument, NULL, OPT_SQN_MS},
+	    {"ind-bits", required_argument, NULL, OPT_IND_BITS},
+	    {"json", no_argument, NULL, OPT_JSON},
+	    {NULL, 0, NULL, 0},
+	};
+	cli_aka_opts ao = {0};
+	orsp_aka_subscriber sub = {0};
+	orsp_usim_result res = {0};
+	orsp_usim_sqn *st = NULL;
+	const char *rand_s = NULL, *autn_s = NULL, *sqn_ms_s = NULL, *ind_s = NULL;
+	uint8_t rand[16], autn[16], sqn_b[6];
+	uint64_t ind_bits = 5;
+	bool json = false, op_given = false;
+	int rc, c;
+	orsp_err e;
+
+	while ((c = cli_getopt(argc, argv, opts)) != -1) {
+		if (c == '?')
+			return CLI_USAGE;
+		if (cli_aka_opt(&ao, c, optarg))
+			continue;
+		switch (c) {
+		case OPT_RAND:
+			rand_s = optarg;
+			break;
+		case OPT_AUTN:
+			autn_s = optarg;
+			break;
+		case OPT_SQN_MS:
+			sqn_ms_s = optarg;
+			break;
+		case OPT_IND_BITS:
+			ind_s = optarg;
+			break;
+		case OPT_JSON:
+			json = true;
+			break;
+		default:
+			return cli_usage(argv[optind - 1], "unexpected option");
+		}
+	}
+	rc = cli_positional(argc, argv, 0, "");
+	if (rc)
+		return rc;
+	rc = cli_aka_subscriber(&ao, &sub, &op_given);
+	if (rc)
+		goto out;
+	if (!rand_s || !autn_s) {
+		rc = cli_missing(!rand_s ? "--rand" : "--autn");
+		goto out;
+	}
+	if ((rc = cli_hex("--rand", rand_s, rand, 16)) || (rc = cli_hex("--autn", autn_s, autn, 16)))
+		goto out;
+	memset(sqn_b, 0, sizeof(sqn_b));
+	if (sqn_ms_s && (rc = cli_hex("--sqn-ms", sqn_ms_s, sqn_b, 6)))
+		goto out;
+	if (ind_s && (rc = cli_uint("--ind-bits", ind_s, 0, ORSP_SQN_MAX_IND_BITS, &ind_bits)))
+		goto out;
+	if (op_given && (rc = cli_aka_derive_opc(&sub)))
+		goto out;
+	st = calloc(1, sizeof(*st));
+	if (!st) {
+		rc = cli_failf("aka usim", "out of memory");
+		goto out;
+	}
+	orsp_usim_sqn_init(st, (unsigned)ind_bits);
+	if (sqn_ms_s)
+		orsp_usim_sqn_accept(st, orsp_get_be48(sqn_b));
+	e = orsp_usim_authenticate(&sub, st, rand, autn, &res);
+	if (e == ORSP_E_STATE) {
+		/* Synchronisation failure: the AUTS is the answer the network needs. */
+		if (json) {
+			cli_json j = {0};
+			cj_obj_begin(&j, NULL);
+			cj_str(&j, "result", "sync_failure");
+			cj_hex(&j, "auts", res.auts, sizeof(res.auts));
+			cj_obj_end(&j);
+			cj_done(&j);
+		} else {
+			cli_kv_hex("AUTS", res.auts, sizeof(res.auts));
+		}
+		rc = cli_failf("aka usim", "SQN not fresh (synchronisation failure): answer AUTS");
+		goto out;
+	}
+	if (e == ORSP_E_VERIFY) {
+		rc = cli_failf("aka usim", "MAC-A verification failed: AUTN is not from this network");
+		goto out;
+	}
+	if (e) {
+		rc = cli_fail("aka usim", e);
+		goto out;
+	}
+	if (json) {
+		cli_json j = {0};
+		cj_obj_begin(&j, NULL);
+		cj_str(&j, "result", "ok");
+		cj_hex(&j, "res", res.res, res.res_len);
+		cj_hex(&j, "ck", res.ck, res.ck_len);
+		cj_hex(&j, "ik", res.ik, res.ik_len);
+		cj_obj_end(&j);
+		cj_done(&j);
+	} else {
+		cli_kv_hex("RES", res.res, res.res_len);
+		cli_kv_hex("CK", res.ck, res.ck_len);
+		cli_kv_hex("IK", res.ik, res.ik_len);
+	}
+out:
+	free(st);
+	ORSP_WIPE_OBJ(res);
+	orsp_aka_subscriber_wipe(&sub);
+	return rc;
+}
+
 /* ----- aka opc ----- */
 
 static int aka_opc(int argc, char **argv)
@@ -615,6 +739,23 @@ static const cli_cmd aka_cmds[] = {
                 "  --auts HEX           AUTS from the USIM, 28 hex digits\n"
                 "  --json               one JSON object instead of text\n",
         .run = aka_auts,
+    },
+    {
+        .verb = "usim",
+        .summary = "Answer a challenge as a USIM would: RES/CK/IK, or AUTS",
+        .synopsis = "--k HEX (--op HEX | --opc HEX) --rand HEX --autn HEX [--sqn-ms HEX]\n"
+                    "       [--ind-bits N] [--alg ...] [--json]",
+        .help = "Checks AUTN as the USIM does (TS 33.102 §6.3.3): MAC-A, then SQN freshness\n"
+                "(Annex C.2) against a USIM whose highest accepted SQN is --sqn-ms (default:\n"
+                "none accepted yet) with --ind-bits of IND (default 5). Prints RES, CK, IK.\n"
+                "On a synchronisation failure prints AUTS and exits 1; on a MAC failure\n"
+                "exits 1.\n\n"
+                "options:\n" CLI_AKA_HELP "  --rand HEX           RAND, 32 hex digits\n"
+                "  --autn HEX           AUTN, 32 hex digits\n"
+                "  --sqn-ms HEX         the USIM's highest accepted SQN, 12 hex digits\n"
+                "  --ind-bits N         IND length in bits, 0..8 (default 5)\n"
+                "  --json               one JSON object instead of text\n",
+        .run = aka_usim,
     },
     {
         .verb = "opc",

@@ -67,6 +67,44 @@ static void test_ts35208_sets(void **state)
 	tsv_free(t);
 }
 
+/* The batched call equals one call per vector, for every count across the chunk size, with
+ * per-vector RAND and SQN (taken from the 20 TS 35.208 sets, under the set 1 key). */
+static void test_compute_many(void **state)
+{
+	(void)state;
+	tsv *t = tsv_load("milenage.tsv");
+	uint8_t k[16], opc[16], amf[2], rand[20][16], sqn[20][6];
+	col(t, 0, "k", k, 16);
+	col(t, 0, "opc", opc, 16);
+	col(t, 0, "amf", amf, 2);
+	for (size_t r = 0; r < 20; r++) {
+		col(t, r, "rand", rand[r], 16);
+		col(t, r, "sqn", sqn[r], 6);
+	}
+	orsp_milenage *m = orsp_milenage_new(k, opc, NULL);
+	assert_non_null(m);
+	for (size_t n = 0; n <= 20; n++) {
+		for (int with_sqn = 0; with_sqn < 2; with_sqn++) {
+			orsp_milenage_out many[20], one;
+			memset(many, 0xa5, sizeof(many));
+			assert_int_equal(orsp_milenage_compute_many(m, n, rand, with_sqn ? sqn : NULL,
+			                                            amf, many),
+			                 ORSP_OK);
+			for (size_t i = 0; i < n; i++) {
+				assert_int_equal(orsp_milenage_compute(m, rand[i],
+				                                       with_sqn ? sqn[i] : NULL, amf, &one),
+				                 ORSP_OK);
+				assert_bytes_equal(&many[i], &one, sizeof(one));
+			}
+		}
+	}
+	orsp_milenage_out o;
+	assert_int_equal(orsp_milenage_compute_many(NULL, 1, rand, sqn, amf, &o), ORSP_E_USAGE);
+	assert_int_equal(orsp_milenage_compute_many(m, 1, NULL, sqn, amf, &o), ORSP_E_USAGE);
+	orsp_milenage_free(m);
+	tsv_free(t);
+}
+
 static void test_opc_pairs(void **state)
 {
 	(void)state;
@@ -402,6 +440,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_ts35208_sets),
+	    cmocka_unit_test(test_compute_many),
 	    cmocka_unit_test(test_opc_pairs),
 	    cmocka_unit_test(test_gsm_milenage),
 	    cmocka_unit_test(test_aka_project),

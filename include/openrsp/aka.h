@@ -64,6 +64,14 @@ ORSP_MUST_CHECK orsp_err orsp_milenage_compute(orsp_milenage *m, const uint8_t r
                                                const uint8_t sqn[6], const uint8_t amf[2],
                                                orsp_milenage_out *out);
 
+/* The same for n vectors of one subscriber (an AuC request for several vectors): the AES
+ * blocks of up to 8 vectors go through the cipher together. sqn NULL skips f1/f1*; amf is
+ * shared by all vectors. out[i] corresponds to rand[i] and sqn[i]. */
+ORSP_MUST_CHECK orsp_err orsp_milenage_compute_many(orsp_milenage *m, size_t n,
+                                                    const uint8_t (*rand)[16],
+                                                    const uint8_t (*sqn)[6], const uint8_t amf[2],
+                                                    orsp_milenage_out *out);
+
 /* GSM conversions (TS 33.102 §6.8.1.2): c2 SRES = RES[0..3] xor RES[4..7] (for 64-bit RES),
  * c3 Kc = CK1 xor CK2 xor IK1 xor IK2. */
 void orsp_gsm_sres_c2(const uint8_t *res, size_t res_len, uint8_t sres[4]);

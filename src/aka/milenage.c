@@ -152,64 +152,98 @@ void orsp_milenage_free(orsp_milenage *m)
 	free(m);
 }
 
-orsp_err orsp_milenage_compute(orsp_milenage *m, const uint8_t rand[16], const uint8_t sqn[6],
+/* Up to MILENAGE_CHUNK vectors share two AES calls: all TEMP blocks in one, then all OUT1..OUT5
+ * blocks in the other, so the AES unit pipelines independent blocks instead of waiting on one. */
+#define MILENAGE_CHUNK 8
+
+/* rand: n * 16 bytes, sqn: n * 6 bytes or NULL. */
+static orsp_err milenage_chunk(orsp_milenage *m, size_t n, const uint8_t *rand, const uint8_t *sqn,
                                const uint8_t amf[2], orsp_milenage_out *out)
 {
 	/* Everything secret lives here and is wiped once at the end. */
 	struct {
-		uint8_t blk[5][16]; /* OUT1..OUT5 inputs, then outputs; OUT1 unused without f1 */
-		uint8_t temp[16];
+		uint8_t blk[MILENAGE_CHUNK * 5][16]; /* OUT inputs, then outputs, packed */
+		uint8_t temp[MILENAGE_CHUNK][16];
 		uint8_t in1[16];
 	} w;
 	const bool f1 = sqn && amf;
-	const unsigned first = f1 ? 0 : 1;
+	const size_t per = f1 ? 5 : 4; /* OUT1 only when f1/f1* are wanted */
 	orsp_err e;
 
-	if (!m || !rand || !out)
-		return orsp_errf(ORSP_E_USAGE, "Milenage: missing argument");
-
 	/* TEMP = E_K(RAND xor OPc) */
-	store128(w.temp, xor128(load128(rand), m->opc));
-	e = orsp_aes_ecb_encrypt(m->aes, w.temp, w.temp, 1);
+	for (size_t v = 0; v < n; v++)
+		store128(w.temp[v], xor128(load128(rand + 16 * v), m->opc));
+	e = orsp_aes_ecb_encrypt(m->aes, w.temp[0], w.temp[0], n);
 	if (e != ORSP_OK)
 		goto out;
-	const u128 temp = load128(w.temp);
 
-	if (f1) {
-		/* IN1 = SQN || AMF || SQN || AMF;
-		 * OUT1 = E_K(TEMP xor rot(IN1 xor OPc, r1) xor c1) xor OPc */
-		memcpy(w.in1, sqn, 6);
-		memcpy(w.in1 + 6, amf, 2);
-		memcpy(w.in1 + 8, w.in1, 8);
-		const u128 x = rot128(xor128(load128(w.in1), m->opc), m->r[0]);
-		store128(w.blk[0], xor128(xor128(temp, x), m->c[0]));
+	for (size_t v = 0; v < n; v++) {
+		const u128 temp = load128(w.temp[v]);
+		uint8_t(*b)[16] = &w.blk[v * per];
+		if (f1) {
+			/* IN1 = SQN || AMF || SQN || AMF;
+			 * OUT1 = E_K(TEMP xor rot(IN1 xor OPc, r1) xor c1) xor OPc */
+			memcpy(w.in1, sqn + 6 * v, 6);
+			memcpy(w.in1 + 6, amf, 2);
+			memcpy(w.in1 + 8, w.in1, 8);
+			const u128 x = rot128(xor128(load128(w.in1), m->opc), m->r[0]);
+			store128(*b++, xor128(xor128(temp, x), m->c[0]));
+		}
+		/* OUTk = E_K(rot(TEMP xor OPc, rk) xor ck) xor OPc, k = 2..5 */
+		const u128 top = xor128(temp, m->opc);
+		for (unsigned i = 1; i < 5; i++)
+			store128(*b++, xor128(rot128(top, m->r[i]), m->c[i]));
 	}
-	/* OUTk = E_K(rot(TEMP xor OPc, rk) xor ck) xor OPc, k = 2..5 */
-	const u128 top = xor128(temp, m->opc);
-	for (unsigned i = 1; i < 5; i++)
-		store128(w.blk[i], xor128(rot128(top, m->r[i]), m->c[i]));
-	/* The five (or four) blocks are independent: one ECB call. */
-	e = orsp_aes_ecb_encrypt(m->aes, w.blk[first], w.blk[first], 5 - first);
+	e = orsp_aes_ecb_encrypt(m->aes, w.blk[0], w.blk[0], n * per);
 	if (e != ORSP_OK)
 		goto out;
-	for (unsigned i = first; i < 5; i++)
-		store128(w.blk[i], xor128(load128(w.blk[i]), m->opc));
 
-	if (f1) {
-		memcpy(out->mac_a, w.blk[0], 8);     /* f1 = OUT1[0..63] */
-		memcpy(out->mac_s, w.blk[0] + 8, 8); /* f1* = OUT1[64..127] */
-	} else {
-		memset(out->mac_a, 0, sizeof(out->mac_a));
-		memset(out->mac_s, 0, sizeof(out->mac_s));
+	for (size_t v = 0; v < n; v++) {
+		uint8_t(*b)[16] = &w.blk[v * per];
+		orsp_milenage_out *o = &out[v];
+		for (size_t i = 0; i < per; i++)
+			store128(b[i], xor128(load128(b[i]), m->opc));
+		if (f1) {
+			memcpy(o->mac_a, b[0], 8);     /* f1 = OUT1[0..63] */
+			memcpy(o->mac_s, b[0] + 8, 8); /* f1* = OUT1[64..127] */
+			b++;
+		} else {
+			memset(o->mac_a, 0, sizeof(o->mac_a));
+			memset(o->mac_s, 0, sizeof(o->mac_s));
+		}
+		memcpy(o->ak, b[0], 6);      /* f5 = OUT2[0..47] */
+		memcpy(o->res, b[0] + 8, 8); /* f2 = OUT2[64..127] */
+		memcpy(o->ck, b[1], 16);     /* f3 = OUT3 */
+		memcpy(o->ik, b[2], 16);     /* f4 = OUT4 */
+		memcpy(o->ak_star, b[3], 6); /* f5* = OUT5[0..47] */
 	}
-	memcpy(out->ak, w.blk[1], 6);      /* f5 = OUT2[0..47] */
-	memcpy(out->res, w.blk[1] + 8, 8); /* f2 = OUT2[64..127] */
-	memcpy(out->ck, w.blk[2], 16);     /* f3 = OUT3 */
-	memcpy(out->ik, w.blk[3], 16);     /* f4 = OUT4 */
-	memcpy(out->ak_star, w.blk[4], 6); /* f5* = OUT5[0..47] */
 out:
 	orsp_wipe(&w, sizeof(w));
 	return e;
+}
+
+orsp_err orsp_milenage_compute_many(orsp_milenage *m, size_t n, const uint8_t (*rand)[16],
+                                    const uint8_t (*sqn)[6], const uint8_t amf[2],
+                                    orsp_milenage_out *out)
+{
+	if (!m || (n && (!rand || !out)))
+		return orsp_errf(ORSP_E_USAGE, "Milenage: missing argument");
+	for (size_t done = 0; done < n;) {
+		size_t c = n - done < MILENAGE_CHUNK ? n - done : MILENAGE_CHUNK;
+		orsp_err e = milenage_chunk(m, c, rand[done], sqn ? sqn[done] : NULL, amf, out + done);
+		if (e != ORSP_OK)
+			return e;
+		done += c;
+	}
+	return ORSP_OK;
+}
+
+orsp_err orsp_milenage_compute(orsp_milenage *m, const uint8_t rand[16], const uint8_t sqn[6],
+                               const uint8_t amf[2], orsp_milenage_out *out)
+{
+	if (!m || !rand || !out)
+		return orsp_errf(ORSP_E_USAGE, "Milenage: missing argument");
+	return milenage_chunk(m, 1, rand, sqn && amf ? sqn : NULL, amf, out);
 }
 
 void orsp_gsm_sres_c2(const uint8_t *res, size_t res_len, uint8_t sres[4])

@@ -1,5 +1,6 @@
 /* AES-ECB (keyed context), AES-CBC and AES-GCM through OpenSSL EVP. */
 #include <openssl/evp.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -10,11 +11,25 @@ struct orsp_aes_ecb {
 	size_t key_len;
 };
 
+/* OpenSSL 3 looks a cipher up by name on every init unless it was fetched explicitly; the
+ * AES-ECB ciphers are fetched once so that keying a context (per subscriber in the AuC) costs
+ * only the key schedule. */
+static EVP_CIPHER *ecb_fetched[2];
+static pthread_once_t ecb_once = PTHREAD_ONCE_INIT;
+
+static void ecb_fetch(void)
+{
+	ecb_fetched[0] = EVP_CIPHER_fetch(NULL, "AES-128-ECB", NULL);
+	ecb_fetched[1] = EVP_CIPHER_fetch(NULL, "AES-256-ECB", NULL);
+}
+
 static const EVP_CIPHER *aes_cipher(size_t key_len, int mode)
 {
 	switch (mode) {
 	case 0:
-		return key_len == 16 ? EVP_aes_128_ecb() : key_len == 32 ? EVP_aes_256_ecb() : NULL;
+		if (pthread_once(&ecb_once, ecb_fetch) != 0 || !ecb_fetched[0] || !ecb_fetched[1])
+			return NULL;
+		return key_len == 16 ? ecb_fetched[0] : key_len == 32 ? ecb_fetched[1] : NULL;
 	case 1:
 		return key_len == 16 ? EVP_aes_128_cbc() : key_len == 32 ? EVP_aes_256_cbc() : NULL;
 	default:
