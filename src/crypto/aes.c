@@ -135,6 +135,7 @@ static orsp_err aes_gcm(int enc, const uint8_t *key, size_t key_len, const uint8
 		return orsp_errf(ORSP_E_USAGE, "AES-GCM input too long");
 	orsp_err err = ORSP_E_CRYPTO;
 	int outl = 0, finl = 0;
+	uint8_t fin[16];
 	EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
 	if (!ctx || EVP_CipherInit_ex(ctx, cipher, NULL, NULL, NULL, enc) != 1 ||
 	    EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_IVLEN, 12, NULL) != 1 ||
@@ -146,7 +147,8 @@ static orsp_err aes_gcm(int enc, const uint8_t *key, size_t key_len, const uint8
 		goto out;
 	if (!enc && EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_TAG, 16, tag) != 1)
 		goto out;
-	if (EVP_CipherFinal_ex(ctx, out + (n ? outl : 0), &finl) != 1) {
+	/* GCM writes nothing at the end (a stream mode); out may be NULL for empty input. */
+	if (EVP_CipherFinal_ex(ctx, fin, &finl) != 1) {
 		err = enc ? ORSP_E_CRYPTO : ORSP_E_VERIFY;
 		goto out;
 	}
