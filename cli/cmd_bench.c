@@ -13,6 +13,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "bench_bpp.h"
 #include "cli.h"
 #include "openrsp/crypto.h"
 
@@ -376,6 +377,13 @@ static const cli_cmd bench_cmds[] = {
                 "  --seconds S          total measuring time (default 2)\n"
                 "  --json               one JSON object instead of text\n",
         .run = bench_aka,
+    },
+    {
+        .verb = "bpp",
+        .summary = BENCH_BPP_SUMMARY,
+        .synopsis = BENCH_BPP_SYNOPSIS,
+        .help = BENCH_BPP_HELP,
+        .run = bench_bpp,
     },
     {NULL, NULL, NULL, NULL, NULL},
 };
