@@ -36,6 +36,7 @@ typedef struct cli_noun {
 extern const cli_noun cli_noun_aka;
 extern const cli_noun cli_noun_auc;
 extern const cli_noun cli_noun_bench;
+extern const cli_noun cli_noun_pki;
 
 /* ----- errors ----- */
 

@@ -11,6 +11,7 @@ static const cli_noun *const nouns[] = {
     &cli_noun_aka,
     &cli_noun_auc,
     &cli_noun_bench,
+    &cli_noun_pki,
 };
 
 static const cli_noun *find_noun(const char *name)

@@ -186,4 +186,91 @@ ORSP_MUST_CHECK orsp_err orsp_rsp_verify_server_cert(const orsp_ci_store *cis, c
                                                      orsp_rsp_role role, const char *fqdn,
                                                      time_t now);
 
+/* ----- certificate issuing: a private GSMA-RSP-style PKI (SGP.22 v2 §4.5.2 profile) ----- */
+
+/* keyUsage bits (RFC 5280 §4.2.1.3), as 1 << bit number. */
+#define ORSP_KU_DIGITAL_SIGNATURE (1u << 0)
+#define ORSP_KU_NON_REPUDIATION (1u << 1)
+#define ORSP_KU_KEY_ENCIPHERMENT (1u << 2)
+#define ORSP_KU_DATA_ENCIPHERMENT (1u << 3)
+#define ORSP_KU_KEY_AGREEMENT (1u << 4)
+#define ORSP_KU_KEY_CERT_SIGN (1u << 5)
+#define ORSP_KU_CRL_SIGN (1u << 6)
+
+/* extendedKeyUsage purposes. */
+#define ORSP_EKU_SERVER_AUTH (1u << 0) /* id-kp-serverAuth */
+#define ORSP_EKU_CLIENT_AUTH (1u << 1) /* id-kp-clientAuth */
+
+#define ORSP_CERT_MAX_EINS 8 /* permittedEins prefixes in one template */
+
+/* What to put in a certificate. Strings are borrowed for the call only; NULL = absent.
+ * orsp_cert_template_init() fills in the SGP.22 profile of a role (policy, keyUsage, CA,
+ * pathLen, EKU, criticality, as in the SGP.26 test certificates); the caller then adds the
+ * names, the validity and the role's data (EID prefix, DNS name, RID). */
+typedef struct orsp_cert_template {
+	orsp_rsp_role role; /* certificatePolicies = 2.23.146.1.2.1.<role> */
+	bool policy_critical;
+	/* Subject, encoded in this order (C, O, OU, serialNumber, CN). C is 2 letters; the
+	 * others 1..64 printable ASCII characters; serialNumber is a PrintableString (the EID
+	 * of an eUICC, SGP.22 §4.5.2.1.0.3). At least one must be given. */
+	const char *country, *org, *org_unit, *serial_number, *common_name;
+	time_t not_before, not_after;   /* not_before < not_after */
+	unsigned key_usage;             /* ORSP_KU_* bits, non-zero; always critical */
+	bool ca;                        /* basicConstraints cA (critical) */
+	int path_len;                   /* pathLenConstraint, -1 = none (CA only) */
+	unsigned ext_key_usage;         /* ORSP_EKU_* bits, 0 = no extension */
+	bool ext_key_usage_critical;
+	/* EUM only (SGP.22 §4.5.2.1.0.2): nameConstraints (critical) with one permitted
+	 * directoryName subtree "O=<nc_org>, serialNumber=<eid_prefix>" (the GSMA EID-prefix
+	 * rule), nc_org optional; eid_prefix 1..32 digits. NULL = no nameConstraints. */
+	const char *nc_org;
+	const char *eid_prefix;
+	/* Optional SGP.22 v3 permittedEins (2.23.146.1.2.2.0, SEQUENCE OF PrintableString,
+	 * not critical): up to ORSP_CERT_MAX_EINS prefixes of 1..32 digits, NULL-terminated.
+	 * NULL = no extension. */
+	const char *const *permitted_eins;
+	/* subjectAltName (not critical): dNSName (an FQDN: letters, digits, '-', '.', at most
+	 * 253 characters, no empty label) and/or registeredID (dotted OID, e.g. the SM-DP+ OID
+	 * "2.999.10"). Both NULL = no extension. */
+	const char *san_dns;
+	const char *san_rid;
+} orsp_cert_template;
+
+/* Zero t and fill in the SGP.22 v2 profile of role:
+ *   CI      keyCertSign+cRLSign, cA, no pathLen, policy .0 critical
+ *   EUM     keyCertSign, cA pathLen 0, policy .2 critical
+ *   eUICC   digitalSignature, policy .1 critical
+ *   DPauth  digitalSignature, policy .4 critical;  DPpb the same with .5
+ *   DPtls   digitalSignature, EKU serverAuth+clientAuth critical, policy .3 not critical
+ *   DSauth / DStls  as DPauth / DPtls with .7 / .6
+ * path_len is -1 unless stated. ORSP_E_USAGE for an unknown role. */
+ORSP_MUST_CHECK orsp_err orsp_cert_template_init(orsp_cert_template *t, orsp_rsp_role role);
+
+/* Issue an X.509 v3 certificate for subject_pub (its public part is used) with the fields
+ * of t, signed ecdsa-with-SHA256 by issuer_key. issuer is the issuer's certificate (its
+ * subject becomes the issuer name, its SKI the AKI key id); NULL = self-signed, then
+ * issuer_key must be the subject's own key pair. Every certificate gets a random positive
+ * 16-byte serial number (orsp_random), a subjectKeyIdentifier (SHA-1 of the public key,
+ * RFC 5280 §4.2.1.2 method 1) and an authorityKeyIdentifier. The result is re-parsed with
+ * orsp_cert_parse and owned by the caller (orsp_cert_free).
+ * Errors: ORSP_E_USAGE for a bad template, an issuer_key without its private part or not
+ * matching issuer's public key, keys on different curves, or an issuer without SKI;
+ * ORSP_E_CRYPTO when OpenSSL fails. */
+ORSP_MUST_CHECK orsp_err orsp_cert_issue(const orsp_cert_template *t, const orsp_ec_key *subject_pub,
+                                         const orsp_ec_key *issuer_key, const orsp_cert *issuer,
+                                         orsp_cert **out);
+
+/* Write c to path: PEM ("CERTIFICATE") if path ends in ".pem" (any case), else DER. The
+ * file is created with mode 0644 and never overwritten: ORSP_E_EXISTS if it exists
+ * (symbolic links are not followed); ORSP_E_IO on other failures (nothing is left behind). */
+ORSP_MUST_CHECK orsp_err orsp_cert_save(const orsp_cert *c, const char *path);
+
+/* EIDs (GSMA SGP.29): 32 decimal digits whose last two are check digits per ISO/IEC 7064
+ * MOD 97-10, i.e. the 32-digit number is congruent to 1 modulo 97.
+ * orsp_eid_check: ORSP_OK, or ORSP_E_MALFORMED (not 32 digits, or a wrong check digit).
+ * orsp_eid_generate: prefix (1..30 digits) followed by random digits (orsp_random, no
+ * modulo bias) and the two check digits; out gets 32 digits and a NUL. */
+ORSP_MUST_CHECK orsp_err orsp_eid_check(const char *eid);
+ORSP_MUST_CHECK orsp_err orsp_eid_generate(const char *prefix, char out[33]);
+
 #endif

@@ -1,0 +1,641 @@
+/* `openrsp pki`: a private GSMA-RSP-style test PKI (SGP.22 v2 certificate profile).
+ *
+ * `pki init DIR` creates a CI, an EUM with an EID-prefix range, one eUICC of that range, and
+ * the SM-DP+ certificates DPauth, DPpb and DPtls, on NIST P-256, brainpoolP256r1 or both.
+ * Private keys are written 0600 and never overwritten (orsp_ec_save_private_pem); with
+ * --force the files of the layout are removed first, nothing else in DIR is touched.
+ * The layout is in docs/pki.md and in the README.txt written into DIR.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "openrsp/crypto.h"
+
+#define DEFAULT_EID_PREFIX "89049032"            /* the SGP.26 test EUM's prefix */
+#define DEFAULT_FQDN "testsmdpplus1.example.com" /* SGP.23 TEST_DP_ADDRESS1 */
+#define DEFAULT_OID "2.999.10"                   /* the SGP.26 test SM-DP+ OID */
+#define DEFAULT_DAYS 3650
+#define MAX_DAYS 36500
+#define BACKDATE_S 3600 /* notBefore one hour back: tolerate clock skew */
+#define PATH_CAP 4096
+
+/* Subject names; the SGP.26 set has the same shape (docs/pki.md). */
+#define CI_ORG "openrsp"
+#define CI_OU "TESTCERT"
+#define CI_CN "openrsp Test CI"
+#define EUM_ORG "openrsp Test EUM"
+#define EUM_CN "openrsp EUM"
+#define EUICC_CN "openrsp Test eUICC"
+#define DP_ORG "openrsp"
+#define DP_CN "openrsp SM-DP+"
+#define COUNTRY "XX" /* ISO 3166 user-assigned: no real country */
+
+enum {
+	OPT_CURVE = CLI_OPT_CMD,
+	OPT_EID_PREFIX,
+	OPT_EID,
+	OPT_FQDN,
+	OPT_OID,
+	OPT_DAYS,
+	OPT_EINS,
+	OPT_FORCE,
+	OPT_JSON,
+};
+
+/* The certificates of one hierarchy, in issuing order. */
+enum { C_CI, C_EUM, C_EUICC, C_DPAUTH, C_DPPB, C_DPTLS, C__COUNT };
+
+static const struct layout {
+	orsp_rsp_role role;
+	const char *label; /* for output */
+	const char *subdir;
+	const char *base; /* <subdir>/<base>.der, .pem, _key.pem */
+	int issuer;       /* index of the issuer, or -1 for self-signed */
+} layout[C__COUNT] = {
+    [C_CI] = {ORSP_ROLE_CI, "CI", "ci", "ci", -1},
+    [C_EUM] = {ORSP_ROLE_EUM, "EUM", "eum", "eum", C_CI},
+    [C_EUICC] = {ORSP_ROLE_EUICC, "eUICC", "euicc", "euicc", C_EUM},
+    [C_DPAUTH] = {ORSP_ROLE_DP_AUTH, "DPauth", "smdp", "dpauth", C_CI},
+    [C_DPPB] = {ORSP_ROLE_DP_PB, "DPpb", "smdp", "dppb", C_CI},
+    [C_DPTLS] = {ORSP_ROLE_DP_TLS, "DPtls", "smdp", "dptls", C_CI},
+};
+
+static const char *const subdirs[] = {"ci", "eum", "euicc", "smdp"};
+static const char *const suffixes[] = {".der", ".pem", "_key.pem"};
+
+typedef struct pki_opts {
+	const char *dir;
+	bool nist, brainpool;
+	const char *prefix;
+	char eid[33];
+	const char *fqdn;
+	const char *oid;
+	unsigned days;
+	bool eins, force, json;
+} pki_opts;
+
+/* One issued hierarchy, for the summary. */
+typedef struct hierarchy {
+	orsp_curve curve;
+	char base[PATH_CAP];
+	uint8_t ski[C__COUNT][32];
+	size_t ski_len[C__COUNT];
+} hierarchy;
+
+/* ----- argument checks ----- */
+
+static bool digits_only(const char *s)
+{
+	if (!*s)
+		return false;
+	for (; *s; s++)
+		if (*s < '0' || *s > '9')
+			return false;
+	return true;
+}
+
+/* The DNS name for the DPtls subjectAltName: labels of letters, digits and hyphens. */
+static bool fqdn_ok(const char *s)
+{
+	size_t n = strlen(s), label = 0;
+
+	if (n < 1 || n > 253)
+		return false;
+	for (size_t i = 0; i <= n; i++) {
+		char c = s[i];
+		if (c == '.' || c == '\0') {
+			if (label == 0 || label > 63 || s[i - 1] == '-')
+				return false;
+			label = 0;
+		} else if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		           (c >= '0' && c <= '9') || (c == '-' && label > 0)) {
+			label++;
+		} else {
+			return false;
+		}
+	}
+	return true;
+}
+
+/* A dotted-decimal OID: first arc 0..2, at least two arcs, no leading zeros. */
+static bool oid_ok(const char *s)
+{
+	size_t arcs = 0, len = 0;
+
+	if (strlen(s) > 128 || s[0] < '0' || s[0] > '2' || s[1] != '.')
+		return false;
+	for (const char *p = s;; p++) {
+		if (*p == '.' || *p == '\0') {
+			if (len == 0)
+				return false;
+			arcs++;
+			len = 0;
+			if (!*p)
+				break;
+		} else if (*p >= '0' && *p <= '9' && !(len == 1 && p[-1] == '0')) {
+			len++;
+		} else {
+			return false;
+		}
+	}
+	return arcs >= 2;
+}
+
+static int path_join(char *out, const char *a, const char *b, const char *c)
+{
+	int n = snprintf(out, PATH_CAP, "%s%s%s%s%s", a, b ? "/" : "", b ? b : "", c ? "/" : "",
+	                 c ? c : "");
+	if (n < 0 || n >= PATH_CAP)
+		return cli_usage("DIR", "path too long");
+	return CLI_OK;
+}
+
+/* <base>/<subdir>/<name><suffix> of certificate i; false if it does not fit. */
+static bool layout_path(char out[PATH_CAP], const char *base, int i, const char *suffix)
+{
+	int n =
+	    snprintf(out, PATH_CAP, "%s/%s/%s%s", base, layout[i].subdir, layout[i].base, suffix);
+	return n >= 0 && n < PATH_CAP;
+}
+
+/* ----- the directory ----- */
+
+/* 1 if dir has an entry other than . and .., 0 if empty, -1 on error (errno). */
+static int dir_has_entries(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	int found = 0;
+
+	if (!d)
+		return -1;
+	while ((de = readdir(d)) != NULL)
+		if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0) {
+			found = 1;
+			break;
+		}
+	closedir(d);
+	return found;
+}
+
+static int make_dir(const char *path)
+{
+	struct stat st;
+
+	if (mkdir(path, 0755) == 0)
+		return CLI_OK;
+	if (errno == EEXIST && lstat(path, &st) == 0 && S_ISDIR(st.st_mode))
+		return CLI_OK;
+	return cli_failf(path, "cannot create directory: %s",
+	                 errno == EEXIST ? "exists and is not a directory" : strerror(errno));
+}
+
+/* --force: remove a file of the layout (a regular file or a link, never a directory). */
+static int remove_old(const char *path)
+{
+	struct stat st;
+
+	if (lstat(path, &st) != 0)
+		return errno == ENOENT ? CLI_OK
+		                       : cli_failf(path, "cannot inspect: %s", strerror(errno));
+	if (S_ISDIR(st.st_mode))
+		return cli_failf(path, "is a directory, expected a file of the PKI layout");
+	if (unlink(path) != 0)
+		return cli_failf(path, "cannot remove: %s", strerror(errno));
+	return CLI_OK;
+}
+
+/* DIR exists and is empty (created if missing); with --force it may hold anything. */
+static int prepare_dir(const pki_opts *o)
+{
+	int has;
+	int rc = make_dir(o->dir);
+
+	if (rc)
+		return rc;
+	has = dir_has_entries(o->dir);
+	if (has < 0)
+		return cli_failf(o->dir, "cannot read directory: %s", strerror(errno));
+	if (has && !o->force)
+		return cli_failf(o->dir, "directory is not empty (use --force to write into it)");
+	return CLI_OK;
+}
+
+/* The hierarchy's subdirectories; with --force, the old files of the layout removed. */
+static int prepare_hierarchy(const pki_opts *o, const char *base)
+{
+	char path[PATH_CAP];
+	int rc;
+
+	if (strcmp(base, o->dir) != 0 && (rc = make_dir(base)) != CLI_OK)
+		return rc;
+	for (size_t i = 0; i < ORSP_ARRAY_LEN(subdirs); i++) {
+		if ((rc = path_join(path, base, subdirs[i], NULL)) || (rc = make_dir(path)))
+			return rc;
+	}
+	if (!o->force)
+		return CLI_OK;
+	for (size_t i = 0; i < C__COUNT; i++)
+		for (size_t s = 0; s < ORSP_ARRAY_LEN(suffixes); s++) {
+			if (!layout_path(path, base, (int)i, suffixes[s]))
+				return cli_usage("DIR", "path too long");
+			if ((rc = remove_old(path)) != CLI_OK)
+				return rc;
+		}
+	return CLI_OK;
+}
+
+/* ----- issuing ----- */
+
+static void fill_template(const pki_opts *o, int which, time_t nb, time_t na,
+                          const char *const *eins, orsp_cert_template *t)
+{
+	t->not_before = nb;
+	t->not_after = na;
+	switch (which) {
+	case C_CI:
+		t->country = COUNTRY;
+		t->org = CI_ORG;
+		t->org_unit = CI_OU;
+		t->common_name = CI_CN;
+		break;
+	case C_EUM:
+		/* SGP.22 §4.5.2.1.0.2: the EID range as a nameConstraints directoryName. */
+		t->country = COUNTRY;
+		t->org = EUM_ORG;
+		t->common_name = EUM_CN;
+		t->nc_org = EUM_ORG;
+		t->eid_prefix = o->prefix;
+		if (o->eins)
+			t->permitted_eins = eins;
+		break;
+	case C_EUICC:
+		/* SGP.22 §4.5.2.1.0.3: subject serialNumber = EID, O = the EUM's. */
+		t->country = COUNTRY;
+		t->org = EUM_ORG;
+		t->serial_number = o->eid;
+		t->common_name = EUICC_CN;
+		break;
+	case C_DPAUTH:
+	case C_DPPB:
+		t->org = DP_ORG;
+		t->common_name = DP_CN;
+		t->san_rid = o->oid;
+		break;
+	case C_DPTLS:
+		t->org = DP_ORG;
+		t->common_name = strlen(o->fqdn) <= 64 ? o->fqdn : DP_CN;
+		t->san_dns = o->fqdn;
+		t->san_rid = o->oid;
+		break;
+	default:
+		break;
+	}
+}
+
+static int issue_hierarchy(const pki_opts *o, hierarchy *h)
+{
+	orsp_ec_key *keys[C__COUNT] = {0};
+	orsp_cert *certs[C__COUNT] = {0};
+	const char *const eins[] = {o->prefix, NULL};
+	time_t now = time(NULL);
+	time_t nb = now - BACKDATE_S, na = now + (time_t)o->days * 86400;
+	char path[PATH_CAP];
+	int rc = CLI_OK;
+	orsp_err e;
+
+	for (int i = 0; i < C__COUNT; i++) {
+		const struct layout *l = &layout[i];
+		orsp_cert_template t;
+
+		e = orsp_ec_generate(h->curve, &keys[i]);
+		if (e) {
+			rc = cli_fail("key generation", e);
+			goto out;
+		}
+		e = orsp_cert_template_init(&t, l->role);
+		if (e) {
+			rc = cli_fail(l->label, e);
+			goto out;
+		}
+		fill_template(o, i, nb, na, eins, &t);
+		e = orsp_cert_issue(&t, keys[i], l->issuer < 0 ? keys[i] : keys[l->issuer],
+		                    l->issuer < 0 ? NULL : certs[l->issuer], &certs[i]);
+		if (e) {
+			rc = cli_fail(l->label, e);
+			goto out;
+		}
+		e = orsp_cert_ski(certs[i], h->ski[i], sizeof(h->ski[i]), &h->ski_len[i]);
+		if (e) {
+			rc = cli_fail(l->label, e);
+			goto out;
+		}
+		for (size_t s = 0; s < ORSP_ARRAY_LEN(suffixes); s++) {
+			if (!layout_path(path, h->base, i, suffixes[s])) {
+				rc = cli_usage("DIR", "path too long");
+				goto out;
+			}
+			e = s == 2 ? orsp_ec_save_private_pem(keys[i], path)
+			           : orsp_cert_save(certs[i], path);
+			if (e) {
+				rc = cli_fail(path, e);
+				goto out;
+			}
+		}
+	}
+out:
+	for (int i = 0; i < C__COUNT; i++) {
+		orsp_cert_free(certs[i]);
+		orsp_ec_free(keys[i]);
+	}
+	return rc;
+}
+
+/* ----- README.txt and the summary ----- */
+
+static int write_readme(const pki_opts *o, const hierarchy *hs, size_t nh)
+{
+	char path[PATH_CAP];
+	FILE *f;
+	int rc;
+
+	if ((rc = path_join(path, o->dir, "README.txt", NULL)) != CLI_OK)
+		return rc;
+	if (o->force && (rc = remove_old(path)) != CLI_OK)
+		return rc;
+	f = fopen(path, "wx");
+	if (!f)
+		return cli_failf(path, "cannot create: %s", strerror(errno));
+	fprintf(f,
+	        "openrsp test PKI (GSMA SGP.22 v2 certificate profile) - NOT for production.\n"
+	        "Created by `openrsp pki init`; see docs/pki.md in the openrsp sources.\n\n"
+	        "EID of the eUICC:  %s (EUM range: EIDs starting with %s)\n"
+	        "SM-DP+ FQDN:       %s\n"
+	        "SM-DP+ OID (RID):  %s\n"
+	        "Validity:          %u days from creation (notBefore backdated one hour)\n\n",
+	        o->eid, o->prefix, o->fqdn, o->oid, o->days);
+	for (size_t k = 0; k < nh; k++) {
+		const char *rel = hs[k].base + strlen(o->dir);
+		fprintf(f, "Hierarchy on %s in .%s:\n", orsp_curve_name(hs[k].curve), rel);
+		for (int i = 0; i < C__COUNT; i++) {
+			char hex[65] = "";
+			if (orsp_hex_encode(hs[k].ski[i], hs[k].ski_len[i], hex, sizeof(hex)))
+				hex[0] = '\0';
+			fprintf(f, "  %-6s  %s/%s.{der,pem} key %s/%s_key.pem  SKI %s\n",
+			        layout[i].label, layout[i].subdir, layout[i].base, layout[i].subdir,
+			        layout[i].base, hex);
+		}
+		fputc('\n', f);
+	}
+	fprintf(
+	    f, "Files: <name>.der and <name>.pem hold the same certificate; <name>_key.pem is\n"
+	       "the private key (PKCS#8, mode 0600). Issuers: the CI signs itself, the EUM,\n"
+	       "DPauth, DPpb and DPtls; the EUM signs the eUICC.\n\n"
+	       "Checks:\n"
+	       "  openssl verify -CAfile ci/ci.pem smdp/dptls.pem   (also dpauth, dppb, eum)\n"
+	       "  The eUICC certificate fails `openssl verify` with \"permitted subtree\n"
+	       "  violation\": its EID is checked by the GSMA EID-prefix rule, not RFC 5280\n"
+	       "  name matching (as with the SGP.26 test eUICC); openrsp's verifier applies it.\n");
+	if (fclose(f) != 0)
+		return cli_failf(path, "write failed: %s", strerror(errno));
+	return CLI_OK;
+}
+
+static void print_summary(const pki_opts *o, const hierarchy *hs, size_t nh)
+{
+	char path[PATH_CAP];
+
+	if (o->json) {
+		cli_json j = {0};
+		cj_obj_begin(&j, NULL);
+		cj_str(&j, "dir", o->dir);
+		cj_str(&j, "eid", o->eid);
+		cj_str(&j, "eid_prefix", o->prefix);
+		cj_str(&j, "smdp_fqdn", o->fqdn);
+		cj_str(&j, "smdp_oid", o->oid);
+		cj_u64(&j, "days", o->days);
+		cj_arr_begin(&j, "hierarchies");
+		for (size_t k = 0; k < nh; k++) {
+			cj_obj_begin(&j, NULL);
+			cj_str(&j, "curve", orsp_curve_name(hs[k].curve));
+			cj_str(&j, "dir", hs[k].base);
+			cj_arr_begin(&j, "certs");
+			for (int i = 0; i < C__COUNT; i++) {
+				const struct layout *l = &layout[i];
+				cj_obj_begin(&j, NULL);
+				cj_str(&j, "role", l->label);
+				cj_str(&j, "der",
+				       layout_path(path, hs[k].base, i, ".der") ? path : "");
+				cj_str(&j, "pem",
+				       layout_path(path, hs[k].base, i, ".pem") ? path : "");
+				cj_str(&j, "key",
+				       layout_path(path, hs[k].base, i, "_key.pem") ? path : "");
+				cj_hex(&j, "ski", hs[k].ski[i], hs[k].ski_len[i]);
+				cj_obj_end(&j);
+			}
+			cj_arr_end(&j);
+			cj_obj_end(&j);
+		}
+		cj_arr_end(&j);
+		cj_obj_end(&j);
+		cj_done(&j);
+		return;
+	}
+	cli_kv_str("EID", o->eid);
+	cli_kv_str("range", o->prefix);
+	cli_kv_str("SM-DP+", o->fqdn);
+	cli_kv_str("OID", o->oid);
+	for (size_t k = 0; k < nh; k++) {
+		printf("\n%s hierarchy in %s\n", orsp_curve_name(hs[k].curve), hs[k].base);
+		for (int i = 0; i < C__COUNT; i++) {
+			const struct layout *l = &layout[i];
+			char hex[65] = "";
+			if (orsp_hex_encode(hs[k].ski[i], hs[k].ski_len[i], hex, sizeof(hex)))
+				hex[0] = '\0';
+			printf("  %-6s  %s  SKI %s\n", l->label,
+			       layout_path(path, hs[k].base, i, ".pem") ? path : "", hex);
+		}
+	}
+	fflush(stdout);
+}
+
+/* ----- init ----- */
+
+static int parse_init(int argc, char **argv, pki_opts *o)
+{
+	static const struct option opts[] = {
+	    {"curve", required_argument, NULL, OPT_CURVE},
+	    {"eid-prefix", required_argument, NULL, OPT_EID_PREFIX},
+	    {"eid", required_argument, NULL, OPT_EID},
+	    {"smdp-fqdn", required_argument, NULL, OPT_FQDN},
+	    {"smdp-oid", required_argument, NULL, OPT_OID},
+	    {"days", required_argument, NULL, OPT_DAYS},
+	    {"permitted-eins", no_argument, NULL, OPT_EINS},
+	    {"force", no_argument, NULL, OPT_FORCE},
+	    {"json", no_argument, NULL, OPT_JSON},
+	    {NULL, 0, NULL, 0},
+	};
+	const char *curve = "nist", *eid = NULL, *days = NULL;
+	uint64_t v;
+	int c, rc;
+
+	o->prefix = DEFAULT_EID_PREFIX;
+	o->fqdn = DEFAULT_FQDN;
+	o->oid = DEFAULT_OID;
+	o->days = DEFAULT_DAYS;
+	while ((c = cli_getopt(argc, argv, opts)) != -1) {
+		switch (c) {
+		case '?':
+			return CLI_USAGE;
+		case OPT_CURVE:
+			curve = optarg;
+			break;
+		case OPT_EID_PREFIX:
+			o->prefix = optarg;
+			break;
+		case OPT_EID:
+			eid = optarg;
+			break;
+		case OPT_FQDN:
+			o->fqdn = optarg;
+			break;
+		case OPT_OID:
+			o->oid = optarg;
+			break;
+		case OPT_DAYS:
+			days = optarg;
+			break;
+		case OPT_EINS:
+			o->eins = true;
+			break;
+		case OPT_FORCE:
+			o->force = true;
+			break;
+		case OPT_JSON:
+			o->json = true;
+			break;
+		default:
+			return cli_usage(argv[optind - 1], "unexpected option");
+		}
+	}
+	if ((rc = cli_positional(argc, argv, 1, "DIR")) != CLI_OK)
+		return rc;
+	o->dir = argv[optind];
+	if (!o->dir[0])
+		return cli_usage("DIR", "empty path");
+	if (strlen(o->dir) > PATH_CAP - 64)
+		return cli_usage("DIR", "path too long");
+	if (strcmp(curve, "nist") == 0)
+		o->nist = true;
+	else if (strcmp(curve, "brainpool") == 0)
+		o->brainpool = true;
+	else if (strcmp(curve, "both") == 0)
+		o->nist = o->brainpool = true;
+	else
+		return cli_usage("--curve", "expected nist, brainpool or both");
+	if (!digits_only(o->prefix) || strlen(o->prefix) > 30)
+		return cli_usage("--eid-prefix", "expected 1 to 30 decimal digits");
+	if (!fqdn_ok(o->fqdn))
+		return cli_usage(
+		    "--smdp-fqdn",
+		    "expected a DNS name (letters, digits, '-' and '.', no empty label)");
+	if (!oid_ok(o->oid))
+		return cli_usage("--smdp-oid", "expected a dotted-decimal OID such as 2.999.10");
+	if (days) {
+		if ((rc = cli_uint("--days", days, 1, MAX_DAYS, &v)) != CLI_OK)
+			return rc;
+		o->days = (unsigned)v;
+	}
+	if (eid) {
+		if (strlen(eid) != 32 || !digits_only(eid))
+			return cli_usage("--eid", "expected 32 decimal digits");
+		if (orsp_eid_check(eid) != ORSP_OK)
+			return cli_usage("--eid",
+			                 "wrong check digits (ISO 7064 MOD 97-10, SGP.29)");
+		if (strncmp(eid, o->prefix, strlen(o->prefix)) != 0)
+			return cli_usage("--eid", "does not start with the EID prefix %s",
+			                 o->prefix);
+		memcpy(o->eid, eid, 33);
+	}
+	return CLI_OK;
+}
+
+static int pki_init(int argc, char **argv)
+{
+	pki_opts o = {0};
+	hierarchy *hs = NULL;
+	size_t nh = 0;
+	orsp_err e;
+	int rc;
+
+	rc = parse_init(argc, argv, &o);
+	if (rc)
+		return rc;
+	if (!o.eid[0]) {
+		e = orsp_eid_generate(o.prefix, o.eid);
+		if (e)
+			return cli_fail("EID", e);
+	}
+	hs = calloc(2, sizeof(*hs));
+	if (!hs)
+		return cli_failf("pki init", "out of memory");
+	rc = prepare_dir(&o);
+	if (rc)
+		goto out;
+	if (o.nist)
+		hs[nh++].curve = ORSP_CURVE_P256;
+	if (o.brainpool)
+		hs[nh++].curve = ORSP_CURVE_BRAINPOOLP256R1;
+	for (size_t k = 0; k < nh; k++) {
+		const char *sub = nh == 1                          ? NULL
+		                  : hs[k].curve == ORSP_CURVE_P256 ? "nist"
+		                                                   : "brainpool";
+		if ((rc = path_join(hs[k].base, o.dir, sub, NULL)) != CLI_OK ||
+		    (rc = prepare_hierarchy(&o, hs[k].base)) != CLI_OK ||
+		    (rc = issue_hierarchy(&o, &hs[k])) != CLI_OK)
+			goto out;
+	}
+	rc = write_readme(&o, hs, nh);
+	if (rc)
+		goto out;
+	print_summary(&o, hs, nh);
+out:
+	free(hs);
+	return rc;
+}
+
+static const cli_cmd pki_cmds[] = {
+    {"init", "create a private RSP test PKI: CI, EUM, eUICC, SM-DP+ (DPauth, DPpb, DPtls)",
+     "DIR [--curve nist|brainpool|both] [--eid-prefix DIGITS] [--eid EID] [--smdp-fqdn NAME] "
+     "[--smdp-oid OID] [--days N] [--permitted-eins] [--force] [--json]",
+     "Writes DIR/ci, DIR/eum, DIR/euicc and DIR/smdp (with --curve both: the same under\n"
+     "DIR/nist and DIR/brainpool), each certificate as <name>.der and <name>.pem with its\n"
+     "private key in <name>_key.pem (mode 0600), and DIR/README.txt. Certificates follow the\n"
+     "SGP.22 v2 profile (policies 2.23.146.1.2.1.x, SKI/AKI, ecdsa-with-SHA256). DIR is\n"
+     "created if missing and must be empty.\n\n"
+     "  --curve C            nist (P-256, default), brainpool (brainpoolP256r1) or both\n"
+     "  --eid-prefix DIGITS  the EUM's EID range, 1 to 30 digits (default " DEFAULT_EID_PREFIX ")\n"
+     "  --eid EID            the eUICC's EID: 32 digits in the range with valid check\n"
+     "                       digits (default: the prefix, random digits, check digits)\n"
+     "  --smdp-fqdn NAME     DNS name in the DPtls certificate (default " DEFAULT_FQDN ")\n"
+     "  --smdp-oid OID       SM-DP+ OID, registeredID in DPauth/DPpb/DPtls (default " DEFAULT_OID
+     ")\n"
+     "  --days N             validity of every certificate, 1 to 36500 (default 3650)\n"
+     "  --permitted-eins     also put the SGP.22 v3 permittedEins extension in the EUM\n"
+     "  --force              write into a non-empty DIR, replacing the files of the layout\n"
+     "  --json               one JSON document: paths, EID and key identifiers\n",
+     pki_init},
+    {NULL, NULL, NULL, NULL, NULL},
+};
+
+const cli_noun cli_noun_pki = {
+    "pki",
+    "a private GSMA-RSP-style test PKI (SGP.22 certificate profile)",
+    pki_cmds,
+};

@@ -1,0 +1,238 @@
+#!/usr/bin/env bash
+# `openrsp pki init`: the layout on both curves, key files 0600, every certificate parsed by
+# `openssl x509`, DPauth/DPpb/DPtls/EUM verified by `openssl verify` against the CI, the
+# SGP.22 profile visible in the text dump, EIDs with valid MOD 97-10 check digits (checked
+# by Python's integers), a non-empty DIR refused, --force, options, and usage errors.
+set -euo pipefail
+
+B=${ORSP_BIN:?set ORSP_BIN to the openrsp binary}
+mkdir -p "${ORSP_TEST_TMP:-/tmp}"
+T=$(mktemp -d "${ORSP_TEST_TMP:-/tmp}/cli_pki.XXXXXX")
+pass=0
+fail=0
+
+ok() { pass=$((pass + 1)); }
+bad() {
+	fail=$((fail + 1))
+	echo "FAIL: $*" >&2
+}
+check() { # check DESCRIPTION COMMAND...
+	local what=$1
+	shift
+	if "$@" >/dev/null 2>&1; then ok; else bad "$what"; fi
+}
+run() {
+	rc=0
+	out=$("$B" "$@" 2>"$T/err") || rc=$?
+	err=$(cat "$T/err")
+}
+usage() {
+	local name=$1
+	shift
+	run "$@"
+	if [[ $rc -eq 2 && "$err" == "openrsp: $name: "* && $(wc -l <"$T/err") -eq 1 ]]; then
+		ok
+	else
+		bad "usage error naming $name: rc=$rc stderr='$err' (args: $*)"
+	fi
+}
+failure() { # failure WORD ARGS...: exit 1, one line on stderr containing WORD
+	local word=$1
+	shift
+	run "$@"
+	if [[ $rc -eq 1 && "$err" == "openrsp: "*"$word"* && $(wc -l <"$T/err") -eq 1 ]]; then
+		ok
+	else
+		bad "failure '$word': rc=$rc stderr='$err' (args: $*)"
+	fi
+}
+text() { openssl x509 -noout -text -in "$1"; }
+has() { # has FILE STRING: the certificate's text dump contains STRING
+	if text "$1" | grep -qF -- "$2"; then ok; else bad "$1 lacks '$2'"; fi
+}
+mod97() { python3 -c 'import sys; print(int(sys.argv[1]) % 97)' "$1"; }
+
+names=(ci/ci eum/eum euicc/euicc smdp/dpauth smdp/dppb smdp/dptls)
+
+# Checks of one hierarchy directory $1 on curve $2 (OpenSSL's name), EID $3.
+check_hierarchy() {
+	local d=$1 curve=$2 eid=$3 n
+	for n in "${names[@]}"; do
+		for f in "$d/$n.der" "$d/$n.pem" "$d/${n}_key.pem"; do
+			if [[ -f $f ]]; then ok; else bad "missing $f"; fi
+		done
+		if [[ $(stat -c %a "$d/${n}_key.pem") == 600 ]]; then ok; else bad "$d/${n}_key.pem not 0600"; fi
+		check "openssl x509 parses $d/$n.pem" openssl x509 -noout -text -in "$d/$n.pem"
+		check "openssl x509 parses $d/$n.der" openssl x509 -noout -text -inform der -in "$d/$n.der"
+		# DER and PEM are the same certificate; the key belongs to it.
+		if cmp -s <(openssl x509 -inform der -in "$d/$n.der" -outform der) \
+			<(openssl x509 -in "$d/$n.pem" -outform der); then ok; else bad "$n der != pem"; fi
+		if [[ $(openssl pkey -in "$d/${n}_key.pem" -pubout) == $(openssl x509 -in "$d/$n.pem" -noout -pubkey) ]]; then
+			ok
+		else
+			bad "$d/${n}_key.pem does not match $n.pem"
+		fi
+		has "$d/$n.pem" "ASN1 OID: $curve"
+		has "$d/$n.pem" "Signature Algorithm: ecdsa-with-SHA256"
+		has "$d/$n.pem" "X509v3 Subject Key Identifier"
+		has "$d/$n.pem" "X509v3 Authority Key Identifier"
+	done
+	for n in eum/eum smdp/dpauth smdp/dppb smdp/dptls; do
+		if openssl verify -CAfile "$d/ci/ci.pem" "$d/$n.pem" >"$T/v" 2>&1 && grep -q ": OK" "$T/v"; then
+			ok
+		else
+			bad "openssl verify $d/$n.pem: $(cat "$T/v")"
+		fi
+	done
+	check "DPtls verifies as a TLS server for its name" openssl verify -CAfile "$d/ci/ci.pem" \
+		-purpose sslserver -verify_hostname testsmdpplus1.example.com "$d/smdp/dptls.pem"
+	if openssl verify -CAfile "$d/ci/ci.pem" -verify_hostname other.example.com \
+		"$d/smdp/dptls.pem" >/dev/null 2>&1; then bad "DPtls verified for another name"; else ok; fi
+	# The SGP.22 v2 profile (roles 2.23.146.1.2.1.x).
+	has "$d/ci/ci.pem" "Policy: 2.23.146.1.2.1.0"
+	has "$d/ci/ci.pem" "Certificate Sign, CRL Sign"
+	has "$d/ci/ci.pem" "CA:TRUE"
+	has "$d/eum/eum.pem" "Policy: 2.23.146.1.2.1.2"
+	has "$d/eum/eum.pem" "CA:TRUE, pathlen:0"
+	has "$d/eum/eum.pem" "DirName:O = openrsp Test EUM, serialNumber = 89049032"
+	has "$d/euicc/euicc.pem" "Policy: 2.23.146.1.2.1.1"
+	has "$d/euicc/euicc.pem" "serialNumber = $eid"
+	has "$d/euicc/euicc.pem" "Digital Signature"
+	has "$d/smdp/dpauth.pem" "Policy: 2.23.146.1.2.1.4"
+	has "$d/smdp/dpauth.pem" "Registered ID:2.999.10"
+	has "$d/smdp/dppb.pem" "Policy: 2.23.146.1.2.1.5"
+	has "$d/smdp/dptls.pem" "Policy: 2.23.146.1.2.1.3"
+	has "$d/smdp/dptls.pem" "TLS Web Server Authentication"
+	has "$d/smdp/dptls.pem" "DNS:testsmdpplus1.example.com, Registered ID:2.999.10"
+	# The eUICC is issued by the EUM (openssl verify refuses it: GSMA EID-prefix rule).
+	if [[ $(openssl x509 -in "$d/euicc/euicc.pem" -noout -issuer | sed 's/^issuer=//') == \
+		$(openssl x509 -in "$d/eum/eum.pem" -noout -subject | sed 's/^subject=//') ]]; then
+		ok
+	else
+		bad "eUICC issuer is not the EUM subject"
+	fi
+}
+
+# ----- one curve, text output -----
+run pki init "$T/nist"
+if [[ $rc -eq 0 && "$out" == *"EID:"* && "$out" == *"DPtls"* && -z "$err" ]]; then ok; else bad "pki init nist rc=$rc $err"; fi
+eid=$(sed -n 's/^EID: *//p' <<<"$out")
+if [[ ${#eid} -eq 32 && $eid == 89049032* && $(mod97 "$eid") == 1 ]]; then ok; else bad "EID '$eid'"; fi
+check_hierarchy "$T/nist" prime256v1 "$eid"
+if [[ -f "$T/nist/README.txt" ]] && grep -qF "$eid" "$T/nist/README.txt"; then ok; else bad "README.txt"; fi
+# The SKIs in the summary are the certificates'.
+ski=$(openssl x509 -in "$T/nist/ci/ci.pem" -noout -ext subjectKeyIdentifier | tail -1 | tr -d ' :' | tr A-F a-f)
+if [[ "$out" == *"ci/ci.pem  SKI $ski"* ]]; then ok; else bad "summary SKI of the CI ($ski)"; fi
+
+# ----- both curves, JSON -----
+run pki init "$T/both" --curve both --json
+if [[ $rc -eq 0 ]]; then ok; else bad "pki init both rc=$rc $err"; fi
+if python3 - "$out" "$T/both" <<'EOF'; then ok; else bad "JSON of --curve both: $out"; fi
+import json, subprocess, sys
+d = json.loads(sys.argv[1])
+base = sys.argv[2]
+eid = d["eid"]
+assert len(eid) == 32 and eid.isdigit() and eid.startswith("89049032"), eid
+assert int(eid) % 97 == 1, eid  # ISO 7064 MOD 97-10 (SGP.29)
+assert d["smdp_fqdn"] == "testsmdpplus1.example.com" and d["smdp_oid"] == "2.999.10"
+assert [h["curve"] for h in d["hierarchies"]] == ["P-256", "brainpoolP256r1"]
+assert [h["dir"] for h in d["hierarchies"]] == [base + "/nist", base + "/brainpool"]
+for h in d["hierarchies"]:
+    assert [c["role"] for c in h["certs"]] == ["CI", "EUM", "eUICC", "DPauth", "DPpb", "DPtls"]
+    for c in h["certs"]:
+        out = subprocess.run(["openssl", "x509", "-inform", "der", "-in", c["der"], "-noout",
+                              "-ext", "subjectKeyIdentifier"], capture_output=True, text=True,
+                             check=True).stdout
+        ski = out.strip().splitlines()[-1].strip().replace(":", "").lower()
+        assert ski == c["ski"], (c, ski)
+        assert c["pem"].endswith(".pem") and c["key"].endswith("_key.pem")
+EOF
+eid=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["eid"])' "$out")
+check_hierarchy "$T/both/nist" prime256v1 "$eid"
+check_hierarchy "$T/both/brainpool" brainpoolP256r1 "$eid"
+# Two independent hierarchies: the brainpool CI does not verify the NIST DPauth.
+if openssl verify -CAfile "$T/both/brainpool/ci/ci.pem" "$T/both/nist/smdp/dpauth.pem" >/dev/null 2>&1; then
+	bad "cross-curve verify succeeded"
+else
+	ok
+fi
+
+# ----- brainpool alone, options -----
+eid2=$(python3 -c '
+p = "8901234" + "5" * 23
+print(p + "%02d" % (98 - int(p) * 100 % 97))')
+run pki init "$T/bp" --curve brainpool --eid-prefix 8901234 --eid "$eid2" \
+	--smdp-fqdn smdp.test.example --smdp-oid 2.999.77 --days 30 --permitted-eins
+if [[ $rc -eq 0 ]]; then ok; else bad "pki init brainpool with options rc=$rc $err"; fi
+if [[ $(mod97 "$eid2") == 1 ]]; then ok; else bad "test EID $eid2"; fi
+has "$T/bp/ci/ci.pem" "ASN1 OID: brainpoolP256r1"
+has "$T/bp/euicc/euicc.pem" "serialNumber = $eid2"
+has "$T/bp/eum/eum.pem" "serialNumber = 8901234"
+has "$T/bp/eum/eum.pem" "2.23.146.1.2.2.0"
+has "$T/bp/smdp/dptls.pem" "DNS:smdp.test.example, Registered ID:2.999.77"
+has "$T/bp/smdp/dpauth.pem" "Registered ID:2.999.77"
+check "DPtls verifies for --smdp-fqdn" openssl verify -CAfile "$T/bp/ci/ci.pem" \
+	-verify_hostname smdp.test.example "$T/bp/smdp/dptls.pem"
+check "valid for 29 more days" openssl x509 -in "$T/bp/smdp/dppb.pem" -noout -checkend $((29 * 86400))
+if openssl x509 -in "$T/bp/smdp/dppb.pem" -noout -checkend $((31 * 86400)) >/dev/null; then
+	bad "--days 30 gave more than 31 days"
+else
+	ok
+fi
+
+# ----- a non-empty DIR is refused; --force replaces the layout only -----
+sum=$(sha256sum "$T/nist/ci/ci.der")
+failure "not empty" pki init "$T/nist"
+if [[ $(sha256sum "$T/nist/ci/ci.der") == "$sum" ]]; then ok; else bad "refused run changed files"; fi
+mkdir "$T/other"
+echo keep >"$T/other/keep.txt"
+failure "not empty" pki init "$T/other"
+echo keep >"$T/nist/keep.txt"
+run pki init "$T/nist" --force
+if [[ $rc -eq 0 ]]; then ok; else bad "--force rc=$rc $err"; fi
+if [[ $(sha256sum "$T/nist/ci/ci.der") != "$sum" ]]; then ok; else bad "--force did not reissue"; fi
+if [[ $(cat "$T/nist/keep.txt") == keep ]]; then ok; else bad "--force touched another file"; fi
+eid=$(sed -n 's/^EID: *//p' <<<"$out")
+check_hierarchy "$T/nist" prime256v1 "$eid"
+
+# ----- failures -----
+touch "$T/afile"
+failure "" pki init "$T/afile"
+failure "" pki init "$T/no/such/parent"
+
+# ----- usage errors -----
+usage --curve pki init "$T/u" --curve nistp256
+usage --curve pki init "$T/u" --curve
+usage --eid-prefix pki init "$T/u" --eid-prefix 8904x
+usage --eid-prefix pki init "$T/u" --eid-prefix ""
+usage --eid-prefix pki init "$T/u" --eid-prefix 1234567890123456789012345678901
+usage --eid pki init "$T/u" --eid 8904903212345123451234567890123
+usage --eid pki init "$T/u" --eid 89049032123451234512345678901234
+usage --eid pki init "$T/u" --eid-prefix 89049033 --eid 89049032123451234512345678901235
+usage --smdp-fqdn pki init "$T/u" --smdp-fqdn "a..example"
+usage --smdp-fqdn pki init "$T/u" --smdp-fqdn "a_b.example"
+usage --smdp-fqdn pki init "$T/u" --smdp-fqdn "-a.example"
+usage --smdp-oid pki init "$T/u" --smdp-oid 2
+usage --smdp-oid pki init "$T/u" --smdp-oid 2.999.x
+usage --smdp-oid pki init "$T/u" --smdp-oid 3.1
+usage --days pki init "$T/u" --days 0
+usage --days pki init "$T/u" --days 36501
+usage --days pki init "$T/u" --days x
+usage --frob pki init "$T/u" --frob
+usage --force pki init "$T/u" --force=yes
+usage DIR pki init
+usage extra pki init "$T/u" extra
+usage frob pki frob
+if [[ ! -e "$T/u" ]]; then ok; else bad "a usage error created DIR"; fi
+# The SGP.26 EID passes the check-digit rule.
+run pki init "$T/sgp26eid" --eid 89049032123451234512345678901235
+if [[ $rc -eq 0 ]]; then ok; else bad "SGP.26 EID refused: $err"; fi
+
+run pki init --help
+if [[ $rc -eq 0 && "$out" == *"--curve"* && "$out" == *"--eid-prefix"* ]]; then ok; else bad "pki init --help"; fi
+run help pki
+if [[ $rc -eq 0 && "$out" == *"init"* ]]; then ok; else bad "help pki"; fi
+
+rm -rf "$T"
+echo "$pass passed, $fail failed"
+[[ $fail -eq 0 ]]
