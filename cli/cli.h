@@ -37,6 +37,7 @@ extern const cli_noun cli_noun_aka;
 extern const cli_noun cli_noun_auc;
 extern const cli_noun cli_noun_bench;
 extern const cli_noun cli_noun_pki;
+extern const cli_noun cli_noun_profile;
 
 /* ----- errors ----- */
 

@@ -12,6 +12,7 @@ static const cli_noun *const nouns[] = {
     &cli_noun_auc,
     &cli_noun_bench,
     &cli_noun_pki,
+    &cli_noun_profile,
 };
 
 static const cli_noun *find_noun(const char *name)

@@ -6,6 +6,7 @@ set -euo pipefail
 packages=(
 	build-essential cmake pkg-config clang libclang-rt-dev python3
 	libssl-dev libsqlite3-dev sqlite3 libcmocka-dev
+	asn1c # ASN.1 codecs generated at build time (src/asn1/, docs/asn1.md)
 	libosmocore-dev # only for the side-by-side AKA benchmark against osmo_auth_gen_vec
 )
 

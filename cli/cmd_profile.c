@@ -1,0 +1,871 @@
+/* `openrsp profile`: inspect, build (personalise a template) and check MCIM profile packages
+ * (TCA eUICC Profile Package, docs/pkg.md). Nothing here prints K, OPc or any other key or PIN
+ * value: the pkg module does not hand them out except as orsp_secret, and this file only ever
+ * shows their lengths. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "openrsp/pkg.h"
+
+enum {
+	OPT_JSON = CLI_OPT_CMD,
+	OPT_TEMPLATE,
+	OPT_ICCID,
+	OPT_IMSI,
+	OPT_SPN,
+	OPT_NAME,
+	OPT_CLASS,
+	OPT_OUTPUT,
+	OPT_MNC_LEN,
+	OPT_PIN1,
+	OPT_PIN2,
+	OPT_PUK1,
+	OPT_PUK2,
+	OPT_ADM1,
+};
+
+/* ----- files ----- */
+
+/* The whole file, at most ORSP_PKG_MAX_SIZE bytes. CLI_OK or CLI_FAIL naming the path. */
+static int read_package(const char *path, uint8_t **out, size_t *len)
+{
+	struct stat st;
+	uint8_t *b = NULL;
+	size_t got = 0;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int rc = CLI_OK;
+
+	*out = NULL;
+	*len = 0;
+	if (fd < 0)
+		return cli_failf(path, "cannot open: %s", strerror(errno));
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		rc = cli_failf(path, "not a regular file");
+		goto out;
+	}
+	if (st.st_size > (off_t)ORSP_PKG_MAX_SIZE) {
+		rc = cli_failf(path, "%lld bytes exceeds the %u-byte limit of a profile package",
+		               (long long)st.st_size, ORSP_PKG_MAX_SIZE);
+		goto out;
+	}
+	b = malloc((size_t)st.st_size + 1);
+	if (!b) {
+		rc = cli_failf(path, "out of memory");
+		goto out;
+	}
+	while (got < (size_t)st.st_size) {
+		ssize_t n = read(fd, b + got, (size_t)st.st_size - got);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			rc = cli_failf(path, "read failed: %s",
+			               n < 0 ? strerror(errno) : "short file");
+			goto out;
+		}
+		got += (size_t)n;
+	}
+	*out = b;
+	*len = got;
+	b = NULL;
+out:
+	orsp_pkg_buf_free(b, (size_t)st.st_size);
+	close(fd);
+	return rc;
+}
+
+/* Write a package holding key material: a new mode-0600 file in the target's directory,
+ * synced, then renamed over the target, so a crash leaves the old file or the new one. */
+static int write_package(const char *path, const uint8_t *p, size_t n)
+{
+	char tmp[4096];
+	size_t done = 0;
+	int fd, w;
+
+	w = snprintf(tmp, sizeof(tmp), "%s.tmp.XXXXXX", path);
+	if (w < 0 || (size_t)w >= sizeof(tmp))
+		return cli_usage("-o", "path too long");
+	fd = mkstemp(tmp); /* mode 0600 */
+	if (fd < 0)
+		return cli_failf(path, "cannot create: %s", strerror(errno));
+	while (done < n) {
+		ssize_t k = write(fd, p + done, n - done);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k <= 0)
+			break;
+		done += (size_t)k;
+	}
+	if (done != n || fsync(fd) != 0) {
+		int err = errno;
+		close(fd);
+		unlink(tmp);
+		return cli_failf(path, "write failed: %s", strerror(err));
+	}
+	if (close(fd) != 0 || rename(tmp, path) != 0) {
+		int err = errno;
+		unlink(tmp);
+		return cli_failf(path, "cannot write: %s", strerror(err));
+	}
+	return CLI_OK;
+}
+
+static int load(const char *path, orsp_pkg **pkg)
+{
+	uint8_t *der = NULL;
+	size_t len = 0;
+	orsp_err e;
+	int rc = read_package(path, &der, &len);
+
+	if (rc)
+		return rc;
+	e = orsp_pkg_decode(der, len, pkg);
+	orsp_pkg_buf_free(der, len);
+	if (e)
+		return cli_fail(path, e);
+	return CLI_OK;
+}
+
+/* ----- inspect ----- */
+
+static void services_text(uint64_t svc, char *out, size_t cap)
+{
+	size_t o = 0;
+
+	out[0] = '\0';
+	for (int s = 0; s < ORSP_SVC__COUNT; s++) {
+		int w;
+		if (!(svc & ORSP_SVC_BIT(s)))
+			continue;
+		w = snprintf(out + o, cap - o, "%s%s", o ? " " : "",
+		             orsp_pkg_service_name((orsp_pkg_service)s));
+		if (w < 0 || (size_t)w >= cap - o)
+			return;
+		o += (size_t)w;
+	}
+}
+
+static void hex_or_empty(const uint8_t *p, size_t n, char *out, size_t cap)
+{
+	if (orsp_hex_encode(p, n, out, cap) != ORSP_OK)
+		out[0] = '\0';
+}
+
+static bool consts_default(const orsp_milenage_consts *c)
+{
+	orsp_milenage_consts d;
+	orsp_milenage_default_consts(&d);
+	return memcmp(c, &d, sizeof(d)) == 0;
+}
+
+static void inspect_text(const char *path, size_t size, const orsp_pkg *pkg, orsp_pkg_fs *fs)
+{
+	orsp_pkg_header h;
+	orsp_pkg_pin pins[64];
+	size_t n_pins = 0;
+	char buf[1024];
+
+	printf("%s: %zu bytes, %zu profile elements\n", path, size, orsp_pkg_count(pkg));
+	if (orsp_pkg_get_header(pkg, &h) == ORSP_OK) {
+		printf("\nheader (PE #%zu)\n", h.pe_index);
+		printf("  version:      %u.%u\n", h.major, h.minor);
+		if (h.has_profile_type)
+			printf("  profile type: %s\n", h.profile_type);
+		printf("  ICCID:        %s\n", h.iccid[0] ? h.iccid : "(not BCD)");
+		services_text(h.services, buf, sizeof(buf));
+		printf("  services:     %s\n", buf[0] ? buf : "(none)");
+		printf("  templates:   ");
+		for (size_t g = 0; g < h.n_gfste && g < ORSP_PKG_MAX_GFSTE; g++)
+			printf(" %s", h.gfste[g]);
+		printf("%s\n", h.n_gfste ? "" : " (none)");
+		if (h.n_mandatory_aids)
+			printf("  mandatory AIDs: %zu\n", h.n_mandatory_aids);
+		if (h.has_iot_options)
+			printf("  IoT Minimal Profile options present\n");
+	}
+
+	printf("\nprofile elements\n");
+	for (size_t i = 0; i < orsp_pkg_count(pkg); i++) {
+		orsp_pe_info in;
+		if (orsp_pkg_pe(pkg, i, &in) != ORSP_OK)
+			continue;
+		printf("  #%-3zu %-22s", i, orsp_pe_type_name(in.type));
+		if (in.has_header)
+			printf(" id %-4u%s", in.id, in.mandated ? " mandated" : "");
+		printf(" %zu bytes\n", in.raw.len);
+		if (!orsp_pe_type_is_fs(in.type) || orsp_pkg_get_files(pkg, i, fs) != ORSP_OK)
+			continue;
+		printf("        template %s:", fs->template_oid);
+		for (size_t f = 0; f < fs->n_files; f++) {
+			const orsp_pkg_file *file = &fs->files[f];
+			printf(" %s", file->name);
+			if (file->do_not_create)
+				printf("(not created)");
+			else if (file->has_fid)
+				printf("(%04X)", file->fid);
+		}
+		printf("\n");
+	}
+
+	for (size_t n = 0;; n++) {
+		orsp_pkg_usim u;
+		if (orsp_pkg_get_usim(pkg, n, &u) != ORSP_OK)
+			break;
+		printf("\nUSIM (PE #%zu)\n", u.pe_index);
+		printf("  EF.IMSI:      %s\n", u.has_imsi ? u.imsi : "(not defined)");
+		if (u.has_ad) {
+			hex_or_empty(u.ad, u.ad_len, buf, sizeof(buf));
+			printf("  EF.AD:        %s", buf);
+			if (u.mnc_len)
+				printf(" (MNC length %u)", u.mnc_len);
+			printf("\n");
+		}
+		if (u.has_spn)
+			printf("  EF.SPN:       \"%s\" (display condition %02X)\n", u.spn,
+			       u.spn_display);
+	}
+
+	for (size_t n = 0; n < orsp_pkg_aka_count(pkg); n++) {
+		orsp_pkg_aka a;
+		if (orsp_pkg_get_aka(pkg, n, &a) != ORSP_OK)
+			continue;
+		printf("\nAKA parameters (PE #%zu, id %u)\n", a.pe_index, a.id);
+		if (a.is_mapping) {
+			hex_or_empty(a.mapping_source, a.mapping_source_len, buf, sizeof(buf));
+			printf("  mapping:      keys of the NAA %s (options %02X)\n", buf,
+			       a.mapping_options);
+		} else {
+			printf("  algorithm:    %s (%ld), options %02X\n",
+			       orsp_pkg_alg_name(a.algorithm), a.algorithm, a.algorithm_options);
+			printf("  K:            %zu bytes (not shown)\n", a.key_len);
+			printf("  %-13s %zu bytes (not shown)\n",
+			       a.algorithm == ORSP_PKG_ALG_TUAK ? "TOPc:" : "OPc:", a.opc_len);
+			if (a.algorithm == ORSP_PKG_ALG_MILENAGE) {
+				printf("  rotations:    %u %u %u %u %u%s\n", a.milenage.r[0],
+				       a.milenage.r[1], a.milenage.r[2], a.milenage.r[3],
+				       a.milenage.r[4], a.has_rotation ? "" : " (default)");
+				printf("  constants:    %s\n", consts_default(&a.milenage)
+				                                   ? "TS 35.206 defaults"
+				                                   : "custom");
+			}
+			if (a.algorithm == ORSP_PKG_ALG_TUAK)
+				printf("  Keccak:       %u iteration(s)\n", a.keccak);
+			if (a.has_auth_counter_max) {
+				hex_or_empty(a.auth_counter_max, 3, buf, sizeof(buf));
+				printf("  authCounterMax: %s\n", buf);
+			}
+		}
+		bool init_zero = true;
+		for (size_t k = 0; k < a.n_sqn_init && k < 32; k++)
+			init_zero = init_zero && a.sqn_init[k] == 0;
+		printf("  SQN:          options %02X, delta %012llX, age limit %012llX, init %s\n",
+		       a.sqn_options, (unsigned long long)a.sqn_delta,
+		       (unsigned long long)a.sqn_age_limit, init_zero ? "all zero" : "set");
+	}
+
+	if (orsp_pkg_get_pins(pkg, pins, ORSP_ARRAY_LEN(pins), &n_pins) == ORSP_OK && n_pins) {
+		printf("\nPINs and PUKs (values not shown)\n");
+		for (size_t i = 0; i < n_pins && i < ORSP_ARRAY_LEN(pins); i++) {
+			const orsp_pkg_pin *p = &pins[i];
+			printf("  PE #%-3zu %-15s %zu bytes, %u of %u attempts left", p->pe_index,
+			       orsp_pkg_pin_ref_name(p->key_reference, p->puk), p->value_len,
+			       p->retries_left, p->max_attempts);
+			if (p->has_unblock)
+				printf(", unblocked by %s",
+				       orsp_pkg_pin_ref_name(p->unblock_reference, true));
+			printf("\n");
+		}
+	}
+}
+
+static void inspect_json(const char *path, size_t size, const orsp_pkg *pkg, orsp_pkg_fs *fs)
+{
+	cli_json j = {0};
+	orsp_pkg_header h;
+	orsp_pkg_pin pins[64];
+	size_t n_pins = 0;
+
+	cj_obj_begin(&j, NULL);
+	cj_str(&j, "file", path);
+	cj_u64(&j, "size", size);
+	if (orsp_pkg_get_header(pkg, &h) == ORSP_OK) {
+		cj_obj_begin(&j, "header");
+		cj_u64(&j, "pe", h.pe_index);
+		cj_u64(&j, "major_version", h.major);
+		cj_u64(&j, "minor_version", h.minor);
+		if (h.has_profile_type)
+			cj_str(&j, "profile_type", h.profile_type);
+		cj_str(&j, "iccid", h.iccid);
+		cj_arr_begin(&j, "services");
+		for (int s = 0; s < ORSP_SVC__COUNT; s++)
+			if (h.services & ORSP_SVC_BIT(s))
+				cj_str(&j, NULL, orsp_pkg_service_name((orsp_pkg_service)s));
+		cj_arr_end(&j);
+		cj_arr_begin(&j, "templates");
+		for (size_t g = 0; g < h.n_gfste && g < ORSP_PKG_MAX_GFSTE; g++)
+			cj_str(&j, NULL, h.gfste[g]);
+		cj_arr_end(&j);
+		cj_obj_end(&j);
+	}
+	cj_arr_begin(&j, "pes");
+	for (size_t i = 0; i < orsp_pkg_count(pkg); i++) {
+		orsp_pe_info in;
+		if (orsp_pkg_pe(pkg, i, &in) != ORSP_OK)
+			continue;
+		cj_obj_begin(&j, NULL);
+		cj_u64(&j, "index", i);
+		cj_str(&j, "type", orsp_pe_type_name(in.type));
+		if (in.has_header) {
+			cj_u64(&j, "id", in.id);
+			cj_bool(&j, "mandated", in.mandated);
+		}
+		cj_u64(&j, "length", in.raw.len);
+		if (orsp_pe_type_is_fs(in.type) && orsp_pkg_get_files(pkg, i, fs) == ORSP_OK) {
+			cj_str(&j, "template", fs->template_oid);
+			cj_arr_begin(&j, "files");
+			for (size_t f = 0; f < fs->n_files; f++) {
+				const orsp_pkg_file *file = &fs->files[f];
+				cj_obj_begin(&j, NULL);
+				cj_str(&j, "name", file->name);
+				if (file->has_fid) {
+					uint8_t fid[2] = {(uint8_t)(file->fid >> 8),
+					                  (uint8_t)file->fid};
+					cj_hex(&j, "fid", fid, 2);
+				}
+				if (file->has_size)
+					cj_u64(&j, "size", file->size);
+				if (file->do_not_create)
+					cj_bool(&j, "do_not_create", true);
+				cj_u64(&j, "content_length", file->content_len);
+				cj_obj_end(&j);
+			}
+			cj_arr_end(&j);
+		}
+		cj_obj_end(&j);
+	}
+	cj_arr_end(&j);
+	cj_arr_begin(&j, "usim");
+	for (size_t n = 0;; n++) {
+		orsp_pkg_usim u;
+		if (orsp_pkg_get_usim(pkg, n, &u) != ORSP_OK)
+			break;
+		cj_obj_begin(&j, NULL);
+		cj_u64(&j, "pe", u.pe_index);
+		if (u.has_imsi)
+			cj_str(&j, "imsi", u.imsi);
+		if (u.has_ad) {
+			cj_hex(&j, "ad", u.ad, u.ad_len);
+			if (u.mnc_len)
+				cj_u64(&j, "mnc_length", u.mnc_len);
+		}
+		if (u.has_spn) {
+			cj_str(&j, "spn", u.spn);
+			cj_u64(&j, "spn_display_condition", u.spn_display);
+		}
+		cj_obj_end(&j);
+	}
+	cj_arr_end(&j);
+	cj_arr_begin(&j, "aka");
+	for (size_t n = 0; n < orsp_pkg_aka_count(pkg); n++) {
+		orsp_pkg_aka a;
+		if (orsp_pkg_get_aka(pkg, n, &a) != ORSP_OK)
+			continue;
+		cj_obj_begin(&j, NULL);
+		cj_u64(&j, "pe", a.pe_index);
+		cj_u64(&j, "id", a.id);
+		if (a.is_mapping) {
+			cj_hex(&j, "mapping_source", a.mapping_source, a.mapping_source_len);
+			cj_u64(&j, "mapping_options", a.mapping_options);
+		} else {
+			cj_str(&j, "algorithm", orsp_pkg_alg_name(a.algorithm));
+			cj_i64(&j, "algorithm_id", a.algorithm);
+			cj_u64(&j, "algorithm_options", a.algorithm_options);
+			cj_u64(&j, "key_length", a.key_len);
+			cj_u64(&j, "opc_length", a.opc_len);
+			if (a.algorithm == ORSP_PKG_ALG_MILENAGE) {
+				cj_arr_begin(&j, "rotations");
+				for (int r = 0; r < 5; r++)
+					cj_u64(&j, NULL, a.milenage.r[r]);
+				cj_arr_end(&j);
+				cj_bool(&j, "default_constants", consts_default(&a.milenage));
+			}
+			if (a.algorithm == ORSP_PKG_ALG_TUAK)
+				cj_u64(&j, "keccak_iterations", a.keccak);
+		}
+		cj_u64(&j, "sqn_options", a.sqn_options);
+		cj_u64(&j, "sqn_delta", a.sqn_delta);
+		cj_u64(&j, "sqn_age_limit", a.sqn_age_limit);
+		cj_obj_end(&j);
+	}
+	cj_arr_end(&j);
+	cj_arr_begin(&j, "pins");
+	if (orsp_pkg_get_pins(pkg, pins, ORSP_ARRAY_LEN(pins), &n_pins) == ORSP_OK) {
+		for (size_t i = 0; i < n_pins && i < ORSP_ARRAY_LEN(pins); i++) {
+			cj_obj_begin(&j, NULL);
+			cj_u64(&j, "pe", pins[i].pe_index);
+			cj_str(&j, "key_reference",
+			       orsp_pkg_pin_ref_name(pins[i].key_reference, pins[i].puk));
+			cj_u64(&j, "value_length", pins[i].value_len);
+			cj_u64(&j, "max_attempts", pins[i].max_attempts);
+			cj_u64(&j, "attempts_left", pins[i].retries_left);
+			cj_obj_end(&j);
+		}
+	}
+	cj_arr_end(&j);
+	cj_obj_end(&j);
+	cj_done(&j);
+}
+
+static int profile_inspect(int argc, char **argv)
+{
+	static const struct option opts[] = {
+	    {"json", no_argument, NULL, OPT_JSON},
+	    {NULL, 0, NULL, 0},
+	};
+	orsp_pkg *pkg = NULL;
+	orsp_pkg_fs *fs = NULL;
+	bool json = false;
+	int c, rc;
+
+	while ((c = cli_getopt(argc, argv, opts)) != -1) {
+		if (c == '?')
+			return CLI_USAGE;
+		if (c == OPT_JSON)
+			json = true;
+	}
+	rc = cli_positional(argc, argv, 1, "FILE");
+	if (rc)
+		return rc;
+	rc = load(argv[optind], &pkg);
+	if (rc)
+		return rc;
+	fs = malloc(sizeof(*fs));
+	if (!fs) {
+		rc = cli_failf("inspect", "out of memory");
+		goto out;
+	}
+	{
+		size_t size = 0;
+		for (size_t i = 0; i < orsp_pkg_count(pkg); i++) {
+			orsp_pe_info in;
+			if (orsp_pkg_pe(pkg, i, &in) == ORSP_OK)
+				size += in.raw.len;
+		}
+		if (json)
+			inspect_json(argv[optind], size, pkg, fs);
+		else
+			inspect_text(argv[optind], size, pkg, fs);
+	}
+out:
+	free(fs);
+	orsp_pkg_free(pkg);
+	return rc;
+}
+
+/* ----- check ----- */
+
+static int report(const char *path, const orsp_pkg *pkg, bool json, bool quiet)
+{
+	orsp_pkg_report *rep = malloc(sizeof(*rep));
+	char line[320];
+	orsp_err e;
+	int rc = CLI_OK;
+
+	if (!rep)
+		return cli_failf(path, "out of memory");
+	e = orsp_pkg_validate(pkg, rep);
+	if (json) {
+		cli_json j = {0};
+		cj_obj_begin(&j, NULL);
+		cj_str(&j, "file", path);
+		cj_bool(&j, "valid", rep->errors == 0);
+		cj_u64(&j, "profile_elements", orsp_pkg_count(pkg));
+		cj_u64(&j, "errors", rep->errors);
+		cj_u64(&j, "warnings", rep->warnings);
+		cj_arr_begin(&j, "issues");
+		for (size_t i = 0; i < rep->n; i++) {
+			const orsp_pkg_issue *is = &rep->issue[i];
+			cj_obj_begin(&j, NULL);
+			cj_str(&j, "severity", is->error ? "error" : "warning");
+			if (is->pe >= 0) {
+				cj_u64(&j, "pe", (uint64_t)is->pe);
+				cj_str(&j, "type", orsp_pe_type_name(is->type));
+			}
+			cj_str(&j, "message", is->msg);
+			cj_obj_end(&j);
+		}
+		cj_arr_end(&j);
+		cj_obj_end(&j);
+		cj_done(&j);
+	} else {
+		for (size_t i = 0; i < rep->n; i++) {
+			orsp_pkg_issue_format(&rep->issue[i], line, sizeof(line));
+			printf("%s\n", line);
+		}
+		if (rep->truncated)
+			printf("(more issues not shown)\n");
+		if (!e && !quiet)
+			printf("%s: valid profile package (%zu profile elements, %zu warning%s)\n",
+			       path, orsp_pkg_count(pkg), rep->warnings,
+			       rep->warnings == 1 ? "" : "s");
+	}
+	if (e)
+		rc = cli_failf(path, "invalid profile package: %zu error%s, first: %s", rep->errors,
+		               rep->errors == 1 ? "" : "s", orsp_err_detail());
+	free(rep);
+	return rc;
+}
+
+static int profile_check(int argc, char **argv)
+{
+	static const struct option opts[] = {
+	    {"json", no_argument, NULL, OPT_JSON},
+	    {NULL, 0, NULL, 0},
+	};
+	orsp_pkg *pkg = NULL;
+	bool json = false;
+	int c, rc;
+
+	while ((c = cli_getopt(argc, argv, opts)) != -1) {
+		if (c == '?')
+			return CLI_USAGE;
+		if (c == OPT_JSON)
+			json = true;
+	}
+	rc = cli_positional(argc, argv, 1, "FILE");
+	if (rc)
+		return rc;
+	rc = load(argv[optind], &pkg);
+	if (rc)
+		return rc;
+	rc = report(argv[optind], pkg, json, false);
+	orsp_pkg_free(pkg);
+	return rc;
+}
+
+/* ----- build ----- */
+
+typedef struct build_opts {
+	cli_aka_opts ao;
+	const char *tmpl, *iccid, *imsi, *spn, *name, *cls, *output, *mnc_len;
+	const char *pin1, *pin2, *puk1, *puk2, *adm1;
+} build_opts;
+
+static int build_parse(int argc, char **argv, build_opts *o)
+{
+	static const struct option opts[] = {
+	    CLI_AKA_LONGOPTS,
+	    {"template", required_argument, NULL, OPT_TEMPLATE},
+	    {"iccid", required_argument, NULL, OPT_ICCID},
+	    {"imsi", required_argument, NULL, OPT_IMSI},
+	    {"spn", required_argument, NULL, OPT_SPN},
+	    {"profile-name", required_argument, NULL, OPT_NAME},
+	    {"class", required_argument, NULL, OPT_CLASS},
+	    {"output", required_argument, NULL, OPT_OUTPUT},
+	    {"mnc-len", required_argument, NULL, OPT_MNC_LEN},
+	    {"pin1", required_argument, NULL, OPT_PIN1},
+	    {"pin2", required_argument, NULL, OPT_PIN2},
+	    {"puk1", required_argument, NULL, OPT_PUK1},
+	    {"puk2", required_argument, NULL, OPT_PUK2},
+	    {"adm1", required_argument, NULL, OPT_ADM1},
+	    {NULL, 0, NULL, 0},
+	};
+	int c;
+
+	while ((c = cli_getopt(argc, argv, opts)) != -1) {
+		if (c == '?')
+			return CLI_USAGE;
+		if (cli_aka_opt(&o->ao, c, optarg))
+			continue;
+		switch (c) {
+		case OPT_TEMPLATE:
+			o->tmpl = optarg;
+			break;
+		case OPT_ICCID:
+			o->iccid = optarg;
+			break;
+		case OPT_IMSI:
+			o->imsi = optarg;
+			break;
+		case OPT_SPN:
+			o->spn = optarg;
+			break;
+		case OPT_NAME:
+			o->name = optarg;
+			break;
+		case OPT_CLASS:
+			o->cls = optarg;
+			break;
+		case OPT_OUTPUT:
+			o->output = optarg;
+			break;
+		case OPT_MNC_LEN:
+			o->mnc_len = optarg;
+			break;
+		case OPT_PIN1:
+			o->pin1 = optarg;
+			break;
+		case OPT_PIN2:
+			o->pin2 = optarg;
+			break;
+		case OPT_PUK1:
+			o->puk1 = optarg;
+			break;
+		case OPT_PUK2:
+			o->puk2 = optarg;
+			break;
+		case OPT_ADM1:
+			o->adm1 = optarg;
+			break;
+		default:
+			return cli_usage(argv[optind - 1], "unexpected option");
+		}
+	}
+	return cli_positional(argc, argv, 0, "");
+}
+
+static int build_perso(const build_opts *o, orsp_pkg_perso *p)
+{
+	static const struct {
+		const char *name;
+		orsp_pkg_class cls;
+	} classes[] = {{"operational", ORSP_PKG_CLASS_OPERATIONAL},
+	               {"provisioning", ORSP_PKG_CLASS_PROVISIONING},
+	               {"test", ORSP_PKG_CLASS_TEST}};
+	orsp_aka_subscriber sub;
+	uint8_t scratch[17];
+	bool op_given = false;
+	int rc;
+
+	if (!o->tmpl)
+		return cli_missing("--template");
+	if (!o->iccid)
+		return cli_missing("--iccid");
+	if (orsp_iccid_check(o->iccid) != ORSP_OK)
+		return cli_usage("--iccid", "%s", orsp_err_detail());
+	if (!o->imsi)
+		return cli_missing("--imsi");
+	if (orsp_imsi_encode_ef(o->imsi, scratch) != ORSP_OK)
+		return cli_usage("--imsi", "%s", orsp_err_detail());
+	/* TUAK output lengths are not stored in a TCA package: refuse rather than drop them. */
+	if (o->ao.mac_bits || o->ao.res_bits || o->ao.ck_bits || o->ao.ik_bits)
+		return cli_usage(o->ao.mac_bits   ? "--mac-bits"
+		                 : o->ao.res_bits ? "--res-bits"
+		                 : o->ao.ck_bits  ? "--ck-bits"
+		                                  : "--ik-bits",
+		                 "not carried by a profile package");
+	rc = cli_aka_subscriber(&o->ao, &sub, &op_given);
+	if (rc)
+		return rc;
+	p->iccid = o->iccid;
+	p->imsi = o->imsi;
+	p->set_aka = true;
+	p->alg = sub.alg;
+	p->k = sub.k;
+	p->opc = sub.opc;
+	p->op_given = op_given;
+	p->custom_consts = true; /* the defaults unless --r/--c were given; left out if default */
+	p->consts = sub.milenage;
+	p->keccak = sub.tuak.keccak_iterations;
+	orsp_aka_subscriber_wipe(&sub);
+	if (o->spn) {
+		if (orsp_spn_encode_ef(o->spn, 0, scratch, sizeof(scratch)) != ORSP_OK)
+			return cli_usage("--spn", "%s", orsp_err_detail());
+		p->spn = o->spn;
+	}
+	if (o->name) {
+		size_t n = strlen(o->name);
+		if (n == 0 || n > 400)
+			return cli_usage("--profile-name", "expected 1 to 100 characters");
+		p->profile_name = o->name;
+	}
+	if (o->cls) {
+		size_t i;
+		for (i = 0; i < ORSP_ARRAY_LEN(classes); i++)
+			if (strcmp(o->cls, classes[i].name) == 0)
+				break;
+		if (i == ORSP_ARRAY_LEN(classes))
+			return cli_usage("--class", "expected operational, provisioning or test");
+		p->profile_class = classes[i].cls;
+	}
+	if (o->mnc_len) {
+		uint64_t v = 0;
+		rc = cli_uint("--mnc-len", o->mnc_len, 2, 3, &v);
+		if (rc)
+			return rc;
+		p->mnc_len = (unsigned)v;
+	}
+	p->pin1 = o->pin1;
+	p->pin2 = o->pin2;
+	p->puk1 = o->puk1;
+	p->puk2 = o->puk2;
+	p->adm1 = o->adm1;
+	if (!o->output)
+		return cli_missing("-o");
+	return CLI_OK;
+}
+
+/* The library names the field first ("pin1: must be ..."); map it to its option. */
+static int perso_usage(orsp_err e)
+{
+	static const struct {
+		const char *field, *opt;
+	} map[] = {{"profile_name", "--profile-name"},
+	           {"iccid", "--iccid"},
+	           {"imsi", "--imsi"},
+	           {"pin1", "--pin1"},
+	           {"pin2", "--pin2"},
+	           {"puk1", "--puk1"},
+	           {"puk2", "--puk2"},
+	           {"adm1", "--adm1"},
+	           {"spn", "--spn"},
+	           {"keccak", "--keccak"},
+	           {"k:", "--k"}};
+	const char *d = orsp_err_detail();
+
+	if (e != ORSP_E_USAGE)
+		return CLI_FAIL;
+	for (size_t i = 0; i < ORSP_ARRAY_LEN(map); i++)
+		if (strncmp(d, map[i].field, strlen(map[i].field)) == 0)
+			return cli_usage(map[i].opt, "%s", d);
+	return cli_usage("build", "%s", d);
+}
+
+static int profile_build(int argc, char **argv)
+{
+	build_opts o;
+	orsp_pkg_perso p;
+	orsp_pkg *pkg = NULL;
+	uint8_t *der = NULL;
+	size_t der_len = 0;
+	char **args = NULL;
+	orsp_err e;
+	int rc;
+
+	memset(&o, 0, sizeof(o));
+	orsp_pkg_perso_init(&p);
+	/* `-o OUT` is the one short option: read it as --output. */
+	args = calloc((size_t)argc + 1, sizeof(*args));
+	if (!args)
+		return cli_failf("build", "out of memory");
+	for (int i = 0; i < argc; i++) {
+		if (strcmp(argv[i], "-o") == 0)
+			args[i] = (char *)(uintptr_t) "--output";
+		else
+			args[i] = argv[i];
+	}
+	rc = build_parse(argc, args, &o);
+	if (rc)
+		goto out;
+	rc = build_perso(&o, &p);
+	if (rc)
+		goto out;
+	rc = load(o.tmpl, &pkg);
+	if (rc)
+		goto out;
+	e = orsp_pkg_personalise(pkg, &p);
+	if (e) {
+		rc = e == ORSP_E_USAGE ? perso_usage(e) : cli_fail(o.tmpl, e);
+		goto out;
+	}
+	rc = report(o.output, pkg, false, true);
+	if (rc)
+		goto out;
+	e = orsp_pkg_encode(pkg, 0, &der, &der_len);
+	if (e) {
+		rc = cli_fail(o.output, e);
+		goto out;
+	}
+	rc = write_package(o.output, der, der_len);
+	if (rc)
+		goto out;
+	{
+		orsp_pkg_header h;
+		orsp_pkg_aka a;
+		if (orsp_pkg_get_header(pkg, &h) == ORSP_OK &&
+		    orsp_pkg_get_aka(pkg, 0, &a) == ORSP_OK)
+			printf(
+			    "wrote %s: %zu bytes, ICCID %s, IMSI %s, %s, K %zu bytes (not shown)\n",
+			    o.output, der_len, h.iccid, o.imsi, orsp_pkg_alg_name(a.algorithm),
+			    a.key_len);
+		if (p.profile_class != ORSP_PKG_CLASS_UNSET)
+			printf(
+			    "profile class %s: not carried by a TCA package; give it to the SM-DP+ "
+			    "with the profile metadata\n",
+			    orsp_pkg_class_name(p.profile_class));
+	}
+out:
+	orsp_pkg_buf_free(der, der_len);
+	orsp_pkg_free(pkg);
+	orsp_pkg_perso_wipe(&p);
+	free(args);
+	return rc;
+}
+
+static const cli_cmd profile_cmds[] = {
+    {
+        .verb = "inspect",
+        .summary = "Show what a profile package holds (never key or PIN values)",
+        .synopsis = "FILE [--json]",
+        .help =
+            "Decodes FILE (a TCA eUICC Profile Package: DER ProfileElements) and prints the\n"
+            "header (version, ICCID, mandatory services and templates), every profile\n"
+            "element with its identification and, for file-system PEs, the template and\n"
+            "files, the USIM files EF.IMSI, EF.AD and EF.SPN, the AKA algorithm and its\n"
+            "options, and the PIN/PUK configuration. K, OPc/TOPc and PIN/PUK values are\n"
+            "shown by length only.\n\n"
+            "options:\n"
+            "  --json               one JSON object (file, size, header, pes, usim, aka, pins)\n",
+        .run = profile_inspect,
+    },
+    {
+        .verb = "build",
+        .summary = "Personalise a template profile package for one subscriber",
+        .synopsis = "--template FILE --iccid N --imsi N --k HEX (--opc HEX | --op HEX)\n"
+                    "       [--alg milenage|tuak] [--spn S] [--profile-name S]\n"
+                    "       [--class operational|provisioning|test] -o OUT",
+        .help = "Writes OUT (mode 0600: it holds K) from the template: the ICCID into the\n"
+                "ProfileHeader and EF.ICCID, the IMSI into every EF.IMSI, the algorithm, K and\n"
+                "OPc/TOPc into every algoParameter (the header's algorithm services follow), and\n"
+                "the optional values below. The result must pass `profile check`.\n\n"
+                "options:\n"
+                "  --template FILE      the template package (e.g. a GSMA TS.48 profile)\n"
+                "  --iccid N            19 or 20 digits ending in the Luhn check digit\n"
+                "  --imsi N             6 to 15 digits\n" CLI_AKA_HELP
+                "  --spn S              service provider name, up to 16 GSM default alphabet\n"
+                "                       characters (EF.SPN)\n"
+                "  --profile-name S     ProfileHeader.profileType, 1 to 100 characters\n"
+                "  --class C            operational, provisioning or test (SGP.22 profileClass:\n"
+                "                       not carried by a TCA package, reported for the metadata)\n"
+                "  --mnc-len 2|3        number of MNC digits in EF.AD\n"
+                "  --pin1/--pin2 N      PIN values, 4 to 8 digits\n"
+                "  --puk1/--puk2 N      PUK values, 8 digits\n"
+                "  --adm1 N             ADM1 value, 4 to 8 digits\n"
+                "  -o, --output OUT     the package to write (replaced atomically)\n",
+        .run = profile_build,
+    },
+    {
+        .verb = "check",
+        .summary = "Validate a profile package (exit 1 if invalid)",
+        .synopsis = "FILE [--json]",
+        .help = "Decodes FILE and checks the structure rules of docs/pkg.md: PE-Header first,\n"
+                "PE-End last, unique identification numbers, the PEs the mandatory services\n"
+                "need, well-formed AKA parameters, ICCID, EF.IMSI, files and PINs. Prints every\n"
+                "error and warning, one per line, naming the profile element; exits 1 if there\n"
+                "is an error.\n\n"
+                "options:\n"
+                "  --json               one JSON object (valid, errors, warnings, issues)\n",
+        .run = profile_check,
+    },
+    {NULL, NULL, NULL, NULL, NULL},
+};
+
+const cli_noun cli_noun_profile = {
+    "profile",
+    "MCIM profile packages: inspect, build from a template, check",
+    profile_cmds,
+};

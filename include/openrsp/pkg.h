@@ -1,0 +1,398 @@
+/* openrsp pkg: MCIM profile packages.
+ *
+ * A profile package is the TCA "eUICC Profile Package: Interoperable Format" (PEDefinitions
+ * v3.3.1, SAIP): a plain concatenation of DER-encoded ProfileElement values with no outer
+ * wrapper, the Unprotected Profile Package that an SM-DP+ binds for one eUICC (SGP.22 §2.5).
+ *
+ * The model is the asn1c decoding of each ProfileElement (module set "pe", see docs/asn1.md),
+ * kept private to this module, plus the DER bytes each PE was decoded from. This header
+ * exposes no generated type: callers read the model through the secret-free summaries below,
+ * and reach K and OPc/TOPc only as orsp_secret (orsp_pkg_get_aka_keys). Everything the model
+ * holds is wiped when it is freed.
+ *
+ * Errors from outside input name the profile element: "PE #<index> (<type>): <reason>", the
+ * index counted from 0 in package order, the type as the ProfileElement CHOICE names it.
+ * Details never contain key material.
+ */
+#ifndef OPENRSP_PKG_H
+#define OPENRSP_PKG_H
+
+#include "openrsp/aka.h"
+#include "openrsp/core.h"
+
+#define ORSP_PKG_MAX_SIZE (4u << 20) /* largest package orsp_pkg_decode accepts */
+#define ORSP_PKG_MAX_PES 1024        /* most profile elements in one package */
+#define ORSP_PKG_MAX_DEPTH 24        /* deepest DER nesting inside one PE */
+
+/* ProfileElement CHOICE alternatives, numbered as their context tags + 1 (PEDefinitions). */
+typedef enum orsp_pe_type {
+	ORSP_PE_UNKNOWN = 0, /* an alternative this version of PEDefinitions does not know */
+	ORSP_PE_HEADER,
+	ORSP_PE_GENERIC_FILE_MANAGEMENT,
+	ORSP_PE_PIN_CODES,
+	ORSP_PE_PUK_CODES,
+	ORSP_PE_AKA_PARAMETER,
+	ORSP_PE_CDMA_PARAMETER,
+	ORSP_PE_SECURITY_DOMAIN,
+	ORSP_PE_RFM,
+	ORSP_PE_APPLICATION,
+	ORSP_PE_NON_STANDARD,
+	ORSP_PE_END,
+	ORSP_PE_RFU1,
+	ORSP_PE_RFU2,
+	ORSP_PE_RFU3,
+	ORSP_PE_RFU4,
+	ORSP_PE_RFU5,
+	ORSP_PE_MF,
+	ORSP_PE_CD,
+	ORSP_PE_TELECOM,
+	ORSP_PE_USIM,
+	ORSP_PE_OPT_USIM,
+	ORSP_PE_ISIM,
+	ORSP_PE_OPT_ISIM,
+	ORSP_PE_PHONEBOOK,
+	ORSP_PE_GSM_ACCESS,
+	ORSP_PE_CSIM,
+	ORSP_PE_OPT_CSIM,
+	ORSP_PE_EAP,
+	ORSP_PE_DF_5GS,
+	ORSP_PE_DF_SAIP,
+	ORSP_PE_DF_SNPN,
+	ORSP_PE_DF_5GPROSE,
+	ORSP_PE_IOT,
+	ORSP_PE_OPT_IOT,
+	ORSP_PE__COUNT
+} orsp_pe_type;
+
+/* The ASN.1 identifier of the alternative ("akaParameter", "opt-usim"); "unknown" otherwise. */
+const char *orsp_pe_type_name(orsp_pe_type t);
+
+/* ---------------------------------------------------------------- package --------------- */
+
+typedef struct orsp_pkg orsp_pkg;
+
+/* Decode a package: every PE must be one DER TLV (strict: definite minimal lengths, nesting at
+ * most ORSP_PKG_MAX_DEPTH) that decodes as a ProfileElement satisfying the module's constraints.
+ * A PE of an unknown CHOICE alternative is kept as received (type ORSP_PE_UNKNOWN). The input
+ * is copied. Structure rules (header first, end last...) are orsp_pkg_validate's job.
+ * Errors: ORSP_E_MALFORMED naming the PE, ORSP_E_RESOURCE (size limits, memory). */
+ORSP_MUST_CHECK orsp_err orsp_pkg_decode(const uint8_t *der, size_t len, orsp_pkg **out);
+/* Wipe and free (NULL is fine). */
+void orsp_pkg_free(orsp_pkg *pkg);
+
+/* Encode the package. By default each PE is emitted as the DER it was decoded from, or as it
+ * was re-encoded by personalisation; ORSP_PKG_ENCODE_REENCODE encodes every PE afresh from the
+ * model (fails for ORSP_PE_UNKNOWN PEs). *out is malloc'd and holds key material: release it
+ * with orsp_pkg_buf_free. */
+#define ORSP_PKG_ENCODE_REENCODE 1u
+ORSP_MUST_CHECK orsp_err orsp_pkg_encode(const orsp_pkg *pkg, unsigned flags, uint8_t **out,
+                                         size_t *out_len);
+/* Wipe len bytes at buf and free it (NULL is fine). */
+void orsp_pkg_buf_free(uint8_t *buf, size_t len);
+
+/* Number of profile elements. */
+size_t orsp_pkg_count(const orsp_pkg *pkg);
+
+typedef struct orsp_pe_info {
+	orsp_pe_type type;
+	bool has_header; /* a PEHeader: every PE except the ProfileHeader */
+	unsigned id;     /* PEHeader.identification */
+	bool mandated;   /* PEHeader.mandated */
+	orsp_slice raw;  /* the PE's DER, valid until the package changes; may hold secrets */
+	bool lossless;   /* the model re-encodes to exactly raw (false: unknown extensions) */
+} orsp_pe_info;
+/* PE number i (0-based). ORSP_E_USAGE if i is out of range. */
+ORSP_MUST_CHECK orsp_err orsp_pkg_pe(const orsp_pkg *pkg, size_t i, orsp_pe_info *out);
+
+/* ---------------------------------------------------------------- ProfileHeader --------- */
+
+/* ServicesList members, in module order. */
+typedef enum orsp_pkg_service {
+	ORSP_SVC_CONTACTLESS,
+	ORSP_SVC_USIM,
+	ORSP_SVC_ISIM,
+	ORSP_SVC_CSIM,
+	ORSP_SVC_MILENAGE,
+	ORSP_SVC_TUAK128,
+	ORSP_SVC_CAVE,
+	ORSP_SVC_GBA_USIM,
+	ORSP_SVC_GBA_ISIM,
+	ORSP_SVC_MBMS,
+	ORSP_SVC_EAP,
+	ORSP_SVC_JAVACARD,
+	ORSP_SVC_MULTOS,
+	ORSP_SVC_MULTIPLE_USIM,
+	ORSP_SVC_MULTIPLE_ISIM,
+	ORSP_SVC_MULTIPLE_CSIM,
+	ORSP_SVC_TUAK256,
+	ORSP_SVC_USIM_TEST_ALGORITHM,
+	ORSP_SVC_BER_TLV,
+	ORSP_SVC_DFLINK,
+	ORSP_SVC_CAT_TP,
+	ORSP_SVC_GET_IDENTITY,
+	ORSP_SVC_PROFILE_A_X25519,
+	ORSP_SVC_PROFILE_B_P256,
+	ORSP_SVC_SUCI_CALCULATOR_API,
+	ORSP_SVC_DNS_RESOLUTION,
+	ORSP_SVC_SCP11AC,
+	ORSP_SVC_SCP11C_AUTHORIZATION_MECHANISM,
+	ORSP_SVC_S16MODE,
+	ORSP_SVC_EAKA,
+	ORSP_SVC__COUNT
+} orsp_pkg_service;
+#define ORSP_SVC_BIT(s) (UINT64_C(1) << (s))
+/* The ASN.1 identifier ("usim-test-algorithm"), or "?" */
+const char *orsp_pkg_service_name(orsp_pkg_service s);
+
+#define ORSP_PKG_MAX_GFSTE 32
+#define ORSP_PKG_OID_MAX 64 /* dotted OID text, NUL included */
+
+typedef struct orsp_pkg_header {
+	size_t pe_index;
+	unsigned major, minor;
+	bool has_profile_type;
+	char profile_type[401]; /* UTF-8, at most 100 characters */
+	uint8_t iccid_raw[10];  /* ProfileHeader.iccid as coded */
+	char iccid[21];         /* its digits, padding removed; "" if not BCD digits */
+	uint64_t services;      /* ORSP_SVC_BIT() of each eUICC-Mandatory-service */
+	size_t n_gfste;         /* eUICC-Mandatory-GFSTEList (first ORSP_PKG_MAX_GFSTE kept) */
+	char gfste[ORSP_PKG_MAX_GFSTE][ORSP_PKG_OID_MAX];
+	size_t n_mandatory_aids;
+	bool has_pol, has_connectivity_parameters, has_iot_options;
+} orsp_pkg_header;
+
+/* The first ProfileHeader. ORSP_E_NOT_FOUND if the package has none. */
+ORSP_MUST_CHECK orsp_err orsp_pkg_get_header(const orsp_pkg *pkg, orsp_pkg_header *out);
+
+/* ---------------------------------------------------------------- file system PEs ------- */
+
+#define ORSP_PKG_MAX_FILES 96
+
+typedef struct orsp_pkg_file {
+	const char *name; /* the PE member: "ef-imsi", "adf-usim" (static storage) */
+	bool do_not_create;
+	bool has_fcp; /* a fileDescriptor (Fcp) is given */
+	bool has_fid;
+	uint16_t fid;
+	bool has_size;
+	size_t size; /* efFileSize */
+	bool has_fill_pattern, has_repeat_pattern;
+	size_t n_content;   /* fillFileContent items */
+	size_t content_len; /* their total length */
+} orsp_pkg_file;
+
+typedef struct orsp_pkg_fs {
+	size_t pe_index;
+	char template_oid[ORSP_PKG_OID_MAX];
+	size_t n_files; /* Files present in the PE */
+	orsp_pkg_file files[ORSP_PKG_MAX_FILES];
+} orsp_pkg_fs;
+
+/* true for the PEs that create files from a TCA template (mf, usim, opt-usim, ..., opt-iot). */
+bool orsp_pe_type_is_fs(orsp_pe_type t);
+/* The template and the Files present in file-system PE number pe. ORSP_E_USAGE if that PE
+ * is not a file-system PE. */
+ORSP_MUST_CHECK orsp_err orsp_pkg_get_files(const orsp_pkg *pkg, size_t pe, orsp_pkg_fs *out);
+
+/* The content of file `name` of PE number pe as the package defines it: a fillPattern or
+ * repeatPattern spread over the file size, then every fillFileContent at its offset (bytes
+ * the package does not define read as 'FF'). *len is the file size when known (efFileSize,
+ * or the TS 31.102 size of EF.IMSI/EF.SPN/EF.ICCID), else the end of the defined bytes.
+ * ORSP_E_NOT_FOUND if the PE has no such file, ORSP_E_RESOURCE if cap is too small. */
+ORSP_MUST_CHECK orsp_err orsp_pkg_file_read(const orsp_pkg *pkg, size_t pe, const char *name,
+                                            uint8_t *buf, size_t cap, size_t *len);
+
+/* ---------------------------------------------------------------- NAA summaries --------- */
+
+typedef struct orsp_pkg_usim {
+	size_t pe_index; /* the PE-USIM (or PE-IoT) */
+	bool has_imsi;
+	char imsi[16]; /* EF.IMSI (TS 31.102 §4.2.2) */
+	bool has_ad;
+	uint8_t ad[8]; /* EF.AD as defined (first 8 bytes) */
+	size_t ad_len;
+	unsigned mnc_len; /* EF.AD byte 4 (2 or 3); 0 if not given */
+	bool has_spn;
+	uint8_t spn_display; /* EF.SPN byte 1 */
+	char spn[64];        /* EF.SPN name, UTF-8 (GSM default alphabet decoded) */
+} orsp_pkg_usim;
+
+/* The n-th PE-USIM or PE-IoT (package order). ORSP_E_NOT_FOUND past the last. */
+ORSP_MUST_CHECK orsp_err orsp_pkg_get_usim(const orsp_pkg *pkg, size_t n, orsp_pkg_usim *out);
+
+typedef enum orsp_pkg_alg {
+	ORSP_PKG_ALG_MILENAGE = 1, /* algorithmID values of AlgoParameter */
+	ORSP_PKG_ALG_TUAK = 2,
+	ORSP_PKG_ALG_TEST = 3, /* usim-test-algorithm (TS 34.108 §8.1.2) */
+} orsp_pkg_alg;
+/* "milenage", "tuak", "usim-test-algorithm", or "?" */
+const char *orsp_pkg_alg_name(long algorithm_id);
+
+/* One PE-AKAParameter, without its secrets. */
+typedef struct orsp_pkg_aka {
+	size_t pe_index;
+	unsigned id;
+	bool is_mapping; /* mappingParameter: keys shared with another NAA */
+	uint8_t mapping_options;
+	uint8_t mapping_source[16]; /* AID */
+	size_t mapping_source_len;
+	long algorithm; /* algorithmID as coded */
+	uint8_t algorithm_options;
+	size_t key_len, opc_len;       /* lengths only: K and OPc never leave as plain bytes */
+	bool has_rotation, has_xoring; /* encoded (else the module's defaults apply) */
+	orsp_milenage_consts milenage; /* r1..r5 (bits), c1..c5 in effect */
+	bool has_auth_counter_max;
+	uint8_t auth_counter_max[3];
+	bool has_keccak;
+	unsigned keccak; /* numberOfKeccak in effect */
+	bool has_sqn_options, has_sqn_delta, has_sqn_age_limit, has_sqn_init;
+	uint8_t sqn_options; /* values in effect (defaults if absent) */
+	uint64_t sqn_delta, sqn_age_limit;
+	size_t n_sqn_init;
+	uint64_t sqn_init[32];
+} orsp_pkg_aka;
+
+/* Number of PE-AKAParameter elements, and the n-th of them (package order). */
+size_t orsp_pkg_aka_count(const orsp_pkg *pkg);
+ORSP_MUST_CHECK orsp_err orsp_pkg_get_aka(const orsp_pkg *pkg, size_t n, orsp_pkg_aka *out);
+/* K and OPc/TOPc of the n-th PE-AKAParameter (an algoParameter). The caller wipes both.
+ * ORSP_E_NOT_FOUND for a mappingParameter, ORSP_E_MALFORMED if longer than ORSP_SECRET_MAX. */
+ORSP_MUST_CHECK orsp_err orsp_pkg_get_aka_keys(const orsp_pkg *pkg, size_t n, orsp_secret *k,
+                                               orsp_secret *opc);
+
+/* One PIN or PUK configuration, without its value. */
+typedef struct orsp_pkg_pin {
+	size_t pe_index;
+	bool puk;           /* from PE-PUKCodes */
+	long key_reference; /* PINKeyReferenceValue / PUKKeyReferenceValue */
+	size_t value_len;
+	bool has_unblock; /* PINs: unblockingPINReference */
+	long unblock_reference;
+	unsigned attributes;   /* PINs: pinAttributes (default 7) */
+	unsigned max_attempts; /* high nibble of maxNumOfAttemps-retryNumLeft */
+	unsigned retries_left; /* low nibble */
+} orsp_pkg_pin;
+/* "pinAppl1", "adm1", "secondPINAppl1", "pukAppl1" ..., or "?" */
+const char *orsp_pkg_pin_ref_name(long key_reference, bool puk);
+/* Every PIN and PUK configuration in package order; *n gets how many exist (the first cap
+ * are written). */
+ORSP_MUST_CHECK orsp_err orsp_pkg_get_pins(const orsp_pkg *pkg, orsp_pkg_pin *out, size_t cap,
+                                           size_t *n);
+
+/* ---------------------------------------------------------------- validation ------------ */
+
+#define ORSP_PKG_MAX_ISSUES 64
+
+typedef struct orsp_pkg_issue {
+	bool error; /* false: a warning, the package stays usable */
+	long pe;    /* PE index, -1 for the package as a whole */
+	orsp_pe_type type;
+	char msg[200];
+} orsp_pkg_issue;
+
+typedef struct orsp_pkg_report {
+	size_t n; /* issues recorded in issue[] */
+	size_t errors, warnings;
+	bool truncated; /* more than ORSP_PKG_MAX_ISSUES were found */
+	orsp_pkg_issue issue[ORSP_PKG_MAX_ISSUES];
+} orsp_pkg_report;
+
+/* Check the package against the rules in docs/pkg.md: PE-Header first and once, PE-End last
+ * and once, identification numbers unique, the PEs the mandatory services need present and
+ * in order, AKA parameters well formed and their algorithms among the mandatory services,
+ * ICCID and EF.IMSI well formed, File and PIN/PUK structure. rep (may be NULL) receives every
+ * issue. Returns ORSP_OK if there is no error (warnings allowed), else ORSP_E_POLICY with the
+ * first error as detail. */
+ORSP_MUST_CHECK orsp_err orsp_pkg_validate(const orsp_pkg *pkg, orsp_pkg_report *rep);
+/* "error: PE #3 (pinCodes): ..." / "warning: package: ..." */
+void orsp_pkg_issue_format(const orsp_pkg_issue *issue, char *buf, size_t cap);
+
+/* ---------------------------------------------------------------- personalisation ------- */
+
+/* SGP.22 profileClass. A TCA package does not carry it: it is kept with the model for the
+ * profile metadata built at binding time. */
+typedef enum orsp_pkg_class {
+	ORSP_PKG_CLASS_UNSET = 0,
+	ORSP_PKG_CLASS_TEST,
+	ORSP_PKG_CLASS_PROVISIONING,
+	ORSP_PKG_CLASS_OPERATIONAL,
+} orsp_pkg_class;
+const char *orsp_pkg_class_name(orsp_pkg_class c); /* "test", ..., "unset" */
+orsp_pkg_class orsp_pkg_get_class(const orsp_pkg *pkg);
+
+/* What to change; every field has a "keep" value (NULL, false, 0, -1) set by
+ * orsp_pkg_perso_init. Wipe with orsp_pkg_perso_wipe. */
+typedef struct orsp_pkg_perso {
+	const char *iccid; /* 19 or 20 digits, the last a valid Luhn check digit */
+	const char *imsi;  /* 6..15 digits: EF.IMSI of every PE-USIM and PE-IoT */
+	unsigned mnc_len;  /* 2 or 3: EF.AD byte 4; 0 keeps it */
+
+	bool set_aka;       /* every algoParameter gets the algorithm and keys below */
+	orsp_aka_alg alg;   /* ORSP_AKA_MILENAGE or ORSP_AKA_TUAK */
+	orsp_secret k;      /* Milenage 16 bytes, TUAK 16 or 32 */
+	orsp_secret opc;    /* OPc (16) / TOPc (32), or OP/TOP when op_given */
+	bool op_given;      /* derive OPc (orsp_milenage_opc) or TOPc (orsp_tuak_topc) */
+	bool custom_consts; /* Milenage r1..r5/c1..c5 below, else TS 35.206 defaults */
+	orsp_milenage_consts consts;
+	unsigned keccak;       /* TUAK Keccak iterations, 1..255; 0 means 1 */
+	int algorithm_options; /* 0..255 sets algorithmOptions; -1 keeps it */
+
+	bool set_sqn; /* sqnOptions, sqnDelta, sqnAgeLimit of every akaParameter */
+	uint8_t sqn_options;
+	uint64_t sqn_delta, sqn_age_limit; /* at most 0x07FFFFFFFFFF */
+	bool set_sqn_init;
+	uint64_t sqn_init[32]; /* SEQ per IND, at most 0x07FFFFFFFFFF */
+
+	const char *pin1, *pin2; /* 4..8 digits: pinAppl1, secondPINAppl1 */
+	const char *puk1, *puk2; /* 8 digits: pukAppl1, secondPUKAppl1 */
+	const char *adm1, *adm2; /* 4..8 digits: adm1, adm2 */
+
+	const char *spn;          /* EF.SPN: up to 16 GSM default alphabet characters */
+	int spn_display;          /* EF.SPN byte 1; -1 keeps the template's */
+	const char *profile_name; /* ProfileHeader.profileType, 1..100 characters */
+	orsp_pkg_class profile_class;
+} orsp_pkg_perso;
+
+void orsp_pkg_perso_init(orsp_pkg_perso *p);
+void orsp_pkg_perso_wipe(orsp_pkg_perso *p);
+
+/* Apply p to the package, all or nothing: on any error the package is unchanged. Every
+ * changed PE is re-encoded (its raw bytes replaced). Updates the header's AKA algorithm
+ * services (milenage / tuak128 / tuak256 / usim-test-algorithm) to exactly those the
+ * algoParameters use. Errors: ORSP_E_USAGE (a bad value, naming the field), ORSP_E_NOT_FOUND
+ * (the template lacks the PE or file to change), ORSP_E_POLICY (a PE that cannot be
+ * re-encoded without loss). */
+ORSP_MUST_CHECK orsp_err orsp_pkg_personalise(orsp_pkg *pkg, const orsp_pkg_perso *p);
+
+/* ---------------------------------------------------------------- codings --------------- */
+
+/* Luhn (ISO/IEC 7812-1) check digit for a string of decimal digits, or -1 if not digits. */
+int orsp_luhn_digit(const char *digits, size_t n);
+/* A complete ICCID (ITU-T E.118): 19 or 20 digits whose last is the Luhn check digit.
+ * ORSP_E_USAGE naming the expected check digit otherwise. */
+ORSP_MUST_CHECK orsp_err orsp_iccid_check(const char *iccid);
+/* ProfileHeader.iccid: digits as BCD in reading order, 'F' padded to 10 bytes. */
+ORSP_MUST_CHECK orsp_err orsp_iccid_encode_header(const char *iccid, uint8_t out[10]);
+/* EF.ICCID (TS 102 221 §13.2): the same digits with the nibbles of each byte swapped. */
+ORSP_MUST_CHECK orsp_err orsp_iccid_encode_ef(const char *iccid, uint8_t out[10]);
+/* The inverses: digits up to the first 'F' nibble (only 'F' may follow). */
+ORSP_MUST_CHECK orsp_err orsp_iccid_decode_header(const uint8_t in[10], char out[21]);
+ORSP_MUST_CHECK orsp_err orsp_iccid_decode_ef(const uint8_t in[10], char out[21]);
+
+/* EF.IMSI (TS 31.102 §4.2.2): length byte, then digit 1 with the parity/type nibble '9' (odd
+ * number of digits) or '1' (even), then the remaining digits two per byte, low nibble first,
+ * 'F' padded to 9 bytes. 6..15 digits. */
+ORSP_MUST_CHECK orsp_err orsp_imsi_encode_ef(const char *imsi, uint8_t out[9]);
+ORSP_MUST_CHECK orsp_err orsp_imsi_decode_ef(const uint8_t *in, size_t len, char out[16]);
+
+/* EF.SPN (TS 31.102 §4.2.12): display condition, then the name in the GSM 7-bit default
+ * alphabet (TS 23.038, one character per byte), 'FF' padded to `size` bytes (17 in
+ * TS 31.102). Characters outside the default alphabet are refused (ORSP_E_USAGE). */
+ORSP_MUST_CHECK orsp_err orsp_spn_encode_ef(const char *spn, uint8_t display, uint8_t *out,
+                                            size_t size);
+/* Decodes the default-alphabet form to UTF-8; a UCS2-coded name ('80'...) is refused
+ * (ORSP_E_MALFORMED). */
+ORSP_MUST_CHECK orsp_err orsp_spn_decode_ef(const uint8_t *in, size_t len, uint8_t *display,
+                                            char *out, size_t cap);
+
+#endif

@@ -1,0 +1,80 @@
+# ASN.1 codecs generated at build time by asn1c (Debian package asn1c, 0.9.28) from the official
+# modules in src/asn1/modules/. Nothing generated is kept in the source tree or edited: it is
+# produced under <build>/asn1/<set>/ by add_custom_command and compiled without warnings (it is
+# not our code). See docs/asn1.md.
+#
+# orsp_asn1_set(<set> PREFIX <prefix> MODULES <file.asn>...) defines
+#   orsp_asn1_<set>      static library; every global symbol renamed to <prefix><name>;
+#                        consumers `#include "orsp_asn1_<set>.h"` (one set per .c file)
+# and expects src/asn1/<set>.sources, the list of .c files asn1c writes for those modules.
+
+find_program(ORSP_ASN1C asn1c)
+if(NOT ORSP_ASN1C)
+  message(FATAL_ERROR "asn1c not found: install the Debian package asn1c (scripts/setup.sh)")
+endif()
+execute_process(COMMAND ${ORSP_ASN1C} -version OUTPUT_VARIABLE _asn1c_v ERROR_VARIABLE _asn1c_v)
+if(NOT _asn1c_v MATCHES "v0\\.9\\.28")
+  # The manifests (src/asn1/*.sources) list what 0.9.28 generates; another version differs.
+  message(FATAL_ERROR "asn1c 0.9.28 required (Debian bookworm package asn1c), found: ${_asn1c_v}")
+endif()
+foreach(_tool CMAKE_LINKER CMAKE_NM CMAKE_OBJCOPY)
+  if(NOT ${_tool})
+    message(FATAL_ERROR "${_tool} not found: binutils are needed to prefix asn1c symbols")
+  endif()
+endforeach()
+
+set(ORSP_ASN1_DIR ${CMAKE_SOURCE_DIR}/src/asn1)
+set(ORSP_ASN1_OUT ${CMAKE_BINARY_DIR}/asn1)
+
+function(orsp_asn1_set set)
+  cmake_parse_arguments(A "" "PREFIX" "MODULES" ${ARGN})
+  set(dir ${ORSP_ASN1_OUT}/${set})
+  set(manifest ${ORSP_ASN1_DIR}/${set}.sources)
+  list(TRANSFORM A_MODULES PREPEND ${ORSP_ASN1_DIR}/modules/ OUTPUT_VARIABLE modules)
+  set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS ${manifest})
+  file(STRINGS ${manifest} names)
+  list(TRANSFORM names PREPEND ${dir}/ OUTPUT_VARIABLE generated)
+
+  add_custom_command(
+    OUTPUT ${generated} ${dir}/.generated
+    COMMAND ${CMAKE_COMMAND} -DASN1C=${ORSP_ASN1C} -DOUT=${dir} -DMANIFEST=${manifest}
+            "-DMODULES=${modules}" -P ${ORSP_ASN1_DIR}/asn1gen.cmake
+    DEPENDS ${modules} ${manifest} ${ORSP_ASN1_DIR}/asn1gen.cmake
+    COMMENT "asn1c: generating module set ${set}"
+    VERBATIM)
+
+  # Generated code: warnings off for these files only; sanitizer and fuzzer instrumentation
+  # (global compile options) still apply.
+  add_library(orsp_asn1_${set}_gen OBJECT ${generated})
+  target_include_directories(orsp_asn1_${set}_gen PRIVATE ${dir})
+  target_compile_options(orsp_asn1_${set}_gen PRIVATE -w)
+  if(ORSP_SANITIZE OR ORSP_FUZZ)
+    # Two idioms of asn1c 0.9.28's runtime that UBSan reports although every compiler we use
+    # defines them: NULL + 0 (UTF8String.c counts the characters of every UTF8String with a
+    # NULL destination) and left shifts of negative values (INTEGER.c decoding a negative
+    # INTEGER). Not our code, and harmless; every other sanitizer check stays on for it
+    # (docs/asn1.md).
+    target_compile_options(orsp_asn1_${set}_gen PRIVATE -fno-sanitize=pointer-overflow,shift-base)
+  endif()
+
+  set(objlist ${ORSP_ASN1_OUT}/${set}.objects)
+  file(GENERATE OUTPUT ${objlist} CONTENT "$<JOIN:$<TARGET_OBJECTS:orsp_asn1_${set}_gen>,\n>\n")
+  set(obj ${ORSP_ASN1_OUT}/${set}_prefixed.o)
+  set(names_h ${ORSP_ASN1_OUT}/orsp_asn1_${set}_names.h)
+  set(umbrella_h ${ORSP_ASN1_OUT}/orsp_asn1_${set}.h)
+  add_custom_command(
+    OUTPUT ${obj} ${names_h} ${umbrella_h}
+    COMMAND ${CMAKE_COMMAND} -DLD=${CMAKE_LINKER} -DNM=${CMAKE_NM} -DOBJCOPY=${CMAKE_OBJCOPY}
+            -DOBJECT_LIST=${objlist} -DPREFIX=${A_PREFIX} -DSET=${set} -DMANIFEST=${manifest}
+            -DOUT_OBJ=${obj} -DNAMES_H=${names_h} -DUMBRELLA_H=${umbrella_h}
+            -P ${ORSP_ASN1_DIR}/asn1prefix.cmake
+    DEPENDS orsp_asn1_${set}_gen $<TARGET_OBJECTS:orsp_asn1_${set}_gen> ${objlist}
+            ${ORSP_ASN1_DIR}/asn1prefix.cmake
+    COMMENT "asn1c: prefixing module set ${set} symbols with ${A_PREFIX}"
+    VERBATIM)
+
+  add_library(orsp_asn1_${set} STATIC ${obj} ${names_h} ${umbrella_h})
+  set_target_properties(orsp_asn1_${set} PROPERTIES LINKER_LANGUAGE C)
+  # SYSTEM: generated headers are not held to our warning flags.
+  target_include_directories(orsp_asn1_${set} SYSTEM PUBLIC ${ORSP_ASN1_OUT} ${dir})
+endfunction()

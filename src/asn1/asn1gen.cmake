@@ -1,0 +1,95 @@
+# Build step (cmake -P): run asn1c over one module set into a fresh directory of the build
+# tree and check that it produced exactly the files CMake was told to compile.
+#
+#   cmake -DASN1C=<asn1c> -DOUT=<dir> -DMANIFEST=<set>.sources -DMODULES=<a.asn;b.asn>
+#         [-DWRITE_MANIFEST=1] -P asn1gen.cmake
+#
+# The generated code is never edited, by hand or by this script. The only files removed are
+# asn1c's usage examples (converter-sample.c, Makefile.am.sample, pdu_collection.c), which are
+# not part of the codec. WRITE_MANIFEST=1 rewrites the manifest instead of checking it (for a
+# new module set; see docs/asn1.md).
+cmake_minimum_required(VERSION 3.20)
+
+foreach(v ASN1C OUT MANIFEST MODULES)
+	if(NOT DEFINED ${v})
+		message(FATAL_ERROR "asn1gen: ${v} is not set")
+	endif()
+endforeach()
+
+file(REMOVE_RECURSE "${OUT}" "${OUT}-modules")
+file(MAKE_DIRECTORY "${OUT}" "${OUT}-modules")
+
+# The one preprocessing step (docs/asn1.md). asn1c 0.9.28 ignores the tag of a tagged
+# SEQUENCE OF component: constr_SET_OF.c decodes and encodes each member with tag mode 0, so
+# `SEQUENCE OF [7] OCTET STRING` (SGP.22 BoundProfilePackage) would be read and written as
+# untagged OCTET STRINGs. Each such component becomes a reference to a new type that carries
+# the tag, `OrspTagged7OctetString ::= [7] OCTET STRING`, added before the module's END. In
+# the module's tagging environment this denotes the same encoding; nothing else is touched.
+# Only OCTET STRING and type references (second letter lower case, so no built-in keyword)
+# are rewritten; the generated code itself is never edited.
+set(modules_used "")
+foreach(m IN LISTS MODULES)
+	file(READ "${m}" text)
+	set(defs "")
+	string(REGEX MATCHALL "SEQUENCE OF \\[[0-9]+\\] (OCTET STRING|[A-Z][a-z][A-Za-z0-9-]*)"
+		hits "${text}")
+	list(REMOVE_DUPLICATES hits)
+	foreach(hit IN LISTS hits)
+		string(REGEX REPLACE "^SEQUENCE OF \\[([0-9]+)\\] (.*)$" "\\1" num "${hit}")
+		string(REGEX REPLACE "^SEQUENCE OF \\[([0-9]+)\\] (.*)$" "\\2" type "${hit}")
+		string(REPLACE "OCTET STRING" "OctetString" tname "${type}")
+		string(REPLACE "-" "" tname "${tname}")
+		set(name "OrspTagged${num}${tname}")
+		string(REPLACE "${hit}" "SEQUENCE OF ${name}" text "${text}")
+		string(APPEND defs "${name} ::= [${num}] ${type}\n")
+	endforeach()
+	if(defs)
+		string(REGEX REPLACE "END[ \t\r\n]*$"
+			"-- Added by src/asn1/asn1gen.cmake (docs/asn1.md):\n${defs}\nEND\n" text "${text}")
+	endif()
+	get_filename_component(base "${m}" NAME)
+	if(defs)
+		file(WRITE "${OUT}-modules/${base}" "${text}")
+	else()
+		file(COPY_FILE "${m}" "${OUT}-modules/${base}")
+	endif()
+	list(APPEND modules_used "${OUT}-modules/${base}")
+endforeach()
+
+# -fcompound-names: nested types get their parent's name (no clashes between identically named
+# inner SEQUENCEs); -fincludes-quoted: generated headers find their siblings first, so two module
+# sets can live side by side in one include tree.
+execute_process(
+	COMMAND "${ASN1C}" -fcompound-names -fincludes-quoted ${modules_used}
+	WORKING_DIRECTORY "${OUT}"
+	RESULT_VARIABLE rc
+	OUTPUT_VARIABLE log
+	ERROR_VARIABLE log)
+if(NOT rc EQUAL 0)
+	message(FATAL_ERROR "asn1gen: asn1c failed (${rc}) on ${MODULES}:\n${log}")
+endif()
+file(REMOVE "${OUT}/converter-sample.c" "${OUT}/Makefile.am.sample" "${OUT}/pdu_collection.c")
+
+file(GLOB generated RELATIVE "${OUT}" "${OUT}/*.c")
+list(SORT generated)
+
+if(WRITE_MANIFEST)
+	list(JOIN generated "\n" text)
+	file(WRITE "${MANIFEST}" "${text}\n")
+	list(LENGTH generated n)
+	message(STATUS "asn1gen: wrote ${MANIFEST} (${n} files)")
+	return()
+endif()
+
+file(STRINGS "${MANIFEST}" expected)
+list(SORT expected)
+if(NOT generated STREQUAL expected)
+	set(extra ${generated})
+	list(REMOVE_ITEM extra ${expected})
+	set(missing ${expected})
+	list(REMOVE_ITEM missing ${generated})
+	message(FATAL_ERROR "asn1gen: asn1c output does not match ${MANIFEST}\n"
+		"  produced but not listed: ${extra}\n  listed but not produced: ${missing}\n"
+		"A different asn1c version or a changed module; see docs/asn1.md (WRITE_MANIFEST).")
+endif()
+file(TOUCH "${OUT}/.generated")

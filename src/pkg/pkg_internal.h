@@ -1,0 +1,89 @@
+/* PRIVATE to src/pkg: the model behind include/openrsp/pkg.h.
+ *
+ * Each profile element is the asn1c decoding of its DER (module set "pe", symbols prefixed:
+ * include orsp_asn1_pe.h, never a generated header) plus the DER it came from. Generated
+ * types are reached generically through their descriptors where the code does not care which
+ * PE it is (headers, file members), and by name where it does (AKA, PINs).
+ */
+#ifndef ORSP_PKG_INTERNAL_H
+#define ORSP_PKG_INTERNAL_H
+
+#include "orsp_asn1_pe.h"
+
+#include "openrsp/pkg.h"
+
+typedef struct pkg_pe {
+	ProfileElement_t *asn; /* NULL for ORSP_PE_UNKNOWN */
+	orsp_pe_type type;
+	const uint8_t *raw; /* the PE's DER: into orsp_pkg.buf, or `own` */
+	size_t raw_len;
+	uint8_t *own;  /* a re-encoding owned by this PE (wiped and freed with it) */
+	bool lossless; /* asn re-encodes to exactly raw */
+	bool dirty;    /* asn changed since raw was produced */
+} pkg_pe;
+
+struct orsp_pkg {
+	uint8_t *buf; /* copy of the decoded input */
+	size_t buf_len;
+	pkg_pe *pe;
+	size_t n;
+	orsp_pkg_class profile_class;
+};
+
+/* ----- pkg.c ----- */
+
+/* "PE #i (type): <fmt>" as the error detail; returns e. */
+orsp_err pe_errf(size_t i, orsp_pe_type t, orsp_err e, const char *fmt, ...) ORSP_PRINTF(4, 5);
+/* The chosen alternative of pe and its descriptor (NULL if none). */
+void *pe_body(ProfileElement_t *pe, asn_TYPE_descriptor_t **td);
+/* The PEHeader of pe (NULL for the ProfileHeader or an empty CHOICE). */
+PEHeader_t *pe_header(ProfileElement_t *pe);
+/* Encode pe->asn into a fresh buffer that replaces pe->raw. */
+ORSP_MUST_CHECK orsp_err pe_reencode(pkg_pe *pe, size_t index);
+/* Zero the key material held in the decoded structure (before it is freed or replaced). */
+void pe_wipe_secrets(ProfileElement_t *pe);
+/* Replace an OCTET STRING's bytes, wiping the old ones first. */
+ORSP_MUST_CHECK orsp_err os_set(OCTET_STRING_t *os, const uint8_t *p, size_t n);
+/* Allocate *slot (if NULL) and set it; or free and clear it when p is NULL. */
+ORSP_MUST_CHECK orsp_err os_opt_set(OCTET_STRING_t **slot, const uint8_t *p, size_t n);
+/* Dotted text of an OID ("2.23.143.1.2.1"); "" if it cannot be represented. */
+void oid_text(const OBJECT_IDENTIFIER_t *oid, char *out, size_t cap);
+/* The i-th PE of a type, or -1. */
+long pkg_find(const orsp_pkg *pkg, orsp_pe_type t, size_t nth);
+
+/* ----- pe_files.c ----- */
+
+typedef struct fs_member {
+	const char *name;
+	File_t *file; /* NULL if the OPTIONAL member is absent */
+} fs_member;
+
+/* The File members of a file-system PE (present or not, in module order); the count. */
+size_t fs_members(ProfileElement_t *pe, fs_member *out, size_t cap);
+/* The File named `name` in pe, or NULL. */
+File_t *fs_file(ProfileElement_t *pe, const char *name);
+/* The PE's templateID, or NULL. */
+OBJECT_IDENTIFIER_t *fs_template(ProfileElement_t *pe);
+/* The Fcp of a File, or NULL. */
+Fcp_t *file_fcp(const File_t *f);
+/* The linearised content (see orsp_pkg_file_read); name picks the TS 31.102 default size. */
+ORSP_MUST_CHECK orsp_err file_content(const File_t *f, const char *name, uint8_t *buf, size_t cap,
+                                      size_t *len);
+/* Replace every fillFileOffset/fillFileContent of f by one fillFileContent of n bytes. */
+ORSP_MUST_CHECK orsp_err file_set_content(File_t *f, const uint8_t *p, size_t n);
+/* Default size of the EFs whose size TS 31.102 / TS 102 221 fixes, else 0. */
+size_t file_default_size(const char *name);
+
+/* ----- pe_header.c ----- */
+
+ServicesList_t *hdr_services(ProfileHeader_t *h);
+bool svc_get(const ServicesList_t *s, orsp_pkg_service svc);
+ORSP_MUST_CHECK orsp_err svc_set(ServicesList_t *s, orsp_pkg_service svc, bool on);
+
+/* ----- pe_akaparameter.c ----- */
+
+/* The effective numeric SQN-type value of an optional 6-byte OCTET STRING. */
+uint64_t aka_u48(const OCTET_STRING_t *os, uint64_t dflt);
+#define AKA_SQN_MAX UINT64_C(0x07FFFFFFFFFF) /* PEDefinitions: sqnDelta/AgeLimit/Init limit */
+
+#endif

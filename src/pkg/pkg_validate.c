@@ -1,0 +1,436 @@
+/* Structure rules of a profile package (TCA eUICC Profile Package Interoperable Format, §8
+ * "Profile Elements" and the PEDefinitions comments), each reported against the PE that breaks
+ * it. docs/pkg.md lists the rules and where they come from. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "pkg_internal.h"
+
+typedef struct vctx {
+	const orsp_pkg *pkg;
+	orsp_pkg_report *rep;
+	char first[256];
+} vctx;
+
+static void add(vctx *v, bool error, long pe, const char *fmt, ...) ORSP_PRINTF(4, 5);
+
+static void add(vctx *v, bool error, long pe, const char *fmt, ...)
+{
+	orsp_pkg_report *r = v->rep;
+	orsp_pkg_issue tmp, *is;
+	va_list ap;
+
+	if (error)
+		r->errors++;
+	else
+		r->warnings++;
+	is = r->n < ORSP_PKG_MAX_ISSUES ? &r->issue[r->n++] : &tmp;
+	if (is == &tmp)
+		r->truncated = true;
+	memset(is, 0, sizeof(*is));
+	is->error = error;
+	is->pe = pe;
+	is->type = pe >= 0 ? v->pkg->pe[pe].type : ORSP_PE_UNKNOWN;
+	va_start(ap, fmt);
+	vsnprintf(is->msg, sizeof(is->msg), fmt, ap);
+	va_end(ap);
+	if (error && !v->first[0])
+		orsp_pkg_issue_format(is, v->first, sizeof(v->first));
+}
+
+void orsp_pkg_issue_format(const orsp_pkg_issue *is, char *buf, size_t cap)
+{
+	if (is->pe >= 0)
+		snprintf(buf, cap, "%s: PE #%ld (%s): %s", is->error ? "error" : "warning", is->pe,
+		         orsp_pe_type_name(is->type), is->msg);
+	else
+		snprintf(buf, cap, "%s: package: %s", is->error ? "error" : "warning", is->msg);
+}
+
+static size_t count_type(const orsp_pkg *pkg, orsp_pe_type t)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < pkg->n; i++)
+		n += pkg->pe[i].type == t;
+	return n;
+}
+
+static long first_of(const orsp_pkg *pkg, orsp_pe_type t)
+{
+	return pkg_find(pkg, t, 0);
+}
+
+/* PE-Header first and once, PE-End last and once, unknown or lossy PEs. */
+static void check_order(vctx *v)
+{
+	const orsp_pkg *pkg = v->pkg;
+
+	if (pkg->n == 0) {
+		add(v, true, -1, "no profile elements");
+		return;
+	}
+	if (pkg->pe[0].type != ORSP_PE_HEADER)
+		add(v, true, 0, "the first PE must be the ProfileHeader (PE-Header)");
+	if (pkg->pe[pkg->n - 1].type != ORSP_PE_END)
+		add(v, true, (long)pkg->n - 1, "the last PE must be PE-End");
+	for (size_t i = 0; i < pkg->n; i++) {
+		const pkg_pe *p = &pkg->pe[i];
+		if (p->type == ORSP_PE_HEADER && i > 0)
+			add(v, true, (long)i,
+			    "a ProfileHeader after PE #0: it must be first and unique");
+		if (p->type == ORSP_PE_END && i + 1 < pkg->n)
+			add(v, true, (long)i,
+			    "PE-End before the last PE: it must be last and unique");
+		if (p->type == ORSP_PE_UNKNOWN)
+			add(v, false, (long)i,
+			    "an alternative this PEDefinitions version does not know; kept as "
+			    "received");
+		else if (!p->lossless)
+			add(v, false, (long)i,
+			    "carries content the model does not represent (unknown extension or "
+			    "non-canonical encoding); it cannot be personalised");
+	}
+}
+
+/* PEHeader.identification: unique within the package. GSMA TS.48 packages number their PEs
+ * out of order (PE-PINCodes 2 after PE-PUKCodes 5), so order is not required. */
+static void check_ids(vctx *v)
+{
+	const orsp_pkg *pkg = v->pkg;
+
+	for (size_t i = 0; i < pkg->n; i++) {
+		PEHeader_t *h = pe_header(pkg->pe[i].asn);
+		if (!h)
+			continue;
+		for (size_t j = 0; j < i; j++) {
+			PEHeader_t *g = pe_header(pkg->pe[j].asn);
+			if (g && g->identification == h->identification) {
+				add(v, true, (long)i, "identification %ld already used by PE #%zu",
+				    h->identification, j);
+				break;
+			}
+		}
+	}
+}
+
+static void check_header(vctx *v, const ProfileHeader_t *h, long hi)
+{
+	const orsp_pkg *pkg = v->pkg;
+	char iccid[21], ef[21];
+	uint8_t buf[64];
+	size_t len = 0;
+	long mf = first_of(pkg, ORSP_PE_MF);
+	File_t *f;
+
+	if (h->major_version != 2 && h->major_version != 3)
+		add(v, true, hi, "PEDefinitions version %ld.%ld is not supported (2.x, 3.x)",
+		    h->major_version, h->minor_version);
+	/* ITU-T E.118: up to 20 digits, the last a Luhn check digit. */
+	if (orsp_iccid_decode_header(h->iccid.buf, iccid) != ORSP_OK) {
+		add(v, true, hi, "iccid is not BCD digits followed by 'F' padding");
+		return;
+	}
+	if (orsp_iccid_check(iccid) != ORSP_OK)
+		add(v, true, hi, "iccid %s: %s", iccid, orsp_err_detail());
+	if (mf < 0)
+		return;
+	f = fs_file(pkg->pe[mf].asn, "ef-iccid");
+	if (!f || file_content(f, "ef-iccid", buf, sizeof(buf), &len) != ORSP_OK || len < 10)
+		return;
+	if (buf[0] == 0xFF && buf[9] == 0xFF)
+		return; /* not defined by the package */
+	if (orsp_iccid_decode_ef(buf, ef) != ORSP_OK)
+		add(v, true, mf, "ef-iccid: content is not a BCD ICCID");
+	else if (strcmp(ef, iccid) != 0)
+		add(v, true, mf, "ef-iccid holds %s, the ProfileHeader %s", ef, iccid);
+}
+
+/* The PEs the header's eUICC-Mandatory-services need, and their dependencies. */
+static void check_services(vctx *v, const ProfileHeader_t *h, long hi)
+{
+	const orsp_pkg *pkg = v->pkg;
+	const ServicesList_t *s = &h->eUICC_Mandatory_services;
+	bool usim = svc_get(s, ORSP_SVC_USIM), isim = svc_get(s, ORSP_SVC_ISIM);
+	bool csim = svc_get(s, ORSP_SVC_CSIM);
+	size_t n_usim = count_type(pkg, ORSP_PE_USIM) + count_type(pkg, ORSP_PE_IOT);
+	size_t n_isim = count_type(pkg, ORSP_PE_ISIM), n_csim = count_type(pkg, ORSP_PE_CSIM);
+	static const struct {
+		orsp_pkg_service svc, needs;
+	} deps[] = {
+	    {ORSP_SVC_GBA_USIM, ORSP_SVC_USIM},      {ORSP_SVC_MULTIPLE_USIM, ORSP_SVC_USIM},
+	    {ORSP_SVC_GBA_ISIM, ORSP_SVC_ISIM},      {ORSP_SVC_MULTIPLE_ISIM, ORSP_SVC_ISIM},
+	    {ORSP_SVC_MULTIPLE_CSIM, ORSP_SVC_CSIM},
+	};
+
+	if (usim && n_usim == 0)
+		add(v, true, hi, "mandatory service usim but no PE-USIM (or PE-IoT)");
+	if (isim && n_isim == 0)
+		add(v, true, hi, "mandatory service isim but no PE-ISIM");
+	if (csim && n_csim == 0)
+		add(v, true, hi, "mandatory service csim but no PE-CSIM");
+	for (size_t i = 0; i < ORSP_ARRAY_LEN(deps); i++)
+		if (svc_get(s, deps[i].svc) && !svc_get(s, deps[i].needs))
+			add(v, true, hi, "mandatory service %s needs service %s",
+			    orsp_pkg_service_name(deps[i].svc),
+			    orsp_pkg_service_name(deps[i].needs));
+	for (int x = ORSP_SVC_GET_IDENTITY; x <= ORSP_SVC_SUCI_CALCULATOR_API; x++)
+		if (svc_get(s, (orsp_pkg_service)x) && !usim && !isim)
+			add(v, true, hi, "mandatory service %s needs service usim or isim",
+			    orsp_pkg_service_name((orsp_pkg_service)x));
+	if (count_type(pkg, ORSP_PE_USIM) > 1 && !svc_get(s, ORSP_SVC_MULTIPLE_USIM))
+		add(v, true, pkg_find(pkg, ORSP_PE_USIM, 1),
+		    "a second PE-USIM without the multiple-usim service");
+	if (n_isim > 1 && !svc_get(s, ORSP_SVC_MULTIPLE_ISIM))
+		add(v, true, pkg_find(pkg, ORSP_PE_ISIM, 1),
+		    "a second PE-ISIM without the multiple-isim service");
+	if (n_csim > 1 && !svc_get(s, ORSP_SVC_MULTIPLE_CSIM))
+		add(v, true, pkg_find(pkg, ORSP_PE_CSIM, 1),
+		    "a second PE-CSIM without the multiple-csim service");
+}
+
+/* File-system PEs: the MF comes first, once; an NAA's optional and sub-directory PEs follow
+ * the NAA PE they extend. */
+static void check_fs_order(vctx *v)
+{
+	static const struct {
+		orsp_pe_type t, parent;
+	} needs[] = {
+	    {ORSP_PE_OPT_USIM, ORSP_PE_USIM},   {ORSP_PE_PHONEBOOK, ORSP_PE_USIM},
+	    {ORSP_PE_GSM_ACCESS, ORSP_PE_USIM}, {ORSP_PE_DF_5GS, ORSP_PE_USIM},
+	    {ORSP_PE_DF_SAIP, ORSP_PE_USIM},    {ORSP_PE_DF_SNPN, ORSP_PE_USIM},
+	    {ORSP_PE_DF_5GPROSE, ORSP_PE_USIM}, {ORSP_PE_OPT_ISIM, ORSP_PE_ISIM},
+	    {ORSP_PE_OPT_CSIM, ORSP_PE_CSIM},   {ORSP_PE_OPT_IOT, ORSP_PE_IOT},
+	};
+	const orsp_pkg *pkg = v->pkg;
+	long mf = first_of(pkg, ORSP_PE_MF);
+	bool seen[ORSP_PE__COUNT] = {false};
+
+	if (mf < 0 && first_of(pkg, ORSP_PE_IOT) < 0)
+		add(v, true, -1, "no PE-MF: the MF and its files are not created");
+	for (orsp_pe_type t = ORSP_PE_MF; t <= ORSP_PE_TELECOM; t++)
+		if (count_type(pkg, t) > 1)
+			add(v, true, pkg_find(pkg, t, 1), "a second PE-%s", orsp_pe_type_name(t));
+	for (size_t i = 0; i < pkg->n; i++) {
+		orsp_pe_type t = pkg->pe[i].type;
+		if (orsp_pe_type_is_fs(t) && t != ORSP_PE_MF && mf >= 0 && (long)i < mf)
+			add(v, true, (long)i, "a file-system PE before PE-MF");
+		for (size_t k = 0; k < ORSP_ARRAY_LEN(needs); k++)
+			if (needs[k].t == t && !seen[needs[k].parent])
+				add(v, true, (long)i, "needs a preceding PE-%s",
+				    orsp_pe_type_name(needs[k].parent));
+		seen[t] = true;
+	}
+}
+
+/* Each File: doNotCreate stands alone; at most one Fcp, and it comes first. */
+static void check_files(vctx *v)
+{
+	const orsp_pkg *pkg = v->pkg;
+
+	for (size_t i = 0; i < pkg->n; i++) {
+		fs_member m[ORSP_PKG_MAX_FILES];
+		size_t n;
+		if (!orsp_pe_type_is_fs(pkg->pe[i].type))
+			continue;
+		n = fs_members(pkg->pe[i].asn, m, ORSP_ARRAY_LEN(m));
+		for (size_t k = 0; k < n && k < ORSP_ARRAY_LEN(m); k++) {
+			const File_t *f = m[k].file;
+			int fcps = 0, dnc = 0;
+			if (!f)
+				continue;
+			for (int j = 0; j < f->list.count; j++) {
+				const struct File__Member *e = f->list.array[j];
+				if (!e)
+					continue;
+				if (e->present == File__Member_PR_doNotCreate)
+					dnc++;
+				if (e->present == File__Member_PR_fileDescriptor) {
+					if (j != 0)
+						add(v, true, (long)i,
+						    "%s: fileDescriptor must come first",
+						    m[k].name);
+					fcps++;
+				}
+			}
+			if (dnc && f->list.count != 1)
+				add(v, true, (long)i, "%s: doNotCreate must be the only element",
+				    m[k].name);
+			if (fcps > 1)
+				add(v, true, (long)i, "%s: more than one fileDescriptor",
+				    m[k].name);
+		}
+	}
+}
+
+static void check_imsi(vctx *v)
+{
+	const orsp_pkg *pkg = v->pkg;
+
+	for (size_t i = 0; i < pkg->n; i++) {
+		uint8_t buf[64];
+		size_t len = 0;
+		char imsi[16];
+		File_t *f;
+		if (pkg->pe[i].type != ORSP_PE_USIM && pkg->pe[i].type != ORSP_PE_IOT)
+			continue;
+		f = fs_file(pkg->pe[i].asn, "ef-imsi");
+		if (!f || file_content(f, "ef-imsi", buf, sizeof(buf), &len) != ORSP_OK)
+			continue;
+		if (len == 0 || buf[0] == 0xFF)
+			continue; /* content not defined by the package */
+		if (orsp_imsi_decode_ef(buf, len, imsi) != ORSP_OK)
+			add(v, true, (long)i, "%s", orsp_err_detail());
+	}
+}
+
+static void check_aka_one(vctx *v, const ServicesList_t *svc, size_t i, const PE_AKAParameter_t *a)
+{
+	if (a->algoConfiguration.present == PE_AKAParameter__algoConfiguration_PR_algoParameter) {
+		const AlgoParameter_t *p = &a->algoConfiguration.choice.algoParameter;
+		orsp_pkg_service need = ORSP_SVC__COUNT;
+		switch (p->algorithmID) {
+		case ORSP_PKG_ALG_MILENAGE:
+			/* TS 35.206: 128-bit K and OPc; rotations are bit counts below 128. */
+			need = ORSP_SVC_MILENAGE;
+			if (p->key.size != 16)
+				add(v, true, (long)i, "Milenage key is %d bytes, must be 16",
+				    p->key.size);
+			if (p->opc.size != 16)
+				add(v, true, (long)i, "Milenage OPc is %d bytes, must be 16",
+				    p->opc.size);
+			for (int r = 0; p->rotationConstants && r < p->rotationConstants->size; r++)
+				if (p->rotationConstants->buf[r] > 127)
+					add(v, true, (long)i,
+					    "rotation constant r%d = %u exceeds 127 bits", r + 1,
+					    p->rotationConstants->buf[r]);
+			break;
+		case ORSP_PKG_ALG_TUAK:
+			/* TS 35.231: K of 128 or 256 bits, TOPc of 256 bits, at least one Keccak.
+			 */
+			need = p->key.size == 32 ? ORSP_SVC_TUAK256 : ORSP_SVC_TUAK128;
+			if (p->key.size != 16 && p->key.size != 32)
+				add(v, true, (long)i, "TUAK key is %d bytes, must be 16 or 32",
+				    p->key.size);
+			if (p->opc.size != 32)
+				add(v, true, (long)i, "TUAK TOPc is %d bytes, must be 32",
+				    p->opc.size);
+			if (p->numberOfKeccak && *p->numberOfKeccak < 1)
+				add(v, true, (long)i, "numberOfKeccak is 0, must be at least 1");
+			break;
+		case ORSP_PKG_ALG_TEST:
+			/* TS 34.108 §8.1.2: the test algorithm uses a 128-bit K (OPc is ignored).
+			 */
+			need = ORSP_SVC_USIM_TEST_ALGORITHM;
+			if (p->key.size != 16)
+				add(v, true, (long)i, "test algorithm key is %d bytes, must be 16",
+				    p->key.size);
+			break;
+		default:
+			add(v, true, (long)i,
+			    "algorithmID %ld is not milenage(1), tuak(2) or usim-test-algorithm(3)",
+			    p->algorithmID);
+			break;
+		}
+		if (need != ORSP_SVC__COUNT && svc && !svc_get(svc, need))
+			add(v, true, (long)i,
+			    "uses %s but the ProfileHeader does not list it in "
+			    "eUICC-Mandatory-services",
+			    orsp_pkg_service_name(need));
+	}
+	/* PEDefinitions: "maximum value for sqnDelta and sqnAgeLimit is '07FFFFFFFFFF'H",
+	 * the same for every sqnInit value. */
+	if (aka_u48(a->sqnDelta, 0) > AKA_SQN_MAX)
+		add(v, true, (long)i, "sqnDelta exceeds 07FFFFFFFFFF");
+	if (aka_u48(a->sqnAgeLimit, 0) > AKA_SQN_MAX)
+		add(v, true, (long)i, "sqnAgeLimit exceeds 07FFFFFFFFFF");
+	for (int k = 0; a->sqnInit && k < a->sqnInit->list.count; k++)
+		if (aka_u48(a->sqnInit->list.array[k], 0) > AKA_SQN_MAX)
+			add(v, true, (long)i, "sqnInit[%d] exceeds 07FFFFFFFFFF", k);
+}
+
+/* PIN and PUK key references unique per PE; every unblocking reference names a PUK. */
+static void check_pins(vctx *v)
+{
+	const orsp_pkg *pkg = v->pkg;
+
+	for (size_t i = 0; i < pkg->n; i++) {
+		ProfileElement_t *pe = pkg->pe[i].asn;
+		if (pkg->pe[i].type == ORSP_PE_PUK_CODES) {
+			const struct PE_PUKCodes__pukCodes *l = &pe->choice.pukCodes.pukCodes;
+			for (int a = 0; a < l->list.count; a++)
+				for (int b = 0; b < a; b++)
+					if (l->list.array[a]->keyReference ==
+					    l->list.array[b]->keyReference)
+						add(v, true, (long)i, "PUK %s defined twice",
+						    orsp_pkg_pin_ref_name(
+						        l->list.array[a]->keyReference, true));
+		}
+		if (pkg->pe[i].type != ORSP_PE_PIN_CODES ||
+		    pe->choice.pinCodes.pinCodes.present != PE_PINCodes__pinCodes_PR_pinconfig)
+			continue;
+		const struct PE_PINCodes__pinCodes__pinconfig *l =
+		    &pe->choice.pinCodes.pinCodes.choice.pinconfig;
+		for (int a = 0; a < l->list.count; a++) {
+			const PINConfiguration_t *c = l->list.array[a];
+			bool found = false;
+			for (int b = 0; b < a; b++)
+				if (c->keyReference == l->list.array[b]->keyReference)
+					add(v, true, (long)i, "PIN %s defined twice",
+					    orsp_pkg_pin_ref_name(c->keyReference, false));
+			if (!c->unblockingPINReference)
+				continue;
+			for (size_t j = 0; j < pkg->n && !found; j++) {
+				const struct PE_PUKCodes__pukCodes *pl;
+				if (pkg->pe[j].type != ORSP_PE_PUK_CODES)
+					continue;
+				pl = &pkg->pe[j].asn->choice.pukCodes.pukCodes;
+				for (int b = 0; b < pl->list.count && !found; b++)
+					found = pl->list.array[b]->keyReference ==
+					        *c->unblockingPINReference;
+			}
+			if (!found)
+				add(v, true, (long)i,
+				    "PIN %s is unblocked by PUK %s, which no PE-PUKCodes defines",
+				    orsp_pkg_pin_ref_name(c->keyReference, false),
+				    orsp_pkg_pin_ref_name(*c->unblockingPINReference, true));
+		}
+	}
+}
+
+orsp_err orsp_pkg_validate(const orsp_pkg *pkg, orsp_pkg_report *rep)
+{
+	orsp_pkg_report local;
+	vctx v;
+	long hi;
+	const ServicesList_t *svc = NULL;
+
+	if (!pkg)
+		return orsp_errf(ORSP_E_USAGE, "orsp_pkg_validate: NULL package");
+	memset(&v, 0, sizeof(v));
+	v.pkg = pkg;
+	v.rep = rep ? rep : &local;
+	memset(v.rep, 0, sizeof(*v.rep));
+
+	check_order(&v);
+	check_ids(&v);
+	hi = first_of(pkg, ORSP_PE_HEADER);
+	if (hi >= 0) {
+		const ProfileHeader_t *h = &pkg->pe[hi].asn->choice.header;
+		svc = &h->eUICC_Mandatory_services;
+		check_header(&v, h, hi);
+		check_services(&v, h, hi);
+	}
+	check_fs_order(&v);
+	check_files(&v);
+	check_imsi(&v);
+	for (size_t i = 0; i < pkg->n; i++)
+		if (pkg->pe[i].type == ORSP_PE_AKA_PARAMETER)
+			check_aka_one(&v, svc, i, &pkg->pe[i].asn->choice.akaParameter);
+	check_pins(&v);
+
+	if (v.rep->errors)
+		return orsp_errf(ORSP_E_POLICY, "%s", v.first + strlen("error: "));
+	orsp_err_clear();
+	return ORSP_OK;
+}

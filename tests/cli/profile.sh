@@ -1,0 +1,227 @@
+#!/usr/bin/env bash
+# `openrsp profile`: inspect, build and check on the GSMA TS.48 test profiles
+# (tests/vectors/saip), keys from milenage.tsv / tuak.tsv (compared with the vector files,
+# never with hand-typed results), malformed packages, and every usage error exiting 2 with the
+# argument named. inspect must never print K, OP/OPc or TOP/TOPc.
+set -euo pipefail
+
+B=${ORSP_BIN:?set ORSP_BIN to the openrsp binary}
+V=${ORSP_VECTORS:?set ORSP_VECTORS to tests/vectors}
+mkdir -p "${ORSP_TEST_TMP:-/tmp}"
+T=$(mktemp -d "${ORSP_TEST_TMP:-/tmp}/cli_profile.XXXXXX")
+pass=0
+fail=0
+PY=$(python3 -c 'import sys; print(sys.executable)')
+TS48="$V/saip/gsma-ts48/v7/TS48_V7.0_eSIM_GTP_SAIP2.3_NoBERTLV.der"
+
+ok() { pass=$((pass + 1)); }
+bad() {
+	fail=$((fail + 1))
+	echo "FAIL: $*" >&2
+}
+run() {
+	rc=0
+	out=$("$B" "$@" 2>"$T/err") || rc=$?
+	err=$(cat "$T/err")
+}
+expect() {
+	if [[ "$2" == "$3" ]]; then ok; else bad "$1: got '$3', want '$2'"; fi
+}
+has() { # DESC NEEDLE HAYSTACK
+	if grep -qF -- "$2" <<<"$3"; then ok; else bad "$1: '$2' not in output"; fi
+}
+lacks() { # DESC NEEDLE HAYSTACK (case-insensitive)
+	if grep -qiF -- "$2" <<<"$3"; then bad "$1: '$2' must not appear"; else ok; fi
+}
+usage() {
+	local name=$1
+	shift
+	run "$@"
+	if [[ $rc -eq 2 && "$err" == "openrsp: $name: "* && $(wc -l <"$T/err") -eq 1 && -z "$out" ]]; then
+		ok
+	else
+		bad "usage error naming $name: rc=$rc stderr='$err' (args: $*)"
+	fi
+}
+json() {
+	"$PY" -c '
+import json, sys
+d = json.loads(sys.argv[1])
+for k in sys.argv[2:]:
+    d = d[int(k)] if isinstance(d, list) else d[k]
+print(d)' "$out" "$@"
+}
+# col FILE ROW COLUMN: one cell of a TSV vector file (ROW counted from 1 after the header).
+col() {
+	awk -F'\t' -v row="$2" -v name="$3" 'NR == 1 { for (i = 1; i <= NF; i++) if ($i == name) c = i }
+		NR == row + 1 { print $c }' "$V/$1"
+}
+
+# ----- every TS.48 profile passes check -----
+n=0
+while IFS= read -r f; do
+	run profile check "$f"
+	if [[ $rc -eq 0 && "$out" == *"valid profile package"* ]]; then ok; else bad "check $f: rc=$rc $err"; fi
+	n=$((n + 1))
+done < <(find "$V/saip" -name '*.der' | sort)
+expect "TS.48 profiles found" 1 $((n >= 44))
+
+# ----- inspect a TS.48 profile -----
+TEST_K=000102030405060708090a0b0c0d0e0f # GSMA's test K (saip/README.md)
+run profile inspect "$TS48"
+expect "inspect exit" 0 "$rc"
+has "ICCID" "ICCID:        89000123456789012341" "$out"
+has "EF.IMSI" "EF.IMSI:      001010123456789" "$out"
+has "EF.AD" "EF.AD:        80000002 (MNC length 2)" "$out"
+has "EF.SPN" '"GSMA_TEST"' "$out"
+has "algorithm" "usim-test-algorithm (3), options 02" "$out"
+has "usim template" "template 2.23.143.1.2.4: adf-usim(7FD0) ef-imsi(6F07)" "$out"
+has "K length" "K:            16 bytes (not shown)" "$out"
+lacks "inspect shows no K" "$TEST_K" "$out"
+run profile inspect --json "$TS48"
+expect "json iccid" 89000123456789012341 "$(json header iccid)"
+expect "json imsi" 001010123456789 "$(json usim 0 imsi)"
+expect "json alg" usim-test-algorithm "$(json aka 0 algorithm)"
+expect "json key length" 16 "$(json aka 0 key_length)"
+expect "json pes" 30 "$("$PY" -c 'import json,sys; print(len(json.loads(sys.argv[1])["pes"]))' "$out")"
+lacks "json shows no K" "$TEST_K" "$out"
+
+# ----- build: Milenage with OP (TS 35.208 set 1) -----
+K=$(col milenage.tsv 1 k)
+OP=$(col milenage.tsv 1 op)
+OPC=$(col milenage.tsv 1 opc)
+OUT="$T/milenage.der"
+run profile build --template "$TS48" --iccid 8949449999999990171 --imsi 262019876543210 \
+	--k "$K" --op "$OP" --spn "openrsp" --profile-name "openrsp test profile" --class test -o "$OUT"
+expect "build exit" 0 "$rc"
+has "build summary" "ICCID 8949449999999990171, IMSI 262019876543210, milenage" "$out"
+has "class reported" "profile class test" "$out"
+lacks "build shows no K" "$K" "$out$err"
+expect "mode 0600" 600 "$(stat -c %a "$OUT")"
+run profile check "$OUT"
+expect "built package checks" 0 "$rc"
+run profile inspect "$OUT"
+has "built ICCID" "ICCID:        8949449999999990171" "$out"
+has "built IMSI" "EF.IMSI:      262019876543210" "$out"
+has "built SPN" '"openrsp"' "$out"
+has "built name" "profile type: openrsp test profile" "$out"
+has "built alg" "milenage (1)" "$out"
+has "built services" "milenage" "$(grep services: <<<"$out")"
+lacks "no test algorithm left" "usim-test-algorithm" "$out"
+lacks "inspect shows no K" "$K" "$out"
+lacks "inspect shows no OPc" "$OPC" "$out"
+lacks "inspect shows no OP" "$OP" "$out"
+run profile inspect --json "$OUT"
+lacks "json shows no K" "$K" "$out"
+lacks "json shows no OPc" "$OPC" "$out"
+expect "json opc length" 16 "$(json aka 1 opc_length)"
+expect "json profile type" "openrsp test profile" "$(json header profile_type)"
+# The OPc really is in the package (as bytes), computed from OP as TS 35.208 says.
+expect "OPc in package" 1 "$("$PY" -c 'import sys; print(int(bytes.fromhex(sys.argv[2]) in open(sys.argv[1],"rb").read()))' "$OUT" "$OPC")"
+
+# ----- build: TUAK, 256-bit K, 2 Keccak iterations, TOP (TS 35.233 set 6) -----
+TK=$(col tuak.tsv 6 k)
+TOP=$(col tuak.tsv 6 top)
+TOPC=$(col tuak.tsv 6 topc)
+ITER=$(col tuak.tsv 6 keccak_iterations)
+run profile build --template "$TS48" --iccid 89000123456789012341 --imsi 00101012345678 \
+	--alg tuak --k "$TK" --top "$TOP" --keccak "$ITER" --mnc-len 3 -o "$T/tuak.der"
+expect "tuak build" 0 "$rc"
+run profile inspect "$T/tuak.der"
+has "tuak alg" "tuak (2)" "$out"
+has "tuak keccak" "Keccak:       $ITER iteration(s)" "$out"
+has "tuak256 service" "tuak256" "$out"
+has "mnc length" "(MNC length 3)" "$out"
+lacks "no TOPc" "$TOPC" "$out"
+lacks "no K" "$TK" "$out"
+expect "TOPc in package" 1 "$("$PY" -c 'import sys; print(int(bytes.fromhex(sys.argv[2]) in open(sys.argv[1],"rb").read()))' "$T/tuak.der" "$TOPC")"
+
+# ----- malformed and invalid packages: exit 1 naming the PE -----
+head -c 500 "$TS48" >"$T/trunc.der"
+run profile check "$T/trunc.der"
+expect "truncated exit" 1 "$rc"
+has "truncated names the PE" "openrsp: $T/trunc.der: PE #1" "$err"
+# Without its PE-Header (the first TLV, cut with its own length).
+"$PY" -c '
+import sys
+d = open(sys.argv[1], "rb").read()
+n = d[1]
+hl, l = (2, n) if n < 0x80 else (2 + (n & 0x7f), int.from_bytes(d[2:2 + (n & 0x7f)], "big"))
+open(sys.argv[2], "wb").write(d[hl + l:])' "$TS48" "$T/nohdr.der"
+run profile check "$T/nohdr.der"
+expect "no header exit" 1 "$rc"
+has "no header reported" "error: PE #0 (mf): the first PE must be the ProfileHeader" "$out"
+has "no header summary" "invalid profile package" "$err"
+run profile check --json "$T/nohdr.der"
+expect "json check exit" 1 "$rc"
+expect "json valid" False "$(json valid)"
+run profile inspect "$T/nohdr.der"
+expect "inspect of a decodable but invalid package" 0 "$rc"
+run profile check "$T/none.der"
+expect "missing file" 1 "$rc"
+run profile build --template "$T/trunc.der" --iccid 89000123456789012341 --imsi 001010123456789 \
+	--k "$K" --opc "$OPC" -o "$T/x.der"
+expect "bad template exit" 1 "$rc"
+has "bad template names the PE" "PE #1" "$err"
+[[ ! -e "$T/x.der" ]] && ok || bad "no output for a bad template"
+# A template the build cannot fill (no PE-USIM): exit 1, an existing output stays as it was.
+cp "$OUT" "$T/keep.der"
+"$PY" -c '
+import sys
+d = open(sys.argv[1], "rb").read()
+out, i = b"", 0
+while i < len(d):
+    t = d[i]; j = i + 1
+    if t & 0x1f == 0x1f:
+        while d[j] & 0x80: j += 1
+        j += 1
+    n = d[j]
+    hl, l = (j + 1 - i, n) if n < 0x80 else (j + 1 - i + (n & 0x7f), int.from_bytes(d[j + 1:j + 1 + (n & 0x7f)], "big"))
+    if d[i:j] != bytes([0xb3]):  # [19] constructed = PE-USIM
+        out += d[i:i + hl + l]
+    i += hl + l
+open(sys.argv[2], "wb").write(out)' "$TS48" "$T/nousim.der"
+run profile build --template "$T/nousim.der" --iccid 89000123456789012341 --imsi 001010123456789 \
+	--k "$K" --opc "$OPC" -o "$T/keep.der"
+expect "no USIM exit" 1 "$rc"
+has "no USIM reason" "PE-USIM" "$err"
+cmp -s "$OUT" "$T/keep.der" && ok || bad "existing output changed by a failed build"
+
+# ----- usage errors: exit 2, the argument named -----
+A=(--template "$TS48" --iccid 89000123456789012341 --imsi 001010123456789 --k "$K" --opc "$OPC")
+usage --template profile build --iccid 89000123456789012341 --imsi 001010123456789 --k "$K" --opc "$OPC" -o "$T/u.der"
+usage --iccid profile build --template "$TS48" --imsi 001010123456789 --k "$K" --opc "$OPC" -o "$T/u.der"
+usage --iccid profile build "${A[@]}" --iccid 89000123456789012342 -o "$T/u.der"
+usage --imsi profile build "${A[@]}" --imsi 12345 -o "$T/u.der"
+usage --imsi profile build --template "$TS48" --iccid 89000123456789012341 --k "$K" --opc "$OPC" -o "$T/u.der"
+usage --k profile build --template "$TS48" --iccid 89000123456789012341 --imsi 001010123456789 --opc "$OPC" -o "$T/u.der"
+usage --k profile build "${A[@]}" --k 0011 -o "$T/u.der"
+usage --opc profile build --template "$TS48" --iccid 89000123456789012341 --imsi 001010123456789 --k "$K" -o "$T/u.der"
+usage --op profile build "${A[@]}" --op "$OP" -o "$T/u.der"
+usage --alg profile build "${A[@]}" --alg cave -o "$T/u.der"
+usage --class profile build "${A[@]}" --class bogus -o "$T/u.der"
+usage --spn profile build "${A[@]}" --spn "a~b" -o "$T/u.der"
+usage --profile-name profile build "${A[@]}" --profile-name "$(printf 'x%.0s' {1..101})" -o "$T/u.der"
+usage --mnc-len profile build "${A[@]}" --mnc-len 4 -o "$T/u.der"
+usage --pin1 profile build "${A[@]}" --pin1 12 -o "$T/u.der"
+usage --mac-bits profile build "${A[@]}" --alg tuak --k "$TK" --opc "$TOPC" --mac-bits 128 -o "$T/u.der"
+usage -o profile build "${A[@]}"
+usage --bogus profile build "${A[@]}" --bogus -o "$T/u.der"
+usage FILE profile inspect
+usage "$TS48" profile inspect "$TS48" "$TS48"
+usage FILE profile check
+usage --bogus profile check --bogus "$TS48"
+usage frob profile frob
+[[ ! -e "$T/u.der" ]] && ok || bad "a usage error wrote output"
+
+# ----- help -----
+for args in "help profile" "profile --help" "profile build --help" "help profile inspect" \
+	"profile check --help"; do
+	# shellcheck disable=SC2086
+	run $args
+	if [[ $rc -eq 0 && "$out" == usage:* && -z "$err" ]]; then ok; else bad "'openrsp $args' prints help"; fi
+done
+
+rm -rf "$T"
+echo "$pass passed, $fail failed"
+[[ $fail -eq 0 ]]

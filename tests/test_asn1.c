@@ -1,0 +1,117 @@
+/* asn1: the generated RSPDefinitions codec (module set "rsp", symbols prefixed orsp_rsp_) on
+ * outside data, linked into the same program as the PEDefinitions set (orsp_pe_): both sets
+ * carry their own asn1c runtime, and neither clashes with the other (docs/asn1.md).
+ *
+ * Vectors: pySim's Bound Profile Package (sgp22/bpp/bpp.der) and the serverSigned1 of a real
+ * ES9+ exchange (sgp22/README.md), decoded and re-encoded byte for byte. */
+#include "testutil.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "orsp_asn1_rsp.h"
+
+#include "openrsp/pkg.h"
+
+/* The PE set's copy of a runtime type, by its prefixed name (the RSP names header maps the
+ * unprefixed name to orsp_rsp_). */
+extern asn_TYPE_descriptor_t orsp_pe_asn_DEF_INTEGER;
+
+static uint8_t *reencode(asn_TYPE_descriptor_t *td, void *v, size_t *len)
+{
+	asn_enc_rval_t e = der_encode(td, v, NULL, NULL);
+	uint8_t *b;
+	assert_true(e.encoded > 0);
+	b = malloc((size_t)e.encoded);
+	assert_non_null(b);
+	e = der_encode_to_buffer(td, v, b, (size_t)e.encoded);
+	assert_true(e.encoded > 0);
+	*len = (size_t)e.encoded;
+	return b;
+}
+
+static void test_bpp_roundtrip(void **state)
+{
+	size_t n = 0, m = 0;
+	uint8_t *der = test_read_vector("sgp22/bpp/bpp.der", &n), *again;
+	BoundProfilePackage_t *bpp = NULL;
+	asn_dec_rval_t r;
+	char err[128];
+	size_t err_len = sizeof(err);
+	(void)state;
+
+	r = ber_decode(NULL, &asn_DEF_BoundProfilePackage, (void **)&bpp, der, n);
+	assert_int_equal(r.code, RC_OK);
+	assert_int_equal(r.consumed, n);
+	assert_int_equal(asn_check_constraints(&asn_DEF_BoundProfilePackage, bpp, err, &err_len),
+	                 0);
+	/* README: one ConfigureISDP (87), one StoreMetadata (88), the UPP in 86 segments whose
+	 * values start again with the 86 tag. */
+	assert_int_equal(bpp->firstSequenceOf87.list.count, 1);
+	assert_int_equal(bpp->sequenceOf88.list.count, 1);
+	assert_true(bpp->sequenceOf86.list.count > 1);
+	for (int i = 0; i < bpp->sequenceOf86.list.count; i++)
+		assert_int_equal(bpp->sequenceOf86.list.array[i]->buf[0], 0x86);
+	again = reencode(&asn_DEF_BoundProfilePackage, bpp, &m);
+	assert_int_equal(m, n);
+	assert_bytes_equal(again, der, n);
+	ASN_STRUCT_FREE(asn_DEF_BoundProfilePackage, bpp);
+	free(again);
+	free(der);
+}
+
+static void test_server_signed1(void **state)
+{
+	/* sgp22/README.md: decoded serverSigned1 (91 octets) of a production ES9+ exchange. */
+	static const char hex[] =
+	    "30598010e4f6996d64a543fc8a7f6f8f97f9428d81108bcf1be4ada9c98af06298733005610383217762"
+	    "672e70726f642e6f6e64656d616e64636f6e6e65637469766974792e636f6d84100982f87937a6c56b"
+	    "25569c568e4c4d68";
+	uint8_t der[91], tid[16], *again;
+	size_t n = 0, m = 0;
+	ServerSigned1_t *s = NULL;
+	(void)state;
+
+	assert_int_equal(orsp_hex_decode(hex, der, sizeof(der), &n), ORSP_OK);
+	assert_int_equal(n, 91);
+	assert_int_equal(ber_decode(NULL, &asn_DEF_ServerSigned1, (void **)&s, der, n).code, RC_OK);
+	assert_int_equal(orsp_hex_decode("e4f6996d64a543fc8a7f6f8f97f9428d", tid, sizeof(tid), &m),
+	                 ORSP_OK);
+	assert_int_equal(s->transactionId.size, 16);
+	assert_bytes_equal(s->transactionId.buf, tid, 16);
+	assert_int_equal(s->serverAddress.size, (int)strlen("wbg.prod.ondemandconnectivity.com"));
+	assert_memory_equal(s->serverAddress.buf, "wbg.prod.ondemandconnectivity.com",
+	                    (size_t)s->serverAddress.size);
+	again = reencode(&asn_DEF_ServerSigned1, s, &m);
+	assert_int_equal(m, n);
+	assert_bytes_equal(again, der, n);
+	ASN_STRUCT_FREE(asn_DEF_ServerSigned1, s);
+	free(again);
+}
+
+/* Both module sets in one program: each has its own runtime under its own prefix, and the
+ * PE set keeps working next to the RSP set. */
+static void test_two_sets(void **state)
+{
+	size_t n = 0;
+	uint8_t *upp = test_read_vector("sgp22/bpp/expected_upp.der", &n);
+	orsp_pkg *pkg = NULL;
+	(void)state;
+
+	assert_ptr_not_equal(&orsp_pe_asn_DEF_INTEGER, &asn_DEF_INTEGER);
+	assert_string_equal(orsp_pe_asn_DEF_INTEGER.name, asn_DEF_INTEGER.name);
+	assert_int_equal(orsp_pkg_decode(upp, n, &pkg), ORSP_OK);
+	assert_int_equal(orsp_pkg_validate(pkg, NULL), ORSP_OK);
+	orsp_pkg_free(pkg);
+	free(upp);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_bpp_roundtrip),
+	    cmocka_unit_test(test_server_signed1),
+	    cmocka_unit_test(test_two_sets),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,1474 @@
+/* pkg: profile packages (TCA eUICC Profile Package Interoperable Format, PEDefinitions 3.3.1).
+ *
+ * Outside vectors: every GSMA TS.48 test profile and pySim's unique-ICCID variants
+ * (tests/vectors/saip) must decode, validate and re-encode byte for byte; expected field values
+ * come from GSMA's own value-notation dumps (*.txt next to the .der files) and the vectors'
+ * README; OPc/TOPc come from milenage.tsv / tuak.tsv. Malformed and rule-breaking packages are
+ * made by editing those profiles (through the generated codec or at the byte level), one rule
+ * per case. */
+#include "testutil.h"
+
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "orsp_asn1_pe.h"
+
+#include "openrsp/der.h"
+#include "openrsp/pkg.h"
+
+#define V7 "saip/gsma-ts48/v7/TS48_V7.0_eSIM_GTP_SAIP2.3_NoBERTLV.der"
+
+/* ------------------------------------------------------------------ helpers ------------- */
+
+static size_t unhex(const char *hex, uint8_t *out, size_t cap)
+{
+	size_t n;
+	assert_int_equal(orsp_hex_decode(hex, out, cap, &n), ORSP_OK);
+	return n;
+}
+
+static void assert_detail_has(const char *what)
+{
+	if (!strstr(orsp_err_detail(), what))
+		fail_msg("detail \"%s\" does not mention \"%s\"", orsp_err_detail(), what);
+}
+
+static orsp_pkg *load(const char *rel)
+{
+	size_t n = 0;
+	uint8_t *b = test_read_vector(rel, &n);
+	orsp_pkg *pkg = NULL;
+	if (orsp_pkg_decode(b, n, &pkg) != ORSP_OK)
+		fail_msg("%s: %s", rel, orsp_err_detail());
+	free(b);
+	return pkg;
+}
+
+/* A package as a list of PE encodings that tests can drop, move, edit and join. */
+#define PL_MAX 64
+typedef struct pelist {
+	size_t n;
+	uint8_t *p[PL_MAX];
+	size_t len[PL_MAX];
+} pelist;
+
+static void pl_from(pelist *pl, const orsp_pkg *pkg)
+{
+	memset(pl, 0, sizeof(*pl));
+	for (size_t i = 0; i < orsp_pkg_count(pkg); i++) {
+		orsp_pe_info in;
+		assert_int_equal(orsp_pkg_pe(pkg, i, &in), ORSP_OK);
+		assert_true(pl->n < PL_MAX);
+		pl->p[pl->n] = malloc(in.raw.len);
+		assert_non_null(pl->p[pl->n]);
+		memcpy(pl->p[pl->n], in.raw.p, in.raw.len);
+		pl->len[pl->n++] = in.raw.len;
+	}
+}
+
+static void pl_load(pelist *pl, const char *rel)
+{
+	orsp_pkg *pkg = load(rel);
+	pl_from(pl, pkg);
+	orsp_pkg_free(pkg);
+}
+
+static void pl_free(pelist *pl)
+{
+	for (size_t i = 0; i < pl->n; i++)
+		free(pl->p[i]);
+	pl->n = 0;
+}
+
+static uint8_t *pl_join(const pelist *pl, size_t *len)
+{
+	size_t t = 0, o = 0;
+	uint8_t *b;
+	for (size_t i = 0; i < pl->n; i++)
+		t += pl->len[i];
+	b = malloc(t ? t : 1);
+	assert_non_null(b);
+	for (size_t i = 0; i < pl->n; i++) {
+		memcpy(b + o, pl->p[i], pl->len[i]);
+		o += pl->len[i];
+	}
+	*len = t;
+	return b;
+}
+
+static void pl_drop(pelist *pl, size_t i)
+{
+	free(pl->p[i]);
+	memmove(&pl->p[i], &pl->p[i + 1], (pl->n - i - 1) * sizeof(pl->p[0]));
+	memmove(&pl->len[i], &pl->len[i + 1], (pl->n - i - 1) * sizeof(pl->len[0]));
+	pl->n--;
+}
+
+static void pl_insert(pelist *pl, size_t at, const uint8_t *p, size_t n)
+{
+	assert_true(pl->n < PL_MAX && at <= pl->n);
+	memmove(&pl->p[at + 1], &pl->p[at], (pl->n - at) * sizeof(pl->p[0]));
+	memmove(&pl->len[at + 1], &pl->len[at], (pl->n - at) * sizeof(pl->len[0]));
+	pl->p[at] = malloc(n);
+	assert_non_null(pl->p[at]);
+	memcpy(pl->p[at], p, n);
+	pl->len[at] = n;
+	pl->n++;
+}
+
+static void pl_move(pelist *pl, size_t from, size_t to)
+{
+	uint8_t *p = pl->p[from];
+	size_t n = pl->len[from];
+	pl->p[from] = NULL;
+	pl_insert(pl, to > from ? to + 1 : to, p, n);
+	pl_drop(pl, to > from ? from : from + 1);
+	free(p);
+}
+
+/* Index of the first PE of a ProfileElement alternative in the list. */
+static size_t pl_find(const pelist *pl, orsp_pe_type t, size_t nth)
+{
+	for (size_t i = 0; i < pl->n; i++) {
+		orsp_tlv tlv;
+		assert_int_equal(orsp_der_parse_one(orsp_slice_make(pl->p[i], pl->len[i]), &tlv),
+		                 ORSP_OK);
+		if (tlv.number + 1 == (uint32_t)t && nth-- == 0)
+			return i;
+	}
+	fail_msg("no PE of type %s", orsp_pe_type_name(t));
+	return 0;
+}
+
+/* asn1c's stack guard misfires under ASan (pkg.c does the same). */
+static asn_codec_ctx_t no_stack_limit;
+
+/* Edit PE i through the generated codec (the test's own decode/encode, not the module's). */
+typedef void (*pe_edit_fn)(ProfileElement_t *pe, void *arg);
+static void pl_edit(pelist *pl, size_t i, pe_edit_fn fn, void *arg)
+{
+	ProfileElement_t *pe = NULL;
+	asn_dec_rval_t r = ber_decode(&no_stack_limit, &asn_DEF_ProfileElement, (void **)&pe,
+	                              pl->p[i], pl->len[i]);
+	asn_enc_rval_t e;
+	assert_int_equal(r.code, RC_OK);
+	fn(pe, arg);
+	e = der_encode(&asn_DEF_ProfileElement, pe, NULL, NULL);
+	assert_true(e.encoded > 0);
+	free(pl->p[i]);
+	pl->p[i] = malloc((size_t)e.encoded);
+	assert_non_null(pl->p[i]);
+	e = der_encode_to_buffer(&asn_DEF_ProfileElement, pe, pl->p[i], (size_t)e.encoded);
+	assert_true(e.encoded > 0);
+	pl->len[i] = (size_t)e.encoded;
+	ASN_STRUCT_FREE(asn_DEF_ProfileElement, pe);
+}
+
+static void os_put(OCTET_STRING_t *os, const char *hex)
+{
+	uint8_t b[128];
+	size_t n = unhex(hex, b, sizeof(b));
+	assert_int_equal(OCTET_STRING_fromBuf(os, (const char *)b, (int)n), 0);
+}
+
+/* Set an OPTIONAL OCTET STRING, allocating it if absent. */
+static void os_new(OCTET_STRING_t **slot, const char *hex)
+{
+	if (!*slot)
+		*slot = calloc(1, sizeof(**slot));
+	assert_non_null(*slot);
+	os_put(*slot, hex);
+}
+
+/* Validation of the joined list must fail with an issue whose text contains `what`. */
+static void expect_issue(const pelist *pl, bool error, const char *what)
+{
+	size_t len;
+	uint8_t *b = pl_join(pl, &len);
+	orsp_pkg *pkg = NULL;
+	orsp_pkg_report rep;
+	char line[300];
+	bool found = false;
+
+	if (orsp_pkg_decode(b, len, &pkg) != ORSP_OK)
+		fail_msg("decode failed: %s", orsp_err_detail());
+	orsp_err e = orsp_pkg_validate(pkg, &rep);
+	for (size_t i = 0; i < rep.n; i++) {
+		orsp_pkg_issue_format(&rep.issue[i], line, sizeof(line));
+		if (rep.issue[i].error == error && strstr(line, what))
+			found = true;
+	}
+	if (!found) {
+		for (size_t i = 0; i < rep.n; i++) {
+			orsp_pkg_issue_format(&rep.issue[i], line, sizeof(line));
+			print_message("  %s\n", line);
+		}
+		fail_msg("no %s mentioning \"%s\"", error ? "error" : "warning", what);
+	}
+	if (error) {
+		assert_int_equal(e, ORSP_E_POLICY);
+		assert_true(rep.errors > 0);
+	} else {
+		assert_int_equal(e, ORSP_OK);
+	}
+	orsp_pkg_free(pkg);
+	free(b);
+}
+
+/* Decoding the bytes must fail with `err` and a detail containing `what`. */
+static void expect_decode_fails(const uint8_t *b, size_t len, orsp_err err, const char *what)
+{
+	orsp_pkg *pkg = NULL;
+	orsp_err_clear();
+	orsp_err e = orsp_pkg_decode(b, len, &pkg);
+	if (e != err)
+		fail_msg("decode gave %s (%s), want %s", orsp_err_str(e), orsp_err_detail(),
+		         orsp_err_str(err));
+	assert_null(pkg);
+	assert_detail_has(what);
+}
+
+/* ------------------------------------------------------------------ codings ------------- */
+
+/* GSMA TS.48: ProfileHeader iccid '89000123456789012341'H, EF.ICCID '98001032547698103214'H;
+ * pySim unique variants: header '8949449999999990023f'H (tests/vectors/saip/README.md). */
+static void test_iccid(void **state)
+{
+	static const struct {
+		const char *digits, *header, *ef;
+	} v[] = {
+	    {"89000123456789012341", "89000123456789012341", "98001032547698103214"},
+	    {"8949449999999990023", "8949449999999990023f", NULL},
+	    {"8949449999999990171", "8949449999999990171f", NULL},
+	};
+	(void)state;
+	for (size_t i = 0; i < ORSP_ARRAY_LEN(v); i++) {
+		uint8_t want[10], got[10];
+		char back[21];
+		unhex(v[i].header, want, sizeof(want));
+		assert_int_equal(orsp_iccid_check(v[i].digits), ORSP_OK);
+		assert_int_equal(orsp_iccid_encode_header(v[i].digits, got), ORSP_OK);
+		assert_bytes_equal(got, want, 10);
+		assert_int_equal(orsp_iccid_decode_header(want, back), ORSP_OK);
+		assert_string_equal(back, v[i].digits);
+		if (v[i].ef) {
+			unhex(v[i].ef, want, sizeof(want));
+			assert_int_equal(orsp_iccid_encode_ef(v[i].digits, got), ORSP_OK);
+			assert_bytes_equal(got, want, 10);
+			assert_int_equal(orsp_iccid_decode_ef(want, back), ORSP_OK);
+			assert_string_equal(back, v[i].digits);
+		}
+	}
+	/* Luhn check digit of the GSMA ICCID body is its last digit, 1. */
+	assert_int_equal(orsp_luhn_digit("8900012345678901234", 19), 1);
+	assert_int_equal(orsp_luhn_digit("89x", 3), -1);
+	/* Rejected: wrong check digit (naming the right one), lengths, non-digits. */
+	assert_int_equal(orsp_iccid_check("89000123456789012342"), ORSP_E_USAGE);
+	assert_detail_has("expected 1");
+	assert_int_equal(orsp_iccid_check("890001234567890123"), ORSP_E_USAGE);
+	assert_int_equal(orsp_iccid_check("890001234567890123411"), ORSP_E_USAGE);
+	assert_int_equal(orsp_iccid_check("8900012345678901234a"), ORSP_E_USAGE);
+	assert_int_equal(orsp_iccid_check(NULL), ORSP_E_USAGE);
+	/* Decode: 'F' only as trailing padding, nibbles A..E never. */
+	uint8_t bad[10];
+	char out[21];
+	unhex("8900F123456789012341", bad, sizeof(bad));
+	assert_int_equal(orsp_iccid_decode_header(bad, out), ORSP_E_MALFORMED);
+	unhex("890A0123456789012341", bad, sizeof(bad));
+	assert_int_equal(orsp_iccid_decode_header(bad, out), ORSP_E_MALFORMED);
+}
+
+/* EF.IMSI: TS.48 '080910101032547698'H is IMSI 001010123456789 (odd count, parity nibble 9);
+ * the even-count row is written by hand from TS 31.102 §4.2.2 (parity nibble 1, last 'F'). */
+static void test_imsi(void **state)
+{
+	static const struct {
+		const char *imsi, *ef;
+	} v[] = {
+	    {"001010123456789", "080910101032547698"},
+	    {"00101012345678", "0801101010325476F8"},
+	    {"2620100", "0429261000FFFFFFFF"},
+	};
+	static const char *const bad_ef[] = {
+	    "080A10101032547698", /* identity type 2 */
+	    "000910101032547698", /* length 0 */
+	    "090910101032547698", /* length 9 > 8 */
+	    "0809101010325476A8", /* digit A */
+	    "080110101032547698", /* even count but last nibble 9, not F */
+	    "0429261000FFFFFF00", /* non-FF byte after the IMSI */
+	    "020910FFFFFFFFFFFF", /* 3 digits */
+	};
+	(void)state;
+	for (size_t i = 0; i < ORSP_ARRAY_LEN(v); i++) {
+		uint8_t want[9], got[9];
+		char back[16];
+		size_t n = unhex(v[i].ef, want, sizeof(want));
+		assert_int_equal(n, 9);
+		assert_int_equal(orsp_imsi_encode_ef(v[i].imsi, got), ORSP_OK);
+		assert_bytes_equal(got, want, 9);
+		assert_int_equal(orsp_imsi_decode_ef(want, 9, back), ORSP_OK);
+		assert_string_equal(back, v[i].imsi);
+	}
+	for (size_t i = 0; i < ORSP_ARRAY_LEN(bad_ef); i++) {
+		uint8_t b[9];
+		char out[16];
+		unhex(bad_ef[i], b, sizeof(b));
+		if (orsp_imsi_decode_ef(b, 9, out) != ORSP_E_MALFORMED)
+			fail_msg("EF.IMSI %s accepted", bad_ef[i]);
+	}
+	uint8_t ef[9];
+	char out[16];
+	assert_int_equal(orsp_imsi_decode_ef(ef, 1, out), ORSP_E_MALFORMED);
+	assert_int_equal(orsp_imsi_encode_ef("00101", ef), ORSP_E_USAGE);
+	assert_int_equal(orsp_imsi_encode_ef("0010101234567890", ef), ORSP_E_USAGE);
+	assert_int_equal(orsp_imsi_encode_ef("00101012345678x", ef), ORSP_E_USAGE);
+	assert_int_equal(orsp_imsi_encode_ef(NULL, ef), ORSP_E_USAGE);
+}
+
+/* EF.SPN: TS.48 v7 fillPattern '0147534D411154455354FF'H: display 01, "GSMA_TEST" ('_' is
+ * 0x11 in the TS 23.038 default alphabet). */
+static void test_spn(void **state)
+{
+	uint8_t want[11], got[11], big[17], display = 0;
+	char name[64];
+	(void)state;
+	unhex("0147534D411154455354FF", want, sizeof(want));
+	assert_int_equal(orsp_spn_decode_ef(want, sizeof(want), &display, name, sizeof(name)),
+	                 ORSP_OK);
+	assert_int_equal(display, 1);
+	assert_string_equal(name, "GSMA_TEST");
+	assert_int_equal(orsp_spn_encode_ef("GSMA_TEST", 1, got, sizeof(got)), ORSP_OK);
+	assert_bytes_equal(got, want, sizeof(want));
+	/* Non-ASCII characters of the default alphabet round-trip (é = 0x05, Ω = 0x15). */
+	assert_int_equal(orsp_spn_encode_ef("\xC3\xA9\xCE\xA9@", 0, big, sizeof(big)), ORSP_OK);
+	assert_int_equal(big[1], 0x05);
+	assert_int_equal(big[2], 0x15);
+	assert_int_equal(big[3], 0x00);
+	assert_int_equal(big[4], 0xFF);
+	assert_int_equal(orsp_spn_decode_ef(big, sizeof(big), &display, name, sizeof(name)),
+	                 ORSP_OK);
+	assert_string_equal(name, "\xC3\xA9\xCE\xA9@");
+	/* Refused: outside the default alphabet, too long, empty, bad UTF-8, UCS2 files. */
+	assert_int_equal(orsp_spn_encode_ef("a~b", 0, big, sizeof(big)), ORSP_E_USAGE);
+	assert_int_equal(orsp_spn_encode_ef("[x]", 0, big, sizeof(big)), ORSP_E_USAGE);
+	assert_int_equal(orsp_spn_encode_ef("12345678901234567", 0, big, sizeof(big)),
+	                 ORSP_E_USAGE);
+	assert_int_equal(orsp_spn_encode_ef("1234567890123456", 0, big, sizeof(big)), ORSP_OK);
+	assert_int_equal(orsp_spn_encode_ef("", 0, big, sizeof(big)), ORSP_E_USAGE);
+	assert_int_equal(orsp_spn_encode_ef("\xC3(", 0, big, sizeof(big)), ORSP_E_USAGE);
+	assert_int_equal(orsp_spn_encode_ef("\xC0\x80", 0, big, sizeof(big)), ORSP_E_USAGE);
+	unhex("0080004100FFFFFFFFFFFF", got, sizeof(got));
+	assert_int_equal(orsp_spn_decode_ef(got, sizeof(got), &display, name, sizeof(name)),
+	                 ORSP_E_MALFORMED);
+	unhex("01411B41FFFFFFFFFFFFFF", got, sizeof(got));
+	assert_int_equal(orsp_spn_decode_ef(got, sizeof(got), &display, name, sizeof(name)),
+	                 ORSP_E_MALFORMED);
+}
+
+/* ------------------------------------------------------------------ outside profiles ---- */
+
+typedef struct file_list {
+	char **paths;
+	size_t n, cap;
+} file_list;
+
+static void list_der(const char *dir, file_list *fl)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	if (!d)
+		fail_msg("cannot open %s", dir);
+	while ((de = readdir(d)) != NULL) {
+		char path[4096];
+		struct stat st;
+		size_t nl = strlen(de->d_name);
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+		assert_int_equal(stat(path, &st), 0);
+		if (S_ISDIR(st.st_mode)) {
+			list_der(path, fl);
+			continue;
+		}
+		if (nl < 4 || strcmp(de->d_name + nl - 4, ".der") != 0)
+			continue;
+		if (fl->n == fl->cap) {
+			fl->cap = fl->cap ? 2 * fl->cap : 64;
+			fl->paths = realloc(fl->paths, fl->cap * sizeof(char *));
+			assert_non_null(fl->paths);
+		}
+		fl->paths[fl->n] = strdup(path);
+		assert_non_null(fl->paths[fl->n]);
+		fl->n++;
+	}
+	closedir(d);
+}
+
+/* PEs GSMA lists in the value-notation dump next to a .der ("valueN ProfileElement ::="). */
+static long txt_pe_count(const char *der_path)
+{
+	char txt[4096], line[4096];
+	size_t n = strlen(der_path);
+	long count = 0;
+	FILE *f;
+	snprintf(txt, sizeof(txt), "%.*s.txt", (int)(n - 4), der_path);
+	f = fopen(txt, "r");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if ((strncmp(line, "value", 5) == 0 ||
+		     strncmp(line, "\xEF\xBB\xBFvalue", 8) == 0) &&
+		    strstr(line, "ProfileElement ::="))
+			count++;
+	fclose(f);
+	return count;
+}
+
+static void check_profile(const char *path)
+{
+	size_t len = 0, out_len = 0;
+	uint8_t *b = test_read_file(path, &len), *out = NULL;
+	orsp_pkg *pkg = NULL;
+	orsp_pkg_report rep;
+	orsp_pkg_header h;
+	long want = txt_pe_count(path);
+
+	if (orsp_pkg_decode(b, len, &pkg) != ORSP_OK)
+		fail_msg("%s: %s", path, orsp_err_detail());
+	if (orsp_pkg_validate(pkg, &rep) != ORSP_OK || rep.warnings)
+		fail_msg("%s: %zu errors, %zu warnings: %s", path, rep.errors, rep.warnings,
+		         rep.n ? rep.issue[0].msg : "");
+	if (want >= 0 && (size_t)want != orsp_pkg_count(pkg))
+		fail_msg("%s: %zu PEs, GSMA's dump lists %ld", path, orsp_pkg_count(pkg), want);
+	for (size_t i = 0; i < orsp_pkg_count(pkg); i++) {
+		orsp_pe_info in;
+		assert_int_equal(orsp_pkg_pe(pkg, i, &in), ORSP_OK);
+		if (!in.lossless || in.type == ORSP_PE_UNKNOWN)
+			fail_msg("%s: PE #%zu not decoded losslessly", path, i);
+	}
+	/* Byte-identical: re-encoded from the model, and as kept. */
+	assert_int_equal(orsp_pkg_encode(pkg, ORSP_PKG_ENCODE_REENCODE, &out, &out_len), ORSP_OK);
+	assert_int_equal(out_len, len);
+	assert_bytes_equal(out, b, len);
+	orsp_pkg_buf_free(out, out_len);
+	assert_int_equal(orsp_pkg_encode(pkg, 0, &out, &out_len), ORSP_OK);
+	assert_int_equal(out_len, len);
+	assert_bytes_equal(out, b, len);
+	orsp_pkg_buf_free(out, out_len);
+	assert_int_equal(orsp_pkg_get_header(pkg, &h), ORSP_OK);
+	assert_int_equal(orsp_iccid_check(h.iccid), ORSP_OK);
+	orsp_pkg_free(pkg);
+	free(b);
+}
+
+static void test_ts48_profiles(void **state)
+{
+	file_list fl = {0};
+	char dir[4096];
+	(void)state;
+	snprintf(dir, sizeof(dir), "%s", test_vector_path("saip"));
+	list_der(dir, &fl);
+	assert_true(fl.n >= 44); /* 26 GSMA TS.48 + 18 pySim unique-ICCID profiles */
+	for (size_t i = 0; i < fl.n; i++) {
+		check_profile(fl.paths[i]);
+		free(fl.paths[i]);
+	}
+	free(fl.paths);
+	check_profile(test_vector_path("sgp22/bpp/expected_upp.der"));
+}
+
+/* The model against GSMA's value notation of TS.48 v7 (TS48_V7.0_..._NoBERTLV.txt). */
+static void test_ts48_model(void **state)
+{
+	orsp_pkg *pkg = load(V7);
+	orsp_pkg_header h;
+	orsp_pkg_usim u;
+	orsp_pkg_aka a;
+	orsp_pkg_fs *fs = malloc(sizeof(*fs));
+	orsp_pkg_pin pins[32];
+	orsp_secret k, opc;
+	orsp_pe_info in;
+	uint8_t want[16], buf[64];
+	size_t n = 0, len = 0;
+	long usim = -1;
+	(void)state;
+
+	assert_non_null(fs);
+	assert_int_equal(orsp_pkg_get_header(pkg, &h), ORSP_OK);
+	assert_int_equal(h.major, 2);
+	assert_int_equal(h.minor, 3);
+	assert_true(h.has_profile_type);
+	assert_string_equal(h.profile_type, "GSMA Generic eUICC Test Profile");
+	assert_string_equal(h.iccid, "89000123456789012341");
+	assert_int_equal(h.services, ORSP_SVC_BIT(ORSP_SVC_USIM) | ORSP_SVC_BIT(ORSP_SVC_ISIM) |
+	                                 ORSP_SVC_BIT(ORSP_SVC_CSIM) |
+	                                 ORSP_SVC_BIT(ORSP_SVC_USIM_TEST_ALGORITHM) |
+	                                 ORSP_SVC_BIT(ORSP_SVC_GET_IDENTITY) |
+	                                 ORSP_SVC_BIT(ORSP_SVC_PROFILE_A_X25519) |
+	                                 ORSP_SVC_BIT(ORSP_SVC_PROFILE_B_P256));
+	assert_int_equal(h.n_gfste, 11);
+	assert_string_equal(h.gfste[0], "2.23.143.1.2.1");
+	assert_string_equal(h.gfste[10], "2.23.143.1.2.14");
+
+	assert_int_equal(orsp_pkg_pe(pkg, 1, &in), ORSP_OK);
+	assert_int_equal(in.type, ORSP_PE_MF);
+	assert_int_equal(in.id, 4);
+	assert_true(in.mandated);
+	assert_int_equal(orsp_pkg_pe(pkg, 3, &in), ORSP_OK); /* value4: pinCodes, id 2 */
+	assert_int_equal(in.type, ORSP_PE_PIN_CODES);
+	assert_int_equal(in.id, 2);
+	assert_int_equal(orsp_pkg_pe(pkg, orsp_pkg_count(pkg), &in), ORSP_E_USAGE);
+
+	assert_int_equal(orsp_pkg_get_usim(pkg, 0, &u), ORSP_OK);
+	assert_true(u.has_imsi);
+	assert_string_equal(u.imsi, "001010123456789");
+	assert_true(u.has_ad);
+	assert_int_equal(u.ad_len, 4);
+	assert_bytes_equal(u.ad, "\x80\x00\x00\x02", 4);
+	assert_int_equal(u.mnc_len, 2);
+	assert_true(u.has_spn);
+	assert_int_equal(u.spn_display, 1);
+	assert_string_equal(u.spn, "GSMA_TEST");
+	usim = (long)u.pe_index;
+	assert_int_equal(orsp_pkg_get_usim(pkg, 1, &u), ORSP_E_NOT_FOUND);
+
+	/* The MF: EF.ICCID content, EF.DIR from three records with offsets. */
+	assert_int_equal(orsp_pkg_get_files(pkg, 1, fs), ORSP_OK);
+	assert_string_equal(fs->template_oid, "2.23.143.1.2.1");
+	assert_int_equal(fs->n_files, 6);
+	assert_string_equal(fs->files[2].name, "ef-iccid");
+	assert_true(fs->files[2].has_fid);
+	assert_int_equal(fs->files[2].fid, 0x2FE2);
+	assert_int_equal(orsp_pkg_file_read(pkg, 1, "ef-iccid", buf, sizeof(buf), &len), ORSP_OK);
+	assert_int_equal(len, 10);
+	unhex("98001032547698103214", want, sizeof(want));
+	assert_bytes_equal(buf, want, 10);
+	assert_int_equal(orsp_pkg_file_read(pkg, 1, "ef-dir", buf, sizeof(buf), &len),
+	                 ORSP_E_RESOURCE); /* 0x84 bytes do not fit in 64 */
+	assert_int_equal(orsp_pkg_file_read(pkg, 1, "ef-imsi", buf, sizeof(buf), &len),
+	                 ORSP_E_NOT_FOUND);
+	assert_int_equal(orsp_pkg_get_files(pkg, 0, fs), ORSP_E_USAGE);
+	assert_int_equal(orsp_pkg_get_files(pkg, (size_t)usim, fs), ORSP_OK);
+	assert_string_equal(fs->template_oid, "2.23.143.1.2.4");
+
+	/* Both PE-AKAParameters: usim-test-algorithm with GSMA's test K, all defaults explicit. */
+	assert_int_equal(orsp_pkg_aka_count(pkg), 2);
+	for (size_t i = 0; i < 2; i++) {
+		orsp_milenage_consts d;
+		assert_int_equal(orsp_pkg_get_aka(pkg, i, &a), ORSP_OK);
+		assert_int_equal(a.id, i ? 22 : 11);
+		assert_false(a.is_mapping);
+		assert_int_equal(a.algorithm, ORSP_PKG_ALG_TEST);
+		assert_int_equal(a.algorithm_options, 0x02);
+		assert_int_equal(a.key_len, 16);
+		assert_int_equal(a.opc_len, 16);
+		/* The DER leaves every DEFAULT out (GSMA's dump prints them): the model supplies
+		 * PEDefinitions' defaults. */
+		assert_false(a.has_rotation || a.has_xoring || a.has_keccak || a.has_sqn_init ||
+		             a.has_sqn_options || a.has_sqn_delta || a.has_sqn_age_limit ||
+		             a.has_auth_counter_max);
+		orsp_milenage_default_consts(&d);
+		assert_memory_equal(&a.milenage, &d, sizeof(d));
+		assert_int_equal(a.keccak, 1);
+		assert_int_equal(a.sqn_options, 0x02);
+		assert_int_equal(a.sqn_delta, 0x000010000000);
+		assert_int_equal(a.sqn_age_limit, 0x000010000000);
+		assert_int_equal(a.n_sqn_init, 32);
+		assert_int_equal(orsp_pkg_get_aka_keys(pkg, i, &k, &opc), ORSP_OK);
+		unhex("000102030405060708090A0B0C0D0E0F", want, sizeof(want));
+		assert_int_equal(k.len, 16);
+		assert_bytes_equal(k.v, want, 16);
+		memset(want, 0, sizeof(want));
+		assert_int_equal(opc.len, 16);
+		assert_bytes_equal(opc.v, want, 16);
+		orsp_secret_wipe(&k);
+		orsp_secret_wipe(&opc);
+	}
+	assert_int_equal(orsp_pkg_get_aka(pkg, 2, &a), ORSP_E_NOT_FOUND);
+
+	/* PINs of value4 and PUKs of value3 (GSMA dump), without their values. */
+	assert_int_equal(orsp_pkg_get_pins(pkg, pins, ORSP_ARRAY_LEN(pins), &n), ORSP_OK);
+	assert_true(n >= 5 && n <= ORSP_ARRAY_LEN(pins));
+	assert_true(pins[0].puk);
+	assert_string_equal(orsp_pkg_pin_ref_name(pins[0].key_reference, true), "pukAppl1");
+	assert_int_equal(pins[0].max_attempts, 10);
+	assert_int_equal(pins[0].retries_left, 10);
+	assert_string_equal(orsp_pkg_pin_ref_name(pins[1].key_reference, true), "secondPUKAppl1");
+	assert_false(pins[2].puk);
+	assert_string_equal(orsp_pkg_pin_ref_name(pins[2].key_reference, false), "pinAppl1");
+	assert_int_equal(pins[2].value_len, 8);
+	assert_true(pins[2].has_unblock);
+	assert_int_equal(pins[2].unblock_reference, 1);
+	assert_int_equal(pins[2].attributes, 6);
+	assert_int_equal(pins[2].max_attempts, 3);
+	assert_string_equal(orsp_pkg_pin_ref_name(pins[3].key_reference, false), "adm1");
+	assert_string_equal(orsp_pkg_pin_ref_name(pins[4].key_reference, false), "adm2");
+	assert_string_equal(orsp_pkg_pin_ref_name(0x8E, false), "adm10");
+	assert_string_equal(orsp_pkg_pin_ref_name(10, true), "?");
+	assert_string_equal(orsp_pe_type_name(ORSP_PE_OPT_USIM), "opt-usim");
+	assert_string_equal(orsp_pe_type_name((orsp_pe_type)99), "unknown");
+	assert_string_equal(orsp_pkg_service_name(ORSP_SVC_EAKA), "eaka");
+	assert_int_equal(orsp_pkg_get_class(pkg), ORSP_PKG_CLASS_UNSET);
+	free(fs);
+	orsp_pkg_free(pkg);
+}
+
+/* ------------------------------------------------------------------ personalisation ----- */
+
+static orsp_pkg *reload(const orsp_pkg *pkg)
+{
+	uint8_t *b = NULL;
+	size_t n = 0;
+	orsp_pkg *again = NULL;
+	assert_int_equal(orsp_pkg_encode(pkg, 0, &b, &n), ORSP_OK);
+	if (orsp_pkg_decode(b, n, &again) != ORSP_OK)
+		fail_msg("personalised package does not decode: %s", orsp_err_detail());
+	orsp_pkg_buf_free(b, n);
+	if (orsp_pkg_validate(again, NULL) != ORSP_OK)
+		fail_msg("personalised package does not validate: %s", orsp_err_detail());
+	return again;
+}
+
+/* The PIN or PUK value for a key reference, through the test's own decoding. */
+static size_t pin_value(const orsp_pkg *pkg, long ref, bool puk, uint8_t out[8])
+{
+	size_t found = 0;
+	for (size_t i = 0; i < orsp_pkg_count(pkg); i++) {
+		orsp_pe_info in;
+		ProfileElement_t *pe = NULL;
+		assert_int_equal(orsp_pkg_pe(pkg, i, &in), ORSP_OK);
+		if (in.type != (puk ? ORSP_PE_PUK_CODES : ORSP_PE_PIN_CODES))
+			continue;
+		assert_int_equal(ber_decode(&no_stack_limit, &asn_DEF_ProfileElement, (void **)&pe,
+		                            in.raw.p, in.raw.len)
+		                     .code,
+		                 RC_OK);
+		if (puk) {
+			for (int j = 0; j < pe->choice.pukCodes.pukCodes.list.count; j++) {
+				PUKConfiguration_t *c = pe->choice.pukCodes.pukCodes.list.array[j];
+				if (c->keyReference == ref) {
+					memcpy(out, c->pukValue.buf, 8);
+					found++;
+				}
+			}
+		} else if (pe->choice.pinCodes.pinCodes.present ==
+		           PE_PINCodes__pinCodes_PR_pinconfig) {
+			for (int j = 0;
+			     j < pe->choice.pinCodes.pinCodes.choice.pinconfig.list.count; j++) {
+				PINConfiguration_t *c =
+				    pe->choice.pinCodes.pinCodes.choice.pinconfig.list.array[j];
+				if (c->keyReference == ref) {
+					memcpy(out, c->pinValue.buf, 8);
+					found++;
+				}
+			}
+		}
+		ASN_STRUCT_FREE(asn_DEF_ProfileElement, pe);
+	}
+	return found;
+}
+
+static void test_personalise_milenage(void **state)
+{
+	tsv *t = tsv_load("milenage.tsv");
+	orsp_pkg *pkg = load(V7), *out;
+	orsp_pkg_perso p;
+	orsp_pkg_header h;
+	orsp_pkg_usim u;
+	orsp_pkg_aka a;
+	orsp_secret k, opc;
+	uint8_t want_opc[16], b[64], ef[10];
+	size_t len = 0;
+	char iccid[21];
+	(void)state;
+
+	orsp_pkg_perso_init(&p);
+	p.iccid = "8949449999999990171"; /* a valid ICCID from pySim's unique profiles */
+	p.imsi = "262019876543210";
+	p.mnc_len = 3;
+	p.set_aka = true;
+	p.alg = ORSP_AKA_MILENAGE;
+	p.k.len = tsv_hex(t, 0, "k", p.k.v, sizeof(p.k.v));
+	p.opc.len = tsv_hex(t, 0, "op", p.opc.v, sizeof(p.opc.v));
+	p.op_given = true;
+	tsv_hex(t, 0, "opc", want_opc, sizeof(want_opc));
+	p.set_sqn = true;
+	p.sqn_options = 0x03;
+	p.sqn_delta = 0x000000100000;
+	p.sqn_age_limit = 0x07FFFFFFFFFF;
+	p.set_sqn_init = true;
+	for (int i = 0; i < 32; i++)
+		p.sqn_init[i] = (uint64_t)i << 5;
+	p.pin1 = "1234";
+	p.pin2 = "87654321";
+	p.puk1 = "11223344";
+	p.adm1 = "99999999";
+	p.spn = "openrsp";
+	p.profile_name = "openrsp operational profile";
+	p.profile_class = ORSP_PKG_CLASS_OPERATIONAL;
+	assert_int_equal(orsp_pkg_personalise(pkg, &p), ORSP_OK);
+	out = reload(pkg);
+
+	assert_int_equal(orsp_pkg_get_header(out, &h), ORSP_OK);
+	assert_string_equal(h.iccid, "8949449999999990171");
+	assert_string_equal(h.profile_type, "openrsp operational profile");
+	assert_true(h.services & ORSP_SVC_BIT(ORSP_SVC_MILENAGE));
+	assert_false(h.services & ORSP_SVC_BIT(ORSP_SVC_USIM_TEST_ALGORITHM));
+	assert_true(h.services & ORSP_SVC_BIT(ORSP_SVC_USIM));
+	assert_int_equal(orsp_pkg_file_read(out, 1, "ef-iccid", b, sizeof(b), &len), ORSP_OK);
+	assert_int_equal(len, 10);
+	memcpy(ef, b, 10);
+	assert_int_equal(orsp_iccid_decode_ef(ef, iccid), ORSP_OK);
+	assert_string_equal(iccid, "8949449999999990171");
+
+	assert_int_equal(orsp_pkg_get_usim(out, 0, &u), ORSP_OK);
+	assert_string_equal(u.imsi, "262019876543210");
+	assert_int_equal(u.mnc_len, 3);
+	assert_int_equal(u.ad[0], 0x80); /* the other EF.AD bytes are the template's */
+	assert_string_equal(u.spn, "openrsp");
+	assert_int_equal(u.spn_display, 1); /* kept from the template */
+
+	for (size_t i = 0; i < orsp_pkg_aka_count(out); i++) {
+		assert_int_equal(orsp_pkg_get_aka(out, i, &a), ORSP_OK);
+		assert_int_equal(a.algorithm, ORSP_PKG_ALG_MILENAGE);
+		assert_int_equal(a.algorithm_options, 0x02);                  /* kept */
+		assert_false(a.has_rotation || a.has_xoring || a.has_keccak); /* defaults omitted */
+		assert_int_equal(a.sqn_options, 0x03);
+		assert_int_equal(a.sqn_delta, 0x000000100000);
+		assert_int_equal(a.sqn_age_limit, 0x07FFFFFFFFFF);
+		assert_true(a.has_sqn_init);
+		assert_int_equal(a.sqn_init[31], 31u << 5);
+		assert_int_equal(orsp_pkg_get_aka_keys(out, i, &k, &opc), ORSP_OK);
+		assert_int_equal(k.len, 16);
+		assert_bytes_equal(k.v, p.k.v, 16);
+		assert_int_equal(opc.len, 16);
+		assert_bytes_equal(opc.v, want_opc, 16); /* TS 35.208 set 1 OPc */
+		orsp_secret_wipe(&k);
+		orsp_secret_wipe(&opc);
+	}
+	assert_int_equal(pin_value(out, 0x01, false, b), 1);
+	assert_bytes_equal(b, "1234\xFF\xFF\xFF\xFF", 8);
+	assert_true(pin_value(out, 0x81, false, b) >= 1);
+	assert_bytes_equal(b, "87654321", 8);
+	assert_int_equal(pin_value(out, 0x01, true, b), 1);
+	assert_bytes_equal(b, "11223344", 8);
+	assert_int_equal(pin_value(out, 0x0A, false, b), 1);
+	assert_bytes_equal(b, "99999999", 8);
+	assert_int_equal(pin_value(out, 0x0B, false, b), 1);
+	assert_bytes_equal(b, "66666666", 8); /* adm2 untouched (GSMA: '3636363636363636') */
+	/* The class is metadata of the model, not of the encoding. */
+	assert_int_equal(orsp_pkg_get_class(pkg), ORSP_PKG_CLASS_OPERATIONAL);
+	assert_int_equal(orsp_pkg_get_class(out), ORSP_PKG_CLASS_UNSET);
+
+	/* OPc given directly, custom Milenage constants, OPc kept as given. */
+	orsp_pkg_perso_init(&p);
+	p.set_aka = true;
+	p.alg = ORSP_AKA_MILENAGE;
+	p.k.len = tsv_hex(t, 2, "k", p.k.v, sizeof(p.k.v));
+	p.opc.len = tsv_hex(t, 2, "opc", p.opc.v, sizeof(p.opc.v));
+	p.custom_consts = true;
+	orsp_milenage_default_consts(&p.consts);
+	p.consts.r[0] = 8;
+	p.consts.c[4][15] = 0x10;
+	p.algorithm_options = 0x01;
+	assert_int_equal(orsp_pkg_personalise(out, &p), ORSP_OK);
+	orsp_pkg_free(pkg);
+	pkg = reload(out);
+	assert_int_equal(orsp_pkg_get_aka(pkg, 1, &a), ORSP_OK);
+	assert_true(a.has_rotation && a.has_xoring);
+	assert_int_equal(a.milenage.r[0], 8);
+	assert_int_equal(a.milenage.r[1], 0);
+	assert_int_equal(a.milenage.c[4][15], 0x10);
+	assert_int_equal(a.algorithm_options, 0x01);
+	assert_int_equal(orsp_pkg_get_aka_keys(pkg, 1, &k, &opc), ORSP_OK);
+	assert_bytes_equal(opc.v, p.opc.v, 16);
+	orsp_secret_wipe(&k);
+	orsp_secret_wipe(&opc);
+	orsp_pkg_perso_wipe(&p);
+	orsp_pkg_free(out);
+	orsp_pkg_free(pkg);
+	tsv_free(t);
+}
+
+/* TUAK: TOP -> TOPc per TS 35.233 (tuak.tsv), 128/256-bit K and Keccak iterations. */
+static void test_personalise_tuak(void **state)
+{
+	tsv *t = tsv_load("tuak.tsv");
+	(void)state;
+	for (size_t row = 0; row < tsv_rows(t); row++) {
+		orsp_pkg *pkg = load(V7), *out;
+		orsp_pkg_perso p;
+		orsp_pkg_header h;
+		orsp_pkg_aka a;
+		orsp_secret k, opc;
+		uint8_t topc[32];
+		unsigned iters = (unsigned)strtoul(tsv_get(t, row, "keccak_iterations"), NULL, 10);
+
+		orsp_pkg_perso_init(&p);
+		p.set_aka = true;
+		p.alg = ORSP_AKA_TUAK;
+		p.k.len = tsv_hex(t, row, "k", p.k.v, sizeof(p.k.v));
+		p.opc.len = tsv_hex(t, row, "top", p.opc.v, sizeof(p.opc.v));
+		p.op_given = true;
+		p.keccak = iters;
+		tsv_hex(t, row, "topc", topc, sizeof(topc));
+		assert_int_equal(orsp_pkg_personalise(pkg, &p), ORSP_OK);
+		out = reload(pkg);
+		assert_int_equal(orsp_pkg_get_header(out, &h), ORSP_OK);
+		assert_true(h.services &
+		            ORSP_SVC_BIT(p.k.len == 32 ? ORSP_SVC_TUAK256 : ORSP_SVC_TUAK128));
+		assert_false(h.services &
+		             ORSP_SVC_BIT(p.k.len == 32 ? ORSP_SVC_TUAK128 : ORSP_SVC_TUAK256));
+		assert_false(h.services & ORSP_SVC_BIT(ORSP_SVC_MILENAGE));
+		assert_int_equal(orsp_pkg_get_aka(out, 0, &a), ORSP_OK);
+		assert_int_equal(a.algorithm, ORSP_PKG_ALG_TUAK);
+		assert_int_equal(a.keccak, iters);
+		assert_int_equal(a.has_keccak, iters != 1);
+		assert_false(a.has_rotation);
+		assert_int_equal(orsp_pkg_get_aka_keys(out, 0, &k, &opc), ORSP_OK);
+		assert_int_equal(k.len, p.k.len);
+		assert_bytes_equal(k.v, p.k.v, k.len);
+		assert_int_equal(opc.len, 32);
+		assert_bytes_equal(opc.v, topc, 32);
+		orsp_secret_wipe(&k);
+		orsp_secret_wipe(&opc);
+		orsp_pkg_perso_wipe(&p);
+		orsp_pkg_free(pkg);
+		orsp_pkg_free(out);
+	}
+	tsv_free(t);
+}
+
+/* Bad values are refused before anything changes, naming the field. */
+static void test_personalise_bad_input(void **state)
+{
+	static const struct {
+		const char *field;
+		int what;
+	} cases[] = {
+	    {"iccid", 0},
+	    {"imsi", 1},
+	    {"mnc_len", 2},
+	    {"k", 3},
+	    {"opc", 4},
+	    {"r1", 5},
+	    {"k", 6},
+	    {"topc", 7},
+	    {"keccak", 8},
+	    {"pin1", 9},
+	    {"puk1", 10},
+	    {"adm1", 11},
+	    {"spn", 12},
+	    {"profile_name", 13},
+	    {"sqn", 14},
+	    {"sqn_init[3]", 15},
+	    {"alg", 16},
+	    {"algorithm_options", 17},
+	    {"spn_display", 18},
+	    {"pin2", 19},
+	};
+	orsp_pkg *pkg = load(V7);
+	uint8_t *before = NULL, *after = NULL;
+	size_t nb = 0, na = 0;
+	char longname[128];
+	(void)state;
+
+	memset(longname, 'x', 101);
+	longname[101] = '\0';
+	assert_int_equal(orsp_pkg_encode(pkg, 0, &before, &nb), ORSP_OK);
+	for (size_t i = 0; i < ORSP_ARRAY_LEN(cases); i++) {
+		orsp_pkg_perso p;
+		orsp_pkg_perso_init(&p);
+		p.k.len = 16;
+		p.opc.len = 16;
+		switch (cases[i].what) {
+		case 0:
+			p.iccid = "89000123456789012342";
+			break;
+		case 1:
+			p.imsi = "12345";
+			break;
+		case 2:
+			p.mnc_len = 4;
+			break;
+		case 3:
+			p.set_aka = true;
+			p.alg = ORSP_AKA_MILENAGE;
+			p.k.len = 32;
+			break;
+		case 4:
+			p.set_aka = true;
+			p.alg = ORSP_AKA_MILENAGE;
+			p.opc.len = 8;
+			break;
+		case 5:
+			p.set_aka = true;
+			p.alg = ORSP_AKA_MILENAGE;
+			p.custom_consts = true;
+			p.consts.r[0] = 128;
+			break;
+		case 6:
+			p.set_aka = true;
+			p.alg = ORSP_AKA_TUAK;
+			p.k.len = 24;
+			p.opc.len = 32;
+			break;
+		case 7:
+			p.set_aka = true;
+			p.alg = ORSP_AKA_TUAK;
+			break;
+		case 8:
+			p.set_aka = true;
+			p.alg = ORSP_AKA_TUAK;
+			p.opc.len = 32;
+			p.keccak = 256;
+			break;
+		case 9:
+			p.pin1 = "12a4";
+			break;
+		case 10:
+			p.puk1 = "1234567";
+			break;
+		case 11:
+			p.adm1 = "123456789";
+			break;
+		case 12:
+			p.spn = "{curly}";
+			break;
+		case 13:
+			p.profile_name = longname;
+			break;
+		case 14:
+			p.set_sqn = true;
+			p.sqn_delta = UINT64_C(0x080000000000);
+			break;
+		case 15:
+			p.set_sqn_init = true;
+			p.sqn_init[3] = UINT64_C(0x080000000000);
+			break;
+		case 16:
+			p.set_aka = true;
+			p.alg = (orsp_aka_alg)7;
+			break;
+		case 17:
+			p.set_aka = true;
+			p.alg = ORSP_AKA_MILENAGE;
+			p.algorithm_options = 256;
+			break;
+		case 18:
+			p.spn = "x";
+			p.spn_display = 300;
+			break;
+		case 19:
+			p.pin2 = "123";
+			break;
+		}
+		orsp_err_clear();
+		if (orsp_pkg_personalise(pkg, &p) != ORSP_E_USAGE)
+			fail_msg("case %s accepted", cases[i].field);
+		if (strncmp(orsp_err_detail(), cases[i].field, strlen(cases[i].field)) != 0)
+			fail_msg("case %s: detail \"%s\"", cases[i].field, orsp_err_detail());
+	}
+	assert_int_equal(orsp_pkg_encode(pkg, 0, &after, &na), ORSP_OK);
+	assert_int_equal(na, nb);
+	assert_bytes_equal(after, before, nb);
+	orsp_pkg_buf_free(before, nb);
+	orsp_pkg_buf_free(after, na);
+	orsp_pkg_free(pkg);
+}
+
+/* A template lacking what is asked for: nothing changes, not even what came first. */
+static void test_personalise_all_or_nothing(void **state)
+{
+	pelist pl;
+	uint8_t *b, *out = NULL;
+	size_t len, out_len = 0;
+	orsp_pkg *pkg = NULL;
+	orsp_pkg_perso p;
+	(void)state;
+
+	pl_load(&pl, V7);
+	pl_drop(&pl, pl_find(&pl, ORSP_PE_USIM, 0));
+	b = pl_join(&pl, &len);
+	assert_int_equal(orsp_pkg_decode(b, len, &pkg), ORSP_OK);
+	orsp_pkg_perso_init(&p);
+	p.iccid = "8949449999999990171"; /* applied first */
+	p.imsi = "001010000000001";      /* no PE-USIM: fails */
+	assert_int_equal(orsp_pkg_personalise(pkg, &p), ORSP_E_NOT_FOUND);
+	assert_detail_has("PE-USIM");
+	assert_int_equal(orsp_pkg_encode(pkg, 0, &out, &out_len), ORSP_OK);
+	assert_int_equal(out_len, len);
+	assert_bytes_equal(out, b, len);
+	orsp_pkg_buf_free(out, out_len);
+
+	/* A PIN reference the template does not define. */
+	orsp_pkg_perso_init(&p);
+	p.spn = "x";
+	p.puk2 = "12345678";
+	pl_drop(&pl, pl_find(&pl, ORSP_PE_PUK_CODES, 0));
+	orsp_pkg_free(pkg);
+	free(b);
+	b = pl_join(&pl, &len);
+	assert_int_equal(orsp_pkg_decode(b, len, &pkg), ORSP_OK);
+	assert_int_equal(orsp_pkg_personalise(pkg, &p), ORSP_E_NOT_FOUND);
+	assert_detail_has("secondPUKAppl1");
+	orsp_pkg_free(pkg);
+	free(b);
+	pl_free(&pl);
+}
+
+/* A PE carrying an element this module version does not know cannot be personalised. */
+static void test_personalise_lossy(void **state)
+{
+	pelist pl;
+	uint8_t *b, pe[512];
+	size_t len, i;
+	orsp_pkg *pkg = NULL;
+	orsp_pkg_perso p;
+	orsp_pe_info in;
+	orsp_tlv tlv;
+	orsp_writer w;
+	(void)state;
+
+	pl_load(&pl, V7);
+	i = pl_find(&pl, ORSP_PE_AKA_PARAMETER, 0);
+	/* PE-AKAParameter + an unknown extension element [15] (EXTENSIBILITY IMPLIED). */
+	assert_int_equal(orsp_der_parse_one(orsp_slice_make(pl.p[i], pl.len[i]), &tlv), ORSP_OK);
+	orsp_writer_init(&w, pe, sizeof(pe));
+	orsp_der_put_header(&w, tlv.tag, tlv.value.len + 3);
+	orsp_write_bytes(&w, tlv.value.p, tlv.value.len);
+	orsp_write_bytes(&w, "\x8F\x01\x00", 3);
+	assert_int_equal(orsp_writer_status(&w), ORSP_OK);
+	free(pl.p[i]);
+	pl.p[i] = malloc(w.len);
+	memcpy(pl.p[i], pe, w.len);
+	pl.len[i] = w.len;
+	b = pl_join(&pl, &len);
+	assert_int_equal(orsp_pkg_decode(b, len, &pkg), ORSP_OK);
+	assert_int_equal(orsp_pkg_pe(pkg, i, &in), ORSP_OK);
+	assert_false(in.lossless);
+	orsp_pkg_perso_init(&p);
+	p.set_sqn = true;
+	p.sqn_options = 2;
+	assert_int_equal(orsp_pkg_personalise(pkg, &p), ORSP_E_POLICY);
+	assert_detail_has("akaParameter");
+	orsp_pkg_free(pkg);
+	free(b);
+	expect_issue(&pl, false, "unknown extension");
+	pl_free(&pl);
+}
+
+/* ------------------------------------------------------------------ validation rules ---- */
+
+static void set_id(ProfileElement_t *pe, void *arg)
+{
+	PEHeader_t *h = NULL;
+	switch (pe->present) {
+	case ProfileElement_PR_pinCodes:
+		h = &pe->choice.pinCodes.pin_Header;
+		break;
+	case ProfileElement_PR_usim:
+		h = &pe->choice.usim.usim_header;
+		break;
+	default:
+		fail_msg("set_id: unexpected PE");
+	}
+	h->identification = *(long *)arg;
+}
+
+static AlgoParameter_t *algo(ProfileElement_t *pe)
+{
+	assert_int_equal(pe->present, ProfileElement_PR_akaParameter);
+	return &pe->choice.akaParameter.algoConfiguration.choice.algoParameter;
+}
+
+static void aka_milenage_short_key(ProfileElement_t *pe, void *arg)
+{
+	(void)arg;
+	algo(pe)->algorithmID = 1;
+	os_put(&algo(pe)->key, "000102030405060708090A0B0C0D0E");
+}
+static void aka_milenage_short_opc(ProfileElement_t *pe, void *arg)
+{
+	(void)arg;
+	algo(pe)->algorithmID = 1;
+	os_put(&algo(pe)->opc, "00");
+}
+static void aka_bad_rotation(ProfileElement_t *pe, void *arg)
+{
+	(void)arg;
+	algo(pe)->algorithmID = 1;
+	os_new(&algo(pe)->rotationConstants, "40C8204060");
+}
+static void aka_tuak_short_topc(ProfileElement_t *pe, void *arg)
+{
+	(void)arg;
+	algo(pe)->algorithmID = 2;
+}
+static void aka_tuak_bad_key(ProfileElement_t *pe, void *arg)
+{
+	(void)arg;
+	algo(pe)->algorithmID = 2;
+	os_put(&algo(pe)->key, "000102030405060708090A0B0C0D0E0F0001020304050607");
+}
+static void aka_tuak_zero_keccak(ProfileElement_t *pe, void *arg)
+{
+	(void)arg;
+	algo(pe)->algorithmID = 2;
+	os_put(&algo(pe)->opc, "0000000000000000000000000000000000000000000000000000000000000000");
+	algo(pe)->numberOfKeccak = calloc(1, sizeof(long)); /* 0 */
+}
+static void aka_test_short_key(ProfileElement_t *pe, void *arg)
+{
+	(void)arg;
+	os_put(&algo(pe)->key, "0001020304050607");
+}
+static void aka_bad_alg(ProfileElement_t *pe, void *arg)
+{
+	(void)arg;
+	algo(pe)->algorithmID = 7;
+}
+static void aka_milenage_ok(ProfileElement_t *pe, void *arg)
+{
+	(void)arg;
+	algo(pe)->algorithmID = 1;
+}
+static void aka_sqn_delta(ProfileElement_t *pe, void *arg)
+{
+	(void)arg;
+	os_new(&pe->choice.akaParameter.sqnDelta, "080000000000");
+}
+static void aka_sqn_age(ProfileElement_t *pe, void *arg)
+{
+	(void)arg;
+	os_new(&pe->choice.akaParameter.sqnAgeLimit, "FFFFFFFFFFFF");
+}
+static void aka_sqn_init(ProfileElement_t *pe, void *arg)
+{
+	(void)arg;
+	PE_AKAParameter_t *a = &pe->choice.akaParameter;
+	assert_null(a->sqnInit);
+	a->sqnInit = calloc(1, sizeof(*a->sqnInit));
+	for (int i = 0; i < 32; i++) {
+		OCTET_STRING_t *os = calloc(1, sizeof(*os));
+		os_put(os, i == 5 ? "100000000000" : "000000000000");
+		assert_int_equal(ASN_SEQUENCE_ADD(&a->sqnInit->list, os), 0);
+	}
+}
+static void hdr_version(ProfileElement_t *pe, void *arg)
+{
+	(void)arg;
+	pe->choice.header.major_version = 4;
+}
+static void hdr_iccid(ProfileElement_t *pe, void *arg)
+{
+	os_put(&pe->choice.header.iccid, (const char *)arg);
+}
+static void hdr_drop_service(ProfileElement_t *pe, void *arg)
+{
+	ServicesList_t *s = &pe->choice.header.eUICC_Mandatory_services;
+	if (*(const int *)arg == 0) {
+		free(s->usim_test_algorithm);
+		s->usim_test_algorithm = NULL;
+	} else {
+		free(s->usim);
+		free(s->isim);
+		s->usim = s->isim = NULL;
+	}
+}
+static void hdr_add_gba(ProfileElement_t *pe, void *arg)
+{
+	ServicesList_t *s = &pe->choice.header.eUICC_Mandatory_services;
+	(void)arg;
+	s->gba_isim = calloc(1, sizeof(NULL_t));
+	free(s->isim);
+	s->isim = NULL;
+}
+/* EF.IMSI of the PE-USIM: replace its content. */
+static void usim_imsi(ProfileElement_t *pe, void *arg)
+{
+	File_t *f = &pe->choice.usim.ef_imsi;
+	for (int i = 0; i < f->list.count; i++)
+		if (f->list.array[i]->present == File__Member_PR_fillFileContent)
+			os_put(&f->list.array[i]->choice.fillFileContent, (const char *)arg);
+}
+static void mf_iccid(ProfileElement_t *pe, void *arg)
+{
+	File_t *f = &pe->choice.mf.ef_iccid;
+	for (int i = 0; i < f->list.count; i++)
+		if (f->list.array[i]->present == File__Member_PR_fillFileContent)
+			os_put(&f->list.array[i]->choice.fillFileContent, (const char *)arg);
+}
+/* Move EF.IMSI's fileDescriptor behind its content. */
+static void usim_fcp_last(ProfileElement_t *pe, void *arg)
+{
+	File_t *f = &pe->choice.usim.ef_imsi;
+	void *first = f->list.array[0];
+	(void)arg;
+	assert_int_equal(f->list.count, 2);
+	f->list.array[0] = f->list.array[1];
+	f->list.array[1] = first;
+}
+static void usim_dnc_plus(ProfileElement_t *pe, void *arg)
+{
+	File_t *f = &pe->choice.usim.ef_imsi;
+	struct File__Member *m = calloc(1, sizeof(*m));
+	(void)arg;
+	m->present = File__Member_PR_doNotCreate;
+	assert_int_equal(ASN_SEQUENCE_ADD(&f->list, m), 0);
+}
+static void pin_dup(ProfileElement_t *pe, void *arg)
+{
+	struct PE_PINCodes__pinCodes__pinconfig *l = &pe->choice.pinCodes.pinCodes.choice.pinconfig;
+	(void)arg;
+	l->list.array[2]->keyReference = l->list.array[1]->keyReference;
+}
+static void pin_unblock(ProfileElement_t *pe, void *arg)
+{
+	struct PE_PINCodes__pinCodes__pinconfig *l = &pe->choice.pinCodes.pinCodes.choice.pinconfig;
+	(void)arg;
+	*l->list.array[0]->unblockingPINReference = 5; /* pukAppl5: not defined */
+}
+static void puk_dup(ProfileElement_t *pe, void *arg)
+{
+	(void)arg;
+	pe->choice.pukCodes.pukCodes.list.array[1]->keyReference =
+	    pe->choice.pukCodes.pukCodes.list.array[0]->keyReference;
+}
+
+typedef struct edit_case {
+	orsp_pe_type type;
+	pe_edit_fn fn;
+	const void *arg;
+	const char *what;
+} edit_case;
+
+static void test_validate_rules(void **state)
+{
+	static const long dup_id = 4; /* PE-MF's */
+	static const int drop_test = 0, drop_usim = 1;
+	static const edit_case edits[] = {
+	    {ORSP_PE_PIN_CODES, set_id, &dup_id, "identification 4 already used by PE #1"},
+	    {ORSP_PE_AKA_PARAMETER, aka_milenage_short_key, NULL, "Milenage key is 15 bytes"},
+	    {ORSP_PE_AKA_PARAMETER, aka_milenage_short_opc, NULL, "Milenage OPc is 1 bytes"},
+	    {ORSP_PE_AKA_PARAMETER, aka_bad_rotation, NULL, "r2 = 200 exceeds 127"},
+	    {ORSP_PE_AKA_PARAMETER, aka_tuak_short_topc, NULL, "TUAK TOPc is 16 bytes"},
+	    {ORSP_PE_AKA_PARAMETER, aka_tuak_bad_key, NULL, "TUAK key is 24 bytes"},
+	    {ORSP_PE_AKA_PARAMETER, aka_tuak_zero_keccak, NULL, "numberOfKeccak is 0"},
+	    {ORSP_PE_AKA_PARAMETER, aka_test_short_key, NULL, "test algorithm key is 8 bytes"},
+	    {ORSP_PE_AKA_PARAMETER, aka_bad_alg, NULL, "algorithmID 7"},
+	    {ORSP_PE_AKA_PARAMETER, aka_milenage_ok, NULL, "uses milenage but the ProfileHeader"},
+	    {ORSP_PE_AKA_PARAMETER, aka_sqn_delta, NULL, "sqnDelta exceeds"},
+	    {ORSP_PE_AKA_PARAMETER, aka_sqn_age, NULL, "sqnAgeLimit exceeds"},
+	    {ORSP_PE_AKA_PARAMETER, aka_sqn_init, NULL, "sqnInit[5] exceeds"},
+	    {ORSP_PE_HEADER, hdr_version, NULL, "version 4.3 is not supported"},
+	    {ORSP_PE_HEADER, hdr_iccid, "89000123456789012342",
+	     "Luhn check digit is 2, expected 1"},
+	    {ORSP_PE_HEADER, hdr_iccid, "8900012345678901A341", "iccid is not BCD"},
+	    {ORSP_PE_HEADER, hdr_iccid, "8949449999999990171F",
+	     "ef-iccid holds 89000123456789012341"},
+	    {ORSP_PE_HEADER, hdr_drop_service, &drop_test, "does not list it"},
+	    {ORSP_PE_HEADER, hdr_drop_service, &drop_usim, "needs service usim or isim"},
+	    {ORSP_PE_HEADER, hdr_add_gba, NULL, "gba-isim needs service isim"},
+	    {ORSP_PE_USIM, usim_imsi, "08091010103254769A", "EF.IMSI: digit 14"},
+	    {ORSP_PE_USIM, usim_imsi, "080A10101032547698", "EF.IMSI: identity type 2"},
+	    {ORSP_PE_MF, mf_iccid, "98001032547698103224", "ef-iccid holds 89000123456789012342"},
+	    {ORSP_PE_USIM, usim_fcp_last, NULL, "ef-imsi: fileDescriptor must come first"},
+	    {ORSP_PE_USIM, usim_dnc_plus, NULL, "ef-imsi: doNotCreate must be the only element"},
+	    {ORSP_PE_PIN_CODES, pin_dup, NULL, "PIN adm1 defined twice"},
+	    {ORSP_PE_PIN_CODES, pin_unblock, NULL, "unblocked by PUK pukAppl5"},
+	    {ORSP_PE_PUK_CODES, puk_dup, NULL, "PUK pukAppl1 defined twice"},
+	};
+	pelist pl;
+	(void)state;
+
+	for (size_t i = 0; i < ORSP_ARRAY_LEN(edits); i++) {
+		pl_load(&pl, V7);
+		pl_edit(&pl, pl_find(&pl, edits[i].type, 0), edits[i].fn,
+		        (void *)(uintptr_t)edits[i].arg);
+		expect_issue(&pl, true, edits[i].what);
+		pl_free(&pl);
+	}
+
+	/* PE-Header first: dropped, or moved. */
+	pl_load(&pl, V7);
+	pl_drop(&pl, 0);
+	expect_issue(&pl, true, "PE #0 (mf): the first PE must be the ProfileHeader");
+	pl_free(&pl);
+	pl_load(&pl, V7);
+	pl_move(&pl, 0, 3);
+	expect_issue(&pl, true, "PE #3 (header): a ProfileHeader after PE #0");
+	pl_free(&pl);
+	/* PE-End last: dropped, moved, doubled. */
+	pl_load(&pl, V7);
+	pl_drop(&pl, pl.n - 1);
+	expect_issue(&pl, true, "the last PE must be PE-End");
+	pl_free(&pl);
+	pl_load(&pl, V7);
+	pl_move(&pl, pl.n - 1, 5);
+	expect_issue(&pl, true, "PE #5 (end): PE-End before the last PE");
+	pl_free(&pl);
+	/* Mandatory services need their PEs; NAA extensions need their NAA first. */
+	pl_load(&pl, V7);
+	pl_drop(&pl, pl_find(&pl, ORSP_PE_ISIM, 0));
+	expect_issue(&pl, true, "mandatory service isim but no PE-ISIM");
+	expect_issue(&pl, true, "(opt-isim): needs a preceding PE-isim");
+	pl_free(&pl);
+	pl_load(&pl, V7);
+	pl_drop(&pl, pl_find(&pl, ORSP_PE_CSIM, 0));
+	expect_issue(&pl, true, "mandatory service csim but no PE-CSIM");
+	pl_free(&pl);
+	pl_load(&pl, V7);
+	pl_drop(&pl, pl_find(&pl, ORSP_PE_USIM, 0));
+	expect_issue(&pl, true, "mandatory service usim but no PE-USIM");
+	pl_free(&pl);
+	pl_load(&pl, V7);
+	pl_move(&pl, pl_find(&pl, ORSP_PE_OPT_USIM, 0), pl_find(&pl, ORSP_PE_USIM, 0));
+	expect_issue(&pl, true, "(opt-usim): needs a preceding PE-usim");
+	pl_free(&pl);
+	pl_load(&pl, V7);
+	pl_drop(&pl, pl_find(&pl, ORSP_PE_MF, 0));
+	expect_issue(&pl, true, "no PE-MF");
+	pl_free(&pl);
+	pl_load(&pl, V7);
+	pl_move(&pl, pl_find(&pl, ORSP_PE_MF, 0), pl_find(&pl, ORSP_PE_TELECOM, 0));
+	expect_issue(&pl, true, "(telecom): a file-system PE before PE-MF");
+	pl_free(&pl);
+	pl_load(&pl, V7);
+	{
+		size_t u = pl_find(&pl, ORSP_PE_USIM, 0);
+		long id = 1000;
+		pl_insert(&pl, u + 1, pl.p[u], pl.len[u]);
+		pl_edit(&pl, u + 1, set_id, &id);
+		expect_issue(&pl, true, "a second PE-USIM without the multiple-usim service");
+		size_t m = pl_find(&pl, ORSP_PE_MF, 0);
+		pl_insert(&pl, m + 1, pl.p[m], pl.len[m]);
+		expect_issue(&pl, true, "a second PE-mf");
+	}
+	pl_free(&pl);
+	/* An alternative from a later PEDefinitions ([40]): kept, reported as a warning. */
+	pl_load(&pl, V7);
+	pl_insert(&pl, 2, (const uint8_t *)"\xBF\x28\x03\x02\x01\x07", 6);
+	expect_issue(&pl, false, "PE #2 (unknown): an alternative this PEDefinitions version");
+	pl_free(&pl);
+	/* The empty package. */
+	orsp_pkg *pkg = NULL;
+	assert_int_equal(orsp_pkg_validate(pkg, NULL), ORSP_E_USAGE);
+}
+
+/* ------------------------------------------------------------------ malformed input ----- */
+
+static void test_decode_malformed(void **state)
+{
+	pelist pl;
+	size_t len, full = 0;
+	uint8_t *b, *v7 = test_read_vector(V7, &full), deep[200];
+	orsp_pkg *pkg = NULL;
+	(void)state;
+
+	expect_decode_fails(v7, 0, ORSP_E_MALFORMED, "empty");
+	assert_int_equal(orsp_pkg_decode(NULL, 1, &pkg), ORSP_E_USAGE);
+	/* Truncated: inside every PE header and at a spread of offsets; every cut names a PE. */
+	for (size_t cut = 1; cut < full; cut += (cut < 300 ? 1 : 97)) {
+		orsp_err e = orsp_pkg_decode(v7, cut, &pkg);
+		if (e == ORSP_OK) {
+			/* The cut fell between two PEs: a valid prefix, but PE-End is missing. */
+			assert_int_equal(orsp_pkg_validate(pkg, NULL), ORSP_E_POLICY);
+			orsp_pkg_free(pkg);
+			pkg = NULL;
+			continue;
+		}
+		assert_int_equal(e, ORSP_E_MALFORMED);
+		assert_null(pkg);
+		if (strncmp(orsp_err_detail(), "PE #", 4) != 0)
+			fail_msg("cut %zu: detail \"%s\"", cut, orsp_err_detail());
+	}
+	/* A trailing zero byte, indefinite and non-minimal lengths, a universal tag. */
+	b = malloc(full + 1);
+	memcpy(b, v7, full);
+	b[full] = 0;
+	expect_decode_fails(b, full + 1, ORSP_E_MALFORMED, "PE #30 (at byte");
+	memcpy(b, v7, full);
+	b[1] = 0x80;
+	expect_decode_fails(b, full, ORSP_E_MALFORMED, "PE #0 (at byte 0)");
+	expect_decode_fails((const uint8_t *)"\xA0\x81\x05\x80\x01\x02\x81\x01", 8,
+	                    ORSP_E_MALFORMED, "PE #0");
+	expect_decode_fails((const uint8_t *)"\x30\x03\x02\x01\x00", 5, ORSP_E_MALFORMED,
+	                    "PE #0 (unknown): tag 30 is not a ProfileElement");
+	expect_decode_fails((const uint8_t *)"\x80\x01\x00", 3, ORSP_E_MALFORMED,
+	                    "is not a ProfileElement");
+	free(b);
+	/* Deeper than ORSP_PKG_MAX_DEPTH. */
+	for (size_t i = 0; i < 30; i++) {
+		deep[2 * i] = i ? 0x30 : 0xA0;
+		deep[2 * i + 1] = (uint8_t)(2 * (29 - i));
+	}
+	expect_decode_fails(deep, 60, ORSP_E_MALFORMED, "PE #0 (header): not DER");
+	/* Well-formed DER that is not a ProfileHeader, and one that breaks a SIZE constraint. */
+	expect_decode_fails((const uint8_t *)"\xA0\x03\x04\x01\x00", 5, ORSP_E_MALFORMED,
+	                    "PE #0 (header): does not decode");
+	pl_load(&pl, V7);
+	pl_edit(&pl, 0, hdr_iccid, "890001234567890123");
+	b = pl_join(&pl, &len);
+	expect_decode_fails(b, len, ORSP_E_MALFORMED,
+	                    "PE #0 (header): violates the module's constraints");
+	free(b);
+	pl_free(&pl);
+	/* A PE that decodes as a different alternative than its tag says cannot exist; one whose
+	 * content is another PE's body fails to decode and names the PE by its tag. */
+	pl_load(&pl, V7);
+	pl.p[2][0] = 0xA4; /* PE-PUKCodes content under the akaParameter tag */
+	b = pl_join(&pl, &len);
+	expect_decode_fails(b, len, ORSP_E_MALFORMED, "PE #2 (akaParameter)");
+	free(b);
+	pl_free(&pl);
+	/* Too large. */
+	b = calloc(1, ORSP_PKG_MAX_SIZE + 1);
+	expect_decode_fails(b, ORSP_PKG_MAX_SIZE + 1, ORSP_E_RESOURCE, "exceeds");
+	free(b);
+	/* An unknown alternative: kept byte for byte, but not re-encodable from the model. */
+	pl_load(&pl, V7);
+	pl_insert(&pl, 2, (const uint8_t *)"\xBF\x28\x03\x02\x01\x07", 6);
+	b = pl_join(&pl, &len);
+	assert_int_equal(orsp_pkg_decode(b, len, &pkg), ORSP_OK);
+	{
+		uint8_t *out = NULL;
+		size_t n = 0;
+		orsp_pe_info in;
+		assert_int_equal(orsp_pkg_pe(pkg, 2, &in), ORSP_OK);
+		assert_int_equal(in.type, ORSP_PE_UNKNOWN);
+		assert_int_equal(orsp_pkg_encode(pkg, 0, &out, &n), ORSP_OK);
+		assert_int_equal(n, len);
+		assert_bytes_equal(out, b, len);
+		orsp_pkg_buf_free(out, n);
+		assert_int_equal(orsp_pkg_encode(pkg, ORSP_PKG_ENCODE_REENCODE, &out, &n),
+		                 ORSP_E_USAGE);
+		assert_detail_has("PE #2 (unknown)");
+	}
+	orsp_pkg_free(pkg);
+	free(b);
+	pl_free(&pl);
+	free(v7);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_iccid),
+	    cmocka_unit_test(test_imsi),
+	    cmocka_unit_test(test_spn),
+	    cmocka_unit_test(test_ts48_profiles),
+	    cmocka_unit_test(test_ts48_model),
+	    cmocka_unit_test(test_personalise_milenage),
+	    cmocka_unit_test(test_personalise_tuak),
+	    cmocka_unit_test(test_personalise_bad_input),
+	    cmocka_unit_test(test_personalise_all_or_nothing),
+	    cmocka_unit_test(test_personalise_lossy),
+	    cmocka_unit_test(test_validate_rules),
+	    cmocka_unit_test(test_decode_malformed),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
