@@ -1,0 +1,309 @@
+/* vpcd client: exposes the APDU layer as a PC/SC card through vsmartcard's vpcd, the pcscd
+ * reader driver that listens on TCP (port 35963 by default, /etc/reader.conf.d/vpcd) for a
+ * virtual card. The protocol (vsmartcard's virtualsmartcard docs, "Creating a virtual smart
+ * card"): every message in either direction is a 2-byte big-endian length and that many
+ * bytes. From vpcd, one byte is a control (00 power off, 01 power on, 02 reset: no reply;
+ * 04 get ATR: the ATR), more bytes a command APDU (reply: the response APDU). vpcd treats a
+ * reply of length 0 as the card leaving, so we never send one.
+ *
+ * This file is the only one of the module that makes system calls. */
+#include <errno.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "apdu_internal.h"
+
+#define POLL_MS 200             /* how often a blocked wait looks at *stop */
+#define CONNECT_TIMEOUT_MS 5000 /* give up one connection attempt after this */
+#define RETRY_MIN_MS 100
+#define RETRY_MAX_MS 5000
+
+orsp_err orsp_vpcd_handle(orsp_euicc_apdu_ctx *ctx, const uint8_t *msg, size_t len, uint8_t *out,
+                          size_t cap, size_t *out_len)
+{
+	if (!ctx || (!msg && len) || !out || !out_len || cap < ORSP_EUICC_RAPDU_MAX)
+		return orsp_errf(ORSP_E_USAGE, "vpcd_handle: bad arguments");
+	*out_len = 0;
+	if (len == 0)
+		return orsp_errf(ORSP_E_MALFORMED, "empty vpcd message");
+	if (len > 1)
+		return orsp_euicc_apdu_process(ctx, msg, len, out, cap, out_len);
+	switch (msg[0]) {
+	case ORSP_VPCD_CTRL_OFF:
+	case ORSP_VPCD_CTRL_ON:
+	case ORSP_VPCD_CTRL_RESET:
+		orsp_euicc_apdu_reset(ctx);
+		return ORSP_OK;
+	case ORSP_VPCD_CTRL_ATR: {
+		orsp_slice atr = orsp_euicc_atr();
+		memcpy(out, atr.p, atr.len);
+		*out_len = atr.len;
+		return ORSP_OK;
+	}
+	default:
+		return orsp_errf(ORSP_E_MALFORMED, "unknown vpcd control byte %02X", msg[0]);
+	}
+}
+
+/* ---------------------------------------------------------------- sockets -------------- */
+
+typedef enum { IO_OK, IO_CLOSED, IO_STOPPED } io_result;
+
+static bool stopped(const volatile sig_atomic_t *stop)
+{
+	return *stop != 0;
+}
+
+/* Sleep ms milliseconds, waking early when stopped. */
+static void nap(unsigned ms, const volatile sig_atomic_t *stop)
+{
+	while (ms > 0 && !stopped(stop)) {
+		unsigned step = ms < POLL_MS ? ms : POLL_MS;
+		(void)poll(NULL, 0, (int)step);
+		ms -= step;
+	}
+}
+
+/* Wait until fd is ready for `events`; IO_CLOSED on an error or hang-up. */
+static io_result wait_fd(int fd, short events, const volatile sig_atomic_t *stop)
+{
+	for (;;) {
+		if (stopped(stop))
+			return IO_STOPPED;
+		struct pollfd p = {.fd = fd, .events = events, .revents = 0};
+		int r = poll(&p, 1, POLL_MS);
+		if (r < 0 && errno != EINTR)
+			return IO_CLOSED;
+		if (r > 0)
+			return IO_OK; /* readable, writable, or an error the next call reports */
+	}
+}
+
+static io_result read_full(int fd, uint8_t *p, size_t n, const volatile sig_atomic_t *stop)
+{
+	size_t got = 0;
+	while (got < n) {
+		io_result w = wait_fd(fd, POLLIN, stop);
+		if (w != IO_OK)
+			return w;
+		ssize_t r = recv(fd, p + got, n - got, 0);
+		if (r == 0) {
+			orsp_log(ORSP_LOG_INFO, "vpcd closed the connection");
+			return IO_CLOSED;
+		}
+		if (r < 0) {
+			if (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK)
+				continue;
+			orsp_log(ORSP_LOG_WARN, "vpcd: receive failed: %s", strerror(errno));
+			return IO_CLOSED;
+		}
+		got += (size_t)r;
+	}
+	return IO_OK;
+}
+
+static io_result write_full(int fd, const uint8_t *p, size_t n, const volatile sig_atomic_t *stop)
+{
+	size_t sent = 0;
+	while (sent < n) {
+		io_result w = wait_fd(fd, POLLOUT, stop);
+		if (w != IO_OK)
+			return w;
+		ssize_t r = send(fd, p + sent, n - sent, MSG_NOSIGNAL);
+		if (r < 0) {
+			if (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK)
+				continue;
+			orsp_log(ORSP_LOG_WARN, "vpcd: send failed: %s", strerror(errno));
+			return IO_CLOSED;
+		}
+		sent += (size_t)r;
+	}
+	return IO_OK;
+}
+
+/* One non-blocking connection attempt to host:port, bounded by CONNECT_TIMEOUT_MS and
+ * *stop. Returns the socket or -1 with the reason in why. */
+static int vpcd_connect(const char *host, uint16_t port, const volatile sig_atomic_t *stop,
+                        char *why, size_t why_len)
+{
+	struct addrinfo hints, *res = NULL;
+	char service[8];
+	int fd = -1;
+
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_NUMERICSERV;
+	snprintf(service, sizeof(service), "%u", (unsigned)port);
+	int rc = getaddrinfo(host, service, &hints, &res);
+	if (rc != 0) {
+		snprintf(why, why_len, "%s", gai_strerror(rc));
+		return -1;
+	}
+	snprintf(why, why_len, "no address");
+	for (const struct addrinfo *ai = res; ai && fd < 0 && !stopped(stop); ai = ai->ai_next) {
+		fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC,
+		            ai->ai_protocol);
+		if (fd < 0) {
+			snprintf(why, why_len, "socket: %s", strerror(errno));
+			continue;
+		}
+		int err = 0;
+		if (connect(fd, ai->ai_addr, ai->ai_addrlen) != 0) {
+			err = errno;
+			if (err == EINPROGRESS) {
+				err = ETIMEDOUT;
+				for (unsigned waited = 0;
+				     waited < CONNECT_TIMEOUT_MS && !stopped(stop);
+				     waited += POLL_MS) {
+					struct pollfd p = {
+					    .fd = fd, .events = POLLOUT, .revents = 0};
+					if (poll(&p, 1, POLL_MS) > 0) {
+						socklen_t l = sizeof(err);
+						if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err,
+						               &l) != 0)
+							err = errno;
+						break;
+					}
+				}
+			}
+		}
+		if (err != 0) {
+			snprintf(why, why_len, "%s", strerror(err));
+			close(fd);
+			fd = -1;
+		}
+	}
+	freeaddrinfo(res);
+	if (fd >= 0) {
+		/* One small APDU at a time, each waiting for its answer: no Nagle delay. */
+		int one = 1;
+		(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	}
+	return fd;
+}
+
+/* ---------------------------------------------------------------- trace ---------------- */
+
+static void trace(const char *dir, const uint8_t *p, size_t n)
+{
+	flockfile(stderr);
+	fprintf(stderr, "vpcd %s ", dir);
+	if (n == 1 && dir[0] == '>') {
+		static const char *const names[] = {"power off", "power on", "reset", "?",
+		                                    "get ATR"};
+		fprintf(stderr, "%s", p[0] < ORSP_ARRAY_LEN(names) ? names[p[0]] : "?");
+	} else {
+		for (size_t i = 0; i < n; i++)
+			fprintf(stderr, "%02X", p[i]);
+	}
+	fputc('\n', stderr);
+	funlockfile(stderr);
+}
+
+/* ---------------------------------------------------------------- serve ---------------- */
+
+/* Serve one connection until it closes or *stop is set. */
+static io_result serve_connection(int fd, orsp_euicc_apdu_ctx *ctx, bool tracing, uint8_t *msg,
+                                  const volatile sig_atomic_t *stop)
+{
+	uint8_t reply[2 + ORSP_EUICC_RAPDU_MAX];
+
+	for (;;) {
+		uint8_t hdr[2];
+		io_result r = read_full(fd, hdr, sizeof(hdr), stop);
+		if (r != IO_OK)
+			return r;
+		size_t n = ((size_t)hdr[0] << 8) | hdr[1];
+		r = read_full(fd, msg, n, stop);
+		if (r != IO_OK)
+			return r;
+		if (tracing)
+			trace(">>", msg, n);
+
+		size_t rlen = 0;
+		orsp_err e = orsp_vpcd_handle(ctx, msg, n, reply + 2, sizeof(reply) - 2, &rlen);
+		orsp_wipe(msg, n); /* may have been profile data */
+		if (e != ORSP_OK) {
+			orsp_log(ORSP_LOG_ERROR, "vpcd: %s (%s); message skipped", orsp_err_str(e),
+			         orsp_err_detail());
+			continue;
+		}
+		if (rlen == 0)
+			continue;
+		if (tracing) {
+			trace("<<", reply + 2, rlen);
+			if (n > 1 && orsp_err_detail()[0] != '\0')
+				fprintf(stderr, "vpcd    (%s)\n", orsp_err_detail());
+		}
+		reply[0] = (uint8_t)(rlen >> 8);
+		reply[1] = (uint8_t)rlen;
+		r = write_full(fd, reply, rlen + 2, stop);
+		orsp_wipe(reply, sizeof(reply));
+		if (r != IO_OK)
+			return r;
+	}
+}
+
+orsp_err orsp_vpcd_serve_opts(const orsp_vpcd_opts *opts, orsp_euicc_apdu_ctx *ctx,
+                              const volatile sig_atomic_t *stop)
+{
+	/* The largest message vpcd can send; on the stack, as nothing here may allocate. */
+	uint8_t msg[ORSP_VPCD_MAX_MSG];
+
+	if (!opts || !ctx || !ctx->ready || !stop)
+		return orsp_errf(ORSP_E_USAGE,
+		                 "vpcd_serve: NULL argument or context not initialised");
+	const char *host = opts->host ? opts->host : ORSP_VPCD_DEFAULT_HOST;
+	uint16_t port = opts->port ? opts->port : ORSP_VPCD_DEFAULT_PORT;
+	unsigned lo = opts->retry_min_ms ? opts->retry_min_ms : RETRY_MIN_MS;
+	unsigned hi = opts->retry_max_ms ? opts->retry_max_ms : RETRY_MAX_MS;
+	if (hi < lo)
+		hi = lo;
+
+	unsigned delay = lo;
+	bool warned = false;
+	while (!stopped(stop)) {
+		char why[128];
+		int fd = vpcd_connect(host, port, stop, why, sizeof(why));
+		if (fd < 0) {
+			if (stopped(stop))
+				break;
+			/* Say it once, then quietly keep trying: vpcd appears when pcscd starts. */
+			orsp_log(warned ? ORSP_LOG_DEBUG : ORSP_LOG_WARN,
+			         "vpcd at %s:%u: %s; retrying (every %u ms at most)", host,
+			         (unsigned)port, why, hi);
+			warned = true;
+			nap(delay, stop);
+			delay = delay > hi / 2 ? hi : delay * 2;
+			continue;
+		}
+		orsp_log(ORSP_LOG_INFO, "connected to vpcd at %s:%u", host, (unsigned)port);
+		warned = false;
+		delay = lo;
+		orsp_euicc_apdu_reset(ctx); /* a new connection is a card insertion */
+		io_result r = serve_connection(fd, ctx, opts->trace, msg, stop);
+		close(fd);
+		orsp_euicc_apdu_reset(ctx);
+		if (r == IO_CLOSED)
+			nap(delay, stop);
+	}
+	orsp_wipe(msg, sizeof(msg));
+	return ORSP_OK;
+}
+
+orsp_err orsp_vpcd_serve(const char *host, uint16_t port, orsp_euicc_apdu_ctx *ctx,
+                         const volatile sig_atomic_t *stop)
+{
+	orsp_vpcd_opts opts;
+	memset(&opts, 0, sizeof(opts));
+	opts.host = host;
+	opts.port = port;
+	return orsp_vpcd_serve_opts(&opts, ctx, stop);
+}

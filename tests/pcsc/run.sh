@@ -1,0 +1,145 @@
+#!/usr/bin/env bash
+# PC/SC integration test of the software eUICC's APDU layer (ctest: pcsc_vpcd).
+#
+#   tests/pcsc/run.sh ECHO_CARD PCSC_CLIENT
+#
+# Starts pcscd in the foreground with a private reader.conf.d holding only vsmartcard's vpcd
+# driver (pcscd -c; vpcd then listens on $ORSP_VPCD_PORT, default 35963, for a virtual card),
+# starts ECHO_CARD (tests/pcsc/echo_card.c: the APDU layer with a test echo application,
+# served through orsp_vpcd_serve), and runs PCSC_CLIENT (tests/pcsc/pcsc_client.c), which
+# lists the readers, connects, checks the ATR and sends TERMINAL CAPABILITY, MANAGE CHANNEL,
+# SELECT, chained STORE DATA and GET RESPONSE as lpac does. If a pcscd is already serving
+# /run/pcscd (a system one, socket-activated or not), that one is used with the system's
+# /etc/reader.conf.d/vpcd instead, since two pcscd cannot share the socket.
+#
+# Every process started here is stopped on exit, whatever happens. Exit status: 0 pass,
+# 1 fail, 77 skipped: pcscd, the vpcd driver or the PC/SC client is not installed
+# (scripts/setup.sh installs pcscd vsmartcard-vpcd libpcsclite-dev pcsc-tools).
+set -euo pipefail
+
+card_bin=${1:-}
+client_bin=${2:-}
+# The echo application's AID: 'F' = proprietary, not registered (ISO/IEC 7816-5), then
+# "openrsp-echo" in ASCII. The ATR the card must present (docs/euicc-apdu.md).
+aid=F06F70656E7273702D6563686F
+atr=3B9A968091FE1FC78031C073C0215F82900095
+sock=/run/pcscd/pcscd.comm
+
+skip() {
+	echo "pcsc_vpcd: SKIPPED: $*" >&2
+	exit 77
+}
+fail() {
+	echo "pcsc_vpcd: FAIL: $*" >&2
+	exit 1
+}
+
+# ---------------------------------------------------------------- prerequisites
+pcscd_bin=$(command -v pcscd || true)
+if [ -z "$pcscd_bin" ] && [ -x /usr/sbin/pcscd ]; then
+	pcscd_bin=/usr/sbin/pcscd
+fi
+[ -n "$pcscd_bin" ] || skip "pcscd is not installed"
+driver=""
+for d in /usr/lib/pcsc/drivers/serial/libifdvpcd.so /usr/lib/*/pcsc/drivers/serial/libifdvpcd.so \
+	/usr/local/lib/pcsc/drivers/serial/libifdvpcd.so; do
+	if [ -e "$d" ]; then
+		driver=$d
+		break
+	fi
+done
+[ -n "$driver" ] || skip "vsmartcard-vpcd (libifdvpcd.so) is not installed"
+if [ -z "$client_bin" ] || [ ! -x "$client_bin" ]; then
+	skip "the PC/SC client was not built (libpcsclite-dev was missing when CMake ran)"
+fi
+[ -x "$card_bin" ] || fail "no echo card program at '$card_bin'"
+
+# ---------------------------------------------------------------- cleanup
+base=${ORSP_TEST_TMP:-${TMPDIR:-/tmp}}
+mkdir -p "$base"
+work=$(mktemp -d "$base/pcsc.XXXXXX")
+pids=()
+cleanup() {
+	local rc=$? pid i
+	for pid in "${pids[@]}"; do
+		kill -TERM "$pid" 2>/dev/null || true
+	done
+	for pid in "${pids[@]}"; do
+		for i in $(seq 1 50); do
+			kill -0 "$pid" 2>/dev/null || break
+			sleep 0.1
+		done
+		if kill -0 "$pid" 2>/dev/null; then
+			echo "pcsc_vpcd: process $pid ignored SIGTERM; killing it" >&2
+			kill -KILL "$pid" 2>/dev/null || true
+			rc=1
+		fi
+		wait "$pid" 2>/dev/null || true
+	done
+	rm -rf "$work"
+	exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM HUP
+
+show_logs() {
+	local f
+	for f in "$work"/*.log; do
+		[ -e "$f" ] || continue
+		echo "---- ${f##*/} (last 60 lines)" >&2
+		tail -n 60 "$f" >&2
+	done
+}
+
+# ---------------------------------------------------------------- pcscd + vpcd
+if [ -S "$sock" ]; then
+	# Someone serves PC/SC already: use that pcscd and its vpcd reader.
+	conf=/etc/reader.conf.d/vpcd
+	[ -r "$conf" ] || fail "a pcscd is running without a vpcd reader ($conf); stop it or install vsmartcard-vpcd"
+	chan=$(awk '$1 == "CHANNELID" { print $2 }' "$conf")
+	port=$((chan))
+	reader="Virtual PCD"
+	echo "pcsc_vpcd: using the running pcscd, vpcd on port $port"
+else
+	port=${ORSP_VPCD_PORT:-35963}
+	reader="openrsp vpcd"
+	mkdir -p "$work/conf"
+	cat >"$work/conf/vpcd" <<EOF
+FRIENDLYNAME "$reader"
+DEVICENAME   /dev/null:$port
+LIBPATH      $driver
+CHANNELID    $port
+EOF
+	"$pcscd_bin" --foreground --config "$work/conf" >"$work/pcscd.log" 2>&1 &
+	pids+=($!)
+	for _ in $(seq 1 100); do
+		[ -S "$sock" ] && break
+		kill -0 "${pids[0]}" 2>/dev/null || break
+		sleep 0.1
+	done
+	if [ ! -S "$sock" ] || ! kill -0 "${pids[0]}" 2>/dev/null; then
+		show_logs
+		fail "pcscd could not be started (it needs root to create /run/pcscd)"
+	fi
+	echo "pcsc_vpcd: started pcscd (pid ${pids[0]}), vpcd on port $port"
+fi
+
+# ---------------------------------------------------------------- card and client
+# The trace only ever carries this test's echo data.
+"$card_bin" "$aid" "$port" 127.0.0.1 --trace >"$work/card.log" 2>&1 &
+pids+=($!)
+echo "pcsc_vpcd: started the echo card (pid ${pids[-1]})"
+
+# T=0 only, as lpac connects; then T=1 only (the ATR offers both).
+for proto in T0 T1; do
+	echo "pcsc_vpcd: client over $proto"
+	if ! "$client_bin" "$reader" "$aid" "$atr" "$proto" 30; then
+		show_logs
+		fail "the PC/SC client did not get the expected answers over $proto"
+	fi
+done
+kill -0 "${pids[-1]}" 2>/dev/null || {
+	show_logs
+	fail "the echo card died"
+}
+echo "pcsc_vpcd: PASS"

@@ -1,0 +1,320 @@
+/* The vpcd transport (src/euicc/vpcd.c): message handling, and orsp_vpcd_serve() against a
+ * stand-in for vpcd written here from the protocol description in vsmartcard's docs
+ * ("Creating a virtual smart card": 2-byte big-endian length + payload; 1-byte controls 00
+ * power off, 01 power on, 02 reset, 04 get ATR; anything longer an APDU). The test listens
+ * on a loopback port as vpcd does and the card connects to it. tests/pcsc/run.sh runs the
+ * real vpcd inside pcscd.
+ */
+#include "testutil.h"
+
+#include <netinet/in.h>
+#include <poll.h>
+#include <pthread.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "openrsp/euicc.h"
+
+static orsp_euicc_apdu_ctx ctx;
+static uint8_t cmd_buf[ORSP_EUICC_MAX_COMMAND];
+static uint8_t rsp_buf[ORSP_EUICC_MAX_RESPONSE];
+static const uint8_t AID[] = {0xF0, 'v', 'p', 'c', 'd'};
+
+static uint16_t echo(void *user, uint8_t ch, orsp_slice data, orsp_writer *rsp)
+{
+	(void)user;
+	(void)ch;
+	orsp_write_bytes(rsp, data.p, data.len);
+	return ORSP_SW_OK;
+}
+
+static const orsp_euicc_app_ops echo_ops = {.store_data = echo};
+
+static void card(void)
+{
+	assert_int_equal(
+	    orsp_euicc_apdu_init(&ctx, cmd_buf, sizeof(cmd_buf), rsp_buf, sizeof(rsp_buf)),
+	    ORSP_OK);
+	assert_int_equal(orsp_euicc_apdu_register(&ctx, AID, sizeof(AID), &echo_ops, NULL),
+	                 ORSP_OK);
+}
+
+static size_t handle(const char *hex, uint8_t *out, orsp_err want)
+{
+	uint8_t msg[300];
+	size_t n = 0, out_len = 99;
+	if (*hex)
+		assert_int_equal(orsp_hex_decode(hex, msg, sizeof(msg), &n), ORSP_OK);
+	assert_int_equal(orsp_vpcd_handle(&ctx, msg, n, out, ORSP_EUICC_RAPDU_MAX, &out_len), want);
+	if (want != ORSP_OK)
+		assert_int_equal(out_len, 0);
+	return out_len;
+}
+
+static void test_handle(void **state)
+{
+	(void)state;
+	uint8_t out[ORSP_EUICC_RAPDU_MAX];
+	orsp_slice atr = orsp_euicc_atr();
+	card();
+
+	assert_int_equal(handle("04", out, ORSP_OK), atr.len);
+	assert_bytes_equal(out, atr.p, atr.len);
+	/* power and reset: no reply, the card resets */
+	assert_int_equal(handle("0070000001", out, ORSP_OK), 3);
+	assert_bytes_equal(out, "\x01\x90\x00", 3);
+	assert_int_equal(handle("01", out, ORSP_OK), 0);
+	assert_int_equal(handle("81C0000000", out, ORSP_OK), 2);
+	assert_bytes_equal(out, "\x68\x81", 2); /* channel 1 closed by the reset */
+	for (const char *c = "0002"; *c; c += 2) {
+		char one[3] = {c[0], c[1], 0};
+		assert_int_equal(handle("0070000001", out, ORSP_OK), 3);
+		assert_int_equal(handle(one, out, ORSP_OK), 0);
+		assert_int_equal(handle("0070800100", out, ORSP_OK), 2);
+		assert_bytes_equal(out, "\x68\x81", 2);
+	}
+	/* what is not a message */
+	handle("", out, ORSP_E_MALFORMED);
+	handle("03", out, ORSP_E_MALFORMED);
+	handle("05", out, ORSP_E_MALFORMED);
+	handle("FF", out, ORSP_E_MALFORMED);
+	/* two bytes are an APDU, a broken one */
+	assert_int_equal(handle("0004", out, ORSP_OK), 2);
+	assert_bytes_equal(out, "\x67\x00", 2);
+	/* arguments */
+	size_t n = 0;
+	assert_int_equal(
+	    orsp_vpcd_handle(&ctx, (const uint8_t *)"\x04", 1, out, ORSP_EUICC_RAPDU_MAX - 1, &n),
+	    ORSP_E_USAGE);
+	assert_int_equal(orsp_vpcd_handle(NULL, (const uint8_t *)"\x04", 1, out, sizeof(out), &n),
+	                 ORSP_E_USAGE);
+	assert_int_equal(orsp_vpcd_handle(&ctx, NULL, 1, out, sizeof(out), &n), ORSP_E_USAGE);
+}
+
+/* ---------------------------------------------------------------- a stand-in vpcd ------ */
+
+static volatile sig_atomic_t stop;
+static orsp_vpcd_opts opts;
+static orsp_err served;
+
+static void *serve_thread(void *arg)
+{
+	(void)arg;
+	served = orsp_vpcd_serve_opts(&opts, &ctx, &stop);
+	return NULL;
+}
+
+static int listen_loopback(uint16_t *port)
+{
+	int s = socket(AF_INET, SOCK_STREAM, 0);
+	assert_true(s >= 0);
+	struct sockaddr_in a;
+	memset(&a, 0, sizeof(a));
+	a.sin_family = AF_INET;
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_int_equal(bind(s, (struct sockaddr *)&a, sizeof(a)), 0);
+	assert_int_equal(listen(s, 1), 0);
+	socklen_t l = sizeof(a);
+	assert_int_equal(getsockname(s, (struct sockaddr *)&a, &l), 0);
+	*port = ntohs(a.sin_port);
+	return s;
+}
+
+static int accept_within(int s, int ms)
+{
+	struct pollfd p = {.fd = s, .events = POLLIN, .revents = 0};
+	if (poll(&p, 1, ms) != 1)
+		fail_msg("the card did not connect within %d ms", ms);
+	int c = accept(s, NULL, NULL);
+	assert_true(c >= 0);
+	return c;
+}
+
+static void send_all(int fd, const uint8_t *p, size_t n)
+{
+	while (n > 0) {
+		ssize_t r = send(fd, p, n, MSG_NOSIGNAL);
+		assert_true(r > 0);
+		p += r;
+		n -= (size_t)r;
+	}
+}
+
+static void send_msg(int fd, const char *hex)
+{
+	uint8_t b[2 + 300];
+	size_t n = 0;
+	if (*hex)
+		assert_int_equal(orsp_hex_decode(hex, b + 2, sizeof(b) - 2, &n), ORSP_OK);
+	b[0] = (uint8_t)(n >> 8);
+	b[1] = (uint8_t)n;
+	send_all(fd, b, n + 2);
+}
+
+static bool recv_exact(int fd, uint8_t *p, size_t n, int ms)
+{
+	while (n > 0) {
+		struct pollfd q = {.fd = fd, .events = POLLIN, .revents = 0};
+		if (poll(&q, 1, ms) != 1)
+			return false;
+		ssize_t r = recv(fd, p, n, 0);
+		if (r <= 0)
+			return false;
+		p += r;
+		n -= (size_t)r;
+	}
+	return true;
+}
+
+/* Receive one message and compare it with hex. */
+static void expect_msg(int fd, const char *hex)
+{
+	uint8_t want[300], hdr[2], got[300];
+	size_t wn = 0;
+	assert_int_equal(orsp_hex_decode(hex, want, sizeof(want), &wn), ORSP_OK);
+	assert_true(recv_exact(fd, hdr, 2, 3000));
+	size_t n = (size_t)hdr[0] << 8 | hdr[1];
+	assert_int_equal(n, wn);
+	assert_true(recv_exact(fd, got, n, 3000));
+	assert_bytes_equal(got, want, n);
+}
+
+/* Nothing arrives within ms. */
+static void expect_silence(int fd, int ms)
+{
+	struct pollfd q = {.fd = fd, .events = POLLIN, .revents = 0};
+	assert_int_equal(poll(&q, 1, ms), 0);
+}
+
+static void test_serve(void **state)
+{
+	(void)state;
+	char atr_hex[2 * ORSP_EUICC_ATR_MAX + 1];
+	orsp_slice atr = orsp_euicc_atr();
+	uint16_t port = 0;
+	pthread_t th;
+
+	assert_int_equal(orsp_hex_encode(atr.p, atr.len, atr_hex, sizeof(atr_hex)), ORSP_OK);
+	card();
+	int ls = listen_loopback(&port);
+	memset(&opts, 0, sizeof(opts));
+	opts.host = "127.0.0.1";
+	opts.port = port;
+	opts.retry_min_ms = 10;
+	opts.retry_max_ms = 40;
+	stop = 0;
+	assert_int_equal(pthread_create(&th, NULL, serve_thread, NULL), 0);
+
+	int c = accept_within(ls, 5000);
+	send_msg(c, "04");
+	expect_msg(c, atr_hex);
+	send_msg(c, "01"); /* power on: no reply */
+	send_msg(c, "0070000001");
+	expect_msg(c, "019000");
+	/* malformed messages are skipped, the connection stays */
+	send_msg(c, "03");
+	send_msg(c, "");
+	expect_silence(c, 300);
+	send_msg(c, "04");
+	expect_msg(c, atr_hex);
+	/* a message arriving byte by byte */
+	static const uint8_t sel[] = {0x00, 0x0A, 0x01, 0xA4, 0x04, 0x0C,
+	                              0x05, 0xF0, 'v',  'p',  'c',  'd'};
+	for (size_t i = 0; i < sizeof(sel); i++) {
+		send_all(c, sel + i, 1);
+		struct timespec ts = {0, 2 * 1000 * 1000};
+		nanosleep(&ts, NULL);
+	}
+	expect_msg(c, "9000");
+	send_msg(c, "81E2910003BF2E00");
+	expect_msg(c, "6103");
+	send_msg(c, "81C0000003");
+	expect_msg(c, "BF2E009000");
+	/* a message longer than any APDU we take is still read whole and answered */
+	uint8_t big[2 + 300];
+	big[0] = 0x01;
+	big[1] = 0x2C;
+	memset(big + 2, 0x00, 300);
+	send_all(c, big, sizeof(big));
+	expect_msg(c, "6700");
+
+	/* the connection drops: the card resets and comes back */
+	close(c);
+	c = accept_within(ls, 5000);
+	send_msg(c, "81C0000000");
+	expect_msg(c, "6881"); /* channel 1 went with the old connection */
+	send_msg(c, "04");
+	expect_msg(c, atr_hex);
+
+	/* a truncated message, then the peer goes: no reply, a reconnect */
+	static const uint8_t cut[] = {0x00, 0x05, 0x00, 0x70};
+	send_all(c, cut, sizeof(cut));
+	close(c);
+	c = accept_within(ls, 5000);
+	send_msg(c, "04");
+	expect_msg(c, atr_hex);
+
+	/* stop: the loop returns promptly, even mid-connection */
+	struct timespec t0, t1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	stop = 1;
+	assert_int_equal(pthread_join(th, NULL), 0);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	assert_int_equal(served, ORSP_OK);
+	assert_true((t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000 < 2000);
+	/* the card closed its side */
+	uint8_t b;
+	assert_true(recv(c, &b, 1, 0) <= 0);
+	close(c);
+	close(ls);
+}
+
+/* Nobody listening: it keeps retrying, quietly, until stopped. */
+static void test_serve_retries(void **state)
+{
+	(void)state;
+	uint16_t port = 0;
+	pthread_t th;
+	card();
+	int ls = listen_loopback(&port);
+	close(ls); /* the port is now (very likely) closed */
+	memset(&opts, 0, sizeof(opts));
+	opts.port = port;
+	opts.retry_min_ms = 5;
+	opts.retry_max_ms = 20;
+	stop = 0;
+	assert_int_equal(pthread_create(&th, NULL, serve_thread, NULL), 0);
+	struct timespec ts = {0, 300 * 1000 * 1000};
+	nanosleep(&ts, NULL);
+	stop = 1;
+	assert_int_equal(pthread_join(th, NULL), 0);
+	assert_int_equal(served, ORSP_OK);
+}
+
+static void test_serve_args(void **state)
+{
+	(void)state;
+	orsp_euicc_apdu_ctx blank;
+	memset(&blank, 0, sizeof(blank));
+	stop = 0;
+	assert_int_equal(orsp_vpcd_serve(NULL, 1, NULL, &stop), ORSP_E_USAGE);
+	assert_int_equal(orsp_vpcd_serve(NULL, 1, &blank, &stop), ORSP_E_USAGE);
+	card();
+	assert_int_equal(orsp_vpcd_serve(NULL, 1, &ctx, NULL), ORSP_E_USAGE);
+	assert_int_equal(orsp_vpcd_serve_opts(NULL, &ctx, &stop), ORSP_E_USAGE);
+	stop = 1; /* already stopped: returns at once */
+	assert_int_equal(orsp_vpcd_serve(NULL, 0, &ctx, &stop), ORSP_OK);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_handle),
+	    cmocka_unit_test(test_serve),
+	    cmocka_unit_test(test_serve_retries),
+	    cmocka_unit_test(test_serve_args),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
