@@ -38,6 +38,7 @@ extern const cli_noun cli_noun_auc;
 extern const cli_noun cli_noun_bench;
 extern const cli_noun cli_noun_pki;
 extern const cli_noun cli_noun_profile;
+extern const cli_noun cli_noun_smdp;
 
 /* ----- errors ----- */
 

@@ -13,6 +13,7 @@ static const cli_noun *const nouns[] = {
     &cli_noun_bench,
     &cli_noun_pki,
     &cli_noun_profile,
+    &cli_noun_smdp,
 };
 
 static const cli_noun *find_noun(const char *name)

@@ -1,0 +1,421 @@
+/* `openrsp smdp`: the SM-DP+ profile inventory from the command line. Profile packages go
+ * in with `profile import` and are stored encrypted; no command prints K, OPc or the CC. */
+#include <dirent.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "cli.h"
+#include "openrsp/crypto.h"
+#include "openrsp/pkg.h"
+#include "openrsp/smdp.h"
+
+enum {
+	OPT_DB = CLI_OPT_CMD,
+	OPT_KEK_FILE,
+	OPT_JSON,
+	OPT_ICCID,
+	OPT_PROFILE_TYPE,
+	OPT_EID,
+	OPT_MATCHING_ID,
+	OPT_CC,
+	OPT_RELEASE,
+	OPT_FQDN,
+};
+
+// clang-format off
+#define DB_LONGOPTS \
+	{"db", required_argument, NULL, OPT_DB}, \
+	{"kek-file", required_argument, NULL, OPT_KEK_FILE}
+// clang-format on
+
+#define DB_HELP                                                                                    \
+	"  --db PATH            SM-DP+ database (required)\n"                                      \
+	"  --kek-file PATH      key-encryption key file (default <db>.kek, created 0600 if\n"      \
+	"                       missing); the environment variable ORSP_KEK (64 hex digits)\n"     \
+	"                       takes precedence\n"
+
+typedef struct db_opts {
+	const char *db;
+	const char *kek_file;
+} db_opts;
+
+static bool db_opt(db_opts *o, int c, const char *arg)
+{
+	if (c == OPT_DB)
+		o->db = arg;
+	else if (c == OPT_KEK_FILE)
+		o->kek_file = arg;
+	else
+		return false;
+	return true;
+}
+
+static int open_smdp(const db_opts *o, orsp_smdp **out)
+{
+	char kek_path[4096];
+	orsp_secret kek = {0};
+	orsp_err e;
+
+	if (!o->db || !o->db[0])
+		return cli_missing("--db");
+	if (o->kek_file) {
+		if (snprintf(kek_path, sizeof(kek_path), "%s", o->kek_file) >=
+		    (int)sizeof(kek_path))
+			return cli_usage("--kek-file", "path too long");
+	} else {
+		const char *file = strncmp(o->db, "sqlite:", 7) == 0 ? o->db + 7 : o->db;
+		if (snprintf(kek_path, sizeof(kek_path), "%s.kek", file) >= (int)sizeof(kek_path))
+			return cli_usage("--db", "path too long");
+	}
+	e = orsp_kek_load(kek_path, &kek);
+	if (e == ORSP_E_USAGE && getenv("ORSP_KEK")) {
+		fprintf(stderr, "openrsp: %s\n", orsp_err_detail());
+		return CLI_USAGE;
+	}
+	if (e)
+		return cli_fail("KEK", e);
+	e = orsp_smdp_open(o->db, &kek, out);
+	orsp_secret_wipe(&kek);
+	if (e)
+		return cli_fail(o->db, e);
+	return CLI_OK;
+}
+
+/* ----- profile import ----- */
+
+static int import_file(orsp_smdp *s, const char *path, size_t *ok, size_t *failed)
+{
+	FILE *f = fopen(path, "rb");
+	uint8_t *buf = NULL;
+	size_t len = 0;
+	long sz;
+	orsp_smdp_profile p;
+	orsp_err e;
+
+	if (!f || fseek(f, 0, SEEK_END) != 0 || (sz = ftell(f)) < 0 || fseek(f, 0, SEEK_SET) != 0) {
+		if (f)
+			fclose(f);
+		(*failed)++;
+		return cli_failf(path, "cannot read");
+	}
+	if (sz == 0 || (unsigned long)sz > ORSP_PKG_MAX_SIZE) {
+		fclose(f);
+		(*failed)++;
+		return cli_failf(path, "size %ld is out of range", sz);
+	}
+	len = (size_t)sz;
+	buf = malloc(len);
+	if (!buf || fread(buf, 1, len, f) != len) {
+		fclose(f);
+		free(buf);
+		(*failed)++;
+		return cli_failf(path, "cannot read");
+	}
+	fclose(f);
+	e = orsp_smdp_import(s, buf, len, &p);
+	orsp_pkg_buf_free(buf, len);
+	if (e) {
+		(*failed)++;
+		return cli_fail(path, e);
+	}
+	(*ok)++;
+	printf("imported %s (IMSI %s, type \"%s\") from %s\n", p.iccid, p.imsi, p.profile_type,
+	       path);
+	return CLI_OK;
+}
+
+static int der_filter(const struct dirent *d)
+{
+	size_t n = strlen(d->d_name);
+	return d->d_name[0] != '.' && n > 4 && strcmp(d->d_name + n - 4, ".der") == 0;
+}
+
+static int smdp_profile_import(int argc, char **argv)
+{
+	static const struct option opts[] = {DB_LONGOPTS, {NULL, 0, NULL, 0}};
+	db_opts dbo = {0};
+	orsp_smdp *s = NULL;
+	struct stat st;
+	size_t ok = 0, failed = 0;
+	int rc, c;
+
+	while ((c = cli_getopt(argc, argv, opts)) != -1) {
+		if (c == '?')
+			return CLI_USAGE;
+		if (!db_opt(&dbo, c, optarg))
+			return cli_usage(argv[optind - 1], "unexpected option");
+	}
+	if ((rc = cli_positional(argc, argv, 1, "DIR|FILE")))
+		return rc;
+	const char *path = argv[optind];
+	if (stat(path, &st) != 0)
+		return cli_usage(path, "no such file or directory");
+	if (!dbo.db)
+		return cli_missing("--db");
+	rc = open_smdp(&dbo, &s);
+	if (rc)
+		return rc;
+	if (S_ISDIR(st.st_mode)) {
+		struct dirent **list = NULL;
+		int n = scandir(path, &list, der_filter, alphasort);
+		if (n < 0) {
+			rc = cli_failf(path, "cannot list the directory");
+			goto out;
+		}
+		for (int i = 0; i < n; i++) {
+			char file[4096];
+			if (snprintf(file, sizeof(file), "%s/%s", path, list[i]->d_name) <
+			    (int)sizeof(file))
+				(void)import_file(s, file, &ok, &failed);
+			else
+				failed++;
+			free(list[i]);
+		}
+		free(list);
+		printf("%zu imported, %zu failed\n", ok, failed);
+	} else {
+		(void)import_file(s, path, &ok, &failed);
+	}
+	rc = failed ? CLI_FAIL : CLI_OK;
+out:
+	orsp_smdp_close(s);
+	return rc;
+}
+
+/* ----- profile list ----- */
+
+typedef struct list_ctx {
+	bool json;
+	cli_json j;
+	size_t n;
+} list_ctx;
+
+static int list_one(const orsp_smdp_profile *p, void *arg)
+{
+	list_ctx *ctx = arg;
+
+	ctx->n++;
+	if (ctx->json) {
+		cli_json *j = &ctx->j;
+		cj_obj_begin(j, NULL);
+		cj_str(j, "iccid", p->iccid);
+		cj_str(j, "imsi", p->imsi);
+		cj_str(j, "profileType", p->profile_type);
+		cj_str(j, "state", orsp_smdp_state_name(p->state));
+		if (p->eid[0])
+			cj_str(j, "eid", p->eid);
+		if (p->matching_id[0])
+			cj_str(j, "matchingId", p->matching_id);
+		cj_bool(j, "ccRequired", p->cc_required);
+		cj_u64(j, "ccAttempts", p->cc_attempts);
+		cj_u64(j, "ccLimit", p->cc_limit);
+		cj_u64(j, "downloadAttempts", p->download_attempts);
+		cj_u64(j, "downloadLimit", p->download_limit);
+		if (p->expires_at)
+			cj_i64(j, "expiresAt", p->expires_at);
+		cj_u64(j, "uppLength", p->upp_len);
+		cj_obj_end(j);
+		return 0;
+	}
+	if (ctx->n == 1)
+		printf("%-20s  %-15s  %-11s  %-23s  %s\n", "ICCID", "IMSI", "STATE", "MATCHING ID",
+		       "PROFILE TYPE");
+	printf("%-20s  %-15s  %-11s  %-23s  %s\n", p->iccid, p->imsi,
+	       orsp_smdp_state_name(p->state), p->matching_id[0] ? p->matching_id : "-",
+	       p->profile_type);
+	return 0;
+}
+
+static int smdp_profile_list(int argc, char **argv)
+{
+	static const struct option opts[] = {
+	    DB_LONGOPTS,
+	    {"json", no_argument, NULL, OPT_JSON},
+	    {NULL, 0, NULL, 0},
+	};
+	db_opts dbo = {0};
+	orsp_smdp *s = NULL;
+	list_ctx ctx;
+	int rc, c;
+	orsp_err e;
+
+	memset(&ctx, 0, sizeof(ctx));
+	while ((c = cli_getopt(argc, argv, opts)) != -1) {
+		if (c == '?')
+			return CLI_USAGE;
+		if (db_opt(&dbo, c, optarg))
+			continue;
+		if (c == OPT_JSON)
+			ctx.json = true;
+		else
+			return cli_usage(argv[optind - 1], "unexpected option");
+	}
+	if ((rc = cli_positional(argc, argv, 0, "")))
+		return rc;
+	rc = open_smdp(&dbo, &s);
+	if (rc)
+		return rc;
+	if (ctx.json)
+		cj_arr_begin(&ctx.j, NULL);
+	e = orsp_smdp_list(s, list_one, &ctx, NULL);
+	if (ctx.json) {
+		cj_arr_end(&ctx.j);
+		cj_done(&ctx.j);
+	}
+	if (e)
+		rc = cli_fail("smdp profile list", e);
+	else if (!ctx.json && ctx.n == 0)
+		printf("no profiles\n");
+	orsp_smdp_close(s);
+	return rc;
+}
+
+static int smdp_profile(int argc, char **argv)
+{
+	if (argc < 2)
+		return cli_usage("profile", "expected a verb: import or list");
+	if (strcmp(argv[1], "import") == 0)
+		return smdp_profile_import(argc - 1, argv + 1);
+	if (strcmp(argv[1], "list") == 0)
+		return smdp_profile_list(argc - 1, argv + 1);
+	return cli_usage(argv[1], "unknown verb (expected import or list)");
+}
+
+/* ----- order ----- */
+
+static int smdp_order(int argc, char **argv)
+{
+	static const struct option opts[] = {
+	    DB_LONGOPTS,
+	    {"iccid", required_argument, NULL, OPT_ICCID},
+	    {"profile-type", required_argument, NULL, OPT_PROFILE_TYPE},
+	    {"eid", required_argument, NULL, OPT_EID},
+	    {"matching-id", required_argument, NULL, OPT_MATCHING_ID},
+	    {"cc", required_argument, NULL, OPT_CC},
+	    {"release", no_argument, NULL, OPT_RELEASE},
+	    {"fqdn", required_argument, NULL, OPT_FQDN},
+	    {NULL, 0, NULL, 0},
+	};
+	db_opts dbo = {0};
+	orsp_smdp_order o = {0};
+	orsp_smdp_profile p;
+	orsp_smdp *s = NULL;
+	const char *cc = NULL, *fqdn = NULL;
+	bool release = false;
+	char ac[ORSP_SMDP_AC_MAX];
+	int rc, c;
+	orsp_err e;
+
+	while ((c = cli_getopt(argc, argv, opts)) != -1) {
+		if (c == '?')
+			return CLI_USAGE;
+		if (db_opt(&dbo, c, optarg))
+			continue;
+		switch (c) {
+		case OPT_ICCID:
+			o.iccid = optarg;
+			break;
+		case OPT_PROFILE_TYPE:
+			o.profile_type = optarg;
+			break;
+		case OPT_EID:
+			o.eid = optarg;
+			break;
+		case OPT_MATCHING_ID:
+			o.matching_id = optarg;
+			break;
+		case OPT_CC:
+			cc = optarg;
+			break;
+		case OPT_RELEASE:
+			release = true;
+			break;
+		case OPT_FQDN:
+			fqdn = optarg;
+			break;
+		default:
+			return cli_usage(argv[optind - 1], "unexpected option");
+		}
+	}
+	if ((rc = cli_positional(argc, argv, 0, "")))
+		return rc;
+	if (!o.iccid == !o.profile_type)
+		return cli_usage("--iccid", "give exactly one of --iccid and --profile-type");
+	if (!fqdn)
+		return cli_missing("--fqdn");
+	if (orsp_smdp_fqdn_check(fqdn))
+		return cli_usage("--fqdn", "%s", orsp_err_detail());
+	if (o.matching_id && orsp_smdp_matching_id_check(o.matching_id))
+		return cli_usage("--matching-id", "%s", orsp_err_detail());
+	if (o.eid && orsp_eid_check(o.eid) != ORSP_OK)
+		return cli_usage("--eid", "expected 32 digits with valid check digits");
+	if (!dbo.db)
+		return cli_missing("--db");
+	rc = open_smdp(&dbo, &s);
+	if (rc)
+		return rc;
+	e = orsp_smdp_download_order(s, &o, &p);
+	if (e) {
+		rc = cli_fail("downloadOrder", e);
+		goto out;
+	}
+	if (cc || release) {
+		e = orsp_smdp_confirm_order(s, p.matching_id, cc, release);
+		if (e) {
+			rc = cli_fail("confirmOrder", e);
+			goto out;
+		}
+	}
+	e = orsp_smdp_activation_code(fqdn, p.matching_id, ac, sizeof(ac));
+	if (e) {
+		rc = cli_fail("activation code", e);
+		goto out;
+	}
+	printf("%s\n", ac);
+	rc = CLI_OK;
+out:
+	orsp_smdp_close(s);
+	return rc;
+}
+
+static const cli_cmd smdp_cmds[] = {
+    {
+        .verb = "profile",
+        .summary = "Import profile packages into the inventory, or list it",
+        .synopsis = "import DIR|FILE --db PATH [--kek-file PATH]\n"
+                    "       profile list --db PATH [--kek-file PATH] [--json]",
+        .help = "import: decode and validate each package (a FILE, or every *.der in DIR),\n"
+                "take its ICCID, IMSI and profile type, and store it Available, encrypted\n"
+                "under a key wrapped by the KEK. A duplicate ICCID or IMSI is refused.\n"
+                "list: every profile with its state; never key material.\n\n"
+                "options:\n" DB_HELP "  --json               list as a JSON array\n",
+        .run = smdp_profile,
+    },
+    {
+        .verb = "order",
+        .summary = "downloadOrder (+ confirmOrder) and print the activation code",
+        .synopsis = "--db PATH (--iccid N | --profile-type T) [--eid EID] [--matching-id ID]\n"
+                    "       [--cc CODE] [--release] --fqdn NAME [--kek-file PATH]",
+        .help = "Takes the profile (or the first Available profile of the type) out of\n"
+                "Available: Allocated, or Linked with --eid. With --cc and/or --release it\n"
+                "is then confirmed (Confirmed, or Released with --release). Prints\n"
+                "LPA:1$FQDN$MatchingID.\n\n"
+                "options:\n"
+                "  --iccid N            order this profile\n"
+                "  --profile-type T     order the first Available profile of this type\n"
+                "  --eid EID            bind the order to this eUICC (32 digits)\n"
+                "  --matching-id ID     1..64 of [0-9A-Z-] (default: random, 23 characters)\n"
+                "  --cc CODE            confirmation code (stored as SHA-256, KEK-wrapped)\n"
+                "  --release            release the profile for download at once\n"
+                "  --fqdn NAME          SM-DP+ address for the activation code\n" DB_HELP,
+        .run = smdp_order,
+    },
+    {NULL, NULL, NULL, NULL, NULL},
+};
+
+const cli_noun cli_noun_smdp = {
+    .name = "smdp",
+    .summary = "SM-DP+ profile inventory: import, order, list",
+    .cmds = smdp_cmds,
+};

@@ -1,0 +1,188 @@
+/* openrsp smdp: the SM-DP+ profile inventory and its lifecycle (SGP.22 ES2+ view).
+ *
+ * Profiles are imported as prepared Unprotected Profile Packages (pkg.h), kept in the store
+ * (store.h) with the UPP encrypted (it holds K/OPc), and moved through the ES2+ states by a
+ * transition table (smdp_state.c). Every state change is one write transaction that also
+ * appends an audit row. The ES2+ and ES9+ servers are not part of this module yet: this is
+ * the inventory they will call. See docs/smdp.md.
+ */
+#ifndef OPENRSP_SMDP_H
+#define OPENRSP_SMDP_H
+
+#include "openrsp/core.h"
+#include "openrsp/store.h"
+
+/* ----- profile state machine ----- */
+
+/* SGP.22 ES2+ profile states (rsp-notes §A.1 "Profile states on the SM-DP+"). */
+typedef enum orsp_smdp_state {
+	ORSP_SMDP_AVAILABLE = 0,
+	ORSP_SMDP_ALLOCATED,   /* downloadOrder without EID */
+	ORSP_SMDP_LINKED,      /* downloadOrder with EID */
+	ORSP_SMDP_CONFIRMED,   /* confirmOrder, releaseFlag false */
+	ORSP_SMDP_RELEASED,    /* downloadable */
+	ORSP_SMDP_DOWNLOADED,  /* BPP delivered */
+	ORSP_SMDP_INSTALLED,   /* successful Profile Installation Result */
+	ORSP_SMDP_ERROR,       /* failed PIR, CC or download retries exhausted */
+	ORSP_SMDP_UNAVAILABLE, /* cancelled for good, or the order expired */
+	ORSP_SMDP_STATE__COUNT
+} orsp_smdp_state;
+
+typedef enum orsp_smdp_event {
+	ORSP_SMDP_EV_ORDER = 0,          /* downloadOrder, no EID */
+	ORSP_SMDP_EV_ORDER_EID,          /* downloadOrder with EID */
+	ORSP_SMDP_EV_CONFIRM,            /* confirmOrder, releaseFlag false */
+	ORSP_SMDP_EV_CONFIRM_RELEASE,    /* confirmOrder, releaseFlag true */
+	ORSP_SMDP_EV_RELEASE,            /* releaseProfile */
+	ORSP_SMDP_EV_CANCEL_AVAILABLE,   /* cancelOrder, finalProfileStatusIndicator Available */
+	ORSP_SMDP_EV_CANCEL_UNAVAILABLE, /* cancelOrder, finalProfileStatusIndicator Unavailable */
+	ORSP_SMDP_EV_EXPIRE,             /* the order passed its expiry time */
+	ORSP_SMDP_EV_DOWNLOADED,         /* the BPP was delivered */
+	ORSP_SMDP_EV_PIR_OK,             /* Profile Installation Result: success */
+	ORSP_SMDP_EV_PIR_FAIL,           /* Profile Installation Result: failure */
+	ORSP_SMDP_EV_FAIL,               /* too many CC or download attempts, other error */
+	ORSP_SMDP_EVENT__COUNT
+} orsp_smdp_event;
+
+/* "available", "allocated", ... (the names stored in the database); "?" if out of range. */
+const char *orsp_smdp_state_name(orsp_smdp_state s);
+/* The inverse. ORSP_E_MALFORMED for an unknown name. */
+ORSP_MUST_CHECK orsp_err orsp_smdp_state_parse(const char *name, orsp_smdp_state *out);
+/* "downloadOrder", "confirmOrder(release)", ...; "?" if out of range. */
+const char *orsp_smdp_event_name(orsp_smdp_event e);
+/* The next state for event e in state s. ORSP_E_STATE (detail names both) if the table
+ * has no such transition, ORSP_E_USAGE for out-of-range arguments. */
+ORSP_MUST_CHECK orsp_err orsp_smdp_transition(orsp_smdp_state s, orsp_smdp_event e,
+                                              orsp_smdp_state *next);
+
+/* ----- identifiers ----- */
+
+#define ORSP_SMDP_MATCHING_ID_MAX 64     /* characters */
+#define ORSP_SMDP_MATCHING_ID_GEN_LEN 23 /* generated: 4 groups of 5, '-' separated */
+#define ORSP_SMDP_FQDN_MAX 253
+#define ORSP_SMDP_AC_MAX (4 + 2 + ORSP_SMDP_FQDN_MAX + 1 + ORSP_SMDP_MATCHING_ID_MAX + 1)
+
+/* A matching ID as this SM-DP+ accepts it: 1..64 characters of [0-9A-Z-] (the AC token
+ * characters lpac accepts, upper case only). ORSP_E_USAGE otherwise. */
+ORSP_MUST_CHECK orsp_err orsp_smdp_matching_id_check(const char *mid);
+/* A fresh random matching ID (ORSP_SMDP_MATCHING_ID_GEN_LEN characters, 100 bits). */
+ORSP_MUST_CHECK orsp_err orsp_smdp_matching_id_generate(char out[ORSP_SMDP_MATCHING_ID_MAX + 1]);
+/* A host name: labels of 1..63 [A-Za-z0-9-] not starting or ending with '-', separated by
+ * single dots, at most 253 characters. ORSP_E_USAGE otherwise. */
+ORSP_MUST_CHECK orsp_err orsp_smdp_fqdn_check(const char *fqdn);
+/* The activation code "LPA:1$FQDN$MatchingID" (SGP.22 §4.1, the AC_Format 1 fields 1-3).
+ * ORSP_E_USAGE for a bad FQDN or matching ID, ORSP_E_RESOURCE if cap is too small. */
+ORSP_MUST_CHECK orsp_err orsp_smdp_activation_code(const char *fqdn, const char *matching_id,
+                                                   char *out, size_t cap);
+
+/* ----- inventory ----- */
+
+typedef struct orsp_smdp orsp_smdp;
+
+#define ORSP_SMDP_DEFAULT_CC_LIMIT 5
+#define ORSP_SMDP_DEFAULT_DOWNLOAD_LIMIT 3
+#define ORSP_SMDP_DEFAULT_VALIDITY_S (30 * 86400)
+
+/* Open the inventory in the database `db_uri` (store.h), migrating module "smdp". The KEK
+ * (ORSP_KEK_LEN bytes) is copied; the first open stores a check value wrapped under it and
+ * later opens with another KEK fail with ORSP_E_VERIFY. */
+ORSP_MUST_CHECK orsp_err orsp_smdp_open(const char *db_uri, const orsp_secret *kek,
+                                        orsp_smdp **out);
+/* Wipes the KEK copy. NULL-safe. */
+void orsp_smdp_close(orsp_smdp *s);
+/* The underlying handle (for tests: failure injection). */
+orsp_db *orsp_smdp_db(orsp_smdp *s);
+/* Tests: use `now` (seconds since the epoch) as the clock; 0 returns to the real clock. */
+void orsp_smdp_set_clock(orsp_smdp *s, int64_t now);
+
+/* One profile, without key material. */
+typedef struct orsp_smdp_profile {
+	char iccid[21];
+	char imsi[16];
+	char profile_type[401];
+	orsp_smdp_state state;
+	char eid[33];                                    /* "" when not bound */
+	char matching_id[ORSP_SMDP_MATCHING_ID_MAX + 1]; /* "" when none */
+	bool cc_required;
+	unsigned cc_attempts, cc_limit;
+	unsigned download_attempts, download_limit;
+	int64_t expires_at; /* 0 when no order is open */
+	size_t upp_len;
+	int64_t created_at, updated_at;
+} orsp_smdp_profile;
+
+/* Import one prepared UPP: decoded and validated (orsp_pkg_decode, orsp_pkg_validate),
+ * ICCID from the ProfileHeader, IMSI from the first PE-USIM/PE-IoT, profile type from
+ * ProfileHeader.profileType. The profile starts Available. out (may be NULL) gets its row.
+ * Errors: those of pkg (ORSP_E_MALFORMED, ORSP_E_POLICY), ORSP_E_POLICY (no ICCID or no
+ * IMSI), ORSP_E_EXISTS (ICCID or IMSI already imported), ORSP_E_STORAGE. */
+ORSP_MUST_CHECK orsp_err orsp_smdp_import(orsp_smdp *s, const uint8_t *upp, size_t len,
+                                          orsp_smdp_profile *out);
+
+/* ES2+.DownloadOrder. Exactly one of iccid and profile_type. */
+typedef struct orsp_smdp_order {
+	const char *iccid;        /* that profile, which must be Available */
+	const char *profile_type; /* or the first Available profile of this type */
+	const char *eid;          /* NULL: Allocated; else 32 digits (orsp_eid_check): Linked */
+	const char *matching_id;  /* NULL: generated */
+	int64_t validity_s;       /* 0: ORSP_SMDP_DEFAULT_VALIDITY_S */
+	unsigned cc_limit;        /* 0: ORSP_SMDP_DEFAULT_CC_LIMIT */
+	unsigned download_limit;  /* 0: ORSP_SMDP_DEFAULT_DOWNLOAD_LIMIT */
+} orsp_smdp_order;
+
+/* Take one profile out of Available in one write transaction (BEGIN IMMEDIATE: concurrent
+ * orders never get the same profile). out gets the ICCID and matching ID.
+ * Errors: ORSP_E_USAGE, ORSP_E_NOT_FOUND (no such ICCID / no Available profile of that
+ * type), ORSP_E_STATE (that ICCID is not Available), ORSP_E_EXISTS (matching ID in use),
+ * ORSP_E_STORAGE. */
+ORSP_MUST_CHECK orsp_err orsp_smdp_download_order(orsp_smdp *s, const orsp_smdp_order *o,
+                                                  orsp_smdp_profile *out);
+
+/* ES2+.ConfirmOrder for the order `matching_id`: stores SHA-256(cc) wrapped under the KEK
+ * when cc is not NULL (1..64 printable ASCII characters), then Confirmed, or Released with
+ * release_flag. Errors: ORSP_E_NOT_FOUND, ORSP_E_STATE, ORSP_E_USAGE, ORSP_E_STORAGE. */
+ORSP_MUST_CHECK orsp_err orsp_smdp_confirm_order(orsp_smdp *s, const char *matching_id,
+                                                 const char *cc, bool release_flag);
+/* ES2+.ReleaseProfile: Confirmed -> Released. */
+ORSP_MUST_CHECK orsp_err orsp_smdp_release(orsp_smdp *s, const char *iccid);
+/* ES2+.CancelOrder: to Available (EID, matching ID, CC and counters cleared) or Unavailable.
+ * matching_id, when not NULL, must be the order's. */
+ORSP_MUST_CHECK orsp_err orsp_smdp_cancel_order(orsp_smdp *s, const char *iccid,
+                                                const char *matching_id, bool final_available);
+
+/* ES9+ (later): the profile of an order. ORSP_E_NOT_FOUND if none. */
+ORSP_MUST_CHECK orsp_err orsp_smdp_lookup(orsp_smdp *s, const char *matching_id,
+                                          orsp_smdp_profile *out);
+ORSP_MUST_CHECK orsp_err orsp_smdp_get(orsp_smdp *s, const char *iccid, orsp_smdp_profile *out);
+
+/* ES9+ (later): check hashCc = SHA-256(SHA-256(CC) || transactionId) (SGP.22 §3.1.3) for the
+ * Released order `matching_id`, in constant time. A mismatch counts an attempt (committed)
+ * and returns ORSP_E_VERIFY; the attempt that reaches the limit moves the profile to Error
+ * and returns ORSP_E_POLICY. ORSP_E_STATE if not Released or no CC was set. */
+ORSP_MUST_CHECK orsp_err orsp_smdp_check_cc(orsp_smdp *s, const char *matching_id,
+                                            const uint8_t hash_cc[32], const uint8_t *tid,
+                                            size_t tid_len);
+/* ES9+ (later): count one download attempt of a Released profile; the attempt past the
+ * limit moves it to Error and returns ORSP_E_POLICY. */
+ORSP_MUST_CHECK orsp_err orsp_smdp_download_attempt(orsp_smdp *s, const char *iccid);
+/* The UPP of a profile (for binding). *out is malloc'd key material: release with
+ * orsp_pkg_buf_free. ORSP_E_VERIFY if the stored blob does not authenticate. */
+ORSP_MUST_CHECK orsp_err orsp_smdp_get_upp(orsp_smdp *s, const char *iccid, uint8_t **out,
+                                           size_t *len);
+/* Released -> Downloaded; Downloaded -> Installed; Released/Downloaded -> Error (detail is
+ * recorded in the audit row; it must not contain secrets). */
+ORSP_MUST_CHECK orsp_err orsp_smdp_mark_downloaded(orsp_smdp *s, const char *iccid);
+ORSP_MUST_CHECK orsp_err orsp_smdp_mark_installed(orsp_smdp *s, const char *iccid);
+ORSP_MUST_CHECK orsp_err orsp_smdp_mark_error(orsp_smdp *s, const char *iccid, bool pir_failure,
+                                              const char *detail);
+/* Every open order (Allocated, Linked, Confirmed, Released) whose expiry is before the
+ * clock becomes Unavailable, in one transaction. *n (may be NULL) gets how many. */
+ORSP_MUST_CHECK orsp_err orsp_smdp_expire(orsp_smdp *s, size_t *n);
+
+/* Call fn for every profile in import order; a non-zero return stops the walk and is
+ * returned in *stopped (may be NULL). */
+ORSP_MUST_CHECK orsp_err orsp_smdp_list(orsp_smdp *s,
+                                        int (*fn)(const orsp_smdp_profile *p, void *arg), void *arg,
+                                        int *stopped);
+
+#endif

@@ -1,0 +1,112 @@
+/* Matching IDs, FQDNs and the activation code string (SGP.22 §4.1 Activation Code). */
+#include <stdio.h>
+#include <string.h>
+
+#include "openrsp/crypto.h"
+#include "openrsp/smdp.h"
+
+/* The AC token alphabet we accept: upper-case alphanumerics and '-' (lpac refuses
+ * anything outside alphanumerics and '-'; upper case keeps QR codes in alphanumeric mode). */
+static bool mid_char(char c)
+{
+	return (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || c == '-';
+}
+
+orsp_err orsp_smdp_matching_id_check(const char *mid)
+{
+	size_t n;
+
+	if (!mid)
+		return orsp_errf(ORSP_E_USAGE, "matching ID missing");
+	n = strlen(mid);
+	if (n == 0 || n > ORSP_SMDP_MATCHING_ID_MAX)
+		return orsp_errf(ORSP_E_USAGE, "matching ID must have 1..%d characters",
+		                 ORSP_SMDP_MATCHING_ID_MAX);
+	for (size_t i = 0; i < n; i++)
+		if (!mid_char(mid[i]))
+			return orsp_errf(ORSP_E_USAGE,
+			                 "matching ID character %zu is not one of [0-9A-Z-]",
+			                 i + 1);
+	return ORSP_OK;
+}
+
+orsp_err orsp_smdp_matching_id_generate(char out[ORSP_SMDP_MATCHING_ID_MAX + 1])
+{
+	/* 32 symbols: 256 is a multiple of 32, so (byte & 31) is uniform. No 0/O, 1/I. */
+	static const char alphabet[] = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ";
+	uint8_t rnd[20];
+	size_t o = 0;
+	orsp_err err;
+
+	err = orsp_random(rnd, sizeof(rnd));
+	if (err)
+		return err;
+	for (size_t i = 0; i < sizeof(rnd); i++) {
+		if (i && i % 5 == 0)
+			out[o++] = '-';
+		out[o++] = alphabet[rnd[i] & 31];
+	}
+	out[o] = '\0';
+	orsp_wipe(rnd, sizeof(rnd));
+	return ORSP_OK;
+}
+
+static bool host_char(char c)
+{
+	return (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+	       c == '-';
+}
+
+orsp_err orsp_smdp_fqdn_check(const char *fqdn)
+{
+	size_t n, label = 0;
+
+	if (!fqdn)
+		return orsp_errf(ORSP_E_USAGE, "FQDN missing");
+	n = strlen(fqdn);
+	if (n == 0 || n > ORSP_SMDP_FQDN_MAX)
+		return orsp_errf(ORSP_E_USAGE, "FQDN must have 1..%d characters",
+		                 ORSP_SMDP_FQDN_MAX);
+	for (size_t i = 0; i <= n; i++) {
+		char c = fqdn[i];
+		if (c == '.' || c == '\0') {
+			if (label == 0)
+				return orsp_errf(ORSP_E_USAGE, "FQDN has an empty label");
+			if (fqdn[i - 1] == '-')
+				return orsp_errf(ORSP_E_USAGE, "FQDN label ends with '-'");
+			label = 0;
+			continue;
+		}
+		if (!host_char(c))
+			return orsp_errf(ORSP_E_USAGE,
+			                 "FQDN character %zu is not a host name character", i + 1);
+		if (label == 0 && c == '-')
+			return orsp_errf(ORSP_E_USAGE, "FQDN label starts with '-'");
+		if (++label > 63)
+			return orsp_errf(ORSP_E_USAGE, "FQDN label longer than 63 characters");
+	}
+	return ORSP_OK;
+}
+
+orsp_err orsp_smdp_activation_code(const char *fqdn, const char *matching_id, char *out, size_t cap)
+{
+	orsp_err err;
+	int n;
+
+	if (!out || cap == 0)
+		return orsp_errf(ORSP_E_USAGE, "activation code: no output buffer");
+	out[0] = '\0';
+	err = orsp_smdp_fqdn_check(fqdn);
+	if (err)
+		return err;
+	err = orsp_smdp_matching_id_check(matching_id);
+	if (err)
+		return err;
+	/* "LPA:" prefix + AC_Format "1" + '$'-separated SM-DP+ address and AC token. */
+	n = snprintf(out, cap, "LPA:1$%s$%s", fqdn, matching_id);
+	if (n < 0 || (size_t)n >= cap) {
+		out[0] = '\0';
+		return orsp_errf(ORSP_E_RESOURCE, "activation code needs %d bytes", n + 1);
+	}
+	return ORSP_OK;
+}

@@ -1,0 +1,993 @@
+/* The SM-DP+ profile inventory on the store: schema, import, ES2+ orders, ES9+ hooks.
+ *
+ * Every state change is one write transaction (BEGIN IMMEDIATE) that checks the transition
+ * against the table in smdp_state.c and appends its audit row, so the audit table and the
+ * profile table never disagree. Rows read back are checked like outside input.
+ *
+ * Secrets at rest: the UPP holds K/OPc, so it is sealed (AES-256-GCM) under a random
+ * per-profile data key, and that key is wrapped under the KEK (orsp_kek_wrap accepts at
+ * most ORSP_SECRET_MAX bytes, a UPP is kilobytes). The confirmation code is kept as
+ * SHA-256(CC), the value SGP.22 hashCc is computed from, wrapped under the KEK: whoever
+ * holds SHA-256(CC) can answer hashCc, so it is as sensitive as the CC itself.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "openrsp/crypto.h"
+#include "openrsp/pkg.h"
+#include "openrsp/smdp.h"
+
+struct orsp_smdp {
+	orsp_db *db;
+	orsp_secret kek;
+	int64_t clock; /* 0: time(NULL) */
+};
+
+static const orsp_migration smdp_migrations[] = {
+    {
+        .version = 1,
+        .description = "profiles, audit, KEK check",
+        .sql = "CREATE TABLE smdp_profile ("
+               " id INTEGER PRIMARY KEY AUTOINCREMENT,"
+               " iccid TEXT NOT NULL UNIQUE CHECK (length(iccid) BETWEEN 18 AND 20),"
+               " imsi TEXT NOT NULL UNIQUE CHECK (length(imsi) BETWEEN 6 AND 15),"
+               " profile_type TEXT NOT NULL,"
+               " state TEXT NOT NULL CHECK (state IN ('available', 'allocated', 'linked',"
+               "  'confirmed', 'released', 'downloaded', 'installed', 'error', 'unavailable')),"
+               " eid TEXT CHECK (eid IS NULL OR length(eid) = 32),"
+               " matching_id TEXT UNIQUE,"
+               " cc_wrapped BLOB,"
+               " cc_attempts INTEGER NOT NULL DEFAULT 0,"
+               " cc_limit INTEGER NOT NULL,"
+               " download_attempts INTEGER NOT NULL DEFAULT 0,"
+               " download_limit INTEGER NOT NULL,"
+               " expires_at INTEGER,"
+               " dek_wrapped BLOB NOT NULL,"
+               " upp_sealed BLOB NOT NULL,"
+               " upp_len INTEGER NOT NULL,"
+               " created_at INTEGER NOT NULL,"
+               " updated_at INTEGER NOT NULL);"
+               "CREATE INDEX smdp_profile_type_state ON smdp_profile (profile_type, state);"
+               "CREATE TABLE smdp_audit ("
+               " id INTEGER PRIMARY KEY AUTOINCREMENT,"
+               " at INTEGER NOT NULL,"
+               " action TEXT NOT NULL,"
+               " iccid TEXT NOT NULL,"
+               " from_state TEXT NOT NULL,"
+               " to_state TEXT NOT NULL,"
+               " detail TEXT NOT NULL DEFAULT '');"
+               "CREATE TRIGGER smdp_audit_no_update BEFORE UPDATE ON smdp_audit"
+               " BEGIN SELECT RAISE(ABORT, 'smdp_audit is append-only'); END;"
+               "CREATE TRIGGER smdp_audit_no_delete BEFORE DELETE ON smdp_audit"
+               " BEGIN SELECT RAISE(ABORT, 'smdp_audit is append-only'); END;"
+               "CREATE TABLE smdp_kek_check ("
+               " id INTEGER PRIMARY KEY CHECK (id = 1),"
+               " wrapped BLOB NOT NULL);",
+    },
+};
+
+#define COLS                                                                                       \
+	"iccid, imsi, profile_type, state, eid, matching_id, cc_wrapped IS NOT NULL,"              \
+	" cc_attempts, cc_limit, download_attempts, download_limit, expires_at, upp_len,"          \
+	" created_at, updated_at"
+
+#define KEK_CHECK_AAD "smdp:kek-check"
+static const uint8_t kek_check_plain[16] = "openrsp smdp kek";
+
+static int64_t now_s(const orsp_smdp *s)
+{
+	return s->clock ? s->clock : (int64_t)time(NULL);
+}
+
+void orsp_smdp_set_clock(orsp_smdp *s, int64_t now)
+{
+	s->clock = now;
+}
+
+orsp_db *orsp_smdp_db(orsp_smdp *s)
+{
+	return s->db;
+}
+
+static orsp_err copy_text(char *dst, size_t cap, const char *src, const char *what)
+{
+	size_t n = strlen(src);
+
+	if (n >= cap)
+		return orsp_errf(ORSP_E_MALFORMED, "stored %s is too long", what);
+	memcpy(dst, src, n + 1);
+	return ORSP_OK;
+}
+
+static orsp_err u32_col(orsp_stmt *st, int col, unsigned *out)
+{
+	int64_t v = orsp_stmt_column_int64(st, col);
+
+	if (v < 0 || v > 1000000)
+		return orsp_errf(ORSP_E_MALFORMED, "stored counter out of range");
+	*out = (unsigned)v;
+	return ORSP_OK;
+}
+
+/* One row of COLS into p. */
+static orsp_err read_row(orsp_stmt *st, orsp_smdp_profile *p)
+{
+	orsp_err err;
+	int64_t len;
+
+	memset(p, 0, sizeof(*p));
+	err = copy_text(p->iccid, sizeof(p->iccid), orsp_stmt_column_text(st, 0), "ICCID");
+	if (!err)
+		err = copy_text(p->imsi, sizeof(p->imsi), orsp_stmt_column_text(st, 1), "IMSI");
+	if (!err)
+		err = copy_text(p->profile_type, sizeof(p->profile_type),
+		                orsp_stmt_column_text(st, 2), "profile type");
+	if (!err)
+		err = orsp_smdp_state_parse(orsp_stmt_column_text(st, 3), &p->state);
+	if (!err)
+		err = copy_text(p->eid, sizeof(p->eid), orsp_stmt_column_text(st, 4), "EID");
+	if (!err)
+		err = copy_text(p->matching_id, sizeof(p->matching_id),
+		                orsp_stmt_column_text(st, 5), "matching ID");
+	if (err)
+		return err;
+	p->cc_required = orsp_stmt_column_int64(st, 6) != 0;
+	err = u32_col(st, 7, &p->cc_attempts);
+	if (!err)
+		err = u32_col(st, 8, &p->cc_limit);
+	if (!err)
+		err = u32_col(st, 9, &p->download_attempts);
+	if (!err)
+		err = u32_col(st, 10, &p->download_limit);
+	if (err)
+		return err;
+	p->expires_at = orsp_stmt_column_int64(st, 11);
+	len = orsp_stmt_column_int64(st, 12);
+	if (len <= 0 || len > (int64_t)ORSP_PKG_MAX_SIZE)
+		return orsp_errf(ORSP_E_MALFORMED, "stored UPP length out of range");
+	p->upp_len = (size_t)len;
+	p->created_at = orsp_stmt_column_int64(st, 13);
+	p->updated_at = orsp_stmt_column_int64(st, 14);
+	return ORSP_OK;
+}
+
+/* The row whose `column` ("iccid" or "matching_id") equals key. */
+static orsp_err load(orsp_smdp *s, bool by_mid, const char *key, orsp_smdp_profile *p)
+{
+	orsp_err err;
+	orsp_stmt *st = NULL;
+	bool row = false;
+
+	if (!key || !*key)
+		return orsp_errf(ORSP_E_USAGE, "%s missing", by_mid ? "matching ID" : "ICCID");
+	err = orsp_db_prepare(s->db,
+	                      by_mid ? "SELECT " COLS " FROM smdp_profile WHERE matching_id = ?1"
+	                             : "SELECT " COLS " FROM smdp_profile WHERE iccid = ?1",
+	                      &st);
+	if (!err)
+		err = orsp_stmt_bind_text(st, 1, key);
+	if (!err)
+		err = orsp_stmt_step(st, &row);
+	if (!err && !row)
+		err = orsp_errf(ORSP_E_NOT_FOUND, "no profile with %s %.64s",
+		                by_mid ? "matching ID" : "ICCID", key);
+	if (!err)
+		err = read_row(st, p);
+	orsp_stmt_finalize(st);
+	return err;
+}
+
+static orsp_err audit(orsp_smdp *s, const char *action, const char *iccid, const char *from,
+                      const char *to, const char *detail)
+{
+	orsp_err err;
+	orsp_stmt *st = NULL;
+
+	err = orsp_db_prepare(s->db,
+	                      "INSERT INTO smdp_audit (at, action, iccid, from_state, to_state,"
+	                      " detail) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+	                      &st);
+	if (!err)
+		err = orsp_stmt_bind_int64(st, 1, now_s(s));
+	if (!err)
+		err = orsp_stmt_bind_text(st, 2, action);
+	if (!err)
+		err = orsp_stmt_bind_text(st, 3, iccid);
+	if (!err)
+		err = orsp_stmt_bind_text(st, 4, from);
+	if (!err)
+		err = orsp_stmt_bind_text(st, 5, to);
+	if (!err)
+		err = orsp_stmt_bind_text(st, 6, detail ? detail : "");
+	if (!err)
+		err = orsp_stmt_run(st);
+	orsp_stmt_finalize(st);
+	return err;
+}
+
+/* Inside a transaction: move p by event ev (checked against the table), applying the extra
+ * constant SET clauses `extra` (starting with ", " or ""), and append the audit row. */
+static orsp_err set_state(orsp_smdp *s, orsp_smdp_profile *p, orsp_smdp_event ev, const char *extra,
+                          const char *detail)
+{
+	orsp_err err;
+	orsp_stmt *st = NULL;
+	orsp_smdp_state next;
+	char sql[512];
+
+	err = orsp_smdp_transition(p->state, ev, &next);
+	if (err)
+		return err;
+	if (snprintf(sql, sizeof(sql),
+	             "UPDATE smdp_profile SET state = ?1, updated_at = ?2%s"
+	             " WHERE iccid = ?3 AND state = ?4",
+	             extra) >= (int)sizeof(sql))
+		return orsp_errf(ORSP_E_RESOURCE, "update statement too long");
+	err = orsp_db_prepare(s->db, sql, &st);
+	if (!err)
+		err = orsp_stmt_bind_text(st, 1, orsp_smdp_state_name(next));
+	if (!err)
+		err = orsp_stmt_bind_int64(st, 2, now_s(s));
+	if (!err)
+		err = orsp_stmt_bind_text(st, 3, p->iccid);
+	if (!err)
+		err = orsp_stmt_bind_text(st, 4, orsp_smdp_state_name(p->state));
+	if (!err)
+		err = orsp_stmt_run(st);
+	orsp_stmt_finalize(st);
+	if (err)
+		return err;
+	if (orsp_db_changes(s->db) != 1)
+		return orsp_errf(ORSP_E_STATE, "profile %s changed state meanwhile", p->iccid);
+	err = audit(s, orsp_smdp_event_name(ev), p->iccid, orsp_smdp_state_name(p->state),
+	            orsp_smdp_state_name(next), detail);
+	if (!err)
+		p->state = next;
+	return err;
+}
+
+/* Run one UPDATE on the profile `iccid` with integer ?1 (and ?2 = iccid). */
+static orsp_err update_int(orsp_smdp *s, const char *sql, int64_t v, const char *iccid)
+{
+	orsp_err err;
+	orsp_stmt *st = NULL;
+
+	err = orsp_db_prepare(s->db, sql, &st);
+	if (!err)
+		err = orsp_stmt_bind_int64(st, 1, v);
+	if (!err)
+		err = orsp_stmt_bind_text(st, 2, iccid);
+	if (!err)
+		err = orsp_stmt_run(st);
+	orsp_stmt_finalize(st);
+	return err;
+}
+
+static orsp_err finish(orsp_smdp *s, orsp_err err)
+{
+	if (err) {
+		orsp_db_rollback(s->db);
+		return err;
+	}
+	return orsp_db_commit(s->db);
+}
+
+/* ----- open / close ----- */
+
+static orsp_err kek_check(orsp_smdp *s)
+{
+	orsp_err err;
+	orsp_stmt *st = NULL;
+	orsp_secret plain = {0};
+	uint8_t blob[ORSP_WRAP_MAX];
+	size_t blob_len = 0;
+	bool row = false;
+
+	err = orsp_db_begin(s->db);
+	if (err)
+		return err;
+	err = orsp_db_prepare(s->db, "SELECT wrapped FROM smdp_kek_check WHERE id = 1", &st);
+	if (!err)
+		err = orsp_stmt_step(st, &row);
+	if (err)
+		goto out;
+	if (row) {
+		orsp_slice w = orsp_stmt_column_blob(st, 0);
+		err = orsp_kek_unwrap(&s->kek, KEK_CHECK_AAD, w.p, w.len, &plain);
+		if (err == ORSP_E_VERIFY)
+			err = orsp_errf(ORSP_E_VERIFY,
+			                "wrong KEK: this database was created with another KEK");
+		else if (!err && (plain.len != sizeof(kek_check_plain) ||
+		                  !orsp_ct_eq(plain.v, kek_check_plain, sizeof(kek_check_plain))))
+			err = orsp_errf(ORSP_E_VERIFY, "wrong KEK: check value does not match");
+		goto out;
+	}
+	orsp_stmt_finalize(st);
+	st = NULL;
+	err = orsp_secret_set(&plain, kek_check_plain, sizeof(kek_check_plain));
+	if (!err)
+		err = orsp_kek_wrap(&s->kek, KEK_CHECK_AAD, &plain, blob, sizeof(blob), &blob_len);
+	if (!err)
+		err = orsp_db_prepare(
+		    s->db, "INSERT INTO smdp_kek_check (id, wrapped) VALUES (1, ?1)", &st);
+	if (!err)
+		err = orsp_stmt_bind_blob(st, 1, blob, blob_len);
+	if (!err)
+		err = orsp_stmt_run(st);
+out:
+	orsp_stmt_finalize(st);
+	orsp_secret_wipe(&plain);
+	return finish(s, err);
+}
+
+orsp_err orsp_smdp_open(const char *db_uri, const orsp_secret *kek, orsp_smdp **out)
+{
+	orsp_err err;
+	orsp_smdp *s = NULL;
+
+	if (!out || !kek || !db_uri)
+		return orsp_errf(ORSP_E_USAGE, "smdp open: missing arguments");
+	*out = NULL;
+	if (kek->len != ORSP_KEK_LEN)
+		return orsp_errf(ORSP_E_USAGE, "KEK must be %d bytes", ORSP_KEK_LEN);
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return orsp_errf(ORSP_E_RESOURCE, "out of memory");
+	s->kek = *kek;
+	err = orsp_db_open(db_uri, &s->db);
+	if (!err)
+		err = orsp_db_migrate(s->db, "smdp", smdp_migrations,
+		                      ORSP_ARRAY_LEN(smdp_migrations));
+	if (!err)
+		err = kek_check(s);
+	if (!err) {
+		*out = s;
+		s = NULL;
+	}
+	orsp_smdp_close(s);
+	return err;
+}
+
+void orsp_smdp_close(orsp_smdp *s)
+{
+	if (!s)
+		return;
+	orsp_db_close(s->db);
+	orsp_secret_wipe(&s->kek);
+	free(s);
+}
+
+/* ----- import ----- */
+
+static void aad_for(char *buf, size_t cap, const char *what, const char *iccid)
+{
+	snprintf(buf, cap, "smdp:%s:%s", what, iccid);
+}
+
+/* sealed = IV (12) || ciphertext || tag (16) under a fresh data key, itself KEK-wrapped. */
+static orsp_err seal_upp(orsp_smdp *s, const char *iccid, const uint8_t *upp, size_t len,
+                         uint8_t *sealed, uint8_t *dek_w, size_t *dek_w_len)
+{
+	orsp_err err;
+	orsp_secret dek = {0};
+	char aad[64];
+
+	dek.len = 32;
+	err = orsp_random(dek.v, dek.len);
+	if (!err)
+		err = orsp_random(sealed, 12);
+	if (err)
+		goto out;
+	aad_for(aad, sizeof(aad), "upp", iccid);
+	err = orsp_aes_gcm_seal(dek.v, dek.len, sealed, aad, strlen(aad), upp, len, sealed + 12,
+	                        sealed + 12 + len);
+	if (err)
+		goto out;
+	aad_for(aad, sizeof(aad), "dek", iccid);
+	err = orsp_kek_wrap(&s->kek, aad, &dek, dek_w, ORSP_WRAP_MAX, dek_w_len);
+out:
+	orsp_secret_wipe(&dek);
+	return err;
+}
+
+static orsp_err check_duplicate(orsp_smdp *s, const char *iccid, const char *imsi)
+{
+	orsp_err err;
+	orsp_stmt *st = NULL;
+	bool row = false;
+
+	err = orsp_db_prepare(
+	    s->db, "SELECT iccid = ?1 FROM smdp_profile WHERE iccid = ?1 OR imsi = ?2", &st);
+	if (!err)
+		err = orsp_stmt_bind_text(st, 1, iccid);
+	if (!err)
+		err = orsp_stmt_bind_text(st, 2, imsi);
+	if (!err)
+		err = orsp_stmt_step(st, &row);
+	if (!err && row)
+		err = orsp_stmt_column_int64(st, 0)
+		          ? orsp_errf(ORSP_E_EXISTS, "ICCID %s already imported", iccid)
+		          : orsp_errf(ORSP_E_EXISTS, "IMSI %s already imported", imsi);
+	orsp_stmt_finalize(st);
+	return err;
+}
+
+orsp_err orsp_smdp_import(orsp_smdp *s, const uint8_t *upp, size_t len, orsp_smdp_profile *out)
+{
+	orsp_err err;
+	orsp_pkg *pkg = NULL;
+	orsp_pkg_header *hdr = NULL;
+	orsp_pkg_usim usim;
+	orsp_stmt *st = NULL;
+	uint8_t *sealed = NULL;
+	uint8_t dek_w[ORSP_WRAP_MAX];
+	size_t dek_w_len = 0;
+	bool in_tx = false;
+
+	if (!s || !upp || len == 0)
+		return orsp_errf(ORSP_E_USAGE, "import: missing arguments");
+	err = orsp_pkg_decode(upp, len, &pkg);
+	if (!err)
+		err = orsp_pkg_validate(pkg, NULL);
+	if (err)
+		goto out;
+	hdr = malloc(sizeof(*hdr));
+	if (!hdr) {
+		err = orsp_errf(ORSP_E_RESOURCE, "out of memory");
+		goto out;
+	}
+	err = orsp_pkg_get_header(pkg, hdr);
+	if (err)
+		goto out;
+	if (strlen(hdr->iccid) < 18) {
+		err = orsp_errf(ORSP_E_POLICY, "the ProfileHeader carries no usable ICCID");
+		goto out;
+	}
+	err = orsp_pkg_get_usim(pkg, 0, &usim);
+	if (err == ORSP_E_NOT_FOUND || (!err && !usim.has_imsi)) {
+		err = orsp_errf(ORSP_E_POLICY, "the package defines no EF.IMSI");
+		goto out;
+	}
+	if (err)
+		goto out;
+	sealed = malloc(len + 28);
+	if (!sealed) {
+		err = orsp_errf(ORSP_E_RESOURCE, "out of memory");
+		goto out;
+	}
+	err = seal_upp(s, hdr->iccid, upp, len, sealed, dek_w, &dek_w_len);
+	if (err)
+		goto out;
+	err = orsp_db_begin(s->db);
+	if (err)
+		goto out;
+	in_tx = true;
+	err = check_duplicate(s, hdr->iccid, usim.imsi);
+	if (!err)
+		err =
+		    orsp_db_prepare(s->db,
+		                    "INSERT INTO smdp_profile (iccid, imsi, profile_type, state,"
+		                    " cc_limit, download_limit, dek_wrapped, upp_sealed, upp_len,"
+		                    " created_at, updated_at)"
+		                    " VALUES (?1, ?2, ?3, 'available', ?4, ?5, ?6, ?7, ?8, ?9, ?9)",
+		                    &st);
+	if (!err)
+		err = orsp_stmt_bind_text(st, 1, hdr->iccid);
+	if (!err)
+		err = orsp_stmt_bind_text(st, 2, usim.imsi);
+	if (!err)
+		err = orsp_stmt_bind_text(st, 3, hdr->has_profile_type ? hdr->profile_type : "");
+	if (!err)
+		err = orsp_stmt_bind_int64(st, 4, ORSP_SMDP_DEFAULT_CC_LIMIT);
+	if (!err)
+		err = orsp_stmt_bind_int64(st, 5, ORSP_SMDP_DEFAULT_DOWNLOAD_LIMIT);
+	if (!err)
+		err = orsp_stmt_bind_blob(st, 6, dek_w, dek_w_len);
+	if (!err)
+		err = orsp_stmt_bind_blob(st, 7, sealed, len + 28);
+	if (!err)
+		err = orsp_stmt_bind_int64(st, 8, (int64_t)len);
+	if (!err)
+		err = orsp_stmt_bind_int64(st, 9, now_s(s));
+	if (!err)
+		err = orsp_stmt_run(st);
+	if (!err)
+		err = audit(s, "import", hdr->iccid, "", "available", "");
+	in_tx = false;
+	err = finish(s, err);
+	if (!err && out)
+		err = load(s, false, hdr->iccid, out);
+out:
+	if (in_tx)
+		orsp_db_rollback(s->db);
+	orsp_stmt_finalize(st);
+	free(sealed); /* ciphertext only */
+	free(hdr);
+	orsp_pkg_free(pkg);
+	return err;
+}
+
+orsp_err orsp_smdp_get_upp(orsp_smdp *s, const char *iccid, uint8_t **out, size_t *len)
+{
+	orsp_err err;
+	orsp_stmt *st = NULL;
+	orsp_secret dek = {0};
+	uint8_t *plain = NULL;
+	char aad[64];
+	bool row = false;
+	size_t n = 0;
+
+	if (!s || !iccid || !out || !len)
+		return orsp_errf(ORSP_E_USAGE, "get UPP: missing arguments");
+	*out = NULL;
+	*len = 0;
+	err = orsp_db_prepare(s->db,
+	                      "SELECT dek_wrapped, upp_sealed, upp_len FROM smdp_profile"
+	                      " WHERE iccid = ?1",
+	                      &st);
+	if (!err)
+		err = orsp_stmt_bind_text(st, 1, iccid);
+	if (!err)
+		err = orsp_stmt_step(st, &row);
+	if (!err && !row)
+		err = orsp_errf(ORSP_E_NOT_FOUND, "no profile with ICCID %.24s", iccid);
+	if (err)
+		goto out;
+	{
+		orsp_slice dw = orsp_stmt_column_blob(st, 0);
+		orsp_slice sealed = orsp_stmt_column_blob(st, 1);
+		int64_t l = orsp_stmt_column_int64(st, 2);
+
+		if (l <= 0 || l > (int64_t)ORSP_PKG_MAX_SIZE || sealed.len != (size_t)l + 28) {
+			err = orsp_errf(ORSP_E_MALFORMED, "stored UPP has a bad length");
+			goto out;
+		}
+		n = (size_t)l;
+		aad_for(aad, sizeof(aad), "dek", iccid);
+		err = orsp_kek_unwrap(&s->kek, aad, dw.p, dw.len, &dek);
+		if (err)
+			goto out;
+		plain = malloc(n);
+		if (!plain) {
+			err = orsp_errf(ORSP_E_RESOURCE, "out of memory");
+			goto out;
+		}
+		aad_for(aad, sizeof(aad), "upp", iccid);
+		err = orsp_aes_gcm_open(dek.v, dek.len, sealed.p, aad, strlen(aad), sealed.p + 12,
+		                        n, sealed.p + 12 + n, plain);
+		if (err)
+			goto out;
+	}
+	*out = plain;
+	*len = n;
+	plain = NULL;
+out:
+	orsp_stmt_finalize(st);
+	orsp_secret_wipe(&dek);
+	if (plain)
+		orsp_pkg_buf_free(plain, n);
+	return err;
+}
+
+/* ----- ES2+ ----- */
+
+orsp_err orsp_smdp_download_order(orsp_smdp *s, const orsp_smdp_order *o, orsp_smdp_profile *out)
+{
+	orsp_err err;
+	orsp_stmt *st = NULL;
+	orsp_smdp_profile p;
+	char mid[ORSP_SMDP_MATCHING_ID_MAX + 1];
+	bool row = false;
+
+	if (!s || !o || !!o->iccid == !!o->profile_type)
+		return orsp_errf(ORSP_E_USAGE,
+		                 "downloadOrder needs exactly one of ICCID and profile type");
+	if (o->eid && orsp_eid_check(o->eid))
+		return orsp_errf(ORSP_E_USAGE, "EID must be 32 digits with valid check digits");
+	if (o->matching_id) {
+		err = orsp_smdp_matching_id_check(o->matching_id);
+		if (err)
+			return err;
+		snprintf(mid, sizeof(mid), "%s", o->matching_id);
+	} else {
+		err = orsp_smdp_matching_id_generate(mid);
+		if (err)
+			return err;
+	}
+	/* validity at most ten years: keeps now + validity far from overflow */
+	if (o->validity_s < 0 || o->validity_s > 10 * 366 * 86400 || o->cc_limit > 100 ||
+	    o->download_limit > 100)
+		return orsp_errf(ORSP_E_USAGE, "downloadOrder: limits out of range");
+	err = orsp_db_begin(s->db);
+	if (err)
+		return err;
+	if (o->iccid) {
+		err = load(s, false, o->iccid, &p);
+	} else {
+		err = orsp_db_prepare(s->db,
+		                      "SELECT " COLS " FROM smdp_profile WHERE profile_type = ?1"
+		                      " AND state = 'available' ORDER BY id LIMIT 1",
+		                      &st);
+		if (!err)
+			err = orsp_stmt_bind_text(st, 1, o->profile_type);
+		if (!err)
+			err = orsp_stmt_step(st, &row);
+		if (!err && !row)
+			err = orsp_errf(ORSP_E_NOT_FOUND, "no available profile of type \"%.64s\"",
+			                o->profile_type);
+		if (!err)
+			err = read_row(st, &p);
+		orsp_stmt_finalize(st);
+		st = NULL;
+	}
+	if (err)
+		goto out;
+	err = orsp_db_prepare(s->db,
+	                      "UPDATE smdp_profile SET eid = ?1, matching_id = ?2, expires_at = ?3,"
+	                      " cc_limit = ?4, download_limit = ?5, cc_attempts = 0,"
+	                      " download_attempts = 0, cc_wrapped = NULL WHERE iccid = ?6",
+	                      &st);
+	if (!err)
+		err = o->eid ? orsp_stmt_bind_text(st, 1, o->eid) : orsp_stmt_bind_null(st, 1);
+	if (!err)
+		err = orsp_stmt_bind_text(st, 2, mid);
+	if (!err)
+		err = orsp_stmt_bind_int64(
+		    st, 3,
+		    now_s(s) + (o->validity_s ? o->validity_s : ORSP_SMDP_DEFAULT_VALIDITY_S));
+	if (!err)
+		err = orsp_stmt_bind_int64(st, 4,
+		                           o->cc_limit ? o->cc_limit : ORSP_SMDP_DEFAULT_CC_LIMIT);
+	if (!err)
+		err = orsp_stmt_bind_int64(st, 5,
+		                           o->download_limit ? o->download_limit
+		                                             : ORSP_SMDP_DEFAULT_DOWNLOAD_LIMIT);
+	if (!err)
+		err = orsp_stmt_bind_text(st, 6, p.iccid);
+	/* The state check comes first so that a non-Available profile reports ORSP_E_STATE. */
+	if (!err) {
+		orsp_smdp_state next;
+		err = orsp_smdp_transition(
+		    p.state, o->eid ? ORSP_SMDP_EV_ORDER_EID : ORSP_SMDP_EV_ORDER, &next);
+	}
+	if (!err)
+		err = orsp_stmt_run(st);
+	if (err == ORSP_E_EXISTS)
+		err = orsp_errf(ORSP_E_EXISTS, "matching ID %s is already in use", mid);
+	if (!err)
+		err =
+		    set_state(s, &p, o->eid ? ORSP_SMDP_EV_ORDER_EID : ORSP_SMDP_EV_ORDER, "", mid);
+out:
+	orsp_stmt_finalize(st);
+	err = finish(s, err);
+	if (!err && out)
+		err = load(s, false, p.iccid, out);
+	return err;
+}
+
+orsp_err orsp_smdp_confirm_order(orsp_smdp *s, const char *matching_id, const char *cc,
+                                 bool release_flag)
+{
+	orsp_err err;
+	orsp_stmt *st = NULL;
+	orsp_smdp_profile p;
+	orsp_secret h = {0};
+	uint8_t blob[ORSP_WRAP_MAX];
+	size_t blob_len = 0;
+	char aad[64];
+	orsp_smdp_event ev = release_flag ? ORSP_SMDP_EV_CONFIRM_RELEASE : ORSP_SMDP_EV_CONFIRM;
+
+	if (!s)
+		return orsp_errf(ORSP_E_USAGE, "confirmOrder: missing arguments");
+	if (cc) {
+		size_t n = strlen(cc);
+		if (n == 0 || n > 64)
+			return orsp_errf(ORSP_E_USAGE,
+			                 "confirmation code must have 1..64 characters");
+		for (size_t i = 0; i < n; i++)
+			if (cc[i] < 0x21 || cc[i] > 0x7e)
+				return orsp_errf(ORSP_E_USAGE,
+				                 "confirmation code must be printable ASCII");
+	}
+	err = orsp_db_begin(s->db);
+	if (err)
+		return err;
+	err = load(s, true, matching_id, &p);
+	if (err)
+		goto out;
+	if (cc) {
+		orsp_smdp_state next;
+		err = orsp_smdp_transition(p.state, ev, &next);
+		if (err)
+			goto out;
+		h.len = ORSP_SHA256_LEN;
+		err = orsp_sha256(cc, strlen(cc), h.v);
+		if (err)
+			goto out;
+		aad_for(aad, sizeof(aad), "cc", p.iccid);
+		err = orsp_kek_wrap(&s->kek, aad, &h, blob, sizeof(blob), &blob_len);
+		if (!err)
+			err = orsp_db_prepare(
+			    s->db, "UPDATE smdp_profile SET cc_wrapped = ?1 WHERE iccid = ?2", &st);
+		if (!err)
+			err = orsp_stmt_bind_blob(st, 1, blob, blob_len);
+		if (!err)
+			err = orsp_stmt_bind_text(st, 2, p.iccid);
+		if (!err)
+			err = orsp_stmt_run(st);
+		if (err)
+			goto out;
+	}
+	err = set_state(s, &p, ev, "", cc ? "confirmation code set" : "");
+out:
+	orsp_stmt_finalize(st);
+	orsp_secret_wipe(&h);
+	return finish(s, err);
+}
+
+/* begin; load by ICCID (and check the matching ID if given); event; commit. */
+static orsp_err simple_event(orsp_smdp *s, const char *iccid, const char *mid, orsp_smdp_event ev,
+                             const char *extra, const char *detail)
+{
+	orsp_err err;
+	orsp_smdp_profile p;
+
+	if (!s)
+		return orsp_errf(ORSP_E_USAGE, "missing arguments");
+	err = orsp_db_begin(s->db);
+	if (err)
+		return err;
+	err = load(s, false, iccid, &p);
+	if (!err && mid && strcmp(mid, p.matching_id) != 0)
+		err = orsp_errf(ORSP_E_NOT_FOUND, "profile %s has no order with matching ID %.64s",
+		                p.iccid, mid);
+	if (!err)
+		err = set_state(s, &p, ev, extra, detail);
+	return finish(s, err);
+}
+
+#define CLEAR_ORDER                                                                                \
+	", eid = NULL, matching_id = NULL, cc_wrapped = NULL, cc_attempts = 0,"                    \
+	" download_attempts = 0, expires_at = NULL"
+
+orsp_err orsp_smdp_release(orsp_smdp *s, const char *iccid)
+{
+	return simple_event(s, iccid, NULL, ORSP_SMDP_EV_RELEASE, "", "");
+}
+
+orsp_err orsp_smdp_cancel_order(orsp_smdp *s, const char *iccid, const char *matching_id,
+                                bool final_available)
+{
+	if (final_available)
+		return simple_event(s, iccid, matching_id, ORSP_SMDP_EV_CANCEL_AVAILABLE,
+		                    CLEAR_ORDER, "");
+	return simple_event(s, iccid, matching_id, ORSP_SMDP_EV_CANCEL_UNAVAILABLE, "", "");
+}
+
+orsp_err orsp_smdp_mark_downloaded(orsp_smdp *s, const char *iccid)
+{
+	return simple_event(s, iccid, NULL, ORSP_SMDP_EV_DOWNLOADED, "", "");
+}
+
+orsp_err orsp_smdp_mark_installed(orsp_smdp *s, const char *iccid)
+{
+	return simple_event(s, iccid, NULL, ORSP_SMDP_EV_PIR_OK, "", "");
+}
+
+orsp_err orsp_smdp_mark_error(orsp_smdp *s, const char *iccid, bool pir_failure, const char *detail)
+{
+	return simple_event(s, iccid, NULL, pir_failure ? ORSP_SMDP_EV_PIR_FAIL : ORSP_SMDP_EV_FAIL,
+	                    "", detail);
+}
+
+orsp_err orsp_smdp_lookup(orsp_smdp *s, const char *matching_id, orsp_smdp_profile *out)
+{
+	if (!s || !out)
+		return orsp_errf(ORSP_E_USAGE, "lookup: missing arguments");
+	return load(s, true, matching_id, out);
+}
+
+orsp_err orsp_smdp_get(orsp_smdp *s, const char *iccid, orsp_smdp_profile *out)
+{
+	if (!s || !out)
+		return orsp_errf(ORSP_E_USAGE, "get: missing arguments");
+	return load(s, false, iccid, out);
+}
+
+/* ----- ES9+ hooks ----- */
+
+orsp_err orsp_smdp_check_cc(orsp_smdp *s, const char *matching_id, const uint8_t hash_cc[32],
+                            const uint8_t *tid, size_t tid_len)
+{
+	orsp_err err;
+	orsp_stmt *st = NULL;
+	orsp_smdp_profile p;
+	orsp_secret h = {0};
+	uint8_t buf[ORSP_SHA256_LEN + 16];
+	uint8_t expect[ORSP_SHA256_LEN];
+	char aad[64];
+	bool row = false, match = false;
+	orsp_err result = ORSP_OK;
+
+	if (!s || !hash_cc || !tid || tid_len == 0 || tid_len > 16)
+		return orsp_errf(ORSP_E_USAGE,
+		                 "check CC: bad arguments (transactionId is 1..16 bytes)");
+	err = orsp_db_begin(s->db);
+	if (err)
+		return err;
+	err = load(s, true, matching_id, &p);
+	if (!err && p.state != ORSP_SMDP_RELEASED)
+		err = orsp_errf(ORSP_E_STATE, "profile %s is %s, not released", p.iccid,
+		                orsp_smdp_state_name(p.state));
+	if (!err && !p.cc_required)
+		err = orsp_errf(ORSP_E_STATE, "the order of profile %s has no confirmation code",
+		                p.iccid);
+	if (!err)
+		err = orsp_db_prepare(s->db, "SELECT cc_wrapped FROM smdp_profile WHERE iccid = ?1",
+		                      &st);
+	if (!err)
+		err = orsp_stmt_bind_text(st, 1, p.iccid);
+	if (!err)
+		err = orsp_stmt_step(st, &row);
+	if (!err && !row)
+		err = orsp_errf(ORSP_E_NOT_FOUND, "profile vanished");
+	if (err)
+		goto out;
+	aad_for(aad, sizeof(aad), "cc", p.iccid);
+	{
+		orsp_slice w = orsp_stmt_column_blob(st, 0);
+		err = orsp_kek_unwrap(&s->kek, aad, w.p, w.len, &h);
+	}
+	if (!err && h.len != ORSP_SHA256_LEN)
+		err = orsp_errf(ORSP_E_MALFORMED, "stored CC hash has a bad length");
+	if (err)
+		goto out;
+	/* SGP.22 §3.1.3: hashCc = SHA-256(SHA-256(CC) | TransactionID). */
+	memcpy(buf, h.v, ORSP_SHA256_LEN);
+	memcpy(buf + ORSP_SHA256_LEN, tid, tid_len);
+	err = orsp_sha256(buf, ORSP_SHA256_LEN + tid_len, expect);
+	if (err)
+		goto out;
+	match = orsp_ct_eq(expect, hash_cc, ORSP_SHA256_LEN) != 0;
+	if (match) {
+		err = audit(s, "checkCc", p.iccid, "released", "released", "ok");
+		goto out;
+	}
+	p.cc_attempts++;
+	err = update_int(s, "UPDATE smdp_profile SET cc_attempts = ?1 WHERE iccid = ?2",
+	                 p.cc_attempts, p.iccid);
+	if (err)
+		goto out;
+	if (p.cc_attempts >= p.cc_limit) {
+		err =
+		    set_state(s, &p, ORSP_SMDP_EV_FAIL, "", "confirmation code retries exhausted");
+		result = ORSP_E_POLICY;
+	} else {
+		err = audit(s, "checkCc", p.iccid, "released", "released", "mismatch");
+		result = ORSP_E_VERIFY;
+	}
+out:
+	orsp_stmt_finalize(st);
+	orsp_secret_wipe(&h);
+	orsp_wipe(buf, sizeof(buf));
+	orsp_wipe(expect, sizeof(expect));
+	err = finish(s, err);
+	if (err)
+		return err;
+	if (result == ORSP_E_POLICY)
+		return orsp_errf(ORSP_E_POLICY,
+		                 "confirmation code wrong %u times: profile %s is now "
+		                 "in error",
+		                 p.cc_attempts, p.iccid);
+	if (result == ORSP_E_VERIFY)
+		return orsp_errf(ORSP_E_VERIFY, "confirmation code mismatch (%u of %u attempts)",
+		                 p.cc_attempts, p.cc_limit);
+	return ORSP_OK;
+}
+
+orsp_err orsp_smdp_download_attempt(orsp_smdp *s, const char *iccid)
+{
+	orsp_err err;
+	orsp_smdp_profile p;
+	bool exhausted = false;
+
+	if (!s)
+		return orsp_errf(ORSP_E_USAGE, "download attempt: missing arguments");
+	err = orsp_db_begin(s->db);
+	if (err)
+		return err;
+	err = load(s, false, iccid, &p);
+	if (!err && p.state != ORSP_SMDP_RELEASED)
+		err = orsp_errf(ORSP_E_STATE, "profile %s is %s, not released", p.iccid,
+		                orsp_smdp_state_name(p.state));
+	if (err)
+		goto out;
+	p.download_attempts++;
+	err = update_int(s, "UPDATE smdp_profile SET download_attempts = ?1 WHERE iccid = ?2",
+	                 p.download_attempts, p.iccid);
+	if (err)
+		goto out;
+	if (p.download_attempts > p.download_limit) {
+		exhausted = true;
+		err = set_state(s, &p, ORSP_SMDP_EV_FAIL, "", "download attempts exhausted");
+	} else {
+		err = audit(s, "downloadAttempt", p.iccid, "released", "released", "");
+	}
+out:
+	err = finish(s, err);
+	if (!err && exhausted)
+		return orsp_errf(ORSP_E_POLICY, "profile %s: more than %u download attempts",
+		                 p.iccid, p.download_limit);
+	return err;
+}
+
+orsp_err orsp_smdp_expire(orsp_smdp *s, size_t *n)
+{
+	orsp_err err;
+	orsp_stmt *st = NULL;
+	orsp_smdp_profile p;
+	size_t count = 0;
+	bool row = true;
+
+	if (n)
+		*n = 0;
+	if (!s)
+		return orsp_errf(ORSP_E_USAGE, "expire: missing arguments");
+	err = orsp_db_begin(s->db);
+	if (err)
+		return err;
+	while (!err && row) {
+		err =
+		    orsp_db_prepare(s->db,
+		                    "SELECT " COLS " FROM smdp_profile WHERE state IN ('allocated',"
+		                    " 'linked', 'confirmed', 'released') AND expires_at < ?1"
+		                    " ORDER BY id LIMIT 1",
+		                    &st);
+		if (!err)
+			err = orsp_stmt_bind_int64(st, 1, now_s(s));
+		if (!err)
+			err = orsp_stmt_step(st, &row);
+		if (!err && row)
+			err = read_row(st, &p);
+		orsp_stmt_finalize(st);
+		st = NULL;
+		if (!err && row) {
+			err = set_state(s, &p, ORSP_SMDP_EV_EXPIRE, "", "order expired");
+			count++;
+		}
+	}
+	err = finish(s, err);
+	if (!err && n)
+		*n = count;
+	return err;
+}
+
+orsp_err orsp_smdp_list(orsp_smdp *s, int (*fn)(const orsp_smdp_profile *p, void *arg), void *arg,
+                        int *stopped)
+{
+	orsp_err err;
+	orsp_stmt *st = NULL;
+	orsp_smdp_profile p;
+	bool row = true;
+	int rc = 0;
+
+	if (stopped)
+		*stopped = 0;
+	if (!s || !fn)
+		return orsp_errf(ORSP_E_USAGE, "list: missing arguments");
+	err = orsp_db_prepare(s->db, "SELECT " COLS " FROM smdp_profile ORDER BY id", &st);
+	while (!err && rc == 0) {
+		err = orsp_stmt_step(st, &row);
+		if (err || !row)
+			break;
+		err = read_row(st, &p);
+		if (!err)
+			rc = fn(&p, arg);
+	}
+	orsp_stmt_finalize(st);
+	if (stopped)
+		*stopped = rc;
+	return err;
+}

@@ -1,0 +1,134 @@
+#!/usr/bin/env bash
+# `openrsp smdp`: import the TS.48 profiles (duplicates refused), list them (never key
+# material), order by ICCID and by profile type with the activation code printed, the
+# UPP not stored in clear, and usage errors.
+set -euo pipefail
+
+B=${ORSP_BIN:?set ORSP_BIN to the openrsp binary}
+V=${ORSP_VECTORS:?set ORSP_VECTORS to tests/vectors}
+mkdir -p "${ORSP_TEST_TMP:-/tmp}"
+T=$(mktemp -d "${ORSP_TEST_TMP:-/tmp}/cli_smdp.XXXXXX")
+unset ORSP_KEK
+pass=0
+fail=0
+
+ok() { pass=$((pass + 1)); }
+bad() {
+	fail=$((fail + 1))
+	echo "FAIL: $*" >&2
+}
+run() {
+	rc=0
+	out=$("$B" "$@" 2>"$T/err") || rc=$?
+	err=$(cat "$T/err")
+}
+expect() {
+	if [[ "$2" == "$3" ]]; then ok; else bad "$1: got '$3', want '$2'"; fi
+}
+usage() {
+	local name=$1
+	shift
+	run "$@"
+	if [[ $rc -eq 2 && "$err" == "openrsp: $name: "* && $(wc -l <"$T/err") -eq 1 && -z "$out" ]]; then
+		ok
+	else
+		bad "usage error naming $name: rc=$rc stderr='$err' (args: $*)"
+	fi
+}
+
+DB=$T/smdp.db
+U=$V/saip/pysim-unique
+G=$V/saip/gsma-ts48
+TYPE="GSMA Generic eUICC Test Profile"
+
+# One file: ICCID from pySim's README, IMSI from GSMA's .txt dump (EF.IMSI 080910101032540636).
+run smdp profile import "$U/TS48V1-A-UNIQUE.der" --db "$DB"
+expect "import rc" 0 "$rc"
+expect "import line" "imported 8949449999999990023 (IMSI 001010123456063, type \"$TYPE\") from $U/TS48V1-A-UNIQUE.der" "$out"
+expect "KEK file created 0600" 600 "$(stat -c %a "$DB.kek")"
+
+# The same file again: duplicate ICCID. All TS.48 files share the IMSI: duplicate IMSI.
+run smdp profile import "$U/TS48V1-A-UNIQUE.der" --db "$DB"
+expect "duplicate rc" 1 "$rc"
+expect "duplicate ICCID" "openrsp: $U/TS48V1-A-UNIQUE.der: ICCID 8949449999999990023 already imported" "$err"
+run smdp profile import "$U" --db "$DB"
+expect "directory rc" 1 "$rc"
+expect "directory summary" "0 imported, 18 failed" "$(tail -1 <<<"$out")"
+expect "IMSI duplicates named" 17 "$(grep -c 'IMSI 001010123456063 already imported' <<<"$err")"
+
+# GSMA's v7 profile into a second database (the GSMA ICCID 89000123456789012341).
+DB2=$T/smdp2.db
+run smdp profile import "$G/v7" --db "$DB2"
+expect "v7 rc (shared IMSI)" 1 "$rc"
+expect "v7 one imported" "1 imported, 3 failed" "$(tail -1 <<<"$out")"
+run smdp profile list --db "$DB2" --json
+expect "v7 ICCID" "89000123456789012341" "$(python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["iccid"])' <<<"$out")"
+
+# A file that is not a profile package.
+head -c 100 /dev/urandom >"$T/junk.der"
+run smdp profile import "$T/junk.der" --db "$DB"
+expect "junk rc" 1 "$rc"
+
+# list: text and JSON, no key material (K of TS.48 is 000102030405060708090A0B0C0D0E0F)
+run smdp profile list --db "$DB"
+expect "list rc" 0 "$rc"
+expect "list rows" 2 "$(wc -l <<<"$out")"
+[[ "$out" == *"8949449999999990023"*"available"* ]] && ok || bad "list shows the profile available"
+run smdp profile list --db "$DB" --json
+expect "json state" "available" "$(python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["state"])' <<<"$out")"
+[[ "${out,,}" != *"000102030405060708090a0b0c0d0e0f"* ]] && ok || bad "list prints K"
+
+# The UPP is not in the database file in clear: search for 64 bytes of the package.
+NEEDLE=$(od -An -tx1 -j 300 -N 64 "$U/TS48V1-A-UNIQUE.der" | tr -d ' \n')
+HAY=$(od -An -tx1 -v "$DB" | tr -d ' \n')
+[[ "$HAY" != *"$NEEDLE"* ]] && ok || bad "UPP stored in clear"
+HAYK=$(od -An -tx1 -v "$DB" | tr -d ' \n')
+[[ "$HAYK" == *"$(printf '8949449999999990023' | od -An -tx1 | tr -d ' \n')"* ]] && ok || bad "ICCID not found in the DB (needle check broken)"
+
+# order by ICCID with EID, matching ID, CC and release -> activation code
+run smdp order --db "$DB" --iccid 8949449999999990023 --eid 89049032123451234512345678901235 \
+	--matching-id ABC-42 --cc 1234 --release --fqdn smdp.example.com
+expect "order rc" 0 "$rc"
+expect "activation code" 'LPA:1$smdp.example.com$ABC-42' "$out"
+run smdp profile list --db "$DB" --json
+expect "released" "released ABC-42 True 89049032123451234512345678901235" \
+	"$(python3 -c 'import json,sys; p=json.load(sys.stdin)[0]; print(p["state"], p["matchingId"], p["ccRequired"], p["eid"])' <<<"$out")"
+[[ "$out" != *"1234\""* ]] && ok || bad "list prints the CC"
+# the same profile again: not available
+run smdp order --db "$DB" --iccid 8949449999999990023 --fqdn smdp.example.com
+expect "reorder rc" 1 "$rc"
+[[ "$err" == "openrsp: downloadOrder: "*"not allowed in state released"* ]] && ok || bad "reorder message: $err"
+
+# order by profile type: the one profile is taken; generated matching ID
+run smdp order --db "$DB2" --profile-type "$TYPE" --fqdn smdp.example.com
+expect "order by type rc" 0 "$rc"
+[[ "$out" =~ ^LPA:1\$smdp\.example\.com\$[0-9A-Z]{5}-[0-9A-Z]{5}-[0-9A-Z]{5}-[0-9A-Z]{5}$ ]] && ok || bad "generated AC: $out"
+run smdp order --db "$DB2" --profile-type "$TYPE" --fqdn smdp.example.com
+expect "none left rc" 1 "$rc"
+[[ "$err" == *"no available profile of type"* ]] && ok || bad "none left message: $err"
+run smdp profile list --db "$DB2"
+[[ "$out" == *"allocated"* ]] && ok || bad "allocated state listed"
+
+# wrong KEK
+head -c 32 /dev/urandom >"$T/other.kek"
+chmod 600 "$T/other.kek"
+run smdp profile list --db "$DB" --kek-file "$T/other.kek"
+expect "wrong KEK rc" 1 "$rc"
+[[ "$err" == *"wrong KEK"* ]] && ok || bad "wrong KEK message: $err"
+
+# usage errors
+usage --fqdn smdp order --db "$DB" --iccid 1 --fqdn "bad_host"
+usage --fqdn smdp order --db "$DB" --iccid 1
+usage --iccid smdp order --db "$DB" --fqdn a.b
+usage --iccid smdp order --db "$DB" --iccid 1 --profile-type x --fqdn a.b
+usage --matching-id smdp order --db "$DB" --iccid 1 --fqdn a.b --matching-id "abc"
+usage --eid smdp order --db "$DB" --iccid 1 --fqdn a.b --eid 123
+usage --db smdp profile list
+usage --db smdp profile import "$U/TS48V1-A-UNIQUE.der"
+usage "$T/nope" smdp profile import "$T/nope" --db "$DB"
+usage profile smdp profile
+usage frob smdp profile frob
+
+rm -rf "$T"
+echo "$pass passed, $fail failed"
+[[ $fail -eq 0 ]]

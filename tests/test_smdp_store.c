@@ -1,0 +1,661 @@
+/* SM-DP+ inventory: the state table, import of the TS.48 profiles, the ES2+ lifecycle,
+ * concurrent orders, CC and download limits, expiry, encryption at rest, failure injection. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "openrsp/crypto.h"
+#include "openrsp/pkg.h"
+#include "openrsp/smdp.h"
+#include "testutil.h"
+
+#define TS48_V1A "saip/pysim-unique/TS48V1-A-UNIQUE.der"
+#define TS48_V1B "saip/pysim-unique/TS48V1-B-UNIQUE.der"
+#define TS48_V7 "saip/gsma-ts48/v7/TS48_V7.0_eSIM_GTP_SAIP2.3_NoBERTLV.der"
+/* A valid EID (SGP.29 check digits): the SGP.26 test EUM prefix. */
+#define EID1 "89049032123451234512345678901235"
+
+static orsp_secret test_kek;
+static char db_path[512];
+static int db_seq;
+
+static orsp_smdp *open_new(void)
+{
+	orsp_smdp *s = NULL;
+	snprintf(db_path, sizeof(db_path), "%s/smdp-%d-%d.db", test_tmpdir("smdp"), (int)getpid(),
+	         db_seq++);
+	unlink(db_path);
+	assert_int_equal(orsp_smdp_open(db_path, &test_kek, &s), ORSP_OK);
+	return s;
+}
+
+/* The template personalised with a fresh ICCID / IMSI / profile type (TS.48 profiles all
+ * share one IMSI, so only personalised copies can coexist). */
+static uint8_t *make_upp(const char *rel, unsigned n, const char *type, size_t *len)
+{
+	size_t tlen = 0;
+	uint8_t *tmpl = test_read_vector(rel, &tlen);
+	orsp_pkg *pkg = NULL;
+	orsp_pkg_perso p;
+	char iccid[21], imsi[16];
+	uint8_t *out = NULL;
+
+	assert_non_null(tmpl);
+	snprintf(iccid, sizeof(iccid), "89494400000000%04u", n);
+	int d = orsp_luhn_digit(iccid, strlen(iccid));
+	assert_true(d >= 0);
+	snprintf(iccid + 18, 3, "%d", d);
+	snprintf(imsi, sizeof(imsi), "00101%010u", n);
+	orsp_pkg_perso_init(&p);
+	p.iccid = iccid;
+	p.imsi = imsi;
+	p.profile_name = type;
+	assert_int_equal(orsp_pkg_decode(tmpl, tlen, &pkg), ORSP_OK);
+	assert_int_equal(orsp_pkg_personalise(pkg, &p), ORSP_OK);
+	assert_int_equal(orsp_pkg_encode(pkg, 0, &out, len), ORSP_OK);
+	orsp_pkg_free(pkg);
+	free(tmpl);
+	return out;
+}
+
+static void import_n(orsp_smdp *s, unsigned first, unsigned count, const char *type)
+{
+	for (unsigned i = 0; i < count; i++) {
+		size_t len = 0;
+		uint8_t *u = make_upp(TS48_V7, first + i, type, &len);
+		assert_int_equal(orsp_smdp_import(s, u, len, NULL), ORSP_OK);
+		orsp_pkg_buf_free(u, len);
+	}
+}
+
+static int64_t count_rows(orsp_smdp *s, const char *sql)
+{
+	orsp_stmt *st = NULL;
+	bool row = false;
+	int64_t v;
+	assert_int_equal(orsp_db_prepare(orsp_smdp_db(s), sql, &st), ORSP_OK);
+	assert_int_equal(orsp_stmt_step(st, &row), ORSP_OK);
+	assert_true(row);
+	v = orsp_stmt_column_int64(st, 0);
+	orsp_stmt_finalize(st);
+	return v;
+}
+
+/* ----- the state table, written out independently from the brief (rsp-notes §A.1) ----- */
+
+static void test_state_table(void **state)
+{
+	enum { AV, AL, LI, CO, RE, DO, IN, ER, UN, X = -1 };
+	/* rows: states; columns: ORDER, ORDER_EID, CONFIRM, CONFIRM_RELEASE, RELEASE,
+	 * CANCEL_AVAILABLE, CANCEL_UNAVAILABLE, EXPIRE, DOWNLOADED, PIR_OK, PIR_FAIL, FAIL */
+	static const int expect[ORSP_SMDP_STATE__COUNT][ORSP_SMDP_EVENT__COUNT] = {
+	    [AV] = {AL, LI, X, X, X, X, X, X, X, X, X, X},
+	    [AL] = {X, X, CO, RE, X, AV, UN, UN, X, X, X, X},
+	    [LI] = {X, X, CO, RE, X, AV, UN, UN, X, X, X, X},
+	    [CO] = {X, X, X, X, RE, AV, UN, UN, X, X, X, X},
+	    [RE] = {X, X, X, X, X, AV, UN, UN, DO, X, X, ER},
+	    [DO] = {X, X, X, X, X, X, X, X, X, IN, ER, ER},
+	    [IN] = {X, X, X, X, X, X, X, X, X, X, X, X},
+	    [ER] = {X, X, X, X, X, X, X, X, X, X, X, X},
+	    [UN] = {X, X, X, X, X, X, X, X, X, X, X, X},
+	};
+	unsigned legal = 0, illegal = 0;
+	(void)state;
+	for (int s = 0; s < ORSP_SMDP_STATE__COUNT; s++) {
+		for (int e = 0; e < ORSP_SMDP_EVENT__COUNT; e++) {
+			orsp_smdp_state next = ORSP_SMDP_STATE__COUNT;
+			orsp_err err =
+			    orsp_smdp_transition((orsp_smdp_state)s, (orsp_smdp_event)e, &next);
+			if (expect[s][e] == X) {
+				assert_int_equal(err, ORSP_E_STATE);
+				assert_non_null(strstr(orsp_err_detail(),
+				                       orsp_smdp_state_name((orsp_smdp_state)s)));
+				illegal++;
+			} else {
+				assert_int_equal(err, ORSP_OK);
+				assert_int_equal(next, expect[s][e]);
+				legal++;
+			}
+		}
+	}
+	assert_int_equal(legal, 24);
+	assert_int_equal(legal + illegal, ORSP_SMDP_STATE__COUNT * ORSP_SMDP_EVENT__COUNT);
+	orsp_smdp_state next;
+	assert_int_equal(orsp_smdp_transition(ORSP_SMDP_STATE__COUNT, ORSP_SMDP_EV_ORDER, &next),
+	                 ORSP_E_USAGE);
+	assert_int_equal(orsp_smdp_transition(ORSP_SMDP_AVAILABLE, ORSP_SMDP_EVENT__COUNT, &next),
+	                 ORSP_E_USAGE);
+	/* names round-trip; unknown names refused */
+	for (int s = 0; s < ORSP_SMDP_STATE__COUNT; s++) {
+		assert_int_equal(
+		    orsp_smdp_state_parse(orsp_smdp_state_name((orsp_smdp_state)s), &next),
+		    ORSP_OK);
+		assert_int_equal(next, s);
+	}
+	assert_int_equal(orsp_smdp_state_parse("Available", &next), ORSP_E_MALFORMED);
+}
+
+/* ----- activation code and identifiers ----- */
+
+static void test_activation_code(void **state)
+{
+	char ac[ORSP_SMDP_AC_MAX], mid[ORSP_SMDP_MATCHING_ID_MAX + 1];
+	char long_label[80];
+	(void)state;
+	assert_int_equal(orsp_smdp_activation_code("smdp.example.com", "ABC-123", ac, sizeof(ac)),
+	                 ORSP_OK);
+	assert_string_equal(ac, "LPA:1$smdp.example.com$ABC-123");
+	static const char *const bad_fqdn[] = {
+	    "", "a..b", ".a", "a.", "-a.b", "a-.b", "a_b.c", "a$b", "a b", "smdp.example.com:443"};
+	for (size_t i = 0; i < ORSP_ARRAY_LEN(bad_fqdn); i++)
+		assert_int_equal(orsp_smdp_activation_code(bad_fqdn[i], "ABC", ac, sizeof(ac)),
+		                 ORSP_E_USAGE);
+	memset(long_label, 'a', 64);
+	long_label[64] = '\0';
+	assert_int_equal(orsp_smdp_fqdn_check(long_label), ORSP_E_USAGE);
+	long_label[63] = '\0';
+	assert_int_equal(orsp_smdp_fqdn_check(long_label), ORSP_OK);
+	static const char *const bad_mid[] = {
+	    "",
+	    "abc",
+	    "AB$C",
+	    "AB C",
+	    "AB_C",
+	    "ÄB",
+	    "0123456789012345678901234567890123456789012345678901234567890123X"};
+	for (size_t i = 0; i < ORSP_ARRAY_LEN(bad_mid); i++)
+		assert_int_equal(orsp_smdp_activation_code("a.b", bad_mid[i], ac, sizeof(ac)),
+		                 ORSP_E_USAGE);
+	assert_int_equal(orsp_smdp_activation_code("smdp.example.com", "ABC", ac, 10),
+	                 ORSP_E_RESOURCE);
+	assert_string_equal(ac, "");
+	/* generated IDs: 23 characters, accepted by the checker, different each time */
+	char mid2[ORSP_SMDP_MATCHING_ID_MAX + 1];
+	assert_int_equal(orsp_smdp_matching_id_generate(mid), ORSP_OK);
+	assert_int_equal(orsp_smdp_matching_id_generate(mid2), ORSP_OK);
+	assert_int_equal(strlen(mid), 23);
+	assert_true(strlen(mid) >= 20);
+	assert_int_equal(orsp_smdp_matching_id_check(mid), ORSP_OK);
+	assert_string_not_equal(mid, mid2);
+}
+
+/* ----- import ----- */
+
+static void test_import_ts48(void **state)
+{
+	orsp_smdp *s = open_new();
+	orsp_smdp_profile p;
+	size_t len = 0;
+	uint8_t *der = test_read_vector(TS48_V1A, &len);
+	(void)state;
+	assert_non_null(der);
+	assert_int_equal(orsp_smdp_import(s, der, len, &p), ORSP_OK);
+	/* values from pySim's file name/README (ICCID) and GSMA's .txt dump (EF.IMSI
+	 * '080910101032540636', profileType) */
+	assert_string_equal(p.iccid, "8949449999999990023");
+	assert_string_equal(p.imsi, "001010123456063");
+	assert_string_equal(p.profile_type, "GSMA Generic eUICC Test Profile");
+	assert_int_equal(p.state, ORSP_SMDP_AVAILABLE);
+	assert_int_equal(p.upp_len, len);
+	assert_string_equal(p.eid, "");
+	assert_false(p.cc_required);
+	/* the same file again: ICCID duplicate */
+	assert_int_equal(orsp_smdp_import(s, der, len, NULL), ORSP_E_EXISTS);
+	assert_non_null(strstr(orsp_err_detail(), "ICCID"));
+	free(der);
+	/* another ICCID, the same TS.48 IMSI */
+	der = test_read_vector(TS48_V1B, &len);
+	assert_int_equal(orsp_smdp_import(s, der, len, NULL), ORSP_E_EXISTS);
+	assert_non_null(strstr(orsp_err_detail(), "IMSI"));
+	free(der);
+	/* garbage and a truncated package are refused, nothing stored */
+	uint8_t junk[16] = {0x30, 0x03, 0x01};
+	assert_int_not_equal(orsp_smdp_import(s, junk, sizeof(junk), NULL), ORSP_OK);
+	assert_int_equal(count_rows(s, "SELECT count(*) FROM smdp_profile"), 1);
+	/* every TS.48 version personalised to unique identities imports */
+	static const char *const versions[] = {
+	    "saip/gsma-ts48/v1/GSMA_TS48_eSIM_GTP_v1A.der",
+	    "saip/gsma-ts48/v2/TS48_V2_eSIM_GTP_SAIP2.3_NoBERTLV.der",
+	    "saip/gsma-ts48/v3/TS48_V3.0_eSIM_GTP_SAIP2.3_BERTLV.der",
+	    "saip/gsma-ts48/v4/TS48_V4.0_eSIM_GTP_SAIP2.1A_NoBERTLV.der",
+	    "saip/gsma-ts48/v5/TS48_V5.0_eSIM_GTP_SAIP2.3_BERTLV_SUCI.der",
+	    "saip/gsma-ts48/v6/TS48_V6.0_eSIM_GTP_SAIP2.3_NoBERTLV.der",
+	    TS48_V7,
+	};
+	for (size_t i = 0; i < ORSP_ARRAY_LEN(versions); i++) {
+		uint8_t *u = make_upp(versions[i], 100 + (unsigned)i, "ts48", &len);
+		assert_int_equal(orsp_smdp_import(s, u, len, &p), ORSP_OK);
+		assert_string_equal(p.profile_type, "ts48");
+		orsp_pkg_buf_free(u, len);
+	}
+	assert_int_equal(count_rows(s, "SELECT count(*) FROM smdp_profile"), 8);
+	assert_int_equal(count_rows(s, "SELECT count(*) FROM smdp_audit WHERE action = 'import'"),
+	                 8);
+	orsp_smdp_close(s);
+}
+
+/* ----- lifecycle ----- */
+
+static void test_lifecycle(void **state)
+{
+	orsp_smdp *s = open_new();
+	orsp_smdp_profile p, q;
+	orsp_smdp_order o = {0};
+	size_t len = 0, ulen = 0;
+	uint8_t *u = make_upp(TS48_V7, 1, "t", &len), *back = NULL;
+	uint8_t hcc[32], buf[40], tid[16] = {1, 2, 3};
+	(void)state;
+
+	assert_int_equal(orsp_smdp_import(s, u, len, &p), ORSP_OK);
+	/* illegal before an order */
+	assert_int_equal(orsp_smdp_release(s, p.iccid), ORSP_E_STATE);
+	assert_int_equal(orsp_smdp_mark_downloaded(s, p.iccid), ORSP_E_STATE);
+	assert_int_equal(orsp_smdp_cancel_order(s, p.iccid, NULL, true), ORSP_E_STATE);
+	/* usage errors */
+	assert_int_equal(orsp_smdp_download_order(s, &o, &q), ORSP_E_USAGE);
+	o.iccid = p.iccid;
+	o.eid = "89049032123451234512345678901234"; /* bad check digits */
+	assert_int_equal(orsp_smdp_download_order(s, &o, &q), ORSP_E_USAGE);
+	o.eid = EID1;
+	o.matching_id = "bad id";
+	assert_int_equal(orsp_smdp_download_order(s, &o, &q), ORSP_E_USAGE);
+	o.matching_id = "MID-0001";
+	assert_int_equal(orsp_smdp_download_order(s, &o, &q), ORSP_OK);
+	assert_int_equal(q.state, ORSP_SMDP_LINKED);
+	assert_string_equal(q.eid, EID1);
+	assert_string_equal(q.matching_id, "MID-0001");
+	/* a second order for the same profile */
+	assert_int_equal(orsp_smdp_download_order(s, &o, &q), ORSP_E_STATE);
+	assert_int_equal(orsp_smdp_lookup(s, "MID-0001", &q), ORSP_OK);
+	assert_string_equal(q.iccid, p.iccid);
+	assert_int_equal(orsp_smdp_lookup(s, "MID-9999", &q), ORSP_E_NOT_FOUND);
+	/* confirm with a CC, then release */
+	assert_int_equal(orsp_smdp_confirm_order(s, "MID-0001", "", false), ORSP_E_USAGE);
+	assert_int_equal(orsp_smdp_confirm_order(s, "MID-0001", "1234", false), ORSP_OK);
+	assert_int_equal(orsp_smdp_confirm_order(s, "MID-0001", "1234", false), ORSP_E_STATE);
+	assert_int_equal(orsp_smdp_get(s, p.iccid, &q), ORSP_OK);
+	assert_int_equal(q.state, ORSP_SMDP_CONFIRMED);
+	assert_true(q.cc_required);
+	assert_int_equal(orsp_smdp_release(s, p.iccid), ORSP_OK);
+	/* hashCc = SHA-256(SHA-256("1234") || tid), computed here from the SGP.22 formula */
+	assert_int_equal(orsp_sha256("1234", 4, buf), ORSP_OK);
+	memcpy(buf + 32, tid, 8);
+	assert_int_equal(orsp_sha256(buf, 40, hcc), ORSP_OK);
+	assert_int_equal(orsp_smdp_check_cc(s, "MID-0001", hcc, tid, 8), ORSP_OK);
+	assert_int_equal(orsp_smdp_check_cc(s, "MID-0001", hcc, tid, 9), ORSP_E_VERIFY);
+	assert_int_equal(orsp_smdp_check_cc(s, "MID-0001", hcc, tid, 0), ORSP_E_USAGE);
+	/* the UPP comes back intact */
+	assert_int_equal(orsp_smdp_get_upp(s, p.iccid, &back, &ulen), ORSP_OK);
+	assert_int_equal(ulen, len);
+	assert_bytes_equal(back, u, len);
+	orsp_pkg_buf_free(back, ulen);
+	assert_int_equal(orsp_smdp_download_attempt(s, p.iccid), ORSP_OK);
+	assert_int_equal(orsp_smdp_mark_installed(s, p.iccid), ORSP_E_STATE);
+	assert_int_equal(orsp_smdp_mark_downloaded(s, p.iccid), ORSP_OK);
+	assert_int_equal(orsp_smdp_cancel_order(s, p.iccid, NULL, true), ORSP_E_STATE);
+	assert_int_equal(orsp_smdp_mark_installed(s, p.iccid), ORSP_OK);
+	assert_int_equal(orsp_smdp_get(s, p.iccid, &q), ORSP_OK);
+	assert_int_equal(q.state, ORSP_SMDP_INSTALLED);
+	assert_int_equal(orsp_smdp_mark_error(s, p.iccid, true, "late"), ORSP_E_STATE);
+	/* one audit row per state change: import, order, confirm, release, checkCc x2,
+	 * downloadAttempt, downloaded, pir */
+	assert_int_equal(count_rows(s, "SELECT count(*) FROM smdp_audit"), 9);
+	/* the audit table is append-only */
+	assert_int_equal(orsp_db_exec(orsp_smdp_db(s), "UPDATE smdp_audit SET detail = 'x'"),
+	                 ORSP_E_STORAGE);
+	assert_int_equal(orsp_db_exec(orsp_smdp_db(s), "DELETE FROM smdp_audit"), ORSP_E_STORAGE);
+	orsp_pkg_buf_free(u, len);
+	orsp_smdp_close(s);
+}
+
+static void test_cancel_and_reorder(void **state)
+{
+	orsp_smdp *s = open_new();
+	orsp_smdp_order o = {0};
+	orsp_smdp_profile q;
+	(void)state;
+	import_n(s, 10, 2, "T");
+	o.profile_type = "T";
+	assert_int_equal(orsp_smdp_download_order(s, &o, &q), ORSP_OK);
+	assert_int_equal(q.state, ORSP_SMDP_ALLOCATED);
+	assert_int_equal(strlen(q.matching_id), ORSP_SMDP_MATCHING_ID_GEN_LEN);
+	assert_int_equal(orsp_smdp_confirm_order(s, q.matching_id, NULL, true), ORSP_OK);
+	assert_int_equal(orsp_smdp_cancel_order(s, q.iccid, "WRONG", true), ORSP_E_NOT_FOUND);
+	assert_int_equal(orsp_smdp_cancel_order(s, q.iccid, q.matching_id, true), ORSP_OK);
+	char iccid[21];
+	memcpy(iccid, q.iccid, sizeof(iccid));
+	assert_int_equal(orsp_smdp_get(s, iccid, &q), ORSP_OK);
+	assert_int_equal(q.state, ORSP_SMDP_AVAILABLE);
+	assert_string_equal(q.matching_id, "");
+	assert_string_equal(q.eid, "");
+	/* the same profile again (first Available by import order), then cancel for good */
+	assert_int_equal(orsp_smdp_download_order(s, &o, &q), ORSP_OK);
+	assert_string_equal(q.iccid, iccid);
+	assert_int_equal(orsp_smdp_cancel_order(s, iccid, NULL, false), ORSP_OK);
+	assert_int_equal(orsp_smdp_get(s, iccid, &q), ORSP_OK);
+	assert_int_equal(q.state, ORSP_SMDP_UNAVAILABLE);
+	assert_int_equal(orsp_smdp_download_order(s, &o, &q), ORSP_OK);
+	assert_string_not_equal(q.iccid, iccid);
+	/* a matching ID in use */
+	orsp_smdp_order o2 = {0};
+	import_n(s, 12, 1, "T");
+	o2.profile_type = "T";
+	o2.matching_id = q.matching_id;
+	assert_int_equal(orsp_smdp_download_order(s, &o2, NULL), ORSP_E_EXISTS);
+	o.profile_type = "T";
+	assert_int_equal(orsp_smdp_download_order(s, &o, NULL), ORSP_OK);
+	assert_int_equal(orsp_smdp_download_order(s, &o, NULL), ORSP_E_NOT_FOUND);
+	o.profile_type = "other";
+	assert_int_equal(orsp_smdp_download_order(s, &o, NULL), ORSP_E_NOT_FOUND);
+	orsp_smdp_close(s);
+}
+
+static void test_cc_retry_limit(void **state)
+{
+	orsp_smdp *s = open_new();
+	orsp_smdp_order o = {0};
+	orsp_smdp_profile q;
+	uint8_t wrong[32] = {0}, tid[4] = {9, 9, 9, 9};
+	(void)state;
+	import_n(s, 20, 1, "T");
+	o.profile_type = "T";
+	o.cc_limit = 3;
+	assert_int_equal(orsp_smdp_download_order(s, &o, &q), ORSP_OK);
+	/* no CC set: nothing to check */
+	assert_int_equal(orsp_smdp_confirm_order(s, q.matching_id, NULL, true), ORSP_OK);
+	assert_int_equal(orsp_smdp_check_cc(s, q.matching_id, wrong, tid, 4), ORSP_E_STATE);
+	assert_int_equal(orsp_smdp_cancel_order(s, q.iccid, NULL, true), ORSP_OK);
+	assert_int_equal(orsp_smdp_download_order(s, &o, &q), ORSP_OK);
+	assert_int_equal(orsp_smdp_confirm_order(s, q.matching_id, "secret-cc", true), ORSP_OK);
+	assert_int_equal(orsp_smdp_check_cc(s, q.matching_id, wrong, tid, 4), ORSP_E_VERIFY);
+	assert_int_equal(orsp_smdp_check_cc(s, q.matching_id, wrong, tid, 4), ORSP_E_VERIFY);
+	assert_int_equal(orsp_smdp_check_cc(s, q.matching_id, wrong, tid, 4), ORSP_E_POLICY);
+	assert_int_equal(orsp_smdp_lookup(s, q.matching_id, &q), ORSP_OK);
+	assert_int_equal(q.state, ORSP_SMDP_ERROR);
+	assert_int_equal(q.cc_attempts, 3);
+	assert_int_equal(orsp_smdp_check_cc(s, q.matching_id, wrong, tid, 4), ORSP_E_STATE);
+	orsp_smdp_close(s);
+}
+
+static void test_download_limit(void **state)
+{
+	orsp_smdp *s = open_new();
+	orsp_smdp_order o = {0};
+	orsp_smdp_profile q;
+	(void)state;
+	import_n(s, 30, 1, "T");
+	o.profile_type = "T";
+	o.download_limit = 2;
+	assert_int_equal(orsp_smdp_download_order(s, &o, &q), ORSP_OK);
+	assert_int_equal(orsp_smdp_download_attempt(s, q.iccid), ORSP_E_STATE);
+	assert_int_equal(orsp_smdp_confirm_order(s, q.matching_id, NULL, true), ORSP_OK);
+	assert_int_equal(orsp_smdp_download_attempt(s, q.iccid), ORSP_OK);
+	assert_int_equal(orsp_smdp_download_attempt(s, q.iccid), ORSP_OK);
+	assert_int_equal(orsp_smdp_download_attempt(s, q.iccid), ORSP_E_POLICY);
+	assert_int_equal(orsp_smdp_get(s, q.iccid, &q), ORSP_OK);
+	assert_int_equal(q.state, ORSP_SMDP_ERROR);
+	orsp_smdp_close(s);
+}
+
+static void test_expiry(void **state)
+{
+	orsp_smdp *s = open_new();
+	orsp_smdp_order o = {0};
+	orsp_smdp_profile a, b;
+	size_t n = 99;
+	(void)state;
+	import_n(s, 40, 3, "T");
+	orsp_smdp_set_clock(s, 1000000);
+	o.profile_type = "T";
+	o.validity_s = 100;
+	assert_int_equal(orsp_smdp_download_order(s, &o, &a), ORSP_OK);
+	assert_int_equal(a.expires_at, 1000100);
+	o.validity_s = 500;
+	assert_int_equal(orsp_smdp_download_order(s, &o, &b), ORSP_OK);
+	assert_int_equal(orsp_smdp_confirm_order(s, b.matching_id, NULL, true), ORSP_OK);
+	orsp_smdp_set_clock(s, 1000100); /* not yet past */
+	assert_int_equal(orsp_smdp_expire(s, &n), ORSP_OK);
+	assert_int_equal(n, 0);
+	orsp_smdp_set_clock(s, 1000101);
+	assert_int_equal(orsp_smdp_expire(s, &n), ORSP_OK);
+	assert_int_equal(n, 1);
+	assert_int_equal(orsp_smdp_get(s, a.iccid, &a), ORSP_OK);
+	assert_int_equal(a.state, ORSP_SMDP_UNAVAILABLE);
+	orsp_smdp_set_clock(s, 2000000);
+	assert_int_equal(orsp_smdp_expire(s, &n), ORSP_OK);
+	assert_int_equal(n, 1);
+	assert_int_equal(orsp_smdp_get(s, b.iccid, &b), ORSP_OK);
+	assert_int_equal(b.state, ORSP_SMDP_UNAVAILABLE);
+	/* Available profiles never expire */
+	assert_int_equal(count_rows(s, "SELECT count(*) FROM smdp_profile WHERE state='available'"),
+	                 1);
+	orsp_smdp_close(s);
+}
+
+/* ----- concurrency ----- */
+
+#define CHILDREN 4
+#define PER_CHILD 3
+
+static void test_concurrent_orders(void **state)
+{
+	orsp_smdp *s = open_new();
+	int fds[2];
+	char seen[CHILDREN * PER_CHILD][21];
+	size_t nseen = 0;
+	(void)state;
+	import_n(s, 50, CHILDREN * PER_CHILD, "C");
+	orsp_smdp_close(s);
+	assert_int_equal(pipe(fds), 0);
+	for (int c = 0; c < CHILDREN; c++) {
+		pid_t pid = fork();
+		assert_true(pid >= 0);
+		if (pid == 0) {
+			orsp_smdp *cs = NULL;
+			int rc = 0;
+			close(fds[0]);
+			if (orsp_smdp_open(db_path, &test_kek, &cs))
+				_exit(2);
+			for (int i = 0; i < PER_CHILD; i++) {
+				orsp_smdp_order o = {.profile_type = "C"};
+				orsp_smdp_profile q;
+				char line[22];
+				if (orsp_smdp_download_order(cs, &o, &q)) {
+					rc = 3;
+					break;
+				}
+				snprintf(line, sizeof(line), "%-20s\n", q.iccid);
+				if (write(fds[1], line, 21) != 21)
+					rc = 4;
+			}
+			orsp_smdp_close(cs);
+			_exit(rc);
+		}
+	}
+	close(fds[1]);
+	char line[21];
+	while (read(fds[0], line, 21) == 21) {
+		assert_true(nseen < CHILDREN * PER_CHILD);
+		line[20] = '\0';
+		char *sp = strchr(line, ' ');
+		if (sp)
+			*sp = '\0';
+		for (size_t i = 0; i < nseen; i++)
+			assert_string_not_equal(seen[i], line); /* never the same profile twice */
+		memcpy(seen[nseen++], line, 21);
+	}
+	close(fds[0]);
+	for (int c = 0; c < CHILDREN; c++) {
+		int st = 0;
+		assert_true(wait(&st) > 0);
+		assert_true(WIFEXITED(st));
+		assert_int_equal(WEXITSTATUS(st), 0);
+	}
+	assert_int_equal(nseen, CHILDREN * PER_CHILD);
+	assert_int_equal(orsp_smdp_open(db_path, &test_kek, &s), ORSP_OK);
+	assert_int_equal(count_rows(s, "SELECT count(*) FROM smdp_profile WHERE state='allocated'"),
+	                 CHILDREN * PER_CHILD);
+	orsp_smdp_order o = {.profile_type = "C"};
+	assert_int_equal(orsp_smdp_download_order(s, &o, NULL), ORSP_E_NOT_FOUND);
+	orsp_smdp_close(s);
+}
+
+/* ----- secrets at rest ----- */
+
+static bool file_contains(const char *path, const uint8_t *needle, size_t n)
+{
+	size_t len = 0;
+	uint8_t *data;
+	bool found = false;
+	if (access(path, F_OK) != 0)
+		return false; /* no WAL file (checkpointed and removed) */
+	data = test_read_file(path, &len);
+	assert_non_null(data);
+	for (size_t i = 0; !found && i + n <= len; i++)
+		found = memcmp(data + i, needle, n) == 0;
+	free(data);
+	return found;
+}
+
+static void test_upp_encrypted_at_rest(void **state)
+{
+	orsp_smdp *s = open_new();
+	size_t len = 0;
+	uint8_t *u = make_upp(TS48_V7, 60, "T", &len);
+	orsp_pkg *pkg = NULL;
+	orsp_pe_info pe;
+	char wal[600];
+	(void)state;
+	assert_int_equal(orsp_smdp_import(s, u, len, NULL), ORSP_OK);
+	orsp_smdp_order o = {.profile_type = "T"};
+	orsp_smdp_profile q;
+	assert_int_equal(orsp_smdp_download_order(s, &o, &q), ORSP_OK);
+	assert_int_equal(orsp_smdp_confirm_order(s, q.matching_id, "CC-CODE-4711", false), ORSP_OK);
+	/* needles: the whole akaParameter PE (holds K and OPc) and 64 bytes of the UPP */
+	assert_int_equal(orsp_pkg_decode(u, len, &pkg), ORSP_OK);
+	bool have_aka = false;
+	for (size_t i = 0; i < orsp_pkg_count(pkg); i++) {
+		assert_int_equal(orsp_pkg_pe(pkg, i, &pe), ORSP_OK);
+		if (pe.type == ORSP_PE_AKA_PARAMETER) {
+			have_aka = true;
+			break;
+		}
+	}
+	assert_true(have_aka);
+	snprintf(wal, sizeof(wal), "%s-wal", db_path);
+	uint8_t cch[32];
+	assert_int_equal(orsp_sha256("CC-CODE-4711", 12, cch), ORSP_OK);
+	for (int pass = 0; pass < 2; pass++) {
+		/* pass 0: database and WAL while open; pass 1: after close (checkpointed) */
+		assert_false(file_contains(db_path, pe.raw.p, pe.raw.len));
+		assert_false(file_contains(wal, pe.raw.p, pe.raw.len));
+		assert_false(file_contains(db_path, u + 200, 64));
+		assert_false(file_contains(wal, u + 200, 64));
+		assert_false(file_contains(db_path, (const uint8_t *)"CC-CODE-4711", 12));
+		assert_false(file_contains(wal, (const uint8_t *)"CC-CODE-4711", 12));
+		assert_false(file_contains(db_path, cch, 32));
+		assert_false(file_contains(wal, cch, 32));
+		/* the test can fail: the ICCID is stored in clear */
+		assert_true(file_contains(db_path, (const uint8_t *)q.iccid, strlen(q.iccid)) ||
+		            file_contains(wal, (const uint8_t *)q.iccid, strlen(q.iccid)));
+		if (pass == 0)
+			orsp_smdp_close(s);
+	}
+	/* a tampered blob does not authenticate; a wrong KEK cannot open the database */
+	orsp_secret other = test_kek;
+	other.v[0] ^= 1;
+	assert_int_equal(orsp_smdp_open(db_path, &other, &s), ORSP_E_VERIFY);
+	assert_int_equal(orsp_smdp_open(db_path, &test_kek, &s), ORSP_OK);
+	assert_int_equal(
+	    orsp_db_exec(orsp_smdp_db(s),
+	                 "UPDATE smdp_profile SET upp_sealed = "
+	                 "substr(upp_sealed, 1, 100) || x'00' || substr(upp_sealed, 102)"),
+	    ORSP_OK);
+	uint8_t *back = NULL;
+	size_t blen = 0;
+	assert_int_equal(orsp_smdp_get_upp(s, q.iccid, &back, &blen), ORSP_E_VERIFY);
+	assert_null(back);
+	orsp_pkg_free(pkg);
+	orsp_pkg_buf_free(u, len);
+	orsp_smdp_close(s);
+}
+
+/* ----- failure injection ----- */
+
+static void test_failure_injection(void **state)
+{
+	orsp_smdp *s = open_new();
+	orsp_smdp_profile q;
+	int n;
+	(void)state;
+	import_n(s, 70, 1, "T");
+	int64_t audits = count_rows(s, "SELECT count(*) FROM smdp_audit");
+	for (n = 0; n < 100; n++) {
+		orsp_smdp_order o = {.profile_type = "T", .eid = EID1};
+		orsp_db_inject_failure(orsp_smdp_db(s), n);
+		orsp_err err = orsp_smdp_download_order(s, &o, NULL);
+		orsp_db_inject_failure(orsp_smdp_db(s), -1);
+		if (err == ORSP_OK)
+			break;
+		assert_int_equal(err, ORSP_E_STORAGE);
+		assert_false(orsp_db_in_transaction(orsp_smdp_db(s)));
+		assert_int_equal(count_rows(s, "SELECT count(*) FROM smdp_profile WHERE"
+		                               " state = 'available' AND eid IS NULL AND"
+		                               " matching_id IS NULL"),
+		                 1);
+		assert_int_equal(count_rows(s, "SELECT count(*) FROM smdp_audit"), audits);
+	}
+	assert_true(n >= 4 && n < 100); /* begin, select, update, update, audit, commit */
+	assert_int_equal(count_rows(s, "SELECT count(*) FROM smdp_profile WHERE state = 'linked'"),
+	                 1);
+	/* confirmOrder with a CC under injection: the CC is never stored without the state */
+	assert_int_equal(count_rows(s, "SELECT count(*) FROM smdp_audit"), audits + 1);
+	orsp_stmt *st = NULL;
+	bool row = false;
+	char mid[ORSP_SMDP_MATCHING_ID_MAX + 1];
+	assert_int_equal(
+	    orsp_db_prepare(orsp_smdp_db(s), "SELECT matching_id FROM smdp_profile", &st), ORSP_OK);
+	assert_int_equal(orsp_stmt_step(st, &row), ORSP_OK);
+	snprintf(mid, sizeof(mid), "%s", orsp_stmt_column_text(st, 0));
+	orsp_stmt_finalize(st);
+	for (n = 0; n < 100; n++) {
+		orsp_db_inject_failure(orsp_smdp_db(s), n);
+		orsp_err err = orsp_smdp_confirm_order(s, mid, "1234", true);
+		orsp_db_inject_failure(orsp_smdp_db(s), -1);
+		if (err == ORSP_OK)
+			break;
+		assert_int_equal(err, ORSP_E_STORAGE);
+		assert_int_equal(count_rows(s, "SELECT count(*) FROM smdp_profile WHERE"
+		                               " state = 'linked' AND cc_wrapped IS NULL"),
+		                 1);
+		assert_int_equal(count_rows(s, "SELECT count(*) FROM smdp_audit"), audits + 1);
+	}
+	assert_true(n >= 4 && n < 100);
+	assert_int_equal(orsp_smdp_lookup(s, mid, &q), ORSP_OK);
+	assert_int_equal(q.state, ORSP_SMDP_RELEASED);
+	assert_true(q.cc_required);
+	orsp_smdp_close(s);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_state_table),        cmocka_unit_test(test_activation_code),
+	    cmocka_unit_test(test_import_ts48),        cmocka_unit_test(test_lifecycle),
+	    cmocka_unit_test(test_cancel_and_reorder), cmocka_unit_test(test_cc_retry_limit),
+	    cmocka_unit_test(test_download_limit),     cmocka_unit_test(test_expiry),
+	    cmocka_unit_test(test_concurrent_orders),  cmocka_unit_test(test_upp_encrypted_at_rest),
+	    cmocka_unit_test(test_failure_injection),
+	};
+	test_kek.len = ORSP_KEK_LEN;
+	if (orsp_random(test_kek.v, test_kek.len))
+		return 1;
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
