@@ -9,6 +9,7 @@ packages=(
 	asn1c # ASN.1 codecs generated at build time (src/asn1/, docs/asn1.md)
 	libosmocore-dev # only for the side-by-side AKA benchmark against osmo_auth_gen_vec
 	pcscd vsmartcard-vpcd libpcsclite-dev pcsc-tools # PC/SC test of the soft eUICC (tests/pcsc/run.sh)
+	libmicrohttpd-dev libcurl4-openssl-dev libjansson-dev libgnutls28-dev # http module (docs/http.md)
 )
 
 missing=()

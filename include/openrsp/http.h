@@ -1,0 +1,311 @@
+/* openrsp http: thin glue over libmicrohttpd (server), libcurl (client) and jansson (the SGP.22
+ * JSON binding of ES9+, ES11, ES2+, ES12). See docs/http.md for defaults, limits and TLS notes.
+ *
+ * TLS is done inside the libraries: libmicrohttpd with GnuTLS on the server side, libcurl with
+ * OpenSSL on the client side. This module never calls OpenSSL; certificates and keys come in as
+ * PEM text or file paths. The server calls GnuTLS only to verify client certificates (mutual
+ * TLS, ES2+), because libmicrohttpd requests them but does not check them.
+ *
+ * Threads: a server runs its own pool of threads; handlers run on those threads, possibly
+ * several at once. A client object must be used by one thread at a time.
+ */
+#ifndef OPENRSP_HTTP_H
+#define OPENRSP_HTTP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "openrsp/core.h"
+
+/* ---------------------------------------------------------------- defaults -------------- */
+
+#define ORSP_HTTP_DEFAULT_ADDRESS "127.0.0.1"
+#define ORSP_HTTP_DEFAULT_MAX_BODY ((size_t)1 << 20)      /* server: request body, 1 MiB */
+#define ORSP_HTTP_DEFAULT_TIMEOUT_S 30u                   /* server: idle connection, s */
+#define ORSP_HTTP_DEFAULT_MAX_CONNECTIONS 256u            /* server: open connections */
+#define ORSP_HTTP_DEFAULT_THREADS 4u                      /* server: polling threads */
+#define ORSP_HTTP_DEFAULT_MAX_RESPONSE ((size_t)16 << 20) /* client: response body, 16 MiB */
+#define ORSP_HTTP_DEFAULT_CONNECT_TIMEOUT_MS 10000u       /* client: TCP + TLS connect */
+#define ORSP_HTTP_DEFAULT_CLIENT_TIMEOUT_MS 60000u        /* client: whole exchange */
+#define ORSP_HTTP_MAX_EXTRA_HEADERS 8                     /* per response */
+#define ORSP_HTTP_MAX_PEM ((size_t)1 << 20)               /* a PEM file we agree to read */
+
+/* GnuTLS priority string of the server: TLS 1.2 (required by SGP.22 for ES9+/ES2+) and 1.3. */
+#define ORSP_HTTP_DEFAULT_TLS_PRIORITIES "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2"
+
+/* SGP.22 JSON binding: media type of every JSON body and the protocol header value we send. */
+#define ORSP_HTTP_JSON_CONTENT_TYPE "application/json"
+#define ORSP_HTTP_ADMIN_PROTOCOL "gsma/rsp/v2.2.0"
+
+/* ---------------------------------------------------------------- server ---------------- */
+
+typedef struct orsp_http_server orsp_http_server;
+
+/* One request as a handler sees it. Everything is borrowed and valid only during the call. */
+typedef struct orsp_http_request {
+	const char *method;      /* "POST", as sent */
+	const char *path;        /* %-decoded path without the query string */
+	const uint8_t *body;     /* body_len bytes, followed by one NUL not counted; never NULL */
+	size_t body_len;         /* at most the configured max_body */
+	const char *client_addr; /* numeric peer address, "127.0.0.1" or "::1" */
+	uint16_t client_port;
+	/* Mutual TLS: the DER leaf certificate the client presented, set only when it verified
+	 * against the configured client CA (chain, validity, clientAuth if EKU present); NULL
+	 * otherwise. The handler decides what the identity is worth (e.g. which operator). */
+	const uint8_t *client_cert;
+	size_t client_cert_len;
+	void *impl_; /* private */
+} orsp_http_request;
+
+/* The value of request header `name` (case-insensitive), or NULL if absent. */
+const char *orsp_http_request_header(const orsp_http_request *req, const char *name);
+
+typedef struct orsp_http_header {
+	char name[64];
+	char value[256];
+} orsp_http_header;
+
+/* What a handler answers. The server hands a zeroed response with status 200 to the handler and
+ * frees the body afterwards. Use the setters below; they copy. */
+typedef struct orsp_http_response {
+	int status;             /* 100..599 */
+	char content_type[128]; /* "" = no Content-Type header */
+	orsp_http_header headers[ORSP_HTTP_MAX_EXTRA_HEADERS];
+	size_t n_headers;
+	uint8_t *body; /* malloc'ed, owned by the response */
+	size_t body_len;
+} orsp_http_response;
+
+/* Replace the body with a copy of n bytes at p (p may be NULL when n is 0), set status and
+ * Content-Type (NULL: none). ORSP_E_USAGE for a status outside 100..599 or a content type with
+ * control characters; ORSP_E_RESOURCE when out of memory. */
+ORSP_MUST_CHECK orsp_err orsp_http_response_set_body(orsp_http_response *resp, int status,
+                                                     const char *content_type, const void *p,
+                                                     size_t n);
+/* Body = compact JSON of obj, Content-Type application/json. */
+ORSP_MUST_CHECK orsp_err orsp_http_response_set_json(orsp_http_response *resp, int status,
+                                                     const json_t *obj);
+/* Add a response header. Name: an RFC 9110 token; value: printable, no CR/LF. Content-Type,
+ * Content-Length, Connection, Transfer-Encoding and Date belong to the server (ORSP_E_USAGE).
+ * ORSP_E_RESOURCE beyond ORSP_HTTP_MAX_EXTRA_HEADERS or when a field does not fit. */
+ORSP_MUST_CHECK orsp_err orsp_http_response_add_header(orsp_http_response *resp, const char *name,
+                                                       const char *value);
+
+/* A handler. Return ORSP_OK with resp filled in; any other value makes the server answer 500
+ * with a generic JSON body (the error detail is logged, never sent). Protocol failures that
+ * SGP.22 reports as HTTP 200 + "Failed" are the handler's business, not errors here. */
+typedef orsp_err (*orsp_http_handler)(void *ctx, const orsp_http_request *req,
+                                      orsp_http_response *resp);
+
+/* One route: exact method (case-sensitive, as HTTP says) and exact path. */
+typedef struct orsp_http_route {
+	const char *method;
+	const char *path;
+	orsp_http_handler handler;
+	void *ctx;
+} orsp_http_route;
+
+/* What the request hook receives once per request, after the response went out (or the
+ * connection failed). Strings are sanitised for logs (non-printable bytes -> '?', cut at 200). */
+typedef struct orsp_http_log_entry {
+	const char *method;
+	const char *path;
+	const char *client_addr;
+	int status;           /* 0: no response was sent (client went away, connection error) */
+	uint64_t duration_us; /* from the first byte of the request processed to completion */
+	size_t body_len;      /* request body bytes received */
+	bool completed;       /* false when the connection ended abnormally */
+} orsp_http_log_entry;
+
+typedef void (*orsp_http_request_hook)(void *ctx, const orsp_http_log_entry *e);
+
+typedef struct orsp_http_server_config {
+	const char *address; /* numeric IPv4/IPv6 address; NULL: ORSP_HTTP_DEFAULT_ADDRESS */
+	uint16_t port;       /* 0: an ephemeral port, see orsp_http_server_port() */
+	const orsp_http_route *routes; /* copied by orsp_http_server_start */
+	size_t n_routes;
+	size_t max_body;          /* 0: ORSP_HTTP_DEFAULT_MAX_BODY; larger bodies get 413 */
+	unsigned timeout_s;       /* idle connection timeout; 0: ORSP_HTTP_DEFAULT_TIMEOUT_S */
+	unsigned max_connections; /* 0: ORSP_HTTP_DEFAULT_MAX_CONNECTIONS */
+	unsigned threads;         /* polling thread pool; 0: ORSP_HTTP_DEFAULT_THREADS */
+
+	/* HTTPS: a certificate (chain) and its private key, each as PEM text or a file path
+	 * (exactly one form each). All NULL: plain HTTP. The server keeps its own copy of the key
+	 * and wipes it when destroyed. */
+	const char *cert_pem, *cert_file;
+	const char *key_pem, *key_file;
+	const char *tls_priorities; /* GnuTLS syntax; NULL: ORSP_HTTP_DEFAULT_TLS_PRIORITIES */
+	/* Mutual TLS (ES2+): client certificates are requested and verified against these CA
+	 * certificates (PEM text or file). With require_client_cert, a request without a verified
+	 * client certificate gets 403 before any handler runs. */
+	const char *client_ca_pem, *client_ca_file;
+	bool require_client_cert;
+
+	/* Called once per request; NULL: one orsp_log INFO line per request. */
+	orsp_http_request_hook on_request;
+	void *hook_ctx;
+} orsp_http_server_config;
+
+/* Start listening and serving on the configured threads. Errors: ORSP_E_USAGE (bad
+ * configuration: no routes, bad address, TLS material in only one half, mutual TLS without
+ * HTTPS, HTTPS without TLS support in libmicrohttpd), ORSP_E_IO (address in use or the daemon
+ * failed to start; detail says which), ORSP_E_RESOURCE (memory). */
+ORSP_MUST_CHECK orsp_err orsp_http_server_start(const orsp_http_server_config *cfg,
+                                                orsp_http_server **out);
+/* The bound TCP port (useful with port 0). */
+uint16_t orsp_http_server_port(const orsp_http_server *srv);
+/* Graceful stop: stop accepting connections, let requests in flight finish (at most grace_ms
+ * milliseconds; 0: 10 s), then close every connection and free the server. NULL is a no-op.
+ * Returns the number of requests still in flight when the grace period ran out (0 normally). */
+unsigned orsp_http_server_stop(orsp_http_server *srv, unsigned grace_ms);
+
+/* ---------------------------------------------------------------- client ---------------- */
+
+typedef struct orsp_http_client orsp_http_client;
+
+typedef struct orsp_http_client_opts {
+	/* Trust anchors for the server certificate, PEM (a bundle may hold several): a file path or
+	 * in-memory PEM, not both; required for https:// URLs unless insecure_for_tests (plain
+	 * http:// needs none). For ES9+/ES11 this is the GSMA CI
+	 * (or test CI) that the DPtls/DStls certificate chains to. The
+	 * system store is never used. */
+	const char *ca_file;
+	const char *ca_pem;
+	/* Verify the server certificate against this DNS name instead of the URL's host, while
+	 * still connecting to the URL's host and port (the URL is rewritten to this name and the
+	 * connection pinned to the original host; Host and SNI carry this name). NULL: URL host. */
+	const char *expected_host;
+	/* Mutual TLS (ES2+, ES12): client certificate and key as PEM text or file path. The key
+	 * copy is wiped when the client is freed. */
+	const char *client_cert_pem, *client_cert_file;
+	const char *client_key_pem, *client_key_file;
+	unsigned connect_timeout_ms; /* 0: ORSP_HTTP_DEFAULT_CONNECT_TIMEOUT_MS */
+	unsigned timeout_ms;         /* whole exchange; 0: ORSP_HTTP_DEFAULT_CLIENT_TIMEOUT_MS */
+	size_t max_response;         /* 0: ORSP_HTTP_DEFAULT_MAX_RESPONSE */
+	/* Skip certificate and hostname verification. Tests only; logged as a warning. */
+	bool insecure_for_tests;
+} orsp_http_client_opts;
+
+/* Why an exchange failed, finer than the orsp_err category (for retry decisions). */
+typedef enum orsp_http_fail {
+	ORSP_HTTP_FAIL_NONE = 0,
+	ORSP_HTTP_FAIL_RESOLVE,   /* ORSP_E_IO: host name did not resolve */
+	ORSP_HTTP_FAIL_CONNECT,   /* ORSP_E_IO: connection refused / unreachable */
+	ORSP_HTTP_FAIL_TIMEOUT,   /* ORSP_E_IO: connect or exchange timed out */
+	ORSP_HTTP_FAIL_TLS,       /* ORSP_E_VERIFY: handshake, certificate or hostname check */
+	ORSP_HTTP_FAIL_TOO_LARGE, /* ORSP_E_RESOURCE: response body above max_response */
+	ORSP_HTTP_FAIL_PROTOCOL,  /* ORSP_E_MALFORMED: not a valid HTTP response */
+	ORSP_HTTP_FAIL_OTHER,     /* ORSP_E_IO or ORSP_E_USAGE: anything else (detail says) */
+} orsp_http_fail;
+
+typedef struct orsp_http_result {
+	long status;               /* HTTP status, 0 if no response */
+	char content_type[128];    /* "" if absent */
+	char x_admin_protocol[64]; /* "" if absent */
+	uint8_t *body;             /* body_len bytes + NUL; free with orsp_http_result_free */
+	size_t body_len;
+	orsp_http_fail fail; /* set on failure, ORSP_HTTP_FAIL_NONE on success */
+} orsp_http_result;
+
+void orsp_http_result_free(orsp_http_result *r);
+
+/* Create a client. The options are copied. ORSP_E_USAGE for contradictory options (both file
+ * and PEM, key without certificate, expected_host not a DNS name). */
+ORSP_MUST_CHECK orsp_err orsp_http_client_new(const orsp_http_client_opts *opts,
+                                              orsp_http_client **out);
+void orsp_http_client_free(orsp_http_client *c);
+
+/* One exchange. method: "POST", "GET", ... (upper-case letters); url: http:// or https://
+ * (https:// without a trust anchor is ORSP_E_USAGE unless insecure_for_tests); headers:
+ * NULL-terminated "Name: value" strings
+ * (may be NULL); body may be NULL when body_len is 0. Any HTTP status is a success at this
+ * level (out->status says); failures set out->fail and return the category described at
+ * orsp_http_fail, with a detail. out is always initialised; free it with
+ * orsp_http_result_free in every case. */
+ORSP_MUST_CHECK orsp_err orsp_http_client_request(orsp_http_client *c, const char *method,
+                                                  const char *url, const char *const *headers,
+                                                  const void *body, size_t body_len,
+                                                  orsp_http_result *out);
+/* POST with the SGP.22 JSON headers (Content-Type: application/json, X-Admin-Protocol:
+ * ORSP_HTTP_ADMIN_PROTOCOL) plus extra_headers (at most 13; an LPA adds
+ * "User-Agent: gsma-rsp-lpad" there, as deployed LPAs do). */
+ORSP_MUST_CHECK orsp_err orsp_http_client_post_json(orsp_http_client *c, const char *url,
+                                                    const char *json, size_t json_len,
+                                                    const char *const *extra_headers,
+                                                    orsp_http_result *out);
+
+/* ---------------------------------------------------------------- SGP.22 JSON ----------- */
+
+/* Parse a request/response body: UTF-8 JSON whose top level is an object, no duplicate keys, no
+ * NUL bytes, at most max_len bytes. ORSP_E_MALFORMED with the parser's position otherwise.
+ * Caller releases *out with json_decref. */
+ORSP_MUST_CHECK orsp_err orsp_json_parse(const void *body, size_t len, size_t max_len,
+                                         json_t **out);
+/* Compact serialisation (malloc'ed, NUL-terminated; caller frees). */
+ORSP_MUST_CHECK orsp_err orsp_json_dump(const json_t *obj, char **out, size_t *out_len);
+
+/* header.functionExecutionStatus.status values (SGP.22 JSON binding, common header). */
+typedef enum orsp_json_fes {
+	ORSP_FES_SUCCESS = 0, /* "Executed-Success" */
+	ORSP_FES_WARNING,     /* "Executed-WithWarning" */
+	ORSP_FES_FAILED,      /* "Failed" */
+	ORSP_FES_EXPIRED,     /* "Expired" */
+} orsp_json_fes;
+
+#define ORSP_JSON_CODE_MAX 32 /* subjectCode / reasonCode, e.g. "8.1.1", "3.8" */
+#define ORSP_JSON_SUBJECT_ID_MAX 128
+#define ORSP_JSON_MESSAGE_MAX 256
+
+/* functionExecutionStatus. statusCodeData is present when has_status_code_data. */
+typedef struct orsp_json_status {
+	orsp_json_fes status;
+	bool has_status_code_data;
+	char subject_code[ORSP_JSON_CODE_MAX];
+	char reason_code[ORSP_JSON_CODE_MAX];
+	char subject_identifier[ORSP_JSON_SUBJECT_ID_MAX]; /* optional, "" = absent */
+	char message[ORSP_JSON_MESSAGE_MAX];               /* optional, "" = absent */
+} orsp_json_status;
+
+/* "Executed-Success" etc.; never NULL. */
+const char *orsp_json_fes_str(orsp_json_fes s);
+
+/* Set obj["header"] = {"functionExecutionStatus": {...}}. Codes must be dotted decimal
+ * ("8.1.1"); ORSP_E_USAGE otherwise or when Failed comes without statusCodeData. */
+ORSP_MUST_CHECK orsp_err orsp_json_header_put(json_t *obj, const orsp_json_status *st);
+/* Shorthands: Executed-Success, and Failed with subject/reason codes and an optional message. */
+ORSP_MUST_CHECK orsp_err orsp_json_header_put_success(json_t *obj);
+ORSP_MUST_CHECK orsp_err orsp_json_header_put_failed(json_t *obj, const char *subject_code,
+                                                     const char *reason_code, const char *message);
+/* Read obj["header"]["functionExecutionStatus"]. Strict: the status must be one of the four
+ * values; statusCodeData, when present, must be an object with string subjectCode and
+ * reasonCode in dotted decimal; Failed requires it. ORSP_E_MALFORMED naming the field
+ * otherwise (e.g. "header.functionExecutionStatus.status: unknown value"). */
+ORSP_MUST_CHECK orsp_err orsp_json_header_get(const json_t *obj, orsp_json_status *out);
+
+/* Required string member `field` of obj, at most max_len bytes, without NUL. *out is borrowed
+ * from obj. ORSP_E_MALFORMED naming the field when missing, not a string or too long. */
+ORSP_MUST_CHECK orsp_err orsp_json_get_string(const json_t *obj, const char *field, size_t max_len,
+                                              const char **out, size_t *out_len);
+/* Required base64 member decoded into out (cap bytes: the maximum decoded length). Strict
+ * RFC 4648 (orsp_base64_decode). ORSP_E_MALFORMED naming the field when missing, not a string,
+ * not base64, or longer than cap. */
+ORSP_MUST_CHECK orsp_err orsp_json_get_base64(const json_t *obj, const char *field, uint8_t *out,
+                                              size_t cap, size_t *out_len);
+/* The same into a malloc'ed buffer of at most max_len decoded bytes (caller frees). */
+ORSP_MUST_CHECK orsp_err orsp_json_get_base64_alloc(const json_t *obj, const char *field,
+                                                    size_t max_len, uint8_t **out, size_t *out_len);
+/* Set obj[field] = base64(p, n). */
+ORSP_MUST_CHECK orsp_err orsp_json_put_base64(json_t *obj, const char *field, const uint8_t *p,
+                                              size_t n);
+/* Set obj[field] = str (valid UTF-8 required). */
+ORSP_MUST_CHECK orsp_err orsp_json_put_string(json_t *obj, const char *field, const char *str);
+
+/* Parse an X-Admin-Protocol value "gsma/rsp/v<major>.<minor>.<patch>" (decimal, each < 1000).
+ * ORSP_E_MALFORMED otherwise. */
+ORSP_MUST_CHECK orsp_err orsp_http_admin_protocol_parse(const char *value, unsigned *major,
+                                                        unsigned *minor, unsigned *patch);
+
+#endif

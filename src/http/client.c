@@ -1,0 +1,493 @@
+/* HTTP(S) client over libcurl (OpenSSL backend inside libcurl; we never call OpenSSL).
+ *
+ * Verification is on unless insecure_for_tests: the trust anchors are only the ones given
+ * (never the system store), TLS 1.2 at least (SGP.22 requires TLS 1.2 for ES9+/ES11/ES2+),
+ * http/https only, no redirects, no content decoding, a bounded response body. */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <curl/curl.h>
+
+#include "openrsp/http.h"
+
+struct pem_copy {
+	char *file;
+	char *pem;
+	size_t len;
+};
+
+struct orsp_http_client {
+	CURL *curl;
+	struct pem_copy ca, cert, key; /* key.pem is wiped on free */
+	char *expected_host;
+	unsigned connect_timeout_ms, timeout_ms;
+	size_t max_response;
+	bool insecure;
+};
+
+static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
+static CURLcode curl_init_rc = CURLE_FAILED_INIT;
+
+static void curl_init(void)
+{
+	curl_init_rc = curl_global_init(CURL_GLOBAL_DEFAULT);
+}
+
+static orsp_err copy_pem(struct pem_copy *dst, const char *pem, const char *file, const char *what)
+{
+	if (pem && file)
+		return orsp_errf(ORSP_E_USAGE, "%s: give PEM text or a file, not both", what);
+	if (pem) {
+		dst->len = strnlen(pem, ORSP_HTTP_MAX_PEM + 1);
+		if (dst->len > ORSP_HTTP_MAX_PEM || dst->len == 0)
+			return orsp_errf(ORSP_E_USAGE, "%s: PEM of 1..%zu bytes expected", what,
+			                 ORSP_HTTP_MAX_PEM);
+		dst->pem = malloc(dst->len + 1);
+		if (!dst->pem)
+			return orsp_errf(ORSP_E_RESOURCE, "out of memory");
+		memcpy(dst->pem, pem, dst->len + 1);
+	} else if (file) {
+		dst->file = strdup(file);
+		if (!dst->file)
+			return orsp_errf(ORSP_E_RESOURCE, "out of memory");
+	}
+	return ORSP_OK;
+}
+
+static bool pem_given(const struct pem_copy *p)
+{
+	return p->pem || p->file;
+}
+
+static void pem_free(struct pem_copy *p, bool secret)
+{
+	if (secret && p->pem)
+		orsp_wipe(p->pem, p->len);
+	free(p->pem);
+	free(p->file);
+	memset(p, 0, sizeof(*p));
+}
+
+void orsp_http_client_free(orsp_http_client *c)
+{
+	if (!c)
+		return;
+	if (c->curl)
+		curl_easy_cleanup(c->curl);
+	pem_free(&c->ca, false);
+	pem_free(&c->cert, false);
+	pem_free(&c->key, true);
+	free(c->expected_host);
+	free(c);
+}
+
+orsp_err orsp_http_client_new(const orsp_http_client_opts *opts, orsp_http_client **out)
+{
+	orsp_err err;
+	orsp_http_client *c = NULL;
+
+	if (!opts || !out)
+		return orsp_errf(ORSP_E_USAGE, "orsp_http_client_new: bad arguments");
+	*out = NULL;
+	pthread_once(&curl_once, curl_init);
+	if (curl_init_rc != CURLE_OK)
+		return orsp_errf(ORSP_E_RESOURCE, "libcurl initialisation failed: %s",
+		                 curl_easy_strerror(curl_init_rc));
+	c = calloc(1, sizeof(*c));
+	if (!c)
+		return orsp_errf(ORSP_E_RESOURCE, "out of memory");
+	err = copy_pem(&c->ca, opts->ca_pem, opts->ca_file, "CA");
+	if (!err)
+		err = copy_pem(&c->cert, opts->client_cert_pem, opts->client_cert_file,
+		               "client certificate");
+	if (!err)
+		err = copy_pem(&c->key, opts->client_key_pem, opts->client_key_file, "client key");
+	if (err)
+		goto out;
+	if (pem_given(&c->cert) != pem_given(&c->key)) {
+		err = orsp_errf(ORSP_E_USAGE, "client certificate and key must be given together");
+		goto out;
+	}
+	if (opts->expected_host) {
+		size_t n = strlen(opts->expected_host);
+		if (n == 0 || n > 253 ||
+		    strspn(opts->expected_host,
+		           "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+		           "0123456789.-") != n) {
+			err = orsp_errf(ORSP_E_USAGE, "expected_host is not a DNS name");
+			goto out;
+		}
+		c->expected_host = strdup(opts->expected_host);
+		if (!c->expected_host) {
+			err = orsp_errf(ORSP_E_RESOURCE, "out of memory");
+			goto out;
+		}
+	}
+	c->connect_timeout_ms = opts->connect_timeout_ms ? opts->connect_timeout_ms
+	                                                 : ORSP_HTTP_DEFAULT_CONNECT_TIMEOUT_MS;
+	c->timeout_ms = opts->timeout_ms ? opts->timeout_ms : ORSP_HTTP_DEFAULT_CLIENT_TIMEOUT_MS;
+	c->max_response = opts->max_response ? opts->max_response : ORSP_HTTP_DEFAULT_MAX_RESPONSE;
+	if (c->max_response > SIZE_MAX / 4) {
+		err = orsp_errf(ORSP_E_USAGE, "max_response too large");
+		goto out;
+	}
+	c->insecure = opts->insecure_for_tests;
+	if (c->insecure)
+		orsp_log(ORSP_LOG_WARN,
+		         "http client: TLS verification DISABLED (insecure_for_tests)");
+	c->curl = curl_easy_init();
+	if (!c->curl) {
+		err = orsp_errf(ORSP_E_RESOURCE, "curl_easy_init failed");
+		goto out;
+	}
+	*out = c;
+	c = NULL;
+out:
+	orsp_http_client_free(c);
+	return err;
+}
+
+void orsp_http_result_free(orsp_http_result *r)
+{
+	if (!r)
+		return;
+	free(r->body);
+	memset(r, 0, sizeof(*r));
+}
+
+struct sink {
+	uint8_t *p;
+	size_t len, cap, max;
+	bool too_large;
+	bool oom;
+};
+
+static size_t on_write(char *data, size_t size, size_t nmemb, void *userdata)
+{
+	struct sink *s = userdata;
+	size_t n = size * nmemb; /* libcurl guarantees size == 1 */
+
+	if (n > s->max - s->len) {
+		s->too_large = true;
+		return 0;
+	}
+	if (s->len + n + 1 > s->cap) {
+		size_t cap = s->cap ? s->cap : 4096;
+		while (cap < s->len + n + 1)
+			cap *= 2;
+		if (cap > s->max + 1)
+			cap = s->max + 1;
+		uint8_t *p = realloc(s->p, cap);
+		if (!p) {
+			s->oom = true;
+			return 0;
+		}
+		s->p = p;
+		s->cap = cap;
+	}
+	memcpy(s->p + s->len, data, n);
+	s->len += n;
+	s->p[s->len] = 0;
+	return n;
+}
+
+/* Rewrite url so that its host is c->expected_host, and pin the connection to the original
+ * host and port: TLS then checks the certificate against expected_host (and sends it as SNI)
+ * while the TCP connection goes where the URL pointed. */
+static orsp_err pin_host(orsp_http_client *c, const char *url, char **new_url,
+                         struct curl_slist **connect_to)
+{
+	orsp_err err = ORSP_OK;
+	CURLU *u = curl_url();
+	char *host = NULL, *port = NULL, *out = NULL;
+	char entry[600];
+	struct curl_slist *l;
+
+	if (!u)
+		return orsp_errf(ORSP_E_RESOURCE, "out of memory");
+	if (curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK ||
+	    curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK ||
+	    curl_url_get(u, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT) != CURLUE_OK) {
+		err = orsp_errf(ORSP_E_USAGE, "http client: cannot parse URL");
+		goto out;
+	}
+	if (snprintf(entry, sizeof(entry), "%s:%s:%s:%s", c->expected_host, port, host, port) >=
+	    (int)sizeof(entry)) {
+		err = orsp_errf(ORSP_E_USAGE, "http client: URL host too long");
+		goto out;
+	}
+	if (curl_url_set(u, CURLUPART_HOST, c->expected_host, 0) != CURLUE_OK ||
+	    curl_url_get(u, CURLUPART_URL, &out, 0) != CURLUE_OK) {
+		err = orsp_errf(ORSP_E_USAGE, "http client: cannot rewrite URL host");
+		goto out;
+	}
+	l = curl_slist_append(NULL, entry);
+	if (!l) {
+		err = orsp_errf(ORSP_E_RESOURCE, "out of memory");
+		goto out;
+	}
+	*new_url = strdup(out);
+	if (!*new_url) {
+		curl_slist_free_all(l);
+		err = orsp_errf(ORSP_E_RESOURCE, "out of memory");
+		goto out;
+	}
+	*connect_to = l;
+out:
+	curl_free(out);
+	curl_free(port);
+	curl_free(host);
+	curl_url_cleanup(u);
+	return err;
+}
+
+/* The first value of a response header, copied; "" if absent. */
+static orsp_err get_header(CURL *curl, const char *name, char *dst, size_t cap)
+{
+	struct curl_header *h = NULL;
+
+	dst[0] = '\0';
+	if (curl_easy_header(curl, name, 0, CURLH_HEADER, -1, &h) != CURLHE_OK || !h)
+		return ORSP_OK;
+	size_t n = strlen(h->value);
+	if (n >= cap)
+		return orsp_errf(ORSP_E_MALFORMED, "response header %s longer than %zu", name,
+		                 cap - 1);
+	memcpy(dst, h->value, n + 1);
+	return ORSP_OK;
+}
+
+static orsp_err map_curl_error(CURLcode rc, const struct sink *s, const char *errbuf,
+                               orsp_http_fail *fail)
+{
+	const char *d = errbuf[0] ? errbuf : curl_easy_strerror(rc);
+
+	if (s->too_large || rc == CURLE_FILESIZE_EXCEEDED) {
+		*fail = ORSP_HTTP_FAIL_TOO_LARGE;
+		return orsp_errf(ORSP_E_RESOURCE, "http: response larger than %zu bytes", s->max);
+	}
+	if (s->oom) {
+		*fail = ORSP_HTTP_FAIL_OTHER;
+		return orsp_errf(ORSP_E_RESOURCE, "http: out of memory for the response");
+	}
+	switch (rc) {
+	case CURLE_COULDNT_RESOLVE_HOST:
+		*fail = ORSP_HTTP_FAIL_RESOLVE;
+		return orsp_errf(ORSP_E_IO, "http: cannot resolve host: %s", d);
+	case CURLE_COULDNT_CONNECT:
+		*fail = ORSP_HTTP_FAIL_CONNECT;
+		return orsp_errf(ORSP_E_IO, "http: connection refused or unreachable: %s", d);
+	case CURLE_OPERATION_TIMEDOUT:
+		*fail = ORSP_HTTP_FAIL_TIMEOUT;
+		return orsp_errf(ORSP_E_IO, "http: timeout: %s", d);
+	case CURLE_SSL_CONNECT_ERROR:
+	case CURLE_PEER_FAILED_VERIFICATION:
+	case CURLE_SSL_CERTPROBLEM:
+	case CURLE_SSL_CIPHER:
+	case CURLE_SSL_CACERT_BADFILE:
+	case CURLE_SSL_ISSUER_ERROR:
+	case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
+	case CURLE_SSL_INVALIDCERTSTATUS:
+	case CURLE_SSL_CRL_BADFILE:
+	case CURLE_USE_SSL_FAILED:
+		*fail = ORSP_HTTP_FAIL_TLS;
+		return orsp_errf(ORSP_E_VERIFY, "http: TLS failure: %s", d);
+	case CURLE_WEIRD_SERVER_REPLY:
+	case CURLE_BAD_CONTENT_ENCODING:
+		*fail = ORSP_HTTP_FAIL_PROTOCOL;
+		return orsp_errf(ORSP_E_MALFORMED, "http: malformed response: %s", d);
+	case CURLE_URL_MALFORMAT:
+	case CURLE_UNSUPPORTED_PROTOCOL:
+		*fail = ORSP_HTTP_FAIL_OTHER;
+		return orsp_errf(ORSP_E_USAGE, "http: bad URL: %s", d);
+	default:
+		*fail = ORSP_HTTP_FAIL_OTHER;
+		return orsp_errf(ORSP_E_IO, "http: %s", d);
+	}
+}
+
+#define SETOPT(opt, val)                                                                           \
+	do {                                                                                       \
+		if (curl_easy_setopt(curl, (opt), (val)) != CURLE_OK)                              \
+			goto setopt_failed;                                                        \
+	} while (0)
+
+static bool header_line_ok(const char *h)
+{
+	const char *colon = strchr(h, ':');
+	if (!colon || colon == h)
+		return false;
+	for (; *h; h++)
+		if (*h == '\r' || *h == '\n')
+			return false;
+	return true;
+}
+
+orsp_err orsp_http_client_request(orsp_http_client *c, const char *method, const char *url,
+                                  const char *const *headers, const void *body, size_t body_len,
+                                  orsp_http_result *out)
+{
+	orsp_err err = ORSP_OK;
+	CURL *curl;
+	CURLcode rc;
+	struct curl_slist *hdrs = NULL, *connect_to = NULL;
+	char *pinned_url = NULL;
+	char errbuf[CURL_ERROR_SIZE];
+	struct sink s = {0};
+	struct curl_blob ca_blob, cert_blob, key_blob;
+	long status = 0;
+
+	if (out)
+		memset(out, 0, sizeof(*out));
+	if (!c || !method || !method[0] || !url || !out || (!body && body_len))
+		return orsp_errf(ORSP_E_USAGE, "orsp_http_client_request: bad arguments");
+	for (const char *m = method; *m; m++)
+		if (*m < 'A' || *m > 'Z')
+			return orsp_errf(ORSP_E_USAGE, "http: bad method");
+	if (strncasecmp(url, "https://", 8) == 0 && !pem_given(&c->ca) && !c->insecure)
+		return orsp_errf(ORSP_E_USAGE,
+		                 "http: no trust anchor (ca_file/ca_pem) to verify %s", "https");
+	curl = c->curl;
+	curl_easy_reset(curl); /* keeps the connection cache for keep-alive */
+	errbuf[0] = '\0';
+	s.max = c->max_response;
+
+	for (size_t i = 0; headers && headers[i]; i++) {
+		if (!header_line_ok(headers[i])) {
+			err = orsp_errf(ORSP_E_USAGE, "http: request header %zu malformed", i);
+			goto out;
+		}
+		struct curl_slist *l = curl_slist_append(hdrs, headers[i]);
+		if (!l) {
+			err = orsp_errf(ORSP_E_RESOURCE, "out of memory");
+			goto out;
+		}
+		hdrs = l;
+	}
+	if (c->expected_host) {
+		err = pin_host(c, url, &pinned_url, &connect_to);
+		if (err)
+			goto out;
+		url = pinned_url;
+	}
+
+	SETOPT(CURLOPT_URL, url);
+	SETOPT(CURLOPT_PROTOCOLS_STR, "http,https");
+	SETOPT(CURLOPT_FOLLOWLOCATION, 0L);
+	SETOPT(CURLOPT_NOSIGNAL, 1L);
+	SETOPT(CURLOPT_ERRORBUFFER, errbuf);
+	SETOPT(CURLOPT_CONNECTTIMEOUT_MS, (long)c->connect_timeout_ms);
+	SETOPT(CURLOPT_TIMEOUT_MS, (long)c->timeout_ms);
+	SETOPT(CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)c->max_response);
+	SETOPT(CURLOPT_WRITEFUNCTION, on_write);
+	SETOPT(CURLOPT_WRITEDATA, &s);
+	if (hdrs)
+		SETOPT(CURLOPT_HTTPHEADER, hdrs);
+	if (connect_to)
+		SETOPT(CURLOPT_CONNECT_TO, connect_to);
+
+	/* TLS. The system trust store is switched off: only the given anchors count. */
+	SETOPT(CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2);
+	SETOPT(CURLOPT_CAPATH, NULL);
+	SETOPT(CURLOPT_CAINFO, c->ca.file);
+	if (c->ca.pem) {
+		ca_blob = (struct curl_blob){c->ca.pem, c->ca.len, CURL_BLOB_NOCOPY};
+		SETOPT(CURLOPT_CAINFO_BLOB, &ca_blob);
+	}
+	if (c->insecure) {
+		SETOPT(CURLOPT_SSL_VERIFYPEER, 0L);
+		SETOPT(CURLOPT_SSL_VERIFYHOST, 0L);
+	} else {
+		SETOPT(CURLOPT_SSL_VERIFYPEER, 1L);
+		SETOPT(CURLOPT_SSL_VERIFYHOST, 2L);
+	}
+	if (c->cert.file)
+		SETOPT(CURLOPT_SSLCERT, c->cert.file);
+	if (c->cert.pem) {
+		cert_blob = (struct curl_blob){c->cert.pem, c->cert.len, CURL_BLOB_NOCOPY};
+		SETOPT(CURLOPT_SSLCERT_BLOB, &cert_blob);
+	}
+	if (c->key.file)
+		SETOPT(CURLOPT_SSLKEY, c->key.file);
+	if (c->key.pem) {
+		key_blob = (struct curl_blob){c->key.pem, c->key.len, CURL_BLOB_NOCOPY};
+		SETOPT(CURLOPT_SSLKEY_BLOB, &key_blob);
+	}
+
+	if (strcmp(method, "GET") == 0 && !body_len) {
+		SETOPT(CURLOPT_HTTPGET, 1L);
+	} else if (strcmp(method, "HEAD") == 0 && !body_len) {
+		SETOPT(CURLOPT_NOBODY, 1L);
+	} else {
+		SETOPT(CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)body_len);
+		SETOPT(CURLOPT_POSTFIELDS, body_len ? body : "");
+		if (strcmp(method, "POST") != 0)
+			SETOPT(CURLOPT_CUSTOMREQUEST, method);
+	}
+
+	rc = curl_easy_perform(curl);
+	if (rc != CURLE_OK) {
+		err = map_curl_error(rc, &s, errbuf, &out->fail);
+		goto out;
+	}
+	curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
+	err = get_header(curl, "Content-Type", out->content_type, sizeof(out->content_type));
+	if (!err)
+		err = get_header(curl, "X-Admin-Protocol", out->x_admin_protocol,
+		                 sizeof(out->x_admin_protocol));
+	if (err) {
+		out->fail = ORSP_HTTP_FAIL_PROTOCOL;
+		goto out;
+	}
+	out->status = status;
+	if (!s.p) {
+		s.p = malloc(1);
+		if (!s.p) {
+			err = orsp_errf(ORSP_E_RESOURCE, "out of memory");
+			out->fail = ORSP_HTTP_FAIL_OTHER;
+			goto out;
+		}
+		s.p[0] = 0;
+	}
+	out->body = s.p;
+	out->body_len = s.len;
+	s.p = NULL;
+	goto out;
+
+setopt_failed:
+	err = orsp_errf(ORSP_E_USAGE, "http: libcurl refused an option (too old a libcurl?)");
+	out->fail = ORSP_HTTP_FAIL_OTHER;
+out:
+	/* Nothing of ours may stay referenced by the handle between requests. */
+	curl_easy_reset(curl);
+	free(s.p);
+	free(pinned_url);
+	curl_slist_free_all(connect_to);
+	curl_slist_free_all(hdrs);
+	if (err && !out->fail)
+		out->fail = ORSP_HTTP_FAIL_OTHER;
+	return err;
+}
+
+orsp_err orsp_http_client_post_json(orsp_http_client *c, const char *url, const char *json,
+                                    size_t json_len, const char *const *extra_headers,
+                                    orsp_http_result *out)
+{
+	const char *hdrs[16];
+	size_t n = 0;
+
+	if (out)
+		memset(out, 0, sizeof(*out));
+	hdrs[n++] = "Content-Type: " ORSP_HTTP_JSON_CONTENT_TYPE;
+	hdrs[n++] = "X-Admin-Protocol: " ORSP_HTTP_ADMIN_PROTOCOL;
+	for (size_t i = 0; extra_headers && extra_headers[i]; i++) {
+		if (n + 1 >= ORSP_ARRAY_LEN(hdrs))
+			return orsp_errf(ORSP_E_USAGE, "http: too many extra headers");
+		hdrs[n++] = extra_headers[i];
+	}
+	hdrs[n] = NULL;
+	return orsp_http_client_request(c, "POST", url, hdrs, json, json_len, out);
+}

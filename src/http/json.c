@@ -1,0 +1,452 @@
+/* The SGP.22 JSON binding over jansson: strict parsing of bodies, the common `header` object
+ * with functionExecutionStatus, and base64 members carrying BER TLVs.
+ *
+ * Everything that reads a value from outside names the field in its error detail, so a
+ * handler can answer with a precise message and the fuzz target can check that nothing but
+ * ORSP_E_MALFORMED (or ORSP_E_RESOURCE) ever comes back. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "openrsp/http.h"
+
+static const char *const fes_names[] = {
+    [ORSP_FES_SUCCESS] = "Executed-Success",
+    [ORSP_FES_WARNING] = "Executed-WithWarning",
+    [ORSP_FES_FAILED] = "Failed",
+    [ORSP_FES_EXPIRED] = "Expired",
+};
+
+const char *orsp_json_fes_str(orsp_json_fes s)
+{
+	if ((unsigned)s >= ORSP_ARRAY_LEN(fes_names))
+		return "?";
+	return fes_names[s];
+}
+
+orsp_err orsp_json_parse(const void *body, size_t len, size_t max_len, json_t **out)
+{
+	json_error_t jerr;
+	json_t *root = NULL;
+
+	if (!out || (!body && len))
+		return orsp_errf(ORSP_E_USAGE, "orsp_json_parse: bad arguments");
+	*out = NULL;
+	if (len > max_len)
+		return orsp_errf(ORSP_E_MALFORMED, "JSON body of %zu bytes exceeds %zu", len,
+		                 max_len);
+	if (len == 0)
+		return orsp_errf(ORSP_E_MALFORMED, "empty JSON body");
+	/* JSON_REJECT_DUPLICATES: two values for one key would let two readers disagree.
+	 * No JSON_ALLOW_NUL: a NUL inside a string would cut it short for C code. */
+	root = json_loadb((const char *)body, len, JSON_REJECT_DUPLICATES, &jerr);
+	if (!root)
+		return orsp_errf(ORSP_E_MALFORMED, "JSON: %s at line %d column %d", jerr.text,
+		                 jerr.line, jerr.column);
+	if (!json_is_object(root)) {
+		json_decref(root);
+		return orsp_errf(ORSP_E_MALFORMED, "JSON: top level is not an object");
+	}
+	*out = root;
+	return ORSP_OK;
+}
+
+orsp_err orsp_json_dump(const json_t *obj, char **out, size_t *out_len)
+{
+	char *s;
+
+	if (!obj || !out)
+		return orsp_errf(ORSP_E_USAGE, "orsp_json_dump: bad arguments");
+	*out = NULL;
+	s = json_dumps(obj, JSON_COMPACT);
+	if (!s)
+		return orsp_errf(ORSP_E_RESOURCE, "JSON serialisation failed (out of memory?)");
+	if (out_len)
+		*out_len = strlen(s);
+	*out = s;
+	return ORSP_OK;
+}
+
+/* Codes are dotted decimal ("8.1.1", "3.8"): 1..4 groups of 1..3 digits. SGP.22 lists subject
+ * and reason codes in this form; anything else is not a code. */
+static bool code_ok(const char *s)
+{
+	size_t digits = 0, groups = 1;
+
+	if (!s || !*s)
+		return false;
+	for (; *s; s++) {
+		if (*s >= '0' && *s <= '9') {
+			if (++digits > 3)
+				return false;
+		} else if (*s == '.') {
+			if (digits == 0 || ++groups > 4)
+				return false;
+			digits = 0;
+		} else {
+			return false;
+		}
+	}
+	return digits > 0;
+}
+
+static orsp_err set_new(json_t *obj, const char *field, json_t *v)
+{
+	/* json_object_set_new steals v even on failure. */
+	if (!v || json_object_set_new(obj, field, v) != 0)
+		return orsp_errf(ORSP_E_RESOURCE, "JSON: cannot set %s", field);
+	return ORSP_OK;
+}
+
+orsp_err orsp_json_put_string(json_t *obj, const char *field, const char *str)
+{
+	if (!json_is_object(obj) || !field || !str)
+		return orsp_errf(ORSP_E_USAGE, "orsp_json_put_string: bad arguments");
+	json_t *v = json_string(str);
+	if (!v)
+		return orsp_errf(ORSP_E_USAGE, "JSON %s: not valid UTF-8", field);
+	return set_new(obj, field, v);
+}
+
+orsp_err orsp_json_header_put(json_t *obj, const orsp_json_status *st)
+{
+	orsp_err err = ORSP_OK;
+	json_t *header = NULL, *fes = NULL, *scd = NULL;
+
+	if (!json_is_object(obj) || !st || (unsigned)st->status >= ORSP_ARRAY_LEN(fes_names))
+		return orsp_errf(ORSP_E_USAGE, "orsp_json_header_put: bad arguments");
+	if (st->status == ORSP_FES_FAILED && !st->has_status_code_data)
+		return orsp_errf(ORSP_E_USAGE, "Failed status needs statusCodeData");
+	header = json_object();
+	fes = json_object();
+	if (!header || !fes) {
+		err = orsp_errf(ORSP_E_RESOURCE, "out of memory");
+		goto out;
+	}
+	err = orsp_json_put_string(fes, "status", fes_names[st->status]);
+	if (err)
+		goto out;
+	if (st->has_status_code_data) {
+		if (!code_ok(st->subject_code) || !code_ok(st->reason_code)) {
+			err = orsp_errf(ORSP_E_USAGE, "subject/reason code not dotted decimal");
+			goto out;
+		}
+		scd = json_object();
+		if (!scd) {
+			err = orsp_errf(ORSP_E_RESOURCE, "out of memory");
+			goto out;
+		}
+		err = orsp_json_put_string(scd, "subjectCode", st->subject_code);
+		if (!err)
+			err = orsp_json_put_string(scd, "reasonCode", st->reason_code);
+		if (!err && st->subject_identifier[0])
+			err =
+			    orsp_json_put_string(scd, "subjectIdentifier", st->subject_identifier);
+		if (!err && st->message[0])
+			err = orsp_json_put_string(scd, "message", st->message);
+		if (err)
+			goto out;
+		err = set_new(fes, "statusCodeData", scd);
+		scd = NULL;
+		if (err)
+			goto out;
+	}
+	err = set_new(header, "functionExecutionStatus", fes);
+	fes = NULL;
+	if (err)
+		goto out;
+	err = set_new(obj, "header", header);
+	header = NULL;
+out:
+	json_decref(scd);
+	json_decref(fes);
+	json_decref(header);
+	return err;
+}
+
+orsp_err orsp_json_header_put_success(json_t *obj)
+{
+	orsp_json_status st = {.status = ORSP_FES_SUCCESS};
+	return orsp_json_header_put(obj, &st);
+}
+
+static orsp_err copy_field(char *dst, size_t cap, const char *src, const char *what)
+{
+	size_t n = strlen(src);
+	if (n >= cap)
+		return orsp_errf(ORSP_E_USAGE, "%s longer than %zu", what, cap - 1);
+	memcpy(dst, src, n + 1);
+	return ORSP_OK;
+}
+
+orsp_err orsp_json_header_put_failed(json_t *obj, const char *subject_code, const char *reason_code,
+                                     const char *message)
+{
+	orsp_err err;
+	orsp_json_status st = {.status = ORSP_FES_FAILED, .has_status_code_data = true};
+
+	if (!subject_code || !reason_code)
+		return orsp_errf(ORSP_E_USAGE, "Failed status needs subject and reason codes");
+	err = copy_field(st.subject_code, sizeof(st.subject_code), subject_code, "subjectCode");
+	if (!err)
+		err = copy_field(st.reason_code, sizeof(st.reason_code), reason_code, "reasonCode");
+	if (!err && message)
+		err = copy_field(st.message, sizeof(st.message), message, "message");
+	if (err)
+		return err;
+	return orsp_json_header_put(obj, &st);
+}
+
+/* A required string member of obj (named path.field in errors) copied into dst. */
+static orsp_err get_into(const json_t *obj, const char *path, const char *field, char *dst,
+                         size_t cap, bool required)
+{
+	const json_t *v = json_object_get(obj, field);
+
+	dst[0] = '\0';
+	if (!v) {
+		if (required)
+			return orsp_errf(ORSP_E_MALFORMED, "%s.%s: missing", path, field);
+		return ORSP_OK;
+	}
+	if (!json_is_string(v))
+		return orsp_errf(ORSP_E_MALFORMED, "%s.%s: not a string", path, field);
+	size_t n = json_string_length(v);
+	if (n >= cap)
+		return orsp_errf(ORSP_E_MALFORMED, "%s.%s: longer than %zu", path, field, cap - 1);
+	/* jansson may hold a NUL only with JSON_ALLOW_NUL, which we never pass; check anyway. */
+	if (strlen(json_string_value(v)) != n)
+		return orsp_errf(ORSP_E_MALFORMED, "%s.%s: contains NUL", path, field);
+	memcpy(dst, json_string_value(v), n + 1);
+	return ORSP_OK;
+}
+
+orsp_err orsp_json_header_get(const json_t *obj, orsp_json_status *out)
+{
+	orsp_err err;
+	const json_t *header, *fes, *scd;
+	char status[32];
+
+	if (!out)
+		return orsp_errf(ORSP_E_USAGE, "orsp_json_header_get: no output");
+	memset(out, 0, sizeof(*out));
+	if (!json_is_object(obj))
+		return orsp_errf(ORSP_E_MALFORMED, "JSON body is not an object");
+	header = json_object_get(obj, "header");
+	if (!header)
+		return orsp_errf(ORSP_E_MALFORMED, "header: missing");
+	if (!json_is_object(header))
+		return orsp_errf(ORSP_E_MALFORMED, "header: not an object");
+	fes = json_object_get(header, "functionExecutionStatus");
+	if (!fes)
+		return orsp_errf(ORSP_E_MALFORMED, "header.functionExecutionStatus: missing");
+	if (!json_is_object(fes))
+		return orsp_errf(ORSP_E_MALFORMED, "header.functionExecutionStatus: not an object");
+	err =
+	    get_into(fes, "header.functionExecutionStatus", "status", status, sizeof(status), true);
+	if (err)
+		return err;
+	size_t i;
+	for (i = 0; i < ORSP_ARRAY_LEN(fes_names); i++)
+		if (strcmp(status, fes_names[i]) == 0)
+			break;
+	if (i == ORSP_ARRAY_LEN(fes_names))
+		return orsp_errf(ORSP_E_MALFORMED,
+		                 "header.functionExecutionStatus.status: unknown value");
+	out->status = (orsp_json_fes)i;
+
+	scd = json_object_get(fes, "statusCodeData");
+	if (!scd) {
+		if (out->status == ORSP_FES_FAILED)
+			return orsp_errf(ORSP_E_MALFORMED, "header.functionExecutionStatus."
+			                                   "statusCodeData: missing for Failed");
+		return ORSP_OK;
+	}
+	static const char scd_path[] = "header.functionExecutionStatus.statusCodeData";
+	if (!json_is_object(scd))
+		return orsp_errf(ORSP_E_MALFORMED, "%s: not an object", scd_path);
+	out->has_status_code_data = true;
+	err = get_into(scd, scd_path, "subjectCode", out->subject_code, sizeof(out->subject_code),
+	               true);
+	if (!err)
+		err = get_into(scd, scd_path, "reasonCode", out->reason_code,
+		               sizeof(out->reason_code), true);
+	if (!err)
+		err = get_into(scd, scd_path, "subjectIdentifier", out->subject_identifier,
+		               sizeof(out->subject_identifier), false);
+	if (!err)
+		err = get_into(scd, scd_path, "message", out->message, sizeof(out->message), false);
+	if (err)
+		return err;
+	if (!code_ok(out->subject_code))
+		return orsp_errf(ORSP_E_MALFORMED, "%s.subjectCode: not dotted decimal", scd_path);
+	if (!code_ok(out->reason_code))
+		return orsp_errf(ORSP_E_MALFORMED, "%s.reasonCode: not dotted decimal", scd_path);
+	return ORSP_OK;
+}
+
+orsp_err orsp_json_get_string(const json_t *obj, const char *field, size_t max_len,
+                              const char **out, size_t *out_len)
+{
+	const json_t *v;
+
+	if (!field || !out)
+		return orsp_errf(ORSP_E_USAGE, "orsp_json_get_string: bad arguments");
+	*out = NULL;
+	if (out_len)
+		*out_len = 0;
+	if (!json_is_object(obj))
+		return orsp_errf(ORSP_E_MALFORMED, "%s: enclosing value is not an object", field);
+	v = json_object_get(obj, field);
+	if (!v)
+		return orsp_errf(ORSP_E_MALFORMED, "%s: missing", field);
+	if (!json_is_string(v))
+		return orsp_errf(ORSP_E_MALFORMED, "%s: not a string", field);
+	size_t n = json_string_length(v);
+	if (n > max_len)
+		return orsp_errf(ORSP_E_MALFORMED, "%s: %zu bytes, longer than %zu", field, n,
+		                 max_len);
+	if (strlen(json_string_value(v)) != n)
+		return orsp_errf(ORSP_E_MALFORMED, "%s: contains NUL", field);
+	*out = json_string_value(v);
+	if (out_len)
+		*out_len = n;
+	return ORSP_OK;
+}
+
+/* Longest base64 text (with padding) that can decode to at most max bytes. */
+static size_t b64_max_text(size_t max)
+{
+	if (max > (SIZE_MAX / 4) * 3 - 2)
+		return SIZE_MAX;
+	return (max + 2) / 3 * 4;
+}
+
+/* The field's base64 text, after the length check shared by both decoders. */
+static orsp_err b64_text(const json_t *obj, const char *field, size_t max, const char **s,
+                         size_t *n)
+{
+	orsp_err err = orsp_json_get_string(obj, field, SIZE_MAX, s, n);
+	if (err)
+		return err;
+	if (*n > b64_max_text(max))
+		return orsp_errf(ORSP_E_MALFORMED, "%s: decodes to more than %zu bytes", field,
+		                 max);
+	return ORSP_OK;
+}
+
+static orsp_err b64_decode_field(const char *field, const char *s, size_t n, uint8_t *out,
+                                 size_t cap, size_t *out_len)
+{
+	orsp_err err = orsp_base64_decode(s, n, out, cap, out_len);
+	if (err == ORSP_E_RESOURCE)
+		return orsp_errf(ORSP_E_MALFORMED, "%s: decodes to more than %zu bytes", field,
+		                 cap);
+	if (err)
+		return orsp_errf(ORSP_E_MALFORMED, "%s: bad base64 (%s)", field, orsp_err_detail());
+	return ORSP_OK;
+}
+
+orsp_err orsp_json_get_base64(const json_t *obj, const char *field, uint8_t *out, size_t cap,
+                              size_t *out_len)
+{
+	orsp_err err;
+	const char *s;
+	size_t n;
+
+	if (!field || !out_len || (!out && cap))
+		return orsp_errf(ORSP_E_USAGE, "orsp_json_get_base64: bad arguments");
+	*out_len = 0;
+	err = b64_text(obj, field, cap, &s, &n);
+	if (err)
+		return err;
+	return b64_decode_field(field, s, n, out, cap, out_len);
+}
+
+orsp_err orsp_json_get_base64_alloc(const json_t *obj, const char *field, size_t max_len,
+                                    uint8_t **out, size_t *out_len)
+{
+	orsp_err err;
+	const char *s;
+	size_t n, cap;
+	uint8_t *buf = NULL;
+
+	if (!field || !out || !out_len)
+		return orsp_errf(ORSP_E_USAGE, "orsp_json_get_base64_alloc: bad arguments");
+	*out = NULL;
+	*out_len = 0;
+	err = b64_text(obj, field, max_len, &s, &n);
+	if (err)
+		return err;
+	cap = n / 4 * 3;
+	if (cap > max_len)
+		cap = max_len;
+	buf = malloc(cap ? cap : 1);
+	if (!buf)
+		return orsp_errf(ORSP_E_RESOURCE, "%s: out of memory for %zu bytes", field, cap);
+	err = b64_decode_field(field, s, n, buf, cap, out_len);
+	if (err) {
+		free(buf);
+		return err;
+	}
+	*out = buf;
+	return ORSP_OK;
+}
+
+orsp_err orsp_json_put_base64(json_t *obj, const char *field, const uint8_t *p, size_t n)
+{
+	orsp_err err;
+	char *text = NULL;
+	size_t cap;
+
+	if (!json_is_object(obj) || !field || (!p && n))
+		return orsp_errf(ORSP_E_USAGE, "orsp_json_put_base64: bad arguments");
+	if (n > (SIZE_MAX - 8) / 4 * 3)
+		return orsp_errf(ORSP_E_RESOURCE, "%s: %zu bytes too large to encode", field, n);
+	cap = orsp_base64_encoded_len(n);
+	text = malloc(cap);
+	if (!text)
+		return orsp_errf(ORSP_E_RESOURCE, "%s: out of memory", field);
+	err = orsp_base64_encode(p, n, text, cap);
+	if (!err)
+		err = set_new(obj, field, json_stringn(text, cap - 1));
+	free(text);
+	return err;
+}
+
+orsp_err orsp_http_admin_protocol_parse(const char *value, unsigned *major, unsigned *minor,
+                                        unsigned *patch)
+{
+	static const char prefix[] = "gsma/rsp/v";
+	unsigned v[3] = {0, 0, 0};
+	const char *p;
+
+	if (!value)
+		return orsp_errf(ORSP_E_MALFORMED, "X-Admin-Protocol: missing");
+	if (strncmp(value, prefix, sizeof(prefix) - 1) != 0)
+		return orsp_errf(ORSP_E_MALFORMED, "X-Admin-Protocol: not gsma/rsp/v<x.y.z>");
+	p = value + sizeof(prefix) - 1;
+	for (int i = 0; i < 3; i++) {
+		int digits = 0;
+		while (*p >= '0' && *p <= '9') {
+			if (++digits > 3)
+				return orsp_errf(ORSP_E_MALFORMED,
+				                 "X-Admin-Protocol: number too long");
+			v[i] = v[i] * 10 + (unsigned)(*p - '0');
+			p++;
+		}
+		if (digits == 0 || (i < 2 && *p != '.'))
+			return orsp_errf(ORSP_E_MALFORMED,
+			                 "X-Admin-Protocol: not gsma/rsp/v<x.y.z>");
+		if (i < 2)
+			p++;
+	}
+	if (*p)
+		return orsp_errf(ORSP_E_MALFORMED, "X-Admin-Protocol: trailing characters");
+	if (major)
+		*major = v[0];
+	if (minor)
+		*minor = v[1];
+	if (patch)
+		*patch = v[2];
+	return ORSP_OK;
+}

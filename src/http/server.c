@@ -1,0 +1,930 @@
+/* HTTP(S) server over libmicrohttpd: a route table, bounded request bodies, JSON error
+ * answers, one log line per request, optional mutual TLS, and a graceful stop.
+ *
+ * Request life cycle (libmicrohttpd calls on_access several times per request):
+ *   1st call   headers complete: allocate the request state, route, check the client
+ *              certificate and Content-Length; answer 404/405/403/413 at once when they fail;
+ *   next calls body chunks: appended up to max_body, then counted and dropped;
+ *   last call  body complete: run the handler, queue its response;
+ *   on_completed (libmicrohttpd): log line, free the state, in-flight count down. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <gnutls/gnutls.h>
+#include <gnutls/x509.h>
+#include <microhttpd.h>
+
+#include "openrsp/http.h"
+
+#define LOG_FIELD_MAX 200
+/* Bytes of an oversized chunked body we read and drop before answering 413. */
+#define DROP_LIMIT(max) (2 * (max) + 65536)
+
+struct route {
+	char *method;
+	char *path;
+	orsp_http_handler handler;
+	void *ctx;
+};
+
+struct orsp_http_server {
+	struct MHD_Daemon *daemon;
+	struct route *routes;
+	size_t n_routes;
+	size_t max_body;
+	bool client_ca;
+	bool require_client_cert;
+	char *cert_pem;
+	char *key_pem; /* wiped on destroy */
+	size_t key_len;
+	char *ca_pem;
+	char *priorities;
+	orsp_http_request_hook hook;
+	void *hook_ctx;
+	uint16_t port;
+	atomic_uint in_flight;
+	atomic_bool stopping;
+	/* The first libmicrohttpd message while starting, for the error detail. */
+	pthread_mutex_t log_lock;
+	bool starting;
+	char start_error[256];
+};
+
+struct req_state {
+	orsp_http_server *srv;
+	uint64_t start_us;
+	const struct route *route;
+	uint8_t *body;
+	size_t len, cap;
+	bool overflow;
+	size_t dropped;
+	bool responded;
+	int status;
+	char method[LOG_FIELD_MAX + 1];
+	char path[LOG_FIELD_MAX + 1];
+	char addr[INET6_ADDRSTRLEN];
+	uint16_t port;
+	const uint8_t *client_cert;
+	size_t client_cert_len;
+};
+
+static uint64_t now_us(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+/* Copy for a log line: printable ASCII only, cut at LOG_FIELD_MAX. */
+static void sanitise(char *dst, size_t cap, const char *src)
+{
+	size_t i = 0;
+	for (; src && src[i] && i + 1 < cap; i++) {
+		unsigned char c = (unsigned char)src[i];
+		dst[i] = (c >= 0x20 && c < 0x7f) ? (char)c : '?';
+	}
+	dst[i] = '\0';
+}
+
+/* ---------------------------------------------------------------- responses ------------- */
+
+static bool token_char(unsigned char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+	       (c && strchr("!#$%&'*+-.^_`|~", c));
+}
+
+/* Header values: visible ASCII, space and tab; never CR/LF (header injection). */
+static bool value_ok(const char *v)
+{
+	for (; *v; v++) {
+		unsigned char c = (unsigned char)*v;
+		if (!(c == '\t' || (c >= 0x20 && c < 0x7f)))
+			return false;
+	}
+	return true;
+}
+
+orsp_err orsp_http_response_set_body(orsp_http_response *resp, int status, const char *content_type,
+                                     const void *p, size_t n)
+{
+	uint8_t *copy = NULL;
+
+	if (!resp || (!p && n))
+		return orsp_errf(ORSP_E_USAGE, "orsp_http_response_set_body: bad arguments");
+	if (status < 100 || status > 599)
+		return orsp_errf(ORSP_E_USAGE, "HTTP status %d out of range", status);
+	if (content_type &&
+	    (!value_ok(content_type) || strlen(content_type) >= sizeof(resp->content_type)))
+		return orsp_errf(ORSP_E_USAGE, "bad Content-Type");
+	if (n) {
+		copy = malloc(n);
+		if (!copy)
+			return orsp_errf(ORSP_E_RESOURCE, "out of memory for a %zu-byte body", n);
+		memcpy(copy, p, n);
+	}
+	free(resp->body);
+	resp->body = copy;
+	resp->body_len = n;
+	resp->status = status;
+	snprintf(resp->content_type, sizeof(resp->content_type), "%s",
+	         content_type ? content_type : "");
+	return ORSP_OK;
+}
+
+orsp_err orsp_http_response_set_json(orsp_http_response *resp, int status, const json_t *obj)
+{
+	orsp_err err;
+	char *text = NULL;
+	size_t n = 0;
+
+	err = orsp_json_dump(obj, &text, &n);
+	if (err)
+		return err;
+	err = orsp_http_response_set_body(resp, status, ORSP_HTTP_JSON_CONTENT_TYPE, text, n);
+	free(text);
+	return err;
+}
+
+orsp_err orsp_http_response_add_header(orsp_http_response *resp, const char *name,
+                                       const char *value)
+{
+	static const char *const reserved[] = {"Content-Type", "Content-Length", "Connection",
+	                                       "Transfer-Encoding", "Date"};
+	orsp_http_header *h;
+
+	if (!resp || !name || !value || !name[0])
+		return orsp_errf(ORSP_E_USAGE, "orsp_http_response_add_header: bad arguments");
+	for (const char *c = name; *c; c++)
+		if (!token_char((unsigned char)*c))
+			return orsp_errf(ORSP_E_USAGE, "header name is not an HTTP token");
+	if (!value_ok(value))
+		return orsp_errf(ORSP_E_USAGE, "header value has control characters");
+	for (size_t i = 0; i < ORSP_ARRAY_LEN(reserved); i++)
+		if (strcasecmp(name, reserved[i]) == 0)
+			return orsp_errf(ORSP_E_USAGE, "header %s is set by the server",
+			                 reserved[i]);
+	if (resp->n_headers >= ORSP_HTTP_MAX_EXTRA_HEADERS)
+		return orsp_errf(ORSP_E_RESOURCE, "more than %d extra headers",
+		                 ORSP_HTTP_MAX_EXTRA_HEADERS);
+	h = &resp->headers[resp->n_headers];
+	if (strlen(name) >= sizeof(h->name) || strlen(value) >= sizeof(h->value))
+		return orsp_errf(ORSP_E_RESOURCE, "header field too long");
+	memcpy(h->name, name, strlen(name) + 1);
+	memcpy(h->value, value, strlen(value) + 1);
+	resp->n_headers++;
+	return ORSP_OK;
+}
+
+static void response_clear(orsp_http_response *resp)
+{
+	free(resp->body);
+	memset(resp, 0, sizeof(*resp));
+}
+
+/* Hand resp to libmicrohttpd (the body moves; resp is cleared either way). */
+static enum MHD_Result queue(struct req_state *st, struct MHD_Connection *conn,
+                             orsp_http_response *resp)
+{
+	struct MHD_Response *r;
+	enum MHD_Result ret = MHD_NO;
+
+	if (resp->body_len)
+		r = MHD_create_response_from_buffer(resp->body_len, resp->body,
+		                                    MHD_RESPMEM_MUST_FREE);
+	else
+		r = MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
+	if (!r)
+		goto out;
+	if (resp->body_len)
+		resp->body = NULL; /* now owned by r */
+	if (resp->content_type[0] &&
+	    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, resp->content_type) != MHD_YES)
+		goto out_r;
+	for (size_t i = 0; i < resp->n_headers; i++)
+		if (MHD_add_response_header(r, resp->headers[i].name, resp->headers[i].value) !=
+		    MHD_YES)
+			goto out_r;
+	/* Stopping: tell keep-alive clients not to send another request on this connection. */
+	if (atomic_load(&st->srv->stopping) &&
+	    MHD_add_response_header(r, MHD_HTTP_HEADER_CONNECTION, "close") != MHD_YES)
+		goto out_r;
+	ret = MHD_queue_response(conn, (unsigned)resp->status, r);
+	if (ret == MHD_YES) {
+		st->responded = true;
+		st->status = resp->status;
+	}
+out_r:
+	MHD_destroy_response(r);
+out:
+	response_clear(resp);
+	return ret;
+}
+
+/* A fixed JSON error answer; message is a literal, never outside data. */
+static enum MHD_Result reply_error(struct req_state *st, struct MHD_Connection *conn, int status,
+                                   const char *message, const char *allow)
+{
+	orsp_http_response resp = {0};
+	char body[160];
+	int n = snprintf(body, sizeof(body), "{\"status\":%d,\"error\":\"%s\"}", status, message);
+
+	if (n < 0 || (size_t)n >= sizeof(body))
+		return MHD_NO;
+	if (orsp_http_response_set_body(&resp, status, ORSP_HTTP_JSON_CONTENT_TYPE, body,
+	                                (size_t)n) != ORSP_OK)
+		return MHD_NO;
+	if (allow && orsp_http_response_add_header(&resp, "Allow", allow) != ORSP_OK) {
+		response_clear(&resp);
+		return MHD_NO;
+	}
+	return queue(st, conn, &resp);
+}
+
+/* ---------------------------------------------------------------- requests -------------- */
+
+const char *orsp_http_request_header(const orsp_http_request *req, const char *name)
+{
+	if (!req || !req->impl_ || !name)
+		return NULL;
+	return MHD_lookup_connection_value((struct MHD_Connection *)req->impl_, MHD_HEADER_KIND,
+	                                   name);
+}
+
+static void peer_address(struct MHD_Connection *conn, struct req_state *st)
+{
+	const union MHD_ConnectionInfo *ci =
+	    MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	const struct sockaddr *sa = ci ? ci->client_addr : NULL;
+
+	snprintf(st->addr, sizeof(st->addr), "?");
+	if (!sa)
+		return;
+	if (sa->sa_family == AF_INET) {
+		struct sockaddr_in in4;
+		memcpy(&in4, sa, sizeof(in4));
+		inet_ntop(AF_INET, &in4.sin_addr, st->addr, sizeof(st->addr));
+		st->port = ntohs(in4.sin_port);
+	} else if (sa->sa_family == AF_INET6) {
+		struct sockaddr_in6 in6;
+		memcpy(&in6, sa, sizeof(in6));
+		inet_ntop(AF_INET6, &in6.sin6_addr, st->addr, sizeof(st->addr));
+		st->port = ntohs(in6.sin6_port);
+	}
+}
+
+/* libmicrohttpd asks GnuTLS for a client certificate when a trust list is configured, but does
+ * not check it (GNUTLS_CERT_REQUEST, no verification): we verify the chain here against the
+ * same trust list, with the TLS client key purpose. */
+static bool verify_client_cert(struct MHD_Connection *conn, struct req_state *st)
+{
+	static unsigned char kp_client[] = GNUTLS_KP_TLS_WWW_CLIENT;
+	const union MHD_ConnectionInfo *ci =
+	    MHD_get_connection_info(conn, MHD_CONNECTION_INFO_GNUTLS_SESSION);
+	gnutls_typed_vdata_st data = {.type = GNUTLS_DT_KEY_PURPOSE_OID, .data = kp_client};
+	unsigned status = 0, n = 0;
+	const gnutls_datum_t *certs;
+	gnutls_session_t session;
+	int rc;
+
+	if (!ci || !ci->tls_session)
+		return false;
+	session = (gnutls_session_t)ci->tls_session;
+	if (gnutls_certificate_type_get(session) != GNUTLS_CRT_X509)
+		return false;
+	rc = gnutls_certificate_verify_peers(session, &data, 1, &status);
+	if (rc < 0 || status != 0) {
+		orsp_log(ORSP_LOG_INFO,
+		         "http: client %s: certificate not accepted (%s, status 0x%x)", st->addr,
+		         rc < 0 ? gnutls_strerror(rc) : "verification failed", status);
+		return false;
+	}
+	certs = gnutls_certificate_get_peers(session, &n);
+	if (!certs || n == 0)
+		return false;
+	st->client_cert = certs[0].data;
+	st->client_cert_len = certs[0].size;
+	return true;
+}
+
+/* Strict decimal Content-Length; false if absent or not a plain number. */
+static bool content_length(struct MHD_Connection *conn, uint64_t *out)
+{
+	const char *v =
+	    MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+	uint64_t n = 0;
+
+	if (!v || !*v)
+		return false;
+	for (; *v; v++) {
+		if (*v < '0' || *v > '9' || n > (UINT64_MAX - 9) / 10)
+			return false;
+		n = n * 10 + (uint64_t)(*v - '0');
+	}
+	*out = n;
+	return true;
+}
+
+struct framing {
+	unsigned content_length;
+	unsigned transfer_encoding;
+};
+
+static enum MHD_Result count_framing(void *cls, enum MHD_ValueKind kind, const char *key,
+                                     const char *value)
+{
+	struct framing *f = cls;
+	(void)kind;
+	(void)value;
+	if (strcasecmp(key, MHD_HTTP_HEADER_CONTENT_LENGTH) == 0)
+		f->content_length++;
+	else if (strcasecmp(key, MHD_HTTP_HEADER_TRANSFER_ENCODING) == 0)
+		f->transfer_encoding++;
+	return MHD_YES;
+}
+
+/* Ambiguous message framing is refused: libmicrohttpd takes the first of several
+ * Content-Length fields, a proxy in front might take another (request smuggling,
+ * RFC 9112 §6.3). */
+static bool framing_ok(struct MHD_Connection *conn)
+{
+	struct framing f = {0, 0};
+	MHD_get_connection_values(conn, MHD_HEADER_KIND, count_framing, &f);
+	return f.content_length <= 1 && f.transfer_encoding <= 1 &&
+	       !(f.content_length && f.transfer_encoding);
+}
+
+static enum MHD_Result first_call(orsp_http_server *srv, struct MHD_Connection *conn,
+                                  const char *url, const char *method, struct req_state *st)
+{
+	char allow[256] = "";
+	bool path_found = false;
+	uint64_t cl;
+
+	if (!framing_ok(conn))
+		return reply_error(st, conn, 400, "ambiguous message framing", NULL);
+	for (size_t i = 0; i < srv->n_routes; i++) {
+		const struct route *r = &srv->routes[i];
+		if (strcmp(r->path, url) != 0)
+			continue;
+		if (strcmp(r->method, method) == 0) {
+			st->route = r;
+			break;
+		}
+		/* Allow lists every method of the path (RFC 9110 §15.5.6). */
+		if (path_found)
+			strncat(allow, ", ", sizeof(allow) - strlen(allow) - 1);
+		strncat(allow, r->method, sizeof(allow) - strlen(allow) - 1);
+		path_found = true;
+	}
+	if (!st->route && path_found)
+		return reply_error(st, conn, 405, "method not allowed", allow);
+	if (!st->route)
+		return reply_error(st, conn, 404, "not found", NULL);
+
+	if (srv->client_ca) {
+		bool ok = verify_client_cert(conn, st);
+		if (!ok && srv->require_client_cert)
+			return reply_error(st, conn, 403, "client certificate required", NULL);
+	}
+	if (content_length(conn, &cl) && cl > srv->max_body)
+		return reply_error(st, conn, 413, "request body too large", NULL);
+	return MHD_YES;
+}
+
+static enum MHD_Result run_handler(orsp_http_server *srv, struct MHD_Connection *conn,
+                                   const char *url, const char *method, struct req_state *st)
+{
+	orsp_http_response resp = {.status = 200};
+	orsp_http_request req = {
+	    .method = method,
+	    .path = url,
+	    .body = st->body ? st->body : (const uint8_t *)"",
+	    .body_len = st->len,
+	    .client_addr = st->addr,
+	    .client_port = st->port,
+	    .client_cert = st->client_cert,
+	    .client_cert_len = st->client_cert_len,
+	    .impl_ = conn,
+	};
+	orsp_err err;
+
+	(void)srv;
+	orsp_err_clear();
+	err = st->route->handler(st->route->ctx, &req, &resp);
+	if (err) {
+		orsp_log(ORSP_LOG_WARN, "http: %s %s: handler failed: %s: %s", st->method, st->path,
+		         orsp_err_str(err), orsp_err_detail());
+		response_clear(&resp);
+		return reply_error(st, conn, 500, "internal error", NULL);
+	}
+	if (resp.status < 100 || resp.status > 599) {
+		orsp_log(ORSP_LOG_WARN, "http: %s %s: handler set status %d", st->method, st->path,
+		         resp.status);
+		response_clear(&resp);
+		return reply_error(st, conn, 500, "internal error", NULL);
+	}
+	return queue(st, conn, &resp);
+}
+
+/* Append a body chunk (keeps one spare byte for the terminating NUL). */
+static bool append(struct req_state *st, const char *data, size_t n)
+{
+	size_t max = st->srv->max_body;
+
+	if (st->overflow || n > max - st->len) {
+		st->overflow = true;
+		free(st->body);
+		st->body = NULL;
+		st->dropped += n;
+		/* A body of unannounced size (chunked) is read and dropped up to DROP_LIMIT so that
+		 * the client gets a clean 413; beyond that, close the connection. */
+		return st->dropped <= DROP_LIMIT(max);
+	}
+	if (st->len + n + 1 > st->cap) {
+		size_t cap = st->cap ? st->cap : 1024;
+		while (cap < st->len + n + 1)
+			cap *= 2;
+		if (cap > max + 1)
+			cap = max + 1;
+		uint8_t *p = realloc(st->body, cap);
+		if (!p)
+			return false;
+		st->body = p;
+		st->cap = cap;
+	}
+	memcpy(st->body + st->len, data, n);
+	st->len += n;
+	st->body[st->len] = 0;
+	return true;
+}
+
+static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const char *url,
+                                 const char *method, const char *version, const char *upload_data,
+                                 size_t *upload_data_size, void **con_cls)
+{
+	orsp_http_server *srv = cls;
+	struct req_state *st = *con_cls;
+
+	(void)version;
+	if (!st) {
+		st = calloc(1, sizeof(*st));
+		if (!st)
+			return MHD_NO;
+		st->srv = srv;
+		st->start_us = now_us();
+		sanitise(st->method, sizeof(st->method), method);
+		sanitise(st->path, sizeof(st->path), url);
+		peer_address(conn, st);
+		*con_cls = st;
+		atomic_fetch_add(&srv->in_flight, 1);
+		return first_call(srv, conn, url, method, st);
+	}
+	if (*upload_data_size) {
+		size_t n = *upload_data_size;
+		*upload_data_size = 0;
+		if (st->responded) {
+			/* Answered early (404, 413, ...): drop the rest, within bounds. */
+			st->dropped += n;
+			return st->dropped <= DROP_LIMIT(srv->max_body) ? MHD_YES : MHD_NO;
+		}
+		return append(st, upload_data, n) ? MHD_YES : MHD_NO;
+	}
+	if (st->responded)
+		return MHD_YES;
+	if (st->overflow)
+		return reply_error(st, conn, 413, "request body too large", NULL);
+	return run_handler(srv, conn, url, method, st);
+}
+
+static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+                         enum MHD_RequestTerminationCode toe)
+{
+	orsp_http_server *srv = cls;
+	struct req_state *st = *con_cls;
+
+	(void)conn;
+	if (!st)
+		return;
+	orsp_http_log_entry e = {
+	    .method = st->method,
+	    .path = st->path,
+	    .client_addr = st->addr,
+	    .status = st->responded ? st->status : 0,
+	    .duration_us = now_us() - st->start_us,
+	    .body_len = st->len + st->dropped,
+	    .completed = toe == MHD_REQUEST_TERMINATED_COMPLETED_OK,
+	};
+	if (srv->hook)
+		srv->hook(srv->hook_ctx, &e);
+	else
+		orsp_log(ORSP_LOG_INFO,
+		         "http method=%s path=%s status=%d duration_us=%llu client=%s body=%zu%s",
+		         e.method, e.path, e.status, (unsigned long long)e.duration_us,
+		         e.client_addr, e.body_len, e.completed ? "" : " aborted");
+	free(st->body);
+	free(st);
+	*con_cls = NULL;
+	atomic_fetch_sub(&srv->in_flight, 1);
+}
+
+static void mhd_log(void *cls, const char *fmt, va_list ap) ORSP_PRINTF(2, 0);
+static void mhd_log(void *cls, const char *fmt, va_list ap)
+{
+	orsp_http_server *srv = cls;
+	char buf[256];
+	size_t n;
+	bool starting;
+
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	n = strlen(buf);
+	while (n && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
+		buf[--n] = '\0';
+	pthread_mutex_lock(&srv->log_lock);
+	starting = srv->starting;
+	if (starting && !srv->start_error[0])
+		snprintf(srv->start_error, sizeof(srv->start_error), "%s", buf);
+	pthread_mutex_unlock(&srv->log_lock);
+	orsp_log(starting ? ORSP_LOG_WARN : ORSP_LOG_INFO, "http: libmicrohttpd: %s", buf);
+}
+
+/* ---------------------------------------------------------------- start / stop ---------- */
+
+/* PEM text from memory or a file (exactly one of them), NUL-terminated, malloc'ed. */
+static orsp_err load_pem(const char *pem, const char *file, const char *what, char **out,
+                         size_t *out_len)
+{
+	orsp_err err = ORSP_OK;
+	int fd = -1;
+	char *buf = NULL;
+	size_t len = 0;
+	struct stat sb;
+
+	*out = NULL;
+	if (pem && file)
+		return orsp_errf(ORSP_E_USAGE, "%s: give PEM text or a file, not both", what);
+	if (pem) {
+		len = strnlen(pem, ORSP_HTTP_MAX_PEM + 1);
+		if (len > ORSP_HTTP_MAX_PEM)
+			return orsp_errf(ORSP_E_USAGE, "%s: PEM longer than %zu bytes", what,
+			                 ORSP_HTTP_MAX_PEM);
+		buf = malloc(len + 1);
+		if (!buf)
+			return orsp_errf(ORSP_E_RESOURCE, "out of memory");
+		memcpy(buf, pem, len + 1);
+		goto done;
+	}
+	fd = open(file, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return orsp_errf(ORSP_E_IO, "%s: cannot open %s: %s", what, file, strerror(errno));
+	if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode) || sb.st_size <= 0 ||
+	    (uint64_t)sb.st_size > ORSP_HTTP_MAX_PEM) {
+		err = orsp_errf(ORSP_E_IO, "%s: %s is not a regular file of 1..%zu bytes", what,
+		                file, ORSP_HTTP_MAX_PEM);
+		goto out;
+	}
+	buf = malloc((size_t)sb.st_size + 1);
+	if (!buf) {
+		err = orsp_errf(ORSP_E_RESOURCE, "out of memory");
+		goto out;
+	}
+	while (len < (size_t)sb.st_size) {
+		ssize_t r = read(fd, buf + len, (size_t)sb.st_size - len);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0) {
+			err = orsp_errf(ORSP_E_IO, "%s: reading %s failed", what, file);
+			goto out;
+		}
+		len += (size_t)r;
+	}
+	buf[len] = '\0';
+	if (strlen(buf) != len) {
+		err = orsp_errf(ORSP_E_USAGE, "%s: %s is not PEM text (NUL byte)", what, file);
+		goto out;
+	}
+done:
+	*out = buf;
+	*out_len = len;
+	buf = NULL;
+out:
+	if (buf) {
+		orsp_wipe(buf, len);
+		free(buf);
+	}
+	if (fd >= 0)
+		close(fd);
+	return err;
+}
+
+/* Check that pem holds one or more CERTIFICATE blocks, each strict base64 of one DER SEQUENCE
+ * whose length covers it exactly, and nothing but whitespace around them. This gives a clear
+ * error before GnuTLS sees the text (and keeps broken input away from GnuTLS error paths). */
+static orsp_err check_cert_pem(const char *pem, const char *what)
+{
+	static const char begin[] = "-----BEGIN CERTIFICATE-----";
+	static const char end[] = "-----END CERTIFICATE-----";
+	orsp_err err = ORSP_OK;
+	size_t cap = strlen(pem) + 1, blocks = 0;
+	char *b64 = malloc(cap);
+	uint8_t *der = malloc(cap);
+	const char *p = pem;
+
+	if (!b64 || !der) {
+		err = orsp_errf(ORSP_E_RESOURCE, "out of memory");
+		goto out;
+	}
+	for (;;) {
+		size_t n = 0, der_len = 0, hdr, body;
+		const char *e;
+
+		p += strspn(p, " \t\r\n");
+		if (!*p)
+			break;
+		if (strncmp(p, begin, sizeof(begin) - 1) != 0) {
+			err = orsp_errf(ORSP_E_USAGE, "%s: expected %s", what, begin);
+			goto out;
+		}
+		p += sizeof(begin) - 1;
+		e = strstr(p, end);
+		if (!e) {
+			err = orsp_errf(ORSP_E_USAGE, "%s: %s missing", what, end);
+			goto out;
+		}
+		for (; p < e; p++)
+			if (!strchr(" \t\r\n", *p))
+				b64[n++] = *p;
+		p = e + sizeof(end) - 1;
+		if (orsp_base64_decode(b64, n, der, cap, &der_len) != ORSP_OK) {
+			err = orsp_errf(ORSP_E_USAGE, "%s: certificate %zu: bad base64", what,
+			                blocks);
+			goto out;
+		}
+		/* SEQUENCE with a definite length of at most 4 octets. */
+		if (der_len < 2 || der[0] != 0x30) {
+			err =
+			    orsp_errf(ORSP_E_USAGE, "%s: certificate %zu is not DER", what, blocks);
+			goto out;
+		}
+		if (der[1] < 0x80) {
+			hdr = 2;
+			body = der[1];
+		} else if (der[1] >= 0x81 && der[1] <= 0x84 && der_len >= 2u + (der[1] & 0x7fu)) {
+			hdr = 2u + (der[1] & 0x7fu);
+			body = 0;
+			for (size_t i = 2; i < hdr; i++)
+				body = body << 8 | der[i];
+		} else {
+			err =
+			    orsp_errf(ORSP_E_USAGE, "%s: certificate %zu is not DER", what, blocks);
+			goto out;
+		}
+		if (hdr + body != der_len) {
+			err = orsp_errf(ORSP_E_USAGE, "%s: certificate %zu: length mismatch", what,
+			                blocks);
+			goto out;
+		}
+		blocks++;
+	}
+	if (!blocks)
+		err = orsp_errf(ORSP_E_USAGE, "%s: no PEM certificate", what);
+out:
+	free(b64);
+	free(der);
+	return err;
+}
+
+static void server_free(orsp_http_server *srv)
+{
+	if (!srv)
+		return;
+	for (size_t i = 0; i < srv->n_routes; i++) {
+		free(srv->routes[i].method);
+		free(srv->routes[i].path);
+	}
+	free(srv->routes);
+	if (srv->key_pem)
+		orsp_wipe(srv->key_pem, srv->key_len);
+	free(srv->key_pem);
+	free(srv->cert_pem);
+	free(srv->ca_pem);
+	free(srv->priorities);
+	pthread_mutex_destroy(&srv->log_lock);
+	free(srv);
+}
+
+static orsp_err copy_routes(orsp_http_server *srv, const orsp_http_server_config *cfg)
+{
+	if (!cfg->routes || cfg->n_routes == 0)
+		return orsp_errf(ORSP_E_USAGE, "http server: no routes");
+	srv->routes = calloc(cfg->n_routes, sizeof(*srv->routes));
+	if (!srv->routes)
+		return orsp_errf(ORSP_E_RESOURCE, "out of memory");
+	srv->n_routes = cfg->n_routes;
+	for (size_t i = 0; i < cfg->n_routes; i++) {
+		const orsp_http_route *r = &cfg->routes[i];
+		if (!r->method || !r->method[0] || !r->path || r->path[0] != '/' || !r->handler)
+			return orsp_errf(ORSP_E_USAGE, "http server: route %zu incomplete", i);
+		srv->routes[i].method = strdup(r->method);
+		srv->routes[i].path = strdup(r->path);
+		if (!srv->routes[i].method || !srv->routes[i].path)
+			return orsp_errf(ORSP_E_RESOURCE, "out of memory");
+		srv->routes[i].handler = r->handler;
+		srv->routes[i].ctx = r->ctx;
+	}
+	return ORSP_OK;
+}
+
+static orsp_err load_tls(orsp_http_server *srv, const orsp_http_server_config *cfg, bool *tls)
+{
+	orsp_err err;
+	size_t len;
+	bool have_cert = cfg->cert_pem || cfg->cert_file;
+	bool have_key = cfg->key_pem || cfg->key_file;
+	bool have_ca = cfg->client_ca_pem || cfg->client_ca_file;
+
+	*tls = false;
+	if (have_cert != have_key)
+		return orsp_errf(ORSP_E_USAGE, "https: certificate and key must be given together");
+	if (!have_cert) {
+		if (have_ca || cfg->require_client_cert)
+			return orsp_errf(ORSP_E_USAGE,
+			                 "mutual TLS needs HTTPS (certificate + key)");
+		return ORSP_OK;
+	}
+	if (MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES)
+		return orsp_errf(ORSP_E_USAGE, "https: this libmicrohttpd was built without TLS "
+		                               "(GnuTLS) support");
+	if (cfg->require_client_cert && !have_ca)
+		return orsp_errf(ORSP_E_USAGE, "require_client_cert needs a client CA");
+	err = load_pem(cfg->cert_pem, cfg->cert_file, "server certificate", &srv->cert_pem, &len);
+	if (!err)
+		err = load_pem(cfg->key_pem, cfg->key_file, "server key", &srv->key_pem,
+		               &srv->key_len);
+	if (!err && have_ca)
+		err = load_pem(cfg->client_ca_pem, cfg->client_ca_file, "client CA", &srv->ca_pem,
+		               &len);
+	if (!err)
+		err = check_cert_pem(srv->cert_pem, "server certificate");
+	if (!err && srv->ca_pem)
+		err = check_cert_pem(srv->ca_pem, "client CA");
+	if (!err &&
+	    (!strstr(srv->key_pem, "-----BEGIN ") || !strstr(srv->key_pem, "PRIVATE KEY-----")))
+		err = orsp_errf(ORSP_E_USAGE, "server key: no PEM private key");
+	if (err)
+		return err;
+	srv->priorities =
+	    strdup(cfg->tls_priorities ? cfg->tls_priorities : ORSP_HTTP_DEFAULT_TLS_PRIORITIES);
+	if (!srv->priorities)
+		return orsp_errf(ORSP_E_RESOURCE, "out of memory");
+	srv->client_ca = have_ca;
+	srv->require_client_cert = cfg->require_client_cert;
+	*tls = true;
+	return ORSP_OK;
+}
+
+orsp_err orsp_http_server_start(const orsp_http_server_config *cfg, orsp_http_server **out)
+{
+	orsp_err err;
+	orsp_http_server *srv = NULL;
+	struct sockaddr_storage ss;
+	struct sockaddr_in *in4 = (struct sockaddr_in *)&ss;
+	struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&ss;
+	const char *address;
+	unsigned flags =
+	    MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | MHD_USE_ITC | MHD_USE_ERROR_LOG;
+	unsigned threads, max_conn, timeout_s;
+	bool tls = false;
+	struct MHD_OptionItem opts[6];
+	size_t n_opts = 0;
+	const union MHD_DaemonInfo *di;
+
+	if (!cfg || !out)
+		return orsp_errf(ORSP_E_USAGE, "orsp_http_server_start: bad arguments");
+	*out = NULL;
+	threads = cfg->threads ? cfg->threads : ORSP_HTTP_DEFAULT_THREADS;
+	max_conn = cfg->max_connections ? cfg->max_connections : ORSP_HTTP_DEFAULT_MAX_CONNECTIONS;
+	timeout_s = cfg->timeout_s ? cfg->timeout_s : ORSP_HTTP_DEFAULT_TIMEOUT_S;
+	if (threads > 256 || max_conn < threads)
+		return orsp_errf(ORSP_E_USAGE, "http server: %u threads for %u connections",
+		                 threads, max_conn);
+
+	memset(&ss, 0, sizeof(ss));
+	address = cfg->address ? cfg->address : ORSP_HTTP_DEFAULT_ADDRESS;
+	if (inet_pton(AF_INET, address, &in4->sin_addr) == 1) {
+		in4->sin_family = AF_INET;
+		in4->sin_port = htons(cfg->port);
+	} else if (inet_pton(AF_INET6, address, &in6->sin6_addr) == 1) {
+		in6->sin6_family = AF_INET6;
+		in6->sin6_port = htons(cfg->port);
+		flags |= MHD_USE_IPv6;
+	} else {
+		return orsp_errf(ORSP_E_USAGE, "http server: %s is not a numeric IP address",
+		                 address);
+	}
+
+	srv = calloc(1, sizeof(*srv));
+	if (!srv)
+		return orsp_errf(ORSP_E_RESOURCE, "out of memory");
+	pthread_mutex_init(&srv->log_lock, NULL);
+	srv->max_body = cfg->max_body ? cfg->max_body : ORSP_HTTP_DEFAULT_MAX_BODY;
+	if (srv->max_body > SIZE_MAX / 4) {
+		err = orsp_errf(ORSP_E_USAGE, "http server: max_body too large");
+		goto out;
+	}
+	srv->hook = cfg->on_request;
+	srv->hook_ctx = cfg->hook_ctx;
+	atomic_init(&srv->in_flight, 0);
+	atomic_init(&srv->stopping, false);
+	err = copy_routes(srv, cfg);
+	if (!err)
+		err = load_tls(srv, cfg, &tls);
+	if (err)
+		goto out;
+	/* A pool of one is no pool: libmicrohttpd then uses its single polling thread. */
+	if (threads > 1)
+		opts[n_opts++] =
+		    (struct MHD_OptionItem){MHD_OPTION_THREAD_POOL_SIZE, threads, NULL};
+	if (tls) {
+		flags |= MHD_USE_TLS;
+		opts[n_opts++] =
+		    (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_CERT, 0, srv->cert_pem};
+		opts[n_opts++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_KEY, 0, srv->key_pem};
+		opts[n_opts++] =
+		    (struct MHD_OptionItem){MHD_OPTION_HTTPS_PRIORITIES, 0, srv->priorities};
+		if (srv->ca_pem)
+			opts[n_opts++] =
+			    (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_TRUST, 0, srv->ca_pem};
+	}
+	opts[n_opts] = (struct MHD_OptionItem){MHD_OPTION_END, 0, NULL};
+
+	srv->starting = true;
+	/* The logger must come first to see every message. */
+	srv->daemon = MHD_start_daemon(
+	    flags, cfg->port, NULL, NULL, on_access, srv, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, srv,
+	    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss, MHD_OPTION_CONNECTION_TIMEOUT, timeout_s,
+	    MHD_OPTION_CONNECTION_LIMIT, max_conn, MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
+	    MHD_OPTION_ARRAY, opts, MHD_OPTION_END);
+	pthread_mutex_lock(&srv->log_lock);
+	srv->starting = false;
+	pthread_mutex_unlock(&srv->log_lock);
+	if (!srv->daemon) {
+		err = orsp_errf(ORSP_E_IO, "http server: cannot start on %s port %u: %s", address,
+		                (unsigned)cfg->port,
+		                srv->start_error[0] ? srv->start_error : "libmicrohttpd failed");
+		goto out;
+	}
+	di = MHD_get_daemon_info(srv->daemon, MHD_DAEMON_INFO_BIND_PORT);
+	srv->port = di ? di->port : cfg->port;
+	*out = srv;
+	srv = NULL;
+out:
+	server_free(srv);
+	return err;
+}
+
+uint16_t orsp_http_server_port(const orsp_http_server *srv)
+{
+	return srv ? srv->port : 0;
+}
+
+unsigned orsp_http_server_stop(orsp_http_server *srv, unsigned grace_ms)
+{
+	MHD_socket fd;
+	unsigned left;
+	uint64_t deadline;
+
+	if (!srv)
+		return 0;
+	atomic_store(&srv->stopping, true);
+	/* No new connections; requests on open connections go on. */
+	fd = MHD_quiesce_daemon(srv->daemon);
+	deadline = now_us() + (uint64_t)(grace_ms ? grace_ms : 10000u) * 1000u;
+	while (atomic_load(&srv->in_flight) > 0 && now_us() < deadline) {
+		struct timespec ts = {0, 5 * 1000 * 1000};
+		nanosleep(&ts, NULL);
+	}
+	left = atomic_load(&srv->in_flight);
+	if (left)
+		orsp_log(ORSP_LOG_WARN, "http: stopping with %u request(s) still in flight", left);
+	/* Closes every connection; joins the threads (a handler still running is waited for). */
+	MHD_stop_daemon(srv->daemon);
+	/* libmicrohttpd leaves the quiesced listening socket to us, to close after the stop. */
+	if (fd != MHD_INVALID_SOCKET)
+		close(fd);
+	server_free(srv);
+	return left;
+}
