@@ -9,13 +9,12 @@
  *   - the parts alone: EC key generation, ECKA, the X9.63 KDF, ECDSA over the signed part of
  *     InitialiseSecureChannelRequest, and AES-CBC + AES-CMAC over the whole profile.
  */
-#define _GNU_SOURCE /* sched_setaffinity, sched_getcpu */
-#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "bench_bpp.h"
+#include "bench_util.h"
 #include "cli.h"
 #include "openrsp/bsp.h"
 #include "openrsp/crypto.h"
@@ -50,38 +49,6 @@ static const uint8_t cfg_isdp[] = {0xBF, 0x24, 0x00};
 static const uint8_t store_md[] = {0xBF, 0x25, 0x1A, 0x5A, 0x0A, 0x98, 0x00, 0x10, 0x32, 0x54,
                                    0x76, 0x98, 0x10, 0x32, 0x14, 0x91, 0x04, 'o',  'r',  's',
                                    'p',  0x92, 0x06, 'b',  'e',  'n',  'c',  'h',  '0'};
-
-static double now_s(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
-static int cmp_double(const void *x, const void *y)
-{
-	double a = *(const double *)x, c = *(const double *)y;
-	return a < c ? -1 : a > c;
-}
-
-static double median(double *v, int n)
-{
-	qsort(v, (size_t)n, sizeof(v[0]), cmp_double);
-	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
-
-static int pin_cpu(void)
-{
-	int cpu = sched_getcpu();
-	cpu_set_t set;
-	if (cpu < 0)
-		return -1;
-	CPU_ZERO(&set);
-	CPU_SET(cpu, &set);
-	if (sched_setaffinity(0, sizeof(set), &set) != 0)
-		return -1;
-	return cpu;
-}
 
 static orsp_bsp_bpp_params params(const bb *b, const orsp_ec_key *smdp)
 {
@@ -162,12 +129,12 @@ static orsp_err one_op(bb *b, int m)
 static double run_slice(bb *b, int m, double slice)
 {
 	uint64_t ops = 0;
-	double t0 = now_s(), t;
+	double t0 = bench_now_s(), t;
 	do {
 		if (one_op(b, m) != ORSP_OK)
 			return -1;
 		ops++;
-		t = now_s();
+		t = bench_now_s();
 	} while (t - t0 < slice);
 	return (double)ops / (t - t0);
 }
@@ -296,7 +263,7 @@ int bench_bpp(int argc, char **argv)
 	rc = setup(b, curve, profile);
 	if (rc)
 		goto out;
-	cpu = pin_cpu();
+	cpu = bench_pin_cpu();
 
 	double slice = seconds / (ROUNDS * M__COUNT);
 	for (int m = 0; m < M__COUNT; m++)
@@ -316,7 +283,7 @@ int bench_bpp(int argc, char **argv)
 		}
 	}
 	for (int m = 0; m < M__COUNT; m++)
-		med[m] = median(res[m], ROUNDS);
+		med[m] = bench_median(res[m], ROUNDS);
 
 	/* microseconds per operation */
 	double us[M__COUNT];

@@ -7,13 +7,12 @@
  * measurement for a short slice, and the median per measurement is reported, so that clock
  * changes and noisy neighbours hit all measurements alike.
  */
-#define _GNU_SOURCE /* sched_setaffinity, sched_getcpu */
-#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "bench_bpp.h"
+#include "bench_util.h"
 #include "cli.h"
 #include "openrsp/crypto.h"
 
@@ -50,13 +49,6 @@ typedef struct bench_ctx {
 	bool osmo_ok;
 #endif
 } bench_ctx;
-
-static double now_s(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
 
 /* A new RAND per vector, as an AuC would use. */
 static void next_rand(bench_ctx *b)
@@ -132,7 +124,7 @@ static unsigned one_op(bench_ctx *b, int m)
 static double run_slice(bench_ctx *b, int m, double slice)
 {
 	uint64_t units = 0;
-	double t0 = now_s(), t;
+	double t0 = bench_now_s(), t;
 	do {
 		for (int i = 0; i < BATCH; i++) {
 			unsigned u = one_op(b, m);
@@ -140,35 +132,9 @@ static double run_slice(bench_ctx *b, int m, double slice)
 				return -1;
 			units += u;
 		}
-		t = now_s();
+		t = bench_now_s();
 	} while (t - t0 < slice);
 	return (double)units / (t - t0);
-}
-
-static int cmp_double(const void *x, const void *y)
-{
-	double a = *(const double *)x, c = *(const double *)y;
-	return a < c ? -1 : a > c;
-}
-
-static double median(double *v, int n)
-{
-	qsort(v, (size_t)n, sizeof(v[0]), cmp_double);
-	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
-
-/* Stay on the current CPU, so that every measurement sees the same core. */
-static int pin_cpu(void)
-{
-	int cpu = sched_getcpu();
-	cpu_set_t set;
-	if (cpu < 0)
-		return -1;
-	CPU_ZERO(&set);
-	CPU_SET(cpu, &set);
-	if (sched_setaffinity(0, sizeof(set), &set) != 0)
-		return -1;
-	return cpu;
 }
 
 static int bench_setup(bench_ctx *b)
@@ -271,7 +237,7 @@ static int bench_aka(int argc, char **argv)
 #endif
 		nm += have[m];
 	}
-	cpu = pin_cpu();
+	cpu = bench_pin_cpu();
 
 	/* Warm up caches and the CPU clock, then interleave. */
 	double slice = seconds / (ROUNDS * nm);
@@ -295,7 +261,7 @@ static int bench_aka(int argc, char **argv)
 		}
 	}
 	for (int m = 0; m < M__COUNT; m++)
-		med[m] = have[m] ? median(res[m], ROUNDS) : 0;
+		med[m] = have[m] ? bench_median(res[m], ROUNDS) : 0;
 
 	double bound = med[M_AES6] / 6; /* Milenage with f1 and f1*: 6 AES blocks per vector */
 	double vs_bound = med[M_MIL_CTX] / bound;
