@@ -150,4 +150,12 @@ ORSP_MUST_CHECK orsp_err orsp_kek_wrap(const orsp_secret *kek, const char *aad,
 ORSP_MUST_CHECK orsp_err orsp_kek_unwrap(const orsp_secret *kek, const char *aad,
                                          const uint8_t *blob, size_t n, orsp_secret *plain);
 
+/* Bind a database to its KEK. `table` (a module's own table with columns id INTEGER PRIMARY
+ * KEY and wrapped BLOB) holds `check` wrapped under the KEK with `aad`. On the first open this
+ * stores it; on later opens the stored value must unwrap with this KEK to exactly `check`
+ * (compared in constant time), else ORSP_E_VERIFY "wrong KEK". Runs in its own transaction.
+ * `table` is an identifier from the caller's code, never outside input. */
+ORSP_MUST_CHECK orsp_err orsp_kek_check(orsp_db *db, const orsp_secret *kek, const char *table,
+                                        const char *aad, const uint8_t *check, size_t check_len);
+
 #endif

@@ -276,50 +276,11 @@ static orsp_err finish(orsp_smdp *s, orsp_err err)
 
 /* ----- open / close ----- */
 
+/* First open: store a wrapped check value. Later opens: it must unwrap with this KEK. */
 static orsp_err kek_check(orsp_smdp *s)
 {
-	orsp_err err;
-	orsp_stmt *st = NULL;
-	orsp_secret plain = {0};
-	uint8_t blob[ORSP_WRAP_MAX];
-	size_t blob_len = 0;
-	bool row = false;
-
-	err = orsp_db_begin(s->db);
-	if (err)
-		return err;
-	err = orsp_db_prepare(s->db, "SELECT wrapped FROM smdp_kek_check WHERE id = 1", &st);
-	if (!err)
-		err = orsp_stmt_step(st, &row);
-	if (err)
-		goto out;
-	if (row) {
-		orsp_slice w = orsp_stmt_column_blob(st, 0);
-		err = orsp_kek_unwrap(&s->kek, KEK_CHECK_AAD, w.p, w.len, &plain);
-		if (err == ORSP_E_VERIFY)
-			err = orsp_errf(ORSP_E_VERIFY,
-			                "wrong KEK: this database was created with another KEK");
-		else if (!err && (plain.len != sizeof(kek_check_plain) ||
-		                  !orsp_ct_eq(plain.v, kek_check_plain, sizeof(kek_check_plain))))
-			err = orsp_errf(ORSP_E_VERIFY, "wrong KEK: check value does not match");
-		goto out;
-	}
-	orsp_stmt_finalize(st);
-	st = NULL;
-	err = orsp_secret_set(&plain, kek_check_plain, sizeof(kek_check_plain));
-	if (!err)
-		err = orsp_kek_wrap(&s->kek, KEK_CHECK_AAD, &plain, blob, sizeof(blob), &blob_len);
-	if (!err)
-		err = orsp_db_prepare(
-		    s->db, "INSERT INTO smdp_kek_check (id, wrapped) VALUES (1, ?1)", &st);
-	if (!err)
-		err = orsp_stmt_bind_blob(st, 1, blob, blob_len);
-	if (!err)
-		err = orsp_stmt_run(st);
-out:
-	orsp_stmt_finalize(st);
-	orsp_secret_wipe(&plain);
-	return finish(s, err);
+	return orsp_kek_check(s->db, &s->kek, "smdp_kek_check", KEK_CHECK_AAD, kek_check_plain,
+	                      sizeof(kek_check_plain));
 }
 
 orsp_err orsp_smdp_open(const char *db_uri, const orsp_secret *kek, orsp_smdp **out)

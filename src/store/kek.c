@@ -287,3 +287,57 @@ orsp_err orsp_kek_unwrap(const orsp_secret *kek, const char *aad, const uint8_t 
 	plain->len = ct_len;
 	return ORSP_OK;
 }
+
+orsp_err orsp_kek_check(orsp_db *db, const orsp_secret *kek, const char *table, const char *aad,
+                        const uint8_t *check, size_t check_len)
+{
+	orsp_err err;
+	orsp_stmt *st = NULL;
+	orsp_secret plain = {0};
+	uint8_t blob[ORSP_WRAP_MAX];
+	size_t blob_len = 0;
+	bool row = false;
+	char sql[128];
+
+	if (!db || !kek || !table || !aad || !check)
+		return orsp_errf(ORSP_E_USAGE, "KEK check: missing arguments");
+	err = orsp_db_begin(db);
+	if (err)
+		return err;
+	snprintf(sql, sizeof(sql), "SELECT wrapped FROM %s WHERE id = 1", table);
+	err = orsp_db_prepare(db, sql, &st);
+	if (!err)
+		err = orsp_stmt_step(st, &row);
+	if (err)
+		goto out;
+	if (row) {
+		orsp_slice w = orsp_stmt_column_blob(st, 0);
+		err = orsp_kek_unwrap(kek, aad, w.p, w.len, &plain);
+		if (err == ORSP_E_VERIFY)
+			err = orsp_errf(ORSP_E_VERIFY,
+			                "wrong KEK: this database was created with another KEK");
+		else if (!err && (plain.len != check_len || !orsp_ct_eq(plain.v, check, check_len)))
+			err = orsp_errf(ORSP_E_VERIFY, "wrong KEK: check value does not match");
+		goto out;
+	}
+	orsp_stmt_finalize(st);
+	st = NULL;
+	err = orsp_secret_set(&plain, check, check_len);
+	if (!err)
+		err = orsp_kek_wrap(kek, aad, &plain, blob, sizeof(blob), &blob_len);
+	snprintf(sql, sizeof(sql), "INSERT INTO %s (id, wrapped) VALUES (1, ?1)", table);
+	if (!err)
+		err = orsp_db_prepare(db, sql, &st);
+	if (!err)
+		err = orsp_stmt_bind_blob(st, 1, blob, blob_len);
+	if (!err)
+		err = orsp_stmt_run(st);
+out:
+	orsp_stmt_finalize(st);
+	orsp_secret_wipe(&plain);
+	if (err) {
+		orsp_db_rollback(db);
+		return err;
+	}
+	return orsp_db_commit(db);
+}
