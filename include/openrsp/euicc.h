@@ -232,4 +232,45 @@ ORSP_MUST_CHECK orsp_err orsp_vpcd_serve_opts(const orsp_vpcd_opts *opts, orsp_e
 ORSP_MUST_CHECK orsp_err orsp_vpcd_serve(const char *host, uint16_t port, orsp_euicc_apdu_ctx *ctx,
                                          const volatile sig_atomic_t *stop);
 
+/* ================================================================ persistent storage ===== */
+
+/* The eUICC core keeps its persistent state as named records and reaches storage only
+ * through these operations, so that a sealed directory (orsp_euicc_host below, the seal
+ * module), a TEE or a flash driver can provide it. Record names are 1..32 characters of
+ * [a-z0-9._-]. Records the core uses: "ecasd" (identity: EID, SK.EUICC, CERT.EUICC,
+ * CERT.EUM, CI certificates), "isdr" (profiles, notifications, addresses, counters),
+ * "upp.<isdp-aid-hex>" (an installed profile package), "sqn.<isdp-aid-hex>" (the USIM's SQN
+ * state of that profile). */
+#define ORSP_EUICC_RECORD_NAME_MAX 32
+
+typedef struct orsp_euicc_record {
+	const char *name;
+	const uint8_t *data; /* NULL: delete the record (absent already: not an error) */
+	size_t len;
+} orsp_euicc_record;
+
+typedef struct orsp_euicc_storage_ops {
+	/* Replace the given records all together or not at all: after a crash at any point the
+	 * store holds either every old or every new value. ORSP_E_STORAGE on failure (nothing
+	 * changed). */
+	orsp_err (*commit)(void *user, const orsp_euicc_record *recs, size_t n);
+	/* Read one record into buf. ORSP_E_NOT_FOUND when absent; ORSP_E_RESOURCE when cap is too
+	 * small (then *len is the size needed); ORSP_E_VERIFY / ORSP_E_STORAGE when the store is
+	 * damaged, tampered with or rolled back. */
+	orsp_err (*read)(void *user, const char *name, uint8_t *buf, size_t cap, size_t *len);
+} orsp_euicc_storage_ops;
+
+/* ================================================================ USIM application ======= */
+
+/* SECTION-USIM: declarations of the USIM application (file system of the enabled profile,
+ * READ BINARY/RECORD, AUTHENTICATE) go here. */
+
+/* ================================================================ ISD-R / ECASD ========== */
+
+/* SECTION-ISDR: declarations of the eUICC core (ISD-R ES10a/b/c, ECASD, ISD-Ps) go here. */
+
+/* ================================================================ host glue ============== */
+
+/* SECTION-HOST: orsp_euicc_host (an eUICC whose records are sealed in a directory). */
+
 #endif

@@ -10,6 +10,7 @@
 #define OPENRSP_SMDP_H
 
 #include "openrsp/core.h"
+#include "openrsp/crypto.h"
 #include "openrsp/store.h"
 
 /* ----- profile state machine ----- */
@@ -184,5 +185,51 @@ ORSP_MUST_CHECK orsp_err orsp_smdp_expire(orsp_smdp *s, size_t *n);
 ORSP_MUST_CHECK orsp_err orsp_smdp_list(orsp_smdp *s,
                                         int (*fn)(const orsp_smdp_profile *p, void *arg), void *arg,
                                         int *stopped);
+
+/* ================================================================ the SM-DP+ service ===== */
+
+/* What the ES9+ and ES2+ handlers need besides the database: the server's identity and
+ * keys. Built once (from the configuration file, see orsp_smdp_config_load) and shared
+ * read-only by every worker thread; each thread has its own orsp_smdp (database
+ * connection). */
+#define ORSP_SMDP_MAX_KEYSETS 8
+
+typedef struct orsp_smdp_keyset {
+	orsp_cert *ci;          /* the CI this set chains to (its SKI is what the eUICC lists) */
+	orsp_cert *dpauth_cert; /* CERT.DPauth.ECDSA */
+	orsp_ec_key *dpauth_key;
+	orsp_cert *dppb_cert; /* CERT.DPpb.ECDSA */
+	orsp_ec_key *dppb_key;
+} orsp_smdp_keyset;
+
+typedef struct orsp_smdp_service {
+	char fqdn[ORSP_SMDP_FQDN_MAX + 1]; /* SM-DP+ address, compared case-insensitively */
+	char oid[64];                      /* SM-DP+ OID (RID from CERT.DPauth), dotted */
+	orsp_smdp_keyset sets[ORSP_SMDP_MAX_KEYSETS];
+	size_t n_sets;
+	orsp_ci_store *cis;        /* CIs trusted for eUICC/EUM certificates (all sets' CIs) */
+	int64_t session_ttl_s;     /* an ES9+ session older than this is unknown; 0: 600 */
+	size_t max_body;           /* request body limit in bytes; 0: 256 KiB */
+	unsigned svn_major, svn_minor, svn_patch; /* SGP.22 version announced; 0.0.0: 2.2.2 */
+} orsp_smdp_service;
+
+/* The answer to one ES9+ or ES2+ request, ready for HTTP. */
+typedef struct orsp_smdp_reply {
+	int http_status;   /* 200 (JSON body, also for SGP.22 errors), 204 (no body), 4xx */
+	char *body;        /* malloc'd, NUL-terminated JSON; NULL for 204 */
+	size_t body_len;
+	/* for the request log and /metrics (never secrets) */
+	char function[40];       /* e.g. "initiateAuthentication" */
+	char transaction_id[33]; /* hex, "" when none */
+	char eid[33];            /* "" when unknown */
+	char subject_code[16];   /* "" on success */
+	char reason_code[16];
+} orsp_smdp_reply;
+
+void orsp_smdp_reply_free(orsp_smdp_reply *r);
+
+/* SECTION-ES9P: orsp_es9p_handle() and the ES9+ session store go here. */
+
+/* SECTION-ES2P: orsp_es2p_handle(), progress callbacks, configuration, the server go here. */
 
 #endif
