@@ -5,6 +5,10 @@
  * Private keys are written 0600 and never overwritten (orsp_ec_save_private_pem); with
  * --force the files of the layout are removed first, nothing else in DIR is touched.
  * The layout is in docs/pki.md and in the README.txt written into DIR.
+ *
+ * `pki smdp DIR --ci CIDIR` issues DPauth, DPpb and DPtls for a further SM-DP+ (its own FQDN
+ * and OID) from the CI of an existing `pki init` hierarchy, into DIR/smdp: several SM-DP+
+ * servers under one CI, as in the GSMA ecosystem.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -46,6 +50,7 @@ enum {
 	OPT_EINS,
 	OPT_FORCE,
 	OPT_JSON,
+	OPT_CI,
 };
 
 /* The certificates of one hierarchy, in issuing order. */
@@ -610,6 +615,213 @@ out:
 	return rc;
 }
 
+/* ----- smdp: another SM-DP+ under an existing CI ----- */
+
+static int load_key_file(const char *path, orsp_ec_key **out)
+{
+	uint8_t buf[8192];
+	size_t n;
+	FILE *f = fopen(path, "rb");
+	orsp_err e;
+
+	if (!f)
+		return cli_failf(path, "cannot open: %s", strerror(errno));
+	n = fread(buf, 1, sizeof(buf), f);
+	if (ferror(f) || !feof(f)) {
+		fclose(f);
+		orsp_wipe(buf, sizeof(buf));
+		return cli_failf(path, "cannot read (or larger than %zu bytes)", sizeof(buf));
+	}
+	fclose(f);
+	e = orsp_ec_load_private(buf, n, out);
+	orsp_wipe(buf, sizeof(buf));
+	return e ? cli_fail(path, e) : CLI_OK;
+}
+
+static int parse_smdp(int argc, char **argv, pki_opts *o, const char **ci_dir)
+{
+	static const struct option opts[] = {
+	    {"ci", required_argument, NULL, OPT_CI},
+	    {"smdp-fqdn", required_argument, NULL, OPT_FQDN},
+	    {"smdp-oid", required_argument, NULL, OPT_OID},
+	    {"days", required_argument, NULL, OPT_DAYS},
+	    {"force", no_argument, NULL, OPT_FORCE},
+	    {"json", no_argument, NULL, OPT_JSON},
+	    {NULL, 0, NULL, 0},
+	};
+	const char *days = NULL;
+	uint64_t v;
+	int c, rc;
+
+	o->fqdn = NULL;
+	o->oid = NULL;
+	o->days = DEFAULT_DAYS;
+	while ((c = cli_getopt(argc, argv, opts)) != -1) {
+		switch (c) {
+		case '?':
+			return CLI_USAGE;
+		case OPT_CI:
+			*ci_dir = optarg;
+			break;
+		case OPT_FQDN:
+			o->fqdn = optarg;
+			break;
+		case OPT_OID:
+			o->oid = optarg;
+			break;
+		case OPT_DAYS:
+			days = optarg;
+			break;
+		case OPT_FORCE:
+			o->force = true;
+			break;
+		case OPT_JSON:
+			o->json = true;
+			break;
+		default:
+			return cli_usage(argv[optind - 1], "unexpected option");
+		}
+	}
+	if ((rc = cli_positional(argc, argv, 1, "DIR")) != CLI_OK)
+		return rc;
+	o->dir = argv[optind];
+	if (!o->dir[0] || strlen(o->dir) > PATH_CAP - 64)
+		return cli_usage("DIR", "empty or too long path");
+	if (!*ci_dir)
+		return cli_missing("--ci");
+	if (strlen(*ci_dir) > PATH_CAP - 64)
+		return cli_usage("--ci", "path too long");
+	if (!o->fqdn)
+		return cli_missing("--smdp-fqdn");
+	if (!o->oid)
+		return cli_missing("--smdp-oid");
+	if (!fqdn_ok(o->fqdn))
+		return cli_usage(
+		    "--smdp-fqdn",
+		    "expected a DNS name (letters, digits, '-' and '.', no empty label)");
+	if (!oid_ok(o->oid))
+		return cli_usage("--smdp-oid", "expected a dotted-decimal OID such as 2.999.10");
+	if (days) {
+		if ((rc = cli_uint("--days", days, 1, MAX_DAYS, &v)) != CLI_OK)
+			return rc;
+		o->days = (unsigned)v;
+	}
+	return CLI_OK;
+}
+
+static int pki_smdp(int argc, char **argv)
+{
+	pki_opts o = {0};
+	const char *ci_dir = NULL;
+	char path[PATH_CAP], smdp_dir[PATH_CAP];
+	orsp_cert *ci = NULL, *cert = NULL;
+	orsp_ec_key *ci_key = NULL, *key = NULL, *ci_pub = NULL;
+	orsp_rsp_role role;
+	time_t now = time(NULL);
+	int rc;
+	orsp_err e;
+
+	rc = parse_smdp(argc, argv, &o, &ci_dir);
+	if (rc)
+		return rc;
+	/* The CI: certificate and key from a `pki init` hierarchy, checked to belong together. */
+	if ((rc = path_join(path, ci_dir, "ci", "ci.der")) != CLI_OK)
+		return rc;
+	e = orsp_cert_load_file(path, &ci);
+	if (e)
+		return cli_fail(path, e);
+	e = orsp_cert_rsp_role(ci, &role);
+	if (e || role != ORSP_ROLE_CI) {
+		rc = cli_failf(path, "not a CI certificate (certificate policy %s)",
+		               e ? "unreadable" : "of another role");
+		goto out;
+	}
+	if ((rc = path_join(path, ci_dir, "ci", "ci_key.pem")) != CLI_OK ||
+	    (rc = load_key_file(path, &ci_key)) != CLI_OK)
+		goto out;
+	{
+		uint8_t a[ORSP_EC_POINT_LEN], b[ORSP_EC_POINT_LEN];
+		e = orsp_cert_public_key(ci, &ci_pub);
+		if (!e)
+			e = orsp_ec_public_point(ci_pub, a);
+		if (!e)
+			e = orsp_ec_public_point(ci_key, b);
+		if (e) {
+			rc = cli_fail("CI key", e);
+			goto out;
+		}
+		if (memcmp(a, b, sizeof(a)) != 0) {
+			rc = cli_failf(path, "this key does not belong to the CI certificate");
+			goto out;
+		}
+	}
+	if ((rc = prepare_dir(&o)) != CLI_OK)
+		goto out;
+	if ((rc = path_join(smdp_dir, o.dir, "smdp", NULL)) != CLI_OK ||
+	    (rc = make_dir(smdp_dir)) != CLI_OK)
+		goto out;
+	for (int i = C_DPAUTH; i <= C_DPTLS; i++) {
+		const struct layout *l = &layout[i];
+		orsp_cert_template t;
+
+		e = orsp_ec_generate(orsp_ec_curve(ci_key), &key);
+		if (!e)
+			e = orsp_cert_template_init(&t, l->role);
+		if (e) {
+			rc = cli_fail(l->label, e);
+			goto out;
+		}
+		fill_template(&o, i, now - BACKDATE_S, now + (time_t)o.days * 86400, NULL, &t);
+		e = orsp_cert_issue(&t, key, ci_key, ci, &cert);
+		if (e) {
+			rc = cli_fail(l->label, e);
+			goto out;
+		}
+		for (size_t s = 0; s < ORSP_ARRAY_LEN(suffixes); s++) {
+			if (!layout_path(path, o.dir, i, suffixes[s])) {
+				rc = cli_usage("DIR", "path too long");
+				goto out;
+			}
+			if (o.force && (rc = remove_old(path)) != CLI_OK)
+				goto out;
+			e = s == 2 ? orsp_ec_save_private_pem(key, path) : orsp_cert_save(cert, path);
+			if (e) {
+				rc = cli_fail(path, e);
+				goto out;
+			}
+		}
+		if (o.json) {
+			/* printed below as one document */
+		} else {
+			printf("  %-6s  %s\n", l->label,
+			       layout_path(path, o.dir, i, ".pem") ? path : "");
+		}
+		orsp_cert_free(cert);
+		cert = NULL;
+		orsp_ec_free(key);
+		key = NULL;
+	}
+	if (o.json) {
+		cli_json j = {0};
+		cj_obj_begin(&j, NULL);
+		cj_str(&j, "dir", o.dir);
+		cj_str(&j, "ci", ci_dir);
+		cj_str(&j, "smdp_fqdn", o.fqdn);
+		cj_str(&j, "smdp_oid", o.oid);
+		cj_str(&j, "curve", orsp_curve_name(orsp_ec_curve(ci_key)));
+		cj_obj_end(&j);
+		cj_done(&j);
+	}
+	fflush(stdout);
+out:
+	orsp_cert_free(cert);
+	orsp_ec_free(key);
+	orsp_ec_free(ci_pub);
+	orsp_ec_free(ci_key);
+	orsp_cert_free(ci);
+	return rc;
+}
+
 static const cli_cmd pki_cmds[] = {
     {"init", "create a private RSP test PKI: CI, EUM, eUICC, SM-DP+ (DPauth, DPpb, DPtls)",
      "DIR [--curve nist|brainpool|both] [--eid-prefix DIGITS] [--eid EID] [--smdp-fqdn NAME] "
@@ -631,6 +843,19 @@ static const cli_cmd pki_cmds[] = {
      "  --force              write into a non-empty DIR, replacing the files of the layout\n"
      "  --json               one JSON document: paths, EID and key identifiers\n",
      pki_init},
+    {"smdp", "issue DPauth, DPpb and DPtls for another SM-DP+ under an existing CI",
+     "DIR --ci CIDIR --smdp-fqdn NAME --smdp-oid OID [--days N] [--force] [--json]",
+     "Reads the CI certificate and key of a hierarchy made by `pki init` (CIDIR/ci/ci.der,\n"
+     "CIDIR/ci/ci_key.pem; for --curve both give CIDIR/nist or CIDIR/brainpool) and writes\n"
+     "DIR/smdp/{dpauth,dppb,dptls}.{der,pem} with their keys (<name>_key.pem, mode 0600),\n"
+     "on the CI's curve. Every SM-DP+ under one CI can serve every eUICC that trusts it.\n\n"
+     "  --ci CIDIR           the hierarchy holding ci/ci.der and ci/ci_key.pem\n"
+     "  --smdp-fqdn NAME     DNS name in the DPtls certificate\n"
+     "  --smdp-oid OID       SM-DP+ OID, registeredID in DPauth/DPpb/DPtls\n"
+     "  --days N             validity, 1 to 36500 (default 3650)\n"
+     "  --force              write into a non-empty DIR, replacing the SM-DP+ files\n"
+     "  --json               one JSON document\n",
+     pki_smdp},
     {NULL, NULL, NULL, NULL, NULL},
 };
 

@@ -228,6 +228,31 @@ if [[ ! -e "$T/u" ]]; then ok; else bad "a usage error created DIR"; fi
 run pki init "$T/sgp26eid" --eid 89049032123451234512345678901235
 if [[ $rc -eq 0 ]]; then ok; else bad "SGP.26 EID refused: $err"; fi
 
+# ----- pki smdp: a second SM-DP+ under the CI of an existing hierarchy -----
+run pki init "$T/ca" --smdp-fqdn smdp-a.example.org
+run pki smdp "$T/dp2" --ci "$T/ca" --smdp-fqdn smdp-b.example.org --smdp-oid 2.999.11
+if [[ $rc -eq 0 ]]; then ok; else bad "pki smdp: $err"; fi
+for n in dpauth dppb dptls; do
+	if openssl verify -CAfile "$T/ca/ci/ci.pem" "$T/dp2/smdp/$n.pem" >/dev/null 2>&1; then ok; else bad "pki smdp: $n does not chain to the CI"; fi
+	m=$(stat -c %a "$T/dp2/smdp/${n}_key.pem")
+	if [[ $m == 600 ]]; then ok; else bad "pki smdp: key mode $m"; fi
+done
+if openssl x509 -in "$T/dp2/smdp/dptls.pem" -noout -ext subjectAltName 2>/dev/null | grep -q "smdp-b.example.org"; then ok; else bad "pki smdp: FQDN not in DPtls SAN"; fi
+# a certificate of another role or a key of another CI is refused
+mkdir -p "$T/wrongci/ci"
+cp "$T/ca/eum/eum.der" "$T/wrongci/ci/ci.der"
+cp "$T/ca/eum/eum_key.pem" "$T/wrongci/ci/ci_key.pem"
+failure "CI certificate" pki smdp "$T/w1" --ci "$T/wrongci" --smdp-fqdn b.example --smdp-oid 2.999.12
+run pki init "$T/ca2"
+cp "$T/ca/ci/ci.der" "$T/ca2/ci/ci.der"
+failure "does not belong" pki smdp "$T/w2" --ci "$T/ca2" --smdp-fqdn b.example --smdp-oid 2.999.12
+failure "" pki smdp "$T/w3" --ci "$T/no-such" --smdp-fqdn b.example --smdp-oid 2.999.12
+failure "not empty" pki smdp "$T/dp2" --ci "$T/ca" --smdp-fqdn smdp-b.example.org --smdp-oid 2.999.11
+usage --ci pki smdp "$T/w4" --smdp-fqdn b.example --smdp-oid 2.999.12
+usage --smdp-fqdn pki smdp "$T/w4" --ci "$T/ca" --smdp-oid 2.999.12
+usage --smdp-oid pki smdp "$T/w4" --ci "$T/ca" --smdp-fqdn b.example
+usage --smdp-fqdn pki smdp "$T/w4" --ci "$T/ca" --smdp-fqdn "a..b" --smdp-oid 2.999.12
+
 run pki init --help
 if [[ $rc -eq 0 && "$out" == *"--curve"* && "$out" == *"--eid-prefix"* ]]; then ok; else bad "pki init --help"; fi
 run help pki
