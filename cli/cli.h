@@ -40,6 +40,11 @@ extern const cli_noun cli_noun_pki;
 extern const cli_noun cli_noun_profile;
 extern const cli_noun cli_noun_smdp;
 
+/* In-process PKI for the demo (cmd_pki.c): a NIST hierarchy in dir (30 days), and a further
+ * SM-DP+ under the CI of ci_dir. CLI_* codes; errors printed as by the verbs. */
+int cli_pki_create(const char *dir, const char *fqdn, const char *oid);
+int cli_pki_create_smdp(const char *dir, const char *ci_dir, const char *fqdn, const char *oid);
+
 /* ----- errors ----- */
 
 /* "openrsp: <arg>: <message>" on stderr; returns CLI_USAGE. */

@@ -83,6 +83,7 @@ typedef struct pki_opts {
 	const char *oid;
 	unsigned days;
 	bool eins, force, json;
+	bool quiet; /* no summary (in-process use by the demo) */
 } pki_opts;
 
 /* One issued hierarchy, for the summary. */
@@ -571,17 +572,13 @@ static int parse_init(int argc, char **argv, pki_opts *o)
 	return CLI_OK;
 }
 
-static int pki_init(int argc, char **argv)
+static int pki_make(pki_opts o)
 {
-	pki_opts o = {0};
 	hierarchy *hs = NULL;
 	size_t nh = 0;
 	orsp_err e;
 	int rc;
 
-	rc = parse_init(argc, argv, &o);
-	if (rc)
-		return rc;
 	if (!o.eid[0]) {
 		e = orsp_eid_generate(o.prefix, o.eid);
 		if (e)
@@ -609,10 +606,35 @@ static int pki_init(int argc, char **argv)
 	rc = write_readme(&o, hs, nh);
 	if (rc)
 		goto out;
-	print_summary(&o, hs, nh);
+	if (!o.quiet)
+		print_summary(&o, hs, nh);
 out:
 	free(hs);
 	return rc;
+}
+
+static int pki_init(int argc, char **argv)
+{
+	pki_opts o = {0};
+	int rc = parse_init(argc, argv, &o);
+
+	return rc ? rc : pki_make(o);
+}
+
+int cli_pki_create(const char *dir, const char *fqdn, const char *oid)
+{
+	pki_opts o = {0};
+
+	o.dir = dir;
+	o.nist = true;
+	o.prefix = DEFAULT_EID_PREFIX;
+	o.fqdn = fqdn;
+	o.oid = oid;
+	o.days = 30;
+	o.quiet = true;
+	if (!fqdn_ok(fqdn) || !oid_ok(oid) || strlen(dir) > PATH_CAP - 64)
+		return cli_usage("pki", "bad FQDN, OID or directory");
+	return pki_make(o);
 }
 
 /* ----- smdp: another SM-DP+ under an existing CI ----- */
@@ -709,10 +731,34 @@ static int parse_smdp(int argc, char **argv, pki_opts *o, const char **ci_dir)
 	return CLI_OK;
 }
 
+static int pki_smdp_make(pki_opts o, const char *ci_dir);
+
 static int pki_smdp(int argc, char **argv)
 {
 	pki_opts o = {0};
 	const char *ci_dir = NULL;
+	int rc = parse_smdp(argc, argv, &o, &ci_dir);
+
+	return rc ? rc : pki_smdp_make(o, ci_dir);
+}
+
+int cli_pki_create_smdp(const char *dir, const char *ci_dir, const char *fqdn, const char *oid)
+{
+	pki_opts o = {0};
+
+	o.dir = dir;
+	o.fqdn = fqdn;
+	o.oid = oid;
+	o.days = 30;
+	o.quiet = true;
+	if (!fqdn_ok(fqdn) || !oid_ok(oid) || strlen(dir) > PATH_CAP - 64 ||
+	    strlen(ci_dir) > PATH_CAP - 64)
+		return cli_usage("pki", "bad FQDN, OID or directory");
+	return pki_smdp_make(o, ci_dir);
+}
+
+static int pki_smdp_make(pki_opts o, const char *ci_dir)
+{
 	char path[PATH_CAP], smdp_dir[PATH_CAP];
 	orsp_cert *ci = NULL, *cert = NULL;
 	orsp_ec_key *ci_key = NULL, *key = NULL, *ci_pub = NULL;
@@ -721,9 +767,6 @@ static int pki_smdp(int argc, char **argv)
 	int rc;
 	orsp_err e;
 
-	rc = parse_smdp(argc, argv, &o, &ci_dir);
-	if (rc)
-		return rc;
 	/* The CI: certificate and key from a `pki init` hierarchy, checked to belong together. */
 	if ((rc = path_join(path, ci_dir, "ci", "ci.der")) != CLI_OK)
 		return rc;
@@ -790,9 +833,7 @@ static int pki_smdp(int argc, char **argv)
 				goto out;
 			}
 		}
-		if (o.json) {
-			/* printed below as one document */
-		} else {
+		if (!o.json && !o.quiet) {
 			printf("  %-6s  %s\n", l->label,
 			       layout_path(path, o.dir, i, ".pem") ? path : "");
 		}
@@ -801,7 +842,7 @@ static int pki_smdp(int argc, char **argv)
 		orsp_ec_free(key);
 		key = NULL;
 	}
-	if (o.json) {
+	if (o.json && !o.quiet) {
 		cli_json j = {0};
 		cj_obj_begin(&j, NULL);
 		cj_str(&j, "dir", o.dir);
