@@ -1,7 +1,93 @@
-/* openrsp seal: the TRE's sealed storage (being written; see docs/seal.md when it lands). */
+/* openrsp seal: the trusted environment's secure storage (TR 33.812 TRE "secure storage").
+ *
+ * A directory of named records, each encrypted and authenticated with AES-256-GCM under a
+ * device key, listed by a sealed manifest that carries a monotonic counter:
+ *  - confidentiality and integrity: a record is readable only with the device key; a changed,
+ *    truncated, swapped or renamed record file fails authentication (the AAD binds the
+ *    record's name and generation, the manifest holds its SHA-256);
+ *  - atomicity: orsp_seal_commit() replaces a set of records all together: new record files
+ *    first, then one rename of the manifest. A crash at any point leaves either the old or the
+ *    new set; files of an unfinished commit are removed on the next open;
+ *  - anti-rollback: every commit advances a monotonic counter after the manifest; on open the
+ *    manifest's counter must equal it (or be one ahead: a crash between the two steps, then the
+ *    advance is completed). An older manifest is refused.
+ * The device key and the counter come from a provider, so that a TPM (NV counter, sealed key)
+ * or a TEE can supply them. The default provider keeps both in files in the directory
+ * (device.key, mode 0600; counter): that protects against reading and tampering by anyone
+ * without the key, but NOT against someone who copies back an entire older directory with its
+ * counter file; only a counter outside the directory's reach (TPM NV index, RPMB, TEE)
+ * closes that. docs/seal.md says the same.
+ *
+ * Record names: 1..ORSP_SEAL_NAME_MAX characters of [a-z0-9._-]. A store is not thread-safe
+ * and assumes one process at a time (the caller serialises).
+ */
 #ifndef OPENRSP_SEAL_H
 #define OPENRSP_SEAL_H
 
 #include "openrsp/core.h"
+
+#define ORSP_SEAL_NAME_MAX 32
+#define ORSP_SEAL_MAX_RECORDS 128
+#define ORSP_SEAL_MAX_RECORD (1u << 20) /* one record's plaintext, bytes */
+#define ORSP_SEAL_KEY_LEN 32
+
+/* Same layout as orsp_euicc_record: data NULL deletes the record. */
+typedef struct orsp_seal_record {
+	const char *name;
+	const uint8_t *data;
+	size_t len;
+} orsp_seal_record;
+
+/* Where the device key and the monotonic counter live. */
+typedef struct orsp_seal_provider {
+	void *user;
+	/* The 32-byte device key. */
+	orsp_err (*device_key)(void *user, uint8_t key[ORSP_SEAL_KEY_LEN]);
+	orsp_err (*counter_read)(void *user, uint64_t *value);
+	/* Set the counter to value (> the current value), durably, before returning. */
+	orsp_err (*counter_advance)(void *user, uint64_t value);
+	void (*close)(void *user); /* may be NULL */
+} orsp_seal_provider;
+
+typedef struct orsp_seal orsp_seal;
+
+/* Create an empty store in dir (created with mode 0700 if missing; it must not hold a store
+ * already: ORSP_E_EXISTS): a new random device key in dir/device.key (0600), the counter at 0
+ * and an empty manifest. */
+ORSP_MUST_CHECK orsp_err orsp_seal_create(const char *dir);
+
+/* Open the store in dir. provider NULL: the file provider over dir (device.key must be a
+ * regular file of 32 bytes that neither group nor others can access: ORSP_E_POLICY
+ * otherwise). ORSP_E_NOT_FOUND when there is no store; ORSP_E_VERIFY when the manifest does
+ * not authenticate (wrong key, tampering) or is older than the counter (rollback). Files of
+ * an unfinished commit are removed. provider is copied; its close() runs in orsp_seal_close. */
+ORSP_MUST_CHECK orsp_err orsp_seal_open(const char *dir, const orsp_seal_provider *provider,
+                                        orsp_seal **out);
+void orsp_seal_close(orsp_seal *s); /* NULL is a no-op; wipes the key */
+
+/* Replace the n records (distinct names; data NULL: delete, absent already is fine) all
+ * together or not at all. ORSP_E_USAGE for a bad name, duplicates, or more than
+ * ORSP_SEAL_MAX_RECORDS records in the store; ORSP_E_STORAGE when a write fails: the store then
+ * holds either the old or the new set (the new one only if the failure came after the
+ * manifest was installed; reopening tells), and the handle refuses everything until
+ * reopened. */
+ORSP_MUST_CHECK orsp_err orsp_seal_commit(orsp_seal *s, const orsp_seal_record *recs, size_t n);
+
+/* Read one record into buf. ORSP_E_NOT_FOUND when absent; ORSP_E_RESOURCE when cap is too
+ * small (*len = the size needed); ORSP_E_VERIFY when the record file does not authenticate or
+ * does not match the manifest; ORSP_E_STORAGE when it cannot be read. */
+ORSP_MUST_CHECK orsp_err orsp_seal_read(orsp_seal *s, const char *name, uint8_t *buf, size_t cap,
+                                        size_t *len);
+
+/* The records present, in manifest order: count, and the name of the i-th (NULL past the end). */
+size_t orsp_seal_count(const orsp_seal *s);
+const char *orsp_seal_name(const orsp_seal *s, size_t i);
+/* The counter value of the current manifest. */
+uint64_t orsp_seal_counter(const orsp_seal *s);
+
+/* Test hook: the n-th write step from now (n >= 1; each file write, fsync, rename, unlink and
+ * counter advance is one step) fails as if the process had died just before it, and the
+ * handle refuses everything afterwards, like a dead process. 0 disables. */
+void orsp_seal_inject_crash(orsp_seal *s, unsigned n);
 
 #endif

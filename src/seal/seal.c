@@ -1,4 +1,754 @@
-/* placeholder, replaced by the seal implementation */
+/* openrsp seal: sealed record store (include/openrsp/seal.h, docs/seal.md).
+ *
+ * On disk, in the store's directory:
+ *   device.key   32 random bytes, mode 0600 (file provider only)
+ *   counter      the monotonic counter, 8 bytes big-endian (file provider only)
+ *   manifest     "OSEALMF1" || IV(12) || GCM(device key, AAD "openrsp-seal manifest",
+ *                manifest body) || tag(16)
+ *   r<gen>.rec   "OSEALRC1" || IV(12) || GCM(device key, AAD "openrsp-seal record" || 00 ||
+ *                name || 00 || gen(8, BE), record) || tag(16)
+ * Manifest body: counter(8) next_gen(8) n(4) then per record: name_len(1) name gen(8)
+ * len(4) sha256(32); all big-endian. Generations only grow, so a record file name is never
+ * reused for other content by a finished commit.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "openrsp/crypto.h"
 #include "openrsp/seal.h"
-int orsp_seal_placeholder_(void);
-int orsp_seal_placeholder_(void) { return 0; }
+
+#define MAGIC_LEN 8
+#define IV_LEN 12
+#define TAG_LEN 16
+#define OVERHEAD (MAGIC_LEN + IV_LEN + TAG_LEN)
+#define PATH_CAP 4096
+#define MF_ENTRY_MAX (1 + ORSP_SEAL_NAME_MAX + 8 + 4 + 32)
+#define MF_BODY_MAX (8 + 8 + 4 + ORSP_SEAL_MAX_RECORDS * MF_ENTRY_MAX)
+
+static const char mf_magic[MAGIC_LEN] = {'O', 'S', 'E', 'A', 'L', 'M', 'F', '1'};
+static const char rc_magic[MAGIC_LEN] = {'O', 'S', 'E', 'A', 'L', 'R', 'C', '1'};
+static const char mf_aad[] = "openrsp-seal manifest";
+static const char rc_aad[] = "openrsp-seal record";
+
+typedef struct entry {
+	char name[ORSP_SEAL_NAME_MAX + 1];
+	uint64_t gen;
+	uint32_t len;
+	uint8_t sha[32];
+} entry;
+
+struct orsp_seal {
+	char dir[PATH_CAP];
+	orsp_seal_provider prov;
+	void *file_prov; /* the default provider's state, when used */
+	uint8_t key[ORSP_SEAL_KEY_LEN];
+	uint64_t counter, next_gen;
+	entry ents[ORSP_SEAL_MAX_RECORDS];
+	size_t n;
+	unsigned crash_at; /* test hook: steps until the simulated crash; 0 = off */
+	bool dead;
+};
+
+/* ---------------------------------------------------------------- small helpers --------- */
+
+static void put_u64(uint8_t *p, uint64_t v)
+{
+	for (int i = 7; i >= 0; i--, v >>= 8)
+		p[i] = (uint8_t)v;
+}
+
+static uint64_t get_u64(const uint8_t *p)
+{
+	uint64_t v = 0;
+	for (int i = 0; i < 8; i++)
+		v = v << 8 | p[i];
+	return v;
+}
+
+static void put_u32(uint8_t *p, uint32_t v)
+{
+	for (int i = 3; i >= 0; i--, v >>= 8)
+		p[i] = (uint8_t)v;
+}
+
+static uint32_t get_u32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+static bool name_ok(const char *name)
+{
+	size_t n = name ? strlen(name) : 0;
+
+	if (n == 0 || n > ORSP_SEAL_NAME_MAX)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		char c = name[i];
+		if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '_' ||
+		      c == '-'))
+			return false;
+	}
+	return true;
+}
+
+static orsp_err path_of(char out[PATH_CAP], const char *dir, const char *file)
+{
+	int n = snprintf(out, PATH_CAP, "%s/%s", dir, file);
+	if (n < 0 || n >= PATH_CAP)
+		return orsp_errf(ORSP_E_USAGE, "path too long: %s/%s", dir, file);
+	return ORSP_OK;
+}
+
+static void rec_file(char out[32], uint64_t gen)
+{
+	snprintf(out, 32, "r%016llx.rec", (unsigned long long)gen);
+}
+
+/* One write step of a commit: the test hook may declare the process dead here. */
+static orsp_err step(orsp_seal *s, const char *what)
+{
+	if (s->dead)
+		return orsp_errf(ORSP_E_STORAGE, "sealed store: handle unusable after a failed write");
+	if (s->crash_at && --s->crash_at == 0) {
+		s->dead = true;
+		return orsp_errf(ORSP_E_STORAGE, "sealed store: simulated crash before %s", what);
+	}
+	return ORSP_OK;
+}
+
+static orsp_err fsync_dir(const char *dir)
+{
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int rc;
+
+	if (fd < 0)
+		return orsp_errf(ORSP_E_STORAGE, "%s: cannot open directory: %s", dir,
+		                 strerror(errno));
+	rc = fsync(fd);
+	close(fd);
+	if (rc != 0)
+		return orsp_errf(ORSP_E_STORAGE, "%s: fsync failed: %s", dir, strerror(errno));
+	return ORSP_OK;
+}
+
+/* Write a whole file durably (write + fsync), through the crash hook when s is given. */
+static orsp_err write_file(orsp_seal *s, const char *path, const uint8_t *p, size_t n,
+                           mode_t mode)
+{
+	orsp_err e = ORSP_OK;
+	int fd;
+
+	if (s && (e = step(s, "write")) != ORSP_OK)
+		return e;
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+	if (fd < 0)
+		return orsp_errf(ORSP_E_STORAGE, "%s: cannot create: %s", path, strerror(errno));
+	while (n > 0) {
+		ssize_t w = write(fd, p, n);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0) {
+			e = orsp_errf(ORSP_E_STORAGE, "%s: write failed: %s", path, strerror(errno));
+			goto out;
+		}
+		p += w;
+		n -= (size_t)w;
+	}
+	if (s && (e = step(s, "fsync")) != ORSP_OK)
+		goto out;
+	if (fsync(fd) != 0)
+		e = orsp_errf(ORSP_E_STORAGE, "%s: fsync failed: %s", path, strerror(errno));
+out:
+	close(fd);
+	return e;
+}
+
+/* Read a whole file of at most cap bytes. ORSP_E_NOT_FOUND when absent. */
+static orsp_err read_file(const char *path, uint8_t *buf, size_t cap, size_t *len)
+{
+	size_t got = 0;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0) {
+		if (errno == ENOENT)
+			return orsp_errf(ORSP_E_NOT_FOUND, "%s: missing", path);
+		return orsp_errf(ORSP_E_STORAGE, "%s: cannot open: %s", path, strerror(errno));
+	}
+	for (;;) {
+		ssize_t r;
+		if (got == cap) {
+			uint8_t extra;
+			r = read(fd, &extra, 1);
+			close(fd);
+			if (r != 0)
+				return orsp_errf(ORSP_E_VERIFY, "%s: larger than expected", path);
+			*len = got;
+			return ORSP_OK;
+		}
+		r = read(fd, buf + got, cap - got);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			close(fd);
+			return orsp_errf(ORSP_E_STORAGE, "%s: read failed: %s", path, strerror(errno));
+		}
+		if (r == 0)
+			break;
+		got += (size_t)r;
+	}
+	close(fd);
+	*len = got;
+	return ORSP_OK;
+}
+
+/* ---------------------------------------------------------------- the file provider ----- */
+
+typedef struct file_prov {
+	char dir[PATH_CAP];
+} file_prov;
+
+static orsp_err fp_device_key(void *user, uint8_t key[ORSP_SEAL_KEY_LEN])
+{
+	file_prov *fp = user;
+	char path[PATH_CAP];
+	uint8_t buf[ORSP_SEAL_KEY_LEN];
+	struct stat st;
+	size_t n = 0;
+	orsp_err e;
+	int fd;
+
+	if ((e = path_of(path, fp->dir, "device.key")) != ORSP_OK)
+		return e;
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return orsp_errf(errno == ENOENT ? ORSP_E_NOT_FOUND : ORSP_E_STORAGE,
+		                 "%s: cannot open the device key: %s", path, strerror(errno));
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return orsp_errf(ORSP_E_POLICY, "%s: not a regular file", path);
+	}
+	if (st.st_mode & 077) {
+		close(fd);
+		return orsp_errf(ORSP_E_POLICY,
+		                 "%s: group or others may access the device key (mode %03o); "
+		                 "chmod 600 it",
+		                 path, (unsigned)(st.st_mode & 0777));
+	}
+	close(fd);
+	e = read_file(path, buf, sizeof(buf), &n);
+	if (e == ORSP_OK && n != sizeof(buf))
+		e = orsp_errf(ORSP_E_POLICY, "%s: a device key has %zu bytes, this file %zu", path,
+		              sizeof(buf), n);
+	if (e == ORSP_OK)
+		memcpy(key, buf, sizeof(buf));
+	orsp_wipe(buf, sizeof(buf));
+	return e;
+}
+
+static orsp_err fp_counter_read(void *user, uint64_t *value)
+{
+	file_prov *fp = user;
+	char path[PATH_CAP];
+	uint8_t b[8];
+	size_t n = 0;
+	orsp_err e;
+
+	if ((e = path_of(path, fp->dir, "counter")) != ORSP_OK ||
+	    (e = read_file(path, b, sizeof(b), &n)) != ORSP_OK)
+		return e;
+	if (n != sizeof(b))
+		return orsp_errf(ORSP_E_VERIFY, "%s: damaged counter (%zu bytes)", path, n);
+	*value = get_u64(b);
+	return ORSP_OK;
+}
+
+static orsp_err fp_counter_advance(void *user, uint64_t value)
+{
+	file_prov *fp = user;
+	char path[PATH_CAP], tmp[PATH_CAP];
+	uint8_t b[8];
+	orsp_err e;
+
+	put_u64(b, value);
+	if ((e = path_of(path, fp->dir, "counter")) != ORSP_OK ||
+	    (e = path_of(tmp, fp->dir, "counter.tmp")) != ORSP_OK ||
+	    (e = write_file(NULL, tmp, b, sizeof(b), 0600)) != ORSP_OK)
+		return e;
+	if (rename(tmp, path) != 0)
+		return orsp_errf(ORSP_E_STORAGE, "%s: rename failed: %s", path, strerror(errno));
+	return fsync_dir(fp->dir);
+}
+
+static void fp_close(void *user)
+{
+	free(user);
+}
+
+/* ---------------------------------------------------------------- manifest -------------- */
+
+static orsp_err seal_blob(const uint8_t key[ORSP_SEAL_KEY_LEN], const char *magic,
+                          const uint8_t *aad, size_t aad_len, const uint8_t *in, size_t n,
+                          uint8_t *out)
+{
+	orsp_err e;
+
+	memcpy(out, magic, MAGIC_LEN);
+	if ((e = orsp_random(out + MAGIC_LEN, IV_LEN)) != ORSP_OK)
+		return e;
+	return orsp_aes_gcm_seal(key, ORSP_SEAL_KEY_LEN, out + MAGIC_LEN, aad, aad_len, in, n,
+	                         out + MAGIC_LEN + IV_LEN, out + MAGIC_LEN + IV_LEN + n);
+}
+
+static orsp_err open_blob(const uint8_t key[ORSP_SEAL_KEY_LEN], const char *magic,
+                          const uint8_t *aad, size_t aad_len, const uint8_t *in, size_t n,
+                          uint8_t *out, const char *what)
+{
+	if (n < OVERHEAD || memcmp(in, magic, MAGIC_LEN) != 0)
+		return orsp_errf(ORSP_E_VERIFY, "%s: not a sealed file of this kind", what);
+	if (orsp_aes_gcm_open(key, ORSP_SEAL_KEY_LEN, in + MAGIC_LEN, aad, aad_len,
+	                      in + MAGIC_LEN + IV_LEN, n - OVERHEAD, in + n - TAG_LEN,
+	                      out) != ORSP_OK)
+		return orsp_errf(ORSP_E_VERIFY,
+		                 "%s: does not authenticate under the device key (tampered, or "
+		                 "another device's key)",
+		                 what);
+	return ORSP_OK;
+}
+
+static size_t manifest_body(const orsp_seal *s, const entry *ents, size_t n, uint64_t counter,
+                            uint64_t next_gen, uint8_t *out)
+{
+	size_t o = 0;
+
+	(void)s;
+	put_u64(out + o, counter);
+	o += 8;
+	put_u64(out + o, next_gen);
+	o += 8;
+	put_u32(out + o, (uint32_t)n);
+	o += 4;
+	for (size_t i = 0; i < n; i++) {
+		size_t l = strlen(ents[i].name);
+		out[o++] = (uint8_t)l;
+		memcpy(out + o, ents[i].name, l);
+		o += l;
+		put_u64(out + o, ents[i].gen);
+		o += 8;
+		put_u32(out + o, ents[i].len);
+		o += 4;
+		memcpy(out + o, ents[i].sha, 32);
+		o += 32;
+	}
+	return o;
+}
+
+static orsp_err manifest_parse(orsp_seal *s, const uint8_t *p, size_t n)
+{
+	size_t o = 20, cnt;
+
+	if (n < 20)
+		return orsp_errf(ORSP_E_VERIFY, "sealed manifest: truncated");
+	s->counter = get_u64(p);
+	s->next_gen = get_u64(p + 8);
+	cnt = get_u32(p + 16);
+	if (cnt > ORSP_SEAL_MAX_RECORDS)
+		return orsp_errf(ORSP_E_VERIFY, "sealed manifest: %zu records", cnt);
+	for (size_t i = 0; i < cnt; i++) {
+		entry *en = &s->ents[i];
+		size_t l;
+		if (o >= n || (l = p[o]) == 0 || l > ORSP_SEAL_NAME_MAX || n - o - 1 < l + 44)
+			return orsp_errf(ORSP_E_VERIFY, "sealed manifest: bad entry %zu", i);
+		memcpy(en->name, p + o + 1, l);
+		en->name[l] = '\0';
+		o += 1 + l;
+		en->gen = get_u64(p + o);
+		en->len = get_u32(p + o + 8);
+		memcpy(en->sha, p + o + 12, 32);
+		o += 44;
+		if (!name_ok(en->name) || en->gen >= s->next_gen || en->len > ORSP_SEAL_MAX_RECORD)
+			return orsp_errf(ORSP_E_VERIFY, "sealed manifest: bad entry %zu", i);
+		for (size_t j = 0; j < i; j++)
+			if (strcmp(s->ents[j].name, en->name) == 0 || s->ents[j].gen == en->gen)
+				return orsp_errf(ORSP_E_VERIFY, "sealed manifest: duplicate entry");
+	}
+	if (o != n)
+		return orsp_errf(ORSP_E_VERIFY, "sealed manifest: trailing bytes");
+	s->n = cnt;
+	return ORSP_OK;
+}
+
+/* Seal and install a manifest (temp file, fsync, rename, fsync of the directory). */
+static orsp_err manifest_write(orsp_seal *s, const uint8_t key[ORSP_SEAL_KEY_LEN],
+                               const char *dir, const entry *ents, size_t n, uint64_t counter,
+                               uint64_t next_gen)
+{
+	uint8_t body[MF_BODY_MAX], blob[MF_BODY_MAX + OVERHEAD];
+	char path[PATH_CAP], tmp[PATH_CAP];
+	size_t len = manifest_body(s, ents, n, counter, next_gen, body);
+	orsp_err e;
+
+	if ((e = seal_blob(key, mf_magic, (const uint8_t *)mf_aad, sizeof(mf_aad) - 1, body, len,
+	                   blob)) != ORSP_OK ||
+	    (e = path_of(path, dir, "manifest")) != ORSP_OK ||
+	    (e = path_of(tmp, dir, "manifest.tmp")) != ORSP_OK ||
+	    (e = write_file(s, tmp, blob, len + OVERHEAD, 0600)) != ORSP_OK)
+		return e;
+	if (s && (e = step(s, "rename")) != ORSP_OK)
+		return e;
+	if (rename(tmp, path) != 0)
+		return orsp_errf(ORSP_E_STORAGE, "%s: rename failed: %s", path, strerror(errno));
+	if (s && (e = step(s, "directory fsync")) != ORSP_OK)
+		return e;
+	return fsync_dir(dir);
+}
+
+/* ---------------------------------------------------------------- create / open --------- */
+
+orsp_err orsp_seal_create(const char *dir)
+{
+	char path[PATH_CAP];
+	uint8_t key[ORSP_SEAL_KEY_LEN], zero[8] = {0};
+	struct stat st;
+	orsp_err e;
+	int fd;
+
+	if (!dir || !dir[0])
+		return orsp_errf(ORSP_E_USAGE, "sealed store: no directory");
+	if (mkdir(dir, 0700) != 0 && errno != EEXIST)
+		return orsp_errf(ORSP_E_STORAGE, "%s: cannot create: %s", dir, strerror(errno));
+	if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))
+		return orsp_errf(ORSP_E_STORAGE, "%s: not a directory", dir);
+	if ((e = path_of(path, dir, "manifest")) != ORSP_OK)
+		return e;
+	if (access(path, F_OK) == 0)
+		return orsp_errf(ORSP_E_EXISTS, "%s: holds a sealed store already", dir);
+	if ((e = path_of(path, dir, "device.key")) != ORSP_OK)
+		return e;
+	if ((e = orsp_random(key, sizeof(key))) != ORSP_OK)
+		return e;
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0) {
+		orsp_wipe(key, sizeof(key));
+		return orsp_errf(errno == EEXIST ? ORSP_E_EXISTS : ORSP_E_STORAGE,
+		                 "%s: cannot create the device key: %s", path, strerror(errno));
+	}
+	if (write(fd, key, sizeof(key)) != (ssize_t)sizeof(key) || fsync(fd) != 0) {
+		close(fd);
+		unlink(path);
+		orsp_wipe(key, sizeof(key));
+		return orsp_errf(ORSP_E_STORAGE, "%s: write failed", path);
+	}
+	close(fd);
+	if ((e = path_of(path, dir, "counter")) == ORSP_OK)
+		e = write_file(NULL, path, zero, sizeof(zero), 0600);
+	if (e == ORSP_OK)
+		e = manifest_write(NULL, key, dir, NULL, 0, 0, 1);
+	orsp_wipe(key, sizeof(key));
+	return e;
+}
+
+/* Remove record files that the manifest does not list (an unfinished commit's). */
+static void clean_orphans(orsp_seal *s)
+{
+	DIR *d = opendir(s->dir);
+	struct dirent *de;
+	char path[PATH_CAP];
+
+	if (!d)
+		return;
+	while ((de = readdir(d)) != NULL) {
+		unsigned long long g;
+		char tail[8];
+		bool listed = false;
+		if (sscanf(de->d_name, "r%16llx.%4s", &g, tail) != 2 || strcmp(tail, "rec") != 0)
+			continue;
+		for (size_t i = 0; i < s->n; i++)
+			listed |= s->ents[i].gen == g;
+		if (!listed && path_of(path, s->dir, de->d_name) == ORSP_OK)
+			unlink(path);
+	}
+	closedir(d);
+	if (path_of(path, s->dir, "manifest.tmp") == ORSP_OK)
+		unlink(path);
+}
+
+orsp_err orsp_seal_open(const char *dir, const orsp_seal_provider *provider, orsp_seal **out)
+{
+	uint8_t blob[MF_BODY_MAX + OVERHEAD], body[MF_BODY_MAX];
+	char path[PATH_CAP];
+	orsp_seal *s = NULL;
+	uint64_t counter = 0;
+	size_t n = 0;
+	orsp_err e;
+
+	if (!dir || !out)
+		return orsp_errf(ORSP_E_USAGE, "sealed store: bad arguments");
+	*out = NULL;
+	if (strlen(dir) >= PATH_CAP - 32)
+		return orsp_errf(ORSP_E_USAGE, "%s: path too long", dir);
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return orsp_errf(ORSP_E_RESOURCE, "out of memory");
+	strcpy(s->dir, dir);
+	if (provider) {
+		s->prov = *provider;
+	} else {
+		file_prov *fp = calloc(1, sizeof(*fp));
+		if (!fp) {
+			free(s);
+			return orsp_errf(ORSP_E_RESOURCE, "out of memory");
+		}
+		strcpy(fp->dir, dir);
+		s->prov = (orsp_seal_provider){fp, fp_device_key, fp_counter_read, fp_counter_advance,
+		                               fp_close};
+	}
+	if ((e = path_of(path, dir, "manifest")) != ORSP_OK)
+		goto fail;
+	e = read_file(path, blob, sizeof(blob), &n);
+	if (e == ORSP_E_NOT_FOUND) {
+		e = orsp_errf(ORSP_E_NOT_FOUND, "%s: no sealed store here (create one first)", dir);
+		goto fail;
+	}
+	if (e)
+		goto fail;
+	if ((e = s->prov.device_key(s->prov.user, s->key)) != ORSP_OK)
+		goto fail;
+	if ((e = open_blob(s->key, mf_magic, (const uint8_t *)mf_aad, sizeof(mf_aad) - 1, blob, n,
+	                   body, "sealed manifest")) != ORSP_OK)
+		goto fail;
+	e = manifest_parse(s, body, n - OVERHEAD);
+	orsp_wipe(body, sizeof(body));
+	if (e)
+		goto fail;
+	if ((e = s->prov.counter_read(s->prov.user, &counter)) != ORSP_OK)
+		goto fail;
+	if (s->counter == counter + 1) {
+		/* A crash after the manifest was installed and before the counter advanced. */
+		if ((e = s->prov.counter_advance(s->prov.user, s->counter)) != ORSP_OK)
+			goto fail;
+	} else if (s->counter != counter) {
+		e = orsp_errf(ORSP_E_VERIFY,
+		              "%s: sealed state is at counter %llu but the monotonic counter is at "
+		              "%llu: %s",
+		              dir, (unsigned long long)s->counter, (unsigned long long)counter,
+		              s->counter < counter ? "an older state was put back (rollback)"
+		                                   : "the counter was rolled back");
+		goto fail;
+	}
+	clean_orphans(s);
+	*out = s;
+	return ORSP_OK;
+fail:
+	orsp_seal_close(s);
+	return e;
+}
+
+void orsp_seal_close(orsp_seal *s)
+{
+	if (!s)
+		return;
+	if (s->prov.close)
+		s->prov.close(s->prov.user);
+	orsp_wipe(s, sizeof(*s));
+	free(s);
+}
+
+/* ---------------------------------------------------------------- read / commit --------- */
+
+static const entry *find(const orsp_seal *s, const char *name)
+{
+	for (size_t i = 0; i < s->n; i++)
+		if (strcmp(s->ents[i].name, name) == 0)
+			return &s->ents[i];
+	return NULL;
+}
+
+static size_t record_aad(uint8_t *aad, const char *name, uint64_t gen)
+{
+	size_t o = sizeof(rc_aad) - 1, l = strlen(name);
+
+	memcpy(aad, rc_aad, o);
+	aad[o++] = 0;
+	memcpy(aad + o, name, l);
+	o += l;
+	aad[o++] = 0;
+	put_u64(aad + o, gen);
+	return o + 8;
+}
+
+orsp_err orsp_seal_read(orsp_seal *s, const char *name, uint8_t *buf, size_t cap, size_t *len)
+{
+	uint8_t aad[sizeof(rc_aad) + ORSP_SEAL_NAME_MAX + 10], sha[32];
+	char path[PATH_CAP], file[32];
+	const entry *en;
+	uint8_t *blob = NULL;
+	size_t n = 0;
+	orsp_err e;
+
+	if (!s || !name || !len || (!buf && cap))
+		return orsp_errf(ORSP_E_USAGE, "sealed store: bad arguments");
+	if (s->dead)
+		return orsp_errf(ORSP_E_STORAGE, "sealed store: handle unusable after a failed write");
+	if (!name_ok(name))
+		return orsp_errf(ORSP_E_USAGE, "sealed store: bad record name");
+	en = find(s, name);
+	if (!en)
+		return orsp_errf(ORSP_E_NOT_FOUND, "sealed store: no record '%s'", name);
+	*len = en->len;
+	if (cap < en->len)
+		return orsp_errf(ORSP_E_RESOURCE, "sealed store: record '%s' has %u bytes", name,
+		                 (unsigned)en->len);
+	rec_file(file, en->gen);
+	if ((e = path_of(path, s->dir, file)) != ORSP_OK)
+		return e;
+	blob = malloc(en->len + OVERHEAD);
+	if (!blob)
+		return orsp_errf(ORSP_E_RESOURCE, "out of memory");
+	e = read_file(path, blob, en->len + OVERHEAD, &n);
+	if (e == ORSP_E_NOT_FOUND)
+		e = orsp_errf(ORSP_E_VERIFY, "sealed store: record '%s' is missing", name);
+	if (e)
+		goto out;
+	if (n != en->len + OVERHEAD) {
+		e = orsp_errf(ORSP_E_VERIFY, "sealed store: record '%s' has the wrong size", name);
+		goto out;
+	}
+	e = open_blob(s->key, rc_magic, aad, record_aad(aad, name, en->gen), blob, n, buf,
+	              "sealed record");
+	if (e)
+		goto out;
+	if ((e = orsp_sha256(buf, en->len, sha)) != ORSP_OK)
+		goto out;
+	if (!orsp_ct_eq(sha, en->sha, sizeof(sha)))
+		e = orsp_errf(ORSP_E_VERIFY, "sealed store: record '%s' does not match the manifest",
+		              name);
+out:
+	if (e && buf)
+		orsp_wipe(buf, cap < en->len ? cap : en->len);
+	free(blob);
+	return e;
+}
+
+orsp_err orsp_seal_commit(orsp_seal *s, const orsp_seal_record *recs, size_t n)
+{
+	entry next[ORSP_SEAL_MAX_RECORDS];
+	uint64_t old_gens[ORSP_SEAL_MAX_RECORDS];
+	size_t nn = 0, n_old = 0;
+	uint64_t gen;
+	uint8_t *blob = NULL;
+	orsp_err e = ORSP_OK;
+
+	if (!s || (!recs && n))
+		return orsp_errf(ORSP_E_USAGE, "sealed store: bad arguments");
+	if (s->dead)
+		return orsp_errf(ORSP_E_STORAGE, "sealed store: handle unusable after a failed write");
+	for (size_t i = 0; i < n; i++) {
+		if (!name_ok(recs[i].name))
+			return orsp_errf(ORSP_E_USAGE, "sealed store: bad record name");
+		if (recs[i].data && recs[i].len > ORSP_SEAL_MAX_RECORD)
+			return orsp_errf(ORSP_E_USAGE, "sealed store: record '%s' too large",
+			                 recs[i].name);
+		for (size_t j = 0; j < i; j++)
+			if (strcmp(recs[i].name, recs[j].name) == 0)
+				return orsp_errf(ORSP_E_USAGE, "sealed store: record '%s' twice",
+				                 recs[i].name);
+	}
+	/* The new list: untouched records, then the written ones. */
+	for (size_t i = 0; i < s->n; i++) {
+		bool touched = false;
+		for (size_t j = 0; j < n; j++)
+			touched |= strcmp(s->ents[i].name, recs[j].name) == 0;
+		if (touched)
+			old_gens[n_old++] = s->ents[i].gen;
+		else
+			next[nn++] = s->ents[i];
+	}
+	gen = s->next_gen;
+	for (size_t j = 0; j < n; j++) {
+		uint8_t aad[sizeof(rc_aad) + ORSP_SEAL_NAME_MAX + 10];
+		char path[PATH_CAP], file[32];
+		entry *en;
+
+		if (!recs[j].data)
+			continue;
+		if (nn == ORSP_SEAL_MAX_RECORDS) {
+			e = orsp_errf(ORSP_E_USAGE, "sealed store: more than %d records",
+			              ORSP_SEAL_MAX_RECORDS);
+			goto out;
+		}
+		en = &next[nn++];
+		memset(en, 0, sizeof(*en));
+		strcpy(en->name, recs[j].name);
+		en->gen = gen++;
+		en->len = (uint32_t)recs[j].len;
+		if ((e = orsp_sha256(recs[j].data, recs[j].len, en->sha)) != ORSP_OK)
+			goto out;
+		free(blob);
+		blob = malloc(recs[j].len + OVERHEAD);
+		if (!blob) {
+			e = orsp_errf(ORSP_E_RESOURCE, "out of memory");
+			goto out;
+		}
+		rec_file(file, en->gen);
+		if ((e = seal_blob(s->key, rc_magic, aad, record_aad(aad, en->name, en->gen),
+		                   recs[j].data, recs[j].len, blob)) != ORSP_OK ||
+		    (e = path_of(path, s->dir, file)) != ORSP_OK ||
+		    (e = write_file(s, path, blob, recs[j].len + OVERHEAD, 0600)) != ORSP_OK)
+			goto out;
+	}
+	/* The commit point: the manifest rename. */
+	if ((e = manifest_write(s, s->key, s->dir, next, nn, s->counter + 1, gen)) != ORSP_OK)
+		goto out;
+	memcpy(s->ents, next, nn * sizeof(next[0]));
+	s->n = nn;
+	s->counter++;
+	s->next_gen = gen;
+	if ((e = step(s, "counter advance")) != ORSP_OK)
+		goto out;
+	if ((e = s->prov.counter_advance(s->prov.user, s->counter)) != ORSP_OK) {
+		/* The new state is committed; the counter lags by one, which open() repairs. A later
+		 * commit from this handle would then skip a value: refuse it. */
+		s->dead = true;
+		goto out;
+	}
+	for (size_t i = 0; i < n_old; i++) {
+		char path[PATH_CAP], file[32];
+		rec_file(file, old_gens[i]);
+		if (path_of(path, s->dir, file) != ORSP_OK)
+			continue;
+		if ((e = step(s, "unlink")) != ORSP_OK)
+			goto out;
+		unlink(path); /* a leftover is removed by the next open */
+	}
+out:
+	free(blob);
+	orsp_wipe(next, sizeof(next));
+	return e;
+}
+
+size_t orsp_seal_count(const orsp_seal *s)
+{
+	return s ? s->n : 0;
+}
+
+const char *orsp_seal_name(const orsp_seal *s, size_t i)
+{
+	return s && i < s->n ? s->ents[i].name : NULL;
+}
+
+uint64_t orsp_seal_counter(const orsp_seal *s)
+{
+	return s ? s->counter : 0;
+}
+
+void orsp_seal_inject_crash(orsp_seal *s, unsigned n)
+{
+	if (s)
+		s->crash_at = n;
+}

@@ -1,0 +1,467 @@
+/* seal: sealed record store — round trips, atomic commits under a crash at every write step,
+ * tampering, rollback, key file checks, a custom key/counter provider. */
+#include <dirent.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "testutil.h"
+
+#include "openrsp/seal.h"
+
+static char dir[1024];
+
+static int setup(void **state)
+{
+	(void)state;
+	snprintf(dir, sizeof(dir), "%.1000s/s", test_tmpdir("seal"));
+	return 0;
+}
+
+static const char *in(const char *name)
+{
+	static char p[4200];
+	snprintf(p, sizeof(p), "%s/%.255s", dir, name);
+	return p;
+}
+
+static void put(orsp_seal *s, const char *name, const char *value)
+{
+	orsp_seal_record r = {name, (const uint8_t *)value, strlen(value)};
+	assert_int_equal(orsp_seal_commit(s, &r, 1), ORSP_OK);
+}
+
+/* The value of a record as a string, "" if absent. */
+static const char *get(orsp_seal *s, const char *name)
+{
+	static char buf[256];
+	size_t n = 0;
+	orsp_err e = orsp_seal_read(s, name, (uint8_t *)buf, sizeof(buf) - 1, &n);
+	if (e == ORSP_E_NOT_FOUND)
+		return "";
+	assert_int_equal(e, ORSP_OK);
+	buf[n] = '\0';
+	return buf;
+}
+
+static size_t count_files(const char *suffix)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	size_t n = 0;
+	assert_non_null(d);
+	while ((de = readdir(d)) != NULL) {
+		size_t l = strlen(de->d_name), sl = strlen(suffix);
+		n += l > sl && strcmp(de->d_name + l - sl, suffix) == 0;
+	}
+	closedir(d);
+	return n;
+}
+
+static void copy_file(const char *from, const char *to)
+{
+	size_t n;
+	uint8_t *p = test_read_file(from, &n);
+	FILE *f = fopen(to, "wb");
+	assert_non_null(p);
+	assert_non_null(f);
+	assert_int_equal(fwrite(p, 1, n, f), n);
+	fclose(f);
+	free(p);
+}
+
+static void flip_byte(const char *path, long off)
+{
+	int fd = open(path, O_RDWR);
+	uint8_t b;
+	assert_true(fd >= 0);
+	if (off < 0)
+		off += lseek(fd, 0, SEEK_END);
+	assert_int_equal(pread(fd, &b, 1, off), 1);
+	b ^= 0x01;
+	assert_int_equal(pwrite(fd, &b, 1, off), 1);
+	close(fd);
+}
+
+static void test_round_trip(void **state)
+{
+	orsp_seal *s = NULL;
+	uint8_t big[3000], out[3000];
+	size_t n = 0;
+	(void)state;
+
+	assert_int_equal(orsp_seal_create(dir), ORSP_OK);
+	struct stat st;
+	assert_int_equal(stat(in("device.key"), &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0600);
+	assert_int_equal(orsp_seal_create(dir), ORSP_E_EXISTS);
+	assert_int_equal(orsp_seal_open(dir, NULL, &s), ORSP_OK);
+	assert_int_equal(orsp_seal_count(s), 0);
+	put(s, "isdr", "hello");
+	for (size_t i = 0; i < sizeof(big); i++)
+		big[i] = (uint8_t)(i * 7);
+	orsp_seal_record r[2] = {{"upp.a0", big, sizeof(big)}, {"ecasd", (const uint8_t *)"id", 2}};
+	assert_int_equal(orsp_seal_commit(s, r, 2), ORSP_OK);
+	assert_int_equal(orsp_seal_counter(s), 2);
+	orsp_seal_close(s);
+
+	/* Nothing readable in the files. */
+	assert_int_equal(orsp_seal_open(dir, NULL, &s), ORSP_OK);
+	assert_string_equal(get(s, "isdr"), "hello");
+	assert_int_equal(orsp_seal_read(s, "upp.a0", out, sizeof(out), &n), ORSP_OK);
+	assert_int_equal(n, sizeof(big));
+	assert_bytes_equal(out, big, sizeof(big));
+	assert_int_equal(orsp_seal_read(s, "upp.a0", out, 10, &n), ORSP_E_RESOURCE);
+	assert_int_equal(n, sizeof(big));
+	assert_int_equal(orsp_seal_count(s), 3);
+	assert_non_null(orsp_seal_name(s, 2));
+	assert_null(orsp_seal_name(s, 3));
+	/* replace and delete in one commit; the replaced file is gone */
+	orsp_seal_record r2[2] = {{"isdr", (const uint8_t *)"world", 5}, {"upp.a0", NULL, 0}};
+	assert_int_equal(orsp_seal_commit(s, r2, 2), ORSP_OK);
+	assert_string_equal(get(s, "isdr"), "world");
+	assert_string_equal(get(s, "upp.a0"), "");
+	assert_int_equal(count_files(".rec"), 2);
+	/* deleting an absent record is fine */
+	orsp_seal_record r3 = {"nothing", NULL, 0};
+	assert_int_equal(orsp_seal_commit(s, &r3, 1), ORSP_OK);
+	orsp_seal_close(s);
+	(void)big;
+}
+
+static void test_bad_arguments(void **state)
+{
+	orsp_seal *s = NULL;
+	uint8_t b[4];
+	size_t n;
+	(void)state;
+
+	assert_int_equal(orsp_seal_open(dir, NULL, &s), ORSP_E_NOT_FOUND);
+	assert_int_equal(orsp_seal_create(dir), ORSP_OK);
+	assert_int_equal(orsp_seal_open(dir, NULL, &s), ORSP_OK);
+	const char *bad[] = {"", "UPPER", "a/b", "with space", "../x",
+	                     "a23456789012345678901234567890123"};
+	for (size_t i = 0; i < ORSP_ARRAY_LEN(bad); i++) {
+		orsp_seal_record r = {bad[i], (const uint8_t *)"x", 1};
+		assert_int_equal(orsp_seal_commit(s, &r, 1), ORSP_E_USAGE);
+		assert_int_equal(orsp_seal_read(s, bad[i], b, sizeof(b), &n), ORSP_E_USAGE);
+	}
+	orsp_seal_record dup[2] = {{"a", (const uint8_t *)"x", 1}, {"a", (const uint8_t *)"y", 1}};
+	assert_int_equal(orsp_seal_commit(s, dup, 2), ORSP_E_USAGE);
+	assert_string_equal(get(s, "a"), "");
+	assert_int_equal(orsp_seal_counter(s), 0);
+	orsp_seal_close(s);
+}
+
+/* A crash before every single write step of a commit: reopening gives exactly the old or
+ * the new set, and no stray files stay behind. */
+static void test_crash_every_step(void **state)
+{
+	int saw_old = 0, saw_new = 0;
+	(void)state;
+
+	for (unsigned k = 1;; k++) {
+		orsp_seal *s = NULL;
+		orsp_err e;
+		char sub[64];
+		snprintf(sub, sizeof(sub), "crash%u", k);
+		snprintf(dir, sizeof(dir), "%.900s/%s", test_tmpdir("seal"), sub);
+		assert_int_equal(orsp_seal_create(dir), ORSP_OK);
+		assert_int_equal(orsp_seal_open(dir, NULL, &s), ORSP_OK);
+		put(s, "isdr", "old-isdr");
+		put(s, "upp.1", "old-profile");
+		put(s, "keep", "kept");
+		orsp_seal_record r[3] = {{"isdr", (const uint8_t *)"new-isdr", 8},
+		                         {"upp.1", NULL, 0},
+		                         {"upp.2", (const uint8_t *)"new-profile", 11}};
+		orsp_seal_inject_crash(s, k);
+		e = orsp_seal_commit(s, r, 3);
+		if (e == ORSP_OK) {
+			orsp_seal_close(s);
+			assert_true(k > 5);
+			break;
+		}
+		assert_int_equal(e, ORSP_E_STORAGE);
+		/* a dead handle refuses everything */
+		assert_int_equal(orsp_seal_commit(s, r, 1), ORSP_E_STORAGE);
+		orsp_seal_close(s);
+		assert_int_equal(orsp_seal_open(dir, NULL, &s), ORSP_OK);
+		assert_string_equal(get(s, "keep"), "kept");
+		if (strcmp(get(s, "isdr"), "old-isdr") == 0) {
+			assert_string_equal(get(s, "upp.1"), "old-profile");
+			assert_string_equal(get(s, "upp.2"), "");
+			assert_int_equal(orsp_seal_counter(s), 3);
+			saw_old++;
+		} else {
+			assert_string_equal(get(s, "isdr"), "new-isdr");
+			assert_string_equal(get(s, "upp.1"), "");
+			assert_string_equal(get(s, "upp.2"), "new-profile");
+			assert_int_equal(orsp_seal_counter(s), 4);
+			saw_new++;
+		}
+		/* orphans of the unfinished commit are gone */
+		assert_int_equal(count_files(".rec"), orsp_seal_count(s));
+		assert_int_equal(count_files(".tmp"), 0);
+		/* and the store goes on working */
+		put(s, "after", "ok");
+		orsp_seal_close(s);
+		assert_int_equal(orsp_seal_open(dir, NULL, &s), ORSP_OK);
+		assert_string_equal(get(s, "after"), "ok");
+		orsp_seal_close(s);
+	}
+	assert_true(saw_old >= 4); /* two record writes + fsyncs, manifest write... */
+	assert_true(saw_new >= 2); /* directory fsync, counter advance, unlink */
+}
+
+static void test_tamper(void **state)
+{
+	orsp_seal *s = NULL;
+	uint8_t b[64];
+	size_t n;
+	char f1[4200] = "", f2[4200] = "";
+	(void)state;
+
+	assert_int_equal(orsp_seal_create(dir), ORSP_OK);
+	assert_int_equal(orsp_seal_open(dir, NULL, &s), ORSP_OK);
+	put(s, "a", "alpha");
+	put(s, "b", "bravo");
+	orsp_seal_close(s);
+	/* find the two record files */
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	while ((de = readdir(d)) != NULL)
+		if (strstr(de->d_name, ".rec"))
+			snprintf(f1[0] ? f2 : f1, 4200, "%s", in(de->d_name));
+	closedir(d);
+	assert_true(f1[0] && f2[0]);
+
+	/* swap the two record files: both fail (name/generation bound in the AAD) */
+	char tmp[4300];
+	snprintf(tmp, sizeof(tmp), "%s.x", f1);
+	assert_int_equal(rename(f1, tmp), 0);
+	assert_int_equal(rename(f2, f1), 0);
+	assert_int_equal(rename(tmp, f2), 0);
+	assert_int_equal(orsp_seal_open(dir, NULL, &s), ORSP_OK);
+	assert_int_equal(orsp_seal_read(s, "a", b, sizeof(b), &n), ORSP_E_VERIFY);
+	assert_int_equal(orsp_seal_read(s, "b", b, sizeof(b), &n), ORSP_E_VERIFY);
+	orsp_seal_close(s);
+	assert_int_equal(rename(f1, tmp), 0);
+	assert_int_equal(rename(f2, f1), 0);
+	assert_int_equal(rename(tmp, f2), 0);
+
+	/* a flipped byte in a record (ciphertext, tag) */
+	for (long off = 8; off < 40; off += 12) {
+		flip_byte(f1, off);
+		assert_int_equal(orsp_seal_open(dir, NULL, &s), ORSP_OK);
+		orsp_err e1 = orsp_seal_read(s, "a", b, sizeof(b), &n);
+		orsp_err e2 = orsp_seal_read(s, "b", b, sizeof(b), &n);
+		assert_true(e1 == ORSP_E_VERIFY || e2 == ORSP_E_VERIFY);
+		orsp_seal_close(s);
+		flip_byte(f1, off);
+	}
+	/* a record file deleted */
+	copy_file(f1, tmp);
+	unlink(f1);
+	assert_int_equal(orsp_seal_open(dir, NULL, &s), ORSP_OK);
+	assert_true(orsp_seal_read(s, "a", b, sizeof(b), &n) == ORSP_E_VERIFY ||
+	            orsp_seal_read(s, "b", b, sizeof(b), &n) == ORSP_E_VERIFY);
+	orsp_seal_close(s);
+	copy_file(tmp, f1);
+	/* a flipped byte in the manifest, anywhere */
+	for (long off = 0; off < 60; off += 7) {
+		flip_byte(in("manifest"), off);
+		assert_int_equal(orsp_seal_open(dir, NULL, &s), ORSP_E_VERIFY);
+		flip_byte(in("manifest"), off);
+	}
+	flip_byte(in("manifest"), -1);
+	assert_int_equal(orsp_seal_open(dir, NULL, &s), ORSP_E_VERIFY);
+	flip_byte(in("manifest"), -1);
+	/* intact again */
+	assert_int_equal(orsp_seal_open(dir, NULL, &s), ORSP_OK);
+	assert_string_equal(get(s, "a"), "alpha");
+	assert_string_equal(get(s, "b"), "bravo");
+	orsp_seal_close(s);
+}
+
+static void test_rollback(void **state)
+{
+	orsp_seal *s = NULL;
+	char saved[1100], rec_saved[4200];
+	(void)state;
+
+	assert_int_equal(orsp_seal_create(dir), ORSP_OK);
+	assert_int_equal(orsp_seal_open(dir, NULL, &s), ORSP_OK);
+	put(s, "isdr", "state-1");
+	orsp_seal_close(s);
+	/* keep a copy of state 1 (manifest + its record) */
+	snprintf(saved, sizeof(saved), "%.1020s.old", dir);
+	assert_int_equal(mkdir(saved, 0700), 0);
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	while ((de = readdir(d)) != NULL) {
+		if (strcmp(de->d_name, "manifest") == 0 || strstr(de->d_name, ".rec")) {
+			snprintf(rec_saved, sizeof(rec_saved), "%s/%.255s", saved, de->d_name);
+			copy_file(in(de->d_name), rec_saved);
+		}
+	}
+	closedir(d);
+	assert_int_equal(orsp_seal_open(dir, NULL, &s), ORSP_OK);
+	put(s, "isdr", "state-2");
+	orsp_seal_close(s);
+	/* put state 1 back (without the counter): refused as a rollback */
+	d = opendir(saved);
+	while ((de = readdir(d)) != NULL) {
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(rec_saved, sizeof(rec_saved), "%s/%.255s", saved, de->d_name);
+		copy_file(rec_saved, in(de->d_name));
+	}
+	closedir(d);
+	assert_int_equal(orsp_seal_open(dir, NULL, &s), ORSP_E_VERIFY);
+	assert_non_null(strstr(orsp_err_detail(), "rollback"));
+	/* a counter that lags by one (crash between manifest and counter) is repaired */
+	assert_int_equal(orsp_seal_create(in("lag")), ORSP_OK);
+	char lag[1024];
+	snprintf(lag, sizeof(lag), "%.1000s/lag", dir);
+	snprintf(dir, sizeof(dir), "%s", lag);
+	assert_int_equal(orsp_seal_open(dir, NULL, &s), ORSP_OK);
+	put(s, "x", "1");
+	put(s, "x", "2");
+	orsp_seal_close(s);
+	uint8_t c1[8] = {0, 0, 0, 0, 0, 0, 0, 1}, c0[8] = {0};
+	FILE *f = fopen(in("counter"), "wb");
+	fwrite(c1, 1, 8, f);
+	fclose(f);
+	assert_int_equal(orsp_seal_open(dir, NULL, &s), ORSP_OK);
+	assert_string_equal(get(s, "x"), "2");
+	orsp_seal_close(s);
+	/* a counter further behind is refused */
+	f = fopen(in("counter"), "wb");
+	fwrite(c0, 1, 8, f);
+	fclose(f);
+	assert_int_equal(orsp_seal_open(dir, NULL, &s), ORSP_E_VERIFY);
+	/* a damaged counter file */
+	f = fopen(in("counter"), "wb");
+	fwrite(c0, 1, 3, f);
+	fclose(f);
+	assert_int_equal(orsp_seal_open(dir, NULL, &s), ORSP_E_VERIFY);
+}
+
+static void test_key_file(void **state)
+{
+	orsp_seal *s = NULL;
+	uint8_t other[32];
+	char key[1100], saved[1100];
+	(void)state;
+
+	snprintf(key, sizeof(key), "%s/device.key", dir);
+	snprintf(saved, sizeof(saved), "%s/key.saved", dir);
+
+	assert_int_equal(orsp_seal_create(dir), ORSP_OK);
+	assert_int_equal(orsp_seal_open(dir, NULL, &s), ORSP_OK);
+	put(s, "a", "alpha");
+	orsp_seal_close(s);
+	/* readable by others */
+	assert_int_equal(chmod(key, 0644), 0);
+	assert_int_equal(orsp_seal_open(dir, NULL, &s), ORSP_E_POLICY);
+	assert_non_null(strstr(orsp_err_detail(), "chmod 600"));
+	assert_int_equal(chmod(key, 0600), 0);
+	/* another device's key */
+	copy_file(key, saved);
+	memset(other, 0x5a, sizeof(other));
+	FILE *f = fopen(key, "wb");
+	fwrite(other, 1, sizeof(other), f);
+	fclose(f);
+	assert_int_equal(orsp_seal_open(dir, NULL, &s), ORSP_E_VERIFY);
+	/* a short key */
+	f = fopen(key, "wb");
+	fwrite(other, 1, 16, f);
+	fclose(f);
+	assert_int_equal(orsp_seal_open(dir, NULL, &s), ORSP_E_POLICY);
+	/* no key */
+	unlink(key);
+	assert_int_equal(orsp_seal_open(dir, NULL, &s), ORSP_E_NOT_FOUND);
+	/* a symlink is not accepted */
+	assert_int_equal(symlink(saved, key), 0);
+	assert_int_not_equal(orsp_seal_open(dir, NULL, &s), ORSP_OK);
+	unlink(key);
+	copy_file(saved, key);
+	assert_int_equal(chmod(key, 0600), 0);
+	assert_int_equal(orsp_seal_open(dir, NULL, &s), ORSP_OK);
+	assert_string_equal(get(s, "a"), "alpha");
+	orsp_seal_close(s);
+}
+
+/* A provider standing in for a TPM: key and counter held elsewhere. */
+typedef struct mem_prov {
+	uint8_t key[32];
+	uint64_t counter;
+	int advances;
+} mem_prov;
+
+static orsp_err mp_key(void *u, uint8_t key[32])
+{
+	memcpy(key, ((mem_prov *)u)->key, 32);
+	return ORSP_OK;
+}
+
+static orsp_err mp_read(void *u, uint64_t *v)
+{
+	*v = ((mem_prov *)u)->counter;
+	return ORSP_OK;
+}
+
+static orsp_err mp_adv(void *u, uint64_t v)
+{
+	mem_prov *m = u;
+	if (v <= m->counter)
+		return ORSP_E_STATE;
+	m->counter = v;
+	m->advances++;
+	return ORSP_OK;
+}
+
+static void test_provider(void **state)
+{
+	orsp_seal *s = NULL;
+	mem_prov m = {0};
+	orsp_seal_provider p = {&m, mp_key, mp_read, mp_adv, NULL};
+	(void)state;
+
+	/* a store created with the file key, then used with the provider holding that key */
+	assert_int_equal(orsp_seal_create(dir), ORSP_OK);
+	size_t n;
+	uint8_t *k = test_read_file(in("device.key"), &n);
+	assert_int_equal(n, 32);
+	memcpy(m.key, k, 32);
+	free(k);
+	assert_int_equal(orsp_seal_open(dir, &p, &s), ORSP_OK);
+	put(s, "a", "alpha");
+	put(s, "a", "again");
+	orsp_seal_close(s);
+	assert_int_equal(m.counter, 2);
+	assert_int_equal(m.advances, 2);
+	assert_int_equal(orsp_seal_open(dir, &p, &s), ORSP_OK);
+	assert_string_equal(get(s, "a"), "again");
+	orsp_seal_close(s);
+	/* the provider's counter moved on (another state was written): rollback detected */
+	m.counter = 5;
+	assert_int_equal(orsp_seal_open(dir, &p, &s), ORSP_E_VERIFY);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test_setup(test_round_trip, setup),
+	    cmocka_unit_test_setup(test_bad_arguments, setup),
+	    cmocka_unit_test_setup(test_crash_every_step, setup),
+	    cmocka_unit_test_setup(test_tamper, setup),
+	    cmocka_unit_test_setup(test_rollback, setup),
+	    cmocka_unit_test_setup(test_key_file, setup),
+	    cmocka_unit_test_setup(test_provider, setup),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
