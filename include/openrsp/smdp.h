@@ -228,7 +228,28 @@ typedef struct orsp_smdp_reply {
 
 void orsp_smdp_reply_free(orsp_smdp_reply *r);
 
-/* SECTION-ES9P: orsp_es9p_handle() and the ES9+ session store go here. */
+/* ES9+ (SGP.22 §5.6, JSON binding §6.5; docs/smdp-es9p.md). The session of a download lives
+ * in the database (tables of the migration module "smdp_es9p"), keyed by transactionId, so
+ * that any process sharing the database can serve any step and a restart loses nothing. */
+
+/* Create or upgrade the ES9+ tables. Call once per database before orsp_es9p_handle. */
+ORSP_MUST_CHECK orsp_err orsp_es9p_prepare(orsp_smdp *s);
+
+/* Handle one ES9+ request: `function` is the last path segment of
+ * /gsma/rsp2/es9plus/<function> (initiateAuthentication, authenticateClient,
+ * getBoundProfilePackage, handleNotification, cancelSession). Returns ORSP_OK with *out filled
+ * for every request: 200 with a JSON body (SGP.22 failures are 200 + "Failed" and the status
+ * code of the one table in es9p_status.c), 204 for handleNotification, 404 for an unknown
+ * function. Any other return is an internal failure (database, crypto library): out is then
+ * 500 without a body. Release out with orsp_smdp_reply_free. */
+ORSP_MUST_CHECK orsp_err orsp_es9p_handle(const orsp_smdp_service *svc, orsp_smdp *s,
+                                          const char *function, const uint8_t *body, size_t len,
+                                          orsp_smdp_reply *out);
+
+/* Notifications received and accepted (signature and certificates verified) for a profile
+ * (iccid NULL: any) and event ("install", "enable", "disable", "delete"; NULL: any). */
+ORSP_MUST_CHECK orsp_err orsp_es9p_notification_count(orsp_smdp *s, const char *iccid,
+                                                      const char *event, size_t *n);
 
 /* SECTION-ES2P: orsp_es2p_handle(), progress callbacks, configuration, the server go here. */
 

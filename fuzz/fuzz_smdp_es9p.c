@@ -1,0 +1,107 @@
+/* libFuzzer target for the ES9+ request handlers (src/smdp/es9p_handler.c).
+ *
+ * The first input byte picks the function (initiateAuthentication, authenticateClient,
+ * getBoundProfilePackage, handleNotification, cancelSession, or an unknown name), the rest
+ * is the HTTP body. Properties: orsp_es9p_handle() never crashes, and either answers
+ * (ORSP_OK with 200 and a JSON body, 204 without one, or 404) or reports an internal failure
+ * with a 500 and no body. The SM-DP+ runs on an in-memory database with a private PKI made
+ * at start-up (CI, DPauth, DPpb) and one imported, released profile, so that bodies that get
+ * past the JSON and ASN.1 checks reach the session and order logic.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "openrsp/smdp.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static orsp_smdp *smdp;
+static orsp_smdp_service svc;
+
+static void check(bool ok)
+{
+	if (!ok)
+		abort();
+}
+
+static orsp_cert *issue(orsp_rsp_role role, orsp_ec_key *key, orsp_ec_key *ci_key,
+                        orsp_cert *ci)
+{
+	orsp_cert_template t;
+	orsp_cert *c = NULL;
+
+	check(orsp_cert_template_init(&t, role) == ORSP_OK);
+	t.org = "fuzz";
+	t.common_name = "fuzz";
+	t.not_before = time(NULL) - 3600;
+	t.not_after = time(NULL) + 86400;
+	if (role != ORSP_ROLE_CI)
+		t.san_rid = "2.999.10";
+	check(orsp_cert_issue(&t, key, ci_key, ci, &c) == ORSP_OK);
+	return c;
+}
+
+static void init(void)
+{
+	orsp_secret kek = {.len = 32};
+	orsp_ec_key *ci_key = NULL;
+	orsp_smdp_order o = {0};
+	orsp_smdp_profile p;
+	/* a minimal package: a ProfileHeader (A0) with version 2.3, a profile type and an ICCID,
+	 * and an End element (AA) */
+	static const uint8_t upp[] = {
+	    0xA0, 0x1B, 0x80, 0x01, 0x02, 0x81, 0x01, 0x03, 0x82, 0x04, 0x66, 0x75, 0x7A, 0x7A,
+	    0x83, 0x0A, 0x98, 0x10, 0x32, 0x54, 0x76, 0x98, 0x10, 0x32, 0x54, 0xF6, 0xA1, 0x00,
+	    0xAA, 0x02, 0xA0, 0x00,
+	};
+
+	memset(kek.v, 7, 32);
+	check(orsp_smdp_open("sqlite::memory:", &kek, &smdp) == ORSP_OK);
+	check(orsp_es9p_prepare(smdp) == ORSP_OK);
+	strcpy(svc.fqdn, "smdp.fuzz.example");
+	strcpy(svc.oid, "2.999.10");
+	check(orsp_ec_generate(ORSP_CURVE_P256, &ci_key) == ORSP_OK);
+	svc.sets[0].ci = issue(ORSP_ROLE_CI, ci_key, ci_key, NULL);
+	check(orsp_ec_generate(ORSP_CURVE_P256, &svc.sets[0].dpauth_key) == ORSP_OK);
+	svc.sets[0].dpauth_cert = issue(ORSP_ROLE_DP_AUTH, svc.sets[0].dpauth_key, ci_key,
+	                                svc.sets[0].ci);
+	check(orsp_ec_generate(ORSP_CURVE_P256, &svc.sets[0].dppb_key) == ORSP_OK);
+	svc.sets[0].dppb_cert = issue(ORSP_ROLE_DP_PB, svc.sets[0].dppb_key, ci_key,
+	                              svc.sets[0].ci);
+	svc.n_sets = 1;
+	check(orsp_ci_store_new(&svc.cis) == ORSP_OK);
+	check(orsp_ci_store_add(svc.cis, svc.sets[0].ci) == ORSP_OK);
+	orsp_ec_free(ci_key);
+	if (orsp_smdp_import(smdp, upp, sizeof(upp), &p) == ORSP_OK) {
+		o.iccid = p.iccid;
+		o.matching_id = "FUZZ-1";
+		if (orsp_smdp_download_order(smdp, &o, &p) == ORSP_OK &&
+		    orsp_smdp_confirm_order(smdp, "FUZZ-1", NULL, true) != ORSP_OK)
+			abort();
+	}
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static const char *const fns[] = {
+	    "initiateAuthentication", "authenticateClient", "getBoundProfilePackage",
+	    "handleNotification",     "cancelSession",      "nosuchFunction",
+	};
+	orsp_smdp_reply rep;
+	orsp_err e;
+
+	if (!smdp)
+		init();
+	if (size < 1)
+		return 0;
+	e = orsp_es9p_handle(&svc, smdp, fns[data[0] % 6], data + 1, size - 1, &rep);
+	if (e == ORSP_OK) {
+		check(rep.http_status == 200 || rep.http_status == 204 || rep.http_status == 404);
+		check((rep.http_status == 200) == (rep.body != NULL));
+	} else {
+		check(rep.http_status == 500 && rep.body == NULL);
+	}
+	orsp_smdp_reply_free(&rep);
+	return 0;
+}

@@ -1,0 +1,1492 @@
+/* openrsp smdp: ES9+ (SGP.22 v2.2 §5.6, JSON binding §6.5) — the SM-DP+ side of the
+ * common mutual authentication and of the profile download.
+ *
+ * Every request is answered from the database alone: the session (keyed by transactionId)
+ * holds the challenges, the chosen key set, the eUICC certificate, the signatures the next
+ * step must chain to, and the bound profile package once built. Any process sharing the
+ * database can serve any step, and a restart loses nothing. Signed structures are verified
+ * over the exact bytes received. docs/smdp-es9p.md describes the checks and the codes.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "es9p_internal.h"
+#include "openrsp/bsp.h"
+#include "openrsp/der.h"
+#include "openrsp/http.h"
+#include "openrsp/pkg.h"
+
+#define TID_LEN 16
+#define MAX_CERT 2048
+#define MAX_B64_FIELD (64 * 1024)
+#define DEFAULT_TTL 600
+#define DEFAULT_MAX_BODY (256 * 1024)
+#define HOST_ID "openrsp-smdp"
+
+enum { S_INIT = 1, S_AUTH = 2, S_BPP = 3, S_DONE = 4 };
+
+static const orsp_migration es9p_migrations[] = {
+    {
+        .version = 1,
+        .description = "ES9+ sessions and notifications",
+        .sql = "CREATE TABLE es9p_session ("
+               " tid TEXT PRIMARY KEY,"
+               " step INTEGER NOT NULL,"
+               " keyset INTEGER NOT NULL,"
+               " euicc_challenge BLOB NOT NULL,"
+               " server_challenge BLOB NOT NULL,"
+               " eid TEXT NOT NULL DEFAULT '',"
+               " iccid TEXT NOT NULL DEFAULT '',"
+               " matching_id TEXT NOT NULL DEFAULT '',"
+               " euicc_cert BLOB,"
+               " euicc_sig1 BLOB,"
+               " smdp_sig2 BLOB,"
+               " cc_required INTEGER NOT NULL DEFAULT 0,"
+               " euicc_otpk BLOB,"
+               " bpp BLOB,"
+               " attempts INTEGER NOT NULL DEFAULT 0,"
+               " end_reason TEXT NOT NULL DEFAULT '',"
+               " created_at INTEGER NOT NULL,"
+               " updated_at INTEGER NOT NULL);"
+               "CREATE TABLE es9p_notification ("
+               " id INTEGER PRIMARY KEY AUTOINCREMENT,"
+               " received_at INTEGER NOT NULL,"
+               " eid TEXT NOT NULL,"
+               " iccid TEXT NOT NULL,"
+               " event TEXT NOT NULL,"
+               " seq INTEGER NOT NULL,"
+               " tid TEXT NOT NULL DEFAULT '',"
+               " result TEXT NOT NULL,"
+               " UNIQUE (eid, seq, event));",
+    },
+};
+
+orsp_err orsp_es9p_prepare(orsp_smdp *s)
+{
+	if (!s)
+		return orsp_errf(ORSP_E_USAGE, "es9p: no SM-DP+");
+	return orsp_db_migrate(orsp_smdp_db(s), "smdp_es9p", es9p_migrations,
+	                       ORSP_ARRAY_LEN(es9p_migrations));
+}
+
+/* ---------------------------------------------------------------- replies --------------- */
+
+typedef struct ctx {
+	const orsp_smdp_service *svc;
+	orsp_smdp *s;
+	orsp_db *db;
+	json_t *req;
+	orsp_smdp_reply *out;
+} ctx;
+
+static orsp_err reply_json(ctx *c, json_t *obj)
+{
+	orsp_err e = orsp_json_header_put_success(obj);
+
+	if (!e)
+		e = orsp_json_dump(obj, &c->out->body, &c->out->body_len);
+	if (!e)
+		c->out->http_status = 200;
+	return e;
+}
+
+/* A Failed answer from the one table; detail (never secret) is appended to the message. */
+static orsp_err fail(ctx *c, es9p_code code, const char *detail)
+{
+	const char *subject, *reason, *message;
+	char msg[ORSP_JSON_MESSAGE_MAX];
+	json_t *obj = json_object();
+	orsp_err e;
+
+	if (!obj)
+		return orsp_errf(ORSP_E_RESOURCE, "out of memory");
+	es9p_status(code, &subject, &reason, &message);
+	snprintf(msg, sizeof(msg), "%s%s%.180s", message, detail && detail[0] ? ": " : "",
+	         detail ? detail : "");
+	snprintf(c->out->subject_code, sizeof(c->out->subject_code), "%s", subject);
+	snprintf(c->out->reason_code, sizeof(c->out->reason_code), "%s", reason);
+	e = orsp_json_header_put_failed(obj, subject, reason, msg);
+	if (!e)
+		e = orsp_json_dump(obj, &c->out->body, &c->out->body_len);
+	if (!e)
+		c->out->http_status = 200;
+	json_decref(obj);
+	return e;
+}
+
+static int64_t now_s(void)
+{
+	return (int64_t)time(NULL);
+}
+
+/* ---------------------------------------------------------------- small codecs ---------- */
+
+/* EID digits -> 16 bytes (as used in the BSP key derivation, SGP.22 §2.6.4.3). */
+static orsp_err eid_bytes(const char *eid, uint8_t out[16])
+{
+	return orsp_hex_decode_exact(eid, out, 16);
+}
+
+/* Dotted OID -> DER contents octets. */
+static orsp_err oid_encode(const char *dotted, uint8_t *out, size_t cap, size_t *len)
+{
+	uint64_t arcs[32];
+	size_t n = 0, o = 0;
+	const char *p = dotted;
+
+	while (*p && n < ORSP_ARRAY_LEN(arcs)) {
+		char *end;
+		arcs[n++] = strtoull(p, &end, 10);
+		if (end == p)
+			return orsp_errf(ORSP_E_USAGE, "bad OID %s", dotted);
+		p = *end == '.' ? end + 1 : end;
+		if (*end && *end != '.')
+			return orsp_errf(ORSP_E_USAGE, "bad OID %s", dotted);
+	}
+	if (n < 2 || arcs[0] > 2)
+		return orsp_errf(ORSP_E_USAGE, "bad OID %s", dotted);
+	arcs[1] += arcs[0] * 40;
+	for (size_t i = 1; i < n; i++) {
+		uint8_t tmp[10];
+		size_t t = 0;
+		uint64_t v = arcs[i];
+		do {
+			tmp[t++] = (uint8_t)(v & 0x7F);
+			v >>= 7;
+		} while (v);
+		if (o + t > cap)
+			return orsp_errf(ORSP_E_RESOURCE, "OID too long");
+		while (t) {
+			t--;
+			out[o++] = (uint8_t)(tmp[t] | (t ? 0x80 : 0));
+		}
+	}
+	*len = o;
+	return ORSP_OK;
+}
+
+/* The raw 64-byte signature inside a 5F37 TLV. */
+static orsp_err sig_of(const orsp_tlv *t, uint8_t sig[ORSP_EC_SIG_LEN])
+{
+	if (t->tag != 0x5F37 || t->value.len != ORSP_EC_SIG_LEN)
+		return orsp_errf(ORSP_E_MALFORMED, "signature: expected 5F37 with 64 bytes");
+	memcpy(sig, t->value.p, ORSP_EC_SIG_LEN);
+	return ORSP_OK;
+}
+
+static void put_sig(orsp_writer *w, const uint8_t sig[ORSP_EC_SIG_LEN])
+{
+	orsp_der_put_tlv(w, 0x5F37, sig, ORSP_EC_SIG_LEN);
+}
+
+/* The transactionId of a request: hex, 1..16 bytes. */
+static es9p_code get_tid(ctx *c, uint8_t tid[TID_LEN], size_t *tid_len, char hex[2 * TID_LEN + 1])
+{
+	const char *str;
+	size_t n;
+
+	if (orsp_json_get_string(c->req, "transactionId", 2 * TID_LEN, &str, &n) != ORSP_OK ||
+	    orsp_hex_decode(str, tid, TID_LEN, tid_len) != ORSP_OK || *tid_len == 0)
+		return ES9P_MALFORMED;
+	if (orsp_hex_encode(tid, *tid_len, hex, 2 * TID_LEN + 1) != ORSP_OK)
+		return ES9P_MALFORMED;
+	for (char *p = hex; *p; p++)
+		if (*p >= 'a' && *p <= 'f')
+			*p = (char)(*p - 'a' + 'A');
+	snprintf(c->out->transaction_id, sizeof(c->out->transaction_id), "%s", hex);
+	return ES9P_OK;
+}
+
+/* ---------------------------------------------------------------- sessions -------------- */
+
+typedef struct sess {
+	char tid[2 * TID_LEN + 1];
+	int step, keyset;
+	uint8_t echal[16], schal[16];
+	char eid[33], iccid[21], mid[ORSP_SMDP_MATCHING_ID_MAX + 1];
+	uint8_t cert[MAX_CERT];
+	size_t cert_len;
+	uint8_t sig1[ORSP_EC_SIG_LEN], sig2[ORSP_EC_SIG_LEN];
+	bool has_sig1, has_sig2;
+	bool cc_required;
+	uint8_t otpk[ORSP_EC_POINT_LEN];
+	size_t otpk_len;
+	uint8_t *bpp;
+	size_t bpp_len;
+	int64_t created_at;
+	unsigned attempts;
+} sess;
+
+static void sess_free(sess *se)
+{
+	free(se->bpp);
+	se->bpp = NULL;
+}
+
+static void copy_blob(orsp_slice b, uint8_t *out, size_t cap, size_t *len)
+{
+	size_t n = b.len <= cap ? b.len : 0;
+	if (n)
+		memcpy(out, b.p, n);
+	if (len)
+		*len = n;
+}
+
+static void copy_text(const char *t, char *out, size_t cap)
+{
+	snprintf(out, cap, "%s", t ? t : "");
+}
+
+/* Load a live session: ORSP_E_NOT_FOUND if unknown, finished or older than the TTL. */
+static orsp_err sess_load(ctx *c, const char *tid, sess *se)
+{
+	orsp_stmt *st = NULL;
+	bool row = false;
+	int64_t ttl = c->svc->session_ttl_s > 0 ? c->svc->session_ttl_s : DEFAULT_TTL;
+	orsp_err e;
+
+	memset(se, 0, sizeof(*se));
+	e = orsp_db_prepare(c->db,
+	                    "SELECT step, keyset, euicc_challenge, server_challenge, eid, iccid,"
+	                    " matching_id, euicc_cert, euicc_sig1, smdp_sig2, cc_required,"
+	                    " euicc_otpk, bpp, created_at, attempts FROM es9p_session WHERE tid = ?1",
+	                    &st);
+	if (!e)
+		e = orsp_stmt_bind_text(st, 1, tid);
+	if (!e)
+		e = orsp_stmt_step(st, &row);
+	if (!e && !row)
+		e = orsp_errf(ORSP_E_NOT_FOUND, "no session %s", tid);
+	if (!e) {
+		orsp_slice b;
+		size_t l;
+		copy_text(tid, se->tid, sizeof(se->tid));
+		se->step = (int)orsp_stmt_column_int64(st, 0);
+		se->keyset = (int)orsp_stmt_column_int64(st, 1);
+		copy_blob(orsp_stmt_column_blob(st, 2), se->echal, 16, NULL);
+		copy_blob(orsp_stmt_column_blob(st, 3), se->schal, 16, NULL);
+		copy_text(orsp_stmt_column_text(st, 4), se->eid, sizeof(se->eid));
+		copy_text(orsp_stmt_column_text(st, 5), se->iccid, sizeof(se->iccid));
+		copy_text(orsp_stmt_column_text(st, 6), se->mid, sizeof(se->mid));
+		copy_blob(orsp_stmt_column_blob(st, 7), se->cert, sizeof(se->cert), &se->cert_len);
+		copy_blob(orsp_stmt_column_blob(st, 8), se->sig1, ORSP_EC_SIG_LEN, &l);
+		se->has_sig1 = l == ORSP_EC_SIG_LEN;
+		copy_blob(orsp_stmt_column_blob(st, 9), se->sig2, ORSP_EC_SIG_LEN, &l);
+		se->has_sig2 = l == ORSP_EC_SIG_LEN;
+		se->cc_required = orsp_stmt_column_int64(st, 10) != 0;
+		copy_blob(orsp_stmt_column_blob(st, 11), se->otpk, sizeof(se->otpk), &se->otpk_len);
+		b = orsp_stmt_column_blob(st, 12);
+		if (b.len) {
+			se->bpp = malloc(b.len);
+			if (!se->bpp)
+				e = orsp_errf(ORSP_E_RESOURCE, "out of memory");
+			else {
+				memcpy(se->bpp, b.p, b.len);
+				se->bpp_len = b.len;
+			}
+		}
+		se->created_at = orsp_stmt_column_int64(st, 13);
+		se->attempts = (unsigned)orsp_stmt_column_int64(st, 14);
+	}
+	orsp_stmt_finalize(st);
+	if (e)
+		return e;
+	if (se->step >= S_DONE || now_s() - se->created_at > ttl) {
+		sess_free(se);
+		return orsp_errf(ORSP_E_NOT_FOUND, "session %s is finished or expired", tid);
+	}
+	if (se->keyset < 0 || (size_t)se->keyset >= c->svc->n_sets) {
+		sess_free(se);
+		return orsp_errf(ORSP_E_NOT_FOUND, "session %s: key set no longer configured", tid);
+	}
+	return ORSP_OK;
+}
+
+/* Move the session from step `from` to `to` (fails if another request moved it first). */
+static orsp_err sess_advance(ctx *c, const char *tid, int from, int to, const char *reason)
+{
+	orsp_stmt *st = NULL;
+	orsp_err e = orsp_db_prepare(c->db,
+	                             "UPDATE es9p_session SET step = ?1, updated_at = ?2,"
+	                             " end_reason = ?3 WHERE tid = ?4 AND step = ?5",
+	                             &st);
+	if (!e)
+		e = orsp_stmt_bind_int64(st, 1, to);
+	if (!e)
+		e = orsp_stmt_bind_int64(st, 2, now_s());
+	if (!e)
+		e = orsp_stmt_bind_text(st, 3, reason ? reason : "");
+	if (!e)
+		e = orsp_stmt_bind_text(st, 4, tid);
+	if (!e)
+		e = orsp_stmt_bind_int64(st, 5, from);
+	if (!e)
+		e = orsp_stmt_run(st);
+	orsp_stmt_finalize(st);
+	if (!e && orsp_db_changes(c->db) != 1)
+		e = orsp_errf(ORSP_E_STATE, "session %s moved meanwhile", tid);
+	return e;
+}
+
+/* ---------------------------------------------------------------- the package ----------- */
+
+/* StoreMetadataRequest (BF25) for a profile package, SGP.22 §5.5.3 / §2.4.4. */
+static orsp_err build_metadata(const orsp_smdp_service *svc, const uint8_t *upp, size_t len,
+                               uint8_t *out, size_t cap, size_t *out_len, char iccid[21])
+{
+	orsp_pkg *pkg = NULL;
+	orsp_pkg_header h;
+	orsp_writer w;
+	char spn[64] = "";
+	uint8_t efspn[32];
+	size_t n;
+	orsp_err e;
+
+	e = orsp_pkg_decode(upp, len, &pkg);
+	if (!e)
+		e = orsp_pkg_get_header(pkg, &h);
+	if (e)
+		goto out;
+	for (size_t i = 0; i < orsp_pkg_count(pkg) && !spn[0]; i++) {
+		orsp_pe_info pe;
+		uint8_t disp;
+		if (orsp_pkg_pe(pkg, i, &pe) == ORSP_OK && pe.type == ORSP_PE_USIM &&
+		    orsp_pkg_file_read(pkg, i, "ef-spn", efspn, sizeof(efspn), &n) == ORSP_OK &&
+		    orsp_spn_decode_ef(efspn, n, &disp, spn, sizeof(spn)) != ORSP_OK)
+			spn[0] = '\0';
+	}
+	memcpy(iccid, h.iccid, 21);
+	orsp_writer_init(&w, out, cap);
+	{
+		orsp_der_mark m = orsp_der_begin(&w, 0xBF25);
+		orsp_der_mark nci;
+		size_t pn = strlen(h.profile_type);
+		orsp_der_put_tlv(&w, 0x5A, h.iccid_raw, 10);
+		orsp_der_put_tlv(&w, 0x91, spn, strlen(spn) > 32 ? 32 : strlen(spn));
+		/* profileName: the package's profileType, cut to 64 bytes on a UTF-8 boundary */
+		while (pn > 64 || (pn > 0 && pn < strlen(h.profile_type) &&
+		                   ((uint8_t)h.profile_type[pn] & 0xC0) == 0x80))
+			pn--;
+		orsp_der_put_tlv(&w, 0x92, h.profile_type, pn);
+		{
+			orsp_pkg_class cls = orsp_pkg_get_class(pkg);
+			const char *name = orsp_pkg_class_name(cls);
+			if (strcmp(name, "test") == 0)
+				orsp_der_put_uint(&w, 0x95, 0);
+			else if (strcmp(name, "provisioning") == 0)
+				orsp_der_put_uint(&w, 0x95, 1);
+			else if (strcmp(name, "operational") == 0)
+				orsp_der_put_uint(&w, 0x95, 2);
+		}
+		/* notificationConfigurationInfo: this SM-DP+ for install, enable, disable, delete
+		 * (NotificationEvent bits 0..3: '03 02 04 F0'). */
+		nci = orsp_der_begin(&w, 0xB6);
+		{
+			orsp_der_mark one = orsp_der_begin(&w, 0x30);
+			static const uint8_t bits[] = {0x04, 0xF0};
+			orsp_der_put_tlv(&w, 0x80, bits, sizeof(bits));
+			orsp_der_put_tlv(&w, 0x81, svc->fqdn, strlen(svc->fqdn));
+			orsp_der_end(&w, one);
+		}
+		orsp_der_end(&w, nci);
+		orsp_der_end(&w, m);
+	}
+	e = orsp_writer_status(&w);
+	if (!e)
+		*out_len = w.len;
+out:
+	orsp_pkg_free(pkg);
+	return e;
+}
+
+/* ---------------------------------------------------------------- initiateAuthentication */
+
+static bool ski_listed(orsp_slice list, const uint8_t *ski, size_t ski_len)
+{
+	orsp_reader r;
+	orsp_tlv t;
+
+	orsp_reader_init(&r, list.p, list.len);
+	while (orsp_reader_remaining(&r)) {
+		if (orsp_der_read(&r, &t) != ORSP_OK)
+			return false;
+		if (t.tag == 0x04 && t.value.len == ski_len && memcmp(t.value.p, ski, ski_len) == 0)
+			return true;
+	}
+	return false;
+}
+
+static orsp_err initiate_authentication(ctx *c)
+{
+	uint8_t echal[16], info1[1024], tid[TID_LEN], schal[16], signed1[512], sig[ORSP_EC_SIG_LEN];
+	uint8_t sigtlv[80], ski[32], pkid[40];
+	char tid_hex[2 * TID_LEN + 1];
+	size_t n_echal = 0, n_info1 = 0, ski_len = 0, addr_len;
+	const char *addr;
+	orsp_tlv t, verif = {0}, signing = {0};
+	orsp_reader r;
+	orsp_writer w;
+	int chosen = -1;
+	json_t *obj = NULL;
+	orsp_stmt *st = NULL;
+	orsp_err e;
+
+	if (orsp_json_get_base64(c->req, "euiccChallenge", echal, sizeof(echal), &n_echal) ||
+	    n_echal != 16 ||
+	    orsp_json_get_base64(c->req, "euiccInfo1", info1, sizeof(info1), &n_info1) ||
+	    orsp_json_get_string(c->req, "smdpAddress", 255, &addr, &addr_len))
+		return fail(c, ES9P_MALFORMED, orsp_err_detail());
+	if (strlen(addr) != strlen(c->svc->fqdn) || strcasecmp(addr, c->svc->fqdn) != 0)
+		return fail(c, ES9P_BAD_ADDRESS, NULL);
+	/* EUICCInfo1 ::= [32] SEQUENCE { svn [2], ...ForVerification [9], ...ForSigning [10] } */
+	if (orsp_der_parse_one(orsp_slice_make(info1, n_info1), &t) || t.tag != 0xBF20 ||
+	    orsp_der_validate(t.raw, 8))
+		return fail(c, ES9P_MALFORMED, "euiccInfo1");
+	orsp_reader_init(&r, t.value.p, t.value.len);
+	while (orsp_reader_remaining(&r)) {
+		orsp_tlv f;
+		if (orsp_der_read(&r, &f))
+			return fail(c, ES9P_MALFORMED, "euiccInfo1");
+		if (f.tag == 0x82 && (f.value.len != 3 || f.value.p[0] != 2))
+			return fail(c, ES9P_SVN, NULL);
+		if (f.tag == 0xA9)
+			verif = f;
+		else if (f.tag == 0xAA)
+			signing = f;
+	}
+	if (!verif.raw.p || !signing.raw.p)
+		return fail(c, ES9P_MALFORMED, "euiccInfo1: CI lists missing");
+	/* SGP.22 §3.1.2.1: a CI both to verify our signature and to sign the eUICC's. */
+	for (size_t i = 0; i < c->svc->n_sets && chosen < 0; i++) {
+		if (orsp_cert_ski(c->svc->sets[i].ci, ski, sizeof(ski), &ski_len))
+			continue;
+		if (ski_listed(verif.value, ski, ski_len) && ski_listed(signing.value, ski, ski_len))
+			chosen = (int)i;
+	}
+	if (chosen < 0)
+		return fail(c, ES9P_NO_CI, NULL);
+	if ((e = orsp_random(tid, sizeof(tid))) || (e = orsp_random(schal, sizeof(schal))))
+		return e;
+	if ((e = orsp_hex_encode(tid, sizeof(tid), tid_hex, sizeof(tid_hex))))
+		return e;
+	for (char *p = tid_hex; *p; p++)
+		if (*p >= 'a' && *p <= 'f')
+			*p = (char)(*p - 'a' + 'A');
+	snprintf(c->out->transaction_id, sizeof(c->out->transaction_id), "%s", tid_hex);
+	/* ServerSigned1 (§5.6.1) */
+	orsp_writer_init(&w, signed1, sizeof(signed1));
+	{
+		orsp_der_mark m = orsp_der_begin(&w, 0x30);
+		orsp_der_put_tlv(&w, 0x80, tid, sizeof(tid));
+		orsp_der_put_tlv(&w, 0x81, echal, 16);
+		orsp_der_put_tlv(&w, 0x83, c->svc->fqdn, strlen(c->svc->fqdn));
+		orsp_der_put_tlv(&w, 0x84, schal, 16);
+		orsp_der_end(&w, m);
+	}
+	if ((e = orsp_writer_status(&w)))
+		return e;
+	e = orsp_ecdsa_sign(c->svc->sets[chosen].dpauth_key, signed1, w.len, sig);
+	if (e)
+		return e;
+	e = orsp_db_prepare(c->db,
+	                    "INSERT INTO es9p_session (tid, step, keyset, euicc_challenge,"
+	                    " server_challenge, created_at, updated_at)"
+	                    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)",
+	                    &st);
+	if (!e)
+		e = orsp_stmt_bind_text(st, 1, tid_hex);
+	if (!e)
+		e = orsp_stmt_bind_int64(st, 2, S_INIT);
+	if (!e)
+		e = orsp_stmt_bind_int64(st, 3, chosen);
+	if (!e)
+		e = orsp_stmt_bind_blob(st, 4, echal, 16);
+	if (!e)
+		e = orsp_stmt_bind_blob(st, 5, schal, 16);
+	if (!e)
+		e = orsp_stmt_bind_int64(st, 6, now_s());
+	if (!e)
+		e = orsp_stmt_run(st);
+	orsp_stmt_finalize(st);
+	if (e)
+		return e;
+	obj = json_object();
+	if (!obj)
+		return orsp_errf(ORSP_E_RESOURCE, "out of memory");
+	{
+		orsp_writer sw, pw;
+		orsp_slice cert = orsp_cert_der(c->svc->sets[chosen].dpauth_cert);
+		orsp_writer_init(&sw, sigtlv, sizeof(sigtlv));
+		put_sig(&sw, sig);
+		orsp_writer_init(&pw, pkid, sizeof(pkid));
+		orsp_der_put_tlv(&pw, 0x04, ski, ski_len);
+		e = orsp_writer_status(&sw);
+		if (!e)
+			e = orsp_writer_status(&pw);
+		if (!e)
+			e = orsp_json_put_string(obj, "transactionId", tid_hex);
+		if (!e)
+			e = orsp_json_put_base64(obj, "serverSigned1", signed1, w.len);
+		if (!e)
+			e = orsp_json_put_base64(obj, "serverSignature1", sigtlv, sw.len);
+		if (!e)
+			e = orsp_json_put_base64(obj, "euiccCiPKIdToBeUsed", pkid, pw.len);
+		if (!e)
+			e = orsp_json_put_base64(obj, "serverCertificate", cert.p, cert.len);
+	}
+	if (!e)
+		e = reply_json(c, obj);
+	json_decref(obj);
+	return e;
+}
+
+/* ---------------------------------------------------------------- authenticateClient ---- */
+
+typedef struct find_ctx {
+	const char *eid;
+	orsp_smdp_profile *out;
+	bool found;
+} find_ctx;
+
+static int find_linked(const orsp_smdp_profile *p, void *arg)
+{
+	find_ctx *f = arg;
+	if (p->state == ORSP_SMDP_RELEASED && strcmp(p->eid, f->eid) == 0) {
+		*f->out = *p;
+		f->found = true;
+		return 1;
+	}
+	return 0;
+}
+
+static es9p_code chain_code(orsp_err e)
+{
+	const char *d = orsp_err_detail();
+	bool eum = strstr(d, "EUM") != NULL;
+	bool expired = strstr(d, "expired") != NULL || strstr(d, "not yet valid") != NULL;
+
+	if (strstr(d, "unknown CI") || strstr(d, "no trusted CI"))
+		return ES9P_CI_UNKNOWN;
+	if (strstr(d, "outside") || strstr(d, "permitted"))
+		return ES9P_EUICC_INVALID; /* the eUICC's EID is not the EUM's to issue */
+	if (eum)
+		return expired ? ES9P_EUM_EXPIRED : ES9P_EUM_INVALID;
+	(void)e;
+	return expired ? ES9P_EUICC_EXPIRED : ES9P_EUICC_INVALID;
+}
+
+static orsp_err authenticate_client(ctx *c)
+{
+	uint8_t tid[TID_LEN], *asr = NULL, sig1[ORSP_EC_SIG_LEN], meta[4096], signed2[256];
+	uint8_t sig2[ORSP_EC_SIG_LEN], sigtlv[80], *upp = NULL, msg[512];
+	char tid_hex[2 * TID_LEN + 1], eid[33] = "", iccid[21] = "", mid[ORSP_SMDP_MATCHING_ID_MAX + 1] = "";
+	size_t tid_len = 0, asr_len = 0, meta_len = 0, upp_len = 0;
+	orsp_tlv top, ok, s1, f_sig, f_cert, f_eum;
+	orsp_reader r;
+	orsp_cert *euicc = NULL, *eum = NULL;
+	orsp_ec_key *pub = NULL;
+	orsp_smdp_profile prof;
+	const orsp_smdp_keyset *ks;
+	sess se = {0};
+	json_t *obj = NULL;
+	es9p_code code;
+	orsp_err e = ORSP_OK;
+
+	if ((code = get_tid(c, tid, &tid_len, tid_hex)) != ES9P_OK)
+		return fail(c, code, orsp_err_detail());
+	if (orsp_json_get_base64_alloc(c->req, "authenticateServerResponse", MAX_B64_FIELD, &asr,
+	                               &asr_len))
+		return fail(c, ES9P_MALFORMED, orsp_err_detail());
+	if (sess_load(c, tid_hex, &se) != ORSP_OK) {
+		e = fail(c, ES9P_UNKNOWN_TID, NULL);
+		goto out;
+	}
+	if (se.step != S_INIT) {
+		e = fail(c, ES9P_UNKNOWN_TID, "authenticateClient was done already");
+		goto out;
+	}
+	ks = &c->svc->sets[se.keyset];
+	if (orsp_der_parse_one(orsp_slice_make(asr, asr_len), &top) || top.tag != 0xBF38 ||
+	    orsp_der_validate(top.raw, 16) || orsp_der_parse_one(top.value, &ok)) {
+		e = fail(c, ES9P_MALFORMED, "authenticateServerResponse");
+		goto out;
+	}
+	if (ok.tag == 0xA1) {
+		/* AuthenticateResponseError: the eUICC refused us; the session ends. */
+		if (sess_advance(c, tid_hex, S_INIT, S_DONE, "authenticateResponseError"))
+			orsp_err_clear();
+		e = fail(c, ES9P_DOWNLOAD_ERROR, "the eUICC answered AuthenticateResponseError");
+		goto out;
+	}
+	orsp_reader_init(&r, ok.value.p, ok.value.len);
+	if (ok.tag != 0xA0 || orsp_der_expect(&r, 0x30, &s1) || orsp_der_read(&r, &f_sig) ||
+	    sig_of(&f_sig, sig1) || orsp_der_expect(&r, 0x30, &f_cert) ||
+	    orsp_der_expect(&r, 0x30, &f_eum) || orsp_reader_remaining(&r)) {
+		e = fail(c, ES9P_MALFORMED, "authenticateResponseOk");
+		goto out;
+	}
+	/* CERT.EUM and CERT.EUICC chain to a trusted CI, EID inside the EUM's range (§5.6.2). */
+	if (orsp_cert_parse(f_cert.raw.p, f_cert.raw.len, &euicc)) {
+		e = fail(c, ES9P_EUICC_INVALID, orsp_err_detail());
+		goto out;
+	}
+	if (orsp_cert_parse(f_eum.raw.p, f_eum.raw.len, &eum)) {
+		e = fail(c, ES9P_EUM_INVALID, orsp_err_detail());
+		goto out;
+	}
+	e = orsp_rsp_verify_euicc_chain(c->svc->cis, eum, euicc, 0, eid);
+	if (e) {
+		e = fail(c, chain_code(e), orsp_err_detail());
+		goto out;
+	}
+	snprintf(c->out->eid, sizeof(c->out->eid), "%s", eid);
+	/* the chain must end at the CI this session chose */
+	{
+		uint8_t aki[32], ski[32];
+		size_t al = 0, sl = 0;
+		if (orsp_cert_aki(eum, aki, sizeof(aki), &al) ||
+		    orsp_cert_ski(ks->ci, ski, sizeof(ski), &sl) || al != sl || memcmp(aki, ski, sl)) {
+			e = fail(c, ES9P_CI_UNKNOWN, "the EUM is not under the CI of this session");
+			goto out;
+		}
+	}
+	if (orsp_cert_public_key(euicc, &pub) ||
+	    orsp_ecdsa_verify(pub, s1.raw.p, s1.raw.len, sig1) != ORSP_OK) {
+		e = fail(c, ES9P_EUICC_SIGNATURE, NULL);
+		goto out;
+	}
+	/* EuiccSigned1 { transactionId [0], serverAddress [3], serverChallenge [4], euiccInfo2
+	 * [34], ctxParams1 } must repeat this session. */
+	{
+		orsp_tlv f, ctxp, common;
+		orsp_slice info2 = {0};
+		bool t_ok = false, a_ok = false, c_ok = false, have_ctx = false;
+		orsp_reader_init(&r, s1.value.p, s1.value.len);
+		while (orsp_reader_remaining(&r)) {
+			if (orsp_der_read(&r, &f)) {
+				e = fail(c, ES9P_MALFORMED, "euiccSigned1");
+				goto out;
+			}
+			if (f.tag == 0x80)
+				t_ok = f.value.len == tid_len && memcmp(f.value.p, tid, tid_len) == 0;
+			else if (f.tag == 0x83)
+				a_ok = f.value.len == strlen(c->svc->fqdn) &&
+				       strncasecmp((const char *)f.value.p, c->svc->fqdn, f.value.len) == 0;
+			else if (f.tag == 0x84)
+				c_ok = f.value.len == 16 && orsp_ct_eq(f.value.p, se.schal, 16);
+			else if (f.tag == 0xBF22)
+				info2 = f.value;
+			else if (f.tag == 0xA0) {
+				ctxp = f;
+				have_ctx = true;
+			}
+		}
+		if (!t_ok || !a_ok || !c_ok) {
+			e = fail(c, ES9P_SERVER_CHALLENGE, !t_ok ? "transactionId" :
+			                                   !a_ok ? "serverAddress" : "serverChallenge");
+			goto out;
+		}
+		if (!have_ctx || orsp_der_parse_one(ctxp.value, &common) || common.tag != 0xA0) {
+			e = fail(c, ES9P_MALFORMED, "ctxParams1");
+			goto out;
+		}
+		orsp_reader_init(&r, common.value.p, common.value.len);
+		while (orsp_reader_remaining(&r)) {
+			if (orsp_der_read(&r, &f)) {
+				e = fail(c, ES9P_MALFORMED, "ctxParams1");
+				goto out;
+			}
+			if (f.tag == 0x80) {
+				if (f.value.len > ORSP_SMDP_MATCHING_ID_MAX) {
+					e = fail(c, ES9P_MATCHING_ID, "too long");
+					goto out;
+				}
+				memcpy(mid, f.value.p, f.value.len);
+				mid[f.value.len] = '\0';
+			}
+		}
+		/* The order: by matching ID, or the default SM-DP+ case (a profile released for
+		 * this EID) when the matching ID is absent or empty (§3.1.3). */
+		memset(&prof, 0, sizeof(prof));
+		if (mid[0]) {
+			if (orsp_smdp_matching_id_check(mid) || orsp_smdp_lookup(c->s, mid, &prof)) {
+				e = fail(c, ES9P_MATCHING_ID, NULL);
+				goto out;
+			}
+		} else {
+			find_ctx fc = {eid, &prof, false};
+			int stopped = 0;
+			if (orsp_smdp_list(c->s, find_linked, &fc, &stopped) || !fc.found) {
+				e = fail(c, ES9P_MATCHING_ID, "no profile released for this EID");
+				goto out;
+			}
+		}
+		if (prof.eid[0] && strcmp(prof.eid, eid) != 0) {
+			e = fail(c, ES9P_MATCHING_ID, "the order is for another eUICC");
+			goto out;
+		}
+		if (prof.state != ORSP_SMDP_RELEASED) {
+			e = fail(c, prof.state == ORSP_SMDP_DOWNLOADED || prof.state == ORSP_SMDP_INSTALLED
+			                ? ES9P_PROFILE_STATE
+			                : ES9P_MATCHING_ID,
+			         orsp_smdp_state_name(prof.state));
+			goto out;
+		}
+		if (prof.expires_at && now_s() > prof.expires_at) {
+			e = fail(c, ES9P_ORDER_EXPIRED, NULL);
+			goto out;
+		}
+		/* Eligibility: free non-volatile memory (extCardResource tag 82, TS 102 226) must
+		 * hold the package. */
+		if (info2.p) {
+			orsp_reader r2;
+			orsp_tlv g;
+			orsp_reader_init(&r2, info2.p, info2.len);
+			while (orsp_reader_remaining(&r2) && orsp_der_read(&r2, &g) == ORSP_OK) {
+				if (g.tag == 0x84) {
+					orsp_reader r3;
+					orsp_tlv h;
+					orsp_reader_init(&r3, g.value.p, g.value.len);
+					while (orsp_reader_remaining(&r3) &&
+					       orsp_der_read(&r3, &h) == ORSP_OK) {
+						uint64_t free_nvm = 0;
+						if (h.tag == 0x82 && h.value.len <= 8 &&
+						    orsp_der_uint(h.value, &free_nvm) == ORSP_OK &&
+						    free_nvm < prof.upp_len) {
+							e = fail(c, ES9P_NOT_ELIGIBLE,
+							         "not enough free memory on the eUICC");
+							goto out;
+						}
+					}
+				}
+			}
+		}
+	}
+	if ((e = orsp_smdp_get_upp(c->s, prof.iccid, &upp, &upp_len)))
+		goto out;
+	if ((e = build_metadata(c->svc, upp, upp_len, meta, sizeof(meta), &meta_len, iccid)))
+		goto out;
+	/* SmdpSigned2 { transactionId [0], ccRequiredFlag }, signed with DPpb over it,
+	 * 5F37 40 and euiccSignature1 (§5.6.2). */
+	{
+		orsp_writer w;
+		orsp_der_mark m;
+		uint8_t flag = prof.cc_required ? 0xFF : 0x00;
+		orsp_writer_init(&w, signed2, sizeof(signed2));
+		m = orsp_der_begin(&w, 0x30);
+		orsp_der_put_tlv(&w, 0x80, tid, tid_len);
+		orsp_der_put_tlv(&w, 0x01, &flag, 1);
+		orsp_der_end(&w, m);
+		if ((e = orsp_writer_status(&w)))
+			goto out;
+		memcpy(msg, signed2, w.len);
+		msg[w.len] = 0x5F;
+		msg[w.len + 1] = 0x37;
+		msg[w.len + 2] = 0x40;
+		memcpy(msg + w.len + 3, sig1, sizeof(sig1));
+		if ((e = orsp_ecdsa_sign(ks->dppb_key, msg, w.len + 3 + sizeof(sig1), sig2)))
+			goto out;
+		/* Persist the session before answering. */
+		{
+			orsp_stmt *st = NULL;
+			e = orsp_db_prepare(c->db,
+			                    "UPDATE es9p_session SET step = ?1, eid = ?2, iccid = ?3,"
+			                    " matching_id = ?4, euicc_cert = ?5, euicc_sig1 = ?6,"
+			                    " smdp_sig2 = ?7, cc_required = ?8, updated_at = ?9"
+			                    " WHERE tid = ?10 AND step = ?11",
+			                    &st);
+			if (!e)
+				e = orsp_stmt_bind_int64(st, 1, S_AUTH);
+			if (!e)
+				e = orsp_stmt_bind_text(st, 2, eid);
+			if (!e)
+				e = orsp_stmt_bind_text(st, 3, prof.iccid);
+			if (!e)
+				e = orsp_stmt_bind_text(st, 4, prof.matching_id);
+			if (!e)
+				e = orsp_stmt_bind_blob(st, 5, f_cert.raw.p, f_cert.raw.len);
+			if (!e)
+				e = orsp_stmt_bind_blob(st, 6, sig1, sizeof(sig1));
+			if (!e)
+				e = orsp_stmt_bind_blob(st, 7, sig2, sizeof(sig2));
+			if (!e)
+				e = orsp_stmt_bind_int64(st, 8, prof.cc_required);
+			if (!e)
+				e = orsp_stmt_bind_int64(st, 9, now_s());
+			if (!e)
+				e = orsp_stmt_bind_text(st, 10, tid_hex);
+			if (!e)
+				e = orsp_stmt_bind_int64(st, 11, S_INIT);
+			if (!e)
+				e = orsp_stmt_run(st);
+			orsp_stmt_finalize(st);
+			if (!e && orsp_db_changes(c->db) != 1) {
+				e = fail(c, ES9P_UNKNOWN_TID, "authenticateClient was done already");
+				goto out;
+			}
+			if (e)
+				goto out;
+		}
+		obj = json_object();
+		if (!obj) {
+			e = orsp_errf(ORSP_E_RESOURCE, "out of memory");
+			goto out;
+		}
+		{
+			orsp_writer sw;
+			orsp_slice cert = orsp_cert_der(ks->dppb_cert);
+			orsp_writer_init(&sw, sigtlv, sizeof(sigtlv));
+			put_sig(&sw, sig2);
+			e = orsp_writer_status(&sw);
+			if (!e)
+				e = orsp_json_put_string(obj, "transactionId", tid_hex);
+			if (!e)
+				e = orsp_json_put_base64(obj, "profileMetadata", meta, meta_len);
+			if (!e)
+				e = orsp_json_put_base64(obj, "smdpSigned2", signed2, w.len);
+			if (!e)
+				e = orsp_json_put_base64(obj, "smdpSignature2", sigtlv, sw.len);
+			if (!e)
+				e = orsp_json_put_base64(obj, "smdpCertificate", cert.p, cert.len);
+		}
+		if (!e)
+			e = reply_json(c, obj);
+	}
+out:
+	json_decref(obj);
+	if (upp)
+		orsp_pkg_buf_free(upp, upp_len);
+	orsp_ec_free(pub);
+	orsp_cert_free(euicc);
+	orsp_cert_free(eum);
+	free(asr);
+	sess_free(&se);
+	return e;
+}
+
+/* ---------------------------------------------------------------- getBoundProfilePackage */
+
+static orsp_err send_bpp(ctx *c, const char *tid_hex, const uint8_t *bpp, size_t len)
+{
+	json_t *obj = json_object();
+	orsp_err e;
+
+	if (!obj)
+		return orsp_errf(ORSP_E_RESOURCE, "out of memory");
+	e = orsp_json_put_string(obj, "transactionId", tid_hex);
+	if (!e)
+		e = orsp_json_put_base64(obj, "boundProfilePackage", bpp, len);
+	if (!e)
+		e = reply_json(c, obj);
+	json_decref(obj);
+	return e;
+}
+
+static orsp_err get_bound_profile_package(ctx *c)
+{
+	uint8_t tid[TID_LEN], *pdr = NULL, sig2[ORSP_EC_SIG_LEN], msg[512], eidb[16];
+	uint8_t otpk[ORSP_EC_POINT_LEN], hash_cc[32], meta[4096], cisdp[8], *upp = NULL,
+	                                                                   *bpp = NULL;
+	char tid_hex[2 * TID_LEN + 1], iccid[21];
+	size_t tid_len = 0, pdr_len = 0, otpk_len = 0, meta_len = 0, upp_len = 0, bpp_len = 0;
+	bool has_cc = false;
+	orsp_tlv top, ok, s2, fsig;
+	orsp_reader r;
+	orsp_cert *cert = NULL;
+	orsp_ec_key *pub = NULL, *otsk = NULL;
+	const orsp_smdp_keyset *ks;
+	sess se = {0};
+	es9p_code code;
+	orsp_err e = ORSP_OK;
+
+	if ((code = get_tid(c, tid, &tid_len, tid_hex)) != ES9P_OK)
+		return fail(c, code, orsp_err_detail());
+	if (orsp_json_get_base64_alloc(c->req, "prepareDownloadResponse", MAX_B64_FIELD, &pdr,
+	                               &pdr_len))
+		return fail(c, ES9P_MALFORMED, orsp_err_detail());
+	if (sess_load(c, tid_hex, &se) != ORSP_OK || se.step < S_AUTH) {
+		e = fail(c, ES9P_UNKNOWN_TID, NULL);
+		goto out;
+	}
+	snprintf(c->out->eid, sizeof(c->out->eid), "%s", se.eid);
+	ks = &c->svc->sets[se.keyset];
+	if (orsp_der_parse_one(orsp_slice_make(pdr, pdr_len), &top) || top.tag != 0xBF21 ||
+	    orsp_der_validate(top.raw, 8) || orsp_der_parse_one(top.value, &ok)) {
+		e = fail(c, ES9P_MALFORMED, "prepareDownloadResponse");
+		goto out;
+	}
+	if (ok.tag == 0xA1) {
+		if (sess_advance(c, tid_hex, se.step, S_DONE, "prepareDownloadResponseError"))
+			orsp_err_clear();
+		e = fail(c, ES9P_DOWNLOAD_ERROR, "the eUICC answered PrepareDownloadResponseError");
+		goto out;
+	}
+	orsp_reader_init(&r, ok.value.p, ok.value.len);
+	if (ok.tag != 0xA0 || orsp_der_expect(&r, 0x30, &s2) || orsp_der_read(&r, &fsig) ||
+	    sig_of(&fsig, sig2) || orsp_reader_remaining(&r) || !se.has_sig2) {
+		e = fail(c, ES9P_MALFORMED, "downloadResponseOk");
+		goto out;
+	}
+	/* euiccSignature2 over EUICCSigned2 || 5F37 40 || smdpSignature2 (§5.6.3) */
+	if (s2.raw.len + 3 + ORSP_EC_SIG_LEN > sizeof(msg)) {
+		e = fail(c, ES9P_MALFORMED, "euiccSigned2 too long");
+		goto out;
+	}
+	memcpy(msg, s2.raw.p, s2.raw.len);
+	msg[s2.raw.len] = 0x5F;
+	msg[s2.raw.len + 1] = 0x37;
+	msg[s2.raw.len + 2] = 0x40;
+	memcpy(msg + s2.raw.len + 3, se.sig2, ORSP_EC_SIG_LEN);
+	if (orsp_cert_parse(se.cert, se.cert_len, &cert) || orsp_cert_public_key(cert, &pub) ||
+	    orsp_ecdsa_verify(pub, msg, s2.raw.len + 3 + ORSP_EC_SIG_LEN, sig2) != ORSP_OK) {
+		e = fail(c, ES9P_EUICC_SIGNATURE, NULL);
+		goto out;
+	}
+	{
+		orsp_tlv f;
+		bool t_ok = false;
+		orsp_reader_init(&r, s2.value.p, s2.value.len);
+		while (orsp_reader_remaining(&r)) {
+			if (orsp_der_read(&r, &f)) {
+				e = fail(c, ES9P_MALFORMED, "euiccSigned2");
+				goto out;
+			}
+			if (f.tag == 0x80)
+				t_ok = f.value.len == tid_len && memcmp(f.value.p, tid, tid_len) == 0;
+			else if (f.tag == 0x5F49 && f.value.len == ORSP_EC_POINT_LEN) {
+				memcpy(otpk, f.value.p, f.value.len);
+				otpk_len = f.value.len;
+			} else if (f.tag == 0x04 && f.value.len == 32) {
+				memcpy(hash_cc, f.value.p, 32);
+				has_cc = true;
+			}
+		}
+		if (!t_ok) {
+			e = fail(c, ES9P_SERVER_CHALLENGE, "transactionId");
+			goto out;
+		}
+		if (!otpk_len) {
+			e = fail(c, ES9P_MALFORMED, "euiccOtpk");
+			goto out;
+		}
+	}
+	/* A retry with the same one-time key gets the same binding (SGP.22 §3.1.3.3). */
+	if (se.step == S_BPP && se.bpp && se.otpk_len == otpk_len &&
+	    memcmp(se.otpk, otpk, otpk_len) == 0) {
+		if (orsp_smdp_download_attempt(c->s, se.iccid) == ORSP_E_POLICY) {
+			e = fail(c, ES9P_DL_EXHAUSTED, NULL);
+			goto out;
+		}
+		e = send_bpp(c, tid_hex, se.bpp, se.bpp_len);
+		goto out;
+	}
+	/* Confirmation code (§3.1.3): checked with its retry limit. */
+	if (se.cc_required) {
+		if (!has_cc) {
+			e = fail(c, ES9P_CC_MISSING, NULL);
+			goto out;
+		}
+		e = orsp_smdp_check_cc(c->s, se.mid, hash_cc, tid, tid_len);
+		if (e == ORSP_E_VERIFY) {
+			e = fail(c, ES9P_CC_REFUSED, NULL);
+			goto out;
+		}
+		if (e == ORSP_E_POLICY) {
+			if (sess_advance(c, tid_hex, se.step, S_DONE, "cc retries exceeded"))
+				orsp_err_clear();
+			e = fail(c, ES9P_CC_EXHAUSTED, NULL);
+			goto out;
+		}
+		if (e) {
+			e = fail(c, ES9P_PROFILE_STATE, orsp_err_detail());
+			goto out;
+		}
+	}
+	/* Download attempts: the profile's counter while it is Released; a new binding after
+	 * delivery within this session (the LPA lost the BPP) counts against the same limit. */
+	{
+		orsp_smdp_profile p;
+		if ((e = orsp_smdp_get(c->s, se.iccid, &p)))
+			goto out;
+		if (p.state == ORSP_SMDP_DOWNLOADED) {
+			orsp_stmt *st = NULL;
+			if (p.download_attempts + se.attempts + 1 > p.download_limit) {
+				if (orsp_smdp_mark_error(c->s, se.iccid, false, "download retries exceeded") ||
+				    sess_advance(c, tid_hex, se.step, S_DONE, "download retries exceeded"))
+					orsp_err_clear();
+				e = fail(c, ES9P_DL_EXHAUSTED, NULL);
+				goto out;
+			}
+			e = orsp_db_prepare(c->db,
+			                    "UPDATE es9p_session SET attempts = attempts + 1"
+			                    " WHERE tid = ?1",
+			                    &st);
+			if (!e)
+				e = orsp_stmt_bind_text(st, 1, tid_hex);
+			if (!e)
+				e = orsp_stmt_run(st);
+			orsp_stmt_finalize(st);
+			if (e)
+				goto out;
+		} else {
+			e = orsp_smdp_download_attempt(c->s, se.iccid);
+		}
+	}
+	if (e == ORSP_E_POLICY) {
+		if (sess_advance(c, tid_hex, se.step, S_DONE, "download retries exceeded"))
+			orsp_err_clear();
+		e = fail(c, ES9P_DL_EXHAUSTED, NULL);
+		goto out;
+	}
+	if (e) {
+		e = fail(c, ES9P_PROFILE_STATE, orsp_err_detail());
+		goto out;
+	}
+	/* Bind: one-time key pair, ECKA with otPK.EUICC, session keys, BPP signed by DPpb. */
+	if ((e = orsp_smdp_get_upp(c->s, se.iccid, &upp, &upp_len)) ||
+	    (e = build_metadata(c->svc, upp, upp_len, meta, sizeof(meta), &meta_len, iccid)) ||
+	    (e = orsp_ec_generate(orsp_ec_curve(ks->dppb_key), &otsk)) ||
+	    (e = eid_bytes(se.eid, eidb)))
+		goto out;
+	cisdp[0] = 0xBF;
+	cisdp[1] = 0x24;
+	cisdp[2] = 0x00;
+	{
+		orsp_bsp_bpp_params p = {
+		    .dppb = ks->dppb_key,
+		    .smdp_otsk = otsk,
+		    .euicc_otpk = orsp_slice_make(otpk, otpk_len),
+		    .transaction_id = orsp_slice_make(tid, tid_len),
+		    .host_id = orsp_slice_make(HOST_ID, strlen(HOST_ID)),
+		    .eid = eidb,
+		    .configure_isdp = orsp_slice_make(cisdp, 3),
+		    .store_metadata = orsp_slice_make(meta, meta_len),
+		    .profile = orsp_slice_make(upp, upp_len),
+		    .ppk = NULL,
+		};
+		orsp_writer w;
+		e = orsp_bsp_bpp_size(&p, &bpp_len);
+		if (e) {
+			/* otPK.EUICC not a point of the curve, and the like */
+			e = fail(c, ES9P_MALFORMED, orsp_err_detail());
+			goto out;
+		}
+		bpp = malloc(bpp_len);
+		if (!bpp) {
+			e = orsp_errf(ORSP_E_RESOURCE, "out of memory");
+			goto out;
+		}
+		orsp_writer_init(&w, bpp, bpp_len);
+		e = orsp_bsp_bpp_build(&p, &w);
+		if (e) {
+			e = fail(c, ES9P_MALFORMED, orsp_err_detail());
+			goto out;
+		}
+		bpp_len = w.len;
+	}
+	/* Keep the BPP with the session (it is protected for this eUICC's one-time key only),
+	 * then mark the profile Downloaded. A crash between the two: the retry finds the BPP. */
+	{
+		orsp_stmt *st = NULL;
+		e = orsp_db_prepare(c->db,
+		                    "UPDATE es9p_session SET step = ?1, euicc_otpk = ?2, bpp = ?3,"
+		                    " updated_at = ?4 WHERE tid = ?5 AND step IN (?6, ?1)",
+		                    &st);
+		if (!e)
+			e = orsp_stmt_bind_int64(st, 1, S_BPP);
+		if (!e)
+			e = orsp_stmt_bind_blob(st, 2, otpk, otpk_len);
+		if (!e)
+			e = orsp_stmt_bind_blob(st, 3, bpp, bpp_len);
+		if (!e)
+			e = orsp_stmt_bind_int64(st, 4, now_s());
+		if (!e)
+			e = orsp_stmt_bind_text(st, 5, tid_hex);
+		if (!e)
+			e = orsp_stmt_bind_int64(st, 6, S_AUTH);
+		if (!e)
+			e = orsp_stmt_run(st);
+		orsp_stmt_finalize(st);
+		if (e)
+			goto out;
+	}
+	{
+		orsp_smdp_profile p;
+		if ((e = orsp_smdp_get(c->s, se.iccid, &p)))
+			goto out;
+		if (p.state == ORSP_SMDP_RELEASED && (e = orsp_smdp_mark_downloaded(c->s, se.iccid)))
+			goto out;
+	}
+	e = send_bpp(c, tid_hex, bpp, bpp_len);
+out:
+	free(bpp);
+	if (upp)
+		orsp_pkg_buf_free(upp, upp_len);
+	orsp_ec_free(otsk);
+	orsp_ec_free(pub);
+	orsp_cert_free(cert);
+	free(pdr);
+	sess_free(&se);
+	return e;
+}
+
+/* ---------------------------------------------------------------- notifications --------- */
+
+static orsp_err record_notification(ctx *c, const char *eid, const char *iccid,
+                                    const char *event, uint64_t seq, const char *tid,
+                                    const char *result)
+{
+	orsp_stmt *st = NULL;
+	orsp_err e = orsp_db_prepare(c->db,
+	                             "INSERT OR IGNORE INTO es9p_notification (received_at, eid,"
+	                             " iccid, event, seq, tid, result)"
+	                             " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+	                             &st);
+	if (!e)
+		e = orsp_stmt_bind_int64(st, 1, now_s());
+	if (!e)
+		e = orsp_stmt_bind_text(st, 2, eid);
+	if (!e)
+		e = orsp_stmt_bind_text(st, 3, iccid);
+	if (!e)
+		e = orsp_stmt_bind_text(st, 4, event);
+	if (!e)
+		e = orsp_stmt_bind_int64(st, 5, (int64_t)(seq & 0x7FFFFFFFFFFFFFFF));
+	if (!e)
+		e = orsp_stmt_bind_text(st, 6, tid ? tid : "");
+	if (!e)
+		e = orsp_stmt_bind_text(st, 7, result);
+	if (!e)
+		e = orsp_stmt_run(st);
+	orsp_stmt_finalize(st);
+	return e;
+}
+
+/* NotificationMetadata (BF2F): seqNumber [0], profileManagementOperation [1], address, iccid */
+static orsp_err parse_meta(orsp_slice v, uint64_t *seq, const char **event, char iccid[21])
+{
+	orsp_reader r;
+	orsp_tlv f;
+	bool have_seq = false, have_op = false;
+
+	iccid[0] = '\0';
+	orsp_reader_init(&r, v.p, v.len);
+	while (orsp_reader_remaining(&r)) {
+		if (orsp_der_read(&r, &f))
+			return ORSP_E_MALFORMED;
+		if (f.tag == 0x80) {
+			if (orsp_der_uint(f.value, seq))
+				return ORSP_E_MALFORMED;
+			have_seq = true;
+		} else if (f.tag == 0x81 && f.value.len == 2) {
+			uint8_t b = f.value.p[1];
+			*event = b & 0x80 ? "install" : b & 0x40 ? "enable" : b & 0x20 ? "disable"
+			                                        : b & 0x10 ? "delete" : "unknown";
+			have_op = true;
+		} else if (f.tag == 0x5A && f.value.len == 10) {
+			if (orsp_iccid_decode_ef(f.value.p, iccid))
+				iccid[0] = '\0';
+		}
+	}
+	return have_seq && have_op ? ORSP_OK : ORSP_E_MALFORMED;
+}
+
+static orsp_err handle_pir(ctx *c, const orsp_tlv *pir)
+{
+	orsp_tlv data, fsig, f, meta = {0}, result = {0};
+	orsp_reader r;
+	uint8_t sig[ORSP_EC_SIG_LEN], oid[64];
+	char tid_hex[2 * TID_LEN + 1] = "", iccid[21];
+	const char *event = "install";
+	uint64_t seq = 0;
+	bool oid_ok = true, success = false;
+	size_t oid_len = 0;
+	orsp_cert *cert = NULL;
+	orsp_ec_key *pub = NULL;
+	sess se = {0};
+	orsp_err e = ORSP_OK;
+
+	orsp_reader_init(&r, pir->value.p, pir->value.len);
+	if (orsp_der_expect(&r, 0xBF27, &data) || orsp_der_read(&r, &fsig) || sig_of(&fsig, sig))
+		return ORSP_E_MALFORMED;
+	orsp_reader_init(&r, data.value.p, data.value.len);
+	while (orsp_reader_remaining(&r)) {
+		if (orsp_der_read(&r, &f))
+			return ORSP_E_MALFORMED;
+		if (f.tag == 0x80 && f.value.len >= 1 && f.value.len <= TID_LEN) {
+			if (orsp_hex_encode(f.value.p, f.value.len, tid_hex, sizeof(tid_hex)))
+				return ORSP_E_MALFORMED;
+			for (char *p = tid_hex; *p; p++)
+				if (*p >= 'a' && *p <= 'f')
+					*p = (char)(*p - 'a' + 'A');
+		} else if (f.tag == 0xBF2F)
+			meta = f;
+		else if (f.tag == 0x06) {
+			if (oid_encode(c->svc->oid, oid, sizeof(oid), &oid_len) == ORSP_OK)
+				oid_ok = f.value.len == oid_len && memcmp(f.value.p, oid, oid_len) == 0;
+		} else if (f.tag == 0xA2)
+			result = f;
+	}
+	if (!tid_hex[0] || !meta.raw.p || !result.raw.p ||
+	    parse_meta(meta.value, &seq, &event, iccid))
+		return ORSP_E_MALFORMED;
+	snprintf(c->out->transaction_id, sizeof(c->out->transaction_id), "%s", tid_hex);
+	if (sess_load(c, tid_hex, &se) != ORSP_OK || se.step != S_BPP) {
+		e = record_notification(c, "", iccid, event, seq, tid_hex, "unknown session");
+		goto out;
+	}
+	snprintf(c->out->eid, sizeof(c->out->eid), "%s", se.eid);
+	if (orsp_cert_parse(se.cert, se.cert_len, &cert) || orsp_cert_public_key(cert, &pub) ||
+	    orsp_ecdsa_verify(pub, data.raw.p, data.raw.len, sig) != ORSP_OK || !oid_ok) {
+		e = record_notification(c, se.eid, se.iccid, event, seq, tid_hex,
+		                        oid_ok ? "bad signature" : "wrong smdpOid");
+		goto out;
+	}
+	{
+		orsp_tlv choice;
+		success = orsp_der_parse_one(result.value, &choice) == ORSP_OK && choice.tag == 0xA0;
+	}
+	if (success)
+		e = orsp_smdp_mark_installed(c->s, se.iccid);
+	else
+		e = orsp_smdp_mark_error(c->s, se.iccid, true, "profile installation failed");
+	if (e)
+		goto out;
+	if (sess_advance(c, tid_hex, S_BPP, S_DONE, success ? "installed" : "installation failed"))
+		orsp_err_clear();
+	e = record_notification(c, se.eid, se.iccid, event, seq, tid_hex,
+	                        success ? "installed" : "installation failed");
+out:
+	orsp_ec_free(pub);
+	orsp_cert_free(cert);
+	sess_free(&se);
+	return e;
+}
+
+static orsp_err handle_other(ctx *c, const orsp_tlv *n)
+{
+	orsp_tlv meta, fsig, fcert, feum;
+	orsp_reader r;
+	uint8_t sig[ORSP_EC_SIG_LEN];
+	char eid[33] = "", iccid[21];
+	const char *event = "unknown";
+	uint64_t seq = 0;
+	orsp_cert *euicc = NULL, *eum = NULL;
+	orsp_ec_key *pub = NULL;
+	const char *result = "accepted";
+	orsp_err e;
+
+	orsp_reader_init(&r, n->value.p, n->value.len);
+	if (orsp_der_expect(&r, 0xBF2F, &meta) || orsp_der_read(&r, &fsig) || sig_of(&fsig, sig) ||
+	    orsp_der_expect(&r, 0x30, &fcert) || orsp_der_expect(&r, 0x30, &feum) ||
+	    parse_meta(meta.value, &seq, &event, iccid))
+		return ORSP_E_MALFORMED;
+	if (orsp_cert_parse(fcert.raw.p, fcert.raw.len, &euicc) ||
+	    orsp_cert_parse(feum.raw.p, feum.raw.len, &eum) ||
+	    orsp_rsp_verify_euicc_chain(c->svc->cis, eum, euicc, 0, eid) != ORSP_OK)
+		result = "certificate refused";
+	else if (orsp_cert_public_key(euicc, &pub) ||
+	         orsp_ecdsa_verify(pub, meta.raw.p, meta.raw.len, sig) != ORSP_OK)
+		result = "bad signature";
+	snprintf(c->out->eid, sizeof(c->out->eid), "%s", eid);
+	e = record_notification(c, eid, iccid, event, seq, NULL, result);
+	orsp_ec_free(pub);
+	orsp_cert_free(euicc);
+	orsp_cert_free(eum);
+	return e;
+}
+
+/* handleNotification answers 204 whatever the content (§5.6.4): the eUICC has nothing to do
+ * with an answer; what was received and how it was judged is recorded. */
+static orsp_err handle_notification(ctx *c)
+{
+	uint8_t *pn = NULL;
+	size_t len = 0;
+	orsp_tlv t;
+	orsp_err e;
+
+	if (orsp_json_get_base64_alloc(c->req, "pendingNotification", MAX_B64_FIELD, &pn, &len))
+		return fail(c, ES9P_MALFORMED, orsp_err_detail());
+	if (orsp_der_parse_one(orsp_slice_make(pn, len), &t) || orsp_der_validate(t.raw, 16) ||
+	    (t.tag != 0xBF37 && t.tag != 0x30)) {
+		free(pn);
+		return fail(c, ES9P_MALFORMED, "pendingNotification");
+	}
+	e = t.tag == 0xBF37 ? handle_pir(c, &t) : handle_other(c, &t);
+	free(pn);
+	if (e == ORSP_E_MALFORMED)
+		return fail(c, ES9P_MALFORMED, "pendingNotification");
+	if (e)
+		return e;
+	c->out->http_status = 204;
+	return ORSP_OK;
+}
+
+orsp_err orsp_es9p_notification_count(orsp_smdp *s, const char *iccid, const char *event,
+                                      size_t *n)
+{
+	orsp_stmt *st = NULL;
+	bool row = false;
+	orsp_err e;
+
+	if (!s || !n)
+		return orsp_errf(ORSP_E_USAGE, "es9p: bad arguments");
+	e = orsp_db_prepare(orsp_smdp_db(s),
+	                    "SELECT count(*) FROM es9p_notification WHERE result IN"
+	                    " ('accepted', 'installed', 'installation failed')"
+	                    " AND (?1 IS NULL OR iccid = ?1) AND (?2 IS NULL OR event = ?2)",
+	                    &st);
+	if (!e)
+		e = iccid ? orsp_stmt_bind_text(st, 1, iccid) : orsp_stmt_bind_null(st, 1);
+	if (!e)
+		e = event ? orsp_stmt_bind_text(st, 2, event) : orsp_stmt_bind_null(st, 2);
+	if (!e)
+		e = orsp_stmt_step(st, &row);
+	if (!e)
+		*n = row ? (size_t)orsp_stmt_column_int64(st, 0) : 0;
+	orsp_stmt_finalize(st);
+	return e;
+}
+
+/* ---------------------------------------------------------------- cancelSession --------- */
+
+static orsp_err cancel_session(ctx *c)
+{
+	uint8_t tid[TID_LEN], *csr = NULL, sig[ORSP_EC_SIG_LEN], oid[64];
+	char tid_hex[2 * TID_LEN + 1];
+	size_t tid_len = 0, csr_len = 0, oid_len = 0;
+	orsp_tlv top, ok, sd, fsig, f;
+	orsp_reader r;
+	orsp_cert *cert = NULL;
+	orsp_ec_key *pub = NULL;
+	uint64_t reason = 127;
+	bool t_ok = false, o_ok = false;
+	sess se = {0};
+	json_t *obj = NULL;
+	es9p_code code;
+	orsp_err e = ORSP_OK;
+
+	if ((code = get_tid(c, tid, &tid_len, tid_hex)) != ES9P_OK)
+		return fail(c, code, orsp_err_detail());
+	if (orsp_json_get_base64_alloc(c->req, "cancelSessionResponse", MAX_B64_FIELD, &csr,
+	                               &csr_len))
+		return fail(c, ES9P_MALFORMED, orsp_err_detail());
+	if (sess_load(c, tid_hex, &se) != ORSP_OK || se.step < S_AUTH) {
+		e = fail(c, ES9P_UNKNOWN_TID, NULL);
+		goto out;
+	}
+	snprintf(c->out->eid, sizeof(c->out->eid), "%s", se.eid);
+	/* CancelSessionResponse ::= [65] CHOICE { ok [0] { euiccCancelSessionSigned,
+	 * signature 5F37 }, error [1] INTEGER } */
+	if (orsp_der_parse_one(orsp_slice_make(csr, csr_len), &top) || top.tag != 0xBF41 ||
+	    orsp_der_validate(top.raw, 8) || orsp_der_parse_one(top.value, &ok) || ok.tag != 0xA0) {
+		e = fail(c, ES9P_MALFORMED, "cancelSessionResponse");
+		goto out;
+	}
+	orsp_reader_init(&r, ok.value.p, ok.value.len);
+	if (orsp_der_expect(&r, 0x30, &sd) || orsp_der_read(&r, &fsig) || sig_of(&fsig, sig)) {
+		e = fail(c, ES9P_MALFORMED, "cancelSessionResponseOk");
+		goto out;
+	}
+	if (orsp_cert_parse(se.cert, se.cert_len, &cert) || orsp_cert_public_key(cert, &pub) ||
+	    orsp_ecdsa_verify(pub, sd.raw.p, sd.raw.len, sig) != ORSP_OK) {
+		e = fail(c, ES9P_EUICC_SIGNATURE, NULL);
+		goto out;
+	}
+	if ((e = oid_encode(c->svc->oid, oid, sizeof(oid), &oid_len)))
+		goto out;
+	orsp_reader_init(&r, sd.value.p, sd.value.len);
+	while (orsp_reader_remaining(&r)) {
+		if (orsp_der_read(&r, &f)) {
+			e = fail(c, ES9P_MALFORMED, "euiccCancelSessionSigned");
+			goto out;
+		}
+		if (f.tag == 0x80)
+			t_ok = f.value.len == tid_len && memcmp(f.value.p, tid, tid_len) == 0;
+		else if (f.tag == 0x81)
+			o_ok = f.value.len == oid_len && memcmp(f.value.p, oid, oid_len) == 0;
+		else if (f.tag == 0x82 && orsp_der_uint(f.value, &reason))
+			reason = 127;
+	}
+	if (!t_ok || !o_ok) {
+		e = fail(c, ES9P_SERVER_CHALLENGE, !t_ok ? "transactionId" : "smdpOid");
+		goto out;
+	}
+	if (sess_advance(c, tid_hex, se.step, S_DONE, "cancelled")) {
+		e = fail(c, ES9P_UNKNOWN_TID, NULL);
+		goto out;
+	}
+	/* endUserRejection (0) and pprNotAllowed (3) end the order (the profile goes to Error,
+	 * the operator is told by the state change); postponed (1) and timeout (2) leave it
+	 * downloadable with the same activation code. */
+	if (reason == 0 || reason == 3) {
+		orsp_smdp_profile p;
+		if (orsp_smdp_get(c->s, se.iccid, &p) == ORSP_OK &&
+		    (p.state == ORSP_SMDP_RELEASED || p.state == ORSP_SMDP_DOWNLOADED) &&
+		    (e = orsp_smdp_mark_error(c->s, se.iccid, false,
+		                              reason == 0 ? "cancelled: end user rejection"
+		                                          : "cancelled: PPR not allowed")))
+			goto out;
+	}
+	obj = json_object();
+	if (!obj) {
+		e = orsp_errf(ORSP_E_RESOURCE, "out of memory");
+		goto out;
+	}
+	e = reply_json(c, obj);
+out:
+	json_decref(obj);
+	orsp_ec_free(pub);
+	orsp_cert_free(cert);
+	free(csr);
+	sess_free(&se);
+	return e;
+}
+
+/* ---------------------------------------------------------------- dispatch -------------- */
+
+static const struct {
+	const char *name;
+	orsp_err (*fn)(ctx *c);
+} functions[] = {
+    {"initiateAuthentication", initiate_authentication},
+    {"authenticateClient", authenticate_client},
+    {"getBoundProfilePackage", get_bound_profile_package},
+    {"handleNotification", handle_notification},
+    {"cancelSession", cancel_session},
+};
+
+orsp_err orsp_es9p_handle(const orsp_smdp_service *svc, orsp_smdp *s, const char *function,
+                          const uint8_t *body, size_t len, orsp_smdp_reply *out)
+{
+	size_t max = svc && svc->max_body ? svc->max_body : DEFAULT_MAX_BODY;
+	ctx c = {svc, s, s ? orsp_smdp_db(s) : NULL, NULL, out};
+	orsp_err e;
+
+	if (!svc || !s || !function || !out || (!body && len))
+		return orsp_errf(ORSP_E_USAGE, "es9p: bad arguments");
+	memset(out, 0, sizeof(*out));
+	for (size_t i = 0; i < ORSP_ARRAY_LEN(functions); i++) {
+		if (strcmp(function, functions[i].name) != 0)
+			continue;
+		snprintf(out->function, sizeof(out->function), "%s", function);
+		if (len > max)
+			return fail(&c, ES9P_MALFORMED, "request body too large");
+		if (orsp_json_parse(body, len, max, &c.req) != ORSP_OK)
+			return fail(&c, ES9P_MALFORMED, orsp_err_detail());
+		e = functions[i].fn(&c);
+		json_decref(c.req);
+		if (e) {
+			/* internal failure: no half answer */
+			orsp_smdp_reply_free(out);
+			out->http_status = 500;
+		}
+		return e;
+	}
+	snprintf(out->function, sizeof(out->function), "unknown");
+	out->http_status = 404;
+	return ORSP_OK;
+}

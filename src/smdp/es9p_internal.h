@@ -1,0 +1,38 @@
+/* openrsp smdp: ES9+ internals shared by es9p*.c. */
+#ifndef ORSP_ES9P_INTERNAL_H
+#define ORSP_ES9P_INTERNAL_H
+
+#include "openrsp/smdp.h"
+
+typedef enum es9p_code {
+	ES9P_OK = 0,
+	ES9P_MALFORMED,
+	ES9P_BAD_ADDRESS,
+	ES9P_NO_CI,
+	ES9P_SVN,
+	ES9P_UNKNOWN_TID,
+	ES9P_EUICC_SIGNATURE,
+	ES9P_SERVER_CHALLENGE,
+	ES9P_EUM_INVALID,
+	ES9P_EUM_EXPIRED,
+	ES9P_EUICC_INVALID,
+	ES9P_EUICC_EXPIRED,
+	ES9P_CI_UNKNOWN,
+	ES9P_MATCHING_ID,
+	ES9P_EID_MISMATCH,
+	ES9P_NOT_ELIGIBLE,
+	ES9P_ORDER_EXPIRED,
+	ES9P_CC_MISSING,
+	ES9P_CC_REFUSED,
+	ES9P_CC_EXHAUSTED,
+	ES9P_DL_EXHAUSTED,
+	ES9P_PROFILE_STATE,
+	ES9P_DOWNLOAD_ERROR,
+	ES9P_UNKNOWN_FUNCTION,
+	ES9P_INTERNAL,
+	ES9P__COUNT
+} es9p_code;
+
+void es9p_status(es9p_code c, const char **subject, const char **reason, const char **message);
+
+#endif

@@ -1,0 +1,44 @@
+/* openrsp smdp: the one table from ES9+ failures to SGP.22 status codes (subjectCode /
+ * reasonCode of functionExecutionStatus.statusCodeData, SGP.22 §6.5.2.x and the function
+ * tables of §5.6). Every ES9+ failure answer is made from this table and nowhere else. */
+#include "es9p_internal.h"
+
+static const struct {
+	const char *subject, *reason, *message;
+} table[ES9P__COUNT] = {
+    [ES9P_OK] = {"", "", ""},
+    /* a request that does not parse: JSON, base64 or ASN.1 (mandatory element invalid) */
+    [ES9P_MALFORMED] = {"1.2", "2.1", "invalid request data"},
+    [ES9P_BAD_ADDRESS] = {"8.8.1", "3.8", "invalid SM-DP+ address"},
+    [ES9P_NO_CI] = {"8.8.2", "3.1", "no supported CI public key identifier"},
+    [ES9P_SVN] = {"8.8.3", "3.1", "SGP.22 version not supported"},
+    [ES9P_UNKNOWN_TID] = {"8.10.1", "3.9", "unknown or finished transaction"},
+    [ES9P_EUICC_SIGNATURE] = {"8.1", "6.1", "eUICC signature invalid"},
+    [ES9P_SERVER_CHALLENGE] = {"8.1", "6.1", "server challenge or session data mismatch"},
+    [ES9P_EUM_INVALID] = {"8.1.2", "6.1", "EUM certificate invalid"},
+    [ES9P_EUM_EXPIRED] = {"8.1.2", "6.3", "EUM certificate expired"},
+    [ES9P_EUICC_INVALID] = {"8.1.3", "6.1", "eUICC certificate invalid"},
+    [ES9P_EUICC_EXPIRED] = {"8.1.3", "6.3", "eUICC certificate expired"},
+    [ES9P_CI_UNKNOWN] = {"8.11.1", "3.9", "unknown CI public key"},
+    [ES9P_MATCHING_ID] = {"8.2.6", "3.8", "matching ID refused"},
+    [ES9P_EID_MISMATCH] = {"8.1.1", "3.8", "EID does not match the order"},
+    [ES9P_NOT_ELIGIBLE] = {"8.2.5", "4.3", "eUICC not eligible for the profile"},
+    [ES9P_ORDER_EXPIRED] = {"8.8.5", "4.10", "order expired"},
+    [ES9P_CC_MISSING] = {"8.2.7", "2.2", "confirmation code missing"},
+    [ES9P_CC_REFUSED] = {"8.2.7", "3.8", "confirmation code refused"},
+    [ES9P_CC_EXHAUSTED] = {"8.2.7", "6.4", "confirmation code retries exceeded"},
+    [ES9P_DL_EXHAUSTED] = {"8.8.5", "6.4", "download retries exceeded"},
+    [ES9P_PROFILE_STATE] = {"8.2", "1.2", "profile not available for download"},
+    [ES9P_DOWNLOAD_ERROR] = {"8.1", "4.8", "the eUICC refused the download"},
+    [ES9P_UNKNOWN_FUNCTION] = {"1.6", "3.8", "unknown function"},
+    [ES9P_INTERNAL] = {"1.2", "4.2", "SM-DP+ internal error"},
+};
+
+void es9p_status(es9p_code c, const char **subject, const char **reason, const char **message)
+{
+	if ((unsigned)c >= ES9P__COUNT)
+		c = ES9P_INTERNAL;
+	*subject = table[c].subject;
+	*reason = table[c].reason;
+	*message = table[c].message;
+}

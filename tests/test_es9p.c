@@ -1,0 +1,1150 @@
+/* ES9+ handlers of the SM-DP+: complete downloads driven by an in-test ES9+ client with a
+ * software eUICC (the SGP.26 test eUICC's key and certificates) that builds the ES10 answers
+ * the way a card does, checks every server signature, and decrypts the bound profile package
+ * to the exact package the SM-DP+ holds. Then a negative test for every check. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+#include <openssl/pem.h>
+
+#include "certmint.h"
+#include "testutil.h"
+
+#include "openrsp/bsp.h"
+#include "openrsp/der.h"
+#include "openrsp/http.h"
+#include "openrsp/pkg.h"
+#include "openrsp/smdp.h"
+
+#define FQDN "testsmdpplus1.example.com"
+#define OID "2.999.10"
+#define EID "89049032123451234512345678901235"
+#define UPP_FILE "saip/gsma-ts48/v7/TS48_V7.0_eSIM_GTP_SAIP2.3_NoBERTLV.der"
+
+/* ---------------------------------------------------------------- fixture --------------- */
+
+typedef struct fx {
+	char db[1200];
+	orsp_secret kek;
+	orsp_smdp *s;
+	orsp_smdp_service svc;
+	orsp_smdp_profile prof;
+	uint8_t *upp;
+	size_t upp_len;
+	/* the software eUICC */
+	orsp_ec_key *sk_euicc;
+	uint8_t *cert_euicc, *cert_eum;
+	size_t cert_euicc_len, cert_eum_len;
+	uint8_t ci_ski[32];
+	size_t ci_ski_len;
+	orsp_ec_key *dpauth_pub, *dppb_pub;
+} fx;
+
+static orsp_cert *load_cert(const char *rel)
+{
+	size_t n;
+	uint8_t *p = test_read_vector(rel, &n);
+	orsp_cert *c = NULL;
+	assert_non_null(p);
+	assert_int_equal(orsp_cert_parse(p, n, &c), ORSP_OK);
+	free(p);
+	return c;
+}
+
+static orsp_ec_key *load_key(const char *rel)
+{
+	size_t n;
+	uint8_t *p = test_read_vector(rel, &n);
+	orsp_ec_key *k = NULL;
+	assert_non_null(p);
+	assert_int_equal(orsp_ec_load_private(p, n, &k), ORSP_OK);
+	orsp_wipe(p, n);
+	free(p);
+	return k;
+}
+
+static void order(fx *f, const char *eid, const char *mid, const char *cc)
+{
+	orsp_smdp_order o = {0};
+	o.iccid = f->prof.iccid;
+	o.eid = eid;
+	o.matching_id = mid;
+	assert_int_equal(orsp_smdp_download_order(f->s, &o, &f->prof), ORSP_OK);
+	assert_int_equal(orsp_smdp_confirm_order(f->s, f->prof.matching_id, cc, true), ORSP_OK);
+	assert_int_equal(orsp_smdp_get(f->s, f->prof.iccid, &f->prof), ORSP_OK);
+}
+
+static int setup(void **state)
+{
+	fx *f = calloc(1, sizeof(*f));
+	orsp_cert *c;
+	assert_non_null(f);
+	snprintf(f->db, sizeof(f->db), "%s/smdp.db", test_tmpdir("es9p"));
+	f->kek.len = 32;
+	memset(f->kek.v, 0x42, 32);
+	assert_int_equal(orsp_smdp_open(f->db, &f->kek, &f->s), ORSP_OK);
+	assert_int_equal(orsp_es9p_prepare(f->s), ORSP_OK);
+	f->upp = test_read_vector(UPP_FILE, &f->upp_len);
+	assert_non_null(f->upp);
+	assert_int_equal(orsp_smdp_import(f->s, f->upp, f->upp_len, &f->prof), ORSP_OK);
+
+	snprintf(f->svc.fqdn, sizeof(f->svc.fqdn), "%s", FQDN);
+	snprintf(f->svc.oid, sizeof(f->svc.oid), "%s", OID);
+	f->svc.sets[0].ci = load_cert("sgp26/CertificateIssuer/CERT_CI_ECDSA_NIST.der");
+	f->svc.sets[0].dpauth_cert = load_cert("sgp26/DPauth/CERT_S_SM_DPauth_ECDSA_NIST.der");
+	f->svc.sets[0].dpauth_key = load_key("sgp26/DPauth/SK_S_SM_DPauth_ECDSA_NIST.pem");
+	f->svc.sets[0].dppb_cert = load_cert("sgp26/DPpb/CERT_S_SM_DPpb_ECDSA_NIST.der");
+	f->svc.sets[0].dppb_key = load_key("sgp26/DPpb/SK_S_SM_DPpb_ECDSA_NIST.pem");
+	f->svc.n_sets = 1;
+	assert_int_equal(orsp_ci_store_new(&f->svc.cis), ORSP_OK);
+	assert_int_equal(orsp_ci_store_add(f->svc.cis, f->svc.sets[0].ci), ORSP_OK);
+	c = load_cert("sgp26/CertificateIssuer/CERT_CI_ECDSA_BRP.der");
+	assert_int_equal(orsp_ci_store_add(f->svc.cis, c), ORSP_OK);
+	orsp_cert_free(c);
+	assert_int_equal(orsp_cert_ski(f->svc.sets[0].ci, f->ci_ski, sizeof(f->ci_ski),
+	                               &f->ci_ski_len),
+	                 ORSP_OK);
+	assert_int_equal(orsp_cert_public_key(f->svc.sets[0].dpauth_cert, &f->dpauth_pub), ORSP_OK);
+	assert_int_equal(orsp_cert_public_key(f->svc.sets[0].dppb_cert, &f->dppb_pub), ORSP_OK);
+
+	f->sk_euicc = load_key("sgp26/eUICC/SK_EUICC_ECDSA_NIST.pem");
+	f->cert_euicc = test_read_vector("sgp26/eUICC/CERT_EUICC_ECDSA_NIST.der", &f->cert_euicc_len);
+	f->cert_eum = test_read_vector("sgp26/EUM/CERT_EUM_ECDSA_NIST.der", &f->cert_eum_len);
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	fx *f = *state;
+	orsp_smdp_close(f->s);
+	for (size_t i = 0; i < f->svc.n_sets; i++) {
+		orsp_cert_free(f->svc.sets[i].ci);
+		orsp_cert_free(f->svc.sets[i].dpauth_cert);
+		orsp_ec_free(f->svc.sets[i].dpauth_key);
+		orsp_cert_free(f->svc.sets[i].dppb_cert);
+		orsp_ec_free(f->svc.sets[i].dppb_key);
+	}
+	orsp_ci_store_free(f->svc.cis);
+	orsp_ec_free(f->sk_euicc);
+	orsp_ec_free(f->dpauth_pub);
+	orsp_ec_free(f->dppb_pub);
+	free(f->cert_euicc);
+	free(f->cert_eum);
+	free(f->upp);
+	free(f);
+	return 0;
+}
+
+/* ---------------------------------------------------------------- the client ------------ */
+
+/* POST one request; returns the parsed answer (NULL for 204) and the reply's HTTP status. */
+static json_t *call(fx *f, const char *fn, json_t *req, int *http)
+{
+	char *body = json_dumps(req, JSON_COMPACT);
+	orsp_smdp_reply rep;
+	json_t *out = NULL;
+	assert_non_null(body);
+	assert_int_equal(orsp_es9p_handle(&f->svc, f->s, fn, (const uint8_t *)body, strlen(body),
+	                                  &rep),
+	                 ORSP_OK);
+	*http = rep.http_status;
+	if (rep.body) {
+		json_error_t err;
+		out = json_loads(rep.body, 0, &err);
+		assert_non_null(out);
+	}
+	orsp_smdp_reply_free(&rep);
+	free(body);
+	json_decref(req);
+	return out;
+}
+
+/* Expect a Failed answer with the given codes. */
+static void expect_fail(json_t *rsp, const char *subject, const char *reason)
+{
+	orsp_json_status st;
+	assert_non_null(rsp);
+	assert_int_equal(orsp_json_header_get(rsp, &st), ORSP_OK);
+	if (st.status != ORSP_FES_FAILED || strcmp(st.subject_code, subject) != 0 ||
+	    strcmp(st.reason_code, reason) != 0)
+		fail_msg("expected Failed %s/%s, got %s %s/%s (%s)", subject, reason,
+		         orsp_json_fes_str(st.status), st.subject_code, st.reason_code, st.message);
+	json_decref(rsp);
+}
+
+static void expect_ok(json_t *rsp)
+{
+	orsp_json_status st;
+	assert_non_null(rsp);
+	assert_int_equal(orsp_json_header_get(rsp, &st), ORSP_OK);
+	if (st.status != ORSP_FES_SUCCESS)
+		fail_msg("expected success, got %s/%s (%s)", st.subject_code, st.reason_code,
+		         st.message);
+}
+
+static void put_b64(json_t *o, const char *k, const uint8_t *p, size_t n)
+{
+	assert_int_equal(orsp_json_put_base64(o, k, p, n), ORSP_OK);
+}
+
+static size_t get_b64(json_t *o, const char *k, uint8_t *out, size_t cap)
+{
+	size_t n = 0;
+	assert_int_equal(orsp_json_get_base64(o, k, out, cap, &n), ORSP_OK);
+	return n;
+}
+
+static void sign(orsp_ec_key *k, const uint8_t *m, size_t n, uint8_t tlv[67])
+{
+	tlv[0] = 0x5F;
+	tlv[1] = 0x37;
+	tlv[2] = 0x40;
+	assert_int_equal(orsp_ecdsa_sign(k, m, n, tlv + 3), ORSP_OK);
+}
+
+/* The state of one download as the software eUICC sees it. */
+typedef struct dl {
+	char tid_hex[33];
+	uint8_t tid[16];
+	size_t tid_len;
+	uint8_t schal[16], echal[16];
+	uint8_t sig1[67], sig2_smdp[67];
+	bool cc_required;
+	orsp_ec_key *otk;
+	uint8_t otpk[65];
+	uint8_t bpp[64 * 1024];
+	size_t bpp_len;
+} dl;
+
+static json_t *info1_request(fx *f, dl *d, const char *addr, const uint8_t *ski, size_t ski_len)
+{
+	uint8_t info1[128];
+	orsp_writer w;
+	orsp_der_mark m, v, s;
+	json_t *req = json_object();
+
+	assert_int_equal(orsp_random(d->echal, 16), ORSP_OK);
+	orsp_writer_init(&w, info1, sizeof(info1));
+	m = orsp_der_begin(&w, 0xBF20);
+	orsp_der_put_tlv(&w, 0x82, "\x02\x02\x02", 3);
+	v = orsp_der_begin(&w, 0xA9);
+	orsp_der_put_tlv(&w, 0x04, ski ? ski : f->ci_ski, ski ? ski_len : f->ci_ski_len);
+	orsp_der_end(&w, v);
+	s = orsp_der_begin(&w, 0xAA);
+	orsp_der_put_tlv(&w, 0x04, ski ? ski : f->ci_ski, ski ? ski_len : f->ci_ski_len);
+	orsp_der_end(&w, s);
+	orsp_der_end(&w, m);
+	assert_int_equal(orsp_writer_status(&w), ORSP_OK);
+	put_b64(req, "euiccChallenge", d->echal, 16);
+	put_b64(req, "euiccInfo1", info1, w.len);
+	assert_int_equal(orsp_json_put_string(req, "smdpAddress", addr), ORSP_OK);
+	return req;
+}
+
+/* initiateAuthentication, checking serverSignature1 as an eUICC does. */
+static void initiate(fx *f, dl *d)
+{
+	int http;
+	json_t *rsp = call(f, "initiateAuthentication", info1_request(f, d, FQDN, NULL, 0), &http);
+	uint8_t s1[256], sig[80], pkid[40], cert[2048];
+	const char *tid;
+	size_t n1, ns, np, nc, tl;
+	orsp_tlv t, fld;
+	orsp_reader r;
+
+	assert_int_equal(http, 200);
+	expect_ok(rsp);
+	assert_int_equal(orsp_json_get_string(rsp, "transactionId", 32, &tid, &tl), ORSP_OK);
+	snprintf(d->tid_hex, sizeof(d->tid_hex), "%s", tid);
+	assert_int_equal(orsp_hex_decode(tid, d->tid, 16, &d->tid_len), ORSP_OK);
+	n1 = get_b64(rsp, "serverSigned1", s1, sizeof(s1));
+	ns = get_b64(rsp, "serverSignature1", sig, sizeof(sig));
+	np = get_b64(rsp, "euiccCiPKIdToBeUsed", pkid, sizeof(pkid));
+	nc = get_b64(rsp, "serverCertificate", cert, sizeof(cert));
+	assert_int_equal(ns, 67);
+	assert_int_equal(np, 2 + f->ci_ski_len);
+	assert_int_equal(pkid[0], 0x04);
+	assert_memory_equal(pkid + 2, f->ci_ski, f->ci_ski_len);
+	assert_true(nc > 100);
+	assert_int_equal(orsp_ecdsa_verify(f->dpauth_pub, s1, n1, sig + 3), ORSP_OK);
+	assert_int_equal(orsp_der_parse_one(orsp_slice_make(s1, n1), &t), ORSP_OK);
+	orsp_reader_init(&r, t.value.p, t.value.len);
+	while (orsp_reader_remaining(&r)) {
+		assert_int_equal(orsp_der_read(&r, &fld), ORSP_OK);
+		if (fld.tag == 0x81)
+			assert_memory_equal(fld.value.p, d->echal, 16);
+		if (fld.tag == 0x84)
+			memcpy(d->schal, fld.value.p, 16);
+		if (fld.tag == 0x80)
+			assert_memory_equal(fld.value.p, d->tid, d->tid_len);
+	}
+	json_decref(rsp);
+}
+
+typedef struct auth_opts {
+	const char *mid;          /* NULL: absent */
+	const char *address;      /* NULL: FQDN */
+	bool bad_challenge, bad_signature;
+	const uint8_t *cert;      /* NULL: the SGP.26 eUICC */
+	size_t cert_len;
+	const uint8_t *eum;
+	size_t eum_len;
+	orsp_ec_key *key;         /* NULL: SK.EUICC */
+	const char *tid_hex;      /* NULL: the session's */
+	uint64_t free_nvm;        /* 0: 1 MiB */
+} auth_opts;
+
+static json_t *auth_request(fx *f, dl *d, const auth_opts *o)
+{
+	uint8_t s1[512], asr[4096];
+	orsp_writer w;
+	orsp_der_mark m;
+	json_t *req = json_object();
+	const char *addr = o->address ? o->address : FQDN;
+	size_t s1_len;
+
+	orsp_writer_init(&w, s1, sizeof(s1));
+	m = orsp_der_begin(&w, 0x30);
+	orsp_der_put_tlv(&w, 0x80, d->tid, d->tid_len);
+	orsp_der_put_tlv(&w, 0x83, addr, strlen(addr));
+	{
+		uint8_t ch[16];
+		memcpy(ch, d->schal, 16);
+		if (o->bad_challenge)
+			ch[3] ^= 1;
+		orsp_der_put_tlv(&w, 0x84, ch, 16);
+	}
+	{
+		orsp_der_mark i2 = orsp_der_begin(&w, 0xBF22), ecr;
+		orsp_der_put_tlv(&w, 0x81, "\x02\x03\x01", 3);
+		orsp_der_put_tlv(&w, 0x82, "\x02\x02\x02", 3);
+		orsp_der_put_tlv(&w, 0x83, "\x01\x00\x00", 3);
+		ecr = orsp_der_begin(&w, 0x84);
+		orsp_der_put_uint(&w, 0x81, 0);
+		orsp_der_put_uint(&w, 0x82, o->free_nvm ? o->free_nvm : 1u << 20);
+		orsp_der_end(&w, ecr);
+		orsp_der_end(&w, i2);
+	}
+	{
+		orsp_der_mark ctx = orsp_der_begin(&w, 0xA0), common = orsp_der_begin(&w, 0xA0), di;
+		if (o->mid)
+			orsp_der_put_tlv(&w, 0x80, o->mid, strlen(o->mid));
+		di = orsp_der_begin(&w, 0xA1);
+		orsp_der_put_tlv(&w, 0x80, "\x35\x29\x06\x11", 4);
+		orsp_der_put_tlv(&w, 0xA1, NULL, 0);
+		orsp_der_end(&w, di);
+		orsp_der_end(&w, common);
+		orsp_der_end(&w, ctx);
+	}
+	orsp_der_end(&w, m);
+	assert_int_equal(orsp_writer_status(&w), ORSP_OK);
+	s1_len = w.len;
+	sign(o->key ? o->key : f->sk_euicc, s1, s1_len, d->sig1);
+	if (o->bad_signature)
+		d->sig1[10] ^= 1;
+	orsp_writer_init(&w, asr, sizeof(asr));
+	m = orsp_der_begin(&w, 0xBF38);
+	{
+		orsp_der_mark ok = orsp_der_begin(&w, 0xA0);
+		orsp_write_bytes(&w, s1, s1_len);
+		orsp_write_bytes(&w, d->sig1, 67);
+		if (o->cert)
+			orsp_write_bytes(&w, o->cert, o->cert_len);
+		else
+			orsp_write_bytes(&w, f->cert_euicc, f->cert_euicc_len);
+		if (o->eum)
+			orsp_write_bytes(&w, o->eum, o->eum_len);
+		else
+			orsp_write_bytes(&w, f->cert_eum, f->cert_eum_len);
+		orsp_der_end(&w, ok);
+	}
+	orsp_der_end(&w, m);
+	assert_int_equal(orsp_writer_status(&w), ORSP_OK);
+	assert_int_equal(orsp_json_put_string(req, "transactionId",
+	                                      o->tid_hex ? o->tid_hex : d->tid_hex),
+	                 ORSP_OK);
+	put_b64(req, "authenticateServerResponse", asr, w.len);
+	return req;
+}
+
+/* authenticateClient, checking smdpSignature2 and the metadata. */
+static void authenticate(fx *f, dl *d, const char *mid)
+{
+	auth_opts o = {.mid = mid};
+	int http;
+	json_t *rsp = call(f, "authenticateClient", auth_request(f, d, &o), &http);
+	uint8_t meta[4096], s2[256], sig[80], msg[400], cert[2048];
+	size_t nm, n2, ns, nc;
+	orsp_tlv t, fld;
+	orsp_reader r;
+	bool iccid_seen = false;
+
+	expect_ok(rsp);
+	nm = get_b64(rsp, "profileMetadata", meta, sizeof(meta));
+	n2 = get_b64(rsp, "smdpSigned2", s2, sizeof(s2));
+	ns = get_b64(rsp, "smdpSignature2", sig, sizeof(sig));
+	nc = get_b64(rsp, "smdpCertificate", cert, sizeof(cert));
+	assert_int_equal(ns, 67);
+	assert_true(nc > 100);
+	memcpy(msg, s2, n2);
+	memcpy(msg + n2, d->sig1, 67);
+	assert_int_equal(orsp_ecdsa_verify(f->dppb_pub, msg, n2 + 67, sig + 3), ORSP_OK);
+	memcpy(d->sig2_smdp, sig, 67);
+	assert_int_equal(orsp_der_parse_one(orsp_slice_make(s2, n2), &t), ORSP_OK);
+	orsp_reader_init(&r, t.value.p, t.value.len);
+	while (orsp_reader_remaining(&r)) {
+		assert_int_equal(orsp_der_read(&r, &fld), ORSP_OK);
+		if (fld.tag == 0x01)
+			d->cc_required = fld.value.p[0] != 0;
+	}
+	assert_int_equal(orsp_der_parse_one(orsp_slice_make(meta, nm), &t), ORSP_OK);
+	assert_int_equal(t.tag, 0xBF25);
+	orsp_reader_init(&r, t.value.p, t.value.len);
+	while (orsp_reader_remaining(&r)) {
+		assert_int_equal(orsp_der_read(&r, &fld), ORSP_OK);
+		if (fld.tag == 0x5A) {
+			char iccid[21];
+			assert_int_equal(orsp_iccid_decode_header(fld.value.p, iccid), ORSP_OK);
+			assert_string_equal(iccid, f->prof.iccid);
+			iccid_seen = true;
+		}
+	}
+	assert_true(iccid_seen);
+	json_decref(rsp);
+}
+
+static json_t *gbpp_request(fx *f, dl *d, const char *cc, bool new_key, bool bad_sig)
+{
+	uint8_t s2[256], pdr[512], sig[67], msg[400];
+	orsp_writer w;
+	orsp_der_mark m;
+	json_t *req = json_object();
+	(void)f;
+
+	if (new_key || !d->otk) {
+		orsp_ec_free(d->otk);
+		d->otk = NULL;
+		assert_int_equal(orsp_ec_generate(ORSP_CURVE_P256, &d->otk), ORSP_OK);
+		assert_int_equal(orsp_ec_public_point(d->otk, d->otpk), ORSP_OK);
+	}
+	orsp_writer_init(&w, s2, sizeof(s2));
+	m = orsp_der_begin(&w, 0x30);
+	orsp_der_put_tlv(&w, 0x80, d->tid, d->tid_len);
+	orsp_der_put_tlv(&w, 0x5F49, d->otpk, 65);
+	if (cc) {
+		uint8_t h1[32], in[48], h[32];
+		assert_int_equal(orsp_sha256(cc, strlen(cc), h1), ORSP_OK);
+		memcpy(in, h1, 32);
+		memcpy(in + 32, d->tid, d->tid_len);
+		assert_int_equal(orsp_sha256(in, 32 + d->tid_len, h), ORSP_OK);
+		orsp_der_put_tlv(&w, 0x04, h, 32);
+	}
+	orsp_der_end(&w, m);
+	assert_int_equal(orsp_writer_status(&w), ORSP_OK);
+	memcpy(msg, s2, w.len);
+	memcpy(msg + w.len, d->sig2_smdp, 67);
+	sign(f->sk_euicc, msg, w.len + 67, sig);
+	if (bad_sig)
+		sig[20] ^= 1;
+	{
+		size_t s2_len = w.len;
+		orsp_der_mark ok;
+		orsp_writer_init(&w, pdr, sizeof(pdr));
+		m = orsp_der_begin(&w, 0xBF21);
+		ok = orsp_der_begin(&w, 0xA0);
+		orsp_write_bytes(&w, s2, s2_len);
+		orsp_write_bytes(&w, sig, 67);
+		orsp_der_end(&w, ok);
+		orsp_der_end(&w, m);
+	}
+	assert_int_equal(orsp_writer_status(&w), ORSP_OK);
+	assert_int_equal(orsp_json_put_string(req, "transactionId", d->tid_hex), ORSP_OK);
+	put_b64(req, "prepareDownloadResponse", pdr, w.len);
+	return req;
+}
+
+static void get_bpp(fx *f, dl *d, const char *cc, bool new_key)
+{
+	int http;
+	json_t *rsp = call(f, "getBoundProfilePackage", gbpp_request(f, d, cc, new_key, false), &http);
+	expect_ok(rsp);
+	d->bpp_len = get_b64(rsp, "boundProfilePackage", d->bpp, sizeof(d->bpp));
+	json_decref(rsp);
+}
+
+/* ----- unwrapping the BPP as the eUICC does ----- */
+
+typedef struct collect {
+	uint8_t buf[64 * 1024];
+	size_t len;
+	bool overflow;
+} collect;
+
+static orsp_err cb_profile(void *arg, orsp_slice data)
+{
+	collect *c = arg;
+	if (c->len + data.len > sizeof(c->buf)) {
+		c->overflow = true;
+		return ORSP_E_RESOURCE;
+	}
+	memcpy(c->buf + c->len, data.p, data.len);
+	c->len += data.len;
+	return ORSP_OK;
+}
+
+static orsp_err cb_ignore(void *arg, orsp_slice der)
+{
+	(void)arg;
+	(void)der;
+	return ORSP_OK;
+}
+
+static void check_bpp(fx *f, dl *d)
+{
+	static collect c;
+	uint8_t eid[16];
+	orsp_bsp_unwrap *u = NULL;
+	orsp_bsp_unwrap_params p = {0};
+
+	memset(&c, 0, sizeof(c));
+	assert_int_equal(orsp_hex_decode_exact(EID, eid, 16), ORSP_OK);
+	p.euicc_otsk = d->otk;
+	p.dppb = f->dppb_pub;
+	p.eid = eid;
+	p.transaction_id = orsp_slice_make(d->tid, d->tid_len);
+	p.cb.arg = &c;
+	p.cb.configure_isdp = cb_ignore;
+	p.cb.store_metadata = cb_ignore;
+	p.cb.profile_data = cb_profile;
+	assert_int_equal(orsp_bsp_unwrap_new(&p, &u), ORSP_OK);
+	assert_int_equal(orsp_bsp_unwrap_feed(u, d->bpp, d->bpp_len), ORSP_OK);
+	assert_int_equal(orsp_bsp_unwrap_finish(u), ORSP_OK);
+	orsp_bsp_unwrap_free(u);
+	assert_int_equal(c.len, f->upp_len);
+	assert_memory_equal(c.buf, f->upp, f->upp_len);
+}
+
+static json_t *pir_request(fx *f, dl *d, bool success, bool bad_sig)
+{
+	uint8_t data[512], pir[700], sig[67];
+	orsp_writer w;
+	orsp_der_mark m, meta, res, choice;
+	json_t *req = json_object();
+	static const uint8_t oid[] = {0x88, 0x37, 0x0A}; /* 2.999.10 */
+
+	orsp_writer_init(&w, data, sizeof(data));
+	m = orsp_der_begin(&w, 0xBF27);
+	orsp_der_put_tlv(&w, 0x80, d->tid, d->tid_len);
+	meta = orsp_der_begin(&w, 0xBF2F);
+	orsp_der_put_uint(&w, 0x80, 7);
+	orsp_der_put_tlv(&w, 0x81, "\x07\x80", 2);
+	orsp_der_put_tlv(&w, 0x0C, FQDN, strlen(FQDN));
+	orsp_der_end(&w, meta);
+	orsp_der_put_tlv(&w, 0x06, oid, sizeof(oid));
+	res = orsp_der_begin(&w, 0xA2);
+	if (success) {
+		choice = orsp_der_begin(&w, 0xA0);
+		orsp_der_put_tlv(&w, 0x4F, "\xA0\x00\x00\x05\x59\x10\x10\xFF\xFF\xFF\xFF\x89\x00\x00\x10\x00", 16);
+		orsp_der_put_tlv(&w, 0x04, "\x30\x07\xA0\x05\x30\x03\x80\x01\x00", 9);
+	} else {
+		choice = orsp_der_begin(&w, 0xA1);
+		orsp_der_put_uint(&w, 0x80, 3);
+		orsp_der_put_uint(&w, 0x81, 9);
+	}
+	orsp_der_end(&w, choice);
+	orsp_der_end(&w, res);
+	orsp_der_end(&w, m);
+	assert_int_equal(orsp_writer_status(&w), ORSP_OK);
+	sign(f->sk_euicc, data, w.len, sig);
+	if (bad_sig)
+		sig[30] ^= 1;
+	{
+		size_t dl_ = w.len;
+		orsp_writer_init(&w, pir, sizeof(pir));
+		m = orsp_der_begin(&w, 0xBF37);
+		orsp_write_bytes(&w, data, dl_);
+		orsp_write_bytes(&w, sig, 67);
+		orsp_der_end(&w, m);
+	}
+	assert_int_equal(orsp_writer_status(&w), ORSP_OK);
+	put_b64(req, "pendingNotification", pir, w.len);
+	return req;
+}
+
+static orsp_smdp_state state_of(fx *f)
+{
+	orsp_smdp_profile p;
+	assert_int_equal(orsp_smdp_get(f->s, f->prof.iccid, &p), ORSP_OK);
+	return p.state;
+}
+
+static void dl_free(dl *d)
+{
+	orsp_ec_free(d->otk);
+	d->otk = NULL;
+}
+
+/* ---------------------------------------------------------------- the happy paths ------- */
+
+static void test_full_download(void **state)
+{
+	fx *f = *state;
+	static dl d;
+	int http;
+	size_t n = 0;
+	json_t *rsp;
+
+	memset(&d, 0, sizeof(d));
+	order(f, EID, NULL, NULL);
+	initiate(f, &d);
+	authenticate(f, &d, f->prof.matching_id);
+	assert_false(d.cc_required);
+	get_bpp(f, &d, NULL, true);
+	check_bpp(f, &d);
+	assert_int_equal(state_of(f), ORSP_SMDP_DOWNLOADED);
+	rsp = call(f, "handleNotification", pir_request(f, &d, true, false), &http);
+	assert_null(rsp);
+	assert_int_equal(http, 204);
+	assert_int_equal(state_of(f), ORSP_SMDP_INSTALLED);
+	assert_int_equal(orsp_es9p_notification_count(f->s, f->prof.iccid, "install", &n), ORSP_OK);
+	assert_int_equal(n, 1);
+	/* the same notification again: accepted, not counted twice */
+	rsp = call(f, "handleNotification", pir_request(f, &d, true, false), &http);
+	assert_int_equal(http, 204);
+	assert_int_equal(orsp_es9p_notification_count(f->s, NULL, NULL, &n), ORSP_OK);
+	assert_int_equal(n, 1);
+	/* the session is over */
+	rsp = call(f, "getBoundProfilePackage", gbpp_request(f, &d, NULL, false, false), &http);
+	expect_fail(rsp, "8.10.1", "3.9");
+	/* and the profile cannot be downloaded again */
+	{
+		static dl d2;
+		auth_opts o = {.mid = f->prof.matching_id};
+		memset(&d2, 0, sizeof(d2));
+		initiate(f, &d2);
+		rsp = call(f, "authenticateClient", auth_request(f, &d2, &o), &http);
+		expect_fail(rsp, "8.2", "1.2");
+		dl_free(&d2);
+	}
+	dl_free(&d);
+}
+
+/* Default SM-DP+ case: no matching ID, a profile released for this EID. Confirmation code.
+ * The session survives closing and reopening the database between steps. */
+static void test_default_smdp_cc_restart(void **state)
+{
+	fx *f = *state;
+	static dl d;
+	int http;
+	json_t *rsp;
+
+	memset(&d, 0, sizeof(d));
+	order(f, EID, NULL, "1234");
+	initiate(f, &d);
+	orsp_smdp_close(f->s);
+	assert_int_equal(orsp_smdp_open(f->db, &f->kek, &f->s), ORSP_OK);
+	authenticate(f, &d, NULL);
+	assert_true(d.cc_required);
+	orsp_smdp_close(f->s);
+	assert_int_equal(orsp_smdp_open(f->db, &f->kek, &f->s), ORSP_OK);
+	/* no CC, a wrong CC, then the right one */
+	rsp = call(f, "getBoundProfilePackage", gbpp_request(f, &d, NULL, true, false), &http);
+	expect_fail(rsp, "8.2.7", "2.2");
+	rsp = call(f, "getBoundProfilePackage", gbpp_request(f, &d, "9999", true, false), &http);
+	expect_fail(rsp, "8.2.7", "3.8");
+	get_bpp(f, &d, "1234", true);
+	check_bpp(f, &d);
+	dl_free(&d);
+}
+
+/* A retry of getBoundProfilePackage with the same one-time key gets the same binding; with a
+ * new key, a new one. */
+static void test_gbpp_retry(void **state)
+{
+	fx *f = *state;
+	static dl d;
+	static uint8_t first[64 * 1024];
+	size_t first_len;
+
+	memset(&d, 0, sizeof(d));
+	order(f, NULL, "RETRY-1", NULL);
+	initiate(f, &d);
+	authenticate(f, &d, "RETRY-1");
+	get_bpp(f, &d, NULL, true);
+	memcpy(first, d.bpp, d.bpp_len);
+	first_len = d.bpp_len;
+	get_bpp(f, &d, NULL, false);
+	assert_int_equal(d.bpp_len, first_len);
+	assert_memory_equal(d.bpp, first, first_len);
+	get_bpp(f, &d, NULL, true);
+	assert_true(d.bpp_len != first_len || memcmp(d.bpp, first, first_len) != 0);
+	check_bpp(f, &d);
+	assert_int_equal(state_of(f), ORSP_SMDP_DOWNLOADED);
+	dl_free(&d);
+}
+
+/* A database failure at any point of getBoundProfilePackage: the request fails (500) or
+ * succeeds, and a retry completes with exactly one download and a BPP that decrypts. */
+static void test_gbpp_failure_injection(void **state)
+{
+	fx *f = *state;
+	static dl d;
+	int failed = 0;
+
+	orsp_smdp_order o = {0};
+
+	memset(&d, 0, sizeof(d));
+	o.iccid = f->prof.iccid;
+	o.eid = EID;
+	o.matching_id = "INJECT-1";
+	o.download_limit = 100;
+	assert_int_equal(orsp_smdp_download_order(f->s, &o, &f->prof), ORSP_OK);
+	assert_int_equal(orsp_smdp_confirm_order(f->s, "INJECT-1", NULL, true), ORSP_OK);
+	initiate(f, &d);
+	authenticate(f, &d, "INJECT-1");
+	for (int k = 0; k < 40; k++) {
+		char *body;
+		json_t *req = gbpp_request(f, &d, NULL, true, false);
+		orsp_smdp_reply rep;
+		orsp_err e;
+		body = json_dumps(req, JSON_COMPACT);
+		json_decref(req);
+		orsp_db_inject_failure(orsp_smdp_db(f->s), k);
+		e = orsp_es9p_handle(&f->svc, f->s, "getBoundProfilePackage", (const uint8_t *)body,
+		                     strlen(body), &rep);
+		orsp_db_inject_failure(orsp_smdp_db(f->s), -1);
+		free(body);
+		if (e != ORSP_OK) {
+			assert_int_equal(rep.http_status, 500);
+			assert_null(rep.body);
+			failed++;
+			orsp_smdp_reply_free(&rep);
+			continue;
+		}
+		orsp_smdp_reply_free(&rep);
+	}
+	assert_true(failed > 3);
+	get_bpp(f, &d, NULL, false);
+	check_bpp(f, &d);
+	assert_int_equal(state_of(f), ORSP_SMDP_DOWNLOADED);
+	dl_free(&d);
+}
+
+/* ---------------------------------------------------------------- negative paths -------- */
+
+static void test_initiate_checks(void **state)
+{
+	fx *f = *state;
+	static dl d;
+	int http;
+	static const uint8_t other_ski[20] = {1, 2, 3};
+	json_t *rsp, *req;
+
+	rsp = call(f, "initiateAuthentication", info1_request(f, &d, "other.example.com", NULL, 0),
+	           &http);
+	expect_fail(rsp, "8.8.1", "3.8");
+	/* the address is compared without case */
+	rsp = call(f, "initiateAuthentication",
+	           info1_request(f, &d, "TestSmdpPlus1.Example.COM", NULL, 0), &http);
+	expect_ok(rsp);
+	json_decref(rsp);
+	rsp = call(f, "initiateAuthentication", info1_request(f, &d, FQDN, other_ski, 20), &http);
+	expect_fail(rsp, "8.8.2", "3.1");
+	/* malformed: JSON, base64, ASN.1, a missing field */
+	{
+		orsp_smdp_reply rep;
+		static const char *bad[] = {
+		    "{", "[]", "{\"euiccChallenge\":1}",
+		    "{\"euiccChallenge\":\"!!!\",\"euiccInfo1\":\"vyAA\",\"smdpAddress\":\"" FQDN "\"}",
+		    "{\"euiccChallenge\":\"AAAAAAAAAAAAAAAAAAAAAA==\",\"euiccInfo1\":\"MAA=\","
+		    "\"smdpAddress\":\"" FQDN "\"}",
+		    "{\"euiccChallenge\":\"AAAAAAAAAAAAAAAAAAAAAA==\",\"euiccInfo1\":\"vyAFggMCAg==\","
+		    "\"smdpAddress\":\"" FQDN "\"}",
+		    "{\"euiccChallenge\":\"AAAA\",\"euiccInfo1\":\"vyAA\",\"smdpAddress\":\"" FQDN "\"}",
+		};
+		for (size_t i = 0; i < ORSP_ARRAY_LEN(bad); i++) {
+			json_t *o;
+			json_error_t je;
+			assert_int_equal(orsp_es9p_handle(&f->svc, f->s, "initiateAuthentication",
+			                                  (const uint8_t *)bad[i], strlen(bad[i]), &rep),
+			                 ORSP_OK);
+			assert_int_equal(rep.http_status, 200);
+			o = json_loads(rep.body, 0, &je);
+			orsp_smdp_reply_free(&rep);
+			expect_fail(o, "1.2", "2.1");
+		}
+		/* a body over the limit */
+		f->svc.max_body = 64;
+		req = info1_request(f, &d, FQDN, NULL, 0);
+		rsp = call(f, "initiateAuthentication", req, &http);
+		expect_fail(rsp, "1.2", "2.1");
+		f->svc.max_body = 0;
+		/* unknown function */
+		assert_int_equal(orsp_es9p_handle(&f->svc, f->s, "frobnicate", (const uint8_t *)"{}", 2,
+		                                  &rep),
+		                 ORSP_OK);
+		assert_int_equal(rep.http_status, 404);
+		orsp_smdp_reply_free(&rep);
+	}
+}
+
+static void test_authenticate_checks(void **state)
+{
+	fx *f = *state;
+	static dl d;
+	int http;
+	json_t *rsp;
+	auth_opts o;
+
+	order(f, EID, "AUTH-1", NULL);
+	memset(&d, 0, sizeof(d));
+	initiate(f, &d);
+	/* unknown transaction */
+	o = (auth_opts){.mid = "AUTH-1", .tid_hex = "00112233445566778899AABBCCDDEEFF"};
+	expect_fail(call(f, "authenticateClient", auth_request(f, &d, &o), &http), "8.10.1", "3.9");
+	/* bad signature, wrong challenge, wrong address */
+	o = (auth_opts){.mid = "AUTH-1", .bad_signature = true};
+	expect_fail(call(f, "authenticateClient", auth_request(f, &d, &o), &http), "8.1", "6.1");
+	o = (auth_opts){.mid = "AUTH-1", .bad_challenge = true};
+	expect_fail(call(f, "authenticateClient", auth_request(f, &d, &o), &http), "8.1", "6.1");
+	o = (auth_opts){.mid = "AUTH-1", .address = "evil.example.com"};
+	expect_fail(call(f, "authenticateClient", auth_request(f, &d, &o), &http), "8.1", "6.1");
+	/* signed by another key than CERT.EUICC's */
+	{
+		orsp_ec_key *k = NULL;
+		assert_int_equal(orsp_ec_generate(ORSP_CURVE_P256, &k), ORSP_OK);
+		o = (auth_opts){.mid = "AUTH-1", .key = k};
+		expect_fail(call(f, "authenticateClient", auth_request(f, &d, &o), &http), "8.1",
+		            "6.1");
+		orsp_ec_free(k);
+	}
+	/* a wrong matching ID, then a too small eUICC */
+	o = (auth_opts){.mid = "NO-SUCH-ORDER"};
+	expect_fail(call(f, "authenticateClient", auth_request(f, &d, &o), &http), "8.2.6", "3.8");
+	o = (auth_opts){.mid = "AUTH-1", .free_nvm = 100};
+	expect_fail(call(f, "authenticateClient", auth_request(f, &d, &o), &http), "8.2.5", "4.3");
+	/* the order expired */
+	assert_int_equal(orsp_db_exec(orsp_smdp_db(f->s), "UPDATE smdp_profile SET expires_at = 5"),
+	                 ORSP_OK);
+	o = (auth_opts){.mid = "AUTH-1"};
+	expect_fail(call(f, "authenticateClient", auth_request(f, &d, &o), &http), "8.8.5", "4.10");
+	assert_int_equal(orsp_db_exec(orsp_smdp_db(f->s), "UPDATE smdp_profile SET expires_at = 0"),
+	                 ORSP_OK);
+	/* now it works, and a replay of the same step is refused */
+	o = (auth_opts){.mid = "AUTH-1"};
+	rsp = call(f, "authenticateClient", auth_request(f, &d, &o), &http);
+	expect_ok(rsp);
+	json_decref(rsp);
+	expect_fail(call(f, "authenticateClient", auth_request(f, &d, &o), &http), "8.10.1", "3.9");
+	/* an expired session */
+	{
+		static dl d2;
+		memset(&d2, 0, sizeof(d2));
+		initiate(f, &d2);
+		assert_int_equal(orsp_db_exec(orsp_smdp_db(f->s),
+		                              "UPDATE es9p_session SET created_at = created_at - 100000"),
+		                 ORSP_OK);
+		o = (auth_opts){.mid = "AUTH-1"};
+		expect_fail(call(f, "authenticateClient", auth_request(f, &d2, &o), &http), "8.10.1",
+		            "3.9");
+	}
+	dl_free(&d);
+}
+
+/* Certificates: an order for another EID, an eUICC outside its EUM's range, an expired eUICC
+ * certificate, an EUM under an unknown CI. */
+static void test_certificate_checks(void **state)
+{
+	fx *f = *state;
+	static dl d;
+	int http;
+	auth_opts o;
+	EVP_PKEY *eum_key = certmint_key_load("sgp26/EUM/SK_EUM_ECDSA_NIST.pem");
+	X509 *eum = certmint_cert_load("sgp26/EUM/CERT_EUM_ECDSA_NIST.der");
+	EVP_PKEY *k = certmint_key_new("prime256v1");
+	orsp_ec_key *ok = NULL;
+	uint8_t *der;
+	size_t len;
+
+	order(f, "89049032123451234512345678901235", "CERT-1", NULL);
+	memset(&d, 0, sizeof(d));
+	initiate(f, &d);
+	{
+		/* the key as an orsp key for signing */
+		unsigned char *pem = NULL;
+		BIO *b = BIO_new(BIO_s_mem());
+		long n;
+		PEM_write_bio_PrivateKey(b, k, NULL, NULL, 0, NULL, NULL);
+		n = BIO_get_mem_data(b, &pem);
+		assert_int_equal(orsp_ec_load_private(pem, (size_t)n, &ok), ORSP_OK);
+		BIO_free(b);
+	}
+	/* EID outside the EUM's range 89049032 */
+	{
+		certmint_spec s = {0};
+		X509 *x;
+		s.subject = "/C=ES/O=RSP Test EUM/serialNumber=89049033123451234512345678901236"
+		            "/CN=Test eUICC";
+		s.policy = "2.23.146.1.2.1.1";
+		s.key_usage = "critical,digitalSignature";
+		x = certmint_issue(&s, k, eum, eum_key);
+		der = certmint_der(x, &len);
+		o = (auth_opts){.mid = "CERT-1", .cert = der, .cert_len = len, .key = ok};
+		expect_fail(call(f, "authenticateClient", auth_request(f, &d, &o), &http), "8.1.3",
+		            "6.1");
+		free(der);
+		X509_free(x);
+	}
+	/* an expired eUICC certificate */
+	{
+		certmint_spec s = {0};
+		X509 *x;
+		s.subject = "/C=ES/O=RSP Test EUM/serialNumber=89049032123451234512345678901235"
+		            "/CN=Test eUICC";
+		s.policy = "2.23.146.1.2.1.1";
+		s.key_usage = "critical,digitalSignature";
+		s.not_before = certmint_time(2019, 1, 1);
+		s.not_after = certmint_time(2020, 1, 1);
+		x = certmint_issue(&s, k, eum, eum_key);
+		der = certmint_der(x, &len);
+		o = (auth_opts){.mid = "CERT-1", .cert = der, .cert_len = len, .key = ok};
+		expect_fail(call(f, "authenticateClient", auth_request(f, &d, &o), &http), "8.1.3",
+		            "6.3");
+		free(der);
+		X509_free(x);
+	}
+	/* an EUM under a CI nobody trusts */
+	{
+		EVP_PKEY *ci_key = certmint_key_new("prime256v1"), *eum2_key =
+		                                                       certmint_key_new("prime256v1");
+		certmint_spec cs = {0}, es = {0}, us = {0};
+		X509 *ci, *eum2, *x;
+		uint8_t *eder;
+		size_t elen;
+		cs.subject = "/C=XX/O=Rogue/CN=Rogue CI";
+		cs.policy = "2.23.146.1.2.1.0";
+		cs.key_usage = "critical,keyCertSign,cRLSign";
+		cs.basic_constraints = "critical,CA:TRUE";
+		ci = certmint_issue(&cs, ci_key, NULL, ci_key);
+		es.subject = "/C=XX/O=RSP Test EUM/CN=Rogue EUM";
+		es.policy = "2.23.146.1.2.1.2";
+		es.key_usage = "critical,keyCertSign";
+		es.basic_constraints = "critical,CA:TRUE,pathlen:0";
+		es.nc_org = "RSP Test EUM";
+		es.nc_serial = "89049032";
+		eum2 = certmint_issue(&es, eum2_key, ci, ci_key);
+		us.subject = "/C=XX/O=RSP Test EUM/serialNumber=89049032123451234512345678901235"
+		             "/CN=Test eUICC";
+		us.policy = "2.23.146.1.2.1.1";
+		us.key_usage = "critical,digitalSignature";
+		x = certmint_issue(&us, k, eum2, eum2_key);
+		der = certmint_der(x, &len);
+		eder = certmint_der(eum2, &elen);
+		o = (auth_opts){.mid = "CERT-1",
+		                .cert = der,
+		                .cert_len = len,
+		                .eum = eder,
+		                .eum_len = elen,
+		                .key = ok};
+		{
+			json_t *rsp = call(f, "authenticateClient", auth_request(f, &d, &o), &http);
+			orsp_json_status st;
+			assert_int_equal(orsp_json_header_get(rsp, &st), ORSP_OK);
+			assert_int_equal(st.status, ORSP_FES_FAILED);
+			assert_true(strncmp(st.subject_code, "8.1", 3) == 0 ||
+			            strcmp(st.subject_code, "8.11.1") == 0);
+			json_decref(rsp);
+		}
+		free(der);
+		free(eder);
+		X509_free(x);
+		X509_free(eum2);
+		X509_free(ci);
+		EVP_PKEY_free(ci_key);
+		EVP_PKEY_free(eum2_key);
+	}
+	/* the genuine eUICC, but the order is linked to another EID */
+	assert_int_equal(orsp_smdp_cancel_order(f->s, f->prof.iccid, NULL, true), ORSP_OK);
+	order(f, "89049032123451234512345678901332", "CERT-2", NULL);
+	o = (auth_opts){.mid = "CERT-2"};
+	expect_fail(call(f, "authenticateClient", auth_request(f, &d, &o), &http), "8.2.6", "3.8");
+	orsp_ec_free(ok);
+	EVP_PKEY_free(k);
+	EVP_PKEY_free(eum_key);
+	X509_free(eum);
+	dl_free(&d);
+}
+
+static void test_gbpp_checks(void **state)
+{
+	fx *f = *state;
+	static dl d;
+	int http;
+
+	order(f, EID, "GBPP-1", "4321");
+	memset(&d, 0, sizeof(d));
+	initiate(f, &d);
+	/* before authenticateClient */
+	expect_fail(call(f, "getBoundProfilePackage", gbpp_request(f, &d, NULL, true, false), &http),
+	            "8.10.1", "3.9");
+	authenticate(f, &d, "GBPP-1");
+	expect_fail(call(f, "getBoundProfilePackage", gbpp_request(f, &d, "4321", true, true), &http),
+	            "8.1", "6.1");
+	/* CC retries: the limit (5) moves the profile to Error */
+	for (int i = 0; i < 4; i++)
+		expect_fail(call(f, "getBoundProfilePackage", gbpp_request(f, &d, "0000", true, false),
+		                 &http),
+		            "8.2.7", "3.8");
+	expect_fail(call(f, "getBoundProfilePackage", gbpp_request(f, &d, "0000", true, false), &http),
+	            "8.2.7", "6.4");
+	assert_int_equal(state_of(f), ORSP_SMDP_ERROR);
+	dl_free(&d);
+}
+
+static void test_download_retry_limit(void **state)
+{
+	fx *f = *state;
+	static dl d;
+	int http;
+	orsp_smdp_order o = {0};
+
+	o.iccid = f->prof.iccid;
+	o.matching_id = "LIMIT-1";
+	o.download_limit = 2;
+	assert_int_equal(orsp_smdp_download_order(f->s, &o, &f->prof), ORSP_OK);
+	assert_int_equal(orsp_smdp_confirm_order(f->s, "LIMIT-1", NULL, true), ORSP_OK);
+	memset(&d, 0, sizeof(d));
+	initiate(f, &d);
+	authenticate(f, &d, "LIMIT-1");
+	get_bpp(f, &d, NULL, true);
+	get_bpp(f, &d, NULL, true);
+	expect_fail(call(f, "getBoundProfilePackage", gbpp_request(f, &d, NULL, true, false), &http),
+	            "8.8.5", "6.4");
+	dl_free(&d);
+}
+
+static json_t *cancel_request(fx *f, dl *d, int reason, const char *oid_dotted, bool bad_sig)
+{
+	uint8_t sd[128], csr[256], sig[67], oid[16];
+	size_t oid_len = 0;
+	orsp_writer w;
+	orsp_der_mark m, ok;
+	json_t *req = json_object();
+
+	if (strcmp(oid_dotted, "2.999.10") == 0) {
+		memcpy(oid, "\x88\x37\x0A", 3);
+		oid_len = 3;
+	} else {
+		memcpy(oid, "\x88\x37\x0B", 3);
+		oid_len = 3;
+	}
+	orsp_writer_init(&w, sd, sizeof(sd));
+	m = orsp_der_begin(&w, 0x30);
+	orsp_der_put_tlv(&w, 0x80, d->tid, d->tid_len);
+	orsp_der_put_tlv(&w, 0x81, oid, oid_len);
+	orsp_der_put_uint(&w, 0x82, (uint64_t)reason);
+	orsp_der_end(&w, m);
+	assert_int_equal(orsp_writer_status(&w), ORSP_OK);
+	sign(f->sk_euicc, sd, w.len, sig);
+	if (bad_sig)
+		sig[40] ^= 1;
+	{
+		size_t sl = w.len;
+		orsp_writer_init(&w, csr, sizeof(csr));
+		m = orsp_der_begin(&w, 0xBF41);
+		ok = orsp_der_begin(&w, 0xA0);
+		orsp_write_bytes(&w, sd, sl);
+		orsp_write_bytes(&w, sig, 67);
+		orsp_der_end(&w, ok);
+		orsp_der_end(&w, m);
+	}
+	assert_int_equal(orsp_writer_status(&w), ORSP_OK);
+	assert_int_equal(orsp_json_put_string(req, "transactionId", d->tid_hex), ORSP_OK);
+	put_b64(req, "cancelSessionResponse", csr, w.len);
+	return req;
+}
+
+static void test_cancel_session(void **state)
+{
+	fx *f = *state;
+	static dl d;
+	int http;
+	json_t *rsp;
+
+	order(f, EID, "CANCEL-1", NULL);
+	/* postponed: the order stays downloadable */
+	memset(&d, 0, sizeof(d));
+	initiate(f, &d);
+	authenticate(f, &d, "CANCEL-1");
+	expect_fail(call(f, "cancelSession", cancel_request(f, &d, 1, "2.999.10", true), &http),
+	            "8.1", "6.1");
+	expect_fail(call(f, "cancelSession", cancel_request(f, &d, 1, "2.999.11", false), &http),
+	            "8.1", "6.1");
+	rsp = call(f, "cancelSession", cancel_request(f, &d, 1, "2.999.10", false), &http);
+	expect_ok(rsp);
+	json_decref(rsp);
+	assert_int_equal(state_of(f), ORSP_SMDP_RELEASED);
+	expect_fail(call(f, "cancelSession", cancel_request(f, &d, 1, "2.999.10", false), &http),
+	            "8.10.1", "3.9");
+	dl_free(&d);
+	/* end user rejection: the order ends in Error */
+	memset(&d, 0, sizeof(d));
+	initiate(f, &d);
+	authenticate(f, &d, "CANCEL-1");
+	rsp = call(f, "cancelSession", cancel_request(f, &d, 0, "2.999.10", false), &http);
+	expect_ok(rsp);
+	json_decref(rsp);
+	assert_int_equal(state_of(f), ORSP_SMDP_ERROR);
+	dl_free(&d);
+}
+
+static void test_pir_checks(void **state)
+{
+	fx *f = *state;
+	static dl d;
+	int http;
+	size_t n = 9;
+
+	order(f, EID, "PIR-1", NULL);
+	memset(&d, 0, sizeof(d));
+	initiate(f, &d);
+	authenticate(f, &d, "PIR-1");
+	get_bpp(f, &d, NULL, true);
+	/* a forged PIR changes nothing */
+	assert_null(call(f, "handleNotification", pir_request(f, &d, true, true), &http));
+	assert_int_equal(http, 204);
+	assert_int_equal(state_of(f), ORSP_SMDP_DOWNLOADED);
+	assert_int_equal(orsp_es9p_notification_count(f->s, NULL, NULL, &n), ORSP_OK);
+	assert_int_equal(n, 0);
+	/* a failed installation moves the profile to Error */
+	assert_null(call(f, "handleNotification", pir_request(f, &d, false, false), &http));
+	assert_int_equal(state_of(f), ORSP_SMDP_ERROR);
+	/* garbage */
+	{
+		json_t *req = json_object();
+		put_b64(req, "pendingNotification", (const uint8_t *)"\x30\x03\x02\x01", 4);
+		expect_fail(call(f, "handleNotification", req, &http), "1.2", "2.1");
+	}
+	dl_free(&d);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test_setup_teardown(test_full_download, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_default_smdp_cc_restart, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_gbpp_retry, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_gbpp_failure_injection, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_initiate_checks, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_authenticate_checks, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_certificate_checks, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_gbpp_checks, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_download_retry_limit, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_cancel_session, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_pir_checks, setup, teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
