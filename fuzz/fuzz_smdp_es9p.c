@@ -8,9 +8,11 @@
  * at start-up (CI, DPauth, DPpb) and one imported, released profile, so that bodies that get
  * past the JSON and ASN.1 checks reach the session and order logic.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "openrsp/smdp.h"
 
@@ -18,6 +20,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static orsp_smdp *smdp;
 static orsp_smdp_service svc;
+static char db_path[512];
+
+static void remove_db(void)
+{
+	char p[600];
+	orsp_smdp_close(smdp);
+	smdp = NULL;
+	unlink(db_path);
+	snprintf(p, sizeof(p), "%s-wal", db_path);
+	unlink(p);
+	snprintf(p, sizeof(p), "%s-shm", db_path);
+	unlink(p);
+}
 
 static void check(bool ok)
 {
@@ -57,7 +72,11 @@ static void init(void)
 	};
 
 	memset(kek.v, 7, 32);
-	check(orsp_smdp_open("sqlite::memory:", &kek, &smdp) == ORSP_OK);
+	snprintf(db_path, sizeof(db_path), "%s/orsp-fuzz-es9p-%d.db",
+	         getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp", (int)getpid());
+	unlink(db_path);
+	check(orsp_smdp_open(db_path, &kek, &smdp) == ORSP_OK);
+	atexit(remove_db);
 	check(orsp_es9p_prepare(smdp) == ORSP_OK);
 	strcpy(svc.fqdn, "smdp.fuzz.example");
 	strcpy(svc.oid, "2.999.10");
