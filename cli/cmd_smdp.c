@@ -1,14 +1,21 @@
 /* `openrsp smdp`: the SM-DP+ profile inventory from the command line. Profile packages go
  * in with `profile import` and are stored encrypted; no command prints K, OPc or the CC. */
 #include <dirent.h>
+#include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include "cli.h"
 #include "openrsp/crypto.h"
 #include "openrsp/pkg.h"
 #include "openrsp/smdp.h"
+
+enum {
+	OPT_CONFIG = CLI_OPT_CMD + 64,
+};
 
 enum {
 	OPT_DB = CLI_OPT_CMD,
@@ -379,6 +386,70 @@ out:
 	return rc;
 }
 
+/* ----- serve ----- */
+
+static volatile sig_atomic_t serve_stop;
+
+static void on_stop_signal(int sig)
+{
+	(void)sig;
+	serve_stop = 1;
+}
+
+static int smdp_serve(int argc, char **argv)
+{
+	static const struct option opts[] = {
+	    {"config", required_argument, NULL, OPT_CONFIG},
+	    {NULL, 0, NULL, 0},
+	};
+	static orsp_smdp_config cfg;
+	const char *config = NULL;
+	orsp_smdp_server *srv = NULL;
+	struct sigaction sa;
+	int c, rc;
+	orsp_err e;
+
+	while ((c = cli_getopt(argc, argv, opts)) != -1) {
+		if (c == '?')
+			return CLI_USAGE;
+		if (c == OPT_CONFIG)
+			config = optarg;
+		else
+			return cli_usage(argv[optind - 1], "unexpected option");
+	}
+	if ((rc = cli_positional(argc, argv, 0, "")) != CLI_OK)
+		return rc;
+	if (!config)
+		return cli_missing("--config");
+	e = orsp_smdp_config_load(config, &cfg);
+	if (e)
+		return cli_fail("configuration", e);
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_stop_signal;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	e = orsp_smdp_server_start(&cfg, &srv);
+	if (e) {
+		orsp_smdp_config_free(&cfg);
+		return cli_fail("server", e);
+	}
+	fprintf(stderr, "openrsp smdp: serving %s on %s://%s:%u (ES9+, ES2+, /metrics)\n",
+	        cfg.svc.fqdn, cfg.plain_http ? "http" : "https", cfg.listen,
+	        (unsigned)orsp_smdp_server_port(srv));
+	/* The port on stdout for scripts (port 0 = ephemeral). */
+	printf("%u\n", (unsigned)orsp_smdp_server_port(srv));
+	fflush(stdout);
+	while (!serve_stop) {
+		struct timespec ts = {0, 200 * 1000 * 1000};
+		nanosleep(&ts, NULL);
+	}
+	fprintf(stderr, "openrsp smdp: stopping (finishing requests in flight)\n");
+	orsp_smdp_server_stop(srv);
+	orsp_smdp_config_free(&cfg);
+	return CLI_OK;
+}
+
 static const cli_cmd smdp_cmds[] = {
     {
         .verb = "profile",
@@ -411,11 +482,25 @@ static const cli_cmd smdp_cmds[] = {
                 "  --fqdn NAME          SM-DP+ address for the activation code\n" DB_HELP,
         .run = smdp_order,
     },
+    {
+        .verb = "serve",
+        .summary = "run the SM-DP+: ES9+ for devices, ES2+ for operators, /metrics",
+        .synopsis = "--config FILE",
+        .help = "Serves /gsma/rsp2/es9plus/<function> and /gsma/rsp2/es2plus/<function> over\n"
+                "HTTPS with the DPtls certificate (or plain HTTP when the configuration says\n"
+                "plain_http = yes), and GET /metrics in the Prometheus text format. Prints the\n"
+                "port on stdout, one log line per request on stderr; SIGINT/SIGTERM stop it after\n"
+                "the requests in flight. The configuration file is described in\n"
+                "docs/smdp-server.md (example: docs/smdp.conf.example).\n\n"
+                "options:\n"
+                "  --config FILE        the configuration file\n",
+        .run = smdp_serve,
+    },
     {NULL, NULL, NULL, NULL, NULL},
 };
 
 const cli_noun cli_noun_smdp = {
     .name = "smdp",
-    .summary = "SM-DP+ profile inventory: import, order, list",
+    .summary = "SM-DP+: profile inventory, orders, and the ES9+/ES2+ server",
     .cmds = smdp_cmds,
 };

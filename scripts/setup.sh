@@ -10,6 +10,7 @@ packages=(
 	libosmocore-dev # only for the side-by-side AKA benchmark against osmo_auth_gen_vec
 	pcscd vsmartcard-vpcd libpcsclite-dev pcsc-tools # PC/SC test of the soft eUICC (tests/pcsc/run.sh)
 	libmicrohttpd-dev libcurl4-openssl-dev libjansson-dev libgnutls28-dev # http module (docs/http.md)
+	curl xxd # tests/cli/smdp_serve.sh talks HTTPS to the SM-DP+ with an independent client
 )
 
 missing=()

@@ -251,6 +251,49 @@ ORSP_MUST_CHECK orsp_err orsp_es9p_handle(const orsp_smdp_service *svc, orsp_smd
 ORSP_MUST_CHECK orsp_err orsp_es9p_notification_count(orsp_smdp *s, const char *iccid,
                                                       const char *event, size_t *n);
 
-/* SECTION-ES2P: orsp_es2p_handle(), progress callbacks, configuration, the server go here. */
+/* ES2+ (SGP.22 §5.3): downloadOrder, confirmOrder, cancelOrder, releaseProfile, as for
+ * orsp_es9p_handle (the caller authenticates the operator first). confirmOrder cannot change
+ * the EID or matching ID fixed by downloadOrder, and refuses an smdsAddress (no SM-DS yet). */
+ORSP_MUST_CHECK orsp_err orsp_es2p_handle(const orsp_smdp_service *svc, orsp_smdp *s,
+                                          const char *function, const uint8_t *body, size_t len,
+                                          orsp_smdp_reply *out);
+
+/* ----- configuration file (docs/smdp-server.md, docs/smdp.conf.example) ----- */
+
+#define ORSP_SMDP_PATH_MAX 1024
+
+typedef struct orsp_smdp_config {
+	orsp_smdp_service svc;
+	char listen[64];                    /* numeric address; default 127.0.0.1 */
+	uint16_t port;                      /* default 8443; 0: ephemeral */
+	char database[ORSP_SMDP_PATH_MAX];  /* SQLite file */
+	char kek_file[ORSP_SMDP_PATH_MAX];  /* default <database>.kek */
+	char tls_cert[ORSP_SMDP_PATH_MAX];  /* DPtls certificate (PEM), "" with plain_http */
+	char tls_key[ORSP_SMDP_PATH_MAX];
+	bool plain_http;                    /* explicit: behind a TLS-terminating proxy */
+	char es2_token[128];                /* ES2+ bearer token; "" = ES2+ needs mutual TLS */
+	char es2_client_ca[ORSP_SMDP_PATH_MAX]; /* CA of operator client certificates, or "" */
+	unsigned threads, timeout_s;
+} orsp_smdp_config;
+
+/* Read a configuration file. Relative paths are relative to the file's directory. Every
+ * problem is ORSP_E_USAGE (or the loader's error) with a detail naming the file, the line
+ * and the key: unknown key, bad value, missing file, a certificate of the wrong role, a key
+ * that does not belong to its certificate, an FQDN missing from the DPtls certificate. */
+ORSP_MUST_CHECK orsp_err orsp_smdp_config_load(const char *path, orsp_smdp_config *out);
+void orsp_smdp_config_free(orsp_smdp_config *c);
+
+/* ----- the server ----- */
+
+typedef struct orsp_smdp_server orsp_smdp_server;
+
+/* Serve ES9+ (/gsma/rsp2/es9plus/<function>), ES2+ (/gsma/rsp2/es2plus/<function>, with the
+ * bearer token or a verified operator certificate) and GET /metrics (Prometheus text) over
+ * HTTPS with the DPtls certificate (or plain HTTP when configured). The configuration must
+ * outlive the server. One structured log line per request on stderr. */
+ORSP_MUST_CHECK orsp_err orsp_smdp_server_start(const orsp_smdp_config *c, orsp_smdp_server **out);
+uint16_t orsp_smdp_server_port(const orsp_smdp_server *srv);
+/* Graceful stop: finishes requests in flight. NULL is a no-op. */
+void orsp_smdp_server_stop(orsp_smdp_server *srv);
 
 #endif

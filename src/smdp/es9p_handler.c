@@ -84,37 +84,13 @@ typedef struct ctx {
 
 static orsp_err reply_json(ctx *c, json_t *obj)
 {
-	orsp_err e = orsp_json_header_put_success(obj);
-
-	if (!e)
-		e = orsp_json_dump(obj, &c->out->body, &c->out->body_len);
-	if (!e)
-		c->out->http_status = 200;
-	return e;
+	return smdp_reply_ok(c->out, obj);
 }
 
 /* A Failed answer from the one table; detail (never secret) is appended to the message. */
 static orsp_err fail(ctx *c, es9p_code code, const char *detail)
 {
-	const char *subject, *reason, *message;
-	char msg[ORSP_JSON_MESSAGE_MAX];
-	json_t *obj = json_object();
-	orsp_err e;
-
-	if (!obj)
-		return orsp_errf(ORSP_E_RESOURCE, "out of memory");
-	es9p_status(code, &subject, &reason, &message);
-	snprintf(msg, sizeof(msg), "%s%s%.180s", message, detail && detail[0] ? ": " : "",
-	         detail ? detail : "");
-	snprintf(c->out->subject_code, sizeof(c->out->subject_code), "%s", subject);
-	snprintf(c->out->reason_code, sizeof(c->out->reason_code), "%s", reason);
-	e = orsp_json_header_put_failed(obj, subject, reason, msg);
-	if (!e)
-		e = orsp_json_dump(obj, &c->out->body, &c->out->body_len);
-	if (!e)
-		c->out->http_status = 200;
-	json_decref(obj);
-	return e;
+	return smdp_reply_fail(c->out, code, detail);
 }
 
 static int64_t now_s(void)

@@ -2,6 +2,8 @@
 #ifndef ORSP_ES9P_INTERNAL_H
 #define ORSP_ES9P_INTERNAL_H
 
+#include <jansson.h>
+
 #include "openrsp/smdp.h"
 
 typedef enum es9p_code {
@@ -30,9 +32,21 @@ typedef enum es9p_code {
 	ES9P_DOWNLOAD_ERROR,
 	ES9P_UNKNOWN_FUNCTION,
 	ES9P_INTERNAL,
+	/* ES2+ (SGP.22 §5.3) */
+	ES2P_UNAUTHORISED,
+	ES2P_ICCID_UNKNOWN,
+	ES2P_PROFILE_TYPE_UNKNOWN,
+	ES2P_EID_INVALID,
+	ES2P_WRONG_STATE,
+	ES2P_MATCHING_ID_CONFLICT,
+	ES2P_CC_INVALID,
 	ES9P__COUNT
 } es9p_code;
 
 void es9p_status(es9p_code c, const char **subject, const char **reason, const char **message);
+/* Success: header Executed-Success added to obj, body = obj, 200. */
+orsp_err smdp_reply_ok(orsp_smdp_reply *out, json_t *obj);
+/* Failed with the codes of `code`; detail (never secret) is appended to the message. */
+orsp_err smdp_reply_fail(orsp_smdp_reply *out, es9p_code code, const char *detail);
 
 #endif

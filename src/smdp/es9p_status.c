@@ -1,7 +1,10 @@
-/* openrsp smdp: the one table from ES9+ failures to SGP.22 status codes (subjectCode /
+/* openrsp smdp: the one table from ES9+ and ES2+ failures to SGP.22 status codes (subjectCode /
  * reasonCode of functionExecutionStatus.statusCodeData, SGP.22 §6.5.2.x and the function
  * tables of §5.6). Every ES9+ failure answer is made from this table and nowhere else. */
+#include <stdio.h>
+
 #include "es9p_internal.h"
+#include "openrsp/http.h"
 
 static const struct {
 	const char *subject, *reason, *message;
@@ -32,6 +35,13 @@ static const struct {
     [ES9P_DOWNLOAD_ERROR] = {"8.1", "4.8", "the eUICC refused the download"},
     [ES9P_UNKNOWN_FUNCTION] = {"1.6", "3.8", "unknown function"},
     [ES9P_INTERNAL] = {"1.2", "4.2", "SM-DP+ internal error"},
+    [ES2P_UNAUTHORISED] = {"1.1", "1.2", "function requester not authorised"},
+    [ES2P_ICCID_UNKNOWN] = {"8.2.1", "3.9", "unknown ICCID"},
+    [ES2P_PROFILE_TYPE_UNKNOWN] = {"8.2.5", "3.9", "no available profile of that type"},
+    [ES2P_EID_INVALID] = {"8.1.1", "2.1", "invalid EID"},
+    [ES2P_WRONG_STATE] = {"8.2.1", "3.3", "profile not in a state for this function"},
+    [ES2P_MATCHING_ID_CONFLICT] = {"8.2.6", "3.3", "matching ID already in use or different"},
+    [ES2P_CC_INVALID] = {"8.2.7", "2.1", "invalid confirmation code"},
 };
 
 void es9p_status(es9p_code c, const char **subject, const char **reason, const char **message)
@@ -41,4 +51,38 @@ void es9p_status(es9p_code c, const char **subject, const char **reason, const c
 	*subject = table[c].subject;
 	*reason = table[c].reason;
 	*message = table[c].message;
+}
+
+orsp_err smdp_reply_ok(orsp_smdp_reply *out, json_t *obj)
+{
+	orsp_err e = orsp_json_header_put_success(obj);
+
+	if (!e)
+		e = orsp_json_dump(obj, &out->body, &out->body_len);
+	if (!e)
+		out->http_status = 200;
+	return e;
+}
+
+orsp_err smdp_reply_fail(orsp_smdp_reply *out, es9p_code code, const char *detail)
+{
+	const char *subject, *reason, *message;
+	char msg[ORSP_JSON_MESSAGE_MAX];
+	json_t *obj = json_object();
+	orsp_err e;
+
+	if (!obj)
+		return orsp_errf(ORSP_E_RESOURCE, "out of memory");
+	es9p_status(code, &subject, &reason, &message);
+	snprintf(msg, sizeof(msg), "%s%s%.180s", message, detail && detail[0] ? ": " : "",
+	         detail ? detail : "");
+	snprintf(out->subject_code, sizeof(out->subject_code), "%s", subject);
+	snprintf(out->reason_code, sizeof(out->reason_code), "%s", reason);
+	e = orsp_json_header_put_failed(obj, subject, reason, msg);
+	if (!e)
+		e = orsp_json_dump(obj, &out->body, &out->body_len);
+	if (!e)
+		out->http_status = 200;
+	json_decref(obj);
+	return e;
 }

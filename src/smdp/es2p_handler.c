@@ -1,0 +1,251 @@
+/* openrsp smdp: ES2+ (SGP.22 v2.2 §5.3, JSON binding §6.5) — the operator-facing functions
+ * downloadOrder, confirmOrder, cancelOrder and releaseProfile over the inventory and state
+ * machine of smdp_store.c. Authentication of the operator (API token or mutual TLS) is the
+ * server's job (smdp_server.c); failures use the one status table (es9p_status.c). */
+#include <string.h>
+
+#include "es9p_internal.h"
+#include "openrsp/crypto.h"
+#include "openrsp/http.h"
+
+typedef struct req {
+	const orsp_smdp_service *svc;
+	orsp_smdp *s;
+	json_t *body;
+	orsp_smdp_reply *out;
+} req;
+
+/* An optional string member: NULL when absent; ORSP_E_MALFORMED when not a string. */
+static orsp_err opt_string(json_t *o, const char *k, size_t max, const char **out)
+{
+	size_t n;
+
+	*out = NULL;
+	if (!json_object_get(o, k))
+		return ORSP_OK;
+	return orsp_json_get_string(o, k, max, out, &n);
+}
+
+/* The common request header (§6.5.1.2): functionRequesterIdentifier and
+ * functionCallIdentifier, both required strings. */
+static orsp_err check_header(json_t *o)
+{
+	json_t *h = json_object_get(o, "header");
+	const char *v;
+	size_t n;
+
+	if (!json_is_object(h))
+		return orsp_errf(ORSP_E_MALFORMED, "header: missing");
+	if (orsp_json_get_string(h, "functionRequesterIdentifier", 256, &v, &n) ||
+	    orsp_json_get_string(h, "functionCallIdentifier", 256, &v, &n))
+		return ORSP_E_MALFORMED;
+	return ORSP_OK;
+}
+
+static es9p_code code_of(orsp_err e)
+{
+	switch (e) {
+	case ORSP_E_NOT_FOUND:
+		return ES2P_ICCID_UNKNOWN;
+	case ORSP_E_STATE:
+		return ES2P_WRONG_STATE;
+	case ORSP_E_EXISTS:
+		return ES2P_MATCHING_ID_CONFLICT;
+	case ORSP_E_USAGE:
+	case ORSP_E_MALFORMED:
+		return ES9P_MALFORMED;
+	default:
+		return ES9P_INTERNAL;
+	}
+}
+
+static orsp_err download_order(req *r)
+{
+	const char *eid, *iccid, *type;
+	orsp_smdp_order o = {0};
+	orsp_smdp_profile p;
+	json_t *obj;
+	orsp_err e;
+
+	if (opt_string(r->body, "eid", 32, &eid) || opt_string(r->body, "iccid", 20, &iccid) ||
+	    opt_string(r->body, "profileType", 400, &type))
+		return smdp_reply_fail(r->out, ES9P_MALFORMED, orsp_err_detail());
+	if (!!iccid == !!type)
+		return smdp_reply_fail(r->out, ES9P_MALFORMED, "give exactly one of iccid and profileType");
+	if (eid && orsp_eid_check(eid))
+		return smdp_reply_fail(r->out, ES2P_EID_INVALID, NULL);
+	o.iccid = iccid;
+	o.profile_type = type;
+	o.eid = eid;
+	e = orsp_smdp_download_order(r->s, &o, &p);
+	if (e == ORSP_E_NOT_FOUND && type)
+		return smdp_reply_fail(r->out, ES2P_PROFILE_TYPE_UNKNOWN, NULL);
+	if (e == ORSP_E_STORAGE || e == ORSP_E_RESOURCE || e == ORSP_E_CRYPTO)
+		return e;
+	if (e)
+		return smdp_reply_fail(r->out, code_of(e), orsp_err_detail());
+	if (eid)
+		snprintf(r->out->eid, sizeof(r->out->eid), "%s", eid);
+	obj = json_object();
+	if (!obj)
+		return orsp_errf(ORSP_E_RESOURCE, "out of memory");
+	e = orsp_json_put_string(obj, "iccid", p.iccid);
+	if (!e)
+		e = smdp_reply_ok(r->out, obj);
+	json_decref(obj);
+	return e;
+}
+
+static orsp_err confirm_order(req *r)
+{
+	const char *iccid, *eid, *mid, *cc, *smds;
+	json_t *flag = json_object_get(r->body, "releaseFlag"), *obj;
+	orsp_smdp_profile p;
+	size_t n;
+	orsp_err e;
+
+	if (orsp_json_get_string(r->body, "iccid", 20, &iccid, &n) ||
+	    opt_string(r->body, "eid", 32, &eid) ||
+	    opt_string(r->body, "matchingId", ORSP_SMDP_MATCHING_ID_MAX, &mid) ||
+	    opt_string(r->body, "confirmationCode", 64, &cc) ||
+	    opt_string(r->body, "smdsAddress", 255, &smds) || !json_is_boolean(flag))
+		return smdp_reply_fail(r->out, ES9P_MALFORMED, "iccid and releaseFlag are required");
+	e = orsp_smdp_get(r->s, iccid, &p);
+	if (e == ORSP_E_NOT_FOUND)
+		return smdp_reply_fail(r->out, ES2P_ICCID_UNKNOWN, NULL);
+	if (e)
+		return e;
+	/* The order's EID and matching ID were fixed at downloadOrder; a confirmOrder naming
+	 * others is refused (this SM-DP+ does not re-bind an order at confirmation). */
+	if (eid && strcmp(eid, p.eid) != 0)
+		return smdp_reply_fail(r->out, ES2P_EID_INVALID, "not the EID of the order");
+	if (mid && mid[0] && strcmp(mid, p.matching_id) != 0)
+		return smdp_reply_fail(r->out, ES2P_MATCHING_ID_CONFLICT, NULL);
+	if (smds && smds[0])
+		return smdp_reply_fail(r->out, ES9P_MALFORMED, "SM-DS registration is not supported");
+	if (!p.matching_id[0])
+		return smdp_reply_fail(r->out, ES2P_WRONG_STATE, orsp_smdp_state_name(p.state));
+	e = orsp_smdp_confirm_order(r->s, p.matching_id, cc, json_is_true(flag));
+	if (e == ORSP_E_USAGE)
+		return smdp_reply_fail(r->out, ES2P_CC_INVALID, NULL);
+	if (e == ORSP_E_STORAGE || e == ORSP_E_RESOURCE || e == ORSP_E_CRYPTO)
+		return e;
+	if (e)
+		return smdp_reply_fail(r->out, code_of(e), orsp_err_detail());
+	obj = json_object();
+	if (!obj)
+		return orsp_errf(ORSP_E_RESOURCE, "out of memory");
+	e = orsp_json_put_string(obj, "matchingId", p.matching_id);
+	if (!e && p.eid[0])
+		e = orsp_json_put_string(obj, "eid", p.eid);
+	if (!e)
+		e = orsp_json_put_string(obj, "smdpAddress", r->svc->fqdn);
+	if (!e)
+		e = smdp_reply_ok(r->out, obj);
+	json_decref(obj);
+	return e;
+}
+
+static orsp_err cancel_order(req *r)
+{
+	const char *iccid, *eid, *mid, *fpsi;
+	orsp_smdp_profile p;
+	json_t *obj;
+	size_t n;
+	orsp_err e;
+
+	if (orsp_json_get_string(r->body, "iccid", 20, &iccid, &n) ||
+	    opt_string(r->body, "eid", 32, &eid) ||
+	    opt_string(r->body, "matchingId", ORSP_SMDP_MATCHING_ID_MAX, &mid) ||
+	    orsp_json_get_string(r->body, "finalProfileStatusIndicator", 16, &fpsi, &n) ||
+	    (strcmp(fpsi, "Available") != 0 && strcmp(fpsi, "Unavailable") != 0))
+		return smdp_reply_fail(r->out, ES9P_MALFORMED,
+		                       "iccid and finalProfileStatusIndicator (Available or "
+		                       "Unavailable) are required");
+	e = orsp_smdp_get(r->s, iccid, &p);
+	if (e == ORSP_E_NOT_FOUND)
+		return smdp_reply_fail(r->out, ES2P_ICCID_UNKNOWN, NULL);
+	if (e)
+		return e;
+	if (eid && strcmp(eid, p.eid) != 0)
+		return smdp_reply_fail(r->out, ES2P_EID_INVALID, "not the EID of the order");
+	e = orsp_smdp_cancel_order(r->s, iccid, mid, strcmp(fpsi, "Available") == 0);
+	if (e == ORSP_E_STORAGE || e == ORSP_E_RESOURCE || e == ORSP_E_CRYPTO)
+		return e;
+	if (e)
+		return smdp_reply_fail(r->out, code_of(e), orsp_err_detail());
+	obj = json_object();
+	if (!obj)
+		return orsp_errf(ORSP_E_RESOURCE, "out of memory");
+	e = smdp_reply_ok(r->out, obj);
+	json_decref(obj);
+	return e;
+}
+
+static orsp_err release_profile(req *r)
+{
+	const char *iccid;
+	json_t *obj;
+	size_t n;
+	orsp_err e;
+
+	if (orsp_json_get_string(r->body, "iccid", 20, &iccid, &n))
+		return smdp_reply_fail(r->out, ES9P_MALFORMED, orsp_err_detail());
+	e = orsp_smdp_release(r->s, iccid);
+	if (e == ORSP_E_STORAGE || e == ORSP_E_RESOURCE || e == ORSP_E_CRYPTO)
+		return e;
+	if (e)
+		return smdp_reply_fail(r->out, code_of(e), orsp_err_detail());
+	obj = json_object();
+	if (!obj)
+		return orsp_errf(ORSP_E_RESOURCE, "out of memory");
+	e = smdp_reply_ok(r->out, obj);
+	json_decref(obj);
+	return e;
+}
+
+static const struct {
+	const char *name;
+	orsp_err (*fn)(req *r);
+} functions[] = {
+    {"downloadOrder", download_order},
+    {"confirmOrder", confirm_order},
+    {"cancelOrder", cancel_order},
+    {"releaseProfile", release_profile},
+};
+
+orsp_err orsp_es2p_handle(const orsp_smdp_service *svc, orsp_smdp *s, const char *function,
+                          const uint8_t *body, size_t len, orsp_smdp_reply *out)
+{
+	size_t max = svc && svc->max_body ? svc->max_body : 256 * 1024;
+	req r = {svc, s, NULL, out};
+	orsp_err e;
+
+	if (!svc || !s || !function || !out || (!body && len))
+		return orsp_errf(ORSP_E_USAGE, "es2p: bad arguments");
+	memset(out, 0, sizeof(*out));
+	for (size_t i = 0; i < ORSP_ARRAY_LEN(functions); i++) {
+		if (strcmp(function, functions[i].name) != 0)
+			continue;
+		snprintf(out->function, sizeof(out->function), "%s", function);
+		if (len > max)
+			return smdp_reply_fail(out, ES9P_MALFORMED, "request body too large");
+		if (orsp_json_parse(body, len, max, &r.body) != ORSP_OK)
+			return smdp_reply_fail(out, ES9P_MALFORMED, orsp_err_detail());
+		if (check_header(r.body) != ORSP_OK)
+			e = smdp_reply_fail(out, ES9P_MALFORMED,
+			                    "header.functionRequesterIdentifier and "
+			                    "header.functionCallIdentifier are required");
+		else
+			e = functions[i].fn(&r);
+		json_decref(r.body);
+		if (e) {
+			orsp_smdp_reply_free(out);
+			out->http_status = 500;
+		}
+		return e;
+	}
+	snprintf(out->function, sizeof(out->function), "unknown");
+	out->http_status = 404;
+	return ORSP_OK;
+}

@@ -1,0 +1,354 @@
+/* openrsp smdp: the SM-DP+ configuration file (docs/smdp-server.md).
+ *
+ *   # comment
+ *   key = value
+ *   [keyset]          starts one more key set (CI, DPauth, DPpb); repeat for several CIs
+ *
+ * Every problem names the file, the line and the key. */
+#include <errno.h>
+#include <libgen.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "openrsp/smdp.h"
+
+#define LINE_MAX_ 2048
+
+typedef struct loader {
+	const char *file;
+	char dir[ORSP_SMDP_PATH_MAX];
+	unsigned line;
+	orsp_smdp_config *c;
+	bool in_keyset;
+} loader;
+
+static orsp_err bad(loader *l, const char *key, const char *fmt, ...) ORSP_PRINTF(3, 4);
+
+static orsp_err bad(loader *l, const char *key, const char *fmt, ...)
+{
+	char msg[2048];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (l->line)
+		return orsp_errf(ORSP_E_USAGE, "%s:%u: %s: %.1500s", l->file, l->line, key, msg);
+	return orsp_errf(ORSP_E_USAGE, "%s: %s: %.1500s", l->file, key, msg);
+}
+
+static orsp_err path_value(loader *l, const char *key, const char *v, char *out, size_t cap)
+{
+	int n = v[0] == '/' ? snprintf(out, cap, "%s", v) : snprintf(out, cap, "%s/%s", l->dir, v);
+	if (n < 0 || (size_t)n >= cap)
+		return bad(l, key, "path too long");
+	return ORSP_OK;
+}
+
+static orsp_err load_cert(loader *l, const char *key, const char *v, orsp_rsp_role role,
+                          orsp_cert **out)
+{
+	char path[ORSP_SMDP_PATH_MAX];
+	orsp_rsp_role got;
+	orsp_err e = path_value(l, key, v, path, sizeof(path));
+
+	if (e)
+		return e;
+	if (*out)
+		return bad(l, key, "given twice");
+	if (orsp_cert_load_file(path, out) != ORSP_OK)
+		return bad(l, key, "cannot load the certificate %s", path);
+	if (orsp_cert_rsp_role(*out, &got) != ORSP_OK || got != role)
+		return bad(l, key, "%s is not a certificate of the expected role (policy)", path);
+	return ORSP_OK;
+}
+
+static orsp_err load_key(loader *l, const char *key, const char *v, orsp_ec_key **out)
+{
+	char path[ORSP_SMDP_PATH_MAX];
+	uint8_t buf[8192];
+	size_t n;
+	FILE *f;
+	orsp_err e = path_value(l, key, v, path, sizeof(path));
+
+	if (e)
+		return e;
+	if (*out)
+		return bad(l, key, "given twice");
+	f = fopen(path, "rb");
+	if (!f)
+		return bad(l, key, "cannot open %s", path);
+	n = fread(buf, 1, sizeof(buf), f);
+	fclose(f);
+	e = orsp_ec_load_private(buf, n, out);
+	orsp_wipe(buf, sizeof(buf));
+	if (e)
+		return bad(l, key, "%s is not a private key", path);
+	return ORSP_OK;
+}
+
+static orsp_err parse_uint(loader *l, const char *key, const char *v, unsigned long max,
+                           unsigned long *out)
+{
+	char *end;
+	unsigned long x;
+
+	errno = 0;
+	x = strtoul(v, &end, 10);
+	if (!v[0] || *end || errno || x > max || v[0] == '-')
+		return bad(l, key, "expected a number up to %lu", max);
+	*out = x;
+	return ORSP_OK;
+}
+
+static orsp_err set_key(loader *l, const char *k, const char *v)
+{
+	orsp_smdp_config *c = l->c;
+	unsigned long x;
+	orsp_err e;
+
+	if (l->in_keyset) {
+		orsp_smdp_keyset *ks = &c->svc.sets[c->svc.n_sets - 1];
+		if (strcmp(k, "ci") == 0)
+			return load_cert(l, k, v, ORSP_ROLE_CI, &ks->ci);
+		if (strcmp(k, "dpauth_cert") == 0)
+			return load_cert(l, k, v, ORSP_ROLE_DP_AUTH, &ks->dpauth_cert);
+		if (strcmp(k, "dpauth_key") == 0)
+			return load_key(l, k, v, &ks->dpauth_key);
+		if (strcmp(k, "dppb_cert") == 0)
+			return load_cert(l, k, v, ORSP_ROLE_DP_PB, &ks->dppb_cert);
+		if (strcmp(k, "dppb_key") == 0)
+			return load_key(l, k, v, &ks->dppb_key);
+		return bad(l, k, "unknown key in [keyset]");
+	}
+	if (strcmp(k, "fqdn") == 0) {
+		if (orsp_smdp_fqdn_check(v))
+			return bad(l, k, "not a DNS name");
+		snprintf(c->svc.fqdn, sizeof(c->svc.fqdn), "%s", v);
+	} else if (strcmp(k, "oid") == 0) {
+		size_t n = strlen(v);
+		if (n == 0 || n >= sizeof(c->svc.oid) || strspn(v, "0123456789.") != n)
+			return bad(l, k, "expected a dotted OID");
+		snprintf(c->svc.oid, sizeof(c->svc.oid), "%s", v);
+	} else if (strcmp(k, "listen") == 0) {
+		if (strlen(v) >= sizeof(c->listen))
+			return bad(l, k, "too long");
+		snprintf(c->listen, sizeof(c->listen), "%s", v);
+	} else if (strcmp(k, "port") == 0) {
+		if ((e = parse_uint(l, k, v, 65535, &x)))
+			return e;
+		c->port = (uint16_t)x;
+	} else if (strcmp(k, "database") == 0) {
+		return path_value(l, k, v, c->database, sizeof(c->database));
+	} else if (strcmp(k, "kek_file") == 0) {
+		return path_value(l, k, v, c->kek_file, sizeof(c->kek_file));
+	} else if (strcmp(k, "tls_cert") == 0) {
+		return path_value(l, k, v, c->tls_cert, sizeof(c->tls_cert));
+	} else if (strcmp(k, "tls_key") == 0) {
+		return path_value(l, k, v, c->tls_key, sizeof(c->tls_key));
+	} else if (strcmp(k, "plain_http") == 0) {
+		if (strcmp(v, "yes") && strcmp(v, "no"))
+			return bad(l, k, "expected yes or no");
+		c->plain_http = strcmp(v, "yes") == 0;
+	} else if (strcmp(k, "trusted_ci") == 0) {
+		char path[ORSP_SMDP_PATH_MAX];
+		orsp_cert *ci = NULL;
+		if ((e = path_value(l, k, v, path, sizeof(path))))
+			return e;
+		if (orsp_cert_load_file(path, &ci) || orsp_ci_store_add(c->svc.cis, ci)) {
+			orsp_cert_free(ci);
+			return bad(l, k, "%s is not a usable CI certificate", path);
+		}
+		orsp_cert_free(ci);
+	} else if (strcmp(k, "es2_token") == 0) {
+		if (strlen(v) < 16 || strlen(v) >= sizeof(c->es2_token))
+			return bad(l, k, "a token needs 16 to 127 characters");
+		snprintf(c->es2_token, sizeof(c->es2_token), "%s", v);
+	} else if (strcmp(k, "es2_client_ca") == 0) {
+		return path_value(l, k, v, c->es2_client_ca, sizeof(c->es2_client_ca));
+	} else if (strcmp(k, "max_body") == 0) {
+		if ((e = parse_uint(l, k, v, 16u << 20, &x)))
+			return e;
+		c->svc.max_body = x;
+	} else if (strcmp(k, "session_ttl") == 0) {
+		if ((e = parse_uint(l, k, v, 86400, &x)))
+			return e;
+		c->svc.session_ttl_s = (int64_t)x;
+	} else if (strcmp(k, "threads") == 0) {
+		if ((e = parse_uint(l, k, v, 64, &x)))
+			return e;
+		c->threads = (unsigned)x;
+	} else if (strcmp(k, "timeout") == 0) {
+		if ((e = parse_uint(l, k, v, 3600, &x)))
+			return e;
+		c->timeout_s = (unsigned)x;
+	} else {
+		return bad(l, k, "unknown key");
+	}
+	return ORSP_OK;
+}
+
+static char *trim(char *s)
+{
+	char *e;
+	while (*s == ' ' || *s == '\t')
+		s++;
+	e = s + strlen(s);
+	while (e > s && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r' || e[-1] == '\n'))
+		*--e = '\0';
+	return s;
+}
+
+static bool same_point(const orsp_ec_key *a, const orsp_cert *c)
+{
+	uint8_t pa[ORSP_EC_POINT_LEN], pb[ORSP_EC_POINT_LEN];
+	orsp_ec_key *k = NULL;
+	bool ok = orsp_cert_public_key(c, &k) == ORSP_OK && orsp_ec_public_point(a, pa) == ORSP_OK &&
+	          orsp_ec_public_point(k, pb) == ORSP_OK && memcmp(pa, pb, sizeof(pa)) == 0;
+	orsp_ec_free(k);
+	return ok;
+}
+
+/* Whole-file checks once every line is read. */
+static orsp_err check_all(loader *l)
+{
+	orsp_smdp_config *c = l->c;
+
+	l->line = 0;
+	if (!c->svc.fqdn[0])
+		return bad(l, "fqdn", "missing");
+	if (!c->svc.oid[0])
+		return bad(l, "oid", "missing");
+	if (!c->database[0])
+		return bad(l, "database", "missing");
+	if (!c->svc.n_sets)
+		return bad(l, "[keyset]", "at least one key set is needed");
+	for (size_t i = 0; i < c->svc.n_sets; i++) {
+		orsp_smdp_keyset *ks = &c->svc.sets[i];
+		orsp_ci_store *one = NULL;
+		orsp_err e;
+		if (!ks->ci || !ks->dpauth_cert || !ks->dpauth_key || !ks->dppb_cert || !ks->dppb_key)
+			return bad(l, "[keyset]",
+			           "each key set needs ci, dpauth_cert, dpauth_key, dppb_cert, dppb_key");
+		if (!same_point(ks->dpauth_key, ks->dpauth_cert))
+			return bad(l, "dpauth_key", "does not belong to dpauth_cert");
+		if (!same_point(ks->dppb_key, ks->dppb_cert))
+			return bad(l, "dppb_key", "does not belong to dppb_cert");
+		if (orsp_ci_store_new(&one))
+			return ORSP_E_RESOURCE;
+		e = orsp_ci_store_add(one, ks->ci);
+		if (!e)
+			e = orsp_rsp_verify_server_cert(one, ks->dpauth_cert, ORSP_ROLE_DP_AUTH, NULL, 0);
+		if (!e)
+			e = orsp_rsp_verify_server_cert(one, ks->dppb_cert, ORSP_ROLE_DP_PB, NULL, 0);
+		orsp_ci_store_free(one);
+		if (e)
+			return bad(l, "[keyset]", "DPauth/DPpb do not verify under its CI: %s",
+			           orsp_err_detail());
+		if (orsp_ci_store_add(c->svc.cis, ks->ci))
+			orsp_err_clear(); /* listed twice */
+	}
+	if (c->plain_http) {
+		if (c->tls_cert[0] || c->tls_key[0])
+			return bad(l, "plain_http", "yes, but tls_cert/tls_key are given");
+	} else {
+		orsp_cert *tls = NULL;
+		orsp_err e;
+		if (!c->tls_cert[0] || !c->tls_key[0])
+			return bad(l, "tls_cert",
+			           "HTTPS needs tls_cert and tls_key (or plain_http = yes behind a "
+			           "TLS-terminating proxy)");
+		if (orsp_cert_load_file(c->tls_cert, &tls))
+			return bad(l, "tls_cert", "cannot load %s", c->tls_cert);
+		e = orsp_rsp_verify_server_cert(c->svc.cis, tls, ORSP_ROLE_DP_TLS, c->svc.fqdn, 0);
+		orsp_cert_free(tls);
+		if (e)
+			return bad(l, "tls_cert", "not a valid DPtls certificate for this fqdn: %s",
+			           orsp_err_detail());
+	}
+	if (!c->kek_file[0] &&
+	    snprintf(c->kek_file, sizeof(c->kek_file), "%s.kek", c->database) >=
+	        (int)sizeof(c->kek_file))
+		return bad(l, "database", "path too long");
+	return ORSP_OK;
+}
+
+orsp_err orsp_smdp_config_load(const char *path, orsp_smdp_config *c)
+{
+	char line[LINE_MAX_], tmp[ORSP_SMDP_PATH_MAX];
+	loader l = {0};
+	FILE *f;
+	orsp_err e = ORSP_OK;
+
+	if (!path || !c)
+		return orsp_errf(ORSP_E_USAGE, "config: bad arguments");
+	memset(c, 0, sizeof(*c));
+	snprintf(c->listen, sizeof(c->listen), "127.0.0.1");
+	c->port = 8443;
+	if ((e = orsp_ci_store_new(&c->svc.cis)))
+		return e;
+	l.file = path;
+	l.c = c;
+	snprintf(tmp, sizeof(tmp), "%s", path);
+	snprintf(l.dir, sizeof(l.dir), "%s", dirname(tmp));
+	f = fopen(path, "r");
+	if (!f) {
+		orsp_smdp_config_free(c);
+		return orsp_errf(ORSP_E_USAGE, "%s: cannot open: %s", path, strerror(errno));
+	}
+	while (!e && fgets(line, sizeof(line), f)) {
+		char *s = trim(line), *eq;
+		l.line++;
+		if (!s[0] || s[0] == '#' || s[0] == ';')
+			continue;
+		if (strcmp(s, "[keyset]") == 0) {
+			if (c->svc.n_sets == ORSP_SMDP_MAX_KEYSETS)
+				e = bad(&l, "[keyset]", "too many key sets");
+			else {
+				c->svc.n_sets++;
+				l.in_keyset = true;
+			}
+			continue;
+		}
+		if (s[0] == '[') {
+			e = bad(&l, s, "unknown section");
+			continue;
+		}
+		eq = strchr(s, '=');
+		if (!eq) {
+			e = bad(&l, s, "expected key = value");
+			continue;
+		}
+		*eq = '\0';
+		/* a comment after the value: whitespace then '#' */
+		for (char *h = eq + 1; *h; h++)
+			if (*h == '#' && (h[-1] == ' ' || h[-1] == '\t')) {
+				*h = '\0';
+				break;
+			}
+		e = set_key(&l, trim(s), trim(eq + 1));
+	}
+	fclose(f);
+	if (!e)
+		e = check_all(&l);
+	if (e)
+		orsp_smdp_config_free(c);
+	return e;
+}
+
+void orsp_smdp_config_free(orsp_smdp_config *c)
+{
+	if (!c)
+		return;
+	for (size_t i = 0; i < ORSP_SMDP_MAX_KEYSETS; i++) {
+		orsp_cert_free(c->svc.sets[i].ci);
+		orsp_cert_free(c->svc.sets[i].dpauth_cert);
+		orsp_ec_free(c->svc.sets[i].dpauth_key);
+		orsp_cert_free(c->svc.sets[i].dppb_cert);
+		orsp_ec_free(c->svc.sets[i].dppb_key);
+	}
+	orsp_ci_store_free(c->svc.cis);
+	orsp_wipe(c, sizeof(*c));
+}

@@ -1,0 +1,353 @@
+/* openrsp smdp: the SM-DP+ server — ES9+ and ES2+ over HTTPS (libmicrohttpd through the http
+ * module), /metrics, one log line per request. Stateless apart from a pool of database
+ * connections: every session lives in the database (es9p_handler.c). */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "es9p_internal.h"
+#include "openrsp/http.h"
+#include "openrsp/store.h"
+
+#define POOL_MAX 16
+#define MAX_SERIES 128
+static const double buckets_ms[] = {1, 5, 10, 25, 50, 100, 250, 1000};
+#define N_BUCKETS (sizeof(buckets_ms) / sizeof(buckets_ms[0]))
+
+typedef struct series {
+	char function[40];
+	char code[40]; /* "ok", "204", "8.1/6.1", "500" ... */
+	uint64_t count;
+} series;
+
+typedef struct histo {
+	char function[40];
+	uint64_t le[N_BUCKETS + 1]; /* cumulative per bucket, last = +Inf */
+	double sum_ms;
+	uint64_t count;
+} histo;
+
+struct orsp_smdp_server {
+	const orsp_smdp_config *c;
+	orsp_http_server *http;
+	pthread_mutex_t lock;
+	pthread_cond_t freed;
+	orsp_smdp *pool[POOL_MAX];
+	bool busy[POOL_MAX];
+	size_t n_pool;
+	series ser[MAX_SERIES];
+	size_t n_ser;
+	histo his[16];
+	size_t n_his;
+	orsp_http_route routes[16];
+	char paths[16][64];
+};
+
+static orsp_smdp *take(orsp_smdp_server *srv, size_t *slot)
+{
+	orsp_smdp *s = NULL;
+
+	pthread_mutex_lock(&srv->lock);
+	for (;;) {
+		for (size_t i = 0; i < srv->n_pool; i++) {
+			if (!srv->busy[i]) {
+				srv->busy[i] = true;
+				*slot = i;
+				s = srv->pool[i];
+				break;
+			}
+		}
+		if (s)
+			break;
+		pthread_cond_wait(&srv->freed, &srv->lock);
+	}
+	pthread_mutex_unlock(&srv->lock);
+	return s;
+}
+
+static void give(orsp_smdp_server *srv, size_t slot)
+{
+	pthread_mutex_lock(&srv->lock);
+	srv->busy[slot] = false;
+	pthread_cond_signal(&srv->freed);
+	pthread_mutex_unlock(&srv->lock);
+}
+
+static void count(orsp_smdp_server *srv, const orsp_smdp_reply *r, double ms)
+{
+	char code[40];
+	series *se = NULL;
+	histo *h = NULL;
+
+	if (r->subject_code[0])
+		snprintf(code, sizeof(code), "%s/%s", r->subject_code, r->reason_code);
+	else
+		snprintf(code, sizeof(code), "%d", r->http_status);
+	pthread_mutex_lock(&srv->lock);
+	for (size_t i = 0; i < srv->n_ser && !se; i++)
+		if (!strcmp(srv->ser[i].function, r->function) && !strcmp(srv->ser[i].code, code))
+			se = &srv->ser[i];
+	if (!se && srv->n_ser < MAX_SERIES) {
+		se = &srv->ser[srv->n_ser++];
+		snprintf(se->function, sizeof(se->function), "%s", r->function);
+		snprintf(se->code, sizeof(se->code), "%s", code);
+	}
+	if (se)
+		se->count++;
+	for (size_t i = 0; i < srv->n_his && !h; i++)
+		if (!strcmp(srv->his[i].function, r->function))
+			h = &srv->his[i];
+	if (!h && srv->n_his < ORSP_ARRAY_LEN(srv->his)) {
+		h = &srv->his[srv->n_his++];
+		snprintf(h->function, sizeof(h->function), "%s", r->function);
+	}
+	if (h) {
+		for (size_t b = 0; b < N_BUCKETS; b++)
+			if (ms <= buckets_ms[b])
+				h->le[b]++;
+		h->le[N_BUCKETS]++;
+		h->sum_ms += ms;
+		h->count++;
+	}
+	pthread_mutex_unlock(&srv->lock);
+}
+
+static double now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+typedef orsp_err (*handle_fn)(const orsp_smdp_service *, orsp_smdp *, const char *,
+                              const uint8_t *, size_t, orsp_smdp_reply *);
+
+static orsp_err serve(orsp_smdp_server *srv, handle_fn fn, const char *iface,
+                      const orsp_http_request *req, orsp_http_response *resp)
+{
+	const char *function = strrchr(req->path, '/') + 1;
+	const char *proto = orsp_http_request_header(req, "X-Admin-Protocol");
+	unsigned ma, mi, pa;
+	double t0 = now_ms(), ms;
+	orsp_smdp_reply r;
+	orsp_smdp *s;
+	size_t slot;
+	orsp_err e;
+
+	/* SGP.22 §6.5.1: the request must say which binding version it speaks. */
+	if (!proto || orsp_http_admin_protocol_parse(proto, &ma, &mi, &pa) || ma != 2)
+		return orsp_http_response_set_body(resp, 400, "text/plain",
+		                                   "X-Admin-Protocol gsma/rsp/v2.x.y required\n", 43);
+	s = take(srv, &slot);
+	e = fn(&srv->c->svc, s, function, req->body, req->body_len, &r);
+	give(srv, slot);
+	ms = now_ms() - t0;
+	if (e && r.http_status != 500) {
+		memset(&r, 0, sizeof(r));
+		r.http_status = 500;
+	}
+	/* One line per request; never a secret (no body, no key). */
+	fprintf(stderr,
+	        "openrsp smdp: %s function=%s tid=%s eid=%s http=%d result=%s%s%s ms=%.1f\n",
+	        iface, r.function[0] ? r.function : function, r.transaction_id[0] ? r.transaction_id : "-",
+	        r.eid[0] ? r.eid : "-", r.http_status, r.subject_code[0] ? r.subject_code : "ok",
+	        r.subject_code[0] ? "/" : "", r.reason_code, ms);
+	count(srv, &r, ms);
+	if (e)
+		orsp_err_clear();
+	if (r.http_status == 500 || !r.body) {
+		orsp_err ee = orsp_http_response_set_body(resp, r.http_status, NULL, NULL, 0);
+		orsp_smdp_reply_free(&r);
+		return ee;
+	}
+	e = orsp_http_response_set_body(resp, r.http_status, ORSP_HTTP_JSON_CONTENT_TYPE, r.body,
+	                                r.body_len);
+	if (!e)
+		e = orsp_http_response_add_header(resp, "X-Admin-Protocol", ORSP_HTTP_ADMIN_PROTOCOL);
+	orsp_smdp_reply_free(&r);
+	return e;
+}
+
+static orsp_err on_es9p(void *ctx, const orsp_http_request *req, orsp_http_response *resp)
+{
+	return serve(ctx, orsp_es9p_handle, "es9+", req, resp);
+}
+
+static orsp_err on_es2p(void *ctx, const orsp_http_request *req, orsp_http_response *resp)
+{
+	orsp_smdp_server *srv = ctx;
+	const char *auth = orsp_http_request_header(req, "Authorization");
+	bool ok = req->client_cert != NULL;
+
+	/* The operator: a verified client certificate (mutual TLS), or the bearer token. */
+	if (!ok && srv->c->es2_token[0] && auth && strncmp(auth, "Bearer ", 7) == 0) {
+		size_t n = strlen(srv->c->es2_token);
+		ok = strlen(auth + 7) == n && orsp_ct_eq(auth + 7, srv->c->es2_token, n);
+	}
+	if (!ok) {
+		fprintf(stderr, "openrsp smdp: es2+ %s from %s refused: not authenticated\n",
+		        req->path, req->client_addr);
+		return orsp_http_response_set_body(resp, 401, "text/plain",
+		                                   "operator authentication required\n", 33);
+	}
+	return serve(srv, orsp_es2p_handle, "es2+", req, resp);
+}
+
+typedef struct state_count {
+	size_t n[ORSP_SMDP_STATE__COUNT];
+} state_count;
+
+static int count_state(const orsp_smdp_profile *p, void *arg)
+{
+	state_count *sc = arg;
+	if (p->state < ORSP_SMDP_STATE__COUNT)
+		sc->n[p->state]++;
+	return 0;
+}
+
+static orsp_err on_metrics(void *ctx, const orsp_http_request *req, orsp_http_response *resp)
+{
+	orsp_smdp_server *srv = ctx;
+	state_count sc = {{0}};
+	char *buf = NULL;
+	size_t len = 0, slot;
+	FILE *f = open_memstream(&buf, &len);
+	orsp_smdp *s;
+	int stopped = 0;
+	orsp_err e;
+
+	(void)req;
+	if (!f)
+		return orsp_errf(ORSP_E_RESOURCE, "out of memory");
+	s = take(srv, &slot);
+	e = orsp_smdp_list(s, count_state, &sc, &stopped);
+	give(srv, slot);
+	fprintf(f, "# HELP openrsp_smdp_requests_total ES9+/ES2+ requests by function and result\n"
+	           "# TYPE openrsp_smdp_requests_total counter\n");
+	pthread_mutex_lock(&srv->lock);
+	for (size_t i = 0; i < srv->n_ser; i++)
+		fprintf(f, "openrsp_smdp_requests_total{function=\"%s\",result=\"%s\"} %llu\n",
+		        srv->ser[i].function, srv->ser[i].code, (unsigned long long)srv->ser[i].count);
+	fprintf(f, "# HELP openrsp_smdp_request_duration_ms request latency\n"
+	           "# TYPE openrsp_smdp_request_duration_ms histogram\n");
+	for (size_t i = 0; i < srv->n_his; i++) {
+		histo *h = &srv->his[i];
+		for (size_t b = 0; b < N_BUCKETS; b++)
+			fprintf(f, "openrsp_smdp_request_duration_ms_bucket{function=\"%s\",le=\"%g\"} %llu\n",
+			        h->function, buckets_ms[b], (unsigned long long)h->le[b]);
+		fprintf(f, "openrsp_smdp_request_duration_ms_bucket{function=\"%s\",le=\"+Inf\"} %llu\n",
+		        h->function, (unsigned long long)h->le[N_BUCKETS]);
+		fprintf(f, "openrsp_smdp_request_duration_ms_sum{function=\"%s\"} %.3f\n", h->function,
+		        h->sum_ms);
+		fprintf(f, "openrsp_smdp_request_duration_ms_count{function=\"%s\"} %llu\n",
+		        h->function, (unsigned long long)h->count);
+	}
+	pthread_mutex_unlock(&srv->lock);
+	if (!e) {
+		fprintf(f, "# HELP openrsp_smdp_profiles profiles by state\n"
+		           "# TYPE openrsp_smdp_profiles gauge\n");
+		for (int st = 0; st < ORSP_SMDP_STATE__COUNT; st++)
+			fprintf(f, "openrsp_smdp_profiles{state=\"%s\"} %zu\n",
+			        orsp_smdp_state_name((orsp_smdp_state)st), sc.n[st]);
+	}
+	fclose(f);
+	e = orsp_http_response_set_body(resp, 200, "text/plain; version=0.0.4", buf, len);
+	free(buf);
+	return e;
+}
+
+static void quiet(void *ctx, const orsp_http_log_entry *e)
+{
+	(void)ctx;
+	/* Requests that reach a handler are logged by it; others (404, 413) here. */
+	if (e->status >= 400 && e->status != 401)
+		fprintf(stderr, "openrsp smdp: %s %s from %s http=%d\n", e->method, e->path,
+		        e->client_addr, e->status);
+}
+
+orsp_err orsp_smdp_server_start(const orsp_smdp_config *c, orsp_smdp_server **out)
+{
+	static const char *const es9[] = {"initiateAuthentication", "authenticateClient",
+	                                  "getBoundProfilePackage", "handleNotification",
+	                                  "cancelSession"};
+	static const char *const es2[] = {"downloadOrder", "confirmOrder", "cancelOrder",
+	                                  "releaseProfile"};
+	orsp_http_server_config hc = {0};
+	orsp_smdp_server *srv;
+	orsp_secret kek = {0};
+	size_t n = 0;
+	orsp_err e;
+
+	if (!c || !out)
+		return orsp_errf(ORSP_E_USAGE, "smdp server: bad arguments");
+	*out = NULL;
+	srv = calloc(1, sizeof(*srv));
+	if (!srv)
+		return orsp_errf(ORSP_E_RESOURCE, "out of memory");
+	srv->c = c;
+	pthread_mutex_init(&srv->lock, NULL);
+	pthread_cond_init(&srv->freed, NULL);
+	e = orsp_kek_load(c->kek_file, &kek);
+	srv->n_pool = c->threads ? (c->threads < POOL_MAX ? c->threads : POOL_MAX) : 4;
+	for (size_t i = 0; !e && i < srv->n_pool; i++) {
+		e = orsp_smdp_open(c->database, &kek, &srv->pool[i]);
+		if (!e && i == 0)
+			e = orsp_es9p_prepare(srv->pool[0]);
+		if (!e)
+			e = orsp_db_set_busy_timeout(orsp_smdp_db(srv->pool[i]), 5000);
+	}
+	orsp_secret_wipe(&kek);
+	if (e)
+		goto fail;
+	for (size_t i = 0; i < ORSP_ARRAY_LEN(es9); i++, n++) {
+		snprintf(srv->paths[n], sizeof(srv->paths[n]), "/gsma/rsp2/es9plus/%s", es9[i]);
+		srv->routes[n] = (orsp_http_route){"POST", srv->paths[n], on_es9p, srv};
+	}
+	for (size_t i = 0; i < ORSP_ARRAY_LEN(es2); i++, n++) {
+		snprintf(srv->paths[n], sizeof(srv->paths[n]), "/gsma/rsp2/es2plus/%s", es2[i]);
+		srv->routes[n] = (orsp_http_route){"POST", srv->paths[n], on_es2p, srv};
+	}
+	srv->routes[n++] = (orsp_http_route){"GET", "/metrics", on_metrics, srv};
+	hc.address = c->listen;
+	hc.port = c->port;
+	hc.routes = srv->routes;
+	hc.n_routes = n;
+	hc.max_body = c->svc.max_body ? c->svc.max_body : 256 * 1024;
+	hc.timeout_s = c->timeout_s;
+	hc.threads = c->threads;
+	if (!c->plain_http) {
+		hc.cert_file = c->tls_cert;
+		hc.key_file = c->tls_key;
+	}
+	if (c->es2_client_ca[0])
+		hc.client_ca_file = c->es2_client_ca;
+	hc.on_request = quiet;
+	e = orsp_http_server_start(&hc, &srv->http);
+	if (e)
+		goto fail;
+	*out = srv;
+	return ORSP_OK;
+fail:
+	orsp_smdp_server_stop(srv);
+	return e;
+}
+
+uint16_t orsp_smdp_server_port(const orsp_smdp_server *srv)
+{
+	return srv ? orsp_http_server_port(srv->http) : 0;
+}
+
+void orsp_smdp_server_stop(orsp_smdp_server *srv)
+{
+	if (!srv)
+		return;
+	if (srv->http)
+		orsp_http_server_stop(srv->http, 10000);
+	for (size_t i = 0; i < srv->n_pool; i++)
+		orsp_smdp_close(srv->pool[i]);
+	pthread_mutex_destroy(&srv->lock);
+	pthread_cond_destroy(&srv->freed);
+	free(srv);
+}

@@ -1,0 +1,171 @@
+#!/usr/bin/env bash
+# `openrsp smdp serve`: the SM-DP+ over real HTTPS, driven by curl (an independent client):
+# configuration errors at start-up, ES2+ with and without the operator token, ES9+
+# initiateAuthentication, the X-Admin-Protocol check, /metrics, and a clean stop on SIGTERM.
+set -euo pipefail
+
+B=${ORSP_BIN:?set ORSP_BIN to the openrsp binary}
+V=${ORSP_VECTORS:?set ORSP_VECTORS to tests/vectors}
+mkdir -p "${ORSP_TEST_TMP:-/tmp}"
+T=$(mktemp -d "${ORSP_TEST_TMP:-/tmp}/cli_smdp_serve.XXXXXX")
+unset ORSP_KEK
+pass=0
+fail=0
+pid=""
+cleanup() {
+	[[ -n "$pid" ]] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
+	rm -rf "$T"
+}
+trap cleanup EXIT
+
+ok() { pass=$((pass + 1)); }
+bad() {
+	fail=$((fail + 1))
+	echo "FAIL: $*" >&2
+}
+command -v curl >/dev/null || {
+	echo "curl is not installed (scripts/setup.sh installs it)" >&2
+	exit 1
+}
+
+FQDN=smdp.example.org
+"$B" pki init "$T/pki" --smdp-fqdn $FQDN >/dev/null
+TOKEN=test-operator-token-0123456789
+conf() { # conf FILE [extra lines...]: a valid configuration plus extra lines
+	local f=$1
+	shift
+	{
+		echo "fqdn = $FQDN"
+		echo "oid = 2.999.10"
+		echo "port = 0"
+		echo "database = smdp.db"
+		echo "tls_cert = pki/smdp/dptls.pem"
+		echo "tls_key = pki/smdp/dptls_key.pem"
+		echo "es2_token = $TOKEN"
+		for l in "$@"; do echo "$l"; done
+		echo "[keyset]"
+		echo "ci = pki/ci/ci.der"
+		echo "dpauth_cert = pki/smdp/dpauth.der"
+		echo "dpauth_key = pki/smdp/dpauth_key.pem"
+		echo "dppb_cert = pki/smdp/dppb.der"
+		echo "dppb_key = pki/smdp/dppb_key.pem"
+	} >"$f"
+}
+
+# ----- configuration errors: exit 1, one line naming the key -----
+bad_conf() { # bad_conf WORD FILE
+	local rc=0
+	"$B" smdp serve --config "$2" >/dev/null 2>"$T/err" || rc=$?
+	if [[ $rc -eq 1 && "$(cat "$T/err")" == *"$1"* && $(wc -l <"$T/err") -eq 1 ]]; then ok; else bad "config '$1': rc=$rc $(cat "$T/err")"; fi
+}
+conf "$T/c1.conf" "colour = blue"
+bad_conf "colour: unknown key" "$T/c1.conf"
+conf "$T/c2.conf" "port = 70000"
+bad_conf "port: expected a number" "$T/c2.conf"
+conf "$T/c3.conf"
+sed -i 's|^dpauth_cert = .*|dpauth_cert = pki/smdp/dppb.der|' "$T/c3.conf"
+bad_conf "dpauth_cert" "$T/c3.conf"
+conf "$T/c4.conf"
+sed -i 's|^dppb_key = .*|dppb_key = pki/smdp/dpauth_key.pem|' "$T/c4.conf"
+bad_conf "dppb_key: does not belong" "$T/c4.conf"
+conf "$T/c5.conf"
+sed -i "s|^fqdn = .*|fqdn = other.example.org|" "$T/c5.conf"
+bad_conf "tls_cert: not a valid DPtls certificate" "$T/c5.conf"
+conf "$T/c6.conf"
+sed -i '/^tls_key/d' "$T/c6.conf"
+bad_conf "tls_cert: HTTPS needs" "$T/c6.conf"
+conf "$T/c7.conf"
+sed -i 's|^ci = .*|ci = pki/no-such.der|' "$T/c7.conf"
+bad_conf "ci: cannot load" "$T/c7.conf"
+# the SGP.26 DPtls certificate of July 2025 has expired (2026-08-02): refused with the date
+if [[ $(date +%s) -gt $(date -d 2026-08-03 +%s) ]]; then
+	conf "$T/c8.conf"
+	sed -i "s|^fqdn = .*|fqdn = testsmdpplus1.example.com|; s|^tls_cert = .*|tls_cert = $V/sgp26/DPtls/CERT_S_SM_DP_TLS_NIST.pem|; s|^tls_key = .*|tls_key = $V/sgp26/DPtls/SK_S_SM_DP_TLS_NIST.pem|; s|^ci = .*|ci = $V/sgp26/CertificateIssuer/CERT_CI_ECDSA_NIST.der|; s|^dpauth_cert = .*|dpauth_cert = $V/sgp26/DPauth/CERT_S_SM_DPauth_ECDSA_NIST.der|; s|^dpauth_key = .*|dpauth_key = $V/sgp26/DPauth/SK_S_SM_DPauth_ECDSA_NIST.pem|; s|^dppb_cert = .*|dppb_cert = $V/sgp26/DPpb/CERT_S_SM_DPpb_ECDSA_NIST.der|; s|^dppb_key = .*|dppb_key = $V/sgp26/DPpb/SK_S_SM_DPpb_ECDSA_NIST.pem|" "$T/c8.conf"
+	bad_conf "expired on 2026-08-02" "$T/c8.conf"
+fi
+rc=0
+"$B" smdp serve --config "$T/none.conf" 2>/dev/null || rc=$?
+if [[ $rc -eq 1 ]]; then ok; else bad "missing config file: rc=$rc"; fi
+rc=0
+"$B" smdp serve 2>/dev/null || rc=$?
+if [[ $rc -eq 2 ]]; then ok; else bad "no --config: rc=$rc"; fi
+
+# ----- a running server -----
+"$B" smdp profile import "$V/saip/gsma-ts48/v7/TS48_V7.0_eSIM_GTP_SAIP2.3_NoBERTLV.der" --db "$T/smdp.db" >/dev/null
+conf "$T/good.conf"
+"$B" smdp serve --config "$T/good.conf" >"$T/port" 2>"$T/serve.log" &
+pid=$!
+for _ in $(seq 1 50); do [[ -s "$T/port" ]] && break; sleep 0.1; done
+PORT=$(head -1 "$T/port")
+[[ -n "$PORT" ]] || {
+	cat "$T/serve.log" >&2
+	exit 1
+}
+C=(curl -s --max-time 10 --cacert "$T/pki/ci/ci.pem" --resolve "$FQDN:$PORT:127.0.0.1")
+URL=https://$FQDN:$PORT
+post() { # post PATH BODY [extra curl args]: prints "<http code> <body>"
+	local p=$1 b=$2
+	shift 2
+	"${C[@]}" -o "$T/body" -w '%{http_code}' -X POST -H 'Content-Type: application/json' \
+		-H 'X-Admin-Protocol: gsma/rsp/v2.2.0' "$@" -d "$b" "$URL$p"
+	echo " $(cat "$T/body")"
+}
+HDR='"header":{"functionRequesterIdentifier":"operator-a","functionCallIdentifier":"1"}'
+
+# ES2+ without / with a wrong token: 401
+r=$(post /gsma/rsp2/es2plus/downloadOrder "{$HDR,\"iccid\":\"89000123456789012341\"}")
+[[ "$r" == 401* ]] && ok || bad "ES2+ without token: $r"
+r=$(post /gsma/rsp2/es2plus/downloadOrder "{$HDR,\"iccid\":\"89000123456789012341\"}" -H "Authorization: Bearer wrong-token-wrong-token")
+[[ "$r" == 401* ]] && ok || bad "ES2+ wrong token: $r"
+# downloadOrder + confirmOrder with release
+r=$(post /gsma/rsp2/es2plus/downloadOrder "{$HDR,\"iccid\":\"89000123456789012341\",\"eid\":\"89049032123451234512345678901235\"}" -H "Authorization: Bearer $TOKEN")
+[[ "$r" == '200 '*'"iccid":"89000123456789012341"'*'Executed-Success'* ]] && ok || bad "downloadOrder: $r"
+r=$(post /gsma/rsp2/es2plus/confirmOrder "{$HDR,\"iccid\":\"89000123456789012341\",\"releaseFlag\":true}" -H "Authorization: Bearer $TOKEN")
+[[ "$r" == '200 '*'"matchingId":"'*'"smdpAddress":"'$FQDN'"'* ]] && ok || bad "confirmOrder: $r"
+r=$(post /gsma/rsp2/es2plus/confirmOrder "{$HDR,\"iccid\":\"89000123456789012341\",\"releaseFlag\":true}" -H "Authorization: Bearer $TOKEN")
+[[ "$r" == *'"subjectCode":"8.2.1","reasonCode":"3.3"'* ]] && ok || bad "confirmOrder twice: $r"
+r=$(post /gsma/rsp2/es2plus/releaseProfile "{$HDR,\"iccid\":\"89000000000000000000\"}" -H "Authorization: Bearer $TOKEN")
+[[ "$r" == *'"status":"Failed"'* ]] && ok || bad "releaseProfile unknown: $r"
+r=$(post /gsma/rsp2/es2plus/downloadOrder "{\"iccid\":\"1\"}" -H "Authorization: Bearer $TOKEN")
+[[ "$r" == *'"subjectCode":"1.2","reasonCode":"2.1"'* ]] && ok || bad "ES2+ without header: $r"
+
+# ES9+: initiateAuthentication with this PKI's CI
+SKI=$(openssl x509 -in "$T/pki/ci/ci.pem" -noout -ext subjectKeyIdentifier | tail -1 | tr -d ' :')
+L=$((${#SKI} / 2))
+INNER=$(printf '8203020202a9%02x04%02x%saa%02x04%02x%s' $((L + 2)) $L "$SKI" $((L + 2)) $L "$SKI")
+INFO1=$(printf 'bf20%02x%s' $((${#INNER} / 2)) "$INNER" | xxd -r -p | base64 -w0)
+r=$(post /gsma/rsp2/es9plus/initiateAuthentication "{\"euiccChallenge\":\"i88b5K2pyYrwYphzMAVhAw==\",\"euiccInfo1\":\"$INFO1\",\"smdpAddress\":\"$FQDN\"}")
+[[ "$r" == '200 '*'"transactionId":"'*'"serverSignature1":"'*'Executed-Success'* ]] && ok || bad "initiateAuthentication: $r"
+r=$(post /gsma/rsp2/es9plus/initiateAuthentication "{\"euiccChallenge\":\"i88b5K2pyYrwYphzMAVhAw==\",\"euiccInfo1\":\"$INFO1\",\"smdpAddress\":\"evil.example.org\"}")
+[[ "$r" == *'"subjectCode":"8.8.1","reasonCode":"3.8"'* ]] && ok || bad "wrong address: $r"
+# no X-Admin-Protocol: 400; unknown function: 404; garbage: Failed
+code=$("${C[@]}" -o /dev/null -w '%{http_code}' -X POST -d '{}' "$URL/gsma/rsp2/es9plus/initiateAuthentication")
+[[ "$code" == 400 ]] && ok || bad "no X-Admin-Protocol: $code"
+r=$(post /gsma/rsp2/es9plus/frobnicate '{}')
+[[ "$r" == 404* ]] && ok || bad "unknown function: $r"
+r=$(post /gsma/rsp2/es9plus/authenticateClient '{"transactionId":')
+[[ "$r" == *'"subjectCode":"1.2"'* ]] && ok || bad "malformed JSON: $r"
+# a body over the limit: 413
+head -c 300000 /dev/zero | tr '\0' 'a' >"$T/big"
+code=$("${C[@]}" -o /dev/null -w '%{http_code}' -X POST -H 'X-Admin-Protocol: gsma/rsp/v2.2.0' --data-binary @"$T/big" "$URL/gsma/rsp2/es9plus/initiateAuthentication")
+[[ "$code" == 413 ]] && ok || bad "oversized body: $code"
+# the server certificate is checked by the client against the FQDN: wrong name fails
+if "${C[@]}" -o /dev/null "https://127.0.0.1:$PORT/metrics" 2>/dev/null; then bad "TLS name check passed for 127.0.0.1"; else ok; fi
+# /metrics
+m=$("${C[@]}" "$URL/metrics")
+[[ "$m" == *'openrsp_smdp_requests_total{function="initiateAuthentication",result="200"} 1'* ]] && ok || bad "metrics: initiateAuthentication"
+[[ "$m" == *'result="8.8.1/3.8"} 1'* ]] && ok || bad "metrics: failures by code"
+[[ "$m" == *'openrsp_smdp_profiles{state="released"} 1'* ]] && ok || bad "metrics: profiles by state"
+[[ "$m" == *'openrsp_smdp_request_duration_ms_bucket{function="confirmOrder",le="+Inf"} 2'* ]] && ok || bad "metrics: histogram"
+# one log line per request, no secret
+grep -q 'function=initiateAuthentication tid=[0-9A-F]\{32\} eid=- http=200 result=ok' "$T/serve.log" && ok || bad "request log line"
+if grep -q "$TOKEN" "$T/serve.log"; then bad "token in the log"; else ok; fi
+# SIGTERM: clean exit 0
+kill -TERM "$pid"
+rc=0
+wait "$pid" || rc=$?
+pid=""
+[[ $rc -eq 0 ]] && ok || bad "exit after SIGTERM: $rc"
+
+echo "$pass passed, $fail failed"
+[[ $fail -eq 0 ]]
