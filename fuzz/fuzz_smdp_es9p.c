@@ -1,8 +1,9 @@
-/* libFuzzer target for the ES9+ request handlers (src/smdp/es9p_handler.c).
+/* libFuzzer target for the ES9+ and ES2+ request handlers (src/smdp/es9p_handler.c,
+ * src/smdp/es2p_handler.c).
  *
- * The first input byte picks the function (initiateAuthentication, authenticateClient,
- * getBoundProfilePackage, handleNotification, cancelSession, or an unknown name), the rest
- * is the HTTP body. Properties: orsp_es9p_handle() never crashes, and either answers
+ * The first input byte picks the function (the five ES9+ functions, the four ES2+ ones, or
+ * an unknown name), the rest is the HTTP body. Properties: the handler never crashes, and
+ * either answers
  * (ORSP_OK with 200 and a JSON body, 204 without one, or 404) or reports an internal failure
  * with a 500 and no body. The SM-DP+ runs on an in-memory database with a private PKI made
  * at start-up (CI, DPauth, DPpb) and one imported, released profile, so that bodies that get
@@ -106,6 +107,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	static const char *const fns[] = {
 	    "initiateAuthentication", "authenticateClient", "getBoundProfilePackage",
 	    "handleNotification",     "cancelSession",      "nosuchFunction",
+	    "downloadOrder",          "confirmOrder",       "cancelOrder",
+	    "releaseProfile",
 	};
 	orsp_smdp_reply rep;
 	orsp_err e;
@@ -114,7 +117,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		init();
 	if (size < 1)
 		return 0;
-	e = orsp_es9p_handle(&svc, smdp, fns[data[0] % 6], data + 1, size - 1, &rep);
+	if (data[0] % 10 < 6)
+		e = orsp_es9p_handle(&svc, smdp, fns[data[0] % 10], data + 1, size - 1, &rep);
+	else
+		e = orsp_es2p_handle(&svc, smdp, fns[data[0] % 10], data + 1, size - 1, &rep);
 	if (e == ORSP_OK) {
 		check(rep.http_status == 200 || rep.http_status == 204 || rep.http_status == 404);
 		check((rep.http_status == 200) == (rep.body != NULL));
