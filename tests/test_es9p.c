@@ -18,6 +18,8 @@
 #include "openrsp/pkg.h"
 #include "openrsp/smdp.h"
 
+#include "orsp_asn1_rsp.h"
+
 #define FQDN "testsmdpplus1.example.com"
 #define OID "2.999.10"
 #define EID "89049032123451234512345678901235"
@@ -139,6 +141,18 @@ static int teardown(void **state)
 }
 
 /* ---------------------------------------------------------------- the client ------------ */
+
+/* Every message this test builds or receives is also decoded with the asn1c codec generated
+ * from the RSPDefinitions module: an independent check of the encodings (tags, nesting). */
+static void asn1_ok(asn_TYPE_descriptor_t *td, const uint8_t *p, size_t n)
+{
+	void *v = NULL;
+	asn_dec_rval_t r = ber_decode(NULL, td, &v, p, n);
+	if (r.code != RC_OK || r.consumed != n)
+		fail_msg("%s does not decode with the RSPDefinitions codec (code %d, %zu of %zu)",
+		         td->name, (int)r.code, r.consumed, n);
+	ASN_STRUCT_FREE(*td, v);
+}
 
 /* POST one request; returns the parsed answer (NULL for 204) and the reply's HTTP status. */
 static json_t *call(fx *f, const char *fn, json_t *req, int *http)
@@ -270,6 +284,7 @@ static void initiate(fx *f, dl *d)
 	assert_memory_equal(pkid + 2, f->ci_ski, f->ci_ski_len);
 	assert_true(nc > 100);
 	assert_int_equal(orsp_ecdsa_verify(f->dpauth_pub, s1, n1, sig + 3), ORSP_OK);
+	asn1_ok(&asn_DEF_ServerSigned1, s1, n1);
 	assert_int_equal(orsp_der_parse_one(orsp_slice_make(s1, n1), &t), ORSP_OK);
 	orsp_reader_init(&r, t.value.p, t.value.len);
 	while (orsp_reader_remaining(&r)) {
@@ -318,7 +333,8 @@ static json_t *auth_request(fx *f, dl *d, const auth_opts *o)
 		orsp_der_put_tlv(&w, 0x84, ch, 16);
 	}
 	{
-		orsp_der_mark i2 = orsp_der_begin(&w, 0xBF22), ecr;
+		/* EUICCInfo2 with every mandatory field (SGP.22 §5.7.8) */
+		orsp_der_mark i2 = orsp_der_begin(&w, 0xBF22), ecr, l;
 		orsp_der_put_tlv(&w, 0x81, "\x02\x03\x01", 3);
 		orsp_der_put_tlv(&w, 0x82, "\x02\x02\x02", 3);
 		orsp_der_put_tlv(&w, 0x83, "\x01\x00\x00", 3);
@@ -326,22 +342,33 @@ static json_t *auth_request(fx *f, dl *d, const auth_opts *o)
 		orsp_der_put_uint(&w, 0x81, 0);
 		orsp_der_put_uint(&w, 0x82, o->free_nvm ? o->free_nvm : 1u << 20);
 		orsp_der_end(&w, ecr);
+		orsp_der_put_tlv(&w, 0x85, "\x06\x36\x00", 3); /* uiccCapability */
+		orsp_der_put_tlv(&w, 0x88, "\x06\xC0", 2);      /* rspCapability */
+		l = orsp_der_begin(&w, 0xA9);
+		orsp_der_put_tlv(&w, 0x04, f->ci_ski, f->ci_ski_len);
+		orsp_der_end(&w, l);
+		l = orsp_der_begin(&w, 0xAA);
+		orsp_der_put_tlv(&w, 0x04, f->ci_ski, f->ci_ski_len);
+		orsp_der_end(&w, l);
+		orsp_der_put_tlv(&w, 0x04, "\x00\x01\x00", 3); /* ppVersion */
+		orsp_der_put_tlv(&w, 0x0C, "openrsp-test", 12); /* sasAcreditationNumber */
 		orsp_der_end(&w, i2);
 	}
 	{
-		orsp_der_mark ctx = orsp_der_begin(&w, 0xA0), common = orsp_der_begin(&w, 0xA0), di;
+		/* ctxParams1: ctxParamsForCommonAuthentication [0] { matchingId, deviceInfo [1] } */
+		orsp_der_mark ctx = orsp_der_begin(&w, 0xA0), di;
 		if (o->mid)
 			orsp_der_put_tlv(&w, 0x80, o->mid, strlen(o->mid));
 		di = orsp_der_begin(&w, 0xA1);
 		orsp_der_put_tlv(&w, 0x80, "\x35\x29\x06\x11", 4);
 		orsp_der_put_tlv(&w, 0xA1, NULL, 0);
 		orsp_der_end(&w, di);
-		orsp_der_end(&w, common);
 		orsp_der_end(&w, ctx);
 	}
 	orsp_der_end(&w, m);
 	assert_int_equal(orsp_writer_status(&w), ORSP_OK);
 	s1_len = w.len;
+	asn1_ok(&asn_DEF_EuiccSigned1, s1, s1_len);
 	sign(o->key ? o->key : f->sk_euicc, s1, s1_len, d->sig1);
 	if (o->bad_signature)
 		d->sig1[10] ^= 1;
@@ -363,6 +390,8 @@ static json_t *auth_request(fx *f, dl *d, const auth_opts *o)
 	}
 	orsp_der_end(&w, m);
 	assert_int_equal(orsp_writer_status(&w), ORSP_OK);
+	/* (the whole AuthenticateServerResponse is not checked: the generated PKIX codec does
+	 * not decode the SGP.26 eUICC certificate; its signed part is) */
 	assert_int_equal(orsp_json_put_string(req, "transactionId",
 	                                      o->tid_hex ? o->tid_hex : d->tid_hex),
 	                 ORSP_OK);
@@ -393,6 +422,8 @@ static void authenticate(fx *f, dl *d, const char *mid)
 	memcpy(msg + n2, d->sig1, 67);
 	assert_int_equal(orsp_ecdsa_verify(f->dppb_pub, msg, n2 + 67, sig + 3), ORSP_OK);
 	memcpy(d->sig2_smdp, sig, 67);
+	asn1_ok(&asn_DEF_SmdpSigned2, s2, n2);
+	asn1_ok(&asn_DEF_StoreMetadataRequest, meta, nm);
 	assert_int_equal(orsp_der_parse_one(orsp_slice_make(s2, n2), &t), ORSP_OK);
 	orsp_reader_init(&r, t.value.p, t.value.len);
 	while (orsp_reader_remaining(&r)) {
@@ -461,6 +492,7 @@ static json_t *gbpp_request(fx *f, dl *d, const char *cc, bool new_key, bool bad
 		orsp_der_end(&w, m);
 	}
 	assert_int_equal(orsp_writer_status(&w), ORSP_OK);
+	asn1_ok(&asn_DEF_PrepareDownloadResponse, pdr, w.len);
 	assert_int_equal(orsp_json_put_string(req, "transactionId", d->tid_hex), ORSP_OK);
 	put_b64(req, "prepareDownloadResponse", pdr, w.len);
 	return req;
@@ -472,6 +504,7 @@ static void get_bpp(fx *f, dl *d, const char *cc, bool new_key)
 	json_t *rsp = call(f, "getBoundProfilePackage", gbpp_request(f, d, cc, new_key, false), &http);
 	expect_ok(rsp);
 	d->bpp_len = get_b64(rsp, "boundProfilePackage", d->bpp, sizeof(d->bpp));
+	asn1_ok(&asn_DEF_BoundProfilePackage, d->bpp, d->bpp_len);
 	json_decref(rsp);
 }
 
@@ -570,6 +603,7 @@ static json_t *pir_request(fx *f, dl *d, bool success, bool bad_sig)
 		orsp_der_end(&w, m);
 	}
 	assert_int_equal(orsp_writer_status(&w), ORSP_OK);
+	asn1_ok(&asn_DEF_ProfileInstallationResult, pir, w.len);
 	put_b64(req, "pendingNotification", pir, w.len);
 	return req;
 }
@@ -1062,6 +1096,7 @@ static json_t *cancel_request(fx *f, dl *d, int reason, const char *oid_dotted, 
 		orsp_der_end(&w, m);
 	}
 	assert_int_equal(orsp_writer_status(&w), ORSP_OK);
+	asn1_ok(&asn_DEF_CancelSessionResponse, csr, w.len);
 	assert_int_equal(orsp_json_put_string(req, "transactionId", d->tid_hex), ORSP_OK);
 	put_b64(req, "cancelSessionResponse", csr, w.len);
 	return req;

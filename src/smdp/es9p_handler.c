@@ -665,10 +665,13 @@ static orsp_err authenticate_client(ctx *c)
 			                                   !a_ok ? "serverAddress" : "serverChallenge");
 			goto out;
 		}
-		if (!have_ctx || orsp_der_parse_one(ctxp.value, &common) || common.tag != 0xA0) {
+		/* ctxParams1 is the CHOICE CtxParams1: its alternative ctxParamsForCommonAuthentication
+		 * is [0] IMPLICIT SEQUENCE (automatic tags), so A0 { matchingId 80, deviceInfo A1 }. */
+		if (!have_ctx) {
 			e = fail(c, ES9P_MALFORMED, "ctxParams1");
 			goto out;
 		}
+		common = ctxp;
 		orsp_reader_init(&r, common.value.p, common.value.len);
 		while (orsp_reader_remaining(&r)) {
 			if (orsp_der_read(&r, &f)) {
