@@ -59,12 +59,36 @@ static es9p_code code_of(orsp_err e)
 	}
 }
 
+/* After a store call: internal failures are returned (HTTP 500), refusals answered from the
+ * table; *answered tells the caller to stop. */
+static orsp_err refused(req *r, orsp_err e, bool *answered)
+{
+	*answered = e != ORSP_OK;
+	if (e == ORSP_E_STORAGE || e == ORSP_E_RESOURCE || e == ORSP_E_CRYPTO)
+		return e;
+	return e ? smdp_reply_fail(r->out, code_of(e), orsp_err_detail()) : ORSP_OK;
+}
+
+/* Executed-Success with no member, or with one string member k = v. */
+static orsp_err reply_ok(req *r, const char *k, const char *v)
+{
+	json_t *obj = json_object();
+	orsp_err e = obj ? ORSP_OK : orsp_errf(ORSP_E_RESOURCE, "out of memory");
+
+	if (!e && k)
+		e = orsp_json_put_string(obj, k, v);
+	if (!e)
+		e = smdp_reply_ok(r->out, obj);
+	json_decref(obj);
+	return e;
+}
+
 static orsp_err download_order(req *r)
 {
 	const char *eid, *iccid, *type;
 	orsp_smdp_order o = {0};
 	orsp_smdp_profile p;
-	json_t *obj;
+	bool answered;
 	orsp_err e;
 
 	if (opt_string(r->body, "eid", 32, &eid) || opt_string(r->body, "iccid", 20, &iccid) ||
@@ -80,20 +104,11 @@ static orsp_err download_order(req *r)
 	e = orsp_smdp_download_order(r->s, &o, &p);
 	if (e == ORSP_E_NOT_FOUND && type)
 		return smdp_reply_fail(r->out, ES2P_PROFILE_TYPE_UNKNOWN, NULL);
-	if (e == ORSP_E_STORAGE || e == ORSP_E_RESOURCE || e == ORSP_E_CRYPTO)
+	if ((e = refused(r, e, &answered)) || answered)
 		return e;
-	if (e)
-		return smdp_reply_fail(r->out, code_of(e), orsp_err_detail());
 	if (eid)
 		snprintf(r->out->eid, sizeof(r->out->eid), "%s", eid);
-	obj = json_object();
-	if (!obj)
-		return orsp_errf(ORSP_E_RESOURCE, "out of memory");
-	e = orsp_json_put_string(obj, "iccid", p.iccid);
-	if (!e)
-		e = smdp_reply_ok(r->out, obj);
-	json_decref(obj);
-	return e;
+	return reply_ok(r, "iccid", p.iccid);
 }
 
 static orsp_err confirm_order(req *r)
@@ -101,6 +116,7 @@ static orsp_err confirm_order(req *r)
 	const char *iccid, *eid, *mid, *cc, *smds;
 	json_t *flag = json_object_get(r->body, "releaseFlag"), *obj;
 	orsp_smdp_profile p;
+	bool answered;
 	size_t n;
 	orsp_err e;
 
@@ -128,10 +144,8 @@ static orsp_err confirm_order(req *r)
 	e = orsp_smdp_confirm_order(r->s, p.matching_id, cc, json_is_true(flag));
 	if (e == ORSP_E_USAGE)
 		return smdp_reply_fail(r->out, ES2P_CC_INVALID, NULL);
-	if (e == ORSP_E_STORAGE || e == ORSP_E_RESOURCE || e == ORSP_E_CRYPTO)
+	if ((e = refused(r, e, &answered)) || answered)
 		return e;
-	if (e)
-		return smdp_reply_fail(r->out, code_of(e), orsp_err_detail());
 	obj = json_object();
 	if (!obj)
 		return orsp_errf(ORSP_E_RESOURCE, "out of memory");
@@ -150,7 +164,7 @@ static orsp_err cancel_order(req *r)
 {
 	const char *iccid, *eid, *mid, *fpsi;
 	orsp_smdp_profile p;
-	json_t *obj;
+	bool answered;
 	size_t n;
 	orsp_err e;
 
@@ -170,38 +184,24 @@ static orsp_err cancel_order(req *r)
 	if (eid && strcmp(eid, p.eid) != 0)
 		return smdp_reply_fail(r->out, ES2P_EID_INVALID, "not the EID of the order");
 	e = orsp_smdp_cancel_order(r->s, iccid, mid, strcmp(fpsi, "Available") == 0);
-	if (e == ORSP_E_STORAGE || e == ORSP_E_RESOURCE || e == ORSP_E_CRYPTO)
+	if ((e = refused(r, e, &answered)) || answered)
 		return e;
-	if (e)
-		return smdp_reply_fail(r->out, code_of(e), orsp_err_detail());
-	obj = json_object();
-	if (!obj)
-		return orsp_errf(ORSP_E_RESOURCE, "out of memory");
-	e = smdp_reply_ok(r->out, obj);
-	json_decref(obj);
-	return e;
+	return reply_ok(r, NULL, NULL);
 }
 
 static orsp_err release_profile(req *r)
 {
 	const char *iccid;
-	json_t *obj;
+	bool answered;
 	size_t n;
 	orsp_err e;
 
 	if (orsp_json_get_string(r->body, "iccid", 20, &iccid, &n))
 		return smdp_reply_fail(r->out, ES9P_MALFORMED, orsp_err_detail());
 	e = orsp_smdp_release(r->s, iccid);
-	if (e == ORSP_E_STORAGE || e == ORSP_E_RESOURCE || e == ORSP_E_CRYPTO)
+	if ((e = refused(r, e, &answered)) || answered)
 		return e;
-	if (e)
-		return smdp_reply_fail(r->out, code_of(e), orsp_err_detail());
-	obj = json_object();
-	if (!obj)
-		return orsp_errf(ORSP_E_RESOURCE, "out of memory");
-	e = smdp_reply_ok(r->out, obj);
-	json_decref(obj);
-	return e;
+	return reply_ok(r, NULL, NULL);
 }
 
 static const struct {

@@ -307,6 +307,28 @@ static orsp_err sess_advance(ctx *c, const char *tid, int from, int to, const ch
 	return e;
 }
 
+/* The common start of authenticateClient, getBoundProfilePackage and cancelSession: the
+ * transactionId, the base64 member `field`, and the live session, which must have reached
+ * min_step. On a failure the Failed answer is written and *answered set; the caller then
+ * returns the orsp_err (ORSP_OK unless the answer itself could not be written). */
+static orsp_err step_begin(ctx *c, const char *field, int min_step, uint8_t tid[TID_LEN],
+                           size_t *tid_len, char tid_hex[2 * TID_LEN + 1], uint8_t **blob,
+                           size_t *blob_len, sess *se, bool *answered)
+{
+	es9p_code code;
+
+	*answered = true;
+	if ((code = get_tid(c, tid, tid_len, tid_hex)) != ES9P_OK)
+		return fail(c, code, orsp_err_detail());
+	if (orsp_json_get_base64_alloc(c->req, field, MAX_B64_FIELD, blob, blob_len))
+		return fail(c, ES9P_MALFORMED, orsp_err_detail());
+	if (sess_load(c, tid_hex, se) != ORSP_OK || se->step < min_step)
+		return fail(c, ES9P_UNKNOWN_TID, NULL);
+	snprintf(c->out->eid, sizeof(c->out->eid), "%s", se->eid);
+	*answered = false;
+	return ORSP_OK;
+}
+
 /* ---------------------------------------------------------------- the package ----------- */
 
 /* StoreMetadataRequest (BF25) for a profile package, SGP.22 §5.5.3 / §2.4.4. */
@@ -568,18 +590,14 @@ static orsp_err authenticate_client(ctx *c)
 	const orsp_smdp_keyset *ks;
 	sess se = {0};
 	json_t *obj = NULL;
-	es9p_code code;
+	bool answered = false;
 	orsp_err e = ORSP_OK;
 
-	if ((code = get_tid(c, tid, &tid_len, tid_hex)) != ES9P_OK)
-		return fail(c, code, orsp_err_detail());
-	if (orsp_json_get_base64_alloc(c->req, "authenticateServerResponse", MAX_B64_FIELD, &asr,
-	                               &asr_len))
-		return fail(c, ES9P_MALFORMED, orsp_err_detail());
-	if (sess_load(c, tid_hex, &se) != ORSP_OK) {
-		e = fail(c, ES9P_UNKNOWN_TID, NULL);
+	if ((e = step_begin(c, "authenticateServerResponse", S_INIT, tid, &tid_len, tid_hex, &asr,
+	                    &asr_len, &se, &answered)) ||
+	    answered)
 		goto out;
-	}
+	c->out->eid[0] = '\0';
 	if (se.step != S_INIT) {
 		e = fail(c, ES9P_UNKNOWN_TID, "authenticateClient was done already");
 		goto out;
@@ -878,19 +896,13 @@ static orsp_err get_bound_profile_package(ctx *c)
 	orsp_ec_key *pub = NULL, *otsk = NULL;
 	const orsp_smdp_keyset *ks;
 	sess se = {0};
-	es9p_code code;
+	bool answered = false;
 	orsp_err e = ORSP_OK;
 
-	if ((code = get_tid(c, tid, &tid_len, tid_hex)) != ES9P_OK)
-		return fail(c, code, orsp_err_detail());
-	if (orsp_json_get_base64_alloc(c->req, "prepareDownloadResponse", MAX_B64_FIELD, &pdr,
-	                               &pdr_len))
-		return fail(c, ES9P_MALFORMED, orsp_err_detail());
-	if (sess_load(c, tid_hex, &se) != ORSP_OK || se.step < S_AUTH) {
-		e = fail(c, ES9P_UNKNOWN_TID, NULL);
+	if ((e = step_begin(c, "prepareDownloadResponse", S_AUTH, tid, &tid_len, tid_hex, &pdr,
+	                    &pdr_len, &se, &answered)) ||
+	    answered)
 		goto out;
-	}
-	snprintf(c->out->eid, sizeof(c->out->eid), "%s", se.eid);
 	ks = &c->svc->sets[se.keyset];
 	if (orsp_der_parse_one(orsp_slice_make(pdr, pdr_len), &top) || top.tag != 0xBF21 ||
 	    orsp_der_validate(top.raw, 8) || orsp_der_parse_one(top.value, &ok)) {
@@ -1345,19 +1357,13 @@ static orsp_err cancel_session(ctx *c)
 	bool t_ok = false, o_ok = false;
 	sess se = {0};
 	json_t *obj = NULL;
-	es9p_code code;
+	bool answered = false;
 	orsp_err e = ORSP_OK;
 
-	if ((code = get_tid(c, tid, &tid_len, tid_hex)) != ES9P_OK)
-		return fail(c, code, orsp_err_detail());
-	if (orsp_json_get_base64_alloc(c->req, "cancelSessionResponse", MAX_B64_FIELD, &csr,
-	                               &csr_len))
-		return fail(c, ES9P_MALFORMED, orsp_err_detail());
-	if (sess_load(c, tid_hex, &se) != ORSP_OK || se.step < S_AUTH) {
-		e = fail(c, ES9P_UNKNOWN_TID, NULL);
+	if ((e = step_begin(c, "cancelSessionResponse", S_AUTH, tid, &tid_len, tid_hex, &csr,
+	                    &csr_len, &se, &answered)) ||
+	    answered)
 		goto out;
-	}
-	snprintf(c->out->eid, sizeof(c->out->eid), "%s", se.eid);
 	/* CancelSessionResponse ::= [65] CHOICE { ok [0] { euiccCancelSessionSigned,
 	 * signature 5F37 }, error [1] INTEGER } */
 	if (orsp_der_parse_one(orsp_slice_make(csr, csr_len), &top) || top.tag != 0xBF41 ||
