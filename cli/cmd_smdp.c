@@ -302,8 +302,11 @@ static int smdp_order(int argc, char **argv)
 	    {"cc", required_argument, NULL, OPT_CC},
 	    {"release", no_argument, NULL, OPT_RELEASE},
 	    {"fqdn", required_argument, NULL, OPT_FQDN},
+	    {"config", required_argument, NULL, OPT_CONFIG},
 	    {NULL, 0, NULL, 0},
 	};
+	static orsp_smdp_config cfg;
+	const char *config = NULL;
 	db_opts dbo = {0};
 	orsp_smdp_order o = {0};
 	orsp_smdp_profile p;
@@ -341,12 +344,27 @@ static int smdp_order(int argc, char **argv)
 		case OPT_FQDN:
 			fqdn = optarg;
 			break;
+		case OPT_CONFIG:
+			config = optarg;
+			break;
 		default:
 			return cli_usage(argv[optind - 1], "unexpected option");
 		}
 	}
 	if ((rc = cli_positional(argc, argv, 0, "")))
 		return rc;
+	if (config) {
+		/* the server's configuration: its database, KEK and address */
+		if (dbo.db || dbo.kek_file)
+			return cli_usage("--config", "give either --config or --db/--kek-file");
+		e = orsp_smdp_config_load(config, &cfg);
+		if (e)
+			return cli_fail("configuration", e);
+		dbo.db = cfg.database;
+		dbo.kek_file = cfg.kek_file;
+		if (!fqdn)
+			fqdn = cfg.svc.fqdn;
+	}
 	if (!o.iccid == !o.profile_type)
 		return cli_usage("--iccid", "give exactly one of --iccid and --profile-type");
 	if (!fqdn)
@@ -383,6 +401,8 @@ static int smdp_order(int argc, char **argv)
 	rc = CLI_OK;
 out:
 	orsp_smdp_close(s);
+	if (config)
+		orsp_smdp_config_free(&cfg);
 	return rc;
 }
 
@@ -466,8 +486,9 @@ static const cli_cmd smdp_cmds[] = {
     {
         .verb = "order",
         .summary = "downloadOrder (+ confirmOrder) and print the activation code",
-        .synopsis = "--db PATH (--iccid N | --profile-type T) [--eid EID] [--matching-id ID]\n"
-                    "       [--cc CODE] [--release] --fqdn NAME [--kek-file PATH]",
+        .synopsis = "(--config FILE | --db PATH --fqdn NAME [--kek-file PATH])\n"
+                    "       (--iccid N | --profile-type T) [--eid EID] [--matching-id ID]\n"
+                    "       [--cc CODE] [--release]",
         .help = "Takes the profile (or the first Available profile of the type) out of\n"
                 "Available: Allocated, or Linked with --eid. With --cc and/or --release it\n"
                 "is then confirmed (Confirmed, or Released with --release). Prints\n"
@@ -479,7 +500,8 @@ static const cli_cmd smdp_cmds[] = {
                 "  --matching-id ID     1..64 of [0-9A-Z-] (default: random, 23 characters)\n"
                 "  --cc CODE            confirmation code (stored as SHA-256, KEK-wrapped)\n"
                 "  --release            release the profile for download at once\n"
-                "  --fqdn NAME          SM-DP+ address for the activation code\n" DB_HELP,
+                "  --fqdn NAME          SM-DP+ address for the activation code\n"
+                "  --config FILE        the server's configuration (database, KEK, address)\n" DB_HELP,
         .run = smdp_order,
     },
     {

@@ -160,6 +160,19 @@ m=$("${C[@]}" "$URL/metrics")
 # one log line per request, no secret
 grep -q 'function=initiateAuthentication tid=[0-9A-F]\{32\} eid=- http=200 result=ok' "$T/serve.log" && ok || bad "request log line"
 if grep -q "$TOKEN" "$T/serve.log"; then bad "token in the log"; else ok; fi
+# cancelOrder back to Available, then the operator CLI orders with the server's configuration
+r=$(post /gsma/rsp2/es2plus/cancelOrder "{$HDR,\"iccid\":\"89000123456789012341\",\"finalProfileStatusIndicator\":\"Available\"}" -H "Authorization: Bearer $TOKEN")
+[[ "$r" == '200 '*'Executed-Success'* ]] && ok || bad "cancelOrder: $r"
+out=$("$B" smdp order --config "$T/good.conf" --iccid 89000123456789012341 --matching-id CLI-ORDER-1 --release 2>&1) && rc=0 || rc=$?
+[[ $rc -eq 0 && "$out" == "LPA:1\$$FQDN\$CLI-ORDER-1" ]] && ok || bad "smdp order --config: rc=$rc $out"
+rc=0
+"$B" smdp order --config "$T/good.conf" --profile-type nothing-like-this >/dev/null 2>&1 || rc=$?
+[[ $rc -eq 1 ]] && ok || bad "smdp order --config without a profile: rc=$rc"
+rc=0
+"$B" smdp order --config "$T/good.conf" --db "$T/x.db" --iccid 1 >/dev/null 2>&1 || rc=$?
+[[ $rc -eq 2 ]] && ok || bad "--config with --db: rc=$rc"
+m=$("${C[@]}" "$URL/metrics")
+[[ "$m" == *'openrsp_smdp_profiles{state="released"} 1'* ]] && ok || bad "metrics after the CLI order"
 # SIGTERM: clean exit 0
 kill -TERM "$pid"
 rc=0
