@@ -168,6 +168,13 @@ static orsp_err set_key(loader *l, const char *k, const char *v)
 		snprintf(c->es2_token, sizeof(c->es2_token), "%s", v);
 	} else if (strcmp(k, "es2_client_ca") == 0) {
 		return path_value(l, k, v, c->es2_client_ca, sizeof(c->es2_client_ca));
+	} else if (strcmp(k, "callback_url") == 0) {
+		if ((strncmp(v, "https://", 8) && strncmp(v, "http://", 7)) ||
+		    strlen(v) >= sizeof(c->callback_url))
+			return bad(l, k, "expected an http:// or https:// URL");
+		snprintf(c->callback_url, sizeof(c->callback_url), "%s", v);
+	} else if (strcmp(k, "callback_ca") == 0) {
+		return path_value(l, k, v, c->callback_ca, sizeof(c->callback_ca));
 	} else if (strcmp(k, "max_body") == 0) {
 		if ((e = parse_uint(l, k, v, 16u << 20, &x)))
 			return e;

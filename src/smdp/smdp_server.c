@@ -43,6 +43,11 @@ struct orsp_smdp_server {
 	size_t n_his;
 	orsp_http_route routes[16];
 	char paths[16][64];
+	/* the progress sender */
+	pthread_t sender;
+	bool sender_running;
+	volatile bool stopping;
+	orsp_smdp *sender_db;
 };
 
 static orsp_smdp *take(orsp_smdp_server *srv, size_t *slot)
@@ -267,6 +272,176 @@ static void quiet(void *ctx, const orsp_http_log_entry *e)
 		        e->client_addr, e->status);
 }
 
+/* ----- ES2+ HandleDownloadProgressInfo: the outbox sender -----
+ * Reports of one profile go out in order: a report waits while an earlier one of the same
+ * ICCID is not delivered yet. */
+
+#define PROGRESS_MAX_ATTEMPTS 10
+
+static int64_t wall_s(void)
+{
+	return (int64_t)time(NULL);
+}
+
+/* POST one report; ORSP_OK when the operator answered 2xx. */
+static orsp_err send_progress(orsp_smdp_server *srv, orsp_http_client *http, int64_t id,
+                              const char *iccid, const char *eid, const char *type, int point,
+                              bool success, int64_t at)
+{
+	static const char *const none[] = {NULL};
+	char url[600], ts[32], callid[32];
+	json_t *o = json_object(), *h = json_object(), *st = json_object();
+	struct tm tm;
+	time_t t = (time_t)at;
+	char *body = NULL;
+	size_t blen = 0;
+	orsp_http_result r;
+	orsp_err e;
+
+	gmtime_r(&t, &tm);
+	strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	snprintf(callid, sizeof(callid), "progress-%lld", (long long)id);
+	snprintf(url, sizeof(url), "%s/gsma/rsp2/es2plus/handleDownloadProgressInfo",
+	         srv->c->callback_url);
+	if (!o || !h || !st) {
+		json_decref(o);
+		json_decref(h);
+		json_decref(st);
+		return orsp_errf(ORSP_E_RESOURCE, "out of memory");
+	}
+	json_object_set_new(h, "functionRequesterIdentifier", json_string(srv->c->svc.fqdn));
+	json_object_set_new(h, "functionCallIdentifier", json_string(callid));
+	json_object_set_new(o, "header", h);
+	if (eid[0])
+		json_object_set_new(o, "eid", json_string(eid));
+	json_object_set_new(o, "iccid", json_string(iccid));
+	json_object_set_new(o, "profileType", json_string(type));
+	json_object_set_new(o, "timestamp", json_string(ts));
+	json_object_set_new(o, "notificationPointId", json_integer(point));
+	json_object_set_new(st, "status", json_string(success ? "Executed-Success" : "Failed"));
+	json_object_set_new(o, "notificationPointStatus", st);
+	e = orsp_json_dump(o, &body, &blen);
+	json_decref(o);
+	if (e)
+		return e;
+	e = orsp_http_client_post_json(http, url, body, blen, none, &r);
+	free(body);
+	if (!e && (r.status < 200 || r.status > 299))
+		e = orsp_errf(ORSP_E_IO, "%s: HTTP %ld", url, r.status);
+	orsp_http_result_free(&r);
+	return e;
+}
+
+static void sender_round(orsp_smdp_server *srv, orsp_http_client *http)
+{
+	orsp_db *db = orsp_smdp_db(srv->sender_db);
+	orsp_stmt *st = NULL;
+	bool row = false;
+	int64_t now = wall_s();
+	orsp_err e;
+
+	for (int n = 0; n < 20 && !srv->stopping; n++) {
+		int64_t id, at, attempts, next_at;
+		char iccid[24], eid[40], type[404];
+		int point;
+		bool success;
+
+		row = false;
+		e = orsp_db_prepare(db,
+		                    "SELECT id, iccid, eid, profile_type, point_id, success, at,"
+		                    " attempts, next_at FROM smdp_progress WHERE done = 0 AND"
+		                    " next_at <= ?1 AND NOT EXISTS (SELECT 1 FROM smdp_progress q"
+		                    " WHERE q.iccid = smdp_progress.iccid AND q.done = 0 AND"
+		                    " q.id < smdp_progress.id) ORDER BY id LIMIT 1",
+		                    &st);
+		if (!e)
+			e = orsp_stmt_bind_int64(st, 1, now);
+		if (!e)
+			e = orsp_stmt_step(st, &row);
+		if (e || !row) {
+			orsp_stmt_finalize(st);
+			orsp_err_clear();
+			return;
+		}
+		id = orsp_stmt_column_int64(st, 0);
+		snprintf(iccid, sizeof(iccid), "%s", orsp_stmt_column_text(st, 1));
+		snprintf(eid, sizeof(eid), "%s", orsp_stmt_column_text(st, 2));
+		snprintf(type, sizeof(type), "%s", orsp_stmt_column_text(st, 3));
+		point = (int)orsp_stmt_column_int64(st, 4);
+		success = orsp_stmt_column_int64(st, 5) != 0;
+		at = orsp_stmt_column_int64(st, 6);
+		attempts = orsp_stmt_column_int64(st, 7);
+		next_at = orsp_stmt_column_int64(st, 8);
+		orsp_stmt_finalize(st);
+		st = NULL;
+		/* claim it (another server process may share the database) */
+		e = orsp_db_prepare(db,
+		                    "UPDATE smdp_progress SET next_at = ?1 WHERE id = ?2 AND next_at = ?3"
+		                    " AND done = 0",
+		                    &st);
+		if (!e)
+			e = orsp_stmt_bind_int64(st, 1, now + 60);
+		if (!e)
+			e = orsp_stmt_bind_int64(st, 2, id);
+		if (!e)
+			e = orsp_stmt_bind_int64(st, 3, next_at);
+		if (!e)
+			e = orsp_stmt_run(st);
+		orsp_stmt_finalize(st);
+		st = NULL;
+		if (e || orsp_db_changes(db) != 1) {
+			orsp_err_clear();
+			continue;
+		}
+		e = send_progress(srv, http, id, iccid, eid, type, point, success, at);
+		attempts++;
+		if (e)
+			fprintf(stderr,
+			        "openrsp smdp: progress report %lld (ICCID %s, point %d) not delivered "
+			        "(attempt %lld): %s\n",
+			        (long long)id, iccid, point, (long long)attempts, orsp_err_detail());
+		orsp_err_clear();
+		if (orsp_db_prepare(db,
+		                    "UPDATE smdp_progress SET attempts = ?1, done = ?2, next_at = ?3"
+		                    " WHERE id = ?4",
+		                    &st) == ORSP_OK) {
+			int64_t backoff = attempts >= 8 ? 300 : (int64_t)1 << attempts;
+			int done = !e ? 1 : attempts >= PROGRESS_MAX_ATTEMPTS ? 2 : 0;
+			if (orsp_stmt_bind_int64(st, 1, attempts) ||
+			    orsp_stmt_bind_int64(st, 2, done) ||
+			    orsp_stmt_bind_int64(st, 3, now + (e ? backoff : 0)) ||
+			    orsp_stmt_bind_int64(st, 4, id) || orsp_stmt_run(st))
+				orsp_err_clear();
+		}
+		orsp_stmt_finalize(st);
+		st = NULL;
+		if (!e)
+			fprintf(stderr, "openrsp smdp: progress report %lld (ICCID %s, point %d) delivered\n",
+			        (long long)id, iccid, point);
+	}
+}
+
+static void *sender_main(void *arg)
+{
+	orsp_smdp_server *srv = arg;
+	orsp_http_client_opts o = {0};
+	orsp_http_client *http = NULL;
+
+	o.ca_file = srv->c->callback_ca[0] ? srv->c->callback_ca : NULL;
+	o.timeout_ms = 5000;
+	if (orsp_http_client_new(&o, &http)) {
+		fprintf(stderr, "openrsp smdp: progress reports disabled: %s\n", orsp_err_detail());
+		return NULL;
+	}
+	while (!srv->stopping) {
+		struct timespec ts = {0, 200 * 1000 * 1000};
+		sender_round(srv, http);
+		nanosleep(&ts, NULL);
+	}
+	orsp_http_client_free(http);
+	return NULL;
+}
+
 orsp_err orsp_smdp_server_start(const orsp_smdp_config *c, orsp_smdp_server **out)
 {
 	static const char *const es9[] = {"initiateAuthentication", "authenticateClient",
@@ -327,6 +502,18 @@ orsp_err orsp_smdp_server_start(const orsp_smdp_config *c, orsp_smdp_server **ou
 	e = orsp_http_server_start(&hc, &srv->http);
 	if (e)
 		goto fail;
+	if (c->callback_url[0]) {
+		orsp_secret k2 = {0};
+		e = orsp_kek_load(c->kek_file, &k2);
+		if (!e)
+			e = orsp_smdp_open(c->database, &k2, &srv->sender_db);
+		orsp_secret_wipe(&k2);
+		if (!e && pthread_create(&srv->sender, NULL, sender_main, srv) != 0)
+			e = orsp_errf(ORSP_E_RESOURCE, "cannot start the progress sender");
+		if (e)
+			goto fail;
+		srv->sender_running = true;
+	}
 	*out = srv;
 	return ORSP_OK;
 fail:
@@ -343,6 +530,10 @@ void orsp_smdp_server_stop(orsp_smdp_server *srv)
 {
 	if (!srv)
 		return;
+	srv->stopping = true;
+	if (srv->sender_running)
+		pthread_join(srv->sender, NULL);
+	orsp_smdp_close(srv->sender_db);
 	if (srv->http)
 		orsp_http_server_stop(srv->http, 10000);
 	for (size_t i = 0; i < srv->n_pool; i++)

@@ -66,7 +66,46 @@ static const orsp_migration smdp_migrations[] = {
                " id INTEGER PRIMARY KEY CHECK (id = 1),"
                " wrapped BLOB NOT NULL);",
     },
+    {
+        .version = 2,
+        .description = "download progress outbox (ES2+ HandleDownloadProgressInfo)",
+        .sql = "CREATE TABLE smdp_progress ("
+               " id INTEGER PRIMARY KEY AUTOINCREMENT,"
+               " at INTEGER NOT NULL,"
+               " iccid TEXT NOT NULL,"
+               " eid TEXT NOT NULL DEFAULT '',"
+               " profile_type TEXT NOT NULL,"
+               " point_id INTEGER NOT NULL,"
+               " success INTEGER NOT NULL,"
+               " detail TEXT NOT NULL DEFAULT '',"
+               " attempts INTEGER NOT NULL DEFAULT 0,"
+               " next_at INTEGER NOT NULL,"
+               " done INTEGER NOT NULL DEFAULT 0);"
+               "CREATE INDEX smdp_progress_due ON smdp_progress (done, next_at);",
+    },
 };
+
+/* The download progress the operator is told about (ES2+ HandleDownloadProgressInfo,
+ * notificationPointId of SGP.22 §5.3.5): 3 BPP download, 4 BPP installation; failures that
+ * end the order as the point they happened at, with status Failed. */
+static int progress_point(orsp_smdp_event ev, bool *success)
+{
+	*success = true;
+	switch (ev) {
+	case ORSP_SMDP_EV_DOWNLOADED:
+		return 3;
+	case ORSP_SMDP_EV_PIR_OK:
+		return 4;
+	case ORSP_SMDP_EV_PIR_FAIL:
+		*success = false;
+		return 4;
+	case ORSP_SMDP_EV_FAIL:
+		*success = false;
+		return 3;
+	default:
+		return 0;
+	}
+}
 
 #define COLS                                                                                       \
 	"iccid, imsi, profile_type, state, eid, matching_id, cc_wrapped IS NOT NULL,"              \
@@ -243,6 +282,37 @@ static orsp_err set_state(orsp_smdp *s, orsp_smdp_profile *p, orsp_smdp_event ev
 		return orsp_errf(ORSP_E_STATE, "profile %s changed state meanwhile", p->iccid);
 	err = audit(s, orsp_smdp_event_name(ev), p->iccid, orsp_smdp_state_name(p->state),
 	            orsp_smdp_state_name(next), detail);
+	/* The operator's progress report, in the same transaction as the state change: a crash
+	 * cannot lose it; a background sender delivers it (smdp_server.c). */
+	if (!err) {
+		bool ok;
+		int point = progress_point(ev, &ok);
+		if (point) {
+			orsp_stmt *ps = NULL;
+			err = orsp_db_prepare(s->db,
+			                      "INSERT INTO smdp_progress (at, iccid, eid, profile_type,"
+			                      " point_id, success, detail, next_at)"
+			                      " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?1)",
+			                      &ps);
+			if (!err)
+				err = orsp_stmt_bind_int64(ps, 1, now_s(s));
+			if (!err)
+				err = orsp_stmt_bind_text(ps, 2, p->iccid);
+			if (!err)
+				err = orsp_stmt_bind_text(ps, 3, p->eid);
+			if (!err)
+				err = orsp_stmt_bind_text(ps, 4, p->profile_type);
+			if (!err)
+				err = orsp_stmt_bind_int64(ps, 5, point);
+			if (!err)
+				err = orsp_stmt_bind_int64(ps, 6, ok);
+			if (!err)
+				err = orsp_stmt_bind_text(ps, 7, detail ? detail : "");
+			if (!err)
+				err = orsp_stmt_run(ps);
+			orsp_stmt_finalize(ps);
+		}
+	}
 	if (!err)
 		p->state = next;
 	return err;

@@ -1,0 +1,190 @@
+/* The SM-DP+ server in-process: configuration from a file (the SGP.26 keys), plain HTTP
+ * behind a proxy, and ES2+ HandleDownloadProgressInfo reports delivered to an operator
+ * endpoint from the database outbox, with a retry after the operator failed once. */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <jansson.h>
+
+#include "testutil.h"
+
+#include "openrsp/http.h"
+#include "openrsp/smdp.h"
+
+typedef struct operator_end {
+	pthread_mutex_t lock;
+	int calls;
+	int fail_first; /* answer 500 to this many calls */
+	char last_iccid[32];
+	long last_point;
+	char last_status[32];
+} operator_end;
+
+static orsp_err on_progress(void *ctx, const orsp_http_request *req, orsp_http_response *resp)
+{
+	operator_end *op = ctx;
+	json_error_t je;
+	json_t *o = json_loadb((const char *)req->body, req->body_len, 0, &je);
+	int n;
+
+	pthread_mutex_lock(&op->lock);
+	n = ++op->calls;
+	if (o) {
+		json_t *st = json_object_get(json_object_get(o, "notificationPointStatus"), "status");
+		snprintf(op->last_iccid, sizeof(op->last_iccid), "%s",
+		         json_string_value(json_object_get(o, "iccid")) ?: "");
+		op->last_point = (long)json_integer_value(json_object_get(o, "notificationPointId"));
+		snprintf(op->last_status, sizeof(op->last_status), "%s", json_string_value(st) ?: "");
+		json_decref(o);
+	}
+	pthread_mutex_unlock(&op->lock);
+	return orsp_http_response_set_body(resp, n <= op->fail_first ? 500 : 204, NULL, NULL, 0);
+}
+
+static void write_conf(const char *path, const char *db, const char *callback)
+{
+	FILE *f = fopen(path, "w");
+	assert_non_null(f);
+	fprintf(f,
+	        "fqdn = testsmdpplus1.example.com\noid = 2.999.10\nport = 0\n"
+	        "database = %s\nplain_http = yes\nes2_token = operator-token-0123456789\n"
+	        "callback_url = %s\nthreads = 2\n"
+	        "[keyset]\nci = %s\n",
+	        db, callback, test_vector_path("sgp26/CertificateIssuer/CERT_CI_ECDSA_NIST.der"));
+	fprintf(f, "dpauth_cert = %s\n",
+	        test_vector_path("sgp26/DPauth/CERT_S_SM_DPauth_ECDSA_NIST.der"));
+	fprintf(f, "dpauth_key = %s\n", test_vector_path("sgp26/DPauth/SK_S_SM_DPauth_ECDSA_NIST.pem"));
+	fprintf(f, "dppb_cert = %s\n", test_vector_path("sgp26/DPpb/CERT_S_SM_DPpb_ECDSA_NIST.der"));
+	fprintf(f, "dppb_key = %s\n", test_vector_path("sgp26/DPpb/SK_S_SM_DPpb_ECDSA_NIST.pem"));
+	fclose(f);
+}
+
+static void test_progress_callbacks(void **state)
+{
+	static operator_end op = {.lock = PTHREAD_MUTEX_INITIALIZER, .fail_first = 1};
+	orsp_http_route route = {"POST", "/gsma/rsp2/es2plus/handleDownloadProgressInfo", on_progress,
+	                         &op};
+	orsp_http_server_config hc = {0};
+	orsp_http_server *opsrv = NULL;
+	static orsp_smdp_config cfg;
+	orsp_smdp_server *srv = NULL;
+	orsp_smdp *s = NULL;
+	orsp_secret kek = {0};
+	orsp_smdp_profile p;
+	orsp_smdp_order o = {0};
+	char dir[1024], conf[1100], db[1100], url[64], kp[1200];
+	size_t n;
+	uint8_t *upp;
+	(void)state;
+
+	snprintf(dir, sizeof(dir), "%s", test_tmpdir("smdp_server"));
+	snprintf(conf, sizeof(conf), "%s/smdp.conf", dir);
+	snprintf(db, sizeof(db), "%s/smdp.db", dir);
+	hc.address = "127.0.0.1";
+	hc.routes = &route;
+	hc.n_routes = 1;
+	assert_int_equal(orsp_http_server_start(&hc, &opsrv), ORSP_OK);
+	snprintf(url, sizeof(url), "http://127.0.0.1:%u", orsp_http_server_port(opsrv));
+	write_conf(conf, db, url);
+	assert_int_equal(orsp_smdp_config_load(conf, &cfg), ORSP_OK);
+	assert_true(cfg.plain_http);
+	assert_string_equal(cfg.callback_url, url);
+	/* a profile, ordered and released, through the store */
+	snprintf(kp, sizeof(kp), "%s.kek", db);
+	assert_int_equal(orsp_kek_load(kp, &kek), ORSP_OK);
+	assert_int_equal(orsp_smdp_open(db, &kek, &s), ORSP_OK);
+	upp = test_read_vector("saip/gsma-ts48/v7/TS48_V7.0_eSIM_GTP_SAIP2.3_NoBERTLV.der", &n);
+	assert_int_equal(orsp_smdp_import(s, upp, n, &p), ORSP_OK);
+	free(upp);
+	o.iccid = p.iccid;
+	o.matching_id = "CB-1";
+	assert_int_equal(orsp_smdp_download_order(s, &o, &p), ORSP_OK);
+	assert_int_equal(orsp_smdp_confirm_order(s, "CB-1", NULL, true), ORSP_OK);
+	assert_int_equal(orsp_smdp_server_start(&cfg, &srv), ORSP_OK);
+	assert_true(orsp_smdp_server_port(srv) > 0);
+	/* the BPP delivered, then installed: two reports, the first one after one retry */
+	assert_int_equal(orsp_smdp_mark_downloaded(s, p.iccid), ORSP_OK);
+	assert_int_equal(orsp_smdp_mark_installed(s, p.iccid), ORSP_OK);
+	for (int i = 0; i < 100; i++) {
+		struct timespec ts = {0, 100 * 1000 * 1000};
+		int calls;
+		pthread_mutex_lock(&op.lock);
+		calls = op.calls;
+		pthread_mutex_unlock(&op.lock);
+		if (calls >= 3)
+			break;
+		nanosleep(&ts, NULL);
+	}
+	pthread_mutex_lock(&op.lock);
+	assert_int_equal(op.calls, 3); /* 500, then point 3 again, then point 4 */
+	assert_string_equal(op.last_iccid, p.iccid);
+	assert_int_equal(op.last_point, 4);
+	assert_string_equal(op.last_status, "Executed-Success");
+	pthread_mutex_unlock(&op.lock);
+	/* both marked delivered in the outbox */
+	{
+		orsp_stmt *st = NULL;
+		bool row = false;
+		assert_int_equal(orsp_db_prepare(orsp_smdp_db(s),
+		                                 "SELECT count(*), sum(attempts) FROM smdp_progress"
+		                                 " WHERE done = 1",
+		                                 &st),
+		                 ORSP_OK);
+		assert_int_equal(orsp_stmt_step(st, &row), ORSP_OK);
+		assert_int_equal(orsp_stmt_column_int64(st, 0), 2);
+		assert_int_equal(orsp_stmt_column_int64(st, 1), 3);
+		orsp_stmt_finalize(st);
+	}
+	orsp_smdp_server_stop(srv);
+	orsp_smdp_config_free(&cfg);
+	orsp_smdp_close(s);
+	orsp_secret_wipe(&kek);
+	orsp_http_server_stop(opsrv, 1000);
+}
+
+/* Configuration errors name the line and the key. */
+static void test_config_errors(void **state)
+{
+	static orsp_smdp_config cfg;
+	char dir[1024], conf[1100];
+	FILE *f;
+	static const struct {
+		const char *text, *expect;
+	} cases[] = {
+	    {"fqdn = a..b\n", "fqdn: not a DNS name"},
+	    {"oid = 1.x\n", "oid: expected a dotted OID"},
+	    {"plain_http = maybe\n", "plain_http: expected yes or no"},
+	    {"es2_token = short\n", "es2_token"},
+	    {"callback_url = ftp://x\n", "callback_url"},
+	    {"[other]\n", "unknown section"},
+	    {"just words\n", "expected key = value"},
+	    {"fqdn = x.example\noid = 2.999.10\ndatabase = d\nplain_http = yes\n", "[keyset]"},
+	};
+	(void)state;
+
+	snprintf(dir, sizeof(dir), "%s", test_tmpdir("smdp_config"));
+	snprintf(conf, sizeof(conf), "%s/c.conf", dir);
+	for (size_t i = 0; i < ORSP_ARRAY_LEN(cases); i++) {
+		f = fopen(conf, "w");
+		assert_non_null(f);
+		fputs(cases[i].text, f);
+		fclose(f);
+		assert_int_equal(orsp_smdp_config_load(conf, &cfg), ORSP_E_USAGE);
+		if (!strstr(orsp_err_detail(), cases[i].expect))
+			fail_msg("case %zu: '%s' does not mention '%s'", i, orsp_err_detail(),
+			         cases[i].expect);
+	}
+	assert_int_equal(orsp_smdp_config_load("/nonexistent/x.conf", &cfg), ORSP_E_USAGE);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_progress_callbacks),
+	    cmocka_unit_test(test_config_errors),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
