@@ -1,20 +1,30 @@
 /* `openrsp smdp`: the SM-DP+ profile inventory from the command line. Profile packages go
  * in with `profile import` and are stored encrypted; no command prints K, OPc or the CC. */
 #include <dirent.h>
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "cli.h"
+#include "openrsp/auc.h"
 #include "openrsp/crypto.h"
 #include "openrsp/pkg.h"
 #include "openrsp/smdp.h"
 
 enum {
 	OPT_CONFIG = CLI_OPT_CMD + 64,
+	OPT_TEMPLATE,
+	OPT_COUNT,
+	OPT_ICCID_START,
+	OPT_IMSI_START,
+	OPT_AUC,
+	OPT_SPN,
+	OPT_NAME,
 };
 
 enum {
@@ -278,15 +288,243 @@ static int smdp_profile_list(int argc, char **argv)
 	return rc;
 }
 
+/* ----- generate ----- */
+
+/* digits + 1 in place (decimal string); false on overflow */
+static bool incr_digits(char *d, size_t n)
+{
+	for (size_t i = n; i-- > 0;) {
+		if (d[i] != '9') {
+			d[i]++;
+			return true;
+		}
+		d[i] = '0';
+	}
+	return false;
+}
+
+static void progress_bar(size_t done, size_t total)
+{
+	char bar[41];
+	size_t fill = total ? done * 40 / total : 40;
+
+	if (!isatty(STDERR_FILENO))
+		return;
+	memset(bar, '#', fill);
+	memset(bar + fill, '.', 40 - fill);
+	bar[40] = '\0';
+	fprintf(stderr, "\r[%s] %zu/%zu", bar, done, total);
+	if (done == total)
+		fputc('\n', stderr);
+	fflush(stderr);
+}
+
+static int smdp_profile_generate(int argc, char **argv)
+{
+	static const struct option opts[] = {
+	    DB_LONGOPTS,
+	    {"template", required_argument, NULL, OPT_TEMPLATE},
+	    {"count", required_argument, NULL, OPT_COUNT},
+	    {"iccid-start", required_argument, NULL, OPT_ICCID_START},
+	    {"imsi-start", required_argument, NULL, OPT_IMSI_START},
+	    {"auc", required_argument, NULL, OPT_AUC},
+	    {"spn", required_argument, NULL, OPT_SPN},
+	    {"name", required_argument, NULL, OPT_NAME},
+	    {"json", no_argument, NULL, OPT_JSON},
+	    {NULL, 0, NULL, 0},
+	};
+	db_opts dbo = {0};
+	const char *tpl_path = NULL, *count_s = NULL, *iccid_s = NULL, *imsi_s = NULL,
+	           *auc_db = NULL, *spn = NULL, *name = NULL;
+	char iccid[21], imsi[16];
+	size_t ibody, count, made = 0;
+	uint64_t v;
+	uint8_t *tpl = NULL;
+	size_t tpl_len = 0;
+	orsp_smdp *s = NULL;
+	orsp_auc *auc = NULL;
+	bool json = false;
+	int c, rc;
+	orsp_err e;
+
+	while ((c = cli_getopt(argc, argv, opts)) != -1) {
+		if (c == '?')
+			return CLI_USAGE;
+		if (db_opt(&dbo, c, optarg))
+			continue;
+		switch (c) {
+		case OPT_TEMPLATE:
+			tpl_path = optarg;
+			break;
+		case OPT_COUNT:
+			count_s = optarg;
+			break;
+		case OPT_ICCID_START:
+			iccid_s = optarg;
+			break;
+		case OPT_IMSI_START:
+			imsi_s = optarg;
+			break;
+		case OPT_AUC:
+			auc_db = optarg;
+			break;
+		case OPT_SPN:
+			spn = optarg;
+			break;
+		case OPT_NAME:
+			name = optarg;
+			break;
+		case OPT_JSON:
+			json = true;
+			break;
+		default:
+			return cli_usage(argv[optind - 1], "unexpected option");
+		}
+	}
+	if ((rc = cli_positional(argc, argv, 0, "")))
+		return rc;
+	if (!tpl_path)
+		return cli_missing("--template");
+	if (!iccid_s)
+		return cli_missing("--iccid-start");
+	if (!imsi_s)
+		return cli_missing("--imsi-start");
+	if (!dbo.db)
+		return cli_missing("--db");
+	if ((rc = cli_uint("--count", count_s ? count_s : "1", 1, 1000000, &v)))
+		return rc;
+	count = (size_t)v;
+	/* ICCID: 18 or 19 digits to count up from; the Luhn digit is added to each */
+	ibody = strlen(iccid_s);
+	if ((ibody != 18 && ibody != 19) || strspn(iccid_s, "0123456789") != ibody)
+		return cli_usage("--iccid-start", "expected 18 or 19 digits (without the check digit)");
+	if (strlen(imsi_s) < 6 || strlen(imsi_s) > 15 || strspn(imsi_s, "0123456789") != strlen(imsi_s))
+		return cli_usage("--imsi-start", "expected 6 to 15 digits");
+	memcpy(iccid, iccid_s, ibody + 1);
+	memcpy(imsi, imsi_s, strlen(imsi_s) + 1);
+	{
+		FILE *f = fopen(tpl_path, "rb");
+		long n;
+		if (!f)
+			return cli_failf(tpl_path, "cannot open: %s", strerror(errno));
+		fseek(f, 0, SEEK_END);
+		n = ftell(f);
+		fseek(f, 0, SEEK_SET);
+		tpl = n > 0 && n < (16 << 20) ? malloc((size_t)n) : NULL;
+		if (!tpl || fread(tpl, 1, (size_t)n, f) != (size_t)n) {
+			fclose(f);
+			free(tpl);
+			return cli_failf(tpl_path, "cannot read the template");
+		}
+		fclose(f);
+		tpl_len = (size_t)n;
+	}
+	if ((rc = open_smdp(&dbo, &s)))
+		goto out;
+	if (auc_db) {
+		/* the operator's AuC gets the same K/OPc; its KEK is <auc db>.kek */
+		char kp[4200];
+		orsp_secret kek = {0};
+		snprintf(kp, sizeof(kp), "%s.kek", auc_db);
+		e = orsp_kek_load(kp, &kek);
+		if (!e)
+			e = orsp_auc_open(auc_db, &kek, &auc);
+		orsp_secret_wipe(&kek);
+		if (e) {
+			rc = cli_fail(auc_db, e);
+			goto out;
+		}
+	}
+	for (made = 0; made < count; made++) {
+		orsp_pkg *pkg = NULL;
+		orsp_pkg_perso pp;
+		uint8_t k[16], opc[16], *upp = NULL;
+		size_t upp_len = 0;
+		char full[21];
+		int luhn = orsp_luhn_digit(iccid, ibody);
+
+		snprintf(full, sizeof(full), "%s%d", iccid, luhn);
+		orsp_pkg_perso_init(&pp);
+		pp.iccid = full;
+		pp.imsi = imsi;
+		pp.set_aka = true;
+		pp.alg = ORSP_AKA_MILENAGE;
+		pp.spn = spn;
+		pp.profile_name = name;
+		e = orsp_random(k, 16);
+		if (!e)
+			e = orsp_random(opc, 16);
+		if (!e)
+			e = orsp_secret_set(&pp.k, k, 16);
+		if (!e)
+			e = orsp_secret_set(&pp.opc, opc, 16);
+		if (!e)
+			e = orsp_pkg_decode(tpl, tpl_len, &pkg);
+		if (!e)
+			e = orsp_pkg_personalise(pkg, &pp);
+		if (!e)
+			e = orsp_pkg_encode(pkg, 0, &upp, &upp_len);
+		/* The AuC must not know the IMSI yet; then the SM-DP+ takes the profile (it refuses
+		 * a known ICCID or IMSI), then the AuC the keys: no subscriber without profile. */
+		if (!e && auc) {
+			orsp_auc_info info;
+			e = orsp_auc_get(auc, imsi, &info);
+			e = e == ORSP_E_NOT_FOUND ? ORSP_OK
+			    : e                   ? e
+			                          : orsp_errf(ORSP_E_EXISTS, "IMSI %s is in the AuC already", imsi);
+		}
+		if (!e)
+			e = orsp_smdp_import(s, upp, upp_len, NULL);
+		if (!e && auc) {
+			orsp_auc_new an;
+			orsp_auc_new_init(&an);
+			an.imsi = imsi;
+			e = orsp_aka_subscriber_init(&an.sub, ORSP_AKA_MILENAGE, k, 16, opc, 16);
+			if (!e)
+				e = orsp_auc_add(auc, &an);
+			orsp_auc_new_wipe(&an);
+		}
+		orsp_wipe(k, sizeof(k));
+		orsp_wipe(opc, sizeof(opc));
+		orsp_pkg_perso_wipe(&pp);
+		if (upp)
+			orsp_pkg_buf_free(upp, upp_len);
+		orsp_pkg_free(pkg);
+		if (e) {
+			if (isatty(STDERR_FILENO))
+				fputc('\n', stderr);
+			rc = cli_failf(full, "profile %zu of %zu: %s", made + 1, count, orsp_err_detail());
+			goto out;
+		}
+		progress_bar(made + 1, count);
+		if (made + 1 < count && (!incr_digits(iccid, ibody) || !incr_digits(imsi, strlen(imsi)))) {
+			rc = cli_failf("generate", "ICCID or IMSI range exhausted after %zu", made + 1);
+			goto out;
+		}
+	}
+	if (json)
+		printf("{\"generated\":%zu}\n", made);
+	else
+		printf("generated %zu profile(s)%s\n", made, auc ? ", subscribers added to the AuC" : "");
+	rc = CLI_OK;
+out:
+	orsp_auc_close(auc);
+	orsp_smdp_close(s);
+	free(tpl);
+	return rc;
+}
+
 static int smdp_profile(int argc, char **argv)
 {
 	if (argc < 2)
-		return cli_usage("profile", "expected a verb: import or list");
+		return cli_usage("profile", "expected a verb: import, list or generate");
 	if (strcmp(argv[1], "import") == 0)
 		return smdp_profile_import(argc - 1, argv + 1);
 	if (strcmp(argv[1], "list") == 0)
 		return smdp_profile_list(argc - 1, argv + 1);
-	return cli_usage(argv[1], "unknown verb (expected import or list)");
+	if (strcmp(argv[1], "generate") == 0)
+		return smdp_profile_generate(argc - 1, argv + 1);
+	return cli_usage(argv[1], "unknown verb (expected import, list or generate)");
 }
 
 /* ----- order ----- */
@@ -475,11 +713,17 @@ static const cli_cmd smdp_cmds[] = {
         .verb = "profile",
         .summary = "Import profile packages into the inventory, or list it",
         .synopsis = "import DIR|FILE --db PATH [--kek-file PATH]\n"
-                    "       profile list --db PATH [--kek-file PATH] [--json]",
+                    "       profile list --db PATH [--kek-file PATH] [--json]\n"
+                    "       profile generate --db PATH --template FILE --iccid-start DIGITS\n"
+                    "         --imsi-start DIGITS [--count N] [--auc DB] [--spn S] [--name N]",
         .help = "import: decode and validate each package (a FILE, or every *.der in DIR),\n"
                 "take its ICCID, IMSI and profile type, and store it Available, encrypted\n"
                 "under a key wrapped by the KEK. A duplicate ICCID or IMSI is refused.\n"
-                "list: every profile with its state; never key material.\n\n"
+                "list: every profile with its state; never key material.\n"
+                "generate: N profiles from a template, each with its own ICCID (counting up\n"
+                "from --iccid-start, Luhn digit added), IMSI (counting up) and random Milenage\n"
+                "K/OPc, imported Available; with --auc DB the same K/OPc go into that AuC\n"
+                "(KEK <DB>.kek). The keys are never printed. A progress bar on a terminal.\n\n"
                 "options:\n" DB_HELP "  --json               list as a JSON array\n",
         .run = smdp_profile,
     },

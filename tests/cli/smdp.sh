@@ -129,6 +129,28 @@ usage "$T/nope" smdp profile import "$T/nope" --db "$DB"
 usage profile smdp profile
 usage frob smdp profile frob
 
+
+# ----- profile generate: N personalised profiles from a template, keys into an AuC -----
+GDB=$T/gen.db
+AUC=$T/gen-auc.db
+run smdp profile generate --db "$GDB" --template "$G/v7/TS48_V7.0_eSIM_GTP_SAIP2.3_NoBERTLV.der" --iccid-start 898824700000001000 --imsi-start 001019000000000 --count 5 --auc "$AUC" --spn "Gen" --name "Generated"
+expect "generate rc" 0 "$rc"
+expect "generate line" "generated 5 profile(s), subscribers added to the AuC" "$out"
+run smdp profile list --db "$GDB" --json
+expect "generated profiles" 5 "$(grep -o '"iccid"' <<<"$out" | wc -l)"
+if grep -q '"8988247000000010018"' <<<"$out" && grep -q '"001019000000004"' <<<"$out"; then ok; else bad "generated ICCID/IMSI sequence: $out"; fi
+run auc list --db "$AUC"
+expect "AuC subscribers" 5 "$(grep -c '^00101900000000' <<<"$out")"
+# the same range again: refused at the first profile, nothing added to the AuC
+run smdp profile generate --db "$GDB" --template "$G/v7/TS48_V7.0_eSIM_GTP_SAIP2.3_NoBERTLV.der" --iccid-start 898824700000001000 --imsi-start 001019000000010 --count 2 --auc "$AUC"
+expect "duplicate range rc" 1 "$rc"
+run auc list --db "$AUC"
+expect "AuC unchanged" 5 "$(grep -c '^0010190' <<<"$out")"
+usage --iccid-start smdp profile generate --db "$GDB" --template x --iccid-start 12 --imsi-start 001019000000000
+usage --imsi-start smdp profile generate --db "$GDB" --template x --iccid-start 898824700000001000 --imsi-start 12a
+usage --count smdp profile generate --db "$GDB" --template x --iccid-start 898824700000001000 --imsi-start 001019000000000 --count 0
+usage --template smdp profile generate --db "$GDB" --iccid-start 898824700000001000 --imsi-start 001019000000000
+
 rm -rf "$T"
 echo "$pass passed, $fail failed"
 [[ $fail -eq 0 ]]
