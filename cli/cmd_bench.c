@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "bench_bpp.h"
+#include "bench_smdp.h"
 #include "bench_util.h"
 #include "cli.h"
 #include "openrsp/crypto.h"
@@ -351,6 +352,13 @@ static const cli_cmd bench_cmds[] = {
         .synopsis = BENCH_BPP_SYNOPSIS,
         .help = BENCH_BPP_HELP,
         .run = bench_bpp,
+    },
+    {
+        .verb = "smdp",
+        .summary = BENCH_SMDP_SUMMARY,
+        .synopsis = BENCH_SMDP_SYNOPSIS,
+        .help = BENCH_SMDP_HELP,
+        .run = bench_smdp,
     },
     {NULL, NULL, NULL, NULL, NULL},
 };

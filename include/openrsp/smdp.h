@@ -253,6 +253,11 @@ ORSP_MUST_CHECK orsp_err orsp_es9p_handle(const orsp_smdp_service *svc, orsp_smd
                                           const char *function, const uint8_t *body, size_t len,
                                           orsp_smdp_reply *out);
 
+/* Build and keep the profile metadata (StoreMetadataRequest) of a profile, so that the
+ * download does not decode its package (ES2+ release does this; best effort). */
+ORSP_MUST_CHECK orsp_err orsp_es9p_warm(const orsp_smdp_service *svc, orsp_smdp *s,
+                                        const char *iccid);
+
 /* Notifications received and accepted (signature and certificates verified) for a profile
  * (iccid NULL: any) and event ("install", "enable", "disable", "delete"; NULL: any). */
 ORSP_MUST_CHECK orsp_err orsp_es9p_notification_count(orsp_smdp *s, const char *iccid,

@@ -146,6 +146,8 @@ static orsp_err confirm_order(req *r)
 		return smdp_reply_fail(r->out, ES2P_CC_INVALID, NULL);
 	if ((e = refused(r, e, &answered)) || answered)
 		return e;
+	if (json_is_true(flag) && orsp_es9p_warm(r->svc, r->s, p.iccid))
+		orsp_err_clear(); /* the download builds it otherwise */
 	obj = json_object();
 	if (!obj)
 		return orsp_errf(ORSP_E_RESOURCE, "out of memory");
@@ -201,6 +203,8 @@ static orsp_err release_profile(req *r)
 	e = orsp_smdp_release(r->s, iccid);
 	if ((e = refused(r, e, &answered)) || answered)
 		return e;
+	if (orsp_es9p_warm(r->svc, r->s, iccid))
+		orsp_err_clear();
 	return reply_ok(r, NULL, NULL);
 }
 

@@ -62,6 +62,15 @@ static const orsp_migration es9p_migrations[] = {
                " result TEXT NOT NULL,"
                " UNIQUE (eid, seq, event));",
     },
+    {
+        .version = 2,
+        .description = "profile metadata cache",
+        .sql = "CREATE TABLE es9p_metadata ("
+               " iccid TEXT NOT NULL,"
+               " fqdn TEXT NOT NULL,"
+               " metadata BLOB NOT NULL,"
+               " PRIMARY KEY (iccid, fqdn));",
+    },
 };
 
 orsp_err orsp_es9p_prepare(orsp_smdp *s)
@@ -400,6 +409,73 @@ out:
 	return e;
 }
 
+/* The StoreMetadataRequest of a profile, from the cache table or built once from the package
+ * (decoding a package is the most expensive step of a download after the cryptography) and
+ * kept: it depends only on the package and this SM-DP+'s address. */
+static orsp_err profile_metadata(const orsp_smdp_service *svc, orsp_smdp *s, const char *iccid,
+                                 uint8_t *out, size_t cap, size_t *len)
+{
+	orsp_db *db = orsp_smdp_db(s);
+	orsp_stmt *st = NULL;
+	uint8_t *upp = NULL;
+	size_t upp_len = 0;
+	char got_iccid[21];
+	bool row = false;
+	orsp_err e;
+
+	e = orsp_db_prepare(db, "SELECT metadata FROM es9p_metadata WHERE iccid = ?1 AND fqdn = ?2",
+	                    &st);
+	if (!e)
+		e = orsp_stmt_bind_text(st, 1, iccid);
+	if (!e)
+		e = orsp_stmt_bind_text(st, 2, svc->fqdn);
+	if (!e)
+		e = orsp_stmt_step(st, &row);
+	if (!e && row) {
+		orsp_slice b = orsp_stmt_column_blob(st, 0);
+		if (b.len > cap)
+			e = orsp_errf(ORSP_E_RESOURCE, "metadata of %s too large", iccid);
+		else {
+			memcpy(out, b.p, b.len);
+			*len = b.len;
+		}
+	}
+	orsp_stmt_finalize(st);
+	if (e || row)
+		return e;
+	if ((e = orsp_smdp_get_upp(s, iccid, &upp, &upp_len)))
+		return e;
+	e = build_metadata(svc, upp, upp_len, out, cap, len, got_iccid);
+	orsp_pkg_buf_free(upp, upp_len);
+	if (e)
+		return e;
+	st = NULL;
+	e = orsp_db_prepare(db,
+	                    "INSERT OR REPLACE INTO es9p_metadata (iccid, fqdn, metadata)"
+	                    " VALUES (?1, ?2, ?3)",
+	                    &st);
+	if (!e)
+		e = orsp_stmt_bind_text(st, 1, iccid);
+	if (!e)
+		e = orsp_stmt_bind_text(st, 2, svc->fqdn);
+	if (!e)
+		e = orsp_stmt_bind_blob(st, 3, out, *len);
+	if (!e)
+		e = orsp_stmt_run(st);
+	orsp_stmt_finalize(st);
+	return e;
+}
+
+orsp_err orsp_es9p_warm(const orsp_smdp_service *svc, orsp_smdp *s, const char *iccid)
+{
+	uint8_t meta[4096];
+	size_t n = 0;
+
+	if (!svc || !s || !iccid)
+		return orsp_errf(ORSP_E_USAGE, "es9p: bad arguments");
+	return profile_metadata(svc, s, iccid, meta, sizeof(meta), &n);
+}
+
 /* ---------------------------------------------------------------- initiateAuthentication */
 
 static bool ski_listed(orsp_slice list, const uint8_t *ski, size_t ski_len)
@@ -580,7 +656,7 @@ static orsp_err authenticate_client(ctx *c)
 {
 	uint8_t tid[TID_LEN], *asr = NULL, sig1[ORSP_EC_SIG_LEN], meta[4096], signed2[256];
 	uint8_t sig2[ORSP_EC_SIG_LEN], sigtlv[80], *upp = NULL, msg[512];
-	char tid_hex[2 * TID_LEN + 1], eid[33] = "", iccid[21] = "", mid[ORSP_SMDP_MATCHING_ID_MAX + 1] = "";
+	char tid_hex[2 * TID_LEN + 1], eid[33] = "", mid[ORSP_SMDP_MATCHING_ID_MAX + 1] = "";
 	size_t tid_len = 0, asr_len = 0, meta_len = 0, upp_len = 0;
 	orsp_tlv top, ok, s1, f_sig, f_cert, f_eum;
 	orsp_reader r;
@@ -762,9 +838,7 @@ static orsp_err authenticate_client(ctx *c)
 			}
 		}
 	}
-	if ((e = orsp_smdp_get_upp(c->s, prof.iccid, &upp, &upp_len)))
-		goto out;
-	if ((e = build_metadata(c->svc, upp, upp_len, meta, sizeof(meta), &meta_len, iccid)))
+	if ((e = profile_metadata(c->svc, c->s, prof.iccid, meta, sizeof(meta), &meta_len)))
 		goto out;
 	/* SmdpSigned2 { transactionId [0], ccRequiredFlag }, signed with DPpb over it,
 	 * 5F37 40 and euiccSignature1 (§5.6.2). */
@@ -887,7 +961,7 @@ static orsp_err get_bound_profile_package(ctx *c)
 	uint8_t tid[TID_LEN], *pdr = NULL, sig2[ORSP_EC_SIG_LEN], msg[512], eidb[16];
 	uint8_t otpk[ORSP_EC_POINT_LEN], hash_cc[32], meta[4096], cisdp[8], *upp = NULL,
 	                                                                   *bpp = NULL;
-	char tid_hex[2 * TID_LEN + 1], iccid[21];
+	char tid_hex[2 * TID_LEN + 1];
 	size_t tid_len = 0, pdr_len = 0, otpk_len = 0, meta_len = 0, upp_len = 0, bpp_len = 0;
 	bool has_cc = false;
 	orsp_tlv top, ok, s2, fsig;
@@ -1038,7 +1112,7 @@ static orsp_err get_bound_profile_package(ctx *c)
 	}
 	/* Bind: one-time key pair, ECKA with otPK.EUICC, session keys, BPP signed by DPpb. */
 	if ((e = orsp_smdp_get_upp(c->s, se.iccid, &upp, &upp_len)) ||
-	    (e = build_metadata(c->svc, upp, upp_len, meta, sizeof(meta), &meta_len, iccid)) ||
+	    (e = profile_metadata(c->svc, c->s, se.iccid, meta, sizeof(meta), &meta_len)) ||
 	    (e = orsp_ec_generate(orsp_ec_curve(ks->dppb_key), &otsk)) ||
 	    (e = eid_bytes(se.eid, eidb)))
 		goto out;

@@ -58,6 +58,14 @@ usage --fast bench aka --fast
 usage extra bench aka extra
 usage frob bench frob
 
+# bench smdp: a real SM-DP+ process and simulated eUICCs; a few downloads, both transports
+run bench smdp --downloads 6 --clients 2 --json
+if [[ $rc -eq 0 && "$out" == *'"transport":"https","downloads":6'* && "$out" == *'"server_cpu_ms_per_download":'* ]]; then ok; else bad "bench smdp https: rc=$rc $out $err"; fi
+run bench smdp --downloads 4 --clients 1 --plain-http
+if [[ $rc -eq 0 && "$out" == *"4 complete downloads (plain HTTP"* && "$out" == *"ratio server CPU / crypto"* ]]; then ok; else bad "bench smdp text: rc=$rc $out $err"; fi
+usage --clients bench smdp --clients 0
+usage --downloads bench smdp --downloads x
+
 rm -rf "$T"
 echo "$pass passed, $fail failed"
 [[ $fail -eq 0 ]]

@@ -1,0 +1,698 @@
+/* `openrsp bench smdp`: complete profile downloads per second against a running SM-DP+.
+ *
+ * The SM-DP+ runs as its own process (`openrsp smdp serve`, the same binary) on a
+ * throw-away private PKI and database with N generated, ordered and released profiles, so
+ * that its CPU time can be read from /proc and compared with the cost of the cryptography
+ * one download needs on the server side, measured in the same run. C client threads play
+ * eUICCs with real signatures (the eUICC key of the PKI: CERT.EUICC and CERT.EUM chain to
+ * the CI like a card's) and run the four ES9+ calls of a download — initiateAuthentication,
+ * authenticateClient, getBoundProfilePackage, handleNotification with a signed
+ * ProfileInstallationResult — over one HTTP(S) keep-alive connection each.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "bench_smdp.h"
+#include "bench_util.h"
+#include "cli.h"
+#include "openrsp/bsp.h"
+#include "openrsp/crypto.h"
+#include "openrsp/der.h"
+#include "openrsp/http.h"
+#include "openrsp/pkg.h"
+#include "openrsp/smdp.h"
+
+#ifndef ORSP_DATA_DIR
+#define ORSP_DATA_DIR "data"
+#endif
+#define FQDN "smdp-bench.openrsp.test"
+#define OID "2.999.10"
+#define P 4096
+
+enum { OPT_DOWNLOADS = CLI_OPT_CMD, OPT_CLIENTS, OPT_PLAIN, OPT_JSON };
+
+/* ---------------------------------------------------------------- a simulated eUICC ----- */
+
+typedef struct sim {
+	orsp_ec_key *sk;
+	uint8_t cert[1024], eum[1024];
+	size_t cert_len, eum_len;
+	uint8_t ski[32];
+	size_t ski_len;
+} sim;
+
+typedef struct client {
+	const sim *s;
+	const char *base, *ca;
+	bool tls;
+	size_t first, count; /* orders BENCH-<first> .. */
+	double *lat;          /* seconds per download */
+	size_t done;
+	orsp_err err;
+	char detail[256];
+} client;
+
+static orsp_err post(orsp_http_client *h, const char *base, const char *fn, json_t *req,
+                     json_t **rsp)
+{
+	static const char *const hdr[] = {"User-Agent: gsma-rsp-lpad", NULL};
+	char url[300], *body = NULL;
+	size_t bl = 0;
+	orsp_http_result r;
+	orsp_json_status st;
+	orsp_err e;
+
+	*rsp = NULL;
+	snprintf(url, sizeof(url), "%s/gsma/rsp2/es9plus/%s", base, fn);
+	if ((e = orsp_json_dump(req, &body, &bl)))
+		return e;
+	json_decref(req);
+	e = orsp_http_client_post_json(h, url, body, bl, hdr, &r);
+	free(body);
+	if (!e && r.status == 200)
+		e = orsp_json_parse(r.body, r.body_len, 1 << 20, rsp);
+	else if (!e && r.status != 204)
+		e = orsp_errf(ORSP_E_IO, "%s: HTTP %ld", fn, r.status);
+	orsp_http_result_free(&r);
+	if (!e && *rsp && (e = orsp_json_header_get(*rsp, &st)) == ORSP_OK &&
+	    st.status != ORSP_FES_SUCCESS)
+		e = orsp_errf(ORSP_E_STATE, "%s: %s/%s %s", fn, st.subject_code, st.reason_code,
+		              st.message);
+	return e;
+}
+
+static void sig_tlv(const orsp_ec_key *k, const uint8_t *m, size_t n, uint8_t out[67],
+                    orsp_err *e)
+{
+	out[0] = 0x5F;
+	out[1] = 0x37;
+	out[2] = 0x40;
+	if (!*e)
+		*e = orsp_ecdsa_sign(k, m, n, out + 3);
+}
+
+/* One complete download of order BENCH-<i> as an eUICC and its LPA do it. */
+static orsp_err download(const client *c, orsp_http_client *h, size_t i)
+{
+	const sim *s = c->s;
+	uint8_t buf[4096], chal[16], tid[16], schal[16] = {0}, sig1[67], sig2[67], sigp[67];
+	uint8_t s2[256], tmp[400], otpk[65], *meta = NULL;
+	size_t tl = 0, n, s2l = 0;
+	char mid[32], tidhex[33];
+	const char *tx;
+	orsp_writer w;
+	orsp_der_mark m, x, y;
+	orsp_ec_key *otk = NULL;
+	json_t *q, *r = NULL;
+	orsp_tlv t, f;
+	orsp_reader rd;
+	orsp_err e = orsp_random(chal, 16);
+
+	snprintf(mid, sizeof(mid), "BENCH-%zu", i);
+	/* initiateAuthentication with EUICCInfo1 */
+	orsp_writer_init(&w, buf, sizeof(buf));
+	m = orsp_der_begin(&w, 0xBF20);
+	orsp_der_put_tlv(&w, 0x82, "\x02\x02\x02", 3);
+	x = orsp_der_begin(&w, 0xA9);
+	orsp_der_put_tlv(&w, 0x04, s->ski, s->ski_len);
+	orsp_der_end(&w, x);
+	x = orsp_der_begin(&w, 0xAA);
+	orsp_der_put_tlv(&w, 0x04, s->ski, s->ski_len);
+	orsp_der_end(&w, x);
+	orsp_der_end(&w, m);
+	q = json_object();
+	if (e || !q || orsp_json_put_base64(q, "euiccChallenge", chal, 16) ||
+	    orsp_json_put_base64(q, "euiccInfo1", buf, w.len) ||
+	    orsp_json_put_string(q, "smdpAddress", FQDN))
+		return e ? e : ORSP_E_RESOURCE;
+	if ((e = post(h, c->base, "initiateAuthentication", q, &r)))
+		return e;
+	if ((e = orsp_json_get_string(r, "transactionId", 32, &tx, &n)) ||
+	    (e = orsp_hex_decode(tx, tid, 16, &tl)) ||
+	    (e = orsp_json_get_base64(r, "serverSigned1", tmp, sizeof(tmp), &n)))
+		goto out;
+	snprintf(tidhex, sizeof(tidhex), "%s", tx);
+	if (!orsp_der_parse_one(orsp_slice_make(tmp, n), &t)) {
+		orsp_reader_init(&rd, t.value.p, t.value.len);
+		while (orsp_reader_remaining(&rd) && !orsp_der_read(&rd, &f))
+			if (f.tag == 0x84 && f.value.len == 16)
+				memcpy(schal, f.value.p, 16);
+	}
+	json_decref(r);
+	r = NULL;
+	/* authenticateClient: euiccSigned1 signed by SK.EUICC, then the certificates */
+	orsp_writer_init(&w, buf, sizeof(buf));
+	m = orsp_der_begin(&w, 0xBF38);
+	x = orsp_der_begin(&w, 0xA0);
+	{
+		size_t start = w.len;
+		y = orsp_der_begin(&w, 0x30);
+		orsp_der_put_tlv(&w, 0x80, tid, tl);
+		orsp_der_put_tlv(&w, 0x83, FQDN, strlen(FQDN));
+		orsp_der_put_tlv(&w, 0x84, schal, 16);
+		{
+			orsp_der_mark i2 = orsp_der_begin(&w, 0xBF22), cr;
+			orsp_der_put_tlv(&w, 0x81, "\x02\x03\x01", 3);
+			orsp_der_put_tlv(&w, 0x82, "\x02\x02\x02", 3);
+			orsp_der_put_tlv(&w, 0x83, "\x01\x00\x00", 3);
+			cr = orsp_der_begin(&w, 0x84);
+			orsp_der_put_uint(&w, 0x82, 1u << 20);
+			orsp_der_end(&w, cr);
+			orsp_der_end(&w, i2);
+		}
+		{
+			orsp_der_mark ctx = orsp_der_begin(&w, 0xA0), di;
+			orsp_der_put_tlv(&w, 0x80, mid, strlen(mid));
+			di = orsp_der_begin(&w, 0xA1);
+			orsp_der_put_tlv(&w, 0x80, "\x35\x29\x06\x11", 4);
+			orsp_der_put_tlv(&w, 0xA1, NULL, 0);
+			orsp_der_end(&w, di);
+			orsp_der_end(&w, ctx);
+		}
+		orsp_der_end(&w, y);
+		sig_tlv(s->sk, buf + start, w.len - start, sig1, &e);
+	}
+	orsp_write_bytes(&w, sig1, 67);
+	orsp_write_bytes(&w, s->cert, s->cert_len);
+	orsp_write_bytes(&w, s->eum, s->eum_len);
+	orsp_der_end(&w, x);
+	orsp_der_end(&w, m);
+	q = json_object();
+	if (e || (e = orsp_writer_status(&w)) || !q || orsp_json_put_string(q, "transactionId", tidhex) ||
+	    orsp_json_put_base64(q, "authenticateServerResponse", buf, w.len)) {
+		json_decref(q);
+		return e ? e : ORSP_E_RESOURCE;
+	}
+	if ((e = post(h, c->base, "authenticateClient", q, &r)) ||
+	    (e = orsp_json_get_base64(r, "smdpSigned2", s2, sizeof(s2), &s2l)) ||
+	    (e = orsp_json_get_base64(r, "smdpSignature2", sig2, sizeof(sig2), &n)))
+		goto out;
+	json_decref(r);
+	r = NULL;
+	/* getBoundProfilePackage: a one-time key pair, euiccSigned2 */
+	if ((e = orsp_ec_generate(ORSP_CURVE_P256, &otk)) || (e = orsp_ec_public_point(otk, otpk)))
+		goto out;
+	orsp_writer_init(&w, buf, sizeof(buf));
+	m = orsp_der_begin(&w, 0xBF21);
+	x = orsp_der_begin(&w, 0xA0);
+	{
+		size_t start = w.len;
+		y = orsp_der_begin(&w, 0x30);
+		orsp_der_put_tlv(&w, 0x80, tid, tl);
+		orsp_der_put_tlv(&w, 0x5F49, otpk, 65);
+		orsp_der_end(&w, y);
+		memcpy(tmp, buf + start, w.len - start);
+		memcpy(tmp + (w.len - start), sig2, 67);
+		sig_tlv(s->sk, tmp, w.len - start + 67, sigp, &e);
+	}
+	orsp_write_bytes(&w, sigp, 67);
+	orsp_der_end(&w, x);
+	orsp_der_end(&w, m);
+	q = json_object();
+	if (e || !q || orsp_json_put_string(q, "transactionId", tidhex) ||
+	    orsp_json_put_base64(q, "prepareDownloadResponse", buf, w.len)) {
+		json_decref(q);
+		e = e ? e : ORSP_E_RESOURCE;
+		goto out;
+	}
+	if ((e = post(h, c->base, "getBoundProfilePackage", q, &r)))
+		goto out;
+	if ((e = orsp_json_get_base64_alloc(r, "boundProfilePackage", 1 << 20, &meta, &n)))
+		goto out;
+	json_decref(r);
+	r = NULL;
+	/* handleNotification: the signed ProfileInstallationResult */
+	orsp_writer_init(&w, buf, sizeof(buf));
+	m = orsp_der_begin(&w, 0xBF37);
+	{
+		size_t start = w.len;
+		orsp_der_mark pd = orsp_der_begin(&w, 0xBF27), md, res, ch;
+		orsp_der_put_tlv(&w, 0x80, tid, tl);
+		md = orsp_der_begin(&w, 0xBF2F);
+		orsp_der_put_uint(&w, 0x80, i);
+		orsp_der_put_tlv(&w, 0x81, "\x07\x80", 2);
+		orsp_der_put_tlv(&w, 0x0C, FQDN, strlen(FQDN));
+		orsp_der_end(&w, md);
+		orsp_der_put_tlv(&w, 0x06, "\x88\x37\x0A", 3);
+		res = orsp_der_begin(&w, 0xA2);
+		ch = orsp_der_begin(&w, 0xA0);
+		orsp_der_put_tlv(&w, 0x4F, "\xA0\x00\x00\x05\x59\x10\x10\xFF\xFF\xFF\xFF\x89\x00\x00\x10\x00", 16);
+		orsp_der_put_tlv(&w, 0x04, "\x30\x07\xA0\x05\x30\x03\x80\x01\x00", 9);
+		orsp_der_end(&w, ch);
+		orsp_der_end(&w, res);
+		orsp_der_end(&w, pd);
+		sig_tlv(s->sk, buf + start, w.len - start, sigp, &e);
+	}
+	orsp_write_bytes(&w, sigp, 67);
+	orsp_der_end(&w, m);
+	q = json_object();
+	if (e || !q || orsp_json_put_base64(q, "pendingNotification", buf, w.len)) {
+		json_decref(q);
+		e = e ? e : ORSP_E_RESOURCE;
+		goto out;
+	}
+	e = post(h, c->base, "handleNotification", q, &r);
+out:
+	json_decref(r);
+	free(meta);
+	orsp_ec_free(otk);
+	return e;
+}
+
+static void *client_main(void *arg)
+{
+	client *c = arg;
+	orsp_http_client_opts o = {0};
+	orsp_http_client *h = NULL;
+
+	o.ca_file = c->tls ? c->ca : NULL;
+	o.expected_host = c->tls ? FQDN : NULL;
+	o.timeout_ms = 30000;
+	if ((c->err = orsp_http_client_new(&o, &h))) {
+		snprintf(c->detail, sizeof(c->detail), "%s", orsp_err_detail());
+		return NULL;
+	}
+	for (size_t i = 0; i < c->count; i++) {
+		double t = bench_now_s();
+		c->err = download(c, h, c->first + i);
+		if (c->err) {
+			snprintf(c->detail, sizeof(c->detail), "%s", orsp_err_detail());
+			break;
+		}
+		c->lat[c->done++] = bench_now_s() - t;
+	}
+	orsp_http_client_free(h);
+	return NULL;
+}
+
+/* ---------------------------------------------------------------- the server process ---- */
+
+static double proc_cpu_s(pid_t pid)
+{
+	char path[64], buf[1024];
+	unsigned long ut = 0, st = 0;
+	FILE *f;
+	char *p;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	if (!fgets(buf, sizeof(buf), f)) {
+		fclose(f);
+		return -1;
+	}
+	fclose(f);
+	p = strrchr(buf, ')');
+	/* fields after ")": state(3) ... utime(14) stime(15) */
+	if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut, &st) != 2)
+		return -1;
+	return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
+}
+
+static pid_t start_server(const char *conf, uint16_t *port)
+{
+	int fd[2];
+	pid_t pid;
+	char line[32] = "";
+	FILE *f;
+
+	if (pipe(fd) != 0)
+		return -1;
+	pid = fork();
+	if (pid == 0) {
+		int null = open("/dev/null", O_WRONLY);
+		dup2(fd[1], 1);
+		if (null >= 0 && !getenv("ORSP_BENCH_SERVER_LOG"))
+			dup2(null, 2); /* the per-request log would dominate the run */
+		close(fd[0]);
+		execl("/proc/self/exe", "openrsp", "smdp", "serve", "--config", conf, (char *)NULL);
+		_exit(127);
+	}
+	close(fd[1]);
+	f = fdopen(fd[0], "r");
+	if (!f || !fgets(line, sizeof(line), f)) {
+		if (f)
+			fclose(f);
+		kill(pid, SIGTERM);
+		waitpid(pid, NULL, 0);
+		return -1;
+	}
+	fclose(f);
+	*port = (uint16_t)atoi(line);
+	return pid;
+}
+
+/* ---------------------------------------------------------------- crypto reference ------ */
+
+/* The server-side cryptography of one P-256 download, timed in this run: 2 ECDSA signs
+ * (serverSignature1, smdpSignature2), 5 verifications (CERT.EUM, CERT.EUICC, euiccSignature1,
+ * euiccSignature2, the PIR), one key generation and the BPP (ECKA, KDF, smdpSign, AES over the
+ * profile). */
+static double crypto_per_download(const uint8_t *upp, size_t upp_len)
+{
+	orsp_ec_key *k = NULL, *o = NULL, *ot = NULL;
+	uint8_t sig[64], pt[65], msg[200] = {1}, eid[16] = {0}, tid[16] = {2};
+	static uint8_t out[1 << 17];
+	double t, best = 1e9;
+	static const uint8_t cfg[] = {0xBF, 0x24, 0x00};
+	static const uint8_t md[] = {0xBF, 0x25, 0x0C, 0x5A, 0x0A, 0x98, 0x00, 0x10, 0x32,
+	                             0x54, 0x76, 0x98, 0x10, 0x32, 0x14};
+
+	if (orsp_ec_generate(ORSP_CURVE_P256, &k) || orsp_ec_generate(ORSP_CURVE_P256, &o) ||
+	    orsp_ec_public_point(o, pt))
+		return -1;
+	for (int round = 0; round < 5; round++) {
+		orsp_writer w;
+		orsp_bsp_bpp_params p = {.dppb = k,
+		                         .euicc_otpk = orsp_slice_make(pt, 65),
+		                         .transaction_id = orsp_slice_make(tid, 16),
+		                         .host_id = orsp_slice_make("bench", 5),
+		                         .eid = eid,
+		                         .configure_isdp = orsp_slice_make(cfg, sizeof(cfg)),
+		                         .store_metadata = orsp_slice_make(md, sizeof(md)),
+		                         .profile = orsp_slice_make(upp, upp_len)};
+		t = bench_now_s();
+		for (int i = 0; i < 2; i++)
+			if (orsp_ecdsa_sign(k, msg, sizeof(msg), sig))
+				return -1;
+		for (int i = 0; i < 5; i++)
+			if (orsp_ecdsa_verify(k, msg, sizeof(msg), sig))
+				return -1;
+		if (orsp_ec_generate(ORSP_CURVE_P256, &ot))
+			return -1;
+		p.smdp_otsk = ot;
+		orsp_writer_init(&w, out, sizeof(out));
+		if (orsp_bsp_bpp_build(&p, &w))
+			return -1;
+		orsp_ec_free(ot);
+		ot = NULL;
+		t = bench_now_s() - t;
+		if (t < best)
+			best = t;
+	}
+	orsp_ec_free(k);
+	orsp_ec_free(o);
+	return best;
+}
+
+/* ---------------------------------------------------------------- the run --------------- */
+
+static int cmp_d(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return x < y ? -1 : x > y;
+}
+
+static orsp_err setup_store(const orsp_smdp_service *svc, const char *db, const char *eid,
+                            size_t n, uint8_t **upp_out, size_t *upp_len)
+{
+	char tpl_path[P], kp[P + 32];
+	uint8_t *tpl = NULL;
+	size_t tl = 0;
+	orsp_secret kek = {0};
+	orsp_smdp *s = NULL;
+	FILE *f;
+	orsp_err e = ORSP_OK;
+	const char *d = getenv("ORSP_DATA_DIR");
+
+	snprintf(tpl_path, sizeof(tpl_path), "%s/profiles/ts48-v7-saip2.3-nobertlv.der",
+	         d ? d : ORSP_DATA_DIR);
+	f = fopen(tpl_path, "rb");
+	if (!f)
+		return orsp_errf(ORSP_E_NOT_FOUND, "%s: %s (set ORSP_DATA_DIR)", tpl_path, strerror(errno));
+	tpl = malloc(1 << 20);
+	tl = tpl ? fread(tpl, 1, 1 << 20, f) : 0;
+	fclose(f);
+	snprintf(kp, sizeof(kp), "%s.kek", db);
+	if (!tpl || !tl)
+		e = orsp_errf(ORSP_E_IO, "%s: cannot read", tpl_path);
+	if (!e)
+		e = orsp_kek_load(kp, &kek);
+	if (!e)
+		e = orsp_smdp_open(db, &kek, &s);
+	if (!e)
+		e = orsp_es9p_prepare(s);
+	for (size_t i = 0; !e && i < n; i++) {
+		orsp_pkg *pkg = NULL;
+		orsp_pkg_perso pp;
+		orsp_smdp_profile prof;
+		orsp_smdp_order o = {0};
+		uint8_t *upp = NULL;
+		size_t ul = 0;
+		char body[40], iccid[48], imsi[40], mid[32];
+		unsigned u = (unsigned)(i % 100000000u);
+		snprintf(body, sizeof(body), "8988247090%08u", u);
+		snprintf(iccid, sizeof(iccid), "%s%d", body, orsp_luhn_digit(body, 18));
+		snprintf(imsi, sizeof(imsi), "0010900%08u", u);
+		snprintf(mid, sizeof(mid), "BENCH-%zu", i);
+		orsp_pkg_perso_init(&pp);
+		pp.iccid = iccid;
+		pp.imsi = imsi;
+		e = orsp_pkg_decode(tpl, tl, &pkg);
+		if (!e)
+			e = orsp_pkg_personalise(pkg, &pp);
+		if (!e)
+			e = orsp_pkg_encode(pkg, 0, &upp, &ul);
+		if (!e)
+			e = orsp_smdp_import(s, upp, ul, &prof);
+		o.iccid = prof.iccid;
+		o.eid = eid;
+		o.matching_id = mid;
+		if (!e)
+			e = orsp_smdp_download_order(s, &o, &prof);
+		if (!e)
+			e = orsp_smdp_confirm_order(s, mid, NULL, true);
+		/* what ES2+ confirmOrder with releaseFlag does besides the state change */
+		if (!e && svc)
+			e = orsp_es9p_warm(svc, s, prof.iccid);
+		if (!e && i == 0) {
+			*upp_out = malloc(ul);
+			if (*upp_out) {
+				memcpy(*upp_out, upp, ul);
+				*upp_len = ul;
+			}
+		}
+		orsp_pkg_perso_wipe(&pp);
+		if (upp)
+			orsp_pkg_buf_free(upp, ul);
+		orsp_pkg_free(pkg);
+	}
+	orsp_smdp_close(s);
+	orsp_secret_wipe(&kek);
+	free(tpl);
+	return e;
+}
+
+int bench_smdp(int argc, char **argv)
+{
+	static const struct option opts[] = {
+	    {"downloads", required_argument, NULL, OPT_DOWNLOADS},
+	    {"clients", required_argument, NULL, OPT_CLIENTS},
+	    {"plain-http", no_argument, NULL, OPT_PLAIN},
+	    {"json", no_argument, NULL, OPT_JSON},
+	    {NULL, 0, NULL, 0},
+	};
+	uint64_t nd = 400, nc = 4;
+	bool plain = false, json = false;
+	char base[P], pki[P + 8], conf[P + 16], db[P + 16], ca[P + 32], url[64], cmd[P + 32];
+	char eid[33] = "";
+	sim s = {0};
+	client *cl = NULL;
+	pthread_t *th = NULL;
+	uint8_t *upp = NULL;
+	size_t upp_len = 0;
+	pid_t srv = -1;
+	uint16_t port = 0;
+	double cpu0, cpu1, t0, wall, crypto, *lat = NULL;
+	size_t total = 0;
+	int c, rc = CLI_FAIL;
+	orsp_err e;
+
+	while ((c = cli_getopt(argc, argv, opts)) != -1) {
+		switch (c) {
+		case '?':
+			return CLI_USAGE;
+		case OPT_DOWNLOADS:
+			if ((rc = cli_uint("--downloads", optarg, 1, 100000, &nd)))
+				return rc;
+			break;
+		case OPT_CLIENTS:
+			if ((rc = cli_uint("--clients", optarg, 1, 64, &nc)))
+				return rc;
+			break;
+		case OPT_PLAIN:
+			plain = true;
+			break;
+		case OPT_JSON:
+			json = true;
+			break;
+		default:
+			return cli_usage(argv[optind - 1], "unexpected option");
+		}
+	}
+	if ((rc = cli_positional(argc, argv, 0, "")))
+		return rc;
+	rc = CLI_FAIL;
+	snprintf(base, sizeof(base), "%s/openrsp-bench.XXXXXX",
+	         getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+	if (!mkdtemp(base))
+		return cli_failf(base, "cannot create: %s", strerror(errno));
+	snprintf(pki, sizeof(pki), "%s/pki", base);
+	snprintf(conf, sizeof(conf), "%s/smdp.conf", base);
+	snprintf(db, sizeof(db), "%s/smdp.db", base);
+	snprintf(ca, sizeof(ca), "%s/ci/ci.pem", pki);
+	if (cli_pki_create(pki, FQDN, OID) != CLI_OK)
+		goto out;
+	/* the eUICC of the PKI */
+	{
+		char p1[P + 64];
+		FILE *f;
+		orsp_cert *cert = NULL, *ci = NULL;
+		uint8_t kb[4096];
+		size_t kl;
+		snprintf(p1, sizeof(p1), "%s/euicc/euicc_key.pem", pki);
+		f = fopen(p1, "rb");
+		kl = f ? fread(kb, 1, sizeof(kb), f) : 0;
+		if (f)
+			fclose(f);
+		e = orsp_ec_load_private(kb, kl, &s.sk);
+		orsp_wipe(kb, sizeof(kb));
+		snprintf(p1, sizeof(p1), "%s/euicc/euicc.der", pki);
+		if (!e && !(e = orsp_cert_load_file(p1, &cert))) {
+			orsp_slice d = orsp_cert_der(cert);
+			memcpy(s.cert, d.p, d.len);
+			s.cert_len = d.len;
+			e = orsp_cert_subject_serial(cert, eid, sizeof(eid));
+		}
+		snprintf(p1, sizeof(p1), "%s/eum/eum.der", pki);
+		orsp_cert_free(cert);
+		cert = NULL;
+		if (!e && !(e = orsp_cert_load_file(p1, &cert))) {
+			orsp_slice d = orsp_cert_der(cert);
+			memcpy(s.eum, d.p, d.len);
+			s.eum_len = d.len;
+		}
+		orsp_cert_free(cert);
+		snprintf(p1, sizeof(p1), "%s/ci/ci.der", pki);
+		if (!e && !(e = orsp_cert_load_file(p1, &ci)))
+			e = orsp_cert_ski(ci, s.ski, sizeof(s.ski), &s.ski_len);
+		orsp_cert_free(ci);
+		if (e) {
+			cli_fail("eUICC identity", e);
+			goto out;
+		}
+	}
+	{
+		FILE *f = fopen(conf, "w");
+		if (!f)
+			goto out;
+		fprintf(f, "fqdn = %s\noid = %s\nport = 0\ndatabase = %s\nthreads = %u\n", FQDN, OID, db,
+		        (unsigned)(nc < 8 ? nc : 8));
+		if (plain)
+			fprintf(f, "plain_http = yes\n");
+		else
+			fprintf(f, "tls_cert = %s/smdp/dptls.pem\ntls_key = %s/smdp/dptls_key.pem\n", pki,
+			        pki);
+		fprintf(f,
+		        "[keyset]\nci = %s/ci/ci.der\ndpauth_cert = %s/smdp/dpauth.der\n"
+		        "dpauth_key = %s/smdp/dpauth_key.pem\ndppb_cert = %s/smdp/dppb.der\n"
+		        "dppb_key = %s/smdp/dppb_key.pem\n",
+		        pki, pki, pki, pki, pki);
+		fclose(f);
+	}
+	if (!json)
+		fprintf(stderr, "bench smdp: preparing %llu released profiles...\n",
+		        (unsigned long long)nd);
+	{
+		static orsp_smdp_config cfg;
+		e = orsp_smdp_config_load(conf, &cfg);
+		if (!e) {
+			e = setup_store(&cfg.svc, db, eid, nd, &upp, &upp_len);
+			orsp_smdp_config_free(&cfg);
+		}
+	}
+	if (e) {
+		cli_fail("inventory", e);
+		goto out;
+	}
+	srv = start_server(conf, &port);
+	if (srv < 0) {
+		cli_failf("server", "openrsp smdp serve did not start");
+		goto out;
+	}
+	snprintf(url, sizeof(url), "%s://127.0.0.1:%u", plain ? "http" : "https", port);
+	cl = calloc(nc, sizeof(*cl));
+	th = calloc(nc, sizeof(*th));
+	lat = calloc(nd, sizeof(*lat));
+	if (!cl || !th || !lat)
+		goto out;
+	cpu0 = proc_cpu_s(srv);
+	t0 = bench_now_s();
+	for (size_t i = 0, first = 0; i < nc; i++) {
+		size_t cnt = nd / nc + (i < nd % nc ? 1 : 0);
+		cl[i] = (client){&s, url, ca, !plain, first, cnt, lat + first, 0, ORSP_OK, ""};
+		first += cnt;
+		pthread_create(&th[i], NULL, client_main, &cl[i]);
+	}
+	for (size_t i = 0; i < nc; i++)
+		pthread_join(th[i], NULL);
+	wall = bench_now_s() - t0;
+	cpu1 = proc_cpu_s(srv);
+	for (size_t i = 0; i < nc; i++) {
+		if (cl[i].err) {
+			cli_failf("download", "client %zu: %s", i, cl[i].detail);
+			goto out;
+		}
+		total += cl[i].done;
+	}
+	crypto = crypto_per_download(upp, upp_len);
+	{
+		double *v = lat;
+		double srv_cpu = cpu1 - cpu0, per = total ? srv_cpu / (double)total : 0;
+		qsort(v, total, sizeof(double), cmp_d);
+		if (json)
+			printf("{\"transport\":\"%s\",\"downloads\":%zu,\"clients\":%llu,\"seconds\":%.3f,"
+			       "\"downloads_per_s\":%.1f,\"p50_ms\":%.2f,\"p90_ms\":%.2f,\"p99_ms\":%.2f,"
+			       "\"server_cpu_ms_per_download\":%.3f,\"crypto_ms_per_download\":%.3f,"
+			       "\"ratio\":%.2f,\"server_cores_used\":%.2f}\n",
+			       plain ? "http" : "https", total, (unsigned long long)nc, wall,
+			       (double)total / wall, v[total / 2] * 1e3, v[total * 9 / 10] * 1e3,
+			       v[total * 99 / 100] * 1e3, per * 1e3, crypto * 1e3,
+			       crypto > 0 ? per / crypto : 0, srv_cpu / wall);
+		else
+			printf("bench smdp: %zu complete downloads (%s, %llu clients, keep-alive) in %.2f s\n"
+			       "  %.1f downloads/s; latency p50 %.1f ms, p90 %.1f ms, p99 %.1f ms\n"
+			       "  SM-DP+ process CPU: %.3f ms per download (%.2f cores busy)\n"
+			       "  its cryptography alone (2 signs, 5 verifies, keygen, BPP): %.3f ms\n"
+			       "  ratio server CPU / crypto: %.2f\n",
+			       total, plain ? "plain HTTP" : "HTTPS", (unsigned long long)nc, wall,
+			       (double)total / wall, v[total / 2] * 1e3, v[total * 9 / 10] * 1e3,
+			       v[total * 99 / 100] * 1e3, per * 1e3, srv_cpu / wall, crypto * 1e3,
+			       crypto > 0 ? per / crypto : 0);
+	}
+	rc = CLI_OK;
+out:
+	if (srv > 0) {
+		kill(srv, SIGTERM);
+		waitpid(srv, NULL, 0);
+	}
+	orsp_ec_free(s.sk);
+	free(cl);
+	free(th);
+	free(lat);
+	free(upp);
+	if (strstr(base, "openrsp-bench.") && snprintf(cmd, sizeof(cmd), "rm -rf '%s'", base) > 0 &&
+	    system(cmd) != 0)
+		fprintf(stderr, "bench smdp: could not remove %s\n", base);
+	return rc;
+}
