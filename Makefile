@@ -40,7 +40,7 @@ lint:
 	@scripts/check-banned.sh
 
 demo: build
-	@scripts/demo.sh $(BUILD)/openrsp
+	@$(BUILD)/openrsp demo
 
 bench: build
 	@$(BUILD)/openrsp bench aka

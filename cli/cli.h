@@ -36,6 +36,9 @@ typedef struct cli_noun {
 extern const cli_noun cli_noun_aka;
 extern const cli_noun cli_noun_auc;
 extern const cli_noun cli_noun_bench;
+extern const cli_noun cli_noun_euicc;
+extern const cli_noun cli_noun_demo;
+extern const cli_noun cli_noun_lpa;
 extern const cli_noun cli_noun_pki;
 extern const cli_noun cli_noun_profile;
 extern const cli_noun cli_noun_smdp;

@@ -13,6 +13,7 @@
 
 #include "bench_bpp.h"
 #include "bench_smdp.h"
+#include "bench_euicc.h"
 #include "bench_util.h"
 #include "cli.h"
 #include "openrsp/crypto.h"
@@ -359,6 +360,13 @@ static const cli_cmd bench_cmds[] = {
         .synopsis = BENCH_SMDP_SYNOPSIS,
         .help = BENCH_SMDP_HELP,
         .run = bench_smdp,
+    },
+    {
+        .verb = "euicc",
+        .summary = BENCH_EUICC_SUMMARY,
+        .synopsis = BENCH_EUICC_SYNOPSIS,
+        .help = BENCH_EUICC_HELP,
+        .run = bench_euicc,
     },
     {NULL, NULL, NULL, NULL, NULL},
 };

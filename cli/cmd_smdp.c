@@ -440,7 +440,7 @@ static int smdp_profile_generate(int argc, char **argv)
 		orsp_pkg_perso pp;
 		uint8_t k[16], opc[16], *upp = NULL;
 		size_t upp_len = 0;
-		char full[21];
+		char full[32];
 		int luhn = orsp_luhn_digit(iccid, ibody);
 
 		snprintf(full, sizeof(full), "%s%d", iccid, luhn);

@@ -11,6 +11,9 @@ static const cli_noun *const nouns[] = {
     &cli_noun_aka,
     &cli_noun_auc,
     &cli_noun_bench,
+    &cli_noun_euicc,
+    &cli_noun_demo,
+    &cli_noun_lpa,
     &cli_noun_pki,
     &cli_noun_profile,
     &cli_noun_smdp,
@@ -122,6 +125,11 @@ int main(int argc, char **argv)
 	n = find_noun(argv[1]);
 	if (!n)
 		return cli_usage(argv[1], "unknown command (see openrsp help)");
+	/* A noun with a single verb runs it without naming it (`openrsp demo`). */
+	if (n->cmds[0].verb && !n->cmds[1].verb && (argc < 3 || argv[2][0] == '-') &&
+	    !wants_help(argc - 2, argv + 2)) {
+		return n->cmds[0].run(argc - 1, argv + 1);
+	}
 	if (argc < 3)
 		return cli_usage(n->name, "expected a verb (see openrsp help %s)", n->name);
 	if (strcmp(argv[2], "--help") == 0 || strcmp(argv[2], "-h") == 0 ||

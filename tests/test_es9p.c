@@ -438,7 +438,7 @@ static void authenticate(fx *f, dl *d, const char *mid)
 		assert_int_equal(orsp_der_read(&r, &fld), ORSP_OK);
 		if (fld.tag == 0x5A) {
 			char iccid[21];
-			assert_int_equal(orsp_iccid_decode_header(fld.value.p, iccid), ORSP_OK);
+			assert_int_equal(orsp_iccid_decode_ef(fld.value.p, iccid), ORSP_OK);
 			assert_string_equal(iccid, f->prof.iccid);
 			iccid_seen = true;
 		}

@@ -10,6 +10,7 @@
 
 #include "testutil.h"
 
+#include "openrsp/crypto.h"
 #include "openrsp/seal.h"
 
 static char dir[1024];
@@ -142,8 +143,8 @@ static void test_bad_arguments(void **state)
 	assert_int_equal(orsp_seal_open(dir, NULL, &s), ORSP_E_NOT_FOUND);
 	assert_int_equal(orsp_seal_create(dir), ORSP_OK);
 	assert_int_equal(orsp_seal_open(dir, NULL, &s), ORSP_OK);
-	const char *bad[] = {"", "UPPER", "a/b", "with space", "../x",
-	                     "a23456789012345678901234567890123"};
+	const char *bad[] = {"",           "UPPER", "a/b",
+	                     "with space", "../x",  "a23456789012345678901234567890123"};
 	for (size_t i = 0; i < ORSP_ARRAY_LEN(bad); i++) {
 		orsp_seal_record r = {bad[i], (const uint8_t *)"x", 1};
 		assert_int_equal(orsp_seal_commit(s, &r, 1), ORSP_E_USAGE);
@@ -452,6 +453,167 @@ static void test_provider(void **state)
 	assert_int_equal(orsp_seal_open(dir, &p, &s), ORSP_E_VERIFY);
 }
 
+/* ----- manifest parsing: bodies sealed with the store's own key, so that they pass the tag
+ * and reach the parser ----- */
+
+static void be(uint8_t *p, uint64_t v, int n)
+{
+	for (int i = n - 1; i >= 0; i--, v >>= 8)
+		p[i] = (uint8_t)v;
+}
+
+/* Install body as the manifest, sealed under dir's device key; return what open says. */
+static orsp_err open_with_body(const uint8_t *body, size_t n)
+{
+	static const char magic[] = "OSEALMF1", aad[] = "openrsp-seal manifest";
+	uint8_t key[32], blob[8 + 12 + 1024 + 16], iv[12] = {1, 2, 3};
+	size_t kn = 0;
+	uint8_t *k = test_read_file(in("device.key"), &kn);
+	orsp_seal *s = NULL;
+	orsp_err e;
+	FILE *f;
+
+	assert_non_null(k);
+	assert_int_equal(kn, 32);
+	memcpy(key, k, 32);
+	free(k);
+	assert_true(n <= 1024);
+	memcpy(blob, magic, 8);
+	memcpy(blob + 8, iv, 12);
+	assert_int_equal(
+	    orsp_aes_gcm_seal(key, 32, iv, aad, sizeof(aad) - 1, body, n, blob + 20, blob + 20 + n),
+	    ORSP_OK);
+	f = fopen(in("manifest"), "wb");
+	assert_non_null(f);
+	assert_int_equal(fwrite(blob, 1, n + 36, f), n + 36);
+	fclose(f);
+	e = orsp_seal_open(dir, NULL, &s);
+	orsp_seal_close(s);
+	return e;
+}
+
+/* A body: counter 0, next_gen, entries (names[i], gens[i]) of 5 bytes each. */
+static size_t body(uint8_t *b, uint64_t next_gen, const char *const *names, const uint64_t *gens,
+                   size_t cnt)
+{
+	size_t o = 20;
+	be(b, 0, 8);
+	be(b + 8, next_gen, 8);
+	be(b + 16, cnt, 4);
+	for (size_t i = 0; i < cnt; i++) {
+		size_t l = strlen(names[i]);
+		b[o++] = (uint8_t)l;
+		memcpy(b + o, names[i], l);
+		o += l;
+		be(b + o, gens[i], 8);
+		be(b + o + 8, 5, 4);
+		memset(b + o + 12, 0x11, 32);
+		o += 44;
+	}
+	return o;
+}
+
+static void test_manifest_parse(void **state)
+{
+	static const char *const names[] = {"a", "bb"}, *const dup[] = {"a", "a"};
+	static const uint64_t gens[] = {1, 2}, dupgen[] = {1, 1};
+	uint8_t good[512], b[512];
+	size_t n;
+	uint32_t rng = 12345;
+	(void)state;
+
+	assert_int_equal(orsp_seal_create(dir), ORSP_OK);
+	n = body(good, 3, names, gens, 2);
+	assert_int_equal(open_with_body(good, n), ORSP_OK); /* the baseline parses */
+	/* every truncation, and one trailing byte */
+	for (size_t l = 0; l < n; l++)
+		assert_int_equal(open_with_body(good, l), ORSP_E_VERIFY);
+	memcpy(b, good, n);
+	b[n] = 0;
+	assert_int_equal(open_with_body(b, n + 1), ORSP_E_VERIFY);
+	/* a duplicate name, a duplicate generation, a generation not below next_gen */
+	assert_int_equal(open_with_body(b, body(b, 3, dup, gens, 2)), ORSP_E_VERIFY);
+	assert_int_equal(open_with_body(b, body(b, 3, names, dupgen, 2)), ORSP_E_VERIFY);
+	assert_int_equal(open_with_body(b, body(b, 2, names, gens, 2)), ORSP_E_VERIFY);
+	/* field by field: count (3, 200, 2^24 + 2), name length 0 and 33, bad name characters,
+	 * a huge generation, an over-long record (entry 0 starts at offset 20) */
+	struct {
+		size_t off;
+		uint8_t val;
+	} muts[] = {
+	    {19, 3},   {19, 200}, {16, 1}, {20, 0},    {20, 33},
+	    {21, 'A'}, {21, '/'}, {22, 1}, {30, 0x7f},
+	};
+	for (size_t i = 0; i < ORSP_ARRAY_LEN(muts); i++) {
+		memcpy(b, good, n);
+		b[muts[i].off] = muts[i].val;
+		assert_int_equal(open_with_body(b, n), ORSP_E_VERIFY);
+	}
+	/* a counter ahead by 2: refused as a counter rollback */
+	memcpy(b, good, n);
+	b[7] = 2;
+	assert_int_equal(open_with_body(b, n), ORSP_E_VERIFY);
+	/* random bit flips: never a crash, only OK or VERIFY */
+	for (int i = 0; i < 400; i++) {
+		orsp_err e;
+		memcpy(b, good, n);
+		for (int k = 0; k < 3; k++) {
+			rng = rng * 1103515245u + 12345u;
+			b[(rng >> 8) % n] ^= (uint8_t)(1u << ((rng >> 4) & 7));
+		}
+		e = open_with_body(b, n);
+		assert_true(e == ORSP_OK || e == ORSP_E_VERIFY);
+	}
+	assert_int_equal(open_with_body(good, n), ORSP_OK);
+}
+
+static void test_destroy(void **state)
+{
+	orsp_seal *s = NULL;
+	struct stat st;
+	(void)state;
+
+	assert_int_equal(orsp_seal_destroy(dir), ORSP_E_NOT_FOUND);
+	assert_int_equal(orsp_seal_create(dir), ORSP_OK);
+	assert_int_equal(orsp_seal_open(dir, NULL, &s), ORSP_OK);
+	put(s, "a", "alpha");
+	put(s, "b", "beta");
+	orsp_seal_close(s);
+	assert_int_equal(orsp_seal_destroy(dir), ORSP_OK);
+	assert_int_not_equal(stat(dir, &st), 0); /* nothing else was in it: gone */
+	/* a foreign file keeps the directory (and survives) */
+	assert_int_equal(orsp_seal_create(dir), ORSP_OK);
+	FILE *f = fopen(in("notes.txt"), "w");
+	assert_non_null(f);
+	fclose(f);
+	assert_int_equal(orsp_seal_destroy(dir), ORSP_OK);
+	assert_int_equal(stat(in("notes.txt"), &st), 0);
+	assert_int_not_equal(stat(in("manifest"), &st), 0);
+	assert_int_not_equal(stat(in("device.key"), &st), 0);
+	assert_int_equal(orsp_seal_open(dir, NULL, &s), ORSP_E_NOT_FOUND);
+	assert_null(s);
+	/* and a new store can be created there */
+	assert_int_equal(orsp_seal_create(dir), ORSP_OK);
+}
+
+static void test_lock(void **state)
+{
+	orsp_seal *a = NULL, *b = NULL;
+	(void)state;
+
+	assert_int_equal(orsp_seal_create(dir), ORSP_OK);
+	assert_int_equal(orsp_seal_open(dir, NULL, &a), ORSP_OK);
+	/* a second opener (same process or another) is refused while the first holds it */
+	assert_int_equal(orsp_seal_open(dir, NULL, &b), ORSP_E_STATE);
+	assert_null(b);
+	assert_non_null(strstr(orsp_err_detail(), "in use"));
+	put(a, "a", "alpha");
+	orsp_seal_close(a);
+	assert_int_equal(orsp_seal_open(dir, NULL, &b), ORSP_OK);
+	assert_string_equal(get(b, "a"), "alpha");
+	orsp_seal_close(b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -462,6 +624,9 @@ int main(void)
 	    cmocka_unit_test_setup(test_rollback, setup),
 	    cmocka_unit_test_setup(test_key_file, setup),
 	    cmocka_unit_test_setup(test_provider, setup),
+	    cmocka_unit_test_setup(test_manifest_parse, setup),
+	    cmocka_unit_test_setup(test_destroy, setup),
+	    cmocka_unit_test_setup(test_lock, setup),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

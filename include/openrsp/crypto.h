@@ -157,6 +157,9 @@ ORSP_MUST_CHECK orsp_err orsp_cert_public_key(const orsp_cert *c, orsp_ec_key **
 ORSP_MUST_CHECK orsp_err orsp_cert_rsp_role(const orsp_cert *c, orsp_rsp_role *out);
 /* The subject serialNumber attribute (the EID of an eUICC certificate, 32 digits). */
 ORSP_MUST_CHECK orsp_err orsp_cert_subject_serial(const orsp_cert *c, char *out, size_t cap);
+/* The subjectAltName registeredID (the SM-DP+ OID of CERT.DPauth/DPpb/DPtls) as the contents
+ * octets of its DER OBJECT IDENTIFIER. ORSP_E_NOT_FOUND if there is none. */
+ORSP_MUST_CHECK orsp_err orsp_cert_rid(const orsp_cert *c, uint8_t *out, size_t cap, size_t *len);
 
 /* Trusted CI certificates (several CIs and both curves may be trusted at once). */
 typedef struct orsp_ci_store orsp_ci_store;

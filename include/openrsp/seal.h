@@ -18,8 +18,9 @@
  * counter file; only a counter outside the directory's reach (TPM NV index, RPMB, TEE)
  * closes that. docs/seal.md says the same.
  *
- * Record names: 1..ORSP_SEAL_NAME_MAX characters of [a-z0-9._-]. A store is not thread-safe
- * and assumes one process at a time (the caller serialises).
+ * Record names: 1..ORSP_SEAL_NAME_MAX characters of [a-z0-9._-]. A handle is not
+ * thread-safe; orsp_seal_open() takes an exclusive lock (flock on dir/lock) so that only one
+ * handle at a time, in any process, uses a store.
  */
 #ifndef OPENRSP_SEAL_H
 #define OPENRSP_SEAL_H
@@ -59,11 +60,18 @@ ORSP_MUST_CHECK orsp_err orsp_seal_create(const char *dir);
 /* Open the store in dir. provider NULL: the file provider over dir (device.key must be a
  * regular file of 32 bytes that neither group nor others can access: ORSP_E_POLICY
  * otherwise). ORSP_E_NOT_FOUND when there is no store; ORSP_E_VERIFY when the manifest does
- * not authenticate (wrong key, tampering) or is older than the counter (rollback). Files of
- * an unfinished commit are removed. provider is copied; its close() runs in orsp_seal_close. */
+ * not authenticate (wrong key, tampering) or is older than the counter (rollback);
+ * ORSP_E_STATE while another handle has the store open. Files of an unfinished commit are
+ * removed. provider is copied; its close() runs in orsp_seal_close. */
 ORSP_MUST_CHECK orsp_err orsp_seal_open(const char *dir, const orsp_seal_provider *provider,
                                         orsp_seal **out);
 void orsp_seal_close(orsp_seal *s); /* NULL is a no-op; wipes the key */
+
+/* Remove the store in dir (not open anywhere): the manifest first, then the counter, the
+ * device key, the record files and temporary files; dir itself if nothing else is left in
+ * it. For undoing a half-finished set-up; it does not overwrite the media. ORSP_E_NOT_FOUND
+ * when dir does not exist, ORSP_E_STORAGE when a file cannot be removed. */
+ORSP_MUST_CHECK orsp_err orsp_seal_destroy(const char *dir);
 
 /* Replace the n records (distinct names; data NULL: delete, absent already is fine) all
  * together or not at all. ORSP_E_USAGE for a bad name, duplicates, or more than

@@ -291,6 +291,7 @@ typedef struct orsp_smdp_config {
 	char callback_url[512];
 	char callback_ca[ORSP_SMDP_PATH_MAX];
 	unsigned threads, timeout_s;
+	bool quiet; /* `log = no`: no line per request (the demo) */
 } orsp_smdp_config;
 
 /* Read a configuration file. Relative paths are relative to the file's directory. Every

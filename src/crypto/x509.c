@@ -1010,3 +1010,32 @@ orsp_err orsp_rsp_verify_server_cert(const orsp_ci_store *cis, const orsp_cert *
 	}
 	return ORSP_OK;
 }
+
+orsp_err orsp_cert_rid(const orsp_cert *c, uint8_t *out, size_t cap, size_t *len)
+{
+	GENERAL_NAMES *names;
+	orsp_err e = orsp_errf(ORSP_E_NOT_FOUND, "certificate has no registeredID");
+
+	if (!c || !out || !len)
+		return orsp_errf(ORSP_E_USAGE, "cert rid: bad arguments");
+	names = X509_get_ext_d2i(c->x, NID_subject_alt_name, NULL, NULL);
+	for (int i = 0; names && i < sk_GENERAL_NAME_num(names); i++) {
+		const GENERAL_NAME *g = sk_GENERAL_NAME_value(names, i);
+		const unsigned char *p;
+		size_t n;
+		if (g->type != GEN_RID)
+			continue;
+		n = (size_t)OBJ_length(g->d.registeredID);
+		p = OBJ_get0_data(g->d.registeredID);
+		if (!p || n == 0 || n > cap) {
+			e = orsp_errf(ORSP_E_RESOURCE, "registeredID too long");
+			break;
+		}
+		memcpy(out, p, n);
+		*len = n;
+		e = ORSP_OK;
+		break;
+	}
+	GENERAL_NAMES_free(names);
+	return e;
+}

@@ -84,6 +84,8 @@ void euicc_unselect(orsp_euicc_apdu_ctx *ctx, uint8_t ch)
 		euicc_drop_chain(ctx);
 	if (idx >= 0 && ctx->apps[idx].ops->deselect)
 		ctx->apps[idx].ops->deselect(ctx->apps[idx].user, ch);
+	else if (idx < 0 && ctx->mf.ops && ctx->mf.ops->deselect)
+		ctx->mf.ops->deselect(ctx->mf.user, ch); /* closed or reset: back at the MF */
 }
 
 void euicc_claim_rsp(orsp_euicc_apdu_ctx *ctx, orsp_writer *w)
@@ -194,6 +196,37 @@ orsp_err orsp_euicc_apdu_register(orsp_euicc_apdu_ctx *ctx, const uint8_t *aid, 
 	a->aid_len = (uint8_t)aid_len;
 	a->ops = ops;
 	a->user = user;
+	return ORSP_OK;
+}
+
+orsp_err orsp_euicc_apdu_unregister(orsp_euicc_apdu_ctx *ctx, const uint8_t *aid, size_t aid_len)
+{
+	size_t idx;
+
+	if (!ctx || !ctx->ready || !aid)
+		return orsp_errf(ORSP_E_USAGE, "euicc_apdu_unregister: NULL argument");
+	for (idx = 0; idx < ctx->n_apps; idx++) {
+		const orsp_euicc_app *a = &ctx->apps[idx];
+		if (a->aid_len == aid_len && memcmp(a->aid, aid, aid_len) == 0)
+			break;
+	}
+	if (idx == ctx->n_apps)
+		return orsp_errf(ORSP_E_NOT_FOUND, "AID not registered");
+	/* Deselect it everywhere first; what it left pending goes with it. */
+	for (uint8_t ch = 0; ch < ORSP_EUICC_MAX_CHANNELS; ch++) {
+		if (ctx->selected[ch] != (int8_t)idx)
+			continue;
+		euicc_unselect(ctx, ch);
+		if (ctx->rsp_channel == (int8_t)ch)
+			euicc_drop_rsp(ctx);
+	}
+	for (size_t i = idx + 1; i < ctx->n_apps; i++)
+		ctx->apps[i - 1] = ctx->apps[i];
+	ctx->n_apps--;
+	memset(&ctx->apps[ctx->n_apps], 0, sizeof(ctx->apps[0]));
+	for (uint8_t ch = 0; ch < ORSP_EUICC_MAX_CHANNELS; ch++)
+		if (ctx->selected[ch] > (int8_t)idx)
+			ctx->selected[ch]--;
 	return ORSP_OK;
 }
 

@@ -52,8 +52,11 @@ static uint16_t build_fci(const orsp_euicc_app *app, uint8_t ch, uint8_t respons
 		w->len = prop.start; /* nothing proprietary: no empty 'A5' */
 	else
 		orsp_der_end(w, prop);
-	if (response == P2_FCP)
+	if (response == P2_FCP) {
 		orsp_der_put_tlv(w, TAG_LCSI, &lcsi, 1);
+		if (app->ops->fcp)
+			app->ops->fcp(app->user, ch, w);
+	}
 	orsp_der_end(w, outer);
 	return ORSP_SW_OK;
 }

@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -53,6 +54,7 @@ struct orsp_seal {
 	size_t n;
 	unsigned crash_at; /* test hook: steps until the simulated crash; 0 = off */
 	bool dead;
+	int lock_fd; /* DIR/lock, flock()ed while the store is open; -1 none */
 };
 
 /* ---------------------------------------------------------------- small helpers --------- */
@@ -114,7 +116,8 @@ static void rec_file(char out[32], uint64_t gen)
 static orsp_err step(orsp_seal *s, const char *what)
 {
 	if (s->dead)
-		return orsp_errf(ORSP_E_STORAGE, "sealed store: handle unusable after a failed write");
+		return orsp_errf(ORSP_E_STORAGE,
+		                 "sealed store: handle unusable after a failed write");
 	if (s->crash_at && --s->crash_at == 0) {
 		s->dead = true;
 		return orsp_errf(ORSP_E_STORAGE, "sealed store: simulated crash before %s", what);
@@ -138,8 +141,7 @@ static orsp_err fsync_dir(const char *dir)
 }
 
 /* Write a whole file durably (write + fsync), through the crash hook when s is given. */
-static orsp_err write_file(orsp_seal *s, const char *path, const uint8_t *p, size_t n,
-                           mode_t mode)
+static orsp_err write_file(orsp_seal *s, const char *path, const uint8_t *p, size_t n, mode_t mode)
 {
 	orsp_err e = ORSP_OK;
 	int fd;
@@ -154,7 +156,8 @@ static orsp_err write_file(orsp_seal *s, const char *path, const uint8_t *p, siz
 		if (w < 0 && errno == EINTR)
 			continue;
 		if (w <= 0) {
-			e = orsp_errf(ORSP_E_STORAGE, "%s: write failed: %s", path, strerror(errno));
+			e = orsp_errf(ORSP_E_STORAGE, "%s: write failed: %s", path,
+			              strerror(errno));
 			goto out;
 		}
 		p += w;
@@ -196,7 +199,8 @@ static orsp_err read_file(const char *path, uint8_t *buf, size_t cap, size_t *le
 			continue;
 		if (r < 0) {
 			close(fd);
-			return orsp_errf(ORSP_E_STORAGE, "%s: read failed: %s", path, strerror(errno));
+			return orsp_errf(ORSP_E_STORAGE, "%s: read failed: %s", path,
+			                 strerror(errno));
 		}
 		if (r == 0)
 			break;
@@ -384,9 +388,8 @@ static orsp_err manifest_parse(orsp_seal *s, const uint8_t *p, size_t n)
 }
 
 /* Seal and install a manifest (temp file, fsync, rename, fsync of the directory). */
-static orsp_err manifest_write(orsp_seal *s, const uint8_t key[ORSP_SEAL_KEY_LEN],
-                               const char *dir, const entry *ents, size_t n, uint64_t counter,
-                               uint64_t next_gen)
+static orsp_err manifest_write(orsp_seal *s, const uint8_t key[ORSP_SEAL_KEY_LEN], const char *dir,
+                               const entry *ents, size_t n, uint64_t counter, uint64_t next_gen)
 {
 	uint8_t body[MF_BODY_MAX], blob[MF_BODY_MAX + OVERHEAD];
 	char path[PATH_CAP], tmp[PATH_CAP];
@@ -496,6 +499,7 @@ orsp_err orsp_seal_open(const char *dir, const orsp_seal_provider *provider, ors
 	if (!s)
 		return orsp_errf(ORSP_E_RESOURCE, "out of memory");
 	strcpy(s->dir, dir);
+	s->lock_fd = -1;
 	if (provider) {
 		s->prov = *provider;
 	} else {
@@ -505,12 +509,29 @@ orsp_err orsp_seal_open(const char *dir, const orsp_seal_provider *provider, ors
 			return orsp_errf(ORSP_E_RESOURCE, "out of memory");
 		}
 		strcpy(fp->dir, dir);
-		s->prov = (orsp_seal_provider){fp, fp_device_key, fp_counter_read, fp_counter_advance,
-		                               fp_close};
+		s->prov = (orsp_seal_provider){fp, fp_device_key, fp_counter_read,
+		                               fp_counter_advance, fp_close};
 	}
 	if ((e = path_of(path, dir, "manifest")) != ORSP_OK)
 		goto fail;
 	e = read_file(path, blob, sizeof(blob), &n);
+	if (e == ORSP_OK) {
+		/* One process at a time: another opener could take the files of a commit in
+		 * progress for an unfinished commit's and remove them. */
+		char lock[PATH_CAP];
+		if ((e = path_of(lock, dir, "lock")) != ORSP_OK)
+			goto fail;
+		s->lock_fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+		if (s->lock_fd < 0) {
+			e = orsp_errf(ORSP_E_STORAGE, "%s: cannot open: %s", lock, strerror(errno));
+			goto fail;
+		}
+		if (flock(s->lock_fd, LOCK_EX | LOCK_NB) != 0) {
+			e = orsp_errf(errno == EWOULDBLOCK ? ORSP_E_STATE : ORSP_E_STORAGE,
+			              "%s: the sealed store is in use by another process", dir);
+			goto fail;
+		}
+	}
 	if (e == ORSP_E_NOT_FOUND) {
 		e = orsp_errf(ORSP_E_NOT_FOUND, "%s: no sealed store here (create one first)", dir);
 		goto fail;
@@ -555,6 +576,8 @@ void orsp_seal_close(orsp_seal *s)
 		return;
 	if (s->prov.close)
 		s->prov.close(s->prov.user);
+	if (s->lock_fd >= 0)
+		close(s->lock_fd); /* releases the flock */
 	orsp_wipe(s, sizeof(*s));
 	free(s);
 }
@@ -594,7 +617,8 @@ orsp_err orsp_seal_read(orsp_seal *s, const char *name, uint8_t *buf, size_t cap
 	if (!s || !name || !len || (!buf && cap))
 		return orsp_errf(ORSP_E_USAGE, "sealed store: bad arguments");
 	if (s->dead)
-		return orsp_errf(ORSP_E_STORAGE, "sealed store: handle unusable after a failed write");
+		return orsp_errf(ORSP_E_STORAGE,
+		                 "sealed store: handle unusable after a failed write");
 	if (!name_ok(name))
 		return orsp_errf(ORSP_E_USAGE, "sealed store: bad record name");
 	en = find(s, name);
@@ -626,8 +650,8 @@ orsp_err orsp_seal_read(orsp_seal *s, const char *name, uint8_t *buf, size_t cap
 	if ((e = orsp_sha256(buf, en->len, sha)) != ORSP_OK)
 		goto out;
 	if (!orsp_ct_eq(sha, en->sha, sizeof(sha)))
-		e = orsp_errf(ORSP_E_VERIFY, "sealed store: record '%s' does not match the manifest",
-		              name);
+		e = orsp_errf(ORSP_E_VERIFY,
+		              "sealed store: record '%s' does not match the manifest", name);
 out:
 	if (e && buf)
 		orsp_wipe(buf, cap < en->len ? cap : en->len);
@@ -647,7 +671,8 @@ orsp_err orsp_seal_commit(orsp_seal *s, const orsp_seal_record *recs, size_t n)
 	if (!s || (!recs && n))
 		return orsp_errf(ORSP_E_USAGE, "sealed store: bad arguments");
 	if (s->dead)
-		return orsp_errf(ORSP_E_STORAGE, "sealed store: handle unusable after a failed write");
+		return orsp_errf(ORSP_E_STORAGE,
+		                 "sealed store: handle unusable after a failed write");
 	for (size_t i = 0; i < n; i++) {
 		if (!name_ok(recs[i].name))
 			return orsp_errf(ORSP_E_USAGE, "sealed store: bad record name");
@@ -712,8 +737,8 @@ orsp_err orsp_seal_commit(orsp_seal *s, const orsp_seal_record *recs, size_t n)
 	if ((e = step(s, "counter advance")) != ORSP_OK)
 		goto out;
 	if ((e = s->prov.counter_advance(s->prov.user, s->counter)) != ORSP_OK) {
-		/* The new state is committed; the counter lags by one, which open() repairs. A later
-		 * commit from this handle would then skip a value: refuse it. */
+		/* The new state is committed; the counter lags by one, which open() repairs. A
+		 * later commit from this handle would then skip a value: refuse it. */
 		s->dead = true;
 		goto out;
 	}
@@ -727,6 +752,10 @@ orsp_err orsp_seal_commit(orsp_seal *s, const orsp_seal_record *recs, size_t n)
 		unlink(path); /* a leftover is removed by the next open */
 	}
 out:
+	/* After a failed write the disk may be ahead of this handle (e.g. a manifest renamed
+	 * but its directory fsync failed): only a reopen knows, so refuse further use. */
+	if (e != ORSP_OK && e != ORSP_E_USAGE && e != ORSP_E_RESOURCE)
+		s->dead = true;
 	free(blob);
 	orsp_wipe(next, sizeof(next));
 	return e;
@@ -751,4 +780,41 @@ void orsp_seal_inject_crash(orsp_seal *s, unsigned n)
 {
 	if (s)
 		s->crash_at = n;
+}
+
+orsp_err orsp_seal_destroy(const char *dir)
+{
+	static const char *const fixed[] = {"manifest",    "manifest.tmp", "counter",
+	                                    "counter.tmp", "device.key",   "lock"};
+	char path[PATH_CAP];
+	struct dirent *de;
+	orsp_err e = ORSP_OK;
+	DIR *d;
+
+	if (!dir || !dir[0] || strlen(dir) >= PATH_CAP - 32)
+		return orsp_errf(ORSP_E_USAGE, "sealed store: bad directory");
+	d = opendir(dir);
+	if (!d)
+		return orsp_errf(errno == ENOENT ? ORSP_E_NOT_FOUND : ORSP_E_STORAGE, "%s: %s", dir,
+		                 strerror(errno));
+	/* The manifest goes first: without it the directory is no longer a store. */
+	for (size_t i = 0; i < ORSP_ARRAY_LEN(fixed); i++) {
+		if (path_of(path, dir, fixed[i]) == ORSP_OK && unlink(path) != 0 &&
+		    errno != ENOENT && e == ORSP_OK)
+			e = orsp_errf(ORSP_E_STORAGE, "%s: cannot remove: %s", path,
+			              strerror(errno));
+	}
+	while ((de = readdir(d)) != NULL) {
+		unsigned long long g;
+		char tail[8];
+		if (sscanf(de->d_name, "r%16llx.%4s", &g, tail) != 2 || strcmp(tail, "rec") != 0)
+			continue;
+		if (path_of(path, dir, de->d_name) == ORSP_OK && unlink(path) != 0 && e == ORSP_OK)
+			e = orsp_errf(ORSP_E_STORAGE, "%s: cannot remove: %s", path,
+			              strerror(errno));
+	}
+	closedir(d);
+	if (e == ORSP_OK)
+		(void)rmdir(dir); /* only if nothing else is left in it */
+	return e;
 }

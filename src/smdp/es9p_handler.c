@@ -348,7 +348,7 @@ static orsp_err build_metadata(const orsp_smdp_service *svc, const uint8_t *upp,
 	orsp_pkg_header h;
 	orsp_writer w;
 	char spn[64] = "";
-	uint8_t efspn[32];
+	uint8_t efspn[32], ef_iccid[10];
 	size_t n;
 	orsp_err e;
 
@@ -371,7 +371,12 @@ static orsp_err build_metadata(const orsp_smdp_service *svc, const uint8_t *upp,
 		orsp_der_mark m = orsp_der_begin(&w, 0xBF25);
 		orsp_der_mark nci;
 		size_t pn = strlen(h.profile_type);
-		orsp_der_put_tlv(&w, 0x5A, h.iccid_raw, 10);
+		/* Iccid: as coded in EF.ICCID (nibble-swapped), not as in the ProfileHeader */
+		if (orsp_iccid_encode_ef(h.iccid, ef_iccid)) {
+			e = orsp_errf(ORSP_E_MALFORMED, "profile package: ICCID %s", h.iccid);
+			goto out;
+		}
+		orsp_der_put_tlv(&w, 0x5A, ef_iccid, 10);
 		orsp_der_put_tlv(&w, 0x91, spn, strlen(spn) > 32 ? 32 : strlen(spn));
 		/* profileName: the package's profileType, cut to 64 bytes on a UTF-8 boundary */
 		while (pn > 64 || (pn > 0 && pn < strlen(h.profile_type) &&

@@ -152,6 +152,10 @@ static orsp_err set_key(loader *l, const char *k, const char *v)
 		if (strcmp(v, "yes") && strcmp(v, "no"))
 			return bad(l, k, "expected yes or no");
 		c->plain_http = strcmp(v, "yes") == 0;
+	} else if (strcmp(k, "log") == 0) {
+		if (strcmp(v, "yes") && strcmp(v, "no"))
+			return bad(l, k, "expected yes or no");
+		c->quiet = strcmp(v, "no") == 0;
 	} else if (strcmp(k, "trusted_ci") == 0) {
 		char path[ORSP_SMDP_PATH_MAX];
 		orsp_cert *ci = NULL;

@@ -154,7 +154,8 @@ static orsp_err serve(orsp_smdp_server *srv, handle_fn fn, const char *iface,
 		r.http_status = 500;
 	}
 	/* One line per request; never a secret (no body, no key). */
-	fprintf(stderr,
+	if (!srv->c->quiet)
+		fprintf(stderr,
 	        "openrsp smdp: %s function=%s tid=%s eid=%s http=%d result=%s%s%s ms=%.1f\n",
 	        iface, r.function[0] ? r.function : function, r.transaction_id[0] ? r.transaction_id : "-",
 	        r.eid[0] ? r.eid : "-", r.http_status, r.subject_code[0] ? r.subject_code : "ok",

@@ -1,0 +1,553 @@
+/* `openrsp euicc`: the software eUICC in a sealed directory (docs/seal.md, docs/cli.md).
+ * init provisions the identity, serve exposes the card to PC/SC through vsmartcard's vpcd,
+ * info lists what is on it. No command prints a key. */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "openrsp/crypto.h"
+#include "openrsp/euicc.h"
+
+#define FILE_MAX (64 * 1024) /* a certificate or a PEM key */
+
+enum {
+	OPT_STATE = CLI_OPT_CMD,
+	OPT_PKI,
+	OPT_CURVE,
+	OPT_EID,
+	OPT_KEY,
+	OPT_CERT,
+	OPT_EUM_CERT,
+	OPT_CI_CERT,
+	OPT_DEFAULT_DP,
+	OPT_VPCD,
+	OPT_TRACE,
+	OPT_JSON,
+};
+
+#define STATE_HELP                                                                                 \
+	"  --state DIR          the eUICC's sealed directory (device.key, records, manifest,\n"    \
+	"                       counter; docs/seal.md)\n"
+
+/* A whole small file, into a fresh buffer the caller wipes and frees. */
+static int slurp(const char *opt, const char *path, uint8_t **out, size_t *len)
+{
+	uint8_t *buf = NULL;
+	size_t got = 0;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	*out = NULL;
+	*len = 0;
+	if (fd < 0)
+		return cli_failf(path, "cannot open (%s): %s", opt, strerror(errno));
+	buf = malloc(FILE_MAX);
+	if (!buf) {
+		close(fd);
+		return cli_failf(path, "out of memory");
+	}
+	for (;;) {
+		ssize_t r = read(fd, buf + got, FILE_MAX - got);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			close(fd);
+			orsp_wipe(buf, got);
+			free(buf);
+			return cli_failf(path, "read failed: %s", strerror(errno));
+		}
+		if (r == 0)
+			break;
+		got += (size_t)r;
+		if (got == FILE_MAX) {
+			close(fd);
+			orsp_wipe(buf, got);
+			free(buf);
+			return cli_failf(path, "larger than %d bytes", FILE_MAX);
+		}
+	}
+	close(fd);
+	*out = buf;
+	*len = got;
+	return CLI_OK;
+}
+
+/* A certificate file, DER or PEM, as DER in a fresh buffer. */
+static int load_cert(const char *opt, const char *path, uint8_t **der, size_t *len, char *eid,
+                     size_t eid_cap)
+{
+	orsp_cert *c = NULL;
+	orsp_slice d;
+	orsp_err e = orsp_cert_load_file(path, &c);
+
+	*der = NULL;
+	*len = 0;
+	if (e)
+		return cli_fail(path, e);
+	d = orsp_cert_der(c);
+	if (eid && orsp_cert_subject_serial(c, eid, eid_cap) != ORSP_OK)
+		eid[0] = '\0';
+	*der = malloc(d.len ? d.len : 1);
+	if (!*der) {
+		orsp_cert_free(c);
+		return cli_failf(opt, "out of memory");
+	}
+	memcpy(*der, d.p, d.len);
+	*len = d.len;
+	orsp_cert_free(c);
+	return CLI_OK;
+}
+
+static bool is_dir(const char *path)
+{
+	struct stat st;
+	return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+/* ----- init ----- */
+
+typedef struct init_files {
+	uint8_t *key, *cert, *eum, *ci[ORSP_EUICC_MAX_CI];
+	size_t key_len, cert_len, eum_len, ci_len[ORSP_EUICC_MAX_CI], n_ci;
+} init_files;
+
+static void init_files_free(init_files *f)
+{
+	if (f->key)
+		orsp_wipe(f->key, f->key_len);
+	free(f->key);
+	free(f->cert);
+	free(f->eum);
+	for (size_t i = 0; i < f->n_ci; i++)
+		free(f->ci[i]);
+	memset(f, 0, sizeof(*f));
+}
+
+static int pki_paths(const char *pki, const char *curve, char base[4096])
+{
+	char sub[4096];
+
+	if (curve && strcmp(curve, "nist") != 0 && strcmp(curve, "brainpool") != 0)
+		return cli_usage("--curve", "expected nist or brainpool");
+	if (!is_dir(pki))
+		return cli_failf(pki,
+		                 "not a directory (--pki: a directory made by `openrsp pki init`)");
+	/* `pki init --curve both` puts the hierarchies in DIR/nist and DIR/brainpool. */
+	snprintf(sub, sizeof(sub), "%s/%s", pki, curve ? curve : "nist");
+	if (strlen(pki) > 4000)
+		return cli_usage("--pki", "path too long");
+	if (is_dir(sub))
+		snprintf(base, 4096, "%s", sub);
+	else if (curve && strcmp(curve, "brainpool") == 0)
+		return cli_failf(pki, "no brainpool hierarchy (pki init --curve brainpool|both)");
+	else
+		snprintf(base, 4096, "%s", pki);
+	return CLI_OK;
+}
+
+static int euicc_init(int argc, char **argv)
+{
+	static const struct option opts[] = {
+	    {"state", required_argument, NULL, OPT_STATE},
+	    {"pki", required_argument, NULL, OPT_PKI},
+	    {"curve", required_argument, NULL, OPT_CURVE},
+	    {"eid", required_argument, NULL, OPT_EID},
+	    {"key", required_argument, NULL, OPT_KEY},
+	    {"cert", required_argument, NULL, OPT_CERT},
+	    {"eum-cert", required_argument, NULL, OPT_EUM_CERT},
+	    {"ci-cert", required_argument, NULL, OPT_CI_CERT},
+	    {"default-dp", required_argument, NULL, OPT_DEFAULT_DP},
+	    {"json", no_argument, NULL, OPT_JSON},
+	    {NULL, 0, NULL, 0},
+	};
+	const char *state = NULL, *pki = NULL, *curve = NULL, *eid = NULL, *key = NULL;
+	const char *cert = NULL, *eum = NULL, *ci[ORSP_EUICC_MAX_CI] = {0}, *dp = NULL;
+	char paths[4][4096 + 32], base[4096], cert_eid[40] = "";
+	size_t n_ci = 0;
+	bool json = false;
+	init_files f = {0};
+	orsp_euicc_identity id = {0};
+	int c, rc;
+	orsp_err e;
+
+	while ((c = cli_getopt(argc, argv, opts)) != -1) {
+		switch (c) {
+		case '?':
+			return CLI_USAGE;
+		case OPT_STATE:
+			state = optarg;
+			break;
+		case OPT_PKI:
+			pki = optarg;
+			break;
+		case OPT_CURVE:
+			curve = optarg;
+			break;
+		case OPT_EID:
+			eid = optarg;
+			break;
+		case OPT_KEY:
+			key = optarg;
+			break;
+		case OPT_CERT:
+			cert = optarg;
+			break;
+		case OPT_EUM_CERT:
+			eum = optarg;
+			break;
+		case OPT_DEFAULT_DP:
+			dp = optarg;
+			break;
+		case OPT_JSON:
+			json = true;
+			break;
+		case OPT_CI_CERT:
+			if (n_ci == ORSP_EUICC_MAX_CI)
+				return cli_usage("--ci-cert", "at most %d", ORSP_EUICC_MAX_CI);
+			ci[n_ci++] = optarg;
+			break;
+		default:
+			return cli_usage(argv[optind - 1], "unexpected option");
+		}
+	}
+	if ((rc = cli_positional(argc, argv, 0, "")) != CLI_OK)
+		return rc;
+	if (!state)
+		return cli_missing("--state");
+	if (pki && (key || cert || eum || n_ci))
+		return cli_usage("--pki", "either --pki or --key/--cert/--eum-cert/--ci-cert");
+	if (!pki && curve)
+		return cli_usage("--curve", "only with --pki");
+	if (eid && (strlen(eid) != 32 || strspn(eid, "0123456789") != 32))
+		return cli_usage("--eid", "expected 32 decimal digits");
+	if (pki) {
+		if ((rc = pki_paths(pki, curve, base)) != CLI_OK)
+			return rc;
+		snprintf(paths[0], sizeof(paths[0]), "%s/euicc/euicc_key.pem", base);
+		snprintf(paths[1], sizeof(paths[1]), "%s/euicc/euicc.der", base);
+		snprintf(paths[2], sizeof(paths[2]), "%s/eum/eum.der", base);
+		snprintf(paths[3], sizeof(paths[3]), "%s/ci/ci.der", base);
+		key = paths[0];
+		cert = paths[1];
+		eum = paths[2];
+		ci[0] = paths[3];
+		n_ci = 1;
+	} else {
+		if (!key)
+			return cli_missing("--key");
+		if (!cert)
+			return cli_missing("--cert");
+		if (!eum)
+			return cli_missing("--eum-cert");
+		if (!n_ci)
+			return cli_missing("--ci-cert");
+	}
+	if ((rc = slurp("--key", key, &f.key, &f.key_len)) != CLI_OK ||
+	    (rc = load_cert("--cert", cert, &f.cert, &f.cert_len, cert_eid, sizeof(cert_eid))) !=
+	        CLI_OK ||
+	    (rc = load_cert("--eum-cert", eum, &f.eum, &f.eum_len, NULL, 0)) != CLI_OK)
+		goto out;
+	for (size_t i = 0; i < n_ci; i++) {
+		if ((rc = load_cert("--ci-cert", ci[i], &f.ci[i], &f.ci_len[i], NULL, 0)) != CLI_OK)
+			goto out;
+		f.n_ci = i + 1;
+	}
+	if (!eid) {
+		if (strlen(cert_eid) != 32) {
+			rc = cli_failf(
+			    cert, "no EID (subject serialNumber) in the certificate; give --eid");
+			goto out;
+		}
+		eid = cert_eid;
+	}
+	id.eid = eid;
+	id.sk_euicc = orsp_slice_make(f.key, f.key_len);
+	id.cert_euicc = orsp_slice_make(f.cert, f.cert_len);
+	id.cert_eum = orsp_slice_make(f.eum, f.eum_len);
+	for (size_t i = 0; i < f.n_ci; i++)
+		id.ci_certs[i] = orsp_slice_make(f.ci[i], f.ci_len[i]);
+	id.n_ci = f.n_ci;
+	id.default_dp = dp;
+	e = orsp_euicc_host_create(state, &id);
+	if (e) {
+		rc = cli_fail("euicc init", e);
+		goto out;
+	}
+	if (json) {
+		cli_json j = {0};
+		cj_obj_begin(&j, NULL);
+		cj_str(&j, "state", state);
+		cj_str(&j, "eid", eid);
+		cj_obj_end(&j);
+		cj_done(&j);
+	} else {
+		cli_kv_str("state", state);
+		cli_kv_str("eid", eid);
+	}
+	rc = CLI_OK;
+out:
+	orsp_wipe(&id, sizeof(id));
+	init_files_free(&f);
+	return rc;
+}
+
+/* ----- serve ----- */
+
+static volatile sig_atomic_t serve_stop;
+
+static void on_stop_signal(int sig)
+{
+	(void)sig;
+	serve_stop = 1;
+}
+
+/* HOST:PORT, HOST alone or :PORT; [v6]:PORT. */
+static int parse_vpcd(const char *arg, char *host, size_t cap, uint16_t *port)
+{
+	const char *colon, *h = arg;
+	size_t hl;
+	uint64_t p = ORSP_VPCD_DEFAULT_PORT;
+
+	if (arg[0] == '[') {
+		const char *end = strchr(arg, ']');
+		if (!end)
+			return cli_usage("--vpcd", "unterminated [");
+		h = arg + 1;
+		hl = (size_t)(end - h);
+		colon = end[1] == ':' ? end + 1 : NULL;
+		if (end[1] && !colon)
+			return cli_usage("--vpcd", "expected [HOST]:PORT");
+	} else {
+		colon = strrchr(arg, ':');
+		hl = colon ? (size_t)(colon - arg) : strlen(arg);
+	}
+	if (colon && cli_uint("--vpcd", colon + 1, 1, 65535, &p) != CLI_OK)
+		return CLI_USAGE;
+	if (hl >= cap)
+		return cli_usage("--vpcd", "host name too long");
+	if (hl == 0) {
+		snprintf(host, cap, "%s", ORSP_VPCD_DEFAULT_HOST);
+	} else {
+		memcpy(host, h, hl);
+		host[hl] = '\0';
+	}
+	*port = (uint16_t)p;
+	return CLI_OK;
+}
+
+static int euicc_serve(int argc, char **argv)
+{
+	static const struct option opts[] = {
+	    {"state", required_argument, NULL, OPT_STATE},
+	    {"vpcd", required_argument, NULL, OPT_VPCD},
+	    {"trace", no_argument, NULL, OPT_TRACE},
+	    {NULL, 0, NULL, 0},
+	};
+	const char *state = NULL, *vpcd = NULL;
+	char host[256];
+	orsp_vpcd_opts vo = {0};
+	orsp_euicc_host *h = NULL;
+	struct sigaction sa;
+	int c, rc;
+	orsp_err e;
+
+	while ((c = cli_getopt(argc, argv, opts)) != -1) {
+		if (c == '?')
+			return CLI_USAGE;
+		if (c == OPT_STATE)
+			state = optarg;
+		else if (c == OPT_VPCD)
+			vpcd = optarg;
+		else if (c == OPT_TRACE)
+			vo.trace = true;
+		else
+			return cli_usage(argv[optind - 1], "unexpected option");
+	}
+	if ((rc = cli_positional(argc, argv, 0, "")) != CLI_OK)
+		return rc;
+	if (!state)
+		return cli_missing("--state");
+	snprintf(host, sizeof(host), "%s", ORSP_VPCD_DEFAULT_HOST);
+	vo.port = ORSP_VPCD_DEFAULT_PORT;
+	if (vpcd && (rc = parse_vpcd(vpcd, host, sizeof(host), &vo.port)) != CLI_OK)
+		return rc;
+	vo.host = host;
+	if ((e = orsp_euicc_host_open(state, &h)) != ORSP_OK)
+		return cli_fail("euicc", e);
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_stop_signal;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	fprintf(stderr, "openrsp euicc: EID %s served to vpcd at %s:%u (SIGINT/SIGTERM stop)\n",
+	        orsp_euicc_eid(orsp_euicc_host_core(h)), host, (unsigned)vo.port);
+	e = orsp_vpcd_serve_opts(&vo, orsp_euicc_host_apdu(h), &serve_stop);
+	fprintf(stderr, "openrsp euicc: stopped\n");
+	orsp_euicc_host_close(h);
+	if (e)
+		return cli_fail("vpcd", e);
+	return CLI_OK;
+}
+
+/* ----- info ----- */
+
+static const char *class_name(int c)
+{
+	/* SGP.22 §2.4.2 ProfileClass: test(0), provisioning(1), operational(2). */
+	switch (c) {
+	case 0:
+		return "test";
+	case 1:
+		return "provisioning";
+	case 2:
+		return "operational";
+	default:
+		return "unknown";
+	}
+}
+
+static int euicc_info(int argc, char **argv)
+{
+	static const struct option opts[] = {
+	    {"state", required_argument, NULL, OPT_STATE},
+	    {"json", no_argument, NULL, OPT_JSON},
+	    {NULL, 0, NULL, 0},
+	};
+	const char *state = NULL;
+	bool json = false;
+	orsp_euicc_host *h = NULL;
+	orsp_euicc *core;
+	size_t n;
+	int c, rc = CLI_OK;
+	orsp_err e;
+
+	while ((c = cli_getopt(argc, argv, opts)) != -1) {
+		if (c == '?')
+			return CLI_USAGE;
+		if (c == OPT_STATE)
+			state = optarg;
+		else if (c == OPT_JSON)
+			json = true;
+		else
+			return cli_usage(argv[optind - 1], "unexpected option");
+	}
+	if ((rc = cli_positional(argc, argv, 0, "")) != CLI_OK)
+		return rc;
+	if (!state)
+		return cli_missing("--state");
+	if ((e = orsp_euicc_host_open(state, &h)) != ORSP_OK)
+		return cli_fail("euicc", e);
+	core = orsp_euicc_host_core(h);
+	n = orsp_euicc_profile_count(core);
+	if (json) {
+		cli_json j = {0};
+		cj_obj_begin(&j, NULL);
+		cj_str(&j, "eid", orsp_euicc_eid(core));
+		cj_arr_begin(&j, "profiles");
+		for (size_t i = 0; i < n; i++) {
+			orsp_euicc_profile_info p;
+			if ((e = orsp_euicc_profile_get(core, i, &p)) != ORSP_OK) {
+				rc = cli_fail("profile", e);
+				break;
+			}
+			cj_obj_begin(&j, NULL);
+			cj_str(&j, "iccid", p.iccid);
+			cj_hex(&j, "aid", p.aid, p.aid_len);
+			cj_str(&j, "state", p.enabled ? "enabled" : "disabled");
+			cj_str(&j, "name", p.name);
+			cj_str(&j, "spn", p.spn);
+			cj_str(&j, "nickname", p.nickname);
+			cj_str(&j, "class", class_name(p.profile_class));
+			cj_str(&j, "smdp_address", p.smdp_address);
+			cj_obj_end(&j);
+		}
+		cj_arr_end(&j);
+		cj_u64(&j, "notifications", orsp_euicc_notification_count(core));
+		cj_obj_end(&j);
+		cj_done(&j);
+	} else {
+		char num[32];
+		cli_kv_str("eid", orsp_euicc_eid(core));
+		snprintf(num, sizeof(num), "%zu", n);
+		cli_kv_str("profiles", num);
+		for (size_t i = 0; i < n; i++) {
+			orsp_euicc_profile_info p;
+			char aid[2 * sizeof(p.aid) + 1];
+			if ((e = orsp_euicc_profile_get(core, i, &p)) != ORSP_OK) {
+				rc = cli_fail("profile", e);
+				break;
+			}
+			for (size_t k = 0; k < p.aid_len && k < sizeof(p.aid); k++)
+				snprintf(aid + 2 * k, 3, "%02x", p.aid[k]);
+			aid[2 * (p.aid_len < sizeof(p.aid) ? p.aid_len : sizeof(p.aid))] = '\0';
+			printf("  %s  %s  %-8s  %-12s  %s\n", p.iccid, aid,
+			       p.enabled ? "enabled" : "disabled", class_name(p.profile_class),
+			       p.name);
+		}
+		snprintf(num, sizeof(num), "%zu", orsp_euicc_notification_count(core));
+		cli_kv_str("notifications", num);
+	}
+	orsp_euicc_host_close(h);
+	return rc;
+}
+
+static const cli_cmd euicc_cmds[] = {
+    {
+        .verb = "init",
+        .summary = "Create a sealed eUICC directory and provision its identity",
+        .synopsis = "--state DIR (--pki DIR [--curve nist|brainpool] | --key PEM --cert CERT\n"
+                    "       --eum-cert CERT --ci-cert CERT... [--eid EID]) [--default-dp ADDR] "
+                    "[--json]",
+        .help =
+            "Creates DIR (0700) with a new random device key (device.key, 0600) and seals\n"
+            "the eUICC identity into it: EID, SK.EUICC.ECDSA, CERT.EUICC, CERT.EUM and the\n"
+            "trusted CI certificates. Refuses a directory that holds an eUICC already.\n\n"
+            "options:\n" STATE_HELP
+            "  --pki DIR            a directory made by `openrsp pki init`: takes\n"
+            "                       euicc/euicc_key.pem, euicc/euicc.der, eum/eum.der, ci/ci.der\n"
+            "                       (under DIR/<curve>/ when made with --curve both)\n"
+            "  --curve nist|brainpool  which hierarchy of --pki (default nist)\n"
+            "  --key PEM            SK.EUICC.ECDSA (PKCS#8 or SEC1 PEM, or DER)\n"
+            "  --cert CERT          CERT.EUICC.ECDSA (DER or PEM)\n"
+            "  --eum-cert CERT      CERT.EUM.ECDSA\n"
+            "  --ci-cert CERT       a trusted CI certificate (repeat, up to 4)\n"
+            "  --eid EID            32 digits (default: the certificate's serialNumber)\n"
+            "  --default-dp ADDR    the default SM-DP+ address\n"
+            "  --json               one JSON object (state, eid)\n",
+        .run = euicc_init,
+    },
+    {
+        .verb = "serve",
+        .summary = "Serve the eUICC as a PC/SC card through vsmartcard's vpcd",
+        .synopsis = "--state DIR [--vpcd HOST:PORT] [--trace]",
+        .help = "Connects to vpcd (pcscd's virtual reader driver) and answers APDUs until\n"
+                "SIGINT or SIGTERM; reconnects with backoff when vpcd goes away. State changes\n"
+                "(profile download, enable, delete, SQN) are committed to DIR as they happen.\n\n"
+                "options:\n" STATE_HELP
+                "  --vpcd HOST:PORT     vpcd's address (default 127.0.0.1:35963)\n"
+                "  --trace              print every APDU in hex on stderr (it shows whole ES10\n"
+                "                       requests, profile packages included: lab use only)\n",
+        .run = euicc_serve,
+    },
+    {
+        .verb = "info",
+        .summary = "Show the EID, the profiles and the pending notifications (never a key)",
+        .synopsis = "--state DIR [--json]",
+        .help = "options:\n" STATE_HELP
+                "  --json               one JSON object: eid, profiles[{iccid, aid, state, name,\n"
+                "                       spn, nickname, class, smdp_address}], notifications\n",
+        .run = euicc_info,
+    },
+    {NULL, NULL, NULL, NULL, NULL},
+};
+
+const cli_noun cli_noun_euicc = {
+    .name = "euicc",
+    .summary = "Software eUICC: provision a sealed directory, serve it over vpcd, inspect it",
+    .cmds = euicc_cmds,
+};

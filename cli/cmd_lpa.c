@@ -1,0 +1,802 @@
+/* `openrsp lpa`: the device agent (SGP.22 LPAd) — chip information, profile download and
+ * management, notifications — against the local software eUICC or a card in a PC/SC reader.
+ * docs/lpa.md is the user guide. Output: readable text, or with --json one lpac-like object
+ * per line: {"type":"lpa","payload":{"code":0,"message":"success","data":...}} and, during a
+ * download, {"type":"progress","payload":{"code":0,"message":STEP,"data":WHAT}}. */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "openrsp/lpa.h"
+
+enum {
+	OPT_EUICC = CLI_OPT_CMD,
+	OPT_JSON,
+	OPT_AC,
+	OPT_CC,
+	OPT_SERVER_URL,
+	OPT_CA,
+	OPT_INSECURE,
+	OPT_ASK,
+	OPT_TIMEOUT,
+};
+
+#define EUICC_HELP                                                                                 \
+	"  --euicc SPEC         the eUICC: local:DIR (the software eUICC of `openrsp euicc`) or\n" \
+	"                       pcsc[:READER] (a card in a PC/SC reader: READER is an index or\n"  \
+	"                       part of the reader's name; default the first reader).\n"           \
+	"                       Default: $ORSP_LPA_EUICC\n"                                        \
+	"  --json               lpac-like JSON objects on stdout instead of text\n"
+#define SERVER_HELP                                                                                \
+	"  --server-url URL     reach the SM-DP+ at URL (e.g. https://127.0.0.1:8443) instead "    \
+	"of\n"                                                                                     \
+	"                       https://<address>; its TLS certificate must still name the\n"      \
+	"                       address\n"                                                         \
+	"  --ca FILE            trusted CA certificates (PEM) for the SM-DP+ TLS certificate "     \
+	"(the\n"                                                                                   \
+	"                       GSMA CI, or a test CI). Default: $ORSP_LPA_CA\n"                   \
+	"  --insecure           do not verify the SM-DP+ TLS certificate (labs only; warned)\n"    \
+	"  --timeout SEC        per-request timeout, 1..600 (default 60)\n"
+
+typedef struct lpa_opts {
+	const char *euicc;
+	bool json;
+	const char *ac, *server_url, *ca;
+	char *cc; /* wiped after use */
+	bool insecure, ask;
+	unsigned timeout_ms;
+} lpa_opts;
+
+typedef struct lpa_session {
+	orsp_lpa_transport t;
+	orsp_lpa_card c;
+	bool t_open, c_open;
+} lpa_session;
+
+static const struct option common_opts[] = {
+    {"euicc", required_argument, NULL, OPT_EUICC},
+    {"json", no_argument, NULL, OPT_JSON},
+    {"ac", required_argument, NULL, OPT_AC},
+    {"activation-code", required_argument, NULL, OPT_AC},
+    {"cc", required_argument, NULL, OPT_CC},
+    {"confirmation-code", required_argument, NULL, OPT_CC},
+    {"server-url", required_argument, NULL, OPT_SERVER_URL},
+    {"ca", required_argument, NULL, OPT_CA},
+    {"insecure", no_argument, NULL, OPT_INSECURE},
+    {"ask", no_argument, NULL, OPT_ASK},
+    {"timeout", required_argument, NULL, OPT_TIMEOUT},
+    {NULL, 0, NULL, 0},
+};
+
+/* Options of the sub-verb: -a/-c are the short forms lpac users know. `allowed` lists the
+ * option values this sub-verb takes. */
+static int parse_opts(int argc, char **argv, lpa_opts *o, const int *allowed)
+{
+	int c;
+
+	memset(o, 0, sizeof(*o));
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--"))
+			break;
+		if (!strcmp(argv[i], "-a"))
+			argv[i] = (char *)"--ac";
+		else if (!strcmp(argv[i], "-c"))
+			argv[i] = (char *)"--cc";
+	}
+	while ((c = cli_getopt(argc, argv, common_opts)) != -1) {
+		bool ok = false;
+		uint64_t v;
+		if (c == '?')
+			return CLI_USAGE;
+		for (const int *a = allowed; *a; a++)
+			ok = ok || *a == c;
+		if (!ok && c != OPT_EUICC && c != OPT_JSON) {
+			const char *name = "?";
+			for (const struct option *x = common_opts; x->name; x++)
+				if (x->val == c) {
+					name = x->name;
+					break;
+				}
+			return cli_usage(argv[0], "--%s is not an option of this command", name);
+		}
+		switch (c) {
+		case OPT_EUICC:
+			o->euicc = optarg;
+			break;
+		case OPT_JSON:
+			o->json = true;
+			break;
+		case OPT_AC:
+			o->ac = optarg;
+			break;
+		case OPT_CC:
+			o->cc = optarg;
+			break;
+		case OPT_SERVER_URL:
+			if (strncmp(optarg, "https://", 8) && strncmp(optarg, "http://", 7))
+				return cli_usage("--server-url", "give an http:// or https:// URL");
+			o->server_url = optarg;
+			break;
+		case OPT_CA:
+			o->ca = optarg;
+			break;
+		case OPT_INSECURE:
+			o->insecure = true;
+			break;
+		case OPT_ASK:
+			o->ask = true;
+			break;
+		case OPT_TIMEOUT:
+			if (cli_uint("--timeout", optarg, 1, 600, &v))
+				return CLI_USAGE;
+			o->timeout_ms = (unsigned)v * 1000u;
+			break;
+		default:
+			return cli_usage(argv[optind - 1], "unexpected option");
+		}
+	}
+	if (!o->euicc)
+		o->euicc = getenv("ORSP_LPA_EUICC");
+	if (!o->ca)
+		o->ca = getenv("ORSP_LPA_CA");
+	if (!o->euicc || !o->euicc[0])
+		return cli_usage("--euicc", "say which eUICC: local:DIR or pcsc[:READER] (or set "
+		                            "ORSP_LPA_EUICC)");
+	if (strncmp(o->euicc, "local:", 6) && strcmp(o->euicc, "pcsc") &&
+	    strncmp(o->euicc, "pcsc:", 5))
+		return cli_usage("--euicc", "expected local:DIR or pcsc[:READER]");
+	if (!strcmp(o->euicc, "local:"))
+		return cli_usage("--euicc", "local: needs a directory");
+	return CLI_OK;
+}
+
+/* ----- output ----- */
+
+static void json_fail(const lpa_opts *o, const char *what)
+{
+	cli_json j = {0};
+	if (!o->json)
+		return;
+	cj_obj_begin(&j, NULL);
+	cj_str(&j, "type", "lpa");
+	cj_obj_begin(&j, "payload");
+	cj_i64(&j, "code", -1);
+	cj_str(&j, "message", what);
+	cj_str(&j, "data", orsp_err_detail());
+	cj_obj_end(&j);
+	cj_obj_end(&j);
+	cj_done(&j);
+}
+
+static int fail(const lpa_opts *o, const char *what, orsp_err e)
+{
+	json_fail(o, what);
+	return cli_fail(what, e);
+}
+
+/* Opens the payload of a success object; the caller writes "data" and calls json_end. */
+static void json_begin(cli_json *j)
+{
+	cj_obj_begin(j, NULL);
+	cj_str(j, "type", "lpa");
+	cj_obj_begin(j, "payload");
+	cj_i64(j, "code", 0);
+	cj_str(j, "message", "success");
+}
+
+static void json_end(cli_json *j)
+{
+	cj_obj_end(j);
+	cj_obj_end(j);
+	cj_done(j);
+}
+
+static void json_ok_null(const lpa_opts *o)
+{
+	cli_json j = {0};
+	if (!o->json)
+		return;
+	json_begin(&j);
+	cj_null(&j, "data");
+	json_end(&j);
+}
+
+/* ----- the eUICC ----- */
+
+static int open_euicc(const lpa_opts *o, lpa_session *s)
+{
+	orsp_err e;
+
+	memset(s, 0, sizeof(*s));
+	if (!strncmp(o->euicc, "local:", 6))
+		e = orsp_lpa_transport_local(o->euicc + 6, &s->t);
+	else
+		e = orsp_lpa_transport_pcsc(o->euicc[4] == ':' ? o->euicc + 5 : NULL, &s->t);
+	if (e)
+		return fail(o, "eUICC", e);
+	s->t_open = true;
+	if ((e = orsp_lpa_card_open(&s->c, &s->t))) {
+		orsp_lpa_transport_close(&s->t);
+		s->t_open = false;
+		return fail(o, "eUICC", e);
+	}
+	s->c_open = true;
+	return CLI_OK;
+}
+
+static void close_euicc(lpa_session *s)
+{
+	if (s->c_open)
+		orsp_lpa_card_close(&s->c);
+	if (s->t_open)
+		orsp_lpa_transport_close(&s->t);
+	s->c_open = s->t_open = false;
+}
+
+static void server_of(const lpa_opts *o, orsp_lpa_server *sv)
+{
+	memset(sv, 0, sizeof(*sv));
+	sv->base_url = o->server_url;
+	sv->ca_file = o->ca;
+	sv->insecure = o->insecure;
+	sv->timeout_ms = o->timeout_ms;
+	if (o->insecure)
+		fprintf(stderr, "openrsp: WARNING: --insecure: the SM-DP+ TLS certificate is NOT "
+		                "verified; anyone on the path can impersonate the server\n");
+}
+
+static const char *class_str(int c)
+{
+	return c == 0 ? "test" : c == 1 ? "provisioning" : c == 2 ? "operational" : "";
+}
+
+/* ----- chip ----- */
+
+static void kv(const char *name, const char *value)
+{
+	printf("%-24s %s\n", name, value);
+}
+
+static int chip_info(int argc, char **argv)
+{
+	static const int allowed[] = {0};
+	lpa_opts o;
+	lpa_session s;
+	char eid[33], dp[256], ds[256], hex[41];
+	orsp_lpa_info2 i;
+	orsp_err e;
+	int rc;
+
+	if ((rc = parse_opts(argc, argv, &o, allowed)) || (rc = cli_positional(argc, argv, 0, "")))
+		return rc;
+	if ((rc = open_euicc(&o, &s)))
+		return rc;
+	if ((e = orsp_lpa_get_eid(&s.c, eid)) || (e = orsp_lpa_addresses(&s.c, dp, ds)) ||
+	    (e = orsp_lpa_euicc_info2(&s.c, &i))) {
+		rc = fail(&o, "chip info", e);
+		goto out;
+	}
+	if (o.json) {
+		cli_json j = {0};
+		json_begin(&j);
+		cj_obj_begin(&j, "data");
+		cj_str(&j, "eidValue", eid);
+		cj_obj_begin(&j, "EuiccConfiguredAddresses");
+		if (dp[0])
+			cj_str(&j, "defaultDpAddress", dp);
+		else
+			cj_null(&j, "defaultDpAddress");
+		cj_str(&j, "rootDsAddress", ds);
+		cj_obj_end(&j);
+		cj_obj_begin(&j, "EUICCInfo2");
+		cj_str(&j, "profileVersion", i.profile_version);
+		cj_str(&j, "svn", i.svn);
+		cj_str(&j, "euiccFirmwareVer", i.firmware);
+		if (i.has_resources) {
+			cj_obj_begin(&j, "extCardResource");
+			cj_u64(&j, "installedApplication", i.installed_apps);
+			cj_u64(&j, "freeNonVolatileMemory", i.free_nvm);
+			cj_u64(&j, "freeVolatileMemory", i.free_ram);
+			cj_obj_end(&j);
+		}
+		cj_arr_begin(&j, "euiccCiPKIdListForVerification");
+		for (size_t k = 0; k < i.n_ci_verify; k++)
+			cj_hex(&j, NULL, i.ci_verify[k], 20);
+		cj_arr_end(&j);
+		cj_arr_begin(&j, "euiccCiPKIdListForSigning");
+		for (size_t k = 0; k < i.n_ci_sign; k++)
+			cj_hex(&j, NULL, i.ci_sign[k], 20);
+		cj_arr_end(&j);
+		cj_str(&j, "sasAcreditationNumber", i.sas);
+		cj_obj_end(&j);
+		cj_obj_end(&j);
+		json_end(&j);
+	} else {
+		kv("EID:", eid);
+		kv("default SM-DP+:", dp[0] ? dp : "(none)");
+		kv("root SM-DS:", ds);
+		kv("SGP.22 version:", i.svn);
+		kv("profile package:", i.profile_version);
+		kv("firmware:", i.firmware);
+		if (i.has_resources) {
+			char b[32];
+			snprintf(b, sizeof(b), "%" PRIu64 " bytes", i.free_nvm);
+			kv("free memory:", b);
+		}
+		for (size_t k = 0; k < i.n_ci_verify; k++)
+			if (!orsp_hex_encode(i.ci_verify[k], 20, hex, sizeof(hex)))
+				kv("trusted CI (key id):", hex);
+		if (i.sas[0])
+			kv("SAS accreditation:", i.sas);
+	}
+out:
+	close_euicc(&s);
+	return rc;
+}
+
+/* ----- profile ----- */
+
+static int profile_list(int argc, char **argv)
+{
+	static const int allowed[] = {0};
+	orsp_lpa_profile p[ORSP_LPA_MAX_PROFILES];
+	lpa_opts o;
+	lpa_session s;
+	size_t n = 0;
+	orsp_err e;
+	int rc;
+
+	if ((rc = parse_opts(argc, argv, &o, allowed)) || (rc = cli_positional(argc, argv, 0, "")))
+		return rc;
+	if ((rc = open_euicc(&o, &s)))
+		return rc;
+	if ((e = orsp_lpa_profiles(&s.c, p, ORSP_ARRAY_LEN(p), &n))) {
+		rc = fail(&o, "profile list", e);
+		goto out;
+	}
+	if (o.json) {
+		cli_json j = {0};
+		json_begin(&j);
+		cj_arr_begin(&j, "data");
+		for (size_t i = 0; i < n; i++) {
+			cj_obj_begin(&j, NULL);
+			cj_str(&j, "iccid", p[i].iccid);
+			cj_hex(&j, "isdpAid", p[i].aid, p[i].aid_len);
+			cj_str(&j, "profileState", p[i].enabled ? "enabled" : "disabled");
+			if (p[i].nickname[0])
+				cj_str(&j, "profileNickname", p[i].nickname);
+			else
+				cj_null(&j, "profileNickname");
+			cj_str(&j, "serviceProviderName", p[i].spn);
+			cj_str(&j, "profileName", p[i].name);
+			cj_str(&j, "profileClass", class_str(p[i].profile_class));
+			cj_obj_end(&j);
+		}
+		cj_arr_end(&j);
+		json_end(&j);
+	} else if (n == 0) {
+		printf("no profile\n");
+	} else {
+		printf("%-20s  %-8s  %-12s  %-20s  %s\n", "ICCID", "STATE", "CLASS", "PROVIDER",
+		       "NAME (NICKNAME)");
+		for (size_t i = 0; i < n; i++)
+			printf("%-20s  %-8s  %-12s  %-20s  %s%s%s%s\n", p[i].iccid,
+			       p[i].enabled ? "enabled" : "disabled", class_str(p[i].profile_class),
+			       p[i].spn, p[i].name, p[i].nickname[0] ? " (" : "", p[i].nickname,
+			       p[i].nickname[0] ? ")" : "");
+	}
+out:
+	close_euicc(&s);
+	return rc;
+}
+
+typedef struct dl_ctx {
+	const lpa_opts *o;
+} dl_ctx;
+
+static const char *step_name(orsp_lpa_step s, bool json)
+{
+	switch (s) {
+	case ORSP_LPA_STEP_AUTHENTICATE:
+		return json ? "es9p_initiate_authentication" : "authenticating with the SM-DP+";
+	case ORSP_LPA_STEP_METADATA:
+		return json ? "es8p_meatadata_parse" : "profile offered";
+	case ORSP_LPA_STEP_DOWNLOAD:
+		return json ? "es9p_get_bound_profile_package" : "downloading the profile";
+	case ORSP_LPA_STEP_INSTALL:
+		return json ? "es10b_load_bound_profile_package" : "installing on the eUICC";
+	case ORSP_LPA_STEP_NOTIFY:
+		return json ? "es9p_handle_notification" : "reporting the result to the SM-DP+";
+	}
+	return "?";
+}
+
+static void dl_progress(void *arg, orsp_lpa_step step, const char *what)
+{
+	dl_ctx *d = arg;
+	if (d->o->json) {
+		cli_json j = {0};
+		cj_obj_begin(&j, NULL);
+		cj_str(&j, "type", "progress");
+		cj_obj_begin(&j, "payload");
+		cj_i64(&j, "code", 0);
+		cj_str(&j, "message", step_name(step, true));
+		cj_str(&j, "data", what ? what : "");
+		cj_obj_end(&j);
+		cj_obj_end(&j);
+		cj_done(&j);
+	} else {
+		fprintf(stderr, "[%d/5] %s: %s\n", (int)step, step_name(step, false),
+		        what ? what : "");
+	}
+}
+
+static bool dl_confirm(void *arg, const orsp_lpa_profile *m)
+{
+	dl_ctx *d = arg;
+	char line[16];
+	FILE *tty;
+	bool yes;
+
+	if (!d->o->json)
+		fprintf(stderr, "      ICCID %s, provider \"%s\", name \"%s\", class %s\n",
+		        m->iccid, m->spn, m->name, class_str(m->profile_class));
+	if (!d->o->ask)
+		return true;
+	tty = fopen("/dev/tty", "r+");
+	if (!tty)
+		return false; /* nobody to ask: refuse */
+	fprintf(tty, "Install this profile? [y/N] ");
+	fflush(tty);
+	yes = fgets(line, sizeof(line), tty) && (line[0] == 'y' || line[0] == 'Y');
+	fclose(tty);
+	return yes;
+}
+
+static int profile_download(int argc, char **argv)
+{
+	static const int allowed[] = {OPT_AC,       OPT_CC,  OPT_SERVER_URL, OPT_CA,
+	                              OPT_INSECURE, OPT_ASK, OPT_TIMEOUT,    0};
+	lpa_opts o;
+	lpa_session s;
+	orsp_lpa_ac ac;
+	orsp_lpa_server sv;
+	orsp_lpa_download_opts d = {0};
+	dl_ctx dc;
+	char iccid[21] = "";
+	orsp_err e;
+	int rc;
+
+	if ((rc = parse_opts(argc, argv, &o, allowed)) || (rc = cli_positional(argc, argv, 0, "")))
+		return rc;
+	if (!o.ac)
+		return cli_missing("-a/--ac");
+	/* the activation code first: a bad one must not touch the eUICC */
+	if ((e = orsp_lpa_ac_parse(o.ac, &ac))) {
+		char detail[256];
+		snprintf(detail, sizeof(detail), "%s", orsp_err_detail());
+		e = orsp_errf(e,
+		              "%s; check the code you were given (LPA:1$<SM-DP+ address>$<matching "
+		              "ID>)",
+		              detail);
+		return fail(&o, "profile download", e);
+	}
+	if (ac.cc_required && !o.cc) {
+		orsp_err u = orsp_errf(ORSP_E_USAGE, "this activation code needs a confirmation "
+		                                     "code: add -c CODE");
+		return fail(&o, "profile download", u);
+	}
+	if (!o.ca && !o.insecure && (!o.server_url || !strncmp(o.server_url, "https:", 6))) {
+		orsp_err u = orsp_errf(
+		    ORSP_E_USAGE, "no trust anchor for the SM-DP+ TLS certificate: give the CI "
+		                  "certificate with --ca FILE (or set ORSP_LPA_CA)");
+		return fail(&o, "profile download", u);
+	}
+	server_of(&o, &sv);
+	if ((rc = open_euicc(&o, &s)))
+		return rc;
+	dc.o = &o;
+	d.ac = &ac;
+	d.cc = o.cc;
+	d.server = &sv;
+	d.confirm = dl_confirm;
+	d.progress = dl_progress;
+	d.arg = &dc;
+	e = orsp_lpa_download(&s.c, &d, iccid);
+	if (o.cc)
+		orsp_wipe(o.cc, strlen(o.cc));
+	if (e) {
+		rc = fail(&o, "profile download", e);
+	} else if (o.json) {
+		cli_json j = {0};
+		json_begin(&j);
+		cj_obj_begin(&j, "data");
+		cj_str(&j, "iccid", iccid);
+		cj_obj_end(&j);
+		json_end(&j);
+	} else {
+		printf("installed %s (disabled; enable it with `openrsp lpa profile enable %s`)\n",
+		       iccid, iccid);
+	}
+	close_euicc(&s);
+	return rc;
+}
+
+static int profile_change(int argc, char **argv, const char *what,
+                          orsp_err (*fn)(orsp_lpa_card *, const char *))
+{
+	static const int allowed[] = {0};
+	lpa_opts o;
+	lpa_session s;
+	char label[32];
+	orsp_err e;
+	int rc;
+
+	if ((rc = parse_opts(argc, argv, &o, allowed)) ||
+	    (rc = cli_positional(argc, argv, 1, "ICCID|AID")))
+		return rc;
+	if ((rc = open_euicc(&o, &s)))
+		return rc;
+	snprintf(label, sizeof(label), "profile %s", what);
+	e = fn(&s.c, argv[optind]);
+	if (e) {
+		rc = fail(&o, label, e);
+	} else if (o.json) {
+		json_ok_null(&o);
+	} else {
+		printf(
+		    "%sd %s; a notification for the operator is pending (`openrsp lpa notification "
+		    "process` sends it)\n",
+		    what, argv[optind]);
+	}
+	close_euicc(&s);
+	return rc;
+}
+
+static int profile_nickname(int argc, char **argv)
+{
+	static const int allowed[] = {0};
+	lpa_opts o;
+	lpa_session s;
+	orsp_err e;
+	int rc;
+
+	if ((rc = parse_opts(argc, argv, &o, allowed)) ||
+	    (rc = cli_positional(argc, argv, 2, "ICCID NAME")))
+		return rc;
+	if (strlen(argv[optind + 1]) > 64)
+		return cli_usage("NAME", "at most 64 bytes");
+	if ((rc = open_euicc(&o, &s)))
+		return rc;
+	e = orsp_lpa_set_nickname(&s.c, argv[optind], argv[optind + 1]);
+	if (e)
+		rc = fail(&o, "profile nickname", e);
+	else if (o.json)
+		json_ok_null(&o);
+	else
+		printf("%s is now called \"%s\"\n", argv[optind], argv[optind + 1]);
+	close_euicc(&s);
+	return rc;
+}
+
+/* ----- notification ----- */
+
+static int notification_list(int argc, char **argv)
+{
+	static const int allowed[] = {0};
+	orsp_lpa_notification no[ORSP_LPA_MAX_NOTIFICATIONS];
+	lpa_opts o;
+	lpa_session s;
+	size_t n = 0;
+	orsp_err e;
+	int rc;
+
+	if ((rc = parse_opts(argc, argv, &o, allowed)) || (rc = cli_positional(argc, argv, 0, "")))
+		return rc;
+	if ((rc = open_euicc(&o, &s)))
+		return rc;
+	if ((e = orsp_lpa_notifications(&s.c, no, ORSP_ARRAY_LEN(no), &n))) {
+		rc = fail(&o, "notification list", e);
+		goto out;
+	}
+	if (o.json) {
+		cli_json j = {0};
+		json_begin(&j);
+		cj_arr_begin(&j, "data");
+		for (size_t i = 0; i < n; i++) {
+			cj_obj_begin(&j, NULL);
+			cj_u64(&j, "seqNumber", no[i].seq);
+			cj_str(&j, "profileManagementOperation", no[i].event);
+			cj_str(&j, "notificationAddress", no[i].address);
+			if (no[i].iccid[0])
+				cj_str(&j, "iccid", no[i].iccid);
+			else
+				cj_null(&j, "iccid");
+			cj_obj_end(&j);
+		}
+		cj_arr_end(&j);
+		json_end(&j);
+	} else if (n == 0) {
+		printf("no pending notification\n");
+	} else {
+		printf("%-6s  %-8s  %-20s  %s\n", "SEQ", "EVENT", "ICCID", "ADDRESS");
+		for (size_t i = 0; i < n; i++)
+			printf("%-6" PRIu64 "  %-8s  %-20s  %s\n", no[i].seq, no[i].event,
+			       no[i].iccid[0] ? no[i].iccid : "-", no[i].address);
+	}
+out:
+	close_euicc(&s);
+	return rc;
+}
+
+static int notification_process(int argc, char **argv)
+{
+	static const int allowed[] = {OPT_SERVER_URL, OPT_CA, OPT_INSECURE, OPT_TIMEOUT, 0};
+	lpa_opts o;
+	lpa_session s;
+	orsp_lpa_server sv;
+	size_t sent = 0;
+	orsp_err e;
+	int rc;
+
+	if ((rc = parse_opts(argc, argv, &o, allowed)) || (rc = cli_positional(argc, argv, 0, "")))
+		return rc;
+	server_of(&o, &sv);
+	if ((rc = open_euicc(&o, &s)))
+		return rc;
+	e = orsp_lpa_process_notifications(&s.c, &sv, &sent);
+	if (e) {
+		rc = fail(&o, "notification process", e);
+	} else if (o.json) {
+		cli_json j = {0};
+		json_begin(&j);
+		cj_obj_begin(&j, "data");
+		cj_u64(&j, "sent", sent);
+		cj_obj_end(&j);
+		json_end(&j);
+	} else {
+		printf("%zu notification%s delivered and removed\n", sent, sent == 1 ? "" : "s");
+	}
+	close_euicc(&s);
+	return rc;
+}
+
+static int notification_remove(int argc, char **argv)
+{
+	static const int allowed[] = {0};
+	lpa_opts o;
+	lpa_session s;
+	uint64_t seq;
+	orsp_err e;
+	int rc;
+
+	if ((rc = parse_opts(argc, argv, &o, allowed)) ||
+	    (rc = cli_positional(argc, argv, 1, "SEQ")) ||
+	    (rc = cli_uint("SEQ", argv[optind], 0, UINT32_MAX, &seq)))
+		return rc;
+	if ((rc = open_euicc(&o, &s)))
+		return rc;
+	e = orsp_lpa_notification_remove(&s.c, seq);
+	if (e)
+		rc = fail(&o, "notification remove", e);
+	else if (o.json)
+		json_ok_null(&o);
+	else
+		printf("removed notification %" PRIu64 " (not sent)\n", seq);
+	close_euicc(&s);
+	return rc;
+}
+
+/* ----- dispatch: `openrsp lpa <verb> <sub-verb> ...` ----- */
+
+typedef struct sub {
+	const char *name;
+	int (*run)(int argc, char **argv);
+} sub;
+
+static int dispatch(int argc, char **argv, const sub *subs, const char *names)
+{
+	if (argc < 2 || argv[1][0] == '-')
+		return cli_usage(argv[0], "expected one of: %s", names);
+	for (const sub *s = subs; s->name; s++)
+		if (!strcmp(s->name, argv[1]))
+			return s->run(argc - 1, argv + 1);
+	return cli_usage(argv[1], "unknown; expected one of: %s", names);
+}
+
+static int chip_run(int argc, char **argv)
+{
+	static const sub subs[] = {{"info", chip_info}, {NULL, NULL}};
+	return dispatch(argc, argv, subs, "info");
+}
+
+static int p_enable(int argc, char **argv)
+{
+	return profile_change(argc, argv, "enable", orsp_lpa_enable);
+}
+static int p_disable(int argc, char **argv)
+{
+	return profile_change(argc, argv, "disable", orsp_lpa_disable);
+}
+static int p_delete(int argc, char **argv)
+{
+	return profile_change(argc, argv, "delete", orsp_lpa_delete);
+}
+
+static int profile_run(int argc, char **argv)
+{
+	static const sub subs[] = {{"list", profile_list},
+	                           {"download", profile_download},
+	                           {"enable", p_enable},
+	                           {"disable", p_disable},
+	                           {"delete", p_delete},
+	                           {"nickname", profile_nickname},
+	                           {NULL, NULL}};
+	return dispatch(argc, argv, subs, "list, download, enable, disable, delete, nickname");
+}
+
+static int notification_run(int argc, char **argv)
+{
+	static const sub subs[] = {{"list", notification_list},
+	                           {"process", notification_process},
+	                           {"remove", notification_remove},
+	                           {NULL, NULL}};
+	return dispatch(argc, argv, subs, "list, process, remove");
+}
+
+static const cli_cmd lpa_cmds[] = {
+    {
+        .verb = "chip",
+        .summary = "The eUICC: EID, configured addresses, EUICCInfo2",
+        .synopsis = "info [--euicc SPEC] [--json]",
+        .help = "chip info        EID, default SM-DP+ and root SM-DS addresses, SGP.22 version,\n"
+                "                 firmware, free memory and trusted CIs of the eUICC\n\n"
+                "options:\n" EUICC_HELP,
+        .run = chip_run,
+    },
+    {
+        .verb = "profile",
+        .summary = "Profiles: list, download, enable, disable, delete, nickname",
+        .synopsis = "list | download -a AC [-c CC] [--server-url URL] [--ca FILE] [--ask]\n"
+                    "       | enable ICCID|AID | disable ICCID|AID | delete ICCID|AID\n"
+                    "       | nickname ICCID NAME   [--euicc SPEC] [--json]",
+        .help =
+            "profile list                  the profiles on the eUICC\n"
+            "profile download -a AC        download and install the profile of an activation\n"
+            "                              code LPA:1$<SM-DP+ address>$<matching ID>[$<OID>[$1]]\n"
+            "                              (SGP.22 §3.1.3); it arrives disabled\n"
+            "profile enable|disable|delete by ICCID (19-20 digits) or ISD-P AID (hex)\n"
+            "profile nickname ICCID NAME   a local name, at most 64 bytes\n\n"
+            "Changes leave a notification on the eUICC for the operator: send it with\n"
+            "`openrsp lpa notification process`. On any failure the eUICC is left as it was\n"
+            "(a download is cancelled on both sides) and exit status is 1.\n\n"
+            "options:\n"
+            "  -a, --ac CODE        activation code (download)\n"
+            "  -c, --cc CODE        confirmation code, when the operator gave one (download)\n"
+            "  --ask                show the profile and ask before installing "
+            "(download)\n" SERVER_HELP EUICC_HELP,
+        .run = profile_run,
+    },
+    {
+        .verb = "notification",
+        .summary = "Pending notifications: list, process (send), remove",
+        .synopsis = "list | process [--server-url URL] [--ca FILE] | remove SEQ\n"
+                    "       [--euicc SPEC] [--json]",
+        .help = "notification list      what the eUICC keeps for the operators\n"
+                "notification process   send each to its SM-DP+ (handleNotification, retried\n"
+                "                       with backoff) and remove it once the server accepted it\n"
+                "notification remove N  drop notification N without sending it\n\n"
+                "options:\n" SERVER_HELP EUICC_HELP,
+        .run = notification_run,
+    },
+    {NULL, NULL, NULL, NULL, NULL},
+};
+
+const cli_noun cli_noun_lpa = {
+    .name = "lpa",
+    .summary = "Device agent (LPA): download and manage profiles on an eUICC",
+    .cmds = lpa_cmds,
+};

@@ -1,0 +1,145 @@
+/* libFuzzer target for the ES10 response parsing of the device agent (src/lpa/card.c,
+ * src/lpa/es10.c): a fake ISD-R on a real APDU layer answers every STORE DATA with the fuzz
+ * input (after the first byte, which picks the function), so each answer goes through STORE
+ * DATA framing, GET RESPONSE and the strict parser of that function.
+ *
+ * Properties: no crash or sanitizer report; a function fails only with MALFORMED, STATE,
+ * NOT_FOUND, POLICY or RESOURCE (never USAGE: the driver's own requests are well formed); on
+ * success the counts stay within the caller's capacity and every string is NUL-terminated
+ * within its field. Deterministic, no global state carried between inputs.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "openrsp/euicc_config.h"
+#include "openrsp/lpa.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static void check(bool ok)
+{
+	if (!ok)
+		abort();
+}
+
+typedef struct answer {
+	const uint8_t *p;
+	size_t n;
+} answer;
+
+static uint16_t fake_store_data(void *user, uint8_t channel, orsp_slice d, orsp_writer *rsp)
+{
+	answer *a = user;
+	(void)channel;
+	(void)d;
+	orsp_write_bytes(rsp, a->p, a->n);
+	return 0x9000;
+}
+
+static const orsp_euicc_app_ops fake_ops = {.store_data = fake_store_data};
+
+static void check_err(orsp_err e)
+{
+	check(e == ORSP_OK || e == ORSP_E_MALFORMED || e == ORSP_E_STATE || e == ORSP_E_NOT_FOUND ||
+	      e == ORSP_E_POLICY || e == ORSP_E_RESOURCE);
+}
+
+static bool terminated(const char *s, size_t cap)
+{
+	return memchr(s, 0, cap) != NULL;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static uint8_t cbuf[ORSP_EUICC_MAX_COMMAND], rbuf[ORSP_EUICC_MAX_RESPONSE];
+	orsp_euicc_apdu_ctx ctx;
+	orsp_lpa_transport t;
+	orsp_lpa_card c;
+	answer a;
+	uint8_t aid[16];
+	orsp_err e;
+
+	if (size < 1 || size > ORSP_EUICC_MAX_RESPONSE)
+		return 0;
+	a.p = data + 1;
+	a.n = size - 1;
+	check(orsp_euicc_apdu_init(&ctx, cbuf, sizeof(cbuf), rbuf, sizeof(rbuf)) == ORSP_OK);
+	check(orsp_hex_decode_exact(ORSP_LPA_ISDR_AID, aid, 16) == ORSP_OK);
+	check(orsp_euicc_apdu_register(&ctx, aid, 16, &fake_ops, &a) == ORSP_OK);
+	check(orsp_lpa_transport_apdu(&ctx, &t) == ORSP_OK);
+	check(orsp_lpa_card_open(&c, &t) == ORSP_OK);
+	switch (data[0] % 9) {
+	case 0: {
+		char eid[33];
+		e = orsp_lpa_get_eid(&c, eid);
+		check_err(e);
+		check(e || strlen(eid) == 32);
+		break;
+	}
+	case 1: {
+		orsp_lpa_profile p[4];
+		size_t n = 99;
+		e = orsp_lpa_profiles(&c, p, 4, &n);
+		check_err(e);
+		check(n <= 4);
+		for (size_t i = 0; !e && i < n; i++)
+			check(terminated(p[i].iccid, sizeof(p[i].iccid)) &&
+			      terminated(p[i].name, sizeof(p[i].name)) &&
+			      terminated(p[i].spn, sizeof(p[i].spn)) &&
+			      terminated(p[i].nickname, sizeof(p[i].nickname)) &&
+			      p[i].aid_len <= 16);
+		break;
+	}
+	case 2: {
+		orsp_lpa_notification no[4];
+		size_t n = 99;
+		e = orsp_lpa_notifications(&c, no, 4, &n);
+		check_err(e);
+		check(n <= 4);
+		for (size_t i = 0; !e && i < n; i++)
+			check(terminated(no[i].address, sizeof(no[i].address)) &&
+			      terminated(no[i].iccid, sizeof(no[i].iccid)) &&
+			      terminated(no[i].event, sizeof(no[i].event)));
+		break;
+	}
+	case 3: {
+		orsp_lpa_info2 i;
+		e = orsp_lpa_euicc_info2(&c, &i);
+		check_err(e);
+		check(i.n_ci_verify <= ORSP_LPA_MAX_CI && i.n_ci_sign <= ORSP_LPA_MAX_CI &&
+		      terminated(i.sas, sizeof(i.sas)) && terminated(i.svn, sizeof(i.svn)));
+		break;
+	}
+	case 4: {
+		char dp[256], ds[256];
+		e = orsp_lpa_addresses(&c, dp, ds);
+		check_err(e);
+		check(terminated(dp, 256) && terminated(ds, 256));
+		break;
+	}
+	case 5:
+		check_err(orsp_lpa_enable(&c, "89000123456789012341"));
+		break;
+	case 6:
+		check_err(orsp_lpa_notification_remove(&c, 1));
+		break;
+	case 7:
+		check_err(orsp_lpa_memory_reset(&c, 7));
+		break;
+	default: {
+		/* LoadBoundProfilePackage of a small valid BPP: every piece answered with the input
+		 */
+		static const uint8_t bpp[] = {0xBF, 0x36, 0x0F, 0xBF, 0x23, 0x00, 0xA0,
+		                              0x03, 0x87, 0x01, 0x00, 0xA3, 0x06, 0x86,
+		                              0x01, 0x01, 0x86, 0x01, 0x02};
+		uint8_t pir[512];
+		size_t pl = 0;
+		e = orsp_lpa_load_bpp(&c, bpp, sizeof(bpp), pir, sizeof(pir), &pl);
+		check_err(e);
+		check(pl <= sizeof(pir));
+		break;
+	}
+	}
+	orsp_lpa_card_close(&c);
+	return 0;
+}

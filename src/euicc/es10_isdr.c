@@ -1,0 +1,1701 @@
+/* openrsp euicc: the ISD-R — ES10a/b/c (SGP.22 v2.2 §5.7), the ECASD and the ISD-Ps.
+ *
+ * Requests are parsed with the strict DER reader and answered with the DER writer; nothing
+ * here allocates (the crypto, bsp and pkg modules called may). Persistent state is the
+ * records "ecasd" (identity), "isdr" (profiles, notifications, counters), "upp.<n>" and
+ * "sqn.<n>" (package and SQN state of ISD-P number n); every state change is one commit of
+ * all the records it touches, so a crash leaves the old or the new state. docs/euicc.md.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "openrsp/der.h"
+#include "openrsp/euicc.h"
+#include "openrsp/pkg.h"
+
+enum { S_NONE = 0, S_CHAL, S_AUTH, S_PREP, S_LOAD };
+
+static const uint8_t isdp_aid_base[16] = {0xA0, 0x00, 0x00, 0x05, 0x59, 0x10, 0x10, 0xFF,
+                                          0xFF, 0xFF, 0xFF, 0x89, 0x00, 0x00, 0x10, 0x00};
+
+/* ---------------------------------------------------------------- small helpers --------- */
+
+static void put_str(orsp_writer *w, uint32_t tag, const char *s)
+{
+	orsp_der_put_tlv(w, tag, s, strlen(s));
+}
+
+static void copy_str(orsp_slice v, char *out, size_t cap)
+{
+	size_t n = v.len < cap ? v.len : cap - 1;
+	memcpy(out, v.p, n);
+	out[n] = '\0';
+}
+
+static orsp_err sign(const orsp_euicc *e, const uint8_t *m, size_t n, uint8_t sig[ORSP_EC_SIG_LEN])
+{
+	return orsp_ecdsa_sign(e->sk, m, n, sig);
+}
+
+static orsp_euicc_profile_rec *find_profile(orsp_euicc *e, orsp_slice aid, orsp_slice iccid)
+{
+	for (size_t i = 0; i < ORSP_EUICC_MAX_PROFILES; i++) {
+		orsp_euicc_profile_rec *p = &e->profiles[i];
+		if (!p->used)
+			continue;
+		if (aid.p && aid.len == p->aid_len && !memcmp(aid.p, p->aid, aid.len))
+			return p;
+		if (iccid.p && iccid.len == 10 && !memcmp(iccid.p, p->iccid, 10))
+			return p;
+	}
+	return NULL;
+}
+
+static orsp_euicc_profile_rec *enabled_profile(orsp_euicc *e)
+{
+	for (size_t i = 0; i < ORSP_EUICC_MAX_PROFILES; i++)
+		if (e->profiles[i].used && e->profiles[i].enabled)
+			return &e->profiles[i];
+	return NULL;
+}
+
+static unsigned isdp_no(const orsp_euicc_profile_rec *p)
+{
+	return (unsigned)(p->aid[14] - 0x10) << 8 | p->aid[15];
+}
+
+static void rec_name(char out[16], const char *kind, const orsp_euicc_profile_rec *p)
+{
+	snprintf(out, 16, "%s.%u", kind, isdp_no(p));
+}
+
+/* ---------------------------------------------------------------- records --------------- */
+
+static orsp_err save_ecasd(orsp_writer *w, const orsp_euicc_identity *id, const uint8_t eid[16])
+{
+	orsp_der_mark m = orsp_der_begin(w, 0x30), l;
+
+	orsp_der_put_tlv(w, 0x5A, eid, 16);
+	orsp_der_put_tlv(w, 0x84, id->sk_euicc.p, id->sk_euicc.len);
+	orsp_der_put_tlv(w, 0x85, id->cert_euicc.p, id->cert_euicc.len);
+	orsp_der_put_tlv(w, 0x86, id->cert_eum.p, id->cert_eum.len);
+	l = orsp_der_begin(w, 0xA7);
+	for (size_t i = 0; i < id->n_ci; i++)
+		orsp_der_put_tlv(w, 0x04, id->ci_certs[i].p, id->ci_certs[i].len);
+	orsp_der_end(w, l);
+	if (id->default_dp)
+		put_str(w, 0x0C, id->default_dp);
+	orsp_der_end(w, m);
+	return orsp_writer_status(w);
+}
+
+/* The "isdr" record: counters, default address, profiles, notifications. */
+static orsp_err save_isdr(const orsp_euicc *e, orsp_writer *w)
+{
+	orsp_der_mark m = orsp_der_begin(w, 0x30), l;
+
+	orsp_der_put_uint(w, 0x80, e->next_seq);
+	orsp_der_put_uint(w, 0x81, e->next_isdp);
+	put_str(w, 0x82, e->default_dp);
+	l = orsp_der_begin(w, 0xA3);
+	for (size_t i = 0; i < ORSP_EUICC_MAX_PROFILES; i++) {
+		const orsp_euicc_profile_rec *p = &e->profiles[i];
+		orsp_der_mark r;
+		uint8_t b;
+		if (!p->used)
+			continue;
+		r = orsp_der_begin(w, 0x30);
+		orsp_der_put_tlv(w, 0x4F, p->aid, p->aid_len);
+		orsp_der_put_tlv(w, 0x5A, p->iccid, 10);
+		b = p->enabled;
+		orsp_der_put_tlv(w, 0x81, &b, 1);
+		put_str(w, 0x90, p->nickname);
+		put_str(w, 0x91, p->spn);
+		put_str(w, 0x92, p->name);
+		orsp_der_put_uint(w, 0x95, (uint64_t)(p->profile_class < 0 ? 2 : p->profile_class));
+		orsp_der_put_tlv(w, 0x99, &p->ppr, 1);
+		orsp_der_put_tlv(w, 0x84, &p->notif_events, 1);
+		put_str(w, 0x0C, p->notif_addr);
+		orsp_der_put_uint(w, 0x85, p->upp_len);
+		orsp_der_end(w, r);
+	}
+	orsp_der_end(w, l);
+	l = orsp_der_begin(w, 0xA4);
+	for (size_t i = 0; i < ORSP_EUICC_MAX_NOTIFICATIONS; i++) {
+		const orsp_euicc_notification_rec *n = &e->notifs[i];
+		orsp_der_mark r;
+		if (!n->used)
+			continue;
+		r = orsp_der_begin(w, 0x30);
+		orsp_der_put_uint(w, 0x80, n->seq);
+		orsp_der_put_tlv(w, 0x81, &n->event, 1);
+		put_str(w, 0x0C, n->addr);
+		orsp_der_put_tlv(w, 0x5A, n->iccid, 10);
+		orsp_der_put_tlv(w, 0x04, n->data, n->len);
+		orsp_der_end(w, r);
+	}
+	orsp_der_end(w, l);
+	orsp_der_end(w, m);
+	return orsp_writer_status(w);
+}
+
+static orsp_err load_isdr(orsp_euicc *e, orsp_slice rec)
+{
+	orsp_tlv top, f;
+	orsp_reader r;
+	uint64_t v;
+	size_t np = 0, nn = 0;
+
+	if (orsp_der_parse_one(rec, &top) || top.tag != 0x30 || orsp_der_validate(top.raw, 8))
+		return orsp_errf(ORSP_E_MALFORMED, "eUICC state: damaged isdr record");
+	orsp_reader_init(&r, top.value.p, top.value.len);
+	while (orsp_reader_remaining(&r)) {
+		orsp_reader lr;
+		orsp_tlv item;
+		if (orsp_der_read(&r, &f))
+			return orsp_errf(ORSP_E_MALFORMED, "eUICC state: isdr record");
+		if (f.tag == 0x80 && !orsp_der_uint(f.value, &v))
+			e->next_seq = (uint32_t)v;
+		else if (f.tag == 0x81 && !orsp_der_uint(f.value, &v))
+			e->next_isdp = (uint32_t)v;
+		else if (f.tag == 0x82)
+			copy_str(f.value, e->default_dp, sizeof(e->default_dp));
+		else if (f.tag == 0xA3 || f.tag == 0xA4) {
+			orsp_reader_init(&lr, f.value.p, f.value.len);
+			while (orsp_reader_remaining(&lr)) {
+				orsp_reader fr;
+				orsp_tlv g;
+				if (orsp_der_read(&lr, &item) || item.tag != 0x30)
+					return orsp_errf(ORSP_E_MALFORMED, "eUICC state: isdr entry");
+				orsp_reader_init(&fr, item.value.p, item.value.len);
+				if (f.tag == 0xA3) {
+					orsp_euicc_profile_rec *p;
+					if (np == ORSP_EUICC_MAX_PROFILES)
+						return orsp_errf(ORSP_E_RESOURCE, "eUICC state: too many profiles");
+					p = &e->profiles[np++];
+					memset(p, 0, sizeof(*p));
+					p->used = true;
+					while (orsp_reader_remaining(&fr)) {
+						if (orsp_der_read(&fr, &g))
+							return orsp_errf(ORSP_E_MALFORMED, "eUICC state: profile");
+						if (g.tag == 0x4F && g.value.len <= 16) {
+							memcpy(p->aid, g.value.p, g.value.len);
+							p->aid_len = (uint8_t)g.value.len;
+						} else if (g.tag == 0x5A && g.value.len == 10)
+							memcpy(p->iccid, g.value.p, 10);
+						else if (g.tag == 0x81 && g.value.len == 1)
+							p->enabled = g.value.p[0] != 0;
+						else if (g.tag == 0x90)
+							copy_str(g.value, p->nickname, sizeof(p->nickname));
+						else if (g.tag == 0x91)
+							copy_str(g.value, p->spn, sizeof(p->spn));
+						else if (g.tag == 0x92)
+							copy_str(g.value, p->name, sizeof(p->name));
+						else if (g.tag == 0x95 && !orsp_der_uint(g.value, &v))
+							p->profile_class = (int8_t)v;
+						else if (g.tag == 0x99 && g.value.len == 1)
+							p->ppr = g.value.p[0];
+						else if (g.tag == 0x84 && g.value.len == 1)
+							p->notif_events = g.value.p[0];
+						else if (g.tag == 0x0C)
+							copy_str(g.value, p->notif_addr, sizeof(p->notif_addr));
+						else if (g.tag == 0x85 && !orsp_der_uint(g.value, &v))
+							p->upp_len = (uint32_t)v;
+					}
+					if (p->aid_len != 16)
+						return orsp_errf(ORSP_E_MALFORMED, "eUICC state: profile AID");
+				} else {
+					orsp_euicc_notification_rec *n;
+					if (nn == ORSP_EUICC_MAX_NOTIFICATIONS)
+						return orsp_errf(ORSP_E_RESOURCE, "eUICC state: too many notifications");
+					n = &e->notifs[nn++];
+					memset(n, 0, sizeof(*n));
+					n->used = true;
+					while (orsp_reader_remaining(&fr)) {
+						if (orsp_der_read(&fr, &g))
+							return orsp_errf(ORSP_E_MALFORMED, "eUICC state: notification");
+						if (g.tag == 0x80 && !orsp_der_uint(g.value, &v))
+							n->seq = (uint32_t)v;
+						else if (g.tag == 0x81 && g.value.len == 1)
+							n->event = g.value.p[0];
+						else if (g.tag == 0x0C)
+							copy_str(g.value, n->addr, sizeof(n->addr));
+						else if (g.tag == 0x5A && g.value.len == 10)
+							memcpy(n->iccid, g.value.p, 10);
+						else if (g.tag == 0x04 && g.value.len <= sizeof(n->data)) {
+							memcpy(n->data, g.value.p, g.value.len);
+							n->len = (uint16_t)g.value.len;
+						}
+					}
+				}
+			}
+		}
+	}
+	return ORSP_OK;
+}
+
+/* Commit the isdr record together with the records of up to every ISD-P (two each): one
+ * storage commit, so a crash leaves all of it old or all of it new. */
+static orsp_err commit(orsp_euicc *e, const orsp_euicc_record *extra, size_t n_extra)
+{
+	orsp_euicc_record recs[1 + 2 * ORSP_EUICC_MAX_PROFILES];
+	orsp_writer w;
+	orsp_err err;
+
+	if (n_extra > 2 * ORSP_EUICC_MAX_PROFILES)
+		return orsp_errf(ORSP_E_USAGE, "eUICC commit: too many records");
+	orsp_writer_init(&w, e->rec, sizeof(e->rec));
+	if ((err = save_isdr(e, &w)))
+		return err;
+	recs[0] = (orsp_euicc_record){"isdr", e->rec, w.len};
+	for (size_t i = 0; i < n_extra; i++)
+		recs[1 + i] = extra[i];
+	return e->ops->commit(e->user, recs, 1 + n_extra);
+}
+
+/* Reload the persistent part from storage (after a failed commit the memory copy must not be
+ * trusted). */
+static orsp_err reload(orsp_euicc *e)
+{
+	size_t len = 0;
+	orsp_err err;
+
+	memset(e->profiles, 0, sizeof(e->profiles));
+	memset(e->notifs, 0, sizeof(e->notifs));
+	e->next_seq = e->next_isdp = 0;
+	err = e->ops->read(e->user, "isdr", e->rec, sizeof(e->rec), &len);
+	if (!err)
+		err = load_isdr(e, orsp_slice_make(e->rec, len));
+	return err;
+}
+
+/* ---------------------------------------------------------------- USIM of the profile --- */
+
+static orsp_err persist_sqn(void *user, const uint8_t *state, size_t len)
+{
+	orsp_euicc *e = user;
+	orsp_euicc_profile_rec *p = enabled_profile(e);
+	orsp_euicc_record r;
+	char name[16];
+
+	if (!p)
+		return orsp_errf(ORSP_E_STATE, "no enabled profile");
+	rec_name(name, "sqn", p);
+	r = (orsp_euicc_record){name, state, len};
+	return e->ops->commit(e->user, &r, 1);
+}
+
+/* Keep the USIM of the enabled profile registered on the APDU context, and only it. */
+static orsp_err usim_sync(orsp_euicc *e)
+{
+	orsp_euicc_profile_rec *p = enabled_profile(e);
+	uint8_t sqn[ORSP_USIM_SQN_STATE_MAX];
+	size_t len = 0, sl = 0;
+	char name[16];
+	orsp_err err;
+
+	if (!e->apdu)
+		return ORSP_OK;
+	if (e->usim_registered) {
+		if (orsp_euicc_apdu_unregister(e->apdu, e->usim_aid, e->usim_aid_len))
+			orsp_err_clear();
+		orsp_euicc_apdu_set_mf(e->apdu, NULL, NULL);
+		orsp_usim_unload(&e->usim);
+		e->usim_registered = false;
+	}
+	if (!p)
+		return ORSP_OK;
+	rec_name(name, "upp", p);
+	if ((err = e->ops->read(e->user, name, e->upp, sizeof(e->upp), &len)))
+		return err;
+	rec_name(name, "sqn", p);
+	err = e->ops->read(e->user, name, sqn, sizeof(sqn), &sl);
+	if (err == ORSP_E_NOT_FOUND) {
+		sl = 0;
+		err = ORSP_OK;
+		orsp_err_clear();
+	}
+	if (!err)
+		err = orsp_usim_load(&e->usim, e->upp, len, sqn, sl, persist_sqn, e);
+	orsp_wipe(e->upp, len);
+	orsp_wipe(sqn, sizeof(sqn));
+	if (!err)
+		err = orsp_usim_aid(&e->usim, e->usim_aid, &e->usim_aid_len);
+	if (!err)
+		err = orsp_euicc_apdu_register(e->apdu, e->usim_aid, e->usim_aid_len, &orsp_usim_app_ops,
+		                               &e->usim);
+	if (err) {
+		orsp_usim_unload(&e->usim);
+		return err;
+	}
+	orsp_euicc_apdu_set_mf(e->apdu, &orsp_usim_mf_ops, &e->usim);
+	e->usim_registered = true;
+	return ORSP_OK;
+}
+
+/* ---------------------------------------------------------------- open / provision ------ */
+
+static orsp_err load_identity(orsp_euicc *e, orsp_slice rec, const orsp_euicc_identity *check)
+{
+	orsp_tlv top, f;
+	orsp_reader r;
+	orsp_cert *cert = NULL, *eum = NULL;
+	orsp_ec_key *pub = NULL;
+	orsp_err err = ORSP_OK;
+	uint8_t a[ORSP_EC_POINT_LEN], b[ORSP_EC_POINT_LEN];
+
+	(void)check;
+	if (orsp_der_parse_one(rec, &top) || top.tag != 0x30)
+		return orsp_errf(ORSP_E_MALFORMED, "eUICC state: damaged ecasd record");
+	if ((err = orsp_ci_store_new(&e->cis)))
+		return err;
+	orsp_reader_init(&r, top.value.p, top.value.len);
+	while (!err && orsp_reader_remaining(&r)) {
+		if (orsp_der_read(&r, &f)) {
+			err = orsp_errf(ORSP_E_MALFORMED, "eUICC state: ecasd record");
+			break;
+		}
+		if (f.tag == 0x5A && f.value.len == 16) {
+			memcpy(e->eid_bin, f.value.p, 16);
+			err = orsp_hex_encode(f.value.p, 16, e->eid, sizeof(e->eid));
+		} else if (f.tag == 0x84) {
+			err = orsp_ec_load_private(f.value.p, f.value.len, &e->sk);
+		} else if (f.tag == 0x85 && f.value.len <= sizeof(e->cert)) {
+			memcpy(e->cert, f.value.p, f.value.len);
+			e->cert_len = f.value.len;
+		} else if (f.tag == 0x86 && f.value.len <= sizeof(e->eum)) {
+			memcpy(e->eum, f.value.p, f.value.len);
+			e->eum_len = f.value.len;
+		} else if (f.tag == 0xA7) {
+			orsp_reader cr;
+			orsp_tlv c;
+			orsp_reader_init(&cr, f.value.p, f.value.len);
+			while (!err && orsp_reader_remaining(&cr) && e->n_ci < ORSP_EUICC_MAX_CI) {
+				orsp_cert *ci = NULL;
+				if (orsp_der_read(&cr, &c))
+					err = orsp_errf(ORSP_E_MALFORMED, "eUICC state: CI list");
+				if (!err)
+					err = orsp_cert_parse(c.value.p, c.value.len, &ci);
+				if (!err)
+					err = orsp_ci_store_add(e->cis, ci);
+				if (!err)
+					err = orsp_cert_ski(ci, e->ski[e->n_ci], 20, &e->ski_len[e->n_ci]);
+				if (!err)
+					e->n_ci++;
+				orsp_cert_free(ci);
+			}
+		} else if (f.tag == 0x0C && !e->default_dp[0]) {
+			copy_str(f.value, e->default_dp, sizeof(e->default_dp));
+		}
+	}
+	if (!err && (!e->sk || !e->cert_len || !e->eum_len || !e->n_ci))
+		err = orsp_errf(ORSP_E_MALFORMED, "eUICC state: incomplete identity");
+	/* the key belongs to CERT.EUICC, and the chain verifies (EID in the EUM's range) */
+	if (!err)
+		err = orsp_cert_parse(e->cert, e->cert_len, &cert);
+	if (!err)
+		err = orsp_cert_parse(e->eum, e->eum_len, &eum);
+	if (!err)
+		err = orsp_cert_public_key(cert, &pub);
+	if (!err)
+		err = orsp_ec_public_point(pub, a);
+	if (!err)
+		err = orsp_ec_public_point(e->sk, b);
+	if (!err && memcmp(a, b, sizeof(a)))
+		err = orsp_errf(ORSP_E_USAGE, "SK.EUICC does not belong to CERT.EUICC");
+	if (!err) {
+		char eid[33];
+		err = orsp_rsp_verify_euicc_chain(e->cis, eum, cert, 0, eid);
+		if (!err && strcasecmp(eid, e->eid) != 0)
+			err = orsp_errf(ORSP_E_USAGE, "the EID is not CERT.EUICC's (%s)", eid);
+		for (int i = 0; !err && i < 32; i++)
+			if (e->eid[i] >= 'a')
+				e->eid[i] = (char)(e->eid[i] - 'a' + 'A');
+	}
+	if (!err)
+		err = orsp_cert_aki(eum, e->sign_ski, sizeof(e->sign_ski), &e->sign_ski_len);
+	orsp_ec_free(pub);
+	orsp_cert_free(cert);
+	orsp_cert_free(eum);
+	return err;
+}
+
+orsp_err orsp_euicc_provision(const orsp_euicc_storage_ops *ops, void *user,
+                              const orsp_euicc_identity *id)
+{
+	static orsp_euicc check; /* verifies the identity before anything is written */
+	uint8_t eid[16];
+	orsp_writer w;
+	size_t len;
+	orsp_euicc_record recs[2];
+	orsp_err err;
+
+	if (!ops || !id || !id->eid || !id->sk_euicc.p || !id->cert_euicc.p || !id->cert_eum.p ||
+	    !id->n_ci || id->n_ci > ORSP_EUICC_MAX_CI)
+		return orsp_errf(ORSP_E_USAGE, "eUICC provision: incomplete identity");
+	if (orsp_eid_check(id->eid) || orsp_hex_decode_exact(id->eid, eid, 16))
+		return orsp_errf(ORSP_E_USAGE, "eUICC provision: EID %s is not valid", id->eid);
+	if (id->cert_euicc.len > ORSP_EUICC_CERT_MAX || id->cert_eum.len > ORSP_EUICC_CERT_MAX)
+		return orsp_errf(ORSP_E_USAGE, "eUICC provision: certificate too large");
+	if (ops->read(user, "ecasd", check.rec, sizeof(check.rec), &len) != ORSP_E_NOT_FOUND)
+		return orsp_errf(ORSP_E_EXISTS, "this store holds an eUICC already");
+	orsp_err_clear();
+	memset(&check, 0, sizeof(check));
+	orsp_writer_init(&w, check.rec, sizeof(check.rec));
+	if ((err = save_ecasd(&w, id, eid)))
+		return err;
+	err = load_identity(&check, orsp_slice_make(check.rec, w.len), id);
+	orsp_ec_free(check.sk);
+	orsp_ci_store_free(check.cis);
+	if (err)
+		goto out;
+	recs[0] = (orsp_euicc_record){"ecasd", check.rec, w.len};
+	/* the empty isdr record after the identity */
+	memset(&check.profiles, 0, sizeof(check.profiles));
+	{
+		orsp_writer w2;
+		orsp_euicc empty_state;
+		static uint8_t buf[64];
+		memset(&empty_state.default_dp, 0, sizeof(empty_state.default_dp));
+		if (id->default_dp)
+			snprintf(empty_state.default_dp, sizeof(empty_state.default_dp), "%s", id->default_dp);
+		memset(empty_state.profiles, 0, sizeof(empty_state.profiles));
+		memset(empty_state.notifs, 0, sizeof(empty_state.notifs));
+		empty_state.next_seq = 1;
+		empty_state.next_isdp = 0;
+		orsp_writer_init(&w2, buf, sizeof(buf));
+		if (id->default_dp && strlen(id->default_dp) > 40) {
+			err = orsp_errf(ORSP_E_USAGE, "default SM-DP+ address too long");
+			goto out;
+		}
+		if ((err = save_isdr(&empty_state, &w2)))
+			goto out;
+		recs[1] = (orsp_euicc_record){"isdr", buf, w2.len};
+		err = ops->commit(user, recs, 2);
+	}
+out:
+	orsp_wipe(&check, sizeof(check));
+	return err;
+}
+
+orsp_err orsp_euicc_open(orsp_euicc *e, const orsp_euicc_storage_ops *ops, void *user)
+{
+	size_t len = 0;
+	orsp_err err;
+
+	if (!e || !ops)
+		return orsp_errf(ORSP_E_USAGE, "eUICC open: bad arguments");
+	memset(e, 0, sizeof(*e));
+	e->ops = ops;
+	e->user = user;
+	err = ops->read(user, "ecasd", e->rec, sizeof(e->rec), &len);
+	if (err == ORSP_E_NOT_FOUND)
+		err = orsp_errf(ORSP_E_NOT_FOUND, "no eUICC here (create one with openrsp euicc init)");
+	if (!err)
+		err = load_identity(e, orsp_slice_make(e->rec, len), NULL);
+	orsp_wipe(e->rec, sizeof(e->rec));
+	if (!err)
+		err = reload(e);
+	if (err) {
+		orsp_euicc_close(e);
+		return err;
+	}
+	e->open = true;
+	return ORSP_OK;
+}
+
+void orsp_euicc_close(orsp_euicc *e)
+{
+	if (!e)
+		return;
+	if (e->s.uw)
+		orsp_bsp_unwrap_free(e->s.uw);
+	orsp_ec_free(e->kept_otsk); /* e->s.otsk borrows it */
+	orsp_ec_free(e->s.dppb);
+	orsp_ec_free(e->sk);
+	orsp_ci_store_free(e->cis);
+	orsp_usim_unload(&e->usim);
+	orsp_wipe(e, sizeof(*e));
+}
+
+const char *orsp_euicc_eid(const orsp_euicc *e)
+{
+	return e ? e->eid : "";
+}
+
+size_t orsp_euicc_profile_count(const orsp_euicc *e)
+{
+	size_t n = 0;
+	for (size_t i = 0; e && i < ORSP_EUICC_MAX_PROFILES; i++)
+		n += e->profiles[i].used;
+	return n;
+}
+
+orsp_err orsp_euicc_profile_get(const orsp_euicc *e, size_t i, orsp_euicc_profile_info *out)
+{
+	size_t k = 0;
+
+	if (!e || !out)
+		return orsp_errf(ORSP_E_USAGE, "bad arguments");
+	for (size_t j = 0; j < ORSP_EUICC_MAX_PROFILES; j++) {
+		const orsp_euicc_profile_rec *p = &e->profiles[j];
+		if (!p->used || k++ != i)
+			continue;
+		memset(out, 0, sizeof(*out));
+		if (orsp_iccid_decode_ef(p->iccid, out->iccid))
+			snprintf(out->iccid, sizeof(out->iccid), "?");
+		memcpy(out->aid, p->aid, p->aid_len);
+		out->aid_len = p->aid_len;
+		out->enabled = p->enabled;
+		snprintf(out->name, sizeof(out->name), "%s", p->name);
+		snprintf(out->spn, sizeof(out->spn), "%s", p->spn);
+		snprintf(out->nickname, sizeof(out->nickname), "%s", p->nickname);
+		out->profile_class = p->profile_class;
+		out->ppr = p->ppr;
+		snprintf(out->smdp_address, sizeof(out->smdp_address), "%s", p->notif_addr);
+		return ORSP_OK;
+	}
+	return orsp_errf(ORSP_E_NOT_FOUND, "no profile %zu", i);
+}
+
+size_t orsp_euicc_notification_count(const orsp_euicc *e)
+{
+	size_t n = 0;
+	for (size_t i = 0; e && i < ORSP_EUICC_MAX_NOTIFICATIONS; i++)
+		n += e->notifs[i].used;
+	return n;
+}
+
+/* ---------------------------------------------------------------- notifications --------- */
+
+static orsp_euicc_notification_rec *new_notification(orsp_euicc *e)
+{
+	for (size_t i = 0; i < ORSP_EUICC_MAX_NOTIFICATIONS; i++)
+		if (!e->notifs[i].used) {
+			memset(&e->notifs[i], 0, sizeof(e->notifs[i]));
+			e->notifs[i].used = true;
+			e->notifs[i].seq = e->next_seq++;
+			return &e->notifs[i];
+		}
+	return NULL; /* full: the oldest are the LPA's to send first (SGP.22 §3.5) */
+}
+
+static void put_meta(orsp_writer *w, uint32_t seq, uint8_t event, const char *addr,
+                     const uint8_t iccid[10])
+{
+	orsp_der_mark m = orsp_der_begin(w, 0xBF2F);
+	uint8_t bits[2] = {(uint8_t)(event == 0x80 ? 7 : event == 0x40 ? 6 : event == 0x20 ? 5 : 4),
+	                   event};
+	orsp_der_put_uint(w, 0x80, seq);
+	orsp_der_put_tlv(w, 0x81, bits, 2);
+	put_str(w, 0x0C, addr);
+	orsp_der_put_tlv(w, 0x5A, iccid, 10);
+	orsp_der_end(w, m);
+}
+
+/* A signed enable/disable/delete notification, when the profile asked for it. */
+static orsp_err add_other_notification(orsp_euicc *e, const orsp_euicc_profile_rec *p,
+                                       uint8_t event)
+{
+	orsp_euicc_notification_rec *n;
+	orsp_writer w;
+	uint8_t sig[ORSP_EC_SIG_LEN];
+	orsp_err err;
+
+	if (!(p->notif_events & event) || !p->notif_addr[0])
+		return ORSP_OK;
+	n = new_notification(e);
+	if (!n)
+		return ORSP_OK; /* no room: not sent (the operation itself must not fail) */
+	n->event = event;
+	snprintf(n->addr, sizeof(n->addr), "%s", p->notif_addr);
+	memcpy(n->iccid, p->iccid, 10);
+	orsp_writer_init(&w, n->data, sizeof(n->data));
+	put_meta(&w, n->seq, event, n->addr, n->iccid);
+	if ((err = orsp_writer_status(&w)) || (err = sign(e, n->data, w.len, sig)))
+		return err;
+	orsp_der_put_tlv(&w, 0x5F37, sig, sizeof(sig));
+	n->len = (uint16_t)w.len;
+	return orsp_writer_status(&w);
+}
+
+/* ---------------------------------------------------------------- ES10 functions -------- */
+
+static void put_info1_lists(const orsp_euicc *e, orsp_writer *w)
+{
+	orsp_der_mark l = orsp_der_begin(w, 0xA9);
+	for (size_t i = 0; i < e->n_ci; i++)
+		orsp_der_put_tlv(w, 0x04, e->ski[i], e->ski_len[i]);
+	orsp_der_end(w, l);
+	l = orsp_der_begin(w, 0xAA);
+	orsp_der_put_tlv(w, 0x04, e->sign_ski, e->sign_ski_len);
+	orsp_der_end(w, l);
+}
+
+static void info1(const orsp_euicc *e, orsp_writer *w)
+{
+	orsp_der_mark m = orsp_der_begin(w, 0xBF20);
+	orsp_der_put_tlv(w, 0x82, "\x02\x02\x02", 3);
+	put_info1_lists(e, w);
+	orsp_der_end(w, m);
+}
+
+static void info2(const orsp_euicc *e, orsp_writer *w)
+{
+	orsp_der_mark m = orsp_der_begin(w, 0xBF22), ecr;
+	size_t used = orsp_euicc_profile_count(e);
+	size_t free_slots = ORSP_EUICC_MAX_PROFILES - used;
+	uint8_t rsp_cap[2] = {0x06, (uint8_t)(free_slots ? 0x80 : 0x00)};
+
+	orsp_der_put_tlv(w, 0x81, "\x02\x03\x01", 3); /* SAIP 2.3.1 */
+	orsp_der_put_tlv(w, 0x82, "\x02\x02\x02", 3); /* SGP.22 2.2.2 */
+	orsp_der_put_tlv(w, 0x83, "\x01\x00\x00", 3);
+	ecr = orsp_der_begin(w, 0x84);
+	orsp_der_put_uint(w, 0x81, used);
+	orsp_der_put_uint(w, 0x82, free_slots ? (uint64_t)ORSP_EUICC_MAX_UPP : 0);
+	orsp_der_put_uint(w, 0x83, 16384);
+	orsp_der_end(w, ecr);
+	orsp_der_put_tlv(w, 0x85, "\x06\x36\x00", 3); /* uiccCapability: usim, milenage, tuak */
+	orsp_der_put_tlv(w, 0x88, rsp_cap, 2);
+	put_info1_lists(e, w);
+	orsp_der_put_tlv(w, 0x04, "\x00\x01\x00", 3);
+	put_str(w, 0x0C, "openrsp-software-euicc");
+	orsp_der_end(w, m);
+}
+
+static void reset_session(orsp_euicc *e)
+{
+	if (e->s.uw)
+		orsp_bsp_unwrap_free(e->s.uw);
+	orsp_ec_free(e->s.dppb); /* s.otsk borrows e->kept_otsk, which outlives the session */
+	orsp_wipe(&e->s, sizeof(e->s));
+	orsp_wipe(e->upp, sizeof(e->upp));
+}
+
+/* AuthenticateServer (§5.7.13) */
+static orsp_err authenticate_server(orsp_euicc *e, const orsp_tlv *req, orsp_writer *w)
+{
+	orsp_tlv s1, fsig, pkid, fcert, ctxp, f;
+	orsp_reader r;
+	orsp_cert *cert = NULL;
+	orsp_ec_key *pub = NULL;
+	uint8_t sig[ORSP_EC_SIG_LEN], tid[16] = {0}, schal[16] = {0}, buf[1024];
+	size_t tid_len = 0;
+	char addr[ORSP_EUICC_ADDR_MAX] = "";
+	bool chal_ok = false, known_ci = false;
+	int code = 0;
+	orsp_err err = ORSP_OK;
+
+	orsp_reader_init(&r, req->value.p, req->value.len);
+	if (orsp_der_expect(&r, 0x30, &s1) || orsp_der_read(&r, &fsig) || fsig.tag != 0x5F37 ||
+	    fsig.value.len != 64 || orsp_der_expect(&r, 0x04, &pkid) ||
+	    orsp_der_expect(&r, 0x30, &fcert) || orsp_der_expect(&r, 0xA0, &ctxp))
+		code = 127;
+	if (!code) {
+		orsp_reader sr;
+		orsp_reader_init(&sr, s1.value.p, s1.value.len);
+		while (orsp_reader_remaining(&sr)) {
+			if (orsp_der_read(&sr, &f)) {
+				code = 127;
+				break;
+			}
+			if (f.tag == 0x80 && f.value.len >= 1 && f.value.len <= 16) {
+				memcpy(tid, f.value.p, f.value.len);
+				tid_len = f.value.len;
+			} else if (f.tag == 0x81 && f.value.len == 16)
+				chal_ok = e->s.step >= S_CHAL && orsp_ct_eq(f.value.p, e->s.echal, 16);
+			else if (f.tag == 0x83)
+				copy_str(f.value, addr, sizeof(addr));
+			else if (f.tag == 0x84 && f.value.len == 16)
+				memcpy(schal, f.value.p, 16);
+		}
+		if (!tid_len)
+			code = 127;
+	}
+	for (size_t i = 0; !code && i < e->n_ci; i++)
+		known_ci |= pkid.value.len == e->ski_len[i] && !memcmp(pkid.value.p, e->ski[i], pkid.value.len);
+	if (!code && e->s.step < S_CHAL)
+		code = 4; /* noSessionContext */
+	if (!code && !known_ci)
+		code = 7; /* ciPKUnknown */
+	if (!code && (orsp_cert_parse(fcert.raw.p, fcert.raw.len, &cert) ||
+	              orsp_rsp_verify_server_cert(e->cis, cert, ORSP_ROLE_DP_AUTH, NULL, 0)))
+		code = 1; /* invalidCertificate */
+	if (!code) {
+		memcpy(sig, fsig.value.p, 64);
+		if (orsp_cert_public_key(cert, &pub) || orsp_ecdsa_verify(pub, s1.raw.p, s1.raw.len, sig))
+			code = 2; /* invalidSignature */
+	}
+	if (!code && !chal_ok)
+		code = 6; /* euiccChallengeMismatch */
+	if (code) {
+		orsp_der_mark m = orsp_der_begin(w, 0xBF38), x = orsp_der_begin(w, 0xA1);
+		orsp_der_put_tlv(w, 0x80, tid, tid_len ? tid_len : 1);
+		orsp_der_put_uint(w, 0x02, (uint64_t)code);
+		orsp_der_end(w, x);
+		orsp_der_end(w, m);
+		orsp_err_clear();
+		reset_session(e);
+		goto out;
+	}
+	/* the session: the SM-DP+ OID (for CancelSession) from CERT.DPauth */
+	memcpy(e->s.tid, tid, tid_len);
+	e->s.tid_len = tid_len;
+	snprintf(e->s.server_addr, sizeof(e->s.server_addr), "%s", addr);
+	if (orsp_cert_rid(cert, e->s.smdp_oid, sizeof(e->s.smdp_oid), &e->s.smdp_oid_len))
+		orsp_err_clear();
+	/* EuiccSigned1 { transactionId, serverAddress, serverChallenge, euiccInfo2, ctxParams1 } */
+	{
+		orsp_writer sw;
+		orsp_der_mark m;
+		orsp_writer_init(&sw, buf, sizeof(buf));
+		m = orsp_der_begin(&sw, 0x30);
+		orsp_der_put_tlv(&sw, 0x80, tid, tid_len);
+		put_str(&sw, 0x83, addr);
+		orsp_der_put_tlv(&sw, 0x84, schal, 16);
+		info2(e, &sw);
+		orsp_write_bytes(&sw, ctxp.raw.p, ctxp.raw.len);
+		orsp_der_end(&sw, m);
+		if ((err = orsp_writer_status(&sw)) || (err = sign(e, buf, sw.len, e->s.sig1)))
+			goto out;
+		m = orsp_der_begin(w, 0xBF38);
+		{
+			orsp_der_mark ok = orsp_der_begin(w, 0xA0);
+			orsp_write_bytes(w, buf, sw.len);
+			orsp_der_put_tlv(w, 0x5F37, e->s.sig1, 64);
+			orsp_write_bytes(w, e->cert, e->cert_len);
+			orsp_write_bytes(w, e->eum, e->eum_len);
+			orsp_der_end(w, ok);
+		}
+		orsp_der_end(w, m);
+	}
+	e->s.step = S_AUTH;
+out:
+	orsp_ec_free(pub);
+	orsp_cert_free(cert);
+	return err;
+}
+
+/* PrepareDownload (§5.7.5) */
+static orsp_err prepare_download(orsp_euicc *e, const orsp_tlv *req, orsp_writer *w)
+{
+	orsp_tlv s2, fsig, f, fcert, hcc = {0}, bpp_otpk = {0};
+	orsp_reader r;
+	orsp_cert *cert = NULL;
+	uint8_t msg[512], sig[ORSP_EC_SIG_LEN], buf[256], pt[ORSP_EC_POINT_LEN];
+	bool tid_ok = false, cc_required = false;
+	int code = 0;
+	orsp_err err = ORSP_OK;
+
+	orsp_reader_init(&r, req->value.p, req->value.len);
+	if (orsp_der_expect(&r, 0x30, &s2) || orsp_der_read(&r, &fsig) || fsig.tag != 0x5F37 ||
+	    fsig.value.len != 64 || orsp_der_read(&r, &f))
+		code = 127;
+	if (!code && f.tag == 0x04) {
+		hcc = f;
+		if (orsp_der_read(&r, &f))
+			code = 127;
+	}
+	if (!code) {
+		fcert = f;
+		if (fcert.tag != 0x30)
+			code = 127;
+	}
+	if (!code && e->s.step != S_AUTH)
+		code = 4; /* noSessionContext */
+	if (!code) {
+		orsp_reader sr;
+		orsp_reader_init(&sr, s2.value.p, s2.value.len);
+		while (orsp_reader_remaining(&sr) && !orsp_der_read(&sr, &f)) {
+			if (f.tag == 0x80)
+				tid_ok = f.value.len == e->s.tid_len && !memcmp(f.value.p, e->s.tid, f.value.len);
+			else if (f.tag == 0x01 && f.value.len == 1)
+				cc_required = f.value.p[0] != 0;
+			else if (f.tag == 0x5F49)
+				bpp_otpk = f;
+		}
+	}
+	if (!code && (orsp_cert_parse(fcert.raw.p, fcert.raw.len, &cert) ||
+	              orsp_rsp_verify_server_cert(e->cis, cert, ORSP_ROLE_DP_PB, NULL, 0) ||
+	              orsp_cert_public_key(cert, &e->s.dppb)))
+		code = 1;
+	/* SGP.22 §5.7.5: CERT.DPpb must name the same SM-DP+ (OID) as CERT.DPauth [A2] */
+	if (!code) {
+		uint8_t oid[32];
+		size_t oid_len = 0;
+		if (orsp_cert_rid(cert, oid, sizeof(oid), &oid_len) || oid_len != e->s.smdp_oid_len ||
+		    memcmp(oid, e->s.smdp_oid, oid_len))
+			code = 1;
+	}
+	/* smdpSignature2 over smdpSigned2 || 5F37 40 || euiccSignature1 */
+	if (!code && s2.raw.len + 3 + 64 <= sizeof(msg)) {
+		memcpy(msg, s2.raw.p, s2.raw.len);
+		msg[s2.raw.len] = 0x5F;
+		msg[s2.raw.len + 1] = 0x37;
+		msg[s2.raw.len + 2] = 0x40;
+		memcpy(msg + s2.raw.len + 3, e->s.sig1, 64);
+		memcpy(sig, fsig.value.p, 64);
+		if (orsp_ecdsa_verify(e->s.dppb, msg, s2.raw.len + 67, sig))
+			code = 2;
+	} else if (!code) {
+		code = 2; /* too large to verify here: never accept it unverified */
+	}
+	if (!code && !tid_ok)
+		code = 5; /* invalidTransactionId */
+	if (!code && cc_required != (hcc.value.len == 32))
+		code = 127;
+	if (code) {
+		orsp_der_mark m = orsp_der_begin(w, 0xBF21), x = orsp_der_begin(w, 0xA1);
+		orsp_der_put_tlv(w, 0x80, e->s.tid_len ? e->s.tid : (const uint8_t *)"\0",
+		                 e->s.tid_len ? e->s.tid_len : 1);
+		orsp_der_put_uint(w, 0x02, (uint64_t)code);
+		orsp_der_end(w, x);
+		orsp_der_end(w, m);
+		orsp_err_clear();
+		reset_session(e);
+		goto out;
+	}
+	/* the one-time key pair on the curve of the session (DPpb's): the kept one when the
+	 * SM-DP+ asks for it again with bppEuiccOtpk (a retry of the same binding, §5.7.5),
+	 * else a fresh one */
+	if (!e->kept_otsk || orsp_ec_curve(e->kept_otsk) != orsp_ec_curve(e->s.dppb) ||
+	    bpp_otpk.value.len != sizeof(e->kept_otpk) ||
+	    memcmp(bpp_otpk.value.p, e->kept_otpk, sizeof(e->kept_otpk))) {
+		orsp_ec_free(e->kept_otsk);
+		e->kept_otsk = NULL;
+		if ((err = orsp_ec_generate(orsp_ec_curve(e->s.dppb), &e->kept_otsk)) ||
+		    (err = orsp_ec_public_point(e->kept_otsk, e->kept_otpk)))
+			goto out;
+	}
+	e->s.otsk = e->kept_otsk;
+	memcpy(pt, e->kept_otpk, sizeof(pt));
+	{
+		orsp_writer sw;
+		orsp_der_mark m;
+		orsp_writer_init(&sw, buf, sizeof(buf));
+		m = orsp_der_begin(&sw, 0x30);
+		orsp_der_put_tlv(&sw, 0x80, e->s.tid, e->s.tid_len);
+		orsp_der_put_tlv(&sw, 0x5F49, pt, sizeof(pt));
+		if (hcc.value.len == 32)
+			orsp_der_put_tlv(&sw, 0x04, hcc.value.p, 32);
+		orsp_der_end(&sw, m);
+		if ((err = orsp_writer_status(&sw)))
+			goto out;
+		/* euiccSignature2 over euiccSigned2 || 5F37 40 || smdpSignature2 */
+		memcpy(msg, buf, sw.len);
+		msg[sw.len] = 0x5F;
+		msg[sw.len + 1] = 0x37;
+		msg[sw.len + 2] = 0x40;
+		memcpy(msg + sw.len + 3, fsig.value.p, 64);
+		if ((err = sign(e, msg, sw.len + 67, sig)))
+			goto out;
+		m = orsp_der_begin(w, 0xBF21);
+		{
+			orsp_der_mark ok = orsp_der_begin(w, 0xA0);
+			orsp_write_bytes(w, buf, sw.len);
+			orsp_der_put_tlv(w, 0x5F37, sig, 64);
+			orsp_der_end(w, ok);
+		}
+		orsp_der_end(w, m);
+	}
+	e->s.step = S_PREP;
+out:
+	orsp_cert_free(cert);
+	return err;
+}
+
+/* ----- LoadBoundProfilePackage (§5.7.6): the pieces arrive as separate commands ----- */
+
+static orsp_err cb_isdp(void *arg, orsp_slice der)
+{
+	(void)arg;
+	(void)der;
+	return ORSP_OK;
+}
+
+static orsp_err cb_meta(void *arg, orsp_slice der)
+{
+	orsp_euicc *e = arg;
+	if (der.len > sizeof(e->s.meta))
+		return orsp_errf(ORSP_E_RESOURCE, "metadata too large");
+	memcpy(e->s.meta, der.p, der.len);
+	e->s.meta_len = der.len;
+	return ORSP_OK;
+}
+
+static orsp_err cb_data(void *arg, orsp_slice d)
+{
+	orsp_euicc *e = arg;
+	if (e->s.upp_len + d.len > sizeof(e->upp)) {
+		e->s.upp_overflow = true;
+		return orsp_errf(ORSP_E_RESOURCE, "profile larger than %zu bytes", sizeof(e->upp));
+	}
+	memcpy(e->upp + e->s.upp_len, d.p, d.len);
+	e->s.upp_len += d.len;
+	return ORSP_OK;
+}
+
+/* The ProfileInstallationResult: signed, kept as a notification, returned. */
+static orsp_err pir(orsp_euicc *e, const orsp_euicc_profile_rec *p, const uint8_t iccid[10],
+                    const char *addr, int cmd, int reason, orsp_writer *w, bool *stored)
+{
+	orsp_euicc_notification_rec *n = new_notification(e);
+	uint8_t data[ORSP_EUICC_NOTIF_MAX], sig[ORSP_EC_SIG_LEN];
+	orsp_writer dw;
+	orsp_der_mark m, res, ch;
+	uint32_t seq = n ? n->seq : e->next_seq++;
+	orsp_err err;
+
+	orsp_writer_init(&dw, data, sizeof(data));
+	m = orsp_der_begin(&dw, 0xBF27);
+	orsp_der_put_tlv(&dw, 0x80, e->s.tid, e->s.tid_len);
+	put_meta(&dw, seq, 0x80, addr, iccid);
+	if (e->s.smdp_oid_len)
+		orsp_der_put_tlv(&dw, 0x06, e->s.smdp_oid, e->s.smdp_oid_len);
+	res = orsp_der_begin(&dw, 0xA2);
+	if (p) {
+		ch = orsp_der_begin(&dw, 0xA0);
+		orsp_der_put_tlv(&dw, 0x4F, p->aid, p->aid_len);
+		orsp_der_put_tlv(&dw, 0x04, "\x30\x07\xA0\x05\x30\x03\x80\x01\x00", 9);
+	} else {
+		ch = orsp_der_begin(&dw, 0xA1);
+		orsp_der_put_uint(&dw, 0x80, (uint64_t)cmd);
+		orsp_der_put_uint(&dw, 0x81, (uint64_t)reason);
+	}
+	orsp_der_end(&dw, ch);
+	orsp_der_end(&dw, res);
+	orsp_der_end(&dw, m);
+	if ((err = orsp_writer_status(&dw)) || (err = sign(e, data, dw.len, sig)))
+		return err;
+	m = orsp_der_begin(w, 0xBF37);
+	orsp_write_bytes(w, data, dw.len);
+	orsp_der_put_tlv(w, 0x5F37, sig, 64);
+	orsp_der_end(w, m);
+	if ((err = orsp_writer_status(w)))
+		return err;
+	if (n) {
+		size_t len = w->len;
+		/* the PIR is the last thing written to w */
+		const uint8_t *start = w->p + len - (dw.len + 67 + orsp_der_tag_size(0xBF37) +
+		                                     orsp_der_len_size(dw.len + 67));
+		n->event = 0x80;
+		snprintf(n->addr, sizeof(n->addr), "%s", addr);
+		memcpy(n->iccid, iccid, 10);
+		if (len - (size_t)(start - w->p) <= sizeof(n->data)) {
+			n->len = (uint16_t)(len - (size_t)(start - w->p));
+			memcpy(n->data, start, n->len);
+		} else {
+			n->used = false;
+		}
+	}
+	*stored = n != NULL;
+	return ORSP_OK;
+}
+
+static int bsp_reason(orsp_bsp_reason r)
+{
+	switch (r) {
+	case ORSP_BSP_R_STRUCTURE:
+		return 7;
+	case ORSP_BSP_R_MAC:
+	case ORSP_BSP_R_KEY_AGREEMENT:
+		return 8;
+	case ORSP_BSP_R_SIGNATURE:
+		return 2;
+	case ORSP_BSP_R_TRANSACTION_ID:
+		return 3;
+	case ORSP_BSP_R_CRT:
+		return 4;
+	case ORSP_BSP_R_REMOTE_OP:
+		return 5;
+	case ORSP_BSP_R_LIMIT:
+		return 10;
+	default:
+		return 127;
+	}
+}
+
+/* Install what the BPP carried: checks, a new ISD-P, one commit, the PIR. */
+static orsp_err install(orsp_euicc *e, orsp_writer *w)
+{
+	orsp_euicc_profile_rec np = {0}, *slot = NULL;
+	uint8_t meta_iccid[10] = {0};
+	char addr[ORSP_EUICC_ADDR_MAX];
+	orsp_tlv t, f;
+	orsp_reader r;
+	int reason = 0, cmd = 5;
+	bool stored = false;
+	orsp_err err;
+
+	snprintf(addr, sizeof(addr), "%s", e->s.server_addr);
+	/* StoreMetadataRequest: ICCID, names, class, notification configuration, PPRs */
+	if (orsp_der_parse_one(orsp_slice_make(e->s.meta, e->s.meta_len), &t) || t.tag != 0xBF25) {
+		reason = 1;
+		cmd = 2;
+	} else {
+		uint64_t v;
+		orsp_reader_init(&r, t.value.p, t.value.len);
+		np.profile_class = 2;
+		while (orsp_reader_remaining(&r) && !orsp_der_read(&r, &f)) {
+			if (f.tag == 0x5A && f.value.len == 10)
+				memcpy(meta_iccid, f.value.p, 10);
+			else if (f.tag == 0x91)
+				copy_str(f.value, np.spn, sizeof(np.spn));
+			else if (f.tag == 0x92)
+				copy_str(f.value, np.name, sizeof(np.name));
+			else if (f.tag == 0x95 && !orsp_der_uint(f.value, &v) && v <= 2)
+				np.profile_class = (int8_t)v;
+			else if (f.tag == 0x99 && f.value.len == 2)
+				np.ppr = f.value.p[1];
+			else if (f.tag == 0xB6) {
+				orsp_reader nr;
+				orsp_tlv c, g;
+				orsp_reader_init(&nr, f.value.p, f.value.len);
+				while (orsp_reader_remaining(&nr) && !orsp_der_read(&nr, &c)) {
+					orsp_reader cr;
+					uint8_t bits = 0;
+					char a[ORSP_EUICC_ADDR_MAX] = "";
+					orsp_reader_init(&cr, c.value.p, c.value.len);
+					while (orsp_reader_remaining(&cr) && !orsp_der_read(&cr, &g)) {
+						if (g.tag == 0x80 && g.value.len == 2)
+							bits = g.value.p[1];
+						else if (g.tag == 0x81)
+							copy_str(g.value, a, sizeof(a));
+					}
+					if (a[0]) {
+						np.notif_events |= bits;
+						snprintf(np.notif_addr, sizeof(np.notif_addr), "%s", a);
+					}
+				}
+			}
+		}
+		if (np.notif_addr[0] && (np.notif_events & 0x80))
+			snprintf(addr, sizeof(addr), "%s", np.notif_addr);
+	}
+	/* the package: it decodes, its ICCID is the metadata's, not present yet, room for it */
+	if (!reason) {
+		orsp_pkg *pkg = NULL;
+		orsp_pkg_header h;
+		char digits[21];
+		uint8_t ef[10];
+		/* decoded and checked against the package rules (docs/pkg.md) before anything is
+		 * installed [A2] */
+		if (orsp_pkg_decode(e->upp, e->s.upp_len, &pkg) || orsp_pkg_validate(pkg, NULL) ||
+		    orsp_pkg_get_header(pkg, &h) ||
+		    orsp_iccid_decode_header(h.iccid_raw, digits) || orsp_iccid_encode_ef(digits, ef)) {
+			reason = 12; /* installFailedDueToPEProcessingError */
+		} else if (memcmp(ef, meta_iccid, 10) != 0) {
+			reason = 13; /* installFailedDueToDataMismatch */
+		} else if (find_profile(e, (orsp_slice){0}, orsp_slice_make(ef, 10))) {
+			reason = 9;
+			cmd = 2; /* iccid already exists (seen with StoreMetadata) */
+		}
+		orsp_pkg_free(pkg);
+		orsp_err_clear();
+	}
+	for (size_t i = 0; !reason && i < ORSP_EUICC_MAX_PROFILES && !slot; i++)
+		if (!e->profiles[i].used)
+			slot = &e->profiles[i];
+	if (!reason && !slot) {
+		reason = 10;
+		cmd = 1;
+	}
+	if (reason) {
+		err = pir(e, NULL, meta_iccid, addr, cmd, reason, w, &stored);
+		if (!err && stored)
+			err = commit(e, NULL, 0);
+		reset_session(e);
+		return err;
+	}
+	np.used = true;
+	memcpy(np.aid, isdp_aid_base, 16);
+	np.aid[14] = (uint8_t)(0x10 + (e->next_isdp >> 8));
+	np.aid[15] = (uint8_t)e->next_isdp;
+	e->next_isdp++;
+	np.aid_len = 16;
+	memcpy(np.iccid, meta_iccid, 10);
+	np.upp_len = (uint32_t)e->s.upp_len;
+	*slot = np;
+	err = pir(e, slot, meta_iccid, addr, 0, 0, w, &stored);
+	if (!err) {
+		char name[16];
+		orsp_euicc_record r1;
+		rec_name(name, "upp", slot);
+		r1 = (orsp_euicc_record){name, e->upp, e->s.upp_len};
+		err = commit(e, &r1, 1);
+	}
+	if (!err) {
+		/* installed: the one-time key is done with (§3.1.3.3); the unwrap borrowed it */
+		orsp_bsp_unwrap_free(e->s.uw);
+		e->s.uw = NULL;
+		orsp_ec_free(e->kept_otsk);
+		e->kept_otsk = NULL;
+		orsp_wipe(e->kept_otpk, sizeof(e->kept_otpk));
+	}
+	if (err) {
+		/* not installed: the stored state is the truth */
+		if (reload(e))
+			orsp_err_clear();
+	}
+	reset_session(e);
+	return err;
+}
+
+static orsp_err bpp_piece(orsp_euicc *e, orsp_slice piece, orsp_writer *w)
+{
+	orsp_err err;
+
+	err = orsp_bsp_unwrap_feed(e->s.uw, piece.p, piece.len);
+	e->s.bpp_fed += piece.len;
+	if (!err && e->s.bpp_fed >= e->s.bpp_total)
+		err = orsp_bsp_unwrap_finish(e->s.uw);
+	if (err) {
+		orsp_bsp_step step = ORSP_BSP_STEP_INITIALISE_SECURE_CHANNEL;
+		orsp_bsp_reason why = orsp_bsp_unwrap_reason(e->s.uw, &step);
+		bool stored = false;
+		uint8_t iccid[10] = {0};
+		int reason = e->s.upp_overflow ? 10 : bsp_reason(why);
+		orsp_err_clear();
+		err = pir(e, NULL, iccid, e->s.server_addr, (int)step, reason, w, &stored);
+		if (!err && stored)
+			err = commit(e, NULL, 0);
+		reset_session(e);
+		return err;
+	}
+	if (e->s.bpp_fed < e->s.bpp_total)
+		return ORSP_OK; /* 9000, no data: more pieces to come */
+	return install(e, w);
+}
+
+static orsp_err load_bpp_start(orsp_euicc *e, orsp_slice req, orsp_writer *w)
+{
+	size_t hdr, len = 0;
+	orsp_bsp_unwrap_params p = {0};
+	orsp_err err;
+
+	/* BF36 and its length: the whole package is this many bytes */
+	if (req.len < 4)
+		return orsp_errf(ORSP_E_MALFORMED, "LoadBoundProfilePackage too short");
+	if (req.p[2] < 0x80) {
+		hdr = 3;
+		len = req.p[2];
+	} else {
+		size_t nl = req.p[2] & 0x7F;
+		if (nl < 1 || nl > 3 || req.len < 3 + nl)
+			return orsp_errf(ORSP_E_MALFORMED, "LoadBoundProfilePackage length");
+		hdr = 3 + nl;
+		for (size_t i = 0; i < nl; i++)
+			len = len << 8 | req.p[3 + i];
+	}
+	if (e->s.step != S_PREP) {
+		/* no session: a PIR with an error, as a card does */
+		bool stored = false;
+		uint8_t iccid[10] = {0};
+		err = pir(e, NULL, iccid, e->s.server_addr, 0, 3, w, &stored);
+		if (!err && stored)
+			err = commit(e, NULL, 0);
+		reset_session(e);
+		return err;
+	}
+	p.euicc_otsk = e->s.otsk;
+	p.dppb = e->s.dppb;
+	p.eid = e->eid_bin;
+	p.transaction_id = orsp_slice_make(e->s.tid, e->s.tid_len);
+	p.cb.arg = e;
+	p.cb.configure_isdp = cb_isdp;
+	p.cb.store_metadata = cb_meta;
+	p.cb.profile_data = cb_data;
+	if ((err = orsp_bsp_unwrap_new(&p, &e->s.uw)))
+		return err;
+	e->s.step = S_LOAD;
+	e->s.bpp_total = hdr + len;
+	e->s.bpp_fed = 0;
+	e->s.upp_len = 0;
+	return bpp_piece(e, req, w);
+}
+
+/* ----- profile management (ES10c) ----- */
+
+static orsp_err result(orsp_writer *w, uint32_t tag, int code)
+{
+	orsp_der_mark m = orsp_der_begin(w, tag);
+	orsp_der_put_uint(w, 0x80, (uint64_t)code);
+	orsp_der_end(w, m);
+	return ORSP_OK;
+}
+
+static orsp_euicc_profile_rec *target(orsp_euicc *e, orsp_slice ident)
+{
+	orsp_tlv t;
+	if (orsp_der_parse_one(ident, &t))
+		return NULL;
+	if (t.tag == 0x4F)
+		return find_profile(e, t.value, (orsp_slice){0});
+	if (t.tag == 0x5A)
+		return find_profile(e, (orsp_slice){0}, t.value);
+	return NULL;
+}
+
+static orsp_err enable_disable(orsp_euicc *e, const orsp_tlv *req, orsp_writer *w, bool enable)
+{
+	orsp_tlv id;
+	orsp_reader r;
+	orsp_euicc_profile_rec *p, *cur;
+	uint32_t tag = enable ? 0xBF31 : 0xBF32;
+	orsp_err err;
+
+	orsp_reader_init(&r, req->value.p, req->value.len);
+	if (orsp_der_expect(&r, 0xA0, &id) || !(p = target(e, id.value)))
+		return result(w, tag, 1); /* iccidOrAidNotFound */
+	cur = enabled_profile(e);
+	if (enable ? p->enabled : !p->enabled)
+		return result(w, tag, 2); /* profileNotIn{Disabled,Enabled}State */
+	/* PPR1: the enabled profile cannot be disabled (also not by enabling another) */
+	if (cur && (cur->ppr & 0x40))
+		return result(w, tag, 3);
+	if (cur) {
+		cur->enabled = false;
+		if ((err = add_other_notification(e, cur, 0x20)))
+			goto fail;
+	}
+	if (enable) {
+		p->enabled = true;
+		if ((err = add_other_notification(e, p, 0x40)))
+			goto fail;
+	}
+	if ((err = commit(e, NULL, 0)))
+		goto fail;
+	if (usim_sync(e))
+		orsp_err_clear(); /* the state is committed; the USIM reloads on the next open */
+	return result(w, tag, 0);
+fail:
+	if (reload(e))
+		orsp_err_clear();
+	return err;
+}
+
+static orsp_err delete_profile(orsp_euicc *e, const orsp_tlv *req, orsp_writer *w)
+{
+	orsp_euicc_profile_rec *p = target(e, req->value);
+	orsp_euicc_record recs[2];
+	char n1[16], n2[16];
+	orsp_err err;
+
+	if (!p)
+		return result(w, 0xBF33, 1);
+	if (p->enabled)
+		return result(w, 0xBF33, 2);
+	if (p->ppr & 0x20)
+		return result(w, 0xBF33, 3); /* PPR2 */
+	if ((err = add_other_notification(e, p, 0x10)))
+		goto fail;
+	rec_name(n1, "upp", p);
+	rec_name(n2, "sqn", p);
+	recs[0] = (orsp_euicc_record){n1, NULL, 0};
+	recs[1] = (orsp_euicc_record){n2, NULL, 0};
+	memset(p, 0, sizeof(*p));
+	if ((err = commit(e, recs, 2)))
+		goto fail;
+	return result(w, 0xBF33, 0);
+fail:
+	if (reload(e))
+		orsp_err_clear();
+	return err;
+}
+
+static bool want(const orsp_tlv *taglist, uint32_t tag)
+{
+	if (!taglist || !taglist->value.p)
+		return true;
+	for (size_t i = 0; i < taglist->value.len; i++) {
+		uint32_t t = taglist->value.p[i];
+		if ((t & 0x1F) == 0x1F && i + 1 < taglist->value.len)
+			t = t << 8 | taglist->value.p[++i];
+		if (t == tag)
+			return true;
+	}
+	return false;
+}
+
+static orsp_err profiles_info(orsp_euicc *e, const orsp_tlv *req, orsp_writer *w)
+{
+	orsp_tlv f, tl = {0}, crit = {0};
+	orsp_reader r;
+	orsp_der_mark m, l;
+
+	orsp_reader_init(&r, req->value.p, req->value.len);
+	while (orsp_reader_remaining(&r) && !orsp_der_read(&r, &f)) {
+		if (f.tag == 0x5C)
+			tl = f;
+		else if (f.tag == 0xA0)
+			crit = f;
+	}
+	m = orsp_der_begin(w, 0xBF2D);
+	l = orsp_der_begin(w, 0xA0);
+	for (size_t i = 0; i < ORSP_EUICC_MAX_PROFILES; i++) {
+		const orsp_euicc_profile_rec *p = &e->profiles[i];
+		orsp_der_mark pi;
+		if (!p->used)
+			continue;
+		if (crit.value.p) {
+			orsp_tlv c;
+			if (orsp_der_parse_one(crit.value, &c))
+				continue;
+			if (c.tag == 0x4F && (c.value.len != p->aid_len || memcmp(c.value.p, p->aid, c.value.len)))
+				continue;
+			if (c.tag == 0x5A && (c.value.len != 10 || memcmp(c.value.p, p->iccid, 10)))
+				continue;
+			if (c.tag == 0x95 && (c.value.len != 1 || c.value.p[0] != (uint8_t)p->profile_class))
+				continue;
+		}
+		pi = orsp_der_begin(w, 0xE3);
+		if (want(&tl, 0x5A))
+			orsp_der_put_tlv(w, 0x5A, p->iccid, 10);
+		if (want(&tl, 0x4F))
+			orsp_der_put_tlv(w, 0x4F, p->aid, p->aid_len);
+		if (want(&tl, 0x9F70))
+			orsp_der_put_uint(w, 0x9F70, p->enabled ? 1 : 0);
+		if (want(&tl, 0x90))
+			put_str(w, 0x90, p->nickname);
+		if (want(&tl, 0x91))
+			put_str(w, 0x91, p->spn);
+		if (want(&tl, 0x92))
+			put_str(w, 0x92, p->name);
+		if (want(&tl, 0x95))
+			orsp_der_put_uint(w, 0x95, (uint64_t)p->profile_class);
+		if (want(&tl, 0x99) && p->ppr) {
+			uint8_t b[2] = {0x05, p->ppr};
+			orsp_der_put_tlv(w, 0x99, b, 2);
+		}
+		orsp_der_end(w, pi);
+	}
+	orsp_der_end(w, l);
+	orsp_der_end(w, m);
+	return ORSP_OK;
+}
+
+static orsp_err list_notifications(orsp_euicc *e, const orsp_tlv *req, orsp_writer *w)
+{
+	orsp_tlv f;
+	uint8_t filter = 0;
+	orsp_der_mark m, l;
+
+	if (!orsp_der_parse_one(req->value, &f) && f.tag == 0x81 && f.value.len == 2)
+		filter = f.value.p[1];
+	m = orsp_der_begin(w, 0xBF28);
+	l = orsp_der_begin(w, 0xA0);
+	for (size_t i = 0; i < ORSP_EUICC_MAX_NOTIFICATIONS; i++) {
+		const orsp_euicc_notification_rec *n = &e->notifs[i];
+		if (n->used && (!filter || (filter & n->event)))
+			put_meta(w, n->seq, n->event, n->addr, n->iccid);
+	}
+	orsp_der_end(w, l);
+	orsp_der_end(w, m);
+	return ORSP_OK;
+}
+
+static orsp_err retrieve_notifications(orsp_euicc *e, const orsp_tlv *req, orsp_writer *w)
+{
+	orsp_tlv crit, c;
+	uint64_t seq = 0;
+	bool by_seq = false;
+	uint8_t filter = 0;
+	size_t found = 0;
+	orsp_der_mark m, l;
+
+	if (!orsp_der_parse_one(req->value, &crit) && crit.tag == 0xA0 &&
+	    !orsp_der_parse_one(crit.value, &c)) {
+		if (c.tag == 0x80 && !orsp_der_uint(c.value, &seq))
+			by_seq = true;
+		else if (c.tag == 0x81 && c.value.len == 2)
+			filter = c.value.p[1];
+	}
+	m = orsp_der_begin(w, 0xBF2B);
+	l = orsp_der_begin(w, 0xA0);
+	for (size_t i = 0; i < ORSP_EUICC_MAX_NOTIFICATIONS; i++) {
+		const orsp_euicc_notification_rec *n = &e->notifs[i];
+		if (!n->used || (by_seq && n->seq != seq) || (filter && !(filter & n->event)))
+			continue;
+		found++;
+		if (n->event == 0x80) {
+			orsp_write_bytes(w, n->data, n->len); /* the PIR */
+		} else {
+			/* OtherSignedNotification { metadata, signature, CERT.EUICC, CERT.EUM } */
+			orsp_der_mark o = orsp_der_begin(w, 0x30);
+			orsp_write_bytes(w, n->data, n->len);
+			orsp_write_bytes(w, e->cert, e->cert_len);
+			orsp_write_bytes(w, e->eum, e->eum_len);
+			orsp_der_end(w, o);
+		}
+	}
+	orsp_der_end(w, l);
+	orsp_der_end(w, m);
+	if (!found) {
+		w->len = 0;
+		w->overflow = false;
+		m = orsp_der_begin(w, 0xBF2B);
+		orsp_der_put_uint(w, 0x81, 1); /* noResultAvailable */
+		orsp_der_end(w, m);
+	}
+	return ORSP_OK;
+}
+
+static orsp_err remove_notification(orsp_euicc *e, const orsp_tlv *req, orsp_writer *w)
+{
+	orsp_tlv f;
+	uint64_t seq;
+	orsp_err err;
+
+	if (orsp_der_parse_one(req->value, &f) || f.tag != 0x80 || orsp_der_uint(f.value, &seq))
+		return result(w, 0xBF30, 127);
+	for (size_t i = 0; i < ORSP_EUICC_MAX_NOTIFICATIONS; i++) {
+		if (e->notifs[i].used && e->notifs[i].seq == seq) {
+			e->notifs[i].used = false;
+			if ((err = commit(e, NULL, 0))) {
+				if (reload(e))
+					orsp_err_clear();
+				return err;
+			}
+			return result(w, 0xBF30, 0);
+		}
+	}
+	return result(w, 0xBF30, 1); /* nothingToDelete */
+}
+
+static orsp_err cancel_session(orsp_euicc *e, const orsp_tlv *req, orsp_writer *w)
+{
+	orsp_tlv ft, fr;
+	orsp_reader r;
+	uint64_t reason = 0;
+	uint8_t buf[128], sig[ORSP_EC_SIG_LEN];
+	orsp_der_mark m;
+	orsp_err err;
+
+	orsp_reader_init(&r, req->value.p, req->value.len);
+	if (orsp_der_expect(&r, 0x80, &ft) || orsp_der_expect(&r, 0x81, &fr) ||
+	    orsp_der_uint(fr.value, &reason) || e->s.step < S_AUTH || ft.value.len != e->s.tid_len ||
+	    memcmp(ft.value.p, e->s.tid, ft.value.len)) {
+		m = orsp_der_begin(w, 0xBF41);
+		orsp_der_put_uint(w, 0x81, 5); /* invalidTransactionId */
+		orsp_der_end(w, m);
+		orsp_err_clear();
+		return ORSP_OK;
+	}
+	{
+		orsp_writer sw;
+		orsp_writer_init(&sw, buf, sizeof(buf));
+		m = orsp_der_begin(&sw, 0x30);
+		orsp_der_put_tlv(&sw, 0x80, e->s.tid, e->s.tid_len);
+		orsp_der_put_tlv(&sw, 0x81, e->s.smdp_oid, e->s.smdp_oid_len);
+		orsp_der_put_uint(&sw, 0x82, reason);
+		orsp_der_end(&sw, m);
+		if ((err = orsp_writer_status(&sw)) || (err = sign(e, buf, sw.len, sig)))
+			return err;
+		m = orsp_der_begin(w, 0xBF41);
+		{
+			orsp_der_mark ok = orsp_der_begin(w, 0xA0);
+			orsp_write_bytes(w, buf, sw.len);
+			orsp_der_put_tlv(w, 0x5F37, sig, 64);
+			orsp_der_end(w, ok);
+		}
+		orsp_der_end(w, m);
+	}
+	reset_session(e);
+	return ORSP_OK;
+}
+
+/* eUICCMemoryReset (§5.7.19): resetOptions [2] BIT STRING { deleteOperationalProfiles(0),
+ * deleteFieldLoadedTestProfiles(1), resetDefaultSmdpAddress(2) }; everything in one commit. */
+static orsp_err memory_reset(orsp_euicc *e, const orsp_tlv *req, orsp_writer *w)
+{
+	orsp_euicc_record recs[2 * ORSP_EUICC_MAX_PROFILES];
+	char names[2 * ORSP_EUICC_MAX_PROFILES][16];
+	size_t n = 0;
+	bool any = false;
+	uint8_t opts;
+	orsp_tlv f;
+	orsp_err err;
+
+	if (orsp_der_parse_one(req->value, &f) || f.tag != 0x82 || f.value.len != 2 ||
+	    f.value.p[0] > 7)
+		return result(w, 0xBF34, 127);
+	opts = f.value.p[1];
+	for (size_t i = 0; i < ORSP_EUICC_MAX_PROFILES; i++) {
+		orsp_euicc_profile_rec *p = &e->profiles[i];
+		if (!p->used || !((p->profile_class == 2 && (opts & 0x80)) ||
+		                  (p->profile_class == 0 && (opts & 0x40))))
+			continue;
+		rec_name(names[n], "upp", p);
+		recs[n] = (orsp_euicc_record){names[n], NULL, 0};
+		n++;
+		rec_name(names[n], "sqn", p);
+		recs[n] = (orsp_euicc_record){names[n], NULL, 0};
+		n++;
+		memset(p, 0, sizeof(*p));
+		any = true;
+	}
+	if ((opts & 0x20) && e->default_dp[0]) {
+		memset(e->default_dp, 0, sizeof(e->default_dp));
+		any = true;
+	}
+	if (!any)
+		return result(w, 0xBF34, 1); /* nothingToDelete */
+	if ((err = commit(e, recs, n))) {
+		if (reload(e))
+			orsp_err_clear();
+		return err;
+	}
+	if (usim_sync(e))
+		orsp_err_clear();
+	return result(w, 0xBF34, 0);
+}
+
+orsp_err orsp_euicc_es10(orsp_euicc *e, orsp_slice req, orsp_writer *w)
+{
+	orsp_tlv t;
+	uint8_t b[32];
+
+	if (!e || !e->open || !w || !req.p)
+		return orsp_errf(ORSP_E_USAGE, "eUICC: bad arguments");
+	/* the pieces of a LoadBoundProfilePackage after the first one */
+	if (e->s.step == S_LOAD && req.len && req.p[0] != 0xBF)
+		return bpp_piece(e, req, w);
+	if (req.len >= 2 && req.p[0] == 0xBF && req.p[1] == 0x36)
+		return load_bpp_start(e, req, w);
+	if (e->s.step == S_LOAD) {
+		/* anything else ends an unfinished package */
+		reset_session(e);
+	}
+	if (orsp_der_parse_one(req, &t) || orsp_der_validate(t.raw, 16))
+		return orsp_errf(ORSP_E_MALFORMED, "ES10: not one well-formed TLV");
+	switch (t.tag) {
+	case 0xBF2E: { /* GetEUICCChallenge */
+		orsp_der_mark m;
+		reset_session(e);
+		if (orsp_random(e->s.echal, 16))
+			return ORSP_E_CRYPTO;
+		e->s.step = S_CHAL;
+		m = orsp_der_begin(w, 0xBF2E);
+		orsp_der_put_tlv(w, 0x80, e->s.echal, 16);
+		orsp_der_end(w, m);
+		return orsp_writer_status(w);
+	}
+	case 0xBF20:
+		info1(e, w);
+		return orsp_writer_status(w);
+	case 0xBF22:
+		info2(e, w);
+		return orsp_writer_status(w);
+	case 0xBF38:
+		return authenticate_server(e, &t, w);
+	case 0xBF21:
+		return prepare_download(e, &t, w);
+	case 0xBF41:
+		return cancel_session(e, &t, w);
+	case 0xBF2D:
+		return profiles_info(e, &t, w);
+	case 0xBF31:
+		return enable_disable(e, &t, w, true);
+	case 0xBF32:
+		return enable_disable(e, &t, w, false);
+	case 0xBF33:
+		return delete_profile(e, &t, w);
+	case 0xBF28:
+		return list_notifications(e, &t, w);
+	case 0xBF2B:
+		return retrieve_notifications(e, &t, w);
+	case 0xBF30:
+		return remove_notification(e, &t, w);
+	case 0xBF34:
+		return memory_reset(e, &t, w);
+	case 0xBF3E: { /* GetEID */
+		orsp_der_mark m = orsp_der_begin(w, 0xBF3E);
+		orsp_der_put_tlv(w, 0x5A, e->eid_bin, 16);
+		orsp_der_end(w, m);
+		return orsp_writer_status(w);
+	}
+	case 0xBF29: { /* SetNickname { iccid, profileNickname [16] } */
+		orsp_tlv fi, fn;
+		orsp_reader r;
+		orsp_euicc_profile_rec *p;
+		orsp_err err;
+		orsp_reader_init(&r, t.value.p, t.value.len);
+		if (orsp_der_expect(&r, 0x5A, &fi) || orsp_der_expect(&r, 0x90, &fn) || fn.value.len > 64)
+			return result(w, 0xBF29, 127);
+		if (!(p = find_profile(e, (orsp_slice){0}, fi.value)))
+			return result(w, 0xBF29, 1);
+		copy_str(fn.value, p->nickname, sizeof(p->nickname));
+		if ((err = commit(e, NULL, 0))) {
+			if (reload(e))
+				orsp_err_clear();
+			return err;
+		}
+		return result(w, 0xBF29, 0);
+	}
+	case 0xBF3C: { /* GetEuiccConfiguredAddresses */
+		orsp_der_mark m = orsp_der_begin(w, 0xBF3C);
+		if (e->default_dp[0])
+			put_str(w, 0x80, e->default_dp);
+		put_str(w, 0x81, "lpa.ds.gsma.com");
+		orsp_der_end(w, m);
+		return orsp_writer_status(w);
+	}
+	case 0xBF3F: { /* SetDefaultDpAddress */
+		orsp_tlv f;
+		orsp_err err;
+		if (orsp_der_parse_one(t.value, &f) || f.tag != 0x80 || f.value.len >= sizeof(e->default_dp))
+			return result(w, 0xBF3F, 127);
+		copy_str(f.value, e->default_dp, sizeof(e->default_dp));
+		if ((err = commit(e, NULL, 0))) {
+			if (reload(e))
+				orsp_err_clear();
+			return err;
+		}
+		return result(w, 0xBF3F, 0);
+	}
+	case 0xBF43: { /* GetRAT: no rules authorisation table */
+		orsp_der_mark m = orsp_der_begin(w, 0xBF43);
+		orsp_der_put_tlv(w, 0xA0, b, 0);
+		orsp_der_end(w, m);
+		return orsp_writer_status(w);
+	}
+	default:
+		return orsp_errf(ORSP_E_NOT_FOUND, "ES10: function %04X not supported",
+		                 (unsigned)t.tag);
+	}
+}
+
+/* ---------------------------------------------------------------- the APDU applications - */
+
+static uint16_t isdr_store_data(void *user, uint8_t channel, orsp_slice data, orsp_writer *rsp)
+{
+	orsp_err err;
+
+	(void)channel;
+	err = orsp_euicc_es10(user, data, rsp);
+	if (err == ORSP_OK)
+		return orsp_writer_status(rsp) ? ORSP_SW_TECHNICAL_PROBLEM : ORSP_SW_OK;
+	return err == ORSP_E_NOT_FOUND ? ORSP_SW_FUNCTION_NOT_SUPPORTED
+	                               : orsp_euicc_sw_from_err(err);
+}
+
+static const orsp_euicc_app_ops isdr_ops = {.store_data = isdr_store_data};
+
+orsp_err orsp_euicc_attach(orsp_euicc *e, orsp_euicc_apdu_ctx *apdu)
+{
+	uint8_t aid[16];
+	orsp_err err;
+
+	if (!e || !e->open || !apdu)
+		return orsp_errf(ORSP_E_USAGE, "eUICC attach: bad arguments");
+	if ((err = orsp_hex_decode_exact(ORSP_ISDR_AID_HEX, aid, 16)) ||
+	    (err = orsp_euicc_apdu_register(apdu, aid, 16, &isdr_ops, e)))
+		return err;
+	e->apdu = apdu;
+	/* A USIM that does not load (a damaged upp record, a package the USIM refuses) must not
+	 * make the ISD-R unreachable: the card still answers ES10, so the LPA can disable or
+	 * delete that profile; the USIM is simply absent (SELECT 6A82). */
+	if (usim_sync(e))
+		orsp_err_clear();
+	return ORSP_OK;
+}

@@ -1,0 +1,125 @@
+/* orsp_euicc_host: a software eUICC whose records live in a sealed directory
+ * (include/openrsp/euicc.h SECTION-HOST, docs/seal.md).
+ *
+ * The glue is thin on purpose: the core reaches storage only through
+ * orsp_euicc_storage_ops, and here those operations are the seal module's commit and read.
+ * Everything a running card needs (core state, APDU buffers, APDU context) sits in one heap
+ * block, wiped before it is freed.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "openrsp/euicc.h"
+#include "openrsp/seal.h"
+
+struct orsp_euicc_host {
+	orsp_seal *seal;
+	bool core_open;
+	orsp_euicc core;
+	orsp_euicc_apdu_ctx apdu;
+	uint8_t cmd[ORSP_EUICC_MAX_COMMAND];
+	uint8_t rsp[ORSP_EUICC_MAX_RESPONSE];
+};
+
+/* ---------------------------------------------------------------- storage adapter ------- */
+
+static orsp_err host_commit(void *user, const orsp_euicc_record *recs, size_t n)
+{
+	orsp_seal_record sr[ORSP_SEAL_MAX_RECORDS];
+
+	if (!user || (n && !recs))
+		return orsp_errf(ORSP_E_USAGE, "sealed storage: bad arguments");
+	if (n > ORSP_SEAL_MAX_RECORDS)
+		return orsp_errf(ORSP_E_USAGE, "sealed storage: %zu records in one commit", n);
+	for (size_t i = 0; i < n; i++)
+		sr[i] = (orsp_seal_record){recs[i].name, recs[i].data, recs[i].len};
+	return orsp_seal_commit(user, sr, n);
+}
+
+static orsp_err host_read(void *user, const char *name, uint8_t *buf, size_t cap, size_t *len)
+{
+	if (!user)
+		return orsp_errf(ORSP_E_USAGE, "sealed storage: bad arguments");
+	return orsp_seal_read(user, name, buf, cap, len);
+}
+
+static const orsp_euicc_storage_ops host_storage = {
+    .commit = host_commit,
+    .read = host_read,
+};
+
+/* ---------------------------------------------------------------- life cycle ------------ */
+
+orsp_err orsp_euicc_host_create(const char *dir, const orsp_euicc_identity *id)
+{
+	orsp_seal *s = NULL;
+	orsp_err e;
+
+	if (!dir || !dir[0] || !id)
+		return orsp_errf(ORSP_E_USAGE, "euicc host: bad arguments");
+	if ((e = orsp_seal_create(dir)) != ORSP_OK)
+		return e; /* EXISTS included: an existing store is never touched */
+	if ((e = orsp_seal_open(dir, NULL, &s)) == ORSP_OK)
+		e = orsp_euicc_provision(&host_storage, s, id);
+	orsp_seal_close(s);
+	if (e != ORSP_OK) {
+		/* Undo the store this call created; keep the first error's detail. */
+		char detail[256];
+		snprintf(detail, sizeof(detail), "%s", orsp_err_detail());
+		if (orsp_seal_destroy(dir) != ORSP_OK) {
+			/* nothing more to do: the caller sees the provisioning error */
+		}
+		e = orsp_errf(e, "%s", detail);
+	}
+	return e;
+}
+
+orsp_err orsp_euicc_host_open(const char *dir, orsp_euicc_host **out)
+{
+	orsp_euicc_host *h = NULL;
+	orsp_err e;
+
+	if (!dir || !out)
+		return orsp_errf(ORSP_E_USAGE, "euicc host: bad arguments");
+	*out = NULL;
+	h = calloc(1, sizeof(*h));
+	if (!h)
+		return orsp_errf(ORSP_E_RESOURCE, "euicc host: out of memory");
+	if ((e = orsp_seal_open(dir, NULL, &h->seal)) != ORSP_OK)
+		goto out;
+	if ((e = orsp_euicc_open(&h->core, &host_storage, h->seal)) != ORSP_OK)
+		goto out;
+	h->core_open = true;
+	if ((e = orsp_euicc_apdu_init(&h->apdu, h->cmd, sizeof(h->cmd), h->rsp, sizeof(h->rsp))) !=
+	    ORSP_OK)
+		goto out;
+	if ((e = orsp_euicc_attach(&h->core, &h->apdu)) != ORSP_OK)
+		goto out;
+	*out = h;
+	h = NULL;
+out:
+	orsp_euicc_host_close(h);
+	return e;
+}
+
+orsp_euicc_apdu_ctx *orsp_euicc_host_apdu(orsp_euicc_host *h)
+{
+	return h ? &h->apdu : NULL;
+}
+
+orsp_euicc *orsp_euicc_host_core(orsp_euicc_host *h)
+{
+	return h ? &h->core : NULL;
+}
+
+void orsp_euicc_host_close(orsp_euicc_host *h)
+{
+	if (!h)
+		return;
+	if (h->core_open)
+		orsp_euicc_close(&h->core);
+	orsp_seal_close(h->seal);
+	orsp_wipe(h, sizeof(*h));
+	free(h);
+}

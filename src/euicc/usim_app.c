@@ -1,0 +1,595 @@
+/* The USIM application and the UICC file system behind the APDU layer (docs/usim.md):
+ * SELECT by FID and path, STATUS, READ BINARY, READ RECORD, VERIFY (PIN status only) and
+ * AUTHENTICATE, per ETSI TS 102 221 §11 and 3GPP TS 31.102 §7. The files are read only.
+ * One orsp_usim serves both the application (orsp_usim_app_ops, under the ADF.USIM AID) and
+ * the MF handler (orsp_usim_mf_ops); each logical channel has its own current DF/EF/record. */
+#include <string.h>
+
+#include "openrsp/der.h"
+#include "openrsp/euicc.h"
+
+#define INS_VERIFY 0x20
+#define INS_AUTHENTICATE 0x88
+#define INS_SEARCH_RECORD 0xA2
+#define INS_SELECT 0xA4
+#define INS_READ_BINARY 0xB0
+#define INS_READ_RECORD 0xB2
+#define INS_UPDATE_BINARY 0xD6
+#define INS_UPDATE_RECORD 0xDC
+#define INS_INCREASE 0x32
+#define INS_STATUS 0xF2
+
+#define SW_INCOMPATIBLE_STRUCTURE 0x6981
+#define SW_PIN_NOT_USABLE 0x6984
+#define SW_NO_EF_SELECTED 0x6986
+#define SW_WRONG_OFFSET 0x6B00
+#define SW_RECORD_NOT_FOUND 0x6A83
+#define SW_AUTH_MAC_FAILURE 0x9862 /* TS 31.102 §7.3.1: authentication error, incorrect MAC */
+
+#define FID_MF 0x3F00
+#define FID_ADF 0x7FFF
+
+#define EF_STRUCT(f) ((f)->descriptor & 0x07)
+#define EF_TRANSPARENT 1
+#define EF_LINEAR 2
+#define EF_CYCLIC 6
+
+/* UICC characteristics (TS 102 221 §11.1.1.4.6.1): clock stop allowed, voltage classes A-C. */
+static const uint8_t uicc_characteristics = 0x71;
+
+static orsp_usim_channel *chan(orsp_usim *u, uint8_t ch)
+{
+	return ch < ORSP_EUICC_MAX_CHANNELS ? &u->ch[ch] : NULL;
+}
+
+static int find_child(const orsp_usim *u, uint8_t df, uint16_t fid)
+{
+	for (size_t i = 0; i < u->n_files; i++) {
+		const orsp_usim_file *f = &u->files[i];
+		if (!f->is_df && f->df == df && f->fid == fid)
+			return (int)i;
+	}
+	return -1;
+}
+
+static int find_sfi(const orsp_usim *u, uint8_t df, uint8_t sfi)
+{
+	for (size_t i = 0; i < u->n_files; i++) {
+		const orsp_usim_file *f = &u->files[i];
+		if (!f->is_df && f->df == df && f->sfi == sfi)
+			return (int)i;
+	}
+	return -1;
+}
+
+/* ---------------------------------------------------------------- FCP ------------------ */
+
+/* Security attributes in the expanded format (TS 102 221 §9.2.5, ISO/IEC 7816-4 §9.3.3):
+ * AM DO '80' READ (b1) and SEARCH, SC DO '90' always. That is what this card enforces: all
+ * files are readable without PIN and nothing can be written. */
+static void put_security(orsp_writer *w)
+{
+	static const uint8_t rule[] = {0x80, 0x01, 0x01, 0x90, 0x00};
+	orsp_der_put_tlv(w, 0xAB, rule, sizeof(rule));
+}
+
+/* PIN status template DO (TS 102 221 §9.5.2): PS_DO '90' = 00 (PIN1 disabled), key
+ * reference '83' 01 (PIN Appl 1). */
+static void put_pin_status(orsp_writer *w)
+{
+	static const uint8_t ps[] = {0x90, 0x01, 0x00, 0x83, 0x01, 0x01};
+	orsp_der_put_tlv(w, 0xC6, ps, sizeof(ps));
+}
+
+/* FCP of the MF or the ADF (TS 102 221 §11.1.1.3.1). */
+static void fcp_df(const orsp_usim *u, bool adf, orsp_writer *w)
+{
+	static const uint8_t fd[] = {0x78, 0x21};
+	static const uint8_t lcsi = 0x05;
+	uint8_t fid[2] = {adf ? 0x7F : 0x3F, adf ? 0xFF : 0x00};
+
+	orsp_der_mark m = orsp_der_begin(w, 0x62);
+	orsp_der_put_tlv(w, 0x82, fd, sizeof(fd));
+	orsp_der_put_tlv(w, 0x83, fid, sizeof(fid));
+	if (adf)
+		orsp_der_put_tlv(w, 0x84, u->aid, u->aid_len);
+	orsp_der_mark p = orsp_der_begin(w, 0xA5);
+	orsp_der_put_tlv(w, 0x80, &uicc_characteristics, 1);
+	orsp_der_end(w, p);
+	orsp_der_put_tlv(w, 0x8A, &lcsi, 1);
+	put_security(w);
+	put_pin_status(w);
+	orsp_der_end(w, m);
+}
+
+/* FCP of an EF (TS 102 221 §11.1.1.3.2): descriptor (with record length and count for
+ * record files), FID, LCSI, security attributes, size, total size, SFI. */
+static void fcp_ef(const orsp_usim_file *f, orsp_writer *w)
+{
+	uint8_t fd[5] = {f->descriptor, 0x21, 0, 0, 0};
+	size_t fd_len = 2;
+	uint8_t fid[2] = {(uint8_t)(f->fid >> 8), (uint8_t)f->fid};
+	uint8_t size[2] = {(uint8_t)(f->size >> 8), (uint8_t)f->size};
+	uint8_t sfi = (uint8_t)(f->sfi << 3);
+
+	if (EF_STRUCT(f) != EF_TRANSPARENT) {
+		fd[2] = (uint8_t)(f->rec_len >> 8);
+		fd[3] = (uint8_t)f->rec_len;
+		fd[4] = (uint8_t)(f->size / f->rec_len);
+		fd_len = 5;
+	}
+	orsp_der_mark m = orsp_der_begin(w, 0x62);
+	orsp_der_put_tlv(w, 0x82, fd, fd_len);
+	orsp_der_put_tlv(w, 0x83, fid, sizeof(fid));
+	orsp_der_put_tlv(w, 0x8A, &f->lcsi, 1);
+	put_security(w);
+	orsp_der_put_tlv(w, 0x80, size, sizeof(size));
+	orsp_der_put_tlv(w, 0x81, size, sizeof(size));
+	/* '88' empty: no SFI (TS 102 221 §11.1.1.4.8) */
+	orsp_der_put_tlv(w, 0x88, &sfi, f->sfi ? 1 : 0);
+	orsp_der_end(w, m);
+}
+
+/* ---------------------------------------------------------------- SELECT --------------- */
+
+/* Select the file fid relative to the current DF (TS 102 221 §8.4.1): the MF, the current
+ * ADF (7FFF), or a child EF of the current DF. A DF result sets *df_out; an EF *ef_out. */
+static uint16_t resolve(const orsp_usim *u, const orsp_usim_channel *c, uint8_t cur_df,
+                        uint16_t fid, uint8_t *df_out, int *ef_out)
+{
+	*ef_out = -1;
+	if (fid == FID_MF) {
+		*df_out = ORSP_USIM_DF_MF;
+		return ORSP_SW_OK;
+	}
+	if (fid == FID_ADF) {
+		if (!c->adf_active)
+			return ORSP_SW_NOT_FOUND;
+		*df_out = ORSP_USIM_DF_ADF;
+		return ORSP_SW_OK;
+	}
+	int i = find_child(u, cur_df, fid);
+	if (i < 0)
+		return ORSP_SW_NOT_FOUND;
+	*df_out = cur_df;
+	*ef_out = i;
+	return ORSP_SW_OK;
+}
+
+static uint16_t cmd_select(orsp_usim *u, orsp_usim_channel *c, const orsp_apdu *a, orsp_writer *rsp)
+{
+	uint8_t df;
+	int ef = -1;
+	uint16_t sw;
+	orsp_slice d = a->data;
+
+	if (a->p2 != 0x04 && a->p2 != 0x0C)
+		return ORSP_SW_INCORRECT_P1P2;
+	switch (a->p1) {
+	case 0x00: /* by FID (TS 102 221 §11.1.1.2) */
+		if (d.len != 2)
+			return ORSP_SW_WRONG_LENGTH;
+		sw = resolve(u, c, c->df, (uint16_t)(d.p[0] << 8 | d.p[1]), &df, &ef);
+		break;
+	case 0x08:   /* path from the MF, MF's FID left out */
+	case 0x09: { /* path from the current DF */
+		if (d.len < 2 || d.len % 2 != 0)
+			return ORSP_SW_WRONG_LENGTH;
+		df = a->p1 == 0x08 ? ORSP_USIM_DF_MF : c->df;
+		sw = ORSP_SW_OK;
+		for (size_t i = 0; i < d.len && sw == ORSP_SW_OK; i += 2) {
+			uint16_t fid = (uint16_t)(d.p[i] << 8 | d.p[i + 1]);
+			if (ef >= 0 || fid == FID_MF) /* nothing below an EF; MF is not in a path */
+				sw = ORSP_SW_NOT_FOUND;
+			else
+				sw = resolve(u, c, df, fid, &df, &ef);
+		}
+		break;
+	}
+	default:
+		return ORSP_SW_INCORRECT_P1P2;
+	}
+	if (sw != ORSP_SW_OK)
+		return sw; /* the current file stays (ISO/IEC 7816-4 §7.1.1) */
+	c->df = df;
+	c->ef = (int16_t)ef;
+	c->rec = 0;
+	if (a->p2 == 0x0C)
+		return ORSP_SW_OK;
+	if (ef >= 0)
+		fcp_ef(&u->files[ef], rsp);
+	else
+		fcp_df(u, df == ORSP_USIM_DF_ADF, rsp);
+	return ORSP_SW_OK;
+}
+
+/* STATUS (TS 102 221 §11.1.2): P1 00/01/02 (application state indications), P2 00 FCP of
+ * the current DF, 01 its DF name, 0C nothing. */
+static uint16_t cmd_status(orsp_usim *u, orsp_usim_channel *c, const orsp_apdu *a, orsp_writer *rsp)
+{
+	if (a->p1 > 0x02 || (a->p2 != 0x00 && a->p2 != 0x01 && a->p2 != 0x0C))
+		return ORSP_SW_INCORRECT_P1P2;
+	if (a->data.len != 0)
+		return ORSP_SW_WRONG_LENGTH;
+	bool adf = c->df == ORSP_USIM_DF_ADF;
+	if (a->p2 == 0x00)
+		fcp_df(u, adf, rsp);
+	else if (a->p2 == 0x01) {
+		if (!adf)
+			return ORSP_SW_REFERENCED_DATA_NOT_FOUND; /* the MF has no DF name here */
+		orsp_der_put_tlv(rsp, 0x84, u->aid, u->aid_len);
+	}
+	return ORSP_SW_OK;
+}
+
+/* ---------------------------------------------------------------- READ ------------------ */
+
+/* The EF a READ addresses: by SFI in the current DF (which then becomes the current EF,
+ * record pointer reset) or the current EF. */
+static uint16_t target_ef(orsp_usim *u, orsp_usim_channel *c, uint8_t sfi, int *idx)
+{
+	if (sfi) {
+		int i = find_sfi(u, c->df, sfi);
+		if (i < 0)
+			return ORSP_SW_NOT_FOUND;
+		if (c->ef != i)
+			c->rec = 0;
+		c->ef = (int16_t)i;
+	}
+	if (c->ef < 0)
+		return SW_NO_EF_SELECTED;
+	*idx = c->ef;
+	return ORSP_SW_OK;
+}
+
+/* How many bytes the command asks for: Ne, or (no Le, T=0 style) everything up to 256. */
+static size_t wanted(const orsp_apdu *a)
+{
+	return a->le_present ? a->ne : ORSP_EUICC_CHUNK;
+}
+
+/* READ BINARY (TS 102 221 §11.1.3): P1 b8 set: SFI in b5..b1 and offset P2; else a 15-bit
+ * offset. */
+static uint16_t cmd_read_binary(orsp_usim *u, orsp_usim_channel *c, const orsp_apdu *a,
+                                orsp_writer *rsp)
+{
+	uint8_t sfi = 0;
+	size_t off;
+	int i;
+	uint16_t sw;
+
+	if (a->data.len != 0)
+		return ORSP_SW_WRONG_LENGTH;
+	if (a->p1 & 0x80) {
+		if (a->p1 & 0x60)
+			return ORSP_SW_INCORRECT_P1P2;
+		sfi = a->p1 & 0x1F;
+		if (sfi == 0 || sfi == 0x1F)
+			return ORSP_SW_INCORRECT_P1P2;
+		off = a->p2;
+	} else {
+		off = (size_t)a->p1 << 8 | a->p2;
+	}
+	if ((sw = target_ef(u, c, sfi, &i)) != ORSP_SW_OK)
+		return sw;
+	const orsp_usim_file *f = &u->files[i];
+	if (EF_STRUCT(f) != EF_TRANSPARENT)
+		return SW_INCOMPATIBLE_STRUCTURE;
+	if (off >= f->size)
+		return SW_WRONG_OFFSET;
+	size_t n = f->size - off;
+	if (n > wanted(a))
+		n = wanted(a);
+	if (n > rsp->cap - rsp->len)
+		n = rsp->cap - rsp->len; /* an extended Le beyond the layer's response buffer */
+	orsp_write_bytes(rsp, u->data + f->off + off, n);
+	return ORSP_SW_OK;
+}
+
+/* READ RECORD (TS 102 221 §11.1.5): P1 record number (00: current), P2 b8..b4 SFI (0:
+ * current EF), b3..b1 mode: 100 absolute/current, 010 next, 011 previous. */
+static uint16_t cmd_read_record(orsp_usim *u, orsp_usim_channel *c, const orsp_apdu *a,
+                                orsp_writer *rsp)
+{
+	uint8_t sfi = a->p2 >> 3, mode = a->p2 & 0x07;
+	int i;
+	uint16_t sw, rec;
+
+	if (a->data.len != 0)
+		return ORSP_SW_WRONG_LENGTH;
+	if (sfi == 0x1F || (mode != 0x04 && mode != 0x02 && mode != 0x03))
+		return ORSP_SW_INCORRECT_P1P2;
+	if (mode != 0x04 && a->p1 != 0)
+		return ORSP_SW_INCORRECT_P1P2;
+	if (a->p1 == 0xFF)
+		return ORSP_SW_INCORRECT_P1P2;
+	if ((sw = target_ef(u, c, sfi, &i)) != ORSP_SW_OK)
+		return sw;
+	const orsp_usim_file *f = &u->files[i];
+	if (EF_STRUCT(f) != EF_LINEAR && EF_STRUCT(f) != EF_CYCLIC)
+		return SW_INCOMPATIBLE_STRUCTURE;
+	uint16_t nrec = (uint16_t)(f->size / f->rec_len);
+	bool cyclic = EF_STRUCT(f) == EF_CYCLIC;
+	if (mode == 0x04) {
+		rec = a->p1 ? a->p1 : c->rec;
+		if (rec == 0 || rec > nrec)
+			return SW_RECORD_NOT_FOUND;
+	} else if (mode == 0x02) { /* next */
+		if (c->rec == 0)
+			rec = 1;
+		else if (c->rec < nrec)
+			rec = (uint16_t)(c->rec + 1);
+		else if (cyclic)
+			rec = 1;
+		else
+			return SW_RECORD_NOT_FOUND;
+	} else { /* previous */
+		if (c->rec == 0)
+			rec = nrec;
+		else if (c->rec > 1)
+			rec = (uint16_t)(c->rec - 1);
+		else if (cyclic)
+			rec = nrec;
+		else
+			return SW_RECORD_NOT_FOUND;
+	}
+	/* Le must cover the record (00 does); a shorter Le is a wrong length. */
+	if (a->le_present && a->ne < f->rec_len)
+		return ORSP_SW_WRONG_LENGTH;
+	c->rec = rec;
+	orsp_write_bytes(rsp, u->data + f->off + (size_t)(rec - 1) * f->rec_len, f->rec_len);
+	return ORSP_SW_OK;
+}
+
+/* UPDATE BINARY / UPDATE RECORD / SEARCH RECORD / INCREASE: the file system is the profile
+ * as installed and read only; the structure is checked, then 6982 (security status not
+ * satisfied: no access condition grants it). */
+static uint16_t cmd_write(orsp_usim *u, orsp_usim_channel *c, const orsp_apdu *a)
+{
+	uint8_t sfi = 0;
+	int i;
+	uint16_t sw;
+
+	if (a->ins == INS_UPDATE_BINARY && (a->p1 & 0x80))
+		sfi = a->p1 & 0x1F;
+	else if (a->ins != INS_UPDATE_BINARY)
+		sfi = a->p2 >> 3;
+	if (sfi == 0x1F)
+		return ORSP_SW_INCORRECT_P1P2;
+	if ((sw = target_ef(u, c, sfi, &i)) != ORSP_SW_OK)
+		return sw;
+	bool transparent = EF_STRUCT(&u->files[i]) == EF_TRANSPARENT;
+	if (transparent != (a->ins == INS_UPDATE_BINARY))
+		return SW_INCOMPATIBLE_STRUCTURE;
+	return ORSP_SW_SECURITY_STATUS;
+}
+
+/* VERIFY PIN (TS 102 221 §11.1.9): PIN1 (01) and PIN2 (81) are disabled on this card; an
+ * empty VERIFY reports 9000 (no verification needed), a PIN value is not checked (6984). */
+static uint16_t cmd_verify(const orsp_apdu *a)
+{
+	if (a->p1 != 0x00)
+		return ORSP_SW_INCORRECT_P1P2;
+	if (a->p2 != 0x01 && a->p2 != 0x81 && !(a->p2 >= 0x0A && a->p2 <= 0x0E) && a->p2 != 0x02 &&
+	    a->p2 != 0x82)
+		return ORSP_SW_INCORRECT_P1P2;
+	if (a->data.len != 0 && a->data.len != 8)
+		return ORSP_SW_WRONG_LENGTH;
+	if (a->p2 != 0x01 && a->p2 != 0x81)
+		return ORSP_SW_REFERENCED_DATA_NOT_FOUND;
+	return a->data.len ? SW_PIN_NOT_USABLE : ORSP_SW_OK;
+}
+
+/* ---------------------------------------------------------------- AUTHENTICATE --------- */
+
+/* Service n available in EF.UST (TS 31.102 §4.2.8: service n is bit (n-1)%8 of byte
+ * (n-1)/8). */
+static bool ust_has(const orsp_usim *u, unsigned n)
+{
+	int i = find_child(u, ORSP_USIM_DF_ADF, 0x6F38);
+	if (i < 0 || (n - 1) / 8 >= u->files[i].size)
+		return false;
+	return (u->data[u->files[i].off + (n - 1) / 8] >> ((n - 1) % 8)) & 1;
+}
+#define UST_GSM_ACCESS 27
+
+/* Kc = c3(CK, IK) (TS 33.102 §6.8.1.2); TUAK 256-bit keys use their first 128 bits. */
+static void kc_from(const uint8_t *ck, const uint8_t *ik, uint8_t kc[8])
+{
+	orsp_gsm_kc_c3(ck, ik, kc);
+}
+
+static uint16_t auth_gsm(orsp_usim *u, const orsp_apdu *a, orsp_writer *rsp)
+{
+	static const uint8_t zero[6] = {0};
+	orsp_aka_vector v;
+	uint8_t sres[4], kc[8];
+	uint16_t sw = ORSP_SW_OK;
+
+	/* TS 31.102 §7.1.2.1: Lc 17, '10' RAND. */
+	if (a->data.len != 17)
+		return ORSP_SW_WRONG_LENGTH;
+	if (a->data.p[0] != 16)
+		return ORSP_SW_INCORRECT_DATA;
+	if (!ust_has(u, UST_GSM_ACCESS))
+		return ORSP_SW_CONDITIONS_NOT_SATISFIED;
+	if (orsp_aka_generate(&u->sub, a->data.p + 1, zero, zero, &v) != ORSP_OK) {
+		sw = ORSP_SW_TECHNICAL_PROBLEM;
+		goto out;
+	}
+	/* TS 33.102 §6.8.1.2: SRES = c2(RES), Kc = c3(CK, IK). */
+	orsp_gsm_sres_c2(v.xres, v.xres_len, sres);
+	kc_from(v.ck, v.ik, kc);
+	orsp_write_u8(rsp, 4);
+	orsp_write_bytes(rsp, sres, 4);
+	orsp_write_u8(rsp, 8);
+	orsp_write_bytes(rsp, kc, 8);
+out:
+	orsp_aka_vector_wipe(&v);
+	orsp_wipe(kc, sizeof(kc));
+	orsp_wipe(sres, sizeof(sres));
+	return sw;
+}
+
+static uint16_t auth_3g(orsp_usim *u, const orsp_apdu *a, orsp_writer *rsp)
+{
+	orsp_usim_sqn next;
+	orsp_usim_result r;
+	uint8_t kc[8];
+	size_t len = 0;
+	uint16_t sw = ORSP_SW_OK;
+	orsp_err e;
+
+	memset(&r, 0, sizeof(r));
+	/* TS 31.102 §7.1.2.1: Lc 34, '10' RAND '10' AUTN. */
+	if (a->data.len != 34)
+		return ORSP_SW_WRONG_LENGTH;
+	if (a->data.p[0] != 16 || a->data.p[17] != 16)
+		return ORSP_SW_INCORRECT_DATA;
+	next = u->sqn;
+	e = orsp_usim_authenticate(&u->sub, &next, a->data.p + 1, a->data.p + 18, &r);
+	if (e == ORSP_E_VERIFY) {
+		sw = SW_AUTH_MAC_FAILURE;
+		goto out;
+	}
+	if (e == ORSP_E_STATE) {
+		/* Synchronisation failure: 'DC' L AUTS (TS 31.102 §7.1.2.1). */
+		orsp_write_u8(rsp, 0xDC);
+		orsp_write_u8(rsp, ORSP_AKA_AUTS_LEN);
+		orsp_write_bytes(rsp, r.auts, ORSP_AKA_AUTS_LEN);
+		goto out;
+	}
+	if (e != ORSP_OK) {
+		sw = ORSP_SW_TECHNICAL_PROBLEM;
+		goto out;
+	}
+	/* The accepted SQN is stored before RES leaves the card, so that a crash cannot make
+	 * the card accept the same challenge twice (TS 33.102 C.2). */
+	if (!u->persist || orsp_usim_sqn_save(&next, u->state, sizeof(u->state), &len) != ORSP_OK ||
+	    u->persist(u->persist_user, u->state, len) != ORSP_OK) {
+		sw = ORSP_SW_MEMORY_PROBLEM;
+		goto out;
+	}
+	u->sqn = next;
+	orsp_write_u8(rsp, 0xDB);
+	orsp_write_u8(rsp, (uint8_t)r.res_len);
+	orsp_write_bytes(rsp, r.res, r.res_len);
+	orsp_write_u8(rsp, (uint8_t)r.ck_len);
+	orsp_write_bytes(rsp, r.ck, r.ck_len);
+	orsp_write_u8(rsp, (uint8_t)r.ik_len);
+	orsp_write_bytes(rsp, r.ik, r.ik_len);
+	if (ust_has(u, UST_GSM_ACCESS) && r.ck_len >= 16 && r.ik_len >= 16) {
+		kc_from(r.ck, r.ik, kc);
+		orsp_write_u8(rsp, 8);
+		orsp_write_bytes(rsp, kc, 8);
+	}
+out:
+	orsp_wipe(&r, sizeof(r));
+	orsp_wipe(kc, sizeof(kc));
+	orsp_wipe(&next, sizeof(next));
+	return sw;
+}
+
+/* AUTHENTICATE (TS 31.102 §7.1.2): P1 00, P2 80 GSM context, 81 3G/EPS context. */
+static uint16_t cmd_authenticate(orsp_usim *u, orsp_usim_channel *c, const orsp_apdu *a,
+                                 orsp_writer *rsp)
+{
+	if (a->p1 != 0x00 || (a->p2 != 0x80 && a->p2 != 0x81))
+		return ORSP_SW_INCORRECT_P1P2;
+	if (!c->adf_active)
+		return ORSP_SW_CONDITIONS_NOT_SATISFIED; /* no USIM session on this channel */
+	if (!u->aka_ok)
+		return ORSP_SW_FUNCTION_NOT_SUPPORTED; /* usim-test-algorithm: see docs/usim.md */
+	return a->p2 == 0x81 ? auth_3g(u, a, rsp) : auth_gsm(u, a, rsp);
+}
+
+/* ---------------------------------------------------------------- dispatch ------------- */
+
+static uint16_t usim_process(void *user, uint8_t ch, const orsp_apdu *a, orsp_writer *rsp)
+{
+	orsp_usim *u = user;
+	orsp_usim_channel *c = u ? chan(u, ch) : NULL;
+	bool proprietary = (a->cla & 0x80) != 0;
+
+	if (!c || !u->loaded)
+		return ORSP_SW_TECHNICAL_PROBLEM;
+	/* TS 102 221 §10.1.2: STATUS is '8X'; the others here '0X'. */
+	if ((a->ins == INS_STATUS) != proprietary)
+		return ORSP_SW_CLA_NOT_SUPPORTED;
+	switch (a->ins) {
+	case INS_SELECT:
+		return cmd_select(u, c, a, rsp);
+	case INS_STATUS:
+		return cmd_status(u, c, a, rsp);
+	case INS_READ_BINARY:
+		return cmd_read_binary(u, c, a, rsp);
+	case INS_READ_RECORD:
+		return cmd_read_record(u, c, a, rsp);
+	case INS_UPDATE_BINARY:
+	case INS_UPDATE_RECORD:
+	case INS_SEARCH_RECORD:
+	case INS_INCREASE:
+		return cmd_write(u, c, a);
+	case INS_VERIFY:
+		return cmd_verify(a);
+	case INS_AUTHENTICATE:
+		return cmd_authenticate(u, c, a, rsp);
+	default:
+		return ORSP_SW_INS_NOT_SUPPORTED;
+	}
+}
+
+/* SELECT by AID of ADF.USIM: the ADF becomes the current DF of the channel. */
+static uint16_t usim_select(void *user, uint8_t ch, orsp_writer *fci_prop)
+{
+	orsp_usim *u = user;
+	orsp_usim_channel *c = u ? chan(u, ch) : NULL;
+
+	if (!c || !u->loaded)
+		return ORSP_SW_NOT_FOUND;
+	c->adf_active = true;
+	c->df = ORSP_USIM_DF_ADF;
+	c->ef = -1;
+	c->rec = 0;
+	orsp_der_put_tlv(fci_prop, 0x80, &uicc_characteristics, 1);
+	return ORSP_SW_OK;
+}
+
+static void usim_deselect(void *user, uint8_t ch)
+{
+	orsp_usim *u = user;
+	orsp_usim_channel *c = u ? chan(u, ch) : NULL;
+
+	if (!c)
+		return;
+	c->adf_active = false;
+	c->df = ORSP_USIM_DF_MF;
+	c->ef = -1;
+	c->rec = 0;
+}
+
+/* The FCP the layer builds for SELECT by AID gets the ADF's security attributes and PIN
+ * status template (mandatory in TS 102 221 Table 11.3). */
+static void usim_fcp(void *user, uint8_t ch, orsp_writer *w)
+{
+	(void)user;
+	(void)ch;
+	put_security(w);
+	put_pin_status(w);
+}
+
+const orsp_euicc_app_ops orsp_usim_app_ops = {
+    .select = usim_select,
+    .deselect = usim_deselect,
+    .store_data = NULL,
+    .process = usim_process,
+    .fcp = usim_fcp,
+};
+
+/* The MF handler's deselect (channel closed, reset) puts the channel back on the MF. */
+const orsp_euicc_app_ops orsp_usim_mf_ops = {
+    .select = NULL,
+    .deselect = usim_deselect,
+    .store_data = NULL,
+    .process = usim_process,
+};

@@ -1,0 +1,579 @@
+/* The USIM's file system and AKA parameters, taken from the profile package once at load
+ * (docs/usim.md). File-system PEs name each file by its PE member ("ef-imsi") and carry only
+ * what differs from the TCA template (eUICC Profile Package: Interoperable Format, Annex A):
+ * the table below holds the template values (FID, structure, record length, size, SFI,
+ * default content) for the files this card serves; an Fcp in the package overrides them. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "openrsp/der.h"
+#include "openrsp/euicc.h"
+#include "openrsp/pkg.h"
+
+#define FD_DF 0x38 /* TS 102 221 §11.1.1.4.3: DF or ADF */
+#define FD_TR 0x41 /* working EF, transparent (shareable) */
+#define FD_LF 0x42 /* working EF, linear fixed */
+#define FD_CY 0x46 /* working EF, cyclic */
+
+typedef struct tpl_file {
+	orsp_pe_type pe;
+	const char *name;
+	uint16_t fid;
+	uint8_t fd;
+	uint16_t rec_len; /* record files */
+	uint16_t size;    /* whole file; 0: the package must say */
+	uint8_t sfi;
+	const char *fill; /* default content (hex fill pattern, last byte repeated), NULL: FF */
+} tpl_file;
+
+/* TCA Interoperable Profile, Annex A: §9.2 files at MF, §9.5.1 ADF.USIM (created by
+ * default), §9.5.2 optional USIM files (a subset). FIDs and sizes per TS 102 221 §13 and
+ * TS 31.102 §4.2. */
+static const tpl_file tpl[] = {
+    {ORSP_PE_MF, "mf", 0x3F00, FD_DF, 0, 0, 0, NULL},
+    {ORSP_PE_MF, "ef-pl", 0x2F05, FD_TR, 0, 2, 0x05, "FF"},
+    {ORSP_PE_MF, "ef-iccid", 0x2FE2, FD_TR, 0, 10, 0, NULL},
+    {ORSP_PE_MF, "ef-dir", 0x2F00, FD_LF, 0, 0, 0x1E, NULL},
+    {ORSP_PE_MF, "ef-arr", 0x2F06, FD_LF, 0, 0, 0, NULL},
+    {ORSP_PE_MF, "ef-umpc", 0x2F08, FD_TR, 0, 5, 0x08, NULL},
+    {ORSP_PE_USIM, "ef-imsi", 0x6F07, FD_TR, 0, 9, 0x07, NULL},
+    {ORSP_PE_USIM, "ef-arr", 0x6F06, FD_LF, 0, 0, 0x17, NULL},
+    {ORSP_PE_USIM, "ef-keys", 0x6F08, FD_TR, 0, 33, 0x08, "07FF"},
+    {ORSP_PE_USIM, "ef-keysPS", 0x6F09, FD_TR, 0, 33, 0x09, "07FF"},
+    {ORSP_PE_USIM, "ef-hpplmn", 0x6F31, FD_TR, 0, 1, 0x12, "0A"},
+    {ORSP_PE_USIM, "ef-ust", 0x6F38, FD_TR, 0, 17, 0x04, NULL},
+    {ORSP_PE_USIM, "ef-fdn", 0x6F3B, FD_LF, 26, 20 * 26, 0, "FF"},
+    {ORSP_PE_USIM, "ef-sms", 0x6F3C, FD_LF, 176, 10 * 176, 0, "00FF"},
+    {ORSP_PE_USIM, "ef-smsp", 0x6F42, FD_LF, 38, 38, 0, "FF"},
+    {ORSP_PE_USIM, "ef-smss", 0x6F43, FD_TR, 0, 2, 0, "FF"},
+    {ORSP_PE_USIM, "ef-spn", 0x6F46, FD_TR, 0, 17, 0, NULL},
+    {ORSP_PE_USIM, "ef-est", 0x6F56, FD_TR, 0, 1, 0x05, NULL},
+    {ORSP_PE_USIM, "ef-start-hfn", 0x6F5B, FD_TR, 0, 6, 0x0F, "F00000F00000"},
+    {ORSP_PE_USIM, "ef-threshold", 0x6F5C, FD_TR, 0, 3, 0x10, "FF"},
+    {ORSP_PE_USIM, "ef-psloci", 0x6F73, FD_TR, 0, 14, 0x0C, "FFFFFFFFFFFFFFFFFFFF0000FF01"},
+    {ORSP_PE_USIM, "ef-acc", 0x6F78, FD_TR, 0, 2, 0x06, NULL},
+    {ORSP_PE_USIM, "ef-fplmn", 0x6F7B, FD_TR, 0, 12, 0x0D, "FF"},
+    {ORSP_PE_USIM, "ef-loci", 0x6F7E, FD_TR, 0, 11, 0x0B, "FFFFFFFFFFFFFF0000FF01"},
+    {ORSP_PE_USIM, "ef-ad", 0x6FAD, FD_TR, 0, 4, 0x03, "00000002"},
+    {ORSP_PE_USIM, "ef-ecc", 0x6FB7, FD_LF, 4, 4, 0x01, NULL},
+    {ORSP_PE_USIM, "ef-netpar", 0x6FC4, FD_TR, 0, 128, 0, "FF"},
+    {ORSP_PE_USIM, "ef-epsloci", 0x6FE3, FD_TR, 0, 18, 0x1E,
+     "FFFFFFFFFFFFFFFFFFFFFFFFFFFFFF000001"},
+    {ORSP_PE_USIM, "ef-epsnsc", 0x6FE4, FD_LF, 80, 80, 0x18, "FF"},
+    {ORSP_PE_OPT_USIM, "ef-li", 0x6F05, FD_TR, 0, 6, 0x02, "FF"},
+    {ORSP_PE_OPT_USIM, "ef-gid1", 0x6F3E, FD_TR, 0, 8, 0, NULL},
+    {ORSP_PE_OPT_USIM, "ef-gid2", 0x6F3F, FD_TR, 0, 8, 0, NULL},
+    {ORSP_PE_OPT_USIM, "ef-msisdn", 0x6F40, FD_LF, 24, 24, 0, "FF"},
+    {ORSP_PE_OPT_USIM, "ef-cbmid", 0x6F48, FD_TR, 0, 10, 0x0E, "FF"},
+    {ORSP_PE_OPT_USIM, "ef-plmnwact", 0x6F60, FD_TR, 0, 40, 0x0A, NULL},
+    {ORSP_PE_OPT_USIM, "ef-oplmnwact", 0x6F61, FD_TR, 0, 40, 0x11, NULL},
+    {ORSP_PE_OPT_USIM, "ef-hplmnwact", 0x6F62, FD_TR, 0, 5, 0x13, NULL},
+    {ORSP_PE_OPT_USIM, "ef-pnn", 0x6FC5, FD_LF, 16, 10 * 16, 0x19, NULL},
+    {ORSP_PE_OPT_USIM, "ef-opl", 0x6FC6, FD_LF, 8, 5 * 8, 0x1A, NULL},
+    {ORSP_PE_OPT_USIM, "ef-spdi", 0x6FCD, FD_TR, 0, 17, 0x1B, NULL},
+    {ORSP_PE_OPT_USIM, "ef-ehplmn", 0x6FD9, FD_TR, 0, 15, 0x1D, "FF"},
+};
+
+/* ADF.USIM's AID starts with the 3GPP RID and the USIM application code (TS 101 220 Annex E,
+ * TS 31.102 Annex A). */
+static const uint8_t usim_aid_prefix[] = {0xA0, 0x00, 0x00, 0x00, 0x87, 0x10, 0x02};
+
+static const tpl_file *tpl_find(orsp_pe_type pe, const char *name)
+{
+	for (size_t i = 0; i < ORSP_ARRAY_LEN(tpl); i++)
+		if (tpl[i].pe == pe && strcmp(tpl[i].name, name) == 0)
+			return &tpl[i];
+	return NULL;
+}
+
+/* What one File member of a PE says, beyond orsp_pkg_file: the Fcp as TS 102 222 codes it
+ * (PEDefinitions Fcp, AUTOMATIC TAGS: 82 descriptor, 83 FID, 84 dfName, 8A LCSI, 8B security
+ * attributes, 88 short EF identifier). */
+typedef struct raw_fcp {
+	bool has_fd;
+	uint8_t fd;
+	uint16_t rec_len;
+	bool has_lcsi;
+	uint8_t lcsi;
+	uint8_t arr[3];
+	uint8_t arr_len;
+	bool has_sfi;
+	uint8_t sfi;
+	orsp_slice df_name;
+	orsp_slice fill, repeat; /* proprietaryEFInfo fillPattern / repeatPattern */
+} raw_fcp;
+
+static orsp_err parse_fcp(orsp_slice fcp, raw_fcp *out)
+{
+	orsp_reader r;
+	orsp_tlv t;
+	orsp_err e;
+
+	orsp_reader_init(&r, fcp.p, fcp.len);
+	while (orsp_reader_remaining(&r) > 0) {
+		if ((e = orsp_der_read(&r, &t)) != ORSP_OK)
+			return e;
+		const uint8_t *v = t.value.p;
+		size_t n = t.value.len;
+		switch (t.tag) {
+		case 0x82:
+			if (n < 2 || n > 4 || n == 3)
+				return orsp_errf(ORSP_E_MALFORMED,
+				                 "Fcp: file descriptor of %zu bytes", n);
+			out->has_fd = true;
+			out->fd = v[0];
+			out->rec_len = n == 4 ? (uint16_t)(v[2] << 8 | v[3]) : 0;
+			break;
+		case 0x84:
+			out->df_name = t.value;
+			break;
+		case 0xA5: { /* proprietaryEFInfo: C1 fillPattern, C2 repeatPattern */
+			orsp_reader pr;
+			orsp_tlv pt;
+			orsp_reader_init(&pr, t.value.p, t.value.len);
+			while (orsp_reader_remaining(&pr) > 0) {
+				if ((e = orsp_der_read(&pr, &pt)) != ORSP_OK)
+					return e;
+				if (pt.tag == 0xC1)
+					out->fill = pt.value;
+				else if (pt.tag == 0xC2)
+					out->repeat = pt.value;
+			}
+			break;
+		}
+		case 0x8A:
+			if (n != 1)
+				return orsp_errf(ORSP_E_MALFORMED, "Fcp: LCSI of %zu bytes", n);
+			out->has_lcsi = true;
+			out->lcsi = v[0];
+			break;
+		case 0x8B:
+			if (n < 1 || n > 3)
+				return orsp_errf(ORSP_E_MALFORMED,
+				                 "Fcp: security attributes of %zu bytes", n);
+			memcpy(out->arr, v, n);
+			out->arr_len = (uint8_t)n;
+			break;
+		case 0x88:
+			/* PEDefinitions: empty means "no SFI"; else b8..b4 (TS 102 222). */
+			if (n > 1)
+				return orsp_errf(ORSP_E_MALFORMED,
+				                 "Fcp: short EF identifier of %zu bytes", n);
+			out->has_sfi = true;
+			out->sfi = n ? (uint8_t)(v[0] >> 3) : 0;
+			break;
+		default:
+			break;
+		}
+	}
+	return ORSP_OK;
+}
+
+/* The Fcp of the i-th File member present in file-system PE raw (header and templateID come
+ * first, then the File members in module order, the order orsp_pkg_get_files lists them). */
+static orsp_err member_fcp(orsp_slice raw, size_t i, raw_fcp *out, bool *do_not_create)
+{
+	orsp_tlv pe, t;
+	orsp_reader r, fr;
+	orsp_err e;
+
+	memset(out, 0, sizeof(*out));
+	*do_not_create = false;
+	if ((e = orsp_der_parse_one(raw, &pe)) != ORSP_OK)
+		return e;
+	orsp_reader_init(&r, pe.value.p, pe.value.len);
+	for (size_t k = 0; k < i + 3; k++) {
+		if ((e = orsp_der_read(&r, &t)) != ORSP_OK)
+			return orsp_errf(ORSP_E_MALFORMED, "file-system PE: member %zu missing", i);
+	}
+	orsp_reader_init(&fr, t.value.p, t.value.len);
+	while (orsp_reader_remaining(&fr) > 0) {
+		orsp_tlv m;
+		if ((e = orsp_der_read(&fr, &m)) != ORSP_OK)
+			return e;
+		if (m.tag == 0x80) /* [0] doNotCreate */
+			*do_not_create = true;
+		else if (m.tag == 0xA1 && (e = parse_fcp(m.value, out)) != ORSP_OK) /* [1] Fcp */
+			return e;
+	}
+	return ORSP_OK;
+}
+
+/* TS 102 222 §6.3.2.2 fill: the pattern, its last byte repeated. */
+static void fill_hex(uint8_t *dst, size_t n, const char *hex)
+{
+	uint8_t pat[40];
+	size_t plen = 0;
+
+	memset(dst, 0xFF, n);
+	if (!hex || orsp_hex_decode(hex, pat, sizeof(pat), &plen) != ORSP_OK || plen == 0)
+		return;
+	for (size_t i = 0; i < n; i++)
+		dst[i] = i < plen ? pat[i] : pat[plen - 1];
+}
+
+static orsp_err add_file(orsp_usim *u, const orsp_pkg *pkg, size_t pe_index, orsp_pe_type type,
+                         const orsp_pkg_file *pf, const raw_fcp *fcp, const tpl_file *t)
+{
+	orsp_usim_file *f;
+	size_t size, room, len = 0;
+	orsp_err e;
+
+	if (u->n_files >= ORSP_USIM_MAX_FILES)
+		return orsp_errf(ORSP_E_RESOURCE, "more than %d files", ORSP_USIM_MAX_FILES);
+	f = &u->files[u->n_files];
+	memset(f, 0, sizeof(*f));
+	snprintf(f->name, sizeof(f->name), "%s", t ? t->name : pf->name);
+	f->df = type == ORSP_PE_MF ? ORSP_USIM_DF_MF : ORSP_USIM_DF_ADF;
+	f->fid = pf && pf->has_fid ? pf->fid : t ? t->fid : 0;
+	f->descriptor = fcp && fcp->has_fd ? fcp->fd : t ? t->fd : 0;
+	f->rec_len = fcp && fcp->has_fd && fcp->rec_len ? fcp->rec_len : t ? t->rec_len : 0;
+	f->sfi = fcp && fcp->has_sfi ? fcp->sfi : t ? t->sfi : 0;
+	f->lcsi = fcp && fcp->has_lcsi ? fcp->lcsi : 0x05;
+	if (fcp && fcp->arr_len) {
+		memcpy(f->arr, fcp->arr, fcp->arr_len);
+		f->arr_len = fcp->arr_len;
+	}
+	if (f->fid == 0)
+		return ORSP_OK; /* not a file this card can address: skipped */
+	if ((f->descriptor & 0x38) == 0x38) {
+		if (f->fid != 0x3F00)
+			return ORSP_OK; /* DFs other than the MF: not served (docs/usim.md) */
+		f->is_df = true;
+		f->descriptor = 0x78; /* TS 102 221 Table 11.5: DF, shareable */
+		u->n_files++;
+		return ORSP_OK;
+	}
+	if ((f->descriptor & 0x07) != 1 && (f->descriptor & 0x07) != 2 &&
+	    (f->descriptor & 0x07) != 6)
+		return ORSP_OK; /* BER-TLV EFs and others: not served */
+	room = ORSP_USIM_DATA_MAX - u->data_len;
+	uint8_t *dst = u->data + u->data_len;
+	size = pf && pf->has_size ? pf->size : t ? t->size : 0;
+	bool from_pkg = pf && (pf->n_content || pf->has_fill_pattern || pf->has_repeat_pattern);
+	if (size == 0)
+		return ORSP_OK; /* neither the package nor the template gives a size: skipped */
+	bool record = (f->descriptor & 0x07) != 1;
+	if (record && f->rec_len && pf && !pf->n_content && fcp &&
+	    (fcp->fill.len || fcp->repeat.len)) {
+		/* TS 102 222 §6.3.2.2: a record file's pattern applies to each record. */
+		if (size > room)
+			return orsp_errf(ORSP_E_RESOURCE, "file contents exceed %d bytes",
+			                 ORSP_USIM_DATA_MAX);
+		for (size_t r = 0; r < size; r += f->rec_len) {
+			for (size_t b = 0; b < f->rec_len && r + b < size; b++) {
+				if (fcp->fill.len)
+					dst[r + b] = b < fcp->fill.len
+					                 ? fcp->fill.p[b]
+					                 : fcp->fill.p[fcp->fill.len - 1];
+				else
+					dst[r + b] = fcp->repeat.p[b % fcp->repeat.len];
+			}
+		}
+	} else if (from_pkg) {
+		e = orsp_pkg_file_read(pkg, pe_index, pf->name, dst, room, &len);
+		if (e != ORSP_OK)
+			return e;
+		if (len > size)
+			size = len;
+		if (size > room)
+			return orsp_errf(ORSP_E_RESOURCE, "file contents exceed %d bytes",
+			                 ORSP_USIM_DATA_MAX);
+		memset(dst + len, 0xFF, size - len);
+	} else {
+		if (size > room)
+			return orsp_errf(ORSP_E_RESOURCE, "file contents exceed %d bytes",
+			                 ORSP_USIM_DATA_MAX);
+		fill_hex(dst, size, t ? t->fill : NULL);
+	}
+	if (size == 0 || size > 0xFFFF)
+		return orsp_errf(ORSP_E_MALFORMED, "%s: file size %zu", f->name, size);
+	if ((f->descriptor & 0x07) != 1) {
+		if (f->rec_len == 0 || f->rec_len > 255 || size % f->rec_len != 0 ||
+		    size / f->rec_len > 254)
+			return orsp_errf(ORSP_E_MALFORMED, "%s: %zu bytes in records of %u",
+			                 f->name, size, f->rec_len);
+	}
+	f->off = u->data_len;
+	f->size = (uint32_t)size;
+	u->data_len += (uint32_t)size;
+	u->n_files++;
+	return ORSP_OK;
+}
+
+static bool take_aid(orsp_usim *u, orsp_slice aid)
+{
+	if (aid.len < ORSP_EUICC_AID_MIN || aid.len > ORSP_EUICC_AID_MAX ||
+	    memcmp(aid.p, usim_aid_prefix, sizeof(usim_aid_prefix)) != 0)
+		return false;
+	memcpy(u->aid, aid.p, aid.len);
+	u->aid_len = aid.len;
+	return true;
+}
+
+/* One file-system PE: every File it lists, and for created-by-default templates (MF, USIM)
+ * every template file it does not list (TCA: created with the template's defaults). */
+static orsp_err load_fs_pe(orsp_usim *u, const orsp_pkg *pkg, size_t pe, orsp_pe_type type,
+                           orsp_pkg_fs *fs)
+{
+	orsp_pe_info info;
+	orsp_err e;
+
+	if ((e = orsp_pkg_pe(pkg, pe, &info)) != ORSP_OK)
+		return e;
+	if ((e = orsp_pkg_get_files(pkg, pe, fs)) != ORSP_OK)
+		return e;
+	for (size_t i = 0; i < fs->n_files && i < ORSP_PKG_MAX_FILES; i++) {
+		const orsp_pkg_file *pf = &fs->files[i];
+		raw_fcp fcp;
+		bool dnc;
+		if ((e = member_fcp(info.raw, i, &fcp, &dnc)) != ORSP_OK)
+			return orsp_errf(e, "PE #%zu (%s): %s", pe, pf->name, orsp_err_detail());
+		if (dnc || pf->do_not_create)
+			continue;
+		if (type == ORSP_PE_USIM && strcmp(pf->name, "adf-usim") == 0) {
+			if (fcp.df_name.len && !take_aid(u, fcp.df_name))
+				return orsp_errf(ORSP_E_MALFORMED,
+				                 "PE #%zu: ADF.USIM AID is not a "
+				                 "USIM AID",
+				                 pe);
+			continue;
+		}
+		const tpl_file *t = tpl_find(type, pf->name);
+		if (!t && !(fcp.has_fd && pf->has_fid))
+			continue; /* neither template nor full Fcp: not served */
+		if ((e = add_file(u, pkg, pe, type, pf, &fcp, t)) != ORSP_OK)
+			return e;
+	}
+	if (type != ORSP_PE_MF && type != ORSP_PE_USIM)
+		return ORSP_OK;
+	for (size_t k = 0; k < ORSP_ARRAY_LEN(tpl); k++) {
+		bool listed = false;
+		if (tpl[k].pe != type)
+			continue;
+		for (size_t i = 0; i < fs->n_files && !listed; i++)
+			listed = strcmp(fs->files[i].name, tpl[k].name) == 0;
+		if (listed || tpl[k].size == 0)
+			continue;
+		if ((e = add_file(u, pkg, pe, type, NULL, NULL, &tpl[k])) != ORSP_OK)
+			return e;
+	}
+	return ORSP_OK;
+}
+
+/* EF.DIR records (TS 102 221 §13.1): '61' application template with '4F' AID. */
+static void aid_from_dir(orsp_usim *u)
+{
+	for (size_t i = 0; i < u->n_files; i++) {
+		const orsp_usim_file *f = &u->files[i];
+		if (f->df != ORSP_USIM_DF_MF || f->fid != 0x2F00 || f->rec_len == 0)
+			continue;
+		for (uint32_t off = 0; off + f->rec_len <= f->size; off += f->rec_len) {
+			const uint8_t *rec = u->data + f->off + off;
+			orsp_tlv t, a;
+			orsp_reader r;
+			if (rec[0] != 0x61)
+				continue;
+			orsp_reader_init(&r, rec, f->rec_len);
+			if (orsp_der_read(&r, &t) != ORSP_OK)
+				continue;
+			orsp_reader_init(&r, t.value.p, t.value.len);
+			while (orsp_reader_remaining(&r) > 0 && orsp_der_read(&r, &a) == ORSP_OK) {
+				if (a.tag == 0x4F && take_aid(u, a.value))
+					return;
+			}
+		}
+	}
+}
+
+/* ---------------------------------------------------------------- SQN state ------------ */
+
+orsp_err orsp_usim_sqn_save(const orsp_usim_sqn *st, uint8_t *out, size_t cap, size_t *len)
+{
+	orsp_writer w;
+	uint8_t b[6];
+
+	if (!st || !out || !len || st->ind_bits > ORSP_SQN_MAX_IND_BITS)
+		return orsp_errf(ORSP_E_USAGE, "usim_sqn_save: bad arguments");
+	orsp_writer_init(&w, out, cap);
+	orsp_write_u8(&w, 'S');
+	orsp_write_u8(&w, 'Q');
+	orsp_write_u8(&w, ORSP_USIM_SQN_STATE_VERSION);
+	orsp_write_u8(&w, (uint8_t)st->ind_bits);
+	orsp_put_be48(b, st->delta);
+	orsp_write_bytes(&w, b, 6);
+	orsp_put_be48(b, st->age_limit);
+	orsp_write_bytes(&w, b, 6);
+	for (size_t i = 0; i < (1u << st->ind_bits); i++) {
+		orsp_put_be48(b, st->seq[i]);
+		orsp_write_bytes(&w, b, 6);
+	}
+	*len = w.len;
+	return orsp_writer_status(&w);
+}
+
+static uint64_t get48(const uint8_t *p)
+{
+	uint64_t v = 0;
+	for (int i = 0; i < 6; i++)
+		v = v << 8 | p[i];
+	return v;
+}
+
+orsp_err orsp_usim_sqn_parse(const uint8_t *in, size_t len, orsp_usim_sqn *st)
+{
+	if (!in || !st)
+		return orsp_errf(ORSP_E_USAGE, "usim_sqn_parse: NULL argument");
+	if (len < 16 || in[0] != 'S' || in[1] != 'Q')
+		return orsp_errf(ORSP_E_MALFORMED, "SQN state: not an SQ record");
+	if (in[2] != ORSP_USIM_SQN_STATE_VERSION)
+		return orsp_errf(ORSP_E_MALFORMED, "SQN state: version %u unknown", in[2]);
+	if (in[3] > ORSP_SQN_MAX_IND_BITS)
+		return orsp_errf(ORSP_E_MALFORMED, "SQN state: %u IND bits", in[3]);
+	size_t n = (size_t)1 << in[3];
+	if (len != 16 + 6 * n)
+		return orsp_errf(ORSP_E_MALFORMED, "SQN state: %zu bytes, %zu expected", len,
+		                 16 + 6 * n);
+	orsp_usim_sqn_init(st, in[3]);
+	st->delta = get48(in + 4);
+	st->age_limit = get48(in + 10);
+	for (size_t i = 0; i < n; i++) {
+		st->seq[i] = get48(in + 16 + 6 * i);
+		/* SEQ is SQN without IND: at most 48 - ind_bits bits. */
+		if (st->seq[i] >> (48 - in[3]))
+			return orsp_errf(ORSP_E_MALFORMED, "SQN state: SEQ %zu out of range", i);
+	}
+	return ORSP_OK;
+}
+
+/* ---------------------------------------------------------------- AKA parameters ------- */
+
+static orsp_err load_aka(orsp_usim *u, const orsp_pkg *pkg)
+{
+	orsp_pkg_aka aka;
+	orsp_secret k, opc;
+	orsp_err e = ORSP_OK;
+	size_t n = orsp_pkg_aka_count(pkg);
+
+	memset(&k, 0, sizeof(k));
+	memset(&opc, 0, sizeof(opc));
+	for (size_t i = 0; i < n; i++) {
+		if ((e = orsp_pkg_get_aka(pkg, i, &aka)) != ORSP_OK)
+			goto out;
+		if (aka.is_mapping)
+			continue;
+		/* TS 33.102 C.3.2: 32 sqnInit values, one per IND (5 bits). */
+		orsp_usim_sqn_init(&u->sqn, 5);
+		u->sqn.delta = aka.sqn_delta;
+		u->sqn.age_limit = aka.sqn_age_limit;
+		for (size_t j = 0; j < aka.n_sqn_init && j < 32; j++)
+			u->sqn.seq[j] = aka.sqn_init[j];
+		if (aka.algorithm != ORSP_PKG_ALG_MILENAGE && aka.algorithm != ORSP_PKG_ALG_TUAK)
+			goto out; /* usim-test-algorithm: AUTHENTICATE refused (docs/usim.md) */
+		if ((e = orsp_pkg_get_aka_keys(pkg, i, &k, &opc)) != ORSP_OK)
+			goto out;
+		e = orsp_aka_subscriber_init(
+		    &u->sub, aka.algorithm == ORSP_PKG_ALG_TUAK ? ORSP_AKA_TUAK : ORSP_AKA_MILENAGE,
+		    k.v, k.len, opc.v, opc.len);
+		if (e != ORSP_OK)
+			goto out;
+		if (aka.algorithm == ORSP_PKG_ALG_MILENAGE)
+			u->sub.milenage = aka.milenage;
+		else
+			u->sub.tuak.keccak_iterations = aka.keccak ? aka.keccak : 1;
+		u->aka_ok = true;
+		goto out;
+	}
+out:
+	orsp_secret_wipe(&k);
+	orsp_secret_wipe(&opc);
+	return e;
+}
+
+/* ---------------------------------------------------------------- load ----------------- */
+
+orsp_err orsp_usim_load(orsp_usim *u, const uint8_t *upp, size_t upp_len, const uint8_t *sqn_state,
+                        size_t sqn_len, orsp_usim_persist_fn persist, void *user)
+{
+	orsp_pkg *pkg = NULL;
+	orsp_pkg_fs *fs = NULL;
+	orsp_pkg_header hdr;
+	orsp_err e;
+	bool have_usim = false;
+	if (!u || !upp || (sqn_len && !sqn_state))
+		return orsp_errf(ORSP_E_USAGE, "usim_load: NULL argument");
+	memset(u, 0, sizeof(*u));
+	if ((e = orsp_pkg_decode(upp, upp_len, &pkg)) != ORSP_OK)
+		goto out;
+	if (orsp_pkg_get_header(pkg, &hdr) == ORSP_OK)
+		memcpy(u->iccid, hdr.iccid, sizeof(u->iccid));
+	fs = malloc(sizeof(*fs)); /* large; load time only, like the package itself */
+	if (!fs) {
+		e = orsp_errf(ORSP_E_RESOURCE, "out of memory");
+		goto out;
+	}
+	for (size_t i = 0; i < orsp_pkg_count(pkg); i++) {
+		orsp_pe_info info;
+		if ((e = orsp_pkg_pe(pkg, i, &info)) != ORSP_OK)
+			goto out;
+		if (info.type == ORSP_PE_USIM) {
+			if (have_usim)
+				continue; /* the first USIM is the one served */
+			have_usim = true;
+		} else if (info.type != ORSP_PE_MF && info.type != ORSP_PE_OPT_USIM) {
+			continue;
+		}
+		if (info.type == ORSP_PE_OPT_USIM && !have_usim)
+			continue;
+		if ((e = load_fs_pe(u, pkg, i, info.type, fs)) != ORSP_OK)
+			goto out;
+	}
+	if (!have_usim) {
+		e = orsp_errf(ORSP_E_NOT_FOUND, "the profile has no PE-USIM");
+		goto out;
+	}
+	if (u->aid_len == 0)
+		aid_from_dir(u);
+	if (u->aid_len == 0) {
+		e = orsp_errf(ORSP_E_NOT_FOUND, "no ADF.USIM AID in the PE-USIM or EF.DIR");
+		goto out;
+	}
+	orsp_usim_sqn_init(&u->sqn, 5);
+	if ((e = load_aka(u, pkg)) != ORSP_OK)
+		goto out;
+	if (sqn_len && (e = orsp_usim_sqn_parse(sqn_state, sqn_len, &u->sqn)) != ORSP_OK)
+		goto out;
+	u->persist = persist;
+	u->persist_user = user;
+	for (size_t ch = 0; ch < ORSP_EUICC_MAX_CHANNELS; ch++) {
+		u->ch[ch].ef = -1;
+		u->ch[ch].df = ORSP_USIM_DF_MF;
+	}
+	u->loaded = true;
+out:
+	free(fs);
+	orsp_pkg_free(pkg);
+	if (e != ORSP_OK && u)
+		orsp_wipe(u, sizeof(*u));
+	return e;
+}
+
+void orsp_usim_unload(orsp_usim *u)
+{
+	if (!u)
+		return;
+	orsp_aka_subscriber_wipe(&u->sub);
+	orsp_wipe(u, sizeof(*u));
+}
+
+orsp_err orsp_usim_aid(const orsp_usim *u, uint8_t aid[16], size_t *len)
+{
+	if (!u || !aid || !len)
+		return orsp_errf(ORSP_E_USAGE, "usim_aid: NULL argument");
+	if (!u->loaded)
+		return orsp_errf(ORSP_E_STATE, "USIM not loaded");
+	memcpy(aid, u->aid, u->aid_len);
+	*len = u->aid_len;
+	return ORSP_OK;
+}

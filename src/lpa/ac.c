@@ -1,0 +1,153 @@
+/* openrsp lpa: activation codes (SGP.22 §4.1) and the confirmation code hash (§3.1.3). */
+#include <string.h>
+
+#include "openrsp/crypto.h"
+#include "openrsp/lpa.h"
+
+/* RFC 1035 §2.3.1 / RFC 1123 §2.1: labels of 1..63 letters, digits and hyphens, not starting
+ * or ending with a hyphen; at least two labels; at most 253 characters. */
+static bool fqdn_ok(const char *s, size_t n)
+{
+	size_t label = 0, labels = 0;
+
+	if (n == 0 || n > 253)
+		return false;
+	for (size_t i = 0; i <= n; i++) {
+		char ch = i < n ? s[i] : '.';
+		if (ch == '.') {
+			if (label == 0 || label > 63 || s[i - 1] == '-')
+				return false;
+			labels++;
+			label = 0;
+			continue;
+		}
+		if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+		      (ch >= '0' && ch <= '9') || ch == '-'))
+			return false;
+		if (label == 0 && ch == '-')
+			return false;
+		label++;
+	}
+	return labels >= 2;
+}
+
+/* SGP.22 §4.1: the matching ID is made of 0-9, A-Z, a-z and '-'. */
+static bool matching_id_ok(const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		char ch = s[i];
+		if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+		      (ch >= '0' && ch <= '9') || ch == '-'))
+			return false;
+	}
+	return true;
+}
+
+/* A dotted OID: at least two arcs of decimal digits, no leading zeros, first arc 0..2. */
+static bool oid_ok(const char *s, size_t n)
+{
+	size_t arcs = 0, digits = 0;
+
+	for (size_t i = 0; i <= n; i++) {
+		char ch = i < n ? s[i] : '.';
+		if (ch == '.') {
+			if (digits == 0)
+				return false;
+			arcs++;
+			digits = 0;
+			continue;
+		}
+		if (ch < '0' || ch > '9')
+			return false;
+		if (digits == 1 && s[i - 1] == '0')
+			return false; /* leading zero */
+		if (++digits > 10)
+			return false;
+	}
+	return arcs >= 2 && s[0] >= '0' && s[0] <= '2' && (n == 1 || s[1] == '.');
+}
+
+orsp_err orsp_lpa_ac_parse(const char *ac, orsp_lpa_ac *out)
+{
+	const char *f[6];
+	size_t len[6], nf = 0;
+	const char *p;
+	size_t n;
+
+	if (!ac || !out)
+		return orsp_errf(ORSP_E_USAGE, "lpa: bad arguments");
+	memset(out, 0, sizeof(*out));
+	n = strlen(ac);
+	if (n > 1024)
+		return orsp_errf(ORSP_E_MALFORMED, "activation code: longer than 1024 characters");
+	/* The "LPA:" scheme of the QR code (SGP.22 §4.1.1) is optional here. */
+	if (n >= 4 && strncmp(ac, "LPA:", 4) == 0)
+		ac += 4;
+	p = ac;
+	for (;;) {
+		const char *d = strchr(p, '$');
+		if (nf == 6)
+			return orsp_errf(ORSP_E_MALFORMED,
+			                 "activation code: more than 5 '$'-separated fields");
+		f[nf] = p;
+		len[nf] = d ? (size_t)(d - p) : strlen(p);
+		nf++;
+		if (!d)
+			break;
+		p = d + 1;
+	}
+	for (size_t i = 0; i < nf; i++)
+		for (size_t k = 0; k < len[i]; k++)
+			if ((unsigned char)f[i][k] < 0x21 || (unsigned char)f[i][k] > 0x7E)
+				return orsp_errf(
+				    ORSP_E_MALFORMED,
+				    "activation code: field %zu has a space or a non-ASCII "
+				    "character",
+				    i + 1);
+	if (nf > 5)
+		return orsp_errf(ORSP_E_MALFORMED, "activation code: more than 5 fields");
+	if (nf < 3)
+		return orsp_errf(ORSP_E_MALFORMED,
+		                 "activation code: expected 1$<SM-DP+ address>$<matching ID>");
+	if (len[0] != 1 || f[0][0] != '1')
+		return orsp_errf(ORSP_E_MALFORMED,
+		                 "activation code: AC_Format must be 1 (got \"%.*s\")",
+		                 (int)(len[0] > 8 ? 8 : len[0]), f[0]);
+	if (!fqdn_ok(f[1], len[1]))
+		return orsp_errf(ORSP_E_MALFORMED,
+		                 "activation code: the SM-DP+ address is not a host name (FQDN)");
+	if (len[2] >= sizeof(out->matching_id) || !matching_id_ok(f[2], len[2]))
+		return orsp_errf(ORSP_E_MALFORMED,
+		                 "activation code: the matching ID must be at most 64 characters "
+		                 "of 0-9, A-Z, a-z and '-'");
+	if (nf >= 4 && len[3] > 0 && (len[3] >= sizeof(out->oid) || !oid_ok(f[3], len[3])))
+		return orsp_errf(
+		    ORSP_E_MALFORMED,
+		    "activation code: the SM-DP+ OID is not a dotted object identifier");
+	if (nf == 5 && !(len[4] == 0 || (len[4] == 1 && f[4][0] == '1')))
+		return orsp_errf(ORSP_E_MALFORMED,
+		                 "activation code: the confirmation code flag must be 1 or empty");
+	memcpy(out->fqdn, f[1], len[1]);
+	memcpy(out->matching_id, f[2], len[2]);
+	if (nf >= 4)
+		memcpy(out->oid, f[3], len[3]);
+	out->cc_required = nf == 5 && len[4] == 1;
+	return ORSP_OK;
+}
+
+orsp_err orsp_lpa_hash_cc(const char *cc, const uint8_t *tid, size_t tid_len, uint8_t out[32])
+{
+	uint8_t buf[32 + 16];
+	orsp_err e;
+
+	if (!cc || !tid || !out || tid_len == 0 || tid_len > 16)
+		return orsp_errf(ORSP_E_USAGE, "hashCc: bad arguments");
+	/* SGP.22 §3.1.3.4 / §5.7.5: hashCc = SHA-256(SHA-256(CC) | TransactionID) */
+	if ((e = orsp_sha256(cc, strlen(cc), buf)))
+		goto out;
+	memcpy(buf + 32, tid, tid_len);
+	e = orsp_sha256(buf, 32 + tid_len, out);
+out:
+	orsp_wipe(buf, sizeof(buf));
+	return e;
+}

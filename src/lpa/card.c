@@ -1,0 +1,507 @@
+/* openrsp lpa: the ES10 driver — logical channel, ISD-R selection, STORE DATA chaining,
+ * GET RESPONSE, and the ES10b/c functions (SGP.22 §5.7) with strict response parsing. */
+#include <stdio.h>
+#include <string.h>
+
+#include "openrsp/der.h"
+#include "openrsp/lpa.h"
+#include "openrsp/pkg.h"
+
+#define RAPDU_MAX 260
+
+static uint8_t cla_for(uint8_t base, uint8_t ch)
+{
+	/* ETSI TS 102 221 §10.1.1: channels 0-3 in b2b1 of '0X'/'8X', 4-19 in '4X'/'CX' */
+	if (ch < 4)
+		return (uint8_t)(base | ch);
+	return (uint8_t)((base == 0x80 ? 0xC0 : 0x40) | (ch - 4));
+}
+
+/* One exchange; 61xx answered with GET RESPONSE until the data is complete; 6Cxx repeats
+ * the command with the right Le. The data goes to out (cap bytes), the final SW to *sw. */
+static orsp_err exchange(orsp_lpa_card *c, const uint8_t *capdu, size_t n, uint8_t *out,
+                         size_t cap, size_t *olen, uint16_t *sw)
+{
+	uint8_t r[RAPDU_MAX], cmd[5 + 255 + 1];
+	size_t rl = 0, got = 0;
+	orsp_err e;
+
+	if (n > sizeof(cmd))
+		return orsp_errf(ORSP_E_USAGE, "lpa: command too long");
+	memcpy(cmd, capdu, n);
+	for (int guard = 0; guard < 512; guard++) {
+		e = c->t.transmit(c->t.user, cmd, n, r, sizeof(r), &rl);
+		if (e)
+			return e;
+		if (rl < 2)
+			return orsp_errf(ORSP_E_MALFORMED, "card: response without status word");
+		*sw = (uint16_t)(r[rl - 2] << 8 | r[rl - 1]);
+		if (got + rl - 2 > cap)
+			return orsp_errf(ORSP_E_RESOURCE, "card: response larger than %zu bytes", cap);
+		memcpy(out + got, r, rl - 2);
+		got += rl - 2;
+		if ((*sw >> 8) == 0x61) {
+			/* GET RESPONSE on the same channel */
+			cmd[0] = cla_for(0x00, c->open ? c->channel : 0);
+			cmd[1] = 0xC0;
+			cmd[2] = cmd[3] = 0;
+			cmd[4] = (uint8_t)(*sw & 0xFF);
+			n = 5;
+			continue;
+		}
+		/* 6Cxx: repeat the command just sent (the original or a GET RESPONSE) with Le = xx;
+		 * only a command with an Le field (short case 2 or 4) can be repeated so */
+		if ((*sw >> 8) == 0x6C && (n == 5 || (n > 5 && n == 6 + (size_t)cmd[4]))) {
+			cmd[n - 1] = (uint8_t)(*sw & 0xFF);
+			continue;
+		}
+		*olen = got;
+		return ORSP_OK;
+	}
+	return orsp_errf(ORSP_E_MALFORMED, "card: endless response chain");
+}
+
+orsp_err orsp_lpa_card_open(orsp_lpa_card *c, const orsp_lpa_transport *t)
+{
+	static const uint8_t term_cap[] = {0x80, 0xAA, 0x00, 0x00, 0x0A, 0xA9, 0x08, 0x81,
+	                                   0x00, 0x82, 0x01, 0x01, 0x83, 0x01, 0x07};
+	static const uint8_t manage[] = {0x00, 0x70, 0x00, 0x00, 0x01};
+	uint8_t out[300], sel[5 + 16 + 1];
+	char detail[256];
+	size_t ol = 0;
+	uint16_t sw = 0;
+	orsp_err e;
+
+	if (!c || !t || !t->transmit)
+		return orsp_errf(ORSP_E_USAGE, "lpa: bad arguments");
+	memset(c, 0, sizeof(*c));
+	c->t = *t;
+	/* TERMINAL CAPABILITY (eUICC-related support); a card without it answers 6D00. */
+	if ((e = exchange(c, term_cap, sizeof(term_cap), out, sizeof(out), &ol, &sw)))
+		return e;
+	if ((e = exchange(c, manage, sizeof(manage), out, sizeof(out), &ol, &sw)))
+		return e;
+	if (sw != 0x9000 || ol != 1 || out[0] == 0 || out[0] > 19)
+		return orsp_errf(ORSP_E_STATE, "card: MANAGE CHANNEL refused (SW %04X)", sw);
+	c->channel = out[0];
+	c->open = true;
+	sel[0] = cla_for(0x00, c->channel);
+	sel[1] = 0xA4;
+	sel[2] = 0x04;
+	sel[3] = 0x00;
+	sel[4] = 16;
+	if ((e = orsp_hex_decode_exact(ORSP_LPA_ISDR_AID, sel + 5, 16)))
+		return e;
+	sel[21] = 0x00;
+	if ((e = exchange(c, sel, sizeof(sel), out, sizeof(out), &ol, &sw)))
+		goto fail;
+	if (sw != 0x9000) {
+		e = orsp_errf(ORSP_E_NOT_FOUND,
+		              "card: no ISD-R (SELECT %s answered %04X): not an eUICC, or a "
+		              "non-standard ISD-R AID",
+		              ORSP_LPA_ISDR_AID, sw);
+		goto fail;
+	}
+	return ORSP_OK;
+fail:
+	/* closing the channel talks to the card, which may replace the error detail */
+	snprintf(detail, sizeof(detail), "%s", orsp_err_detail());
+	orsp_lpa_card_close(c);
+	return orsp_errf(e, "%s", detail);
+}
+
+void orsp_lpa_card_close(orsp_lpa_card *c)
+{
+	uint8_t cmd[5], out[8];
+	size_t ol;
+	uint16_t sw;
+
+	if (!c || !c->open)
+		return;
+	cmd[0] = 0x00;
+	cmd[1] = 0x70;
+	cmd[2] = 0x80;
+	cmd[3] = c->channel;
+	if (exchange(c, cmd, 4, out, sizeof(out), &ol, &sw))
+		orsp_err_clear();
+	c->open = false;
+}
+
+orsp_err orsp_lpa_es10(orsp_lpa_card *c, const uint8_t *req, size_t n, uint8_t *rsp, size_t cap,
+                       size_t *rlen)
+{
+	size_t mss = c && c->mss ? c->mss : ORSP_LPA_DEFAULT_MSS, off = 0, ol = 0;
+	uint8_t cmd[5 + 255 + 1];
+	unsigned block = 0;
+	uint16_t sw = 0;
+	orsp_err e;
+
+	if (!c || !c->open || !req || !n || !rsp || !rlen || mss > 255)
+		return orsp_errf(ORSP_E_USAGE, "lpa: bad arguments");
+	*rlen = 0;
+	do {
+		size_t k = n - off > mss ? mss : n - off;
+		bool last = off + k == n;
+		cmd[0] = cla_for(0x80, c->channel);
+		cmd[1] = 0xE2;
+		cmd[2] = last ? 0x91 : 0x11;
+		cmd[3] = (uint8_t)block++;
+		cmd[4] = (uint8_t)k;
+		memcpy(cmd + 5, req + off, k);
+		cmd[5 + k] = 0x00;
+		ol = 0;
+		e = exchange(c, cmd, 5 + k + (last ? 1 : 0), rsp, cap, &ol, &sw);
+		if (e)
+			return e;
+		c->last_sw = sw;
+		if (sw != 0x9000)
+			return orsp_errf(ORSP_E_STATE, "card refused STORE DATA block %u (SW %04X)",
+			                 block - 1, sw);
+		off += k;
+	} while (off < n);
+	*rlen = ol;
+	return ORSP_OK;
+}
+
+/* One ES10 call whose response must be exactly one TLV with the request's tag. */
+static orsp_err call(orsp_lpa_card *c, const uint8_t *req, size_t n, uint8_t *rsp, size_t cap,
+                     orsp_tlv *out)
+{
+	size_t rl = 0;
+	uint32_t tag = n >= 2 ? (uint32_t)(req[0] << 8 | req[1]) : 0;
+	orsp_err e = orsp_lpa_es10(c, req, n, rsp, cap, &rl);
+
+	if (e)
+		return e;
+	if (orsp_der_parse_one(orsp_slice_make(rsp, rl), out) || out->tag != tag ||
+	    orsp_der_validate(out->raw, 16))
+		return orsp_errf(ORSP_E_MALFORMED, "card: malformed response to %04X", (unsigned)tag);
+	return ORSP_OK;
+}
+
+orsp_err orsp_lpa_get_eid(orsp_lpa_card *c, char eid[33])
+{
+	static const uint8_t req[] = {0xBF, 0x3E, 0x03, 0x5C, 0x01, 0x5A};
+	uint8_t rsp[64];
+	orsp_tlv t, f;
+
+	orsp_err e = call(c, req, sizeof(req), rsp, sizeof(rsp), &t);
+	if (e)
+		return e;
+	if (orsp_der_parse_one(t.value, &f) || f.tag != 0x5A || f.value.len != 16)
+		return orsp_errf(ORSP_E_MALFORMED, "card: GetEID answer without a 16-byte EID");
+	e = orsp_hex_encode(f.value.p, 16, eid, 33);
+	for (int i = 0; !e && i < 32; i++)
+		if (eid[i] >= 'a')
+			eid[i] = (char)(eid[i] - 'a' + 'A');
+	return e;
+}
+
+static void utf8_copy(orsp_slice v, char *out, size_t cap)
+{
+	size_t n = v.len < cap - 1 ? v.len : cap - 1;
+	for (size_t i = 0; i < n; i++)
+		out[i] = v.p[i] >= 0x20 ? (char)v.p[i] : '?';
+	out[n] = '\0';
+}
+
+orsp_err orsp_lpa_profiles(orsp_lpa_card *c, orsp_lpa_profile *out, size_t cap, size_t *n)
+{
+	static const uint8_t req[] = {0xBF, 0x2D, 0x00};
+	static uint8_t rsp[16384];
+	orsp_tlv t, list;
+	orsp_reader r;
+	orsp_err e = call(c, req, sizeof(req), rsp, sizeof(rsp), &t);
+
+	*n = 0;
+	if (e)
+		return e;
+	if (orsp_der_parse_one(t.value, &list))
+		return orsp_errf(ORSP_E_MALFORMED, "card: GetProfilesInfo answer");
+	if (list.tag == 0x81)
+		return orsp_errf(ORSP_E_STATE, "card: GetProfilesInfo error");
+	if (list.tag != 0xA0)
+		return orsp_errf(ORSP_E_MALFORMED, "card: GetProfilesInfo answer");
+	orsp_reader_init(&r, list.value.p, list.value.len);
+	while (orsp_reader_remaining(&r)) {
+		orsp_tlv pi, f;
+		orsp_reader fr;
+		orsp_lpa_profile *p;
+		if (orsp_der_read(&r, &pi) || pi.tag != 0xE3)
+			return orsp_errf(ORSP_E_MALFORMED, "card: ProfileInfo");
+		if (*n == cap)
+			return orsp_errf(ORSP_E_RESOURCE, "more than %zu profiles", cap);
+		p = &out[(*n)++];
+		memset(p, 0, sizeof(*p));
+		p->profile_class = 2; /* DEFAULT operational */
+		orsp_reader_init(&fr, pi.value.p, pi.value.len);
+		while (orsp_reader_remaining(&fr)) {
+			uint64_t v = 0;
+			if (orsp_der_read(&fr, &f))
+				return orsp_errf(ORSP_E_MALFORMED, "card: ProfileInfo field");
+			if (f.tag == 0x5A && f.value.len == 10) {
+				if (orsp_iccid_decode_ef(f.value.p, p->iccid))
+					snprintf(p->iccid, sizeof(p->iccid), "?");
+			} else if (f.tag == 0x4F && f.value.len <= 16) {
+				memcpy(p->aid, f.value.p, f.value.len);
+				p->aid_len = f.value.len;
+			} else if (f.tag == 0x9F70 && !orsp_der_uint(f.value, &v)) {
+				p->enabled = v == 1;
+			} else if (f.tag == 0x90) {
+				utf8_copy(f.value, p->nickname, sizeof(p->nickname));
+			} else if (f.tag == 0x91) {
+				utf8_copy(f.value, p->spn, sizeof(p->spn));
+			} else if (f.tag == 0x92) {
+				utf8_copy(f.value, p->name, sizeof(p->name));
+			} else if (f.tag == 0x95 && !orsp_der_uint(f.value, &v) && v <= 2) {
+				p->profile_class = (int)v;
+			}
+		}
+	}
+	return ORSP_OK;
+}
+
+/* The profile identifier of a request: an ICCID (19-20 digits) as 5A, an AID (hex) as 4F. */
+static orsp_err put_id(orsp_writer *w, const char *id)
+{
+	size_t n = strlen(id);
+	uint8_t b[16];
+
+	if ((n == 19 || n == 20) && strspn(id, "0123456789") == n) {
+		if (orsp_iccid_encode_ef(id, b))
+			return orsp_errf(ORSP_E_USAGE, "%s: not an ICCID (check digit)", id);
+		orsp_der_put_tlv(w, 0x5A, b, 10);
+		return ORSP_OK;
+	}
+	if (n >= 10 && n <= 32 && n % 2 == 0 && orsp_hex_decode_exact(id, b, n / 2) == ORSP_OK) {
+		orsp_der_put_tlv(w, 0x4F, b, n / 2);
+		return ORSP_OK;
+	}
+	return orsp_errf(ORSP_E_USAGE, "%s: give an ICCID (19-20 digits) or an ISD-P AID (hex)", id);
+}
+
+static orsp_err result_of(const char *what, const orsp_tlv *t)
+{
+	orsp_tlv f;
+	uint64_t v = 127;
+
+	if (orsp_der_parse_one(t->value, &f) || f.tag != 0x80 || orsp_der_uint(f.value, &v))
+		return orsp_errf(ORSP_E_MALFORMED, "card: %s answer", what);
+	switch (v) {
+	case 0:
+		return ORSP_OK;
+	case 1:
+		return orsp_errf(ORSP_E_NOT_FOUND, "%s: no such profile on the eUICC", what);
+	case 2:
+		return orsp_errf(ORSP_E_STATE, "%s: the profile is not in the required state", what);
+	case 3:
+		return orsp_errf(ORSP_E_POLICY, "%s: disallowed by the profile policy rules", what);
+	case 4:
+		return orsp_errf(ORSP_E_STATE, "%s: wrong profile re-enabling", what);
+	case 5:
+		return orsp_errf(ORSP_E_STATE, "%s: the card is busy (catBusy)", what);
+	default:
+		return orsp_errf(ORSP_E_STATE, "%s: the eUICC answered error %llu", what,
+		                 (unsigned long long)v);
+	}
+}
+
+static orsp_err state_change(orsp_lpa_card *c, uint32_t tag, const char *what, const char *id)
+{
+	uint8_t req[64], rsp[64];
+	orsp_writer w;
+	orsp_der_mark m, pid;
+	orsp_tlv t;
+	orsp_err e;
+
+	if (!c || !id)
+		return orsp_errf(ORSP_E_USAGE, "lpa: bad arguments");
+	orsp_writer_init(&w, req, sizeof(req));
+	m = orsp_der_begin(&w, tag);
+	if (tag == 0xBF33) {
+		if ((e = put_id(&w, id)))
+			return e;
+	} else {
+		/* profileIdentifier [0] CHOICE { isdpAid 4F | iccid 5A }, refreshFlag [1] */
+		pid = orsp_der_begin(&w, 0xA0);
+		if ((e = put_id(&w, id)))
+			return e;
+		orsp_der_end(&w, pid);
+		orsp_der_put_tlv(&w, 0x81, "\xFF", 1);
+	}
+	orsp_der_end(&w, m);
+	if ((e = orsp_writer_status(&w)) || (e = call(c, req, w.len, rsp, sizeof(rsp), &t)))
+		return e;
+	return result_of(what, &t);
+}
+
+orsp_err orsp_lpa_enable(orsp_lpa_card *c, const char *id)
+{
+	return state_change(c, 0xBF31, "enable", id);
+}
+
+orsp_err orsp_lpa_disable(orsp_lpa_card *c, const char *id)
+{
+	return state_change(c, 0xBF32, "disable", id);
+}
+
+orsp_err orsp_lpa_delete(orsp_lpa_card *c, const char *id)
+{
+	return state_change(c, 0xBF33, "delete", id);
+}
+
+orsp_err orsp_lpa_set_nickname(orsp_lpa_card *c, const char *iccid, const char *nickname)
+{
+	uint8_t req[128], rsp[32], b[10];
+	orsp_writer w;
+	orsp_der_mark m;
+	orsp_tlv t;
+	size_t n = nickname ? strlen(nickname) : 0;
+	orsp_err e;
+
+	if (!c || !iccid || !nickname || n > 64)
+		return orsp_errf(ORSP_E_USAGE, "nickname: at most 64 bytes");
+	if (orsp_iccid_encode_ef(iccid, b))
+		return orsp_errf(ORSP_E_USAGE, "%s: not an ICCID", iccid);
+	orsp_writer_init(&w, req, sizeof(req));
+	m = orsp_der_begin(&w, 0xBF29);
+	orsp_der_put_tlv(&w, 0x5A, b, 10);
+	orsp_der_put_tlv(&w, 0x90, nickname, n);
+	orsp_der_end(&w, m);
+	if ((e = orsp_writer_status(&w)) || (e = call(c, req, w.len, rsp, sizeof(rsp), &t)))
+		return e;
+	return result_of("nickname", &t);
+}
+
+orsp_err orsp_lpa_notifications(orsp_lpa_card *c, orsp_lpa_notification *out, size_t cap,
+                                size_t *n)
+{
+	static const uint8_t req[] = {0xBF, 0x28, 0x00};
+	static uint8_t rsp[8192];
+	orsp_tlv t, list;
+	orsp_reader r;
+	orsp_err e = call(c, req, sizeof(req), rsp, sizeof(rsp), &t);
+
+	*n = 0;
+	if (e)
+		return e;
+	if (orsp_der_parse_one(t.value, &list) || (list.tag != 0xA0 && list.tag != 0x81))
+		return orsp_errf(ORSP_E_MALFORMED, "card: ListNotification answer");
+	if (list.tag == 0x81)
+		return orsp_errf(ORSP_E_STATE, "card: ListNotification error");
+	orsp_reader_init(&r, list.value.p, list.value.len);
+	while (orsp_reader_remaining(&r)) {
+		orsp_tlv m, f;
+		orsp_reader fr;
+		orsp_lpa_notification *no;
+		if (orsp_der_read(&r, &m) || m.tag != 0xBF2F)
+			return orsp_errf(ORSP_E_MALFORMED, "card: NotificationMetadata");
+		if (*n == cap)
+			break;
+		no = &out[(*n)++];
+		memset(no, 0, sizeof(*no));
+		orsp_reader_init(&fr, m.value.p, m.value.len);
+		while (orsp_reader_remaining(&fr)) {
+			if (orsp_der_read(&fr, &f))
+				return orsp_errf(ORSP_E_MALFORMED, "card: NotificationMetadata field");
+			if (f.tag == 0x80 && orsp_der_uint(f.value, &no->seq))
+				return orsp_errf(ORSP_E_MALFORMED, "card: seqNumber");
+			if (f.tag == 0x81 && f.value.len == 2) {
+				uint8_t b = f.value.p[1];
+				snprintf(no->event, sizeof(no->event), "%s",
+				         b & 0x80   ? "install"
+				         : b & 0x40 ? "enable"
+				         : b & 0x20 ? "disable"
+				         : b & 0x10 ? "delete"
+				                    : "unknown");
+			}
+			if (f.tag == 0x0C)
+				utf8_copy(f.value, no->address, sizeof(no->address));
+			if (f.tag == 0x5A && f.value.len == 10 && orsp_iccid_decode_ef(f.value.p, no->iccid))
+				no->iccid[0] = '\0';
+		}
+	}
+	return ORSP_OK;
+}
+
+orsp_err orsp_lpa_notification_remove(orsp_lpa_card *c, uint64_t seq)
+{
+	uint8_t req[24], rsp[32];
+	orsp_writer w;
+	orsp_der_mark m;
+	orsp_tlv t, f;
+	uint64_t v = 1;
+	orsp_err e;
+
+	orsp_writer_init(&w, req, sizeof(req));
+	m = orsp_der_begin(&w, 0xBF30);
+	orsp_der_put_uint(&w, 0x80, seq);
+	orsp_der_end(&w, m);
+	if ((e = orsp_writer_status(&w)) || (e = call(c, req, w.len, rsp, sizeof(rsp), &t)))
+		return e;
+	if (orsp_der_parse_one(t.value, &f) || f.tag != 0x80 || orsp_der_uint(f.value, &v))
+		return orsp_errf(ORSP_E_MALFORMED, "card: NotificationSent answer");
+	if (v == 1)
+		return orsp_errf(ORSP_E_NOT_FOUND, "no notification %llu on the eUICC",
+		                 (unsigned long long)seq);
+	return v == 0 ? ORSP_OK : orsp_errf(ORSP_E_STATE, "card: NotificationSent error %llu",
+	                                    (unsigned long long)v);
+}
+
+/* The BPP segmented as SGP.22 §2.5.5 / lpac: every piece is one ES10 command. */
+orsp_err orsp_lpa_load_bpp(orsp_lpa_card *c, const uint8_t *bpp, size_t n, uint8_t *pir,
+                           size_t cap, size_t *pir_len)
+{
+	orsp_tlv top, iscr, part;
+	orsp_reader r;
+	size_t hdr, rl = 0;
+	orsp_err e;
+
+	if (!c || !bpp || !pir || !pir_len)
+		return orsp_errf(ORSP_E_USAGE, "lpa: bad arguments");
+	*pir_len = 0;
+	if (orsp_der_parse_one(orsp_slice_make(bpp, n), &top) || top.tag != 0xBF36)
+		return orsp_errf(ORSP_E_MALFORMED, "bound profile package: not a BF36 TLV");
+	hdr = top.raw.len - top.value.len;
+	orsp_reader_init(&r, top.value.p, top.value.len);
+	if (orsp_der_expect(&r, 0xBF23, &iscr))
+		return orsp_errf(ORSP_E_MALFORMED, "bound profile package: no BF23");
+	/* 1: BF36 header together with BF23 */
+	{
+		size_t k = hdr + iscr.raw.len;
+		if ((e = orsp_lpa_es10(c, bpp, k, pir, cap, &rl)))
+			return e;
+	}
+	while (orsp_reader_remaining(&r)) {
+		if (orsp_der_read(&r, &part))
+			return orsp_errf(ORSP_E_MALFORMED, "bound profile package: bad part");
+		if (part.tag == 0xA0 || part.tag == 0xA2) {
+			/* 2, 4: the whole A0 / A2 */
+			e = orsp_lpa_es10(c, part.raw.p, part.raw.len, pir, cap, &rl);
+		} else if (part.tag == 0xA1 || part.tag == 0xA3) {
+			/* 3, 5: the header alone, then each segment */
+			orsp_reader sr;
+			orsp_tlv seg;
+			e = orsp_lpa_es10(c, part.raw.p, part.raw.len - part.value.len, pir, cap, &rl);
+			orsp_reader_init(&sr, part.value.p, part.value.len);
+			while (!e && orsp_reader_remaining(&sr)) {
+				if (orsp_der_read(&sr, &seg))
+					return orsp_errf(ORSP_E_MALFORMED, "bound profile package: segment");
+				e = orsp_lpa_es10(c, seg.raw.p, seg.raw.len, pir, cap, &rl);
+				/* the eUICC may answer with the PIR early (a failed segment) */
+				if (!e && rl > 0)
+					break;
+			}
+		} else {
+			return orsp_errf(ORSP_E_MALFORMED, "bound profile package: unexpected part");
+		}
+		if (e)
+			return e;
+		if (rl > 0)
+			break; /* a PIR: the installation ended (success or error) */
+	}
+	if (rl == 0)
+		return orsp_errf(ORSP_E_MALFORMED, "card: no ProfileInstallationResult");
+	*pir_len = rl;
+	return ORSP_OK;
+}

@@ -1,0 +1,604 @@
+/* openrsp lpa: the ES9+ client and the procedures — profile download
+ * (SGP.22 §3.1.3) and notification delivery (§3.5). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "openrsp/crypto.h"
+#include "openrsp/der.h"
+#include "openrsp/http.h"
+#include "openrsp/lpa.h"
+#include "openrsp/pkg.h"
+
+/* ---------------------------------------------------------------- ES9+ client ----------- */
+
+typedef struct es9 {
+	orsp_http_client *http;
+	char base[512];
+} es9;
+
+static const char *base_for(const orsp_lpa_server *sv, const char *fqdn, char *buf, size_t cap)
+{
+	for (size_t i = 0; sv && i < sv->n_routes; i++)
+		if (sv->routes[i].fqdn && strcasecmp(sv->routes[i].fqdn, fqdn) == 0)
+			return sv->routes[i].base_url;
+	if (sv && sv->base_url)
+		return sv->base_url;
+	snprintf(buf, cap, "https://%s", fqdn);
+	return buf;
+}
+
+static orsp_err es9_open(es9 *c, const orsp_lpa_server *sv, const char *fqdn)
+{
+	orsp_http_client_opts o = {0};
+	char tmp[300];
+	const char *base = base_for(sv, fqdn, tmp, sizeof(tmp));
+
+	memset(c, 0, sizeof(*c));
+	snprintf(c->base, sizeof(c->base), "%s", base);
+	o.ca_file = sv ? sv->ca_file : NULL;
+	o.insecure_for_tests = sv && sv->insecure;
+	o.timeout_ms = sv ? sv->timeout_ms : 0;
+	/* the certificate must name the SM-DP+ address, wherever we connect */
+	o.expected_host = fqdn;
+	if (!o.ca_file && !o.insecure_for_tests && strncmp(base, "https:", 6) == 0)
+		return orsp_errf(ORSP_E_USAGE,
+		                 "no trust anchor for %s: give the CI certificate (--ca FILE)", fqdn);
+	return orsp_http_client_new(&o, &c->http);
+}
+
+static void es9_close(es9 *c)
+{
+	orsp_http_client_free(c->http);
+	c->http = NULL;
+}
+
+/* What to do about an SGP.22 function failure (subject code / reason code, SGP.22 §5.6 and
+ * the ES9+ function tables). */
+static const char *es9_advice(const char *subject, const char *reason)
+{
+	static const struct {
+		const char *subject, *reason, *advice;
+	} t[] = {
+		{"8.8.1", "3.8", "the activation code names another SM-DP+ than the server reached: "
+		                 "check the code and --server-url"},
+		{"8.8.2", "3.1", "the SM-DP+ shares no certificate issuer (CI) with this eUICC"},
+		{"8.8.3", "3.1", "the SM-DP+ does not support this eUICC's SGP.22 version"},
+		{"8.8.4", "3.7", "the SM-DP+ has no valid certificate: contact the operator"},
+		{"8.11.1", "3.9", "the SM-DP+ does not know this eUICC's certificate issuer (CI)"},
+		{"8.1.2", "6.1", "the SM-DP+ rejected the eUICC manufacturer (EUM) certificate"},
+		{"8.1.3", "6.1", "the SM-DP+ rejected the eUICC certificate"},
+		{"8.1", "6.1", "the SM-DP+ rejected the eUICC signature"},
+		{"8.1.1", "3.8", "this profile is reserved for another eUICC (EID): ask the operator"},
+		{"8.2.6", "3.8", "the matching ID is unknown or already used: ask the operator for a "
+		                 "new activation code"},
+		{"8.2.5", "4.3", "no profile fits this device or eUICC: ask the operator"},
+		{"8.2", "1.2", "the profile is not available for download (not released yet, or "
+		               "already downloaded): ask the operator"},
+		{"8.2.7", "2.2", "a confirmation code is needed: give it with -c CODE"},
+		{"8.2.7", "3.8", "wrong confirmation code: check it and retry"},
+		{"8.2.7", "6.4", "too many wrong confirmation codes: ask the operator for a new order"},
+		{"8.10.1", "3.9", "the SM-DP+ forgot this session (timeout?): start the download again"},
+	};
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++)
+		if (!strcmp(t[i].subject, subject) && !strcmp(t[i].reason, reason))
+			return t[i].advice;
+	return "the SM-DP+ refused the request: check the activation code or ask the operator";
+}
+
+/* POST one function; *rsp the parsed answer (NULL for 204). SGP.22 Failed -> ORSP_E_STATE
+ * with "SM-DP+ refused <function>: <subject>/<reason> <message>". */
+static orsp_err es9_call(es9 *c, const char *fn, json_t *req, json_t **rsp)
+{
+	static const char *const hdrs[] = {"User-Agent: gsma-rsp-lpad", NULL};
+	char url[700], *body = NULL;
+	size_t blen = 0;
+	orsp_http_result res;
+	orsp_json_status st;
+	orsp_err e;
+
+	*rsp = NULL;
+	snprintf(url, sizeof(url), "%s/gsma/rsp2/es9plus/%s", c->base, fn);
+	if ((e = orsp_json_dump(req, &body, &blen)))
+		return e;
+	e = orsp_http_client_post_json(c->http, url, body, blen, hdrs, &res);
+	free(body);
+	if (e) {
+		/* the detail is copied first: orsp_errf must not read the buffer it writes */
+		char detail[256];
+		snprintf(detail, sizeof(detail), "%s", orsp_err_detail());
+		orsp_http_result_free(&res);
+		return orsp_errf(e, "%s: %s%s", url, detail,
+		                 e == ORSP_E_VERIFY ? "; the server's TLS certificate is not trusted "
+		                                      "for this SM-DP+ address: check --ca"
+		                 : e == ORSP_E_IO ? "; check the network and the SM-DP+ address "
+		                                    "(or --server-url)"
+		                                  : "");
+	}
+	if (res.status == 204) {
+		orsp_http_result_free(&res);
+		return ORSP_OK;
+	}
+	if (res.status != 200) {
+		long status = res.status;
+		orsp_http_result_free(&res);
+		return orsp_errf(ORSP_E_IO, "%s: HTTP %ld", url, status);
+	}
+	e = orsp_json_parse(res.body, res.body_len, 1 << 20, rsp);
+	orsp_http_result_free(&res);
+	if (e)
+		return orsp_errf(ORSP_E_MALFORMED, "%s: the answer is not JSON", url);
+	if ((e = orsp_json_header_get(*rsp, &st))) {
+		json_decref(*rsp);
+		*rsp = NULL;
+		return e;
+	}
+	if (st.status != ORSP_FES_SUCCESS && st.status != ORSP_FES_WARNING) {
+		e = orsp_errf(ORSP_E_STATE, "SM-DP+ refused %s (%s %s/%s%s%s): %s", fn,
+		              orsp_json_fes_str(st.status), st.subject_code, st.reason_code,
+		              st.message[0] ? " " : "", st.message,
+		              es9_advice(st.subject_code, st.reason_code));
+		json_decref(*rsp);
+		*rsp = NULL;
+	}
+	return e;
+}
+
+/* ---------------------------------------------------------------- download -------------- */
+
+static void progress(const orsp_lpa_download_opts *o, orsp_lpa_step s, const char *what)
+{
+	if (o->progress)
+		o->progress(o->arg, s, what);
+}
+
+static orsp_err b64_field(json_t *o, const char *k, uint8_t **out, size_t *n)
+{
+	return orsp_json_get_base64_alloc(o, k, 64 * 1024 * 4, out, n);
+}
+
+/* ES10b CancelSession on the eUICC, then ES9+ cancelSession (best effort). */
+static void cancel(orsp_lpa_card *c, es9 *s, const uint8_t *tid, size_t tid_len,
+                   const char *tid_hex, int reason)
+{
+	uint8_t req[32], rsp[512];
+	size_t rl = 0;
+	orsp_writer w;
+	orsp_der_mark m;
+	json_t *j, *r = NULL;
+
+	orsp_writer_init(&w, req, sizeof(req));
+	m = orsp_der_begin(&w, 0xBF41);
+	orsp_der_put_tlv(&w, 0x80, tid, tid_len);
+	orsp_der_put_uint(&w, 0x81, (uint64_t)reason);
+	orsp_der_end(&w, m);
+	if (orsp_writer_status(&w) || orsp_lpa_es10(c, req, w.len, rsp, sizeof(rsp), &rl) || !rl) {
+		orsp_err_clear();
+		return;
+	}
+	j = json_object();
+	if (j && !orsp_json_put_string(j, "transactionId", tid_hex) &&
+	    !orsp_json_put_base64(j, "cancelSessionResponse", rsp, rl) &&
+	    es9_call(s, "cancelSession", j, &r) == ORSP_OK)
+		json_decref(r);
+	orsp_err_clear();
+	json_decref(j);
+}
+
+static orsp_err metadata_of(const uint8_t *meta, size_t n, orsp_lpa_profile *p)
+{
+	orsp_tlv t, f;
+	orsp_reader r;
+
+	memset(p, 0, sizeof(*p));
+	p->profile_class = 2;
+	if (orsp_der_parse_one(orsp_slice_make(meta, n), &t) || t.tag != 0xBF25)
+		return orsp_errf(ORSP_E_MALFORMED, "profileMetadata is not a StoreMetadataRequest");
+	orsp_reader_init(&r, t.value.p, t.value.len);
+	while (orsp_reader_remaining(&r)) {
+		uint64_t v;
+		if (orsp_der_read(&r, &f))
+			return orsp_errf(ORSP_E_MALFORMED, "profileMetadata");
+		if (f.tag == 0x5A && f.value.len == 10) {
+			if (orsp_iccid_decode_ef(f.value.p, p->iccid))
+				return orsp_errf(ORSP_E_MALFORMED, "profileMetadata: ICCID");
+		} else if (f.tag == 0x91 && f.value.len < sizeof(p->spn)) {
+			memcpy(p->spn, f.value.p, f.value.len);
+		} else if (f.tag == 0x92 && f.value.len < sizeof(p->name)) {
+			memcpy(p->name, f.value.p, f.value.len);
+		} else if (f.tag == 0x95 && !orsp_der_uint(f.value, &v) && v <= 2) {
+			p->profile_class = (int)v;
+		}
+	}
+	return ORSP_OK;
+}
+
+/* AuthenticateResponseError { transactionId [0], authenticateErrorCode } (SGP.22 §5.7.13)
+ * as a one-line error. */
+static orsp_err auth_error(const orsp_tlv *err)
+{
+	static const char *const names[] = {
+		NULL,
+		"the SM-DP+ certificate is invalid (CERT.DPauth)",
+		"the SM-DP+ signature is invalid",
+		"the SM-DP+ uses a curve the eUICC does not support",
+		"no session on the eUICC",
+		"the SM-DP+ certificate has the wrong OID",
+		"the SM-DP+ answered another challenge (euiccChallengeMismatch)",
+		"the SM-DP+ certificate comes from a CI the eUICC does not trust (ciPKUnknown)",
+	};
+	orsp_reader r;
+	orsp_tlv t;
+	uint64_t code = 127;
+
+	orsp_reader_init(&r, err->value.p, err->value.len);
+	while (orsp_reader_remaining(&r) && !orsp_der_read(&r, &t))
+		if (t.tag == 0x02 && orsp_der_uint(t.value, &code))
+			code = 127;
+	if (err->tag == 0xA1 && code >= 1 && code <= 7)
+		return orsp_errf(ORSP_E_VERIFY, "the eUICC refused the SM-DP+: %s", names[code]);
+	return orsp_errf(ORSP_E_VERIFY,
+	                 "the eUICC refused the SM-DP+ (AuthenticateServer error %llu): wrong server, "
+	                 "or a CI the eUICC does not trust",
+	                 (unsigned long long)code);
+}
+
+orsp_err orsp_lpa_download(orsp_lpa_card *c, const orsp_lpa_download_opts *o,
+                           char installed_iccid[21])
+{
+	static const uint8_t req_chal[] = {0xBF, 0x2E, 0x00}, req_info1[] = {0xBF, 0x20, 0x00};
+	uint8_t chal_rsp[64], info1[512], tid[16];
+	size_t chal_len = 0, info1_len = 0, tid_len = 0, n;
+	char tid_hex[33] = "";
+	uint8_t *s1 = NULL, *sig1 = NULL, *pkid = NULL, *cert = NULL, *asr = NULL, *meta = NULL,
+	        *s2 = NULL, *sig2 = NULL, *dpcert = NULL, *pdr = NULL, *bpp = NULL, *pir = NULL;
+	size_t s1l = 0, sig1l = 0, pkidl = 0, certl = 0, asrl = 0, metal = 0, s2l = 0, sig2l = 0,
+	       dpcertl = 0, pdrl = 0, bppl = 0, pirl = 0;
+	bool cc_required = false, authenticated = false;
+	orsp_lpa_profile mp;
+	orsp_tlv t, f;
+	es9 s = {0};
+	json_t *req = NULL, *rsp = NULL;
+	orsp_err e;
+
+	if (!c || !o || !o->ac)
+		return orsp_errf(ORSP_E_USAGE, "lpa download: bad arguments");
+	if (installed_iccid)
+		installed_iccid[0] = '\0';
+	progress(o, ORSP_LPA_STEP_AUTHENTICATE, o->ac->fqdn);
+	if ((e = orsp_lpa_es10(c, req_chal, sizeof(req_chal), chal_rsp, sizeof(chal_rsp), &chal_len)))
+		goto out;
+	if (orsp_der_parse_one(orsp_slice_make(chal_rsp, chal_len), &t) || t.tag != 0xBF2E ||
+	    orsp_der_parse_one(t.value, &f) || f.tag != 0x80 || f.value.len != 16) {
+		e = orsp_errf(ORSP_E_MALFORMED, "card: GetEUICCChallenge answer");
+		goto out;
+	}
+	if ((e = orsp_lpa_es10(c, req_info1, sizeof(req_info1), info1, sizeof(info1), &info1_len)))
+		goto out;
+	if ((e = es9_open(&s, o->server, o->ac->fqdn)))
+		goto out;
+	/* initiateAuthentication */
+	req = json_object();
+	if (!req || (e = orsp_json_put_base64(req, "euiccChallenge", f.value.p, 16)) ||
+	    (e = orsp_json_put_base64(req, "euiccInfo1", info1, info1_len)) ||
+	    (e = orsp_json_put_string(req, "smdpAddress", o->ac->fqdn)) ||
+	    (e = es9_call(&s, "initiateAuthentication", req, &rsp)))
+		goto out;
+	{
+		const char *tx;
+		size_t tl;
+		if ((e = orsp_json_get_string(rsp, "transactionId", 32, &tx, &tl)) ||
+		    (e = orsp_hex_decode(tx, tid, sizeof(tid), &tid_len)) ||
+		    (e = b64_field(rsp, "serverSigned1", &s1, &s1l)) ||
+		    (e = b64_field(rsp, "serverSignature1", &sig1, &sig1l)) ||
+		    (e = b64_field(rsp, "euiccCiPKIdToBeUsed", &pkid, &pkidl)) ||
+		    (e = b64_field(rsp, "serverCertificate", &cert, &certl)))
+			goto out;
+		snprintf(tid_hex, sizeof(tid_hex), "%s", tx);
+	}
+	json_decref(rsp);
+	rsp = NULL;
+	json_decref(req);
+	req = NULL;
+	/* ES10b AuthenticateServer (the eUICC checks the server) */
+	{
+		size_t mid_len = strlen(o->ac->matching_id), cap = s1l + sig1l + pkidl + certl + 160;
+		uint8_t *buf = malloc(cap);
+		orsp_writer w;
+		orsp_der_mark m, ctx, di;
+		if (!buf) {
+			e = orsp_errf(ORSP_E_RESOURCE, "out of memory");
+			goto out;
+		}
+		orsp_writer_init(&w, buf, cap);
+		m = orsp_der_begin(&w, 0xBF38);
+		orsp_write_bytes(&w, s1, s1l);
+		orsp_write_bytes(&w, sig1, sig1l);
+		orsp_write_bytes(&w, pkid, pkidl);
+		orsp_write_bytes(&w, cert, certl);
+		ctx = orsp_der_begin(&w, 0xA0); /* ctxParamsForCommonAuthentication */
+		orsp_der_put_tlv(&w, 0x80, o->ac->matching_id, mid_len);
+		di = orsp_der_begin(&w, 0xA1); /* deviceInfo: TAC, capabilities */
+		orsp_der_put_tlv(&w, 0x80, "\x35\x29\x06\x11", 4);
+		{
+			orsp_der_mark caps = orsp_der_begin(&w, 0xA1);
+			orsp_der_put_tlv(&w, 0x80, "\x0F\x00\x00", 3); /* gsmSupportedRelease */
+			orsp_der_put_tlv(&w, 0x81, "\x0F\x00\x00", 3); /* utranSupportedRelease */
+			orsp_der_put_tlv(&w, 0x85, "\x0F\x00\x00", 3); /* eutranSupportedRelease */
+			orsp_der_end(&w, caps);
+		}
+		orsp_der_end(&w, di);
+		orsp_der_end(&w, ctx);
+		orsp_der_end(&w, m);
+		e = orsp_writer_status(&w);
+		asr = malloc(8192);
+		if (!e && !asr)
+			e = orsp_errf(ORSP_E_RESOURCE, "out of memory");
+		if (!e)
+			e = orsp_lpa_es10(c, buf, w.len, asr, 8192, &asrl);
+		free(buf);
+		if (e)
+			goto out;
+	}
+	if (orsp_der_parse_one(orsp_slice_make(asr, asrl), &t) || t.tag != 0xBF38 ||
+	    orsp_der_parse_one(t.value, &f)) {
+		e = orsp_errf(ORSP_E_MALFORMED, "card: AuthenticateServer answer");
+		goto out;
+	}
+	authenticated = f.tag == 0xA0;
+	/* authenticateClient: also when the eUICC refused, so the SM-DP+ learns why */
+	req = json_object();
+	if (!req || (e = orsp_json_put_string(req, "transactionId", tid_hex)) ||
+	    (e = orsp_json_put_base64(req, "authenticateServerResponse", asr, asrl)))
+		goto out;
+	e = es9_call(&s, "authenticateClient", req, &rsp);
+	if (!authenticated) {
+		if (!e)
+			json_decref(rsp);
+		rsp = NULL;
+		e = auth_error(&f);
+		goto out;
+	}
+	if (e)
+		goto out_cancel;
+	json_decref(req);
+	req = NULL;
+	if ((e = b64_field(rsp, "profileMetadata", &meta, &metal)) ||
+	    (e = b64_field(rsp, "smdpSigned2", &s2, &s2l)) ||
+	    (e = b64_field(rsp, "smdpSignature2", &sig2, &sig2l)) ||
+	    (e = b64_field(rsp, "smdpCertificate", &dpcert, &dpcertl)) ||
+	    (e = metadata_of(meta, metal, &mp)))
+		goto out_cancel;
+	json_decref(rsp);
+	rsp = NULL;
+	progress(o, ORSP_LPA_STEP_METADATA, mp.iccid);
+	if (o->confirm && !o->confirm(o->arg, &mp)) {
+		cancel(c, &s, tid, tid_len, tid_hex, 0 /* endUserRejection */);
+		e = orsp_errf(ORSP_E_POLICY, "download refused by the user (session cancelled)");
+		goto out;
+	}
+	/* SmdpSigned2: ccRequiredFlag */
+	if (orsp_der_parse_one(orsp_slice_make(s2, s2l), &t) || t.tag != 0x30) {
+		e = orsp_errf(ORSP_E_MALFORMED, "smdpSigned2");
+		goto out_cancel;
+	}
+	{
+		orsp_reader r;
+		orsp_reader_init(&r, t.value.p, t.value.len);
+		while (orsp_reader_remaining(&r)) {
+			if (orsp_der_read(&r, &f)) {
+				e = orsp_errf(ORSP_E_MALFORMED, "smdpSigned2");
+				goto out_cancel;
+			}
+			if (f.tag == 0x01 && f.value.len == 1)
+				cc_required = f.value.p[0] != 0;
+		}
+	}
+	if (cc_required && !o->cc) {
+		cancel(c, &s, tid, tid_len, tid_hex, 1 /* postponed */);
+		e = orsp_errf(ORSP_E_USAGE, "this profile needs a confirmation code (-c CODE)");
+		goto out;
+	}
+	/* ES10b PrepareDownload */
+	{
+		size_t cap = s2l + sig2l + dpcertl + 64;
+		uint8_t *buf = malloc(cap), hcc[32];
+		orsp_writer w;
+		orsp_der_mark m;
+		if (!buf) {
+			e = orsp_errf(ORSP_E_RESOURCE, "out of memory");
+			goto out_cancel;
+		}
+		orsp_writer_init(&w, buf, cap);
+		m = orsp_der_begin(&w, 0xBF21);
+		orsp_write_bytes(&w, s2, s2l);
+		orsp_write_bytes(&w, sig2, sig2l);
+		if (cc_required) {
+			if ((e = orsp_lpa_hash_cc(o->cc, tid, tid_len, hcc))) {
+				free(buf);
+				goto out_cancel;
+			}
+			orsp_der_put_tlv(&w, 0x04, hcc, 32);
+			orsp_wipe(hcc, sizeof(hcc));
+		}
+		orsp_write_bytes(&w, dpcert, dpcertl);
+		orsp_der_end(&w, m);
+		e = orsp_writer_status(&w);
+		pdr = malloc(1024);
+		if (!e && !pdr)
+			e = orsp_errf(ORSP_E_RESOURCE, "out of memory");
+		if (!e)
+			e = orsp_lpa_es10(c, buf, w.len, pdr, 1024, &pdrl);
+		free(buf);
+		if (e)
+			goto out_cancel;
+	}
+	progress(o, ORSP_LPA_STEP_DOWNLOAD, mp.iccid);
+	req = json_object();
+	if (!req || (e = orsp_json_put_string(req, "transactionId", tid_hex)) ||
+	    (e = orsp_json_put_base64(req, "prepareDownloadResponse", pdr, pdrl)) ||
+	    (e = es9_call(&s, "getBoundProfilePackage", req, &rsp)) ||
+	    (e = b64_field(rsp, "boundProfilePackage", &bpp, &bppl)))
+		goto out_cancel;
+	json_decref(rsp);
+	rsp = NULL;
+	json_decref(req);
+	req = NULL;
+	progress(o, ORSP_LPA_STEP_INSTALL, mp.iccid);
+	pir = malloc(4096);
+	if (!pir) {
+		e = orsp_errf(ORSP_E_RESOURCE, "out of memory");
+		goto out;
+	}
+	if ((e = orsp_lpa_load_bpp(c, bpp, bppl, pir, 4096, &pirl)))
+		goto out;
+	/* The PIR: success or the error the eUICC reports */
+	{
+		orsp_tlv data, res, choice;
+		orsp_reader r;
+		bool ok = false;
+		if (orsp_der_parse_one(orsp_slice_make(pir, pirl), &t) || t.tag != 0xBF37) {
+			e = orsp_errf(ORSP_E_MALFORMED, "card: not a ProfileInstallationResult");
+			goto out;
+		}
+		orsp_reader_init(&r, t.value.p, t.value.len);
+		if (!orsp_der_expect(&r, 0xBF27, &data)) {
+			orsp_reader dr;
+			orsp_reader_init(&dr, data.value.p, data.value.len);
+			while (orsp_reader_remaining(&dr) && !orsp_der_read(&dr, &res))
+				if (res.tag == 0xA2 && !orsp_der_parse_one(res.value, &choice))
+					ok = choice.tag == 0xA0;
+		}
+		progress(o, ORSP_LPA_STEP_NOTIFY, o->ac->fqdn);
+		/* handleNotification with the PIR; it is removed from the eUICC once accepted */
+		req = json_object();
+		if (req && !orsp_json_put_base64(req, "pendingNotification", pir, pirl) &&
+		    es9_call(&s, "handleNotification", req, &rsp) == ORSP_OK) {
+			size_t nn = 0;
+			orsp_lpa_notification list[ORSP_LPA_MAX_NOTIFICATIONS];
+			if (orsp_lpa_notifications(c, list, ORSP_ARRAY_LEN(list), &nn) == ORSP_OK)
+				for (size_t i = 0; i < nn; i++)
+					if (!strcmp(list[i].event, "install") &&
+					    !strcmp(list[i].iccid, mp.iccid) &&
+					    orsp_lpa_notification_remove(c, list[i].seq))
+						orsp_err_clear();
+		}
+		orsp_err_clear(); /* kept on the eUICC: `notification process` sends it later */
+		if (!ok) {
+			e = orsp_errf(ORSP_E_STATE,
+			              "the eUICC could not install the profile (see its "
+			              "ProfileInstallationResult)");
+			goto out;
+		}
+	}
+	if (installed_iccid)
+		snprintf(installed_iccid, 21, "%s", mp.iccid);
+	e = ORSP_OK;
+	goto out;
+out_cancel:
+	{
+		/* keep the first error's detail */
+		char detail[300];
+		snprintf(detail, sizeof(detail), "%s", orsp_err_detail());
+		cancel(c, &s, tid, tid_len, tid_hex, 1 /* postponed: the order stays downloadable */);
+		e = orsp_errf(e, "%s (session cancelled)", detail);
+	}
+out:
+	(void)n;
+	json_decref(req);
+	json_decref(rsp);
+	es9_close(&s);
+	free(s1);
+	free(sig1);
+	free(pkid);
+	free(cert);
+	free(asr);
+	free(meta);
+	free(s2);
+	free(sig2);
+	free(dpcert);
+	free(pdr);
+	free(bpp);
+	free(pir);
+	return e;
+}
+
+/* ---------------------------------------------------------------- notifications --------- */
+
+orsp_err orsp_lpa_process_notifications(orsp_lpa_card *c, const orsp_lpa_server *server,
+                                        size_t *sent)
+{
+	orsp_lpa_notification list[ORSP_LPA_MAX_NOTIFICATIONS];
+	static uint8_t rsp[8192];
+	size_t n = 0;
+	orsp_err e, first = ORSP_OK;
+	char first_detail[300] = "";
+
+	if (sent)
+		*sent = 0;
+	if ((e = orsp_lpa_notifications(c, list, ORSP_ARRAY_LEN(list), &n)))
+		return e;
+	for (size_t i = 0; i < n; i++) {
+		uint8_t req[24];
+		orsp_writer w;
+		orsp_der_mark m, sc;
+		size_t rl = 0;
+		orsp_tlv t, l, pn;
+		es9 s;
+		json_t *j = NULL, *r = NULL;
+
+		/* RetrieveNotificationsList { searchCriteria seqNumber } */
+		orsp_writer_init(&w, req, sizeof(req));
+		m = orsp_der_begin(&w, 0xBF2B);
+		sc = orsp_der_begin(&w, 0xA0);
+		orsp_der_put_uint(&w, 0x80, list[i].seq);
+		orsp_der_end(&w, sc);
+		orsp_der_end(&w, m);
+		if ((e = orsp_writer_status(&w)) ||
+		    (e = orsp_lpa_es10(c, req, w.len, rsp, sizeof(rsp), &rl)))
+			return e;
+		if (orsp_der_parse_one(orsp_slice_make(rsp, rl), &t) || t.tag != 0xBF2B ||
+		    orsp_der_parse_one(t.value, &l) || l.tag != 0xA0 || orsp_der_parse_one(l.value, &pn))
+			return orsp_errf(ORSP_E_MALFORMED, "card: RetrieveNotificationsList answer");
+		e = es9_open(&s, server, list[i].address);
+		for (int attempt = 0; !e && attempt < 3; attempt++) {
+			j = json_object();
+			if (!j) {
+				e = orsp_errf(ORSP_E_RESOURCE, "out of memory");
+				break;
+			}
+			e = orsp_json_put_base64(j, "pendingNotification", pn.raw.p, pn.raw.len);
+			if (!e)
+				e = es9_call(&s, "handleNotification", j, &r);
+			json_decref(j);
+			json_decref(r);
+			r = NULL;
+			if (e != ORSP_E_IO || attempt == 2)
+				break;
+			/* the server was not reachable: back off and try again */
+			{
+				struct timespec ts = {0, (long)(200 * 1000 * 1000) << attempt};
+				nanosleep(&ts, NULL);
+			}
+			e = ORSP_OK;
+		}
+		es9_close(&s);
+		if (e) {
+			/* kept on the eUICC for the next run */
+			if (!first) {
+				first = e;
+				snprintf(first_detail, sizeof(first_detail), "%s", orsp_err_detail());
+			}
+			continue;
+		}
+		if ((e = orsp_lpa_notification_remove(c, list[i].seq)))
+			return e;
+		if (sent)
+			(*sent)++;
+	}
+	if (first)
+		return orsp_errf(first, "a notification could not be delivered (kept on the eUICC): %s",
+		                 first_detail);
+	return ORSP_OK;
+}

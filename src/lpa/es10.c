@@ -1,0 +1,240 @@
+/* openrsp lpa: the remaining ES10a/c functions of the device agent — EUICCInfo2 (chip info),
+ * the configured addresses, SetDefaultDpAddress and eUICCMemoryReset (SGP.22 §5.7.3, §5.7.4,
+ * §5.7.19, §5.7.20). Responses are parsed strictly. */
+#include <stdio.h>
+#include <string.h>
+
+#include "openrsp/der.h"
+#include "openrsp/lpa.h"
+
+/* One ES10 call; the answer must be exactly one valid TLV with the request's tag. */
+static orsp_err es10_call(orsp_lpa_card *c, const uint8_t *req, size_t n, uint8_t *rsp, size_t cap,
+                          orsp_tlv *out)
+{
+	size_t rl = 0;
+	uint32_t tag = (uint32_t)(req[0] << 8 | req[1]);
+	orsp_err e = orsp_lpa_es10(c, req, n, rsp, cap, &rl);
+
+	if (e)
+		return e;
+	if (orsp_der_parse_one(orsp_slice_make(rsp, rl), out) || out->tag != tag ||
+	    orsp_der_validate(out->raw, 16))
+		return orsp_errf(ORSP_E_MALFORMED, "card: malformed answer to %04X", (unsigned)tag);
+	return ORSP_OK;
+}
+
+static orsp_err version_str(orsp_slice v, char out[12])
+{
+	if (v.len != 3)
+		return orsp_errf(ORSP_E_MALFORMED, "card: EUICCInfo2: a version is not 3 bytes");
+	snprintf(out, 12, "%u.%u.%u", v.p[0], v.p[1], v.p[2]);
+	return ORSP_OK;
+}
+
+static bool text_ok(orsp_slice v, size_t cap)
+{
+	if (v.len >= cap)
+		return false;
+	for (size_t i = 0; i < v.len; i++)
+		if (v.p[i] < 0x20 || v.p[i] == 0x7F)
+			return false;
+	return true;
+}
+
+orsp_err orsp_lpa_euicc_info2(orsp_lpa_card *c, orsp_lpa_info2 *out)
+{
+	static const uint8_t req[] = {0xBF, 0x22, 0x00};
+	uint8_t rsp[2048];
+	orsp_tlv t, f;
+	orsp_reader r;
+	unsigned seen = 0;
+	orsp_err e;
+
+	if (!c || !out)
+		return orsp_errf(ORSP_E_USAGE, "lpa: bad arguments");
+	memset(out, 0, sizeof(*out));
+	if ((e = es10_call(c, req, sizeof(req), rsp, sizeof(rsp), &t)))
+		return e;
+	orsp_reader_init(&r, t.value.p, t.value.len);
+	while (orsp_reader_remaining(&r)) {
+		if (orsp_der_read(&r, &f))
+			return orsp_errf(ORSP_E_MALFORMED, "card: EUICCInfo2");
+		switch (f.tag) {
+		case 0x81:
+			e = version_str(f.value, out->profile_version);
+			seen |= 1;
+			break;
+		case 0x82:
+			e = version_str(f.value, out->svn);
+			seen |= 2;
+			break;
+		case 0x83:
+			e = version_str(f.value, out->firmware);
+			seen |= 4;
+			break;
+		case 0x84: {
+			/* ETSI TS 102 226 §8.2.1.7.2: 81 installed applications, 82 free
+			 * non-volatile memory, 83 free volatile memory */
+			orsp_reader rr;
+			orsp_tlv x;
+			uint64_t v;
+			orsp_reader_init(&rr, f.value.p, f.value.len);
+			while (!e && orsp_reader_remaining(&rr)) {
+				/* unsigned big-endian numbers (free memory may have its top bit
+				 * set) */
+				if (orsp_der_read(&rr, &x) || x.constructed || x.value.len > 8) {
+					e = orsp_errf(ORSP_E_MALFORMED,
+					              "card: EUICCInfo2: extCardResource");
+					break;
+				}
+				v = 0;
+				for (size_t k = 0; k < x.value.len; k++)
+					v = v << 8 | x.value.p[k];
+				if (x.tag == 0x81)
+					out->installed_apps = v;
+				else if (x.tag == 0x82)
+					out->free_nvm = v;
+				else if (x.tag == 0x83)
+					out->free_ram = v;
+			}
+			out->has_resources = true;
+			seen |= 8;
+			break;
+		}
+		case 0xA9:
+		case 0xAA: {
+			orsp_reader rr;
+			orsp_tlv k;
+			size_t *n = f.tag == 0xA9 ? &out->n_ci_verify : &out->n_ci_sign;
+			uint8_t(*dst)[20] = f.tag == 0xA9 ? out->ci_verify : out->ci_sign;
+			orsp_reader_init(&rr, f.value.p, f.value.len);
+			while (!e && orsp_reader_remaining(&rr)) {
+				if (orsp_der_read(&rr, &k) || k.tag != 0x04 || k.value.len != 20)
+					e = orsp_errf(ORSP_E_MALFORMED,
+					              "card: EUICCInfo2: a CI key identifier");
+				else if (*n < ORSP_LPA_MAX_CI)
+					memcpy(dst[(*n)++], k.value.p, 20);
+			}
+			break;
+		}
+		case 0x8B: {
+			uint64_t v = 0;
+			if (orsp_der_uint(f.value, &v) || v > 3)
+				e = orsp_errf(ORSP_E_MALFORMED, "card: EUICCInfo2: euiccCategory");
+			out->category = (int)v;
+			break;
+		}
+		case 0x0C:
+			if (!text_ok(f.value, sizeof(out->sas)))
+				e = orsp_errf(ORSP_E_MALFORMED,
+				              "card: EUICCInfo2: sasAcreditationNumber");
+			else
+				memcpy(out->sas, f.value.p, f.value.len);
+			break;
+		default:
+			break; /* uiccCapability, rspCapability, ppVersion, ...: not shown */
+		}
+		if (e)
+			return e;
+	}
+	if (seen != 15)
+		return orsp_errf(ORSP_E_MALFORMED, "card: EUICCInfo2 without a mandatory field");
+	return ORSP_OK;
+}
+
+orsp_err orsp_lpa_addresses(orsp_lpa_card *c, char default_dp[256], char root_ds[256])
+{
+	static const uint8_t req[] = {0xBF, 0x3C, 0x00};
+	uint8_t rsp[600];
+	orsp_tlv t, f[3];
+	orsp_reader r;
+	size_t n = 0;
+	orsp_err e;
+
+	if (!c || !default_dp || !root_ds)
+		return orsp_errf(ORSP_E_USAGE, "lpa: bad arguments");
+	default_dp[0] = root_ds[0] = '\0';
+	if ((e = es10_call(c, req, sizeof(req), rsp, sizeof(rsp), &t)))
+		return e;
+	/* EuiccConfiguredAddressesResponse: defaultDpAddress [0] OPTIONAL, rootDsAddress [1] */
+	orsp_reader_init(&r, t.value.p, t.value.len);
+	while (orsp_reader_remaining(&r) && n < 3)
+		if (orsp_der_read(&r, &f[n++]))
+			return orsp_errf(ORSP_E_MALFORMED, "card: EuiccConfiguredAddresses");
+	if (!((n == 1 && f[0].tag == 0x81) || (n == 2 && f[0].tag == 0x80 && f[1].tag == 0x81)) ||
+	    !text_ok(f[0].value, 256) || (n == 2 && !text_ok(f[1].value, 256)))
+		return orsp_errf(ORSP_E_MALFORMED, "card: EuiccConfiguredAddresses");
+	if (n == 2) {
+		memcpy(default_dp, f[0].value.p, f[0].value.len);
+		default_dp[f[0].value.len] = '\0';
+	}
+	memcpy(root_ds, f[n - 1].value.p, f[n - 1].value.len);
+	root_ds[f[n - 1].value.len] = '\0';
+	return ORSP_OK;
+}
+
+static orsp_err result_code(const char *what, const orsp_tlv *t, uint64_t *v)
+{
+	orsp_tlv f;
+	if (orsp_der_parse_one(t->value, &f) || f.tag != 0x80 || orsp_der_uint(f.value, v))
+		return orsp_errf(ORSP_E_MALFORMED, "card: %s answer", what);
+	return ORSP_OK;
+}
+
+orsp_err orsp_lpa_set_default_dp(orsp_lpa_card *c, const char *fqdn)
+{
+	uint8_t req[300], rsp[32];
+	size_t n = fqdn ? strlen(fqdn) : 0;
+	orsp_writer w;
+	orsp_der_mark m;
+	orsp_tlv t;
+	uint64_t v = 0;
+	orsp_err e;
+
+	if (!c || !fqdn || n > 255)
+		return orsp_errf(ORSP_E_USAGE, "default SM-DP+ address: at most 255 characters");
+	orsp_writer_init(&w, req, sizeof(req));
+	m = orsp_der_begin(&w, 0xBF3F);
+	orsp_der_put_tlv(&w, 0x80, fqdn, n);
+	orsp_der_end(&w, m);
+	if ((e = orsp_writer_status(&w)) || (e = es10_call(c, req, w.len, rsp, sizeof(rsp), &t)) ||
+	    (e = result_code("SetDefaultDpAddress", &t, &v)))
+		return e;
+	if (v != 0)
+		return orsp_errf(ORSP_E_STATE,
+		                 "the eUICC refused the default SM-DP+ address (error %llu)",
+		                 (unsigned long long)v);
+	return ORSP_OK;
+}
+
+orsp_err orsp_lpa_memory_reset(orsp_lpa_card *c, unsigned options)
+{
+	uint8_t req[16], rsp[32], bits = 0, unused = 7;
+	orsp_writer w;
+	orsp_der_mark m;
+	orsp_tlv t;
+	uint64_t v = 0;
+	orsp_err e;
+
+	if (!c || !options || (options & ~7u))
+		return orsp_errf(ORSP_E_USAGE, "memory reset: choose what to reset");
+	/* resetOptions [2] BIT STRING: bit 0 = 0x80; DER drops trailing zero bits */
+	for (unsigned b = 0; b < 3; b++)
+		if (options & (1u << b)) {
+			bits |= (uint8_t)(0x80 >> b);
+			unused = (uint8_t)(7 - b);
+		}
+	orsp_writer_init(&w, req, sizeof(req));
+	m = orsp_der_begin(&w, 0xBF34);
+	orsp_der_put_tlv(&w, 0x82, (uint8_t[]){unused, bits}, 2);
+	orsp_der_end(&w, m);
+	if ((e = orsp_writer_status(&w)) || (e = es10_call(c, req, w.len, rsp, sizeof(rsp), &t)) ||
+	    (e = result_code("eUICCMemoryReset", &t, &v)))
+		return e;
+	if (v == 1)
+		return orsp_errf(ORSP_E_NOT_FOUND, "memory reset: nothing to delete");
+	if (v != 0)
+		return orsp_errf(ORSP_E_STATE, "the eUICC refused the memory reset (error %llu)",
+		                 (unsigned long long)v);
+	return ORSP_OK;
+}

@@ -1,0 +1,141 @@
+/* openrsp lpa: APDU transports — in-process over an APDU context, and PC/SC (pcsclite). */
+#include <stdlib.h>
+#include <string.h>
+
+#include <PCSC/winscard.h>
+
+#include "openrsp/lpa.h"
+
+/* ---------------------------------------------------------------- in-process ------------ */
+
+static orsp_err apdu_transmit(void *user, const uint8_t *capdu, size_t n, uint8_t *rapdu,
+                              size_t cap, size_t *rlen)
+{
+	return orsp_euicc_apdu_process(user, capdu, n, rapdu, cap, rlen);
+}
+
+orsp_err orsp_lpa_transport_apdu(orsp_euicc_apdu_ctx *ctx, orsp_lpa_transport *t)
+{
+	if (!ctx || !t)
+		return orsp_errf(ORSP_E_USAGE, "lpa: bad arguments");
+	memset(t, 0, sizeof(*t));
+	t->user = ctx;
+	t->transmit = apdu_transmit;
+	return ORSP_OK;
+}
+
+void orsp_lpa_transport_close(orsp_lpa_transport *t)
+{
+	if (t && t->close)
+		t->close(t->user);
+	if (t)
+		memset(t, 0, sizeof(*t));
+}
+
+/* ---------------------------------------------------------------- PC/SC ----------------- */
+
+typedef struct pcsc {
+	SCARDCONTEXT ctx;
+	SCARDHANDLE card;
+	DWORD proto;
+} pcsc;
+
+static orsp_err pcsc_err(const char *what, LONG rv)
+{
+	return orsp_errf(rv == (LONG)SCARD_E_NO_SERVICE || rv == (LONG)SCARD_E_NO_READERS_AVAILABLE
+	                     ? ORSP_E_IO
+	                     : ORSP_E_STATE,
+	                 "PC/SC %s: %s", what, pcsc_stringify_error(rv));
+}
+
+static orsp_err pcsc_transmit(void *user, const uint8_t *capdu, size_t n, uint8_t *rapdu,
+                              size_t cap, size_t *rlen)
+{
+	pcsc *p = user;
+	const SCARD_IO_REQUEST *pci = p->proto == SCARD_PROTOCOL_T1 ? SCARD_PCI_T1 : SCARD_PCI_T0;
+	DWORD len = (DWORD)cap;
+	LONG rv = SCardTransmit(p->card, pci, capdu, (DWORD)n, NULL, rapdu, &len);
+
+	if (rv != SCARD_S_SUCCESS)
+		return pcsc_err("transmit", rv);
+	*rlen = len;
+	return ORSP_OK;
+}
+
+static void pcsc_close(void *user)
+{
+	pcsc *p = user;
+	if (!p)
+		return;
+	SCardDisconnect(p->card, SCARD_LEAVE_CARD);
+	SCardReleaseContext(p->ctx);
+	free(p);
+}
+
+orsp_err orsp_lpa_transport_pcsc(const char *reader, orsp_lpa_transport *t)
+{
+	pcsc *p;
+	char *names = NULL, *chosen = NULL;
+	DWORD len = 0;
+	LONG rv;
+	long index = -1;
+	orsp_err e = ORSP_OK;
+
+	if (!t)
+		return orsp_errf(ORSP_E_USAGE, "lpa: bad arguments");
+	memset(t, 0, sizeof(*t));
+	p = calloc(1, sizeof(*p));
+	if (!p)
+		return orsp_errf(ORSP_E_RESOURCE, "out of memory");
+	rv = SCardEstablishContext(SCARD_SCOPE_SYSTEM, NULL, NULL, &p->ctx);
+	if (rv != SCARD_S_SUCCESS) {
+		free(p);
+		return orsp_errf(ORSP_E_IO, "PC/SC: pcscd is not reachable (%s); start pcscd",
+		                 pcsc_stringify_error(rv));
+	}
+	rv = SCardListReaders(p->ctx, NULL, NULL, &len);
+	if (rv == SCARD_S_SUCCESS) {
+		names = calloc(1, len + 1);
+		if (!names)
+			rv = (LONG)SCARD_E_NO_MEMORY;
+		else
+			rv = SCardListReaders(p->ctx, NULL, names, &len);
+	}
+	if (rv != SCARD_S_SUCCESS) {
+		e = orsp_errf(ORSP_E_NOT_FOUND, "PC/SC: no reader (%s)", pcsc_stringify_error(rv));
+		goto fail;
+	}
+	if (reader && reader[0] && strspn(reader, "0123456789") == strlen(reader))
+		index = strtol(reader, NULL, 10);
+	{
+		long i = 0;
+		for (char *r = names; *r; r += strlen(r) + 1, i++) {
+			if (!reader || !reader[0] || (index >= 0 && i == index) ||
+			    (index < 0 && strstr(r, reader))) {
+				chosen = r;
+				break;
+			}
+		}
+	}
+	if (!chosen) {
+		e = orsp_errf(ORSP_E_NOT_FOUND, "PC/SC: no reader matches \"%s\"", reader);
+		goto fail;
+	}
+	rv = SCardConnect(p->ctx, chosen, SCARD_SHARE_SHARED, SCARD_PROTOCOL_T0 | SCARD_PROTOCOL_T1,
+	                  &p->card, &p->proto);
+	if (rv != SCARD_S_SUCCESS) {
+		e = orsp_errf(ORSP_E_NOT_FOUND, "PC/SC: no card in \"%s\" (%s)", chosen,
+		              pcsc_stringify_error(rv));
+		goto fail;
+	}
+	free(names);
+	t->user = p;
+	t->transmit = pcsc_transmit;
+	t->close = pcsc_close;
+	return ORSP_OK;
+fail:
+	free(names);
+	SCardReleaseContext(p->ctx);
+	free(p);
+	return e;
+}

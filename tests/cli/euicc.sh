@@ -1,0 +1,213 @@
+#!/usr/bin/env bash
+# `openrsp euicc`: init from the SGP.26 NIST eUICC identity and from an `openrsp pki init`
+# directory (both curves), the sealed directory's modes, info (text and JSON, no key ever
+# printed), serve against a fake vpcd (ATR, SELECT ISD-R, GetEID by STORE DATA; info refused
+# meanwhile; SIGTERM stops it), the errors (missing directory, wrong key file, init twice,
+# device.key readable by others or missing, a tampered manifest, usage), and `bench euicc`
+# once (a complete download into a fresh sealed card).
+set -euo pipefail
+
+B=${ORSP_BIN:?set ORSP_BIN to the openrsp binary}
+V=${ORSP_VECTORS:?set ORSP_VECTORS to tests/vectors}/sgp26
+mkdir -p "${ORSP_TEST_TMP:-/tmp}"
+T=$(mktemp -d "${ORSP_TEST_TMP:-/tmp}/cli_euicc.XXXXXX")
+pass=0
+fail=0
+EID=89049032123451234512345678901235
+
+ok() { pass=$((pass + 1)); }
+bad() {
+	fail=$((fail + 1))
+	echo "FAIL: $*" >&2
+}
+run() {
+	rc=0
+	out=$("$B" "$@" 2>"$T/err") || rc=$?
+	err=$(cat "$T/err")
+}
+usage() {
+	local name=$1
+	shift
+	run "$@"
+	if [[ $rc -eq 2 && "$err" == "openrsp: $name: "* && $(wc -l <"$T/err") -eq 1 ]]; then
+		ok
+	else
+		bad "usage error naming $name: rc=$rc stderr='$err' (args: $*)"
+	fi
+}
+failure() { # failure WORD ARGS...: exit 1, one line on stderr containing WORD
+	local word=$1
+	shift
+	run "$@"
+	if [[ $rc -eq 1 && "$err" == "openrsp: "*"$word"* && $(wc -l <"$T/err") -eq 1 ]]; then
+		ok
+	else
+		bad "failure '$word': rc=$rc stderr='$err' (args: $*)"
+	fi
+}
+mode() { stat -c %a "$1"; }
+sgp26_nist() {
+	echo --key "$V/eUICC/SK_EUICC_ECDSA_NIST.pem" --cert "$V/eUICC/CERT_EUICC_ECDSA_NIST.der" \
+		--eum-cert "$V/EUM/CERT_EUM_ECDSA_NIST.der" \
+		--ci-cert "$V/CertificateIssuer/CERT_CI_ECDSA_NIST.der"
+}
+
+# ----- init from the SGP.26 identity -----
+S=$T/card
+run euicc init --state "$S" $(sgp26_nist)
+if [[ $rc -eq 0 && "$out" == *"$EID"* ]]; then ok; else bad "init sgp26: rc=$rc $err"; fi
+[[ $(mode "$S") == 700 ]] && ok || bad "state dir mode $(mode "$S")"
+[[ $(mode "$S/device.key") == 600 && $(stat -c %s "$S/device.key") == 32 ]] && ok ||
+	bad "device.key mode/size"
+
+run euicc info --state "$S"
+if [[ $rc -eq 0 && "$out" == *"eid:"*"$EID"* && "$out" == *"profiles:"*0* &&
+	"$out" == *"notifications:"*0* ]]; then ok; else bad "info: rc=$rc out='$out' $err"; fi
+# No key ever: neither the device key nor SK.EUICC (its scalar in hex) appears.
+devkey=$(od -An -tx1 "$S/device.key" | tr -d ' \n')
+sk=$(openssl pkey -in "$V/eUICC/SK_EUICC_ECDSA_NIST.pem" -noout -text 2>/dev/null |
+	sed -n '/priv:/,/pub:/p' | grep -v 'priv:\|pub:' | tr -d ' :\n')
+run euicc info --state "$S" --json
+if [[ $rc -eq 0 ]] && python3 -c '
+import json, sys
+d = json.loads(sys.argv[1])
+assert d["eid"] == sys.argv[2], d
+assert d["profiles"] == [] and d["notifications"] == 0, d
+' "$out" "$EID"; then ok; else bad "info --json: rc=$rc out='$out' $err"; fi
+if [[ -n "$devkey" && -n "$sk" && "$out" != *"$devkey"* && "$out" != *"$sk"* ]]; then ok; else
+	bad "a key in the info output"; fi
+# The sealed files hold no plaintext key or certificate either.
+cert_hex=$(od -An -tx1 "$V/eUICC/CERT_EUICC_ECDSA_NIST.der" | tr -d ' \n' | cut -c1-64)
+if ! cat "$S"/* | od -An -tx1 | tr -d ' \n' | grep -q "$cert_hex"; then ok; else
+	bad "CERT.EUICC in clear in the state directory"; fi
+
+# ----- errors -----
+run euicc init --state "$S" $(sgp26_nist)
+if [[ $rc -eq 1 && "$err" == *"$S"* ]]; then ok; else bad "init twice: rc=$rc $err"; fi
+failure "no sealed store" euicc info --state "$T/none"
+[[ ! -e "$T/none" ]] && ok || bad "info created the missing directory"
+# A key that does not belong to CERT.EUICC: refused, and nothing left behind.
+run euicc init --state "$T/wrongkey" --key "$V/DPauth/SK_S_SM_DPauth_ECDSA_NIST.pem" \
+	--cert "$V/eUICC/CERT_EUICC_ECDSA_NIST.der" --eum-cert "$V/EUM/CERT_EUM_ECDSA_NIST.der" \
+	--ci-cert "$V/CertificateIssuer/CERT_CI_ECDSA_NIST.der"
+if [[ $rc -eq 1 && $(wc -l <"$T/err") -eq 1 ]]; then ok; else bad "wrong key: rc=$rc $err"; fi
+[[ ! -e "$T/wrongkey/manifest" && ! -e "$T/wrongkey/device.key" ]] && ok ||
+	bad "wrong key left a store behind"
+failure "" euicc init --state "$T/nokey" --key "$T/no-such.pem" \
+	--cert "$V/eUICC/CERT_EUICC_ECDSA_NIST.der" --eum-cert "$V/EUM/CERT_EUM_ECDSA_NIST.der" \
+	--ci-cert "$V/CertificateIssuer/CERT_CI_ECDSA_NIST.der"
+chmod 644 "$S/device.key"
+failure "chmod 600" euicc info --state "$S"
+chmod 600 "$S/device.key"
+run euicc info --state "$S"
+[[ $rc -eq 0 ]] && ok || bad "info after chmod 600: $err"
+mv "$S/device.key" "$T/device.key.saved"
+failure "device key" euicc info --state "$S"
+mv "$T/device.key.saved" "$S/device.key"
+cp -a "$S" "$T/tampered"
+python3 -c '
+import sys
+p = sys.argv[1] + "/manifest"
+b = bytearray(open(p, "rb").read()); b[30] ^= 1; open(p, "wb").write(b)' "$T/tampered"
+failure "" euicc info --state "$T/tampered"
+
+# ----- init from `openrsp pki init` -----
+"$B" pki init "$T/pki" >/dev/null
+run euicc init --state "$T/card2" --pki "$T/pki" --json
+peid=$(openssl x509 -inform der -in "$T/pki/euicc/euicc.der" -noout -subject -nameopt multiline |
+	sed -n 's/.*serialNumber *= *//p')
+if [[ $rc -eq 0 ]] && python3 -c '
+import json, sys
+d = json.loads(sys.argv[1]); assert d["eid"] == sys.argv[2], d' "$out" "$peid"; then ok; else
+	bad "init --pki: rc=$rc out='$out' $err (eid $peid)"; fi
+run euicc info --state "$T/card2"
+[[ $rc -eq 0 && "$out" == *"$peid"* ]] && ok || bad "info of --pki card: $out $err"
+"$B" pki init "$T/pki2" --curve both >/dev/null
+run euicc init --state "$T/card3" --pki "$T/pki2" --curve brainpool
+[[ $rc -eq 0 ]] && ok || bad "init --pki --curve brainpool: $err"
+failure "brainpool" euicc init --state "$T/card4" --pki "$T/pki" --curve brainpool
+failure "" euicc init --state "$T/card4" --pki "$T/no-such"
+
+# ----- usage -----
+usage --state euicc init $(sgp26_nist)
+usage --state euicc info
+usage --state euicc serve
+usage --pki euicc init --state "$T/u" --pki "$T/pki" --key x.pem
+usage --curve euicc init --state "$T/u" --pki "$T/pki" --curve ed25519
+usage --eid euicc init --state "$T/u" $(sgp26_nist) --eid 1234
+usage --key euicc init --state "$T/u" --cert a --eum-cert b --ci-cert c
+usage --vpcd euicc serve --state "$S" --vpcd 127.0.0.1:99999
+usage --bogus euicc info --state "$S" --bogus
+run euicc init --help
+[[ $rc -eq 0 && "$out" == *"--pki"* ]] && ok || bad "init --help"
+run help euicc
+[[ $rc -eq 0 && "$out" == *"serve"* && "$out" == *"info"* ]] && ok || bad "help euicc"
+
+# ----- serve against a fake vpcd -----
+cat >"$T/vpcd.py" <<'PY'
+import socket, struct, sys
+srv = socket.socket(); srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+srv.bind(("127.0.0.1", 0)); srv.listen(1)
+print(srv.getsockname()[1], flush=True)
+srv.settimeout(20)
+c, _ = srv.accept(); c.settimeout(20)
+def rx(n):
+    b = b""
+    while len(b) < n:
+        d = c.recv(n - len(b))
+        if not d: raise SystemExit("closed")
+        b += d
+    return b
+def tx(m): c.sendall(struct.pack(">H", len(m)) + m)
+def xfer(m):
+    tx(m); return rx(struct.unpack(">H", rx(2))[0])
+def apdu(hexs):
+    r = xfer(bytes.fromhex(hexs))
+    data = b""
+    while r[-2] == 0x61:
+        data += r[:-2]
+        r = xfer(bytes([0x00, 0xC0, 0x00, 0x00, r[-1]]))
+    return data + r[:-2], r[-2:].hex()
+tx(b"\x01")
+atr = xfer(b"\x04")
+assert atr[0] == 0x3B, atr.hex()
+# SGP.22 2.2.3: the ISD-R AID; GetEID (BF3E, tag list 5A) by STORE DATA (SGP.22 5.7.2).
+_, sw = apdu("00A4040010A0000005591010FFFFFFFF890000010000")
+assert sw == "9000", sw
+data, sw = apdu("80E2910006BF3E035C015A00")
+assert sw == "9000", sw
+print(data.hex(), flush=True)
+c.close()
+PY
+python3 "$T/vpcd.py" >"$T/vpcd.out" 2>"$T/vpcd.err" &
+vp=$!
+for _ in $(seq 50); do [[ -s "$T/vpcd.out" ]] && break; sleep 0.1; done
+port=$(head -1 "$T/vpcd.out")
+"$B" euicc serve --state "$S" --vpcd "127.0.0.1:$port" 2>"$T/serve.err" &
+sv=$!
+vrc=0
+wait $vp || vrc=$?
+if [[ $vrc -eq 0 && $(sed -n 2p "$T/vpcd.out") == "bf3e125a10$EID" ]]; then ok; else
+	bad "serve over vpcd: $(cat "$T/vpcd.out" "$T/vpcd.err" "$T/serve.err")"; fi
+# one user at a time: info is refused while serve holds the directory
+failure "in use" euicc info --state "$S"
+kill -TERM $sv
+src=0
+wait $sv || src=$?
+[[ $src -eq 0 ]] && ok || bad "serve after SIGTERM: rc=$src $(cat "$T/serve.err")"
+
+# ----- bench euicc: a complete download into a fresh sealed card, and AUTHENTICATE -----
+run bench euicc --seconds 0.2 --installs 1 --json \
+	--profile "$ORSP_VECTORS/saip/gsma-ts48/v7/TS48_V7.0_eSIM_GTP_SAIP2.3_NoBERTLV.der"
+if [[ $rc -eq 0 ]] && python3 -c '
+import json, sys
+d = json.loads(sys.argv[1])
+assert d["install_ms"] > 0 and d["install_card_ms"] <= d["install_ms"], d
+assert d["authenticate_per_s"] > 0 and d["authenticate_sealed_per_s"] > 0, d
+assert d["ram_bytes"]["total"] > d["ram_bytes"]["euicc_core"] > 0, d
+' "$out"; then ok; else bad "bench euicc: rc=$rc out='$out' $err"; fi
+usage --installs bench euicc --installs 0
+
+rm -rf "$T"
+echo "$pass passed, $fail failed"
+[[ $fail -eq 0 ]]

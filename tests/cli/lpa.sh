@@ -1,0 +1,249 @@
+#!/usr/bin/env bash
+# `openrsp lpa`: help, usage errors (exit 2, one line naming the argument) and failures that
+# must leave the eUICC untouched (exit 1, one line saying what failed and what to do): bad
+# activation codes, no trust anchor, unreachable eUICC (PC/SC without pcscd, missing local
+# directory), JSON failure objects. The download itself is covered by test_lpa_download
+# (fake parties) and test_lpa_e2e (real eUICC and SM-DP+) when those streams are built.
+set -euo pipefail
+
+B=${ORSP_BIN:?set ORSP_BIN to the openrsp binary}
+mkdir -p "${ORSP_TEST_TMP:-/tmp}"
+T=$(mktemp -d "${ORSP_TEST_TMP:-/tmp}/cli_lpa.XXXXXX")
+pass=0
+fail=0
+PY=$(python3 -c 'import sys; print(sys.executable)')
+# never talk to a pcscd of the machine: point pcsclite at a socket that does not exist
+export PCSCLITE_CSOCK_NAME="$T/no-pcscd.sock"
+unset ORSP_LPA_EUICC ORSP_LPA_CA
+server_pid=""
+cleanup() {
+	if [[ -n "$server_pid" ]]; then
+		kill "$server_pid" 2>/dev/null || true
+		wait "$server_pid" 2>/dev/null || true
+	fi
+	rm -rf "$T"
+}
+trap cleanup EXIT
+
+ok() { pass=$((pass + 1)); }
+bad() {
+	fail=$((fail + 1))
+	echo "FAIL: $*" >&2
+}
+run() {
+	rc=0
+	out=$("$B" "$@" 2>"$T/err") || rc=$?
+	err=$(cat "$T/err")
+}
+has() { # DESC NEEDLE HAYSTACK
+	if grep -qF -- "$2" <<<"$3"; then ok; else bad "$1: '$2' not in '$3'"; fi
+}
+usage() { # NAME ARGS...: exit 2, one line "openrsp: NAME: ..."
+	local name=$1
+	shift
+	run "$@"
+	if [[ $rc -eq 2 && "$err" == "openrsp: $name: "* && $(wc -l <"$T/err") -eq 1 && -z "$out" ]]; then
+		ok
+	else
+		bad "usage error naming $name: rc=$rc stderr='$err' (args: $*)"
+	fi
+}
+failure() { # NEEDLE ARGS...: exit 1, one line on stderr containing NEEDLE, nothing on stdout
+	local needle=$1
+	shift
+	run "$@"
+	# progress lines ("[1/5] ...") may come first; exactly one error line
+	local line
+	line=$(grep '^openrsp: ' "$T/err" || true)
+	if [[ $rc -eq 1 && $(grep -c '^openrsp: ' "$T/err") -eq 1 && -z "$out" ]] &&
+		[[ $(grep -vc '^openrsp: \|^\[[1-5]/5\] ' "$T/err") -eq 0 ]] &&
+		grep -qF -- "$needle" <<<"$line"; then
+		ok
+	else
+		bad "failure '$needle': rc=$rc stderr='$err' stdout='$out' (args: $*)"
+	fi
+}
+json() {
+	"$PY" -c '
+import json, sys
+d = json.loads(sys.argv[1])
+for k in sys.argv[2:]:
+    d = d[int(k)] if isinstance(d, list) else d[k]
+print(d)' "$out" "$@"
+}
+
+# ----- help -----
+for args in "help lpa" "lpa chip --help" "lpa profile --help" "lpa notification --help" \
+	"lpa profile download --help"; do
+	# shellcheck disable=SC2086
+	run $args
+	if [[ $rc -eq 0 && "$out" == usage:* && -z "$err" ]]; then ok; else bad "'openrsp $args' prints help"; fi
+done
+run lpa profile --help
+has "profile help names download" "download -a AC" "$out"
+has "profile help names --server-url" "--server-url URL" "$out"
+
+# ----- usage errors -----
+usage --euicc lpa profile list
+usage --euicc lpa profile list --euicc sim:0
+usage --euicc lpa profile list --euicc local:
+usage profile lpa profile
+usage frob lpa profile frob --euicc pcsc
+usage chip lpa chip --euicc pcsc
+usage "ICCID|AID" lpa profile enable --euicc pcsc
+usage "ICCID NAME" lpa profile nickname 89000123456789012341 --euicc pcsc
+usage NAME lpa profile nickname 89000123456789012341 \
+	01234567890123456789012345678901234567890123456789012345678901234 --euicc pcsc
+usage SEQ lpa notification remove x --euicc pcsc
+usage -a/--ac lpa profile download --euicc pcsc
+usage --server-url lpa profile download -a '1$a.example$X' --server-url ftp://x --euicc pcsc
+usage --timeout lpa profile download -a '1$a.example$X' --timeout 0 --euicc pcsc
+usage list lpa profile list --ca x --euicc pcsc
+usage --nope lpa profile list --nope --euicc pcsc
+
+# ----- bad activation codes: exit 1 before the eUICC is opened -----
+for ac in '2$smdp.example.com$ABC' 'LPA:1$smdp_x.example.com$ABC' '1$smdp.example.com$AB C' \
+	'1$smdp.example.com$ABC$1.3.x$1' '1$smdp.example.com$ABC$$2' '1$smdp.example.com' \
+	'1$smdp.example.com$A$1.3$1$x'; do
+	failure "activation code" lpa profile download -a "$ac" --euicc pcsc --ca /dev/null
+done
+run lpa profile download -a '2$smdp.example.com$ABC' --euicc pcsc --ca /dev/null
+has "bad AC says what to do" "check the code you were given" "$err"
+# a confirmation code is needed but not given
+failure "-c CODE" lpa profile download -a '1$smdp.example.com$ABC$$1' --euicc pcsc --ca /dev/null
+# no trust anchor for https
+failure "--ca FILE" lpa profile download -a '1$smdp.example.com$ABC' --euicc pcsc
+
+# ----- the eUICC cannot be reached -----
+failure "pcscd" lpa profile list --euicc pcsc
+failure "pcscd" lpa chip info --euicc pcsc:0
+failure "pcscd" lpa notification list --euicc pcsc:'Some Reader'
+failure "pcscd" lpa profile enable 89000123456789012341 --euicc pcsc
+failure "pcscd" lpa profile download -a '1$smdp.example.com$ABC' --euicc pcsc --ca /dev/null
+ORSP_LPA_EUICC=pcsc failure "pcscd" lpa profile list
+run lpa profile list --euicc "local:$T/missing"
+if [[ $rc -eq 1 && $(wc -l <"$T/err") -eq 1 && -z "$out" ]]; then ok; else bad "local missing dir: rc=$rc '$err'"; fi
+
+# --insecure is warned about
+run lpa profile download -a '1$smdp.example.com$ABC' --insecure --euicc pcsc
+has "--insecure warning" "WARNING: --insecure" "$err"
+[[ $rc -eq 1 ]] && ok || bad "--insecure run: rc=$rc"
+
+# ----- JSON failure objects (lpac-like) -----
+run lpa profile list --euicc pcsc --json
+[[ $rc -eq 1 ]] && ok || bad "json failure rc=$rc"
+[[ "$(json type)" == lpa ]] && ok || bad "json type: $out"
+[[ "$(json payload code)" == -1 ]] && ok || bad "json code: $out"
+[[ "$(json payload message)" == eUICC ]] && ok || bad "json message: $out"
+has "json data" "pcscd" "$(json payload data)"
+run lpa profile download -a '3$x.example$Y' --euicc pcsc --ca /dev/null --json
+[[ "$(json payload message)" == "profile download" ]] && ok || bad "json download message: $out"
+has "json AC detail" "AC_Format" "$(json payload data)"
+
+# ----- the local software eUICC (`openrsp euicc init`, SGP.26 test identity) -----
+V=${ORSP_VECTORS:?set ORSP_VECTORS to tests/vectors}/sgp26
+S=$T/card
+EID=89049032123451234512345678901235
+run euicc init --state "$S" --key "$V/eUICC/SK_EUICC_ECDSA_NIST.pem" \
+	--cert "$V/eUICC/CERT_EUICC_ECDSA_NIST.der" --eum-cert "$V/EUM/CERT_EUM_ECDSA_NIST.der" \
+	--ci-cert "$V/CertificateIssuer/CERT_CI_ECDSA_NIST.der"
+if [[ $rc -eq 0 ]]; then
+	ok
+	run lpa chip info --euicc "local:$S"
+	[[ $rc -eq 0 ]] && ok || bad "chip info local: rc=$rc $err"
+	has "chip info EID" "$EID" "$out"
+	run lpa chip info --euicc "local:$S" --json
+	[[ "$(json payload data eidValue)" == "$EID" ]] && ok || bad "chip info json: $out"
+	[[ "$(json payload code)" == 0 ]] && ok || bad "chip info json code: $out"
+	run lpa profile list --euicc "local:$S"
+	[[ $rc -eq 0 && "$out" == "no profile" ]] && ok || bad "profile list local: rc=$rc '$out' $err"
+	run lpa profile list --euicc "local:$S" --json
+	[[ "$(json payload data)" == "[]" ]] && ok || bad "profile list json: $out"
+	run lpa notification list --euicc "local:$S"
+	[[ $rc -eq 0 && "$out" == "no pending notification" ]] && ok || bad "notification list: '$out'"
+	failure "no such profile" lpa profile enable 89000123456789012341 --euicc "local:$S"
+	failure "no such profile" lpa profile delete A0000005591010FFFFFFFF8900001000 --euicc "local:$S"
+	failure "no notification" lpa notification remove 7 --euicc "local:$S"
+	# an unreachable SM-DP+: exit 1, one line, the eUICC unchanged
+	failure "check the network" lpa profile download -a '1$testsmdpplus1.example.com$X' \
+		--server-url http://127.0.0.1:1 --euicc "local:$S"
+	run lpa profile list --euicc "local:$S"
+	[[ "$out" == "no profile" ]] && ok || bad "eUICC changed by a failed download: '$out'"
+else
+	bad "euicc init: rc=$rc $err"
+fi
+
+# ----- a whole download through the CLI: `openrsp smdp serve` (HTTPS, a private test PKI),
+# an order over ES2+, `openrsp lpa profile download` into a local eUICC of the same PKI -----
+if command -v curl >/dev/null; then
+	FQDN=smdp.example.org
+	P=$T/pki
+	"$B" pki init "$P" --smdp-fqdn $FQDN >/dev/null
+	TOKEN=test-operator-token-0123456789
+	{
+		echo "fqdn = $FQDN"
+		echo "oid = 2.999.10"
+		echo "port = 0"
+		echo "database = smdp.db"
+		echo "tls_cert = pki/smdp/dptls.pem"
+		echo "tls_key = pki/smdp/dptls_key.pem"
+		echo "es2_token = $TOKEN"
+		echo "[keyset]"
+		echo "ci = pki/ci/ci.der"
+		echo "dpauth_cert = pki/smdp/dpauth.der"
+		echo "dpauth_key = pki/smdp/dpauth_key.pem"
+		echo "dppb_cert = pki/smdp/dppb.der"
+		echo "dppb_key = pki/smdp/dppb_key.pem"
+	} >"$T/smdp.conf"
+	"$B" smdp profile import \
+		"${ORSP_VECTORS}/saip/gsma-ts48/v7/TS48_V7.0_eSIM_GTP_SAIP2.3_NoBERTLV.der" \
+		--db "$T/smdp.db" >/dev/null
+	"$B" smdp serve --config "$T/smdp.conf" >"$T/port" 2>"$T/serve.log" &
+	server_pid=$!
+	for _ in $(seq 1 50); do [[ -s "$T/port" ]] && break; sleep 0.1; done
+	PORT=$(head -1 "$T/port")
+	E2=$T/card2
+	"$B" euicc init --state "$E2" --pki "$P" >/dev/null
+	EID2=$("$B" lpa chip info --euicc "local:$E2" --json | "$PY" -c \
+		'import json,sys; print(json.load(sys.stdin)["payload"]["data"]["eidValue"])')
+	HDR='"header":{"functionRequesterIdentifier":"op","functionCallIdentifier":"c1"}'
+	es2() {
+		curl -s --max-time 10 --cacert "$P/ci/ci.pem" --resolve "$FQDN:$PORT:127.0.0.1" \
+			-X POST -H 'Content-Type: application/json' -H 'X-Admin-Protocol: gsma/rsp/v2.2.0' \
+			-H "Authorization: Bearer $TOKEN" -d "$2" "https://$FQDN:$PORT/gsma/rsp2/es2plus/$1"
+	}
+	ICCID=89000123456789012341
+	es2 downloadOrder "{$HDR,\"iccid\":\"$ICCID\",\"eid\":\"$EID2\"}" >/dev/null
+	MID=$(es2 confirmOrder "{$HDR,\"iccid\":\"$ICCID\",\"releaseFlag\":true}" |
+		"$PY" -c 'import json,sys; print(json.load(sys.stdin)["matchingId"])')
+	SRV=(--server-url "https://127.0.0.1:$PORT" --ca "$P/ci/ci.pem" --euicc "local:$E2")
+	# the wrong CA: TLS refused, nothing changes
+	failure "check --ca" lpa profile download -a "LPA:1\$$FQDN\$$MID" --server-url \
+		"https://127.0.0.1:$PORT" --ca "$V/CertificateIssuer/CERT_CI_ECDSA_NIST.pem" \
+		--euicc "local:$E2"
+	run lpa profile download -a "LPA:1\$$FQDN\$$MID" "${SRV[@]}"
+	if [[ $rc -eq 0 && "$out" == "installed $ICCID"* ]]; then ok; else bad "download: rc=$rc $err"; fi
+	has "download progress" "[4/5] installing on the eUICC" "$err"
+	run lpa profile list --euicc "local:$E2" --json
+	[[ "$(json payload data 0 iccid)" == "$ICCID" && "$(json payload data 0 profileState)" == disabled ]] &&
+		ok || bad "profile list after download: $out"
+	run lpa profile enable "$ICCID" --euicc "local:$E2"
+	[[ $rc -eq 0 ]] && ok || bad "enable: rc=$rc $err"
+	run lpa notification list --euicc "local:$E2" --json
+	[[ "$(json payload data 0 profileManagementOperation)" == enable ]] && ok || bad "notification: $out"
+	run lpa notification process "${SRV[@]}"
+	[[ $rc -eq 0 && "$out" == "1 notification delivered and removed" ]] && ok ||
+		bad "notification process: rc=$rc '$out' $err"
+	run lpa notification list --euicc "local:$E2"
+	[[ "$out" == "no pending notification" ]] && ok || bad "notification left: $out"
+	# the order is used: a second download is refused by the SM-DP+, with advice
+	failure "8.2/1.2" lpa profile download -a "LPA:1\$$FQDN\$$MID" "${SRV[@]}"
+	kill "$server_pid" 2>/dev/null || true
+	wait "$server_pid" 2>/dev/null || true
+	server_pid=""
+else
+	bad "curl is not installed (scripts/setup.sh installs it)"
+fi
+
+echo "$pass passed, $fail failed"
+[[ $fail -eq 0 ]]

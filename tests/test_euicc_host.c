@@ -1,0 +1,264 @@
+/* euicc host glue: an eUICC provisioned with the SGP.26 NIST identity into a sealed
+ * directory, reopened and asked for its EID over APDUs (GetEID, SGP.22 §5.7.20); a second
+ * create refused; a refused identity leaves no store behind; tampering, a device key others
+ * can read and a missing directory refused on open; a change made over APDUs survives a
+ * reopen, and putting the older files back is refused as a rollback. */
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "testutil.h"
+
+#include "openrsp/euicc.h"
+
+#define EID "89049032123451234512345678901235"
+#define SGP26 "sgp26/"
+
+static char dir[1024];
+
+typedef struct ident {
+	uint8_t *sk, *cert, *eum, *ci;
+	size_t sk_n, cert_n, eum_n, ci_n;
+	orsp_euicc_identity id;
+} ident;
+
+static void ident_load(ident *x, const char *sk_file)
+{
+	memset(x, 0, sizeof(*x));
+	x->sk = test_read_vector(sk_file, &x->sk_n);
+	x->cert = test_read_vector(SGP26 "eUICC/CERT_EUICC_ECDSA_NIST.der", &x->cert_n);
+	x->eum = test_read_vector(SGP26 "EUM/CERT_EUM_ECDSA_NIST.der", &x->eum_n);
+	x->ci = test_read_vector(SGP26 "CertificateIssuer/CERT_CI_ECDSA_NIST.der", &x->ci_n);
+	x->id.eid = EID;
+	x->id.sk_euicc = orsp_slice_make(x->sk, x->sk_n);
+	x->id.cert_euicc = orsp_slice_make(x->cert, x->cert_n);
+	x->id.cert_eum = orsp_slice_make(x->eum, x->eum_n);
+	x->id.ci_certs[0] = orsp_slice_make(x->ci, x->ci_n);
+	x->id.n_ci = 1;
+}
+
+static void ident_free(ident *x)
+{
+	orsp_wipe(x->sk, x->sk_n);
+	free(x->sk);
+	free(x->cert);
+	free(x->eum);
+	free(x->ci);
+}
+
+static int setup(void **state)
+{
+	(void)state;
+	snprintf(dir, sizeof(dir), "%.1000s/card", test_tmpdir("euicc_host"));
+	return 0;
+}
+
+static const char *in(const char *name)
+{
+	static char p[1100];
+	snprintf(p, sizeof(p), "%s/%s", dir, name);
+	return p;
+}
+
+static void create_sgp26(void)
+{
+	ident x;
+	ident_load(&x, SGP26 "eUICC/SK_EUICC_ECDSA_NIST.pem");
+	if (orsp_euicc_host_create(dir, &x.id) != ORSP_OK)
+		fail_msg("create: %s", orsp_err_detail());
+	ident_free(&x);
+}
+
+/* One APDU through h, following 61xx; returns SW, data into out. */
+static uint16_t xfer(orsp_euicc_host *h, const uint8_t *capdu, size_t n, uint8_t *out, size_t *len)
+{
+	uint8_t c[300], r[ORSP_EUICC_RAPDU_MAX];
+	size_t rn = 0, total = 0;
+	uint16_t sw;
+
+	memcpy(c, capdu, n);
+	for (;;) {
+		assert_int_equal(
+		    orsp_euicc_apdu_process(orsp_euicc_host_apdu(h), c, n, r, sizeof(r), &rn),
+		    ORSP_OK);
+		assert_true(rn >= 2);
+		memcpy(out + total, r, rn - 2);
+		total += rn - 2;
+		sw = (uint16_t)(r[rn - 2] << 8 | r[rn - 1]);
+		if ((sw >> 8) != 0x61)
+			break;
+		c[0] = 0x00;
+		c[1] = 0xC0;
+		c[2] = c[3] = 0;
+		c[4] = (uint8_t)sw;
+		n = 5;
+	}
+	*len = total;
+	return sw;
+}
+
+/* SELECT ISD-R (SGP.22 §2.2.3 AID), then GetEID: STORE DATA BF3E { 5C 01 5A }. */
+static void expect_eid(orsp_euicc_host *h)
+{
+	static const uint8_t sel[] = {0x00, 0xA4, 0x04, 0x00, 0x10, 0xA0, 0x00, 0x00,
+	                              0x05, 0x59, 0x10, 0x10, 0xFF, 0xFF, 0xFF, 0xFF,
+	                              0x89, 0x00, 0x00, 0x01, 0x00, 0x00};
+	static const uint8_t get_eid[] = {0x80, 0xE2, 0x91, 0x00, 0x06, 0xBF,
+	                                  0x3E, 0x03, 0x5C, 0x01, 0x5A, 0x00};
+	uint8_t out[600], want[21] = {0xBF, 0x3E, 0x12, 0x5A, 0x10};
+	size_t n = 0;
+
+	assert_int_equal(orsp_hex_decode_exact(EID, want + 5, 16), ORSP_OK);
+	assert_int_equal(xfer(h, sel, sizeof(sel), out, &n), 0x9000);
+	assert_int_equal(xfer(h, get_eid, sizeof(get_eid), out, &n), 0x9000);
+	assert_int_equal(n, 21);
+	assert_bytes_equal(out, want, 21);
+}
+
+static void test_create_open(void **state)
+{
+	orsp_euicc_host *h = NULL;
+	struct stat st;
+	ident x;
+	(void)state;
+
+	create_sgp26();
+	assert_int_equal(stat(in("device.key"), &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0600);
+	assert_int_equal(orsp_euicc_host_open(dir, &h), ORSP_OK);
+	assert_string_equal(orsp_euicc_eid(orsp_euicc_host_core(h)), EID);
+	assert_int_equal(orsp_euicc_profile_count(orsp_euicc_host_core(h)), 0);
+	assert_int_equal(orsp_euicc_notification_count(orsp_euicc_host_core(h)), 0);
+	expect_eid(h);
+	orsp_euicc_host_close(h);
+	/* again: the state persisted */
+	assert_int_equal(orsp_euicc_host_open(dir, &h), ORSP_OK);
+	expect_eid(h);
+	orsp_euicc_host_close(h);
+	orsp_euicc_host_close(NULL);
+	/* a second create is refused and changes nothing */
+	ident_load(&x, SGP26 "eUICC/SK_EUICC_ECDSA_NIST.pem");
+	assert_int_equal(orsp_euicc_host_create(dir, &x.id), ORSP_E_EXISTS);
+	ident_free(&x);
+	assert_int_equal(orsp_euicc_host_open(dir, &h), ORSP_OK);
+	orsp_euicc_host_close(h);
+}
+
+static void test_refused_identity(void **state)
+{
+	struct stat st;
+	ident x;
+	(void)state;
+
+	/* SK of the DPauth, not of CERT.EUICC */
+	ident_load(&x, SGP26 "DPauth/SK_S_SM_DPauth_ECDSA_NIST.pem");
+	assert_int_not_equal(orsp_euicc_host_create(dir, &x.id), ORSP_OK);
+	assert_int_not_equal(stat(in("manifest"), &st), 0);
+	assert_int_not_equal(stat(in("device.key"), &st), 0);
+	ident_free(&x);
+	/* the directory is usable afterwards */
+	create_sgp26();
+	assert_int_equal(orsp_euicc_host_create(NULL, NULL), ORSP_E_USAGE);
+}
+
+static void test_open_refusals(void **state)
+{
+	orsp_euicc_host *h = (orsp_euicc_host *)1;
+	uint8_t b;
+	int fd;
+	(void)state;
+
+	assert_int_equal(orsp_euicc_host_open(dir, &h), ORSP_E_NOT_FOUND);
+	assert_null(h);
+	assert_int_equal(orsp_euicc_host_open(NULL, &h), ORSP_E_USAGE);
+	create_sgp26();
+	/* device key readable by the group */
+	assert_int_equal(chmod(in("device.key"), 0640), 0);
+	assert_int_equal(orsp_euicc_host_open(dir, &h), ORSP_E_POLICY);
+	assert_null(h);
+	assert_int_equal(chmod(in("device.key"), 0600), 0);
+	/* one flipped byte in the manifest */
+	fd = open(in("manifest"), O_RDWR);
+	assert_true(fd >= 0);
+	assert_int_equal(pread(fd, &b, 1, 40), 1);
+	b ^= 0x01;
+	assert_int_equal(pwrite(fd, &b, 1, 40), 1);
+	assert_int_equal(orsp_euicc_host_open(dir, &h), ORSP_E_VERIFY);
+	assert_null(h);
+	b ^= 0x01;
+	assert_int_equal(pwrite(fd, &b, 1, 40), 1);
+	close(fd);
+	assert_int_equal(orsp_euicc_host_open(dir, &h), ORSP_OK);
+	orsp_euicc_host_close(h);
+}
+
+static bool contains(const uint8_t *p, size_t n, const uint8_t *q, size_t m)
+{
+	for (size_t i = 0; i + m <= n; i++)
+		if (memcmp(p + i, q, m) == 0)
+			return true;
+	return false;
+}
+
+/* A state change made over APDUs is a sealed commit that survives closing: SetDefaultDpAddress
+ * (BF3F, SGP.22 §5.7.4), then GetEuiccConfiguredAddresses (BF3C, §5.7.3) after a reopen; an
+ * older manifest and record set put back afterwards is refused (rollback). */
+static void test_persist(void **state)
+{
+	static const uint8_t sel[] = {0x00, 0xA4, 0x04, 0x00, 0x10, 0xA0, 0x00, 0x00,
+	                              0x05, 0x59, 0x10, 0x10, 0xFF, 0xFF, 0xFF, 0xFF,
+	                              0x89, 0x00, 0x00, 0x01, 0x00, 0x00};
+	/* STORE DATA, Lc 17: BF3F { 80 "smdp.example" }, Le 00 */
+	static const uint8_t set_dp[] = {0x80, 0xE2, 0x91, 0x00, 0x11, 0xBF, 0x3F, 0x0E,
+	                                 0x80, 0x0C, 's',  'm',  'd',  'p',  '.',  'e',
+	                                 'x',  'a',  'm',  'p',  'l',  'e',  0x00};
+	static const uint8_t get_addr[] = {0x80, 0xE2, 0x91, 0x00, 0x03, 0xBF, 0x3C, 0x00, 0x00};
+	static const uint8_t ok[] = {0xBF, 0x3F, 0x03, 0x80, 0x01, 0x00};
+	static const uint8_t dp[] = {0x80, 0x0C, 's', 'm', 'd', 'p', '.',
+	                             'e',  'x',  'a', 'm', 'p', 'l', 'e'};
+	orsp_euicc_host *h = NULL;
+	uint8_t out[600];
+	size_t n = 0;
+	char cmd[2400];
+	(void)state;
+
+	create_sgp26();
+	snprintf(cmd, sizeof(cmd), "cp -a '%s' '%s.old'", dir, dir);
+	assert_int_equal(system(cmd), 0);
+	assert_int_equal(orsp_euicc_host_open(dir, &h), ORSP_OK);
+	assert_int_equal(xfer(h, sel, sizeof(sel), out, &n), 0x9000);
+	assert_int_equal(xfer(h, get_addr, sizeof(get_addr), out, &n), 0x9000);
+	assert_false(contains(out, n, dp, sizeof(dp)));
+	assert_int_equal(xfer(h, set_dp, sizeof(set_dp), out, &n), 0x9000);
+	assert_int_equal(n, sizeof(ok));
+	assert_bytes_equal(out, ok, sizeof(ok));
+	orsp_euicc_host_close(h);
+	assert_int_equal(orsp_euicc_host_open(dir, &h), ORSP_OK);
+	assert_int_equal(xfer(h, sel, sizeof(sel), out, &n), 0x9000);
+	assert_int_equal(xfer(h, get_addr, sizeof(get_addr), out, &n), 0x9000);
+	assert_true(contains(out, n, dp, sizeof(dp)));
+	orsp_euicc_host_close(h);
+	/* the directory as it was before the commit, counter kept: a rollback */
+	snprintf(cmd, sizeof(cmd),
+	         "cd '%s' && cp counter counter.keep && rm -f r*.rec manifest && "
+	         "cp ../card.old/manifest ../card.old/r*.rec . && mv counter.keep counter",
+	         dir);
+	assert_int_equal(system(cmd), 0);
+	assert_int_equal(orsp_euicc_host_open(dir, &h), ORSP_E_VERIFY);
+	assert_non_null(strstr(orsp_err_detail(), "rollback"));
+	assert_null(h);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test_setup(test_create_open, setup),
+	    cmocka_unit_test_setup(test_refused_identity, setup),
+	    cmocka_unit_test_setup(test_open_refusals, setup),
+	    cmocka_unit_test_setup(test_persist, setup),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,717 @@
+/* The download procedure and notification delivery (src/lpa/download.c) end to end against
+ * canned parties: a fake ISD-R on a real APDU layer (answers by ES10 tag) and an ES9+ server
+ * (orsp_http_server) answering with canned JSON — initiateAuthentication is the real Thales
+ * production exchange of tests/vectors/sgp22/es9p (our eUICC answers with that exchange's
+ * euiccChallenge and euiccInfo1, so the request we send must equal the captured one). Failure
+ * cases: SGP.22 status Failed, HTTP 500, connection refused, TLS name mismatch and untrusted
+ * server, the eUICC refusing the server, refusal by the user, a failed installation. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <openssl/pem.h>
+
+#include "certmint.h"
+#include "openrsp/der.h"
+#include "openrsp/euicc_config.h"
+#include "openrsp/http.h"
+#include "openrsp/lpa.h"
+#include "testutil.h"
+
+#define TID "E4F6996D64A543FC8A7F6F8F97F9428D"
+#define THALES_FQDN "wbg.prod.ondemandconnectivity.com"
+#define CHALLENGE "8BCF1BE4ADA9C98AF062987330056103"
+#define INFO1                                                                                      \
+	"BF20358203020202A916041481370F5125D0B1D408D4C3B232E6D25E795BEBFBAA16041481370F5125D0B1D4" \
+	"08D4C3B232E6D25E795BEBFB"
+#define ICCID1 "89000123456789012341"
+#define META "BF25205A0A9800103254769810321491074F70656E5253509209545334382074657374"
+#define NM                                                                                         \
+	"BF2F2E800105810207800C1974657374736D6470706C7573312E6578616D706C652E636F6D5A0A9800103254" \
+	"7"                                                                                        \
+	"698103214"
+#define S8 "1111111111111111"
+#define SIG64 "5F3740" S8 S8 S8 S8 S8 S8 S8 S8
+#define PIR_OK "BF3781A1BF275B8010" TID NM "A216A0144F10A0000005591010FFFFFFFF89000010000400" SIG64
+#define PIR_ERR "BF378193BF274D8010" TID NM "A208A106800108810101" SIG64
+
+static const void *find(const void *hay, size_t n, const void *needle, size_t k)
+{
+	const uint8_t *h = hay;
+	for (size_t i = 0; k <= n && i <= n - k; i++)
+		if (!memcmp(h + i, needle, k))
+			return h + i;
+	return NULL;
+}
+
+/* ---------------------------------------------------------------- fake eUICC ----------- */
+
+typedef struct card {
+	uint32_t tags[1024];
+	size_t n;
+	uint8_t bf38[4096], bf21[1024];
+	size_t bf38_len, bf21_len;
+	bool refuse_server; /* AuthenticateServer answers an error */
+	bool pir_error;
+	bool removed; /* RemoveNotificationFromList was called */
+	uint64_t removed_seq;
+	const uint8_t *last_seg;
+	size_t last_seg_len;
+	int n_notif; /* how many notifications ListNotification shows */
+} card;
+
+static void put_hex(orsp_writer *w, const char *hex)
+{
+	uint8_t b[1024];
+	size_t n = 0;
+	assert_int_equal(orsp_hex_decode(hex, b, sizeof(b), &n), ORSP_OK);
+	orsp_write_bytes(w, b, n);
+}
+
+static uint16_t card_store_data(void *user, uint8_t channel, orsp_slice d, orsp_writer *rsp)
+{
+	card *c = user;
+	uint32_t tag = d.len >= 2 && (d.p[0] & 0x1F) == 0x1F ? (uint32_t)(d.p[0] << 8 | d.p[1])
+	               : d.len                               ? d.p[0]
+	                                                     : 0;
+	(void)channel;
+	if (c->n < 1024)
+		c->tags[c->n++] = tag;
+	switch (tag) {
+	case 0xBF2E:
+		put_hex(rsp, "BF2E128010" CHALLENGE);
+		break;
+	case 0xBF20:
+		put_hex(rsp, INFO1);
+		break;
+	case 0xBF38:
+		if (d.len <= sizeof(c->bf38)) {
+			memcpy(c->bf38, d.p, d.len);
+			c->bf38_len = d.len;
+		}
+		put_hex(rsp, c->refuse_server ? "BF3817A11580"
+		                                "10" TID "020107"
+		                              : "BF3808A006300480020101");
+		break;
+	case 0xBF21:
+		if (d.len <= sizeof(c->bf21)) {
+			memcpy(c->bf21, d.p, d.len);
+			c->bf21_len = d.len;
+		}
+		put_hex(rsp, "BF2108A00630045F490100");
+		break;
+	case 0xBF41:
+		put_hex(rsp, "BF4108A006300480010000");
+		break;
+	case 0xBF28:
+		if (c->n_notif == 0)
+			put_hex(rsp, "BF2802A000");
+		else if (c->n_notif == 1)
+			put_hex(rsp, "BF2833A031" NM);
+		else
+			put_hex(rsp, "BF2866A064" NM NM);
+		break;
+	case 0xBF2B:
+		put_hex(rsp, "BF2B81A8A081A5" PIR_OK);
+		break;
+	case 0xBF30:
+		c->removed = true;
+		c->removed_seq = d.len == 6 ? d.p[5] : 999;
+		put_hex(rsp, "BF3003800100");
+		break;
+	default:
+		/* BPP pieces: the PIR after the last segment */
+		if (d.len == c->last_seg_len && !memcmp(d.p, c->last_seg, d.len))
+			put_hex(rsp, c->pir_error ? PIR_ERR : PIR_OK);
+		break;
+	}
+	return 0x9000;
+}
+
+static const orsp_euicc_app_ops card_ops = {.store_data = card_store_data};
+
+/* ---------------------------------------------------------------- fake SM-DP+ ---------- */
+
+enum { ANS_OK, ANS_FAILED, ANS_500 };
+
+typedef struct smdp {
+	char calls[16][32];
+	size_t n;
+	int mode[5]; /* per function below */
+	bool cc;     /* ccRequiredFlag in smdpSigned2 */
+	json_t *last_req[5];
+	char admin[64], agent[64];
+	char *bpp_b64, *dpcert_b64;
+} smdp;
+
+static const char *const fn_names[5] = {"initiateAuthentication", "authenticateClient",
+                                        "getBoundProfilePackage", "handleNotification",
+                                        "cancelSession"};
+
+static orsp_err smdp_handle(void *ctx, const orsp_http_request *req, orsp_http_response *resp)
+{
+	smdp *s = ctx;
+	const char *fn = strrchr(req->path, '/') + 1;
+	int i = 0;
+	json_t *in = NULL, *out = NULL;
+	orsp_err e;
+
+	while (i < 5 && strcmp(fn_names[i], fn))
+		i++;
+	assert_true(i < 5);
+	if (s->n < 16)
+		snprintf(s->calls[s->n++], 32, "%s", fn);
+	snprintf(s->admin, sizeof(s->admin), "%s",
+	         orsp_http_request_header(req, "X-Admin-Protocol")
+	             ? orsp_http_request_header(req, "X-Admin-Protocol")
+	             : "");
+	snprintf(s->agent, sizeof(s->agent), "%s",
+	         orsp_http_request_header(req, "User-Agent")
+	             ? orsp_http_request_header(req, "User-Agent")
+	             : "");
+	if (orsp_json_parse(req->body, req->body_len, 1 << 20, &in) == ORSP_OK) {
+		json_decref(s->last_req[i]);
+		s->last_req[i] = in;
+	}
+	if (s->mode[i] == ANS_500)
+		return orsp_http_response_set_body(resp, 500, "text/plain", "oops", 4);
+	if (i == 3 && s->mode[i] == ANS_OK)
+		return orsp_http_response_set_body(resp, 204, NULL, NULL, 0);
+	if (i == 0 && s->mode[i] == ANS_OK) {
+		size_t n = 0;
+		uint8_t *b =
+		    test_read_vector("sgp22/es9p/thales_initiateAuthentication_response.json", &n);
+		e = orsp_http_response_set_body(resp, 200, "application/json", b, n);
+		free(b);
+		return e;
+	}
+	out = json_object();
+	if (s->mode[i] == ANS_FAILED) {
+		e = orsp_json_header_put_failed(out, i == 0 ? "8.8.1" : "8.2.6", "3.8",
+		                                "refused by the test");
+	} else if (i == 1) {
+		uint8_t s2[24];
+		size_t n = 0;
+		assert_int_equal(
+		    orsp_hex_decode(s->cc ? "30158010" TID "0101FF" : "30158010" TID "010100", s2,
+		                    sizeof(s2), &n),
+		    ORSP_OK);
+		uint8_t meta[64], sig[67];
+		size_t ml = 0, sl = 0;
+		assert_int_equal(orsp_hex_decode(META, meta, sizeof(meta), &ml), ORSP_OK);
+		assert_int_equal(orsp_hex_decode(SIG64, sig, sizeof(sig), &sl), ORSP_OK);
+		e = orsp_json_header_put_success(out);
+		if (!e)
+			e = orsp_json_put_string(out, "transactionId", TID);
+		if (!e)
+			e = orsp_json_put_base64(out, "profileMetadata", meta, ml);
+		if (!e)
+			e = orsp_json_put_base64(out, "smdpSigned2", s2, n);
+		if (!e)
+			e = orsp_json_put_base64(out, "smdpSignature2", sig, sl);
+		if (!e)
+			e = orsp_json_put_string(out, "smdpCertificate", s->dpcert_b64);
+	} else if (i == 2) {
+		e = orsp_json_header_put_success(out);
+		if (!e)
+			e = orsp_json_put_string(out, "transactionId", TID);
+		if (!e)
+			e = orsp_json_put_string(out, "boundProfilePackage", s->bpp_b64);
+	} else {
+		e = orsp_json_header_put_success(out);
+	}
+	if (!e)
+		e = orsp_http_response_set_json(resp, 200, out);
+	json_decref(out);
+	return e;
+}
+
+/* ---------------------------------------------------------------- fixture -------------- */
+
+typedef struct fx {
+	orsp_euicc_apdu_ctx ctx;
+	uint8_t cbuf[ORSP_EUICC_MAX_COMMAND * 4], rbuf[ORSP_EUICC_MAX_RESPONSE];
+	card card;
+	smdp smdp;
+	orsp_lpa_card lc;
+	orsp_http_server *srv;
+	char base[64];
+	orsp_lpa_route route;
+	orsp_lpa_server server;
+	orsp_lpa_ac ac;
+	uint8_t *bpp;
+	size_t bpp_len;
+	int steps[8];
+	size_t n_steps;
+	bool refuse;
+} fx;
+
+static char *b64(const uint8_t *p, size_t n)
+{
+	size_t cap = orsp_base64_encoded_len(n);
+	char *s = malloc(cap);
+	assert_non_null(s);
+	assert_int_equal(orsp_base64_encode(p, n, s, cap), ORSP_OK);
+	return s;
+}
+
+static orsp_err start_server(fx *x, const char *cert_file, const char *key_file)
+{
+	orsp_http_route routes[5];
+	orsp_http_server_config cfg = {0};
+	orsp_err e;
+	for (int i = 0; i < 5; i++) {
+		static char paths[5][64];
+		snprintf(paths[i], sizeof(paths[i]), "/gsma/rsp2/es9plus/%s", fn_names[i]);
+		routes[i] = (orsp_http_route){"POST", paths[i], smdp_handle, &x->smdp};
+	}
+	cfg.routes = routes;
+	cfg.n_routes = 5;
+	cfg.threads = 1;
+	cfg.cert_file = cert_file;
+	cfg.key_file = key_file;
+	cfg.on_request = NULL;
+	e = orsp_http_server_start(&cfg, &x->srv);
+	if (!e)
+		snprintf(x->base, sizeof(x->base), "%s://127.0.0.1:%u",
+		         cert_file ? "https" : "http", orsp_http_server_port(x->srv));
+	return e;
+}
+
+static int setup(void **state)
+{
+	fx *x = calloc(1, sizeof(*x));
+	uint8_t aid[16];
+	orsp_lpa_transport t;
+	orsp_tlv top, part, seg;
+	orsp_reader r, sr;
+	uint8_t *cert;
+	size_t cl = 0;
+
+	assert_non_null(x);
+	assert_int_equal(
+	    orsp_euicc_apdu_init(&x->ctx, x->cbuf, sizeof(x->cbuf), x->rbuf, sizeof(x->rbuf)),
+	    ORSP_OK);
+	assert_int_equal(orsp_hex_decode_exact(ORSP_LPA_ISDR_AID, aid, 16), ORSP_OK);
+	assert_int_equal(orsp_euicc_apdu_register(&x->ctx, aid, 16, &card_ops, &x->card), ORSP_OK);
+	assert_int_equal(orsp_lpa_transport_apdu(&x->ctx, &t), ORSP_OK);
+	assert_int_equal(orsp_lpa_card_open(&x->lc, &t), ORSP_OK);
+	/* the real osmo-smdpp BPP; its last 86 segment makes the card answer the PIR */
+	x->bpp = test_read_vector("sgp22/bpp/bpp.der", &x->bpp_len);
+	assert_non_null(x->bpp);
+	assert_int_equal(orsp_der_parse_one(orsp_slice_make(x->bpp, x->bpp_len), &top), ORSP_OK);
+	orsp_reader_init(&r, top.value.p, top.value.len);
+	while (orsp_reader_remaining(&r)) {
+		assert_int_equal(orsp_der_read(&r, &part), ORSP_OK);
+		if (part.tag != 0xA3)
+			continue;
+		orsp_reader_init(&sr, part.value.p, part.value.len);
+		while (orsp_reader_remaining(&sr)) {
+			assert_int_equal(orsp_der_read(&sr, &seg), ORSP_OK);
+			x->card.last_seg = seg.raw.p;
+			x->card.last_seg_len = seg.raw.len;
+		}
+	}
+	assert_non_null(x->card.last_seg);
+	x->card.n_notif = 1;
+	x->smdp.bpp_b64 = b64(x->bpp, x->bpp_len);
+	cert = test_read_vector("sgp26/DPpb/CERT_S_SM_DPpb_ECDSA_NIST.der", &cl);
+	assert_non_null(cert);
+	x->smdp.dpcert_b64 = b64(cert, cl);
+	free(cert);
+	assert_int_equal(start_server(x, NULL, NULL), ORSP_OK);
+	/* the Thales address, routed to the local server */
+	x->route.fqdn = THALES_FQDN;
+	x->route.base_url = x->base;
+	x->server.routes = &x->route;
+	x->server.n_routes = 1;
+	x->server.timeout_ms = 10000;
+	assert_int_equal(orsp_lpa_ac_parse("LPA:1$" THALES_FQDN "$TEST-MATCHING-ID", &x->ac),
+	                 ORSP_OK);
+	*state = x;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	fx *x = *state;
+	orsp_http_server_stop(x->srv, 1000);
+	orsp_lpa_card_close(&x->lc);
+	for (int i = 0; i < 5; i++)
+		json_decref(x->smdp.last_req[i]);
+	free(x->smdp.bpp_b64);
+	free(x->smdp.dpcert_b64);
+	free(x->bpp);
+	free(x);
+	return 0;
+}
+
+static void on_progress(void *arg, orsp_lpa_step step, const char *what)
+{
+	fx *x = arg;
+	(void)what;
+	if (x->n_steps < 8)
+		x->steps[x->n_steps++] = (int)step;
+}
+
+static bool on_confirm(void *arg, const orsp_lpa_profile *meta)
+{
+	fx *x = arg;
+	assert_string_equal(meta->iccid, ICCID1);
+	assert_string_equal(meta->name, "TS48 test");
+	assert_string_equal(meta->spn, "OpenRSP");
+	return !x->refuse;
+}
+
+static orsp_err run(fx *x, const char *cc, char iccid[21])
+{
+	orsp_lpa_download_opts o = {.ac = &x->ac,
+	                            .cc = cc,
+	                            .server = &x->server,
+	                            .confirm = on_confirm,
+	                            .progress = on_progress,
+	                            .arg = x};
+	orsp_err e = orsp_lpa_download(&x->lc, &o, iccid);
+	if (e)
+		fprintf(stderr, "download: %s: %s\n", orsp_err_str(e), orsp_err_detail());
+	return e;
+}
+
+static bool card_saw(const fx *x, uint32_t tag)
+{
+	for (size_t i = 0; i < x->card.n; i++)
+		if (x->card.tags[i] == tag)
+			return true;
+	return false;
+}
+
+static void assert_calls(const fx *x, const char *const *want, size_t n)
+{
+	if (x->smdp.n != n)
+		fail_msg("%zu ES9+ calls, expected %zu (first %s)", x->smdp.n, n,
+		         x->smdp.n ? x->smdp.calls[0] : "-");
+	for (size_t i = 0; i < n; i++)
+		assert_string_equal(x->smdp.calls[i], want[i]);
+}
+
+/* ---------------------------------------------------------------- tests ---------------- */
+
+static void test_download_ok(void **state)
+{
+	fx *x = *state;
+	char iccid[21];
+	static const char *const calls[] = {"initiateAuthentication", "authenticateClient",
+	                                    "getBoundProfilePackage", "handleNotification"};
+	static const uint32_t es10[] = {0xBF2E, 0xBF20, 0xBF38, 0xBF21, 0xBF36};
+	const char *s;
+	size_t sl;
+
+	assert_int_equal(run(x, NULL, iccid), ORSP_OK);
+	assert_string_equal(iccid, ICCID1);
+	assert_calls(x, calls, 4);
+	for (size_t i = 0; i < 5; i++)
+		assert_int_equal(x->card.tags[i], es10[i]);
+	assert_false(card_saw(x, 0xBF41));
+	/* the PIR notification was accepted, then removed from the eUICC (seq 5) */
+	assert_true(x->card.removed);
+	assert_int_equal(x->card.removed_seq, 5);
+	/* SGP.22 headers */
+	assert_string_equal(x->smdp.admin, "gsma/rsp/v2.2.0");
+	assert_string_equal(x->smdp.agent, "gsma-rsp-lpad");
+	/* initiateAuthentication equals the captured production request */
+	{
+		size_t n = 0;
+		uint8_t *raw =
+		    test_read_vector("sgp22/es9p/thales_initiateAuthentication_request.json", &n);
+		json_t *want = NULL;
+		assert_int_equal(orsp_json_parse(raw, n, 1 << 20, &want), ORSP_OK);
+		assert_true(json_equal(want, x->smdp.last_req[0]));
+		json_decref(want);
+		free(raw);
+	}
+	assert_int_equal(orsp_json_get_string(x->smdp.last_req[1], "transactionId", 64, &s, &sl),
+	                 ORSP_OK);
+	assert_string_equal(s, TID);
+	/* AuthenticateServer carries the server's fields verbatim and ctxParams1 with the
+	 * matching ID and a deviceInfo */
+	{
+		orsp_tlv t, f;
+		orsp_reader r;
+		uint32_t want_tags[] = {0x30, 0x5F37, 0x04, 0x30, 0xA0};
+		size_t k = 0;
+		assert_int_equal(
+		    orsp_der_parse_one(orsp_slice_make(x->card.bf38, x->card.bf38_len), &t),
+		    ORSP_OK);
+		assert_int_equal(t.tag, 0xBF38);
+		orsp_reader_init(&r, t.value.p, t.value.len);
+		while (orsp_reader_remaining(&r)) {
+			assert_int_equal(orsp_der_read(&r, &f), ORSP_OK);
+			assert_true(k < 5);
+			assert_int_equal(f.tag, want_tags[k++]);
+		}
+		assert_int_equal(k, 5);
+		assert_non_null(find(f.value.p, f.value.len, "\x80\x10TEST-MATCHING-ID", 18));
+		assert_int_equal(orsp_der_validate(t.raw, 16), ORSP_OK);
+	}
+	/* no hashCc without ccRequiredFlag */
+	assert_null(find(x->card.bf21, x->card.bf21_len, "\x04\x20", 2));
+	assert_true(x->n_steps >= 4);
+	assert_int_equal(x->steps[0], ORSP_LPA_STEP_AUTHENTICATE);
+}
+
+static void test_download_cc(void **state)
+{
+	fx *x = *state;
+	char iccid[21];
+	uint8_t want[34] = {0x04, 0x20};
+
+	x->smdp.cc = true;
+	assert_int_equal(run(x, "12345678", iccid), ORSP_OK);
+	/* hashCc of test_lpa_ac (computed with openssl outside this code base) */
+	assert_int_equal(
+	    orsp_hex_decode_exact(
+	        "f05dbc18961d2c36099644eaeb428bfcd05c64337486afc9aeac48c54eb4be5d", want + 2, 32),
+	    ORSP_OK);
+	assert_non_null(find(x->card.bf21, x->card.bf21_len, want, 34));
+}
+
+static void test_download_cc_missing(void **state)
+{
+	fx *x = *state;
+	char iccid[21];
+	static const char *const calls[] = {"initiateAuthentication", "authenticateClient",
+	                                    "cancelSession"};
+	x->smdp.cc = true;
+	assert_int_equal(run(x, NULL, iccid), ORSP_E_USAGE);
+	assert_non_null(strstr(orsp_err_detail(), "confirmation code"));
+	assert_calls(x, calls, 3);
+	assert_true(card_saw(x, 0xBF41));
+	assert_false(card_saw(x, 0xBF21));
+}
+
+static void test_download_refused(void **state)
+{
+	fx *x = *state;
+	char iccid[21];
+	static const char *const calls[] = {"initiateAuthentication", "authenticateClient",
+	                                    "cancelSession"};
+	x->refuse = true;
+	assert_int_equal(run(x, NULL, iccid), ORSP_E_POLICY);
+	assert_calls(x, calls, 3);
+	assert_true(card_saw(x, 0xBF41));
+	assert_false(card_saw(x, 0xBF21));
+	assert_string_equal(iccid, "");
+}
+
+static void test_initiate_failed(void **state)
+{
+	fx *x = *state;
+	char iccid[21];
+	x->smdp.mode[0] = ANS_FAILED;
+	assert_int_equal(run(x, NULL, iccid), ORSP_E_STATE);
+	assert_non_null(strstr(orsp_err_detail(), "8.8.1"));
+	assert_null(strchr(orsp_err_detail(), '\n'));
+	assert_false(card_saw(x, 0xBF38));
+	assert_int_equal(x->smdp.n, 1);
+}
+
+static void test_authenticate_500(void **state)
+{
+	fx *x = *state;
+	char iccid[21];
+	static const char *const calls[] = {"initiateAuthentication", "authenticateClient",
+	                                    "cancelSession"};
+	x->smdp.mode[1] = ANS_500;
+	assert_int_equal(run(x, NULL, iccid), ORSP_E_IO);
+	assert_non_null(strstr(orsp_err_detail(), "500"));
+	assert_calls(x, calls, 3);
+	assert_true(card_saw(x, 0xBF41));
+}
+
+static void test_gbpp_failed(void **state)
+{
+	fx *x = *state;
+	char iccid[21];
+	x->smdp.mode[2] = ANS_FAILED;
+	assert_int_equal(run(x, NULL, iccid), ORSP_E_STATE);
+	assert_true(card_saw(x, 0xBF41));
+	assert_false(card_saw(x, 0xBF36));
+	assert_string_equal(x->smdp.calls[x->smdp.n - 1], "cancelSession");
+}
+
+static void test_euicc_refuses_server(void **state)
+{
+	fx *x = *state;
+	char iccid[21];
+	x->card.refuse_server = true;
+	assert_int_equal(run(x, NULL, iccid), ORSP_E_VERIFY);
+	assert_non_null(strstr(orsp_err_detail(), "ciPKUnknown")); /* error code 7 */
+	assert_false(card_saw(x, 0xBF21));
+	/* the SM-DP+ still learns why (authenticateClient with the error) */
+	assert_string_equal(x->smdp.calls[x->smdp.n - 1], "authenticateClient");
+}
+
+static void test_install_failed(void **state)
+{
+	fx *x = *state;
+	char iccid[21];
+	x->card.pir_error = true;
+	assert_int_equal(run(x, NULL, iccid), ORSP_E_STATE);
+	assert_string_equal(iccid, "");
+	/* the failure result is still reported to the SM-DP+ */
+	assert_string_equal(x->smdp.calls[x->smdp.n - 1], "handleNotification");
+}
+
+static void test_connection_refused(void **state)
+{
+	fx *x = *state;
+	char iccid[21];
+	orsp_http_server_stop(x->srv, 1000);
+	x->srv = NULL;
+	assert_int_equal(run(x, NULL, iccid), ORSP_E_IO);
+	assert_false(card_saw(x, 0xBF38));
+}
+
+static void test_no_trust_anchor(void **state)
+{
+	fx *x = *state;
+	char iccid[21];
+	x->server.routes = NULL;
+	x->server.n_routes = 0;
+	/* https://<fqdn> by default, which needs a CA */
+	assert_int_equal(run(x, NULL, iccid), ORSP_E_USAGE);
+	assert_non_null(strstr(orsp_err_detail(), "--ca"));
+}
+
+/* HTTPS: a DPtls certificate for testsmdpplus1.example.com issued (now, the SGP.26 one has
+ * expired) by the SGP.26 test CI; the LPA trusts the SGP.26 CI certificate file. */
+static void test_tls(void **state)
+{
+	fx *x = *state;
+	char iccid[21], cert_path[512], key_path[512], ci_path[512], root_path[512];
+	const char *dir = test_tmpdir("lpa_tls");
+	EVP_PKEY *ci_key = certmint_key_load("sgp26/CertificateIssuer/SK_CI_ECDSA_NIST.pem");
+	X509 *ci = certmint_cert_load("sgp26/CertificateIssuer/CERT_CI_ECDSA_NIST.der");
+	EVP_PKEY *k = certmint_key_new("prime256v1");
+	certmint_spec spec = {.subject = "/O=RSPTEST/CN=testsmdpplus1.example.com",
+	                      .serial = 77,
+	                      .key_usage = "critical,digitalSignature",
+	                      .ext_key_usage = "serverAuth",
+	                      .san = "DNS:testsmdpplus1.example.com"};
+	X509 *leaf;
+	FILE *f;
+
+	assert_non_null(ci_key);
+	assert_non_null(ci);
+	leaf = certmint_issue(&spec, k, ci, ci_key);
+	assert_non_null(leaf);
+	snprintf(cert_path, sizeof(cert_path), "%s/tls.pem", dir);
+	snprintf(key_path, sizeof(key_path), "%s/tls.key", dir);
+	f = fopen(cert_path, "w");
+	assert_non_null(f);
+	PEM_write_X509(f, leaf);
+	fclose(f);
+	f = fopen(key_path, "w");
+	assert_non_null(f);
+	PEM_write_PrivateKey(f, k, NULL, NULL, 0, NULL, NULL);
+	fclose(f);
+	orsp_http_server_stop(x->srv, 1000);
+	assert_int_equal(start_server(x, cert_path, key_path), ORSP_OK);
+	x->route.base_url = x->base;
+	/* test_vector_path returns a static buffer: keep copies */
+	snprintf(ci_path, sizeof(ci_path), "%s",
+	         test_vector_path("sgp26/CertificateIssuer/CERT_CI_ECDSA_NIST.pem"));
+	snprintf(root_path, sizeof(root_path), "%s",
+	         test_vector_path("sgp22/es9p/gsma_rsp2_root_ci1.pem"));
+	x->server.ca_file = ci_path;
+
+	/* the right name: the exchange gets through TLS (the Thales answer then names another
+	 * SM-DP+, which is fine for the LPA: the eUICC is the judge) */
+	x->route.fqdn = "testsmdpplus1.example.com";
+	assert_int_equal(orsp_lpa_ac_parse("1$testsmdpplus1.example.com$X", &x->ac), ORSP_OK);
+	assert_int_equal(run(x, NULL, iccid), ORSP_OK);
+	assert_string_equal(x->smdp.calls[0], "initiateAuthentication");
+
+	/* name mismatch: the certificate does not name the activation code's SM-DP+ */
+	x->smdp.n = 0;
+	x->card.n = 0;
+	x->route.fqdn = "othersmdp.example.com";
+	assert_int_equal(orsp_lpa_ac_parse("1$othersmdp.example.com$X", &x->ac), ORSP_OK);
+	assert_int_equal(run(x, NULL, iccid), ORSP_E_VERIFY);
+	assert_non_null(strstr(orsp_err_detail(), "TLS"));
+	assert_null(strstr(orsp_err_detail(), "certificate file"));
+	assert_int_equal(x->smdp.n, 0);
+	assert_false(card_saw(x, 0xBF38));
+
+	/* a CA that did not issue the server certificate (the production GSMA root) */
+	x->route.fqdn = "testsmdpplus1.example.com";
+	assert_int_equal(orsp_lpa_ac_parse("1$testsmdpplus1.example.com$X", &x->ac), ORSP_OK);
+	x->server.ca_file = root_path;
+	assert_int_equal(run(x, NULL, iccid), ORSP_E_VERIFY);
+	assert_int_equal(x->smdp.n, 0);
+
+	X509_free(leaf);
+	X509_free(ci);
+	EVP_PKEY_free(k);
+	EVP_PKEY_free(ci_key);
+}
+
+static void test_notifications(void **state)
+{
+	fx *x = *state;
+	size_t sent = 0;
+	orsp_lpa_route r = {"testsmdpplus1.example.com", x->base};
+
+	x->server.routes = &r;
+	assert_int_equal(orsp_lpa_process_notifications(&x->lc, &x->server, &sent), ORSP_OK);
+	assert_int_equal(sent, 1);
+	assert_true(card_saw(x, 0xBF2B));
+	assert_true(x->card.removed);
+	assert_int_equal(x->card.removed_seq, 5);
+	assert_string_equal(x->smdp.calls[0], "handleNotification");
+	/* the pendingNotification is the PIR the eUICC gave, verbatim */
+	{
+		uint8_t pir[512], got[512];
+		size_t pl = 0, gl = 0;
+		assert_int_equal(orsp_hex_decode(PIR_OK, pir, sizeof(pir), &pl), ORSP_OK);
+		assert_int_equal(orsp_json_get_base64(x->smdp.last_req[3], "pendingNotification",
+		                                      got, sizeof(got), &gl),
+		                 ORSP_OK);
+		assert_int_equal(gl, pl);
+		assert_bytes_equal(got, pir, pl);
+	}
+	/* the server refuses: kept on the eUICC */
+	x->card.removed = false;
+	x->card.n = 0;
+	x->smdp.mode[3] = ANS_500;
+	assert_int_equal(orsp_lpa_process_notifications(&x->lc, &x->server, &sent), ORSP_E_IO);
+	assert_int_equal(sent, 0);
+	assert_false(x->card.removed);
+	/* unreachable: retried, then kept */
+	x->smdp.n = 0;
+	orsp_http_server_stop(x->srv, 1000);
+	x->srv = NULL;
+	assert_int_equal(orsp_lpa_process_notifications(&x->lc, &x->server, &sent), ORSP_E_IO);
+	assert_false(x->card.removed);
+	/* nothing pending */
+	x->card.n_notif = 0;
+	assert_int_equal(orsp_lpa_process_notifications(&x->lc, &x->server, &sent), ORSP_OK);
+	assert_int_equal(sent, 0);
+}
+
+int main(void)
+{
+#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+	const struct CMUnitTest tests[] = {
+	    T(test_download_ok),        T(test_download_cc),          T(test_download_cc_missing),
+	    T(test_download_refused),   T(test_initiate_failed),      T(test_authenticate_500),
+	    T(test_gbpp_failed),        T(test_euicc_refuses_server), T(test_install_failed),
+	    T(test_connection_refused), T(test_no_trust_anchor),      T(test_tls),
+	    T(test_notifications),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

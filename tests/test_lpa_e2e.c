@@ -1,0 +1,304 @@
+/* End to end: `openrsp lpa`'s library against the real parties. The SM-DP+ is the ES9+
+ * handler module (orsp_es9p_handle) behind an orsp_http_server, with the SGP.26 test keys
+ * (DPauth, DPpb under the SGP.26 NIST CI) and the GSMA TS.48 v7 profile imported and ordered;
+ * the eUICC is the software eUICC core in a sealed directory (orsp_euicc_host) provisioned with
+ * the SGP.26 test eUICC identity, reached through the local transport. Download -> installed
+ * (disabled) -> enable -> notifications delivered and removed; the SM-DP+ records each
+ * notification after checking the eUICC's signature. Negative: a wrong matching ID, a wrong
+ * confirmation code (eUICC unchanged both times), a CC order, and deletion. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "openrsp/crypto.h"
+#include "openrsp/http.h"
+#include "openrsp/lpa.h"
+#include "openrsp/smdp.h"
+#include "testutil.h"
+
+#define FQDN "testsmdpplus1.example.com"
+#define OID "2.999.10"
+#define EID "89049032123451234512345678901235"
+#define UPP_FILE "saip/gsma-ts48/v7/TS48_V7.0_eSIM_GTP_SAIP2.3_NoBERTLV.der"
+
+typedef struct fx {
+	char db[1200], dir[1200];
+	orsp_secret kek;
+	orsp_smdp *s;
+	orsp_smdp_service svc;
+	orsp_smdp_profile prof;
+	orsp_http_server *srv;
+	char base[64];
+	orsp_lpa_route route;
+	orsp_lpa_server server;
+	orsp_lpa_transport t;
+	orsp_lpa_card c;
+} fx;
+
+static orsp_cert *load_cert(const char *rel)
+{
+	size_t n;
+	uint8_t *p = test_read_vector(rel, &n);
+	orsp_cert *c = NULL;
+	assert_non_null(p);
+	assert_int_equal(orsp_cert_parse(p, n, &c), ORSP_OK);
+	free(p);
+	return c;
+}
+
+static orsp_ec_key *load_key(const char *rel)
+{
+	size_t n;
+	uint8_t *p = test_read_vector(rel, &n);
+	orsp_ec_key *k = NULL;
+	assert_non_null(p);
+	assert_int_equal(orsp_ec_load_private(p, n, &k), ORSP_OK);
+	orsp_wipe(p, n);
+	free(p);
+	return k;
+}
+
+static orsp_err es9p(void *ctx, const orsp_http_request *req, orsp_http_response *resp)
+{
+	fx *f = ctx;
+	orsp_smdp_reply r = {0};
+	const char *fn = strrchr(req->path, '/') + 1;
+	orsp_err e = orsp_es9p_handle(&f->svc, f->s, fn, req->body, req->body_len, &r);
+	if (!e)
+		e = orsp_http_response_set_body(
+		    resp, r.http_status, r.body ? "application/json" : NULL, r.body, r.body_len);
+	if (!e)
+		e = orsp_http_response_add_header(resp, "X-Admin-Protocol", "gsma/rsp/v2.2.0");
+	orsp_smdp_reply_free(&r);
+	return e;
+}
+
+static void order(fx *f, const char *mid, const char *cc)
+{
+	orsp_smdp_order o = {0};
+	o.iccid = f->prof.iccid;
+	o.eid = EID;
+	o.matching_id = mid;
+	assert_int_equal(orsp_smdp_download_order(f->s, &o, &f->prof), ORSP_OK);
+	assert_int_equal(orsp_smdp_confirm_order(f->s, f->prof.matching_id, cc, true), ORSP_OK);
+	assert_int_equal(orsp_smdp_get(f->s, f->prof.iccid, &f->prof), ORSP_OK);
+}
+
+static int setup(void **state)
+{
+	static const char *const fns[] = {"initiateAuthentication", "authenticateClient",
+	                                  "getBoundProfilePackage", "handleNotification",
+	                                  "cancelSession"};
+	static char paths[5][64];
+	fx *f = calloc(1, sizeof(*f));
+	orsp_http_route routes[5];
+	orsp_http_server_config cfg = {0};
+	orsp_euicc_identity id = {0};
+	uint8_t *sk, *ce, *cm, *ci, *upp;
+	size_t skl, cel, cml, cil, uppl;
+
+	assert_non_null(f);
+	/* SM-DP+ */
+	snprintf(f->db, sizeof(f->db), "%s/smdp.db", test_tmpdir("lpa_e2e"));
+	remove(f->db);
+	f->kek.len = 32;
+	memset(f->kek.v, 0x42, 32);
+	assert_int_equal(orsp_smdp_open(f->db, &f->kek, &f->s), ORSP_OK);
+	assert_int_equal(orsp_es9p_prepare(f->s), ORSP_OK);
+	upp = test_read_vector(UPP_FILE, &uppl);
+	assert_non_null(upp);
+	assert_int_equal(orsp_smdp_import(f->s, upp, uppl, &f->prof), ORSP_OK);
+	free(upp);
+	snprintf(f->svc.fqdn, sizeof(f->svc.fqdn), "%s", FQDN);
+	snprintf(f->svc.oid, sizeof(f->svc.oid), "%s", OID);
+	f->svc.sets[0].ci = load_cert("sgp26/CertificateIssuer/CERT_CI_ECDSA_NIST.der");
+	f->svc.sets[0].dpauth_cert = load_cert("sgp26/DPauth/CERT_S_SM_DPauth_ECDSA_NIST.der");
+	f->svc.sets[0].dpauth_key = load_key("sgp26/DPauth/SK_S_SM_DPauth_ECDSA_NIST.pem");
+	f->svc.sets[0].dppb_cert = load_cert("sgp26/DPpb/CERT_S_SM_DPpb_ECDSA_NIST.der");
+	f->svc.sets[0].dppb_key = load_key("sgp26/DPpb/SK_S_SM_DPpb_ECDSA_NIST.pem");
+	f->svc.n_sets = 1;
+	assert_int_equal(orsp_ci_store_new(&f->svc.cis), ORSP_OK);
+	assert_int_equal(orsp_ci_store_add(f->svc.cis, f->svc.sets[0].ci), ORSP_OK);
+	for (int i = 0; i < 5; i++) {
+		snprintf(paths[i], sizeof(paths[i]), "/gsma/rsp2/es9plus/%s", fns[i]);
+		routes[i] = (orsp_http_route){"POST", paths[i], es9p, f};
+	}
+	cfg.routes = routes;
+	cfg.n_routes = 5;
+	cfg.threads = 1; /* the handlers share one database handle */
+	assert_int_equal(orsp_http_server_start(&cfg, &f->srv), ORSP_OK);
+	snprintf(f->base, sizeof(f->base), "http://127.0.0.1:%u", orsp_http_server_port(f->srv));
+	f->route.fqdn = FQDN;
+	f->route.base_url = f->base;
+	f->server.routes = &f->route;
+	f->server.n_routes = 1;
+
+	/* eUICC: the SGP.26 test identity in a sealed directory */
+	snprintf(f->dir, sizeof(f->dir), "%s/euicc", test_tmpdir("lpa_e2e"));
+	sk = test_read_vector("sgp26/eUICC/SK_EUICC_ECDSA_NIST.pem", &skl);
+	ce = test_read_vector("sgp26/eUICC/CERT_EUICC_ECDSA_NIST.der", &cel);
+	cm = test_read_vector("sgp26/EUM/CERT_EUM_ECDSA_NIST.der", &cml);
+	ci = test_read_vector("sgp26/CertificateIssuer/CERT_CI_ECDSA_NIST.der", &cil);
+	assert_true(sk && ce && cm && ci);
+	id.eid = EID;
+	id.sk_euicc = orsp_slice_make(sk, skl);
+	id.cert_euicc = orsp_slice_make(ce, cel);
+	id.cert_eum = orsp_slice_make(cm, cml);
+	id.ci_certs[0] = orsp_slice_make(ci, cil);
+	id.n_ci = 1;
+	{
+		char cmd[1300];
+		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->dir);
+		assert_int_equal(system(cmd), 0);
+	}
+	assert_int_equal(orsp_euicc_host_create(f->dir, &id), ORSP_OK);
+	orsp_wipe(sk, skl);
+	free(sk);
+	free(ce);
+	free(cm);
+	free(ci);
+	assert_int_equal(orsp_lpa_transport_local(f->dir, &f->t), ORSP_OK);
+	assert_int_equal(orsp_lpa_card_open(&f->c, &f->t), ORSP_OK);
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	fx *f = *state;
+	orsp_lpa_card_close(&f->c);
+	orsp_lpa_transport_close(&f->t);
+	orsp_http_server_stop(f->srv, 1000);
+	orsp_smdp_close(f->s);
+	orsp_cert_free(f->svc.sets[0].ci);
+	orsp_cert_free(f->svc.sets[0].dpauth_cert);
+	orsp_ec_free(f->svc.sets[0].dpauth_key);
+	orsp_cert_free(f->svc.sets[0].dppb_cert);
+	orsp_ec_free(f->svc.sets[0].dppb_key);
+	orsp_ci_store_free(f->svc.cis);
+	free(f);
+	return 0;
+}
+
+static orsp_err download(fx *f, const char *mid, const char *cc, char iccid[21])
+{
+	char acs[200];
+	orsp_lpa_ac ac;
+	orsp_lpa_download_opts o = {0};
+	orsp_err e;
+
+	snprintf(acs, sizeof(acs), "LPA:1$%s$%s", FQDN, mid);
+	assert_int_equal(orsp_lpa_ac_parse(acs, &ac), ORSP_OK);
+	o.ac = &ac;
+	o.cc = cc;
+	o.server = &f->server;
+	e = orsp_lpa_download(&f->c, &o, iccid);
+	if (e)
+		fprintf(stderr, "download: %s\n", orsp_err_detail());
+	return e;
+}
+
+static size_t smdp_notifications(fx *f, const char *event)
+{
+	size_t n = 0;
+	assert_int_equal(orsp_es9p_notification_count(f->s, f->prof.iccid, event, &n), ORSP_OK);
+	return n;
+}
+
+static void test_e2e(void **state)
+{
+	fx *f = *state;
+	char eid[33], iccid[21];
+	orsp_lpa_profile p[ORSP_LPA_MAX_PROFILES];
+	orsp_lpa_notification no[ORSP_LPA_MAX_NOTIFICATIONS];
+	size_t n = 0, sent = 0;
+
+	assert_int_equal(orsp_lpa_get_eid(&f->c, eid), ORSP_OK);
+	assert_string_equal(eid, EID);
+	assert_int_equal(orsp_lpa_profiles(&f->c, p, ORSP_LPA_MAX_PROFILES, &n), ORSP_OK);
+	assert_int_equal(n, 0);
+
+	/* a matching ID the SM-DP+ does not know: refused, nothing installed */
+	order(f, NULL, NULL);
+	assert_int_equal(download(f, "NOT-THE-RIGHT-ONE", NULL, iccid), ORSP_E_STATE);
+	assert_non_null(strstr(orsp_err_detail(), "8.2.6"));
+	assert_int_equal(orsp_lpa_profiles(&f->c, p, ORSP_LPA_MAX_PROFILES, &n), ORSP_OK);
+	assert_int_equal(n, 0);
+
+	/* the real download */
+	assert_int_equal(download(f, f->prof.matching_id, NULL, iccid), ORSP_OK);
+	assert_string_equal(iccid, f->prof.iccid);
+	assert_int_equal(orsp_lpa_profiles(&f->c, p, ORSP_LPA_MAX_PROFILES, &n), ORSP_OK);
+	assert_int_equal(n, 1);
+	assert_string_equal(p[0].iccid, f->prof.iccid);
+	assert_false(p[0].enabled);
+	/* the installation result reached the SM-DP+ and left the eUICC */
+	assert_int_equal(smdp_notifications(f, "install"), 1);
+	assert_int_equal(orsp_lpa_notifications(&f->c, no, ORSP_LPA_MAX_NOTIFICATIONS, &n),
+	                 ORSP_OK);
+	assert_int_equal(n, 0);
+
+	/* enable: a notification for the SM-DP+, delivered by process */
+	assert_int_equal(orsp_lpa_enable(&f->c, iccid), ORSP_OK);
+	assert_int_equal(orsp_lpa_profiles(&f->c, p, ORSP_LPA_MAX_PROFILES, &n), ORSP_OK);
+	assert_true(p[0].enabled);
+	assert_int_equal(orsp_lpa_enable(&f->c, iccid), ORSP_E_STATE); /* already enabled */
+	assert_int_equal(orsp_lpa_notifications(&f->c, no, ORSP_LPA_MAX_NOTIFICATIONS, &n),
+	                 ORSP_OK);
+	assert_int_equal(n, 1);
+	assert_string_equal(no[0].event, "enable");
+	assert_string_equal(no[0].address, FQDN);
+	assert_int_equal(orsp_lpa_process_notifications(&f->c, &f->server, &sent), ORSP_OK);
+	assert_int_equal(sent, 1);
+	assert_int_equal(smdp_notifications(f, "enable"), 1);
+	assert_int_equal(orsp_lpa_notifications(&f->c, no, ORSP_LPA_MAX_NOTIFICATIONS, &n),
+	                 ORSP_OK);
+	assert_int_equal(n, 0);
+
+	/* nickname, disable, delete */
+	assert_int_equal(orsp_lpa_set_nickname(&f->c, iccid, "e2e"), ORSP_OK);
+	assert_int_equal(orsp_lpa_profiles(&f->c, p, ORSP_LPA_MAX_PROFILES, &n), ORSP_OK);
+	assert_string_equal(p[0].nickname, "e2e");
+	assert_int_equal(orsp_lpa_delete(&f->c, iccid), ORSP_E_STATE); /* enabled: not deletable */
+	assert_int_equal(orsp_lpa_disable(&f->c, iccid), ORSP_OK);
+	assert_int_equal(orsp_lpa_delete(&f->c, iccid), ORSP_OK);
+	assert_int_equal(orsp_lpa_profiles(&f->c, p, ORSP_LPA_MAX_PROFILES, &n), ORSP_OK);
+	assert_int_equal(n, 0);
+	assert_int_equal(orsp_lpa_process_notifications(&f->c, &f->server, &sent), ORSP_OK);
+	assert_int_equal(sent, 2);
+	assert_int_equal(smdp_notifications(f, "disable"), 1);
+	assert_int_equal(smdp_notifications(f, "delete"), 1);
+}
+
+static void test_e2e_cc(void **state)
+{
+	fx *f = *state;
+	char iccid[21];
+	orsp_lpa_profile p[ORSP_LPA_MAX_PROFILES];
+	size_t n = 0;
+
+	order(f, NULL, "12345678");
+	/* wrong code: the SM-DP+ refuses getBoundProfilePackage; the session is cancelled and
+	 * the eUICC holds no profile */
+	assert_int_equal(download(f, f->prof.matching_id, "87654321", iccid), ORSP_E_STATE);
+	assert_non_null(strstr(orsp_err_detail(), "session cancelled"));
+	assert_int_equal(orsp_lpa_profiles(&f->c, p, ORSP_LPA_MAX_PROFILES, &n), ORSP_OK);
+	assert_int_equal(n, 0);
+	/* the right code */
+	assert_int_equal(download(f, f->prof.matching_id, "12345678", iccid), ORSP_OK);
+	assert_string_equal(iccid, f->prof.iccid);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test_setup_teardown(test_e2e, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_e2e_cc, setup, teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

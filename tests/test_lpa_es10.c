@@ -1,0 +1,788 @@
+/* The ES10 driver (src/lpa/card.c) against a fake ISD-R registered on a real APDU layer:
+ * channel and selection, STORE DATA framing (block size, P1 11/91, block numbers), 61xx /
+ * GET RESPONSE, the LoadBoundProfilePackage chunking (on the real osmo-smdpp BPP), strict
+ * parsing of canned responses and the mapping of eUICC result codes. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "openrsp/der.h"
+#include "openrsp/euicc_config.h"
+#include "openrsp/lpa.h"
+#include "testutil.h"
+
+#define MAX_CMDS 512
+
+/* ---------------------------------------------------------------- the fake ISD-R ------- */
+
+typedef struct fake {
+	/* ES10 commands received (reassembled by the APDU layer) */
+	uint8_t *cmd[MAX_CMDS];
+	size_t cmd_len[MAX_CMDS], n_cmd;
+	/* canned answers, one per command; past the end: 9000 without data */
+	const uint8_t *ans[MAX_CMDS];
+	size_t ans_len[MAX_CMDS], n_ans;
+	uint16_t sw; /* not 0: every STORE DATA is answered with this word */
+	/* C-APDUs seen by the transport */
+	uint8_t apdu[MAX_CMDS * 2][261];
+	size_t apdu_len[MAX_CMDS * 2], n_apdu;
+	orsp_lpa_transport inner;
+} fake;
+
+static uint16_t fake_store_data(void *user, uint8_t channel, orsp_slice data, orsp_writer *rsp)
+{
+	fake *f = user;
+	size_t i = f->n_cmd;
+	(void)channel;
+	if (i < MAX_CMDS) {
+		f->cmd[i] = malloc(data.len ? data.len : 1);
+		memcpy(f->cmd[i], data.p, data.len);
+		f->cmd_len[i] = data.len;
+		f->n_cmd++;
+	}
+	if (f->sw)
+		return f->sw;
+	if (i < f->n_ans && f->ans_len[i])
+		orsp_write_bytes(rsp, f->ans[i], f->ans_len[i]);
+	return 0x9000;
+}
+
+static const orsp_euicc_app_ops fake_ops = {.store_data = fake_store_data};
+
+static orsp_err rec_transmit(void *user, const uint8_t *capdu, size_t n, uint8_t *rapdu, size_t cap,
+                             size_t *rlen)
+{
+	fake *f = user;
+	if (f->n_apdu < MAX_CMDS * 2 && n <= 261) {
+		memcpy(f->apdu[f->n_apdu], capdu, n);
+		f->apdu_len[f->n_apdu++] = n;
+	}
+	return f->inner.transmit(f->inner.user, capdu, n, rapdu, cap, rlen);
+}
+
+typedef struct fixture {
+	orsp_euicc_apdu_ctx ctx;
+	uint8_t cbuf[ORSP_EUICC_MAX_COMMAND * 4], rbuf[ORSP_EUICC_MAX_RESPONSE];
+	fake f;
+	orsp_lpa_card card;
+} fixture;
+
+static int setup(void **state)
+{
+	fixture *x = calloc(1, sizeof(*x));
+	uint8_t aid[16];
+	orsp_lpa_transport t;
+
+	assert_non_null(x);
+	assert_int_equal(
+	    orsp_euicc_apdu_init(&x->ctx, x->cbuf, sizeof(x->cbuf), x->rbuf, sizeof(x->rbuf)),
+	    ORSP_OK);
+	assert_int_equal(orsp_hex_decode_exact(ORSP_LPA_ISDR_AID, aid, 16), ORSP_OK);
+	assert_int_equal(orsp_euicc_apdu_register(&x->ctx, aid, 16, &fake_ops, &x->f), ORSP_OK);
+	assert_int_equal(orsp_lpa_transport_apdu(&x->ctx, &x->f.inner), ORSP_OK);
+	t.user = &x->f;
+	t.transmit = rec_transmit;
+	t.close = NULL;
+	assert_int_equal(orsp_lpa_card_open(&x->card, &t), ORSP_OK);
+	*state = x;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	fixture *x = *state;
+	orsp_lpa_card_close(&x->card);
+	for (size_t i = 0; i < x->f.n_cmd; i++)
+		free(x->f.cmd[i]);
+	free(x);
+	return 0;
+}
+
+static void reset_log(fixture *x)
+{
+	for (size_t i = 0; i < x->f.n_cmd; i++)
+		free(x->f.cmd[i]);
+	x->f.n_cmd = x->f.n_apdu = x->f.n_ans = 0;
+	x->f.sw = 0;
+}
+
+static void answer(fixture *x, const char *hex)
+{
+	static uint8_t pool[64][4096];
+	size_t i = x->f.n_ans, n = 0;
+	assert_true(i < 64);
+	assert_int_equal(orsp_hex_decode(hex, pool[i], sizeof(pool[i]), &n), ORSP_OK);
+	x->f.ans[i] = pool[i];
+	x->f.ans_len[i] = n;
+	x->f.n_ans++;
+}
+
+static void assert_cmd_hex(fixture *x, size_t i, const char *hex)
+{
+	uint8_t want[512];
+	size_t n = 0;
+	assert_true(i < x->f.n_cmd);
+	assert_int_equal(orsp_hex_decode(hex, want, sizeof(want), &n), ORSP_OK);
+	assert_int_equal(x->f.cmd_len[i], n);
+	assert_bytes_equal(x->f.cmd[i], want, n);
+}
+
+/* ---------------------------------------------------------------- framing -------------- */
+
+static void test_open(void **state)
+{
+	fixture *x = *state;
+	static const uint8_t manage[] = {0x00, 0x70, 0x00, 0x00, 0x01};
+	uint8_t sel[22] = {0x01, 0xA4, 0x04, 0x00, 0x10};
+
+	assert_true(x->card.open);
+	assert_int_equal(x->card.channel, 1);
+	assert_int_equal(x->f.n_apdu, 3);
+	/* TERMINAL CAPABILITY first (SGP.22 §5.7 / ETSI TS 102 221 §11.1.19) */
+	assert_int_equal(x->f.apdu[0][0], 0x80);
+	assert_int_equal(x->f.apdu[0][1], 0xAA);
+	assert_true(orsp_euicc_apdu_terminal_capability(&x->ctx));
+	assert_int_equal(x->f.apdu_len[1], sizeof(manage));
+	assert_bytes_equal(x->f.apdu[1], manage, sizeof(manage));
+	assert_int_equal(orsp_hex_decode_exact(ORSP_LPA_ISDR_AID, sel + 5, 16), ORSP_OK);
+	assert_int_equal(x->f.apdu_len[2], sizeof(sel));
+	assert_bytes_equal(x->f.apdu[2], sel, sizeof(sel));
+}
+
+static void test_store_data_chain(void **state)
+{
+	fixture *x = *state;
+	uint8_t req[300], rsp[1000], out[2000];
+	size_t rl = 0;
+
+	reset_log(x);
+	/* a 300-byte request TLV and a 700-byte answer */
+	req[0] = 0xBF;
+	req[1] = 0x22;
+	req[2] = 0x82;
+	req[3] = 0x01;
+	req[4] = 0x28; /* 296 */
+	for (size_t i = 5; i < sizeof(req); i++)
+		req[i] = (uint8_t)i;
+	rsp[0] = 0xBF;
+	rsp[1] = 0x22;
+	rsp[2] = 0x82;
+	rsp[3] = 0x02;
+	rsp[4] = 0xB7; /* 695 */
+	for (size_t i = 5; i < 700; i++)
+		rsp[i] = (uint8_t)(i * 7);
+	x->f.ans[0] = rsp;
+	x->f.ans_len[0] = 700;
+	x->f.n_ans = 1;
+	assert_int_equal(orsp_lpa_es10(&x->card, req, sizeof(req), out, sizeof(out), &rl), ORSP_OK);
+	assert_int_equal(rl, 700);
+	assert_bytes_equal(out, rsp, 700);
+	assert_int_equal(x->f.n_cmd, 1);
+	assert_int_equal(x->f.cmd_len[0], 300);
+	assert_bytes_equal(x->f.cmd[0], req, 300);
+	/* STORE DATA blocks of 120 bytes (lpac's default), P1 11 then 91, P2 block number, Le on
+	 * the last; then GET RESPONSE on the logical channel until the answer is complete */
+	assert_true(x->f.n_apdu >= 3 + 2); /* 700 bytes: at least two GET RESPONSE */
+	for (size_t b = 0; b < 3; b++) {
+		const uint8_t *a = x->f.apdu[b];
+		size_t k = b < 2 ? 120 : 60;
+		assert_int_equal(a[0], 0x81);
+		assert_int_equal(a[1], 0xE2);
+		assert_int_equal(a[2], b < 2 ? 0x11 : 0x91);
+		assert_int_equal(a[3], b);
+		assert_int_equal(a[4], k);
+		assert_bytes_equal(a + 5, req + b * 120, k);
+		assert_int_equal(x->f.apdu_len[b], 5 + k + (b == 2 ? 1 : 0));
+	}
+	for (size_t g = 3; g < x->f.n_apdu; g++) {
+		assert_int_equal(x->f.apdu_len[g], 5);
+		assert_int_equal(x->f.apdu[g][0], 0x01);
+		assert_int_equal(x->f.apdu[g][1], 0xC0);
+	}
+	/* a smaller block size */
+	reset_log(x);
+	x->card.mss = 16;
+	assert_int_equal(orsp_lpa_es10(&x->card, req, sizeof(req), out, sizeof(out), &rl), ORSP_OK);
+	assert_int_equal(x->f.n_apdu, 19); /* ceil(300 / 16) */
+	assert_int_equal(x->f.apdu[18][2], 0x91);
+	assert_int_equal(x->f.apdu[18][3], 18);
+	assert_int_equal(x->f.apdu[17][2], 0x11);
+	assert_int_equal(x->f.cmd_len[0], 300);
+	x->card.mss = 0;
+	/* the answer does not fit */
+	reset_log(x);
+	x->f.ans[0] = rsp;
+	x->f.ans_len[0] = 700;
+	x->f.n_ans = 1;
+	assert_int_equal(orsp_lpa_es10(&x->card, req, sizeof(req), out, 100, &rl), ORSP_E_RESOURCE);
+}
+
+static void test_card_error(void **state)
+{
+	fixture *x = *state;
+	static const uint8_t req[] = {0xBF, 0x2E, 0x00};
+	uint8_t out[64];
+	size_t rl = 0;
+	char eid[33];
+
+	reset_log(x);
+	x->f.sw = 0x6A80;
+	assert_int_equal(orsp_lpa_es10(&x->card, req, sizeof(req), out, sizeof(out), &rl),
+	                 ORSP_E_STATE);
+	assert_int_equal(x->card.last_sw, 0x6A80);
+	assert_non_null(strstr(orsp_err_detail(), "6A80"));
+	assert_int_equal(orsp_lpa_get_eid(&x->card, eid), ORSP_E_STATE);
+	x->f.sw = 0;
+}
+
+static void test_no_isdr(void **state)
+{
+	orsp_euicc_apdu_ctx ctx;
+	static uint8_t cbuf[ORSP_EUICC_MAX_COMMAND], rbuf[ORSP_EUICC_MAX_RESPONSE];
+	orsp_lpa_transport t;
+	orsp_lpa_card c;
+	(void)state;
+	assert_int_equal(orsp_euicc_apdu_init(&ctx, cbuf, sizeof(cbuf), rbuf, sizeof(rbuf)),
+	                 ORSP_OK);
+	assert_int_equal(orsp_lpa_transport_apdu(&ctx, &t), ORSP_OK);
+	assert_int_equal(orsp_lpa_card_open(&c, &t), ORSP_E_NOT_FOUND);
+	assert_non_null(strstr(orsp_err_detail(), "ISD-R"));
+}
+
+/* ---------------------------------------------------------------- functions ------------ */
+
+static void test_eid(void **state)
+{
+	fixture *x = *state;
+	char eid[33];
+
+	reset_log(x);
+	/* the SGP.26 test eUICC */
+	answer(x, "BF3E125A1089049032123451234512345678901235");
+	assert_int_equal(orsp_lpa_get_eid(&x->card, eid), ORSP_OK);
+	assert_string_equal(eid, "89049032123451234512345678901235");
+	assert_cmd_hex(x, 0, "BF3E035C015A"); /* GetEuiccDataRequest, tagList 5A */
+	/* negatives: short EID, wrong tag, trailing bytes, nothing */
+	static const char *const bad[] = {
+	    "BF3E115A0F890490321234512345123456789012",
+	    "BF3E125B1089049032123451234512345678901235",
+	    "BF3F125A1089049032123451234512345678901235",
+	    "BF3E125A108904903212345123451234567890123500",
+	    "BF3E135A1089049032123451234512345678901235",
+	    "",
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		reset_log(x);
+		answer(x, bad[i]);
+		if (orsp_lpa_get_eid(&x->card, eid) != ORSP_E_MALFORMED)
+			fail_msg("bad EID answer %zu accepted", i);
+	}
+}
+
+#define ICCID1 "89000123456789012341"
+#define ICCID1_EF "98001032547698103214"
+#define ICCID2 "8949449999999990023"
+#define ICCID2_EF "989444999999990920F3"
+
+static void test_profiles(void **state)
+{
+	fixture *x = *state;
+	orsp_lpa_profile p[4];
+	size_t n = 0;
+
+	reset_log(x);
+	answer(x, /* enabled operational profile with names; disabled test profile */
+	       "BF2D6EA06C"
+	       "E33C5A0A" ICCID1_EF "4F10A0000005591010FFFFFFFF89000010009F7001019004776F726B"
+	       "91064F5045524154920754532E34382031950102"
+	       "E32C5A0A" ICCID2_EF "4F10A0000005591010FFFFFFFF89000011009F70010091009203616263"
+	       "950100");
+	assert_int_equal(orsp_lpa_profiles(&x->card, p, 4, &n), ORSP_OK);
+	assert_cmd_hex(x, 0, "BF2D00");
+	assert_int_equal(n, 2);
+	assert_string_equal(p[0].iccid, ICCID1);
+	assert_true(p[0].enabled);
+	assert_int_equal(p[0].aid_len, 16);
+	assert_string_equal(p[0].nickname, "work");
+	assert_string_equal(p[0].spn, "OPERAT");
+	assert_string_equal(p[0].name, "TS.48 1");
+	assert_int_equal(p[0].profile_class, 2);
+	assert_string_equal(p[1].iccid, ICCID2);
+	assert_false(p[1].enabled);
+	assert_int_equal(p[1].profile_class, 0);
+	assert_string_equal(p[1].name, "abc");
+	/* empty list */
+	reset_log(x);
+	answer(x, "BF2D02A000");
+	assert_int_equal(orsp_lpa_profiles(&x->card, p, 4, &n), ORSP_OK);
+	assert_int_equal(n, 0);
+	/* error answer */
+	reset_log(x);
+	answer(x, "BF2D03810101");
+	assert_int_equal(orsp_lpa_profiles(&x->card, p, 4, &n), ORSP_E_STATE);
+	/* malformed: wrong outer tag, trailing, not E3, truncated */
+	static const char *const bad[] = {"BF2E02A000",     "BF2D02A00000", "BF2D04A002E400",
+	                                  "BF2D04A003E300", "BF2D",         "BF2D02A100"};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		reset_log(x);
+		answer(x, bad[i]);
+		if (orsp_lpa_profiles(&x->card, p, 4, &n) != ORSP_E_MALFORMED)
+			fail_msg("bad ProfileInfoList %zu accepted", i);
+	}
+	/* more profiles than room */
+	reset_log(x);
+	answer(x, "BF2D06A004E300E300");
+	assert_int_equal(orsp_lpa_profiles(&x->card, p, 1, &n), ORSP_E_RESOURCE);
+}
+
+static void test_state_changes(void **state)
+{
+	fixture *x = *state;
+	static const struct {
+		const char *code;
+		orsp_err want;
+	} codes[] = {{"00", ORSP_OK},       {"01", ORSP_E_NOT_FOUND}, {"02", ORSP_E_STATE},
+	             {"03", ORSP_E_POLICY}, {"05", ORSP_E_STATE},     {"7F", ORSP_E_STATE}};
+	char hex[32];
+
+	for (size_t i = 0; i < sizeof(codes) / sizeof(codes[0]); i++) {
+		reset_log(x);
+		snprintf(hex, sizeof(hex), "BF31038001%s", codes[i].code);
+		answer(x, hex);
+		assert_int_equal(orsp_lpa_enable(&x->card, ICCID1), codes[i].want);
+		/* EnableProfileRequest: profileIdentifier [0] { iccid 5A }, refreshFlag [1] TRUE */
+		assert_cmd_hex(x, 0, "BF3111A00C5A0A" ICCID1_EF "8101FF");
+	}
+	reset_log(x);
+	answer(x, "BF3203800100");
+	assert_int_equal(orsp_lpa_disable(&x->card, "A0000005591010FFFFFFFF8900001000"), ORSP_OK);
+	assert_cmd_hex(x, 0, "BF3217A0124F10A0000005591010FFFFFFFF89000010008101FF");
+	reset_log(x);
+	answer(x, "BF3303800102");
+	assert_int_equal(orsp_lpa_delete(&x->card, ICCID2), ORSP_E_STATE);
+	assert_cmd_hex(x, 0, "BF330C5A0A" ICCID2_EF);
+	reset_log(x);
+	answer(x, "BF2903800100");
+	assert_int_equal(orsp_lpa_set_nickname(&x->card, ICCID1, "home"), ORSP_OK);
+	assert_cmd_hex(x, 0, "BF29125A0A" ICCID1_EF "9004686F6D65");
+	/* malformed results */
+	static const char *const bad[] = {"BF31028100", "BF3100", "BF3204800100", "BF310380010000"};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		reset_log(x);
+		answer(x, bad[i]);
+		if (orsp_lpa_enable(&x->card, ICCID1) != ORSP_E_MALFORMED)
+			fail_msg("bad enable answer %zu accepted", i);
+	}
+	/* bad identifiers never reach the card */
+	reset_log(x);
+	assert_int_equal(orsp_lpa_enable(&x->card, "12345"), ORSP_E_USAGE);
+	assert_int_equal(orsp_lpa_enable(&x->card, "A00000055910ZZ"), ORSP_E_USAGE);
+	assert_int_equal(orsp_lpa_set_nickname(&x->card, ICCID1,
+	                                       "0123456789012345678901234567890123456789"
+	                                       "0123456789012345678901234"),
+	                 ORSP_E_USAGE);
+	assert_int_equal(x->f.n_cmd, 0);
+}
+
+static void test_notifications(void **state)
+{
+	fixture *x = *state;
+	orsp_lpa_notification no[4];
+	size_t n = 0;
+
+	reset_log(x);
+	/* NotificationMetadata: seqNumber 80, profileManagementOperation 81 (BIT STRING, install
+	 * = bit 0), notificationAddress 0C, iccid 5A */
+	answer(x, "BF283BA039"
+	          "BF2F1F800101810207800C0A736D64702E612E636F6D5A0A" ICCID1_EF
+	          "BF2F1480020100810204100C0A736D64702E622E636F6D");
+	assert_int_equal(orsp_lpa_notifications(&x->card, no, 4, &n), ORSP_OK);
+	assert_cmd_hex(x, 0, "BF2800");
+	assert_int_equal(n, 2);
+	assert_int_equal(no[0].seq, 1);
+	assert_string_equal(no[0].event, "install");
+	assert_string_equal(no[0].address, "smdp.a.com");
+	assert_string_equal(no[0].iccid, ICCID1);
+	assert_int_equal(no[1].seq, 256);
+	assert_string_equal(no[1].event, "delete");
+	assert_string_equal(no[1].address, "smdp.b.com");
+	reset_log(x);
+	answer(x, "BF3003800100");
+	assert_int_equal(orsp_lpa_notification_remove(&x->card, 256), ORSP_OK);
+	assert_cmd_hex(x, 0,
+	               "BF3004800201"
+	               "00");
+	reset_log(x);
+	answer(x, "BF3003800101");
+	assert_int_equal(orsp_lpa_notification_remove(&x->card, 9), ORSP_E_NOT_FOUND);
+	static const char *const bad[] = {"BF2802A100", "BF2804A002BF2F", "BF2804A0023000",
+	                                  "BF2807A005BF2F02800100"};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		reset_log(x);
+		answer(x, bad[i]);
+		if (orsp_lpa_notifications(&x->card, no, 4, &n) != ORSP_E_MALFORMED)
+			fail_msg("bad notification list %zu accepted", i);
+	}
+}
+
+/* ---------------------------------------------------------------- BPP chunking --------- */
+
+/* The pieces SGP.22 / lpac send, computed here with the DER reader from the BPP's structure:
+ * BF36 header + BF23; A0 whole; A1 header, each 88; A2 whole; A3 header, each 86. */
+static size_t expected_pieces(const uint8_t *bpp, size_t n, orsp_slice *out, size_t cap)
+{
+	orsp_tlv top, t, s;
+	orsp_reader r, sr;
+	size_t k = 0;
+
+	assert_int_equal(orsp_der_parse_one(orsp_slice_make(bpp, n), &top), ORSP_OK);
+	orsp_reader_init(&r, top.value.p, top.value.len);
+	assert_int_equal(orsp_der_read(&r, &t), ORSP_OK);
+	out[k++] = orsp_slice_make(bpp, (size_t)(t.raw.p + t.raw.len - bpp));
+	while (orsp_reader_remaining(&r)) {
+		assert_int_equal(orsp_der_read(&r, &t), ORSP_OK);
+		if (t.tag == 0xA0 || t.tag == 0xA2) {
+			out[k++] = t.raw;
+			continue;
+		}
+		out[k++] = orsp_slice_make(t.raw.p, t.raw.len - t.value.len);
+		orsp_reader_init(&sr, t.value.p, t.value.len);
+		while (orsp_reader_remaining(&sr)) {
+			assert_int_equal(orsp_der_read(&sr, &s), ORSP_OK);
+			assert_true(k < cap);
+			out[k++] = s.raw;
+		}
+	}
+	return k;
+}
+
+#define PIR_HEX "BF3706BF2703800101"
+
+static void check_bpp(fixture *x, const uint8_t *bpp, size_t n)
+{
+	orsp_slice want[MAX_CMDS];
+	size_t k = expected_pieces(bpp, n, want, MAX_CMDS), pl = 0;
+	uint8_t pir[512];
+
+	reset_log(x);
+	for (size_t i = 0; i + 1 < k; i++)
+		answer(x, "");
+	answer(x, PIR_HEX);
+	assert_int_equal(orsp_lpa_load_bpp(&x->card, bpp, n, pir, sizeof(pir), &pl), ORSP_OK);
+	assert_int_equal(x->f.n_cmd, k);
+	for (size_t i = 0; i < k; i++) {
+		assert_int_equal(x->f.cmd_len[i], want[i].len);
+		assert_bytes_equal(x->f.cmd[i], want[i].p, want[i].len);
+	}
+	assert_int_equal(pl, 9);
+	assert_int_equal(pir[0], 0xBF);
+	assert_int_equal(pir[1], 0x37);
+}
+
+static void test_bpp_real(void **state)
+{
+	fixture *x = *state;
+	size_t n = 0;
+	uint8_t *bpp = test_read_vector("sgp22/bpp/bpp.der", &n);
+
+	assert_non_null(bpp);
+	check_bpp(x, bpp, n);
+	/* spot checks against the structure SGP.22 §2.5.5 describes */
+	assert_int_equal(x->f.cmd[0][0], 0xBF);
+	assert_int_equal(x->f.cmd[0][1], 0x36);
+	assert_int_equal(x->f.cmd[1][0], 0xA0);
+	assert_int_equal(x->f.cmd[2][0], 0xA1);
+	assert_true(x->f.cmd_len[2] <= 4); /* header alone */
+	assert_int_equal(x->f.cmd[3][0], 0x88);
+	assert_int_equal(x->f.cmd[x->f.n_cmd - 1][0], 0x86);
+	/* an early PIR (the eUICC stopped at the first 88): nothing more is sent */
+	reset_log(x);
+	answer(x, "");
+	answer(x, "");
+	answer(x, "");
+	answer(x, PIR_HEX);
+	{
+		uint8_t pir[64];
+		size_t pl = 0;
+		assert_int_equal(orsp_lpa_load_bpp(&x->card, bpp, n, pir, sizeof(pir), &pl),
+		                 ORSP_OK);
+		assert_int_equal(x->f.n_cmd, 4);
+		assert_int_equal(pl, 9);
+	}
+	/* the eUICC refuses a segment with a status word */
+	reset_log(x);
+	x->f.sw = 0x6A80;
+	{
+		uint8_t pir[64];
+		size_t pl = 0;
+		assert_int_equal(orsp_lpa_load_bpp(&x->card, bpp, n, pir, sizeof(pir), &pl),
+		                 ORSP_E_STATE);
+		assert_int_equal(x->f.n_cmd, 1);
+	}
+	x->f.sw = 0;
+	free(bpp);
+}
+
+static void test_bpp_synthetic(void **state)
+{
+	fixture *x = *state;
+	uint8_t bpp[64];
+	size_t n = 0;
+
+	/* with an A2 (replaceSessionKeys) and two 88 and three 86 */
+	assert_int_equal(orsp_hex_decode("BF3623"
+	                                 "BF2303800101"
+	                                 "A003870100"
+	                                 "A106880101880102"
+	                                 "A203870103"
+	                                 "A309860104860105860106",
+	                                 bpp, sizeof(bpp), &n),
+	                 ORSP_OK);
+	check_bpp(x, bpp, n);
+	assert_int_equal(x->f.n_cmd, 10);
+	assert_cmd_hex(x, 0, "BF3623BF2303800101");
+	assert_cmd_hex(x, 2, "A106");
+	assert_cmd_hex(x, 5, "A203870103");
+	assert_cmd_hex(x, 6, "A309");
+	/* no PIR at all */
+	reset_log(x);
+	{
+		uint8_t pir[64];
+		size_t pl = 0;
+		assert_int_equal(orsp_lpa_load_bpp(&x->card, bpp, n, pir, sizeof(pir), &pl),
+		                 ORSP_E_MALFORMED);
+	}
+	/* malformed packages are refused before anything is sent */
+	static const char *const bad[] = {
+	    "BF3703BF2300",           /* not BF36 */
+	    "BF3605A003870100",       /* no BF23 */
+	    "BF3607BF2300A403870100", /* unknown part */
+	    "BF3605BF2300A0",         /* truncated */
+	    "BF3605BF2300A00500",     /* length beyond */
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		uint8_t b[64], pir[64];
+		size_t bl = 0, pl = 0;
+		reset_log(x);
+		assert_int_equal(orsp_hex_decode(bad[i], b, sizeof(b), &bl), ORSP_OK);
+		if (orsp_lpa_load_bpp(&x->card, b, bl, pir, sizeof(pir), &pl) != ORSP_E_MALFORMED)
+			fail_msg("bad BPP %zu accepted", i);
+	}
+}
+
+/* ---------------------------------------------------------------- chip (es10.c) ------- */
+
+#define SKI "81370F5125D0B1D408D4C3B232E6D25E795BEBFB"
+
+static void test_info2(void **state)
+{
+	fixture *x = *state;
+	orsp_lpa_info2 i;
+	uint8_t ski[20];
+
+	reset_log(x);
+	answer(x, "BF2264810302030082030202028303040100840C810103820300A000830200FF8502050088020780"
+	          "A9160414" SKI "AA160414" SKI "8B010204030000010C055341532D31");
+	assert_int_equal(orsp_lpa_euicc_info2(&x->card, &i), ORSP_OK);
+	assert_cmd_hex(x, 0, "BF2200");
+	assert_string_equal(i.profile_version, "2.3.0");
+	assert_string_equal(i.svn, "2.2.2");
+	assert_string_equal(i.firmware, "4.1.0");
+	assert_true(i.has_resources);
+	assert_int_equal(i.installed_apps, 3);
+	assert_int_equal(i.free_nvm, 0xA000);
+	assert_int_equal(i.free_ram, 0xFF);
+	assert_int_equal(i.n_ci_verify, 1);
+	assert_int_equal(i.n_ci_sign, 1);
+	assert_int_equal(orsp_hex_decode_exact(SKI, ski, 20), ORSP_OK);
+	assert_bytes_equal(i.ci_verify[0], ski, 20);
+	assert_int_equal(i.category, 2);
+	assert_string_equal(i.sas, "SAS-1");
+	static const char *const bad[] = {
+	    "BF2213810302030083030401008403810103A900AA00",                 /* no svn */
+	    "BF221781030203008202020283030401008403810103A900AA00",         /* 2-byte svn */
+	    "BF221A8103020300820302020283030401008403810103A9020400AA00",   /* short SKI */
+	    "BF221B8103020300820302020283030401008403810103A900AA008B0109", /* category 9 */
+	    "BF22038103020300",                                             /* bad length */
+	    /* extCardResource with a broken TLV inside (found by fuzz_lpa_es10: it looped) */
+	    "BF2264810302030082030202028303040100840C810103820300A00081FC00FF8502050088020780A91604"
+	    "1481370F5125D0B1D408D4C3B232E6D25E795BEBFBAA16041481370F5125D0B1D408D4C3B232E6D25E795B"
+	    "EBFB8B010204030000010C055341532D31",
+	};
+	for (size_t k = 0; k < sizeof(bad) / sizeof(bad[0]); k++) {
+		reset_log(x);
+		answer(x, bad[k]);
+		if (orsp_lpa_euicc_info2(&x->card, &i) != ORSP_E_MALFORMED)
+			fail_msg("bad EUICCInfo2 %zu accepted", k);
+	}
+}
+
+static void test_addresses(void **state)
+{
+	fixture *x = *state;
+	char dp[256], ds[256];
+
+	reset_log(x);
+	answer(x, "BF3C238010736D64702E6578616D706C652E636F6D810F6C70612E64732E67736D612E636F6D");
+	assert_int_equal(orsp_lpa_addresses(&x->card, dp, ds), ORSP_OK);
+	assert_cmd_hex(x, 0, "BF3C00");
+	assert_string_equal(dp, "smdp.example.com");
+	assert_string_equal(ds, "lpa.ds.gsma.com");
+	reset_log(x);
+	answer(x, "BF3C11810F6C70612E64732E67736D612E636F6D");
+	assert_int_equal(orsp_lpa_addresses(&x->card, dp, ds), ORSP_OK);
+	assert_string_equal(dp, "");
+	assert_string_equal(ds, "lpa.ds.gsma.com");
+	static const char *const bad[] = {"BF3C00", "BF3C0380017A", "BF3C06810161800161",
+	                                  "BF3C06810161810162", "BF3C0381010A"};
+	for (size_t k = 0; k < sizeof(bad) / sizeof(bad[0]); k++) {
+		reset_log(x);
+		answer(x, bad[k]);
+		if (orsp_lpa_addresses(&x->card, dp, ds) != ORSP_E_MALFORMED)
+			fail_msg("bad addresses %zu accepted", k);
+	}
+	reset_log(x);
+	answer(x, "BF3F03800100");
+	assert_int_equal(orsp_lpa_set_default_dp(&x->card, "smdp.example.com"), ORSP_OK);
+	assert_cmd_hex(x, 0, "BF3F128010736D64702E6578616D706C652E636F6D");
+	reset_log(x);
+	answer(x, "BF3F0380017F");
+	assert_int_equal(orsp_lpa_set_default_dp(&x->card, ""), ORSP_E_STATE);
+	assert_cmd_hex(x, 0, "BF3F028000");
+}
+
+static void test_memory_reset(void **state)
+{
+	fixture *x = *state;
+
+	reset_log(x);
+	answer(x, "BF3403800100");
+	assert_int_equal(orsp_lpa_memory_reset(&x->card, 7), ORSP_OK);
+	assert_cmd_hex(x, 0, "BF3404820205E0"); /* as lpac sends it */
+	reset_log(x);
+	answer(x, "BF3403800101");
+	assert_int_equal(orsp_lpa_memory_reset(&x->card, ORSP_LPA_RESET_OPERATIONAL),
+	                 ORSP_E_NOT_FOUND);
+	assert_cmd_hex(x, 0,
+	               "BF34048202"
+	               "0780");
+	reset_log(x);
+	answer(x, "BF3403800100");
+	assert_int_equal(orsp_lpa_memory_reset(&x->card, ORSP_LPA_RESET_TEST), ORSP_OK);
+	assert_cmd_hex(x, 0,
+	               "BF34048202"
+	               "0640");
+	reset_log(x);
+	assert_int_equal(orsp_lpa_memory_reset(&x->card, 0), ORSP_E_USAGE);
+	assert_int_equal(orsp_lpa_memory_reset(&x->card, 8), ORSP_E_USAGE);
+	assert_int_equal(x->f.n_cmd, 0);
+}
+
+/* ---------------------------------------------------------------- status words -------- */
+
+/* A scripted card without the APDU layer: what real cards do that ours does not (6Cxx). */
+typedef struct script {
+	uint8_t sent[16][261];
+	size_t sent_len[16], n;
+	int mode;
+} script;
+
+static orsp_err script_transmit(void *user, const uint8_t *capdu, size_t n, uint8_t *rapdu,
+                                size_t cap, size_t *rlen)
+{
+	script *s = user;
+	size_t k = s->n;
+	(void)cap;
+	if (k < 16) {
+		memcpy(s->sent[k], capdu, n);
+		s->sent_len[k] = n;
+		s->n++;
+	}
+	*rlen = 2;
+	rapdu[0] = 0x90;
+	rapdu[1] = 0x00;
+	if (capdu[1] == 0x70 && n == 5) { /* MANAGE CHANNEL open: channel 2 */
+		rapdu[0] = 0x02;
+		rapdu[1] = 0x90;
+		rapdu[2] = 0x00;
+		*rlen = 3;
+	} else if (capdu[1] == 0xE2 && s->mode == 0) {
+		/* STORE DATA with a wrong Le: 6C05, then the 5-byte answer */
+		if (capdu[n - 1] != 0x05) {
+			rapdu[0] = 0x6C;
+			rapdu[1] = 0x05;
+		} else {
+			memcpy(rapdu, "\xBF\x2E\x02\x80\x00\x90\x00", 7);
+			*rlen = 7;
+		}
+	} else if (capdu[1] == 0xE2 && s->mode == 1) {
+		*rlen = 1; /* no status word */
+	} else if ((capdu[1] == 0xE2 || capdu[1] == 0xC0) && s->mode == 2) {
+		rapdu[0] = 0x61; /* endless GET RESPONSE chain */
+		rapdu[1] = 0x01;
+	}
+	return ORSP_OK;
+}
+
+static void test_status_words(void **state)
+{
+	static const uint8_t req[] = {0xBF, 0x2E, 0x00};
+	script s = {0};
+	orsp_lpa_transport t = {&s, script_transmit, NULL};
+	orsp_lpa_card c;
+	uint8_t out[64];
+	size_t rl = 0;
+	(void)state;
+
+	assert_int_equal(orsp_lpa_card_open(&c, &t), ORSP_OK);
+	assert_int_equal(c.channel, 2);
+	assert_int_equal(s.sent[2][0], 0x02); /* SELECT on channel 2 */
+	s.n = 0;
+	assert_int_equal(orsp_lpa_es10(&c, req, sizeof(req), out, sizeof(out), &rl), ORSP_OK);
+	assert_int_equal(rl, 5);
+	assert_int_equal(s.n, 2);
+	/* the same STORE DATA again, only Le changed */
+	assert_int_equal(s.sent_len[1], s.sent_len[0]);
+	assert_bytes_equal(s.sent[1], s.sent[0], s.sent_len[0] - 1);
+	assert_int_equal(s.sent[0][0], 0x82);
+	assert_int_equal(s.sent[1][s.sent_len[1] - 1], 0x05);
+	s.mode = 1;
+	assert_int_equal(orsp_lpa_es10(&c, req, sizeof(req), out, sizeof(out), &rl),
+	                 ORSP_E_MALFORMED);
+	s.mode = 2;
+	assert_int_equal(orsp_lpa_es10(&c, req, sizeof(req), out, sizeof(out), &rl),
+	                 ORSP_E_MALFORMED);
+	s.mode = 3;
+	s.n = 0;
+	orsp_lpa_card_close(&c);
+	assert_int_equal(s.n, 1);
+	assert_int_equal(s.sent[0][1], 0x70); /* MANAGE CHANNEL close of channel 2 */
+	assert_int_equal(s.sent[0][2], 0x80);
+	assert_int_equal(s.sent[0][3], 0x02);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test_setup_teardown(test_open, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_store_data_chain, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_card_error, setup, teardown),
+	    cmocka_unit_test(test_no_isdr),
+	    cmocka_unit_test(test_status_words),
+	    cmocka_unit_test_setup_teardown(test_eid, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_profiles, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_state_changes, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_notifications, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_bpp_real, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_bpp_synthetic, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_info2, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_addresses, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_memory_reset, setup, teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,1067 @@
+/* The USIM application on the APDU layer: GSMA TS.48 profiles loaded, driven with real
+ * command APDUs (docs/usim.md). Expected file contents come from GSMA's own value-notation
+ * dumps of the profiles (the .txt files under tests/vectors/saip/gsma-ts48); AUTHENTICATE from the
+ * Milenage (TS 35.207/35.208), TUAK and AUTS vector files. */
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "testutil.h"
+
+#include "openrsp/aka.h"
+#include "openrsp/euicc.h"
+#include "openrsp/pkg.h"
+
+#define V7 "saip/gsma-ts48/v7/TS48_V7.0_eSIM_GTP_SAIP2.3_NoBERTLV.der"
+/* From GSMA's TS48_V7.0_eSIM_GTP_SAIP2.3_NoBERTLV.txt */
+#define TS48_AID "A0000000871002FF49FF0589"
+#define TS48_EF_ICCID "98001032547698103214"
+#define TS48_EF_IMSI "080910101032547698"
+#define TS48_EF_AD "80000002"
+#define TS48_EF_UST "9EFFBF1DFF3E0083410310010400003E11"
+#define TS48_EF_SPN "0147534D411154455354FF" /* fill pattern: last byte repeated */
+#define TS48_DIR_REC1 "61144F0CA0000000871002FF49FF058950045553494D"
+
+typedef struct card {
+	orsp_euicc_apdu_ctx ctx;
+	uint8_t cmd[ORSP_EUICC_MAX_COMMAND];
+	uint8_t rsp[ORSP_EUICC_MAX_RESPONSE];
+	orsp_usim u;
+} card;
+
+static struct {
+	int calls;
+	bool fail;
+	uint8_t state[ORSP_USIM_SQN_STATE_MAX];
+	size_t len;
+} persisted;
+
+static orsp_err persist_cb(void *user, const uint8_t *st, size_t len)
+{
+	(void)user;
+	persisted.calls++;
+	if (persisted.fail)
+		return orsp_errf(ORSP_E_STORAGE, "injected");
+	assert_true(len <= sizeof(persisted.state));
+	memcpy(persisted.state, st, len);
+	persisted.len = len;
+	return ORSP_OK;
+}
+
+static size_t unhex(const char *hex, uint8_t *out, size_t cap)
+{
+	size_t n = 0;
+	assert_int_equal(orsp_hex_decode(hex, out, cap, &n), ORSP_OK);
+	return n;
+}
+
+/* Send one APDU (hex), follow 61xx with GET RESPONSE on the same channel, return the final
+ * SW; the data of all parts goes to data/len. */
+static uint16_t xfer(card *c, const char *hex, uint8_t *data, size_t *len)
+{
+	uint8_t capdu[300], rapdu[ORSP_EUICC_RAPDU_MAX];
+	size_t n = unhex(hex, capdu, sizeof(capdu)), rn = 0, total = 0;
+	uint16_t sw;
+
+	for (;;) {
+		assert_int_equal(
+		    orsp_euicc_apdu_process(&c->ctx, capdu, n, rapdu, sizeof(rapdu), &rn), ORSP_OK);
+		assert_true(rn >= 2);
+		if (data) {
+			memcpy(data + total, rapdu, rn - 2);
+		}
+		total += rn - 2;
+		sw = (uint16_t)(rapdu[rn - 2] << 8 | rapdu[rn - 1]);
+		if ((sw >> 8) != 0x61)
+			break;
+		uint8_t cla = capdu[0] & 0x83 ? (uint8_t)(capdu[0] & 0x03) : 0x00;
+		if (capdu[0] & 0x40)
+			cla = capdu[0] & 0x4F;
+		capdu[0] = cla;
+		capdu[1] = 0xC0;
+		capdu[2] = capdu[3] = 0;
+		capdu[4] = (uint8_t)sw;
+		n = 5;
+	}
+	if (len)
+		*len = total;
+	return sw;
+}
+
+static void expect(card *c, const char *apdu, uint16_t sw, const char *data_hex)
+{
+	uint8_t got[4096], want[512];
+	size_t n = 0;
+	uint16_t s = xfer(c, apdu, got, &n);
+	if (s != sw)
+		fail_msg("%s: SW %04X, expected %04X (%s)", apdu, s, sw, orsp_err_detail());
+	if (data_hex) {
+		size_t wn = unhex(data_hex, want, sizeof(want));
+		assert_int_equal(n, wn);
+		assert_bytes_equal(got, want, wn);
+	}
+}
+
+static card *card_new(const uint8_t *upp, size_t len, const uint8_t *sqn, size_t sqn_len)
+{
+	card *c = calloc(1, sizeof(*c));
+	uint8_t aid[16];
+	size_t aid_len = 0;
+
+	assert_non_null(c);
+	assert_int_equal(
+	    orsp_euicc_apdu_init(&c->ctx, c->cmd, sizeof(c->cmd), c->rsp, sizeof(c->rsp)), ORSP_OK);
+	if (orsp_usim_load(&c->u, upp, len, sqn, sqn_len, persist_cb, NULL) != ORSP_OK)
+		fail_msg("usim_load: %s", orsp_err_detail());
+	assert_int_equal(orsp_usim_aid(&c->u, aid, &aid_len), ORSP_OK);
+	assert_int_equal(orsp_euicc_apdu_register(&c->ctx, aid, aid_len, &orsp_usim_app_ops, &c->u),
+	                 ORSP_OK);
+	orsp_euicc_apdu_set_mf(&c->ctx, &orsp_usim_mf_ops, &c->u);
+	memset(&persisted, 0, sizeof(persisted));
+	return c;
+}
+
+static void card_free(card *c)
+{
+	orsp_usim_unload(&c->u);
+	free(c);
+}
+
+static card *card_v7(void)
+{
+	size_t len;
+	uint8_t *upp = test_read_vector(V7, &len);
+	card *c = card_new(upp, len, NULL, 0);
+	free(upp);
+	return c;
+}
+
+/* A TLV inside an FCP (one level), or NULL. */
+static const uint8_t *fcp_find(const uint8_t *fcp, size_t n, uint8_t tag, size_t *vlen)
+{
+	assert_true(n >= 2 && fcp[0] == 0x62 && fcp[1] == n - 2);
+	for (size_t i = 2; i + 2 <= n;) {
+		size_t l = fcp[i + 1];
+		if (fcp[i] == tag) {
+			*vlen = l;
+			return fcp + i + 2;
+		}
+		i += 2 + l;
+	}
+	return NULL;
+}
+
+/* ---------------------------------------------------------------- loading -------------- */
+
+/* Every GSMA TS.48 profile (v1..v7) and pySim's unique-ICCID copies load, and EF.ICCID
+ * read over APDUs is the header's ICCID in EF coding. */
+static void check_one_profile(const char *rel)
+{
+	size_t len;
+	uint8_t *upp = test_read_vector(rel, &len);
+	orsp_pkg *pkg = NULL;
+	orsp_pkg_header h;
+	uint8_t ef[10], got[64];
+	char hex[64];
+	size_t n;
+
+	assert_int_equal(orsp_pkg_decode(upp, len, &pkg), ORSP_OK);
+	assert_int_equal(orsp_pkg_get_header(pkg, &h), ORSP_OK);
+	assert_int_equal(orsp_iccid_encode_ef(h.iccid, ef), ORSP_OK);
+	orsp_pkg_free(pkg);
+	card *c = card_new(upp, len, NULL, 0);
+	assert_int_equal(xfer(c, "00A4000C023F00", NULL, NULL), 0x9000);
+	assert_int_equal(xfer(c, "00A4000C022FE2", NULL, NULL), 0x9000);
+	assert_int_equal(xfer(c, "00B000000A", got, &n), 0x9000);
+	assert_int_equal(n, 10);
+	assert_bytes_equal(got, ef, 10);
+	assert_int_equal(orsp_hex_encode(c->u.aid, c->u.aid_len, hex, sizeof(hex)), ORSP_OK);
+	assert_string_equal(hex, "a0000000871002ff49ff0589");
+	card_free(c);
+	free(upp);
+}
+
+static void test_load_all_ts48(void **state)
+{
+	static const char *dirs[] = {"saip/gsma-ts48/v1", "saip/gsma-ts48/v2", "saip/gsma-ts48/v3",
+	                             "saip/gsma-ts48/v4", "saip/gsma-ts48/v5", "saip/gsma-ts48/v6",
+	                             "saip/gsma-ts48/v7", "saip/pysim-unique"};
+	size_t count = 0;
+	(void)state;
+	for (size_t d = 0; d < ORSP_ARRAY_LEN(dirs); d++) {
+		DIR *dir = opendir(test_vector_path(dirs[d]));
+		struct dirent *e;
+		assert_non_null(dir);
+		while ((e = readdir(dir)) != NULL) {
+			size_t l = strlen(e->d_name);
+			char rel[512];
+			if (l < 5 || strcmp(e->d_name + l - 4, ".der") != 0)
+				continue;
+			snprintf(rel, sizeof(rel), "%s/%s", dirs[d], e->d_name);
+			check_one_profile(rel);
+			count++;
+		}
+		closedir(dir);
+	}
+	assert_true(count >= 25);
+}
+
+static void test_load_rejects(void **state)
+{
+	size_t len;
+	uint8_t *upp = test_read_vector(V7, &len);
+	orsp_usim *u = calloc(1, sizeof(*u));
+	uint8_t bad[4] = {0x30, 0x02, 0x01, 0x00};
+	(void)state;
+	assert_non_null(u);
+	assert_int_equal(orsp_usim_load(NULL, upp, len, NULL, 0, NULL, NULL), ORSP_E_USAGE);
+	assert_int_equal(orsp_usim_load(u, NULL, len, NULL, 0, NULL, NULL), ORSP_E_USAGE);
+	assert_int_equal(orsp_usim_load(u, upp, len, NULL, 5, NULL, NULL), ORSP_E_USAGE);
+	assert_int_equal(orsp_usim_load(u, bad, sizeof(bad), NULL, 0, NULL, NULL),
+	                 ORSP_E_MALFORMED);
+	for (size_t cut = 1; cut < len; cut += len / 13)
+		assert_int_not_equal(orsp_usim_load(u, upp, cut, NULL, 0, NULL, NULL), ORSP_OK);
+	/* a bad SQN state is refused, and u is left wiped */
+	assert_int_equal(orsp_usim_load(u, upp, len, bad, sizeof(bad), NULL, NULL),
+	                 ORSP_E_MALFORMED);
+	assert_false(u->loaded);
+	uint8_t aid[16];
+	size_t aid_len;
+	assert_int_equal(orsp_usim_aid(u, aid, &aid_len), ORSP_E_STATE);
+	/* the profile without its PE-USIM: only PE-MF and friends remain */
+	orsp_pkg *pkg = NULL;
+	uint8_t *noui = malloc(len);
+	size_t nl = 0;
+	assert_non_null(noui);
+	assert_int_equal(orsp_pkg_decode(upp, len, &pkg), ORSP_OK);
+	for (size_t i = 0; i < orsp_pkg_count(pkg); i++) {
+		orsp_pe_info info;
+		assert_int_equal(orsp_pkg_pe(pkg, i, &info), ORSP_OK);
+		if (info.type == ORSP_PE_USIM)
+			continue;
+		memcpy(noui + nl, info.raw.p, info.raw.len);
+		nl += info.raw.len;
+	}
+	orsp_pkg_free(pkg);
+	assert_int_equal(orsp_usim_load(u, noui, nl, NULL, 0, NULL, NULL), ORSP_E_NOT_FOUND);
+	free(noui);
+	/* one byte of the package changed (lengths intact), each refused by a check of the
+	 * loader: the ADF's dfName is not a USIM AID; EF.DIR's record length does not divide
+	 * its size, or is zero */
+	static const struct {
+		const char *find; /* hex, occurs once in the package */
+		size_t at;
+		uint8_t to;
+	} edits[] = {
+	    {"840C" TS48_AID, 2, 0xA1},
+	    {"82044221002183022F00", 5, 0x22},
+	    {"82044221002183022F00", 5, 0x00},
+	};
+	for (size_t i = 0; i < ORSP_ARRAY_LEN(edits); i++) {
+		uint8_t pat[32], *bad_upp = malloc(len);
+		size_t pl = unhex(edits[i].find, pat, sizeof(pat)), hits = 0, where = 0;
+		assert_non_null(bad_upp);
+		memcpy(bad_upp, upp, len);
+		for (size_t o = 0; o + pl <= len; o++) {
+			if (memcmp(upp + o, pat, pl) == 0) {
+				hits++;
+				where = o;
+			}
+		}
+		assert_int_equal(hits, 1);
+		bad_upp[where + edits[i].at] = edits[i].to;
+		assert_int_equal(orsp_usim_load(u, bad_upp, len, NULL, 0, NULL, NULL),
+		                 ORSP_E_MALFORMED);
+		assert_false(u->loaded);
+		free(bad_upp);
+	}
+	orsp_usim_unload(u);
+	orsp_usim_unload(NULL);
+	free(u);
+	free(upp);
+}
+
+/* ---------------------------------------------------------------- file system ---------- */
+
+static void test_select_mf_iccid(void **state)
+{
+	card *c = card_v7();
+	uint8_t fcp[256];
+	size_t n, vl;
+	const uint8_t *v;
+	(void)state;
+
+	assert_int_equal(xfer(c, "00A40004023F00", fcp, &n), 0x9000);
+	assert_non_null(v = fcp_find(fcp, n, 0x82, &vl));
+	assert_int_equal(vl, 2);
+	assert_int_equal(v[0], 0x78);
+	assert_non_null(v = fcp_find(fcp, n, 0x83, &vl));
+	assert_int_equal(v[0] << 8 | v[1], 0x3F00);
+	assert_non_null(fcp_find(fcp, n, 0xC6, &vl));
+	/* EF.ICCID: transparent, 10 bytes (TS 102 221 §13.2) */
+	assert_int_equal(xfer(c, "00A40004022FE2", fcp, &n), 0x9000);
+	assert_non_null(v = fcp_find(fcp, n, 0x82, &vl));
+	assert_int_equal(v[0] & 0x07, 1);
+	assert_non_null(v = fcp_find(fcp, n, 0x80, &vl));
+	assert_int_equal(v[0] << 8 | v[1], 10);
+	expect(c, "00B000000A", 0x9000, TS48_EF_ICCID);
+	/* offsets */
+	expect(c, "00B0000504", 0x9000, "76981032");
+	expect(c, "00B0000900", 0x9000, "14");
+	expect(c, "00B0000A01", 0x6B00, NULL);
+	expect(c, "00B07FFF01", 0x6B00, NULL);
+	/* extended Le (case 2E) */
+	expect(c, "00B0000000000A", 0x9000, TS48_EF_ICCID);
+	expect(c, "00B00002000000", 0x9000, "1032547698103214");
+	/* without Le: the rest of the file */
+	expect(c, "00B00008", 0x9000, "3214");
+	card_free(c);
+}
+
+static void test_usim_files(void **state)
+{
+	card *c = card_v7();
+	uint8_t fcp[256], rec[64];
+	size_t n, vl;
+	const uint8_t *v;
+	(void)state;
+
+	/* SELECT ADF.USIM by AID, FCP */
+	assert_int_equal(xfer(c, "00A4040C0C" TS48_AID, NULL, NULL), 0x9000);
+	assert_int_equal(xfer(c,
+	                      "00A4040410"
+	                      "A0000000871002FF49FF058900000000",
+	                      NULL, NULL),
+	                 0x6A82);
+	assert_int_equal(xfer(c, "00A404040C" TS48_AID, fcp, &n), 0x9000);
+	assert_non_null(v = fcp_find(fcp, n, 0x84, &vl));
+	assert_int_equal(vl, 12);
+	assert_non_null(v = fcp_find(fcp, n, 0x82, &vl));
+	assert_int_equal(v[0], 0x78);
+	assert_non_null(fcp_find(fcp, n, 0x8A, &vl));
+	assert_non_null(fcp_find(fcp, n, 0xAB, &vl));
+	assert_non_null(v = fcp_find(fcp, n, 0xC6, &vl));
+	assert_int_equal(v[0], 0x90); /* PS_DO */
+	/* the FCI form (P2 00) carries no FCP-only parts */
+	assert_int_equal(xfer(c, "00A404000C" TS48_AID, fcp, &n), 0x9000);
+	assert_int_equal(fcp[0], 0x6F);
+	for (size_t i = 0; i + 1 < n; i++)
+		assert_false(fcp[i] == 0xC6 && fcp[i + 1] == 0x06);
+	/* EF.IMSI, EF.AD, EF.UST, EF.SPN */
+	expect(c, "00A4000C026F07", 0x9000, NULL);
+	expect(c, "00B0000009", 0x9000, TS48_EF_IMSI);
+	expect(c, "00A4000C026FAD", 0x9000, NULL);
+	expect(c, "00B0000000", 0x9000, TS48_EF_AD);
+	expect(c, "00A4000C026F38", 0x9000, NULL);
+	expect(c, "00B0000011", 0x9000, TS48_EF_UST);
+	expect(c, "00A4000C026F46", 0x9000, NULL);
+	expect(c, "00B0000011", 0x9000, TS48_EF_SPN "FFFFFFFFFFFF");
+	/* EF.KEYS: fill pattern 07FF over the template size (33); EF.LOCI: content */
+	expect(c, "00A4000C026F08", 0x9000, NULL);
+	expect(c, "00B0000000", 0x9000,
+	       "07FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF");
+	expect(c, "00A4000C026F7E", 0x9000, NULL);
+	expect(c, "00B0000000", 0x9000, "FFFFFFFF42F618FFFEFF01");
+	/* EF.ECC: linear fixed, records of 0x0E, by its template SFI 01 */
+	expect(c, "00B2020C00", 0x9000, "19F1FF456D657267656E6379FF00");
+	expect(c, "00B2000300", 0x9000, "11F2FF4575726F20456D6572FF00");
+	expect(c, "00B2000300", 0x6A83, NULL);
+	/* READ BINARY by SFI (EF.IMSI SFI 07, EF.AD 03): the EF becomes current */
+	expect(c, "00B0870009", 0x9000, TS48_EF_IMSI);
+	expect(c, "00B0830102", 0x9000, "0000");
+	expect(c, "00B0000001", 0x9000, "80");
+	/* SELECT by path: from the MF through 7FFF, from the current DF */
+	expect(c, "00A4080C047FFF6F07", 0x9000, NULL);
+	expect(c, "00B0000001", 0x9000, "08");
+	expect(c, "00A4090C026FAD", 0x9000, NULL);
+	expect(c, "00B0000001", 0x9000, "80");
+	expect(c, "00A4000C027FFF", 0x9000, NULL);
+	assert_int_equal(xfer(c, "00A40004027FFF", fcp, &n), 0x9000);
+	assert_non_null(fcp_find(fcp, n, 0x84, &vl));
+	/* the MF's files are not children of the ADF */
+	expect(c, "00A4000C022FE2", 0x6A82, NULL);
+	expect(c, "00A4080C022FE2", 0x9000, NULL);
+	expect(c, "00B000000A", 0x9000, TS48_EF_ICCID);
+	/* STATUS: FCP of the current DF, its AID, nothing */
+	expect(c, "00A4000C027FFF", 0x9000, NULL);
+	assert_int_equal(xfer(c, "80F2000000", fcp, &n), 0x9000);
+	assert_non_null(fcp_find(fcp, n, 0x84, &vl));
+	expect(c, "80F2000100", 0x9000, "840C" TS48_AID);
+	expect(c, "80F2000C00", 0x9000, "");
+	/* EF.DIR (linear fixed, records of 0x21): READ RECORD absolute, next, previous */
+	expect(c, "00A4080C022F00", 0x9000, NULL);
+	assert_int_equal(xfer(c, "00A40004022F00", fcp, &n), 0x9000);
+	assert_non_null(v = fcp_find(fcp, n, 0x82, &vl));
+	assert_int_equal(vl, 5);
+	assert_int_equal(v[0], 0x42);
+	assert_int_equal(v[3], 0x21);
+	assert_int_equal(v[4], 4); /* 0x84 bytes */
+	assert_int_equal(xfer(c, "00B2010421", rec, &n), 0x9000);
+	assert_int_equal(n, 0x21);
+	uint8_t want[64];
+	size_t wl = unhex(TS48_DIR_REC1, want, sizeof(want));
+	assert_bytes_equal(rec, want, wl);
+	for (size_t i = wl; i < n; i++)
+		assert_int_equal(rec[i], 0xFF);
+	expect(c, "00B2000400", 0x9000, NULL);                    /* current record: 1 */
+	assert_int_equal(xfer(c, "00B2000200", rec, &n), 0x9000); /* next: 2 (ISIM) */
+	assert_int_equal(rec[10], 0x04);
+	expect(c, "00B2000200", 0x9000, NULL); /* 3 */
+	expect(c, "00B2000200", 0x9000, NULL); /* 4 */
+	expect(c, "00B2000200", 0x6A83, NULL); /* beyond the last of a linear file */
+	assert_int_equal(xfer(c, "00B2000300", rec, &n), 0x9000); /* previous: 3 (CSIM) */
+	assert_int_equal(rec[3], 0x10);
+	expect(c, "00B2050400", 0x6A83, NULL);
+	expect(c, "00B2010420", 0x6700, NULL); /* Le shorter than the record */
+	/* READ RECORD by SFI (EF.DIR SFI 1E), from the ADF's EF.ECC (SFI 01) */
+	expect(c, "00A4000C023F00", 0x9000, NULL);
+	expect(c, "00B201F400", 0x9000, NULL);
+	card_free(c);
+}
+
+/* Every refusal of the file commands. */
+static void test_file_errors(void **state)
+{
+	card *c = card_v7();
+	(void)state;
+
+	expect(c, "00B0000001", 0x6986, NULL); /* no EF selected */
+	expect(c, "00B2010400", 0x6986, NULL);
+	expect(c, "00A4000C021234", 0x6A82, NULL); /* no such file */
+	expect(c, "00A4000C027FFF", 0x6A82, NULL); /* no ADF active on this channel */
+	expect(c, "00A4080C047FFF6F07", 0x6A82, NULL);
+	expect(c, "00A4080C043F002FE2", 0x6A82, NULL); /* the MF is not part of a path */
+	expect(c, "00A4080C042FE26F07", 0x6A82, NULL); /* nothing below an EF */
+	expect(c, "00A4000C033F0000", 0x6700, NULL);
+	expect(c, "00A4000C013F", 0x6700, NULL);
+	expect(c, "00A4080C033F0000", 0x6700, NULL);
+	expect(c, "00A40000023F00", 0x6A86, NULL); /* P2 00 (FCI) not offered */
+	expect(c, "00A40008023F00", 0x6A86, NULL);
+	expect(c, "00A40104023F00", 0x6A86, NULL);
+	expect(c, "00A40304023F00", 0x6A86, NULL);
+	/* a failed SELECT keeps the current file */
+	expect(c, "00A4000C022FE2", 0x9000, NULL);
+	expect(c, "00A4000C029999", 0x6A82, NULL);
+	expect(c, "00B0000001", 0x9000, "98");
+	expect(c, "00B2010400", 0x6981, NULL);   /* record read of a transparent EF */
+	expect(c, "00B000000101", 0x6700, NULL); /* READ BINARY with data */
+	expect(c, "00B0A00001", 0x6A86, NULL);   /* P1 b7b6 set with b8 */
+	expect(c, "00B0800001", 0x6A86, NULL);   /* SFI 0 */
+	expect(c, "00B09F0001", 0x6A86, NULL);   /* SFI 1F */
+	expect(c, "00B0990001", 0x6A82, NULL);   /* SFI without a file */
+	expect(c, "00A4000C022F00", 0x9000, NULL);
+	expect(c, "00B0000001", 0x6981, NULL); /* binary read of a record EF */
+	expect(c, "00B2010000", 0x6A86, NULL); /* mode 000 */
+	expect(c, "00B201FC00", 0x6A86, NULL); /* SFI 1F */
+	expect(c, "00B2010200", 0x6A86, NULL); /* next with a record number */
+	expect(c, "00B2FF0400", 0x6A86, NULL);
+	expect(c, "00B2000400", 0x6A83, NULL); /* no current record yet */
+	expect(c, "00B2010401AA00", 0x6700, NULL);
+	expect(c, "00B2019400", 0x6A82, NULL); /* SFI 12 not under the MF */
+	/* writes are refused: structure first, then security */
+	expect(c, "00DC010401FF", 0x6982, NULL);
+	expect(c, "00D6000001FF", 0x6981, NULL);
+	expect(c, "00A4000C022FE2", 0x9000, NULL);
+	expect(c, "00D6000001FF", 0x6982, NULL);
+	expect(c, "00DC010401FF", 0x6981, NULL);
+	expect(c, "00B000000A", 0x9000, TS48_EF_ICCID); /* unchanged */
+	/* STATUS */
+	expect(c, "80F2030000", 0x6A86, NULL);
+	expect(c, "80F2000200", 0x6A86, NULL);
+	expect(c,
+	       "80F20001"
+	       "00",
+	       0x6A88, NULL); /* the MF has no DF name */
+	expect(c, "80F2000001AA", 0x6700, NULL);
+	expect(c, "00F2000000", 0x6E00, NULL); /* STATUS is '8X' */
+	expect(c, "80B000000A", 0x6E00, NULL); /* READ BINARY is '0X' */
+	expect(c, "0012000000", 0x6D00, NULL); /* unknown INS */
+	/* VERIFY: PIN1 disabled, values not checked */
+	expect(c, "0020000100", 0x9000, NULL);
+	expect(c, "0020008100", 0x9000, NULL);
+	expect(c, "002000010831323334FFFFFFFF", 0x6984, NULL);
+	expect(c, "00200001033132FF", 0x6700, NULL);
+	expect(c, "0020000A00", 0x6A88, NULL);
+	expect(c, "0020010100", 0x6A86, NULL);
+	expect(c, "0020000300", 0x6A86, NULL);
+	/* AUTHENTICATE needs the USIM selected on the channel */
+	expect(c,
+	       "008800812210"
+	       "00000000000000000000000000000000"
+	       "10"
+	       "00000000000000000000000000000000",
+	       0x6985, NULL);
+	card_free(c);
+}
+
+/* Channels keep their own selection; a channel opened from one with the USIM inherits it. */
+static void test_channels(void **state)
+{
+	card *c = card_v7();
+	(void)state;
+
+	expect(c, "00A4040C0C" TS48_AID, 0x9000, NULL);
+	expect(c, "00A4000C026F07", 0x9000, NULL);
+	expect(c, "0070000001", 0x9000, "01");
+	expect(c, "01A4000C022FE2", 0x9000, NULL); /* channel 1: MF handler */
+	expect(c, "01B0000001", 0x9000, "98");
+	expect(c, "00B0000001", 0x9000, "08"); /* channel 0 still on EF.IMSI */
+	expect(c, "01A4000C027FFF", 0x6A82, NULL);
+	expect(c, "01A4040C0C" TS48_AID, 0x9000, NULL);
+	expect(c, "01A4000C027FFF", 0x9000, NULL);
+	expect(c, "0070800100", 0x9000, NULL);
+	/* a channel closed with an EF current under the MF handler is back at the MF when
+	 * reopened */
+	expect(c, "0070000001", 0x9000, "01");
+	expect(c, "01A4000C022FE2", 0x9000, NULL);
+	expect(c, "01B0000001", 0x9000, "98");
+	expect(c, "0070800100", 0x9000, NULL);
+	expect(c, "0070000001", 0x9000, "01");
+	expect(c, "01B0000001", 0x6986, NULL);
+	expect(c, "01A4000C026F07", 0x6A82, NULL); /* not in the ADF either */
+	/* reset: the ADF is no longer active, and no EF is current on the MF handler */
+	orsp_euicc_apdu_reset(&c->ctx);
+	expect(c, "00A4000C027FFF", 0x6A82, NULL);
+	expect(c, "00A4000C022FE2", 0x9000, NULL);
+	orsp_euicc_apdu_reset(&c->ctx);
+	expect(c, "00B0000001", 0x6986, NULL);
+	card_free(c);
+}
+
+/* orsp_euicc_apdu_unregister deselects on every channel. */
+static void test_unregister(void **state)
+{
+	card *c = card_v7();
+	(void)state;
+
+	expect(c, "00A4040C0C" TS48_AID, 0x9000, NULL);
+	expect(c, "0070000001", 0x9000, "01");
+	expect(c, "01A4040C0C" TS48_AID, 0x9000, NULL);
+	assert_true(c->u.ch[0].adf_active && c->u.ch[1].adf_active);
+	assert_int_equal(orsp_euicc_apdu_unregister(&c->ctx, c->u.aid, c->u.aid_len), ORSP_OK);
+	assert_false(c->u.ch[0].adf_active);
+	assert_false(c->u.ch[1].adf_active);
+	assert_int_equal(c->ctx.selected[0], -1);
+	assert_int_equal(c->ctx.selected[1], -1);
+	expect(c, "00A4040C0C" TS48_AID, 0x6A82, NULL);
+	assert_int_equal(orsp_euicc_apdu_unregister(&c->ctx, c->u.aid, c->u.aid_len),
+	                 ORSP_E_NOT_FOUND);
+	assert_int_equal(orsp_euicc_apdu_unregister(NULL, c->u.aid, c->u.aid_len), ORSP_E_USAGE);
+	assert_int_equal(orsp_euicc_apdu_unregister(&c->ctx, NULL, 5), ORSP_E_USAGE);
+	/* register two, unregister the first: the second keeps its channel */
+	static const uint8_t other[] = {0xF0, 0x01, 0x02, 0x03, 0x04};
+	assert_int_equal(
+	    orsp_euicc_apdu_register(&c->ctx, c->u.aid, c->u.aid_len, &orsp_usim_app_ops, &c->u),
+	    ORSP_OK);
+	assert_int_equal(
+	    orsp_euicc_apdu_register(&c->ctx, other, sizeof(other), &orsp_usim_app_ops, &c->u),
+	    ORSP_OK);
+	expect(c, "01A4040C05F001020304", 0x9000, NULL);
+	assert_int_equal(orsp_euicc_apdu_unregister(&c->ctx, c->u.aid, c->u.aid_len), ORSP_OK);
+	assert_int_equal(c->ctx.selected[1], 0);
+	expect(c, "01A4000C027FFF", 0x9000, NULL);
+	card_free(c);
+}
+
+/* ---------------------------------------------------------------- AUTHENTICATE --------- */
+
+/* Personalise the TS.48 v7 profile with the given AKA parameters and re-encode it. */
+static uint8_t *personalise(const orsp_pkg_perso *p, size_t *len)
+{
+	size_t n;
+	uint8_t *upp = test_read_vector(V7, &n), *out = NULL;
+	orsp_pkg *pkg = NULL;
+
+	assert_int_equal(orsp_pkg_decode(upp, n, &pkg), ORSP_OK);
+	if (orsp_pkg_personalise(pkg, p) != ORSP_OK)
+		fail_msg("personalise: %s", orsp_err_detail());
+	assert_int_equal(orsp_pkg_encode(pkg, 0, &out, len), ORSP_OK);
+	orsp_pkg_free(pkg);
+	free(upp);
+	return out;
+}
+
+/* An SQN state with no delta limit, so that any vector's SQN is fresh. */
+static size_t open_sqn_state(uint8_t *out)
+{
+	orsp_usim_sqn st;
+	size_t len = 0;
+	orsp_usim_sqn_init(&st, 5);
+	st.delta = 0;
+	st.age_limit = 0;
+	assert_int_equal(orsp_usim_sqn_save(&st, out, ORSP_USIM_SQN_STATE_MAX, &len), ORSP_OK);
+	return len;
+}
+
+static card *milenage_card(const uint8_t *k, const uint8_t *opc, const orsp_milenage_consts *consts)
+{
+	orsp_pkg_perso p;
+	uint8_t st[ORSP_USIM_SQN_STATE_MAX];
+	size_t len, sl = open_sqn_state(st);
+
+	orsp_pkg_perso_init(&p);
+	p.set_aka = true;
+	p.alg = ORSP_AKA_MILENAGE;
+	assert_int_equal(orsp_secret_set(&p.k, k, 16), ORSP_OK);
+	assert_int_equal(orsp_secret_set(&p.opc, opc, 16), ORSP_OK);
+	if (consts) {
+		p.custom_consts = true;
+		p.consts = *consts;
+	}
+	uint8_t *upp = personalise(&p, &len);
+	orsp_pkg_perso_wipe(&p);
+	card *c = card_new(upp, len, st, sl);
+	orsp_pkg_buf_free(upp, len);
+	return c;
+}
+
+static void hexcat(char *dst, size_t cap, const uint8_t *p, size_t n)
+{
+	size_t l = strlen(dst);
+	assert_int_equal(orsp_hex_encode(p, n, dst + l, cap - l), ORSP_OK);
+}
+
+static uint16_t authenticate(card *c, const uint8_t rand[16], const uint8_t autn[16], uint8_t *rsp,
+                             size_t *n)
+{
+	char apdu[128] = "008800812210";
+	hexcat(apdu, sizeof(apdu), rand, 16);
+	strcat(apdu, "10");
+	hexcat(apdu, sizeof(apdu), autn, 16);
+	return xfer(c, apdu, rsp, n);
+}
+
+/* TS 35.208 test sets (milenage.tsv): RES = f2, CK = f3, IK = f4, Kc = c3 (EF.UST of TS.48
+ * has service 27); a replay gives AUTS that the AuC side accepts; persist sees the new SQN
+ * before RES. */
+static void test_auth_milenage_vectors(void **state)
+{
+	tsv *t = tsv_load("milenage.tsv");
+	(void)state;
+	for (size_t i = 0; i < tsv_rows(t); i++) {
+		uint8_t k[16], opc[16], rand[16], sqn[6], amf[2], mac[8], res[8], ck[16], ik[16],
+		    ak[6], autn[16], rsp[128], kc[8];
+		size_t n;
+		tsv_hex(t, i, "k", k, 16);
+		tsv_hex(t, i, "opc", opc, 16);
+		tsv_hex(t, i, "rand", rand, 16);
+		tsv_hex(t, i, "sqn", sqn, 6);
+		tsv_hex(t, i, "amf", amf, 2);
+		tsv_hex(t, i, "f1_mac_a", mac, 8);
+		tsv_hex(t, i, "f2_res", res, 8);
+		tsv_hex(t, i, "f3_ck", ck, 16);
+		tsv_hex(t, i, "f4_ik", ik, 16);
+		tsv_hex(t, i, "f5_ak", ak, 6);
+		for (int j = 0; j < 6; j++)
+			autn[j] = sqn[j] ^ ak[j];
+		memcpy(autn + 6, amf, 2);
+		memcpy(autn + 8, mac, 8);
+		card *c = milenage_card(k, opc, NULL);
+		expect(c, "00A4040C0C" TS48_AID, 0x9000, NULL);
+		assert_int_equal(authenticate(c, rand, autn, rsp, &n), 0x9000);
+		assert_int_equal(n, 1 + 1 + 8 + 1 + 16 + 1 + 16 + 1 + 8);
+		assert_int_equal(rsp[0], 0xDB);
+		assert_int_equal(rsp[1], 8);
+		assert_bytes_equal(rsp + 2, res, 8);
+		assert_int_equal(rsp[10], 16);
+		assert_bytes_equal(rsp + 11, ck, 16);
+		assert_int_equal(rsp[27], 16);
+		assert_bytes_equal(rsp + 28, ik, 16);
+		assert_int_equal(rsp[44], 8);
+		orsp_gsm_kc_c3(ck, ik, kc);
+		assert_bytes_equal(rsp + 45, kc, 8);
+		/* persisted: the SEQ of this SQN under its IND */
+		assert_int_equal(persisted.calls, 1);
+		orsp_usim_sqn st;
+		assert_int_equal(orsp_usim_sqn_parse(persisted.state, persisted.len, &st), ORSP_OK);
+		uint64_t s = 0;
+		for (int j = 0; j < 6; j++)
+			s = s << 8 | sqn[j];
+		assert_true(st.seq[s & 31] == s >> 5);
+		/* replay: synchronisation failure with AUTS that the AuC verifies */
+		assert_int_equal(authenticate(c, rand, autn, rsp, &n), 0x9000);
+		assert_int_equal(n, 16);
+		assert_int_equal(rsp[0], 0xDC);
+		assert_int_equal(rsp[1], 14);
+		orsp_aka_subscriber sub;
+		uint64_t sqn_ms = 0;
+		assert_int_equal(orsp_aka_subscriber_init(&sub, ORSP_AKA_MILENAGE, k, 16, opc, 16),
+		                 ORSP_OK);
+		assert_int_equal(orsp_aka_auts_verify(&sub, rand, rsp + 2, &sqn_ms), ORSP_OK);
+		assert_true(sqn_ms == s);
+		orsp_aka_subscriber_wipe(&sub);
+		assert_int_equal(persisted.calls, 1);
+		/* a bad MAC */
+		autn[15] ^= 0x01;
+		assert_int_equal(authenticate(c, rand, autn, rsp, &n), 0x9862);
+		assert_int_equal(n, 0);
+		card_free(c);
+	}
+	tsv_free(t);
+}
+
+/* GSM context (TS 31.102 §7.1.2.1, P2 80): SRES = c2(RES), Kc = c3(CK, IK), checked against
+ * TS 55.205's GSM-Milenage table (milenage_gsm.tsv: SRES#1 is c2, Kc is c3). */
+static void test_auth_gsm(void **state)
+{
+	tsv *t = tsv_load("milenage_gsm.tsv");
+	(void)state;
+	for (size_t i = 0; i < tsv_rows(t); i++) {
+		uint8_t k[16], opc[16], rand[16], sres[4], kc[8];
+		char apdu[64] = "008800801110";
+		char want[64] = "04";
+		tsv_hex(t, i, "k", k, 16);
+		tsv_hex(t, i, "opc", opc, 16);
+		tsv_hex(t, i, "rand", rand, 16);
+		tsv_hex(t, i, "sres1", sres, 4);
+		tsv_hex(t, i, "kc", kc, 8);
+		card *c = milenage_card(k, opc, NULL);
+		expect(c, "00A4040C0C" TS48_AID, 0x9000, NULL);
+		hexcat(apdu, sizeof(apdu), rand, 16);
+		hexcat(want, sizeof(want), sres, 4);
+		strcat(want, "08");
+		hexcat(want, sizeof(want), kc, 8);
+		expect(c, apdu, 0x9000, want);
+		expect(c, "00880080101000000000000000000000000000000000", 0x6700, NULL);
+		expect(c, "0088008011110000000000000000000000000000000000", 0x6A80, NULL);
+		assert_int_equal(persisted.calls, 0);
+		card_free(c);
+	}
+	tsv_free(t);
+}
+
+/* Persist failure: 6581, no RES, and the SQN is not consumed. */
+static void test_auth_persist_failure(void **state)
+{
+	tsv *t = tsv_load("milenage.tsv");
+	uint8_t k[16], opc[16], rand[16], autn[16], rsp[128];
+	size_t n;
+	orsp_aka_subscriber sub;
+	orsp_aka_vector v;
+	static const uint8_t sqn[6] = {0, 0, 0, 0, 0, 0x21}, amf[2] = {0x80, 0x00};
+	(void)state;
+
+	tsv_hex(t, 0, "k", k, 16);
+	tsv_hex(t, 0, "opc", opc, 16);
+	tsv_hex(t, 0, "rand", rand, 16);
+	tsv_free(t);
+	assert_int_equal(orsp_aka_subscriber_init(&sub, ORSP_AKA_MILENAGE, k, 16, opc, 16),
+	                 ORSP_OK);
+	assert_int_equal(orsp_aka_generate(&sub, rand, sqn, amf, &v), ORSP_OK);
+	memcpy(autn, v.autn, 16);
+	card *c = milenage_card(k, opc, NULL);
+	expect(c, "00A4040C0C" TS48_AID, 0x9000, NULL);
+	persisted.fail = true;
+	assert_int_equal(authenticate(c, rand, autn, rsp, &n), 0x6581);
+	assert_int_equal(n, 0);
+	assert_int_equal(persisted.calls, 1);
+	persisted.fail = false;
+	assert_int_equal(authenticate(c, rand, autn, rsp, &n), 0x9000);
+	assert_int_equal(rsp[0], 0xDB);
+	assert_bytes_equal(rsp + 2, v.xres, v.xres_len);
+	/* no persist callback at all: 6581 too */
+	c->u.persist = NULL;
+	assert_int_equal(
+	    orsp_aka_generate(&sub, rand, (const uint8_t[6]){0, 0, 0, 0, 0, 0x41}, amf, &v),
+	    ORSP_OK);
+	assert_int_equal(authenticate(c, rand, v.autn, rsp, &n), 0x6581);
+	/* a state saved by persist reloads: the accepted SQN is now a replay */
+	c->u.persist = persist_cb;
+	uint8_t saved[ORSP_USIM_SQN_STATE_MAX];
+	size_t sl = persisted.len;
+	memcpy(saved, persisted.state, sl);
+	orsp_usim_sqn st;
+	assert_int_equal(orsp_usim_sqn_parse(saved, sl, &st), ORSP_OK);
+	assert_true(st.seq[1] == 1);
+	orsp_aka_vector_wipe(&v);
+	orsp_aka_subscriber_wipe(&sub);
+	card_free(c);
+}
+
+/* A card reloaded from the state persist received refuses the challenge it accepted
+ * (synchronisation failure, AUTS verified by the AuC side) and accepts a newer one; the
+ * same card reloaded from the state before that AUTHENTICATE accepts it (so the refusal
+ * comes from the persisted bytes). */
+static void test_auth_reload(void **state)
+{
+	tsv *t = tsv_load("milenage.tsv");
+	uint8_t k[16], opc[16], rand[16], rsp[128], before[ORSP_USIM_SQN_STATE_MAX],
+	    after[ORSP_USIM_SQN_STATE_MAX];
+	static const uint8_t sqn1[6] = {0, 0, 0, 0, 0x10, 0x23}, sqn2[6] = {0, 0, 0, 0, 0x10, 0x43},
+	                     amf[2] = {0x80, 0x00};
+	orsp_aka_subscriber sub;
+	orsp_aka_vector v1, v2;
+	orsp_pkg_perso p;
+	size_t n, len, bl = open_sqn_state(before), al;
+	uint64_t sqn_ms = 0;
+	(void)state;
+
+	tsv_hex(t, 1, "k", k, 16);
+	tsv_hex(t, 1, "opc", opc, 16);
+	tsv_hex(t, 1, "rand", rand, 16);
+	tsv_free(t);
+	assert_int_equal(orsp_aka_subscriber_init(&sub, ORSP_AKA_MILENAGE, k, 16, opc, 16),
+	                 ORSP_OK);
+	assert_int_equal(orsp_aka_generate(&sub, rand, sqn1, amf, &v1), ORSP_OK);
+	assert_int_equal(orsp_aka_generate(&sub, rand, sqn2, amf, &v2), ORSP_OK);
+	orsp_pkg_perso_init(&p);
+	p.set_aka = true;
+	p.alg = ORSP_AKA_MILENAGE;
+	assert_int_equal(orsp_secret_set(&p.k, k, 16), ORSP_OK);
+	assert_int_equal(orsp_secret_set(&p.opc, opc, 16), ORSP_OK);
+	uint8_t *upp = personalise(&p, &len);
+	orsp_pkg_perso_wipe(&p);
+
+	card *c = card_new(upp, len, before, bl);
+	expect(c, "00A4040C0C" TS48_AID, 0x9000, NULL);
+	assert_int_equal(authenticate(c, rand, v1.autn, rsp, &n), 0x9000);
+	assert_bytes_equal(rsp + 2, v1.xres, v1.xres_len);
+	assert_int_equal(persisted.calls, 1);
+	al = persisted.len;
+	memcpy(after, persisted.state, al);
+	card_free(c);
+
+	c = card_new(upp, len, after, al);
+	expect(c, "00A4040C0C" TS48_AID, 0x9000, NULL);
+	assert_int_equal(authenticate(c, rand, v1.autn, rsp, &n), 0x9000);
+	assert_int_equal(n, 16);
+	assert_int_equal(rsp[0], 0xDC);
+	assert_int_equal(orsp_aka_auts_verify(&sub, rand, rsp + 2, &sqn_ms), ORSP_OK);
+	assert_true(sqn_ms == 0x1023);
+	assert_int_equal(persisted.calls, 0);
+	assert_int_equal(authenticate(c, rand, v2.autn, rsp, &n), 0x9000);
+	assert_int_equal(rsp[0], 0xDB);
+	assert_bytes_equal(rsp + 2, v2.xres, v2.xres_len);
+	assert_int_equal(persisted.calls, 1);
+	card_free(c);
+
+	c = card_new(upp, len, before, bl);
+	expect(c, "00A4040C0C" TS48_AID, 0x9000, NULL);
+	assert_int_equal(authenticate(c, rand, v1.autn, rsp, &n), 0x9000);
+	assert_int_equal(rsp[0], 0xDB);
+	card_free(c);
+
+	orsp_pkg_buf_free(upp, len);
+	orsp_aka_vector_wipe(&v1);
+	orsp_aka_vector_wipe(&v2);
+	orsp_aka_subscriber_wipe(&sub);
+}
+
+/* Malformed AUTHENTICATE commands. */
+static void test_auth_errors(void **state)
+{
+	static const uint8_t k[16] = {1}, opc[16] = {2};
+	card *c = milenage_card(k, opc, NULL);
+	const char *z16 = "00000000000000000000000000000000";
+	char apdu[160];
+	(void)state;
+
+	expect(c, "00A4040C0C" TS48_AID, 0x9000, NULL);
+	snprintf(apdu, sizeof(apdu), "008800812210%s10%s", z16, z16);
+	assert_int_equal(xfer(c, apdu, NULL, NULL), 0x9862); /* all-zero AUTN: MAC wrong */
+	snprintf(apdu, sizeof(apdu), "008800812210%s0F%s", z16, z16);
+	assert_int_equal(xfer(c, apdu, NULL, NULL), 0x6A80);
+	snprintf(apdu, sizeof(apdu), "008800812211%s10%s", z16, z16);
+	assert_int_equal(xfer(c, apdu, NULL, NULL), 0x6A80);
+	snprintf(apdu, sizeof(apdu), "008800812110%s10%.30s", z16, z16);
+	assert_int_equal(xfer(c, apdu, NULL, NULL), 0x6700);
+	snprintf(apdu, sizeof(apdu), "008801812210%s10%s", z16, z16);
+	assert_int_equal(xfer(c, apdu, NULL, NULL), 0x6A86);
+	snprintf(apdu, sizeof(apdu), "008800822210%s10%s", z16, z16);
+	assert_int_equal(xfer(c, apdu, NULL, NULL), 0x6A86);
+	snprintf(apdu, sizeof(apdu), "808800812210%s10%s", z16, z16);
+	assert_int_equal(xfer(c, apdu, NULL, NULL), 0x6E00);
+	assert_int_equal(persisted.calls, 0);
+	card_free(c);
+}
+
+/* Custom Milenage constants (TS 35.206 §4.1 allows operator r1..r5, c1..c5): the USIM uses
+ * the profile's; a vector made with the defaults fails. */
+static void test_auth_custom_consts(void **state)
+{
+	static const uint8_t k[16] = {0x11, 0x22}, opc[16] = {0x33, 0x44};
+	static const uint8_t rand[16] = {0xA5}, sqn[6] = {0, 0, 0, 0, 0, 0x40}, amf[2] = {0x80, 0};
+	orsp_milenage_consts mc;
+	orsp_aka_subscriber sub;
+	orsp_aka_vector v, vd;
+	uint8_t rsp[128];
+	size_t n;
+	(void)state;
+
+	orsp_milenage_default_consts(&mc);
+	mc.r[0] = 8;
+	mc.r[2] = 40;
+	mc.c[1][0] = 0x5A;
+	mc.c[4][15] = 0x77;
+	card *c = milenage_card(k, opc, &mc);
+	assert_int_equal(orsp_aka_subscriber_init(&sub, ORSP_AKA_MILENAGE, k, 16, opc, 16),
+	                 ORSP_OK);
+	assert_int_equal(orsp_aka_generate(&sub, rand, sqn, amf, &vd), ORSP_OK);
+	sub.milenage = mc;
+	assert_int_equal(orsp_aka_generate(&sub, rand, sqn, amf, &v), ORSP_OK);
+	expect(c, "00A4040C0C" TS48_AID, 0x9000, NULL);
+	assert_int_equal(authenticate(c, rand, vd.autn, rsp, &n), 0x9862);
+	assert_int_equal(authenticate(c, rand, v.autn, rsp, &n), 0x9000);
+	assert_bytes_equal(rsp + 2, v.xres, 8);
+	assert_bytes_equal(rsp + 11, v.ck, 16);
+	assert_bytes_equal(rsp + 28, v.ik, 16);
+	orsp_aka_vector_wipe(&v);
+	orsp_aka_vector_wipe(&vd);
+	orsp_aka_subscriber_wipe(&sub);
+	card_free(c);
+}
+
+/* TUAK profiles (K and TOPc of TS 35.233 test sets 1 and 6, with their Keccak iteration
+ * counts): RES/CK/IK agree with the AuC; a vector with another iteration count fails. */
+static void test_auth_tuak(void **state)
+{
+	tsv *t = tsv_load("tuak.tsv");
+	(void)state;
+	for (size_t i = 0; i < tsv_rows(t); i++) {
+		uint8_t k[32], topc[32], rand[16], sqn[6], amf[2], rsp[160];
+		size_t kl = tsv_hex(t, i, "k", k, sizeof(k)), n, len;
+		unsigned iters = (unsigned)atoi(tsv_get(t, i, "keccak_iterations"));
+		orsp_pkg_perso p;
+		orsp_aka_subscriber sub;
+		orsp_aka_vector v, other;
+		uint8_t st[ORSP_USIM_SQN_STATE_MAX];
+		size_t sl = open_sqn_state(st);
+
+		tsv_hex(t, i, "topc", topc, 32);
+		tsv_hex(t, i, "rand", rand, 16);
+		tsv_hex(t, i, "sqn", sqn, 6);
+		tsv_hex(t, i, "amf", amf, 2);
+		orsp_pkg_perso_init(&p);
+		p.set_aka = true;
+		p.alg = ORSP_AKA_TUAK;
+		p.keccak = iters;
+		assert_int_equal(orsp_secret_set(&p.k, k, kl), ORSP_OK);
+		assert_int_equal(orsp_secret_set(&p.opc, topc, 32), ORSP_OK);
+		uint8_t *upp = personalise(&p, &len);
+		orsp_pkg_perso_wipe(&p);
+		card *c = card_new(upp, len, st, sl);
+		orsp_pkg_buf_free(upp, len);
+		assert_int_equal(orsp_aka_subscriber_init(&sub, ORSP_AKA_TUAK, k, kl, topc, 32),
+		                 ORSP_OK);
+		sub.tuak.keccak_iterations = iters + 1;
+		assert_int_equal(orsp_aka_generate(&sub, rand, sqn, amf, &other), ORSP_OK);
+		sub.tuak.keccak_iterations = iters;
+		assert_int_equal(orsp_aka_generate(&sub, rand, sqn, amf, &v), ORSP_OK);
+		expect(c, "00A4040C0C" TS48_AID, 0x9000, NULL);
+		assert_int_equal(authenticate(c, rand, other.autn, rsp, &n), 0x9862);
+		assert_int_equal(authenticate(c, rand, v.autn, rsp, &n), 0x9000);
+		assert_int_equal(rsp[1], v.xres_len);
+		assert_bytes_equal(rsp + 2, v.xres, v.xres_len);
+		size_t o = 2 + v.xres_len;
+		assert_int_equal(rsp[o], v.ck_len);
+		assert_bytes_equal(rsp + o + 1, v.ck, v.ck_len);
+		o += 1 + v.ck_len;
+		assert_int_equal(rsp[o], v.ik_len);
+		assert_bytes_equal(rsp + o + 1, v.ik, v.ik_len);
+		orsp_aka_vector_wipe(&v);
+		orsp_aka_vector_wipe(&other);
+		orsp_aka_subscriber_wipe(&sub);
+		card_free(c);
+	}
+	tsv_free(t);
+}
+
+/* TS.48 as published uses the usim-test-algorithm: files work, AUTHENTICATE is refused. */
+static void test_auth_test_algorithm(void **state)
+{
+	card *c = card_v7();
+	(void)state;
+	expect(c, "00A4040C0C" TS48_AID, 0x9000, NULL);
+	expect(c, "008800812210000000000000000000000000000000001000000000000000000000000000000000",
+	       0x6A81, NULL);
+	card_free(c);
+}
+
+/* The SQN state format round-trips and refuses anything else. */
+static void test_sqn_state(void **state)
+{
+	orsp_usim_sqn a, b;
+	uint8_t buf[ORSP_USIM_SQN_STATE_MAX];
+	size_t len;
+	(void)state;
+
+	for (unsigned bits = 0; bits <= ORSP_SQN_MAX_IND_BITS; bits++) {
+		orsp_usim_sqn_init(&a, bits);
+		a.delta = 12345;
+		a.age_limit = 77;
+		for (size_t i = 0; i < (1u << bits); i++)
+			a.seq[i] = i * 3 + 1;
+		assert_int_equal(orsp_usim_sqn_save(&a, buf, sizeof(buf), &len), ORSP_OK);
+		assert_int_equal(len, 16 + 6 * (1u << bits));
+		assert_int_equal(orsp_usim_sqn_parse(buf, len, &b), ORSP_OK);
+		assert_int_equal(b.ind_bits, bits);
+		assert_true(b.delta == 12345 && b.age_limit == 77);
+		for (size_t i = 0; i < (1u << bits); i++)
+			assert_true(b.seq[i] == i * 3 + 1);
+		assert_int_equal(orsp_usim_sqn_parse(buf, len - 1, &b), ORSP_E_MALFORMED);
+	}
+	orsp_usim_sqn_init(&a, 5);
+	assert_int_equal(orsp_usim_sqn_save(&a, buf, 20, &len), ORSP_E_RESOURCE);
+	assert_int_equal(orsp_usim_sqn_save(&a, buf, sizeof(buf), &len), ORSP_OK);
+	buf[0] = 'X';
+	assert_int_equal(orsp_usim_sqn_parse(buf, len, &b), ORSP_E_MALFORMED);
+	buf[0] = 'S';
+	buf[2] = 2;
+	assert_int_equal(orsp_usim_sqn_parse(buf, len, &b), ORSP_E_MALFORMED);
+	buf[2] = 1;
+	buf[3] = 9;
+	assert_int_equal(orsp_usim_sqn_parse(buf, len, &b), ORSP_E_MALFORMED);
+	buf[3] = 5;
+	buf[16] = 0xFF; /* SEQ 0 above 43 bits */
+	assert_int_equal(orsp_usim_sqn_parse(buf, len, &b), ORSP_E_MALFORMED);
+	assert_int_equal(orsp_usim_sqn_parse(NULL, len, &b), ORSP_E_USAGE);
+	assert_int_equal(orsp_usim_sqn_parse(buf, 3, &b), ORSP_E_MALFORMED);
+}
+
+/* No file, FCP or response carries K or OPc: read every byte of every file. */
+static void test_no_key_leaks(void **state)
+{
+	static const uint8_t k[16] = {0xC1, 0xC2, 0xC3, 0xC4, 0xC5, 0xC6, 0xC7, 0xC8,
+	                              0xC9, 0xCA, 0xCB, 0xCC, 0xCD, 0xCE, 0xCF, 0xD0};
+	static const uint8_t opc[16] = {0xE1, 0xE2, 0xE3, 0xE4, 0xE5, 0xE6, 0xE7, 0xE8,
+	                                0xE9, 0xEA, 0xEB, 0xEC, 0xED, 0xEE, 0xEF, 0xF0};
+	card *c = milenage_card(k, opc, NULL);
+	(void)state;
+	for (size_t i = 0; i < c->u.data_len; i++) {
+		if (i + 4 <= c->u.data_len) {
+			assert_false(memcmp(c->u.data + i, k, 4) == 0);
+			assert_false(memcmp(c->u.data + i, opc, 4) == 0);
+		}
+	}
+	assert_true(c->u.aka_ok);
+	orsp_usim_unload(&c->u);
+	for (size_t i = 0; i < sizeof(c->u.sub.k.v); i++)
+		assert_int_equal(c->u.sub.k.v[i], 0);
+	assert_false(c->u.loaded);
+	free(c);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_load_all_ts48),
+	    cmocka_unit_test(test_load_rejects),
+	    cmocka_unit_test(test_select_mf_iccid),
+	    cmocka_unit_test(test_usim_files),
+	    cmocka_unit_test(test_file_errors),
+	    cmocka_unit_test(test_channels),
+	    cmocka_unit_test(test_unregister),
+	    cmocka_unit_test(test_auth_milenage_vectors),
+	    cmocka_unit_test(test_auth_gsm),
+	    cmocka_unit_test(test_auth_persist_failure),
+	    cmocka_unit_test(test_auth_reload),
+	    cmocka_unit_test(test_auth_errors),
+	    cmocka_unit_test(test_auth_custom_consts),
+	    cmocka_unit_test(test_auth_tuak),
+	    cmocka_unit_test(test_auth_test_algorithm),
+	    cmocka_unit_test(test_sqn_state),
+	    cmocka_unit_test(test_no_key_leaks),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
