@@ -348,7 +348,16 @@ static pid_t start_server(const char *conf, uint16_t *port)
 		return -1;
 	}
 	fclose(f);
-	*port = (uint16_t)atoi(line);
+	{
+		char *end;
+		unsigned long v = strtoul(line, &end, 10);
+		if (end == line || v == 0 || v > 65535) {
+			kill(pid, SIGTERM);
+			waitpid(pid, NULL, 0);
+			return -1;
+		}
+		*port = (uint16_t)v;
+	}
 	return pid;
 }
 

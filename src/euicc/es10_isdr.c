@@ -1102,8 +1102,8 @@ static orsp_err install(orsp_euicc *e, orsp_writer *w)
 	}
 	if (reason) {
 		err = pir(e, NULL, meta_iccid, addr, cmd, reason, w, &stored);
-		if (!err && stored)
-			err = commit(e, NULL, 0);
+		if (!err && stored && (err = commit(e, NULL, 0)) && reload(e))
+			orsp_err_clear(); /* not recorded: memory back to the stored state */
 		reset_session(e);
 		return err;
 	}
@@ -1157,8 +1157,8 @@ static orsp_err bpp_piece(orsp_euicc *e, orsp_slice piece, orsp_writer *w)
 		int reason = e->s.upp_overflow ? 10 : bsp_reason(why);
 		orsp_err_clear();
 		err = pir(e, NULL, iccid, e->s.server_addr, (int)step, reason, w, &stored);
-		if (!err && stored)
-			err = commit(e, NULL, 0);
+		if (!err && stored && (err = commit(e, NULL, 0)) && reload(e))
+			orsp_err_clear(); /* not recorded: memory back to the stored state */
 		reset_session(e);
 		return err;
 	}
@@ -1188,12 +1188,29 @@ static orsp_err load_bpp_start(orsp_euicc *e, orsp_slice req, orsp_writer *w)
 			len = len << 8 | req.p[3 + i];
 	}
 	if (e->s.step != S_PREP) {
-		/* no session: a PIR with an error, as a card does */
+		/* no session: a PIR with an error, as a card does; its transactionId (mandatory,
+		 * 1..16 bytes) is the one BF23 names, if it can be read [A2] */
 		bool stored = false;
 		uint8_t iccid[10] = {0};
+		orsp_reader br;
+		orsp_tlv b23, bt;
+		orsp_reader_init(&br, req.p + hdr, req.len - hdr);
+		e->s.tid_len = 1;
+		e->s.tid[0] = 0;
+		if (!orsp_der_read(&br, &b23) && b23.tag == 0xBF23) {
+			orsp_reader tr;
+			orsp_reader_init(&tr, b23.value.p, b23.value.len);
+			while (orsp_reader_remaining(&tr) && !orsp_der_read(&tr, &bt))
+				if (bt.tag == 0x80 && bt.value.len >= 1 && bt.value.len <= 16) {
+					memcpy(e->s.tid, bt.value.p, bt.value.len);
+					e->s.tid_len = bt.value.len;
+					break;
+				}
+		}
+		orsp_err_clear();
 		err = pir(e, NULL, iccid, e->s.server_addr, 0, 3, w, &stored);
-		if (!err && stored)
-			err = commit(e, NULL, 0);
+		if (!err && stored && (err = commit(e, NULL, 0)) && reload(e))
+			orsp_err_clear(); /* not recorded: memory back to the stored state */
 		reset_session(e);
 		return err;
 	}
@@ -1364,7 +1381,10 @@ static orsp_err profiles_info(orsp_euicc *e, const orsp_tlv *req, orsp_writer *w
 		if (want(&tl, 0x95))
 			orsp_der_put_uint(w, 0x95, (uint64_t)p->profile_class);
 		if (want(&tl, 0x99) && p->ppr) {
-			uint8_t b[2] = {0x05, p->ppr};
+			/* DER named BIT STRING: trailing zero bits not counted (X.690 §11.2.2) */
+			uint8_t b[2] = {0, p->ppr};
+			while (!(p->ppr & (1u << b[0])))
+				b[0]++;
 			orsp_der_put_tlv(w, 0x99, b, 2);
 		}
 		orsp_der_end(w, pi);

@@ -498,7 +498,7 @@ orsp_err orsp_seal_open(const char *dir, const orsp_seal_provider *provider, ors
 	s = calloc(1, sizeof(*s));
 	if (!s)
 		return orsp_errf(ORSP_E_RESOURCE, "out of memory");
-	strcpy(s->dir, dir);
+	snprintf(s->dir, sizeof(s->dir), "%s", dir);
 	s->lock_fd = -1;
 	if (provider) {
 		s->prov = *provider;
@@ -508,7 +508,7 @@ orsp_err orsp_seal_open(const char *dir, const orsp_seal_provider *provider, ors
 			free(s);
 			return orsp_errf(ORSP_E_RESOURCE, "out of memory");
 		}
-		strcpy(fp->dir, dir);
+		snprintf(fp->dir, sizeof(fp->dir), "%s", dir);
 		s->prov = (orsp_seal_provider){fp, fp_device_key, fp_counter_read,
 		                               fp_counter_advance, fp_close};
 	}
@@ -709,7 +709,7 @@ orsp_err orsp_seal_commit(orsp_seal *s, const orsp_seal_record *recs, size_t n)
 		}
 		en = &next[nn++];
 		memset(en, 0, sizeof(*en));
-		strcpy(en->name, recs[j].name);
+		snprintf(en->name, sizeof(en->name), "%s", recs[j].name);
 		en->gen = gen++;
 		en->len = (uint32_t)recs[j].len;
 		if ((e = orsp_sha256(recs[j].data, recs[j].len, en->sha)) != ORSP_OK)

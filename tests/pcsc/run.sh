@@ -19,6 +19,7 @@ set -euo pipefail
 
 card_bin=${1:-}
 client_bin=${2:-}
+openrsp_bin=${3:-} # optional: then also the end-to-end phase with the software eUICC
 # The echo application's AID: 'F' = proprietary, not registered (ISO/IEC 7816-5), then
 # "openrsp-echo" in ASCII. The ATR the card must present (docs/euicc-apdu.md).
 aid=F06F70656E7273702D6563686F
@@ -142,4 +143,86 @@ kill -0 "${pids[-1]}" 2>/dev/null || {
 	show_logs
 	fail "the echo card died"
 }
+
+# ---------------------------------------------------------------- the software eUICC
+# Phase 2 (given the openrsp binary): the echo card leaves, `openrsp euicc serve` takes the
+# reader, and the LPA drives it over PC/SC: EID, a download from `openrsp smdp serve` over
+# HTTPS after an ES2+ order, enable, notifications delivered, disable, delete.
+if [ -n "$openrsp_bin" ]; then
+	B=$openrsp_bin
+	kill -TERM "${pids[-1]}" 2>/dev/null || true
+	wait "${pids[-1]}" 2>/dev/null || true
+	unset 'pids[-1]'
+	command -v curl >/dev/null || fail "curl is not installed"
+	FQDN=smdp.example.org
+	tok=pcsc-test-operator-token-01
+	"$B" pki init "$work/pki" --smdp-fqdn $FQDN >/dev/null || fail "pki init"
+	printf '%s\n' "fqdn = $FQDN" "oid = 2.999.10" "port = 0" "database = smdp.db" \
+		"tls_cert = pki/smdp/dptls.pem" "tls_key = pki/smdp/dptls_key.pem" "es2_token = $tok" \
+		"[keyset]" "ci = pki/ci/ci.der" "dpauth_cert = pki/smdp/dpauth.der" \
+		"dpauth_key = pki/smdp/dpauth_key.pem" "dppb_cert = pki/smdp/dppb.der" \
+		"dppb_key = pki/smdp/dppb_key.pem" >"$work/smdp.conf"
+	tpl="$(dirname "$0")/../../data/profiles/ts48-v7-saip2.3-nobertlv.der"
+	"$B" smdp profile generate --db "$work/smdp.db" --template "$tpl" \
+		--iccid-start 898824700000002000 --imsi-start 001019000002000 --count 1 >/dev/null ||
+		fail "profile generate"
+	"$B" smdp serve --config "$work/smdp.conf" >"$work/port" 2>"$work/smdp.log" &
+	pids+=($!)
+	for _ in $(seq 1 50); do
+		[ -s "$work/port" ] && break
+		sleep 0.1
+	done
+	sport=$(head -1 "$work/port")
+	[ -n "$sport" ] || {
+		show_logs
+		fail "the SM-DP+ did not start"
+	}
+	"$B" euicc init --state "$work/euicc" --pki "$work/pki" >/dev/null || fail "euicc init"
+	"$B" euicc serve --state "$work/euicc" --vpcd "127.0.0.1:$port" >"$work/euicc.log" 2>&1 &
+	pids+=($!)
+	lpa() { "$B" lpa "$@" --euicc "pcsc:$reader"; }
+	eid=""
+	for _ in $(seq 1 50); do
+		eid=$(lpa chip info --json 2>"$work/lpa.log" | grep -o '"eidValue":"[0-9A-F]*"' | cut -d'"' -f4) || true
+		[ -n "$eid" ] && break
+		sleep 0.2
+	done
+	[ -n "$eid" ] || {
+		show_logs
+		fail "no EID over PC/SC"
+	}
+	echo "pcsc_vpcd: the software eUICC answers over PC/SC, EID $eid"
+	C=(curl -s --max-time 10 --cacert "$work/pki/ci/ci.pem" --resolve "$FQDN:$sport:127.0.0.1")
+	hdr='"header":{"functionRequesterIdentifier":"op","functionCallIdentifier":"1"}'
+	es2() {
+		"${C[@]}" -X POST -H 'X-Admin-Protocol: gsma/rsp/v2.2.0' -H "Authorization: Bearer $tok" \
+			-d "$2" "https://$FQDN:$sport/gsma/rsp2/es2plus/$1"
+	}
+	iccid=$("$B" smdp profile list --db "$work/smdp.db" --json | grep -o '"iccid":"[0-9]*"' | head -1 | cut -d'"' -f4)
+	es2 downloadOrder "{$hdr,\"iccid\":\"$iccid\",\"eid\":\"$eid\"}" >/dev/null
+	mid=$(es2 confirmOrder "{$hdr,\"iccid\":\"$iccid\",\"releaseFlag\":true}" | grep -o '"matchingId":"[^"]*"' | cut -d'"' -f4)
+	[ -n "$mid" ] || {
+		show_logs
+		fail "ES2+ order"
+	}
+	S=(--server-url "https://127.0.0.1:$sport" --ca "$work/pki/ci/ci.pem")
+	lpa profile download -a "LPA:1\$$FQDN\$$mid" "${S[@]}" >"$work/dl.log" 2>&1 || {
+		cat "$work/dl.log" >&2
+		show_logs
+		fail "download over PC/SC"
+	}
+	lpa profile enable "$iccid" >/dev/null || fail "enable over PC/SC"
+	lpa notification process "${S[@]}" >/dev/null || fail "notifications over PC/SC"
+	lpa profile list >"$work/list.txt" || fail "profile list over PC/SC"
+	grep "$iccid" "$work/list.txt" | grep -q enabled || {
+		cat "$work/list.txt" >&2
+		fail "the profile is not enabled"
+	}
+	lpa profile disable "$iccid" >/dev/null || fail "disable over PC/SC"
+	lpa profile delete "$iccid" >/dev/null || fail "delete over PC/SC"
+	lpa notification process "${S[@]}" >/dev/null || fail "notifications over PC/SC"
+	state=$("$B" smdp profile list --db "$work/smdp.db" | grep "$iccid" | awk '{print $3}')
+	[ "$state" = installed ] || fail "the SM-DP+ has the profile $state, not installed"
+	echo "pcsc_vpcd: download, enable, disable, delete and notifications through pcscd: PASS"
+fi
 echo "pcsc_vpcd: PASS"
