@@ -1,0 +1,197 @@
+/* ES2+ handlers of the SM-DP+ (src/smdp/es2p_handler.c) called directly: the order
+ * lifecycle through every state, and a refusal for each check. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "testutil.h"
+
+#include "openrsp/http.h"
+#include "openrsp/smdp.h"
+
+#define HDR "\"header\":{\"functionRequesterIdentifier\":\"op\",\"functionCallIdentifier\":\"1\"}"
+#define ICCID "89000123456789012341"
+#define EID "89049032123451234512345678901235"
+
+typedef struct fx {
+	orsp_smdp *s;
+	orsp_smdp_service svc;
+} fx;
+
+static int setup(void **state)
+{
+	static fx f;
+	char db[1200];
+	orsp_secret kek = {.len = 32};
+	uint8_t *upp;
+	size_t n;
+
+	memset(&f, 0, sizeof(f));
+	memset(kek.v, 3, 32);
+	snprintf(db, sizeof(db), "%s/smdp.db", test_tmpdir("es2p"));
+	assert_int_equal(orsp_smdp_open(db, &kek, &f.s), ORSP_OK);
+	assert_int_equal(orsp_es9p_prepare(f.s), ORSP_OK);
+	upp = test_read_vector("saip/gsma-ts48/v7/TS48_V7.0_eSIM_GTP_SAIP2.3_NoBERTLV.der", &n);
+	assert_int_equal(orsp_smdp_import(f.s, upp, n, NULL), ORSP_OK);
+	free(upp);
+	snprintf(f.svc.fqdn, sizeof(f.svc.fqdn), "smdp.example.org");
+	snprintf(f.svc.oid, sizeof(f.svc.oid), "2.999.10");
+	*state = &f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	fx *f = *state;
+	orsp_smdp_close(f->s);
+	return 0;
+}
+
+/* Call fn with body; returns the parsed answer (caller frees) and checks the status. */
+static json_t *call(fx *f, const char *fn, const char *body, const char *subject,
+                    const char *reason)
+{
+	orsp_smdp_reply r;
+	orsp_json_status st;
+	json_error_t je;
+	json_t *o;
+
+	assert_int_equal(orsp_es2p_handle(&f->svc, f->s, fn, (const uint8_t *)body, strlen(body), &r),
+	                 ORSP_OK);
+	assert_int_equal(r.http_status, 200);
+	o = json_loads(r.body, 0, &je);
+	orsp_smdp_reply_free(&r);
+	assert_non_null(o);
+	assert_int_equal(orsp_json_header_get(o, &st), ORSP_OK);
+	if (!subject) {
+		if (st.status != ORSP_FES_SUCCESS)
+			fail_msg("%s: %s/%s %s", fn, st.subject_code, st.reason_code, st.message);
+	} else if (st.status != ORSP_FES_FAILED || strcmp(st.subject_code, subject) ||
+	           strcmp(st.reason_code, reason)) {
+		fail_msg("%s: expected %s/%s, got %s %s/%s", fn, subject, reason,
+		         orsp_json_fes_str(st.status), st.subject_code, st.reason_code);
+	}
+	return o;
+}
+
+static orsp_smdp_state state_of(fx *f)
+{
+	orsp_smdp_profile p;
+	assert_int_equal(orsp_smdp_get(f->s, ICCID, &p), ORSP_OK);
+	return p.state;
+}
+
+static void test_lifecycle(void **state)
+{
+	fx *f = *state;
+	const char *mid;
+	size_t n;
+	json_t *o;
+
+	/* downloadOrder by profile type, no EID: Allocated */
+	o = call(f, "downloadOrder", "{" HDR ",\"profileType\":\"GSMA Generic eUICC Test Profile\"}",
+	         NULL, NULL);
+	assert_int_equal(orsp_json_get_string(o, "iccid", 20, &mid, &n), ORSP_OK);
+	assert_string_equal(mid, ICCID);
+	json_decref(o);
+	assert_int_equal(state_of(f), ORSP_SMDP_ALLOCATED);
+	/* no profile of that type left */
+	json_decref(call(f, "downloadOrder", "{" HDR ",\"profileType\":\"GSMA Generic eUICC Test Profile\"}",
+	                 "8.2.5", "3.9"));
+	/* confirmOrder without release: Confirmed, with a confirmation code */
+	o = call(f, "confirmOrder", "{" HDR ",\"iccid\":\"" ICCID "\",\"confirmationCode\":\"12345678\",\"releaseFlag\":false}",
+	         NULL, NULL);
+	assert_int_equal(orsp_json_get_string(o, "matchingId", 64, &mid, &n), ORSP_OK);
+	assert_int_equal(orsp_smdp_matching_id_check(mid), ORSP_OK);
+	json_decref(o);
+	assert_int_equal(state_of(f), ORSP_SMDP_CONFIRMED);
+	/* releaseProfile: Released */
+	json_decref(call(f, "releaseProfile", "{" HDR ",\"iccid\":\"" ICCID "\"}", NULL, NULL));
+	assert_int_equal(state_of(f), ORSP_SMDP_RELEASED);
+	/* released again: wrong state */
+	json_decref(call(f, "releaseProfile", "{" HDR ",\"iccid\":\"" ICCID "\"}", "8.2.1", "3.3"));
+	/* cancelOrder to Unavailable, then nothing is possible */
+	json_decref(call(f, "cancelOrder",
+	                 "{" HDR ",\"iccid\":\"" ICCID "\",\"finalProfileStatusIndicator\":\"Unavailable\"}",
+	                 NULL, NULL));
+	assert_int_equal(state_of(f), ORSP_SMDP_UNAVAILABLE);
+	json_decref(call(f, "downloadOrder", "{" HDR ",\"iccid\":\"" ICCID "\"}", "8.2.1", "3.3"));
+}
+
+static void test_order_with_eid(void **state)
+{
+	fx *f = *state;
+	json_t *o;
+
+	json_decref(call(f, "downloadOrder", "{" HDR ",\"iccid\":\"" ICCID "\",\"eid\":\"" EID "\"}",
+	                 NULL, NULL));
+	assert_int_equal(state_of(f), ORSP_SMDP_LINKED);
+	/* confirmOrder naming another EID or matching ID is refused */
+	json_decref(call(f, "confirmOrder",
+	                 "{" HDR ",\"iccid\":\"" ICCID "\",\"eid\":\"89049032123451234512345678901332\",\"releaseFlag\":true}",
+	                 "8.1.1", "2.1"));
+	json_decref(call(f, "confirmOrder",
+	                 "{" HDR ",\"iccid\":\"" ICCID "\",\"matchingId\":\"OTHER-ID\",\"releaseFlag\":true}",
+	                 "8.2.6", "3.3"));
+	json_decref(call(f, "confirmOrder",
+	                 "{" HDR ",\"iccid\":\"" ICCID "\",\"smdsAddress\":\"ds.example\",\"releaseFlag\":true}",
+	                 "1.2", "2.1"));
+	o = call(f, "confirmOrder", "{" HDR ",\"iccid\":\"" ICCID "\",\"eid\":\"" EID "\",\"releaseFlag\":true}",
+	         NULL, NULL);
+	assert_string_equal(json_string_value(json_object_get(o, "eid")), EID);
+	assert_string_equal(json_string_value(json_object_get(o, "smdpAddress")), "smdp.example.org");
+	json_decref(o);
+	assert_int_equal(state_of(f), ORSP_SMDP_RELEASED);
+	/* cancel back to Available: EID and order cleared */
+	json_decref(call(f, "cancelOrder",
+	                 "{" HDR ",\"iccid\":\"" ICCID "\",\"eid\":\"" EID "\",\"finalProfileStatusIndicator\":\"Available\"}",
+	                 NULL, NULL));
+	assert_int_equal(state_of(f), ORSP_SMDP_AVAILABLE);
+}
+
+static void test_refusals(void **state)
+{
+	fx *f = *state;
+	orsp_smdp_reply r;
+	static const struct {
+		const char *fn, *body, *subject, *reason;
+	} cases[] = {
+	    {"downloadOrder", "{", "1.2", "2.1"},
+	    {"downloadOrder", "[1]", "1.2", "2.1"},
+	    {"downloadOrder", "{\"iccid\":\"" ICCID "\"}", "1.2", "2.1"}, /* no header */
+	    {"downloadOrder", "{\"header\":{\"functionRequesterIdentifier\":\"op\"},\"iccid\":\"" ICCID "\"}", "1.2", "2.1"},
+	    {"downloadOrder", "{" HDR "}", "1.2", "2.1"},                         /* neither */
+	    {"downloadOrder", "{" HDR ",\"iccid\":\"" ICCID "\",\"profileType\":\"x\"}", "1.2", "2.1"},
+	    {"downloadOrder", "{" HDR ",\"iccid\":\"" ICCID "\",\"eid\":\"123\"}", "8.1.1", "2.1"},
+	    {"downloadOrder", "{" HDR ",\"iccid\":\"89000000000000000000\"}", "8.2.1", "3.9"},
+	    {"downloadOrder", "{" HDR ",\"iccid\":7}", "1.2", "2.1"},
+	    {"confirmOrder", "{" HDR ",\"iccid\":\"" ICCID "\"}", "1.2", "2.1"}, /* no releaseFlag */
+	    {"confirmOrder", "{" HDR ",\"iccid\":\"89000000000000000000\",\"releaseFlag\":true}", "8.2.1", "3.9"},
+	    {"confirmOrder", "{" HDR ",\"iccid\":\"" ICCID "\",\"releaseFlag\":true}", "8.2.1", "3.3"},
+	    {"cancelOrder", "{" HDR ",\"iccid\":\"" ICCID "\",\"finalProfileStatusIndicator\":\"Gone\"}", "1.2", "2.1"},
+	    {"cancelOrder", "{" HDR ",\"iccid\":\"89000000000000000000\",\"finalProfileStatusIndicator\":\"Available\"}", "8.2.1", "3.9"},
+	    {"releaseProfile", "{" HDR "}", "1.2", "2.1"},
+	};
+	for (size_t i = 0; i < ORSP_ARRAY_LEN(cases); i++)
+		json_decref(call(f, cases[i].fn, cases[i].body, cases[i].subject, cases[i].reason));
+	/* an unknown function, and a body over the limit */
+	assert_int_equal(orsp_es2p_handle(&f->svc, f->s, "frob", (const uint8_t *)"{}", 2, &r), ORSP_OK);
+	assert_int_equal(r.http_status, 404);
+	orsp_smdp_reply_free(&r);
+	f->svc.max_body = 16;
+	json_decref(call(f, "downloadOrder", "{" HDR ",\"iccid\":\"" ICCID "\"}", "1.2", "2.1"));
+	f->svc.max_body = 0;
+	assert_int_equal(state_of(f), ORSP_SMDP_AVAILABLE);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test_setup_teardown(test_lifecycle, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_order_with_eid, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_refusals, setup, teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
