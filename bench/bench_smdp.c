@@ -422,8 +422,8 @@ static int cmp_d(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-static orsp_err setup_store(const orsp_smdp_service *svc, const char *db, const char *eid,
-                            size_t n, uint8_t **upp_out, size_t *upp_len)
+orsp_err bench_smdp_inventory(const orsp_smdp_service *svc, const char *db, const char *eid,
+                              size_t n, uint8_t **upp_out, size_t *upp_len)
 {
 	char tpl_path[P], kp[P + 32];
 	uint8_t *tpl = NULL;
@@ -484,7 +484,7 @@ static orsp_err setup_store(const orsp_smdp_service *svc, const char *db, const 
 		/* what ES2+ confirmOrder with releaseFlag does besides the state change */
 		if (!e && svc)
 			e = orsp_es9p_warm(svc, s, prof.iccid);
-		if (!e && i == 0) {
+		if (!e && i == 0 && upp_out) {
 			*upp_out = malloc(ul);
 			if (*upp_out) {
 				memcpy(*upp_out, upp, ul);
@@ -626,7 +626,7 @@ int bench_smdp(int argc, char **argv)
 		static orsp_smdp_config cfg;
 		e = orsp_smdp_config_load(conf, &cfg);
 		if (!e) {
-			e = setup_store(&cfg.svc, db, eid, nd, &upp, &upp_len);
+			e = bench_smdp_inventory(&cfg.svc, db, eid, nd, &upp, &upp_len);
 			orsp_smdp_config_free(&cfg);
 		}
 	}

@@ -22,4 +22,26 @@
 
 int bench_smdp(int argc, char **argv);
 
+/* Shared with bench e2e: n profiles from the TS.48 template (personalised ICCID/IMSI),
+ * ordered for eid with matching IDs BENCH-<i>, released and their metadata built; the first
+ * package is copied to *upp_out (malloc'd) when upp_out is not NULL. */
+#include "openrsp/smdp.h"
+orsp_err bench_smdp_inventory(const orsp_smdp_service *svc, const char *db, const char *eid,
+                              size_t n, uint8_t **upp_out, size_t *upp_len);
+
+#define BENCH_E2E_SUMMARY "download + install + enable cycles per second, all in-process"
+#define BENCH_E2E_SYNOPSIS "[--cycles N] [--json]"
+#define BENCH_E2E_HELP                                                                             \
+	"In one process: an SM-DP+ server over HTTPS on loopback (a throw-away PKI and database\n" \
+	"with N released profiles), a software eUICC in a sealed state directory and the LPA on\n" \
+	"its APDU interface. Each cycle downloads a profile (ES9+ and ES10, the installation\n"    \
+	"result sent), enables it, then disables and deletes it and delivers the notifications,\n" \
+	"so the eUICC never fills up. Reports cycles per second and the median time of each\n"    \
+	"part.\n\n"                                                                               \
+	"options:\n"                                                                               \
+	"  --cycles N           cycles (default 30)\n"                                             \
+	"  --json               one JSON object instead of text\n"
+
+int bench_e2e(int argc, char **argv);
+
 #endif

@@ -362,6 +362,13 @@ static const cli_cmd bench_cmds[] = {
         .run = bench_smdp,
     },
     {
+        .verb = "e2e",
+        .summary = BENCH_E2E_SUMMARY,
+        .synopsis = BENCH_E2E_SYNOPSIS,
+        .help = BENCH_E2E_HELP,
+        .run = bench_e2e,
+    },
+    {
         .verb = "euicc",
         .summary = BENCH_EUICC_SUMMARY,
         .synopsis = BENCH_EUICC_SYNOPSIS,
