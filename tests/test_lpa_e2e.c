@@ -38,6 +38,7 @@ typedef struct fx {
 	orsp_lpa_server server;
 	orsp_lpa_transport t;
 	orsp_lpa_card c;
+	int fail_gbpp; /* answer this many getBoundProfilePackage with 503 (server trouble) */
 } fx;
 
 static orsp_cert *load_cert(const char *rel)
@@ -68,7 +69,12 @@ static orsp_err es9p(void *ctx, const orsp_http_request *req, orsp_http_response
 	fx *f = ctx;
 	orsp_smdp_reply r = {0};
 	const char *fn = strrchr(req->path, '/') + 1;
-	orsp_err e = orsp_es9p_handle(&f->svc, f->s, fn, req->body, req->body_len, &r);
+	orsp_err e;
+	if (f->fail_gbpp > 0 && strcmp(fn, "getBoundProfilePackage") == 0) {
+		f->fail_gbpp--;
+		return orsp_http_response_set_body(resp, 503, NULL, NULL, 0);
+	}
+	e = orsp_es9p_handle(&f->svc, f->s, fn, req->body, req->body_len, &r);
 	if (!e)
 		e = orsp_http_response_set_body(
 		    resp, r.http_status, r.body ? "application/json" : NULL, r.body, r.body_len);
@@ -294,11 +300,76 @@ static void test_e2e_cc(void **state)
 	assert_string_equal(iccid, f->prof.iccid);
 }
 
+/* The SM-DP+ fails in the middle of a download (getBoundProfilePackage answers 503): the LPA
+ * cancels the session (postponed), nothing is installed, the order stays downloadable; the
+ * retry with the same activation code installs exactly one profile. */
+static void test_e2e_server_trouble(void **state)
+{
+	fx *f = *state;
+	char iccid[21];
+	orsp_lpa_profile p[ORSP_LPA_MAX_PROFILES];
+	orsp_smdp_profile sp;
+	size_t n = 0;
+
+	order(f, "RETRY-1", NULL);
+	f->fail_gbpp = 1;
+	assert_int_not_equal(download(f, "RETRY-1", NULL, iccid), ORSP_OK);
+	assert_non_null(strstr(orsp_err_detail(), "session cancelled"));
+	assert_int_equal(orsp_lpa_profiles(&f->c, p, ORSP_LPA_MAX_PROFILES, &n), ORSP_OK);
+	assert_int_equal(n, 0);
+	assert_int_equal(orsp_smdp_get(f->s, f->prof.iccid, &sp), ORSP_OK);
+	assert_int_equal(sp.state, ORSP_SMDP_RELEASED);
+	assert_int_equal(download(f, "RETRY-1", NULL, iccid), ORSP_OK);
+	assert_int_equal(orsp_lpa_profiles(&f->c, p, ORSP_LPA_MAX_PROFILES, &n), ORSP_OK);
+	assert_int_equal(n, 1);
+	assert_int_equal(orsp_smdp_get(f->s, f->prof.iccid, &sp), ORSP_OK);
+	assert_int_equal(sp.state, ORSP_SMDP_INSTALLED);
+	assert_int_equal(smdp_notifications(f, "install"), 1);
+	/* and the same activation code cannot install it twice */
+	assert_int_not_equal(download(f, "RETRY-1", NULL, iccid), ORSP_OK);
+	assert_int_equal(orsp_lpa_profiles(&f->c, p, ORSP_LPA_MAX_PROFILES, &n), ORSP_OK);
+	assert_int_equal(n, 1);
+}
+
+static bool refuse(void *arg, const orsp_lpa_profile *meta)
+{
+	(void)arg;
+	assert_true(meta->iccid[0] != '\0');
+	return false;
+}
+
+/* The user refuses the profile after seeing its metadata: the eUICC and the SM-DP+ both
+ * cancel the session (endUserRejection); the order ends in Error at the SM-DP+. */
+static void test_e2e_refused(void **state)
+{
+	fx *f = *state;
+	char acs[200], iccid[21];
+	orsp_lpa_ac ac;
+	orsp_lpa_download_opts o = {0};
+	orsp_lpa_profile p[ORSP_LPA_MAX_PROFILES];
+	orsp_smdp_profile sp;
+	size_t n = 0;
+
+	order(f, "REFUSE-1", NULL);
+	snprintf(acs, sizeof(acs), "LPA:1$%s$REFUSE-1", FQDN);
+	assert_int_equal(orsp_lpa_ac_parse(acs, &ac), ORSP_OK);
+	o.ac = &ac;
+	o.server = &f->server;
+	o.confirm = refuse;
+	assert_int_equal(orsp_lpa_download(&f->c, &o, iccid), ORSP_E_POLICY);
+	assert_int_equal(orsp_lpa_profiles(&f->c, p, ORSP_LPA_MAX_PROFILES, &n), ORSP_OK);
+	assert_int_equal(n, 0);
+	assert_int_equal(orsp_smdp_get(f->s, f->prof.iccid, &sp), ORSP_OK);
+	assert_int_equal(sp.state, ORSP_SMDP_ERROR);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_e2e, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_e2e_cc, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_e2e_server_trouble, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_e2e_refused, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
