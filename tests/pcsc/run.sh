@@ -163,8 +163,8 @@ if [ -n "$openrsp_bin" ]; then
 		"dpauth_key = pki/smdp/dpauth_key.pem" "dppb_cert = pki/smdp/dppb.der" \
 		"dppb_key = pki/smdp/dppb_key.pem" >"$work/smdp.conf"
 	tpl="$(dirname "$0")/../../data/profiles/ts48-v7-saip2.3-nobertlv.der"
-	"$B" smdp profile generate --db "$work/smdp.db" --template "$tpl" \
-		--iccid-start 898824700000002000 --imsi-start 001019000002000 --count 1 >/dev/null ||
+	"$B" smdp profile generate --db "$work/smdp.db" --template "$tpl" --auc "$work/auc.db" \
+		--iccid-start 898824700000002000 --imsi-start 001019000002000 --count 2 >/dev/null ||
 		fail "profile generate"
 	"$B" smdp serve --config "$work/smdp.conf" >"$work/port" 2>"$work/smdp.log" &
 	pids+=($!)
@@ -198,31 +198,85 @@ if [ -n "$openrsp_bin" ]; then
 		"${C[@]}" -X POST -H 'X-Admin-Protocol: gsma/rsp/v2.2.0' -H "Authorization: Bearer $tok" \
 			-d "$2" "https://$FQDN:$sport/gsma/rsp2/es2plus/$1"
 	}
-	iccid=$("$B" smdp profile list --db "$work/smdp.db" --json | grep -o '"iccid":"[0-9]*"' | head -1 | cut -d'"' -f4)
-	es2 downloadOrder "{$hdr,\"iccid\":\"$iccid\",\"eid\":\"$eid\"}" >/dev/null
-	mid=$(es2 confirmOrder "{$hdr,\"iccid\":\"$iccid\",\"releaseFlag\":true}" | grep -o '"matchingId":"[^"]*"' | cut -d'"' -f4)
-	[ -n "$mid" ] || {
-		show_logs
-		fail "ES2+ order"
-	}
 	S=(--server-url "https://127.0.0.1:$sport" --ca "$work/pki/ci/ci.pem")
-	lpa profile download -a "LPA:1\$$FQDN\$$mid" "${S[@]}" >"$work/dl.log" 2>&1 || {
-		cat "$work/dl.log" >&2
-		show_logs
-		fail "download over PC/SC"
+	# order the profile at line $1 of the inventory for the eUICC, download and enable it
+	get_profile() {
+		local n=$1 iccid mid
+		iccid=$("$B" smdp profile list --db "$work/smdp.db" --json | grep -o '"iccid":"[0-9]*"' | sed -n "${n}p" | cut -d'"' -f4)
+		es2 downloadOrder "{$hdr,\"iccid\":\"$iccid\",\"eid\":\"$eid\"}" >/dev/null
+		mid=$(es2 confirmOrder "{$hdr,\"iccid\":\"$iccid\",\"releaseFlag\":true}" | grep -o '"matchingId":"[^"]*"' | cut -d'"' -f4)
+		[ -n "$mid" ] || fail "ES2+ order"
+		lpa profile download -a "LPA:1\$$FQDN\$$mid" "${S[@]}" >"$work/dl.log" 2>&1 || {
+			cat "$work/dl.log" >&2
+			show_logs
+			fail "download over PC/SC"
+		}
+		lpa profile enable "$iccid" >/dev/null || fail "enable over PC/SC"
+		lpa notification process "${S[@]}" >/dev/null || fail "notifications over PC/SC"
+		lpa profile list >"$work/list.txt" || fail "profile list over PC/SC"
+		grep "$iccid" "$work/list.txt" | grep -q enabled || {
+			cat "$work/list.txt" >&2
+			fail "the profile is not enabled"
+		}
+		echo "$iccid"
 	}
-	lpa profile enable "$iccid" >/dev/null || fail "enable over PC/SC"
-	lpa notification process "${S[@]}" >/dev/null || fail "notifications over PC/SC"
-	lpa profile list >"$work/list.txt" || fail "profile list over PC/SC"
-	grep "$iccid" "$work/list.txt" | grep -q enabled || {
-		cat "$work/list.txt" >&2
-		fail "the profile is not enabled"
+	# AKA through PC/SC with pcsc-tools' scriptor, as a modem does: EF.DIR for the USIM's
+	# AID, SELECT it, AUTHENTICATE (3G context) with a vector of the operator's AuC.
+	# scriptor's answer to the command whose line starts with $2, as one hex string with SW
+	answer() {
+		awk -v c="$2" 'index($0, c) == 1 { on = 1; next } on && /^> / { exit } on { print }' <<<"$1" |
+			tr -d '\n' | cut -d: -f1 | tr -d ' <' | tr 'a-f' 'A-F'
 	}
-	lpa profile disable "$iccid" >/dev/null || fail "disable over PC/SC"
-	lpa profile delete "$iccid" >/dev/null || fail "delete over PC/SC"
+	aka() { # aka IMSI -> prints ok / mac-failure
+		local v rand autn xres ck ik out aid resp
+		v=$("$B" auc vector "$1" --db "$work/auc.db" --json)
+		rand=$(grep -o '"rand":"[0-9a-f]*"' <<<"$v" | cut -d'"' -f4)
+		autn=$(grep -o '"autn":"[0-9a-f]*"' <<<"$v" | cut -d'"' -f4)
+		xres=$(grep -o '"xres":"[0-9a-f]*"' <<<"$v" | cut -d'"' -f4)
+		ck=$(grep -o '"ck":"[0-9a-f]*"' <<<"$v" | cut -d'"' -f4)
+		ik=$(grep -o '"ik":"[0-9a-f]*"' <<<"$v" | cut -d'"' -f4)
+		out=$(printf '00 A4 00 04 02 3F 00\n00 A4 00 04 02 2F 00\n00 B2 01 04 00\n' | scriptor 2>&1) || true
+		aid=$(answer "$out" "> 00 B2 01 04" | sed -n 's/^61[0-9A-F][0-9A-F]4F\([0-9A-F][0-9A-F]\)\(.*\)$/\1 \2/p')
+		[ -n "$aid" ] || { echo "$out" >&2; fail "no USIM AID in EF.DIR"; }
+		local alen=$((16#${aid%% *}))
+		aid=$(cut -c1-$((alen * 2)) <<<"${aid#* }")
+		out=$(printf '00 A4 04 04 %02X %s\n00 88 00 81 22 10 %s 10 %s 00\n00 C0 00 00 00\n' "$alen" \
+			"$(sed 's/../& /g; s/ $//' <<<"$aid")" "$(sed 's/../& /g; s/ $//' <<<"$rand")" "$(sed 's/../& /g; s/ $//' <<<"$autn")" |
+			scriptor 2>&1) || true
+		resp=$(answer "$out" "> 00 88 00 81")
+		if [ "$resp" = 9862 ]; then
+			echo mac-failure
+			return
+		fi
+		# T=1 readers may fetch the 61xx data themselves; else it is GET RESPONSE's answer
+		case "$resp" in
+		61*) resp=$(answer "$out" "> 00 C0 00 00") ;;
+		esac
+		case "$resp" in
+		"DB08${xres^^}10${ck^^}10${ik^^}"*9000) echo ok ;;
+		*)
+			echo "$out" >&2
+			echo bad
+			;;
+		esac
+	}
+	iccid1=$(get_profile 1)
+	[ "$(aka 001019000002000)" = ok ] || fail "AKA with the first operator over PC/SC"
+	echo "pcsc_vpcd: profile $iccid1 downloaded, enabled, AKA over PC/SC: RES = XRES, CK/IK agree"
+	# change of subscription: the second profile, enabled, AKA; the first refused, deleted
+	iccid2=$(get_profile 2)
+	[ "$(aka 001019000002001)" = ok ] || fail "AKA with the second subscription over PC/SC"
+	[ "$(aka 001019000002000)" = mac-failure ] || fail "the old subscription still answers"
+	lpa profile delete "$iccid1" >/dev/null || fail "delete over PC/SC"
+	lpa profile disable "$iccid2" >/dev/null || fail "disable over PC/SC"
+	lpa profile delete "$iccid2" >/dev/null || fail "delete over PC/SC"
 	lpa notification process "${S[@]}" >/dev/null || fail "notifications over PC/SC"
-	state=$("$B" smdp profile list --db "$work/smdp.db" | grep "$iccid" | awk '{print $3}')
-	[ "$state" = installed ] || fail "the SM-DP+ has the profile $state, not installed"
-	echo "pcsc_vpcd: download, enable, disable, delete and notifications through pcscd: PASS"
+	for i in "$iccid1" "$iccid2"; do
+		state=$("$B" smdp profile list --db "$work/smdp.db" | grep "$i" | awk '{print $3}')
+		[ "$state" = installed ] || fail "the SM-DP+ has $i $state, not installed"
+	done
+	left=$(lpa notification list | grep -c "^ *[0-9]" || true)
+	[ "$left" = 0 ] || fail "$left notifications left on the eUICC"
+	echo "pcsc_vpcd: change of subscription through pcscd (download, enable, AKA, delete, notifications): PASS"
 fi
 echo "pcsc_vpcd: PASS"
