@@ -18,6 +18,7 @@
 #include "openrsp/crypto.h"
 #include "openrsp/http.h"
 #include "openrsp/lpa.h"
+#include "openrsp/pkg.h"
 #include "openrsp/smdp.h"
 #include "testutil.h"
 
@@ -363,6 +364,72 @@ static void test_e2e_refused(void **state)
 	assert_int_equal(sp.state, ORSP_SMDP_ERROR);
 }
 
+/* Another profile of the template with its own ICCID and IMSI, imported, ordered for the EID
+ * under matching ID mid and released. */
+static void add_profile(fx *f, unsigned i, const char *mid)
+{
+	size_t n, ul = 0;
+	uint8_t *tpl = test_read_vector(UPP_FILE, &n), *upp = NULL;
+	orsp_pkg *pkg = NULL;
+	orsp_pkg_perso pp;
+	orsp_smdp_profile p;
+	orsp_smdp_order o = {0};
+	char body[24], iccid[32], imsi[24];
+
+	snprintf(body, sizeof(body), "8988247000000300%02u", i);
+	snprintf(iccid, sizeof(iccid), "%s%d", body, orsp_luhn_digit(body, 18));
+	snprintf(imsi, sizeof(imsi), "0010190000030%02u", i);
+	orsp_pkg_perso_init(&pp);
+	pp.iccid = iccid;
+	pp.imsi = imsi;
+	assert_int_equal(orsp_pkg_decode(tpl, n, &pkg), ORSP_OK);
+	assert_int_equal(orsp_pkg_personalise(pkg, &pp), ORSP_OK);
+	assert_int_equal(orsp_pkg_encode(pkg, 0, &upp, &ul), ORSP_OK);
+	assert_int_equal(orsp_smdp_import(f->s, upp, ul, &p), ORSP_OK);
+	o.iccid = p.iccid;
+	o.eid = EID;
+	o.matching_id = mid;
+	assert_int_equal(orsp_smdp_download_order(f->s, &o, &p), ORSP_OK);
+	assert_int_equal(orsp_smdp_confirm_order(f->s, mid, NULL, true), ORSP_OK);
+	orsp_pkg_buf_free(upp, ul);
+	orsp_pkg_free(pkg);
+	free(tpl);
+}
+
+/* A full eUICC: it announces no free memory in its EUICCInfo2, the SM-DP+'s eligibility
+ * check refuses the download (8.2.5/4.3) before anything is bound, the session is cancelled,
+ * and the order stays downloadable for when room is made; nothing else changes. */
+static void test_e2e_euicc_full(void **state)
+{
+	fx *f = *state;
+	char iccid[21], mid[16];
+	orsp_lpa_profile p[ORSP_LPA_MAX_PROFILES];
+	orsp_smdp_profile sp;
+	size_t n = 0;
+	unsigned i;
+
+	for (i = 0; i < ORSP_EUICC_MAX_PROFILES; i++) {
+		snprintf(mid, sizeof(mid), "FULL-%u", i);
+		add_profile(f, i, mid);
+		assert_int_equal(download(f, mid, NULL, iccid), ORSP_OK);
+	}
+	assert_int_equal(orsp_lpa_profiles(&f->c, p, ORSP_LPA_MAX_PROFILES, &n), ORSP_OK);
+	assert_int_equal(n, ORSP_EUICC_MAX_PROFILES);
+	snprintf(mid, sizeof(mid), "FULL-%u", i);
+	add_profile(f, i, mid);
+	assert_int_equal(download(f, mid, NULL, iccid), ORSP_E_STATE);
+	assert_non_null(strstr(orsp_err_detail(), "8.2.5/4.3"));
+	assert_int_equal(orsp_lpa_profiles(&f->c, p, ORSP_LPA_MAX_PROFILES, &n), ORSP_OK);
+	assert_int_equal(n, ORSP_EUICC_MAX_PROFILES);
+	assert_int_equal(orsp_smdp_lookup(f->s, mid, &sp), ORSP_OK);
+	assert_int_equal(sp.state, ORSP_SMDP_RELEASED);
+	/* room made: the same order now installs */
+	assert_int_equal(orsp_lpa_delete(&f->c, p[0].iccid), ORSP_OK);
+	assert_int_equal(download(f, mid, NULL, iccid), ORSP_OK);
+	assert_int_equal(orsp_smdp_lookup(f->s, mid, &sp), ORSP_OK);
+	assert_int_equal(sp.state, ORSP_SMDP_INSTALLED);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -370,6 +437,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_e2e_cc, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_e2e_server_trouble, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_e2e_refused, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_e2e_euicc_full, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
