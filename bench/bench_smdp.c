@@ -42,10 +42,19 @@ enum { OPT_DOWNLOADS = CLI_OPT_CMD, OPT_CLIENTS, OPT_PLAIN, OPT_JSON };
 
 /* ---------------------------------------------------------------- a simulated eUICC ----- */
 
-typedef struct sim {
+/* One eUICC per download, as in the field: its own key pair, EID and certificate under
+ * the PKI's EUM (a server that caches per-eUICC work gains nothing from repeats). */
+typedef struct sim_id {
 	orsp_ec_key *sk;
-	uint8_t cert[1024], eum[1024];
-	size_t cert_len, eum_len;
+	uint8_t *cert;
+	size_t cert_len;
+} sim_id;
+
+typedef struct sim {
+	sim_id *ids; /* one per download */
+	size_t n_ids;
+	uint8_t eum[1024];
+	size_t eum_len;
 	uint8_t ski[32];
 	size_t ski_len;
 } sim;
@@ -104,6 +113,7 @@ static void sig_tlv(const orsp_ec_key *k, const uint8_t *m, size_t n, uint8_t ou
 static orsp_err download(const client *c, orsp_http_client *h, size_t i)
 {
 	const sim *s = c->s;
+	const sim_id *id = &s->ids[i % s->n_ids];
 	uint8_t buf[4096], chal[16], tid[16], schal[16] = {0}, sig1[67], sig2[67], sigp[67];
 	uint8_t s2[256], tmp[400], otpk[65], *meta = NULL;
 	size_t tl = 0, n, s2l = 0;
@@ -179,10 +189,10 @@ static orsp_err download(const client *c, orsp_http_client *h, size_t i)
 			orsp_der_end(&w, ctx);
 		}
 		orsp_der_end(&w, y);
-		sig_tlv(s->sk, buf + start, w.len - start, sig1, &e);
+		sig_tlv(id->sk, buf + start, w.len - start, sig1, &e);
 	}
 	orsp_write_bytes(&w, sig1, 67);
-	orsp_write_bytes(&w, s->cert, s->cert_len);
+	orsp_write_bytes(&w, id->cert, id->cert_len);
 	orsp_write_bytes(&w, s->eum, s->eum_len);
 	orsp_der_end(&w, x);
 	orsp_der_end(&w, m);
@@ -212,7 +222,7 @@ static orsp_err download(const client *c, orsp_http_client *h, size_t i)
 		orsp_der_end(&w, y);
 		memcpy(tmp, buf + start, w.len - start);
 		memcpy(tmp + (w.len - start), sig2, 67);
-		sig_tlv(s->sk, tmp, w.len - start + 67, sigp, &e);
+		sig_tlv(id->sk, tmp, w.len - start + 67, sigp, &e);
 	}
 	orsp_write_bytes(&w, sigp, 67);
 	orsp_der_end(&w, x);
@@ -250,7 +260,7 @@ static orsp_err download(const client *c, orsp_http_client *h, size_t i)
 		orsp_der_end(&w, ch);
 		orsp_der_end(&w, res);
 		orsp_der_end(&w, pd);
-		sig_tlv(s->sk, buf + start, w.len - start, sigp, &e);
+		sig_tlv(id->sk, buf + start, w.len - start, sigp, &e);
 	}
 	orsp_write_bytes(&w, sigp, 67);
 	orsp_der_end(&w, m);
@@ -422,8 +432,9 @@ static int cmp_d(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-orsp_err bench_smdp_inventory(const orsp_smdp_service *svc, const char *db, const char *eid,
-                              size_t n, uint8_t **upp_out, size_t *upp_len)
+orsp_err bench_smdp_inventory(const orsp_smdp_service *svc, const char *db,
+                              const char *const *eids, size_t n_eids, size_t n,
+                              uint8_t **upp_out, size_t *upp_len)
 {
 	char tpl_path[P], kp[P + 32];
 	uint8_t *tpl = NULL;
@@ -475,7 +486,7 @@ orsp_err bench_smdp_inventory(const orsp_smdp_service *svc, const char *db, cons
 		if (!e)
 			e = orsp_smdp_import(s, upp, ul, &prof);
 		o.iccid = prof.iccid;
-		o.eid = eid;
+		o.eid = eids[i % n_eids];
 		o.matching_id = mid;
 		if (!e)
 			e = orsp_smdp_download_order(s, &o, &prof);
@@ -502,6 +513,110 @@ orsp_err bench_smdp_inventory(const orsp_smdp_service *svc, const char *db, cons
 	return e;
 }
 
+static orsp_err read_file_all(const char *path, uint8_t *buf, size_t cap, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		return orsp_errf(ORSP_E_IO, "%s: %s", path, strerror(errno));
+	*len = fread(buf, 1, cap, f);
+	fclose(f);
+	return *len ? ORSP_OK : orsp_errf(ORSP_E_IO, "%s: empty", path);
+}
+
+static void sims_free(sim *s, char **eids)
+{
+	for (size_t i = 0; s->ids && i < s->n_ids; i++) {
+		orsp_ec_free(s->ids[i].sk);
+		free(s->ids[i].cert);
+		if (eids)
+			free(eids[i]);
+	}
+	free(s->ids);
+	free(eids);
+	s->ids = NULL;
+}
+
+/* n eUICCs (key pair, EID with the PKI eUICC's 8-digit prefix, certificate signed by the
+ * EUM); *eids_out[i] is the EID of s->ids[i]. */
+static orsp_err make_euiccs(const char *pki, size_t n, sim *s, char ***eids_out)
+{
+	char p1[P + 64], prefix[9] = "";
+	uint8_t kb[4096];
+	size_t kl = 0;
+	orsp_ec_key *eum_key = NULL;
+	orsp_cert *eum = NULL, *ci = NULL, *any = NULL;
+	char **eids = calloc(n, sizeof(*eids));
+	time_t now = time(NULL);
+	orsp_err e;
+
+	s->ids = calloc(n, sizeof(*s->ids));
+	s->n_ids = n;
+	if (!eids || !s->ids) {
+		free(eids);
+		return orsp_errf(ORSP_E_RESOURCE, "out of memory");
+	}
+	*eids_out = eids;
+	snprintf(p1, sizeof(p1), "%s/eum/eum_key.pem", pki);
+	e = read_file_all(p1, kb, sizeof(kb), &kl);
+	if (!e)
+		e = orsp_ec_load_private(kb, kl, &eum_key);
+	orsp_wipe(kb, sizeof(kb));
+	snprintf(p1, sizeof(p1), "%s/eum/eum.der", pki);
+	if (!e && !(e = orsp_cert_load_file(p1, &eum))) {
+		orsp_slice d = orsp_cert_der(eum);
+		if (d.len > sizeof(s->eum))
+			e = orsp_errf(ORSP_E_MALFORMED, "%s: too long", p1);
+		else {
+			memcpy(s->eum, d.p, d.len);
+			s->eum_len = d.len;
+		}
+	}
+	snprintf(p1, sizeof(p1), "%s/ci/ci.der", pki);
+	if (!e && !(e = orsp_cert_load_file(p1, &ci)))
+		e = orsp_cert_ski(ci, s->ski, sizeof(s->ski), &s->ski_len);
+	/* the EID range: the prefix of the eUICC that `pki init` made */
+	snprintf(p1, sizeof(p1), "%s/euicc/euicc.der", pki);
+	if (!e && !(e = orsp_cert_load_file(p1, &any))) {
+		char eid[33];
+		if (!(e = orsp_cert_subject_serial(any, eid, sizeof(eid))))
+			memcpy(prefix, eid, 8);
+	}
+	for (size_t i = 0; !e && i < n; i++) {
+		orsp_cert_template t;
+		orsp_cert *c = NULL;
+		char eid[33];
+		if ((e = orsp_ec_generate(ORSP_CURVE_P256, &s->ids[i].sk)) ||
+		    (e = orsp_eid_generate(prefix, eid)) ||
+		    (e = orsp_cert_template_init(&t, ORSP_ROLE_EUICC)))
+			break;
+		t.country = "XX";
+		t.org = "openrsp bench EUM";
+		t.serial_number = eid;
+		t.common_name = "bench eUICC";
+		t.not_before = now - 3600;
+		t.not_after = now + 86400;
+		if ((e = orsp_cert_issue(&t, s->ids[i].sk, eum_key, eum, &c)))
+			break;
+		{
+			orsp_slice d = orsp_cert_der(c);
+			s->ids[i].cert = malloc(d.len);
+			eids[i] = strdup(eid);
+			if (!s->ids[i].cert || !eids[i])
+				e = orsp_errf(ORSP_E_RESOURCE, "out of memory");
+			else {
+				memcpy(s->ids[i].cert, d.p, d.len);
+				s->ids[i].cert_len = d.len;
+			}
+		}
+		orsp_cert_free(c);
+	}
+	orsp_cert_free(any);
+	orsp_cert_free(ci);
+	orsp_cert_free(eum);
+	orsp_ec_free(eum_key);
+	return e;
+}
+
 int bench_smdp(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -514,7 +629,7 @@ int bench_smdp(int argc, char **argv)
 	uint64_t nd = 400, nc = 4;
 	bool plain = false, json = false;
 	char base[P], pki[P + 8], conf[P + 16], db[P + 16], ca[P + 32], url[64], cmd[P + 32];
-	char eid[33] = "";
+	char **eids = NULL;
 	sim s = {0};
 	client *cl = NULL;
 	pthread_t *th = NULL;
@@ -562,44 +677,13 @@ int bench_smdp(int argc, char **argv)
 	snprintf(ca, sizeof(ca), "%s/ci/ci.pem", pki);
 	if (cli_pki_create(pki, FQDN, OID) != CLI_OK)
 		goto out;
-	/* the eUICC of the PKI */
-	{
-		char p1[P + 64];
-		FILE *f;
-		orsp_cert *cert = NULL, *ci = NULL;
-		uint8_t kb[4096];
-		size_t kl;
-		snprintf(p1, sizeof(p1), "%s/euicc/euicc_key.pem", pki);
-		f = fopen(p1, "rb");
-		kl = f ? fread(kb, 1, sizeof(kb), f) : 0;
-		if (f)
-			fclose(f);
-		e = orsp_ec_load_private(kb, kl, &s.sk);
-		orsp_wipe(kb, sizeof(kb));
-		snprintf(p1, sizeof(p1), "%s/euicc/euicc.der", pki);
-		if (!e && !(e = orsp_cert_load_file(p1, &cert))) {
-			orsp_slice d = orsp_cert_der(cert);
-			memcpy(s.cert, d.p, d.len);
-			s.cert_len = d.len;
-			e = orsp_cert_subject_serial(cert, eid, sizeof(eid));
-		}
-		snprintf(p1, sizeof(p1), "%s/eum/eum.der", pki);
-		orsp_cert_free(cert);
-		cert = NULL;
-		if (!e && !(e = orsp_cert_load_file(p1, &cert))) {
-			orsp_slice d = orsp_cert_der(cert);
-			memcpy(s.eum, d.p, d.len);
-			s.eum_len = d.len;
-		}
-		orsp_cert_free(cert);
-		snprintf(p1, sizeof(p1), "%s/ci/ci.der", pki);
-		if (!e && !(e = orsp_cert_load_file(p1, &ci)))
-			e = orsp_cert_ski(ci, s.ski, sizeof(s.ski), &s.ski_len);
-		orsp_cert_free(ci);
-		if (e) {
-			cli_fail("eUICC identity", e);
-			goto out;
-		}
+	/* one eUICC per download under the PKI's EUM, EIDs in its range */
+	if (!json)
+		fprintf(stderr, "bench smdp: issuing %llu eUICC certificates...\n",
+		        (unsigned long long)nd);
+	if ((e = make_euiccs(pki, nd, &s, &eids))) {
+		cli_fail("eUICC identities", e);
+		goto out;
 	}
 	{
 		FILE *f = fopen(conf, "w");
@@ -626,7 +710,8 @@ int bench_smdp(int argc, char **argv)
 		static orsp_smdp_config cfg;
 		e = orsp_smdp_config_load(conf, &cfg);
 		if (!e) {
-			e = bench_smdp_inventory(&cfg.svc, db, eid, nd, &upp, &upp_len);
+			e = bench_smdp_inventory(&cfg.svc, db, (const char *const *)eids, nd, nd, &upp,
+			                         &upp_len);
 			orsp_smdp_config_free(&cfg);
 		}
 	}
@@ -695,7 +780,7 @@ out:
 		kill(srv, SIGTERM);
 		waitpid(srv, NULL, 0);
 	}
-	orsp_ec_free(s.sk);
+	sims_free(&s, eids);
 	free(cl);
 	free(th);
 	free(lat);

@@ -23,11 +23,13 @@
 int bench_smdp(int argc, char **argv);
 
 /* Shared with bench e2e: n profiles from the TS.48 template (personalised ICCID/IMSI),
- * ordered for eid with matching IDs BENCH-<i>, released and their metadata built; the first
- * package is copied to *upp_out (malloc'd) when upp_out is not NULL. */
+ * profile i ordered for eids[i % n_eids] with matching ID BENCH-<i>, released and its
+ * metadata built; the first package is copied to *upp_out (malloc'd) when upp_out is not
+ * NULL. */
 #include "openrsp/smdp.h"
-orsp_err bench_smdp_inventory(const orsp_smdp_service *svc, const char *db, const char *eid,
-                              size_t n, uint8_t **upp_out, size_t *upp_len);
+orsp_err bench_smdp_inventory(const orsp_smdp_service *svc, const char *db,
+                              const char *const *eids, size_t n_eids, size_t n,
+                              uint8_t **upp_out, size_t *upp_len);
 
 #define BENCH_E2E_SUMMARY "download + install + enable cycles per second, all in-process"
 #define BENCH_E2E_SYNOPSIS "[--cycles N] [--json]"

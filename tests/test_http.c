@@ -1495,6 +1495,47 @@ static void test_json_parse_strict(void **state)
 	free(deep);
 }
 
+/* orsp_json_dump writes common documents itself: the bytes must be jansson's. */
+static void assert_dump_is_janssons(json_t *doc)
+{
+	char *ours = NULL, *theirs = json_dumps(doc, JSON_COMPACT);
+	size_t n = 0;
+	assert_non_null(theirs);
+	assert_int_equal(orsp_json_dump(doc, &ours, &n), ORSP_OK);
+	assert_string_equal(ours, theirs);
+	assert_int_equal(n, strlen(theirs));
+	free(ours);
+	free(theirs);
+	json_decref(doc);
+}
+
+static void test_json_dump_fast_path(void **state)
+{
+	(void)state;
+	char ctl[64], *big = malloc(20001);
+	size_t k = 0;
+	assert_non_null(big);
+	for (int c = 1; c < 0x20; c++)
+		ctl[k++] = (char)c;
+	memcpy(ctl + k, "\"\\/\x7f~ ", 6);
+	ctl[k + 6] = '\0';
+	for (size_t i = 0; i < 20000; i++)
+		big[i] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"[i % 64];
+	big[20000] = '\0';
+	assert_dump_is_janssons(json_pack("{s:{s:{s:s}},s:s,s:s}", "header",
+	                                  "functionExecutionStatus", "status", "Executed-Success",
+	                                  "transactionId", "0123ABCD", "boundProfilePackage", big));
+	assert_dump_is_janssons(json_pack("{s:s,s:[],s:{},s:[i,i,I,b,b,n,s],s:s}", ctl, ctl,
+	                                  "empty", "obj", "arr", 0, -1, (json_int_t)INT64_MIN, 1, 0,
+	                                  "", "k\"ey\\", "v"));
+	assert_dump_is_janssons(json_pack("[[[[{}]]],{s:[{s:i}]}]", "a", "b", 7));
+	/* jansson's path: non-ASCII text, reals */
+	assert_dump_is_janssons(json_pack("{s:s,s:i}", "name", "caf\xc3\xa9", "n", 1));
+	assert_dump_is_janssons(json_pack("{s:f}", "x", 0.5));
+	assert_dump_is_janssons(json_pack("{s:s}", "k\xe2\x82\xac", "v"));
+	free(big);
+}
+
 static void test_admin_protocol(void **state)
 {
 	(void)state;
@@ -1539,6 +1580,7 @@ int main(void)
 	    cmocka_unit_test(test_json_header_negative),
 	    cmocka_unit_test(test_json_header_build),
 	    cmocka_unit_test(test_json_fields),
+	    cmocka_unit_test(test_json_dump_fast_path),
 	    cmocka_unit_test(test_json_parse_strict),
 	    cmocka_unit_test(test_admin_protocol),
 	};

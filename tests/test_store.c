@@ -2,6 +2,7 @@
  * handling and key wrapping. */
 #include <dirent.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -72,7 +73,6 @@ static void test_db_roundtrip(void **state)
 	assert_int_equal(orsp_db_exec(db, "CREATE TABLE t (a INTEGER, b TEXT, c BLOB)"), ORSP_OK);
 	assert_int_equal(orsp_db_begin(db), ORSP_OK);
 	assert_true(orsp_db_in_transaction(db));
-	assert_int_equal(orsp_db_begin(db), ORSP_E_STATE);
 	assert_int_equal(orsp_db_prepare(db, "INSERT INTO t VALUES (?1, ?2, ?3)", &st), ORSP_OK);
 	assert_int_equal(orsp_stmt_bind_int64(st, 1, INT64_C(281474976710655)), ORSP_OK);
 	assert_int_equal(orsp_stmt_bind_text(st, 2, "x\"y"), ORSP_OK);
@@ -153,6 +153,169 @@ static void test_db_busy(void **state)
 	assert_int_equal(orsp_db_commit(b), ORSP_OK);
 	orsp_db_close(a);
 	orsp_db_close(b);
+}
+
+/* Transactions nest as savepoints: an inner rollback undoes only the inner part, an outer
+ * rollback everything; one commit at the end. */
+static void test_db_nested(void **state)
+{
+	(void)state;
+	orsp_db *db = NULL;
+	assert_int_equal(orsp_db_open(path_in("nest.db"), &db), ORSP_OK);
+	assert_int_equal(orsp_db_exec(db, "CREATE TABLE n (k TEXT)"), ORSP_OK);
+	assert_int_equal(orsp_db_begin(db), ORSP_OK);
+	assert_int_equal(orsp_db_exec(db, "INSERT INTO n VALUES ('a')"), ORSP_OK);
+	assert_int_equal(orsp_db_begin(db), ORSP_OK);
+	assert_int_equal(orsp_db_exec(db, "INSERT INTO n VALUES ('b')"), ORSP_OK);
+	orsp_db_rollback(db); /* b only */
+	assert_true(orsp_db_in_transaction(db));
+	assert_int_equal(orsp_db_begin(db), ORSP_OK);
+	assert_int_equal(orsp_db_exec(db, "INSERT INTO n VALUES ('c')"), ORSP_OK);
+	assert_int_equal(orsp_db_begin(db), ORSP_OK);
+	assert_int_equal(orsp_db_exec(db, "INSERT INTO n VALUES ('d')"), ORSP_OK);
+	assert_int_equal(orsp_db_commit(db), ORSP_OK);
+	assert_int_equal(orsp_db_commit(db), ORSP_OK);
+	assert_true(orsp_db_in_transaction(db));
+	assert_int_equal(orsp_db_commit(db), ORSP_OK);
+	assert_false(orsp_db_in_transaction(db));
+	assert_int_equal(orsp_db_commit(db), ORSP_E_STATE);
+	assert_int_equal(count_rows(db, "SELECT count(*) FROM n WHERE k IN ('a','c','d')"), 3);
+	assert_int_equal(count_rows(db, "SELECT count(*) FROM n WHERE k = 'b'"), 0);
+	/* an outer rollback takes the committed inner part with it */
+	assert_int_equal(orsp_db_begin(db), ORSP_OK);
+	assert_int_equal(orsp_db_begin(db), ORSP_OK);
+	assert_int_equal(orsp_db_exec(db, "INSERT INTO n VALUES ('e')"), ORSP_OK);
+	assert_int_equal(orsp_db_commit(db), ORSP_OK);
+	orsp_db_rollback(db);
+	assert_false(orsp_db_in_transaction(db));
+	assert_int_equal(count_rows(db, "SELECT count(*) FROM n"), 3);
+	/* closing with levels open rolls all back */
+	assert_int_equal(orsp_db_begin(db), ORSP_OK);
+	assert_int_equal(orsp_db_begin(db), ORSP_OK);
+	assert_int_equal(orsp_db_exec(db, "INSERT INTO n VALUES ('f')"), ORSP_OK);
+	orsp_db_close(db);
+	assert_int_equal(orsp_db_open(path_in("nest.db"), &db), ORSP_OK);
+	assert_int_equal(count_rows(db, "SELECT count(*) FROM n"), 3);
+	orsp_db_close(db);
+}
+
+/* Prepared statements are cached per handle: the same text prepared again while the first
+ * is in use is a second statement, and a statement back from the cache has no bindings. */
+static void test_db_statement_cache(void **state)
+{
+	(void)state;
+	orsp_db *db = NULL;
+	orsp_stmt *a = NULL, *b = NULL;
+	bool row = false;
+	static const char ins[] = "INSERT INTO c VALUES (?1, ?2)";
+	assert_int_equal(orsp_db_open(path_in("cache.db"), &db), ORSP_OK);
+	assert_int_equal(orsp_db_exec(db, "CREATE TABLE c (x, y)"), ORSP_OK);
+	assert_int_equal(orsp_db_prepare(db, ins, &a), ORSP_OK);
+	assert_int_equal(orsp_db_prepare(db, ins, &b), ORSP_OK);
+	assert_ptr_not_equal(a, b);
+	assert_int_equal(orsp_stmt_bind_int64(a, 1, 1), ORSP_OK);
+	assert_int_equal(orsp_stmt_bind_int64(a, 2, 2), ORSP_OK);
+	assert_int_equal(orsp_stmt_bind_int64(b, 1, 3), ORSP_OK);
+	assert_int_equal(orsp_stmt_run(a), ORSP_OK);
+	assert_int_equal(orsp_stmt_run(b), ORSP_OK); /* y unbound: NULL */
+	orsp_stmt_finalize(a);
+	orsp_stmt_finalize(b);
+	/* again (from the cache): only x bound, y must not keep the old 2 */
+	assert_int_equal(orsp_db_prepare(db, ins, &a), ORSP_OK);
+	assert_int_equal(orsp_stmt_bind_int64(a, 1, 4), ORSP_OK);
+	assert_int_equal(orsp_stmt_run(a), ORSP_OK);
+	orsp_stmt_finalize(a);
+	assert_int_equal(count_rows(db, "SELECT count(*) FROM c WHERE y IS NULL"), 2);
+	/* a statement left mid-result is reset when it goes back */
+	assert_int_equal(orsp_db_prepare(db, "SELECT x FROM c ORDER BY x", &a), ORSP_OK);
+	assert_int_equal(orsp_stmt_step(a, &row), ORSP_OK);
+	assert_true(row);
+	orsp_stmt_finalize(a);
+	assert_int_equal(orsp_db_prepare(db, "SELECT x FROM c ORDER BY x", &a), ORSP_OK);
+	assert_int_equal(orsp_stmt_step(a, &row), ORSP_OK);
+	assert_true(row);
+	assert_int_equal(orsp_stmt_column_int64(a, 0), 1);
+	orsp_stmt_finalize(a);
+	/* more distinct texts than the cache holds */
+	for (int i = 0; i < 100; i++) {
+		char sql[64];
+		snprintf(sql, sizeof(sql), "SELECT %d", i);
+		assert_int_equal(orsp_db_prepare(db, sql, &a), ORSP_OK);
+		assert_int_equal(orsp_stmt_step(a, &row), ORSP_OK);
+		assert_int_equal(orsp_stmt_column_int64(a, 0), i);
+		orsp_stmt_finalize(a);
+	}
+	/* a failed step's detail survives the statement going back to the cache */
+	assert_int_equal(orsp_db_exec(db, "CREATE TABLE u (k PRIMARY KEY)"), ORSP_OK);
+	assert_int_equal(orsp_db_exec(db, "INSERT INTO u VALUES (1)"), ORSP_OK);
+	assert_int_equal(orsp_db_prepare(db, "INSERT INTO u VALUES (?1)", &a), ORSP_OK);
+	assert_int_equal(orsp_stmt_bind_int64(a, 1, 1), ORSP_OK);
+	assert_int_equal(orsp_stmt_run(a), ORSP_E_EXISTS);
+	char detail[256];
+	snprintf(detail, sizeof(detail), "%s", orsp_err_detail());
+	orsp_stmt_finalize(a);
+	assert_string_equal(orsp_err_detail(), detail);
+	orsp_db_close(db);
+}
+
+/* Threads of one process writing to one file through their own handles: they queue for
+ * the write lock (src/store/db.c), nothing is lost, nobody deadlocks. */
+typedef struct writer_arg {
+	char *path;
+	int id;
+	orsp_err err;
+	char detail[256];
+} writer_arg;
+
+static void *writer_main(void *p)
+{
+	writer_arg *a = p;
+	orsp_db *db = NULL;
+	a->err = orsp_db_open(a->path, &db);
+	if (!a->err)
+		a->err = orsp_db_set_busy_timeout(db, 5000);
+	for (int i = 0; !a->err && i < 200; i++) {
+		orsp_stmt *st = NULL;
+		a->err = orsp_db_begin(db);
+		if (!a->err)
+			a->err = orsp_db_prepare(db, "INSERT INTO w VALUES (?1)", &st);
+		if (!a->err)
+			a->err = orsp_stmt_bind_int64(st, 1, a->id * 1000 + i);
+		if (!a->err)
+			a->err = orsp_stmt_run(st);
+		orsp_stmt_finalize(st);
+		if (!a->err)
+			a->err = orsp_db_commit(db);
+		else
+			orsp_db_rollback(db);
+	}
+	if (a->err)
+		snprintf(a->detail, sizeof(a->detail), "%s", orsp_err_detail());
+	orsp_db_close(db);
+	return NULL;
+}
+
+static void test_db_write_queue(void **state)
+{
+	(void)state;
+	orsp_db *db = NULL;
+	pthread_t th[4];
+	writer_arg args[4];
+	assert_int_equal(orsp_db_open(path_in("queue.db"), &db), ORSP_OK);
+	assert_int_equal(orsp_db_exec(db, "CREATE TABLE w (v PRIMARY KEY)"), ORSP_OK);
+	for (int i = 0; i < 4; i++) {
+		args[i] = (writer_arg){strdup(path_in("queue.db")), i, ORSP_OK, ""};
+		assert_int_equal(pthread_create(&th[i], NULL, writer_main, &args[i]), 0);
+	}
+	for (int i = 0; i < 4; i++) {
+		assert_int_equal(pthread_join(th[i], NULL), 0);
+		if (args[i].err)
+			fprintf(stderr, "writer %d: %s\n", i, args[i].detail);
+		assert_int_equal(args[i].err, ORSP_OK);
+		free(args[i].path);
+	}
+	assert_int_equal(count_rows(db, "SELECT count(*) FROM w"), 800);
+	orsp_db_close(db);
 }
 
 static void test_db_failure_injection(void **state)
@@ -405,6 +568,9 @@ int main(void)
 	    cmocka_unit_test(test_db_roundtrip),
 	    cmocka_unit_test(test_db_unique_is_exists),
 	    cmocka_unit_test(test_db_busy),
+	    cmocka_unit_test(test_db_nested),
+	    cmocka_unit_test(test_db_statement_cache),
+	    cmocka_unit_test(test_db_write_queue),
 	    cmocka_unit_test(test_db_failure_injection),
 	    cmocka_unit_test(test_migrations),
 	    cmocka_unit_test(test_kek_created_0600),

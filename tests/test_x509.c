@@ -4,6 +4,7 @@
  * published material does not cover. */
 #include "testutil.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -567,6 +568,76 @@ static void test_bad_signatures(void **state)
 	pki_free(&p);
 }
 
+/* Parsed certificates are shared by their bytes (a cache in src/crypto/x509.c): each
+ * caller owns a reference, the object outlives any one of them, threads may share it, and
+ * a different byte is a different certificate. */
+typedef struct cache_arg {
+	const orsp_ci_store *cis;
+	const uint8_t *eum, *euicc;
+	size_t eum_len, euicc_len;
+	int failures;
+} cache_arg;
+
+static void *cache_worker(void *p)
+{
+	cache_arg *a = p;
+	for (int i = 0; i < 200; i++) {
+		orsp_cert *m = NULL, *u = NULL;
+		char eid[33];
+		if (orsp_cert_parse(a->eum, a->eum_len, &m) ||
+		    orsp_cert_parse(a->euicc, a->euicc_len, &u) ||
+		    orsp_rsp_verify_euicc_chain(a->cis, m, u, 0, eid) || strcmp(eid, SGP26_EID))
+			a->failures++;
+		orsp_cert_free(u);
+		orsp_cert_free(m);
+	}
+	return NULL;
+}
+
+static void test_parse_cache(void **state)
+{
+	(void)state;
+	size_t ml, ul;
+	uint8_t *m = test_read_vector("sgp26/EUM/CERT_EUM_ECDSA_NIST.der", &ml);
+	uint8_t *u = test_read_vector("sgp26/eUICC/CERT_EUICC_ECDSA_NIST.der", &ul);
+	orsp_ci_store *cis = store_of(nist_ci);
+	orsp_cert *a = NULL, *b = NULL;
+	pthread_t th[4];
+	cache_arg args[4];
+
+	assert_int_equal(orsp_cert_parse(u, ul, &a), ORSP_OK);
+	assert_int_equal(orsp_cert_parse(u, ul, &b), ORSP_OK);
+	assert_int_equal(orsp_cert_der(a).len, ul);
+	assert_memory_equal(orsp_cert_der(b).p, u, ul);
+	orsp_cert_free(a); /* b stays usable */
+	{
+		char serial[40];
+		assert_int_equal(orsp_cert_subject_serial(b, serial, sizeof(serial)), ORSP_OK);
+		assert_string_equal(serial, SGP26_EID);
+	}
+	orsp_cert_free(b);
+	/* one changed byte (the signature's last) is another certificate: no shared object */
+	u[ul - 1] ^= 1;
+	assert_int_equal(orsp_cert_parse(u, ul, &a), ORSP_OK);
+	u[ul - 1] ^= 1;
+	assert_int_equal(orsp_cert_parse(u, ul, &b), ORSP_OK);
+	assert_ptr_not_equal(a, b);
+	assert_memory_not_equal(orsp_cert_der(a).p, orsp_cert_der(b).p, ul);
+	orsp_cert_free(a);
+	orsp_cert_free(b);
+	for (int i = 0; i < 4; i++) {
+		args[i] = (cache_arg){cis, m, u, ml, ul, 0};
+		assert_int_equal(pthread_create(&th[i], NULL, cache_worker, &args[i]), 0);
+	}
+	for (int i = 0; i < 4; i++) {
+		assert_int_equal(pthread_join(th[i], NULL), 0);
+		assert_int_equal(args[i].failures, 0);
+	}
+	orsp_ci_store_free(cis);
+	free(m);
+	free(u);
+}
+
 static void test_unknown_ci(void **state)
 {
 	pki p;
@@ -843,6 +914,7 @@ int main(void)
 	    cmocka_unit_test(test_ci_store),
 	    cmocka_unit_test(test_eid_range),
 	    cmocka_unit_test(test_bad_signatures),
+	    cmocka_unit_test(test_parse_cache),
 	    cmocka_unit_test(test_unknown_ci),
 	    cmocka_unit_test(test_validity),
 	    cmocka_unit_test(test_wrong_policy_and_usage),

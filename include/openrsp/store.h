@@ -49,7 +49,10 @@ ORSP_MUST_CHECK orsp_err orsp_db_exec(orsp_db *db, const char *sql);
 
 /* Write transaction: takes the write lock at once (SQLite `BEGIN IMMEDIATE`, so a
  * read-then-write sequence cannot deadlock or fail half-way on a lock upgrade).
- * ORSP_E_STATE if a transaction is already open. */
+ * Transactions nest: a begin inside an open transaction starts a savepoint, whose commit
+ * keeps its changes for the enclosing transaction and whose rollback undoes only them, so
+ * a caller can group functions that each use a transaction into one (one commit, one
+ * fsync). Commit without an open transaction: ORSP_E_STATE. */
 ORSP_MUST_CHECK orsp_err orsp_db_begin(orsp_db *db);
 ORSP_MUST_CHECK orsp_err orsp_db_commit(orsp_db *db);
 /* Roll back the open transaction, if any. Never fails from the caller's point of view

@@ -11,6 +11,8 @@
  */
 #include <ctype.h>
 #include <errno.h>
+#include <pthread.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,7 +36,52 @@ struct orsp_cert {
 	X509 *x;
 	uint8_t *der; /* the bytes as parsed */
 	size_t der_len;
+	int refs;     /* the caller's, and the parse cache's */
+	uint64_t fp;  /* FNV-1a of der: the cache slot */
 };
+
+/* Parse cache. OpenSSL 3.0 spends ~0.2 ms in d2i_X509 (its key decoders), and the same
+ * certificates come back again and again: the EUM and CI of every eUICC, CERT.EUICC in
+ * each step of a session. A parsed certificate is immutable (its extension cache is filled
+ * by orsp_cert_parse before it is shared), so equal bytes get the same object with one
+ * more reference. Hits compare the whole DER; the slot is a hash of it. */
+#define CERT_CACHE 256
+static orsp_cert *cert_cache[CERT_CACHE];
+static pthread_mutex_t cert_cache_mu = PTHREAD_MUTEX_INITIALIZER;
+
+static uint64_t fnv1a(const uint8_t *p, size_t n)
+{
+	uint64_t h = 0xcbf29ce484222325ULL;
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ p[i]) * 0x100000001b3ULL;
+	return h;
+}
+
+static orsp_cert *cert_cache_get(const uint8_t *der, size_t n, uint64_t fp)
+{
+	orsp_cert *c;
+
+	pthread_mutex_lock(&cert_cache_mu);
+	c = cert_cache[fp % CERT_CACHE];
+	if (c && (c->fp != fp || c->der_len != n || memcmp(c->der, der, n) != 0))
+		c = NULL;
+	if (c)
+		c->refs++;
+	pthread_mutex_unlock(&cert_cache_mu);
+	return c;
+}
+
+static void cert_cache_put(orsp_cert *c)
+{
+	orsp_cert *old;
+
+	pthread_mutex_lock(&cert_cache_mu);
+	old = cert_cache[c->fp % CERT_CACHE];
+	c->refs++;
+	cert_cache[c->fp % CERT_CACHE] = c;
+	pthread_mutex_unlock(&cert_cache_mu);
+	orsp_cert_free(old);
+}
 
 struct orsp_ci_store {
 	orsp_cert **cis;
@@ -76,7 +123,14 @@ static const char *saved_detail(char *buf, size_t cap)
 
 void orsp_cert_free(orsp_cert *c)
 {
+	bool last;
+
 	if (!c)
+		return;
+	pthread_mutex_lock(&cert_cache_mu);
+	last = --c->refs <= 0;
+	pthread_mutex_unlock(&cert_cache_mu);
+	if (!last)
 		return;
 	X509_free(c->x);
 	free(c->der);
@@ -88,6 +142,7 @@ orsp_err orsp_cert_parse(const void *der, size_t n, orsp_cert **out)
 	const unsigned char *p = der;
 	unsigned char *re = NULL;
 	orsp_cert *c = NULL;
+	uint64_t fp;
 	int re_len;
 	orsp_err e;
 
@@ -97,9 +152,14 @@ orsp_err orsp_cert_parse(const void *der, size_t n, orsp_cert **out)
 	if (n == 0 || n > CERT_MAX)
 		return orsp_errf(ORSP_E_MALFORMED, "certificate of %zu bytes (1..%d accepted)", n,
 		                 CERT_MAX);
+	fp = fnv1a(der, n);
+	if ((*out = cert_cache_get(der, n, fp)) != NULL)
+		return ORSP_OK;
 	c = calloc(1, sizeof(*c));
 	if (!c)
 		return orsp_errf(ORSP_E_RESOURCE, "out of memory");
+	c->refs = 1;
+	c->fp = fp;
 	c->x = d2i_X509(NULL, &p, (long)n);
 	if (!c->x) {
 		e = ossl_fail(ORSP_E_MALFORMED, "not a DER X.509 certificate");
@@ -129,6 +189,7 @@ orsp_err orsp_cert_parse(const void *der, size_t n, orsp_cert **out)
 	}
 	memcpy(c->der, der, n);
 	c->der_len = n;
+	cert_cache_put(c);
 	*out = c;
 	c = NULL;
 	e = ORSP_OK;

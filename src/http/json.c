@@ -4,6 +4,9 @@
  * Everything that reads a value from outside names the field in its error detail, so a
  * handler can answer with a precise message and the fuzz target can check that nothing but
  * ORSP_E_MALFORMED (or ORSP_E_RESOURCE) ever comes back. */
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -50,13 +53,171 @@ orsp_err orsp_json_parse(const void *body, size_t len, size_t max_len, json_t **
 	return ORSP_OK;
 }
 
+/* A fast path for what the servers send: jansson's dumper validates and escapes strings one
+ * code point at a time, which is most of an answer's cost when it carries a 17 KiB base64
+ * BoundProfilePackage. Documents made only of objects, arrays, ASCII strings, integers,
+ * booleans and null are written here in one pass, byte for byte as json_dumps(JSON_COMPACT)
+ * would (tests/test_http.c compares the two); anything else goes to jansson. */
+#define FAST_DEPTH 16
+
+static size_t escaped_len(const char *s, size_t n, bool *ascii)
+{
+	size_t len = 2;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (c >= 0x80)
+			*ascii = false;
+		else if (c == '"' || c == '\\' || c == '\b' || c == '\f' || c == '\n' ||
+		         c == '\r' || c == '\t')
+			len += 2;
+		else if (c < 0x20)
+			len += 6;
+		else
+			len++;
+	}
+	return len;
+}
+
+static bool fast_size(json_t *v, int depth, size_t *n)
+{
+	bool ascii = true;
+
+	if (depth > FAST_DEPTH)
+		return false;
+	switch (json_typeof(v)) {
+	case JSON_OBJECT: {
+		const char *k;
+		json_t *m;
+		size_t i = 0;
+		*n += 2;
+		json_object_foreach (v, k, m) {
+			*n += escaped_len(k, strlen(k), &ascii) + 1 + (i++ ? 1 : 0);
+			if (!ascii || !fast_size(m, depth + 1, n))
+				return false;
+		}
+		return true;
+	}
+	case JSON_ARRAY:
+		*n += 2;
+		for (size_t i = 0; i < json_array_size(v); i++) {
+			*n += i ? 1 : 0;
+			if (!fast_size(json_array_get(v, i), depth + 1, n))
+				return false;
+		}
+		return true;
+	case JSON_STRING:
+		*n += escaped_len(json_string_value(v), json_string_length(v), &ascii);
+		return ascii;
+	case JSON_INTEGER:
+		*n += 21;
+		return true;
+	case JSON_TRUE:
+	case JSON_FALSE:
+	case JSON_NULL:
+		*n += 5;
+		return true;
+	default:
+		return false; /* reals: jansson's formatting */
+	}
+}
+
+static char *put_escaped(char *p, const char *s, size_t n)
+{
+	static const char hex[] = "0123456789ABCDEF"; /* jansson writes \\u%04X */
+	*p++ = '"';
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		const char *esc = c == '"'    ? "\\\""
+		                  : c == '\\' ? "\\\\"
+		                  : c == '\b'  ? "\\b"
+		                  : c == '\f'  ? "\\f"
+		                  : c == '\n'  ? "\\n"
+		                  : c == '\r'  ? "\\r"
+		                  : c == '\t'  ? "\\t"
+		                                : NULL;
+		if (esc) {
+			*p++ = esc[0];
+			*p++ = esc[1];
+		} else if (c < 0x20) {
+			memcpy(p, "\\u00", 4);
+			p[4] = hex[c >> 4];
+			p[5] = hex[c & 15];
+			p += 6;
+		} else {
+			*p++ = (char)c;
+		}
+	}
+	*p++ = '"';
+	return p;
+}
+
+static char *fast_write(json_t *v, char *p)
+{
+	switch (json_typeof(v)) {
+	case JSON_OBJECT: {
+		const char *k;
+		json_t *m;
+		bool first = true;
+		*p++ = '{';
+		json_object_foreach (v, k, m) {
+			if (!first)
+				*p++ = ',';
+			first = false;
+			p = put_escaped(p, k, strlen(k));
+			*p++ = ':';
+			p = fast_write(m, p);
+		}
+		*p++ = '}';
+		return p;
+	}
+	case JSON_ARRAY:
+		*p++ = '[';
+		for (size_t i = 0; i < json_array_size(v); i++) {
+			if (i)
+				*p++ = ',';
+			p = fast_write(json_array_get(v, i), p);
+		}
+		*p++ = ']';
+		return p;
+	case JSON_STRING:
+		return put_escaped(p, json_string_value(v), json_string_length(v));
+	case JSON_INTEGER:
+		/* at most 20 characters and the NUL: the 21 bytes fast_size reserved */
+		return p + snprintf(p, 21, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+	case JSON_TRUE:
+		memcpy(p, "true", 4);
+		return p + 4;
+	case JSON_FALSE:
+		memcpy(p, "false", 5);
+		return p + 5;
+	default:
+		memcpy(p, "null", 4);
+		return p + 4;
+	}
+}
+
 orsp_err orsp_json_dump(const json_t *obj, char **out, size_t *out_len)
 {
 	char *s;
+	size_t cap = 1;
 
 	if (!obj || !out)
 		return orsp_errf(ORSP_E_USAGE, "orsp_json_dump: bad arguments");
 	*out = NULL;
+	/* jansson iterates objects through non-const pointers only; nothing is changed */
+	json_t *doc = (json_t *)(uintptr_t)obj;
+	if (fast_size(doc, 0, &cap)) {
+		char *end;
+		s = malloc(cap);
+		if (!s)
+			return orsp_errf(ORSP_E_RESOURCE, "out of memory");
+		end = fast_write(doc, s);
+		*end = '\0';
+		if (out_len)
+			*out_len = (size_t)(end - s);
+		*out = s;
+		return ORSP_OK;
+	}
 	s = json_dumps(obj, JSON_COMPACT);
 	if (!s)
 		return orsp_errf(ORSP_E_RESOURCE, "JSON serialisation failed (out of memory?)");

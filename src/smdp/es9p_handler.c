@@ -296,7 +296,9 @@ static orsp_err sess_advance(ctx *c, const char *tid, int from, int to, const ch
 	orsp_stmt *st = NULL;
 	orsp_err e = orsp_db_prepare(c->db,
 	                             "UPDATE es9p_session SET step = ?1, updated_at = ?2,"
-	                             " end_reason = ?3 WHERE tid = ?4 AND step = ?5",
+	                             " end_reason = ?3,"
+	                             " bpp = CASE WHEN ?1 >= 4 THEN NULL ELSE bpp END"
+	                             " WHERE tid = ?4 AND step = ?5",
 	                             &st);
 	if (!e)
 		e = orsp_stmt_bind_int64(st, 1, to);
@@ -1075,45 +1077,21 @@ static orsp_err get_bound_profile_package(ctx *c)
 			goto out;
 		}
 	}
-	/* Download attempts: the profile's counter while it is Released; a new binding after
-	 * delivery within this session (the LPA lost the BPP) counts against the same limit. */
+	/* A new binding after delivery within this session (the LPA lost the BPP) counts
+	 * against the profile's download limit: refused here before any work is done, and
+	 * counted again in the transaction below. */
 	{
 		orsp_smdp_profile p;
 		if ((e = orsp_smdp_get(c->s, se.iccid, &p)))
 			goto out;
-		if (p.state == ORSP_SMDP_DOWNLOADED) {
-			orsp_stmt *st = NULL;
-			if (p.download_attempts + se.attempts + 1 > p.download_limit) {
-				if (orsp_smdp_mark_error(c->s, se.iccid, false, "download retries exceeded") ||
-				    sess_advance(c, tid_hex, se.step, S_DONE, "download retries exceeded"))
-					orsp_err_clear();
-				e = fail(c, ES9P_DL_EXHAUSTED, NULL);
-				goto out;
-			}
-			e = orsp_db_prepare(c->db,
-			                    "UPDATE es9p_session SET attempts = attempts + 1"
-			                    " WHERE tid = ?1",
-			                    &st);
-			if (!e)
-				e = orsp_stmt_bind_text(st, 1, tid_hex);
-			if (!e)
-				e = orsp_stmt_run(st);
-			orsp_stmt_finalize(st);
-			if (e)
-				goto out;
-		} else {
-			e = orsp_smdp_download_attempt(c->s, se.iccid);
+		if (p.state == ORSP_SMDP_DOWNLOADED &&
+		    p.download_attempts + se.attempts + 1 > p.download_limit) {
+			if (orsp_smdp_mark_error(c->s, se.iccid, false, "download retries exceeded") ||
+			    sess_advance(c, tid_hex, se.step, S_DONE, "download retries exceeded"))
+				orsp_err_clear();
+			e = fail(c, ES9P_DL_EXHAUSTED, NULL);
+			goto out;
 		}
-	}
-	if (e == ORSP_E_POLICY) {
-		if (sess_advance(c, tid_hex, se.step, S_DONE, "download retries exceeded"))
-			orsp_err_clear();
-		e = fail(c, ES9P_DL_EXHAUSTED, NULL);
-		goto out;
-	}
-	if (e) {
-		e = fail(c, ES9P_PROFILE_STATE, orsp_err_detail());
-		goto out;
 	}
 	/* Bind: one-time key pair, ECKA with otPK.EUICC, session keys, BPP signed by DPpb. */
 	if ((e = orsp_smdp_get_upp(c->s, se.iccid, &upp, &upp_len)) ||
@@ -1157,37 +1135,76 @@ static orsp_err get_bound_profile_package(ctx *c)
 		}
 		bpp_len = w.len;
 	}
-	/* Keep the BPP with the session (it is protected for this eUICC's one-time key only),
-	 * then mark the profile Downloaded. A crash between the two: the retry finds the BPP. */
-	{
-		orsp_stmt *st = NULL;
-		e = orsp_db_prepare(c->db,
-		                    "UPDATE es9p_session SET step = ?1, euicc_otpk = ?2, bpp = ?3,"
-		                    " updated_at = ?4 WHERE tid = ?5 AND step IN (?6, ?1)",
-		                    &st);
-		if (!e)
-			e = orsp_stmt_bind_int64(st, 1, S_BPP);
-		if (!e)
-			e = orsp_stmt_bind_blob(st, 2, otpk, otpk_len);
-		if (!e)
-			e = orsp_stmt_bind_blob(st, 3, bpp, bpp_len);
-		if (!e)
-			e = orsp_stmt_bind_int64(st, 4, now_s());
-		if (!e)
-			e = orsp_stmt_bind_text(st, 5, tid_hex);
-		if (!e)
-			e = orsp_stmt_bind_int64(st, 6, S_AUTH);
-		if (!e)
-			e = orsp_stmt_run(st);
-		orsp_stmt_finalize(st);
-		if (e)
-			goto out;
-	}
+	/* One transaction (one commit): count the attempt (the profile's counter while it is
+	 * Released, the session's after delivery), keep the BPP with the session (it is
+	 * protected for this eUICC's one-time key only) and mark the profile Downloaded. */
 	{
 		orsp_smdp_profile p;
-		if ((e = orsp_smdp_get(c->s, se.iccid, &p)))
+		orsp_stmt *st = NULL;
+		bool limit = false;
+		if ((e = orsp_db_begin(c->db)))
 			goto out;
-		if (p.state == ORSP_SMDP_RELEASED && (e = orsp_smdp_mark_downloaded(c->s, se.iccid)))
+		e = orsp_smdp_get(c->s, se.iccid, &p);
+		if (!e && p.state == ORSP_SMDP_DOWNLOADED) {
+			if (p.download_attempts + se.attempts + 1 > p.download_limit)
+				limit = true;
+			else
+				e = orsp_db_prepare(c->db,
+				                    "UPDATE es9p_session SET attempts = attempts + 1"
+				                    " WHERE tid = ?1",
+				                    &st);
+			if (st) {
+				e = orsp_stmt_bind_text(st, 1, tid_hex);
+				if (!e)
+					e = orsp_stmt_run(st);
+				orsp_stmt_finalize(st);
+				st = NULL;
+			}
+		} else if (!e) {
+			e = orsp_smdp_download_attempt(c->s, se.iccid);
+			if (e == ORSP_E_POLICY)
+				limit = true;
+		}
+		if (!e && !limit) {
+			e = orsp_db_prepare(c->db,
+			                    "UPDATE es9p_session SET step = ?1, euicc_otpk = ?2, bpp = ?3,"
+			                    " updated_at = ?4 WHERE tid = ?5 AND step IN (?6, ?1)",
+			                    &st);
+			if (!e)
+				e = orsp_stmt_bind_int64(st, 1, S_BPP);
+			if (!e)
+				e = orsp_stmt_bind_blob(st, 2, otpk, otpk_len);
+			if (!e)
+				e = orsp_stmt_bind_blob(st, 3, bpp, bpp_len);
+			if (!e)
+				e = orsp_stmt_bind_int64(st, 4, now_s());
+			if (!e)
+				e = orsp_stmt_bind_text(st, 5, tid_hex);
+			if (!e)
+				e = orsp_stmt_bind_int64(st, 6, S_AUTH);
+			if (!e)
+				e = orsp_stmt_run(st);
+			orsp_stmt_finalize(st);
+			if (!e && orsp_db_changes(c->db) != 1)
+				e = orsp_errf(ORSP_E_STATE, "session %s moved meanwhile", tid_hex);
+			if (!e && p.state == ORSP_SMDP_RELEASED)
+				e = orsp_smdp_mark_downloaded(c->s, se.iccid);
+		}
+		if (e || limit)
+			orsp_db_rollback(c->db);
+		else
+			e = orsp_db_commit(c->db);
+		if (limit) {
+			if (sess_advance(c, tid_hex, se.step, S_DONE, "download retries exceeded"))
+				orsp_err_clear();
+			e = fail(c, ES9P_DL_EXHAUSTED, NULL);
+			goto out;
+		}
+		if (e == ORSP_E_STATE) {
+			e = fail(c, ES9P_PROFILE_STATE, orsp_err_detail());
+			goto out;
+		}
+		if (e)
 			goto out;
 	}
 	e = send_bpp(c, tid_hex, bpp, bpp_len);
@@ -1319,16 +1336,24 @@ static orsp_err handle_pir(ctx *c, const orsp_tlv *pir)
 		orsp_tlv choice;
 		success = orsp_der_parse_one(result.value, &choice) == ORSP_OK && choice.tag == 0xA0;
 	}
+	/* the profile's state, the session's end and the record: one transaction */
+	if ((e = orsp_db_begin(c->db)))
+		goto out;
 	if (success)
 		e = orsp_smdp_mark_installed(c->s, se.iccid);
 	else
 		e = orsp_smdp_mark_error(c->s, se.iccid, true, "profile installation failed");
+	if (!e) {
+		if (sess_advance(c, tid_hex, S_BPP, S_DONE,
+		                 success ? "installed" : "installation failed"))
+			orsp_err_clear();
+		e = record_notification(c, se.eid, se.iccid, event, seq, tid_hex,
+		                        success ? "installed" : "installation failed");
+	}
 	if (e)
-		goto out;
-	if (sess_advance(c, tid_hex, S_BPP, S_DONE, success ? "installed" : "installation failed"))
-		orsp_err_clear();
-	e = record_notification(c, se.eid, se.iccid, event, seq, tid_hex,
-	                        success ? "installed" : "installation failed");
+		orsp_db_rollback(c->db);
+	else
+		e = orsp_db_commit(c->db);
 out:
 	orsp_ec_free(pub);
 	orsp_cert_free(cert);

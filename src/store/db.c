@@ -1,22 +1,151 @@
-/* The backend-independent half of the store interface: URI dispatch, transaction state
- * and failure injection. Every call goes through the backend's vtable. */
+/* The backend-independent half of the store interface: URI dispatch, transaction state,
+ * failure injection, a per-handle cache of prepared statements and an in-process queue for
+ * the write lock. Every call goes through the backend's vtable.
+ *
+ * Statement cache: preparing (parsing and planning) a statement costs more than running
+ * most of ours, and callers prepare the same few dozen texts again and again. A handle
+ * keeps up to STMT_CACHE statements by their SQL text; orsp_stmt_finalize() resets and
+ * unbinds a cached one instead of destroying it. Nothing changes for callers.
+ *
+ * Write queue: SQLite's busy handler waits for a held write lock by sleeping (1, 2, 5, 10
+ * ... ms), which leaves cores idle when the threads of one server contend for it. Handles
+ * of one process on the same file therefore first queue on a process-wide lock (woken as
+ * soon as the holder commits), then take SQLite's lock, which other processes still
+ * contend for through the busy handler. The queue gives up after the busy timeout and
+ * lets SQLite decide, so a handle that waits on itself fails as before, only later. */
+#include <errno.h>
+#include <limits.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "store_impl.h"
 
-struct orsp_db {
-	const struct orsp_db_ops *ops;
-	void *conn;
-	bool in_tx;
-	int fail_in; /* operations left before an injected failure; -1 = disarmed */
-};
+#define STMT_CACHE 64
 
 struct orsp_stmt {
 	orsp_db *db;
 	void *impl;
+	int slot; /* index in db->cache, or -1 for a statement of its own */
 };
+
+typedef struct cached_stmt {
+	char *sql;
+	bool busy;
+	orsp_stmt st;
+} cached_stmt;
+
+/* The in-process write queue of one database file. */
+typedef struct write_queue {
+	char *path;
+	unsigned refs;
+	bool held;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	struct write_queue *next;
+} write_queue;
+
+struct orsp_db {
+	const struct orsp_db_ops *ops;
+	void *conn;
+	unsigned depth; /* open transactions: 1 = the outermost, more = savepoints in it */
+	bool aborted;   /* an inner rollback took the whole transaction with it */
+	int fail_in; /* operations left before an injected failure; -1 = disarmed */
+	unsigned busy_ms;
+	write_queue *wq; /* NULL for a database without a file */
+	bool wq_held;
+	size_t n_cache, evict_next;
+	cached_stmt cache[STMT_CACHE];
+};
+
+static pthread_mutex_t queues_mu = PTHREAD_MUTEX_INITIALIZER;
+static write_queue *queues;
+
+static write_queue *queue_get(const char *target)
+{
+	char real[PATH_MAX];
+	write_queue *q;
+
+	if (!realpath(target, real))
+		return NULL;
+	pthread_mutex_lock(&queues_mu);
+	for (q = queues; q; q = q->next)
+		if (strcmp(q->path, real) == 0)
+			break;
+	if (!q && (q = calloc(1, sizeof(*q))) != NULL) {
+		q->path = strdup(real);
+		if (!q->path) {
+			free(q);
+			q = NULL;
+		} else {
+			pthread_mutex_init(&q->mu, NULL);
+			pthread_cond_init(&q->cv, NULL);
+			q->next = queues;
+			queues = q;
+		}
+	}
+	if (q)
+		q->refs++;
+	pthread_mutex_unlock(&queues_mu);
+	return q;
+}
+
+static void queue_put(write_queue *q)
+{
+	write_queue **pp;
+
+	if (!q)
+		return;
+	pthread_mutex_lock(&queues_mu);
+	if (--q->refs == 0) {
+		for (pp = &queues; *pp && *pp != q; pp = &(*pp)->next)
+			;
+		if (*pp)
+			*pp = q->next;
+		pthread_mutex_destroy(&q->mu);
+		pthread_cond_destroy(&q->cv);
+		free(q->path);
+		free(q);
+	}
+	pthread_mutex_unlock(&queues_mu);
+}
+
+/* Wait up to ms for the queue; false if it stayed taken. */
+static bool queue_enter(write_queue *q, unsigned ms)
+{
+	struct timespec until;
+	bool got;
+
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += ms / 1000;
+	until.tv_nsec += (long)(ms % 1000) * 1000000L;
+	if (until.tv_nsec >= 1000000000L) {
+		until.tv_sec++;
+		until.tv_nsec -= 1000000000L;
+	}
+	pthread_mutex_lock(&q->mu);
+	while (q->held)
+		if (pthread_cond_timedwait(&q->cv, &q->mu, &until) == ETIMEDOUT)
+			break;
+	got = !q->held;
+	if (got)
+		q->held = true;
+	pthread_mutex_unlock(&q->mu);
+	return got;
+}
+
+static void queue_leave(orsp_db *db)
+{
+	if (!db->wq_held)
+		return;
+	pthread_mutex_lock(&db->wq->mu);
+	db->wq->held = false;
+	pthread_cond_signal(&db->wq->cv);
+	pthread_mutex_unlock(&db->wq->mu);
+	db->wq_held = false;
+}
 
 /* Failure injection: counts operations and fails the chosen one. */
 static orsp_err injected(orsp_db *db, const char *what)
@@ -63,9 +192,11 @@ orsp_err orsp_db_open(const char *uri, orsp_db **out)
 		return orsp_errf(ORSP_E_RESOURCE, "out of memory");
 	db->ops = ops;
 	db->fail_in = -1;
+	db->busy_ms = ORSP_DB_BUSY_TIMEOUT_MS;
 	err = ops->open(target, &db->conn);
 	if (err)
 		goto out;
+	db->wq = queue_get(target);
 	*out = db;
 	db = NULL;
 out:
@@ -77,9 +208,14 @@ void orsp_db_close(orsp_db *db)
 {
 	if (!db)
 		return;
-	if (db->in_tx)
+	while (db->depth)
 		orsp_db_rollback(db);
+	for (size_t i = 0; i < db->n_cache; i++) {
+		db->ops->finalize(db->cache[i].st.impl);
+		free(db->cache[i].sql);
+	}
 	db->ops->close(db->conn);
+	queue_put(db->wq);
 	free(db);
 }
 
@@ -90,7 +226,10 @@ orsp_db_backend orsp_db_backend_of(const orsp_db *db)
 
 orsp_err orsp_db_set_busy_timeout(orsp_db *db, unsigned ms)
 {
-	return db->ops->set_busy_timeout(db->conn, ms);
+	orsp_err err = db->ops->set_busy_timeout(db->conn, ms);
+	if (!err)
+		db->busy_ms = ms;
+	return err;
 }
 
 orsp_err orsp_db_exec(orsp_db *db, const char *sql)
@@ -101,54 +240,94 @@ orsp_err orsp_db_exec(orsp_db *db, const char *sql)
 	return db->ops->exec(db->conn, sql);
 }
 
+/* Nested transactions are savepoints "orsp_<level>" inside the outermost one. */
+static orsp_err savepoint_exec(orsp_db *db, const char *verb, unsigned level)
+{
+	char sql[64];
+	snprintf(sql, sizeof(sql), "%s orsp_%u", verb, level);
+	return db->ops->exec(db->conn, sql);
+}
+
 orsp_err orsp_db_begin(orsp_db *db)
 {
 	orsp_err err;
-	if (db->in_tx)
-		return orsp_errf(ORSP_E_STATE, "a transaction is already open");
+	if (db->aborted)
+		return orsp_errf(ORSP_E_STORAGE, "the enclosing transaction was rolled back");
 	err = injected(db, "begin");
 	if (err)
 		return err;
+	if (db->depth > 0) {
+		err = savepoint_exec(db, "SAVEPOINT", db->depth);
+		if (err)
+			return err;
+		db->depth++;
+		return ORSP_OK;
+	}
+	if (db->wq)
+		db->wq_held = queue_enter(db->wq, db->busy_ms);
 	err = db->ops->begin(db->conn);
-	if (err)
+	if (err) {
+		queue_leave(db);
 		return err;
-	db->in_tx = true;
+	}
+	db->depth = 1;
 	return ORSP_OK;
 }
 
 orsp_err orsp_db_commit(orsp_db *db)
 {
 	orsp_err err;
-	if (!db->in_tx)
+	if (db->depth == 0)
 		return orsp_errf(ORSP_E_STATE, "no transaction is open");
+	if (db->aborted) {
+		/* an inner rollback could not be contained: everything is gone already */
+		orsp_db_rollback(db);
+		return orsp_errf(ORSP_E_STORAGE, "the transaction was rolled back");
+	}
 	err = injected(db, "commit");
 	if (!err)
-		err = db->ops->commit(db->conn);
+		err = db->depth > 1 ? savepoint_exec(db, "RELEASE", db->depth - 1)
+		                    : db->ops->commit(db->conn);
 	if (err) {
 		/* A failed COMMIT may leave the transaction open (SQLITE_BUSY); end it so
 		 * that nothing of it survives and the handle is usable again. */
 		orsp_db_rollback(db);
 		return err;
 	}
-	db->in_tx = false;
+	if (--db->depth == 0)
+		queue_leave(db);
 	return ORSP_OK;
 }
 
 void orsp_db_rollback(orsp_db *db)
 {
-	if (!db || !db->in_tx)
+	if (!db || db->depth == 0)
 		return;
 	/* Keep the caller's error detail: the rollback is a consequence, not the cause. */
 	char detail[256];
 	snprintf(detail, sizeof(detail), "%s", orsp_err_detail());
-	(void)db->ops->rollback(db->conn);
-	db->in_tx = false;
+	if (db->depth > 1) {
+		/* undo the inner part only; if that fails, the whole transaction goes and
+		 * the enclosing levels learn it at their commit */
+		if (!db->aborted && (savepoint_exec(db, "ROLLBACK TO", db->depth - 1) ||
+		                     savepoint_exec(db, "RELEASE", db->depth - 1))) {
+			(void)db->ops->rollback(db->conn);
+			db->aborted = true;
+		}
+		db->depth--;
+	} else {
+		if (!db->aborted)
+			(void)db->ops->rollback(db->conn);
+		db->depth = 0;
+		db->aborted = false;
+		queue_leave(db);
+	}
 	(void)orsp_errf(ORSP_OK, "%s", detail);
 }
 
 bool orsp_db_in_transaction(const orsp_db *db)
 {
-	return db->in_tx;
+	return db->depth > 0;
 }
 
 int64_t orsp_db_changes(orsp_db *db)
@@ -156,10 +335,37 @@ int64_t orsp_db_changes(orsp_db *db)
 	return db->ops->changes(db->conn);
 }
 
+/* A free cached statement for sql, or a slot to cache a new one in (-1: none). */
+static int cache_find(orsp_db *db, const char *sql, bool *hit)
+{
+	*hit = false;
+	for (size_t i = 0; i < db->n_cache; i++) {
+		if (!db->cache[i].busy && strcmp(db->cache[i].sql, sql) == 0) {
+			*hit = true;
+			return (int)i;
+		}
+	}
+	if (db->n_cache < STMT_CACHE)
+		return (int)db->n_cache;
+	/* Full: replace a free one, round robin. */
+	for (size_t n = 0; n < STMT_CACHE; n++) {
+		size_t i = (db->evict_next + n) % STMT_CACHE;
+		if (!db->cache[i].busy) {
+			db->evict_next = (i + 1) % STMT_CACHE;
+			return (int)i;
+		}
+	}
+	return -1;
+}
+
 orsp_err orsp_db_prepare(orsp_db *db, const char *sql, orsp_stmt **out)
 {
 	orsp_err err;
 	orsp_stmt *st = NULL;
+	void *impl = NULL;
+	char *copy = NULL;
+	bool hit;
+	int slot;
 
 	if (!sql || !out)
 		return orsp_errf(ORSP_E_USAGE, "no statement");
@@ -167,24 +373,53 @@ orsp_err orsp_db_prepare(orsp_db *db, const char *sql, orsp_stmt **out)
 	err = injected(db, "prepare");
 	if (err)
 		return err;
-	st = calloc(1, sizeof(*st));
-	if (!st)
-		return orsp_errf(ORSP_E_RESOURCE, "out of memory");
-	st->db = db;
-	err = db->ops->prepare(db->conn, sql, &st->impl);
+	slot = cache_find(db, sql, &hit);
+	if (hit) {
+		db->cache[slot].busy = true;
+		*out = &db->cache[slot].st;
+		return ORSP_OK;
+	}
+	err = db->ops->prepare(db->conn, sql, &impl);
 	if (err)
-		goto out;
+		return err;
+	if (slot >= 0 && (copy = strdup(sql)) != NULL) {
+		cached_stmt *c = &db->cache[slot];
+		if ((size_t)slot == db->n_cache)
+			db->n_cache++;
+		else {
+			db->ops->finalize(c->st.impl);
+			free(c->sql);
+		}
+		c->sql = copy;
+		c->busy = true;
+		c->st.db = db;
+		c->st.impl = impl;
+		c->st.slot = slot;
+		*out = &c->st;
+		return ORSP_OK;
+	}
+	st = calloc(1, sizeof(*st));
+	if (!st) {
+		db->ops->finalize(impl);
+		return orsp_errf(ORSP_E_RESOURCE, "out of memory");
+	}
+	st->db = db;
+	st->impl = impl;
+	st->slot = -1;
 	*out = st;
-	st = NULL;
-out:
-	free(st);
-	return err;
+	return ORSP_OK;
 }
 
 void orsp_stmt_finalize(orsp_stmt *st)
 {
 	if (!st)
 		return;
+	if (st->slot >= 0) {
+		/* Back to the cache, reset and with no bindings left for the next user. */
+		st->db->ops->recycle(st->impl);
+		st->db->cache[st->slot].busy = false;
+		return;
+	}
 	st->db->ops->finalize(st->impl);
 	free(st);
 }

@@ -172,6 +172,13 @@ static orsp_err sq_reset(void *st)
 	return ORSP_OK;
 }
 
+static void sq_recycle(void *st)
+{
+	/* sqlite3_reset repeats the last step's error, which the caller has already seen */
+	(void)sqlite3_reset(st);
+	(void)sqlite3_clear_bindings(st);
+}
+
 static orsp_err bind_rc(void *st, int rc)
 {
 	if (rc != SQLITE_OK)
@@ -253,6 +260,7 @@ const struct orsp_db_ops orsp_db_sqlite_ops = {
     .prepare = sq_prepare,
     .finalize = sq_finalize,
     .reset = sq_reset,
+    .recycle = sq_recycle,
     .bind_int64 = sq_bind_int64,
     .bind_text = sq_bind_text,
     .bind_blob = sq_bind_blob,

@@ -24,6 +24,8 @@ struct orsp_db_ops {
 	orsp_err (*prepare)(void *conn, const char *sql, void **st);
 	void (*finalize)(void *st);
 	orsp_err (*reset)(void *st);
+	/* reset, forget the bindings; leaves the caller's error detail alone */
+	void (*recycle)(void *st);
 	orsp_err (*bind_int64)(void *st, int idx, int64_t v);
 	orsp_err (*bind_text)(void *st, int idx, const char *v);
 	orsp_err (*bind_blob)(void *st, int idx, const void *p, size_t n);
