@@ -29,6 +29,45 @@ static orsp_cert *load(const char *rel)
 	return c;
 }
 
+/* Every chain check here runs both paths: the full one (its result is returned, its error
+ * detail kept) and the fast acceptance of CERT.EUICC from its DER, which may only accept
+ * what the full path accepts, with the same EID and key. */
+static int fast_accepts;
+
+static orsp_err chain_both(const orsp_ci_store *cis, const orsp_cert *eum,
+                           const orsp_cert *euicc, time_t now, char eid[33])
+{
+	char e1[33] = "", e2[33] = "", detail[512];
+	orsp_ec_key *pub = NULL, *pub2 = NULL;
+	orsp_err fast = ORSP_E_NOT_FOUND, slow;
+
+	if (eum && euicc) {
+		orsp_slice d = orsp_cert_der(euicc);
+		fast = orsp_rsp_euicc_fast_accept(cis, eum, d.p, d.len, now, e1, &pub);
+		assert_true(fast == ORSP_OK || fast == ORSP_E_NOT_FOUND);
+	}
+	slow = orsp_rsp_verify_euicc_chain(cis, eum, euicc, now, e2);
+	snprintf(detail, sizeof(detail), "%s", orsp_err_detail());
+	if (fast == ORSP_OK) {
+		uint8_t p1[ORSP_EC_POINT_LEN], p2[ORSP_EC_POINT_LEN];
+		fast_accepts++;
+		if (slow != ORSP_OK)
+			fail_msg("fast path accepted what the full path refuses: %s", detail);
+		assert_string_equal(e1, e2);
+		assert_int_equal(orsp_cert_public_key(euicc, &pub2), ORSP_OK);
+		assert_int_equal(orsp_ec_public_point(pub, p1), ORSP_OK);
+		assert_int_equal(orsp_ec_public_point(pub2, p2), ORSP_OK);
+		assert_memory_equal(p1, p2, sizeof(p1));
+		assert_int_equal(orsp_ec_curve(pub), orsp_ec_curve(pub2));
+	}
+	orsp_ec_free(pub);
+	orsp_ec_free(pub2);
+	if (eid)
+		memcpy(eid, e2, sizeof(e2));
+	(void)orsp_errf(ORSP_OK, "%s", detail);
+	return slow;
+}
+
 static orsp_ci_store *store_of(const char *const *rels)
 {
 	orsp_ci_store *s = NULL;
@@ -85,18 +124,18 @@ static void test_sgp26_chains(void **state)
 		snprintf(p, sizeof(p), "sgp26/eUICC/CERT_EUICC_ECDSA_%s.der", curves[i]);
 		orsp_cert *euicc = load(p);
 		memset(eid, 'x', sizeof(eid));
-		expect(orsp_rsp_verify_euicc_chain(s, eum, euicc, 0, eid), ORSP_OK, NULL);
+		expect(chain_both(s, eum, euicc, 0, eid), ORSP_OK, NULL);
 		assert_string_equal(eid, SGP26_EID);
-		expect(orsp_rsp_verify_euicc_chain(s, eum, euicc, certmint_time(2025, 1, 1), NULL),
+		expect(chain_both(s, eum, euicc, certmint_time(2025, 1, 1), NULL),
 		       ORSP_OK, NULL);
 		/* Each curve's chain needs its own CI. */
 		orsp_ci_store *other = store_of(i == 0 ? brp_ci : nist_ci);
 		memset(eid, 'x', sizeof(eid));
-		expect(orsp_rsp_verify_euicc_chain(other, eum, euicc, 0, eid), ORSP_E_POLICY,
+		expect(chain_both(other, eum, euicc, 0, eid), ORSP_E_POLICY,
 		       "unknown CI");
 		assert_int_equal(eid[0], '\0');
 		/* The chain the wrong way round. */
-		expect(orsp_rsp_verify_euicc_chain(s, euicc, eum, 0, NULL), ORSP_E_POLICY, NULL);
+		expect(chain_both(s, euicc, eum, 0, NULL), ORSP_E_POLICY, NULL);
 		orsp_ci_store_free(other);
 		orsp_cert_free(euicc);
 		orsp_cert_free(eum);
@@ -402,7 +441,7 @@ static void test_ci_store(void **state)
 	orsp_cert_free(ci);
 	ci = NULL;
 	orsp_cert *euicc = load("sgp26/eUICC/CERT_EUICC_ECDSA_NIST.der");
-	expect(orsp_rsp_verify_euicc_chain(fresh, eum, euicc, 0, NULL), ORSP_OK, NULL);
+	expect(chain_both(fresh, eum, euicc, 0, NULL), ORSP_OK, NULL);
 	orsp_cert_free(euicc);
 	orsp_ci_store_free(fresh);
 	orsp_cert_free(bad);
@@ -474,7 +513,7 @@ static orsp_err verify_minted(pki *p, const certmint_spec *m, const certmint_spe
 	X509 *eum = certmint_issue(m, eum_key, p->ci, p->ci_key);
 	X509 *euicc = certmint_issue(u, p->euicc_key, eum, eum_key);
 	orsp_cert *ce = certmint_to_orsp(eum), *cu = certmint_to_orsp(euicc);
-	orsp_err e = orsp_rsp_verify_euicc_chain(p->store, ce, cu, 0, eid);
+	orsp_err e = chain_both(p->store, ce, cu, 0, eid);
 	orsp_cert_free(cu);
 	orsp_cert_free(ce);
 	X509_free(euicc);
@@ -488,7 +527,7 @@ static orsp_err verify_under_sgp26_eum(pki *p, const certmint_spec *u, char eid[
 {
 	X509 *euicc = certmint_issue(u, p->euicc_key, p->eum, p->eum_key);
 	orsp_cert *cu = certmint_to_orsp(euicc);
-	orsp_err e = orsp_rsp_verify_euicc_chain(p->store, p->eum_c, cu, 0, eid);
+	orsp_err e = chain_both(p->store, p->eum_c, cu, 0, eid);
 	orsp_cert_free(cu);
 	X509_free(euicc);
 	return e;
@@ -536,10 +575,10 @@ static void test_bad_signatures(void **state)
 	pki_load(&p);
 
 	bad = flip_last_byte(euicc);
-	expect(orsp_rsp_verify_euicc_chain(p.store, eum, bad, 0, NULL), ORSP_E_VERIFY, "eUICC");
+	expect(chain_both(p.store, eum, bad, 0, NULL), ORSP_E_VERIFY, "eUICC");
 	orsp_cert_free(bad);
 	bad = flip_last_byte(eum);
-	expect(orsp_rsp_verify_euicc_chain(p.store, bad, euicc, 0, NULL), ORSP_E_VERIFY, "EUM");
+	expect(chain_both(p.store, bad, euicc, 0, NULL), ORSP_E_VERIFY, "EUM");
 	orsp_cert_free(bad);
 
 	/* An impostor EUM: the SGP.26 EUM's names and key ids, signed by a key that is not the
@@ -551,11 +590,11 @@ static void test_bad_signatures(void **state)
 	certmint_spec u = euicc_spec(SGP26_EID);
 	X509 *uc = certmint_issue(&u, p.euicc_key, imp, p.eum_key);
 	orsp_cert *cu = certmint_to_orsp(uc);
-	expect(orsp_rsp_verify_euicc_chain(p.store, ci_imp, cu, 0, NULL), ORSP_E_VERIFY, "EUM");
+	expect(chain_both(p.store, ci_imp, cu, 0, NULL), ORSP_E_VERIFY, "EUM");
 	/* An eUICC signed by a key other than the EUM's. */
 	X509 *uc2 = certmint_issue(&u, p.euicc_key, p.eum, rogue);
 	orsp_cert *cu2 = certmint_to_orsp(uc2);
-	expect(orsp_rsp_verify_euicc_chain(p.store, eum, cu2, 0, NULL), ORSP_E_VERIFY, "eUICC");
+	expect(chain_both(p.store, eum, cu2, 0, NULL), ORSP_E_VERIFY, "eUICC");
 	orsp_cert_free(cu2);
 	X509_free(uc2);
 	orsp_cert_free(cu);
@@ -586,7 +625,7 @@ static void *cache_worker(void *p)
 		char eid[33];
 		if (orsp_cert_parse(a->eum, a->eum_len, &m) ||
 		    orsp_cert_parse(a->euicc, a->euicc_len, &u) ||
-		    orsp_rsp_verify_euicc_chain(a->cis, m, u, 0, eid) || strcmp(eid, SGP26_EID))
+		    chain_both(a->cis, m, u, 0, eid) || strcmp(eid, SGP26_EID))
 			a->failures++;
 		orsp_cert_free(u);
 		orsp_cert_free(m);
@@ -638,6 +677,94 @@ static void test_parse_cache(void **state)
 	free(u);
 }
 
+/* The fast path recognises the published SGP.26 eUICCs (both curves) and the minted shape;
+ * a bad signature, another EUM or an unknown CI are left to the full path. */
+static void test_fast_path_accepts(void **state)
+{
+	(void)state;
+	static const char *const curves[][2] = {
+	    {"sgp26/EUM/CERT_EUM_ECDSA_NIST.der", "sgp26/eUICC/CERT_EUICC_ECDSA_NIST.der"},
+	    {"sgp26/EUM/CERT_EUM_ECDSA_BRP.der", "sgp26/eUICC/CERT_EUICC_ECDSA_BRP.der"},
+	};
+	orsp_ci_store *cis = store_of(both_cis);
+	for (size_t i = 0; i < 2; i++) {
+		orsp_cert *m = load(curves[i][0]), *u = load(curves[i][1]), *bad = flip_last_byte(u);
+		orsp_slice d = orsp_cert_der(u);
+		orsp_ec_key *pub = NULL;
+		char eid[33];
+		int before = fast_accepts;
+		assert_int_equal(chain_both(cis, m, u, 0, eid), ORSP_OK);
+		assert_int_equal(fast_accepts, before + 1);
+		assert_string_equal(eid, SGP26_EID);
+		assert_int_equal(chain_both(cis, m, bad, 0, NULL), ORSP_E_VERIFY);
+		/* under the other curve's EUM, or with only the other CI trusted */
+		{
+			orsp_cert *other = load(curves[1 - i][0]);
+			assert_int_equal(orsp_rsp_euicc_fast_accept(cis, other, d.p, d.len, 0, eid, &pub),
+			                 ORSP_E_NOT_FOUND);
+			orsp_cert_free(other);
+		}
+		{
+			orsp_ci_store *only_other = store_of(i ? nist_ci : brp_ci);
+			assert_int_equal(
+			    orsp_rsp_euicc_fast_accept(only_other, m, d.p, d.len, 0, eid, &pub),
+			    ORSP_E_NOT_FOUND);
+			orsp_ci_store_free(only_other);
+		}
+		/* truncated and extended DER */
+		assert_int_equal(orsp_rsp_euicc_fast_accept(cis, m, d.p, d.len - 1, 0, eid, &pub),
+		                 ORSP_E_NOT_FOUND);
+		assert_null(pub);
+		orsp_cert_free(bad);
+		orsp_cert_free(u);
+		orsp_cert_free(m);
+	}
+	orsp_ci_store_free(cis);
+}
+
+/* The key of a stored certificate read with the DER reader (and the key cache behind it):
+ * the same point and curve as OpenSSL's parse, twice; refusals for other shapes. */
+static void test_der_public_key(void **state)
+{
+	(void)state;
+	static const char *const rels[] = {"sgp26/eUICC/CERT_EUICC_ECDSA_NIST.der",
+	                                   "sgp26/eUICC/CERT_EUICC_ECDSA_BRP.der",
+	                                   "sgp26/DPpb/CERT_S_SM_DPpb_ECDSA_NIST.der"};
+	for (size_t i = 0; i < ORSP_ARRAY_LEN(rels); i++) {
+		orsp_cert *c = load(rels[i]);
+		orsp_slice d = orsp_cert_der(c);
+		orsp_ec_key *ref = NULL, *k = NULL;
+		uint8_t p1[ORSP_EC_POINT_LEN], p2[ORSP_EC_POINT_LEN];
+		assert_int_equal(orsp_cert_public_key(c, &ref), ORSP_OK);
+		assert_int_equal(orsp_ec_public_point(ref, p1), ORSP_OK);
+		for (int round = 0; round < 2; round++) {
+			assert_int_equal(orsp_cert_der_public_key(d.p, d.len, &k), ORSP_OK);
+			assert_int_equal(orsp_ec_curve(k), orsp_ec_curve(ref));
+			assert_int_equal(orsp_ec_public_point(k, p2), ORSP_OK);
+			assert_memory_equal(p1, p2, sizeof(p1));
+			orsp_ec_free(k);
+			k = NULL;
+		}
+		assert_int_equal(orsp_cert_der_public_key(d.p, d.len - 1, &k), ORSP_E_MALFORMED);
+		assert_null(k);
+		orsp_ec_free(ref);
+		orsp_cert_free(c);
+	}
+	{
+		/* a P-384 key is refused */
+		EVP_PKEY *key = certmint_key_new("secp384r1");
+		certmint_spec u = euicc_spec(SGP26_EID);
+		X509 *x = certmint_issue(&u, key, NULL, key);
+		size_t n;
+		uint8_t *der = certmint_der(x, &n);
+		orsp_ec_key *k = NULL;
+		expect(orsp_cert_der_public_key(der, n, &k), ORSP_E_POLICY, "P-256");
+		free(der);
+		X509_free(x);
+		EVP_PKEY_free(key);
+	}
+}
+
 static void test_unknown_ci(void **state)
 {
 	pki p;
@@ -657,7 +784,7 @@ static void test_unknown_ci(void **state)
 	assert_int_equal(orsp_ci_store_new(&s), ORSP_OK);
 	expect(orsp_ci_store_add(s, cic), ORSP_OK, NULL);
 	orsp_cert *euicc = load("sgp26/eUICC/CERT_EUICC_ECDSA_NIST.der");
-	expect(orsp_rsp_verify_euicc_chain(s, p.eum_c, euicc, 0, NULL), ORSP_E_POLICY,
+	expect(chain_both(s, p.eum_c, euicc, 0, NULL), ORSP_E_POLICY,
 	       "unknown CI");
 	/* Positive control for the minted CI: an EUM + eUICC under it verify. */
 	certmint_spec m = eum_spec();
@@ -666,13 +793,13 @@ static void test_unknown_ci(void **state)
 	certmint_spec u = euicc_spec(SGP26_EID);
 	X509 *uc = certmint_issue(&u, p.euicc_key, eum, ek);
 	orsp_cert *ce = certmint_to_orsp(eum), *cu = certmint_to_orsp(uc);
-	expect(orsp_rsp_verify_euicc_chain(s, ce, cu, 0, NULL), ORSP_OK, NULL);
-	expect(orsp_rsp_verify_euicc_chain(p.store, ce, cu, 0, NULL), ORSP_E_POLICY, "unknown CI");
+	expect(chain_both(s, ce, cu, 0, NULL), ORSP_OK, NULL);
+	expect(chain_both(p.store, ce, cu, 0, NULL), ORSP_E_POLICY, "unknown CI");
 	/* An EUM without AKI cannot name its CI. */
 	m.no_aki = true;
 	X509 *eum2 = certmint_issue(&m, ek, ci, k);
 	orsp_cert *ce2 = certmint_to_orsp(eum2);
-	expect(orsp_rsp_verify_euicc_chain(s, ce2, cu, 0, NULL), ORSP_E_POLICY,
+	expect(chain_both(s, ce2, cu, 0, NULL), ORSP_E_POLICY,
 	       "authorityKeyIdentifier");
 	orsp_cert_free(ce2);
 	X509_free(eum2);
@@ -697,13 +824,13 @@ static void test_validity(void **state)
 	(void)state;
 	pki_load(&p);
 	/* EUM notAfter 2054-03-24; CI notAfter 2055-04-01; all notBefore 2020-04-01. */
-	expect(orsp_rsp_verify_euicc_chain(p.store, eum, euicc, certmint_time(2054, 6, 1), NULL),
+	expect(chain_both(p.store, eum, euicc, certmint_time(2054, 6, 1), NULL),
 	       ORSP_E_POLICY, "EUM certificate \"EUM Test\": expired");
-	expect(orsp_rsp_verify_euicc_chain(p.store, eum, euicc, certmint_time(2060, 1, 1), NULL),
+	expect(chain_both(p.store, eum, euicc, certmint_time(2060, 1, 1), NULL),
 	       ORSP_E_POLICY, "CI certificate");
-	expect(orsp_rsp_verify_euicc_chain(p.store, eum, euicc, certmint_time(2019, 1, 1), NULL),
+	expect(chain_both(p.store, eum, euicc, certmint_time(2019, 1, 1), NULL),
 	       ORSP_E_POLICY, "not valid before");
-	expect(orsp_rsp_verify_euicc_chain(p.store, eum, euicc, certmint_time(2054, 1, 1), NULL),
+	expect(chain_both(p.store, eum, euicc, certmint_time(2054, 1, 1), NULL),
 	       ORSP_OK, NULL);
 	/* A minted eUICC that expired yesterday, and one not valid until 2040. */
 	certmint_spec u = euicc_spec(SGP26_EID);
@@ -725,10 +852,14 @@ static void test_wrong_policy_and_usage(void **state)
 	(void)state;
 	pki_load(&p);
 
-	/* Control: the minted EUM + eUICC pair verifies. */
+	/* Control: the minted EUM + eUICC pair verifies (by the fast path too). */
 	m = eum_spec();
 	u = euicc_spec(SGP26_EID);
-	expect(verify_minted(&p, &m, &u, eid), ORSP_OK, NULL);
+	{
+		int before = fast_accepts;
+		expect(verify_minted(&p, &m, &u, eid), ORSP_OK, NULL);
+		assert_int_equal(fast_accepts, before + 1);
+	}
 	assert_string_equal(eid, SGP26_EID);
 
 	m.policy = P_EUICC;
@@ -915,6 +1046,8 @@ int main(void)
 	    cmocka_unit_test(test_eid_range),
 	    cmocka_unit_test(test_bad_signatures),
 	    cmocka_unit_test(test_parse_cache),
+	    cmocka_unit_test(test_fast_path_accepts),
+	    cmocka_unit_test(test_der_public_key),
 	    cmocka_unit_test(test_unknown_ci),
 	    cmocka_unit_test(test_validity),
 	    cmocka_unit_test(test_wrong_policy_and_usage),

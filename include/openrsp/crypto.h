@@ -171,6 +171,22 @@ const orsp_cert *orsp_ci_store_find(const orsp_ci_store *s, const uint8_t *ski, 
 size_t orsp_ci_store_count(const orsp_ci_store *s);
 void orsp_ci_store_free(orsp_ci_store *s);
 
+/* The EC public key of a DER certificate, read with the DER reader alone (no X.509
+ * checks, no OpenSSL parse): for a certificate validated earlier, e.g. the CERT.EUICC an
+ * SM-DP+ session keeps. P-256 or brainpoolP256r1, uncompressed point on the curve. */
+ORSP_MUST_CHECK orsp_err orsp_cert_der_public_key(const void *der, size_t len, orsp_ec_key **out);
+
+/* The fast acceptance of a CERT.EUICC given as DER under an (already parsed) EUM: the
+ * same checks as orsp_cert_parse + orsp_rsp_verify_euicc_chain for the one shape SGP.22
+ * eUICC certificates have, read with the strict DER reader instead of OpenSSL's slow
+ * parser. ORSP_OK: accepted, eid_out (33 bytes) and *pub_out (the eUICC key, the caller's)
+ * set. ORSP_E_NOT_FOUND: not decided here (an unusual shape, or any check failed); use the
+ * full path, which also gives the precise error. It never rejects what the full path
+ * accepts wrongly: its accept set is contained in the full path's. */
+ORSP_MUST_CHECK orsp_err orsp_rsp_euicc_fast_accept(const orsp_ci_store *cis, const orsp_cert *eum,
+                                                    const void *der, size_t len, time_t now,
+                                                    char eid_out[33], orsp_ec_key **pub_out);
+
 /* Verify CI -> EUM -> eUICC at time `now` (0 = the current time): signatures, validity
  * dates, policies (EUM .2, eUICC .1), key usage and basic constraints, AKI/SKI linkage,
  * and the EID (eUICC subject serialNumber) inside the EUM's permitted range: the v2

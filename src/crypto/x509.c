@@ -28,6 +28,7 @@
 #include <openssl/x509v3.h>
 
 #include "ec_internal.h"
+#include "openrsp/der.h"
 
 #define CERT_MAX 65536 /* RSP certificates are well under 2 KiB */
 #define EID_LEN 32
@@ -1099,4 +1100,414 @@ orsp_err orsp_cert_rid(const orsp_cert *c, uint8_t *out, size_t cap, size_t *len
 	}
 	GENERAL_NAMES_free(names);
 	return e;
+}
+
+/* ---------------------------------------------------------------- eUICC fast path -------- */
+
+/* d2i_X509 costs OpenSSL 3.0 about 0.2 ms (0.4 ms with threads contending), nearly all of it
+ * in the provider decoders for the public key, and an SM-DP+ meets each CERT.EUICC once.
+ * For the one shape an eUICC certificate has (SGP.22 §4.5.2.1.0.3, as SGP.26 and `openrsp
+ * pki` issue it) the certificate is read here with the strict DER reader instead, while
+ * the EUM and the CI keep the OpenSSL path (parsed once, cached). The fast path only ever
+ * ACCEPTS: whatever it does not recognise exactly, or any check that fails, is left to
+ * orsp_cert_parse + orsp_rsp_verify_euicc_chain, which give the precise error. Its accept
+ * set is a subset of theirs (tests/test_x509.c and fuzz/fuzz_euicc_cert.c check that). */
+
+static const uint8_t oid_ecdsa_sha256[] = {0x2A, 0x86, 0x48, 0xCE, 0x3D, 0x04, 0x03, 0x02};
+static const uint8_t oid_ec_public_key[] = {0x2A, 0x86, 0x48, 0xCE, 0x3D, 0x02, 0x01};
+static const uint8_t oid_p256[] = {0x2A, 0x86, 0x48, 0xCE, 0x3D, 0x03, 0x01, 0x07};
+static const uint8_t oid_bp256[] = {0x2B, 0x24, 0x03, 0x03, 0x02, 0x08, 0x01, 0x01, 0x07};
+static const uint8_t oid_key_usage[] = {0x55, 0x1D, 0x0F};
+static const uint8_t oid_policies[] = {0x55, 0x1D, 0x20};
+static const uint8_t oid_ski[] = {0x55, 0x1D, 0x0E};
+static const uint8_t oid_aki[] = {0x55, 0x1D, 0x23};
+static const uint8_t oid_serial_number[] = {0x55, 0x04, 0x05};
+/* keyUsage BIT STRING with digitalSignature only; certificatePolicies with the one eUICC
+ * role policy 2.23.146.1.2.1.1 and no qualifiers */
+static const uint8_t ku_digital_signature[] = {0x03, 0x02, 0x07, 0x80};
+static const uint8_t policies_euicc[] = {0x30, 0x0B, 0x30, 0x09, 0x06, 0x07, 0x67, 0x81,
+                                         0x12, 0x01, 0x02, 0x01, 0x01};
+
+static bool slice_is(orsp_slice s, const uint8_t *p, size_t n)
+{
+	return s.len == n && memcmp(s.p, p, n) == 0;
+}
+
+/* SubjectPublicKeyInfo contents: id-ecPublicKey on P-256 or brainpoolP256r1 (named),
+ * an uncompressed point; *point borrows from spki. */
+static orsp_err spki_point(orsp_slice spki, orsp_curve *cv, const uint8_t **point)
+{
+	orsp_reader k, ka;
+	orsp_tlv kalg, kbits, koid, curve;
+
+	orsp_reader_init(&k, spki.p, spki.len);
+	if (orsp_der_expect(&k, 0x30, &kalg) || orsp_der_expect(&k, 0x03, &kbits) ||
+	    orsp_reader_remaining(&k))
+		return orsp_errf(ORSP_E_MALFORMED, "subjectPublicKeyInfo");
+	orsp_reader_init(&ka, kalg.value.p, kalg.value.len);
+	if (orsp_der_expect(&ka, 0x06, &koid) || orsp_der_expect(&ka, 0x06, &curve) ||
+	    orsp_reader_remaining(&ka) ||
+	    !slice_is(koid.value, oid_ec_public_key, sizeof(oid_ec_public_key)))
+		return orsp_errf(ORSP_E_POLICY, "not an EC public key with a named curve");
+	if (slice_is(curve.value, oid_p256, sizeof(oid_p256)))
+		*cv = ORSP_CURVE_P256;
+	else if (slice_is(curve.value, oid_bp256, sizeof(oid_bp256)))
+		*cv = ORSP_CURVE_BRAINPOOLP256R1;
+	else
+		return orsp_errf(ORSP_E_POLICY, "key is not on P-256 or brainpoolP256r1");
+	if (kbits.value.len != 1 + ORSP_EC_POINT_LEN || kbits.value.p[0] != 0)
+		return orsp_errf(ORSP_E_MALFORMED, "public key is not an uncompressed point");
+	*point = kbits.value.p + 1;
+	return ORSP_OK;
+}
+
+/* A minimal positive INTEGER of at most `max` significant bytes, right-aligned into out. */
+static bool int_to_fixed(orsp_slice v, uint8_t *out, size_t max)
+{
+	if (v.len == 0 || (v.p[0] & 0x80) || (v.len > 1 && v.p[0] == 0 && !(v.p[1] & 0x80)))
+		return false;
+	if (v.p[0] == 0) {
+		v.p++;
+		v.len--;
+	}
+	if (v.len > max)
+		return false;
+	memset(out, 0, max);
+	memcpy(out + max - v.len, v.p, v.len);
+	return true;
+}
+
+static bool digits(const uint8_t *p, size_t n, int *out)
+{
+	int v = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (p[i] < '0' || p[i] > '9')
+			return false;
+		v = v * 10 + (p[i] - '0');
+	}
+	*out = v;
+	return true;
+}
+
+/* UTCTime YYMMDDHHMMSSZ (RFC 5280 §4.1.2.5.1: 50..99 -> 19xx) or GeneralizedTime
+ * YYYYMMDDHHMMSSZ, exactly these forms. */
+static bool fast_time(const orsp_tlv *t, time_t *out)
+{
+	static const int mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+	const uint8_t *p = t->value.p;
+	int y, mo, d, h, mi, s;
+	struct tm tm = {0};
+	size_t yl;
+
+	if (t->tag == 0x17 && t->value.len == 13)
+		yl = 2;
+	else if (t->tag == 0x18 && t->value.len == 15)
+		yl = 4;
+	else
+		return false;
+	if (p[t->value.len - 1] != 'Z' || !digits(p, yl, &y) || !digits(p + yl, 2, &mo) ||
+	    !digits(p + yl + 2, 2, &d) || !digits(p + yl + 4, 2, &h) ||
+	    !digits(p + yl + 6, 2, &mi) || !digits(p + yl + 8, 2, &s))
+		return false;
+	if (yl == 2)
+		y += y >= 50 ? 1900 : 2000;
+	if (mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1] || h > 23 || mi > 59 || s > 59)
+		return false;
+	if (mo == 2 && d == 29 && !((y % 4 == 0 && y % 100 != 0) || y % 400 == 0))
+		return false;
+	tm.tm_year = y - 1900;
+	tm.tm_mon = mo - 1;
+	tm.tm_mday = d;
+	tm.tm_hour = h;
+	tm.tm_min = mi;
+	tm.tm_sec = s;
+	*out = timegm(&tm);
+	return true;
+}
+
+/* The subject: RDNs of one attribute each; the serialNumber (once, 32 digits) is the EID. */
+static bool fast_subject(orsp_slice name, char eid[EID_LEN + 1])
+{
+	orsp_reader r;
+	orsp_tlv rdn, atv, oid, val;
+	bool found = false;
+
+	orsp_reader_init(&r, name.p, name.len);
+	while (orsp_reader_remaining(&r)) {
+		orsp_reader s, a;
+		if (orsp_der_expect(&r, 0x31, &rdn))
+			return false;
+		orsp_reader_init(&s, rdn.value.p, rdn.value.len);
+		if (orsp_der_expect(&s, 0x30, &atv) || orsp_reader_remaining(&s))
+			return false;
+		orsp_reader_init(&a, atv.value.p, atv.value.len);
+		if (orsp_der_expect(&a, 0x06, &oid) || orsp_der_read(&a, &val) ||
+		    orsp_reader_remaining(&a))
+			return false;
+		/* DirectoryString forms OpenSSL reads back unchanged */
+		if (val.tag != 0x13 && val.tag != 0x0C && val.tag != 0x16)
+			return false;
+		if (slice_is(oid.value, oid_serial_number, sizeof(oid_serial_number))) {
+			if (found || val.tag != 0x13 || val.value.len != EID_LEN ||
+			    !all_digits((const char *)val.value.p, EID_LEN))
+				return false;
+			memcpy(eid, val.value.p, EID_LEN);
+			eid[EID_LEN] = '\0';
+			found = true;
+		}
+	}
+	return found;
+}
+
+/* The eUICC extensions: keyUsage (critical, digitalSignature), certificatePolicies (the
+ * eUICC role), subjectKeyIdentifier, authorityKeyIdentifier (keyIdentifier only, which
+ * must be the EUM's SKI); each once, nothing else. */
+static bool fast_extensions(orsp_slice exts, const ASN1_OCTET_STRING *eum_ski)
+{
+	orsp_reader r;
+	orsp_tlv ext, oid, crit, val;
+	bool have_ku = false, have_pol = false, have_ski = false, have_aki = false;
+
+	orsp_reader_init(&r, exts.p, exts.len);
+	while (orsp_reader_remaining(&r)) {
+		orsp_reader e;
+		bool critical = false;
+		if (orsp_der_expect(&r, 0x30, &ext))
+			return false;
+		orsp_reader_init(&e, ext.value.p, ext.value.len);
+		if (orsp_der_expect(&e, 0x06, &oid) || orsp_der_read(&e, &crit))
+			return false;
+		if (crit.tag == 0x01) {
+			/* DER: DEFAULT FALSE is never encoded, TRUE is FF */
+			if (crit.value.len != 1 || crit.value.p[0] != 0xFF ||
+			    orsp_der_read(&e, &val))
+				return false;
+			critical = true;
+		} else {
+			val = crit;
+		}
+		if (val.tag != 0x04 || orsp_reader_remaining(&e))
+			return false;
+		if (slice_is(oid.value, oid_key_usage, sizeof(oid_key_usage))) {
+			if (have_ku || !critical ||
+			    !slice_is(val.value, ku_digital_signature, sizeof(ku_digital_signature)))
+				return false;
+			have_ku = true;
+		} else if (slice_is(oid.value, oid_policies, sizeof(oid_policies))) {
+			if (have_pol || !slice_is(val.value, policies_euicc, sizeof(policies_euicc)))
+				return false;
+			have_pol = true;
+		} else if (slice_is(oid.value, oid_ski, sizeof(oid_ski))) {
+			orsp_tlv k;
+			if (have_ski || critical || orsp_der_parse_one(val.value, &k) ||
+			    k.tag != 0x04 || k.value.len == 0)
+				return false;
+			have_ski = true;
+		} else if (slice_is(oid.value, oid_aki, sizeof(oid_aki))) {
+			orsp_tlv seq, kid;
+			orsp_reader a;
+			if (have_aki || critical || orsp_der_parse_one(val.value, &seq) ||
+			    seq.tag != 0x30)
+				return false;
+			orsp_reader_init(&a, seq.value.p, seq.value.len);
+			if (orsp_der_expect(&a, 0x80, &kid) || orsp_reader_remaining(&a) || !eum_ski ||
+			    kid.value.len != (size_t)ASN1_STRING_length(eum_ski) ||
+			    memcmp(kid.value.p, ASN1_STRING_get0_data(eum_ski), kid.value.len) != 0)
+				return false;
+			have_aki = true;
+		} else {
+			return false;
+		}
+	}
+	return have_ku && have_pol && have_ski && have_aki;
+}
+
+/* Public keys by their point: an SM-DP+ builds CERT.EUICC's key in authenticateClient and
+ * needs it again in getBoundProfilePackage and for the installation result; importing a
+ * point (with its on-curve check) costs OpenSSL tens of microseconds each time. */
+#define KEY_CACHE 128
+static struct key_slot {
+	orsp_curve curve;
+	uint8_t point[ORSP_EC_POINT_LEN];
+	EVP_PKEY *pk;
+} key_cache[KEY_CACHE];
+static pthread_mutex_t key_cache_mu = PTHREAD_MUTEX_INITIALIZER;
+
+static orsp_err key_from_point_cached(orsp_curve cv, const uint8_t *point, orsp_ec_key **out)
+{
+	struct key_slot *k = &key_cache[fnv1a(point, ORSP_EC_POINT_LEN) % KEY_CACHE];
+	EVP_PKEY *pk = NULL, *old = NULL;
+	orsp_err e;
+
+	pthread_mutex_lock(&key_cache_mu);
+	if (k->pk && k->curve == cv && memcmp(k->point, point, ORSP_EC_POINT_LEN) == 0 &&
+	    EVP_PKEY_up_ref(k->pk) == 1)
+		pk = k->pk;
+	pthread_mutex_unlock(&key_cache_mu);
+	if (pk) {
+		e = orsp__ec_wrap_public(pk, out);
+		EVP_PKEY_free(pk);
+		return e;
+	}
+	e = orsp_ec_from_public_point(cv, point, ORSP_EC_POINT_LEN, out);
+	if (e || EVP_PKEY_up_ref(orsp__ec_pkey(*out)) != 1)
+		return e;
+	pthread_mutex_lock(&key_cache_mu);
+	old = k->pk;
+	k->pk = orsp__ec_pkey(*out);
+	k->curve = cv;
+	memcpy(k->point, point, ORSP_EC_POINT_LEN);
+	pthread_mutex_unlock(&key_cache_mu);
+	EVP_PKEY_free(old);
+	return ORSP_OK;
+}
+
+orsp_err orsp_rsp_euicc_fast_accept(const orsp_ci_store *cis, const orsp_cert *eum,
+                                    const void *der, size_t len, time_t now,
+                                    char eid_out[EID_LEN + 1], orsp_ec_key **pub_out)
+{
+	orsp_reader r, t, s;
+	orsp_tlv cert, tbs, alg, sigbits, f, issuer, validity, nb, na, subject, spki, exts, extseq,
+	    sigseq, ri, si;
+	const uint8_t *point = NULL;
+	orsp_curve cv = ORSP_CURVE_NONE;
+	uint8_t sig[ORSP_EC_SIG_LEN];
+	unsigned char *eum_subject = NULL;
+	int eum_subject_len;
+	char eid[EID_LEN + 1];
+	time_t tb, ta;
+	orsp_ec_key *pub = NULL, *eum_pub = NULL;
+	const orsp_cert *ci_cert = NULL;
+	cert_ref ci, m;
+	bool ok = false;
+
+	if (pub_out)
+		*pub_out = NULL;
+	if (!cis || !eum || !der || !eid_out || !pub_out || len > CERT_MAX)
+		return ORSP_E_NOT_FOUND;
+	if (now == 0)
+		now = time(NULL);
+	/* Certificate ::= SEQUENCE { tbsCertificate, signatureAlgorithm, signatureValue } */
+	if (orsp_der_parse_one(orsp_slice_make(der, len), &cert) || cert.tag != 0x30 ||
+	    cert.raw.len != len)
+		return ORSP_E_NOT_FOUND;
+	orsp_reader_init(&r, cert.value.p, cert.value.len);
+	if (orsp_der_expect(&r, 0x30, &tbs) || orsp_der_expect(&r, 0x30, &alg) ||
+	    orsp_der_expect(&r, 0x03, &sigbits) || orsp_reader_remaining(&r))
+		return ORSP_E_NOT_FOUND;
+	{
+		orsp_reader a;
+		orsp_tlv o;
+		orsp_reader_init(&a, alg.value.p, alg.value.len);
+		if (orsp_der_expect(&a, 0x06, &o) || orsp_reader_remaining(&a) ||
+		    !slice_is(o.value, oid_ecdsa_sha256, sizeof(oid_ecdsa_sha256)))
+			return ORSP_E_NOT_FOUND;
+	}
+	/* ECDSA-Sig-Value ::= SEQUENCE { r INTEGER, s INTEGER } in a BIT STRING */
+	if (sigbits.value.len < 1 || sigbits.value.p[0] != 0 ||
+	    orsp_der_parse_one(orsp_slice_make(sigbits.value.p + 1, sigbits.value.len - 1),
+	                       &sigseq) ||
+	    sigseq.tag != 0x30 || sigseq.raw.len != sigbits.value.len - 1)
+		return ORSP_E_NOT_FOUND;
+	orsp_reader_init(&s, sigseq.value.p, sigseq.value.len);
+	if (orsp_der_expect(&s, 0x02, &ri) || orsp_der_expect(&s, 0x02, &si) ||
+	    orsp_reader_remaining(&s) || !int_to_fixed(ri.value, sig, ORSP_EC_SIG_LEN / 2) ||
+	    !int_to_fixed(si.value, sig + ORSP_EC_SIG_LEN / 2, ORSP_EC_SIG_LEN / 2))
+		return ORSP_E_NOT_FOUND;
+	/* TBSCertificate: [0] v3, serial, signature (= the outer algorithm), issuer, validity,
+	 * subject, subjectPublicKeyInfo, [3] extensions; no unique identifiers */
+	orsp_reader_init(&t, tbs.value.p, tbs.value.len);
+	if (orsp_der_expect(&t, 0xA0, &f) ||
+	    !slice_is(f.value, (const uint8_t *)"\x02\x01\x02", 3) ||
+	    orsp_der_expect(&t, 0x02, &f) || f.value.len > 20 || f.value.len == 0 ||
+	    (f.value.p[0] & 0x80) ||
+	    (f.value.len > 1 && f.value.p[0] == 0 && !(f.value.p[1] & 0x80)) ||
+	    orsp_der_expect(&t, 0x30, &f) || !slice_is(f.raw, alg.raw.p, alg.raw.len) ||
+	    orsp_der_expect(&t, 0x30, &issuer) || orsp_der_expect(&t, 0x30, &validity) ||
+	    orsp_der_expect(&t, 0x30, &subject) || orsp_der_expect(&t, 0x30, &spki) ||
+	    orsp_der_expect(&t, 0xA3, &exts) || orsp_reader_remaining(&t))
+		return ORSP_E_NOT_FOUND;
+	{
+		orsp_reader v;
+		orsp_reader_init(&v, validity.value.p, validity.value.len);
+		if (orsp_der_read(&v, &nb) || orsp_der_read(&v, &na) || orsp_reader_remaining(&v) ||
+		    !fast_time(&nb, &tb) || !fast_time(&na, &ta) || now < tb || now > ta)
+			return ORSP_E_NOT_FOUND;
+	}
+	if (spki_point(spki.value, &cv, &point) != ORSP_OK)
+		return ORSP_E_NOT_FOUND;
+	{
+		orsp_reader x;
+		orsp_reader_init(&x, exts.value.p, exts.value.len);
+		if (orsp_der_expect(&x, 0x30, &extseq) || orsp_reader_remaining(&x) ||
+		    !fast_extensions(extseq.value, X509_get0_subject_key_id(eum->x)))
+			return ORSP_E_NOT_FOUND;
+	}
+	if (!fast_subject(subject.value, eid))
+		return ORSP_E_NOT_FOUND;
+	/* The issuer is the EUM's subject, byte for byte. */
+	eum_subject_len = i2d_X509_NAME(X509_get_subject_name(eum->x), &eum_subject);
+	if (eum_subject_len <= 0) {
+		ERR_clear_error();
+		return ORSP_E_NOT_FOUND;
+	}
+	ok = slice_is(issuer.raw, eum_subject, (size_t)eum_subject_len);
+	OPENSSL_free(eum_subject);
+	if (!ok)
+		return ORSP_E_NOT_FOUND;
+	ok = false;
+	/* CI -> EUM exactly as orsp_rsp_verify_euicc_chain does it. */
+	cert_ref_init(&m, eum, "EUM");
+	if (find_ci(cis, &m, &ci_cert) != ORSP_OK)
+		goto out;
+	cert_ref_init(&ci, ci_cert, "CI");
+	if (check_ci_now(&ci, now) || check_issued(&m, &ci) || check_validity(&m, now) ||
+	    check_role(&m, ORSP_ROLE_EUM) || check_profile(&m, true) || check_ca(&m, true) ||
+	    !X509_get0_subject_key_id(eum->x) || check_eid_range(&m, eid))
+		goto out;
+	/* EUM -> eUICC: the signature over the TBS bytes; then the key (on the curve). */
+	if (orsp_cert_public_key(eum, &eum_pub) ||
+	    orsp_ecdsa_verify(eum_pub, tbs.raw.p, tbs.raw.len, sig) != ORSP_OK ||
+	    key_from_point_cached(cv, point, &pub))
+		goto out;
+	memcpy(eid_out, eid, sizeof(eid));
+	*pub_out = pub;
+	pub = NULL;
+	ok = true;
+out:
+	orsp_ec_free(eum_pub);
+	orsp_ec_free(pub);
+	orsp_err_clear();
+	return ok ? ORSP_OK : ORSP_E_NOT_FOUND;
+}
+
+orsp_err orsp_cert_der_public_key(const void *der, size_t len, orsp_ec_key **out)
+{
+	orsp_reader r, t;
+	orsp_tlv cert, tbs, f, spki;
+	orsp_curve cv = ORSP_CURVE_NONE;
+	const uint8_t *point = NULL;
+	orsp_err e;
+
+	if (!out || !der)
+		return orsp_errf(ORSP_E_USAGE, "orsp_cert_der_public_key: NULL argument");
+	*out = NULL;
+	if (orsp_der_parse_one(orsp_slice_make(der, len), &cert) || cert.tag != 0x30 ||
+	    cert.raw.len != len)
+		return orsp_errf(ORSP_E_MALFORMED, "not a DER certificate");
+	orsp_reader_init(&r, cert.value.p, cert.value.len);
+	if (orsp_der_expect(&r, 0x30, &tbs))
+		return orsp_errf(ORSP_E_MALFORMED, "certificate without tbsCertificate");
+	orsp_reader_init(&t, tbs.value.p, tbs.value.len);
+	/* [0] version, serialNumber, signature, issuer, validity, subject, then the key */
+	if (orsp_der_expect(&t, 0xA0, &f) || orsp_der_expect(&t, 0x02, &f))
+		return orsp_errf(ORSP_E_MALFORMED, "tbsCertificate: no version or serial");
+	for (int i = 0; i < 4; i++)
+		if (orsp_der_expect(&t, 0x30, &f))
+			return orsp_errf(ORSP_E_MALFORMED, "tbsCertificate: field %d", i + 3);
+	if (orsp_der_expect(&t, 0x30, &spki))
+		return orsp_errf(ORSP_E_MALFORMED, "tbsCertificate: no subjectPublicKeyInfo");
+	if ((e = spki_point(spki.value, &cv, &point)) != ORSP_OK)
+		return e;
+	return key_from_point_cached(cv, point, out);
 }

@@ -705,19 +705,28 @@ static orsp_err authenticate_client(ctx *c)
 		e = fail(c, ES9P_MALFORMED, "authenticateResponseOk");
 		goto out;
 	}
-	/* CERT.EUM and CERT.EUICC chain to a trusted CI, EID inside the EUM's range (§5.6.2). */
-	if (orsp_cert_parse(f_cert.raw.p, f_cert.raw.len, &euicc)) {
-		e = fail(c, ES9P_EUICC_INVALID, orsp_err_detail());
-		goto out;
-	}
+	/* CERT.EUM and CERT.EUICC chain to a trusted CI, EID inside the EUM's range (§5.6.2).
+	 * The EUM is parsed by OpenSSL (once per process: the parse cache); CERT.EUICC takes
+	 * the fast path when it has the usual shape, else the full one with its errors. */
 	if (orsp_cert_parse(f_eum.raw.p, f_eum.raw.len, &eum)) {
 		e = fail(c, ES9P_EUM_INVALID, orsp_err_detail());
 		goto out;
 	}
-	e = orsp_rsp_verify_euicc_chain(c->svc->cis, eum, euicc, 0, eid);
-	if (e) {
-		e = fail(c, chain_code(e), orsp_err_detail());
-		goto out;
+	if (orsp_rsp_euicc_fast_accept(c->svc->cis, eum, f_cert.raw.p, f_cert.raw.len, 0, eid,
+	                               &pub) != ORSP_OK) {
+		if (orsp_cert_parse(f_cert.raw.p, f_cert.raw.len, &euicc)) {
+			e = fail(c, ES9P_EUICC_INVALID, orsp_err_detail());
+			goto out;
+		}
+		e = orsp_rsp_verify_euicc_chain(c->svc->cis, eum, euicc, 0, eid);
+		if (e) {
+			e = fail(c, chain_code(e), orsp_err_detail());
+			goto out;
+		}
+		if (orsp_cert_public_key(euicc, &pub)) {
+			e = fail(c, ES9P_EUICC_INVALID, orsp_err_detail());
+			goto out;
+		}
 	}
 	snprintf(c->out->eid, sizeof(c->out->eid), "%s", eid);
 	/* the chain must end at the CI this session chose */
@@ -730,8 +739,7 @@ static orsp_err authenticate_client(ctx *c)
 			goto out;
 		}
 	}
-	if (orsp_cert_public_key(euicc, &pub) ||
-	    orsp_ecdsa_verify(pub, s1.raw.p, s1.raw.len, sig1) != ORSP_OK) {
+	if (orsp_ecdsa_verify(pub, s1.raw.p, s1.raw.len, sig1) != ORSP_OK) {
 		e = fail(c, ES9P_EUICC_SIGNATURE, NULL);
 		goto out;
 	}
@@ -1012,7 +1020,7 @@ static orsp_err get_bound_profile_package(ctx *c)
 	msg[s2.raw.len + 1] = 0x37;
 	msg[s2.raw.len + 2] = 0x40;
 	memcpy(msg + s2.raw.len + 3, se.sig2, ORSP_EC_SIG_LEN);
-	if (orsp_cert_parse(se.cert, se.cert_len, &cert) || orsp_cert_public_key(cert, &pub) ||
+	if (orsp_cert_der_public_key(se.cert, se.cert_len, &pub) ||
 	    orsp_ecdsa_verify(pub, msg, s2.raw.len + 3 + ORSP_EC_SIG_LEN, sig2) != ORSP_OK) {
 		e = fail(c, ES9P_EUICC_SIGNATURE, NULL);
 		goto out;
@@ -1326,7 +1334,7 @@ static orsp_err handle_pir(ctx *c, const orsp_tlv *pir)
 		goto out;
 	}
 	snprintf(c->out->eid, sizeof(c->out->eid), "%s", se.eid);
-	if (orsp_cert_parse(se.cert, se.cert_len, &cert) || orsp_cert_public_key(cert, &pub) ||
+	if (orsp_cert_der_public_key(se.cert, se.cert_len, &pub) ||
 	    orsp_ecdsa_verify(pub, data.raw.p, data.raw.len, sig) != ORSP_OK || !oid_ok) {
 		e = record_notification(c, se.eid, se.iccid, event, seq, tid_hex,
 		                        oid_ok ? "bad signature" : "wrong smdpOid");
@@ -1480,7 +1488,7 @@ static orsp_err cancel_session(ctx *c)
 		e = fail(c, ES9P_MALFORMED, "cancelSessionResponseOk");
 		goto out;
 	}
-	if (orsp_cert_parse(se.cert, se.cert_len, &cert) || orsp_cert_public_key(cert, &pub) ||
+	if (orsp_cert_der_public_key(se.cert, se.cert_len, &pub) ||
 	    orsp_ecdsa_verify(pub, sd.raw.p, sd.raw.len, sig) != ORSP_OK) {
 		e = fail(c, ES9P_EUICC_SIGNATURE, NULL);
 		goto out;
