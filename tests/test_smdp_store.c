@@ -404,6 +404,26 @@ static void test_download_limit(void **state)
 	orsp_smdp_close(s);
 }
 
+/* State changes queue progress reports unless they are turned off (no callback URL). */
+static void test_progress_switch(void **state)
+{
+	orsp_smdp *s = open_new();
+	orsp_smdp_order o = {0};
+	orsp_smdp_profile q;
+	(void)state;
+	import_n(s, 40, 2, "P");
+	o.profile_type = "P";
+	orsp_smdp_set_progress(s, false);
+	assert_int_equal(orsp_smdp_download_order(s, &o, &q), ORSP_OK);
+	assert_int_equal(orsp_smdp_confirm_order(s, q.matching_id, NULL, true), ORSP_OK);
+	assert_int_equal(orsp_smdp_mark_downloaded(s, q.iccid), ORSP_OK);
+	assert_int_equal(count_rows(s, "SELECT count(*) FROM smdp_progress"), 0);
+	orsp_smdp_set_progress(s, true);
+	assert_int_equal(orsp_smdp_mark_installed(s, q.iccid), ORSP_OK);
+	assert_true(count_rows(s, "SELECT count(*) FROM smdp_progress") >= 1);
+	orsp_smdp_close(s);
+}
+
 static void test_expiry(void **state)
 {
 	orsp_smdp *s = open_new();
@@ -650,7 +670,8 @@ int main(void)
 	    cmocka_unit_test(test_state_table),        cmocka_unit_test(test_activation_code),
 	    cmocka_unit_test(test_import_ts48),        cmocka_unit_test(test_lifecycle),
 	    cmocka_unit_test(test_cancel_and_reorder), cmocka_unit_test(test_cc_retry_limit),
-	    cmocka_unit_test(test_download_limit),     cmocka_unit_test(test_expiry),
+	    cmocka_unit_test(test_download_limit),
+	    cmocka_unit_test(test_progress_switch),     cmocka_unit_test(test_expiry),
 	    cmocka_unit_test(test_concurrent_orders),  cmocka_unit_test(test_upp_encrypted_at_rest),
 	    cmocka_unit_test(test_failure_injection),
 	};

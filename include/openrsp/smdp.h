@@ -102,6 +102,10 @@ void orsp_smdp_close(orsp_smdp *s);
 orsp_db *orsp_smdp_db(orsp_smdp *s);
 /* Tests: use `now` (seconds since the epoch) as the clock; 0 returns to the real clock. */
 void orsp_smdp_set_clock(orsp_smdp *s, int64_t now);
+/* Whether state changes queue ES2+ HandleDownloadProgressInfo reports in smdp_progress (in
+ * the same transaction). On by default; `smdp serve` turns it off when no callback_url is
+ * configured, so that nothing accumulates that nobody will send. */
+void orsp_smdp_set_progress(orsp_smdp *s, bool on);
 
 /* One profile, without key material. */
 typedef struct orsp_smdp_profile {

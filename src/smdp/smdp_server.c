@@ -473,6 +473,8 @@ orsp_err orsp_smdp_server_start(const orsp_smdp_config *c, orsp_smdp_server **ou
 			e = orsp_es9p_prepare(srv->pool[0]);
 		if (!e)
 			e = orsp_db_set_busy_timeout(orsp_smdp_db(srv->pool[i]), 5000);
+		if (!e)
+			orsp_smdp_set_progress(srv->pool[i], c->callback_url[0] != '\0');
 	}
 	orsp_secret_wipe(&kek);
 	if (e)

@@ -23,6 +23,7 @@ struct orsp_smdp {
 	orsp_db *db;
 	orsp_secret kek;
 	int64_t clock; /* 0: time(NULL) */
+	bool no_progress; /* no progress reports queued (orsp_smdp_set_progress) */
 };
 
 static const orsp_migration smdp_migrations[] = {
@@ -118,6 +119,12 @@ static const uint8_t kek_check_plain[16] = "openrsp smdp kek";
 static int64_t now_s(const orsp_smdp *s)
 {
 	return s->clock ? s->clock : (int64_t)time(NULL);
+}
+
+void orsp_smdp_set_progress(orsp_smdp *s, bool on)
+{
+	if (s)
+		s->no_progress = !on;
 }
 
 void orsp_smdp_set_clock(orsp_smdp *s, int64_t now)
@@ -285,8 +292,8 @@ static orsp_err set_state(orsp_smdp *s, orsp_smdp_profile *p, orsp_smdp_event ev
 	/* The operator's progress report, in the same transaction as the state change: a crash
 	 * cannot lose it; a background sender delivers it (smdp_server.c). */
 	if (!err) {
-		bool ok;
-		int point = progress_point(ev, &ok);
+		bool ok = false;
+		int point = s->no_progress ? 0 : progress_point(ev, &ok);
 		if (point) {
 			orsp_stmt *ps = NULL;
 			err = orsp_db_prepare(s->db,
