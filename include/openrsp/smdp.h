@@ -106,6 +106,12 @@ void orsp_smdp_set_clock(orsp_smdp *s, int64_t now);
  * the same transaction). On by default; `smdp serve` turns it off when no callback_url is
  * configured, so that nothing accumulates that nobody will send. */
 void orsp_smdp_set_progress(orsp_smdp *s, bool on);
+/* The SM-DP+'s clock (orsp_smdp_set_clock, else the real one), seconds since the epoch. */
+int64_t orsp_smdp_now(const orsp_smdp *s);
+/* A 32-byte key for `label` derived from the KEK (HMAC-SHA256(KEK, label)): the same in
+ * every process that shares the database and its KEK. The caller wipes it. */
+ORSP_MUST_CHECK orsp_err orsp_smdp_derive_key(const orsp_smdp *s, const char *label,
+                                              uint8_t out[32]);
 
 /* One profile, without key material. */
 typedef struct orsp_smdp_profile {

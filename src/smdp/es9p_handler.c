@@ -102,9 +102,9 @@ static orsp_err fail(ctx *c, es9p_code code, const char *detail)
 	return smdp_reply_fail(c->out, code, detail);
 }
 
-static int64_t now_s(void)
+static int64_t now_s(const ctx *c)
 {
-	return (int64_t)time(NULL);
+	return orsp_smdp_now(c->s);
 }
 
 /* ---------------------------------------------------------------- small codecs ---------- */
@@ -205,6 +205,89 @@ typedef struct sess {
 	unsigned attempts;
 } sess;
 
+/* ---------------------------------------------------------------- transactionIds -------- */
+
+/* initiateAuthentication writes nothing: the transactionId carries, authenticated, what the
+ * next step needs, and the serverChallenge is derived from it.
+ *   transactionId   = random (7) || created_at (4, big-endian seconds) || key set (1) || tag (4)
+ *   tag             = HMAC-SHA256(K, "tid" || its first 12 bytes), first 4 bytes
+ *   serverChallenge = HMAC-SHA256(K, "challenge" || transactionId), first 16 bytes
+ * K = HMAC-SHA256(KEK, TID_KEY_LABEL) (orsp_smdp_derive_key): every process sharing the
+ * database and its KEK agrees, and a restart loses nothing. The session row is written by
+ * authenticateClient, whose INSERT also refuses a second use of a transactionId. Without K
+ * nobody predicts a serverChallenge or makes up a transactionId that passes the tag, and an
+ * unauthenticated client cannot make the server write anything. (SGP.22 §5.6.1 leaves the
+ * form of both to the SM-DP+: a unique transactionId, an unpredictable challenge.) */
+#define TID_KEY_LABEL "openrsp es9p transactions v1"
+#define TID_CLOCK_SKEW 60 /* seconds another server process's clock may be ahead */
+
+static orsp_err tid_mac(const ctx *c, const char *what, const uint8_t *data, size_t n,
+                        uint8_t out[32])
+{
+	uint8_t k[32], buf[16 + TID_LEN];
+	size_t wl = strlen(what);
+	orsp_err e;
+
+	if (wl + n > sizeof(buf))
+		return orsp_errf(ORSP_E_USAGE, "tid_mac: input too long");
+	e = orsp_smdp_derive_key(c->s, TID_KEY_LABEL, k);
+	memcpy(buf, what, wl);
+	memcpy(buf + wl, data, n);
+	if (!e)
+		e = orsp_hmac_sha256(k, sizeof(k), buf, wl + n, out);
+	orsp_wipe(k, sizeof(k));
+	return e;
+}
+
+static orsp_err tid_make(const ctx *c, int keyset, uint8_t tid[TID_LEN], uint8_t schal[16])
+{
+	uint8_t mac[32];
+	uint32_t t = (uint32_t)now_s(c);
+	orsp_err e = orsp_random(tid, 7);
+
+	tid[7] = (uint8_t)(t >> 24);
+	tid[8] = (uint8_t)(t >> 16);
+	tid[9] = (uint8_t)(t >> 8);
+	tid[10] = (uint8_t)t;
+	tid[11] = (uint8_t)keyset;
+	if (!e)
+		e = tid_mac(c, "tid", tid, 12, mac);
+	if (!e) {
+		memcpy(tid + 12, mac, 4);
+		e = tid_mac(c, "challenge", tid, TID_LEN, mac);
+	}
+	if (!e)
+		memcpy(schal, mac, 16);
+	return e;
+}
+
+/* One of our transactionIds, within the session lifetime: its key set, creation time and
+ * serverChallenge. false for anything else. */
+static bool tid_open(const ctx *c, const uint8_t *tid, size_t len, int *keyset,
+                     int64_t *created, uint8_t schal[16])
+{
+	int64_t ttl = c->svc->session_ttl_s > 0 ? c->svc->session_ttl_s : DEFAULT_TTL;
+	int64_t now = now_s(c);
+	uint8_t mac[32];
+
+	if (len != TID_LEN || tid_mac(c, "tid", tid, 12, mac) || !orsp_ct_eq(mac, tid + 12, 4)) {
+		orsp_err_clear();
+		return false;
+	}
+	*created = (int64_t)(((uint32_t)tid[7] << 24) | ((uint32_t)tid[8] << 16) |
+	                     ((uint32_t)tid[9] << 8) | tid[10]);
+	*keyset = tid[11];
+	if ((size_t)*keyset >= c->svc->n_sets || *created > now + TID_CLOCK_SKEW ||
+	    now - *created > ttl)
+		return false;
+	if (tid_mac(c, "challenge", tid, TID_LEN, mac)) {
+		orsp_err_clear();
+		return false;
+	}
+	memcpy(schal, mac, 16);
+	return true;
+}
+
 static void sess_free(sess *se)
 {
 	free(se->bpp);
@@ -279,7 +362,7 @@ static orsp_err sess_load(ctx *c, const char *tid, sess *se)
 	orsp_stmt_finalize(st);
 	if (e)
 		return e;
-	if (se->step >= S_DONE || now_s() - se->created_at > ttl) {
+	if (se->step >= S_DONE || now_s(c) - se->created_at > ttl) {
 		sess_free(se);
 		return orsp_errf(ORSP_E_NOT_FOUND, "session %s is finished or expired", tid);
 	}
@@ -288,6 +371,67 @@ static orsp_err sess_load(ctx *c, const char *tid, sess *se)
 		return orsp_errf(ORSP_E_NOT_FOUND, "session %s: key set no longer configured", tid);
 	}
 	return ORSP_OK;
+}
+
+static orsp_err sess_exists(ctx *c, const char *tid, bool *exists)
+{
+	orsp_stmt *st = NULL;
+	orsp_err e = orsp_db_prepare(c->db, "SELECT 1 FROM es9p_session WHERE tid = ?1", &st);
+	*exists = false;
+	if (!e)
+		e = orsp_stmt_bind_text(st, 1, tid);
+	if (!e)
+		e = orsp_stmt_step(st, exists);
+	orsp_stmt_finalize(st);
+	return e;
+}
+
+/* The session row, written once by authenticateClient (step S_AUTH, or S_DONE when the
+ * eUICC refused us). ORSP_E_EXISTS if the transactionId was used before. */
+static orsp_err sess_insert(ctx *c, const sess *se, int step, const char *reason)
+{
+	orsp_stmt *st = NULL;
+	orsp_err e = orsp_db_prepare(
+	    c->db,
+	    "INSERT INTO es9p_session (tid, step, keyset, euicc_challenge, server_challenge, eid,"
+	    " iccid, matching_id, euicc_cert, euicc_sig1, smdp_sig2, cc_required, end_reason,"
+	    " created_at, updated_at)"
+	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+	    &st);
+	if (!e)
+		e = orsp_stmt_bind_text(st, 1, se->tid);
+	if (!e)
+		e = orsp_stmt_bind_int64(st, 2, step);
+	if (!e)
+		e = orsp_stmt_bind_int64(st, 3, se->keyset);
+	if (!e)
+		e = orsp_stmt_bind_blob(st, 4, NULL, 0); /* not kept: signed over in step 1 only */
+	if (!e)
+		e = orsp_stmt_bind_blob(st, 5, se->schal, sizeof(se->schal));
+	if (!e)
+		e = orsp_stmt_bind_text(st, 6, se->eid);
+	if (!e)
+		e = orsp_stmt_bind_text(st, 7, se->iccid);
+	if (!e)
+		e = orsp_stmt_bind_text(st, 8, se->mid);
+	if (!e && se->cert_len)
+		e = orsp_stmt_bind_blob(st, 9, se->cert, se->cert_len);
+	if (!e && se->has_sig1)
+		e = orsp_stmt_bind_blob(st, 10, se->sig1, sizeof(se->sig1));
+	if (!e && se->has_sig2)
+		e = orsp_stmt_bind_blob(st, 11, se->sig2, sizeof(se->sig2));
+	if (!e)
+		e = orsp_stmt_bind_int64(st, 12, se->cc_required);
+	if (!e)
+		e = orsp_stmt_bind_text(st, 13, reason ? reason : "");
+	if (!e)
+		e = orsp_stmt_bind_int64(st, 14, se->created_at);
+	if (!e)
+		e = orsp_stmt_bind_int64(st, 15, now_s(c));
+	if (!e)
+		e = orsp_stmt_run(st);
+	orsp_stmt_finalize(st);
+	return e;
 }
 
 /* Move the session from step `from` to `to` (fails if another request moved it first). */
@@ -303,7 +447,7 @@ static orsp_err sess_advance(ctx *c, const char *tid, int from, int to, const ch
 	if (!e)
 		e = orsp_stmt_bind_int64(st, 1, to);
 	if (!e)
-		e = orsp_stmt_bind_int64(st, 2, now_s());
+		e = orsp_stmt_bind_int64(st, 2, now_s(c));
 	if (!e)
 		e = orsp_stmt_bind_text(st, 3, reason ? reason : "");
 	if (!e)
@@ -512,7 +656,6 @@ static orsp_err initiate_authentication(ctx *c)
 	orsp_writer w;
 	int chosen = -1;
 	json_t *obj = NULL;
-	orsp_stmt *st = NULL;
 	orsp_err e;
 
 	if (orsp_json_get_base64(c->req, "euiccChallenge", echal, sizeof(echal), &n_echal) ||
@@ -549,7 +692,7 @@ static orsp_err initiate_authentication(ctx *c)
 	}
 	if (chosen < 0)
 		return fail(c, ES9P_NO_CI, NULL);
-	if ((e = orsp_random(tid, sizeof(tid))) || (e = orsp_random(schal, sizeof(schal))))
+	if ((e = tid_make(c, chosen, tid, schal)))
 		return e;
 	if ((e = orsp_hex_encode(tid, sizeof(tid), tid_hex, sizeof(tid_hex))))
 		return e;
@@ -570,28 +713,6 @@ static orsp_err initiate_authentication(ctx *c)
 	if ((e = orsp_writer_status(&w)))
 		return e;
 	e = orsp_ecdsa_sign(c->svc->sets[chosen].dpauth_key, signed1, w.len, sig);
-	if (e)
-		return e;
-	e = orsp_db_prepare(c->db,
-	                    "INSERT INTO es9p_session (tid, step, keyset, euicc_challenge,"
-	                    " server_challenge, created_at, updated_at)"
-	                    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)",
-	                    &st);
-	if (!e)
-		e = orsp_stmt_bind_text(st, 1, tid_hex);
-	if (!e)
-		e = orsp_stmt_bind_int64(st, 2, S_INIT);
-	if (!e)
-		e = orsp_stmt_bind_int64(st, 3, chosen);
-	if (!e)
-		e = orsp_stmt_bind_blob(st, 4, echal, 16);
-	if (!e)
-		e = orsp_stmt_bind_blob(st, 5, schal, 16);
-	if (!e)
-		e = orsp_stmt_bind_int64(st, 6, now_s());
-	if (!e)
-		e = orsp_stmt_run(st);
-	orsp_stmt_finalize(st);
 	if (e)
 		return e;
 	obj = json_object();
@@ -673,18 +794,37 @@ static orsp_err authenticate_client(ctx *c)
 	const orsp_smdp_keyset *ks;
 	sess se = {0};
 	json_t *obj = NULL;
-	bool answered = false;
 	orsp_err e = ORSP_OK;
 
-	if ((e = step_begin(c, "authenticateServerResponse", S_INIT, tid, &tid_len, tid_hex, &asr,
-	                    &asr_len, &se, &answered)) ||
-	    answered)
-		goto out;
-	c->out->eid[0] = '\0';
-	if (se.step != S_INIT) {
-		e = fail(c, ES9P_UNKNOWN_TID, "authenticateClient was done already");
+	/* The session starts here (initiateAuthentication stored nothing): the transactionId
+	 * must be ours, alive, and not used before. */
+	{
+		es9p_code code = get_tid(c, tid, &tid_len, tid_hex);
+		if (code != ES9P_OK) {
+			e = fail(c, code, orsp_err_detail());
+			goto out;
+		}
+	}
+	if (orsp_json_get_base64_alloc(c->req, "authenticateServerResponse", MAX_B64_FIELD, &asr,
+	                               &asr_len)) {
+		e = fail(c, ES9P_MALFORMED, orsp_err_detail());
 		goto out;
 	}
+	if (!tid_open(c, tid, tid_len, &se.keyset, &se.created_at, se.schal)) {
+		e = fail(c, ES9P_UNKNOWN_TID, NULL);
+		goto out;
+	}
+	{
+		bool exists = false;
+		if ((e = sess_exists(c, tid_hex, &exists)))
+			goto out;
+		if (exists) {
+			e = fail(c, ES9P_UNKNOWN_TID, "authenticateClient was done already");
+			goto out;
+		}
+	}
+	se.step = S_INIT;
+	snprintf(se.tid, sizeof(se.tid), "%s", tid_hex);
 	ks = &c->svc->sets[se.keyset];
 	if (orsp_der_parse_one(orsp_slice_make(asr, asr_len), &top) || top.tag != 0xBF38 ||
 	    orsp_der_validate(top.raw, 16) || orsp_der_parse_one(top.value, &ok)) {
@@ -693,7 +833,7 @@ static orsp_err authenticate_client(ctx *c)
 	}
 	if (ok.tag == 0xA1) {
 		/* AuthenticateResponseError: the eUICC refused us; the session ends. */
-		if (sess_advance(c, tid_hex, S_INIT, S_DONE, "authenticateResponseError"))
+		if (sess_insert(c, &se, S_DONE, "authenticateResponseError"))
 			orsp_err_clear();
 		e = fail(c, ES9P_DOWNLOAD_ERROR, "the eUICC answered AuthenticateResponseError");
 		goto out;
@@ -823,7 +963,7 @@ static orsp_err authenticate_client(ctx *c)
 			         orsp_smdp_state_name(prof.state));
 			goto out;
 		}
-		if (prof.expires_at && now_s() > prof.expires_at) {
+		if (prof.expires_at && now_s(c) > prof.expires_at) {
 			e = fail(c, ES9P_ORDER_EXPIRED, NULL);
 			goto out;
 		}
@@ -875,47 +1015,27 @@ static orsp_err authenticate_client(ctx *c)
 		memcpy(msg + w.len + 3, sig1, sizeof(sig1));
 		if ((e = orsp_ecdsa_sign(ks->dppb_key, msg, w.len + 3 + sizeof(sig1), sig2)))
 			goto out;
-		/* Persist the session before answering. */
-		{
-			orsp_stmt *st = NULL;
-			e = orsp_db_prepare(c->db,
-			                    "UPDATE es9p_session SET step = ?1, eid = ?2, iccid = ?3,"
-			                    " matching_id = ?4, euicc_cert = ?5, euicc_sig1 = ?6,"
-			                    " smdp_sig2 = ?7, cc_required = ?8, updated_at = ?9"
-			                    " WHERE tid = ?10 AND step = ?11",
-			                    &st);
-			if (!e)
-				e = orsp_stmt_bind_int64(st, 1, S_AUTH);
-			if (!e)
-				e = orsp_stmt_bind_text(st, 2, eid);
-			if (!e)
-				e = orsp_stmt_bind_text(st, 3, prof.iccid);
-			if (!e)
-				e = orsp_stmt_bind_text(st, 4, prof.matching_id);
-			if (!e)
-				e = orsp_stmt_bind_blob(st, 5, f_cert.raw.p, f_cert.raw.len);
-			if (!e)
-				e = orsp_stmt_bind_blob(st, 6, sig1, sizeof(sig1));
-			if (!e)
-				e = orsp_stmt_bind_blob(st, 7, sig2, sizeof(sig2));
-			if (!e)
-				e = orsp_stmt_bind_int64(st, 8, prof.cc_required);
-			if (!e)
-				e = orsp_stmt_bind_int64(st, 9, now_s());
-			if (!e)
-				e = orsp_stmt_bind_text(st, 10, tid_hex);
-			if (!e)
-				e = orsp_stmt_bind_int64(st, 11, S_INIT);
-			if (!e)
-				e = orsp_stmt_run(st);
-			orsp_stmt_finalize(st);
-			if (!e && orsp_db_changes(c->db) != 1) {
-				e = fail(c, ES9P_UNKNOWN_TID, "authenticateClient was done already");
-				goto out;
-			}
-			if (e)
-				goto out;
+		/* Persist the session before answering: its row appears now. */
+		snprintf(se.eid, sizeof(se.eid), "%s", eid);
+		snprintf(se.iccid, sizeof(se.iccid), "%s", prof.iccid);
+		snprintf(se.mid, sizeof(se.mid), "%s", prof.matching_id);
+		if (f_cert.raw.len > sizeof(se.cert)) {
+			e = fail(c, ES9P_EUICC_INVALID, "certificate too long");
+			goto out;
 		}
+		memcpy(se.cert, f_cert.raw.p, f_cert.raw.len);
+		se.cert_len = f_cert.raw.len;
+		memcpy(se.sig1, sig1, sizeof(sig1));
+		memcpy(se.sig2, sig2, sizeof(sig2));
+		se.has_sig1 = se.has_sig2 = true;
+		se.cc_required = prof.cc_required;
+		e = sess_insert(c, &se, S_AUTH, NULL);
+		if (e == ORSP_E_EXISTS) {
+			e = fail(c, ES9P_UNKNOWN_TID, "authenticateClient was done already");
+			goto out;
+		}
+		if (e)
+			goto out;
 		obj = json_object();
 		if (!obj) {
 			e = orsp_errf(ORSP_E_RESOURCE, "out of memory");
@@ -1185,7 +1305,7 @@ static orsp_err get_bound_profile_package(ctx *c)
 			if (!e)
 				e = orsp_stmt_bind_blob(st, 3, bpp, bpp_len);
 			if (!e)
-				e = orsp_stmt_bind_int64(st, 4, now_s());
+				e = orsp_stmt_bind_int64(st, 4, now_s(c));
 			if (!e)
 				e = orsp_stmt_bind_text(st, 5, tid_hex);
 			if (!e)
@@ -1241,7 +1361,7 @@ static orsp_err record_notification(ctx *c, const char *eid, const char *iccid,
 	                             " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
 	                             &st);
 	if (!e)
-		e = orsp_stmt_bind_int64(st, 1, now_s());
+		e = orsp_stmt_bind_int64(st, 1, now_s(c));
 	if (!e)
 		e = orsp_stmt_bind_text(st, 2, eid);
 	if (!e)

@@ -121,6 +121,18 @@ static int64_t now_s(const orsp_smdp *s)
 	return s->clock ? s->clock : (int64_t)time(NULL);
 }
 
+int64_t orsp_smdp_now(const orsp_smdp *s)
+{
+	return s ? now_s(s) : (int64_t)time(NULL);
+}
+
+orsp_err orsp_smdp_derive_key(const orsp_smdp *s, const char *label, uint8_t out[32])
+{
+	if (!s || !label || !out)
+		return orsp_errf(ORSP_E_USAGE, "orsp_smdp_derive_key: NULL argument");
+	return orsp_hmac_sha256(s->kek.v, s->kek.len, label, strlen(label), out);
+}
+
 void orsp_smdp_set_progress(orsp_smdp *s, bool on)
 {
 	if (s)
