@@ -453,12 +453,23 @@ orsp_err orsp_stmt_bind_null(orsp_stmt *st, int idx)
 
 orsp_err orsp_stmt_step(orsp_stmt *st, bool *row)
 {
-	orsp_err err = injected(st->db, "step");
+	orsp_db *db = st->db;
+	orsp_err err = injected(db, "step");
+	bool queued = false;
+
 	if (err) {
 		*row = false;
 		return err;
 	}
-	return st->db->ops->step(st->impl, row);
+	/* A write outside a transaction is a transaction of its own: it queues like one. */
+	if (db->depth == 0 && db->wq && !db->ops->readonly(st->impl)) {
+		db->wq_held = queue_enter(db->wq, db->busy_ms);
+		queued = true;
+	}
+	err = db->ops->step(st->impl, row);
+	if (queued)
+		queue_leave(db);
+	return err;
 }
 
 orsp_err orsp_stmt_run(orsp_stmt *st)

@@ -221,6 +221,11 @@ static orsp_err sq_step(void *st, bool *row)
 	return map_rc(sqlite3_db_handle(st), rc, "step");
 }
 
+static bool sq_readonly(void *st)
+{
+	return sqlite3_stmt_readonly(st) != 0;
+}
+
 static bool sq_column_is_null(void *st, int col)
 {
 	return sqlite3_column_type(st, col) == SQLITE_NULL;
@@ -266,6 +271,7 @@ const struct orsp_db_ops orsp_db_sqlite_ops = {
     .bind_blob = sq_bind_blob,
     .bind_null = sq_bind_null,
     .step = sq_step,
+    .readonly = sq_readonly,
     .column_is_null = sq_column_is_null,
     .column_int64 = sq_column_int64,
     .column_text = sq_column_text,

@@ -31,6 +31,7 @@ struct orsp_db_ops {
 	orsp_err (*bind_blob)(void *st, int idx, const void *p, size_t n);
 	orsp_err (*bind_null)(void *st, int idx);
 	orsp_err (*step)(void *st, bool *row);
+	bool (*readonly)(void *st); /* the statement never writes */
 	bool (*column_is_null)(void *st, int col);
 	int64_t (*column_int64)(void *st, int col);
 	const char *(*column_text)(void *st, int col);
