@@ -25,6 +25,7 @@ openrsp_bin=${3:-} # optional: then also the end-to-end phase with the software 
 aid=F06F70656E7273702D6563686F
 atr=3B9A968091FE1FC78031C073C0215F82900095
 sock=/run/pcscd/pcscd.comm
+pidfile=/run/pcscd/pcscd.pid
 
 skip() {
 	echo "pcsc_vpcd: SKIPPED: $*" >&2
@@ -93,6 +94,25 @@ show_logs() {
 }
 
 # ---------------------------------------------------------------- pcscd + vpcd
+# Whether a pcscd serves $sock: a pcscd process is alive, or systemd's pcscd.socket listens
+# (socket activation: no pcscd process until the first client connects).
+pcscd_alive() {
+	local d
+	if command -v pgrep >/dev/null 2>&1; then
+		pgrep -x pcscd >/dev/null 2>&1 && return 0
+	else
+		for d in /proc/[0-9]*; do
+			[ "$(cat "$d/comm" 2>/dev/null)" = pcscd ] && return 0
+		done
+	fi
+	command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet pcscd.socket 2>/dev/null
+}
+# A pcscd that was killed (SIGKILL, a crashed container) leaves its socket and pid file
+# behind; nobody answers on that socket, so remove both and start our own pcscd below.
+if [ -S "$sock" ] && ! pcscd_alive; then
+	echo "pcsc_vpcd: $sock is stale (no pcscd is running); removing it and $pidfile"
+	rm -f "$sock" "$pidfile" || fail "cannot remove the stale $sock (it needs root)"
+fi
 if [ -S "$sock" ]; then
 	# Someone serves PC/SC already: use that pcscd and its vpcd reader.
 	conf=/etc/reader.conf.d/vpcd
