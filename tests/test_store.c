@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "testutil.h"
@@ -274,9 +275,13 @@ static void *writer_main(void *p)
 	a->err = orsp_db_open(a->path, &db);
 	if (!a->err)
 		a->err = orsp_db_set_busy_timeout(db, 5000);
+	/* durable and lazy commits, and writes outside a transaction, interleaved: each
+	 * kind takes its turn in the group commit */
 	for (int i = 0; !a->err && i < 200; i++) {
 		orsp_stmt *st = NULL;
-		a->err = orsp_db_begin(db);
+		bool tx = i % 3 != 2;
+		if (tx)
+			a->err = orsp_db_begin(db);
 		if (!a->err)
 			a->err = orsp_db_prepare(db, "INSERT INTO w VALUES (?1)", &st);
 		if (!a->err)
@@ -284,8 +289,10 @@ static void *writer_main(void *p)
 		if (!a->err)
 			a->err = orsp_stmt_run(st);
 		orsp_stmt_finalize(st);
+		if (!tx)
+			continue;
 		if (!a->err)
-			a->err = orsp_db_commit(db);
+			a->err = i % 3 ? orsp_db_commit(db) : orsp_db_commit_lazy(db);
 		else
 			orsp_db_rollback(db);
 	}
@@ -315,6 +322,48 @@ static void test_db_write_queue(void **state)
 		free(args[i].path);
 	}
 	assert_int_equal(count_rows(db, "SELECT count(*) FROM w"), 800);
+	orsp_db_close(db);
+}
+
+/* A lazy commit is visible at once and survives the end of the process that made it (it
+ * is in the log; only a power cut before the next flush could lose it). A file database in
+ * WAL mode runs with synchronous=NORMAL: db.c syncs the log after each durable commit. */
+static void test_db_commit_lazy(void **state)
+{
+	(void)state;
+	orsp_db *db = NULL, *other = NULL;
+	pid_t pid;
+	int status = 0;
+	assert_int_equal(orsp_db_open(path_in("lazy.db"), &db), ORSP_OK);
+	assert_int_equal(orsp_db_exec(db, "CREATE TABLE t (v INTEGER)"), ORSP_OK);
+	assert_int_equal(count_rows(db, "PRAGMA synchronous"), 1);
+	assert_int_equal(orsp_db_commit_lazy(db), ORSP_E_STATE);
+	/* inside a transaction it only releases the savepoint */
+	assert_int_equal(orsp_db_begin(db), ORSP_OK);
+	assert_int_equal(orsp_db_begin(db), ORSP_OK);
+	assert_int_equal(orsp_db_exec(db, "INSERT INTO t VALUES (1)"), ORSP_OK);
+	assert_int_equal(orsp_db_commit_lazy(db), ORSP_OK);
+	assert_true(orsp_db_in_transaction(db));
+	assert_int_equal(orsp_db_commit_lazy(db), ORSP_OK);
+	assert_false(orsp_db_in_transaction(db));
+	assert_int_equal(orsp_db_open(path_in("lazy.db"), &other), ORSP_OK);
+	assert_int_equal(count_rows(other, "SELECT count(*) FROM t"), 1);
+	orsp_db_close(other);
+	orsp_db_close(db);
+
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		orsp_db *c = NULL;
+		if (orsp_db_open(path_in("lazy.db"), &c) || orsp_db_begin(c) ||
+		    orsp_db_exec(c, "INSERT INTO t VALUES (2)") || orsp_db_commit_lazy(c))
+			_exit(1);
+		_exit(0); /* no close, no checkpoint */
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	assert_int_equal(orsp_db_open(path_in("lazy.db"), &db), ORSP_OK);
+	assert_int_equal(count_rows(db, "SELECT count(*) FROM t WHERE v = 2"), 1);
 	orsp_db_close(db);
 }
 
@@ -571,6 +620,7 @@ int main(void)
 	    cmocka_unit_test(test_db_nested),
 	    cmocka_unit_test(test_db_statement_cache),
 	    cmocka_unit_test(test_db_write_queue),
+	    cmocka_unit_test(test_db_commit_lazy),
 	    cmocka_unit_test(test_db_failure_injection),
 	    cmocka_unit_test(test_migrations),
 	    cmocka_unit_test(test_kek_created_0600),

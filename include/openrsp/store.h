@@ -54,7 +54,15 @@ ORSP_MUST_CHECK orsp_err orsp_db_exec(orsp_db *db, const char *sql);
  * a caller can group functions that each use a transaction into one (one commit, one
  * fsync). Commit without an open transaction: ORSP_E_STATE. */
 ORSP_MUST_CHECK orsp_err orsp_db_begin(orsp_db *db);
+/* Commit; the outermost commit returns once the transaction is durable (it survives a
+ * power cut). Concurrent commits on one file share their flush (group commit). */
 ORSP_MUST_CHECK orsp_err orsp_db_commit(orsp_db *db);
+/* Commit the outermost transaction without waiting for the flush: it is visible at once,
+ * survives a crash of the process, and becomes durable with the next durable commit on the
+ * same file (or the next checkpoint); only a power cut before that can lose it. For state
+ * that is cheap to lose (the caller starts over), never for state that was acted on. Inside
+ * a transaction the same as orsp_db_commit. */
+ORSP_MUST_CHECK orsp_err orsp_db_commit_lazy(orsp_db *db);
 /* Roll back the open transaction, if any. Never fails from the caller's point of view
  * (there is nothing left to do if the rollback itself fails: the backend discards the
  * transaction when the connection closes). */

@@ -12,7 +12,13 @@
  * of one process on the same file therefore first queue on a process-wide lock (woken as
  * soon as the holder commits), then take SQLite's lock, which other processes still
  * contend for through the busy handler. The queue gives up after the busy timeout and
- * lets SQLite decide, so a handle that waits on itself fails as before, only later. */
+ * lets SQLite decide, so a handle that waits on itself fails as before, only later.
+ *
+ * Group commit: a commit is made durable after the write lock is released (ops->sync, the
+ * SQLite backend's fdatasync of its log). Commits of one file are numbered in the order
+ * they were made; a handle whose commit number is already covered by a sync that started
+ * after it skips its own, so concurrent commits share one flush. Commit returns only once
+ * its transaction is durable. */
 #include <errno.h>
 #include <limits.h>
 #include <pthread.h>
@@ -44,6 +50,9 @@ typedef struct write_queue {
 	bool held;
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
+	uint64_t committed; /* commits made through this queue (under mu) */
+	uint64_t synced;    /* commits known durable (under sync_mu) */
+	pthread_mutex_t sync_mu;
 	struct write_queue *next;
 } write_queue;
 
@@ -82,6 +91,7 @@ static write_queue *queue_get(const char *target)
 		} else {
 			pthread_mutex_init(&q->mu, NULL);
 			pthread_cond_init(&q->cv, NULL);
+			pthread_mutex_init(&q->sync_mu, NULL);
 			q->next = queues;
 			queues = q;
 		}
@@ -106,6 +116,7 @@ static void queue_put(write_queue *q)
 			*pp = q->next;
 		pthread_mutex_destroy(&q->mu);
 		pthread_cond_destroy(&q->cv);
+		pthread_mutex_destroy(&q->sync_mu);
 		free(q->path);
 		free(q);
 	}
@@ -134,6 +145,44 @@ static bool queue_enter(write_queue *q, unsigned ms)
 		q->held = true;
 	pthread_mutex_unlock(&q->mu);
 	return got;
+}
+
+/* Number a commit just made while holding the queue; 0 without a queue. */
+static uint64_t queue_committed(orsp_db *db)
+{
+	uint64_t n;
+	if (!db->wq_held)
+		return 0;
+	pthread_mutex_lock(&db->wq->mu);
+	n = ++db->wq->committed;
+	pthread_mutex_unlock(&db->wq->mu);
+	return n;
+}
+
+/* Make commit number n (0: every commit of this handle) durable, sharing the flush with
+ * other handles on the same file: a sync covers every commit numbered when it started. */
+static orsp_err make_durable(orsp_db *db, uint64_t n)
+{
+	write_queue *q = db->wq;
+	uint64_t upto;
+	orsp_err err = ORSP_OK;
+
+	if (!q || n == 0)
+		return db->ops->sync(db->conn);
+	pthread_mutex_lock(&q->sync_mu);
+	if (q->synced < n) {
+		pthread_mutex_lock(&q->mu);
+		upto = q->committed;
+		pthread_mutex_unlock(&q->mu);
+		err = db->ops->sync(db->conn);
+		if (!err)
+			q->synced = upto;
+	}
+	pthread_mutex_unlock(&q->sync_mu);
+	if (err)
+		return orsp_errf(ORSP_E_STORAGE, "the transaction was committed but may not survive "
+		                 "a power cut: %s", orsp_err_detail());
+	return ORSP_OK;
 }
 
 static void queue_leave(orsp_db *db)
@@ -237,7 +286,11 @@ orsp_err orsp_db_exec(orsp_db *db, const char *sql)
 	orsp_err err = injected(db, "exec");
 	if (err)
 		return err;
-	return db->ops->exec(db->conn, sql);
+	err = db->ops->exec(db->conn, sql);
+	/* outside a transaction the text may have committed (DDL, pragmas: rare) */
+	if (!err && db->depth == 0)
+		err = make_durable(db, 0);
+	return err;
 }
 
 /* Nested transactions are savepoints "orsp_<level>" inside the outermost one. */
@@ -274,7 +327,7 @@ orsp_err orsp_db_begin(orsp_db *db)
 	return ORSP_OK;
 }
 
-orsp_err orsp_db_commit(orsp_db *db)
+static orsp_err commit(orsp_db *db, bool durable)
 {
 	orsp_err err;
 	if (db->depth == 0)
@@ -294,9 +347,22 @@ orsp_err orsp_db_commit(orsp_db *db)
 		orsp_db_rollback(db);
 		return err;
 	}
-	if (--db->depth == 0)
+	if (--db->depth == 0) {
+		uint64_t n = queue_committed(db);
 		queue_leave(db);
+		return durable ? make_durable(db, n) : ORSP_OK;
+	}
 	return ORSP_OK;
+}
+
+orsp_err orsp_db_commit(orsp_db *db)
+{
+	return commit(db, true);
+}
+
+orsp_err orsp_db_commit_lazy(orsp_db *db)
+{
+	return commit(db, false);
 }
 
 void orsp_db_rollback(orsp_db *db)
@@ -455,20 +521,30 @@ orsp_err orsp_stmt_step(orsp_stmt *st, bool *row)
 {
 	orsp_db *db = st->db;
 	orsp_err err = injected(db, "step");
-	bool queued = false;
+	bool queued = false, write;
 
 	if (err) {
 		*row = false;
 		return err;
 	}
-	/* A write outside a transaction is a transaction of its own: it queues like one. */
-	if (db->depth == 0 && db->wq && !db->ops->readonly(st->impl)) {
+	/* A write outside a transaction is a transaction of its own: it queues like one, and
+	 * is durable when the step returns (a write that returns rows commits when it is
+	 * reset, and becomes durable with the next sync). */
+	write = db->depth == 0 && !db->ops->readonly(st->impl);
+	if (write && db->wq) {
 		db->wq_held = queue_enter(db->wq, db->busy_ms);
 		queued = true;
 	}
 	err = db->ops->step(st->impl, row);
-	if (queued)
-		queue_leave(db);
+	if (write) {
+		uint64_t n = 0;
+		if (queued) {
+			n = !err && !*row ? queue_committed(db) : 0;
+			queue_leave(db);
+		}
+		if (!err && !*row)
+			err = make_durable(db, n);
+	}
 	return err;
 }
 

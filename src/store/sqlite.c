@@ -3,8 +3,14 @@
  * Settings, and why:
  *   - WAL journal: readers never block the writer and vice versa, so `list` runs while
  *     vectors are handed out;
- *   - synchronous=FULL: a committed transaction survives a power cut. The AuC relies on
- *     it: an SQN handed out must never be handed out again after a crash;
+ *   - durable commits: a committed transaction survives a power cut. The AuC relies on
+ *     it (an SQN handed out must never be handed out again after a crash), and so does the
+ *     SM-DP+ (a profile delivered must stay delivered). In WAL mode the connection runs with
+ *     synchronous=NORMAL, so COMMIT appends to the log without syncing it, and db.c syncs
+ *     the log (sq_sync) after the write lock is released: the threads of one process then
+ *     share one fdatasync among the commits made meanwhile (group commit), and none waits
+ *     for a disk flush while holding the lock. Without WAL (a file system that cannot share
+ *     memory maps) it stays synchronous=FULL and sq_sync has nothing to do;
  *   - a busy timeout, and `BEGIN IMMEDIATE` for write transactions: the write lock is taken
  *     before the first read, so two processes cannot both read the same SQN and a read
  *     lock never has to be upgraded (which in WAL mode fails at once with SQLITE_BUSY);
@@ -80,6 +86,21 @@ static void sq_close(void *conn)
 	sqlite3_close_v2(conn);
 }
 
+/* Whether the connection is in WAL mode (PRAGMA journal_mode=WAL can be refused). */
+static bool is_wal(sqlite3 *db)
+{
+	sqlite3_stmt *st = NULL;
+	bool wal = false;
+
+	if (sqlite3_prepare_v2(db, "PRAGMA journal_mode", -1, &st, NULL) == SQLITE_OK &&
+	    sqlite3_step(st) == SQLITE_ROW) {
+		const unsigned char *m = sqlite3_column_text(st, 0);
+		wal = m && strcmp((const char *)m, "wal") == 0;
+	}
+	sqlite3_finalize(st);
+	return wal;
+}
+
 static orsp_err sq_open(const char *path, void **out)
 {
 	orsp_err err;
@@ -105,7 +126,8 @@ static orsp_err sq_open(const char *path, void **out)
 	err = sq_exec(db, "PRAGMA journal_mode=WAL");
 	if (err)
 		goto out;
-	err = sq_exec(db, "PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;");
+	err = sq_exec(db, is_wal(db) ? "PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;"
+	                             : "PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;");
 	if (err)
 		goto out;
 	*out = db;
@@ -132,6 +154,27 @@ static orsp_err sq_rollback(void *conn)
 	if (sqlite3_get_autocommit(db))
 		return ORSP_OK; /* SQLite already rolled back (e.g. after an I/O error) */
 	return sq_exec(conn, "ROLLBACK");
+}
+
+/* Sync the connection's write-ahead log (fdatasync through SQLite's own VFS, which also
+ * syncs the directory after the log was created). Without a WAL the journal pointer is a
+ * closed file (rollback journal, synchronous=FULL) or an in-memory journal: nothing to do. */
+static orsp_err sq_sync(void *conn)
+{
+	sqlite3 *db = conn;
+	sqlite3_file *f = NULL;
+	int rc;
+
+	rc = sqlite3_file_control(db, "main", SQLITE_FCNTL_JOURNAL_POINTER, &f);
+	if (rc != SQLITE_OK)
+		return map_rc(db, rc, "sync");
+	if (!f || !f->pMethods)
+		return ORSP_OK;
+	rc = f->pMethods->xSync(f, SQLITE_SYNC_NORMAL);
+	if (rc != SQLITE_OK)
+		return orsp_errf(ORSP_E_STORAGE, "cannot sync the write-ahead log: %s",
+		                 sqlite3_errstr(rc));
+	return ORSP_OK;
 }
 
 static int64_t sq_changes(void *conn)
@@ -272,6 +315,7 @@ const struct orsp_db_ops orsp_db_sqlite_ops = {
     .bind_null = sq_bind_null,
     .step = sq_step,
     .readonly = sq_readonly,
+    .sync = sq_sync,
     .column_is_null = sq_column_is_null,
     .column_int64 = sq_column_int64,
     .column_text = sq_column_text,

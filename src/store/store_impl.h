@@ -20,6 +20,9 @@ struct orsp_db_ops {
 	orsp_err (*commit)(void *conn);
 	orsp_err (*rollback)(void *conn);
 	int64_t (*changes)(void *conn);
+	/* Make every commit of this connection so far durable. A backend whose commits are
+	 * durable by themselves does nothing. */
+	orsp_err (*sync)(void *conn);
 
 	orsp_err (*prepare)(void *conn, const char *sql, void **st);
 	void (*finalize)(void *st);
