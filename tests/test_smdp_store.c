@@ -595,7 +595,7 @@ static void test_upp_encrypted_at_rest(void **state)
 	assert_int_equal(orsp_smdp_open(db_path, &test_kek, &s), ORSP_OK);
 	assert_int_equal(
 	    orsp_db_exec(orsp_smdp_db(s),
-	                 "UPDATE smdp_profile SET upp_sealed = "
+	                 "UPDATE smdp_upp SET upp_sealed = "
 	                 "substr(upp_sealed, 1, 100) || x'00' || substr(upp_sealed, 102)"),
 	    ORSP_OK);
 	uint8_t *back = NULL;
@@ -603,6 +603,56 @@ static void test_upp_encrypted_at_rest(void **state)
 	assert_int_equal(orsp_smdp_get_upp(s, q.iccid, &back, &blen), ORSP_E_VERIFY);
 	assert_null(back);
 	orsp_pkg_free(pkg);
+	orsp_pkg_buf_free(u, len);
+	orsp_smdp_close(s);
+}
+
+/* ----- schema migration ----- */
+
+/* A database of schema version 2 (the sealed package in smdp_profile's own columns) opens
+ * with its packages intact: migration 3 moves them to smdp_upp. The version-2 layout is
+ * made from a current database by hand, as the code of that version wrote it. */
+static void test_migration_upp_table(void **state)
+{
+	orsp_smdp *s = open_new();
+	size_t len = 0, blen = 0;
+	uint8_t *u = make_upp(TS48_V7, 61, "T", &len), *back = NULL;
+	orsp_smdp_profile q;
+	orsp_db *db = NULL;
+	int v = 0;
+	(void)state;
+	assert_int_equal(orsp_smdp_import(s, u, len, &q), ORSP_OK);
+	import_n(s, 62, 2, "T");
+	orsp_smdp_close(s);
+
+	assert_int_equal(orsp_db_open(db_path, &db), ORSP_OK);
+	assert_int_equal(
+	    orsp_db_exec(db, "BEGIN;"
+	                     "ALTER TABLE smdp_profile ADD COLUMN dek_wrapped BLOB;"
+	                     "ALTER TABLE smdp_profile ADD COLUMN upp_sealed BLOB;"
+	                     "UPDATE smdp_profile SET"
+	                     " dek_wrapped = (SELECT dek_wrapped FROM smdp_upp WHERE profile_id = id),"
+	                     " upp_sealed = (SELECT upp_sealed FROM smdp_upp WHERE profile_id = id);"
+	                     "DROP TABLE smdp_upp;"
+	                     "DELETE FROM schema_migrations WHERE module = 'smdp' AND version = 3;"
+	                     "COMMIT;"),
+	    ORSP_OK);
+	assert_int_equal(orsp_db_schema_version(db, "smdp", &v), ORSP_OK);
+	assert_int_equal(v, 2);
+	orsp_db_close(db);
+
+	assert_int_equal(orsp_smdp_open(db_path, &test_kek, &s), ORSP_OK);
+	assert_int_equal(orsp_db_schema_version(orsp_smdp_db(s), "smdp", &v), ORSP_OK);
+	assert_int_equal(v, 3);
+	assert_int_equal(count_rows(s, "SELECT count(*) FROM smdp_upp"), 3);
+	assert_int_equal(orsp_smdp_get_upp(s, q.iccid, &back, &blen), ORSP_OK);
+	assert_int_equal(blen, len);
+	assert_memory_equal(back, u, len);
+	orsp_pkg_buf_free(back, blen);
+	/* the old columns are gone, so no second copy of the package is kept */
+	assert_int_not_equal(orsp_db_exec(orsp_smdp_db(s), "SELECT upp_sealed FROM smdp_profile"),
+	                     ORSP_OK);
+	orsp_err_clear();
 	orsp_pkg_buf_free(u, len);
 	orsp_smdp_close(s);
 }
@@ -673,7 +723,7 @@ int main(void)
 	    cmocka_unit_test(test_download_limit),
 	    cmocka_unit_test(test_progress_switch),     cmocka_unit_test(test_expiry),
 	    cmocka_unit_test(test_concurrent_orders),  cmocka_unit_test(test_upp_encrypted_at_rest),
-	    cmocka_unit_test(test_failure_injection),
+	    cmocka_unit_test(test_migration_upp_table), cmocka_unit_test(test_failure_injection),
 	};
 	test_kek.len = ORSP_KEK_LEN;
 	if (orsp_random(test_kek.v, test_kek.len))

@@ -84,6 +84,20 @@ static const orsp_migration smdp_migrations[] = {
                " done INTEGER NOT NULL DEFAULT 0);"
                "CREATE INDEX smdp_progress_due ON smdp_progress (done, next_at);",
     },
+    {
+        .version = 3,
+        .description = "sealed packages in a table of their own",
+        /* The sealed package (12 KiB and more) made every update of a profile's state or
+         * counters rewrite its overflow pages: about 40 KiB of WAL per download. */
+        .sql = "CREATE TABLE smdp_upp ("
+               " profile_id INTEGER PRIMARY KEY REFERENCES smdp_profile (id),"
+               " dek_wrapped BLOB NOT NULL,"
+               " upp_sealed BLOB NOT NULL);"
+               "INSERT INTO smdp_upp (profile_id, dek_wrapped, upp_sealed)"
+               " SELECT id, dek_wrapped, upp_sealed FROM smdp_profile;"
+               "ALTER TABLE smdp_profile DROP COLUMN dek_wrapped;"
+               "ALTER TABLE smdp_profile DROP COLUMN upp_sealed;",
+    },
 };
 
 /* The download progress the operator is told about (ES2+ HandleDownloadProgressInfo,
@@ -131,6 +145,22 @@ orsp_err orsp_smdp_derive_key(const orsp_smdp *s, const char *label, uint8_t out
 	if (!s || !label || !out)
 		return orsp_errf(ORSP_E_USAGE, "orsp_smdp_derive_key: NULL argument");
 	return orsp_hmac_sha256(s->kek.v, s->kek.len, label, strlen(label), out);
+}
+
+orsp_err orsp_smdp_wrap(const orsp_smdp *s, const char *aad, const orsp_secret *plain,
+                        uint8_t *out, size_t cap, size_t *out_len)
+{
+	if (!s)
+		return orsp_errf(ORSP_E_USAGE, "orsp_smdp_wrap: no SM-DP+");
+	return orsp_kek_wrap(&s->kek, aad, plain, out, cap, out_len);
+}
+
+orsp_err orsp_smdp_unwrap(const orsp_smdp *s, const char *aad, const uint8_t *blob, size_t n,
+                          orsp_secret *plain)
+{
+	if (!s)
+		return orsp_errf(ORSP_E_USAGE, "orsp_smdp_unwrap: no SM-DP+");
+	return orsp_kek_unwrap(&s->kek, aad, blob, n, plain);
 }
 
 void orsp_smdp_set_progress(orsp_smdp *s, bool on)
@@ -519,9 +549,8 @@ orsp_err orsp_smdp_import(orsp_smdp *s, const uint8_t *upp, size_t len, orsp_smd
 		err =
 		    orsp_db_prepare(s->db,
 		                    "INSERT INTO smdp_profile (iccid, imsi, profile_type, state,"
-		                    " cc_limit, download_limit, dek_wrapped, upp_sealed, upp_len,"
-		                    " created_at, updated_at)"
-		                    " VALUES (?1, ?2, ?3, 'available', ?4, ?5, ?6, ?7, ?8, ?9, ?9)",
+		                    " cc_limit, download_limit, upp_len, created_at, updated_at)"
+		                    " VALUES (?1, ?2, ?3, 'available', ?4, ?5, ?6, ?7, ?7)",
 		                    &st);
 	if (!err)
 		err = orsp_stmt_bind_text(st, 1, hdr->iccid);
@@ -534,13 +563,22 @@ orsp_err orsp_smdp_import(orsp_smdp *s, const uint8_t *upp, size_t len, orsp_smd
 	if (!err)
 		err = orsp_stmt_bind_int64(st, 5, ORSP_SMDP_DEFAULT_DOWNLOAD_LIMIT);
 	if (!err)
-		err = orsp_stmt_bind_blob(st, 6, dek_w, dek_w_len);
+		err = orsp_stmt_bind_int64(st, 6, (int64_t)len);
 	if (!err)
-		err = orsp_stmt_bind_blob(st, 7, sealed, len + 28);
+		err = orsp_stmt_bind_int64(st, 7, now_s(s));
 	if (!err)
-		err = orsp_stmt_bind_int64(st, 8, (int64_t)len);
+		err = orsp_stmt_run(st);
+	orsp_stmt_finalize(st);
+	st = NULL;
 	if (!err)
-		err = orsp_stmt_bind_int64(st, 9, now_s(s));
+		err = orsp_db_prepare(s->db,
+		                      "INSERT INTO smdp_upp (profile_id, dek_wrapped, upp_sealed)"
+		                      " VALUES (last_insert_rowid(), ?1, ?2)",
+		                      &st);
+	if (!err)
+		err = orsp_stmt_bind_blob(st, 1, dek_w, dek_w_len);
+	if (!err)
+		err = orsp_stmt_bind_blob(st, 2, sealed, len + 28);
 	if (!err)
 		err = orsp_stmt_run(st);
 	if (!err)
@@ -574,8 +612,8 @@ orsp_err orsp_smdp_get_upp(orsp_smdp *s, const char *iccid, uint8_t **out, size_
 	*out = NULL;
 	*len = 0;
 	err = orsp_db_prepare(s->db,
-	                      "SELECT dek_wrapped, upp_sealed, upp_len FROM smdp_profile"
-	                      " WHERE iccid = ?1",
+	                      "SELECT u.dek_wrapped, u.upp_sealed, p.upp_len FROM smdp_profile p"
+	                      " JOIN smdp_upp u ON u.profile_id = p.id WHERE p.iccid = ?1",
 	                      &st);
 	if (!err)
 		err = orsp_stmt_bind_text(st, 1, iccid);
