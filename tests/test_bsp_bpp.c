@@ -664,6 +664,38 @@ static void round_trip(orsp_curve curve, bool rsk)
 	fx_free(f);
 }
 
+/* A rebuild with the same one-time key and the first build's smdpSign gives the same bytes
+ * (the SM-DP+'s answer to a getBoundProfilePackage retry); without it only smdpSign differs. */
+static void test_rebuild_same_bytes(void **state)
+{
+	(void)state;
+	for (int curve = 0; curve < 2; curve++) {
+		fx *f = fx_new(curve ? ORSP_CURVE_BRAINPOOLP256R1 : ORSP_CURVE_P256);
+		orsp_bsp_bpp_params p = params(f, false);
+		uint8_t sig[ORSP_EC_SIG_LEN], sig2[ORSP_EC_SIG_LEN];
+		size_t n1 = 0, n2 = 0, n3 = 0, diff = 0;
+		p.smdp_sign_out = sig;
+		uint8_t *a = build_p(&p, &n1);
+		p.smdp_sign = sig;
+		p.smdp_sign_out = sig2;
+		uint8_t *b = build_p(&p, &n2);
+		assert_int_equal(n1, n2);
+		assert_memory_equal(a, b, n1);
+		assert_memory_equal(sig, sig2, sizeof(sig));
+		p.smdp_sign = NULL;
+		p.smdp_sign_out = NULL;
+		uint8_t *c = build_p(&p, &n3);
+		assert_int_equal(n1, n3);
+		for (size_t i = 0; i < n1; i++)
+			diff += a[i] != c[i];
+		assert_true(diff > 0 && diff <= ORSP_EC_SIG_LEN);
+		free(a);
+		free(b);
+		free(c);
+		fx_free(f);
+	}
+}
+
 static void test_round_trip_p256(void **state)
 {
 	(void)state;
@@ -1466,6 +1498,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_round_trip_p256),
+	    cmocka_unit_test(test_rebuild_same_bytes),
 	    cmocka_unit_test(test_round_trip_p256_rsk),
 	    cmocka_unit_test(test_round_trip_brainpool),
 	    cmocka_unit_test(test_round_trip_brainpool_rsk),

@@ -512,6 +512,40 @@ static void test_private_scalar_range(void **state)
 	}
 }
 
+/* The scalar read back from a key pair rebuilds the same key (the SM-DP+ keeps a one-time
+ * key this way, wrapped under its KEK); a public key has none. */
+static void test_private_scalar_export(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < ORSP_ARRAY_LEN(both_curves); i++) {
+		orsp_ec_key *k = NULL, *back = NULL, *pub = NULL;
+		orsp_secret d = {0};
+		uint8_t q1[65], q2[65], one[32] = {0};
+		assert_int_equal(orsp_ec_generate(both_curves[i], &k), ORSP_OK);
+		assert_int_equal(orsp_ec_private_scalar(k, &d), ORSP_OK);
+		assert_int_equal(d.len, 32);
+		assert_int_equal(orsp_ec_from_private_scalar(both_curves[i], d.v, &back), ORSP_OK);
+		assert_int_equal(orsp_ec_public_point(k, q1), ORSP_OK);
+		assert_int_equal(orsp_ec_public_point(back, q2), ORSP_OK);
+		assert_bytes_equal(q1, q2, 65);
+		/* a small scalar keeps its leading zero bytes */
+		one[31] = 1;
+		orsp_ec_free(back);
+		back = NULL;
+		assert_int_equal(orsp_ec_from_private_scalar(both_curves[i], one, &back), ORSP_OK);
+		assert_int_equal(orsp_ec_private_scalar(back, &d), ORSP_OK);
+		assert_int_equal(d.len, 32);
+		assert_bytes_equal(d.v, one, 32);
+		assert_int_equal(orsp_ec_from_public_point(both_curves[i], q1, 65, &pub), ORSP_OK);
+		assert_int_equal(orsp_ec_private_scalar(pub, &d), ORSP_E_USAGE);
+		assert_int_equal(d.len, 0);
+		orsp_secret_wipe(&d);
+		orsp_ec_free(pub);
+		orsp_ec_free(back);
+		orsp_ec_free(k);
+	}
+}
+
 /* Every SGP.26 private key loads, and its public point equals the one in the certificate
  * of the same name (README: checked independently with Python cryptography). */
 static void test_sgp26_keys_match_certs(void **state)
@@ -827,7 +861,7 @@ int main(void)
 	    cmocka_unit_test(test_ecka_vector),
 	    cmocka_unit_test(test_ecka_agree),
 	    cmocka_unit_test(test_ecka_reject),
-	    cmocka_unit_test(test_private_scalar_range),
+	    cmocka_unit_test(test_private_scalar_range), cmocka_unit_test(test_private_scalar_export),
 	    cmocka_unit_test(test_sgp26_keys_match_certs),
 	    cmocka_unit_test(test_load_private_formats),
 	    cmocka_unit_test(test_save_private_pem),

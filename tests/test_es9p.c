@@ -177,6 +177,22 @@ static json_t *call(fx *f, const char *fn, json_t *req, int *http)
 	return out;
 }
 
+/* A request the server fails internally: an error, HTTP 500 and no body. */
+static void call_internal_error(fx *f, const char *fn, json_t *req)
+{
+	char *body = json_dumps(req, JSON_COMPACT);
+	orsp_smdp_reply rep;
+	assert_non_null(body);
+	assert_int_not_equal(orsp_es9p_handle(&f->svc, f->s, fn, (const uint8_t *)body,
+	                                      strlen(body), &rep),
+	                     ORSP_OK);
+	assert_int_equal(rep.http_status, 500);
+	assert_null(rep.body);
+	orsp_smdp_reply_free(&rep);
+	free(body);
+	json_decref(req);
+}
+
 /* Expect a Failed answer with the given codes. */
 static void expect_fail(json_t *rsp, const char *subject, const char *reason)
 {
@@ -616,6 +632,24 @@ static orsp_smdp_state state_of(fx *f)
 	return p.state;
 }
 
+/* Sessions that keep a wrapped one-time key. */
+static int64_t kept_keys(fx *f)
+{
+	orsp_stmt *st = NULL;
+	bool row = false;
+	int64_t n;
+	assert_int_equal(orsp_db_prepare(orsp_smdp_db(f->s),
+	                                 "SELECT count(*) FROM es9p_session"
+	                                 " WHERE otsk_wrapped IS NOT NULL",
+	                                 &st),
+	                 ORSP_OK);
+	assert_int_equal(orsp_stmt_step(st, &row), ORSP_OK);
+	assert_true(row);
+	n = orsp_stmt_column_int64(st, 0);
+	orsp_stmt_finalize(st);
+	return n;
+}
+
 static void dl_free(dl *d)
 {
 	orsp_ec_free(d->otk);
@@ -640,10 +674,13 @@ static void test_full_download(void **state)
 	get_bpp(f, &d, NULL, true);
 	check_bpp(f, &d);
 	assert_int_equal(state_of(f), ORSP_SMDP_DOWNLOADED);
+	assert_int_equal(kept_keys(f), 1);
 	rsp = call(f, "handleNotification", pir_request(f, &d, true, false), &http);
 	assert_null(rsp);
 	assert_int_equal(http, 204);
 	assert_int_equal(state_of(f), ORSP_SMDP_INSTALLED);
+	/* the one-time key is gone with the session */
+	assert_int_equal(kept_keys(f), 0);
 	assert_int_equal(orsp_es9p_notification_count(f->s, f->prof.iccid, "install", &n), ORSP_OK);
 	assert_int_equal(n, 1);
 	/* the same notification again: accepted, not counted twice */
@@ -718,6 +755,42 @@ static void test_gbpp_retry(void **state)
 	assert_true(d.bpp_len != first_len || memcmp(d.bpp, first, first_len) != 0);
 	check_bpp(f, &d);
 	assert_int_equal(state_of(f), ORSP_SMDP_DOWNLOADED);
+	assert_int_equal(kept_keys(f), 1);
+	dl_free(&d);
+}
+
+/* The kept one-time key: a tampered one fails the retry (500, nothing answered); a new
+ * binding then works; keys of sessions that expired without ending are dropped. */
+static void test_gbpp_kept_key(void **state)
+{
+	fx *f = *state;
+	static dl d;
+
+	memset(&d, 0, sizeof(d));
+	order(f, NULL, "KEPT-1", NULL);
+	initiate(f, &d);
+	authenticate(f, &d, "KEPT-1");
+	get_bpp(f, &d, NULL, true);
+	assert_int_equal(orsp_db_exec(orsp_smdp_db(f->s),
+	                              "UPDATE es9p_session SET otsk_wrapped = substr(otsk_wrapped,"
+	                              " 1, 20) || x'00' || substr(otsk_wrapped, 22)"),
+	                 ORSP_OK);
+	call_internal_error(f, "getBoundProfilePackage", gbpp_request(f, &d, NULL, false, false));
+	/* an unbound key of the wrong length, as a damaged row would hold */
+	assert_int_equal(orsp_db_exec(orsp_smdp_db(f->s),
+	                              "UPDATE es9p_session SET otsk_wrapped = x'01'"),
+	                 ORSP_OK);
+	call_internal_error(f, "getBoundProfilePackage", gbpp_request(f, &d, NULL, false, false));
+	/* an abandoned session of long ago that still holds a key */
+	assert_int_equal(orsp_db_exec(orsp_smdp_db(f->s),
+	                              "INSERT INTO es9p_session (tid, step, keyset,"
+	                              " euicc_challenge, server_challenge, created_at, updated_at,"
+	                              " otsk_wrapped) VALUES ('00', 3, 0, x'', x'', 1, 1, x'0102')"),
+	                 ORSP_OK);
+	assert_int_equal(kept_keys(f), 2);
+	get_bpp(f, &d, NULL, true);
+	check_bpp(f, &d);
+	assert_int_equal(kept_keys(f), 1);
 	dl_free(&d);
 }
 
@@ -1180,6 +1253,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_full_download, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_default_smdp_cc_restart, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_gbpp_retry, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_gbpp_kept_key, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_gbpp_failure_injection, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_initiate_checks, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_authenticate_checks, setup, teardown),

@@ -141,6 +141,12 @@ typedef struct orsp_bsp_bpp_params {
 	 * '86' segments are copied as they are (§2.5.3). */
 	orsp_slice profile;
 	const orsp_bsp_keys *ppk;
+	/* Optional. smdp_sign: the smdpSign (r||s) of an earlier build with the same keys and
+	 * transactionId, used instead of a new signature, so that a rebuild gives the same bytes
+	 * (a getBoundProfilePackage retry); it is not checked here. smdp_sign_out: receives the
+	 * smdpSign the BPP carries. */
+	const uint8_t *smdp_sign;
+	uint8_t *smdp_sign_out;
 } orsp_bsp_bpp_params;
 
 /* Exact size of the BPP that orsp_bsp_bpp_build writes for p. */

@@ -98,6 +98,9 @@ ORSP_MUST_CHECK orsp_err orsp_ec_load_private(const void *data, size_t n, orsp_e
 /* Private key from a raw 32-byte scalar. */
 ORSP_MUST_CHECK orsp_err orsp_ec_from_private_scalar(orsp_curve curve, const uint8_t d[32],
                                                      orsp_ec_key **out);
+/* The private scalar d of a key pair, as 32 big-endian bytes in out (wiped by the caller
+ * after use, e.g. with orsp_secret_wipe). ORSP_E_USAGE for a public key. */
+ORSP_MUST_CHECK orsp_err orsp_ec_private_scalar(const orsp_ec_key *k, orsp_secret *out);
 /* Public key from an uncompressed point 04||X||Y; the point must be on the curve. */
 ORSP_MUST_CHECK orsp_err orsp_ec_from_public_point(orsp_curve curve, const uint8_t *point,
                                                    size_t n, orsp_ec_key **out);

@@ -113,6 +113,14 @@ int64_t orsp_smdp_now(const orsp_smdp *s);
 ORSP_MUST_CHECK orsp_err orsp_smdp_derive_key(const orsp_smdp *s, const char *label,
                                               uint8_t out[32]);
 
+/* Wrap a secret under the KEK (orsp_kek_wrap) for a row of this database, bound to aad, and
+ * unwrap it again (ORSP_E_VERIFY for a blob of another row or another KEK). */
+ORSP_MUST_CHECK orsp_err orsp_smdp_wrap(const orsp_smdp *s, const char *aad,
+                                        const orsp_secret *plain, uint8_t *out, size_t cap,
+                                        size_t *out_len);
+ORSP_MUST_CHECK orsp_err orsp_smdp_unwrap(const orsp_smdp *s, const char *aad,
+                                          const uint8_t *blob, size_t n, orsp_secret *plain);
+
 /* One profile, without key material. */
 typedef struct orsp_smdp_profile {
 	char iccid[21];

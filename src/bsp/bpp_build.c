@@ -250,10 +250,14 @@ orsp_err orsp_bsp_bpp_build(const orsp_bsp_bpp_params *p, orsp_writer *w)
 		e = orsp_writer_status(&tw);
 	if (e == ORSP_OK && fw.len != l.fields)
 		e = orsp_errf(ORSP_E_CRYPTO, "BPP build: internal size mismatch");
-	if (e == ORSP_OK)
+	if (e == ORSP_OK && p->smdp_sign)
+		memcpy(sig, p->smdp_sign, sizeof(sig));
+	else if (e == ORSP_OK)
 		e = orsp_ecdsa_sign(p->dppb, tbs, tw.len, sig);
 	if (e != ORSP_OK)
 		goto out;
+	if (p->smdp_sign_out)
+		memcpy(p->smdp_sign_out, sig, sizeof(sig));
 
 	orsp_der_put_header(w, BSP_TAG_BPP, l.content);
 	orsp_der_put_header(w, BSP_TAG_ISCR, l.iscr);

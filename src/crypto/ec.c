@@ -365,6 +365,27 @@ out:
 	return e;
 }
 
+orsp_err orsp_ec_private_scalar(const orsp_ec_key *k, orsp_secret *out)
+{
+	BIGNUM *d = NULL;
+	orsp_err e = ORSP_OK;
+
+	if (!k || !out)
+		return orsp_errf(ORSP_E_USAGE, "orsp_ec_private_scalar: NULL argument");
+	orsp_secret_wipe(out);
+	if (!k->has_private)
+		return orsp_errf(ORSP_E_USAGE, "a public key has no private scalar");
+	if (EVP_PKEY_get_bn_param(k->pkey, OSSL_PKEY_PARAM_PRIV_KEY, &d) != 1 ||
+	    BN_bn2binpad(d, out->v, SCALAR_LEN) != SCALAR_LEN) {
+		orsp_secret_wipe(out);
+		e = ossl_fail(ORSP_E_CRYPTO, "cannot read the private scalar");
+	} else {
+		out->len = SCALAR_LEN;
+	}
+	BN_clear_free(d);
+	return e;
+}
+
 orsp_err orsp_ec_from_public_point(orsp_curve curve, const uint8_t *point, size_t n,
                                    orsp_ec_key **out)
 {

@@ -71,6 +71,20 @@ static const orsp_migration es9p_migrations[] = {
                " metadata BLOB NOT NULL,"
                " PRIMARY KEY (iccid, fqdn));",
     },
+    {
+        .version = 3,
+        .description = "one-time key instead of the bound profile package",
+        /* The BPP (13 KiB and more per session) was written with the session and cleared
+         * at its end. The session now keeps otSK.DP.ECKA wrapped under the KEK and the
+         * smdpSign, from which a retry rebuilds the same BPP; the key is dropped when the
+         * session ends or expires (the partial index finds expired ones). A session that
+         * was past getBoundProfilePackage during the upgrade binds anew on a retry. */
+        .sql = "ALTER TABLE es9p_session DROP COLUMN bpp;"
+               "ALTER TABLE es9p_session ADD COLUMN otsk_wrapped BLOB;"
+               "ALTER TABLE es9p_session ADD COLUMN smdp_sign BLOB;"
+               "CREATE INDEX es9p_session_otsk ON es9p_session (created_at)"
+               " WHERE otsk_wrapped IS NOT NULL;",
+    },
 };
 
 orsp_err orsp_es9p_prepare(orsp_smdp *s)
@@ -199,8 +213,10 @@ typedef struct sess {
 	bool cc_required;
 	uint8_t otpk[ORSP_EC_POINT_LEN];
 	size_t otpk_len;
-	uint8_t *bpp;
-	size_t bpp_len;
+	uint8_t otsk_w[ORSP_WRAP_MAX]; /* otSK.DP.ECKA under the KEK, once bound */
+	size_t otsk_w_len;
+	uint8_t bsig[ORSP_EC_SIG_LEN]; /* the smdpSign of that binding */
+	bool has_bsig;
 	int64_t created_at;
 	unsigned attempts;
 } sess;
@@ -290,8 +306,8 @@ static bool tid_open(const ctx *c, const uint8_t *tid, size_t len, int *keyset,
 
 static void sess_free(sess *se)
 {
-	free(se->bpp);
-	se->bpp = NULL;
+	se->otsk_w_len = 0;
+	se->has_bsig = false;
 }
 
 static void copy_blob(orsp_slice b, uint8_t *out, size_t cap, size_t *len)
@@ -320,7 +336,8 @@ static orsp_err sess_load(ctx *c, const char *tid, sess *se)
 	e = orsp_db_prepare(c->db,
 	                    "SELECT step, keyset, euicc_challenge, server_challenge, eid, iccid,"
 	                    " matching_id, euicc_cert, euicc_sig1, smdp_sig2, cc_required,"
-	                    " euicc_otpk, bpp, created_at, attempts FROM es9p_session WHERE tid = ?1",
+	                    " euicc_otpk, otsk_wrapped, smdp_sign, created_at, attempts"
+	                    " FROM es9p_session WHERE tid = ?1",
 	                    &st);
 	if (!e)
 		e = orsp_stmt_bind_text(st, 1, tid);
@@ -329,7 +346,6 @@ static orsp_err sess_load(ctx *c, const char *tid, sess *se)
 	if (!e && !row)
 		e = orsp_errf(ORSP_E_NOT_FOUND, "no session %s", tid);
 	if (!e) {
-		orsp_slice b;
 		size_t l;
 		copy_text(tid, se->tid, sizeof(se->tid));
 		se->step = (int)orsp_stmt_column_int64(st, 0);
@@ -346,18 +362,12 @@ static orsp_err sess_load(ctx *c, const char *tid, sess *se)
 		se->has_sig2 = l == ORSP_EC_SIG_LEN;
 		se->cc_required = orsp_stmt_column_int64(st, 10) != 0;
 		copy_blob(orsp_stmt_column_blob(st, 11), se->otpk, sizeof(se->otpk), &se->otpk_len);
-		b = orsp_stmt_column_blob(st, 12);
-		if (b.len) {
-			se->bpp = malloc(b.len);
-			if (!se->bpp)
-				e = orsp_errf(ORSP_E_RESOURCE, "out of memory");
-			else {
-				memcpy(se->bpp, b.p, b.len);
-				se->bpp_len = b.len;
-			}
-		}
-		se->created_at = orsp_stmt_column_int64(st, 13);
-		se->attempts = (unsigned)orsp_stmt_column_int64(st, 14);
+		copy_blob(orsp_stmt_column_blob(st, 12), se->otsk_w, sizeof(se->otsk_w),
+		          &se->otsk_w_len);
+		copy_blob(orsp_stmt_column_blob(st, 13), se->bsig, ORSP_EC_SIG_LEN, &l);
+		se->has_bsig = l == ORSP_EC_SIG_LEN;
+		se->created_at = orsp_stmt_column_int64(st, 14);
+		se->attempts = (unsigned)orsp_stmt_column_int64(st, 15);
 	}
 	orsp_stmt_finalize(st);
 	if (e)
@@ -441,7 +451,7 @@ static orsp_err sess_advance(ctx *c, const char *tid, int from, int to, const ch
 	orsp_err e = orsp_db_prepare(c->db,
 	                             "UPDATE es9p_session SET step = ?1, updated_at = ?2,"
 	                             " end_reason = ?3,"
-	                             " bpp = CASE WHEN ?1 >= 4 THEN NULL ELSE bpp END"
+	                             " otsk_wrapped = CASE WHEN ?1 >= 4 THEN NULL ELSE otsk_wrapped END"
 	                             " WHERE tid = ?4 AND step = ?5",
 	                             &st);
 	if (!e)
@@ -1029,7 +1039,17 @@ static orsp_err authenticate_client(ctx *c)
 		memcpy(se.sig2, sig2, sizeof(sig2));
 		se.has_sig1 = se.has_sig2 = true;
 		se.cc_required = prof.cc_required;
-		e = sess_insert(c, &se, S_AUTH, NULL);
+		/* Not waiting for the flush: a session lost to a power cut only makes the eUICC's
+		 * getBoundProfilePackage fail as unknown, and the LPA starts over. The profile is
+		 * not touched here; what is delivered later is committed durably. */
+		e = orsp_db_begin(c->db);
+		if (!e) {
+			e = sess_insert(c, &se, S_AUTH, NULL);
+			if (e)
+				orsp_db_rollback(c->db);
+			else
+				e = orsp_db_commit_lazy(c->db);
+		}
 		if (e == ORSP_E_EXISTS) {
 			e = fail(c, ES9P_UNKNOWN_TID, "authenticateClient was done already");
 			goto out;
@@ -1091,13 +1111,98 @@ static orsp_err send_bpp(ctx *c, const char *tid_hex, const uint8_t *bpp, size_t
 	return e;
 }
 
+/* Forget the one-time keys of sessions that expired after getBoundProfilePackage without
+ * ending (the eUICC never reported): nothing can use them any more. */
+static orsp_err drop_expired_keys(ctx *c)
+{
+	int64_t ttl = c->svc->session_ttl_s > 0 ? c->svc->session_ttl_s : DEFAULT_TTL;
+	orsp_stmt *st = NULL;
+	orsp_err e = orsp_db_prepare(c->db,
+	                             "UPDATE es9p_session SET otsk_wrapped = NULL"
+	                             " WHERE otsk_wrapped IS NOT NULL AND created_at < ?1",
+	                             &st);
+	if (!e)
+		e = orsp_stmt_bind_int64(st, 1, now_s(c) - ttl);
+	if (!e)
+		e = orsp_stmt_run(st);
+	orsp_stmt_finalize(st);
+	return e;
+}
+
+/* The AAD that binds a wrapped one-time key to its session. */
+static void otsk_aad(char *aad, size_t cap, const char *tid_hex)
+{
+	snprintf(aad, cap, "es9p:otsk:%s", tid_hex);
+}
+
+/* The BoundProfilePackage of session se for otPK.EUICC otpk under the one-time key otsk:
+ * ECKA, session keys, BPP signed by DPpb (sign_in: the smdpSign of an earlier build with the
+ * same key, to give the same bytes again; sign_out: receives the smdpSign used). *bad is set
+ * when the eUICC's key makes the build fail (a point not on the curve, and the like). */
+static orsp_err build_bpp(ctx *c, const sess *se, const uint8_t *tid, size_t tid_len,
+                          const uint8_t *otpk, size_t otpk_len, const orsp_ec_key *otsk,
+                          const uint8_t *sign_in, uint8_t *sign_out, uint8_t **bpp_out,
+                          size_t *bpp_len_out, bool *bad)
+{
+	const orsp_smdp_keyset *ks = &c->svc->sets[se->keyset];
+	uint8_t meta[4096], eidb[16], *upp = NULL, *bpp = NULL;
+	static const uint8_t cisdp[] = {0xBF, 0x24, 0x00};
+	size_t meta_len = 0, upp_len = 0, bpp_len = 0;
+	orsp_writer w;
+	orsp_err e;
+
+	*bad = false;
+	if ((e = orsp_smdp_get_upp(c->s, se->iccid, &upp, &upp_len)) ||
+	    (e = profile_metadata(c->svc, c->s, se->iccid, meta, sizeof(meta), &meta_len)) ||
+	    (e = eid_bytes(se->eid, eidb)))
+		goto out;
+	orsp_bsp_bpp_params p = {
+	    .dppb = ks->dppb_key,
+	    .smdp_otsk = otsk,
+	    .euicc_otpk = orsp_slice_make(otpk, otpk_len),
+	    .transaction_id = orsp_slice_make(tid, tid_len),
+	    .host_id = orsp_slice_make(HOST_ID, strlen(HOST_ID)),
+	    .eid = eidb,
+	    .configure_isdp = orsp_slice_make(cisdp, sizeof(cisdp)),
+	    .store_metadata = orsp_slice_make(meta, meta_len),
+	    .profile = orsp_slice_make(upp, upp_len),
+	    .ppk = NULL,
+	    .smdp_sign = sign_in,
+	    .smdp_sign_out = sign_out,
+	};
+	if ((e = orsp_bsp_bpp_size(&p, &bpp_len))) {
+		*bad = true;
+		goto out;
+	}
+	bpp = malloc(bpp_len);
+	if (!bpp) {
+		e = orsp_errf(ORSP_E_RESOURCE, "out of memory");
+		goto out;
+	}
+	orsp_writer_init(&w, bpp, bpp_len);
+	if ((e = orsp_bsp_bpp_build(&p, &w))) {
+		*bad = true;
+		goto out;
+	}
+	*bpp_out = bpp;
+	*bpp_len_out = w.len;
+	bpp = NULL;
+out:
+	free(bpp);
+	if (upp)
+		orsp_pkg_buf_free(upp, upp_len);
+	return e;
+}
+
 static orsp_err get_bound_profile_package(ctx *c)
 {
-	uint8_t tid[TID_LEN], *pdr = NULL, sig2[ORSP_EC_SIG_LEN], msg[512], eidb[16];
-	uint8_t otpk[ORSP_EC_POINT_LEN], hash_cc[32], meta[4096], cisdp[8], *upp = NULL,
-	                                                                   *bpp = NULL;
-	char tid_hex[2 * TID_LEN + 1];
-	size_t tid_len = 0, pdr_len = 0, otpk_len = 0, meta_len = 0, upp_len = 0, bpp_len = 0;
+	uint8_t tid[TID_LEN], *pdr = NULL, sig2[ORSP_EC_SIG_LEN], msg[512];
+	uint8_t otpk[ORSP_EC_POINT_LEN], hash_cc[32], *bpp = NULL, bsig[ORSP_EC_SIG_LEN];
+	uint8_t otsk_w[ORSP_WRAP_MAX];
+	char tid_hex[2 * TID_LEN + 1], aad[64];
+	size_t tid_len = 0, pdr_len = 0, otpk_len = 0, bpp_len = 0, otsk_w_len = 0;
+	orsp_secret d = {0};
+	bool bad = false;
 	bool has_cc = false;
 	orsp_tlv top, ok, s2, fsig;
 	orsp_reader r;
@@ -1173,14 +1278,25 @@ static orsp_err get_bound_profile_package(ctx *c)
 			goto out;
 		}
 	}
-	/* A retry with the same one-time key gets the same binding (SGP.22 §3.1.3.3). */
-	if (se.step == S_BPP && se.bpp && se.otpk_len == otpk_len &&
+	otsk_aad(aad, sizeof(aad), tid_hex);
+	/* A retry with the same one-time key gets the same binding (SGP.22 §3.1.3.3): the
+	 * same BPP, rebuilt from the kept otSK.DP.ECKA and smdpSign. */
+	if (se.step == S_BPP && se.otsk_w_len && se.has_bsig && se.otpk_len == otpk_len &&
 	    memcmp(se.otpk, otpk, otpk_len) == 0) {
 		if (orsp_smdp_download_attempt(c->s, se.iccid) == ORSP_E_POLICY) {
 			e = fail(c, ES9P_DL_EXHAUSTED, NULL);
 			goto out;
 		}
-		e = send_bpp(c, tid_hex, se.bpp, se.bpp_len);
+		if ((e = orsp_smdp_unwrap(c->s, aad, se.otsk_w, se.otsk_w_len, &d)) ||
+		    (d.len != 32 && (e = orsp_errf(ORSP_E_MALFORMED, "stored one-time key"))) ||
+		    (e = orsp_ec_from_private_scalar(orsp_ec_curve(ks->dppb_key), d.v, &otsk)))
+			goto out;
+		e = build_bpp(c, &se, tid, tid_len, otpk, otpk_len, otsk, se.bsig, NULL, &bpp,
+		              &bpp_len, &bad);
+		if (bad)
+			e = fail(c, ES9P_MALFORMED, orsp_err_detail());
+		if (!e)
+			e = send_bpp(c, tid_hex, bpp, bpp_len);
 		goto out;
 	}
 	/* Confirmation code (§3.1.3): checked with its retry limit. */
@@ -1221,51 +1337,25 @@ static orsp_err get_bound_profile_package(ctx *c)
 			goto out;
 		}
 	}
-	/* Bind: one-time key pair, ECKA with otPK.EUICC, session keys, BPP signed by DPpb. */
-	if ((e = orsp_smdp_get_upp(c->s, se.iccid, &upp, &upp_len)) ||
-	    (e = profile_metadata(c->svc, c->s, se.iccid, meta, sizeof(meta), &meta_len)) ||
-	    (e = orsp_ec_generate(orsp_ec_curve(ks->dppb_key), &otsk)) ||
-	    (e = eid_bytes(se.eid, eidb)))
+	/* Bind: one-time key pair, ECKA with otPK.EUICC, session keys, BPP signed by DPpb. The
+	 * one-time key is kept wrapped under the KEK for a retry with the same otPK.EUICC. */
+	if ((e = orsp_ec_generate(orsp_ec_curve(ks->dppb_key), &otsk)))
 		goto out;
-	cisdp[0] = 0xBF;
-	cisdp[1] = 0x24;
-	cisdp[2] = 0x00;
-	{
-		orsp_bsp_bpp_params p = {
-		    .dppb = ks->dppb_key,
-		    .smdp_otsk = otsk,
-		    .euicc_otpk = orsp_slice_make(otpk, otpk_len),
-		    .transaction_id = orsp_slice_make(tid, tid_len),
-		    .host_id = orsp_slice_make(HOST_ID, strlen(HOST_ID)),
-		    .eid = eidb,
-		    .configure_isdp = orsp_slice_make(cisdp, 3),
-		    .store_metadata = orsp_slice_make(meta, meta_len),
-		    .profile = orsp_slice_make(upp, upp_len),
-		    .ppk = NULL,
-		};
-		orsp_writer w;
-		e = orsp_bsp_bpp_size(&p, &bpp_len);
-		if (e) {
-			/* otPK.EUICC not a point of the curve, and the like */
-			e = fail(c, ES9P_MALFORMED, orsp_err_detail());
-			goto out;
-		}
-		bpp = malloc(bpp_len);
-		if (!bpp) {
-			e = orsp_errf(ORSP_E_RESOURCE, "out of memory");
-			goto out;
-		}
-		orsp_writer_init(&w, bpp, bpp_len);
-		e = orsp_bsp_bpp_build(&p, &w);
-		if (e) {
-			e = fail(c, ES9P_MALFORMED, orsp_err_detail());
-			goto out;
-		}
-		bpp_len = w.len;
+	e = build_bpp(c, &se, tid, tid_len, otpk, otpk_len, otsk, NULL, bsig, &bpp, &bpp_len,
+	              &bad);
+	if (bad) {
+		/* otPK.EUICC not a point of the curve, and the like */
+		e = fail(c, ES9P_MALFORMED, orsp_err_detail());
+		goto out;
 	}
+	if (e || (e = orsp_ec_private_scalar(otsk, &d)) ||
+	    (e = orsp_smdp_wrap(c->s, aad, &d, otsk_w, sizeof(otsk_w), &otsk_w_len)))
+		goto out;
+	orsp_secret_wipe(&d);
 	/* One transaction (one commit): count the attempt (the profile's counter while it is
-	 * Released, the session's after delivery), keep the BPP with the session (it is
-	 * protected for this eUICC's one-time key only) and mark the profile Downloaded. */
+	 * Released, the session's after delivery), keep the wrapped one-time key and smdpSign
+	 * with the session, mark the profile Downloaded, and drop the one-time keys of sessions
+	 * that expired before they ended. */
 	{
 		orsp_smdp_profile p;
 		orsp_stmt *st = NULL;
@@ -1295,15 +1385,16 @@ static orsp_err get_bound_profile_package(ctx *c)
 		}
 		if (!e && !limit) {
 			e = orsp_db_prepare(c->db,
-			                    "UPDATE es9p_session SET step = ?1, euicc_otpk = ?2, bpp = ?3,"
-			                    " updated_at = ?4 WHERE tid = ?5 AND step IN (?6, ?1)",
+			                    "UPDATE es9p_session SET step = ?1, euicc_otpk = ?2,"
+			                    " otsk_wrapped = ?3, smdp_sign = ?7, updated_at = ?4"
+			                    " WHERE tid = ?5 AND step IN (?6, ?1)",
 			                    &st);
 			if (!e)
 				e = orsp_stmt_bind_int64(st, 1, S_BPP);
 			if (!e)
 				e = orsp_stmt_bind_blob(st, 2, otpk, otpk_len);
 			if (!e)
-				e = orsp_stmt_bind_blob(st, 3, bpp, bpp_len);
+				e = orsp_stmt_bind_blob(st, 3, otsk_w, otsk_w_len);
 			if (!e)
 				e = orsp_stmt_bind_int64(st, 4, now_s(c));
 			if (!e)
@@ -1311,12 +1402,16 @@ static orsp_err get_bound_profile_package(ctx *c)
 			if (!e)
 				e = orsp_stmt_bind_int64(st, 6, S_AUTH);
 			if (!e)
+				e = orsp_stmt_bind_blob(st, 7, bsig, sizeof(bsig));
+			if (!e)
 				e = orsp_stmt_run(st);
 			orsp_stmt_finalize(st);
 			if (!e && orsp_db_changes(c->db) != 1)
 				e = orsp_errf(ORSP_E_STATE, "session %s moved meanwhile", tid_hex);
 			if (!e && p.state == ORSP_SMDP_RELEASED)
 				e = orsp_smdp_mark_downloaded(c->s, se.iccid);
+			if (!e)
+				e = drop_expired_keys(c);
 		}
 		if (e || limit)
 			orsp_db_rollback(c->db);
@@ -1337,9 +1432,8 @@ static orsp_err get_bound_profile_package(ctx *c)
 	}
 	e = send_bpp(c, tid_hex, bpp, bpp_len);
 out:
+	orsp_secret_wipe(&d);
 	free(bpp);
-	if (upp)
-		orsp_pkg_buf_free(upp, upp_len);
 	orsp_ec_free(otsk);
 	orsp_ec_free(pub);
 	orsp_cert_free(cert);
