@@ -378,7 +378,9 @@ static pid_t start_server(const char *conf, uint16_t *port)
 /* The server-side cryptography of one P-256 download, timed in this run: 2 ECDSA signs
  * (serverSignature1, smdpSignature2), 5 verifications (CERT.EUM, CERT.EUICC, euiccSignature1,
  * euiccSignature2, the PIR), one key generation and the BPP (ECKA, KDF, smdpSign, AES over the
- * profile). */
+ * profile). The best of 20 rounds in this thread's CPU time, which like the server's /proc
+ * figures leaves out time the machine gave to others (the wall clock of one round on this
+ * virtual machine varied by a factor of three). */
 static double crypto_per_download(const uint8_t *upp, size_t upp_len)
 {
 	orsp_ec_key *k = NULL, *o = NULL, *ot = NULL;
@@ -392,7 +394,7 @@ static double crypto_per_download(const uint8_t *upp, size_t upp_len)
 	if (orsp_ec_generate(ORSP_CURVE_P256, &k) || orsp_ec_generate(ORSP_CURVE_P256, &o) ||
 	    orsp_ec_public_point(o, pt))
 		return -1;
-	for (int round = 0; round < 5; round++) {
+	for (int round = 0; round < 20; round++) {
 		orsp_writer w;
 		orsp_bsp_bpp_params p = {.dppb = k,
 		                         .euicc_otpk = orsp_slice_make(pt, 65),
@@ -402,7 +404,7 @@ static double crypto_per_download(const uint8_t *upp, size_t upp_len)
 		                         .configure_isdp = orsp_slice_make(cfg, sizeof(cfg)),
 		                         .store_metadata = orsp_slice_make(md, sizeof(md)),
 		                         .profile = orsp_slice_make(upp, upp_len)};
-		t = bench_now_s();
+		t = bench_thread_cpu_s();
 		for (int i = 0; i < 2; i++)
 			if (orsp_ecdsa_sign(k, msg, sizeof(msg), sig))
 				return -1;
@@ -417,7 +419,7 @@ static double crypto_per_download(const uint8_t *upp, size_t upp_len)
 			return -1;
 		orsp_ec_free(ot);
 		ot = NULL;
-		t = bench_now_s() - t;
+		t = bench_thread_cpu_s() - t;
 		if (t < best)
 			best = t;
 	}
@@ -732,6 +734,7 @@ int bench_smdp(int argc, char **argv)
 	lat = calloc(nd, sizeof(*lat));
 	if (!cl || !th || !lat)
 		goto out;
+	crypto = crypto_per_download(upp, upp_len);
 	cpu0 = proc_cpu_s(srv, &sys0);
 	t0 = bench_now_s();
 	for (size_t i = 0, first = 0; i < nc; i++) {
@@ -751,7 +754,11 @@ int bench_smdp(int argc, char **argv)
 		}
 		total += cl[i].done;
 	}
-	crypto = crypto_per_download(upp, upp_len);
+	/* measured after the load as well as before it, the lower figure counts */
+	{
+		double after = crypto_per_download(upp, upp_len);
+		crypto = crypto < 0 || (after >= 0 && after < crypto) ? after : crypto;
+	}
 	{
 		double *v = lat;
 		double srv_cpu = cpu1 - cpu0, per = total ? srv_cpu / (double)total : 0;

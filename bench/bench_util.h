@@ -5,6 +5,9 @@
 
 /* Seconds on the monotonic clock. */
 double bench_now_s(void);
+/* CPU seconds of the calling thread (time the VM or the scheduler gave to others does not
+ * count, as in the /proc CPU times a benchmark compares it with). */
+double bench_thread_cpu_s(void);
 /* Median of v[0..n-1] (sorts v in place). */
 double bench_median(double *v, int n);
 /* Stay on the current CPU so that every measurement sees the same core; the CPU number, or
