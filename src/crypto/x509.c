@@ -39,7 +39,17 @@ struct orsp_cert {
 	size_t der_len;
 	int refs;     /* the caller's, and the parse cache's */
 	uint64_t fp;  /* FNV-1a of der: the cache slot */
+	/* The DER of the issuer certificate whose key verified this one's signature, once it
+	 * did (under sig_memo_mu): a shared certificate such as an EUM is then not verified
+	 * again under the same CI. Allocated with the certificate (NULL: no memo); the rest of
+	 * the object never changes once it is shared. */
+	struct sig_memo {
+		uint8_t *der;
+		size_t len;
+	} *memo;
 };
+
+static pthread_mutex_t sig_memo_mu = PTHREAD_MUTEX_INITIALIZER;
 
 /* Parse cache. OpenSSL 3.0 spends ~0.2 ms in d2i_X509 (its key decoders), and the same
  * certificates come back again and again: the EUM and CI of every eUICC, CERT.EUICC in
@@ -135,7 +145,40 @@ void orsp_cert_free(orsp_cert *c)
 		return;
 	X509_free(c->x);
 	free(c->der);
+	if (c->memo)
+		free(c->memo->der);
+	free(c->memo);
 	free(c);
+}
+
+/* Whether issuer's key verified child's signature before (the signature, the TBS bytes and
+ * the key are all fixed by the two DER encodings). */
+static bool sig_memo_has(const orsp_cert *child, const orsp_cert *issuer)
+{
+	bool hit;
+
+	if (!child->memo || !issuer->der)
+		return false;
+	pthread_mutex_lock(&sig_memo_mu);
+	hit = child->memo->der && child->memo->len == issuer->der_len &&
+	      memcmp(child->memo->der, issuer->der, issuer->der_len) == 0;
+	pthread_mutex_unlock(&sig_memo_mu);
+	return hit;
+}
+
+static void sig_memo_set(const orsp_cert *child, const orsp_cert *issuer)
+{
+	uint8_t *copy, *old;
+
+	if (!child->memo || !issuer->der || !(copy = malloc(issuer->der_len)))
+		return; /* no memo: verified again next time */
+	memcpy(copy, issuer->der, issuer->der_len);
+	pthread_mutex_lock(&sig_memo_mu);
+	old = child->memo->der;
+	child->memo->der = copy;
+	child->memo->len = issuer->der_len;
+	pthread_mutex_unlock(&sig_memo_mu);
+	free(old);
 }
 
 orsp_err orsp_cert_parse(const void *der, size_t n, orsp_cert **out)
@@ -161,6 +204,7 @@ orsp_err orsp_cert_parse(const void *der, size_t n, orsp_cert **out)
 		return orsp_errf(ORSP_E_RESOURCE, "out of memory");
 	c->refs = 1;
 	c->fp = fp;
+	c->memo = calloc(1, sizeof(*c->memo));
 	c->x = d2i_X509(NULL, &p, (long)n);
 	if (!c->x) {
 		e = ossl_fail(ORSP_E_MALFORMED, "not a DER X.509 certificate");
@@ -623,11 +667,14 @@ static orsp_err check_issued(const cert_ref *child, const cert_ref *issuer)
 	if (X509_NAME_cmp(X509_get_issuer_name(cx), X509_get_subject_name(ix)) != 0)
 		return orsp_errf(ORSP_E_POLICY, REF_FMT "issuer name is not the %s subject name",
 		                 REF_ARGS(child), issuer->what);
+	if (sig_memo_has(child->c, issuer->c))
+		return ORSP_OK;
 	if (X509_verify(cx, X509_get0_pubkey(ix)) != 1) {
 		ERR_clear_error();
 		return orsp_errf(ORSP_E_VERIFY, REF_FMT "signature does not verify with the %s key",
 		                 REF_ARGS(child), issuer->what);
 	}
+	sig_memo_set(child->c, issuer->c);
 	return ORSP_OK;
 }
 
