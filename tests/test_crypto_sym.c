@@ -141,6 +141,22 @@ static void test_aes_cmac_rfc4493(void **state)
 		assert_bytes_equal(mac, exp, 16);
 	}
 	assert_int_equal(orsp_aes_cmac(key, 8, msg, 16, mac), ORSP_E_USAGE);
+	/* The keyed object gives the same MACs, one after another under one key, in any order. */
+	orsp_aes_cmac_key *k = orsp_aes_cmac_key_new(key, 16);
+	assert_non_null(k);
+	for (int round = 0; round < 2; round++)
+		for (size_t j = 0; j < ORSP_ARRAY_LEN(cases); j++) {
+			size_t i = round ? ORSP_ARRAY_LEN(cases) - 1 - j : j;
+			hx(cases[i].mac, exp, 16);
+			assert_int_equal(orsp_aes_cmac_key_mac(k, msg, cases[i].len, mac), ORSP_OK);
+			assert_bytes_equal(mac, exp, 16);
+		}
+	assert_int_equal(orsp_aes_cmac_key_mac(k, NULL, 5, mac), ORSP_E_USAGE);
+	assert_int_equal(orsp_aes_cmac_key_mac(NULL, msg, 5, mac), ORSP_E_USAGE);
+	orsp_aes_cmac_key_free(k);
+	orsp_aes_cmac_key_free(NULL);
+	assert_null(orsp_aes_cmac_key_new(key, 8));
+	assert_null(orsp_aes_cmac_key_new(NULL, 16));
 }
 
 /* RFC 4231 test cases 1 and 2, and SHA-256 of "abc" (FIPS 180-2). */

@@ -546,6 +546,53 @@ static void test_private_scalar_export(void **state)
 	}
 }
 
+/* A key read from an ECPrivateKey whose publicKey field is compressed (02/03||X, as a key
+ * file may have it) gives the uncompressed 04||X||Y. */
+static void test_public_point_of_compressed_key(void **state)
+{
+	(void)state;
+	EVP_PKEY *pk = EVP_EC_gen("prime256v1"), *back = NULL;
+	BIGNUM *d = NULL, *x = NULL, *y = NULL;
+	uint8_t want[65], got[65], enc[65], der[89];
+	const unsigned char *p = der;
+	size_t enc_len = 0;
+	orsp_ec_key *k = NULL;
+	static const uint8_t head[] = {0x30, 0x57, 0x02, 0x01, 0x01, 0x04, 0x20};
+	static const uint8_t params[] = {0xA0, 0x0A, 0x06, 0x08, 0x2A, 0x86, 0x48, 0xCE,
+	                                 0x3D, 0x03, 0x01, 0x07, 0xA1, 0x24, 0x03, 0x22, 0x00};
+	assert_non_null(pk);
+	assert_int_equal(EVP_PKEY_get_bn_param(pk, OSSL_PKEY_PARAM_PRIV_KEY, &d), 1);
+	assert_int_equal(EVP_PKEY_get_bn_param(pk, OSSL_PKEY_PARAM_EC_PUB_X, &x), 1);
+	assert_int_equal(EVP_PKEY_get_bn_param(pk, OSSL_PKEY_PARAM_EC_PUB_Y, &y), 1);
+	want[0] = 0x04;
+	assert_int_equal(BN_bn2binpad(x, want + 1, 32), 32);
+	assert_int_equal(BN_bn2binpad(y, want + 33, 32), 32);
+	/* ECPrivateKey {1, d, [0] prime256v1, [1] 02/03||X} */
+	memcpy(der, head, sizeof(head));
+	assert_int_equal(BN_bn2binpad(d, der + 7, 32), 32);
+	memcpy(der + 39, params, sizeof(params));
+	der[56] = BN_is_odd(y) ? 0x03 : 0x02;
+	memcpy(der + 57, want + 1, 32);
+	/* the test can fail: OpenSSL reads the compressed point (and 3.0 then hands out the
+	 * point uncompressed, so orsp_ec_public_point's coordinate fallback is not reached) */
+	back = d2i_AutoPrivateKey(NULL, &p, (long)sizeof(der));
+	assert_non_null(back);
+	assert_int_equal(EVP_PKEY_get_octet_string_param(back, OSSL_PKEY_PARAM_ENCODED_PUBLIC_KEY,
+	                                                 enc, sizeof(enc), &enc_len),
+	                 1);
+	assert_int_equal(enc_len, 65);
+	assert_bytes_equal(enc, want, 65);
+	assert_int_equal(orsp_ec_load_private(der, sizeof(der), &k), ORSP_OK);
+	assert_int_equal(orsp_ec_public_point(k, got), ORSP_OK);
+	assert_bytes_equal(got, want, 65);
+	BN_clear_free(d);
+	BN_free(x);
+	BN_free(y);
+	orsp_ec_free(k);
+	EVP_PKEY_free(back);
+	EVP_PKEY_free(pk);
+}
+
 /* Every SGP.26 private key loads, and its public point equals the one in the certificate
  * of the same name (README: checked independently with Python cryptography). */
 static void test_sgp26_keys_match_certs(void **state)
@@ -862,6 +909,7 @@ int main(void)
 	    cmocka_unit_test(test_ecka_agree),
 	    cmocka_unit_test(test_ecka_reject),
 	    cmocka_unit_test(test_private_scalar_range), cmocka_unit_test(test_private_scalar_export),
+	    cmocka_unit_test(test_public_point_of_compressed_key),
 	    cmocka_unit_test(test_sgp26_keys_match_certs),
 	    cmocka_unit_test(test_load_private_formats),
 	    cmocka_unit_test(test_save_private_pem),

@@ -23,6 +23,14 @@ ORSP_MUST_CHECK orsp_err orsp_hmac_sha256(const uint8_t *key, size_t key_len, co
 /* AES-CMAC (NIST SP 800-38B), key of 16 or 32 bytes, full 16-byte tag. */
 ORSP_MUST_CHECK orsp_err orsp_aes_cmac(const uint8_t *key, size_t key_len, const void *data,
                                        size_t n, uint8_t out[16]);
+/* AES-CMAC under one key for many messages (a BSP session's S-MAC): keyed once, then each
+ * MAC costs only its blocks. NULL for a bad key length or no memory. Not thread-safe; freeing
+ * clears the key. */
+typedef struct orsp_aes_cmac_key orsp_aes_cmac_key;
+orsp_aes_cmac_key *orsp_aes_cmac_key_new(const uint8_t *key, size_t key_len);
+ORSP_MUST_CHECK orsp_err orsp_aes_cmac_key_mac(orsp_aes_cmac_key *k, const void *data, size_t n,
+                                               uint8_t out[16]);
+void orsp_aes_cmac_key_free(orsp_aes_cmac_key *k);
 
 /* ----- AES ----- */
 

@@ -16,8 +16,8 @@
 
 struct orsp_bsp_ctx {
 	orsp_aes_ecb *icv_aes; /* S-ENC key schedule, for the ICV blocks */
+	orsp_aes_cmac_key *cmac; /* S-MAC, keyed once for all segments */
 	uint8_t enc[ORSP_BSP_KEY_LEN];
-	uint8_t mac[ORSP_BSP_KEY_LEN];
 	uint8_t mcv[BLOCK];
 	uint64_t counter;
 	size_t max_segment;
@@ -65,10 +65,10 @@ orsp_err orsp_bsp_ctx_new(const orsp_bsp_keys *keys, size_t max_segment, orsp_bs
 	c->max_segment = max_segment;
 	c->counter = 1;
 	memcpy(c->enc, keys->enc.v, ORSP_BSP_KEY_LEN);
-	memcpy(c->mac, keys->mac.v, ORSP_BSP_KEY_LEN);
 	memcpy(c->mcv, keys->mcv.v, BLOCK);
 	c->icv_aes = orsp_aes_ecb_new(c->enc, ORSP_BSP_KEY_LEN);
-	if (!c->icv_aes) {
+	c->cmac = orsp_aes_cmac_key_new(keys->mac.v, ORSP_BSP_KEY_LEN);
+	if (!c->icv_aes || !c->cmac) {
 		orsp_bsp_ctx_free(c);
 		return orsp_errf(ORSP_E_CRYPTO, "BSP context: cannot key AES");
 	}
@@ -81,6 +81,7 @@ void orsp_bsp_ctx_free(orsp_bsp_ctx *c)
 	if (!c)
 		return;
 	orsp_aes_ecb_free(c->icv_aes);
+	orsp_aes_cmac_key_free(c->cmac);
 	orsp_wipe(c, sizeof(*c) + c->scratch_cap);
 	free(c);
 }
@@ -162,7 +163,7 @@ orsp_err orsp_bsp_protect(orsp_bsp_ctx *c, uint8_t tag, const uint8_t *in, size_
 	}
 	memcpy(c->scratch, c->mcv, BLOCK);
 	/* §2.6.4.5: CMAC over MCV || tag || final length || data. */
-	e = orsp_aes_cmac(c->mac, ORSP_BSP_KEY_LEN, c->scratch, BLOCK + hlen + dlen, full);
+	e = orsp_aes_cmac_key_mac(c->cmac, c->scratch, BLOCK + hlen + dlen, full);
 	if (e != ORSP_OK)
 		goto out;
 
@@ -240,7 +241,7 @@ orsp_err orsp_bsp_unprotect(orsp_bsp_ctx *c, uint8_t expected_tag, orsp_slice se
 	body = seg.len - ORSP_BSP_MAC_LEN;
 	memcpy(c->scratch, c->mcv, BLOCK);
 	memcpy(c->scratch + BLOCK, seg.p, body);
-	e = orsp_aes_cmac(c->mac, ORSP_BSP_KEY_LEN, c->scratch, BLOCK + body, full);
+	e = orsp_aes_cmac_key_mac(c->cmac, c->scratch, BLOCK + body, full);
 	if (e != ORSP_OK)
 		goto out;
 	if (!orsp_ct_eq(full, mac, ORSP_BSP_MAC_LEN)) {

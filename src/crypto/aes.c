@@ -11,30 +11,28 @@ struct orsp_aes_ecb {
 	size_t key_len;
 };
 
-/* OpenSSL 3 looks a cipher up by name on every init unless it was fetched explicitly; the
- * AES-ECB ciphers are fetched once so that keying a context (per subscriber in the AuC) costs
- * only the key schedule. */
-static EVP_CIPHER *ecb_fetched[2];
-static pthread_once_t ecb_once = PTHREAD_ONCE_INIT;
+/* OpenSSL 3 looks a cipher up by name (in a locked table) on every init unless it was
+ * fetched explicitly: the ciphers are fetched once, so that keying a context (per subscriber
+ * in the AuC, per segment of a BPP) costs only the key schedule. */
+static EVP_CIPHER *fetched[3][2]; /* [ECB, CBC, GCM][128, 256] */
+static pthread_once_t fetch_once = PTHREAD_ONCE_INIT;
 
-static void ecb_fetch(void)
+static void fetch_ciphers(void)
 {
-	ecb_fetched[0] = EVP_CIPHER_fetch(NULL, "AES-128-ECB", NULL);
-	ecb_fetched[1] = EVP_CIPHER_fetch(NULL, "AES-256-ECB", NULL);
+	static const char *const names[3][2] = {{"AES-128-ECB", "AES-256-ECB"},
+	                                        {"AES-128-CBC", "AES-256-CBC"},
+	                                        {"AES-128-GCM", "AES-256-GCM"}};
+	for (int m = 0; m < 3; m++)
+		for (int k = 0; k < 2; k++)
+			fetched[m][k] = EVP_CIPHER_fetch(NULL, names[m][k], NULL);
 }
 
+/* mode 0 ECB, 1 CBC, 2 GCM; NULL for another key length (or if the fetch failed). */
 static const EVP_CIPHER *aes_cipher(size_t key_len, int mode)
 {
-	switch (mode) {
-	case 0:
-		if (pthread_once(&ecb_once, ecb_fetch) != 0 || !ecb_fetched[0] || !ecb_fetched[1])
-			return NULL;
-		return key_len == 16 ? ecb_fetched[0] : key_len == 32 ? ecb_fetched[1] : NULL;
-	case 1:
-		return key_len == 16 ? EVP_aes_128_cbc() : key_len == 32 ? EVP_aes_256_cbc() : NULL;
-	default:
-		return key_len == 16 ? EVP_aes_128_gcm() : key_len == 32 ? EVP_aes_256_gcm() : NULL;
-	}
+	if ((key_len != 16 && key_len != 32) || pthread_once(&fetch_once, fetch_ciphers) != 0)
+		return NULL;
+	return fetched[mode][key_len == 32];
 }
 
 orsp_err orsp_aes_ecb_rekey(orsp_aes_ecb *c, const uint8_t *key, size_t key_len)

@@ -441,8 +441,18 @@ orsp_err orsp_ec_public_point(const orsp_ec_key *k, uint8_t out[ORSP_EC_POINT_LE
 
 	if (!k || !out)
 		return orsp_errf(ORSP_E_USAGE, "orsp_ec_public_point: NULL argument");
-	/* Ask for the affine coordinates rather than the encoded key: a key read from a
-	 * certificate may be stored compressed, the caller always gets 04||X||Y. */
+	/* The encoded point when the key keeps it uncompressed (generated and imported keys:
+	 * a copy, no arithmetic) ... */
+	{
+		size_t len = 0;
+		if (EVP_PKEY_get_octet_string_param(k->pkey, OSSL_PKEY_PARAM_ENCODED_PUBLIC_KEY, out,
+		                                    ORSP_EC_POINT_LEN, &len) == 1 &&
+		    len == ORSP_EC_POINT_LEN && out[0] == 0x04)
+			return ORSP_OK;
+		ERR_clear_error();
+	}
+	/* ... else the affine coordinates: a key read from a certificate may be stored
+	 * compressed, the caller always gets 04||X||Y. */
 	if (EVP_PKEY_get_bn_param(k->pkey, OSSL_PKEY_PARAM_EC_PUB_X, &x) != 1 ||
 	    EVP_PKEY_get_bn_param(k->pkey, OSSL_PKEY_PARAM_EC_PUB_Y, &y) != 1) {
 		e = ossl_fail(ORSP_E_CRYPTO, "cannot read the public point");
