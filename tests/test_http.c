@@ -1529,6 +1529,11 @@ static void test_json_dump_fast_path(void **state)
 	                                  "empty", "obj", "arr", 0, -1, (json_int_t)INT64_MIN, 1, 0,
 	                                  "", "k\"ey\\", "v"));
 	assert_dump_is_janssons(json_pack("[[[[{}]]],{s:[{s:i}]}]", "a", "b", 7));
+	/* every ASCII byte alone, at the start, between runs and at the end of a string */
+	for (int c = 1; c < 0x80; c++) {
+		char t[8] = {(char)c, 'a', 'b', (char)c, 'c', 'd', (char)c, '\0'};
+		assert_dump_is_janssons(json_pack("{s:s}", t, t));
+	}
 	/* jansson's path: non-ASCII text, reals */
 	assert_dump_is_janssons(json_pack("{s:s,s:i}", "name", "caf\xc3\xa9", "n", 1));
 	assert_dump_is_janssons(json_pack("{s:f}", "x", 0.5));

@@ -60,20 +60,23 @@ orsp_err orsp_json_parse(const void *body, size_t len, size_t max_len, json_t **
  * would (tests/test_http.c compares the two); anything else goes to jansson. */
 #define FAST_DEPTH 16
 
+/* Bytes written for each input byte: 1 for printable ASCII other than " and \\, 2 for the
+ * short escapes, 6 for other control characters (\\u00XX); 0 marks a non-ASCII byte. */
+static const uint8_t esc_width[256] = {
+    6, 6, 6, 6, 6, 6, 6, 6, 2, 2, 2, 6, 2, 2, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6,
+    1, 1, 2, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 2, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+};
+
 static size_t escaped_len(const char *s, size_t n, bool *ascii)
 {
 	size_t len = 2;
 	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-		if (c >= 0x80)
+		uint8_t w = esc_width[(unsigned char)s[i]];
+		if (!w)
 			*ascii = false;
-		else if (c == '"' || c == '\\' || c == '\b' || c == '\f' || c == '\n' ||
-		         c == '\r' || c == '\t')
-			len += 2;
-		else if (c < 0x20)
-			len += 6;
-		else
-			len++;
+		len += w;
 	}
 	return len;
 }
@@ -126,6 +129,17 @@ static char *put_escaped(char *p, const char *s, size_t n)
 	static const char hex[] = "0123456789ABCDEF"; /* jansson writes \\u%04X */
 	*p++ = '"';
 	for (size_t i = 0; i < n; i++) {
+		size_t run = i;
+		/* a run that needs no escaping is copied as it is (all of a base64 text) */
+		while (run < n && esc_width[(unsigned char)s[run]] == 1)
+			run++;
+		if (run > i) {
+			memcpy(p, s + i, run - i);
+			p += run - i;
+			i = run;
+			if (i == n)
+				break;
+		}
 		unsigned char c = (unsigned char)s[i];
 		const char *esc = c == '"'    ? "\\\""
 		                  : c == '\\' ? "\\\\"
@@ -569,7 +583,8 @@ orsp_err orsp_json_put_base64(json_t *obj, const char *field, const uint8_t *p, 
 		return orsp_errf(ORSP_E_RESOURCE, "%s: out of memory", field);
 	err = orsp_base64_encode(p, n, text, cap);
 	if (!err)
-		err = set_new(obj, field, json_stringn(text, cap - 1));
+		/* ASCII by construction: no UTF-8 validation */
+		err = set_new(obj, field, json_stringn_nocheck(text, cap - 1));
 	free(text);
 	return err;
 }
