@@ -781,6 +781,14 @@ static void test_gbpp_kept_key(void **state)
 	                              "UPDATE es9p_session SET otsk_wrapped = x'01'"),
 	                 ORSP_OK);
 	call_internal_error(f, "getBoundProfilePackage", gbpp_request(f, &d, NULL, false, false));
+	/* a session from before migration 3 (its BPP was kept, now dropped): a retry with the
+	 * same key binds anew, and the new BPP decrypts */
+	assert_int_equal(orsp_db_exec(orsp_smdp_db(f->s), "UPDATE es9p_session SET"
+	                                                  " otsk_wrapped = NULL, smdp_sign = NULL"),
+	                 ORSP_OK);
+	get_bpp(f, &d, NULL, false);
+	check_bpp(f, &d);
+	assert_int_equal(kept_keys(f), 1);
 	/* an abandoned session of long ago that still holds a key */
 	assert_int_equal(orsp_db_exec(orsp_smdp_db(f->s),
 	                              "INSERT INTO es9p_session (tid, step, keyset,"
