@@ -1295,7 +1295,7 @@ static orsp_err get_bound_profile_package(ctx *c)
 		              &bpp_len, &bad);
 		if (bad)
 			e = fail(c, ES9P_MALFORMED, orsp_err_detail());
-		if (!e)
+		else if (!e)
 			e = send_bpp(c, tid_hex, bpp, bpp_len);
 		goto out;
 	}
