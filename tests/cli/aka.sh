@@ -8,37 +8,10 @@ B=${ORSP_BIN:?set ORSP_BIN to the openrsp binary}
 V=${ORSP_VECTORS:?set ORSP_VECTORS to tests/vectors}
 mkdir -p "${ORSP_TEST_TMP:-/tmp}"
 T=$(mktemp -d "${ORSP_TEST_TMP:-/tmp}/cli_aka.XXXXXX")
-pass=0
-fail=0
+. "$(dirname "$0")/lib/common.bash"
 PY=$(python3 -c 'import sys; print(sys.executable)') # once: the pyenv shim is slow
 declare -A J
 
-ok() { pass=$((pass + 1)); }
-bad() {
-	fail=$((fail + 1))
-	echo "FAIL: $*" >&2
-}
-# run ARGS...: stdout in $out, stderr in $err, exit status in $rc.
-run() {
-	rc=0
-	out=$("$B" "$@" 2>"$T/err") || rc=$?
-	err=$(cat "$T/err")
-}
-# expect DESC WANT GOT
-expect() {
-	if [[ "$2" == "$3" ]]; then ok; else bad "$1: got '$3', want '$2'"; fi
-}
-# usage NAME ARGS...: exit status 2 and one stderr line "openrsp: NAME: ...".
-usage() {
-	local name=$1
-	shift
-	run "$@"
-	if [[ $rc -eq 2 && "$err" == "openrsp: $name: "* && $(wc -l <"$T/err") -eq 1 && -z "$out" ]]; then
-		ok
-	else
-		bad "usage error naming $name: rc=$rc stderr='$err' (args: $*)"
-	fi
-}
 # json KEY...: a field of the JSON in $out.
 json() {
 	"$PY" -c '
@@ -300,5 +273,4 @@ run --version
 expect "--version" "openrsp $(sed -n 's/^project(openrsp VERSION \([0-9.]*\).*/\1/p' "$V/../../CMakeLists.txt")" "$out"
 
 rm -rf "$T"
-echo "$pass passed, $fail failed"
-[[ $fail -eq 0 ]]
+finish

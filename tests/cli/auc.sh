@@ -9,34 +9,10 @@ V=${ORSP_VECTORS:?set ORSP_VECTORS to tests/vectors}
 mkdir -p "${ORSP_TEST_TMP:-/tmp}"
 T=$(mktemp -d "${ORSP_TEST_TMP:-/tmp}/cli_auc.XXXXXX")
 unset ORSP_KEK ORSP_AUC_DB
-pass=0
-fail=0
+. "$(dirname "$0")/lib/common.bash"
 PY=$(python3 -c 'import sys; print(sys.executable)') # once: the pyenv shim is slow
 declare -A J
 
-ok() { pass=$((pass + 1)); }
-bad() {
-	fail=$((fail + 1))
-	echo "FAIL: $*" >&2
-}
-run() {
-	rc=0
-	out=$("$B" "$@" 2>"$T/err") || rc=$?
-	err=$(cat "$T/err")
-}
-expect() {
-	if [[ "$2" == "$3" ]]; then ok; else bad "$1: got '$3', want '$2'"; fi
-}
-usage() {
-	local name=$1
-	shift
-	run "$@"
-	if [[ $rc -eq 2 && "$err" == "openrsp: $name: "* && $(wc -l <"$T/err") -eq 1 && -z "$out" ]]; then
-		ok
-	else
-		bad "usage error naming $name: rc=$rc stderr='$err' (args: $*)"
-	fi
-}
 # failure WHAT ARGS...: exit status 1 and one stderr line "openrsp: WHAT...".
 failure() {
 	local what=$1
@@ -267,5 +243,4 @@ run auc show "${A[@]}" $IMSI --json
 expect "SQN after usage errors" "$(printf '%012x' $((6 << 5)))" "$(json sqn)"
 
 rm -rf "$T"
-echo "$pass passed, $fail failed"
-[[ $fail -eq 0 ]]
+finish

@@ -7,29 +7,8 @@ set -euo pipefail
 B=${ORSP_BIN:?set ORSP_BIN to the openrsp binary}
 mkdir -p "${ORSP_TEST_TMP:-/tmp}"
 T=$(mktemp -d "${ORSP_TEST_TMP:-/tmp}/cli_bench.XXXXXX")
-pass=0
-fail=0
+. "$(dirname "$0")/lib/common.bash"
 
-ok() { pass=$((pass + 1)); }
-bad() {
-	fail=$((fail + 1))
-	echo "FAIL: $*" >&2
-}
-run() {
-	rc=0
-	out=$("$B" "$@" 2>"$T/err") || rc=$?
-	err=$(cat "$T/err")
-}
-usage() {
-	local name=$1
-	shift
-	run "$@"
-	if [[ $rc -eq 2 && "$err" == "openrsp: $name: "* && $(wc -l <"$T/err") -eq 1 ]]; then
-		ok
-	else
-		bad "usage error naming $name: rc=$rc stderr='$err' (args: $*)"
-	fi
-}
 
 run bench aka --seconds 0.3 --json
 if [[ $rc -eq 0 ]]; then ok; else bad "bench aka --json exit $rc: $err"; fi
@@ -70,5 +49,4 @@ usage --clients bench smdp --clients 0
 usage --downloads bench smdp --downloads x
 
 rm -rf "$T"
-echo "$pass passed, $fail failed"
-[[ $fail -eq 0 ]]
+finish

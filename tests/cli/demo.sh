@@ -6,13 +6,7 @@ set -euo pipefail
 B=${ORSP_BIN:?set ORSP_BIN to the openrsp binary}
 mkdir -p "${ORSP_TEST_TMP:-/tmp}"
 T=$(mktemp -d "${ORSP_TEST_TMP:-/tmp}/cli_demo.XXXXXX")
-pass=0
-fail=0
-ok() { pass=$((pass + 1)); }
-bad() {
-	fail=$((fail + 1))
-	echo "FAIL: $*" >&2
-}
+. "$(dirname "$0")/lib/common.bash"
 
 rc=0
 out=$(TMPDIR=$T "$B" demo 2>"$T/err") || rc=$?
@@ -38,5 +32,4 @@ rc=0
 TMPDIR=$T "$B" demo --template "$T/none.der" >/dev/null 2>&1 || rc=$?
 [[ $rc -eq 1 ]] && ok || bad "missing template: rc=$rc"
 rm -rf "$T"
-echo "$pass passed, $fail failed"
-[[ $fail -eq 0 ]]
+finish

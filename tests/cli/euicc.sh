@@ -11,40 +11,9 @@ B=${ORSP_BIN:?set ORSP_BIN to the openrsp binary}
 V=${ORSP_VECTORS:?set ORSP_VECTORS to tests/vectors}/sgp26
 mkdir -p "${ORSP_TEST_TMP:-/tmp}"
 T=$(mktemp -d "${ORSP_TEST_TMP:-/tmp}/cli_euicc.XXXXXX")
-pass=0
-fail=0
+. "$(dirname "$0")/lib/common.bash"
 EID=89049032123451234512345678901235
 
-ok() { pass=$((pass + 1)); }
-bad() {
-	fail=$((fail + 1))
-	echo "FAIL: $*" >&2
-}
-run() {
-	rc=0
-	out=$("$B" "$@" 2>"$T/err") || rc=$?
-	err=$(cat "$T/err")
-}
-usage() {
-	local name=$1
-	shift
-	run "$@"
-	if [[ $rc -eq 2 && "$err" == "openrsp: $name: "* && $(wc -l <"$T/err") -eq 1 ]]; then
-		ok
-	else
-		bad "usage error naming $name: rc=$rc stderr='$err' (args: $*)"
-	fi
-}
-failure() { # failure WORD ARGS...: exit 1, one line on stderr containing WORD
-	local word=$1
-	shift
-	run "$@"
-	if [[ $rc -eq 1 && "$err" == "openrsp: "*"$word"* && $(wc -l <"$T/err") -eq 1 ]]; then
-		ok
-	else
-		bad "failure '$word': rc=$rc stderr='$err' (args: $*)"
-	fi
-}
 mode() { stat -c %a "$1"; }
 sgp26_nist() {
 	echo --key "$V/eUICC/SK_EUICC_ECDSA_NIST.pem" --cert "$V/eUICC/CERT_EUICC_ECDSA_NIST.der" \
@@ -209,5 +178,4 @@ assert d["ram_bytes"]["total"] > d["ram_bytes"]["euicc_core"] > 0, d
 usage --installs bench euicc --installs 0
 
 rm -rf "$T"
-echo "$pass passed, $fail failed"
-[[ $fail -eq 0 ]]
+finish

@@ -9,8 +9,7 @@ set -euo pipefail
 B=${ORSP_BIN:?set ORSP_BIN to the openrsp binary}
 mkdir -p "${ORSP_TEST_TMP:-/tmp}"
 T=$(mktemp -d "${ORSP_TEST_TMP:-/tmp}/cli_lpa.XXXXXX")
-pass=0
-fail=0
+. "$(dirname "$0")/lib/common.bash"
 PY=$(python3 -c 'import sys; print(sys.executable)')
 # never talk to a pcscd of the machine: point pcsclite at a socket that does not exist
 export PCSCLITE_CSOCK_NAME="$T/no-pcscd.sock"
@@ -25,29 +24,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-ok() { pass=$((pass + 1)); }
-bad() {
-	fail=$((fail + 1))
-	echo "FAIL: $*" >&2
-}
-run() {
-	rc=0
-	out=$("$B" "$@" 2>"$T/err") || rc=$?
-	err=$(cat "$T/err")
-}
-has() { # DESC NEEDLE HAYSTACK
-	if grep -qF -- "$2" <<<"$3"; then ok; else bad "$1: '$2' not in '$3'"; fi
-}
-usage() { # NAME ARGS...: exit 2, one line "openrsp: NAME: ..."
-	local name=$1
-	shift
-	run "$@"
-	if [[ $rc -eq 2 && "$err" == "openrsp: $name: "* && $(wc -l <"$T/err") -eq 1 && -z "$out" ]]; then
-		ok
-	else
-		bad "usage error naming $name: rc=$rc stderr='$err' (args: $*)"
-	fi
-}
 failure() { # NEEDLE ARGS...: exit 1, one line on stderr containing NEEDLE, nothing on stdout
 	local needle=$1
 	shift
@@ -245,5 +221,4 @@ else
 	bad "curl is not installed (scripts/setup.sh installs it)"
 fi
 
-echo "$pass passed, $fail failed"
-[[ $fail -eq 0 ]]
+finish

@@ -10,13 +10,7 @@ command -v osmo-auc-gen >/dev/null || {
 	echo "osmo-auc-gen is not installed (libosmocore-utils): skipped"
 	exit 77
 }
-pass=0
-fail=0
-ok() { pass=$((pass + 1)); }
-bad() {
-	fail=$((fail + 1))
-	echo "FAIL: $*" >&2
-}
+. "$(dirname "$0")/lib/common.bash"
 hex() { od -An -tx1 -N"$1" /dev/urandom | tr -d ' \n'; }
 field() { awk -v k="$1:" '$1 == k { print $2 }' <<<"$2"; }     # osmo-auc-gen "NAME:<tab>value"
 json() { grep -o "\"$1\":\"[0-9a-f]*\"" <<<"$2" | cut -d'"' -f4; } # openrsp --json
@@ -66,5 +60,4 @@ for i in $(seq 1 24); do
 	fi
 done
 
-echo "$pass passed, $fail failed"
-[[ $fail -eq 0 ]]
+finish

@@ -8,46 +8,15 @@ set -euo pipefail
 B=${ORSP_BIN:?set ORSP_BIN to the openrsp binary}
 mkdir -p "${ORSP_TEST_TMP:-/tmp}"
 T=$(mktemp -d "${ORSP_TEST_TMP:-/tmp}/cli_pki.XXXXXX")
-pass=0
-fail=0
+. "$(dirname "$0")/lib/common.bash"
 
-ok() { pass=$((pass + 1)); }
-bad() {
-	fail=$((fail + 1))
-	echo "FAIL: $*" >&2
-}
 check() { # check DESCRIPTION COMMAND...
 	local what=$1
 	shift
 	if "$@" >/dev/null 2>&1; then ok; else bad "$what"; fi
 }
-run() {
-	rc=0
-	out=$("$B" "$@" 2>"$T/err") || rc=$?
-	err=$(cat "$T/err")
-}
-usage() {
-	local name=$1
-	shift
-	run "$@"
-	if [[ $rc -eq 2 && "$err" == "openrsp: $name: "* && $(wc -l <"$T/err") -eq 1 ]]; then
-		ok
-	else
-		bad "usage error naming $name: rc=$rc stderr='$err' (args: $*)"
-	fi
-}
-failure() { # failure WORD ARGS...: exit 1, one line on stderr containing WORD
-	local word=$1
-	shift
-	run "$@"
-	if [[ $rc -eq 1 && "$err" == "openrsp: "*"$word"* && $(wc -l <"$T/err") -eq 1 ]]; then
-		ok
-	else
-		bad "failure '$word': rc=$rc stderr='$err' (args: $*)"
-	fi
-}
 text() { openssl x509 -noout -text -in "$1"; }
-has() { # has FILE STRING: the certificate's text dump contains STRING
+cert_has() { # cert_has FILE STRING: the certificate's text dump contains STRING
 	if text "$1" | grep -qF -- "$2"; then ok; else bad "$1 lacks '$2'"; fi
 }
 mod97() { python3 -c 'import sys; print(int(sys.argv[1]) % 97)' "$1"; }
@@ -72,10 +41,10 @@ check_hierarchy() {
 		else
 			bad "$d/${n}_key.pem does not match $n.pem"
 		fi
-		has "$d/$n.pem" "ASN1 OID: $curve"
-		has "$d/$n.pem" "Signature Algorithm: ecdsa-with-SHA256"
-		has "$d/$n.pem" "X509v3 Subject Key Identifier"
-		has "$d/$n.pem" "X509v3 Authority Key Identifier"
+		cert_has "$d/$n.pem" "ASN1 OID: $curve"
+		cert_has "$d/$n.pem" "Signature Algorithm: ecdsa-with-SHA256"
+		cert_has "$d/$n.pem" "X509v3 Subject Key Identifier"
+		cert_has "$d/$n.pem" "X509v3 Authority Key Identifier"
 	done
 	for n in eum/eum smdp/dpauth smdp/dppb smdp/dptls; do
 		if openssl verify -CAfile "$d/ci/ci.pem" "$d/$n.pem" >"$T/v" 2>&1 && grep -q ": OK" "$T/v"; then
@@ -89,21 +58,21 @@ check_hierarchy() {
 	if openssl verify -CAfile "$d/ci/ci.pem" -verify_hostname other.example.com \
 		"$d/smdp/dptls.pem" >/dev/null 2>&1; then bad "DPtls verified for another name"; else ok; fi
 	# The SGP.22 v2 profile (roles 2.23.146.1.2.1.x).
-	has "$d/ci/ci.pem" "Policy: 2.23.146.1.2.1.0"
-	has "$d/ci/ci.pem" "Certificate Sign, CRL Sign"
-	has "$d/ci/ci.pem" "CA:TRUE"
-	has "$d/eum/eum.pem" "Policy: 2.23.146.1.2.1.2"
-	has "$d/eum/eum.pem" "CA:TRUE, pathlen:0"
-	has "$d/eum/eum.pem" "DirName:O = openrsp Test EUM, serialNumber = 89049032"
-	has "$d/euicc/euicc.pem" "Policy: 2.23.146.1.2.1.1"
-	has "$d/euicc/euicc.pem" "serialNumber = $eid"
-	has "$d/euicc/euicc.pem" "Digital Signature"
-	has "$d/smdp/dpauth.pem" "Policy: 2.23.146.1.2.1.4"
-	has "$d/smdp/dpauth.pem" "Registered ID:2.999.10"
-	has "$d/smdp/dppb.pem" "Policy: 2.23.146.1.2.1.5"
-	has "$d/smdp/dptls.pem" "Policy: 2.23.146.1.2.1.3"
-	has "$d/smdp/dptls.pem" "TLS Web Server Authentication"
-	has "$d/smdp/dptls.pem" "DNS:testsmdpplus1.example.com, Registered ID:2.999.10"
+	cert_has "$d/ci/ci.pem" "Policy: 2.23.146.1.2.1.0"
+	cert_has "$d/ci/ci.pem" "Certificate Sign, CRL Sign"
+	cert_has "$d/ci/ci.pem" "CA:TRUE"
+	cert_has "$d/eum/eum.pem" "Policy: 2.23.146.1.2.1.2"
+	cert_has "$d/eum/eum.pem" "CA:TRUE, pathlen:0"
+	cert_has "$d/eum/eum.pem" "DirName:O = openrsp Test EUM, serialNumber = 89049032"
+	cert_has "$d/euicc/euicc.pem" "Policy: 2.23.146.1.2.1.1"
+	cert_has "$d/euicc/euicc.pem" "serialNumber = $eid"
+	cert_has "$d/euicc/euicc.pem" "Digital Signature"
+	cert_has "$d/smdp/dpauth.pem" "Policy: 2.23.146.1.2.1.4"
+	cert_has "$d/smdp/dpauth.pem" "Registered ID:2.999.10"
+	cert_has "$d/smdp/dppb.pem" "Policy: 2.23.146.1.2.1.5"
+	cert_has "$d/smdp/dptls.pem" "Policy: 2.23.146.1.2.1.3"
+	cert_has "$d/smdp/dptls.pem" "TLS Web Server Authentication"
+	cert_has "$d/smdp/dptls.pem" "DNS:testsmdpplus1.example.com, Registered ID:2.999.10"
 	# The eUICC is issued by the EUM (openssl verify refuses it: GSMA EID-prefix rule).
 	if [[ $(openssl x509 -in "$d/euicc/euicc.pem" -noout -issuer | sed 's/^issuer=//') == \
 		$(openssl x509 -in "$d/eum/eum.pem" -noout -subject | sed 's/^subject=//') ]]; then
@@ -165,12 +134,12 @@ run pki init "$T/bp" --curve brainpool --eid-prefix 8901234 --eid "$eid2" \
 	--smdp-fqdn smdp.test.example --smdp-oid 2.999.77 --days 30 --permitted-eins
 if [[ $rc -eq 0 ]]; then ok; else bad "pki init brainpool with options rc=$rc $err"; fi
 if [[ $(mod97 "$eid2") == 1 ]]; then ok; else bad "test EID $eid2"; fi
-has "$T/bp/ci/ci.pem" "ASN1 OID: brainpoolP256r1"
-has "$T/bp/euicc/euicc.pem" "serialNumber = $eid2"
-has "$T/bp/eum/eum.pem" "serialNumber = 8901234"
-has "$T/bp/eum/eum.pem" "2.23.146.1.2.2.0"
-has "$T/bp/smdp/dptls.pem" "DNS:smdp.test.example, Registered ID:2.999.77"
-has "$T/bp/smdp/dpauth.pem" "Registered ID:2.999.77"
+cert_has "$T/bp/ci/ci.pem" "ASN1 OID: brainpoolP256r1"
+cert_has "$T/bp/euicc/euicc.pem" "serialNumber = $eid2"
+cert_has "$T/bp/eum/eum.pem" "serialNumber = 8901234"
+cert_has "$T/bp/eum/eum.pem" "2.23.146.1.2.2.0"
+cert_has "$T/bp/smdp/dptls.pem" "DNS:smdp.test.example, Registered ID:2.999.77"
+cert_has "$T/bp/smdp/dpauth.pem" "Registered ID:2.999.77"
 check "DPtls verifies for --smdp-fqdn" openssl verify -CAfile "$T/bp/ci/ci.pem" \
 	-verify_hostname smdp.test.example "$T/bp/smdp/dptls.pem"
 check "valid for 29 more days" openssl x509 -in "$T/bp/smdp/dppb.pem" -noout -checkend $((29 * 86400))
@@ -259,5 +228,4 @@ run help pki
 if [[ $rc -eq 0 && "$out" == *"init"* ]]; then ok; else bad "help pki"; fi
 
 rm -rf "$T"
-echo "$pass passed, $fail failed"
-[[ $fail -eq 0 ]]
+finish

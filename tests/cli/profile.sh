@@ -9,40 +9,10 @@ B=${ORSP_BIN:?set ORSP_BIN to the openrsp binary}
 V=${ORSP_VECTORS:?set ORSP_VECTORS to tests/vectors}
 mkdir -p "${ORSP_TEST_TMP:-/tmp}"
 T=$(mktemp -d "${ORSP_TEST_TMP:-/tmp}/cli_profile.XXXXXX")
-pass=0
-fail=0
+. "$(dirname "$0")/lib/common.bash"
 PY=$(python3 -c 'import sys; print(sys.executable)')
 TS48="$V/saip/gsma-ts48/v7/TS48_V7.0_eSIM_GTP_SAIP2.3_NoBERTLV.der"
 
-ok() { pass=$((pass + 1)); }
-bad() {
-	fail=$((fail + 1))
-	echo "FAIL: $*" >&2
-}
-run() {
-	rc=0
-	out=$("$B" "$@" 2>"$T/err") || rc=$?
-	err=$(cat "$T/err")
-}
-expect() {
-	if [[ "$2" == "$3" ]]; then ok; else bad "$1: got '$3', want '$2'"; fi
-}
-has() { # DESC NEEDLE HAYSTACK
-	if grep -qF -- "$2" <<<"$3"; then ok; else bad "$1: '$2' not in output"; fi
-}
-lacks() { # DESC NEEDLE HAYSTACK (case-insensitive)
-	if grep -qiF -- "$2" <<<"$3"; then bad "$1: '$2' must not appear"; else ok; fi
-}
-usage() {
-	local name=$1
-	shift
-	run "$@"
-	if [[ $rc -eq 2 && "$err" == "openrsp: $name: "* && $(wc -l <"$T/err") -eq 1 && -z "$out" ]]; then
-		ok
-	else
-		bad "usage error naming $name: rc=$rc stderr='$err' (args: $*)"
-	fi
-}
 json() {
 	"$PY" -c '
 import json, sys
@@ -223,5 +193,4 @@ for args in "help profile" "profile --help" "profile build --help" "help profile
 done
 
 rm -rf "$T"
-echo "$pass passed, $fail failed"
-[[ $fail -eq 0 ]]
+finish

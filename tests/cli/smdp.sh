@@ -9,32 +9,8 @@ V=${ORSP_VECTORS:?set ORSP_VECTORS to tests/vectors}
 mkdir -p "${ORSP_TEST_TMP:-/tmp}"
 T=$(mktemp -d "${ORSP_TEST_TMP:-/tmp}/cli_smdp.XXXXXX")
 unset ORSP_KEK
-pass=0
-fail=0
+. "$(dirname "$0")/lib/common.bash"
 
-ok() { pass=$((pass + 1)); }
-bad() {
-	fail=$((fail + 1))
-	echo "FAIL: $*" >&2
-}
-run() {
-	rc=0
-	out=$("$B" "$@" 2>"$T/err") || rc=$?
-	err=$(cat "$T/err")
-}
-expect() {
-	if [[ "$2" == "$3" ]]; then ok; else bad "$1: got '$3', want '$2'"; fi
-}
-usage() {
-	local name=$1
-	shift
-	run "$@"
-	if [[ $rc -eq 2 && "$err" == "openrsp: $name: "* && $(wc -l <"$T/err") -eq 1 && -z "$out" ]]; then
-		ok
-	else
-		bad "usage error naming $name: rc=$rc stderr='$err' (args: $*)"
-	fi
-}
 
 DB=$T/smdp.db
 U=$V/saip/pysim-unique
@@ -152,5 +128,4 @@ usage --count smdp profile generate --db "$GDB" --template x --iccid-start 89882
 usage --template smdp profile generate --db "$GDB" --iccid-start 898824700000001000 --imsi-start 001019000000000
 
 rm -rf "$T"
-echo "$pass passed, $fail failed"
-[[ $fail -eq 0 ]]
+finish

@@ -9,8 +9,7 @@ V=${ORSP_VECTORS:?set ORSP_VECTORS to tests/vectors}
 mkdir -p "${ORSP_TEST_TMP:-/tmp}"
 T=$(mktemp -d "${ORSP_TEST_TMP:-/tmp}/cli_smdp_serve.XXXXXX")
 unset ORSP_KEK
-pass=0
-fail=0
+. "$(dirname "$0")/lib/common.bash"
 pid=""
 cleanup() {
 	[[ -n "$pid" ]] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
@@ -18,11 +17,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-ok() { pass=$((pass + 1)); }
-bad() {
-	fail=$((fail + 1))
-	echo "FAIL: $*" >&2
-}
 command -v curl >/dev/null || {
 	echo "curl is not installed (scripts/setup.sh installs it)" >&2
 	exit 1
@@ -180,5 +174,4 @@ wait "$pid" || rc=$?
 pid=""
 [[ $rc -eq 0 ]] && ok || bad "exit after SIGTERM: $rc"
 
-echo "$pass passed, $fail failed"
-[[ $fail -eq 0 ]]
+finish

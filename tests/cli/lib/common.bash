@@ -1,0 +1,55 @@
+# Shared by the tests/cli/*.sh scripts (sourced, not a test: ctest runs only cli/*.sh):
+# pass/fail counters and the checks they all use. A script sets B (the openrsp binary) and
+# T (its temporary directory) before it calls run, usage or failure, and ends with finish.
+pass=0
+fail=0
+
+ok() { pass=$((pass + 1)); }
+bad() {
+	fail=$((fail + 1))
+	echo "FAIL: $*" >&2
+}
+# run ARGS...: openrsp's stdout in $out, stderr in $err, exit status in $rc.
+run() {
+	rc=0
+	out=$("$B" "$@" 2>"$T/err") || rc=$?
+	err=$(cat "$T/err")
+}
+# expect DESC WANT GOT
+expect() {
+	if [[ "$2" == "$3" ]]; then ok; else bad "$1: got '$3', want '$2'"; fi
+}
+# has DESC NEEDLE HAYSTACK / lacks DESC NEEDLE HAYSTACK (case-insensitive)
+has() {
+	if grep -qF -- "$2" <<<"$3"; then ok; else bad "$1: '$2' not in '$3'"; fi
+}
+lacks() {
+	if grep -qiF -- "$2" <<<"$3"; then bad "$1: '$2' must not appear"; else ok; fi
+}
+# usage NAME ARGS...: exit status 2, one stderr line "openrsp: NAME: ...", nothing on stdout.
+usage() {
+	local name=$1
+	shift
+	run "$@"
+	if [[ $rc -eq 2 && "$err" == "openrsp: $name: "* && $(wc -l <"$T/err") -eq 1 && -z "$out" ]]; then
+		ok
+	else
+		bad "usage error naming $name: rc=$rc stderr='$err' (args: $*)"
+	fi
+}
+# failure WORD ARGS...: exit status 1, one stderr line "openrsp: ..." containing WORD.
+failure() {
+	local word=$1
+	shift
+	run "$@"
+	if [[ $rc -eq 1 && "$err" == "openrsp: "*"$word"* && $(wc -l <"$T/err") -eq 1 ]]; then
+		ok
+	else
+		bad "failure '$word': rc=$rc stderr='$err' (args: $*)"
+	fi
+}
+# The closing line ctest's log shows, and the exit status.
+finish() {
+	echo "$pass passed, $fail failed"
+	[[ $fail -eq 0 ]]
+}
