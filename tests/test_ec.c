@@ -42,18 +42,6 @@ static orsp_ec_key *public_of(const orsp_ec_key *k)
 	return pub;
 }
 
-static orsp_ec_key *load_key(const char *rel)
-{
-	size_t len;
-	uint8_t *pem = test_read_vector(rel, &len);
-	orsp_ec_key *k = NULL;
-	orsp_err e = orsp_ec_load_private(pem, len, &k);
-	free(pem);
-	if (e != ORSP_OK)
-		fail_msg("%s: %s", rel, orsp_err_detail());
-	return k;
-}
-
 /* The group order n from OpenSSL, big-endian 32 bytes. */
 static void openssl_order(orsp_curve c, uint8_t n[32])
 {
@@ -175,7 +163,7 @@ static void test_openssl_interop(void **state)
 	(void)state;
 	for (size_t i = 0; i < ORSP_ARRAY_LEN(keys); i++) {
 		EVP_PKEY *ossl = certmint_key_load(keys[i]);
-		orsp_ec_key *k = load_key(keys[i]);
+		orsp_ec_key *k = test_load_key(keys[i]);
 		EVP_MD_CTX *m = EVP_MD_CTX_new();
 		unsigned char der[80], *pder = NULL;
 		const unsigned char *p = der;
@@ -642,7 +630,7 @@ static void test_sgp26_keys_match_certs(void **state)
 
 		snprintf(key, sizeof(key), "sgp26/%s", pairs[i].key);
 		snprintf(cert, sizeof(cert), "sgp26/%s", pairs[i].cert);
-		k = load_key(key);
+		k = test_load_key(key);
 		assert_int_equal(orsp_ec_curve(k), pairs[i].curve);
 		if (orsp_cert_load_file(test_vector_path(cert), &c) != ORSP_OK)
 			fail_msg("%s: %s", cert, orsp_err_detail());
@@ -663,7 +651,7 @@ static void test_sgp26_keys_match_certs(void **state)
 static void test_load_private_formats(void **state)
 {
 	EVP_PKEY *ossl = certmint_key_load("sgp26/EUM/SK_EUM_ECDSA_BRP.pem");
-	orsp_ec_key *ref = load_key("sgp26/EUM/SK_EUM_ECDSA_BRP.pem"), *k = NULL;
+	orsp_ec_key *ref = test_load_key("sgp26/EUM/SK_EUM_ECDSA_BRP.pem"), *k = NULL;
 	unsigned char *der = NULL;
 	uint8_t qr[65], qk[65];
 	int n;

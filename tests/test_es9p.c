@@ -45,29 +45,6 @@ typedef struct fx {
 	orsp_ec_key *dpauth_pub, *dppb_pub;
 } fx;
 
-static orsp_cert *load_cert(const char *rel)
-{
-	size_t n;
-	uint8_t *p = test_read_vector(rel, &n);
-	orsp_cert *c = NULL;
-	assert_non_null(p);
-	assert_int_equal(orsp_cert_parse(p, n, &c), ORSP_OK);
-	free(p);
-	return c;
-}
-
-static orsp_ec_key *load_key(const char *rel)
-{
-	size_t n;
-	uint8_t *p = test_read_vector(rel, &n);
-	orsp_ec_key *k = NULL;
-	assert_non_null(p);
-	assert_int_equal(orsp_ec_load_private(p, n, &k), ORSP_OK);
-	orsp_wipe(p, n);
-	free(p);
-	return k;
-}
-
 static void order(fx *f, const char *eid, const char *mid, const char *cc)
 {
 	orsp_smdp_order o = {0};
@@ -95,15 +72,15 @@ static int setup(void **state)
 
 	snprintf(f->svc.fqdn, sizeof(f->svc.fqdn), "%s", FQDN);
 	snprintf(f->svc.oid, sizeof(f->svc.oid), "%s", OID);
-	f->svc.sets[0].ci = load_cert("sgp26/CertificateIssuer/CERT_CI_ECDSA_NIST.der");
-	f->svc.sets[0].dpauth_cert = load_cert("sgp26/DPauth/CERT_S_SM_DPauth_ECDSA_NIST.der");
-	f->svc.sets[0].dpauth_key = load_key("sgp26/DPauth/SK_S_SM_DPauth_ECDSA_NIST.pem");
-	f->svc.sets[0].dppb_cert = load_cert("sgp26/DPpb/CERT_S_SM_DPpb_ECDSA_NIST.der");
-	f->svc.sets[0].dppb_key = load_key("sgp26/DPpb/SK_S_SM_DPpb_ECDSA_NIST.pem");
+	f->svc.sets[0].ci = test_load_cert("sgp26/CertificateIssuer/CERT_CI_ECDSA_NIST.der");
+	f->svc.sets[0].dpauth_cert = test_load_cert("sgp26/DPauth/CERT_S_SM_DPauth_ECDSA_NIST.der");
+	f->svc.sets[0].dpauth_key = test_load_key("sgp26/DPauth/SK_S_SM_DPauth_ECDSA_NIST.pem");
+	f->svc.sets[0].dppb_cert = test_load_cert("sgp26/DPpb/CERT_S_SM_DPpb_ECDSA_NIST.der");
+	f->svc.sets[0].dppb_key = test_load_key("sgp26/DPpb/SK_S_SM_DPpb_ECDSA_NIST.pem");
 	f->svc.n_sets = 1;
 	assert_int_equal(orsp_ci_store_new(&f->svc.cis), ORSP_OK);
 	assert_int_equal(orsp_ci_store_add(f->svc.cis, f->svc.sets[0].ci), ORSP_OK);
-	c = load_cert("sgp26/CertificateIssuer/CERT_CI_ECDSA_BRP.der");
+	c = test_load_cert("sgp26/CertificateIssuer/CERT_CI_ECDSA_BRP.der");
 	assert_int_equal(orsp_ci_store_add(f->svc.cis, c), ORSP_OK);
 	orsp_cert_free(c);
 	assert_int_equal(orsp_cert_ski(f->svc.sets[0].ci, f->ci_ski, sizeof(f->ci_ski),
@@ -112,7 +89,7 @@ static int setup(void **state)
 	assert_int_equal(orsp_cert_public_key(f->svc.sets[0].dpauth_cert, &f->dpauth_pub), ORSP_OK);
 	assert_int_equal(orsp_cert_public_key(f->svc.sets[0].dppb_cert, &f->dppb_pub), ORSP_OK);
 
-	f->sk_euicc = load_key("sgp26/eUICC/SK_EUICC_ECDSA_NIST.pem");
+	f->sk_euicc = test_load_key("sgp26/eUICC/SK_EUICC_ECDSA_NIST.pem");
 	f->cert_euicc = test_read_vector("sgp26/eUICC/CERT_EUICC_ECDSA_NIST.der", &f->cert_euicc_len);
 	f->cert_eum = test_read_vector("sgp26/EUM/CERT_EUM_ECDSA_NIST.der", &f->cert_eum_len);
 	*state = f;

@@ -42,29 +42,6 @@ typedef struct fx {
 	int fail_gbpp; /* answer this many getBoundProfilePackage with 503 (server trouble) */
 } fx;
 
-static orsp_cert *load_cert(const char *rel)
-{
-	size_t n;
-	uint8_t *p = test_read_vector(rel, &n);
-	orsp_cert *c = NULL;
-	assert_non_null(p);
-	assert_int_equal(orsp_cert_parse(p, n, &c), ORSP_OK);
-	free(p);
-	return c;
-}
-
-static orsp_ec_key *load_key(const char *rel)
-{
-	size_t n;
-	uint8_t *p = test_read_vector(rel, &n);
-	orsp_ec_key *k = NULL;
-	assert_non_null(p);
-	assert_int_equal(orsp_ec_load_private(p, n, &k), ORSP_OK);
-	orsp_wipe(p, n);
-	free(p);
-	return k;
-}
-
 static orsp_err es9p(void *ctx, const orsp_http_request *req, orsp_http_response *resp)
 {
 	fx *f = ctx;
@@ -123,11 +100,11 @@ static int setup(void **state)
 	free(upp);
 	snprintf(f->svc.fqdn, sizeof(f->svc.fqdn), "%s", FQDN);
 	snprintf(f->svc.oid, sizeof(f->svc.oid), "%s", OID);
-	f->svc.sets[0].ci = load_cert("sgp26/CertificateIssuer/CERT_CI_ECDSA_NIST.der");
-	f->svc.sets[0].dpauth_cert = load_cert("sgp26/DPauth/CERT_S_SM_DPauth_ECDSA_NIST.der");
-	f->svc.sets[0].dpauth_key = load_key("sgp26/DPauth/SK_S_SM_DPauth_ECDSA_NIST.pem");
-	f->svc.sets[0].dppb_cert = load_cert("sgp26/DPpb/CERT_S_SM_DPpb_ECDSA_NIST.der");
-	f->svc.sets[0].dppb_key = load_key("sgp26/DPpb/SK_S_SM_DPpb_ECDSA_NIST.pem");
+	f->svc.sets[0].ci = test_load_cert("sgp26/CertificateIssuer/CERT_CI_ECDSA_NIST.der");
+	f->svc.sets[0].dpauth_cert = test_load_cert("sgp26/DPauth/CERT_S_SM_DPauth_ECDSA_NIST.der");
+	f->svc.sets[0].dpauth_key = test_load_key("sgp26/DPauth/SK_S_SM_DPauth_ECDSA_NIST.pem");
+	f->svc.sets[0].dppb_cert = test_load_cert("sgp26/DPpb/CERT_S_SM_DPpb_ECDSA_NIST.der");
+	f->svc.sets[0].dppb_key = test_load_key("sgp26/DPpb/SK_S_SM_DPpb_ECDSA_NIST.pem");
 	f->svc.n_sets = 1;
 	assert_int_equal(orsp_ci_store_new(&f->svc.cis), ORSP_OK);
 	assert_int_equal(orsp_ci_store_add(f->svc.cis, f->svc.sets[0].ci), ORSP_OK);

@@ -78,23 +78,6 @@ static orsp_ec_key *new_key(orsp_curve curve)
 	return k;
 }
 
-static orsp_ec_key *load_key(const char *rel)
-{
-	size_t len;
-	uint8_t *pem = test_read_vector(rel, &len);
-	orsp_ec_key *k = NULL;
-	ok(orsp_ec_load_private(pem, len, &k));
-	free(pem);
-	return k;
-}
-
-static orsp_cert *load_cert(const char *rel)
-{
-	orsp_cert *c = NULL;
-	ok(orsp_cert_load_file(test_vector_path(rel), &c));
-	return c;
-}
-
 static orsp_cert *issue(const orsp_cert_template *t, const orsp_ec_key *subj,
                         const orsp_ec_key *ikey, const orsp_cert *icert)
 {
@@ -704,13 +687,13 @@ static void test_issue_under_sgp26(void **state)
 
 		snprintf(rel, sizeof(rel), "sgp26/CertificateIssuer/SK_CI_ECDSA_%s.pem",
 		         curve_tags[ci]);
-		ci_key = load_key(rel);
+		ci_key = test_load_key(rel);
 		snprintf(rel, sizeof(rel), "sgp26/EUM/SK_EUM_ECDSA_%s.pem", curve_tags[ci]);
-		eum_key = load_key(rel);
+		eum_key = test_load_key(rel);
 		sgp26_path(rel, CI, curve_tags[ci]);
-		ci_cert = load_cert(rel);
+		ci_cert = test_load_cert(rel);
 		sgp26_path(rel, EUM, curve_tags[ci]);
-		eum_cert = load_cert(rel);
+		eum_cert = test_load_cert(rel);
 		s = store_with(ci_cert);
 
 		ok(orsp_eid_generate("89049032", eid));

@@ -1,5 +1,7 @@
 #include "testutil.h"
 
+#include "openrsp/crypto.h"
+
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -159,4 +161,25 @@ void assert_bytes_equal_(const void *a, const void *b, size_t n, const char *fil
 	    orsp_hex_encode(b, m, hb, sizeof(hb)) != ORSP_OK)
 		ha[0] = hb[0] = 0;
 	fail_msg("%s:%d: bytes differ\n  got      %s\n  expected %s", file, line, ha, hb);
+}
+
+orsp_ec_key *test_load_key(const char *rel)
+{
+	size_t n = 0;
+	uint8_t *p = test_read_vector(rel, &n);
+	orsp_ec_key *k = NULL;
+	orsp_err e = orsp_ec_load_private(p, n, &k);
+	orsp_wipe(p, n);
+	free(p);
+	if (e != ORSP_OK)
+		fail_msg("%s: %s", rel, orsp_err_detail());
+	return k;
+}
+
+orsp_cert *test_load_cert(const char *rel)
+{
+	orsp_cert *c = NULL;
+	if (orsp_cert_load_file(test_vector_path(rel), &c) != ORSP_OK)
+		fail_msg("%s: %s", rel, orsp_err_detail());
+	return c;
 }

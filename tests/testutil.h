@@ -31,6 +31,10 @@ uint8_t *test_read_file(const char *path, size_t *len);
 uint8_t *test_read_vector(const char *rel, size_t *len);
 /* Full path of a vector file (static buffer, overwritten by the next call). */
 const char *test_vector_path(const char *rel);
+/* A private key (PEM or DER) / a certificate (DER or PEM) from a vector file; fails the test
+ * with the library's reason if it does not load. The key file's bytes are wiped. */
+struct orsp_ec_key *test_load_key(const char *rel);
+struct orsp_cert *test_load_cert(const char *rel);
 
 /* A fresh empty directory under $ORSP_TEST_TMP (or /tmp) for this test; static buffer. */
 const char *test_tmpdir(const char *name);
