@@ -196,6 +196,15 @@ static void queue_leave(orsp_db *db)
 	db->wq_held = false;
 }
 
+/* The end of a write: number the commit if there was one, leave the queue, then wait for
+ * the flush unless the commit is lazy. */
+static orsp_err write_done(orsp_db *db, bool committed, bool durable)
+{
+	uint64_t n = committed ? queue_committed(db) : 0;
+	queue_leave(db);
+	return committed && durable ? make_durable(db, n) : ORSP_OK;
+}
+
 /* Failure injection: counts operations and fails the chosen one. */
 static orsp_err injected(orsp_db *db, const char *what)
 {
@@ -347,11 +356,8 @@ static orsp_err commit(orsp_db *db, bool durable)
 		orsp_db_rollback(db);
 		return err;
 	}
-	if (--db->depth == 0) {
-		uint64_t n = queue_committed(db);
-		queue_leave(db);
-		return durable ? make_durable(db, n) : ORSP_OK;
-	}
+	if (--db->depth == 0)
+		return write_done(db, true, durable);
 	return ORSP_OK;
 }
 
@@ -521,7 +527,7 @@ orsp_err orsp_stmt_step(orsp_stmt *st, bool *row)
 {
 	orsp_db *db = st->db;
 	orsp_err err = injected(db, "step");
-	bool queued = false, write;
+	bool write;
 
 	if (err) {
 		*row = false;
@@ -531,19 +537,14 @@ orsp_err orsp_stmt_step(orsp_stmt *st, bool *row)
 	 * is durable when the step returns (a write that returns rows commits when it is
 	 * reset, and becomes durable with the next sync). */
 	write = db->depth == 0 && !db->ops->readonly(st->impl);
-	if (write && db->wq) {
+	if (write && db->wq)
 		db->wq_held = queue_enter(db->wq, db->busy_ms);
-		queued = true;
-	}
 	err = db->ops->step(st->impl, row);
 	if (write) {
-		uint64_t n = 0;
-		if (queued) {
-			n = !err && !*row ? queue_committed(db) : 0;
-			queue_leave(db);
-		}
-		if (!err && !*row)
-			err = make_durable(db, n);
+		bool committed = !err && !*row;
+		orsp_err done = write_done(db, committed, true);
+		if (committed)
+			err = done;
 	}
 	return err;
 }

@@ -86,19 +86,23 @@ static void sq_close(void *conn)
 	sqlite3_close_v2(conn);
 }
 
-/* Whether the connection is in WAL mode (PRAGMA journal_mode=WAL can be refused). */
-static bool is_wal(sqlite3 *db)
+/* Switch to WAL; *wal tells whether the connection is now in WAL mode (the pragma answers
+ * with the mode in force, and a file system without shared memory maps keeps another). */
+static orsp_err set_wal(sqlite3 *db, bool *wal)
 {
 	sqlite3_stmt *st = NULL;
-	bool wal = false;
+	int rc = sqlite3_prepare_v2(db, "PRAGMA journal_mode=WAL", -1, &st, NULL);
 
-	if (sqlite3_prepare_v2(db, "PRAGMA journal_mode", -1, &st, NULL) == SQLITE_OK &&
-	    sqlite3_step(st) == SQLITE_ROW) {
+	*wal = false;
+	if (rc == SQLITE_OK)
+		rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
 		const unsigned char *m = sqlite3_column_text(st, 0);
-		wal = m && strcmp((const char *)m, "wal") == 0;
+		*wal = m && strcmp((const char *)m, "wal") == 0;
+		rc = SQLITE_OK;
 	}
 	sqlite3_finalize(st);
-	return wal;
+	return rc == SQLITE_OK ? ORSP_OK : map_rc(db, rc, "exec");
 }
 
 static orsp_err sq_open(const char *path, void **out)
@@ -106,6 +110,7 @@ static orsp_err sq_open(const char *path, void **out)
 	orsp_err err;
 	sqlite3 *db = NULL;
 	int rc;
+	bool wal = false;
 
 	err = precreate(path);
 	if (err)
@@ -123,11 +128,11 @@ static orsp_err sq_open(const char *path, void **out)
 		goto out;
 	/* Switching to WAL takes an exclusive lock once per file; the busy handler covers a
 	 * concurrent first open. The mode is persistent, later opens only read it. */
-	err = sq_exec(db, "PRAGMA journal_mode=WAL");
+	err = set_wal(db, &wal);
 	if (err)
 		goto out;
-	err = sq_exec(db, is_wal(db) ? "PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;"
-	                             : "PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;");
+	err = sq_exec(db, wal ? "PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;"
+	                      : "PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;");
 	if (err)
 		goto out;
 	*out = db;
