@@ -297,11 +297,8 @@ int bench_euicc(int argc, char **argv)
 		if (c == '?')
 			return CLI_USAGE;
 		if (c == OPT_SECONDS) {
-			char *end = NULL;
-			seconds = strtod(optarg, &end);
-			if (!end || end == optarg || *end || !(seconds >= 0.1 && seconds <= 3600))
-				return cli_usage("--seconds",
-				                 "expected a number of seconds from 0.1 to 3600");
+			if ((rc = cli_seconds("--seconds", optarg, 0.1, 3600, &seconds)))
+				return rc;
 		} else if (c == OPT_JSON) {
 			json = true;
 		} else if (c == OPT_PROFILE) {

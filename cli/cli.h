@@ -69,6 +69,8 @@ int cli_hex(const char *opt, const char *val, uint8_t *out, size_t n);
 int cli_hex2(const char *opt, const char *val, uint8_t *out, size_t n1, size_t n2, size_t *len);
 /* A decimal number (or 0x-prefixed hex) in [min, max]. */
 int cli_uint(const char *opt, const char *val, uint64_t min, uint64_t max, uint64_t *out);
+/* A number of seconds in [min, max] (a decimal fraction allowed). */
+int cli_seconds(const char *opt, const char *val, double min, double max, double *out);
 /* A required option that was not given. */
 int cli_missing(const char *opt);
 /* Positional arguments: exactly `want` remaining after the options (argv[optind...]). */

@@ -103,6 +103,17 @@ int cli_hex2(const char *opt, const char *val, uint8_t *out, size_t n1, size_t n
 	return CLI_OK;
 }
 
+int cli_seconds(const char *opt, const char *val, double min, double max, double *out)
+{
+	char *end = NULL;
+	double v = strtod(val, &end);
+
+	if (!end || end == val || *end || !(v >= min && v <= max))
+		return cli_usage(opt, "expected a number of seconds from %g to %g", min, max);
+	*out = v;
+	return CLI_OK;
+}
+
 int cli_uint(const char *opt, const char *val, uint64_t min, uint64_t max, uint64_t *out)
 {
 	const char *p = val;
