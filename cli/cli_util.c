@@ -1,6 +1,7 @@
 /* Shared helpers of the openrsp command line: error lines, option parsing, hex arguments,
  * aligned text output and a small JSON writer. */
 #include <errno.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -101,6 +102,26 @@ int cli_hex2(const char *opt, const char *val, uint8_t *out, size_t n1, size_t n
 	if (orsp_hex_decode(val, out, digits / 2, len) != ORSP_OK)
 		return cli_usage(opt, "expected %s: %s", want, orsp_err_detail());
 	return CLI_OK;
+}
+
+static volatile sig_atomic_t stop_requested;
+
+static void on_stop_signal(int sig)
+{
+	(void)sig;
+	stop_requested = 1;
+}
+
+volatile sig_atomic_t *cli_stop_on_signals(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_stop_signal;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	return &stop_requested;
 }
 
 int cli_seconds(const char *opt, const char *val, double min, double max, double *out)

@@ -298,13 +298,6 @@ out:
 
 /* ----- serve ----- */
 
-static volatile sig_atomic_t serve_stop;
-
-static void on_stop_signal(int sig)
-{
-	(void)sig;
-	serve_stop = 1;
-}
 
 /* HOST:PORT, HOST alone or :PORT; [v6]:PORT. */
 static int parse_vpcd(const char *arg, char *host, size_t cap, uint16_t *port)
@@ -352,7 +345,7 @@ static int euicc_serve(int argc, char **argv)
 	char host[256];
 	orsp_vpcd_opts vo = {0};
 	orsp_euicc_host *h = NULL;
-	struct sigaction sa;
+	volatile sig_atomic_t *serve_stop;
 	int c, rc;
 	orsp_err e;
 
@@ -379,14 +372,10 @@ static int euicc_serve(int argc, char **argv)
 	vo.host = host;
 	if ((e = orsp_euicc_host_open(state, &h)) != ORSP_OK)
 		return cli_fail("euicc", e);
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_stop_signal;
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	signal(SIGPIPE, SIG_IGN);
+	serve_stop = cli_stop_on_signals();
 	fprintf(stderr, "openrsp euicc: EID %s served to vpcd at %s:%u (SIGINT/SIGTERM stop)\n",
 	        orsp_euicc_eid(orsp_euicc_host_core(h)), host, (unsigned)vo.port);
-	e = orsp_vpcd_serve_opts(&vo, orsp_euicc_host_apdu(h), &serve_stop);
+	e = orsp_vpcd_serve_opts(&vo, orsp_euicc_host_apdu(h), serve_stop);
 	fprintf(stderr, "openrsp euicc: stopped\n");
 	orsp_euicc_host_close(h);
 	if (e)

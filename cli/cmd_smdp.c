@@ -646,13 +646,6 @@ out:
 
 /* ----- serve ----- */
 
-static volatile sig_atomic_t serve_stop;
-
-static void on_stop_signal(int sig)
-{
-	(void)sig;
-	serve_stop = 1;
-}
 
 static int smdp_serve(int argc, char **argv)
 {
@@ -663,7 +656,7 @@ static int smdp_serve(int argc, char **argv)
 	static orsp_smdp_config cfg;
 	const char *config = NULL;
 	orsp_smdp_server *srv = NULL;
-	struct sigaction sa;
+	volatile sig_atomic_t *serve_stop;
 	int c, rc;
 	orsp_err e;
 
@@ -682,11 +675,7 @@ static int smdp_serve(int argc, char **argv)
 	e = orsp_smdp_config_load(config, &cfg);
 	if (e)
 		return cli_fail("configuration", e);
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_stop_signal;
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	signal(SIGPIPE, SIG_IGN);
+	serve_stop = cli_stop_on_signals();
 	e = orsp_smdp_server_start(&cfg, &srv);
 	if (e) {
 		orsp_smdp_config_free(&cfg);
@@ -698,7 +687,7 @@ static int smdp_serve(int argc, char **argv)
 	/* The port on stdout for scripts (port 0 = ephemeral). */
 	printf("%u\n", (unsigned)orsp_smdp_server_port(srv));
 	fflush(stdout);
-	while (!serve_stop) {
+	while (!*serve_stop) {
 		struct timespec ts = {0, 200 * 1000 * 1000};
 		nanosleep(&ts, NULL);
 	}
