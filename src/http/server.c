@@ -3,7 +3,8 @@
  *
  * Request life cycle (libmicrohttpd calls on_access several times per request):
  *   1st call   headers complete: allocate the request state, route, check the client
- *              certificate and Content-Length; answer 404/405/403/413 at once when they fail;
+ *              certificate and Content-Length; answer 404/405/403 at once when they fail,
+ *              and 413 at once for a body beyond DROP_LIMIT;
  *   next calls body chunks: appended up to max_body, then counted and dropped;
  *   last call  body complete: run the handler, queue its response;
  *   on_completed (libmicrohttpd): log line, free the state, in-flight count down. */
@@ -400,8 +401,14 @@ static enum MHD_Result first_call(orsp_http_server *srv, struct MHD_Connection *
 		if (!ok && srv->require_client_cert)
 			return reply_error(st, conn, 403, "client certificate required", NULL);
 	}
-	if (content_length(conn, &cl) && cl > srv->max_body)
-		return reply_error(st, conn, 413, "request body too large", NULL);
+	if (content_length(conn, &cl) && cl > srv->max_body) {
+		/* Answering before the body is read makes the connection close with the body
+		 * still unread, and the client's TCP stack may then get a reset before it reads
+		 * the 413. A body within DROP_LIMIT is read and dropped first, the 413 follows. */
+		if (cl > DROP_LIMIT(srv->max_body))
+			return reply_error(st, conn, 413, "request body too large", NULL);
+		st->overflow = true;
+	}
 	return MHD_YES;
 }
 

@@ -139,10 +139,14 @@ r=$(post /gsma/rsp2/es9plus/frobnicate '{}')
 [[ "$r" == 404* ]] && ok || bad "unknown function: $r"
 r=$(post /gsma/rsp2/es9plus/authenticateClient '{"transactionId":')
 [[ "$r" == *'"subjectCode":"1.2"'* ]] && ok || bad "malformed JSON: $r"
-# a body over the limit: 413
+# a body over the limit: 413 every time (the server reads and drops it first; answered
+# before the body, curl often got a reset instead of the answer)
 head -c 300000 /dev/zero | tr '\0' 'a' >"$T/big"
-code=$("${C[@]}" -o /dev/null -w '%{http_code}' -X POST -H 'X-Admin-Protocol: gsma/rsp/v2.2.0' --data-binary @"$T/big" "$URL/gsma/rsp2/es9plus/initiateAuthentication")
-[[ "$code" == 413 ]] && ok || bad "oversized body: $code"
+codes=""
+for _ in 1 2 3 4 5; do
+	codes+=$("${C[@]}" -o /dev/null -w '%{http_code}' -X POST -H 'X-Admin-Protocol: gsma/rsp/v2.2.0' --data-binary @"$T/big" "$URL/gsma/rsp2/es9plus/initiateAuthentication" || true)" "
+done
+[[ "$codes" == "413 413 413 413 413 " ]] && ok || bad "oversized body: $codes"
 # the server certificate is checked by the client against the FQDN: wrong name fails
 if "${C[@]}" -o /dev/null "https://127.0.0.1:$PORT/metrics" 2>/dev/null; then bad "TLS name check passed for 127.0.0.1"; else ok; fi
 # /metrics
