@@ -404,6 +404,64 @@ static void test_download_limit(void **state)
 	orsp_smdp_close(s);
 }
 
+/* ES9+ delivery: one update counts the attempt and moves Released to Downloaded, inside the
+ * caller's transaction only; the attempt past the limit moves the profile to Error. */
+static void test_deliver(void **state)
+{
+	orsp_smdp *s = open_new();
+	orsp_db *db = orsp_smdp_db(s);
+	orsp_smdp_order o = {0};
+	orsp_smdp_profile q, r;
+	(void)state;
+	import_n(s, 50, 2, "D");
+	o.profile_type = "D";
+	o.download_limit = 2;
+	assert_int_equal(orsp_smdp_download_order(s, &o, &q), ORSP_OK);
+	assert_int_equal(orsp_smdp_confirm_order(s, q.matching_id, NULL, true), ORSP_OK);
+	assert_int_equal(orsp_smdp_get(s, q.iccid, &q), ORSP_OK);
+	assert_int_equal(orsp_smdp_deliver(s, &q), ORSP_E_USAGE);
+	assert_int_equal(orsp_smdp_deliver(NULL, &q), ORSP_E_USAGE);
+	assert_int_equal(orsp_db_begin(db), ORSP_OK);
+	assert_int_equal(orsp_smdp_deliver(s, NULL), ORSP_E_USAGE);
+	assert_int_equal(orsp_smdp_deliver(s, &q), ORSP_OK);
+	assert_int_equal(q.state, ORSP_SMDP_DOWNLOADED);
+	assert_int_equal(q.download_attempts, 1);
+	/* a second delivery of the same profile is refused */
+	assert_int_equal(orsp_smdp_deliver(s, &q), ORSP_E_STATE);
+	assert_int_equal(orsp_db_commit(db), ORSP_OK);
+	assert_int_equal(orsp_smdp_get(s, q.iccid, &r), ORSP_OK);
+	assert_int_equal(r.state, ORSP_SMDP_DOWNLOADED);
+	assert_int_equal(r.download_attempts, 1);
+	assert_int_equal(count_rows(s, "SELECT count(*) FROM smdp_audit WHERE action ="
+	                               " 'downloadAttempt'"),
+	                 1);
+	assert_int_equal(count_rows(s, "SELECT count(*) FROM smdp_audit WHERE action ="
+	                               " 'downloaded' AND to_state = 'downloaded'"),
+	                 1);
+	/* rolled back with the caller's transaction: nothing of it stays */
+	o.download_limit = 1;
+	assert_int_equal(orsp_smdp_download_order(s, &o, &q), ORSP_OK);
+	assert_int_equal(orsp_smdp_confirm_order(s, q.matching_id, NULL, true), ORSP_OK);
+	assert_int_equal(orsp_db_begin(db), ORSP_OK);
+	assert_int_equal(orsp_smdp_get(s, q.iccid, &q), ORSP_OK);
+	assert_int_equal(orsp_smdp_deliver(s, &q), ORSP_OK);
+	orsp_db_rollback(db);
+	assert_int_equal(orsp_smdp_get(s, q.iccid, &r), ORSP_OK);
+	assert_int_equal(r.state, ORSP_SMDP_RELEASED);
+	assert_int_equal(r.download_attempts, 0);
+	/* past the limit: Error */
+	assert_int_equal(orsp_smdp_download_attempt(s, q.iccid), ORSP_OK);
+	assert_int_equal(orsp_db_begin(db), ORSP_OK);
+	assert_int_equal(orsp_smdp_get(s, q.iccid, &q), ORSP_OK);
+	assert_int_equal(orsp_smdp_deliver(s, &q), ORSP_E_POLICY);
+	assert_int_equal(q.state, ORSP_SMDP_ERROR);
+	assert_int_equal(orsp_db_commit(db), ORSP_OK);
+	assert_int_equal(orsp_smdp_get(s, q.iccid, &r), ORSP_OK);
+	assert_int_equal(r.state, ORSP_SMDP_ERROR);
+	assert_int_equal(r.download_attempts, 2);
+	orsp_smdp_close(s);
+}
+
 /* State changes queue progress reports unless they are turned off (no callback URL). */
 static void test_progress_switch(void **state)
 {
@@ -720,7 +778,7 @@ int main(void)
 	    cmocka_unit_test(test_state_table),        cmocka_unit_test(test_activation_code),
 	    cmocka_unit_test(test_import_ts48),        cmocka_unit_test(test_lifecycle),
 	    cmocka_unit_test(test_cancel_and_reorder), cmocka_unit_test(test_cc_retry_limit),
-	    cmocka_unit_test(test_download_limit),
+	    cmocka_unit_test(test_download_limit),     cmocka_unit_test(test_deliver),
 	    cmocka_unit_test(test_progress_switch),     cmocka_unit_test(test_expiry),
 	    cmocka_unit_test(test_concurrent_orders),  cmocka_unit_test(test_upp_encrypted_at_rest),
 	    cmocka_unit_test(test_migration_upp_table), cmocka_unit_test(test_failure_injection),

@@ -1379,7 +1379,7 @@ static orsp_err get_bound_profile_package(ctx *c)
 				st = NULL;
 			}
 		} else if (!e) {
-			e = orsp_smdp_download_attempt(c->s, se.iccid);
+			e = orsp_smdp_deliver(c->s, &p);
 			if (e == ORSP_E_POLICY)
 				limit = true;
 		}
@@ -1408,8 +1408,6 @@ static orsp_err get_bound_profile_package(ctx *c)
 			orsp_stmt_finalize(st);
 			if (!e && orsp_db_changes(c->db) != 1)
 				e = orsp_errf(ORSP_E_STATE, "session %s moved meanwhile", tid_hex);
-			if (!e && p.state == ORSP_SMDP_RELEASED)
-				e = orsp_smdp_mark_downloaded(c->s, se.iccid);
 			if (!e)
 				e = drop_expired_keys(c);
 		}

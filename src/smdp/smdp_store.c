@@ -1011,6 +1011,38 @@ out:
 	return err;
 }
 
+orsp_err orsp_smdp_deliver(orsp_smdp *s, orsp_smdp_profile *p)
+{
+	orsp_err err;
+
+	if (!s || !p)
+		return orsp_errf(ORSP_E_USAGE, "deliver: missing arguments");
+	if (!orsp_db_in_transaction(s->db))
+		return orsp_errf(ORSP_E_USAGE, "deliver: not inside a transaction");
+	if (p->state != ORSP_SMDP_RELEASED)
+		return orsp_errf(ORSP_E_STATE, "profile %s is %s, not released", p->iccid,
+		                 orsp_smdp_state_name(p->state));
+	if (p->download_attempts + 1 > p->download_limit) {
+		err = update_int(s, "UPDATE smdp_profile SET download_attempts = ?1 WHERE iccid = ?2",
+		                 p->download_attempts + 1, p->iccid);
+		if (!err)
+			err = set_state(s, p, ORSP_SMDP_EV_FAIL, "", "download attempts exhausted");
+		if (err)
+			return err;
+		p->download_attempts++;
+		return orsp_errf(ORSP_E_POLICY, "profile %s: more than %u download attempts",
+		                 p->iccid, p->download_limit);
+	}
+	/* the rows download_attempt and mark_downloaded write, the counter with the state */
+	err = audit(s, "downloadAttempt", p->iccid, "released", "released", "");
+	if (!err)
+		err = set_state(s, p, ORSP_SMDP_EV_DOWNLOADED,
+		                ", download_attempts = download_attempts + 1", "");
+	if (!err)
+		p->download_attempts++;
+	return err;
+}
+
 orsp_err orsp_smdp_expire(orsp_smdp *s, size_t *n)
 {
 	orsp_err err;
