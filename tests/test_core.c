@@ -201,6 +201,51 @@ static void test_base64_rejects(void **state)
 	assert_int_equal(orsp_base64_decode("Zm8=", 4, out, sizeof(out), &n), ORSP_OK);
 }
 
+/* Every byte value at every position of a group: accepted exactly when it is in the
+ * alphabet, with the alphabet's index as its value; and round trips of every length up to
+ * 300 bytes through encode and decode. */
+static void test_base64_every_byte(void **state)
+{
+	(void)state;
+	static const char alphabet[] =
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	uint8_t out[8], in[300], back[300];
+	char enc[404];
+	size_t n;
+
+	for (int pos = 0; pos < 4; pos++) {
+		for (int c = 0; c < 256; c++) {
+			char g[8] = "AAAAAAAA";
+			const char *hit = c ? memchr(alphabet, c, 64) : NULL;
+			g[4 + pos] = (char)c; /* in the second group, the first one is fine */
+			orsp_err e = orsp_base64_decode(g, 8, out, sizeof(out), &n);
+			if (c == '=' && pos == 3) {
+				/* padding: "AAA=" is one byte short */
+				assert_int_equal(e, ORSP_OK);
+				assert_int_equal(n, 5);
+				continue;
+			}
+			if (!hit) {
+				if (e != ORSP_E_MALFORMED)
+					fail_msg("byte 0x%02x at position %d accepted", c, pos);
+				continue;
+			}
+			assert_int_equal(e, ORSP_OK);
+			assert_int_equal(n, 6);
+			uint32_t v = (uint32_t)out[3] << 16 | (uint32_t)out[4] << 8 | out[5];
+			assert_int_equal((v >> (18 - 6 * pos)) & 63, (uint32_t)(hit - alphabet));
+		}
+	}
+	for (size_t len = 0; len <= sizeof(in); len++) {
+		for (size_t i = 0; i < len; i++)
+			in[i] = (uint8_t)(i * 167 + len * 31 + 7);
+		assert_int_equal(orsp_base64_encode(in, len, enc, sizeof(enc)), ORSP_OK);
+		assert_int_equal(orsp_base64_decode(enc, strlen(enc), back, len, &n), ORSP_OK);
+		assert_int_equal(n, len);
+		assert_memory_equal(back, in, len);
+	}
+}
+
 /* ------------------------------------------------------------------ reader / writer ----- */
 
 static void test_reader(void **state)
@@ -505,6 +550,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_hex_rfc4648),    cmocka_unit_test(test_hex_rejects),
 	    cmocka_unit_test(test_base64_rfc4648), cmocka_unit_test(test_base64_rejects),
+	    cmocka_unit_test(test_base64_every_byte),
 	    cmocka_unit_test(test_reader),         cmocka_unit_test(test_writer),
 	    cmocka_unit_test(test_ct_eq),          cmocka_unit_test(test_wipe),
 	    cmocka_unit_test(test_secret),         cmocka_unit_test(test_errors),
