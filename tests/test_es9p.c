@@ -681,6 +681,53 @@ static void test_full_download(void **state)
 	dl_free(&d);
 }
 
+/* Migration 4 of the ES9+ tables from the layout before it (notifications with
+ * AUTOINCREMENT): the rows are kept and a repeated notification is still counted once. */
+static void test_notification_migration(void **state)
+{
+	fx *f = *state;
+	static dl d;
+	orsp_db *db = NULL;
+	int http, v = 0;
+	size_t n = 0;
+
+	memset(&d, 0, sizeof(d));
+	order(f, EID, NULL, NULL);
+	initiate(f, &d);
+	authenticate(f, &d, f->prof.matching_id);
+	get_bpp(f, &d, NULL, true);
+	assert_null(call(f, "handleNotification", pir_request(f, &d, true, false), &http));
+	assert_int_equal(http, 204);
+	orsp_smdp_close(f->s);
+	assert_int_equal(orsp_db_open(f->db, &db), ORSP_OK);
+	assert_int_equal(
+	    orsp_db_exec(db, "BEGIN;"
+	                     "CREATE TABLE n3 (id INTEGER PRIMARY KEY AUTOINCREMENT,"
+	                     " received_at INTEGER NOT NULL, eid TEXT NOT NULL, iccid TEXT NOT NULL,"
+	                     " event TEXT NOT NULL, seq INTEGER NOT NULL,"
+	                     " tid TEXT NOT NULL DEFAULT '', result TEXT NOT NULL,"
+	                     " UNIQUE (eid, seq, event));"
+	                     "INSERT INTO n3 SELECT * FROM es9p_notification;"
+	                     "DROP TABLE es9p_notification;"
+	                     "ALTER TABLE n3 RENAME TO es9p_notification;"
+	                     "DELETE FROM schema_migrations WHERE module = 'smdp_es9p' AND"
+	                     " version = 4;"
+	                     "COMMIT;"),
+	    ORSP_OK);
+	orsp_db_close(db);
+	assert_int_equal(orsp_smdp_open(f->db, &f->kek, &f->s), ORSP_OK);
+	assert_int_equal(orsp_es9p_prepare(f->s), ORSP_OK);
+	assert_int_equal(orsp_db_schema_version(orsp_smdp_db(f->s), "smdp_es9p", &v), ORSP_OK);
+	assert_int_equal(v, 4);
+	assert_int_equal(orsp_es9p_notification_count(f->s, f->prof.iccid, "install", &n), ORSP_OK);
+	assert_int_equal(n, 1);
+	assert_null(call(f, "handleNotification", pir_request(f, &d, true, false), &http));
+	assert_int_equal(http, 204);
+	assert_int_equal(orsp_es9p_notification_count(f->s, NULL, NULL, &n), ORSP_OK);
+	assert_int_equal(n, 1);
+	dl_free(&d);
+}
+
 /* Default SM-DP+ case: no matching ID, a profile released for this EID. Confirmation code.
  * The session survives closing and reopening the database between steps. */
 static void test_default_smdp_cc_restart(void **state)
@@ -1236,6 +1283,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_full_download, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_notification_migration, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_default_smdp_cc_restart, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_gbpp_retry, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_gbpp_kept_key, setup, teardown),

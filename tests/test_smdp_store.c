@@ -692,7 +692,10 @@ static void test_migration_upp_table(void **state)
 	                     " dek_wrapped = (SELECT dek_wrapped FROM smdp_upp WHERE profile_id = id),"
 	                     " upp_sealed = (SELECT upp_sealed FROM smdp_upp WHERE profile_id = id);"
 	                     "DROP TABLE smdp_upp;"
-	                     "DELETE FROM schema_migrations WHERE module = 'smdp' AND version = 3;"
+	                     "DROP INDEX smdp_profile_available;"
+	                     "CREATE INDEX smdp_profile_type_state ON smdp_profile"
+	                     " (profile_type, state);"
+	                     "DELETE FROM schema_migrations WHERE module = 'smdp' AND version >= 3;"
 	                     "COMMIT;"),
 	    ORSP_OK);
 	assert_int_equal(orsp_db_schema_version(db, "smdp", &v), ORSP_OK);
@@ -701,7 +704,7 @@ static void test_migration_upp_table(void **state)
 
 	assert_int_equal(orsp_smdp_open(db_path, &test_kek, &s), ORSP_OK);
 	assert_int_equal(orsp_db_schema_version(orsp_smdp_db(s), "smdp", &v), ORSP_OK);
-	assert_int_equal(v, 3);
+	assert_int_equal(v, 4);
 	assert_int_equal(count_rows(s, "SELECT count(*) FROM smdp_upp"), 3);
 	assert_int_equal(orsp_smdp_get_upp(s, q.iccid, &back, &blen), ORSP_OK);
 	assert_int_equal(blen, len);
@@ -712,6 +715,90 @@ static void test_migration_upp_table(void **state)
 	                     ORSP_OK);
 	orsp_err_clear();
 	orsp_pkg_buf_free(u, len);
+	orsp_smdp_close(s);
+}
+
+/* Migration 4 from the layout before it (AUTOINCREMENT audit and progress tables, the
+ * (profile_type, state) index): every row and id kept, the audit table still append-only,
+ * new ids continue after the old ones, the order search uses the new partial index. */
+static void test_migration_plain_rowids(void **state)
+{
+	orsp_smdp *s = open_new();
+	orsp_smdp_order o = {0};
+	orsp_smdp_profile q;
+	orsp_db *db = NULL;
+	int64_t audits, progress, max_id;
+	int v = 0;
+	(void)state;
+	import_n(s, 80, 3, "M");
+	orsp_smdp_set_progress(s, true);
+	o.profile_type = "M";
+	assert_int_equal(orsp_smdp_download_order(s, &o, &q), ORSP_OK);
+	assert_int_equal(orsp_smdp_confirm_order(s, q.matching_id, NULL, true), ORSP_OK);
+	assert_int_equal(orsp_smdp_mark_downloaded(s, q.iccid), ORSP_OK);
+	audits = count_rows(s, "SELECT count(*) FROM smdp_audit");
+	progress = count_rows(s, "SELECT count(*) FROM smdp_progress");
+	max_id = count_rows(s, "SELECT max(id) FROM smdp_audit");
+	assert_true(audits >= 5);
+	assert_true(progress >= 1);
+	orsp_smdp_close(s);
+
+	/* back to the version-3 layout, rows and ids as they are */
+	assert_int_equal(orsp_db_open(db_path, &db), ORSP_OK);
+	assert_int_equal(
+	    orsp_db_exec(
+	        db,
+	        "BEGIN;"
+	        "DROP INDEX smdp_profile_available;"
+	        "CREATE INDEX smdp_profile_type_state ON smdp_profile (profile_type, state);"
+	        "CREATE TABLE a3 (id INTEGER PRIMARY KEY AUTOINCREMENT, at INTEGER NOT NULL,"
+	        " action TEXT NOT NULL, iccid TEXT NOT NULL, from_state TEXT NOT NULL,"
+	        " to_state TEXT NOT NULL, detail TEXT NOT NULL DEFAULT '');"
+	        "INSERT INTO a3 SELECT * FROM smdp_audit;"
+	        "DROP TABLE smdp_audit;"
+	        "ALTER TABLE a3 RENAME TO smdp_audit;"
+	        "CREATE TRIGGER smdp_audit_no_update BEFORE UPDATE ON smdp_audit"
+	        " BEGIN SELECT RAISE(ABORT, 'smdp_audit is append-only'); END;"
+	        "CREATE TRIGGER smdp_audit_no_delete BEFORE DELETE ON smdp_audit"
+	        " BEGIN SELECT RAISE(ABORT, 'smdp_audit is append-only'); END;"
+	        "CREATE TABLE p3 (id INTEGER PRIMARY KEY AUTOINCREMENT, at INTEGER NOT NULL,"
+	        " iccid TEXT NOT NULL, eid TEXT NOT NULL DEFAULT '', profile_type TEXT NOT NULL,"
+	        " point_id INTEGER NOT NULL, success INTEGER NOT NULL,"
+	        " detail TEXT NOT NULL DEFAULT '', attempts INTEGER NOT NULL DEFAULT 0,"
+	        " next_at INTEGER NOT NULL, done INTEGER NOT NULL DEFAULT 0);"
+	        "INSERT INTO p3 SELECT * FROM smdp_progress;"
+	        "DROP TABLE smdp_progress;"
+	        "ALTER TABLE p3 RENAME TO smdp_progress;"
+	        "CREATE INDEX smdp_progress_due ON smdp_progress (done, next_at);"
+	        "DELETE FROM schema_migrations WHERE module = 'smdp' AND version = 4;"
+	        "COMMIT;"),
+	    ORSP_OK);
+	assert_int_equal(orsp_db_schema_version(db, "smdp", &v), ORSP_OK);
+	assert_int_equal(v, 3);
+	orsp_db_close(db);
+
+	assert_int_equal(orsp_smdp_open(db_path, &test_kek, &s), ORSP_OK);
+	assert_int_equal(orsp_db_schema_version(orsp_smdp_db(s), "smdp", &v), ORSP_OK);
+	assert_int_equal(v, 4);
+	assert_int_equal(count_rows(s, "SELECT count(*) FROM smdp_audit"), audits);
+	assert_int_equal(count_rows(s, "SELECT count(*) FROM smdp_progress"), progress);
+	assert_int_equal(count_rows(s, "SELECT max(id) FROM smdp_audit"), max_id);
+	assert_int_equal(count_rows(s, "SELECT count(*) FROM sqlite_sequence WHERE name IN"
+	                               " ('smdp_audit', 'smdp_progress')"),
+	                 0);
+	assert_int_equal(count_rows(s, "SELECT count(*) FROM sqlite_master WHERE name ="
+	                               " 'smdp_profile_type_state'"),
+	                 0);
+	/* still append-only */
+	assert_int_equal(orsp_db_exec(orsp_smdp_db(s), "UPDATE smdp_audit SET detail = 'x'"),
+	                 ORSP_E_STORAGE);
+	assert_int_equal(orsp_db_exec(orsp_smdp_db(s), "DELETE FROM smdp_audit"), ORSP_E_STORAGE);
+	orsp_err_clear();
+	/* an order after the migration (the search uses the new index): audit ids go on */
+	assert_int_equal(orsp_smdp_download_order(s, &o, &q), ORSP_OK);
+	assert_int_equal(q.state, ORSP_SMDP_ALLOCATED);
+	assert_int_equal(count_rows(s, "SELECT count(*) FROM smdp_audit"), audits + 1);
+	assert_int_equal(count_rows(s, "SELECT max(id) FROM smdp_audit"), max_id + 1);
 	orsp_smdp_close(s);
 }
 
@@ -781,7 +868,8 @@ int main(void)
 	    cmocka_unit_test(test_download_limit),     cmocka_unit_test(test_deliver),
 	    cmocka_unit_test(test_progress_switch),     cmocka_unit_test(test_expiry),
 	    cmocka_unit_test(test_concurrent_orders),  cmocka_unit_test(test_upp_encrypted_at_rest),
-	    cmocka_unit_test(test_migration_upp_table), cmocka_unit_test(test_failure_injection),
+	    cmocka_unit_test(test_migration_upp_table), cmocka_unit_test(test_migration_plain_rowids),
+	    cmocka_unit_test(test_failure_injection),
 	};
 	test_kek.len = ORSP_KEK_LEN;
 	if (orsp_random(test_kek.v, test_kek.len))

@@ -85,6 +85,27 @@ static const orsp_migration es9p_migrations[] = {
                "CREATE INDEX es9p_session_otsk ON es9p_session (created_at)"
                " WHERE otsk_wrapped IS NOT NULL;",
     },
+    {
+        .version = 4,
+        .description = "notifications without AUTOINCREMENT",
+        /* AUTOINCREMENT rewrote sqlite_sequence with every notification; nothing is ever
+         * deleted from the table, so a plain rowid keeps growing the same way. */
+        .sql = "CREATE TABLE es9p_notification_v4 ("
+               " id INTEGER PRIMARY KEY,"
+               " received_at INTEGER NOT NULL,"
+               " eid TEXT NOT NULL,"
+               " iccid TEXT NOT NULL,"
+               " event TEXT NOT NULL,"
+               " seq INTEGER NOT NULL,"
+               " tid TEXT NOT NULL DEFAULT '',"
+               " result TEXT NOT NULL,"
+               " UNIQUE (eid, seq, event));"
+               "INSERT INTO es9p_notification_v4 SELECT id, received_at, eid, iccid, event, seq,"
+               " tid, result FROM es9p_notification;"
+               "DROP TABLE es9p_notification;"
+               "ALTER TABLE es9p_notification_v4 RENAME TO es9p_notification;"
+               "DELETE FROM sqlite_sequence WHERE name = 'es9p_notification';",
+    },
 };
 
 orsp_err orsp_es9p_prepare(orsp_smdp *s)

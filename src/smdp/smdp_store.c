@@ -98,6 +98,51 @@ static const orsp_migration smdp_migrations[] = {
                "ALTER TABLE smdp_profile DROP COLUMN dek_wrapped;"
                "ALTER TABLE smdp_profile DROP COLUMN upp_sealed;",
     },
+    {
+        .version = 4,
+        .description = "fewer pages written per state change",
+        /* AUTOINCREMENT made every audit and progress row also rewrite sqlite_sequence, and
+         * the (profile_type, state) index moved with every state change; only the search
+         * for an Available profile of a type uses it. Nothing is ever deleted from the two
+         * tables, so a plain rowid keeps growing the same way. */
+        .sql = "DROP INDEX smdp_profile_type_state;"
+               "CREATE INDEX smdp_profile_available ON smdp_profile (profile_type, id)"
+               " WHERE state = 'available';"
+               "CREATE TABLE smdp_audit_v4 ("
+               " id INTEGER PRIMARY KEY,"
+               " at INTEGER NOT NULL,"
+               " action TEXT NOT NULL,"
+               " iccid TEXT NOT NULL,"
+               " from_state TEXT NOT NULL,"
+               " to_state TEXT NOT NULL,"
+               " detail TEXT NOT NULL DEFAULT '');"
+               "INSERT INTO smdp_audit_v4 (id, at, action, iccid, from_state, to_state, detail)"
+               " SELECT id, at, action, iccid, from_state, to_state, detail FROM smdp_audit;"
+               "DROP TABLE smdp_audit;"
+               "ALTER TABLE smdp_audit_v4 RENAME TO smdp_audit;"
+               "CREATE TRIGGER smdp_audit_no_update BEFORE UPDATE ON smdp_audit"
+               " BEGIN SELECT RAISE(ABORT, 'smdp_audit is append-only'); END;"
+               "CREATE TRIGGER smdp_audit_no_delete BEFORE DELETE ON smdp_audit"
+               " BEGIN SELECT RAISE(ABORT, 'smdp_audit is append-only'); END;"
+               "CREATE TABLE smdp_progress_v4 ("
+               " id INTEGER PRIMARY KEY,"
+               " at INTEGER NOT NULL,"
+               " iccid TEXT NOT NULL,"
+               " eid TEXT NOT NULL DEFAULT '',"
+               " profile_type TEXT NOT NULL,"
+               " point_id INTEGER NOT NULL,"
+               " success INTEGER NOT NULL,"
+               " detail TEXT NOT NULL DEFAULT '',"
+               " attempts INTEGER NOT NULL DEFAULT 0,"
+               " next_at INTEGER NOT NULL,"
+               " done INTEGER NOT NULL DEFAULT 0);"
+               "INSERT INTO smdp_progress_v4 SELECT id, at, iccid, eid, profile_type, point_id,"
+               " success, detail, attempts, next_at, done FROM smdp_progress;"
+               "DROP TABLE smdp_progress;"
+               "ALTER TABLE smdp_progress_v4 RENAME TO smdp_progress;"
+               "CREATE INDEX smdp_progress_due ON smdp_progress (done, next_at);"
+               "DELETE FROM sqlite_sequence WHERE name IN ('smdp_audit', 'smdp_progress');",
+    },
 };
 
 /* The download progress the operator is told about (ES2+ HandleDownloadProgressInfo,
