@@ -200,6 +200,47 @@ static void test_db_nested(void **state)
 	orsp_db_close(db);
 }
 
+/* A flat transaction: nested levels commit with the whole; a nested rollback takes the whole
+ * transaction, the outermost commit says so and nothing of it is kept; it cannot be nested
+ * itself; afterwards the handle nests with savepoints again. */
+static void test_db_flat(void **state)
+{
+	(void)state;
+	orsp_db *db = NULL;
+	assert_int_equal(orsp_db_open(path_in("flat.db"), &db), ORSP_OK);
+	assert_int_equal(orsp_db_exec(db, "CREATE TABLE n (k TEXT)"), ORSP_OK);
+	assert_int_equal(orsp_db_begin_flat(db), ORSP_OK);
+	assert_int_equal(orsp_db_begin_flat(db), ORSP_E_STATE);
+	assert_int_equal(orsp_db_exec(db, "INSERT INTO n VALUES ('a')"), ORSP_OK);
+	assert_int_equal(orsp_db_begin(db), ORSP_OK);
+	assert_int_equal(orsp_db_exec(db, "INSERT INTO n VALUES ('b')"), ORSP_OK);
+	assert_int_equal(orsp_db_commit(db), ORSP_OK);
+	assert_true(orsp_db_in_transaction(db));
+	assert_int_equal(orsp_db_commit(db), ORSP_OK);
+	assert_false(orsp_db_in_transaction(db));
+	assert_int_equal(count_rows(db, "SELECT count(*) FROM n"), 2);
+	/* a nested rollback: everything goes */
+	assert_int_equal(orsp_db_begin_flat(db), ORSP_OK);
+	assert_int_equal(orsp_db_exec(db, "INSERT INTO n VALUES ('c')"), ORSP_OK);
+	assert_int_equal(orsp_db_begin(db), ORSP_OK);
+	assert_int_equal(orsp_db_exec(db, "INSERT INTO n VALUES ('d')"), ORSP_OK);
+	orsp_db_rollback(db);
+	assert_true(orsp_db_in_transaction(db));
+	assert_int_equal(orsp_db_commit(db), ORSP_E_STORAGE);
+	assert_false(orsp_db_in_transaction(db));
+	assert_int_equal(count_rows(db, "SELECT count(*) FROM n"), 2);
+	/* the next transaction nests with savepoints again: an inner rollback is contained */
+	assert_int_equal(orsp_db_begin(db), ORSP_OK);
+	assert_int_equal(orsp_db_exec(db, "INSERT INTO n VALUES ('e')"), ORSP_OK);
+	assert_int_equal(orsp_db_begin(db), ORSP_OK);
+	assert_int_equal(orsp_db_exec(db, "INSERT INTO n VALUES ('f')"), ORSP_OK);
+	orsp_db_rollback(db);
+	assert_int_equal(orsp_db_commit(db), ORSP_OK);
+	assert_int_equal(count_rows(db, "SELECT count(*) FROM n WHERE k = 'e'"), 1);
+	assert_int_equal(count_rows(db, "SELECT count(*) FROM n"), 3);
+	orsp_db_close(db);
+}
+
 /* Prepared statements are cached per handle: the same text prepared again while the first
  * is in use is a second statement, and a statement back from the cache has no bindings. */
 static void test_db_statement_cache(void **state)
@@ -618,6 +659,7 @@ int main(void)
 	    cmocka_unit_test(test_db_unique_is_exists),
 	    cmocka_unit_test(test_db_busy),
 	    cmocka_unit_test(test_db_nested),
+	    cmocka_unit_test(test_db_flat),
 	    cmocka_unit_test(test_db_statement_cache),
 	    cmocka_unit_test(test_db_write_queue),
 	    cmocka_unit_test(test_db_commit_lazy),

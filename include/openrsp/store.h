@@ -54,6 +54,11 @@ ORSP_MUST_CHECK orsp_err orsp_db_exec(orsp_db *db, const char *sql);
  * a caller can group functions that each use a transaction into one (one commit, one
  * fsync). Commit without an open transaction: ORSP_E_STATE. */
 ORSP_MUST_CHECK orsp_err orsp_db_begin(orsp_db *db);
+/* An outermost write transaction whose nested levels are not savepoints: for a caller that
+ * gives up the whole transaction whenever a part fails. A nested begin and commit then cost
+ * nothing; a nested rollback rolls back everything, and the outermost commit reports it
+ * (ORSP_E_STORAGE). Inside an open transaction: ORSP_E_STATE. */
+ORSP_MUST_CHECK orsp_err orsp_db_begin_flat(orsp_db *db);
 /* Commit; the outermost commit returns once the transaction is durable (it survives a
  * power cut). Concurrent commits on one file share their flush (group commit). */
 ORSP_MUST_CHECK orsp_err orsp_db_commit(orsp_db *db);

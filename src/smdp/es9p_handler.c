@@ -1577,8 +1577,9 @@ static orsp_err handle_pir(ctx *c, const orsp_tlv *pir)
 		orsp_tlv choice;
 		success = orsp_der_parse_one(result.value, &choice) == ORSP_OK && choice.tag == 0xA0;
 	}
-	/* the profile's state, the session's end and the record: one transaction */
-	if ((e = orsp_db_begin(c->db)))
+	/* the profile's state, the session's end and the record: one transaction, given up
+	 * whole if a part fails (so the state change needs no savepoint of its own) */
+	if ((e = orsp_db_begin_flat(c->db)))
 		goto out;
 	if (success)
 		e = orsp_smdp_mark_installed(c->s, se.iccid);

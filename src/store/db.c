@@ -61,6 +61,7 @@ struct orsp_db {
 	void *conn;
 	unsigned depth; /* open transactions: 1 = the outermost, more = savepoints in it */
 	bool aborted;   /* an inner rollback took the whole transaction with it */
+	bool flat;      /* nested levels of this transaction are not savepoints */
 	int fail_in; /* operations left before an injected failure; -1 = disarmed */
 	unsigned busy_ms;
 	write_queue *wq; /* NULL for a database without a file */
@@ -319,7 +320,7 @@ orsp_err orsp_db_begin(orsp_db *db)
 	if (err)
 		return err;
 	if (db->depth > 0) {
-		err = savepoint_exec(db, "SAVEPOINT", db->depth);
+		err = db->flat ? ORSP_OK : savepoint_exec(db, "SAVEPOINT", db->depth);
 		if (err)
 			return err;
 		db->depth++;
@@ -336,6 +337,17 @@ orsp_err orsp_db_begin(orsp_db *db)
 	return ORSP_OK;
 }
 
+orsp_err orsp_db_begin_flat(orsp_db *db)
+{
+	orsp_err err;
+	if (db->depth > 0)
+		return orsp_errf(ORSP_E_STATE, "a flat transaction cannot be nested");
+	err = orsp_db_begin(db);
+	if (!err)
+		db->flat = true;
+	return err;
+}
+
 static orsp_err commit(orsp_db *db, bool durable)
 {
 	orsp_err err;
@@ -347,17 +359,20 @@ static orsp_err commit(orsp_db *db, bool durable)
 		return orsp_errf(ORSP_E_STORAGE, "the transaction was rolled back");
 	}
 	err = injected(db, "commit");
-	if (!err)
-		err = db->depth > 1 ? savepoint_exec(db, "RELEASE", db->depth - 1)
-		                    : db->ops->commit(db->conn);
+	if (!err && db->depth > 1)
+		err = db->flat ? ORSP_OK : savepoint_exec(db, "RELEASE", db->depth - 1);
+	else if (!err)
+		err = db->ops->commit(db->conn);
 	if (err) {
 		/* A failed COMMIT may leave the transaction open (SQLITE_BUSY); end it so
 		 * that nothing of it survives and the handle is usable again. */
 		orsp_db_rollback(db);
 		return err;
 	}
-	if (--db->depth == 0)
+	if (--db->depth == 0) {
+		db->flat = false;
 		return write_done(db, true, durable);
+	}
 	return ORSP_OK;
 }
 
@@ -381,7 +396,7 @@ void orsp_db_rollback(orsp_db *db)
 	if (db->depth > 1) {
 		/* undo the inner part only; if that fails, the whole transaction goes and
 		 * the enclosing levels learn it at their commit */
-		if (!db->aborted && (savepoint_exec(db, "ROLLBACK TO", db->depth - 1) ||
+		if (!db->aborted && (db->flat || savepoint_exec(db, "ROLLBACK TO", db->depth - 1) ||
 		                     savepoint_exec(db, "RELEASE", db->depth - 1))) {
 			(void)db->ops->rollback(db->conn);
 			db->aborted = true;
@@ -392,6 +407,7 @@ void orsp_db_rollback(orsp_db *db)
 			(void)db->ops->rollback(db->conn);
 		db->depth = 0;
 		db->aborted = false;
+		db->flat = false;
 		queue_leave(db);
 	}
 	(void)orsp_errf(ORSP_OK, "%s", detail);
