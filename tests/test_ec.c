@@ -72,6 +72,34 @@ static void test_curve_name(void **state)
 	assert_non_null(orsp_curve_name((orsp_curve)42));
 }
 
+/* CPU accounting: off, nothing counts; on, a signature counts; inside an accounted call the
+ * inner ones are not counted a second time (only the outermost call is timed). */
+static void test_crypto_accounting(void **state)
+{
+	(void)state;
+	orsp_ec_key *k = NULL;
+	uint8_t sig[ORSP_EC_SIG_LEN];
+	uint64_t c0, c1, t;
+
+	assert_int_equal(orsp_ec_generate(ORSP_CURVE_P256, &k), ORSP_OK);
+	orsp_crypto_account(false);
+	c0 = orsp_crypto_cpu_ns();
+	assert_int_equal(orsp_ecdsa_sign(k, "m", 1, sig), ORSP_OK);
+	assert_int_equal(orsp_crypto_cpu_ns(), c0);
+	orsp_crypto_account(true);
+	for (int i = 0; i < 20; i++)
+		assert_int_equal(orsp_ecdsa_sign(k, "m", 1, sig), ORSP_OK);
+	c1 = orsp_crypto_cpu_ns();
+	assert_true(c1 > c0);
+	t = orsp__crypto_acct_begin();
+	assert_int_equal(orsp_ecdsa_verify(k, "m", 1, sig), ORSP_OK);
+	assert_int_equal(orsp_crypto_cpu_ns(), c1);
+	orsp__crypto_acct_end(t);
+	assert_true(orsp_crypto_cpu_ns() > c1);
+	orsp_crypto_account(false);
+	orsp_ec_free(k);
+}
+
 static void test_sign_verify_round_trip(void **state)
 {
 	(void)state;
@@ -904,6 +932,7 @@ int main(void)
 	    cmocka_unit_test(test_thales_server_signature1),
 	    cmocka_unit_test(test_random),
 	    cmocka_unit_test(test_usage_errors),
+	    cmocka_unit_test(test_crypto_accounting),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

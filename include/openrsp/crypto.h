@@ -125,6 +125,14 @@ ORSP_MUST_CHECK orsp_err orsp_ecdsa_sign(const orsp_ec_key *k, const void *msg, 
 /* ORSP_E_VERIFY on a bad signature, ORSP_E_MALFORMED if r or s is out of range. */
 ORSP_MUST_CHECK orsp_err orsp_ecdsa_verify(const orsp_ec_key *pub, const void *msg, size_t n,
                                            const uint8_t sig[ORSP_EC_SIG_LEN]);
+/* Accounting of the CPU time spent in ECDSA, key generation, ECKA and BPP building, over all
+ * threads (the outermost call of a thread counts, from its CPU clock). Off by default. */
+void orsp_crypto_account(bool on);
+uint64_t orsp_crypto_cpu_ns(void);
+/* For the accounted functions (src/crypto, src/bsp): pass begin's value to end. */
+uint64_t orsp__crypto_acct_begin(void);
+void orsp__crypto_acct_end(uint64_t t0);
+
 /* Convert between raw r||s and the DER Ecdsa-Sig-Value used inside X.509. */
 ORSP_MUST_CHECK orsp_err orsp_ecdsa_sig_to_der(const uint8_t sig[ORSP_EC_SIG_LEN], uint8_t *der,
                                                size_t cap, size_t *der_len);

@@ -195,7 +195,7 @@ orsp_err orsp_bsp_ppp_build(const orsp_bsp_keys *ppk, orsp_slice upp, orsp_write
 	return e;
 }
 
-orsp_err orsp_bsp_bpp_build(const orsp_bsp_bpp_params *p, orsp_writer *w)
+static orsp_err bsp_bpp_build_run(const orsp_bsp_bpp_params *p, orsp_writer *w)
 {
 	uint8_t smdp_otpk[ORSP_EC_POINT_LEN], ss[ORSP_ECKA_LEN], sig[ORSP_EC_SIG_LEN];
 	uint8_t fields[128], tbs[128 + 3 + ORSP_EC_POINT_LEN], rsk[RSK_LEN];
@@ -295,5 +295,13 @@ out:
 	orsp_bsp_keys_wipe(&keys);
 	orsp_wipe(ss, sizeof(ss));
 	orsp_wipe(rsk, sizeof(rsk));
+	return e;
+}
+
+orsp_err orsp_bsp_bpp_build(const orsp_bsp_bpp_params *p, orsp_writer *w)
+{
+	uint64_t t0 = orsp__crypto_acct_begin();
+	orsp_err e = bsp_bpp_build_run(p, w);
+	orsp__crypto_acct_end(t0);
 	return e;
 }

@@ -156,7 +156,7 @@ orsp_curve orsp_ec_curve(const orsp_ec_key *k)
 	return k ? k->curve : ORSP_CURVE_NONE;
 }
 
-orsp_err orsp_ec_generate(orsp_curve curve, orsp_ec_key **out)
+static orsp_err ec_generate_run(orsp_curve curve, orsp_ec_key **out)
 {
 	const struct curve_info *ci = curve_info(curve);
 	EVP_PKEY_CTX *ctx = NULL;
@@ -179,6 +179,14 @@ orsp_err orsp_ec_generate(orsp_curve curve, orsp_ec_key **out)
 out:
 	EVP_PKEY_free(pk);
 	EVP_PKEY_CTX_free(ctx);
+	return e;
+}
+
+orsp_err orsp_ec_generate(orsp_curve curve, orsp_ec_key **out)
+{
+	uint64_t t0 = orsp__crypto_acct_begin();
+	orsp_err e = ec_generate_run(curve, out);
+	orsp__crypto_acct_end(t0);
 	return e;
 }
 
@@ -660,8 +668,8 @@ orsp_err orsp_ecdsa_sig_from_der(const uint8_t *der, size_t n, uint8_t sig[ORSP_
 
 #define DER_SIG_MAX 72
 
-orsp_err orsp_ecdsa_sign(const orsp_ec_key *k, const void *msg, size_t n,
-                         uint8_t sig[ORSP_EC_SIG_LEN])
+static orsp_err ecdsa_sign_run(const orsp_ec_key *k, const void *msg, size_t n,
+                               uint8_t sig[ORSP_EC_SIG_LEN])
 {
 	EVP_MD_CTX *mctx = NULL;
 	uint8_t der[DER_SIG_MAX + 8];
@@ -686,8 +694,17 @@ out:
 	return e;
 }
 
-orsp_err orsp_ecdsa_verify(const orsp_ec_key *pub, const void *msg, size_t n,
-                           const uint8_t sig[ORSP_EC_SIG_LEN])
+orsp_err orsp_ecdsa_sign(const orsp_ec_key *k, const void *msg, size_t n,
+                         uint8_t sig[ORSP_EC_SIG_LEN])
+{
+	uint64_t t0 = orsp__crypto_acct_begin();
+	orsp_err e = ecdsa_sign_run(k, msg, n, sig);
+	orsp__crypto_acct_end(t0);
+	return e;
+}
+
+static orsp_err ecdsa_verify_run(const orsp_ec_key *pub, const void *msg, size_t n,
+                                 const uint8_t sig[ORSP_EC_SIG_LEN])
 {
 	const struct curve_info *ci;
 	EVP_MD_CTX *mctx = NULL;
@@ -729,10 +746,19 @@ out:
 	return e;
 }
 
+orsp_err orsp_ecdsa_verify(const orsp_ec_key *pub, const void *msg, size_t n,
+                           const uint8_t sig[ORSP_EC_SIG_LEN])
+{
+	uint64_t t0 = orsp__crypto_acct_begin();
+	orsp_err e = ecdsa_verify_run(pub, msg, n, sig);
+	orsp__crypto_acct_end(t0);
+	return e;
+}
+
 /* ----- ECKA-DH ----- */
 
-orsp_err orsp_ecka(const orsp_ec_key *priv, const uint8_t *peer_point, size_t n,
-                   uint8_t out[ORSP_ECKA_LEN])
+static orsp_err ecka_run(const orsp_ec_key *priv, const uint8_t *peer_point, size_t n,
+                         uint8_t out[ORSP_ECKA_LEN])
 {
 	orsp_ec_key *peer = NULL;
 	EVP_PKEY_CTX *ctx = NULL;
@@ -772,5 +798,14 @@ out:
 	orsp_wipe(z, sizeof(z));
 	orsp_ec_free(peer);
 	EVP_PKEY_CTX_free(ctx);
+	return e;
+}
+
+orsp_err orsp_ecka(const orsp_ec_key *priv, const uint8_t *peer_point, size_t n,
+                   uint8_t out[ORSP_ECKA_LEN])
+{
+	uint64_t t0 = orsp__crypto_acct_begin();
+	orsp_err e = ecka_run(priv, peer_point, n, out);
+	orsp__crypto_acct_end(t0);
 	return e;
 }

@@ -154,6 +154,10 @@ m=$("${C[@]}" "$URL/metrics")
 [[ "$m" == *'openrsp_smdp_requests_total{function="initiateAuthentication",result="200"} 1'* ]] && ok || bad "metrics: initiateAuthentication"
 [[ "$m" == *'result="8.8.1/3.8"} 1'* ]] && ok || bad "metrics: failures by code"
 [[ "$m" == *'openrsp_smdp_profiles{state="released"} 1'* ]] && ok || bad "metrics: profiles by state"
+# the crypto CPU time: serverSignature1 was made, so more than nothing, and less than all
+cs=$(sed -n 's/^openrsp_smdp_crypto_cpu_seconds_total //p' <<<"$m")
+ps=$(sed -n 's/^process_cpu_seconds_total //p' <<<"$m")
+awk -v c="$cs" -v p="$ps" 'BEGIN { exit !(c > 0 && p > 0 && c < p) }' && ok || bad "metrics: crypto CPU $cs of $ps"
 [[ "$m" == *'openrsp_smdp_request_duration_ms_bucket{function="confirmOrder",le="+Inf"} 2'* ]] && ok || bad "metrics: histogram"
 # one log line per request, no secret
 grep -q 'function=initiateAuthentication tid=[0-9A-F]\{32\} eid=- http=200 result=ok' "$T/serve.log" && ok || bad "request log line"
