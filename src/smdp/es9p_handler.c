@@ -1301,13 +1301,11 @@ static orsp_err get_bound_profile_package(ctx *c)
 	}
 	otsk_aad(aad, sizeof(aad), tid_hex);
 	/* A retry with the same one-time key gets the same binding (SGP.22 §3.1.3.3): the
-	 * same BPP, rebuilt from the kept otSK.DP.ECKA and smdpSign. */
+	 * same BPP, rebuilt from the kept otSK.DP.ECKA and smdpSign. It is not a new download
+	 * attempt (the bytes are those already delivered), so it is not counted; a new
+	 * one-time key is, below. */
 	if (se.step == S_BPP && se.otsk_w_len && se.has_bsig && se.otpk_len == otpk_len &&
 	    memcmp(se.otpk, otpk, otpk_len) == 0) {
-		if (orsp_smdp_download_attempt(c->s, se.iccid) == ORSP_E_POLICY) {
-			e = fail(c, ES9P_DL_EXHAUSTED, NULL);
-			goto out;
-		}
 		if ((e = orsp_smdp_unwrap(c->s, aad, se.otsk_w, se.otsk_w_len, &d)) ||
 		    (d.len != 32 && (e = orsp_errf(ORSP_E_MALFORMED, "stored one-time key"))) ||
 		    (e = orsp_ec_from_private_scalar(orsp_ec_curve(ks->dppb_key), d.v, &otsk)))
