@@ -20,11 +20,19 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <sqlite3.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "store_impl.h"
+
+/* A connection and its transaction-control statements, prepared once: BEGIN and COMMIT
+ * run in every write transaction, and parsing them each time cost more than running them. */
+typedef struct sq_conn {
+	sqlite3 *db;
+	sqlite3_stmt *begin, *commit, *rollback;
+} sq_conn;
 
 static orsp_err map_rc(sqlite3 *db, int rc, const char *what)
 {
@@ -64,7 +72,7 @@ static orsp_err precreate(const char *path)
 
 static orsp_err sq_exec(void *conn, const char *sql)
 {
-	sqlite3 *db = conn;
+	sqlite3 *db = ((sq_conn *)conn)->db;
 	int rc = sqlite3_exec(db, sql, NULL, NULL, NULL);
 	if (rc != SQLITE_OK)
 		return map_rc(db, rc, "exec");
@@ -73,7 +81,7 @@ static orsp_err sq_exec(void *conn, const char *sql)
 
 static orsp_err sq_set_busy_timeout(void *conn, unsigned ms)
 {
-	sqlite3 *db = conn;
+	sqlite3 *db = ((sq_conn *)conn)->db;
 	int rc = sqlite3_busy_timeout(db, ms > INT32_MAX ? INT32_MAX : (int)ms);
 	if (rc != SQLITE_OK)
 		return map_rc(db, rc, "busy timeout");
@@ -82,8 +90,15 @@ static orsp_err sq_set_busy_timeout(void *conn, unsigned ms)
 
 static void sq_close(void *conn)
 {
+	sq_conn *c = conn;
+	if (!c)
+		return;
+	sqlite3_finalize(c->begin);
+	sqlite3_finalize(c->commit);
+	sqlite3_finalize(c->rollback);
 	/* sqlite3_close_v2 defers the close if the caller leaked a statement. */
-	sqlite3_close_v2(conn);
+	sqlite3_close_v2(c->db);
+	free(c);
 }
 
 /* Switch to WAL; *wal tells whether the connection is now in WAL mode (the pragma answers
@@ -108,57 +123,77 @@ static orsp_err set_wal(sqlite3 *db, bool *wal)
 static orsp_err sq_open(const char *path, void **out)
 {
 	orsp_err err;
-	sqlite3 *db = NULL;
+	sq_conn *c = NULL;
 	int rc;
 	bool wal = false;
 
 	err = precreate(path);
 	if (err)
 		return err;
+	c = calloc(1, sizeof(*c));
+	if (!c)
+		return orsp_errf(ORSP_E_RESOURCE, "out of memory");
 	rc = sqlite3_open_v2(
-	    path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
+	    path, &c->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
 	if (rc != SQLITE_OK) {
 		err = orsp_errf(ORSP_E_STORAGE, "cannot open %s: %s", path,
-		                db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
+		                c->db ? sqlite3_errmsg(c->db) : sqlite3_errstr(rc));
 		goto out;
 	}
-	sqlite3_extended_result_codes(db, 1);
-	err = sq_set_busy_timeout(db, ORSP_DB_BUSY_TIMEOUT_MS);
+	sqlite3_extended_result_codes(c->db, 1);
+	err = sq_set_busy_timeout(c, ORSP_DB_BUSY_TIMEOUT_MS);
 	if (err)
 		goto out;
 	/* Switching to WAL takes an exclusive lock once per file; the busy handler covers a
 	 * concurrent first open. The mode is persistent, later opens only read it. */
-	err = set_wal(db, &wal);
+	err = set_wal(c->db, &wal);
 	if (err)
 		goto out;
-	err = sq_exec(db, wal ? "PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;"
-	                      : "PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;");
+	err = sq_exec(c, wal ? "PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;"
+	                     : "PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;");
 	if (err)
 		goto out;
-	*out = db;
-	db = NULL;
+	*out = c;
+	c = NULL;
 out:
-	if (db)
-		sqlite3_close_v2(db);
+	sq_close(c);
 	return err;
+}
+
+/* Run a transaction-control statement, prepared on first use and kept. */
+static orsp_err ctl(sq_conn *c, sqlite3_stmt **st, const char *sql)
+{
+	int rc = SQLITE_OK;
+
+	if (!*st)
+		rc = sqlite3_prepare_v2(c->db, sql, -1, st, NULL);
+	if (rc == SQLITE_OK) {
+		rc = sqlite3_step(*st);
+		(void)sqlite3_reset(*st);
+		if (rc == SQLITE_DONE)
+			return ORSP_OK;
+	}
+	return map_rc(c->db, rc, sql);
 }
 
 static orsp_err sq_begin(void *conn)
 {
-	return sq_exec(conn, "BEGIN IMMEDIATE");
+	sq_conn *c = conn;
+	return ctl(c, &c->begin, "BEGIN IMMEDIATE");
 }
 
 static orsp_err sq_commit(void *conn)
 {
-	return sq_exec(conn, "COMMIT");
+	sq_conn *c = conn;
+	return ctl(c, &c->commit, "COMMIT");
 }
 
 static orsp_err sq_rollback(void *conn)
 {
-	sqlite3 *db = conn;
-	if (sqlite3_get_autocommit(db))
+	sq_conn *c = conn;
+	if (sqlite3_get_autocommit(c->db))
 		return ORSP_OK; /* SQLite already rolled back (e.g. after an I/O error) */
-	return sq_exec(conn, "ROLLBACK");
+	return ctl(c, &c->rollback, "ROLLBACK");
 }
 
 /* Sync the connection's write-ahead log (fdatasync through SQLite's own VFS, which also
@@ -166,7 +201,7 @@ static orsp_err sq_rollback(void *conn)
  * closed file (rollback journal, synchronous=FULL) or an in-memory journal: nothing to do. */
 static orsp_err sq_sync(void *conn)
 {
-	sqlite3 *db = conn;
+	sqlite3 *db = ((sq_conn *)conn)->db;
 	sqlite3_file *f = NULL;
 	int rc;
 
@@ -184,12 +219,12 @@ static orsp_err sq_sync(void *conn)
 
 static int64_t sq_changes(void *conn)
 {
-	return sqlite3_changes64(conn);
+	return sqlite3_changes64(((sq_conn *)conn)->db);
 }
 
 static orsp_err sq_prepare(void *conn, const char *sql, void **out)
 {
-	sqlite3 *db = conn;
+	sqlite3 *db = ((sq_conn *)conn)->db;
 	sqlite3_stmt *st = NULL;
 	const char *tail = NULL;
 	int rc = sqlite3_prepare_v2(db, sql, -1, &st, &tail);
