@@ -226,6 +226,17 @@ static void test_db_flat(void **state)
 	assert_int_equal(orsp_db_exec(db, "INSERT INTO n VALUES ('d')"), ORSP_OK);
 	orsp_db_rollback(db);
 	assert_true(orsp_db_in_transaction(db));
+	/* nothing runs in between: it would commit on its own, outside any transaction */
+	assert_int_equal(orsp_db_exec(db, "INSERT INTO n VALUES ('x')"), ORSP_E_STORAGE);
+	{
+		orsp_stmt *st = NULL;
+		bool row = true;
+		assert_int_equal(orsp_db_prepare(db, "INSERT INTO n VALUES ('y')", &st), ORSP_OK);
+		assert_int_equal(orsp_stmt_step(st, &row), ORSP_E_STORAGE);
+		assert_false(row);
+		orsp_stmt_finalize(st);
+	}
+	assert_int_equal(orsp_db_begin(db), ORSP_E_STORAGE);
 	assert_int_equal(orsp_db_commit(db), ORSP_E_STORAGE);
 	assert_false(orsp_db_in_transaction(db));
 	assert_int_equal(count_rows(db, "SELECT count(*) FROM n"), 2);

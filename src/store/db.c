@@ -291,9 +291,21 @@ orsp_err orsp_db_set_busy_timeout(orsp_db *db, unsigned ms)
 	return err;
 }
 
+/* After an inner rollback took the whole transaction, the backend is outside any
+ * transaction: a statement run now would commit on its own. Nothing runs until the
+ * outermost level ends. */
+static orsp_err check_aborted(const orsp_db *db)
+{
+	if (db->aborted)
+		return orsp_errf(ORSP_E_STORAGE, "the enclosing transaction was rolled back");
+	return ORSP_OK;
+}
+
 orsp_err orsp_db_exec(orsp_db *db, const char *sql)
 {
-	orsp_err err = injected(db, "exec");
+	orsp_err err = check_aborted(db);
+	if (!err)
+		err = injected(db, "exec");
 	if (err)
 		return err;
 	err = db->ops->exec(db->conn, sql);
@@ -313,9 +325,9 @@ static orsp_err savepoint_exec(orsp_db *db, const char *verb, unsigned level)
 
 orsp_err orsp_db_begin(orsp_db *db)
 {
-	orsp_err err;
-	if (db->aborted)
-		return orsp_errf(ORSP_E_STORAGE, "the enclosing transaction was rolled back");
+	orsp_err err = check_aborted(db);
+	if (err)
+		return err;
 	err = injected(db, "begin");
 	if (err)
 		return err;
@@ -542,9 +554,11 @@ orsp_err orsp_stmt_bind_null(orsp_stmt *st, int idx)
 orsp_err orsp_stmt_step(orsp_stmt *st, bool *row)
 {
 	orsp_db *db = st->db;
-	orsp_err err = injected(db, "step");
+	orsp_err err = check_aborted(db);
 	bool write;
 
+	if (!err)
+		err = injected(db, "step");
 	if (err) {
 		*row = false;
 		return err;
