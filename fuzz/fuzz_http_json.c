@@ -2,6 +2,8 @@
  *
  * For any input:
  *  - orsp_json_parse() fails only with ORSP_E_MALFORMED, and what it accepts is an object;
+ *    it accepts exactly what jansson's json_loadb accepts as an object, as an equal value
+ *    (its own fast path must not differ);
  *  - orsp_json_header_get() fails only with ORSP_E_MALFORMED; what it accepts has a known
  *    status, NUL-terminated fields within their bounds, dotted-decimal codes (checked here
  *    independently), and survives orsp_json_header_put() + orsp_json_header_get() unchanged;
@@ -123,6 +125,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	size_t len;
 
 	check(e == ORSP_OK || e == ORSP_E_MALFORMED);
+	/* orsp_json_parse reads common documents without jansson: the outcome must be
+	 * jansson's own, accepted or refused, and the same value */
+	if (size > 0 && size <= MAX_BODY) {
+		json_error_t jerr;
+		json_t *ref = json_loadb((const char *)data, size, JSON_REJECT_DUPLICATES, &jerr);
+		bool ref_ok = ref && json_is_object(ref);
+		check(ref_ok == (e == ORSP_OK));
+		check(!ref_ok || json_equal(ref, obj));
+		json_decref(ref);
+	}
 	if (e) {
 		check(obj == NULL);
 		return 0;

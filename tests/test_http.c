@@ -1495,6 +1495,128 @@ static void test_json_parse_strict(void **state)
 	free(deep);
 }
 
+/* orsp_json_parse reads common documents itself: for every text, valid or not, the outcome
+ * must be jansson's (accepted or not, the same value, the same message). */
+static void assert_parse_is_janssons(const char *text, size_t len)
+{
+	json_error_t jerr;
+	json_t *ours = NULL, *theirs = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
+	orsp_err e = orsp_json_parse(text, len, 1 << 20, &ours);
+
+	if (theirs && !json_is_object(theirs)) {
+		json_decref(theirs);
+		theirs = NULL;
+		snprintf(jerr.text, sizeof(jerr.text), "top level is not an object");
+	}
+	if (!theirs) {
+		if (e != ORSP_E_MALFORMED || !strstr(orsp_err_detail(), jerr.text))
+			fail_msg("\"%.*s\": jansson refuses (%s), ours: %s", (int)len, text,
+			         jerr.text, orsp_err_detail());
+		assert_null(ours);
+		return;
+	}
+	if (e != ORSP_OK || !json_equal(ours, theirs))
+		fail_msg("\"%.*s\": jansson accepts, ours differs (%s)", (int)len, text,
+		         orsp_err_detail());
+	json_decref(ours);
+	json_decref(theirs);
+}
+
+static void test_json_parse_fast_path(void **state)
+{
+	(void)state;
+	static const char *const texts[] = {
+	    /* read by the fast path */
+	    "{}",
+	    "{\"a\":1}",
+	    " \t\r\n{ \"a\" : [ 1 , -2 , 0 , -0 , 123456789012345678 ] }\n",
+	    "{\"\":\"\",\"t\":true,\"f\":false,\"n\":null,\"o\":{},\"l\":[],\"s\":\"x\"}",
+	    "{\"h\":{\"functionExecutionStatus\":{\"status\":\"Executed-Success\"}},\"a\":[[{}]]}",
+	    "{\"a\":-123456789012345678,\"b\":[true,[false,[null]]]}",
+	    "{\"del\":\"\x7f\",\"x\":\"~ !#$%&'()*+,-./:;<=>?@[]^_`{|}\"}",
+	    /* valid, but for jansson to read */
+	    "{\"a\":1.5}",
+	    "{\"a\":1e3}",
+	    "{\"a\":1E-3}",
+	    "{\"a\":1234567890123456789}",
+	    "{\"a\":9223372036854775807}",
+	    "{\"a\":9999999999999999999}",
+	    "{\"a\":999999999999999999}",
+	    "{\"a\":-999999999999999999}",
+	    "{\"a\":\"\\u00e9\"}",
+	    "{\"a\":\"caf\xc3\xa9\"}",
+	    "{\"a\":\"x\\ny\"}",
+	    "{\"k\\\"\":1}",
+	    "{\"a\":[1,{\"b\":\"\\/\"}]}",
+	    /* not JSON, or not what we take */
+	    "{\"a\":01}",
+	    "{\"a\":-}",
+	    "{\"a\":--1}",
+	    "{\"a\":+1}",
+	    "{\"a\":tru}",
+	    "{\"a\":truex}",
+	    "{\"a\":nul}",
+	    "{\"a\":1,}",
+	    "{\"a\":[1,]}",
+	    "{\"a\" 1}",
+	    "{\"a\":1 \"b\":2}",
+	    "{,}",
+	    "{\"a\":1}}",
+	    "{\"a\":\"x}",
+	    "{\"a\":\"x\x01y\"}",
+	    "{\"a\":1,\"a\":1}",
+	    "{\"x\":{\"a\":1,\"a\":2}}",
+	    "{\"a\":1}x",
+	    "[1]",
+	    "\"s\"",
+	    "1",
+	    "{\"a\":.5}",
+	    "{\"a\":1.}",
+	    "{\"a\":99999999999999999999}",
+	    "{\"a\":-0.0}",
+	    "{a:1}",
+	    "{\"a\"}",
+	    "\xef\xbb\xbf{}",
+	    "{\"a\":\"\xff\"}",
+	    "{\"a\":[}",
+	    "{\"a\":]}",
+	    "}",
+	    "{",
+	    "",
+	};
+	char deep[128];
+	size_t k;
+
+	for (size_t i = 0; i < ORSP_ARRAY_LEN(texts); i++)
+		if (texts[i][0])
+			assert_parse_is_janssons(texts[i], strlen(texts[i]));
+	/* a NUL inside and after */
+	assert_parse_is_janssons("{\"a\":\"x\0y\"}", 11);
+	assert_parse_is_janssons("{\"a\":1}\0", 8);
+	/* nesting around the fast path's depth limit */
+	for (size_t d = 10; d < 24; d++) {
+		k = 0;
+		memcpy(deep, "{\"a\":", 5);
+		k = 5;
+		for (size_t i = 0; i < d; i++)
+			deep[k++] = '[';
+		for (size_t i = 0; i < d; i++)
+			deep[k++] = ']';
+		deep[k++] = '}';
+		assert_parse_is_janssons(deep, k);
+	}
+	/* every byte value inside a string, and as the byte after a value */
+	for (int c = 0; c < 256; c++) {
+		char t[16];
+		int n = snprintf(t, sizeof(t), "{\"a\":\"%c\"}", c ? c : '?');
+		t[6] = (char)c;
+		assert_parse_is_janssons(t, (size_t)n);
+		n = snprintf(t, sizeof(t), "{\"a\":1%c}", c ? c : '?');
+		t[6] = (char)c;
+		assert_parse_is_janssons(t, (size_t)n);
+	}
+}
+
 /* orsp_json_dump writes common documents itself: the bytes must be jansson's. */
 static void assert_dump_is_janssons(json_t *doc)
 {
@@ -1587,6 +1709,7 @@ int main(void)
 	    cmocka_unit_test(test_json_fields),
 	    cmocka_unit_test(test_json_dump_fast_path),
 	    cmocka_unit_test(test_json_parse_strict),
+	    cmocka_unit_test(test_json_parse_fast_path),
 	    cmocka_unit_test(test_admin_protocol),
 	};
 	orsp_log_set_level(ORSP_LOG_WARN);
