@@ -1656,6 +1656,16 @@ static void test_json_dump_fast_path(void **state)
 		char t[8] = {(char)c, 'a', 'b', (char)c, 'c', 'd', (char)c, '\0'};
 		assert_dump_is_janssons(json_pack("{s:s}", t, t));
 	}
+	/* and at every position of a longer string (the scan goes a word of 8 bytes at a time) */
+	for (int c = 1; c < 0x80; c++) {
+		for (size_t pos = 0; pos < 21; pos++) {
+			char t[22];
+			memset(t, 'a', 21);
+			t[21] = '\0';
+			t[pos] = (char)c;
+			assert_dump_is_janssons(json_pack("{s:s}", "k", t));
+		}
+	}
 	/* jansson's path: non-ASCII text, reals */
 	assert_dump_is_janssons(json_pack("{s:s,s:i}", "name", "caf\xc3\xa9", "n", 1));
 	assert_dump_is_janssons(json_pack("{s:f}", "x", 0.5));

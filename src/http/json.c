@@ -248,14 +248,48 @@ orsp_err orsp_json_parse(const void *body, size_t len, size_t max_len, json_t **
 	return ORSP_OK;
 }
 
+/* Whether any of the 8 bytes in x needs more than itself in JSON (a control character, '"',
+ * '\\') or is not ASCII: word-at-a-time tests, exact for "any byte" (a zero byte of x ^ c
+ * is a byte equal to c). */
+#define ONES UINT64_C(0x0101010101010101)
+#define HIGHS UINT64_C(0x8080808080808080)
+static bool word_special(uint64_t x)
+{
+	uint64_t quote = x ^ (ONES * '"'), bslash = x ^ (ONES * '\\');
+	uint64_t ctl = (x - ONES * 0x20) & ~x & HIGHS;
+	return (ctl | ((quote - ONES) & ~quote & HIGHS) | ((bslash - ONES) & ~bslash & HIGHS) |
+	        (x & HIGHS)) != 0;
+}
+
+/* The end of the run of bytes from i on that JSON takes as they are. */
+static size_t plain_run(const char *s, size_t i, size_t n)
+{
+	uint64_t x;
+
+	while (i + 8 <= n) {
+		memcpy(&x, s + i, 8);
+		if (word_special(x))
+			break;
+		i += 8;
+	}
+	while (i < n && esc_width[(unsigned char)s[i]] == 1)
+		i++;
+	return i;
+}
+
 static size_t escaped_len(const char *s, size_t n, bool *ascii)
 {
-	size_t len = 2;
-	for (size_t i = 0; i < n; i++) {
-		uint8_t w = esc_width[(unsigned char)s[i]];
+	size_t len = 2, i = 0;
+	while (i < n) {
+		size_t run = plain_run(s, i, n);
+		len += run - i;
+		if (run == n)
+			break;
+		uint8_t w = esc_width[(unsigned char)s[run]];
 		if (!w)
 			*ascii = false;
 		len += w;
+		i = run + 1;
 	}
 	return len;
 }
@@ -308,10 +342,8 @@ static char *put_escaped(char *p, const char *s, size_t n)
 	static const char hex[] = "0123456789ABCDEF"; /* jansson writes \\u%04X */
 	*p++ = '"';
 	for (size_t i = 0; i < n; i++) {
-		size_t run = i;
 		/* a run that needs no escaping is copied as it is (all of a base64 text) */
-		while (run < n && esc_width[(unsigned char)s[run]] == 1)
-			run++;
+		size_t run = plain_run(s, i, n);
 		if (run > i) {
 			memcpy(p, s + i, run - i);
 			p += run - i;
