@@ -38,7 +38,7 @@
 #define OID "2.999.10"
 #define P 4096
 
-enum { OPT_DOWNLOADS = CLI_OPT_CMD, OPT_CLIENTS, OPT_PLAIN, OPT_JSON };
+enum { OPT_DOWNLOADS = CLI_OPT_CMD, OPT_CLIENTS, OPT_THREADS, OPT_PLAIN, OPT_JSON };
 
 /* ---------------------------------------------------------------- a simulated eUICC ----- */
 
@@ -655,11 +655,12 @@ int bench_smdp(int argc, char **argv)
 	static const struct option opts[] = {
 	    {"downloads", required_argument, NULL, OPT_DOWNLOADS},
 	    {"clients", required_argument, NULL, OPT_CLIENTS},
+	    {"server-threads", required_argument, NULL, OPT_THREADS},
 	    {"plain-http", no_argument, NULL, OPT_PLAIN},
 	    {"json", no_argument, NULL, OPT_JSON},
 	    {NULL, 0, NULL, 0},
 	};
-	uint64_t nd = 400, nc = 4;
+	uint64_t nd = 400, nc = 4, nt = 0;
 	bool plain = false, json = false;
 	char base[P], pki[P + 8], conf[P + 16], db[P + 16], ca[P + 32], url[64], cmd[P + 32];
 	char **eids = NULL;
@@ -686,6 +687,10 @@ int bench_smdp(int argc, char **argv)
 			break;
 		case OPT_CLIENTS:
 			if ((rc = cli_uint("--clients", optarg, 1, 64, &nc)))
+				return rc;
+			break;
+		case OPT_THREADS:
+			if ((rc = cli_uint("--server-threads", optarg, 1, 64, &nt)))
 				return rc;
 			break;
 		case OPT_PLAIN:
@@ -724,7 +729,7 @@ int bench_smdp(int argc, char **argv)
 		if (!f)
 			goto out;
 		fprintf(f, "fqdn = %s\noid = %s\nport = 0\ndatabase = %s\nthreads = %u\n", FQDN, OID, db,
-		        (unsigned)(nc < 8 ? nc : 8));
+		        (unsigned)(nt ? nt : nc < 8 ? nc : 8));
 		if (plain)
 			fprintf(f, "plain_http = yes\n");
 		else

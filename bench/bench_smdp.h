@@ -4,7 +4,8 @@
 #define ORSP_BENCH_SMDP_H
 
 #define BENCH_SMDP_SUMMARY "complete profile downloads per second against the SM-DP+"
-#define BENCH_SMDP_SYNOPSIS "[--downloads N] [--clients C] [--plain-http] [--json]"
+#define BENCH_SMDP_SYNOPSIS                                                                        \
+	"[--downloads N] [--clients C] [--server-threads T] [--plain-http] [--json]"
 #define BENCH_SMDP_HELP                                                                            \
 	"Starts `openrsp smdp serve` as a separate process on a throw-away PKI and database\n"     \
 	"holding N generated, ordered and released profiles (the TS.48 template personalised),\n"  \
@@ -19,6 +20,7 @@
 	"options:\n"                                                                               \
 	"  --downloads N        complete downloads (default 400)\n"                                \
 	"  --clients C          concurrent clients (default 4)\n"                                  \
+	"  --server-threads T   the server's worker threads (default: C, at most 8)\n"            \
 	"  --plain-http         without TLS (the server behind a TLS-terminating proxy)\n"         \
 	"  --json               one JSON object instead of text\n"
 

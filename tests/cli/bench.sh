@@ -42,10 +42,13 @@ run bench smdp --downloads 6 --clients 2 --json
 if [[ $rc -eq 0 && "$out" == *'"transport":"https","downloads":6'* && "$out" == *'"server_cpu_ms_per_download":'* ]]; then ok; else bad "bench smdp https: rc=$rc $out $err"; fi
 run bench smdp --downloads 4 --clients 1 --plain-http
 if [[ $rc -eq 0 && "$out" == *"4 complete downloads (plain HTTP"* && "$out" == *"ratio server CPU / crypto"* ]]; then ok; else bad "bench smdp text: rc=$rc $out $err"; fi
+run bench smdp --downloads 4 --clients 2 --server-threads 1 --plain-http --json
+if [[ $rc -eq 0 && "$out" == *'"downloads":4'* && "$out" =~ \"server_crypto_ms_per_download\":[0-9]*\.[0-9]*[1-9] ]]; then ok; else bad "bench smdp one server thread: rc=$rc $out $err"; fi
 run bench e2e --cycles 2 --json
 if [[ $rc -eq 0 && "$out" == *'"cycles":2,'* && "$out" == *'"cycles_per_s":'* ]]; then ok; else bad "bench e2e: rc=$rc $out $err"; fi
 usage --cycles bench e2e --cycles 0
 usage --clients bench smdp --clients 0
+usage --server-threads bench smdp --server-threads 0
 usage --downloads bench smdp --downloads x
 
 rm -rf "$T"
