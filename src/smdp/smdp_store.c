@@ -1020,6 +1020,46 @@ out:
 	return ORSP_OK;
 }
 
+/* Inside a transaction: one more download attempt of p, which must be Released. Past the
+ * limit the attempt is counted and p moves to Error (*exhausted); otherwise it is audited and
+ * counted, together with the move to Downloaded in one update when deliver. p follows. */
+static orsp_err count_attempt(orsp_smdp *s, orsp_smdp_profile *p, bool deliver, bool *exhausted)
+{
+	orsp_err err;
+
+	*exhausted = false;
+	if (p->state != ORSP_SMDP_RELEASED)
+		return orsp_errf(ORSP_E_STATE, "profile %s is %s, not released", p->iccid,
+		                 orsp_smdp_state_name(p->state));
+	if (deliver && p->download_attempts + 1 <= p->download_limit) {
+		/* the rows download_attempt and mark_downloaded write, the counter with the state
+		 */
+		err = audit(s, "downloadAttempt", p->iccid, "released", "released", "");
+		if (!err)
+			err = set_state(s, p, ORSP_SMDP_EV_DOWNLOADED,
+			                ", download_attempts = download_attempts + 1", "");
+		if (!err)
+			p->download_attempts++;
+		return err;
+	}
+	err = update_int(s, "UPDATE smdp_profile SET download_attempts = ?1 WHERE iccid = ?2",
+	                 p->download_attempts + 1, p->iccid);
+	if (err)
+		return err;
+	p->download_attempts++;
+	if (p->download_attempts > p->download_limit) {
+		*exhausted = true;
+		return set_state(s, p, ORSP_SMDP_EV_FAIL, "", "download attempts exhausted");
+	}
+	return audit(s, "downloadAttempt", p->iccid, "released", "released", "");
+}
+
+static orsp_err attempts_exhausted(const orsp_smdp_profile *p)
+{
+	return orsp_errf(ORSP_E_POLICY, "profile %s: more than %u download attempts", p->iccid,
+	                 p->download_limit);
+}
+
 orsp_err orsp_smdp_download_attempt(orsp_smdp *s, const char *iccid)
 {
 	orsp_err err;
@@ -1032,59 +1072,26 @@ orsp_err orsp_smdp_download_attempt(orsp_smdp *s, const char *iccid)
 	if (err)
 		return err;
 	err = load(s, false, iccid, &p);
-	if (!err && p.state != ORSP_SMDP_RELEASED)
-		err = orsp_errf(ORSP_E_STATE, "profile %s is %s, not released", p.iccid,
-		                orsp_smdp_state_name(p.state));
-	if (err)
-		goto out;
-	p.download_attempts++;
-	err = update_int(s, "UPDATE smdp_profile SET download_attempts = ?1 WHERE iccid = ?2",
-	                 p.download_attempts, p.iccid);
-	if (err)
-		goto out;
-	if (p.download_attempts > p.download_limit) {
-		exhausted = true;
-		err = set_state(s, &p, ORSP_SMDP_EV_FAIL, "", "download attempts exhausted");
-	} else {
-		err = audit(s, "downloadAttempt", p.iccid, "released", "released", "");
-	}
-out:
+	if (!err)
+		err = count_attempt(s, &p, false, &exhausted);
 	err = finish(s, err);
 	if (!err && exhausted)
-		return orsp_errf(ORSP_E_POLICY, "profile %s: more than %u download attempts",
-		                 p.iccid, p.download_limit);
+		return attempts_exhausted(&p);
 	return err;
 }
 
 orsp_err orsp_smdp_deliver(orsp_smdp *s, orsp_smdp_profile *p)
 {
 	orsp_err err;
+	bool exhausted = false;
 
 	if (!s || !p)
 		return orsp_errf(ORSP_E_USAGE, "deliver: missing arguments");
 	if (!orsp_db_in_transaction(s->db))
 		return orsp_errf(ORSP_E_USAGE, "deliver: not inside a transaction");
-	if (p->state != ORSP_SMDP_RELEASED)
-		return orsp_errf(ORSP_E_STATE, "profile %s is %s, not released", p->iccid,
-		                 orsp_smdp_state_name(p->state));
-	if (p->download_attempts + 1 > p->download_limit) {
-		err = update_int(s, "UPDATE smdp_profile SET download_attempts = ?1 WHERE iccid = ?2",
-		                 p->download_attempts + 1, p->iccid);
-		if (!err)
-			err = set_state(s, p, ORSP_SMDP_EV_FAIL, "", "download attempts exhausted");
-		if (err)
-			return err;
-		p->download_attempts++;
-		return orsp_errf(ORSP_E_POLICY, "profile %s: more than %u download attempts",
-		                 p->iccid, p->download_limit);
-	}
-	/* the rows download_attempt and mark_downloaded write, the counter with the state */
-	err = audit(s, "downloadAttempt", p->iccid, "released", "released", "");
-	if (!err)
-		err = set_state(s, p, ORSP_SMDP_EV_DOWNLOADED,
-		                ", download_attempts = download_attempts + 1", "");
-	if (!err)
-		p->download_attempts++;
+	err = count_attempt(s, p, true, &exhausted);
+	if (!err && exhausted)
+		return attempts_exhausted(p);
 	return err;
 }
 
