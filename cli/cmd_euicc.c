@@ -298,7 +298,6 @@ out:
 
 /* ----- serve ----- */
 
-
 /* HOST:PORT, HOST alone or :PORT; [v6]:PORT. */
 static int parse_vpcd(const char *arg, char *host, size_t cap, uint16_t *port)
 {
