@@ -56,8 +56,9 @@ ORSP_MUST_CHECK orsp_err orsp_db_exec(orsp_db *db, const char *sql);
 ORSP_MUST_CHECK orsp_err orsp_db_begin(orsp_db *db);
 /* An outermost write transaction whose nested levels are not savepoints: for a caller that
  * gives up the whole transaction whenever a part fails. A nested begin and commit then cost
- * nothing; a nested rollback rolls back everything, and the outermost commit reports it
- * (ORSP_E_STORAGE). Inside an open transaction: ORSP_E_STATE. */
+ * nothing; a nested rollback rolls back everything, every statement until the outermost
+ * level ends fails, and the outermost commit reports it (ORSP_E_STORAGE). Inside an open
+ * transaction: ORSP_E_STATE. */
 ORSP_MUST_CHECK orsp_err orsp_db_begin_flat(orsp_db *db);
 /* Commit; the outermost commit returns once the transaction is durable (it survives a
  * power cut). Concurrent commits on one file share their flush (group commit). */
