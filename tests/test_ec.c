@@ -42,12 +42,18 @@ static orsp_ec_key *public_of(const orsp_ec_key *k)
 	return pub;
 }
 
-/* The group order n from OpenSSL, big-endian 32 bytes. */
-static void openssl_order(orsp_curve c, uint8_t n[32])
+static EC_GROUP *openssl_group(orsp_curve c)
 {
 	EC_GROUP *g = EC_GROUP_new_by_curve_name(c == ORSP_CURVE_P256 ? NID_X9_62_prime256v1
 	                                                              : NID_brainpoolP256r1);
 	assert_non_null(g);
+	return g;
+}
+
+/* The group order n from OpenSSL, big-endian 32 bytes. */
+static void openssl_order(orsp_curve c, uint8_t n[32])
+{
+	EC_GROUP *g = openssl_group(c);
 	assert_int_equal(BN_bn2binpad(EC_GROUP_get0_order(g), n, 32), 32);
 	EC_GROUP_free(g);
 }
@@ -60,6 +66,66 @@ static void add_small(uint8_t v[32], int delta)
 		int x = v[i] + carry;
 		v[i] = (uint8_t)(x & 0xff);
 		carry = x >> 8; /* arithmetic shift: -1 for a borrow */
+	}
+}
+
+/* The field prime p from OpenSSL, big-endian 32 bytes. */
+static void openssl_prime(orsp_curve c, uint8_t p[32])
+{
+	EC_GROUP *g = openssl_group(c);
+	BIGNUM *bp = BN_new();
+	assert_non_null(bp);
+	assert_int_equal(EC_GROUP_get_curve(g, bp, NULL, NULL, NULL), 1);
+	assert_int_equal(BN_bn2binpad(bp, p, 32), 32);
+	BN_free(bp);
+	EC_GROUP_free(g);
+}
+
+/* 32-byte big-endian out = a + b; false on a carry out of 256 bits. */
+static bool add256(const uint8_t a[32], const uint8_t b[32], uint8_t out[32])
+{
+	unsigned carry = 0;
+	for (int i = 31; i >= 0; i--) {
+		unsigned x = (unsigned)a[i] + b[i] + carry;
+		out[i] = (uint8_t)x;
+		carry = x >> 8;
+	}
+	return carry == 0;
+}
+
+/* A coordinate c + p names the same field element as c, so (x + p, y) is "on the curve"
+ * modulo p; the encoding must still be refused (SEC 1 §2.3.4: coordinates are in [0, p-1]).
+ * brainpoolP256r1's p is far enough below 2^256 that x + p fits in 32 bytes for many points;
+ * for P-256 that needs x < 2^224, so the test draws keys until it finds one or gives up. */
+static void test_public_point_coordinate_plus_p(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < ORSP_ARRAY_LEN(both_curves); i++) {
+		uint8_t p[32], q[65], bad[65];
+		int tried[2] = {0, 0}; /* x, y */
+
+		openssl_prime(both_curves[i], p);
+		for (int n = 0; n < 64 && (!tried[0] || !tried[1]); n++) {
+			orsp_ec_key *k = gen(both_curves[i]), *tmp = NULL;
+			assert_int_equal(orsp_ec_public_point(k, q), ORSP_OK);
+			orsp_ec_free(k);
+			for (int c = 0; c < 2; c++) {
+				size_t at = 1 + 32 * (size_t)c;
+				memcpy(bad, q, 65);
+				if (!add256(q + at, p, bad + at))
+					continue;
+				assert_int_equal(
+				    orsp_ec_from_public_point(both_curves[i], bad, 65, &tmp),
+				    ORSP_E_MALFORMED);
+				assert_null(tmp);
+				tried[c]++;
+			}
+		}
+		/* brainpool: each of x and y is below 2^256 - p for about half the points */
+		if (both_curves[i] == ORSP_CURVE_BRAINPOOLP256R1) {
+			assert_true(tried[0] > 0);
+			assert_true(tried[1] > 0);
+		}
 	}
 }
 
@@ -924,7 +990,9 @@ int main(void)
 	    cmocka_unit_test(test_ecka_vector),
 	    cmocka_unit_test(test_ecka_agree),
 	    cmocka_unit_test(test_ecka_reject),
-	    cmocka_unit_test(test_private_scalar_range), cmocka_unit_test(test_private_scalar_export),
+	    cmocka_unit_test(test_public_point_coordinate_plus_p),
+	    cmocka_unit_test(test_private_scalar_range),
+	    cmocka_unit_test(test_private_scalar_export),
 	    cmocka_unit_test(test_public_point_of_compressed_key),
 	    cmocka_unit_test(test_sgp26_keys_match_certs),
 	    cmocka_unit_test(test_load_private_formats),

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -109,18 +110,11 @@ static bool pkey_has_private(const EVP_PKEY *pk)
 	return ok;
 }
 
-/* Takes ownership of pk (freed on failure). */
-static orsp_err wrap(EVP_PKEY *pk, bool priv, orsp_ec_key **out)
+/* A key whose curve is known: takes ownership of pk (freed on failure). */
+static orsp_err wrap_as(EVP_PKEY *pk, orsp_curve curve, bool priv, orsp_ec_key **out)
 {
-	orsp_ec_key *k = NULL;
-	orsp_curve curve = orsp__ec_curve_of_pkey(pk);
+	orsp_ec_key *k = calloc(1, sizeof(*k));
 
-	if (curve == ORSP_CURVE_NONE) {
-		EVP_PKEY_free(pk);
-		return orsp_errf(ORSP_E_POLICY,
-		                 "EC key is not on P-256 or brainpoolP256r1 (named curves only)");
-	}
-	k = calloc(1, sizeof(*k));
 	if (!k) {
 		EVP_PKEY_free(pk);
 		return orsp_errf(ORSP_E_RESOURCE, "out of memory");
@@ -130,6 +124,19 @@ static orsp_err wrap(EVP_PKEY *pk, bool priv, orsp_ec_key **out)
 	k->has_private = priv;
 	*out = k;
 	return ORSP_OK;
+}
+
+/* Takes ownership of pk (freed on failure); the curve is read from the key. */
+static orsp_err wrap(EVP_PKEY *pk, bool priv, orsp_ec_key **out)
+{
+	orsp_curve curve = orsp__ec_curve_of_pkey(pk);
+
+	if (curve == ORSP_CURVE_NONE) {
+		EVP_PKEY_free(pk);
+		return orsp_errf(ORSP_E_POLICY,
+		                 "EC key is not on P-256 or brainpoolP256r1 (named curves only)");
+	}
+	return wrap_as(pk, curve, priv, out);
 }
 
 orsp_err orsp__ec_wrap_public(EVP_PKEY *pk, orsp_ec_key **out)
@@ -156,30 +163,80 @@ orsp_curve orsp_ec_curve(const orsp_ec_key *k)
 	return k ? k->curve : ORSP_CURVE_NONE;
 }
 
+/* Key generation through a context kept per thread and curve: setting one up (a provider
+ * fetch and the group by name) cost OpenSSL about as much as generating the key. Freed
+ * when the thread ends. */
+static pthread_key_t keygen_key;
+static pthread_once_t keygen_once = PTHREAD_ONCE_INIT;
+static bool keygen_key_ok;
+
+static void keygen_ctxs_free(void *p)
+{
+	EVP_PKEY_CTX **ctxs = p;
+	for (size_t i = 0; i < ORSP_ARRAY_LEN(curves); i++)
+		EVP_PKEY_CTX_free(ctxs[i]);
+	free(ctxs);
+}
+
+static void keygen_key_init(void)
+{
+	keygen_key_ok = pthread_key_create(&keygen_key, keygen_ctxs_free) == 0;
+}
+
+/* This thread's key generation context for ci, or NULL (then the caller makes its own). */
+static EVP_PKEY_CTX *keygen_ctx(const struct curve_info *ci)
+{
+	EVP_PKEY_CTX **ctxs;
+	size_t i = (size_t)(ci - curves);
+
+	pthread_once(&keygen_once, keygen_key_init);
+	if (!keygen_key_ok)
+		return NULL;
+	ctxs = pthread_getspecific(keygen_key);
+	if (!ctxs) {
+		ctxs = calloc(ORSP_ARRAY_LEN(curves), sizeof(*ctxs));
+		if (!ctxs || pthread_setspecific(keygen_key, ctxs) != 0) {
+			free(ctxs);
+			return NULL;
+		}
+	}
+	if (!ctxs[i]) {
+		EVP_PKEY_CTX *c = EVP_PKEY_CTX_new_from_name(NULL, "EC", NULL);
+		if (!c || EVP_PKEY_keygen_init(c) != 1 ||
+		    EVP_PKEY_CTX_set_group_name(c, ci->group) != 1) {
+			EVP_PKEY_CTX_free(c);
+			ERR_clear_error();
+			return NULL;
+		}
+		ctxs[i] = c;
+	}
+	return ctxs[i];
+}
+
 static orsp_err ec_generate_run(orsp_curve curve, orsp_ec_key **out)
 {
 	const struct curve_info *ci = curve_info(curve);
-	EVP_PKEY_CTX *ctx = NULL;
+	EVP_PKEY_CTX *ctx = NULL, *own = NULL;
 	EVP_PKEY *pk = NULL;
-	orsp_err e;
 
 	if (!out)
 		return orsp_errf(ORSP_E_USAGE, "orsp_ec_generate: NULL output");
 	*out = NULL;
 	if (!ci)
 		return orsp_errf(ORSP_E_USAGE, "unsupported curve %d", (int)curve);
-	ctx = EVP_PKEY_CTX_new_from_name(NULL, "EC", NULL);
-	if (!ctx || EVP_PKEY_keygen_init(ctx) != 1 ||
-	    EVP_PKEY_CTX_set_group_name(ctx, ci->group) != 1 || EVP_PKEY_generate(ctx, &pk) != 1) {
-		e = ossl_fail(ORSP_E_CRYPTO, "EC key generation failed");
-		goto out;
+	ctx = keygen_ctx(ci);
+	if (!ctx) {
+		ctx = own = EVP_PKEY_CTX_new_from_name(NULL, "EC", NULL);
+		if (!ctx || EVP_PKEY_keygen_init(ctx) != 1 ||
+		    EVP_PKEY_CTX_set_group_name(ctx, ci->group) != 1)
+			ctx = NULL;
 	}
-	e = wrap(pk, true, out);
-	pk = NULL;
-out:
-	EVP_PKEY_free(pk);
-	EVP_PKEY_CTX_free(ctx);
-	return e;
+	if (!ctx || EVP_PKEY_generate(ctx, &pk) != 1) {
+		EVP_PKEY_CTX_free(own);
+		return ossl_fail(ORSP_E_CRYPTO, "EC key generation failed");
+	}
+	EVP_PKEY_CTX_free(own);
+	return wrap_as(pk, curve, true, out);
 }
 
 orsp_err orsp_ec_generate(orsp_curve curve, orsp_ec_key **out)
@@ -394,13 +451,34 @@ orsp_err orsp_ec_private_scalar(const orsp_ec_key *k, orsp_secret *out)
 	return e;
 }
 
+/* One public key per curve (its generator), imported once: a public key is then a copy of
+ * it with the point replaced, which skips looking up and building the group (EVP_PKEY_dup
+ * shares OpenSSL's precomputation) and costs a fifth of an import by name. */
+static EVP_PKEY *pub_template[ORSP_ARRAY_LEN(curves)];
+static pthread_once_t pub_template_once = PTHREAD_ONCE_INIT;
+
+static void pub_templates_init(void)
+{
+	for (size_t i = 0; i < ORSP_ARRAY_LEN(curves); i++) {
+		EC_GROUP *g = EC_GROUP_new_by_curve_name(curves[i].nid);
+		uint8_t gpt[ORSP_EC_POINT_LEN];
+
+		if (g &&
+		    EC_POINT_point2oct(g, EC_GROUP_get0_generator(g), POINT_CONVERSION_UNCOMPRESSED,
+		                       gpt, sizeof(gpt), NULL) == sizeof(gpt) &&
+		    pkey_fromdata(&curves[i], gpt, NULL, &pub_template[i]) != ORSP_OK)
+			pub_template[i] = NULL;
+		EC_GROUP_free(g);
+		orsp_err_clear();
+		ERR_clear_error();
+	}
+}
+
 orsp_err orsp_ec_from_public_point(orsp_curve curve, const uint8_t *point, size_t n,
                                    orsp_ec_key **out)
 {
 	const struct curve_info *ci = curve_info(curve);
-	EVP_PKEY *pk = NULL;
-	EVP_PKEY_CTX *cctx = NULL;
-	orsp_err e;
+	EVP_PKEY *pk = NULL, *tmpl;
 
 	if (!out || (!point && n))
 		return orsp_errf(ORSP_E_USAGE, "orsp_ec_from_public_point: NULL argument");
@@ -416,30 +494,24 @@ orsp_err orsp_ec_from_public_point(orsp_curve curve, const uint8_t *point, size_
 		return orsp_errf(ORSP_E_MALFORMED,
 		                 "EC point starts with %02x; only uncompressed (04) is accepted",
 		                 point[0]);
-	e = pkey_fromdata(ci, point, NULL, &pk);
-	if (e == ORSP_E_MALFORMED)
-		e = orsp_errf(ORSP_E_MALFORMED, "EC point is not on %s", ci->name);
-	if (e != ORSP_OK)
-		goto out;
-	/* Belt and braces: coordinates < p, on the curve, not the point at infinity, whatever
-	 * the import did. Both supported curves have cofactor 1, so every point on the curve is
-	 * in the prime-order group and this partial check of SP 800-56A §5.6.2.3.4 is as strong
-	 * as the full one (which costs an extra scalar multiplication by the order). */
-	cctx = EVP_PKEY_CTX_new_from_pkey(NULL, pk, NULL);
-	if (!cctx) {
-		e = ossl_fail(ORSP_E_RESOURCE, "out of memory");
-		goto out;
+	pthread_once(&pub_template_once, pub_templates_init);
+	tmpl = pub_template[ci - curves];
+	if (!tmpl)
+		return ossl_fail(ORSP_E_CRYPTO, "EC public key template unavailable");
+	pk = EVP_PKEY_dup(tmpl);
+	if (!pk)
+		return ossl_fail(ORSP_E_RESOURCE, "out of memory");
+	/* The point decoder (EC_POINT_oct2point) refuses coordinates >= p and points that are
+	 * not on the curve; 04||X||Y cannot encode the point at infinity. Both supported curves
+	 * have cofactor 1, so every point on the curve is in the prime-order group and this
+	 * partial check of SP 800-56A §5.6.2.3.4 is as strong as the full one (which costs an
+	 * extra scalar multiplication by the order). A refused point leaves the template's
+	 * point in pk, which is freed. */
+	if (EVP_PKEY_set1_encoded_public_key(pk, point, n) != 1) {
+		EVP_PKEY_free(pk);
+		return ossl_fail(ORSP_E_MALFORMED, "EC point is not on the curve or out of range");
 	}
-	if (EVP_PKEY_public_check_quick(cctx) != 1) {
-		e = ossl_fail(ORSP_E_MALFORMED, "EC point fails the public-key check");
-		goto out;
-	}
-	e = wrap(pk, false, out);
-	pk = NULL;
-out:
-	EVP_PKEY_CTX_free(cctx);
-	EVP_PKEY_free(pk);
-	return e;
+	return wrap_as(pk, curve, false, out);
 }
 
 orsp_err orsp_ec_public_point(const orsp_ec_key *k, uint8_t out[ORSP_EC_POINT_LEN])
