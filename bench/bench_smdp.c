@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -329,6 +330,34 @@ static double proc_cpu_s(pid_t pid, double *sys_s)
 		return -1;
 	*sys_s = (double)st / (double)sysconf(_SC_CLK_TCK);
 	return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
+}
+
+/* CPU seconds of this process (the load generator: its client threads). */
+static double self_cpu_s(void)
+{
+	struct rusage ru;
+	if (getrusage(RUSAGE_SELF, &ru) != 0)
+		return -1;
+	return (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+	       (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) * 1e-6;
+}
+
+/* Seconds the machine's CPUs spent idle (or waiting for I/O) since boot, summed over all
+ * CPUs, from the first line of /proc/stat; -1 if unreadable. */
+static double machine_idle_s(void)
+{
+	unsigned long long v[5] = {0};
+	FILE *f = fopen("/proc/stat", "r");
+	int n;
+
+	if (!f)
+		return -1;
+	/* cpu  user nice system idle iowait ... */
+	n = fscanf(f, "cpu %llu %llu %llu %llu %llu", &v[0], &v[1], &v[2], &v[3], &v[4]);
+	fclose(f);
+	if (n != 5)
+		return -1;
+	return (double)(v[3] + v[4]) / (double)sysconf(_SC_CLK_TCK);
 }
 
 static pid_t start_server(const char *conf, uint16_t *port)
@@ -672,6 +701,7 @@ int bench_smdp(int argc, char **argv)
 	pid_t srv = -1;
 	uint16_t port = 0;
 	double cpu0, cpu1, sys0 = 0, sys1 = 0, t0, wall, crypto, *lat = NULL;
+	double gen0, gen1, idle0, idle1;
 	double scrypto0, scrypto1;
 	size_t total = 0;
 	int c, rc = CLI_FAIL;
@@ -772,6 +802,8 @@ int bench_smdp(int argc, char **argv)
 	crypto = crypto_per_download(upp, upp_len);
 	scrypto0 = server_crypto_s(url, ca, !plain);
 	cpu0 = proc_cpu_s(srv, &sys0);
+	gen0 = self_cpu_s();
+	idle0 = machine_idle_s();
 	t0 = bench_now_s();
 	for (size_t i = 0, first = 0; i < nc; i++) {
 		size_t cnt = nd / nc + (i < nd % nc ? 1 : 0);
@@ -783,6 +815,8 @@ int bench_smdp(int argc, char **argv)
 		pthread_join(th[i], NULL);
 	wall = bench_now_s() - t0;
 	cpu1 = proc_cpu_s(srv, &sys1);
+	gen1 = self_cpu_s();
+	idle1 = machine_idle_s();
 	scrypto1 = server_crypto_s(url, ca, !plain);
 	for (size_t i = 0; i < nc; i++) {
 		if (cl[i].err) {
@@ -803,35 +837,49 @@ int bench_smdp(int argc, char **argv)
 		double in_run = scrypto0 >= 0 && scrypto1 >= scrypto0 && total
 		                    ? (scrypto1 - scrypto0) / (double)total
 		                    : -1;
+		/* where the machine's cores went: the server, this process (the simulated eUICCs
+		 * and their HTTP clients), idle; the rest is other processes */
+		double gen_cores = gen0 >= 0 && gen1 >= gen0 ? (gen1 - gen0) / wall : -1;
+		double idle_cores = idle0 >= 0 && idle1 >= idle0 ? (idle1 - idle0) / wall : -1;
 		qsort(v, total, sizeof(double), cmp_d);
 		if (json)
-			printf("{\"transport\":\"%s\",\"downloads\":%zu,\"clients\":%llu,\"seconds\":%.3f,"
-			       "\"downloads_per_s\":%.1f,\"p50_ms\":%.2f,\"p90_ms\":%.2f,\"p99_ms\":%.2f,"
-			       "\"server_cpu_ms_per_download\":%.3f,\"crypto_ms_per_download\":%.3f,"
-			       "\"ratio\":%.2f,\"server_cores_used\":%.2f,"
-			       "\"server_sys_ms_per_download\":%.3f,"
-			       "\"server_crypto_ms_per_download\":%.3f,\"ratio_to_server_crypto\":%.2f}\n",
-			       plain ? "http" : "https", total, (unsigned long long)nc, wall,
-			       (double)total / wall, v[total / 2] * 1e3, v[total * 9 / 10] * 1e3,
-			       v[total * 99 / 100] * 1e3, per * 1e3, crypto * 1e3,
-			       crypto > 0 ? per / crypto : 0, srv_cpu / wall,
-			       total ? (sys1 - sys0) * 1e3 / (double)total : 0,
-			       in_run > 0 ? in_run * 1e3 : -1, in_run > 0 ? per / in_run : 0);
+			printf(
+			    "{\"transport\":\"%s\",\"downloads\":%zu,\"clients\":%llu,\"seconds\":%"
+			    ".3f,"
+			    "\"downloads_per_s\":%.1f,\"p50_ms\":%.2f,\"p90_ms\":%.2f,\"p99_ms\":%."
+			    "2f,"
+			    "\"server_cpu_ms_per_download\":%.3f,\"crypto_ms_per_download\":%.3f,"
+			    "\"ratio\":%.2f,\"server_cores_used\":%.2f,"
+			    "\"server_sys_ms_per_download\":%.3f,"
+			    "\"server_crypto_ms_per_download\":%.3f,\"ratio_to_server_crypto\":%."
+			    "2f,"
+			    "\"loadgen_cores_used\":%.2f,\"idle_cores\":%.2f,\"cores\":%ld}\n",
+			    plain ? "http" : "https", total, (unsigned long long)nc, wall,
+			    (double)total / wall, v[total / 2] * 1e3, v[total * 9 / 10] * 1e3,
+			    v[total * 99 / 100] * 1e3, per * 1e3, crypto * 1e3,
+			    crypto > 0 ? per / crypto : 0, srv_cpu / wall,
+			    total ? (sys1 - sys0) * 1e3 / (double)total : 0,
+			    in_run > 0 ? in_run * 1e3 : -1, in_run > 0 ? per / in_run : 0,
+			    gen_cores, idle_cores, sysconf(_SC_NPROCESSORS_ONLN));
 		else
-			printf("bench smdp: %zu complete downloads (%s, %llu clients, keep-alive) in %.2f s\n"
-			       "  %.1f downloads/s; latency p50 %.1f ms, p90 %.1f ms, p99 %.1f ms\n"
-			       "  SM-DP+ process CPU: %.3f ms per download (%.3f of it in the kernel;"
-			       " %.2f cores busy)\n"
-			       "  its cryptography alone (2 signs, 5 verifies, keygen, BPP): %.3f ms\n"
-			       "  ratio server CPU / crypto: %.2f\n"
-			       "  the server's own crypto during the load (/metrics): %.3f ms,"
-			       " ratio %.2f\n",
-			       total, plain ? "plain HTTP" : "HTTPS", (unsigned long long)nc, wall,
-			       (double)total / wall, v[total / 2] * 1e3, v[total * 9 / 10] * 1e3,
-			       v[total * 99 / 100] * 1e3, per * 1e3,
-			       total ? (sys1 - sys0) * 1e3 / (double)total : 0, srv_cpu / wall, crypto * 1e3,
-			       crypto > 0 ? per / crypto : 0, in_run > 0 ? in_run * 1e3 : -1,
-			       in_run > 0 ? per / in_run : 0);
+			printf(
+			    "bench smdp: %zu complete downloads (%s, %llu clients, keep-alive) in "
+			    "%.2f s\n"
+			    "  %.1f downloads/s; latency p50 %.1f ms, p90 %.1f ms, p99 %.1f ms\n"
+			    "  SM-DP+ process CPU: %.3f ms per download (%.3f of it in the kernel;"
+			    " %.2f cores busy)\n"
+			    "  its cryptography alone (2 signs, 5 verifies, keygen, BPP): %.3f ms\n"
+			    "  ratio server CPU / crypto: %.2f\n"
+			    "  the server's own crypto during the load (/metrics): %.3f ms,"
+			    " ratio %.2f\n"
+			    "  cores (of %ld): SM-DP+ %.2f, load generator %.2f, idle %.2f\n",
+			    total, plain ? "plain HTTP" : "HTTPS", (unsigned long long)nc, wall,
+			    (double)total / wall, v[total / 2] * 1e3, v[total * 9 / 10] * 1e3,
+			    v[total * 99 / 100] * 1e3, per * 1e3,
+			    total ? (sys1 - sys0) * 1e3 / (double)total : 0, srv_cpu / wall,
+			    crypto * 1e3, crypto > 0 ? per / crypto : 0,
+			    in_run > 0 ? in_run * 1e3 : -1, in_run > 0 ? per / in_run : 0,
+			    sysconf(_SC_NPROCESSORS_ONLN), srv_cpu / wall, gen_cores, idle_cores);
 	}
 	rc = CLI_OK;
 out:
