@@ -140,6 +140,52 @@ static orsp_err h_slow(void *ctx, const orsp_http_request *req, orsp_http_respon
 	return orsp_http_response_set_body(resp, 200, "text/plain", "done", 4);
 }
 
+/* A gate: /gate/wait blocks until /gate/open is called (or wait_ms pass) and answers which
+ * came first; two handlers must run at once for it to answer "opened". */
+struct gate_ctx {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	bool open;
+	unsigned wait_ms;
+	atomic_int waiting;
+};
+
+static orsp_err h_gate_wait(void *ctx, const orsp_http_request *req, orsp_http_response *resp)
+{
+	struct gate_ctx *g = ctx;
+	struct timespec until;
+	bool opened;
+
+	(void)req;
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += g->wait_ms / 1000;
+	until.tv_nsec += (long)(g->wait_ms % 1000) * 1000000L;
+	if (until.tv_nsec >= 1000000000L) {
+		until.tv_sec++;
+		until.tv_nsec -= 1000000000L;
+	}
+	pthread_mutex_lock(&g->mu);
+	atomic_store(&g->waiting, 1);
+	while (!g->open)
+		if (pthread_cond_timedwait(&g->cv, &g->mu, &until) != 0)
+			break;
+	opened = g->open;
+	pthread_mutex_unlock(&g->mu);
+	return opened ? orsp_http_response_set_body(resp, 200, "text/plain", "opened", 6)
+	              : orsp_http_response_set_body(resp, 200, "text/plain", "timeout", 7);
+}
+
+static orsp_err h_gate_open(void *ctx, const orsp_http_request *req, orsp_http_response *resp)
+{
+	struct gate_ctx *g = ctx;
+	(void)req;
+	pthread_mutex_lock(&g->mu);
+	g->open = true;
+	pthread_cond_broadcast(&g->cv);
+	pthread_mutex_unlock(&g->mu);
+	return orsp_http_response_set_body(resp, 200, "text/plain", "ok", 2);
+}
+
 /* Reports the verified client certificate length (mutual TLS). */
 static orsp_err h_whoami(void *ctx, const orsp_http_request *req, orsp_http_response *resp)
 {
@@ -176,6 +222,7 @@ static void hook(void *ctx, const orsp_http_log_entry *e)
 }
 
 static struct slow_ctx slow = {.sleep_ms = 1200};
+static struct gate_ctx gate = {.mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
 static struct hook_log hooklog = {.lock = PTHREAD_MUTEX_INITIALIZER};
 
 static const orsp_http_route routes[] = {
@@ -186,6 +233,8 @@ static const orsp_http_route routes[] = {
     {"POST", "/fail", h_fail, NULL},
     {"POST", "/slow", h_slow, &slow},
     {"POST", "/whoami", h_whoami, NULL},
+    {"POST", "/gate/wait", h_gate_wait, &gate},
+    {"POST", "/gate/open", h_gate_open, &gate},
 };
 
 #define EP_INIT "/gsma/rsp2/es9plus/initiateAuthentication"
@@ -477,6 +526,7 @@ static void test_connection_refused(void **state)
 
 struct bg_request {
 	uint16_t port;
+	const char *path; /* NULL: /slow */
 	orsp_err err;
 	long status;
 	char body[16];
@@ -492,8 +542,8 @@ static void *bg_post(void *arg)
 	b->err = orsp_http_client_new(&o, &c);
 	if (b->err)
 		return NULL;
-	b->err = orsp_http_client_request(c, "POST", url_for("http", b->port, "/slow"), NULL, "x",
-	                                  1, &r);
+	b->err = orsp_http_client_request(
+	    c, "POST", url_for("http", b->port, b->path ? b->path : "/slow"), NULL, "x", 1, &r);
 	b->status = r.status;
 	if (r.body)
 		snprintf(b->body, sizeof(b->body), "%s", (const char *)r.body);
@@ -660,6 +710,83 @@ static int raw_connect(uint16_t port)
 	assert_int_equal(setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)), 0);
 	assert_int_equal(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
 	return fd;
+}
+
+/* POST path with a one-byte body on fd and read the answer; the body, NUL-terminated. */
+static void raw_post(int fd, const char *path)
+{
+	char req[160];
+	int n = snprintf(req, sizeof(req),
+	                 "POST %s HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\n\r\nx", path);
+	assert_int_equal(send(fd, req, (size_t)n, 0), n);
+}
+
+static void raw_answer(int fd, char *body, size_t cap)
+{
+	char buf[2048];
+	size_t len = 0;
+	const char *end = NULL, *cl;
+
+	/* headers, then Content-Length bytes */
+	for (;;) {
+		ssize_t got = recv(fd, buf + len, sizeof(buf) - 1 - len, 0);
+		assert_true(got > 0);
+		len += (size_t)got;
+		buf[len] = 0;
+		if (!end && (end = strstr(buf, "\r\n\r\n")) != NULL)
+			end += 4;
+		if (end && (cl = strstr(buf, "Content-Length:")) != NULL &&
+		    len - (size_t)(end - buf) >= strtoul(cl + 15, NULL, 10))
+			break;
+		assert_true(len < sizeof(buf) - 1);
+	}
+	snprintf(body, cap, "%s", end);
+}
+
+/* Handlers run on the server's workers, not on the thread that polls the connection: with
+ * two workers, a handler that blocks does not hold up a request on another connection. Both
+ * connections are opened before either request, so that libmicrohttpd's single polling
+ * thread (two workers have one) takes both: were handlers run on the polling thread, the
+ * second request would wait for the first handler. With one worker, handlers run one at a
+ * time. */
+static void run_gate(unsigned threads, unsigned wait_ms, const char *want)
+{
+	orsp_http_server *srv = NULL;
+	orsp_http_server_config cfg = {.address = "127.0.0.1",
+	                               .routes = routes,
+	                               .n_routes = ORSP_ARRAY_LEN(routes),
+	                               .threads = threads,
+	                               .timeout_s = 20};
+	char body[64];
+	int fd1, fd2, i;
+
+	pthread_mutex_lock(&gate.mu);
+	gate.open = false;
+	gate.wait_ms = wait_ms;
+	atomic_store(&gate.waiting, 0);
+	pthread_mutex_unlock(&gate.mu);
+	assert_ok(orsp_http_server_start(&cfg, &srv));
+	fd1 = raw_connect(orsp_http_server_port(srv));
+	fd2 = raw_connect(orsp_http_server_port(srv));
+	raw_post(fd1, "/gate/wait");
+	for (i = 0; i < 1000 && !atomic_load(&gate.waiting); i++)
+		sleep_ms(10);
+	assert_int_equal(atomic_load(&gate.waiting), 1);
+	raw_post(fd2, "/gate/open");
+	raw_answer(fd2, body, sizeof(body));
+	assert_string_equal(body, "ok");
+	raw_answer(fd1, body, sizeof(body));
+	assert_string_equal(body, want);
+	close(fd1);
+	close(fd2);
+	assert_int_equal(orsp_http_server_stop(srv, 2000), 0);
+}
+
+static void test_handlers_run_on_workers(void **state)
+{
+	(void)state;
+	run_gate(2, 4000, "opened");
+	run_gate(1, 300, "timeout");
 }
 
 static void test_connection_limit_and_idle_timeout(void **state)
@@ -1705,6 +1832,7 @@ int main(void)
 	    cmocka_unit_test(test_client_limits_and_errors),
 	    cmocka_unit_test(test_connection_refused),
 	    cmocka_unit_test(test_graceful_stop),
+	    cmocka_unit_test(test_handlers_run_on_workers),
 	    cmocka_unit_test(test_malformed_http_and_log_hook),
 	    cmocka_unit_test(test_connection_limit_and_idle_timeout),
 	    cmocka_unit_test(test_server_config_errors),

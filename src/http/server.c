@@ -6,8 +6,18 @@
  *              certificate and Content-Length; answer 404/405/403 at once when they fail,
  *              and 413 at once for a body beyond DROP_LIMIT;
  *   next calls body chunks: appended up to max_body, then counted and dropped;
- *   last call  body complete: run the handler, queue its response;
- *   on_completed (libmicrohttpd): log line, free the state, in-flight count down. */
+ *   last call  body complete: the connection is suspended and the request goes to the
+ *              handler queue; a worker thread runs the handler and resumes the connection;
+ *   after that  (libmicrohttpd calls once more) queue the handler's response;
+ *   on_completed (libmicrohttpd): log line, free the state, in-flight count down.
+ *
+ * Threads: handlers run on `threads` worker threads of their own, not on libmicrohttpd's
+ * polling threads. libmicrohttpd hands each new connection to one polling thread (the first
+ * awake accepts up to ten in a row), so with handlers on the polling threads, connections
+ * opened together all landed on one thread and waited for each other's handlers while the
+ * other threads idled (seen with eight keep-alive clients: one thread of eight did all the
+ * work). The polling threads now only move bytes (and TLS records); any free worker takes
+ * the next request, whichever connection it came on. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -62,6 +72,14 @@ struct orsp_http_server {
 	pthread_mutex_t log_lock;
 	bool starting;
 	char start_error[256];
+	/* Handler workers and their queue of requests (suspended connections). */
+	pthread_t *workers;
+	unsigned n_workers;
+	pthread_mutex_t jq_lock;
+	pthread_cond_t jq_cv;
+	struct req_state *jq_head, *jq_tail;
+	bool jq_closed; /* set at stop: workers drain the queue and end, nothing new queues */
+	bool jq_init;
 };
 
 struct req_state {
@@ -80,6 +98,14 @@ struct req_state {
 	uint16_t port;
 	const uint8_t *client_cert;
 	size_t client_cert_len;
+	/* the handler's turn: queued with the connection suspended, run by a worker */
+	struct MHD_Connection *conn;
+	const char *url, *method_raw; /* libmicrohttpd's, valid until on_completed */
+	bool queued;                  /* handed to the workers */
+	bool handled;                 /* the worker is done: resp or internal_error */
+	bool internal_error;
+	orsp_http_response resp;
+	struct req_state *next;
 };
 
 static uint64_t now_us(void)
@@ -412,39 +438,103 @@ static enum MHD_Result first_call(orsp_http_server *srv, struct MHD_Connection *
 	return MHD_YES;
 }
 
-static enum MHD_Result run_handler(orsp_http_server *srv, struct MHD_Connection *conn,
-                                   const char *url, const char *method, struct req_state *st)
+/* On a worker: run the route's handler; the outcome stays in st for the polling thread. */
+static void run_handler(struct req_state *st)
 {
 	orsp_http_response resp = {.status = 200};
 	orsp_http_request req = {
-	    .method = method,
-	    .path = url,
+	    .method = st->method_raw,
+	    .path = st->url,
 	    .body = st->body ? st->body : (const uint8_t *)"",
 	    .body_len = st->len,
 	    .client_addr = st->addr,
 	    .client_port = st->port,
 	    .client_cert = st->client_cert,
 	    .client_cert_len = st->client_cert_len,
-	    .impl_ = conn,
+	    .impl_ = st->conn, /* headers are read while the connection is suspended */
 	};
 	orsp_err err;
 
-	(void)srv;
 	orsp_err_clear();
 	err = st->route->handler(st->route->ctx, &req, &resp);
 	if (err) {
 		orsp_log(ORSP_LOG_WARN, "http: %s %s: handler failed: %s: %s", st->method, st->path,
 		         orsp_err_str(err), orsp_err_detail());
 		response_clear(&resp);
-		return reply_error(st, conn, 500, "internal error", NULL);
-	}
-	if (resp.status < 100 || resp.status > 599) {
+		st->internal_error = true;
+	} else if (resp.status < 100 || resp.status > 599) {
 		orsp_log(ORSP_LOG_WARN, "http: %s %s: handler set status %d", st->method, st->path,
 		         resp.status);
 		response_clear(&resp);
-		return reply_error(st, conn, 500, "internal error", NULL);
+		st->internal_error = true;
 	}
-	return queue(st, conn, &resp);
+	st->resp = resp;
+	st->handled = true;
+}
+
+static void *worker_main(void *arg)
+{
+	orsp_http_server *srv = arg;
+
+	for (;;) {
+		struct req_state *st;
+		pthread_mutex_lock(&srv->jq_lock);
+		while (!srv->jq_head && !srv->jq_closed)
+			pthread_cond_wait(&srv->jq_cv, &srv->jq_lock);
+		st = srv->jq_head;
+		if (st) {
+			srv->jq_head = st->next;
+			if (!srv->jq_head)
+				srv->jq_tail = NULL;
+		}
+		pthread_mutex_unlock(&srv->jq_lock);
+		if (!st)
+			return NULL; /* closed and drained */
+		run_handler(st);
+		/* The last touch of st: once resumed, libmicrohttpd may finish and free it. */
+		MHD_resume_connection(st->conn);
+	}
+}
+
+/* Suspend the connection and queue the request for the workers; false once the queue is
+ * closed (stopping), and then the connection is left as it was. */
+static bool hand_to_workers(orsp_http_server *srv, struct MHD_Connection *conn,
+                            struct req_state *st, const char *url, const char *method)
+{
+	pthread_mutex_lock(&srv->jq_lock);
+	if (srv->jq_closed) {
+		pthread_mutex_unlock(&srv->jq_lock);
+		return false;
+	}
+	st->conn = conn;
+	st->url = url;
+	st->method_raw = method;
+	st->queued = true;
+	st->next = NULL;
+	/* Suspended before a worker can see it, so the worker's resume always follows. */
+	MHD_suspend_connection(conn);
+	if (srv->jq_tail)
+		srv->jq_tail->next = st;
+	else
+		srv->jq_head = st;
+	srv->jq_tail = st;
+	pthread_cond_signal(&srv->jq_cv);
+	pthread_mutex_unlock(&srv->jq_lock);
+	return true;
+}
+
+/* Close the queue and wait for the workers to run what is in it and end. */
+static void workers_stop(orsp_http_server *srv)
+{
+	if (!srv->jq_init)
+		return;
+	pthread_mutex_lock(&srv->jq_lock);
+	srv->jq_closed = true;
+	pthread_cond_broadcast(&srv->jq_cv);
+	pthread_mutex_unlock(&srv->jq_lock);
+	for (unsigned i = 0; i < srv->n_workers; i++)
+		pthread_join(srv->workers[i], NULL);
+	srv->n_workers = 0;
 }
 
 /* Append a body chunk (keeps one spare byte for the terminating NUL). */
@@ -514,7 +604,17 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
 		return MHD_YES;
 	if (st->overflow)
 		return reply_error(st, conn, 413, "request body too large", NULL);
-	return run_handler(srv, conn, url, method, st);
+	if (st->handled) {
+		/* resumed by the worker */
+		if (st->internal_error)
+			return reply_error(st, conn, 500, "internal error", NULL);
+		return queue(st, conn, &st->resp);
+	}
+	if (st->queued)
+		return MHD_YES; /* not ours to answer yet */
+	if (!hand_to_workers(srv, conn, st, url, method))
+		return reply_error(st, conn, 503, "server stopping", NULL);
+	return MHD_YES;
 }
 
 static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
@@ -542,6 +642,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 		         "http method=%s path=%s status=%d duration_us=%llu client=%s body=%zu%s",
 		         e.method, e.path, e.status, (unsigned long long)e.duration_us,
 		         e.client_addr, e.body_len, e.completed ? "" : " aborted");
+	response_clear(&st->resp);
 	free(st->body);
 	free(st);
 	*con_cls = NULL;
@@ -729,6 +830,12 @@ static void server_free(orsp_http_server *srv)
 	free(srv->cert_pem);
 	free(srv->ca_pem);
 	free(srv->priorities);
+	workers_stop(srv);
+	if (srv->jq_init) {
+		pthread_mutex_destroy(&srv->jq_lock);
+		pthread_cond_destroy(&srv->jq_cv);
+	}
+	free(srv->workers);
 	pthread_mutex_destroy(&srv->log_lock);
 	free(srv);
 }
@@ -811,9 +918,9 @@ orsp_err orsp_http_server_start(const orsp_http_server_config *cfg, orsp_http_se
 	struct sockaddr_in *in4 = (struct sockaddr_in *)&ss;
 	struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&ss;
 	const char *address;
-	unsigned flags =
-	    MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | MHD_USE_ITC | MHD_USE_ERROR_LOG;
-	unsigned threads, max_conn, timeout_s;
+	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | MHD_USE_ITC |
+	                 MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
+	unsigned threads, io_threads, max_conn, timeout_s;
 	bool tls = false;
 	struct MHD_OptionItem opts[6];
 	size_t n_opts = 0;
@@ -861,10 +968,27 @@ orsp_err orsp_http_server_start(const orsp_http_server_config *cfg, orsp_http_se
 		err = load_tls(srv, cfg, &tls);
 	if (err)
 		goto out;
-	/* A pool of one is no pool: libmicrohttpd then uses its single polling thread. */
-	if (threads > 1)
+	/* The handlers' workers, one per thread asked for. */
+	srv->workers = calloc(threads, sizeof(*srv->workers));
+	if (!srv->workers) {
+		err = orsp_errf(ORSP_E_RESOURCE, "out of memory");
+		goto out;
+	}
+	pthread_mutex_init(&srv->jq_lock, NULL);
+	pthread_cond_init(&srv->jq_cv, NULL);
+	srv->jq_init = true;
+	for (; srv->n_workers < threads; srv->n_workers++)
+		if (pthread_create(&srv->workers[srv->n_workers], NULL, worker_main, srv) != 0) {
+			err = orsp_errf(ORSP_E_RESOURCE, "http server: cannot start worker %u: %s",
+			                srv->n_workers, strerror(errno));
+			goto out;
+		}
+	/* Polling threads only move bytes and TLS records: one per four workers. A pool of one
+	 * is no pool: libmicrohttpd then uses its single polling thread. */
+	io_threads = (threads + 3) / 4;
+	if (io_threads > 1)
 		opts[n_opts++] =
-		    (struct MHD_OptionItem){MHD_OPTION_THREAD_POOL_SIZE, threads, NULL};
+		    (struct MHD_OptionItem){MHD_OPTION_THREAD_POOL_SIZE, io_threads, NULL};
 	if (tls) {
 		flags |= MHD_USE_TLS;
 		opts[n_opts++] =
@@ -927,7 +1051,11 @@ unsigned orsp_http_server_stop(orsp_http_server *srv, unsigned grace_ms)
 	left = atomic_load(&srv->in_flight);
 	if (left)
 		orsp_log(ORSP_LOG_WARN, "http: stopping with %u request(s) still in flight", left);
-	/* Closes every connection; joins the threads (a handler still running is waited for). */
+	/* Handlers still running or queued are run to the end and their connections resumed
+	 * (libmicrohttpd must not be stopped with a connection suspended); a request that
+	 * arrives from now on is answered 503. */
+	workers_stop(srv);
+	/* Closes every connection; joins the polling threads. */
 	MHD_stop_daemon(srv->daemon);
 	/* libmicrohttpd leaves the quiesced listening socket to us, to close after the stop. */
 	if (fd != MHD_INVALID_SOCKET)
