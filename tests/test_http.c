@@ -157,13 +157,7 @@ static orsp_err h_gate_wait(void *ctx, const orsp_http_request *req, orsp_http_r
 	bool opened;
 
 	(void)req;
-	clock_gettime(CLOCK_REALTIME, &until);
-	until.tv_sec += g->wait_ms / 1000;
-	until.tv_nsec += (long)(g->wait_ms % 1000) * 1000000L;
-	if (until.tv_nsec >= 1000000000L) {
-		until.tv_sec++;
-		until.tv_nsec -= 1000000000L;
-	}
+	orsp_deadline_ms(&until, g->wait_ms);
 	pthread_mutex_lock(&g->mu);
 	atomic_store(&g->waiting, 1);
 	while (!g->open)
@@ -743,12 +737,11 @@ static void raw_answer(int fd, char *body, size_t cap)
 	snprintf(body, cap, "%s", end);
 }
 
-/* Handlers run on the server's workers, not on the thread that polls the connection: with
- * two workers, a handler that blocks does not hold up a request on another connection. Both
- * connections are opened before either request, so that libmicrohttpd's single polling
- * thread (two workers have one) takes both: were handlers run on the polling thread, the
- * second request would wait for the first handler. With one worker, handlers run one at a
- * time. */
+/* Connections are dealt to the polling threads in turn: with two threads, two connections
+ * opened one after the other land on different threads, and a handler that blocks on one
+ * does not hold up a request on the other (with libmicrohttpd's own accept, the first thread
+ * awake took both, and the second request waited for the first handler). With one thread,
+ * handlers run one at a time. */
 static void run_gate(unsigned threads, unsigned wait_ms, const char *want)
 {
 	orsp_http_server *srv = NULL;
@@ -782,7 +775,7 @@ static void run_gate(unsigned threads, unsigned wait_ms, const char *want)
 	assert_int_equal(orsp_http_server_stop(srv, 2000), 0);
 }
 
-static void test_handlers_run_on_workers(void **state)
+static void test_connections_dealt_to_threads(void **state)
 {
 	(void)state;
 	run_gate(2, 4000, "opened");
@@ -1832,7 +1825,7 @@ int main(void)
 	    cmocka_unit_test(test_client_limits_and_errors),
 	    cmocka_unit_test(test_connection_refused),
 	    cmocka_unit_test(test_graceful_stop),
-	    cmocka_unit_test(test_handlers_run_on_workers),
+	    cmocka_unit_test(test_connections_dealt_to_threads),
 	    cmocka_unit_test(test_malformed_http_and_log_hook),
 	    cmocka_unit_test(test_connection_limit_and_idle_timeout),
 	    cmocka_unit_test(test_server_config_errors),

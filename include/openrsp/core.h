@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #define ORSP_MUST_CHECK __attribute__((warn_unused_result))
 #define ORSP_PRINTF(f, a) __attribute__((format(printf, f, a)))
@@ -136,6 +137,9 @@ static inline void orsp_secret_wipe(orsp_secret *s)
 /* Constant-time comparison: returns 1 when the n bytes at a and b are equal, 0 otherwise,
  * in time that depends only on n. Use it for every MAC, RES, token and secret. */
 int orsp_ct_eq(const void *a, const void *b, size_t n);
+
+/* The CLOCK_REALTIME time ms milliseconds from now, for pthread_cond_timedwait. */
+void orsp_deadline_ms(struct timespec *until, unsigned ms);
 
 /* ---------------------------------------------------------------- logging --------------- */
 

@@ -6,9 +6,8 @@
  * PEM text or file paths. The server calls GnuTLS only to verify client certificates (mutual
  * TLS, ES2+), because libmicrohttpd requests them but does not check them.
  *
- * Threads: a server runs its own worker threads; handlers run on those, possibly several at
- * once, while libmicrohttpd's polling threads move the bytes. A client object must be used by
- * one thread at a time.
+ * Threads: a server runs its own pool of threads; handlers run on those threads, possibly
+ * several at once. A client object must be used by one thread at a time.
  */
 #ifndef OPENRSP_HTTP_H
 #define OPENRSP_HTTP_H
@@ -27,7 +26,7 @@
 #define ORSP_HTTP_DEFAULT_MAX_BODY ((size_t)1 << 20)      /* server: request body, 1 MiB */
 #define ORSP_HTTP_DEFAULT_TIMEOUT_S 30u                   /* server: idle connection, s */
 #define ORSP_HTTP_DEFAULT_MAX_CONNECTIONS 256u            /* server: open connections */
-#define ORSP_HTTP_DEFAULT_THREADS 4u                      /* server: handler workers */
+#define ORSP_HTTP_DEFAULT_THREADS 4u                      /* server: polling threads */
 #define ORSP_HTTP_DEFAULT_MAX_RESPONSE ((size_t)16 << 20) /* client: response body, 16 MiB */
 #define ORSP_HTTP_DEFAULT_CONNECT_TIMEOUT_MS 10000u       /* client: TCP + TLS connect */
 #define ORSP_HTTP_DEFAULT_CLIENT_TIMEOUT_MS 60000u        /* client: whole exchange */
@@ -131,7 +130,7 @@ typedef struct orsp_http_server_config {
 	size_t max_body;          /* 0: ORSP_HTTP_DEFAULT_MAX_BODY; larger bodies get 413 */
 	unsigned timeout_s;       /* idle connection timeout; 0: ORSP_HTTP_DEFAULT_TIMEOUT_S */
 	unsigned max_connections; /* 0: ORSP_HTTP_DEFAULT_MAX_CONNECTIONS */
-	unsigned threads;         /* handler workers; 0: ORSP_HTTP_DEFAULT_THREADS */
+	unsigned threads;         /* polling thread pool; 0: ORSP_HTTP_DEFAULT_THREADS */
 
 	/* HTTPS: a certificate (chain) and its private key, each as PEM text or a file path
 	 * (exactly one form each). All NULL: plain HTTP. The server keeps its own copy of the key

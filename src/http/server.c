@@ -6,18 +6,17 @@
  *              certificate and Content-Length; answer 404/405/403 at once when they fail,
  *              and 413 at once for a body beyond DROP_LIMIT;
  *   next calls body chunks: appended up to max_body, then counted and dropped;
- *   last call  body complete: the connection is suspended and the request goes to the
- *              handler queue; a worker thread runs the handler and resumes the connection;
- *   after that  (libmicrohttpd calls once more) queue the handler's response;
+ *   last call  body complete: run the handler, queue its response;
  *   on_completed (libmicrohttpd): log line, free the state, in-flight count down.
  *
- * Threads: handlers run on `threads` worker threads of their own, not on libmicrohttpd's
- * polling threads. libmicrohttpd hands each new connection to one polling thread (the first
- * awake accepts up to ten in a row), so with handlers on the polling threads, connections
- * opened together all landed on one thread and waited for each other's handlers while the
- * other threads idled (seen with eight keep-alive clients: one thread of eight did all the
- * work). The polling threads now only move bytes (and TLS records); any free worker takes
- * the next request, whichever connection it came on. */
+ * Connections: this module accepts them itself, on a thread of its own, and deals them to
+ * libmicrohttpd's polling threads in turn (MHD_add_connection picks the thread by the socket
+ * number, and sockets opened one after another have consecutive numbers). libmicrohttpd's
+ * own accept let the first thread awake take up to ten connections in a row: connections
+ * opened together all landed on one thread, whose handlers then ran one after another while
+ * the other threads idled (seen with eight keep-alive clients: one thread of eight did all
+ * the work, 0.88 cores busy). At max_connections the accept thread waits, and new connections
+ * wait in the kernel's backlog as before. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -29,6 +28,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -68,18 +68,19 @@ struct orsp_http_server {
 	uint16_t port;
 	atomic_uint in_flight;
 	atomic_bool stopping;
+	/* The listening socket and the thread that accepts on it. */
+	int listen_fd;
+	int wake[2]; /* a pipe: a byte in wake[1] stops the accept thread */
+	pthread_t acceptor;
+	bool acceptor_running;
+	pthread_mutex_t conn_lock;
+	pthread_cond_t conn_cv;
+	unsigned open_conns, max_conns;
+	bool adding; /* a connection handed to libmicrohttpd and not yet reported started */
 	/* The first libmicrohttpd message while starting, for the error detail. */
 	pthread_mutex_t log_lock;
 	bool starting;
 	char start_error[256];
-	/* Handler workers and their queue of requests (suspended connections). */
-	pthread_t *workers;
-	unsigned n_workers;
-	pthread_mutex_t jq_lock;
-	pthread_cond_t jq_cv;
-	struct req_state *jq_head, *jq_tail;
-	bool jq_closed; /* set at stop: workers drain the queue and end, nothing new queues */
-	bool jq_init;
 };
 
 struct req_state {
@@ -98,14 +99,6 @@ struct req_state {
 	uint16_t port;
 	const uint8_t *client_cert;
 	size_t client_cert_len;
-	/* the handler's turn: queued with the connection suspended, run by a worker */
-	struct MHD_Connection *conn;
-	const char *url, *method_raw; /* libmicrohttpd's, valid until on_completed */
-	bool queued;                  /* handed to the workers */
-	bool handled;                 /* the worker is done: resp or internal_error */
-	bool internal_error;
-	orsp_http_response resp;
-	struct req_state *next;
 };
 
 static uint64_t now_us(void)
@@ -438,103 +431,39 @@ static enum MHD_Result first_call(orsp_http_server *srv, struct MHD_Connection *
 	return MHD_YES;
 }
 
-/* On a worker: run the route's handler; the outcome stays in st for the polling thread. */
-static void run_handler(struct req_state *st)
+static enum MHD_Result run_handler(orsp_http_server *srv, struct MHD_Connection *conn,
+                                   const char *url, const char *method, struct req_state *st)
 {
 	orsp_http_response resp = {.status = 200};
 	orsp_http_request req = {
-	    .method = st->method_raw,
-	    .path = st->url,
+	    .method = method,
+	    .path = url,
 	    .body = st->body ? st->body : (const uint8_t *)"",
 	    .body_len = st->len,
 	    .client_addr = st->addr,
 	    .client_port = st->port,
 	    .client_cert = st->client_cert,
 	    .client_cert_len = st->client_cert_len,
-	    .impl_ = st->conn, /* headers are read while the connection is suspended */
+	    .impl_ = conn,
 	};
 	orsp_err err;
 
+	(void)srv;
 	orsp_err_clear();
 	err = st->route->handler(st->route->ctx, &req, &resp);
 	if (err) {
 		orsp_log(ORSP_LOG_WARN, "http: %s %s: handler failed: %s: %s", st->method, st->path,
 		         orsp_err_str(err), orsp_err_detail());
 		response_clear(&resp);
-		st->internal_error = true;
-	} else if (resp.status < 100 || resp.status > 599) {
+		return reply_error(st, conn, 500, "internal error", NULL);
+	}
+	if (resp.status < 100 || resp.status > 599) {
 		orsp_log(ORSP_LOG_WARN, "http: %s %s: handler set status %d", st->method, st->path,
 		         resp.status);
 		response_clear(&resp);
-		st->internal_error = true;
+		return reply_error(st, conn, 500, "internal error", NULL);
 	}
-	st->resp = resp;
-	st->handled = true;
-}
-
-static void *worker_main(void *arg)
-{
-	orsp_http_server *srv = arg;
-
-	for (;;) {
-		struct req_state *st;
-		pthread_mutex_lock(&srv->jq_lock);
-		while (!srv->jq_head && !srv->jq_closed)
-			pthread_cond_wait(&srv->jq_cv, &srv->jq_lock);
-		st = srv->jq_head;
-		if (st) {
-			srv->jq_head = st->next;
-			if (!srv->jq_head)
-				srv->jq_tail = NULL;
-		}
-		pthread_mutex_unlock(&srv->jq_lock);
-		if (!st)
-			return NULL; /* closed and drained */
-		run_handler(st);
-		/* The last touch of st: once resumed, libmicrohttpd may finish and free it. */
-		MHD_resume_connection(st->conn);
-	}
-}
-
-/* Suspend the connection and queue the request for the workers; false once the queue is
- * closed (stopping), and then the connection is left as it was. */
-static bool hand_to_workers(orsp_http_server *srv, struct MHD_Connection *conn,
-                            struct req_state *st, const char *url, const char *method)
-{
-	pthread_mutex_lock(&srv->jq_lock);
-	if (srv->jq_closed) {
-		pthread_mutex_unlock(&srv->jq_lock);
-		return false;
-	}
-	st->conn = conn;
-	st->url = url;
-	st->method_raw = method;
-	st->queued = true;
-	st->next = NULL;
-	/* Suspended before a worker can see it, so the worker's resume always follows. */
-	MHD_suspend_connection(conn);
-	if (srv->jq_tail)
-		srv->jq_tail->next = st;
-	else
-		srv->jq_head = st;
-	srv->jq_tail = st;
-	pthread_cond_signal(&srv->jq_cv);
-	pthread_mutex_unlock(&srv->jq_lock);
-	return true;
-}
-
-/* Close the queue and wait for the workers to run what is in it and end. */
-static void workers_stop(orsp_http_server *srv)
-{
-	if (!srv->jq_init)
-		return;
-	pthread_mutex_lock(&srv->jq_lock);
-	srv->jq_closed = true;
-	pthread_cond_broadcast(&srv->jq_cv);
-	pthread_mutex_unlock(&srv->jq_lock);
-	for (unsigned i = 0; i < srv->n_workers; i++)
-		pthread_join(srv->workers[i], NULL);
-	srv->n_workers = 0;
+	return queue(st, conn, &resp);
 }
 
 /* Append a body chunk (keeps one spare byte for the terminating NUL). */
@@ -604,17 +533,7 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
 		return MHD_YES;
 	if (st->overflow)
 		return reply_error(st, conn, 413, "request body too large", NULL);
-	if (st->handled) {
-		/* resumed by the worker */
-		if (st->internal_error)
-			return reply_error(st, conn, 500, "internal error", NULL);
-		return queue(st, conn, &st->resp);
-	}
-	if (st->queued)
-		return MHD_YES; /* not ours to answer yet */
-	if (!hand_to_workers(srv, conn, st, url, method))
-		return reply_error(st, conn, 503, "server stopping", NULL);
-	return MHD_YES;
+	return run_handler(srv, conn, url, method, st);
 }
 
 static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
@@ -642,7 +561,6 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 		         "http method=%s path=%s status=%d duration_us=%llu client=%s body=%zu%s",
 		         e.method, e.path, e.status, (unsigned long long)e.duration_us,
 		         e.client_addr, e.body_len, e.completed ? "" : " aborted");
-	response_clear(&st->resp);
 	free(st->body);
 	free(st);
 	*con_cls = NULL;
@@ -815,10 +733,20 @@ out:
 	return err;
 }
 
+static void acceptor_stop(orsp_http_server *srv);
+
 static void server_free(orsp_http_server *srv)
 {
 	if (!srv)
 		return;
+	acceptor_stop(srv);
+	if (srv->daemon)
+		MHD_stop_daemon(srv->daemon);
+	for (int i = 0; i < 2; i++)
+		if (srv->wake[i] >= 0)
+			close(srv->wake[i]);
+	pthread_mutex_destroy(&srv->conn_lock);
+	pthread_cond_destroy(&srv->conn_cv);
 	for (size_t i = 0; i < srv->n_routes; i++) {
 		free(srv->routes[i].method);
 		free(srv->routes[i].path);
@@ -830,12 +758,6 @@ static void server_free(orsp_http_server *srv)
 	free(srv->cert_pem);
 	free(srv->ca_pem);
 	free(srv->priorities);
-	workers_stop(srv);
-	if (srv->jq_init) {
-		pthread_mutex_destroy(&srv->jq_lock);
-		pthread_cond_destroy(&srv->jq_cv);
-	}
-	free(srv->workers);
 	pthread_mutex_destroy(&srv->log_lock);
 	free(srv);
 }
@@ -910,6 +832,141 @@ static orsp_err load_tls(orsp_http_server *srv, const orsp_http_server_config *c
 	return ORSP_OK;
 }
 
+/* libmicrohttpd: a connection opened or closed; the accept thread waits at the limit. */
+static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_ctx,
+                          enum MHD_ConnectionNotificationCode toe)
+{
+	orsp_http_server *srv = cls;
+
+	(void)conn;
+	(void)socket_ctx;
+	pthread_mutex_lock(&srv->conn_lock);
+	if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
+		srv->open_conns++;
+		srv->adding = false;
+	} else if (srv->open_conns > 0) {
+		srv->open_conns--;
+	}
+	pthread_cond_broadcast(&srv->conn_cv);
+	pthread_mutex_unlock(&srv->conn_lock);
+}
+
+/* Wait on cv (lock held) while *flag, at most ms milliseconds; a signal ends the wait too
+ * (the caller looks again). */
+static void wait_until_ms(pthread_cond_t *cv, pthread_mutex_t *lock, const bool *flag, unsigned ms)
+{
+	struct timespec until;
+
+	orsp_deadline_ms(&until, ms);
+	while (*flag)
+		if (pthread_cond_timedwait(cv, lock, &until) != 0)
+			break;
+}
+
+static bool stop_requested(orsp_http_server *srv, int timeout_ms, bool *listen_ready)
+{
+	struct pollfd p[2] = {{.fd = srv->wake[0], .events = POLLIN},
+	                      {.fd = srv->listen_fd, .events = POLLIN}};
+	int n = poll(p, listen_ready ? 2 : 1, timeout_ms);
+
+	if (listen_ready)
+		*listen_ready = n > 0 && (p[1].revents & POLLIN);
+	return n > 0 && (p[0].revents & (POLLIN | POLLHUP));
+}
+
+static void *accept_main(void *arg)
+{
+	orsp_http_server *srv = arg;
+
+	for (;;) {
+		struct sockaddr_storage peer;
+		socklen_t len = sizeof(peer);
+		bool ready = false;
+		int fd;
+
+		/* At the limit: wait for a connection to close (or the stop). */
+		pthread_mutex_lock(&srv->conn_lock);
+		while (srv->open_conns >= srv->max_conns && !stop_requested(srv, 0, NULL)) {
+			bool at_limit = true;
+			wait_until_ms(&srv->conn_cv, &srv->conn_lock, &at_limit, 100);
+		}
+		pthread_mutex_unlock(&srv->conn_lock);
+		if (stop_requested(srv, -1, &ready))
+			return NULL;
+		if (!ready)
+			continue;
+		fd = accept(srv->listen_fd, (struct sockaddr *)&peer, &len);
+		if (fd < 0) {
+			/* EAGAIN (another wake-up took it), a connection reset before accept, or
+			 * out of descriptors: wait a little rather than spin */
+			if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS ||
+			    errno == ENOMEM)
+				(void)stop_requested(srv, 100, NULL);
+			continue;
+		}
+		(void)fcntl(fd, F_SETFD, FD_CLOEXEC);
+		/* libmicrohttpd's polling thread takes the connection over asynchronously; wait
+		 * until it reports it started (so the count includes it before the next accept),
+		 * for at most a second. On failure libmicrohttpd closes the socket itself. */
+		pthread_mutex_lock(&srv->conn_lock);
+		srv->adding = true;
+		pthread_mutex_unlock(&srv->conn_lock);
+		if (MHD_add_connection(srv->daemon, fd, (struct sockaddr *)&peer, len) != MHD_YES) {
+			pthread_mutex_lock(&srv->conn_lock);
+			srv->adding = false;
+			pthread_mutex_unlock(&srv->conn_lock);
+			continue;
+		}
+		pthread_mutex_lock(&srv->conn_lock);
+		wait_until_ms(&srv->conn_cv, &srv->conn_lock, &srv->adding, 1000);
+		srv->adding = false;
+		pthread_mutex_unlock(&srv->conn_lock);
+	}
+}
+
+/* Stop accepting: the accept thread ends and the listening socket closes. */
+static void acceptor_stop(orsp_http_server *srv)
+{
+	if (srv->acceptor_running) {
+		ssize_t w;
+		do
+			w = write(srv->wake[1], "x", 1);
+		while (w < 0 && errno == EINTR);
+		pthread_join(srv->acceptor, NULL);
+		srv->acceptor_running = false;
+	}
+	if (srv->listen_fd >= 0) {
+		close(srv->listen_fd);
+		srv->listen_fd = -1;
+	}
+}
+
+/* The listening socket on ss; its port into *port. */
+static orsp_err listen_on(orsp_http_server *srv, const struct sockaddr_storage *ss,
+                          const char *address, uint16_t want, uint16_t *port)
+{
+	socklen_t len =
+	    ss->ss_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
+	struct sockaddr_storage bound;
+	socklen_t blen = sizeof(bound);
+	int one = 1;
+
+	srv->listen_fd = socket(ss->ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (srv->listen_fd < 0)
+		return orsp_errf(ORSP_E_IO, "http server: socket: %s", strerror(errno));
+	(void)setsockopt(srv->listen_fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (ss->ss_family == AF_INET6)
+		(void)setsockopt(srv->listen_fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+	if (bind(srv->listen_fd, (const struct sockaddr *)ss, len) != 0 ||
+	    listen(srv->listen_fd, SOMAXCONN) != 0 ||
+	    getsockname(srv->listen_fd, (struct sockaddr *)&bound, &blen) != 0)
+		return orsp_errf(ORSP_E_IO, "http server: cannot start on %s port %u: %s", address,
+		                 (unsigned)want, strerror(errno));
+	*port = ntohs(bound.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&bound)->sin6_port
+	                                          : ((struct sockaddr_in *)&bound)->sin_port);
+	return ORSP_OK;
+}
+
 orsp_err orsp_http_server_start(const orsp_http_server_config *cfg, orsp_http_server **out)
 {
 	orsp_err err;
@@ -919,12 +976,11 @@ orsp_err orsp_http_server_start(const orsp_http_server_config *cfg, orsp_http_se
 	struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&ss;
 	const char *address;
 	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | MHD_USE_ITC |
-	                 MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
-	unsigned threads, io_threads, max_conn, timeout_s;
+	                 MHD_USE_NO_LISTEN_SOCKET | MHD_USE_ERROR_LOG;
+	unsigned threads, max_conn, timeout_s;
 	bool tls = false;
 	struct MHD_OptionItem opts[6];
 	size_t n_opts = 0;
-	const union MHD_DaemonInfo *di;
 
 	if (!cfg || !out)
 		return orsp_errf(ORSP_E_USAGE, "orsp_http_server_start: bad arguments");
@@ -954,6 +1010,11 @@ orsp_err orsp_http_server_start(const orsp_http_server_config *cfg, orsp_http_se
 	if (!srv)
 		return orsp_errf(ORSP_E_RESOURCE, "out of memory");
 	pthread_mutex_init(&srv->log_lock, NULL);
+	pthread_mutex_init(&srv->conn_lock, NULL);
+	pthread_cond_init(&srv->conn_cv, NULL);
+	srv->listen_fd = -1;
+	srv->wake[0] = srv->wake[1] = -1;
+	srv->max_conns = max_conn;
 	srv->max_body = cfg->max_body ? cfg->max_body : ORSP_HTTP_DEFAULT_MAX_BODY;
 	if (srv->max_body > SIZE_MAX / 4) {
 		err = orsp_errf(ORSP_E_USAGE, "http server: max_body too large");
@@ -968,27 +1029,10 @@ orsp_err orsp_http_server_start(const orsp_http_server_config *cfg, orsp_http_se
 		err = load_tls(srv, cfg, &tls);
 	if (err)
 		goto out;
-	/* The handlers' workers, one per thread asked for. */
-	srv->workers = calloc(threads, sizeof(*srv->workers));
-	if (!srv->workers) {
-		err = orsp_errf(ORSP_E_RESOURCE, "out of memory");
-		goto out;
-	}
-	pthread_mutex_init(&srv->jq_lock, NULL);
-	pthread_cond_init(&srv->jq_cv, NULL);
-	srv->jq_init = true;
-	for (; srv->n_workers < threads; srv->n_workers++)
-		if (pthread_create(&srv->workers[srv->n_workers], NULL, worker_main, srv) != 0) {
-			err = orsp_errf(ORSP_E_RESOURCE, "http server: cannot start worker %u: %s",
-			                srv->n_workers, strerror(errno));
-			goto out;
-		}
-	/* Polling threads only move bytes and TLS records: one per four workers. A pool of one
-	 * is no pool: libmicrohttpd then uses its single polling thread. */
-	io_threads = (threads + 3) / 4;
-	if (io_threads > 1)
+	/* A pool of one is no pool: libmicrohttpd then uses its single polling thread. */
+	if (threads > 1)
 		opts[n_opts++] =
-		    (struct MHD_OptionItem){MHD_OPTION_THREAD_POOL_SIZE, io_threads, NULL};
+		    (struct MHD_OptionItem){MHD_OPTION_THREAD_POOL_SIZE, threads, NULL};
 	if (tls) {
 		flags |= MHD_USE_TLS;
 		opts[n_opts++] =
@@ -1006,9 +1050,9 @@ orsp_err orsp_http_server_start(const orsp_http_server_config *cfg, orsp_http_se
 	/* The logger must come first to see every message. */
 	srv->daemon = MHD_start_daemon(
 	    flags, cfg->port, NULL, NULL, on_access, srv, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, srv,
-	    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss, MHD_OPTION_CONNECTION_TIMEOUT, timeout_s,
-	    MHD_OPTION_CONNECTION_LIMIT, max_conn, MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
-	    MHD_OPTION_ARRAY, opts, MHD_OPTION_END);
+	    MHD_OPTION_CONNECTION_TIMEOUT, timeout_s, MHD_OPTION_CONNECTION_LIMIT, max_conn,
+	    MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv, MHD_OPTION_NOTIFY_CONNECTION,
+	    on_connection, srv, MHD_OPTION_ARRAY, opts, MHD_OPTION_END);
 	pthread_mutex_lock(&srv->log_lock);
 	srv->starting = false;
 	pthread_mutex_unlock(&srv->log_lock);
@@ -1018,8 +1062,19 @@ orsp_err orsp_http_server_start(const orsp_http_server_config *cfg, orsp_http_se
 		                srv->start_error[0] ? srv->start_error : "libmicrohttpd failed");
 		goto out;
 	}
-	di = MHD_get_daemon_info(srv->daemon, MHD_DAEMON_INFO_BIND_PORT);
-	srv->port = di ? di->port : cfg->port;
+	if (pipe(srv->wake) != 0 || fcntl(srv->wake[0], F_SETFD, FD_CLOEXEC) != 0 ||
+	    fcntl(srv->wake[1], F_SETFD, FD_CLOEXEC) != 0) {
+		err = orsp_errf(ORSP_E_RESOURCE, "http server: pipe: %s", strerror(errno));
+		goto out;
+	}
+	err = listen_on(srv, &ss, address, cfg->port, &srv->port);
+	if (err)
+		goto out;
+	if (pthread_create(&srv->acceptor, NULL, accept_main, srv) != 0) {
+		err = orsp_errf(ORSP_E_RESOURCE, "http server: cannot start the accept thread");
+		goto out;
+	}
+	srv->acceptor_running = true;
 	*out = srv;
 	srv = NULL;
 out:
@@ -1034,15 +1089,15 @@ uint16_t orsp_http_server_port(const orsp_http_server *srv)
 
 unsigned orsp_http_server_stop(orsp_http_server *srv, unsigned grace_ms)
 {
-	MHD_socket fd;
 	unsigned left;
 	uint64_t deadline;
 
 	if (!srv)
 		return 0;
 	atomic_store(&srv->stopping, true);
-	/* No new connections; requests on open connections go on. */
-	fd = MHD_quiesce_daemon(srv->daemon);
+	/* No new connections (the listening socket closes); requests on open connections go
+	 * on. */
+	acceptor_stop(srv);
 	deadline = now_us() + (uint64_t)(grace_ms ? grace_ms : 10000u) * 1000u;
 	while (atomic_load(&srv->in_flight) > 0 && now_us() < deadline) {
 		struct timespec ts = {0, 5 * 1000 * 1000};
@@ -1051,15 +1106,9 @@ unsigned orsp_http_server_stop(orsp_http_server *srv, unsigned grace_ms)
 	left = atomic_load(&srv->in_flight);
 	if (left)
 		orsp_log(ORSP_LOG_WARN, "http: stopping with %u request(s) still in flight", left);
-	/* Handlers still running or queued are run to the end and their connections resumed
-	 * (libmicrohttpd must not be stopped with a connection suspended); a request that
-	 * arrives from now on is answered 503. */
-	workers_stop(srv);
-	/* Closes every connection; joins the polling threads. */
+	/* Closes every connection; joins the threads (a handler still running is waited for). */
 	MHD_stop_daemon(srv->daemon);
-	/* libmicrohttpd leaves the quiesced listening socket to us, to close after the stop. */
-	if (fd != MHD_INVALID_SOCKET)
-		close(fd);
+	srv->daemon = NULL;
 	server_free(srv);
 	return left;
 }

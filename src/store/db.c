@@ -130,13 +130,7 @@ static bool queue_enter(write_queue *q, unsigned ms)
 	struct timespec until;
 	bool got;
 
-	clock_gettime(CLOCK_REALTIME, &until);
-	until.tv_sec += ms / 1000;
-	until.tv_nsec += (long)(ms % 1000) * 1000000L;
-	if (until.tv_nsec >= 1000000000L) {
-		until.tv_sec++;
-		until.tv_nsec -= 1000000000L;
-	}
+	orsp_deadline_ms(&until, ms);
 	pthread_mutex_lock(&q->mu);
 	while (q->held)
 		if (pthread_cond_timedwait(&q->cv, &q->mu, &until) == ETIMEDOUT)
