@@ -775,6 +775,32 @@ static void run_gate(unsigned threads, unsigned wait_ms, const char *want)
 	assert_int_equal(orsp_http_server_stop(srv, 2000), 0);
 }
 
+/* Connections that are reset at once (SO_LINGER 0) must not slow the accept thread down: it
+ * waits for libmicrohttpd to report each connection started, and a dead one must not cost
+ * that wait in full. Fifty of them, then a request is answered within the client's 5 s. */
+static void test_reset_connections(void **state)
+{
+	(void)state;
+	orsp_http_server *srv = start_plain(0);
+	uint16_t port = orsp_http_server_port(srv);
+	struct linger lg = {1, 0};
+	orsp_http_client *c;
+	orsp_http_result r;
+
+	for (int i = 0; i < 50; i++) {
+		int fd = raw_connect(port);
+		assert_int_equal(setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg)), 0);
+		close(fd);
+	}
+	c = plain_client(5000);
+	assert_ok(
+	    orsp_http_client_request(c, "POST", url_for("http", port, "/len"), NULL, "abc", 3, &r));
+	assert_int_equal(r.status, 200);
+	orsp_http_result_free(&r);
+	orsp_http_client_free(c);
+	assert_int_equal(orsp_http_server_stop(srv, 2000), 0);
+}
+
 static void test_connections_dealt_to_threads(void **state)
 {
 	(void)state;
@@ -1826,6 +1852,7 @@ int main(void)
 	    cmocka_unit_test(test_connection_refused),
 	    cmocka_unit_test(test_graceful_stop),
 	    cmocka_unit_test(test_connections_dealt_to_threads),
+	    cmocka_unit_test(test_reset_connections),
 	    cmocka_unit_test(test_malformed_http_and_log_hook),
 	    cmocka_unit_test(test_connection_limit_and_idle_timeout),
 	    cmocka_unit_test(test_server_config_errors),
