@@ -509,7 +509,10 @@ orsp_err orsp_ec_from_public_point(orsp_curve curve, const uint8_t *point, size_
 	 * point in pk, which is freed. */
 	if (EVP_PKEY_set1_encoded_public_key(pk, point, n) != 1) {
 		EVP_PKEY_free(pk);
-		return ossl_fail(ORSP_E_MALFORMED, "EC point is not on the curve or out of range");
+		ERR_clear_error();
+		return orsp_errf(ORSP_E_MALFORMED,
+		                 "EC point is not on %s (or a coordinate is not below p)",
+		                 ci->name);
 	}
 	return wrap_as(pk, curve, false, out);
 }
