@@ -16,11 +16,12 @@
 	"per download (from /proc) and, measured in the same run, the cryptography one download\n" \
 	"costs the server (2 ECDSA signs, 5 verifications, one key generation, the BPP), timed\n"  \
 	"alone in this process; and the crypto CPU time the server itself counted during the\n"    \
-	"load (its /metrics), with the ratio of its CPU time to each.\n\n"                         \
+	"load (its /metrics), with the ratio of its CPU time to each; and how the machine's\n"     \
+	"cores were shared: the server, the load generator (this process), idle.\n\n"              \
 	"options:\n"                                                                               \
 	"  --downloads N        complete downloads (default 400)\n"                                \
 	"  --clients C          concurrent clients (default 4)\n"                                  \
-	"  --server-threads T   the server's worker threads (default: C, at most 8)\n"            \
+	"  --server-threads T   the server's threads (default: C, at most 8)\n"                    \
 	"  --plain-http         without TLS (the server behind a TLS-terminating proxy)\n"         \
 	"  --json               one JSON object instead of text\n"
 
