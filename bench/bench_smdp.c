@@ -841,45 +841,47 @@ int bench_smdp(int argc, char **argv)
 		 * and their HTTP clients), idle; the rest is other processes */
 		double gen_cores = gen0 >= 0 && gen1 >= gen0 ? (gen1 - gen0) / wall : -1;
 		double idle_cores = idle0 >= 0 && idle1 >= idle0 ? (idle1 - idle0) / wall : -1;
+		/* the figures both outputs give, in ms per download and cores */
+		double p50, p90, p99;
+		double sys_ms = total ? (sys1 - sys0) * 1e3 / (double)total : 0;
+		double ratio = crypto > 0 ? per / crypto : 0, srv_cores = srv_cpu / wall;
+		double in_run_ms = in_run > 0 ? in_run * 1e3 : -1;
+		double ratio2 = in_run > 0 ? per / in_run : 0;
+		long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+
 		qsort(v, total, sizeof(double), cmp_d);
+		p50 = v[total / 2] * 1e3;
+		p90 = v[total * 9 / 10] * 1e3;
+		p99 = v[total * 99 / 100] * 1e3;
 		if (json)
-			printf(
-			    "{\"transport\":\"%s\",\"downloads\":%zu,\"clients\":%llu,\"seconds\":%"
-			    ".3f,"
-			    "\"downloads_per_s\":%.1f,\"p50_ms\":%.2f,\"p90_ms\":%.2f,\"p99_ms\":%."
-			    "2f,"
-			    "\"server_cpu_ms_per_download\":%.3f,\"crypto_ms_per_download\":%.3f,"
-			    "\"ratio\":%.2f,\"server_cores_used\":%.2f,"
-			    "\"server_sys_ms_per_download\":%.3f,"
-			    "\"server_crypto_ms_per_download\":%.3f,\"ratio_to_server_crypto\":%."
-			    "2f,"
-			    "\"loadgen_cores_used\":%.2f,\"idle_cores\":%.2f,\"cores\":%ld}\n",
-			    plain ? "http" : "https", total, (unsigned long long)nc, wall,
-			    (double)total / wall, v[total / 2] * 1e3, v[total * 9 / 10] * 1e3,
-			    v[total * 99 / 100] * 1e3, per * 1e3, crypto * 1e3,
-			    crypto > 0 ? per / crypto : 0, srv_cpu / wall,
-			    total ? (sys1 - sys0) * 1e3 / (double)total : 0,
-			    in_run > 0 ? in_run * 1e3 : -1, in_run > 0 ? per / in_run : 0,
-			    gen_cores, idle_cores, sysconf(_SC_NPROCESSORS_ONLN));
+			printf("{\"transport\":\"%s\",\"downloads\":%zu,\"clients\":%llu,"
+			       "\"seconds\":%.3f,\"downloads_per_s\":%.1f,"
+			       "\"p50_ms\":%.2f,\"p90_ms\":%.2f,\"p99_ms\":%.2f,"
+			       "\"server_cpu_ms_per_download\":%.3f,"
+			       "\"crypto_ms_per_download\":%.3f,\"ratio\":%.2f,"
+			       "\"server_cores_used\":%.2f,\"server_sys_ms_per_download\":%.3f,"
+			       "\"server_crypto_ms_per_download\":%.3f,"
+			       "\"ratio_to_server_crypto\":%.2f,\"loadgen_cores_used\":%.2f,"
+			       "\"idle_cores\":%.2f,\"cores\":%ld}\n",
+			       plain ? "http" : "https", total, (unsigned long long)nc, wall,
+			       (double)total / wall, p50, p90, p99, per * 1e3, crypto * 1e3, ratio,
+			       srv_cores, sys_ms, in_run_ms, ratio2, gen_cores, idle_cores, ncpu);
 		else
 			printf(
-			    "bench smdp: %zu complete downloads (%s, %llu clients, keep-alive) in "
-			    "%.2f s\n"
+			    "bench smdp: %zu complete downloads (%s, %llu clients, keep-alive)"
+			    " in %.2f s\n"
 			    "  %.1f downloads/s; latency p50 %.1f ms, p90 %.1f ms, p99 %.1f ms\n"
-			    "  SM-DP+ process CPU: %.3f ms per download (%.3f of it in the kernel;"
-			    " %.2f cores busy)\n"
+			    "  SM-DP+ process CPU: %.3f ms per download (%.3f of it in the"
+			    " kernel; %.2f cores busy)\n"
 			    "  its cryptography alone (2 signs, 5 verifies, keygen, BPP): %.3f ms\n"
 			    "  ratio server CPU / crypto: %.2f\n"
 			    "  the server's own crypto during the load (/metrics): %.3f ms,"
 			    " ratio %.2f\n"
 			    "  cores (of %ld): SM-DP+ %.2f, load generator %.2f, idle %.2f\n",
 			    total, plain ? "plain HTTP" : "HTTPS", (unsigned long long)nc, wall,
-			    (double)total / wall, v[total / 2] * 1e3, v[total * 9 / 10] * 1e3,
-			    v[total * 99 / 100] * 1e3, per * 1e3,
-			    total ? (sys1 - sys0) * 1e3 / (double)total : 0, srv_cpu / wall,
-			    crypto * 1e3, crypto > 0 ? per / crypto : 0,
-			    in_run > 0 ? in_run * 1e3 : -1, in_run > 0 ? per / in_run : 0,
-			    sysconf(_SC_NPROCESSORS_ONLN), srv_cpu / wall, gen_cores, idle_cores);
+			    (double)total / wall, p50, p90, p99, per * 1e3, sys_ms, srv_cores,
+			    crypto * 1e3, ratio, in_run_ms, ratio2, ncpu, srv_cores, gen_cores,
+			    idle_cores);
 	}
 	rc = CLI_OK;
 out:
