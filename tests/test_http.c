@@ -520,7 +520,6 @@ static void test_connection_refused(void **state)
 
 struct bg_request {
 	uint16_t port;
-	const char *path; /* NULL: /slow */
 	orsp_err err;
 	long status;
 	char body[16];
@@ -536,8 +535,8 @@ static void *bg_post(void *arg)
 	b->err = orsp_http_client_new(&o, &c);
 	if (b->err)
 		return NULL;
-	b->err = orsp_http_client_request(
-	    c, "POST", url_for("http", b->port, b->path ? b->path : "/slow"), NULL, "x", 1, &r);
+	b->err = orsp_http_client_request(c, "POST", url_for("http", b->port, "/slow"), NULL, "x",
+	                                  1, &r);
 	b->status = r.status;
 	if (r.body)
 		snprintf(b->body, sizeof(b->body), "%s", (const char *)r.body);
@@ -706,7 +705,7 @@ static int raw_connect(uint16_t port)
 	return fd;
 }
 
-/* POST path with a one-byte body on fd and read the answer; the body, NUL-terminated. */
+/* POST path with a one-byte body on fd. */
 static void raw_post(int fd, const char *path)
 {
 	char req[160];
@@ -715,6 +714,7 @@ static void raw_post(int fd, const char *path)
 	assert_int_equal(send(fd, req, (size_t)n, 0), n);
 }
 
+/* Read one answer from fd; its body, NUL-terminated, into body. */
 static void raw_answer(int fd, char *body, size_t cap)
 {
 	char buf[2048];
