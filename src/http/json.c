@@ -26,11 +26,8 @@ const char *orsp_json_fes_str(orsp_json_fes s)
 	return fes_names[s];
 }
 
-/* A fast path for what the servers send: jansson's dumper validates and escapes strings one
- * code point at a time, which is most of an answer's cost when it carries a 17 KiB base64
- * BoundProfilePackage. Documents made only of objects, arrays, ASCII strings, integers,
- * booleans and null are written here in one pass, byte for byte as json_dumps(JSON_COMPACT)
- * would (tests/test_http.c compares the two); anything else goes to jansson. */
+/* Fast paths for the common documents of RSP, in both directions (the reader and the writer
+ * below); both hand anything else to jansson. FAST_DEPTH bounds their nesting. */
 #define FAST_DEPTH 16
 
 /* Bytes written for each input byte: 1 for printable ASCII other than " and \\, 2 for the
@@ -276,6 +273,11 @@ orsp_err orsp_json_parse(const void *body, size_t len, size_t max_len, json_t **
 	return ORSP_OK;
 }
 
+/* A fast path for what the servers send: jansson's dumper validates and escapes strings one
+ * code point at a time, which is most of an answer's cost when it carries a 17 KiB base64
+ * BoundProfilePackage. Documents made only of objects, arrays, ASCII strings, integers,
+ * booleans and null are written here in one pass, byte for byte as json_dumps(JSON_COMPACT)
+ * would (tests/test_http.c compares the two); anything else goes to jansson. */
 static size_t escaped_len(const char *s, size_t n, bool *ascii)
 {
 	size_t len = 2, i = 0;
