@@ -851,8 +851,7 @@ static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_
 	pthread_mutex_unlock(&srv->conn_lock);
 }
 
-/* Wait on cv (lock held) while *flag, at most ms milliseconds; a signal ends the wait too
- * (the caller looks again). */
+/* Wait on cv (lock held) until *flag is false, at most ms milliseconds. */
 static void wait_until_ms(pthread_cond_t *cv, pthread_mutex_t *lock, const bool *flag, unsigned ms)
 {
 	struct timespec until;
@@ -887,8 +886,9 @@ static void *accept_main(void *arg)
 		/* At the limit: wait for a connection to close (or the stop). */
 		pthread_mutex_lock(&srv->conn_lock);
 		while (srv->open_conns >= srv->max_conns && !stop_requested(srv, 0, NULL)) {
-			bool at_limit = true;
-			wait_until_ms(&srv->conn_cv, &srv->conn_lock, &at_limit, 100);
+			struct timespec until;
+			orsp_deadline_ms(&until, 100);
+			(void)pthread_cond_timedwait(&srv->conn_cv, &srv->conn_lock, &until);
 		}
 		pthread_mutex_unlock(&srv->conn_lock);
 		if (stop_requested(srv, -1, &ready))
