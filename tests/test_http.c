@@ -693,15 +693,26 @@ static void test_malformed_http_and_log_hook(void **state)
 	orsp_http_server_stop(srv, 2000);
 }
 
-static int raw_connect(uint16_t port)
+static int raw_socket(void)
 {
-	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(port)};
 	struct timeval tv = {5, 0};
 	int fd = socket(AF_INET, SOCK_STREAM, 0);
 	assert_true(fd >= 0);
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	assert_int_equal(setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)), 0);
+	return fd;
+}
+
+static void raw_connect_fd(int fd, uint16_t port)
+{
+	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(port)};
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	assert_int_equal(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+}
+
+static int raw_connect(uint16_t port)
+{
+	int fd = raw_socket();
+	raw_connect_fd(fd, port);
 	return fd;
 }
 
@@ -737,9 +748,9 @@ static void raw_answer(int fd, char *body, size_t cap)
 	snprintf(body, cap, "%s", end);
 }
 
-/* Connections are dealt to the polling threads in turn: with two threads, two connections
- * opened one after the other land on different threads, and a handler that blocks on one
- * does not hold up a request on the other (with libmicrohttpd's own accept, the first thread
+/* Connections are dealt to the polling threads by socket number: with two threads, two
+ * connections accepted one after the other land on different threads, and a handler that blocks on
+ * one does not hold up a request on the other (with libmicrohttpd's own accept, the first thread
  * awake took both, and the second request waited for the first handler). With one thread,
  * handlers run one at a time. */
 static void run_gate(unsigned threads, unsigned wait_ms, const char *want)
@@ -759,8 +770,14 @@ static void run_gate(unsigned threads, unsigned wait_ms, const char *want)
 	atomic_store(&gate.waiting, 0);
 	pthread_mutex_unlock(&gate.mu);
 	assert_ok(orsp_http_server_start(&cfg, &srv));
-	fd1 = raw_connect(orsp_http_server_port(srv));
-	fd2 = raw_connect(orsp_http_server_port(srv));
+	/* Both client sockets exist before either connects, so that no descriptor of this
+	 * process is made between the server's two accepts: its two sockets get consecutive
+	 * numbers, as a server's do when connections come in one after another (the test's
+	 * client and server share one descriptor table). */
+	fd1 = raw_socket();
+	fd2 = raw_socket();
+	raw_connect_fd(fd1, orsp_http_server_port(srv));
+	raw_connect_fd(fd2, orsp_http_server_port(srv));
 	raw_post(fd1, "/gate/wait");
 	for (i = 0; i < 1000 && !atomic_load(&gate.waiting); i++)
 		sleep_ms(10);
