@@ -177,6 +177,21 @@ static void test_sha256_hmac(void **state)
 	                 ORSP_OK);
 	hx("5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843", exp, 32);
 	assert_bytes_equal(out, exp, 32);
+
+	/* The keyed object: the same MACs, several in a row under one key. */
+	orsp_hmac_key *k = orsp_hmac_key_new(key, 20);
+	assert_non_null(k);
+	for (int i = 0; i < 3; i++) {
+		assert_int_equal(orsp_hmac_key_mac(k, "Hi There", 8, out), ORSP_OK);
+		hx("b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7", exp, 32);
+		assert_bytes_equal(out, exp, 32);
+	}
+	assert_int_equal(orsp_hmac_key_mac(k, NULL, 5, out), ORSP_E_USAGE);
+	assert_int_equal(orsp_hmac_key_mac(NULL, "x", 1, out), ORSP_E_USAGE);
+	orsp_hmac_key_free(k);
+	orsp_hmac_key_free(NULL);
+	assert_null(orsp_hmac_key_new(NULL, 20));
+	assert_null(orsp_hmac_key_new(key, 0));
 }
 
 /* Split S = FC || P0 || L0 || ... || Pn || Ln from the end (each Li says how long Pi is), then

@@ -482,6 +482,37 @@ static void test_progress_switch(void **state)
 	orsp_smdp_close(s);
 }
 
+/* orsp_smdp_label_mac = HMAC-SHA256(orsp_smdp_derive_key(label), data), whichever label
+ * came before; a label that does not fit is refused. */
+static void test_label_mac(void **state)
+{
+	orsp_smdp *s = open_new();
+	uint8_t k[32], exp[32], got[32];
+	char long_label[80];
+	(void)state;
+	for (int round = 0; round < 2; round++) {
+		static const char *const labels[] = {"label a", "label b", "label b", "label a"};
+		for (size_t i = 0; i < ORSP_ARRAY_LEN(labels); i++) {
+			assert_int_equal(orsp_smdp_derive_key(s, labels[i], k), ORSP_OK);
+			assert_int_equal(orsp_hmac_sha256(k, sizeof(k), "data", 4, exp), ORSP_OK);
+			assert_int_equal(orsp_smdp_label_mac(s, labels[i], "data", 4, got),
+			                 ORSP_OK);
+			assert_memory_equal(got, exp, 32);
+		}
+	}
+	memset(long_label, 'x', sizeof(long_label) - 1);
+	long_label[sizeof(long_label) - 1] = '\0';
+	assert_int_equal(orsp_smdp_label_mac(s, long_label, "data", 4, got), ORSP_E_USAGE);
+	assert_int_equal(orsp_smdp_label_mac(s, "label a", NULL, 4, got), ORSP_E_USAGE);
+	assert_int_equal(orsp_smdp_label_mac(NULL, "label a", "data", 4, got), ORSP_E_USAGE);
+	/* the keyed MAC kept from before still answers */
+	assert_int_equal(orsp_smdp_derive_key(s, "label a", k), ORSP_OK);
+	assert_int_equal(orsp_hmac_sha256(k, sizeof(k), "data", 4, exp), ORSP_OK);
+	assert_int_equal(orsp_smdp_label_mac(s, "label a", "data", 4, got), ORSP_OK);
+	assert_memory_equal(got, exp, 32);
+	orsp_smdp_close(s);
+}
+
 static void test_expiry(void **state)
 {
 	orsp_smdp *s = open_new();
@@ -862,14 +893,22 @@ static void test_failure_injection(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_state_table),        cmocka_unit_test(test_activation_code),
-	    cmocka_unit_test(test_import_ts48),        cmocka_unit_test(test_lifecycle),
-	    cmocka_unit_test(test_cancel_and_reorder), cmocka_unit_test(test_cc_retry_limit),
-	    cmocka_unit_test(test_download_limit),     cmocka_unit_test(test_deliver),
-	    cmocka_unit_test(test_progress_switch),     cmocka_unit_test(test_expiry),
-	    cmocka_unit_test(test_concurrent_orders),  cmocka_unit_test(test_upp_encrypted_at_rest),
-	    cmocka_unit_test(test_migration_upp_table), cmocka_unit_test(test_migration_plain_rowids),
+	    cmocka_unit_test(test_state_table),
+	    cmocka_unit_test(test_activation_code),
+	    cmocka_unit_test(test_import_ts48),
+	    cmocka_unit_test(test_lifecycle),
+	    cmocka_unit_test(test_cancel_and_reorder),
+	    cmocka_unit_test(test_cc_retry_limit),
+	    cmocka_unit_test(test_download_limit),
+	    cmocka_unit_test(test_deliver),
+	    cmocka_unit_test(test_progress_switch),
+	    cmocka_unit_test(test_expiry),
+	    cmocka_unit_test(test_concurrent_orders),
+	    cmocka_unit_test(test_upp_encrypted_at_rest),
+	    cmocka_unit_test(test_migration_upp_table),
+	    cmocka_unit_test(test_migration_plain_rowids),
 	    cmocka_unit_test(test_failure_injection),
+	    cmocka_unit_test(test_label_mac),
 	};
 	test_kek.len = ORSP_KEK_LEN;
 	if (orsp_random(test_kek.v, test_kek.len))

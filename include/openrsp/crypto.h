@@ -31,6 +31,14 @@ orsp_aes_cmac_key *orsp_aes_cmac_key_new(const uint8_t *key, size_t key_len);
 ORSP_MUST_CHECK orsp_err orsp_aes_cmac_key_mac(orsp_aes_cmac_key *k, const void *data, size_t n,
                                                uint8_t out[16]);
 void orsp_aes_cmac_key_free(orsp_aes_cmac_key *k);
+/* HMAC-SHA-256 under one key for many messages: keyed once (no per-call algorithm lookup,
+ * no key setup), then each MAC costs only its blocks. NULL for an empty key or no memory.
+ * Not thread-safe; freeing clears the key. */
+typedef struct orsp_hmac_key orsp_hmac_key;
+orsp_hmac_key *orsp_hmac_key_new(const uint8_t *key, size_t key_len);
+ORSP_MUST_CHECK orsp_err orsp_hmac_key_mac(orsp_hmac_key *k, const void *data, size_t n,
+                                           uint8_t out[ORSP_SHA256_LEN]);
+void orsp_hmac_key_free(orsp_hmac_key *k);
 
 /* ----- AES ----- */
 

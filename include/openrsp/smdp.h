@@ -112,6 +112,11 @@ int64_t orsp_smdp_now(const orsp_smdp *s);
  * every process that shares the database and its KEK. The caller wipes it. */
 ORSP_MUST_CHECK orsp_err orsp_smdp_derive_key(const orsp_smdp *s, const char *label,
                                               uint8_t out[32]);
+/* HMAC-SHA256 of data under orsp_smdp_derive_key(label). The handle keeps the keyed MAC of
+ * the last label (cleared by orsp_smdp_close), so repeated MACs under one label cost neither
+ * the derivation nor OpenSSL's per-call setup. Like the handle, one thread at a time. */
+ORSP_MUST_CHECK orsp_err orsp_smdp_label_mac(orsp_smdp *s, const char *label, const void *data,
+                                             size_t n, uint8_t out[32]);
 
 /* Wrap a secret under the KEK (orsp_kek_wrap) for a row of this database, bound to aad, and
  * unwrap it again (ORSP_E_VERIFY for a blob of another row or another KEK). */

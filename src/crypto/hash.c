@@ -119,3 +119,45 @@ void orsp_aes_cmac_key_free(orsp_aes_cmac_key *k)
 	EVP_MAC_CTX_free(k->ctx); /* clears the key schedule */
 	free(k);
 }
+
+struct orsp_hmac_key {
+	EVP_MAC_CTX *ctx; /* keyed once; each MAC restarts it with the same key */
+};
+
+orsp_hmac_key *orsp_hmac_key_new(const uint8_t *key, size_t key_len)
+{
+	OSSL_PARAM params[] = {
+	    OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, (char *)"SHA256", 0),
+	    OSSL_PARAM_construct_end()};
+	orsp_hmac_key *k;
+
+	if (!key || key_len == 0 || !fetched() || !(k = calloc(1, sizeof(*k))))
+		return NULL;
+	k->ctx = EVP_MAC_CTX_new(hmac_mac);
+	if (!k->ctx || EVP_MAC_init(k->ctx, key, key_len, params) != 1) {
+		orsp_hmac_key_free(k);
+		return NULL;
+	}
+	return k;
+}
+
+orsp_err orsp_hmac_key_mac(orsp_hmac_key *k, const void *data, size_t n,
+                           uint8_t out[ORSP_SHA256_LEN])
+{
+	size_t len = 0;
+	if (!k || !out || (!data && n))
+		return orsp_errf(ORSP_E_USAGE, "HMAC-SHA-256: NULL argument");
+	/* A NULL key restarts the computation under the key already set. */
+	if (EVP_MAC_init(k->ctx, NULL, 0, NULL) != 1 || EVP_MAC_update(k->ctx, data, n) != 1 ||
+	    EVP_MAC_final(k->ctx, out, &len, ORSP_SHA256_LEN) != 1 || len != ORSP_SHA256_LEN)
+		return orsp_errf(ORSP_E_CRYPTO, "HMAC-SHA-256 failed");
+	return ORSP_OK;
+}
+
+void orsp_hmac_key_free(orsp_hmac_key *k)
+{
+	if (!k)
+		return;
+	EVP_MAC_CTX_free(k->ctx); /* clears the key */
+	free(k);
+}

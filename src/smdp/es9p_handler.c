@@ -249,8 +249,9 @@ typedef struct sess {
  *   transactionId   = random (7) || created_at (4, big-endian seconds) || key set (1) || tag (4)
  *   tag             = HMAC-SHA256(K, "tid" || its first 12 bytes), first 4 bytes
  *   serverChallenge = HMAC-SHA256(K, "challenge" || transactionId), first 16 bytes
- * K = HMAC-SHA256(KEK, TID_KEY_LABEL) (orsp_smdp_derive_key): every process sharing the
- * database and its KEK agrees, and a restart loses nothing. The session row is written by
+ * K = HMAC-SHA256(KEK, TID_KEY_LABEL) (orsp_smdp_label_mac keeps the keyed MAC with the
+ * handle): every process sharing the database and its KEK agrees, and a restart loses
+ * nothing. The session row is written by
  * authenticateClient, whose INSERT also refuses a second use of a transactionId. Without K
  * nobody predicts a serverChallenge or makes up a transactionId that passes the tag, and an
  * unauthenticated client cannot make the server write anything. (SGP.22 §5.6.1 leaves the
@@ -261,19 +262,14 @@ typedef struct sess {
 static orsp_err tid_mac(const ctx *c, const char *what, const uint8_t *data, size_t n,
                         uint8_t out[32])
 {
-	uint8_t k[32], buf[16 + TID_LEN];
+	uint8_t buf[16 + TID_LEN];
 	size_t wl = strlen(what);
-	orsp_err e;
 
 	if (wl + n > sizeof(buf))
 		return orsp_errf(ORSP_E_USAGE, "tid_mac: input too long");
-	e = orsp_smdp_derive_key(c->s, TID_KEY_LABEL, k);
 	memcpy(buf, what, wl);
 	memcpy(buf + wl, data, n);
-	if (!e)
-		e = orsp_hmac_sha256(k, sizeof(k), buf, wl + n, out);
-	orsp_wipe(k, sizeof(k));
-	return e;
+	return orsp_smdp_label_mac(c->s, TID_KEY_LABEL, buf, wl + n, out);
 }
 
 static orsp_err tid_make(const ctx *c, int keyset, uint8_t tid[TID_LEN], uint8_t schal[16])

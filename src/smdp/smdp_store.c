@@ -24,6 +24,9 @@ struct orsp_smdp {
 	orsp_secret kek;
 	int64_t clock; /* 0: time(NULL) */
 	bool no_progress; /* no progress reports queued (orsp_smdp_set_progress) */
+	/* orsp_smdp_label_mac: the keyed MAC of the last label */
+	orsp_hmac_key *mac_key;
+	char mac_label[64];
 };
 
 static const orsp_migration smdp_migrations[] = {
@@ -190,6 +193,31 @@ orsp_err orsp_smdp_derive_key(const orsp_smdp *s, const char *label, uint8_t out
 	if (!s || !label || !out)
 		return orsp_errf(ORSP_E_USAGE, "orsp_smdp_derive_key: NULL argument");
 	return orsp_hmac_sha256(s->kek.v, s->kek.len, label, strlen(label), out);
+}
+
+orsp_err orsp_smdp_label_mac(orsp_smdp *s, const char *label, const void *data, size_t n,
+                             uint8_t out[32])
+{
+	uint8_t k[32];
+	orsp_err e;
+
+	if (!s || !label || !out || (!data && n))
+		return orsp_errf(ORSP_E_USAGE, "orsp_smdp_label_mac: NULL argument");
+	if (strlen(label) >= sizeof(s->mac_label))
+		return orsp_errf(ORSP_E_USAGE, "orsp_smdp_label_mac: label too long");
+	if (!s->mac_key || strcmp(s->mac_label, label) != 0) {
+		orsp_hmac_key_free(s->mac_key);
+		s->mac_key = NULL;
+		s->mac_label[0] = '\0';
+		e = orsp_smdp_derive_key(s, label, k);
+		if (!e && !(s->mac_key = orsp_hmac_key_new(k, sizeof(k))))
+			e = orsp_errf(ORSP_E_CRYPTO, "cannot key HMAC-SHA-256");
+		orsp_wipe(k, sizeof(k));
+		if (e)
+			return e;
+		snprintf(s->mac_label, sizeof(s->mac_label), "%s", label);
+	}
+	return orsp_hmac_key_mac(s->mac_key, data, n, out);
 }
 
 orsp_err orsp_smdp_wrap(const orsp_smdp *s, const char *aad, const orsp_secret *plain,
@@ -480,6 +508,7 @@ void orsp_smdp_close(orsp_smdp *s)
 	if (!s)
 		return;
 	orsp_db_close(s->db);
+	orsp_hmac_key_free(s->mac_key);
 	orsp_secret_wipe(&s->kek);
 	free(s);
 }
