@@ -551,6 +551,13 @@ static void test_eid_range(void **state)
 	assert_int_equal(eid[0], '\0');
 	u = euicc_spec("99049032123451234512345678901235");
 	expect(verify_under_sgp26_eum(&p, &u, eid), ORSP_E_POLICY, "outside");
+	/* The EUM's decoded range is kept with the (cached) certificate: the same answers
+	 * again, either way round. */
+	expect(verify_under_sgp26_eum(&p, &u, eid), ORSP_E_POLICY, "outside");
+	u = euicc_spec("89049032000000000000000000000017");
+	expect(verify_under_sgp26_eum(&p, &u, eid), ORSP_OK, NULL);
+	u = euicc_spec("89049033123451234512345678901235");
+	expect(verify_under_sgp26_eum(&p, &u, eid), ORSP_E_POLICY, "outside");
 	/* Not a 32-digit EID. */
 	u = euicc_spec("8904903212345123451234567890123");
 	expect(verify_under_sgp26_eum(&p, &u, eid), ORSP_E_POLICY, "32-digit");

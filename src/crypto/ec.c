@@ -149,6 +149,16 @@ orsp_err orsp__ec_wrap_public(EVP_PKEY *pk, orsp_ec_key **out)
 	return wrap(pk, false, out);
 }
 
+orsp_err orsp__ec_wrap_public_as(EVP_PKEY *pk, orsp_curve curve, orsp_ec_key **out)
+{
+	if (!pk || !out || !curve_info(curve))
+		return orsp_errf(ORSP_E_USAGE, "NULL key or unsupported curve");
+	*out = NULL;
+	if (EVP_PKEY_up_ref(pk) != 1)
+		return ossl_fail(ORSP_E_CRYPTO, "EVP_PKEY_up_ref failed");
+	return wrap_as(pk, curve, false, out);
+}
+
 void orsp_ec_free(orsp_ec_key *k)
 {
 	if (!k)

@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <stdatomic.h>
 #include <time.h>
 
 #include <openssl/asn1.h>
@@ -46,6 +47,14 @@ struct orsp_cert {
 	struct sig_memo {
 		uint8_t *der;
 		size_t len;
+		/* Facts read from the certificate, kept once they were read successfully (a
+		 * failure is read again, for its message): an EUM is checked at every download,
+		 * and decoding its policies, name constraints and key group costs OpenSSL more
+		 * than the checks themselves. 0 = not read yet. */
+		_Atomic int role;  /* orsp_rsp_role + 1 */
+		_Atomic int curve; /* orsp_curve of the public key */
+		_Atomic int nc;    /* 1: no nameConstraints; 2: nc_decoded holds them */
+		NAME_CONSTRAINTS *_Atomic nc_decoded;
 	} *memo;
 };
 
@@ -145,8 +154,10 @@ void orsp_cert_free(orsp_cert *c)
 		return;
 	X509_free(c->x);
 	free(c->der);
-	if (c->memo)
+	if (c->memo) {
+		NAME_CONSTRAINTS_free(atomic_load(&c->memo->nc_decoded));
 		free(c->memo->der);
+	}
 	free(c->memo);
 	free(c);
 }
@@ -205,6 +216,10 @@ orsp_err orsp_cert_parse(const void *der, size_t n, orsp_cert **out)
 	c->refs = 1;
 	c->fp = fp;
 	c->memo = calloc(1, sizeof(*c->memo));
+	if (!c->memo) {
+		e = orsp_errf(ORSP_E_RESOURCE, "out of memory");
+		goto out;
+	}
 	c->x = d2i_X509(NULL, &p, (long)n);
 	if (!c->x) {
 		e = ossl_fail(ORSP_E_MALFORMED, "not a DER X.509 certificate");
@@ -372,9 +387,23 @@ orsp_err orsp_cert_aki(const orsp_cert *c, uint8_t *out, size_t cap, size_t *len
 	                   out, cap, len);
 }
 
+/* The curve of the certificate's key (ORSP_CURVE_NONE: not a supported EC key). */
+static orsp_curve cert_curve(const orsp_cert *c)
+{
+	orsp_curve cv = c->memo ? (orsp_curve)atomic_load(&c->memo->curve) : ORSP_CURVE_NONE;
+
+	if (cv != ORSP_CURVE_NONE)
+		return cv;
+	cv = orsp__ec_curve_of_pkey(X509_get0_pubkey(c->x));
+	if (cv != ORSP_CURVE_NONE && c->memo)
+		atomic_store(&c->memo->curve, (int)cv);
+	return cv;
+}
+
 orsp_err orsp_cert_public_key(const orsp_cert *c, orsp_ec_key **out)
 {
 	EVP_PKEY *pk;
+	orsp_curve cv;
 
 	if (!c || !out)
 		return orsp_errf(ORSP_E_USAGE, "orsp_cert_public_key: NULL argument");
@@ -382,7 +411,12 @@ orsp_err orsp_cert_public_key(const orsp_cert *c, orsp_ec_key **out)
 	pk = X509_get0_pubkey(c->x);
 	if (!pk)
 		return ossl_fail(ORSP_E_MALFORMED, "certificate public key does not decode");
-	return orsp__ec_wrap_public(pk, out);
+	cv = cert_curve(c);
+	if (cv == ORSP_CURVE_NONE) {
+		ERR_clear_error();
+		return orsp__ec_wrap_public(pk, out); /* its error */
+	}
+	return orsp__ec_wrap_public_as(pk, cv, out);
 }
 
 /* The RSP role policies of a certificate as a bit mask (bit r for id-rspRole r). */
@@ -417,10 +451,15 @@ static orsp_err rsp_role_mask(X509 *x, unsigned *mask)
 orsp_err orsp_cert_rsp_role(const orsp_cert *c, orsp_rsp_role *out)
 {
 	unsigned mask;
+	int memo;
 	orsp_err e;
 
 	if (!c || !out)
 		return orsp_errf(ORSP_E_USAGE, "orsp_cert_rsp_role: NULL argument");
+	if (c->memo && (memo = atomic_load(&c->memo->role)) > 0) {
+		*out = (orsp_rsp_role)(memo - 1);
+		return ORSP_OK;
+	}
 	e = rsp_role_mask(c->x, &mask);
 	if (e != ORSP_OK)
 		return e;
@@ -429,8 +468,11 @@ orsp_err orsp_cert_rsp_role(const orsp_cert *c, orsp_rsp_role *out)
 	if (mask & (mask - 1))
 		return orsp_errf(ORSP_E_POLICY, "several RSP role policies (mask %#x)", mask);
 	for (unsigned r = 0; r < ORSP_ARRAY_LEN(role_names); r++)
-		if (mask == 1u << r)
+		if (mask == 1u << r) {
 			*out = (orsp_rsp_role)r;
+			if (c->memo)
+				atomic_store(&c->memo->role, (int)r + 1);
+		}
 	return ORSP_OK;
 }
 
@@ -591,7 +633,7 @@ static orsp_err check_profile(const cert_ref *r, bool is_eum)
 		return orsp_errf(ORSP_E_POLICY,
 		                 REF_FMT "signature algorithm is not ecdsa-with-SHA256",
 		                 REF_ARGS(r));
-	if (orsp__ec_curve_of_pkey(X509_get0_pubkey(x)) == ORSP_CURVE_NONE) {
+	if (cert_curve(r->c) == ORSP_CURVE_NONE) {
 		ERR_clear_error();
 		return orsp_errf(ORSP_E_POLICY, REF_FMT "key is not on P-256 or brainpoolP256r1",
 		                 REF_ARGS(r));
@@ -846,6 +888,38 @@ malformed:
 	                 REF_ARGS(eum));
 }
 
+/* The EUM's nameConstraints, decoded once and kept with the certificate (*nc borrowed;
+ * NULL when it has none). */
+static orsp_err eum_name_constraints(const cert_ref *eum, NAME_CONSTRAINTS **nc)
+{
+	struct sig_memo *m = eum->c->memo; /* every parsed certificate has one */
+	NAME_CONSTRAINTS *got, *none = NULL;
+	int crit = -1;
+
+	*nc = NULL;
+	switch (atomic_load(&m->nc)) {
+	case 1:
+		return ORSP_OK;
+	case 2:
+		*nc = atomic_load(&m->nc_decoded);
+		return ORSP_OK;
+	}
+	got = X509_get_ext_d2i(eum->c->x, NID_name_constraints, &crit, NULL);
+	if (!got && crit != -1) {
+		ERR_clear_error();
+		return orsp_errf(ORSP_E_MALFORMED, REF_FMT "nameConstraints %s", REF_ARGS(eum),
+		                 crit == -2 ? "appears twice" : "does not decode");
+	}
+	/* Two threads may decode at once: the first to store keeps its copy. */
+	if (got && !atomic_compare_exchange_strong(&m->nc_decoded, &none, got)) {
+		NAME_CONSTRAINTS_free(got);
+		got = none;
+	}
+	atomic_store(&m->nc, got ? 2 : 1);
+	*nc = got;
+	return ORSP_OK;
+}
+
 /* The EID range of SGP.22 §4.5.2.1.0.2: every range the EUM carries (v2 nameConstraints,
  * v3 permittedEins) must admit the EID; an EUM with neither is refused (fail closed). */
 static orsp_err check_eid_range(const cert_ref *eum, const char *eid)
@@ -853,7 +927,6 @@ static orsp_err check_eid_range(const cert_ref *eum, const char *eid)
 	X509 *x = eum->c->x;
 	NAME_CONSTRAINTS *nc = NULL;
 	X509_EXTENSION *eins = NULL;
-	int crit = -1;
 	orsp_err e = ORSP_OK;
 
 	for (int i = 0; i < X509_get_ext_count(x); i++) {
@@ -865,12 +938,9 @@ static orsp_err check_eid_range(const cert_ref *eum, const char *eid)
 			                 REF_ARGS(eum));
 		eins = ext;
 	}
-	nc = X509_get_ext_d2i(x, NID_name_constraints, &crit, NULL);
-	if (!nc && crit != -1) {
-		ERR_clear_error();
-		return orsp_errf(ORSP_E_MALFORMED, REF_FMT "nameConstraints %s", REF_ARGS(eum),
-		                 crit == -2 ? "appears twice" : "does not decode");
-	}
+	e = eum_name_constraints(eum, &nc);
+	if (e != ORSP_OK)
+		return e;
 	if (!nc && !eins)
 		return orsp_errf(ORSP_E_POLICY,
 		                 REF_FMT "carries no EID range (nameConstraints or permittedEins)",
@@ -879,7 +949,6 @@ static orsp_err check_eid_range(const cert_ref *eum, const char *eid)
 		e = check_eid_name_constraints(eum, nc, eid);
 	if (e == ORSP_OK && eins)
 		e = check_eid_permitted_eins(eum, eins, eid);
-	NAME_CONSTRAINTS_free(nc);
 	return e;
 }
 
@@ -1392,7 +1461,7 @@ static orsp_err key_from_point_cached(orsp_curve cv, const uint8_t *point, orsp_
 		pk = k->pk;
 	pthread_mutex_unlock(&key_cache_mu);
 	if (pk) {
-		e = orsp__ec_wrap_public(pk, out);
+		e = orsp__ec_wrap_public_as(pk, cv, out);
 		EVP_PKEY_free(pk);
 		return e;
 	}
