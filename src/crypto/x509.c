@@ -12,12 +12,12 @@
 #include <ctype.h>
 #include <errno.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <stdatomic.h>
 #include <time.h>
 
 #include <openssl/asn1.h>
@@ -42,8 +42,8 @@ struct orsp_cert {
 	uint64_t fp;  /* FNV-1a of der: the cache slot */
 	/* The DER of the issuer certificate whose key verified this one's signature, once it
 	 * did (under sig_memo_mu): a shared certificate such as an EUM is then not verified
-	 * again under the same CI. Allocated with the certificate (NULL: no memo); the rest of
-	 * the object never changes once it is shared. */
+	 * again under the same CI. Allocated with the certificate (orsp_cert_parse fails
+	 * without it); the rest of the object never changes once it is shared. */
 	struct sig_memo {
 		uint8_t *der;
 		size_t len;
@@ -390,12 +390,12 @@ orsp_err orsp_cert_aki(const orsp_cert *c, uint8_t *out, size_t cap, size_t *len
 /* The curve of the certificate's key (ORSP_CURVE_NONE: not a supported EC key). */
 static orsp_curve cert_curve(const orsp_cert *c)
 {
-	orsp_curve cv = c->memo ? (orsp_curve)atomic_load(&c->memo->curve) : ORSP_CURVE_NONE;
+	orsp_curve cv = (orsp_curve)atomic_load(&c->memo->curve);
 
 	if (cv != ORSP_CURVE_NONE)
 		return cv;
 	cv = orsp__ec_curve_of_pkey(X509_get0_pubkey(c->x));
-	if (cv != ORSP_CURVE_NONE && c->memo)
+	if (cv != ORSP_CURVE_NONE)
 		atomic_store(&c->memo->curve, (int)cv);
 	return cv;
 }
@@ -456,7 +456,7 @@ orsp_err orsp_cert_rsp_role(const orsp_cert *c, orsp_rsp_role *out)
 
 	if (!c || !out)
 		return orsp_errf(ORSP_E_USAGE, "orsp_cert_rsp_role: NULL argument");
-	if (c->memo && (memo = atomic_load(&c->memo->role)) > 0) {
+	if ((memo = atomic_load(&c->memo->role)) > 0) {
 		*out = (orsp_rsp_role)(memo - 1);
 		return ORSP_OK;
 	}
@@ -470,8 +470,7 @@ orsp_err orsp_cert_rsp_role(const orsp_cert *c, orsp_rsp_role *out)
 	for (unsigned r = 0; r < ORSP_ARRAY_LEN(role_names); r++)
 		if (mask == 1u << r) {
 			*out = (orsp_rsp_role)r;
-			if (c->memo)
-				atomic_store(&c->memo->role, (int)r + 1);
+			atomic_store(&c->memo->role, (int)r + 1);
 		}
 	return ORSP_OK;
 }

@@ -251,11 +251,11 @@ typedef struct sess {
  *   serverChallenge = HMAC-SHA256(K, "challenge" || transactionId), first 16 bytes
  * K = HMAC-SHA256(KEK, TID_KEY_LABEL) (orsp_smdp_label_mac keeps the keyed MAC with the
  * handle): every process sharing the database and its KEK agrees, and a restart loses
- * nothing. The session row is written by
- * authenticateClient, whose INSERT also refuses a second use of a transactionId. Without K
- * nobody predicts a serverChallenge or makes up a transactionId that passes the tag, and an
- * unauthenticated client cannot make the server write anything. (SGP.22 §5.6.1 leaves the
- * form of both to the SM-DP+: a unique transactionId, an unpredictable challenge.) */
+ * nothing. The session row is written by authenticateClient, whose INSERT also refuses a
+ * second use of a transactionId. Without K nobody predicts a serverChallenge or makes up a
+ * transactionId that passes the tag, and an unauthenticated client cannot make the server
+ * write anything. (SGP.22 §5.6.1 leaves the form of both to the SM-DP+: a unique
+ * transactionId, an unpredictable challenge.) */
 #define TID_KEY_LABEL "openrsp es9p transactions v1"
 #define TID_CLOCK_SKEW 60 /* seconds another server process's clock may be ahead */
 
