@@ -1174,6 +1174,38 @@ static void test_download_retry_limit(void **state)
 	expect_fail(call(f, "getBoundProfilePackage", gbpp_request(f, &d, NULL, true, false), &http),
 	            "8.8.5", "6.4");
 	dl_free(&d);
+	assert_int_equal(orsp_smdp_get(f->s, f->prof.iccid, &f->prof), ORSP_OK);
+	assert_int_equal(f->prof.state, ORSP_SMDP_ERROR);
+}
+
+/* The limit found inside getBoundProfilePackage's transaction: a Released profile whose
+ * counter is already at the limit (an earlier attempt counted) is refused, and the
+ * refusal is kept: the profile is in Error afterwards, not Released again. */
+static void test_download_limit_released(void **state)
+{
+	fx *f = *state;
+	static dl d;
+	int http;
+	orsp_smdp_order o = {0};
+
+	o.iccid = f->prof.iccid;
+	o.matching_id = "LIMIT-2";
+	o.download_limit = 1;
+	assert_int_equal(orsp_smdp_download_order(f->s, &o, &f->prof), ORSP_OK);
+	assert_int_equal(orsp_smdp_confirm_order(f->s, "LIMIT-2", NULL, true), ORSP_OK);
+	assert_int_equal(orsp_smdp_download_attempt(f->s, f->prof.iccid), ORSP_OK);
+	assert_int_equal(orsp_smdp_get(f->s, f->prof.iccid, &f->prof), ORSP_OK);
+	assert_int_equal(f->prof.state, ORSP_SMDP_RELEASED);
+	memset(&d, 0, sizeof(d));
+	initiate(f, &d);
+	authenticate(f, &d, "LIMIT-2");
+	expect_fail(
+	    call(f, "getBoundProfilePackage", gbpp_request(f, &d, NULL, true, false), &http),
+	    "8.8.5", "6.4");
+	dl_free(&d);
+	assert_int_equal(orsp_smdp_get(f->s, f->prof.iccid, &f->prof), ORSP_OK);
+	assert_int_equal(f->prof.state, ORSP_SMDP_ERROR);
+	assert_int_equal(f->prof.download_attempts, 2);
 }
 
 static json_t *cancel_request(fx *f, dl *d, int reason, const char *oid_dotted, bool bad_sig)
@@ -1296,6 +1328,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_certificate_checks, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_gbpp_checks, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_download_retry_limit, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_download_limit_released, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_cancel_session, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_pir_checks, setup, teardown),
 	};

@@ -1370,7 +1370,9 @@ static orsp_err get_bound_profile_package(ctx *c)
 	/* One transaction (one commit): count the attempt (the profile's counter while it is
 	 * Released, the session's after delivery), keep the wrapped one-time key and smdpSign
 	 * with the session, mark the profile Downloaded, and drop the one-time keys of sessions
-	 * that expired before they ended. */
+	 * that expired before they ended. An attempt over the limit found here (another
+	 * session delivered meanwhile, or the Released counter ran out) marks the profile Error
+	 * and commits that, as the check before the binding does. */
 	{
 		orsp_smdp_profile p;
 		orsp_stmt *st = NULL;
@@ -1379,9 +1381,11 @@ static orsp_err get_bound_profile_package(ctx *c)
 			goto out;
 		e = orsp_smdp_get(c->s, se.iccid, &p);
 		if (!e && p.state == ORSP_SMDP_DOWNLOADED) {
-			if (p.download_attempts + se.attempts + 1 > p.download_limit)
+			if (p.download_attempts + se.attempts + 1 > p.download_limit) {
 				limit = true;
-			else
+				e = orsp_smdp_mark_error(c->s, se.iccid, false,
+				                         "download retries exceeded");
+			} else
 				e = orsp_db_prepare(c->db,
 				                    "UPDATE es9p_session SET attempts = attempts + 1"
 				                    " WHERE tid = ?1",
@@ -1394,9 +1398,13 @@ static orsp_err get_bound_profile_package(ctx *c)
 				st = NULL;
 			}
 		} else if (!e) {
+			/* over the limit: the counter and the Error state are written, kept below
+			 */
 			e = orsp_smdp_deliver(c->s, &p);
-			if (e == ORSP_E_POLICY)
+			if (e == ORSP_E_POLICY) {
 				limit = true;
+				e = ORSP_OK;
+			}
 		}
 		if (!e && !limit) {
 			e = orsp_db_prepare(c->db,
@@ -1426,11 +1434,15 @@ static orsp_err get_bound_profile_package(ctx *c)
 			if (!e)
 				e = drop_expired_keys(c);
 		}
-		if (e || limit)
+		if (e)
 			orsp_db_rollback(c->db);
 		else
 			e = orsp_db_commit(c->db);
 		if (limit) {
+			/* refused either way; if the Error state could not be kept, the profile
+			 * stays as it was and the next attempt is refused the same way */
+			if (e)
+				orsp_err_clear();
 			if (sess_advance(c, tid_hex, se.step, S_DONE, "download retries exceeded"))
 				orsp_err_clear();
 			e = fail(c, ES9P_DL_EXHAUSTED, NULL);
