@@ -45,15 +45,22 @@ typedef struct fx {
 	orsp_ec_key *dpauth_pub, *dppb_pub;
 } fx;
 
-static void order(fx *f, const char *eid, const char *mid, const char *cc)
+/* Order the fixture's profile and release it; limit 0: the default download limit. */
+static void order_limit(fx *f, const char *eid, const char *mid, const char *cc, unsigned limit)
 {
 	orsp_smdp_order o = {0};
 	o.iccid = f->prof.iccid;
 	o.eid = eid;
 	o.matching_id = mid;
+	o.download_limit = limit;
 	assert_int_equal(orsp_smdp_download_order(f->s, &o, &f->prof), ORSP_OK);
 	assert_int_equal(orsp_smdp_confirm_order(f->s, f->prof.matching_id, cc, true), ORSP_OK);
 	assert_int_equal(orsp_smdp_get(f->s, f->prof.iccid, &f->prof), ORSP_OK);
+}
+
+static void order(fx *f, const char *eid, const char *mid, const char *cc)
+{
+	order_limit(f, eid, mid, cc, 0);
 }
 
 static int setup(void **state)
@@ -834,15 +841,8 @@ static void test_gbpp_failure_injection(void **state)
 	static dl d;
 	int failed = 0;
 
-	orsp_smdp_order o = {0};
-
 	memset(&d, 0, sizeof(d));
-	o.iccid = f->prof.iccid;
-	o.eid = EID;
-	o.matching_id = "INJECT-1";
-	o.download_limit = 100;
-	assert_int_equal(orsp_smdp_download_order(f->s, &o, &f->prof), ORSP_OK);
-	assert_int_equal(orsp_smdp_confirm_order(f->s, "INJECT-1", NULL, true), ORSP_OK);
+	order_limit(f, EID, "INJECT-1", NULL, 100);
 	initiate(f, &d);
 	authenticate(f, &d, "INJECT-1");
 	for (int k = 0; k < 40; k++) {
@@ -1156,13 +1156,8 @@ static void test_download_retry_limit(void **state)
 	fx *f = *state;
 	static dl d;
 	int http;
-	orsp_smdp_order o = {0};
 
-	o.iccid = f->prof.iccid;
-	o.matching_id = "LIMIT-1";
-	o.download_limit = 2;
-	assert_int_equal(orsp_smdp_download_order(f->s, &o, &f->prof), ORSP_OK);
-	assert_int_equal(orsp_smdp_confirm_order(f->s, "LIMIT-1", NULL, true), ORSP_OK);
+	order_limit(f, NULL, "LIMIT-1", NULL, 2);
 	memset(&d, 0, sizeof(d));
 	initiate(f, &d);
 	authenticate(f, &d, "LIMIT-1");
@@ -1186,13 +1181,8 @@ static void test_download_limit_released(void **state)
 	fx *f = *state;
 	static dl d;
 	int http;
-	orsp_smdp_order o = {0};
 
-	o.iccid = f->prof.iccid;
-	o.matching_id = "LIMIT-2";
-	o.download_limit = 1;
-	assert_int_equal(orsp_smdp_download_order(f->s, &o, &f->prof), ORSP_OK);
-	assert_int_equal(orsp_smdp_confirm_order(f->s, "LIMIT-2", NULL, true), ORSP_OK);
+	order_limit(f, NULL, "LIMIT-2", NULL, 1);
 	assert_int_equal(orsp_smdp_download_attempt(f->s, f->prof.iccid), ORSP_OK);
 	assert_int_equal(orsp_smdp_get(f->s, f->prof.iccid, &f->prof), ORSP_OK);
 	assert_int_equal(f->prof.state, ORSP_SMDP_RELEASED);
