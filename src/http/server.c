@@ -431,8 +431,8 @@ static enum MHD_Result first_call(orsp_http_server *srv, struct MHD_Connection *
 	return MHD_YES;
 }
 
-static enum MHD_Result run_handler(orsp_http_server *srv, struct MHD_Connection *conn,
-                                   const char *url, const char *method, struct req_state *st)
+static enum MHD_Result run_handler(struct MHD_Connection *conn, const char *url, const char *method,
+                                   struct req_state *st)
 {
 	orsp_http_response resp = {.status = 200};
 	orsp_http_request req = {
@@ -448,7 +448,6 @@ static enum MHD_Result run_handler(orsp_http_server *srv, struct MHD_Connection 
 	};
 	orsp_err err;
 
-	(void)srv;
 	orsp_err_clear();
 	err = st->route->handler(st->route->ctx, &req, &resp);
 	if (err) {
@@ -533,7 +532,7 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
 		return MHD_YES;
 	if (st->overflow)
 		return reply_error(st, conn, 413, "request body too large", NULL);
-	return run_handler(srv, conn, url, method, st);
+	return run_handler(conn, url, method, st);
 }
 
 static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
