@@ -110,11 +110,18 @@ static bool pkey_has_private(const EVP_PKEY *pk)
 	return ok;
 }
 
-/* A key whose curve is known: takes ownership of pk (freed on failure). */
+/* A key on `curve`: takes ownership of pk (freed on failure). ORSP_E_POLICY for a curve
+ * other than the two supported (ORSP_CURVE_NONE: orsp__ec_curve_of_pkey found none). */
 static orsp_err wrap_as(EVP_PKEY *pk, orsp_curve curve, bool priv, orsp_ec_key **out)
 {
-	orsp_ec_key *k = calloc(1, sizeof(*k));
+	orsp_ec_key *k;
 
+	if (!curve_info(curve)) {
+		EVP_PKEY_free(pk);
+		return orsp_errf(ORSP_E_POLICY,
+		                 "EC key is not on P-256 or brainpoolP256r1 (named curves only)");
+	}
+	k = calloc(1, sizeof(*k));
 	if (!k) {
 		EVP_PKEY_free(pk);
 		return orsp_errf(ORSP_E_RESOURCE, "out of memory");
@@ -129,30 +136,18 @@ static orsp_err wrap_as(EVP_PKEY *pk, orsp_curve curve, bool priv, orsp_ec_key *
 /* Takes ownership of pk (freed on failure); the curve is read from the key. */
 static orsp_err wrap(EVP_PKEY *pk, bool priv, orsp_ec_key **out)
 {
-	orsp_curve curve = orsp__ec_curve_of_pkey(pk);
-
-	if (curve == ORSP_CURVE_NONE) {
-		EVP_PKEY_free(pk);
-		return orsp_errf(ORSP_E_POLICY,
-		                 "EC key is not on P-256 or brainpoolP256r1 (named curves only)");
-	}
-	return wrap_as(pk, curve, priv, out);
+	return wrap_as(pk, orsp__ec_curve_of_pkey(pk), priv, out);
 }
 
 orsp_err orsp__ec_wrap_public(EVP_PKEY *pk, orsp_ec_key **out)
 {
-	if (!pk || !out)
-		return orsp_errf(ORSP_E_USAGE, "NULL key");
-	*out = NULL;
-	if (EVP_PKEY_up_ref(pk) != 1)
-		return ossl_fail(ORSP_E_CRYPTO, "EVP_PKEY_up_ref failed");
-	return wrap(pk, false, out);
+	return orsp__ec_wrap_public_as(pk, orsp__ec_curve_of_pkey(pk), out);
 }
 
 orsp_err orsp__ec_wrap_public_as(EVP_PKEY *pk, orsp_curve curve, orsp_ec_key **out)
 {
-	if (!pk || !out || !curve_info(curve))
-		return orsp_errf(ORSP_E_USAGE, "NULL key or unsupported curve");
+	if (!pk || !out)
+		return orsp_errf(ORSP_E_USAGE, "NULL key");
 	*out = NULL;
 	if (EVP_PKEY_up_ref(pk) != 1)
 		return ossl_fail(ORSP_E_CRYPTO, "EVP_PKEY_up_ref failed");

@@ -14,7 +14,7 @@ orsp_curve orsp__ec_curve_of_pkey(const EVP_PKEY *pk);
  * keeps its own). ORSP_E_POLICY if the key is not on a supported curve. */
 ORSP_MUST_CHECK orsp_err orsp__ec_wrap_public(EVP_PKEY *pk, orsp_ec_key **out);
 /* The same for a key whose curve the caller already knows (asking OpenSSL for a key's group
- * name costs a provider parameter query). */
+ * name costs a provider parameter query); ORSP_CURVE_NONE gives the same ORSP_E_POLICY. */
 ORSP_MUST_CHECK orsp_err orsp__ec_wrap_public_as(EVP_PKEY *pk, orsp_curve curve, orsp_ec_key **out);
 
 /* The wrapped EVP_PKEY (borrowed). */

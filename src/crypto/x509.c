@@ -403,7 +403,6 @@ static orsp_curve cert_curve(const orsp_cert *c)
 orsp_err orsp_cert_public_key(const orsp_cert *c, orsp_ec_key **out)
 {
 	EVP_PKEY *pk;
-	orsp_curve cv;
 
 	if (!c || !out)
 		return orsp_errf(ORSP_E_USAGE, "orsp_cert_public_key: NULL argument");
@@ -411,12 +410,7 @@ orsp_err orsp_cert_public_key(const orsp_cert *c, orsp_ec_key **out)
 	pk = X509_get0_pubkey(c->x);
 	if (!pk)
 		return ossl_fail(ORSP_E_MALFORMED, "certificate public key does not decode");
-	cv = cert_curve(c);
-	if (cv == ORSP_CURVE_NONE) {
-		ERR_clear_error();
-		return orsp__ec_wrap_public(pk, out); /* its error */
-	}
-	return orsp__ec_wrap_public_as(pk, cv, out);
+	return orsp__ec_wrap_public_as(pk, cert_curve(c), out);
 }
 
 /* The RSP role policies of a certificate as a bit mask (bit r for id-rspRole r). */
