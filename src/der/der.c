@@ -135,7 +135,7 @@ static orsp_err der_form(const der_hdr *h, size_t off)
 /* Parse one header from p[0..avail) and check that the contents fit in avail. */
 static orsp_err der_header(const uint8_t *p, size_t avail, size_t off, der_hdr *h)
 {
-	size_t i;
+	size_t i = 0;
 	orsp_err e = der_tag(p, avail, off, h, &i);
 	if (e != ORSP_OK)
 		return e;

@@ -106,7 +106,7 @@ static orsp_err parse_uint(loader *l, const char *key, const char *v, unsigned l
 static orsp_err set_key(loader *l, const char *k, const char *v)
 {
 	orsp_smdp_config *c = l->c;
-	unsigned long x;
+	unsigned long x = 0;
 	orsp_err e;
 
 	if (l->in_keyset) {

@@ -100,7 +100,7 @@ static int wait_card(SCARDCONTEXT ctx, const char *want, char *name, size_t cap,
 				rv = SCardGetStatusChange(ctx, 1000, &st, 1);
 				if (rv == SCARD_S_SUCCESS &&
 				    (st.dwEventState & SCARD_STATE_PRESENT)) {
-					snprintf(name, cap, "%s", r);
+					memcpy(name, r, strlen(r) + 1); /* fits: checked above */
 					return 0;
 				}
 			}
