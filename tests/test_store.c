@@ -318,13 +318,14 @@ typedef struct writer_arg {
 	int id;
 	orsp_err err;
 	char detail[256];
+	orsp_db *view; /* a handle to use (and close) instead of opening path */
 } writer_arg;
 
 static void *writer_main(void *p)
 {
 	writer_arg *a = p;
-	orsp_db *db = NULL;
-	a->err = orsp_db_open(a->path, &db);
+	orsp_db *db = a->view;
+	a->err = db ? ORSP_OK : orsp_db_open(a->path, &db);
 	if (!a->err)
 		a->err = orsp_db_set_busy_timeout(db, 5000);
 	/* durable and lazy commits, and writes outside a transaction, interleaved: each
@@ -354,27 +355,131 @@ static void *writer_main(void *p)
 	return NULL;
 }
 
-static void test_db_write_queue(void **state)
+/* Writers on db's file in n threads; views (orsp_db_open_view of db) for the first
+ * `views`, a handle of their own for the rest. Returns the rows they all wrote. */
+static int64_t run_writers(orsp_db *db, const char *file, int n, int views)
 {
-	(void)state;
-	orsp_db *db = NULL;
-	pthread_t th[4];
-	writer_arg args[4];
-	assert_int_equal(orsp_db_open(path_in("queue.db"), &db), ORSP_OK);
-	assert_int_equal(orsp_db_exec(db, "CREATE TABLE w (v PRIMARY KEY)"), ORSP_OK);
-	for (int i = 0; i < 4; i++) {
-		args[i] = (writer_arg){strdup(path_in("queue.db")), i, ORSP_OK, ""};
-		assert_int_equal(pthread_create(&th[i], NULL, writer_main, &args[i]), 0);
+	pthread_t th[8];
+	writer_arg args[8];
+	assert_true(n <= 8);
+	for (int i = 0; i < n; i++) {
+		args[i] = (writer_arg){strdup(path_in(file)), i, ORSP_OK, "", NULL};
+		if (i < views)
+			assert_int_equal(orsp_db_open_view(db, &args[i].view), ORSP_OK);
 	}
-	for (int i = 0; i < 4; i++) {
+	for (int i = 0; i < n; i++)
+		assert_int_equal(pthread_create(&th[i], NULL, writer_main, &args[i]), 0);
+	for (int i = 0; i < n; i++) {
 		assert_int_equal(pthread_join(th[i], NULL), 0);
 		if (args[i].err)
 			fprintf(stderr, "writer %d: %s\n", i, args[i].detail);
 		assert_int_equal(args[i].err, ORSP_OK);
 		free(args[i].path);
 	}
-	assert_int_equal(count_rows(db, "SELECT count(*) FROM w"), 800);
+	return count_rows(db, "SELECT count(*) FROM w");
+}
+
+static void test_db_write_queue(void **state)
+{
+	(void)state;
+	orsp_db *db = NULL;
+	assert_int_equal(orsp_db_open(path_in("queue.db"), &db), ORSP_OK);
+	assert_int_equal(orsp_db_exec(db, "CREATE TABLE w (v PRIMARY KEY)"), ORSP_OK);
+	assert_int_equal(run_writers(db, "queue.db", 4, 0), 800);
 	orsp_db_close(db);
+}
+
+/* Handles sharing one connection (orsp_db_open_view) in four threads, next to a handle of
+ * its own in a fifth: they take turns on the connection, queue with the other for the
+ * write lock, and nothing is lost. The views are closed by their threads; the first
+ * handle still has the connection. */
+static void test_db_view_threads(void **state)
+{
+	(void)state;
+	orsp_db *db = NULL;
+	assert_int_equal(orsp_db_open(path_in("views.db"), &db), ORSP_OK);
+	assert_int_equal(orsp_db_exec(db, "CREATE TABLE w (v PRIMARY KEY)"), ORSP_OK);
+	assert_int_equal(run_writers(db, "views.db", 5, 4), 1000);
+	orsp_db_close(db);
+}
+
+typedef struct turn_arg {
+	orsp_db *db;
+	volatile int done;
+	int64_t rows;
+	orsp_err err;
+} turn_arg;
+
+static void *count_main(void *p)
+{
+	turn_arg *a = p;
+	orsp_stmt *st = NULL;
+	bool row = false;
+	a->err = orsp_db_prepare(a->db, "SELECT count(*) FROM t", &st);
+	if (!a->err)
+		a->err = orsp_stmt_step(st, &row);
+	if (!a->err && row)
+		a->rows = orsp_stmt_column_int64(st, 0);
+	orsp_stmt_finalize(st);
+	a->done = 1;
+	return NULL;
+}
+
+/* One connection, two handles: a transaction of one is the other's to wait for, not to run
+ * inside; a handle's change count is its own; one thread cannot use both at once. */
+static void test_db_view_turns(void **state)
+{
+	(void)state;
+	orsp_db *a = NULL, *b = NULL, *c = NULL;
+	orsp_stmt *st = NULL;
+	pthread_t th;
+	turn_arg arg = {0};
+
+	assert_int_equal(orsp_db_open_view(NULL, &b), ORSP_E_USAGE);
+	assert_int_equal(orsp_db_open(path_in("turns.db"), &a), ORSP_OK);
+	assert_int_equal(orsp_db_open_view(a, NULL), ORSP_E_USAGE);
+	assert_int_equal(orsp_db_exec(a, "CREATE TABLE t (v INTEGER)"), ORSP_OK);
+	assert_int_equal(orsp_db_begin(a), ORSP_OK);
+	assert_int_equal(orsp_db_open_view(a, &b), ORSP_E_STATE);
+	assert_null(b);
+	orsp_db_rollback(a);
+	assert_int_equal(orsp_db_open_view(a, &b), ORSP_OK);
+	assert_int_equal(orsp_db_open_view(b, &c), ORSP_OK); /* a view of a view: the same */
+
+	/* b's reader waits for a's transaction and sees only what it committed */
+	assert_int_equal(orsp_db_begin(a), ORSP_OK);
+	assert_int_equal(orsp_db_exec(a, "INSERT INTO t VALUES (1), (2)"), ORSP_OK);
+	arg.db = b;
+	assert_int_equal(pthread_create(&th, NULL, count_main, &arg), 0);
+	usleep(100 * 1000);
+	assert_int_equal(arg.done, 0);
+	orsp_db_rollback(a);
+	assert_int_equal(pthread_join(th, NULL), 0);
+	assert_int_equal(arg.err, ORSP_OK);
+	assert_int_equal(arg.rows, 0);
+	assert_int_equal(orsp_db_begin(a), ORSP_OK);
+	assert_int_equal(orsp_db_exec(a, "INSERT INTO t VALUES (1), (2), (3)"), ORSP_OK);
+	assert_int_equal(orsp_db_commit(a), ORSP_OK);
+
+	/* this thread has the turn through b: a and c refuse rather than wait for it */
+	assert_int_equal(orsp_db_prepare(b, "UPDATE t SET v = v + 1 WHERE v = 1", &st), ORSP_OK);
+	assert_int_equal(orsp_db_begin(a), ORSP_E_STATE);
+	assert_non_null(strstr(orsp_err_detail(), "another handle of this thread"));
+	assert_int_equal(orsp_db_exec(c, "UPDATE t SET v = 0"), ORSP_E_STATE);
+	assert_int_equal(count_rows(b, "SELECT count(*) FROM t"), 3); /* b's own: nested */
+	assert_int_equal(orsp_stmt_run(st), ORSP_OK);
+	orsp_stmt_finalize(st);
+	assert_int_equal(orsp_db_exec(c, "UPDATE t SET v = v + 1"), ORSP_OK);
+	assert_int_equal(orsp_db_changes(b), 1);
+	assert_int_equal(orsp_db_changes(c), 3);
+	assert_int_equal(count_rows(a, "SELECT sum(v) FROM t"), 3 + 3 + 4);
+
+	/* closing in any order; the connection goes with the last handle */
+	orsp_db_close(a);
+	assert_int_equal(count_rows(c, "SELECT count(*) FROM t"), 3);
+	orsp_db_close(c);
+	assert_int_equal(count_rows(b, "SELECT count(*) FROM t"), 3);
+	orsp_db_close(b);
 }
 
 /* A lazy commit is visible at once and survives the end of the process that made it (it
@@ -673,6 +778,8 @@ int main(void)
 	    cmocka_unit_test(test_db_flat),
 	    cmocka_unit_test(test_db_statement_cache),
 	    cmocka_unit_test(test_db_write_queue),
+	    cmocka_unit_test(test_db_view_threads),
+	    cmocka_unit_test(test_db_view_turns),
 	    cmocka_unit_test(test_db_commit_lazy),
 	    cmocka_unit_test(test_db_failure_injection),
 	    cmocka_unit_test(test_migrations),

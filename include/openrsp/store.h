@@ -37,6 +37,16 @@ typedef enum orsp_db_backend {
  * (SQLite). Sets WAL mode, foreign keys on and the busy timeout.
  * Errors: ORSP_E_USAGE (unknown scheme), ORSP_E_STORAGE (cannot open). */
 ORSP_MUST_CHECK orsp_err orsp_db_open(const char *uri, orsp_db **out);
+/* Another handle on db's connection, for another thread. Handles of one connection take
+ * turns: a handle has the connection from orsp_db_begin to the end of the transaction and
+ * from orsp_db_prepare to orsp_stmt_finalize, and another handle waits meanwhile. One
+ * connection keeps its page cache across its own commits, where every commit made through
+ * another connection empties it. A thread must not use two handles of one connection at
+ * once (the second refuses with ORSP_E_STATE rather than wait for the first). Open views
+ * before the handles are handed to other threads, with no transaction open. The connection
+ * closes with its last handle.
+ * Errors: ORSP_E_USAGE, ORSP_E_STATE (a transaction is open), ORSP_E_RESOURCE. */
+ORSP_MUST_CHECK orsp_err orsp_db_open_view(orsp_db *db, orsp_db **out);
 /* Close; finalizes nothing for the caller (finalize statements first). NULL-safe.
  * An open transaction is rolled back. */
 void orsp_db_close(orsp_db *db);

@@ -14,14 +14,25 @@
  * contend for through the busy handler. The queue gives up after the busy timeout and
  * lets SQLite decide, so a handle that waits on itself fails as before, only later.
  *
- * Group commit: a commit is made durable after the write lock is released (ops->sync, the
+ * Group commit: a commit is made durable after the write lock is released (ops->sync_log, the
  * SQLite backend's fdatasync of its log). Commits of one file are numbered in the order
  * they were made; a handle whose commit number is already covered by a sync that started
  * after it skips its own, so concurrent commits share one flush. Commit returns only once
- * its transaction is durable. */
+ * its transaction is durable.
+ *
+ * Shared connections: orsp_db_open_view gives another handle on the same backend
+ * connection, for another thread. The handles take turns: a handle has the connection from
+ * its BEGIN to the end of the transaction, and from preparing a statement to finalizing it
+ * (nested turns of one handle count up). A connection's page cache survives the commits
+ * made through it, while each commit of another connection on the file makes SQLite throw
+ * away every other connection's cache at their next transaction; with one connection per
+ * server thread, that was most of the pages a request read. A commit's flush runs after
+ * the turn is given back, so other handles use the connection while the disk syncs. */
 #include <errno.h>
 #include <limits.h>
 #include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -56,9 +67,19 @@ typedef struct write_queue {
 	struct write_queue *next;
 } write_queue;
 
+/* A backend connection shared by several handles (orsp_db_open_view). */
+typedef struct shared_conn {
+	pthread_mutex_t turn;    /* held by the handle whose turn it is */
+	_Atomic uintptr_t owner; /* the holding thread's turn_marker address; 0 when free */
+	unsigned refs;           /* handles on the connection (under queues_mu) */
+} shared_conn;
+
 struct orsp_db {
 	const struct orsp_db_ops *ops;
 	void *conn;
+	shared_conn *sc;      /* NULL: the connection is this handle's alone */
+	unsigned turns;       /* nested turns this handle holds on sc */
+	int64_t last_changes; /* orsp_db_changes of a shared connection, kept in the turn */
 	unsigned depth; /* open transactions: 1 = the outermost, more = savepoints in it */
 	bool aborted;   /* an inner rollback took the whole transaction with it */
 	bool flat;      /* nested levels of this transaction are not savepoints */
@@ -72,6 +93,39 @@ struct orsp_db {
 
 static pthread_mutex_t queues_mu = PTHREAD_MUTEX_INITIALIZER;
 static write_queue *queues;
+
+/* One per thread; its address names the thread in shared_conn.owner. */
+static _Thread_local char turn_marker;
+
+/* Take the connection's turn (a no-op for a connection of one's own). A thread that has the
+ * turn through another handle would wait for itself: that is refused instead. */
+static orsp_err turn_take(orsp_db *db)
+{
+	shared_conn *sc = db->sc;
+
+	if (!sc)
+		return ORSP_OK;
+	if (db->turns) {
+		db->turns++;
+		return ORSP_OK;
+	}
+	if (atomic_load_explicit(&sc->owner, memory_order_relaxed) == (uintptr_t)&turn_marker)
+		return orsp_errf(ORSP_E_STATE,
+		                 "the database connection is in use by another handle "
+		                 "of this thread");
+	pthread_mutex_lock(&sc->turn);
+	atomic_store_explicit(&sc->owner, (uintptr_t)&turn_marker, memory_order_relaxed);
+	db->turns = 1;
+	return ORSP_OK;
+}
+
+static void turn_give(orsp_db *db)
+{
+	if (!db->sc || db->turns == 0 || --db->turns > 0)
+		return;
+	atomic_store_explicit(&db->sc->owner, 0, memory_order_relaxed);
+	pthread_mutex_unlock(&db->sc->turn);
+}
 
 static write_queue *queue_get(const char *target)
 {
@@ -154,22 +208,40 @@ static uint64_t queue_committed(orsp_db *db)
 	return n;
 }
 
+/* The log to flush for this handle's connection, found in a turn (the flush itself runs
+ * outside it). Taken before sync_mu, never while holding it: a handle with the turn (a
+ * write outside a transaction) may wait for sync_mu, so its holder must not wait for the
+ * turn. */
+static orsp_err log_of(orsp_db *db, void **log)
+{
+	orsp_err err = turn_take(db);
+
+	if (err)
+		return err;
+	err = db->ops->log_of(db->conn, log);
+	turn_give(db);
+	return err;
+}
+
 /* Make commit number n (0: every commit of this handle) durable, sharing the flush with
  * other handles on the same file: a sync covers every commit numbered when it started. */
 static orsp_err make_durable(orsp_db *db, uint64_t n)
 {
 	write_queue *q = db->wq;
 	uint64_t upto;
-	orsp_err err = ORSP_OK;
+	void *log = NULL;
+	orsp_err err = log_of(db, &log);
 
+	if (err)
+		return err;
 	if (!q || n == 0)
-		return db->ops->sync(db->conn);
+		return db->ops->sync_log(log);
 	pthread_mutex_lock(&q->sync_mu);
 	if (q->synced < n) {
 		pthread_mutex_lock(&q->mu);
 		upto = q->committed;
 		pthread_mutex_unlock(&q->mu);
-		err = db->ops->sync(db->conn);
+		err = db->ops->sync_log(log);
 		if (!err)
 			q->synced = upto;
 	}
@@ -191,13 +263,13 @@ static void queue_leave(orsp_db *db)
 	db->wq_held = false;
 }
 
-/* The end of a write: number the commit if there was one, leave the queue, then wait for
- * the flush unless the commit is lazy. */
-static orsp_err write_done(orsp_db *db, bool committed, bool durable)
+/* The end of a write that was a transaction of its own: number the commit if there was
+ * one, leave the queue, then wait for the flush. */
+static orsp_err write_done(orsp_db *db, bool committed)
 {
 	uint64_t n = committed ? queue_committed(db) : 0;
 	queue_leave(db);
-	return committed && durable ? make_durable(db, n) : ORSP_OK;
+	return committed ? make_durable(db, n) : ORSP_OK;
 }
 
 /* Failure injection: counts operations and fails the chosen one. */
@@ -257,17 +329,79 @@ out:
 	return err;
 }
 
+orsp_err orsp_db_open_view(orsp_db *db, orsp_db **out)
+{
+	orsp_db *v;
+
+	if (!db || !out)
+		return orsp_errf(ORSP_E_USAGE, "open view: missing arguments");
+	*out = NULL;
+	if (db->depth)
+		return orsp_errf(ORSP_E_STATE, "open view: a transaction is open");
+	v = calloc(1, sizeof(*v));
+	if (!v)
+		return orsp_errf(ORSP_E_RESOURCE, "out of memory");
+	if (!db->sc) {
+		shared_conn *sc = calloc(1, sizeof(*sc));
+		if (!sc) {
+			free(v);
+			return orsp_errf(ORSP_E_RESOURCE, "out of memory");
+		}
+		pthread_mutex_init(&sc->turn, NULL);
+		sc->refs = 1;
+		db->sc = sc;
+	}
+	v->ops = db->ops;
+	v->conn = db->conn;
+	v->sc = db->sc;
+	v->fail_in = -1;
+	v->busy_ms = db->busy_ms;
+	v->wq = db->wq;
+	pthread_mutex_lock(&queues_mu);
+	v->sc->refs++;
+	if (v->wq)
+		v->wq->refs++;
+	pthread_mutex_unlock(&queues_mu);
+	*out = v;
+	return ORSP_OK;
+}
+
 void orsp_db_close(orsp_db *db)
 {
+	shared_conn *sc;
+	bool last = true;
+
 	if (!db)
 		return;
 	while (db->depth)
 		orsp_db_rollback(db);
-	for (size_t i = 0; i < db->n_cache; i++) {
-		db->ops->finalize(db->cache[i].st.impl);
-		free(db->cache[i].sql);
+	sc = db->sc;
+	if (sc) {
+		/* the statements go in a turn; if this thread has the connection through another
+		 * handle, the turn is that handle's already */
+		bool turn = turn_take(db) == ORSP_OK;
+		if (!turn)
+			orsp_err_clear();
+		for (size_t i = 0; i < db->n_cache; i++)
+			db->ops->finalize(db->cache[i].st.impl);
+		if (turn)
+			turn_give(db);
+		pthread_mutex_lock(&queues_mu);
+		last = --sc->refs == 0;
+		pthread_mutex_unlock(&queues_mu);
+	} else {
+		for (size_t i = 0; i < db->n_cache; i++)
+			db->ops->finalize(db->cache[i].st.impl);
 	}
-	db->ops->close(db->conn);
+	for (size_t i = 0; i < db->n_cache; i++)
+		free(db->cache[i].sql);
+	if (last) {
+		db->ops->close(db->conn);
+		if (sc) {
+			pthread_mutex_destroy(&sc->turn);
+			free(sc);
+		}
+	}
 	queue_put(db->wq);
 	free(db);
 }
@@ -279,7 +413,11 @@ orsp_db_backend orsp_db_backend_of(const orsp_db *db)
 
 orsp_err orsp_db_set_busy_timeout(orsp_db *db, unsigned ms)
 {
-	orsp_err err = db->ops->set_busy_timeout(db->conn, ms);
+	orsp_err err = turn_take(db);
+	if (err)
+		return err;
+	err = db->ops->set_busy_timeout(db->conn, ms);
+	turn_give(db);
 	if (!err)
 		db->busy_ms = ms;
 	return err;
@@ -300,12 +438,17 @@ orsp_err orsp_db_exec(orsp_db *db, const char *sql)
 	orsp_err err = check_aborted(db);
 	if (!err)
 		err = injected(db, "exec");
+	if (!err)
+		err = turn_take(db);
 	if (err)
 		return err;
 	err = db->ops->exec(db->conn, sql);
+	if (db->sc)
+		db->last_changes = db->ops->changes(db->conn);
 	/* outside a transaction the text may have committed (DDL, pragmas: rare) */
 	if (!err && db->depth == 0)
 		err = make_durable(db, 0);
+	turn_give(db);
 	return err;
 }
 
@@ -332,11 +475,15 @@ orsp_err orsp_db_begin(orsp_db *db)
 		db->depth++;
 		return ORSP_OK;
 	}
+	err = turn_take(db);
+	if (err)
+		return err;
 	if (db->wq)
 		db->wq_held = queue_enter(db->wq, db->busy_ms);
 	err = db->ops->begin(db->conn);
 	if (err) {
 		queue_leave(db);
+		turn_give(db);
 		return err;
 	}
 	db->depth = 1;
@@ -376,8 +523,12 @@ static orsp_err commit(orsp_db *db, bool durable)
 		return err;
 	}
 	if (--db->depth == 0) {
+		/* the turn ends with the transaction, before the flush */
+		uint64_t n = queue_committed(db);
 		db->flat = false;
-		return write_done(db, true, durable);
+		queue_leave(db);
+		turn_give(db);
+		return durable ? make_durable(db, n) : ORSP_OK;
 	}
 	return ORSP_OK;
 }
@@ -415,6 +566,7 @@ void orsp_db_rollback(orsp_db *db)
 		db->aborted = false;
 		db->flat = false;
 		queue_leave(db);
+		turn_give(db);
 	}
 	(void)orsp_errf(ORSP_OK, "%s", detail);
 }
@@ -426,7 +578,8 @@ bool orsp_db_in_transaction(const orsp_db *db)
 
 int64_t orsp_db_changes(orsp_db *db)
 {
-	return db->ops->changes(db->conn);
+	/* the connection's own count may be another handle's by now */
+	return db->sc ? db->last_changes : db->ops->changes(db->conn);
 }
 
 /* A free cached statement for sql, or a slot to cache a new one in (-1: none). */
@@ -465,6 +618,8 @@ orsp_err orsp_db_prepare(orsp_db *db, const char *sql, orsp_stmt **out)
 		return orsp_errf(ORSP_E_USAGE, "no statement");
 	*out = NULL;
 	err = injected(db, "prepare");
+	if (!err)
+		err = turn_take(db); /* given back when the statement is finalized */
 	if (err)
 		return err;
 	slot = cache_find(db, sql, &hit);
@@ -474,8 +629,10 @@ orsp_err orsp_db_prepare(orsp_db *db, const char *sql, orsp_stmt **out)
 		return ORSP_OK;
 	}
 	err = db->ops->prepare(db->conn, sql, &impl);
-	if (err)
+	if (err) {
+		turn_give(db);
 		return err;
+	}
 	if (slot >= 0 && (copy = strdup(sql)) != NULL) {
 		cached_stmt *c = &db->cache[slot];
 		if ((size_t)slot == db->n_cache)
@@ -495,6 +652,7 @@ orsp_err orsp_db_prepare(orsp_db *db, const char *sql, orsp_stmt **out)
 	st = calloc(1, sizeof(*st));
 	if (!st) {
 		db->ops->finalize(impl);
+		turn_give(db);
 		return orsp_errf(ORSP_E_RESOURCE, "out of memory");
 	}
 	st->db = db;
@@ -506,16 +664,20 @@ orsp_err orsp_db_prepare(orsp_db *db, const char *sql, orsp_stmt **out)
 
 void orsp_stmt_finalize(orsp_stmt *st)
 {
+	orsp_db *db;
+
 	if (!st)
 		return;
+	db = st->db;
 	if (st->slot >= 0) {
 		/* Back to the cache, reset and with no bindings left for the next user. */
-		st->db->ops->recycle(st->impl);
-		st->db->cache[st->slot].busy = false;
-		return;
+		db->ops->recycle(st->impl);
+		db->cache[st->slot].busy = false;
+	} else {
+		db->ops->finalize(st->impl);
+		free(st);
 	}
-	st->db->ops->finalize(st->impl);
-	free(st);
+	turn_give(db);
 }
 
 orsp_err orsp_stmt_reset(orsp_stmt *st)
@@ -564,9 +726,11 @@ orsp_err orsp_stmt_step(orsp_stmt *st, bool *row)
 	if (write && db->wq)
 		db->wq_held = queue_enter(db->wq, db->busy_ms);
 	err = db->ops->step(st->impl, row);
+	if (db->sc && !err && !*row)
+		db->last_changes = db->ops->changes(db->conn);
 	if (write) {
 		bool committed = !err && !*row;
-		orsp_err done = write_done(db, committed, true);
+		orsp_err done = write_done(db, committed);
 		if (committed)
 			err = done;
 	}

@@ -7,10 +7,10 @@
  *     it (an SQN handed out must never be handed out again after a crash), and so does the
  *     SM-DP+ (a profile delivered must stay delivered). In WAL mode the connection runs with
  *     synchronous=NORMAL, so COMMIT appends to the log without syncing it, and db.c syncs
- *     the log (sq_sync) after the write lock is released: the threads of one process then
+ *     the log (sq_sync_log) after the write lock is released: the threads of one process then
  *     share one fdatasync among the commits made meanwhile (group commit), and none waits
  *     for a disk flush while holding the lock. Without WAL (a file system that cannot share
- *     memory maps) it stays synchronous=FULL and sq_sync has nothing to do;
+ *     memory maps) it stays synchronous=FULL and there is no log to sync;
  *   - a busy timeout, and `BEGIN IMMEDIATE` for write transactions: the write lock is taken
  *     before the first read, so two processes cannot both read the same SQN and a read
  *     lock never has to be upgraded (which in WAL mode fails at once with SQLITE_BUSY);
@@ -196,19 +196,33 @@ static orsp_err sq_rollback(void *conn)
 	return ctl(c, &c->rollback, "ROLLBACK");
 }
 
-/* Sync the connection's write-ahead log (fdatasync through SQLite's own VFS, which also
- * syncs the directory after the log was created). Without a WAL the journal pointer is a
- * closed file (rollback journal, synchronous=FULL) or an in-memory journal: nothing to do. */
-static orsp_err sq_sync(void *conn)
+/* The connection's write-ahead log, for sq_sync_log (NULL: nothing to sync). Without a WAL
+ * the journal pointer is a closed file (rollback journal, synchronous=FULL) or an in-memory
+ * journal. Uses the connection, so it runs where the connection's other calls run. */
+static orsp_err sq_log_of(void *conn, void **log)
 {
 	sqlite3 *db = ((sq_conn *)conn)->db;
 	sqlite3_file *f = NULL;
 	int rc;
 
+	*log = NULL;
 	rc = sqlite3_file_control(db, "main", SQLITE_FCNTL_JOURNAL_POINTER, &f);
 	if (rc != SQLITE_OK)
 		return map_rc(db, rc, "sync");
-	if (!f || !f->pMethods)
+	if (f && f->pMethods)
+		*log = f;
+	return ORSP_OK;
+}
+
+/* fdatasync the log through SQLite's own VFS (which also syncs the directory after the log
+ * was created). Touches only the file, not the connection: it may run while another thread
+ * uses the connection (db.c's shared handles sync outside their turn). */
+static orsp_err sq_sync_log(void *log)
+{
+	sqlite3_file *f = log;
+	int rc;
+
+	if (!f)
 		return ORSP_OK;
 	rc = f->pMethods->xSync(f, SQLITE_SYNC_NORMAL);
 	if (rc != SQLITE_OK)
@@ -355,7 +369,8 @@ const struct orsp_db_ops orsp_db_sqlite_ops = {
     .bind_null = sq_bind_null,
     .step = sq_step,
     .readonly = sq_readonly,
-    .sync = sq_sync,
+    .log_of = sq_log_of,
+    .sync_log = sq_sync_log,
     .column_is_null = sq_column_is_null,
     .column_int64 = sq_column_int64,
     .column_text = sq_column_text,

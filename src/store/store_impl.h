@@ -20,9 +20,12 @@ struct orsp_db_ops {
 	orsp_err (*commit)(void *conn);
 	orsp_err (*rollback)(void *conn);
 	int64_t (*changes)(void *conn);
-	/* Make every commit of this connection so far durable. A backend whose commits are
-	 * durable by themselves does nothing. */
-	orsp_err (*sync)(void *conn);
+	/* Making commits durable, in two steps: log_of finds what to flush (a connection call;
+	 * *log NULL: commits are durable by themselves), sync_log flushes it and makes every
+	 * commit of the connection so far durable. sync_log must not use the connection, so
+	 * that handles sharing one can flush while another has its turn. */
+	orsp_err (*log_of)(void *conn, void **log);
+	orsp_err (*sync_log)(void *log);
 
 	orsp_err (*prepare)(void *conn, const char *sql, void **st);
 	void (*finalize)(void *st);
