@@ -2,6 +2,7 @@
  * module), /metrics, one log line per request. Stateless apart from a pool of database
  * connections: every session lives in the database (es9p_handler.c). */
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,7 +48,7 @@ struct orsp_smdp_server {
 	/* the progress sender */
 	pthread_t sender;
 	bool sender_running;
-	volatile bool stopping;
+	atomic_bool stopping; /* set by orsp_smdp_server_stop, read by the sender */
 	orsp_smdp *sender_db;
 };
 
