@@ -5,6 +5,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -616,6 +617,68 @@ static void test_concurrent_orders(void **state)
 	orsp_smdp_close(s);
 }
 
+/* Handles on one connection (orsp_smdp_open_view), as the server's threads use them:
+ * orders placed in four threads at once never get the same profile, and a view reads what
+ * the KEK protects once the handle it came from is closed. */
+#define VIEWS 4
+#define PER_VIEW 5
+
+typedef struct view_arg {
+	orsp_smdp *v;
+	char iccid[PER_VIEW][21];
+	orsp_err err;
+} view_arg;
+
+static void *view_orders(void *p)
+{
+	view_arg *a = p;
+	for (int i = 0; !a->err && i < PER_VIEW; i++) {
+		orsp_smdp_order o = {.profile_type = "V"};
+		orsp_smdp_profile q;
+		a->err = orsp_smdp_download_order(a->v, &o, &q);
+		if (!a->err)
+			snprintf(a->iccid[i], sizeof(a->iccid[i]), "%s", q.iccid);
+	}
+	return NULL;
+}
+
+static void test_views(void **state)
+{
+	orsp_smdp *s = open_new(), *v = NULL;
+	view_arg args[VIEWS] = {0};
+	pthread_t th[VIEWS];
+	uint8_t *upp = NULL, *again = NULL;
+	size_t len = 0, len2 = 0;
+	(void)state;
+
+	assert_int_equal(orsp_smdp_open_view(NULL, &v), ORSP_E_USAGE);
+	assert_int_equal(orsp_smdp_open_view(s, NULL), ORSP_E_USAGE);
+	import_n(s, 80, VIEWS * PER_VIEW, "V");
+	for (int i = 0; i < VIEWS; i++)
+		assert_int_equal(orsp_smdp_open_view(s, &args[i].v), ORSP_OK);
+	for (int i = 0; i < VIEWS; i++)
+		assert_int_equal(pthread_create(&th[i], NULL, view_orders, &args[i]), 0);
+	for (int i = 0; i < VIEWS; i++) {
+		assert_int_equal(pthread_join(th[i], NULL), 0);
+		assert_int_equal(args[i].err, ORSP_OK);
+	}
+	for (int i = 0; i < VIEWS * PER_VIEW; i++)
+		for (int j = i + 1; j < VIEWS * PER_VIEW; j++)
+			assert_string_not_equal(args[i / PER_VIEW].iccid[i % PER_VIEW],
+			                        args[j / PER_VIEW].iccid[j % PER_VIEW]);
+	assert_int_equal(count_rows(s, "SELECT count(*) FROM smdp_profile WHERE state='allocated'"),
+	                 VIEWS * PER_VIEW);
+	assert_int_equal(orsp_smdp_get_upp(s, args[0].iccid[0], &upp, &len), ORSP_OK);
+	orsp_smdp_close(s);
+	assert_int_equal(orsp_smdp_get_upp(args[0].v, args[0].iccid[0], &again, &len2), ORSP_OK);
+	assert_int_equal(len2, len);
+	assert_memory_equal(again, upp, len);
+	orsp_pkg_buf_free(upp, len);
+	orsp_pkg_buf_free(again, len2);
+	for (int i = 0; i < VIEWS; i++)
+		orsp_smdp_close(args[i].v);
+}
+
 /* ----- secrets at rest ----- */
 
 static bool file_contains(const char *path, const uint8_t *needle, size_t n)
@@ -904,6 +967,7 @@ int main(void)
 	    cmocka_unit_test(test_progress_switch),
 	    cmocka_unit_test(test_expiry),
 	    cmocka_unit_test(test_concurrent_orders),
+	    cmocka_unit_test(test_views),
 	    cmocka_unit_test(test_upp_encrypted_at_rest),
 	    cmocka_unit_test(test_migration_upp_table),
 	    cmocka_unit_test(test_migration_plain_rowids),

@@ -96,6 +96,10 @@ typedef struct orsp_smdp orsp_smdp;
  * later opens with another KEK fail with ORSP_E_VERIFY. */
 ORSP_MUST_CHECK orsp_err orsp_smdp_open(const char *db_uri, const orsp_secret *kek,
                                         orsp_smdp **out);
+/* Another handle on s's database connection (orsp_db_open_view: the handles take turns on
+ * it), for another thread, with a copy of the KEK, the clock and the progress setting.
+ * Errors: ORSP_E_USAGE, ORSP_E_STATE, ORSP_E_RESOURCE. */
+ORSP_MUST_CHECK orsp_err orsp_smdp_open_view(orsp_smdp *s, orsp_smdp **out);
 /* Wipes the KEK copy. NULL-safe. */
 void orsp_smdp_close(orsp_smdp *s);
 /* The underlying handle (for tests: failure injection). */

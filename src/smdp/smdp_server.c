@@ -1,6 +1,7 @@
 /* openrsp smdp: the SM-DP+ server — ES9+ and ES2+ over HTTPS (libmicrohttpd through the http
  * module), /metrics, one log line per request. Stateless apart from a pool of database
- * connections: every session lives in the database (es9p_handler.c). */
+ * handles (on one connection, taking turns): every session lives in the database
+ * (es9p_handler.c). */
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -488,7 +489,9 @@ orsp_err orsp_smdp_server_start(const orsp_smdp_config *c, orsp_smdp_server **ou
 	e = orsp_kek_load(c->kek_file, &kek);
 	srv->n_pool = c->threads ? (c->threads < POOL_MAX ? c->threads : POOL_MAX) : 4;
 	for (size_t i = 0; !e && i < srv->n_pool; i++) {
-		e = orsp_smdp_open(c->database, &kek, &srv->pool[i]);
+		/* one connection, its handles taking turns (store.h, orsp_db_open_view) */
+		e = i == 0 ? orsp_smdp_open(c->database, &kek, &srv->pool[0])
+		           : orsp_smdp_open_view(srv->pool[0], &srv->pool[i]);
 		if (!e && i == 0)
 			e = orsp_es9p_prepare(srv->pool[0]);
 		if (!e)

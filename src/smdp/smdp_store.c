@@ -503,6 +503,29 @@ orsp_err orsp_smdp_open(const char *db_uri, const orsp_secret *kek, orsp_smdp **
 	return err;
 }
 
+orsp_err orsp_smdp_open_view(orsp_smdp *s, orsp_smdp **out)
+{
+	orsp_smdp *v;
+	orsp_err err;
+
+	if (!s || !out)
+		return orsp_errf(ORSP_E_USAGE, "smdp open view: missing arguments");
+	*out = NULL;
+	v = calloc(1, sizeof(*v));
+	if (!v)
+		return orsp_errf(ORSP_E_RESOURCE, "out of memory");
+	err = orsp_db_open_view(s->db, &v->db);
+	if (err) {
+		free(v);
+		return err;
+	}
+	v->kek = s->kek;
+	v->clock = s->clock;
+	v->no_progress = s->no_progress;
+	*out = v;
+	return ORSP_OK;
+}
+
 void orsp_smdp_close(orsp_smdp *s)
 {
 	if (!s)
