@@ -4,7 +4,7 @@ BUILD ?= build
 JOBS ?= 2
 CMAKE_FLAGS ?=
 
-.PHONY: all setup build test test-asan test-clang fuzz-smoke lint demo bench format clean ci
+.PHONY: all setup build test test-asan test-tsan test-clang fuzz-smoke lint demo bench format clean ci
 
 all: build
 
@@ -24,6 +24,15 @@ test-asan: setup
 	@CC=clang cmake -S . -B $(BUILD)-asan -DCMAKE_BUILD_TYPE=Debug -DORSP_SANITIZE=ON >/dev/null
 	@cmake --build $(BUILD)-asan -j$(JOBS)
 	@ctest --test-dir $(BUILD)-asan --output-on-failure -j$(JOBS)
+
+# The suite under ThreadSanitizer (clang), then a loaded SM-DP+ (four clients, four server
+# threads sharing one database connection) whose first race report ends the server and so
+# fails the run.
+test-tsan: setup
+	@CC=clang cmake -S . -B $(BUILD)-tsan -DCMAKE_BUILD_TYPE=Debug -DORSP_TSAN=ON >/dev/null
+	@cmake --build $(BUILD)-tsan -j$(JOBS)
+	@TSAN_OPTIONS=halt_on_error=1 ctest --test-dir $(BUILD)-tsan --output-on-failure -j$(JOBS)
+	@TSAN_OPTIONS=halt_on_error=1 $(BUILD)-tsan/openrsp bench smdp --downloads 300 --clients 4 --plain-http
 
 # Warning-free with clang too (-Werror), and its test run.
 test-clang: setup
@@ -49,7 +58,7 @@ format:
 	@clang-format -i $$(git ls-files '*.c' '*.h')
 
 # What CI runs (.ci/run).
-ci: test test-asan test-clang fuzz-smoke
+ci: test test-asan test-tsan test-clang fuzz-smoke
 
 clean:
-	rm -rf $(BUILD) $(BUILD)-asan $(BUILD)-clang $(BUILD)-fuzz
+	rm -rf $(BUILD) $(BUILD)-asan $(BUILD)-tsan $(BUILD)-clang $(BUILD)-fuzz

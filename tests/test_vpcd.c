@@ -10,6 +10,7 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
+#include <signal.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <time.h>
@@ -98,6 +99,24 @@ static void test_handle(void **state)
 static volatile sig_atomic_t stop;
 static orsp_vpcd_opts opts;
 static orsp_err served;
+
+/* Stop the serving thread as a program would: a signal whose handler sets the flag, here
+ * delivered to that thread (a plain store from this thread would be a data race). */
+static void on_stop(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
+
+static void stop_serving(pthread_t th)
+{
+	struct sigaction sa;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_stop;
+	sigemptyset(&sa.sa_mask);
+	assert_int_equal(sigaction(SIGUSR1, &sa, NULL), 0);
+	assert_int_equal(pthread_kill(th, SIGUSR1), 0);
+}
 
 static void *serve_thread(void *arg)
 {
@@ -259,7 +278,7 @@ static void test_serve(void **state)
 	/* stop: the loop returns promptly, even mid-connection */
 	struct timespec t0, t1;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	stop = 1;
+	stop_serving(th);
 	assert_int_equal(pthread_join(th, NULL), 0);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	assert_int_equal(served, ORSP_OK);
@@ -288,7 +307,7 @@ static void test_serve_retries(void **state)
 	assert_int_equal(pthread_create(&th, NULL, serve_thread, NULL), 0);
 	struct timespec ts = {0, 300 * 1000 * 1000};
 	nanosleep(&ts, NULL);
-	stop = 1;
+	stop_serving(th);
 	assert_int_equal(pthread_join(th, NULL), 0);
 	assert_int_equal(served, ORSP_OK);
 }

@@ -5,6 +5,7 @@
 #include "testutil.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -32,7 +33,7 @@ static orsp_cert *load(const char *rel)
 /* Every chain check here runs both paths: the full one (its result is returned, its error
  * detail kept) and the fast acceptance of CERT.EUICC from its DER, which may only accept
  * what the full path accepts, with the same EID and key. */
-static int fast_accepts;
+static atomic_int fast_accepts; /* counted by the cache test's threads too */
 
 static orsp_err chain_both(const orsp_ci_store *cis, const orsp_cert *eum,
                            const orsp_cert *euicc, time_t now, char eid[33])
