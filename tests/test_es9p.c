@@ -735,6 +735,24 @@ static void test_notification_migration(void **state)
 	dl_free(&d);
 }
 
+/* Default SM-DP+ case without an order for this eUICC: the only released profile is for
+ * another EID, so the request is refused (8.2.6/3.8) and that profile stays Released. */
+static void test_default_smdp_other_eid(void **state)
+{
+	fx *f = *state;
+	static dl d;
+	int http;
+	auth_opts o = {0};
+	orsp_smdp_profile p;
+
+	order(f, "89049032123451234512345678908801", NULL, NULL);
+	memset(&d, 0, sizeof(d));
+	initiate(f, &d);
+	expect_fail(call(f, "authenticateClient", auth_request(f, &d, &o), &http), "8.2.6", "3.8");
+	assert_int_equal(orsp_smdp_get(f->s, f->prof.iccid, &p), ORSP_OK);
+	assert_int_equal(p.state, ORSP_SMDP_RELEASED);
+}
+
 /* Default SM-DP+ case: no matching ID, a profile released for this EID. Confirmation code.
  * The session survives closing and reopening the database between steps. */
 static void test_default_smdp_cc_restart(void **state)
@@ -1309,6 +1327,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_full_download, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_notification_migration, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_default_smdp_other_eid, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_default_smdp_cc_restart, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_gbpp_retry, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_gbpp_kept_key, setup, teardown),

@@ -22,6 +22,7 @@
 #define TS48_V7 "saip/gsma-ts48/v7/TS48_V7.0_eSIM_GTP_SAIP2.3_NoBERTLV.der"
 /* A valid EID (SGP.29 check digits): the SGP.26 test EUM prefix. */
 #define EID1 "89049032123451234512345678901235"
+#define EID2 "89049032123451234512345678908801"
 
 static orsp_secret test_kek;
 static char db_path[512];
@@ -313,6 +314,57 @@ static void test_lifecycle(void **state)
 	                 ORSP_E_STORAGE);
 	assert_int_equal(orsp_db_exec(orsp_smdp_db(s), "DELETE FROM smdp_audit"), ORSP_E_STORAGE);
 	orsp_pkg_buf_free(u, len);
+	orsp_smdp_close(s);
+}
+
+/* The default SM-DP+ case: an eUICC without a matching ID gets the first Released order
+ * for its EID, found through the EID index (the query plan says so), not by a scan. */
+static void test_find_released(void **state)
+{
+	orsp_smdp *s = open_new();
+	orsp_smdp_profile p[4], q;
+	static const char *const eids[4] = {EID1, EID1, EID1, EID2};
+	orsp_stmt *st = NULL;
+	bool row = false, indexed = false;
+	(void)state;
+
+	import_n(s, 90, 4, "R");
+	assert_int_equal(orsp_smdp_find_released(s, EID1, &q), ORSP_E_NOT_FOUND);
+	for (int i = 0; i < 4; i++) {
+		orsp_smdp_order o = {.profile_type = "R", .eid = eids[i]};
+		assert_int_equal(orsp_smdp_download_order(s, &o, &p[i]), ORSP_OK);
+	}
+	/* p[0] stays Linked; p[1] and p[2] (EID1) and p[3] (EID2) are released */
+	for (int i = 1; i < 4; i++)
+		assert_int_equal(orsp_smdp_confirm_order(s, p[i].matching_id, NULL, true), ORSP_OK);
+	assert_int_equal(orsp_smdp_find_released(s, EID1, &q), ORSP_OK);
+	assert_string_equal(q.iccid, p[1].iccid);
+	assert_int_equal(q.state, ORSP_SMDP_RELEASED);
+	assert_int_equal(orsp_smdp_find_released(s, EID2, &q), ORSP_OK);
+	assert_string_equal(q.iccid, p[3].iccid);
+	/* once p[1] is downloaded, the next one */
+	assert_int_equal(orsp_smdp_download_attempt(s, p[1].iccid), ORSP_OK);
+	assert_int_equal(orsp_smdp_mark_downloaded(s, p[1].iccid), ORSP_OK);
+	assert_int_equal(orsp_smdp_find_released(s, EID1, &q), ORSP_OK);
+	assert_string_equal(q.iccid, p[2].iccid);
+	/* an EID with no order, and no EID at all */
+	assert_int_equal(orsp_smdp_find_released(s, "89049032123451234512345678909965", &q),
+	                 ORSP_E_NOT_FOUND);
+	assert_int_equal(orsp_smdp_find_released(s, "89049032123451234512345678909966", &q),
+	                 ORSP_E_USAGE);
+	assert_int_equal(orsp_smdp_find_released(s, "", &q), ORSP_E_USAGE);
+	assert_int_equal(orsp_smdp_find_released(s, NULL, &q), ORSP_E_USAGE);
+	assert_int_equal(orsp_smdp_find_released(NULL, EID1, &q), ORSP_E_USAGE);
+	assert_int_equal(orsp_smdp_find_released(s, EID1, NULL), ORSP_E_USAGE);
+	assert_int_equal(orsp_db_prepare(orsp_smdp_db(s),
+	                                 "EXPLAIN QUERY PLAN SELECT id FROM smdp_profile WHERE eid "
+	                                 "= ?1 AND state = 'released' ORDER BY id LIMIT 1",
+	                                 &st),
+	                 ORSP_OK);
+	while (orsp_stmt_step(st, &row) == ORSP_OK && row)
+		indexed |= strstr(orsp_stmt_column_text(st, 3), "smdp_profile_eid") != NULL;
+	orsp_stmt_finalize(st);
+	assert_true(indexed);
 	orsp_smdp_close(s);
 }
 
@@ -779,18 +831,20 @@ static void test_migration_upp_table(void **state)
 
 	assert_int_equal(orsp_db_open(db_path, &db), ORSP_OK);
 	assert_int_equal(
-	    orsp_db_exec(db, "BEGIN;"
-	                     "ALTER TABLE smdp_profile ADD COLUMN dek_wrapped BLOB;"
-	                     "ALTER TABLE smdp_profile ADD COLUMN upp_sealed BLOB;"
-	                     "UPDATE smdp_profile SET"
-	                     " dek_wrapped = (SELECT dek_wrapped FROM smdp_upp WHERE profile_id = id),"
-	                     " upp_sealed = (SELECT upp_sealed FROM smdp_upp WHERE profile_id = id);"
-	                     "DROP TABLE smdp_upp;"
-	                     "DROP INDEX smdp_profile_available;"
-	                     "CREATE INDEX smdp_profile_type_state ON smdp_profile"
-	                     " (profile_type, state);"
-	                     "DELETE FROM schema_migrations WHERE module = 'smdp' AND version >= 3;"
-	                     "COMMIT;"),
+	    orsp_db_exec(db,
+	                 "BEGIN;"
+	                 "DROP INDEX smdp_profile_eid;"
+	                 "ALTER TABLE smdp_profile ADD COLUMN dek_wrapped BLOB;"
+	                 "ALTER TABLE smdp_profile ADD COLUMN upp_sealed BLOB;"
+	                 "UPDATE smdp_profile SET"
+	                 " dek_wrapped = (SELECT dek_wrapped FROM smdp_upp WHERE profile_id = id),"
+	                 " upp_sealed = (SELECT upp_sealed FROM smdp_upp WHERE profile_id = id);"
+	                 "DROP TABLE smdp_upp;"
+	                 "DROP INDEX smdp_profile_available;"
+	                 "CREATE INDEX smdp_profile_type_state ON smdp_profile"
+	                 " (profile_type, state);"
+	                 "DELETE FROM schema_migrations WHERE module = 'smdp' AND version >= 3;"
+	                 "COMMIT;"),
 	    ORSP_OK);
 	assert_int_equal(orsp_db_schema_version(db, "smdp", &v), ORSP_OK);
 	assert_int_equal(v, 2);
@@ -798,7 +852,9 @@ static void test_migration_upp_table(void **state)
 
 	assert_int_equal(orsp_smdp_open(db_path, &test_kek, &s), ORSP_OK);
 	assert_int_equal(orsp_db_schema_version(orsp_smdp_db(s), "smdp", &v), ORSP_OK);
-	assert_int_equal(v, 4);
+	assert_int_equal(v, 5);
+	assert_int_equal(
+	    count_rows(s, "SELECT count(*) FROM sqlite_master WHERE name = 'smdp_profile_eid'"), 1);
 	assert_int_equal(count_rows(s, "SELECT count(*) FROM smdp_upp"), 3);
 	assert_int_equal(orsp_smdp_get_upp(s, q.iccid, &back, &blen), ORSP_OK);
 	assert_int_equal(blen, len);
@@ -843,6 +899,7 @@ static void test_migration_plain_rowids(void **state)
 	    orsp_db_exec(
 	        db,
 	        "BEGIN;"
+	        "DROP INDEX smdp_profile_eid;"
 	        "DROP INDEX smdp_profile_available;"
 	        "CREATE INDEX smdp_profile_type_state ON smdp_profile (profile_type, state);"
 	        "CREATE TABLE a3 (id INTEGER PRIMARY KEY AUTOINCREMENT, at INTEGER NOT NULL,"
@@ -864,7 +921,7 @@ static void test_migration_plain_rowids(void **state)
 	        "DROP TABLE smdp_progress;"
 	        "ALTER TABLE p3 RENAME TO smdp_progress;"
 	        "CREATE INDEX smdp_progress_due ON smdp_progress (done, next_at);"
-	        "DELETE FROM schema_migrations WHERE module = 'smdp' AND version = 4;"
+	        "DELETE FROM schema_migrations WHERE module = 'smdp' AND version >= 4;"
 	        "COMMIT;"),
 	    ORSP_OK);
 	assert_int_equal(orsp_db_schema_version(db, "smdp", &v), ORSP_OK);
@@ -873,7 +930,9 @@ static void test_migration_plain_rowids(void **state)
 
 	assert_int_equal(orsp_smdp_open(db_path, &test_kek, &s), ORSP_OK);
 	assert_int_equal(orsp_db_schema_version(orsp_smdp_db(s), "smdp", &v), ORSP_OK);
-	assert_int_equal(v, 4);
+	assert_int_equal(v, 5);
+	assert_int_equal(
+	    count_rows(s, "SELECT count(*) FROM sqlite_master WHERE name = 'smdp_profile_eid'"), 1);
 	assert_int_equal(count_rows(s, "SELECT count(*) FROM smdp_audit"), audits);
 	assert_int_equal(count_rows(s, "SELECT count(*) FROM smdp_progress"), progress);
 	assert_int_equal(count_rows(s, "SELECT max(id) FROM smdp_audit"), max_id);
@@ -960,6 +1019,7 @@ int main(void)
 	    cmocka_unit_test(test_activation_code),
 	    cmocka_unit_test(test_import_ts48),
 	    cmocka_unit_test(test_lifecycle),
+	    cmocka_unit_test(test_find_released),
 	    cmocka_unit_test(test_cancel_and_reorder),
 	    cmocka_unit_test(test_cc_retry_limit),
 	    cmocka_unit_test(test_download_limit),

@@ -189,6 +189,10 @@ ORSP_MUST_CHECK orsp_err orsp_smdp_cancel_order(orsp_smdp *s, const char *iccid,
 ORSP_MUST_CHECK orsp_err orsp_smdp_lookup(orsp_smdp *s, const char *matching_id,
                                           orsp_smdp_profile *out);
 ORSP_MUST_CHECK orsp_err orsp_smdp_get(orsp_smdp *s, const char *iccid, orsp_smdp_profile *out);
+/* ES9+, the default SM-DP+ case: the first (in import order) Released profile ordered for
+ * `eid`, through an index. ORSP_E_NOT_FOUND if none, ORSP_E_USAGE if eid is not an EID. */
+ORSP_MUST_CHECK orsp_err orsp_smdp_find_released(orsp_smdp *s, const char *eid,
+                                                 orsp_smdp_profile *out);
 
 /* ES9+ (later): check hashCc = SHA-256(SHA-256(CC) || transactionId) (SGP.22 §3.1.3) for the
  * Released order `matching_id`, in constant time. A mismatch counts an attempt (committed)

@@ -774,23 +774,6 @@ static orsp_err initiate_authentication(ctx *c)
 
 /* ---------------------------------------------------------------- authenticateClient ---- */
 
-typedef struct find_ctx {
-	const char *eid;
-	orsp_smdp_profile *out;
-	bool found;
-} find_ctx;
-
-static int find_linked(const orsp_smdp_profile *p, void *arg)
-{
-	find_ctx *f = arg;
-	if (p->state == ORSP_SMDP_RELEASED && strcmp(p->eid, f->eid) == 0) {
-		*f->out = *p;
-		f->found = true;
-		return 1;
-	}
-	return 0;
-}
-
 static es9p_code chain_code(orsp_err e)
 {
 	const char *d = orsp_err_detail();
@@ -972,9 +955,7 @@ static orsp_err authenticate_client(ctx *c)
 				goto out;
 			}
 		} else {
-			find_ctx fc = {eid, &prof, false};
-			int stopped = 0;
-			if (orsp_smdp_list(c->s, find_linked, &fc, &stopped) || !fc.found) {
+			if (orsp_smdp_find_released(c->s, eid, &prof)) {
 				e = fail(c, ES9P_MATCHING_ID, "no profile released for this EID");
 				goto out;
 			}

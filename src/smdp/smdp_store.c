@@ -146,6 +146,14 @@ static const orsp_migration smdp_migrations[] = {
                "CREATE INDEX smdp_progress_due ON smdp_progress (done, next_at);"
                "DELETE FROM sqlite_sequence WHERE name IN ('smdp_audit', 'smdp_progress');",
     },
+    {
+        .version = 5,
+        .description = "orders by EID",
+        /* The default SM-DP+ case (no matching ID) looked for the eUICC's released order
+         * by reading every profile. Only ordered profiles carry an EID, and the index moves
+         * only when an order sets or clears it, not with each state change. */
+        .sql = "CREATE INDEX smdp_profile_eid ON smdp_profile (eid) WHERE eid IS NOT NULL;",
+    },
 };
 
 /* The download progress the operator is told about (ES2+ HandleDownloadProgressInfo,
@@ -315,25 +323,36 @@ static orsp_err read_row(orsp_stmt *st, orsp_smdp_profile *p)
 }
 
 /* The row whose `column` ("iccid" or "matching_id") equals key. */
-static orsp_err load(orsp_smdp *s, bool by_mid, const char *key, orsp_smdp_profile *p)
+/* How load() finds a profile. */
+typedef enum { BY_ICCID, BY_MATCHING_ID, BY_EID_RELEASED } load_key;
+
+static orsp_err load(orsp_smdp *s, load_key by, const char *key, orsp_smdp_profile *p)
 {
+	/* BY_EID_RELEASED: the first Released order for an EID (the default SM-DP+ case), found
+	 * through the EID index, not by reading every profile */
+	static const char *const sql[] = {
+	    [BY_ICCID] = "SELECT " COLS " FROM smdp_profile WHERE iccid = ?1",
+	    [BY_MATCHING_ID] = "SELECT " COLS " FROM smdp_profile WHERE matching_id = ?1",
+	    [BY_EID_RELEASED] = "SELECT " COLS " FROM smdp_profile"
+	                        " WHERE eid = ?1 AND state = 'released' ORDER BY id LIMIT 1",
+	};
+	static const char *const name[] = {
+	    [BY_ICCID] = "ICCID", [BY_MATCHING_ID] = "matching ID", [BY_EID_RELEASED] = "EID"};
 	orsp_err err;
 	orsp_stmt *st = NULL;
 	bool row = false;
 
 	if (!key || !*key)
-		return orsp_errf(ORSP_E_USAGE, "%s missing", by_mid ? "matching ID" : "ICCID");
-	err = orsp_db_prepare(s->db,
-	                      by_mid ? "SELECT " COLS " FROM smdp_profile WHERE matching_id = ?1"
-	                             : "SELECT " COLS " FROM smdp_profile WHERE iccid = ?1",
-	                      &st);
+		return orsp_errf(ORSP_E_USAGE, "%s missing", name[by]);
+	err = orsp_db_prepare(s->db, sql[by], &st);
 	if (!err)
 		err = orsp_stmt_bind_text(st, 1, key);
 	if (!err)
 		err = orsp_stmt_step(st, &row);
 	if (!err && !row)
-		err = orsp_errf(ORSP_E_NOT_FOUND, "no profile with %s %.64s",
-		                by_mid ? "matching ID" : "ICCID", key);
+		err =
+		    orsp_errf(ORSP_E_NOT_FOUND, "no %s with %s %.64s",
+		              by == BY_EID_RELEASED ? "released order" : "profile", name[by], key);
 	if (!err)
 		err = read_row(st, p);
 	orsp_stmt_finalize(st);
@@ -683,7 +702,7 @@ orsp_err orsp_smdp_import(orsp_smdp *s, const uint8_t *upp, size_t len, orsp_smd
 	in_tx = false;
 	err = finish(s, err);
 	if (!err && out)
-		err = load(s, false, hdr->iccid, out);
+		err = load(s, BY_ICCID, hdr->iccid, out);
 out:
 	if (in_tx)
 		orsp_db_rollback(s->db);
@@ -789,7 +808,7 @@ orsp_err orsp_smdp_download_order(orsp_smdp *s, const orsp_smdp_order *o, orsp_s
 	if (err)
 		return err;
 	if (o->iccid) {
-		err = load(s, false, o->iccid, &p);
+		err = load(s, BY_ICCID, o->iccid, &p);
 	} else {
 		err = orsp_db_prepare(s->db,
 		                      "SELECT " COLS " FROM smdp_profile WHERE profile_type = ?1"
@@ -848,7 +867,7 @@ out:
 	orsp_stmt_finalize(st);
 	err = finish(s, err);
 	if (!err && out)
-		err = load(s, false, p.iccid, out);
+		err = load(s, BY_ICCID, p.iccid, out);
 	return err;
 }
 
@@ -879,7 +898,7 @@ orsp_err orsp_smdp_confirm_order(orsp_smdp *s, const char *matching_id, const ch
 	err = orsp_db_begin(s->db);
 	if (err)
 		return err;
-	err = load(s, true, matching_id, &p);
+	err = load(s, BY_MATCHING_ID, matching_id, &p);
 	if (err)
 		goto out;
 	if (cc) {
@@ -924,7 +943,7 @@ static orsp_err simple_event(orsp_smdp *s, const char *iccid, const char *mid, o
 	err = orsp_db_begin(s->db);
 	if (err)
 		return err;
-	err = load(s, false, iccid, &p);
+	err = load(s, BY_ICCID, iccid, &p);
 	if (!err && mid && strcmp(mid, p.matching_id) != 0)
 		err = orsp_errf(ORSP_E_NOT_FOUND, "profile %s has no order with matching ID %.64s",
 		                p.iccid, mid);
@@ -971,14 +990,23 @@ orsp_err orsp_smdp_lookup(orsp_smdp *s, const char *matching_id, orsp_smdp_profi
 {
 	if (!s || !out)
 		return orsp_errf(ORSP_E_USAGE, "lookup: missing arguments");
-	return load(s, true, matching_id, out);
+	return load(s, BY_MATCHING_ID, matching_id, out);
+}
+
+orsp_err orsp_smdp_find_released(orsp_smdp *s, const char *eid, orsp_smdp_profile *out)
+{
+	if (!s || !out)
+		return orsp_errf(ORSP_E_USAGE, "find released: missing arguments");
+	if (eid && orsp_eid_check(eid))
+		return orsp_errf(ORSP_E_USAGE, "find released: not an EID");
+	return load(s, BY_EID_RELEASED, eid, out);
 }
 
 orsp_err orsp_smdp_get(orsp_smdp *s, const char *iccid, orsp_smdp_profile *out)
 {
 	if (!s || !out)
 		return orsp_errf(ORSP_E_USAGE, "get: missing arguments");
-	return load(s, false, iccid, out);
+	return load(s, BY_ICCID, iccid, out);
 }
 
 /* ----- ES9+ hooks ----- */
@@ -1002,7 +1030,7 @@ orsp_err orsp_smdp_check_cc(orsp_smdp *s, const char *matching_id, const uint8_t
 	err = orsp_db_begin(s->db);
 	if (err)
 		return err;
-	err = load(s, true, matching_id, &p);
+	err = load(s, BY_MATCHING_ID, matching_id, &p);
 	if (!err && p.state != ORSP_SMDP_RELEASED)
 		err = orsp_errf(ORSP_E_STATE, "profile %s is %s, not released", p.iccid,
 		                orsp_smdp_state_name(p.state));
@@ -1123,7 +1151,7 @@ orsp_err orsp_smdp_download_attempt(orsp_smdp *s, const char *iccid)
 	err = orsp_db_begin(s->db);
 	if (err)
 		return err;
-	err = load(s, false, iccid, &p);
+	err = load(s, BY_ICCID, iccid, &p);
 	if (!err)
 		err = count_attempt(s, &p, false, &exhausted);
 	err = finish(s, err);
