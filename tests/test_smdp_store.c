@@ -318,7 +318,8 @@ static void test_lifecycle(void **state)
 }
 
 /* The default SM-DP+ case: an eUICC without a matching ID gets the first Released order
- * for its EID, found through the EID index (the query plan says so), not by a scan. */
+ * for its EID, found through the EID index (the query plan says so), not by a scan. Then
+ * the profiles counted by state. */
 static void test_find_released(void **state)
 {
 	orsp_smdp *s = open_new();
@@ -365,6 +366,18 @@ static void test_find_released(void **state)
 		indexed |= strstr(orsp_stmt_column_text(st, 3), "smdp_profile_eid") != NULL;
 	orsp_stmt_finalize(st);
 	assert_true(indexed);
+	/* the counts by state, as /metrics gives them */
+	{
+		size_t n[ORSP_SMDP_STATE__COUNT];
+		assert_int_equal(orsp_smdp_count_states(s, n), ORSP_OK);
+		assert_int_equal(n[ORSP_SMDP_AVAILABLE], 0);
+		assert_int_equal(n[ORSP_SMDP_LINKED], 1);
+		assert_int_equal(n[ORSP_SMDP_RELEASED], 2);
+		assert_int_equal(n[ORSP_SMDP_DOWNLOADED], 1);
+		assert_int_equal(n[ORSP_SMDP_INSTALLED], 0);
+		assert_int_equal(orsp_smdp_count_states(NULL, n), ORSP_E_USAGE);
+		assert_int_equal(orsp_smdp_count_states(s, NULL), ORSP_E_USAGE);
+	}
 	orsp_smdp_close(s);
 }
 

@@ -224,6 +224,9 @@ ORSP_MUST_CHECK orsp_err orsp_smdp_mark_error(orsp_smdp *s, const char *iccid, b
  * clock becomes Unavailable, in one transaction. *n (may be NULL) gets how many. */
 ORSP_MUST_CHECK orsp_err orsp_smdp_expire(orsp_smdp *s, size_t *n);
 
+/* How many profiles are in each state (n is indexed by orsp_smdp_state), counted by the
+ * database without reading the profiles one by one. */
+ORSP_MUST_CHECK orsp_err orsp_smdp_count_states(orsp_smdp *s, size_t n[ORSP_SMDP_STATE__COUNT]);
 /* Call fn for every profile in import order; a non-zero return stops the walk and is
  * returned in *stopped (may be NULL). */
 ORSP_MUST_CHECK orsp_err orsp_smdp_list(orsp_smdp *s,

@@ -204,34 +204,21 @@ static orsp_err on_es2p(void *ctx, const orsp_http_request *req, orsp_http_respo
 	return serve(srv, orsp_es2p_handle, "es2+", req, resp);
 }
 
-typedef struct state_count {
-	size_t n[ORSP_SMDP_STATE__COUNT];
-} state_count;
-
-static int count_state(const orsp_smdp_profile *p, void *arg)
-{
-	state_count *sc = arg;
-	if (p->state < ORSP_SMDP_STATE__COUNT)
-		sc->n[p->state]++;
-	return 0;
-}
-
 static orsp_err on_metrics(void *ctx, const orsp_http_request *req, orsp_http_response *resp)
 {
 	orsp_smdp_server *srv = ctx;
-	state_count sc = {{0}};
+	size_t by_state[ORSP_SMDP_STATE__COUNT];
 	char *buf = NULL;
 	size_t len = 0, slot;
 	FILE *f = open_memstream(&buf, &len);
 	orsp_smdp *s;
-	int stopped = 0;
 	orsp_err e;
 
 	(void)req;
 	if (!f)
 		return orsp_errf(ORSP_E_RESOURCE, "out of memory");
 	s = take(srv, &slot);
-	e = orsp_smdp_list(s, count_state, &sc, &stopped);
+	e = orsp_smdp_count_states(s, by_state);
 	give(srv, slot);
 	fprintf(f, "# HELP openrsp_smdp_requests_total ES9+/ES2+ requests by function and result\n"
 	           "# TYPE openrsp_smdp_requests_total counter\n");
@@ -259,7 +246,7 @@ static orsp_err on_metrics(void *ctx, const orsp_http_request *req, orsp_http_re
 		           "# TYPE openrsp_smdp_profiles gauge\n");
 		for (int st = 0; st < ORSP_SMDP_STATE__COUNT; st++)
 			fprintf(f, "openrsp_smdp_profiles{state=\"%s\"} %zu\n",
-			        orsp_smdp_state_name((orsp_smdp_state)st), sc.n[st]);
+			        orsp_smdp_state_name((orsp_smdp_state)st), by_state[st]);
 	}
 	{
 		struct rusage ru;
