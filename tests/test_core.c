@@ -478,6 +478,11 @@ static void test_errors(void **state)
 		snprintf(want, sizeof(want), "case %d of errors", i);
 		assert_string_equal(orsp_err_detail(), want);
 	}
+	/* wrapping the previous detail in a new one keeps it readable */
+	(void)orsp_errf(ORSP_E_STORAGE, "disk full");
+	(void)orsp_errf(ORSP_E_STORAGE, "commit failed: %s (%s)", orsp_err_detail(),
+	                orsp_err_detail());
+	assert_string_equal(orsp_err_detail(), "commit failed: disk full (disk full)");
 	orsp_err_clear();
 	assert_string_equal(orsp_err_detail(), "");
 

@@ -1,6 +1,7 @@
 /* One error type with categories, plus a per-thread detail message. */
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "openrsp/core.h"
 
@@ -30,10 +31,14 @@ const char *orsp_err_str(orsp_err e)
 
 orsp_err orsp_errf(orsp_err e, const char *fmt, ...)
 {
+	/* Formatted aside first: callers wrap the previous detail ("...: %s",
+	 * orsp_err_detail()), and vsnprintf may not read from the buffer it writes. */
+	char tmp[sizeof(err_detail)];
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(err_detail, sizeof(err_detail), fmt, ap);
+	vsnprintf(tmp, sizeof(tmp), fmt, ap);
 	va_end(ap);
+	memcpy(err_detail, tmp, sizeof(err_detail));
 	return e;
 }
 
