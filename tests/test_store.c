@@ -477,6 +477,8 @@ static void test_db_view_turns(void **state)
 	/* closing in any order; the connection goes with the last handle */
 	orsp_db_close(a);
 	assert_int_equal(count_rows(c, "SELECT count(*) FROM t"), 3);
+	/* a statement left open goes with its handle, and so does its turn */
+	assert_int_equal(orsp_db_prepare(c, "SELECT v FROM t", &st), ORSP_OK);
 	orsp_db_close(c);
 	assert_int_equal(count_rows(b, "SELECT count(*) FROM t"), 3);
 	orsp_db_close(b);

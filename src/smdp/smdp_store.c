@@ -322,14 +322,13 @@ static orsp_err read_row(orsp_stmt *st, orsp_smdp_profile *p)
 	return ORSP_OK;
 }
 
-/* The row whose `column` ("iccid" or "matching_id") equals key. */
-/* How load() finds a profile. */
+/* How load() finds a profile: by ICCID, by matching ID, or as the first Released order of an
+ * EID. */
 typedef enum { BY_ICCID, BY_MATCHING_ID, BY_EID_RELEASED } load_key;
 
 static orsp_err load(orsp_smdp *s, load_key by, const char *key, orsp_smdp_profile *p)
 {
-	/* BY_EID_RELEASED: the first Released order for an EID (the default SM-DP+ case), found
-	 * through the EID index, not by reading every profile */
+	/* BY_EID_RELEASED (the default SM-DP+ case) goes through the EID index */
 	static const char *const sql[] = {
 	    [BY_ICCID] = "SELECT " COLS " FROM smdp_profile WHERE iccid = ?1",
 	    [BY_MATCHING_ID] = "SELECT " COLS " FROM smdp_profile WHERE matching_id = ?1",

@@ -384,8 +384,11 @@ void orsp_db_close(orsp_db *db)
 			orsp_err_clear();
 		for (size_t i = 0; i < db->n_cache; i++)
 			db->ops->finalize(db->cache[i].st.impl);
-		if (turn)
+		/* with it go the turns of statements the caller left open */
+		if (turn && db->turns) {
+			db->turns = 1;
 			turn_give(db);
+		}
 		pthread_mutex_lock(&queues_mu);
 		last = --sc->refs == 0;
 		pthread_mutex_unlock(&queues_mu);
