@@ -369,35 +369,32 @@ orsp_err orsp_db_open_view(orsp_db *db, orsp_db **out)
 void orsp_db_close(orsp_db *db)
 {
 	shared_conn *sc;
-	bool last = true;
+	bool last = true, turn;
 
 	if (!db)
 		return;
 	while (db->depth)
 		orsp_db_rollback(db);
 	sc = db->sc;
+	/* The statements go in a turn (nothing to take for a connection of one's own); if this
+	 * thread has the connection through another handle, the turn is that handle's already. */
+	turn = turn_take(db) == ORSP_OK;
+	if (!turn)
+		orsp_err_clear();
+	for (size_t i = 0; i < db->n_cache; i++) {
+		db->ops->finalize(db->cache[i].st.impl);
+		free(db->cache[i].sql);
+	}
+	/* with it go the turns of statements the caller left open */
+	if (turn && db->turns) {
+		db->turns = 1;
+		turn_give(db);
+	}
 	if (sc) {
-		/* the statements go in a turn; if this thread has the connection through another
-		 * handle, the turn is that handle's already */
-		bool turn = turn_take(db) == ORSP_OK;
-		if (!turn)
-			orsp_err_clear();
-		for (size_t i = 0; i < db->n_cache; i++)
-			db->ops->finalize(db->cache[i].st.impl);
-		/* with it go the turns of statements the caller left open */
-		if (turn && db->turns) {
-			db->turns = 1;
-			turn_give(db);
-		}
 		pthread_mutex_lock(&queues_mu);
 		last = --sc->refs == 0;
 		pthread_mutex_unlock(&queues_mu);
-	} else {
-		for (size_t i = 0; i < db->n_cache; i++)
-			db->ops->finalize(db->cache[i].st.impl);
 	}
-	for (size_t i = 0; i < db->n_cache; i++)
-		free(db->cache[i].sql);
 	if (last) {
 		db->ops->close(db->conn);
 		if (sc) {
