@@ -38,8 +38,20 @@
 #define FQDN "smdp-bench.openrsp.test"
 #define OID "2.999.10"
 #define P 4096
+#define MID_MAX 64 /* a matching ID pattern, in bytes */
 
-enum { OPT_DOWNLOADS = CLI_OPT_CMD, OPT_CLIENTS, OPT_THREADS, OPT_PLAIN, OPT_JSON };
+enum {
+	OPT_DOWNLOADS = CLI_OPT_CMD,
+	OPT_CLIENTS,
+	OPT_THREADS,
+	OPT_PLAIN,
+	OPT_JSON,
+	OPT_URL,
+	OPT_PID,
+	OPT_PKI,
+	OPT_ADDRESS,
+	OPT_MID
+};
 
 /* ---------------------------------------------------------------- a simulated eUICC ----- */
 
@@ -63,6 +75,8 @@ typedef struct sim {
 typedef struct client {
 	const sim *s;
 	const char *base, *ca;
+	const char *fqdn; /* the SM-DP+ address */
+	const char *mid;  /* matching ID, "{n}" standing for the download's number */
 	bool tls;
 	size_t first, count; /* orders BENCH-<first> .. */
 	double *lat;          /* seconds per download */
@@ -110,7 +124,23 @@ static void sig_tlv(const orsp_ec_key *k, const uint8_t *m, size_t n, uint8_t ou
 		*e = orsp_ecdsa_sign(k, m, n, out + 3);
 }
 
-/* One complete download of order BENCH-<i> as an eUICC and its LPA do it. */
+/* The matching ID of download i: pattern with each "{n}" replaced by i. */
+static void matching_id(const char *pattern, size_t i, char *out, size_t cap)
+{
+	size_t o = 0;
+
+	for (const char *p = pattern; *p && o + 1 < cap; p++) {
+		if (strncmp(p, "{n}", 3) == 0) {
+			int k = snprintf(out + o, cap - o, "%zu", i);
+			o = k < 0 || (size_t)k >= cap - o ? cap - 1 : o + (size_t)k;
+			p += 2;
+		} else
+			out[o++] = *p;
+	}
+	out[o] = '\0';
+}
+
+/* One complete download as an eUICC and its LPA do it. */
 static orsp_err download(const client *c, orsp_http_client *h, size_t i)
 {
 	const sim *s = c->s;
@@ -118,7 +148,7 @@ static orsp_err download(const client *c, orsp_http_client *h, size_t i)
 	uint8_t buf[4096], chal[16], tid[16], schal[16] = {0}, sig1[67], sig2[67], sigp[67];
 	uint8_t s2[256], tmp[400], otpk[65], *meta = NULL;
 	size_t tl = 0, n, s2l = 0;
-	char mid[32], tidhex[33];
+	char mid[MID_MAX + 24], tidhex[33];
 	const char *tx;
 	orsp_writer w;
 	orsp_der_mark m, x, y;
@@ -128,7 +158,7 @@ static orsp_err download(const client *c, orsp_http_client *h, size_t i)
 	orsp_reader rd;
 	orsp_err e = orsp_random(chal, 16);
 
-	snprintf(mid, sizeof(mid), "BENCH-%zu", i);
+	matching_id(c->mid, i, mid, sizeof(mid));
 	/* initiateAuthentication with EUICCInfo1 */
 	orsp_writer_init(&w, buf, sizeof(buf));
 	m = orsp_der_begin(&w, 0xBF20);
@@ -143,7 +173,7 @@ static orsp_err download(const client *c, orsp_http_client *h, size_t i)
 	q = json_object();
 	if (e || !q || orsp_json_put_base64(q, "euiccChallenge", chal, 16) ||
 	    orsp_json_put_base64(q, "euiccInfo1", buf, w.len) ||
-	    orsp_json_put_string(q, "smdpAddress", FQDN))
+	    orsp_json_put_string(q, "smdpAddress", c->fqdn))
 		return e ? e : ORSP_E_RESOURCE;
 	if ((e = post(h, c->base, "initiateAuthentication", q, &r)))
 		return e;
@@ -168,7 +198,7 @@ static orsp_err download(const client *c, orsp_http_client *h, size_t i)
 		size_t start = w.len;
 		y = orsp_der_begin(&w, 0x30);
 		orsp_der_put_tlv(&w, 0x80, tid, tl);
-		orsp_der_put_tlv(&w, 0x83, FQDN, strlen(FQDN));
+		orsp_der_put_tlv(&w, 0x83, c->fqdn, strlen(c->fqdn));
 		orsp_der_put_tlv(&w, 0x84, schal, 16);
 		{
 			orsp_der_mark i2 = orsp_der_begin(&w, 0xBF22), cr;
@@ -178,6 +208,17 @@ static orsp_err download(const client *c, orsp_http_client *h, size_t i)
 			cr = orsp_der_begin(&w, 0x84);
 			orsp_der_put_uint(&w, 0x82, 1u << 20);
 			orsp_der_end(&w, cr);
+			/* the mandatory rest, as a card sends it (osmo-smdpp decodes them all) */
+			orsp_der_put_tlv(&w, 0x85, "\x06\x36\x00", 3);
+			orsp_der_put_tlv(&w, 0x88, "\x06\x80", 2);
+			cr = orsp_der_begin(&w, 0xA9);
+			orsp_der_put_tlv(&w, 0x04, s->ski, s->ski_len);
+			orsp_der_end(&w, cr);
+			cr = orsp_der_begin(&w, 0xAA);
+			orsp_der_put_tlv(&w, 0x04, s->ski, s->ski_len);
+			orsp_der_end(&w, cr);
+			orsp_der_put_tlv(&w, 0x04, "\x00\x01\x00", 3);
+			orsp_der_put_tlv(&w, 0x0C, "openrsp-bench", 13);
 			orsp_der_end(&w, i2);
 		}
 		{
@@ -251,7 +292,7 @@ static orsp_err download(const client *c, orsp_http_client *h, size_t i)
 		md = orsp_der_begin(&w, 0xBF2F);
 		orsp_der_put_uint(&w, 0x80, i);
 		orsp_der_put_tlv(&w, 0x81, "\x07\x80", 2);
-		orsp_der_put_tlv(&w, 0x0C, FQDN, strlen(FQDN));
+		orsp_der_put_tlv(&w, 0x0C, c->fqdn, strlen(c->fqdn));
 		orsp_der_end(&w, md);
 		orsp_der_put_tlv(&w, 0x06, "\x88\x37\x0A", 3);
 		res = orsp_der_begin(&w, 0xA2);
@@ -286,7 +327,7 @@ static void *client_main(void *arg)
 	orsp_http_client *h = NULL;
 
 	o.ca_file = c->tls ? c->ca : NULL;
-	o.expected_host = c->tls ? FQDN : NULL;
+	o.expected_host = c->tls ? c->fqdn : NULL;
 	o.timeout_ms = 30000;
 	if ((c->err = orsp_http_client_new(&o, &h))) {
 		snprintf(c->detail, sizeof(c->detail), "%s", orsp_err_detail());
@@ -403,7 +444,7 @@ static pid_t start_server(const char *conf, uint16_t *port)
 }
 
 /* The server's own account of its crypto CPU time (/metrics), in seconds; -1 if unread. */
-static double server_crypto_s(const char *base, const char *ca, bool tls)
+static double server_crypto_s(const char *base, const char *ca, const char *fqdn, bool tls)
 {
 	static const char key[] = "\nopenrsp_smdp_crypto_cpu_seconds_total ";
 	orsp_http_client_opts o = {0};
@@ -414,7 +455,7 @@ static double server_crypto_s(const char *base, const char *ca, bool tls)
 	double v = -1;
 
 	o.ca_file = tls ? ca : NULL;
-	o.expected_host = tls ? FQDN : NULL;
+	o.expected_host = tls ? fqdn : NULL;
 	o.timeout_ms = 30000;
 	snprintf(url, sizeof(url), "%s/metrics", base);
 	if (orsp_http_client_new(&o, &h) == ORSP_OK &&
@@ -494,32 +535,45 @@ static int cmp_d(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+/* The profile the inventory is made of (also the reference crypto's BPP): *tpl malloc'd. */
+static orsp_err read_template(uint8_t **tpl, size_t *len)
+{
+	char path[P];
+	const char *d = getenv("ORSP_DATA_DIR");
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/profiles/ts48-v7-saip2.3-nobertlv.der",
+	         d ? d : ORSP_DATA_DIR);
+	f = fopen(path, "rb");
+	if (!f)
+		return orsp_errf(ORSP_E_NOT_FOUND, "%s: %s (set ORSP_DATA_DIR)", path,
+		                 strerror(errno));
+	*tpl = malloc(1 << 20);
+	*len = *tpl ? fread(*tpl, 1, 1 << 20, f) : 0;
+	fclose(f);
+	if (!*tpl || !*len) {
+		free(*tpl);
+		*tpl = NULL;
+		return orsp_errf(ORSP_E_IO, "%s: cannot read", path);
+	}
+	return ORSP_OK;
+}
+
 orsp_err bench_smdp_inventory(const orsp_smdp_service *svc, const char *db,
                               const char *const *eids, size_t n_eids, size_t n,
                               uint8_t **upp_out, size_t *upp_len)
 {
-	char tpl_path[P], kp[P + 32];
+	char kp[P + 32];
 	uint8_t *tpl = NULL;
 	size_t tl = 0;
 	orsp_secret kek = {0};
 	orsp_smdp *s = NULL;
-	FILE *f;
-	orsp_err e = ORSP_OK;
-	const char *d = getenv("ORSP_DATA_DIR");
+	orsp_err e = read_template(&tpl, &tl);
 
-	snprintf(tpl_path, sizeof(tpl_path), "%s/profiles/ts48-v7-saip2.3-nobertlv.der",
-	         d ? d : ORSP_DATA_DIR);
-	f = fopen(tpl_path, "rb");
-	if (!f)
-		return orsp_errf(ORSP_E_NOT_FOUND, "%s: %s (set ORSP_DATA_DIR)", tpl_path, strerror(errno));
-	tpl = malloc(1 << 20);
-	tl = tpl ? fread(tpl, 1, 1 << 20, f) : 0;
-	fclose(f);
+	if (e)
+		return e;
 	snprintf(kp, sizeof(kp), "%s.kek", db);
-	if (!tpl || !tl)
-		e = orsp_errf(ORSP_E_IO, "%s: cannot read", tpl_path);
-	if (!e)
-		e = orsp_kek_load(kp, &kek);
+	e = orsp_kek_load(kp, &kek);
 	if (!e)
 		e = orsp_smdp_open(db, &kek, &s);
 	if (!e)
@@ -679,6 +733,43 @@ static orsp_err make_euiccs(const char *pki, size_t n, sim *s, char ***eids_out)
 	return e;
 }
 
+/* What --url and its companions name: a server this run did not start. */
+typedef struct external {
+	const char *url, *pki, *fqdn, *mid;
+	uint64_t pid;
+} external;
+
+static int check_external(const external *x, uint64_t nt, bool plain)
+{
+	if (!x->url) {
+		if (x->pki || x->fqdn || x->mid || x->pid)
+			return cli_usage(x->pki    ? "--pki"
+			                 : x->fqdn ? "--smdp-address"
+			                 : x->mid  ? "--matching-id"
+			                           : "--server-pid",
+			                 "only with --url");
+		return CLI_OK;
+	}
+	if ((strncmp(x->url, "http://", 7) != 0 && strncmp(x->url, "https://", 8) != 0) ||
+	    strlen(x->url) > 200 || strchr(x->url, '?') || strchr(x->url, '#'))
+		return cli_usage("--url",
+		                 "an http:// or https:// base URL of at most 200 characters");
+	if (nt || plain)
+		return cli_usage(nt ? "--server-threads" : "--plain-http",
+		                 "applies to the bench's own server, not with --url");
+	if (!x->pki || !x->fqdn || !x->mid || !x->pid)
+		return cli_usage("--url",
+		                 "needs --pki, --smdp-address, --matching-id and --server-pid");
+	if (orsp_smdp_fqdn_check(x->fqdn) != ORSP_OK)
+		return cli_usage("--smdp-address", "not a valid FQDN");
+	if (strlen(x->mid) > MID_MAX || !*x->mid)
+		return cli_usage("--matching-id", "1 to %d characters", MID_MAX);
+	for (const char *p = x->mid; *p; p++)
+		if (*p < 0x21 || *p > 0x7E)
+			return cli_usage("--matching-id", "printable ASCII without spaces");
+	return CLI_OK;
+}
+
 int bench_smdp(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -687,11 +778,18 @@ int bench_smdp(int argc, char **argv)
 	    {"server-threads", required_argument, NULL, OPT_THREADS},
 	    {"plain-http", no_argument, NULL, OPT_PLAIN},
 	    {"json", no_argument, NULL, OPT_JSON},
+	    {"url", required_argument, NULL, OPT_URL},
+	    {"server-pid", required_argument, NULL, OPT_PID},
+	    {"pki", required_argument, NULL, OPT_PKI},
+	    {"smdp-address", required_argument, NULL, OPT_ADDRESS},
+	    {"matching-id", required_argument, NULL, OPT_MID},
 	    {NULL, 0, NULL, 0},
 	};
 	uint64_t nd = 400, nc = 4, nt = 0;
 	bool plain = false, json = false;
-	char base[P], pki[P + 8], conf[P + 16], db[P + 16], ca[P + 32], url[64], cmd[P + 32];
+	external x = {0};
+	char base[P] = "", pki[P + 8], conf[P + 16], db[P + 16], ca[P + 32], url[256], cmd[P + 32];
+	const char *fqdn = FQDN, *mid = "BENCH-{n}";
 	char **eids = NULL;
 	sim s = {0};
 	client *cl = NULL;
@@ -729,85 +827,131 @@ int bench_smdp(int argc, char **argv)
 		case OPT_JSON:
 			json = true;
 			break;
+		case OPT_URL:
+			x.url = optarg;
+			break;
+		case OPT_PID:
+			if ((rc = cli_uint("--server-pid", optarg, 1, 0x7FFFFFFF, &x.pid)))
+				return rc;
+			break;
+		case OPT_PKI:
+			x.pki = optarg;
+			break;
+		case OPT_ADDRESS:
+			x.fqdn = optarg;
+			break;
+		case OPT_MID:
+			x.mid = optarg;
+			break;
 		default:
 			return cli_usage(argv[optind - 1], "unexpected option");
 		}
 	}
 	if ((rc = cli_positional(argc, argv, 0, "")))
 		return rc;
+	if ((rc = check_external(&x, nt, plain)))
+		return rc;
 	rc = CLI_FAIL;
-	snprintf(base, sizeof(base), "%s/openrsp-bench.XXXXXX",
-	         getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
-	if (!mkdtemp(base))
-		return cli_failf(base, "cannot create: %s", strerror(errno));
-	snprintf(pki, sizeof(pki), "%s/pki", base);
-	snprintf(conf, sizeof(conf), "%s/smdp.conf", base);
-	snprintf(db, sizeof(db), "%s/smdp.db", base);
-	snprintf(ca, sizeof(ca), "%s/ci/ci.pem", pki);
-	if (cli_pki_create(pki, FQDN, OID) != CLI_OK)
-		goto out;
-	/* one eUICC per download under the PKI's EUM, EIDs in its range */
-	if (!json)
-		fprintf(stderr, "bench smdp: issuing %llu eUICC certificates...\n",
-		        (unsigned long long)nd);
-	if ((e = make_euiccs(pki, nd, &s, &eids))) {
-		cli_fail("eUICC identities", e);
-		goto out;
-	}
-	{
-		FILE *f = fopen(conf, "w");
-		if (!f)
+	if (x.url) {
+		/* someone else's server: its PKI's EUM issues the eUICCs, its profile is ordered */
+		double unused;
+		srv = (pid_t)x.pid;
+		if (proc_cpu_s(srv, &unused) < 0)
+			return cli_failf("--server-pid", "no process %d to read the CPU time of",
+			                 (int)srv);
+		plain = strncmp(x.url, "http://", 7) == 0;
+		snprintf(url, sizeof(url), "%s", x.url);
+		if (url[strlen(url) - 1] == '/')
+			url[strlen(url) - 1] = '\0';
+		snprintf(pki, sizeof(pki), "%s", x.pki);
+		snprintf(ca, sizeof(ca), "%s/ci/ci.pem", pki);
+		fqdn = x.fqdn;
+		mid = x.mid;
+		if ((e = make_euiccs(pki, nd, &s, &eids)) || (e = read_template(&upp, &upp_len))) {
+			cli_fail(x.pki, e);
 			goto out;
-		fprintf(f, "fqdn = %s\noid = %s\nport = 0\ndatabase = %s\nthreads = %u\n", FQDN, OID, db,
-		        (unsigned)(nt ? nt : nc < 8 ? nc : 8));
-		if (plain)
-			fprintf(f, "plain_http = yes\n");
-		else
-			fprintf(f, "tls_cert = %s/smdp/dptls.pem\ntls_key = %s/smdp/dptls_key.pem\n", pki,
-			        pki);
-		fprintf(f,
-		        "[keyset]\nci = %s/ci/ci.der\ndpauth_cert = %s/smdp/dpauth.der\n"
-		        "dpauth_key = %s/smdp/dpauth_key.pem\ndppb_cert = %s/smdp/dppb.der\n"
-		        "dppb_key = %s/smdp/dppb_key.pem\n",
-		        pki, pki, pki, pki, pki);
-		fclose(f);
-	}
-	if (!json)
-		fprintf(stderr, "bench smdp: preparing %llu released profiles...\n",
-		        (unsigned long long)nd);
-	{
-		static orsp_smdp_config cfg;
-		e = orsp_smdp_config_load(conf, &cfg);
-		if (!e) {
-			e = bench_smdp_inventory(&cfg.svc, db, (const char *const *)eids, nd, nd, &upp,
-			                         &upp_len);
-			orsp_smdp_config_free(&cfg);
 		}
+	} else {
+		snprintf(base, sizeof(base), "%s/openrsp-bench.XXXXXX",
+		         getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+		if (!mkdtemp(base))
+			return cli_failf(base, "cannot create: %s", strerror(errno));
+		snprintf(pki, sizeof(pki), "%s/pki", base);
+		snprintf(conf, sizeof(conf), "%s/smdp.conf", base);
+		snprintf(db, sizeof(db), "%s/smdp.db", base);
+		snprintf(ca, sizeof(ca), "%s/ci/ci.pem", pki);
+		if (cli_pki_create(pki, FQDN, OID) != CLI_OK)
+			goto out;
+		/* one eUICC per download under the PKI's EUM, EIDs in its range */
+		if (!json)
+			fprintf(stderr, "bench smdp: issuing %llu eUICC certificates...\n",
+			        (unsigned long long)nd);
+		if ((e = make_euiccs(pki, nd, &s, &eids))) {
+			cli_fail("eUICC identities", e);
+			goto out;
+		}
+		{
+			FILE *f = fopen(conf, "w");
+			if (!f)
+				goto out;
+			fprintf(f, "fqdn = %s\noid = %s\nport = 0\ndatabase = %s\nthreads = %u\n",
+			        FQDN, OID, db,
+			        (unsigned)(nt       ? nt
+			                   : nc < 8 ? nc
+			                            : 8));
+			if (plain)
+				fprintf(f, "plain_http = yes\n");
+			else
+				fprintf(f,
+				        "tls_cert = %s/smdp/dptls.pem\ntls_key = "
+				        "%s/smdp/dptls_key.pem\n",
+				        pki, pki);
+			fprintf(
+			    f,
+			    "[keyset]\nci = %s/ci/ci.der\ndpauth_cert = %s/smdp/dpauth.der\n"
+			    "dpauth_key = %s/smdp/dpauth_key.pem\ndppb_cert = %s/smdp/dppb.der\n"
+			    "dppb_key = %s/smdp/dppb_key.pem\n",
+			    pki, pki, pki, pki, pki);
+			fclose(f);
+		}
+		if (!json)
+			fprintf(stderr, "bench smdp: preparing %llu released profiles...\n",
+			        (unsigned long long)nd);
+		{
+			static orsp_smdp_config cfg;
+			e = orsp_smdp_config_load(conf, &cfg);
+			if (!e) {
+				e = bench_smdp_inventory(&cfg.svc, db, (const char *const *)eids,
+				                         nd, nd, &upp, &upp_len);
+				orsp_smdp_config_free(&cfg);
+			}
+		}
+		if (e) {
+			cli_fail("inventory", e);
+			goto out;
+		}
+		srv = start_server(conf, &port);
+		if (srv < 0) {
+			cli_failf("server", "openrsp smdp serve did not start");
+			goto out;
+		}
+		snprintf(url, sizeof(url), "%s://127.0.0.1:%u", plain ? "http" : "https", port);
 	}
-	if (e) {
-		cli_fail("inventory", e);
-		goto out;
-	}
-	srv = start_server(conf, &port);
-	if (srv < 0) {
-		cli_failf("server", "openrsp smdp serve did not start");
-		goto out;
-	}
-	snprintf(url, sizeof(url), "%s://127.0.0.1:%u", plain ? "http" : "https", port);
 	cl = calloc(nc, sizeof(*cl));
 	th = calloc(nc, sizeof(*th));
 	lat = calloc(nd, sizeof(*lat));
 	if (!cl || !th || !lat)
 		goto out;
 	crypto = crypto_per_download(upp, upp_len);
-	scrypto0 = server_crypto_s(url, ca, !plain);
+	scrypto0 = server_crypto_s(url, ca, fqdn, !plain);
 	cpu0 = proc_cpu_s(srv, &sys0);
 	gen0 = self_cpu_s();
 	idle0 = machine_idle_s();
 	t0 = bench_now_s();
 	for (size_t i = 0, first = 0; i < nc; i++) {
 		size_t cnt = nd / nc + (i < nd % nc ? 1 : 0);
-		cl[i] = (client){&s, url, ca, !plain, first, cnt, lat + first, 0, ORSP_OK, ""};
+		cl[i] = (client){&s,    url, ca,          fqdn, mid,     !plain,
+		                 first, cnt, lat + first, 0,    ORSP_OK, ""};
 		first += cnt;
 		pthread_create(&th[i], NULL, client_main, &cl[i]);
 	}
@@ -817,7 +961,7 @@ int bench_smdp(int argc, char **argv)
 	cpu1 = proc_cpu_s(srv, &sys1);
 	gen1 = self_cpu_s();
 	idle1 = machine_idle_s();
-	scrypto1 = server_crypto_s(url, ca, !plain);
+	scrypto1 = server_crypto_s(url, ca, fqdn, !plain);
 	for (size_t i = 0; i < nc; i++) {
 		if (cl[i].err) {
 			cli_failf("download", "client %zu: %s", i, cl[i].detail);
@@ -862,10 +1006,11 @@ int bench_smdp(int argc, char **argv)
 			       "\"server_cores_used\":%.2f,\"server_sys_ms_per_download\":%.3f,"
 			       "\"server_crypto_ms_per_download\":%.3f,"
 			       "\"ratio_to_server_crypto\":%.2f,\"loadgen_cores_used\":%.2f,"
-			       "\"idle_cores\":%.2f,\"cores\":%ld}\n",
+			       "\"idle_cores\":%.2f,\"cores\":%ld,\"external\":%s}\n",
 			       plain ? "http" : "https", total, (unsigned long long)nc, wall,
 			       (double)total / wall, p50, p90, p99, per * 1e3, crypto * 1e3, ratio,
-			       srv_cores, sys_ms, in_run_ms, ratio2, gen_cores, idle_cores, ncpu);
+			       srv_cores, sys_ms, in_run_ms, ratio2, gen_cores, idle_cores, ncpu,
+			       x.url ? "true" : "false");
 		else
 			printf(
 			    "bench smdp: %zu complete downloads (%s, %llu clients, keep-alive)"
@@ -882,10 +1027,12 @@ int bench_smdp(int argc, char **argv)
 			    (double)total / wall, p50, p90, p99, per * 1e3, sys_ms, srv_cores,
 			    crypto * 1e3, ratio, in_run_ms, ratio2, ncpu, srv_cores, gen_cores,
 			    idle_cores);
+		if (!json && x.url)
+			printf("  SM-DP+: %s (process %d)\n", url, (int)srv);
 	}
 	rc = CLI_OK;
 out:
-	if (srv > 0) {
+	if (srv > 0 && !x.url) {
 		kill(srv, SIGTERM);
 		waitpid(srv, NULL, 0);
 	}

@@ -5,7 +5,9 @@
 
 #define BENCH_SMDP_SUMMARY "complete profile downloads per second against the SM-DP+"
 #define BENCH_SMDP_SYNOPSIS                                                                        \
-	"[--downloads N] [--clients C] [--server-threads T] [--plain-http] [--json]"
+	"[--downloads N] [--clients C] [--server-threads T] [--plain-http] [--json]\n"             \
+	"       openrsp bench smdp --url URL --server-pid PID --pki DIR --smdp-address FQDN\n"     \
+	"                          --matching-id ID [--downloads N] [--clients C] [--json]"
 #define BENCH_SMDP_HELP                                                                            \
 	"Starts `openrsp smdp serve` as a separate process on a throw-away PKI and database\n"     \
 	"holding N generated, ordered and released profiles (the TS.48 template personalised),\n"  \
@@ -23,7 +25,19 @@
 	"  --clients C          concurrent clients (default 4)\n"                                  \
 	"  --server-threads T   the server's threads (default: C, at most 8)\n"                    \
 	"  --plain-http         without TLS (the server behind a TLS-terminating proxy)\n"         \
-	"  --json               one JSON object instead of text\n"
+	"  --json               one JSON object instead of text\n\n"                               \
+	"Another SM-DP+ (pySim's osmo-smdpp, say), already running on this machine:\n"             \
+	"  --url URL            its ES9+ base URL (http://127.0.0.1:8000); https:// checks its\n"  \
+	"                       TLS certificate against DIR/ci/ci.pem and the FQDN\n"              \
+	"  --server-pid PID     its process, whose CPU time is read from /proc\n"                  \
+	"  --pki DIR            a CI it trusts and an EUM under it, laid out as `pki init` "       \
+	"does:\n"                                                                                  \
+	"                       DIR/ci/ci.der, DIR/eum/eum.der, DIR/eum/eum_key.pem and\n"         \
+	"                       DIR/euicc/euicc.der (its EID's first 8 digits start every EID);\n" \
+	"                       one eUICC per download is issued under the EUM\n"                  \
+	"  --smdp-address FQDN  the address it answers to\n"                                       \
+	"  --matching-id ID     the matching ID of every download, \"{n}\" replaced by the\n"      \
+	"                       download's number (0, 1, ...) where the server consumes orders\n"
 
 int bench_smdp(int argc, char **argv);
 

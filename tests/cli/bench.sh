@@ -50,6 +50,26 @@ usage --cycles bench e2e --cycles 0
 usage --clients bench smdp --clients 0
 usage --server-threads bench smdp --server-threads 0
 usage --downloads bench smdp --downloads x
+# bench smdp --url (another server): its companions, all checked before anything runs
+X=(--server-pid 1 --pki "$T" --smdp-address smdp.example.org --matching-id AB-{n})
+usage --url bench smdp --url ftp://127.0.0.1:8000 "${X[@]}"
+usage --url bench smdp --url "http://127.0.0.1:8000/?x" "${X[@]}"
+usage --url bench smdp --url http://127.0.0.1:8000
+usage --url bench smdp --url http://127.0.0.1:8000 --server-pid 1 --pki "$T" --smdp-address a.b
+usage --pki bench smdp --pki "$T"
+usage --server-pid bench smdp --server-pid 1 --plain-http
+usage --server-pid bench smdp --url http://127.0.0.1:8000 --server-pid 0 --pki "$T"
+usage --plain-http bench smdp --url http://127.0.0.1:8000 "${X[@]}" --plain-http
+usage --server-threads bench smdp --url http://127.0.0.1:8000 "${X[@]}" --server-threads 2
+usage --smdp-address bench smdp --url http://127.0.0.1:8000 --server-pid 1 --pki "$T" --smdp-address bad_name --matching-id A
+usage --matching-id bench smdp --url http://127.0.0.1:8000 --server-pid 1 --pki "$T" --smdp-address a.b --matching-id "A B"
+usage --matching-id bench smdp --url http://127.0.0.1:8000 --server-pid 1 --pki "$T" --smdp-address a.b --matching-id "$(printf 'A%.0s' {1..65})"
+# a process that is not there: exit 1, nothing run
+run bench smdp --url http://127.0.0.1:8000 --server-pid 2147483647 --pki "$T" --smdp-address a.b --matching-id A
+if [[ $rc -eq 1 && "$err" == *"no process 2147483647"* ]]; then ok; else bad "bench smdp gone pid: rc=$rc $err"; fi
+# a PKI directory without the EUM: exit 1 naming the file
+run bench smdp --url http://127.0.0.1:8000 --server-pid $$ --pki "$T" --smdp-address a.b --matching-id A
+if [[ $rc -eq 1 && "$err" == *"$T/eum/eum_key.pem"* ]]; then ok; else bad "bench smdp no EUM: rc=$rc $err"; fi
 
 rm -rf "$T"
 finish

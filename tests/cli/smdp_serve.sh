@@ -165,8 +165,8 @@ if grep -q "$TOKEN" "$T/serve.log"; then bad "token in the log"; else ok; fi
 # cancelOrder back to Available, then the operator CLI orders with the server's configuration
 r=$(post /gsma/rsp2/es2plus/cancelOrder "{$HDR,\"iccid\":\"89000123456789012341\",\"finalProfileStatusIndicator\":\"Available\"}" -H "Authorization: Bearer $TOKEN")
 [[ "$r" == '200 '*'Executed-Success'* ]] && ok || bad "cancelOrder: $r"
-out=$("$B" smdp order --config "$T/good.conf" --iccid 89000123456789012341 --matching-id CLI-ORDER-1 --release 2>&1) && rc=0 || rc=$?
-[[ $rc -eq 0 && "$out" == "LPA:1\$$FQDN\$CLI-ORDER-1" ]] && ok || bad "smdp order --config: rc=$rc $out"
+out=$("$B" smdp order --config "$T/good.conf" --iccid 89000123456789012341 --matching-id CLI-ORDER-0 --release 2>&1) && rc=0 || rc=$?
+[[ $rc -eq 0 && "$out" == "LPA:1\$$FQDN\$CLI-ORDER-0" ]] && ok || bad "smdp order --config: rc=$rc $out"
 rc=0
 "$B" smdp order --config "$T/good.conf" --profile-type nothing-like-this >/dev/null 2>&1 || rc=$?
 [[ $rc -eq 1 ]] && ok || bad "smdp order --config without a profile: rc=$rc"
@@ -175,6 +175,19 @@ rc=0
 [[ $rc -eq 2 ]] && ok || bad "--config with --db: rc=$rc"
 m=$("${C[@]}" "$URL/metrics")
 [[ "$m" == *'openrsp_smdp_profiles{state="released"} 1'* ]] && ok || bad "metrics after the CLI order"
+# bench smdp --url drives this server as it would another: one complete download of the
+# order, then the order is used up and the server's refusal is the bench's error
+bench_url() {
+	rc=0
+	out=$("$B" bench smdp --url "https://127.0.0.1:$PORT" --server-pid "$pid" --pki "$T/pki" \
+		--smdp-address $FQDN --matching-id CLI-ORDER-{n} --downloads 1 --clients 1 "$@" 2>"$T/err") || rc=$?
+}
+bench_url --json
+[[ $rc -eq 0 && "$out" == '{"transport":"https","downloads":1,'*'"server_crypto_ms_per_download":'[0-9]*'"external":true}' ]] && ok || bad "bench --url: rc=$rc $out $(cat "$T/err")"
+m=$("${C[@]}" "$URL/metrics")
+[[ "$m" == *'openrsp_smdp_profiles{state="installed"} 1'* ]] && ok || bad "metrics after bench --url"
+bench_url
+[[ $rc -eq 1 && "$(cat "$T/err")" == *"authenticateClient: 8.2/1.2"* ]] && ok || bad "bench --url, order used up: rc=$rc $(cat "$T/err")"
 # SIGTERM: clean exit 0
 kill -TERM "$pid"
 rc=0
