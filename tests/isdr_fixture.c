@@ -964,6 +964,11 @@ uint32_t check_pir(card *c, int *cmd, int *reason, uint8_t aid[16])
 	assert_int_equal(f.value.len, c->tid_len);
 	assert_bytes_equal(f.value.p, c->tid, c->tid_len);
 	assert_true(find_tlv(d.value, 0xBF2F, &f));
+	c->pir_has_iccid = find_tlv(f.value, 0x5A, &x);
+	if (c->pir_has_iccid) {
+		assert_int_equal(x.value.len, 10);
+		memcpy(c->pir_iccid, x.value.p, 10);
+	}
 	assert_true(find_tlv(d.value, 0xA2, &fr));
 	assert_int_equal(orsp_der_parse_one(fr.value, &res), ORSP_OK);
 	if (res.tag == 0xA0) {

@@ -80,6 +80,8 @@ typedef struct card {
 	uint8_t *upp;
 	size_t upp_len;
 	uint8_t iccid_ef[10]; /* the ICCID of the last BPP's metadata, as EF.ICCID codes it */
+	bool pir_has_iccid;   /* check_pir: the PIR's NotificationMetadata carries an ICCID */
+	uint8_t pir_iccid[10];
 	bool bpp_all_sent;    /* the last load_bpp sent every piece (the answer came at the end) */
 } card;
 

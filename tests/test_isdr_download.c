@@ -336,8 +336,16 @@ static void test_bpp_negatives(void **state)
 
 	(void)state;
 	sp = (dl_opts){.tamper_mac = -1};
-	assert_int_equal(run_dl(f, &sp, NULL, &cmd, NULL), 8);
+	assert_int_equal(run_dl(f, &sp, NULL, &cmd, iccid), 8);
 	assert_int_equal(cmd, 5); /* loadProfileElements */
+	/* past StoreMetadata: the result names the profile's ICCID */
+	assert_true(f->pir_has_iccid);
+	assert_memory_equal(f->pir_iccid, iccid, 10);
+	/* refused at InitialiseSecureChannel: no ICCID known, none sent (not ten zero bytes) */
+	sp = (dl_opts){.wrong_tid_bpp = true};
+	assert_int_equal(run_dl(f, &sp, NULL, &cmd, NULL), 3); /* invalidTransactionId */
+	assert_int_equal(cmd, 0);
+	assert_false(f->pir_has_iccid);
 	sp = (dl_opts){.swap_86 = true};
 	r = run_dl(f, &sp, NULL, &cmd, NULL);
 	assert_true(r == 7 || r == 8);

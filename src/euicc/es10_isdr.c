@@ -586,10 +586,13 @@ static void put_meta(orsp_writer *w, uint32_t seq, uint8_t event, const char *ad
 	orsp_der_mark m = orsp_der_begin(w, 0xBF2F);
 	uint8_t bits[2] = {(uint8_t)(event == 0x80 ? 7 : event == 0x40 ? 6 : event == 0x20 ? 5 : 4),
 	                   event};
+	static const uint8_t none[10] = {0};
 	orsp_der_put_uint(w, 0x80, seq);
 	orsp_der_put_tlv(w, 0x81, bits, 2);
 	put_str(w, 0x0C, addr);
-	orsp_der_put_tlv(w, 0x5A, iccid, 10);
+	/* iccid is OPTIONAL: absent when a download failed before its metadata was known */
+	if (memcmp(iccid, none, 10) != 0)
+		orsp_der_put_tlv(w, 0x5A, iccid, 10);
 	orsp_der_end(w, m);
 }
 
@@ -1141,6 +1144,26 @@ static orsp_err install(orsp_euicc *e, orsp_writer *w)
 	return err;
 }
 
+/* The ICCID of the session's StoreMetadataRequest, if one was received and carries it. */
+static void meta_iccid(const orsp_euicc *e, uint8_t iccid[10])
+{
+	orsp_tlv t, f;
+	orsp_reader r;
+
+	if (!e->s.meta_len || orsp_der_parse_one(orsp_slice_make(e->s.meta, e->s.meta_len), &t) ||
+	    t.tag != 0xBF25) {
+		orsp_err_clear();
+		return;
+	}
+	orsp_reader_init(&r, t.value.p, t.value.len);
+	while (orsp_reader_remaining(&r) && !orsp_der_read(&r, &f))
+		if (f.tag == 0x5A && f.value.len == 10) {
+			memcpy(iccid, f.value.p, 10);
+			break;
+		}
+	orsp_err_clear();
+}
+
 static orsp_err bpp_piece(orsp_euicc *e, orsp_slice piece, orsp_writer *w)
 {
 	orsp_err err;
@@ -1156,6 +1179,7 @@ static orsp_err bpp_piece(orsp_euicc *e, orsp_slice piece, orsp_writer *w)
 		uint8_t iccid[10] = {0};
 		int reason = e->s.upp_overflow ? 10 : bsp_reason(why);
 		orsp_err_clear();
+		meta_iccid(e, iccid); /* the profile's, when StoreMetadata got through */
 		err = pir(e, NULL, iccid, e->s.server_addr, (int)step, reason, w, &stored);
 		if (!err && stored && (err = commit(e, NULL, 0)) && reload(e))
 			orsp_err_clear(); /* not recorded: memory back to the stored state */
