@@ -38,6 +38,10 @@
 #define SIG64 "5F3740" S8 S8 S8 S8 S8 S8 S8 S8
 #define PIR_OK "BF3781A1BF275B8010" TID NM "A216A0144F10A0000005591010FFFFFFFF89000010000400" SIG64
 #define PIR_ERR "BF378193BF274D8010" TID NM "A208A106800108810101" SIG64
+/* loadProfileElements (5), scp03tStructureError (7) */
+#define PIR_ERR57 "BF378193BF274D8010" TID NM "A208A106800105810107" SIG64
+/* an errorResult that is not two INTEGERs */
+#define PIR_ERR_BAD "BF378193BF274D8010" TID NM "A208A106800105820107" SIG64
 
 static const void *find(const void *hay, size_t n, const void *needle, size_t k)
 {
@@ -57,6 +61,7 @@ typedef struct card {
 	size_t bf38_len, bf21_len;
 	bool refuse_server; /* AuthenticateServer answers an error */
 	bool pir_error;
+	const char *pir; /* the PIR to answer with, when not PIR_OK / PIR_ERR */
 	bool removed; /* RemoveNotificationFromList was called */
 	uint64_t removed_seq;
 	const uint8_t *last_seg;
@@ -126,7 +131,7 @@ static uint16_t card_store_data(void *user, uint8_t channel, orsp_slice d, orsp_
 	default:
 		/* BPP pieces: the PIR after the last segment */
 		if (d.len == c->last_seg_len && !memcmp(d.p, c->last_seg, d.len))
-			put_hex(rsp, c->pir_error ? PIR_ERR : PIR_OK);
+			put_hex(rsp, c->pir ? c->pir : c->pir_error ? PIR_ERR : PIR_OK);
 		break;
 	}
 	return 0x9000;
@@ -541,6 +546,23 @@ static void test_gbpp_failed(void **state)
 	assert_true(card_saw(x, 0xBF41));
 	assert_false(card_saw(x, 0xBF36));
 	assert_string_equal(x->smdp.calls[x->smdp.n - 1], "cancelSession");
+	assert_non_null(strstr(orsp_err_detail(), "new activation code (session cancelled)"));
+}
+
+/* The SM-DP+ fails its cancelSession too (osmo-smdpp answers 500 when authenticateClient
+ * was refused): the first error, and the message does not claim the session is gone there. */
+static void test_cancel_not_confirmed(void **state)
+{
+	fx *x = *state;
+	char iccid[21];
+	x->smdp.mode[2] = ANS_FAILED;
+	x->smdp.mode[4] = ANS_500;
+	assert_int_equal(run(x, NULL, iccid), ORSP_E_STATE);
+	assert_true(card_saw(x, 0xBF41));
+	assert_string_equal(x->smdp.calls[x->smdp.n - 1], "cancelSession");
+	assert_non_null(strstr(orsp_err_detail(), "new activation code (session cancelled on the "
+	                                          "eUICC; the SM-DP+ did not confirm it)"));
+	assert_null(strstr(orsp_err_detail(), "(session cancelled)"));
 }
 
 static void test_euicc_refuses_server(void **state)
@@ -564,6 +586,34 @@ static void test_install_failed(void **state)
 	assert_string_equal(iccid, "");
 	/* the failure result is still reported to the SM-DP+ */
 	assert_string_equal(x->smdp.calls[x->smdp.n - 1], "handleNotification");
+	/* the eUICC's reason in words; a command number SGP.22 does not name stays a number */
+	assert_non_null(
+	    strstr(orsp_err_detail(), ": ErrorReason 1 (incorrectInputValues) at BppCommandId 8"));
+}
+
+static void test_install_failed_named(void **state)
+{
+	fx *x = *state;
+	char iccid[21];
+	x->card.pir = PIR_ERR57;
+	assert_int_equal(run(x, NULL, iccid), ORSP_E_STATE);
+	assert_string_equal(orsp_err_detail(),
+	                    "the eUICC could not install the profile: ErrorReason 7 "
+	                    "(scp03tStructureError) at BppCommandId 5 (loadProfileElements)");
+	/* delivered, so removed from the eUICC by the PIR's own seqNumber */
+	assert_true(x->card.removed);
+	assert_int_equal(x->card.removed_seq, 5);
+	/* not delivered (handleNotification fails): kept for `notification process` */
+	x->card.removed = false;
+	x->smdp.mode[3] = ANS_500;
+	assert_int_equal(run(x, NULL, iccid), ORSP_E_STATE);
+	assert_false(x->card.removed);
+	x->smdp.mode[3] = ANS_OK;
+	/* an errorResult the LPA cannot read: the general message */
+	x->card.pir = PIR_ERR_BAD;
+	assert_int_equal(run(x, NULL, iccid), ORSP_E_STATE);
+	assert_string_equal(orsp_err_detail(), "the eUICC could not install the profile (see its "
+	                                       "ProfileInstallationResult)");
 }
 
 static void test_connection_refused(void **state)
@@ -711,7 +761,7 @@ int main(void)
 	    T(test_download_refused),   T(test_initiate_failed),      T(test_authenticate_500),
 	    T(test_gbpp_failed),        T(test_euicc_refuses_server), T(test_install_failed),
 	    T(test_connection_refused), T(test_no_trust_anchor),      T(test_tls),
-	    T(test_notifications),
+	    T(test_notifications),      T(test_install_failed_named), T(test_cancel_not_confirmed),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

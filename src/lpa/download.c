@@ -159,31 +159,92 @@ static orsp_err b64_field(json_t *o, const char *k, uint8_t **out, size_t *n)
 }
 
 /* ES10b CancelSession on the eUICC, then ES9+ cancelSession (best effort). */
+/* ES10b CancelSession on the eUICC, then ES9+ CancelSession with its signed answer. Writes
+ * what became of the session to note: " (session cancelled)" when both sides did it. */
 static void cancel(orsp_lpa_card *c, es9 *s, const uint8_t *tid, size_t tid_len,
-                   const char *tid_hex, int reason)
+                   const char *tid_hex, int reason, char *note, size_t cap)
 {
 	uint8_t req[32], rsp[512];
 	size_t rl = 0;
 	orsp_writer w;
 	orsp_der_mark m;
 	json_t *j, *r = NULL;
+	orsp_err e;
 
 	orsp_writer_init(&w, req, sizeof(req));
 	m = orsp_der_begin(&w, 0xBF41);
 	orsp_der_put_tlv(&w, 0x80, tid, tid_len);
 	orsp_der_put_uint(&w, 0x81, (uint64_t)reason);
 	orsp_der_end(&w, m);
-	if (orsp_writer_status(&w) || orsp_lpa_es10(c, req, w.len, rsp, sizeof(rsp), &rl) || !rl) {
+	e = orsp_writer_status(&w);
+	if (!e)
+		e = orsp_lpa_es10(c, req, w.len, rsp, sizeof(rsp), &rl);
+	if (e || !rl) {
+		snprintf(note, cap, " (the eUICC did not cancel the session: %s)",
+		         e ? orsp_err_detail() : "empty answer");
 		orsp_err_clear();
 		return;
 	}
 	j = json_object();
-	if (j && !orsp_json_put_string(j, "transactionId", tid_hex) &&
-	    !orsp_json_put_base64(j, "cancelSessionResponse", rsp, rl) &&
-	    es9_call(s, "cancelSession", j, &r) == ORSP_OK)
-		json_decref(r);
+	e = !j ? orsp_errf(ORSP_E_RESOURCE, "out of memory")
+	       : orsp_json_put_string(j, "transactionId", tid_hex);
+	if (!e)
+		e = orsp_json_put_base64(j, "cancelSessionResponse", rsp, rl);
+	if (!e)
+		e = es9_call(s, "cancelSession", j, &r);
+	if (e) /* its reason would bury the first error's: it is a follow-up */
+		snprintf(note, cap,
+		         " (session cancelled on the eUICC; the SM-DP+ did not confirm it)");
+	else
+		snprintf(note, cap, " (session cancelled)");
+	json_decref(r);
 	orsp_err_clear();
 	json_decref(j);
+}
+
+/* SGP.22 §5.5.6 ErrorResult { bppCommandId, errorReason, simaResponse OPTIONAL } as text,
+ * e.g. "ErrorReason 7 (scp03tStructureError) at BppCommandId 5 (loadProfileElements)";
+ * out stays empty when the contents are not two small integers. */
+static void error_result_str(orsp_slice v, char *out, size_t cap)
+{
+	static const char *const cmds[] = {"initialiseSecureChannel", "configureISDP",
+	                                   "storeMetadata",           "storeMetadata2",
+	                                   "replaceSessionKeys",      "loadProfileElements"};
+	static const char *const reasons[] = {NULL,
+	                                      "incorrectInputValues",
+	                                      "invalidSignature",
+	                                      "invalidTransactionId",
+	                                      "unsupportedCrtValues",
+	                                      "unsupportedRemoteOperationType",
+	                                      "unsupportedProfileClass",
+	                                      "scp03tStructureError",
+	                                      "scp03tSecurityError",
+	                                      "installFailedDueToIccidAlreadyExistsOnEuicc",
+	                                      "installFailedDueToInsufficientMemoryForProfile",
+	                                      "installFailedDueToInterruption",
+	                                      "installFailedDueToPEProcessingError",
+	                                      "installFailedDueToIccidMismatch",
+	                                      "testProfileInstallFailedDueToInvalidNaaKey",
+	                                      "pprNotAllowed"};
+	orsp_reader r;
+	orsp_tlv c, e;
+	uint64_t cmd = 0, reason = 0;
+	const char *cn, *rn;
+
+	out[0] = '\0';
+	orsp_reader_init(&r, v.p, v.len);
+	if (orsp_der_expect(&r, 0x80, &c) || orsp_der_expect(&r, 0x81, &e) ||
+	    orsp_der_uint(c.value, &cmd) || orsp_der_uint(e.value, &reason)) {
+		orsp_err_clear();
+		return;
+	}
+	cn = cmd < ORSP_ARRAY_LEN(cmds) ? cmds[cmd] : NULL;
+	rn = reason < ORSP_ARRAY_LEN(reasons) ? reasons[reason]
+	     : reason == 127                  ? "installFailedDueToUnknownError"
+	                                      : NULL;
+	snprintf(out, cap, "ErrorReason %llu%s%s%s at BppCommandId %llu%s%s%s",
+	         (unsigned long long)reason, rn ? " (" : "", rn ? rn : "", rn ? ")" : "",
+	         (unsigned long long)cmd, cn ? " (" : "", cn ? cn : "", cn ? ")" : "");
 }
 
 static orsp_err metadata_of(const uint8_t *meta, size_t n, orsp_lpa_profile *p)
@@ -374,8 +435,9 @@ orsp_err orsp_lpa_download(orsp_lpa_card *c, const orsp_lpa_download_opts *o,
 	rsp = NULL;
 	progress(o, ORSP_LPA_STEP_METADATA, mp.iccid);
 	if (o->confirm && !o->confirm(o->arg, &mp)) {
-		cancel(c, &s, tid, tid_len, tid_hex, 0 /* endUserRejection */);
-		e = orsp_errf(ORSP_E_POLICY, "download refused by the user (session cancelled)");
+		char note[300];
+		cancel(c, &s, tid, tid_len, tid_hex, 0 /* endUserRejection */, note, sizeof(note));
+		e = orsp_errf(ORSP_E_POLICY, "download refused by the user%s", note);
 		goto out;
 	}
 	/* SmdpSigned2: ccRequiredFlag */
@@ -396,7 +458,8 @@ orsp_err orsp_lpa_download(orsp_lpa_card *c, const orsp_lpa_download_opts *o,
 		}
 	}
 	if (cc_required && !o->cc) {
-		cancel(c, &s, tid, tid_len, tid_hex, 1 /* postponed */);
+		char note[300];
+		cancel(c, &s, tid, tid_len, tid_hex, 1 /* postponed */, note, sizeof(note));
 		e = orsp_errf(ORSP_E_USAGE, "this profile needs a confirmation code (-c CODE)");
 		goto out;
 	}
@@ -457,7 +520,9 @@ orsp_err orsp_lpa_download(orsp_lpa_card *c, const orsp_lpa_download_opts *o,
 	{
 		orsp_tlv data, res, choice;
 		orsp_reader r;
-		bool ok = false;
+		bool ok = false, has_seq = false;
+		uint64_t pir_seq = 0;
+		char why[160] = "";
 		if (orsp_der_parse_one(orsp_slice_make(pir, pirl), &t) || t.tag != 0xBF37) {
 			e = orsp_errf(ORSP_E_MALFORMED, "card: not a ProfileInstallationResult");
 			goto out;
@@ -467,28 +532,34 @@ orsp_err orsp_lpa_download(orsp_lpa_card *c, const orsp_lpa_download_opts *o,
 			orsp_reader dr;
 			orsp_reader_init(&dr, data.value.p, data.value.len);
 			while (orsp_reader_remaining(&dr) && !orsp_der_read(&dr, &res))
-				if (res.tag == 0xA2 && !orsp_der_parse_one(res.value, &choice))
+				if (res.tag == 0xBF2F) {
+					/* the seqNumber under which the eUICC keeps this result */
+					orsp_reader mr;
+					orsp_tlv sq;
+					orsp_reader_init(&mr, res.value.p, res.value.len);
+					has_seq = !orsp_der_expect(&mr, 0x80, &sq) &&
+					          !orsp_der_uint(sq.value, &pir_seq);
+				} else if (res.tag == 0xA2 &&
+				           !orsp_der_parse_one(res.value, &choice)) {
 					ok = choice.tag == 0xA0;
+					if (choice.tag == 0xA1)
+						error_result_str(choice.value, why, sizeof(why));
+				}
 		}
 		progress(o, ORSP_LPA_STEP_NOTIFY, o->ac->fqdn);
 		/* handleNotification with the PIR; it is removed from the eUICC once accepted */
 		req = json_object();
 		if (req && !orsp_json_put_base64(req, "pendingNotification", pir, pirl) &&
-		    es9_call(&s, "handleNotification", req, &rsp) == ORSP_OK) {
-			size_t nn = 0;
-			orsp_lpa_notification list[ORSP_LPA_MAX_NOTIFICATIONS];
-			if (orsp_lpa_notifications(c, list, ORSP_ARRAY_LEN(list), &nn) == ORSP_OK)
-				for (size_t i = 0; i < nn; i++)
-					if (!strcmp(list[i].event, "install") &&
-					    !strcmp(list[i].iccid, mp.iccid) &&
-					    orsp_lpa_notification_remove(c, list[i].seq))
-						orsp_err_clear();
-		}
+		    es9_call(&s, "handleNotification", req, &rsp) == ORSP_OK && has_seq &&
+		    orsp_lpa_notification_remove(c, pir_seq))
+			orsp_err_clear();
 		orsp_err_clear(); /* kept on the eUICC: `notification process` sends it later */
 		if (!ok) {
-			e = orsp_errf(ORSP_E_STATE,
-			              "the eUICC could not install the profile (see its "
-			              "ProfileInstallationResult)");
+			e = why[0] ? orsp_errf(ORSP_E_STATE,
+			                       "the eUICC could not install the profile: %s", why)
+			           : orsp_errf(ORSP_E_STATE,
+			                       "the eUICC could not install the profile (see its "
+			                       "ProfileInstallationResult)");
 			goto out;
 		}
 	}
@@ -499,11 +570,12 @@ orsp_err orsp_lpa_download(orsp_lpa_card *c, const orsp_lpa_download_opts *o,
 out_cancel:
 	{
 		/* keep the first error's detail */
-		char detail[300];
-		snprintf(detail, sizeof(detail), "%s", orsp_err_detail());
-		cancel(c, &s, tid, tid_len, tid_hex, 1 /* postponed: the order stays downloadable */);
-		e = orsp_errf(e, "%s (session cancelled)", detail);
-	}
+	        char detail[300], note[300];
+	        snprintf(detail, sizeof(detail), "%s", orsp_err_detail());
+	        cancel(c, &s, tid, tid_len, tid_hex,
+	               1 /* postponed: the order stays downloadable */, note, sizeof(note));
+	        e = orsp_errf(e, "%s%s", detail, note);
+        }
 out:
 	(void)n;
 	json_decref(req);
