@@ -17,7 +17,8 @@
 	"each. Reports downloads per second, latency percentiles, the SM-DP+ process's CPU time\n" \
 	"per download (from /proc) and, measured in the same run, the cryptography one download\n" \
 	"costs the server (2 ECDSA signs, 5 verifications, one key generation, the BPP), timed\n"  \
-	"alone in this process; and the crypto CPU time the server itself counted during the\n"    \
+	"alone in this process, with warm caches and with cold ones (4 MiB touched before each\n"  \
+	"operation); and the crypto CPU time the server itself counted during the\n"               \
 	"load (its /metrics), with the ratio of its CPU time to each; and how the machine's\n"     \
 	"cores were shared: the server, the load generator (this process), idle.\n\n"              \
 	"options:\n"                                                                               \

@@ -40,6 +40,16 @@ usage frob bench frob
 # bench smdp: a real SM-DP+ process and simulated eUICCs; a few downloads, both transports
 run bench smdp --downloads 6 --clients 2 --json
 if [[ $rc -eq 0 && "$out" == *'"transport":"https","downloads":6'* && "$out" == *'"server_cpu_ms_per_download":'* ]]; then ok; else bad "bench smdp https: rc=$rc $out $err"; fi
+# the crypto reference warm and with cold caches: both positive, each ratio its quotient
+if python3 - "$out" <<'EOF'; then ok; else bad "bench smdp reference fields: $out"; fi
+import json, sys
+d = json.loads(sys.argv[1])
+cpu = d["server_cpu_ms_per_download"]
+for c, r in (("crypto_ms_per_download", "ratio"), ("crypto_cold_ms_per_download", "ratio_cold")):
+    assert d[c] > 0, c
+    assert abs(d[r] - cpu / d[c]) <= 0.01 + 0.01 * d[r], r
+assert d["external"] is False
+EOF
 run bench smdp --downloads 4 --clients 1 --plain-http
 if [[ $rc -eq 0 && "$out" == *"4 complete downloads (plain HTTP"* && "$out" == *"ratio server CPU / crypto"* ]]; then ok; else bad "bench smdp text: rc=$rc $out $err"; fi
 run bench smdp --downloads 4 --clients 2 --server-threads 1 --plain-http --json

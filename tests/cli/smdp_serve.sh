@@ -183,7 +183,7 @@ bench_url() {
 		--smdp-address $FQDN --matching-id CLI-ORDER-{n} --downloads 1 --clients 1 "$@" 2>"$T/err") || rc=$?
 }
 bench_url --json
-[[ $rc -eq 0 && "$out" == '{"transport":"https","downloads":1,'*'"server_crypto_ms_per_download":'[0-9]*'"external":true}' ]] && ok || bad "bench --url: rc=$rc $out $(cat "$T/err")"
+[[ $rc -eq 0 && "$out" == '{"transport":"https","downloads":1,'*'"server_crypto_ms_per_download":'[0-9]*'"external":true,"crypto_cold_ms_per_download":'[0-9]* ]] && ok || bad "bench --url: rc=$rc $out $(cat "$T/err")"
 m=$("${C[@]}" "$URL/metrics")
 [[ "$m" == *'openrsp_smdp_profiles{state="installed"} 1'* ]] && ok || bad "metrics after bench --url"
 bench_url
