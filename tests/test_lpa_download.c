@@ -492,7 +492,8 @@ static void test_download_cc_missing(void **state)
 	                                    "cancelSession"};
 	x->smdp.cc = true;
 	assert_int_equal(run(x, NULL, iccid), ORSP_E_USAGE);
-	assert_non_null(strstr(orsp_err_detail(), "confirmation code"));
+	assert_string_equal(orsp_err_detail(),
+	                    "this profile needs a confirmation code (-c CODE) (session cancelled)");
 	assert_calls(x, calls, 3);
 	assert_true(card_saw(x, 0xBF41));
 	assert_false(card_saw(x, 0xBF21));

@@ -158,7 +158,6 @@ static orsp_err b64_field(json_t *o, const char *k, uint8_t **out, size_t *n)
 	return orsp_json_get_base64_alloc(o, k, 64 * 1024 * 4, out, n);
 }
 
-/* ES10b CancelSession on the eUICC, then ES9+ cancelSession (best effort). */
 /* ES10b CancelSession on the eUICC, then ES9+ CancelSession with its signed answer. Writes
  * what became of the session to note: " (session cancelled)" when both sides did it. */
 static void cancel(orsp_lpa_card *c, es9 *s, const uint8_t *tid, size_t tid_len,
@@ -200,6 +199,18 @@ static void cancel(orsp_lpa_card *c, es9 *s, const uint8_t *tid, size_t tid_len,
 	json_decref(r);
 	orsp_err_clear();
 	json_decref(j);
+}
+
+/* After error e: cancel the session (postponed, so the order stays downloadable); e again,
+ * its detail kept first and what became of the session after it. */
+static orsp_err cancel_failed(orsp_lpa_card *c, es9 *s, const uint8_t *tid, size_t tid_len,
+                              const char *tid_hex, orsp_err e)
+{
+	char detail[300], note[300];
+
+	snprintf(detail, sizeof(detail), "%s", orsp_err_detail());
+	cancel(c, s, tid, tid_len, tid_hex, 1 /* postponed */, note, sizeof(note));
+	return orsp_errf(e, "%s%s", detail, note);
 }
 
 /* SGP.22 §5.5.6 ErrorResult { bppCommandId, errorReason, simaResponse OPTIONAL } as text,
@@ -460,7 +471,8 @@ orsp_err orsp_lpa_download(orsp_lpa_card *c, const orsp_lpa_download_opts *o,
 	if (cc_required && !o->cc) {
 		char note[300];
 		cancel(c, &s, tid, tid_len, tid_hex, 1 /* postponed */, note, sizeof(note));
-		e = orsp_errf(ORSP_E_USAGE, "this profile needs a confirmation code (-c CODE)");
+		e = orsp_errf(ORSP_E_USAGE, "this profile needs a confirmation code (-c CODE)%s",
+		              note);
 		goto out;
 	}
 	/* ES10b PrepareDownload */
@@ -568,14 +580,7 @@ orsp_err orsp_lpa_download(orsp_lpa_card *c, const orsp_lpa_download_opts *o,
 	e = ORSP_OK;
 	goto out;
 out_cancel:
-	{
-		/* keep the first error's detail */
-	        char detail[300], note[300];
-	        snprintf(detail, sizeof(detail), "%s", orsp_err_detail());
-	        cancel(c, &s, tid, tid_len, tid_hex,
-	               1 /* postponed: the order stays downloadable */, note, sizeof(note));
-	        e = orsp_errf(e, "%s%s", detail, note);
-        }
+	e = cancel_failed(c, &s, tid, tid_len, tid_hex, e);
 out:
 	(void)n;
 	json_decref(req);
