@@ -9,6 +9,7 @@ packages=(
 	asn1c # ASN.1 codecs generated at build time (src/asn1/, docs/asn1.md)
 	libosmocore-dev # only for the side-by-side AKA benchmark against osmo_auth_gen_vec
 	libosmocore-utils # osmo-auc-gen: tests/cli/osmo_auc_gen.sh compares vectors with it
+	osmo-hlr # Osmocom's HLR: tests/cli/osmo_hlr.sh checks AKA and resynchronisation over GSUP
 	pcscd vsmartcard-vpcd libpcsclite-dev pcsc-tools # PC/SC test of the soft eUICC (tests/pcsc/run.sh)
 	libmicrohttpd-dev libcurl4-openssl-dev libjansson-dev libgnutls28-dev # http module (docs/http.md)
 	curl xxd # tests/cli/smdp_serve.sh talks HTTPS to the SM-DP+ with an independent client
