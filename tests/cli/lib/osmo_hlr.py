@@ -106,8 +106,11 @@ def vty(addr, commands):
     s = socket.create_connection((addr, 4258), timeout=10)
     s.sendall(b"enable\n" + b"".join(c.encode() + b"\n" for c in commands) + b"exit\n")
     out, t0 = b"", time.time()
-    while time.time() - t0 < 10:
-        part = s.recv(4096)
+    while time.time() - t0 < 10:  # "exit" ends the session: osmo-hlr closes the connection
+        try:
+            part = s.recv(4096)
+        except socket.timeout:
+            break
         if not part:
             break
         out += part
