@@ -311,6 +311,8 @@ typedef struct auth_opts {
 	orsp_ec_key *key;         /* NULL: SK.EUICC */
 	const char *tid_hex;      /* NULL: the session's */
 	uint64_t free_nvm;        /* 0: 1 MiB */
+	bool no_info2;            /* euiccSigned1 without euiccInfo2 */
+	uint32_t info2_drop;      /* this mandatory field left out of euiccInfo2 */
 } auth_opts;
 
 static json_t *auth_request(fx *f, dl *d, const auth_opts *o)
@@ -334,26 +336,43 @@ static json_t *auth_request(fx *f, dl *d, const auth_opts *o)
 		orsp_der_put_tlv(&w, 0x84, ch, 16);
 	}
 	{
-		/* EUICCInfo2 with every mandatory field (SGP.22 §5.7.8) */
+		/* EUICCInfo2 with every mandatory field (SGP.22 §5.7.8), unless the test drops one
+		 * (info2_drop) or all of it (no_info2) */
 		orsp_der_mark i2 = orsp_der_begin(&w, 0xBF22), ecr, l;
-		orsp_der_put_tlv(&w, 0x81, "\x02\x03\x01", 3);
-		orsp_der_put_tlv(&w, 0x82, "\x02\x02\x02", 3);
-		orsp_der_put_tlv(&w, 0x83, "\x01\x00\x00", 3);
-		ecr = orsp_der_begin(&w, 0x84);
-		orsp_der_put_uint(&w, 0x81, 0);
-		orsp_der_put_uint(&w, 0x82, o->free_nvm ? o->free_nvm : 1u << 20);
-		orsp_der_end(&w, ecr);
-		orsp_der_put_tlv(&w, 0x85, "\x06\x36\x00", 3); /* uiccCapability */
-		orsp_der_put_tlv(&w, 0x88, "\x06\xC0", 2);      /* rspCapability */
-		l = orsp_der_begin(&w, 0xA9);
-		orsp_der_put_tlv(&w, 0x04, f->ci_ski, f->ci_ski_len);
-		orsp_der_end(&w, l);
-		l = orsp_der_begin(&w, 0xAA);
-		orsp_der_put_tlv(&w, 0x04, f->ci_ski, f->ci_ski_len);
-		orsp_der_end(&w, l);
-		orsp_der_put_tlv(&w, 0x04, "\x00\x01\x00", 3); /* ppVersion */
-		orsp_der_put_tlv(&w, 0x0C, "openrsp-test", 12); /* sasAcreditationNumber */
+#define PUT(tag, v, n)                                                                             \
+	do {                                                                                       \
+		if (o->info2_drop != (tag))                                                        \
+			orsp_der_put_tlv(&w, (tag), (v), (n));                                     \
+	} while (0)
+		PUT(0x81, "\x02\x03\x01", 3);
+		PUT(0x82, "\x02\x02\x02", 3);
+		PUT(0x83, "\x01\x00\x00", 3);
+		if (o->info2_drop != 0x84) {
+			ecr = orsp_der_begin(&w, 0x84);
+			orsp_der_put_uint(&w, 0x81, 0);
+			orsp_der_put_uint(&w, 0x82, o->free_nvm ? o->free_nvm : 1u << 20);
+			orsp_der_end(&w, ecr);
+		}
+		PUT(0x85, "\x06\x36\x00", 3); /* uiccCapability */
+		PUT(0x86, "\x03\x00\x00", 3); /* javacardVersion (optional) */
+		PUT(0x88, "\x06\xC0", 2);     /* rspCapability */
+		if (o->info2_drop != 0xA9) {
+			l = orsp_der_begin(&w, 0xA9);
+			orsp_der_put_tlv(&w, 0x04, f->ci_ski, f->ci_ski_len);
+			orsp_der_end(&w, l);
+		}
+		if (o->info2_drop != 0xAA) {
+			l = orsp_der_begin(&w, 0xAA);
+			orsp_der_put_tlv(&w, 0x04, f->ci_ski, f->ci_ski_len);
+			orsp_der_end(&w, l);
+		}
+		PUT(0x8B, "\x02", 1);          /* euiccCategory (optional) */
+		PUT(0x04, "\x00\x01\x00", 3);  /* ppVersion */
+		PUT(0x0C, "openrsp-test", 12); /* sasAcreditationNumber */
+#undef PUT
 		orsp_der_end(&w, i2);
+		if (o->no_info2) /* take the whole BF22 back out */
+			w.len = i2.start;
 	}
 	{
 		/* ctxParams1: ctxParamsForCommonAuthentication [0] { matchingId, deviceInfo [1] } */
@@ -369,7 +388,8 @@ static json_t *auth_request(fx *f, dl *d, const auth_opts *o)
 	orsp_der_end(&w, m);
 	assert_int_equal(orsp_writer_status(&w), ORSP_OK);
 	s1_len = w.len;
-	asn1_ok(&asn_DEF_EuiccSigned1, s1, s1_len);
+	if (!o->no_info2 && !o->info2_drop) /* else not valid ASN.1, on purpose */
+		asn1_ok(&asn_DEF_EuiccSigned1, s1, s1_len);
 	sign(o->key ? o->key : f->sk_euicc, s1, s1_len, d->sig1);
 	if (o->bad_signature)
 		d->sig1[10] ^= 1;
@@ -987,6 +1007,18 @@ static void test_authenticate_checks(void **state)
 	expect_fail(call(f, "authenticateClient", auth_request(f, &d, &o), &http), "8.2.6", "3.8");
 	o = (auth_opts){.mid = "AUTH-1", .free_nvm = 100};
 	expect_fail(call(f, "authenticateClient", auth_request(f, &d, &o), &http), "8.2.5", "4.3");
+	/* euiccInfo2 missing, or without one of its mandatory fields: invalid request data */
+	o = (auth_opts){.mid = "AUTH-1", .no_info2 = true};
+	expect_fail(call(f, "authenticateClient", auth_request(f, &d, &o), &http), "1.2", "2.1");
+	{
+		static const uint32_t mandatory[] = {0x81, 0x82, 0x83, 0x84, 0x85,
+		                                     0x88, 0xA9, 0xAA, 0x04, 0x0C};
+		for (size_t i = 0; i < ORSP_ARRAY_LEN(mandatory); i++) {
+			o = (auth_opts){.mid = "AUTH-1", .info2_drop = mandatory[i]};
+			expect_fail(call(f, "authenticateClient", auth_request(f, &d, &o), &http),
+			            "1.2", "2.1");
+		}
+	}
 	/* the order expired */
 	assert_int_equal(orsp_db_exec(orsp_smdp_db(f->s), "UPDATE smdp_profile SET expires_at = 5"),
 	                 ORSP_OK);

@@ -790,6 +790,44 @@ static es9p_code chain_code(orsp_err e)
 	return expired ? ES9P_EUICC_EXPIRED : ES9P_EUICC_INVALID;
 }
 
+/* EUICCInfo2 (SGP.22 §5.7.8) must carry its mandatory fields, in their order: what the
+ * eUICC does not say cannot be judged for eligibility. NULL when complete, otherwise what
+ * is missing. The optional fields between them and any extension are let through. */
+static const char *info2_missing(orsp_slice info2)
+{
+	static const struct {
+		uint32_t tag;
+		const char *what;
+	} need[] = {
+	    {0x81, "euiccInfo2: no profileVersion"},
+	    {0x82, "euiccInfo2: no svn"},
+	    {0x83, "euiccInfo2: no euiccFirmwareVer"},
+	    {0x84, "euiccInfo2: no extCardResource"},
+	    {0x85, "euiccInfo2: no uiccCapability"},
+	    {0x88, "euiccInfo2: no rspCapability"},
+	    {0xA9, "euiccInfo2: no euiccCiPKIdListForVerification"},
+	    {0xAA, "euiccInfo2: no euiccCiPKIdListForSigning"},
+	    {0x04, "euiccInfo2: no ppVersion"},
+	    {0x0C, "euiccInfo2: no sasAcreditationNumber"},
+	};
+	orsp_reader r;
+	orsp_tlv t;
+	size_t i = 0;
+
+	if (!info2.p)
+		return "euiccSigned1: no euiccInfo2";
+	orsp_reader_init(&r, info2.p, info2.len);
+	while (i < ORSP_ARRAY_LEN(need) && orsp_reader_remaining(&r)) {
+		if (orsp_der_read(&r, &t) != ORSP_OK) { /* the request was validated whole */
+			orsp_err_clear();
+			return "euiccInfo2: not DER";
+		}
+		if (t.tag == need[i].tag)
+			i++;
+	}
+	return i < ORSP_ARRAY_LEN(need) ? need[i].what : NULL;
+}
+
 static orsp_err authenticate_client(ctx *c)
 {
 	uint8_t tid[TID_LEN], *asr = NULL, sig1[ORSP_EC_SIG_LEN], meta[4096], signed2[256];
@@ -923,6 +961,13 @@ static orsp_err authenticate_client(ctx *c)
 			e = fail(c, ES9P_SERVER_CHALLENGE, !t_ok ? "transactionId" :
 			                                   !a_ok ? "serverAddress" : "serverChallenge");
 			goto out;
+		}
+		{
+			const char *missing = info2_missing(info2);
+			if (missing) {
+				e = fail(c, ES9P_MALFORMED, missing);
+				goto out;
+			}
 		}
 		/* ctxParams1 is the CHOICE CtxParams1: its alternative ctxParamsForCommonAuthentication
 		 * is [0] IMPLICIT SEQUENCE (automatic tags), so A0 { matchingId 80, deviceInfo A1 }. */
