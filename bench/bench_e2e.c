@@ -129,18 +129,9 @@ int bench_e2e(int argc, char **argv)
 		goto out;
 	if ((e = make_euicc(pki, edir, eid)))
 		goto fail;
-	{
-		FILE *f = fopen(conf, "w");
-		if (!f)
-			goto out;
-		fprintf(f,
-		        "fqdn = %s\noid = 2.999.10\nport = 0\ndatabase = %s\nlog = no\n"
-		        "tls_cert = %s/smdp/dptls.pem\ntls_key = %s/smdp/dptls_key.pem\n"
-		        "[keyset]\nci = %s/ci/ci.der\ndpauth_cert = %s/smdp/dpauth.der\n"
-		        "dpauth_key = %s/smdp/dpauth_key.pem\ndppb_cert = %s/smdp/dppb.der\n"
-		        "dppb_key = %s/smdp/dppb_key.pem\n",
-		        FQDN, db, pki, pki, pki, pki, pki, pki, pki);
-		fclose(f);
+	if (bench_smdp_conf(conf, FQDN, pki, db, false, "log = no\n") != 0) {
+		cli_failf(conf, "cannot write: %s", strerror(errno));
+		goto out;
 	}
 	const char *const eid_list[] = {eid};
 	if ((e = orsp_smdp_config_load(conf, &cfg)) ||

@@ -140,6 +140,17 @@ static void matching_id(const char *pattern, size_t i, char *out, size_t cap)
 	out[o] = '\0';
 }
 
+/* euiccCiPKIdListForVerification and ...ForSigning (EUICCInfo1 and EUICCInfo2 alike): the
+ * one CI of the PKI. */
+static void put_ci_lists(orsp_writer *w, const sim *s)
+{
+	for (uint32_t tag = 0xA9; tag <= 0xAA; tag++) {
+		orsp_der_mark l = orsp_der_begin(w, tag);
+		orsp_der_put_tlv(w, 0x04, s->ski, s->ski_len);
+		orsp_der_end(w, l);
+	}
+}
+
 /* One complete download as an eUICC and its LPA do it. */
 static orsp_err download(const client *c, orsp_http_client *h, size_t i)
 {
@@ -163,12 +174,7 @@ static orsp_err download(const client *c, orsp_http_client *h, size_t i)
 	orsp_writer_init(&w, buf, sizeof(buf));
 	m = orsp_der_begin(&w, 0xBF20);
 	orsp_der_put_tlv(&w, 0x82, "\x02\x02\x02", 3);
-	x = orsp_der_begin(&w, 0xA9);
-	orsp_der_put_tlv(&w, 0x04, s->ski, s->ski_len);
-	orsp_der_end(&w, x);
-	x = orsp_der_begin(&w, 0xAA);
-	orsp_der_put_tlv(&w, 0x04, s->ski, s->ski_len);
-	orsp_der_end(&w, x);
+	put_ci_lists(&w, s);
 	orsp_der_end(&w, m);
 	q = json_object();
 	if (e || !q || orsp_json_put_base64(q, "euiccChallenge", chal, 16) ||
@@ -211,12 +217,7 @@ static orsp_err download(const client *c, orsp_http_client *h, size_t i)
 			/* the mandatory rest, as a card sends it (osmo-smdpp decodes them all) */
 			orsp_der_put_tlv(&w, 0x85, "\x06\x36\x00", 3);
 			orsp_der_put_tlv(&w, 0x88, "\x06\x80", 2);
-			cr = orsp_der_begin(&w, 0xA9);
-			orsp_der_put_tlv(&w, 0x04, s->ski, s->ski_len);
-			orsp_der_end(&w, cr);
-			cr = orsp_der_begin(&w, 0xAA);
-			orsp_der_put_tlv(&w, 0x04, s->ski, s->ski_len);
-			orsp_der_end(&w, cr);
+			put_ci_lists(&w, s);
 			orsp_der_put_tlv(&w, 0x04, "\x00\x01\x00", 3);
 			orsp_der_put_tlv(&w, 0x0C, "openrsp-bench", 13);
 			orsp_der_end(&w, i2);
@@ -758,6 +759,27 @@ static orsp_err make_euiccs(const char *pki, size_t n, sim *s, char ***eids_out)
 	return e;
 }
 
+int bench_smdp_conf(const char *path, const char *fqdn, const char *pki, const char *db, bool plain,
+                    const char *extra)
+{
+	FILE *f = fopen(path, "w");
+
+	if (!f)
+		return -1;
+	fprintf(f, "fqdn = %s\noid = " OID "\nport = 0\ndatabase = %s\n%s", fqdn, db, extra);
+	if (plain)
+		fprintf(f, "plain_http = yes\n");
+	else
+		fprintf(f, "tls_cert = %s/smdp/dptls.pem\ntls_key = %s/smdp/dptls_key.pem\n", pki,
+		        pki);
+	fprintf(f,
+	        "[keyset]\nci = %s/ci/ci.der\ndpauth_cert = %s/smdp/dpauth.der\n"
+	        "dpauth_key = %s/smdp/dpauth_key.pem\ndppb_cert = %s/smdp/dppb.der\n"
+	        "dppb_key = %s/smdp/dppb_key.pem\n",
+	        pki, pki, pki, pki, pki);
+	return fclose(f) == 0 ? 0 : -1;
+}
+
 /* What --url and its companions name: a server this run did not start. */
 typedef struct external {
 	const char *url, *pki, *fqdn, *mid;
@@ -916,28 +938,15 @@ int bench_smdp(int argc, char **argv)
 			goto out;
 		}
 		{
-			FILE *f = fopen(conf, "w");
-			if (!f)
+			char extra[32];
+			snprintf(extra, sizeof(extra), "threads = %u\n",
+			         (unsigned)(nt       ? nt
+			                    : nc < 8 ? nc
+			                             : 8));
+			if (bench_smdp_conf(conf, FQDN, pki, db, plain, extra) != 0) {
+				cli_failf(conf, "cannot write: %s", strerror(errno));
 				goto out;
-			fprintf(f, "fqdn = %s\noid = %s\nport = 0\ndatabase = %s\nthreads = %u\n",
-			        FQDN, OID, db,
-			        (unsigned)(nt       ? nt
-			                   : nc < 8 ? nc
-			                            : 8));
-			if (plain)
-				fprintf(f, "plain_http = yes\n");
-			else
-				fprintf(f,
-				        "tls_cert = %s/smdp/dptls.pem\ntls_key = "
-				        "%s/smdp/dptls_key.pem\n",
-				        pki, pki);
-			fprintf(
-			    f,
-			    "[keyset]\nci = %s/ci/ci.der\ndpauth_cert = %s/smdp/dpauth.der\n"
-			    "dpauth_key = %s/smdp/dpauth_key.pem\ndppb_cert = %s/smdp/dppb.der\n"
-			    "dppb_key = %s/smdp/dppb_key.pem\n",
-			    pki, pki, pki, pki, pki);
-			fclose(f);
+			}
 		}
 		if (!json)
 			fprintf(stderr, "bench smdp: preparing %llu released profiles...\n",

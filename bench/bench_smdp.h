@@ -46,10 +46,18 @@ int bench_smdp(int argc, char **argv);
  * profile i ordered for eids[i % n_eids] with matching ID BENCH-<i>, released and its
  * metadata built; the first package is copied to *upp_out (malloc'd) when upp_out is not
  * NULL. */
+#include <stdbool.h>
+
 #include "openrsp/smdp.h"
 orsp_err bench_smdp_inventory(const orsp_smdp_service *svc, const char *db,
                               const char *const *eids, size_t n_eids, size_t n,
                               uint8_t **upp_out, size_t *upp_len);
+/* Shared with bench e2e: the SM-DP+ configuration of a bench run written to path: fqdn, OID
+ * 2.999.10, the PKI that cli_pki_create made under pki (DPtls for HTTPS unless plain),
+ * database db, any free port, extra ("" or whole lines) in the global section. 0, or -1 if
+ * it cannot be written (errno says why). */
+int bench_smdp_conf(const char *path, const char *fqdn, const char *pki, const char *db, bool plain,
+                    const char *extra);
 
 #define BENCH_E2E_SUMMARY "download + install + enable cycles per second, all in-process"
 #define BENCH_E2E_SYNOPSIS "[--cycles N] [--json]"
