@@ -215,7 +215,7 @@ static orsp_err download(const client *c, orsp_http_client *h, size_t i)
 			orsp_der_put_uint(&w, 0x82, 1u << 20);
 			orsp_der_end(&w, cr);
 			/* the mandatory rest, as a card sends it (osmo-smdpp decodes them all) */
-			orsp_der_put_tlv(&w, 0x85, "\x06\x36\x00", 3);
+			orsp_der_put_tlv(&w, 0x85, "\x00\x4B", 2); /* usim, Milenage, TUAK */
 			orsp_der_put_tlv(&w, 0x88, "\x06\x80", 2);
 			put_ci_lists(&w, s);
 			orsp_der_put_tlv(&w, 0x04, "\x00\x01\x00", 3);
