@@ -190,6 +190,17 @@ static void expect_fail(json_t *rsp, const char *subject, const char *reason)
 	json_decref(rsp);
 }
 
+/* expect_fail, and the message names `what` */
+static void expect_fail_msg(json_t *rsp, const char *subject, const char *reason, const char *what)
+{
+	orsp_json_status st;
+	assert_non_null(rsp);
+	assert_int_equal(orsp_json_header_get(rsp, &st), ORSP_OK);
+	if (!strstr(st.message, what))
+		fail_msg("expected a message naming \"%s\", got \"%s\"", what, st.message);
+	expect_fail(rsp, subject, reason);
+}
+
 static void expect_ok(json_t *rsp)
 {
 	orsp_json_status st;
@@ -313,6 +324,11 @@ typedef struct auth_opts {
 	uint64_t free_nvm;        /* 0: 1 MiB */
 	bool no_info2;            /* euiccSigned1 without euiccInfo2 */
 	uint32_t info2_drop;      /* this mandatory field left out of euiccInfo2 */
+	const char *saip;         /* profileVersion (saip_len bytes); NULL: 2.3.1 */
+	size_t saip_len;
+	const char *uicc_cap; /* uiccCapability (uicc_cap_len bytes); NULL: usim, Milenage, TUAK */
+	size_t uicc_cap_len;
+	bool not_asn1; /* a field is malformed on purpose */
 } auth_opts;
 
 static json_t *auth_request(fx *f, dl *d, const auth_opts *o)
@@ -344,7 +360,10 @@ static json_t *auth_request(fx *f, dl *d, const auth_opts *o)
 		if (o->info2_drop != (tag))                                                        \
 			orsp_der_put_tlv(&w, (tag), (v), (n));                                     \
 	} while (0)
-		PUT(0x81, "\x02\x03\x01", 3);
+		if (o->saip)
+			orsp_der_put_tlv(&w, 0x81, o->saip, o->saip_len);
+		else
+			PUT(0x81, "\x02\x03\x01", 3);
 		PUT(0x82, "\x02\x02\x02", 3);
 		PUT(0x83, "\x01\x00\x00", 3);
 		if (o->info2_drop != 0x84) {
@@ -353,7 +372,10 @@ static json_t *auth_request(fx *f, dl *d, const auth_opts *o)
 			orsp_der_put_uint(&w, 0x82, o->free_nvm ? o->free_nvm : 1u << 20);
 			orsp_der_end(&w, ecr);
 		}
-		PUT(0x85, "\x06\x36\x00", 3); /* uiccCapability */
+		if (o->uicc_cap)
+			orsp_der_put_tlv(&w, 0x85, o->uicc_cap, o->uicc_cap_len);
+		else
+			PUT(0x85, "\x00\x4B", 2); /* uiccCapability: usim, Milenage, TUAK-128/256 */
 		PUT(0x86, "\x03\x00\x00", 3); /* javacardVersion (optional) */
 		PUT(0x88, "\x06\xC0", 2);     /* rspCapability */
 		if (o->info2_drop != 0xA9) {
@@ -388,7 +410,7 @@ static json_t *auth_request(fx *f, dl *d, const auth_opts *o)
 	orsp_der_end(&w, m);
 	assert_int_equal(orsp_writer_status(&w), ORSP_OK);
 	s1_len = w.len;
-	if (!o->no_info2 && !o->info2_drop) /* else not valid ASN.1, on purpose */
+	if (!o->no_info2 && !o->info2_drop && !o->not_asn1) /* else not valid ASN.1, on purpose */
 		asn1_ok(&asn_DEF_EuiccSigned1, s1, s1_len);
 	sign(o->key ? o->key : f->sk_euicc, s1, s1_len, d->sig1);
 	if (o->bad_signature)
@@ -745,7 +767,7 @@ static void test_notification_migration(void **state)
 	assert_int_equal(orsp_smdp_open(f->db, &f->kek, &f->s), ORSP_OK);
 	assert_int_equal(orsp_es9p_prepare(f->s), ORSP_OK);
 	assert_int_equal(orsp_db_schema_version(orsp_smdp_db(f->s), "smdp_es9p", &v), ORSP_OK);
-	assert_int_equal(v, 4);
+	assert_int_equal(v, 5);
 	assert_int_equal(orsp_es9p_notification_count(f->s, f->prof.iccid, "install", &n), ORSP_OK);
 	assert_int_equal(n, 1);
 	assert_null(call(f, "handleNotification", pir_request(f, &d, true, false), &http));
@@ -970,6 +992,131 @@ static void test_initiate_checks(void **state)
 		assert_int_equal(rep.http_status, 404);
 		orsp_smdp_reply_free(&rep);
 	}
+}
+
+/* A copy of the fixture's package with another ICCID and AKA algorithm, imported. */
+static void import_with_alg(fx *f, const char *iccid, const char *imsi, orsp_aka_alg alg,
+                            size_t k_len, orsp_smdp_profile *out)
+{
+	orsp_pkg *pkg = NULL;
+	orsp_pkg_perso p;
+	uint8_t *der = NULL;
+	size_t der_len = 0;
+
+	assert_int_equal(orsp_pkg_decode(f->upp, f->upp_len, &pkg), ORSP_OK);
+	orsp_pkg_perso_init(&p);
+	p.iccid = iccid;
+	p.imsi = imsi;
+	p.set_aka = true;
+	p.alg = alg;
+	p.k.len = k_len;
+	memset(p.k.v, 0x11, k_len);
+	p.opc.len = k_len;
+	memset(p.opc.v, 0x22, k_len);
+	assert_int_equal(orsp_pkg_personalise(pkg, &p), ORSP_OK);
+	orsp_pkg_perso_wipe(&p);
+	assert_int_equal(orsp_pkg_encode(pkg, 0, &der, &der_len), ORSP_OK);
+	orsp_pkg_free(pkg);
+	assert_int_equal(orsp_smdp_import(f->s, der, der_len, out), ORSP_OK);
+	orsp_pkg_buf_free(der, der_len);
+}
+
+/* authenticateClient succeeds, in session d (NULL: a new one); the session is freed. */
+static void auth_accepted(fx *f, dl *d, const auth_opts *o)
+{
+	static dl fresh;
+	int http;
+	json_t *rsp;
+
+	if (!d) {
+		memset(&fresh, 0, sizeof(fresh));
+		d = &fresh;
+		initiate(f, d);
+	}
+	rsp = call(f, "authenticateClient", auth_request(f, d, o), &http);
+	expect_ok(rsp);
+	json_decref(rsp);
+	dl_free(d);
+}
+
+/* Eligibility in authenticateClient: the SAIP version the eUICC supports, the AKA algorithm
+ * of the profile among its uiccCapability (8.2.5/4.3 naming what is missing), malformed
+ * fields (1.2/2.1); an eUICC that can take the profile then gets it. */
+static void test_eligibility(void **state)
+{
+	fx *f = *state;
+	static dl d;
+	int http;
+	auth_opts o;
+	orsp_smdp_profile mil, tuak;
+	static const struct {
+		const char *mid, *cap;
+		size_t cap_len;
+		const char *missing; /* what the refusal names */
+	} alg_cases[] = {
+	    /* Milenage profile: TUAK-128 only (bit 6), nothing, USIM only (bit 1) */
+	    {"ELIG-M", "\x01\x02", 2, "akaMilenage"},
+	    {"ELIG-M", "\x00", 1, "akaMilenage"},
+	    {"ELIG-M", "\x06\x40", 2, "akaMilenage"},
+	    /* TUAK with a 256-bit K: Milenage and TUAK-128 are not enough */
+	    {"ELIG-T", "\x01\x0A", 2, "akaTuak256"},
+	};
+
+	import_with_alg(f, "8900012345678901230", "001010000000101", ORSP_AKA_MILENAGE, 16, &mil);
+	import_with_alg(f, "8900012345678901248", "001010000000102", ORSP_AKA_TUAK, 32, &tuak);
+	order(f, EID, "ELIG-1", NULL); /* the TS.48 package: SAIP 2.3, usim-test-algorithm */
+	{
+		orsp_smdp_order ord = {.iccid = mil.iccid, .eid = EID, .matching_id = "ELIG-M"};
+		assert_int_equal(orsp_smdp_download_order(f->s, &ord, &mil), ORSP_OK);
+		assert_int_equal(orsp_smdp_confirm_order(f->s, "ELIG-M", NULL, true), ORSP_OK);
+		ord = (orsp_smdp_order){.iccid = tuak.iccid, .eid = EID, .matching_id = "ELIG-T"};
+		assert_int_equal(orsp_smdp_download_order(f->s, &ord, &tuak), ORSP_OK);
+		assert_int_equal(orsp_smdp_confirm_order(f->s, "ELIG-T", NULL, true), ORSP_OK);
+	}
+	memset(&d, 0, sizeof(d));
+	initiate(f, &d);
+	/* SAIP 2.2.9 and 1.9.0 are older than the profile's 2.3 */
+	o = (auth_opts){.mid = "ELIG-1", .saip = "\x02\x02\x09", .saip_len = 3};
+	expect_fail_msg(call(f, "authenticateClient", auth_request(f, &d, &o), &http), "8.2.5",
+	                "4.3", "SAIP 2.2");
+	o = (auth_opts){.mid = "ELIG-1", .saip = "\x01\x09\x00", .saip_len = 3};
+	expect_fail_msg(call(f, "authenticateClient", auth_request(f, &d, &o), &http), "8.2.5",
+	                "4.3", "SAIP 1.9");
+	/* a profileVersion that is not three bytes, a uiccCapability that is not a BIT STRING */
+	o = (auth_opts){.mid = "ELIG-1", .saip = "\x02\x03", .saip_len = 2, .not_asn1 = true};
+	expect_fail_msg(call(f, "authenticateClient", auth_request(f, &d, &o), &http), "1.2", "2.1",
+	                "profileVersion");
+	o = (auth_opts){
+	    .mid = "ELIG-1", .uicc_cap = "\x08\xFF", .uicc_cap_len = 2, .not_asn1 = true};
+	expect_fail_msg(call(f, "authenticateClient", auth_request(f, &d, &o), &http), "1.2", "2.1",
+	                "uiccCapability");
+	o = (auth_opts){.mid = "ELIG-1", .uicc_cap = "\x03", .uicc_cap_len = 1, .not_asn1 = true};
+	expect_fail_msg(call(f, "authenticateClient", auth_request(f, &d, &o), &http), "1.2", "2.1",
+	                "uiccCapability");
+	/* the AKA algorithm */
+	for (size_t i = 0; i < ORSP_ARRAY_LEN(alg_cases); i++) {
+		o = (auth_opts){.mid = alg_cases[i].mid,
+		                .uicc_cap = alg_cases[i].cap,
+		                .uicc_cap_len = alg_cases[i].cap_len};
+		expect_fail_msg(call(f, "authenticateClient", auth_request(f, &d, &o), &http),
+		                "8.2.5", "4.3", alg_cases[i].missing);
+	}
+	/* nothing was changed by the refusals */
+	assert_int_equal(orsp_smdp_get(f->s, mil.iccid, &mil), ORSP_OK);
+	assert_int_equal(mil.state, ORSP_SMDP_RELEASED);
+	/* usim-test-algorithm has no capability bit: a newer SAIP and no algorithm will do */
+	o = (auth_opts){.mid = "ELIG-1",
+	                .saip = "\x03\x00\x00",
+	                .saip_len = 3,
+	                .uicc_cap = "\x06\x40",
+	                .uicc_cap_len = 2};
+	auth_accepted(f, &d, &o);
+	/* the Milenage profile to an eUICC with Milenage (and TUAK-128) */
+	o = (auth_opts){.mid = "ELIG-M", .uicc_cap = "\x01\x4A", .uicc_cap_len = 2};
+	auth_accepted(f, NULL, &o);
+	/* the TUAK-256 profile to the default eUICC (usim, Milenage, TUAK-128/256) */
+	o = (auth_opts){.mid = "ELIG-T"};
+	auth_accepted(f, NULL, &o);
 }
 
 static void test_authenticate_checks(void **state)
@@ -1366,6 +1513,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_gbpp_failure_injection, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_initiate_checks, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_authenticate_checks, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_eligibility, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_certificate_checks, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_gbpp_checks, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_download_retry_limit, setup, teardown),

@@ -7,6 +7,7 @@
  * database can serve any step, and a restart loses nothing. Signed structures are verified
  * over the exact bytes received. docs/smdp-es9p.md describes the checks and the codes.
  */
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -105,6 +106,16 @@ static const orsp_migration es9p_migrations[] = {
                "DROP TABLE es9p_notification;"
                "ALTER TABLE es9p_notification_v4 RENAME TO es9p_notification;"
                "DELETE FROM sqlite_sequence WHERE name = 'es9p_notification';",
+    },
+    {
+        .version = 5,
+        .description = "what a profile asks of the eUICC, with its metadata",
+        /* The SAIP version and eUICC-Mandatory-services of the package's ProfileHeader,
+         * for the eligibility check of authenticateClient. Rows cached before have NULL
+         * there and are built again from the package when next needed. */
+        .sql = "ALTER TABLE es9p_metadata ADD COLUMN saip_major INTEGER;"
+               "ALTER TABLE es9p_metadata ADD COLUMN saip_minor INTEGER;"
+               "ALTER TABLE es9p_metadata ADD COLUMN services INTEGER;",
     },
 };
 
@@ -514,8 +525,16 @@ static orsp_err step_begin(ctx *c, const char *field, int min_step, uint8_t tid[
 /* ---------------------------------------------------------------- the package ----------- */
 
 /* StoreMetadataRequest (BF25) for a profile package, SGP.22 §5.5.3 / §2.4.4. */
+/* What a profile asks of the eUICC (its ProfileHeader): the SAIP version and the
+ * eUICC-Mandatory-services, as ORSP_SVC_BIT() bits. */
+typedef struct profile_needs {
+	unsigned saip_major, saip_minor;
+	uint64_t services;
+} profile_needs;
+
 static orsp_err build_metadata(const orsp_smdp_service *svc, const uint8_t *upp, size_t len,
-                               uint8_t *out, size_t cap, size_t *out_len, char iccid[21])
+                               uint8_t *out, size_t cap, size_t *out_len, char iccid[21],
+                               profile_needs *needs)
 {
 	orsp_pkg *pkg = NULL;
 	orsp_pkg_header h;
@@ -539,6 +558,9 @@ static orsp_err build_metadata(const orsp_smdp_service *svc, const uint8_t *upp,
 			spn[0] = '\0';
 	}
 	memcpy(iccid, h.iccid, 21);
+	needs->saip_major = h.major;
+	needs->saip_minor = h.minor;
+	needs->services = h.services;
 	orsp_writer_init(&w, out, cap);
 	{
 		orsp_der_mark m = orsp_der_begin(&w, 0xBF25);
@@ -591,7 +613,7 @@ out:
  * (decoding a package is the most expensive step of a download after the cryptography) and
  * kept: it depends only on the package and this SM-DP+'s address. */
 static orsp_err profile_metadata(const orsp_smdp_service *svc, orsp_smdp *s, const char *iccid,
-                                 uint8_t *out, size_t cap, size_t *len)
+                                 uint8_t *out, size_t cap, size_t *len, profile_needs *needs)
 {
 	orsp_db *db = orsp_smdp_db(s);
 	orsp_stmt *st = NULL;
@@ -601,7 +623,9 @@ static orsp_err profile_metadata(const orsp_smdp_service *svc, orsp_smdp *s, con
 	bool row = false;
 	orsp_err e;
 
-	e = orsp_db_prepare(db, "SELECT metadata FROM es9p_metadata WHERE iccid = ?1 AND fqdn = ?2",
+	e = orsp_db_prepare(db,
+	                    "SELECT metadata, saip_major, saip_minor, services FROM es9p_metadata"
+	                    " WHERE iccid = ?1 AND fqdn = ?2",
 	                    &st);
 	if (!e)
 		e = orsp_stmt_bind_text(st, 1, iccid);
@@ -609,7 +633,12 @@ static orsp_err profile_metadata(const orsp_smdp_service *svc, orsp_smdp *s, con
 		e = orsp_stmt_bind_text(st, 2, svc->fqdn);
 	if (!e)
 		e = orsp_stmt_step(st, &row);
+	if (!e && row && orsp_stmt_column_is_null(st, 1))
+		row = false; /* cached before migration 5: built again below */
 	if (!e && row) {
+		needs->saip_major = (unsigned)orsp_stmt_column_int64(st, 1);
+		needs->saip_minor = (unsigned)orsp_stmt_column_int64(st, 2);
+		needs->services = (uint64_t)orsp_stmt_column_int64(st, 3);
 		orsp_slice b = orsp_stmt_column_blob(st, 0);
 		if (b.len > cap)
 			e = orsp_errf(ORSP_E_RESOURCE, "metadata of %s too large", iccid);
@@ -623,21 +652,28 @@ static orsp_err profile_metadata(const orsp_smdp_service *svc, orsp_smdp *s, con
 		return e;
 	if ((e = orsp_smdp_get_upp(s, iccid, &upp, &upp_len)))
 		return e;
-	e = build_metadata(svc, upp, upp_len, out, cap, len, got_iccid);
+	e = build_metadata(svc, upp, upp_len, out, cap, len, got_iccid, needs);
 	orsp_pkg_buf_free(upp, upp_len);
 	if (e)
 		return e;
 	st = NULL;
-	e = orsp_db_prepare(db,
-	                    "INSERT OR REPLACE INTO es9p_metadata (iccid, fqdn, metadata)"
-	                    " VALUES (?1, ?2, ?3)",
-	                    &st);
+	e = orsp_db_prepare(
+	    db,
+	    "INSERT OR REPLACE INTO es9p_metadata (iccid, fqdn, metadata, saip_major,"
+	    " saip_minor, services) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+	    &st);
 	if (!e)
 		e = orsp_stmt_bind_text(st, 1, iccid);
 	if (!e)
 		e = orsp_stmt_bind_text(st, 2, svc->fqdn);
 	if (!e)
 		e = orsp_stmt_bind_blob(st, 3, out, *len);
+	if (!e)
+		e = orsp_stmt_bind_int64(st, 4, needs->saip_major);
+	if (!e)
+		e = orsp_stmt_bind_int64(st, 5, needs->saip_minor);
+	if (!e)
+		e = orsp_stmt_bind_int64(st, 6, (int64_t)needs->services);
 	if (!e)
 		e = orsp_stmt_run(st);
 	orsp_stmt_finalize(st);
@@ -648,10 +684,11 @@ orsp_err orsp_es9p_warm(const orsp_smdp_service *svc, orsp_smdp *s, const char *
 {
 	uint8_t meta[4096];
 	size_t n = 0;
+	profile_needs needs;
 
 	if (!svc || !s || !iccid)
 		return orsp_errf(ORSP_E_USAGE, "es9p: bad arguments");
-	return profile_metadata(svc, s, iccid, meta, sizeof(meta), &n);
+	return profile_metadata(svc, s, iccid, meta, sizeof(meta), &n, &needs);
 }
 
 /* ---------------------------------------------------------------- initiateAuthentication */
@@ -828,6 +865,95 @@ static const char *info2_missing(orsp_slice info2)
 	return i < ORSP_ARRAY_LEN(need) ? need[i].what : NULL;
 }
 
+/* UICCCapability bits (SGP.22 §5.7.8) of the AKA algorithms among eUICC-Mandatory-services:
+ * an eUICC that cannot run the profile's algorithm cannot attach to the network with it. */
+static const struct {
+	orsp_pkg_service svc;
+	unsigned bit;
+	const char *name;
+} aka_caps[] = {
+    {ORSP_SVC_MILENAGE, 4, "akaMilenage"},
+    {ORSP_SVC_CAVE, 5, "akaCave"},
+    {ORSP_SVC_TUAK128, 6, "akaTuak128"},
+    {ORSP_SVC_TUAK256, 7, "akaTuak256"},
+};
+
+/* Bit `bit` of a DER BIT STRING's contents (unused-bits octet first); false past its end. */
+static bool bit_set(orsp_slice bits, unsigned bit)
+{
+	size_t byte = 1 + bit / 8;
+	unsigned in = bit % 8;
+
+	if (byte >= bits.len || (byte == bits.len - 1 && in >= 8u - bits.p[0]))
+		return false;
+	return (bits.p[byte] & (0x80u >> in)) != 0;
+}
+
+/* Whether the eUICC that euiccInfo2 describes (complete: info2_missing passed) can take a
+ * profile of upp_len bytes asking for *needs: the SAIP version it supports (profileVersion)
+ * at least the profile's, its free memory (extCardResource) at least the package, and the
+ * profile's AKA algorithm in its uiccCapability. ES9P_OK if so; otherwise why not, in buf. */
+static es9p_code ineligible(orsp_slice info2, size_t upp_len, const profile_needs *needs, char *buf,
+                            size_t cap)
+{
+	orsp_reader r;
+	orsp_tlv t;
+
+	orsp_reader_init(&r, info2.p, info2.len);
+	while (orsp_reader_remaining(&r) && orsp_der_read(&r, &t) == ORSP_OK) {
+		if (t.tag == 0x81) {
+			const uint8_t *v = t.value.p;
+			if (t.value.len != 3) { /* VersionType: OCTET STRING (SIZE(3)) */
+				snprintf(buf, cap, "euiccInfo2: profileVersion of %zu bytes",
+				         t.value.len);
+				return ES9P_MALFORMED;
+			}
+			if (v[0] < needs->saip_major ||
+			    (v[0] == needs->saip_major && v[1] < needs->saip_minor)) {
+				snprintf(buf, cap,
+				         "the eUICC supports SAIP %u.%u, the profile is %u.%u",
+				         v[0], v[1], needs->saip_major, needs->saip_minor);
+				return ES9P_NOT_ELIGIBLE;
+			}
+		} else if (t.tag == 0x84) {
+			/* extCardResource: TS 102 226 TLVs; tag 82 is the free non-volatile memory
+			 */
+			orsp_reader r2;
+			orsp_tlv h;
+			orsp_reader_init(&r2, t.value.p, t.value.len);
+			while (orsp_reader_remaining(&r2) && orsp_der_read(&r2, &h) == ORSP_OK) {
+				uint64_t free_nvm = 0;
+				if (h.tag == 0x82 && h.value.len <= 8 &&
+				    orsp_der_uint(h.value, &free_nvm) == ORSP_OK &&
+				    free_nvm < upp_len) {
+					snprintf(buf, cap,
+					         "the eUICC has %" PRIu64
+					         " bytes free, the profile %zu",
+					         free_nvm, upp_len);
+					return ES9P_NOT_ELIGIBLE;
+				}
+			}
+		} else if (t.tag == 0x85) {
+			if (t.value.len < 1 || t.value.p[0] > 7 ||
+			    (t.value.len == 1 && t.value.p[0] != 0)) {
+				snprintf(buf, cap,
+				         "euiccInfo2: uiccCapability is not a BIT STRING");
+				return ES9P_MALFORMED;
+			}
+			for (size_t i = 0; i < ORSP_ARRAY_LEN(aka_caps); i++) {
+				if ((needs->services & ORSP_SVC_BIT(aka_caps[i].svc)) &&
+				    !bit_set(t.value, aka_caps[i].bit)) {
+					snprintf(buf, cap, "the profile's AKA algorithm needs %s",
+					         aka_caps[i].name);
+					return ES9P_NOT_ELIGIBLE;
+				}
+			}
+		}
+	}
+	orsp_err_clear();
+	return ES9P_OK;
+}
+
 static orsp_err authenticate_client(ctx *c)
 {
 	uint8_t tid[TID_LEN], *asr = NULL, sig1[ORSP_EC_SIG_LEN], meta[4096], signed2[256];
@@ -839,6 +965,7 @@ static orsp_err authenticate_client(ctx *c)
 	orsp_cert *euicc = NULL, *eum = NULL;
 	orsp_ec_key *pub = NULL;
 	orsp_smdp_profile prof;
+	profile_needs needs;
 	const orsp_smdp_keyset *ks;
 	sess se = {0};
 	json_t *obj = NULL;
@@ -1020,34 +1147,18 @@ static orsp_err authenticate_client(ctx *c)
 			e = fail(c, ES9P_ORDER_EXPIRED, NULL);
 			goto out;
 		}
-		/* Eligibility: free non-volatile memory (extCardResource tag 82, TS 102 226) must
-		 * hold the package. */
-		if (info2.p) {
-			orsp_reader r2;
-			orsp_tlv g;
-			orsp_reader_init(&r2, info2.p, info2.len);
-			while (orsp_reader_remaining(&r2) && orsp_der_read(&r2, &g) == ORSP_OK) {
-				if (g.tag == 0x84) {
-					orsp_reader r3;
-					orsp_tlv h;
-					orsp_reader_init(&r3, g.value.p, g.value.len);
-					while (orsp_reader_remaining(&r3) &&
-					       orsp_der_read(&r3, &h) == ORSP_OK) {
-						uint64_t free_nvm = 0;
-						if (h.tag == 0x82 && h.value.len <= 8 &&
-						    orsp_der_uint(h.value, &free_nvm) == ORSP_OK &&
-						    free_nvm < prof.upp_len) {
-							e = fail(c, ES9P_NOT_ELIGIBLE,
-							         "not enough free memory on the eUICC");
-							goto out;
-						}
-					}
-				}
+		if ((e = profile_metadata(c->svc, c->s, prof.iccid, meta, sizeof(meta), &meta_len,
+		                          &needs)))
+			goto out;
+		{
+			char why[160];
+			es9p_code code = ineligible(info2, prof.upp_len, &needs, why, sizeof(why));
+			if (code != ES9P_OK) {
+				e = fail(c, code, why);
+				goto out;
 			}
 		}
 	}
-	if ((e = profile_metadata(c->svc, c->s, prof.iccid, meta, sizeof(meta), &meta_len)))
-		goto out;
 	/* SmdpSigned2 { transactionId [0], ccRequiredFlag }, signed with DPpb over it,
 	 * 5F37 40 and euiccSignature1 (§5.6.2). */
 	{
@@ -1189,6 +1300,7 @@ static orsp_err build_bpp(ctx *c, const sess *se, const uint8_t *tid, size_t tid
 {
 	const orsp_smdp_keyset *ks = &c->svc->sets[se->keyset];
 	uint8_t meta[4096], eidb[16], *upp = NULL, *bpp = NULL;
+	profile_needs needs;
 	static const uint8_t cisdp[] = {0xBF, 0x24, 0x00};
 	size_t meta_len = 0, upp_len = 0, bpp_len = 0;
 	orsp_writer w;
@@ -1196,7 +1308,8 @@ static orsp_err build_bpp(ctx *c, const sess *se, const uint8_t *tid, size_t tid
 
 	*bad = false;
 	if ((e = orsp_smdp_get_upp(c->s, se->iccid, &upp, &upp_len)) ||
-	    (e = profile_metadata(c->svc, c->s, se->iccid, meta, sizeof(meta), &meta_len)) ||
+	    (e = profile_metadata(c->svc, c->s, se->iccid, meta, sizeof(meta), &meta_len,
+	                          &needs)) ||
 	    (e = eid_bytes(se->eid, eidb)))
 		goto out;
 	orsp_bsp_bpp_params p = {
