@@ -1117,6 +1117,32 @@ static void test_eligibility(void **state)
 	/* the TUAK-256 profile to the default eUICC (usim, Milenage, TUAK-128/256) */
 	o = (auth_opts){.mid = "ELIG-T"};
 	auth_accepted(f, NULL, &o);
+	/* rows cached before es9p migration 5 (without what the profile asks) are built again */
+	{
+		orsp_db *db = orsp_smdp_db(f->s);
+		orsp_stmt *st = NULL;
+		bool row = false;
+		assert_int_equal(orsp_db_exec(db, "UPDATE es9p_metadata SET saip_major = NULL,"
+		                                  " saip_minor = NULL, services = NULL"),
+		                 ORSP_OK);
+		memset(&d, 0, sizeof(d));
+		initiate(f, &d);
+		o = (auth_opts){.mid = "ELIG-M", .uicc_cap = "\x01\x02", .uicc_cap_len = 2};
+		expect_fail_msg(call(f, "authenticateClient", auth_request(f, &d, &o), &http),
+		                "8.2.5", "4.3", "akaMilenage");
+		dl_free(&d);
+		assert_int_equal(orsp_db_prepare(db,
+		                                 "SELECT saip_major, saip_minor FROM es9p_metadata"
+		                                 " WHERE iccid = ?1",
+		                                 &st),
+		                 ORSP_OK);
+		assert_int_equal(orsp_stmt_bind_text(st, 1, mil.iccid), ORSP_OK);
+		assert_int_equal(orsp_stmt_step(st, &row), ORSP_OK);
+		assert_true(row);
+		assert_int_equal(orsp_stmt_column_int64(st, 0), 2);
+		assert_int_equal(orsp_stmt_column_int64(st, 1), 3);
+		orsp_stmt_finalize(st);
+	}
 }
 
 static void test_authenticate_checks(void **state)
