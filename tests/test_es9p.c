@@ -658,22 +658,24 @@ static orsp_smdp_state state_of(fx *f)
 	return p.state;
 }
 
-/* Sessions that keep a wrapped one-time key. */
-static int64_t kept_keys(fx *f)
+/* The one number a query of the SM-DP+'s database returns. */
+static int64_t count_of(fx *f, const char *sql)
 {
 	orsp_stmt *st = NULL;
 	bool row = false;
 	int64_t n;
-	assert_int_equal(orsp_db_prepare(orsp_smdp_db(f->s),
-	                                 "SELECT count(*) FROM es9p_session"
-	                                 " WHERE otsk_wrapped IS NOT NULL",
-	                                 &st),
-	                 ORSP_OK);
+	assert_int_equal(orsp_db_prepare(orsp_smdp_db(f->s), sql, &st), ORSP_OK);
 	assert_int_equal(orsp_stmt_step(st, &row), ORSP_OK);
 	assert_true(row);
 	n = orsp_stmt_column_int64(st, 0);
 	orsp_stmt_finalize(st);
 	return n;
+}
+
+/* Sessions that keep a wrapped one-time key. */
+static int64_t kept_keys(fx *f)
+{
+	return count_of(f, "SELECT count(*) FROM es9p_session WHERE otsk_wrapped IS NOT NULL");
 }
 
 static void dl_free(dl *d)
@@ -1101,9 +1103,12 @@ static void test_eligibility(void **state)
 		expect_fail_msg(call(f, "authenticateClient", auth_request(f, &d, &o), &http),
 		                "8.2.5", "4.3", alg_cases[i].missing);
 	}
-	/* nothing was changed by the refusals */
+	/* nothing was changed by the refusals; the ineligible ones were audited (two SAIP
+	 * versions, four AKA algorithms), the malformed ones not */
 	assert_int_equal(orsp_smdp_get(f->s, mil.iccid, &mil), ORSP_OK);
 	assert_int_equal(mil.state, ORSP_SMDP_RELEASED);
+	assert_int_equal(count_of(f, "SELECT count(*) FROM smdp_audit WHERE action = 'ineligible'"),
+	                 2 + ORSP_ARRAY_LEN(alg_cases));
 	/* usim-test-algorithm has no capability bit: a newer SAIP and no algorithm will do */
 	o = (auth_opts){.mid = "ELIG-1",
 	                .saip = "\x03\x00\x00",

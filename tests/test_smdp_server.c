@@ -21,6 +21,7 @@ typedef struct operator_end {
 	char last_iccid[32];
 	long last_point;
 	char last_status[32];
+	char last_codes[64]; /* statusCodeData: "subject/reason: message", "" if none */
 } operator_end;
 
 static orsp_err on_progress(void *ctx, const orsp_http_request *req, orsp_http_response *resp)
@@ -38,6 +39,17 @@ static orsp_err on_progress(void *ctx, const orsp_http_request *req, orsp_http_r
 		         json_string_value(json_object_get(o, "iccid")) ?: "");
 		op->last_point = (long)json_integer_value(json_object_get(o, "notificationPointId"));
 		snprintf(op->last_status, sizeof(op->last_status), "%s", json_string_value(st) ?: "");
+		{
+			json_t *scd = json_object_get(json_object_get(o, "notificationPointStatus"),
+			                              "statusCodeData");
+			op->last_codes[0] = '\0';
+			if (scd)
+				snprintf(
+				    op->last_codes, sizeof(op->last_codes), "%s/%s: %s",
+				    json_string_value(json_object_get(scd, "subjectCode")) ?: "",
+				    json_string_value(json_object_get(scd, "reasonCode")) ?: "",
+				    json_string_value(json_object_get(scd, "message")) ?: "");
+		}
 		json_decref(o);
 	}
 	pthread_mutex_unlock(&op->lock);
@@ -60,6 +72,21 @@ static void write_conf(const char *path, const char *db, const char *callback)
 	fprintf(f, "dppb_cert = %s\n", test_vector_path("sgp26/DPpb/CERT_S_SM_DPpb_ECDSA_NIST.der"));
 	fprintf(f, "dppb_key = %s\n", test_vector_path("sgp26/DPpb/SK_S_SM_DPpb_ECDSA_NIST.pem"));
 	fclose(f);
+}
+
+/* Until the operator had n calls, at most 10 s. */
+static void wait_calls(operator_end *op, int n)
+{
+	for (int i = 0; i < 100; i++) {
+		struct timespec ts = {0, 100 * 1000 * 1000};
+		int calls;
+		pthread_mutex_lock(&op->lock);
+		calls = op->calls;
+		pthread_mutex_unlock(&op->lock);
+		if (calls >= n)
+			break;
+		nanosleep(&ts, NULL);
+	}
 }
 
 static void test_progress_callbacks(void **state)
@@ -108,23 +135,26 @@ static void test_progress_callbacks(void **state)
 	/* the BPP delivered, then installed: two reports, the first one after one retry */
 	assert_int_equal(orsp_smdp_mark_downloaded(s, p.iccid), ORSP_OK);
 	assert_int_equal(orsp_smdp_mark_installed(s, p.iccid), ORSP_OK);
-	for (int i = 0; i < 100; i++) {
-		struct timespec ts = {0, 100 * 1000 * 1000};
-		int calls;
-		pthread_mutex_lock(&op.lock);
-		calls = op.calls;
-		pthread_mutex_unlock(&op.lock);
-		if (calls >= 3)
-			break;
-		nanosleep(&ts, NULL);
-	}
+	wait_calls(&op, 3);
 	pthread_mutex_lock(&op.lock);
 	assert_int_equal(op.calls, 3); /* 500, then point 3 again, then point 4 */
 	assert_string_equal(op.last_iccid, p.iccid);
 	assert_int_equal(op.last_point, 4);
 	assert_string_equal(op.last_status, "Executed-Success");
+	assert_string_equal(op.last_codes, "");
 	pthread_mutex_unlock(&op.lock);
-	/* both marked delivered in the outbox */
+	/* a failure carries its status codes and message */
+	assert_int_equal(orsp_smdp_report_ineligible(s, p.iccid, "89049032123451234512345678901235",
+	                                             "SAIP 2.2 only"),
+	                 ORSP_OK);
+	wait_calls(&op, 4);
+	pthread_mutex_lock(&op.lock);
+	assert_int_equal(op.calls, 4);
+	assert_int_equal(op.last_point, 1);
+	assert_string_equal(op.last_status, "Failed");
+	assert_string_equal(op.last_codes, "8.2.5/4.3: SAIP 2.2 only");
+	pthread_mutex_unlock(&op.lock);
+	/* all three marked delivered in the outbox */
 	{
 		orsp_stmt *st = NULL;
 		bool row = false;
@@ -134,8 +164,8 @@ static void test_progress_callbacks(void **state)
 		                                 &st),
 		                 ORSP_OK);
 		assert_int_equal(orsp_stmt_step(st, &row), ORSP_OK);
-		assert_int_equal(orsp_stmt_column_int64(st, 0), 2);
-		assert_int_equal(orsp_stmt_column_int64(st, 1), 3);
+		assert_int_equal(orsp_stmt_column_int64(st, 0), 3);
+		assert_int_equal(orsp_stmt_column_int64(st, 1), 4);
 		orsp_stmt_finalize(st);
 	}
 	orsp_smdp_server_stop(srv);

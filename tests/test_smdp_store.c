@@ -305,7 +305,8 @@ static void test_lifecycle(void **state)
 	assert_int_equal(orsp_smdp_mark_installed(s, p.iccid), ORSP_OK);
 	assert_int_equal(orsp_smdp_get(s, p.iccid, &q), ORSP_OK);
 	assert_int_equal(q.state, ORSP_SMDP_INSTALLED);
-	assert_int_equal(orsp_smdp_mark_error(s, p.iccid, true, "late"), ORSP_E_STATE);
+	assert_int_equal(orsp_smdp_mark_error(s, p.iccid, ORSP_SMDP_FAIL_INSTALL, "late"),
+	                 ORSP_E_STATE);
 	/* one audit row per state change: import, order, confirm, release, checkCc x2,
 	 * downloadAttempt, downloaded, pir */
 	assert_int_equal(count_rows(s, "SELECT count(*) FROM smdp_audit"), 9);
@@ -447,6 +448,106 @@ static void test_cc_retry_limit(void **state)
 	assert_int_equal(q.state, ORSP_SMDP_ERROR);
 	assert_int_equal(q.cc_attempts, 3);
 	assert_int_equal(orsp_smdp_check_cc(s, q.matching_id, wrong, tid, 4), ORSP_E_STATE);
+	orsp_smdp_close(s);
+}
+
+/* The last progress report queued: point, success, subject/reason codes, EID, detail. */
+static void expect_report(orsp_smdp *s, int point, bool ok, const char *subject, const char *reason,
+                          const char *eid, const char *detail)
+{
+	orsp_stmt *st = NULL;
+	bool row = false;
+	assert_int_equal(orsp_db_prepare(orsp_smdp_db(s),
+	                                 "SELECT point_id, success, subject_code, reason_code, eid,"
+	                                 " detail FROM smdp_progress ORDER BY id DESC LIMIT 1",
+	                                 &st),
+	                 ORSP_OK);
+	assert_int_equal(orsp_stmt_step(st, &row), ORSP_OK);
+	assert_true(row);
+	assert_int_equal(orsp_stmt_column_int64(st, 0), point);
+	assert_int_equal(orsp_stmt_column_int64(st, 1), ok);
+	assert_string_equal(orsp_stmt_column_text(st, 2), subject);
+	assert_string_equal(orsp_stmt_column_text(st, 3), reason);
+	assert_string_equal(orsp_stmt_column_text(st, 4), eid);
+	assert_string_equal(orsp_stmt_column_text(st, 5), detail);
+	orsp_stmt_finalize(st);
+}
+
+/* The notificationPointId of each report (SGP.22 §5.3.5) and the status codes of failures:
+ * 1 eligibility and retry limit check, 2 confirmation failure, 3 BPP download, 4 BPP
+ * installation. An ineligible eUICC is reported and audited, and its order stays. */
+static void test_progress_points(void **state)
+{
+	orsp_smdp *s = open_new();
+	orsp_smdp_order o = {0};
+	orsp_smdp_profile q;
+	uint8_t wrong[32] = {0}, tid[4] = {9, 9, 9, 9};
+	int64_t audits, reports;
+	(void)state;
+	import_n(s, 90, 6, "R");
+	orsp_smdp_set_progress(s, true);
+	o.profile_type = "R";
+	/* confirmation code retries exhausted: point 2, 8.2.7/6.4 */
+	o.cc_limit = 1;
+	assert_int_equal(orsp_smdp_download_order(s, &o, &q), ORSP_OK);
+	assert_int_equal(orsp_smdp_confirm_order(s, q.matching_id, "secret-cc", true), ORSP_OK);
+	assert_int_equal(orsp_smdp_check_cc(s, q.matching_id, wrong, tid, 4), ORSP_E_POLICY);
+	expect_report(s, 2, false, "8.2.7", "6.4", "", "confirmation code retries exhausted");
+	/* download attempts exhausted: point 1, 8.8.5/6.4 */
+	o.cc_limit = 0;
+	o.download_limit = 1;
+	assert_int_equal(orsp_smdp_download_order(s, &o, &q), ORSP_OK);
+	assert_int_equal(orsp_smdp_confirm_order(s, q.matching_id, NULL, true), ORSP_OK);
+	assert_int_equal(orsp_smdp_download_attempt(s, q.iccid), ORSP_OK);
+	assert_int_equal(orsp_smdp_download_attempt(s, q.iccid), ORSP_E_POLICY);
+	expect_report(s, 1, false, "8.8.5", "6.4", "", "download attempts exhausted");
+	/* delivered, then each way of failing after it */
+	o.download_limit = 0;
+	o.eid = EID1;
+	for (int why = 0; why < 3; why++) {
+		static const struct {
+			orsp_smdp_failure why;
+			int point;
+			const char *subject, *reason;
+		} f[] = {
+		    {ORSP_SMDP_FAIL_DOWNLOAD, 3, "", ""},
+		    {ORSP_SMDP_FAIL_RETRIES, 1, "8.8.5", "6.4"},
+		    {ORSP_SMDP_FAIL_INSTALL, 4, "", ""},
+		};
+		assert_int_equal(orsp_smdp_download_order(s, &o, &q), ORSP_OK);
+		assert_int_equal(orsp_smdp_confirm_order(s, q.matching_id, NULL, true), ORSP_OK);
+		assert_int_equal(orsp_smdp_mark_downloaded(s, q.iccid), ORSP_OK);
+		expect_report(s, 3, true, "", "", EID1, "");
+		assert_int_equal(orsp_smdp_mark_error(s, q.iccid, f[why].why, "why"), ORSP_OK);
+		expect_report(s, f[why].point, false, f[why].subject, f[why].reason, EID1, "why");
+	}
+	assert_int_equal(orsp_smdp_mark_error(s, q.iccid, (orsp_smdp_failure)7, "x"), ORSP_E_USAGE);
+	/* not eligible: the eUICC's EID when the order has none; the order stays Released */
+	o.eid = NULL;
+	assert_int_equal(orsp_smdp_download_order(s, &o, &q), ORSP_OK);
+	assert_int_equal(orsp_smdp_confirm_order(s, q.matching_id, NULL, true), ORSP_OK);
+	audits = count_rows(s, "SELECT count(*) FROM smdp_audit WHERE action = 'ineligible'");
+	assert_int_equal(audits, 0);
+	assert_int_equal(orsp_smdp_report_ineligible(s, q.iccid, EID2, "SAIP 2.2 only"), ORSP_OK);
+	expect_report(s, 1, false, "8.2.5", "4.3", EID2, "SAIP 2.2 only");
+	assert_int_equal(count_rows(s, "SELECT count(*) FROM smdp_audit WHERE action = 'ineligible'"
+	                               " AND detail = 'SAIP 2.2 only'"),
+	                 1);
+	assert_int_equal(orsp_smdp_get(s, q.iccid, &q), ORSP_OK);
+	assert_int_equal(q.state, ORSP_SMDP_RELEASED);
+	/* an unknown profile: nothing written */
+	reports = count_rows(s, "SELECT count(*) FROM smdp_progress");
+	assert_int_equal(orsp_smdp_report_ineligible(s, "8949440000000000000", EID2, "x"),
+	                 ORSP_E_NOT_FOUND);
+	assert_int_equal(orsp_smdp_report_ineligible(s, q.iccid, NULL, "x"), ORSP_E_USAGE);
+	orsp_err_clear();
+	assert_int_equal(count_rows(s, "SELECT count(*) FROM smdp_progress"), reports);
+	/* reports off: audited, not queued */
+	orsp_smdp_set_progress(s, false);
+	assert_int_equal(orsp_smdp_report_ineligible(s, q.iccid, EID2, "again"), ORSP_OK);
+	assert_int_equal(count_rows(s, "SELECT count(*) FROM smdp_progress"), reports);
+	assert_int_equal(
+	    count_rows(s, "SELECT count(*) FROM smdp_audit WHERE action = 'ineligible'"), 2);
 	orsp_smdp_close(s);
 }
 
@@ -865,7 +966,7 @@ static void test_migration_upp_table(void **state)
 
 	assert_int_equal(orsp_smdp_open(db_path, &test_kek, &s), ORSP_OK);
 	assert_int_equal(orsp_db_schema_version(orsp_smdp_db(s), "smdp", &v), ORSP_OK);
-	assert_int_equal(v, 5);
+	assert_int_equal(v, 6);
 	assert_int_equal(
 	    count_rows(s, "SELECT count(*) FROM sqlite_master WHERE name = 'smdp_profile_eid'"), 1);
 	assert_int_equal(count_rows(s, "SELECT count(*) FROM smdp_upp"), 3);
@@ -930,7 +1031,8 @@ static void test_migration_plain_rowids(void **state)
 	        " point_id INTEGER NOT NULL, success INTEGER NOT NULL,"
 	        " detail TEXT NOT NULL DEFAULT '', attempts INTEGER NOT NULL DEFAULT 0,"
 	        " next_at INTEGER NOT NULL, done INTEGER NOT NULL DEFAULT 0);"
-	        "INSERT INTO p3 SELECT * FROM smdp_progress;"
+	        "INSERT INTO p3 SELECT id, at, iccid, eid, profile_type, point_id, success, detail,"
+	        " attempts, next_at, done FROM smdp_progress;"
 	        "DROP TABLE smdp_progress;"
 	        "ALTER TABLE p3 RENAME TO smdp_progress;"
 	        "CREATE INDEX smdp_progress_due ON smdp_progress (done, next_at);"
@@ -943,7 +1045,7 @@ static void test_migration_plain_rowids(void **state)
 
 	assert_int_equal(orsp_smdp_open(db_path, &test_kek, &s), ORSP_OK);
 	assert_int_equal(orsp_db_schema_version(orsp_smdp_db(s), "smdp", &v), ORSP_OK);
-	assert_int_equal(v, 5);
+	assert_int_equal(v, 6);
 	assert_int_equal(
 	    count_rows(s, "SELECT count(*) FROM sqlite_master WHERE name = 'smdp_profile_eid'"), 1);
 	assert_int_equal(count_rows(s, "SELECT count(*) FROM smdp_audit"), audits);
@@ -1035,6 +1137,7 @@ int main(void)
 	    cmocka_unit_test(test_find_released),
 	    cmocka_unit_test(test_cancel_and_reorder),
 	    cmocka_unit_test(test_cc_retry_limit),
+	    cmocka_unit_test(test_progress_points),
 	    cmocka_unit_test(test_download_limit),
 	    cmocka_unit_test(test_deliver),
 	    cmocka_unit_test(test_progress_switch),

@@ -214,12 +214,25 @@ ORSP_MUST_CHECK orsp_err orsp_smdp_deliver(orsp_smdp *s, orsp_smdp_profile *p);
  * orsp_pkg_buf_free. ORSP_E_VERIFY if the stored blob does not authenticate. */
 ORSP_MUST_CHECK orsp_err orsp_smdp_get_upp(orsp_smdp *s, const char *iccid, uint8_t **out,
                                            size_t *len);
+/* Why a download ends in Error, for the operator's progress report (SGP.22 §5.3.5). */
+typedef enum orsp_smdp_failure {
+	ORSP_SMDP_FAIL_DOWNLOAD, /* the download was given up (a cancelled session): point 3 */
+	ORSP_SMDP_FAIL_RETRIES,  /* download retries exhausted: point 1, 8.8.5/6.4 */
+	ORSP_SMDP_FAIL_INSTALL,  /* the eUICC reported a failed installation: point 4 */
+} orsp_smdp_failure;
+
 /* Released -> Downloaded; Downloaded -> Installed; Released/Downloaded -> Error (detail is
- * recorded in the audit row; it must not contain secrets). */
+ * recorded in the audit row and the progress report; it must not contain secrets). */
 ORSP_MUST_CHECK orsp_err orsp_smdp_mark_downloaded(orsp_smdp *s, const char *iccid);
 ORSP_MUST_CHECK orsp_err orsp_smdp_mark_installed(orsp_smdp *s, const char *iccid);
-ORSP_MUST_CHECK orsp_err orsp_smdp_mark_error(orsp_smdp *s, const char *iccid, bool pir_failure,
-                                              const char *detail);
+ORSP_MUST_CHECK orsp_err orsp_smdp_mark_error(orsp_smdp *s, const char *iccid,
+                                              orsp_smdp_failure why, const char *detail);
+/* authenticateClient found eUICC `eid` not eligible for profile iccid: an audit row and a
+ * Failed progress report (point 1, 8.2.5/4.3, detail as its message) in one transaction;
+ * the order itself stays as it is (another eUICC, or this one with more free memory, may
+ * take it). */
+ORSP_MUST_CHECK orsp_err orsp_smdp_report_ineligible(orsp_smdp *s, const char *iccid,
+                                                     const char *eid, const char *detail);
 /* Every open order (Allocated, Linked, Confirmed, Released) whose expiry is before the
  * clock becomes Unavailable, in one transaction. *n (may be NULL) gets how many. */
 ORSP_MUST_CHECK orsp_err orsp_smdp_expire(orsp_smdp *s, size_t *n);

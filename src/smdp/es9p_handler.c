@@ -1153,6 +1153,10 @@ static orsp_err authenticate_client(ctx *c)
 		{
 			char why[160];
 			es9p_code code = ineligible(info2, prof.upp_len, &needs, why, sizeof(why));
+			/* the operator hears of it; the answer does not depend on that write */
+			if (code == ES9P_NOT_ELIGIBLE &&
+			    orsp_smdp_report_ineligible(c->s, prof.iccid, eid, why) != ORSP_OK)
+				orsp_err_clear();
 			if (code != ES9P_OK) {
 				e = fail(c, code, why);
 				goto out;
@@ -1484,7 +1488,8 @@ static orsp_err get_bound_profile_package(ctx *c)
 			goto out;
 		if (p.state == ORSP_SMDP_DOWNLOADED &&
 		    p.download_attempts + se.attempts + 1 > p.download_limit) {
-			if (orsp_smdp_mark_error(c->s, se.iccid, false, "download retries exceeded") ||
+			if (orsp_smdp_mark_error(c->s, se.iccid, ORSP_SMDP_FAIL_RETRIES,
+			                         "download retries exceeded") ||
 			    sess_advance(c, tid_hex, se.step, S_DONE, "download retries exceeded"))
 				orsp_err_clear();
 			e = fail(c, ES9P_DL_EXHAUSTED, NULL);
@@ -1522,7 +1527,7 @@ static orsp_err get_bound_profile_package(ctx *c)
 		if (!e && p.state == ORSP_SMDP_DOWNLOADED) {
 			if (p.download_attempts + se.attempts + 1 > p.download_limit) {
 				limit = true;
-				e = orsp_smdp_mark_error(c->s, se.iccid, false,
+				e = orsp_smdp_mark_error(c->s, se.iccid, ORSP_SMDP_FAIL_RETRIES,
 				                         "download retries exceeded");
 			} else
 				e = orsp_db_prepare(c->db,
@@ -1729,7 +1734,8 @@ static orsp_err handle_pir(ctx *c, const orsp_tlv *pir)
 	if (success)
 		e = orsp_smdp_mark_installed(c->s, se.iccid);
 	else
-		e = orsp_smdp_mark_error(c->s, se.iccid, true, "profile installation failed");
+		e = orsp_smdp_mark_error(c->s, se.iccid, ORSP_SMDP_FAIL_INSTALL,
+		                         "profile installation failed");
 	if (!e) {
 		if (sess_advance(c, tid_hex, S_BPP, S_DONE,
 		                 success ? "installed" : "installation failed"))
@@ -1902,7 +1908,7 @@ static orsp_err cancel_session(ctx *c)
 		orsp_smdp_profile p;
 		if (orsp_smdp_get(c->s, se.iccid, &p) == ORSP_OK &&
 		    (p.state == ORSP_SMDP_RELEASED || p.state == ORSP_SMDP_DOWNLOADED) &&
-		    (e = orsp_smdp_mark_error(c->s, se.iccid, false,
+		    (e = orsp_smdp_mark_error(c->s, se.iccid, ORSP_SMDP_FAIL_DOWNLOAD,
 		                              reason == 0 ? "cancelled: end user rejection"
 		                                          : "cancelled: PPR not allowed")))
 			goto out;

@@ -290,16 +290,24 @@ static int64_t wall_s(void)
 	return (int64_t)time(NULL);
 }
 
-/* POST one report; ORSP_OK when the operator answered 2xx. */
-static orsp_err send_progress(orsp_smdp_server *srv, orsp_http_client *http, int64_t id,
-                              const char *iccid, const char *eid, const char *type, int point,
-                              bool success, int64_t at)
+/* One report of the outbox, as queued (smdp_store.c). */
+typedef struct progress_row {
+	int64_t id, at, attempts, next_at;
+	char iccid[24], eid[40], type[404];
+	int point;
+	bool success;
+	char subject[16], reason[16], detail[256];
+} progress_row;
+
+/* POST one report; ORSP_OK when the operator answered 2xx. A failure carries the
+ * statusCodeData it was queued with (subjectCode, reasonCode, the detail as message). */
+static orsp_err send_progress(orsp_smdp_server *srv, orsp_http_client *http, const progress_row *pr)
 {
 	static const char *const none[] = {NULL};
 	char url[600], ts[32], callid[32];
 	json_t *o = json_object(), *h = json_object(), *st = json_object();
 	struct tm tm;
-	time_t t = (time_t)at;
+	time_t t = (time_t)pr->at;
 	char *body = NULL;
 	size_t blen = 0;
 	orsp_http_result r;
@@ -307,7 +315,7 @@ static orsp_err send_progress(orsp_smdp_server *srv, orsp_http_client *http, int
 
 	gmtime_r(&t, &tm);
 	strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%SZ", &tm);
-	snprintf(callid, sizeof(callid), "progress-%lld", (long long)id);
+	snprintf(callid, sizeof(callid), "progress-%lld", (long long)pr->id);
 	snprintf(url, sizeof(url), "%s/gsma/rsp2/es2plus/handleDownloadProgressInfo",
 	         srv->c->callback_url);
 	if (!o || !h || !st) {
@@ -319,13 +327,26 @@ static orsp_err send_progress(orsp_smdp_server *srv, orsp_http_client *http, int
 	json_object_set_new(h, "functionRequesterIdentifier", json_string(srv->c->svc.fqdn));
 	json_object_set_new(h, "functionCallIdentifier", json_string(callid));
 	json_object_set_new(o, "header", h);
-	if (eid[0])
-		json_object_set_new(o, "eid", json_string(eid));
-	json_object_set_new(o, "iccid", json_string(iccid));
-	json_object_set_new(o, "profileType", json_string(type));
+	if (pr->eid[0])
+		json_object_set_new(o, "eid", json_string(pr->eid));
+	json_object_set_new(o, "iccid", json_string(pr->iccid));
+	json_object_set_new(o, "profileType", json_string(pr->type));
 	json_object_set_new(o, "timestamp", json_string(ts));
-	json_object_set_new(o, "notificationPointId", json_integer(point));
-	json_object_set_new(st, "status", json_string(success ? "Executed-Success" : "Failed"));
+	json_object_set_new(o, "notificationPointId", json_integer(pr->point));
+	json_object_set_new(st, "status", json_string(pr->success ? "Executed-Success" : "Failed"));
+	if (!pr->success && pr->subject[0]) {
+		json_t *scd = json_object();
+		if (!scd) {
+			json_decref(o);
+			json_decref(st);
+			return orsp_errf(ORSP_E_RESOURCE, "out of memory");
+		}
+		json_object_set_new(scd, "subjectCode", json_string(pr->subject));
+		json_object_set_new(scd, "reasonCode", json_string(pr->reason));
+		if (pr->detail[0])
+			json_object_set_new(scd, "message", json_string(pr->detail));
+		json_object_set_new(st, "statusCodeData", scd);
+	}
 	json_object_set_new(o, "notificationPointStatus", st);
 	e = orsp_json_dump(o, &body, &blen);
 	json_decref(o);
@@ -348,15 +369,13 @@ static void sender_round(orsp_smdp_server *srv, orsp_http_client *http)
 	orsp_err e;
 
 	for (int n = 0; n < 20 && !srv->stopping; n++) {
-		int64_t id, at, attempts, next_at;
-		char iccid[24], eid[40], type[404];
-		int point;
-		bool success;
+		progress_row pr;
 
 		row = false;
 		e = orsp_db_prepare(db,
 		                    "SELECT id, iccid, eid, profile_type, point_id, success, at,"
-		                    " attempts, next_at FROM smdp_progress WHERE done = 0 AND"
+		                    " attempts, next_at, subject_code, reason_code, detail"
+		                    " FROM smdp_progress WHERE done = 0 AND"
 		                    " next_at <= ?1 AND NOT EXISTS (SELECT 1 FROM smdp_progress q"
 		                    " WHERE q.iccid = smdp_progress.iccid AND q.done = 0 AND"
 		                    " q.id < smdp_progress.id) ORDER BY id LIMIT 1",
@@ -370,15 +389,18 @@ static void sender_round(orsp_smdp_server *srv, orsp_http_client *http)
 			orsp_err_clear();
 			return;
 		}
-		id = orsp_stmt_column_int64(st, 0);
-		snprintf(iccid, sizeof(iccid), "%s", orsp_stmt_column_text(st, 1));
-		snprintf(eid, sizeof(eid), "%s", orsp_stmt_column_text(st, 2));
-		snprintf(type, sizeof(type), "%s", orsp_stmt_column_text(st, 3));
-		point = (int)orsp_stmt_column_int64(st, 4);
-		success = orsp_stmt_column_int64(st, 5) != 0;
-		at = orsp_stmt_column_int64(st, 6);
-		attempts = orsp_stmt_column_int64(st, 7);
-		next_at = orsp_stmt_column_int64(st, 8);
+		pr.id = orsp_stmt_column_int64(st, 0);
+		snprintf(pr.iccid, sizeof(pr.iccid), "%s", orsp_stmt_column_text(st, 1));
+		snprintf(pr.eid, sizeof(pr.eid), "%s", orsp_stmt_column_text(st, 2));
+		snprintf(pr.type, sizeof(pr.type), "%s", orsp_stmt_column_text(st, 3));
+		pr.point = (int)orsp_stmt_column_int64(st, 4);
+		pr.success = orsp_stmt_column_int64(st, 5) != 0;
+		pr.at = orsp_stmt_column_int64(st, 6);
+		pr.attempts = orsp_stmt_column_int64(st, 7);
+		pr.next_at = orsp_stmt_column_int64(st, 8);
+		snprintf(pr.subject, sizeof(pr.subject), "%s", orsp_stmt_column_text(st, 9));
+		snprintf(pr.reason, sizeof(pr.reason), "%s", orsp_stmt_column_text(st, 10));
+		snprintf(pr.detail, sizeof(pr.detail), "%s", orsp_stmt_column_text(st, 11));
 		orsp_stmt_finalize(st);
 		st = NULL;
 		/* claim it (another server process may share the database) */
@@ -389,9 +411,9 @@ static void sender_round(orsp_smdp_server *srv, orsp_http_client *http)
 		if (!e)
 			e = orsp_stmt_bind_int64(st, 1, now + 60);
 		if (!e)
-			e = orsp_stmt_bind_int64(st, 2, id);
+			e = orsp_stmt_bind_int64(st, 2, pr.id);
 		if (!e)
-			e = orsp_stmt_bind_int64(st, 3, next_at);
+			e = orsp_stmt_bind_int64(st, 3, pr.next_at);
 		if (!e)
 			e = orsp_stmt_run(st);
 		orsp_stmt_finalize(st);
@@ -400,31 +422,35 @@ static void sender_round(orsp_smdp_server *srv, orsp_http_client *http)
 			orsp_err_clear();
 			continue;
 		}
-		e = send_progress(srv, http, id, iccid, eid, type, point, success, at);
-		attempts++;
+		e = send_progress(srv, http, &pr);
+		pr.attempts++;
 		if (e)
-			fprintf(stderr,
-			        "openrsp smdp: progress report %lld (ICCID %s, point %d) not delivered "
-			        "(attempt %lld): %s\n",
-			        (long long)id, iccid, point, (long long)attempts, orsp_err_detail());
+			fprintf(
+			    stderr,
+			    "openrsp smdp: progress report %lld (ICCID %s, point %d) not delivered "
+			    "(attempt %lld): %s\n",
+			    (long long)pr.id, pr.iccid, pr.point, (long long)pr.attempts,
+			    orsp_err_detail());
 		orsp_err_clear();
 		if (orsp_db_prepare(db,
 		                    "UPDATE smdp_progress SET attempts = ?1, done = ?2, next_at = ?3"
 		                    " WHERE id = ?4",
 		                    &st) == ORSP_OK) {
-			int64_t backoff = attempts >= 8 ? 300 : (int64_t)1 << attempts;
-			int done = !e ? 1 : attempts >= PROGRESS_MAX_ATTEMPTS ? 2 : 0;
-			if (orsp_stmt_bind_int64(st, 1, attempts) ||
+			int64_t backoff = pr.attempts >= 8 ? 300 : (int64_t)1 << pr.attempts;
+			int done = !e ? 1 : pr.attempts >= PROGRESS_MAX_ATTEMPTS ? 2 : 0;
+			if (orsp_stmt_bind_int64(st, 1, pr.attempts) ||
 			    orsp_stmt_bind_int64(st, 2, done) ||
 			    orsp_stmt_bind_int64(st, 3, now + (e ? backoff : 0)) ||
-			    orsp_stmt_bind_int64(st, 4, id) || orsp_stmt_run(st))
+			    orsp_stmt_bind_int64(st, 4, pr.id) || orsp_stmt_run(st))
 				orsp_err_clear();
 		}
 		orsp_stmt_finalize(st);
 		st = NULL;
 		if (!e)
-			fprintf(stderr, "openrsp smdp: progress report %lld (ICCID %s, point %d) delivered\n",
-			        (long long)id, iccid, point);
+			fprintf(
+			    stderr,
+			    "openrsp smdp: progress report %lld (ICCID %s, point %d) delivered\n",
+			    (long long)pr.id, pr.iccid, pr.point);
 	}
 }
 

@@ -154,27 +154,44 @@ static const orsp_migration smdp_migrations[] = {
          * only when an order sets or clears it, not with each state change. */
         .sql = "CREATE INDEX smdp_profile_eid ON smdp_profile (eid) WHERE eid IS NOT NULL;",
     },
+    {
+        .version = 6,
+        .description = "status codes of failed progress reports",
+        /* The subjectCode and reasonCode a Failed report carries in its statusCodeData
+         * ('' when there are none: reports queued before this migration). */
+        .sql = "ALTER TABLE smdp_progress ADD COLUMN subject_code TEXT NOT NULL DEFAULT '';"
+               "ALTER TABLE smdp_progress ADD COLUMN reason_code TEXT NOT NULL DEFAULT '';",
+    },
 };
 
-/* The download progress the operator is told about (ES2+ HandleDownloadProgressInfo,
- * notificationPointId of SGP.22 §5.3.5): 3 BPP download, 4 BPP installation; failures that
- * end the order as the point they happened at, with status Failed. */
-static int progress_point(orsp_smdp_event ev, bool *success)
+/* What a progress report to the operator says (ES2+ HandleDownloadProgressInfo, SGP.22
+ * §5.3.5): the notificationPointId (1 eligibility and retry limit check, 2 confirmation
+ * failure, 3 BPP download, 4 BPP installation), whether it succeeded, and for a failure the
+ * subjectCode / reasonCode of its statusCodeData (NULL: none). */
+typedef struct progress_note {
+	int point;
+	bool ok;
+	const char *subject, *reason;
+} progress_note;
+
+static const progress_note CC_EXHAUSTED = {2, false, "8.2.7", "6.4"};
+static const progress_note RETRIES_EXHAUSTED = {1, false, "8.8.5", "6.4"};
+static const progress_note NOT_ELIGIBLE = {1, false, "8.2.5", "4.3"};
+
+/* The report of a state change, when the operator hears about it (point 0: no report). */
+static progress_note progress_of(orsp_smdp_event ev)
 {
-	*success = true;
 	switch (ev) {
 	case ORSP_SMDP_EV_DOWNLOADED:
-		return 3;
+		return (progress_note){3, true, NULL, NULL};
 	case ORSP_SMDP_EV_PIR_OK:
-		return 4;
+		return (progress_note){4, true, NULL, NULL};
 	case ORSP_SMDP_EV_PIR_FAIL:
-		*success = false;
-		return 4;
-	case ORSP_SMDP_EV_FAIL:
-		*success = false;
-		return 3;
+		return (progress_note){4, false, NULL, NULL};
+	case ORSP_SMDP_EV_FAIL: /* the download ended otherwise (a cancelled session) */
+		return (progress_note){3, false, NULL, NULL};
 	default:
-		return 0;
+		return (progress_note){0, false, NULL, NULL};
 	}
 }
 
@@ -388,8 +405,50 @@ static orsp_err audit(orsp_smdp *s, const char *action, const char *iccid, const
 
 /* Inside a transaction: move p by event ev (checked against the table), applying the extra
  * constant SET clauses `extra` (starting with ", " or ""), and append the audit row. */
-static orsp_err set_state(orsp_smdp *s, orsp_smdp_profile *p, orsp_smdp_event ev, const char *extra,
-                          const char *detail)
+/* Queue the operator's report n on profile p (eid: the eUICC when p has none), in the
+ * caller's transaction: a crash cannot lose it; a background sender delivers it
+ * (smdp_server.c). Nothing when reports are off or n has no point. */
+static orsp_err queue_progress(orsp_smdp *s, const orsp_smdp_profile *p, const char *eid,
+                               const progress_note *n, const char *detail)
+{
+	orsp_stmt *ps = NULL;
+	orsp_err err;
+
+	if (s->no_progress || !n->point)
+		return ORSP_OK;
+	err = orsp_db_prepare(s->db,
+	                      "INSERT INTO smdp_progress (at, iccid, eid, profile_type, point_id,"
+	                      " success, detail, next_at, subject_code, reason_code)"
+	                      " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?1, ?8, ?9)",
+	                      &ps);
+	if (!err)
+		err = orsp_stmt_bind_int64(ps, 1, now_s(s));
+	if (!err)
+		err = orsp_stmt_bind_text(ps, 2, p->iccid);
+	if (!err)
+		err = orsp_stmt_bind_text(ps, 3, p->eid[0] || !eid ? p->eid : eid);
+	if (!err)
+		err = orsp_stmt_bind_text(ps, 4, p->profile_type);
+	if (!err)
+		err = orsp_stmt_bind_int64(ps, 5, n->point);
+	if (!err)
+		err = orsp_stmt_bind_int64(ps, 6, n->ok);
+	if (!err)
+		err = orsp_stmt_bind_text(ps, 7, detail ? detail : "");
+	if (!err)
+		err = orsp_stmt_bind_text(ps, 8, n->subject ? n->subject : "");
+	if (!err)
+		err = orsp_stmt_bind_text(ps, 9, n->reason ? n->reason : "");
+	if (!err)
+		err = orsp_stmt_run(ps);
+	orsp_stmt_finalize(ps);
+	return err;
+}
+
+/* Move p by ev (the UPDATE's SET gets extra), audit it, and queue the operator's report:
+ * *note, or NULL for the event's own (progress_of). */
+static orsp_err set_state_note(orsp_smdp *s, orsp_smdp_profile *p, orsp_smdp_event ev,
+                               const char *extra, const char *detail, const progress_note *note)
 {
 	orsp_err err;
 	orsp_stmt *st = NULL;
@@ -422,40 +481,19 @@ static orsp_err set_state(orsp_smdp *s, orsp_smdp_profile *p, orsp_smdp_event ev
 		return orsp_errf(ORSP_E_STATE, "profile %s changed state meanwhile", p->iccid);
 	err = audit(s, orsp_smdp_event_name(ev), p->iccid, orsp_smdp_state_name(p->state),
 	            orsp_smdp_state_name(next), detail);
-	/* The operator's progress report, in the same transaction as the state change: a crash
-	 * cannot lose it; a background sender delivers it (smdp_server.c). */
 	if (!err) {
-		bool ok = false;
-		int point = s->no_progress ? 0 : progress_point(ev, &ok);
-		if (point) {
-			orsp_stmt *ps = NULL;
-			err = orsp_db_prepare(s->db,
-			                      "INSERT INTO smdp_progress (at, iccid, eid, profile_type,"
-			                      " point_id, success, detail, next_at)"
-			                      " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?1)",
-			                      &ps);
-			if (!err)
-				err = orsp_stmt_bind_int64(ps, 1, now_s(s));
-			if (!err)
-				err = orsp_stmt_bind_text(ps, 2, p->iccid);
-			if (!err)
-				err = orsp_stmt_bind_text(ps, 3, p->eid);
-			if (!err)
-				err = orsp_stmt_bind_text(ps, 4, p->profile_type);
-			if (!err)
-				err = orsp_stmt_bind_int64(ps, 5, point);
-			if (!err)
-				err = orsp_stmt_bind_int64(ps, 6, ok);
-			if (!err)
-				err = orsp_stmt_bind_text(ps, 7, detail ? detail : "");
-			if (!err)
-				err = orsp_stmt_run(ps);
-			orsp_stmt_finalize(ps);
-		}
+		progress_note n = note ? *note : progress_of(ev);
+		err = queue_progress(s, p, NULL, &n, detail);
 	}
 	if (!err)
 		p->state = next;
 	return err;
+}
+
+static orsp_err set_state(orsp_smdp *s, orsp_smdp_profile *p, orsp_smdp_event ev, const char *extra,
+                          const char *detail)
+{
+	return set_state_note(s, p, ev, extra, detail, NULL);
 }
 
 /* Run one UPDATE on the profile `iccid` with integer ?1 (and ?2 = iccid). */
@@ -931,8 +969,9 @@ out:
 }
 
 /* begin; load by ICCID (and check the matching ID if given); event; commit. */
-static orsp_err simple_event(orsp_smdp *s, const char *iccid, const char *mid, orsp_smdp_event ev,
-                             const char *extra, const char *detail)
+static orsp_err simple_event_note(orsp_smdp *s, const char *iccid, const char *mid,
+                                  orsp_smdp_event ev, const char *extra, const char *detail,
+                                  const progress_note *note)
 {
 	orsp_err err;
 	orsp_smdp_profile p;
@@ -947,8 +986,14 @@ static orsp_err simple_event(orsp_smdp *s, const char *iccid, const char *mid, o
 		err = orsp_errf(ORSP_E_NOT_FOUND, "profile %s has no order with matching ID %.64s",
 		                p.iccid, mid);
 	if (!err)
-		err = set_state(s, &p, ev, extra, detail);
+		err = set_state_note(s, &p, ev, extra, detail, note);
 	return finish(s, err);
+}
+
+static orsp_err simple_event(orsp_smdp *s, const char *iccid, const char *mid, orsp_smdp_event ev,
+                             const char *extra, const char *detail)
+{
+	return simple_event_note(s, iccid, mid, ev, extra, detail, NULL);
 }
 
 #define CLEAR_ORDER                                                                                \
@@ -979,10 +1024,40 @@ orsp_err orsp_smdp_mark_installed(orsp_smdp *s, const char *iccid)
 	return simple_event(s, iccid, NULL, ORSP_SMDP_EV_PIR_OK, "", "");
 }
 
-orsp_err orsp_smdp_mark_error(orsp_smdp *s, const char *iccid, bool pir_failure, const char *detail)
+orsp_err orsp_smdp_mark_error(orsp_smdp *s, const char *iccid, orsp_smdp_failure why,
+                              const char *detail)
 {
-	return simple_event(s, iccid, NULL, pir_failure ? ORSP_SMDP_EV_PIR_FAIL : ORSP_SMDP_EV_FAIL,
-	                    "", detail);
+	switch (why) {
+	case ORSP_SMDP_FAIL_INSTALL:
+		return simple_event(s, iccid, NULL, ORSP_SMDP_EV_PIR_FAIL, "", detail);
+	case ORSP_SMDP_FAIL_RETRIES:
+		return simple_event_note(s, iccid, NULL, ORSP_SMDP_EV_FAIL, "", detail,
+		                         &RETRIES_EXHAUSTED);
+	case ORSP_SMDP_FAIL_DOWNLOAD:
+		return simple_event(s, iccid, NULL, ORSP_SMDP_EV_FAIL, "", detail);
+	}
+	return orsp_errf(ORSP_E_USAGE, "unknown failure %d", (int)why);
+}
+
+orsp_err orsp_smdp_report_ineligible(orsp_smdp *s, const char *iccid, const char *eid,
+                                     const char *detail)
+{
+	orsp_err err;
+	orsp_smdp_profile p;
+
+	if (!s || !iccid || !eid)
+		return orsp_errf(ORSP_E_USAGE, "missing arguments");
+	err = orsp_db_begin(s->db);
+	if (err)
+		return err;
+	err = load(s, BY_ICCID, iccid, &p);
+	if (!err) {
+		const char *st = orsp_smdp_state_name(p.state);
+		err = audit(s, "ineligible", p.iccid, st, st, detail);
+	}
+	if (!err)
+		err = queue_progress(s, &p, eid, &NOT_ELIGIBLE, detail);
+	return finish(s, err);
 }
 
 orsp_err orsp_smdp_lookup(orsp_smdp *s, const char *matching_id, orsp_smdp_profile *out)
@@ -1073,8 +1148,8 @@ orsp_err orsp_smdp_check_cc(orsp_smdp *s, const char *matching_id, const uint8_t
 	if (err)
 		goto out;
 	if (p.cc_attempts >= p.cc_limit) {
-		err =
-		    set_state(s, &p, ORSP_SMDP_EV_FAIL, "", "confirmation code retries exhausted");
+		err = set_state_note(s, &p, ORSP_SMDP_EV_FAIL, "",
+		                     "confirmation code retries exhausted", &CC_EXHAUSTED);
 		result = ORSP_E_POLICY;
 	} else {
 		err = audit(s, "checkCc", p.iccid, "released", "released", "mismatch");
@@ -1128,7 +1203,8 @@ static orsp_err count_attempt(orsp_smdp *s, orsp_smdp_profile *p, bool deliver, 
 	p->download_attempts++;
 	if (p->download_attempts > p->download_limit) {
 		*exhausted = true;
-		return set_state(s, p, ORSP_SMDP_EV_FAIL, "", "download attempts exhausted");
+		return set_state_note(s, p, ORSP_SMDP_EV_FAIL, "", "download attempts exhausted",
+		                      &RETRIES_EXHAUSTED);
 	}
 	return audit(s, "downloadAttempt", p->iccid, "released", "released", "");
 }
