@@ -328,7 +328,10 @@ typedef struct auth_opts {
 	size_t saip_len;
 	const char *uicc_cap; /* uiccCapability (uicc_cap_len bytes); NULL: usim, Milenage, TUAK */
 	size_t uicc_cap_len;
-	bool not_asn1; /* a field is malformed on purpose */
+	bool not_asn1;      /* a field is malformed on purpose */
+	const char *device; /* deviceInfo's contents (device_len bytes); NULL: TAC, no caps */
+	size_t device_len;
+	bool no_device; /* ctxParams1 without deviceInfo */
 } auth_opts;
 
 static json_t *auth_request(fx *f, dl *d, const auth_opts *o)
@@ -401,10 +404,14 @@ static json_t *auth_request(fx *f, dl *d, const auth_opts *o)
 		orsp_der_mark ctx = orsp_der_begin(&w, 0xA0), di;
 		if (o->mid)
 			orsp_der_put_tlv(&w, 0x80, o->mid, strlen(o->mid));
-		di = orsp_der_begin(&w, 0xA1);
-		orsp_der_put_tlv(&w, 0x80, "\x35\x29\x06\x11", 4);
-		orsp_der_put_tlv(&w, 0xA1, NULL, 0);
-		orsp_der_end(&w, di);
+		if (o->device)
+			orsp_der_put_tlv(&w, 0xA1, o->device, o->device_len);
+		else if (!o->no_device) {
+			di = orsp_der_begin(&w, 0xA1);
+			orsp_der_put_tlv(&w, 0x80, "\x35\x29\x06\x11", 4);
+			orsp_der_put_tlv(&w, 0xA1, NULL, 0);
+			orsp_der_end(&w, di);
+		}
 		orsp_der_end(&w, ctx);
 	}
 	orsp_der_end(&w, m);
@@ -1150,6 +1157,51 @@ static void test_eligibility(void **state)
 	}
 }
 
+/* ctxParams1.deviceInfo must be there with a 4-byte TAC, deviceCapabilities and, if
+ * present, an 8-byte IMEI (1.2/2.1 naming what is wrong); fields after them are let through. */
+static void test_device_info(void **state)
+{
+	fx *f = *state;
+	static dl d;
+	int http;
+	auth_opts o;
+	static const struct {
+		const char *di;
+		size_t len;
+		const char *what;
+	} bad[] = {
+	    {"\x80\x03\x35\x29\x06\xA1\x00", 7, "TAC"},
+	    {"\x80\x08\x35\x29\x06\x11\x00\x00\x00\x00\xA1\x00", 12, "TAC"},
+	    {"\xA1\x00", 2, "TAC"},
+	    {"\x80\x04\x35\x29\x06\x11", 6, "deviceCapabilities"},
+	    {"\x80\x04\x35\x29\x06\x11\x82\x08\x01\x02\x03\x04\x05\x06\x07\x08", 16,
+	     "deviceCapabilities"},
+	    {"\x80\x04\x35\x29\x06\x11\xA1\x00\x82\x07\x01\x02\x03\x04\x05\x06\x07", 17, "imei"},
+	};
+
+	order(f, EID, "DEV-1", NULL);
+	memset(&d, 0, sizeof(d));
+	initiate(f, &d);
+	o = (auth_opts){.mid = "DEV-1", .no_device = true, .not_asn1 = true};
+	expect_fail_msg(call(f, "authenticateClient", auth_request(f, &d, &o), &http), "1.2", "2.1",
+	                "no deviceInfo");
+	for (size_t i = 0; i < ORSP_ARRAY_LEN(bad); i++) {
+		o = (auth_opts){.mid = "DEV-1",
+		                .device = bad[i].di,
+		                .device_len = bad[i].len,
+		                .not_asn1 = true};
+		expect_fail_msg(call(f, "authenticateClient", auth_request(f, &d, &o), &http),
+		                "1.2", "2.1", bad[i].what);
+	}
+	/* an IMEI, capabilities with an E-UTRAN release, and a field of a later SGP.22 after them */
+	o = (auth_opts){.mid = "DEV-1",
+	                .device = "\x80\x04\x35\x29\x06\x11\xA1\x05\x85\x03\x0F\x00\x00"
+	                          "\x82\x08\x01\x02\x03\x04\x05\x06\x07\x08\xA3\x00",
+	                .device_len = 25,
+	                .not_asn1 = true};
+	auth_accepted(f, &d, &o);
+}
+
 static void test_authenticate_checks(void **state)
 {
 	fx *f = *state;
@@ -1545,6 +1597,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_initiate_checks, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_authenticate_checks, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_eligibility, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_device_info, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_certificate_checks, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_gbpp_checks, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_download_retry_limit, setup, teardown),

@@ -865,6 +865,29 @@ static const char *info2_missing(orsp_slice info2)
 	return i < ORSP_ARRAY_LEN(need) ? need[i].what : NULL;
 }
 
+/* DeviceInfo (SGP.22 §5.7.13) { tac [0] Octet4, deviceCapabilities [1], imei [2] Octet8
+ * OPTIONAL, ... }: NULL when it has that shape, else what is wrong. The capabilities and
+ * the fields SGP.22 v3 adds after imei are not judged. (pySim's rsp.asn, copied to
+ * src/asn1/modules, says Octet8 for the TAC; SGP.22, lpac and pySim's own es9p_client use
+ * four bytes.) */
+static const char *device_info_bad(orsp_slice di)
+{
+	orsp_reader r;
+	orsp_tlv t;
+	const char *bad = NULL;
+
+	orsp_reader_init(&r, di.p, di.len);
+	if (orsp_der_read(&r, &t) != ORSP_OK || t.tag != 0x80 || t.value.len != 4)
+		bad = "deviceInfo: no TAC of 4 bytes";
+	else if (orsp_der_read(&r, &t) != ORSP_OK || t.tag != 0xA1)
+		bad = "deviceInfo: no deviceCapabilities";
+	else if (orsp_reader_remaining(&r) && orsp_der_read(&r, &t) == ORSP_OK && t.tag == 0x82 &&
+	         t.value.len != 8)
+		bad = "deviceInfo: imei is not 8 bytes";
+	orsp_err_clear(); /* (DER itself was validated with the whole request) */
+	return bad;
+}
+
 /* UICCCapability bits (SGP.22 §5.7.8) of the AKA algorithms among eUICC-Mandatory-services:
  * an eUICC that cannot run the profile's algorithm cannot attach to the network with it. */
 static const struct {
@@ -1104,12 +1127,20 @@ static orsp_err authenticate_client(ctx *c)
 		}
 		common = ctxp;
 		orsp_reader_init(&r, common.value.p, common.value.len);
+		bool have_device = false;
 		while (orsp_reader_remaining(&r)) {
 			if (orsp_der_read(&r, &f)) {
 				e = fail(c, ES9P_MALFORMED, "ctxParams1");
 				goto out;
 			}
-			if (f.tag == 0x80) {
+			if (f.tag == 0xA1) {
+				const char *bad = device_info_bad(f.value);
+				if (bad) {
+					e = fail(c, ES9P_MALFORMED, bad);
+					goto out;
+				}
+				have_device = true;
+			} else if (f.tag == 0x80) {
 				if (f.value.len > ORSP_SMDP_MATCHING_ID_MAX) {
 					e = fail(c, ES9P_MATCHING_ID, "too long");
 					goto out;
@@ -1117,6 +1148,10 @@ static orsp_err authenticate_client(ctx *c)
 				memcpy(mid, f.value.p, f.value.len);
 				mid[f.value.len] = '\0';
 			}
+		}
+		if (!have_device) {
+			e = fail(c, ES9P_MALFORMED, "ctxParams1: no deviceInfo");
+			goto out;
 		}
 		/* The order: by matching ID, or the default SM-DP+ case (a profile released for
 		 * this EID) when the matching ID is absent or empty (§3.1.3). */
