@@ -10,10 +10,13 @@
 # profile MID (default TS48V2-SAIP2-3-NOBERTLV-UNIQUE). openrsp runs its own
 # `bench smdp --plain-http` (a fresh server, database and PKI each round). Rounds (R,
 # default 3) alternate the two; D_OSMO (default 200) and D_OWN (default 2000) downloads
-# each, C (default 4) clients. Not run by `make test` or CI.
+# each, C (default 4) clients. PIN=1 gives each server one core of its own: the load
+# generator runs on CPU 0, the server (every thread) on CPU 1, as osmo-smdpp, which has one
+# thread, is measured either way. Not run by `make test` or CI.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=SCRIPTDIR/lib/osmo-smdpp.bash
 . "$here/lib/osmo-smdpp.bash"
 B=$(realpath "${1:-$here/../build/openrsp}")
 R=${R:-3}
@@ -38,6 +41,33 @@ cp "$V/eUICC/CERT_EUICC_ECDSA_NIST.der" "$T/pki/euicc/euicc.der"
 
 osmo_start "$here" "$T/osmo.log"
 
+LOADGEN=()
+if [ "${PIN:-0}" = 1 ]; then
+	[ "$(nproc)" -ge 2 ] || osmo_fail "PIN=1 needs two CPUs"
+	LOADGEN=(taskset -c 0)
+	taskset -a -pc 1 "$osmo_pid" >/dev/null
+fi
+
+# openrsp's own bench; with PIN=1 the server it starts is moved to CPU 1 once it is up
+own_bench() {
+	if [ "${PIN:-0}" != 1 ]; then
+		"$B" bench smdp --plain-http --downloads "$D_OWN" --clients "$C" --json
+		return
+	fi
+	"${LOADGEN[@]}" "$B" bench smdp --plain-http --downloads "$D_OWN" --clients "$C" \
+		--json >"$T/own.json" &
+	local bench=$! srv=""
+	for _ in $(seq 1 600); do
+		srv=$(pgrep -P "$bench" -f "smdp serve" || true)
+		[ -n "$srv" ] && break
+		sleep 0.05
+	done
+	[ -n "$srv" ] && taskset -a -pc 1 "$srv" >/dev/null
+	wait "$bench" || return 1
+	[ -n "$srv" ] || osmo_fail "openrsp's server was not found to pin"
+	cat "$T/own.json"
+}
+
 row() { # row LABEL JSON
 	python3 -c '
 import json, sys
@@ -49,12 +79,11 @@ print("%-10s %8.1f %9.1f %11.3f %9.3f %8.1f %6.2f" % (sys.argv[1], d["downloads_
 }
 echo "server        dl/s   p50 ms  CPU ms/dl  crypto ms  CPU/crypto  cores"
 for _ in $(seq 1 "$R"); do
-	o=$("$B" bench smdp --url "$OSMO_URL" --server-pid "$osmo_pid" --pki "$T/pki" \
+	o=$("${LOADGEN[@]}" "$B" bench smdp --url "$OSMO_URL" --server-pid "$osmo_pid" --pki "$T/pki" \
 		--smdp-address "$OSMO_FQDN" --matching-id "$MID" \
 		--downloads "$D_OSMO" --clients "$C" --json) || osmo_fail "bench against osmo-smdpp"
 	row osmo-smdpp "$o"
-	o=$("$B" bench smdp --plain-http --downloads "$D_OWN" --clients "$C" --json) ||
-		osmo_fail "bench against openrsp"
+	o=$(own_bench) || osmo_fail "bench against openrsp"
 	row openrsp "$o"
 done
 python3 - "$T/all.jsonl" <<'PY'
