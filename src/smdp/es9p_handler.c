@@ -524,7 +524,6 @@ static orsp_err step_begin(ctx *c, const char *field, int min_step, uint8_t tid[
 
 /* ---------------------------------------------------------------- the package ----------- */
 
-/* StoreMetadataRequest (BF25) for a profile package, SGP.22 §5.5.3 / §2.4.4. */
 /* What a profile asks of the eUICC (its ProfileHeader): the SAIP version and the
  * eUICC-Mandatory-services, as ORSP_SVC_BIT() bits. */
 typedef struct profile_needs {
@@ -532,6 +531,8 @@ typedef struct profile_needs {
 	uint64_t services;
 } profile_needs;
 
+/* StoreMetadataRequest (BF25) for a profile package, SGP.22 §5.5.3 / §2.4.4, and what the
+ * profile asks of the eUICC. */
 static orsp_err build_metadata(const orsp_smdp_service *svc, const uint8_t *upp, size_t len,
                                uint8_t *out, size_t cap, size_t *out_len, char iccid[21],
                                profile_needs *needs)

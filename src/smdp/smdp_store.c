@@ -403,8 +403,6 @@ static orsp_err audit(orsp_smdp *s, const char *action, const char *iccid, const
 	return err;
 }
 
-/* Inside a transaction: move p by event ev (checked against the table), applying the extra
- * constant SET clauses `extra` (starting with ", " or ""), and append the audit row. */
 /* Queue the operator's report n on profile p (eid: the eUICC when p has none), in the
  * caller's transaction: a crash cannot lose it; a background sender delivers it
  * (smdp_server.c). Nothing when reports are off or n has no point. */
@@ -445,8 +443,9 @@ static orsp_err queue_progress(orsp_smdp *s, const orsp_smdp_profile *p, const c
 	return err;
 }
 
-/* Move p by ev (the UPDATE's SET gets extra), audit it, and queue the operator's report:
- * *note, or NULL for the event's own (progress_of). */
+/* Inside a transaction: move p by event ev (checked against the table), applying the extra
+ * constant SET clauses `extra` (starting with ", " or ""), append the audit row, and queue
+ * the operator's report: *note, or for NULL the event's own (progress_of). */
 static orsp_err set_state_note(orsp_smdp *s, orsp_smdp_profile *p, orsp_smdp_event ev,
                                const char *extra, const char *detail, const progress_note *note)
 {
