@@ -710,9 +710,19 @@ static void test_full_download(void **state)
 	check_bpp(f, &d);
 	assert_int_equal(state_of(f), ORSP_SMDP_DOWNLOADED);
 	assert_int_equal(kept_keys(f), 1);
-	rsp = call(f, "handleNotification", pir_request(f, &d, true, false), &http);
-	assert_null(rsp);
-	assert_int_equal(http, 204);
+	{
+		json_t *req = pir_request(f, &d, true, false);
+		char sql[1200];
+		/* the operator's report of the installation carries the result as sent */
+		snprintf(sql, sizeof(sql),
+		         "SELECT count(*) FROM smdp_progress WHERE point_id = 4 AND success = 1"
+		         " AND result_data = '%s'",
+		         json_string_value(json_object_get(req, "pendingNotification")));
+		rsp = call(f, "handleNotification", req, &http);
+		assert_null(rsp);
+		assert_int_equal(http, 204);
+		assert_int_equal(count_of(f, sql), 1);
+	}
 	assert_int_equal(state_of(f), ORSP_SMDP_INSTALLED);
 	/* the one-time key is gone with the session */
 	assert_int_equal(kept_keys(f), 0);

@@ -22,6 +22,7 @@ typedef struct operator_end {
 	long last_point;
 	char last_status[32];
 	char last_codes[64]; /* statusCodeData: "subject/reason: message", "" if none */
+	char last_result[64]; /* resultData, "" if none */
 } operator_end;
 
 static orsp_err on_progress(void *ctx, const orsp_http_request *req, orsp_http_response *resp)
@@ -42,6 +43,8 @@ static orsp_err on_progress(void *ctx, const orsp_http_request *req, orsp_http_r
 		{
 			json_t *scd = json_object_get(json_object_get(o, "notificationPointStatus"),
 			                              "statusCodeData");
+			snprintf(op->last_result, sizeof(op->last_result), "%s",
+			         json_string_value(json_object_get(o, "resultData")) ?: "");
 			op->last_codes[0] = '\0';
 			if (scd)
 				snprintf(
@@ -134,7 +137,8 @@ static void test_progress_callbacks(void **state)
 	assert_true(orsp_smdp_server_port(srv) > 0);
 	/* the BPP delivered, then installed: two reports, the first one after one retry */
 	assert_int_equal(orsp_smdp_mark_downloaded(s, p.iccid), ORSP_OK);
-	assert_int_equal(orsp_smdp_mark_installed(s, p.iccid), ORSP_OK);
+	assert_int_equal(
+	    orsp_smdp_mark_pir(s, p.iccid, true, (const uint8_t *)"\xBF\x37\x01\x00", 4), ORSP_OK);
 	wait_calls(&op, 3);
 	pthread_mutex_lock(&op.lock);
 	assert_int_equal(op.calls, 3); /* 500, then point 3 again, then point 4 */
@@ -142,6 +146,7 @@ static void test_progress_callbacks(void **state)
 	assert_int_equal(op.last_point, 4);
 	assert_string_equal(op.last_status, "Executed-Success");
 	assert_string_equal(op.last_codes, "");
+	assert_string_equal(op.last_result, "vzcBAA=="); /* the installation result, base64 */
 	pthread_mutex_unlock(&op.lock);
 	/* a failure carries its status codes and message */
 	assert_int_equal(orsp_smdp_report_ineligible(s, p.iccid, "89049032123451234512345678901235",
@@ -153,6 +158,7 @@ static void test_progress_callbacks(void **state)
 	assert_int_equal(op.last_point, 1);
 	assert_string_equal(op.last_status, "Failed");
 	assert_string_equal(op.last_codes, "8.2.5/4.3: SAIP 2.2 only");
+	assert_string_equal(op.last_result, "");
 	pthread_mutex_unlock(&op.lock);
 	/* all three marked delivered in the outbox */
 	{

@@ -484,7 +484,7 @@ static void test_progress_points(void **state)
 	uint8_t wrong[32] = {0}, tid[4] = {9, 9, 9, 9};
 	int64_t audits, reports;
 	(void)state;
-	import_n(s, 90, 6, "R");
+	import_n(s, 90, 9, "R");
 	orsp_smdp_set_progress(s, true);
 	o.profile_type = "R";
 	/* confirmation code retries exhausted: point 2, 8.2.7/6.4 */
@@ -522,6 +522,49 @@ static void test_progress_points(void **state)
 		expect_report(s, f[why].point, false, f[why].subject, f[why].reason, EID1, "why");
 	}
 	assert_int_equal(orsp_smdp_mark_error(s, q.iccid, (orsp_smdp_failure)7, "x"), ORSP_E_USAGE);
+	/* the installation result goes with its report, base64; one above 1 KiB does not */
+	{
+		static uint8_t big[1025];
+		static const struct {
+			bool ok;
+			const uint8_t *pir;
+			size_t len;
+			const char *b64;
+		} r[] = {
+		    {true, (const uint8_t *)"\xBF\x37\x01\x00", 4, "vzcBAA=="},
+		    {false, (const uint8_t *)"\xBF\x37\x02\x00\x01", 5, "vzcCAAE="},
+		    {true, big, sizeof(big), ""},
+		};
+		for (size_t i = 0; i < 3; i++) {
+			assert_int_equal(orsp_smdp_download_order(s, &o, &q), ORSP_OK);
+			assert_int_equal(orsp_smdp_confirm_order(s, q.matching_id, NULL, true),
+			                 ORSP_OK);
+			assert_int_equal(orsp_smdp_mark_downloaded(s, q.iccid), ORSP_OK);
+			assert_int_equal(
+			    orsp_smdp_mark_pir(s, q.iccid, r[i].ok, r[i].pir, r[i].len), ORSP_OK);
+			expect_report(s, 4, r[i].ok, "", "", EID1,
+			              r[i].ok ? "" : "profile installation failed");
+			assert_int_equal(count_rows(s,
+			                            "SELECT count(*) FROM smdp_progress WHERE id ="
+			                            " (SELECT max(id) FROM smdp_progress) AND"
+			                            " result_data = '' "),
+			                 r[i].b64[0] ? 0 : 1);
+			if (r[i].b64[0]) {
+				char sql[200];
+				snprintf(
+				    sql, sizeof(sql),
+				    "SELECT count(*) FROM smdp_progress WHERE result_data = '%s'",
+				    r[i].b64);
+				assert_int_equal(count_rows(s, sql), 1);
+			}
+			if (r[i].ok) {
+				assert_int_equal(orsp_smdp_get(s, q.iccid, &q), ORSP_OK);
+				assert_int_equal(q.state, ORSP_SMDP_INSTALLED);
+			}
+		}
+		assert_int_equal(orsp_smdp_mark_pir(s, q.iccid, true, NULL, 4), ORSP_E_USAGE);
+		orsp_err_clear();
+	}
 	/* not eligible: the eUICC's EID when the order has none; the order stays Released */
 	o.eid = NULL;
 	assert_int_equal(orsp_smdp_download_order(s, &o, &q), ORSP_OK);
@@ -966,7 +1009,7 @@ static void test_migration_upp_table(void **state)
 
 	assert_int_equal(orsp_smdp_open(db_path, &test_kek, &s), ORSP_OK);
 	assert_int_equal(orsp_db_schema_version(orsp_smdp_db(s), "smdp", &v), ORSP_OK);
-	assert_int_equal(v, 6);
+	assert_int_equal(v, 7);
 	assert_int_equal(
 	    count_rows(s, "SELECT count(*) FROM sqlite_master WHERE name = 'smdp_profile_eid'"), 1);
 	assert_int_equal(count_rows(s, "SELECT count(*) FROM smdp_upp"), 3);
@@ -1045,7 +1088,7 @@ static void test_migration_plain_rowids(void **state)
 
 	assert_int_equal(orsp_smdp_open(db_path, &test_kek, &s), ORSP_OK);
 	assert_int_equal(orsp_db_schema_version(orsp_smdp_db(s), "smdp", &v), ORSP_OK);
-	assert_int_equal(v, 6);
+	assert_int_equal(v, 7);
 	assert_int_equal(
 	    count_rows(s, "SELECT count(*) FROM sqlite_master WHERE name = 'smdp_profile_eid'"), 1);
 	assert_int_equal(count_rows(s, "SELECT count(*) FROM smdp_audit"), audits);

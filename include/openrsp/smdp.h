@@ -227,6 +227,11 @@ ORSP_MUST_CHECK orsp_err orsp_smdp_mark_downloaded(orsp_smdp *s, const char *icc
 ORSP_MUST_CHECK orsp_err orsp_smdp_mark_installed(orsp_smdp *s, const char *iccid);
 ORSP_MUST_CHECK orsp_err orsp_smdp_mark_error(orsp_smdp *s, const char *iccid,
                                               orsp_smdp_failure why, const char *detail);
+/* ES9+ handleNotification: the eUICC's ProfileInstallationResult (pir: its DER as received)
+ * for Downloaded profile iccid. success: Installed, else Error. The operator's report (point
+ * 4) carries it base64 as resultData (left out above 1 KiB). */
+ORSP_MUST_CHECK orsp_err orsp_smdp_mark_pir(orsp_smdp *s, const char *iccid, bool success,
+                                            const uint8_t *pir, size_t pir_len);
 /* authenticateClient found eUICC `eid` not eligible for profile iccid: an audit row and a
  * Failed progress report (point 1, 8.2.5/4.3, detail as its message) in one transaction;
  * the order itself stays as it is (another eUICC, or this one with more free memory, may

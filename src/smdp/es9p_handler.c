@@ -1767,11 +1767,7 @@ static orsp_err handle_pir(ctx *c, const orsp_tlv *pir)
 	 * whole if a part fails (so the state change needs no savepoint of its own) */
 	if ((e = orsp_db_begin_flat(c->db)))
 		goto out;
-	if (success)
-		e = orsp_smdp_mark_installed(c->s, se.iccid);
-	else
-		e = orsp_smdp_mark_error(c->s, se.iccid, ORSP_SMDP_FAIL_INSTALL,
-		                         "profile installation failed");
+	e = orsp_smdp_mark_pir(c->s, se.iccid, success, pir->raw.p, pir->raw.len);
 	if (!e) {
 		if (sess_advance(c, tid_hex, S_BPP, S_DONE,
 		                 success ? "installed" : "installation failed"))

@@ -297,6 +297,7 @@ typedef struct progress_row {
 	int point;
 	bool success;
 	char subject[16], reason[16], detail[256];
+	char result[1400]; /* resultData, base64 ("" none) */
 } progress_row;
 
 /* POST one report; ORSP_OK when the operator answered 2xx. A failure carries the
@@ -348,6 +349,8 @@ static orsp_err send_progress(orsp_smdp_server *srv, orsp_http_client *http, con
 		json_object_set_new(st, "statusCodeData", scd);
 	}
 	json_object_set_new(o, "notificationPointStatus", st);
+	if (pr->result[0])
+		json_object_set_new(o, "resultData", json_string(pr->result));
 	e = orsp_json_dump(o, &body, &blen);
 	json_decref(o);
 	if (e)
@@ -372,14 +375,15 @@ static void sender_round(orsp_smdp_server *srv, orsp_http_client *http)
 		progress_row pr;
 
 		row = false;
-		e = orsp_db_prepare(db,
-		                    "SELECT id, iccid, eid, profile_type, point_id, success, at,"
-		                    " attempts, next_at, subject_code, reason_code, detail"
-		                    " FROM smdp_progress WHERE done = 0 AND"
-		                    " next_at <= ?1 AND NOT EXISTS (SELECT 1 FROM smdp_progress q"
-		                    " WHERE q.iccid = smdp_progress.iccid AND q.done = 0 AND"
-		                    " q.id < smdp_progress.id) ORDER BY id LIMIT 1",
-		                    &st);
+		e = orsp_db_prepare(
+		    db,
+		    "SELECT id, iccid, eid, profile_type, point_id, success, at,"
+		    " attempts, next_at, subject_code, reason_code, detail, result_data"
+		    " FROM smdp_progress WHERE done = 0 AND"
+		    " next_at <= ?1 AND NOT EXISTS (SELECT 1 FROM smdp_progress q"
+		    " WHERE q.iccid = smdp_progress.iccid AND q.done = 0 AND"
+		    " q.id < smdp_progress.id) ORDER BY id LIMIT 1",
+		    &st);
 		if (!e)
 			e = orsp_stmt_bind_int64(st, 1, now);
 		if (!e)
@@ -401,6 +405,7 @@ static void sender_round(orsp_smdp_server *srv, orsp_http_client *http)
 		snprintf(pr.subject, sizeof(pr.subject), "%s", orsp_stmt_column_text(st, 9));
 		snprintf(pr.reason, sizeof(pr.reason), "%s", orsp_stmt_column_text(st, 10));
 		snprintf(pr.detail, sizeof(pr.detail), "%s", orsp_stmt_column_text(st, 11));
+		snprintf(pr.result, sizeof(pr.result), "%s", orsp_stmt_column_text(st, 12));
 		orsp_stmt_finalize(st);
 		st = NULL;
 		/* claim it (another server process may share the database) */

@@ -162,6 +162,13 @@ static const orsp_migration smdp_migrations[] = {
         .sql = "ALTER TABLE smdp_progress ADD COLUMN subject_code TEXT NOT NULL DEFAULT '';"
                "ALTER TABLE smdp_progress ADD COLUMN reason_code TEXT NOT NULL DEFAULT '';",
     },
+    {
+        .version = 7,
+        .description = "the installation result with its progress report",
+        /* The eUICC's ProfileInstallationResult, base64, as the resultData of the BPP
+         * installation report ('' for other reports and those queued before). */
+        .sql = "ALTER TABLE smdp_progress ADD COLUMN result_data TEXT NOT NULL DEFAULT '';",
+    },
 };
 
 /* What a progress report to the operator says (ES2+ HandleDownloadProgressInfo, SGP.22
@@ -172,26 +179,32 @@ typedef struct progress_note {
 	int point;
 	bool ok;
 	const char *subject, *reason;
+	const uint8_t *result; /* resultData (the installation result), result_len bytes */
+	size_t result_len;
 } progress_note;
 
-static const progress_note CC_EXHAUSTED = {2, false, "8.2.7", "6.4"};
-static const progress_note RETRIES_EXHAUSTED = {1, false, "8.8.5", "6.4"};
-static const progress_note NOT_ELIGIBLE = {1, false, "8.2.5", "4.3"};
+/* The largest installation result a report carries (a PIR is about 200 bytes; SGP.22's
+ * signed structure has no size bound, the ES9+ body limit is far above this). */
+#define RESULT_DATA_MAX 1024
+
+static const progress_note CC_EXHAUSTED = {.point = 2, .subject = "8.2.7", .reason = "6.4"};
+static const progress_note RETRIES_EXHAUSTED = {.point = 1, .subject = "8.8.5", .reason = "6.4"};
+static const progress_note NOT_ELIGIBLE = {.point = 1, .subject = "8.2.5", .reason = "4.3"};
 
 /* The report of a state change, when the operator hears about it (point 0: no report). */
 static progress_note progress_of(orsp_smdp_event ev)
 {
 	switch (ev) {
 	case ORSP_SMDP_EV_DOWNLOADED:
-		return (progress_note){3, true, NULL, NULL};
+		return (progress_note){.point = 3, .ok = true};
 	case ORSP_SMDP_EV_PIR_OK:
-		return (progress_note){4, true, NULL, NULL};
+		return (progress_note){.point = 4, .ok = true};
 	case ORSP_SMDP_EV_PIR_FAIL:
-		return (progress_note){4, false, NULL, NULL};
+		return (progress_note){.point = 4};
 	case ORSP_SMDP_EV_FAIL: /* the download ended otherwise (a cancelled session) */
-		return (progress_note){3, false, NULL, NULL};
+		return (progress_note){.point = 3};
 	default:
-		return (progress_note){0, false, NULL, NULL};
+		return (progress_note){.point = 0};
 	}
 }
 
@@ -410,14 +423,18 @@ static orsp_err queue_progress(orsp_smdp *s, const orsp_smdp_profile *p, const c
                                const progress_note *n, const char *detail)
 {
 	orsp_stmt *ps = NULL;
+	char result[RESULT_DATA_MAX / 3 * 4 + 8] = "";
 	orsp_err err;
 
 	if (s->no_progress || !n->point)
 		return ORSP_OK;
+	if (n->result && n->result_len <= RESULT_DATA_MAX &&
+	    orsp_base64_encode(n->result, n->result_len, result, sizeof(result)) != ORSP_OK)
+		return orsp_errf(ORSP_E_RESOURCE, "installation result too large to report");
 	err = orsp_db_prepare(s->db,
 	                      "INSERT INTO smdp_progress (at, iccid, eid, profile_type, point_id,"
-	                      " success, detail, next_at, subject_code, reason_code)"
-	                      " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?1, ?8, ?9)",
+	                      " success, detail, next_at, subject_code, reason_code, result_data)"
+	                      " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?1, ?8, ?9, ?10)",
 	                      &ps);
 	if (!err)
 		err = orsp_stmt_bind_int64(ps, 1, now_s(s));
@@ -437,6 +454,8 @@ static orsp_err queue_progress(orsp_smdp *s, const orsp_smdp_profile *p, const c
 		err = orsp_stmt_bind_text(ps, 8, n->subject ? n->subject : "");
 	if (!err)
 		err = orsp_stmt_bind_text(ps, 9, n->reason ? n->reason : "");
+	if (!err)
+		err = orsp_stmt_bind_text(ps, 10, result);
 	if (!err)
 		err = orsp_stmt_run(ps);
 	orsp_stmt_finalize(ps);
@@ -1036,6 +1055,18 @@ orsp_err orsp_smdp_mark_error(orsp_smdp *s, const char *iccid, orsp_smdp_failure
 		return simple_event(s, iccid, NULL, ORSP_SMDP_EV_FAIL, "", detail);
 	}
 	return orsp_errf(ORSP_E_USAGE, "unknown failure %d", (int)why);
+}
+
+orsp_err orsp_smdp_mark_pir(orsp_smdp *s, const char *iccid, bool success, const uint8_t *pir,
+                            size_t pir_len)
+{
+	progress_note n = {.point = 4, .ok = success, .result = pir, .result_len = pir_len};
+
+	if (!pir && pir_len)
+		return orsp_errf(ORSP_E_USAGE, "missing arguments");
+	return simple_event_note(s, iccid, NULL,
+	                         success ? ORSP_SMDP_EV_PIR_OK : ORSP_SMDP_EV_PIR_FAIL, "",
+	                         success ? "" : "profile installation failed", &n);
 }
 
 orsp_err orsp_smdp_report_ineligible(orsp_smdp *s, const char *iccid, const char *eid,
