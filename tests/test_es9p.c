@@ -1167,6 +1167,46 @@ static void test_eligibility(void **state)
 	}
 }
 
+/* eligibility = services: every mandatory service with a capability bit the eUICC knows. The
+ * TS.48 profile asks for usim, isim, csim, get-identity (bit 22), profile-a-x25519 (23) and
+ * profile-b-p256 (24); bits from 19 on are judged only where the eUICC's string reaches. */
+static void test_eligibility_services(void **state)
+{
+	fx *f = *state;
+	static dl d;
+	int http;
+	auth_opts o;
+	static const struct {
+		const char *cap;
+		size_t len;
+		const char *missing; /* NULL: eligible */
+	} cases[] = {
+	    {"\x00\x4B", 2, "isimSupport"},                  /* usim, Milenage, TUAK */
+	    {"\x04\x50", 2, "isimSupport"},                  /* usim, csim */
+	    {"\x07\x70\x00\x02\x80", 5, "profile-a-x25519"}, /* reaches 24: 23 missing */
+	    {"\x07\x70\x00\x00\x80", 5, "getIdentity"},      /* 22 and 23 missing */
+	    {"\x04\x70", 2, NULL},             /* NAAs; bits 22-24 not reached, not judged */
+	    {"\x01\x70\x00\x02", 4, NULL},     /* reaches 22 only */
+	    {"\x07\x70\x00\x03\x80", 5, NULL}, /* everything */
+	};
+
+	f->svc.eligibility_all_services = true;
+	order(f, EID, "SVC-1", NULL);
+	memset(&d, 0, sizeof(d));
+	initiate(f, &d);
+	for (size_t i = 0; i < ORSP_ARRAY_LEN(cases); i++) {
+		o = (auth_opts){
+		    .mid = "SVC-1", .uicc_cap = cases[i].cap, .uicc_cap_len = cases[i].len};
+		if (cases[i].missing)
+			expect_fail_msg(
+			    call(f, "authenticateClient", auth_request(f, &d, &o), &http), "8.2.5",
+			    "4.3", cases[i].missing);
+		else
+			auth_accepted(f, NULL, &o);
+	}
+	dl_free(&d);
+}
+
 /* ctxParams1.deviceInfo must be there with a 4-byte TAC, deviceCapabilities and, if
  * present, an 8-byte IMEI (1.2/2.1 naming what is wrong); fields after them are let through. */
 static void test_device_info(void **state)
@@ -1608,6 +1648,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_authenticate_checks, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_eligibility, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_device_info, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_eligibility_services, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_certificate_checks, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_gbpp_checks, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_download_retry_limit, setup, teardown),

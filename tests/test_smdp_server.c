@@ -66,7 +66,7 @@ static void write_conf(const char *path, const char *db, const char *callback)
 	fprintf(f,
 	        "fqdn = testsmdpplus1.example.com\noid = 2.999.10\nport = 0\n"
 	        "database = %s\nplain_http = yes\nes2_token = operator-token-0123456789\n"
-	        "callback_url = %s\nthreads = 2\n"
+	        "callback_url = %s\nthreads = 2\neligibility = services\n"
 	        "[keyset]\nci = %s\n",
 	        db, callback, test_vector_path("sgp26/CertificateIssuer/CERT_CI_ECDSA_NIST.der"));
 	fprintf(f, "dpauth_cert = %s\n",
@@ -121,6 +121,7 @@ static void test_progress_callbacks(void **state)
 	write_conf(conf, db, url);
 	assert_int_equal(orsp_smdp_config_load(conf, &cfg), ORSP_OK);
 	assert_true(cfg.plain_http);
+	assert_true(cfg.svc.eligibility_all_services);
 	assert_string_equal(cfg.callback_url, url);
 	/* a profile, ordered and released, through the store */
 	snprintf(kp, sizeof(kp), "%s.kek", db);
@@ -193,6 +194,7 @@ static void test_config_errors(void **state)
 	    {"fqdn = a..b\n", "fqdn: not a DNS name"},
 	    {"oid = 1.x\n", "oid: expected a dotted OID"},
 	    {"plain_http = maybe\n", "plain_http: expected yes or no"},
+	    {"eligibility = strict\n", "eligibility: expected aka or services"},
 	    {"es2_token = short\n", "es2_token"},
 	    {"callback_url = ftp://x\n", "callback_url"},
 	    {"[other]\n", "unknown section"},

@@ -276,6 +276,10 @@ typedef struct orsp_smdp_service {
 	int64_t session_ttl_s;     /* an ES9+ session older than this is unknown; 0: 600 */
 	size_t max_body;           /* request body limit in bytes; 0: 256 KiB */
 	unsigned svn_major, svn_minor, svn_patch; /* SGP.22 version announced; 0.0.0: 2.2.2 */
+	/* Eligibility: false compares only the profile's AKA algorithms with the eUICC's
+	 * uiccCapability; true every eUICC-Mandatory-service that has a capability bit the eUICC
+	 * knows (configuration `eligibility = aka | services`; docs/smdp-es9p.md). */
+	bool eligibility_all_services;
 } orsp_smdp_service;
 
 /* The answer to one ES9+ or ES2+ request, ready for HTTP. */

@@ -889,18 +889,55 @@ static const char *device_info_bad(orsp_slice di)
 	return bad;
 }
 
-/* UICCCapability bits (SGP.22 §5.7.8) of the AKA algorithms among eUICC-Mandatory-services:
- * an eUICC that cannot run the profile's algorithm cannot attach to the network with it. */
+/* The UICCCapability bit (SGP.22 §5.7.8) of each eUICC-Mandatory-service that has one, and
+ * whether it is an AKA algorithm: an eUICC that cannot run the profile's algorithm cannot
+ * attach to the network with it, so those are always compared; the rest only with
+ * `eligibility = services`. usim-test-algorithm has no bit. */
 static const struct {
 	orsp_pkg_service svc;
 	unsigned bit;
+	bool aka;
 	const char *name;
-} aka_caps[] = {
-    {ORSP_SVC_MILENAGE, 4, "akaMilenage"},
-    {ORSP_SVC_CAVE, 5, "akaCave"},
-    {ORSP_SVC_TUAK128, 6, "akaTuak128"},
-    {ORSP_SVC_TUAK256, 7, "akaTuak256"},
+} service_caps[] = {
+    {ORSP_SVC_CONTACTLESS, 0, false, "contactlessSupport"},
+    {ORSP_SVC_USIM, 1, false, "usimSupport"},
+    {ORSP_SVC_ISIM, 2, false, "isimSupport"},
+    {ORSP_SVC_CSIM, 3, false, "csimSupport"},
+    {ORSP_SVC_MILENAGE, 4, true, "akaMilenage"},
+    {ORSP_SVC_CAVE, 5, true, "akaCave"},
+    {ORSP_SVC_TUAK128, 6, true, "akaTuak128"},
+    {ORSP_SVC_TUAK256, 7, true, "akaTuak256"},
+    {ORSP_SVC_GBA_USIM, 10, false, "gbaAuthenUsim"},
+    {ORSP_SVC_GBA_ISIM, 11, false, "gbaAuthenISim"},
+    {ORSP_SVC_MBMS, 12, false, "mbmsAuthenUsim"},
+    {ORSP_SVC_EAP, 13, false, "eapClient"},
+    {ORSP_SVC_JAVACARD, 14, false, "javacard"},
+    {ORSP_SVC_MULTOS, 15, false, "multos"},
+    {ORSP_SVC_MULTIPLE_USIM, 16, false, "multipleUsimSupport"},
+    {ORSP_SVC_MULTIPLE_ISIM, 17, false, "multipleIsimSupport"},
+    {ORSP_SVC_MULTIPLE_CSIM, 18, false, "multipleCsimSupport"},
+    {ORSP_SVC_BER_TLV, 19, false, "berTlvFileSupport"},
+    {ORSP_SVC_DFLINK, 20, false, "dfLinkSupport"},
+    {ORSP_SVC_CAT_TP, 21, false, "catTp"},
+    {ORSP_SVC_GET_IDENTITY, 22, false, "getIdentity"},
+    {ORSP_SVC_PROFILE_A_X25519, 23, false, "profile-a-x25519"},
+    {ORSP_SVC_PROFILE_B_P256, 24, false, "profile-b-p256"},
+    {ORSP_SVC_SUCI_CALCULATOR_API, 25, false, "suciCalculatorApi"},
+    {ORSP_SVC_DNS_RESOLUTION, 26, false, "dns-resolution"},
+    {ORSP_SVC_SCP11AC, 27, false, "scp11ac"},
+    {ORSP_SVC_SCP11C_AUTHORIZATION_MECHANISM, 28, false, "scp11c-authorization-mechanism"},
+    {ORSP_SVC_S16MODE, 29, false, "s16mode"},
+    {ORSP_SVC_EAKA, 30, false, "eaka"},
 };
+
+/* Bits 0..18 are in every SGP.22 v2 UICCCapability; later versions added the rest. */
+#define CAP_BITS_V2 19
+
+/* How many bits a DER BIT STRING's contents (unused-bits octet first) hold. */
+static size_t bit_count(orsp_slice bits)
+{
+	return (bits.len - 1) * 8 - bits.p[0];
+}
 
 /* Bit `bit` of a DER BIT STRING's contents (unused-bits octet first); false past its end. */
 static bool bit_set(orsp_slice bits, unsigned bit)
@@ -917,8 +954,8 @@ static bool bit_set(orsp_slice bits, unsigned bit)
  * profile of upp_len bytes asking for *needs: the SAIP version it supports (profileVersion)
  * at least the profile's, its free memory (extCardResource) at least the package, and the
  * profile's AKA algorithm in its uiccCapability. ES9P_OK if so; otherwise why not, in buf. */
-static es9p_code ineligible(orsp_slice info2, size_t upp_len, const profile_needs *needs, char *buf,
-                            size_t cap)
+static es9p_code ineligible(orsp_slice info2, size_t upp_len, const profile_needs *needs,
+                            bool all_services, char *buf, size_t cap)
 {
 	orsp_reader r;
 	orsp_tlv t;
@@ -964,13 +1001,20 @@ static es9p_code ineligible(orsp_slice info2, size_t upp_len, const profile_need
 				         "euiccInfo2: uiccCapability is not a BIT STRING");
 				return ES9P_MALFORMED;
 			}
-			for (size_t i = 0; i < ORSP_ARRAY_LEN(aka_caps); i++) {
-				if ((needs->services & ORSP_SVC_BIT(aka_caps[i].svc)) &&
-				    !bit_set(t.value, aka_caps[i].bit)) {
-					snprintf(buf, cap, "the profile's AKA algorithm needs %s",
-					         aka_caps[i].name);
-					return ES9P_NOT_ELIGIBLE;
-				}
+			/* a bit past the v2 set that the eUICC's string does not reach may be one
+			 * its SGP.22 version does not define: not judged */
+			for (size_t i = 0; i < ORSP_ARRAY_LEN(service_caps); i++) {
+				unsigned bit = service_caps[i].bit;
+				if (!(needs->services & ORSP_SVC_BIT(service_caps[i].svc)) ||
+				    (!service_caps[i].aka && !all_services) ||
+				    (bit >= CAP_BITS_V2 && bit >= bit_count(t.value)) ||
+				    bit_set(t.value, bit))
+					continue;
+				snprintf(buf, cap, "%s %s",
+				         service_caps[i].aka ? "the profile's AKA algorithm needs"
+				                             : "the profile needs",
+				         service_caps[i].name);
+				return ES9P_NOT_ELIGIBLE;
 			}
 		}
 	}
@@ -1188,7 +1232,9 @@ static orsp_err authenticate_client(ctx *c)
 			goto out;
 		{
 			char why[160];
-			es9p_code code = ineligible(info2, prof.upp_len, &needs, why, sizeof(why));
+			es9p_code code =
+			    ineligible(info2, prof.upp_len, &needs,
+			               c->svc->eligibility_all_services, why, sizeof(why));
 			/* the operator hears of it; the answer does not depend on that write */
 			if (code == ES9P_NOT_ELIGIBLE &&
 			    orsp_smdp_report_ineligible(c->s, prof.iccid, eid, why) != ORSP_OK)

@@ -187,6 +187,10 @@ static orsp_err set_key(loader *l, const char *k, const char *v)
 		if ((e = parse_uint(l, k, v, 86400, &x)))
 			return e;
 		c->svc.session_ttl_s = (int64_t)x;
+	} else if (strcmp(k, "eligibility") == 0) {
+		if (strcmp(v, "aka") && strcmp(v, "services"))
+			return bad(l, k, "expected aka or services");
+		c->svc.eligibility_all_services = strcmp(v, "services") == 0;
 	} else if (strcmp(k, "threads") == 0) {
 		if ((e = parse_uint(l, k, v, 64, &x)))
 			return e;
