@@ -106,6 +106,9 @@ void cj_bool(cli_json *j, const char *key, bool v);
 /* Ends the document with a newline and flushes. */
 void cj_done(cli_json *j);
 
+/* Seconds since the epoch as "YYYY-MM-DDTHH:MM:SSZ" (UTC), or the number if out of range. */
+void cli_utc(int64_t t, char out[32]);
+
 /* ----- subscriber options shared by aka and auc ----- */
 
 enum {

@@ -5,6 +5,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "cli.h"
 
@@ -333,4 +334,12 @@ void cj_done(cli_json *j)
 	(void)j;
 	putchar('\n');
 	fflush(stdout);
+}
+
+void cli_utc(int64_t t, char out[32])
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+	if (!gmtime_r(&tt, &tm) || !strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm))
+		snprintf(out, 32, "%lld", (long long)t);
 }

@@ -361,14 +361,6 @@ out:
 
 /* ----- list / show ----- */
 
-static void utc(int64_t t, char out[32])
-{
-	time_t tt = (time_t)t;
-	struct tm tm;
-	if (!gmtime_r(&tt, &tm) || !strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm))
-		snprintf(out, 32, "%lld", (long long)t);
-}
-
 static const char *alg_str(orsp_aka_alg alg)
 {
 	return alg == ORSP_AKA_TUAK ? "tuak" : "milenage";
@@ -424,7 +416,7 @@ static int list_one(const orsp_auc_info *info, void *arg)
 	if (ctx->n == 1)
 		printf("%-15s  %-8s  %-4s  %-12s  %-3s  %s\n", "IMSI", "ALG", "AMF", "SQN", "IND",
 		       "UPDATED");
-	utc(info->updated, when);
+	cli_utc(info->updated, when);
 	printf("%-15s  %-8s  %02x%02x  %012" PRIx64 "  %-3u  %s\n", info->imsi, alg_str(info->alg),
 	       info->amf[0], info->amf[1], info->sqn, info->ind_bits, when);
 	return 0;
@@ -539,9 +531,9 @@ static int auc_show(int argc, char **argv)
 		         info.tuak.ck_bits, info.tuak.ik_bits);
 		cli_kv_str("TUAK", buf);
 	}
-	utc(info.created, when);
+	cli_utc(info.created, when);
 	cli_kv_str("created", when);
-	utc(info.updated, when);
+	cli_utc(info.updated, when);
 	cli_kv_str("updated", when);
 out:
 	orsp_auc_close(a);

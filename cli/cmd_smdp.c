@@ -202,15 +202,16 @@ out:
 
 /* ----- profile list ----- */
 
-typedef struct list_ctx {
+/* What `profile list`, `audit` and `reports` print with: JSON or text, rows so far. */
+typedef struct log_ctx {
 	bool json;
 	cli_json j;
 	size_t n;
-} list_ctx;
+} log_ctx;
 
 static int list_one(const orsp_smdp_profile *p, void *arg)
 {
-	list_ctx *ctx = arg;
+	log_ctx *ctx = arg;
 
 	ctx->n++;
 	if (ctx->json) {
@@ -244,16 +245,99 @@ static int list_one(const orsp_smdp_profile *p, void *arg)
 	return 0;
 }
 
-static int smdp_profile_list(int argc, char **argv)
+/* ----- audit and reports ----- */
+
+static int audit_one(const orsp_smdp_audit_row *r, void *arg)
+{
+	log_ctx *ctx = arg;
+	char when[32];
+
+	cli_utc(r->at, when);
+	ctx->n++;
+	if (ctx->json) {
+		cj_obj_begin(&ctx->j, NULL);
+		cj_i64(&ctx->j, "id", r->id);
+		cj_str(&ctx->j, "time", when);
+		cj_str(&ctx->j, "action", r->action);
+		cj_str(&ctx->j, "iccid", r->iccid);
+		cj_str(&ctx->j, "from", r->from);
+		cj_str(&ctx->j, "to", r->to);
+		cj_str(&ctx->j, "detail", r->detail);
+		cj_obj_end(&ctx->j);
+		return 0;
+	}
+	if (ctx->n == 1)
+		printf("%-20s  %-21s  %-20s  %-11s  %-11s  %s\n", "TIME", "ACTION", "ICCID", "FROM",
+		       "TO", "DETAIL");
+	printf("%-20s  %-21s  %-20s  %-11s  %-11s  %s\n", when, r->action, r->iccid, r->from, r->to,
+	       r->detail);
+	return 0;
+}
+
+static const char *report_state(int done)
+{
+	return done == 1 ? "delivered" : done == 2 ? "given-up" : "pending";
+}
+
+static int report_one(const orsp_smdp_report_row *r, void *arg)
+{
+	log_ctx *ctx = arg;
+	char when[32], status[48];
+
+	cli_utc(r->at, when);
+	ctx->n++;
+	if (ctx->json) {
+		cj_obj_begin(&ctx->j, NULL);
+		cj_i64(&ctx->j, "id", r->id);
+		cj_str(&ctx->j, "time", when);
+		cj_str(&ctx->j, "iccid", r->iccid);
+		if (r->eid[0])
+			cj_str(&ctx->j, "eid", r->eid);
+		cj_i64(&ctx->j, "notificationPointId", r->point);
+		cj_str(&ctx->j, "status", r->success ? "Executed-Success" : "Failed");
+		if (r->subject[0]) {
+			cj_str(&ctx->j, "subjectCode", r->subject);
+			cj_str(&ctx->j, "reasonCode", r->reason);
+		}
+		if (r->detail[0])
+			cj_str(&ctx->j, "detail", r->detail);
+		cj_str(&ctx->j, "delivery", report_state(r->done));
+		cj_u64(&ctx->j, "attempts", r->attempts);
+		cj_obj_end(&ctx->j);
+		return 0;
+	}
+	if (ctx->n == 1)
+		printf("%-20s  %-20s  %-5s  %-17s  %-9s  %-8s  %s\n", "TIME", "ICCID", "POINT",
+		       "STATUS", "DELIVERY", "ATTEMPTS", "DETAIL");
+	if (r->success)
+		snprintf(status, sizeof(status), "Executed-Success");
+	else if (r->subject[0])
+		snprintf(status, sizeof(status), "Failed %s/%s", r->subject, r->reason);
+	else
+		snprintf(status, sizeof(status), "Failed");
+	printf("%-20s  %-20s  %-5d  %-17s  %-9s  %-8u  %s\n", when, r->iccid, r->point, status,
+	       report_state(r->done), r->attempts, r->detail);
+	return 0;
+}
+
+typedef enum walk_kind { WALK_PROFILES, WALK_AUDIT, WALK_REPORTS } walk_kind;
+
+/* `smdp profile list`, `smdp audit` and `smdp reports`: the same options (--iccid not for
+ * the list), one walk each. */
+static int smdp_log(int argc, char **argv, walk_kind kind)
 {
 	static const struct option opts[] = {
 	    DB_LONGOPTS,
+	    {"iccid", required_argument, NULL, OPT_ICCID},
 	    {"json", no_argument, NULL, OPT_JSON},
 	    {NULL, 0, NULL, 0},
 	};
+	static const char *const what[] = {"smdp profile list", "smdp audit", "smdp reports"};
+	static const char *const none[] = {"no profiles", "no audit rows", "no progress reports"};
 	db_opts dbo = {0};
 	orsp_smdp *s = NULL;
-	list_ctx ctx;
+	const char *iccid = NULL;
+	log_ctx ctx;
 	int rc, c;
 	orsp_err e;
 
@@ -265,7 +349,14 @@ static int smdp_profile_list(int argc, char **argv)
 			continue;
 		if (c == OPT_JSON)
 			ctx.json = true;
-		else
+		else if (c == OPT_ICCID && kind == WALK_PROFILES)
+			return cli_usage("--iccid", "not an option of profile list");
+		else if (c == OPT_ICCID) {
+			if (!optarg[0] || strlen(optarg) > 20 ||
+			    strspn(optarg, "0123456789") != strlen(optarg))
+				return cli_usage("--iccid", "expected up to 20 digits");
+			iccid = optarg;
+		} else
 			return cli_usage(argv[optind - 1], "unexpected option");
 	}
 	if ((rc = cli_positional(argc, argv, 0, "")))
@@ -275,17 +366,34 @@ static int smdp_profile_list(int argc, char **argv)
 		return rc;
 	if (ctx.json)
 		cj_arr_begin(&ctx.j, NULL);
-	e = orsp_smdp_list(s, list_one, &ctx, NULL);
+	e = kind == WALK_PROFILES ? orsp_smdp_list(s, list_one, &ctx, NULL)
+	    : kind == WALK_AUDIT  ? orsp_smdp_audit_walk(s, iccid, audit_one, &ctx, NULL)
+	                          : orsp_smdp_report_walk(s, iccid, report_one, &ctx, NULL);
 	if (ctx.json) {
 		cj_arr_end(&ctx.j);
 		cj_done(&ctx.j);
 	}
 	if (e)
-		rc = cli_fail("smdp profile list", e);
+		rc = cli_fail(what[kind], e);
 	else if (!ctx.json && ctx.n == 0)
-		printf("no profiles\n");
+		printf("%s\n", none[kind]);
 	orsp_smdp_close(s);
 	return rc;
+}
+
+static int smdp_profile_list(int argc, char **argv)
+{
+	return smdp_log(argc, argv, WALK_PROFILES);
+}
+
+static int smdp_audit(int argc, char **argv)
+{
+	return smdp_log(argc, argv, WALK_AUDIT);
+}
+
+static int smdp_reports(int argc, char **argv)
+{
+	return smdp_log(argc, argv, WALK_REPORTS);
 }
 
 /* ----- generate ----- */
@@ -697,6 +805,12 @@ static int smdp_serve(int argc, char **argv)
 	return CLI_OK;
 }
 
+/* the options of `audit` and `reports` */
+#define LOG_SYNOPSIS "--db PATH [--kek-file PATH] [--iccid N] [--json]"
+#define LOG_HELP                                                                                   \
+	"options:\n" DB_HELP "  --iccid N            one profile only\n"                           \
+	"  --json               as a JSON array\n"
+
 static const cli_cmd smdp_cmds[] = {
     {
         .verb = "profile",
@@ -722,20 +836,39 @@ static const cli_cmd smdp_cmds[] = {
         .synopsis = "(--config FILE | --db PATH --fqdn NAME [--kek-file PATH])\n"
                     "       (--iccid N | --profile-type T) [--eid EID] [--matching-id ID]\n"
                     "       [--cc CODE] [--release]",
-        .help = "Takes the profile (or the first Available profile of the type) out of\n"
-                "Available: Allocated, or Linked with --eid. With --cc and/or --release it\n"
-                "is then confirmed (Confirmed, or Released with --release). Prints\n"
-                "LPA:1$FQDN$MatchingID.\n\n"
-                "options:\n"
-                "  --iccid N            order this profile\n"
-                "  --profile-type T     order the first Available profile of this type\n"
-                "  --eid EID            bind the order to this eUICC (32 digits)\n"
-                "  --matching-id ID     1..64 of [0-9A-Z-] (default: random, 23 characters)\n"
-                "  --cc CODE            confirmation code (stored as SHA-256, KEK-wrapped)\n"
-                "  --release            release the profile for download at once\n"
-                "  --fqdn NAME          SM-DP+ address for the activation code\n"
-                "  --config FILE        the server's configuration (database, KEK, address)\n" DB_HELP,
+        .help =
+            "Takes the profile (or the first Available profile of the type) out of\n"
+            "Available: Allocated, or Linked with --eid. With --cc and/or --release it\n"
+            "is then confirmed (Confirmed, or Released with --release). Prints\n"
+            "LPA:1$FQDN$MatchingID.\n\n"
+            "options:\n"
+            "  --iccid N            order this profile\n"
+            "  --profile-type T     order the first Available profile of this type\n"
+            "  --eid EID            bind the order to this eUICC (32 digits)\n"
+            "  --matching-id ID     1..64 of [0-9A-Z-] (default: random, 23 characters)\n"
+            "  --cc CODE            confirmation code (stored as SHA-256, KEK-wrapped)\n"
+            "  --release            release the profile for download at once\n"
+            "  --fqdn NAME          SM-DP+ address for the activation code\n"
+            "  --config FILE        the server's configuration (database, KEK, address)\n" DB_HELP,
         .run = smdp_order,
+    },
+    {
+        .verb = "audit",
+        .summary = "the audit log: every order, state change, CC check and refusal",
+        .synopsis = LOG_SYNOPSIS,
+        .help = "Prints the SM-DP+'s append-only audit log, oldest first: time (UTC), action,\n"
+                "ICCID, state before and after, detail. Never key material.\n\n" LOG_HELP,
+        .run = smdp_audit,
+    },
+    {
+        .verb = "reports",
+        .summary = "progress reports to the operator (ES2+ HandleDownloadProgressInfo)",
+        .synopsis = LOG_SYNOPSIS,
+        .help = "Prints the outbox of download progress reports, oldest first: time (UTC),\n"
+                "ICCID, notificationPointId, status (with the status codes of a failure),\n"
+                "delivery (pending, delivered, or given-up after the last retry), attempts\n"
+                "and detail. docs/smdp-server.md explains the points.\n\n" LOG_HELP,
+        .run = smdp_reports,
     },
     {
         .verb = "serve",

@@ -473,6 +473,31 @@ static void expect_report(orsp_smdp *s, int point, bool ok, const char *subject,
 	orsp_stmt_finalize(st);
 }
 
+typedef struct walk_count {
+	size_t n, stop_at;
+	int64_t last_id;
+	char last[128];
+} walk_count;
+
+static int count_audit(const orsp_smdp_audit_row *r, void *arg)
+{
+	walk_count *w = arg;
+	assert_true(r->id > w->last_id); /* oldest first */
+	w->last_id = r->id;
+	snprintf(w->last, sizeof(w->last), "%s", r->action);
+	return ++w->n == w->stop_at ? 7 : 0;
+}
+
+static int count_report(const orsp_smdp_report_row *r, void *arg)
+{
+	walk_count *w = arg;
+	assert_true(r->id > w->last_id);
+	w->last_id = r->id;
+	snprintf(w->last, sizeof(w->last), "%d %s/%s %s %d", r->point, r->subject, r->reason,
+	         r->eid, r->done);
+	return ++w->n == w->stop_at ? 7 : 0;
+}
+
 /* The notificationPointId of each report (SGP.22 §5.3.5) and the status codes of failures:
  * 1 eligibility and retry limit check, 2 confirmation failure, 3 BPP download, 4 BPP
  * installation. An ineligible eUICC is reported and audited, and its order stays. */
@@ -591,6 +616,38 @@ static void test_progress_points(void **state)
 	assert_int_equal(count_rows(s, "SELECT count(*) FROM smdp_progress"), reports);
 	assert_int_equal(
 	    count_rows(s, "SELECT count(*) FROM smdp_audit WHERE action = 'ineligible'"), 2);
+	/* the walks behind `smdp audit` and `smdp reports`: all, one profile, stopped */
+	{
+		walk_count w = {0};
+		int stopped = -1;
+		assert_int_equal(orsp_smdp_audit_walk(s, NULL, count_audit, &w, &stopped), ORSP_OK);
+		assert_int_equal(stopped, 0);
+		assert_int_equal(w.n, count_rows(s, "SELECT count(*) FROM smdp_audit"));
+		assert_string_equal(w.last, "ineligible");
+		w = (walk_count){0};
+		assert_int_equal(orsp_smdp_audit_walk(s, q.iccid, count_audit, &w, NULL), ORSP_OK);
+		assert_int_equal(w.n, 5); /* import, order, confirm, ineligible twice */
+		w = (walk_count){.stop_at = 2};
+		assert_int_equal(orsp_smdp_audit_walk(s, q.iccid, count_audit, &w, &stopped),
+		                 ORSP_OK);
+		assert_int_equal(stopped, 7);
+		assert_int_equal(w.n, 2);
+		w = (walk_count){0};
+		assert_int_equal(orsp_smdp_report_walk(s, NULL, count_report, &w, NULL), ORSP_OK);
+		assert_int_equal(w.n, reports);
+		w = (walk_count){0};
+		assert_int_equal(orsp_smdp_report_walk(s, q.iccid, count_report, &w, NULL),
+		                 ORSP_OK);
+		assert_int_equal(w.n, 1);
+		assert_string_equal(w.last, "1 8.2.5/4.3 " EID2 " 0");
+		w = (walk_count){0};
+		assert_int_equal(orsp_smdp_report_walk(s, "1", count_report, &w, NULL), ORSP_OK);
+		assert_int_equal(w.n, 0);
+		assert_int_equal(orsp_smdp_audit_walk(s, NULL, NULL, NULL, NULL), ORSP_E_USAGE);
+		assert_int_equal(orsp_smdp_report_walk(NULL, NULL, count_report, &w, NULL),
+		                 ORSP_E_USAGE);
+		orsp_err_clear();
+	}
 	orsp_smdp_close(s);
 }
 

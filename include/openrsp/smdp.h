@@ -245,6 +245,33 @@ ORSP_MUST_CHECK orsp_err orsp_smdp_expire(orsp_smdp *s, size_t *n);
 /* How many profiles are in each state (n is indexed by orsp_smdp_state), counted by the
  * database without reading the profiles one by one. */
 ORSP_MUST_CHECK orsp_err orsp_smdp_count_states(orsp_smdp *s, size_t n[ORSP_SMDP_STATE__COUNT]);
+/* One row of the append-only audit log (smdp_audit): every state change, CC check, download
+ * attempt and eligibility refusal. Text fields are cut to fit. */
+typedef struct orsp_smdp_audit_row {
+	int64_t id, at; /* at: seconds since the epoch */
+	char action[40], iccid[21], from[16], to[16], detail[256];
+} orsp_smdp_audit_row;
+/* Call fn for every audit row of profile iccid (NULL: all), oldest first; a non-zero return
+ * stops the walk and is returned in *stopped (may be NULL). */
+ORSP_MUST_CHECK orsp_err orsp_smdp_audit_walk(orsp_smdp *s, const char *iccid,
+                                              int (*fn)(const orsp_smdp_audit_row *r, void *arg),
+                                              void *arg, int *stopped);
+
+/* One progress report of the outbox (smdp_progress, docs/smdp-server.md). */
+typedef struct orsp_smdp_report_row {
+	int64_t id, at, next_at;
+	char iccid[21], eid[33], subject[16], reason[16], detail[256];
+	int point;    /* notificationPointId */
+	bool success; /* Executed-Success, else Failed */
+	unsigned attempts;
+	int done; /* 0 to send, 1 delivered, 2 given up after the last retry */
+} orsp_smdp_report_row;
+/* Call fn for every progress report of profile iccid (NULL: all), oldest first, as
+ * orsp_smdp_audit_walk. */
+ORSP_MUST_CHECK orsp_err orsp_smdp_report_walk(orsp_smdp *s, const char *iccid,
+                                               int (*fn)(const orsp_smdp_report_row *r, void *arg),
+                                               void *arg, int *stopped);
+
 /* Call fn for every profile in import order; a non-zero return stops the walk and is
  * returned in *stopped (may be NULL). */
 ORSP_MUST_CHECK orsp_err orsp_smdp_list(orsp_smdp *s,

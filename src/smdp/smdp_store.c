@@ -1374,3 +1374,135 @@ orsp_err orsp_smdp_list(orsp_smdp *s, int (*fn)(const orsp_smdp_profile *p, void
 		*stopped = rc;
 	return err;
 }
+
+/* ----- reading the audit log and the progress outbox ----- */
+
+/* Prepare sql (with " WHERE iccid = ?1" appended when iccid is given) and its ORDER BY. */
+static orsp_err walk_prepare(orsp_smdp *s, const char *select, const char *iccid, orsp_stmt **st)
+{
+	char sql[512];
+	orsp_err err;
+
+	if (snprintf(sql, sizeof(sql), "%s%s ORDER BY id", select,
+	             iccid ? " WHERE iccid = ?1" : "") >= (int)sizeof(sql))
+		return orsp_errf(ORSP_E_RESOURCE, "query too long");
+	err = orsp_db_prepare(s->db, sql, st);
+	if (!err && iccid)
+		err = orsp_stmt_bind_text(*st, 1, iccid);
+	return err;
+}
+
+static void text_col(orsp_stmt *st, int col, char *out, size_t cap)
+{
+	const char *t = orsp_stmt_column_text(st, col);
+	snprintf(out, cap, "%s", t ? t : "");
+}
+
+/* One walk: the rows of select (see walk_prepare), each read by `read` into row and given
+ * to `each`, until one returns non-zero (in *stopped). */
+static orsp_err walk_rows(orsp_smdp *s, const char *select, const char *iccid,
+                          void (*read)(orsp_stmt *st, void *row), void *row,
+                          int (*each)(const void *row, void *ctx), void *ctx, int *stopped)
+{
+	orsp_stmt *st = NULL;
+	bool more = true;
+	int rc = 0;
+	orsp_err err = walk_prepare(s, select, iccid, &st);
+
+	while (!err && rc == 0) {
+		err = orsp_stmt_step(st, &more);
+		if (err || !more)
+			break;
+		read(st, row);
+		rc = each(row, ctx);
+	}
+	orsp_stmt_finalize(st);
+	if (stopped)
+		*stopped = rc;
+	return err;
+}
+
+typedef struct audit_cb {
+	int (*fn)(const orsp_smdp_audit_row *r, void *arg);
+	void *arg;
+} audit_cb;
+
+static void audit_read(orsp_stmt *st, void *row)
+{
+	orsp_smdp_audit_row *r = row;
+	r->id = orsp_stmt_column_int64(st, 0);
+	r->at = orsp_stmt_column_int64(st, 1);
+	text_col(st, 2, r->action, sizeof(r->action));
+	text_col(st, 3, r->iccid, sizeof(r->iccid));
+	text_col(st, 4, r->from, sizeof(r->from));
+	text_col(st, 5, r->to, sizeof(r->to));
+	text_col(st, 6, r->detail, sizeof(r->detail));
+}
+
+static int audit_each(const void *row, void *ctx)
+{
+	const audit_cb *cb = ctx;
+	return cb->fn(row, cb->arg);
+}
+
+orsp_err orsp_smdp_audit_walk(orsp_smdp *s, const char *iccid,
+                              int (*fn)(const orsp_smdp_audit_row *r, void *arg), void *arg,
+                              int *stopped)
+{
+	orsp_smdp_audit_row r;
+	audit_cb cb = {fn, arg};
+
+	if (stopped)
+		*stopped = 0;
+	if (!s || !fn)
+		return orsp_errf(ORSP_E_USAGE, "audit: missing arguments");
+	return walk_rows(s,
+	                 "SELECT id, at, action, iccid, from_state, to_state, detail"
+	                 " FROM smdp_audit",
+	                 iccid, audit_read, &r, audit_each, &cb, stopped);
+}
+
+typedef struct report_cb {
+	int (*fn)(const orsp_smdp_report_row *r, void *arg);
+	void *arg;
+} report_cb;
+
+static void report_read(orsp_stmt *st, void *row)
+{
+	orsp_smdp_report_row *r = row;
+	r->id = orsp_stmt_column_int64(st, 0);
+	r->at = orsp_stmt_column_int64(st, 1);
+	r->next_at = orsp_stmt_column_int64(st, 2);
+	text_col(st, 3, r->iccid, sizeof(r->iccid));
+	text_col(st, 4, r->eid, sizeof(r->eid));
+	text_col(st, 5, r->subject, sizeof(r->subject));
+	text_col(st, 6, r->reason, sizeof(r->reason));
+	text_col(st, 7, r->detail, sizeof(r->detail));
+	r->point = (int)orsp_stmt_column_int64(st, 8);
+	r->success = orsp_stmt_column_int64(st, 9) != 0;
+	r->attempts = (unsigned)orsp_stmt_column_int64(st, 10);
+	r->done = (int)orsp_stmt_column_int64(st, 11);
+}
+
+static int report_each(const void *row, void *ctx)
+{
+	const report_cb *cb = ctx;
+	return cb->fn(row, cb->arg);
+}
+
+orsp_err orsp_smdp_report_walk(orsp_smdp *s, const char *iccid,
+                               int (*fn)(const orsp_smdp_report_row *r, void *arg), void *arg,
+                               int *stopped)
+{
+	orsp_smdp_report_row r;
+	report_cb cb = {fn, arg};
+
+	if (stopped)
+		*stopped = 0;
+	if (!s || !fn)
+		return orsp_errf(ORSP_E_USAGE, "reports: missing arguments");
+	return walk_rows(s,
+	                 "SELECT id, at, next_at, iccid, eid, subject_code, reason_code, detail,"
+	                 " point_id, success, attempts, done FROM smdp_progress",
+	                 iccid, report_read, &r, report_each, &cb, stopped);
+}

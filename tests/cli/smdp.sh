@@ -75,6 +75,29 @@ run smdp order --db "$DB" --iccid 8949449999999990023 --fqdn smdp.example.com
 expect "reorder rc" 1 "$rc"
 [[ "$err" == "openrsp: downloadOrder: "*"not allowed in state released"* ]] && ok || bad "reorder message: $err"
 
+# the audit log of that profile: import, order (the matching ID), confirm with release
+run smdp audit --db "$DB" --iccid 8949449999999990023
+expect "audit rc" 0 "$rc"
+expect "audit rows" 4 "$(wc -l <<<"$out")"
+[[ "$out" == *"downloadOrder"*"available"*"linked"*"ABC-42"* ]] && ok || bad "audit order row: $out"
+[[ "$out" != *1234* ]] && ok || bad "audit prints the CC"
+run smdp audit --db "$DB" --json
+expect "audit json" "import downloadOrder(eid) confirmOrder(release)" \
+	"$(python3 -c 'import json,sys; print(" ".join(r["action"] for r in json.load(sys.stdin) if r["iccid"] == "8949449999999990023"))' <<<"$out")"
+run smdp audit --db "$DB" --iccid 8988247000000010018
+expect "audit of another ICCID" "no audit rows" "$out"
+# no state change so far reports to the operator
+run smdp reports --db "$DB"
+expect "reports rc" 0 "$rc"
+expect "no reports" "no progress reports" "$out"
+run smdp reports --db "$DB" --json
+expect "reports json" "[]" "$(tr -d ' \n' <<<"$out")"
+usage --iccid smdp audit --db "$DB" --iccid 12ab
+usage --iccid smdp reports --db "$DB" --iccid ""
+usage --db smdp audit
+usage --nope smdp reports --db "$DB" --nope
+usage --iccid smdp profile list --db "$DB" --iccid 1
+
 # order by profile type: the one profile is taken; generated matching ID
 run smdp order --db "$DB2" --profile-type "$TYPE" --fqdn smdp.example.com
 expect "order by type rc" 0 "$rc"
