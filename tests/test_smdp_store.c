@@ -643,6 +643,25 @@ static void test_progress_points(void **state)
 		w = (walk_count){0};
 		assert_int_equal(orsp_smdp_report_walk(s, "1", count_report, &w, NULL), ORSP_OK);
 		assert_int_equal(w.n, 0);
+		/* nothing was sent: all pending; one given up, one delivered */
+		{
+			size_t pending = 9, given_up = 9;
+			assert_int_equal(orsp_smdp_count_undelivered(s, &pending, &given_up),
+			                 ORSP_OK);
+			assert_int_equal(pending, reports);
+			assert_int_equal(given_up, 0);
+			assert_int_equal(
+			    orsp_db_exec(orsp_smdp_db(s),
+			                 "UPDATE smdp_progress SET done = 2 WHERE id = 1;"
+			                 "UPDATE smdp_progress SET done = 1 WHERE id = 2"),
+			    ORSP_OK);
+			assert_int_equal(orsp_smdp_count_undelivered(s, &pending, &given_up),
+			                 ORSP_OK);
+			assert_int_equal(pending, reports - 2);
+			assert_int_equal(given_up, 1);
+			assert_int_equal(orsp_smdp_count_undelivered(s, NULL, &given_up),
+			                 ORSP_E_USAGE);
+		}
 		assert_int_equal(orsp_smdp_audit_walk(s, NULL, NULL, NULL, NULL), ORSP_E_USAGE);
 		assert_int_equal(orsp_smdp_report_walk(NULL, NULL, count_report, &w, NULL),
 		                 ORSP_E_USAGE);

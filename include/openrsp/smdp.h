@@ -272,6 +272,11 @@ ORSP_MUST_CHECK orsp_err orsp_smdp_report_walk(orsp_smdp *s, const char *iccid,
                                                int (*fn)(const orsp_smdp_report_row *r, void *arg),
                                                void *arg, int *stopped);
 
+/* Progress reports not delivered: still to send (*pending) and given up after the last
+ * retry (*given_up); two index lookups, for /metrics. */
+ORSP_MUST_CHECK orsp_err orsp_smdp_count_undelivered(orsp_smdp *s, size_t *pending,
+                                                     size_t *given_up);
+
 /* Call fn for every profile in import order; a non-zero return stops the walk and is
  * returned in *stopped (may be NULL). */
 ORSP_MUST_CHECK orsp_err orsp_smdp_list(orsp_smdp *s,

@@ -207,7 +207,8 @@ static orsp_err on_es2p(void *ctx, const orsp_http_request *req, orsp_http_respo
 static orsp_err on_metrics(void *ctx, const orsp_http_request *req, orsp_http_response *resp)
 {
 	orsp_smdp_server *srv = ctx;
-	size_t by_state[ORSP_SMDP_STATE__COUNT];
+	size_t by_state[ORSP_SMDP_STATE__COUNT], pending = 0, given_up = 0;
+	bool have_reports = true;
 	char *buf = NULL;
 	size_t len = 0, slot;
 	FILE *f = open_memstream(&buf, &len);
@@ -219,6 +220,10 @@ static orsp_err on_metrics(void *ctx, const orsp_http_request *req, orsp_http_re
 		return orsp_errf(ORSP_E_RESOURCE, "out of memory");
 	s = take(srv, &slot);
 	e = orsp_smdp_count_states(s, by_state);
+	if (orsp_smdp_count_undelivered(s, &pending, &given_up) != ORSP_OK) {
+		orsp_err_clear();
+		have_reports = false;
+	}
 	give(srv, slot);
 	fprintf(f, "# HELP openrsp_smdp_requests_total ES9+/ES2+ requests by function and result\n"
 	           "# TYPE openrsp_smdp_requests_total counter\n");
@@ -248,6 +253,14 @@ static orsp_err on_metrics(void *ctx, const orsp_http_request *req, orsp_http_re
 			fprintf(f, "openrsp_smdp_profiles{state=\"%s\"} %zu\n",
 			        orsp_smdp_state_name((orsp_smdp_state)st), by_state[st]);
 	}
+	if (have_reports)
+		fprintf(f,
+		        "# HELP openrsp_smdp_progress_reports progress reports to the operator not"
+		        " delivered\n"
+		        "# TYPE openrsp_smdp_progress_reports gauge\n"
+		        "openrsp_smdp_progress_reports{delivery=\"pending\"} %zu\n"
+		        "openrsp_smdp_progress_reports{delivery=\"given_up\"} %zu\n",
+		        pending, given_up);
 	{
 		struct rusage ru;
 		double cpu = 0;

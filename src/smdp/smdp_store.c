@@ -1347,6 +1347,31 @@ orsp_err orsp_smdp_count_states(orsp_smdp *s, size_t n[ORSP_SMDP_STATE__COUNT])
 	return err;
 }
 
+orsp_err orsp_smdp_count_undelivered(orsp_smdp *s, size_t *pending, size_t *given_up)
+{
+	orsp_stmt *st = NULL;
+	bool row = false;
+	orsp_err err;
+
+	if (!s || !pending || !given_up)
+		return orsp_errf(ORSP_E_USAGE, "count reports: missing arguments");
+	*pending = *given_up = 0;
+	/* done is 0 (to send), 1 (delivered) or 2 (given up); the index on (done, next_at)
+	 * answers both counts without reading the delivered rows */
+	err = orsp_db_prepare(s->db,
+	                      "SELECT (SELECT count(*) FROM smdp_progress WHERE done = 0),"
+	                      " (SELECT count(*) FROM smdp_progress WHERE done = 2)",
+	                      &st);
+	if (!err)
+		err = orsp_stmt_step(st, &row);
+	if (!err && row) {
+		*pending = (size_t)orsp_stmt_column_int64(st, 0);
+		*given_up = (size_t)orsp_stmt_column_int64(st, 1);
+	}
+	orsp_stmt_finalize(st);
+	return err;
+}
+
 orsp_err orsp_smdp_list(orsp_smdp *s, int (*fn)(const orsp_smdp_profile *p, void *arg), void *arg,
                         int *stopped)
 {

@@ -86,7 +86,8 @@ if [[ $rc -eq 2 ]]; then ok; else bad "no --config: rc=$rc"; fi
 
 # ----- a running server -----
 "$B" smdp profile import "$V/saip/gsma-ts48/v7/TS48_V7.0_eSIM_GTP_SAIP2.3_NoBERTLV.der" --db "$T/smdp.db" >/dev/null
-conf "$T/good.conf"
+# the operator's endpoint is a closed port: progress reports stay pending (retried)
+conf "$T/good.conf" "callback_url = http://127.0.0.1:9"
 "$B" smdp serve --config "$T/good.conf" >"$T/port" 2>"$T/serve.log" &
 pid=$!
 for _ in $(seq 1 50); do [[ -s "$T/port" ]] && break; sleep 0.1; done
@@ -186,6 +187,11 @@ bench_url --json
 [[ $rc -eq 0 && "$out" == '{"transport":"https","downloads":1,'*'"server_crypto_ms_per_download":'[0-9]*'"external":true,"crypto_cold_ms_per_download":'[0-9]* ]] && ok || bad "bench --url: rc=$rc $out $(cat "$T/err")"
 m=$("${C[@]}" "$URL/metrics")
 [[ "$m" == *'openrsp_smdp_profiles{state="installed"} 1'* ]] && ok || bad "metrics after bench --url"
+# the download's two reports (BPP download, installation) wait for the operator's endpoint
+[[ "$m" == *'openrsp_smdp_progress_reports{delivery="pending"} 2'* && "$m" == *'openrsp_smdp_progress_reports{delivery="given_up"} 0'* ]] && ok || bad "metrics: undelivered reports: $(grep progress_reports <<<"$m")"
+out=$("$B" smdp reports --db "$T/smdp.db" --json 2>&1) && rc=0 || rc=$?
+expect_reports=$(python3 -c 'import json,sys; print(" ".join("%d:%s:%s" % (r["notificationPointId"], r["status"], r["delivery"]) for r in json.load(sys.stdin)))' <<<"$out" 2>&1)
+[[ $rc -eq 0 && "$expect_reports" == "3:Executed-Success:pending 4:Executed-Success:pending" ]] && ok || bad "smdp reports: rc=$rc $expect_reports"
 bench_url
 [[ $rc -eq 1 && "$(cat "$T/err")" == *"authenticateClient: 8.2/1.2"* ]] && ok || bad "bench --url, order used up: rc=$rc $(cat "$T/err")"
 # SIGTERM: clean exit 0
