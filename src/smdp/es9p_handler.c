@@ -7,7 +7,6 @@
  * database can serve any step, and a restart loses nothing. Signed structures are verified
  * over the exact bytes received. docs/smdp-es9p.md describes the checks and the codes.
  */
-#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -524,18 +523,11 @@ static orsp_err step_begin(ctx *c, const char *field, int min_step, uint8_t tid[
 
 /* ---------------------------------------------------------------- the package ----------- */
 
-/* What a profile asks of the eUICC (its ProfileHeader): the SAIP version and the
- * eUICC-Mandatory-services, as ORSP_SVC_BIT() bits. */
-typedef struct profile_needs {
-	unsigned saip_major, saip_minor;
-	uint64_t services;
-} profile_needs;
-
 /* StoreMetadataRequest (BF25) for a profile package, SGP.22 §5.5.3 / §2.4.4, and what the
  * profile asks of the eUICC. */
 static orsp_err build_metadata(const orsp_smdp_service *svc, const uint8_t *upp, size_t len,
                                uint8_t *out, size_t cap, size_t *out_len, char iccid[21],
-                               profile_needs *needs)
+                               es9p_needs *needs)
 {
 	orsp_pkg *pkg = NULL;
 	orsp_pkg_header h;
@@ -614,7 +606,7 @@ out:
  * (decoding a package is the most expensive step of a download after the cryptography) and
  * kept: it depends only on the package and this SM-DP+'s address. */
 static orsp_err profile_metadata(const orsp_smdp_service *svc, orsp_smdp *s, const char *iccid,
-                                 uint8_t *out, size_t cap, size_t *len, profile_needs *needs)
+                                 uint8_t *out, size_t cap, size_t *len, es9p_needs *needs)
 {
 	orsp_db *db = orsp_smdp_db(s);
 	orsp_stmt *st = NULL;
@@ -685,7 +677,7 @@ orsp_err orsp_es9p_warm(const orsp_smdp_service *svc, orsp_smdp *s, const char *
 {
 	uint8_t meta[4096];
 	size_t n = 0;
-	profile_needs needs;
+	es9p_needs needs;
 
 	if (!svc || !s || !iccid)
 		return orsp_errf(ORSP_E_USAGE, "es9p: bad arguments");
@@ -828,200 +820,6 @@ static es9p_code chain_code(orsp_err e)
 	return expired ? ES9P_EUICC_EXPIRED : ES9P_EUICC_INVALID;
 }
 
-/* EUICCInfo2 (SGP.22 §5.7.8) must carry its mandatory fields, in their order: what the
- * eUICC does not say cannot be judged for eligibility. NULL when complete, otherwise what
- * is missing. The optional fields between them and any extension are let through. */
-static const char *info2_missing(orsp_slice info2)
-{
-	static const struct {
-		uint32_t tag;
-		const char *what;
-	} need[] = {
-	    {0x81, "euiccInfo2: no profileVersion"},
-	    {0x82, "euiccInfo2: no svn"},
-	    {0x83, "euiccInfo2: no euiccFirmwareVer"},
-	    {0x84, "euiccInfo2: no extCardResource"},
-	    {0x85, "euiccInfo2: no uiccCapability"},
-	    {0x88, "euiccInfo2: no rspCapability"},
-	    {0xA9, "euiccInfo2: no euiccCiPKIdListForVerification"},
-	    {0xAA, "euiccInfo2: no euiccCiPKIdListForSigning"},
-	    {0x04, "euiccInfo2: no ppVersion"},
-	    {0x0C, "euiccInfo2: no sasAcreditationNumber"},
-	};
-	orsp_reader r;
-	orsp_tlv t;
-	size_t i = 0;
-
-	if (!info2.p)
-		return "euiccSigned1: no euiccInfo2";
-	orsp_reader_init(&r, info2.p, info2.len);
-	while (i < ORSP_ARRAY_LEN(need) && orsp_reader_remaining(&r)) {
-		if (orsp_der_read(&r, &t) != ORSP_OK) { /* the request was validated whole */
-			orsp_err_clear();
-			return "euiccInfo2: not DER";
-		}
-		if (t.tag == need[i].tag)
-			i++;
-	}
-	return i < ORSP_ARRAY_LEN(need) ? need[i].what : NULL;
-}
-
-/* DeviceInfo (SGP.22 §5.7.13) { tac [0] Octet4, deviceCapabilities [1], imei [2] Octet8
- * OPTIONAL, ... }: NULL when it has that shape, else what is wrong. The capabilities and
- * the fields SGP.22 v3 adds after imei are not judged. (pySim's rsp.asn, copied to
- * src/asn1/modules, says Octet8 for the TAC; SGP.22, lpac and pySim's own es9p_client use
- * four bytes.) */
-static const char *device_info_bad(orsp_slice di)
-{
-	orsp_reader r;
-	orsp_tlv t;
-	const char *bad = NULL;
-
-	orsp_reader_init(&r, di.p, di.len);
-	if (orsp_der_read(&r, &t) != ORSP_OK || t.tag != 0x80 || t.value.len != 4)
-		bad = "deviceInfo: no TAC of 4 bytes";
-	else if (orsp_der_read(&r, &t) != ORSP_OK || t.tag != 0xA1)
-		bad = "deviceInfo: no deviceCapabilities";
-	else if (orsp_reader_remaining(&r) && orsp_der_read(&r, &t) == ORSP_OK && t.tag == 0x82 &&
-	         t.value.len != 8)
-		bad = "deviceInfo: imei is not 8 bytes";
-	orsp_err_clear(); /* (DER itself was validated with the whole request) */
-	return bad;
-}
-
-/* The UICCCapability bit (SGP.22 §5.7.8) of each eUICC-Mandatory-service that has one, and
- * whether it is an AKA algorithm: an eUICC that cannot run the profile's algorithm cannot
- * attach to the network with it, so those are always compared; the rest only with
- * `eligibility = services`. usim-test-algorithm has no bit. */
-static const struct {
-	orsp_pkg_service svc;
-	unsigned bit;
-	bool aka;
-	const char *name;
-} service_caps[] = {
-    {ORSP_SVC_CONTACTLESS, 0, false, "contactlessSupport"},
-    {ORSP_SVC_USIM, 1, false, "usimSupport"},
-    {ORSP_SVC_ISIM, 2, false, "isimSupport"},
-    {ORSP_SVC_CSIM, 3, false, "csimSupport"},
-    {ORSP_SVC_MILENAGE, 4, true, "akaMilenage"},
-    {ORSP_SVC_CAVE, 5, true, "akaCave"},
-    {ORSP_SVC_TUAK128, 6, true, "akaTuak128"},
-    {ORSP_SVC_TUAK256, 7, true, "akaTuak256"},
-    {ORSP_SVC_GBA_USIM, 10, false, "gbaAuthenUsim"},
-    {ORSP_SVC_GBA_ISIM, 11, false, "gbaAuthenISim"},
-    {ORSP_SVC_MBMS, 12, false, "mbmsAuthenUsim"},
-    {ORSP_SVC_EAP, 13, false, "eapClient"},
-    {ORSP_SVC_JAVACARD, 14, false, "javacard"},
-    {ORSP_SVC_MULTOS, 15, false, "multos"},
-    {ORSP_SVC_MULTIPLE_USIM, 16, false, "multipleUsimSupport"},
-    {ORSP_SVC_MULTIPLE_ISIM, 17, false, "multipleIsimSupport"},
-    {ORSP_SVC_MULTIPLE_CSIM, 18, false, "multipleCsimSupport"},
-    {ORSP_SVC_BER_TLV, 19, false, "berTlvFileSupport"},
-    {ORSP_SVC_DFLINK, 20, false, "dfLinkSupport"},
-    {ORSP_SVC_CAT_TP, 21, false, "catTp"},
-    {ORSP_SVC_GET_IDENTITY, 22, false, "getIdentity"},
-    {ORSP_SVC_PROFILE_A_X25519, 23, false, "profile-a-x25519"},
-    {ORSP_SVC_PROFILE_B_P256, 24, false, "profile-b-p256"},
-    {ORSP_SVC_SUCI_CALCULATOR_API, 25, false, "suciCalculatorApi"},
-    {ORSP_SVC_DNS_RESOLUTION, 26, false, "dns-resolution"},
-    {ORSP_SVC_SCP11AC, 27, false, "scp11ac"},
-    {ORSP_SVC_SCP11C_AUTHORIZATION_MECHANISM, 28, false, "scp11c-authorization-mechanism"},
-    {ORSP_SVC_S16MODE, 29, false, "s16mode"},
-    {ORSP_SVC_EAKA, 30, false, "eaka"},
-};
-
-/* Bits 0..18 are in every SGP.22 v2 UICCCapability; later versions added the rest. */
-#define CAP_BITS_V2 19
-
-/* How many bits a DER BIT STRING's contents (unused-bits octet first) hold. */
-static size_t bit_count(orsp_slice bits)
-{
-	return (bits.len - 1) * 8 - bits.p[0];
-}
-
-/* Bit `bit` of a DER BIT STRING's contents (unused-bits octet first); false past its end. */
-static bool bit_set(orsp_slice bits, unsigned bit)
-{
-	size_t byte = 1 + bit / 8;
-	unsigned in = bit % 8;
-
-	if (byte >= bits.len || (byte == bits.len - 1 && in >= 8u - bits.p[0]))
-		return false;
-	return (bits.p[byte] & (0x80u >> in)) != 0;
-}
-
-/* Whether the eUICC that euiccInfo2 describes (complete: info2_missing passed) can take a
- * profile of upp_len bytes asking for *needs: the SAIP version it supports (profileVersion)
- * at least the profile's, its free memory (extCardResource) at least the package, and the
- * profile's AKA algorithm in its uiccCapability. ES9P_OK if so; otherwise why not, in buf. */
-static es9p_code ineligible(orsp_slice info2, size_t upp_len, const profile_needs *needs,
-                            bool all_services, char *buf, size_t cap)
-{
-	orsp_reader r;
-	orsp_tlv t;
-
-	orsp_reader_init(&r, info2.p, info2.len);
-	while (orsp_reader_remaining(&r) && orsp_der_read(&r, &t) == ORSP_OK) {
-		if (t.tag == 0x81) {
-			const uint8_t *v = t.value.p;
-			if (t.value.len != 3) { /* VersionType: OCTET STRING (SIZE(3)) */
-				snprintf(buf, cap, "euiccInfo2: profileVersion of %zu bytes",
-				         t.value.len);
-				return ES9P_MALFORMED;
-			}
-			if (v[0] < needs->saip_major ||
-			    (v[0] == needs->saip_major && v[1] < needs->saip_minor)) {
-				snprintf(buf, cap,
-				         "the eUICC supports SAIP %u.%u, the profile is %u.%u",
-				         v[0], v[1], needs->saip_major, needs->saip_minor);
-				return ES9P_NOT_ELIGIBLE;
-			}
-		} else if (t.tag == 0x84) {
-			/* extCardResource: TS 102 226 TLVs; tag 82 is the free non-volatile memory
-			 */
-			orsp_reader r2;
-			orsp_tlv h;
-			orsp_reader_init(&r2, t.value.p, t.value.len);
-			while (orsp_reader_remaining(&r2) && orsp_der_read(&r2, &h) == ORSP_OK) {
-				uint64_t free_nvm = 0;
-				if (h.tag == 0x82 && h.value.len <= 8 &&
-				    orsp_der_uint(h.value, &free_nvm) == ORSP_OK &&
-				    free_nvm < upp_len) {
-					snprintf(buf, cap,
-					         "the eUICC has %" PRIu64
-					         " bytes free, the profile %zu",
-					         free_nvm, upp_len);
-					return ES9P_NOT_ELIGIBLE;
-				}
-			}
-		} else if (t.tag == 0x85) {
-			if (t.value.len < 1 || t.value.p[0] > 7 ||
-			    (t.value.len == 1 && t.value.p[0] != 0)) {
-				snprintf(buf, cap,
-				         "euiccInfo2: uiccCapability is not a BIT STRING");
-				return ES9P_MALFORMED;
-			}
-			/* a bit past the v2 set that the eUICC's string does not reach may be one
-			 * its SGP.22 version does not define: not judged */
-			for (size_t i = 0; i < ORSP_ARRAY_LEN(service_caps); i++) {
-				unsigned bit = service_caps[i].bit;
-				if (!(needs->services & ORSP_SVC_BIT(service_caps[i].svc)) ||
-				    (!service_caps[i].aka && !all_services) ||
-				    (bit >= CAP_BITS_V2 && bit >= bit_count(t.value)) ||
-				    bit_set(t.value, bit))
-					continue;
-				snprintf(buf, cap, "%s %s",
-				         service_caps[i].aka ? "the profile's AKA algorithm needs"
-				                             : "the profile needs",
-				         service_caps[i].name);
-				return ES9P_NOT_ELIGIBLE;
-			}
-		}
-	}
-	orsp_err_clear();
-	return ES9P_OK;
-}
-
 static orsp_err authenticate_client(ctx *c)
 {
 	uint8_t tid[TID_LEN], *asr = NULL, sig1[ORSP_EC_SIG_LEN], meta[4096], signed2[256];
@@ -1033,7 +831,7 @@ static orsp_err authenticate_client(ctx *c)
 	orsp_cert *euicc = NULL, *eum = NULL;
 	orsp_ec_key *pub = NULL;
 	orsp_smdp_profile prof;
-	profile_needs needs;
+	es9p_needs needs;
 	const orsp_smdp_keyset *ks;
 	sess se = {0};
 	json_t *obj = NULL;
@@ -1158,7 +956,7 @@ static orsp_err authenticate_client(ctx *c)
 			goto out;
 		}
 		{
-			const char *missing = info2_missing(info2);
+			const char *missing = es9p_info2_missing(info2);
 			if (missing) {
 				e = fail(c, ES9P_MALFORMED, missing);
 				goto out;
@@ -1179,7 +977,7 @@ static orsp_err authenticate_client(ctx *c)
 				goto out;
 			}
 			if (f.tag == 0xA1) {
-				const char *bad = device_info_bad(f.value);
+				const char *bad = es9p_device_info_bad(f.value);
 				if (bad) {
 					e = fail(c, ES9P_MALFORMED, bad);
 					goto out;
@@ -1233,8 +1031,8 @@ static orsp_err authenticate_client(ctx *c)
 		{
 			char why[160];
 			es9p_code code =
-			    ineligible(info2, prof.upp_len, &needs,
-			               c->svc->eligibility_all_services, why, sizeof(why));
+			    es9p_ineligible(info2, prof.upp_len, &needs,
+			                    c->svc->eligibility_all_services, why, sizeof(why));
 			/* the operator hears of it; the answer does not depend on that write */
 			if (code == ES9P_NOT_ELIGIBLE &&
 			    orsp_smdp_report_ineligible(c->s, prof.iccid, eid, why) != ORSP_OK)
@@ -1386,7 +1184,7 @@ static orsp_err build_bpp(ctx *c, const sess *se, const uint8_t *tid, size_t tid
 {
 	const orsp_smdp_keyset *ks = &c->svc->sets[se->keyset];
 	uint8_t meta[4096], eidb[16], *upp = NULL, *bpp = NULL;
-	profile_needs needs;
+	es9p_needs needs;
 	static const uint8_t cisdp[] = {0xBF, 0x24, 0x00};
 	size_t meta_len = 0, upp_len = 0, bpp_len = 0;
 	orsp_writer w;

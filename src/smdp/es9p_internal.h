@@ -3,7 +3,10 @@
 #define ORSP_ES9P_INTERNAL_H
 
 #include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
 
+#include "openrsp/der.h"
 #include "openrsp/smdp.h"
 
 typedef enum es9p_code {
@@ -48,5 +51,25 @@ void es9p_status(es9p_code c, const char **subject, const char **reason, const c
 orsp_err smdp_reply_ok(orsp_smdp_reply *out, json_t *obj);
 /* Failed with the codes of `code`; detail (never secret) is appended to the message. */
 orsp_err smdp_reply_fail(orsp_smdp_reply *out, es9p_code code, const char *detail);
+
+/* ----- es9p_eligibility.c: euiccInfo2 and deviceInfo (input need not be valid DER) ----- */
+
+/* What a profile asks of the eUICC (its ProfileHeader): the SAIP version and the
+ * eUICC-Mandatory-services, as ORSP_SVC_BIT() bits. */
+typedef struct es9p_needs {
+	unsigned saip_major, saip_minor;
+	uint64_t services;
+} es9p_needs;
+
+/* NULL when euiccInfo2's contents (NULL slice: absent) carry every mandatory field in order;
+ * otherwise what is missing ("euiccInfo2: no svn", a static string). */
+const char *es9p_info2_missing(orsp_slice info2);
+/* NULL when deviceInfo's contents have the shape SGP.22 asks; otherwise what is wrong. */
+const char *es9p_device_info_bad(orsp_slice di);
+/* ES9P_OK when the eUICC can take a profile of upp_len bytes asking for *needs;
+ * ES9P_NOT_ELIGIBLE or ES9P_MALFORMED with the reason in buf (cap > 0) otherwise.
+ * all_services: `eligibility = services`. */
+es9p_code es9p_ineligible(orsp_slice info2, size_t upp_len, const es9p_needs *needs,
+                          bool all_services, char *buf, size_t cap);
 
 #endif

@@ -1,0 +1,61 @@
+/* libFuzzer target for what authenticateClient judges in euiccInfo2 and deviceInfo
+ * (src/smdp/es9p_eligibility.c): es9p_info2_missing, es9p_device_info_bad and
+ * es9p_ineligible, called on the input as it comes (not validated as DER first).
+ *
+ * Input: byte 0 sets `eligibility = services` (bit 0); bytes 1-2 are the profile's SAIP
+ * major.minor, bytes 3-6 its eUICC-Mandatory-services (ORSP_SVC_BIT bits), bytes 7-8 the
+ * package length in KiB; the rest is the contents of euiccInfo2, and of deviceInfo.
+ * Properties: no crash or sanitizer report; a missing field or a malformed deviceInfo is
+ * named by a message of its own; the eligibility result is one of OK, NOT_ELIGIBLE and
+ * MALFORMED, with a non-empty, NUL-terminated reason exactly when not OK; the same input
+ * gives the same answer twice. A violated property calls abort().
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "../src/smdp/es9p_internal.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static void check(bool ok)
+{
+	if (!ok)
+		abort();
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	es9p_needs needs;
+	orsp_slice body;
+	char why[160], again[160];
+	const char *m;
+	es9p_code c, c2;
+	bool all;
+	size_t upp_len;
+
+	if (size < 9)
+		return 0;
+	all = data[0] & 1;
+	needs.saip_major = data[1];
+	needs.saip_minor = data[2];
+	needs.services =
+	    (uint64_t)data[3] << 24 | (uint64_t)data[4] << 16 | (uint64_t)data[5] << 8 | data[6];
+	upp_len = ((size_t)data[7] << 8 | data[8]) * 1024;
+	body = orsp_slice_make(data + 9, size - 9);
+
+	m = es9p_info2_missing(body);
+	check(!m || strncmp(m, "euiccInfo2: ", 12) == 0);
+	m = es9p_device_info_bad(body);
+	check(!m || strncmp(m, "deviceInfo: ", 12) == 0);
+
+	memset(why, 0x55, sizeof(why));
+	c = es9p_ineligible(body, upp_len, &needs, all, why, sizeof(why));
+	check(c == ES9P_OK || c == ES9P_NOT_ELIGIBLE || c == ES9P_MALFORMED);
+	if (c != ES9P_OK) {
+		check(memchr(why, '\0', sizeof(why)) != NULL && why[0] != '\0');
+		c2 = es9p_ineligible(body, upp_len, &needs, all, again, sizeof(again));
+		check(c2 == c && strcmp(why, again) == 0);
+	}
+	orsp_err_clear();
+	return 0;
+}

@@ -1,0 +1,203 @@
+/* openrsp smdp: what authenticateClient judges in the eUICC's euiccInfo2 and the device's
+ * deviceInfo (SGP.22 §5.7.8, §5.7.13): the mandatory fields, the shape of deviceInfo, and
+ * eligibility for a profile. Pure functions of their input; docs/smdp-es9p.md. */
+#include <inttypes.h>
+#include <stdio.h>
+
+#include "es9p_internal.h"
+#include "openrsp/der.h"
+#include "openrsp/pkg.h"
+
+/* EUICCInfo2 (SGP.22 §5.7.8) must carry its mandatory fields, in their order: what the
+ * eUICC does not say cannot be judged for eligibility. NULL when complete, otherwise what
+ * is missing. The optional fields between them and any extension are let through. */
+const char *es9p_info2_missing(orsp_slice info2)
+{
+	static const struct {
+		uint32_t tag;
+		const char *what;
+	} need[] = {
+	    {0x81, "euiccInfo2: no profileVersion"},
+	    {0x82, "euiccInfo2: no svn"},
+	    {0x83, "euiccInfo2: no euiccFirmwareVer"},
+	    {0x84, "euiccInfo2: no extCardResource"},
+	    {0x85, "euiccInfo2: no uiccCapability"},
+	    {0x88, "euiccInfo2: no rspCapability"},
+	    {0xA9, "euiccInfo2: no euiccCiPKIdListForVerification"},
+	    {0xAA, "euiccInfo2: no euiccCiPKIdListForSigning"},
+	    {0x04, "euiccInfo2: no ppVersion"},
+	    {0x0C, "euiccInfo2: no sasAcreditationNumber"},
+	};
+	orsp_reader r;
+	orsp_tlv t;
+	size_t i = 0;
+
+	if (!info2.p)
+		return "euiccSigned1: no euiccInfo2";
+	orsp_reader_init(&r, info2.p, info2.len);
+	while (i < ORSP_ARRAY_LEN(need) && orsp_reader_remaining(&r)) {
+		if (orsp_der_read(&r, &t) != ORSP_OK) {
+			orsp_err_clear();
+			return "euiccInfo2: not DER";
+		}
+		if (t.tag == need[i].tag)
+			i++;
+	}
+	return i < ORSP_ARRAY_LEN(need) ? need[i].what : NULL;
+}
+
+/* DeviceInfo (SGP.22 §5.7.13) { tac [0] Octet4, deviceCapabilities [1], imei [2] Octet8
+ * OPTIONAL, ... }: NULL when it has that shape, else what is wrong. The capabilities and
+ * the fields SGP.22 v3 adds after imei are not judged. (pySim's rsp.asn, copied to
+ * src/asn1/modules, says Octet8 for the TAC; SGP.22, lpac and pySim's own es9p_client use
+ * four bytes.) */
+const char *es9p_device_info_bad(orsp_slice di)
+{
+	orsp_reader r;
+	orsp_tlv t;
+	const char *bad = NULL;
+
+	orsp_reader_init(&r, di.p, di.len);
+	if (orsp_der_read(&r, &t) != ORSP_OK || t.tag != 0x80 || t.value.len != 4)
+		bad = "deviceInfo: no TAC of 4 bytes";
+	else if (orsp_der_read(&r, &t) != ORSP_OK || t.tag != 0xA1)
+		bad = "deviceInfo: no deviceCapabilities";
+	else if (orsp_reader_remaining(&r) && orsp_der_read(&r, &t) == ORSP_OK && t.tag == 0x82 &&
+	         t.value.len != 8)
+		bad = "deviceInfo: imei is not 8 bytes";
+	orsp_err_clear(); /* a TLV that does not read is reported as the field it should be */
+	return bad;
+}
+
+/* The UICCCapability bit (SGP.22 §5.7.8) of each eUICC-Mandatory-service that has one, and
+ * whether it is an AKA algorithm: an eUICC that cannot run the profile's algorithm cannot
+ * attach to the network with it, so those are always compared; the rest only with
+ * `eligibility = services`. usim-test-algorithm has no bit. */
+static const struct {
+	orsp_pkg_service svc;
+	unsigned bit;
+	bool aka;
+	const char *name;
+} service_caps[] = {
+    {ORSP_SVC_CONTACTLESS, 0, false, "contactlessSupport"},
+    {ORSP_SVC_USIM, 1, false, "usimSupport"},
+    {ORSP_SVC_ISIM, 2, false, "isimSupport"},
+    {ORSP_SVC_CSIM, 3, false, "csimSupport"},
+    {ORSP_SVC_MILENAGE, 4, true, "akaMilenage"},
+    {ORSP_SVC_CAVE, 5, true, "akaCave"},
+    {ORSP_SVC_TUAK128, 6, true, "akaTuak128"},
+    {ORSP_SVC_TUAK256, 7, true, "akaTuak256"},
+    {ORSP_SVC_GBA_USIM, 10, false, "gbaAuthenUsim"},
+    {ORSP_SVC_GBA_ISIM, 11, false, "gbaAuthenISim"},
+    {ORSP_SVC_MBMS, 12, false, "mbmsAuthenUsim"},
+    {ORSP_SVC_EAP, 13, false, "eapClient"},
+    {ORSP_SVC_JAVACARD, 14, false, "javacard"},
+    {ORSP_SVC_MULTOS, 15, false, "multos"},
+    {ORSP_SVC_MULTIPLE_USIM, 16, false, "multipleUsimSupport"},
+    {ORSP_SVC_MULTIPLE_ISIM, 17, false, "multipleIsimSupport"},
+    {ORSP_SVC_MULTIPLE_CSIM, 18, false, "multipleCsimSupport"},
+    {ORSP_SVC_BER_TLV, 19, false, "berTlvFileSupport"},
+    {ORSP_SVC_DFLINK, 20, false, "dfLinkSupport"},
+    {ORSP_SVC_CAT_TP, 21, false, "catTp"},
+    {ORSP_SVC_GET_IDENTITY, 22, false, "getIdentity"},
+    {ORSP_SVC_PROFILE_A_X25519, 23, false, "profile-a-x25519"},
+    {ORSP_SVC_PROFILE_B_P256, 24, false, "profile-b-p256"},
+    {ORSP_SVC_SUCI_CALCULATOR_API, 25, false, "suciCalculatorApi"},
+    {ORSP_SVC_DNS_RESOLUTION, 26, false, "dns-resolution"},
+    {ORSP_SVC_SCP11AC, 27, false, "scp11ac"},
+    {ORSP_SVC_SCP11C_AUTHORIZATION_MECHANISM, 28, false, "scp11c-authorization-mechanism"},
+    {ORSP_SVC_S16MODE, 29, false, "s16mode"},
+    {ORSP_SVC_EAKA, 30, false, "eaka"},
+};
+
+/* Bits 0..18 are in every SGP.22 v2 UICCCapability; later versions added the rest. */
+#define CAP_BITS_V2 19
+
+/* How many bits a DER BIT STRING's contents (unused-bits octet first) hold. */
+static size_t bit_count(orsp_slice bits)
+{
+	return (bits.len - 1) * 8 - bits.p[0];
+}
+
+/* Bit `bit` of a DER BIT STRING's contents (unused-bits octet first); false past its end. */
+static bool bit_set(orsp_slice bits, unsigned bit)
+{
+	size_t byte = 1 + bit / 8;
+	unsigned in = bit % 8;
+
+	if (byte >= bits.len || (byte == bits.len - 1 && in >= 8u - bits.p[0]))
+		return false;
+	return (bits.p[byte] & (0x80u >> in)) != 0;
+}
+
+/* Whether the eUICC that euiccInfo2 describes (complete: es9p_info2_missing passed) can take a
+ * profile of upp_len bytes asking for *needs: the SAIP version it supports (profileVersion)
+ * at least the profile's, its free memory (extCardResource) at least the package, and the
+ * profile's AKA algorithm in its uiccCapability. ES9P_OK if so; otherwise why not, in buf. */
+es9p_code es9p_ineligible(orsp_slice info2, size_t upp_len, const es9p_needs *needs,
+                          bool all_services, char *buf, size_t cap)
+{
+	orsp_reader r;
+	orsp_tlv t;
+
+	orsp_reader_init(&r, info2.p, info2.len);
+	while (orsp_reader_remaining(&r) && orsp_der_read(&r, &t) == ORSP_OK) {
+		if (t.tag == 0x81) {
+			const uint8_t *v = t.value.p;
+			if (t.value.len != 3) { /* VersionType: OCTET STRING (SIZE(3)) */
+				snprintf(buf, cap, "euiccInfo2: profileVersion of %zu bytes",
+				         t.value.len);
+				return ES9P_MALFORMED;
+			}
+			if (v[0] < needs->saip_major ||
+			    (v[0] == needs->saip_major && v[1] < needs->saip_minor)) {
+				snprintf(buf, cap,
+				         "the eUICC supports SAIP %u.%u, the profile is %u.%u",
+				         v[0], v[1], needs->saip_major, needs->saip_minor);
+				return ES9P_NOT_ELIGIBLE;
+			}
+		} else if (t.tag == 0x84) {
+			/* extCardResource: TS 102 226 TLVs; tag 82 is the free non-volatile memory
+			 */
+			orsp_reader r2;
+			orsp_tlv h;
+			orsp_reader_init(&r2, t.value.p, t.value.len);
+			while (orsp_reader_remaining(&r2) && orsp_der_read(&r2, &h) == ORSP_OK) {
+				uint64_t free_nvm = 0;
+				if (h.tag == 0x82 && h.value.len <= 8 &&
+				    orsp_der_uint(h.value, &free_nvm) == ORSP_OK &&
+				    free_nvm < upp_len) {
+					snprintf(buf, cap,
+					         "the eUICC has %" PRIu64
+					         " bytes free, the profile %zu",
+					         free_nvm, upp_len);
+					return ES9P_NOT_ELIGIBLE;
+				}
+			}
+		} else if (t.tag == 0x85) {
+			if (t.value.len < 1 || t.value.p[0] > 7 ||
+			    (t.value.len == 1 && t.value.p[0] != 0)) {
+				snprintf(buf, cap,
+				         "euiccInfo2: uiccCapability is not a BIT STRING");
+				return ES9P_MALFORMED;
+			}
+			/* a bit past the v2 set that the eUICC's string does not reach may be one
+			 * its SGP.22 version does not define: not judged */
+			for (size_t i = 0; i < ORSP_ARRAY_LEN(service_caps); i++) {
+				unsigned bit = service_caps[i].bit;
+				if (!(needs->services & ORSP_SVC_BIT(service_caps[i].svc)) ||
+				    (!service_caps[i].aka && !all_services) ||
+				    (bit >= CAP_BITS_V2 && bit >= bit_count(t.value)) ||
+				    bit_set(t.value, bit))
+					continue;
+				snprintf(buf, cap, "%s %s",
+				         service_caps[i].aka ? "the profile's AKA algorithm needs"
+				                             : "the profile needs",
+				         service_caps[i].name);
+				return ES9P_NOT_ELIGIBLE;
+			}
+		}
+	}
+	orsp_err_clear();
+	return ES9P_OK;
+}
