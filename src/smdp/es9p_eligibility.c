@@ -130,10 +130,11 @@ static bool bit_set(orsp_slice bits, unsigned bit)
 	return (bits.p[byte] & (0x80u >> in)) != 0;
 }
 
-/* Whether the eUICC that euiccInfo2 describes (complete: es9p_info2_missing passed) can take a
- * profile of upp_len bytes asking for *needs: the SAIP version it supports (profileVersion)
- * at least the profile's, its free memory (extCardResource) at least the package, and the
- * profile's AKA algorithm in its uiccCapability. ES9P_OK if so; otherwise why not, in buf. */
+/* Whether the eUICC that euiccInfo2 describes can take a profile of upp_len bytes asking for
+ * *needs: the SAIP version it supports (profileVersion) at least the profile's, its free
+ * memory (extCardResource) at least the package, and in its uiccCapability the profile's
+ * AKA algorithm (all_services: every mandatory service with a bit, service_caps). ES9P_OK
+ * if so; otherwise why not, in buf. */
 es9p_code es9p_ineligible(orsp_slice info2, size_t upp_len, const es9p_needs *needs,
                           bool all_services, char *buf, size_t cap)
 {
