@@ -11,6 +11,7 @@
 
 #include "cli.h"
 #include "openrsp/lpa.h"
+#include "openrsp/pkg.h"
 
 enum {
 	OPT_EUICC = CLI_OPT_CMD,
@@ -151,6 +152,16 @@ static int parse_opts(int argc, char **argv, lpa_opts *o, const int *allowed)
 	if (!strcmp(o->euicc, "local:"))
 		return cli_usage("--euicc", "local: needs a directory");
 	return CLI_OK;
+}
+
+/* The UICCCapability name of bit b, or "bitN" for one SGP.22 has not named (in buf). */
+static const char *cap_name(unsigned b, char *buf)
+{
+	const char *n = orsp_uicc_capability_name(b);
+	if (n)
+		return n;
+	snprintf(buf, 16, "bit%u", b);
+	return buf;
 }
 
 /* ----- output ----- */
@@ -311,6 +322,11 @@ static int chip_info(int argc, char **argv)
 			cj_hex(&j, NULL, i.ci_sign[k], 20);
 		cj_arr_end(&j);
 		cj_str(&j, "sasAcreditationNumber", i.sas);
+		cj_arr_begin(&j, "uiccCapability");
+		for (unsigned b = 0; b < i.uicc_cap_bits; b++)
+			if (i.uicc_caps >> b & 1)
+				cj_str(&j, NULL, cap_name(b, hex));
+		cj_arr_end(&j);
 		cj_obj_end(&j);
 		cj_obj_end(&j);
 		json_end(&j);
@@ -331,6 +347,16 @@ static int chip_info(int argc, char **argv)
 				kv("trusted CI (key id):", hex);
 		if (i.sas[0])
 			kv("SAS accreditation:", i.sas);
+		{
+			char caps[768] = "";
+			size_t used = 0;
+			for (unsigned b = 0; b < i.uicc_cap_bits; b++)
+				if (i.uicc_caps >> b & 1 && used < sizeof(caps))
+					used += (size_t)snprintf(caps + used, sizeof(caps) - used,
+					                         "%s%s", used ? " " : "",
+					                         cap_name(b, hex));
+			kv("capabilities:", caps[0] ? caps : "(none)");
+		}
 	}
 out:
 	close_euicc(&s);

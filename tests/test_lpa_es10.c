@@ -603,7 +603,12 @@ static void test_info2(void **state)
 	assert_bytes_equal(i.ci_verify[0], ski, 20);
 	assert_int_equal(i.category, 2);
 	assert_string_equal(i.sas, "SAS-1");
+	assert_int_equal(i.uicc_cap_bits, 3); /* 85 02 05 00: three bits, none set */
+	assert_int_equal(i.uicc_caps, 0);
 	static const char *const bad[] = {
+	    /* uiccCapability with 8 unused bits, and one longer than 64 bits */
+	    "BF221B8103020300820302020283030401008403810103850108A900AA00",
+	    "BF22248103020300820302020283030401008403810103850A00FFFFFFFFFFFFFFFFFFA900AA00",
 	    "BF2213810302030083030401008403810103A900AA00",                 /* no svn */
 	    "BF221781030203008202020283030401008403810103A900AA00",         /* 2-byte svn */
 	    "BF221A8103020300820302020283030401008403810103A9020400AA00",   /* short SKI */

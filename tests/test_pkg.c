@@ -611,6 +611,38 @@ static void test_ts48_model(void **state)
 	assert_string_equal(orsp_pe_type_name(ORSP_PE_OPT_USIM), "opt-usim");
 	assert_string_equal(orsp_pe_type_name((orsp_pe_type)99), "unknown");
 	assert_string_equal(orsp_pkg_service_name(ORSP_SVC_EAKA), "eaka");
+	/* ServicesList and SGP.22's UICCCapability: same names, other order */
+	{
+		static const struct {
+			orsp_pkg_service s;
+			int bit;
+			const char *name;
+		} caps[] = {
+		    {ORSP_SVC_USIM, 1, "usimSupport"},
+		    {ORSP_SVC_MILENAGE, 4, "akaMilenage"},
+		    {ORSP_SVC_TUAK128, 6, "akaTuak128"},
+		    {ORSP_SVC_CAVE, 5, "akaCave"},
+		    {ORSP_SVC_TUAK256, 7, "akaTuak256"},
+		    {ORSP_SVC_GBA_USIM, 10, "gbaAuthenUsim"},
+		    {ORSP_SVC_EAKA, 30, "eaka"},
+		    {ORSP_SVC_BER_TLV, 19, "berTlvFileSupport"},
+		};
+		for (size_t c = 0; c < ORSP_ARRAY_LEN(caps); c++) {
+			assert_int_equal(orsp_pkg_service_capability(caps[c].s), caps[c].bit);
+			assert_string_equal(orsp_uicc_capability_name((unsigned)caps[c].bit),
+			                    caps[c].name);
+		}
+		assert_int_equal(orsp_pkg_service_capability(ORSP_SVC_USIM_TEST_ALGORITHM), -1);
+		assert_int_equal(orsp_pkg_service_capability(ORSP_SVC__COUNT), -1);
+		assert_null(orsp_uicc_capability_name(ORSP_UICC_CAPABILITY_BITS));
+		/* every service but the test algorithm has its own bit */
+		for (int x = 0; x < ORSP_SVC__COUNT; x++)
+			for (int y = x + 1; y < ORSP_SVC__COUNT; y++)
+				if (orsp_pkg_service_capability((orsp_pkg_service)x) >= 0)
+					assert_int_not_equal(
+					    orsp_pkg_service_capability((orsp_pkg_service)x),
+					    orsp_pkg_service_capability((orsp_pkg_service)y));
+	}
 	assert_int_equal(orsp_pkg_get_class(pkg), ORSP_PKG_CLASS_UNSET);
 	free(fs);
 	orsp_pkg_free(pkg);

@@ -188,6 +188,10 @@ typedef struct orsp_lpa_info2 {
 	size_t n_ci_verify, n_ci_sign;
 	int category; /* 0 other (or absent), 1 basic, 2 medium, 3 contactless */
 	char sas[65];
+	/* uiccCapability: bit b (SGP.22 numbering, orsp_uicc_capability_name) is set in
+	 * uicc_caps >> b; uicc_cap_bits is how many bits the eUICC sent (0 when absent) */
+	uint64_t uicc_caps;
+	unsigned uicc_cap_bits;
 } orsp_lpa_info2;
 
 ORSP_MUST_CHECK orsp_err orsp_lpa_euicc_info2(orsp_lpa_card *c, orsp_lpa_info2 *out);

@@ -143,6 +143,12 @@ typedef enum orsp_pkg_service {
 #define ORSP_SVC_BIT(s) (UINT64_C(1) << (s))
 /* The ASN.1 identifier ("usim-test-algorithm"), or "?" */
 const char *orsp_pkg_service_name(orsp_pkg_service s);
+/* The bit of SGP.22's UICCCapability (EUICCInfo2) that announces service s, or -1 when
+ * none does (usim-test-algorithm). Bits 0..18 are in SGP.22 v2.2, the rest came later. */
+int orsp_pkg_service_capability(orsp_pkg_service s);
+#define ORSP_UICC_CAPABILITY_BITS 31
+/* The UICCCapability identifier of bit b ("akaMilenage"), or NULL past the known bits. */
+const char *orsp_uicc_capability_name(unsigned b);
 
 #define ORSP_PKG_MAX_GFSTE 32
 #define ORSP_PKG_OID_MAX 64 /* dotted OID text, NUL included */

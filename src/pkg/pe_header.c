@@ -44,6 +44,57 @@ const char *orsp_pkg_service_name(orsp_pkg_service s)
 	return (unsigned)s < ORSP_SVC__COUNT ? svc_names[s] : "?";
 }
 
+/* UICCCapability (SGP.22 §5.7.8) bit of each ServicesList member, in the enum's order: the
+ * two lists share names but not order (CAVE and TUAK are swapped, TUAK-256 sits at 7). */
+static const signed char svc_cap_bits[ORSP_SVC__COUNT] = {
+    0,  1, 2,  3,  4,  6,  5,  10, 11, 12, 13, 14, 15, 16, 17,
+    18, 7, -1, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30,
+};
+
+static const char *const cap_names[ORSP_UICC_CAPABILITY_BITS] = {
+    "contactlessSupport",
+    "usimSupport",
+    "isimSupport",
+    "csimSupport",
+    "akaMilenage",
+    "akaCave",
+    "akaTuak128",
+    "akaTuak256",
+    "rfu1",
+    "rfu2",
+    "gbaAuthenUsim",
+    "gbaAuthenISim",
+    "mbmsAuthenUsim",
+    "eapClient",
+    "javacard",
+    "multos",
+    "multipleUsimSupport",
+    "multipleIsimSupport",
+    "multipleCsimSupport",
+    "berTlvFileSupport",
+    "dfLinkSupport",
+    "catTp",
+    "getIdentity",
+    "profile-a-x25519",
+    "profile-b-p256",
+    "suciCalculatorApi",
+    "dns-resolution",
+    "scp11ac",
+    "scp11c-authorization-mechanism",
+    "s16mode",
+    "eaka",
+};
+
+int orsp_pkg_service_capability(orsp_pkg_service s)
+{
+	return (unsigned)s < ORSP_SVC__COUNT ? svc_cap_bits[s] : -1;
+}
+
+const char *orsp_uicc_capability_name(unsigned b)
+{
+	return b < ORSP_UICC_CAPABILITY_BITS ? cap_names[b] : NULL;
+}
+
 ServicesList_t *hdr_services(ProfileHeader_t *h)
 {
 	return h ? &h->eUICC_Mandatory_services : NULL;

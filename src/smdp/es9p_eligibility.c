@@ -69,46 +69,14 @@ const char *es9p_device_info_bad(orsp_slice di)
 	return bad;
 }
 
-/* The UICCCapability bit (SGP.22 §5.7.8) of each eUICC-Mandatory-service that has one, and
- * whether it is an AKA algorithm: an eUICC that cannot run the profile's algorithm cannot
- * attach to the network with it, so those are always compared; the rest only with
- * `eligibility = services`. usim-test-algorithm has no bit. */
-static const struct {
-	orsp_pkg_service svc;
-	unsigned bit;
-	bool aka;
-	const char *name;
-} service_caps[] = {
-    {ORSP_SVC_CONTACTLESS, 0, false, "contactlessSupport"},
-    {ORSP_SVC_USIM, 1, false, "usimSupport"},
-    {ORSP_SVC_ISIM, 2, false, "isimSupport"},
-    {ORSP_SVC_CSIM, 3, false, "csimSupport"},
-    {ORSP_SVC_MILENAGE, 4, true, "akaMilenage"},
-    {ORSP_SVC_CAVE, 5, true, "akaCave"},
-    {ORSP_SVC_TUAK128, 6, true, "akaTuak128"},
-    {ORSP_SVC_TUAK256, 7, true, "akaTuak256"},
-    {ORSP_SVC_GBA_USIM, 10, false, "gbaAuthenUsim"},
-    {ORSP_SVC_GBA_ISIM, 11, false, "gbaAuthenISim"},
-    {ORSP_SVC_MBMS, 12, false, "mbmsAuthenUsim"},
-    {ORSP_SVC_EAP, 13, false, "eapClient"},
-    {ORSP_SVC_JAVACARD, 14, false, "javacard"},
-    {ORSP_SVC_MULTOS, 15, false, "multos"},
-    {ORSP_SVC_MULTIPLE_USIM, 16, false, "multipleUsimSupport"},
-    {ORSP_SVC_MULTIPLE_ISIM, 17, false, "multipleIsimSupport"},
-    {ORSP_SVC_MULTIPLE_CSIM, 18, false, "multipleCsimSupport"},
-    {ORSP_SVC_BER_TLV, 19, false, "berTlvFileSupport"},
-    {ORSP_SVC_DFLINK, 20, false, "dfLinkSupport"},
-    {ORSP_SVC_CAT_TP, 21, false, "catTp"},
-    {ORSP_SVC_GET_IDENTITY, 22, false, "getIdentity"},
-    {ORSP_SVC_PROFILE_A_X25519, 23, false, "profile-a-x25519"},
-    {ORSP_SVC_PROFILE_B_P256, 24, false, "profile-b-p256"},
-    {ORSP_SVC_SUCI_CALCULATOR_API, 25, false, "suciCalculatorApi"},
-    {ORSP_SVC_DNS_RESOLUTION, 26, false, "dns-resolution"},
-    {ORSP_SVC_SCP11AC, 27, false, "scp11ac"},
-    {ORSP_SVC_SCP11C_AUTHORIZATION_MECHANISM, 28, false, "scp11c-authorization-mechanism"},
-    {ORSP_SVC_S16MODE, 29, false, "s16mode"},
-    {ORSP_SVC_EAKA, 30, false, "eaka"},
-};
+/* The AKA algorithms among the services: an eUICC that cannot run the profile's algorithm
+ * cannot attach to the network with it, so they are always compared with its
+ * uiccCapability; the other services only with `eligibility = services`. */
+static bool aka_service(orsp_pkg_service s)
+{
+	return s == ORSP_SVC_MILENAGE || s == ORSP_SVC_CAVE || s == ORSP_SVC_TUAK128 ||
+	       s == ORSP_SVC_TUAK256;
+}
 
 /* Bits 0..18 are in every SGP.22 v2 UICCCapability; later versions added the rest. */
 #define CAP_BITS_V2 19
@@ -133,7 +101,7 @@ static bool bit_set(orsp_slice bits, unsigned bit)
 /* Whether the eUICC that euiccInfo2 describes can take a profile of upp_len bytes asking for
  * *needs: the SAIP version it supports (profileVersion) at least the profile's, its free
  * memory (extCardResource) at least the package, and in its uiccCapability the profile's
- * AKA algorithm (all_services: every mandatory service with a bit, service_caps). ES9P_OK
+ * AKA algorithm (all_services: every mandatory service with a bit). ES9P_OK
  * if so; otherwise why not, in buf. */
 es9p_code es9p_ineligible(orsp_slice info2, size_t upp_len, const es9p_needs *needs,
                           bool all_services, char *buf, size_t cap)
@@ -184,17 +152,18 @@ es9p_code es9p_ineligible(orsp_slice info2, size_t upp_len, const es9p_needs *ne
 			}
 			/* a bit past the v2 set that the eUICC's string does not reach may be one
 			 * its SGP.22 version does not define: not judged */
-			for (size_t i = 0; i < ORSP_ARRAY_LEN(service_caps); i++) {
-				unsigned bit = service_caps[i].bit;
-				if (!(needs->services & ORSP_SVC_BIT(service_caps[i].svc)) ||
-				    (!service_caps[i].aka && !all_services) ||
-				    (bit >= CAP_BITS_V2 && bit >= bit_count(t.value)) ||
-				    bit_set(t.value, bit))
+			for (int sv = 0; sv < ORSP_SVC__COUNT; sv++) {
+				int bit = orsp_pkg_service_capability((orsp_pkg_service)sv);
+				bool aka = aka_service((orsp_pkg_service)sv);
+				if (bit < 0 || !(needs->services & ORSP_SVC_BIT(sv)) ||
+				    (!aka && !all_services) ||
+				    (bit >= CAP_BITS_V2 && (size_t)bit >= bit_count(t.value)) ||
+				    bit_set(t.value, (unsigned)bit))
 					continue;
 				snprintf(buf, cap, "%s %s",
-				         service_caps[i].aka ? "the profile's AKA algorithm needs"
-				                             : "the profile needs",
-				         service_caps[i].name);
+				         aka ? "the profile's AKA algorithm needs"
+				             : "the profile needs",
+				         orsp_uicc_capability_name((unsigned)bit));
 				return ES9P_NOT_ELIGIBLE;
 			}
 		}
