@@ -518,6 +518,40 @@ static void test_uint(void **state)
 	}
 }
 
+/* BIT STRING contents as a named-bit list: bit 0 is the first octet's high bit. */
+static void test_bits(void **state)
+{
+	static const struct {
+		const char *contents;
+		uint64_t first64;
+		size_t nbits;
+	} good[] = {
+	    {"00", 0, 0},
+	    {"004b", 0x1 << 1 | 0x1 << 4 | 0x1 << 6 | 0x1 << 7, 8},
+	    {"0102", 1 << 6, 7},
+	    {"0770000380", 1 << 1 | 1 << 2 | 1 << 3 | 1 << 22 | 1 << 23 | 1 << 24, 25},
+	    {"00ffffffffffffffff01", UINT64_MAX, 72}, /* bit 71 set, left out */
+	};
+	static const char *const bad[] = {"", "08ff", "01", "07"};
+	(void)state;
+	for (size_t i = 0; i < ORSP_ARRAY_LEN(good); i++) {
+		uint8_t c[16];
+		size_t n = unhex(good[i].contents, c, sizeof(c)), nbits = 99;
+		uint64_t v = 1234;
+		assert_int_equal(orsp_der_bits(orsp_slice_make(c, n), &v, &nbits), ORSP_OK);
+		assert_true(v == good[i].first64);
+		assert_int_equal(nbits, good[i].nbits);
+	}
+	for (size_t i = 0; i < ORSP_ARRAY_LEN(bad); i++) {
+		uint8_t c[16];
+		size_t n = unhex(bad[i], c, sizeof(c)), nbits;
+		uint64_t v;
+		if (orsp_der_bits(orsp_slice_make(c, n), &v, &nbits) != ORSP_E_MALFORMED)
+			fail_msg("BIT STRING %s accepted", bad[i]);
+		assert_detail_has("BIT STRING", bad[i]);
+	}
+}
+
 /* ------------------------------------------------------------------ begin / end --------- */
 
 static void test_begin_end(void **state)
@@ -805,6 +839,7 @@ int main(void)
 	    cmocka_unit_test(test_depth),
 	    cmocka_unit_test(test_expect),
 	    cmocka_unit_test(test_uint),
+	    cmocka_unit_test(test_bits),
 	    cmocka_unit_test(test_begin_end),
 	    cmocka_unit_test(test_sgp26_certificates),
 	    cmocka_unit_test(test_bpp),

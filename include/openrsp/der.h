@@ -48,6 +48,12 @@ ORSP_MUST_CHECK orsp_err orsp_der_validate(orsp_slice in, unsigned max_depth);
 /* Decode a non-negative INTEGER contents (minimal two's complement) into a uint64_t. */
 ORSP_MUST_CHECK orsp_err orsp_der_uint(orsp_slice value, uint64_t *out);
 
+/* Read a BIT STRING's contents (the unused-bits octet, then the bits, bit 0 first as in a
+ * named-bit list): *nbits gets how many bits it holds, *first64 bit b (b < 64) at 1 << b,
+ * later bits left out. ORSP_E_MALFORMED for no contents octet, more than 7 unused bits, or
+ * unused bits without a bit octet. */
+ORSP_MUST_CHECK orsp_err orsp_der_bits(orsp_slice value, uint64_t *first64, size_t *nbits);
+
 /* ----- writer ----- */
 
 /* Length of the identifier octets of tag (1..4). */

@@ -333,3 +333,25 @@ orsp_err orsp_der_uint(orsp_slice value, uint64_t *out)
 	*out = v;
 	return ORSP_OK;
 }
+
+orsp_err orsp_der_bits(orsp_slice value, uint64_t *first64, size_t *nbits)
+{
+	const uint8_t *p = value.p;
+	size_t n = value.len, count;
+	uint64_t v = 0;
+
+	/* X.690 §8.6.2: the initial octet gives the unused bits of the last, 0..7; none when
+	 * there is no subsequent octet. */
+	if (n == 0 || !p)
+		return orsp_errf(ORSP_E_MALFORMED, "DER: BIT STRING with no contents octets");
+	if (p[0] > 7 || (n == 1 && p[0] != 0))
+		return orsp_errf(ORSP_E_MALFORMED, "DER: BIT STRING with %u unused bits of %zu",
+		                 p[0], (n - 1) * 8);
+	count = (n - 1) * 8 - p[0];
+	for (size_t b = 0; b < count && b < 64; b++)
+		if (p[1 + b / 8] & (0x80u >> (b % 8)))
+			v |= UINT64_C(1) << b;
+	*first64 = v;
+	*nbits = count;
+	return ORSP_OK;
+}

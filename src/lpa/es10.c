@@ -118,16 +118,13 @@ orsp_err orsp_lpa_euicc_info2(orsp_lpa_card *c, orsp_lpa_info2 *out)
 			break;
 		}
 		case 0x85: {
-			/* uiccCapability, a DER BIT STRING: unused-bits octet, then bit 0 first */
-			size_t n = f.value.len;
-			if (n < 1 || n > 9 || f.value.p[0] > 7 || (n == 1 && f.value.p[0] != 0)) {
+			size_t nbits = 0;
+			if (orsp_der_bits(f.value, &out->uicc_caps, &nbits) != ORSP_OK ||
+			    nbits > 64) {
 				e = orsp_errf(ORSP_E_MALFORMED, "card: EUICCInfo2: uiccCapability");
 				break;
 			}
-			out->uicc_cap_bits = (unsigned)((n - 1) * 8 - f.value.p[0]);
-			for (unsigned b = 0; b < out->uicc_cap_bits; b++)
-				if (f.value.p[1 + b / 8] & (0x80u >> (b % 8)))
-					out->uicc_caps |= UINT64_C(1) << b;
+			out->uicc_cap_bits = (unsigned)nbits;
 			break;
 		}
 		case 0x8B: {

@@ -81,23 +81,6 @@ static bool aka_service(orsp_pkg_service s)
 /* Bits 0..18 are in every SGP.22 v2 UICCCapability; later versions added the rest. */
 #define CAP_BITS_V2 19
 
-/* How many bits a DER BIT STRING's contents (unused-bits octet first) hold. */
-static size_t bit_count(orsp_slice bits)
-{
-	return (bits.len - 1) * 8 - bits.p[0];
-}
-
-/* Bit `bit` of a DER BIT STRING's contents (unused-bits octet first); false past its end. */
-static bool bit_set(orsp_slice bits, unsigned bit)
-{
-	size_t byte = 1 + bit / 8;
-	unsigned in = bit % 8;
-
-	if (byte >= bits.len || (byte == bits.len - 1 && in >= 8u - bits.p[0]))
-		return false;
-	return (bits.p[byte] & (0x80u >> in)) != 0;
-}
-
 /* Whether the eUICC that euiccInfo2 describes can take a profile of upp_len bytes asking for
  * *needs: the SAIP version it supports (profileVersion) at least the profile's, its free
  * memory (extCardResource) at least the package, and in its uiccCapability the profile's
@@ -144,8 +127,10 @@ es9p_code es9p_ineligible(orsp_slice info2, size_t upp_len, const es9p_needs *ne
 				}
 			}
 		} else if (t.tag == 0x85) {
-			if (t.value.len < 1 || t.value.p[0] > 7 ||
-			    (t.value.len == 1 && t.value.p[0] != 0)) {
+			uint64_t caps = 0;
+			size_t nbits = 0;
+			if (orsp_der_bits(t.value, &caps, &nbits) != ORSP_OK) {
+				orsp_err_clear();
 				snprintf(buf, cap,
 				         "euiccInfo2: uiccCapability is not a BIT STRING");
 				return ES9P_MALFORMED;
@@ -157,8 +142,8 @@ es9p_code es9p_ineligible(orsp_slice info2, size_t upp_len, const es9p_needs *ne
 				bool aka = aka_service((orsp_pkg_service)sv);
 				if (bit < 0 || !(needs->services & ORSP_SVC_BIT(sv)) ||
 				    (!aka && !all_services) ||
-				    (bit >= CAP_BITS_V2 && (size_t)bit >= bit_count(t.value)) ||
-				    bit_set(t.value, (unsigned)bit))
+				    (bit >= CAP_BITS_V2 && (size_t)bit >= nbits) ||
+				    (caps >> bit & 1))
 					continue;
 				snprintf(buf, cap, "%s %s",
 				         aka ? "the profile's AKA algorithm needs"
