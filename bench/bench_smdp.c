@@ -555,6 +555,12 @@ out:
 
 /* ---------------------------------------------------------------- the run --------------- */
 
+/* The lower of two reference figures, -1 standing for one that could not be measured. */
+static double lower_ref(double a, double b)
+{
+	return a < 0 || (b >= 0 && b < a) ? b : a;
+}
+
 static int cmp_d(const void *a, const void *b)
 {
 	double x = *(const double *)a, y = *(const double *)b;
@@ -1005,13 +1011,8 @@ int bench_smdp(int argc, char **argv)
 		total += cl[i].done;
 	}
 	/* measured after the load as well as before it, the lower figure counts */
-	{
-		double after = crypto_per_download(upp, upp_len, false);
-		crypto = crypto < 0 || (after >= 0 && after < crypto) ? after : crypto;
-		after = crypto_per_download(upp, upp_len, true);
-		crypto_cold =
-		    crypto_cold < 0 || (after >= 0 && after < crypto_cold) ? after : crypto_cold;
-	}
+	crypto = lower_ref(crypto, crypto_per_download(upp, upp_len, false));
+	crypto_cold = lower_ref(crypto_cold, crypto_per_download(upp, upp_len, true));
 	{
 		double *v = lat;
 		double srv_cpu = cpu1 - cpu0, per = total ? srv_cpu / (double)total : 0;
