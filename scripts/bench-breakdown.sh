@@ -7,17 +7,22 @@
 #
 #   scripts/bench-breakdown.sh [OPENRSP_BINARY] [-- BENCH_OPTIONS...]
 #
-# N (default 3000) downloads and C (default 4) clients, plain HTTP unless BENCH_OPTIONS say
-# otherwise. The counts cover the server's whole life (start, load, the bench's /metrics
+# N (default 3000) downloads and C (default 4) clients over plain HTTP; BENCH_OPTIONS go to
+# the bench after these (say --server-threads 2; set the downloads with N, which the counts
+# are divided by). The counts cover the server's whole life (start, load, the bench's /metrics
 # reads), which adds a few hundred system calls in all. Needs perf (Debian: linux-perf) and
 # permission to trace (root, or kernel.perf_event_paranoid <= 1). Not run by `make test`
 # or CI.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
-B=$(realpath "${1:-$here/../build/openrsp}")
-[ $# -gt 0 ] && shift
+B=$here/../build/openrsp
+if [ $# -gt 0 ] && [ "$1" != "--" ]; then
+	B=$1
+	shift
+fi
 [ "${1:-}" = "--" ] && shift
+B=$(realpath "$B")
 N=${N:-3000}
 C=${C:-4}
 EVENTS=fdatasync,pwrite64,pread64,fcntl,futex,epoll_wait,recvfrom,sendto,sendmsg,write,clock_gettime,getpid
