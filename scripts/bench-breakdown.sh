@@ -16,6 +16,8 @@
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=SCRIPTDIR/lib/bench-server.bash
+. "$here/lib/bench-server.bash"
 B=$here/../build/openrsp
 if [ $# -gt 0 ] && [ "$1" != "--" ]; then
 	B=$1
@@ -40,13 +42,7 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 "$B" bench smdp --downloads "$N" --clients "$C" --plain-http "$@" >"$work/bench" 2>&1 &
 bench=$!
-server=
-for _ in $(seq 6000); do
-	server=$(pgrep -P "$bench" -f 'smdp serve' || true)
-	[ -n "$server" ] && break
-	kill -0 "$bench" 2>/dev/null || break
-	sleep 0.01
-done
+server=$(bench_server_pid "$bench" 60)
 [ -n "$server" ] || {
 	cat "$work/bench" >&2
 	fail "the bench started no server"

@@ -18,6 +18,8 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=SCRIPTDIR/lib/osmo-smdpp.bash
 . "$here/lib/osmo-smdpp.bash"
+# shellcheck source=SCRIPTDIR/lib/bench-server.bash
+. "$here/lib/bench-server.bash"
 B=$(realpath "${1:-$here/../build/openrsp}")
 R=${R:-3}
 D_OSMO=${D_OSMO:-200}
@@ -56,12 +58,8 @@ own_bench() {
 	fi
 	"${LOADGEN[@]}" "$B" bench smdp --plain-http --downloads "$D_OWN" --clients "$C" \
 		--json >"$T/own.json" &
-	local bench=$! srv=""
-	for _ in $(seq 1 600); do
-		srv=$(pgrep -P "$bench" -f "smdp serve" || true)
-		[ -n "$srv" ] && break
-		sleep 0.05
-	done
+	local bench=$! srv
+	srv=$(bench_server_pid "$bench" 30)
 	[ -n "$srv" ] && taskset -a -pc 1 "$srv" >/dev/null
 	wait "$bench" || return 1
 	[ -n "$srv" ] || osmo_fail "openrsp's server was not found to pin"

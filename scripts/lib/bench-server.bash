@@ -1,0 +1,16 @@
+# The SM-DP+ that `openrsp bench smdp` starts, for the scripts that watch it from outside
+# (scripts/bench-osmo-smdpp.sh pins it to a CPU, scripts/bench-breakdown.sh counts its system
+# calls). Sourced.
+
+# bench_server_pid BENCH_PID SECONDS: print the pid of the server the bench process started,
+# once it is up; print nothing if it did not appear within SECONDS or the bench ended first.
+bench_server_pid() {
+	local bench=$1 seconds=$2 srv=""
+	for _ in $(seq 1 $((seconds * 50))); do
+		srv=$(pgrep -P "$bench" -f "smdp serve" || true)
+		[ -n "$srv" ] && break
+		kill -0 "$bench" 2>/dev/null || break
+		sleep 0.02
+	done
+	echo "$srv"
+}
