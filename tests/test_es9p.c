@@ -1634,6 +1634,150 @@ static void test_pir_checks(void **state)
 	dl_free(&d);
 }
 
+/* An eUICC minted under the SGP.26 EUM with this EID: its certificate and key. */
+static void other_euicc(const char *eid, uint8_t **der, size_t *len, orsp_ec_key **key)
+{
+	EVP_PKEY *eum_key = certmint_key_load("sgp26/EUM/SK_EUM_ECDSA_NIST.pem");
+	X509 *eum = certmint_cert_load("sgp26/EUM/CERT_EUM_ECDSA_NIST.der");
+	EVP_PKEY *k = certmint_key_new("prime256v1");
+	certmint_spec s = {0};
+	char subject[128];
+	unsigned char *pem = NULL;
+	BIO *bio = BIO_new(BIO_s_mem());
+	long n;
+	X509 *x;
+
+	PEM_write_bio_PrivateKey(bio, k, NULL, NULL, 0, NULL, NULL);
+	n = BIO_get_mem_data(bio, &pem);
+	assert_int_equal(orsp_ec_load_private(pem, (size_t)n, key), ORSP_OK);
+	BIO_free(bio);
+	snprintf(subject, sizeof(subject), "/C=ES/O=RSP Test EUM/serialNumber=%s/CN=Test eUICC",
+	         eid);
+	s.subject = subject;
+	s.policy = "2.23.146.1.2.1.1";
+	s.key_usage = "critical,digitalSignature";
+	x = certmint_issue(&s, k, eum, eum_key);
+	*der = certmint_der(x, len);
+	X509_free(x);
+	X509_free(eum);
+	EVP_PKEY_free(eum_key);
+	EVP_PKEY_free(k);
+}
+
+/* authenticateClient as the eUICC with this certificate and key. */
+static void authenticate_as(fx *f, dl *d, const char *mid, const uint8_t *der, size_t len,
+                            orsp_ec_key *key)
+{
+	int http;
+	auth_opts o = {.mid = mid, .cert = der, .cert_len = len, .key = key};
+	json_t *rsp = call(f, "authenticateClient", auth_request(f, d, &o), &http);
+	expect_ok(rsp);
+	assert_int_equal(get_b64(rsp, "smdpSignature2", d->sig2_smdp, sizeof(d->sig2_smdp)), 67);
+	json_decref(rsp);
+}
+
+/* An order without an EID whose activation code two eUICCs use: both may authenticate while
+ * the profile is Released, but the first to get a Bound Profile Package has it. The profile
+ * is bound to that EID at delivery: the other eUICC's getBoundProfilePackage is refused
+ * (8.2/1.2, its session ended, nothing counted) and its cancelSession (end user rejection)
+ * leaves the profile alone; the first eUICC's new binding and installation still work. */
+static void test_two_euiccs_one_order(void **state)
+{
+	fx *f = *state;
+	static dl a, b, b2;
+	int http;
+	orsp_ec_key *kb = NULL, *ka = f->sk_euicc;
+	uint8_t *der;
+	size_t len, n = 0;
+	orsp_smdp_profile p;
+	json_t *rsp;
+
+	other_euicc("89049032123451234512345678909994", &der, &len, &kb);
+	order(f, NULL, "TWO-1", NULL);
+	memset(&a, 0, sizeof(a));
+	memset(&b, 0, sizeof(b));
+	memset(&b2, 0, sizeof(b2));
+	initiate(f, &a);
+	authenticate(f, &a, "TWO-1");
+	initiate(f, &b);
+	authenticate_as(f, &b, "TWO-1", der, len, kb);
+	initiate(f, &b2);
+	authenticate_as(f, &b2, "TWO-1", der, len, kb);
+	get_bpp(f, &a, NULL, true);
+	assert_int_equal(orsp_smdp_get(f->s, f->prof.iccid, &p), ORSP_OK);
+	assert_int_equal(p.state, ORSP_SMDP_DOWNLOADED);
+	assert_string_equal(p.eid, EID);
+	/* the other eUICC, signing with its own key */
+	f->sk_euicc = kb;
+	rsp = call(f, "cancelSession", cancel_request(f, &b, 0, OID, false), &http);
+	expect_ok(rsp);
+	json_decref(rsp);
+	expect_fail(
+	    call(f, "getBoundProfilePackage", gbpp_request(f, &b2, NULL, true, false), &http),
+	    "8.2", "1.2");
+	expect_fail(
+	    call(f, "getBoundProfilePackage", gbpp_request(f, &b2, NULL, true, false), &http),
+	    "8.10.1", "3.9");
+	f->sk_euicc = ka;
+	assert_int_equal(orsp_smdp_get(f->s, f->prof.iccid, &p), ORSP_OK);
+	assert_int_equal(p.state, ORSP_SMDP_DOWNLOADED);
+	assert_int_equal(p.download_attempts, 1);
+	/* the first eUICC's new binding is a retry of its own, and it installs */
+	get_bpp(f, &a, NULL, true);
+	check_bpp(f, &a);
+	rsp = call(f, "handleNotification", pir_request(f, &a, true, false), &http);
+	assert_null(rsp);
+	assert_int_equal(http, 204);
+	assert_int_equal(state_of(f), ORSP_SMDP_INSTALLED);
+	assert_int_equal(orsp_es9p_notification_count(f->s, f->prof.iccid, "install", &n), ORSP_OK);
+	assert_int_equal(n, 1);
+	dl_free(&a);
+	dl_free(&b);
+	dl_free(&b2);
+	free(der);
+	orsp_ec_free(kb);
+}
+
+/* Sessions of an order that the operator cancelled and placed again (a new matching ID):
+ * getBoundProfilePackage is refused (8.2/1.2) and cancelSession leaves the new order alone. */
+static void test_reordered_profile(void **state)
+{
+	fx *f = *state;
+	static dl a, b;
+	int http;
+	json_t *rsp;
+	orsp_smdp_profile p;
+
+	order(f, NULL, "OLD-1", NULL);
+	memset(&a, 0, sizeof(a));
+	memset(&b, 0, sizeof(b));
+	initiate(f, &a);
+	authenticate(f, &a, "OLD-1");
+	initiate(f, &b);
+	authenticate(f, &b, "OLD-1");
+	assert_int_equal(orsp_smdp_cancel_order(f->s, f->prof.iccid, "OLD-1", true), ORSP_OK);
+	order(f, NULL, "NEW-1", NULL);
+	expect_fail(
+	    call(f, "getBoundProfilePackage", gbpp_request(f, &a, NULL, true, false), &http), "8.2",
+	    "1.2");
+	rsp = call(f, "cancelSession", cancel_request(f, &b, 0, OID, false), &http);
+	expect_ok(rsp);
+	json_decref(rsp);
+	assert_int_equal(orsp_smdp_get(f->s, f->prof.iccid, &p), ORSP_OK);
+	assert_int_equal(p.state, ORSP_SMDP_RELEASED);
+	assert_string_equal(p.matching_id, "NEW-1");
+	assert_int_equal(p.download_attempts, 0);
+	/* the new order downloads */
+	dl_free(&a);
+	memset(&a, 0, sizeof(a));
+	initiate(f, &a);
+	authenticate(f, &a, "NEW-1");
+	get_bpp(f, &a, NULL, true);
+	check_bpp(f, &a);
+	dl_free(&a);
+	dl_free(&b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1653,6 +1797,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_gbpp_checks, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_download_retry_limit, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_download_limit_released, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_two_euiccs_one_order, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_reordered_profile, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_cancel_session, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_pir_checks, setup, teardown),
 	};

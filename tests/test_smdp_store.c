@@ -691,7 +691,8 @@ static void test_download_limit(void **state)
 }
 
 /* ES9+ delivery: one update counts the attempt and moves Released to Downloaded, inside the
- * caller's transaction only; the attempt past the limit moves the profile to Error. */
+ * caller's transaction only; an order without an EID is bound to the eUICC it goes to; the
+ * attempt past the limit moves the profile to Error. */
 static void test_deliver(void **state)
 {
 	orsp_smdp *s = open_new();
@@ -699,47 +700,71 @@ static void test_deliver(void **state)
 	orsp_smdp_order o = {0};
 	orsp_smdp_profile q, r;
 	(void)state;
-	import_n(s, 50, 2, "D");
+	import_n(s, 50, 3, "D");
 	o.profile_type = "D";
 	o.download_limit = 2;
 	assert_int_equal(orsp_smdp_download_order(s, &o, &q), ORSP_OK);
 	assert_int_equal(orsp_smdp_confirm_order(s, q.matching_id, NULL, true), ORSP_OK);
 	assert_int_equal(orsp_smdp_get(s, q.iccid, &q), ORSP_OK);
-	assert_int_equal(orsp_smdp_deliver(s, &q), ORSP_E_USAGE);
-	assert_int_equal(orsp_smdp_deliver(NULL, &q), ORSP_E_USAGE);
+	assert_int_equal(orsp_smdp_deliver(s, &q, EID1), ORSP_E_USAGE);
+	assert_int_equal(orsp_smdp_deliver(NULL, &q, EID1), ORSP_E_USAGE);
 	assert_int_equal(orsp_db_begin(db), ORSP_OK);
-	assert_int_equal(orsp_smdp_deliver(s, NULL), ORSP_E_USAGE);
-	assert_int_equal(orsp_smdp_deliver(s, &q), ORSP_OK);
+	assert_int_equal(orsp_smdp_deliver(s, NULL, EID1), ORSP_E_USAGE);
+	assert_int_equal(orsp_smdp_deliver(s, &q, NULL), ORSP_E_USAGE);
+	assert_int_equal(orsp_smdp_deliver(s, &q, "8904903212345123451234567890123"), ORSP_E_USAGE);
+	assert_int_equal(orsp_smdp_deliver(s, &q, "89049032123451234512345678901234"),
+	                 ORSP_E_USAGE); /* check digits */
+	assert_string_equal(q.eid, "");
+	assert_int_equal(orsp_smdp_deliver(s, &q, EID1), ORSP_OK);
 	assert_int_equal(q.state, ORSP_SMDP_DOWNLOADED);
 	assert_int_equal(q.download_attempts, 1);
-	/* a second delivery of the same profile is refused */
-	assert_int_equal(orsp_smdp_deliver(s, &q), ORSP_E_STATE);
+	assert_string_equal(q.eid, EID1);
+	/* a second delivery of the same profile is refused, to its eUICC or another */
+	assert_int_equal(orsp_smdp_deliver(s, &q, EID1), ORSP_E_STATE);
+	assert_int_equal(orsp_smdp_deliver(s, &q, EID2), ORSP_E_STATE);
 	assert_int_equal(orsp_db_commit(db), ORSP_OK);
 	assert_int_equal(orsp_smdp_get(s, q.iccid, &r), ORSP_OK);
 	assert_int_equal(r.state, ORSP_SMDP_DOWNLOADED);
 	assert_int_equal(r.download_attempts, 1);
+	assert_string_equal(r.eid, EID1);
+	assert_int_equal(count_rows(s, "SELECT count(*) FROM smdp_audit WHERE action = 'bindEid'"
+	                               " AND detail = 'EID " EID1 "'"),
+	                 1);
 	assert_int_equal(count_rows(s, "SELECT count(*) FROM smdp_audit WHERE action ="
 	                               " 'downloadAttempt'"),
 	                 1);
 	assert_int_equal(count_rows(s, "SELECT count(*) FROM smdp_audit WHERE action ="
 	                               " 'downloaded' AND to_state = 'downloaded'"),
 	                 1);
+	/* an order for one eUICC is not delivered to another */
+	o.eid = EID2;
+	assert_int_equal(orsp_smdp_download_order(s, &o, &q), ORSP_OK);
+	assert_int_equal(orsp_smdp_confirm_order(s, q.matching_id, NULL, true), ORSP_OK);
+	assert_int_equal(orsp_db_begin(db), ORSP_OK);
+	assert_int_equal(orsp_smdp_get(s, q.iccid, &q), ORSP_OK);
+	assert_int_equal(orsp_smdp_deliver(s, &q, EID1), ORSP_E_STATE);
+	assert_int_equal(orsp_smdp_deliver(s, &q, EID2), ORSP_OK);
+	assert_int_equal(orsp_db_commit(db), ORSP_OK);
+	assert_int_equal(count_rows(s, "SELECT count(*) FROM smdp_audit WHERE action = 'bindEid'"),
+	                 1);
+	o.eid = NULL;
 	/* rolled back with the caller's transaction: nothing of it stays */
 	o.download_limit = 1;
 	assert_int_equal(orsp_smdp_download_order(s, &o, &q), ORSP_OK);
 	assert_int_equal(orsp_smdp_confirm_order(s, q.matching_id, NULL, true), ORSP_OK);
 	assert_int_equal(orsp_db_begin(db), ORSP_OK);
 	assert_int_equal(orsp_smdp_get(s, q.iccid, &q), ORSP_OK);
-	assert_int_equal(orsp_smdp_deliver(s, &q), ORSP_OK);
+	assert_int_equal(orsp_smdp_deliver(s, &q, EID1), ORSP_OK);
 	orsp_db_rollback(db);
 	assert_int_equal(orsp_smdp_get(s, q.iccid, &r), ORSP_OK);
 	assert_int_equal(r.state, ORSP_SMDP_RELEASED);
+	assert_string_equal(r.eid, "");
 	assert_int_equal(r.download_attempts, 0);
 	/* past the limit: Error */
 	assert_int_equal(orsp_smdp_download_attempt(s, q.iccid), ORSP_OK);
 	assert_int_equal(orsp_db_begin(db), ORSP_OK);
 	assert_int_equal(orsp_smdp_get(s, q.iccid, &q), ORSP_OK);
-	assert_int_equal(orsp_smdp_deliver(s, &q), ORSP_E_POLICY);
+	assert_int_equal(orsp_smdp_deliver(s, &q, EID1), ORSP_E_POLICY);
 	assert_int_equal(q.state, ORSP_SMDP_ERROR);
 	assert_int_equal(orsp_db_commit(db), ORSP_OK);
 	assert_int_equal(orsp_smdp_get(s, q.iccid, &r), ORSP_OK);

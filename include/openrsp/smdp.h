@@ -204,12 +204,14 @@ ORSP_MUST_CHECK orsp_err orsp_smdp_check_cc(orsp_smdp *s, const char *matching_i
 /* ES9+ (later): count one download attempt of a Released profile; the attempt past the
  * limit moves it to Error and returns ORSP_E_POLICY. */
 ORSP_MUST_CHECK orsp_err orsp_smdp_download_attempt(orsp_smdp *s, const char *iccid);
-/* ES9+: the BPP of Released profile p is delivered. Inside the caller's transaction, with p
- * as read in it: counts the attempt and moves p to Downloaded in one update (the audit rows
- * of download_attempt and mark_downloaded); the attempt past the limit moves it to Error and
- * returns ORSP_E_POLICY. p follows. ORSP_E_USAGE outside a transaction, ORSP_E_STATE if p is
- * not Released. */
-ORSP_MUST_CHECK orsp_err orsp_smdp_deliver(orsp_smdp *s, orsp_smdp_profile *p);
+/* ES9+: the BPP of Released profile p is delivered to the eUICC `eid`. Inside the caller's
+ * transaction, with p as read in it: an order without an EID is bound to `eid` (audited as
+ * bindEid), so no other eUICC can get the profile; then counts the attempt and moves p to
+ * Downloaded in one update (the audit rows of download_attempt and mark_downloaded); the
+ * attempt past the limit moves it to Error and returns ORSP_E_POLICY. p follows.
+ * ORSP_E_USAGE outside a transaction or for a malformed EID, ORSP_E_STATE if p is not
+ * Released or is bound to another EID. */
+ORSP_MUST_CHECK orsp_err orsp_smdp_deliver(orsp_smdp *s, orsp_smdp_profile *p, const char *eid);
 /* The UPP of a profile (for binding). *out is malloc'd key material: release with
  * orsp_pkg_buf_free. ORSP_E_VERIFY if the stored blob does not authenticate. */
 ORSP_MUST_CHECK orsp_err orsp_smdp_get_upp(orsp_smdp *s, const char *iccid, uint8_t **out,

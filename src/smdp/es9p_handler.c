@@ -472,6 +472,19 @@ static orsp_err sess_insert(ctx *c, const sess *se, int step, const char *reason
 }
 
 /* Move the session from step `from` to `to` (fails if another request moved it first). */
+/* Whether profile p is still the order session se authenticated for, open to its eUICC: the
+ * same matching ID (an order cancelled and placed again has a new one, or none), and an EID,
+ * once bound (by the order, or by the first delivery of an order placed without one), that
+ * is the session's. A Downloaded profile is open only to the eUICC it was delivered to. */
+static bool order_of_session(const orsp_smdp_profile *p, const sess *se)
+{
+	if (strcmp(p->matching_id, se->mid) != 0)
+		return false;
+	if (p->state == ORSP_SMDP_RELEASED)
+		return !p->eid[0] || strcmp(p->eid, se->eid) == 0;
+	return p->state == ORSP_SMDP_DOWNLOADED && strcmp(p->eid, se->eid) == 0;
+}
+
 static orsp_err sess_advance(ctx *c, const char *tid, int from, int to, const char *reason)
 {
 	orsp_stmt *st = NULL;
@@ -1250,6 +1263,7 @@ static orsp_err get_bound_profile_package(ctx *c)
 	orsp_ec_key *pub = NULL, *otsk = NULL;
 	const orsp_smdp_keyset *ks;
 	sess se = {0};
+	orsp_smdp_profile prof;
 	bool answered = false;
 	orsp_err e = ORSP_OK;
 
@@ -1337,6 +1351,20 @@ static orsp_err get_bound_profile_package(ctx *c)
 			e = send_bpp(c, tid_hex, bpp, bpp_len);
 		goto out;
 	}
+	/* The order this session authenticated for, still open to it: not cancelled (and
+	 * perhaps ordered again) meanwhile, and not delivered to another eUICC. Checked before
+	 * the confirmation code, whose attempts another eUICC must not use up. */
+	if ((e = orsp_smdp_get(c->s, se.iccid, &prof)))
+		goto out;
+	if (!order_of_session(&prof, &se)) {
+		if (sess_advance(c, tid_hex, se.step, S_DONE, "order no longer available"))
+			orsp_err_clear();
+		e = fail(c, ES9P_PROFILE_STATE,
+		         prof.state == ORSP_SMDP_DOWNLOADED
+		             ? "the profile was delivered to another eUICC"
+		             : "the order of this session has ended");
+		goto out;
+	}
 	/* Confirmation code (§3.1.3): checked with its retry limit. */
 	if (se.cc_required) {
 		if (!has_cc) {
@@ -1362,19 +1390,14 @@ static orsp_err get_bound_profile_package(ctx *c)
 	/* A new binding after delivery within this session (the LPA lost the BPP) counts
 	 * against the profile's download limit: refused here before any work is done, and
 	 * counted again in the transaction below. */
-	{
-		orsp_smdp_profile p;
-		if ((e = orsp_smdp_get(c->s, se.iccid, &p)))
-			goto out;
-		if (p.state == ORSP_SMDP_DOWNLOADED &&
-		    p.download_attempts + se.attempts + 1 > p.download_limit) {
-			if (orsp_smdp_mark_error(c->s, se.iccid, ORSP_SMDP_FAIL_RETRIES,
-			                         "download retries exceeded") ||
-			    sess_advance(c, tid_hex, se.step, S_DONE, "download retries exceeded"))
-				orsp_err_clear();
-			e = fail(c, ES9P_DL_EXHAUSTED, NULL);
-			goto out;
-		}
+	if (prof.state == ORSP_SMDP_DOWNLOADED &&
+	    prof.download_attempts + se.attempts + 1 > prof.download_limit) {
+		if (orsp_smdp_mark_error(c->s, se.iccid, ORSP_SMDP_FAIL_RETRIES,
+		                         "download retries exceeded") ||
+		    sess_advance(c, tid_hex, se.step, S_DONE, "download retries exceeded"))
+			orsp_err_clear();
+		e = fail(c, ES9P_DL_EXHAUSTED, NULL);
+		goto out;
 	}
 	/* Bind: one-time key pair, ECKA with otPK.EUICC, session keys, BPP signed by DPpb. The
 	 * one-time key is kept wrapped under the KEK for a retry with the same otPK.EUICC. */
@@ -1404,7 +1427,12 @@ static orsp_err get_bound_profile_package(ctx *c)
 		if ((e = orsp_db_begin(c->db)))
 			goto out;
 		e = orsp_smdp_get(c->s, se.iccid, &p);
-		if (!e && p.state == ORSP_SMDP_DOWNLOADED) {
+		if (!e && !order_of_session(&p, &se))
+			e = orsp_errf(ORSP_E_STATE,
+			              "profile %s: the order of this session has ended or"
+			              " was delivered to another eUICC meanwhile",
+			              p.iccid);
+		else if (!e && p.state == ORSP_SMDP_DOWNLOADED) {
 			if (p.download_attempts + se.attempts + 1 > p.download_limit) {
 				limit = true;
 				e = orsp_smdp_mark_error(c->s, se.iccid, ORSP_SMDP_FAIL_RETRIES,
@@ -1424,7 +1452,7 @@ static orsp_err get_bound_profile_package(ctx *c)
 		} else if (!e) {
 			/* over the limit: the counter and the Error state are written, kept below
 			 */
-			e = orsp_smdp_deliver(c->s, &p);
+			e = orsp_smdp_deliver(c->s, &p, se.eid);
 			if (e == ORSP_E_POLICY) {
 				limit = true;
 				e = ORSP_OK;
@@ -1779,11 +1807,12 @@ static orsp_err cancel_session(ctx *c)
 	}
 	/* endUserRejection (0) and pprNotAllowed (3) end the order (the profile goes to Error,
 	 * the operator is told by the state change); postponed (1) and timeout (2) leave it
-	 * downloadable with the same activation code. */
+	 * downloadable with the same activation code. Only the order of this session, and only
+	 * while it is open to this eUICC: not one placed again since, nor a profile another
+	 * eUICC has been given. */
 	if (reason == 0 || reason == 3) {
 		orsp_smdp_profile p;
-		if (orsp_smdp_get(c->s, se.iccid, &p) == ORSP_OK &&
-		    (p.state == ORSP_SMDP_RELEASED || p.state == ORSP_SMDP_DOWNLOADED) &&
+		if (orsp_smdp_get(c->s, se.iccid, &p) == ORSP_OK && order_of_session(&p, &se) &&
 		    (e = orsp_smdp_mark_error(c->s, se.iccid, ORSP_SMDP_FAIL_DOWNLOAD,
 		                              reason == 0 ? "cancelled: end user rejection"
 		                                          : "cancelled: PPR not allowed")))

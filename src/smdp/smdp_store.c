@@ -1265,16 +1265,54 @@ orsp_err orsp_smdp_download_attempt(orsp_smdp *s, const char *iccid)
 	return err;
 }
 
-orsp_err orsp_smdp_deliver(orsp_smdp *s, orsp_smdp_profile *p)
+/* An order placed without an EID is bound to the eUICC it is first delivered to. */
+static orsp_err bind_eid(orsp_smdp *s, orsp_smdp_profile *p, const char *eid)
 {
 	orsp_err err;
+	orsp_stmt *st = NULL;
+	char detail[48];
+
+	err = orsp_db_prepare(
+	    s->db, "UPDATE smdp_profile SET eid = ?1 WHERE iccid = ?2 AND eid IS NULL", &st);
+	if (!err)
+		err = orsp_stmt_bind_text(st, 1, eid);
+	if (!err)
+		err = orsp_stmt_bind_text(st, 2, p->iccid);
+	if (!err)
+		err = orsp_stmt_run(st);
+	orsp_stmt_finalize(st);
+	if (!err && orsp_db_changes(s->db) != 1)
+		err =
+		    orsp_errf(ORSP_E_STATE, "profile %s was bound to an eUICC meanwhile", p->iccid);
+	snprintf(detail, sizeof(detail), "EID %s", eid);
+	if (!err)
+		err = audit(s, "bindEid", p->iccid, orsp_smdp_state_name(p->state),
+		            orsp_smdp_state_name(p->state), detail);
+	if (!err)
+		snprintf(p->eid, sizeof(p->eid), "%s", eid);
+	return err;
+}
+
+orsp_err orsp_smdp_deliver(orsp_smdp *s, orsp_smdp_profile *p, const char *eid)
+{
+	orsp_err err = ORSP_OK;
 	bool exhausted = false;
 
-	if (!s || !p)
+	if (!s || !p || !eid)
 		return orsp_errf(ORSP_E_USAGE, "deliver: missing arguments");
 	if (!orsp_db_in_transaction(s->db))
 		return orsp_errf(ORSP_E_USAGE, "deliver: not inside a transaction");
-	err = count_attempt(s, p, true, &exhausted);
+	if (orsp_eid_check(eid) != ORSP_OK)
+		return orsp_errf(ORSP_E_USAGE, "deliver: %s", orsp_err_detail());
+	if (p->eid[0] && strcmp(p->eid, eid) != 0)
+		return orsp_errf(ORSP_E_STATE, "profile %s is bound to another eUICC", p->iccid);
+	if (p->state != ORSP_SMDP_RELEASED)
+		return orsp_errf(ORSP_E_STATE, "profile %s is %s, not released", p->iccid,
+		                 orsp_smdp_state_name(p->state));
+	if (!p->eid[0])
+		err = bind_eid(s, p, eid);
+	if (!err)
+		err = count_attempt(s, p, true, &exhausted);
 	if (!err && exhausted)
 		return attempts_exhausted(p);
 	return err;
