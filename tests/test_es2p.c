@@ -9,6 +9,7 @@
 #include "testutil.h"
 
 #include "openrsp/http.h"
+#include "openrsp/pkg.h"
 #include "openrsp/smdp.h"
 
 #define HDR "\"header\":{\"functionRequesterIdentifier\":\"op\",\"functionCallIdentifier\":\"1\"}"
@@ -128,13 +129,11 @@ static void test_order_with_eid(void **state)
 	json_decref(call(f, "downloadOrder", "{" HDR ",\"iccid\":\"" ICCID "\",\"eid\":\"" EID "\"}",
 	                 NULL, NULL));
 	assert_int_equal(state_of(f), ORSP_SMDP_LINKED);
-	/* confirmOrder naming another EID or matching ID is refused */
+	/* confirmOrder naming another EID is refused */
 	json_decref(call(f, "confirmOrder",
-	                 "{" HDR ",\"iccid\":\"" ICCID "\",\"eid\":\"89049032123451234512345678901332\",\"releaseFlag\":true}",
+	                 "{" HDR ",\"iccid\":\"" ICCID
+	                 "\",\"eid\":\"89049032123451234512345678901332\",\"releaseFlag\":true}",
 	                 "8.1.1", "2.1"));
-	json_decref(call(f, "confirmOrder",
-	                 "{" HDR ",\"iccid\":\"" ICCID "\",\"matchingId\":\"OTHER-ID\",\"releaseFlag\":true}",
-	                 "8.2.6", "3.3"));
 	json_decref(call(f, "confirmOrder",
 	                 "{" HDR ",\"iccid\":\"" ICCID "\",\"smdsAddress\":\"ds.example\",\"releaseFlag\":true}",
 	                 "1.2", "2.1"));
@@ -149,6 +148,99 @@ static void test_order_with_eid(void **state)
 	                 "{" HDR ",\"iccid\":\"" ICCID "\",\"eid\":\"" EID "\",\"finalProfileStatusIndicator\":\"Available\"}",
 	                 NULL, NULL));
 	assert_int_equal(state_of(f), ORSP_SMDP_AVAILABLE);
+}
+
+/* Import the TS.48 profile once more as ICCID2 (another IMSI). */
+#define ICCID2 "89000123456789012358"
+static void import_second(fx *f)
+{
+	size_t tlen = 0, len = 0;
+	uint8_t *tmpl =
+	    test_read_vector("saip/gsma-ts48/v7/TS48_V7.0_eSIM_GTP_SAIP2.3_NoBERTLV.der", &tlen);
+	orsp_pkg *pkg = NULL;
+	orsp_pkg_perso p;
+	uint8_t *u = NULL;
+
+	assert_non_null(tmpl);
+	orsp_pkg_perso_init(&p);
+	p.iccid = ICCID2;
+	p.imsi = "001010000000002";
+	assert_int_equal(orsp_pkg_decode(tmpl, tlen, &pkg), ORSP_OK);
+	assert_int_equal(orsp_pkg_personalise(pkg, &p), ORSP_OK);
+	assert_int_equal(orsp_pkg_encode(pkg, 0, &u, &len), ORSP_OK);
+	assert_int_equal(orsp_smdp_import(f->s, u, len, NULL), ORSP_OK);
+	orsp_pkg_buf_free(u, len);
+	orsp_pkg_free(pkg);
+	free(tmpl);
+}
+
+/* What the operator may add at confirmOrder (SGP.22 §5.3.2): an EID for an order placed
+ * without one (bound from then on), and a matching ID of its own instead of the generated
+ * one (unique among orders). Refusals change nothing. */
+static void test_confirm_eid_and_matching_id(void **state)
+{
+	fx *f = *state;
+	orsp_smdp_profile p;
+	json_t *o;
+	static const struct {
+		const char *body, *subject, *reason;
+	} refused[] = {
+	    {"{" HDR ",\"iccid\":\"" ICCID
+	     "\",\"eid\":\"89049032123451234512345678901234\",\"releaseFlag\":true}",
+	     "8.1.1", "2.1"},
+	    {"{" HDR ",\"iccid\":\"" ICCID "\",\"matchingId\":\"op-lower\",\"releaseFlag\":true}",
+	     "1.2", "2.1"},
+	    {"{" HDR ",\"iccid\":\"" ICCID "\",\"eid\":\"" EID
+	     "\",\"matchingId\":\"OP-CHOSEN-1\",\"releaseFlag\":true}",
+	     "8.2.6", "3.3"},
+	};
+	static const char *const late[] = {
+	    "{" HDR ",\"iccid\":\"" ICCID "\",\"matchingId\":\"OP-CHOSEN-3\",\"releaseFlag\":true}",
+	    "{" HDR ",\"iccid\":\"" ICCID2 "\",\"eid\":\"" EID "\",\"releaseFlag\":true}",
+	};
+
+	import_second(f);
+	json_decref(call(f, "downloadOrder", "{" HDR ",\"iccid\":\"" ICCID2 "\"}", NULL, NULL));
+	o = call(f, "confirmOrder",
+	         "{" HDR ",\"iccid\":\"" ICCID2
+	         "\",\"matchingId\":\"OP-CHOSEN-1\",\"releaseFlag\":true}",
+	         NULL, NULL);
+	assert_string_equal(json_string_value(json_object_get(o, "matchingId")), "OP-CHOSEN-1");
+	assert_null(json_object_get(o, "eid"));
+	json_decref(o);
+	assert_int_equal(orsp_smdp_lookup(f->s, "OP-CHOSEN-1", &p), ORSP_OK);
+	assert_string_equal(p.iccid, ICCID2);
+	assert_int_equal(p.state, ORSP_SMDP_RELEASED);
+
+	json_decref(call(f, "downloadOrder", "{" HDR ",\"iccid\":\"" ICCID "\"}", NULL, NULL));
+	/* a malformed EID or matching ID, a matching ID another order has */
+	for (size_t i = 0; i < ORSP_ARRAY_LEN(refused); i++)
+		json_decref(call(f, "confirmOrder", refused[i].body, refused[i].subject,
+		                 refused[i].reason));
+	assert_int_equal(orsp_smdp_get(f->s, ICCID, &p), ORSP_OK);
+	assert_int_equal(p.state, ORSP_SMDP_ALLOCATED);
+	assert_string_equal(p.eid, "");
+	assert_string_not_equal(p.matching_id, "OP-CHOSEN-1");
+	/* both at once: bound, renamed, released */
+	o = call(f, "confirmOrder",
+	         "{" HDR ",\"iccid\":\"" ICCID "\",\"eid\":\"" EID
+	         "\",\"matchingId\":\"OP-CHOSEN-2\",\"releaseFlag\":true}",
+	         NULL, NULL);
+	assert_string_equal(json_string_value(json_object_get(o, "eid")), EID);
+	assert_string_equal(json_string_value(json_object_get(o, "matchingId")), "OP-CHOSEN-2");
+	json_decref(o);
+	assert_int_equal(orsp_smdp_get(f->s, ICCID, &p), ORSP_OK);
+	assert_int_equal(p.state, ORSP_SMDP_RELEASED);
+	assert_string_equal(p.eid, EID);
+	assert_string_equal(p.matching_id, "OP-CHOSEN-2");
+	/* the default SM-DP+ case finds it by the EID now */
+	assert_int_equal(orsp_smdp_find_released(f->s, EID, &p), ORSP_OK);
+	assert_string_equal(p.iccid, ICCID);
+	/* once confirmed, neither can change */
+	for (size_t i = 0; i < ORSP_ARRAY_LEN(late); i++)
+		json_decref(call(f, "confirmOrder", late[i], "8.2.1", "3.3"));
+	assert_int_equal(orsp_smdp_get(f->s, ICCID2, &p), ORSP_OK);
+	assert_string_equal(p.eid, "");
 }
 
 static void test_refusals(void **state)
@@ -191,6 +283,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_lifecycle, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_order_with_eid, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_confirm_eid_and_matching_id, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_refusals, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

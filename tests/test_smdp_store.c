@@ -278,6 +278,23 @@ static void test_lifecycle(void **state)
 	assert_int_equal(orsp_smdp_lookup(s, "MID-0001", &q), ORSP_OK);
 	assert_string_equal(q.iccid, p.iccid);
 	assert_int_equal(orsp_smdp_lookup(s, "MID-9999", &q), ORSP_E_NOT_FOUND);
+	/* the operator's additions at confirmation, refused: another EID than the order's, a
+	 * malformed EID or matching ID, no arguments; nothing of them stays */
+	{
+		orsp_smdp_confirmation c = {.eid = EID2, .matching_id = "MID-0002"};
+		assert_int_equal(orsp_smdp_confirm(s, p.iccid, &c, NULL), ORSP_E_POLICY);
+		c.eid = "8904903212345123451234567890123";
+		assert_int_equal(orsp_smdp_confirm(s, p.iccid, &c, NULL), ORSP_E_USAGE);
+		c.eid = EID1;
+		c.matching_id = "mid-0002";
+		assert_int_equal(orsp_smdp_confirm(s, p.iccid, &c, NULL), ORSP_E_USAGE);
+		assert_int_equal(orsp_smdp_confirm(NULL, p.iccid, &c, NULL), ORSP_E_USAGE);
+		assert_int_equal(orsp_smdp_confirm(s, NULL, &c, NULL), ORSP_E_USAGE);
+		assert_int_equal(orsp_smdp_confirm(s, p.iccid, NULL, NULL), ORSP_E_USAGE);
+		assert_int_equal(orsp_smdp_get(s, p.iccid, &q), ORSP_OK);
+		assert_int_equal(q.state, ORSP_SMDP_LINKED);
+		assert_string_equal(q.matching_id, "MID-0001");
+	}
 	/* confirm with a CC, then release */
 	assert_int_equal(orsp_smdp_confirm_order(s, "MID-0001", "", false), ORSP_E_USAGE);
 	assert_int_equal(orsp_smdp_confirm_order(s, "MID-0001", "1234", false), ORSP_OK);

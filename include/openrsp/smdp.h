@@ -178,6 +178,24 @@ ORSP_MUST_CHECK orsp_err orsp_smdp_download_order(orsp_smdp *s, const orsp_smdp_
  * release_flag. Errors: ORSP_E_NOT_FOUND, ORSP_E_STATE, ORSP_E_USAGE, ORSP_E_STORAGE. */
 ORSP_MUST_CHECK orsp_err orsp_smdp_confirm_order(orsp_smdp *s, const char *matching_id,
                                                  const char *cc, bool release_flag);
+/* ES2+.ConfirmOrder as the operator sends it: the order of profile `iccid`, with what the
+ * operator may add at confirmation (SGP.22 §5.3.2). */
+typedef struct orsp_smdp_confirmation {
+	const char *eid;         /* NULL or "": none; else 32 digits (orsp_eid_check): binds an
+	                          * order placed without an EID (audited as bindEid), and must be
+	                          * the order's EID otherwise (ORSP_E_POLICY) */
+	const char *matching_id; /* NULL or "": keep the order's; else replaces it
+	                          * (orsp_smdp_matching_id_check; ORSP_E_EXISTS if another order
+	                          * has it) */
+	const char *cc;          /* as for orsp_smdp_confirm_order */
+	bool release;            /* releaseFlag */
+} orsp_smdp_confirmation;
+
+/* One write transaction; nothing of it stays when it fails. out (may be NULL) gets the
+ * profile as confirmed. Errors: those of orsp_smdp_confirm_order, ORSP_E_USAGE for a
+ * malformed EID or matching ID, ORSP_E_POLICY, ORSP_E_EXISTS. */
+ORSP_MUST_CHECK orsp_err orsp_smdp_confirm(orsp_smdp *s, const char *iccid,
+                                           const orsp_smdp_confirmation *c, orsp_smdp_profile *out);
 /* ES2+.ReleaseProfile: Confirmed -> Released. */
 ORSP_MUST_CHECK orsp_err orsp_smdp_release(orsp_smdp *s, const char *iccid);
 /* ES2+.CancelOrder: to Available (EID, matching ID, CC and counters cleared) or Unavailable.

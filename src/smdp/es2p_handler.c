@@ -131,19 +131,31 @@ static orsp_err confirm_order(req *r)
 		return smdp_reply_fail(r->out, ES2P_ICCID_UNKNOWN, NULL);
 	if (e)
 		return e;
-	/* The order's EID and matching ID were fixed at downloadOrder; a confirmOrder naming
-	 * others is refused (this SM-DP+ does not re-bind an order at confirmation). */
-	if (eid && strcmp(eid, p.eid) != 0)
+	/* SGP.22 §5.3.2: an EID named here binds an order placed without one, and must be the
+	 * order's otherwise; a matching ID named here replaces the one downloadOrder made up
+	 * (unique among orders; an empty one keeps it). Both only while the order waits for
+	 * this confirmation: the state check is the store's, in its transaction. */
+	if (eid && eid[0] && orsp_eid_check(eid))
+		return smdp_reply_fail(r->out, ES2P_EID_INVALID, NULL);
+	if (eid && eid[0] && p.eid[0] && strcmp(eid, p.eid) != 0)
 		return smdp_reply_fail(r->out, ES2P_EID_INVALID, "not the EID of the order");
-	if (mid && mid[0] && strcmp(mid, p.matching_id) != 0)
-		return smdp_reply_fail(r->out, ES2P_MATCHING_ID_CONFLICT, NULL);
+	if (mid && mid[0] && orsp_smdp_matching_id_check(mid))
+		return smdp_reply_fail(r->out, ES9P_MALFORMED, "matchingId");
 	if (smds && smds[0])
 		return smdp_reply_fail(r->out, ES9P_MALFORMED, "SM-DS registration is not supported");
 	if (!p.matching_id[0])
 		return smdp_reply_fail(r->out, ES2P_WRONG_STATE, orsp_smdp_state_name(p.state));
-	e = orsp_smdp_confirm_order(r->s, p.matching_id, cc, json_is_true(flag));
-	if (e == ORSP_E_USAGE)
+	{
+		orsp_smdp_confirmation conf = {
+		    .eid = eid, .matching_id = mid, .cc = cc, .release = json_is_true(flag)};
+		e = orsp_smdp_confirm(r->s, p.iccid, &conf, &p);
+	}
+	if (e == ORSP_E_USAGE) /* the EID and matching ID were checked above */
 		return smdp_reply_fail(r->out, ES2P_CC_INVALID, NULL);
+	if (e == ORSP_E_EXISTS)
+		return smdp_reply_fail(r->out, ES2P_MATCHING_ID_CONFLICT, NULL);
+	if (e == ORSP_E_POLICY)
+		return smdp_reply_fail(r->out, ES2P_EID_INVALID, "not the EID of the order");
 	if ((e = refused(r, e, &answered)) || answered)
 		return e;
 	if (json_is_true(flag) && orsp_es9p_warm(r->svc, r->s, p.iccid))

@@ -926,8 +926,39 @@ out:
 	return err;
 }
 
-orsp_err orsp_smdp_confirm_order(orsp_smdp *s, const char *matching_id, const char *cc,
-                                 bool release_flag)
+/* Bind an order placed without an EID to one: at ES2+.ConfirmOrder when the operator names
+ * it then, else at the first delivery. */
+static orsp_err bind_eid(orsp_smdp *s, orsp_smdp_profile *p, const char *eid)
+{
+	orsp_err err;
+	orsp_stmt *st = NULL;
+	char detail[48];
+
+	err = orsp_db_prepare(
+	    s->db, "UPDATE smdp_profile SET eid = ?1 WHERE iccid = ?2 AND eid IS NULL", &st);
+	if (!err)
+		err = orsp_stmt_bind_text(st, 1, eid);
+	if (!err)
+		err = orsp_stmt_bind_text(st, 2, p->iccid);
+	if (!err)
+		err = orsp_stmt_run(st);
+	orsp_stmt_finalize(st);
+	if (!err && orsp_db_changes(s->db) != 1)
+		err =
+		    orsp_errf(ORSP_E_STATE, "profile %s was bound to an eUICC meanwhile", p->iccid);
+	snprintf(detail, sizeof(detail), "EID %s", eid);
+	if (!err)
+		err = audit(s, "bindEid", p->iccid, orsp_smdp_state_name(p->state),
+		            orsp_smdp_state_name(p->state), detail);
+	if (!err)
+		snprintf(p->eid, sizeof(p->eid), "%s", eid);
+	return err;
+}
+
+/* ConfirmOrder of the order found by `by`/`key`; c->eid and c->matching_id as in
+ * orsp_smdp_confirm. */
+static orsp_err confirm(orsp_smdp *s, load_key by, const char *key, const orsp_smdp_confirmation *c,
+                        orsp_smdp_profile *out)
 {
 	orsp_err err;
 	orsp_stmt *st = NULL;
@@ -936,10 +967,15 @@ orsp_err orsp_smdp_confirm_order(orsp_smdp *s, const char *matching_id, const ch
 	uint8_t blob[ORSP_WRAP_MAX];
 	size_t blob_len = 0;
 	char aad[64];
-	orsp_smdp_event ev = release_flag ? ORSP_SMDP_EV_CONFIRM_RELEASE : ORSP_SMDP_EV_CONFIRM;
+	const char *cc = c->cc;
+	bool new_mid = c->matching_id && c->matching_id[0];
+	orsp_smdp_event ev = c->release ? ORSP_SMDP_EV_CONFIRM_RELEASE : ORSP_SMDP_EV_CONFIRM;
+	orsp_smdp_state next;
 
-	if (!s)
-		return orsp_errf(ORSP_E_USAGE, "confirmOrder: missing arguments");
+	if (c->eid && c->eid[0] && orsp_eid_check(c->eid))
+		return orsp_errf(ORSP_E_USAGE, "confirmOrder: %s", orsp_err_detail());
+	if (new_mid && orsp_smdp_matching_id_check(c->matching_id))
+		return orsp_errf(ORSP_E_USAGE, "confirmOrder: %s", orsp_err_detail());
 	if (cc) {
 		size_t n = strlen(cc);
 		if (n == 0 || n > 64)
@@ -953,14 +989,37 @@ orsp_err orsp_smdp_confirm_order(orsp_smdp *s, const char *matching_id, const ch
 	err = orsp_db_begin(s->db);
 	if (err)
 		return err;
-	err = load(s, BY_MATCHING_ID, matching_id, &p);
+	err = load(s, by, key, &p);
+	if (!err)
+		err = orsp_smdp_transition(p.state, ev, &next);
 	if (err)
 		goto out;
-	if (cc) {
-		orsp_smdp_state next;
-		err = orsp_smdp_transition(p.state, ev, &next);
+	if (c->eid && c->eid[0]) {
+		if (p.eid[0] && strcmp(p.eid, c->eid) != 0) {
+			err = orsp_errf(ORSP_E_POLICY, "profile %s is ordered for another EID",
+			                p.iccid);
+			goto out;
+		}
+		if (!p.eid[0] && (err = bind_eid(s, &p, c->eid)))
+			goto out;
+	}
+	if (new_mid && strcmp(p.matching_id, c->matching_id) != 0) {
+		/* UNIQUE: ORSP_E_EXISTS when another order has it */
+		err = orsp_db_prepare(
+		    s->db, "UPDATE smdp_profile SET matching_id = ?1 WHERE iccid = ?2", &st);
+		if (!err)
+			err = orsp_stmt_bind_text(st, 1, c->matching_id);
+		if (!err)
+			err = orsp_stmt_bind_text(st, 2, p.iccid);
+		if (!err)
+			err = orsp_stmt_run(st);
+		orsp_stmt_finalize(st);
+		st = NULL;
 		if (err)
 			goto out;
+		snprintf(p.matching_id, sizeof(p.matching_id), "%s", c->matching_id);
+	}
+	if (cc) {
 		h.len = ORSP_SHA256_LEN;
 		err = orsp_sha256(cc, strlen(cc), h.v);
 		if (err)
@@ -979,11 +1038,35 @@ orsp_err orsp_smdp_confirm_order(orsp_smdp *s, const char *matching_id, const ch
 		if (err)
 			goto out;
 	}
-	err = set_state(s, &p, ev, "", cc ? "confirmation code set" : "");
+	err = set_state(s, &p, ev, "",
+	                new_mid ? (cc ? "confirmation code set; matching ID from the operator"
+	                              : "matching ID from the operator")
+	                        : (cc ? "confirmation code set" : ""));
 out:
 	orsp_stmt_finalize(st);
 	orsp_secret_wipe(&h);
-	return finish(s, err);
+	err = finish(s, err);
+	if (!err && out)
+		*out = p;
+	return err;
+}
+
+orsp_err orsp_smdp_confirm_order(orsp_smdp *s, const char *matching_id, const char *cc,
+                                 bool release_flag)
+{
+	orsp_smdp_confirmation c = {.cc = cc, .release = release_flag};
+
+	if (!s)
+		return orsp_errf(ORSP_E_USAGE, "confirmOrder: missing arguments");
+	return confirm(s, BY_MATCHING_ID, matching_id, &c, NULL);
+}
+
+orsp_err orsp_smdp_confirm(orsp_smdp *s, const char *iccid, const orsp_smdp_confirmation *c,
+                           orsp_smdp_profile *out)
+{
+	if (!s || !iccid || !c)
+		return orsp_errf(ORSP_E_USAGE, "confirmOrder: missing arguments");
+	return confirm(s, BY_ICCID, iccid, c, out);
 }
 
 /* begin; load by ICCID (and check the matching ID if given); event; commit. */
@@ -1262,34 +1345,6 @@ orsp_err orsp_smdp_download_attempt(orsp_smdp *s, const char *iccid)
 	err = finish(s, err);
 	if (!err && exhausted)
 		return attempts_exhausted(&p);
-	return err;
-}
-
-/* An order placed without an EID is bound to the eUICC it is first delivered to. */
-static orsp_err bind_eid(orsp_smdp *s, orsp_smdp_profile *p, const char *eid)
-{
-	orsp_err err;
-	orsp_stmt *st = NULL;
-	char detail[48];
-
-	err = orsp_db_prepare(
-	    s->db, "UPDATE smdp_profile SET eid = ?1 WHERE iccid = ?2 AND eid IS NULL", &st);
-	if (!err)
-		err = orsp_stmt_bind_text(st, 1, eid);
-	if (!err)
-		err = orsp_stmt_bind_text(st, 2, p->iccid);
-	if (!err)
-		err = orsp_stmt_run(st);
-	orsp_stmt_finalize(st);
-	if (!err && orsp_db_changes(s->db) != 1)
-		err =
-		    orsp_errf(ORSP_E_STATE, "profile %s was bound to an eUICC meanwhile", p->iccid);
-	snprintf(detail, sizeof(detail), "EID %s", eid);
-	if (!err)
-		err = audit(s, "bindEid", p->iccid, orsp_smdp_state_name(p->state),
-		            orsp_smdp_state_name(p->state), detail);
-	if (!err)
-		snprintf(p->eid, sizeof(p->eid), "%s", eid);
 	return err;
 }
 
