@@ -20,6 +20,7 @@
 #include "openrsp/lpa.h"
 #include "openrsp/pkg.h"
 #include "openrsp/smdp.h"
+#include "openrsp/store.h"
 #include "testutil.h"
 
 #define FQDN "testsmdpplus1.example.com"
@@ -259,6 +260,46 @@ static void test_e2e(void **state)
 	assert_int_equal(smdp_notifications(f, "delete"), 1);
 }
 
+/* Notifications of a genuine eUICC about a profile this SM-DP+ delivered to another EID (or
+ * never had) are recorded as such and not accepted: the order is bound to another eUICC
+ * here, as if this one held a copy. */
+static void test_e2e_foreign_notifications(void **state)
+{
+	fx *f = *state;
+	char iccid[21];
+	size_t sent = 0;
+	orsp_db *db = orsp_smdp_db(f->s);
+	orsp_stmt *st = NULL;
+	bool row = false;
+
+	order(f, NULL, NULL);
+	assert_int_equal(download(f, f->prof.matching_id, NULL, iccid), ORSP_OK);
+	assert_int_equal(orsp_db_exec(db, "UPDATE smdp_profile SET eid ="
+	                                  " '89049032123451234512345678908801'"),
+	                 ORSP_OK);
+	assert_int_equal(orsp_lpa_enable(&f->c, iccid), ORSP_OK);
+	assert_int_equal(orsp_lpa_process_notifications(&f->c, &f->server, &sent), ORSP_OK);
+	assert_int_equal(sent, 1);
+	assert_int_equal(smdp_notifications(f, "enable"), 0);
+	/* and one about a profile it never had */
+	assert_int_equal(orsp_db_exec(db, "UPDATE smdp_profile SET iccid = '89000000000000000000'"),
+	                 ORSP_OK);
+	assert_int_equal(orsp_lpa_disable(&f->c, iccid), ORSP_OK);
+	assert_int_equal(orsp_lpa_process_notifications(&f->c, &f->server, &sent), ORSP_OK);
+	assert_int_equal(sent, 1);
+	assert_int_equal(orsp_db_prepare(db,
+	                                 "SELECT group_concat(event || ':' || result, ',') FROM"
+	                                 " (SELECT event, result FROM es9p_notification"
+	                                 " WHERE event <> 'install' ORDER BY id)",
+	                                 &st),
+	                 ORSP_OK);
+	assert_int_equal(orsp_stmt_step(st, &row), ORSP_OK);
+	assert_true(row);
+	assert_string_equal(orsp_stmt_column_text(st, 0),
+	                    "enable:profile of another eUICC,disable:unknown profile");
+	orsp_stmt_finalize(st);
+}
+
 static void test_e2e_cc(void **state)
 {
 	fx *f = *state;
@@ -411,6 +452,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_e2e, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_e2e_foreign_notifications, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_e2e_cc, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_e2e_server_trouble, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_e2e_refused, setup, teardown),

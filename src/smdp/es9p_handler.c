@@ -1683,8 +1683,21 @@ static orsp_err handle_other(ctx *c, const orsp_tlv *n)
 	else if (orsp_cert_public_key(euicc, &pub) ||
 	         orsp_ecdsa_verify(pub, meta.raw.p, meta.raw.len, sig) != ORSP_OK)
 		result = "bad signature";
+	else if (iccid[0]) {
+		/* a genuine eUICC, but is the profile its own? One this SM-DP+ delivered to
+		 * another EID is not (a copy, or an eUICC speaking of what it does not hold) */
+		orsp_smdp_profile p;
+		e = orsp_smdp_get(c->s, iccid, &p);
+		if (e == ORSP_E_STORAGE || e == ORSP_E_RESOURCE)
+			goto out;
+		if (e)
+			result = "unknown profile";
+		else if (p.eid[0] && strcmp(p.eid, eid) != 0)
+			result = "profile of another eUICC";
+	}
 	snprintf(c->out->eid, sizeof(c->out->eid), "%s", eid);
 	e = record_notification(c, eid, iccid, event, seq, NULL, result);
+out:
 	orsp_ec_free(pub);
 	orsp_cert_free(euicc);
 	orsp_cert_free(eum);
