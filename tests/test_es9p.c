@@ -622,7 +622,10 @@ static json_t *pir_request(fx *f, dl *d, bool success, bool bad_sig)
 	m = orsp_der_begin(&w, 0xBF27);
 	orsp_der_put_tlv(&w, 0x80, d->tid, d->tid_len);
 	meta = orsp_der_begin(&w, 0xBF2F);
-	orsp_der_put_uint(&w, 0x80, 7);
+	/* the eUICC numbers its notifications: one number per session here (the random part
+	 * of the transactionId), the same for a notification sent again */
+	orsp_der_put_uint(&w, 0x80,
+	                  ((uint64_t)d->tid[0] << 16) | ((uint64_t)d->tid[1] << 8) | d->tid[2]);
 	orsp_der_put_tlv(&w, 0x81, "\x07\x80", 2);
 	orsp_der_put_tlv(&w, 0x0C, FQDN, strlen(FQDN));
 	orsp_der_end(&w, meta);
@@ -1622,9 +1625,17 @@ static void test_pir_checks(void **state)
 	assert_int_equal(state_of(f), ORSP_SMDP_DOWNLOADED);
 	assert_int_equal(orsp_es9p_notification_count(f->s, NULL, NULL, &n), ORSP_OK);
 	assert_int_equal(n, 0);
-	/* a failed installation moves the profile to Error */
+	/* a failed installation moves the profile to Error; its record replaces the forged
+	 * one's (same eUICC, seqNumber and event), which did not take its place */
 	assert_null(call(f, "handleNotification", pir_request(f, &d, false, false), &http));
 	assert_int_equal(state_of(f), ORSP_SMDP_ERROR);
+	assert_int_equal(orsp_es9p_notification_count(f->s, NULL, NULL, &n), ORSP_OK);
+	assert_int_equal(n, 1);
+	/* and a forged copy sent after it changes nothing */
+	assert_null(call(f, "handleNotification", pir_request(f, &d, true, true), &http));
+	assert_int_equal(count_of(f, "SELECT count(*) FROM es9p_notification WHERE result ="
+	                             " 'installation failed'"),
+	                 1);
 	/* garbage */
 	{
 		json_t *req = json_object();
@@ -1778,6 +1789,138 @@ static void test_reordered_profile(void **state)
 	dl_free(&b);
 }
 
+/* An installation result sent long after the session began (the LPA keeps it until it can
+ * send it) still installs the profile: nothing else would take it out of Downloaded. */
+static void test_late_pir(void **state)
+{
+	fx *f = *state;
+	static dl d;
+	int http;
+
+	order(f, EID, "LATE-1", NULL);
+	memset(&d, 0, sizeof(d));
+	initiate(f, &d);
+	authenticate(f, &d, "LATE-1");
+	get_bpp(f, &d, NULL, true);
+	orsp_smdp_set_clock(f->s, time(NULL) + 7 * 86400);
+	/* the session is over for everything else */
+	expect_fail(
+	    call(f, "getBoundProfilePackage", gbpp_request(f, &d, NULL, true, false), &http),
+	    "8.10.1", "3.9");
+	assert_null(call(f, "handleNotification", pir_request(f, &d, true, false), &http));
+	assert_int_equal(http, 204);
+	assert_int_equal(state_of(f), ORSP_SMDP_INSTALLED);
+	dl_free(&d);
+}
+
+/* The confirmation code is the order's as it is now: a session of an order without one,
+ * cancelled and placed again under the same matching ID with a code, must give it; a new
+ * binding after delivery in a session that gave it does not ask again. */
+static void test_cc_of_current_order(void **state)
+{
+	fx *f = *state;
+	static dl a;
+	int http;
+
+	order(f, NULL, "SAME-1", NULL);
+	memset(&a, 0, sizeof(a));
+	initiate(f, &a);
+	authenticate(f, &a, "SAME-1");
+	assert_false(a.cc_required);
+	assert_int_equal(orsp_smdp_cancel_order(f->s, f->prof.iccid, "SAME-1", true), ORSP_OK);
+	order(f, NULL, "SAME-1", "1234");
+	expect_fail(
+	    call(f, "getBoundProfilePackage", gbpp_request(f, &a, NULL, true, false), &http),
+	    "8.2.7", "2.2");
+	get_bpp(f, &a, "1234", true);
+	check_bpp(f, &a);
+	/* a new one-time key: a new binding, without the code again */
+	get_bpp(f, &a, NULL, true);
+	check_bpp(f, &a);
+	assert_int_equal(state_of(f), ORSP_SMDP_DOWNLOADED);
+	dl_free(&a);
+}
+
+/* Two sessions of one eUICC both got a package (an LPA that started over): the first
+ * result that arrives decides; the other one is recorded, answered 204, and ends its
+ * session. */
+static void test_second_pir(void **state)
+{
+	fx *f = *state;
+	static dl a1, a2;
+	int http;
+
+	order(f, EID, "TWICE-1", NULL);
+	memset(&a1, 0, sizeof(a1));
+	memset(&a2, 0, sizeof(a2));
+	initiate(f, &a1);
+	authenticate(f, &a1, "TWICE-1");
+	initiate(f, &a2);
+	authenticate(f, &a2, "TWICE-1");
+	get_bpp(f, &a1, NULL, true);
+	get_bpp(f, &a2, NULL, true);
+	assert_null(call(f, "handleNotification", pir_request(f, &a1, false, false), &http));
+	assert_int_equal(http, 204);
+	assert_int_equal(state_of(f), ORSP_SMDP_ERROR);
+	assert_null(call(f, "handleNotification", pir_request(f, &a2, true, false), &http));
+	assert_int_equal(http, 204);
+	assert_int_equal(state_of(f), ORSP_SMDP_ERROR);
+	assert_int_equal(count_of(f, "SELECT count(*) FROM es9p_notification WHERE result ="
+	                             " 'profile not downloaded'"),
+	                 1);
+	expect_fail(
+	    call(f, "getBoundProfilePackage", gbpp_request(f, &a2, NULL, true, false), &http),
+	    "8.10.1", "3.9");
+	dl_free(&a1);
+	dl_free(&a2);
+}
+
+/* cancelSession (end user rejection) under a failure at each store operation in turn: a
+ * failed call (500) leaves both the session and the order as they were, so the LPA's retry
+ * still ends them; the first call that succeeds does both. */
+static void test_cancel_failure_injection(void **state)
+{
+	fx *f = *state;
+	static dl d;
+	int failed = 0, http;
+	bool done = false;
+
+	memset(&d, 0, sizeof(d));
+	order(f, EID, "CANCEL-INJ", NULL);
+	initiate(f, &d);
+	authenticate(f, &d, "CANCEL-INJ");
+	for (int k = 0; k < 40 && !done; k++) {
+		json_t *req = cancel_request(f, &d, 0, OID, false);
+		char *body = json_dumps(req, JSON_COMPACT);
+		orsp_smdp_reply rep;
+		orsp_err e;
+		json_decref(req);
+		orsp_db_inject_failure(orsp_smdp_db(f->s), k);
+		e = orsp_es9p_handle(&f->svc, f->s, "cancelSession", (const uint8_t *)body,
+		                     strlen(body), &rep);
+		orsp_db_inject_failure(orsp_smdp_db(f->s), -1);
+		free(body);
+		if (e != ORSP_OK) {
+			assert_int_equal(rep.http_status, 500);
+			assert_int_equal(state_of(f), ORSP_SMDP_RELEASED);
+			failed++;
+		} else {
+			assert_int_equal(rep.http_status, 200);
+			if (!strstr(rep.body, "Executed-Success"))
+				fail_msg("k=%d: %s", k, rep.body);
+			done = true;
+		}
+		orsp_smdp_reply_free(&rep);
+	}
+	assert_true(done);
+	assert_true(failed >= 3);
+	assert_int_equal(state_of(f), ORSP_SMDP_ERROR);
+	/* the session is over */
+	expect_fail(call(f, "cancelSession", cancel_request(f, &d, 0, OID, false), &http), "8.10.1",
+	            "3.9");
+	dl_free(&d);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1799,6 +1942,10 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_download_limit_released, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_two_euiccs_one_order, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_reordered_profile, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_late_pir, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_cc_of_current_order, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_second_pir, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_cancel_failure_injection, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_cancel_session, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_pir_checks, setup, teardown),
 	};

@@ -92,6 +92,32 @@ static void wait_calls(operator_end *op, int n)
 	}
 }
 
+/* The configuration `db`.conf (callback URL `url`) loaded into cfg, the database opened with
+ * its KEK, and the TS.48 profile imported, ordered under matching ID `mid` and released. */
+static void released_profile(const char *db, const char *url, const char *mid,
+                             orsp_smdp_config *cfg, orsp_secret *kek, orsp_smdp **s,
+                             orsp_smdp_profile *p)
+{
+	char conf[1100], kp[1200];
+	orsp_smdp_order o = {0};
+	size_t n;
+	uint8_t *upp;
+
+	snprintf(conf, sizeof(conf), "%s.conf", db);
+	write_conf(conf, db, url);
+	assert_int_equal(orsp_smdp_config_load(conf, cfg), ORSP_OK);
+	snprintf(kp, sizeof(kp), "%s.kek", db);
+	assert_int_equal(orsp_kek_load(kp, kek), ORSP_OK);
+	assert_int_equal(orsp_smdp_open(db, kek, s), ORSP_OK);
+	upp = test_read_vector("saip/gsma-ts48/v7/TS48_V7.0_eSIM_GTP_SAIP2.3_NoBERTLV.der", &n);
+	assert_int_equal(orsp_smdp_import(*s, upp, n, p), ORSP_OK);
+	free(upp);
+	o.iccid = p->iccid;
+	o.matching_id = mid;
+	assert_int_equal(orsp_smdp_download_order(*s, &o, p), ORSP_OK);
+	assert_int_equal(orsp_smdp_confirm_order(*s, mid, NULL, true), ORSP_OK);
+}
+
 static void test_progress_callbacks(void **state)
 {
 	static operator_end op = {.lock = PTHREAD_MUTEX_INITIALIZER, .fail_first = 1};
@@ -104,36 +130,20 @@ static void test_progress_callbacks(void **state)
 	orsp_smdp *s = NULL;
 	orsp_secret kek = {0};
 	orsp_smdp_profile p;
-	orsp_smdp_order o = {0};
-	char dir[1024], conf[1100], db[1100], url[64], kp[1200];
-	size_t n;
-	uint8_t *upp;
+	char db[1100], url[64];
 	(void)state;
 
-	snprintf(dir, sizeof(dir), "%s", test_tmpdir("smdp_server"));
-	snprintf(conf, sizeof(conf), "%s/smdp.conf", dir);
-	snprintf(db, sizeof(db), "%s/smdp.db", dir);
+	snprintf(db, sizeof(db), "%s/smdp.db", test_tmpdir("smdp_server"));
 	hc.address = "127.0.0.1";
 	hc.routes = &route;
 	hc.n_routes = 1;
 	assert_int_equal(orsp_http_server_start(&hc, &opsrv), ORSP_OK);
 	snprintf(url, sizeof(url), "http://127.0.0.1:%u", orsp_http_server_port(opsrv));
-	write_conf(conf, db, url);
-	assert_int_equal(orsp_smdp_config_load(conf, &cfg), ORSP_OK);
+	/* a profile, ordered and released, through the store */
+	released_profile(db, url, "CB-1", &cfg, &kek, &s, &p);
 	assert_true(cfg.plain_http);
 	assert_true(cfg.svc.eligibility_all_services);
 	assert_string_equal(cfg.callback_url, url);
-	/* a profile, ordered and released, through the store */
-	snprintf(kp, sizeof(kp), "%s.kek", db);
-	assert_int_equal(orsp_kek_load(kp, &kek), ORSP_OK);
-	assert_int_equal(orsp_smdp_open(db, &kek, &s), ORSP_OK);
-	upp = test_read_vector("saip/gsma-ts48/v7/TS48_V7.0_eSIM_GTP_SAIP2.3_NoBERTLV.der", &n);
-	assert_int_equal(orsp_smdp_import(s, upp, n, &p), ORSP_OK);
-	free(upp);
-	o.iccid = p.iccid;
-	o.matching_id = "CB-1";
-	assert_int_equal(orsp_smdp_download_order(s, &o, &p), ORSP_OK);
-	assert_int_equal(orsp_smdp_confirm_order(s, "CB-1", NULL, true), ORSP_OK);
 	assert_int_equal(orsp_smdp_server_start(&cfg, &srv), ORSP_OK);
 	assert_true(orsp_smdp_server_port(srv) > 0);
 	/* the BPP delivered, then installed: two reports, the first one after one retry */
@@ -182,6 +192,37 @@ static void test_progress_callbacks(void **state)
 	orsp_http_server_stop(opsrv, 1000);
 }
 
+/* The server's background thread ends open orders past their expiry (Released ->
+ * Unavailable) at start and every 30 s after, with or without a callback URL. */
+static void test_order_expiry(void **state)
+{
+	static orsp_smdp_config cfg;
+	orsp_smdp_server *srv = NULL;
+	orsp_smdp *s = NULL;
+	orsp_secret kek = {0};
+	orsp_smdp_profile p;
+	char db[1100];
+	(void)state;
+
+	snprintf(db, sizeof(db), "%s/smdp.db", test_tmpdir("smdp_expiry"));
+	released_profile(db, "http://127.0.0.1:9", "EXP-1", &cfg, &kek, &s, &p);
+	assert_int_equal(orsp_db_exec(orsp_smdp_db(s), "UPDATE smdp_profile SET expires_at = 1"),
+	                 ORSP_OK);
+	assert_int_equal(orsp_smdp_server_start(&cfg, &srv), ORSP_OK);
+	for (int i = 0; i < 100; i++) {
+		struct timespec ts = {0, 50 * 1000 * 1000};
+		assert_int_equal(orsp_smdp_get(s, p.iccid, &p), ORSP_OK);
+		if (p.state != ORSP_SMDP_RELEASED)
+			break;
+		nanosleep(&ts, NULL);
+	}
+	assert_int_equal(p.state, ORSP_SMDP_UNAVAILABLE);
+	orsp_smdp_server_stop(srv);
+	orsp_smdp_config_free(&cfg);
+	orsp_smdp_close(s);
+	orsp_secret_wipe(&kek);
+}
+
 /* Configuration errors name the line and the key. */
 static void test_config_errors(void **state)
 {
@@ -222,6 +263,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_progress_callbacks),
+	    cmocka_unit_test(test_order_expiry),
 	    cmocka_unit_test(test_config_errors),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -876,6 +876,32 @@ static void test_expiry(void **state)
 	orsp_smdp_close(s);
 }
 
+/* The default SM-DP+ case does not find a Released order past its expiry (before the expiry
+ * job has run), and so finds a newer one for the same EID. */
+static void test_find_released_skips_expired(void **state)
+{
+	orsp_smdp *s = open_new();
+	orsp_smdp_order o = {0};
+	orsp_smdp_profile a, b, p;
+	(void)state;
+	import_n(s, 60, 2, "F");
+	orsp_smdp_set_clock(s, 1000000);
+	o.profile_type = "F";
+	o.eid = EID1;
+	o.validity_s = 100;
+	assert_int_equal(orsp_smdp_download_order(s, &o, &a), ORSP_OK);
+	assert_int_equal(orsp_smdp_confirm_order(s, a.matching_id, NULL, true), ORSP_OK);
+	assert_int_equal(orsp_smdp_find_released(s, EID1, &p), ORSP_OK);
+	assert_string_equal(p.iccid, a.iccid);
+	orsp_smdp_set_clock(s, 1000200);
+	assert_int_equal(orsp_smdp_find_released(s, EID1, &p), ORSP_E_NOT_FOUND);
+	assert_int_equal(orsp_smdp_download_order(s, &o, &b), ORSP_OK);
+	assert_int_equal(orsp_smdp_confirm_order(s, b.matching_id, NULL, true), ORSP_OK);
+	assert_int_equal(orsp_smdp_find_released(s, EID1, &p), ORSP_OK);
+	assert_string_equal(p.iccid, b.iccid);
+	orsp_smdp_close(s);
+}
+
 /* ----- concurrency ----- */
 
 #define CHILDREN 4
@@ -1303,6 +1329,7 @@ int main(void)
 	    cmocka_unit_test(test_deliver),
 	    cmocka_unit_test(test_progress_switch),
 	    cmocka_unit_test(test_expiry),
+	    cmocka_unit_test(test_find_released_skips_expired),
 	    cmocka_unit_test(test_concurrent_orders),
 	    cmocka_unit_test(test_views),
 	    cmocka_unit_test(test_upp_encrypted_at_rest),

@@ -351,8 +351,9 @@ static void copy_text(const char *t, char *out, size_t cap)
 	snprintf(out, cap, "%s", t ? t : "");
 }
 
-/* Load a live session: ORSP_E_NOT_FOUND if unknown, finished or older than the TTL. */
-static orsp_err sess_load(ctx *c, const char *tid, sess *se)
+/* Load a live session: ORSP_E_NOT_FOUND if unknown, finished or (unless any_age) older than
+ * the TTL. */
+static orsp_err sess_load(ctx *c, const char *tid, sess *se, bool any_age)
 {
 	orsp_stmt *st = NULL;
 	bool row = false;
@@ -399,7 +400,7 @@ static orsp_err sess_load(ctx *c, const char *tid, sess *se)
 	orsp_stmt_finalize(st);
 	if (e)
 		return e;
-	if (se->step >= S_DONE || now_s(c) - se->created_at > ttl) {
+	if (se->step >= S_DONE || (!any_age && now_s(c) - se->created_at > ttl)) {
 		sess_free(se);
 		return orsp_errf(ORSP_E_NOT_FOUND, "session %s is finished or expired", tid);
 	}
@@ -521,13 +522,17 @@ static orsp_err step_begin(ctx *c, const char *field, int min_step, uint8_t tid[
                            size_t *blob_len, sess *se, bool *answered)
 {
 	es9p_code code;
+	orsp_err e;
 
 	*answered = true;
 	if ((code = get_tid(c, tid, tid_len, tid_hex)) != ES9P_OK)
 		return fail(c, code, orsp_err_detail());
 	if (orsp_json_get_base64_alloc(c->req, field, MAX_B64_FIELD, blob, blob_len))
 		return fail(c, ES9P_MALFORMED, orsp_err_detail());
-	if (sess_load(c, tid_hex, se) != ORSP_OK || se->step < min_step)
+	e = sess_load(c, tid_hex, se, false);
+	if (e && e != ORSP_E_NOT_FOUND)
+		return e; /* the store failed: a 500, not an unknown session */
+	if (e || se->step < min_step)
 		return fail(c, ES9P_UNKNOWN_TID, NULL);
 	snprintf(c->out->eid, sizeof(c->out->eid), "%s", se->eid);
 	*answered = false;
@@ -1365,8 +1370,10 @@ static orsp_err get_bound_profile_package(ctx *c)
 		             : "the order of this session has ended");
 		goto out;
 	}
-	/* Confirmation code (§3.1.3): checked with its retry limit. */
-	if (se.cc_required) {
+	/* Confirmation code (§3.1.3): checked with its retry limit, as the order now asks
+	 * (one cancelled and placed again under the same matching ID may have gained one);
+	 * not again for a new binding in a session that passed it before its delivery. */
+	if (prof.cc_required && se.step != S_BPP) {
 		if (!has_cc) {
 			e = fail(c, ES9P_CC_MISSING, NULL);
 			goto out;
@@ -1521,16 +1528,25 @@ out:
 
 /* ---------------------------------------------------------------- notifications --------- */
 
+/* The judgments of notifications whose signature was not verified. */
+#define UNVERIFIED "('bad signature', 'certificate refused', 'unknown session', 'wrong smdpOid')"
+
 static orsp_err record_notification(ctx *c, const char *eid, const char *iccid,
                                     const char *event, uint64_t seq, const char *tid,
                                     const char *result)
 {
 	orsp_stmt *st = NULL;
-	orsp_err e = orsp_db_prepare(c->db,
-	                             "INSERT OR IGNORE INTO es9p_notification (received_at, eid,"
-	                             " iccid, event, seq, tid, result)"
-	                             " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-	                             &st);
+	/* Once per (EID, seqNumber, event): a resent notification is not recorded twice. A
+	 * record that failed verification gives way to a verified one, so an unverified copy
+	 * sent first cannot take the place of the genuine notification. */
+	orsp_err e = orsp_db_prepare(
+	    c->db,
+	    "INSERT INTO es9p_notification (received_at, eid, iccid, event, seq, tid, result)"
+	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT (eid, seq, event) DO UPDATE SET"
+	    " received_at = excluded.received_at, iccid = excluded.iccid, tid = excluded.tid,"
+	    " result = excluded.result WHERE es9p_notification.result IN " UNVERIFIED
+	    " AND excluded.result NOT IN " UNVERIFIED,
+	    &st);
 	if (!e)
 		e = orsp_stmt_bind_int64(st, 1, now_s(c));
 	if (!e)
@@ -1620,7 +1636,10 @@ static orsp_err handle_pir(ctx *c, const orsp_tlv *pir)
 	    parse_meta(meta.value, &seq, &event, iccid))
 		return ORSP_E_MALFORMED;
 	snprintf(c->out->transaction_id, sizeof(c->out->transaction_id), "%s", tid_hex);
-	if (sess_load(c, tid_hex, &se) != ORSP_OK || se.step != S_BPP) {
+	/* An installation result may come late (the LPA keeps it until it can send it): a
+	 * session that delivered a package takes it at any age, as nothing else would move its
+	 * profile out of Downloaded. */
+	if (sess_load(c, tid_hex, &se, true) != ORSP_OK || se.step != S_BPP) {
 		e = record_notification(c, "", iccid, event, seq, tid_hex, "unknown session");
 		goto out;
 	}
@@ -1640,7 +1659,18 @@ static orsp_err handle_pir(ctx *c, const orsp_tlv *pir)
 	if ((e = orsp_db_begin_flat(c->db)))
 		goto out;
 	e = orsp_smdp_mark_pir(c->s, se.iccid, success, pir->raw.p, pir->raw.len);
-	if (!e) {
+	if (e == ORSP_E_STATE) {
+		/* the profile has left Downloaded meanwhile (a result of another session of
+		 * this eUICC came first): recorded, and the session ends; still 204 */
+		orsp_db_rollback(c->db);
+		orsp_err_clear();
+		if ((e = orsp_db_begin_flat(c->db)))
+			goto out;
+		if (sess_advance(c, tid_hex, S_BPP, S_DONE, "profile not downloaded"))
+			orsp_err_clear();
+		e = record_notification(c, se.eid, se.iccid, event, seq, tid_hex,
+		                        "profile not downloaded");
+	} else if (!e) {
 		if (sess_advance(c, tid_hex, S_BPP, S_DONE,
 		                 success ? "installed" : "installation failed"))
 			orsp_err_clear();
@@ -1814,23 +1844,39 @@ static orsp_err cancel_session(ctx *c)
 		e = fail(c, ES9P_SERVER_CHALLENGE, !t_ok ? "transactionId" : "smdpOid");
 		goto out;
 	}
-	if (sess_advance(c, tid_hex, se.step, S_DONE, "cancelled")) {
-		e = fail(c, ES9P_UNKNOWN_TID, NULL);
+	/* The session's end and the order's: one transaction, so a failure leaves both as they
+	 * were and the LPA's retry finds the session still open. endUserRejection (0) and
+	 * pprNotAllowed (3) end the order (the profile goes to Error, the operator is told by
+	 * the state change); postponed (1) and timeout (2) leave it downloadable with the same
+	 * activation code. Only the order of this session, and only while it is open to this
+	 * eUICC, as read inside the transaction: not one placed again since, nor a profile
+	 * another eUICC has been given. */
+	if ((e = orsp_db_begin(c->db)))
+		goto out;
+	if ((e = sess_advance(c, tid_hex, se.step, S_DONE, "cancelled"))) {
+		orsp_db_rollback(c->db);
+		if (e == ORSP_E_STATE) /* ended meanwhile by another request */
+			e = fail(c, ES9P_UNKNOWN_TID, NULL);
 		goto out;
 	}
-	/* endUserRejection (0) and pprNotAllowed (3) end the order (the profile goes to Error,
-	 * the operator is told by the state change); postponed (1) and timeout (2) leave it
-	 * downloadable with the same activation code. Only the order of this session, and only
-	 * while it is open to this eUICC: not one placed again since, nor a profile another
-	 * eUICC has been given. */
 	if (reason == 0 || reason == 3) {
 		orsp_smdp_profile p;
-		if (orsp_smdp_get(c->s, se.iccid, &p) == ORSP_OK && order_of_session(&p, &se) &&
-		    (e = orsp_smdp_mark_error(c->s, se.iccid, ORSP_SMDP_FAIL_DOWNLOAD,
-		                              reason == 0 ? "cancelled: end user rejection"
-		                                          : "cancelled: PPR not allowed")))
-			goto out;
+		e = orsp_smdp_get(c->s, se.iccid, &p);
+		if (!e && order_of_session(&p, &se))
+			e = orsp_smdp_mark_error(c->s, se.iccid, ORSP_SMDP_FAIL_DOWNLOAD,
+			                         reason == 0 ? "cancelled: end user rejection"
+			                                     : "cancelled: PPR not allowed");
+		else if (e == ORSP_E_NOT_FOUND) {
+			orsp_err_clear();
+			e = ORSP_OK;
+		}
 	}
+	if (e) {
+		orsp_db_rollback(c->db);
+		goto out;
+	}
+	if ((e = orsp_db_commit(c->db)))
+		goto out;
 	obj = json_object();
 	if (!obj) {
 		e = orsp_errf(ORSP_E_RESOURCE, "out of memory");

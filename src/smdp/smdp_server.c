@@ -46,7 +46,7 @@ struct orsp_smdp_server {
 	size_t n_his;
 	orsp_http_route routes[16];
 	char paths[16][64];
-	/* the progress sender */
+	/* the background thread: order expiry, progress reports */
 	pthread_t sender;
 	bool sender_running;
 	atomic_bool stopping; /* set by orsp_smdp_server_stop, read by the sender */
@@ -472,21 +472,42 @@ static void sender_round(orsp_smdp_server *srv, orsp_http_client *http)
 	}
 }
 
+/* Open orders past their expiry become Unavailable (orsp_smdp_expire): an expired order
+ * can no longer be downloaded anyway, and it must not stay Released, where the default
+ * SM-DP+ case and /metrics would still see it. */
+static void expire_round(orsp_smdp_server *srv)
+{
+	size_t n = 0;
+
+	if (orsp_smdp_expire(srv->sender_db, &n) != ORSP_OK) {
+		fprintf(stderr, "openrsp smdp: order expiry: %s\n", orsp_err_detail());
+		orsp_err_clear();
+	} else if (n)
+		fprintf(stderr, "openrsp smdp: %zu order(s) expired\n", n);
+}
+
+/* The background thread: expiry every EXPIRE_EVERY_S seconds (and at start), and the
+ * progress reports every 200 ms when a callback URL is configured. */
+#define EXPIRE_EVERY_S 30
 static void *sender_main(void *arg)
 {
 	orsp_smdp_server *srv = arg;
 	orsp_http_client_opts o = {0};
 	orsp_http_client *http = NULL;
+	unsigned rounds = 0;
 
 	o.ca_file = srv->c->callback_ca[0] ? srv->c->callback_ca : NULL;
 	o.timeout_ms = 5000;
-	if (orsp_http_client_new(&o, &http)) {
+	if (srv->c->callback_url[0] && orsp_http_client_new(&o, &http)) {
 		fprintf(stderr, "openrsp smdp: progress reports disabled: %s\n", orsp_err_detail());
-		return NULL;
+		orsp_err_clear();
 	}
 	while (!srv->stopping) {
 		struct timespec ts = {0, 200 * 1000 * 1000};
-		sender_round(srv, http);
+		if (rounds++ % (EXPIRE_EVERY_S * 5) == 0)
+			expire_round(srv);
+		if (http)
+			sender_round(srv, http);
 		nanosleep(&ts, NULL);
 	}
 	orsp_http_client_free(http);
@@ -559,14 +580,16 @@ orsp_err orsp_smdp_server_start(const orsp_smdp_config *c, orsp_smdp_server **ou
 	e = orsp_http_server_start(&hc, &srv->http);
 	if (e)
 		goto fail;
-	if (c->callback_url[0]) {
+	{
 		orsp_secret k2 = {0};
 		e = orsp_kek_load(c->kek_file, &k2);
 		if (!e)
 			e = orsp_smdp_open(c->database, &k2, &srv->sender_db);
 		orsp_secret_wipe(&k2);
+		if (!e)
+			orsp_smdp_set_progress(srv->sender_db, c->callback_url[0] != '\0');
 		if (!e && pthread_create(&srv->sender, NULL, sender_main, srv) != 0)
-			e = orsp_errf(ORSP_E_RESOURCE, "cannot start the progress sender");
+			e = orsp_errf(ORSP_E_RESOURCE, "cannot start the background thread");
 		if (e)
 			goto fail;
 		srv->sender_running = true;

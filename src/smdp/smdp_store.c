@@ -363,7 +363,8 @@ static orsp_err load(orsp_smdp *s, load_key by, const char *key, orsp_smdp_profi
 	    [BY_ICCID] = "SELECT " COLS " FROM smdp_profile WHERE iccid = ?1",
 	    [BY_MATCHING_ID] = "SELECT " COLS " FROM smdp_profile WHERE matching_id = ?1",
 	    [BY_EID_RELEASED] = "SELECT " COLS " FROM smdp_profile"
-	                        " WHERE eid = ?1 AND state = 'released' ORDER BY id LIMIT 1",
+	                        " WHERE eid = ?1 AND state = 'released'"
+	                        " AND (expires_at IS NULL OR expires_at >= ?2) ORDER BY id LIMIT 1",
 	};
 	static const char *const name[] = {
 	    [BY_ICCID] = "ICCID", [BY_MATCHING_ID] = "matching ID", [BY_EID_RELEASED] = "EID"};
@@ -376,6 +377,8 @@ static orsp_err load(orsp_smdp *s, load_key by, const char *key, orsp_smdp_profi
 	err = orsp_db_prepare(s->db, sql[by], &st);
 	if (!err)
 		err = orsp_stmt_bind_text(st, 1, key);
+	if (!err && by == BY_EID_RELEASED) /* an expired order is not looked for */
+		err = orsp_stmt_bind_int64(st, 2, now_s(s));
 	if (!err)
 		err = orsp_stmt_step(st, &row);
 	if (!err && !row)
