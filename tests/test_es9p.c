@@ -869,6 +869,13 @@ static void test_gbpp_retry(void **state)
 	check_bpp(f, &d);
 	assert_int_equal(state_of(f), ORSP_SMDP_DOWNLOADED);
 	assert_int_equal(kept_keys(f), 1);
+	/* the first delivery and the new binding are audited, the same binding again is not */
+	assert_int_equal(count_of(f, "SELECT count(*) FROM smdp_audit WHERE action ="
+	                             " 'downloadAttempt'"),
+	                 2);
+	assert_int_equal(count_of(f, "SELECT count(*) FROM smdp_audit WHERE detail ="
+	                             " 'new binding for EID " EID "'"),
+	                 1);
 	dl_free(&d);
 }
 

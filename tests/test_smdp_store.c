@@ -736,10 +736,15 @@ static void test_deliver(void **state)
 	assert_int_equal(q.state, ORSP_SMDP_DOWNLOADED);
 	assert_int_equal(q.download_attempts, 1);
 	assert_string_equal(q.eid, EID1);
-	/* a second delivery of the same profile is refused, to its eUICC or another */
+	/* a second delivery of the same profile is refused, to its eUICC or another; a new
+	 * binding only for its eUICC, and only inside a transaction */
 	assert_int_equal(orsp_smdp_deliver(s, &q, EID1), ORSP_E_STATE);
 	assert_int_equal(orsp_smdp_deliver(s, &q, EID2), ORSP_E_STATE);
+	assert_int_equal(orsp_smdp_rebind(s, &q, EID2), ORSP_E_STATE);
+	assert_int_equal(orsp_smdp_rebind(s, &q, NULL), ORSP_E_USAGE);
+	assert_int_equal(orsp_smdp_rebind(s, &q, EID1), ORSP_OK);
 	assert_int_equal(orsp_db_commit(db), ORSP_OK);
+	assert_int_equal(orsp_smdp_rebind(s, &q, EID1), ORSP_E_USAGE);
 	assert_int_equal(orsp_smdp_get(s, q.iccid, &r), ORSP_OK);
 	assert_int_equal(r.state, ORSP_SMDP_DOWNLOADED);
 	assert_int_equal(r.download_attempts, 1);
@@ -749,7 +754,7 @@ static void test_deliver(void **state)
 	                 1);
 	assert_int_equal(count_rows(s, "SELECT count(*) FROM smdp_audit WHERE action ="
 	                               " 'downloadAttempt'"),
-	                 1);
+	                 2);
 	assert_int_equal(count_rows(s, "SELECT count(*) FROM smdp_audit WHERE action ="
 	                               " 'downloaded' AND to_state = 'downloaded'"),
 	                 1);

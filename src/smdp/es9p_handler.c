@@ -1445,16 +1445,26 @@ static orsp_err get_bound_profile_package(ctx *c)
 				e = orsp_smdp_mark_error(c->s, se.iccid, ORSP_SMDP_FAIL_RETRIES,
 				                         "download retries exceeded");
 			} else
-				e = orsp_db_prepare(c->db,
-				                    "UPDATE es9p_session SET attempts = attempts + 1"
-				                    " WHERE tid = ?1",
-				                    &st);
+				e = orsp_db_prepare(
+				    c->db,
+				    "UPDATE es9p_session SET attempts = attempts + 1"
+				    " WHERE tid = ?1 AND attempts = ?2",
+				    &st);
 			if (st) {
+				/* the count the limit was checked with, or another request of this
+				 * session bound meanwhile */
 				e = orsp_stmt_bind_text(st, 1, tid_hex);
+				if (!e)
+					e = orsp_stmt_bind_int64(st, 2, se.attempts);
 				if (!e)
 					e = orsp_stmt_run(st);
 				orsp_stmt_finalize(st);
 				st = NULL;
+				if (!e && orsp_db_changes(c->db) != 1)
+					e = orsp_errf(ORSP_E_STATE,
+					              "session %s bound again meanwhile", tid_hex);
+				if (!e)
+					e = orsp_smdp_rebind(c->s, &p, se.eid);
 			}
 		} else if (!e) {
 			/* over the limit: the counter and the Error state are written, kept below

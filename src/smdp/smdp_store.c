@@ -1376,6 +1376,21 @@ orsp_err orsp_smdp_deliver(orsp_smdp *s, orsp_smdp_profile *p, const char *eid)
 	return err;
 }
 
+orsp_err orsp_smdp_rebind(orsp_smdp *s, const orsp_smdp_profile *p, const char *eid)
+{
+	char detail[64];
+
+	if (!s || !p || !eid)
+		return orsp_errf(ORSP_E_USAGE, "rebind: missing arguments");
+	if (!orsp_db_in_transaction(s->db))
+		return orsp_errf(ORSP_E_USAGE, "rebind: not inside a transaction");
+	if (p->state != ORSP_SMDP_DOWNLOADED || strcmp(p->eid, eid) != 0)
+		return orsp_errf(ORSP_E_STATE, "profile %s is not downloaded to this eUICC",
+		                 p->iccid);
+	snprintf(detail, sizeof(detail), "new binding for EID %s", eid);
+	return audit(s, "downloadAttempt", p->iccid, "downloaded", "downloaded", detail);
+}
+
 orsp_err orsp_smdp_expire(orsp_smdp *s, size_t *n)
 {
 	orsp_err err;
