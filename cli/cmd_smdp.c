@@ -721,6 +721,9 @@ static int smdp_order(int argc, char **argv)
 		return cli_usage("--matching-id", "%s", orsp_err_detail());
 	if (o.eid && orsp_eid_check(o.eid) != ORSP_OK)
 		return cli_usage("--eid", "expected 32 digits with valid check digits");
+	/* checked before the order is placed, which a refused code would leave open */
+	if (cc && orsp_smdp_cc_check(cc))
+		return cli_usage("--cc", "%s", orsp_err_detail());
 	if (!dbo.db)
 		return cli_missing("--db");
 	rc = open_smdp(&dbo, &s);

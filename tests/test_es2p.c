@@ -253,18 +253,36 @@ static void test_refusals(void **state)
 	    {"downloadOrder", "{", "1.2", "2.1"},
 	    {"downloadOrder", "[1]", "1.2", "2.1"},
 	    {"downloadOrder", "{\"iccid\":\"" ICCID "\"}", "1.2", "2.1"}, /* no header */
-	    {"downloadOrder", "{\"header\":{\"functionRequesterIdentifier\":\"op\"},\"iccid\":\"" ICCID "\"}", "1.2", "2.1"},
-	    {"downloadOrder", "{" HDR "}", "1.2", "2.1"},                         /* neither */
-	    {"downloadOrder", "{" HDR ",\"iccid\":\"" ICCID "\",\"profileType\":\"x\"}", "1.2", "2.1"},
+	    {"downloadOrder",
+	     "{\"header\":{\"functionRequesterIdentifier\":\"op\"},\"iccid\":\"" ICCID "\"}", "1.2",
+	     "2.1"},
+	    {"downloadOrder", "{" HDR "}", "1.2", "2.1"}, /* neither */
+	    {"downloadOrder", "{" HDR ",\"iccid\":\"" ICCID "\",\"profileType\":\"x\"}", "1.2",
+	     "2.1"},
 	    {"downloadOrder", "{" HDR ",\"iccid\":\"" ICCID "\",\"eid\":\"123\"}", "8.1.1", "2.1"},
 	    {"downloadOrder", "{" HDR ",\"iccid\":\"89000000000000000000\"}", "8.2.1", "3.9"},
 	    {"downloadOrder", "{" HDR ",\"iccid\":7}", "1.2", "2.1"},
-	    {"confirmOrder", "{" HDR ",\"iccid\":\"" ICCID "\"}", "1.2", "2.1"}, /* no releaseFlag */
-	    {"confirmOrder", "{" HDR ",\"iccid\":\"89000000000000000000\",\"releaseFlag\":true}", "8.2.1", "3.9"},
-	    {"confirmOrder", "{" HDR ",\"iccid\":\"" ICCID "\",\"releaseFlag\":true}", "8.2.1", "3.3"},
-	    {"cancelOrder", "{" HDR ",\"iccid\":\"" ICCID "\",\"finalProfileStatusIndicator\":\"Gone\"}", "1.2", "2.1"},
-	    {"cancelOrder", "{" HDR ",\"iccid\":\"89000000000000000000\",\"finalProfileStatusIndicator\":\"Available\"}", "8.2.1", "3.9"},
+	    {"confirmOrder", "{" HDR ",\"iccid\":\"" ICCID "\"}", "1.2",
+	     "2.1"}, /* no releaseFlag */
+	    {"confirmOrder", "{" HDR ",\"iccid\":\"89000000000000000000\",\"releaseFlag\":true}",
+	     "8.2.1", "3.9"},
+	    {"confirmOrder", "{" HDR ",\"iccid\":\"" ICCID "\",\"releaseFlag\":true}", "8.2.1",
+	     "3.3"},
+	    {"cancelOrder",
+	     "{" HDR ",\"iccid\":\"" ICCID "\",\"finalProfileStatusIndicator\":\"Gone\"}", "1.2",
+	     "2.1"},
+	    {"cancelOrder",
+	     "{" HDR
+	     ",\"iccid\":\"89000000000000000000\",\"finalProfileStatusIndicator\":\"Available\"}",
+	     "8.2.1", "3.9"},
 	    {"releaseProfile", "{" HDR "}", "1.2", "2.1"},
+	    /* an empty ICCID is malformed, not a server failure */
+	    {"downloadOrder", "{" HDR ",\"iccid\":\"\"}", "1.2", "2.1"},
+	    {"confirmOrder", "{" HDR ",\"iccid\":\"\",\"releaseFlag\":true}", "1.2", "2.1"},
+	    {"cancelOrder",
+	     "{" HDR ",\"iccid\":\"\",\"finalProfileStatusIndicator\":\"Available\"}", "1.2",
+	     "2.1"},
+	    {"releaseProfile", "{" HDR ",\"iccid\":\"\"}", "1.2", "2.1"},
 	};
 	for (size_t i = 0; i < ORSP_ARRAY_LEN(cases); i++)
 		json_decref(call(f, cases[i].fn, cases[i].body, cases[i].subject, cases[i].reason));

@@ -237,6 +237,8 @@ static void test_config_errors(void **state)
 	    {"plain_http = maybe\n", "plain_http: expected yes or no"},
 	    {"eligibility = strict\n", "eligibility: expected aka or services"},
 	    {"es2_token = short\n", "es2_token"},
+	    {"es2_token = change-me-to-a-long-random-token\n", "placeholder"},
+	    {"es2_token = abababababababababab\n", "placeholder"},
 	    {"callback_url = ftp://x\n", "callback_url"},
 	    {"[other]\n", "unknown section"},
 	    {"just words\n", "expected key = value"},

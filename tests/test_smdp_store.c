@@ -888,6 +888,7 @@ static void test_find_released_skips_expired(void **state)
 	orsp_smdp *s = open_new();
 	orsp_smdp_order o = {0};
 	orsp_smdp_profile a, b, p;
+	size_t n = 9;
 	(void)state;
 	import_n(s, 60, 2, "F");
 	orsp_smdp_set_clock(s, 1000000);
@@ -904,6 +905,15 @@ static void test_find_released_skips_expired(void **state)
 	assert_int_equal(orsp_smdp_confirm_order(s, b.matching_id, NULL, true), ORSP_OK);
 	assert_int_equal(orsp_smdp_find_released(s, EID1, &p), ORSP_OK);
 	assert_string_equal(p.iccid, b.iccid);
+	/* both expired later: one expiry run ends both, and then there is nothing to do */
+	orsp_smdp_set_clock(s, 2000000);
+	assert_int_equal(orsp_smdp_expire(s, &n), ORSP_OK);
+	assert_int_equal(n, 2);
+	assert_int_equal(orsp_smdp_expire(s, &n), ORSP_OK);
+	assert_int_equal(n, 0);
+	assert_int_equal(count_rows(s, "SELECT count(*) FROM smdp_profile WHERE state ="
+	                               " 'unavailable'"),
+	                 2);
 	orsp_smdp_close(s);
 }
 

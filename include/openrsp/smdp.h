@@ -173,6 +173,10 @@ typedef struct orsp_smdp_order {
 ORSP_MUST_CHECK orsp_err orsp_smdp_download_order(orsp_smdp *s, const orsp_smdp_order *o,
                                                   orsp_smdp_profile *out);
 
+/* A confirmation code as this SM-DP+ accepts it: 1..64 printable ASCII characters without
+ * spaces (0x21..0x7E). ORSP_E_USAGE otherwise. */
+ORSP_MUST_CHECK orsp_err orsp_smdp_cc_check(const char *cc);
+
 /* ES2+.ConfirmOrder for the order `matching_id`: stores SHA-256(cc) wrapped under the KEK
  * when cc is not NULL (1..64 printable ASCII characters), then Confirmed, or Released with
  * release_flag. Errors: ORSP_E_NOT_FOUND, ORSP_E_STATE, ORSP_E_USAGE, ORSP_E_STORAGE. */

@@ -129,6 +129,8 @@ static orsp_err confirm_order(req *r)
 	e = orsp_smdp_get(r->s, iccid, &p);
 	if (e == ORSP_E_NOT_FOUND)
 		return smdp_reply_fail(r->out, ES2P_ICCID_UNKNOWN, NULL);
+	if (e == ORSP_E_USAGE) /* an empty ICCID */
+		return smdp_reply_fail(r->out, ES9P_MALFORMED, "iccid");
 	if (e)
 		return e;
 	/* SGP.22 §5.3.2: an EID named here binds an order placed without one, and must be the
@@ -193,6 +195,8 @@ static orsp_err cancel_order(req *r)
 	e = orsp_smdp_get(r->s, iccid, &p);
 	if (e == ORSP_E_NOT_FOUND)
 		return smdp_reply_fail(r->out, ES2P_ICCID_UNKNOWN, NULL);
+	if (e == ORSP_E_USAGE) /* an empty ICCID */
+		return smdp_reply_fail(r->out, ES9P_MALFORMED, "iccid");
 	if (e)
 		return e;
 	if (eid && strcmp(eid, p.eid) != 0)

@@ -103,6 +103,20 @@ static orsp_err parse_uint(loader *l, const char *key, const char *v, unsigned l
 	return ORSP_OK;
 }
 
+/* How many different characters s has. */
+static size_t distinct_chars(const char *s)
+{
+	bool seen[256] = {false};
+	size_t n = 0;
+
+	for (; *s; s++)
+		if (!seen[(unsigned char)*s]) {
+			seen[(unsigned char)*s] = true;
+			n++;
+		}
+	return n;
+}
+
 static orsp_err set_key(loader *l, const char *k, const char *v)
 {
 	orsp_smdp_config *c = l->c;
@@ -169,6 +183,10 @@ static orsp_err set_key(loader *l, const char *k, const char *v)
 	} else if (strcmp(k, "es2_token") == 0) {
 		if (strlen(v) < 16 || strlen(v) >= sizeof(c->es2_token))
 			return bad(l, k, "a token needs 16 to 127 characters");
+		if (strstr(v, "change-me") || distinct_chars(v) < 6)
+			return bad(l, k,
+			           "the example's placeholder or a token anyone could guess "
+			           "(make one: head -c 24 /dev/urandom | base64)");
 		snprintf(c->es2_token, sizeof(c->es2_token), "%s", v);
 	} else if (strcmp(k, "es2_client_ca") == 0) {
 		return path_value(l, k, v, c->es2_client_ca, sizeof(c->es2_client_ca));

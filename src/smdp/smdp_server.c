@@ -376,16 +376,20 @@ static orsp_err send_progress(orsp_smdp_server *srv, orsp_http_client *http, con
 	return e;
 }
 
+/* How long a claimed report is another process's to send: far above one send's 5 s. */
+#define PROGRESS_LEASE_S 60
+
 static void sender_round(orsp_smdp_server *srv, orsp_http_client *http)
 {
 	orsp_db *db = orsp_smdp_db(srv->sender_db);
 	orsp_stmt *st = NULL;
 	bool row = false;
-	int64_t now = wall_s();
 	orsp_err e;
 
 	for (int n = 0; n < 20 && !srv->stopping; n++) {
 		progress_row pr;
+		/* read for each report: a round of slow sends can outlast a claim's lease */
+		int64_t now = wall_s();
 
 		row = false;
 		e = orsp_db_prepare(
@@ -427,7 +431,7 @@ static void sender_round(orsp_smdp_server *srv, orsp_http_client *http)
 		                    " AND done = 0",
 		                    &st);
 		if (!e)
-			e = orsp_stmt_bind_int64(st, 1, now + 60);
+			e = orsp_stmt_bind_int64(st, 1, now + PROGRESS_LEASE_S);
 		if (!e)
 			e = orsp_stmt_bind_int64(st, 2, pr.id);
 		if (!e)
@@ -450,16 +454,21 @@ static void sender_round(orsp_smdp_server *srv, orsp_http_client *http)
 			    (long long)pr.id, pr.iccid, pr.point, (long long)pr.attempts,
 			    orsp_err_detail());
 		orsp_err_clear();
-		if (orsp_db_prepare(db,
-		                    "UPDATE smdp_progress SET attempts = ?1, done = ?2, next_at = ?3"
-		                    " WHERE id = ?4",
-		                    &st) == ORSP_OK) {
+		/* only while the claim is still ours (next_at as claimed): a process that took
+		 * the report over after the lease ran out decides for it */
+		if (orsp_db_prepare(
+		        db,
+		        "UPDATE smdp_progress SET attempts = ?1, done = ?2, next_at = ?3"
+		        " WHERE id = ?4 AND next_at = ?5 AND done = 0",
+		        &st) == ORSP_OK) {
 			int64_t backoff = pr.attempts >= 8 ? 300 : (int64_t)1 << pr.attempts;
 			int done = !e ? 1 : pr.attempts >= PROGRESS_MAX_ATTEMPTS ? 2 : 0;
 			if (orsp_stmt_bind_int64(st, 1, pr.attempts) ||
 			    orsp_stmt_bind_int64(st, 2, done) ||
 			    orsp_stmt_bind_int64(st, 3, now + (e ? backoff : 0)) ||
-			    orsp_stmt_bind_int64(st, 4, pr.id) || orsp_stmt_run(st))
+			    orsp_stmt_bind_int64(st, 4, pr.id) ||
+			    orsp_stmt_bind_int64(st, 5, now + PROGRESS_LEASE_S) ||
+			    orsp_stmt_run(st))
 				orsp_err_clear();
 		}
 		orsp_stmt_finalize(st);

@@ -958,6 +958,20 @@ static orsp_err bind_eid(orsp_smdp *s, orsp_smdp_profile *p, const char *eid)
 	return err;
 }
 
+orsp_err orsp_smdp_cc_check(const char *cc)
+{
+	size_t n = cc ? strlen(cc) : 0;
+
+	if (n == 0 || n > 64)
+		return orsp_errf(ORSP_E_USAGE, "confirmation code must have 1..64 characters");
+	for (size_t i = 0; i < n; i++)
+		if (cc[i] < 0x21 || cc[i] > 0x7e)
+			return orsp_errf(
+			    ORSP_E_USAGE,
+			    "confirmation code must be printable ASCII without spaces");
+	return ORSP_OK;
+}
+
 /* ConfirmOrder of the order found by `by`/`key`; c->eid and c->matching_id as in
  * orsp_smdp_confirm. */
 static orsp_err confirm(orsp_smdp *s, load_key by, const char *key, const orsp_smdp_confirmation *c,
@@ -979,16 +993,8 @@ static orsp_err confirm(orsp_smdp *s, load_key by, const char *key, const orsp_s
 		return orsp_errf(ORSP_E_USAGE, "confirmOrder: %s", orsp_err_detail());
 	if (new_mid && orsp_smdp_matching_id_check(c->matching_id))
 		return orsp_errf(ORSP_E_USAGE, "confirmOrder: %s", orsp_err_detail());
-	if (cc) {
-		size_t n = strlen(cc);
-		if (n == 0 || n > 64)
-			return orsp_errf(ORSP_E_USAGE,
-			                 "confirmation code must have 1..64 characters");
-		for (size_t i = 0; i < n; i++)
-			if (cc[i] < 0x21 || cc[i] > 0x7e)
-				return orsp_errf(ORSP_E_USAGE,
-				                 "confirmation code must be printable ASCII");
-	}
+	if (cc && orsp_smdp_cc_check(cc))
+		return ORSP_E_USAGE;
 	err = orsp_db_begin(s->db);
 	if (err)
 		return err;
@@ -1397,28 +1403,47 @@ orsp_err orsp_smdp_expire(orsp_smdp *s, size_t *n)
 	orsp_stmt *st = NULL;
 	orsp_smdp_profile p;
 	size_t count = 0;
-	bool row = true;
+	int64_t last = 0;
+	bool row = false;
 
 	if (n)
 		*n = 0;
 	if (!s)
 		return orsp_errf(ORSP_E_USAGE, "expire: missing arguments");
+	/* Nothing to do (the usual case): found without the write lock. */
+	err = orsp_db_prepare(s->db,
+	                      "SELECT 1 FROM smdp_profile WHERE state IN ('allocated', 'linked',"
+	                      " 'confirmed', 'released') AND expires_at < ?1 LIMIT 1",
+	                      &st);
+	if (!err)
+		err = orsp_stmt_bind_int64(st, 1, now_s(s));
+	if (!err)
+		err = orsp_stmt_step(st, &row);
+	orsp_stmt_finalize(st);
+	st = NULL;
+	if (err || !row)
+		return err;
 	err = orsp_db_begin(s->db);
 	if (err)
 		return err;
+	/* one pass in rowid order: each search starts after the last order expired */
 	while (!err && row) {
-		err =
-		    orsp_db_prepare(s->db,
-		                    "SELECT " COLS " FROM smdp_profile WHERE state IN ('allocated',"
-		                    " 'linked', 'confirmed', 'released') AND expires_at < ?1"
-		                    " ORDER BY id LIMIT 1",
-		                    &st);
+		err = orsp_db_prepare(s->db,
+		                      "SELECT " COLS
+		                      ", id FROM smdp_profile WHERE id > ?2 AND state IN"
+		                      " ('allocated', 'linked', 'confirmed', 'released')"
+		                      " AND expires_at < ?1 ORDER BY id LIMIT 1",
+		                      &st);
 		if (!err)
 			err = orsp_stmt_bind_int64(st, 1, now_s(s));
 		if (!err)
+			err = orsp_stmt_bind_int64(st, 2, last);
+		if (!err)
 			err = orsp_stmt_step(st, &row);
-		if (!err && row)
+		if (!err && row) {
+			last = orsp_stmt_column_int64(st, 15); /* id, after COLS */
 			err = read_row(st, &p);
+		}
 		orsp_stmt_finalize(st);
 		st = NULL;
 		if (!err && row) {

@@ -61,6 +61,13 @@ HAY=$(od -An -tx1 -v "$DB" | tr -d ' \n')
 HAYK=$(od -An -tx1 -v "$DB" | tr -d ' \n')
 [[ "$HAYK" == *"$(printf '8949449999999990023' | od -An -tx1 | tr -d ' \n')"* ]] && ok || bad "ICCID not found in the DB (needle check broken)"
 
+# a confirmation code that cannot be used is refused before the order is placed
+run smdp order --db "$DB" --iccid 8949449999999990023 --cc 'a b' --release --fqdn smdp.example.com
+expect "order with a bad CC rc" 2 "$rc"
+[[ "$err" == *"--cc"*"printable ASCII"* ]] && ok || bad "bad CC message: $err"
+run smdp profile list --db "$DB" --json
+[[ "$out" != *'"state": "allocated"'* && "$out" != *'"state":"allocated"'* ]] && ok || bad "an order was left open: $out"
+
 # order by ICCID with EID, matching ID, CC and release -> activation code
 run smdp order --db "$DB" --iccid 8949449999999990023 --eid 89049032123451234512345678901235 \
 	--matching-id ABC-42 --cc 1234 --release --fqdn smdp.example.com
