@@ -1928,6 +1928,84 @@ static void test_cancel_failure_injection(void **state)
 	dl_free(&d);
 }
 
+/* After delivery, an unsigned PrepareDownloadResponseError (an LPA's retry, or anyone with
+ * the transactionId) is answered but ends nothing: the eUICC's installation result still
+ * installs the profile. Before delivery it ends the session. */
+static void test_download_error_after_delivery(void **state)
+{
+	fx *f = *state;
+	static dl d;
+	int http;
+	uint8_t pdr[64];
+	orsp_writer w;
+	orsp_der_mark m, e;
+	json_t *req;
+
+	order(f, EID, "ERR-1", NULL);
+	memset(&d, 0, sizeof(d));
+	initiate(f, &d);
+	authenticate(f, &d, "ERR-1");
+	get_bpp(f, &d, NULL, true);
+	orsp_writer_init(&w, pdr, sizeof(pdr));
+	m = orsp_der_begin(&w, 0xBF21);
+	e = orsp_der_begin(&w, 0xA1);
+	orsp_der_put_tlv(&w, 0x80, d.tid, d.tid_len);
+	orsp_der_put_uint(&w, 0x02, 1);
+	orsp_der_end(&w, e);
+	orsp_der_end(&w, m);
+	assert_int_equal(orsp_writer_status(&w), ORSP_OK);
+	req = json_object();
+	assert_int_equal(orsp_json_put_string(req, "transactionId", d.tid_hex), ORSP_OK);
+	put_b64(req, "prepareDownloadResponse", pdr, w.len);
+	expect_fail(call(f, "getBoundProfilePackage", req, &http), "8.1", "4.8");
+	assert_null(call(f, "handleNotification", pir_request(f, &d, true, false), &http));
+	assert_int_equal(http, 204);
+	assert_int_equal(state_of(f), ORSP_SMDP_INSTALLED);
+	dl_free(&d);
+}
+
+/* cancelSession with postponed after this session's delivery: the eUICC dropped the package,
+ * so the profile is Released again and downloads with the same activation code (the
+ * delivery counted against the limit). timeout before delivery leaves it Released. */
+static void test_postponed_after_delivery(void **state)
+{
+	fx *f = *state;
+	static dl d;
+	int http;
+	json_t *rsp;
+	orsp_smdp_profile p;
+
+	order(f, EID, "POSTPONE-1", NULL);
+	memset(&d, 0, sizeof(d));
+	initiate(f, &d);
+	authenticate(f, &d, "POSTPONE-1");
+	rsp = call(f, "cancelSession", cancel_request(f, &d, 2, OID, false), &http);
+	expect_ok(rsp);
+	json_decref(rsp);
+	assert_int_equal(state_of(f), ORSP_SMDP_RELEASED);
+	dl_free(&d);
+	memset(&d, 0, sizeof(d));
+	initiate(f, &d);
+	authenticate(f, &d, "POSTPONE-1");
+	get_bpp(f, &d, NULL, true);
+	rsp = call(f, "cancelSession", cancel_request(f, &d, 1, OID, false), &http);
+	expect_ok(rsp);
+	json_decref(rsp);
+	assert_int_equal(orsp_smdp_get(f->s, f->prof.iccid, &p), ORSP_OK);
+	assert_int_equal(p.state, ORSP_SMDP_RELEASED);
+	assert_int_equal(p.download_attempts, 1);
+	dl_free(&d);
+	memset(&d, 0, sizeof(d));
+	initiate(f, &d);
+	authenticate(f, &d, "POSTPONE-1");
+	get_bpp(f, &d, NULL, true);
+	check_bpp(f, &d);
+	assert_int_equal(orsp_smdp_get(f->s, f->prof.iccid, &p), ORSP_OK);
+	assert_int_equal(p.state, ORSP_SMDP_DOWNLOADED);
+	assert_int_equal(p.download_attempts, 2);
+	dl_free(&d);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1953,6 +2031,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_cc_of_current_order, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_second_pir, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_cancel_failure_injection, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_download_error_after_delivery, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_postponed_after_delivery, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_cancel_session, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_pir_checks, setup, teardown),
 	};

@@ -49,6 +49,7 @@ typedef enum orsp_smdp_event {
 	ORSP_SMDP_EV_PIR_OK,             /* Profile Installation Result: success */
 	ORSP_SMDP_EV_PIR_FAIL,           /* Profile Installation Result: failure */
 	ORSP_SMDP_EV_FAIL,               /* too many CC or download attempts, other error */
+	ORSP_SMDP_EV_REOPEN,             /* the eUICC postponed after delivery (cancelSession) */
 	ORSP_SMDP_EVENT__COUNT
 } orsp_smdp_event;
 
@@ -257,6 +258,10 @@ ORSP_MUST_CHECK orsp_err orsp_smdp_mark_downloaded(orsp_smdp *s, const char *icc
 ORSP_MUST_CHECK orsp_err orsp_smdp_mark_installed(orsp_smdp *s, const char *iccid);
 ORSP_MUST_CHECK orsp_err orsp_smdp_mark_error(orsp_smdp *s, const char *iccid,
                                               orsp_smdp_failure why, const char *detail);
+/* ES9+ cancelSession with postponed or timeout, signed by the eUICC the Downloaded profile
+ * iccid was delivered to: Released again, downloadable with the same activation code (the
+ * delivery stays counted against the download limit, the EID binding stays). */
+ORSP_MUST_CHECK orsp_err orsp_smdp_reopen(orsp_smdp *s, const char *iccid, const char *detail);
 /* ES9+ handleNotification: the eUICC's ProfileInstallationResult (pir: its DER as received)
  * for Downloaded profile iccid. success: Installed, else Error. The operator's report (point
  * 4) carries it base64 as resultData (left out above 1 KiB). */

@@ -1283,7 +1283,11 @@ static orsp_err get_bound_profile_package(ctx *c)
 		goto out;
 	}
 	if (ok.tag == 0xA1) {
-		if (sess_advance(c, tid_hex, se.step, S_DONE, "prepareDownloadResponseError"))
+		/* Unsigned: it ends a session only before a package was delivered. After that,
+		 * only the eUICC's signed installation result or cancelSession decides (an
+		 * error on a retry must not strand the delivered profile in Downloaded). */
+		if (se.step == S_AUTH &&
+		    sess_advance(c, tid_hex, se.step, S_DONE, "prepareDownloadResponseError"))
 			orsp_err_clear();
 		e = fail(c, ES9P_DOWNLOAD_ERROR, "the eUICC answered PrepareDownloadResponseError");
 		goto out;
@@ -1869,14 +1873,20 @@ static orsp_err cancel_session(ctx *c)
 			e = fail(c, ES9P_UNKNOWN_TID, NULL);
 		goto out;
 	}
-	if (reason == 0 || reason == 3) {
+	{
 		orsp_smdp_profile p;
 		e = orsp_smdp_get(c->s, se.iccid, &p);
-		if (!e && order_of_session(&p, &se))
-			e = orsp_smdp_mark_error(c->s, se.iccid, ORSP_SMDP_FAIL_DOWNLOAD,
-			                         reason == 0 ? "cancelled: end user rejection"
-			                                     : "cancelled: PPR not allowed");
-		else if (e == ORSP_E_NOT_FOUND) {
+		if (!e && order_of_session(&p, &se)) {
+			if (reason == 0 || reason == 3)
+				e = orsp_smdp_mark_error(c->s, se.iccid, ORSP_SMDP_FAIL_DOWNLOAD,
+				                         reason == 0
+				                             ? "cancelled: end user rejection"
+				                             : "cancelled: PPR not allowed");
+			else if (p.state == ORSP_SMDP_DOWNLOADED && se.step == S_BPP)
+				/* postponed after this session's delivery: the eUICC dropped the
+				 * package; downloadable again, as before the delivery */
+				e = orsp_smdp_reopen(c->s, se.iccid, "cancelled after delivery");
+		} else if (e == ORSP_E_NOT_FOUND) {
 			orsp_err_clear();
 			e = ORSP_OK;
 		}

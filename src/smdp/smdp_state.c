@@ -44,6 +44,8 @@ static const transition table[] = {
     /* CC or download retries exhausted, or another download failure. */
     {ORSP_SMDP_RELEASED, ORSP_SMDP_EV_FAIL, ORSP_SMDP_ERROR},
     {ORSP_SMDP_DOWNLOADED, ORSP_SMDP_EV_FAIL, ORSP_SMDP_ERROR},
+    /* The eUICC postponed after delivery (cancelSession: postponed, timeout). */
+    {ORSP_SMDP_DOWNLOADED, ORSP_SMDP_EV_REOPEN, ORSP_SMDP_RELEASED},
 };
 
 static const char *const state_names[ORSP_SMDP_STATE__COUNT] = {
@@ -67,6 +69,7 @@ static const char *const event_names[ORSP_SMDP_EVENT__COUNT] = {
     [ORSP_SMDP_EV_PIR_OK] = "pir(success)",
     [ORSP_SMDP_EV_PIR_FAIL] = "pir(failure)",
     [ORSP_SMDP_EV_FAIL] = "fail",
+    [ORSP_SMDP_EV_REOPEN] = "cancelSession(postponed)",
 };
 
 const char *orsp_smdp_state_name(orsp_smdp_state s)

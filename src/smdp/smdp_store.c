@@ -1134,6 +1134,11 @@ orsp_err orsp_smdp_mark_installed(orsp_smdp *s, const char *iccid)
 	return simple_event(s, iccid, NULL, ORSP_SMDP_EV_PIR_OK, "", "");
 }
 
+orsp_err orsp_smdp_reopen(orsp_smdp *s, const char *iccid, const char *detail)
+{
+	return simple_event(s, iccid, NULL, ORSP_SMDP_EV_REOPEN, "", detail ? detail : "");
+}
+
 orsp_err orsp_smdp_mark_error(orsp_smdp *s, const char *iccid, orsp_smdp_failure why,
                               const char *detail)
 {
