@@ -2006,6 +2006,39 @@ static void test_postponed_after_delivery(void **state)
 	dl_free(&d);
 }
 
+/* An AuthenticateResponseError (unsigned) is answered 8.1/4.8 and writes nothing: no session
+ * row, and the transactionId still serves the eUICC's signed answer. */
+static void test_authenticate_error_writes_nothing(void **state)
+{
+	fx *f = *state;
+	static dl d;
+	int http;
+	uint8_t asr[64];
+	orsp_writer w;
+	orsp_der_mark m, e;
+	json_t *req;
+
+	order(f, EID, "AERR-1", NULL);
+	memset(&d, 0, sizeof(d));
+	initiate(f, &d);
+	orsp_writer_init(&w, asr, sizeof(asr));
+	m = orsp_der_begin(&w, 0xBF38);
+	e = orsp_der_begin(&w, 0xA1);
+	orsp_der_put_tlv(&w, 0x80, d.tid, d.tid_len);
+	orsp_der_put_uint(&w, 0x02, 1);
+	orsp_der_end(&w, e);
+	orsp_der_end(&w, m);
+	assert_int_equal(orsp_writer_status(&w), ORSP_OK);
+	req = json_object();
+	assert_int_equal(orsp_json_put_string(req, "transactionId", d.tid_hex), ORSP_OK);
+	put_b64(req, "authenticateServerResponse", asr, w.len);
+	expect_fail(call(f, "authenticateClient", req, &http), "8.1", "4.8");
+	assert_int_equal(count_of(f, "SELECT count(*) FROM es9p_session"), 0);
+	authenticate(f, &d, "AERR-1");
+	assert_int_equal(count_of(f, "SELECT count(*) FROM es9p_session"), 1);
+	dl_free(&d);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -2033,6 +2066,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_cancel_failure_injection, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_download_error_after_delivery, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_postponed_after_delivery, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_authenticate_error_writes_nothing, setup,
+	                                    teardown),
 	    cmocka_unit_test_setup_teardown(test_cancel_session, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_pir_checks, setup, teardown),
 	};

@@ -891,9 +891,8 @@ static orsp_err authenticate_client(ctx *c)
 		goto out;
 	}
 	if (ok.tag == 0xA1) {
-		/* AuthenticateResponseError: the eUICC refused us; the session ends. */
-		if (sess_insert(c, &se, S_DONE, "authenticateResponseError"))
-			orsp_err_clear();
+		/* AuthenticateResponseError: the eUICC refused us. It is not signed, so nothing
+		 * is written for it (no session row: the transactionId simply ages out). */
 		e = fail(c, ES9P_DOWNLOAD_ERROR, "the eUICC answered AuthenticateResponseError");
 		goto out;
 	}
