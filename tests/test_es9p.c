@@ -1928,6 +1928,28 @@ static void test_cancel_failure_injection(void **state)
 	dl_free(&d);
 }
 
+/* A request carrying the eUICC's unsigned error answer: `field` holds tag { A1 { 80 tid,
+ * 02 01 } } (PrepareDownloadResponseError, AuthenticateResponseError). */
+static json_t *error_request(dl *d, uint32_t tag, const char *field)
+{
+	uint8_t der[64];
+	orsp_writer w;
+	orsp_der_mark m, e;
+	json_t *req = json_object();
+
+	orsp_writer_init(&w, der, sizeof(der));
+	m = orsp_der_begin(&w, tag);
+	e = orsp_der_begin(&w, 0xA1);
+	orsp_der_put_tlv(&w, 0x80, d->tid, d->tid_len);
+	orsp_der_put_uint(&w, 0x02, 1);
+	orsp_der_end(&w, e);
+	orsp_der_end(&w, m);
+	assert_int_equal(orsp_writer_status(&w), ORSP_OK);
+	assert_int_equal(orsp_json_put_string(req, "transactionId", d->tid_hex), ORSP_OK);
+	put_b64(req, field, der, w.len);
+	return req;
+}
+
 /* After delivery, an unsigned PrepareDownloadResponseError (an LPA's retry, or anyone with
  * the transactionId) is answered but ends nothing: the eUICC's installation result still
  * installs the profile. Before delivery it ends the session. */
@@ -1936,28 +1958,15 @@ static void test_download_error_after_delivery(void **state)
 	fx *f = *state;
 	static dl d;
 	int http;
-	uint8_t pdr[64];
-	orsp_writer w;
-	orsp_der_mark m, e;
-	json_t *req;
 
 	order(f, EID, "ERR-1", NULL);
 	memset(&d, 0, sizeof(d));
 	initiate(f, &d);
 	authenticate(f, &d, "ERR-1");
 	get_bpp(f, &d, NULL, true);
-	orsp_writer_init(&w, pdr, sizeof(pdr));
-	m = orsp_der_begin(&w, 0xBF21);
-	e = orsp_der_begin(&w, 0xA1);
-	orsp_der_put_tlv(&w, 0x80, d.tid, d.tid_len);
-	orsp_der_put_uint(&w, 0x02, 1);
-	orsp_der_end(&w, e);
-	orsp_der_end(&w, m);
-	assert_int_equal(orsp_writer_status(&w), ORSP_OK);
-	req = json_object();
-	assert_int_equal(orsp_json_put_string(req, "transactionId", d.tid_hex), ORSP_OK);
-	put_b64(req, "prepareDownloadResponse", pdr, w.len);
-	expect_fail(call(f, "getBoundProfilePackage", req, &http), "8.1", "4.8");
+	expect_fail(call(f, "getBoundProfilePackage",
+	                 error_request(&d, 0xBF21, "prepareDownloadResponse"), &http),
+	            "8.1", "4.8");
 	assert_null(call(f, "handleNotification", pir_request(f, &d, true, false), &http));
 	assert_int_equal(http, 204);
 	assert_int_equal(state_of(f), ORSP_SMDP_INSTALLED);
@@ -2013,26 +2022,13 @@ static void test_authenticate_error_writes_nothing(void **state)
 	fx *f = *state;
 	static dl d;
 	int http;
-	uint8_t asr[64];
-	orsp_writer w;
-	orsp_der_mark m, e;
-	json_t *req;
 
 	order(f, EID, "AERR-1", NULL);
 	memset(&d, 0, sizeof(d));
 	initiate(f, &d);
-	orsp_writer_init(&w, asr, sizeof(asr));
-	m = orsp_der_begin(&w, 0xBF38);
-	e = orsp_der_begin(&w, 0xA1);
-	orsp_der_put_tlv(&w, 0x80, d.tid, d.tid_len);
-	orsp_der_put_uint(&w, 0x02, 1);
-	orsp_der_end(&w, e);
-	orsp_der_end(&w, m);
-	assert_int_equal(orsp_writer_status(&w), ORSP_OK);
-	req = json_object();
-	assert_int_equal(orsp_json_put_string(req, "transactionId", d.tid_hex), ORSP_OK);
-	put_b64(req, "authenticateServerResponse", asr, w.len);
-	expect_fail(call(f, "authenticateClient", req, &http), "8.1", "4.8");
+	expect_fail(call(f, "authenticateClient",
+	                 error_request(&d, 0xBF38, "authenticateServerResponse"), &http),
+	            "8.1", "4.8");
 	assert_int_equal(count_of(f, "SELECT count(*) FROM es9p_session"), 0);
 	authenticate(f, &d, "AERR-1");
 	assert_int_equal(count_of(f, "SELECT count(*) FROM es9p_session"), 1);
