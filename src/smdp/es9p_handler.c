@@ -472,7 +472,6 @@ static orsp_err sess_insert(ctx *c, const sess *se, int step, const char *reason
 	return e;
 }
 
-/* Move the session from step `from` to `to` (fails if another request moved it first). */
 /* Whether profile p is still the order session se authenticated for, open to its eUICC: the
  * same matching ID (an order cancelled and placed again has a new one, or none), and an EID,
  * once bound (by the order, or by the first delivery of an order placed without one), that
@@ -486,6 +485,7 @@ static bool order_of_session(const orsp_smdp_profile *p, const sess *se)
 	return p->state == ORSP_SMDP_DOWNLOADED && strcmp(p->eid, se->eid) == 0;
 }
 
+/* Move the session from step `from` to `to` (fails if another request moved it first). */
 static orsp_err sess_advance(ctx *c, const char *tid, int from, int to, const char *reason)
 {
 	orsp_stmt *st = NULL;
