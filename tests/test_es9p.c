@@ -694,6 +694,14 @@ static void dl_free(dl *d)
 	d->otk = NULL;
 }
 
+/* A new session for d (an ineligible refusal uses up its transactionId). */
+static void reinitiate(fx *f, dl *d)
+{
+	dl_free(d);
+	memset(d, 0, sizeof(*d));
+	initiate(f, d);
+}
+
 /* ---------------------------------------------------------------- the happy paths ------- */
 
 static void test_full_download(void **state)
@@ -1108,9 +1116,16 @@ static void test_eligibility(void **state)
 	o = (auth_opts){.mid = "ELIG-1", .saip = "\x02\x02\x09", .saip_len = 3};
 	expect_fail_msg(call(f, "authenticateClient", auth_request(f, &d, &o), &http), "8.2.5",
 	                "4.3", "SAIP 2.2");
+	/* the transactionId is used up: the same answer again is refused, and neither audited
+	 * nor reported twice */
+	expect_fail(call(f, "authenticateClient", auth_request(f, &d, &o), &http), "8.10.1", "3.9");
+	assert_int_equal(count_of(f, "SELECT count(*) FROM smdp_audit WHERE action = 'ineligible'"),
+	                 1);
+	reinitiate(f, &d);
 	o = (auth_opts){.mid = "ELIG-1", .saip = "\x01\x09\x00", .saip_len = 3};
 	expect_fail_msg(call(f, "authenticateClient", auth_request(f, &d, &o), &http), "8.2.5",
 	                "4.3", "SAIP 1.9");
+	reinitiate(f, &d);
 	/* a profileVersion that is not three bytes, a uiccCapability that is not a BIT STRING */
 	o = (auth_opts){.mid = "ELIG-1", .saip = "\x02\x03", .saip_len = 2, .not_asn1 = true};
 	expect_fail_msg(call(f, "authenticateClient", auth_request(f, &d, &o), &http), "1.2", "2.1",
@@ -1129,6 +1144,7 @@ static void test_eligibility(void **state)
 		                .uicc_cap_len = alg_cases[i].cap_len};
 		expect_fail_msg(call(f, "authenticateClient", auth_request(f, &d, &o), &http),
 		                "8.2.5", "4.3", alg_cases[i].missing);
+		reinitiate(f, &d);
 	}
 	/* nothing was changed by the refusals; the ineligible ones were audited (two SAIP
 	 * versions, four AKA algorithms), the malformed ones not */
@@ -1207,11 +1223,12 @@ static void test_eligibility_services(void **state)
 	for (size_t i = 0; i < ORSP_ARRAY_LEN(cases); i++) {
 		o = (auth_opts){
 		    .mid = "SVC-1", .uicc_cap = cases[i].cap, .uicc_cap_len = cases[i].len};
-		if (cases[i].missing)
+		if (cases[i].missing) {
 			expect_fail_msg(
 			    call(f, "authenticateClient", auth_request(f, &d, &o), &http), "8.2.5",
 			    "4.3", cases[i].missing);
-		else
+			reinitiate(f, &d);
+		} else
 			auth_accepted(f, NULL, &o);
 	}
 	dl_free(&d);
@@ -1297,6 +1314,7 @@ static void test_authenticate_checks(void **state)
 	expect_fail(call(f, "authenticateClient", auth_request(f, &d, &o), &http), "8.2.6", "3.8");
 	o = (auth_opts){.mid = "AUTH-1", .free_nvm = 100};
 	expect_fail(call(f, "authenticateClient", auth_request(f, &d, &o), &http), "8.2.5", "4.3");
+	reinitiate(f, &d);
 	/* euiccInfo2 missing, or without one of its mandatory fields: invalid request data */
 	o = (auth_opts){.mid = "AUTH-1", .no_info2 = true};
 	expect_fail(call(f, "authenticateClient", auth_request(f, &d, &o), &http), "1.2", "2.1");

@@ -1050,10 +1050,28 @@ static orsp_err authenticate_client(ctx *c)
 			es9p_code code =
 			    es9p_ineligible(info2, prof.upp_len, &needs,
 			                    c->svc->eligibility_all_services, why, sizeof(why));
-			/* the operator hears of it; the answer does not depend on that write */
-			if (code == ES9P_NOT_ELIGIBLE &&
-			    orsp_smdp_report_ineligible(c->s, prof.iccid, eid, why) != ORSP_OK)
-				orsp_err_clear();
+			if (code == ES9P_NOT_ELIGIBLE) {
+				/* The eUICC's signed answer was judged: its transactionId is used
+				 * up (a finished session row), so a replay of the same bytes is
+				 * refused as a used transaction, and not reported again. */
+				orsp_err ie;
+				snprintf(se.eid, sizeof(se.eid), "%s", eid);
+				snprintf(se.iccid, sizeof(se.iccid), "%s", prof.iccid);
+				snprintf(se.mid, sizeof(se.mid), "%s", prof.matching_id);
+				ie = sess_insert(c, &se, S_DONE, "not eligible");
+				if (ie == ORSP_E_EXISTS) {
+					e = fail(c, ES9P_UNKNOWN_TID,
+					         "authenticateClient was done already");
+					goto out;
+				}
+				if (ie)
+					orsp_err_clear();
+				/* the operator hears of it; the answer does not depend on that
+				 * write */
+				if (orsp_smdp_report_ineligible(c->s, prof.iccid, eid, why) !=
+				    ORSP_OK)
+					orsp_err_clear();
+			}
 			if (code != ES9P_OK) {
 				e = fail(c, code, why);
 				goto out;
