@@ -45,6 +45,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
+# the signing keys copied with mode 600 (a key file others can read is refused)
+install -m 600 "$S/DPauth/SK_S_SM_DPauth_ECDSA_NIST.pem" "$S/DPpb/SK_S_SM_DPpb_ECDSA_NIST.pem" "$T/"
 cat >"$T/smdp.conf" <<EOF
 fqdn = $FQDN
 oid = 2.999.10
@@ -55,9 +57,9 @@ plain_http = yes
 [keyset]
 ci = $S/CertificateIssuer/CERT_CI_ECDSA_NIST.der
 dpauth_cert = $S/DPauth/CERT_S_SM_DPauth_ECDSA_NIST.der
-dpauth_key = $S/DPauth/SK_S_SM_DPauth_ECDSA_NIST.pem
+dpauth_key = $T/SK_S_SM_DPauth_ECDSA_NIST.pem
 dppb_cert = $S/DPpb/CERT_S_SM_DPpb_ECDSA_NIST.der
-dppb_key = $S/DPpb/SK_S_SM_DPpb_ECDSA_NIST.pem
+dppb_key = $T/SK_S_SM_DPpb_ECDSA_NIST.pem
 EOF
 "$B" smdp profile import "$UPP" --db "$T/smdp.db" >/dev/null
 ac=$("$B" smdp order --config "$T/smdp.conf" --iccid $ICCID --eid $EID --matching-id ES9P-CLIENT-1 --release)

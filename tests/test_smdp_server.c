@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/stat.h>
 
 #include <jansson.h>
 
@@ -59,10 +60,31 @@ static orsp_err on_progress(void *ctx, const orsp_http_request *req, orsp_http_r
 	return orsp_http_response_set_body(resp, n <= op->fail_first ? 500 : 204, NULL, NULL, 0);
 }
 
-static void write_conf(const char *path, const char *db, const char *callback)
+/* A copy of the test vector `rel` beside `beside` (a file path), with mode `mode`: private
+ * key files must be the owner's alone, which a checkout does not keep. */
+static void key_copy(const char *rel, const char *beside, mode_t mode, char *out, size_t cap)
 {
+	size_t n = 0;
+	uint8_t *b = test_read_vector(rel, &n);
+	FILE *f;
+
+	assert_non_null(b);
+	snprintf(out, cap, "%s.%s", beside, strrchr(rel, '/') + 1);
+	f = fopen(out, "wb");
+	assert_non_null(f);
+	assert_int_equal(fwrite(b, 1, n, f), n);
+	fclose(f);
+	free(b);
+	assert_int_equal(chmod(out, mode), 0);
+}
+
+static void write_conf_mode(const char *path, const char *db, const char *callback, mode_t key_mode)
+{
+	char ka[1200], kp[1200];
 	FILE *f = fopen(path, "w");
 	assert_non_null(f);
+	key_copy("sgp26/DPauth/SK_S_SM_DPauth_ECDSA_NIST.pem", path, 0600, ka, sizeof(ka));
+	key_copy("sgp26/DPpb/SK_S_SM_DPpb_ECDSA_NIST.pem", path, key_mode, kp, sizeof(kp));
 	fprintf(f,
 	        "fqdn = testsmdpplus1.example.com\noid = 2.999.10\nport = 0\n"
 	        "database = %s\nplain_http = yes\nes2_token = operator-token-0123456789\n"
@@ -71,10 +93,15 @@ static void write_conf(const char *path, const char *db, const char *callback)
 	        db, callback, test_vector_path("sgp26/CertificateIssuer/CERT_CI_ECDSA_NIST.der"));
 	fprintf(f, "dpauth_cert = %s\n",
 	        test_vector_path("sgp26/DPauth/CERT_S_SM_DPauth_ECDSA_NIST.der"));
-	fprintf(f, "dpauth_key = %s\n", test_vector_path("sgp26/DPauth/SK_S_SM_DPauth_ECDSA_NIST.pem"));
+	fprintf(f, "dpauth_key = %s\n", ka);
 	fprintf(f, "dppb_cert = %s\n", test_vector_path("sgp26/DPpb/CERT_S_SM_DPpb_ECDSA_NIST.der"));
-	fprintf(f, "dppb_key = %s\n", test_vector_path("sgp26/DPpb/SK_S_SM_DPpb_ECDSA_NIST.pem"));
+	fprintf(f, "dppb_key = %s\n", kp);
 	fclose(f);
+}
+
+static void write_conf(const char *path, const char *db, const char *callback)
+{
+	write_conf_mode(path, db, callback, 0600);
 }
 
 /* Until the operator had n calls, at most 10 s. */
@@ -259,6 +286,19 @@ static void test_config_errors(void **state)
 			         cases[i].expect);
 	}
 	assert_int_equal(orsp_smdp_config_load("/nonexistent/x.conf", &cfg), ORSP_E_USAGE);
+	/* a private key file that group or others can read is refused, naming the key */
+	{
+		char db[1100];
+		snprintf(db, sizeof(db), "%s/k.db", dir);
+		write_conf_mode(conf, db, "http://127.0.0.1:9", 0644);
+		assert_int_equal(orsp_smdp_config_load(conf, &cfg), ORSP_E_USAGE);
+		if (!strstr(orsp_err_detail(), "dppb_key") ||
+		    !strstr(orsp_err_detail(), "chmod 600"))
+			fail_msg("'%s' does not name dppb_key and chmod 600", orsp_err_detail());
+		write_conf_mode(conf, db, "http://127.0.0.1:9", 0600);
+		assert_int_equal(orsp_smdp_config_load(conf, &cfg), ORSP_OK);
+		orsp_smdp_config_free(&cfg);
+	}
 }
 
 int main(void)

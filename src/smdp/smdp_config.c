@@ -9,6 +9,7 @@
 #include <libgen.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <sys/stat.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -65,6 +66,20 @@ static orsp_err load_cert(loader *l, const char *key, const char *v, orsp_rsp_ro
 	return ORSP_OK;
 }
 
+/* A private key file must be the owner's alone, as the KEK file must (a key readable by
+ * group or others is refused: chmod 600). */
+static orsp_err key_file_private(loader *l, const char *key, const char *path)
+{
+	struct stat st;
+
+	if (stat(path, &st) != 0)
+		return bad(l, key, "cannot open %s", path);
+	if (st.st_mode & 077)
+		return bad(l, key, "%s can be read or written by group or others (chmod 600 it)",
+		           path);
+	return ORSP_OK;
+}
+
 static orsp_err load_key(loader *l, const char *key, const char *v, orsp_ec_key **out)
 {
 	char path[ORSP_SMDP_PATH_MAX];
@@ -77,6 +92,8 @@ static orsp_err load_key(loader *l, const char *key, const char *v, orsp_ec_key 
 		return e;
 	if (*out)
 		return bad(l, key, "given twice");
+	if ((e = key_file_private(l, key, path)))
+		return e;
 	f = fopen(path, "rb");
 	if (!f)
 		return bad(l, key, "cannot open %s", path);
@@ -161,7 +178,8 @@ static orsp_err set_key(loader *l, const char *k, const char *v)
 	} else if (strcmp(k, "tls_cert") == 0) {
 		return path_value(l, k, v, c->tls_cert, sizeof(c->tls_cert));
 	} else if (strcmp(k, "tls_key") == 0) {
-		return path_value(l, k, v, c->tls_key, sizeof(c->tls_key));
+		e = path_value(l, k, v, c->tls_key, sizeof(c->tls_key));
+		return e ? e : key_file_private(l, k, c->tls_key);
 	} else if (strcmp(k, "plain_http") == 0) {
 		if (strcmp(v, "yes") && strcmp(v, "no"))
 			return bad(l, k, "expected yes or no");

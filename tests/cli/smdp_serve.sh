@@ -72,11 +72,21 @@ conf "$T/c7.conf"
 sed -i 's|^ci = .*|ci = pki/no-such.der|' "$T/c7.conf"
 bad_conf "ci: cannot load" "$T/c7.conf"
 # the SGP.26 DPtls certificate of July 2025 has expired (2026-08-02): refused with the date
+# (its private keys copied with mode 600: a key file others can read is refused)
+mkdir -p "$T/sgp26"
+for k in DPtls/SK_S_SM_DP_TLS_NIST.pem DPauth/SK_S_SM_DPauth_ECDSA_NIST.pem DPpb/SK_S_SM_DPpb_ECDSA_NIST.pem; do
+	install -m 600 "$V/sgp26/$k" "$T/sgp26/${k#*/}"
+done
 if [[ $(date +%s) -gt $(date -d 2026-08-03 +%s) ]]; then
 	conf "$T/c8.conf"
-	sed -i "s|^fqdn = .*|fqdn = testsmdpplus1.example.com|; s|^tls_cert = .*|tls_cert = $V/sgp26/DPtls/CERT_S_SM_DP_TLS_NIST.pem|; s|^tls_key = .*|tls_key = $V/sgp26/DPtls/SK_S_SM_DP_TLS_NIST.pem|; s|^ci = .*|ci = $V/sgp26/CertificateIssuer/CERT_CI_ECDSA_NIST.der|; s|^dpauth_cert = .*|dpauth_cert = $V/sgp26/DPauth/CERT_S_SM_DPauth_ECDSA_NIST.der|; s|^dpauth_key = .*|dpauth_key = $V/sgp26/DPauth/SK_S_SM_DPauth_ECDSA_NIST.pem|; s|^dppb_cert = .*|dppb_cert = $V/sgp26/DPpb/CERT_S_SM_DPpb_ECDSA_NIST.der|; s|^dppb_key = .*|dppb_key = $V/sgp26/DPpb/SK_S_SM_DPpb_ECDSA_NIST.pem|" "$T/c8.conf"
+	sed -i "s|^fqdn = .*|fqdn = testsmdpplus1.example.com|; s|^tls_cert = .*|tls_cert = $V/sgp26/DPtls/CERT_S_SM_DP_TLS_NIST.pem|; s|^tls_key = .*|tls_key = $T/sgp26/SK_S_SM_DP_TLS_NIST.pem|; s|^ci = .*|ci = $V/sgp26/CertificateIssuer/CERT_CI_ECDSA_NIST.der|; s|^dpauth_cert = .*|dpauth_cert = $V/sgp26/DPauth/CERT_S_SM_DPauth_ECDSA_NIST.der|; s|^dpauth_key = .*|dpauth_key = $T/sgp26/SK_S_SM_DPauth_ECDSA_NIST.pem|; s|^dppb_cert = .*|dppb_cert = $V/sgp26/DPpb/CERT_S_SM_DPpb_ECDSA_NIST.der|; s|^dppb_key = .*|dppb_key = $T/sgp26/SK_S_SM_DPpb_ECDSA_NIST.pem|" "$T/c8.conf"
 	bad_conf "expired on 2026-08-02" "$T/c8.conf"
 fi
+# a signing key that others can read is refused, naming the key and the remedy
+conf "$T/c9.conf"
+chmod 644 "$T/pki/smdp/dppb_key.pem"
+bad_conf "dppb_key.pem can be read or written by group or others (chmod 600 it)" "$T/c9.conf"
+chmod 600 "$T/pki/smdp/dppb_key.pem"
 rc=0
 "$B" smdp serve --config "$T/none.conf" 2>/dev/null || rc=$?
 if [[ $rc -eq 1 ]]; then ok; else bad "missing config file: rc=$rc"; fi
