@@ -1804,9 +1804,7 @@ static void test_reordered_profile(void **state)
 	assert_string_equal(p.matching_id, "NEW-1");
 	assert_int_equal(p.download_attempts, 0);
 	/* the new order downloads */
-	dl_free(&a);
-	memset(&a, 0, sizeof(a));
-	initiate(f, &a);
+	reinitiate(f, &a);
 	authenticate(f, &a, "NEW-1");
 	get_bpp(f, &a, NULL, true);
 	check_bpp(f, &a);
@@ -2010,9 +2008,7 @@ static void test_postponed_after_delivery(void **state)
 	expect_ok(rsp);
 	json_decref(rsp);
 	assert_int_equal(state_of(f), ORSP_SMDP_RELEASED);
-	dl_free(&d);
-	memset(&d, 0, sizeof(d));
-	initiate(f, &d);
+	reinitiate(f, &d);
 	authenticate(f, &d, "POSTPONE-1");
 	get_bpp(f, &d, NULL, true);
 	rsp = call(f, "cancelSession", cancel_request(f, &d, 1, OID, false), &http);
@@ -2021,9 +2017,7 @@ static void test_postponed_after_delivery(void **state)
 	assert_int_equal(orsp_smdp_get(f->s, f->prof.iccid, &p), ORSP_OK);
 	assert_int_equal(p.state, ORSP_SMDP_RELEASED);
 	assert_int_equal(p.download_attempts, 1);
-	dl_free(&d);
-	memset(&d, 0, sizeof(d));
-	initiate(f, &d);
+	reinitiate(f, &d);
 	authenticate(f, &d, "POSTPONE-1");
 	get_bpp(f, &d, NULL, true);
 	check_bpp(f, &d);

@@ -136,11 +136,11 @@ static orsp_err confirm_order(req *r)
 	/* SGP.22 §5.3.2: an EID named here binds an order placed without one, and must be the
 	 * order's otherwise; a matching ID named here replaces the one downloadOrder made up
 	 * (unique among orders; an empty one keeps it). Both only while the order waits for
-	 * this confirmation: the state check is the store's, in its transaction. */
+	 * this confirmation. The store checks the state and the order's EID in its
+	 * transaction (ORSP_E_POLICY below); only the formats are checked here, where a
+	 * malformed value gets its own status code. */
 	if (eid && eid[0] && orsp_eid_check(eid))
 		return smdp_reply_fail(r->out, ES2P_EID_INVALID, NULL);
-	if (eid && eid[0] && p.eid[0] && strcmp(eid, p.eid) != 0)
-		return smdp_reply_fail(r->out, ES2P_EID_INVALID, "not the EID of the order");
 	if (mid && mid[0] && orsp_smdp_matching_id_check(mid))
 		return smdp_reply_fail(r->out, ES9P_MALFORMED, "matchingId");
 	if (smds && smds[0])

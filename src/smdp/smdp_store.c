@@ -517,15 +517,17 @@ static orsp_err set_state(orsp_smdp *s, orsp_smdp_profile *p, orsp_smdp_event ev
 	return set_state_note(s, p, ev, extra, detail, NULL);
 }
 
-/* Run one UPDATE on the profile `iccid` with integer ?1 (and ?2 = iccid). */
-static orsp_err update_int(orsp_smdp *s, const char *sql, int64_t v, const char *iccid)
+/* Run one UPDATE on the profile `iccid`: ?1 is `text`, or the integer v when text is NULL;
+ * ?2 is the ICCID. */
+static orsp_err update_one(orsp_smdp *s, const char *sql, const char *text, int64_t v,
+                           const char *iccid)
 {
 	orsp_err err;
 	orsp_stmt *st = NULL;
 
 	err = orsp_db_prepare(s->db, sql, &st);
 	if (!err)
-		err = orsp_stmt_bind_int64(st, 1, v);
+		err = text ? orsp_stmt_bind_text(st, 1, text) : orsp_stmt_bind_int64(st, 1, v);
 	if (!err)
 		err = orsp_stmt_bind_text(st, 2, iccid);
 	if (!err)
@@ -933,19 +935,11 @@ out:
  * it then, else at the first delivery. */
 static orsp_err bind_eid(orsp_smdp *s, orsp_smdp_profile *p, const char *eid)
 {
-	orsp_err err;
-	orsp_stmt *st = NULL;
 	char detail[48];
+	orsp_err err =
+	    update_one(s, "UPDATE smdp_profile SET eid = ?1 WHERE iccid = ?2 AND eid IS NULL", eid,
+	               0, p->iccid);
 
-	err = orsp_db_prepare(
-	    s->db, "UPDATE smdp_profile SET eid = ?1 WHERE iccid = ?2 AND eid IS NULL", &st);
-	if (!err)
-		err = orsp_stmt_bind_text(st, 1, eid);
-	if (!err)
-		err = orsp_stmt_bind_text(st, 2, p->iccid);
-	if (!err)
-		err = orsp_stmt_run(st);
-	orsp_stmt_finalize(st);
 	if (!err && orsp_db_changes(s->db) != 1)
 		err =
 		    orsp_errf(ORSP_E_STATE, "profile %s was bound to an eUICC meanwhile", p->iccid);
@@ -1014,16 +1008,8 @@ static orsp_err confirm(orsp_smdp *s, load_key by, const char *key, const orsp_s
 	}
 	if (new_mid && strcmp(p.matching_id, c->matching_id) != 0) {
 		/* UNIQUE: ORSP_E_EXISTS when another order has it */
-		err = orsp_db_prepare(
-		    s->db, "UPDATE smdp_profile SET matching_id = ?1 WHERE iccid = ?2", &st);
-		if (!err)
-			err = orsp_stmt_bind_text(st, 1, c->matching_id);
-		if (!err)
-			err = orsp_stmt_bind_text(st, 2, p.iccid);
-		if (!err)
-			err = orsp_stmt_run(st);
-		orsp_stmt_finalize(st);
-		st = NULL;
+		err = update_one(s, "UPDATE smdp_profile SET matching_id = ?1 WHERE iccid = ?2",
+		                 c->matching_id, 0, p.iccid);
 		if (err)
 			goto out;
 		snprintf(p.matching_id, sizeof(p.matching_id), "%s", c->matching_id);
@@ -1270,7 +1256,7 @@ orsp_err orsp_smdp_check_cc(orsp_smdp *s, const char *matching_id, const uint8_t
 		goto out;
 	}
 	p.cc_attempts++;
-	err = update_int(s, "UPDATE smdp_profile SET cc_attempts = ?1 WHERE iccid = ?2",
+	err = update_one(s, "UPDATE smdp_profile SET cc_attempts = ?1 WHERE iccid = ?2", NULL,
 	                 p.cc_attempts, p.iccid);
 	if (err)
 		goto out;
@@ -1323,7 +1309,7 @@ static orsp_err count_attempt(orsp_smdp *s, orsp_smdp_profile *p, bool deliver, 
 			p->download_attempts++;
 		return err;
 	}
-	err = update_int(s, "UPDATE smdp_profile SET download_attempts = ?1 WHERE iccid = ?2",
+	err = update_one(s, "UPDATE smdp_profile SET download_attempts = ?1 WHERE iccid = ?2", NULL,
 	                 p->download_attempts + 1, p->iccid);
 	if (err)
 		return err;
