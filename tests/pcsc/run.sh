@@ -4,7 +4,8 @@
 #   tests/pcsc/run.sh ECHO_CARD PCSC_CLIENT
 #
 # Starts pcscd in the foreground with a private reader.conf.d holding only vsmartcard's vpcd
-# driver (pcscd -c; vpcd then listens on $ORSP_VPCD_PORT, default 35963, for a virtual card),
+# driver (pcscd -c; vpcd then listens on $ORSP_VPCD_PORT, by default on a free port below the
+# ephemeral range, for a virtual card),
 # starts ECHO_CARD (tests/pcsc/echo_card.c: the APDU layer with a test echo application,
 # served through orsp_vpcd_serve), and runs PCSC_CLIENT (tests/pcsc/pcsc_client.c), which
 # lists the readers, connects, checks the ATR and sends TERMINAL CAPABILITY, MANAGE CHANNEL,
@@ -61,8 +62,9 @@ base=${ORSP_TEST_TMP:-${TMPDIR:-/tmp}}
 mkdir -p "$base"
 work=$(mktemp -d "$base/pcsc.XXXXXX")
 pids=()
-cleanup() {
-	local rc=$? pid i
+# stops every process in pids; status 1 if one had to be killed
+stop_pids() {
+	local pid i ok=0
 	for pid in "${pids[@]}"; do
 		kill -TERM "$pid" 2>/dev/null || true
 	done
@@ -74,10 +76,15 @@ cleanup() {
 		if kill -0 "$pid" 2>/dev/null; then
 			echo "pcsc_vpcd: process $pid ignored SIGTERM; killing it" >&2
 			kill -KILL "$pid" 2>/dev/null || true
-			rc=1
+			ok=1
 		fi
 		wait "$pid" 2>/dev/null || true
 	done
+	return "$ok"
+}
+cleanup() {
+	local rc=$?
+	stop_pids || rc=1
 	rm -rf "$work"
 	exit "$rc"
 }
@@ -94,6 +101,24 @@ show_logs() {
 }
 
 # ---------------------------------------------------------------- pcscd + vpcd
+# The inodes of the TCP sockets (IPv4 or IPv6) with local port $1, in any state (listening,
+# connected, TIME_WAIT), or only listening ones with $2 = 0A. From /proc/net/tcp*, so no ss
+# or netstat is needed.
+port_inodes() {
+	local hex
+	hex=$(printf ':%04X' "$1")
+	awk -v p="$hex" -v st="${2:-}" 'FNR > 1 && substr($2, length($2) - 4) == p && (st == "" || $4 == st) { print $10 }' \
+		/proc/net/tcp /proc/net/tcp6 2>/dev/null
+}
+port_used() { [ -n "$(port_inodes "$1")" ]; }
+# Whether process $1 itself listens on port $2 (not just anyone).
+listens() {
+	local ino
+	for ino in $(port_inodes "$2" 0A); do
+		[ "$ino" != 0 ] && find "/proc/$1/fd" -lname "socket:\[$ino\]" 2>/dev/null | grep -q . && return 0
+	done
+	return 1
+}
 # Whether a pcscd serves $sock: a pcscd process is alive, or systemd's pcscd.socket listens
 # (socket activation: no pcscd process until the first client connects).
 pcscd_alive() {
@@ -122,26 +147,62 @@ if [ -S "$sock" ]; then
 	reader="Virtual PCD"
 	echo "pcsc_vpcd: using the running pcscd, vpcd on port $port"
 else
-	port=${ORSP_VPCD_PORT:-35963}
+	# vpcd's default port 35963 lies in Linux's ephemeral range (32768-60999): a TIME_WAIT
+	# socket of any earlier loopback connection (this suite makes thousands) can hold it, and
+	# vpcd, which binds without SO_REUSEADDR, then fails with "Address already in use" and
+	# pcscd runs without the reader. So the private pcscd gets a port below the ephemeral
+	# range that no socket uses, and another one if vpcd still cannot listen on it.
 	reader="openrsp vpcd"
 	mkdir -p "$work/conf"
-	cat >"$work/conf/vpcd" <<EOF
+	eph_lo=$(awk '{ print $1 }' /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || echo 32768)
+	started=""
+	for attempt in 1 2 3 4 5; do
+		if [ -n "${ORSP_VPCD_PORT:-}" ]; then
+			port=$ORSP_VPCD_PORT
+		else
+			for _ in $(seq 1 50); do
+				port=$((20000 + RANDOM % (eph_lo - 20000)))
+				port_used "$port" || break
+			done
+		fi
+		cat >"$work/conf/vpcd" <<EOF
 FRIENDLYNAME "$reader"
 DEVICENAME   /dev/null:$port
 LIBPATH      $driver
 CHANNELID    $port
 EOF
-	"$pcscd_bin" --foreground --config "$work/conf" >"$work/pcscd.log" 2>&1 &
-	pids+=($!)
-	for _ in $(seq 1 100); do
-		[ -S "$sock" ] && break
-		kill -0 "${pids[0]}" 2>/dev/null || break
-		sleep 0.1
+		"$pcscd_bin" --foreground --config "$work/conf" >"$work/pcscd.log" 2>&1 &
+		pids+=($!)
+		for _ in $(seq 1 100); do
+			[ -S "$sock" ] && break
+			kill -0 "${pids[0]}" 2>/dev/null || break
+			sleep 0.1
+		done
+		if [ ! -S "$sock" ] || ! kill -0 "${pids[0]}" 2>/dev/null; then
+			show_logs
+			fail "pcscd could not be started (it needs root to create /run/pcscd)"
+		fi
+		# the reader is initialised at start: vpcd listens, or it logged why not
+		for _ in $(seq 1 50); do
+			listens "${pids[0]}" "$port" && started=yes && break
+			grep -q "Could not initialize connection" "$work/pcscd.log" && break
+			sleep 0.1
+		done
+		[ -n "$started" ] && break
+		echo "pcsc_vpcd: vpcd could not listen on port $port (attempt $attempt):" >&2
+		tail -n 5 "$work/pcscd.log" >&2
+		[ -z "${ORSP_VPCD_PORT:-}" ] || break
+		stop_pids || true
+		pids=()
+		for _ in $(seq 1 50); do
+			[ -S "$sock" ] || break
+			sleep 0.1
+		done
 	done
-	if [ ! -S "$sock" ] || ! kill -0 "${pids[0]}" 2>/dev/null; then
+	[ -n "$started" ] || {
 		show_logs
-		fail "pcscd could not be started (it needs root to create /run/pcscd)"
-	fi
+		fail "vpcd did not listen on any port tried"
+	}
 	echo "pcsc_vpcd: started pcscd (pid ${pids[0]}), vpcd on port $port"
 fi
 
