@@ -9,6 +9,7 @@
  * status is 0 only if all were. Nothing is left behind (unless --keep) or listening.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -179,10 +180,15 @@ out:
 
 static orsp_err write_config(op *o, const char *pki, const char *ci_dir)
 {
-	FILE *f = fopen(o->conf, "w");
+	/* it holds the ES2+ token: for its owner only */
+	int fd = open(o->conf, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	FILE *f = fd >= 0 && fchmod(fd, 0600) == 0 ? fdopen(fd, "w") : NULL;
 
-	if (!f)
+	if (!f) {
+		if (fd >= 0)
+			close(fd);
 		return orsp_errf(ORSP_E_IO, "%s: %s", o->conf, strerror(errno));
+	}
 	fprintf(f,
 	        "fqdn = %s\noid = %s\nlisten = 127.0.0.1\nport = 0\ndatabase = %s\n"
 	        "tls_cert = %s/smdp/dptls.pem\ntls_key = %s/smdp/dptls_key.pem\n"

@@ -72,6 +72,7 @@ printf '%s\n' "fqdn = $FQDN" "oid = 2.999.10" "port = 443" "database = smdp.db" 
 	"[keyset]" "ci = pki/ci/ci.der" "dpauth_cert = pki/smdp/dpauth.der" \
 	"dpauth_key = pki/smdp/dpauth_key.pem" "dppb_cert = pki/smdp/dppb.der" \
 	"dppb_key = pki/smdp/dppb_key.pem" >smdp.conf
+chmod 600 smdp.conf # it holds the ES2+ token
 "$B" smdp profile generate --db smdp.db --template "$data/profiles/ts48-v7-saip2.3-nobertlv.der" \
 	--iccid-start 898824700000003000 --imsi-start 001019000003000 --count 1 >/dev/null
 "$B" smdp serve --config smdp.conf >port.txt 2>smdp.log &

@@ -780,24 +780,28 @@ static void test_notification_migration(void **state)
 	orsp_smdp_close(f->s);
 	assert_int_equal(orsp_db_open(f->db, &db), ORSP_OK);
 	assert_int_equal(
-	    orsp_db_exec(db, "BEGIN;"
-	                     "CREATE TABLE n3 (id INTEGER PRIMARY KEY AUTOINCREMENT,"
-	                     " received_at INTEGER NOT NULL, eid TEXT NOT NULL, iccid TEXT NOT NULL,"
-	                     " event TEXT NOT NULL, seq INTEGER NOT NULL,"
-	                     " tid TEXT NOT NULL DEFAULT '', result TEXT NOT NULL,"
-	                     " UNIQUE (eid, seq, event));"
-	                     "INSERT INTO n3 SELECT * FROM es9p_notification;"
-	                     "DROP TABLE es9p_notification;"
-	                     "ALTER TABLE n3 RENAME TO es9p_notification;"
-	                     "DELETE FROM schema_migrations WHERE module = 'smdp_es9p' AND"
-	                     " version = 4;"
-	                     "COMMIT;"),
+	    orsp_db_exec(db,
+	                 "BEGIN;"
+	                 "CREATE TABLE n3 (id INTEGER PRIMARY KEY AUTOINCREMENT,"
+	                 " received_at INTEGER NOT NULL, eid TEXT NOT NULL, iccid TEXT NOT NULL,"
+	                 " event TEXT NOT NULL, seq INTEGER NOT NULL,"
+	                 " tid TEXT NOT NULL DEFAULT '', result TEXT NOT NULL,"
+	                 " UNIQUE (eid, seq, event));"
+	                 "INSERT INTO n3 SELECT * FROM es9p_notification;"
+	                 "DROP TABLE es9p_notification;"
+	                 "ALTER TABLE n3 RENAME TO es9p_notification;"
+	                 "DELETE FROM schema_migrations WHERE module = 'smdp_es9p' AND"
+	                 " version IN (4, 6);"
+	                 "COMMIT;"),
 	    ORSP_OK);
 	orsp_db_close(db);
 	assert_int_equal(orsp_smdp_open(f->db, &f->kek, &f->s), ORSP_OK);
 	assert_int_equal(orsp_es9p_prepare(f->s), ORSP_OK);
 	assert_int_equal(orsp_db_schema_version(orsp_smdp_db(f->s), "smdp_es9p", &v), ORSP_OK);
-	assert_int_equal(v, 5);
+	assert_int_equal(v, 6);
+	assert_int_equal(count_of(f, "SELECT count(*) FROM sqlite_master WHERE name ="
+	                             " 'es9p_notification_unverified'"),
+	                 1);
 	assert_int_equal(orsp_es9p_notification_count(f->s, f->prof.iccid, "install", &n), ORSP_OK);
 	assert_int_equal(n, 1);
 	assert_null(call(f, "handleNotification", pir_request(f, &d, true, false), &http));
@@ -1670,6 +1674,68 @@ static void test_pir_checks(void **state)
 	dl_free(&d);
 }
 
+/* handleNotification with a notification whose certificates do not parse (recorded as
+ * "certificate refused"), sequence number seq */
+static void refused_notification(fx *f, unsigned seq)
+{
+	uint8_t n[] = {0x30,         0x52, 0xBF, 0x2F, 0x08, 0x80, 0x02, (uint8_t)(seq >> 8),
+	               (uint8_t)seq, 0x81, 0x02, 0x07, 0x80, 0x5F, 0x37, 0x40,
+	               [80] = 0x30,  0x00, 0x30, 0x00};
+	json_t *req = json_object();
+	int http;
+	_Static_assert(sizeof(n) == 2 + 0x52, "the notification's length");
+	assert_true(seq >= 0x100 && seq < 0x8000); /* two bytes of DER INTEGER */
+	put_b64(req, "pendingNotification", n, sizeof(n));
+	assert_null(call(f, "handleNotification", req, &http));
+	assert_int_equal(http, 204);
+}
+
+/* Anyone can send notifications that fail verification, each with a new sequence number:
+ * the newest max_unverified_notifications are kept (pruned every 32nd), verified records are
+ * never pruned, and with ORSP_SMDP_KEEP_NO_UNVERIFIED none is recorded. */
+static void test_unverified_bounded(void **state)
+{
+	fx *f = *state;
+	static dl d;
+	const char *unv =
+	    "SELECT count(*) FROM es9p_notification WHERE result = 'certificate refused'";
+	int64_t n;
+	int http;
+
+	/* a verified record first */
+	order(f, EID, "UNV-1", NULL);
+	memset(&d, 0, sizeof(d));
+	initiate(f, &d);
+	authenticate(f, &d, "UNV-1");
+	get_bpp(f, &d, NULL, true);
+	assert_null(call(f, "handleNotification", pir_request(f, &d, true, false), &http));
+	assert_int_equal(count_of(f, "SELECT count(*) FROM es9p_notification"), 1);
+
+	f->svc.max_unverified_notifications = 5;
+	for (unsigned i = 1; i <= 200; i++) {
+		refused_notification(f, 1000 + i);
+		assert_true(count_of(f, unv) <= 5 + 31);
+	}
+	/* the newest are kept, without a gap (the counter that times the pruning is the
+	 * process's, so how many came after the last one depends on the tests before) */
+	n = count_of(f, unv);
+	assert_true(n >= 5);
+	assert_int_equal(count_of(f, "SELECT min(seq) FROM es9p_notification"
+	                             " WHERE result = 'certificate refused'"),
+	                 1000 + 200 - n + 1);
+	assert_int_equal(count_of(f, "SELECT count(*) FROM es9p_notification WHERE result ="
+	                             " 'installed'"),
+	                 1);
+	/* none kept */
+	f->svc.max_unverified_notifications = ORSP_SMDP_KEEP_NO_UNVERIFIED;
+	n = count_of(f, "SELECT count(*) FROM es9p_notification");
+	for (unsigned i = 1; i <= 40; i++)
+		refused_notification(f, 5000 + i);
+	assert_int_equal(count_of(f, "SELECT count(*) FROM es9p_notification"), n);
+	f->svc.max_unverified_notifications = 0;
+	dl_free(&d);
+}
+
 /* An eUICC minted under the SGP.26 EUM with this EID: its certificate and key. */
 static void other_euicc(const char *eid, uint8_t **der, size_t *len, orsp_ec_key **key)
 {
@@ -2077,6 +2143,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_authenticate_error_writes_nothing, setup,
 	                                    teardown),
 	    cmocka_unit_test_setup_teardown(test_cancel_session, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_unverified_bounded, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_pir_checks, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -97,6 +97,7 @@ static void write_conf_mode(const char *path, const char *db, const char *callba
 	fprintf(f, "dppb_cert = %s\n", test_vector_path("sgp26/DPpb/CERT_S_SM_DPpb_ECDSA_NIST.der"));
 	fprintf(f, "dppb_key = %s\n", kp);
 	fclose(f);
+	assert_int_equal(chmod(path, 0600), 0); /* it holds the ES2+ token */
 }
 
 static void write_conf(const char *path, const char *db, const char *callback)
@@ -296,6 +297,18 @@ static void test_config_errors(void **state)
 		    !strstr(orsp_err_detail(), "chmod 600"))
 			fail_msg("'%s' does not name dppb_key and chmod 600", orsp_err_detail());
 		write_conf_mode(conf, db, "http://127.0.0.1:9", 0600);
+		assert_int_equal(orsp_smdp_config_load(conf, &cfg), ORSP_OK);
+		orsp_smdp_config_free(&cfg);
+		/* so is a configuration file with the ES2+ token that they can read or write */
+		for (mode_t m = 0640; m; m = m == 0640 ? 0620 : m == 0620 ? 0604 : 0) {
+			assert_int_equal(chmod(conf, m), 0);
+			assert_int_equal(orsp_smdp_config_load(conf, &cfg), ORSP_E_USAGE);
+			if (!strstr(orsp_err_detail(), "es2_token") ||
+			    !strstr(orsp_err_detail(), "chmod 600"))
+				fail_msg("'%s' does not name es2_token and chmod 600",
+				         orsp_err_detail());
+		}
+		assert_int_equal(chmod(conf, 0600), 0);
 		assert_int_equal(orsp_smdp_config_load(conf, &cfg), ORSP_OK);
 		orsp_smdp_config_free(&cfg);
 	}

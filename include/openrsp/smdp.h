@@ -325,6 +325,7 @@ ORSP_MUST_CHECK orsp_err orsp_smdp_list(orsp_smdp *s,
  * read-only by every worker thread; each thread has its own orsp_smdp (database
  * connection). */
 #define ORSP_SMDP_MAX_KEYSETS 8
+#define ORSP_SMDP_KEEP_NO_UNVERIFIED SIZE_MAX
 
 typedef struct orsp_smdp_keyset {
 	orsp_cert *ci;          /* the CI this set chains to (its SKI is what the eUICC lists) */
@@ -342,6 +343,10 @@ typedef struct orsp_smdp_service {
 	orsp_ci_store *cis;        /* CIs trusted for eUICC/EUM certificates (all sets' CIs) */
 	int64_t session_ttl_s;     /* an ES9+ session older than this is unknown; 0: 600 */
 	size_t max_body;           /* request body limit in bytes; 0: 256 KiB */
+	/* Notifications that fail verification (bad signature, refused certificate, unknown
+	 * session, wrong OID) are recorded, the newest this many kept; 0: 10000;
+	 * ORSP_SMDP_KEEP_NO_UNVERIFIED: none recorded. */
+	size_t max_unverified_notifications;
 	unsigned svn_major, svn_minor, svn_patch; /* SGP.22 version announced; 0.0.0: 2.2.2 */
 	/* Eligibility: false compares only the profile's AKA algorithms with the eUICC's
 	 * uiccCapability; true every eUICC-Mandatory-service that has a capability bit the eUICC

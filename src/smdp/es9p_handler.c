@@ -7,6 +7,7 @@
  * database can serve any step, and a restart loses nothing. Signed structures are verified
  * over the exact bytes received. docs/smdp-es9p.md describes the checks and the codes.
  */
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -115,6 +116,16 @@ static const orsp_migration es9p_migrations[] = {
         .sql = "ALTER TABLE es9p_metadata ADD COLUMN saip_major INTEGER;"
                "ALTER TABLE es9p_metadata ADD COLUMN saip_minor INTEGER;"
                "ALTER TABLE es9p_metadata ADD COLUMN services INTEGER;",
+    },
+    {
+        .version = 6,
+        .description = "unverified notifications kept in a bounded number",
+        /* Anyone can send a notification that fails verification, each with a new
+         * seqNumber: the newest `max_unverified_notifications` of them are kept, the older
+         * ones deleted. The partial index finds them without a scan of the verified ones. */
+        .sql = "CREATE INDEX es9p_notification_unverified ON es9p_notification (id)"
+               " WHERE result IN ('bad signature', 'certificate refused', 'unknown session',"
+               " 'wrong smdpOid');",
     },
 };
 
@@ -1559,14 +1570,55 @@ out:
 
 /* ---------------------------------------------------------------- notifications --------- */
 
-/* The judgments of notifications whose signature was not verified. */
+/* The judgments of notifications whose signature was not verified (also in migration 6's
+ * partial index, which must list the same). */
 #define UNVERIFIED "('bad signature', 'certificate refused', 'unknown session', 'wrong smdpOid')"
+#define DEFAULT_MAX_UNVERIFIED 10000
+/* Unverified records are pruned to the limit every PRUNE_EVERY-th one a process records, so
+ * at most limit + PRUNE_EVERY - 1 per process exist between two prunings. */
+#define PRUNE_EVERY 32
+static atomic_uint unverified_recorded;
+
+static bool unverified(const char *result)
+{
+	static const char *const u[] = {"bad signature", "certificate refused", "unknown session",
+	                                "wrong smdpOid"};
+	for (size_t i = 0; i < ORSP_ARRAY_LEN(u); i++)
+		if (strcmp(result, u[i]) == 0)
+			return true;
+	return false;
+}
+
+/* Deletes all but the newest `keep` unverified records. */
+static orsp_err prune_unverified(ctx *c, size_t keep)
+{
+	orsp_stmt *st = NULL;
+	orsp_err e =
+	    orsp_db_prepare(c->db,
+	                    "DELETE FROM es9p_notification WHERE result IN " UNVERIFIED " AND id <"
+	                    " (SELECT id FROM es9p_notification WHERE result IN " UNVERIFIED
+	                    " ORDER BY id DESC LIMIT 1 OFFSET ?1)",
+	                    &st);
+	if (!e)
+		e = orsp_stmt_bind_int64(st, 1, (int64_t)keep - 1);
+	if (!e)
+		e = orsp_stmt_run(st);
+	orsp_stmt_finalize(st);
+	return e;
+}
 
 static orsp_err record_notification(ctx *c, const char *eid, const char *iccid,
                                     const char *event, uint64_t seq, const char *tid,
                                     const char *result)
 {
 	orsp_stmt *st = NULL;
+	size_t keep = c->svc->max_unverified_notifications;
+	bool unv = unverified(result);
+
+	if (unv && keep == ORSP_SMDP_KEEP_NO_UNVERIFIED)
+		return ORSP_OK;
+	if (keep == 0)
+		keep = DEFAULT_MAX_UNVERIFIED;
 	/* Once per (EID, seqNumber, event): a resent notification is not recorded twice. A
 	 * record that failed verification gives way to a verified one, so an unverified copy
 	 * sent first cannot take the place of the genuine notification. */
@@ -1595,6 +1647,8 @@ static orsp_err record_notification(ctx *c, const char *eid, const char *iccid,
 	if (!e)
 		e = orsp_stmt_run(st);
 	orsp_stmt_finalize(st);
+	if (!e && unv && atomic_fetch_add(&unverified_recorded, 1) % PRUNE_EVERY == PRUNE_EVERY - 1)
+		e = prune_unverified(c, keep);
 	return e;
 }
 

@@ -23,6 +23,7 @@ typedef struct loader {
 	unsigned line;
 	orsp_smdp_config *c;
 	bool in_keyset;
+	mode_t mode; /* the configuration file's */
 } loader;
 
 static orsp_err bad(loader *l, const char *key, const char *fmt, ...) ORSP_PRINTF(3, 4);
@@ -205,6 +206,13 @@ static orsp_err set_key(loader *l, const char *k, const char *v)
 			return bad(l, k,
 			           "the example's placeholder or a token anyone could guess "
 			           "(make one: head -c 24 /dev/urandom | base64)");
+		/* the token grants every ES2+ function: the file is a secret, as a key file is */
+		if (l->mode & 077)
+			return bad(
+			    l, k,
+			    "%s holds the token and can be read or written by group or others "
+			    "(chmod 600 it)",
+			    l->file);
 		snprintf(c->es2_token, sizeof(c->es2_token), "%s", v);
 	} else if (strcmp(k, "es2_client_ca") == 0) {
 		return path_value(l, k, v, c->es2_client_ca, sizeof(c->es2_client_ca));
@@ -219,6 +227,10 @@ static orsp_err set_key(loader *l, const char *k, const char *v)
 		if ((e = parse_uint(l, k, v, 16u << 20, &x)))
 			return e;
 		c->svc.max_body = x;
+	} else if (strcmp(k, "max_unverified_notifications") == 0) {
+		if ((e = parse_uint(l, k, v, 100000000, &x)))
+			return e;
+		c->svc.max_unverified_notifications = x ? x : ORSP_SMDP_KEEP_NO_UNVERIFIED;
 	} else if (strcmp(k, "session_ttl") == 0) {
 		if ((e = parse_uint(l, k, v, 86400, &x)))
 			return e;
@@ -348,6 +360,10 @@ orsp_err orsp_smdp_config_load(const char *path, orsp_smdp_config *c)
 	if (!f) {
 		orsp_smdp_config_free(c);
 		return orsp_errf(ORSP_E_USAGE, "%s: cannot open: %s", path, strerror(errno));
+	}
+	{
+		struct stat st;
+		l.mode = fstat(fileno(f), &st) == 0 ? st.st_mode : 0777;
 	}
 	while (!e && fgets(line, sizeof(line), f)) {
 		char *s = trim(line), *eq;

@@ -176,6 +176,7 @@ if command -v curl >/dev/null; then
 		echo "dppb_cert = pki/smdp/dppb.der"
 		echo "dppb_key = pki/smdp/dppb_key.pem"
 	} >"$T/smdp.conf"
+	chmod 600 "$T/smdp.conf" # it holds the ES2+ token
 	"$B" smdp profile import \
 		"${ORSP_VECTORS}/saip/gsma-ts48/v7/TS48_V7.0_eSIM_GTP_SAIP2.3_NoBERTLV.der" \
 		--db "$T/smdp.db" >/dev/null

@@ -44,6 +44,7 @@ conf() { # conf FILE [extra lines...]: a valid configuration plus extra lines
 		echo "dppb_cert = pki/smdp/dppb.der"
 		echo "dppb_key = pki/smdp/dppb_key.pem"
 	} >"$f"
+	chmod 600 "$f" # it holds the ES2+ token
 }
 
 # ----- configuration errors: exit 1, one line naming the key -----
@@ -71,6 +72,11 @@ bad_conf "tls_cert: HTTPS needs" "$T/c6.conf"
 conf "$T/c7.conf"
 sed -i 's|^ci = .*|ci = pki/no-such.der|' "$T/c7.conf"
 bad_conf "ci: cannot load" "$T/c7.conf"
+conf "$T/cu.conf" "max_unverified_notifications = 100000001"
+bad_conf "max_unverified_notifications: expected a number up to 100000000" "$T/cu.conf"
+conf "$T/ct.conf"
+chmod 644 "$T/ct.conf"
+bad_conf "es2_token: $T/ct.conf holds the token and can be read or written by group or others" "$T/ct.conf"
 # the SGP.26 DPtls certificate of July 2025 has expired (2026-08-02): refused with the date
 # (its private keys copied with mode 600: a key file others can read is refused)
 mkdir -p "$T/sgp26"

@@ -243,6 +243,7 @@ if [ -n "$openrsp_bin" ]; then
 		"[keyset]" "ci = pki/ci/ci.der" "dpauth_cert = pki/smdp/dpauth.der" \
 		"dpauth_key = pki/smdp/dpauth_key.pem" "dppb_cert = pki/smdp/dppb.der" \
 		"dppb_key = pki/smdp/dppb_key.pem" >"$work/smdp.conf"
+	chmod 600 "$work/smdp.conf" # it holds the ES2+ token
 	tpl="$(dirname "$0")/../../data/profiles/ts48-v7-saip2.3-nobertlv.der"
 	"$B" smdp profile generate --db "$work/smdp.db" --template "$tpl" --auc "$work/auc.db" \
 		--iccid-start 898824700000002000 --imsi-start 001019000002000 --count 2 >/dev/null ||
