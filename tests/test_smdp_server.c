@@ -314,11 +314,72 @@ static void test_config_errors(void **state)
 	}
 }
 
+/* How many profiles GET /metrics says are in this state */
+static size_t scrape_state(orsp_smdp_server *srv, const char *st)
+{
+	orsp_http_client_opts co = {0};
+	orsp_http_client *c = NULL;
+	orsp_http_result r;
+	char url[80], line[80];
+	const char *p;
+	size_t n = 999;
+
+	snprintf(url, sizeof(url), "http://127.0.0.1:%u/metrics", orsp_smdp_server_port(srv));
+	assert_int_equal(orsp_http_client_new(&co, &c), ORSP_OK);
+	assert_int_equal(orsp_http_client_request(c, "GET", url, NULL, NULL, 0, &r), ORSP_OK);
+	assert_int_equal(r.status, 200);
+	snprintf(line, sizeof(line), "openrsp_smdp_profiles{state=\"%s\"} ", st);
+	p = strstr((const char *)r.body, line);
+	assert_non_null(p);
+	assert_int_equal(sscanf(p + strlen(line), "%zu", &n), 1);
+	orsp_http_result_free(&r);
+	orsp_http_client_free(c);
+	return n;
+}
+
+/* /metrics reads the database at most once per metrics_cache seconds (scrapes are
+ * unauthenticated, and the count scans every profile holding the connection's turn): within
+ * the period a state change is not seen, with 0 at once. */
+static void test_metrics_cache(void **state)
+{
+	static orsp_smdp_config cfg;
+	orsp_smdp_server *srv = NULL;
+	orsp_smdp *s = NULL;
+	orsp_secret kek = {0};
+	orsp_smdp_profile p;
+	char db[1100];
+	(void)state;
+
+	snprintf(db, sizeof(db), "%s/smdp.db", test_tmpdir("smdp_metrics"));
+	released_profile(db, "http://127.0.0.1:9", "MET-1", &cfg, &kek, &s, &p);
+	assert_int_equal(cfg.metrics_cache_s, 5); /* the default */
+	cfg.metrics_cache_s = 3600;
+	assert_int_equal(orsp_smdp_server_start(&cfg, &srv), ORSP_OK);
+	assert_int_equal(scrape_state(srv, "released"), 1);
+	assert_int_equal(orsp_smdp_mark_downloaded(s, p.iccid), ORSP_OK);
+	/* the figures of the first scrape */
+	assert_int_equal(scrape_state(srv, "released"), 1);
+	assert_int_equal(scrape_state(srv, "downloaded"), 0);
+	orsp_smdp_server_stop(srv);
+	cfg.metrics_cache_s = 0;
+	assert_int_equal(orsp_smdp_server_start(&cfg, &srv), ORSP_OK);
+	assert_int_equal(scrape_state(srv, "downloaded"), 1);
+	assert_int_equal(
+	    orsp_smdp_mark_pir(s, p.iccid, true, (const uint8_t *)"\xBF\x37\x01\x00", 4), ORSP_OK);
+	assert_int_equal(scrape_state(srv, "downloaded"), 0);
+	assert_int_equal(scrape_state(srv, "installed"), 1);
+	orsp_smdp_server_stop(srv);
+	orsp_smdp_config_free(&cfg);
+	orsp_smdp_close(s);
+	orsp_secret_wipe(&kek);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_progress_callbacks),
 	    cmocka_unit_test(test_order_expiry),
+	    cmocka_unit_test(test_metrics_cache),
 	    cmocka_unit_test(test_config_errors),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

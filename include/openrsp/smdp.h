@@ -425,6 +425,9 @@ typedef struct orsp_smdp_config {
 	char callback_url[512];
 	char callback_ca[ORSP_SMDP_PATH_MAX];
 	unsigned threads, timeout_s;
+	/* /metrics reads profiles by state and undelivered reports from the database at most
+	 * once per this many seconds (the loader's default 5; 0: at every scrape) */
+	unsigned metrics_cache_s;
 	bool quiet; /* `log = no`: no line per request (the demo) */
 } orsp_smdp_config;
 

@@ -243,6 +243,10 @@ static orsp_err set_key(loader *l, const char *k, const char *v)
 		if ((e = parse_uint(l, k, v, 64, &x)))
 			return e;
 		c->threads = (unsigned)x;
+	} else if (strcmp(k, "metrics_cache") == 0) {
+		if ((e = parse_uint(l, k, v, 3600, &x)))
+			return e;
+		c->metrics_cache_s = (unsigned)x;
 	} else if (strcmp(k, "timeout") == 0) {
 		if ((e = parse_uint(l, k, v, 3600, &x)))
 			return e;
@@ -350,6 +354,7 @@ orsp_err orsp_smdp_config_load(const char *path, orsp_smdp_config *c)
 	memset(c, 0, sizeof(*c));
 	snprintf(c->listen, sizeof(c->listen), "127.0.0.1");
 	c->port = 8443;
+	c->metrics_cache_s = 5;
 	if ((e = orsp_ci_store_new(&c->svc.cis)))
 		return e;
 	l.file = path;

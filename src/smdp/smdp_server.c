@@ -51,6 +51,14 @@ struct orsp_smdp_server {
 	bool sender_running;
 	atomic_bool stopping; /* set by orsp_smdp_server_stop, read by the sender */
 	orsp_smdp *sender_db;
+	/* what /metrics reads from the database (a scan of every profile), kept for
+	 * c->metrics_cache_s seconds: scrapes, unauthenticated and as frequent as anyone
+	 * likes, cost one scan per period while holding the connection's turn. Under mlock;
+	 * a scrape that finds the figures old takes them anew while the others wait for it. */
+	pthread_mutex_t mlock;
+	bool m_valid, m_states_ok, m_reports_ok;
+	struct timespec m_at;
+	size_t m_states[ORSP_SMDP_STATE__COUNT], m_pending, m_given_up;
 };
 
 static orsp_smdp *take(orsp_smdp_server *srv, size_t *slot)
@@ -207,24 +215,37 @@ static orsp_err on_es2p(void *ctx, const orsp_http_request *req, orsp_http_respo
 static orsp_err on_metrics(void *ctx, const orsp_http_request *req, orsp_http_response *resp)
 {
 	orsp_smdp_server *srv = ctx;
-	size_t by_state[ORSP_SMDP_STATE__COUNT], pending = 0, given_up = 0;
-	bool have_reports = true;
+	size_t by_state[ORSP_SMDP_STATE__COUNT], pending, given_up;
+	bool have_reports, have_states;
 	char *buf = NULL;
 	size_t len = 0, slot;
 	FILE *f = open_memstream(&buf, &len);
-	orsp_smdp *s;
+	struct timespec now;
 	orsp_err e;
 
 	(void)req;
 	if (!f)
 		return orsp_errf(ORSP_E_RESOURCE, "out of memory");
-	s = take(srv, &slot);
-	e = orsp_smdp_count_states(s, by_state);
-	if (orsp_smdp_count_undelivered(s, &pending, &given_up) != ORSP_OK) {
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	pthread_mutex_lock(&srv->mlock);
+	if (!srv->m_valid || srv->c->metrics_cache_s == 0 ||
+	    now.tv_sec - srv->m_at.tv_sec >= (time_t)srv->c->metrics_cache_s) {
+		orsp_smdp *s = take(srv, &slot);
+		srv->m_states_ok = orsp_smdp_count_states(s, srv->m_states) == ORSP_OK;
+		srv->m_reports_ok =
+		    orsp_smdp_count_undelivered(s, &srv->m_pending, &srv->m_given_up) == ORSP_OK;
+		give(srv, slot);
 		orsp_err_clear();
-		have_reports = false;
+		/* a failed read is not kept: the next scrape tries again */
+		srv->m_valid = srv->m_states_ok && srv->m_reports_ok;
+		clock_gettime(CLOCK_MONOTONIC, &srv->m_at);
 	}
-	give(srv, slot);
+	have_states = srv->m_states_ok;
+	have_reports = srv->m_reports_ok;
+	memcpy(by_state, srv->m_states, sizeof(by_state));
+	pending = srv->m_pending;
+	given_up = srv->m_given_up;
+	pthread_mutex_unlock(&srv->mlock);
 	fprintf(f, "# HELP openrsp_smdp_requests_total ES9+/ES2+ requests by function and result\n"
 	           "# TYPE openrsp_smdp_requests_total counter\n");
 	pthread_mutex_lock(&srv->lock);
@@ -246,7 +267,7 @@ static orsp_err on_metrics(void *ctx, const orsp_http_request *req, orsp_http_re
 		        h->function, (unsigned long long)h->count);
 	}
 	pthread_mutex_unlock(&srv->lock);
-	if (!e) {
+	if (have_states) {
 		fprintf(f, "# HELP openrsp_smdp_profiles profiles by state\n"
 		           "# TYPE openrsp_smdp_profiles gauge\n");
 		for (int st = 0; st < ORSP_SMDP_STATE__COUNT; st++)
@@ -546,6 +567,7 @@ orsp_err orsp_smdp_server_start(const orsp_smdp_config *c, orsp_smdp_server **ou
 	/* the crypto share of the CPU time, for /metrics (two clock reads per operation) */
 	orsp_crypto_account(true);
 	pthread_mutex_init(&srv->lock, NULL);
+	pthread_mutex_init(&srv->mlock, NULL);
 	pthread_cond_init(&srv->freed, NULL);
 	e = orsp_kek_load(c->kek_file, &kek);
 	srv->n_pool = c->threads ? (c->threads < POOL_MAX ? c->threads : POOL_MAX) : 4;
@@ -628,6 +650,7 @@ void orsp_smdp_server_stop(orsp_smdp_server *srv)
 	for (size_t i = 0; i < srv->n_pool; i++)
 		orsp_smdp_close(srv->pool[i]);
 	pthread_mutex_destroy(&srv->lock);
+	pthread_mutex_destroy(&srv->mlock);
 	pthread_cond_destroy(&srv->freed);
 	free(srv);
 }

@@ -103,7 +103,8 @@ if [[ $rc -eq 2 ]]; then ok; else bad "no --config: rc=$rc"; fi
 # ----- a running server -----
 "$B" smdp profile import "$V/saip/gsma-ts48/v7/TS48_V7.0_eSIM_GTP_SAIP2.3_NoBERTLV.der" --db "$T/smdp.db" >/dev/null
 # the operator's endpoint is a closed port: progress reports stay pending (retried)
-conf "$T/good.conf" "callback_url = http://127.0.0.1:9"
+# (/metrics reads the database at every scrape: the checks below follow each change)
+conf "$T/good.conf" "callback_url = http://127.0.0.1:9" "metrics_cache = 0"
 "$B" smdp serve --config "$T/good.conf" >"$T/port" 2>"$T/serve.log" &
 pid=$!
 for _ in $(seq 1 50); do [[ -s "$T/port" ]] && break; sleep 0.1; done
