@@ -803,6 +803,21 @@ static void test_unknown_ci(void **state)
 	orsp_cert *ce = certmint_to_orsp(eum), *cu = certmint_to_orsp(uc);
 	expect(chain_both(s, ce, cu, 0, NULL), ORSP_OK, NULL);
 	expect(chain_both(p.store, ce, cu, 0, NULL), ORSP_E_POLICY, "unknown CI");
+	/* A CI whose pathLenConstraint is 0 allows no EUM (a CA) below it. */
+	{
+		certmint_spec c0 = cs;
+		c0.basic_constraints = "critical,CA:TRUE,pathlen:0";
+		X509 *ci0 = certmint_issue(&c0, k, NULL, k);
+		orsp_cert *ci0c = certmint_to_orsp(ci0);
+		orsp_ci_store *s0 = NULL;
+		assert_int_equal(orsp_ci_store_new(&s0), ORSP_OK);
+		expect(orsp_ci_store_add(s0, ci0c), ORSP_OK, NULL);
+		expect(chain_both(s0, ce, cu, 0, NULL), ORSP_E_POLICY,
+		       "pathLenConstraint 0 allows no EUM");
+		orsp_ci_store_free(s0);
+		orsp_cert_free(ci0c);
+		X509_free(ci0);
+	}
 	/* An EUM without AKI cannot name its CI. */
 	m.no_aki = true;
 	X509 *eum2 = certmint_issue(&m, ek, ci, k);
@@ -921,6 +936,16 @@ static void test_wrong_policy_and_usage(void **state)
 	m = eum_spec();
 	u.nc_serial = "89049032";
 	expect(verify_minted(&p, &m, &u, NULL), ORSP_E_POLICY, "2.5.29.30");
+	/* a critical extendedKeyUsage is evaluated for TLS certificates only: on an EUM or an
+	 * eUICC it restricts the certificate to purposes nobody checks, so it is refused */
+	u = euicc_spec(SGP26_EID);
+	m.ext_key_usage = "critical,emailProtection";
+	expect(verify_minted(&p, &m, &u, NULL), ORSP_E_POLICY, "critical extension 2.5.29.37");
+	m = eum_spec();
+	u.ext_key_usage = "critical,clientAuth";
+	expect(verify_minted(&p, &m, &u, NULL), ORSP_E_POLICY, "critical extension 2.5.29.37");
+	u.ext_key_usage = "clientAuth"; /* not critical: ignored, as before */
+	expect(verify_minted(&p, &m, &u, NULL), ORSP_OK, NULL);
 	pki_free(&p);
 }
 

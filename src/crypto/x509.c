@@ -577,8 +577,10 @@ static bool ext_is(X509_EXTENSION *ext, const uint8_t *oid, size_t len)
 }
 
 /* RFC 5280 §4.2: a critical extension that is not processed must make the path fail.
- * Processed here: the ones below; nameConstraints and permittedEins only on an EUM. */
-static orsp_err check_critical(const cert_ref *r, bool is_eum)
+ * Processed here: the ones below; nameConstraints and permittedEins only on an EUM,
+ * extendedKeyUsage only on a TLS certificate (the only role whose purpose it is checked for:
+ * a critical one elsewhere restricts the certificate to purposes nobody here evaluates). */
+static orsp_err check_critical(const cert_ref *r, bool is_eum, bool is_tls)
 {
 	X509 *x = r->c->x;
 
@@ -593,13 +595,16 @@ static orsp_err check_critical(const cert_ref *r, bool is_eum)
 		case NID_key_usage:
 		case NID_basic_constraints:
 		case NID_certificate_policies:
-		case NID_ext_key_usage:
 		case NID_subject_alt_name:
 		case NID_subject_key_identifier:
 		case NID_authority_key_identifier:
 			continue;
 		case NID_name_constraints:
 			if (is_eum)
+				continue;
+			break;
+		case NID_ext_key_usage:
+			if (is_tls)
 				continue;
 			break;
 		default:
@@ -615,7 +620,7 @@ static orsp_err check_critical(const cert_ref *r, bool is_eum)
 }
 
 /* Profile checks shared by every certificate in an RSP path. */
-static orsp_err check_profile(const cert_ref *r, bool is_eum)
+static orsp_err check_profile(const cert_ref *r, bool is_eum, bool is_tls)
 {
 	X509 *x = r->c->x;
 
@@ -631,7 +636,7 @@ static orsp_err check_profile(const cert_ref *r, bool is_eum)
 		return orsp_errf(ORSP_E_POLICY, REF_FMT "key is not on P-256 or brainpoolP256r1",
 		                 REF_ARGS(r));
 	}
-	return check_critical(r, is_eum);
+	return check_critical(r, is_eum, is_tls);
 }
 
 static orsp_err check_role(const cert_ref *r, orsp_rsp_role want)
@@ -999,7 +1004,7 @@ orsp_err orsp_ci_store_add(orsp_ci_store *s, const orsp_cert *ci)
 	e = check_role(&r, ORSP_ROLE_CI);
 	if (e != ORSP_OK)
 		return e;
-	e = check_profile(&r, false);
+	e = check_profile(&r, false, false);
 	if (e != ORSP_OK)
 		return e;
 	e = check_ca(&r, false);
@@ -1048,6 +1053,18 @@ static orsp_err check_ci_now(const cert_ref *ci, time_t now)
 	return check_validity(ci, now);
 }
 
+/* A CI above an EUM has a CA below it: its pathLenConstraint, if any, must allow one
+ * (RFC 5280 §4.2.1.9, §6.1.4 (l)). */
+static orsp_err check_ci_above_eum(const cert_ref *ci)
+{
+	if (X509_get_pathlen(ci->c->x) == 0)
+		return orsp_errf(ORSP_E_POLICY,
+		                 REF_FMT
+		                 "basicConstraints pathLenConstraint 0 allows no EUM below it",
+		                 REF_ARGS(ci));
+	return ORSP_OK;
+}
+
 orsp_err orsp_rsp_verify_euicc_chain(const orsp_ci_store *cis, const orsp_cert *eum,
                                      const orsp_cert *euicc, time_t now, char eid_out[33])
 {
@@ -1070,10 +1087,10 @@ orsp_err orsp_rsp_verify_euicc_chain(const orsp_ci_store *cis, const orsp_cert *
 	if (e != ORSP_OK)
 		return e;
 	cert_ref_init(&ci, ci_cert, "CI");
-	if ((e = check_ci_now(&ci, now)) != ORSP_OK || (e = check_issued(&m, &ci)) != ORSP_OK ||
-	    (e = check_validity(&m, now)) != ORSP_OK ||
+	if ((e = check_ci_now(&ci, now)) != ORSP_OK || (e = check_ci_above_eum(&ci)) != ORSP_OK ||
+	    (e = check_issued(&m, &ci)) != ORSP_OK || (e = check_validity(&m, now)) != ORSP_OK ||
 	    (e = check_role(&m, ORSP_ROLE_EUM)) != ORSP_OK ||
-	    (e = check_profile(&m, true)) != ORSP_OK || (e = check_ca(&m, true)) != ORSP_OK)
+	    (e = check_profile(&m, true, false)) != ORSP_OK || (e = check_ca(&m, true)) != ORSP_OK)
 		return e;
 	if (!X509_get0_subject_key_id(eum->x))
 		return orsp_errf(ORSP_E_POLICY, REF_FMT "no subjectKeyIdentifier", REF_ARGS(&m));
@@ -1081,7 +1098,8 @@ orsp_err orsp_rsp_verify_euicc_chain(const orsp_ci_store *cis, const orsp_cert *
 	/* EUM -> eUICC (SGP.22 §4.5.2.1.0.3). */
 	if ((e = check_issued(&u, &m)) != ORSP_OK || (e = check_validity(&u, now)) != ORSP_OK ||
 	    (e = check_role(&u, ORSP_ROLE_EUICC)) != ORSP_OK ||
-	    (e = check_profile(&u, false)) != ORSP_OK || (e = check_end_entity(&u)) != ORSP_OK)
+	    (e = check_profile(&u, false, false)) != ORSP_OK ||
+	    (e = check_end_entity(&u)) != ORSP_OK)
 		return e;
 
 	/* The EID is the eUICC subject serialNumber: 32 digits (SGP.22 §4.5.2.1.0.3). */
@@ -1167,7 +1185,7 @@ orsp_err orsp_rsp_verify_server_cert(const orsp_ci_store *cis, const orsp_cert *
 	cert_ref_init(&ci, ci_cert, "CI");
 	if ((e = check_ci_now(&ci, now)) != ORSP_OK || (e = check_issued(&s, &ci)) != ORSP_OK ||
 	    (e = check_validity(&s, now)) != ORSP_OK || (e = check_role(&s, role)) != ORSP_OK ||
-	    (e = check_profile(&s, false)) != ORSP_OK || (e = check_end_entity(&s)) != ORSP_OK)
+	    (e = check_profile(&s, false, tls)) != ORSP_OK || (e = check_end_entity(&s)) != ORSP_OK)
 		return e;
 	if (tls) {
 		/* RFC 5280 §4.2.1.12: if extendedKeyUsage is present it must allow serverAuth. */
@@ -1570,8 +1588,9 @@ orsp_err orsp_rsp_euicc_fast_accept(const orsp_ci_store *cis, const orsp_cert *e
 	if (find_ci(cis, &m, &ci_cert) != ORSP_OK)
 		goto out;
 	cert_ref_init(&ci, ci_cert, "CI");
-	if (check_ci_now(&ci, now) || check_issued(&m, &ci) || check_validity(&m, now) ||
-	    check_role(&m, ORSP_ROLE_EUM) || check_profile(&m, true) || check_ca(&m, true) ||
+	if (check_ci_now(&ci, now) || check_ci_above_eum(&ci) || check_issued(&m, &ci) ||
+	    check_validity(&m, now) || check_role(&m, ORSP_ROLE_EUM) ||
+	    check_profile(&m, true, false) || check_ca(&m, true) ||
 	    !X509_get0_subject_key_id(eum->x) || check_eid_range(&m, eid))
 		goto out;
 	/* EUM -> eUICC: the signature over the TBS bytes; then the key (on the curve). */
