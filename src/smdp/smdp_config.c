@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "openrsp/smdp.h"
 
@@ -121,6 +122,20 @@ static orsp_err parse_uint(loader *l, const char *key, const char *v, unsigned l
 	return ORSP_OK;
 }
 
+/* Whether the authority at the start of s (after "http://") is a loopback host, with an
+ * optional port, followed by the end, '/' or nothing else. */
+static bool loopback_url(const char *s)
+{
+	static const char *const hosts[] = {"127.0.0.1", "[::1]", "localhost"};
+	for (size_t i = 0; i < sizeof(hosts) / sizeof(hosts[0]); i++) {
+		size_t n = strlen(hosts[i]);
+		if (strncasecmp(s, hosts[i], n) == 0 &&
+		    (s[n] == '\0' || s[n] == ':' || s[n] == '/'))
+			return true;
+	}
+	return false;
+}
+
 /* How many different characters s has. */
 static size_t distinct_chars(const char *s)
 {
@@ -220,6 +235,13 @@ static orsp_err set_key(loader *l, const char *k, const char *v)
 		if ((strncmp(v, "https://", 8) && strncmp(v, "http://", 7)) ||
 		    strlen(v) >= sizeof(c->callback_url))
 			return bad(l, k, "expected an http:// or https:// URL");
+		/* the reports carry EIDs and ICCIDs, and their answer decides whether they are
+		 * sent again: plain HTTP only to a proxy or endpoint on this host */
+		if (strncmp(v, "http://", 7) == 0 && !loopback_url(v + 7))
+			return bad(
+			    l, k,
+			    "plain http:// only to 127.0.0.1, [::1] or localhost; use https:// "
+			    "(and callback_ca) for another host");
 		snprintf(c->callback_url, sizeof(c->callback_url), "%s", v);
 	} else if (strcmp(k, "callback_ca") == 0) {
 		return path_value(l, k, v, c->callback_ca, sizeof(c->callback_ca));
