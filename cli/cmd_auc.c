@@ -302,7 +302,7 @@ static int auc_resync(int argc, char **argv)
 	const char *rand_s = NULL, *auts_s = NULL, *imsi;
 	uint8_t rand[16], auts[14], sqn_b[6];
 	uint64_t sqn_ms = 0;
-	bool json = false;
+	bool json = false, reset = false;
 	int rc, c;
 	orsp_err e;
 
@@ -338,7 +338,7 @@ static int auc_resync(int argc, char **argv)
 	rc = open_auc(&dbo, &a);
 	if (rc)
 		return rc;
-	e = orsp_auc_resync(a, imsi, rand, auts, &sqn_ms);
+	e = orsp_auc_resync(a, imsi, rand, auts, &sqn_ms, &reset);
 	if (e) {
 		rc = cli_fail("auc resync", e);
 		goto out;
@@ -349,10 +349,12 @@ static int auc_resync(int argc, char **argv)
 		cj_obj_begin(&j, NULL);
 		cj_str(&j, "imsi", imsi);
 		cj_hex(&j, "sqn_ms", sqn_b, 6);
+		cj_bool(&j, "reset", reset);
 		cj_obj_end(&j);
 		cj_done(&j);
 	} else {
 		cli_kv_hex("SQN_MS", sqn_b, 6);
+		cli_kv_str("SQN", reset ? "reset to SQN_MS" : "in range, kept");
 	}
 out:
 	orsp_auc_close(a);
@@ -606,12 +608,14 @@ static const cli_cmd auc_cmds[] = {
         .verb = "resync",
         .summary = "Resynchronise the SQN from an AUTS",
         .synopsis = "IMSI --rand HEX --auts HEX [--json] [--db PATH]",
-        .help = "Verifies MAC-S (TS 33.102 §6.3.5) and continues from SQN_MS: the next vector\n"
-                "has SEQ_MS + 1. If MAC-S does not verify, the SQN is unchanged (exit 1).\n\n"
+        .help = "Verifies MAC-S (TS 33.102 §6.3.5). If the USIM would accept the next SQN\n"
+                "(its SEQ above SEQ_MS by 1..2^28), the SQN is kept (\"in range, kept\");\n"
+                "otherwise it continues from SQN_MS: the next vector has SEQ_MS + 1. If MAC-S\n"
+                "does not verify, the SQN is unchanged (exit 1).\n\n"
                 "options:\n"
                 "  --rand HEX           the RAND the USIM answered with AUTS, 32 hex digits\n"
                 "  --auts HEX           AUTS, 28 hex digits\n"
-                "  --json               one JSON object (imsi, sqn_ms)\n" DB_HELP,
+                "  --json               one JSON object (imsi, sqn_ms, reset)\n" DB_HELP,
         .run = auc_resync,
     },
     {

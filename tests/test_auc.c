@@ -101,6 +101,23 @@ static bool contains(const uint8_t *hay, size_t n, const uint8_t *needle, size_t
 	return false;
 }
 
+/* Add `imsi` with the keys of milenage.tsv row 0 (with OP or OPc) and set up its USIM. */
+static void add_with_usim(orsp_auc *a, const char *imsi, const tsv *t, bool use_op,
+                          orsp_aka_subscriber *usim)
+{
+	orsp_auc_new n;
+	uint8_t k[16], opc[16];
+	new_from_tsv(&n, imsi, t, 0, use_op);
+	assert_int_equal(orsp_auc_add(a, &n), ORSP_OK);
+	orsp_auc_new_wipe(&n);
+	tsv_hex(t, 0, "k", k, 16);
+	tsv_hex(t, 0, "opc", opc, 16);
+	assert_int_equal(orsp_aka_subscriber_init(usim, ORSP_AKA_MILENAGE, k, 16, opc, 16),
+	                 ORSP_OK);
+	orsp_wipe(k, sizeof(k));
+	orsp_wipe(opc, sizeof(opc));
+}
+
 /* ----- tests ----- */
 
 static int count_cb(const orsp_auc_info *info, void *arg)
@@ -194,7 +211,8 @@ static void test_invalid_input(void **state)
 		assert_int_equal(orsp_auc_get(a, bad_imsi[i], &info), ORSP_E_USAGE);
 		assert_int_equal(orsp_auc_vectors(a, bad_imsi[i], 0, 1, v), ORSP_E_USAGE);
 		assert_int_equal(orsp_auc_delete(a, bad_imsi[i]), ORSP_E_USAGE);
-		assert_int_equal(orsp_auc_resync(a, bad_imsi[i], rand, auts, NULL), ORSP_E_USAGE);
+		assert_int_equal(orsp_auc_resync(a, bad_imsi[i], rand, auts, NULL, NULL),
+		                 ORSP_E_USAGE);
 		orsp_auc_new_wipe(&n);
 	}
 	assert_true(orsp_imsi_valid("00101"));
@@ -237,22 +255,14 @@ static void test_vectors_sqn(void **state)
 	(void)state;
 	tsv *t = tsv_load("milenage.tsv");
 	orsp_auc *a = open_auc("vec.db");
-	orsp_auc_new n;
 	orsp_aka_vector v[ORSP_AUC_MAX_VECTORS];
 	orsp_aka_subscriber usim;
 	orsp_usim_sqn ust;
 	uint64_t seen[64];
 	size_t nseen = 0;
-	uint8_t k[16], opc[16];
 
 	/* Added with OP: the AuC derives OPc; the USIM uses the published OPc. */
-	new_from_tsv(&n, "001010000000011", t, 0, true);
-	assert_int_equal(orsp_auc_add(a, &n), ORSP_OK);
-	orsp_auc_new_wipe(&n);
-	tsv_hex(t, 0, "k", k, 16);
-	tsv_hex(t, 0, "opc", opc, 16);
-	assert_int_equal(orsp_aka_subscriber_init(&usim, ORSP_AKA_MILENAGE, k, 16, opc, 16),
-	                 ORSP_OK);
+	add_with_usim(a, "001010000000011", t, true, &usim);
 	orsp_usim_sqn_init(&ust, 5);
 
 	assert_int_equal(orsp_auc_vectors(a, "001010000000011", 0, 3, v), ORSP_OK);
@@ -356,7 +366,8 @@ static void test_vectors_tuak(void **state)
 }
 
 /* Resynchronisation with published AUTS values (milenage_auts.tsv): SQN_MS recovered, the
- * next vector has SEQ_MS + 1; a bad MAC-S leaves the SQN unchanged and is audited. */
+ * SQN reset to it (out of range), the next vector has SEQ_MS + 1; a bad MAC-S leaves the SQN
+ * unchanged and is audited. */
 static void test_resync(void **state)
 {
 	(void)state;
@@ -370,6 +381,7 @@ static void test_resync(void **state)
 		orsp_auc_new n;
 		orsp_aka_vector v[1];
 		uint64_t sqn_ms = 0;
+		bool reset = false;
 
 		snprintf(imsi, sizeof(imsi), "0010100000002%02u", (unsigned)row);
 		tsv_hex(t, row, "k", k, 16);
@@ -378,7 +390,9 @@ static void test_resync(void **state)
 		assert_int_equal(tsv_hex(t, row, "auts", auts, 14), 14);
 		orsp_auc_new_init(&n);
 		n.imsi = imsi;
-		n.sqn = 0x1000;
+		/* SEQ 2^42: below the largest SEQ_MS in the file and more than Δ = 2^28 above
+		 * the others, so no published AUTS finds SQN_HE in range: each one resets. */
+		n.sqn = UINT64_C(1) << 47;
 		assert_int_equal(
 		    orsp_aka_subscriber_init(&n.sub, ORSP_AKA_MILENAGE, k, 16, opc, 16), ORSP_OK);
 		assert_int_equal(orsp_auc_add(a, &n), ORSP_OK);
@@ -387,8 +401,10 @@ static void test_resync(void **state)
 		if (strcmp(tsv_get(t, row, "expected_result"), "ok") == 0) {
 			uint8_t expect[6];
 			tsv_hex(t, row, "sqn_ms", expect, 6);
-			assert_int_equal(orsp_auc_resync(a, imsi, rand, auts, &sqn_ms), ORSP_OK);
+			assert_int_equal(orsp_auc_resync(a, imsi, rand, auts, &sqn_ms, &reset),
+			                 ORSP_OK);
 			assert_true(sqn_ms == orsp_get_be48(expect));
+			assert_true(reset);
 			assert_true(sqn_of(a, imsi) == sqn_ms);
 			/* C.3.4: continue from SEQ_MS; the next vector (IND 2) has SEQ_MS + 1. */
 			assert_int_equal(orsp_auc_vectors(a, imsi, 2, 1, v), ORSP_OK);
@@ -397,20 +413,21 @@ static void test_resync(void **state)
 			/* The same AUTS with one bit of MAC-S flipped fails; SQN unchanged. */
 			uint64_t before = sqn_of(a, imsi);
 			auts[13] ^= 0x80;
-			assert_int_equal(orsp_auc_resync(a, imsi, rand, auts, &sqn_ms),
+			assert_int_equal(orsp_auc_resync(a, imsi, rand, auts, &sqn_ms, NULL),
 			                 ORSP_E_VERIFY);
 			assert_non_null(strstr(orsp_err_detail(), "MAC-S"));
 			assert_true(sqn_of(a, imsi) == before);
 			/* ... and so does another RAND. */
 			auts[13] ^= 0x80;
 			rand[0] ^= 1;
-			assert_int_equal(orsp_auc_resync(a, imsi, rand, auts, NULL), ORSP_E_VERIFY);
+			assert_int_equal(orsp_auc_resync(a, imsi, rand, auts, NULL, NULL),
+			                 ORSP_E_VERIFY);
 			assert_true(sqn_of(a, imsi) == before);
 			good++;
 		} else {
-			assert_int_equal(orsp_auc_resync(a, imsi, rand, auts, &sqn_ms),
+			assert_int_equal(orsp_auc_resync(a, imsi, rand, auts, &sqn_ms, NULL),
 			                 ORSP_E_VERIFY);
-			assert_true(sqn_of(a, imsi) == 0x1000);
+			assert_true(sqn_of(a, imsi) == UINT64_C(1) << 47);
 			bad++;
 		}
 		orsp_wipe(k, sizeof(k));
@@ -425,8 +442,127 @@ static void test_resync(void **state)
 	                              " AND result = 'ok'"),
 	                 (int64_t)good);
 	assert_int_equal(
-	    orsp_auc_resync(a, "001019999999999", (uint8_t[16]){0}, (uint8_t[14]){0}, NULL),
+	    orsp_auc_resync(a, "001019999999999", (uint8_t[16]){0}, (uint8_t[14]){0}, NULL, NULL),
 	    ORSP_E_NOT_FOUND);
+	orsp_auc_close(a);
+	tsv_free(t);
+}
+
+/* TS 33.102 §6.3.5: the AuC resets SQN_HE to SQN_MS only if its next SQN would not be
+ * accepted by the USIM (SEQ_HE + 1 <= SEQ_MS, or more than Δ above it). An AUTS with SQN_MS
+ * below SQN_HE within Δ, old or replayed, must not roll SQN_HE back: SQNs never repeat. */
+static void test_resync_in_range(void **state)
+{
+	(void)state;
+	tsv *t = tsv_load("milenage.tsv");
+	orsp_auc *a = open_auc("resync_range.db");
+	const char *imsi = "001010000000031", *imsi2 = "001010000000032";
+	orsp_auc_new n;
+	orsp_aka_subscriber usim;
+	orsp_usim_sqn ust;
+	orsp_aka_vector v[10];
+	uint64_t first[10], sqn_ms = 0;
+	uint8_t rand[16], auts[14], forged[14];
+	bool reset = true;
+
+	add_with_usim(a, imsi, t, false, &usim);
+
+	/* SEQ 1..10 with IND 0 */
+	assert_int_equal(orsp_auc_vectors(a, imsi, 0, 10, v), ORSP_OK);
+	for (int i = 0; i < 10; i++) {
+		first[i] = orsp_get_be48(v[i].sqn);
+		assert_true(first[i] == (uint64_t)(i + 1) << 5);
+	}
+	assert_true(sqn_of(a, imsi) == 10u << 5);
+
+	/* (a) a genuine AUTS from a USIM that has seen SEQ 2: SEQ_HE + 1 = 11 is in range, so
+	 * SQN_HE is kept, not rolled back to 0x40. */
+	assert_int_equal(orsp_random(rand, sizeof(rand)), ORSP_OK);
+	assert_int_equal(orsp_aka_auts_build(&usim, rand, 2u << 5, auts), ORSP_OK);
+	assert_int_equal(orsp_auc_resync(a, imsi, rand, auts, &sqn_ms, &reset), ORSP_OK);
+	assert_true(sqn_ms == 2u << 5);
+	assert_true(sqn_of(a, imsi) == 10u << 5);
+	assert_false(reset);
+	assert_int_equal(query_int(a, "SELECT detail LIKE '% in range of SQN_MS %, kept'"
+	                              " FROM auc_audit ORDER BY id DESC LIMIT 1"),
+	                 1);
+	/* The next vectors repeat no SQN of the first batch, and that USIM accepts them. */
+	orsp_usim_sqn_init(&ust, 5);
+	orsp_usim_sqn_accept(&ust, 2u << 5);
+	assert_int_equal(orsp_auc_vectors(a, imsi, 0, 10, v), ORSP_OK);
+	for (int i = 0; i < 10; i++) {
+		assert_true(orsp_get_be48(v[i].sqn) == (uint64_t)(i + 11) << 5);
+		for (int j = 0; j < 10; j++)
+			assert_true(orsp_get_be48(v[i].sqn) != first[j]);
+	}
+	usim_accepts(&usim, &ust, &v[0]);
+
+	/* (b) replaying that (RAND, AUTS) changes nothing. */
+	reset = true;
+	assert_int_equal(orsp_auc_resync(a, imsi, rand, auts, &sqn_ms, &reset), ORSP_OK);
+	assert_true(sqn_of(a, imsi) == 20u << 5);
+	assert_false(reset);
+	assert_int_equal(orsp_auc_vectors(a, imsi, 0, 1, v), ORSP_OK);
+	assert_true(orsp_get_be48(v[0].sqn) == 21u << 5);
+
+	/* (d) a forged AUTS (one bit of MAC-S flipped) is refused, in range or not. */
+	memcpy(forged, auts, sizeof(forged));
+	forged[13] ^= 0x01;
+	assert_int_equal(orsp_auc_resync(a, imsi, rand, forged, NULL, NULL), ORSP_E_VERIFY);
+	assert_non_null(strstr(orsp_err_detail(), "MAC-S"));
+	assert_int_equal(orsp_aka_auts_build(&usim, rand, (1000u << 5) | 3, forged), ORSP_OK);
+	forged[8] ^= 0x40;
+	assert_int_equal(orsp_auc_resync(a, imsi, rand, forged, NULL, NULL), ORSP_E_VERIFY);
+	assert_true(sqn_of(a, imsi) == 21u << 5);
+
+	/* (c) the USIM ahead: SEQ_HE + 1 = 22 <= SEQ_MS, so SQN_HE is reset as before ... */
+	assert_int_equal(orsp_aka_auts_build(&usim, rand, (1000u << 5) | 3, auts), ORSP_OK);
+	assert_int_equal(orsp_auc_resync(a, imsi, rand, auts, &sqn_ms, &reset), ORSP_OK);
+	assert_true(reset);
+	assert_true(sqn_ms == ((1000u << 5) | 3));
+	assert_true(sqn_of(a, imsi) == ((1000u << 5) | 3));
+	orsp_usim_sqn_init(&ust, 5);
+	orsp_usim_sqn_accept(&ust, (1000u << 5) | 3);
+	assert_int_equal(orsp_auc_vectors(a, imsi, 1, 1, v), ORSP_OK);
+	assert_true(orsp_get_be48(v[0].sqn) == ((1001u << 5) | 1));
+	usim_accepts(&usim, &ust, &v[0]);
+	/* ... also when it is just one ahead (the USIM would refuse SEQ_HE + 1 as replayed) */
+	assert_int_equal(orsp_aka_auts_build(&usim, rand, 1002u << 5, auts), ORSP_OK);
+	assert_int_equal(orsp_auc_resync(a, imsi, rand, auts, NULL, &reset), ORSP_OK);
+	assert_true(reset);
+	assert_true(sqn_of(a, imsi) == 1002u << 5);
+
+	/* The Δ boundary: SEQ_HE = Δ. SEQ_MS = 1 is in range (the USIM accepts SEQ Δ + 1),
+	 * SEQ_MS = 0 is not (the USIM refuses it as too far ahead), so that one resets. */
+	new_from_tsv(&n, imsi2, t, 0, false);
+	n.sqn = ORSP_SQN_DEFAULT_DELTA << 5;
+	assert_int_equal(orsp_auc_add(a, &n), ORSP_OK);
+	orsp_auc_new_wipe(&n);
+	orsp_usim_sqn_init(&ust, 5);
+	orsp_usim_sqn_accept(&ust, 1u << 5);
+	assert_int_equal(orsp_usim_sqn_check(&ust, (ORSP_SQN_DEFAULT_DELTA + 1) << 5), ORSP_OK);
+	assert_int_equal(orsp_aka_auts_build(&usim, rand, 1u << 5, auts), ORSP_OK);
+	assert_int_equal(orsp_auc_resync(a, imsi2, rand, auts, NULL, &reset), ORSP_OK);
+	assert_false(reset);
+	assert_true(sqn_of(a, imsi2) == ORSP_SQN_DEFAULT_DELTA << 5);
+	orsp_usim_sqn_init(&ust, 5);
+	assert_int_equal(orsp_usim_sqn_check(&ust, (ORSP_SQN_DEFAULT_DELTA + 1) << 5),
+	                 ORSP_E_STATE);
+	assert_int_equal(orsp_aka_auts_build(&usim, rand, 0, auts), ORSP_OK);
+	assert_int_equal(orsp_auc_resync(a, imsi2, rand, auts, NULL, &reset), ORSP_OK);
+	assert_true(reset);
+	assert_true(sqn_of(a, imsi2) == 0);
+
+	assert_int_equal(query_int(a, "SELECT COUNT(*) FROM auc_audit WHERE action = 'resync'"
+	                              " AND result = 'ok'"),
+	                 6);
+	assert_int_equal(query_int(a, "SELECT COUNT(*) FROM auc_audit WHERE action = 'resync'"
+	                              " AND result = 'ok' AND detail LIKE '%kept'"),
+	                 3);
+	assert_int_equal(query_int(a, "SELECT COUNT(*) FROM auc_audit WHERE action = 'resync'"
+	                              " AND result = 'verify failed'"),
+	                 2);
+	orsp_aka_subscriber_wipe(&usim);
 	orsp_auc_close(a);
 	tsv_free(t);
 }
@@ -707,6 +843,25 @@ static void test_concurrent_processes(void **state)
 
 /* Fail each database operation of an AuC call in turn: until the call succeeds, every
  * failure leaves the subscriber and the audit table exactly as they were. */
+/* Resync 001010000000701 failing each database operation in turn until it succeeds: each
+ * failure leaves the SQN and the `audits` audit rows as they were. Returns the failures. */
+static int resync_failing(orsp_auc *a, const uint8_t rand[16], const uint8_t auts[14], uint64_t sqn,
+                          int64_t audits)
+{
+	orsp_db *db = orsp_auc_db(a);
+	int fails;
+	for (fails = 0;; fails++) {
+		orsp_db_inject_failure(db, fails);
+		orsp_err e = orsp_auc_resync(a, "001010000000701", rand, auts, NULL, NULL);
+		orsp_db_inject_failure(db, -1);
+		if (e == ORSP_OK)
+			return fails;
+		assert_int_equal(e, ORSP_E_STORAGE);
+		assert_true(sqn_of(a, "001010000000701") == sqn);
+		assert_int_equal(query_int(a, "SELECT COUNT(*) FROM auc_audit"), audits);
+	}
+}
+
 static void test_failure_injection(void **state)
 {
 	(void)state;
@@ -721,10 +876,12 @@ static void test_failure_injection(void **state)
 	orsp_err e;
 	memset(zero, 0, sizeof(zero));
 
-	tsv_hex(t, 0, "k", k, 16);
-	tsv_hex(t, 0, "opc", opc, 16);
-	tsv_hex(t, 0, "rand", rand, 16);
-	tsv_hex(t, 0, "auts", auts, 14);
+	/* wmnsk-ts35207-1-auts: SQN_MS ff9bb4d0b607, far ahead of the AuC, so it resets */
+	assert_string_equal(tsv_get(t, 2, "id"), "wmnsk-ts35207-1-auts");
+	tsv_hex(t, 2, "k", k, 16);
+	tsv_hex(t, 2, "opc", opc, 16);
+	tsv_hex(t, 2, "rand", rand, 16);
+	tsv_hex(t, 2, "auts", auts, 14);
 
 	/* add */
 	orsp_auc_new_init(&n);
@@ -764,19 +921,12 @@ static void test_failure_injection(void **state)
 	assert_true(fails >= 6); /* begin, select, update, audit, commit... each failed once */
 	assert_true(sqn_of(a, "001010000000701") == (3u << 5));
 
-	/* resync */
-	for (fails = 0;; fails++) {
-		orsp_db_inject_failure(db, fails);
-		e = orsp_auc_resync(a, "001010000000701", rand, auts, NULL);
-		orsp_db_inject_failure(db, -1);
-		if (e == ORSP_OK)
-			break;
-		assert_int_equal(e, ORSP_E_STORAGE);
-		assert_true(sqn_of(a, "001010000000701") == (3u << 5));
-		assert_int_equal(query_int(a, "SELECT COUNT(*) FROM auc_audit"), 2);
-	}
-	assert_true(fails >= 6);
-	assert_true(sqn_of(a, "001010000000701") == 0x1f);
+	/* resync: SQN_MS far ahead, reset */
+	assert_true(resync_failing(a, rand, auts, 3u << 5, 2) >= 6);
+	assert_true(sqn_of(a, "001010000000701") == UINT64_C(0xff9bb4d0b607));
+	/* the same AUTS again: now in range, kept (audited, no UPDATE) */
+	assert_true(resync_failing(a, rand, auts, UINT64_C(0xff9bb4d0b607), 3) >= 4);
+	assert_true(sqn_of(a, "001010000000701") == UINT64_C(0xff9bb4d0b607));
 
 	/* delete */
 	for (fails = 0;; fails++) {
@@ -787,7 +937,7 @@ static void test_failure_injection(void **state)
 			break;
 		assert_int_equal(e, ORSP_E_STORAGE);
 		assert_int_equal(orsp_auc_get(a, "001010000000701", &after), ORSP_OK);
-		assert_int_equal(query_int(a, "SELECT COUNT(*) FROM auc_audit"), 3);
+		assert_int_equal(query_int(a, "SELECT COUNT(*) FROM auc_audit"), 4);
 	}
 	assert_true(fails >= 4);
 	orsp_wipe(k, sizeof(k));
@@ -821,6 +971,7 @@ int main(void)
 	    cmocka_unit_test(test_vectors_sqn),
 	    cmocka_unit_test(test_vectors_tuak),
 	    cmocka_unit_test(test_resync),
+	    cmocka_unit_test(test_resync_in_range),
 	    cmocka_unit_test(test_no_plaintext_at_rest),
 	    cmocka_unit_test(test_wrong_kek),
 	    cmocka_unit_test(test_tampered_record),

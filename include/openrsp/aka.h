@@ -163,6 +163,9 @@ ORSP_MUST_CHECK orsp_err orsp_aka_auts_build(const orsp_aka_subscriber *s, const
 /* ----- SQN management (TS 33.102 Annex C) ----- */
 
 #define ORSP_SQN_MAX_IND_BITS 8
+/* Δ (TS 33.102 Annex C.3): the USIM refuses a SEQ more than Δ above SEQ_MS; the default of
+ * orsp_usim_sqn_init() and the range the AuC assumes on resynchronisation. */
+#define ORSP_SQN_DEFAULT_DELTA (UINT64_C(1) << 28)
 
 /* USIM side: the array SEQ_MS(i) of the highest SEQ accepted per IND value i. */
 typedef struct orsp_usim_sqn {

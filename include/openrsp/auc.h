@@ -89,11 +89,16 @@ ORSP_MUST_CHECK orsp_err orsp_auc_delete(orsp_auc *a, const char *imsi);
 ORSP_MUST_CHECK orsp_err orsp_auc_vectors(orsp_auc *a, const char *imsi, unsigned ind, size_t n,
                                           orsp_aka_vector *out);
 
-/* Resynchronisation (TS 33.102 §6.3.5, C.3.4): verify MAC-S of AUTS for RAND and store
- * SQN_MS as the last used SQN, so the next vector has SEQ_MS + 1. One transaction.
- * ORSP_E_VERIFY if MAC-S does not match: the SQN is unchanged (the failure is audited).
- * *sqn_ms (may be NULL) gets SQN_MS on success. */
+/* Resynchronisation (TS 33.102 §6.3.5, C.3.4), one transaction. MAC-S of AUTS for RAND is
+ * verified first: ORSP_E_VERIFY if it does not match, the SQN is unchanged (the failure is
+ * audited). Then, if the next SQN the AuC would generate is in the USIM's range
+ * (SEQ_HE + 1 > SEQ_MS and SEQ_HE + 1 - SEQ_MS <= ORSP_SQN_DEFAULT_DELTA), the stored SQN is
+ * kept ("in range, kept" in the audit): an AUTS never lowers it when the USIM would accept
+ * new vectors anyway, so an old (RAND, AUTS) replayed cannot make SQNs repeat. Otherwise
+ * SQN_MS is stored as the last used SQN, so the next vector has SEQ_MS + 1.
+ * On success *sqn_ms (may be NULL) gets SQN_MS and *reset (may be NULL) whether the SQN
+ * was reset to it (false: kept). */
 ORSP_MUST_CHECK orsp_err orsp_auc_resync(orsp_auc *a, const char *imsi, const uint8_t rand[16],
-                                         const uint8_t auts[14], uint64_t *sqn_ms);
+                                         const uint8_t auts[14], uint64_t *sqn_ms, bool *reset);
 
 #endif

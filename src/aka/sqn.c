@@ -14,13 +14,11 @@
 
 #include "openrsp/aka.h"
 
-#define SQN_DEFAULT_DELTA (UINT64_C(1) << 28) /* Δ = 2^28 (TS 33.102 Annex C.3) */
-
 void orsp_usim_sqn_init(orsp_usim_sqn *st, unsigned ind_bits)
 {
 	memset(st, 0, sizeof(*st));
 	st->ind_bits = ind_bits;
-	st->delta = SQN_DEFAULT_DELTA;
+	st->delta = ORSP_SQN_DEFAULT_DELTA;
 	st->age_limit = 0;
 }
 

@@ -692,14 +692,24 @@ out:
 	return err;
 }
 
+/* TS 33.102 §6.3.5 with Annex C.2.1: would the USIM whose highest accepted SQN is SQN_MS
+ * accept the next SQN the AuC generates (SEQ_HE + 1, any IND)? It would iff
+ * SEQ_HE + 1 > SEQ_MS and SEQ_HE + 1 - SEQ_MS <= Δ. */
+static bool sqn_he_in_range(uint64_t sqn_he, uint64_t sqn_ms, unsigned ind_bits)
+{
+	const uint64_t next = (sqn_he >> ind_bits) + 1, seq_ms = sqn_ms >> ind_bits;
+	return next > seq_ms && next - seq_ms <= ORSP_SQN_DEFAULT_DELTA;
+}
+
 orsp_err orsp_auc_resync(orsp_auc *a, const char *imsi, const uint8_t rand[16],
-                         const uint8_t auts[14], uint64_t *sqn_ms_out)
+                         const uint8_t auts[14], uint64_t *sqn_ms_out, bool *reset_out)
 {
 	orsp_err err;
 	orsp_auc_info info;
 	orsp_aka_subscriber sub = {0};
 	uint64_t sqn_ms = 0;
-	char detail[64];
+	bool reset = false;
+	char detail[96];
 
 	if (!a || !rand || !auts)
 		return orsp_errf(ORSP_E_USAGE, "auc resync: missing arguments");
@@ -712,7 +722,8 @@ orsp_err orsp_auc_resync(orsp_auc *a, const char *imsi, const uint8_t rand[16],
 	err = load(a, imsi, &info, &sub);
 	if (err)
 		goto out;
-	/* TS 33.102 §6.3.5: the HE/AuC verifies MAC-S before trusting SQN_MS. */
+	/* Verify MAC-S before looking at SQN_MS at all: a forged AUTS is refused whatever its
+	 * SQN_MS. */
 	err = orsp_aka_auts_verify(&sub, rand, auts, &sqn_ms);
 	if (err == ORSP_E_VERIFY) {
 		/* Record the failed attempt; the SQN stays as it is. */
@@ -726,17 +737,30 @@ orsp_err orsp_auc_resync(orsp_auc *a, const char *imsi, const uint8_t rand[16],
 	}
 	if (err)
 		goto out;
-	/* C.3.4: continue from SEQ_MS; the next vector gets SEQ_MS + 1. */
-	err = store_sqn(a, imsi, info.sqn, sqn_ms);
-	if (err)
-		goto out;
-	snprintf(detail, sizeof(detail), "SQN %012" PRIx64 " -> %012" PRIx64, info.sqn, sqn_ms);
+	/* §6.3.5: if the next SQN the AuC generates would be accepted, SQN_HE stays: new
+	 * vectors are all the USIM needs. The AuC keeps no RANDs, so an old AUTS can be
+	 * replayed; resetting to a lower SQN_MS would hand out SQNs already used. */
+	if (sqn_he_in_range(info.sqn, sqn_ms, info.ind_bits)) {
+		snprintf(detail, sizeof(detail),
+		         "SQN %012" PRIx64 " in range of SQN_MS %012" PRIx64 ", kept", info.sqn,
+		         sqn_ms);
+	} else {
+		/* C.3.4: continue from SEQ_MS; the next vector gets SEQ_MS + 1. */
+		err = store_sqn(a, imsi, info.sqn, sqn_ms);
+		if (err)
+			goto out;
+		reset = true;
+		snprintf(detail, sizeof(detail), "SQN %012" PRIx64 " -> %012" PRIx64, info.sqn,
+		         sqn_ms);
+	}
 	err = audit(a, "resync", imsi, "ok", detail);
 	if (err)
 		goto out;
 	err = orsp_db_commit(a->db);
 	if (!err && sqn_ms_out)
 		*sqn_ms_out = sqn_ms;
+	if (!err && reset_out)
+		*reset_out = reset;
 out:
 	orsp_aka_subscriber_wipe(&sub);
 	if (err)

@@ -162,8 +162,16 @@ expect "SQN unchanged after bad AUTS" 000000000000 "$(json sqn)"
 run auc resync "${A[@]}" 001010000000003 --rand "$rrand" --auts "$rauts" --json
 expect "resync exit" 0 "$rc"
 expect "resync sqn_ms" "$rsqn" "$(json sqn_ms)"
+expect "resync reset (the USIM is ahead)" True "$(json reset)"
 run auc vector "${A[@]}" 001010000000003 --ind 2 --json
-expect "next SQN = SEQ_MS + 1, IND 2" "$(printf '%012x' $(((((16#$rsqn) >> 5) + 1) << 5 | 2)))" "$(json 0 sqn)"
+next_sqn=$(printf '%012x' $(((((16#$rsqn) >> 5) + 1) << 5 | 2)))
+expect "next SQN = SEQ_MS + 1, IND 2" "$next_sqn" "$(json 0 sqn)"
+# the same AUTS replayed: SQN_HE is now in range, so it is kept, not rolled back
+run auc resync "${A[@]}" 001010000000003 --rand "$rrand" --auts "$rauts"
+expect "replayed resync exit" 0 "$rc"
+expect "replayed resync: in range, kept" "SQN:      in range, kept" "$(grep '^SQN:' <<<"$out")"
+run auc show "${A[@]}" 001010000000003 --json
+expect "SQN kept after replayed AUTS" "$next_sqn" "$(json sqn)"
 
 # ----- at rest: the database holds no K, OP or OPc bytes -----
 for f in "$DB" "$DB-wal"; do
