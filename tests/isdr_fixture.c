@@ -62,6 +62,8 @@ static orsp_err ms_read(void *user, const char *name, uint8_t *buf, size_t cap, 
 	mem_store *s = user;
 	int k = ms_find(s, name);
 
+	if (s->fail_reads)
+		return orsp_errf(ORSP_E_STORAGE, "injected read failure");
 	if (k < 0)
 		return ORSP_E_NOT_FOUND;
 	*len = s->r[k].len;

@@ -42,6 +42,7 @@ typedef struct mem_store {
 	} r[MS_MAX];
 	int calls;   /* commit calls so far */
 	int fail_at; /* the commit call with this number fails (nothing changes); 0: never */
+	bool fail_reads; /* every read fails (ORSP_E_STORAGE), as storage that is unreachable */
 } mem_store;
 
 extern const orsp_euicc_storage_ops ms_ops;

@@ -723,6 +723,40 @@ static void test_crash(void **state)
 	card_free(c);
 }
 
+/* A failed commit whose re-read of the stored state fails too: the card stops serving until
+ * it is reopened, rather than going on with empty tables that the next commit would store
+ * (profiles lost, upp records orphaned, sequence numbers reused). */
+static void test_crash_unreadable(void **state)
+{
+	card *c = card_new();
+	(void)state;
+
+	install_ok(c, ICCID_A, 0, NULL);
+	assert_int_equal(enable(c, ICCID_A), 0);
+	assert_int_equal(select_usim(c), 0x9000);
+	size_t notifs = orsp_euicc_notification_count(&c->e);
+	c->st.fail_at = c->st.calls + 1;
+	c->st.fail_reads = true;
+	assert_int_equal(by_iccid(c, 0xBF32, ICCID_A), 0x6581);
+	c->st.fail_reads = false;
+	/* storage is back; the card still refuses every command, state-changing or not, and
+	 * commits nothing; the USIM is gone too */
+	int calls = c->st.calls;
+	assert_int_equal(es10_hex(c, "BF3F058003616263"), 0x6F00); /* SetDefaultDpAddress */
+	assert_int_equal(by_iccid(c, 0xBF32, ICCID_A), 0x6F00);
+	assert_int_equal(es10_hex(c, "BF2D00"), 0x6F00);
+	assert_int_equal(select_usim(c), 0x6A82);
+	assert_int_equal(c->st.calls, calls);
+	/* a power cycle: exactly the old state */
+	card_reopen(c);
+	assert_string_equal(enabled_iccid(c), ICCID_A);
+	assert_int_equal(ms_count_prefix(&c->st, "upp."), 1);
+	assert_int_equal(orsp_euicc_notification_count(&c->e), notifs);
+	assert_int_equal(select_usim(c), 0x9000);
+	assert_int_equal(disable(c, ICCID_A), 0);
+	card_free(c);
+}
+
 /* CancelSession: a signed EuiccCancelSessionSigned for the session's transactionId. */
 static void test_cancel_session(void **state)
 {
@@ -975,6 +1009,7 @@ int main(void)
 	    cmocka_unit_test(test_otpk_reuse),
 	    cmocka_unit_test(test_ppr),
 	    cmocka_unit_test(test_crash),
+	    cmocka_unit_test(test_crash_unreadable),
 	    cmocka_unit_test(test_cancel_session),
 	    cmocka_unit_test(test_memory_reset),
 	    cmocka_unit_test(test_usim_sqn),

@@ -253,8 +253,7 @@ static orsp_err commit(orsp_euicc *e, const orsp_euicc_record *extra, size_t n_e
 	return e->ops->commit(e->user, recs, 1 + n_extra);
 }
 
-/* Reload the persistent part from storage (after a failed commit the memory copy must not be
- * trusted). */
+/* Load the persistent part from storage (open, and restore() after a failed commit). */
 static orsp_err reload(orsp_euicc *e)
 {
 	size_t len = 0;
@@ -278,7 +277,7 @@ static orsp_err persist_sqn(void *user, const uint8_t *state, size_t len)
 	orsp_euicc_record r;
 	char name[16];
 
-	if (!p)
+	if (!e->open || !p)
 		return orsp_errf(ORSP_E_STATE, "no enabled profile");
 	rec_name(name, "sqn", p);
 	r = (orsp_euicc_record){name, state, len};
@@ -331,6 +330,22 @@ static orsp_err usim_sync(orsp_euicc *e)
 	orsp_euicc_apdu_set_mf(e->apdu, &orsp_usim_mf_ops, &e->usim);
 	e->usim_registered = true;
 	return ORSP_OK;
+}
+
+/* After a failed commit the memory copy must not be trusted: back to the stored state. If
+ * that cannot be read either, the card stops serving until it is reopened (every later ES10
+ * command fails, the USIM is unregistered): going on with empty tables would let the next
+ * commit store them (profiles lost, upp records orphaned, sequence numbers reused). */
+static void restore(orsp_euicc *e)
+{
+	if (!reload(e))
+		return;
+	orsp_err_clear();
+	memset(e->profiles, 0, sizeof(e->profiles));
+	memset(e->notifs, 0, sizeof(e->notifs));
+	e->open = false;
+	if (usim_sync(e)) /* no enabled profile left: only unregisters */
+		orsp_err_clear();
 }
 
 /* ---------------------------------------------------------------- open / provision ------ */
@@ -1107,8 +1122,8 @@ static orsp_err install(orsp_euicc *e, orsp_writer *w)
 	}
 	if (reason) {
 		err = pir(e, NULL, meta_iccid, addr, cmd, reason, w, &stored);
-		if (!err && stored && (err = commit(e, NULL, 0)) && reload(e))
-			orsp_err_clear(); /* not recorded: memory back to the stored state */
+		if (!err && stored && (err = commit(e, NULL, 0)))
+			restore(e); /* not recorded: memory back to the stored state */
 		reset_session(e);
 		return err;
 	}
@@ -1137,11 +1152,8 @@ static orsp_err install(orsp_euicc *e, orsp_writer *w)
 		e->kept_otsk = NULL;
 		orsp_wipe(e->kept_otpk, sizeof(e->kept_otpk));
 	}
-	if (err) {
-		/* not installed: the stored state is the truth */
-		if (reload(e))
-			orsp_err_clear();
-	}
+	if (err)
+		restore(e); /* not installed: the stored state is the truth */
 	reset_session(e);
 	return err;
 }
@@ -1183,8 +1195,8 @@ static orsp_err bpp_piece(orsp_euicc *e, orsp_slice piece, orsp_writer *w)
 		orsp_err_clear();
 		meta_iccid(e, iccid); /* the profile's, when StoreMetadata got through */
 		err = pir(e, NULL, iccid, e->s.server_addr, (int)step, reason, w, &stored);
-		if (!err && stored && (err = commit(e, NULL, 0)) && reload(e))
-			orsp_err_clear(); /* not recorded: memory back to the stored state */
+		if (!err && stored && (err = commit(e, NULL, 0)))
+			restore(e); /* not recorded: memory back to the stored state */
 		reset_session(e);
 		return err;
 	}
@@ -1235,8 +1247,8 @@ static orsp_err load_bpp_start(orsp_euicc *e, orsp_slice req, orsp_writer *w)
 		}
 		orsp_err_clear();
 		err = pir(e, NULL, iccid, e->s.server_addr, 0, 3, w, &stored);
-		if (!err && stored && (err = commit(e, NULL, 0)) && reload(e))
-			orsp_err_clear(); /* not recorded: memory back to the stored state */
+		if (!err && stored && (err = commit(e, NULL, 0)))
+			restore(e); /* not recorded: memory back to the stored state */
 		reset_session(e);
 		return err;
 	}
@@ -1312,8 +1324,7 @@ static orsp_err enable_disable(orsp_euicc *e, const orsp_tlv *req, orsp_writer *
 		orsp_err_clear(); /* the state is committed; the USIM reloads on the next open */
 	return result(w, tag, 0);
 fail:
-	if (reload(e))
-		orsp_err_clear();
+	restore(e);
 	return err;
 }
 
@@ -1341,8 +1352,7 @@ static orsp_err delete_profile(orsp_euicc *e, const orsp_tlv *req, orsp_writer *
 		goto fail;
 	return result(w, 0xBF33, 0);
 fail:
-	if (reload(e))
-		orsp_err_clear();
+	restore(e);
 	return err;
 }
 
@@ -1498,8 +1508,7 @@ static orsp_err remove_notification(orsp_euicc *e, const orsp_tlv *req, orsp_wri
 		if (e->notifs[i].used && e->notifs[i].seq == seq) {
 			e->notifs[i].used = false;
 			if ((err = commit(e, NULL, 0))) {
-				if (reload(e))
-					orsp_err_clear();
+				restore(e);
 				return err;
 			}
 			return result(w, 0xBF30, 0);
@@ -1587,8 +1596,7 @@ static orsp_err memory_reset(orsp_euicc *e, const orsp_tlv *req, orsp_writer *w)
 	if (!any)
 		return result(w, 0xBF34, 1); /* nothingToDelete */
 	if ((err = commit(e, recs, n))) {
-		if (reload(e))
-			orsp_err_clear();
+		restore(e);
 		return err;
 	}
 	if (usim_sync(e))
@@ -1602,7 +1610,9 @@ orsp_err orsp_euicc_es10(orsp_euicc *e, orsp_slice req, orsp_writer *w)
 	uint8_t b[32];
 
 	if (!e || !e->open || !w || !req.p)
-		return orsp_errf(ORSP_E_USAGE, "eUICC: bad arguments");
+		return orsp_errf(ORSP_E_USAGE, "eUICC: %s",
+		                 e && w && req.p ? "not open (or stopped by unreadable storage)"
+		                                 : "bad arguments");
 	/* the pieces of a LoadBoundProfilePackage after the first one */
 	if (e->s.step == S_LOAD && req.len && req.p[0] != 0xBF)
 		return bpp_piece(e, req, w);
@@ -1672,8 +1682,7 @@ orsp_err orsp_euicc_es10(orsp_euicc *e, orsp_slice req, orsp_writer *w)
 			return result(w, 0xBF29, 1);
 		copy_str(fn.value, p->nickname, sizeof(p->nickname));
 		if ((err = commit(e, NULL, 0))) {
-			if (reload(e))
-				orsp_err_clear();
+			restore(e);
 			return err;
 		}
 		return result(w, 0xBF29, 0);
@@ -1693,8 +1702,7 @@ orsp_err orsp_euicc_es10(orsp_euicc *e, orsp_slice req, orsp_writer *w)
 			return result(w, 0xBF3F, 127);
 		copy_str(f.value, e->default_dp, sizeof(e->default_dp));
 		if ((err = commit(e, NULL, 0))) {
-			if (reload(e))
-				orsp_err_clear();
+			restore(e);
 			return err;
 		}
 		return result(w, 0xBF3F, 0);
