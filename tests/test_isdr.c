@@ -392,23 +392,55 @@ static void test_notifications(void **state)
 }
 
 /* The notification list is full: enable and disable still work, nothing more is recorded
- * until the LPA removes some. */
+ * until the LPA removes some. RetrieveNotificationsList without search criteria answers all
+ * of them at once (each OtherSignedNotification carries CERT.EUICC and CERT.EUM, about
+ * 1.3 KB with the SGP.26 certificates), on both curves. */
 static void test_notifications_full(void **state)
 {
-	card *c = card_new();
 	(void)state;
 
-	install_ok(c, ICCID_A, 0, NULL);
-	for (size_t i = 0; i < ORSP_EUICC_MAX_NOTIFICATIONS; i++) {
-		assert_int_equal(enable(c, ICCID_A), 0);
-		assert_int_equal(disable(c, ICCID_A), 0);
+	for (pki which = PKI_NIST; which <= PKI_BRP; which++) {
+		card *c = card_new_pki(which);
+		orsp_tlv a0, n, md, sig, f;
+		orsp_reader r;
+		uint64_t seq, last = 0;
+		size_t k = 0;
+
+		install_ok(c, ICCID_A, 0, NULL);
+		for (size_t i = 0; i < ORSP_EUICC_MAX_NOTIFICATIONS; i++) {
+			assert_int_equal(enable(c, ICCID_A), 0);
+			assert_int_equal(disable(c, ICCID_A), 0);
+		}
+		assert_int_equal(orsp_euicc_notification_count(&c->e),
+		                 ORSP_EUICC_MAX_NOTIFICATIONS);
+		card_reopen(c);
+		assert_int_equal(orsp_euicc_notification_count(&c->e),
+		                 ORSP_EUICC_MAX_NOTIFICATIONS);
+		assert_int_equal(es10_hex(c, "BF2800"), 0x9000);
+		(void)rsp_value(c, 0xBF28);
+		assert_int_equal(es10_hex(c, "BF2B00"), 0x9000);
+		assert_true(find_tlv(rsp_value(c, 0xBF2B), 0xA0, &a0));
+		orsp_reader_init(&r, a0.value.p, a0.value.len);
+		while (orsp_reader_remaining(&r)) {
+			orsp_reader nr;
+			assert_int_equal(orsp_der_read(&r, &n), ORSP_OK);
+			orsp_reader_init(&nr, n.value.p, n.value.len);
+			assert_int_equal(orsp_der_expect(&nr, k ? 0xBF2F : 0xBF27, &md), ORSP_OK);
+			assert_int_equal(orsp_der_expect(&nr, 0x5F37, &sig), ORSP_OK);
+			assert_int_equal(
+			    orsp_ecdsa_verify(c->euicc_pk, md.raw.p, md.raw.len, sig.value.p),
+			    ORSP_OK);
+			if (!k)
+				assert_true(find_tlv(md.value, 0xBF2F, &md));
+			assert_true(find_tlv(md.value, 0x80, &f));
+			assert_int_equal(orsp_der_uint(f.value, &seq), ORSP_OK);
+			assert_true(seq > last);
+			last = seq;
+			k++;
+		}
+		assert_int_equal(k, ORSP_EUICC_MAX_NOTIFICATIONS);
+		card_free(c);
 	}
-	assert_int_equal(orsp_euicc_notification_count(&c->e), ORSP_EUICC_MAX_NOTIFICATIONS);
-	card_reopen(c);
-	assert_int_equal(orsp_euicc_notification_count(&c->e), ORSP_EUICC_MAX_NOTIFICATIONS);
-	assert_int_equal(es10_hex(c, "BF2800"), 0x9000);
-	(void)rsp_value(c, 0xBF28);
-	card_free(c);
 }
 
 /* AuthenticateServer: one failing check at a time, with its AuthenticateErrorCode. */

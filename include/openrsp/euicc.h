@@ -403,6 +403,13 @@ extern const orsp_euicc_app_ops orsp_usim_mf_ops;  /* MF handler, user = orsp_us
 #define ORSP_EUICC_NOTIF_MAX 768 /* one signed notification, certificates excluded */
 #define ORSP_EUICC_ADDR_MAX 254
 #define ORSP_EUICC_RECORD_MAX (64 * 1024)
+/* The largest RetrieveNotificationsList answer: every pending notification as an
+ * OtherSignedNotification (4 bytes of header, metadata and signature, CERT.EUICC, CERT.EUM),
+ * plus the BF2B and A0 headers. It must fit the recommended response buffer. */
+#define ORSP_EUICC_NOTIF_LIST_MAX                                                                  \
+	(ORSP_EUICC_MAX_NOTIFICATIONS * (4 + ORSP_EUICC_NOTIF_MAX + 2 * ORSP_EUICC_CERT_MAX) + 16)
+_Static_assert(ORSP_EUICC_MAX_RESPONSE >= ORSP_EUICC_NOTIF_LIST_MAX,
+               "ORSP_EUICC_MAX_RESPONSE must hold every pending notification in one answer");
 
 typedef struct orsp_euicc_identity {
 	const char *eid;                 /* 32 digits */

@@ -37,10 +37,13 @@
 #endif
 
 /* Recommended size of the response buffer (one complete response, delivered in chunks).
- * GetProfilesInfo with icons (up to 1024 bytes each, SGP.22 §5.7.15) dominates: 16 KiB holds
- * about a dozen profiles with full icons. */
+ * RetrieveNotificationsList without search criteria dominates: every pending notification
+ * (ORSP_EUICC_MAX_NOTIFICATIONS, 16) in one answer, each OtherSignedNotification carrying
+ * CERT.EUICC and CERT.EUM, at most 2820 bytes each with euicc.h's limits (about 1.3 KB with
+ * the SGP.26 certificates); euicc.h asserts that they fit. 48 KiB also holds about forty
+ * profiles with full icons (up to 1024 bytes each, SGP.22 §5.7.15) in GetProfilesInfo. */
 #ifndef ORSP_EUICC_MAX_RESPONSE
-#define ORSP_EUICC_MAX_RESPONSE 16384
+#define ORSP_EUICC_MAX_RESPONSE (48 * 1024)
 #endif
 
 /* Smallest buffers orsp_euicc_apdu_init() accepts: one whole short STORE DATA block, one
