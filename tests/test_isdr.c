@@ -443,6 +443,52 @@ static void test_notifications_full(void **state)
 	}
 }
 
+/* The seqNumber of the PIR in c->out. */
+static uint64_t pir_seq(card *c)
+{
+	orsp_tlv d, m, f;
+	uint64_t seq = 0;
+	assert_true(find_tlv(rsp_value(c, 0xBF37), 0xBF27, &d));
+	assert_true(find_tlv(d.value, 0xBF2F, &m));
+	assert_true(find_tlv(m.value, 0x80, &f));
+	assert_int_equal(orsp_der_uint(f.value, &seq), ORSP_OK);
+	return seq;
+}
+
+/* A seqNumber is handed out once, also when the list is full and the error PIR of a failed
+ * download is not kept: the counter is committed before the PIR leaves the card (a failing
+ * commit fails the command, no PIR), so a power cycle does not hand the number out again. */
+static void test_seq_not_reused(void **state)
+{
+	card *c = card_new();
+	dl_opts again = {.iccid = ICCID_A};
+	(void)state;
+
+	install_ok(c, ICCID_A, 0, NULL); /* its PIR: seqNumber 1 */
+	while (orsp_euicc_notification_count(&c->e) < ORSP_EUICC_MAX_NOTIFICATIONS) {
+		assert_int_equal(enable(c, ICCID_A), 0);
+		assert_int_equal(disable(c, ICCID_A), 0);
+	}
+	install_fails(c, &again, 2, 9); /* ICCID already there; the list is full */
+	uint64_t s1 = pir_seq(c);
+	card_reopen(c);
+	assert_int_equal(es10_hex(c, "BF3003800101"), 0x9000);
+	assert_int_equal(rsp_code(c, 0xBF30), 0);
+	install_fails(c, &again, 2, 9); /* kept this time */
+	uint64_t s2 = pir_seq(c);
+	assert_true(s2 > s1);
+	assert_int_equal(orsp_euicc_notification_count(&c->e), ORSP_EUICC_MAX_NOTIFICATIONS);
+	/* full again, and the counter's commit fails: no PIR leaves the card */
+	start_session(c, &again);
+	c->st.fail_at = c->st.calls + 1;
+	assert_int_equal(load_bpp(c, &again), 0x6581);
+	assert_int_equal(c->out_len, 0);
+	card_reopen(c);
+	install_fails(c, &again, 2, 9);
+	assert_true(pir_seq(c) > s2);
+	card_free(c);
+}
+
 /* AuthenticateServer: one failing check at a time, with its AuthenticateErrorCode. */
 static void test_authenticate_errors(void **state)
 {
@@ -1034,6 +1080,7 @@ int main(void)
 	    cmocka_unit_test(test_download_brainpool),
 	    cmocka_unit_test(test_notifications),
 	    cmocka_unit_test(test_notifications_full),
+	    cmocka_unit_test(test_seq_not_reused),
 	    cmocka_unit_test(test_authenticate_errors),
 	    cmocka_unit_test(test_prepare_errors),
 	    cmocka_unit_test(test_install_errors),

@@ -955,9 +955,11 @@ static orsp_err cb_data(void *arg, orsp_slice d)
 	return ORSP_OK;
 }
 
-/* The ProfileInstallationResult: signed, kept as a notification, returned. */
+/* The ProfileInstallationResult: signed, kept as a notification when there is room,
+ * returned. Its seqNumber is used up either way: the caller commits the counter before the
+ * answer leaves the card. */
 static orsp_err pir(orsp_euicc *e, const orsp_euicc_profile_rec *p, const uint8_t iccid[10],
-                    const char *addr, int cmd, int reason, orsp_writer *w, bool *stored)
+                    const char *addr, int cmd, int reason, orsp_writer *w)
 {
 	orsp_euicc_notification_rec *n = new_notification(e);
 	uint8_t data[ORSP_EUICC_NOTIF_MAX], sig[ORSP_EC_SIG_LEN];
@@ -1008,8 +1010,23 @@ static orsp_err pir(orsp_euicc *e, const orsp_euicc_profile_rec *p, const uint8_
 			n->used = false;
 		}
 	}
-	*stored = n != NULL;
 	return ORSP_OK;
+}
+
+/* A PIR with errorResult, ending the session: committed (the counter, and the notification
+ * if it was kept) before it is answered; if that commit fails, the command fails and the
+ * memory goes back to the stored state. */
+static orsp_err error_pir(orsp_euicc *e, const uint8_t iccid[10], const char *addr, int cmd,
+                          int reason, orsp_writer *w)
+{
+	orsp_err err = pir(e, NULL, iccid, addr, cmd, reason, w);
+
+	if (!err)
+		err = commit(e, NULL, 0);
+	if (err)
+		restore(e);
+	reset_session(e);
+	return err;
 }
 
 static int bsp_reason(orsp_bsp_reason r)
@@ -1044,7 +1061,6 @@ static orsp_err install(orsp_euicc *e, orsp_writer *w)
 	orsp_tlv t, f;
 	orsp_reader r;
 	int reason = 0, cmd = 5;
-	bool stored = false;
 	orsp_err err;
 
 	snprintf(addr, sizeof(addr), "%s", e->s.server_addr);
@@ -1120,13 +1136,8 @@ static orsp_err install(orsp_euicc *e, orsp_writer *w)
 		reason = 10;
 		cmd = 1;
 	}
-	if (reason) {
-		err = pir(e, NULL, meta_iccid, addr, cmd, reason, w, &stored);
-		if (!err && stored && (err = commit(e, NULL, 0)))
-			restore(e); /* not recorded: memory back to the stored state */
-		reset_session(e);
-		return err;
-	}
+	if (reason)
+		return error_pir(e, meta_iccid, addr, cmd, reason, w);
 	np.used = true;
 	memcpy(np.aid, isdp_aid_base, 16);
 	np.aid[14] = (uint8_t)(0x10 + (e->next_isdp >> 8));
@@ -1136,7 +1147,7 @@ static orsp_err install(orsp_euicc *e, orsp_writer *w)
 	memcpy(np.iccid, meta_iccid, 10);
 	np.upp_len = (uint32_t)e->s.upp_len;
 	*slot = np;
-	err = pir(e, slot, meta_iccid, addr, 0, 0, w, &stored);
+	err = pir(e, slot, meta_iccid, addr, 0, 0, w);
 	if (!err) {
 		char name[16];
 		orsp_euicc_record r1;
@@ -1189,16 +1200,11 @@ static orsp_err bpp_piece(orsp_euicc *e, orsp_slice piece, orsp_writer *w)
 	if (err) {
 		orsp_bsp_step step = ORSP_BSP_STEP_INITIALISE_SECURE_CHANNEL;
 		orsp_bsp_reason why = orsp_bsp_unwrap_reason(e->s.uw, &step);
-		bool stored = false;
 		uint8_t iccid[10] = {0};
 		int reason = e->s.upp_overflow ? 10 : bsp_reason(why);
 		orsp_err_clear();
 		meta_iccid(e, iccid); /* the profile's, when StoreMetadata got through */
-		err = pir(e, NULL, iccid, e->s.server_addr, (int)step, reason, w, &stored);
-		if (!err && stored && (err = commit(e, NULL, 0)))
-			restore(e); /* not recorded: memory back to the stored state */
-		reset_session(e);
-		return err;
+		return error_pir(e, iccid, e->s.server_addr, (int)step, reason, w);
 	}
 	if (e->s.bpp_fed < e->s.bpp_total)
 		return ORSP_OK; /* 9000, no data: more pieces to come */
@@ -1228,7 +1234,6 @@ static orsp_err load_bpp_start(orsp_euicc *e, orsp_slice req, orsp_writer *w)
 	if (e->s.step != S_PREP) {
 		/* no session: a PIR with an error, as a card does; its transactionId (mandatory,
 		 * 1..16 bytes) is the one BF23 names, if it can be read [A2] */
-		bool stored = false;
 		uint8_t iccid[10] = {0};
 		orsp_reader br;
 		orsp_tlv b23, bt;
@@ -1246,11 +1251,7 @@ static orsp_err load_bpp_start(orsp_euicc *e, orsp_slice req, orsp_writer *w)
 				}
 		}
 		orsp_err_clear();
-		err = pir(e, NULL, iccid, e->s.server_addr, 0, 3, w, &stored);
-		if (!err && stored && (err = commit(e, NULL, 0)))
-			restore(e); /* not recorded: memory back to the stored state */
-		reset_session(e);
-		return err;
+		return error_pir(e, iccid, e->s.server_addr, 0, 3, w);
 	}
 	p.euicc_otsk = e->s.otsk;
 	p.dppb = e->s.dppb;
