@@ -518,11 +518,19 @@ static void test_authenticate_errors(void **state)
 		assert_int_equal(prepare(c, &ok), 0x9000);
 		assert_int_equal(rsp_error(c, 0xBF21), 4);
 	}
-	/* a challenge is used once */
+	/* a challenge is used once: AuthenticateServer only right after GetEUICCChallenge, a
+	 * second one (also after PrepareDownload) is noSessionContext and ends the session */
 	dl_opts ok = {0};
-	get_challenge(c);
-	assert_int_equal(authenticate(c, &ok), 0x9000);
-	check_auth_ok(c);
+	for (int after_prepare = 0; after_prepare < 2; after_prepare++) {
+		get_challenge(c);
+		assert_int_equal(auth_step(c, &ok), 0);
+		if (after_prepare)
+			assert_int_equal(prepare_step(c, &ok), 0);
+		assert_int_equal(authenticate(c, &ok), 0x9000);
+		assert_int_equal(rsp_error(c, 0xBF38), 4);
+		assert_int_equal(prepare(c, &ok), 0x9000);
+		assert_int_equal(rsp_error(c, 0xBF21), 4);
+	}
 	/* malformed AuthenticateServer requests: no session afterwards either */
 	static const char *const bad[] = {"BF3800", "BF380430020500", "BF38053003800101",
 	                                  "BF380A3003800101"

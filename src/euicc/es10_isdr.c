@@ -723,7 +723,8 @@ static orsp_err authenticate_server(orsp_euicc *e, const orsp_tlv *req, orsp_wri
 				memcpy(tid, f.value.p, f.value.len);
 				tid_len = f.value.len;
 			} else if (f.tag == 0x81 && f.value.len == 16)
-				chal_ok = e->s.step >= S_CHAL && orsp_ct_eq(f.value.p, e->s.echal, 16);
+				chal_ok =
+				    e->s.step == S_CHAL && orsp_ct_eq(f.value.p, e->s.echal, 16);
 			else if (f.tag == 0x83)
 				copy_str(f.value, addr, sizeof(addr));
 			else if (f.tag == 0x84 && f.value.len == 16)
@@ -734,7 +735,8 @@ static orsp_err authenticate_server(orsp_euicc *e, const orsp_tlv *req, orsp_wri
 	}
 	for (size_t i = 0; !code && i < e->n_ci; i++)
 		known_ci |= pkid.value.len == e->ski_len[i] && !memcmp(pkid.value.p, e->ski[i], pkid.value.len);
-	if (!code && e->s.step < S_CHAL)
+	/* only right after GetEUICCChallenge: a challenge is used once */
+	if (!code && e->s.step != S_CHAL)
 		code = 4; /* noSessionContext */
 	if (!code && !known_ci)
 		code = 7; /* ciPKUnknown */
@@ -834,6 +836,10 @@ static orsp_err prepare_download(orsp_euicc *e, const orsp_tlv *req, orsp_writer
 			else if (f.tag == 0x5F49)
 				bpp_otpk = f;
 		}
+	}
+	if (!code) {
+		orsp_ec_free(e->s.dppb); /* one PK.DPpb per session, never leaked */
+		e->s.dppb = NULL;
 	}
 	if (!code && (orsp_cert_parse(fcert.raw.p, fcert.raw.len, &cert) ||
 	              orsp_rsp_verify_server_cert(e->cis, cert, ORSP_ROLE_DP_PB, NULL, 0) ||
