@@ -1560,6 +1560,45 @@ static void test_download_limit_released(void **state)
 	assert_int_equal(f->prof.download_attempts, 2);
 }
 
+/* An order that expires between authenticateClient and getBoundProfilePackage is not
+ * delivered (8.8.5/4.10), the session ends, nothing is counted; once delivered, a new
+ * binding is not refused for the expiry. */
+static void test_gbpp_order_expired(void **state)
+{
+	fx *f = *state;
+	static dl d;
+	int http;
+	const char *exp = "UPDATE smdp_profile SET expires_at = strftime('%s', 'now') + 60";
+
+	order(f, EID, "EXP-2", NULL);
+	assert_int_equal(orsp_db_exec(orsp_smdp_db(f->s), exp), ORSP_OK);
+	memset(&d, 0, sizeof(d));
+	initiate(f, &d);
+	authenticate(f, &d, "EXP-2");
+	orsp_smdp_set_clock(f->s, time(NULL) + 120);
+	expect_fail(
+	    call(f, "getBoundProfilePackage", gbpp_request(f, &d, NULL, true, false), &http),
+	    "8.8.5", "4.10");
+	assert_int_equal(orsp_smdp_get(f->s, f->prof.iccid, &f->prof), ORSP_OK);
+	assert_int_equal(f->prof.state, ORSP_SMDP_RELEASED);
+	assert_int_equal(f->prof.download_attempts, 0);
+	/* the session is over */
+	expect_fail(
+	    call(f, "getBoundProfilePackage", gbpp_request(f, &d, NULL, true, false), &http),
+	    "8.10.1", "3.9");
+	dl_free(&d);
+	/* delivered before the expiry: a new binding afterwards is a retry, still served */
+	orsp_smdp_set_clock(f->s, 0);
+	memset(&d, 0, sizeof(d));
+	initiate(f, &d);
+	authenticate(f, &d, "EXP-2");
+	get_bpp(f, &d, NULL, true);
+	orsp_smdp_set_clock(f->s, time(NULL) + 120);
+	get_bpp(f, &d, NULL, true);
+	orsp_smdp_set_clock(f->s, 0);
+	dl_free(&d);
+}
+
 static json_t *cancel_request(fx *f, dl *d, int reason, const char *oid_dotted, bool bad_sig)
 {
 	uint8_t sd[128], csr[256], sig[67], oid[16];
@@ -2144,6 +2183,7 @@ int main(void)
 	                                    teardown),
 	    cmocka_unit_test_setup_teardown(test_cancel_session, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_unverified_bounded, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_gbpp_order_expired, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_pir_checks, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1402,6 +1402,15 @@ static orsp_err get_bound_profile_package(ctx *c)
 		             : "the order of this session has ended");
 		goto out;
 	}
+	/* An order that expired since authenticateClient is not delivered (the background
+	 * expiry ends it within 30 s; until then it is still Released). A new binding after
+	 * delivery is a retry of a download already made, not a new one. */
+	if (prof.state == ORSP_SMDP_RELEASED && prof.expires_at && now_s(c) > prof.expires_at) {
+		if (sess_advance(c, tid_hex, se.step, S_DONE, "order expired"))
+			orsp_err_clear();
+		e = fail(c, ES9P_ORDER_EXPIRED, NULL);
+		goto out;
+	}
 	/* Confirmation code (§3.1.3): checked with its retry limit, as the order now asks
 	 * (one cancelled and placed again under the same matching ID may have gained one);
 	 * not again for a new binding in a session that passed it before its delivery. */
