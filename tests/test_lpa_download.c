@@ -40,6 +40,8 @@
 #define PIR_ERR "BF378193BF274D8010" TID NM "A208A106800108810101" SIG64
 /* loadProfileElements (5), scp03tStructureError (7) */
 #define PIR_ERR57 "BF378193BF274D8010" TID NM "A208A106800105810107" SIG64
+/* initialiseSecureChannel (0), invalidSignature (2): the answer to BF36 + BF23 */
+#define PIR_ERR02 "BF378193BF274D8010" TID NM "A208A106800100810102" SIG64
 /* an errorResult that is not two INTEGERs */
 #define PIR_ERR_BAD "BF378193BF274D8010" TID NM "A208A106800105820107" SIG64
 
@@ -67,6 +69,9 @@ typedef struct card {
 	const uint8_t *last_seg;
 	size_t last_seg_len;
 	int n_notif; /* how many notifications ListNotification shows */
+	bool pir_first;   /* the PIR (PIR_ERR02) as the answer to the first piece, BF36 + BF23 */
+	bool pir_given;   /* a PIR was answered */
+	size_t after_pir; /* BPP pieces received after it */
 } card;
 
 static void put_hex(orsp_writer *w, const char *hex)
@@ -128,8 +133,16 @@ static uint16_t card_store_data(void *user, uint8_t channel, orsp_slice d, orsp_
 		c->removed_seq = d.len == 6 ? d.p[5] : 999;
 		put_hex(rsp, "BF3003800100");
 		break;
+	case 0xBF36:
+		if (c->pir_first) {
+			put_hex(rsp, PIR_ERR02);
+			c->pir_given = true;
+		}
+		break;
 	default:
 		/* BPP pieces: the PIR after the last segment */
+		if (c->pir_given)
+			c->after_pir++;
 		if (d.len == c->last_seg_len && !memcmp(d.p, c->last_seg, d.len))
 			put_hex(rsp, c->pir ? c->pir : c->pir_error ? PIR_ERR : PIR_OK);
 		break;
@@ -403,6 +416,19 @@ static void assert_calls(const fx *x, const char *const *want, size_t n)
 		assert_string_equal(x->smdp.calls[i], want[i]);
 }
 
+/* The pendingNotification of the last handleNotification is pir_hex, verbatim. */
+static void assert_delivered(const fx *x, const char *pir_hex)
+{
+	uint8_t pir[512], got[512];
+	size_t pl = 0, gl = 0;
+	assert_int_equal(orsp_hex_decode(pir_hex, pir, sizeof(pir), &pl), ORSP_OK);
+	assert_int_equal(
+	    orsp_json_get_base64(x->smdp.last_req[3], "pendingNotification", got, sizeof(got), &gl),
+	    ORSP_OK);
+	assert_int_equal(gl, pl);
+	assert_bytes_equal(got, pir, pl);
+}
+
 /* ---------------------------------------------------------------- tests ---------------- */
 
 static void test_download_ok(void **state)
@@ -617,6 +643,30 @@ static void test_install_failed_named(void **state)
 	                                       "ProfileInstallationResult)");
 }
 
+/* The eUICC answers the first piece (BF36 + BF23) with an error result (e.g. a bad smdpSign):
+ * nothing more is sent to it, the result goes to the SM-DP+ and its reason to the user. */
+static void test_install_failed_early(void **state)
+{
+	fx *x = *state;
+	char iccid[21];
+	static const char *const calls[] = {"initiateAuthentication", "authenticateClient",
+	                                    "getBoundProfilePackage", "handleNotification"};
+	x->card.pir_first = true;
+	assert_int_equal(run(x, NULL, iccid), ORSP_E_STATE);
+	assert_true(x->card.pir_given);
+	assert_int_equal(x->card.after_pir, 0);
+	assert_string_equal(iccid, "");
+	assert_string_equal(orsp_err_detail(),
+	                    "the eUICC could not install the profile: ErrorReason 2 "
+	                    "(invalidSignature) at BppCommandId 0 (initialiseSecureChannel)");
+	assert_calls(x, calls, 4);
+	assert_false(card_saw(x, 0xBF41));
+	/* the result the SM-DP+ got is the eUICC's, verbatim; removed from the eUICC after */
+	assert_delivered(x, PIR_ERR02);
+	assert_true(x->card.removed);
+	assert_int_equal(x->card.removed_seq, 5);
+}
+
 static void test_connection_refused(void **state)
 {
 	fx *x = *state;
@@ -725,16 +775,7 @@ static void test_notifications(void **state)
 	assert_int_equal(x->card.removed_seq, 5);
 	assert_string_equal(x->smdp.calls[0], "handleNotification");
 	/* the pendingNotification is the PIR the eUICC gave, verbatim */
-	{
-		uint8_t pir[512], got[512];
-		size_t pl = 0, gl = 0;
-		assert_int_equal(orsp_hex_decode(PIR_OK, pir, sizeof(pir), &pl), ORSP_OK);
-		assert_int_equal(orsp_json_get_base64(x->smdp.last_req[3], "pendingNotification",
-		                                      got, sizeof(got), &gl),
-		                 ORSP_OK);
-		assert_int_equal(gl, pl);
-		assert_bytes_equal(got, pir, pl);
-	}
+	assert_delivered(x, PIR_OK);
 	/* the server refuses: kept on the eUICC */
 	x->card.removed = false;
 	x->card.n = 0;
@@ -758,11 +799,14 @@ int main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 	const struct CMUnitTest tests[] = {
-	    T(test_download_ok),        T(test_download_cc),          T(test_download_cc_missing),
-	    T(test_download_refused),   T(test_initiate_failed),      T(test_authenticate_500),
-	    T(test_gbpp_failed),        T(test_euicc_refuses_server), T(test_install_failed),
-	    T(test_connection_refused), T(test_no_trust_anchor),      T(test_tls),
-	    T(test_notifications),      T(test_install_failed_named), T(test_cancel_not_confirmed),
+	    T(test_download_ok),          T(test_download_cc),
+	    T(test_download_cc_missing),  T(test_download_refused),
+	    T(test_initiate_failed),      T(test_authenticate_500),
+	    T(test_gbpp_failed),          T(test_euicc_refuses_server),
+	    T(test_install_failed),       T(test_connection_refused),
+	    T(test_no_trust_anchor),      T(test_tls),
+	    T(test_notifications),        T(test_install_failed_named),
+	    T(test_cancel_not_confirmed), T(test_install_failed_early),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

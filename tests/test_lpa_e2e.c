@@ -16,6 +16,7 @@
 #include <cmocka.h>
 
 #include "openrsp/crypto.h"
+#include "openrsp/der.h"
 #include "openrsp/http.h"
 #include "openrsp/lpa.h"
 #include "openrsp/pkg.h"
@@ -41,7 +42,40 @@ typedef struct fx {
 	orsp_lpa_transport t;
 	orsp_lpa_card c;
 	int fail_gbpp; /* answer this many getBoundProfilePackage with 503 (server trouble) */
+	int edit_bpp;  /* what to do to the BPP getBoundProfilePackage answers (BPP_*) */
 } fx;
+
+enum { BPP_AS_IS, BPP_BAD_SMDP_SIGN };
+
+/* The BPP of a getBoundProfilePackage answer changed as f->edit_bpp says (a faulty SM-DP+). */
+static void edit_bpp(fx *f, orsp_smdp_reply *r)
+{
+	json_t *j = NULL;
+	uint8_t *b = NULL;
+	size_t bl = 0;
+	char *out = NULL;
+	size_t ol = 0;
+	orsp_tlv top, iscr;
+	orsp_reader rr;
+
+	assert_int_equal(orsp_json_parse(r->body, r->body_len, 1 << 24, &j), ORSP_OK);
+	assert_int_equal(orsp_json_get_base64_alloc(j, "boundProfilePackage", 1 << 22, &b, &bl),
+	                 ORSP_OK);
+	if (f->edit_bpp == BPP_BAD_SMDP_SIGN) {
+		/* one bit of BF23's last field, the smdpSign signature */
+		assert_int_equal(orsp_der_parse_one(orsp_slice_make(b, bl), &top), ORSP_OK);
+		orsp_reader_init(&rr, top.value.p, top.value.len);
+		assert_int_equal(orsp_der_expect(&rr, 0xBF23, &iscr), ORSP_OK);
+		b[(size_t)(iscr.raw.p - b) + iscr.raw.len - 1] ^= 1;
+	}
+	assert_int_equal(orsp_json_put_base64(j, "boundProfilePackage", b, bl), ORSP_OK);
+	assert_int_equal(orsp_json_dump(j, &out, &ol), ORSP_OK);
+	free(r->body);
+	r->body = out;
+	r->body_len = ol;
+	json_decref(j);
+	free(b);
+}
 
 static orsp_err es9p(void *ctx, const orsp_http_request *req, orsp_http_response *resp)
 {
@@ -54,6 +88,8 @@ static orsp_err es9p(void *ctx, const orsp_http_request *req, orsp_http_response
 		return orsp_http_response_set_body(resp, 503, NULL, NULL, 0);
 	}
 	e = orsp_es9p_handle(&f->svc, f->s, fn, req->body, req->body_len, &r);
+	if (!e && f->edit_bpp && r.body && strcmp(fn, "getBoundProfilePackage") == 0)
+		edit_bpp(f, &r);
 	if (!e)
 		e = orsp_http_response_set_body(
 		    resp, r.http_status, r.body ? "application/json" : NULL, r.body, r.body_len);
@@ -448,6 +484,35 @@ static void test_e2e_euicc_full(void **state)
 	assert_int_equal(sp.state, ORSP_SMDP_INSTALLED);
 }
 
+/* The SM-DP+'s smdpSign in BF23 is wrong: the eUICC answers the first piece of the BPP with
+ * its error result; the LPA sends nothing more, delivers the result to the SM-DP+ (the order
+ * ends in Error there, the result leaves the eUICC) and names the eUICC's reason. */
+static void test_e2e_bad_smdp_sign(void **state)
+{
+	fx *f = *state;
+	char iccid[21];
+	orsp_lpa_profile p[ORSP_LPA_MAX_PROFILES];
+	orsp_lpa_notification no[ORSP_LPA_MAX_NOTIFICATIONS];
+	orsp_smdp_profile sp;
+	size_t n = 0;
+
+	order(f, NULL, NULL);
+	f->edit_bpp = BPP_BAD_SMDP_SIGN;
+	assert_int_equal(download(f, f->prof.matching_id, NULL, iccid), ORSP_E_STATE);
+	assert_string_equal(orsp_err_detail(),
+	                    "the eUICC could not install the profile: ErrorReason 2 "
+	                    "(invalidSignature) at BppCommandId 0 (initialiseSecureChannel)");
+	assert_string_equal(iccid, "");
+	assert_int_equal(orsp_lpa_profiles(&f->c, p, ORSP_LPA_MAX_PROFILES, &n), ORSP_OK);
+	assert_int_equal(n, 0);
+	assert_int_equal(smdp_notifications(f, "install"), 1);
+	assert_int_equal(orsp_lpa_notifications(&f->c, no, ORSP_LPA_MAX_NOTIFICATIONS, &n),
+	                 ORSP_OK);
+	assert_int_equal(n, 0);
+	assert_int_equal(orsp_smdp_lookup(f->s, f->prof.matching_id, &sp), ORSP_OK);
+	assert_int_equal(sp.state, ORSP_SMDP_ERROR);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -457,6 +522,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_e2e_server_trouble, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_e2e_refused, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_e2e_euicc_full, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_e2e_bad_smdp_sign, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -448,13 +448,26 @@ orsp_err orsp_lpa_notification_remove(orsp_lpa_card *c, uint64_t seq)
 	                                    (unsigned long long)v);
 }
 
-/* The BPP segmented as SGP.22 §2.5.5 / lpac: every piece is one ES10 command. */
+/* One piece of the BPP; *pir true when the eUICC answered it with data: its
+ * ProfileInstallationResult, which ends the loading (SGP.22 §5.7.6: any piece may return it,
+ * an error result as soon as the eUICC fails, e.g. on BF23's smdpSign). */
+static orsp_err bpp_piece(orsp_lpa_card *c, const uint8_t *p, size_t n, uint8_t *pir, size_t cap,
+                          size_t *rl, bool *got)
+{
+	orsp_err e = orsp_lpa_es10(c, p, n, pir, cap, rl);
+	*got = !e && *rl > 0;
+	return e;
+}
+
+/* The BPP segmented as SGP.22 §2.5.5 / lpac: every piece is one ES10 command, until the
+ * eUICC answers one with its ProfileInstallationResult; nothing is sent after that. */
 orsp_err orsp_lpa_load_bpp(orsp_lpa_card *c, const uint8_t *bpp, size_t n, uint8_t *pir,
                            size_t cap, size_t *pir_len)
 {
 	orsp_tlv top, iscr, part;
 	orsp_reader r;
 	size_t hdr, rl = 0;
+	bool got = false;
 	orsp_err e;
 
 	if (!c || !bpp || !pir || !pir_len)
@@ -467,40 +480,32 @@ orsp_err orsp_lpa_load_bpp(orsp_lpa_card *c, const uint8_t *bpp, size_t n, uint8
 	if (orsp_der_expect(&r, 0xBF23, &iscr))
 		return orsp_errf(ORSP_E_MALFORMED, "bound profile package: no BF23");
 	/* 1: BF36 header together with BF23 */
-	{
-		size_t k = hdr + iscr.raw.len;
-		if ((e = orsp_lpa_es10(c, bpp, k, pir, cap, &rl)))
-			return e;
-	}
-	while (orsp_reader_remaining(&r)) {
+	e = bpp_piece(c, bpp, hdr + iscr.raw.len, pir, cap, &rl, &got);
+	while (!e && !got && orsp_reader_remaining(&r)) {
 		if (orsp_der_read(&r, &part))
 			return orsp_errf(ORSP_E_MALFORMED, "bound profile package: bad part");
 		if (part.tag == 0xA0 || part.tag == 0xA2) {
 			/* 2, 4: the whole A0 / A2 */
-			e = orsp_lpa_es10(c, part.raw.p, part.raw.len, pir, cap, &rl);
+			e = bpp_piece(c, part.raw.p, part.raw.len, pir, cap, &rl, &got);
 		} else if (part.tag == 0xA1 || part.tag == 0xA3) {
 			/* 3, 5: the header alone, then each segment */
 			orsp_reader sr;
 			orsp_tlv seg;
-			e = orsp_lpa_es10(c, part.raw.p, part.raw.len - part.value.len, pir, cap, &rl);
+			e = bpp_piece(c, part.raw.p, part.raw.len - part.value.len, pir, cap, &rl,
+			              &got);
 			orsp_reader_init(&sr, part.value.p, part.value.len);
-			while (!e && orsp_reader_remaining(&sr)) {
+			while (!e && !got && orsp_reader_remaining(&sr)) {
 				if (orsp_der_read(&sr, &seg))
 					return orsp_errf(ORSP_E_MALFORMED, "bound profile package: segment");
-				e = orsp_lpa_es10(c, seg.raw.p, seg.raw.len, pir, cap, &rl);
-				/* the eUICC may answer with the PIR early (a failed segment) */
-				if (!e && rl > 0)
-					break;
+				e = bpp_piece(c, seg.raw.p, seg.raw.len, pir, cap, &rl, &got);
 			}
 		} else {
 			return orsp_errf(ORSP_E_MALFORMED, "bound profile package: unexpected part");
 		}
-		if (e)
-			return e;
-		if (rl > 0)
-			break; /* a PIR: the installation ended (success or error) */
 	}
-	if (rl == 0)
+	if (e)
+		return e;
+	if (!got)
 		return orsp_errf(ORSP_E_MALFORMED, "card: no ProfileInstallationResult");
 	*pir_len = rl;
 	return ORSP_OK;
