@@ -69,6 +69,10 @@ typedef struct card {
 	const uint8_t *last_seg;
 	size_t last_seg_len;
 	int n_notif; /* how many notifications ListNotification shows */
+	bool refuse_a0;    /* the A0 piece of the BPP is answered 6A80 */
+	bool cancel_error; /* CancelSession answers invalidTransactionId */
+	uint8_t bf41[64];  /* the last CancelSession request */
+	size_t bf41_len;
 	bool pir_first;   /* the PIR (PIR_ERR02) as the answer to the first piece, BF36 + BF23 */
 	bool pir_given;   /* a PIR was answered */
 	size_t after_pir; /* BPP pieces received after it */
@@ -115,7 +119,15 @@ static uint16_t card_store_data(void *user, uint8_t channel, orsp_slice d, orsp_
 		put_hex(rsp, "BF2108A00630045F490100");
 		break;
 	case 0xBF41:
-		put_hex(rsp, "BF4108A006300480010000");
+		if (d.len <= sizeof(c->bf41)) {
+			memcpy(c->bf41, d.p, d.len);
+			c->bf41_len = d.len;
+		}
+		put_hex(rsp, c->cancel_error ? "BF4103810105" : "BF4108A006300480010000");
+		break;
+	case 0xA0:
+		if (c->refuse_a0)
+			return 0x6A80;
 		break;
 	case 0xBF28:
 		if (c->n_notif == 0)
@@ -667,6 +679,78 @@ static void test_install_failed_early(void **state)
 	assert_int_equal(x->card.removed_seq, 5);
 }
 
+/* The SM-DP+ sends a package that is not one (BF36 expected): nothing goes to the eUICC, the
+ * session is cancelled on both sides with undefinedReason (127), so the order stays
+ * downloadable. */
+static void test_bad_bpp(void **state)
+{
+	fx *x = *state;
+	char iccid[21];
+	static const char *const calls[] = {"initiateAuthentication", "authenticateClient",
+	                                    "getBoundProfilePackage", "cancelSession"};
+	free(x->smdp.bpp_b64);
+	x->smdp.bpp_b64 = b64((const uint8_t *)"\x30\x00", 2);
+	assert_int_equal(run(x, NULL, iccid), ORSP_E_MALFORMED);
+	assert_string_equal(orsp_err_detail(),
+	                    "bound profile package: not a BF36 TLV (session cancelled)");
+	assert_calls(x, calls, 4);
+	assert_false(card_saw(x, 0xBF36));
+	assert_non_null(find(x->card.bf41, x->card.bf41_len, "\x81\x01\x7F", 3));
+}
+
+/* A package whose structure breaks after BF23: refused before any piece is sent, as above. */
+static void test_bad_bpp_part(void **state)
+{
+	fx *x = *state;
+	char iccid[21];
+	uint8_t buf[512];
+	orsp_tlv top, iscr;
+	orsp_reader r;
+	orsp_writer w;
+	orsp_der_mark m;
+
+	assert_int_equal(orsp_der_parse_one(orsp_slice_make(x->bpp, x->bpp_len), &top), ORSP_OK);
+	orsp_reader_init(&r, top.value.p, top.value.len);
+	assert_int_equal(orsp_der_expect(&r, 0xBF23, &iscr), ORSP_OK);
+	orsp_writer_init(&w, buf, sizeof(buf));
+	m = orsp_der_begin(&w, 0xBF36);
+	orsp_write_bytes(&w, iscr.raw.p, iscr.raw.len);
+	orsp_der_put_tlv(&w, 0x04, NULL, 0);
+	orsp_der_end(&w, m);
+	assert_int_equal(orsp_writer_status(&w), ORSP_OK);
+	free(x->smdp.bpp_b64);
+	x->smdp.bpp_b64 = b64(buf, w.len);
+	assert_int_equal(run(x, NULL, iccid), ORSP_E_MALFORMED);
+	assert_string_equal(orsp_err_detail(),
+	                    "bound profile package: unexpected part (session cancelled)");
+	assert_false(card_saw(x, 0xBF36));
+	assert_true(card_saw(x, 0xBF41));
+	assert_string_equal(x->smdp.calls[x->smdp.n - 1], "cancelSession");
+}
+
+/* The eUICC refuses a piece without a result: the session is cancelled (undefinedReason); an
+ * eUICC that cannot cancel it is said so, and its error answer is not sent to the SM-DP+. */
+static void test_load_refused(void **state)
+{
+	fx *x = *state;
+	char iccid[21];
+	x->card.refuse_a0 = true;
+	assert_int_equal(run(x, NULL, iccid), ORSP_E_STATE);
+	assert_string_equal(orsp_err_detail(),
+	                    "card refused STORE DATA block 0 (SW 6A80) (session cancelled)");
+	assert_string_equal(x->smdp.calls[x->smdp.n - 1], "cancelSession");
+	assert_non_null(find(x->card.bf41, x->card.bf41_len, "\x81\x01\x7F", 3));
+	assert_string_equal(iccid, "");
+
+	x->smdp.n = 0;
+	x->card.cancel_error = true;
+	assert_int_equal(run(x, NULL, iccid), ORSP_E_STATE);
+	assert_string_equal(orsp_err_detail(),
+	                    "card refused STORE DATA block 0 (SW 6A80) (the eUICC did not cancel "
+	                    "the session: CancelSession error 5, invalidTransactionId)");
+	assert_string_equal(x->smdp.calls[x->smdp.n - 1], "getBoundProfilePackage");
+}
+
 static void test_connection_refused(void **state)
 {
 	fx *x = *state;
@@ -799,14 +883,25 @@ int main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 	const struct CMUnitTest tests[] = {
-	    T(test_download_ok),          T(test_download_cc),
-	    T(test_download_cc_missing),  T(test_download_refused),
-	    T(test_initiate_failed),      T(test_authenticate_500),
-	    T(test_gbpp_failed),          T(test_euicc_refuses_server),
-	    T(test_install_failed),       T(test_connection_refused),
-	    T(test_no_trust_anchor),      T(test_tls),
-	    T(test_notifications),        T(test_install_failed_named),
-	    T(test_cancel_not_confirmed), T(test_install_failed_early),
+	    T(test_download_ok),
+	    T(test_download_cc),
+	    T(test_download_cc_missing),
+	    T(test_download_refused),
+	    T(test_initiate_failed),
+	    T(test_authenticate_500),
+	    T(test_gbpp_failed),
+	    T(test_euicc_refuses_server),
+	    T(test_install_failed),
+	    T(test_connection_refused),
+	    T(test_no_trust_anchor),
+	    T(test_tls),
+	    T(test_notifications),
+	    T(test_install_failed_named),
+	    T(test_cancel_not_confirmed),
+	    T(test_install_failed_early),
+	    T(test_bad_bpp),
+	    T(test_bad_bpp_part),
+	    T(test_load_refused),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -45,7 +45,7 @@ typedef struct fx {
 	int edit_bpp;  /* what to do to the BPP getBoundProfilePackage answers (BPP_*) */
 } fx;
 
-enum { BPP_AS_IS, BPP_BAD_SMDP_SIGN };
+enum { BPP_AS_IS, BPP_BAD_SMDP_SIGN, BPP_NOT_BF36 };
 
 /* The BPP of a getBoundProfilePackage answer changed as f->edit_bpp says (a faulty SM-DP+). */
 static void edit_bpp(fx *f, orsp_smdp_reply *r)
@@ -67,6 +67,10 @@ static void edit_bpp(fx *f, orsp_smdp_reply *r)
 		orsp_reader_init(&rr, top.value.p, top.value.len);
 		assert_int_equal(orsp_der_expect(&rr, 0xBF23, &iscr), ORSP_OK);
 		b[(size_t)(iscr.raw.p - b) + iscr.raw.len - 1] ^= 1;
+	} else if (f->edit_bpp == BPP_NOT_BF36) {
+		b[0] = 0x30;
+		b[1] = 0x00;
+		bl = 2;
 	}
 	assert_int_equal(orsp_json_put_base64(j, "boundProfilePackage", b, bl), ORSP_OK);
 	assert_int_equal(orsp_json_dump(j, &out, &ol), ORSP_OK);
@@ -513,6 +517,31 @@ static void test_e2e_bad_smdp_sign(void **state)
 	assert_int_equal(sp.state, ORSP_SMDP_ERROR);
 }
 
+/* The SM-DP+ sends something that is not a BPP: nothing reaches the eUICC, the session is
+ * cancelled on both sides (undefinedReason), the order is downloadable again (Released) and
+ * the retry installs the profile. */
+static void test_e2e_bad_bpp(void **state)
+{
+	fx *f = *state;
+	char iccid[21];
+	orsp_lpa_profile p[ORSP_LPA_MAX_PROFILES];
+	orsp_smdp_profile sp;
+	size_t n = 0;
+
+	order(f, NULL, NULL);
+	f->edit_bpp = BPP_NOT_BF36;
+	assert_int_equal(download(f, f->prof.matching_id, NULL, iccid), ORSP_E_MALFORMED);
+	assert_string_equal(orsp_err_detail(),
+	                    "bound profile package: not a BF36 TLV (session cancelled)");
+	assert_int_equal(orsp_lpa_profiles(&f->c, p, ORSP_LPA_MAX_PROFILES, &n), ORSP_OK);
+	assert_int_equal(n, 0);
+	assert_int_equal(orsp_smdp_lookup(f->s, f->prof.matching_id, &sp), ORSP_OK);
+	assert_int_equal(sp.state, ORSP_SMDP_RELEASED);
+	f->edit_bpp = BPP_AS_IS;
+	assert_int_equal(download(f, f->prof.matching_id, NULL, iccid), ORSP_OK);
+	assert_string_equal(iccid, f->prof.iccid);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -523,6 +552,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_e2e_refused, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_e2e_euicc_full, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_e2e_bad_smdp_sign, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_e2e_bad_bpp, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -62,7 +62,8 @@ ORSP_MUST_CHECK orsp_err orsp_lpa_es10(orsp_lpa_card *c, const uint8_t *req, siz
 /* LoadBoundProfilePackage: the BPP cut exactly as deployed LPAs do (SGP.22 §2.5.5: BF36
  * header + BF23, A0, A1 header, each 88, A2, A3 header, each 86), each piece one ES10
  * command; the ProfileInstallationResult (BF37) into pir. The eUICC may answer any piece with
- * it (an error result as soon as one fails, e.g. BF23's smdpSign): nothing is sent after it. */
+ * it (an error result as soon as one fails, e.g. BF23's smdpSign): nothing is sent after it.
+ * A malformed package is ORSP_E_MALFORMED before any of it is sent. */
 ORSP_MUST_CHECK orsp_err orsp_lpa_load_bpp(orsp_lpa_card *c, const uint8_t *bpp, size_t n,
                                            uint8_t *pir, size_t cap, size_t *pir_len);
 

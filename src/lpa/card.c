@@ -448,31 +448,31 @@ orsp_err orsp_lpa_notification_remove(orsp_lpa_card *c, uint64_t seq)
 	                                    (unsigned long long)v);
 }
 
-/* One piece of the BPP; *pir true when the eUICC answered it with data: its
+/* One piece of the BPP; *got true when the eUICC answered it with data: its
  * ProfileInstallationResult, which ends the loading (SGP.22 §5.7.6: any piece may return it,
- * an error result as soon as the eUICC fails, e.g. on BF23's smdpSign). */
+ * an error result as soon as the eUICC fails, e.g. on BF23's smdpSign). c NULL: send nothing
+ * (the package's structure is being checked). */
 static orsp_err bpp_piece(orsp_lpa_card *c, const uint8_t *p, size_t n, uint8_t *pir, size_t cap,
                           size_t *rl, bool *got)
 {
-	orsp_err e = orsp_lpa_es10(c, p, n, pir, cap, rl);
-	*got = !e && *rl > 0;
+	orsp_err e = c ? orsp_lpa_es10(c, p, n, pir, cap, rl) : ORSP_OK;
+	*got = c && !e && *rl > 0;
 	return e;
 }
 
 /* The BPP segmented as SGP.22 §2.5.5 / lpac: every piece is one ES10 command, until the
- * eUICC answers one with its ProfileInstallationResult; nothing is sent after that. */
-orsp_err orsp_lpa_load_bpp(orsp_lpa_card *c, const uint8_t *bpp, size_t n, uint8_t *pir,
-                           size_t cap, size_t *pir_len)
+ * eUICC answers one with its ProfileInstallationResult; nothing is sent after that. c NULL:
+ * only the structure is checked, so a malformed package is refused before the eUICC got any
+ * of it (and the session can still be cancelled there). */
+static orsp_err bpp_walk(orsp_lpa_card *c, const uint8_t *bpp, size_t n, uint8_t *pir, size_t cap,
+                         size_t *rl, bool *got)
 {
 	orsp_tlv top, iscr, part;
 	orsp_reader r;
-	size_t hdr, rl = 0;
-	bool got = false;
+	size_t hdr;
 	orsp_err e;
 
-	if (!c || !bpp || !pir || !pir_len)
-		return orsp_errf(ORSP_E_USAGE, "lpa: bad arguments");
-	*pir_len = 0;
+	*got = false;
 	if (orsp_der_parse_one(orsp_slice_make(bpp, n), &top) || top.tag != 0xBF36)
 		return orsp_errf(ORSP_E_MALFORMED, "bound profile package: not a BF36 TLV");
 	hdr = top.raw.len - top.value.len;
@@ -480,30 +480,44 @@ orsp_err orsp_lpa_load_bpp(orsp_lpa_card *c, const uint8_t *bpp, size_t n, uint8
 	if (orsp_der_expect(&r, 0xBF23, &iscr))
 		return orsp_errf(ORSP_E_MALFORMED, "bound profile package: no BF23");
 	/* 1: BF36 header together with BF23 */
-	e = bpp_piece(c, bpp, hdr + iscr.raw.len, pir, cap, &rl, &got);
-	while (!e && !got && orsp_reader_remaining(&r)) {
+	e = bpp_piece(c, bpp, hdr + iscr.raw.len, pir, cap, rl, got);
+	while (!e && !*got && orsp_reader_remaining(&r)) {
 		if (orsp_der_read(&r, &part))
 			return orsp_errf(ORSP_E_MALFORMED, "bound profile package: bad part");
 		if (part.tag == 0xA0 || part.tag == 0xA2) {
 			/* 2, 4: the whole A0 / A2 */
-			e = bpp_piece(c, part.raw.p, part.raw.len, pir, cap, &rl, &got);
+			e = bpp_piece(c, part.raw.p, part.raw.len, pir, cap, rl, got);
 		} else if (part.tag == 0xA1 || part.tag == 0xA3) {
 			/* 3, 5: the header alone, then each segment */
 			orsp_reader sr;
 			orsp_tlv seg;
-			e = bpp_piece(c, part.raw.p, part.raw.len - part.value.len, pir, cap, &rl,
-			              &got);
+			e = bpp_piece(c, part.raw.p, part.raw.len - part.value.len, pir, cap, rl,
+			              got);
 			orsp_reader_init(&sr, part.value.p, part.value.len);
-			while (!e && !got && orsp_reader_remaining(&sr)) {
+			while (!e && !*got && orsp_reader_remaining(&sr)) {
 				if (orsp_der_read(&sr, &seg))
 					return orsp_errf(ORSP_E_MALFORMED, "bound profile package: segment");
-				e = bpp_piece(c, seg.raw.p, seg.raw.len, pir, cap, &rl, &got);
+				e = bpp_piece(c, seg.raw.p, seg.raw.len, pir, cap, rl, got);
 			}
 		} else {
 			return orsp_errf(ORSP_E_MALFORMED, "bound profile package: unexpected part");
 		}
 	}
-	if (e)
+	return e;
+}
+
+orsp_err orsp_lpa_load_bpp(orsp_lpa_card *c, const uint8_t *bpp, size_t n, uint8_t *pir, size_t cap,
+                           size_t *pir_len)
+{
+	size_t rl = 0;
+	bool got = false;
+	orsp_err e;
+
+	if (!c || !bpp || !pir || !pir_len)
+		return orsp_errf(ORSP_E_USAGE, "lpa: bad arguments");
+	*pir_len = 0;
+	if ((e = bpp_walk(NULL, bpp, n, pir, cap, &rl, &got)) ||
+	    (e = bpp_walk(c, bpp, n, pir, cap, &rl, &got)))
 		return e;
 	if (!got)
 		return orsp_errf(ORSP_E_MALFORMED, "card: no ProfileInstallationResult");

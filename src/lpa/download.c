@@ -184,6 +184,25 @@ static void cancel(orsp_lpa_card *c, es9 *s, const uint8_t *tid, size_t tid_len,
 		orsp_err_clear();
 		return;
 	}
+	/* CancelSessionResponse ::= [65] CHOICE { ok [0], error [1] INTEGER }: only the signed
+	 * ok goes to the SM-DP+ */
+	{
+		orsp_tlv t, f;
+		uint64_t code = 127;
+		bool read = !orsp_der_parse_one(orsp_slice_make(rsp, rl), &t) && t.tag == 0xBF41 &&
+		            !orsp_der_parse_one(t.value, &f);
+		if (!read || f.tag != 0xA0) {
+			if (!read || f.tag != 0x81 || orsp_der_uint(f.value, &code))
+				code = 127;
+			snprintf(
+			    note, cap,
+			    " (the eUICC did not cancel the session: CancelSession error %llu, %s)",
+			    (unsigned long long)code,
+			    code == 5 ? "invalidTransactionId" : "undefinedError");
+			orsp_err_clear();
+			return;
+		}
+	}
 	j = json_object();
 	e = !j ? orsp_errf(ORSP_E_RESOURCE, "out of memory")
 	       : orsp_json_put_string(j, "transactionId", tid_hex);
@@ -201,15 +220,19 @@ static void cancel(orsp_lpa_card *c, es9 *s, const uint8_t *tid, size_t tid_len,
 	json_decref(j);
 }
 
-/* After error e: cancel the session (postponed, so the order stays downloadable); e again,
- * its detail kept first and what became of the session after it. */
+/* CancelSessionReason (SGP.22 §5.7.14) values the LPA sends */
+enum { CANCEL_END_USER_REJECTION = 0, CANCEL_POSTPONED = 1, CANCEL_UNDEFINED = 127 };
+
+/* After error e: cancel the session with reason (postponed or undefinedReason: either keeps
+ * the order downloadable); e again, its detail kept first and what became of the session
+ * after it. */
 static orsp_err cancel_failed(orsp_lpa_card *c, es9 *s, const uint8_t *tid, size_t tid_len,
-                              const char *tid_hex, orsp_err e)
+                              const char *tid_hex, int reason, orsp_err e)
 {
 	char detail[300], note[300];
 
 	snprintf(detail, sizeof(detail), "%s", orsp_err_detail());
-	cancel(c, s, tid, tid_len, tid_hex, 1 /* postponed */, note, sizeof(note));
+	cancel(c, s, tid, tid_len, tid_hex, reason, note, sizeof(note));
 	return orsp_errf(e, "%s%s", detail, note);
 }
 
@@ -447,7 +470,7 @@ orsp_err orsp_lpa_download(orsp_lpa_card *c, const orsp_lpa_download_opts *o,
 	progress(o, ORSP_LPA_STEP_METADATA, mp.iccid);
 	if (o->confirm && !o->confirm(o->arg, &mp)) {
 		char note[300];
-		cancel(c, &s, tid, tid_len, tid_hex, 0 /* endUserRejection */, note, sizeof(note));
+		cancel(c, &s, tid, tid_len, tid_hex, CANCEL_END_USER_REJECTION, note, sizeof(note));
 		e = orsp_errf(ORSP_E_POLICY, "download refused by the user%s", note);
 		goto out;
 	}
@@ -470,7 +493,7 @@ orsp_err orsp_lpa_download(orsp_lpa_card *c, const orsp_lpa_download_opts *o,
 	}
 	if (cc_required && !o->cc) {
 		char note[300];
-		cancel(c, &s, tid, tid_len, tid_hex, 1 /* postponed */, note, sizeof(note));
+		cancel(c, &s, tid, tid_len, tid_hex, CANCEL_POSTPONED, note, sizeof(note));
 		e = orsp_errf(ORSP_E_USAGE, "this profile needs a confirmation code (-c CODE)%s",
 		              note);
 		goto out;
@@ -526,8 +549,12 @@ orsp_err orsp_lpa_download(orsp_lpa_card *c, const orsp_lpa_download_opts *o,
 		e = orsp_errf(ORSP_E_RESOURCE, "out of memory");
 		goto out;
 	}
+	/* No installation result (a malformed package, the card refused a piece or said
+	 * nothing): the session is cancelled on both sides, undefinedReason (the project's
+	 * SGP.22 v2.2 ASN.1 names no loadBppExecutionError), so the order stays downloadable.
+	 * With a result, the SM-DP+ gets it instead (below). */
 	if ((e = orsp_lpa_load_bpp(c, bpp, bppl, pir, 4096, &pirl)))
-		goto out;
+		goto out_cancel_load;
 	/* The PIR: success or the error the eUICC reports */
 	{
 		orsp_tlv data, res, choice;
@@ -537,7 +564,7 @@ orsp_err orsp_lpa_download(orsp_lpa_card *c, const orsp_lpa_download_opts *o,
 		char why[160] = "";
 		if (orsp_der_parse_one(orsp_slice_make(pir, pirl), &t) || t.tag != 0xBF37) {
 			e = orsp_errf(ORSP_E_MALFORMED, "card: not a ProfileInstallationResult");
-			goto out;
+			goto out_cancel_load;
 		}
 		orsp_reader_init(&r, t.value.p, t.value.len);
 		if (!orsp_der_expect(&r, 0xBF27, &data)) {
@@ -580,7 +607,10 @@ orsp_err orsp_lpa_download(orsp_lpa_card *c, const orsp_lpa_download_opts *o,
 	e = ORSP_OK;
 	goto out;
 out_cancel:
-	e = cancel_failed(c, &s, tid, tid_len, tid_hex, e);
+	e = cancel_failed(c, &s, tid, tid_len, tid_hex, CANCEL_POSTPONED, e);
+	goto out;
+out_cancel_load:
+	e = cancel_failed(c, &s, tid, tid_len, tid_hex, CANCEL_UNDEFINED, e);
 out:
 	(void)n;
 	json_decref(req);
