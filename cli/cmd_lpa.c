@@ -3,6 +3,7 @@
  * docs/lpa.md is the user guide. Output: readable text, or with --json one lpac-like object
  * per line: {"type":"lpa","payload":{"code":0,"message":"success","data":...}} and, during a
  * download, {"type":"progress","payload":{"code":0,"message":STEP,"data":WHAT}}. */
+#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -421,6 +422,7 @@ out:
 
 typedef struct dl_ctx {
 	const lpa_opts *o;
+	FILE *tty; /* --ask: the terminal, opened before anything else happens */
 } dl_ctx;
 
 static const char *step_name(orsp_lpa_step s, bool json)
@@ -472,13 +474,12 @@ static bool dl_confirm(void *arg, const orsp_lpa_profile *m)
 		        m->iccid, m->spn, m->name, class_str(m->profile_class));
 	if (!d->o->ask)
 		return true;
-	tty = fopen("/dev/tty", "r+");
+	tty = d->tty;
 	if (!tty)
-		return false; /* nobody to ask: refuse */
+		return false; /* not reached: profile_download opened it */
 	fprintf(tty, "Install this profile? [y/N] ");
 	fflush(tty);
 	yes = fgets(line, sizeof(line), tty) && (line[0] == 'y' || line[0] == 'Y');
-	fclose(tty);
 	return yes;
 }
 
@@ -491,7 +492,7 @@ static int profile_download(int argc, char **argv)
 	orsp_lpa_ac ac;
 	orsp_lpa_server sv;
 	orsp_lpa_download_opts d = {0};
-	dl_ctx dc;
+	dl_ctx dc = {0};
 	char iccid[21] = "";
 	orsp_err e;
 	int rc;
@@ -521,9 +522,19 @@ static int profile_download(int argc, char **argv)
 		                  "certificate with --ca FILE (or set ORSP_LPA_CA)");
 		return fail(&o, "profile download", u);
 	}
+	/* --ask without a terminal would refuse the profile for the user (endUserRejection,
+	 * which ends the order at the SM-DP+): a usage error before anything is touched */
+	if (o.ask && !(dc.tty = fopen("/dev/tty", "r+")))
+		return cli_usage("--ask",
+		                 "no terminal to ask on (/dev/tty: %s): run it from a "
+		                 "terminal, or leave --ask out",
+		                 strerror(errno));
 	server_of(&o, &sv);
-	if ((rc = open_euicc(&o, &s)))
+	if ((rc = open_euicc(&o, &s))) {
+		if (dc.tty)
+			fclose(dc.tty);
 		return rc;
+	}
 	dc.o = &o;
 	d.ac = &ac;
 	d.cc = o.cc;
@@ -547,6 +558,8 @@ static int profile_download(int argc, char **argv)
 		printf("installed %s (disabled; enable it with `openrsp lpa profile enable %s`)\n",
 		       iccid, iccid);
 	}
+	if (dc.tty)
+		fclose(dc.tty);
 	close_euicc(&s);
 	return rc;
 }

@@ -39,6 +39,12 @@ failure() { # NEEDLE ARGS...: exit 1, one line on stderr containing NEEDLE, noth
 		bad "failure '$needle': rc=$rc stderr='$err' stdout='$out' (args: $*)"
 	fi
 }
+# run_notty ARGS...: as run, in a new session without a controlling terminal (no /dev/tty)
+run_notty() {
+	rc=0
+	out=$(setsid -w "$B" "$@" 2>"$T/err" </dev/null) || rc=$?
+	err=$(cat "$T/err")
+}
 json() {
 	"$PY" -c '
 import json, sys
@@ -76,6 +82,14 @@ usage --server-url lpa profile download -a '1$a.example$X' --server-url ftp://x 
 usage --timeout lpa profile download -a '1$a.example$X' --timeout 0 --euicc pcsc
 usage list lpa profile list --ca x --euicc pcsc
 usage --nope lpa profile list --nope --euicc pcsc
+
+# --ask with no terminal to ask on: a usage error before the eUICC is opened (not "pcscd")
+run_notty lpa profile download -a '1$smdp.example.com$ABC' --ask --euicc pcsc --ca /dev/null
+if [[ $rc -eq 2 && "$err" == "openrsp: --ask: no terminal to ask on"* && $(wc -l <"$T/err") -eq 1 && -z "$out" ]]; then
+	ok
+else
+	bad "--ask without a terminal: rc=$rc stderr='$err'"
+fi
 
 # ----- bad activation codes: exit 1 before the eUICC is opened -----
 for ac in '2$smdp.example.com$ABC' 'LPA:1$smdp_x.example.com$ABC' '1$smdp.example.com$AB C' \
@@ -203,6 +217,10 @@ if command -v curl >/dev/null; then
 	failure "check --ca" lpa profile download -a "LPA:1\$$FQDN\$$MID" --server-url \
 		"https://127.0.0.1:$PORT" --ca "$V/CertificateIssuer/CERT_CI_ECDSA_NIST.pem" \
 		--euicc "local:$E2"
+	# --ask with no terminal: refused before the eUICC or the SM-DP+ is asked anything, so the
+	# order is not ended as if the user had rejected the profile
+	run_notty lpa profile download -a "LPA:1\$$FQDN\$$MID" "${SRV[@]}" --ask
+	if [[ $rc -eq 2 && "$err" == "openrsp: --ask: "* ]]; then ok; else bad "--ask without a terminal: rc=$rc $err"; fi
 	run lpa profile download -a "LPA:1\$$FQDN\$$MID" "${SRV[@]}"
 	if [[ $rc -eq 0 && "$out" == "installed $ICCID"* ]]; then ok; else bad "download: rc=$rc $err"; fi
 	has "download progress" "[4/5] installing on the eUICC" "$err"
