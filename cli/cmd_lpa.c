@@ -36,11 +36,12 @@ enum {
 	"  --server-url URL     reach the SM-DP+ at URL (e.g. https://127.0.0.1:8443) instead "    \
 	"of\n"                                                                                     \
 	"                       https://<address>; its TLS certificate must still name the\n"      \
-	"                       address\n"                                                         \
+	"                       address. http:// (no TLS) only with --insecure\n"                  \
 	"  --ca FILE            trusted CA certificates (PEM) for the SM-DP+ TLS certificate "     \
 	"(the\n"                                                                                   \
 	"                       GSMA CI, or a test CI). Default: $ORSP_LPA_CA\n"                   \
-	"  --insecure           do not verify the SM-DP+ TLS certificate (labs only; warned)\n"    \
+	"  --insecure           do not verify the SM-DP+ TLS certificate, allow an http:// URL\n"  \
+	"                       (labs only; warned)\n"                                             \
 	"  --timeout SEC        per-request timeout, 1..600 (default 60)\n"
 
 typedef struct lpa_opts {
@@ -140,6 +141,12 @@ static int parse_opts(int argc, char **argv, lpa_opts *o, const int *allowed)
 			return cli_usage(argv[optind - 1], "unexpected option");
 		}
 	}
+	/* plain HTTP authenticates no server and hides nothing: as insecure as --insecure */
+	if (o->server_url && !strncmp(o->server_url, "http://", 7) && !o->insecure)
+		return cli_usage("--server-url",
+		                 "http:// has no TLS (the SM-DP+ is not authenticated, "
+		                 "the exchange is in clear): use https://, or add "
+		                 "--insecure (labs only)");
 	if (!o->euicc)
 		o->euicc = getenv("ORSP_LPA_EUICC");
 	if (!o->ca)
@@ -255,7 +262,11 @@ static void server_of(const lpa_opts *o, orsp_lpa_server *sv)
 	sv->ca_file = o->ca;
 	sv->insecure = o->insecure;
 	sv->timeout_ms = o->timeout_ms;
-	if (o->insecure)
+	if (o->insecure && o->server_url && !strncmp(o->server_url, "http://", 7))
+		fprintf(stderr,
+		        "openrsp: WARNING: --insecure: http:// has no TLS; anyone on the path "
+		        "can read the exchange and impersonate the server\n");
+	else if (o->insecure)
 		fprintf(stderr, "openrsp: WARNING: --insecure: the SM-DP+ TLS certificate is NOT "
 		                "verified; anyone on the path can impersonate the server\n");
 }
@@ -516,7 +527,7 @@ static int profile_download(int argc, char **argv)
 		                                     "code: add -c CODE");
 		return fail(&o, "profile download", u);
 	}
-	if (!o.ca && !o.insecure && (!o.server_url || !strncmp(o.server_url, "https:", 6))) {
+	if (!o.ca && !o.insecure) {
 		orsp_err u = orsp_errf(
 		    ORSP_E_USAGE, "no trust anchor for the SM-DP+ TLS certificate: give the CI "
 		                  "certificate with --ca FILE (or set ORSP_LPA_CA)");

@@ -39,7 +39,8 @@ pass() { echo "interop-osmo-smdpp: ok: $*"; }
 	--cert "$V/eUICC/CERT_EUICC_ECDSA_NIST.der" --eum-cert "$V/EUM/CERT_EUM_ECDSA_NIST.der" \
 	--ci-cert "$V/CertificateIssuer/CERT_CI_ECDSA_NIST.der" >/dev/null
 E=(--euicc "local:$T/euicc")
-L=(--server-url "$OSMO_URL" "${E[@]}")
+# osmo-smdpp serves plain HTTP, which the LPA takes only with --insecure (warned about)
+L=(--server-url "$OSMO_URL" --insecure "${E[@]}")
 osmo_start "$here" "$T/osmo.log"
 
 # an unknown matching ID

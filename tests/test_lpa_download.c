@@ -359,6 +359,7 @@ static int setup(void **state)
 	x->route.base_url = x->base;
 	x->server.routes = &x->route;
 	x->server.n_routes = 1;
+	x->server.insecure = true; /* plain HTTP */
 	x->server.timeout_ms = 10000;
 	assert_int_equal(orsp_lpa_ac_parse("LPA:1$" THALES_FQDN "$TEST-MATCHING-ID", &x->ac),
 	                 ORSP_OK);
@@ -767,9 +768,41 @@ static void test_no_trust_anchor(void **state)
 	char iccid[21];
 	x->server.routes = NULL;
 	x->server.n_routes = 0;
+	x->server.insecure = false;
 	/* https://<fqdn> by default, which needs a CA */
 	assert_int_equal(run(x, NULL, iccid), ORSP_E_USAGE);
 	assert_non_null(strstr(orsp_err_detail(), "--ca"));
+	assert_int_equal(x->card.n, 0);
+}
+
+/* Plain HTTP authenticates no server: refused unless verification is off (insecure), before
+ * the eUICC or the server is asked anything; a CA does not make it acceptable. */
+static void test_http_needs_insecure(void **state)
+{
+	fx *x = *state;
+	char iccid[21];
+	char want[200];
+	x->server.insecure = false;
+	x->server.ca_file = "/dev/null";
+	assert_int_equal(run(x, NULL, iccid), ORSP_E_USAGE);
+	snprintf(want, sizeof(want),
+	         "%s: not an https:// URL; plain HTTP authenticates no SM-DP+ (it is allowed only "
+	         "with insecure, labs only)",
+	         x->base);
+	assert_string_equal(orsp_err_detail(), want);
+	assert_int_equal(x->smdp.n, 0);
+	assert_int_equal(x->card.n, 0);
+	/* notifications alike: kept on the eUICC */
+	{
+		size_t sent = 9;
+		orsp_lpa_route r = {"testsmdpplus1.example.com", x->base};
+		x->server.routes = &r;
+		assert_int_equal(orsp_lpa_process_notifications(&x->lc, &x->server, &sent),
+		                 ORSP_E_USAGE);
+		assert_int_equal(sent, 0);
+		assert_int_equal(x->smdp.n, 0);
+		assert_false(x->card.removed);
+	}
 }
 
 /* HTTPS: a DPtls certificate for testsmdpplus1.example.com issued (now, the SGP.26 one has
@@ -813,6 +846,7 @@ static void test_tls(void **state)
 	snprintf(root_path, sizeof(root_path), "%s",
 	         test_vector_path("sgp22/es9p/gsma_rsp2_root_ci1.pem"));
 	x->server.ca_file = ci_path;
+	x->server.insecure = false;
 
 	/* the right name: the exchange gets through TLS (the Thales answer then names another
 	 * SM-DP+, which is fine for the LPA: the eUICC is the judge) */
@@ -902,6 +936,7 @@ int main(void)
 	    T(test_bad_bpp),
 	    T(test_bad_bpp_part),
 	    T(test_load_refused),
+	    T(test_http_needs_insecure),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

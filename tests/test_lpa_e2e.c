@@ -162,6 +162,7 @@ static int setup(void **state)
 	f->route.base_url = f->base;
 	f->server.routes = &f->route;
 	f->server.n_routes = 1;
+	f->server.insecure = true; /* plain HTTP */
 
 	/* eUICC: the SGP.26 test identity in a sealed directory */
 	snprintf(f->dir, sizeof(f->dir), "%s/euicc", test_tmpdir("lpa_e2e"));

@@ -135,7 +135,7 @@ typedef struct orsp_lpa_server {
 	const orsp_lpa_route *routes;
 	size_t n_routes;
 	const char *ca_file;    /* trust anchors for the SM-DP+ TLS certificate (the CI) */
-	bool insecure;          /* skip TLS verification (labs only; warned about) */
+	bool insecure;          /* skip TLS verification and allow http:// URLs (labs only) */
 	unsigned timeout_ms;    /* 0: the http module's default */
 } orsp_lpa_server;
 

@@ -42,7 +42,14 @@ static orsp_err es9_open(es9 *c, const orsp_lpa_server *sv, const char *fqdn)
 	o.timeout_ms = sv ? sv->timeout_ms : 0;
 	/* the certificate must name the SM-DP+ address, wherever we connect */
 	o.expected_host = fqdn;
-	if (!o.ca_file && !o.insecure_for_tests && strncmp(base, "https:", 6) == 0)
+	/* plain HTTP authenticates no server: only when verification is off anyway */
+	if (strncmp(base, "https://", 8) != 0 && !o.insecure_for_tests)
+		return orsp_errf(
+		    ORSP_E_USAGE,
+		    "%s: not an https:// URL; plain HTTP authenticates no SM-DP+ (it is "
+		    "allowed only with insecure, labs only)",
+		    base);
+	if (!o.ca_file && !o.insecure_for_tests)
 		return orsp_errf(ORSP_E_USAGE,
 		                 "no trust anchor for %s: give the CI certificate (--ca FILE)", fqdn);
 	return orsp_http_client_new(&o, &c->http);
@@ -361,6 +368,9 @@ orsp_err orsp_lpa_download(orsp_lpa_card *c, const orsp_lpa_download_opts *o,
 		return orsp_errf(ORSP_E_USAGE, "lpa download: bad arguments");
 	if (installed_iccid)
 		installed_iccid[0] = '\0';
+	/* the server settings first: a usage error there must not touch the eUICC */
+	if ((e = es9_open(&s, o->server, o->ac->fqdn)))
+		goto out;
 	progress(o, ORSP_LPA_STEP_AUTHENTICATE, o->ac->fqdn);
 	if ((e = orsp_lpa_es10(c, req_chal, sizeof(req_chal), chal_rsp, sizeof(chal_rsp), &chal_len)))
 		goto out;
@@ -370,8 +380,6 @@ orsp_err orsp_lpa_download(orsp_lpa_card *c, const orsp_lpa_download_opts *o,
 		goto out;
 	}
 	if ((e = orsp_lpa_es10(c, req_info1, sizeof(req_info1), info1, sizeof(info1), &info1_len)))
-		goto out;
-	if ((e = es9_open(&s, o->server, o->ac->fqdn)))
 		goto out;
 	/* initiateAuthentication */
 	req = json_object();

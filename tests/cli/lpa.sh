@@ -79,6 +79,11 @@ usage NAME lpa profile nickname 89000123456789012341 \
 usage SEQ lpa notification remove x --euicc pcsc
 usage -a/--ac lpa profile download --euicc pcsc
 usage --server-url lpa profile download -a '1$a.example$X' --server-url ftp://x --euicc pcsc
+# plain HTTP (no TLS) only with --insecure
+usage --server-url lpa profile download -a '1$a.example$X' --server-url http://127.0.0.1:1 --euicc pcsc
+usage --server-url lpa notification process --server-url http://127.0.0.1:1 --euicc pcsc
+run lpa profile download -a '1$a.example$X' --server-url http://127.0.0.1:1 --euicc pcsc
+has "http:// refused, says why" "http:// has no TLS" "$err"
 usage --timeout lpa profile download -a '1$a.example$X' --timeout 0 --euicc pcsc
 usage list lpa profile list --ca x --euicc pcsc
 usage --nope lpa profile list --nope --euicc pcsc
@@ -160,8 +165,15 @@ if [[ $rc -eq 0 ]]; then
 	failure "no such profile" lpa profile delete A0000005591010FFFFFFFF8900001000 --euicc "local:$S"
 	failure "no notification" lpa notification remove 7 --euicc "local:$S"
 	# an unreachable SM-DP+: exit 1, one line, the eUICC unchanged
-	failure "check the network" lpa profile download -a '1$testsmdpplus1.example.com$X' \
-		--server-url http://127.0.0.1:1 --euicc "local:$S"
+	# (plain HTTP, so --insecure: warned about, then one error line)
+	run lpa profile download -a '1$testsmdpplus1.example.com$X' --server-url http://127.0.0.1:1 \
+		--insecure --euicc "local:$S"
+	if [[ $rc -eq 1 && -z "$out" && $(grep -c '^openrsp: profile download: .*check the network' "$T/err") -eq 1 ]]; then
+		ok
+	else
+		bad "unreachable SM-DP+: rc=$rc $err"
+	fi
+	has "http:// with --insecure is warned about" "WARNING: --insecure: http:// has no TLS" "$err"
 	run lpa profile list --euicc "local:$S"
 	[[ "$out" == "no profile" ]] && ok || bad "eUICC changed by a failed download: '$out'"
 else
