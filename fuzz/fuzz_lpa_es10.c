@@ -6,7 +6,8 @@
  * Properties: no crash or sanitizer report; a function fails only with MALFORMED, STATE,
  * NOT_FOUND, POLICY or RESOURCE (never USAGE: the driver's own requests are well formed); on
  * success the counts stay within the caller's capacity and every string is NUL-terminated
- * within its field. Deterministic, no global state carried between inputs.
+ * within its field, the card's text (names, addresses) without control characters.
+ * Deterministic, no global state carried between inputs.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -49,6 +50,17 @@ static bool terminated(const char *s, size_t cap)
 	return memchr(s, 0, cap) != NULL;
 }
 
+/* Text safe to print: NUL-terminated within cap, no C0 control character or DEL. */
+static bool printable(const char *s, size_t cap)
+{
+	if (!terminated(s, cap))
+		return false;
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7F)
+			return false;
+	return true;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static uint8_t cbuf[ORSP_EUICC_MAX_COMMAND], rbuf[ORSP_EUICC_MAX_RESPONSE];
@@ -84,9 +96,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		check(n <= 4);
 		for (size_t i = 0; !e && i < n; i++)
 			check(terminated(p[i].iccid, sizeof(p[i].iccid)) &&
-			      terminated(p[i].name, sizeof(p[i].name)) &&
-			      terminated(p[i].spn, sizeof(p[i].spn)) &&
-			      terminated(p[i].nickname, sizeof(p[i].nickname)) &&
+			      printable(p[i].name, sizeof(p[i].name)) &&
+			      printable(p[i].spn, sizeof(p[i].spn)) &&
+			      printable(p[i].nickname, sizeof(p[i].nickname)) &&
 			      p[i].aid_len <= 16);
 		break;
 	}
@@ -97,7 +109,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		check_err(e);
 		check(n <= 4);
 		for (size_t i = 0; !e && i < n; i++)
-			check(terminated(no[i].address, sizeof(no[i].address)) &&
+			check(printable(no[i].address, sizeof(no[i].address)) &&
 			      terminated(no[i].iccid, sizeof(no[i].iccid)) &&
 			      terminated(no[i].event, sizeof(no[i].event)));
 		break;

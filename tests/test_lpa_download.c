@@ -30,6 +30,10 @@
 	"08D4C3B232E6D25E795BEBFB"
 #define ICCID1 "89000123456789012341"
 #define META "BF25205A0A9800103254769810321491074F70656E5253509209545334382074657374"
+/* provider "Op\u00E9ra" CSI(C1, as UTF-8) "1m" 0xFF, name "TS48" CR ESC "[2Ktest" LF DEL */
+#define META_CONTROLS                                                                              \
+	"BF252A5A0A98001032547698103214910B4F70C3A97261C29B316DFF920F545334380D1B5B324B7465737"    \
+	"40A7F"
 #define NM                                                                                         \
 	"BF2F2E800105810207800C1974657374736D6470706C7573312E6578616D706C652E636F6D5A0A9800103254" \
 	"7"                                                                                        \
@@ -176,6 +180,8 @@ typedef struct smdp {
 	json_t *last_req[5];
 	char admin[64], agent[64];
 	char *bpp_b64, *dpcert_b64;
+	const char *meta;    /* profileMetadata (hex) when not META */
+	const char *message; /* statusCodeData.message of a Failed answer */
 } smdp;
 
 static const char *const fn_names[5] = {"initiateAuthentication", "authenticateClient",
@@ -222,7 +228,7 @@ static orsp_err smdp_handle(void *ctx, const orsp_http_request *req, orsp_http_r
 	out = json_object();
 	if (s->mode[i] == ANS_FAILED) {
 		e = orsp_json_header_put_failed(out, i == 0 ? "8.8.1" : "8.2.6", "3.8",
-		                                "refused by the test");
+		                                s->message ? s->message : "refused by the test");
 	} else if (i == 1) {
 		uint8_t s2[24];
 		size_t n = 0;
@@ -232,7 +238,8 @@ static orsp_err smdp_handle(void *ctx, const orsp_http_request *req, orsp_http_r
 		    ORSP_OK);
 		uint8_t meta[64], sig[67];
 		size_t ml = 0, sl = 0;
-		assert_int_equal(orsp_hex_decode(META, meta, sizeof(meta), &ml), ORSP_OK);
+		assert_int_equal(orsp_hex_decode(s->meta ? s->meta : META, meta, sizeof(meta), &ml),
+		                 ORSP_OK);
 		assert_int_equal(orsp_hex_decode(SIG64, sig, sizeof(sig), &sl), ORSP_OK);
 		e = orsp_json_header_put_success(out);
 		if (!e)
@@ -278,6 +285,7 @@ typedef struct fx {
 	int steps[8];
 	size_t n_steps;
 	bool refuse;
+	orsp_lpa_profile offered; /* what confirm was shown */
 } fx;
 
 static char *b64(const uint8_t *p, size_t n)
@@ -392,9 +400,12 @@ static void on_progress(void *arg, orsp_lpa_step step, const char *what)
 static bool on_confirm(void *arg, const orsp_lpa_profile *meta)
 {
 	fx *x = arg;
+	x->offered = *meta;
 	assert_string_equal(meta->iccid, ICCID1);
-	assert_string_equal(meta->name, "TS48 test");
-	assert_string_equal(meta->spn, "OpenRSP");
+	if (!x->smdp.meta) {
+		assert_string_equal(meta->name, "TS48 test");
+		assert_string_equal(meta->spn, "OpenRSP");
+	}
 	return !x->refuse;
 }
 
@@ -562,6 +573,27 @@ static void test_initiate_failed(void **state)
 	assert_null(strchr(orsp_err_detail(), '\n'));
 	assert_false(card_saw(x, 0xBF38));
 	assert_int_equal(x->smdp.n, 1);
+}
+
+/* Text from the SM-DP+ reaches the user's terminal only without control characters: the
+ * profile's names (CR, ESC, LF, DEL, a C1 CSI, a byte that is not UTF-8 each become '?',
+ * UTF-8 stays) and the message of a refusal (one line). */
+static void test_server_text_sanitised(void **state)
+{
+	fx *x = *state;
+	char iccid[21];
+
+	x->smdp.meta = META_CONTROLS;
+	assert_int_equal(run(x, NULL, iccid), ORSP_OK);
+	assert_string_equal(x->offered.name, "TS48??[2Ktest??");
+	assert_string_equal(x->offered.spn, "Op\xC3\xA9ra?1m?");
+
+	x->smdp.mode[0] = ANS_FAILED;
+	x->smdp.message = "line one\r\nline two\x1b[31m red\xc2\x9b";
+	assert_int_equal(run(x, NULL, iccid), ORSP_E_STATE);
+	assert_non_null(
+	    strstr(orsp_err_detail(), "(Failed 8.8.1/3.8 line one??line two?[31m red?)"));
+	assert_null(strpbrk(orsp_err_detail(), "\r\n\x1b"));
 }
 
 static void test_authenticate_500(void **state)
@@ -937,6 +969,7 @@ int main(void)
 	    T(test_bad_bpp_part),
 	    T(test_load_refused),
 	    T(test_http_needs_insecure),
+	    T(test_server_text_sanitised),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -316,6 +316,19 @@ static void test_profiles(void **state)
 	assert_false(p[1].enabled);
 	assert_int_equal(p[1].profile_class, 0);
 	assert_string_equal(p[1].name, "abc");
+	/* names made safe to print: control characters (ESC, DEL, a C1 CSI, CR, LF) become
+	 * '?'; UTF-8 is kept, cut at a character boundary (provider: "A" and 16 e-acute, 33
+	 * bytes, in 32) */
+	reset_log(x);
+	answer(x, "BF2D40A03EE33C5A0A" ICCID1_EF "912141"
+	          "C3A9C3A9C3A9C3A9C3A9C3A9C3A9C3A9C3A9C3A9C3A9C3A9C3A9C3A9C3A9C3A9"
+	          "920B781B5B324B7FC29B790D0A");
+	assert_int_equal(orsp_lpa_profiles(&x->card, p, 4, &n), ORSP_OK);
+	assert_int_equal(n, 1);
+	assert_string_equal(p[0].name, "x?[2K??y??");
+	assert_string_equal(p[0].spn,
+	                    "A\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9"
+	                    "\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9");
 	/* empty list */
 	reset_log(x);
 	answer(x, "BF2D02A000");

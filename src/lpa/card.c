@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "lpa_internal.h"
 #include "openrsp/der.h"
 #include "openrsp/lpa.h"
 #include "openrsp/pkg.h"
@@ -197,14 +198,6 @@ orsp_err orsp_lpa_get_eid(orsp_lpa_card *c, char eid[33])
 	return e;
 }
 
-static void utf8_copy(orsp_slice v, char *out, size_t cap)
-{
-	size_t n = v.len < cap - 1 ? v.len : cap - 1;
-	for (size_t i = 0; i < n; i++)
-		out[i] = v.p[i] >= 0x20 ? (char)v.p[i] : '?';
-	out[n] = '\0';
-}
-
 orsp_err orsp_lpa_profiles(orsp_lpa_card *c, orsp_lpa_profile *out, size_t cap, size_t *n)
 {
 	static const uint8_t req[] = {0xBF, 0x2D, 0x00};
@@ -248,11 +241,11 @@ orsp_err orsp_lpa_profiles(orsp_lpa_card *c, orsp_lpa_profile *out, size_t cap, 
 			} else if (f.tag == 0x9F70 && !orsp_der_uint(f.value, &v)) {
 				p->enabled = v == 1;
 			} else if (f.tag == 0x90) {
-				utf8_copy(f.value, p->nickname, sizeof(p->nickname));
+				lpa_text_copy(f.value, p->nickname, sizeof(p->nickname));
 			} else if (f.tag == 0x91) {
-				utf8_copy(f.value, p->spn, sizeof(p->spn));
+				lpa_text_copy(f.value, p->spn, sizeof(p->spn));
 			} else if (f.tag == 0x92) {
-				utf8_copy(f.value, p->name, sizeof(p->name));
+				lpa_text_copy(f.value, p->name, sizeof(p->name));
 			} else if (f.tag == 0x95 && !orsp_der_uint(f.value, &v) && v <= 2) {
 				p->profile_class = (int)v;
 			}
@@ -416,7 +409,7 @@ orsp_err orsp_lpa_notifications(orsp_lpa_card *c, orsp_lpa_notification *out, si
 				                    : "unknown");
 			}
 			if (f.tag == 0x0C)
-				utf8_copy(f.value, no->address, sizeof(no->address));
+				lpa_text_copy(f.value, no->address, sizeof(no->address));
 			if (f.tag == 0x5A && f.value.len == 10 && orsp_iccid_decode_ef(f.value.p, no->iccid))
 				no->iccid[0] = '\0';
 		}

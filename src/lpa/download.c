@@ -5,6 +5,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "lpa_internal.h"
 #include "openrsp/crypto.h"
 #include "openrsp/der.h"
 #include "openrsp/http.h"
@@ -112,9 +113,11 @@ static orsp_err es9_call(es9 *c, const char *fn, json_t *req, json_t **rsp)
 	e = orsp_http_client_post_json(c->http, url, body, blen, hdrs, &res);
 	free(body);
 	if (e) {
-		/* the detail is copied first: orsp_errf must not read the buffer it writes */
+		/* the detail is copied first: orsp_errf must not read the buffer it writes; it may
+		 * quote the server (a TLS certificate's name) */
 		char detail[256];
-		snprintf(detail, sizeof(detail), "%s", orsp_err_detail());
+		const char *d = orsp_err_detail();
+		lpa_text_copy(orsp_slice_make(d, strlen(d)), detail, sizeof(detail));
 		orsp_http_result_free(&res);
 		return orsp_errf(e, "%s: %s%s", url, detail,
 		                 e == ORSP_E_VERIFY ? "; the server's TLS certificate is not trusted "
@@ -142,10 +145,12 @@ static orsp_err es9_call(es9 *c, const char *fn, json_t *req, json_t **rsp)
 		return e;
 	}
 	if (st.status != ORSP_FES_SUCCESS && st.status != ORSP_FES_WARNING) {
+		/* the server's message goes to the user's terminal: one line, no control bytes */
+		char msg[sizeof(st.message)];
+		lpa_text_copy(orsp_slice_make(st.message, strlen(st.message)), msg, sizeof(msg));
 		e = orsp_errf(ORSP_E_STATE, "SM-DP+ refused %s (%s %s/%s%s%s): %s", fn,
 		              orsp_json_fes_str(st.status), st.subject_code, st.reason_code,
-		              st.message[0] ? " " : "", st.message,
-		              es9_advice(st.subject_code, st.reason_code));
+		              msg[0] ? " " : "", msg, es9_advice(st.subject_code, st.reason_code));
 		json_decref(*rsp);
 		*rsp = NULL;
 	}
@@ -306,9 +311,10 @@ static orsp_err metadata_of(const uint8_t *meta, size_t n, orsp_lpa_profile *p)
 			if (orsp_iccid_decode_ef(f.value.p, p->iccid))
 				return orsp_errf(ORSP_E_MALFORMED, "profileMetadata: ICCID");
 		} else if (f.tag == 0x91 && f.value.len < sizeof(p->spn)) {
-			memcpy(p->spn, f.value.p, f.value.len);
+			/* text for the user's terminal: made safe as the card's is */
+			lpa_text_copy(f.value, p->spn, sizeof(p->spn));
 		} else if (f.tag == 0x92 && f.value.len < sizeof(p->name)) {
-			memcpy(p->name, f.value.p, f.value.len);
+			lpa_text_copy(f.value, p->name, sizeof(p->name));
 		} else if (f.tag == 0x95 && !orsp_der_uint(f.value, &v) && v <= 2) {
 			p->profile_class = (int)v;
 		}
