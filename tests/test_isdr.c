@@ -843,36 +843,30 @@ static void test_crash_unreadable(void **state)
 	card_free(c);
 }
 
-/* CancelSession: a signed EuiccCancelSessionSigned for the session's transactionId. */
-static void test_cancel_session(void **state)
+/* CancelSession {transactionId, reason}: the status word, the answer in c->out. */
+static uint16_t cancel_session(card *c, const uint8_t *tid, size_t tid_len, uint64_t reason)
 {
-	card *c = card_new();
-	dl_opts o = {0};
-	orsp_tlv a0, s, sig, f;
-	orsp_reader r;
 	uint8_t req[64];
 	orsp_writer w;
 	orsp_der_mark m;
-	(void)state;
 
-	get_challenge(c);
-	assert_int_equal(authenticate(c, &o), 0x9000);
-	check_auth_ok(c);
-	/* a wrong transactionId */
 	orsp_writer_init(&w, req, sizeof(req));
 	m = orsp_der_begin(&w, 0xBF41);
-	orsp_der_put_tlv(&w, 0x80, "\x01\x02", 2);
-	orsp_der_put_uint(&w, 0x81, 0);
+	orsp_der_put_tlv(&w, 0x80, tid, tid_len);
+	orsp_der_put_uint(&w, 0x81, reason);
 	orsp_der_end(&w, m);
-	assert_int_equal(store_data(c, req, w.len), 0x9000);
-	assert_false(find_tlv(rsp_value(c, 0xBF41), 0xA0, &a0));
-	/* the right one */
-	orsp_writer_init(&w, req, sizeof(req));
-	m = orsp_der_begin(&w, 0xBF41);
-	orsp_der_put_tlv(&w, 0x80, c->tid, 16);
-	orsp_der_put_uint(&w, 0x81, 1); /* postponed */
-	orsp_der_end(&w, m);
-	assert_int_equal(store_data(c, req, w.len), 0x9000);
+	assert_int_equal(orsp_writer_status(&w), ORSP_OK);
+	return store_data(c, req, w.len);
+}
+
+/* The answer in c->out is a CancelSessionResponseOk for c's transactionId and this reason,
+ * signed with SK.EUICC. */
+static void check_cancel_ok(card *c, uint64_t reason)
+{
+	orsp_tlv a0, s, sig, f;
+	orsp_reader r;
+	uint64_t v = 0;
+
 	assert_true(find_tlv(rsp_value(c, 0xBF41), 0xA0, &a0));
 	orsp_reader_init(&r, a0.value.p, a0.value.len);
 	assert_int_equal(orsp_der_expect(&r, 0x30, &s), ORSP_OK);
@@ -880,10 +874,80 @@ static void test_cancel_session(void **state)
 	assert_int_equal(orsp_ecdsa_verify(c->euicc_pk, s.raw.p, s.raw.len, sig.value.p), ORSP_OK);
 	assert_true(find_tlv(s.value, 0x80, &f));
 	assert_bytes_equal(f.value.p, c->tid, 16);
+	assert_true(find_tlv(s.value, 0x81, &f)); /* smdpOid */
 	assert_true(find_tlv(s.value, 0x82, &f));
+	assert_int_equal(orsp_der_uint(f.value, &v), ORSP_OK);
+	assert_int_equal(v, reason);
+}
+
+/* CancelSession: a signed EuiccCancelSessionSigned for the session's transactionId. */
+static void test_cancel_session(void **state)
+{
+	card *c = card_new();
+	dl_opts o = {0};
+	orsp_tlv a0;
+	(void)state;
+
+	get_challenge(c);
+	assert_int_equal(authenticate(c, &o), 0x9000);
+	check_auth_ok(c);
+	/* a wrong transactionId */
+	assert_int_equal(cancel_session(c, (const uint8_t *)"\x01\x02", 2, 0), 0x9000);
+	assert_false(find_tlv(rsp_value(c, 0xBF41), 0xA0, &a0));
+	/* the right one */
+	assert_int_equal(cancel_session(c, c->tid, 16, 1), 0x9000); /* postponed */
+	check_cancel_ok(c, 1);
 	/* the session is over */
 	assert_int_equal(prepare(c, &o), 0x9000);
 	assert_int_equal(rsp_error(c, 0xBF21), 4);
+	card_free(c);
+}
+
+/* CancelSession after the package started loading (SGP.22 allows it until the end of the
+ * download: an LPA whose load failed cancels): the signed EuiccCancelSessionSigned, nothing
+ * of the package kept or committed, the session over, and the next download works. A
+ * CancelSession with another transactionId while loading is refused and drops the package
+ * as any other command does. */
+static void test_cancel_during_load(void **state)
+{
+	card *c = card_new();
+	dl_opts tr = {.truncate = true};
+	orsp_tlv f;
+	int commits;
+	(void)state;
+
+	start_session(c, &tr);
+	assert_int_equal(load_bpp(c, &tr), 0x9000);
+	assert_int_equal(c->out_len, 0);
+	assert_false(c->bpp_all_sent);
+	commits = c->st.calls;
+	assert_int_equal(cancel_session(c, c->tid, 16, 2), 0x9000); /* timeout */
+	check_cancel_ok(c, 2);
+	/* nothing of the package: no commit, no profile, no record, no notification */
+	assert_int_equal(c->st.calls, commits);
+	assert_int_equal(orsp_euicc_profile_count(&c->e), 0);
+	assert_int_equal(profiles_info_count(c, "BF2D00"), 0);
+	assert_int_equal(ms_count_prefix(&c->st, "upp."), 0);
+	assert_int_equal(orsp_euicc_notification_count(&c->e), 0);
+	/* the session is over: cancelling it again is invalidTransactionId */
+	assert_int_equal(cancel_session(c, c->tid, 16, 2), 0x9000);
+	assert_true(find_tlv(rsp_value(c, 0xBF41), 0x81, &f));
+	card_reopen(c);
+	assert_int_equal(orsp_euicc_profile_count(&c->e), 0);
+
+	/* another transactionId while loading: refused, and the package is dropped */
+	start_session(c, &tr);
+	assert_int_equal(load_bpp(c, &tr), 0x9000);
+	assert_int_equal(cancel_session(c, (const uint8_t *)"\x01\x02", 2, 2), 0x9000);
+	assert_true(find_tlv(rsp_value(c, 0xBF41), 0x81, &f));
+	assert_int_equal(cancel_session(c, c->tid, 16, 2), 0x9000);
+	assert_true(find_tlv(rsp_value(c, 0xBF41), 0x81, &f));
+	assert_int_equal(orsp_euicc_profile_count(&c->e), 0);
+
+	/* a new download afterwards installs */
+	install_ok(c, ICCID_A, 0, NULL);
+	assert_true(has_profile(c, ICCID_A));
+	assert_int_equal(ms_count_prefix(&c->st, "upp."), 1);
 	card_free(c);
 }
 
@@ -1098,6 +1162,7 @@ int main(void)
 	    cmocka_unit_test(test_crash),
 	    cmocka_unit_test(test_crash_unreadable),
 	    cmocka_unit_test(test_cancel_session),
+	    cmocka_unit_test(test_cancel_during_load),
 	    cmocka_unit_test(test_memory_reset),
 	    cmocka_unit_test(test_usim_sqn),
 	    cmocka_unit_test(test_open_errors),

@@ -1541,6 +1541,9 @@ static orsp_err cancel_session(orsp_euicc *e, const orsp_tlv *req, orsp_writer *
 		orsp_der_put_uint(w, 0x81, 5); /* invalidTransactionId */
 		orsp_der_end(w, m);
 		orsp_err_clear();
+		/* while loading, as any other command: the unfinished package is dropped */
+		if (e->s.step == S_LOAD)
+			reset_session(e);
 		return ORSP_OK;
 	}
 	{
@@ -1562,6 +1565,9 @@ static orsp_err cancel_session(orsp_euicc *e, const orsp_tlv *req, orsp_writer *
 		}
 		orsp_der_end(w, m);
 	}
+	/* also while a package is loading (S_LOAD, the LPA gave up on it): nothing of it is
+	 * stored before its last piece, so dropping the session (unwrap context, metadata, the
+	 * package buffer) leaves no trace of it */
 	reset_session(e);
 	return ORSP_OK;
 }
@@ -1625,8 +1631,8 @@ orsp_err orsp_euicc_es10(orsp_euicc *e, orsp_slice req, orsp_writer *w)
 		return bpp_piece(e, req, w);
 	if (req.len >= 2 && req.p[0] == 0xBF && req.p[1] == 0x36)
 		return load_bpp_start(e, req, w);
-	if (e->s.step == S_LOAD) {
-		/* anything else ends an unfinished package */
+	if (e->s.step == S_LOAD && !(req.len >= 2 && req.p[0] == 0xBF && req.p[1] == 0x41)) {
+		/* anything else ends an unfinished package (CancelSession ends it too, signed) */
 		reset_session(e);
 	}
 	if (orsp_der_parse_one(req, &t) || orsp_der_validate(t.raw, 16))
