@@ -800,7 +800,19 @@ static size_t metadata(const card *c, const dl_opts *o, uint8_t *buf, size_t cap
 	orsp_der_put_tlv(&w, 0x91, PROFILE_SPN, strlen(PROFILE_SPN));
 	orsp_der_put_tlv(&w, 0x92, PROFILE_NAME, strlen(PROFILE_NAME));
 	orsp_der_put_tlv(&w, 0x95, "\x02", 1); /* operational */
-	if (!o->no_notif_config) {
+	if (o->notif[0].addr) {
+		nc = orsp_der_begin(&w, 0xB6);
+		for (size_t i = 0; i < 4 && o->notif[i].addr; i++) {
+			uint8_t b[2] = {0, o->notif[i].events};
+			while (b[0] < 7 && !(b[1] >> b[0] & 1))
+				b[0]++;
+			op = orsp_der_begin(&w, 0x30);
+			orsp_der_put_tlv(&w, 0x80, b, 2);
+			orsp_der_put_tlv(&w, 0x81, o->notif[i].addr, strlen(o->notif[i].addr));
+			orsp_der_end(&w, op);
+		}
+		orsp_der_end(&w, nc);
+	} else if (!o->no_notif_config) {
 		nc = orsp_der_begin(&w, 0xB6);
 		op = orsp_der_begin(&w, 0x30);
 		orsp_der_put_tlv(&w, 0x80, "\x04\xF0", 2); /* install, enable, disable, delete */

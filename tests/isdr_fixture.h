@@ -159,6 +159,12 @@ typedef struct dl_opts {
 	uint8_t ppr;            /* PprIds bits (0x40 ppr1, 0x20 ppr2) */
 	uint8_t ppr_unused;     /* the bit string's unused-bits octet; 0: the DER-minimal one */
 	bool no_notif_config;
+	/* notificationConfigurationInfo entries {NotificationEvent bits, address} in place of
+	 * the one sending all four events to NOTIF_ADDR; up to the first without address */
+	struct {
+		uint8_t events;
+		const char *addr;
+	} notif[4];
 	/* AuthenticateServer */
 	bool bad_sig1, wrong_echal, unknown_ci, wrong_auth_cert, no_challenge;
 	bool untrusted_auth_cert; /* CERT.DPauth under the other curve's CI (not trusted) */

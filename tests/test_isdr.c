@@ -391,6 +391,116 @@ static void test_notifications(void **state)
 	card_free(c);
 }
 
+/* Whether the UTF8String field v is s. */
+static bool slice_is(orsp_slice v, const char *s)
+{
+	return v.len == strlen(s) && !memcmp(v.p, s, v.len);
+}
+
+/* Every pending notification, in ListNotification and (signed) in RetrieveNotificationsList,
+ * goes to `install` for the PIR and to `other` for enable, disable and delete; n of them. */
+static void check_notif_addrs(card *c, const char *install, const char *other, size_t n)
+{
+	orsp_tlv a0, it, md, f;
+	orsp_reader r;
+	size_t k = 0;
+
+	assert_int_equal(es10_hex(c, "BF2800"), 0x9000);
+	assert_true(find_tlv(rsp_value(c, 0xBF28), 0xA0, &a0));
+	orsp_reader_init(&r, a0.value.p, a0.value.len);
+	for (; orsp_reader_remaining(&r); k++) {
+		assert_int_equal(orsp_der_expect(&r, 0xBF2F, &md), ORSP_OK);
+		assert_true(find_tlv(md.value, 0x81, &f));
+		assert_int_equal(f.value.len, 2);
+		bool pir = f.value.p[1] == 0x80;
+		assert_true(find_tlv(md.value, 0x0C, &f));
+		assert_true(slice_is(f.value, pir ? install : other));
+	}
+	assert_int_equal(k, n);
+	assert_int_equal(es10_hex(c, "BF2B00"), 0x9000);
+	assert_true(find_tlv(rsp_value(c, 0xBF2B), 0xA0, &a0));
+	orsp_reader_init(&r, a0.value.p, a0.value.len);
+	for (k = 0; orsp_reader_remaining(&r); k++) {
+		assert_int_equal(orsp_der_read(&r, &it), ORSP_OK);
+		if (it.tag == 0xBF37) { /* PIR { BF27 { 80 tid, BF2F ... } } */
+			assert_true(find_tlv(it.value, 0xBF27, &f));
+			assert_true(find_tlv(f.value, 0xBF2F, &md));
+		} else {
+			assert_true(find_tlv(it.value, 0xBF2F, &md));
+		}
+		assert_true(find_tlv(md.value, 0x0C, &f));
+		assert_true(slice_is(f.value, it.tag == 0xBF37 ? install : other));
+	}
+	assert_int_equal(k, n);
+}
+
+/* Several notificationConfigurationInfo entries: each event goes to the address of the
+ * entry that lists it (install to the SM-DP+, the others to the operator), in either order
+ * of the entries, through a power cycle. A profile stored before the per-event addresses
+ * (one address, NotificationEvent bits 84) still loads and sends its events there. */
+static void test_notification_addresses(void **state)
+{
+	static const char dp[] = "dp.example", mno[] = "mno.example";
+	dl_opts fwd = {.iccid = ICCID_A, .notif = {{0x80, dp}, {0x70, mno}}};
+	dl_opts rev = {.iccid = ICCID_B, .notif = {{0x70, mno}, {0x80, dp}}};
+	const dl_opts *order[] = {&fwd, &rev};
+	orsp_euicc_profile_info pi;
+	int cmd = -1, reason = -1;
+	(void)state;
+
+	for (size_t i = 0; i < 2; i++) {
+		card *c = card_new();
+		const char *iccid = order[i]->iccid;
+		assert_int_equal(download(c, order[i], &cmd, &reason, NULL), 0xA0);
+		check_notif_addrs(c, dp, mno, 1);
+		assert_int_equal(enable(c, iccid), 0);
+		card_reopen(c); /* the addresses are stored with the profile */
+		assert_int_equal(disable(c, iccid), 0);
+		check_notif_addrs(c, dp, mno, 3);
+		assert_int_equal(orsp_euicc_profile_get(&c->e, 0, &pi), ORSP_OK);
+		assert_string_equal(pi.smdp_address, dp);
+		assert_int_equal(delete (c, iccid), 0);
+		check_notif_addrs(c, dp, mno, 4);
+		card_free(c);
+	}
+
+	/* the isdr record as the code before per-event addresses wrote it: 84 (the events) and
+	 * one address 0C for all of them */
+	card *c = card_new();
+	uint8_t aid[16], iccid[10], rec[512];
+	orsp_writer w;
+	orsp_der_mark m, l, p;
+	install_ok(c, ICCID_A, 0, aid);
+	memcpy(iccid, c->iccid_ef, 10);
+	orsp_writer_init(&w, rec, sizeof(rec));
+	m = orsp_der_begin(&w, 0x30);
+	orsp_der_put_uint(&w, 0x80, 10);
+	orsp_der_put_uint(&w, 0x81, 1);
+	orsp_der_put_tlv(&w, 0x82, "", 0);
+	l = orsp_der_begin(&w, 0xA3);
+	p = orsp_der_begin(&w, 0x30);
+	orsp_der_put_tlv(&w, 0x4F, aid, 16);
+	orsp_der_put_tlv(&w, 0x5A, iccid, 10);
+	orsp_der_put_tlv(&w, 0x81, "\x00", 1);
+	orsp_der_put_tlv(&w, 0x95, "\x02", 1);
+	orsp_der_put_tlv(&w, 0x84, "\x60", 1); /* enable, disable */
+	orsp_der_put_tlv(&w, 0x0C, mno, strlen(mno));
+	orsp_der_end(&w, p);
+	orsp_der_end(&w, l);
+	orsp_der_put_tlv(&w, 0xA4, "", 0);
+	orsp_der_end(&w, m);
+	assert_int_equal(orsp_writer_status(&w), ORSP_OK);
+	orsp_euicc_record r = {"isdr", rec, w.len};
+	assert_int_equal(ms_commit(&c->st, &r, 1), ORSP_OK);
+	card_reopen(c);
+	assert_int_equal(orsp_euicc_profile_count(&c->e), 1);
+	assert_int_equal(enable(c, ICCID_A), 0);
+	assert_int_equal(disable(c, ICCID_A), 0);
+	assert_int_equal(delete (c, ICCID_A), 0); /* not listed: no notification */
+	check_notif_addrs(c, "", mno, 2);
+	card_free(c);
+}
+
 /* The notification list is full: enable and disable still work, nothing more is recorded
  * until the LPA removes some. RetrieveNotificationsList without search criteria answers all
  * of them at once (each OtherSignedNotification carries CERT.EUICC and CERT.EUM, about
@@ -1152,6 +1262,7 @@ int main(void)
 	    cmocka_unit_test(test_download_brainpool),
 	    cmocka_unit_test(test_notifications),
 	    cmocka_unit_test(test_notifications_full),
+	    cmocka_unit_test(test_notification_addresses),
 	    cmocka_unit_test(test_seq_not_reused),
 	    cmocka_unit_test(test_authenticate_errors),
 	    cmocka_unit_test(test_prepare_errors),

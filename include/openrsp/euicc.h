@@ -428,8 +428,9 @@ typedef struct orsp_euicc_profile_rec {
 	char name[65], spn[33], nickname[65];
 	int8_t profile_class; /* 0 test, 1 provisioning, 2 operational */
 	uint8_t ppr;          /* PprIds bits: 0x40 ppr1 (no disable), 0x20 ppr2 (no delete) */
-	uint8_t notif_events; /* NotificationEvent bits that go to notif_addr */
-	char notif_addr[ORSP_EUICC_ADDR_MAX];
+	/* per NotificationEvent (0 install, 1 enable, 2 disable, 3 delete: bit 0x80 >> i) the
+	 * address of the notificationConfigurationInfo entry that lists it; "" none */
+	char notif_addr[4][ORSP_EUICC_ADDR_MAX];
 	uint32_t upp_len;
 } orsp_euicc_profile_rec;
 
@@ -443,7 +444,7 @@ typedef struct orsp_euicc_notification_rec {
 	uint8_t data[ORSP_EUICC_NOTIF_MAX]; /* the PIR, or NotificationMetadata + signature */
 } orsp_euicc_notification_rec;
 
-/* Caller-allocated; every field is private (about 160 KiB with the defaults). */
+/* Caller-allocated; every field is private (about 173 KiB with the defaults). */
 typedef struct orsp_euicc {
 	const orsp_euicc_storage_ops *ops;
 	void *user;

@@ -69,6 +69,79 @@ static void rec_name(char out[16], const char *kind, const orsp_euicc_profile_re
 	snprintf(out, 16, "%s.%u", kind, isdp_no(p));
 }
 
+/* The notification address of a profile for one NotificationEvent bit; "" none. */
+static const char *event_addr(const orsp_euicc_profile_rec *p, uint8_t event)
+{
+	for (int i = 0; i < 4; i++)
+		if (event == (uint8_t)(0x80 >> i))
+			return p->notif_addr[i];
+	return "";
+}
+
+/* The address a tool shows for the profile: the install one, else the first set. */
+static const char *main_addr(const orsp_euicc_profile_rec *p)
+{
+	for (int i = 0; i < 4; i++)
+		if (p->notif_addr[i][0])
+			return p->notif_addr[i];
+	return "";
+}
+
+/* notificationConfigurationInfo (the value of B6): SEQUENCE OF {profileManagementOperation
+ * [0] NotificationEvent, notificationAddress [1] UTF8String}; each event gets the address of
+ * the first entry that lists it. The same coding is kept in the profile record. */
+static void parse_notif_config(orsp_slice v, orsp_euicc_profile_rec *p)
+{
+	orsp_reader nr;
+	orsp_tlv c, g;
+
+	orsp_reader_init(&nr, v.p, v.len);
+	while (orsp_reader_remaining(&nr) && !orsp_der_read(&nr, &c)) {
+		orsp_reader cr;
+		uint8_t bits = 0;
+		char a[ORSP_EUICC_ADDR_MAX] = "";
+		orsp_reader_init(&cr, c.value.p, c.value.len);
+		while (orsp_reader_remaining(&cr) && !orsp_der_read(&cr, &g)) {
+			if (g.tag == 0x80 && g.value.len == 2)
+				bits = g.value.p[1];
+			else if (g.tag == 0x81)
+				copy_str(g.value, a, sizeof(a));
+		}
+		for (int i = 0; a[0] && i < 4; i++)
+			if ((bits & (0x80 >> i)) && !p->notif_addr[i][0])
+				snprintf(p->notif_addr[i], sizeof(p->notif_addr[i]), "%s", a);
+	}
+	orsp_err_clear();
+}
+
+static void put_notif_config(orsp_writer *w, const orsp_euicc_profile_rec *p)
+{
+	orsp_der_mark l = orsp_der_begin(w, 0xB6);
+
+	for (int i = 0; i < 4; i++) {
+		uint8_t b[2] = {0, 0};
+		bool seen = false;
+		orsp_der_mark e;
+		if (!p->notif_addr[i][0])
+			continue;
+		for (int j = 0; j < i; j++)
+			seen |= !strcmp(p->notif_addr[j], p->notif_addr[i]);
+		if (seen) /* written with the first event that has this address */
+			continue;
+		/* b[0]: DER counts the bits after the last one set as unused */
+		for (int j = i; j < 4; j++)
+			if (!strcmp(p->notif_addr[j], p->notif_addr[i])) {
+				b[1] |= (uint8_t)(0x80 >> j);
+				b[0] = (uint8_t)(7 - j);
+			}
+		e = orsp_der_begin(w, 0x30);
+		orsp_der_put_tlv(w, 0x80, b, 2);
+		put_str(w, 0x81, p->notif_addr[i]);
+		orsp_der_end(w, e);
+	}
+	orsp_der_end(w, l);
+}
+
 /* ---------------------------------------------------------------- records --------------- */
 
 static orsp_err save_ecasd(orsp_writer *w, const orsp_euicc_identity *id, const uint8_t eid[16])
@@ -114,8 +187,14 @@ static orsp_err save_isdr(const orsp_euicc *e, orsp_writer *w)
 		put_str(w, 0x92, p->name);
 		orsp_der_put_uint(w, 0x95, (uint64_t)(p->profile_class < 0 ? 2 : p->profile_class));
 		orsp_der_put_tlv(w, 0x99, &p->ppr, 1);
-		orsp_der_put_tlv(w, 0x84, &p->notif_events, 1);
-		put_str(w, 0x0C, p->notif_addr);
+		/* 84 + 0C: what versions before the per-event addresses read (every event of 84
+		 * to one address); B6: the address of each event, which they skip */
+		b = 0;
+		for (int k = 0; k < 4; k++)
+			b |= p->notif_addr[k][0] ? (uint8_t)(0x80 >> k) : 0;
+		orsp_der_put_tlv(w, 0x84, &b, 1);
+		put_str(w, 0x0C, main_addr(p));
+		put_notif_config(w, p);
 		orsp_der_put_uint(w, 0x85, p->upp_len);
 		orsp_der_end(w, r);
 	}
@@ -170,6 +249,9 @@ static orsp_err load_isdr(orsp_euicc *e, orsp_slice rec)
 				orsp_reader_init(&fr, item.value.p, item.value.len);
 				if (f.tag == 0xA3) {
 					orsp_euicc_profile_rec *p;
+					uint8_t old_events = 0;
+					char old_addr[ORSP_EUICC_ADDR_MAX] = "";
+					bool per_event = false;
 					if (np == ORSP_EUICC_MAX_PROFILES)
 						return orsp_errf(ORSP_E_RESOURCE, "eUICC state: too many profiles");
 					p = &e->profiles[np++];
@@ -196,12 +278,24 @@ static orsp_err load_isdr(orsp_euicc *e, orsp_slice rec)
 						else if (g.tag == 0x99 && g.value.len == 1)
 							p->ppr = g.value.p[0];
 						else if (g.tag == 0x84 && g.value.len == 1)
-							p->notif_events = g.value.p[0];
+							old_events = g.value.p[0];
 						else if (g.tag == 0x0C)
-							copy_str(g.value, p->notif_addr, sizeof(p->notif_addr));
-						else if (g.tag == 0x85 && !orsp_der_uint(g.value, &v))
+							copy_str(g.value, old_addr,
+							         sizeof(old_addr));
+						else if (g.tag == 0xB6) {
+							per_event = true;
+							parse_notif_config(g.value, p);
+						} else if (g.tag == 0x85 &&
+						           !orsp_der_uint(g.value, &v))
 							p->upp_len = (uint32_t)v;
 					}
+					/* written before the per-event addresses: one for all its
+					 * events */
+					for (int k = 0; !per_event && old_addr[0] && k < 4; k++)
+						if (old_events & (0x80 >> k))
+							snprintf(p->notif_addr[k],
+							         sizeof(p->notif_addr[k]), "%s",
+							         old_addr);
 					if (p->aid_len != 16)
 						return orsp_errf(ORSP_E_MALFORMED, "eUICC state: profile AID");
 				} else {
@@ -567,7 +661,7 @@ orsp_err orsp_euicc_profile_get(const orsp_euicc *e, size_t i, orsp_euicc_profil
 		snprintf(out->nickname, sizeof(out->nickname), "%s", p->nickname);
 		out->profile_class = p->profile_class;
 		out->ppr = p->ppr;
-		snprintf(out->smdp_address, sizeof(out->smdp_address), "%s", p->notif_addr);
+		snprintf(out->smdp_address, sizeof(out->smdp_address), "%s", main_addr(p));
 		return ORSP_OK;
 	}
 	return orsp_errf(ORSP_E_NOT_FOUND, "no profile %zu", i);
@@ -615,18 +709,19 @@ static void put_meta(orsp_writer *w, uint32_t seq, uint8_t event, const char *ad
 static orsp_err add_other_notification(orsp_euicc *e, const orsp_euicc_profile_rec *p,
                                        uint8_t event)
 {
+	const char *addr = event_addr(p, event);
 	orsp_euicc_notification_rec *n;
 	orsp_writer w;
 	uint8_t sig[ORSP_EC_SIG_LEN];
 	orsp_err err;
 
-	if (!(p->notif_events & event) || !p->notif_addr[0])
+	if (!addr[0])
 		return ORSP_OK;
 	n = new_notification(e);
 	if (!n)
 		return ORSP_OK; /* no room: not sent (the operation itself must not fail) */
 	n->event = event;
-	snprintf(n->addr, sizeof(n->addr), "%s", p->notif_addr);
+	snprintf(n->addr, sizeof(n->addr), "%s", addr);
 	memcpy(n->iccid, p->iccid, 10);
 	orsp_writer_init(&w, n->data, sizeof(n->data));
 	put_meta(&w, n->seq, event, n->addr, n->iccid);
@@ -1089,30 +1184,11 @@ static orsp_err install(orsp_euicc *e, orsp_writer *w)
 				np.profile_class = (int8_t)v;
 			else if (f.tag == 0x99 && f.value.len == 2)
 				np.ppr = f.value.p[1];
-			else if (f.tag == 0xB6) {
-				orsp_reader nr;
-				orsp_tlv c, g;
-				orsp_reader_init(&nr, f.value.p, f.value.len);
-				while (orsp_reader_remaining(&nr) && !orsp_der_read(&nr, &c)) {
-					orsp_reader cr;
-					uint8_t bits = 0;
-					char a[ORSP_EUICC_ADDR_MAX] = "";
-					orsp_reader_init(&cr, c.value.p, c.value.len);
-					while (orsp_reader_remaining(&cr) && !orsp_der_read(&cr, &g)) {
-						if (g.tag == 0x80 && g.value.len == 2)
-							bits = g.value.p[1];
-						else if (g.tag == 0x81)
-							copy_str(g.value, a, sizeof(a));
-					}
-					if (a[0]) {
-						np.notif_events |= bits;
-						snprintf(np.notif_addr, sizeof(np.notif_addr), "%s", a);
-					}
-				}
-			}
+			else if (f.tag == 0xB6)
+				parse_notif_config(f.value, &np);
 		}
-		if (np.notif_addr[0] && (np.notif_events & 0x80))
-			snprintf(addr, sizeof(addr), "%s", np.notif_addr);
+		if (np.notif_addr[0][0]) /* the install notification: the PIR */
+			snprintf(addr, sizeof(addr), "%s", np.notif_addr[0]);
 	}
 	/* the package: it decodes, its ICCID is the metadata's, not present yet, room for it */
 	if (!reason) {
