@@ -799,7 +799,7 @@ static size_t metadata(const card *c, const dl_opts *o, uint8_t *buf, size_t cap
 	orsp_der_put_tlv(&w, 0x5A, c->iccid_ef, 10);
 	orsp_der_put_tlv(&w, 0x91, PROFILE_SPN, strlen(PROFILE_SPN));
 	orsp_der_put_tlv(&w, 0x92, PROFILE_NAME, strlen(PROFILE_NAME));
-	orsp_der_put_tlv(&w, 0x95, "\x02", 1); /* operational */
+	orsp_der_put_uint(&w, 0x95, o->set_class ? o->profile_class : 2); /* operational */
 	if (o->notif[0].addr) {
 		nc = orsp_der_begin(&w, 0xB6);
 		for (size_t i = 0; i < 4 && o->notif[i].addr; i++) {

@@ -159,6 +159,8 @@ typedef struct dl_opts {
 	uint8_t ppr;            /* PprIds bits (0x40 ppr1, 0x20 ppr2) */
 	uint8_t ppr_unused;     /* the bit string's unused-bits octet; 0: the DER-minimal one */
 	bool no_notif_config;
+	bool set_class;         /* the metadata's profileClass is profile_class, not 2 */
+	unsigned profile_class; /* 0 test, 1 provisioning, 2 operational, more: unknown */
 	/* notificationConfigurationInfo entries {NotificationEvent bits, address} in place of
 	 * the one sending all four events to NOTIF_ADDR; up to the first without address */
 	struct {

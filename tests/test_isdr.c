@@ -750,6 +750,37 @@ static void test_install_errors(void **state)
 	card_free(c);
 }
 
+/* profileClass: the eUICC does not announce testProfileSupport in rspCapability, so a
+ * test profile is refused, as is a class it does not know: storeMetadata(2),
+ * unsupportedProfileClass(6), nothing installed. Provisioning and operational install. */
+static void test_profile_class(void **state)
+{
+	card *c = card_new();
+	orsp_tlv f;
+	(void)state;
+
+	assert_int_equal(es10_hex(c, "BF2200"), 0x9000);
+	assert_true(find_tlv(rsp_value(c, 0xBF22), 0x88, &f));  /* rspCapability */
+	assert_true(f.value.len < 2 || !(f.value.p[1] & 0x10)); /* no testProfileSupport (3) */
+	static const unsigned refused[] = {0, 3, 255};
+	for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
+		dl_opts o = {.iccid = ICCID_A, .set_class = true, .profile_class = refused[i]};
+		install_fails(c, &o, 2, 6);
+		assert_int_equal(ms_count_prefix(&c->st, "upp."), 0);
+	}
+	dl_opts prov = {.iccid = ICCID_A, .set_class = true, .profile_class = 1};
+	int cmd = -1, reason = -1;
+	assert_int_equal(download(c, &prov, &cmd, &reason, NULL), 0xA0);
+	assert_int_equal(profiles_info_count(c, "BF2D05A003950101"), 1); /* provisioning */
+	card_reopen(c);
+	orsp_euicc_profile_info pi;
+	assert_int_equal(orsp_euicc_profile_get(&c->e, 0, &pi), ORSP_OK);
+	assert_int_equal(pi.profile_class, 1);
+	install_ok(c, ICCID_B, 0, NULL);
+	assert_int_equal(orsp_euicc_profile_count(&c->e), 2);
+	card_free(c);
+}
+
 /* A retry of the same binding (SGP.22 §5.7.5): with bppEuiccOtpk the eUICC answers with
  * the one-time key it kept from the earlier session, and the BPP bound to it installs;
  * after an installation the key is gone. */
@@ -1267,6 +1298,7 @@ int main(void)
 	    cmocka_unit_test(test_authenticate_errors),
 	    cmocka_unit_test(test_prepare_errors),
 	    cmocka_unit_test(test_install_errors),
+	    cmocka_unit_test(test_profile_class),
 	    cmocka_unit_test(test_memory_full),
 	    cmocka_unit_test(test_otpk_reuse),
 	    cmocka_unit_test(test_ppr),

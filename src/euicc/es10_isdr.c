@@ -1162,6 +1162,7 @@ static orsp_err install(orsp_euicc *e, orsp_writer *w)
 	orsp_tlv t, f;
 	orsp_reader r;
 	int reason = 0, cmd = 5;
+	bool bad_class = false;
 	orsp_err err;
 
 	snprintf(addr, sizeof(addr), "%s", e->s.server_addr);
@@ -1180,15 +1181,26 @@ static orsp_err install(orsp_euicc *e, orsp_writer *w)
 				copy_str(f.value, np.spn, sizeof(np.spn));
 			else if (f.tag == 0x92)
 				copy_str(f.value, np.name, sizeof(np.name));
-			else if (f.tag == 0x95 && !orsp_der_uint(f.value, &v) && v <= 2)
-				np.profile_class = (int8_t)v;
-			else if (f.tag == 0x99 && f.value.len == 2)
+			else if (f.tag == 0x95) {
+				/* test (0) only with testProfileSupport in rspCapability, which
+				 * this eUICC does not announce (no test NAA key check, reason 14);
+				 * classes beyond operational (2) are unknown:
+				 * unsupportedProfileClass */
+				if (orsp_der_uint(f.value, &v) || v == 0 || v > 2)
+					bad_class = true;
+				else
+					np.profile_class = (int8_t)v;
+			} else if (f.tag == 0x99 && f.value.len == 2)
 				np.ppr = f.value.p[1];
 			else if (f.tag == 0xB6)
 				parse_notif_config(f.value, &np);
 		}
 		if (np.notif_addr[0][0]) /* the install notification: the PIR */
 			snprintf(addr, sizeof(addr), "%s", np.notif_addr[0]);
+		if (bad_class) {
+			reason = 6; /* unsupportedProfileClass */
+			cmd = 2;    /* storeMetadata */
+		}
 	}
 	/* the package: it decodes, its ICCID is the metadata's, not present yet, room for it */
 	if (!reason) {
