@@ -143,7 +143,7 @@ static void test_info(void **state)
 	assert_int_equal(f.value.len, 3);
 	assert_memory_equal(f.value.p, "new", 3);
 
-	/* GetRAT answers */
+	/* GetRAT answers (its content: test_ppr) */
 	assert_int_equal(es10_hex(c, "BF4300"), 0x9000);
 	(void)rsp_value(c, 0xBF43);
 
@@ -839,11 +839,33 @@ static void test_memory_full(void **state)
 	card_free(c);
 }
 
-/* PPR1: the enabled profile cannot be disabled; PPR2: the profile cannot be deleted. */
+/* PPR1: the enabled profile cannot be disabled; PPR2: the profile cannot be deleted. The
+ * Rules Authorisation Table (GetRAT) allows both, for any operator, with end-user consent:
+ * what the card accepts in StoreMetadata and enforces is what it announces. */
 static void test_ppr(void **state)
 {
 	card *c = card_new();
+	orsp_tlv a0, rule, f, op;
+	orsp_reader r;
 	(void)state;
+
+	assert_int_equal(es10_hex(c, "BF4300"), 0x9000);
+	assert_true(find_tlv(rsp_value(c, 0xBF43), 0xA0, &a0));
+	orsp_reader_init(&r, a0.value.p, a0.value.len);
+	assert_int_equal(orsp_der_expect(&r, 0x30, &rule), ORSP_OK);
+	assert_int_equal(orsp_reader_remaining(&r), 0); /* one rule */
+	assert_true(find_tlv(rule.value, 0x80, &f));    /* pprIds */
+	assert_int_equal(f.value.len, 2);
+	assert_int_equal(f.value.p[1] & 0x60, 0x60); /* ppr1, ppr2 */
+	assert_true(find_tlv(rule.value, 0xA1, &f)); /* allowedOperators */
+	assert_true(find_tlv(f.value, 0x30, &op));
+	assert_true(find_tlv(op.value, 0x80, &f)); /* mccMnc: the wildcard, no GIDs */
+	assert_int_equal(f.value.len, 3);
+	assert_memory_equal(f.value.p, "\xEE\xEE\xEE", 3);
+	assert_int_equal(op.value.len, 5);
+	assert_true(find_tlv(rule.value, 0x82, &f)); /* pprFlags: consentRequired */
+	assert_int_equal(f.value.len, 2);
+	assert_int_equal(f.value.p[1] & 0x80, 0x80);
 
 	install_ok(c, ICCID_A, 0x40, NULL); /* ppr1 */
 	install_ok(c, ICCID_B, 0x20, NULL); /* ppr2 */

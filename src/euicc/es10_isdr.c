@@ -1708,7 +1708,6 @@ static orsp_err memory_reset(orsp_euicc *e, const orsp_tlv *req, orsp_writer *w)
 orsp_err orsp_euicc_es10(orsp_euicc *e, orsp_slice req, orsp_writer *w)
 {
 	orsp_tlv t;
-	uint8_t b[32];
 
 	if (!e || !e->open || !w || !req.p)
 		return orsp_errf(ORSP_E_USAGE, "eUICC: %s",
@@ -1808,9 +1807,16 @@ orsp_err orsp_euicc_es10(orsp_euicc *e, orsp_slice req, orsp_writer *w)
 		}
 		return result(w, 0xBF3F, 0);
 	}
-	case 0xBF43: { /* GetRAT: no rules authorisation table */
+	case 0xBF43: { /* GetRAT */
+		/* The Rules Authorisation Table of a consumer eUICC, matching what StoreMetadata
+		 * accepts and enable / disable / delete enforce: one rule {pprIds ppr1|ppr2,
+		 * allowedOperators {mccMnc EEEEEE: every digit the wildcard, no GIDs: any
+		 * operator}, pprFlags consentRequired (the LPA asks the end user)}. */
+		static const uint8_t rat[] = {0x30, 0x11, 0x80, 0x02, 0x05, 0x60, 0xA1,
+		                              0x07, 0x30, 0x05, 0x80, 0x03, 0xEE, 0xEE,
+		                              0xEE, 0x82, 0x02, 0x07, 0x80};
 		orsp_der_mark m = orsp_der_begin(w, 0xBF43);
-		orsp_der_put_tlv(w, 0xA0, b, 0);
+		orsp_der_put_tlv(w, 0xA0, rat, sizeof(rat));
 		orsp_der_end(w, m);
 		return orsp_writer_status(w);
 	}
