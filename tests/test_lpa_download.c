@@ -34,13 +34,18 @@
 #define META_CONTROLS                                                                              \
 	"BF252A5A0A98001032547698103214910B4F70C3A97261C29B316DFF920F545334380D1B5B324B7465737"    \
 	"40A7F"
-#define NM                                                                                         \
-	"BF2F2E800105810207800C1974657374736D6470706C7573312E6578616D706C652E636F6D5A0A9800103254" \
-	"7"                                                                                        \
-	"698103214"
+/* NotificationMetadata with seqNumber s (two hex digits), an install for testsmdpplus1 */
+#define NM_SEQ(s)                                                                                  \
+	"BF2F2E8001" s                                                                             \
+	"810207800C1974657374736D6470706C7573312E6578616D706C652E636F6D5A0A98001032"               \
+	"547698103214"
+#define NM NM_SEQ("05")
 #define S8 "1111111111111111"
 #define SIG64 "5F3740" S8 S8 S8 S8 S8 S8 S8 S8
-#define PIR_OK "BF3781A1BF275B8010" TID NM "A216A0144F10A0000005591010FFFFFFFF89000010000400" SIG64
+#define PIR_OK_SEQ(s)                                                                              \
+	"BF3781A1BF275B8010" TID NM_SEQ(s) "A216A0144F10A0000005591010FFFFFFFF8900001000040"       \
+	                                   "0" SIG64
+#define PIR_OK PIR_OK_SEQ("05")
 #define PIR_ERR "BF378193BF274D8010" TID NM "A208A106800108810101" SIG64
 /* loadProfileElements (5), scp03tStructureError (7) */
 #define PIR_ERR57 "BF378193BF274D8010" TID NM "A208A106800105810107" SIG64
@@ -80,6 +85,11 @@ typedef struct card {
 	bool pir_first;   /* the PIR (PIR_ERR02) as the answer to the first piece, BF36 + BF23 */
 	bool pir_given;   /* a PIR was answered */
 	size_t after_pir; /* BPP pieces received after it */
+	const char *list; /* the ListNotification answer, when set */
+	const char *retrieve[8];  /* the RetrieveNotificationsList answer by seqNumber, when set */
+	uint64_t removed_seqs[8]; /* each RemoveNotificationFromList, in order */
+	size_t n_removed;
+	uint64_t remove_fails; /* this seqNumber's removal answers undefinedError */
 } card;
 
 static void put_hex(orsp_writer *w, const char *hex)
@@ -134,7 +144,9 @@ static uint16_t card_store_data(void *user, uint8_t channel, orsp_slice d, orsp_
 			return 0x6A80;
 		break;
 	case 0xBF28:
-		if (c->n_notif == 0)
+		if (c->list)
+			put_hex(rsp, c->list);
+		else if (c->n_notif == 0)
 			put_hex(rsp, "BF2802A000");
 		else if (c->n_notif == 1)
 			put_hex(rsp, "BF2833A031" NM);
@@ -142,12 +154,18 @@ static uint16_t card_store_data(void *user, uint8_t channel, orsp_slice d, orsp_
 			put_hex(rsp, "BF2866A064" NM NM);
 		break;
 	case 0xBF2B:
-		put_hex(rsp, "BF2B81A8A081A5" PIR_OK);
+		/* searchCriteria seqNumber: its last byte */
+		if (d.len >= 7 && d.p[d.len - 1] < 8 && c->retrieve[d.p[d.len - 1]])
+			put_hex(rsp, c->retrieve[d.p[d.len - 1]]);
+		else
+			put_hex(rsp, "BF2B81A8A081A5" PIR_OK);
 		break;
 	case 0xBF30:
 		c->removed = true;
 		c->removed_seq = d.len == 6 ? d.p[5] : 999;
-		put_hex(rsp, "BF3003800100");
+		if (c->n_removed < 8)
+			c->removed_seqs[c->n_removed++] = c->removed_seq;
+		put_hex(rsp, c->removed_seq == c->remove_fails ? "BF300380017F" : "BF3003800100");
 		break;
 	case 0xBF36:
 		if (c->pir_first) {
@@ -945,6 +963,99 @@ static void test_notifications(void **state)
 	assert_int_equal(sent, 0);
 }
 
+/* ListNotification: seqNumbers 5 and 6 */
+#define LIST_5_6 "BF2864A062" NM_SEQ("05") NM_SEQ("06")
+#define RETRIEVE_6 "BF2B81A8A081A5" PIR_OK_SEQ("06")
+
+static void check_removed(const fx *x, const uint64_t *want, size_t n)
+{
+	if (x->card.n_removed != n)
+		fail_msg("%zu notifications removed, expected %zu", x->card.n_removed, n);
+	for (size_t i = 0; i < n; i++)
+		assert_int_equal(x->card.removed_seqs[i], want[i]);
+}
+
+/* Each listed notification on its own: one the eUICC no longer has (an empty list, or
+ * noResultAvailable) is skipped; one it refuses to give, or whose removal fails, is counted
+ * and reported at the end, with the first one's reason, while the others are still sent and
+ * removed. */
+static void test_notifications_each(void **state)
+{
+	fx *x = *state;
+	size_t sent = 9;
+	orsp_lpa_route r = {"testsmdpplus1.example.com", x->base};
+	static const uint64_t only6[] = {6}, both[] = {5, 6};
+	static const char *const gone[] = {"BF2B02A000", "BF2B03810101"};
+
+	x->server.routes = &r;
+	x->card.list = LIST_5_6;
+	x->card.retrieve[6] = RETRIEVE_6;
+	for (size_t k = 0; k < 2; k++) {
+		x->card.n_removed = 0;
+		x->smdp.n = 0;
+		x->card.retrieve[5] = gone[k];
+		assert_int_equal(orsp_lpa_process_notifications(&x->lc, &x->server, &sent),
+		                 ORSP_OK);
+		assert_int_equal(sent, 1);
+		check_removed(x, only6, 1);
+		assert_int_equal(x->smdp.n, 1);
+		assert_delivered(x, PIR_OK_SEQ("06"));
+	}
+	/* an error answer for 5: 6 is still sent and removed; the run fails, naming 5 */
+	x->card.n_removed = 0;
+	x->card.retrieve[5] = "BF2B0381017F";
+	assert_int_equal(orsp_lpa_process_notifications(&x->lc, &x->server, &sent), ORSP_E_STATE);
+	assert_int_equal(sent, 1);
+	check_removed(x, only6, 1);
+	assert_string_equal(orsp_err_detail(),
+	                    "1 of 2 notifications failed (kept on the eUICC for the next run); "
+	                    "notification 5: the eUICC did not give it (RetrieveNotificationsList "
+	                    "error 127)");
+	/* ... and the removal of 6 fails too: both counted, the first reason kept */
+	x->card.n_removed = 0;
+	x->card.remove_fails = 6;
+	assert_int_equal(orsp_lpa_process_notifications(&x->lc, &x->server, &sent), ORSP_E_STATE);
+	assert_int_equal(sent, 0);
+	assert_non_null(strstr(orsp_err_detail(), "2 of 2 notifications failed"));
+	assert_non_null(strstr(orsp_err_detail(), "notification 5: the eUICC did not give it"));
+	/* a failed removal of 5 does not stop 6 */
+	x->card.n_removed = 0;
+	x->card.remove_fails = 5;
+	x->card.retrieve[5] = NULL; /* the default answer: PIR_OK, seqNumber 5 */
+	assert_int_equal(orsp_lpa_process_notifications(&x->lc, &x->server, &sent), ORSP_E_STATE);
+	assert_int_equal(sent, 1);
+	check_removed(x, both, 2);
+	assert_string_equal(orsp_err_detail(),
+	                    "1 of 2 notifications failed (kept on the eUICC for the next run); "
+	                    "notification 5: delivered, but not removed from the eUICC: card: "
+	                    "NotificationSent error 127");
+}
+
+/* The eUICC answers the request for 5 with another notification (6): it is not sent, and 5
+ * is not removed, since what would be delivered is not what was listed. With several, the
+ * one carrying the listed seqNumber is sent. */
+static void test_notifications_seq_mismatch(void **state)
+{
+	fx *x = *state;
+	size_t sent = 9;
+	orsp_lpa_route r = {"testsmdpplus1.example.com", x->base};
+	static const uint64_t five[] = {5};
+
+	x->server.routes = &r;
+	x->card.retrieve[5] = RETRIEVE_6;
+	assert_int_equal(orsp_lpa_process_notifications(&x->lc, &x->server, &sent), ORSP_E_STATE);
+	assert_int_equal(sent, 0);
+	assert_false(x->card.removed);
+	assert_int_equal(x->smdp.n, 0);
+	assert_non_null(strstr(orsp_err_detail(), "another notification (seqNumber 6)"));
+	/* two entries, 6 then 5: 5 is delivered and removed */
+	x->card.retrieve[5] = "BF2B82014EA082014A" PIR_OK_SEQ("06") PIR_OK_SEQ("05");
+	assert_int_equal(orsp_lpa_process_notifications(&x->lc, &x->server, &sent), ORSP_OK);
+	assert_int_equal(sent, 1);
+	check_removed(x, five, 1);
+	assert_delivered(x, PIR_OK);
+}
+
 int main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
@@ -970,6 +1081,8 @@ int main(void)
 	    T(test_load_refused),
 	    T(test_http_needs_insecure),
 	    T(test_server_text_sanitised),
+	    T(test_notifications_each),
+	    T(test_notifications_seq_mismatch),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

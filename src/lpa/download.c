@@ -647,79 +647,180 @@ out:
 
 /* ---------------------------------------------------------------- notifications --------- */
 
+/* The seqNumber in a PendingNotification: in the NotificationMetadata of a
+ * ProfileInstallationResult (BF37 { BF27 { transactionId 80, BF2F { 80 ... } } }) or of an
+ * OtherSignedNotification (30 { BF2F { 80 ... }, ... }). */
+static bool pending_seq(const orsp_tlv *pn, uint64_t *seq)
+{
+	orsp_reader r;
+	orsp_tlv d, m, s;
+	bool ok;
+
+	orsp_reader_init(&r, pn->value.p, pn->value.len);
+	if (pn->tag == 0xBF37) {
+		ok = !orsp_der_expect(&r, 0xBF27, &d);
+		if (ok) {
+			orsp_reader_init(&r, d.value.p, d.value.len);
+			ok = !orsp_der_expect(&r, 0x80, &s) && !orsp_der_expect(&r, 0xBF2F, &m);
+		}
+	} else {
+		ok = pn->tag == 0x30 && !orsp_der_expect(&r, 0xBF2F, &m);
+	}
+	if (ok) {
+		orsp_reader_init(&r, m.value.p, m.value.len);
+		ok = !orsp_der_expect(&r, 0x80, &s) && !orsp_der_uint(s.value, seq);
+	}
+	if (!ok)
+		orsp_err_clear();
+	return ok;
+}
+
+/* One listed notification: retrieved from the eUICC (RetrieveNotificationsList by its
+ * seqNumber), sent to its SM-DP+, removed from the eUICC once accepted. *gone when the eUICC
+ * no longer has it (removed meanwhile): nothing sent, not a failure. Only the notification
+ * carrying the listed seqNumber is sent, so the one removed is the one delivered. */
+static orsp_err notification_send(orsp_lpa_card *c, const orsp_lpa_server *server,
+                                  const orsp_lpa_notification *no, bool *gone)
+{
+	static uint8_t rsp[LPA_NOTIFICATION_MAX];
+	uint8_t req[24];
+	orsp_writer w;
+	orsp_der_mark m, sc;
+	orsp_reader r;
+	size_t rl = 0;
+	orsp_tlv t, l, pn;
+	uint64_t seq = 0, other = 0;
+	bool found = false, other_seen = false, other_readable = false;
+	es9 s;
+	json_t *j = NULL, *jr = NULL;
+	orsp_err e;
+
+	*gone = false;
+	/* RetrieveNotificationsList { searchCriteria seqNumber } */
+	orsp_writer_init(&w, req, sizeof(req));
+	m = orsp_der_begin(&w, 0xBF2B);
+	sc = orsp_der_begin(&w, 0xA0);
+	orsp_der_put_uint(&w, 0x80, no->seq);
+	orsp_der_end(&w, sc);
+	orsp_der_end(&w, m);
+	if ((e = orsp_writer_status(&w)) ||
+	    (e = orsp_lpa_es10(c, req, w.len, rsp, sizeof(rsp), &rl)))
+		return e;
+	if (orsp_der_parse_one(orsp_slice_make(rsp, rl), &t) || t.tag != 0xBF2B ||
+	    orsp_der_parse_one(t.value, &l) || (l.tag != 0xA0 && l.tag != 0x81))
+		return orsp_errf(ORSP_E_MALFORMED, "card: RetrieveNotificationsList answer");
+	if (l.tag == 0x81) {
+		/* notificationsListResultError: noResultAvailable (1) means it is gone */
+		uint64_t code = 127;
+		if (orsp_der_uint(l.value, &code))
+			code = 127;
+		orsp_err_clear();
+		if (code == 1) {
+			*gone = true;
+			return ORSP_OK;
+		}
+		return orsp_errf(ORSP_E_STATE,
+		                 "the eUICC did not give it (RetrieveNotificationsList error %llu)",
+		                 (unsigned long long)code);
+	}
+	if (!l.value.len) { /* an empty list: it is gone */
+		*gone = true;
+		return ORSP_OK;
+	}
+	orsp_reader_init(&r, l.value.p, l.value.len);
+	while (!found && orsp_reader_remaining(&r)) {
+		if (orsp_der_read(&r, &pn))
+			return orsp_errf(ORSP_E_MALFORMED,
+			                 "card: RetrieveNotificationsList answer");
+		bool readable = pending_seq(&pn, &seq);
+		if (readable && seq == no->seq) {
+			found = true;
+		} else if (!other_seen) {
+			other_seen = true;
+			other_readable = readable;
+			other = seq;
+		}
+	}
+	if (!found && other_readable)
+		return orsp_errf(
+		    ORSP_E_STATE,
+		    "the eUICC answered with another notification (seqNumber %llu): not "
+		    "sent, not removed",
+		    (unsigned long long)other);
+	if (!found)
+		return orsp_errf(ORSP_E_STATE, "the eUICC answered with a notification without a "
+		                               "readable seqNumber: not sent, not removed");
+	e = es9_open(&s, server, no->address);
+	for (int attempt = 0; !e && attempt < 3; attempt++) {
+		j = json_object();
+		if (!j) {
+			e = orsp_errf(ORSP_E_RESOURCE, "out of memory");
+			break;
+		}
+		e = orsp_json_put_base64(j, "pendingNotification", pn.raw.p, pn.raw.len);
+		if (!e)
+			e = es9_call(&s, "handleNotification", j, &jr);
+		json_decref(j);
+		json_decref(jr);
+		jr = NULL;
+		if (e != ORSP_E_IO || attempt == 2)
+			break;
+		/* the server was not reachable: back off and try again */
+		{
+			struct timespec ts = {0, (long)(200 * 1000 * 1000) << attempt};
+			nanosleep(&ts, NULL);
+		}
+		e = ORSP_OK;
+	}
+	es9_close(&s);
+	if (e)
+		return e;
+	e = orsp_lpa_notification_remove(c, no->seq);
+	if (e == ORSP_E_NOT_FOUND) { /* delivered; removed meanwhile */
+		orsp_err_clear();
+		return ORSP_OK;
+	}
+	if (e) {
+		char detail[300];
+		snprintf(detail, sizeof(detail), "%s", orsp_err_detail());
+		return orsp_errf(e, "delivered, but not removed from the eUICC: %s", detail);
+	}
+	return ORSP_OK;
+}
+
 orsp_err orsp_lpa_process_notifications(orsp_lpa_card *c, const orsp_lpa_server *server,
                                         size_t *sent)
 {
 	orsp_lpa_notification list[ORSP_LPA_MAX_NOTIFICATIONS];
-	static uint8_t rsp[8192];
-	size_t n = 0;
+	size_t n = 0, failed = 0;
 	orsp_err e, first = ORSP_OK;
-	char first_detail[300] = "";
+	char first_detail[400] = "";
 
 	if (sent)
 		*sent = 0;
 	if ((e = orsp_lpa_notifications(c, list, ORSP_ARRAY_LEN(list), &n)))
 		return e;
+	/* each on its own: one that fails does not keep the others from being sent */
 	for (size_t i = 0; i < n; i++) {
-		uint8_t req[24];
-		orsp_writer w;
-		orsp_der_mark m, sc;
-		size_t rl = 0;
-		orsp_tlv t, l, pn;
-		es9 s;
-		json_t *j = NULL, *r = NULL;
-
-		/* RetrieveNotificationsList { searchCriteria seqNumber } */
-		orsp_writer_init(&w, req, sizeof(req));
-		m = orsp_der_begin(&w, 0xBF2B);
-		sc = orsp_der_begin(&w, 0xA0);
-		orsp_der_put_uint(&w, 0x80, list[i].seq);
-		orsp_der_end(&w, sc);
-		orsp_der_end(&w, m);
-		if ((e = orsp_writer_status(&w)) ||
-		    (e = orsp_lpa_es10(c, req, w.len, rsp, sizeof(rsp), &rl)))
-			return e;
-		if (orsp_der_parse_one(orsp_slice_make(rsp, rl), &t) || t.tag != 0xBF2B ||
-		    orsp_der_parse_one(t.value, &l) || l.tag != 0xA0 || orsp_der_parse_one(l.value, &pn))
-			return orsp_errf(ORSP_E_MALFORMED, "card: RetrieveNotificationsList answer");
-		e = es9_open(&s, server, list[i].address);
-		for (int attempt = 0; !e && attempt < 3; attempt++) {
-			j = json_object();
-			if (!j) {
-				e = orsp_errf(ORSP_E_RESOURCE, "out of memory");
-				break;
-			}
-			e = orsp_json_put_base64(j, "pendingNotification", pn.raw.p, pn.raw.len);
-			if (!e)
-				e = es9_call(&s, "handleNotification", j, &r);
-			json_decref(j);
-			json_decref(r);
-			r = NULL;
-			if (e != ORSP_E_IO || attempt == 2)
-				break;
-			/* the server was not reachable: back off and try again */
-			{
-				struct timespec ts = {0, (long)(200 * 1000 * 1000) << attempt};
-				nanosleep(&ts, NULL);
-			}
-			e = ORSP_OK;
-		}
-		es9_close(&s);
+		bool gone = false;
+		e = notification_send(c, server, &list[i], &gone);
 		if (e) {
-			/* kept on the eUICC for the next run */
-			if (!first) {
+			if (!failed++) {
 				first = e;
-				snprintf(first_detail, sizeof(first_detail), "%s", orsp_err_detail());
+				snprintf(first_detail, sizeof(first_detail),
+				         "notification %llu: %s", (unsigned long long)list[i].seq,
+				         orsp_err_detail());
 			}
+			orsp_err_clear();
 			continue;
 		}
-		if ((e = orsp_lpa_notification_remove(c, list[i].seq)))
-			return e;
-		if (sent)
+		if (!gone && sent)
 			(*sent)++;
 	}
-	if (first)
-		return orsp_errf(first, "a notification could not be delivered (kept on the eUICC): %s",
-		                 first_detail);
+	if (failed)
+		return orsp_errf(
+		    first,
+		    "%zu of %zu notifications failed (kept on the eUICC for the next run); %s",
+		    failed, n, first_detail);
 	return ORSP_OK;
 }

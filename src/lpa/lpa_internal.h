@@ -12,4 +12,8 @@
  * well-formed UTF-8. Cut at a character boundary when out is too small. */
 void lpa_text_copy(orsp_slice v, char *out, size_t cap);
 
+/* Room for the eUICC's answer to RetrieveNotificationsList by seqNumber: one
+ * PendingNotification. */
+#define LPA_NOTIFICATION_MAX 8192
+
 #endif
