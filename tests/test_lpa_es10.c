@@ -743,6 +743,19 @@ static orsp_err script_transmit(void *user, const uint8_t *capdu, size_t n, uint
 	} else if ((capdu[1] == 0xE2 || capdu[1] == 0xC0) && s->mode == 2) {
 		rapdu[0] = 0x61; /* endless GET RESPONSE chain */
 		rapdu[1] = 0x01;
+	} else if (capdu[1] == 0xE2 && s->mode == 4) {
+		/* EnableProfile ok, with a proactive command (REFRESH) pending: 9110 */
+		memcpy(rapdu, "\xBF\x31\x03\x80\x01\x00\x91\x10", 8);
+		*rlen = 8;
+	} else if (capdu[1] == 0xE2 && s->mode == 5) {
+		rapdu[0] = 0x61; /* the same through GET RESPONSE, which ends with 9110 */
+		rapdu[1] = 0x06;
+	} else if (capdu[1] == 0xC0 && s->mode == 5) {
+		memcpy(rapdu, "\xBF\x31\x03\x80\x01\x00\x91\x10", 8);
+		*rlen = 8;
+	} else if (capdu[1] == 0xE2 && s->mode == 6) {
+		rapdu[0] = 0x92; /* not a normal ending */
+		rapdu[1] = 0x40;
 	}
 	return ORSP_OK;
 }
@@ -775,6 +788,22 @@ static void test_status_words(void **state)
 	s.mode = 2;
 	assert_int_equal(orsp_lpa_es10(&c, req, sizeof(req), out, sizeof(out), &rl),
 	                 ORSP_E_MALFORMED);
+	/* 91XX ends an ES10 function normally (ETSI TS 102 221 §10.2.1.1): the pending
+	 * proactive command is not fetched */
+	s.mode = 4;
+	s.n = 0;
+	assert_int_equal(orsp_lpa_enable(&c, ICCID1), ORSP_OK);
+	assert_int_equal(c.last_sw, 0x9110);
+	assert_int_equal(s.n, 1);
+	s.mode = 5;
+	s.n = 0;
+	assert_int_equal(orsp_lpa_enable(&c, ICCID1), ORSP_OK);
+	assert_int_equal(c.last_sw, 0x9110);
+	assert_int_equal(s.n, 2);
+	assert_int_equal(s.sent[1][1], 0xC0);
+	s.mode = 6;
+	assert_int_equal(orsp_lpa_enable(&c, ICCID1), ORSP_E_STATE);
+	assert_int_equal(c.last_sw, 0x9240);
 	s.mode = 3;
 	s.n = 0;
 	orsp_lpa_card_close(&c);

@@ -55,7 +55,8 @@ void orsp_lpa_card_close(orsp_lpa_card *c);
 
 /* One ES10 function: the request TLV sent with STORE DATA (blocks of c->mss bytes, P1 11 /
  * 91, block numbers), the response collected through 61xx / GET RESPONSE into rsp (cap
- * bytes). A status word other than 9000 is ORSP_E_STATE with the word in c->last_sw. */
+ * bytes). 9000 and 91XX (a proactive command pending, which the LPA does not fetch) end it
+ * normally; another status word is ORSP_E_STATE. The last word is in c->last_sw. */
 ORSP_MUST_CHECK orsp_err orsp_lpa_es10(orsp_lpa_card *c, const uint8_t *req, size_t n,
                                        uint8_t *rsp, size_t cap, size_t *rlen);
 

@@ -155,7 +155,10 @@ orsp_err orsp_lpa_es10(orsp_lpa_card *c, const uint8_t *req, size_t n, uint8_t *
 		if (e)
 			return e;
 		c->last_sw = sw;
-		if (sw != 0x9000)
+		/* 91XX: normal ending with a proactive command pending (ETSI TS 102 221
+		 * §10.2.1.1), e.g. a REFRESH after EnableProfile with refreshFlag. The answer is
+		 * the data; the LPA does not FETCH it (the modem's job, as with lpac). */
+		if (sw != 0x9000 && (sw >> 8) != 0x91)
 			return orsp_errf(ORSP_E_STATE, "card refused STORE DATA block %u (SW %04X)",
 			                 block - 1, sw);
 		off += k;
