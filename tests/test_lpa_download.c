@@ -200,6 +200,7 @@ typedef struct smdp {
 	char *bpp_b64, *dpcert_b64;
 	const char *meta;    /* profileMetadata (hex) when not META */
 	const char *message; /* statusCodeData.message of a Failed answer */
+	const char *tid;     /* the JSON transactionId of initiateAuthentication, when set */
 } smdp;
 
 static const char *const fn_names[5] = {"initiateAuthentication", "authenticateClient",
@@ -239,7 +240,15 @@ static orsp_err smdp_handle(void *ctx, const orsp_http_request *req, orsp_http_r
 		size_t n = 0;
 		uint8_t *b =
 		    test_read_vector("sgp22/es9p/thales_initiateAuthentication_response.json", &n);
-		e = orsp_http_response_set_body(resp, 200, "application/json", b, n);
+		if (s->tid) { /* the captured answer with another transactionId */
+			assert_int_equal(orsp_json_parse(b, n, 1 << 20, &out), ORSP_OK);
+			assert_int_equal(orsp_json_put_string(out, "transactionId", s->tid),
+			                 ORSP_OK);
+			e = orsp_http_response_set_json(resp, 200, out);
+			json_decref(out);
+		} else {
+			e = orsp_http_response_set_body(resp, 200, "application/json", b, n);
+		}
 		free(b);
 		return e;
 	}
@@ -855,8 +864,8 @@ static void test_http_needs_insecure(void **state)
 	}
 }
 
-/* HTTPS: a DPtls certificate for testsmdpplus1.example.com issued (now, the SGP.26 one has
- * expired) by the SGP.26 test CI; the LPA trusts the SGP.26 CI certificate file. */
+/* HTTPS: a DPtls certificate for the Thales address (whose ServerSigned1 the server answers)
+ * issued now by the SGP.26 test CI; the LPA trusts the SGP.26 CI certificate file. */
 static void test_tls(void **state)
 {
 	fx *x = *state;
@@ -865,11 +874,11 @@ static void test_tls(void **state)
 	EVP_PKEY *ci_key = certmint_key_load("sgp26/CertificateIssuer/SK_CI_ECDSA_NIST.pem");
 	X509 *ci = certmint_cert_load("sgp26/CertificateIssuer/CERT_CI_ECDSA_NIST.der");
 	EVP_PKEY *k = certmint_key_new("prime256v1");
-	certmint_spec spec = {.subject = "/O=RSPTEST/CN=testsmdpplus1.example.com",
+	certmint_spec spec = {.subject = "/O=RSPTEST/CN=" THALES_FQDN,
 	                      .serial = 77,
 	                      .key_usage = "critical,digitalSignature",
 	                      .ext_key_usage = "serverAuth",
-	                      .san = "DNS:testsmdpplus1.example.com"};
+	                      .san = "DNS:" THALES_FQDN};
 	X509 *leaf;
 	FILE *f;
 
@@ -898,10 +907,9 @@ static void test_tls(void **state)
 	x->server.ca_file = ci_path;
 	x->server.insecure = false;
 
-	/* the right name: the exchange gets through TLS (the Thales answer then names another
-	 * SM-DP+, which is fine for the LPA: the eUICC is the judge) */
-	x->route.fqdn = "testsmdpplus1.example.com";
-	assert_int_equal(orsp_lpa_ac_parse("1$testsmdpplus1.example.com$X", &x->ac), ORSP_OK);
+	/* the right name: the exchange gets through TLS */
+	x->route.fqdn = THALES_FQDN;
+	assert_int_equal(orsp_lpa_ac_parse("1$" THALES_FQDN "$X", &x->ac), ORSP_OK);
 	assert_int_equal(run(x, NULL, iccid), ORSP_OK);
 	assert_string_equal(x->smdp.calls[0], "initiateAuthentication");
 
@@ -917,8 +925,8 @@ static void test_tls(void **state)
 	assert_false(card_saw(x, 0xBF38));
 
 	/* a CA that did not issue the server certificate (the production GSMA root) */
-	x->route.fqdn = "testsmdpplus1.example.com";
-	assert_int_equal(orsp_lpa_ac_parse("1$testsmdpplus1.example.com$X", &x->ac), ORSP_OK);
+	x->route.fqdn = THALES_FQDN;
+	assert_int_equal(orsp_lpa_ac_parse("1$" THALES_FQDN "$X", &x->ac), ORSP_OK);
 	x->server.ca_file = root_path;
 	assert_int_equal(run(x, NULL, iccid), ORSP_E_VERIFY);
 	assert_int_equal(x->smdp.n, 0);
@@ -961,6 +969,49 @@ static void test_notifications(void **state)
 	x->card.n_notif = 0;
 	assert_int_equal(orsp_lpa_process_notifications(&x->lc, &x->server, &sent), ORSP_OK);
 	assert_int_equal(sent, 0);
+}
+
+/* ServerSigned1 must name the SM-DP+ address of the activation code (in any case) and carry
+ * the transactionId of the answer; otherwise nothing goes to the eUICC (no AuthenticateServer,
+ * no CancelSession: the eUICC has no session yet) and nothing more to the SM-DP+. */
+static void test_server_signed1(void **state)
+{
+	fx *x = *state;
+	char iccid[21];
+	static const char *const calls[] = {"initiateAuthentication"};
+
+	/* the address differs only in case: accepted */
+	assert_int_equal(
+	    orsp_lpa_ac_parse("LPA:1$WBG.Prod.OnDemandConnectivity.COM$TEST-MATCHING-ID", &x->ac),
+	    ORSP_OK);
+	assert_int_equal(run(x, NULL, iccid), ORSP_OK);
+	assert_string_equal(iccid, ICCID1);
+	/* another address (routed to the same server) */
+	x->smdp.n = 0;
+	x->card.n = 0;
+	x->route.fqdn = "smdp.example.com";
+	assert_int_equal(orsp_lpa_ac_parse("LPA:1$smdp.example.com$TEST-MATCHING-ID", &x->ac),
+	                 ORSP_OK);
+	assert_int_equal(run(x, NULL, iccid), ORSP_E_VERIFY);
+	assert_string_equal(orsp_err_detail(),
+	                    "SM-DP+: serverSigned1 names the SM-DP+ address "
+	                    "\"" THALES_FQDN "\", not smdp.example.com (the activation code's); "
+	                    "nothing was sent to the eUICC");
+	assert_false(card_saw(x, 0xBF38));
+	assert_false(card_saw(x, 0xBF41));
+	assert_calls(x, calls, 1);
+	/* another transactionId in the JSON answer than in serverSigned1 */
+	x->smdp.n = 0;
+	x->card.n = 0;
+	x->route.fqdn = THALES_FQDN;
+	assert_int_equal(orsp_lpa_ac_parse("LPA:1$" THALES_FQDN "$TEST-MATCHING-ID", &x->ac),
+	                 ORSP_OK);
+	x->smdp.tid = "E4F6996D64A543FC8A7F6F8F97F9428E";
+	assert_int_equal(run(x, NULL, iccid), ORSP_E_VERIFY);
+	assert_non_null(strstr(orsp_err_detail(), "serverSigned1 is for another session"));
+	assert_false(card_saw(x, 0xBF38));
+	assert_false(card_saw(x, 0xBF41));
+	assert_calls(x, calls, 1);
 }
 
 /* ListNotification: seqNumbers 5 and 6 */
@@ -1083,6 +1134,7 @@ int main(void)
 	    T(test_server_text_sanitised),
 	    T(test_notifications_each),
 	    T(test_notifications_seq_mismatch),
+	    T(test_server_signed1),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -211,14 +211,15 @@ static int teardown(void **state)
 	return 0;
 }
 
-static orsp_err download(fx *f, const char *mid, const char *cc, char iccid[21])
+static orsp_err download_at(fx *f, const char *fqdn, const char *mid, const char *cc,
+                            char iccid[21])
 {
 	char acs[200];
 	orsp_lpa_ac ac;
 	orsp_lpa_download_opts o = {0};
 	orsp_err e;
 
-	snprintf(acs, sizeof(acs), "LPA:1$%s$%s", FQDN, mid);
+	snprintf(acs, sizeof(acs), "LPA:1$%s$%s", fqdn, mid);
 	assert_int_equal(orsp_lpa_ac_parse(acs, &ac), ORSP_OK);
 	o.ac = &ac;
 	o.cc = cc;
@@ -227,6 +228,11 @@ static orsp_err download(fx *f, const char *mid, const char *cc, char iccid[21])
 	if (e)
 		fprintf(stderr, "download: %s\n", orsp_err_detail());
 	return e;
+}
+
+static orsp_err download(fx *f, const char *mid, const char *cc, char iccid[21])
+{
+	return download_at(f, FQDN, mid, cc, iccid);
 }
 
 static size_t smdp_notifications(fx *f, const char *event)
@@ -357,6 +363,20 @@ static void test_e2e_cc(void **state)
 	assert_int_equal(n, 0);
 	/* the right code */
 	assert_int_equal(download(f, f->prof.matching_id, "12345678", iccid), ORSP_OK);
+	assert_string_equal(iccid, f->prof.iccid);
+}
+
+/* An activation code whose SM-DP+ address differs from the server's own only in case: the
+ * SM-DP+ signs its own spelling in serverSigned1, which the LPA accepts (addresses compare
+ * without case), and the profile is installed. */
+static void test_e2e_address_case(void **state)
+{
+	fx *f = *state;
+	char iccid[21];
+
+	order(f, NULL, NULL);
+	assert_int_equal(
+	    download_at(f, "TestSMDPplus1.EXAMPLE.com", f->prof.matching_id, NULL, iccid), ORSP_OK);
 	assert_string_equal(iccid, f->prof.iccid);
 }
 
@@ -549,6 +569,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_e2e, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_e2e_foreign_notifications, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_e2e_cc, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_e2e_address_case, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_e2e_server_trouble, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_e2e_refused, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_e2e_euicc_full, setup, teardown),

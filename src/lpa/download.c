@@ -352,6 +352,44 @@ static orsp_err auth_error(const orsp_tlv *err)
 	                 (unsigned long long)code);
 }
 
+/* ServerSigned1 { transactionId [0], euiccChallenge [1], serverAddress [3], serverChallenge
+ * [4] } must be for this session (the transactionId of the JSON answer) and for the SM-DP+
+ * address the LPA asked (case-insensitive, as SGP.22 compares addresses), before anything
+ * goes to the eUICC. */
+static orsp_err check_server_signed1(const uint8_t *s1, size_t n, const uint8_t *tid,
+                                     size_t tid_len, const char *fqdn)
+{
+	orsp_tlv t, ftid, fch, faddr;
+	orsp_reader r;
+	char addr[256];
+
+	if (orsp_der_parse_one(orsp_slice_make(s1, n), &t) || t.tag != 0x30) {
+		orsp_err_clear();
+		return orsp_errf(ORSP_E_MALFORMED, "SM-DP+: serverSigned1 is not a ServerSigned1");
+	}
+	orsp_reader_init(&r, t.value.p, t.value.len);
+	if (orsp_der_expect(&r, 0x80, &ftid) || orsp_der_expect(&r, 0x81, &fch) ||
+	    orsp_der_expect(&r, 0x83, &faddr)) {
+		orsp_err_clear();
+		return orsp_errf(ORSP_E_MALFORMED, "SM-DP+: serverSigned1 is not a ServerSigned1");
+	}
+	if (ftid.value.len != tid_len || memcmp(ftid.value.p, tid, tid_len) != 0)
+		return orsp_errf(
+		    ORSP_E_VERIFY,
+		    "SM-DP+: serverSigned1 is for another session than the transactionId "
+		    "of its answer; nothing was sent to the eUICC");
+	if (faddr.value.len != strlen(fqdn) ||
+	    strncasecmp((const char *)faddr.value.p, fqdn, faddr.value.len) != 0) {
+		lpa_text_copy(faddr.value, addr, sizeof(addr));
+		return orsp_errf(
+		    ORSP_E_VERIFY,
+		    "SM-DP+: serverSigned1 names the SM-DP+ address \"%s\", not %s (the "
+		    "activation code's); nothing was sent to the eUICC",
+		    addr, fqdn);
+	}
+	return ORSP_OK;
+}
+
 orsp_err orsp_lpa_download(orsp_lpa_card *c, const orsp_lpa_download_opts *o,
                            char installed_iccid[21])
 {
@@ -406,6 +444,9 @@ orsp_err orsp_lpa_download(orsp_lpa_card *c, const orsp_lpa_download_opts *o,
 			goto out;
 		snprintf(tid_hex, sizeof(tid_hex), "%s", tx);
 	}
+	/* no cancelSession on a mismatch: the eUICC has no session to cancel and sign yet */
+	if ((e = check_server_signed1(s1, s1l, tid, tid_len, o->ac->fqdn)))
+		goto out;
 	json_decref(rsp);
 	rsp = NULL;
 	json_decref(req);
