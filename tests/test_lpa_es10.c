@@ -220,6 +220,8 @@ static void test_store_data_chain(void **state)
 	x->f.ans_len[0] = 700;
 	x->f.n_ans = 1;
 	assert_int_equal(orsp_lpa_es10(&x->card, req, sizeof(req), out, 100, &rl), ORSP_E_RESOURCE);
+	assert_string_equal(orsp_err_detail(),
+	                    "card: the answer to BF22 is larger than the 100 bytes the LPA takes");
 }
 
 static void test_card_error(void **state)
@@ -351,6 +353,77 @@ static void test_profiles(void **state)
 	reset_log(x);
 	answer(x, "BF2D06A004E300E300");
 	assert_int_equal(orsp_lpa_profiles(&x->card, p, 1, &n), ORSP_E_RESOURCE);
+}
+
+/* The list begun with marks m and l in w, ended, as the one answer of the card. */
+static void answer_list(fixture *x, orsp_writer *w, orsp_der_mark l, orsp_der_mark m)
+{
+	orsp_der_end(w, l);
+	orsp_der_end(w, m);
+	assert_int_equal(orsp_writer_status(w), ORSP_OK);
+	reset_log(x);
+	x->f.ans[0] = w->p;
+	x->f.ans_len[0] = w->len;
+	x->f.n_ans = 1;
+}
+
+/* The largest answers a card may legitimately give: ORSP_LPA_MAX_PROFILES profiles with
+ * every ProfileInfo field at its SGP.22 maximum (names, a 1024-byte icon), and
+ * ORSP_LPA_MAX_NOTIFICATIONS notifications with 255-byte addresses. */
+static void test_large_answers(void **state)
+{
+	fixture *x = *state;
+	static uint8_t buf[40 * 1024];
+	static orsp_lpa_profile p[ORSP_LPA_MAX_PROFILES];
+	static orsp_lpa_notification no[ORSP_LPA_MAX_NOTIFICATIONS];
+	uint8_t iccid[10], icon[1024], text[255];
+	orsp_writer w;
+	orsp_der_mark m, l, e;
+	size_t n = 0;
+
+	assert_int_equal(orsp_hex_decode_exact(ICCID1_EF, iccid, 10), ORSP_OK);
+	memset(icon, 0xA5, sizeof(icon));
+	memset(text, 'n', sizeof(text));
+	orsp_writer_init(&w, buf, sizeof(buf));
+	m = orsp_der_begin(&w, 0xBF2D);
+	l = orsp_der_begin(&w, 0xA0);
+	for (int i = 0; i < ORSP_LPA_MAX_PROFILES; i++) {
+		e = orsp_der_begin(&w, 0xE3);
+		orsp_der_put_tlv(&w, 0x5A, iccid, 10);
+		orsp_der_put_tlv(&w, 0x4F,
+		                 "\xA0\x00\x00\x05\x59\x10\x10\xFF\xFF\xFF\xFF\x89\x00\x00\x10\x00",
+		                 16);
+		orsp_der_put_uint(&w, 0x9F70, 0);
+		orsp_der_put_tlv(&w, 0x90, text, 64);
+		orsp_der_put_tlv(&w, 0x91, text, 32);
+		orsp_der_put_tlv(&w, 0x92, text, 64);
+		orsp_der_put_uint(&w, 0x93, 1);
+		orsp_der_put_tlv(&w, 0x94, icon, sizeof(icon));
+		orsp_der_put_uint(&w, 0x95, 2);
+		orsp_der_end(&w, e);
+	}
+	answer_list(x, &w, l, m);
+	assert_int_equal(orsp_lpa_profiles(&x->card, p, ORSP_LPA_MAX_PROFILES, &n), ORSP_OK);
+	assert_int_equal(n, ORSP_LPA_MAX_PROFILES);
+	assert_int_equal(strlen(p[15].name), 64);
+
+	orsp_writer_init(&w, buf, sizeof(buf));
+	m = orsp_der_begin(&w, 0xBF28);
+	l = orsp_der_begin(&w, 0xA0);
+	for (int i = 0; i < ORSP_LPA_MAX_NOTIFICATIONS; i++) {
+		e = orsp_der_begin(&w, 0xBF2F);
+		orsp_der_put_uint(&w, 0x80, (uint64_t)i + 1000);
+		orsp_der_put_tlv(&w, 0x81, "\x07\x80", 2);
+		orsp_der_put_tlv(&w, 0x0C, text, sizeof(text));
+		orsp_der_put_tlv(&w, 0x5A, iccid, 10);
+		orsp_der_end(&w, e);
+	}
+	answer_list(x, &w, l, m);
+	assert_int_equal(orsp_lpa_notifications(&x->card, no, ORSP_LPA_MAX_NOTIFICATIONS, &n),
+	                 ORSP_OK);
+	assert_int_equal(n, ORSP_LPA_MAX_NOTIFICATIONS);
+	assert_int_equal(no[31].seq, 1031);
+	assert_int_equal(strlen(no[31].address), 255);
 }
 
 static void test_state_changes(void **state)
@@ -823,6 +896,7 @@ int main(void)
 	    cmocka_unit_test(test_status_words),
 	    cmocka_unit_test_setup_teardown(test_eid, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_profiles, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_large_answers, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_state_changes, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_notifications, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_bpp_real, setup, teardown),

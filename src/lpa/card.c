@@ -152,6 +152,12 @@ orsp_err orsp_lpa_es10(orsp_lpa_card *c, const uint8_t *req, size_t n, uint8_t *
 		cmd[5 + k] = 0x00;
 		ol = 0;
 		e = exchange(c, cmd, 5 + k + (last ? 1 : 0), rsp, cap, &ol, &sw);
+		if (e == ORSP_E_RESOURCE)
+			return orsp_errf(
+			    e,
+			    "card: the answer to %02X%02X is larger than the %zu bytes the "
+			    "LPA takes",
+			    req[0], n > 1 ? req[1] : 0, cap);
 		if (e)
 			return e;
 		c->last_sw = sw;
@@ -201,10 +207,17 @@ orsp_err orsp_lpa_get_eid(orsp_lpa_card *c, char eid[33])
 	return e;
 }
 
+/* Room for answers that grow with what the card holds. GetProfilesInfo without a tag list
+ * returns every field: per profile up to about 1.4 KiB with names and a 1024-byte icon
+ * (SGP.22 ProfileInfo), more with notificationConfigurationInfo; ListNotification about 290
+ * bytes per notification with a 255-byte address. */
+#define PROFILES_ANSWER_MAX (64 * 1024)
+#define NOTIFICATIONS_ANSWER_MAX (32 * 1024)
+
 orsp_err orsp_lpa_profiles(orsp_lpa_card *c, orsp_lpa_profile *out, size_t cap, size_t *n)
 {
 	static const uint8_t req[] = {0xBF, 0x2D, 0x00};
-	static uint8_t rsp[16384];
+	static uint8_t rsp[PROFILES_ANSWER_MAX];
 	orsp_tlv t, list;
 	orsp_reader r;
 	orsp_err e = call(c, req, sizeof(req), rsp, sizeof(rsp), &t);
@@ -373,7 +386,7 @@ orsp_err orsp_lpa_notifications(orsp_lpa_card *c, orsp_lpa_notification *out, si
                                 size_t *n)
 {
 	static const uint8_t req[] = {0xBF, 0x28, 0x00};
-	static uint8_t rsp[8192];
+	static uint8_t rsp[NOTIFICATIONS_ANSWER_MAX];
 	orsp_tlv t, list;
 	orsp_reader r;
 	orsp_err e = call(c, req, sizeof(req), rsp, sizeof(rsp), &t);
