@@ -354,6 +354,12 @@ static void test_spn(void **state)
 	/* Refused: outside the default alphabet, too long, empty, bad UTF-8, UCS2 files. */
 	assert_int_equal(orsp_spn_encode_ef("a~b", 0, big, sizeof(big)), ORSP_E_USAGE);
 	assert_int_equal(orsp_spn_encode_ef("[x]", 0, big, sizeof(big)), ORSP_E_USAGE);
+	/* beyond U+FFFF: U+10040 and U+10020 are not '@' and ' ' */
+	assert_int_equal(orsp_spn_encode_ef("A\xF0\x90\x81\x80"
+	                                    "B",
+	                                    0, big, sizeof(big)),
+	                 ORSP_E_USAGE);
+	assert_int_equal(orsp_spn_encode_ef("\xF0\x90\x80\xA0", 0, big, sizeof(big)), ORSP_E_USAGE);
 	assert_int_equal(orsp_spn_encode_ef("12345678901234567", 0, big, sizeof(big)),
 	                 ORSP_E_USAGE);
 	assert_int_equal(orsp_spn_encode_ef("1234567890123456", 0, big, sizeof(big)), ORSP_OK);

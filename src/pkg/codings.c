@@ -242,7 +242,7 @@ orsp_err orsp_spn_encode_ef(const char *spn, uint8_t display, uint8_t *out, size
 		if (cp < 0)
 			return orsp_errf(ORSP_E_USAGE, "SPN: not valid UTF-8");
 		for (int c = 0; c < 128 && cp > 0; c++) {
-			if (gsm7[c] == (uint16_t)cp) {
+			if ((long)gsm7[c] == cp) { /* not cut to 16 bits: U+10040 is not @ */
 				code = c;
 				break;
 			}
