@@ -68,6 +68,12 @@ int cli_getopt(int argc, char **argv, const struct option *longopts);
 int cli_hex(const char *opt, const char *val, uint8_t *out, size_t n);
 /* n1 or n2 bytes of hex (n2 = 0: only n1); *len gets the length. */
 int cli_hex2(const char *opt, const char *val, uint8_t *out, size_t n1, size_t n2, size_t *len);
+/* A key given as an option's value, as cli_hex2, from one of: "-", a line of standard input
+ * (a second "-" reads the next line); "@PATH", the file's first line (a file that group or
+ * others can read or write is refused, as key files are); else the hex itself, which is then
+ * overwritten in place (val points into argv) so that ps and /proc show it no longer. The
+ * text read is wiped. */
+int cli_secret_hex(const char *opt, char *val, uint8_t *out, size_t n1, size_t n2, size_t *len);
 /* A decimal number (or 0x-prefixed hex) in [min, max]. */
 int cli_uint(const char *opt, const char *val, uint64_t min, uint64_t max, uint64_t *out);
 /* A number of seconds in [min, max] (a decimal fraction allowed). */
@@ -161,6 +167,8 @@ enum {
 	"  --k HEX              subscriber key K: 32 hex digits (TUAK also 64)\n"                  \
 	"  --op HEX | --opc HEX operator key OP, or the derived OPc (Milenage: 32 hex digits)\n"   \
 	"  --top HEX | --topc HEX  TUAK operator key TOP or TOPc (64 hex digits)\n"                \
+	"                       each key also as @FILE (its first line; mode 600) or - (a line\n"  \
+	"                       of standard input: K first if both), so no other user sees it\n"  \
 	"  --r1..--r5 N         Milenage rotations in bits, 0..127 (default 64 0 32 64 96)\n"      \
 	"  --c1..--c5 HEX       Milenage constants, 32 hex digits (default TS 35.206)\n"           \
 	"  --keccak N           TUAK Keccak iterations (default 1)\n"                              \
@@ -172,7 +180,8 @@ enum {
 
 /* The raw values of the options above, as given. */
 typedef struct cli_aka_opts {
-	const char *alg, *k, *op, *opc;
+	const char *alg;
+	char *k, *op, *opc;           /* into argv: cli_secret_hex overwrites them once read */
 	const char *op_opt, *opc_opt; /* "--op"/"--top", "--opc"/"--topc": for messages */
 	const char *r[5], *c[5];
 	const char *keccak, *mac_bits, *res_bits, *ck_bits, *ik_bits;
@@ -180,7 +189,7 @@ typedef struct cli_aka_opts {
 } cli_aka_opts;
 
 /* Take option c if it is one of CLI_AKA_LONGOPTS. Returns true if it was. */
-bool cli_aka_opt(cli_aka_opts *o, int c, const char *arg);
+bool cli_aka_opt(cli_aka_opts *o, int c, char *arg);
 /* Check the options and build the subscriber: *op_given is true when sub->opc holds OP/TOP
  * (the caller derives OPc/TOPc). CLI_OK, or CLI_USAGE naming the offending option. */
 int cli_aka_subscriber(const cli_aka_opts *o, orsp_aka_subscriber *sub, bool *op_given);

@@ -5,6 +5,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "cli.h"
@@ -103,6 +104,59 @@ int cli_hex2(const char *opt, const char *val, uint8_t *out, size_t n1, size_t n
 	if (orsp_hex_decode(val, out, digits / 2, len) != ORSP_OK)
 		return cli_usage(opt, "expected %s: %s", want, orsp_err_detail());
 	return CLI_OK;
+}
+
+/* The first line of stdin or of a file (mode 600), without its line end; -1 on failure. */
+static int secret_line(const char *opt, const char *val, char *buf, size_t cap)
+{
+	FILE *f = stdin;
+	size_t n;
+
+	if (val[0] == '@') {
+		struct stat st;
+		f = fopen(val + 1, "r");
+		if (!f)
+			return cli_usage(opt, "cannot open %s: %s", val + 1, strerror(errno));
+		if (fstat(fileno(f), &st) != 0 || (st.st_mode & 077)) {
+			fclose(f);
+			return cli_usage(
+			    opt, "%s can be read or written by group or others (chmod 600 it)",
+			    val + 1);
+		}
+	}
+	if (!fgets(buf, (int)cap, f)) {
+		buf[0] = '\0';
+		if (f != stdin)
+			fclose(f);
+		return cli_usage(opt, "nothing to read from %s",
+		                 f == stdin ? "standard input" : val + 1);
+	}
+	if (f != stdin)
+		fclose(f);
+	n = strlen(buf);
+	while (n && (buf[n - 1] == '\n' || buf[n - 1] == '\r' || buf[n - 1] == ' ' ||
+	             buf[n - 1] == '\t'))
+		buf[--n] = '\0';
+	return CLI_OK;
+}
+
+int cli_secret_hex(const char *opt, char *val, uint8_t *out, size_t n1, size_t n2, size_t *len)
+{
+	char buf[160];
+	int rc;
+
+	if (strcmp(val, "-") != 0 && val[0] != '@') {
+		rc = cli_hex2(opt, val, out, n1, n2, len);
+		/* argv's own storage, writable (C11 5.1.2.2.1): the key leaves the process's
+		 * command line as soon as it is read */
+		memset(val, 'x', strlen(val));
+		return rc;
+	}
+	rc = secret_line(opt, val, buf, sizeof(buf));
+	if (!rc)
+		rc = cli_hex2(opt, buf, out, n1, n2, len);
+	orsp_wipe(buf, sizeof(buf));
+	return rc;
 }
 
 static volatile sig_atomic_t stop_requested;

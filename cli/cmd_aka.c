@@ -8,7 +8,7 @@
 
 /* ----- subscriber options ----- */
 
-bool cli_aka_opt(cli_aka_opts *o, int c, const char *arg)
+bool cli_aka_opt(cli_aka_opts *o, int c, char *arg)
 {
 	switch (c) {
 	case CLI_OPT_ALG:
@@ -118,7 +118,8 @@ int cli_aka_subscriber(const cli_aka_opts *o, orsp_aka_subscriber *sub, bool *op
 	orsp_aka_alg alg = ORSP_AKA_MILENAGE;
 	uint8_t k[32], opc[32];
 	size_t k_len = 0, opc_len;
-	const char *opc_val, *opc_name;
+	char *opc_val;
+	const char *opc_name;
 	int rc = CLI_OK;
 
 	memset(sub, 0, sizeof(*sub));
@@ -132,7 +133,7 @@ int cli_aka_subscriber(const cli_aka_opts *o, orsp_aka_subscriber *sub, bool *op
 	}
 	if (!o->k)
 		return cli_missing("--k");
-	rc = cli_hex2("--k", o->k, k, 16, alg == ORSP_AKA_TUAK ? 32 : 0, &k_len);
+	rc = cli_secret_hex("--k", o->k, k, 16, alg == ORSP_AKA_TUAK ? 32 : 0, &k_len);
 	if (rc)
 		goto out;
 	if (o->conflict) {
@@ -152,7 +153,10 @@ int cli_aka_subscriber(const cli_aka_opts *o, orsp_aka_subscriber *sub, bool *op
 		goto out;
 	}
 	opc_len = alg == ORSP_AKA_TUAK ? 32 : 16;
-	rc = cli_hex(opc_name, opc_val, opc, opc_len);
+	{
+		size_t got = 0;
+		rc = cli_secret_hex(opc_name, opc_val, opc, opc_len, 0, &got);
+	}
 	if (rc)
 		goto out;
 	if (orsp_aka_subscriber_init(sub, alg, k, k_len, opc, opc_len) != ORSP_OK) {

@@ -79,6 +79,42 @@ expect "text has 6 lines without --plmn" 6 "$(wc -l <<<"$out")"
 run aka gen --k "${k^^}" --opc "${opc^^}" --rand "${rand^^}" --sqn "${sqn^^}" --amf "${amf^^}" --json
 expect "upper-case input" "$res" "$(json xres)"
 
+# Keys from a file (mode 600) or from standard input, so that no other user sees them in ps;
+# a key given as hex is overwritten in the process's command line once read.
+printf '%s\n' "$k" >"$T/k"
+printf '%s\n' "$opc" >"$T/opc"
+chmod 600 "$T/k" "$T/opc"
+G=(--rand "$rand" --sqn "$sqn" --amf "$amf" --json)
+run aka gen --k "@$T/k" --opc "@$T/opc" "${G[@]}"
+expect "keys from files" "0 $res" "$rc $(json xres)"
+out=$(printf '%s\n%s\n' "$k" "$opc" | "$B" aka gen --k - --opc - "${G[@]}") || bad "keys from stdin"
+expect "keys from standard input, K first" "$res" "$(json xres)"
+chmod 644 "$T/k"
+usage "--k" aka gen --k "@$T/k" --opc "$opc" "${G[@]}"
+has "a key file others can read" "chmod 600" "$err"
+usage "--opc" aka gen --k "$k" --opc "@$T/none" "${G[@]}"
+has "a missing key file" "cannot open" "$err"
+usage "--k" aka gen --k - --opc "$opc" "${G[@]}" </dev/null
+has "no key on standard input" "nothing to read from standard input" "$err"
+# K given as hex, OPc read from a pipe nobody writes to yet: meanwhile the command line
+# shows no K
+mkfifo "$T/fifo"
+"$B" aka gen --k "$k" --opc - "${G[@]}" <"$T/fifo" >"$T/fifo.out" 2>&1 &
+p=$!
+exec 3>"$T/fifo"
+for _ in $(seq 1 50); do
+	grep -q xxxxxxxx "/proc/$p/cmdline" 2>/dev/null && break
+	sleep 0.1
+done
+cmdline=$(tr '\0' ' ' <"/proc/$p/cmdline")
+lacks "K in the command line once read" "$k" "$cmdline"
+has "K overwritten in the command line" "--k $(printf 'x%.0s' $(seq 1 ${#k}))" "$cmdline"
+echo "$opc" >&3
+exec 3>&-
+wait "$p" || bad "aka gen with OPc from a pipe"
+out=$(cat "$T/fifo.out")
+expect "K from the command line, OPc from a pipe" "$res" "$(json xres)"
+
 # Custom Milenage constants given explicitly equal to the defaults change nothing; others do.
 run aka gen --k "$k" --opc "$opc" --rand "$rand" --sqn "$sqn" --amf "$amf" --json \
 	--r1 64 --r2 0 --r3 32 --r4 64 --r5 96 --c1 00000000000000000000000000000000 \
