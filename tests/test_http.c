@@ -825,6 +825,26 @@ static void test_connections_dealt_to_threads(void **state)
 	run_gate(1, 300, "timeout");
 }
 
+/* A slot is free again: a request is answered 200 (bounded retries while the server notices
+ * a closed connection). */
+static void served_after_retries(orsp_http_client *c, uint16_t port)
+{
+	orsp_http_result r;
+	orsp_err e = ORSP_OK;
+
+	for (int i = 0; i < 50; i++) {
+		e = orsp_http_client_request(c, "POST", url_for("http", port, "/len"), NULL, "x", 1,
+		                             &r);
+		if (e == ORSP_OK)
+			break;
+		orsp_http_result_free(&r);
+		sleep_ms(20);
+	}
+	assert_ok(e);
+	assert_int_equal(r.status, 200);
+	orsp_http_result_free(&r);
+}
+
 static void test_connection_limit_and_idle_timeout(void **state)
 {
 	(void)state;
@@ -862,18 +882,120 @@ static void test_connection_limit_and_idle_timeout(void **state)
 	close(fd);
 
 	/* The slot is free again (bounded retries while the server notices). */
-	for (int i = 0; i < 50; i++) {
-		e = orsp_http_client_request(c, "POST", url_for("http", port, "/len"), NULL, "x", 1,
-		                             &r);
-		if (e == ORSP_OK)
-			break;
-		orsp_http_result_free(&r);
-		sleep_ms(20);
+	served_after_retries(c, port);
+	orsp_http_client_free(c);
+	orsp_http_server_stop(srv, 1000);
+}
+
+/* Slow clients: four connections take every slot (max_connections 4) and send a header line
+ * (or one body byte) every 500 ms, which keeps the idle timeout from ever firing. The request
+ * deadline closes them, and a fifth client is served; its own timeout (3 x the deadline) only
+ * tells "served" from "never served". */
+struct drip {
+	int fd[4];
+	bool body;
+	atomic_bool stop;
+};
+
+static void *drip_main(void *arg)
+{
+	struct drip *d = arg;
+	while (!atomic_load(&d->stop)) {
+		for (int i = 0; i < 4; i++)
+			(void)send(d->fd[i], d->body ? "x" : "X-Drip: 1\r\n", d->body ? 1 : 11,
+			           MSG_NOSIGNAL);
+		sleep_ms(500);
 	}
-	assert_ok(e);
+	return NULL;
+}
+
+static void run_drip(bool body, unsigned timeout_s, unsigned request_timeout_ms, unsigned client_ms)
+{
+	orsp_http_server *srv = NULL;
+	orsp_http_server_config cfg = {.address = "127.0.0.1",
+	                               .routes = routes,
+	                               .n_routes = ORSP_ARRAY_LEN(routes),
+	                               .threads = 2,
+	                               .max_connections = 4,
+	                               .timeout_s = timeout_s,
+	                               .request_timeout_ms = request_timeout_ms};
+	static const char head[] = "POST /len HTTP/1.1\r\nHost: x\r\n";
+	static const char head_body[] = "POST /len HTTP/1.1\r\nHost: x\r\nContent-Length: "
+	                                "100000\r\n\r\n";
+	struct drip d = {.body = body};
+	struct timeval tv = {1, 0};
+	orsp_http_client *c;
+	orsp_http_result r;
+	pthread_t t;
+	char buf[256];
+
+	assert_ok(orsp_http_server_start(&cfg, &srv));
+	uint16_t port = orsp_http_server_port(srv);
+	for (int i = 0; i < 4; i++) {
+		const char *h = body ? head_body : head;
+		d.fd[i] = raw_connect(port);
+		assert_int_equal(send(d.fd[i], h, strlen(h), MSG_NOSIGNAL), (ssize_t)strlen(h));
+	}
+	atomic_init(&d.stop, false);
+	assert_int_equal(pthread_create(&t, NULL, drip_main, &d), 0);
+	sleep_ms(200);
+	c = plain_client(client_ms);
+	assert_ok(
+	    orsp_http_client_request(c, "POST", url_for("http", port, "/len"), NULL, "ab", 2, &r));
 	assert_int_equal(r.status, 200);
 	orsp_http_result_free(&r);
 	orsp_http_client_free(c);
+	atomic_store(&d.stop, true);
+	pthread_join(t, NULL);
+	/* The slow connections were closed, never answered. */
+	for (int i = 0; i < 4; i++) {
+		assert_int_equal(setsockopt(d.fd[i], SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)), 0);
+		assert_true(recv(d.fd[i], buf, sizeof(buf), 0) <= 0);
+		close(d.fd[i]);
+	}
+	assert_int_equal(orsp_http_server_stop(srv, 2000), 0);
+}
+
+static void test_slow_clients_request_deadline(void **state)
+{
+	(void)state;
+	run_drip(false, 1, 0, 6000);    /* headers; default deadline 2 x timeout_s */
+	run_drip(true, 1, 0, 6000);     /* body */
+	run_drip(false, 5, 1000, 3000); /* request_timeout_ms below the idle timeout */
+}
+
+/* max_connections_per_ip: a third connection from 127.0.0.1 is closed at once; when one of
+ * the two closes, requests are served again. */
+static void test_connections_per_ip(void **state)
+{
+	(void)state;
+	orsp_http_server *srv = NULL;
+	orsp_http_server_config cfg = {.address = "127.0.0.1",
+	                               .routes = routes,
+	                               .n_routes = ORSP_ARRAY_LEN(routes),
+	                               .threads = 1,
+	                               .timeout_s = 5,
+	                               .max_connections_per_ip = 2};
+	struct timeval tv = {2, 0};
+	orsp_http_client *c;
+	char buf[16];
+	int a, b, third;
+
+	assert_ok(orsp_http_server_start(&cfg, &srv));
+	uint16_t port = orsp_http_server_port(srv);
+	a = raw_connect(port);
+	b = raw_connect(port);
+	sleep_ms(100);
+	third = raw_connect(port);
+	assert_int_equal(setsockopt(third, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)), 0);
+	(void)send(third, "GET / HTTP/1.1\r\n\r\n", 18, MSG_NOSIGNAL);
+	assert_true(recv(third, buf, sizeof(buf), 0) <= 0);
+	close(third);
+	close(a);
+	c = plain_client(2000);
+	served_after_retries(c, port);
+	orsp_http_client_free(c);
+	close(b);
 	orsp_http_server_stop(srv, 1000);
 }
 
@@ -1872,6 +1994,8 @@ int main(void)
 	    cmocka_unit_test(test_reset_connections),
 	    cmocka_unit_test(test_malformed_http_and_log_hook),
 	    cmocka_unit_test(test_connection_limit_and_idle_timeout),
+	    cmocka_unit_test(test_slow_clients_request_deadline),
+	    cmocka_unit_test(test_connections_per_ip),
 	    cmocka_unit_test(test_server_config_errors),
 	    cmocka_unit_test(test_response_setters),
 	    cmocka_unit_test(test_https_verification),

@@ -26,6 +26,7 @@
 #define ORSP_HTTP_DEFAULT_MAX_BODY ((size_t)1 << 20)      /* server: request body, 1 MiB */
 #define ORSP_HTTP_DEFAULT_TIMEOUT_S 30u                   /* server: idle connection, s */
 #define ORSP_HTTP_DEFAULT_MAX_CONNECTIONS 256u            /* server: open connections */
+#define ORSP_HTTP_MAX_CONNECTIONS_LIMIT 65536u            /* server: max_connections at most */
 #define ORSP_HTTP_DEFAULT_THREADS 4u                      /* server: polling threads */
 #define ORSP_HTTP_DEFAULT_MAX_RESPONSE ((size_t)16 << 20) /* client: response body, 16 MiB */
 #define ORSP_HTTP_DEFAULT_CONNECT_TIMEOUT_MS 10000u       /* client: TCP + TLS connect */
@@ -131,6 +132,13 @@ typedef struct orsp_http_server_config {
 	unsigned timeout_s;       /* idle connection timeout; 0: ORSP_HTTP_DEFAULT_TIMEOUT_S */
 	unsigned max_connections; /* 0: ORSP_HTTP_DEFAULT_MAX_CONNECTIONS */
 	unsigned threads;         /* polling thread pool; 0: ORSP_HTTP_DEFAULT_THREADS */
+	/* Time a request may take to arrive whole (headers and body), from the connection's
+	 * accept or the end of the previous request on it; a connection past it is closed.
+	 * 0: 2 x timeout_s. */
+	unsigned request_timeout_ms;
+	/* Open connections from one client address at most; 0: no limit. Leave it 0 behind a
+	 * proxy, where every connection comes from the proxy's address. */
+	unsigned max_connections_per_ip;
 
 	/* HTTPS: a certificate (chain) and its private key, each as PEM text or a file path
 	 * (exactly one form each). All NULL: plain HTTP. The server keeps its own copy of the key

@@ -51,6 +51,22 @@ struct route {
 	void *ctx;
 };
 
+/* An open connection, from accept to libmicrohttpd's CLOSED notification. Its socket is
+ * libmicrohttpd's only from STARTED on (before it, a failed hand-over may have closed it
+ * unannounced), and libmicrohttpd closes it only after CLOSED; fd, state and addr change
+ * under conn_lock, so the sweeper never shuts down a socket number that was closed and
+ * reused. */
+enum slot_state { SLOT_FREE, SLOT_PENDING, SLOT_STARTED };
+
+struct conn_slot {
+	enum slot_state state;
+	int fd;
+	bool shut;                    /* the sweeper shut it down */
+	_Atomic uint64_t deadline_us; /* the request must be complete by then; 0: none */
+	int family;
+	uint8_t addr[16];
+};
+
 struct orsp_http_server {
 	struct MHD_Daemon *daemon;
 	struct route *routes;
@@ -75,7 +91,10 @@ struct orsp_http_server {
 	bool acceptor_running;
 	pthread_mutex_t conn_lock;
 	pthread_cond_t conn_cv;
-	unsigned open_conns, max_conns;
+	unsigned open_conns, max_conns; /* open_conns: slots in use */
+	unsigned max_per_ip;
+	uint64_t request_timeout_us;
+	struct conn_slot *slots; /* max_conns of them */
 	bool adding; /* a connection handed to libmicrohttpd and not yet reported started */
 	/* The first libmicrohttpd message while starting, for the error detail. */
 	pthread_mutex_t log_lock;
@@ -86,6 +105,7 @@ struct orsp_http_server {
 struct req_state {
 	orsp_http_server *srv;
 	uint64_t start_us;
+	struct conn_slot *slot; /* NULL if libmicrohttpd's notice did not find one */
 	const struct route *route;
 	uint8_t *body;
 	size_t len, cap;
@@ -514,6 +534,11 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
 		sanitise(st->method, sizeof(st->method), method);
 		sanitise(st->path, sizeof(st->path), url);
 		peer_address(conn, st);
+		{
+			const union MHD_ConnectionInfo *ci =
+			    MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+			st->slot = ci ? ci->socket_context : NULL;
+		}
 		*con_cls = st;
 		atomic_fetch_add(&srv->in_flight, 1);
 		return first_call(srv, conn, url, method, st);
@@ -528,6 +553,10 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
 		}
 		return append(st, upload_data, n) ? MHD_YES : MHD_NO;
 	}
+	/* The request is complete: the deadline no longer applies (the handler and the
+	 * answer are bounded otherwise); it starts again when the request is done. */
+	if (st->slot)
+		atomic_store_explicit(&st->slot->deadline_us, 0, memory_order_relaxed);
 	if (st->responded)
 		return MHD_YES;
 	if (st->overflow)
@@ -560,6 +589,10 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 		         "http method=%s path=%s status=%d duration_us=%llu client=%s body=%zu%s",
 		         e.method, e.path, e.status, (unsigned long long)e.duration_us,
 		         e.client_addr, e.body_len, e.completed ? "" : " aborted");
+	/* The next request on a keep-alive connection has the deadline from now. */
+	if (st->slot)
+		atomic_store_explicit(&st->slot->deadline_us, now_us() + srv->request_timeout_us,
+		                      memory_order_relaxed);
 	free(st->body);
 	free(st);
 	*con_cls = NULL;
@@ -746,6 +779,7 @@ static void server_free(orsp_http_server *srv)
 			close(srv->wake[i]);
 	pthread_mutex_destroy(&srv->conn_lock);
 	pthread_cond_destroy(&srv->conn_cv);
+	free(srv->slots);
 	for (size_t i = 0; i < srv->n_routes; i++) {
 		free(srv->routes[i].method);
 		free(srv->routes[i].path);
@@ -831,22 +865,45 @@ static orsp_err load_tls(orsp_http_server *srv, const orsp_http_server_config *c
 	return ORSP_OK;
 }
 
-/* libmicrohttpd: a connection opened or closed; the accept thread waits at the limit. */
+static int conn_fd(struct MHD_Connection *conn)
+{
+	const union MHD_ConnectionInfo *ci =
+	    MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+	return ci ? ci->connect_fd : -1;
+}
+
+static void slot_release(orsp_http_server *srv, struct conn_slot *s)
+{
+	s->state = SLOT_FREE;
+	s->fd = -1;
+	srv->open_conns--;
+	pthread_cond_broadcast(&srv->conn_cv);
+}
+
+/* libmicrohttpd: a connection started or closed. STARTED finds the slot taken at accept by the
+ * socket number; CLOSED comes before libmicrohttpd closes the socket, so the slot is free
+ * before the number can be reused. */
 static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_ctx,
                           enum MHD_ConnectionNotificationCode toe)
 {
 	orsp_http_server *srv = cls;
 
-	(void)conn;
-	(void)socket_ctx;
 	pthread_mutex_lock(&srv->conn_lock);
 	if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
-		srv->open_conns++;
+		int fd = conn_fd(conn);
+		*socket_ctx = NULL;
+		for (unsigned i = 0; fd >= 0 && i < srv->max_conns; i++)
+			if (srv->slots[i].state == SLOT_PENDING && srv->slots[i].fd == fd) {
+				srv->slots[i].state = SLOT_STARTED;
+				*socket_ctx = &srv->slots[i];
+				break;
+			}
 		srv->adding = false;
-	} else if (srv->open_conns > 0) {
-		srv->open_conns--;
+		pthread_cond_broadcast(&srv->conn_cv);
+	} else if (*socket_ctx) {
+		slot_release(srv, *socket_ctx);
+		*socket_ctx = NULL;
 	}
-	pthread_cond_broadcast(&srv->conn_cv);
 	pthread_mutex_unlock(&srv->conn_lock);
 }
 
@@ -859,6 +916,93 @@ static void wait_until_ms(pthread_cond_t *cv, pthread_mutex_t *lock, const bool 
 	while (*flag)
 		if (pthread_cond_timedwait(cv, lock, &until) != 0)
 			break;
+}
+
+/* Lock held: shut down the connections whose request is past its deadline (libmicrohttpd then
+ * sees the end of the stream and closes them); returns the milliseconds until the next look
+ * (-1: no connection open). A deadline set after this look is seen at most max_wait late. */
+static int sweep_locked(orsp_http_server *srv)
+{
+	uint64_t now = now_us(), next = UINT64_MAX;
+	uint64_t max_wait = srv->request_timeout_us / 2;
+
+	if (!srv->open_conns)
+		return -1;
+	for (unsigned i = 0; i < srv->max_conns; i++) {
+		struct conn_slot *s = &srv->slots[i];
+		uint64_t d;
+
+		if (s->state == SLOT_FREE || s->shut)
+			continue;
+		d = atomic_load_explicit(&s->deadline_us, memory_order_relaxed);
+		if (!d)
+			continue;
+		if (d > now) {
+			if (d < next)
+				next = d;
+			continue;
+		}
+		/* Overdue. Not yet started: libmicrohttpd's thread has not taken the socket
+		 * over yet; it is shut down at a later look. */
+		if (s->state == SLOT_STARTED) {
+			(void)shutdown(s->fd, SHUT_RDWR);
+			s->shut = true;
+			orsp_log(ORSP_LOG_INFO,
+			         "http: a request not complete within %llu ms: connection closed",
+			         (unsigned long long)(srv->request_timeout_us / 1000));
+		}
+	}
+	if (max_wait > 1000000u)
+		max_wait = 1000000u;
+	if (max_wait < 10000u)
+		max_wait = 10000u;
+	if (next == UINT64_MAX || next - now > max_wait)
+		next = now + max_wait;
+	return (int)((next - now + 999) / 1000);
+}
+
+static bool same_addr(const struct conn_slot *s, int family, const uint8_t *addr)
+{
+	return s->family == family && memcmp(s->addr, addr, family == AF_INET6 ? 16 : 4) == 0;
+}
+
+/* Take a slot for a new connection (lock held); NULL when the client address has its
+ * max_per_ip connections. A pending slot with the same socket number is a connection that
+ * libmicrohttpd closed without notice (the number was free for accept to return): released. */
+static struct conn_slot *slot_take(orsp_http_server *srv, int fd,
+                                   const struct sockaddr_storage *peer)
+{
+	struct conn_slot *free_slot = NULL;
+	uint8_t addr[16] = {0};
+	unsigned same = 0;
+	int family = peer->ss_family;
+
+	if (family == AF_INET)
+		memcpy(addr, &((const struct sockaddr_in *)peer)->sin_addr, 4);
+	else if (family == AF_INET6)
+		memcpy(addr, &((const struct sockaddr_in6 *)peer)->sin6_addr, 16);
+	for (unsigned i = 0; i < srv->max_conns; i++) {
+		struct conn_slot *s = &srv->slots[i];
+		if (s->state == SLOT_PENDING && s->fd == fd)
+			slot_release(srv, s);
+		if (s->state == SLOT_FREE) {
+			if (!free_slot)
+				free_slot = s;
+		} else if (srv->max_per_ip && same_addr(s, family, addr)) {
+			same++;
+		}
+	}
+	if (!free_slot || (srv->max_per_ip && same >= srv->max_per_ip))
+		return NULL;
+	free_slot->state = SLOT_PENDING;
+	free_slot->fd = fd;
+	free_slot->shut = false;
+	free_slot->family = family;
+	memcpy(free_slot->addr, addr, sizeof(addr));
+	atomic_store_explicit(&free_slot->deadline_us, now_us() + srv->request_timeout_us,
+	                      memory_order_relaxed);
+	srv->open_conns++;
+	return free_slot;
 }
 
 static bool stop_requested(orsp_http_server *srv, int timeout_ms, bool *listen_ready)
@@ -879,18 +1023,23 @@ static void *accept_main(void *arg)
 	for (;;) {
 		struct sockaddr_storage peer;
 		socklen_t len = sizeof(peer);
+		struct conn_slot *slot;
 		bool ready = false;
-		int fd;
+		int fd, wait_ms;
 
-		/* At the limit: wait for a connection to close (or the stop). */
+		/* Overdue requests are cut; at the limit, wait for a connection to close (or the
+		 * stop). */
 		pthread_mutex_lock(&srv->conn_lock);
+		wait_ms = sweep_locked(srv);
 		while (srv->open_conns >= srv->max_conns && !stop_requested(srv, 0, NULL)) {
 			struct timespec until;
-			orsp_deadline_ms(&until, 100);
+			orsp_deadline_ms(&until,
+			                 wait_ms >= 0 && wait_ms < 100 ? (unsigned)wait_ms : 100);
 			(void)pthread_cond_timedwait(&srv->conn_cv, &srv->conn_lock, &until);
+			wait_ms = sweep_locked(srv);
 		}
 		pthread_mutex_unlock(&srv->conn_lock);
-		if (stop_requested(srv, -1, &ready))
+		if (stop_requested(srv, wait_ms, &ready))
 			return NULL;
 		if (!ready)
 			continue;
@@ -904,15 +1053,24 @@ static void *accept_main(void *arg)
 			continue;
 		}
 		(void)fcntl(fd, F_SETFD, FD_CLOEXEC);
-		/* libmicrohttpd's polling thread takes the connection over asynchronously; wait
-		 * until it reports it started (so the count includes it before the next accept),
-		 * for at most a second. On failure libmicrohttpd closes the socket itself. */
 		pthread_mutex_lock(&srv->conn_lock);
-		srv->adding = true;
+		slot = slot_take(srv, fd, &peer);
+		srv->adding = slot != NULL;
 		pthread_mutex_unlock(&srv->conn_lock);
+		if (!slot) {
+			/* max_connections_per_ip: closed at once (the client sees the end of the
+			 * stream or a reset) */
+			close(fd);
+			continue;
+		}
+		/* libmicrohttpd's polling thread takes the connection over asynchronously; wait
+		 * until it reports it started, for at most a second. On failure libmicrohttpd
+		 * closes the socket itself. */
 		if (MHD_add_connection(srv->daemon, fd, (struct sockaddr *)&peer, len) != MHD_YES) {
 			pthread_mutex_lock(&srv->conn_lock);
 			srv->adding = false;
+			if (slot->state == SLOT_PENDING && slot->fd == fd)
+				slot_release(srv, slot);
 			pthread_mutex_unlock(&srv->conn_lock);
 			continue;
 		}
@@ -990,6 +1148,8 @@ orsp_err orsp_http_server_start(const orsp_http_server_config *cfg, orsp_http_se
 	if (threads > 256 || max_conn < threads)
 		return orsp_errf(ORSP_E_USAGE, "http server: %u threads for %u connections",
 		                 threads, max_conn);
+	if (max_conn > ORSP_HTTP_MAX_CONNECTIONS_LIMIT || timeout_s > 86400)
+		return orsp_errf(ORSP_E_USAGE, "http server: max_connections or timeout too large");
 
 	memset(&ss, 0, sizeof(ss));
 	address = cfg->address ? cfg->address : ORSP_HTTP_DEFAULT_ADDRESS;
@@ -1014,6 +1174,17 @@ orsp_err orsp_http_server_start(const orsp_http_server_config *cfg, orsp_http_se
 	srv->listen_fd = -1;
 	srv->wake[0] = srv->wake[1] = -1;
 	srv->max_conns = max_conn;
+	srv->max_per_ip = cfg->max_connections_per_ip;
+	srv->request_timeout_us =
+	    (uint64_t)(cfg->request_timeout_ms ? cfg->request_timeout_ms : 2000u * timeout_s) *
+	    1000u;
+	srv->slots = calloc(max_conn, sizeof(*srv->slots));
+	if (!srv->slots) {
+		err = orsp_errf(ORSP_E_RESOURCE, "out of memory");
+		goto out;
+	}
+	for (unsigned i = 0; i < max_conn; i++)
+		srv->slots[i].fd = -1;
 	srv->max_body = cfg->max_body ? cfg->max_body : ORSP_HTTP_DEFAULT_MAX_BODY;
 	if (srv->max_body > SIZE_MAX / 4) {
 		err = orsp_errf(ORSP_E_USAGE, "http server: max_body too large");
@@ -1100,6 +1271,10 @@ unsigned orsp_http_server_stop(orsp_http_server *srv, unsigned grace_ms)
 	deadline = now_us() + (uint64_t)(grace_ms ? grace_ms : 10000u) * 1000u;
 	while (atomic_load(&srv->in_flight) > 0 && now_us() < deadline) {
 		struct timespec ts = {0, 5 * 1000 * 1000};
+		/* The accept thread is gone: request deadlines are kept here. */
+		pthread_mutex_lock(&srv->conn_lock);
+		(void)sweep_locked(srv);
+		pthread_mutex_unlock(&srv->conn_lock);
 		nanosleep(&ts, NULL);
 	}
 	left = atomic_load(&srv->in_flight);

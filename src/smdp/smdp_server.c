@@ -600,6 +600,8 @@ orsp_err orsp_smdp_server_start(const orsp_smdp_config *c, orsp_smdp_server **ou
 	hc.n_routes = n;
 	hc.max_body = c->svc.max_body ? c->svc.max_body : 256 * 1024;
 	hc.timeout_s = c->timeout_s;
+	hc.request_timeout_ms = c->request_timeout_s * 1000u;
+	hc.max_connections_per_ip = c->max_connections_per_ip;
 	hc.threads = c->threads;
 	if (!c->plain_http) {
 		hc.cert_file = c->tls_cert;
