@@ -95,7 +95,6 @@ struct orsp_http_server {
 	unsigned max_per_ip;
 	uint64_t request_timeout_us;
 	struct conn_slot *slots; /* max_conns of them */
-	bool adding; /* a connection handed to libmicrohttpd and not yet reported started */
 	/* The first libmicrohttpd message while starting, for the error detail. */
 	pthread_mutex_t log_lock;
 	bool starting;
@@ -898,24 +897,11 @@ static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_
 				*socket_ctx = &srv->slots[i];
 				break;
 			}
-		srv->adding = false;
-		pthread_cond_broadcast(&srv->conn_cv);
 	} else if (*socket_ctx) {
 		slot_release(srv, *socket_ctx);
 		*socket_ctx = NULL;
 	}
 	pthread_mutex_unlock(&srv->conn_lock);
-}
-
-/* Wait on cv (lock held) until *flag is false, at most ms milliseconds. */
-static void wait_until_ms(pthread_cond_t *cv, pthread_mutex_t *lock, const bool *flag, unsigned ms)
-{
-	struct timespec until;
-
-	orsp_deadline_ms(&until, ms);
-	while (*flag)
-		if (pthread_cond_timedwait(cv, lock, &until) != 0)
-			break;
 }
 
 /* Lock held: shut down the connections whose request is past its deadline (libmicrohttpd then
@@ -1055,7 +1041,6 @@ static void *accept_main(void *arg)
 		(void)fcntl(fd, F_SETFD, FD_CLOEXEC);
 		pthread_mutex_lock(&srv->conn_lock);
 		slot = slot_take(srv, fd, &peer);
-		srv->adding = slot != NULL;
 		pthread_mutex_unlock(&srv->conn_lock);
 		if (!slot) {
 			/* max_connections_per_ip: closed at once (the client sees the end of the
@@ -1063,21 +1048,16 @@ static void *accept_main(void *arg)
 			close(fd);
 			continue;
 		}
-		/* libmicrohttpd's polling thread takes the connection over asynchronously; wait
-		 * until it reports it started, for at most a second. On failure libmicrohttpd
-		 * closes the socket itself. */
+		/* The connection counts from here (its slot). libmicrohttpd's polling thread
+		 * takes it over asynchronously, when it next looks at its queue; the accept thread
+		 * does not wait for that: a thread inside a slow handler would stall accepting for
+		 * every thread. On failure libmicrohttpd closes the socket itself. */
 		if (MHD_add_connection(srv->daemon, fd, (struct sockaddr *)&peer, len) != MHD_YES) {
 			pthread_mutex_lock(&srv->conn_lock);
-			srv->adding = false;
 			if (slot->state == SLOT_PENDING && slot->fd == fd)
 				slot_release(srv, slot);
 			pthread_mutex_unlock(&srv->conn_lock);
-			continue;
 		}
-		pthread_mutex_lock(&srv->conn_lock);
-		wait_until_ms(&srv->conn_cv, &srv->conn_lock, &srv->adding, 1000);
-		srv->adding = false;
-		pthread_mutex_unlock(&srv->conn_lock);
 	}
 }
 
@@ -1217,12 +1197,16 @@ orsp_err orsp_http_server_start(const orsp_http_server_config *cfg, orsp_http_se
 	opts[n_opts] = (struct MHD_OptionItem){MHD_OPTION_END, 0, NULL};
 
 	srv->starting = true;
-	/* The logger must come first to see every message. */
+	/* max_connections is kept by the accept thread. libmicrohttpd splits its own limit among
+	 * the threads and checks a thread's share only when that thread takes a queued connection
+	 * over, closing it unannounced beyond the share: with max_conn for every thread, no
+	 * thread's share is ever reached. The logger must come first to see every message. */
 	srv->daemon = MHD_start_daemon(
 	    flags, cfg->port, NULL, NULL, on_access, srv, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, srv,
-	    MHD_OPTION_CONNECTION_TIMEOUT, timeout_s, MHD_OPTION_CONNECTION_LIMIT, max_conn,
-	    MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv, MHD_OPTION_NOTIFY_CONNECTION,
-	    on_connection, srv, MHD_OPTION_ARRAY, opts, MHD_OPTION_END);
+	    MHD_OPTION_CONNECTION_TIMEOUT, timeout_s, MHD_OPTION_CONNECTION_LIMIT,
+	    max_conn * threads, MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
+	    MHD_OPTION_NOTIFY_CONNECTION, on_connection, srv, MHD_OPTION_ARRAY, opts,
+	    MHD_OPTION_END);
 	pthread_mutex_lock(&srv->log_lock);
 	srv->starting = false;
 	pthread_mutex_unlock(&srv->log_lock);
