@@ -426,8 +426,9 @@ typedef struct orsp_smdp_config {
 	char callback_ca[ORSP_SMDP_PATH_MAX];
 	unsigned threads, timeout_s;
 	unsigned request_timeout_s; /* a request must arrive whole within it; 0: 2 x timeout_s */
-	/* open connections from one client address; 0: none; the loader's default 64, or 0
-	 * with plain_http (behind a proxy every connection comes from its address) */
+	/* open connections from one client address; 0 (the default): no limit, as devices
+	 * behind a carrier's NAT share addresses, and behind a proxy every connection comes
+	 * from its address */
 	unsigned max_connections_per_ip;
 	/* /metrics reads profiles by state and undelivered reports from the database at most
 	 * once per this many seconds (the loader's default 5; 0: at every scrape) */

@@ -25,7 +25,6 @@ typedef struct loader {
 	orsp_smdp_config *c;
 	bool in_keyset;
 	mode_t mode; /* the configuration file's */
-	bool per_ip_set;
 } loader;
 
 static orsp_err bad(loader *l, const char *key, const char *fmt, ...) ORSP_PRINTF(3, 4);
@@ -282,7 +281,6 @@ static orsp_err set_key(loader *l, const char *k, const char *v)
 		if ((e = parse_uint(l, k, v, 65536, &x)))
 			return e;
 		c->max_connections_per_ip = (unsigned)x;
-		l->per_ip_set = true;
 	} else {
 		return bad(l, k, "unknown key");
 	}
@@ -349,8 +347,6 @@ static orsp_err check_all(loader *l)
 		if (orsp_ci_store_add(c->svc.cis, ks->ci))
 			orsp_err_clear(); /* listed twice */
 	}
-	if (!l->per_ip_set)
-		c->max_connections_per_ip = c->plain_http ? 0 : 64;
 	if (c->plain_http) {
 		if (c->tls_cert[0] || c->tls_key[0])
 			return bad(l, "plain_http", "yes, but tls_cert/tls_key are given");
