@@ -63,6 +63,10 @@ struct conn_slot {
 	int fd;
 	bool shut;                    /* the sweeper shut it down */
 	_Atomic uint64_t deadline_us; /* the request must be complete by then; 0: none */
+	/* its worker thread's handler time when the deadline was set: the deadline moves by
+	 * the time that thread spent in handlers since, during which it reads nothing */
+	_Atomic uint64_t busy_base_us;
+	unsigned worker;
 	int family;
 	uint8_t addr[16];
 };
@@ -95,6 +99,13 @@ struct orsp_http_server {
 	unsigned max_per_ip;
 	uint64_t request_timeout_us;
 	struct conn_slot *slots; /* max_conns of them */
+	/* per libmicrohttpd worker thread (the one of a connection is its socket number modulo
+	 * their count, as libmicrohttpd deals them): time spent in handlers */
+	struct worker_acct {
+		_Atomic uint64_t busy_total_us; /* finished handler runs */
+		_Atomic uint64_t busy_since_us; /* the running one's start; 0: none */
+	} * workers;
+	unsigned n_workers;
 	/* The first libmicrohttpd message while starting, for the error detail. */
 	pthread_mutex_t log_lock;
 	bool starting;
@@ -125,6 +136,14 @@ static uint64_t now_us(void)
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+/* The handler time of a worker thread up to now (a run under way counted so far). */
+static uint64_t worker_busy(const struct worker_acct *w, uint64_t now)
+{
+	uint64_t since = atomic_load_explicit(&w->busy_since_us, memory_order_relaxed);
+	uint64_t total = atomic_load_explicit(&w->busy_total_us, memory_order_relaxed);
+	return total + (since && now > since ? now - since : 0);
 }
 
 /* Copy for a log line: printable ASCII only, cut at LOG_FIELD_MAX. */
@@ -467,8 +486,19 @@ static enum MHD_Result run_handler(struct MHD_Connection *conn, const char *url,
 	};
 	orsp_err err;
 
+	struct worker_acct *w = NULL;
+	uint64_t t0 = now_us();
+
+	if (st->slot) {
+		w = &st->srv->workers[st->slot->worker];
+		atomic_store_explicit(&w->busy_since_us, t0, memory_order_relaxed);
+	}
 	orsp_err_clear();
 	err = st->route->handler(st->route->ctx, &req, &resp);
+	if (w) {
+		atomic_fetch_add_explicit(&w->busy_total_us, now_us() - t0, memory_order_relaxed);
+		atomic_store_explicit(&w->busy_since_us, 0, memory_order_relaxed);
+	}
 	if (err) {
 		orsp_log(ORSP_LOG_WARN, "http: %s %s: handler failed: %s: %s", st->method, st->path,
 		         orsp_err_str(err), orsp_err_detail());
@@ -589,9 +619,14 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 		         e.method, e.path, e.status, (unsigned long long)e.duration_us,
 		         e.client_addr, e.body_len, e.completed ? "" : " aborted");
 	/* The next request on a keep-alive connection has the deadline from now. */
-	if (st->slot)
-		atomic_store_explicit(&st->slot->deadline_us, now_us() + srv->request_timeout_us,
+	if (st->slot) {
+		uint64_t now = now_us();
+		atomic_store_explicit(&st->slot->busy_base_us,
+		                      worker_busy(&srv->workers[st->slot->worker], now),
 		                      memory_order_relaxed);
+		atomic_store_explicit(&st->slot->deadline_us, now + srv->request_timeout_us,
+		                      memory_order_relaxed);
+	}
 	free(st->body);
 	free(st);
 	*con_cls = NULL;
@@ -779,6 +814,7 @@ static void server_free(orsp_http_server *srv)
 	pthread_mutex_destroy(&srv->conn_lock);
 	pthread_cond_destroy(&srv->conn_cv);
 	free(srv->slots);
+	free(srv->workers);
 	for (size_t i = 0; i < srv->n_routes; i++) {
 		free(srv->routes[i].method);
 		free(srv->routes[i].path);
@@ -923,6 +959,10 @@ static int sweep_locked(orsp_http_server *srv)
 		d = atomic_load_explicit(&s->deadline_us, memory_order_relaxed);
 		if (!d)
 			continue;
+		/* a thread inside a handler reads no other connection of its own: that time is
+		 * the server's, not the client's */
+		d += worker_busy(&srv->workers[s->worker], now) -
+		     atomic_load_explicit(&s->busy_base_us, memory_order_relaxed);
 		if (d > now) {
 			if (d < next)
 				next = d;
@@ -985,8 +1025,15 @@ static struct conn_slot *slot_take(orsp_http_server *srv, int fd,
 	free_slot->shut = false;
 	free_slot->family = family;
 	memcpy(free_slot->addr, addr, sizeof(addr));
-	atomic_store_explicit(&free_slot->deadline_us, now_us() + srv->request_timeout_us,
-	                      memory_order_relaxed);
+	free_slot->worker = (unsigned)fd % srv->n_workers;
+	{
+		uint64_t now = now_us();
+		atomic_store_explicit(&free_slot->busy_base_us,
+		                      worker_busy(&srv->workers[free_slot->worker], now),
+		                      memory_order_relaxed);
+		atomic_store_explicit(&free_slot->deadline_us, now + srv->request_timeout_us,
+		                      memory_order_relaxed);
+	}
 	srv->open_conns++;
 	return free_slot;
 }
@@ -1165,6 +1212,12 @@ orsp_err orsp_http_server_start(const orsp_http_server_config *cfg, orsp_http_se
 	}
 	for (unsigned i = 0; i < max_conn; i++)
 		srv->slots[i].fd = -1;
+	srv->n_workers = threads;
+	srv->workers = calloc(threads, sizeof(*srv->workers));
+	if (!srv->workers) {
+		err = orsp_errf(ORSP_E_RESOURCE, "out of memory");
+		goto out;
+	}
 	srv->max_body = cfg->max_body ? cfg->max_body : ORSP_HTTP_DEFAULT_MAX_BODY;
 	if (srv->max_body > SIZE_MAX / 4) {
 		err = orsp_errf(ORSP_E_USAGE, "http server: max_body too large");
