@@ -102,8 +102,9 @@ mkfifo "$T/fifo"
 "$B" aka gen --k "$k" --opc - "${G[@]}" <"$T/fifo" >"$T/fifo.out" 2>&1 &
 p=$!
 exec 3>"$T/fifo"
-for _ in $(seq 1 50); do
+for _ in $(seq 1 300); do # up to 30 s: a sanitizer build starts slowly
 	grep -q xxxxxxxx "/proc/$p/cmdline" 2>/dev/null && break
+	kill -0 "$p" 2>/dev/null || break
 	sleep 0.1
 done
 cmdline=$(tr '\0' ' ' <"/proc/$p/cmdline")

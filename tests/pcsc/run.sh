@@ -155,6 +155,7 @@ else
 	reader="openrsp vpcd"
 	mkdir -p "$work/conf"
 	eph_lo=$(awk '{ print $1 }' /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || echo 32768)
+	[ "$eph_lo" -gt 21000 ] 2>/dev/null || eph_lo=32768 # an odd range: below 32768 anyway
 	started=""
 	for attempt in 1 2 3 4 5; do
 		if [ -n "${ORSP_VPCD_PORT:-}" ]; then
