@@ -120,30 +120,46 @@ static void wait_calls(operator_end *op, int n)
 	}
 }
 
-/* The configuration `db`.conf (callback URL `url`) loaded into cfg, the database opened with
- * its KEK, and the TS.48 profile imported, ordered under matching ID `mid` and released. */
-static void released_profile(const char *db, const char *url, const char *mid,
-                             orsp_smdp_config *cfg, orsp_secret *kek, orsp_smdp **s,
-                             orsp_smdp_profile *p)
+/* A configuration, the database it names opened with its KEK, and one profile in it. */
+typedef struct released {
+	orsp_smdp_config cfg;
+	orsp_secret kek;
+	orsp_smdp *s;
+	orsp_smdp_profile p;
+} released;
+
+/* The configuration <test dir>/smdp.db.conf (callback URL `url`) loaded into r->cfg, the
+ * database opened with its KEK, and the TS.48 profile imported, ordered under matching ID
+ * `mid` and released. */
+static void released_profile(released *r, const char *dir, const char *url, const char *mid)
 {
-	char conf[1100], kp[1200];
+	char db[1100], conf[1200], kp[1200];
 	orsp_smdp_order o = {0};
 	size_t n;
 	uint8_t *upp;
 
+	memset(r, 0, sizeof(*r));
+	snprintf(db, sizeof(db), "%s/smdp.db", test_tmpdir(dir));
 	snprintf(conf, sizeof(conf), "%s.conf", db);
 	write_conf(conf, db, url);
-	assert_int_equal(orsp_smdp_config_load(conf, cfg), ORSP_OK);
+	assert_int_equal(orsp_smdp_config_load(conf, &r->cfg), ORSP_OK);
 	snprintf(kp, sizeof(kp), "%s.kek", db);
-	assert_int_equal(orsp_kek_load(kp, kek), ORSP_OK);
-	assert_int_equal(orsp_smdp_open(db, kek, s), ORSP_OK);
+	assert_int_equal(orsp_kek_load(kp, &r->kek), ORSP_OK);
+	assert_int_equal(orsp_smdp_open(db, &r->kek, &r->s), ORSP_OK);
 	upp = test_read_vector("saip/gsma-ts48/v7/TS48_V7.0_eSIM_GTP_SAIP2.3_NoBERTLV.der", &n);
-	assert_int_equal(orsp_smdp_import(*s, upp, n, p), ORSP_OK);
+	assert_int_equal(orsp_smdp_import(r->s, upp, n, &r->p), ORSP_OK);
 	free(upp);
-	o.iccid = p->iccid;
+	o.iccid = r->p.iccid;
 	o.matching_id = mid;
-	assert_int_equal(orsp_smdp_download_order(*s, &o, p), ORSP_OK);
-	assert_int_equal(orsp_smdp_confirm_order(*s, mid, NULL, true), ORSP_OK);
+	assert_int_equal(orsp_smdp_download_order(r->s, &o, &r->p), ORSP_OK);
+	assert_int_equal(orsp_smdp_confirm_order(r->s, mid, NULL, true), ORSP_OK);
+}
+
+static void released_free(released *r)
+{
+	orsp_smdp_config_free(&r->cfg);
+	orsp_smdp_close(r->s);
+	orsp_secret_wipe(&r->kek);
 }
 
 static void test_progress_callbacks(void **state)
@@ -153,43 +169,40 @@ static void test_progress_callbacks(void **state)
 	                         &op};
 	orsp_http_server_config hc = {0};
 	orsp_http_server *opsrv = NULL;
-	static orsp_smdp_config cfg;
+	static released r;
 	orsp_smdp_server *srv = NULL;
-	orsp_smdp *s = NULL;
-	orsp_secret kek = {0};
-	orsp_smdp_profile p;
-	char db[1100], url[64];
+	char url[64];
 	(void)state;
 
-	snprintf(db, sizeof(db), "%s/smdp.db", test_tmpdir("smdp_server"));
 	hc.address = "127.0.0.1";
 	hc.routes = &route;
 	hc.n_routes = 1;
 	assert_int_equal(orsp_http_server_start(&hc, &opsrv), ORSP_OK);
 	snprintf(url, sizeof(url), "http://127.0.0.1:%u", orsp_http_server_port(opsrv));
 	/* a profile, ordered and released, through the store */
-	released_profile(db, url, "CB-1", &cfg, &kek, &s, &p);
-	assert_true(cfg.plain_http);
-	assert_true(cfg.svc.eligibility_all_services);
-	assert_string_equal(cfg.callback_url, url);
-	assert_int_equal(orsp_smdp_server_start(&cfg, &srv), ORSP_OK);
+	released_profile(&r, "smdp_server", url, "CB-1");
+	assert_true(r.cfg.plain_http);
+	assert_true(r.cfg.svc.eligibility_all_services);
+	assert_string_equal(r.cfg.callback_url, url);
+	assert_int_equal(orsp_smdp_server_start(&r.cfg, &srv), ORSP_OK);
 	assert_true(orsp_smdp_server_port(srv) > 0);
 	/* the BPP delivered, then installed: two reports, the first one after one retry */
-	assert_int_equal(orsp_smdp_mark_downloaded(s, p.iccid), ORSP_OK);
+	assert_int_equal(orsp_smdp_mark_downloaded(r.s, r.p.iccid), ORSP_OK);
 	assert_int_equal(
-	    orsp_smdp_mark_pir(s, p.iccid, true, (const uint8_t *)"\xBF\x37\x01\x00", 4), ORSP_OK);
+	    orsp_smdp_mark_pir(r.s, r.p.iccid, true, (const uint8_t *)"\xBF\x37\x01\x00", 4),
+	    ORSP_OK);
 	wait_calls(&op, 3);
 	pthread_mutex_lock(&op.lock);
 	assert_int_equal(op.calls, 3); /* 500, then point 3 again, then point 4 */
-	assert_string_equal(op.last_iccid, p.iccid);
+	assert_string_equal(op.last_iccid, r.p.iccid);
 	assert_int_equal(op.last_point, 4);
 	assert_string_equal(op.last_status, "Executed-Success");
 	assert_string_equal(op.last_codes, "");
 	assert_string_equal(op.last_result, "vzcBAA=="); /* the installation result, base64 */
 	pthread_mutex_unlock(&op.lock);
 	/* a failure carries its status codes and message */
-	assert_int_equal(orsp_smdp_report_ineligible(s, p.iccid, "89049032123451234512345678901235",
-	                                             "SAIP 2.2 only"),
+	assert_int_equal(orsp_smdp_report_ineligible(
+	                     r.s, r.p.iccid, "89049032123451234512345678901235", "SAIP 2.2 only"),
 	                 ORSP_OK);
 	wait_calls(&op, 4);
 	pthread_mutex_lock(&op.lock);
@@ -203,7 +216,7 @@ static void test_progress_callbacks(void **state)
 	{
 		orsp_stmt *st = NULL;
 		bool row = false;
-		assert_int_equal(orsp_db_prepare(orsp_smdp_db(s),
+		assert_int_equal(orsp_db_prepare(orsp_smdp_db(r.s),
 		                                 "SELECT count(*), sum(attempts) FROM smdp_progress"
 		                                 " WHERE done = 1",
 		                                 &st),
@@ -214,9 +227,7 @@ static void test_progress_callbacks(void **state)
 		orsp_stmt_finalize(st);
 	}
 	orsp_smdp_server_stop(srv);
-	orsp_smdp_config_free(&cfg);
-	orsp_smdp_close(s);
-	orsp_secret_wipe(&kek);
+	released_free(&r);
 	orsp_http_server_stop(opsrv, 1000);
 }
 
@@ -224,31 +235,24 @@ static void test_progress_callbacks(void **state)
  * Unavailable) at start and every 30 s after, with or without a callback URL. */
 static void test_order_expiry(void **state)
 {
-	static orsp_smdp_config cfg;
+	static released r;
 	orsp_smdp_server *srv = NULL;
-	orsp_smdp *s = NULL;
-	orsp_secret kek = {0};
-	orsp_smdp_profile p;
-	char db[1100];
 	(void)state;
 
-	snprintf(db, sizeof(db), "%s/smdp.db", test_tmpdir("smdp_expiry"));
-	released_profile(db, "http://127.0.0.1:9", "EXP-1", &cfg, &kek, &s, &p);
-	assert_int_equal(orsp_db_exec(orsp_smdp_db(s), "UPDATE smdp_profile SET expires_at = 1"),
+	released_profile(&r, "smdp_expiry", "http://127.0.0.1:9", "EXP-1");
+	assert_int_equal(orsp_db_exec(orsp_smdp_db(r.s), "UPDATE smdp_profile SET expires_at = 1"),
 	                 ORSP_OK);
-	assert_int_equal(orsp_smdp_server_start(&cfg, &srv), ORSP_OK);
+	assert_int_equal(orsp_smdp_server_start(&r.cfg, &srv), ORSP_OK);
 	for (int i = 0; i < 100; i++) {
 		struct timespec ts = {0, 50 * 1000 * 1000};
-		assert_int_equal(orsp_smdp_get(s, p.iccid, &p), ORSP_OK);
-		if (p.state != ORSP_SMDP_RELEASED)
+		assert_int_equal(orsp_smdp_get(r.s, r.p.iccid, &r.p), ORSP_OK);
+		if (r.p.state != ORSP_SMDP_RELEASED)
 			break;
 		nanosleep(&ts, NULL);
 	}
-	assert_int_equal(p.state, ORSP_SMDP_UNAVAILABLE);
+	assert_int_equal(r.p.state, ORSP_SMDP_UNAVAILABLE);
 	orsp_smdp_server_stop(srv);
-	orsp_smdp_config_free(&cfg);
-	orsp_smdp_close(s);
-	orsp_secret_wipe(&kek);
+	released_free(&r);
 }
 
 /* Configuration errors name the line and the key. */
@@ -349,36 +353,30 @@ static size_t scrape_state(orsp_smdp_server *srv, const char *st)
  * the period a state change is not seen, with 0 at once. */
 static void test_metrics_cache(void **state)
 {
-	static orsp_smdp_config cfg;
+	static released r;
 	orsp_smdp_server *srv = NULL;
-	orsp_smdp *s = NULL;
-	orsp_secret kek = {0};
-	orsp_smdp_profile p;
-	char db[1100];
 	(void)state;
 
-	snprintf(db, sizeof(db), "%s/smdp.db", test_tmpdir("smdp_metrics"));
-	released_profile(db, "http://127.0.0.1:9", "MET-1", &cfg, &kek, &s, &p);
-	assert_int_equal(cfg.metrics_cache_s, 5); /* the default */
-	cfg.metrics_cache_s = 3600;
-	assert_int_equal(orsp_smdp_server_start(&cfg, &srv), ORSP_OK);
+	released_profile(&r, "smdp_metrics", "http://127.0.0.1:9", "MET-1");
+	assert_int_equal(r.cfg.metrics_cache_s, 5); /* the default */
+	r.cfg.metrics_cache_s = 3600;
+	assert_int_equal(orsp_smdp_server_start(&r.cfg, &srv), ORSP_OK);
 	assert_int_equal(scrape_state(srv, "released"), 1);
-	assert_int_equal(orsp_smdp_mark_downloaded(s, p.iccid), ORSP_OK);
+	assert_int_equal(orsp_smdp_mark_downloaded(r.s, r.p.iccid), ORSP_OK);
 	/* the figures of the first scrape */
 	assert_int_equal(scrape_state(srv, "released"), 1);
 	assert_int_equal(scrape_state(srv, "downloaded"), 0);
 	orsp_smdp_server_stop(srv);
-	cfg.metrics_cache_s = 0;
-	assert_int_equal(orsp_smdp_server_start(&cfg, &srv), ORSP_OK);
+	r.cfg.metrics_cache_s = 0;
+	assert_int_equal(orsp_smdp_server_start(&r.cfg, &srv), ORSP_OK);
 	assert_int_equal(scrape_state(srv, "downloaded"), 1);
 	assert_int_equal(
-	    orsp_smdp_mark_pir(s, p.iccid, true, (const uint8_t *)"\xBF\x37\x01\x00", 4), ORSP_OK);
+	    orsp_smdp_mark_pir(r.s, r.p.iccid, true, (const uint8_t *)"\xBF\x37\x01\x00", 4),
+	    ORSP_OK);
 	assert_int_equal(scrape_state(srv, "downloaded"), 0);
 	assert_int_equal(scrape_state(srv, "installed"), 1);
 	orsp_smdp_server_stop(srv);
-	orsp_smdp_config_free(&cfg);
-	orsp_smdp_close(s);
-	orsp_secret_wipe(&kek);
+	released_free(&r);
 }
 
 int main(void)

@@ -146,6 +146,16 @@ static uint64_t worker_busy(const struct worker_acct *w, uint64_t now)
 	return total + (since && now > since ? now - since : 0);
 }
 
+/* A request begins on the slot's connection now: it must be complete within the request
+ * timeout, plus the handler time of the slot's thread from now on. */
+static void slot_arm(const orsp_http_server *srv, struct conn_slot *s)
+{
+	uint64_t now = now_us();
+	atomic_store_explicit(&s->busy_base_us, worker_busy(&srv->workers[s->worker], now),
+	                      memory_order_relaxed);
+	atomic_store_explicit(&s->deadline_us, now + srv->request_timeout_us, memory_order_relaxed);
+}
+
 /* Copy for a log line: printable ASCII only, cut at LOG_FIELD_MAX. */
 static void sanitise(char *dst, size_t cap, const char *src)
 {
@@ -619,14 +629,8 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 		         e.method, e.path, e.status, (unsigned long long)e.duration_us,
 		         e.client_addr, e.body_len, e.completed ? "" : " aborted");
 	/* The next request on a keep-alive connection has the deadline from now. */
-	if (st->slot) {
-		uint64_t now = now_us();
-		atomic_store_explicit(&st->slot->busy_base_us,
-		                      worker_busy(&srv->workers[st->slot->worker], now),
-		                      memory_order_relaxed);
-		atomic_store_explicit(&st->slot->deadline_us, now + srv->request_timeout_us,
-		                      memory_order_relaxed);
-	}
+	if (st->slot)
+		slot_arm(srv, st->slot);
 	free(st->body);
 	free(st);
 	*con_cls = NULL;
@@ -1026,14 +1030,7 @@ static struct conn_slot *slot_take(orsp_http_server *srv, int fd,
 	free_slot->family = family;
 	memcpy(free_slot->addr, addr, sizeof(addr));
 	free_slot->worker = (unsigned)fd % srv->n_workers;
-	{
-		uint64_t now = now_us();
-		atomic_store_explicit(&free_slot->busy_base_us,
-		                      worker_busy(&srv->workers[free_slot->worker], now),
-		                      memory_order_relaxed);
-		atomic_store_explicit(&free_slot->deadline_us, now + srv->request_timeout_us,
-		                      memory_order_relaxed);
-	}
+	slot_arm(srv, free_slot);
 	srv->open_conns++;
 	return free_slot;
 }

@@ -127,7 +127,7 @@ static orsp_err parse_uint(loader *l, const char *key, const char *v, unsigned l
 static bool loopback_url(const char *s)
 {
 	static const char *const hosts[] = {"127.0.0.1", "[::1]", "localhost"};
-	for (size_t i = 0; i < sizeof(hosts) / sizeof(hosts[0]); i++) {
+	for (size_t i = 0; i < ORSP_ARRAY_LEN(hosts); i++) {
 		size_t n = strlen(hosts[i]);
 		if (strncasecmp(s, hosts[i], n) == 0 &&
 		    (s[n] == '\0' || s[n] == ':' || s[n] == '/'))

@@ -56,7 +56,7 @@ struct orsp_smdp_server {
 	 * likes, cost one scan per period while holding the connection's turn. Under mlock;
 	 * a scrape that finds the figures old takes them anew while the others wait for it. */
 	pthread_mutex_t mlock;
-	bool m_valid, m_states_ok, m_reports_ok;
+	bool m_states_ok, m_reports_ok; /* the last reads succeeded; both: reusable */
 	struct timespec m_at;
 	size_t m_states[ORSP_SMDP_STATE__COUNT], m_pending, m_given_up;
 };
@@ -228,16 +228,15 @@ static orsp_err on_metrics(void *ctx, const orsp_http_request *req, orsp_http_re
 		return orsp_errf(ORSP_E_RESOURCE, "out of memory");
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	pthread_mutex_lock(&srv->mlock);
-	if (!srv->m_valid || srv->c->metrics_cache_s == 0 ||
+	if (!(srv->m_states_ok && srv->m_reports_ok) || srv->c->metrics_cache_s == 0 ||
 	    now.tv_sec - srv->m_at.tv_sec >= (time_t)srv->c->metrics_cache_s) {
 		orsp_smdp *s = take(srv, &slot);
 		srv->m_states_ok = orsp_smdp_count_states(s, srv->m_states) == ORSP_OK;
 		srv->m_reports_ok =
 		    orsp_smdp_count_undelivered(s, &srv->m_pending, &srv->m_given_up) == ORSP_OK;
 		give(srv, slot);
-		orsp_err_clear();
 		/* a failed read is not kept: the next scrape tries again */
-		srv->m_valid = srv->m_states_ok && srv->m_reports_ok;
+		orsp_err_clear();
 		clock_gettime(CLOCK_MONOTONIC, &srv->m_at);
 	}
 	have_states = srv->m_states_ok;
