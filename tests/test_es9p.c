@@ -694,7 +694,8 @@ static void dl_free(dl *d)
 	d->otk = NULL;
 }
 
-/* A new session for d (an ineligible refusal uses up its transactionId). */
+/* A new session for d: its first, or another after one ended (an ineligible refusal uses up
+ * its transactionId); a one-time key d still holds is freed. */
 static void reinitiate(fx *f, dl *d)
 {
 	dl_free(d);
@@ -822,8 +823,7 @@ static void test_default_smdp_other_eid(void **state)
 	orsp_smdp_profile p;
 
 	order(f, "89049032123451234512345678908801", NULL, NULL);
-	memset(&d, 0, sizeof(d));
-	initiate(f, &d);
+	reinitiate(f, &d);
 	expect_fail(call(f, "authenticateClient", auth_request(f, &d, &o), &http), "8.2.6", "3.8");
 	assert_int_equal(orsp_smdp_get(f->s, f->prof.iccid, &p), ORSP_OK);
 	assert_int_equal(p.state, ORSP_SMDP_RELEASED);
@@ -1114,8 +1114,7 @@ static void test_eligibility(void **state)
 		assert_int_equal(orsp_smdp_download_order(f->s, &ord, &tuak), ORSP_OK);
 		assert_int_equal(orsp_smdp_confirm_order(f->s, "ELIG-T", NULL, true), ORSP_OK);
 	}
-	memset(&d, 0, sizeof(d));
-	initiate(f, &d);
+	reinitiate(f, &d);
 	/* SAIP 2.2.9 and 1.9.0 are older than the profile's 2.3 */
 	o = (auth_opts){.mid = "ELIG-1", .saip = "\x02\x02\x09", .saip_len = 3};
 	expect_fail_msg(call(f, "authenticateClient", auth_request(f, &d, &o), &http), "8.2.5",
@@ -1222,8 +1221,7 @@ static void test_eligibility_services(void **state)
 
 	f->svc.eligibility_all_services = true;
 	order(f, EID, "SVC-1", NULL);
-	memset(&d, 0, sizeof(d));
-	initiate(f, &d);
+	reinitiate(f, &d);
 	for (size_t i = 0; i < ORSP_ARRAY_LEN(cases); i++) {
 		o = (auth_opts){
 		    .mid = "SVC-1", .uicc_cap = cases[i].cap, .uicc_cap_len = cases[i].len};
@@ -1261,8 +1259,7 @@ static void test_device_info(void **state)
 	};
 
 	order(f, EID, "DEV-1", NULL);
-	memset(&d, 0, sizeof(d));
-	initiate(f, &d);
+	reinitiate(f, &d);
 	o = (auth_opts){.mid = "DEV-1", .no_device = true, .not_asn1 = true};
 	expect_fail_msg(call(f, "authenticateClient", auth_request(f, &d, &o), &http), "1.2", "2.1",
 	                "no deviceInfo");
@@ -1292,8 +1289,7 @@ static void test_authenticate_checks(void **state)
 	auth_opts o;
 
 	order(f, EID, "AUTH-1", NULL);
-	memset(&d, 0, sizeof(d));
-	initiate(f, &d);
+	reinitiate(f, &d);
 	/* unknown transaction */
 	o = (auth_opts){.mid = "AUTH-1", .tid_hex = "00112233445566778899AABBCCDDEEFF"};
 	expect_fail(call(f, "authenticateClient", auth_request(f, &d, &o), &http), "8.10.1", "3.9");
@@ -1379,8 +1375,7 @@ static void test_certificate_checks(void **state)
 	size_t len;
 
 	order(f, "89049032123451234512345678901235", "CERT-1", NULL);
-	memset(&d, 0, sizeof(d));
-	initiate(f, &d);
+	reinitiate(f, &d);
 	{
 		/* the key as an orsp key for signing */
 		unsigned char *pem = NULL;
@@ -1494,8 +1489,7 @@ static void test_gbpp_checks(void **state)
 	int http;
 
 	order(f, EID, "GBPP-1", "4321");
-	memset(&d, 0, sizeof(d));
-	initiate(f, &d);
+	reinitiate(f, &d);
 	/* before authenticateClient */
 	expect_fail(call(f, "getBoundProfilePackage", gbpp_request(f, &d, NULL, true, false), &http),
 	            "8.10.1", "3.9");
@@ -1520,8 +1514,7 @@ static void test_download_retry_limit(void **state)
 	int http;
 
 	order_limit(f, NULL, "LIMIT-1", NULL, 2);
-	memset(&d, 0, sizeof(d));
-	initiate(f, &d);
+	reinitiate(f, &d);
 	authenticate(f, &d, "LIMIT-1");
 	get_bpp(f, &d, NULL, true);
 	/* retries with the same one-time key are the same binding: not counted */
@@ -1548,8 +1541,7 @@ static void test_download_limit_released(void **state)
 	assert_int_equal(orsp_smdp_download_attempt(f->s, f->prof.iccid), ORSP_OK);
 	assert_int_equal(orsp_smdp_get(f->s, f->prof.iccid, &f->prof), ORSP_OK);
 	assert_int_equal(f->prof.state, ORSP_SMDP_RELEASED);
-	memset(&d, 0, sizeof(d));
-	initiate(f, &d);
+	reinitiate(f, &d);
 	authenticate(f, &d, "LIMIT-2");
 	expect_fail(
 	    call(f, "getBoundProfilePackage", gbpp_request(f, &d, NULL, true, false), &http),
@@ -1572,8 +1564,7 @@ static void test_gbpp_order_expired(void **state)
 
 	order(f, EID, "EXP-2", NULL);
 	assert_int_equal(orsp_db_exec(orsp_smdp_db(f->s), exp), ORSP_OK);
-	memset(&d, 0, sizeof(d));
-	initiate(f, &d);
+	reinitiate(f, &d);
 	authenticate(f, &d, "EXP-2");
 	orsp_smdp_set_clock(f->s, time(NULL) + 120);
 	expect_fail(
@@ -1589,8 +1580,7 @@ static void test_gbpp_order_expired(void **state)
 	dl_free(&d);
 	/* delivered before the expiry: a new binding afterwards is a retry, still served */
 	orsp_smdp_set_clock(f->s, 0);
-	memset(&d, 0, sizeof(d));
-	initiate(f, &d);
+	reinitiate(f, &d);
 	authenticate(f, &d, "EXP-2");
 	get_bpp(f, &d, NULL, true);
 	orsp_smdp_set_clock(f->s, time(NULL) + 120);
@@ -1650,8 +1640,7 @@ static void test_cancel_session(void **state)
 
 	order(f, EID, "CANCEL-1", NULL);
 	/* postponed: the order stays downloadable */
-	memset(&d, 0, sizeof(d));
-	initiate(f, &d);
+	reinitiate(f, &d);
 	authenticate(f, &d, "CANCEL-1");
 	expect_fail(call(f, "cancelSession", cancel_request(f, &d, 1, "2.999.10", true), &http),
 	            "8.1", "6.1");
@@ -1665,8 +1654,7 @@ static void test_cancel_session(void **state)
 	            "8.10.1", "3.9");
 	dl_free(&d);
 	/* end user rejection: the order ends in Error */
-	memset(&d, 0, sizeof(d));
-	initiate(f, &d);
+	reinitiate(f, &d);
 	authenticate(f, &d, "CANCEL-1");
 	rsp = call(f, "cancelSession", cancel_request(f, &d, 0, "2.999.10", false), &http);
 	expect_ok(rsp);
@@ -1683,8 +1671,7 @@ static void test_pir_checks(void **state)
 	size_t n = 9;
 
 	order(f, EID, "PIR-1", NULL);
-	memset(&d, 0, sizeof(d));
-	initiate(f, &d);
+	reinitiate(f, &d);
 	authenticate(f, &d, "PIR-1");
 	get_bpp(f, &d, NULL, true);
 	/* a forged PIR changes nothing */
@@ -1743,8 +1730,7 @@ static void test_unverified_bounded(void **state)
 
 	/* a verified record first */
 	order(f, EID, "UNV-1", NULL);
-	memset(&d, 0, sizeof(d));
-	initiate(f, &d);
+	reinitiate(f, &d);
 	authenticate(f, &d, "UNV-1");
 	get_bpp(f, &d, NULL, true);
 	assert_null(call(f, "handleNotification", pir_request(f, &d, true, false), &http));
@@ -1926,8 +1912,7 @@ static void test_late_pir(void **state)
 	int http;
 
 	order(f, EID, "LATE-1", NULL);
-	memset(&d, 0, sizeof(d));
-	initiate(f, &d);
+	reinitiate(f, &d);
 	authenticate(f, &d, "LATE-1");
 	get_bpp(f, &d, NULL, true);
 	orsp_smdp_set_clock(f->s, time(NULL) + 7 * 86400);
@@ -1951,8 +1936,7 @@ static void test_cc_of_current_order(void **state)
 	int http;
 
 	order(f, NULL, "SAME-1", NULL);
-	memset(&a, 0, sizeof(a));
-	initiate(f, &a);
+	reinitiate(f, &a);
 	authenticate(f, &a, "SAME-1");
 	assert_false(a.cc_required);
 	assert_int_equal(orsp_smdp_cancel_order(f->s, f->prof.iccid, "SAME-1", true), ORSP_OK);
@@ -2081,8 +2065,7 @@ static void test_download_error_after_delivery(void **state)
 	int http;
 
 	order(f, EID, "ERR-1", NULL);
-	memset(&d, 0, sizeof(d));
-	initiate(f, &d);
+	reinitiate(f, &d);
 	authenticate(f, &d, "ERR-1");
 	get_bpp(f, &d, NULL, true);
 	expect_fail(call(f, "getBoundProfilePackage",
@@ -2106,8 +2089,7 @@ static void test_postponed_after_delivery(void **state)
 	orsp_smdp_profile p;
 
 	order(f, EID, "POSTPONE-1", NULL);
-	memset(&d, 0, sizeof(d));
-	initiate(f, &d);
+	reinitiate(f, &d);
 	authenticate(f, &d, "POSTPONE-1");
 	rsp = call(f, "cancelSession", cancel_request(f, &d, 2, OID, false), &http);
 	expect_ok(rsp);
@@ -2141,8 +2123,7 @@ static void test_authenticate_error_writes_nothing(void **state)
 	int http;
 
 	order(f, EID, "AERR-1", NULL);
-	memset(&d, 0, sizeof(d));
-	initiate(f, &d);
+	reinitiate(f, &d);
 	expect_fail(call(f, "authenticateClient",
 	                 error_request(&d, 0xBF38, "authenticateServerResponse"), &http),
 	            "8.1", "4.8");
