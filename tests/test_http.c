@@ -1076,6 +1076,252 @@ static void test_deadline_not_server_time(void **state)
 	orsp_http_server_stop(srv, 1000);
 }
 
+/* Slow readers. /big answers more than loopback's socket buffers hold: the sender's buffer
+ * grows up to tcp_wmem's maximum (4 MiB by default) and the test's readers keep theirs small
+ * (SO_RCVBUF before connect), so the server is still sending while a client reads slowly. */
+struct big_answer {
+	uint8_t *body;
+	size_t len;
+	atomic_uint_fast64_t queued_ms;    /* the handler's last run */
+	atomic_uint_fast64_t completed_ms; /* the last /big request's completion (the hook) */
+};
+
+static struct big_answer big_ans;
+
+static orsp_err h_big(void *ctx, const orsp_http_request *req, orsp_http_response *resp)
+{
+	struct big_answer *b = ctx;
+	(void)req;
+	atomic_store(&b->queued_ms, mono_ms());
+	return orsp_http_response_set_body(resp, 200, "application/octet-stream", b->body, b->len);
+}
+
+static void big_hook(void *ctx, const orsp_http_log_entry *e)
+{
+	struct big_answer *b = ctx;
+	if (strcmp(e->path, "/big") == 0)
+		atomic_store(&b->completed_ms, mono_ms());
+}
+
+static const orsp_http_route big_routes[] = {
+    {"POST", "/big", h_big, &big_ans},
+    {"POST", "/len", h_len, NULL},
+};
+
+/* Twice tcp_wmem's maximum and 1 MiB more (at least 8 MiB): more than half of the answer is
+ * still in the server's hands whatever its socket buffer grew to. */
+static void big_setup(void)
+{
+	unsigned long lo = 0, def = 0, max = 0;
+	FILE *f = fopen("/proc/sys/net/ipv4/tcp_wmem", "r");
+
+	if (f) {
+		if (fscanf(f, "%lu %lu %lu", &lo, &def, &max) != 3)
+			max = 0;
+		fclose(f);
+	}
+	big_ans.len = 2 * (size_t)max + (1u << 20);
+	if (big_ans.len < (8u << 20))
+		big_ans.len = 8u << 20;
+	assert_true(big_ans.len <= (64u << 20));
+	big_ans.body = calloc(1, big_ans.len);
+	assert_non_null(big_ans.body);
+	atomic_init(&big_ans.queued_ms, 0);
+	atomic_init(&big_ans.completed_ms, 0);
+}
+
+static void big_teardown(void)
+{
+	free(big_ans.body);
+	big_ans.body = NULL;
+}
+
+static orsp_http_server *start_big(unsigned threads, unsigned max_conn, unsigned request_timeout_ms)
+{
+	orsp_http_server *srv = NULL;
+	orsp_http_server_config cfg = {.address = "127.0.0.1",
+	                               .routes = big_routes,
+	                               .n_routes = ORSP_ARRAY_LEN(big_routes),
+	                               .threads = threads,
+	                               .max_connections = max_conn,
+	                               .timeout_s = 20,
+	                               .request_timeout_ms = request_timeout_ms,
+	                               .on_request = big_hook,
+	                               .hook_ctx = &big_ans};
+	assert_ok(orsp_http_server_start(&cfg, &srv));
+	return srv;
+}
+
+/* A raw connection with a receive buffer of rcvbuf bytes (no autotuning). */
+static int small_window_connect(uint16_t port, int rcvbuf)
+{
+	int fd = raw_socket();
+	assert_int_equal(setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf)), 0);
+	raw_connect_fd(fd, port);
+	return fd;
+}
+
+/* Read one /big answer from fd, paced to take about pace_ms; true when it came whole. */
+static bool read_big_paced(int fd, unsigned pace_ms)
+{
+	static char buf[256 * 1024];
+	size_t len = 0, body = 0, want;
+	const char *end = NULL, *cl;
+	uint64_t t0 = mono_ms();
+
+	for (;;) { /* headers */
+		ssize_t got = recv(fd, buf + len, 1024, 0);
+		if (got <= 0)
+			return false;
+		len += (size_t)got;
+		buf[len] = 0;
+		if ((end = strstr(buf, "\r\n\r\n")) != NULL)
+			break;
+		assert_true(len < 4096);
+	}
+	cl = strstr(buf, "Content-Length:");
+	assert_non_null(cl);
+	want = strtoul(cl + 15, NULL, 10);
+	assert_int_equal(want, big_ans.len);
+	body = len - (size_t)(end + 4 - buf);
+	while (body < want) {
+		uint64_t due = t0 + (uint64_t)pace_ms * body / want, now = mono_ms();
+		size_t n = want - body < sizeof(buf) ? want - body : sizeof(buf);
+		ssize_t got;
+
+		if (due > now)
+			sleep_ms((unsigned)(due - now));
+		got = recv(fd, buf, n, 0);
+		if (got <= 0)
+			return false;
+		body += (size_t)got;
+	}
+	return true;
+}
+
+/* Slow readers: four connections take every slot (max_connections 4), each sends a whole
+ * request for /big and then reads nothing (two) or a byte every 100 ms (two). Before the
+ * answer had a deadline they kept their slots until the idle timeout (20 s here; forever for a
+ * reader that keeps bytes moving), and the fifth client below timed out. Now they are cut
+ * request_timeout_ms (1 s) after their answer was queued: the fifth client is served, a
+ * normal client gets the whole large answer, and each slow connection ends (the end of the
+ * stream or a reset, not the receive timeout) without its whole answer. */
+struct drip_reader {
+	int fd[4];
+	size_t got[4];
+	atomic_bool stop;
+};
+
+static void *drip_read_main(void *arg)
+{
+	struct drip_reader *d = arg;
+	char c;
+	while (!atomic_load(&d->stop)) {
+		for (int i = 2; i < 4; i++)
+			if (recv(d->fd[i], &c, 1, MSG_DONTWAIT) == 1)
+				d->got[i]++;
+		sleep_ms(100);
+	}
+	return NULL;
+}
+
+static void test_slow_readers_answer_deadline(void **state)
+{
+	(void)state;
+	orsp_http_server *srv;
+	struct drip_reader d = {.got = {0}};
+	struct timeval tv = {2, 0};
+	orsp_http_client *c;
+	orsp_http_client_opts o = {.timeout_ms = 4000};
+	orsp_http_result r;
+	static char buf[64 * 1024];
+	pthread_t t;
+
+	big_setup();
+	o.max_response = big_ans.len;
+	srv = start_big(2, 4, 1000);
+	uint16_t port = orsp_http_server_port(srv);
+	for (int i = 0; i < 4; i++) {
+		d.fd[i] = small_window_connect(port, 4096);
+		raw_post(d.fd[i], "/big");
+	}
+	atomic_init(&d.stop, false);
+	assert_int_equal(pthread_create(&t, NULL, drip_read_main, &d), 0);
+	sleep_ms(200);
+	assert_ok(orsp_http_client_new(&o, &c));
+	assert_ok(
+	    orsp_http_client_request(c, "POST", url_for("http", port, "/len"), NULL, "ab", 2, &r));
+	assert_int_equal(r.status, 200);
+	orsp_http_result_free(&r);
+	/* A normal reader gets the whole answer. */
+	assert_ok(
+	    orsp_http_client_request(c, "POST", url_for("http", port, "/big"), NULL, "x", 1, &r));
+	assert_int_equal(r.status, 200);
+	assert_int_equal(r.body_len, big_ans.len);
+	orsp_http_result_free(&r);
+	orsp_http_client_free(c);
+	atomic_store(&d.stop, true);
+	pthread_join(t, NULL);
+	for (int i = 0; i < 4; i++) {
+		ssize_t got;
+		assert_int_equal(setsockopt(d.fd[i], SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)), 0);
+		while ((got = recv(d.fd[i], buf, sizeof(buf), 0)) > 0)
+			d.got[i] += (size_t)got;
+		assert_true(got == 0 || (errno != EAGAIN && errno != EWOULDBLOCK));
+		assert_true(d.got[i] < big_ans.len);
+		close(d.fd[i]);
+	}
+	assert_int_equal(orsp_http_server_stop(srv, 2000), 0);
+	big_teardown();
+}
+
+/* A normal reader is not cut, and on a keep-alive connection each answer and each request has
+ * its own deadline: request_timeout_ms 2.5 s; the first answer is read over 1.6 s, the next
+ * request is sent past the first answer's deadline (counted from its queueing) but within the
+ * request deadline that its completion started, and is served; after the second answer, an
+ * incomplete request is cut no earlier than 2.5 s after that answer's completion. */
+static void test_answer_deadline_keep_alive(void **state)
+{
+	(void)state;
+	const unsigned deadline = 2500;
+	orsp_http_server *srv;
+	uint64_t queued, completed, due, t_eof;
+	ssize_t got;
+	char c;
+	int fd;
+
+	big_setup();
+	srv = start_big(1, 4, deadline);
+	fd = small_window_connect(orsp_http_server_port(srv), 64 * 1024);
+	raw_post(fd, "/big");
+	assert_true(read_big_paced(fd, 1600));
+	for (int i = 0; i < 100 && !atomic_load(&big_ans.completed_ms); i++)
+		sleep_ms(10);
+	queued = atomic_load(&big_ans.queued_ms);
+	completed = atomic_load(&big_ans.completed_ms);
+	/* the premise: the sending took long enough to leave room between the two deadlines */
+	assert_true(completed >= queued + 600);
+	due = queued + deadline + (completed - queued) / 2;
+	if (due > mono_ms())
+		sleep_ms((unsigned)(due - mono_ms()));
+	atomic_store(&big_ans.completed_ms, 0);
+	raw_post(fd, "/big");
+	assert_true(read_big_paced(fd, 1600));
+	for (int i = 0; i < 100 && !atomic_load(&big_ans.completed_ms); i++)
+		sleep_ms(10);
+	completed = atomic_load(&big_ans.completed_ms);
+	assert_true(completed != 0);
+	/* An incomplete request now: cut by the request deadline from the completion. */
+	assert_int_equal(send(fd, "POST /len HTTP/1.1\r\n", 20, MSG_NOSIGNAL), 20);
+	got = recv(fd, &c, 1, 0);
+	t_eof = mono_ms();
+	assert_true(got == 0 || (got < 0 && errno != EAGAIN && errno != EWOULDBLOCK));
+	assert_true(t_eof + 2 >= completed + deadline);
+	close(fd);
+	assert_int_equal(orsp_http_server_stop(srv, 2000), 0);
+	big_teardown();
+}
+
 /* max_connections_per_ip: a third connection from 127.0.0.1 is closed at once; when one of
  * the two closes, requests are served again. */
 static void test_connections_per_ip(void **state)
@@ -2110,6 +2356,8 @@ int main(void)
 	    cmocka_unit_test(test_slow_clients_request_deadline),
 	    cmocka_unit_test(test_connections_per_ip),
 	    cmocka_unit_test(test_deadline_not_server_time),
+	    cmocka_unit_test(test_slow_readers_answer_deadline),
+	    cmocka_unit_test(test_answer_deadline_keep_alive),
 	    cmocka_unit_test(test_server_config_errors),
 	    cmocka_unit_test(test_response_setters),
 	    cmocka_unit_test(test_https_verification),

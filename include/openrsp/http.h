@@ -133,7 +133,8 @@ typedef struct orsp_http_server_config {
 	unsigned max_connections; /* 0: ORSP_HTTP_DEFAULT_MAX_CONNECTIONS */
 	unsigned threads;         /* polling thread pool; 0: ORSP_HTTP_DEFAULT_THREADS */
 	/* Time a request may take to arrive whole (headers and body), from the connection's
-	 * accept or the end of the previous request on it; a connection past it is closed.
+	 * accept or the end of the previous request on it, and its answer to be taken whole,
+	 * from when it is queued (after the handler); a connection past either is reset.
 	 * 0: 2 x timeout_s. */
 	unsigned request_timeout_ms;
 	/* Open connections from one client address at most; 0: no limit. Leave it 0 behind a

@@ -8,6 +8,10 @@
  *   next calls body chunks: appended up to max_body, then counted and dropped;
  *   last call  body complete: run the handler, queue its response;
  *   on_completed (libmicrohttpd): log line, free the state, in-flight count down.
+ * Deadlines (request_timeout_ms): the request must arrive whole within it from the
+ * connection's accept or the previous request's completion; the answer must be taken
+ * (written to the socket whole) within it from its queueing. The accept thread shuts down
+ * a connection past its deadline.
  *
  * Connections: this module accepts them itself, on a thread of its own, and deals them to
  * libmicrohttpd's polling threads in turn (MHD_add_connection picks the thread by the socket
@@ -55,17 +59,20 @@ struct route {
  * libmicrohttpd's only from STARTED on (before it, a failed hand-over may have closed it
  * unannounced), and libmicrohttpd closes it only after CLOSED; fd, state and addr change
  * under conn_lock, so the sweeper never shuts down a socket number that was closed and
- * reused. */
+ * reused. After accept, the deadline is set without the lock, by the connection's polling
+ * thread. */
 enum slot_state { SLOT_FREE, SLOT_PENDING, SLOT_STARTED };
 
 struct conn_slot {
 	enum slot_state state;
 	int fd;
-	bool shut;                    /* the sweeper shut it down */
-	_Atomic uint64_t deadline_us; /* the request must be complete by then; 0: none */
-	/* its worker thread's handler time when the deadline was set: the deadline moves by
-	 * the time that thread spent in handlers since, during which it reads nothing */
-	_Atomic uint64_t busy_base_us;
+	bool shut; /* the sweeper shut it down */
+	/* The request must be complete, or the answer taken, by then on the clock of the
+	 * connection's polling thread, which stands still while that thread runs a handler (it
+	 * reads and writes nothing meanwhile): monotonic time minus the thread's handler time.
+	 * One value, so that the sweeper never pairs a deadline with another's base. 0: none. */
+	_Atomic uint64_t deadline_us;
+	_Atomic bool sending; /* the deadline is the answer's (for the log line) */
 	unsigned worker;
 	int family;
 	uint8_t addr[16];
@@ -146,14 +153,27 @@ static uint64_t worker_busy(const struct worker_acct *w, uint64_t now)
 	return total + (since && now > since ? now - since : 0);
 }
 
-/* A request begins on the slot's connection now: it must be complete within the request
- * timeout, plus the handler time of the slot's thread from now on. */
-static void slot_arm(const orsp_http_server *srv, struct conn_slot *s)
+/* now on the clock of worker w: it stands still while w runs a handler. (Read from another
+ * thread, the handler time may count a run that just ended twice for a moment: the clock
+ * then lags, never runs ahead, and stays at 0 rather than wrap.) */
+static uint64_t worker_clock(const struct worker_acct *w, uint64_t now)
+{
+	uint64_t busy = worker_busy(w, now);
+	return busy < now ? now - busy : 0;
+}
+
+/* A request begins on the slot's connection now (sending false: it must be complete within
+ * the request timeout), or its answer was queued now (sending true: it must be written out
+ * within the request timeout); either way plus the handler time of the slot's thread from
+ * now on. A slow reader otherwise holds its connection for ever: libmicrohttpd's idle
+ * timeout restarts with every byte written. */
+static void slot_arm(const orsp_http_server *srv, struct conn_slot *s, bool sending)
 {
 	uint64_t now = now_us();
-	atomic_store_explicit(&s->busy_base_us, worker_busy(&srv->workers[s->worker], now),
-	                      memory_order_relaxed);
-	atomic_store_explicit(&s->deadline_us, now + srv->request_timeout_us, memory_order_relaxed);
+	atomic_store_explicit(&s->sending, sending, memory_order_relaxed);
+	atomic_store_explicit(&s->deadline_us,
+	                      worker_clock(&srv->workers[s->worker], now) + srv->request_timeout_us,
+	                      memory_order_release);
 }
 
 /* Copy for a log line: printable ASCII only, cut at LOG_FIELD_MAX. */
@@ -294,6 +314,11 @@ static enum MHD_Result queue(struct req_state *st, struct MHD_Connection *conn,
 	if (ret == MHD_YES) {
 		st->responded = true;
 		st->status = resp->status;
+		/* The answer goes out from now on: it has the request timeout to be taken
+		 * (until on_completed). An early answer (404, 413, ...) ends the request's own
+		 * deadline too: libmicrohttpd reads no more of it. */
+		if (st->slot)
+			slot_arm(st->srv, st->slot, true);
 	}
 out_r:
 	MHD_destroy_response(r);
@@ -592,12 +617,13 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
 		}
 		return append(st, upload_data, n) ? MHD_YES : MHD_NO;
 	}
-	/* The request is complete: the deadline no longer applies (the handler and the
-	 * answer are bounded otherwise); it starts again when the request is done. */
-	if (st->slot)
-		atomic_store_explicit(&st->slot->deadline_us, 0, memory_order_relaxed);
+	/* Answered early: the answer's deadline runs. */
 	if (st->responded)
 		return MHD_YES;
+	/* The request is complete: no deadline while the handler runs (it is bounded
+	 * otherwise); the answer's starts when it is queued. */
+	if (st->slot)
+		atomic_store_explicit(&st->slot->deadline_us, 0, memory_order_relaxed);
 	if (st->overflow)
 		return reply_error(st, conn, 413, "request body too large", NULL);
 	return run_handler(conn, url, method, st);
@@ -628,9 +654,10 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 		         "http method=%s path=%s status=%d duration_us=%llu client=%s body=%zu%s",
 		         e.method, e.path, e.status, (unsigned long long)e.duration_us,
 		         e.client_addr, e.body_len, e.completed ? "" : " aborted");
-	/* The next request on a keep-alive connection has the deadline from now. */
+	/* The answer is out (or the connection failed): the next request on a keep-alive
+	 * connection has the deadline from now. */
 	if (st->slot)
-		slot_arm(srv, st->slot);
+		slot_arm(srv, st->slot, false);
 	free(st->body);
 	free(st);
 	*con_cls = NULL;
@@ -944,11 +971,13 @@ static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_
 	pthread_mutex_unlock(&srv->conn_lock);
 }
 
-/* Lock held: shut down the connections whose request is past its deadline (libmicrohttpd then
- * sees the end of the stream and closes them); returns the milliseconds until the next look
- * (-1: no connection open). A deadline set after this look is seen at most max_wait late. */
+/* Lock held: shut down the connections whose request or answer is past its deadline
+ * (libmicrohttpd then sees the end of the stream, or fails to write, and closes them);
+ * returns the milliseconds until the next look (-1: no connection open). A deadline set
+ * after this look is seen at most max_wait late. */
 static int sweep_locked(orsp_http_server *srv)
 {
+	static const struct linger reset = {.l_onoff = 1, .l_linger = 0};
 	uint64_t now = now_us(), next = UINT64_MAX;
 	uint64_t max_wait = srv->request_timeout_us / 2;
 
@@ -956,29 +985,33 @@ static int sweep_locked(orsp_http_server *srv)
 		return -1;
 	for (unsigned i = 0; i < srv->max_conns; i++) {
 		struct conn_slot *s = &srv->slots[i];
-		uint64_t d;
+		uint64_t d, clock;
+		bool sending;
 
 		if (s->state == SLOT_FREE || s->shut)
 			continue;
-		d = atomic_load_explicit(&s->deadline_us, memory_order_relaxed);
+		d = atomic_load_explicit(&s->deadline_us, memory_order_acquire);
 		if (!d)
 			continue;
-		/* a thread inside a handler reads no other connection of its own: that time is
-		 * the server's, not the client's */
-		d += worker_busy(&srv->workers[s->worker], now) -
-		     atomic_load_explicit(&s->busy_base_us, memory_order_relaxed);
-		if (d > now) {
-			if (d < next)
-				next = d;
+		sending = atomic_load_explicit(&s->sending, memory_order_relaxed);
+		/* the deadline is on the clock of the connection's thread, which gains on
+		 * monotonic time only while that thread runs a handler */
+		clock = worker_clock(&srv->workers[s->worker], now);
+		if (d > clock) {
+			if (now + (d - clock) < next)
+				next = now + (d - clock);
 			continue;
 		}
 		/* Overdue. Not yet started: libmicrohttpd's thread has not taken the socket
-		 * over yet; it is shut down at a later look. */
+		 * over yet; it is shut down at a later look. Closed with a reset (SO_LINGER 0
+		 * for libmicrohttpd's close): an answer still queued in the kernel is dropped
+		 * rather than trickled on to the slow reader after the slot is free. */
 		if (s->state == SLOT_STARTED) {
+			(void)setsockopt(s->fd, SOL_SOCKET, SO_LINGER, &reset, sizeof(reset));
 			(void)shutdown(s->fd, SHUT_RDWR);
 			s->shut = true;
-			orsp_log(ORSP_LOG_INFO,
-			         "http: a request not complete within %llu ms: connection closed",
+			orsp_log(ORSP_LOG_INFO, "http: %s within %llu ms: connection reset",
+			         sending ? "an answer not taken" : "a request not complete",
 			         (unsigned long long)(srv->request_timeout_us / 1000));
 		}
 	}
@@ -1030,7 +1063,7 @@ static struct conn_slot *slot_take(orsp_http_server *srv, int fd,
 	free_slot->family = family;
 	memcpy(free_slot->addr, addr, sizeof(addr));
 	free_slot->worker = (unsigned)fd % srv->n_workers;
-	slot_arm(srv, free_slot);
+	slot_arm(srv, free_slot, false);
 	srv->open_conns++;
 	return free_slot;
 }
