@@ -425,7 +425,8 @@ typedef struct orsp_smdp_config {
 	char callback_url[512];
 	char callback_ca[ORSP_SMDP_PATH_MAX];
 	unsigned threads, timeout_s;
-	unsigned request_timeout_s; /* a request must arrive whole within it; 0: 2 x timeout_s */
+	unsigned request_timeout_s; /* a request must arrive whole within it, and its answer be
+	                             * taken whole within it; 0: 2 x timeout_s */
 	/* open connections from one client address; 0 (the default): no limit, as devices
 	 * behind a carrier's NAT share addresses, and behind a proxy every connection comes
 	 * from its address */
