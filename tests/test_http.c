@@ -727,7 +727,7 @@ static void raw_post(int fd, const char *path)
 	char req[160];
 	int n = snprintf(req, sizeof(req),
 	                 "POST %s HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\n\r\nx", path);
-	assert_int_equal(send(fd, req, (size_t)n, 0), n);
+	assert_int_equal(send(fd, req, (size_t)n, MSG_NOSIGNAL), n);
 }
 
 /* Read one answer from fd; its body, NUL-terminated, into body. */
