@@ -105,6 +105,69 @@ ORSP_MUST_CHECK orsp_err orsp_lpa_notifications(orsp_lpa_card *c, orsp_lpa_notif
                                                 size_t cap, size_t *n);
 ORSP_MUST_CHECK orsp_err orsp_lpa_notification_remove(orsp_lpa_card *c, uint64_t seq);
 
+/* ---------------------------------------------------------------- profile policy rules -- */
+
+/* PprIds bits (SGP.22 §2.9.1), bit b at 1 << b. pprUpdateControl says how the operator may
+ * update the rules (ES6); it binds nobody on the device, so no RAT rule or consent applies to
+ * it. Every other bit is a rule the eUICC enforces and the RAT must allow. */
+#define ORSP_LPA_PPR_UPDATE_CONTROL 0x01u
+#define ORSP_LPA_PPR1 0x02u /* disabling the profile is not allowed */
+#define ORSP_LPA_PPR2 0x04u /* deleting the profile is not allowed */
+#define ORSP_LPA_PPR3 0x08u /* the profile is deleted once disabled */
+#define ORSP_LPA_PPR_RULES (~ORSP_LPA_PPR_UPDATE_CONTROL)
+
+#define ORSP_LPA_GID_MAX 32           /* bytes of a GID1 / GID2 the LPA takes */
+#define ORSP_LPA_RAT_MAX_RULES 16     /* ProfilePolicyAuthorisationRules in a RAT */
+#define ORSP_LPA_RAT_MAX_OPERATORS 16 /* allowedOperators of one rule */
+
+/* OperatorID (SGP.22 §2.9.2, ASN.1 OperatorID): the profile's owner in its metadata, or an
+ * allowed operator of a RAT rule, where a nibble 'E' of mcc_mnc matches any digit and an
+ * absent GID any GID. */
+typedef struct orsp_lpa_operator {
+	uint8_t mcc_mnc[3]; /* 3GPP TS 24.008 coding: MCC2 MCC1, MNC3 MCC3, MNC2 MNC1 */
+	bool has_gid1, has_gid2;
+	uint8_t gid1_len, gid2_len;
+	uint8_t gid1[ORSP_LPA_GID_MAX], gid2[ORSP_LPA_GID_MAX];
+} orsp_lpa_operator;
+
+/* ProfilePolicyAuthorisationRule: the PPRs it allows, for which operators, and whether the
+ * end user must consent (pprFlags consentRequired). */
+typedef struct orsp_lpa_rat_rule {
+	uint32_t ppr;
+	orsp_lpa_operator ops[ORSP_LPA_RAT_MAX_OPERATORS];
+	size_t n_ops;
+	bool consent_required;
+} orsp_lpa_rat_rule;
+
+/* The Rules Authorisation Table of the eUICC, in its order. */
+typedef struct orsp_lpa_rat {
+	orsp_lpa_rat_rule rules[ORSP_LPA_RAT_MAX_RULES];
+	size_t n_rules;
+} orsp_lpa_rat;
+
+/* GetRatResponse (BF43 { rat [0] SEQUENCE OF ProfilePolicyAuthorisationRule }) parsed
+ * strictly: DER, every field in its place, bit strings with zero padding bits and no bit
+ * beyond 31, an mccMnc of 3 bytes. ORSP_E_MALFORMED naming the field otherwise, and
+ * ORSP_E_RESOURCE beyond the limits above (more rules or operators, a longer GID). */
+ORSP_MUST_CHECK orsp_err orsp_lpa_rat_parse(orsp_slice der, orsp_lpa_rat *out);
+
+/* ES10b GetRAT, its answer through orsp_lpa_rat_parse. */
+ORSP_MUST_CHECK orsp_err orsp_lpa_get_rat(orsp_lpa_card *c, orsp_lpa_rat *out);
+
+/* Whether rule operator op admits owner (NULL: the profile names no owner, which only an
+ * operator of every MCC/MNC and no GID admits). */
+bool orsp_lpa_operator_matches(const orsp_lpa_operator *op, const orsp_lpa_operator *owner);
+
+/* A profile's PPRs against the RAT (SGP.22 §2.9.2): for each rule bit of ppr
+ * (pprUpdateControl left out), the first RAT rule that lists it and admits the owner
+ * decides; none: the bit goes to *not_allowed, one with consentRequired: to *consent. */
+void orsp_lpa_rat_check(const orsp_lpa_rat *rat, uint32_t ppr, const orsp_lpa_operator *owner,
+                        uint32_t *not_allowed, uint32_t *consent);
+
+/* The PPR bits of ppr as text, e.g. "PPR1 (no disabling), PPR2 (no deletion)", into out (cap
+ * bytes, NUL-terminated; cut when too small); "none" when no bit is set. */
+void orsp_lpa_ppr_str(uint32_t ppr, char *out, size_t cap);
+
 /* ---------------------------------------------------------------- activation codes ------ */
 
 typedef struct orsp_lpa_ac {

@@ -5,12 +5,22 @@
 #include <stddef.h>
 
 #include "openrsp/core.h"
+#include "openrsp/lpa.h"
 
 /* Text from the eUICC or the SM-DP+ (names, addresses, messages) made safe for a terminal,
  * into out (cap bytes, NUL-terminated): well-formed UTF-8 is kept, except control characters
  * (C0 with CR, LF and ESC, DEL, C1), which become '?', as does each byte that is not part of
  * well-formed UTF-8. Cut at a character boundary when out is too small. */
 void lpa_text_copy(orsp_slice v, char *out, size_t cap);
+
+/* A PprIds or pprFlags BIT STRING's contents (ppr.c): bit b at 1 << b. ORSP_E_MALFORMED
+ * (no detail) for what orsp_der_bits refuses, padding bits that are not zero, or a set bit
+ * beyond 31. */
+ORSP_MUST_CHECK orsp_err lpa_ppr_bits(orsp_slice v, uint32_t *out);
+
+/* The contents of an OperatorID (profileOwner B7, an allowedOperators entry) parsed strictly
+ * into op: mccMnc of 3 bytes, then gid1, gid2 if present, nothing else. */
+ORSP_MUST_CHECK orsp_err lpa_operator_parse(orsp_slice v, orsp_lpa_operator *op);
 
 /* Room for the eUICC's answer to RetrieveNotificationsList by seqNumber: one
  * PendingNotification. */
