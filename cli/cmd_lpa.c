@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -23,6 +24,7 @@ enum {
 	OPT_CA,
 	OPT_INSECURE,
 	OPT_ASK,
+	OPT_ACCEPT_PPR,
 	OPT_TIMEOUT,
 };
 
@@ -50,6 +52,7 @@ typedef struct lpa_opts {
 	const char *ac, *server_url, *ca;
 	char *cc; /* wiped after use */
 	bool insecure, ask;
+	uint32_t accept_ppr; /* --accept-ppr: PPRs consented to beforehand */
 	unsigned timeout_ms;
 } lpa_opts;
 
@@ -70,9 +73,35 @@ static const struct option common_opts[] = {
     {"ca", required_argument, NULL, OPT_CA},
     {"insecure", no_argument, NULL, OPT_INSECURE},
     {"ask", no_argument, NULL, OPT_ASK},
+    {"accept-ppr", required_argument, NULL, OPT_ACCEPT_PPR},
     {"timeout", required_argument, NULL, OPT_TIMEOUT},
     {NULL, 0, NULL, 0},
 };
+
+/* --accept-ppr LIST: ppr1, ppr2, ppr3 separated by commas, each once at most. */
+static int parse_accept_ppr(const char *arg, uint32_t *out)
+{
+	static const char *const names[] = {"ppr1", "ppr2", "ppr3"};
+	const char *p = arg;
+
+	*out = 0;
+	for (;;) {
+		size_t n = strcspn(p, ",");
+		uint32_t bit = 0;
+		for (unsigned i = 0; i < ORSP_ARRAY_LEN(names); i++)
+			if (n == strlen(names[i]) && !strncasecmp(p, names[i], n))
+				bit = 1u << (i + 1);
+		if (!bit || (*out & bit))
+			return cli_usage("--accept-ppr",
+			                 "expected ppr1, ppr2 or ppr3, separated by commas (got "
+			                 "\"%s\")",
+			                 arg);
+		*out |= bit;
+		if (!p[n])
+			return CLI_OK;
+		p += n + 1;
+	}
+}
 
 /* Options of the sub-verb: -a/-c are the short forms lpac users know. `allowed` lists the
  * option values this sub-verb takes. */
@@ -131,6 +160,10 @@ static int parse_opts(int argc, char **argv, lpa_opts *o, const int *allowed)
 			break;
 		case OPT_ASK:
 			o->ask = true;
+			break;
+		case OPT_ACCEPT_PPR:
+			if (parse_accept_ppr(optarg, &o->accept_ppr))
+				return CLI_USAGE;
 			break;
 		case OPT_TIMEOUT:
 			if (cli_uint("--timeout", optarg, 1, 600, &v))
@@ -480,9 +513,15 @@ static bool dl_confirm(void *arg, const orsp_lpa_profile *m)
 	FILE *tty;
 	bool yes;
 
-	if (!d->o->json)
+	if (!d->o->json) {
 		fprintf(stderr, "      ICCID %s, provider \"%s\", name \"%s\", class %s\n",
 		        m->iccid, m->spn, m->name, class_str(m->profile_class));
+		if (m->ppr) {
+			char rules[160];
+			orsp_lpa_ppr_str(m->ppr, rules, sizeof(rules));
+			fprintf(stderr, "      profile policy rules: %s\n", rules);
+		}
+	}
 	if (!d->o->ask)
 		return true;
 	tty = d->tty;
@@ -494,10 +533,56 @@ static bool dl_confirm(void *arg, const orsp_lpa_profile *m)
 	return yes;
 }
 
+/* Consent to the PPRs whose RAT rule asks for it (SGP.22 §2.9.2): given beforehand with
+ * --accept-ppr, else asked with --ask as a strong confirmation (the word "yes" typed out, not
+ * a key). A rule neither pre-authorised nor consented to is refused (endUserRejection). */
+static bool dl_consent(void *arg, const orsp_lpa_profile *m, uint32_t ppr)
+{
+	static const char *const what[] = {
+	    NULL,
+	    "PPR1: once enabled, this profile cannot be disabled (nor another one enabled)",
+	    "PPR2: this profile cannot be deleted",
+	    "PPR3: this profile is deleted when it is disabled",
+	};
+	dl_ctx *d = arg;
+	char rules[160], line[16];
+	size_t n;
+
+	(void)m;
+	orsp_lpa_ppr_str(ppr, rules, sizeof(rules));
+	if (!(ppr & ~d->o->accept_ppr)) {
+		if (!d->o->json)
+			fprintf(stderr, "      consent to %s given beforehand (--accept-ppr)\n",
+			        rules);
+		return true;
+	}
+	if (!d->o->ask || !d->tty) {
+		if (!d->o->json) {
+			orsp_lpa_ppr_str(ppr & ~d->o->accept_ppr, rules, sizeof(rules));
+			fprintf(stderr,
+			        "      %s not consented to beforehand (--accept-ppr), no --ask\n",
+			        rules);
+		}
+		return false;
+	}
+	fprintf(d->tty, "The operator's profile policy rules need your consent:\n");
+	for (unsigned b = 1; b < 32; b++)
+		if (ppr & (1u << b))
+			fprintf(d->tty, "  %s\n",
+			        b < ORSP_ARRAY_LEN(what) ? what[b]
+			                                 : "a rule this LPA does not know");
+	fprintf(d->tty, "Type \"yes\" to accept them (anything else refuses the profile): ");
+	fflush(d->tty);
+	if (!fgets(line, sizeof(line), d->tty))
+		return false;
+	n = strcspn(line, "\r\n");
+	return n == 3 && !strncasecmp(line, "yes", 3);
+}
+
 static int profile_download(int argc, char **argv)
 {
-	static const int allowed[] = {OPT_AC,       OPT_CC,  OPT_SERVER_URL, OPT_CA,
-	                              OPT_INSECURE, OPT_ASK, OPT_TIMEOUT,    0};
+	static const int allowed[] = {OPT_AC,  OPT_CC,         OPT_SERVER_URL, OPT_CA, OPT_INSECURE,
+	                              OPT_ASK, OPT_ACCEPT_PPR, OPT_TIMEOUT,    0};
 	lpa_opts o;
 	lpa_session s;
 	orsp_lpa_ac ac;
@@ -551,6 +636,8 @@ static int profile_download(int argc, char **argv)
 	d.cc = o.cc;
 	d.server = &sv;
 	d.confirm = dl_confirm;
+	/* no consent callback: a profile whose rules need consent is postponed, not refused */
+	d.consent = o.ask || o.accept_ppr ? dl_consent : NULL;
 	d.progress = dl_progress;
 	d.arg = &dc;
 	e = orsp_lpa_download(&s.c, &d, iccid);
@@ -811,6 +898,7 @@ static const cli_cmd lpa_cmds[] = {
         .verb = "profile",
         .summary = "Profiles: list, download, enable, disable, delete, nickname",
         .synopsis = "list | download -a AC [-c CC] [--server-url URL] [--ca FILE] [--ask]\n"
+                    "         [--accept-ppr ppr1,ppr2]\n"
                     "       | enable ICCID|AID | disable ICCID|AID | delete ICCID|AID\n"
                     "       | nickname ICCID NAME   [--euicc SPEC] [--json]",
         .help =
@@ -826,7 +914,14 @@ static const cli_cmd lpa_cmds[] = {
             "options:\n"
             "  -a, --ac CODE        activation code (download)\n"
             "  -c, --cc CODE        confirmation code, when the operator gave one (download)\n"
-            "  --ask                show the profile and ask before installing "
+            "  --ask                show the profile and ask before installing; ask "
+            "consent\n"
+            "                       to its policy rules when the eUICC requires it "
+            "(download)\n"
+            "  --accept-ppr LIST    consent given beforehand to these profile policy rules\n"
+            "                       (ppr1, ppr2, ppr3, comma-separated) for devices nobody\n"
+            "                       can ask; without it or --ask, a profile whose rules need\n"
+            "                       consent is not installed and stays ordered "
             "(download)\n" SERVER_HELP EUICC_HELP,
         .run = profile_run,
     },

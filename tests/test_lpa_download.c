@@ -4,7 +4,9 @@
  * production exchange of tests/vectors/sgp22/es9p (our eUICC answers with that exchange's
  * euiccChallenge and euiccInfo1, so the request we send must equal the captured one). Failure
  * cases: SGP.22 status Failed, HTTP 500, connection refused, TLS name mismatch and untrusted
- * server, the eUICC refusing the server, refusal by the user, a failed installation. */
+ * server, the eUICC refusing the server, refusal by the user, a failed installation; Profile
+ * Policy Rules in the metadata checked against the card's RAT (GetRAT): consent missing,
+ * refused, given, not needed; a PPR the RAT forbids for the owner; a malformed RAT. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -30,6 +32,33 @@
 	"08D4C3B232E6D25E795BEBFB"
 #define ICCID1 "89000123456789012341"
 #define META "BF25205A0A9800103254769810321491074F70656E5253509209545334382074657374"
+/* META with profileOwner (B7: MCC 208 MNC 01, TS 24.008 coding 02 F8 10) and then, in hex,
+ * these PprIds: 99 02 05 60 = ppr1, ppr2 */
+#define META_OWNER(ppr)                                                                            \
+	"BF252B5A0A9800103254769810321491074F70656E5253509209545334382074657374B705800302F810" ppr
+#define META_PPR12 META_OWNER("99020560")
+/* pprUpdateControl alone (99 02 07 80): no rule the RAT has to allow */
+#define META_UPDATE_CONTROL META_OWNER("99020780")
+/* padding bits not zero (05 61): not DER, refused */
+#define META_PPR_BAD META_OWNER("99020561")
+/* the owner with GID1 AB: B7 08 { 80 03 02F810, 81 01 AB } */
+#define META_PPR12_GID1                                                                            \
+	"BF252E5A0A9800103254769810321491074F70656E5253509209545334382074657374B708800302F810810"  \
+	"1AB99020560"
+/* GetRatResponse, one rule: ppr1, ppr2 for every operator (EEEEEE) with consentRequired: the
+ * software eUICC's */
+#define RAT_ANY_CONSENT "BF4315A013301180020560A10730058003EEEEEE82020780"
+/* the same without consent (pprFlags empty: 82 01 00) */
+#define RAT_ANY_NO_CONSENT "BF4314A012301080020560A10730058003EEEEEE820100"
+/* ppr1, ppr2 for MCC 262 (any MNC) only */
+#define RAT_OTHER_MCC "BF4315A013301180020560A1073005800362E2EE82020780"
+/* ppr1 with consent for MCC 20x (digit 3 a wildcard), then ppr2 without for MCC 208 MNC 01 */
+#define RAT_TWO_RULES                                                                              \
+	"BF4327A025301180020640A1073005800302EEEE82020780301080020520A1073005800302F810820100"
+/* ppr1, ppr2 for MCC 208 MNC 01 with GID1 AB, consent */
+#define RAT_GID1 "BF4318A016301480020560A10A3008800302F8108101AB82020780"
+/* a rule without pprFlags */
+#define RAT_NO_FLAGS "BF4311A00F300D80020560A10730058003EEEEEE"
 /* provider "Op\u00E9ra" CSI(C1, as UTF-8) "1m" 0xFF, name "TS48" CR ESC "[2Ktest" LF DEL */
 #define META_CONTROLS                                                                              \
 	"BF252A5A0A98001032547698103214910B4F70C3A97261C29B316DFF920F545334380D1B5B324B7465737"    \
@@ -90,6 +119,8 @@ typedef struct card {
 	uint64_t removed_seqs[8]; /* each RemoveNotificationFromList, in order */
 	size_t n_removed;
 	uint64_t remove_fails; /* this seqNumber's removal answers undefinedError */
+	const char *rat;       /* the GetRAT answer (hex); NULL: RAT_ANY_CONSENT */
+	uint16_t rat_sw;       /* GetRAT answered with this status word instead, when set */
 } card;
 
 static void put_hex(orsp_writer *w, const char *hex)
@@ -138,6 +169,11 @@ static uint16_t card_store_data(void *user, uint8_t channel, orsp_slice d, orsp_
 			c->bf41_len = d.len;
 		}
 		put_hex(rsp, c->cancel_error ? "BF4103810105" : "BF4108A006300480010000");
+		break;
+	case 0xBF43:
+		if (c->rat_sw)
+			return c->rat_sw;
+		put_hex(rsp, c->rat ? c->rat : RAT_ANY_CONSENT);
 		break;
 	case 0xA0:
 		if (c->refuse_a0)
@@ -263,7 +299,7 @@ static orsp_err smdp_handle(void *ctx, const orsp_http_request *req, orsp_http_r
 		    orsp_hex_decode(s->cc ? "30158010" TID "0101FF" : "30158010" TID "010100", s2,
 		                    sizeof(s2), &n),
 		    ORSP_OK);
-		uint8_t meta[64], sig[67];
+		uint8_t meta[256], sig[67];
 		size_t ml = 0, sl = 0;
 		assert_int_equal(orsp_hex_decode(s->meta ? s->meta : META, meta, sizeof(meta), &ml),
 		                 ORSP_OK);
@@ -313,7 +349,12 @@ typedef struct fx {
 	size_t n_steps;
 	bool refuse;
 	orsp_lpa_profile offered; /* what confirm was shown */
+	int consent;              /* CONSENT_*: the consent callback given and its answer */
+	uint32_t consent_ppr;     /* the PPRs it was asked about */
+	int n_confirm, n_consent;
 } fx;
+
+enum { CONSENT_NONE, CONSENT_YES, CONSENT_NO };
 
 static char *b64(const uint8_t *p, size_t n)
 {
@@ -428,6 +469,7 @@ static bool on_confirm(void *arg, const orsp_lpa_profile *meta)
 {
 	fx *x = arg;
 	x->offered = *meta;
+	x->n_confirm++;
 	assert_string_equal(meta->iccid, ICCID1);
 	if (!x->smdp.meta) {
 		assert_string_equal(meta->name, "TS48 test");
@@ -436,12 +478,24 @@ static bool on_confirm(void *arg, const orsp_lpa_profile *meta)
 	return !x->refuse;
 }
 
+static bool on_consent(void *arg, const orsp_lpa_profile *meta, uint32_t ppr)
+{
+	fx *x = arg;
+	x->n_consent++;
+	x->consent_ppr = ppr;
+	/* after confirm, about the same profile */
+	assert_int_equal(x->n_confirm, x->n_consent);
+	assert_string_equal(meta->iccid, ICCID1);
+	return x->consent == CONSENT_YES;
+}
+
 static orsp_err run(fx *x, const char *cc, char iccid[21])
 {
 	orsp_lpa_download_opts o = {.ac = &x->ac,
 	                            .cc = cc,
 	                            .server = &x->server,
 	                            .confirm = on_confirm,
+	                            .consent = x->consent != CONSENT_NONE ? on_consent : NULL,
 	                            .progress = on_progress,
 	                            .arg = x};
 	orsp_err e = orsp_lpa_download(&x->lc, &o, iccid);
@@ -498,6 +552,9 @@ static void test_download_ok(void **state)
 	for (size_t i = 0; i < 5; i++)
 		assert_int_equal(x->card.tags[i], es10[i]);
 	assert_false(card_saw(x, 0xBF41));
+	/* no PPRs in the metadata: no GetRAT */
+	assert_false(card_saw(x, 0xBF43));
+	assert_int_equal(x->offered.ppr, 0);
 	/* the PIR notification was accepted, then removed from the eUICC (seq 5) */
 	assert_true(x->card.removed);
 	assert_int_equal(x->card.removed_seq, 5);
@@ -1107,6 +1164,229 @@ static void test_notifications_seq_mismatch(void **state)
 	assert_delivered(x, PIR_OK);
 }
 
+/* ---------------------------------------------------------------- profile policy rules - */
+
+/* The CancelSessionReason the eUICC was given (BF41 { 80 transactionId, 81 01 reason }). */
+static uint8_t cancel_reason(const fx *x)
+{
+	assert_true(x->card.bf41_len > 3);
+	assert_int_equal(x->card.bf41[x->card.bf41_len - 3], 0x81);
+	assert_int_equal(x->card.bf41[x->card.bf41_len - 2], 0x01);
+	return x->card.bf41[x->card.bf41_len - 1];
+}
+
+/* A new download on the same fixture: what the parties saw so far forgotten. */
+static void reset(fx *x)
+{
+	x->card.n = 0;
+	x->card.bf41_len = 0;
+	x->smdp.n = 0;
+	x->n_confirm = x->n_consent = 0;
+	x->consent_ppr = 0;
+	memset(&x->offered, 0, sizeof(x->offered));
+}
+
+static const char *const calls_cancelled[] = {"initiateAuthentication", "authenticateClient",
+                                              "cancelSession"};
+
+/* PPR1 and PPR2, whose rule in the RAT asks consent, and no way to ask: the session is
+ * cancelled with postponed (the order stays for a device that can ask) before the user is
+ * shown anything or PrepareDownload is sent. pprUpdateControl alone binds nobody: no GetRAT,
+ * no consent, installed as before. */
+static void test_ppr_consent_missing(void **state)
+{
+	fx *x = *state;
+	char iccid[21];
+	static const uint32_t es10[] = {0xBF2E, 0xBF20, 0xBF38, 0xBF43, 0xBF41};
+
+	x->smdp.meta = META_PPR12;
+	assert_int_equal(run(x, NULL, iccid), ORSP_E_USAGE);
+	assert_string_equal(
+	    orsp_err_detail(),
+	    "this profile's policy rules PPR1 (no disabling), PPR2 (no deletion) need "
+	    "the end user's consent: ask with --ask, or pre-authorise them with "
+	    "--accept-ppr (session cancelled)");
+	assert_calls(x, calls_cancelled, 3);
+	assert_int_equal(x->card.n, 5);
+	for (size_t i = 0; i < 5; i++)
+		assert_int_equal(x->card.tags[i], es10[i]);
+	assert_int_equal(cancel_reason(x), 1); /* postponed */
+	assert_int_equal(x->n_confirm, 0);
+	assert_string_equal(iccid, "");
+
+	reset(x);
+	x->smdp.meta = META_UPDATE_CONTROL;
+	assert_int_equal(run(x, NULL, iccid), ORSP_OK);
+	assert_string_equal(iccid, ICCID1);
+	assert_false(card_saw(x, 0xBF43));
+	assert_int_equal(x->offered.ppr, ORSP_LPA_PPR_UPDATE_CONTROL);
+}
+
+/* The user is shown the profile with its PPRs, then asked to consent to them, and refuses:
+ * endUserRejection (the order ends), nothing prepared on the eUICC. */
+static void test_ppr_consent_refused(void **state)
+{
+	fx *x = *state;
+	char iccid[21];
+
+	x->smdp.meta = META_PPR12;
+	x->consent = CONSENT_NO;
+	assert_int_equal(run(x, NULL, iccid), ORSP_E_POLICY);
+	assert_string_equal(
+	    orsp_err_detail(),
+	    "the profile's policy rules PPR1 (no disabling), PPR2 (no deletion) were "
+	    "refused (session cancelled)");
+	assert_calls(x, calls_cancelled, 3);
+	assert_int_equal(cancel_reason(x), 0); /* endUserRejection */
+	assert_false(card_saw(x, 0xBF21));
+	assert_int_equal(x->n_confirm, 1);
+	assert_int_equal(x->n_consent, 1);
+	assert_int_equal(x->offered.ppr, ORSP_LPA_PPR1 | ORSP_LPA_PPR2);
+	assert_int_equal(x->consent_ppr, ORSP_LPA_PPR1 | ORSP_LPA_PPR2);
+	assert_string_equal(iccid, "");
+}
+
+/* Consent given: the RAT is read once, after authenticateClient and before PrepareDownload,
+ * and the profile is installed. */
+static void test_ppr_consent_given(void **state)
+{
+	fx *x = *state;
+	char iccid[21];
+	static const uint32_t es10[] = {0xBF2E, 0xBF20, 0xBF38, 0xBF43, 0xBF21, 0xBF36};
+
+	x->smdp.meta = META_PPR12;
+	x->consent = CONSENT_YES;
+	assert_int_equal(run(x, NULL, iccid), ORSP_OK);
+	assert_string_equal(iccid, ICCID1);
+	for (size_t i = 0; i < 6; i++)
+		assert_int_equal(x->card.tags[i], es10[i]);
+	assert_false(card_saw(x, 0xBF41));
+	assert_int_equal(x->n_consent, 1);
+	assert_int_equal(x->consent_ppr, ORSP_LPA_PPR1 | ORSP_LPA_PPR2);
+}
+
+/* Consent only where the deciding rule asks it: a RAT without consentRequired installs with
+ * nobody to ask; with two rules, PPR1 from the first (MCC 20x, a wildcard digit, consent)
+ * and PPR2 from the second (MCC 208 MNC 01, no consent), consent is asked for PPR1 only. */
+static void test_ppr_consent_per_rule(void **state)
+{
+	fx *x = *state;
+	char iccid[21];
+
+	x->smdp.meta = META_PPR12;
+	x->card.rat = RAT_ANY_NO_CONSENT;
+	assert_int_equal(run(x, NULL, iccid), ORSP_OK);
+	assert_true(card_saw(x, 0xBF43));
+	assert_int_equal(x->n_consent, 0);
+
+	reset(x);
+	x->card.rat = RAT_TWO_RULES;
+	x->consent = CONSENT_YES;
+	assert_int_equal(run(x, NULL, iccid), ORSP_OK);
+	assert_int_equal(x->n_consent, 1);
+	assert_int_equal(x->consent_ppr, ORSP_LPA_PPR1);
+}
+
+/* A PPR the RAT does not allow for the profile's owner: the session is cancelled with
+ * pprNotAllowed before anyone is asked; the owner's MCC/MNC must match the rule's digits
+ * ('E' any) and a GID the rule names must be the owner's. */
+static void test_ppr_not_allowed(void **state)
+{
+	fx *x = *state;
+	char iccid[21];
+
+	x->smdp.meta = META_PPR12;
+	x->card.rat = RAT_OTHER_MCC;
+	x->consent = CONSENT_YES;
+	assert_int_equal(run(x, NULL, iccid), ORSP_E_POLICY);
+	assert_string_equal(orsp_err_detail(),
+	                    "the eUICC's rules authorisation table does not allow PPR1 (no "
+	                    "disabling), PPR2 (no deletion) for this profile's owner (MCC 208 MNC "
+	                    "01): it cannot be installed on this eUICC (session cancelled)");
+	assert_calls(x, calls_cancelled, 3);
+	assert_int_equal(cancel_reason(x), 3); /* pprNotAllowed */
+	assert_int_equal(x->n_confirm, 0);
+	assert_int_equal(x->n_consent, 0);
+	assert_false(card_saw(x, 0xBF21));
+
+	/* the rule names GID1 AB: an owner without GID1 is not covered, one with it is */
+	reset(x);
+	x->card.rat = RAT_GID1;
+	assert_int_equal(run(x, NULL, iccid), ORSP_E_POLICY);
+	assert_int_equal(cancel_reason(x), 3);
+	reset(x);
+	x->smdp.meta = META_PPR12_GID1;
+	assert_int_equal(run(x, NULL, iccid), ORSP_OK);
+	assert_int_equal(x->consent_ppr, ORSP_LPA_PPR1 | ORSP_LPA_PPR2);
+}
+
+/* A RAT the LPA cannot read (malformed, or GetRAT refused by the card): a clear error naming
+ * GetRAT and the field, the session cancelled with postponed, nobody asked, nothing
+ * prepared. */
+static void test_ppr_bad_rat(void **state)
+{
+	static const struct {
+		const char *rat;
+		uint16_t sw;
+		orsp_err e;
+		const char *detail;
+	} t[] = {
+	    {RAT_NO_FLAGS, 0, ORSP_E_MALFORMED, "card: GetRAT: rule 1: pprFlags"},
+	    {"BF4315A013301180020561A10730058003EEEEEE82020780", 0, ORSP_E_MALFORMED,
+	     "card: GetRAT: rule 1: pprIds"}, /* padding bits not zero */
+	    {"BF4314A012301080020560A1063004800202F882020780", 0, ORSP_E_MALFORMED,
+	     "card: GetRAT: rule 1: OperatorID without a 3-byte mccMnc"},
+	    {"BF4303A00130", 0, ORSP_E_MALFORMED,
+	     "card: GetRAT: rule 1 is not a ProfilePolicyAuthorisationRule"},
+	    {"BF4302A00000", 0, ORSP_E_MALFORMED,
+	     "card: GetRAT: the answer is not a GetRatResponse"}, /* a trailing byte */
+	    {"BF4302A100", 0, ORSP_E_MALFORMED, "card: GetRAT: the answer is not a GetRatResponse"},
+	    {NULL, 0x6D00, ORSP_E_STATE, "card: GetRAT: card refused STORE DATA block 0 (SW 6D00)"},
+	};
+	fx *x = *state;
+	char iccid[21], want[300];
+
+	x->smdp.meta = META_PPR12;
+	x->consent = CONSENT_YES;
+	for (size_t i = 0; i < ORSP_ARRAY_LEN(t); i++) {
+		reset(x);
+		x->card.rat = t[i].rat;
+		x->card.rat_sw = t[i].sw;
+		assert_int_equal(run(x, NULL, iccid), t[i].e);
+		snprintf(want, sizeof(want), "%s (session cancelled)", t[i].detail);
+		assert_string_equal(orsp_err_detail(), want);
+		assert_int_equal(cancel_reason(x), 1); /* postponed */
+		assert_int_equal(x->n_confirm, 0);
+		assert_false(card_saw(x, 0xBF21));
+	}
+}
+
+/* The metadata's PPRs or owner not well formed: refused (postponed) before GetRAT, never
+ * taken for a profile without rules. */
+static void test_ppr_bad_metadata(void **state)
+{
+	fx *x = *state;
+	char iccid[21];
+
+	x->consent = CONSENT_YES;
+	x->smdp.meta = META_PPR_BAD;
+	assert_int_equal(run(x, NULL, iccid), ORSP_E_MALFORMED);
+	assert_string_equal(orsp_err_detail(),
+	                    "profileMetadata: profilePolicyRules (session cancelled)");
+	assert_false(card_saw(x, 0xBF43));
+	assert_int_equal(cancel_reason(x), 1);
+	reset(x);
+	/* profileOwner with a 2-byte mccMnc */
+	x->smdp.meta =
+	    "BF252A5A0A9800103254769810321491074F70656E5253509209545334382074657374B7048002"
+	    "02F899020560";
+	assert_int_equal(run(x, NULL, iccid), ORSP_E_MALFORMED);
+	assert_string_equal(orsp_err_detail(), "profileMetadata: profileOwner: OperatorID without "
+	                                       "a 3-byte mccMnc (session cancelled)");
+	assert_false(card_saw(x, 0xBF43));
+	assert_int_equal(x->n_confirm, 0);
+}
+
 int main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
@@ -1135,6 +1415,13 @@ int main(void)
 	    T(test_notifications_each),
 	    T(test_notifications_seq_mismatch),
 	    T(test_server_signed1),
+	    T(test_ppr_consent_missing),
+	    T(test_ppr_consent_refused),
+	    T(test_ppr_consent_given),
+	    T(test_ppr_consent_per_rule),
+	    T(test_ppr_not_allowed),
+	    T(test_ppr_bad_rat),
+	    T(test_ppr_bad_metadata),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

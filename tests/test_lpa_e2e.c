@@ -5,7 +5,10 @@
  * the SGP.26 test eUICC identity, reached through the local transport. Download -> installed
  * (disabled) -> enable -> notifications delivered and removed; the SM-DP+ records each
  * notification after checking the eUICC's signature. Negative: a wrong matching ID, a wrong
- * confirmation code (eUICC unchanged both times), a CC order, and deletion. */
+ * confirmation code (eUICC unchanged both times), a CC order, and deletion. Profile Policy
+ * Rules: a profile whose metadata carries PPR1 and PPR2 (the software eUICC's RAT allows them
+ * for any operator with consent) is postponed with nobody to consent, installed with consent
+ * (and the eUICC then enforces PPR1), and ends the order when consent is refused. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -235,6 +238,59 @@ static orsp_err download(fx *f, const char *mid, const char *cc, char iccid[21])
 	return download_at(f, FQDN, mid, cc, iccid);
 }
 
+/* The profile's metadata at the SM-DP+ with the DER fields extra_hex appended (profileOwner,
+ * profilePolicyRules), as an operator's SM-DP+ would send it: the SM-DP+ builds both
+ * authenticateClient's profileMetadata and the BPP's StoreMetadataRequest from its one cached
+ * row (es9p_metadata), so the eUICC receives the PPRs the LPA checked. */
+static void metadata_add(fx *f, const char *extra_hex)
+{
+	orsp_db *db = orsp_smdp_db(f->s);
+	orsp_stmt *st = NULL;
+	bool row = false;
+	uint8_t old[4096], out[4200], extra[64];
+	size_t old_len = 0, extra_len = 0;
+	orsp_tlv t;
+	orsp_writer w;
+	orsp_der_mark m;
+
+	assert_int_equal(orsp_es9p_warm(&f->svc, f->s, f->prof.iccid), ORSP_OK);
+	assert_int_equal(orsp_db_prepare(db,
+	                                 "SELECT metadata FROM es9p_metadata WHERE iccid = ?1 AND"
+	                                 " fqdn = ?2",
+	                                 &st),
+	                 ORSP_OK);
+	assert_int_equal(orsp_stmt_bind_text(st, 1, f->prof.iccid), ORSP_OK);
+	assert_int_equal(orsp_stmt_bind_text(st, 2, FQDN), ORSP_OK);
+	assert_int_equal(orsp_stmt_step(st, &row), ORSP_OK);
+	assert_true(row);
+	{
+		orsp_slice b = orsp_stmt_column_blob(st, 0);
+		assert_true(b.len <= sizeof(old));
+		memcpy(old, b.p, b.len);
+		old_len = b.len;
+	}
+	orsp_stmt_finalize(st);
+	assert_int_equal(orsp_der_parse_one(orsp_slice_make(old, old_len), &t), ORSP_OK);
+	assert_int_equal(t.tag, 0xBF25);
+	assert_int_equal(orsp_hex_decode(extra_hex, extra, sizeof(extra), &extra_len), ORSP_OK);
+	orsp_writer_init(&w, out, sizeof(out));
+	m = orsp_der_begin(&w, 0xBF25);
+	orsp_write_bytes(&w, t.value.p, t.value.len);
+	orsp_write_bytes(&w, extra, extra_len);
+	orsp_der_end(&w, m);
+	assert_int_equal(orsp_writer_status(&w), ORSP_OK);
+	assert_int_equal(orsp_db_prepare(db,
+	                                 "UPDATE es9p_metadata SET metadata = ?1 WHERE iccid = ?2"
+	                                 " AND fqdn = ?3",
+	                                 &st),
+	                 ORSP_OK);
+	assert_int_equal(orsp_stmt_bind_blob(st, 1, out, w.len), ORSP_OK);
+	assert_int_equal(orsp_stmt_bind_text(st, 2, f->prof.iccid), ORSP_OK);
+	assert_int_equal(orsp_stmt_bind_text(st, 3, FQDN), ORSP_OK);
+	assert_int_equal(orsp_stmt_run(st), ORSP_OK);
+	orsp_stmt_finalize(st);
+}
+
 static size_t smdp_notifications(fx *f, const char *event)
 {
 	size_t n = 0;
@@ -443,6 +499,104 @@ static void test_e2e_refused(void **state)
 	assert_int_equal(sp.state, ORSP_SMDP_ERROR);
 }
 
+/* owner MCC 001 MNC 01 (the TS.48 profile's IMSI), PPR1 and PPR2 */
+#define OWNER_PPR12                                                                                \
+	"B705800300F110"                                                                           \
+	"99020560"
+
+typedef struct consent_log {
+	int calls;
+	uint32_t ppr;
+	bool answer;
+} consent_log;
+
+static bool consent(void *arg, const orsp_lpa_profile *meta, uint32_t ppr)
+{
+	consent_log *l = arg;
+	assert_int_equal(meta->ppr, ORSP_LPA_PPR1 | ORSP_LPA_PPR2);
+	l->calls++;
+	l->ppr = ppr;
+	return l->answer;
+}
+
+static orsp_err download_consent(fx *f, const char *mid, consent_log *l, char iccid[21])
+{
+	char acs[200];
+	orsp_lpa_ac ac;
+	orsp_lpa_download_opts o = {0};
+	orsp_err e;
+
+	snprintf(acs, sizeof(acs), "LPA:1$%s$%s", FQDN, mid);
+	assert_int_equal(orsp_lpa_ac_parse(acs, &ac), ORSP_OK);
+	o.ac = &ac;
+	o.server = &f->server;
+	o.consent = consent;
+	o.arg = l;
+	e = orsp_lpa_download(&f->c, &o, iccid);
+	if (e)
+		fprintf(stderr, "download: %s\n", orsp_err_detail());
+	return e;
+}
+
+/* PPR1 and PPR2 in the profile's metadata: with nobody to ask, the download is postponed
+ * (nothing installed, the order stays Released); with the end user's consent it installs,
+ * the eUICC keeps the rules (GetProfilesInfo) and enforces PPR1. */
+static void test_e2e_ppr(void **state)
+{
+	fx *f = *state;
+	char iccid[21];
+	orsp_lpa_profile p[ORSP_LPA_MAX_PROFILES];
+	orsp_smdp_profile sp;
+	consent_log l = {.answer = true};
+	size_t n = 0;
+
+	order(f, "PPR-1", NULL);
+	metadata_add(f, OWNER_PPR12);
+	assert_int_equal(download(f, "PPR-1", NULL, iccid), ORSP_E_USAGE);
+	assert_non_null(strstr(orsp_err_detail(), "need the end user's consent"));
+	assert_non_null(strstr(orsp_err_detail(), "(session cancelled)"));
+	assert_int_equal(orsp_lpa_profiles(&f->c, p, ORSP_LPA_MAX_PROFILES, &n), ORSP_OK);
+	assert_int_equal(n, 0);
+	assert_int_equal(orsp_smdp_get(f->s, f->prof.iccid, &sp), ORSP_OK);
+	assert_int_equal(sp.state, ORSP_SMDP_RELEASED);
+
+	assert_int_equal(download_consent(f, "PPR-1", &l, iccid), ORSP_OK);
+	assert_string_equal(iccid, f->prof.iccid);
+	assert_int_equal(l.calls, 1);
+	assert_int_equal(l.ppr, ORSP_LPA_PPR1 | ORSP_LPA_PPR2);
+	assert_int_equal(orsp_smdp_get(f->s, f->prof.iccid, &sp), ORSP_OK);
+	assert_int_equal(sp.state, ORSP_SMDP_INSTALLED);
+	assert_int_equal(orsp_lpa_profiles(&f->c, p, ORSP_LPA_MAX_PROFILES, &n), ORSP_OK);
+	assert_int_equal(n, 1);
+	assert_int_equal(p[0].ppr, ORSP_LPA_PPR1 | ORSP_LPA_PPR2);
+	assert_int_equal(orsp_lpa_enable(&f->c, iccid), ORSP_OK);
+	assert_int_equal(orsp_lpa_disable(&f->c, iccid), ORSP_E_POLICY); /* PPR1 */
+}
+
+/* The end user refuses the PPRs: endUserRejection, nothing installed, the order ends in
+ * Error at the SM-DP+. */
+static void test_e2e_ppr_refused(void **state)
+{
+	fx *f = *state;
+	char iccid[21];
+	orsp_lpa_profile p[ORSP_LPA_MAX_PROFILES];
+	orsp_smdp_profile sp;
+	consent_log l = {.answer = false};
+	size_t n = 0;
+
+	order(f, "PPR-2", NULL);
+	metadata_add(f, OWNER_PPR12);
+	assert_int_equal(download_consent(f, "PPR-2", &l, iccid), ORSP_E_POLICY);
+	assert_string_equal(orsp_err_detail(),
+	                    "the profile's policy rules PPR1 (no disabling), "
+	                    "PPR2 (no deletion) were refused (session cancelled)");
+	assert_int_equal(l.calls, 1);
+	assert_int_equal(orsp_lpa_profiles(&f->c, p, ORSP_LPA_MAX_PROFILES, &n), ORSP_OK);
+	assert_int_equal(n, 0);
+	assert_int_equal(orsp_smdp_get(f->s, f->prof.iccid, &sp), ORSP_OK);
+	assert_int_equal(sp.state, ORSP_SMDP_ERROR);
+}
+
 /* Another profile of the template with its own ICCID and IMSI, imported, ordered for the EID
  * under matching ID mid and released. */
 static void add_profile(fx *f, unsigned i, const char *mid)
@@ -575,6 +729,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_e2e_euicc_full, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_e2e_bad_smdp_sign, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_e2e_bad_bpp, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_e2e_ppr, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_e2e_ppr_refused, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -77,6 +77,7 @@ typedef struct orsp_lpa_profile {
 	bool enabled;
 	char name[65], spn[33], nickname[65];
 	int profile_class; /* 0 test, 1 provisioning, 2 operational, -1 absent */
+	uint32_t ppr;      /* profilePolicyRules: PprIds bit b at 1 << b (ORSP_LPA_PPR*), 0 none */
 } orsp_lpa_profile;
 
 #define ORSP_LPA_MAX_PROFILES 16
@@ -215,18 +216,27 @@ typedef struct orsp_lpa_download_opts {
 	const orsp_lpa_ac *ac;
 	const char *cc;                  /* confirmation code, NULL when none */
 	const orsp_lpa_server *server;
-	/* Called with the profile's metadata (ICCID, names); return false to refuse the
+	/* Called with the profile's metadata (ICCID, names, PPRs); return false to refuse the
 	 * download (the session is then cancelled with endUserRejection). NULL: accept. */
 	bool (*confirm)(void *arg, const orsp_lpa_profile *meta);
+	/* The end user's consent to the profile's PPRs whose RAT rule asks for it (SGP.22
+	 * §2.9.2, a strong confirmation), called after confirm accepted the profile with those
+	 * PPRs; true only if the user (or the device's owner, beforehand) gave it. false: the
+	 * session is cancelled with endUserRejection. NULL: nobody here can consent, so such a
+	 * profile is not installed; the session is cancelled with postponed (the order stays
+	 * for a device that can ask) and the download fails with ORSP_E_USAGE. */
+	bool (*consent)(void *arg, const orsp_lpa_profile *meta, uint32_t ppr);
 	void (*progress)(void *arg, orsp_lpa_step step, const char *what);
 	void *arg;
 } orsp_lpa_download_opts;
 
 /* The whole download of SGP.22 §3.1.3: ES10 challenge and info, initiateAuthentication,
- * AuthenticateServer, authenticateClient, (confirm), PrepareDownload, getBoundProfilePackage,
+ * AuthenticateServer, authenticateClient, (GetRAT and the PPR check when the metadata has
+ * PPRs), (confirm), (consent), PrepareDownload, getBoundProfilePackage,
  * LoadBoundProfilePackage, then the installation result sent to the SM-DP+ and removed from
  * the eUICC. After AuthenticateServer, any failure or a refusal cancels the session on the
- * eUICC and on the SM-DP+. installed gets the new profile's ICCID. */
+ * eUICC and on the SM-DP+: a PPR the RAT does not allow for the profile's owner with
+ * pprNotAllowed (ORSP_E_POLICY). installed gets the new profile's ICCID. */
 ORSP_MUST_CHECK orsp_err orsp_lpa_download(orsp_lpa_card *c, const orsp_lpa_download_opts *o,
                                            char installed_iccid[21]);
 

@@ -264,6 +264,8 @@ orsp_err orsp_lpa_profiles(orsp_lpa_card *c, orsp_lpa_profile *out, size_t cap, 
 				lpa_text_copy(f.value, p->name, sizeof(p->name));
 			} else if (f.tag == 0x95 && !orsp_der_uint(f.value, &v) && v <= 2) {
 				p->profile_class = (int)v;
+			} else if (f.tag == 0x99 && lpa_ppr_bits(f.value, &p->ppr) != ORSP_OK) {
+				p->ppr = 0; /* shown, not acted on: lenient as the names */
 			}
 		}
 	}

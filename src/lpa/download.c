@@ -233,7 +233,12 @@ static void cancel(orsp_lpa_card *c, es9 *s, const uint8_t *tid, size_t tid_len,
 }
 
 /* CancelSessionReason (SGP.22 §5.7.14) values the LPA sends */
-enum { CANCEL_END_USER_REJECTION = 0, CANCEL_POSTPONED = 1, CANCEL_UNDEFINED = 127 };
+enum {
+	CANCEL_END_USER_REJECTION = 0,
+	CANCEL_POSTPONED = 1,
+	CANCEL_PPR_NOT_ALLOWED = 3,
+	CANCEL_UNDEFINED = 127
+};
 
 /* After error e: cancel the session with reason (postponed or undefinedReason: either keeps
  * the order downloadable); e again, its detail kept first and what became of the session
@@ -293,12 +298,19 @@ static void error_result_str(orsp_slice v, char *out, size_t cap)
 	         (unsigned long long)cmd, cn ? " (" : "", cn ? cn : "", cn ? ")" : "");
 }
 
-static orsp_err metadata_of(const uint8_t *meta, size_t n, orsp_lpa_profile *p)
+/* StoreMetadataRequest (SGP.22 §5.5.3) into p and *owner (profileOwner, *has_owner). The
+ * fields the LPA acts on, profilePolicyRules and profileOwner, are read strictly: a malformed
+ * or repeated one is an error, never a profile without rules. */
+static orsp_err metadata_of(const uint8_t *meta, size_t n, orsp_lpa_profile *p,
+                            orsp_lpa_operator *owner, bool *has_owner)
 {
 	orsp_tlv t, f;
 	orsp_reader r;
+	bool has_ppr = false;
 
 	memset(p, 0, sizeof(*p));
+	memset(owner, 0, sizeof(*owner));
+	*has_owner = false;
 	p->profile_class = 2;
 	if (orsp_der_parse_one(orsp_slice_make(meta, n), &t) || t.tag != 0xBF25)
 		return orsp_errf(ORSP_E_MALFORMED, "profileMetadata is not a StoreMetadataRequest");
@@ -317,9 +329,80 @@ static orsp_err metadata_of(const uint8_t *meta, size_t n, orsp_lpa_profile *p)
 			lpa_text_copy(f.value, p->name, sizeof(p->name));
 		} else if (f.tag == 0x95 && !orsp_der_uint(f.value, &v) && v <= 2) {
 			p->profile_class = (int)v;
+		} else if (f.tag == 0x99) {
+			if (has_ppr || lpa_ppr_bits(f.value, &p->ppr))
+				return orsp_errf(ORSP_E_MALFORMED,
+				                 "profileMetadata: profilePolicyRules");
+			has_ppr = true;
+		} else if (f.tag == 0xB7) {
+			char detail[160];
+			if (*has_owner)
+				return orsp_errf(ORSP_E_MALFORMED,
+				                 "profileMetadata: two profileOwner fields");
+			if (lpa_operator_parse(f.value, owner)) {
+				snprintf(detail, sizeof(detail), "%s", orsp_err_detail());
+				return orsp_errf(ORSP_E_MALFORMED,
+				                 "profileMetadata: profileOwner: %s", detail);
+			}
+			*has_owner = true;
 		}
 	}
+	orsp_err_clear(); /* a lenient field's parse may have left a detail */
 	return ORSP_OK;
+}
+
+/* An operator's MCC/MNC (TS 24.008 nibbles; F the filler of a 2-digit MNC) and GIDs, for a
+ * message; "the profile names no owner" when owner is NULL. */
+static void owner_str(const orsp_lpa_operator *owner, char *out, size_t cap)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	const uint8_t *m;
+	char mnc3[2] = "";
+
+	if (!owner) {
+		snprintf(out, cap, "the profile names no owner");
+		return;
+	}
+	m = owner->mcc_mnc;
+	if ((m[1] >> 4) != 0xF)
+		mnc3[0] = hex[m[1] >> 4];
+	snprintf(out, cap, "MCC %c%c%c MNC %c%c%s%s%s", hex[m[0] & 0x0F], hex[m[0] >> 4],
+	         hex[m[1] & 0x0F], hex[m[2] & 0x0F], hex[m[2] >> 4], mnc3,
+	         owner->has_gid1 ? " with GID1" : "", owner->has_gid2 ? " and GID2" : "");
+}
+
+/* Profile Policy Rules (SGP.22 §2.9.2, §3.1.3): when the metadata has rules, the eUICC's RAT
+ * (GetRAT) says whether the profile's owner may set each, and which need the end user's
+ * consent (*consent). A rule the RAT does not allow: ORSP_E_POLICY, and the caller cancels
+ * with pprNotAllowed (*ppr_refused). No RAT read without rules: profiles without them go as
+ * before. */
+static orsp_err ppr_check(orsp_lpa_card *c, const orsp_lpa_profile *mp,
+                          const orsp_lpa_operator *owner, uint32_t *consent, bool *ppr_refused)
+{
+	orsp_lpa_rat *rat = NULL;
+	uint32_t not_allowed = 0;
+	char rules[120], who[80];
+	orsp_err e;
+
+	*consent = 0;
+	*ppr_refused = false;
+	if (!(mp->ppr & ORSP_LPA_PPR_RULES))
+		return ORSP_OK;
+	if (!(rat = malloc(sizeof(*rat))))
+		return orsp_errf(ORSP_E_RESOURCE, "out of memory");
+	e = orsp_lpa_get_rat(c, rat);
+	if (!e)
+		orsp_lpa_rat_check(rat, mp->ppr, owner, &not_allowed, consent);
+	free(rat);
+	if (e || !not_allowed)
+		return e;
+	*ppr_refused = true;
+	orsp_lpa_ppr_str(not_allowed, rules, sizeof(rules));
+	owner_str(owner, who, sizeof(who));
+	return orsp_errf(ORSP_E_POLICY,
+	                 "the eUICC's rules authorisation table does not allow %s for this "
+	                 "profile's owner (%s): it cannot be installed on this eUICC",
+	                 rules, who);
 }
 
 /* AuthenticateResponseError { transactionId [0], authenticateErrorCode } (SGP.22 §5.7.13)
@@ -401,8 +484,10 @@ orsp_err orsp_lpa_download(orsp_lpa_card *c, const orsp_lpa_download_opts *o,
 	        *s2 = NULL, *sig2 = NULL, *dpcert = NULL, *pdr = NULL, *bpp = NULL, *pir = NULL;
 	size_t s1l = 0, sig1l = 0, pkidl = 0, certl = 0, asrl = 0, metal = 0, s2l = 0, sig2l = 0,
 	       dpcertl = 0, pdrl = 0, bppl = 0, pirl = 0;
-	bool cc_required = false, authenticated = false;
+	bool cc_required = false, authenticated = false, has_owner = false, ppr_refused = false;
+	uint32_t consent = 0;
 	orsp_lpa_profile mp;
+	orsp_lpa_operator owner;
 	orsp_tlv t, f;
 	es9 s = {0};
 	json_t *req = NULL, *rsp = NULL;
@@ -518,15 +603,43 @@ orsp_err orsp_lpa_download(orsp_lpa_card *c, const orsp_lpa_download_opts *o,
 	    (e = b64_field(rsp, "smdpSigned2", &s2, &s2l)) ||
 	    (e = b64_field(rsp, "smdpSignature2", &sig2, &sig2l)) ||
 	    (e = b64_field(rsp, "smdpCertificate", &dpcert, &dpcertl)) ||
-	    (e = metadata_of(meta, metal, &mp)))
+	    (e = metadata_of(meta, metal, &mp, &owner, &has_owner)))
 		goto out_cancel;
 	json_decref(rsp);
 	rsp = NULL;
 	progress(o, ORSP_LPA_STEP_METADATA, mp.iccid);
+	/* PPRs before anyone is asked: a rule the RAT does not allow ends the order
+	 * (pprNotAllowed); one that needs a consent nobody here can give postpones it */
+	if ((e = ppr_check(c, &mp, has_owner ? &owner : NULL, &consent, &ppr_refused))) {
+		/* the RAT unread or unreadable: postponed, the order stays */
+		e = cancel_failed(c, &s, tid, tid_len, tid_hex,
+		                  ppr_refused ? CANCEL_PPR_NOT_ALLOWED : CANCEL_POSTPONED, e);
+		goto out;
+	}
+	if (consent && !o->consent) {
+		char rules[120], note[300];
+		orsp_lpa_ppr_str(consent, rules, sizeof(rules));
+		cancel(c, &s, tid, tid_len, tid_hex, CANCEL_POSTPONED, note, sizeof(note));
+		e = orsp_errf(
+		    ORSP_E_USAGE,
+		    "this profile's policy rules %s need the end user's consent: ask with "
+		    "--ask, or pre-authorise them with --accept-ppr%s",
+		    rules, note);
+		goto out;
+	}
 	if (o->confirm && !o->confirm(o->arg, &mp)) {
 		char note[300];
 		cancel(c, &s, tid, tid_len, tid_hex, CANCEL_END_USER_REJECTION, note, sizeof(note));
 		e = orsp_errf(ORSP_E_POLICY, "download refused by the user%s", note);
+		goto out;
+	}
+	/* the strong confirmation of SGP.22 §3.1.3 for the rules that need consent */
+	if (consent && !o->consent(o->arg, &mp, consent)) {
+		char rules[120], note[300];
+		orsp_lpa_ppr_str(consent, rules, sizeof(rules));
+		cancel(c, &s, tid, tid_len, tid_hex, CANCEL_END_USER_REJECTION, note, sizeof(note));
+		e = orsp_errf(ORSP_E_POLICY, "the profile's policy rules %s were refused%s", rules,
+		              note);
 		goto out;
 	}
 	/* SmdpSigned2: ccRequiredFlag */

@@ -86,6 +86,11 @@ run lpa profile download -a '1$a.example$X' --server-url http://127.0.0.1:1 --eu
 has "http:// refused, says why" "http:// has no TLS" "$err"
 usage --timeout lpa profile download -a '1$a.example$X' --timeout 0 --euicc pcsc
 usage list lpa profile list --ca x --euicc pcsc
+usage list lpa profile list --accept-ppr ppr1 --euicc pcsc
+# --accept-ppr: known rules, each once, comma-separated
+for v in ppr4 pprUpdateControl ppr1,,ppr2 ppr1,ppr1 'ppr1,' ''; do
+	usage --accept-ppr lpa profile download -a '1$a.example$X' --accept-ppr "$v" --euicc pcsc
+done
 usage --nope lpa profile list --nope --euicc pcsc
 
 # --ask with no terminal to ask on: a usage error before the eUICC is opened (not "pcscd")
@@ -203,9 +208,11 @@ if command -v curl >/dev/null; then
 		echo "dppb_key = pki/smdp/dppb_key.pem"
 	} >"$T/smdp.conf"
 	chmod 600 "$T/smdp.conf" # it holds the ES2+ token
-	"$B" smdp profile import \
-		"${ORSP_VECTORS}/saip/gsma-ts48/v7/TS48_V7.0_eSIM_GTP_SAIP2.3_NoBERTLV.der" \
-		--db "$T/smdp.db" >/dev/null
+	TS48=${ORSP_VECTORS}/saip/gsma-ts48/v7/TS48_V7.0_eSIM_GTP_SAIP2.3_NoBERTLV.der
+	"$B" smdp profile import "$TS48" --db "$T/smdp.db" >/dev/null
+	# two more, for --ask: 89000123456789001005 and 89000123456789001013
+	"$B" smdp profile generate --db "$T/smdp.db" --template "$TS48" \
+		--iccid-start 8900012345678900100 --imsi-start 001010000000100 --count 2 >/dev/null
 	"$B" smdp serve --config "$T/smdp.conf" >"$T/port" 2>"$T/serve.log" &
 	server_pid=$!
 	for _ in $(seq 1 50); do [[ -s "$T/port" ]] && break; sleep 0.1; done
@@ -220,10 +227,56 @@ if command -v curl >/dev/null; then
 			-X POST -H 'Content-Type: application/json' -H 'X-Admin-Protocol: gsma/rsp/v2.2.0' \
 			-H "Authorization: Bearer $TOKEN" -d "$2" "https://$FQDN:$PORT/gsma/rsp2/es2plus/$1"
 	}
+	order() { # ICCID: ordered for the eUICC and released; its matching ID on stdout
+		es2 downloadOrder "{$HDR,\"iccid\":\"$1\",\"eid\":\"$EID2\"}" >/dev/null
+		es2 confirmOrder "{$HDR,\"iccid\":\"$1\",\"releaseFlag\":true}" |
+			"$PY" -c 'import json,sys; print(json.load(sys.stdin)["matchingId"])'
+	}
+	# add_ppr ICCID: the profile's metadata with an owner (MCC 001 MNC 01) and PPR1, PPR2, as
+	# an operator's SM-DP+ sends them; it builds authenticateClient's metadata and the BPP's
+	# from this row (cached when the order was released)
+	add_ppr() {
+		local meta
+		meta=$(sqlite3 "$T/smdp.db" "SELECT hex(metadata) FROM es9p_metadata WHERE iccid = '$1'")
+		meta=$("$PY" -c '
+import sys
+m = bytes.fromhex(sys.argv[1])
+assert m[:2] == b"\xbf\x25" and m[2] < 0x80, "a short BF25"
+v = m[3:] + bytes.fromhex("B705800300F110" "99020560")
+assert len(v) < 0x80
+print((b"\xbf\x25" + bytes([len(v)]) + v).hex())' "$meta")
+		sqlite3 "$T/smdp.db" ".timeout 5000" \
+			"UPDATE es9p_metadata SET metadata = X'$meta' WHERE iccid = '$1'" >/dev/null
+	}
+	# run_pty ANSWER... -- ARGS...: openrsp ARGS on a new pseudo-terminal (its /dev/tty and its
+	# output), each ANSWER typed at the next question; what it wrote in $out, status in $rc
+	run_pty() {
+		rc=0
+		out=$("$PY" -c '
+import os, pty, select, sys, time
+sep = sys.argv.index("--")
+answers, cmd = sys.argv[1:sep], sys.argv[sep + 1:]
+pid, fd = pty.fork()
+if pid == 0:
+    os.execv(cmd[0], cmd)
+buf, end = b"", time.time() + 60
+while True:
+    if not select.select([fd], [], [], max(0.0, end - time.time()))[0]:
+        break
+    try:
+        data = os.read(fd, 4096)
+    except OSError:
+        break
+    if not data:
+        break
+    buf += data
+    if answers and (buf.endswith(b"[y/N] ") or buf.endswith(b"the profile): ")):
+        os.write(fd, answers.pop(0).encode() + b"\n")
+sys.stdout.write(buf.decode(errors="replace").replace("\r", ""))
+sys.exit(os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]))' "$@") || rc=$?
+	}
 	ICCID=89000123456789012341
-	es2 downloadOrder "{$HDR,\"iccid\":\"$ICCID\",\"eid\":\"$EID2\"}" >/dev/null
-	MID=$(es2 confirmOrder "{$HDR,\"iccid\":\"$ICCID\",\"releaseFlag\":true}" |
-		"$PY" -c 'import json,sys; print(json.load(sys.stdin)["matchingId"])')
+	MID=$(order $ICCID)
 	SRV=(--server-url "https://127.0.0.1:$PORT" --ca "$P/ci/ci.pem" --euicc "local:$E2")
 	# the wrong CA: TLS refused, nothing changes
 	failure "check --ca" lpa profile download -a "LPA:1\$$FQDN\$$MID" --server-url \
@@ -233,9 +286,19 @@ if command -v curl >/dev/null; then
 	# order is not ended as if the user had rejected the profile
 	run_notty lpa profile download -a "LPA:1\$$FQDN\$$MID" "${SRV[@]}" --ask
 	if [[ $rc -eq 2 && "$err" == "openrsp: --ask: "* ]]; then ok; else bad "--ask without a terminal: rc=$rc $err"; fi
-	run lpa profile download -a "LPA:1\$$FQDN\$$MID" "${SRV[@]}"
+	add_ppr $ICCID
+	# rules that need consent (the software eUICC's RAT says so) and nobody to give it: the
+	# download is postponed, nothing installed, the order stays
+	failure "need the end user's consent: ask with --ask, or pre-authorise them with --accept-ppr (session cancelled)" \
+		lpa profile download -a "LPA:1\$$FQDN\$$MID" "${SRV[@]}"
+	run lpa profile list --euicc "local:$E2"
+	[[ "$out" == "no profile" ]] && ok || bad "eUICC changed by a postponed download: '$out'"
+	run lpa profile download -a "LPA:1\$$FQDN\$$MID" "${SRV[@]}" --accept-ppr ppr2,PPR1
 	if [[ $rc -eq 0 && "$out" == "installed $ICCID"* ]]; then ok; else bad "download: rc=$rc $err"; fi
 	has "download progress" "[4/5] installing on the eUICC" "$err"
+	has "the rules shown" "profile policy rules: PPR1 (no disabling), PPR2 (no deletion)" "$err"
+	has "consent from --accept-ppr" \
+		"consent to PPR1 (no disabling), PPR2 (no deletion) given beforehand (--accept-ppr)" "$err"
 	run lpa profile list --euicc "local:$E2" --json
 	[[ "$(json payload data 0 iccid)" == "$ICCID" && "$(json payload data 0 profileState)" == disabled ]] &&
 		ok || bad "profile list after download: $out"
@@ -248,6 +311,38 @@ if command -v curl >/dev/null; then
 		bad "notification process: rc=$rc '$out' $err"
 	run lpa notification list --euicc "local:$E2"
 	[[ "$out" == "no pending notification" ]] && ok || bad "notification left: $out"
+	# the eUICC enforces the PPR1 it was given
+	failure "disallowed by the profile policy rules" lpa profile disable "$ICCID" --euicc "local:$E2"
+	# --ask: the profile and its rules shown, "y", then the rules' consent: "yes" typed out
+	ICCID2=89000123456789001005
+	MID2=$(order $ICCID2)
+	add_ppr $ICCID2
+	run_pty y yes -- "$B" lpa profile download -a "LPA:1\$$FQDN\$$MID2" "${SRV[@]}" --ask
+	if [[ $rc -eq 0 && "$out" == *"Install this profile? [y/N] y"* &&
+		"$out" == *"PPR1: once enabled, this profile cannot be disabled"* &&
+		"$out" == *"PPR2: this profile cannot be deleted"* &&
+		"$out" == *'Type "yes" to accept them (anything else refuses the profile): yes'* &&
+		"$out" == *"installed $ICCID2"* ]]; then
+		ok
+	else
+		bad "--ask with consent: rc=$rc $out"
+	fi
+	# "y" is not the strong confirmation: the rules are refused, the order ends (Error)
+	ICCID3=89000123456789001013
+	MID3=$(order $ICCID3)
+	add_ppr $ICCID3
+	run_pty y y -- "$B" lpa profile download -a "LPA:1\$$FQDN\$$MID3" "${SRV[@]}" --ask
+	if [[ $rc -eq 1 && "$out" == *"openrsp: profile download: the profile's policy rules PPR1 (no disabling), PPR2 (no deletion) were refused (session cancelled)"* ]]; then
+		ok
+	else
+		bad "--ask with the rules refused: rc=$rc $out"
+	fi
+	run smdp profile list --db "$T/smdp.db" --json
+	[[ $("$PY" -c 'import json,sys; print([p["state"] for p in json.loads(sys.argv[1]) if p["iccid"] == sys.argv[2]][0])' "$out" $ICCID3) == error ]] &&
+		ok || bad "the refused order: $out"
+	run lpa profile list --euicc "local:$E2" --json
+	[[ $("$PY" -c 'import json,sys; print(len(json.loads(sys.argv[1])["payload"]["data"]))' "$out") == 2 ]] &&
+		ok || bad "profiles after the --ask downloads: $out"
 	# the order is used: a second download is refused by the SM-DP+, with advice
 	failure "8.2/1.2" lpa profile download -a "LPA:1\$$FQDN\$$MID" "${SRV[@]}"
 	kill "$server_pid" 2>/dev/null || true
