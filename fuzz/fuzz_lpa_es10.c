@@ -1,12 +1,15 @@
 /* libFuzzer target for the ES10 response parsing of the device agent (src/lpa/card.c,
- * src/lpa/es10.c): a fake ISD-R on a real APDU layer answers every STORE DATA with the fuzz
- * input (after the first byte, which picks the function), so each answer goes through STORE
- * DATA framing, GET RESPONSE and the strict parser of that function.
+ * src/lpa/es10.c, GetRAT in src/lpa/ppr.c): a fake ISD-R on a real APDU layer answers every
+ * STORE DATA with the fuzz input (after the first byte, which picks the function), so each
+ * answer goes through STORE DATA framing, GET RESPONSE and the strict parser of that
+ * function.
  *
  * Properties: no crash or sanitizer report; a function fails only with MALFORMED, STATE,
  * NOT_FOUND, POLICY or RESOURCE (never USAGE: the driver's own requests are well formed); on
  * success the counts stay within the caller's capacity and every string is NUL-terminated
- * within its field, the card's text (names, addresses) without control characters.
+ * within its field, the card's text (names, addresses) without control characters; a RAT
+ * within the limits (empty on failure), and its check of a profile's PPRs never refuses and
+ * asks consent for the same rule, nor names one it was not asked about.
  * Deterministic, no global state carried between inputs.
  */
 #include <stdlib.h>
@@ -80,7 +83,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	check(orsp_euicc_apdu_register(&ctx, aid, 16, &fake_ops, &a) == ORSP_OK);
 	check(orsp_lpa_transport_apdu(&ctx, &t) == ORSP_OK);
 	check(orsp_lpa_card_open(&c, &t) == ORSP_OK);
-	switch (data[0] % 9) {
+	switch (data[0] % 10) {
 	case 0: {
 		char eid[33];
 		e = orsp_lpa_get_eid(&c, eid);
@@ -138,6 +141,35 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	case 7:
 		check_err(orsp_lpa_memory_reset(&c, 7));
 		break;
+	case 9: {
+		/* GetRAT, then the check of a profile's PPRs for two owners: nothing beyond the
+		 * limits, no rule bit both refused and needing consent, only bits asked about */
+		static orsp_lpa_rat rat;
+		orsp_lpa_operator owner = {
+		    .mcc_mnc = {0x02, 0xF8, 0x10}, .has_gid1 = true, .gid1_len = 1, .gid1 = {0xAB}};
+		/* the PPRs asked about: from the input too (its last four bytes) */
+		uint32_t na = 0, co = 0,
+		         ppr = size >= 5 ? (uint32_t)data[size - 4] << 24 |
+		                               (uint32_t)data[size - 3] << 16 |
+		                               (uint32_t)data[size - 2] << 8 | data[size - 1]
+		                         : 0x06u;
+		e = orsp_lpa_get_rat(&c, &rat);
+		check_err(e);
+		check(rat.n_rules <= ORSP_LPA_RAT_MAX_RULES);
+		check(!e || rat.n_rules == 0);
+		for (size_t i = 0; i < rat.n_rules; i++) {
+			check(rat.rules[i].n_ops <= ORSP_LPA_RAT_MAX_OPERATORS);
+			for (size_t k = 0; k < rat.rules[i].n_ops; k++)
+				check(rat.rules[i].ops[k].gid1_len <= ORSP_LPA_GID_MAX &&
+				      rat.rules[i].ops[k].gid2_len <= ORSP_LPA_GID_MAX);
+		}
+		for (int k = 0; k < 2; k++) {
+			orsp_lpa_rat_check(&rat, ppr, k ? &owner : NULL, &na, &co);
+			check(!(na & co) && !((na | co) & ~ORSP_LPA_PPR_RULES));
+			check(((na | co) & ~ppr) == 0);
+		}
+		break;
+	}
 	default: {
 		/* LoadBoundProfilePackage of a small valid BPP: every piece answered with the input
 		 */
