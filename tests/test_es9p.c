@@ -2,6 +2,7 @@
  * software eUICC (the SGP.26 test eUICC's key and certificates) that builds the ES10 answers
  * the way a card does, checks every server signature, and decrypts the bound profile package
  * to the exact package the SM-DP+ holds. Then a negative test for every check. */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
@@ -139,16 +140,16 @@ static void asn1_ok(asn_TYPE_descriptor_t *td, const uint8_t *p, size_t n)
 	ASN_STRUCT_FREE(*td, v);
 }
 
-/* POST one request; returns the parsed answer (NULL for 204) and the reply's HTTP status. */
-static json_t *call(fx *f, const char *fn, json_t *req, int *http)
+/* POST one request to the server process on database handle s; returns the parsed answer
+ * (NULL for 204) and the reply's HTTP status. */
+static json_t *call_on(fx *f, orsp_smdp *s, const char *fn, json_t *req, int *http)
 {
 	char *body = json_dumps(req, JSON_COMPACT);
 	orsp_smdp_reply rep;
 	json_t *out = NULL;
 	assert_non_null(body);
-	assert_int_equal(orsp_es9p_handle(&f->svc, f->s, fn, (const uint8_t *)body, strlen(body),
-	                                  &rep),
-	                 ORSP_OK);
+	assert_int_equal(
+	    orsp_es9p_handle(&f->svc, s, fn, (const uint8_t *)body, strlen(body), &rep), ORSP_OK);
 	*http = rep.http_status;
 	if (rep.body) {
 		json_error_t err;
@@ -159,6 +160,12 @@ static json_t *call(fx *f, const char *fn, json_t *req, int *http)
 	free(body);
 	json_decref(req);
 	return out;
+}
+
+/* call_on the fixture's handle */
+static json_t *call(fx *f, const char *fn, json_t *req, int *http)
+{
+	return call_on(f, f->s, fn, req, http);
 }
 
 /* A request the server fails internally: an error, HTTP 500 and no body. */
@@ -2114,6 +2121,70 @@ static void test_postponed_after_delivery(void **state)
 	dl_free(&d);
 }
 
+/* A cancelSession answered in a thread of its own (cmocka asserts only in the main one). */
+typedef struct cancel_call {
+	fx *f;
+	char *body;
+	orsp_err e;
+	orsp_smdp_reply rep;
+} cancel_call;
+
+static void *cancel_main(void *arg)
+{
+	cancel_call *c = arg;
+	c->e = orsp_es9p_handle(&c->f->svc, c->f->s, "cancelSession", (const uint8_t *)c->body,
+	                        strlen(c->body), &c->rep);
+	return NULL;
+}
+
+/* cancelSession (postponed) racing this session's getBoundProfilePackage in another server
+ * process: the cancel reads the session before the delivery and waits for the write lock
+ * while the delivery commits. It ends the session as it is then, delivered: the profile goes
+ * back to Released, not stranded in Downloaded by a cancel refused as unknown. */
+static void test_cancel_racing_delivery(void **state)
+{
+	fx *f = *state;
+	static dl d;
+	orsp_smdp *other = NULL;
+	cancel_call cc = {0};
+	pthread_t th;
+	json_t *req, *rsp;
+	int http;
+	orsp_smdp_profile p;
+
+	order(f, EID, "RACE-1", NULL);
+	reinitiate(f, &d);
+	authenticate(f, &d, "RACE-1");
+	req = cancel_request(f, &d, 1, OID, false);
+	cc.f = f;
+	cc.body = json_dumps(req, JSON_COMPACT);
+	json_decref(req);
+	assert_non_null(cc.body);
+	assert_int_equal(orsp_smdp_open(f->db, &f->kek, &other), ORSP_OK);
+	assert_int_equal(orsp_db_begin(orsp_smdp_db(other)), ORSP_OK);
+	assert_int_equal(pthread_create(&th, NULL, cancel_main, &cc), 0);
+	/* the cancel reads the session (authenticated) and waits for the lock other holds */
+	nanosleep(&(struct timespec){0, 500 * 1000 * 1000}, NULL);
+	rsp = call_on(f, other, "getBoundProfilePackage", gbpp_request(f, &d, NULL, true, false),
+	              &http);
+	expect_ok(rsp);
+	json_decref(rsp);
+	assert_int_equal(orsp_db_commit(orsp_smdp_db(other)), ORSP_OK);
+	assert_int_equal(pthread_join(th, NULL), 0);
+	assert_int_equal(cc.e, ORSP_OK);
+	assert_int_equal(cc.rep.http_status, 200);
+	if (!strstr(cc.rep.body, "Executed-Success"))
+		fail_msg("cancelSession: %s", cc.rep.body);
+	orsp_smdp_reply_free(&cc.rep);
+	free(cc.body);
+	orsp_smdp_close(other);
+	assert_int_equal(orsp_smdp_get(f->s, f->prof.iccid, &p), ORSP_OK);
+	assert_int_equal(p.state, ORSP_SMDP_RELEASED);
+	assert_int_equal(p.download_attempts, 1);
+	assert_int_equal(count_of(f, "SELECT count(*) FROM es9p_session WHERE step = 4"), 1);
+	dl_free(&d);
+}
+
 /* An AuthenticateResponseError (unsigned) is answered 8.1/4.8 and writes nothing: no session
  * row, and the transactionId still serves the eUICC's signed answer. */
 static void test_authenticate_error_writes_nothing(void **state)
@@ -2160,6 +2231,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_cancel_failure_injection, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_download_error_after_delivery, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_postponed_after_delivery, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_cancel_racing_delivery, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_authenticate_error_writes_nothing, setup,
 	                                    teardown),
 	    cmocka_unit_test_setup_teardown(test_cancel_session, setup, teardown),

@@ -1947,6 +1947,17 @@ static orsp_err cancel_session(ctx *c)
 	 * another eUICC has been given. */
 	if ((e = orsp_db_begin(c->db)))
 		goto out;
+	/* The session as it is now, under the write lock: a getBoundProfilePackage of this
+	 * session may have delivered (step 2 -> 3, profile Released -> Downloaded) since
+	 * step_begin read it. The end and the reopen below go by the step read here, or the
+	 * end would match no row and leave the delivered profile in Downloaded. */
+	sess_free(&se);
+	if ((e = sess_load(c, tid_hex, &se, false))) {
+		orsp_db_rollback(c->db);
+		if (e == ORSP_E_NOT_FOUND) /* ended meanwhile by another request */
+			e = fail(c, ES9P_UNKNOWN_TID, NULL);
+		goto out;
+	}
 	if ((e = sess_advance(c, tid_hex, se.step, S_DONE, "cancelled"))) {
 		orsp_db_rollback(c->db);
 		if (e == ORSP_E_STATE) /* ended meanwhile by another request */
