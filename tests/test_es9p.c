@@ -2121,6 +2121,44 @@ static void test_postponed_after_delivery(void **state)
 	dl_free(&d);
 }
 
+/* cancelSession of a delivered session is taken at any age, as its installation result is:
+ * (an LPA may send it long after the session began, and nothing else takes the profile out of
+ * Downloaded); before delivery the session TTL still applies. */
+static void test_cancel_after_ttl(void **state)
+{
+	fx *f = *state;
+	static dl d;
+	int http;
+	json_t *rsp;
+	orsp_smdp_profile p;
+
+	order(f, EID, "CANCEL-TTL", NULL);
+	/* not delivered: over with the TTL */
+	reinitiate(f, &d);
+	authenticate(f, &d, "CANCEL-TTL");
+	orsp_smdp_set_clock(f->s, time(NULL) + 601);
+	expect_fail(call(f, "cancelSession", cancel_request(f, &d, 1, OID, false), &http), "8.10.1",
+	            "3.9");
+	orsp_smdp_set_clock(f->s, 0);
+	/* delivered: postponed a week later makes the profile downloadable again */
+	reinitiate(f, &d);
+	authenticate(f, &d, "CANCEL-TTL");
+	get_bpp(f, &d, NULL, true);
+	orsp_smdp_set_clock(f->s, time(NULL) + 7 * 86400);
+	expect_fail(
+	    call(f, "getBoundProfilePackage", gbpp_request(f, &d, NULL, true, false), &http),
+	    "8.10.1", "3.9");
+	rsp = call(f, "cancelSession", cancel_request(f, &d, 1, OID, false), &http);
+	expect_ok(rsp);
+	json_decref(rsp);
+	assert_int_equal(orsp_smdp_get(f->s, f->prof.iccid, &p), ORSP_OK);
+	assert_int_equal(p.state, ORSP_SMDP_RELEASED);
+	expect_fail(call(f, "cancelSession", cancel_request(f, &d, 1, OID, false), &http), "8.10.1",
+	            "3.9");
+	orsp_smdp_set_clock(f->s, 0);
+	dl_free(&d);
+}
+
 /* A cancelSession answered in a thread of its own (cmocka asserts only in the main one). */
 typedef struct cancel_call {
 	fx *f;
@@ -2232,6 +2270,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_download_error_after_delivery, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_postponed_after_delivery, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_cancel_racing_delivery, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_cancel_after_ttl, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_authenticate_error_writes_nothing, setup,
 	                                    teardown),
 	    cmocka_unit_test_setup_teardown(test_cancel_session, setup, teardown),

@@ -341,7 +341,9 @@ typedef struct orsp_smdp_service {
 	orsp_smdp_keyset sets[ORSP_SMDP_MAX_KEYSETS];
 	size_t n_sets;
 	orsp_ci_store *cis;        /* CIs trusted for eUICC/EUM certificates (all sets' CIs) */
-	int64_t session_ttl_s;     /* an ES9+ session older than this is unknown; 0: 600 */
+	/* an ES9+ session older than this is unknown, except to the installation result and
+	 * cancelSession of one that delivered its package; 0: 600 */
+	int64_t session_ttl_s;
 	size_t max_body;           /* request body limit in bytes; 0: 256 KiB */
 	/* Notifications that fail verification (bad signature, refused certificate, unknown
 	 * session, wrong OID) are recorded, the newest this many kept; 0: 10000;

@@ -362,9 +362,13 @@ static void copy_text(const char *t, char *out, size_t cap)
 	snprintf(out, cap, "%s", t ? t : "");
 }
 
-/* Load a live session: ORSP_E_NOT_FOUND if unknown, finished or (unless any_age) older than
- * the TTL. */
-static orsp_err sess_load(ctx *c, const char *tid, sess *se, bool any_age)
+/* How old a session sess_load takes: within the TTL, or, once it has delivered a package, at
+ * any age. A delivered profile waits in Downloaded for the eUICC's installation result or its
+ * cancelSession, which an LPA may send days later, and nothing else moves it out. */
+typedef enum { AGE_TTL, AGE_ANY_ONCE_DELIVERED } sess_age;
+
+/* Load a live session: ORSP_E_NOT_FOUND if unknown, finished or too old for `age`. */
+static orsp_err sess_load(ctx *c, const char *tid, sess *se, sess_age age)
 {
 	orsp_stmt *st = NULL;
 	bool row = false;
@@ -411,7 +415,8 @@ static orsp_err sess_load(ctx *c, const char *tid, sess *se, bool any_age)
 	orsp_stmt_finalize(st);
 	if (e)
 		return e;
-	if (se->step >= S_DONE || (!any_age && now_s(c) - se->created_at > ttl)) {
+	if (se->step >= S_DONE || (now_s(c) - se->created_at > ttl &&
+	                           !(age == AGE_ANY_ONCE_DELIVERED && se->step == S_BPP))) {
 		sess_free(se);
 		return orsp_errf(ORSP_E_NOT_FOUND, "session %s is finished or expired", tid);
 	}
@@ -524,13 +529,13 @@ static orsp_err sess_advance(ctx *c, const char *tid, int from, int to, const ch
 	return e;
 }
 
-/* The common start of authenticateClient, getBoundProfilePackage and cancelSession: the
- * transactionId, the base64 member `field`, and the live session, which must have reached
- * min_step. On a failure the Failed answer is written and *answered set; the caller then
- * returns the orsp_err (ORSP_OK unless the answer itself could not be written). */
-static orsp_err step_begin(ctx *c, const char *field, int min_step, uint8_t tid[TID_LEN],
-                           size_t *tid_len, char tid_hex[2 * TID_LEN + 1], uint8_t **blob,
-                           size_t *blob_len, sess *se, bool *answered)
+/* The common start of getBoundProfilePackage and cancelSession: the transactionId, the
+ * base64 member `field`, and the live session (as old as `age` allows), which must have
+ * reached min_step. On a failure the Failed answer is written and *answered set; the caller
+ * then returns the orsp_err (ORSP_OK unless the answer itself could not be written). */
+static orsp_err step_begin(ctx *c, const char *field, int min_step, sess_age age,
+                           uint8_t tid[TID_LEN], size_t *tid_len, char tid_hex[2 * TID_LEN + 1],
+                           uint8_t **blob, size_t *blob_len, sess *se, bool *answered)
 {
 	es9p_code code;
 	orsp_err e;
@@ -540,7 +545,7 @@ static orsp_err step_begin(ctx *c, const char *field, int min_step, uint8_t tid[
 		return fail(c, code, orsp_err_detail());
 	if (orsp_json_get_base64_alloc(c->req, field, MAX_B64_FIELD, blob, blob_len))
 		return fail(c, ES9P_MALFORMED, orsp_err_detail());
-	e = sess_load(c, tid_hex, se, false);
+	e = sess_load(c, tid_hex, se, age);
 	if (e && e != ORSP_E_NOT_FOUND)
 		return e; /* the store failed: a 500, not an unknown session */
 	if (e || se->step < min_step)
@@ -1300,8 +1305,8 @@ static orsp_err get_bound_profile_package(ctx *c)
 	bool answered = false;
 	orsp_err e = ORSP_OK;
 
-	if ((e = step_begin(c, "prepareDownloadResponse", S_AUTH, tid, &tid_len, tid_hex, &pdr,
-	                    &pdr_len, &se, &answered)) ||
+	if ((e = step_begin(c, "prepareDownloadResponse", S_AUTH, AGE_TTL, tid, &tid_len, tid_hex,
+	                    &pdr, &pdr_len, &se, &answered)) ||
 	    answered)
 		goto out;
 	ks = &c->svc->sets[se.keyset];
@@ -1733,7 +1738,7 @@ static orsp_err handle_pir(ctx *c, const orsp_tlv *pir)
 	/* An installation result may come late (the LPA keeps it until it can send it): a
 	 * session that delivered a package takes it at any age, as nothing else would move its
 	 * profile out of Downloaded. */
-	if (sess_load(c, tid_hex, &se, true) != ORSP_OK || se.step != S_BPP) {
+	if (sess_load(c, tid_hex, &se, AGE_ANY_ONCE_DELIVERED) != ORSP_OK || se.step != S_BPP) {
 		e = record_notification(c, "", iccid, event, seq, tid_hex, "unknown session");
 		goto out;
 	}
@@ -1898,8 +1903,11 @@ static orsp_err cancel_session(ctx *c)
 	bool answered = false;
 	orsp_err e = ORSP_OK;
 
-	if ((e = step_begin(c, "cancelSessionResponse", S_AUTH, tid, &tid_len, tid_hex, &csr,
-	                    &csr_len, &se, &answered)) ||
+	/* Before delivery within the TTL, after it at any age, as for the installation result:
+	 * the cancel of a delivered package (postponed, timeout) is what makes its profile
+	 * downloadable again. */
+	if ((e = step_begin(c, "cancelSessionResponse", S_AUTH, AGE_ANY_ONCE_DELIVERED, tid,
+	                    &tid_len, tid_hex, &csr, &csr_len, &se, &answered)) ||
 	    answered)
 		goto out;
 	/* CancelSessionResponse ::= [65] CHOICE { ok [0] { euiccCancelSessionSigned,
@@ -1952,7 +1960,7 @@ static orsp_err cancel_session(ctx *c)
 	 * step_begin read it. The end and the reopen below go by the step read here, or the
 	 * end would match no row and leave the delivered profile in Downloaded. */
 	sess_free(&se);
-	if ((e = sess_load(c, tid_hex, &se, false))) {
+	if ((e = sess_load(c, tid_hex, &se, AGE_ANY_ONCE_DELIVERED))) {
 		orsp_db_rollback(c->db);
 		if (e == ORSP_E_NOT_FOUND) /* ended meanwhile by another request */
 			e = fail(c, ES9P_UNKNOWN_TID, NULL);
