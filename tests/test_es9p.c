@@ -1707,6 +1707,33 @@ static void test_pir_checks(void **state)
 	dl_free(&d);
 }
 
+/* An installation result whose session cannot be read (a database failure) is answered 500
+ * and recorded nowhere, so the LPA keeps it and sends it again; that copy installs. A 204
+ * would have made the LPA delete it, and the result would be lost. */
+static void test_pir_storage_failure(void **state)
+{
+	fx *f = *state;
+	static dl d;
+	int http;
+
+	order(f, EID, "PIR-FAIL", NULL);
+	reinitiate(f, &d);
+	authenticate(f, &d, "PIR-FAIL");
+	get_bpp(f, &d, NULL, true);
+	orsp_db_inject_failure(orsp_smdp_db(f->s), 0); /* the session's read */
+	call_internal_error(f, "handleNotification", pir_request(f, &d, true, false));
+	orsp_db_inject_failure(orsp_smdp_db(f->s), -1);
+	assert_int_equal(count_of(f, "SELECT count(*) FROM es9p_notification"), 0);
+	assert_int_equal(state_of(f), ORSP_SMDP_DOWNLOADED);
+	assert_null(call(f, "handleNotification", pir_request(f, &d, true, false), &http));
+	assert_int_equal(http, 204);
+	assert_int_equal(state_of(f), ORSP_SMDP_INSTALLED);
+	assert_int_equal(count_of(f, "SELECT count(*) FROM es9p_notification WHERE result ="
+	                             " 'installed'"),
+	                 1);
+	dl_free(&d);
+}
+
 /* handleNotification with a notification whose certificates do not parse (recorded as
  * "certificate refused"), sequence number seq */
 static void refused_notification(fx *f, unsigned seq)
@@ -2277,6 +2304,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_unverified_bounded, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_gbpp_order_expired, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_pir_checks, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_pir_storage_failure, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1737,8 +1737,13 @@ static orsp_err handle_pir(ctx *c, const orsp_tlv *pir)
 	snprintf(c->out->transaction_id, sizeof(c->out->transaction_id), "%s", tid_hex);
 	/* An installation result may come late (the LPA keeps it until it can send it): a
 	 * session that delivered a package takes it at any age, as nothing else would move its
-	 * profile out of Downloaded. */
-	if (sess_load(c, tid_hex, &se, AGE_ANY_ONCE_DELIVERED) != ORSP_OK || se.step != S_BPP) {
+	 * profile out of Downloaded. A session that could not be read is not an unknown one: a
+	 * 500, so the LPA keeps the result and sends it again (a 204 would make it delete it). */
+	e = sess_load(c, tid_hex, &se, AGE_ANY_ONCE_DELIVERED);
+	if (e && e != ORSP_E_NOT_FOUND)
+		goto out;
+	if (e || se.step != S_BPP) {
+		orsp_err_clear();
 		e = record_notification(c, "", iccid, event, seq, tid_hex, "unknown session");
 		goto out;
 	}
@@ -1834,7 +1839,8 @@ out:
 }
 
 /* handleNotification answers 204 whatever the content (§5.6.4): the eUICC has nothing to do
- * with an answer; what was received and how it was judged is recorded. */
+ * with an answer; what was received and how it was judged is recorded. A storage failure is
+ * a 500 instead, after which the LPA keeps the notification and sends it again. */
 static orsp_err handle_notification(ctx *c)
 {
 	uint8_t *pn = NULL;
