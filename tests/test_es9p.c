@@ -981,6 +981,105 @@ static void test_gbpp_failure_injection(void **state)
 	dl_free(&d);
 }
 
+/* One request under a database failure at its k-th operation: true when the server failed
+ * internally (HTTP 500, no body), false when the request succeeded. A Failed answer (an
+ * SGP.22 code, which the LPA takes as final) fails the test. */
+static bool injected_call(fx *f, const char *fn, json_t *req, int k)
+{
+	char *body = json_dumps(req, JSON_COMPACT);
+	orsp_smdp_reply rep;
+	orsp_err e;
+
+	assert_non_null(body);
+	json_decref(req);
+	orsp_db_inject_failure(orsp_smdp_db(f->s), k);
+	e = orsp_es9p_handle(&f->svc, f->s, fn, (const uint8_t *)body, strlen(body), &rep);
+	orsp_db_inject_failure(orsp_smdp_db(f->s), -1);
+	free(body);
+	if (e != ORSP_OK) {
+		assert_int_equal(rep.http_status, 500);
+		assert_null(rep.body);
+		orsp_err_clear();
+	} else if (rep.http_status != 200 || !rep.body || !strstr(rep.body, "Executed-Success"))
+		fail_msg("%s, failure at operation %d: HTTP %d %s", fn, k, rep.http_status,
+		         rep.body ? rep.body : "");
+	orsp_smdp_reply_free(&rep);
+	return e != ORSP_OK;
+}
+
+/* A database failure at each operation of authenticateClient, by matching ID and in the
+ * default SM-DP+ case: a 500 every time (never the final 8.2.6/3.8 of an unknown order),
+ * no session written, the order as it was; once no operation fails, the session starts. */
+static void test_authenticate_failure_injection(void **state)
+{
+	fx *f = *state;
+	static dl d;
+	static const char *const mids[] = {"INJECT-AUTH", NULL};
+
+	order(f, EID, "INJECT-AUTH", "1234");
+	/* the profile metadata built once (not part of the counted operations after) */
+	assert_int_equal(orsp_es9p_warm(&f->svc, f->s, f->prof.iccid), ORSP_OK);
+	for (size_t i = 0; i < ORSP_ARRAY_LEN(mids); i++) {
+		auth_opts o = {.mid = mids[i]};
+		int k = 0;
+		int64_t before = count_of(f, "SELECT count(*) FROM es9p_session");
+		for (;; k++) {
+			assert_true(k < 40);
+			reinitiate(f, &d);
+			if (!injected_call(f, "authenticateClient", auth_request(f, &d, &o), k))
+				break;
+			assert_int_equal(count_of(f, "SELECT count(*) FROM es9p_session"), before);
+			assert_int_equal(state_of(f), ORSP_SMDP_RELEASED);
+		}
+		/* the session's search, the order's, the INSERT and its transaction at least */
+		assert_true(k >= 6);
+		assert_int_equal(count_of(f, "SELECT count(*) FROM es9p_session"), before + 1);
+	}
+	dl_free(&d);
+}
+
+/* A database failure at each operation of getBoundProfilePackage with a confirmation code
+ * (its check is a transaction of its own): a 500 every time (never the final 8.2/1.2 with
+ * the database's error text), the order Released with no attempt counted and the session
+ * where it was; then the delivery. A stored code that does not decrypt is a 500 too. */
+static void test_gbpp_cc_failure_injection(void **state)
+{
+	fx *f = *state;
+	static dl d;
+	orsp_smdp_profile p;
+	int k;
+
+	order(f, EID, "INJECT-CC", "1234");
+	reinitiate(f, &d);
+	authenticate(f, &d, "INJECT-CC");
+	/* a damaged stored code: the store's failure, not a wrong code (no attempt counted) */
+	assert_int_equal(
+	    orsp_db_exec(orsp_smdp_db(f->s),
+	                 "CREATE TEMP TABLE kept AS SELECT cc_wrapped FROM smdp_profile;"
+	                 "UPDATE smdp_profile SET cc_wrapped = x'0102'"),
+	    ORSP_OK);
+	call_internal_error(f, "getBoundProfilePackage", gbpp_request(f, &d, "1234", true, false));
+	assert_int_equal(orsp_smdp_get(f->s, f->prof.iccid, &p), ORSP_OK);
+	assert_int_equal(p.cc_attempts, 0);
+	assert_int_equal(orsp_db_exec(orsp_smdp_db(f->s), "UPDATE smdp_profile SET cc_wrapped ="
+	                                                  " (SELECT cc_wrapped FROM kept)"),
+	                 ORSP_OK);
+	for (k = 0;; k++) {
+		assert_true(k < 60);
+		if (!injected_call(f, "getBoundProfilePackage",
+		                   gbpp_request(f, &d, "1234", true, false), k))
+			break;
+		assert_int_equal(orsp_smdp_get(f->s, f->prof.iccid, &p), ORSP_OK);
+		assert_int_equal(p.state, ORSP_SMDP_RELEASED);
+		assert_int_equal(p.cc_attempts, 0);
+		assert_int_equal(p.download_attempts, 0);
+		assert_int_equal(count_of(f, "SELECT step FROM es9p_session"), 2);
+	}
+	assert_true(k >= 15);
+	assert_int_equal(state_of(f), ORSP_SMDP_DOWNLOADED);
+	dl_free(&d);
+}
+
 /* ---------------------------------------------------------------- negative paths -------- */
 
 static void test_initiate_checks(void **state)
@@ -2279,6 +2378,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_gbpp_retry, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_gbpp_kept_key, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_gbpp_failure_injection, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_authenticate_failure_injection, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_gbpp_cc_failure_injection, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_initiate_checks, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_authenticate_checks, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_eligibility, setup, teardown),

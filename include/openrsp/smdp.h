@@ -220,7 +220,8 @@ ORSP_MUST_CHECK orsp_err orsp_smdp_find_released(orsp_smdp *s, const char *eid,
 /* ES9+ (later): check hashCc = SHA-256(SHA-256(CC) || transactionId) (SGP.22 §3.1.3) for the
  * Released order `matching_id`, in constant time. A mismatch counts an attempt (committed)
  * and returns ORSP_E_VERIFY; the attempt that reaches the limit moves the profile to Error
- * and returns ORSP_E_POLICY. ORSP_E_STATE if not Released or no CC was set. */
+ * and returns ORSP_E_POLICY. ORSP_E_STATE if not Released or no CC was set, ORSP_E_NOT_FOUND
+ * for no such order, ORSP_E_STORAGE also when the stored code does not decrypt. */
 ORSP_MUST_CHECK orsp_err orsp_smdp_check_cc(orsp_smdp *s, const char *matching_id,
                                             const uint8_t hash_cc[32], const uint8_t *tid,
                                             size_t tid_len);

@@ -64,7 +64,7 @@ static es9p_code code_of(orsp_err e)
 static orsp_err refused(req *r, orsp_err e, bool *answered)
 {
 	*answered = e != ORSP_OK;
-	if (e == ORSP_E_STORAGE || e == ORSP_E_RESOURCE || e == ORSP_E_CRYPTO)
+	if (smdp_internal_error(e))
 		return e;
 	return e ? smdp_reply_fail(r->out, code_of(e), orsp_err_detail()) : ORSP_OK;
 }

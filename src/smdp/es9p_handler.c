@@ -1030,19 +1030,24 @@ static orsp_err authenticate_client(ctx *c)
 			goto out;
 		}
 		/* The order: by matching ID, or the default SM-DP+ case (a profile released for
-		 * this EID) when the matching ID is absent or empty (§3.1.3). */
+		 * this EID) when the matching ID is absent or empty (§3.1.3). Only a search that
+		 * found nothing refuses the matching ID; a failed one is a 500, after which the
+		 * LPA may try again. */
 		memset(&prof, 0, sizeof(prof));
-		if (mid[0]) {
-			if (orsp_smdp_matching_id_check(mid) || orsp_smdp_lookup(c->s, mid, &prof)) {
-				e = fail(c, ES9P_MATCHING_ID, NULL);
-				goto out;
-			}
-		} else {
-			if (orsp_smdp_find_released(c->s, eid, &prof)) {
-				e = fail(c, ES9P_MATCHING_ID, "no profile released for this EID");
-				goto out;
-			}
+		if (mid[0] && orsp_smdp_matching_id_check(mid)) {
+			e = fail(c, ES9P_MATCHING_ID, NULL);
+			goto out;
 		}
+		e = mid[0] ? orsp_smdp_lookup(c->s, mid, &prof)
+		           : orsp_smdp_find_released(c->s, eid, &prof);
+		if (e == ORSP_E_NOT_FOUND || (!mid[0] && e == ORSP_E_USAGE)) {
+			orsp_err_clear();
+			e = fail(c, ES9P_MATCHING_ID,
+			         mid[0] ? NULL : "no profile released for this EID");
+			goto out;
+		}
+		if (e)
+			goto out;
 		if (prof.eid[0] && strcmp(prof.eid, eid) != 0) {
 			e = fail(c, ES9P_MATCHING_ID, "the order is for another eUICC");
 			goto out;
@@ -1425,6 +1430,10 @@ static orsp_err get_bound_profile_package(ctx *c)
 			goto out;
 		}
 		e = orsp_smdp_check_cc(c->s, se.mid, hash_cc, tid, tid_len);
+		if (e && e != ORSP_E_VERIFY && e != ORSP_E_POLICY && e != ORSP_E_STATE &&
+		    e != ORSP_E_NOT_FOUND)
+			goto out; /* the store failed (a busy database, a stored code that does
+			           * not decrypt): a 500, the LPA may try again */
 		if (e == ORSP_E_VERIFY) {
 			e = fail(c, ES9P_CC_REFUSED, NULL);
 			goto out;
@@ -1436,7 +1445,8 @@ static orsp_err get_bound_profile_package(ctx *c)
 			goto out;
 		}
 		if (e) {
-			e = fail(c, ES9P_PROFILE_STATE, orsp_err_detail());
+			/* the order is no longer Released with a code (changed since read) */
+			e = fail(c, ES9P_PROFILE_STATE, "the order of this session has changed");
 			goto out;
 		}
 	}

@@ -47,6 +47,10 @@ typedef enum es9p_code {
 } es9p_code;
 
 void es9p_status(es9p_code c, const char **subject, const char **reason, const char **message);
+/* Whether e is a failure of the SM-DP+ itself (database, memory, crypto library, I/O), not a
+ * verdict on the request: answered HTTP 500 with no body, its detail only in the server's
+ * log, never with an SGP.22 status code, which the LPA takes as final. */
+bool smdp_internal_error(orsp_err e);
 /* Success: header Executed-Success added to obj, body = obj, 200. */
 orsp_err smdp_reply_ok(orsp_smdp_reply *out, json_t *obj);
 /* Failed with the codes of `code`; detail (never secret) is appended to the message. */

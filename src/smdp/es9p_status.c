@@ -53,6 +53,11 @@ void es9p_status(es9p_code c, const char **subject, const char **reason, const c
 	*message = table[c].message;
 }
 
+bool smdp_internal_error(orsp_err e)
+{
+	return e == ORSP_E_STORAGE || e == ORSP_E_RESOURCE || e == ORSP_E_CRYPTO || e == ORSP_E_IO;
+}
+
 orsp_err smdp_reply_ok(orsp_smdp_reply *out, json_t *obj)
 {
 	orsp_err e = orsp_json_header_put_success(obj);

@@ -164,13 +164,17 @@ static orsp_err serve(orsp_smdp_server *srv, handle_fn fn, const char *iface,
 		memset(&r, 0, sizeof(r));
 		r.http_status = 500;
 	}
-	/* One line per request; never a secret (no body, no key). */
+	/* One line per request; never a secret (no body, no key). An internal failure's detail
+	 * (a database error, say) is written here and nowhere else: the client gets a bare 500. */
 	if (!srv->c->quiet)
 		fprintf(stderr,
-	        "openrsp smdp: %s function=%s tid=%s eid=%s http=%d result=%s%s%s ms=%.1f\n",
-	        iface, r.function[0] ? r.function : function, r.transaction_id[0] ? r.transaction_id : "-",
-	        r.eid[0] ? r.eid : "-", r.http_status, r.subject_code[0] ? r.subject_code : "ok",
-	        r.subject_code[0] ? "/" : "", r.reason_code, ms);
+		        "openrsp smdp: %s function=%s tid=%s eid=%s http=%d result=%s%s%s "
+		        "ms=%.1f%s%s\n",
+		        iface, r.function[0] ? r.function : function,
+		        r.transaction_id[0] ? r.transaction_id : "-", r.eid[0] ? r.eid : "-",
+		        r.http_status, r.subject_code[0] ? r.subject_code : "ok",
+		        r.subject_code[0] ? "/" : "", r.reason_code, ms, e ? " error=" : "",
+		        e ? orsp_err_detail() : "");
 	count(srv, &r, ms);
 	if (e)
 		orsp_err_clear();

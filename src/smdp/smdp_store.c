@@ -1237,8 +1237,13 @@ orsp_err orsp_smdp_check_cc(orsp_smdp *s, const char *matching_id, const uint8_t
 		goto out;
 	aad_for(aad, sizeof(aad), "cc", p.iccid);
 	{
+		/* ORSP_E_VERIFY is kept for a wrong code: a stored hash that does not decrypt
+		 * (damaged, or another database's row) is the store's failure */
 		orsp_slice w = orsp_stmt_column_blob(st, 0);
-		err = orsp_kek_unwrap(&s->kek, aad, w.p, w.len, &h);
+		if (orsp_kek_unwrap(&s->kek, aad, w.p, w.len, &h) != ORSP_OK)
+			err = orsp_errf(
+			    ORSP_E_STORAGE,
+			    "the stored confirmation code of profile %s does not decrypt", p.iccid);
 	}
 	if (!err && h.len != ORSP_SHA256_LEN)
 		err = orsp_errf(ORSP_E_MALFORMED, "stored CC hash has a bad length");
