@@ -798,18 +798,19 @@ static void test_notification_migration(void **state)
 	                 "INSERT INTO n3 SELECT * FROM es9p_notification;"
 	                 "DROP TABLE es9p_notification;"
 	                 "ALTER TABLE n3 RENAME TO es9p_notification;"
+	                 "DROP INDEX es9p_session_created;"
 	                 "DELETE FROM schema_migrations WHERE module = 'smdp_es9p' AND"
-	                 " version IN (4, 6);"
+	                 " version IN (4, 6, 7);"
 	                 "COMMIT;"),
 	    ORSP_OK);
 	orsp_db_close(db);
 	assert_int_equal(orsp_smdp_open(f->db, &f->kek, &f->s), ORSP_OK);
 	assert_int_equal(orsp_es9p_prepare(f->s), ORSP_OK);
 	assert_int_equal(orsp_db_schema_version(orsp_smdp_db(f->s), "smdp_es9p", &v), ORSP_OK);
-	assert_int_equal(v, 6);
-	assert_int_equal(count_of(f, "SELECT count(*) FROM sqlite_master WHERE name ="
-	                             " 'es9p_notification_unverified'"),
-	                 1);
+	assert_int_equal(v, 7);
+	assert_int_equal(count_of(f, "SELECT count(*) FROM sqlite_master WHERE name IN"
+	                             " ('es9p_notification_unverified', 'es9p_session_created')"),
+	                 2);
 	assert_int_equal(orsp_es9p_notification_count(f->s, f->prof.iccid, "install", &n), ORSP_OK);
 	assert_int_equal(n, 1);
 	assert_null(call(f, "handleNotification", pir_request(f, &d, true, false), &http));
@@ -1077,6 +1078,102 @@ static void test_gbpp_cc_failure_injection(void **state)
 	}
 	assert_true(k >= 15);
 	assert_int_equal(state_of(f), ORSP_SMDP_DOWNLOADED);
+	dl_free(&d);
+}
+
+/* The sweep of sessions nobody can use any more (orsp_es9p_sweep). */
+static size_t sweep(fx *f, size_t max)
+{
+	size_t n = 99;
+	assert_int_equal(orsp_es9p_sweep(&f->svc, f->s, max, &n), ORSP_OK);
+	return n;
+}
+
+#define SESSIONS "SELECT count(*) FROM es9p_session"
+
+/* Sessions of authenticateClient are deleted once older than the TTL and the clock skew
+ * between server processes (60 s), in bounded batches: before, the row refuses a replayed
+ * transactionId; after, its age does. Delivered sessions stay while their profile is
+ * Downloaded for them, and take their installation result; then they go too. */
+static void test_session_sweep(void **state)
+{
+	fx *f = *state;
+	static dl d, a1, a2;
+	int64_t t0 = time(NULL);
+	auth_opts o = {.mid = "SWEEP-1"};
+	int http;
+
+	order_limit(f, EID, "SWEEP-1", NULL, 10);
+	for (int i = 0; i < 5; i++) {
+		reinitiate(f, &d);
+		authenticate(f, &d, "SWEEP-1");
+	}
+	/* two sessions of the eUICC both delivered (an LPA that started over) */
+	reinitiate(f, &a1);
+	authenticate(f, &a1, "SWEEP-1");
+	reinitiate(f, &a2);
+	authenticate(f, &a2, "SWEEP-1");
+	get_bpp(f, &a1, NULL, true);
+	get_bpp(f, &a2, NULL, true);
+	assert_int_equal(count_of(f, SESSIONS), 7);
+	/* within the TTL nothing goes: the row refuses the replay */
+	orsp_smdp_set_clock(f->s, t0 + 300);
+	assert_int_equal(sweep(f, 0), 0);
+	expect_fail_msg(call(f, "authenticateClient", auth_request(f, &d, &o), &http), "8.10.1",
+	                "3.9", "done already");
+	/* so does it past the TTL but within the skew */
+	orsp_smdp_set_clock(f->s, t0 + 600 + 30);
+	assert_int_equal(sweep(f, 0), 0);
+	/* past both: the five undelivered ones, two per call when asked for two */
+	orsp_smdp_set_clock(f->s, t0 + 600 + 60 + 5);
+	assert_int_equal(sweep(f, 2), 2);
+	assert_int_equal(count_of(f, SESSIONS), 5);
+	assert_int_equal(sweep(f, 0), 3);
+	assert_int_equal(count_of(f, SESSIONS), 2);
+	assert_int_equal(count_of(f, "SELECT count(*) FROM es9p_session WHERE step = 3"), 2);
+	/* the replay is refused by its age now */
+	expect_fail(call(f, "authenticateClient", auth_request(f, &d, &o), &http), "8.10.1", "3.9");
+	/* the delivered sessions stay, and one takes its installation result */
+	assert_int_equal(sweep(f, 0), 0);
+	assert_null(call(f, "handleNotification", pir_request(f, &a1, true, false), &http));
+	assert_int_equal(http, 204);
+	assert_int_equal(state_of(f), ORSP_SMDP_INSTALLED);
+	/* then the finished one and the other delivered one (its profile left Downloaded) go */
+	assert_int_equal(sweep(f, 0), 2);
+	assert_int_equal(count_of(f, SESSIONS), 0);
+	orsp_smdp_set_clock(f->s, 0);
+	dl_free(&d);
+	dl_free(&a1);
+	dl_free(&a2);
+}
+
+/* A delivered session whose eUICC never reports is kept `delivered_session_days`, then
+ * deleted even though its profile is still Downloaded; a result after that is recorded as
+ * for an unknown session. */
+static void test_session_retention(void **state)
+{
+	fx *f = *state;
+	static dl d;
+	int64_t t0 = time(NULL);
+	int http;
+
+	order(f, EID, "KEEP-1", NULL);
+	reinitiate(f, &d);
+	authenticate(f, &d, "KEEP-1");
+	get_bpp(f, &d, NULL, true);
+	f->svc.delivered_session_days = 2;
+	orsp_smdp_set_clock(f->s, t0 + 86400);
+	assert_int_equal(sweep(f, 0), 0);
+	orsp_smdp_set_clock(f->s, t0 + 2 * 86400 + 1);
+	assert_int_equal(sweep(f, 0), 1);
+	assert_null(call(f, "handleNotification", pir_request(f, &d, true, false), &http));
+	assert_int_equal(http, 204);
+	assert_int_equal(state_of(f), ORSP_SMDP_DOWNLOADED);
+	assert_int_equal(count_of(f, "SELECT count(*) FROM es9p_notification WHERE result ="
+	                             " 'unknown session'"),
+	                 1);
+	orsp_smdp_set_clock(f->s, 0);
+	f->svc.delivered_session_days = 0;
 	dl_free(&d);
 }
 
@@ -2406,6 +2503,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_gbpp_order_expired, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_pir_checks, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_pir_storage_failure, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_session_sweep, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_session_retention, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

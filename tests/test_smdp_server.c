@@ -255,6 +255,48 @@ static void test_order_expiry(void **state)
 	released_free(&r);
 }
 
+/* The background thread also deletes ES9+ sessions nobody can use any more at start (and
+ * every 30 s): an old finished one goes, a young one stays. */
+static void test_session_sweep_at_start(void **state)
+{
+	static released r;
+	orsp_smdp_server *srv = NULL;
+	orsp_stmt *st = NULL;
+	bool row = true;
+	(void)state;
+
+	released_profile(&r, "smdp_sweep", "http://127.0.0.1:9", "SWP-1");
+	assert_int_equal(orsp_es9p_prepare(r.s), ORSP_OK);
+	assert_int_equal(
+	    orsp_db_exec(orsp_smdp_db(r.s),
+	                 "INSERT INTO es9p_session (tid, step, keyset, euicc_challenge,"
+	                 " server_challenge, created_at, updated_at) VALUES"
+	                 " ('0A', 4, 0, x'', x'', 1000, 1000),"
+	                 " ('0B', 2, 0, x'', x'', strftime('%s', 'now'), strftime('%s', 'now'))"),
+	    ORSP_OK);
+	assert_int_equal(orsp_smdp_server_start(&r.cfg, &srv), ORSP_OK);
+	assert_int_equal(
+	    orsp_db_prepare(orsp_smdp_db(r.s), "SELECT 1 FROM es9p_session WHERE tid = '0A'", &st),
+	    ORSP_OK);
+	for (int i = 0; i < 100 && row; i++) {
+		struct timespec ts = {0, 50 * 1000 * 1000};
+		assert_int_equal(orsp_stmt_reset(st), ORSP_OK);
+		assert_int_equal(orsp_stmt_step(st, &row), ORSP_OK);
+		if (row)
+			nanosleep(&ts, NULL);
+	}
+	orsp_stmt_finalize(st);
+	assert_false(row);
+	assert_int_equal(
+	    orsp_db_prepare(orsp_smdp_db(r.s), "SELECT 1 FROM es9p_session WHERE tid = '0B'", &st),
+	    ORSP_OK);
+	assert_int_equal(orsp_stmt_step(st, &row), ORSP_OK);
+	orsp_stmt_finalize(st);
+	assert_true(row);
+	orsp_smdp_server_stop(srv);
+	released_free(&r);
+}
+
 /* Configuration errors name the line and the key. */
 static void test_config_errors(void **state)
 {
@@ -272,6 +314,8 @@ static void test_config_errors(void **state)
 	    {"max_connections_per_ip = -1\n", "max_connections_per_ip: expected a number"},
 	    {"metrics_cache = 3601\n", "metrics_cache: expected a number up to 3600"},
 	    {"max_unverified_notifications = x\n", "max_unverified_notifications: expected"},
+	    {"delivered_session_days = 0\n", "delivered_session_days: expected a number of days"},
+	    {"delivered_session_days = 3651\n", "delivered_session_days: expected a number up to"},
 	    {"es2_token = short\n", "es2_token"},
 	    {"es2_token = change-me-to-a-long-random-token\n", "placeholder"},
 	    {"es2_token = abababababababababab\n", "placeholder"},
@@ -382,9 +426,8 @@ static void test_metrics_cache(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_progress_callbacks),
-	    cmocka_unit_test(test_order_expiry),
-	    cmocka_unit_test(test_metrics_cache),
+	    cmocka_unit_test(test_progress_callbacks),     cmocka_unit_test(test_order_expiry),
+	    cmocka_unit_test(test_session_sweep_at_start), cmocka_unit_test(test_metrics_cache),
 	    cmocka_unit_test(test_config_errors),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

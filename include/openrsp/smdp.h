@@ -350,6 +350,9 @@ typedef struct orsp_smdp_service {
 	 * session, wrong OID) are recorded, the newest this many kept; 0: 10000;
 	 * ORSP_SMDP_KEEP_NO_UNVERIFIED: none recorded. */
 	size_t max_unverified_notifications;
+	/* A session that delivered its package is kept this many days for its installation
+	 * result or cancelSession while its profile stays Downloaded (orsp_es9p_sweep); 0: 90. */
+	unsigned delivered_session_days;
 	unsigned svn_major, svn_minor, svn_patch; /* SGP.22 version announced; 0.0.0: 2.2.2 */
 	/* Eligibility: false compares only the profile's AKA algorithms with the eUICC's
 	 * uiccCapability; true every eUICC-Mandatory-service that has a capability bit the eUICC
@@ -394,6 +397,15 @@ ORSP_MUST_CHECK orsp_err orsp_es9p_handle(const orsp_smdp_service *svc, orsp_smd
  * download does not decode its package (ES2+ release does this; best effort). */
 ORSP_MUST_CHECK orsp_err orsp_es9p_warm(const orsp_smdp_service *svc, orsp_smdp *s,
                                         const char *iccid);
+
+/* Delete ES9+ sessions no request can use any more (docs/smdp-es9p.md): finished or never
+ * delivered ones older than the session TTL plus the clock skew allowed between server
+ * processes, delivered ones as old once their profile is no longer Downloaded for them, or
+ * older than svc->delivered_session_days. At most max rows (0: 1000), oldest first, in one
+ * write transaction; *deleted gets how many (max: call again for more). The server calls it
+ * from its background thread. Errors: ORSP_E_USAGE, ORSP_E_STORAGE. */
+ORSP_MUST_CHECK orsp_err orsp_es9p_sweep(const orsp_smdp_service *svc, orsp_smdp *s, size_t max,
+                                         size_t *deleted);
 
 /* Notifications received and accepted (signature and certificates verified) for a profile
  * (iccid NULL: any) and event ("install", "enable", "disable", "delete"; NULL: any). */

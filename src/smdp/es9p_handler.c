@@ -127,6 +127,12 @@ static const orsp_migration es9p_migrations[] = {
                " WHERE result IN ('bad signature', 'certificate refused', 'unknown session',"
                " 'wrong smdpOid');",
     },
+    {
+        .version = 7,
+        .description = "sessions found by age, for their deletion",
+        /* orsp_es9p_sweep deletes the sessions nobody needs any more, oldest first. */
+        .sql = "CREATE INDEX es9p_session_created ON es9p_session (created_at);",
+    },
 };
 
 orsp_err orsp_es9p_prepare(orsp_smdp *s)
@@ -2025,6 +2031,75 @@ out:
 	free(csr);
 	sess_free(&se);
 	return e;
+}
+
+/* ---------------------------------------------------------------- the sweep ------------- */
+
+#define DEFAULT_DELIVERED_DAYS 90
+#define DEFAULT_SWEEP_BATCH 1000
+
+/* Every authenticateClient writes a session row (CERT.EUICC, signatures, EID: some 0.8 KiB),
+ * and anyone with one valid activation code can start sessions without end; so the rows no
+ * request can use any more are deleted:
+ *   - a session not delivered or finished, once older than the TTL plus the clock skew
+ *     allowed between server processes: its row is what refuses a second authenticateClient
+ *     with its transactionId, and by then every process refuses that transactionId by its
+ *     age (tid_open; its creation time is authenticated by the tag);
+ *   - a delivered one (S_BPP), past the same age, once its profile is no longer Downloaded
+ *     to this session's order (installed, failed, reopened, delivered again in another
+ *     session that reported first: its installation result and cancel would change nothing),
+ *     or after `delivered_session_days` whatever the profile's state (the eUICC never
+ *     reported; a later result is then recorded as for an unknown session).
+ * Nothing else reads the rows: notifications keep their own transactionId, the audit log and
+ * the progress reports are tables of their own. At most `max` rows, oldest first, in one
+ * short write transaction. */
+orsp_err orsp_es9p_sweep(const orsp_smdp_service *svc, orsp_smdp *s, size_t max, size_t *deleted)
+{
+	int64_t ttl, keep_s, now;
+	orsp_db *db;
+	orsp_stmt *st = NULL;
+	orsp_err e;
+
+	if (deleted)
+		*deleted = 0;
+	if (!svc || !s || !deleted)
+		return orsp_errf(ORSP_E_USAGE, "es9p sweep: bad arguments");
+	db = orsp_smdp_db(s);
+	ttl = svc->session_ttl_s > 0 ? svc->session_ttl_s : DEFAULT_TTL;
+	keep_s = (int64_t)(svc->delivered_session_days ? svc->delivered_session_days
+	                                               : DEFAULT_DELIVERED_DAYS) *
+	         86400;
+	now = orsp_smdp_now(s);
+	if ((e = orsp_db_begin(db)))
+		return e;
+	e = orsp_db_prepare(
+	    db,
+	    "DELETE FROM es9p_session WHERE rowid IN (SELECT rowid FROM es9p_session AS se"
+	    " WHERE created_at < ?1 AND (step <> ?5 OR created_at < ?2 OR NOT EXISTS"
+	    " (SELECT 1 FROM smdp_profile AS p WHERE p.iccid = se.iccid AND p.state = ?3"
+	    " AND p.eid = se.eid AND p.matching_id = se.matching_id))"
+	    " ORDER BY created_at LIMIT ?4)",
+	    &st);
+	if (!e)
+		e = orsp_stmt_bind_int64(st, 1, now - ttl - TID_CLOCK_SKEW);
+	if (!e)
+		e = orsp_stmt_bind_int64(st, 2, now - keep_s);
+	if (!e)
+		e = orsp_stmt_bind_text(st, 3, orsp_smdp_state_name(ORSP_SMDP_DOWNLOADED));
+	if (!e)
+		e = orsp_stmt_bind_int64(st, 4, max ? (int64_t)max : DEFAULT_SWEEP_BATCH);
+	if (!e)
+		e = orsp_stmt_bind_int64(st, 5, S_BPP);
+	if (!e)
+		e = orsp_stmt_run(st);
+	orsp_stmt_finalize(st);
+	if (e) {
+		orsp_db_rollback(db);
+		return e;
+	}
+	*deleted = (size_t)orsp_db_changes(db);
+	/* a deletion lost to a power cut is made again by the next sweep */
+	return orsp_db_commit_lazy(db);
 }
 
 /* ---------------------------------------------------------------- dispatch -------------- */

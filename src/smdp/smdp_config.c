@@ -253,6 +253,12 @@ static orsp_err set_key(loader *l, const char *k, const char *v)
 		if ((e = parse_uint(l, k, v, 100000000, &x)))
 			return e;
 		c->svc.max_unverified_notifications = x ? x : ORSP_SMDP_KEEP_NO_UNVERIFIED;
+	} else if (strcmp(k, "delivered_session_days") == 0) {
+		if ((e = parse_uint(l, k, v, 3650, &x)))
+			return e;
+		if (x == 0)
+			return bad(l, k, "expected a number of days from 1 to 3650");
+		c->svc.delivered_session_days = (unsigned)x;
 	} else if (strcmp(k, "session_ttl") == 0) {
 		if ((e = parse_uint(l, k, v, 86400, &x)))
 			return e;

@@ -46,7 +46,7 @@ struct orsp_smdp_server {
 	size_t n_his;
 	orsp_http_route routes[16];
 	char paths[16][64];
-	/* the background thread: order expiry, progress reports */
+	/* the background thread: order expiry, session sweep, progress reports */
 	pthread_t sender;
 	bool sender_running;
 	atomic_bool stopping; /* set by orsp_smdp_server_stop, read by the sender */
@@ -519,8 +519,32 @@ static void expire_round(orsp_smdp_server *srv)
 		fprintf(stderr, "openrsp smdp: %zu order(s) expired\n", n);
 }
 
-/* The background thread: expiry every EXPIRE_EVERY_S seconds (and at start), and the
- * progress reports every 200 ms when a callback URL is configured. */
+/* ES9+ sessions no request can use any more are deleted (orsp_es9p_sweep), in batches of
+ * SWEEP_BATCH rows, each its own short write transaction, so that a large backlog (a database
+ * from before the sweep, or a flood of sessions) does not hold the write lock for long; at
+ * most SWEEP_BATCHES per round, the rest in the next rounds. */
+#define SWEEP_BATCH 1000
+#define SWEEP_BATCHES 10
+static void sweep_round(orsp_smdp_server *srv)
+{
+	size_t n = 0, total = 0;
+
+	for (int i = 0; i < SWEEP_BATCHES && !srv->stopping; i++) {
+		if (orsp_es9p_sweep(&srv->c->svc, srv->sender_db, SWEEP_BATCH, &n) != ORSP_OK) {
+			fprintf(stderr, "openrsp smdp: session sweep: %s\n", orsp_err_detail());
+			orsp_err_clear();
+			break;
+		}
+		total += n;
+		if (n < SWEEP_BATCH)
+			break;
+	}
+	if (total)
+		fprintf(stderr, "openrsp smdp: %zu ES9+ session(s) deleted\n", total);
+}
+
+/* The background thread: order expiry and the session sweep every EXPIRE_EVERY_S seconds (and
+ * at start), and the progress reports every 200 ms when a callback URL is configured. */
 #define EXPIRE_EVERY_S 30
 static void *sender_main(void *arg)
 {
@@ -537,8 +561,10 @@ static void *sender_main(void *arg)
 	}
 	while (!srv->stopping) {
 		struct timespec ts = {0, 200 * 1000 * 1000};
-		if (rounds++ % (EXPIRE_EVERY_S * 5) == 0)
+		if (rounds++ % (EXPIRE_EVERY_S * 5) == 0) {
 			expire_round(srv);
+			sweep_round(srv);
+		}
 		if (http)
 			sender_round(srv, http);
 		nanosleep(&ts, NULL);
