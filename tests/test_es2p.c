@@ -98,9 +98,13 @@ static void test_lifecycle(void **state)
 	assert_string_equal(mid, ICCID);
 	json_decref(o);
 	assert_int_equal(state_of(f), ORSP_SMDP_ALLOCATED);
-	/* no profile of that type left */
-	json_decref(call(f, "downloadOrder", "{" HDR ",\"profileType\":\"GSMA Generic eUICC Test Profile\"}",
-	                 "8.2.5", "3.9"));
+	/* no profile of that type left: unavailable (SGP.22 §5.3.1), and a type never
+	 * imported: unknown */
+	json_decref(call(f, "downloadOrder",
+	                 "{" HDR ",\"profileType\":\"GSMA Generic eUICC Test Profile\"}", "8.2.5",
+	                 "3.7"));
+	json_decref(
+	    call(f, "downloadOrder", "{" HDR ",\"profileType\":\"No Such Type\"}", "8.2.5", "3.9"));
 	/* confirmOrder without release: Confirmed, with a confirmation code */
 	o = call(f, "confirmOrder", "{" HDR ",\"iccid\":\"" ICCID "\",\"confirmationCode\":\"12345678\",\"releaseFlag\":false}",
 	         NULL, NULL);
@@ -142,6 +146,12 @@ static void test_order_with_eid(void **state)
 	assert_string_equal(json_string_value(json_object_get(o, "eid")), EID);
 	assert_string_equal(json_string_value(json_object_get(o, "smdpAddress")), "smdp.example.org");
 	json_decref(o);
+	assert_int_equal(state_of(f), ORSP_SMDP_RELEASED);
+	/* a matching ID other than the order's is refused (8.2.6/3.8), the order unchanged */
+	json_decref(call(f, "cancelOrder",
+	                 "{" HDR ",\"iccid\":\"" ICCID "\",\"matchingId\":\"NOT-THIS-ORDER\","
+	                 "\"finalProfileStatusIndicator\":\"Unavailable\"}",
+	                 "8.2.6", "3.8"));
 	assert_int_equal(state_of(f), ORSP_SMDP_RELEASED);
 	/* cancel back to Available: EID and order cleared */
 	json_decref(call(f, "cancelOrder",
@@ -275,6 +285,11 @@ static void test_refusals(void **state)
 	     "{" HDR
 	     ",\"iccid\":\"89000000000000000000\",\"finalProfileStatusIndicator\":\"Available\"}",
 	     "8.2.1", "3.9"},
+	    /* a matching ID that is not the order's (the profile has none): refused as such */
+	    {"cancelOrder",
+	     "{" HDR ",\"iccid\":\"" ICCID "\",\"matchingId\":\"NOT-THIS\","
+	     "\"finalProfileStatusIndicator\":\"Available\"}",
+	     "8.2.6", "3.8"},
 	    {"releaseProfile", "{" HDR "}", "1.2", "2.1"},
 	    /* an empty ICCID is malformed, not a server failure */
 	    {"downloadOrder", "{" HDR ",\"iccid\":\"\"}", "1.2", "2.1"},

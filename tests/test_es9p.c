@@ -1562,6 +1562,48 @@ static void test_authenticate_checks(void **state)
 	dl_free(&d);
 }
 
+/* An order that exists but waits for its confirmation or release (Allocated, Linked,
+ * Confirmed): "Profile has not yet been released" (8.2/1.2, SGP.22 §5.6.2), not a refused
+ * matching ID; the order is unchanged and downloads once released. An order that has ended
+ * refuses its matching ID (8.2.6/3.8). */
+static void test_order_not_released(void **state)
+{
+	fx *f = *state;
+	static dl d;
+	int http;
+	auth_opts o = {.mid = "WAIT-1"};
+	orsp_smdp_order ord = {0};
+	json_t *rsp;
+
+	ord.iccid = f->prof.iccid;
+	ord.matching_id = "WAIT-1";
+	assert_int_equal(orsp_smdp_download_order(f->s, &ord, NULL), ORSP_OK); /* Allocated */
+	reinitiate(f, &d);
+	expect_fail_msg(call(f, "authenticateClient", auth_request(f, &d, &o), &http), "8.2", "1.2",
+	                "not released yet");
+	assert_int_equal(state_of(f), ORSP_SMDP_ALLOCATED);
+	assert_int_equal(orsp_smdp_cancel_order(f->s, f->prof.iccid, "WAIT-1", true), ORSP_OK);
+	ord.eid = EID;
+	assert_int_equal(orsp_smdp_download_order(f->s, &ord, NULL), ORSP_OK); /* Linked */
+	reinitiate(f, &d);
+	expect_fail(call(f, "authenticateClient", auth_request(f, &d, &o), &http), "8.2", "1.2");
+	assert_int_equal(state_of(f), ORSP_SMDP_LINKED);
+	assert_int_equal(orsp_smdp_confirm_order(f->s, "WAIT-1", NULL, false), ORSP_OK);
+	reinitiate(f, &d);
+	expect_fail(call(f, "authenticateClient", auth_request(f, &d, &o), &http), "8.2", "1.2");
+	assert_int_equal(state_of(f), ORSP_SMDP_CONFIRMED);
+	assert_int_equal(orsp_smdp_release(f->s, f->prof.iccid), ORSP_OK);
+	reinitiate(f, &d);
+	rsp = call(f, "authenticateClient", auth_request(f, &d, &o), &http);
+	expect_ok(rsp);
+	json_decref(rsp);
+	/* ended: the matching ID is refused */
+	assert_int_equal(orsp_smdp_cancel_order(f->s, f->prof.iccid, "WAIT-1", false), ORSP_OK);
+	reinitiate(f, &d);
+	expect_fail(call(f, "authenticateClient", auth_request(f, &d, &o), &http), "8.2.6", "3.8");
+	dl_free(&d);
+}
+
 /* Certificates: an order for another EID, an eUICC outside its EUM's range, an expired eUICC
  * certificate, an EUM under an unknown CI. */
 static void test_certificate_checks(void **state)
@@ -1673,11 +1715,13 @@ static void test_certificate_checks(void **state)
 		EVP_PKEY_free(ci_key);
 		EVP_PKEY_free(eum2_key);
 	}
-	/* the genuine eUICC, but the order is linked to another EID */
+	/* the genuine eUICC, but the order is linked to another EID: "EID doesn't match the
+	 * expected value" (SGP.22 §5.6.2) */
 	assert_int_equal(orsp_smdp_cancel_order(f->s, f->prof.iccid, NULL, true), ORSP_OK);
 	order(f, "89049032123451234512345678901332", "CERT-2", NULL);
 	o = (auth_opts){.mid = "CERT-2"};
-	expect_fail(call(f, "authenticateClient", auth_request(f, &d, &o), &http), "8.2.6", "3.8");
+	expect_fail_msg(call(f, "authenticateClient", auth_request(f, &d, &o), &http), "8.1.1",
+	                "3.8", "EID does not match");
 	orsp_ec_free(ok);
 	EVP_PKEY_free(k);
 	EVP_PKEY_free(eum_key);
@@ -1847,8 +1891,10 @@ static void test_cancel_session(void **state)
 	authenticate(f, &d, "CANCEL-1");
 	expect_fail(call(f, "cancelSession", cancel_request(f, &d, 1, "2.999.10", true), &http),
 	            "8.1", "6.1");
-	expect_fail(call(f, "cancelSession", cancel_request(f, &d, 1, "2.999.11", false), &http),
-	            "8.1", "6.1");
+	/* another SM-DP+'s OID: 8.8/3.10, as pySim's osmo-smdpp answers */
+	expect_fail_msg(
+	    call(f, "cancelSession", cancel_request(f, &d, 1, "2.999.11", false), &http), "8.8",
+	    "3.10", "SM-DP+ OID");
 	rsp = call(f, "cancelSession", cancel_request(f, &d, 1, "2.999.10", false), &http);
 	expect_ok(rsp);
 	json_decref(rsp);
@@ -2483,6 +2529,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_device_info, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_eligibility_services, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_certificate_checks, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_order_not_released, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_gbpp_checks, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_download_retry_limit, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_download_limit_released, setup, teardown),

@@ -436,7 +436,8 @@ static void test_cancel_and_reorder(void **state)
 	assert_int_equal(orsp_smdp_download_order(s, &o2, NULL), ORSP_E_EXISTS);
 	o.profile_type = "T";
 	assert_int_equal(orsp_smdp_download_order(s, &o, NULL), ORSP_OK);
-	assert_int_equal(orsp_smdp_download_order(s, &o, NULL), ORSP_E_NOT_FOUND);
+	/* none of the type left (all ordered or used), and a type never imported */
+	assert_int_equal(orsp_smdp_download_order(s, &o, NULL), ORSP_E_STATE);
 	o.profile_type = "other";
 	assert_int_equal(orsp_smdp_download_order(s, &o, NULL), ORSP_E_NOT_FOUND);
 	orsp_smdp_close(s);
@@ -982,7 +983,7 @@ static void test_concurrent_orders(void **state)
 	assert_int_equal(count_rows(s, "SELECT count(*) FROM smdp_profile WHERE state='allocated'"),
 	                 CHILDREN * PER_CHILD);
 	orsp_smdp_order o = {.profile_type = "C"};
-	assert_int_equal(orsp_smdp_download_order(s, &o, NULL), ORSP_E_NOT_FOUND);
+	assert_int_equal(orsp_smdp_download_order(s, &o, NULL), ORSP_E_STATE); /* none left */
 	orsp_smdp_close(s);
 }
 

@@ -168,9 +168,9 @@ typedef struct orsp_smdp_order {
 
 /* Take one profile out of Available in one write transaction (BEGIN IMMEDIATE: concurrent
  * orders never get the same profile). out gets the ICCID and matching ID.
- * Errors: ORSP_E_USAGE, ORSP_E_NOT_FOUND (no such ICCID / no Available profile of that
- * type), ORSP_E_STATE (that ICCID is not Available), ORSP_E_EXISTS (matching ID in use),
- * ORSP_E_STORAGE. */
+ * Errors: ORSP_E_USAGE, ORSP_E_NOT_FOUND (no such ICCID / no profile of that type at all),
+ * ORSP_E_STATE (that ICCID is not Available / no profile of that type is Available),
+ * ORSP_E_EXISTS (matching ID in use), ORSP_E_STORAGE. */
 ORSP_MUST_CHECK orsp_err orsp_smdp_download_order(orsp_smdp *s, const orsp_smdp_order *o,
                                                   orsp_smdp_profile *out);
 

@@ -104,6 +104,8 @@ static orsp_err download_order(req *r)
 	e = orsp_smdp_download_order(r->s, &o, &p);
 	if (e == ORSP_E_NOT_FOUND && type)
 		return smdp_reply_fail(r->out, ES2P_PROFILE_TYPE_UNKNOWN, NULL);
+	if (e == ORSP_E_STATE && type) /* the type is known, none of it Available */
+		return smdp_reply_fail(r->out, ES2P_PROFILE_TYPE_UNAVAILABLE, NULL);
 	if ((e = refused(r, e, &answered)) || answered)
 		return e;
 	if (eid)
@@ -201,7 +203,15 @@ static orsp_err cancel_order(req *r)
 		return e;
 	if (eid && strcmp(eid, p.eid) != 0)
 		return smdp_reply_fail(r->out, ES2P_EID_INVALID, "not the EID of the order");
+	/* a matching ID that is not the order's is refused as such, not as an unknown ICCID;
+	 * the store checks it again in its transaction (the order may have changed since) */
+	if (mid && strcmp(mid, p.matching_id) != 0)
+		return smdp_reply_fail(r->out, ES9P_MATCHING_ID,
+		                       "not the matching ID of the order");
 	e = orsp_smdp_cancel_order(r->s, iccid, mid, strcmp(fpsi, "Available") == 0);
+	if (e == ORSP_E_NOT_FOUND && mid)
+		return smdp_reply_fail(r->out, ES9P_MATCHING_ID,
+		                       "not the matching ID of the order");
 	if ((e = refused(r, e, &answered)) || answered)
 		return e;
 	return reply_ok(r, NULL, NULL);

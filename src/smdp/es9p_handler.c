@@ -1054,15 +1054,24 @@ static orsp_err authenticate_client(ctx *c)
 		}
 		if (e)
 			goto out;
+		/* SGP.22 §5.6.2: 8.1.1/3.8 "EID doesn't match the expected value" */
 		if (prof.eid[0] && strcmp(prof.eid, eid) != 0) {
-			e = fail(c, ES9P_MATCHING_ID, "the order is for another eUICC");
+			e = fail(c, ES9P_EID_MISMATCH, NULL);
 			goto out;
 		}
+		/* 8.2/1.2 "Profile has not yet been released" for an order still waiting for
+		 * its confirmation or release, as for one already downloaded; an order that
+		 * ended (Error, Unavailable) refuses its matching ID */
 		if (prof.state != ORSP_SMDP_RELEASED) {
-			e = fail(c, prof.state == ORSP_SMDP_DOWNLOADED || prof.state == ORSP_SMDP_INSTALLED
-			                ? ES9P_PROFILE_STATE
-			                : ES9P_MATCHING_ID,
-			         orsp_smdp_state_name(prof.state));
+			bool waiting = prof.state == ORSP_SMDP_ALLOCATED ||
+			               prof.state == ORSP_SMDP_LINKED ||
+			               prof.state == ORSP_SMDP_CONFIRMED;
+			e = fail(c,
+			         waiting || prof.state == ORSP_SMDP_DOWNLOADED ||
+			                 prof.state == ORSP_SMDP_INSTALLED
+			             ? ES9P_PROFILE_STATE
+			             : ES9P_MATCHING_ID,
+			         waiting ? "not released yet" : orsp_smdp_state_name(prof.state));
 			goto out;
 		}
 		if (prof.expires_at && now_s(c) > prof.expires_at) {
@@ -1964,8 +1973,12 @@ static orsp_err cancel_session(ctx *c)
 		else if (f.tag == 0x82 && orsp_der_uint(f.value, &reason))
 			reason = 127;
 	}
-	if (!t_ok || !o_ok) {
-		e = fail(c, ES9P_SERVER_CHALLENGE, !t_ok ? "transactionId" : "smdpOid");
+	if (!t_ok) {
+		e = fail(c, ES9P_SERVER_CHALLENGE, "transactionId");
+		goto out;
+	}
+	if (!o_ok) {
+		e = fail(c, ES9P_BAD_OID, NULL);
 		goto out;
 	}
 	/* The session's end and the order's: one transaction, so a failure leaves both as they

@@ -24,6 +24,8 @@ static const struct {
     [ES9P_EUICC_EXPIRED] = {"8.1.3", "6.3", "eUICC certificate expired"},
     [ES9P_CI_UNKNOWN] = {"8.11.1", "3.9", "unknown CI public key"},
     [ES9P_MATCHING_ID] = {"8.2.6", "3.8", "matching ID refused"},
+    /* cancelSession's smdpOid (the code of pySim's osmo-smdpp) */
+    [ES9P_BAD_OID] = {"8.8", "3.10", "invalid SM-DP+ OID"},
     [ES9P_EID_MISMATCH] = {"8.1.1", "3.8", "EID does not match the order"},
     [ES9P_NOT_ELIGIBLE] = {"8.2.5", "4.3", "eUICC not eligible for the profile"},
     [ES9P_ORDER_EXPIRED] = {"8.8.5", "4.10", "order expired"},
@@ -37,7 +39,8 @@ static const struct {
     [ES9P_INTERNAL] = {"1.2", "4.2", "SM-DP+ internal error"},
     [ES2P_UNAUTHORISED] = {"1.1", "1.2", "function requester not authorised"},
     [ES2P_ICCID_UNKNOWN] = {"8.2.1", "3.9", "unknown ICCID"},
-    [ES2P_PROFILE_TYPE_UNKNOWN] = {"8.2.5", "3.9", "no available profile of that type"},
+    [ES2P_PROFILE_TYPE_UNKNOWN] = {"8.2.5", "3.9", "unknown profile type"},
+    [ES2P_PROFILE_TYPE_UNAVAILABLE] = {"8.2.5", "3.7", "no more profiles of that type available"},
     [ES2P_EID_INVALID] = {"8.1.1", "2.1", "invalid EID"},
     [ES2P_WRONG_STATE] = {"8.2.1", "3.3", "profile not in a state for this function"},
     [ES2P_MATCHING_ID_CONFLICT] = {"8.2.6", "3.3", "matching ID already in use or different"},

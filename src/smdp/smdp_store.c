@@ -837,6 +837,24 @@ out:
 
 /* ----- ES2+ ----- */
 
+/* Whether the inventory has (or had) a profile of this type, in any state. Read only after a
+ * downloadOrder found none Available, outside its write transaction: the partial index of
+ * Available profiles does not serve it, so an unknown type costs a scan of the table. */
+static orsp_err type_known(orsp_smdp *s, const char *type, bool *known)
+{
+	orsp_stmt *st = NULL;
+	orsp_err err = orsp_db_prepare(
+	    s->db, "SELECT 1 FROM smdp_profile WHERE profile_type = ?1 LIMIT 1", &st);
+
+	*known = false;
+	if (!err)
+		err = orsp_stmt_bind_text(st, 1, type);
+	if (!err)
+		err = orsp_stmt_step(st, known);
+	orsp_stmt_finalize(st);
+	return err;
+}
+
 orsp_err orsp_smdp_download_order(orsp_smdp *s, const orsp_smdp_order *o, orsp_smdp_profile *out)
 {
 	orsp_err err;
@@ -926,6 +944,20 @@ orsp_err orsp_smdp_download_order(orsp_smdp *s, const orsp_smdp_order *o, orsp_s
 out:
 	orsp_stmt_finalize(st);
 	err = finish(s, err);
+	if (err == ORSP_E_NOT_FOUND && o->profile_type) {
+		/* none Available: a type all of whose profiles are ordered or used, or one this
+		 * SM-DP+ never had (SGP.22 §5.3.1 tells them apart: 3.7 and 3.9) */
+		bool known = false;
+		orsp_err e2 = type_known(s, o->profile_type, &known);
+		if (e2)
+			return e2;
+		return known ? orsp_errf(ORSP_E_STATE,
+		                         "no available profile of type \"%.64s\": all are ordered"
+		                         " or used",
+		                         o->profile_type)
+		             : orsp_errf(ORSP_E_NOT_FOUND, "unknown profile type \"%.64s\"",
+		                         o->profile_type);
+	}
 	if (!err && out)
 		err = load(s, BY_ICCID, p.iccid, out);
 	return err;
