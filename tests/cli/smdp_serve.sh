@@ -180,6 +180,20 @@ awk -v c="$cs" -v p="$ps" 'BEGIN { exit !(c > 0 && p > 0 && c < p) }' && ok || b
 # one log line per request, no secret
 grep -q 'function=initiateAuthentication tid=[0-9A-F]\{32\} eid=- http=200 result=ok' "$T/serve.log" && ok || bad "request log line"
 if grep -q "$TOKEN" "$T/serve.log"; then bad "token in the log"; else ok; fi
+# a database another process keeps locked past the busy timeout (5 s): a bare 500, and the
+# request's log line says it failed, and why
+python3 -c 'import sqlite3, sys, time
+c = sqlite3.connect(sys.argv[1], isolation_level=None)
+c.execute("BEGIN IMMEDIATE")
+open(sys.argv[2], "w").close()
+time.sleep(7)
+c.execute("ROLLBACK")' "$T/smdp.db" "$T/locked" &
+locker=$!
+for _ in $(seq 1 100); do [[ -e "$T/locked" ]] && break; sleep 0.1; done
+r=$(post /gsma/rsp2/es2plus/downloadOrder "{$HDR,\"iccid\":\"89000123456789012341\"}" -H "Authorization: Bearer $TOKEN" --max-time 30)
+[[ "$r" == '500 ' ]] && ok || bad "downloadOrder on a locked database: $r"
+wait "$locker"
+grep -q 'function=downloadOrder tid=- eid=- http=500 result=error ms=[0-9.]* error=.' "$T/serve.log" && ok || bad "log line of a 500: $(grep 'http=500' "$T/serve.log")"
 # cancelOrder back to Available, then the operator CLI orders with the server's configuration
 r=$(post /gsma/rsp2/es2plus/cancelOrder "{$HDR,\"iccid\":\"89000123456789012341\",\"finalProfileStatusIndicator\":\"Available\"}" -H "Authorization: Bearer $TOKEN")
 [[ "$r" == '200 '*'Executed-Success'* ]] && ok || bad "cancelOrder: $r"
