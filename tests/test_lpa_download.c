@@ -6,7 +6,8 @@
  * cases: SGP.22 status Failed, HTTP 500, connection refused, TLS name mismatch and untrusted
  * server, the eUICC refusing the server, refusal by the user, a failed installation; Profile
  * Policy Rules in the metadata checked against the card's RAT (GetRAT): consent missing,
- * refused, given, not needed; a PPR the RAT forbids for the owner; a malformed RAT. */
+ * refused, given, not needed; a PPR the RAT forbids for the owner; a malformed RAT.
+ * orsp_lpa_bpp_metadata and orsp_lpa_metadata_compare alone. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -233,15 +234,98 @@ typedef struct smdp {
 	bool cc;     /* ccRequiredFlag in smdpSigned2 */
 	json_t *last_req[5];
 	char admin[64], agent[64];
-	char *bpp_b64, *dpcert_b64;
+	char *bpp_b64; /* the boundProfilePackage when set, else built by bpp_b64_of */
+	char *dpcert_b64;
+	const uint8_t *bpp_base; /* the package bpp_b64_of starts from */
+	size_t bpp_base_len;
+	const char *bpp_meta; /* the package's StoreMetadataRequest (hex) when not meta's */
+	size_t meta_segs;     /* '88' segments it is cut into (0: one) */
 	const char *meta;    /* profileMetadata (hex) when not META */
 	const char *message; /* statusCodeData.message of a Failed answer */
 	const char *tid;     /* the JSON transactionId of initiateAuthentication, when set */
 } smdp;
 
+static char *b64(const uint8_t *p, size_t n)
+{
+	size_t cap = orsp_base64_encoded_len(n);
+	char *s = malloc(cap);
+	assert_non_null(s);
+	assert_int_equal(orsp_base64_encode(p, n, s, cap), ORSP_OK);
+	return s;
+}
+
+/* base (a BPP) with its sequenceOf88 replaced by a1, the contents of an A1 (A2 dropped), in
+ * base64. */
+static char *bpp_with_a1(const uint8_t *base, size_t n, const uint8_t *a1, size_t a1_len)
+{
+	orsp_tlv top, part;
+	orsp_reader r;
+	orsp_writer w;
+	orsp_der_mark m;
+	uint8_t *out = malloc(n + a1_len + 64);
+	char *s;
+
+	assert_non_null(out);
+	assert_int_equal(orsp_der_parse_one(orsp_slice_make(base, n), &top), ORSP_OK);
+	orsp_writer_init(&w, out, n + a1_len + 64);
+	m = orsp_der_begin(&w, 0xBF36);
+	orsp_reader_init(&r, top.value.p, top.value.len);
+	while (orsp_reader_remaining(&r)) {
+		assert_int_equal(orsp_der_read(&r, &part), ORSP_OK);
+		if (part.tag == 0xA1)
+			orsp_der_put_tlv(&w, 0xA1, a1, a1_len);
+		else if (part.tag != 0xA2)
+			orsp_write_bytes(&w, part.raw.p, part.raw.len);
+	}
+	orsp_der_end(&w, m);
+	assert_int_equal(orsp_writer_status(&w), ORSP_OK);
+	s = b64(out, w.len);
+	free(out);
+	return s;
+}
+
+/* The contents of an A1 carrying meta_hex in segs '88' segments (each its share of the
+ * metadata, then 8 bytes standing for its C-MAC, which the LPA cannot check). */
+static size_t a1_of(const char *meta_hex, size_t segs, uint8_t *out, size_t cap)
+{
+	uint8_t meta[512], seg[512];
+	size_t ml = 0, off = 0;
+	orsp_writer w;
+
+	assert_int_equal(orsp_hex_decode(meta_hex, meta, sizeof(meta), &ml), ORSP_OK);
+	orsp_writer_init(&w, out, cap);
+	for (size_t i = 0; i < segs; i++) {
+		size_t k = i + 1 == segs ? ml - off : ml / segs;
+		memcpy(seg, meta + off, k);
+		memset(seg + k, 0xEE, 8);
+		orsp_der_put_tlv(&w, 0x88, seg, k + 8);
+		off += k;
+	}
+	assert_int_equal(orsp_writer_status(&w), ORSP_OK);
+	return w.len;
+}
+
 static const char *const fn_names[5] = {"initiateAuthentication", "authenticateClient",
                                         "getBoundProfilePackage", "handleNotification",
                                         "cancelSession"};
+
+/* The package getBoundProfilePackage answers: bpp_b64 when a test set one; else pySim's BPP
+ * (whose A1 wraps each segment twice, as SGP.22 does not) with a conforming A1 carrying
+ * bpp_meta, or the metadata authenticateClient gave, so the metadata match unless a test
+ * makes them differ. */
+static char *bpp_b64_of(const smdp *s)
+{
+	uint8_t a1[1024];
+	size_t n;
+
+	if (s->bpp_b64)
+		return strdup(s->bpp_b64);
+	n = a1_of(s->bpp_meta ? s->bpp_meta
+	          : s->meta   ? s->meta
+	                      : META,
+	          s->meta_segs ? s->meta_segs : 1, a1, sizeof(a1));
+	return bpp_with_a1(s->bpp_base, s->bpp_base_len, a1, n);
+}
 
 static orsp_err smdp_handle(void *ctx, const orsp_http_request *req, orsp_http_response *resp)
 {
@@ -316,11 +400,13 @@ static orsp_err smdp_handle(void *ctx, const orsp_http_request *req, orsp_http_r
 		if (!e)
 			e = orsp_json_put_string(out, "smdpCertificate", s->dpcert_b64);
 	} else if (i == 2) {
+		char *bpp = bpp_b64_of(s);
 		e = orsp_json_header_put_success(out);
 		if (!e)
 			e = orsp_json_put_string(out, "transactionId", TID);
 		if (!e)
-			e = orsp_json_put_string(out, "boundProfilePackage", s->bpp_b64);
+			e = orsp_json_put_string(out, "boundProfilePackage", bpp);
+		free(bpp);
 	} else {
 		e = orsp_json_header_put_success(out);
 	}
@@ -355,15 +441,6 @@ typedef struct fx {
 } fx;
 
 enum { CONSENT_NONE, CONSENT_YES, CONSENT_NO };
-
-static char *b64(const uint8_t *p, size_t n)
-{
-	size_t cap = orsp_base64_encoded_len(n);
-	char *s = malloc(cap);
-	assert_non_null(s);
-	assert_int_equal(orsp_base64_encode(p, n, s, cap), ORSP_OK);
-	return s;
-}
 
 static orsp_err start_server(fx *x, const char *cert_file, const char *key_file)
 {
@@ -406,7 +483,8 @@ static int setup(void **state)
 	assert_int_equal(orsp_euicc_apdu_register(&x->ctx, aid, 16, &card_ops, &x->card), ORSP_OK);
 	assert_int_equal(orsp_lpa_transport_apdu(&x->ctx, &t), ORSP_OK);
 	assert_int_equal(orsp_lpa_card_open(&x->lc, &t), ORSP_OK);
-	/* the real osmo-smdpp BPP; its last 86 segment makes the card answer the PIR */
+	/* pySim's BPP (osmo-smdpp), its sequenceOf88 made to carry the metadata the SM-DP+
+	 * gives (bpp_b64_of); its last 86 segment makes the card answer the PIR */
 	x->bpp = test_read_vector("sgp22/bpp/bpp.der", &x->bpp_len);
 	assert_non_null(x->bpp);
 	assert_int_equal(orsp_der_parse_one(orsp_slice_make(x->bpp, x->bpp_len), &top), ORSP_OK);
@@ -424,7 +502,8 @@ static int setup(void **state)
 	}
 	assert_non_null(x->card.last_seg);
 	x->card.n_notif = 1;
-	x->smdp.bpp_b64 = b64(x->bpp, x->bpp_len);
+	x->smdp.bpp_base = x->bpp;
+	x->smdp.bpp_base_len = x->bpp_len;
 	cert = test_read_vector("sgp26/DPpb/CERT_S_SM_DPpb_ECDSA_NIST.der", &cl);
 	assert_non_null(cert);
 	x->smdp.dpcert_b64 = b64(cert, cl);
@@ -1387,6 +1466,134 @@ static void test_ppr_bad_metadata(void **state)
 	assert_int_equal(x->n_confirm, 0);
 }
 
+/* ---------------------------------------------------------------- the package's metadata */
+
+/* META with ICCID 89000123456789012358 */
+#define META_ICCID2 "BF25205A0A9800103254769810328591074F70656E5253509209545334382074657374"
+
+/* Metadata for test_metadata_compare: spec in hex, or "+" and hex for META's fields followed
+ * by those. */
+static size_t meta_of(const char *spec, uint8_t *out, size_t cap)
+{
+	uint8_t extra[128], base[64];
+	size_t n = 0, bl = 0;
+	orsp_tlv t;
+	orsp_writer w;
+	orsp_der_mark m;
+
+	if (spec[0] != '+') {
+		assert_int_equal(orsp_hex_decode(spec, out, cap, &n), ORSP_OK);
+		return n;
+	}
+	assert_int_equal(orsp_hex_decode(META, base, sizeof(base), &bl), ORSP_OK);
+	assert_int_equal(orsp_der_parse_one(orsp_slice_make(base, bl), &t), ORSP_OK);
+	assert_int_equal(orsp_hex_decode(spec + 1, extra, sizeof(extra), &n), ORSP_OK);
+	orsp_writer_init(&w, out, cap);
+	m = orsp_der_begin(&w, 0xBF25);
+	orsp_write_bytes(&w, t.value.p, t.value.len);
+	orsp_write_bytes(&w, extra, n);
+	orsp_der_end(&w, m);
+	assert_int_equal(orsp_writer_status(&w), ORSP_OK);
+	return w.len;
+}
+
+/* orsp_lpa_metadata_compare alone: what it names for each kind of difference. */
+static void test_metadata_compare(void **state)
+{
+	static const struct {
+		const char *shown, *pkg;
+		orsp_err e;
+		const char *diff;
+	} t[] = {
+	    {META, META, ORSP_OK, ""},
+	    {META_PPR12, META_PPR12, ORSP_OK, ""},
+	    {META, "+950100", ORSP_E_VERIFY,
+	     "profileClass test instead of operational (by default)"},
+	    {"+950102", "+950101", ORSP_E_VERIFY,
+	     "profileClass provisioning instead of operational"},
+	    {META, "+9501FF", ORSP_E_VERIFY,
+	     "profileClass unreadable instead of operational (by default)"},
+	    /* an empty PprIds and none: no rules either way, another encoding */
+	    {META, "+990100", ORSP_E_VERIFY, "profilePolicyRules"},
+	    {META, META_PPR_BAD, ORSP_E_VERIFY,
+	     "profilePolicyRules unreadable instead of none; profileOwner"},
+	    /* PPRs, then the ICCID, whatever the order of the fields */
+	    {META_PPR12, META_ICCID2, ORSP_E_VERIFY,
+	     "profilePolicyRules none instead of PPR1 (no disabling), PPR2 (no deletion); ICCID "
+	     "89000123456789012358 instead of 89000123456789012341; profileOwner"},
+	    /* a field SGP.22 v2.2 does not define; a repeated one */
+	    {META, "+9F7F0100", ORSP_E_VERIFY, "field 9F7F"},
+	    {"+9F7F0100", "+9F7F0101", ORSP_E_VERIFY, "field 9F7F"},
+	    {"+3D00", "+", ORSP_E_VERIFY, "field 3D"},
+	    {META, "+9203414243", ORSP_E_VERIFY, "profileName"},
+	    {"+B600", "+B60430020500", ORSP_E_VERIFY, "notificationConfigurationInfo"},
+	    {"+9301019400", "+930100", ORSP_E_VERIFY, "iconType; icon"},
+	    /* the same fields in another order */
+	    {"BF250F5A0A98001032547698103214910100", "BF250F9101005A0A98001032547698103214",
+	     ORSP_E_VERIFY, "the order or encoding of its fields"},
+	    {META, "BF2400", ORSP_E_MALFORMED, ""},
+	    /* nothing shown at all */
+	    {"BF2500", "+", ORSP_E_VERIFY,
+	     "ICCID 89000123456789012341 instead of none; profileName; serviceProviderName"},
+	    {"BF250291", META, ORSP_E_MALFORMED, ""},
+	};
+	uint8_t a[256], b[256];
+	size_t al, bl;
+	char diff[200];
+	(void)state;
+
+	for (size_t i = 0; i < ORSP_ARRAY_LEN(t); i++) {
+		al = meta_of(t[i].shown, a, sizeof(a));
+		bl = meta_of(t[i].pkg, b, sizeof(b));
+		memset(diff, 'x', sizeof(diff));
+		assert_int_equal(orsp_lpa_metadata_compare(a, al, b, bl, diff, sizeof(diff)),
+		                 t[i].e);
+		assert_string_equal(diff, t[i].diff);
+	}
+	/* trailing bytes after the package's BF25 */
+	al = meta_of(META, a, sizeof(a));
+	bl = meta_of(META, b, sizeof(b));
+	b[bl++] = 0;
+	assert_int_equal(orsp_lpa_metadata_compare(a, al, b, bl, diff, sizeof(diff)),
+	                 ORSP_E_MALFORMED);
+	/* cut at an entry, "..." said */
+	al = meta_of(META_PPR12, a, sizeof(a));
+	bl = meta_of(META_ICCID2, b, sizeof(b));
+	assert_int_equal(orsp_lpa_metadata_compare(a, al, b, bl, diff, 100), ORSP_E_VERIFY);
+	assert_string_equal(diff, "profilePolicyRules none instead of PPR1 (no disabling), PPR2 "
+	                          "(no deletion); ...");
+	assert_int_equal(orsp_lpa_metadata_compare(a, al, b, bl, diff, 8), ORSP_E_VERIFY);
+	assert_string_equal(diff, "...");
+	assert_int_equal(orsp_lpa_metadata_compare(a, al, b, bl, diff, 0), ORSP_E_USAGE);
+}
+
+/* orsp_lpa_bpp_metadata alone: the joined segments, a buffer too small for them. */
+static void test_bpp_metadata_read(void **state)
+{
+	fx *x = *state;
+	uint8_t a1[600], meta[256], out[256], *bpp;
+	size_t n, ml = 0, ol = 0, bl = 0;
+	char *s;
+
+	assert_int_equal(orsp_hex_decode(META_PPR12, meta, sizeof(meta), &ml), ORSP_OK);
+	n = a1_of(META_PPR12, 4, a1, sizeof(a1));
+	s = bpp_with_a1(x->bpp, x->bpp_len, a1, n);
+	bpp = malloc(strlen(s));
+	assert_non_null(bpp);
+	assert_int_equal(orsp_base64_decode(s, strlen(s), bpp, strlen(s), &bl), ORSP_OK);
+	assert_int_equal(orsp_lpa_bpp_metadata(bpp, bl, out, sizeof(out), &ol), ORSP_OK);
+	assert_int_equal(ol, ml);
+	assert_memory_equal(out, meta, ml);
+	ol = 99;
+	assert_int_equal(orsp_lpa_bpp_metadata(bpp, bl, out, ml - 1, &ol), ORSP_E_RESOURCE);
+	assert_int_equal(ol, 0);
+	/* a package LoadBoundProfilePackage would refuse: its message */
+	assert_int_equal(orsp_lpa_bpp_metadata(bpp, 3, out, sizeof(out), &ol), ORSP_E_MALFORMED);
+	assert_int_equal(orsp_lpa_bpp_metadata(NULL, 3, out, sizeof(out), &ol), ORSP_E_USAGE);
+	free(bpp);
+	free(s);
+}
+
 int main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
@@ -1422,6 +1629,8 @@ int main(void)
 	    T(test_ppr_not_allowed),
 	    T(test_ppr_bad_rat),
 	    T(test_ppr_bad_metadata),
+	    T(test_bpp_metadata_read),
+	    cmocka_unit_test(test_metadata_compare),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -68,6 +68,30 @@ ORSP_MUST_CHECK orsp_err orsp_lpa_es10(orsp_lpa_card *c, const uint8_t *req, siz
 ORSP_MUST_CHECK orsp_err orsp_lpa_load_bpp(orsp_lpa_card *c, const uint8_t *bpp, size_t n,
                                            uint8_t *pir, size_t cap, size_t *pir_len);
 
+/* The StoreMetadataRequest a BPP carries (SGP.22 §2.5.5), which the eUICC stores: the data of
+ * each '88' segment of its sequenceOf88 (the contents less the 8-byte C-MAC, which only the
+ * eUICC can check), joined, into out (cap bytes; a BPP's n bytes always suffice), *len its
+ * length. ORSP_E_MALFORMED, nothing in *len, for a package LoadBoundProfilePackage would
+ * refuse, no A1 right after BF23 and A0, an empty A1, a segment not tagged 88 or without data
+ * before its MAC, or joined bytes that are not one DER StoreMetadataRequest (BF25);
+ * ORSP_E_RESOURCE when it exceeds cap. */
+ORSP_MUST_CHECK orsp_err orsp_lpa_bpp_metadata(const uint8_t *bpp, size_t n, uint8_t *out,
+                                               size_t cap, size_t *len);
+
+/* The metadata a BPP carries (pkg, m bytes) against the metadata shown before (shown, n
+ * bytes: authenticateClient's profileMetadata). SGP.22 wants the same metadata; both are DER,
+ * where one value has one encoding, so they must be the same bytes: ORSP_OK. Otherwise
+ * ORSP_E_VERIFY, and diff (cap bytes, NUL-terminated, cut with "..." when too small) names the
+ * fields that differ, "; " between them, most telling first: "profilePolicyRules PPR1 (no
+ * disabling) instead of none", "ICCID <package's> instead of <shown>", "profileClass test
+ * instead of operational", then by name profileOwner, profileName, serviceProviderName,
+ * notificationConfigurationInfo, iconType, icon, "field <tag>" for one v2.2 does not define,
+ * "the order or encoding of its fields" when no field differs. ORSP_E_MALFORMED when either
+ * is not a StoreMetadataRequest (one BF25 TLV of TLVs). */
+ORSP_MUST_CHECK orsp_err orsp_lpa_metadata_compare(const uint8_t *shown, size_t n,
+                                                   const uint8_t *pkg, size_t m, char *diff,
+                                                   size_t cap);
+
 ORSP_MUST_CHECK orsp_err orsp_lpa_get_eid(orsp_lpa_card *c, char eid[33]);
 
 typedef struct orsp_lpa_profile {

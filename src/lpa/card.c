@@ -517,6 +517,14 @@ static orsp_err bpp_walk(orsp_lpa_card *c, const uint8_t *bpp, size_t n, uint8_t
 	return e;
 }
 
+orsp_err lpa_bpp_check(const uint8_t *bpp, size_t n)
+{
+	size_t rl = 0;
+	bool got = false;
+
+	return bpp_walk(NULL, bpp, n, NULL, 0, &rl, &got);
+}
+
 orsp_err orsp_lpa_load_bpp(orsp_lpa_card *c, const uint8_t *bpp, size_t n, uint8_t *pir, size_t cap,
                            size_t *pir_len)
 {
@@ -527,8 +535,7 @@ orsp_err orsp_lpa_load_bpp(orsp_lpa_card *c, const uint8_t *bpp, size_t n, uint8
 	if (!c || !bpp || !pir || !pir_len)
 		return orsp_errf(ORSP_E_USAGE, "lpa: bad arguments");
 	*pir_len = 0;
-	if ((e = bpp_walk(NULL, bpp, n, pir, cap, &rl, &got)) ||
-	    (e = bpp_walk(c, bpp, n, pir, cap, &rl, &got)))
+	if ((e = lpa_bpp_check(bpp, n)) || (e = bpp_walk(c, bpp, n, pir, cap, &rl, &got)))
 		return e;
 	if (!got)
 		return orsp_errf(ORSP_E_MALFORMED, "card: no ProfileInstallationResult");

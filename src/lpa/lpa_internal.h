@@ -22,6 +22,10 @@ ORSP_MUST_CHECK orsp_err lpa_ppr_bits(orsp_slice v, uint32_t *out);
  * into op: mccMnc of 3 bytes, then gid1, gid2 if present, nothing else. */
 ORSP_MUST_CHECK orsp_err lpa_operator_parse(orsp_slice v, orsp_lpa_operator *op);
 
+/* The structure of a Bound Profile Package as LoadBoundProfilePackage cuts it (card.c): BF36
+ * { BF23, then A0..A3 parts of TLVs }, nothing sent. ORSP_E_MALFORMED naming what is wrong. */
+ORSP_MUST_CHECK orsp_err lpa_bpp_check(const uint8_t *bpp, size_t n);
+
 /* Room for the eUICC's answer to RetrieveNotificationsList by seqNumber: one
  * PendingNotification. */
 #define LPA_NOTIFICATION_MAX 8192
