@@ -6,8 +6,10 @@
  * cases: SGP.22 status Failed, HTTP 500, connection refused, TLS name mismatch and untrusted
  * server, the eUICC refusing the server, refusal by the user, a failed installation; Profile
  * Policy Rules in the metadata checked against the card's RAT (GetRAT): consent missing,
- * refused, given, not needed; a PPR the RAT forbids for the owner; a malformed RAT.
- * orsp_lpa_bpp_metadata and orsp_lpa_metadata_compare alone. */
+ * refused, given, not needed; a PPR the RAT forbids for the owner; a malformed RAT. The
+ * package's StoreMetadataRequest against the metadata shown: PPRs added or dropped, another
+ * ICCID or name, unreadable ones, all refused before loading; the same cut into segments
+ * loads. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -1594,6 +1596,160 @@ static void test_bpp_metadata_read(void **state)
 	free(s);
 }
 
+/* META with profileName "TS48 evil" */
+#define META_EVIL "BF25205A0A9800103254769810321491074F70656E5253509209545334382065766C69"
+
+static const char *const calls_bpp_refused[] = {"initiateAuthentication", "authenticateClient",
+                                                "getBoundProfilePackage", "cancelSession"};
+
+/* Refused before loading: the error and its detail, the session cancelled on both sides with
+ * undefinedReason (the order stays downloadable), nothing of the package sent to the eUICC,
+ * no installation result. */
+static void assert_bpp_refused(fx *x, orsp_err e, const char *detail)
+{
+	char iccid[21];
+	assert_int_equal(run(x, NULL, iccid), e);
+	assert_string_equal(orsp_err_detail(), detail);
+	assert_calls(x, calls_bpp_refused, 4);
+	assert_false(card_saw(x, 0xBF36));
+	assert_int_equal(cancel_reason(x), 127);
+	assert_string_equal(iccid, "");
+}
+
+/* The SM-DP+ shows metadata without PPRs (nobody is asked to consent, no RAT read) and puts
+ * PPR1, PPR2 and an owner into the package's StoreMetadataRequest: refused before any piece
+ * goes to the eUICC, the rules named. */
+static void test_bpp_metadata_ppr_added(void **state)
+{
+	fx *x = *state;
+
+	x->consent = CONSENT_YES;
+	x->smdp.bpp_meta = META_PPR12;
+	assert_bpp_refused(x, ORSP_E_VERIFY,
+	                   "the package's metadata differs from the one the SM-DP+ showed: "
+	                   "profilePolicyRules PPR1 (no disabling), PPR2 (no deletion) instead "
+	                   "of none; profileOwner; nothing of it was sent to the eUICC (session "
+	                   "cancelled)");
+	assert_int_equal(x->n_consent, 0);
+	assert_false(card_saw(x, 0xBF43));
+	/* and the other way round: rules shown and consented to, none in the package */
+	reset(x);
+	x->smdp.meta = META_PPR12;
+	x->smdp.bpp_meta = META;
+	assert_bpp_refused(x, ORSP_E_VERIFY,
+	                   "the package's metadata differs from the one the SM-DP+ showed: "
+	                   "profilePolicyRules none instead of PPR1 (no disabling), PPR2 (no "
+	                   "deletion); profileOwner; nothing of it was sent to the eUICC (session "
+	                   "cancelled)");
+	assert_int_equal(x->n_consent, 1);
+}
+
+/* Another ICCID, another name in the package: refused, the ICCIDs shown, the name named. */
+static void test_bpp_metadata_iccid_name(void **state)
+{
+	fx *x = *state;
+
+	x->smdp.bpp_meta = META_ICCID2;
+	assert_bpp_refused(x, ORSP_E_VERIFY,
+	                   "the package's metadata differs from the one the SM-DP+ showed: ICCID "
+	                   "89000123456789012358 instead of 89000123456789012341; nothing of it "
+	                   "was sent to the eUICC (session cancelled)");
+	reset(x);
+	x->smdp.bpp_meta = META_EVIL;
+	assert_bpp_refused(x, ORSP_E_VERIFY,
+	                   "the package's metadata differs from the one the SM-DP+ showed: "
+	                   "profileName; nothing of it was sent to the eUICC (session cancelled)");
+}
+
+/* The same metadata cut into three '88' segments: joined, equal, loaded as before. */
+static void test_bpp_metadata_segments(void **state)
+{
+	fx *x = *state;
+	char iccid[21];
+
+	x->smdp.meta_segs = 3;
+	assert_int_equal(run(x, NULL, iccid), ORSP_OK);
+	assert_string_equal(iccid, ICCID1);
+	assert_true(card_saw(x, 0xBF36));
+	assert_false(card_saw(x, 0xBF41));
+}
+
+/* A package whose StoreMetadataRequest cannot be read: refused before loading with a message
+ * that says what is wrong. */
+static void test_bpp_metadata_unreadable(void **state)
+{
+	fx *x = *state;
+	uint8_t a1[600];
+	size_t n;
+
+	/* a segment holding only its MAC */
+	free(x->smdp.bpp_b64);
+	x->smdp.bpp_b64 = bpp_with_a1(
+	    x->bpp, x->bpp_len, (const uint8_t *)"\x88\x08\xEE\xEE\xEE\xEE\xEE\xEE\xEE\xEE", 10);
+	assert_bpp_refused(x, ORSP_E_MALFORMED,
+	                   "bound profile package: a sequenceOf88 segment of 8 bytes (no data "
+	                   "before its 8-byte MAC) (session cancelled)");
+	/* an empty sequenceOf88 */
+	reset(x);
+	free(x->smdp.bpp_b64);
+	x->smdp.bpp_b64 = bpp_with_a1(x->bpp, x->bpp_len, NULL, 0);
+	assert_bpp_refused(x, ORSP_E_MALFORMED,
+	                   "bound profile package: sequenceOf88 is empty (session cancelled)");
+	/* a segment of another tag */
+	reset(x);
+	free(x->smdp.bpp_b64);
+	x->smdp.bpp_b64 = bpp_with_a1(x->bpp, x->bpp_len, (const uint8_t *)"\x87\x01\x00", 3);
+	assert_bpp_refused(x, ORSP_E_MALFORMED,
+	                   "bound profile package: a segment tagged 87 in sequenceOf88 (session "
+	                   "cancelled)");
+	/* the metadata with a byte too many, cut short, under another tag */
+	static const char *const bad[] = {META "00", "BF25205A0A98001032547698", "BF24025A00"};
+	for (size_t i = 0; i < ORSP_ARRAY_LEN(bad); i++) {
+		reset(x);
+		free(x->smdp.bpp_b64);
+		n = a1_of(bad[i], 1, a1, sizeof(a1));
+		x->smdp.bpp_b64 = bpp_with_a1(x->bpp, x->bpp_len, a1, n);
+		assert_bpp_refused(x, ORSP_E_MALFORMED,
+		                   "bound profile package: sequenceOf88 does not carry a "
+		                   "StoreMetadataRequest (one BF25, DER) (session cancelled)");
+	}
+	/* pySim's own package, each segment wrapped twice: its 88 holds 88 33 BF25 ... */
+	reset(x);
+	free(x->smdp.bpp_b64);
+	x->smdp.bpp_b64 = b64(x->bpp, x->bpp_len);
+	assert_bpp_refused(x, ORSP_E_MALFORMED,
+	                   "bound profile package: sequenceOf88 does not carry a "
+	                   "StoreMetadataRequest (one BF25, DER) (session cancelled)");
+	/* no sequenceOf88 at all */
+	reset(x);
+	free(x->smdp.bpp_b64);
+	{
+		orsp_tlv top, part;
+		orsp_reader r;
+		orsp_writer w;
+		orsp_der_mark m;
+		uint8_t *buf = malloc(x->bpp_len);
+		assert_non_null(buf);
+		assert_int_equal(orsp_der_parse_one(orsp_slice_make(x->bpp, x->bpp_len), &top),
+		                 ORSP_OK);
+		orsp_writer_init(&w, buf, x->bpp_len);
+		m = orsp_der_begin(&w, 0xBF36);
+		orsp_reader_init(&r, top.value.p, top.value.len);
+		while (orsp_reader_remaining(&r)) {
+			assert_int_equal(orsp_der_read(&r, &part), ORSP_OK);
+			if (part.tag != 0xA1)
+				orsp_write_bytes(&w, part.raw.p, part.raw.len);
+		}
+		orsp_der_end(&w, m);
+		assert_int_equal(orsp_writer_status(&w), ORSP_OK);
+		x->smdp.bpp_b64 = b64(buf, w.len);
+		free(buf);
+	}
+	assert_bpp_refused(x, ORSP_E_MALFORMED,
+	                   "bound profile package: no sequenceOf88 (A1) after BF23 and "
+	                   "firstSequenceOf87 (A0) (session cancelled)");
+}
+
 int main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
@@ -1631,6 +1787,10 @@ int main(void)
 	    T(test_ppr_bad_metadata),
 	    T(test_bpp_metadata_read),
 	    cmocka_unit_test(test_metadata_compare),
+	    T(test_bpp_metadata_ppr_added),
+	    T(test_bpp_metadata_iccid_name),
+	    T(test_bpp_metadata_segments),
+	    T(test_bpp_metadata_unreadable),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -8,7 +8,9 @@
  * confirmation code (eUICC unchanged both times), a CC order, and deletion. Profile Policy
  * Rules: a profile whose metadata carries PPR1 and PPR2 (the software eUICC's RAT allows them
  * for any operator with consent) is postponed with nobody to consent, installed with consent
- * (and the eUICC then enforces PPR1), and ends the order when consent is refused. */
+ * (and the eUICC then enforces PPR1), and ends the order when consent is refused; an SM-DP+
+ * that shows the profile without them and puts them into the package is refused before the
+ * eUICC gets any of it. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -46,7 +48,12 @@ typedef struct fx {
 	orsp_lpa_card c;
 	int fail_gbpp; /* answer this many getBoundProfilePackage with 503 (server trouble) */
 	int edit_bpp;  /* what to do to the BPP getBoundProfilePackage answers (BPP_*) */
+	/* DER fields (hex) the SM-DP+ adds to the profile's metadata once authenticateClient
+	 * has shown it, before it builds the BPP: a package with other metadata than shown */
+	const char *meta_after_auth;
 } fx;
+
+static void metadata_add(fx *f, const char *extra_hex);
 
 enum { BPP_AS_IS, BPP_BAD_SMDP_SIGN, BPP_NOT_BF36 };
 
@@ -93,6 +100,10 @@ static orsp_err es9p(void *ctx, const orsp_http_request *req, orsp_http_response
 	if (f->fail_gbpp > 0 && strcmp(fn, "getBoundProfilePackage") == 0) {
 		f->fail_gbpp--;
 		return orsp_http_response_set_body(resp, 503, NULL, NULL, 0);
+	}
+	if (f->meta_after_auth && strcmp(fn, "getBoundProfilePackage") == 0) {
+		metadata_add(f, f->meta_after_auth);
+		f->meta_after_auth = NULL;
 	}
 	e = orsp_es9p_handle(&f->svc, f->s, fn, req->body, req->body_len, &r);
 	if (!e && f->edit_bpp && r.body && strcmp(fn, "getBoundProfilePackage") == 0)
@@ -717,6 +728,50 @@ static void test_e2e_bad_bpp(void **state)
 	assert_string_equal(iccid, f->prof.iccid);
 }
 
+/* The SM-DP+ shows the profile without PPRs (nobody is asked) and builds its package with
+ * PPR1, PPR2 and an owner in the StoreMetadataRequest (correctly MACed: the eUICC would store
+ * them): the LPA refuses the package before any of it reaches the eUICC and cancels the
+ * session on both sides; the eUICC holds no profile and no result, the order is downloadable
+ * again (Released), and the retry, whose metadata now shows the rules, installs with the
+ * end user's consent. */
+static void test_e2e_bpp_metadata_mismatch(void **state)
+{
+	fx *f = *state;
+	char iccid[21];
+	orsp_lpa_profile p[ORSP_LPA_MAX_PROFILES];
+	orsp_lpa_notification no[ORSP_LPA_MAX_NOTIFICATIONS];
+	orsp_smdp_profile sp;
+	consent_log l = {.answer = true};
+	size_t n = 0;
+
+	order(f, "META-1", NULL);
+	f->meta_after_auth = OWNER_PPR12;
+	assert_int_equal(download(f, "META-1", NULL, iccid), ORSP_E_VERIFY);
+	assert_string_equal(orsp_err_detail(),
+	                    "the package's metadata differs from the one the SM-DP+ showed: "
+	                    "profilePolicyRules PPR1 (no disabling), PPR2 (no deletion) instead "
+	                    "of none; profileOwner; nothing of it was sent to the eUICC (session "
+	                    "cancelled)");
+	assert_string_equal(iccid, "");
+	assert_int_equal(orsp_lpa_profiles(&f->c, p, ORSP_LPA_MAX_PROFILES, &n), ORSP_OK);
+	assert_int_equal(n, 0);
+	assert_int_equal(orsp_lpa_notifications(&f->c, no, ORSP_LPA_MAX_NOTIFICATIONS, &n),
+	                 ORSP_OK);
+	assert_int_equal(n, 0);
+	assert_int_equal(smdp_notifications(f, "install"), 0);
+	assert_int_equal(orsp_smdp_get(f->s, f->prof.iccid, &sp), ORSP_OK);
+	assert_int_equal(sp.state, ORSP_SMDP_RELEASED);
+
+	assert_int_equal(download_consent(f, "META-1", &l, iccid), ORSP_OK);
+	assert_string_equal(iccid, f->prof.iccid);
+	assert_int_equal(l.calls, 1);
+	assert_int_equal(orsp_lpa_profiles(&f->c, p, ORSP_LPA_MAX_PROFILES, &n), ORSP_OK);
+	assert_int_equal(n, 1);
+	assert_int_equal(p[0].ppr, ORSP_LPA_PPR1 | ORSP_LPA_PPR2);
+	assert_int_equal(orsp_smdp_get(f->s, f->prof.iccid, &sp), ORSP_OK);
+	assert_int_equal(sp.state, ORSP_SMDP_INSTALLED);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -731,6 +786,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_e2e_bad_bpp, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_e2e_ppr, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_e2e_ppr_refused, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_e2e_bpp_metadata_mismatch, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -405,6 +405,30 @@ static orsp_err ppr_check(orsp_lpa_card *c, const orsp_lpa_profile *mp,
 	                 rules, who);
 }
 
+/* The BPP's StoreMetadataRequest, read from its sequenceOf88, against the profileMetadata of
+ * authenticateClient (shown, n bytes): the same bytes, else ORSP_E_VERIFY naming the fields
+ * that differ; one that cannot be read is ORSP_E_MALFORMED. Nothing is sent to the eUICC. */
+static orsp_err check_bpp_metadata(const uint8_t *bpp, size_t bppl, const uint8_t *shown, size_t n)
+{
+	uint8_t *pm = malloc(bppl ? bppl : 1);
+	size_t pml = 0;
+	char diff[136];
+	orsp_err e;
+
+	if (!pm)
+		return orsp_errf(ORSP_E_RESOURCE, "out of memory");
+	e = orsp_lpa_bpp_metadata(bpp, bppl, pm, bppl, &pml);
+	if (!e)
+		e = orsp_lpa_metadata_compare(shown, n, pm, pml, diff, sizeof(diff));
+	if (e == ORSP_E_VERIFY)
+		e = orsp_errf(e,
+		              "the package's metadata differs from the one the SM-DP+ showed: %s; "
+		              "nothing of it was sent to the eUICC",
+		              diff);
+	free(pm);
+	return e;
+}
+
 /* AuthenticateResponseError { transactionId [0], authenticateErrorCode } (SGP.22 §5.7.13)
  * as a one-line error. */
 static orsp_err auth_error(const orsp_tlv *err)
@@ -711,6 +735,10 @@ orsp_err orsp_lpa_download(orsp_lpa_card *c, const orsp_lpa_download_opts *o,
 	rsp = NULL;
 	json_decref(req);
 	req = NULL;
+	/* The metadata the eUICC would store must be the metadata shown, whose PPRs were checked
+	 * and consented to (SGP.22 §3.1.3): compared before any of the package is sent. */
+	if ((e = check_bpp_metadata(bpp, bppl, meta, metal)))
+		goto out_cancel_load;
 	progress(o, ORSP_LPA_STEP_INSTALL, mp.iccid);
 	pir = malloc(4096);
 	if (!pir) {
@@ -720,7 +748,8 @@ orsp_err orsp_lpa_download(orsp_lpa_card *c, const orsp_lpa_download_opts *o,
 	/* No installation result (a malformed package, the card refused a piece or said
 	 * nothing): the session is cancelled on both sides, undefinedReason (the project's
 	 * SGP.22 v2.2 ASN.1 names no loadBppExecutionError), so the order stays downloadable.
-	 * With a result, the SM-DP+ gets it instead (below). */
+	 * With a result, the SM-DP+ gets it instead (below). The same for a package whose
+	 * metadata is not the one shown (above: no metadataMismatch in v2.2 either). */
 	if ((e = orsp_lpa_load_bpp(c, bpp, bppl, pir, 4096, &pirl)))
 		goto out_cancel_load;
 	/* The PIR: success or the error the eUICC reports */
