@@ -2,14 +2,19 @@
  * src/lpa/es10.c, GetRAT in src/lpa/ppr.c): a fake ISD-R on a real APDU layer answers every
  * STORE DATA with the fuzz input (after the first byte, which picks the function), so each
  * answer goes through STORE DATA framing, GET RESPONSE and the strict parser of that
- * function.
+ * function. First byte 10: the input is instead a Bound Profile Package from the SM-DP+
+ * (src/lpa/metadata.c): its StoreMetadataRequest read from its sequenceOf88 and compared with
+ * fixed shown metadata, then the package loaded onto a card that answers nothing.
  *
  * Properties: no crash or sanitizer report; a function fails only with MALFORMED, STATE,
  * NOT_FOUND, POLICY or RESOURCE (never USAGE: the driver's own requests are well formed); on
  * success the counts stay within the caller's capacity and every string is NUL-terminated
  * within its field, the card's text (names, addresses) without control characters; a RAT
  * within the limits (empty on failure), and its check of a profile's PPRs never refuses and
- * asks consent for the same rule, nor names one it was not asked about.
+ * asks consent for the same rule, nor names one it was not asked about. A BPP's metadata is
+ * refused only as MALFORMED, read within the package's size as one BF25 TLV, and equal to the
+ * shown metadata exactly when the comparison says so, either way round; its list of
+ * differences is printable text within its buffer, empty exactly when they are equal.
  * Deterministic, no global state carried between inputs.
  */
 #include <stdlib.h>
@@ -83,7 +88,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	check(orsp_euicc_apdu_register(&ctx, aid, 16, &fake_ops, &a) == ORSP_OK);
 	check(orsp_lpa_transport_apdu(&ctx, &t) == ORSP_OK);
 	check(orsp_lpa_card_open(&c, &t) == ORSP_OK);
-	switch (data[0] % 10) {
+	switch (data[0] % 11) {
 	case 0: {
 		char eid[33];
 		e = orsp_lpa_get_eid(&c, eid);
@@ -168,6 +173,42 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			check(!(na & co) && !((na | co) & ~ORSP_LPA_PPR_RULES));
 			check(((na | co) & ~ppr) == 0);
 		}
+		break;
+	}
+	case 10: {
+		/* the metadata shown: ICCID 89000123456789012341, provider, name, owner MCC 208
+		 * MNC 01, PPR1 and PPR2 */
+		static const uint8_t shown[] = {
+		    0xBF, 0x25, 0x2B, 0x5A, 0x0A, 0x98, 0x00, 0x10, 0x32, 0x54, 0x76, 0x98,
+		    0x10, 0x32, 0x14, 0x91, 0x07, 0x4F, 0x70, 0x65, 0x6E, 0x52, 0x53, 0x50,
+		    0x92, 0x09, 0x54, 0x53, 0x34, 0x38, 0x20, 0x74, 0x65, 0x73, 0x74, 0xB7,
+		    0x05, 0x80, 0x03, 0x02, 0xF8, 0x10, 0x99, 0x02, 0x05, 0x60};
+		static uint8_t meta[ORSP_EUICC_MAX_RESPONSE];
+		uint8_t pir[512];
+		size_t ml = 0, pl = 0;
+		char diff[136];
+		orsp_err c1, c2;
+		e = orsp_lpa_bpp_metadata(a.p, a.n, meta, sizeof(meta), &ml);
+		check(e == ORSP_OK || e == ORSP_E_MALFORMED);
+		check(!e || ml == 0);
+		check(e || (ml >= 3 && ml <= a.n && meta[0] == 0xBF && meta[1] == 0x25));
+		if (!e) {
+			bool same = ml == sizeof(shown) && !memcmp(meta, shown, ml);
+			c1 = orsp_lpa_metadata_compare(shown, sizeof(shown), meta, ml, diff,
+			                               sizeof(diff));
+			check(c1 == ORSP_OK || c1 == ORSP_E_VERIFY);
+			check((c1 == ORSP_OK) == same && (diff[0] == '\0') == same);
+			check(printable(diff, sizeof(diff)));
+			c2 = orsp_lpa_metadata_compare(meta, ml, shown, sizeof(shown), diff,
+			                               sizeof(diff));
+			check(c2 == c1 && printable(diff, sizeof(diff)));
+			check(orsp_lpa_metadata_compare(meta, ml, meta, ml, diff, sizeof(diff)) ==
+			      ORSP_OK);
+		}
+		a.n = 0; /* the card answers every piece with nothing */
+		e = orsp_lpa_load_bpp(&c, data + 1, size - 1, pir, sizeof(pir), &pl);
+		check_err(e);
+		check(e || pl <= sizeof(pir));
 		break;
 	}
 	default: {
