@@ -3,14 +3,6 @@
  * SM-DP+ over HTTPS, and the procedures that tie them: profile download, notifications,
  * profile management. docs/lpa.md is the user guide of `openrsp lpa`.
  */
-/* NOTE TO STREAM F, from the lead, 08:13 UTC: the lead wrote src/lpa/transport.c (apdu +
- * PC/SC transports), src/lpa/card.c (ES10 driver, BPP chunking, profiles, notifications) and
- * src/lpa/download.c (ES9+ client, orsp_lpa_download, orsp_lpa_process_notifications).
- * Your src/lpa/ac.c (activation codes, hashCc) is kept. Please do NOT write another
- * download/notification/ES9+ client; instead write: cli/cmd_lpa.c (`openrsp lpa`),
- * transport_local.c (local:DIR via orsp_euicc_host_open, when stream C's host glue builds),
- * tests/test_lpa_*.c, tests/cli/lpa.sh, docs/lpa.md, fuzz targets. Fix bugs you find in the
- * lead's files with small edits and say so in your report. */
 #ifndef OPENRSP_LPA_H
 #define OPENRSP_LPA_H
 
