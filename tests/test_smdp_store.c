@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "openrsp/crypto.h"
+#include "openrsp/der.h"
 #include "openrsp/pkg.h"
 #include "openrsp/smdp.h"
 #include "testutil.h"
@@ -241,6 +242,259 @@ static void test_import_ts48(void **state)
 	assert_int_equal(count_rows(s, "SELECT count(*) FROM smdp_profile"), 8);
 	assert_int_equal(count_rows(s, "SELECT count(*) FROM smdp_audit WHERE action = 'import'"),
 	                 8);
+	orsp_smdp_close(s);
+}
+
+/* ----- Profile Policy Rules ----- */
+
+/* Replace the one occurrence of the bytes from_hex in der by to_hex (as long). */
+static void patch_der(uint8_t *der, size_t len, const char *from_hex, const char *to_hex)
+{
+	uint8_t from[64], to[64];
+	size_t fl = 0, tl = 0, hits = 0, at = 0;
+	assert_int_equal(orsp_hex_decode(from_hex, from, sizeof(from), &fl), ORSP_OK);
+	assert_int_equal(orsp_hex_decode(to_hex, to, sizeof(to), &tl), ORSP_OK);
+	assert_int_equal(fl, tl);
+	for (size_t i = 0; i + fl <= len; i++)
+		if (memcmp(der + i, from, fl) == 0) {
+			hits++;
+			at = i;
+		}
+	assert_int_equal(hits, 1);
+	memcpy(der + at, to, tl);
+}
+
+/* TS.48 v7's EF.AD (PE-USIM: MNC length 2) and EF.GID1, EF.GID2 (PE-OPT-USIM: 'FFFF'), as
+ * the package codes them: file ID, then the fillFileContent '83'. */
+#define TS48_EF_AD "6fad8b036f0607a500830480000002"
+#define TS48_EF_GID1 "6f3e8b036f0604800102a5008302ffff"
+#define TS48_EF_GID2 "6f3f8b036f0604800102a5008302ffff"
+
+static void test_ppr_parse(void **state)
+{
+	static const struct {
+		const char *in;
+		unsigned ppr;
+	} good[] = {
+	    {"ppr1", ORSP_SMDP_PPR1},         {"ppr2", ORSP_SMDP_PPR2},
+	    {"ppr1,ppr2", ORSP_SMDP_PPR_ALL}, {"ppr2,ppr1", ORSP_SMDP_PPR_ALL},
+	    {"PPR1", ORSP_SMDP_PPR1},
+	};
+	/* pprUpdateControl (ES6) and ppr3 are refused, as is anything not exactly a list */
+	static const char *const bad[] = {
+	    "",           "ppr3",      "pprUpdateControl",
+	    "ppr0",       "ppr1,",     ",ppr1",
+	    "ppr1,,ppr2", "ppr12",     "ppr",
+	    "ppr1 ",      " ppr1",     "ppr1;ppr2",
+	    "1",          "ppr1,ppr1", "ppr1,ppr3",
+	    "ppr1,PPR1",
+	};
+	char out[32];
+	unsigned v;
+	(void)state;
+	for (size_t i = 0; i < ORSP_ARRAY_LEN(good); i++) {
+		assert_int_equal(orsp_smdp_ppr_parse(good[i].in, &v), ORSP_OK);
+		assert_int_equal(v, good[i].ppr);
+	}
+	for (size_t i = 0; i < ORSP_ARRAY_LEN(bad); i++) {
+		v = 99;
+		if (orsp_smdp_ppr_parse(bad[i], &v) != ORSP_E_USAGE)
+			fail_msg("\"%s\" was taken", bad[i]);
+		assert_int_equal(v, 0);
+		assert_non_null(strstr(orsp_err_detail(), "expected ppr1, ppr2 or ppr1,ppr2"));
+	}
+	assert_int_equal(orsp_smdp_ppr_parse(NULL, &v), ORSP_E_USAGE);
+	orsp_smdp_ppr_str(ORSP_SMDP_PPR_ALL, out, sizeof(out));
+	assert_string_equal(out, "ppr1,ppr2");
+	orsp_smdp_ppr_str(ORSP_SMDP_PPR2, out, sizeof(out));
+	assert_string_equal(out, "ppr2");
+	orsp_smdp_ppr_str(0, out, sizeof(out));
+	assert_string_equal(out, "");
+	orsp_smdp_ppr_str(ORSP_SMDP_PPR_ALL, out, 6);
+	assert_string_equal(out, "ppr1");
+}
+
+/* The first audit row's detail */
+static int first_detail(const orsp_smdp_audit_row *r, void *arg)
+{
+	snprintf(arg, 256, "%s", r->detail);
+	return 1;
+}
+
+/* PPRs set at import are kept with the profile, with its owner from the package (MCC/MNC
+ * from the IMSI and EF.AD, GIDs from EF.GID1/EF.GID2 without the unused 'FF'), audited;
+ * a profile without is as before. */
+static void test_import_ppr(void **state)
+{
+	orsp_smdp *s = open_new();
+	orsp_smdp_import_opts o = {.ppr = ORSP_SMDP_PPR1};
+	orsp_smdp_profile p, q;
+	char detail[256];
+	size_t len = 0;
+	uint8_t *u = make_upp(TS48_V7, 201, "P", &len);
+	(void)state;
+
+	assert_int_equal(orsp_smdp_import_with(s, u, len, &o, &p), ORSP_OK);
+	orsp_pkg_buf_free(u, len);
+	assert_int_equal(p.ppr, ORSP_SMDP_PPR1);
+	assert_string_equal(p.owner.mcc_mnc, "00101"); /* EF.AD: a 2-digit MNC */
+	assert_int_equal(p.owner.gid1_len, 0);         /* EF.GID1 is 'FFFF' */
+	assert_int_equal(p.owner.gid2_len, 0);
+	assert_int_equal(orsp_smdp_get(s, p.iccid, &q), ORSP_OK);
+	assert_int_equal(q.ppr, ORSP_SMDP_PPR1);
+	assert_string_equal(q.owner.mcc_mnc, "00101");
+	assert_int_equal(orsp_smdp_audit_walk(s, p.iccid, first_detail, detail, NULL), ORSP_OK);
+	assert_string_equal(detail, "PPRs ppr1, owner MCC 001 MNC 01");
+
+	/* both rules, GIDs in the package */
+	u = make_upp(TS48_V7, 202, "P", &len);
+	patch_der(u, len, TS48_EF_GID1, "6f3e8b036f0604800102a5008302ba01");
+	patch_der(u, len, TS48_EF_GID2, "6f3f8b036f0604800102a500830212ff");
+	o.ppr = ORSP_SMDP_PPR1 | ORSP_SMDP_PPR2;
+	assert_int_equal(orsp_smdp_import_with(s, u, len, &o, &p), ORSP_OK);
+	orsp_pkg_buf_free(u, len);
+	assert_int_equal(orsp_smdp_get(s, p.iccid, &q), ORSP_OK);
+	assert_int_equal(q.ppr, ORSP_SMDP_PPR_ALL);
+	assert_int_equal(q.owner.gid1_len, 2);
+	assert_memory_equal(q.owner.gid1, "\xBA\x01", 2);
+	assert_int_equal(q.owner.gid2_len, 1);
+	assert_memory_equal(q.owner.gid2, "\x12", 1);
+	assert_int_equal(orsp_smdp_audit_walk(s, p.iccid, first_detail, detail, NULL), ORSP_OK);
+	assert_string_equal(detail, "PPRs ppr1,ppr2, owner MCC 001 MNC 01 GID1 GID2");
+
+	/* EF.AD without the MNC length: the operator gives it */
+	u = make_upp(TS48_V7, 203, "P", &len);
+	patch_der(u, len, TS48_EF_AD, "6fad8b036f0607a500830480000000");
+	o.ppr = ORSP_SMDP_PPR2;
+	o.mnc_len = 3;
+	assert_int_equal(orsp_smdp_import_with(s, u, len, &o, &p), ORSP_OK);
+	orsp_pkg_buf_free(u, len);
+	assert_string_equal(p.owner.mcc_mnc, "001010");
+
+	/* without PPRs: no owner, nothing in the audit */
+	u = make_upp(TS48_V7, 204, "P", &len);
+	assert_int_equal(orsp_smdp_import_with(s, u, len, NULL, &p), ORSP_OK);
+	orsp_pkg_buf_free(u, len);
+	assert_int_equal(p.ppr, 0);
+	assert_string_equal(p.owner.mcc_mnc, "");
+	assert_int_equal(orsp_smdp_audit_walk(s, p.iccid, first_detail, detail, NULL), ORSP_OK);
+	assert_string_equal(detail, "");
+	assert_int_equal(count_rows(s, "SELECT count(*) FROM smdp_profile WHERE ppr = 0 AND"
+	                               " owner_mcc_mnc IS NULL AND owner_gid1 IS NULL"),
+	                 1);
+	orsp_smdp_close(s);
+}
+
+/* A copy of package der whose EF.GID1 (PE-OPT-USIM) has n bytes of content and size n: the
+ * file's TLV is rebuilt and its PE's length adjusted. */
+static uint8_t *with_gid1(const uint8_t *der, size_t len, const uint8_t *gid, size_t n,
+                          size_t *out_len)
+{
+	static const uint8_t fcp[] = {0xA1, 0x12, 0x82, 0x02, 0x41, 0x21, 0x83, 0x02, 0x6F,
+	                              0x3E, 0x8B, 0x03, 0x6F, 0x06, 0x04, 0x80, 0x01};
+	uint8_t file[128], *out;
+	size_t at = 0, hits = 0, old_len = 0x1A, fl, pe_start = 0;
+	orsp_writer w;
+	orsp_reader r;
+	orsp_tlv pe;
+
+	assert_true(n < 0x40);
+	for (size_t i = 2; i + sizeof(fcp) <= len; i++)
+		if (der[i - 2] == 0xA5 && der[i - 1] == 0x18 &&
+		    !memcmp(der + i, fcp, sizeof(fcp))) {
+			at = i - 2;
+			hits++;
+		}
+	assert_int_equal(hits, 1);
+	/* A5 { fileDescriptor with efFileSize n, the A5 proprietary part; fillFileContent } */
+	orsp_writer_init(&w, file, sizeof(file));
+	orsp_der_put_header(&w, 0xA5, 0x14 + 2 + n);
+	orsp_write_bytes(&w, fcp, sizeof(fcp));
+	orsp_write_bytes(&w, (const uint8_t[]){(uint8_t)n, 0xA5, 0x00}, 3);
+	orsp_der_put_tlv(&w, 0x83, gid, n);
+	assert_int_equal(orsp_writer_status(&w), ORSP_OK);
+	fl = w.len;
+	/* the top-level PE around it */
+	orsp_reader_init(&r, der, len);
+	for (;;) {
+		pe_start = r.off;
+		assert_int_equal(orsp_der_read(&r, &pe), ORSP_OK);
+		if (at < r.off)
+			break;
+	}
+	assert_true(pe.value.len + fl - old_len < 0x10000 && pe.raw.len - pe.value.len == 4);
+	*out_len = len + fl - old_len;
+	out = malloc(*out_len);
+	assert_non_null(out);
+	memcpy(out, der, at);
+	memcpy(out + at, file, fl);
+	memcpy(out + at + fl, der + at + old_len, len - at - old_len);
+	/* the PE header: one tag byte, '82' and a 2-byte length */
+	out[pe_start + 2] = (uint8_t)((pe.value.len + fl - old_len) >> 8);
+	out[pe_start + 3] = (uint8_t)(pe.value.len + fl - old_len);
+	return out;
+}
+
+/* Every refused import names its reason and stores nothing. */
+static void test_import_ppr_refused(void **state)
+{
+	orsp_smdp *s = open_new();
+	orsp_smdp_import_opts o;
+	orsp_smdp_profile p;
+	size_t len = 0, nad = 0, gl = 0;
+	uint8_t *u = make_upp(TS48_V7, 301, "R", &len);
+	uint8_t *no_ad = make_upp(TS48_V7, 302, "R", &nad);
+	uint8_t *g33 = NULL, *g32 = NULL, gid[33];
+	orsp_pkg *pkg = NULL;
+	/* pprUpdateControl, PPR3, other bits */
+	static const unsigned bad_ppr[] = {0x01, 0x08, 0x03, 0x10, 0x80000000u};
+	(void)state;
+
+	patch_der(no_ad, nad, TS48_EF_AD, "6fad8b036f0607a500830480000000");
+	for (size_t i = 0; i < ORSP_ARRAY_LEN(bad_ppr); i++) {
+		o = (orsp_smdp_import_opts){.ppr = bad_ppr[i]};
+		assert_int_equal(orsp_smdp_import_with(s, u, len, &o, NULL), ORSP_E_USAGE);
+		assert_non_null(strstr(orsp_err_detail(), "PPRs other than PPR1 and PPR2"));
+	}
+	o = (orsp_smdp_import_opts){.mnc_len = 2};
+	assert_int_equal(orsp_smdp_import_with(s, u, len, &o, NULL), ORSP_E_USAGE);
+	assert_non_null(strstr(orsp_err_detail(), "only for the owner of a profile with PPRs"));
+	o = (orsp_smdp_import_opts){.ppr = ORSP_SMDP_PPR1, .mnc_len = 4};
+	assert_int_equal(orsp_smdp_import_with(s, u, len, &o, NULL), ORSP_E_USAGE);
+	/* an MNC length that contradicts EF.AD */
+	o.mnc_len = 3;
+	assert_int_equal(orsp_smdp_import_with(s, u, len, &o, NULL), ORSP_E_POLICY);
+	assert_string_equal(orsp_err_detail(),
+	                    "profile owner: the package's EF.AD gives a 2-digit MNC, not 3");
+	/* no MNC length anywhere */
+	o.mnc_len = 0;
+	assert_int_equal(orsp_smdp_import_with(s, no_ad, nad, &o, NULL), ORSP_E_POLICY);
+	assert_string_equal(orsp_err_detail(),
+	                    "profile owner: the package's EF.AD does not give the MNC length of "
+	                    "IMSI 001010000000302; give it (2 or 3)");
+	/* a GID longer than an owner's may be: EF.GID1 of 33 bytes */
+	memset(gid, 0x01, sizeof(gid));
+	g33 = with_gid1(u, len, gid, sizeof(gid), &gl);
+	assert_int_equal(orsp_pkg_decode(g33, gl, &pkg), ORSP_OK); /* still a package */
+	orsp_pkg_free(pkg);
+	assert_int_equal(orsp_smdp_import_with(s, g33, gl, &o, NULL), ORSP_E_POLICY);
+	assert_string_equal(
+	    orsp_err_detail(),
+	    "profile owner: ef-gid1 holds 33 bytes, more than the 32 a GID may have");
+	orsp_pkg_buf_free(g33, gl);
+	assert_int_equal(count_rows(s, "SELECT count(*) FROM smdp_profile"), 0);
+	assert_int_equal(count_rows(s, "SELECT count(*) FROM smdp_audit"), 0);
+	/* 32 bytes and an unused 'FF' after them are taken */
+	gid[32] = 0xFF;
+	g32 = with_gid1(u, len, gid, sizeof(gid), &gl);
+	assert_int_equal(orsp_smdp_import_with(s, g32, gl, &o, &p), ORSP_OK);
+	assert_int_equal(p.owner.gid1_len, 32);
+	assert_memory_equal(p.owner.gid1, gid, 32);
+	orsp_pkg_buf_free(g32, gl);
+	/* the package without the MNC length imports without PPRs */
+	assert_int_equal(orsp_smdp_import_with(s, no_ad, nad, NULL, NULL), ORSP_OK);
+	orsp_pkg_buf_free(u, len);
+	orsp_pkg_buf_free(no_ad, nad);
 	orsp_smdp_close(s);
 }
 
@@ -1131,6 +1385,14 @@ static void test_upp_encrypted_at_rest(void **state)
 
 /* ----- schema migration ----- */
 
+/* SQL that takes a current database back before migration 8 (PPRs and profile owner) */
+#define UNDO_V8                                                                                    \
+	"ALTER TABLE smdp_profile DROP COLUMN ppr;"                                                \
+	"ALTER TABLE smdp_profile DROP COLUMN owner_mcc_mnc;"                                      \
+	"ALTER TABLE smdp_profile DROP COLUMN owner_gid1;"                                         \
+	"ALTER TABLE smdp_profile DROP COLUMN owner_gid2;"                                         \
+	"DELETE FROM schema_migrations WHERE module = 'smdp' AND version >= 8;"
+
 /* A database of schema version 2 (the sealed package in smdp_profile's own columns) opens
  * with its packages intact: migration 3 moves them to smdp_upp. The version-2 layout is
  * made from a current database by hand, as the code of that version wrote it. */
@@ -1150,8 +1412,7 @@ static void test_migration_upp_table(void **state)
 	assert_int_equal(orsp_db_open(db_path, &db), ORSP_OK);
 	assert_int_equal(
 	    orsp_db_exec(db,
-	                 "BEGIN;"
-	                 "DROP INDEX smdp_profile_eid;"
+	                 "BEGIN;" UNDO_V8 "DROP INDEX smdp_profile_eid;"
 	                 "ALTER TABLE smdp_profile ADD COLUMN dek_wrapped BLOB;"
 	                 "ALTER TABLE smdp_profile ADD COLUMN upp_sealed BLOB;"
 	                 "UPDATE smdp_profile SET"
@@ -1170,7 +1431,7 @@ static void test_migration_upp_table(void **state)
 
 	assert_int_equal(orsp_smdp_open(db_path, &test_kek, &s), ORSP_OK);
 	assert_int_equal(orsp_db_schema_version(orsp_smdp_db(s), "smdp", &v), ORSP_OK);
-	assert_int_equal(v, 7);
+	assert_int_equal(v, 8);
 	assert_int_equal(
 	    count_rows(s, "SELECT count(*) FROM sqlite_master WHERE name = 'smdp_profile_eid'"), 1);
 	assert_int_equal(count_rows(s, "SELECT count(*) FROM smdp_upp"), 3);
@@ -1216,8 +1477,7 @@ static void test_migration_plain_rowids(void **state)
 	assert_int_equal(
 	    orsp_db_exec(
 	        db,
-	        "BEGIN;"
-	        "DROP INDEX smdp_profile_eid;"
+	        "BEGIN;" UNDO_V8 "DROP INDEX smdp_profile_eid;"
 	        "DROP INDEX smdp_profile_available;"
 	        "CREATE INDEX smdp_profile_type_state ON smdp_profile (profile_type, state);"
 	        "CREATE TABLE a3 (id INTEGER PRIMARY KEY AUTOINCREMENT, at INTEGER NOT NULL,"
@@ -1249,7 +1509,7 @@ static void test_migration_plain_rowids(void **state)
 
 	assert_int_equal(orsp_smdp_open(db_path, &test_kek, &s), ORSP_OK);
 	assert_int_equal(orsp_db_schema_version(orsp_smdp_db(s), "smdp", &v), ORSP_OK);
-	assert_int_equal(v, 7);
+	assert_int_equal(v, 8);
 	assert_int_equal(
 	    count_rows(s, "SELECT count(*) FROM sqlite_master WHERE name = 'smdp_profile_eid'"), 1);
 	assert_int_equal(count_rows(s, "SELECT count(*) FROM smdp_audit"), audits);
@@ -1271,6 +1531,69 @@ static void test_migration_plain_rowids(void **state)
 	assert_int_equal(q.state, ORSP_SMDP_ALLOCATED);
 	assert_int_equal(count_rows(s, "SELECT count(*) FROM smdp_audit"), audits + 1);
 	assert_int_equal(count_rows(s, "SELECT max(id) FROM smdp_audit"), max_id + 1);
+	orsp_smdp_close(s);
+}
+
+/* Migration 8 from the layout before it: the profiles and their orders are kept, without
+ * PPRs or owner; a profile with PPRs can be imported after it; the table refuses rules other
+ * than PPR1/PPR2, and a stored row with rules but no owner is refused when read. */
+static void test_migration_ppr(void **state)
+{
+	orsp_smdp *s = open_new();
+	orsp_smdp_order o = {.profile_type = "M8", .eid = EID1};
+	orsp_smdp_import_opts io = {.ppr = ORSP_SMDP_PPR2};
+	orsp_smdp_profile q, r;
+	size_t len = 0;
+	uint8_t *u;
+	orsp_db *db = NULL;
+	int v = 0;
+	(void)state;
+	import_n(s, 90, 2, "M8");
+	assert_int_equal(orsp_smdp_download_order(s, &o, &q), ORSP_OK);
+	orsp_smdp_close(s);
+
+	assert_int_equal(orsp_db_open(db_path, &db), ORSP_OK);
+	assert_int_equal(orsp_db_exec(db, "BEGIN;" UNDO_V8 "COMMIT;"), ORSP_OK);
+	assert_int_equal(orsp_db_schema_version(db, "smdp", &v), ORSP_OK);
+	assert_int_equal(v, 7);
+	orsp_db_close(db);
+
+	assert_int_equal(orsp_smdp_open(db_path, &test_kek, &s), ORSP_OK);
+	assert_int_equal(orsp_db_schema_version(orsp_smdp_db(s), "smdp", &v), ORSP_OK);
+	assert_int_equal(v, 8);
+	assert_int_equal(orsp_smdp_get(s, q.iccid, &r), ORSP_OK);
+	assert_int_equal(r.state, ORSP_SMDP_LINKED);
+	assert_string_equal(r.matching_id, q.matching_id);
+	assert_int_equal(r.ppr, 0);
+	assert_string_equal(r.owner.mcc_mnc, "");
+	assert_int_equal(count_rows(s, "SELECT count(*) FROM smdp_profile WHERE ppr = 0 AND"
+	                               " owner_mcc_mnc IS NULL"),
+	                 2);
+	u = make_upp(TS48_V7, 92, "M8", &len);
+	assert_int_equal(orsp_smdp_import_with(s, u, len, &io, &r), ORSP_OK);
+	orsp_pkg_buf_free(u, len);
+	assert_int_equal(r.ppr, ORSP_SMDP_PPR2);
+	/* the table takes no other rule */
+	assert_int_equal(orsp_db_exec(orsp_smdp_db(s), "UPDATE smdp_profile SET ppr = 1"),
+	                 ORSP_E_STORAGE);
+	assert_int_equal(orsp_db_exec(orsp_smdp_db(s), "UPDATE smdp_profile SET owner_mcc_mnc ="
+	                                               " '0010' WHERE ppr = 4"),
+	                 ORSP_E_STORAGE);
+	orsp_err_clear();
+	/* rows read back are checked: rules without an owner, an owner without rules */
+	assert_int_equal(orsp_db_exec(orsp_smdp_db(s), "UPDATE smdp_profile SET owner_mcc_mnc ="
+	                                               " NULL WHERE ppr = 4"),
+	                 ORSP_OK);
+	assert_int_equal(orsp_smdp_get(s, r.iccid, &q), ORSP_E_MALFORMED);
+	assert_int_equal(orsp_db_exec(orsp_smdp_db(s), "UPDATE smdp_profile SET ppr = 0,"
+	                                               " owner_mcc_mnc = '00101' WHERE ppr = 4"),
+	                 ORSP_OK);
+	assert_int_equal(orsp_smdp_get(s, r.iccid, &q), ORSP_E_MALFORMED);
+	assert_int_equal(orsp_db_exec(orsp_smdp_db(s), "UPDATE smdp_profile SET ppr = 4,"
+	                                               " owner_gid1 = zeroblob(33)"
+	                                               " WHERE owner_mcc_mnc IS NOT NULL"),
+	                 ORSP_OK);
+	assert_int_equal(orsp_smdp_get(s, r.iccid, &q), ORSP_E_MALFORMED);
 	orsp_smdp_close(s);
 }
 
@@ -1337,6 +1660,9 @@ int main(void)
 	    cmocka_unit_test(test_state_table),
 	    cmocka_unit_test(test_activation_code),
 	    cmocka_unit_test(test_import_ts48),
+	    cmocka_unit_test(test_ppr_parse),
+	    cmocka_unit_test(test_import_ppr),
+	    cmocka_unit_test(test_import_ppr_refused),
 	    cmocka_unit_test(test_lifecycle),
 	    cmocka_unit_test(test_find_released),
 	    cmocka_unit_test(test_cancel_and_reorder),
@@ -1352,6 +1678,7 @@ int main(void)
 	    cmocka_unit_test(test_upp_encrypted_at_rest),
 	    cmocka_unit_test(test_migration_upp_table),
 	    cmocka_unit_test(test_migration_plain_rowids),
+	    cmocka_unit_test(test_migration_ppr),
 	    cmocka_unit_test(test_failure_injection),
 	    cmocka_unit_test(test_label_mac),
 	};

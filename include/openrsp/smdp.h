@@ -131,6 +131,34 @@ ORSP_MUST_CHECK orsp_err orsp_smdp_wrap(const orsp_smdp *s, const char *aad,
 ORSP_MUST_CHECK orsp_err orsp_smdp_unwrap(const orsp_smdp *s, const char *aad,
                                           const uint8_t *blob, size_t n, orsp_secret *plain);
 
+/* ----- Profile Policy Rules (SGP.22 §2.9) ----- */
+
+/* The rules an operator sets on a profile, as the PprIds bits of the StoreMetadataRequest's
+ * profilePolicyRules (bit b at 1 << b, as orsp_lpa_profile.ppr). The SM-DP+ sets PPR1 and
+ * PPR2, the rules openrsp's eUICC allows (GetRAT) and enforces; pprUpdateControl governs
+ * updates of the rules over ES6, which openrsp does not have, and that eUICC would refuse a
+ * profile with PPR3 (pprNotAllowed). */
+#define ORSP_SMDP_PPR1 0x02u /* PPR1: disabling the profile is not allowed */
+#define ORSP_SMDP_PPR2 0x04u /* PPR2: deleting the profile is not allowed */
+#define ORSP_SMDP_PPR_ALL (ORSP_SMDP_PPR1 | ORSP_SMDP_PPR2)
+
+/* "ppr1", "ppr2" or both, comma-separated in any order, each once, case-insensitive, into
+ * ORSP_SMDP_PPR* bits. ORSP_E_USAGE (the detail quotes the list) for anything else: an
+ * empty list or item, an unknown or repeated rule, pprUpdateControl, ppr3. */
+ORSP_MUST_CHECK orsp_err orsp_smdp_ppr_parse(const char *list, unsigned *out);
+/* The bits of ppr as "ppr1,ppr2" ("" for none); the names that fit in cap. */
+void orsp_smdp_ppr_str(unsigned ppr, char *out, size_t cap);
+
+#define ORSP_SMDP_GID_MAX 32 /* bytes of a GID in a profile owner (openrsp's LPA takes 32) */
+
+/* The operator that owns a profile (SGP.22 OperatorID), which the LPA checks a profile's
+ * PPRs against the eUICC's Rules Authorisation Table for. */
+typedef struct orsp_smdp_owner {
+	char mcc_mnc[7]; /* MCC and MNC digits: "00101", "310410"; "" when the profile has none */
+	uint8_t gid1[ORSP_SMDP_GID_MAX], gid2[ORSP_SMDP_GID_MAX];
+	size_t gid1_len, gid2_len; /* 0: absent */
+} orsp_smdp_owner;
+
 /* One profile, without key material. */
 typedef struct orsp_smdp_profile {
 	char iccid[21];
@@ -145,6 +173,8 @@ typedef struct orsp_smdp_profile {
 	int64_t expires_at; /* 0 when no order is open */
 	size_t upp_len;
 	int64_t created_at, updated_at;
+	unsigned ppr;          /* ORSP_SMDP_PPR* set at import; 0: none */
+	orsp_smdp_owner owner; /* the profile owner, for a profile with PPRs only */
 } orsp_smdp_profile;
 
 /* Import one prepared UPP: decoded and validated (orsp_pkg_decode, orsp_pkg_validate),
@@ -154,6 +184,27 @@ typedef struct orsp_smdp_profile {
  * IMSI), ORSP_E_EXISTS (ICCID or IMSI already imported), ORSP_E_STORAGE. */
 ORSP_MUST_CHECK orsp_err orsp_smdp_import(orsp_smdp *s, const uint8_t *upp, size_t len,
                                           orsp_smdp_profile *out);
+
+/* What an operator may set on a profile at its import. */
+typedef struct orsp_smdp_import_opts {
+	unsigned ppr;     /* ORSP_SMDP_PPR*: the profile's PPRs (fixed once imported); 0: none */
+	unsigned mnc_len; /* with PPRs: the MNC length (2 or 3) for a package whose EF.AD does
+	                   * not give it; 0: EF.AD's */
+} orsp_smdp_import_opts;
+
+/* orsp_smdp_import with the options o (NULL: none). A profile with PPRs gets its owner from
+ * the package: MCC and MNC from the IMSI of the first PE-USIM/PE-IoT, split after the MNC
+ * length of its EF.AD (TS 31.102 §4.2.18, byte 4), or o->mnc_len when EF.AD does not give
+ * one; GID1 and GID2 from EF.GID1 and EF.GID2 of the optional files that follow that USIM
+ * (PE-OPT-USIM / PE-OPT-IoT), without trailing 'FF' bytes (unused, TS 31.102 §4.2.10),
+ * absent when the package has no such file or nothing is left of it. Errors: those of
+ * orsp_smdp_import; ORSP_E_USAGE for rules other than PPR1/PPR2, an MNC length other than
+ * 2 or 3 or one without PPRs; ORSP_E_POLICY when the MNC length is not known (EF.AD does not
+ * give it and o->mnc_len is 0) or o->mnc_len is not EF.AD's, or a GID is longer than
+ * ORSP_SMDP_GID_MAX. */
+ORSP_MUST_CHECK orsp_err orsp_smdp_import_with(orsp_smdp *s, const uint8_t *upp, size_t len,
+                                               const orsp_smdp_import_opts *o,
+                                               orsp_smdp_profile *out);
 
 /* ES2+.DownloadOrder. Exactly one of iccid and profile_type. */
 typedef struct orsp_smdp_order {

@@ -18,6 +18,7 @@
 #include "openrsp/crypto.h"
 #include "openrsp/pkg.h"
 #include "openrsp/smdp.h"
+#include "smdp_internal.h"
 
 struct orsp_smdp {
 	orsp_db *db;
@@ -169,6 +170,19 @@ static const orsp_migration smdp_migrations[] = {
          * installation report ('' for other reports and those queued before). */
         .sql = "ALTER TABLE smdp_progress ADD COLUMN result_data TEXT NOT NULL DEFAULT '';",
     },
+    {
+        .version = 8,
+        .description = "Profile Policy Rules and the profile owner",
+        /* The PPRs the operator set at import (PprIds bits: 2 PPR1, 4 PPR2) and, for a
+         * profile with PPRs, its owner (SGP.22 OperatorID: MCC+MNC digits, GID1, GID2 as
+         * found in the package; NULL when absent). Profiles imported before have none. */
+        .sql = "ALTER TABLE smdp_profile ADD COLUMN ppr INTEGER NOT NULL DEFAULT 0"
+               " CHECK (ppr IN (0, 2, 4, 6));"
+               "ALTER TABLE smdp_profile ADD COLUMN owner_mcc_mnc TEXT"
+               " CHECK (owner_mcc_mnc IS NULL OR length(owner_mcc_mnc) IN (5, 6));"
+               "ALTER TABLE smdp_profile ADD COLUMN owner_gid1 BLOB;"
+               "ALTER TABLE smdp_profile ADD COLUMN owner_gid2 BLOB;",
+    },
 };
 
 /* What a progress report to the operator says (ES2+ HandleDownloadProgressInfo, SGP.22
@@ -211,7 +225,8 @@ static progress_note progress_of(orsp_smdp_event ev)
 #define COLS                                                                                       \
 	"iccid, imsi, profile_type, state, eid, matching_id, cc_wrapped IS NOT NULL,"              \
 	" cc_attempts, cc_limit, download_attempts, download_limit, expires_at, upp_len,"          \
-	" created_at, updated_at"
+	" created_at, updated_at, ppr, owner_mcc_mnc, owner_gid1, owner_gid2"
+#define COLS_N 19 /* the columns of COLS */
 
 #define KEK_CHECK_AAD "smdp:kek-check"
 static const uint8_t kek_check_plain[16] = "openrsp smdp kek";
@@ -310,6 +325,47 @@ static orsp_err u32_col(orsp_stmt *st, int col, unsigned *out)
 	return ORSP_OK;
 }
 
+/* A stored GID (NULL: absent) into gid, *len. */
+static orsp_err gid_col(orsp_stmt *st, int col, uint8_t gid[ORSP_SMDP_GID_MAX], size_t *len)
+{
+	orsp_slice b = orsp_stmt_column_blob(st, col);
+
+	if (b.len > ORSP_SMDP_GID_MAX)
+		return orsp_errf(ORSP_E_MALFORMED, "stored GID is too long");
+	if (b.len)
+		memcpy(gid, b.p, b.len);
+	*len = b.len;
+	return ORSP_OK;
+}
+
+/* The PPRs and owner columns of COLS from col on (ppr, owner_mcc_mnc, owner_gid1,
+ * owner_gid2) into p: rules PPR1/PPR2 only, and an owner exactly when there are rules. */
+static orsp_err read_policy(orsp_stmt *st, int col, orsp_smdp_profile *p)
+{
+	int64_t ppr = orsp_stmt_column_int64(st, col);
+	orsp_err err;
+
+	if (ppr < 0 || (ppr & ~(int64_t)ORSP_SMDP_PPR_ALL))
+		return orsp_errf(ORSP_E_MALFORMED, "stored PPRs out of range");
+	p->ppr = (unsigned)ppr;
+	if (!p->ppr) {
+		if (!orsp_stmt_column_is_null(st, col + 1))
+			return orsp_errf(ORSP_E_MALFORMED, "stored profile owner without PPRs");
+		return ORSP_OK;
+	}
+	if (orsp_stmt_column_is_null(st, col + 1))
+		return orsp_errf(ORSP_E_MALFORMED, "stored PPRs without a profile owner");
+	err = copy_text(p->owner.mcc_mnc, sizeof(p->owner.mcc_mnc),
+	                orsp_stmt_column_text(st, col + 1), "profile owner");
+	if (!err)
+		err = gid_col(st, col + 2, p->owner.gid1, &p->owner.gid1_len);
+	if (!err)
+		err = gid_col(st, col + 3, p->owner.gid2, &p->owner.gid2_len);
+	if (!err)
+		err = smdp_owner_check(&p->owner);
+	return err;
+}
+
 /* One row of COLS into p. */
 static orsp_err read_row(orsp_stmt *st, orsp_smdp_profile *p)
 {
@@ -349,7 +405,7 @@ static orsp_err read_row(orsp_stmt *st, orsp_smdp_profile *p)
 	p->upp_len = (size_t)len;
 	p->created_at = orsp_stmt_column_int64(st, 13);
 	p->updated_at = orsp_stmt_column_int64(st, 14);
-	return ORSP_OK;
+	return read_policy(st, 15, p);
 }
 
 /* How load() finds a profile: by ICCID, by matching ID, or as the first Released order of an
@@ -670,20 +726,57 @@ static orsp_err check_duplicate(orsp_smdp *s, const char *iccid, const char *ims
 	return err;
 }
 
+/* The audit detail of an import: "" without PPRs, else the rules and the owner. */
+static void import_detail(const orsp_smdp_profile *p, char *out, size_t cap)
+{
+	char rules[32];
+	const char *mm = p->owner.mcc_mnc;
+
+	out[0] = '\0';
+	if (!p->ppr)
+		return;
+	orsp_smdp_ppr_str(p->ppr, rules, sizeof(rules));
+	snprintf(out, cap, "PPRs %s, owner MCC %.3s MNC %s%s%s", rules, mm, mm + 3,
+	         p->owner.gid1_len ? " GID1" : "", p->owner.gid2_len ? " GID2" : "");
+}
+
 orsp_err orsp_smdp_import(orsp_smdp *s, const uint8_t *upp, size_t len, orsp_smdp_profile *out)
 {
+	return orsp_smdp_import_with(s, upp, len, NULL, out);
+}
+
+orsp_err orsp_smdp_import_with(orsp_smdp *s, const uint8_t *upp, size_t len,
+                               const orsp_smdp_import_opts *o, orsp_smdp_profile *out)
+{
+	static const orsp_smdp_import_opts none = {0};
 	orsp_err err;
 	orsp_pkg *pkg = NULL;
 	orsp_pkg_header *hdr = NULL;
 	orsp_pkg_usim usim;
+	orsp_smdp_profile policy; /* ppr and owner */
 	orsp_stmt *st = NULL;
 	uint8_t *sealed = NULL;
 	uint8_t dek_w[ORSP_WRAP_MAX];
 	size_t dek_w_len = 0;
+	char detail[128];
 	bool in_tx = false;
 
 	if (!s || !upp || len == 0)
 		return orsp_errf(ORSP_E_USAGE, "import: missing arguments");
+	if (!o)
+		o = &none;
+	if (o->ppr & ~ORSP_SMDP_PPR_ALL)
+		return orsp_errf(ORSP_E_USAGE, "import: PPRs other than PPR1 and PPR2 (0x%x)",
+		                 o->ppr);
+	if (o->mnc_len && !o->ppr)
+		return orsp_errf(
+		    ORSP_E_USAGE,
+		    "import: an MNC length is only for the owner of a profile with PPRs");
+	if (o->mnc_len && o->mnc_len != 2 && o->mnc_len != 3)
+		return orsp_errf(ORSP_E_USAGE, "import: MNC length %u, expected 2 or 3",
+		                 o->mnc_len);
+	memset(&policy, 0, sizeof(policy));
+	policy.ppr = o->ppr;
 	err = orsp_pkg_decode(upp, len, &pkg);
 	if (!err)
 		err = orsp_pkg_validate(pkg, NULL);
@@ -708,6 +801,9 @@ orsp_err orsp_smdp_import(orsp_smdp *s, const uint8_t *upp, size_t len, orsp_smd
 	}
 	if (err)
 		goto out;
+	if (policy.ppr && (err = smdp_owner_of(pkg, &usim, o->mnc_len, &policy.owner)))
+		goto out;
+	import_detail(&policy, detail, sizeof(detail));
 	sealed = malloc(len + 28);
 	if (!sealed) {
 		err = orsp_errf(ORSP_E_RESOURCE, "out of memory");
@@ -722,12 +818,12 @@ orsp_err orsp_smdp_import(orsp_smdp *s, const uint8_t *upp, size_t len, orsp_smd
 	in_tx = true;
 	err = check_duplicate(s, hdr->iccid, usim.imsi);
 	if (!err)
-		err =
-		    orsp_db_prepare(s->db,
-		                    "INSERT INTO smdp_profile (iccid, imsi, profile_type, state,"
-		                    " cc_limit, download_limit, upp_len, created_at, updated_at)"
-		                    " VALUES (?1, ?2, ?3, 'available', ?4, ?5, ?6, ?7, ?7)",
-		                    &st);
+		err = orsp_db_prepare(s->db,
+		                      "INSERT INTO smdp_profile (iccid, imsi, profile_type, state,"
+		                      " cc_limit, download_limit, upp_len, created_at, updated_at,"
+		                      " ppr, owner_mcc_mnc, owner_gid1, owner_gid2) VALUES (?1, ?2,"
+		                      " ?3, 'available', ?4, ?5, ?6, ?7, ?7, ?8, ?9, ?10, ?11)",
+		                      &st);
 	if (!err)
 		err = orsp_stmt_bind_text(st, 1, hdr->iccid);
 	if (!err)
@@ -742,6 +838,20 @@ orsp_err orsp_smdp_import(orsp_smdp *s, const uint8_t *upp, size_t len, orsp_smd
 		err = orsp_stmt_bind_int64(st, 6, (int64_t)len);
 	if (!err)
 		err = orsp_stmt_bind_int64(st, 7, now_s(s));
+	if (!err)
+		err = orsp_stmt_bind_int64(st, 8, policy.ppr);
+	/* no owner without PPRs; an absent GID is NULL */
+	if (!err)
+		err = policy.ppr ? orsp_stmt_bind_text(st, 9, policy.owner.mcc_mnc)
+		                 : orsp_stmt_bind_null(st, 9);
+	if (!err)
+		err = policy.owner.gid1_len
+		          ? orsp_stmt_bind_blob(st, 10, policy.owner.gid1, policy.owner.gid1_len)
+		          : orsp_stmt_bind_null(st, 10);
+	if (!err)
+		err = policy.owner.gid2_len
+		          ? orsp_stmt_bind_blob(st, 11, policy.owner.gid2, policy.owner.gid2_len)
+		          : orsp_stmt_bind_null(st, 11);
 	if (!err)
 		err = orsp_stmt_run(st);
 	orsp_stmt_finalize(st);
@@ -758,7 +868,7 @@ orsp_err orsp_smdp_import(orsp_smdp *s, const uint8_t *upp, size_t len, orsp_smd
 	if (!err)
 		err = orsp_stmt_run(st);
 	if (!err)
-		err = audit(s, "import", hdr->iccid, "", "available", "");
+		err = audit(s, "import", hdr->iccid, "", "available", detail);
 	in_tx = false;
 	err = finish(s, err);
 	if (!err && out)
@@ -1469,7 +1579,7 @@ orsp_err orsp_smdp_expire(orsp_smdp *s, size_t *n)
 		if (!err)
 			err = orsp_stmt_step(st, &row);
 		if (!err && row) {
-			last = orsp_stmt_column_int64(st, 15); /* id, after COLS */
+			last = orsp_stmt_column_int64(st, COLS_N); /* id, after COLS */
 			err = read_row(st, &p);
 		}
 		orsp_stmt_finalize(st);

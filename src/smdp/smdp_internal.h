@@ -1,0 +1,26 @@
+/* openrsp smdp: internals shared by the inventory (smdp_store.c) and the ES9+ handler.
+ * Private header: not installed, not part of the API. */
+#ifndef ORSP_SMDP_INTERNAL_H
+#define ORSP_SMDP_INTERNAL_H
+
+#include "openrsp/der.h"
+#include "openrsp/pkg.h"
+#include "openrsp/smdp.h"
+
+/* The owner of a profile with PPRs, from its package (the rules of orsp_smdp_import_with):
+ * u is the package's first USIM (orsp_pkg_get_usim), mnc_len the operator's MNC length (0:
+ * none given). Errors: ORSP_E_POLICY naming what is missing or too long. */
+ORSP_MUST_CHECK orsp_err smdp_owner_of(const orsp_pkg *pkg, const orsp_pkg_usim *u,
+                                       unsigned mnc_len, orsp_smdp_owner *out);
+
+/* A stored owner checked as outside input: 5 or 6 digits, GIDs within ORSP_SMDP_GID_MAX.
+ * ORSP_E_MALFORMED otherwise. */
+ORSP_MUST_CHECK orsp_err smdp_owner_check(const orsp_smdp_owner *o);
+
+/* StoreMetadataRequest's profileOwner [23] and profilePolicyRules [25] of profile p, in
+ * that order (SGP.22 §5.4.1: the SEQUENCE's field order); nothing for a profile without
+ * PPRs. Errors are the writer's (orsp_writer_status), or ORSP_E_MALFORMED for an owner
+ * that does not encode. */
+ORSP_MUST_CHECK orsp_err smdp_put_policy(orsp_writer *w, const orsp_smdp_profile *p);
+
+#endif
