@@ -64,7 +64,8 @@ static void order(fx *f, const char *eid, const char *mid, const char *cc)
 	order_limit(f, eid, mid, cc, 0);
 }
 
-static int setup(void **state)
+/* The fixture: the TS.48 package imported with the options o (NULL: none). */
+static int setup_with(void **state, const orsp_smdp_import_opts *o)
 {
 	fx *f = calloc(1, sizeof(*f));
 	orsp_cert *c;
@@ -76,7 +77,7 @@ static int setup(void **state)
 	assert_int_equal(orsp_es9p_prepare(f->s), ORSP_OK);
 	f->upp = test_read_vector(UPP_FILE, &f->upp_len);
 	assert_non_null(f->upp);
-	assert_int_equal(orsp_smdp_import(f->s, f->upp, f->upp_len, &f->prof), ORSP_OK);
+	assert_int_equal(orsp_smdp_import_with(f->s, f->upp, f->upp_len, o, &f->prof), ORSP_OK);
 
 	snprintf(f->svc.fqdn, sizeof(f->svc.fqdn), "%s", FQDN);
 	snprintf(f->svc.oid, sizeof(f->svc.oid), "%s", OID);
@@ -102,6 +103,18 @@ static int setup(void **state)
 	f->cert_eum = test_read_vector("sgp26/EUM/CERT_EUM_ECDSA_NIST.der", &f->cert_eum_len);
 	*state = f;
 	return 0;
+}
+
+static int setup(void **state)
+{
+	return setup_with(state, NULL);
+}
+
+/* The fixture's profile with PPR1 and PPR2 */
+static int setup_ppr(void **state)
+{
+	static const orsp_smdp_import_opts o = {.ppr = ORSP_SMDP_PPR1 | ORSP_SMDP_PPR2};
+	return setup_with(state, &o);
 }
 
 static int teardown(void **state)
@@ -250,6 +263,8 @@ typedef struct dl {
 	uint8_t otpk[65];
 	uint8_t bpp[64 * 1024];
 	size_t bpp_len;
+	uint8_t meta[4096]; /* authenticateClient's profileMetadata */
+	size_t meta_len;
 } dl;
 
 static json_t *info1_request(fx *f, dl *d, const char *addr, const uint8_t *ski, size_t ski_len)
@@ -481,6 +496,8 @@ static void authenticate(fx *f, dl *d, const char *mid)
 	memcpy(d->sig2_smdp, sig, 67);
 	asn1_ok(&asn_DEF_SmdpSigned2, s2, n2);
 	asn1_ok(&asn_DEF_StoreMetadataRequest, meta, nm);
+	memcpy(d->meta, meta, nm);
+	d->meta_len = nm;
 	assert_int_equal(orsp_der_parse_one(orsp_slice_make(s2, n2), &t), ORSP_OK);
 	orsp_reader_init(&r, t.value.p, t.value.len);
 	while (orsp_reader_remaining(&r)) {
@@ -571,7 +588,19 @@ typedef struct collect {
 	uint8_t buf[64 * 1024];
 	size_t len;
 	bool overflow;
+	uint8_t smr[4096]; /* the StoreMetadataRequest */
+	size_t smr_len;
 } collect;
+
+static orsp_err cb_store_metadata(void *arg, orsp_slice der)
+{
+	collect *c = arg;
+	if (der.len > sizeof(c->smr))
+		return ORSP_E_RESOURCE;
+	memcpy(c->smr, der.p, der.len);
+	c->smr_len = der.len;
+	return ORSP_OK;
+}
 
 static orsp_err cb_profile(void *arg, orsp_slice data)
 {
@@ -607,7 +636,7 @@ static void check_bpp(fx *f, dl *d)
 	p.transaction_id = orsp_slice_make(d->tid, d->tid_len);
 	p.cb.arg = &c;
 	p.cb.configure_isdp = cb_ignore;
-	p.cb.store_metadata = cb_ignore;
+	p.cb.store_metadata = cb_store_metadata;
 	p.cb.profile_data = cb_profile;
 	assert_int_equal(orsp_bsp_unwrap_new(&p, &u), ORSP_OK);
 	assert_int_equal(orsp_bsp_unwrap_feed(u, d->bpp, d->bpp_len), ORSP_OK);
@@ -615,6 +644,12 @@ static void check_bpp(fx *f, dl *d)
 	orsp_bsp_unwrap_free(u);
 	assert_int_equal(c.len, f->upp_len);
 	assert_memory_equal(c.buf, f->upp, f->upp_len);
+	/* the eUICC stores the metadata the LPA was shown, byte for byte */
+	asn1_ok(&asn_DEF_StoreMetadataRequest, c.smr, c.smr_len);
+	if (d->meta_len) {
+		assert_int_equal(c.smr_len, d->meta_len);
+		assert_memory_equal(c.smr, d->meta, d->meta_len);
+	}
 }
 
 static json_t *pir_request(fx *f, dl *d, bool success, bool bad_sig)
@@ -2511,10 +2546,175 @@ static void test_authenticate_error_writes_nothing(void **state)
 	dl_free(&d);
 }
 
+/* ---------------------------------------------------------------- profile policy rules -- */
+
+/* The fixture package's StoreMetadataRequest for FQDN as the SM-DP+ built it before it could
+ * set PPRs (captured from that code): ICCID, serviceProviderName "GSMA_TEST", profileName,
+ * notificationConfigurationInfo naming FQDN. A profile without PPRs keeps these bytes. */
+#define META_TS48_BODY                                                                             \
+	"5A0A98001032547698103214910947534D415F54455354921F47534D412047656E6572696320655549434320" \
+	"546573742050726F66696C65B621301F800204F0811974657374736D6470706C7573312E6578616D706C652E" \
+	"636F6D"
+#define META_TS48 "BF255B" META_TS48_BODY
+
+/* A whole download, its metadata returned in d (checked against the BPP by check_bpp). */
+static void download_all(fx *f, dl *d, const char *mid)
+{
+	memset(d, 0, sizeof(*d));
+	order(f, EID, mid, NULL);
+	initiate(f, d);
+	authenticate(f, d, mid);
+	get_bpp(f, d, NULL, true);
+	check_bpp(f, d);
+}
+
+static void expect_meta(const dl *d, const char *hex)
+{
+	uint8_t want[4096];
+	size_t n = 0;
+	assert_int_equal(orsp_hex_decode(hex, want, sizeof(want), &n), ORSP_OK);
+	assert_int_equal(d->meta_len, n);
+	assert_memory_equal(d->meta, want, n);
+}
+
+/* Without PPRs the metadata is the same as before, byte for byte (and so is the BPP's). */
+static void test_metadata_without_ppr(void **state)
+{
+	fx *f = *state;
+	static dl d;
+
+	download_all(f, &d, "META-1");
+	expect_meta(&d, META_TS48);
+	dl_free(&d);
+}
+
+/* The fields of metadata m decoded by the RSPDefinitions codec: profileOwner's mccMnc
+ * (3 bytes), gid1 and gid2 (hex, "" when absent), profilePolicyRules's octet and unused bits. */
+static void expect_policy(const uint8_t *m, size_t n, const char *mcc_mnc_hex, const char *gid1,
+                          const char *gid2, uint8_t bits, int unused)
+{
+	StoreMetadataRequest_t *v = NULL;
+	char hex[80];
+	asn_dec_rval_t r = ber_decode(NULL, &asn_DEF_StoreMetadataRequest, (void **)&v, m, n);
+
+	assert_int_equal(r.code, RC_OK);
+	assert_int_equal(r.consumed, n);
+	assert_non_null(v->profileOwner);
+	assert_int_equal(v->profileOwner->mccMnc.size, 3);
+	assert_int_equal(orsp_hex_encode(v->profileOwner->mccMnc.buf, 3, hex, sizeof(hex)),
+	                 ORSP_OK);
+	assert_string_equal(hex, mcc_mnc_hex);
+	if (gid1[0]) {
+		assert_non_null(v->profileOwner->gid1);
+		assert_int_equal(orsp_hex_encode(v->profileOwner->gid1->buf,
+		                                 (size_t)v->profileOwner->gid1->size, hex,
+		                                 sizeof(hex)),
+		                 ORSP_OK);
+		assert_string_equal(hex, gid1);
+	} else
+		assert_null(v->profileOwner->gid1);
+	if (gid2[0]) {
+		assert_non_null(v->profileOwner->gid2);
+		assert_int_equal(orsp_hex_encode(v->profileOwner->gid2->buf,
+		                                 (size_t)v->profileOwner->gid2->size, hex,
+		                                 sizeof(hex)),
+		                 ORSP_OK);
+		assert_string_equal(hex, gid2);
+	} else
+		assert_null(v->profileOwner->gid2);
+	assert_non_null(v->profilePolicyRules);
+	assert_int_equal(v->profilePolicyRules->size, 1);
+	assert_int_equal(v->profilePolicyRules->buf[0], bits);
+	assert_int_equal(v->profilePolicyRules->bits_unused, unused);
+	ASN_STRUCT_FREE(asn_DEF_StoreMetadataRequest, v);
+}
+
+/* PPR1 and PPR2 set at import: the metadata is the one without PPRs followed by profileOwner
+ * (MCC 001 MNC 01: the IMSI 001010123456789 with EF.AD's 2-digit MNC, no GIDs: EF.GID1/2 are
+ * 'FFFF') and profilePolicyRules (bits 1 and 2: '05 60'), in the order of the SEQUENCE's
+ * fields; the BPP's StoreMetadataRequest is the same; the profile installs. */
+static void test_metadata_ppr(void **state)
+{
+	fx *f = *state;
+	static dl d;
+	int http;
+
+	download_all(f, &d, "META-PPR");
+	expect_meta(&d, "BF2566" META_TS48_BODY "B705800300F110"
+	                "99020560");
+	expect_policy(d.meta, d.meta_len, "00f110", "", "", 0x60, 5);
+	assert_null(call(f, "handleNotification", pir_request(f, &d, true, false), &http));
+	assert_int_equal(http, 204);
+	assert_int_equal(state_of(f), ORSP_SMDP_INSTALLED);
+	dl_free(&d);
+}
+
+/* Replace the one occurrence of the bytes from_hex in der by to_hex (as long). */
+static void patch_der(uint8_t *der, size_t len, const char *from_hex, const char *to_hex)
+{
+	uint8_t from[64], to[64];
+	size_t fl = 0, tl = 0, hits = 0, at = 0;
+	assert_int_equal(orsp_hex_decode(from_hex, from, sizeof(from), &fl), ORSP_OK);
+	assert_int_equal(orsp_hex_decode(to_hex, to, sizeof(to), &tl), ORSP_OK);
+	assert_int_equal(fl, tl);
+	for (size_t i = 0; i + fl <= len; i++)
+		if (memcmp(der + i, from, fl) == 0) {
+			hits++;
+			at = i;
+		}
+	assert_int_equal(hits, 1);
+	memcpy(der + at, to, tl);
+}
+
+/* PPR1 on a copy of the package with a GID1 ('BA01') and a 3-digit MNC in EF.AD: the owner
+ * carries MCC 001 MNC 010 ('00 01 10') and the GID1, no GID2 (EF.GID2 is 'FFFF'); PPR1
+ * alone is bit 1: '06 40'. */
+static void test_metadata_ppr_gid(void **state)
+{
+	fx *f = *state;
+	static dl d;
+	orsp_pkg *pkg = NULL;
+	orsp_pkg_perso p;
+	orsp_smdp_import_opts o = {.ppr = ORSP_SMDP_PPR1};
+	uint8_t *der = NULL;
+	size_t der_len = 0, tail_len = 0;
+	uint8_t tail[16];
+
+	assert_int_equal(orsp_pkg_decode(f->upp, f->upp_len, &pkg), ORSP_OK);
+	orsp_pkg_perso_init(&p);
+	p.iccid = "89000123456789012358";
+	p.imsi = "001010000000777";
+	p.mnc_len = 3;
+	assert_int_equal(orsp_pkg_personalise(pkg, &p), ORSP_OK);
+	assert_int_equal(orsp_pkg_encode(pkg, 0, &der, &der_len), ORSP_OK);
+	orsp_pkg_free(pkg);
+	patch_der(der, der_len, "6f3e8b036f0604800102a5008302ffff",
+	          "6f3e8b036f0604800102a5008302ba01");
+	assert_int_equal(orsp_smdp_import_with(f->s, der, der_len, &o, &f->prof), ORSP_OK);
+	free(f->upp); /* check_bpp compares the package with this one */
+	f->upp = malloc(der_len);
+	assert_non_null(f->upp);
+	memcpy(f->upp, der, der_len);
+	f->upp_len = der_len;
+	orsp_pkg_buf_free(der, der_len);
+
+	download_all(f, &d, "META-GID");
+	assert_int_equal(
+	    orsp_hex_decode("B70980030001108102BA0199020640", tail, sizeof(tail), &tail_len),
+	    ORSP_OK);
+	assert_true(d.meta_len > tail_len);
+	assert_memory_equal(d.meta + d.meta_len - tail_len, tail, tail_len);
+	expect_policy(d.meta, d.meta_len, "000110", "ba01", "", 0x40, 6);
+	dl_free(&d);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_full_download, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_metadata_without_ppr, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_metadata_ppr, setup_ppr, teardown),
+	    cmocka_unit_test_setup_teardown(test_metadata_ppr_gid, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_notification_migration, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_default_smdp_other_eid, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_default_smdp_cc_restart, setup, teardown),

@@ -19,6 +19,7 @@
 #include "openrsp/der.h"
 #include "openrsp/http.h"
 #include "openrsp/pkg.h"
+#include "smdp_internal.h"
 
 #define TID_LEN 16
 #define MAX_CERT 2048
@@ -564,10 +565,10 @@ static orsp_err step_begin(ctx *c, const char *field, int min_step, sess_age age
 /* ---------------------------------------------------------------- the package ----------- */
 
 /* StoreMetadataRequest (BF25) for a profile package, SGP.22 §5.5.3 / §2.4.4, and what the
- * profile asks of the eUICC. */
-static orsp_err build_metadata(const orsp_smdp_service *svc, const uint8_t *upp, size_t len,
-                               uint8_t *out, size_t cap, size_t *out_len, char iccid[21],
-                               es9p_needs *needs)
+ * profile asks of the eUICC; prof gives the PPRs and owner the operator set at import. */
+static orsp_err build_metadata(const orsp_smdp_service *svc, const orsp_smdp_profile *prof,
+                               const uint8_t *upp, size_t len, uint8_t *out, size_t cap,
+                               size_t *out_len, char iccid[21], es9p_needs *needs)
 {
 	orsp_pkg *pkg = NULL;
 	orsp_pkg_header h;
@@ -632,6 +633,10 @@ static orsp_err build_metadata(const orsp_smdp_service *svc, const uint8_t *upp,
 			orsp_der_end(&w, one);
 		}
 		orsp_der_end(&w, nci);
+		/* profileOwner and profilePolicyRules, for a profile with PPRs only: without
+		 * them the metadata stays as it was before openrsp set PPRs */
+		if ((e = smdp_put_policy(&w, prof)))
+			goto out;
 		orsp_der_end(&w, m);
 	}
 	e = orsp_writer_status(&w);
@@ -644,12 +649,14 @@ out:
 
 /* The StoreMetadataRequest of a profile, from the cache table or built once from the package
  * (decoding a package is the most expensive step of a download after the cryptography) and
- * kept: it depends only on the package and this SM-DP+'s address. */
+ * kept: it depends only on the package, the PPRs and owner fixed at the profile's import, and
+ * this SM-DP+'s address. */
 static orsp_err profile_metadata(const orsp_smdp_service *svc, orsp_smdp *s, const char *iccid,
                                  uint8_t *out, size_t cap, size_t *len, es9p_needs *needs)
 {
 	orsp_db *db = orsp_smdp_db(s);
 	orsp_stmt *st = NULL;
+	orsp_smdp_profile prof;
 	uint8_t *upp = NULL;
 	size_t upp_len = 0;
 	char got_iccid[21];
@@ -683,9 +690,10 @@ static orsp_err profile_metadata(const orsp_smdp_service *svc, orsp_smdp *s, con
 	orsp_stmt_finalize(st);
 	if (e || row)
 		return e;
-	if ((e = orsp_smdp_get_upp(s, iccid, &upp, &upp_len)))
+	if ((e = orsp_smdp_get(s, iccid, &prof)) ||
+	    (e = orsp_smdp_get_upp(s, iccid, &upp, &upp_len)))
 		return e;
-	e = build_metadata(svc, upp, upp_len, out, cap, len, got_iccid, needs);
+	e = build_metadata(svc, &prof, upp, upp_len, out, cap, len, got_iccid, needs);
 	orsp_pkg_buf_free(upp, upp_len);
 	if (e)
 		return e;
