@@ -25,6 +25,8 @@ enum {
 	OPT_AUC,
 	OPT_SPN,
 	OPT_NAME,
+	OPT_PPR,
+	OPT_MNC_LENGTH,
 };
 
 enum {
@@ -99,15 +101,71 @@ static int open_smdp(const db_opts *o, orsp_smdp **out)
 	return CLI_OK;
 }
 
+/* ----- profile policy rules ----- */
+
+// clang-format off
+#define PPR_LONGOPTS \
+	{"ppr", required_argument, NULL, OPT_PPR}, \
+	{"mnc-length", required_argument, NULL, OPT_MNC_LENGTH}
+// clang-format on
+
+#define PPR_HELP                                                                                   \
+	"  --ppr LIST           Profile Policy Rules of the profiles: ppr1 (disabling not\n"       \
+	"                       allowed), ppr2 (deletion not allowed), comma-separated;\n"         \
+	"                       the metadata then names the owner (MCC/MNC, GIDs)\n"               \
+	"  --mnc-length 2|3     with --ppr: the owner's MNC length, for packages whose\n"          \
+	"                       EF.AD does not give it (it must agree where EF.AD does)\n"
+
+/* --ppr and --mnc-length into o; false for another option, *rc set on a bad value */
+static bool ppr_opt(orsp_smdp_import_opts *o, int c, const char *arg, int *rc)
+{
+	uint64_t v = 0;
+
+	*rc = CLI_OK;
+	if (c == OPT_PPR) {
+		if (orsp_smdp_ppr_parse(arg, &o->ppr))
+			*rc = cli_usage("--ppr", "%s", orsp_err_detail());
+	} else if (c == OPT_MNC_LENGTH) {
+		*rc = cli_uint("--mnc-length", arg, 2, 3, &v);
+		o->mnc_len = (unsigned)v;
+	} else
+		return false;
+	return true;
+}
+
+static int ppr_check(const orsp_smdp_import_opts *o)
+{
+	if (o->mnc_len && !o->ppr)
+		return cli_usage("--mnc-length",
+		                 "only with --ppr (for the profile owner's MCC/MNC)");
+	return CLI_OK;
+}
+
+/* ", PPRs ppr1 for MCC 001 MNC 01": what an import with PPRs set ("" without) */
+static void ppr_note(const orsp_smdp_profile *p, char *out, size_t cap)
+{
+	char rules[32];
+
+	out[0] = '\0';
+	if (!p->ppr)
+		return;
+	orsp_smdp_ppr_str(p->ppr, rules, sizeof(rules));
+	snprintf(out, cap, ", PPRs %s for MCC %.3s MNC %s%s%s", rules, p->owner.mcc_mnc,
+	         p->owner.mcc_mnc + 3, p->owner.gid1_len ? " GID1" : "",
+	         p->owner.gid2_len ? " GID2" : "");
+}
+
 /* ----- profile import ----- */
 
-static int import_file(orsp_smdp *s, const char *path, size_t *ok, size_t *failed)
+static int import_file(orsp_smdp *s, const orsp_smdp_import_opts *o, const char *path, size_t *ok,
+                       size_t *failed)
 {
 	FILE *f = fopen(path, "rb");
 	uint8_t *buf = NULL;
 	size_t len = 0;
 	long sz;
 	orsp_smdp_profile p;
+	char note[80];
 	orsp_err e;
 
 	if (!f || fseek(f, 0, SEEK_END) != 0 || (sz = ftell(f)) < 0 || fseek(f, 0, SEEK_SET) != 0) {
@@ -130,15 +188,16 @@ static int import_file(orsp_smdp *s, const char *path, size_t *ok, size_t *faile
 		return cli_failf(path, "cannot read");
 	}
 	fclose(f);
-	e = orsp_smdp_import(s, buf, len, &p);
+	e = orsp_smdp_import_with(s, buf, len, o, &p);
 	orsp_pkg_buf_free(buf, len);
 	if (e) {
 		(*failed)++;
 		return cli_fail(path, e);
 	}
 	(*ok)++;
-	printf("imported %s (IMSI %s, type \"%s\") from %s\n", p.iccid, p.imsi, p.profile_type,
-	       path);
+	ppr_note(&p, note, sizeof(note));
+	printf("imported %s (IMSI %s, type \"%s\"%s) from %s\n", p.iccid, p.imsi, p.profile_type,
+	       note, path);
 	return CLI_OK;
 }
 
@@ -150,8 +209,9 @@ static int der_filter(const struct dirent *d)
 
 static int smdp_profile_import(int argc, char **argv)
 {
-	static const struct option opts[] = {DB_LONGOPTS, {NULL, 0, NULL, 0}};
+	static const struct option opts[] = {DB_LONGOPTS, PPR_LONGOPTS, {NULL, 0, NULL, 0}};
 	db_opts dbo = {0};
+	orsp_smdp_import_opts io = {0};
 	orsp_smdp *s = NULL;
 	struct stat st;
 	size_t ok = 0, failed = 0;
@@ -160,10 +220,14 @@ static int smdp_profile_import(int argc, char **argv)
 	while ((c = cli_getopt(argc, argv, opts)) != -1) {
 		if (c == '?')
 			return CLI_USAGE;
-		if (!db_opt(&dbo, c, optarg))
+		if (db_opt(&dbo, c, optarg))
+			continue;
+		if (!ppr_opt(&io, c, optarg, &rc))
 			return cli_usage(argv[optind - 1], "unexpected option");
+		if (rc)
+			return rc;
 	}
-	if ((rc = cli_positional(argc, argv, 1, "DIR|FILE")))
+	if ((rc = cli_positional(argc, argv, 1, "DIR|FILE")) || (rc = ppr_check(&io)))
 		return rc;
 	const char *path = argv[optind];
 	if (stat(path, &st) != 0)
@@ -184,7 +248,7 @@ static int smdp_profile_import(int argc, char **argv)
 			char file[4096];
 			if (snprintf(file, sizeof(file), "%s/%s", path, list[i]->d_name) <
 			    (int)sizeof(file))
-				(void)import_file(s, file, &ok, &failed);
+				(void)import_file(s, &io, file, &ok, &failed);
 			else
 				failed++;
 			free(list[i]);
@@ -192,7 +256,7 @@ static int smdp_profile_import(int argc, char **argv)
 		free(list);
 		printf("%zu imported, %zu failed\n", ok, failed);
 	} else {
-		(void)import_file(s, path, &ok, &failed);
+		(void)import_file(s, &io, path, &ok, &failed);
 	}
 	rc = failed ? CLI_FAIL : CLI_OK;
 out:
@@ -233,6 +297,25 @@ static int list_one(const orsp_smdp_profile *p, void *arg)
 		if (p->expires_at)
 			cj_i64(j, "expiresAt", p->expires_at);
 		cj_u64(j, "uppLength", p->upp_len);
+		if (p->ppr) {
+			char one[8];
+			cj_arr_begin(j, "profilePolicyRules");
+			for (unsigned b = 1; b < 8; b++)
+				if (p->ppr & (1u << b)) {
+					orsp_smdp_ppr_str(1u << b, one, sizeof(one));
+					cj_str(j, NULL, one);
+				}
+			cj_arr_end(j);
+			cj_obj_begin(j, "profileOwner");
+			snprintf(one, sizeof(one), "%.3s", p->owner.mcc_mnc);
+			cj_str(j, "mcc", one);
+			cj_str(j, "mnc", p->owner.mcc_mnc + 3);
+			if (p->owner.gid1_len)
+				cj_hex(j, "gid1", p->owner.gid1, p->owner.gid1_len);
+			if (p->owner.gid2_len)
+				cj_hex(j, "gid2", p->owner.gid2, p->owner.gid2_len);
+			cj_obj_end(j);
+		}
 		cj_obj_end(j);
 		return 0;
 	}
@@ -439,9 +522,11 @@ static int smdp_profile_generate(int argc, char **argv)
 	    {"spn", required_argument, NULL, OPT_SPN},
 	    {"name", required_argument, NULL, OPT_NAME},
 	    {"json", no_argument, NULL, OPT_JSON},
+	    PPR_LONGOPTS,
 	    {NULL, 0, NULL, 0},
 	};
 	db_opts dbo = {0};
+	orsp_smdp_import_opts io = {0};
 	const char *tpl_path = NULL, *count_s = NULL, *iccid_s = NULL, *imsi_s = NULL,
 	           *auc_db = NULL, *spn = NULL, *name = NULL;
 	char iccid[21], imsi[16];
@@ -486,10 +571,13 @@ static int smdp_profile_generate(int argc, char **argv)
 			json = true;
 			break;
 		default:
-			return cli_usage(argv[optind - 1], "unexpected option");
+			if (!ppr_opt(&io, c, optarg, &rc))
+				return cli_usage(argv[optind - 1], "unexpected option");
+			if (rc)
+				return rc;
 		}
 	}
-	if ((rc = cli_positional(argc, argv, 0, "")))
+	if ((rc = cli_positional(argc, argv, 0, "")) || (rc = ppr_check(&io)))
 		return rc;
 	if (!tpl_path)
 		return cli_missing("--template");
@@ -582,7 +670,7 @@ static int smdp_profile_generate(int argc, char **argv)
 			                          : orsp_errf(ORSP_E_EXISTS, "IMSI %s is in the AuC already", imsi);
 		}
 		if (!e)
-			e = orsp_smdp_import(s, upp, upp_len, NULL);
+			e = orsp_smdp_import_with(s, upp, upp_len, &io, NULL);
 		if (!e && auc) {
 			orsp_auc_new an;
 			orsp_auc_new_init(&an);
@@ -818,10 +906,12 @@ static const cli_cmd smdp_cmds[] = {
     {
         .verb = "profile",
         .summary = "Import profile packages into the inventory, or list it",
-        .synopsis = "import DIR|FILE --db PATH [--kek-file PATH]\n"
+        .synopsis = "import DIR|FILE --db PATH [--kek-file PATH] [--ppr LIST]\n"
+                    "         [--mnc-length 2|3]\n"
                     "       profile list --db PATH [--kek-file PATH] [--json]\n"
                     "       profile generate --db PATH --template FILE --iccid-start DIGITS\n"
-                    "         --imsi-start DIGITS [--count N] [--auc DB] [--spn S] [--name N]",
+                    "         --imsi-start DIGITS [--count N] [--auc DB] [--spn S] [--name N]\n"
+                    "         [--ppr LIST] [--mnc-length 2|3]",
         .help = "import: decode and validate each package (a FILE, or every *.der in DIR),\n"
                 "take its ICCID, IMSI and profile type, and store it Available, encrypted\n"
                 "under a key wrapped by the KEK. A duplicate ICCID or IMSI is refused.\n"
@@ -829,8 +919,13 @@ static const cli_cmd smdp_cmds[] = {
                 "generate: N profiles from a template, each with its own ICCID (counting up\n"
                 "from --iccid-start, Luhn digit added), IMSI (counting up) and random Milenage\n"
                 "K/OPc, imported Available; with --auc DB the same K/OPc go into that AuC\n"
-                "(KEK <DB>.kek). The keys are never printed. A progress bar on a terminal.\n\n"
-                "options:\n" DB_HELP "  --json               list as a JSON array\n",
+                "(KEK <DB>.kek). The keys are never printed. A progress bar on a terminal.\n"
+                "--ppr: the profiles' metadata carries these Profile Policy Rules and the\n"
+                "profile owner: MCC and MNC of the IMSI (MNC length from EF.AD, else\n"
+                "--mnc-length), GID1/GID2 from EF.GID1/EF.GID2 when the package sets them.\n"
+                "The LPA checks them against the eUICC's rules authorisation table and may\n"
+                "ask the end user's consent (docs/lpa.md). They are fixed at import.\n\n"
+                "options:\n" DB_HELP PPR_HELP "  --json               list as a JSON array\n",
         .run = smdp_profile,
     },
     {

@@ -33,7 +33,9 @@ orsp_err orsp_smdp_ppr_parse(const char *list, unsigned *out)
 			*out = 0;
 			return orsp_errf(
 			    ORSP_E_USAGE,
-			    "expected ppr1, ppr2 or ppr1,ppr2 (each once), not \"%.64s\"", list);
+			    "expected ppr1, ppr2 or ppr1,ppr2, each once (this SM-DP+ sets no "
+			    "pprUpdateControl or ppr3), not \"%.64s\"",
+			    list);
 		}
 		*out |= bit;
 		if (!p[n])

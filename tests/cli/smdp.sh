@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `openrsp smdp`: import the TS.48 profiles (duplicates refused), list them (never key
 # material), order by ICCID and by profile type with the activation code printed, the
-# UPP not stored in clear, and usage errors.
+# UPP not stored in clear, Profile Policy Rules set at import and generation, and usage
+# errors.
 set -euo pipefail
 
 B=${ORSP_BIN:?set ORSP_BIN to the openrsp binary}
@@ -156,6 +157,42 @@ usage --iccid-start smdp profile generate --db "$GDB" --template x --iccid-start
 usage --imsi-start smdp profile generate --db "$GDB" --template x --iccid-start 898824700000001000 --imsi-start 12a
 usage --count smdp profile generate --db "$GDB" --template x --iccid-start 898824700000001000 --imsi-start 001019000000000 --count 0
 usage --template smdp profile generate --db "$GDB" --iccid-start 898824700000001000 --imsi-start 001019000000000
+
+# ----- Profile Policy Rules: set at import or generation, with the owner from the package -----
+PDB=$T/ppr.db
+V7=$G/v7/TS48_V7.0_eSIM_GTP_SAIP2.3_NoBERTLV.der
+run smdp profile import "$V7" --db "$PDB" --ppr ppr1
+expect "import --ppr rc" 0 "$rc"
+expect "import --ppr line" "imported 89000123456789012341 (IMSI 001010123456789, type \"$TYPE\", PPRs ppr1 for MCC 001 MNC 01) from $V7" "$out"
+run smdp profile generate --db "$PDB" --template "$V7" --iccid-start 898824700000002000 \
+	--imsi-start 001019000000100 --count 2 --ppr PPR2,ppr1 --mnc-length 2
+expect "generate --ppr rc" 0 "$rc"
+run smdp profile list --db "$PDB" --json
+expect "PPRs and owner listed" "['ppr1'] {'mcc': '001', 'mnc': '01'}|['ppr1', 'ppr2'] {'mcc': '001', 'mnc': '01'}|['ppr1', 'ppr2'] {'mcc': '001', 'mnc': '01'}" \
+	"$(python3 -c 'import json,sys; print("|".join("%s %s" % (p["profilePolicyRules"], p["profileOwner"]) for p in json.load(sys.stdin)))' <<<"$out")"
+run smdp audit --db "$PDB" --iccid 89000123456789012341
+has "import audited with its PPRs" "PPRs ppr1, owner MCC 001 MNC 01" "$out"
+# profiles without PPRs list as before: no such keys
+run smdp profile list --db "$DB2" --json
+lacks "no PPRs without --ppr" "profilePolicyRules" "$out"
+lacks "no owner without --ppr" "profileOwner" "$out"
+# refused: unknown, repeated or empty rules, pprUpdateControl (ES6), PPR3; --mnc-length
+# out of range, without --ppr, or against EF.AD; nothing imported
+for v in ppr3 pprUpdateControl ppr0 ppr1,ppr1 'ppr1,' ',ppr2' 'ppr1 ppr2' ''; do
+	usage --ppr smdp profile import "$V7" --db "$T/refused.db" --ppr "$v"
+	usage --ppr smdp profile generate --db "$T/refused.db" --template "$V7" \
+		--iccid-start 898824700000003000 --imsi-start 001019000000200 --ppr "$v"
+done
+run smdp profile import "$V7" --db "$T/refused.db" --ppr ppr3
+expect "--ppr ppr3 message" "openrsp: --ppr: expected ppr1, ppr2 or ppr1,ppr2, each once (this SM-DP+ sets no pprUpdateControl or ppr3), not \"ppr3\"" "$err"
+usage --mnc-length smdp profile import "$V7" --db "$T/refused.db" --mnc-length 2
+usage --mnc-length smdp profile import "$V7" --db "$T/refused.db" --ppr ppr1 --mnc-length 4
+usage --mnc-length smdp profile generate --db "$T/refused.db" --template "$V7" \
+	--iccid-start 898824700000003000 --imsi-start 001019000000200 --mnc-length 3
+failure "the package's EF.AD gives a 2-digit MNC, not 3" \
+	smdp profile import "$V7" --db "$T/refused.db" --ppr ppr2 --mnc-length 3
+run smdp profile list --db "$T/refused.db"
+expect "nothing imported" "no profiles" "$out"
 
 rm -rf "$T"
 finish
