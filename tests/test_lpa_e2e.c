@@ -6,8 +6,8 @@
  * (disabled) -> enable -> notifications delivered and removed; the SM-DP+ records each
  * notification after checking the eUICC's signature. Negative: a wrong matching ID, a wrong
  * confirmation code (eUICC unchanged both times), a CC order, and deletion. Profile Policy
- * Rules: a profile whose metadata carries PPR1 and PPR2 (the software eUICC's RAT allows them
- * for any operator with consent) is postponed with nobody to consent, installed with consent
+ * Rules: a profile the operator imported with PPR1 and PPR2 (the software eUICC's RAT allows
+ * them for any operator with consent) is postponed with nobody to consent, installed with consent
  * (and the eUICC then enforces PPR1), and ends the order when consent is refused; an SM-DP+
  * that shows the profile without them and puts them into the package is refused before the
  * eUICC gets any of it. */
@@ -128,7 +128,8 @@ static void order(fx *f, const char *mid, const char *cc)
 	assert_int_equal(orsp_smdp_get(f->s, f->prof.iccid, &f->prof), ORSP_OK);
 }
 
-static int setup(void **state)
+/* The fixture with the TS.48 profile imported with the options o (NULL: none). */
+static int setup_with(void **state, const orsp_smdp_import_opts *o)
 {
 	static const char *const fns[] = {"initiateAuthentication", "authenticateClient",
 	                                  "getBoundProfilePackage", "handleNotification",
@@ -151,7 +152,7 @@ static int setup(void **state)
 	assert_int_equal(orsp_es9p_prepare(f->s), ORSP_OK);
 	upp = test_read_vector(UPP_FILE, &uppl);
 	assert_non_null(upp);
-	assert_int_equal(orsp_smdp_import(f->s, upp, uppl, &f->prof), ORSP_OK);
+	assert_int_equal(orsp_smdp_import_with(f->s, upp, uppl, o, &f->prof), ORSP_OK);
 	free(upp);
 	snprintf(f->svc.fqdn, sizeof(f->svc.fqdn), "%s", FQDN);
 	snprintf(f->svc.oid, sizeof(f->svc.oid), "%s", OID);
@@ -208,6 +209,19 @@ static int setup(void **state)
 	return 0;
 }
 
+static int setup(void **state)
+{
+	return setup_with(state, NULL);
+}
+
+/* The operator imported the profile with PPR1 and PPR2 (`smdp profile import --ppr
+ * ppr1,ppr2`): its metadata names them and its owner, MCC 001 MNC 01 from the IMSI. */
+static int setup_ppr(void **state)
+{
+	static const orsp_smdp_import_opts o = {.ppr = ORSP_SMDP_PPR1 | ORSP_SMDP_PPR2};
+	return setup_with(state, &o);
+}
+
 static int teardown(void **state)
 {
 	fx *f = *state;
@@ -250,9 +264,10 @@ static orsp_err download(fx *f, const char *mid, const char *cc, char iccid[21])
 }
 
 /* The profile's metadata at the SM-DP+ with the DER fields extra_hex appended (profileOwner,
- * profilePolicyRules), as an operator's SM-DP+ would send it: the SM-DP+ builds both
- * authenticateClient's profileMetadata and the BPP's StoreMetadataRequest from its one cached
- * row (es9p_metadata), so the eUICC receives the PPRs the LPA checked. */
+ * profilePolicyRules), patched into its cached row (es9p_metadata), from which the SM-DP+
+ * builds both authenticateClient's profileMetadata and the BPP's StoreMetadataRequest: an
+ * SM-DP+ whose metadata changes between the two (test_e2e_bpp_metadata_mismatch). The PPRs of
+ * a profile are otherwise set at its import (setup_ppr). */
 static void metadata_add(fx *f, const char *extra_hex)
 {
 	orsp_db *db = orsp_smdp_db(f->s);
@@ -510,7 +525,8 @@ static void test_e2e_refused(void **state)
 	assert_int_equal(sp.state, ORSP_SMDP_ERROR);
 }
 
-/* owner MCC 001 MNC 01 (the TS.48 profile's IMSI), PPR1 and PPR2 */
+/* owner MCC 001 MNC 01 (the TS.48 profile's IMSI), PPR1 and PPR2: the fields the SM-DP+
+ * writes for a profile imported with both rules */
 #define OWNER_PPR12                                                                                \
 	"B705800300F110"                                                                           \
 	"99020560"
@@ -549,9 +565,10 @@ static orsp_err download_consent(fx *f, const char *mid, consent_log *l, char ic
 	return e;
 }
 
-/* PPR1 and PPR2 in the profile's metadata: with nobody to ask, the download is postponed
- * (nothing installed, the order stays Released); with the end user's consent it installs,
- * the eUICC keeps the rules (GetProfilesInfo) and enforces PPR1. */
+/* PPR1 and PPR2 set by the operator at import: with nobody to ask, the download is postponed
+ * (nothing installed, the order stays Released); with the end user's consent it installs
+ * (the package's metadata is the one shown, or the LPA would refuse it), the eUICC keeps the
+ * rules (GetProfilesInfo) and enforces PPR1. */
 static void test_e2e_ppr(void **state)
 {
 	fx *f = *state;
@@ -562,7 +579,6 @@ static void test_e2e_ppr(void **state)
 	size_t n = 0;
 
 	order(f, "PPR-1", NULL);
-	metadata_add(f, OWNER_PPR12);
 	assert_int_equal(download(f, "PPR-1", NULL, iccid), ORSP_E_USAGE);
 	assert_non_null(strstr(orsp_err_detail(), "need the end user's consent"));
 	assert_non_null(strstr(orsp_err_detail(), "(session cancelled)"));
@@ -596,7 +612,6 @@ static void test_e2e_ppr_refused(void **state)
 	size_t n = 0;
 
 	order(f, "PPR-2", NULL);
-	metadata_add(f, OWNER_PPR12);
 	assert_int_equal(download_consent(f, "PPR-2", &l, iccid), ORSP_E_POLICY);
 	assert_string_equal(orsp_err_detail(),
 	                    "the profile's policy rules PPR1 (no disabling), "
@@ -784,8 +799,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_e2e_euicc_full, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_e2e_bad_smdp_sign, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_e2e_bad_bpp, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_e2e_ppr, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_e2e_ppr_refused, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_e2e_ppr, setup_ppr, teardown),
+	    cmocka_unit_test_setup_teardown(test_e2e_ppr_refused, setup_ppr, teardown),
 	    cmocka_unit_test_setup_teardown(test_e2e_bpp_metadata_mismatch, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

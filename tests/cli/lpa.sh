@@ -209,10 +209,13 @@ if command -v curl >/dev/null; then
 	} >"$T/smdp.conf"
 	chmod 600 "$T/smdp.conf" # it holds the ES2+ token
 	TS48=${ORSP_VECTORS}/saip/gsma-ts48/v7/TS48_V7.0_eSIM_GTP_SAIP2.3_NoBERTLV.der
-	"$B" smdp profile import "$TS48" --db "$T/smdp.db" >/dev/null
-	# two more, for --ask: 89000123456789001005 and 89000123456789001013
+	# the operator sets PPR1 (an M2M profile that must stay enabled) on the TS.48 profile...
+	run smdp profile import "$TS48" --db "$T/smdp.db" --ppr ppr1
+	has "imported with PPR1" "PPRs ppr1 for MCC 001 MNC 01" "$out"
+	# ...and PPR1, PPR2 on two more, for --ask: 89000123456789001005 and 89000123456789001013
 	"$B" smdp profile generate --db "$T/smdp.db" --template "$TS48" \
-		--iccid-start 8900012345678900100 --imsi-start 001010000000100 --count 2 >/dev/null
+		--iccid-start 8900012345678900100 --imsi-start 001010000000100 --count 2 \
+		--ppr ppr1,ppr2 >/dev/null
 	"$B" smdp serve --config "$T/smdp.conf" >"$T/port" 2>"$T/serve.log" &
 	server_pid=$!
 	for _ in $(seq 1 50); do [[ -s "$T/port" ]] && break; sleep 0.1; done
@@ -231,22 +234,6 @@ if command -v curl >/dev/null; then
 		es2 downloadOrder "{$HDR,\"iccid\":\"$1\",\"eid\":\"$EID2\"}" >/dev/null
 		es2 confirmOrder "{$HDR,\"iccid\":\"$1\",\"releaseFlag\":true}" |
 			"$PY" -c 'import json,sys; print(json.load(sys.stdin)["matchingId"])'
-	}
-	# add_ppr ICCID: the profile's metadata with an owner (MCC 001 MNC 01) and PPR1, PPR2, as
-	# an operator's SM-DP+ sends them; it builds authenticateClient's metadata and the BPP's
-	# from this row (cached when the order was released)
-	add_ppr() {
-		local meta
-		meta=$(sqlite3 "$T/smdp.db" "SELECT hex(metadata) FROM es9p_metadata WHERE iccid = '$1'")
-		meta=$("$PY" -c '
-import sys
-m = bytes.fromhex(sys.argv[1])
-assert m[:2] == b"\xbf\x25" and m[2] < 0x80, "a short BF25"
-v = m[3:] + bytes.fromhex("B705800300F110" "99020560")
-assert len(v) < 0x80
-print((b"\xbf\x25" + bytes([len(v)]) + v).hex())' "$meta")
-		sqlite3 "$T/smdp.db" ".timeout 5000" \
-			"UPDATE es9p_metadata SET metadata = X'$meta' WHERE iccid = '$1'" >/dev/null
 	}
 	# run_pty ANSWER... -- ARGS...: openrsp ARGS on a new pseudo-terminal (its /dev/tty and its
 	# output), each ANSWER typed at the next question; what it wrote in $out, status in $rc
@@ -286,19 +273,20 @@ sys.exit(os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]))' "$@") || rc=$?
 	# order is not ended as if the user had rejected the profile
 	run_notty lpa profile download -a "LPA:1\$$FQDN\$$MID" "${SRV[@]}" --ask
 	if [[ $rc -eq 2 && "$err" == "openrsp: --ask: "* ]]; then ok; else bad "--ask without a terminal: rc=$rc $err"; fi
-	add_ppr $ICCID
 	# rules that need consent (the software eUICC's RAT says so) and nobody to give it: the
 	# download is postponed, nothing installed, the order stays
 	failure "need the end user's consent: ask with --ask, or pre-authorise them with --accept-ppr (session cancelled)" \
 		lpa profile download -a "LPA:1\$$FQDN\$$MID" "${SRV[@]}"
 	run lpa profile list --euicc "local:$E2"
 	[[ "$out" == "no profile" ]] && ok || bad "eUICC changed by a postponed download: '$out'"
-	run lpa profile download -a "LPA:1\$$FQDN\$$MID" "${SRV[@]}" --accept-ppr ppr2,PPR1
+	# the device's consent given beforehand, as an M2M device would
+	run lpa profile download -a "LPA:1\$$FQDN\$$MID" "${SRV[@]}" --accept-ppr PPR1
 	if [[ $rc -eq 0 && "$out" == "installed $ICCID"* ]]; then ok; else bad "download: rc=$rc $err"; fi
 	has "download progress" "[4/5] installing on the eUICC" "$err"
-	has "the rules shown" "profile policy rules: PPR1 (no disabling), PPR2 (no deletion)" "$err"
+	has "the rules shown" "profile policy rules: PPR1 (no disabling)" "$err"
+	lacks "no PPR2 set" "PPR2" "$err"
 	has "consent from --accept-ppr" \
-		"consent to PPR1 (no disabling), PPR2 (no deletion) given beforehand (--accept-ppr)" "$err"
+		"consent to PPR1 (no disabling) given beforehand (--accept-ppr)" "$err"
 	run lpa profile list --euicc "local:$E2" --json
 	[[ "$(json payload data 0 iccid)" == "$ICCID" && "$(json payload data 0 profileState)" == disabled ]] &&
 		ok || bad "profile list after download: $out"
@@ -311,12 +299,13 @@ sys.exit(os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]))' "$@") || rc=$?
 		bad "notification process: rc=$rc '$out' $err"
 	run lpa notification list --euicc "local:$E2"
 	[[ "$out" == "no pending notification" ]] && ok || bad "notification left: $out"
-	# the eUICC enforces the PPR1 it was given
+	# the eUICC enforces the PPR1 the operator set
 	failure "disallowed by the profile policy rules" lpa profile disable "$ICCID" --euicc "local:$E2"
+	run lpa profile list --euicc "local:$E2" --json
+	[[ "$(json payload data 0 profileState)" == enabled ]] && ok || bad "PPR1 profile not enabled: $out"
 	# --ask: the profile and its rules shown, "y", then the rules' consent: "yes" typed out
 	ICCID2=89000123456789001005
 	MID2=$(order $ICCID2)
-	add_ppr $ICCID2
 	run_pty y yes -- "$B" lpa profile download -a "LPA:1\$$FQDN\$$MID2" "${SRV[@]}" --ask
 	if [[ $rc -eq 0 && "$out" == *"Install this profile? [y/N] y"* &&
 		"$out" == *"PPR1: once enabled, this profile cannot be disabled"* &&
@@ -330,7 +319,6 @@ sys.exit(os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]))' "$@") || rc=$?
 	# "y" is not the strong confirmation: the rules are refused, the order ends (Error)
 	ICCID3=89000123456789001013
 	MID3=$(order $ICCID3)
-	add_ppr $ICCID3
 	run_pty y y -- "$B" lpa profile download -a "LPA:1\$$FQDN\$$MID3" "${SRV[@]}" --ask
 	if [[ $rc -eq 1 && "$out" == *"openrsp: profile download: the profile's policy rules PPR1 (no disabling), PPR2 (no deletion) were refused (session cancelled)"* ]]; then
 		ok
