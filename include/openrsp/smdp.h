@@ -136,8 +136,8 @@ ORSP_MUST_CHECK orsp_err orsp_smdp_unwrap(const orsp_smdp *s, const char *aad,
 /* The rules an operator sets on a profile, as the PprIds bits of the StoreMetadataRequest's
  * profilePolicyRules (bit b at 1 << b, as orsp_lpa_profile.ppr). The SM-DP+ sets PPR1 and
  * PPR2, the rules openrsp's eUICC allows (GetRAT) and enforces; pprUpdateControl governs
- * updates of the rules over ES6, which openrsp does not have, and that eUICC would refuse a
- * profile with PPR3 (pprNotAllowed). */
+ * updates of the rules over ES6, which openrsp does not have, and PPR3 is in no rule of that
+ * eUICC's table, so an LPA would refuse such a profile for it (pprNotAllowed). */
 #define ORSP_SMDP_PPR1 0x02u /* PPR1: disabling the profile is not allowed */
 #define ORSP_SMDP_PPR2 0x04u /* PPR2: deleting the profile is not allowed */
 #define ORSP_SMDP_PPR_ALL (ORSP_SMDP_PPR1 | ORSP_SMDP_PPR2)
