@@ -785,9 +785,13 @@ static int profile_build(int argc, char **argv)
 		goto out;
 	{
 		orsp_pkg_header h;
+		orsp_pkg_usim u;
 		orsp_pkg_aka a;
+		size_t ai = 0;
 		if (orsp_pkg_get_header(pkg, &h) == ORSP_OK &&
-		    orsp_pkg_get_aka(pkg, 0, &a) == ORSP_OK)
+		    orsp_pkg_get_usim(pkg, 0, &u) == ORSP_OK &&
+		    orsp_pkg_naa_aka(pkg, u.pe_index, &ai) == ORSP_OK &&
+		    orsp_pkg_get_aka(pkg, ai, &a) == ORSP_OK)
 			printf(
 			    "wrote %s: %zu bytes, ICCID %s, IMSI %s, %s, K %zu bytes (not shown)\n",
 			    o.output, der_len, h.iccid, o.imsi, orsp_pkg_alg_name(a.algorithm),

@@ -51,6 +51,8 @@ static void summaries(const orsp_pkg *pkg)
 	for (size_t i = 0; i < orsp_pkg_count(pkg); i++) {
 		orsp_pe_info in;
 		check(orsp_pkg_pe(pkg, i, &in) == ORSP_OK);
+		if (orsp_pkg_naa_aka(pkg, i, &n) == ORSP_OK)
+			check(n < orsp_pkg_aka_count(pkg));
 		if (!orsp_pe_type_is_fs(in.type) || orsp_pkg_get_files(pkg, i, fs) != ORSP_OK)
 			continue;
 		for (size_t f = 0; f < fs->n_files; f++)

@@ -594,6 +594,17 @@ static void test_ts48_model(void **state)
 		orsp_secret_wipe(&opc);
 	}
 	assert_int_equal(orsp_pkg_get_aka(pkg, 2, &a), ORSP_E_NOT_FOUND);
+	/* Each NAA's own PE-AKAParameter: the USIM's (PE #7) is #0, the ISIM's (PE #18) #1; the
+	 * CSIM (PE #14) has a cdmaParameter only; the MF and the header are no NAA. */
+	assert_int_equal(orsp_pkg_naa_aka(pkg, 7, &n), ORSP_OK);
+	assert_int_equal(n, 0);
+	assert_int_equal(orsp_pkg_naa_aka(pkg, 18, &n), ORSP_OK);
+	assert_int_equal(n, 1);
+	assert_int_equal(orsp_pkg_naa_aka(pkg, 14, &n), ORSP_E_NOT_FOUND);
+	assert_int_equal(orsp_pkg_naa_aka(pkg, 1, &n), ORSP_E_USAGE);
+	assert_int_equal(orsp_pkg_naa_aka(pkg, 0, &n), ORSP_E_USAGE);
+	assert_int_equal(orsp_pkg_naa_aka(pkg, 99, &n), ORSP_E_USAGE);
+	assert_int_equal(orsp_pkg_naa_aka(NULL, 7, &n), ORSP_E_USAGE);
 
 	/* PINs of value4 and PUKs of value3 (GSMA dump), without their values. */
 	assert_int_equal(orsp_pkg_get_pins(pkg, pins, ORSP_ARRAY_LEN(pins), &n), ORSP_OK);

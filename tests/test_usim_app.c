@@ -632,6 +632,164 @@ static uint16_t authenticate(card *c, const uint8_t rand[16], const uint8_t autn
 	return xfer(c, apdu, rsp, n);
 }
 
+/* The TS.48 v7 profile with every algoParameter set to Milenage with k/opc. */
+static uint8_t *milenage_upp(const uint8_t *k, const uint8_t *opc, size_t *len)
+{
+	orsp_pkg_perso p;
+	orsp_pkg_perso_init(&p);
+	p.set_aka = true;
+	p.alg = ORSP_AKA_MILENAGE;
+	assert_int_equal(orsp_secret_set(&p.k, k, 16), ORSP_OK);
+	assert_int_equal(orsp_secret_set(&p.opc, opc, 16), ORSP_OK);
+	uint8_t *upp = personalise(&p, len);
+	orsp_pkg_perso_wipe(&p);
+	return upp;
+}
+
+/* A package made of PE runs: src[i] (a package) PEs from[i]..to[i] (inclusive); a NULL
+ * src[i] stands for the raw DER in extra. */
+static uint8_t *splice(const uint8_t *const *src, const size_t *src_len, const size_t *from,
+                       const size_t *to, size_t runs, const uint8_t *extra, size_t extra_len,
+                       size_t *len)
+{
+	uint8_t *out = malloc(2 * 16384);
+	*len = 0;
+	assert_non_null(out);
+	for (size_t r = 0; r < runs; r++) {
+		if (!src[r]) {
+			memcpy(out + *len, extra, extra_len);
+			*len += extra_len;
+			continue;
+		}
+		orsp_pkg *pkg = NULL;
+		assert_int_equal(orsp_pkg_decode(src[r], src_len[r], &pkg), ORSP_OK);
+		for (size_t i = from[r]; i <= to[r]; i++) {
+			orsp_pe_info info;
+			assert_int_equal(orsp_pkg_pe(pkg, i, &info), ORSP_OK);
+			assert_true(*len + info.raw.len <= 2 * 16384);
+			memcpy(out + *len, info.raw.p, info.raw.len);
+			*len += info.raw.len;
+		}
+		orsp_pkg_free(pkg);
+	}
+	return out;
+}
+
+/* A PE-AKAParameter (identification 11, as the USIM's in TS.48 v7) with a mappingParameter
+ * onto the NAA with AID aid (PEDefinitions, automatic tags). */
+static size_t mapping_pe(const char *aid_hex, uint8_t *out)
+{
+	uint8_t aid[16];
+	size_t al = unhex(aid_hex, aid, sizeof(aid)), n = 0;
+	static const uint8_t hdr[] = {0xA0, 0x05, 0x80, 0x00, 0x81, 0x01, 0x0B};
+	out[n++] = 0xA4;
+	out[n++] = (uint8_t)(sizeof(hdr) + 2 + 2 + 3 + 2 + al);
+	memcpy(out + n, hdr, sizeof(hdr));
+	n += sizeof(hdr);
+	out[n++] = 0xA1; /* algoConfiguration */
+	out[n++] = (uint8_t)(2 + 3 + 2 + al);
+	out[n++] = 0xA0; /* mappingParameter */
+	out[n++] = (uint8_t)(3 + 2 + al);
+	out[n++] = 0x80; /* mappingOptions */
+	out[n++] = 0x01;
+	out[n++] = 0x01;
+	out[n++] = 0x81; /* mappingSource */
+	out[n++] = (uint8_t)al;
+	memcpy(out + n, aid, al);
+	return n + al;
+}
+
+/* TCA SAIP: a PE-AKAParameter belongs to the NAA whose PEs it is among. TS.48 v7: PE #7
+ * usim, #8 opt-usim, #10 its akaParameter; #18..#21 the ISIM with its akaParameter. The
+ * ISIM's run moved before the USIM's (with another K): the USIM still authenticates with
+ * its own K. Its akaParameter replaced by a mappingParameter onto the ISIM's AID: the
+ * ISIM's K; onto an AID no NAA has: no AKA parameters (AUTHENTICATE refused). */
+static void test_auth_own_naa(void **state)
+{
+	tsv *t = tsv_load("milenage.tsv");
+	uint8_t k[2][16], opc[2][16], rand[2][16], autn[2][16], res[2][8], rsp[128], map[64];
+	uint8_t st[ORSP_USIM_SQN_STATE_MAX];
+	size_t sl = open_sqn_state(st), n, ml;
+	(void)state;
+	for (size_t i = 0; i < 2; i++) {
+		uint8_t sqn[6], amf[2], ak[6];
+		tsv_hex(t, i, "k", k[i], 16);
+		tsv_hex(t, i, "opc", opc[i], 16);
+		tsv_hex(t, i, "rand", rand[i], 16);
+		tsv_hex(t, i, "sqn", sqn, 6);
+		tsv_hex(t, i, "amf", amf, 2);
+		tsv_hex(t, i, "f1_mac_a", autn[i] + 8, 8);
+		tsv_hex(t, i, "f2_res", res[i], 8);
+		tsv_hex(t, i, "f5_ak", ak, 6);
+		for (int j = 0; j < 6; j++)
+			autn[i][j] = sqn[j] ^ ak[j];
+		memcpy(autn[i] + 6, amf, 2);
+	}
+	assert_memory_not_equal(k[0], k[1], 16);
+	size_t la, lb, lr;
+	uint8_t *a = milenage_upp(k[0], opc[0], &la), *b = milenage_upp(k[1], opc[1], &lb);
+	const uint8_t *src[] = {a, b, a, a};
+	size_t lens[] = {la, lb, la, la}, from[] = {0, 18, 7, 22}, to[] = {6, 21, 17, 29};
+	uint8_t *r = splice(src, lens, from, to, 4, NULL, 0, &lr);
+	card *c = card_new(r, lr, st, sl);
+	expect(c, "00A4040C0C" TS48_AID, 0x9000, NULL);
+	assert_int_equal(authenticate(c, rand[0], autn[0], rsp, &n), 0x9000);
+	assert_int_equal(rsp[0], 0xDB);
+	assert_bytes_equal(rsp + 2, res[0], 8);
+	card_free(c);
+	free(r);
+
+	const uint8_t *msrc[] = {a, b, a, NULL, a, a};
+	size_t mlens[] = {la, lb, la, 0, la, la}, mfrom[] = {0, 18, 7, 0, 11, 22},
+	       mto[] = {6, 21, 9, 0, 17, 29};
+	ml = mapping_pe("A0000000871004FF49FF0589", map); /* adf-isim's dfName */
+	r = splice(msrc, mlens, mfrom, mto, 6, map, ml, &lr);
+	c = card_new(r, lr, st, sl);
+	expect(c, "00A4040C0C" TS48_AID, 0x9000, NULL);
+	assert_int_equal(authenticate(c, rand[1], autn[1], rsp, &n), 0x9000);
+	assert_int_equal(rsp[0], 0xDB);
+	assert_bytes_equal(rsp + 2, res[1], 8);
+	card_free(c);
+	free(r);
+
+	ml = mapping_pe("A0000000871004FF49FF0599", map);
+	r = splice(msrc, mlens, mfrom, mto, 6, map, ml, &lr);
+	c = card_new(r, lr, st, sl);
+	expect(c, "00A4040C0C" TS48_AID, 0x9000, NULL);
+	assert_int_equal(authenticate(c, rand[1], autn[1], rsp, &n), 0x6A81);
+	card_free(c);
+	free(r);
+
+	orsp_pkg_buf_free(a, la);
+	orsp_pkg_buf_free(b, lb);
+	tsv_free(t);
+}
+
+/* A PE-OPT-USIM that follows a second PE-USIM is that USIM's, not the served one's: TS.48
+ * v7 with its PE-OPT-USIM (#8, EF.GID1 among its files) moved behind a copy of the PE-USIM
+ * placed after the ISIM. */
+static void test_opt_usim_of_second_usim(void **state)
+{
+	size_t len, lr;
+	uint8_t *upp = test_read_vector(V7, &len);
+	const uint8_t *src[] = {upp, upp, upp, upp};
+	size_t lens[] = {len, len, len, len}, from[] = {0, 9, 7, 22}, to[] = {7, 21, 8, 29};
+	uint8_t *r = splice(src, lens, from, to, 4, NULL, 0, &lr);
+	(void)state;
+	card *c = card_new(r, lr, NULL, 0);
+	expect(c, "00A4040C0C" TS48_AID, 0x9000, NULL);
+	expect(c, "00A4000C026F07", 0x9000, NULL); /* EF.IMSI, PE-USIM */
+	expect(c, "00A4000C026F3E", 0x6A82, NULL); /* EF.GID1, the second USIM's */
+	card_free(c);
+	free(r);
+	/* as packaged, EF.GID1 is there */
+	c = card_new(upp, len, NULL, 0);
+	expect(c, "00A4040C0C" TS48_AID, 0x9000, NULL);
+	expect(c, "00A4000C026F3E", 0x9000, NULL);
+	card_free(c);
+	free(upp);
+}
+
 /* TS 35.208 test sets (milenage.tsv): RES = f2, CK = f3, IK = f4, Kc = c3 (EF.UST of TS.48
  * has service 27); a replay gives AUTS that the AuC side accepts; persist sees the new SQN
  * before RES. */
@@ -1054,6 +1212,8 @@ int main(void)
 	    cmocka_unit_test(test_unregister),
 	    cmocka_unit_test(test_auth_milenage_vectors),
 	    cmocka_unit_test(test_auth_gsm),
+	    cmocka_unit_test(test_auth_own_naa),
+	    cmocka_unit_test(test_opt_usim_of_second_usim),
 	    cmocka_unit_test(test_auth_persist_failure),
 	    cmocka_unit_test(test_auth_reload),
 	    cmocka_unit_test(test_auth_errors),

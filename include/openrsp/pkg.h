@@ -266,6 +266,16 @@ ORSP_MUST_CHECK orsp_err orsp_pkg_get_aka(const orsp_pkg *pkg, size_t n, orsp_pk
 ORSP_MUST_CHECK orsp_err orsp_pkg_get_aka_keys(const orsp_pkg *pkg, size_t n, orsp_secret *k,
                                                orsp_secret *opc);
 
+/* Which PE-AKAParameter holds the keys of the NAA whose application PE is number naa_pe (a
+ * PE-USIM, PE-ISIM, PE-CSIM or PE-IoT): *n is its number for orsp_pkg_get_aka and
+ * orsp_pkg_get_aka_keys. TCA SAIP: an NAA's PEs follow its application PE, up to the next
+ * NAA's (or the MF's); its PE-AKAParameter is the first among them. A mappingParameter there
+ * is followed to the algoParameter of the NAA whose ADF has the mappingSource AID (one step:
+ * a mapping onto a mapping is ORSP_E_MALFORMED). ORSP_E_NOT_FOUND if the NAA has no
+ * PE-AKAParameter or the mapping names no NAA that has one; ORSP_E_USAGE if naa_pe is not
+ * an NAA's application PE. */
+ORSP_MUST_CHECK orsp_err orsp_pkg_naa_aka(const orsp_pkg *pkg, size_t naa_pe, size_t *n);
+
 /* One PIN or PUK configuration, without its value. */
 typedef struct orsp_pkg_pin {
 	size_t pe_index;

@@ -449,42 +449,44 @@ orsp_err orsp_usim_sqn_parse(const uint8_t *in, size_t len, orsp_usim_sqn *st)
 
 /* ---------------------------------------------------------------- AKA parameters ------- */
 
-static orsp_err load_aka(orsp_usim *u, const orsp_pkg *pkg)
+/* The USIM's own PE-AKAParameter (the one in its run of PEs, or the one its mappingParameter
+ * names: orsp_pkg_naa_aka), not merely the package's first: an ISIM's K is not the USIM's. */
+static orsp_err load_aka(orsp_usim *u, const orsp_pkg *pkg, size_t usim_pe)
 {
 	orsp_pkg_aka aka;
 	orsp_secret k, opc;
-	orsp_err e = ORSP_OK;
-	size_t n = orsp_pkg_aka_count(pkg);
+	orsp_err e;
+	size_t i = 0;
 
 	memset(&k, 0, sizeof(k));
 	memset(&opc, 0, sizeof(opc));
-	for (size_t i = 0; i < n; i++) {
-		if ((e = orsp_pkg_get_aka(pkg, i, &aka)) != ORSP_OK)
-			goto out;
-		if (aka.is_mapping)
-			continue;
-		/* TS 33.102 C.3.2: 32 sqnInit values, one per IND (5 bits). */
-		orsp_usim_sqn_init(&u->sqn, 5);
-		u->sqn.delta = aka.sqn_delta;
-		u->sqn.age_limit = aka.sqn_age_limit;
-		for (size_t j = 0; j < aka.n_sqn_init && j < 32; j++)
-			u->sqn.seq[j] = aka.sqn_init[j];
-		if (aka.algorithm != ORSP_PKG_ALG_MILENAGE && aka.algorithm != ORSP_PKG_ALG_TUAK)
-			goto out; /* usim-test-algorithm: AUTHENTICATE refused (docs/usim.md) */
-		if ((e = orsp_pkg_get_aka_keys(pkg, i, &k, &opc)) != ORSP_OK)
-			goto out;
-		e = orsp_aka_subscriber_init(
-		    &u->sub, aka.algorithm == ORSP_PKG_ALG_TUAK ? ORSP_AKA_TUAK : ORSP_AKA_MILENAGE,
-		    k.v, k.len, opc.v, opc.len);
-		if (e != ORSP_OK)
-			goto out;
-		if (aka.algorithm == ORSP_PKG_ALG_MILENAGE)
-			u->sub.milenage = aka.milenage;
-		else
-			u->sub.tuak.keccak_iterations = aka.keccak ? aka.keccak : 1;
-		u->aka_ok = true;
-		goto out;
+	e = orsp_pkg_naa_aka(pkg, usim_pe, &i);
+	if (e == ORSP_E_NOT_FOUND) {
+		orsp_err_clear();
+		return ORSP_OK; /* no AKA parameters: AUTHENTICATE refused (docs/usim.md) */
 	}
+	if (e != ORSP_OK || (e = orsp_pkg_get_aka(pkg, i, &aka)) != ORSP_OK)
+		goto out;
+	/* TS 33.102 C.3.2: 32 sqnInit values, one per IND (5 bits). */
+	orsp_usim_sqn_init(&u->sqn, 5);
+	u->sqn.delta = aka.sqn_delta;
+	u->sqn.age_limit = aka.sqn_age_limit;
+	for (size_t j = 0; j < aka.n_sqn_init && j < 32; j++)
+		u->sqn.seq[j] = aka.sqn_init[j];
+	if (aka.algorithm != ORSP_PKG_ALG_MILENAGE && aka.algorithm != ORSP_PKG_ALG_TUAK)
+		goto out; /* usim-test-algorithm: AUTHENTICATE refused (docs/usim.md) */
+	if ((e = orsp_pkg_get_aka_keys(pkg, i, &k, &opc)) != ORSP_OK)
+		goto out;
+	e = orsp_aka_subscriber_init(
+	    &u->sub, aka.algorithm == ORSP_PKG_ALG_TUAK ? ORSP_AKA_TUAK : ORSP_AKA_MILENAGE, k.v,
+	    k.len, opc.v, opc.len);
+	if (e != ORSP_OK)
+		goto out;
+	if (aka.algorithm == ORSP_PKG_ALG_MILENAGE)
+		u->sub.milenage = aka.milenage;
+	else
+		u->sub.tuak.keccak_iterations = aka.keccak ? aka.keccak : 1;
+	u->aka_ok = true;
 out:
 	orsp_secret_wipe(&k);
 	orsp_secret_wipe(&opc);
@@ -500,7 +502,8 @@ orsp_err orsp_usim_load(orsp_usim *u, const uint8_t *upp, size_t upp_len, const 
 	orsp_pkg_fs *fs = NULL;
 	orsp_pkg_header hdr;
 	orsp_err e;
-	bool have_usim = false;
+	bool have_usim = false, in_usim = false;
+	size_t usim_pe = 0;
 	if (!u || !upp || (sqn_len && !sqn_state))
 		return orsp_errf(ORSP_E_USAGE, "usim_load: NULL argument");
 	memset(u, 0, sizeof(*u));
@@ -517,14 +520,21 @@ orsp_err orsp_usim_load(orsp_usim *u, const uint8_t *upp, size_t upp_len, const 
 		orsp_pe_info info;
 		if ((e = orsp_pkg_pe(pkg, i, &info)) != ORSP_OK)
 			goto out;
+		/* TCA: a PE-OPT-USIM belongs to the USIM whose PE-USIM it follows, before the
+		 * next NAA's PE: only the first USIM's are served. */
+		if (info.type == ORSP_PE_MF || info.type == ORSP_PE_ISIM ||
+		    info.type == ORSP_PE_CSIM || info.type == ORSP_PE_IOT ||
+		    info.type == ORSP_PE_USIM)
+			in_usim = false;
 		if (info.type == ORSP_PE_USIM) {
 			if (have_usim)
 				continue; /* the first USIM is the one served */
-			have_usim = true;
+			have_usim = in_usim = true;
+			usim_pe = i;
 		} else if (info.type != ORSP_PE_MF && info.type != ORSP_PE_OPT_USIM) {
 			continue;
 		}
-		if (info.type == ORSP_PE_OPT_USIM && !have_usim)
+		if (info.type == ORSP_PE_OPT_USIM && !in_usim)
 			continue;
 		if ((e = load_fs_pe(u, pkg, i, info.type, fs)) != ORSP_OK)
 			goto out;
@@ -540,7 +550,7 @@ orsp_err orsp_usim_load(orsp_usim *u, const uint8_t *upp, size_t upp_len, const 
 		goto out;
 	}
 	orsp_usim_sqn_init(&u->sqn, 5);
-	if ((e = load_aka(u, pkg)) != ORSP_OK)
+	if ((e = load_aka(u, pkg, usim_pe)) != ORSP_OK)
 		goto out;
 	if (sqn_len && (e = orsp_usim_sqn_parse(sqn_state, sqn_len, &u->sqn)) != ORSP_OK)
 		goto out;

@@ -113,6 +113,82 @@ orsp_err orsp_pkg_get_aka(const orsp_pkg *pkg, size_t n, orsp_pkg_aka *out)
 	return ORSP_OK;
 }
 
+/* The PEs that start an NAA's run of PEs (pySim's pes_by_naa groups them the same way): the
+ * MF's and each network access application's. */
+static bool naa_start(orsp_pe_type t)
+{
+	return t == ORSP_PE_MF || t == ORSP_PE_USIM || t == ORSP_PE_ISIM || t == ORSP_PE_CSIM ||
+	       t == ORSP_PE_IOT;
+}
+
+/* The first PE-AKAParameter in the run of PEs of NAA PE naa (up to the next NAA), or -1. */
+static long naa_aka_pe(const orsp_pkg *pkg, size_t naa)
+{
+	for (size_t i = naa + 1; i < pkg->n && !naa_start(pkg->pe[i].type); i++)
+		if (pkg->pe[i].type == ORSP_PE_AKA_PARAMETER)
+			return (long)i;
+	return -1;
+}
+
+/* Whether NAA PE i has an ADF whose dfName is aid (the ADF is the first member with one). */
+static bool naa_has_aid(const orsp_pkg *pkg, size_t i, const OCTET_STRING_t *aid)
+{
+	fs_member m[ORSP_PKG_MAX_FILES];
+	size_t n;
+
+	if (!pkg->pe[i].asn)
+		return false;
+	n = fs_members(pkg->pe[i].asn, m, ORSP_ARRAY_LEN(m));
+	for (size_t k = 0; k < n && k < ORSP_ARRAY_LEN(m); k++) {
+		const Fcp_t *f = file_fcp(m[k].file);
+		if (f && f->dfName)
+			return f->dfName->size == aid->size &&
+			       memcmp(f->dfName->buf, aid->buf, (size_t)aid->size) == 0;
+	}
+	return false;
+}
+
+orsp_err orsp_pkg_naa_aka(const orsp_pkg *pkg, size_t naa_pe, size_t *n)
+{
+	const PE_AKAParameter_t *a;
+	const OCTET_STRING_t *src;
+	long idx, own;
+
+	if (!pkg || !n)
+		return orsp_errf(ORSP_E_USAGE, "orsp_pkg_naa_aka: NULL argument");
+	if (naa_pe >= pkg->n || pkg->pe[naa_pe].type == ORSP_PE_MF ||
+	    !naa_start(pkg->pe[naa_pe].type))
+		return orsp_errf(ORSP_E_USAGE, "PE #%zu is not an NAA's application PE", naa_pe);
+	own = idx = naa_aka_pe(pkg, naa_pe);
+	if (idx < 0)
+		return orsp_errf(ORSP_E_NOT_FOUND, "PE #%zu (%s) has no PE-AKAParameter", naa_pe,
+		                 orsp_pe_type_name(pkg->pe[naa_pe].type));
+	a = &pkg->pe[idx].asn->choice.akaParameter;
+	if (a->algoConfiguration.present ==
+	    PE_AKAParameter__algoConfiguration_PR_mappingParameter) {
+		/* mappingParameter: the NAA uses the parameters of the NAA with that AID */
+		src = &a->algoConfiguration.choice.mappingParameter.mappingSource;
+		idx = -1;
+		for (size_t i = 0; i < pkg->n && idx < 0; i++)
+			if (i != naa_pe && pkg->pe[i].type != ORSP_PE_MF &&
+			    naa_start(pkg->pe[i].type) && naa_has_aid(pkg, i, src))
+				idx = naa_aka_pe(pkg, i);
+		if (idx < 0)
+			return pe_errf((size_t)own, ORSP_PE_AKA_PARAMETER, ORSP_E_NOT_FOUND,
+			               "mappingSource names no NAA with a PE-AKAParameter");
+		a = &pkg->pe[idx].asn->choice.akaParameter;
+		if (a->algoConfiguration.present !=
+		    PE_AKAParameter__algoConfiguration_PR_algoParameter)
+			return pe_errf((size_t)own, ORSP_PE_AKA_PARAMETER, ORSP_E_MALFORMED,
+			               "mappingSource names an NAA without an algoParameter");
+	}
+	*n = 0;
+	for (long i = 0; i < idx; i++)
+		if (pkg->pe[i].type == ORSP_PE_AKA_PARAMETER)
+			(*n)++;
+	return ORSP_OK;
+}
+
 orsp_err orsp_pkg_get_aka_keys(const orsp_pkg *pkg, size_t n, orsp_secret *k, orsp_secret *opc)
 {
 	const PE_AKAParameter_t *a;
