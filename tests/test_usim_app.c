@@ -10,6 +10,7 @@
 #include "testutil.h"
 
 #include "openrsp/aka.h"
+#include "openrsp/der.h"
 #include "openrsp/euicc.h"
 #include "openrsp/pkg.h"
 
@@ -421,6 +422,110 @@ static void test_usim_files(void **state)
 }
 
 /* Every refusal of the file commands. */
+/* TS.48 v7 with PE #7 (the PE-USIM) rebuilt: member `tag` replaced by a File whose members
+ * are the DER in file_hex, or left out when file_hex is NULL. */
+static uint8_t *v7_usim_member(uint32_t tag, const char *file_hex, size_t *len)
+{
+	size_t n, fl = 0;
+	uint8_t *upp = test_read_vector(V7, &n), *out = malloc(n + 512), file[256];
+	orsp_pkg *pkg = NULL;
+	orsp_writer w;
+	assert_non_null(out);
+	if (file_hex)
+		fl = unhex(file_hex, file, sizeof(file));
+	assert_int_equal(orsp_pkg_decode(upp, n, &pkg), ORSP_OK);
+	orsp_writer_init(&w, out, n + 512);
+	for (size_t i = 0; i < orsp_pkg_count(pkg); i++) {
+		orsp_pe_info info;
+		assert_int_equal(orsp_pkg_pe(pkg, i, &info), ORSP_OK);
+		if (i != 7) {
+			orsp_write_bytes(&w, info.raw.p, info.raw.len);
+			continue;
+		}
+		assert_int_equal(info.type, ORSP_PE_USIM);
+		orsp_tlv pe, m;
+		orsp_reader r;
+		assert_int_equal(orsp_der_parse_one(info.raw, &pe), ORSP_OK);
+		orsp_der_mark mk = orsp_der_begin(&w, pe.tag);
+		orsp_reader_init(&r, pe.value.p, pe.value.len);
+		while (orsp_reader_remaining(&r) > 0) {
+			assert_int_equal(orsp_der_read(&r, &m), ORSP_OK);
+			if (m.tag != tag)
+				orsp_der_put_tlv(&w, m.tag, m.value.p, m.value.len);
+			else if (file_hex)
+				orsp_der_put_tlv(&w, tag, file, fl);
+		}
+		orsp_der_end(&w, mk);
+	}
+	assert_int_equal(orsp_writer_status(&w), ORSP_OK);
+	*len = w.len;
+	orsp_pkg_free(pkg);
+	free(upp);
+	return out;
+}
+
+/* TS 102 222 §6.3.2.2: in a linear fixed or cyclic EF the fill or repeat pattern starts
+ * again in each record, and fillFileContent goes on top (at its offset in the file). */
+static void test_record_patterns(void **state)
+{
+	char want[2 * 176 + 1], apdu[16];
+	size_t len;
+	uint8_t *upp;
+	card *c;
+	(void)state;
+	/* PE-USIM without ef-sms ([10]): the template's 10 records of 176, each 00 FF..FF */
+	upp = v7_usim_member(0xAA, NULL, &len);
+	c = card_new(upp, len, NULL, 0);
+	expect(c, "00A4040C0C" TS48_AID, 0x9000, NULL);
+	expect(c, "00A4000C026F3C", 0x9000, NULL);
+	memset(want, 'F', sizeof(want) - 1);
+	want[sizeof(want) - 1] = '\0';
+	want[0] = want[1] = '0';
+	for (int rec = 1; rec <= 10; rec++) {
+		snprintf(apdu, sizeof(apdu), "00B2%02X04B0", rec);
+		expect(c, apdu, 0x9000, want);
+	}
+	expect(c, "00B20B04B0", 0x6A83, NULL);
+	card_free(c);
+	free(upp);
+
+	/* ef-smsp ([11]): 3 records of 4, fillPattern AA BB, content 01 02 03 at offset 5
+	 * (record 2, byte 2); ef-fdn ([9]): 2 records of 5, repeatPattern 01 02, content
+	 * 09 at offset 0 */
+	upp = v7_usim_member(0xAB,
+	                     "A113"
+	                     "820442210004"
+	                     "83026F42"
+	                     "80010C"
+	                     "A504C102AABB"
+	                     "820105"
+	                     "8303010203",
+	                     &len);
+	c = card_new(upp, len, NULL, 0);
+	free(upp);
+	expect(c, "00A4040C0C" TS48_AID, 0x9000, NULL);
+	expect(c, "00A4000C026F42", 0x9000, NULL);
+	expect(c, "00B2010404", 0x9000, "AABBBBBB");
+	expect(c, "00B2020404", 0x9000, "AA010203");
+	expect(c, "00B2030404", 0x9000, "AABBBBBB");
+	card_free(c);
+	upp = v7_usim_member(0xA9,
+	                     "A113"
+	                     "820442210005"
+	                     "83026F3B"
+	                     "80010A"
+	                     "A504C2020102"
+	                     "830109",
+	                     &len);
+	c = card_new(upp, len, NULL, 0);
+	free(upp);
+	expect(c, "00A4040C0C" TS48_AID, 0x9000, NULL);
+	expect(c, "00A4000C026F3B", 0x9000, NULL);
+	expect(c, "00B2010405", 0x9000, "0902010201");
+	expect(c, "00B2020405", 0x9000, "0102010201");
+	card_free(c);
+}
+
 static void test_file_errors(void **state)
 {
 	card *c = card_v7();
@@ -1208,6 +1313,7 @@ int main(void)
 	    cmocka_unit_test(test_select_mf_iccid),
 	    cmocka_unit_test(test_usim_files),
 	    cmocka_unit_test(test_file_errors),
+	    cmocka_unit_test(test_record_patterns),
 	    cmocka_unit_test(test_channels),
 	    cmocka_unit_test(test_unregister),
 	    cmocka_unit_test(test_auth_milenage_vectors),

@@ -102,6 +102,7 @@ typedef struct raw_fcp {
 	uint8_t sfi;
 	orsp_slice df_name;
 	orsp_slice fill, repeat; /* proprietaryEFInfo fillPattern / repeatPattern */
+	orsp_slice members;      /* the File's members: fillFileOffset / fillFileContent */
 } raw_fcp;
 
 static orsp_err parse_fcp(orsp_slice fcp, raw_fcp *out)
@@ -187,6 +188,7 @@ static orsp_err member_fcp(orsp_slice raw, size_t i, raw_fcp *out, bool *do_not_
 		if ((e = orsp_der_read(&r, &t)) != ORSP_OK)
 			return orsp_errf(ORSP_E_MALFORMED, "file-system PE: member %zu missing", i);
 	}
+	out->members = t.value;
 	orsp_reader_init(&fr, t.value.p, t.value.len);
 	while (orsp_reader_remaining(&fr) > 0) {
 		orsp_tlv m;
@@ -200,21 +202,59 @@ static orsp_err member_fcp(orsp_slice raw, size_t i, raw_fcp *out, bool *do_not_
 	return ORSP_OK;
 }
 
-/* TS 102 222 §6.3.2.2 fill: the pattern, its last byte repeated. */
-static void fill_hex(uint8_t *dst, size_t n, const char *hex)
+/* TS 102 222 §6.3.2.2: a fill pattern is written once and its last byte repeated, a repeat
+ * pattern repeated whole; in a linear fixed or cyclic file each record starts the pattern
+ * afresh (rec_len), in a transparent file (rec_len 0) the file does. No pattern: 'FF'. */
+static void fill_pattern(uint8_t *dst, size_t n, size_t rec_len, const uint8_t *pat, size_t plen,
+                         bool repeat)
 {
-	uint8_t pat[40];
-	size_t plen = 0;
+	size_t unit = rec_len ? rec_len : n;
 
 	memset(dst, 0xFF, n);
-	if (!hex || orsp_hex_decode(hex, pat, sizeof(pat), &plen) != ORSP_OK || plen == 0)
+	if (!pat || plen == 0)
 		return;
-	for (size_t i = 0; i < n; i++)
-		dst[i] = i < plen ? pat[i] : pat[plen - 1];
+	for (size_t r = 0; r < n; r += unit)
+		for (size_t b = 0; b < unit && r + b < n; b++)
+			dst[r + b] = repeat ? pat[b % plen] : b < plen ? pat[b] : pat[plen - 1];
 }
 
-static orsp_err add_file(orsp_usim *u, const orsp_pkg *pkg, size_t pe_index, orsp_pe_type type,
-                         const orsp_pkg_file *pf, const raw_fcp *fcp, const tpl_file *t)
+/* The File's fillFileOffset / fillFileContent members over dst (PEDefinitions: an offset
+ * counts from the end of the previous content); *end: past the last content byte, or 0. */
+static orsp_err put_content(orsp_slice members, uint8_t *dst, size_t cap, size_t *end)
+{
+	orsp_reader r;
+	orsp_tlv m;
+	orsp_err e;
+	size_t pos = 0;
+
+	*end = 0;
+	orsp_reader_init(&r, members.p, members.len);
+	while (orsp_reader_remaining(&r) > 0) {
+		if ((e = orsp_der_read(&r, &m)) != ORSP_OK)
+			return e;
+		if (m.tag == 0x82) { /* [2] fillFileOffset */
+			uint64_t off = 0;
+			if ((e = orsp_der_uint(m.value, &off)) != ORSP_OK)
+				return e;
+			if (off > cap - pos)
+				return orsp_errf(ORSP_E_RESOURCE, "file contents exceed %d bytes",
+				                 ORSP_USIM_DATA_MAX);
+			pos += (size_t)off;
+		} else if (m.tag == 0x83) { /* [3] fillFileContent */
+			if (m.value.len > cap - pos)
+				return orsp_errf(ORSP_E_RESOURCE, "file contents exceed %d bytes",
+				                 ORSP_USIM_DATA_MAX);
+			memcpy(dst + pos, m.value.p, m.value.len);
+			pos += m.value.len;
+			if (pos > *end)
+				*end = pos;
+		}
+	}
+	return ORSP_OK;
+}
+
+static orsp_err add_file(orsp_usim *u, orsp_pe_type type, const orsp_pkg_file *pf,
+                         const raw_fcp *fcp, const tpl_file *t)
 {
 	orsp_usim_file *f;
 	size_t size, room, len = 0;
@@ -255,37 +295,37 @@ static orsp_err add_file(orsp_usim *u, const orsp_pkg *pkg, size_t pe_index, ors
 	if (size == 0)
 		return ORSP_OK; /* neither the package nor the template gives a size: skipped */
 	bool record = (f->descriptor & 0x07) != 1;
-	if (record && f->rec_len && pf && !pf->n_content && fcp &&
-	    (fcp->fill.len || fcp->repeat.len)) {
-		/* TS 102 222 §6.3.2.2: a record file's pattern applies to each record. */
-		if (size > room)
-			return orsp_errf(ORSP_E_RESOURCE, "file contents exceed %d bytes",
-			                 ORSP_USIM_DATA_MAX);
-		for (size_t r = 0; r < size; r += f->rec_len) {
-			for (size_t b = 0; b < f->rec_len && r + b < size; b++) {
-				if (fcp->fill.len)
-					dst[r + b] = b < fcp->fill.len
-					                 ? fcp->fill.p[b]
-					                 : fcp->fill.p[fcp->fill.len - 1];
-				else
-					dst[r + b] = fcp->repeat.p[b % fcp->repeat.len];
-			}
-		}
-	} else if (from_pkg) {
-		e = orsp_pkg_file_read(pkg, pe_index, pf->name, dst, room, &len);
-		if (e != ORSP_OK)
+	/* The package's pattern; else, for a file the package gives no content for, the
+	 * template's default content (a fill pattern); else 'FF'. */
+	const uint8_t *pat = NULL;
+	size_t plen = 0;
+	bool repeat = false;
+	uint8_t tpat[40];
+	if (fcp && fcp->fill.len) {
+		pat = fcp->fill.p;
+		plen = fcp->fill.len;
+	} else if (fcp && fcp->repeat.len) {
+		pat = fcp->repeat.p;
+		plen = fcp->repeat.len;
+		repeat = true;
+	} else if (!from_pkg && t && t->fill &&
+	           orsp_hex_decode(t->fill, tpat, sizeof(tpat), &plen) == ORSP_OK) {
+		pat = tpat;
+	} else {
+		plen = 0;
+	}
+	if (size > room)
+		return orsp_errf(ORSP_E_RESOURCE, "file contents exceed %d bytes",
+		                 ORSP_USIM_DATA_MAX);
+	fill_pattern(dst, size, record ? f->rec_len : 0, pat, plen, repeat);
+	if (pf && pf->n_content && fcp) {
+		/* content on top of the pattern; bytes past the size extend the file, 'FF'
+		 * between */
+		memset(dst + size, 0xFF, room - size);
+		if ((e = put_content(fcp->members, dst, room, &len)) != ORSP_OK)
 			return e;
 		if (len > size)
 			size = len;
-		if (size > room)
-			return orsp_errf(ORSP_E_RESOURCE, "file contents exceed %d bytes",
-			                 ORSP_USIM_DATA_MAX);
-		memset(dst + len, 0xFF, size - len);
-	} else {
-		if (size > room)
-			return orsp_errf(ORSP_E_RESOURCE, "file contents exceed %d bytes",
-			                 ORSP_USIM_DATA_MAX);
-		fill_hex(dst, size, t ? t->fill : NULL);
 	}
 	if (size == 0 || size > 0xFFFF)
 		return orsp_errf(ORSP_E_MALFORMED, "%s: file size %zu", f->name, size);
@@ -343,7 +383,7 @@ static orsp_err load_fs_pe(orsp_usim *u, const orsp_pkg *pkg, size_t pe, orsp_pe
 		const tpl_file *t = tpl_find(type, pf->name);
 		if (!t && !(fcp.has_fd && pf->has_fid))
 			continue; /* neither template nor full Fcp: not served */
-		if ((e = add_file(u, pkg, pe, type, pf, &fcp, t)) != ORSP_OK)
+		if ((e = add_file(u, type, pf, &fcp, t)) != ORSP_OK)
 			return e;
 	}
 	if (type != ORSP_PE_MF && type != ORSP_PE_USIM)
@@ -356,7 +396,7 @@ static orsp_err load_fs_pe(orsp_usim *u, const orsp_pkg *pkg, size_t pe, orsp_pe
 			listed = strcmp(fs->files[i].name, tpl[k].name) == 0;
 		if (listed || tpl[k].size == 0)
 			continue;
-		if ((e = add_file(u, pkg, pe, type, NULL, NULL, &tpl[k])) != ORSP_OK)
+		if ((e = add_file(u, type, NULL, NULL, &tpl[k])) != ORSP_OK)
 			return e;
 	}
 	return ORSP_OK;
