@@ -843,6 +843,58 @@ static void test_personalise_milenage(void **state)
 }
 
 /* TUAK: TOP -> TOPc per TS 35.233 (tuak.tsv), 128/256-bit K and Keccak iterations. */
+/* EF.AD of the PE-USIM without content (and, when arg is given, with efFileSize arg). */
+static void usim_ad_size_only(ProfileElement_t *pe, void *arg)
+{
+	File_t *f = pe->choice.usim.ef_ad;
+	assert_non_null(f);
+	for (int i = f->list.count - 1; i >= 0; i--)
+		if (f->list.array[i]->present == File__Member_PR_fillFileContent) {
+			struct File__Member *m = f->list.array[i];
+			asn_sequence_del(&f->list, i, 0);
+			free(m->choice.fillFileContent.buf);
+			free(m);
+		}
+	for (int i = 0; arg && i < f->list.count; i++)
+		if (f->list.array[i]->present == File__Member_PR_fileDescriptor)
+			os_new(&f->list.array[i]->choice.fileDescriptor.efFileSize,
+			       (const char *)arg);
+}
+
+/* --mnc-len on an EF.AD the package gives only a size for (or nothing): the TCA template's
+ * default content '00000002' with byte 4 set, not 'FF' bytes around the MNC length. */
+static void test_personalise_mnc_len_template_ad(void **state)
+{
+	static char s4[] = "04", s5[] = "05", *sizes[] = {s4, s5, NULL};
+	static const uint8_t want[][5] = {{0, 0, 0, 3}, {0, 0, 0, 3, 2}, {0, 0, 0, 3}};
+	(void)state;
+	for (size_t k = 0; k < ORSP_ARRAY_LEN(sizes); k++) {
+		pelist pl;
+		orsp_pkg_perso p;
+		orsp_pkg_usim u;
+		orsp_pkg *pkg = NULL, *out;
+		size_t len;
+		pl_load(&pl, V7);
+		pl_edit(&pl, pl_find(&pl, ORSP_PE_USIM, 0), usim_ad_size_only, sizes[k]);
+		uint8_t *b = pl_join(&pl, &len);
+		assert_int_equal(orsp_pkg_decode(b, len, &pkg), ORSP_OK);
+		orsp_pkg_perso_init(&p);
+		p.mnc_len = 3;
+		if (orsp_pkg_personalise(pkg, &p) != ORSP_OK)
+			fail_msg("personalise: %s", orsp_err_detail());
+		out = reload(pkg);
+		assert_int_equal(orsp_pkg_get_usim(out, 0, &u), ORSP_OK);
+		assert_int_equal(u.mnc_len, 3);
+		assert_int_equal(u.ad_len, sizes[k] && sizes[k][1] == '5' ? 5 : 4);
+		assert_bytes_equal(u.ad, want[k], u.ad_len);
+		orsp_pkg_perso_wipe(&p);
+		orsp_pkg_free(out);
+		orsp_pkg_free(pkg);
+		free(b);
+		pl_free(&pl);
+	}
+}
+
 static void test_personalise_tuak(void **state)
 {
 	tsv *t = tsv_load("tuak.tsv");
@@ -1513,6 +1565,7 @@ int main(void)
 	    cmocka_unit_test(test_ts48_model),
 	    cmocka_unit_test(test_personalise_milenage),
 	    cmocka_unit_test(test_personalise_tuak),
+	    cmocka_unit_test(test_personalise_mnc_len_template_ad),
 	    cmocka_unit_test(test_personalise_bad_input),
 	    cmocka_unit_test(test_personalise_all_or_nothing),
 	    cmocka_unit_test(test_personalise_lossy),

@@ -194,6 +194,33 @@ static orsp_err apply_iccid(orsp_pkg *c, const char *iccid)
 	return e;
 }
 
+/* Whether the package gives any of f's bytes: a fillPattern/repeatPattern or content. */
+static bool file_defines_content(const File_t *f)
+{
+	const Fcp_t *fcp = file_fcp(f);
+
+	if (fcp && fcp->proprietaryEFInfo &&
+	    (fcp->proprietaryEFInfo->fillPattern || fcp->proprietaryEFInfo->repeatPattern))
+		return true;
+	for (int i = 0; f && i < f->list.count; i++)
+		if (f->list.array[i] &&
+		    f->list.array[i]->present == File__Member_PR_fillFileContent)
+			return true;
+	return false;
+}
+
+/* EF.AD as the TCA template creates it (Annex A, ADF.USIM: default content '00000002', a
+ * fill pattern whose last byte repeats; size 4 unless the package gives one) into ad; the
+ * length. The USIM serves the same bytes (src/euicc/usim_fs.c). */
+static size_t ad_template_default(uint8_t ad[static 4], size_t len)
+{
+	if (len < 4)
+		len = 4;
+	memset(ad, 0x02, len);
+	ad[0] = ad[1] = ad[2] = 0x00;
+	return len;
+}
+
 static orsp_err apply_usim(orsp_pkg *c, const orsp_pkg_perso *p)
 {
 	size_t n = 0;
@@ -222,6 +249,8 @@ static orsp_err apply_usim(orsp_pkg *c, const orsp_pkg_perso *p)
 				            "no ef-ad in the template: cannot set the MNC length");
 			if (!e)
 				e = file_content(f, "ef-ad", ad, sizeof(ad), &len);
+			if (!e && !file_defines_content(f))
+				len = ad_template_default(ad, len); /* only a size, or nothing */
 			if (!e && len < 4)
 				e = pe_errf(i, c->pe[i].type, ORSP_E_NOT_FOUND,
 				            "ef-ad content is not defined by the template");
