@@ -17,6 +17,7 @@ enum {
 	OPT_AMF,
 	OPT_SQN,
 	OPT_IND_BITS,
+	OPT_SQN_DELTA,
 	OPT_COUNT,
 	OPT_IND,
 	OPT_RAND,
@@ -102,13 +103,14 @@ static int auc_add(int argc, char **argv)
 	    {"amf", required_argument, NULL, OPT_AMF},
 	    {"sqn", required_argument, NULL, OPT_SQN},
 	    {"ind-bits", required_argument, NULL, OPT_IND_BITS},
+	    {"sqn-delta", required_argument, NULL, OPT_SQN_DELTA},
 	    {NULL, 0, NULL, 0},
 	};
 	cli_aka_opts ao = {0};
 	db_opts dbo = {0};
 	orsp_auc_new n;
 	orsp_auc *a = NULL;
-	const char *amf = NULL, *sqn = NULL, *ind_bits = NULL;
+	const char *amf = NULL, *sqn = NULL, *ind_bits = NULL, *sqn_delta = NULL;
 	uint64_t v = 0;
 	int rc, c;
 	orsp_err e;
@@ -131,6 +133,9 @@ static int auc_add(int argc, char **argv)
 			break;
 		case OPT_IND_BITS:
 			ind_bits = optarg;
+			break;
+		case OPT_SQN_DELTA:
+			sqn_delta = optarg;
 			break;
 		default:
 			return cli_usage(argv[optind - 1], "unexpected option");
@@ -160,6 +165,12 @@ static int auc_add(int argc, char **argv)
 		if (rc)
 			goto out;
 		n.ind_bits = (unsigned)v;
+	}
+	if (sqn_delta) {
+		rc = cli_uint("--sqn-delta", sqn_delta, 0, ORSP_AKA_SQN_MAX, &v);
+		if (rc)
+			goto out;
+		n.sqn_delta = v;
 	}
 	rc = open_auc(&dbo, &a);
 	if (rc)
@@ -379,6 +390,7 @@ static void info_json(cli_json *j, const orsp_auc_info *info, bool details)
 	cj_hex(j, "amf", info->amf, 2);
 	cj_hex(j, "sqn", sqn, 6);
 	cj_u64(j, "ind_bits", info->ind_bits);
+	cj_u64(j, "sqn_delta", info->sqn_delta);
 	cj_i64(j, "created", info->created);
 	cj_i64(j, "updated", info->updated);
 	if (details && info->alg == ORSP_AKA_MILENAGE) {
@@ -519,6 +531,9 @@ static int auc_show(int argc, char **argv)
 	cli_kv_hex("SQN", sqn, 6);
 	snprintf(buf, sizeof(buf), "%u", info.ind_bits);
 	cli_kv_str("IND bits", buf);
+	snprintf(buf, sizeof(buf), "%" PRIu64 "%s", info.sqn_delta,
+	         info.sqn_delta ? "" : " (no limit)");
+	cli_kv_str("SQN delta", buf);
 	if (info.alg == ORSP_AKA_MILENAGE) {
 		snprintf(buf, sizeof(buf), "%u %u %u %u %u", info.milenage.r[0], info.milenage.r[1],
 		         info.milenage.r[2], info.milenage.r[3], info.milenage.r[4]);
@@ -580,14 +595,18 @@ static const cli_cmd auc_cmds[] = {
         .verb = "add",
         .summary = "Add a subscriber (K and OPc are stored wrapped under the KEK)",
         .synopsis = "--imsi N --k HEX (--opc HEX | --op HEX) [--alg milenage|tuak ...]\n"
-                    "       [--amf HEX] [--sqn N] [--ind-bits N] [--db PATH] [--kek-file PATH]",
+                    "       [--amf HEX] [--sqn N] [--ind-bits N] [--sqn-delta N] [--db PATH]\n"
+                    "       [--kek-file PATH]",
         .help = "Given OP (or TOP), the AuC derives OPc (TOPc) and stores only that. K and\n"
                 "OPc are never printed afterwards.\n\n"
                 "options:\n"
                 "  --imsi N             IMSI, 5 to 15 digits\n" CLI_AKA_HELP
                 "  --amf HEX            AMF, 4 hex digits (default 8000: E-UTRAN separation bit)\n"
                 "  --sqn N              last SQN used, decimal or 0x-hex (default 0)\n"
-                "  --ind-bits N         IND length in bits, 0..8 (default 5)\n" DB_HELP,
+                "  --ind-bits N         IND length in bits, 0..8 (default 5)\n"
+                "  --sqn-delta N        the USIM's delta in SEQ units (TS 33.102 C.2.1, the\n"
+                "                       profile's sqnDelta; default 268435456 = 2^28; 0 = no\n"
+                "                       limit): resync keeps SQN_HE only within it\n" DB_HELP,
         .run = auc_add,
     },
     {
@@ -624,7 +643,7 @@ static const cli_cmd auc_cmds[] = {
         .synopsis = "[--json] [--db PATH]",
         .help = "options:\n"
                 "  --json               a JSON array of objects (imsi, alg, k_bits, amf, sqn,\n"
-                "                       ind_bits, created, updated)\n" DB_HELP,
+                "                       ind_bits, sqn_delta, created, updated)\n" DB_HELP,
         .run = auc_list,
     },
     {

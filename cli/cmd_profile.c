@@ -27,6 +27,8 @@ enum {
 	OPT_PUK1,
 	OPT_PUK2,
 	OPT_ADM1,
+	OPT_SQN_DELTA,
+	OPT_SQN_INIT,
 };
 
 /* ----- files ----- */
@@ -553,6 +555,7 @@ typedef struct build_opts {
 	cli_aka_opts ao;
 	const char *tmpl, *iccid, *imsi, *spn, *name, *cls, *output, *mnc_len;
 	const char *pin1, *pin2, *puk1, *puk2, *adm1;
+	const char *sqn_delta, *sqn_init;
 } build_opts;
 
 static int build_parse(int argc, char **argv, build_opts *o)
@@ -572,6 +575,8 @@ static int build_parse(int argc, char **argv, build_opts *o)
 	    {"puk1", required_argument, NULL, OPT_PUK1},
 	    {"puk2", required_argument, NULL, OPT_PUK2},
 	    {"adm1", required_argument, NULL, OPT_ADM1},
+	    {"sqn-delta", required_argument, NULL, OPT_SQN_DELTA},
+	    {"sqn-init", required_argument, NULL, OPT_SQN_INIT},
 	    {NULL, 0, NULL, 0},
 	};
 	int c;
@@ -620,6 +625,12 @@ static int build_parse(int argc, char **argv, build_opts *o)
 			break;
 		case OPT_ADM1:
 			o->adm1 = optarg;
+			break;
+		case OPT_SQN_DELTA:
+			o->sqn_delta = optarg;
+			break;
+		case OPT_SQN_INIT:
+			o->sqn_init = optarg;
 			break;
 		default:
 			return cli_usage(argv[optind - 1], "unexpected option");
@@ -704,6 +715,25 @@ static int build_perso(const build_opts *o, orsp_pkg_perso *p)
 	p->puk1 = o->puk1;
 	p->puk2 = o->puk2;
 	p->adm1 = o->adm1;
+	if (o->sqn_delta) {
+		uint64_t v = 0;
+		/* PEDefinitions: at most '07FFFFFFFFFF'H. sqnOptions and sqnAgeLimit are the
+		 * template's (profile_build reads them once the template is loaded). */
+		rc = cli_uint("--sqn-delta", o->sqn_delta, 0, UINT64_C(0x07FFFFFFFFFF), &v);
+		if (rc)
+			return rc;
+		p->set_sqn = true;
+		p->sqn_delta = v;
+	}
+	if (o->sqn_init) {
+		uint64_t v = 0;
+		rc = cli_uint("--sqn-init", o->sqn_init, 0, UINT64_C(0x07FFFFFFFFFF), &v);
+		if (rc)
+			return rc;
+		p->set_sqn_init = true;
+		for (size_t i = 0; i < ORSP_ARRAY_LEN(p->sqn_init); i++)
+			p->sqn_init[i] = v;
+	}
 	if (!o->output)
 		return cli_missing("-o");
 	return CLI_OK;
@@ -767,6 +797,16 @@ static int profile_build(int argc, char **argv)
 	rc = load(o.tmpl, &pkg);
 	if (rc)
 		goto out;
+	if (p.set_sqn) {
+		orsp_pkg_aka a;
+		/* set_sqn sets all three: keep the template's options and age limit. */
+		if (orsp_pkg_get_aka(pkg, 0, &a) != ORSP_OK) {
+			rc = cli_failf(o.tmpl, "--sqn-delta: the template has no AKA parameters");
+			goto out;
+		}
+		p.sqn_options = a.sqn_options;
+		p.sqn_age_limit = a.sqn_age_limit;
+	}
 	e = orsp_pkg_personalise(pkg, &p);
 	if (e) {
 		rc = e == ORSP_E_USAGE ? perso_usage(e) : cli_fail(o.tmpl, e);
@@ -831,7 +871,8 @@ static const cli_cmd profile_cmds[] = {
         .summary = "Personalise a template profile package for one subscriber",
         .synopsis = "--template FILE --iccid N --imsi N --k HEX (--opc HEX | --op HEX)\n"
                     "       [--alg milenage|tuak] [--spn S] [--profile-name S]\n"
-                    "       [--class operational|provisioning|test] -o OUT",
+                    "       [--class operational|provisioning|test] [--sqn-delta N]\n"
+                    "       [--sqn-init N] -o OUT",
         .help = "Writes OUT (mode 0600: it holds K) from the template: the ICCID into the\n"
                 "ProfileHeader and EF.ICCID, the IMSI into every EF.IMSI, the algorithm, K and\n"
                 "OPc/TOPc into every algoParameter (the header's algorithm services follow), and\n"
@@ -849,6 +890,9 @@ static const cli_cmd profile_cmds[] = {
                 "  --pin1/--pin2 N      PIN values, 4 to 8 digits\n"
                 "  --puk1/--puk2 N      PUK values, 8 digits\n"
                 "  --adm1 N             ADM1 value, 4 to 8 digits\n"
+                "  --sqn-delta N        sqnDelta of every akaParameter (TS 33.102 C.2.1), SEQ\n"
+                "                       units, at most 0x07FFFFFFFFFF\n"
+                "  --sqn-init N         every sqnInit value (SEQ_MS(i) the USIM starts from)\n"
                 "  -o, --output OUT     the package to write (replaced atomically)\n",
         .run = profile_build,
     },

@@ -2,6 +2,7 @@
  * in with `profile import` and are stored encrypted; no command prints K, OPc or the CC. */
 #include <dirent.h>
 #include <errno.h>
+#include <inttypes.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -494,6 +495,34 @@ static bool incr_digits(char *d, size_t n)
 	return false;
 }
 
+/* The AuC subscriber's SQN range from the package's first algoParameter, as the USIM loads
+ * it (src/euicc/usim_fs.c): Δ = sqnDelta, and SEQ_MS(i) = sqnInit[i] for IND i (5 IND bits,
+ * the AuC's default). The AuC starts at the highest of them (IND 0), so its first vector,
+ * SEQ + 1, is above every SEQ_MS(i) and within Δ of them (TS 33.102 C.2.1). */
+static orsp_err auc_sqn_from_pkg(const orsp_pkg *pkg, orsp_auc_new *an)
+{
+	orsp_pkg_aka aka;
+	orsp_err e;
+
+	for (size_t i = 0; i < orsp_pkg_aka_count(pkg); i++) {
+		uint64_t seq = 0;
+		if ((e = orsp_pkg_get_aka(pkg, i, &aka)) != ORSP_OK)
+			return e;
+		if (aka.is_mapping)
+			continue;
+		for (size_t j = 0; j < aka.n_sqn_init && j < 32; j++)
+			if (aka.sqn_init[j] > seq)
+				seq = aka.sqn_init[j];
+		if (seq > (ORSP_AKA_SQN_MAX >> an->ind_bits))
+			return orsp_errf(ORSP_E_USAGE, "sqnInit %" PRIu64 " too large for the AuC",
+			                 seq);
+		an->sqn_delta = aka.sqn_delta;
+		an->sqn = seq << an->ind_bits;
+		return ORSP_OK;
+	}
+	return orsp_errf(ORSP_E_NOT_FOUND, "the template has no algoParameter");
+}
+
 static void progress_bar(size_t done, size_t total)
 {
 	char bar[41];
@@ -676,6 +705,8 @@ static int smdp_profile_generate(int argc, char **argv)
 			orsp_auc_new_init(&an);
 			an.imsi = imsi;
 			e = orsp_aka_subscriber_init(&an.sub, ORSP_AKA_MILENAGE, k, 16, opc, 16);
+			if (!e)
+				e = auc_sqn_from_pkg(pkg, &an);
 			if (!e)
 				e = orsp_auc_add(auc, &an);
 			orsp_auc_new_wipe(&an);

@@ -952,15 +952,119 @@ static void test_schema_versions(void **state)
 	orsp_auc *a = open_auc("schema.db");
 	int v = 0;
 	assert_int_equal(orsp_db_schema_version(orsp_auc_db(a), "auc", &v), ORSP_OK);
-	assert_int_equal(v, 1);
+	assert_int_equal(v, 2);
 	/* A database from a newer program is refused, not half-used. */
 	assert_int_equal(orsp_db_exec(orsp_auc_db(a), "INSERT INTO schema_migrations VALUES"
-	                                              " ('auc', 2, 'future', 0)"),
+	                                              " ('auc', 3, 'future', 0)"),
 	                 ORSP_OK);
 	orsp_auc_close(a);
 	a = NULL;
 	assert_int_equal(orsp_auc_open(db_path("schema.db"), &kek, &a), ORSP_E_STATE);
 	assert_null(a);
+}
+
+/* The reviewer's scenario: a profile whose PE-AKAParameter sqnDelta (1000) is below 2^28,
+ * 1280 vectors handed out and lost (a VLR that never used them). The USIM refuses the next
+ * one as too far ahead; one resynchronisation must bring the AuC back into the USIM's range,
+ * so the vector after it is accepted. With the AuC assuming 2^28 it kept SQN_HE ("in range")
+ * and authentication failed for ever. */
+static void test_resync_profile_delta(void **state)
+{
+	(void)state;
+	orsp_auc *a = open_auc("delta.db");
+	const char *imsi = "001010000000001";
+	uint8_t k[16], opc[16];
+	orsp_auc_new n;
+	orsp_auc_info info;
+	orsp_aka_subscriber usim;
+	orsp_usim_sqn ust;
+	orsp_usim_result r;
+	orsp_aka_vector v[ORSP_AUC_MAX_VECTORS];
+	uint64_t sqn_ms = 0;
+	bool reset = false;
+
+	memset(k, 0x11, sizeof(k));
+	memset(opc, 0x22, sizeof(opc));
+	orsp_auc_new_init(&n);
+	assert_true(n.sqn_delta == ORSP_SQN_DEFAULT_DELTA);
+	n.imsi = imsi;
+	n.sqn_delta = 1000;
+	assert_int_equal(orsp_aka_subscriber_init(&n.sub, ORSP_AKA_MILENAGE, k, 16, opc, 16),
+	                 ORSP_OK);
+	assert_int_equal(orsp_auc_add(a, &n), ORSP_OK);
+	orsp_auc_new_wipe(&n);
+	assert_int_equal(orsp_auc_get(a, imsi, &info), ORSP_OK);
+	assert_true(info.sqn_delta == 1000);
+
+	assert_int_equal(orsp_aka_subscriber_init(&usim, ORSP_AKA_MILENAGE, k, 16, opc, 16),
+	                 ORSP_OK);
+	orsp_usim_sqn_init(&ust, 5);
+	ust.delta = 1000;
+	ust.age_limit = ORSP_SQN_DEFAULT_DELTA;
+	for (int i = 0; i < 40; i++)
+		assert_int_equal(orsp_auc_vectors(a, imsi, 0, ORSP_AUC_MAX_VECTORS, v), ORSP_OK);
+
+	assert_int_equal(orsp_auc_vectors(a, imsi, 0, 1, v), ORSP_OK);
+	assert_int_equal(orsp_usim_authenticate(&usim, &ust, v[0].rand, v[0].autn, &r),
+	                 ORSP_E_STATE);
+	assert_int_equal(orsp_auc_resync(a, imsi, v[0].rand, r.auts, &sqn_ms, &reset), ORSP_OK);
+	assert_true(reset);
+	assert_true(sqn_ms == 0);
+	assert_int_equal(orsp_auc_vectors(a, imsi, 0, 1, v), ORSP_OK);
+	usim_accepts(&usim, &ust, &v[0]);
+
+	/* Δ = 0 (no upper bound in the USIM): any SQN_HE ahead of SQN_MS is kept. */
+	orsp_auc_new_init(&n);
+	n.imsi = "001010000000002";
+	n.sqn_delta = 0;
+	n.sqn = UINT64_C(1) << 40;
+	assert_int_equal(orsp_aka_subscriber_init(&n.sub, ORSP_AKA_MILENAGE, k, 16, opc, 16),
+	                 ORSP_OK);
+	assert_int_equal(orsp_auc_add(a, &n), ORSP_OK);
+	orsp_auc_new_wipe(&n);
+	uint8_t rand[16] = {1}, auts[14];
+	assert_int_equal(orsp_aka_auts_build(&usim, rand, 1u << 5, auts), ORSP_OK);
+	assert_int_equal(orsp_auc_resync(a, "001010000000002", rand, auts, NULL, &reset), ORSP_OK);
+	assert_false(reset);
+	assert_true(sqn_of(a, "001010000000002") == UINT64_C(1) << 40);
+
+	/* A delta over 48 bits is refused. */
+	orsp_auc_new_init(&n);
+	n.imsi = "001010000000003";
+	n.sqn_delta = ORSP_AKA_SQN_MAX + 1;
+	assert_int_equal(orsp_aka_subscriber_init(&n.sub, ORSP_AKA_MILENAGE, k, 16, opc, 16),
+	                 ORSP_OK);
+	assert_int_equal(orsp_auc_add(a, &n), ORSP_E_USAGE);
+	orsp_auc_new_wipe(&n);
+
+	orsp_aka_subscriber_wipe(&usim);
+	orsp_auc_close(a);
+}
+
+/* A subscriber stored before migration 2 gets Δ = 2^28, what resync assumed for it then. */
+static void test_migration_sqn_delta(void **state)
+{
+	(void)state;
+	orsp_auc *a = open_auc("mig2.db");
+	tsv *t = tsv_load("milenage.tsv");
+	orsp_auc_new n;
+	orsp_auc_info info;
+
+	new_from_tsv(&n, "001010000000009", t, 0, false);
+	assert_int_equal(orsp_auc_add(a, &n), ORSP_OK);
+	orsp_auc_new_wipe(&n);
+	/* Back to the version 1 schema, as an older program left it. */
+	assert_int_equal(orsp_db_exec(orsp_auc_db(a),
+	                              "ALTER TABLE auc_subscriber DROP COLUMN sqn_delta;"
+	                              "DELETE FROM schema_migrations WHERE module = 'auc'"
+	                              " AND version = 2;"),
+	                 ORSP_OK);
+	orsp_auc_close(a);
+	a = open_auc("mig2.db");
+	assert_int_equal(orsp_auc_get(a, "001010000000009", &info), ORSP_OK);
+	assert_true(info.sqn_delta == ORSP_SQN_DEFAULT_DELTA);
+	orsp_auc_close(a);
+	tsv_free(t);
 }
 
 int main(void)
@@ -972,6 +1076,8 @@ int main(void)
 	    cmocka_unit_test(test_vectors_tuak),
 	    cmocka_unit_test(test_resync),
 	    cmocka_unit_test(test_resync_in_range),
+	    cmocka_unit_test(test_resync_profile_delta),
+	    cmocka_unit_test(test_migration_sqn_delta),
 	    cmocka_unit_test(test_no_plaintext_at_rest),
 	    cmocka_unit_test(test_wrong_kek),
 	    cmocka_unit_test(test_tampered_record),

@@ -1,9 +1,9 @@
 /* openrsp auc: the authentication centre of the Selected Home Operator (TR 33.812 §5.1).
  *
  * A subscriber table (IMSI, algorithm and its parameters, AMF, K and OPc/TOPc wrapped under
- * a KEK, the last SQN handed out, the IND length) in an orsp_db, and the AuC procedures of
- * TS 33.102: authentication vectors with SQNs generated per Annex C.3 (SQN = SEQ || IND),
- * and resynchronisation from AUTS (§6.3.5).
+ * a KEK, the last SQN handed out, the IND length, the USIM's SQN delta) in an orsp_db, and
+ * the AuC procedures of TS 33.102: authentication vectors with SQNs generated per Annex C.3
+ * (SQN = SEQ || IND), and resynchronisation from AUTS (§6.3.5).
  *
  * Atomicity: handing out vectors is one write transaction (read SQN, compute, store the new
  * SQN, append to the audit table, commit); if anything fails, nothing is stored and no vector
@@ -35,6 +35,7 @@ typedef struct orsp_auc_info {
 	uint8_t amf[2];
 	uint64_t sqn;             /* the last SQN handed out, or SQN_MS after a resync */
 	unsigned ind_bits;        /* IND length in bits, 0..ORSP_SQN_MAX_IND_BITS */
+	uint64_t sqn_delta;       /* the USIM's delta (TS 33.102 C.2.1) in SEQ units; 0 = none */
 	int64_t created, updated; /* Unix time, seconds */
 } orsp_auc_info;
 
@@ -48,10 +49,15 @@ typedef struct orsp_auc_new {
 	uint8_t amf[2];
 	uint64_t sqn;      /* initial "last used" SQN, 48 bits; 0 = none used */
 	unsigned ind_bits; /* 0..ORSP_SQN_MAX_IND_BITS */
+	/* The delta of the subscriber's USIM (TS 33.102 C.2.1; the profile's PE-AKAParameter
+	 * sqnDelta), in SEQ units, at most 48 bits; 0 = the USIM checks no upper bound.
+	 * Resynchronisation decides with it whether the USIM accepts the next SQN. */
+	uint64_t sqn_delta;
 } orsp_auc_new;
 
 /* Defaults: no IMSI, empty subscriber, op_given false, AMF 8000 (the E-UTRAN separation
- * bit, TS 33.401 §6.1.1, so the vectors also serve EPS and 5G), SQN 0, IND 5 bits. */
+ * bit, TS 33.401 §6.1.1, so the vectors also serve EPS and 5G), SQN 0, IND 5 bits, SQN delta
+ * ORSP_SQN_DEFAULT_DELTA (2^28, the PE-AKAParameter default). */
 void orsp_auc_new_init(orsp_auc_new *n);
 /* Wipes the secrets in n->sub. */
 void orsp_auc_new_wipe(orsp_auc_new *n);
@@ -92,12 +98,12 @@ ORSP_MUST_CHECK orsp_err orsp_auc_vectors(orsp_auc *a, const char *imsi, unsigne
 /* Resynchronisation (TS 33.102 §6.3.5, C.3.4), one transaction. MAC-S of AUTS for RAND is
  * verified first: ORSP_E_VERIFY if it does not match, the SQN is unchanged (the failure is
  * audited). Then, if the next SQN the AuC would generate is in the USIM's range
- * (SEQ_HE + 1 > SEQ_MS and SEQ_HE + 1 - SEQ_MS <= ORSP_SQN_DEFAULT_DELTA), the stored SQN is
- * kept ("in range, kept" in the audit): an AUTS never lowers it when the USIM would accept
- * new vectors anyway, so an old (RAND, AUTS) replayed cannot make SQNs repeat. Otherwise
- * SQN_MS is stored as the last used SQN, so the next vector has SEQ_MS + 1.
- * On success *sqn_ms (may be NULL) gets SQN_MS and *reset (may be NULL) whether the SQN
- * was reset to it (false: kept). */
+ * (SEQ_HE + 1 > SEQ_MS and SEQ_HE + 1 - SEQ_MS <= the subscriber's sqn_delta, no upper bound
+ * when it is 0), the stored SQN is kept ("in range, kept" in the audit): an AUTS never lowers it
+ * when the USIM would accept new vectors anyway, so an old (RAND, AUTS) replayed cannot make SQNs
+ * repeat. Otherwise SQN_MS is stored as the last used SQN, so the next vector has SEQ_MS + 1. On
+ * success *sqn_ms (may be NULL) gets SQN_MS and *reset (may be NULL) whether the SQN was reset to
+ * it (false: kept). */
 ORSP_MUST_CHECK orsp_err orsp_auc_resync(orsp_auc *a, const char *imsi, const uint8_t rand[16],
                                          const uint8_t auts[14], uint64_t *sqn_ms, bool *reset);
 

@@ -56,6 +56,14 @@ static const orsp_migration auc_migrations[] = {
                " id INTEGER PRIMARY KEY CHECK (id = 1),"
                " wrapped BLOB NOT NULL);",
     },
+    {
+        .version = 2,
+        .description = "per-subscriber SQN range delta",
+        /* The USIM's delta (TS 33.102 C.2.1, PE-AKAParameter sqnDelta) in SEQ units; rows
+         * from before keep 2^28, the delta the resync decision always assumed. */
+        .sql = "ALTER TABLE auc_subscriber ADD COLUMN sqn_delta INTEGER NOT NULL"
+               " DEFAULT 268435456 CHECK (sqn_delta BETWEEN 0 AND 281474976710655);",
+    },
 };
 
 #define SUB_COLUMNS                                                                                \
@@ -63,7 +71,7 @@ static const orsp_migration auc_migrations[] = {
 	" milenage_r1, milenage_r2, milenage_r3, milenage_r4, milenage_r5,"                        \
 	" milenage_c1, milenage_c2, milenage_c3, milenage_c4, milenage_c5,"                        \
 	" tuak_keccak, tuak_mac_bits, tuak_res_bits, tuak_ck_bits, tuak_ik_bits,"                  \
-	" created_at, updated_at"
+	" created_at, updated_at, sqn_delta"
 
 enum {
 	COL_IMSI,
@@ -83,6 +91,7 @@ enum {
 	COL_TUAK_IK,
 	COL_CREATED,
 	COL_UPDATED,
+	COL_SQN_DELTA,
 	COL__COUNT
 };
 
@@ -138,6 +147,7 @@ void orsp_auc_new_init(orsp_auc_new *n)
 	n->amf[0] = 0x80;
 	n->amf[1] = 0x00;
 	n->ind_bits = ORSP_AUC_DEFAULT_IND_BITS;
+	n->sqn_delta = ORSP_SQN_DEFAULT_DELTA;
 }
 
 void orsp_auc_new_wipe(orsp_auc_new *n)
@@ -220,6 +230,11 @@ static orsp_err row_to_info(orsp_stmt *st, orsp_auc_info *info)
 	if (v < 0 || v > ORSP_SQN_MAX_IND_BITS)
 		return corrupt(imsi, "IND length");
 	info->ind_bits = (unsigned)v;
+
+	v = orsp_stmt_column_int64(st, COL_SQN_DELTA);
+	if (v < 0 || (uint64_t)v > ORSP_AKA_SQN_MAX)
+		return corrupt(imsi, "SQN delta");
+	info->sqn_delta = (uint64_t)v;
 
 	if (info->alg == ORSP_AKA_MILENAGE) {
 		for (int i = 0; i < 5; i++) {
@@ -401,6 +416,8 @@ static orsp_err check_new(const orsp_auc_new *n)
 	if (n->ind_bits > ORSP_SQN_MAX_IND_BITS)
 		return orsp_errf(ORSP_E_USAGE, "IND length must be 0..%d bits",
 		                 ORSP_SQN_MAX_IND_BITS);
+	if (n->sqn_delta > ORSP_AKA_SQN_MAX)
+		return orsp_errf(ORSP_E_USAGE, "SQN delta must fit in 48 bits");
 	return ORSP_OK;
 }
 
@@ -416,7 +433,7 @@ static orsp_err insert_row(orsp_auc *a, const orsp_auc_new *n, const uint8_t *kw
 	err = orsp_db_prepare(a->db,
 	                      "INSERT INTO auc_subscriber (" SUB_COLUMNS ") VALUES (?1, ?2, ?3, ?4,"
 	                      " ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18,"
-	                      " ?19, ?20, ?21, ?22, ?23, ?24, ?25)",
+	                      " ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26)",
 	                      &st);
 	if (err)
 		goto out;
@@ -462,6 +479,8 @@ static orsp_err insert_row(orsp_auc *a, const orsp_auc_new *n, const uint8_t *kw
 		err = orsp_stmt_bind_int64(st, idx++, t);
 	if (!err)
 		err = orsp_stmt_bind_int64(st, idx++, t);
+	if (!err)
+		err = orsp_stmt_bind_int64(st, idx++, (int64_t)n->sqn_delta);
 	if (err)
 		goto out;
 	err = orsp_stmt_run(st);
@@ -694,11 +713,13 @@ out:
 
 /* TS 33.102 §6.3.5 with Annex C.2.1: would the USIM whose highest accepted SQN is SQN_MS
  * accept the next SQN the AuC generates (SEQ_HE + 1, any IND)? It would iff
- * SEQ_HE + 1 > SEQ_MS and SEQ_HE + 1 - SEQ_MS <= Δ. */
-static bool sqn_he_in_range(uint64_t sqn_he, uint64_t sqn_ms, unsigned ind_bits)
+ * SEQ_HE + 1 > SEQ_MS and SEQ_HE + 1 - SEQ_MS <= Δ, with the USIM's Δ (its PE-AKAParameter
+ * sqnDelta) as the subscriber records it; Δ = 0 means no limit, as in orsp_usim_sqn_check.
+ * The age limit L (C.2.2) only concerns SEQ below SEQ_MS, never the case here. */
+static bool sqn_he_in_range(uint64_t sqn_he, uint64_t sqn_ms, unsigned ind_bits, uint64_t delta)
 {
 	const uint64_t next = (sqn_he >> ind_bits) + 1, seq_ms = sqn_ms >> ind_bits;
-	return next > seq_ms && next - seq_ms <= ORSP_SQN_DEFAULT_DELTA;
+	return next > seq_ms && (delta == 0 || next - seq_ms <= delta);
 }
 
 orsp_err orsp_auc_resync(orsp_auc *a, const char *imsi, const uint8_t rand[16],
@@ -740,7 +761,7 @@ orsp_err orsp_auc_resync(orsp_auc *a, const char *imsi, const uint8_t rand[16],
 	/* §6.3.5: if the next SQN the AuC generates would be accepted, SQN_HE stays: new
 	 * vectors are all the USIM needs. The AuC keeps no RANDs, so an old AUTS can be
 	 * replayed; resetting to a lower SQN_MS would hand out SQNs already used. */
-	if (sqn_he_in_range(info.sqn, sqn_ms, info.ind_bits)) {
+	if (sqn_he_in_range(info.sqn, sqn_ms, info.ind_bits, info.sqn_delta)) {
 		snprintf(detail, sizeof(detail),
 		         "SQN %012" PRIx64 " in range of SQN_MS %012" PRIx64 ", kept", info.sqn,
 		         sqn_ms);

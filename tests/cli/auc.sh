@@ -88,7 +88,7 @@ expect "KEK file created 0600" 600 "$(stat -c %a "$DB.kek")"
 expect "KEK file 32 bytes" 32 "$(stat -c %s "$DB.kek")"
 expect "database 0600" 600 "$(stat -c %a "$DB")"
 failure "auc add: subscriber $IMSI already exists" auc add "${A[@]}" --imsi $IMSI --k "$K" --opc "$OPC"
-run auc add "${A[@]}" --imsi 001010000000002 --k "$K" --opc "$OPC" --amf b9b9 --sqn 0x40 --ind-bits 4
+run auc add "${A[@]}" --imsi 001010000000002 --k "$K" --opc "$OPC" --amf b9b9 --sqn 0x40 --ind-bits 4 --sqn-delta 1000
 expect "add second" 0 "$rc"
 
 # ----- list / show never show keys -----
@@ -106,6 +106,8 @@ expect "list --json ind_bits default" 5 "$(json 0 ind_bits)"
 expect "list --json second amf" b9b9 "$(json 1 amf)"
 expect "list --json second sqn" 000000000040 "$(json 1 sqn)"
 expect "list --json second ind_bits" 4 "$(json 1 ind_bits)"
+expect "list --json sqn_delta default" 268435456 "$(json 0 sqn_delta)"
+expect "list --json second sqn_delta" 1000 "$(json 1 sqn_delta)"
 run auc show "${A[@]}" $IMSI
 no_secret "show" "$out"
 run auc show "${A[@]}" $IMSI --json
@@ -228,6 +230,7 @@ usage --amf auc add "${A[@]}" --imsi 001010000000009 --k "$K" --opc "$OPC" --amf
 usage --sqn auc add "${A[@]}" --imsi 001010000000009 --k "$K" --opc "$OPC" --sqn 281474976710656
 usage --sqn auc add "${A[@]}" --imsi 001010000000009 --k "$K" --opc "$OPC" --sqn -1
 usage --ind-bits auc add "${A[@]}" --imsi 001010000000009 --k "$K" --opc "$OPC" --ind-bits 9
+usage --sqn-delta auc add "${A[@]}" --imsi 001010000000009 --k "$K" --opc "$OPC" --sqn-delta 281474976710656
 usage --nope auc add "${A[@]}" --imsi 001010000000009 --k "$K" --opc "$OPC" --nope
 usage IMSI auc vector "${A[@]}"
 usage IMSI auc vector "${A[@]}" 12ab

@@ -153,6 +153,22 @@ run smdp profile generate --db "$GDB" --template "$G/v7/TS48_V7.0_eSIM_GTP_SAIP2
 expect "duplicate range rc" 1 "$rc"
 run auc list --db "$AUC"
 expect "AuC unchanged" 5 "$(grep -c '^0010190' <<<"$out")"
+# the AuC takes the USIM's SQN range from the template's PE-AKAParameter: sqnDelta as its
+# resync delta, the highest sqnInit as SEQ_HE (so the first vector is fresh for the USIM)
+run profile build --template "$G/v7/TS48_V7.0_eSIM_GTP_SAIP2.3_NoBERTLV.der" --iccid 89882470000000990008 \
+	--imsi 001019000000999 --k 000102030405060708090a0b0c0d0e0f --opc 000102030405060708090a0b0c0d0e0f \
+	--sqn-delta 1000 --sqn-init 7 -o "$T/delta-tpl.der"
+expect "template with sqnDelta rc" 0 "$rc"
+run profile inspect "$T/delta-tpl.der"
+has "template sqnDelta" "delta 0000000003E8" "$out"
+run smdp profile generate --db "$T/gen-delta.db" --template "$T/delta-tpl.der" \
+	--iccid-start 898824700000009000 --imsi-start 001019000000500 --count 1 --auc "$T/auc-delta.db"
+expect "generate with sqnDelta rc" 0 "$rc"
+run auc show 001019000000500 --db "$T/auc-delta.db" --json
+expect "AuC delta from the template" "1000 0000000000e0" \
+	"$(python3 -c 'import json,sys; j=json.load(sys.stdin); print(j["sqn_delta"], j["sqn"])' <<<"$out")"
+run auc list --db "$AUC" --json
+expect "AuC delta default" 268435456 "$(python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["sqn_delta"])' <<<"$out")"
 usage --iccid-start smdp profile generate --db "$GDB" --template x --iccid-start 12 --imsi-start 001019000000000
 usage --imsi-start smdp profile generate --db "$GDB" --template x --iccid-start 898824700000001000 --imsi-start 12a
 usage --count smdp profile generate --db "$GDB" --template x --iccid-start 898824700000001000 --imsi-start 001019000000000 --count 0
