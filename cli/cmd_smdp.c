@@ -523,6 +523,69 @@ static orsp_err auc_sqn_from_pkg(const orsp_pkg *pkg, orsp_auc_new *an)
 	return orsp_errf(ORSP_E_NOT_FOUND, "the template has no algoParameter");
 }
 
+/* One generated profile into both stores, all or nothing: the AuC subscriber is added
+ * inside an open AuC transaction (it refuses a known IMSI), then the SM-DP+ imports the
+ * profile inside an open SM-DP+ transaction (it refuses a known ICCID or IMSI); only when
+ * both succeeded are they committed, the AuC first. A failure before that rolls both back,
+ * so neither store keeps anything of the profile. Should the last commit (the SM-DP+'s)
+ * fail, the AuC subscriber just committed is deleted again: a subscriber whose random K
+ * nobody holds is harmless, an Available profile the AuC cannot authenticate is not. */
+static orsp_err import_with_auc(orsp_smdp *s, orsp_auc *auc, const orsp_pkg *pkg,
+                                const uint8_t *upp, size_t upp_len, const orsp_smdp_import_opts *io,
+                                const char *imsi, const uint8_t k[16], const uint8_t opc[16])
+{
+	orsp_db *adb = orsp_auc_db(auc), *sdb = orsp_smdp_db(s);
+	bool auc_tx = false, smdp_tx = false, committed = false;
+	orsp_auc_new an;
+	orsp_err e;
+
+	orsp_auc_new_init(&an);
+	an.imsi = imsi;
+	e = orsp_aka_subscriber_init(&an.sub, ORSP_AKA_MILENAGE, k, 16, opc, 16);
+	if (!e)
+		e = auc_sqn_from_pkg(pkg, &an);
+	if (!e && !(e = orsp_db_begin(adb)))
+		auc_tx = true;
+	if (!e)
+		e = orsp_auc_add(auc, &an);
+	if (!e && !(e = orsp_db_begin(sdb)))
+		smdp_tx = true;
+	if (!e)
+		e = orsp_smdp_import_with(s, upp, upp_len, io, NULL);
+	if (!e) {
+		auc_tx = false;
+		e = orsp_db_commit(adb);
+		committed = !e;
+	}
+	if (!e) {
+		smdp_tx = false;
+		e = orsp_db_commit(sdb);
+		if (e) {
+			char detail[256];
+			snprintf(detail, sizeof(detail), "%s", orsp_err_detail());
+			if (orsp_auc_delete(auc, imsi) == ORSP_OK)
+				e = orsp_errf(e, "%s (the AuC subscriber %s was deleted again)",
+				              detail, imsi);
+			else
+				e = orsp_errf(e,
+				              "%s; the AuC keeps subscriber %s without a profile:"
+				              " remove it with `openrsp auc delete %s`",
+				              detail, imsi, imsi);
+		}
+	}
+	if (smdp_tx)
+		orsp_db_rollback(sdb);
+	if (auc_tx)
+		orsp_db_rollback(adb);
+	if (e && !committed) {
+		char detail[256];
+		snprintf(detail, sizeof(detail), "%s", orsp_err_detail());
+		e = orsp_errf(e, "%s; neither the SM-DP+ nor the AuC keeps this profile", detail);
+	}
+	orsp_auc_new_wipe(&an);
+	return e;
+}
+
 static void progress_bar(size_t done, size_t total)
 {
 	char bar[41];
@@ -650,7 +713,12 @@ static int smdp_profile_generate(int argc, char **argv)
 		/* the operator's AuC gets the same K/OPc; its KEK is <auc db>.kek */
 		char kp[4200];
 		orsp_secret kek = {0};
-		snprintf(kp, sizeof(kp), "%s.kek", auc_db);
+		/* the same path `openrsp auc` uses: a `sqlite:` URI's file name + ".kek" */
+		const char *file = strncmp(auc_db, "sqlite:", 7) == 0 ? auc_db + 7 : auc_db;
+		if (snprintf(kp, sizeof(kp), "%s.kek", file) >= (int)sizeof(kp)) {
+			rc = cli_usage("--auc", "path too long");
+			goto out;
+		}
 		e = orsp_kek_load(kp, &kek);
 		if (!e)
 			e = orsp_auc_open(auc_db, &kek, &auc);
@@ -689,28 +757,10 @@ static int smdp_profile_generate(int argc, char **argv)
 			e = orsp_pkg_personalise(pkg, &pp);
 		if (!e)
 			e = orsp_pkg_encode(pkg, 0, &upp, &upp_len);
-		/* The AuC must not know the IMSI yet; then the SM-DP+ takes the profile (it refuses
-		 * a known ICCID or IMSI), then the AuC the keys: no subscriber without profile. */
-		if (!e && auc) {
-			orsp_auc_info info;
-			e = orsp_auc_get(auc, imsi, &info);
-			e = e == ORSP_E_NOT_FOUND ? ORSP_OK
-			    : e                   ? e
-			                          : orsp_errf(ORSP_E_EXISTS, "IMSI %s is in the AuC already", imsi);
-		}
-		if (!e)
+		if (!e && auc)
+			e = import_with_auc(s, auc, pkg, upp, upp_len, &io, imsi, k, opc);
+		else if (!e)
 			e = orsp_smdp_import_with(s, upp, upp_len, &io, NULL);
-		if (!e && auc) {
-			orsp_auc_new an;
-			orsp_auc_new_init(&an);
-			an.imsi = imsi;
-			e = orsp_aka_subscriber_init(&an.sub, ORSP_AKA_MILENAGE, k, 16, opc, 16);
-			if (!e)
-				e = auc_sqn_from_pkg(pkg, &an);
-			if (!e)
-				e = orsp_auc_add(auc, &an);
-			orsp_auc_new_wipe(&an);
-		}
 		orsp_wipe(k, sizeof(k));
 		orsp_wipe(opc, sizeof(opc));
 		orsp_pkg_perso_wipe(&pp);
@@ -950,7 +1000,8 @@ static const cli_cmd smdp_cmds[] = {
                 "generate: N profiles from a template, each with its own ICCID (counting up\n"
                 "from --iccid-start, Luhn digit added), IMSI (counting up) and random Milenage\n"
                 "K/OPc, imported Available; with --auc DB the same K/OPc go into that AuC\n"
-                "(KEK <DB>.kek). The keys are never printed. A progress bar on a terminal.\n"
+                "(KEK <DB>.kek), each profile into both or neither. The keys are never\n"
+                "printed. A progress bar on a terminal.\n"
                 "--ppr: the profiles' metadata carries these Profile Policy Rules and the\n"
                 "profile owner: MCC and MNC of the IMSI (MNC length from EF.AD, else\n"
                 "--mnc-length), GID1/GID2 from EF.GID1/EF.GID2 when the package sets them.\n"

@@ -210,5 +210,44 @@ failure "the package's EF.AD gives a 2-digit MNC, not 3" \
 run smdp profile list --db "$T/refused.db"
 expect "nothing imported" "no profiles" "$out"
 
+# ----- generate --auc is all or nothing per profile: a failure in either store leaves both
+# as they were for that profile (failures injected by triggers), and a rerun succeeds -----
+ADB=$T/atom.db
+AAUC=$T/atom-auc.db
+sql() { python3 -c 'import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); r=c.execute(sys.argv[2]).fetchall(); c.commit(); print(r[0][0] if r else "")' "$@"; }
+run smdp profile generate --db "$ADB" --template "$V7" --iccid-start 898824700000004000 \
+	--imsi-start 001019000000300 --count 1 --auc "$AAUC"
+expect "atomic: first rc" 0 "$rc"
+sql "$AAUC" "CREATE TRIGGER inj BEFORE INSERT ON auc_subscriber WHEN NEW.imsi = '001019000000302'
+	BEGIN SELECT RAISE(ABORT, 'injected AuC failure'); END" >/dev/null
+run smdp profile generate --db "$ADB" --template "$V7" --iccid-start 898824700000004001 \
+	--imsi-start 001019000000301 --count 3 --auc "$AAUC"
+expect "atomic: AuC failure rc" 1 "$rc"
+has "atomic: AuC failure named" "profile 2 of 3: " "$err"
+has "atomic: AuC failure cause" "injected AuC failure" "$err"
+has "atomic: AuC failure outcome" "neither the SM-DP+ nor the AuC keeps this profile" "$err"
+expect "atomic: SM-DP+ without the failed profile" "2 0" \
+	"$(sql "$ADB" "SELECT COUNT(*) FROM smdp_profile") $(sql "$ADB" "SELECT COUNT(*) FROM smdp_profile WHERE imsi = '001019000000302'")"
+expect "atomic: AuC without it" "2 0" \
+	"$(sql "$AAUC" "SELECT COUNT(*) FROM auc_subscriber") $(sql "$AAUC" "SELECT COUNT(*) FROM auc_audit WHERE imsi = '001019000000302'")"
+sql "$AAUC" "DROP TRIGGER inj" >/dev/null
+sql "$ADB" "CREATE TRIGGER inj BEFORE INSERT ON smdp_profile WHEN NEW.imsi = '001019000000303'
+	BEGIN SELECT RAISE(ABORT, 'injected SM-DP+ failure'); END" >/dev/null
+run smdp profile generate --db "$ADB" --template "$V7" --iccid-start 898824700000004002 \
+	--imsi-start 001019000000302 --count 2 --auc "$AAUC"
+expect "atomic: SM-DP+ failure rc" 1 "$rc"
+has "atomic: SM-DP+ failure cause" "injected SM-DP+ failure" "$err"
+expect "atomic: SM-DP+ keeps the one before" "3 0" \
+	"$(sql "$ADB" "SELECT COUNT(*) FROM smdp_profile") $(sql "$ADB" "SELECT COUNT(*) FROM smdp_profile WHERE imsi = '001019000000303'")"
+expect "atomic: AuC without the failed subscriber, no audit trace" "3 0" \
+	"$(sql "$AAUC" "SELECT COUNT(*) FROM auc_subscriber") $(sql "$AAUC" "SELECT COUNT(*) FROM auc_audit WHERE imsi = '001019000000303'")"
+sql "$ADB" "DROP TRIGGER inj" >/dev/null
+# the rerun of the failed profile succeeds; `sqlite:` in --auc finds the same <file>.kek
+run smdp profile generate --db "$ADB" --template "$V7" --iccid-start 898824700000004003 \
+	--imsi-start 001019000000303 --count 1 --auc "sqlite:$AAUC"
+expect "atomic: rerun rc" 0 "$rc"
+expect "atomic: both stores complete" "4 4" \
+	"$(sql "$ADB" "SELECT COUNT(*) FROM smdp_profile") $(sql "$AAUC" "SELECT COUNT(*) FROM auc_subscriber")"
+
 rm -rf "$T"
 finish
