@@ -114,8 +114,9 @@ static int open_smdp(const db_opts *o, orsp_smdp **out)
 	"  --ppr LIST           Profile Policy Rules of the profiles: ppr1 (disabling not\n"       \
 	"                       allowed), ppr2 (deletion not allowed), comma-separated;\n"         \
 	"                       the metadata then names the owner (MCC/MNC, GIDs)\n"               \
-	"  --mnc-length 2|3     with --ppr: the owner's MNC length, for packages whose\n"          \
-	"                       EF.AD does not give it (it must agree where EF.AD does)\n"
+	"  --mnc-length 2|3     the MNC length (the PPR owner's, and for generate the\n"           \
+	"                       IMSI's MSIN) for packages whose EF.AD does not give it\n"          \
+	"                       (it must agree where EF.AD does); import: only with --ppr\n"
 
 /* --ppr and --mnc-length into o; false for another option, *rc set on a bad value */
 static bool ppr_opt(orsp_smdp_import_opts *o, int c, const char *arg, int *rc)
@@ -482,6 +483,28 @@ static int smdp_reports(int argc, char **argv)
 
 /* ----- generate ----- */
 
+/* ICCID (ITU-T E.118): '89', country code and issuer identifier form the issuer
+ * identification number, at most 7 digits; generate counts only in the digits after it, so
+ * a range never runs into another issuer. */
+#define ICCID_IIN_MAX_DIGITS 7
+
+/* Does counting `count` values up from the decimal string d stay within its digits after the
+ * first `fixed` ones (no carry into them)? d has at most 19 digits, so the counted part fits
+ * in 64 bits when fixed >= 1. */
+static bool count_fits(const char *d, size_t fixed, size_t count)
+{
+	size_t n = strlen(d);
+	uint64_t v = 0, max = 0;
+
+	if (n <= fixed || n - fixed > 18)
+		return false;
+	for (size_t i = fixed; i < n; i++) {
+		v = v * 10 + (uint64_t)(d[i] - '0');
+		max = max * 10 + 9;
+	}
+	return count - 1 <= max - v;
+}
+
 /* digits + 1 in place (decimal string); false on overflow */
 static bool incr_digits(char *d, size_t n)
 {
@@ -628,6 +651,9 @@ static int smdp_profile_generate(int argc, char **argv)
 	size_t tpl_len = 0;
 	orsp_smdp *s = NULL;
 	orsp_auc *auc = NULL;
+	orsp_pkg *tpkg = NULL;
+	orsp_pkg_usim tu;
+	unsigned mnc_opt = 0, mnc_len = 0;
 	bool json = false;
 	int c, rc;
 	orsp_err e;
@@ -669,8 +695,12 @@ static int smdp_profile_generate(int argc, char **argv)
 				return rc;
 		}
 	}
-	if ((rc = cli_positional(argc, argv, 0, "")) || (rc = ppr_check(&io)))
+	if ((rc = cli_positional(argc, argv, 0, "")))
 		return rc;
+	/* --mnc-length: also without --ppr here, for the IMSI range (below) */
+	mnc_opt = io.mnc_len;
+	if (!io.ppr)
+		io.mnc_len = 0;
 	if (!tpl_path)
 		return cli_missing("--template");
 	if (!iccid_s)
@@ -706,6 +736,45 @@ static int smdp_profile_generate(int argc, char **argv)
 		}
 		fclose(f);
 		tpl_len = (size_t)n;
+	}
+	/* The IMSI counts only in its MSIN (TS 23.003 §2.2: MCC 3 digits, MNC 2 or 3, from the
+	 * template's EF.AD, which generate keeps, else --mnc-length), the ICCID only after its
+	 * issuer identification number: a range that would carry into either is refused here,
+	 * before anything is written. */
+	e = orsp_pkg_decode(tpl, tpl_len, &tpkg);
+	if (e) {
+		rc = cli_fail(tpl_path, e);
+		goto out;
+	}
+	memset(&tu, 0, sizeof(tu));
+	if (orsp_pkg_get_usim(tpkg, 0, &tu) == ORSP_OK && tu.mnc_len)
+		mnc_len = tu.mnc_len;
+	orsp_pkg_free(tpkg);
+	tpkg = NULL;
+	if (mnc_len && mnc_opt && mnc_opt != mnc_len) {
+		rc = cli_usage("--mnc-length", "the template's EF.AD gives a %u-digit MNC, not %u",
+		               mnc_len, mnc_opt);
+		goto out;
+	}
+	if (!mnc_len)
+		mnc_len = mnc_opt;
+	if (!mnc_len) {
+		rc = cli_usage("--mnc-length", "needed: the template's EF.AD does not give the MNC "
+		                               "length, so the MSIN to count in is unknown");
+		goto out;
+	}
+	if (strlen(imsi) <= 3 + mnc_len || !count_fits(imsi, 3 + mnc_len, count)) {
+		rc = cli_usage("--count",
+		               "%zu IMSIs from %s would run out of the MSIN (MCC %.3s, MNC %.*s)",
+		               count, imsi, imsi, (int)mnc_len, imsi + 3);
+		goto out;
+	}
+	if (!count_fits(iccid, ICCID_IIN_MAX_DIGITS, count)) {
+		rc = cli_usage("--count",
+		               "%zu ICCIDs from %s would change the issuer identification number"
+		               " (the first %d digits)",
+		               count, iccid, ICCID_IIN_MAX_DIGITS);
+		goto out;
 	}
 	if ((rc = open_smdp(&dbo, &s)))
 		goto out;
@@ -998,10 +1067,12 @@ static const cli_cmd smdp_cmds[] = {
                 "under a key wrapped by the KEK. A duplicate ICCID or IMSI is refused.\n"
                 "list: every profile with its state; never key material.\n"
                 "generate: N profiles from a template, each with its own ICCID (counting up\n"
-                "from --iccid-start, Luhn digit added), IMSI (counting up) and random Milenage\n"
-                "K/OPc, imported Available; with --auc DB the same K/OPc go into that AuC\n"
-                "(KEK <DB>.kek), each profile into both or neither. The keys are never\n"
-                "printed. A progress bar on a terminal.\n"
+                "from --iccid-start after its first 7 digits, the issuer number; Luhn digit\n"
+                "added), IMSI (counting up in the MSIN; the MNC length from EF.AD, else\n"
+                "--mnc-length) and random Milenage K/OPc, imported Available; with --auc DB\n"
+                "the same K/OPc go into that AuC (KEK <DB>.kek), each profile into both or\n"
+                "neither. A range that would run past either counter is refused first. The\n"
+                "keys are never printed. A progress bar on a terminal.\n"
                 "--ppr: the profiles' metadata carries these Profile Policy Rules and the\n"
                 "profile owner: MCC and MNC of the IMSI (MNC length from EF.AD, else\n"
                 "--mnc-length), GID1/GID2 from EF.GID1/EF.GID2 when the package sets them.\n"

@@ -249,5 +249,33 @@ expect "atomic: rerun rc" 0 "$rc"
 expect "atomic: both stores complete" "4 4" \
 	"$(sql "$ADB" "SELECT COUNT(*) FROM smdp_profile") $(sql "$AAUC" "SELECT COUNT(*) FROM auc_subscriber")"
 
+# ----- generate's counters stay in the MSIN and after the ICCID's issuer number -----
+# V7's EF.AD gives a 2-digit MNC: 00101 999999 + 2 would become MNC 02; refused before
+# anything is written (no database created)
+usage --count smdp profile generate --db "$T/range.db" --template "$V7" \
+	--iccid-start 898824700000005000 --imsi-start 00101999999 --count 3
+has "IMSI range refusal says why" "3 IMSIs from 00101999999 would run out of the MSIN (MCC 001, MNC 01)" "$err"
+usage --count smdp profile generate --db "$T/range.db" --template "$V7" \
+	--iccid-start 898824700000005000 --imsi-start 001019999999999 --count 2
+# the ICCID counts after its first 7 digits (89 + country code + issuer, E.118)
+usage --count smdp profile generate --db "$T/range.db" --template "$V7" \
+	--iccid-start 898824799999999999 --imsi-start 001019000000600 --count 2
+has "ICCID range refusal says why" "would change the issuer identification number (the first 7 digits)" "$err"
+usage --count smdp profile generate --db "$T/range.db" --template "$V7" \
+	--iccid-start 8988247999999999999 --imsi-start 001019000000600 --count 2
+[[ ! -e "$T/range.db" ]] && ok || bad "a refused range created the database"
+# a one-digit MSIN counts to 9 only; the MNC length must agree with EF.AD
+usage --count smdp profile generate --db "$T/range.db" --template "$V7" \
+	--iccid-start 898824700000005000 --imsi-start 001019 --count 2
+usage --mnc-length smdp profile generate --db "$T/range.db" --template "$V7" \
+	--iccid-start 898824700000005000 --imsi-start 00101999998 --count 1 --mnc-length 3
+# the ranges up to their last value are fine (--mnc-length that agrees, without --ppr)
+run smdp profile generate --db "$T/range.db" --template "$V7" --iccid-start 898824799999999998 \
+	--imsi-start 00101999998 --count 2 --mnc-length 2
+expect "ranges up to the last value rc" 0 "$rc"
+run smdp profile list --db "$T/range.db" --json
+expect "ranges up to the last value" "00101999998 00101999999" \
+	"$(python3 -c 'import json,sys; print(" ".join(p["imsi"] for p in json.load(sys.stdin)))' <<<"$out")"
+
 rm -rf "$T"
 finish
