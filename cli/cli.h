@@ -57,6 +57,10 @@ int cli_usage(const char *arg, const char *fmt, ...) ORSP_PRINTF(2, 3);
 int cli_fail(const char *what, orsp_err e);
 /* "openrsp: <what>: <message>" on stderr; returns CLI_FAIL. */
 int cli_failf(const char *what, const char *fmt, ...) ORSP_PRINTF(2, 3);
+/* Read a profile package file: a regular file of at most ORSP_PKG_MAX_SIZE bytes, read whole
+ * (no seeking). *out holds key material: release it with orsp_pkg_buf_free(*out, *len), which
+ * wipes it. On failure prints the reason naming path and returns CLI_FAIL. */
+int cli_read_package(const char *path, uint8_t **out, size_t *len);
 
 /* ----- options ----- */
 

@@ -1,14 +1,17 @@
 /* Shared helpers of the openrsp command line: error lines, option parsing, hex arguments,
  * aligned text output and a small JSON writer. */
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "cli.h"
+#include "openrsp/pkg.h"
 
 /* ----- errors ----- */
 
@@ -396,4 +399,50 @@ void cli_utc(int64_t t, char out[32])
 	struct tm tm;
 	if (!gmtime_r(&tt, &tm) || !strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm))
 		snprintf(out, 32, "%lld", (long long)t);
+}
+
+int cli_read_package(const char *path, uint8_t **out, size_t *len)
+{
+	struct stat st = {0};
+	uint8_t *b = NULL;
+	size_t got = 0;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int rc = CLI_OK;
+
+	*out = NULL;
+	*len = 0;
+	if (fd < 0)
+		return cli_failf(path, "cannot open: %s", strerror(errno));
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		rc = cli_failf(path, "not a regular file");
+		goto out;
+	}
+	if (st.st_size > (off_t)ORSP_PKG_MAX_SIZE) {
+		rc = cli_failf(path, "%lld bytes exceeds the %u-byte limit of a profile package",
+		               (long long)st.st_size, ORSP_PKG_MAX_SIZE);
+		goto out;
+	}
+	b = malloc((size_t)st.st_size + 1);
+	if (!b) {
+		rc = cli_failf(path, "out of memory");
+		goto out;
+	}
+	while (got < (size_t)st.st_size) {
+		ssize_t n = read(fd, b + got, (size_t)st.st_size - got);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			rc = cli_failf(path, "read failed: %s",
+			               n < 0 ? strerror(errno) : "short file");
+			goto out;
+		}
+		got += (size_t)n;
+	}
+	*out = b;
+	*len = got;
+	b = NULL;
+out:
+	orsp_pkg_buf_free(b, (size_t)st.st_size);
+	close(fd);
+	return rc;
 }

@@ -33,53 +33,6 @@ enum {
 
 /* ----- files ----- */
 
-/* The whole file, at most ORSP_PKG_MAX_SIZE bytes. CLI_OK or CLI_FAIL naming the path. */
-static int read_package(const char *path, uint8_t **out, size_t *len)
-{
-	struct stat st;
-	uint8_t *b = NULL;
-	size_t got = 0;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	int rc = CLI_OK;
-
-	*out = NULL;
-	*len = 0;
-	if (fd < 0)
-		return cli_failf(path, "cannot open: %s", strerror(errno));
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-		rc = cli_failf(path, "not a regular file");
-		goto out;
-	}
-	if (st.st_size > (off_t)ORSP_PKG_MAX_SIZE) {
-		rc = cli_failf(path, "%lld bytes exceeds the %u-byte limit of a profile package",
-		               (long long)st.st_size, ORSP_PKG_MAX_SIZE);
-		goto out;
-	}
-	b = malloc((size_t)st.st_size + 1);
-	if (!b) {
-		rc = cli_failf(path, "out of memory");
-		goto out;
-	}
-	while (got < (size_t)st.st_size) {
-		ssize_t n = read(fd, b + got, (size_t)st.st_size - got);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			rc = cli_failf(path, "read failed: %s",
-			               n < 0 ? strerror(errno) : "short file");
-			goto out;
-		}
-		got += (size_t)n;
-	}
-	*out = b;
-	*len = got;
-	b = NULL;
-out:
-	orsp_pkg_buf_free(b, (size_t)st.st_size);
-	close(fd);
-	return rc;
-}
-
 /* Write a package holding key material: a new mode-0600 file in the target's directory,
  * synced, then renamed over the target, so a crash leaves the old file or the new one. */
 static int write_package(const char *path, const uint8_t *p, size_t n)
@@ -121,7 +74,7 @@ static int load(const char *path, orsp_pkg **pkg)
 	uint8_t *der = NULL;
 	size_t len = 0;
 	orsp_err e;
-	int rc = read_package(path, &der, &len);
+	int rc = cli_read_package(path, &der, &len);
 
 	if (rc)
 		return rc;

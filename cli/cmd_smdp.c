@@ -720,23 +720,9 @@ static int smdp_profile_generate(int argc, char **argv)
 		return cli_usage("--imsi-start", "expected 6 to 15 digits");
 	memcpy(iccid, iccid_s, ibody + 1);
 	memcpy(imsi, imsi_s, strlen(imsi_s) + 1);
-	{
-		FILE *f = fopen(tpl_path, "rb");
-		long n;
-		if (!f)
-			return cli_failf(tpl_path, "cannot open: %s", strerror(errno));
-		fseek(f, 0, SEEK_END);
-		n = ftell(f);
-		fseek(f, 0, SEEK_SET);
-		tpl = n > 0 && n < (16 << 20) ? malloc((size_t)n) : NULL;
-		if (!tpl || fread(tpl, 1, (size_t)n, f) != (size_t)n) {
-			fclose(f);
-			free(tpl);
-			return cli_failf(tpl_path, "cannot read the template");
-		}
-		fclose(f);
-		tpl_len = (size_t)n;
-	}
+	/* the template holds its K/OPc: read as a regular file of bounded size, wiped on free */
+	if ((rc = cli_read_package(tpl_path, &tpl, &tpl_len)))
+		return rc;
 	/* The IMSI counts only in its MSIN (TS 23.003 §2.2: MCC 3 digits, MNC 2 or 3, from the
 	 * template's EF.AD, which generate keeps, else --mnc-length), the ICCID only after its
 	 * issuer identification number: a range that would carry into either is refused here,
@@ -856,7 +842,7 @@ static int smdp_profile_generate(int argc, char **argv)
 out:
 	orsp_auc_close(auc);
 	orsp_smdp_close(s);
-	free(tpl);
+	orsp_pkg_buf_free(tpl, tpl_len);
 	return rc;
 }
 

@@ -173,6 +173,13 @@ usage --iccid-start smdp profile generate --db "$GDB" --template x --iccid-start
 usage --imsi-start smdp profile generate --db "$GDB" --template x --iccid-start 898824700000001000 --imsi-start 12a
 usage --count smdp profile generate --db "$GDB" --template x --iccid-start 898824700000001000 --imsi-start 001019000000000 --count 0
 usage --template smdp profile generate --db "$GDB" --iccid-start 898824700000001000 --imsi-start 001019000000000
+# the template is read as a regular file of bounded size (no unchecked seeking): a directory
+# or a pipe is refused by name, before any database is opened
+failure "$T: not a regular file" smdp profile generate --db "$T/tpl.db" --template "$T" \
+	--iccid-start 898824700000001000 --imsi-start 001019000000000
+failure "not a regular file" smdp profile generate --db "$T/tpl.db" --template <(cat "$G/v7/TS48_V7.0_eSIM_GTP_SAIP2.3_NoBERTLV.der") \
+	--iccid-start 898824700000001000 --imsi-start 001019000000000
+[[ ! -e "$T/tpl.db" ]] && ok || bad "a refused template created the database"
 
 # ----- Profile Policy Rules: set at import or generation, with the owner from the package -----
 PDB=$T/ppr.db
