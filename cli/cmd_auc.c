@@ -590,6 +590,50 @@ static int auc_delete(int argc, char **argv)
 	return rc;
 }
 
+/* ----- card secrets ----- */
+
+static int auc_secret(int argc, char **argv)
+{
+	static const struct option opts[] = {
+	    DB_LONGOPTS,
+	    {NULL, 0, NULL, 0},
+	};
+	static const char *const names[] = {"puk1", "puk2", "adm1", "adm2"};
+	db_opts dbo = {0};
+	orsp_auc *a = NULL;
+	orsp_secret v = {0};
+	size_t which;
+	int rc, c;
+	orsp_err e;
+
+	while ((c = cli_getopt(argc, argv, opts)) != -1) {
+		if (c == '?')
+			return CLI_USAGE;
+		if (!db_opt(&dbo, c, optarg))
+			return cli_usage(argv[optind - 1], "unexpected option");
+	}
+	if ((rc = cli_positional(argc, argv, 2, "IMSI NAME")) ||
+	    (rc = imsi_arg("IMSI", argv[optind])))
+		return rc;
+	for (which = 0; which < ORSP_ARRAY_LEN(names); which++)
+		if (strcmp(argv[optind + 1], names[which]) == 0)
+			break;
+	if (which == ORSP_ARRAY_LEN(names))
+		return cli_usage("NAME", "expected puk1, puk2, adm1 or adm2");
+	rc = open_auc(&dbo, &a);
+	if (rc)
+		return rc;
+	e = orsp_auc_get_card_secret(a, argv[optind], (orsp_auc_card_secret)which, &v);
+	if (e)
+		rc = cli_fail("auc secret", e);
+	else
+		/* asked for by name: the one place this value leaves the AuC (audited) */
+		printf("%.*s\n", (int)v.len, (const char *)v.v);
+	orsp_secret_wipe(&v);
+	orsp_auc_close(a);
+	return rc;
+}
+
 static const cli_cmd auc_cmds[] = {
     {
         .verb = "add",
@@ -660,6 +704,16 @@ static const cli_cmd auc_cmds[] = {
         .synopsis = "IMSI [--db PATH]",
         .help = "options:\n" DB_HELP,
         .run = auc_delete,
+    },
+    {
+        .verb = "secret",
+        .summary = "Print one card secret (PUK1/2, ADM1/2) stored for a subscriber",
+        .synopsis = "IMSI puk1|puk2|adm1|adm2 [--db PATH]",
+        .help = "Prints the value that `smdp profile generate --auc` drew for the subscriber's\n"
+                "profile (stored wrapped under the KEK), for customer care (PUK) or the OTA\n"
+                "platform (ADM). Every read is audited. Exit 1 if none is stored.\n\n"
+                "options:\n" DB_HELP,
+        .run = auc_secret,
     },
     {NULL, NULL, NULL, NULL, NULL},
 };

@@ -546,6 +546,66 @@ static orsp_err auc_sqn_from_pkg(const orsp_pkg *pkg, orsp_auc_new *an)
 	return orsp_errf(ORSP_E_NOT_FOUND, "the template has no algoParameter");
 }
 
+/* The PUKs and ADM keys generate draws per profile (TS 102 221 §9: PUKs 8 digits, ADM keys
+ * coded like PINs, 8 digits here), for the references the template defines: the TS.48
+ * templates carry public test values that every generated profile would otherwise share. */
+typedef struct card_secrets {
+	bool has[4];      /* indexed by orsp_auc_card_secret */
+	char value[4][9]; /* 8 digits each */
+} card_secrets;
+
+static const struct {
+	long ref;
+	bool puk;
+} card_secret_refs[4] = {{0x01, true}, {0x81, true}, {0x0A, false}, {0x0B, false}};
+
+/* Which of PUK1, PUK2, ADM1, ADM2 the template defines. */
+static orsp_err card_secrets_of(const orsp_pkg *pkg, card_secrets *cs)
+{
+	orsp_pkg_pin pins[64];
+	size_t n = 0;
+	orsp_err e = orsp_pkg_get_pins(pkg, pins, ORSP_ARRAY_LEN(pins), &n);
+
+	memset(cs, 0, sizeof(*cs));
+	if (e)
+		return e;
+	for (size_t i = 0; i < n && i < ORSP_ARRAY_LEN(pins); i++)
+		for (size_t j = 0; j < 4; j++)
+			if (pins[i].puk == card_secret_refs[j].puk &&
+			    pins[i].key_reference == card_secret_refs[j].ref)
+				cs->has[j] = true;
+	return ORSP_OK;
+}
+
+/* 8 random decimal digits (bytes of 250 and above are drawn again: no modulo bias). */
+static orsp_err random_digits(char out[9])
+{
+	uint8_t b[32];
+	size_t got = 0;
+	orsp_err e = ORSP_OK;
+
+	while (!e && got < 8) {
+		e = orsp_random(b, sizeof(b));
+		for (size_t i = 0; !e && i < sizeof(b) && got < 8; i++)
+			if (b[i] < 250)
+				out[got++] = (char)('0' + b[i] % 10);
+	}
+	out[8] = '\0';
+	orsp_wipe(b, sizeof(b));
+	return e;
+}
+
+static orsp_err card_secrets_draw(card_secrets *cs, orsp_pkg_perso *pp)
+{
+	const char **slot[4] = {&pp->puk1, &pp->puk2, &pp->adm1, &pp->adm2};
+	orsp_err e = ORSP_OK;
+
+	for (size_t j = 0; !e && j < 4; j++)
+		if (cs->has[j] && !(e = random_digits(cs->value[j])))
+			*slot[j] = cs->value[j];
+	return e;
+}
+
 /* One generated profile into both stores, all or nothing: the AuC subscriber is added
  * inside an open AuC transaction (it refuses a known IMSI), then the SM-DP+ imports the
  * profile inside an open SM-DP+ transaction (it refuses a known ICCID or IMSI); only when
@@ -555,7 +615,8 @@ static orsp_err auc_sqn_from_pkg(const orsp_pkg *pkg, orsp_auc_new *an)
  * nobody holds is harmless, an Available profile the AuC cannot authenticate is not. */
 static orsp_err import_with_auc(orsp_smdp *s, orsp_auc *auc, const orsp_pkg *pkg,
                                 const uint8_t *upp, size_t upp_len, const orsp_smdp_import_opts *io,
-                                const char *imsi, const uint8_t k[16], const uint8_t opc[16])
+                                const char *imsi, const uint8_t k[16], const uint8_t opc[16],
+                                const card_secrets *cs)
 {
 	orsp_db *adb = orsp_auc_db(auc), *sdb = orsp_smdp_db(s);
 	bool auc_tx = false, smdp_tx = false, committed = false;
@@ -571,6 +632,15 @@ static orsp_err import_with_auc(orsp_smdp *s, orsp_auc *auc, const orsp_pkg *pkg
 		auc_tx = true;
 	if (!e)
 		e = orsp_auc_add(auc, &an);
+	for (size_t j = 0; !e && j < 4; j++) {
+		orsp_secret v = {0};
+		if (!cs->has[j])
+			continue;
+		e = orsp_secret_set(&v, cs->value[j], 8);
+		if (!e)
+			e = orsp_auc_set_card_secret(auc, imsi, (orsp_auc_card_secret)j, &v);
+		orsp_secret_wipe(&v);
+	}
 	if (!e && !(e = orsp_db_begin(sdb)))
 		smdp_tx = true;
 	if (!e)
@@ -653,6 +723,8 @@ static int smdp_profile_generate(int argc, char **argv)
 	orsp_auc *auc = NULL;
 	orsp_pkg *tpkg = NULL;
 	orsp_pkg_usim tu;
+	card_secrets cs;
+	bool isim = false;
 	unsigned mnc_opt = 0, mnc_len = 0;
 	bool json = false;
 	int c, rc;
@@ -735,8 +807,18 @@ static int smdp_profile_generate(int argc, char **argv)
 	memset(&tu, 0, sizeof(tu));
 	if (orsp_pkg_get_usim(tpkg, 0, &tu) == ORSP_OK && tu.mnc_len)
 		mnc_len = tu.mnc_len;
+	e = card_secrets_of(tpkg, &cs);
+	for (size_t i = 0; !e && i < orsp_pkg_count(tpkg); i++) {
+		orsp_pe_info pi;
+		e = orsp_pkg_pe(tpkg, i, &pi);
+		isim = isim || (!e && pi.type == ORSP_PE_ISIM);
+	}
 	orsp_pkg_free(tpkg);
 	tpkg = NULL;
+	if (e) {
+		rc = cli_fail(tpl_path, e);
+		goto out;
+	}
 	if (mnc_len && mnc_opt && mnc_opt != mnc_len) {
 		rc = cli_usage("--mnc-length", "the template's EF.AD gives a %u-digit MNC, not %u",
 		               mnc_len, mnc_opt);
@@ -762,6 +844,11 @@ static int smdp_profile_generate(int argc, char **argv)
 		               count, iccid, ICCID_IIN_MAX_DIGITS);
 		goto out;
 	}
+	if (isim)
+		fprintf(stderr,
+		        "openrsp: warning: %s has an ISIM: its IMS identity (EF.IMPI, EF.IMPU,"
+		        " EF.DOMAIN) is copied unchanged into every profile\n",
+		        tpl_path);
 	if ((rc = open_smdp(&dbo, &s)))
 		goto out;
 	if (auc_db) {
@@ -807,17 +894,20 @@ static int smdp_profile_generate(int argc, char **argv)
 		if (!e)
 			e = orsp_secret_set(&pp.opc, opc, 16);
 		if (!e)
+			e = card_secrets_draw(&cs, &pp);
+		if (!e)
 			e = orsp_pkg_decode(tpl, tpl_len, &pkg);
 		if (!e)
 			e = orsp_pkg_personalise(pkg, &pp);
 		if (!e)
 			e = orsp_pkg_encode(pkg, 0, &upp, &upp_len);
 		if (!e && auc)
-			e = import_with_auc(s, auc, pkg, upp, upp_len, &io, imsi, k, opc);
+			e = import_with_auc(s, auc, pkg, upp, upp_len, &io, imsi, k, opc, &cs);
 		else if (!e)
 			e = orsp_smdp_import_with(s, upp, upp_len, &io, NULL);
 		orsp_wipe(k, sizeof(k));
 		orsp_wipe(opc, sizeof(opc));
+		orsp_wipe(cs.value, sizeof(cs.value));
 		orsp_pkg_perso_wipe(&pp);
 		if (upp)
 			orsp_pkg_buf_free(upp, upp_len);

@@ -952,10 +952,10 @@ static void test_schema_versions(void **state)
 	orsp_auc *a = open_auc("schema.db");
 	int v = 0;
 	assert_int_equal(orsp_db_schema_version(orsp_auc_db(a), "auc", &v), ORSP_OK);
-	assert_int_equal(v, 2);
+	assert_int_equal(v, 3);
 	/* A database from a newer program is refused, not half-used. */
 	assert_int_equal(orsp_db_exec(orsp_auc_db(a), "INSERT INTO schema_migrations VALUES"
-	                                              " ('auc', 3, 'future', 0)"),
+	                                              " ('auc', 4, 'future', 0)"),
 	                 ORSP_OK);
 	orsp_auc_close(a);
 	a = NULL;
@@ -1056,14 +1056,63 @@ static void test_migration_sqn_delta(void **state)
 	/* Back to the version 1 schema, as an older program left it. */
 	assert_int_equal(orsp_db_exec(orsp_auc_db(a),
 	                              "ALTER TABLE auc_subscriber DROP COLUMN sqn_delta;"
+	                              "DROP TABLE auc_card_secret;"
 	                              "DELETE FROM schema_migrations WHERE module = 'auc'"
-	                              " AND version = 2;"),
+	                              " AND version >= 2;"),
 	                 ORSP_OK);
 	orsp_auc_close(a);
 	a = open_auc("mig2.db");
 	assert_int_equal(orsp_auc_get(a, "001010000000009", &info), ORSP_OK);
 	assert_true(info.sqn_delta == ORSP_SQN_DEFAULT_DELTA);
 	orsp_auc_close(a);
+	tsv_free(t);
+}
+
+/* PUK/ADM values stored per subscriber: wrapped (not in the file in clear), bound to IMSI and
+ * name, read back audited, removed with the subscriber. */
+static void test_card_secrets(void **state)
+{
+	(void)state;
+	orsp_auc *a = open_auc("card.db");
+	tsv *t = tsv_load("milenage.tsv");
+	const char *imsi = "001010000000077";
+	orsp_auc_new n;
+	orsp_secret v = {0}, got = {0};
+
+	new_from_tsv(&n, imsi, t, 0, false);
+	assert_int_equal(orsp_auc_add(a, &n), ORSP_OK);
+	orsp_auc_new_wipe(&n);
+	assert_int_equal(orsp_secret_set(&v, "73915048", 8), ORSP_OK);
+	assert_int_equal(orsp_auc_set_card_secret(a, "001010000000078", ORSP_AUC_PUK1, &v),
+	                 ORSP_E_NOT_FOUND);
+	assert_int_equal(orsp_auc_set_card_secret(a, imsi, (orsp_auc_card_secret)4, &v),
+	                 ORSP_E_USAGE);
+	assert_int_equal(orsp_auc_set_card_secret(a, imsi, ORSP_AUC_PUK1, &v), ORSP_OK);
+	assert_int_equal(orsp_auc_get_card_secret(a, imsi, ORSP_AUC_PUK1, &got), ORSP_OK);
+	assert_int_equal(got.len, 8);
+	assert_memory_equal(got.v, "73915048", 8);
+	orsp_secret_wipe(&got);
+	assert_int_equal(orsp_auc_get_card_secret(a, imsi, ORSP_AUC_ADM1, &got), ORSP_E_NOT_FOUND);
+	/* a blob moved to another name does not unwrap there */
+	assert_int_equal(orsp_db_exec(orsp_auc_db(a), "UPDATE auc_card_secret SET name = 'adm1'"),
+	                 ORSP_OK);
+	assert_int_equal(orsp_auc_get_card_secret(a, imsi, ORSP_AUC_ADM1, &got), ORSP_E_VERIFY);
+	assert_int_equal(got.len, 0);
+	assert_int_equal(query_int(a, "SELECT COUNT(*) FROM auc_audit WHERE action ="
+	                              " 'card secret read' AND result = 'ok'"),
+	                 1);
+	assert_int_equal(orsp_auc_delete(a, imsi), ORSP_OK);
+	assert_int_equal(query_int(a, "SELECT COUNT(*) FROM auc_card_secret"), 0);
+	orsp_auc_close(a);
+
+	/* never in the database file in clear */
+	FILE *f = fopen(db_path("card.db"), "rb");
+	assert_non_null(f);
+	static uint8_t buf[1 << 20];
+	size_t len = fread(buf, 1, sizeof(buf), f);
+	fclose(f);
+	assert_false(contains(buf, len, (const uint8_t *)"73915048", 8));
+	orsp_secret_wipe(&v);
 	tsv_free(t);
 }
 
@@ -1078,6 +1127,7 @@ int main(void)
 	    cmocka_unit_test(test_resync_in_range),
 	    cmocka_unit_test(test_resync_profile_delta),
 	    cmocka_unit_test(test_migration_sqn_delta),
+	    cmocka_unit_test(test_card_secrets),
 	    cmocka_unit_test(test_no_plaintext_at_rest),
 	    cmocka_unit_test(test_wrong_kek),
 	    cmocka_unit_test(test_tampered_record),

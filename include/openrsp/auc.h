@@ -86,6 +86,29 @@ ORSP_MUST_CHECK orsp_err orsp_auc_list(orsp_auc *a, orsp_auc_list_fn fn, void *a
 /* ORSP_E_NOT_FOUND if absent. Audited. */
 ORSP_MUST_CHECK orsp_err orsp_auc_delete(orsp_auc *a, const char *imsi);
 
+/* Card secrets of a subscriber's profile that the operator must be able to look up but no
+ * one else should know: the PUKs and ADM keys (TS 102 221 §9) that `smdp profile generate`
+ * draws at random per profile. Stored wrapped under the KEK like K and OPc, bound to the IMSI
+ * and name; deleted with the subscriber. */
+typedef enum orsp_auc_card_secret {
+	ORSP_AUC_PUK1,
+	ORSP_AUC_PUK2,
+	ORSP_AUC_ADM1,
+	ORSP_AUC_ADM2,
+} orsp_auc_card_secret;
+/* "puk1", "puk2", "adm1", "adm2", or "?" */
+const char *orsp_auc_card_secret_name(orsp_auc_card_secret which);
+/* Store (or replace) one card secret of an existing subscriber: 4 to 8 bytes (the digits as
+ * ASCII). One transaction, audited without the value. ORSP_E_NOT_FOUND for an unknown IMSI,
+ * ORSP_E_USAGE for a bad IMSI, name or length. */
+ORSP_MUST_CHECK orsp_err orsp_auc_set_card_secret(orsp_auc *a, const char *imsi,
+                                                  orsp_auc_card_secret which,
+                                                  const orsp_secret *value);
+/* Read one card secret into out (the caller wipes it). Every read is audited (a write
+ * transaction). ORSP_E_NOT_FOUND if none is stored, ORSP_E_VERIFY if it does not unwrap. */
+ORSP_MUST_CHECK orsp_err orsp_auc_get_card_secret(orsp_auc *a, const char *imsi,
+                                                  orsp_auc_card_secret which, orsp_secret *out);
+
 /* Hand out n (1..ORSP_AUC_MAX_VECTORS) vectors with fresh random RANDs and the next SQNs for
  * IND value `ind` (< 2^ind_bits): each SQN is orsp_auc_next_sqn() of the previous one, so
  * SEQ increases by one per vector (TS 33.102 C.3.2). One write transaction: on success the

@@ -64,6 +64,15 @@ static const orsp_migration auc_migrations[] = {
         .sql = "ALTER TABLE auc_subscriber ADD COLUMN sqn_delta INTEGER NOT NULL"
                " DEFAULT 268435456 CHECK (sqn_delta BETWEEN 0 AND 281474976710655);",
     },
+    {
+        .version = 3,
+        .description = "card secrets (PUKs, ADM keys) wrapped per subscriber",
+        .sql = "CREATE TABLE auc_card_secret ("
+               " imsi TEXT NOT NULL,"
+               " name TEXT NOT NULL CHECK (name IN ('puk1', 'puk2', 'adm1', 'adm2')),"
+               " wrapped BLOB NOT NULL,"
+               " PRIMARY KEY (imsi, name));",
+    },
 };
 
 #define SUB_COLUMNS                                                                                \
@@ -603,6 +612,15 @@ orsp_err orsp_auc_delete(orsp_auc *a, const char *imsi)
 		err = orsp_errf(ORSP_E_NOT_FOUND, "no subscriber with IMSI %s", imsi);
 		goto out;
 	}
+	orsp_stmt_finalize(st);
+	st = NULL;
+	err = orsp_db_prepare(a->db, "DELETE FROM auc_card_secret WHERE imsi = ?1", &st);
+	if (!err)
+		err = orsp_stmt_bind_text(st, 1, imsi);
+	if (!err)
+		err = orsp_stmt_run(st);
+	if (err)
+		goto out;
 	err = audit(a, "delete", imsi, "ok", "");
 	if (err)
 		goto out;
@@ -611,6 +629,121 @@ out:
 	orsp_stmt_finalize(st);
 	if (err)
 		orsp_db_rollback(a->db);
+	return err;
+}
+
+/* ----- card secrets ----- */
+
+static const char *const card_secret_names[] = {"puk1", "puk2", "adm1", "adm2"};
+
+const char *orsp_auc_card_secret_name(orsp_auc_card_secret which)
+{
+	return (unsigned)which < ORSP_ARRAY_LEN(card_secret_names) ? card_secret_names[which] : "?";
+}
+
+static orsp_err check_card_secret(const char *imsi, orsp_auc_card_secret which)
+{
+	orsp_err err = check_imsi(imsi);
+	if (err)
+		return err;
+	if ((unsigned)which >= ORSP_ARRAY_LEN(card_secret_names))
+		return orsp_errf(ORSP_E_USAGE, "unknown card secret %d", (int)which);
+	return ORSP_OK;
+}
+
+orsp_err orsp_auc_set_card_secret(orsp_auc *a, const char *imsi, orsp_auc_card_secret which,
+                                  const orsp_secret *value)
+{
+	orsp_err err;
+	orsp_stmt *st = NULL;
+	orsp_auc_info info;
+	uint8_t w[ORSP_WRAP_MAX];
+	size_t w_len = 0;
+	char aad[32];
+
+	if (!a || !value)
+		return orsp_errf(ORSP_E_USAGE, "auc card secret: missing arguments");
+	err = check_card_secret(imsi, which);
+	if (err)
+		return err;
+	/* PUK: 8 digits, ADM: 4..8 (TS 102 221 §9.5.1, coded like PINs) */
+	if (value->len < 4 || value->len > 8)
+		return orsp_errf(ORSP_E_USAGE, "%s must be 4 to 8 bytes",
+		                 orsp_auc_card_secret_name(which));
+	aad_name(aad, orsp_auc_card_secret_name(which), imsi);
+	err = orsp_kek_wrap(&a->kek, aad, value, w, sizeof(w), &w_len);
+	if (err)
+		return err;
+	err = orsp_db_begin(a->db);
+	if (err)
+		return err;
+	err = load(a, imsi, &info, NULL);
+	if (!err)
+		err = orsp_db_prepare(a->db,
+		                      "INSERT OR REPLACE INTO auc_card_secret (imsi, name, wrapped)"
+		                      " VALUES (?1, ?2, ?3)",
+		                      &st);
+	if (!err)
+		err = orsp_stmt_bind_text(st, 1, imsi);
+	if (!err)
+		err = orsp_stmt_bind_text(st, 2, orsp_auc_card_secret_name(which));
+	if (!err)
+		err = orsp_stmt_bind_blob(st, 3, w, w_len);
+	if (!err)
+		err = orsp_stmt_run(st);
+	if (!err)
+		err = audit(a, "card secret set", imsi, "ok", orsp_auc_card_secret_name(which));
+	if (!err)
+		err = orsp_db_commit(a->db);
+	orsp_stmt_finalize(st);
+	if (err)
+		orsp_db_rollback(a->db);
+	return err;
+}
+
+orsp_err orsp_auc_get_card_secret(orsp_auc *a, const char *imsi, orsp_auc_card_secret which,
+                                  orsp_secret *out)
+{
+	orsp_err err;
+	orsp_stmt *st = NULL;
+	bool row = false;
+	char aad[32];
+
+	if (!a || !out)
+		return orsp_errf(ORSP_E_USAGE, "auc card secret: missing arguments");
+	memset(out, 0, sizeof(*out));
+	err = check_card_secret(imsi, which);
+	if (err)
+		return err;
+	/* A write transaction: reading a secret out is audited. */
+	err = orsp_db_begin(a->db);
+	if (err)
+		return err;
+	err = orsp_db_prepare(
+	    a->db, "SELECT wrapped FROM auc_card_secret WHERE imsi = ?1 AND name = ?2", &st);
+	if (!err)
+		err = orsp_stmt_bind_text(st, 1, imsi);
+	if (!err)
+		err = orsp_stmt_bind_text(st, 2, orsp_auc_card_secret_name(which));
+	if (!err)
+		err = orsp_stmt_step(st, &row);
+	if (!err && !row)
+		err = orsp_errf(ORSP_E_NOT_FOUND, "no %s stored for IMSI %s",
+		                orsp_auc_card_secret_name(which), imsi);
+	if (!err) {
+		orsp_slice w = orsp_stmt_column_blob(st, 0);
+		aad_name(aad, orsp_auc_card_secret_name(which), imsi);
+		err = orsp_kek_unwrap(&a->kek, aad, w.p, w.len, out);
+	}
+	orsp_stmt_finalize(st);
+	if (!err)
+		err = audit(a, "card secret read", imsi, "ok", orsp_auc_card_secret_name(which));
+	if (!err)
+		err = orsp_db_commit(a->db);
+	if (err) {
+		orsp_db_rollback(a->db);
+		orsp_secret_wipe(out);
+	}
 	return err;
 }
 

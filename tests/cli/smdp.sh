@@ -143,6 +143,22 @@ AUC=$T/gen-auc.db
 run smdp profile generate --db "$GDB" --template "$G/v7/TS48_V7.0_eSIM_GTP_SAIP2.3_NoBERTLV.der" --iccid-start 898824700000001000 --imsi-start 001019000000000 --count 5 --auc "$AUC" --spn "Gen" --name "Generated"
 expect "generate rc" 0 "$rc"
 expect "generate line" "generated 5 profile(s), subscribers added to the AuC" "$out"
+has "ISIM identity copied: warned" "has an ISIM: its IMS identity (EF.IMPI, EF.IMPU, EF.DOMAIN) is copied unchanged into every profile" "$err"
+# PUK1/2, ADM1/2 drawn per profile (TS.48's are public test values), kept wrapped in the AuC
+secrets=()
+for imsi in 001019000000000 001019000000001; do
+	for n in puk1 puk2 adm1 adm2; do
+		run auc secret "$imsi" "$n" --db "$AUC"
+		[[ $rc -eq 0 && "$out" =~ ^[0-9]{8}$ ]] && ok || bad "auc secret $imsi $n: rc=$rc '$out'"
+		secrets+=("$out")
+	done
+done
+expect "card secrets all different" 8 "$(printf '%s\n' "${secrets[@]}" | sort -u | wc -l)"
+for v in "${secrets[@]}"; do
+	grep -q "$v" "$AUC" && bad "card secret $v in the AuC file in clear" || ok
+done
+usage NAME auc secret 001019000000000 pin1 --db "$AUC"
+failure "no puk1 stored for IMSI 001019000009999" auc secret 001019000009999 puk1 --db "$AUC"
 run smdp profile list --db "$GDB" --json
 expect "generated profiles" 5 "$(grep -o '"iccid"' <<<"$out" | wc -l)"
 if grep -q '"8988247000000010018"' <<<"$out" && grep -q '"001019000000004"' <<<"$out"; then ok; else bad "generated ICCID/IMSI sequence: $out"; fi
