@@ -2649,23 +2649,6 @@ static void test_metadata_ppr(void **state)
 	dl_free(&d);
 }
 
-/* Replace the one occurrence of the bytes from_hex in der by to_hex (as long). */
-static void patch_der(uint8_t *der, size_t len, const char *from_hex, const char *to_hex)
-{
-	uint8_t from[64], to[64];
-	size_t fl = 0, tl = 0, hits = 0, at = 0;
-	assert_int_equal(orsp_hex_decode(from_hex, from, sizeof(from), &fl), ORSP_OK);
-	assert_int_equal(orsp_hex_decode(to_hex, to, sizeof(to), &tl), ORSP_OK);
-	assert_int_equal(fl, tl);
-	for (size_t i = 0; i + fl <= len; i++)
-		if (memcmp(der + i, from, fl) == 0) {
-			hits++;
-			at = i;
-		}
-	assert_int_equal(hits, 1);
-	memcpy(der + at, to, tl);
-}
-
 /* PPR1 on a copy of the package with a GID1 ('BA01') and a 3-digit MNC in EF.AD: the owner
  * carries MCC 001 MNC 010 ('00 01 10') and the GID1, no GID2 (EF.GID2 is 'FFFF'); PPR1
  * alone is bit 1: '06 40'. */
@@ -2688,8 +2671,8 @@ static void test_metadata_ppr_gid(void **state)
 	assert_int_equal(orsp_pkg_personalise(pkg, &p), ORSP_OK);
 	assert_int_equal(orsp_pkg_encode(pkg, 0, &der, &der_len), ORSP_OK);
 	orsp_pkg_free(pkg);
-	patch_der(der, der_len, "6f3e8b036f0604800102a5008302ffff",
-	          "6f3e8b036f0604800102a5008302ba01");
+	test_patch_der(der, der_len, "6f3e8b036f0604800102a5008302ffff",
+	               "6f3e8b036f0604800102a5008302ba01");
 	assert_int_equal(orsp_smdp_import_with(f->s, der, der_len, &o, &f->prof), ORSP_OK);
 	free(f->upp); /* check_bpp compares the package with this one */
 	f->upp = malloc(der_len);

@@ -247,23 +247,6 @@ static void test_import_ts48(void **state)
 
 /* ----- Profile Policy Rules ----- */
 
-/* Replace the one occurrence of the bytes from_hex in der by to_hex (as long). */
-static void patch_der(uint8_t *der, size_t len, const char *from_hex, const char *to_hex)
-{
-	uint8_t from[64], to[64];
-	size_t fl = 0, tl = 0, hits = 0, at = 0;
-	assert_int_equal(orsp_hex_decode(from_hex, from, sizeof(from), &fl), ORSP_OK);
-	assert_int_equal(orsp_hex_decode(to_hex, to, sizeof(to), &tl), ORSP_OK);
-	assert_int_equal(fl, tl);
-	for (size_t i = 0; i + fl <= len; i++)
-		if (memcmp(der + i, from, fl) == 0) {
-			hits++;
-			at = i;
-		}
-	assert_int_equal(hits, 1);
-	memcpy(der + at, to, tl);
-}
-
 /* TS.48 v7's EF.AD (PE-USIM: MNC length 2) and EF.GID1, EF.GID2 (PE-OPT-USIM: 'FFFF'), as
  * the package codes them: file ID, then the fillFileContent '83'. */
 #define TS48_EF_AD "6fad8b036f0607a500830480000002"
@@ -348,8 +331,8 @@ static void test_import_ppr(void **state)
 
 	/* both rules, GIDs in the package */
 	u = make_upp(TS48_V7, 202, "P", &len);
-	patch_der(u, len, TS48_EF_GID1, "6f3e8b036f0604800102a5008302ba01");
-	patch_der(u, len, TS48_EF_GID2, "6f3f8b036f0604800102a500830212ff");
+	test_patch_der(u, len, TS48_EF_GID1, "6f3e8b036f0604800102a5008302ba01");
+	test_patch_der(u, len, TS48_EF_GID2, "6f3f8b036f0604800102a500830212ff");
 	o.ppr = ORSP_SMDP_PPR1 | ORSP_SMDP_PPR2;
 	assert_int_equal(orsp_smdp_import_with(s, u, len, &o, &p), ORSP_OK);
 	orsp_pkg_buf_free(u, len);
@@ -364,7 +347,7 @@ static void test_import_ppr(void **state)
 
 	/* EF.AD without the MNC length: the operator gives it */
 	u = make_upp(TS48_V7, 203, "P", &len);
-	patch_der(u, len, TS48_EF_AD, "6fad8b036f0607a500830480000000");
+	test_patch_der(u, len, TS48_EF_AD, "6fad8b036f0607a500830480000000");
 	o.ppr = ORSP_SMDP_PPR2;
 	o.mnc_len = 3;
 	assert_int_equal(orsp_smdp_import_with(s, u, len, &o, &p), ORSP_OK);
@@ -450,7 +433,7 @@ static void test_import_ppr_refused(void **state)
 	static const unsigned bad_ppr[] = {0x01, 0x08, 0x03, 0x10, 0x80000000u};
 	(void)state;
 
-	patch_der(no_ad, nad, TS48_EF_AD, "6fad8b036f0607a500830480000000");
+	test_patch_der(no_ad, nad, TS48_EF_AD, "6fad8b036f0607a500830480000000");
 	for (size_t i = 0; i < ORSP_ARRAY_LEN(bad_ppr); i++) {
 		o = (orsp_smdp_import_opts){.ppr = bad_ppr[i]};
 		assert_int_equal(orsp_smdp_import_with(s, u, len, &o, NULL), ORSP_E_USAGE);

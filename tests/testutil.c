@@ -183,3 +183,20 @@ orsp_cert *test_load_cert(const char *rel)
 		fail_msg("%s: %s", rel, orsp_err_detail());
 	return c;
 }
+
+/* Replace the one occurrence of the bytes from_hex in der by to_hex (as long). */
+void test_patch_der(uint8_t *der, size_t len, const char *from_hex, const char *to_hex)
+{
+	uint8_t from[64], to[64];
+	size_t fl = 0, tl = 0, hits = 0, at = 0;
+	assert_int_equal(orsp_hex_decode(from_hex, from, sizeof(from), &fl), ORSP_OK);
+	assert_int_equal(orsp_hex_decode(to_hex, to, sizeof(to), &tl), ORSP_OK);
+	assert_int_equal(fl, tl);
+	for (size_t i = 0; i + fl <= len; i++)
+		if (memcmp(der + i, from, fl) == 0) {
+			hits++;
+			at = i;
+		}
+	assert_int_equal(hits, 1);
+	memcpy(der + at, to, tl);
+}

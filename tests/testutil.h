@@ -43,4 +43,8 @@ const char *test_tmpdir(const char *name);
 #define assert_bytes_equal(a, b, n) assert_bytes_equal_((a), (b), (n), __FILE__, __LINE__)
 void assert_bytes_equal_(const void *a, const void *b, size_t n, const char *file, int line);
 
+/* Replace the one occurrence of the bytes from_hex in der by to_hex (as long); fails the
+ * test unless there is exactly one. */
+void test_patch_der(uint8_t *der, size_t len, const char *from_hex, const char *to_hex);
+
 #endif
