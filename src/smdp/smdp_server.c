@@ -173,7 +173,9 @@ static orsp_err serve(orsp_smdp_server *srv, handle_fn fn, const char *iface,
 		        iface, r.function[0] ? r.function : function,
 		        r.transaction_id[0] ? r.transaction_id : "-", r.eid[0] ? r.eid : "-",
 		        r.http_status,
-		        r.subject_code[0] ? r.subject_code : r.http_status >= 500 ? "error" : "ok",
+		        r.subject_code[0]      ? r.subject_code
+		        : r.http_status >= 500 ? "error"
+		                               : "ok",
 		        r.subject_code[0] ? "/" : "", r.reason_code, ms, e ? " error=" : "",
 		        e ? orsp_err_detail() : "");
 	count(srv, &r, ms);
