@@ -612,7 +612,9 @@ static orsp_err card_secrets_draw(card_secrets *cs, orsp_pkg_perso *pp)
  * both succeeded are they committed, the AuC first. A failure before that rolls both back,
  * so neither store keeps anything of the profile. Should the last commit (the SM-DP+'s)
  * fail, the AuC subscriber just committed is deleted again: a subscriber whose random K
- * nobody holds is harmless, an Available profile the AuC cannot authenticate is not. */
+ * nobody holds is harmless, an Available profile the AuC cannot authenticate is not.
+ * A commit that fails only in its flush has committed (orsp_db_committed): it is never
+ * undone, only warned about, since the other store must then keep its side too. */
 static orsp_err import_with_auc(orsp_smdp *s, orsp_auc *auc, const orsp_pkg *pkg,
                                 const uint8_t *upp, size_t upp_len, const orsp_smdp_import_opts *io,
                                 const char *imsi, const uint8_t k[16], const uint8_t opc[16],
@@ -648,12 +650,21 @@ static orsp_err import_with_auc(orsp_smdp *s, orsp_auc *auc, const orsp_pkg *pkg
 	if (!e) {
 		auc_tx = false;
 		e = orsp_db_commit(adb);
-		committed = !e;
+		committed = orsp_db_committed(adb);
+		if (e && committed) {
+			fprintf(stderr, "openrsp: warning: AuC subscriber %s: %s\n", imsi,
+			        orsp_err_detail());
+			e = ORSP_OK;
+		}
 	}
 	if (!e) {
 		smdp_tx = false;
 		e = orsp_db_commit(sdb);
-		if (e) {
+		if (e && orsp_db_committed(sdb)) {
+			fprintf(stderr, "openrsp: warning: SM-DP+ profile of %s: %s\n", imsi,
+			        orsp_err_detail());
+			e = ORSP_OK;
+		} else if (e) {
 			char detail[256];
 			snprintf(detail, sizeof(detail), "%s", orsp_err_detail());
 			if (orsp_auc_delete(auc, imsi) == ORSP_OK)

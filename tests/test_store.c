@@ -549,9 +549,28 @@ static void test_db_failure_injection(void **state)
 	assert_int_equal(orsp_db_commit(db), ORSP_E_STORAGE);
 	assert_false(orsp_db_in_transaction(db));
 	assert_int_equal(count_rows(db, "SELECT COUNT(*) FROM t"), 0);
+	assert_false(orsp_db_committed(db));
 	orsp_db_inject_failure(db, 5);
 	orsp_db_inject_failure(db, -1);
 	assert_int_equal(orsp_db_exec(db, "SELECT 1"), ORSP_OK);
+	/* A failing flush after the COMMIT: an error, but the transaction was committed, and
+	 * orsp_db_committed says so (the caller must not undo what depends on it). */
+	assert_int_equal(orsp_db_begin(db), ORSP_OK);
+	assert_false(orsp_db_committed(db));
+	assert_int_equal(orsp_db_exec(db, "INSERT INTO t VALUES (2)"), ORSP_OK);
+	orsp_db_inject_sync_failure(db);
+	assert_int_equal(orsp_db_commit(db), ORSP_E_STORAGE);
+	assert_non_null(strstr(orsp_err_detail(), "committed"));
+	assert_true(orsp_db_committed(db));
+	assert_false(orsp_db_in_transaction(db));
+	assert_int_equal(count_rows(db, "SELECT COUNT(*) FROM t WHERE a = 2"), 1);
+	/* a rolled-back transaction is not committed; the injection fired once */
+	assert_int_equal(orsp_db_begin(db), ORSP_OK);
+	orsp_db_rollback(db);
+	assert_false(orsp_db_committed(db));
+	assert_int_equal(orsp_db_begin(db), ORSP_OK);
+	assert_int_equal(orsp_db_commit(db), ORSP_OK);
+	assert_true(orsp_db_committed(db));
 	orsp_db_close(db);
 }
 

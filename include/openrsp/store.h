@@ -71,7 +71,11 @@ ORSP_MUST_CHECK orsp_err orsp_db_begin(orsp_db *db);
  * transaction: ORSP_E_STATE. */
 ORSP_MUST_CHECK orsp_err orsp_db_begin_flat(orsp_db *db);
 /* Commit; the outermost commit returns once the transaction is durable (it survives a
- * power cut). Concurrent commits on one file share their flush (group commit). */
+ * power cut). Concurrent commits on one file share their flush (group commit).
+ * An error of the outermost commit means either that nothing of the transaction is kept
+ * (it was rolled back) or, when only the flush after the commit failed, that it was
+ * committed (visible, survives a crash of the process) but may not survive a power cut:
+ * orsp_db_committed tells the two apart. The transaction is closed in both cases. */
 ORSP_MUST_CHECK orsp_err orsp_db_commit(orsp_db *db);
 /* Commit the outermost transaction without waiting for the flush: it is visible at once,
  * survives a crash of the process, and becomes durable with the next durable commit on the
@@ -84,6 +88,11 @@ ORSP_MUST_CHECK orsp_err orsp_db_commit_lazy(orsp_db *db);
  * transaction when the connection closes). */
 void orsp_db_rollback(orsp_db *db);
 bool orsp_db_in_transaction(const orsp_db *db);
+/* Whether the last outermost transaction of this handle was committed: true after its
+ * commit succeeded, or failed only in the flush after it (see orsp_db_commit); false after
+ * a rollback or a failed commit, while a transaction is open, and before the first one. For
+ * a caller that must never undo, or report as lost, a transaction that was committed. */
+bool orsp_db_committed(const orsp_db *db);
 
 /* Rows changed by the last INSERT/UPDATE/DELETE statement. */
 int64_t orsp_db_changes(orsp_db *db);
@@ -145,6 +154,9 @@ ORSP_MUST_CHECK orsp_err orsp_db_schema_version(orsp_db *db, const char *module,
  * next one) fail with ORSP_E_STORAGE, once. Rollback is never failed. Pass -1 to disarm.
  * Used by the tests to prove that a failure between any two writes leaves no trace. */
 void orsp_db_inject_failure(orsp_db *db, int n);
+/* Make the next flush after a durable commit of this handle fail with ORSP_E_STORAGE, once
+ * (orsp_db_inject_failure does not count flushes). The commit itself has happened then. */
+void orsp_db_inject_sync_failure(orsp_db *db);
 
 /* ----- key-encryption key ----- */
 

@@ -84,6 +84,8 @@ struct orsp_db {
 	bool aborted;   /* an inner rollback took the whole transaction with it */
 	bool flat;      /* nested levels of this transaction are not savepoints */
 	int fail_in; /* operations left before an injected failure; -1 = disarmed */
+	bool fail_sync; /* fail the next flush (orsp_db_inject_sync_failure) */
+	bool committed; /* the last outermost transaction was committed (orsp_db_committed) */
 	unsigned busy_ms;
 	write_queue *wq; /* NULL for a database without a file */
 	bool wq_held;
@@ -234,18 +236,23 @@ static orsp_err make_durable(orsp_db *db, uint64_t n)
 
 	if (err)
 		return err;
-	if (!q || n == 0)
-		return db->ops->sync_log(log);
-	pthread_mutex_lock(&q->sync_mu);
-	if (q->synced < n) {
-		pthread_mutex_lock(&q->mu);
-		upto = q->committed;
-		pthread_mutex_unlock(&q->mu);
+	if (db->fail_sync) {
+		db->fail_sync = false;
+		err = orsp_errf(ORSP_E_STORAGE, "injected failure at sync");
+	} else if (!q || n == 0) {
 		err = db->ops->sync_log(log);
-		if (!err)
-			q->synced = upto;
+	} else {
+		pthread_mutex_lock(&q->sync_mu);
+		if (q->synced < n) {
+			pthread_mutex_lock(&q->mu);
+			upto = q->committed;
+			pthread_mutex_unlock(&q->mu);
+			err = db->ops->sync_log(log);
+			if (!err)
+				q->synced = upto;
+		}
+		pthread_mutex_unlock(&q->sync_mu);
 	}
-	pthread_mutex_unlock(&q->sync_mu);
 	if (err)
 		return orsp_errf(ORSP_E_STORAGE, "the transaction was committed but may not survive "
 		                 "a power cut: %s", orsp_err_detail());
@@ -289,6 +296,12 @@ void orsp_db_inject_failure(orsp_db *db, int n)
 {
 	if (db)
 		db->fail_in = n < 0 ? -1 : n;
+}
+
+void orsp_db_inject_sync_failure(orsp_db *db)
+{
+	if (db)
+		db->fail_sync = true;
 }
 
 orsp_err orsp_db_open(const char *uri, orsp_db **out)
@@ -475,6 +488,7 @@ orsp_err orsp_db_begin(orsp_db *db)
 		db->depth++;
 		return ORSP_OK;
 	}
+	db->committed = false;
 	err = turn_take(db);
 	if (err)
 		return err;
@@ -525,6 +539,7 @@ static orsp_err commit(orsp_db *db, bool durable)
 	if (--db->depth == 0) {
 		/* the turn ends with the transaction, before the flush */
 		uint64_t n = queue_committed(db);
+		db->committed = true;
 		db->flat = false;
 		queue_leave(db);
 		turn_give(db);
@@ -569,6 +584,11 @@ void orsp_db_rollback(orsp_db *db)
 		turn_give(db);
 	}
 	(void)orsp_errf(ORSP_OK, "%s", detail);
+}
+
+bool orsp_db_committed(const orsp_db *db)
+{
+	return db && db->committed;
 }
 
 bool orsp_db_in_transaction(const orsp_db *db)
