@@ -71,6 +71,47 @@ static bool db_opt(db_opts *o, int c, const char *arg)
 	return true;
 }
 
+/* The file a database URI names (orsp_db_open: an optional `sqlite:` prefix). */
+static const char *db_file_of(const char *uri)
+{
+	return strncmp(uri, "sqlite:", 7) == 0 ? uri + 7 : uri;
+}
+
+/* The directory part of a path and its last component, in dir[n] and *base. */
+static bool split_path(const char *path, char *dir, size_t n, const char **base)
+{
+	const char *slash = strrchr(path, '/');
+
+	if (!slash) {
+		*base = path;
+		return snprintf(dir, n, ".") < (int)n;
+	}
+	*base = slash + 1;
+	return snprintf(dir, n, "%.*s", slash == path ? 1 : (int)(slash - path), path) < (int)n;
+}
+
+/* Whether two database URIs name the same SQLite file, which may not exist yet: the same
+ * inode if both exist, else (neither exists) the same name in the same directory. */
+static bool same_db_file(const char *a_uri, const char *b_uri)
+{
+	const char *a = db_file_of(a_uri), *b = db_file_of(b_uri), *ba, *bb;
+	char da[4096], db[4096];
+	struct stat sa, sb;
+	bool ea = stat(a, &sa) == 0, eb = stat(b, &sb) == 0;
+
+	if (strcmp(a, ":memory:") == 0 || strcmp(b, ":memory:") == 0)
+		return false; /* a database of its own per connection */
+	if (ea || eb)
+		return ea && eb && sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+	if (!split_path(a, da, sizeof(da), &ba) || !split_path(b, db, sizeof(db), &bb))
+		return strcmp(a, b) == 0;
+	if (strcmp(ba, bb) != 0)
+		return false;
+	if (stat(da, &sa) != 0 || stat(db, &sb) != 0)
+		return strcmp(da, db) == 0;
+	return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+}
+
 static int open_smdp(const db_opts *o, orsp_smdp **out)
 {
 	char kek_path[4096];
@@ -84,7 +125,7 @@ static int open_smdp(const db_opts *o, orsp_smdp **out)
 		    (int)sizeof(kek_path))
 			return cli_usage("--kek-file", "path too long");
 	} else {
-		const char *file = strncmp(o->db, "sqlite:", 7) == 0 ? o->db + 7 : o->db;
+		const char *file = db_file_of(o->db);
 		if (snprintf(kek_path, sizeof(kek_path), "%s.kek", file) >= (int)sizeof(kek_path))
 			return cli_usage("--db", "path too long");
 	}
@@ -792,6 +833,11 @@ static int smdp_profile_generate(int argc, char **argv)
 		return cli_missing("--imsi-start");
 	if (!dbo.db)
 		return cli_missing("--db");
+	/* One file for both would deadlock: the AuC's write transaction is open while the
+	 * SM-DP+ begins its own on another connection to the file (import_with_auc). */
+	if (auc_db && same_db_file(auc_db, dbo.db))
+		return cli_usage("--auc", "names the SM-DP+ database (--db): the AuC needs a "
+		                          "database of its own");
 	if ((rc = cli_uint("--count", count_s ? count_s : "1", 1, 1000000, &v)))
 		return rc;
 	count = (size_t)v;
@@ -867,7 +913,7 @@ static int smdp_profile_generate(int argc, char **argv)
 		char kp[4200];
 		orsp_secret kek = {0};
 		/* the same path `openrsp auc` uses: a `sqlite:` URI's file name + ".kek" */
-		const char *file = strncmp(auc_db, "sqlite:", 7) == 0 ? auc_db + 7 : auc_db;
+		const char *file = db_file_of(auc_db);
 		if (snprintf(kp, sizeof(kp), "%s.kek", file) >= (int)sizeof(kp)) {
 			rc = cli_usage("--auc", "path too long");
 			goto out;
@@ -1157,8 +1203,9 @@ static const cli_cmd smdp_cmds[] = {
                 "from --iccid-start after its first 7 digits, the issuer number; Luhn digit\n"
                 "added), IMSI (counting up in the MSIN; the MNC length from EF.AD, else\n"
                 "--mnc-length) and random Milenage K/OPc, imported Available; with --auc DB\n"
-                "the same K/OPc go into that AuC (KEK <DB>.kek), each profile into both or\n"
-                "neither. A range that would run past either counter is refused first. The\n"
+                "the same K/OPc go into that AuC (KEK <DB>.kek; a file other than --db's),\n"
+                "each profile into both or neither. A range that would run past either counter is "
+                "refused first. The\n"
                 "keys are never printed. A progress bar on a terminal.\n"
                 "--ppr: the profiles' metadata carries these Profile Policy Rules and the\n"
                 "profile owner: MCC and MNC of the IMSI (MNC length from EF.AD, else\n"

@@ -185,6 +185,16 @@ expect "AuC delta from the template" "1000 0000000000e0" \
 	"$(python3 -c 'import json,sys; j=json.load(sys.stdin); print(j["sqn_delta"], j["sqn"])' <<<"$out")"
 run auc list --db "$AUC" --json
 expect "AuC delta default" 268435456 "$(python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["sqn_delta"])' <<<"$out")"
+# --auc naming the --db file (also through `sqlite:`, another spelling of the path, or a
+# file not created yet) is refused before anything is written: the two transactions would
+# wait for each other
+TPL=$G/v7/TS48_V7.0_eSIM_GTP_SAIP2.3_NoBERTLV.der
+usage --auc smdp profile generate --db "$GDB" --template "$TPL" --iccid-start 898824700000008000 \
+	--imsi-start 001019000000800 --auc "sqlite:$T/./$(basename "$GDB")"
+mkdir -p "$T/new"
+usage --auc smdp profile generate --db "$T/new/one.db" --template "$TPL" --iccid-start 898824700000008000 \
+	--imsi-start 001019000000800 --auc "$T/new/../new/one.db"
+expect "nothing created" "" "$(ls "$T/new")"
 usage --iccid-start smdp profile generate --db "$GDB" --template x --iccid-start 12 --imsi-start 001019000000000
 usage --imsi-start smdp profile generate --db "$GDB" --template x --iccid-start 898824700000001000 --imsi-start 12a
 usage --count smdp profile generate --db "$GDB" --template x --iccid-start 898824700000001000 --imsi-start 001019000000000 --count 0
