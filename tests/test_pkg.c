@@ -861,6 +861,40 @@ static void usim_ad_size_only(ProfileElement_t *pe, void *arg)
 			       (const char *)arg);
 }
 
+static void usim_ad_absent(ProfileElement_t *pe, void *arg)
+{
+	(void)arg;
+	assert_non_null(pe->choice.usim.ef_ad);
+	ASN_STRUCT_FREE(asn_DEF_File, pe->choice.usim.ef_ad);
+	pe->choice.usim.ef_ad = NULL;
+}
+
+/* An EF.AD left to the TCA template (absent, or only a size, or nothing) reads as the
+ * template's '00000002': a 2-digit MNC, as the USIM serves it, not "unknown" (which would
+ * let --mnc-length 3 give a profile owner the device contradicts). */
+static void test_usim_mnc_len_template_ad(void **state)
+{
+	static char s4[] = "04", s5[] = "05";
+	char *sizes[] = {s4, s5, NULL, NULL};
+	(void)state;
+	for (size_t k = 0; k < ORSP_ARRAY_LEN(sizes); k++) {
+		pelist pl;
+		orsp_pkg_usim u;
+		orsp_pkg *pkg = NULL;
+		size_t len;
+		pl_load(&pl, V7);
+		pl_edit(&pl, pl_find(&pl, ORSP_PE_USIM, 0),
+		        k == 3 ? usim_ad_absent : usim_ad_size_only, sizes[k]);
+		uint8_t *b = pl_join(&pl, &len);
+		assert_int_equal(orsp_pkg_decode(b, len, &pkg), ORSP_OK);
+		assert_int_equal(orsp_pkg_get_usim(pkg, 0, &u), ORSP_OK);
+		assert_int_equal(u.mnc_len, 2);
+		orsp_pkg_free(pkg);
+		free(b);
+		pl_free(&pl);
+	}
+}
+
 /* --mnc-len on an EF.AD the package gives only a size for (or nothing): the TCA template's
  * default content '00000002' with byte 4 set, not 'FF' bytes around the MNC length. */
 static void test_personalise_mnc_len_template_ad(void **state)
@@ -1566,6 +1600,7 @@ int main(void)
 	    cmocka_unit_test(test_personalise_milenage),
 	    cmocka_unit_test(test_personalise_tuak),
 	    cmocka_unit_test(test_personalise_mnc_len_template_ad),
+	    cmocka_unit_test(test_usim_mnc_len_template_ad),
 	    cmocka_unit_test(test_personalise_bad_input),
 	    cmocka_unit_test(test_personalise_all_or_nothing),
 	    cmocka_unit_test(test_personalise_lossy),

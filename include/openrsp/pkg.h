@@ -217,7 +217,8 @@ typedef struct orsp_pkg_usim {
 	bool has_ad;
 	uint8_t ad[8]; /* EF.AD as defined (first 8 bytes) */
 	size_t ad_len;
-	unsigned mnc_len; /* EF.AD byte 4 (2 or 3); 0 if not given */
+	unsigned mnc_len; /* EF.AD byte 4 (2 or 3); 2 if the package leaves EF.AD's content to
+	                     the template (TCA default '00000002'); 0 if EF.AD gives no length */
 	bool has_spn;
 	uint8_t spn_display; /* EF.SPN byte 1 */
 	char spn[64];        /* EF.SPN name, UTF-8 (GSM default alphabet decoded) */

@@ -99,6 +99,20 @@ static bool os_size(const OCTET_STRING_t *os, size_t *out)
 	return true;
 }
 
+bool file_defines_content(const File_t *f)
+{
+	const Fcp_t *fcp = file_fcp(f);
+
+	if (fcp && fcp->proprietaryEFInfo &&
+	    (fcp->proprietaryEFInfo->fillPattern || fcp->proprietaryEFInfo->repeatPattern))
+		return true;
+	for (int i = 0; f && i < f->list.count; i++)
+		if (f->list.array[i] &&
+		    f->list.array[i]->present == File__Member_PR_fillFileContent)
+			return true;
+	return false;
+}
+
 orsp_err file_content(const File_t *f, const char *name, uint8_t *buf, size_t cap, size_t *len)
 {
 	Fcp_t *fcp = file_fcp(f);

@@ -50,6 +50,11 @@ orsp_err orsp_pkg_get_usim(const orsp_pkg *pkg, size_t n, orsp_pkg_usim *out)
 		out->has_imsi = true;
 
 	f = fs_file(pe, "ef-ad");
+	/* An EF.AD the package leaves out, or gives only a size, has the TCA template's
+	 * content '00000002' (Annex A, ADF.USIM): a 2-digit MNC, as the USIM serves it
+	 * (src/euicc/usim_fs.c) and as personalisation assumes it (pkg_perso.c). */
+	if (!f || !file_defines_content(f))
+		out->mnc_len = 2;
 	if (f && file_content(f, "ef-ad", buf, sizeof(buf), &len) == ORSP_OK && len > 0) {
 		out->has_ad = true;
 		out->ad_len = len < sizeof(out->ad) ? len : sizeof(out->ad);

@@ -69,6 +69,9 @@ Fcp_t *file_fcp(const File_t *f);
 /* The linearised content (see orsp_pkg_file_read); name picks the TS 31.102 default size. */
 ORSP_MUST_CHECK orsp_err file_content(const File_t *f, const char *name, uint8_t *buf, size_t cap,
                                       size_t *len);
+/* Whether the package gives any of f's bytes: a fillPattern/repeatPattern or content (else
+ * the file's template content applies). */
+bool file_defines_content(const File_t *f);
 /* Replace every fillFileOffset/fillFileContent of f by one fillFileContent of n bytes. */
 ORSP_MUST_CHECK orsp_err file_set_content(File_t *f, const uint8_t *p, size_t n);
 /* Default size of the EFs whose size TS 31.102 / TS 102 221 fixes, else 0. */

@@ -194,21 +194,6 @@ static orsp_err apply_iccid(orsp_pkg *c, const char *iccid)
 	return e;
 }
 
-/* Whether the package gives any of f's bytes: a fillPattern/repeatPattern or content. */
-static bool file_defines_content(const File_t *f)
-{
-	const Fcp_t *fcp = file_fcp(f);
-
-	if (fcp && fcp->proprietaryEFInfo &&
-	    (fcp->proprietaryEFInfo->fillPattern || fcp->proprietaryEFInfo->repeatPattern))
-		return true;
-	for (int i = 0; f && i < f->list.count; i++)
-		if (f->list.array[i] &&
-		    f->list.array[i]->present == File__Member_PR_fillFileContent)
-			return true;
-	return false;
-}
-
 /* EF.AD as the TCA template creates it (Annex A, ADF.USIM: default content '00000002', a
  * fill pattern whose last byte repeats; size 4 unless the package gives one) into ad; the
  * length. The USIM serves the same bytes (src/euicc/usim_fs.c). */
