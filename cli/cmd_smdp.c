@@ -559,32 +559,35 @@ static bool incr_digits(char *d, size_t n)
 	return false;
 }
 
-/* The AuC subscriber's SQN range from the package's first algoParameter, as the USIM loads
- * it (src/euicc/usim_fs.c): Δ = sqnDelta, and SEQ_MS(i) = sqnInit[i] for IND i (5 IND bits,
- * the AuC's default). The AuC starts at the highest of them (IND 0), so its first vector,
- * SEQ + 1, is above every SEQ_MS(i) and within Δ of them (TS 33.102 C.2.1). */
+/* The AuC subscriber's SQN range from the USIM's own algoParameter (orsp_pkg_naa_aka: the
+ * one the USIM loads, src/euicc/usim_fs.c, not merely the package's first, which may be an
+ * ISIM's): Δ = sqnDelta, and SEQ_MS(i) = sqnInit[i] for IND i (5 IND bits, the AuC's
+ * default). The AuC starts at the highest of them (IND 0), so its first vector, SEQ + 1, is
+ * above every SEQ_MS(i) and within Δ of them (TS 33.102 C.2.1). */
 static orsp_err auc_sqn_from_pkg(const orsp_pkg *pkg, orsp_auc_new *an)
 {
+	orsp_pkg_usim u;
 	orsp_pkg_aka aka;
-	orsp_err e;
+	uint64_t seq = 0;
+	size_t n = 0;
+	orsp_err e = orsp_pkg_get_usim(pkg, 0, &u);
 
-	for (size_t i = 0; i < orsp_pkg_aka_count(pkg); i++) {
-		uint64_t seq = 0;
-		if ((e = orsp_pkg_get_aka(pkg, i, &aka)) != ORSP_OK)
-			return e;
-		if (aka.is_mapping)
-			continue;
-		for (size_t j = 0; j < aka.n_sqn_init && j < 32; j++)
-			if (aka.sqn_init[j] > seq)
-				seq = aka.sqn_init[j];
-		if (seq > (ORSP_AKA_SQN_MAX >> an->ind_bits))
-			return orsp_errf(ORSP_E_USAGE, "sqnInit %" PRIu64 " too large for the AuC",
-			                 seq);
-		an->sqn_delta = aka.sqn_delta;
-		an->sqn = seq << an->ind_bits;
-		return ORSP_OK;
-	}
-	return orsp_errf(ORSP_E_NOT_FOUND, "the template has no algoParameter");
+	if (!e)
+		e = orsp_pkg_naa_aka(pkg, u.pe_index, &n);
+	if (e == ORSP_E_NOT_FOUND)
+		return orsp_errf(e, "the template's USIM has no algoParameter");
+	if (!e)
+		e = orsp_pkg_get_aka(pkg, n, &aka);
+	if (e)
+		return e;
+	for (size_t j = 0; j < aka.n_sqn_init && j < 32; j++)
+		if (aka.sqn_init[j] > seq)
+			seq = aka.sqn_init[j];
+	if (seq > (ORSP_AKA_SQN_MAX >> an->ind_bits))
+		return orsp_errf(ORSP_E_USAGE, "sqnInit %" PRIu64 " too large for the AuC", seq);
+	an->sqn_delta = aka.sqn_delta;
+	an->sqn = seq << an->ind_bits;
+	return ORSP_OK;
 }
 
 /* The PUKs and ADM keys generate draws per profile (TS 102 221 §9: PUKs 8 digits, ADM keys
