@@ -3,6 +3,8 @@
  * the way a card does, checks every server signature, and decrypts the bound profile package
  * to the exact package the SM-DP+ holds. Then a negative test for every check. */
 #include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
@@ -2463,6 +2465,23 @@ static void test_cancel_after_ttl(void **state)
 	dl_free(&d);
 }
 
+/* The orsp_db_begin calls of a thread that set begin_watched are counted: the link wraps
+ * orsp_db_begin (-Wl,--wrap, tests/CMakeLists.txt), so that test_cancel_racing_delivery knows,
+ * without a sleep, that its cancel has read the session (step_begin) and gone on to the write
+ * transaction that the other handle's lock holds up. */
+orsp_err __real_orsp_db_begin(orsp_db *db);
+orsp_err __wrap_orsp_db_begin(orsp_db *db);
+
+static _Thread_local bool begin_watched;
+static atomic_int begins_seen;
+
+orsp_err __wrap_orsp_db_begin(orsp_db *db)
+{
+	if (begin_watched)
+		atomic_fetch_add(&begins_seen, 1);
+	return __real_orsp_db_begin(db);
+}
+
 /* A cancelSession answered in a thread of its own (cmocka asserts only in the main one). */
 typedef struct cancel_call {
 	fx *f;
@@ -2474,6 +2493,7 @@ typedef struct cancel_call {
 static void *cancel_main(void *arg)
 {
 	cancel_call *c = arg;
+	begin_watched = true;
 	c->e = orsp_es9p_handle(&c->f->svc, c->f->s, "cancelSession", (const uint8_t *)c->body,
 	                        strlen(c->body), &c->rep);
 	return NULL;
@@ -2481,8 +2501,10 @@ static void *cancel_main(void *arg)
 
 /* cancelSession (postponed) racing this session's getBoundProfilePackage in another server
  * process: the cancel reads the session before the delivery and waits for the write lock
- * while the delivery commits. It ends the session as it is then, delivered: the profile goes
- * back to Released, not stranded in Downloaded by a cancel refused as unknown. */
+ * while the delivery commits (the test waits until the cancel thread has called
+ * orsp_db_begin, which comes after its read of the session: no timing assumed). It ends the session
+ * as it is then, delivered: the profile goes back to Released, not stranded in Downloaded by a
+ * cancel refused as unknown. */
 static void test_cancel_racing_delivery(void **state)
 {
 	fx *f = *state;
@@ -2504,9 +2526,14 @@ static void test_cancel_racing_delivery(void **state)
 	assert_non_null(cc.body);
 	assert_int_equal(orsp_smdp_open(f->db, &f->kek, &other), ORSP_OK);
 	assert_int_equal(orsp_db_begin(orsp_smdp_db(other)), ORSP_OK);
+	atomic_store(&begins_seen, 0);
 	assert_int_equal(pthread_create(&th, NULL, cancel_main, &cc), 0);
 	/* the cancel reads the session (authenticated) and waits for the lock other holds */
-	nanosleep(&(struct timespec){0, 500 * 1000 * 1000}, NULL);
+	for (int i = 0; atomic_load(&begins_seen) == 0; i++) {
+		if (i == 6000)
+			fail_msg("the cancel did not reach its transaction within 60 s");
+		nanosleep(&(struct timespec){0, 10 * 1000 * 1000}, NULL);
+	}
 	rsp = call_on(f, other, "getBoundProfilePackage", gbpp_request(f, &d, NULL, true, false),
 	              &http);
 	expect_ok(rsp);
