@@ -145,10 +145,13 @@ static uint64_t now_us(void)
 	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
 }
 
-/* The handler time of a worker thread up to now (a run under way counted so far). */
+/* The handler time of a worker thread up to now (a run under way counted so far). since is
+ * read first, with acquire: run_handler clears it with release after adding the run to the
+ * total, so a run seen finished (since 0) is in the total read next; never the other way round
+ * (the clock would then run ahead on a weakly ordered CPU and cut a connection early). */
 static uint64_t worker_busy(const struct worker_acct *w, uint64_t now)
 {
-	uint64_t since = atomic_load_explicit(&w->busy_since_us, memory_order_relaxed);
+	uint64_t since = atomic_load_explicit(&w->busy_since_us, memory_order_acquire);
 	uint64_t total = atomic_load_explicit(&w->busy_total_us, memory_order_relaxed);
 	return total + (since && now > since ? now - since : 0);
 }
@@ -531,8 +534,9 @@ static enum MHD_Result run_handler(struct MHD_Connection *conn, const char *url,
 	orsp_err_clear();
 	err = st->route->handler(st->route->ctx, &req, &resp);
 	if (w) {
+		/* the total first, then "finished" with release: worker_busy */
 		atomic_fetch_add_explicit(&w->busy_total_us, now_us() - t0, memory_order_relaxed);
-		atomic_store_explicit(&w->busy_since_us, 0, memory_order_relaxed);
+		atomic_store_explicit(&w->busy_since_us, 0, memory_order_release);
 	}
 	if (err) {
 		orsp_log(ORSP_LOG_WARN, "http: %s %s: handler failed: %s: %s", st->method, st->path,
