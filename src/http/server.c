@@ -318,8 +318,11 @@ static enum MHD_Result queue(struct req_state *st, struct MHD_Connection *conn,
 		st->responded = true;
 		st->status = resp->status;
 		/* The answer goes out from now on: it has the request timeout to be taken
-		 * (until on_completed). An early answer (404, 413, ...) ends the request's own
-		 * deadline too: libmicrohttpd reads no more of it. */
+		 * (until on_completed). An early answer (404, 413, ...) replaces the request's
+		 * own deadline too, although the rest of its body is still read (on_access
+		 * drops it, up to DROP_LIMIT, then closes): reading that rest and writing the
+		 * answer both count against this one deadline, so such a connection lives up
+		 * to about twice the request timeout from its accept. */
 		if (st->slot)
 			slot_arm(st->srv, st->slot, true);
 	}
