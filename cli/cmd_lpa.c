@@ -444,6 +444,15 @@ static int profile_list(int argc, char **argv)
 			cj_str(&j, "serviceProviderName", p[i].spn);
 			cj_str(&j, "profileName", p[i].name);
 			cj_str(&j, "profileClass", class_str(p[i].profile_class));
+			if (p[i].ppr &
+			    ORSP_LPA_PPR_RULES) { /* only when set: lpac has no such key */
+				static const char *const names[] = {"ppr1", "ppr2", "ppr3"};
+				cj_arr_begin(&j, "profilePolicyRules");
+				for (size_t b = 0; b < ORSP_ARRAY_LEN(names); b++)
+					if (p[i].ppr & (ORSP_LPA_PPR1 << b))
+						cj_str(&j, NULL, names[b]);
+				cj_arr_end(&j);
+			}
 			cj_obj_end(&j);
 		}
 		cj_arr_end(&j);
@@ -453,11 +462,17 @@ static int profile_list(int argc, char **argv)
 	} else {
 		printf("%-20s  %-8s  %-12s  %-20s  %s\n", "ICCID", "STATE", "CLASS", "PROVIDER",
 		       "NAME (NICKNAME)");
-		for (size_t i = 0; i < n; i++)
-			printf("%-20s  %-8s  %-12s  %-20s  %s%s%s%s\n", p[i].iccid,
+		for (size_t i = 0; i < n; i++) {
+			char rules[160] = "";
+			if (p[i].ppr & ORSP_LPA_PPR_RULES)
+				orsp_lpa_ppr_str(p[i].ppr & ORSP_LPA_PPR_RULES, rules,
+				                 sizeof(rules));
+			printf("%-20s  %-8s  %-12s  %-20s  %s%s%s%s%s%s%s\n", p[i].iccid,
 			       p[i].enabled ? "enabled" : "disabled", class_str(p[i].profile_class),
 			       p[i].spn, p[i].name, p[i].nickname[0] ? " (" : "", p[i].nickname,
-			       p[i].nickname[0] ? ")" : "");
+			       p[i].nickname[0] ? ")" : "", rules[0] ? "  [rules: " : "", rules,
+			       rules[0] ? "]" : "");
+		}
 	}
 out:
 	close_euicc(&s);

@@ -290,6 +290,10 @@ sys.exit(os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]))' "$@") || rc=$?
 	run lpa profile list --euicc "local:$E2" --json
 	[[ "$(json payload data 0 iccid)" == "$ICCID" && "$(json payload data 0 profileState)" == disabled ]] &&
 		ok || bad "profile list after download: $out"
+	[[ "$(json payload data 0 profilePolicyRules)" == "['ppr1']" ]] &&
+		ok || bad "profile list --json: the PPR1 the profile carries: $out"
+	run lpa profile list --euicc "local:$E2"
+	has "profile list: the rules" "[rules: PPR1 (no disabling)]" "$out"
 	run lpa profile enable "$ICCID" --euicc "local:$E2"
 	[[ $rc -eq 0 ]] && ok || bad "enable: rc=$rc $err"
 	run lpa notification list --euicc "local:$E2" --json
