@@ -809,6 +809,21 @@ static size_t mapping_pe(const char *aid_hex, uint8_t *out)
  * ISIM's run moved before the USIM's (with another K): the USIM still authenticates with
  * its own K. Its akaParameter replaced by a mappingParameter onto the ISIM's AID: the
  * ISIM's K; onto an AID no NAA has: no AKA parameters (AUTHENTICATE refused). */
+/* Whether the package at der passes orsp_pkg_validate; if not and why is given, the refusal
+ * names it. */
+static bool validates(const uint8_t *der, size_t len, const char *why)
+{
+	orsp_pkg *pkg = NULL;
+	orsp_err e;
+	assert_int_equal(orsp_pkg_decode(der, len, &pkg), ORSP_OK);
+	e = orsp_pkg_validate(pkg, NULL);
+	if (e && why)
+		assert_non_null(strstr(orsp_err_detail(), why));
+	orsp_pkg_free(pkg);
+	orsp_err_clear();
+	return e == ORSP_OK;
+}
+
 static void test_auth_own_naa(void **state)
 {
 	tsv *t = tsv_load("milenage.tsv");
@@ -855,14 +870,18 @@ static void test_auth_own_naa(void **state)
 	assert_int_equal(rsp[0], 0xDB);
 	assert_bytes_equal(rsp + 2, res[1], 8);
 	card_free(c);
+	assert_true(validates(r, lr, NULL)); /* a mapping that resolves is valid */
 	free(r);
 
+	/* A mapping onto an AID no NAA has: the USIM answers 6A81, and the validator (so the
+	 * SM-DP+'s import) refuses the package. */
 	ml = mapping_pe("A0000000871004FF49FF0599", map);
 	r = splice(msrc, mlens, mfrom, mto, 6, map, ml, &lr);
 	c = card_new(r, lr, st, sl);
 	expect(c, "00A4040C0C" TS48_AID, 0x9000, NULL);
 	assert_int_equal(authenticate(c, rand[1], autn[1], rsp, &n), 0x6A81);
 	card_free(c);
+	assert_false(validates(r, lr, "the USIM has no AKA parameters"));
 	free(r);
 
 	orsp_pkg_buf_free(a, la);

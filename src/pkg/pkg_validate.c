@@ -349,6 +349,30 @@ static void check_aka_one(vctx *v, const ServicesList_t *svc, size_t i, const PE
 			add(v, true, (long)i, "sqnInit[%d] exceeds 07FFFFFFFFFF", k);
 }
 
+/* Every USIM has AKA parameters of its own, or a mappingParameter that leads to another
+ * NAA's: the eUICC serves the USIM's AUTHENTICATE with them (orsp_pkg_naa_aka), and a USIM
+ * without them answers every challenge 6A81. (A CSIM carries a cdmaParameter only, an ISIM
+ * may have none: neither is checked.) */
+static void check_usim_aka(vctx *v)
+{
+	const orsp_pkg *pkg = v->pkg;
+
+	for (size_t i = 0; i < pkg->n; i++) {
+		size_t n;
+		orsp_err e;
+		if (pkg->pe[i].type != ORSP_PE_USIM)
+			continue;
+		e = orsp_pkg_naa_aka(pkg, i, &n);
+		if (e == ORSP_E_NOT_FOUND)
+			add(v, true, (long)i,
+			    "the USIM has no AKA parameters: no PE-AKAParameter follows it, or its "
+			    "mappingParameter names no NAA that has an algoParameter");
+		else if (e)
+			add(v, true, (long)i, "the USIM's AKA parameters: %s", orsp_err_detail());
+	}
+	orsp_err_clear();
+}
+
 /* PIN and PUK key references unique per PE; every unblocking reference names a PUK. */
 static void check_pins(vctx *v)
 {
@@ -427,6 +451,7 @@ orsp_err orsp_pkg_validate(const orsp_pkg *pkg, orsp_pkg_report *rep)
 	for (size_t i = 0; i < pkg->n; i++)
 		if (pkg->pe[i].type == ORSP_PE_AKA_PARAMETER)
 			check_aka_one(&v, svc, i, &pkg->pe[i].asn->choice.akaParameter);
+	check_usim_aka(&v);
 	check_pins(&v);
 
 	if (v.rep->errors)
