@@ -78,29 +78,22 @@ static const struct option common_opts[] = {
     {NULL, 0, NULL, 0},
 };
 
-/* --accept-ppr LIST: ppr1, ppr2, ppr3 separated by commas, each once at most. */
+/* --accept-ppr LIST: ppr1, ppr2, ppr3 separated by commas, each once at most (PprIds bits
+ * 1-3: name i is bit i + 1). */
 static int parse_accept_ppr(const char *arg, uint32_t *out)
 {
 	static const char *const names[] = {"ppr1", "ppr2", "ppr3"};
-	const char *p = arg;
+	uint32_t set = 0;
 
 	*out = 0;
-	for (;;) {
-		size_t n = strcspn(p, ",");
-		uint32_t bit = 0;
-		for (unsigned i = 0; i < ORSP_ARRAY_LEN(names); i++)
-			if (n == strlen(names[i]) && !strncasecmp(p, names[i], n))
-				bit = 1u << (i + 1);
-		if (!bit || (*out & bit))
-			return cli_usage("--accept-ppr",
-			                 "expected ppr1, ppr2 or ppr3, separated by commas (got "
-			                 "\"%s\")",
-			                 arg);
-		*out |= bit;
-		if (!p[n])
-			return CLI_OK;
-		p += n + 1;
+	if (orsp_name_set_parse(arg, names, ORSP_ARRAY_LEN(names), &set)) {
+		orsp_err_clear();
+		return cli_usage("--accept-ppr",
+		                 "expected ppr1, ppr2 or ppr3, separated by commas (got \"%s\")",
+		                 arg);
 	}
+	*out = set << 1;
+	return CLI_OK;
 }
 
 /* Options of the sub-verb: -a/-c are the short forms lpac users know. `allowed` lists the

@@ -28,6 +28,31 @@ static const struct {
     {"foobar", "666F6F626172", "Zm9vYmFy"},
 };
 
+/* orsp_name_set_parse: names to bits, each once, case-insensitive; anything else refused
+ * with an empty set. */
+static void test_name_set(void **state)
+{
+	static const char *const names[] = {"ppr1", "ppr2", "ppr3"};
+	static const char *const bad[] = {"",      "ppr1,",     ",ppr1", "ppr4",      "ppr1,ppr1",
+	                                  "ppr 1", "ppr1;ppr2", "ppr",   "ppr1,,ppr2"};
+	uint32_t set = 7;
+	(void)state;
+	assert_int_equal(orsp_name_set_parse("ppr1", names, 3, &set), ORSP_OK);
+	assert_int_equal(set, 1);
+	assert_int_equal(orsp_name_set_parse("PPR3,ppr1", names, 3, &set), ORSP_OK);
+	assert_int_equal(set, 5);
+	assert_int_equal(orsp_name_set_parse("ppr1,ppr2,ppr3", names, 3, &set), ORSP_OK);
+	assert_int_equal(set, 7);
+	for (size_t i = 0; i < ORSP_ARRAY_LEN(bad); i++) {
+		set = 7;
+		assert_int_equal(orsp_name_set_parse(bad[i], names, 3, &set), ORSP_E_USAGE);
+		assert_int_equal(set, 0);
+	}
+	assert_int_equal(orsp_name_set_parse(NULL, names, 3, &set), ORSP_E_USAGE);
+	assert_int_equal(orsp_name_set_parse("ppr1", names, 33, &set), ORSP_E_USAGE);
+	orsp_err_clear();
+}
+
 static void test_hex_rfc4648(void **state)
 {
 	(void)state;
@@ -553,9 +578,9 @@ static void test_log_levels(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_hex_rfc4648),    cmocka_unit_test(test_hex_rejects),
-	    cmocka_unit_test(test_base64_rfc4648), cmocka_unit_test(test_base64_rejects),
-	    cmocka_unit_test(test_base64_every_byte),
+	    cmocka_unit_test(test_name_set),       cmocka_unit_test(test_hex_rfc4648),
+	    cmocka_unit_test(test_hex_rejects),    cmocka_unit_test(test_base64_rfc4648),
+	    cmocka_unit_test(test_base64_rejects), cmocka_unit_test(test_base64_every_byte),
 	    cmocka_unit_test(test_reader),         cmocka_unit_test(test_writer),
 	    cmocka_unit_test(test_ct_eq),          cmocka_unit_test(test_wipe),
 	    cmocka_unit_test(test_secret),         cmocka_unit_test(test_errors),

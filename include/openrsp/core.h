@@ -106,6 +106,12 @@ ORSP_MUST_CHECK orsp_err orsp_hex_decode_exact(const char *hex, uint8_t *out, si
 /* Lower-case hex of n bytes into out (needs 2n+1 bytes, NUL-terminated). */
 ORSP_MUST_CHECK orsp_err orsp_hex_encode(const uint8_t *in, size_t n, char *out, size_t cap);
 
+/* A comma-separated list of names from names[0..n) (case-insensitive), each at most once,
+ * as a set: bit i of *out for names[i]. ORSP_E_USAGE with *out 0 for an empty item, an
+ * unknown name or a repeated one; the caller words the message. n at most 32. */
+ORSP_MUST_CHECK orsp_err orsp_name_set_parse(const char *list, const char *const *names, size_t n,
+                                             uint32_t *out);
+
 /* RFC 4648 base64 with padding (the ES9+ JSON binding). Decoding is strict: the standard
  * alphabet only, correct padding, no whitespace, unused bits zero. */
 size_t orsp_base64_encoded_len(size_t n); /* including the NUL */

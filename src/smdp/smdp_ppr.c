@@ -3,45 +3,28 @@
  * in the profile's StoreMetadataRequest. */
 #include <stdio.h>
 #include <string.h>
-#include <strings.h>
 
 #include "openrsp/aka.h"
 #include "smdp_internal.h"
 
-static const struct {
-	const char *name;
-	unsigned bit;
-} ppr_names[] = {
-    {"ppr1", ORSP_SMDP_PPR1},
-    {"ppr2", ORSP_SMDP_PPR2},
-};
+/* The names of ORSP_SMDP_PPR1 and ORSP_SMDP_PPR2: PprIds bits 1 and 2, so name i is bit
+ * i + 1 (bit 0, pprUpdateControl, is not set by this SM-DP+). */
+static const char *const ppr_names[] = {"ppr1", "ppr2"};
 
 orsp_err orsp_smdp_ppr_parse(const char *list, unsigned *out)
 {
-	const char *p = list;
+	uint32_t set = 0;
 
 	if (!list || !out)
 		return orsp_errf(ORSP_E_USAGE, "PPRs: NULL argument");
 	*out = 0;
-	for (;;) {
-		size_t n = strcspn(p, ",");
-		unsigned bit = 0;
-		for (size_t i = 0; i < ORSP_ARRAY_LEN(ppr_names); i++)
-			if (n == strlen(ppr_names[i].name) && !strncasecmp(p, ppr_names[i].name, n))
-				bit = ppr_names[i].bit;
-		if (!bit || (*out & bit)) {
-			*out = 0;
-			return orsp_errf(
-			    ORSP_E_USAGE,
-			    "expected ppr1, ppr2 or ppr1,ppr2, each once (this SM-DP+ sets no "
-			    "pprUpdateControl or ppr3), not \"%.64s\"",
-			    list);
-		}
-		*out |= bit;
-		if (!p[n])
-			return ORSP_OK;
-		p += n + 1;
-	}
+	if (orsp_name_set_parse(list, ppr_names, ORSP_ARRAY_LEN(ppr_names), &set))
+		return orsp_errf(ORSP_E_USAGE,
+		                 "expected ppr1, ppr2 or ppr1,ppr2, each once (this SM-DP+ sets no "
+		                 "pprUpdateControl or ppr3), not \"%.64s\"",
+		                 list);
+	*out = set << 1;
+	return ORSP_OK;
 }
 
 void orsp_smdp_ppr_str(unsigned ppr, char *out, size_t cap)
@@ -53,9 +36,9 @@ void orsp_smdp_ppr_str(unsigned ppr, char *out, size_t cap)
 	out[0] = '\0';
 	for (size_t i = 0; i < ORSP_ARRAY_LEN(ppr_names); i++) {
 		int n;
-		if (!(ppr & ppr_names[i].bit))
+		if (!(ppr & (ORSP_SMDP_PPR1 << i)))
 			continue;
-		n = snprintf(out + len, cap - len, "%s%s", len ? "," : "", ppr_names[i].name);
+		n = snprintf(out + len, cap - len, "%s%s", len ? "," : "", ppr_names[i]);
 		if (n < 0 || (size_t)n >= cap - len) {
 			out[len] = '\0'; /* cut after the last whole name */
 			return;
