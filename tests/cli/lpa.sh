@@ -200,12 +200,7 @@ if command -v curl >/dev/null; then
 		echo "tls_cert = pki/smdp/dptls.pem"
 		echo "tls_key = pki/smdp/dptls_key.pem"
 		echo "es2_token = $TOKEN"
-		echo "[keyset]"
-		echo "ci = pki/ci/ci.der"
-		echo "dpauth_cert = pki/smdp/dpauth.der"
-		echo "dpauth_key = pki/smdp/dpauth_key.pem"
-		echo "dppb_cert = pki/smdp/dppb.der"
-		echo "dppb_key = pki/smdp/dppb_key.pem"
+		smdp_keyset_conf
 	} >"$T/smdp.conf"
 	chmod 600 "$T/smdp.conf" # it holds the ES2+ token
 	TS48=${ORSP_VECTORS}/saip/gsma-ts48/v7/TS48_V7.0_eSIM_GTP_SAIP2.3_NoBERTLV.der

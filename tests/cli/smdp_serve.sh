@@ -37,12 +37,7 @@ conf() { # conf FILE [extra lines...]: a valid configuration plus extra lines
 		echo "tls_key = pki/smdp/dptls_key.pem"
 		echo "es2_token = $TOKEN"
 		for l in "$@"; do echo "$l"; done
-		echo "[keyset]"
-		echo "ci = pki/ci/ci.der"
-		echo "dpauth_cert = pki/smdp/dpauth.der"
-		echo "dpauth_key = pki/smdp/dpauth_key.pem"
-		echo "dppb_cert = pki/smdp/dppb.der"
-		echo "dppb_key = pki/smdp/dppb_key.pem"
+		smdp_keyset_conf
 	} >"$f"
 	chmod 600 "$f" # it holds the ES2+ token
 }

@@ -61,12 +61,7 @@ FQDN=smdp.example.org
 	echo "threads = 2"
 	echo "database = smdp.db"
 	echo "callback_url = http://127.0.0.1:OPERATOR_PORT"
-	echo "[keyset]"
-	echo "ci = pki/ci/ci.der"
-	echo "dpauth_cert = pki/smdp/dpauth.der"
-	echo "dpauth_key = pki/smdp/dpauth_key.pem"
-	echo "dppb_cert = pki/smdp/dppb.der"
-	echo "dppb_key = pki/smdp/dppb_key.pem"
+	smdp_keyset_conf
 } >"$T/smdp.conf"
 "$B" smdp profile generate --db "$T/smdp.db" \
 	--template "$V/saip/gsma-ts48/v7/TS48_V7.0_eSIM_GTP_SAIP2.3_NoBERTLV.der" \

@@ -48,6 +48,15 @@ failure() {
 		bad "failure '$word': rc=$rc stderr='$err' (args: $*)"
 	fi
 }
+# The [keyset] section of an SM-DP+ configuration beside a `pki init` directory named pki.
+smdp_keyset_conf() {
+	echo "[keyset]"
+	echo "ci = pki/ci/ci.der"
+	echo "dpauth_cert = pki/smdp/dpauth.der"
+	echo "dpauth_key = pki/smdp/dpauth_key.pem"
+	echo "dppb_cert = pki/smdp/dppb.der"
+	echo "dppb_key = pki/smdp/dppb_key.pem"
+}
 # The closing line ctest's log shows, and the exit status.
 finish() {
 	echo "$pass passed, $fail failed"
