@@ -659,7 +659,7 @@ static orsp_err card_secrets_draw(card_secrets *cs, orsp_pkg_perso *pp)
  * nobody holds is harmless, an Available profile the AuC cannot authenticate is not.
  * A commit that fails only in its flush has committed (orsp_db_committed): it is never
  * undone, only warned about, since the other store must then keep its side too. */
-static orsp_err import_with_auc(orsp_smdp *s, orsp_auc *auc, const orsp_pkg *pkg,
+static orsp_err import_with_auc(orsp_smdp *s, orsp_auc *auc, const orsp_auc_new *sqn,
                                 const uint8_t *upp, size_t upp_len, const orsp_smdp_import_opts *io,
                                 const char *imsi, const uint8_t k[16], const uint8_t opc[16],
                                 const card_secrets *cs)
@@ -671,9 +671,9 @@ static orsp_err import_with_auc(orsp_smdp *s, orsp_auc *auc, const orsp_pkg *pkg
 
 	orsp_auc_new_init(&an);
 	an.imsi = imsi;
+	an.sqn = sqn->sqn;
+	an.sqn_delta = sqn->sqn_delta;
 	e = orsp_aka_subscriber_init(&an.sub, ORSP_AKA_MILENAGE, k, 16, opc, 16);
-	if (!e)
-		e = auc_sqn_from_pkg(pkg, &an);
 	if (!e && !(e = orsp_db_begin(adb)))
 		auc_tx = true;
 	if (!e)
@@ -778,6 +778,7 @@ static int smdp_profile_generate(int argc, char **argv)
 	orsp_auc *auc = NULL;
 	orsp_pkg *tpkg = NULL;
 	orsp_pkg_usim tu;
+	orsp_auc_new sqn_tpl;
 	card_secrets cs;
 	bool isim = false;
 	unsigned mnc_opt = 0, mnc_len = 0;
@@ -868,6 +869,10 @@ static int smdp_profile_generate(int argc, char **argv)
 	if (orsp_pkg_get_usim(tpkg, 0, &tu) == ORSP_OK && tu.mnc_len)
 		mnc_len = tu.mnc_len;
 	e = card_secrets_of(tpkg, &cs);
+	/* the AuC's SQN range is the template's (personalisation leaves it as it is) */
+	orsp_auc_new_init(&sqn_tpl);
+	if (!e && auc_db)
+		e = auc_sqn_from_pkg(tpkg, &sqn_tpl);
 	for (size_t i = 0; !e && i < orsp_pkg_count(tpkg); i++) {
 		orsp_pe_info pi;
 		e = orsp_pkg_pe(tpkg, i, &pi);
@@ -962,7 +967,7 @@ static int smdp_profile_generate(int argc, char **argv)
 		if (!e)
 			e = orsp_pkg_encode(pkg, 0, &upp, &upp_len);
 		if (!e && auc)
-			e = import_with_auc(s, auc, pkg, upp, upp_len, &io, imsi, k, opc, &cs);
+			e = import_with_auc(s, auc, &sqn_tpl, upp, upp_len, &io, imsi, k, opc, &cs);
 		else if (!e)
 			e = orsp_smdp_import_with(s, upp, upp_len, &io, NULL);
 		orsp_wipe(k, sizeof(k));
