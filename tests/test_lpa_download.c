@@ -286,6 +286,56 @@ static char *bpp_with_a1(const uint8_t *base, size_t n, const uint8_t *a1, size_
 	return s;
 }
 
+/* base64 of base's BF36 with BF23 first, then its parts in the order given: a digit k is
+ * base's part tagged A0 + k ("013": the test package as it is, which has no A2; k = 2 then
+ * stands for an A2 holding one 87 element); k = 4 is an A3 holding one 87 element, k = 5 an
+ * empty A0. */
+static char *bpp_parts_b64(const uint8_t *base, size_t n, const char *order)
+{
+	orsp_tlv top, part;
+	orsp_reader r;
+	orsp_writer w;
+	orsp_der_mark m;
+	uint8_t *out = malloc(2 * n + 64);
+	char *s;
+
+	assert_non_null(out);
+	assert_int_equal(orsp_der_parse_one(orsp_slice_make(base, n), &top), ORSP_OK);
+	orsp_writer_init(&w, out, 2 * n + 64);
+	m = orsp_der_begin(&w, 0xBF36);
+	orsp_reader_init(&r, top.value.p, top.value.len);
+	assert_int_equal(orsp_der_expect(&r, 0xBF23, &part), ORSP_OK);
+	orsp_write_bytes(&w, part.raw.p, part.raw.len);
+	for (const char *o = order; *o; o++) {
+		bool found = false;
+		if (*o == '4') {
+			orsp_der_put_tlv(&w, 0xA3, (const uint8_t *)"\x87\x01\x00", 3);
+			continue;
+		}
+		if (*o == '5') {
+			orsp_der_put_tlv(&w, 0xA0, NULL, 0);
+			continue;
+		}
+		orsp_reader_init(&r, top.value.p, top.value.len);
+		while (orsp_reader_remaining(&r)) {
+			assert_int_equal(orsp_der_read(&r, &part), ORSP_OK);
+			if (part.tag == 0xA0u + (unsigned)(*o - '0')) {
+				orsp_write_bytes(&w, part.raw.p, part.raw.len);
+				found = true;
+			}
+		}
+		if (!found && *o == '2')
+			orsp_der_put_tlv(&w, 0xA2, (const uint8_t *)"\x87\x01\x00", 3);
+		else
+			assert_true(found);
+	}
+	orsp_der_end(&w, m);
+	assert_int_equal(orsp_writer_status(&w), ORSP_OK);
+	s = b64(out, w.len);
+	free(out);
+	return s;
+}
+
 /* The contents of an A1 carrying meta_hex in segs '88' segments (each its share of the
  * metadata, then 8 bytes standing for its C-MAC, which the LPA cannot check). */
 static size_t a1_of(const char *meta_hex, size_t segs, uint8_t *out, size_t cap)
@@ -1694,14 +1744,14 @@ static void test_bpp_metadata_unreadable(void **state)
 	free(x->smdp.bpp_b64);
 	x->smdp.bpp_b64 = bpp_with_a1(x->bpp, x->bpp_len, NULL, 0);
 	assert_bpp_refused(x, ORSP_E_MALFORMED,
-	                   "bound profile package: sequenceOf88 is empty (session cancelled)");
+	                   "bound profile package: sequenceOf88 (A1) is empty (session cancelled)");
 	/* a segment of another tag */
 	reset(x);
 	free(x->smdp.bpp_b64);
 	x->smdp.bpp_b64 = bpp_with_a1(x->bpp, x->bpp_len, (const uint8_t *)"\x87\x01\x00", 3);
 	assert_bpp_refused(x, ORSP_E_MALFORMED,
-	                   "bound profile package: a segment tagged 87 in sequenceOf88 (session "
-	                   "cancelled)");
+	                   "bound profile package: sequenceOf88 (A1) holds a tag 87 element, 88 "
+	                   "expected (session cancelled)");
 	/* the metadata with a byte too many, cut short, under another tag */
 	static const char *const bad[] = {META "00", "BF25205A0A98001032547698", "BF24025A00"};
 	for (size_t i = 0; i < ORSP_ARRAY_LEN(bad); i++) {
@@ -1723,31 +1773,69 @@ static void test_bpp_metadata_unreadable(void **state)
 	/* no sequenceOf88 at all */
 	reset(x);
 	free(x->smdp.bpp_b64);
-	{
-		orsp_tlv top, part;
-		orsp_reader r;
-		orsp_writer w;
-		orsp_der_mark m;
-		uint8_t *buf = malloc(x->bpp_len);
-		assert_non_null(buf);
-		assert_int_equal(orsp_der_parse_one(orsp_slice_make(x->bpp, x->bpp_len), &top),
-		                 ORSP_OK);
-		orsp_writer_init(&w, buf, x->bpp_len);
-		m = orsp_der_begin(&w, 0xBF36);
-		orsp_reader_init(&r, top.value.p, top.value.len);
-		while (orsp_reader_remaining(&r)) {
-			assert_int_equal(orsp_der_read(&r, &part), ORSP_OK);
-			if (part.tag != 0xA1)
-				orsp_write_bytes(&w, part.raw.p, part.raw.len);
-		}
-		orsp_der_end(&w, m);
-		assert_int_equal(orsp_writer_status(&w), ORSP_OK);
-		x->smdp.bpp_b64 = b64(buf, w.len);
-		free(buf);
-	}
+	x->smdp.bpp_b64 = bpp_parts_b64(x->bpp, x->bpp_len, "023");
 	assert_bpp_refused(x, ORSP_E_MALFORMED,
-	                   "bound profile package: no sequenceOf88 (A1) after BF23 and "
-	                   "firstSequenceOf87 (A0) (session cancelled)");
+	                   "bound profile package: no sequenceOf88 (A1) before secondSequenceOf87 "
+	                   "(A2) (session cancelled)");
+}
+
+/* BoundProfilePackage's parts after BF23 come in one order, each once (A2 optional), each
+ * holding its own element tag: anything else is refused before any piece reaches the eUICC,
+ * and the session is cancelled. */
+static void test_bpp_structure(void **state)
+{
+	fx *x = *state;
+	static const struct {
+		const char *order, *detail;
+	} bad[] = {
+	    {"0213", "no sequenceOf88 (A1) before secondSequenceOf87 (A2)"},
+	    {"01023", "firstSequenceOf87 (A0) repeated or out of order"},
+	    {"0123"
+	     "3",
+	     "sequenceOf86 (A3) repeated or out of order"},
+	    {"01232", "secondSequenceOf87 (A2) repeated or out of order"},
+	    {"012", "no sequenceOf86 (A3)"},
+	    {"01", "no sequenceOf86 (A3)"},
+	    {"", "no firstSequenceOf87 (A0)"},
+	    {"3", "no firstSequenceOf87 (A0) before sequenceOf86 (A3)"},
+	    {"0124", "sequenceOf86 (A3) holds a tag 87 element, 86 expected"},
+	    {"5123", "firstSequenceOf87 (A0) is empty"},
+	};
+	char detail[200];
+	uint8_t out[1024], *pkg, *base;
+	size_t ol, pl, bl;
+	char *s;
+
+	for (size_t i = 0; i < ORSP_ARRAY_LEN(bad); i++) {
+		if (i)
+			reset(x);
+		free(x->smdp.bpp_b64);
+		x->smdp.bpp_b64 = bpp_parts_b64(x->bpp, x->bpp_len, bad[i].order);
+		snprintf(detail, sizeof(detail), "bound profile package: %s (session cancelled)",
+		         bad[i].detail);
+		assert_bpp_refused(x, ORSP_E_MALFORMED, detail);
+	}
+	/* the package the fixture answers with (a conforming A1, no A2), and with an A2 in its
+	 * place: accepted, the metadata read */
+	free(x->smdp.bpp_b64);
+	x->smdp.bpp_b64 = NULL;
+	s = bpp_b64_of(&x->smdp);
+	base = malloc(strlen(s));
+	assert_non_null(base);
+	assert_int_equal(orsp_base64_decode(s, strlen(s), base, strlen(s), &bl), ORSP_OK);
+	free(s);
+	static const char *const good[] = {"013", "0123"};
+	for (size_t i = 0; i < ORSP_ARRAY_LEN(good); i++) {
+		s = bpp_parts_b64(base, bl, good[i]);
+		pkg = malloc(strlen(s));
+		assert_non_null(pkg);
+		assert_int_equal(orsp_base64_decode(s, strlen(s), pkg, strlen(s), &pl), ORSP_OK);
+		assert_int_equal(orsp_lpa_bpp_metadata(pkg, pl, out, sizeof(out), &ol), ORSP_OK);
+		assert_true(ol > 0);
+		free(pkg);
+		free(s);
+	}
+	free(base);
 }
 
 int main(void)
@@ -1791,6 +1879,7 @@ int main(void)
 	    T(test_bpp_metadata_iccid_name),
 	    T(test_bpp_metadata_segments),
 	    T(test_bpp_metadata_unreadable),
+	    T(test_bpp_structure),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -471,16 +471,74 @@ static orsp_err bpp_piece(orsp_lpa_card *c, const uint8_t *p, size_t n, uint8_t 
 	return e;
 }
 
+/* The parts of BoundProfilePackage (SGP.22 §2.5.5) after BF23, in the only order it allows:
+ * firstSequenceOf87, sequenceOf88, secondSequenceOf87 OPTIONAL, sequenceOf86; each a
+ * non-empty sequence of its one element tag. */
+static const struct {
+	uint32_t tag, element;
+	bool optional;
+	const char *name;
+} bpp_parts[] = {
+    {0xA0, 0x87, false, "firstSequenceOf87 (A0)"},
+    {0xA1, 0x88, false, "sequenceOf88 (A1)"},
+    {0xA2, 0x87, true, "secondSequenceOf87 (A2)"},
+    {0xA3, 0x86, false, "sequenceOf86 (A3)"},
+};
+#define BPP_PARTS (sizeof(bpp_parts) / sizeof(bpp_parts[0]))
+
+/* part against bpp_parts, the parts before *next seen already: in its place, with every
+ * element checked (*next then past it), or an error naming what is wrong. */
+static orsp_err bpp_part_next(const orsp_tlv *part, size_t *next)
+{
+	orsp_reader sr;
+	orsp_tlv el;
+	size_t i = *next, n = 0;
+
+	while (i < BPP_PARTS && bpp_parts[i].tag != part->tag && bpp_parts[i].optional)
+		i++;
+	if (i == BPP_PARTS || bpp_parts[i].tag != part->tag) {
+		for (size_t j = 0; j < BPP_PARTS; j++) {
+			if (bpp_parts[j].tag != part->tag)
+				continue;
+			if (j < *next)
+				return orsp_errf(
+				    ORSP_E_MALFORMED,
+				    "bound profile package: %s repeated or out of order",
+				    bpp_parts[j].name);
+			return orsp_errf(ORSP_E_MALFORMED, "bound profile package: no %s before %s",
+			                 bpp_parts[i].name, bpp_parts[j].name);
+		}
+		return orsp_errf(ORSP_E_MALFORMED, "bound profile package: unexpected part");
+	}
+	orsp_reader_init(&sr, part->value.p, part->value.len);
+	while (orsp_reader_remaining(&sr)) {
+		if (orsp_der_read(&sr, &el))
+			return orsp_errf(ORSP_E_MALFORMED, "bound profile package: segment");
+		if (el.tag != bpp_parts[i].element)
+			return orsp_errf(
+			    ORSP_E_MALFORMED,
+			    "bound profile package: %s holds a tag %X element, %X expected",
+			    bpp_parts[i].name, (unsigned)el.tag, (unsigned)bpp_parts[i].element);
+		n++;
+	}
+	if (!n)
+		return orsp_errf(ORSP_E_MALFORMED, "bound profile package: %s is empty",
+		                 bpp_parts[i].name);
+	*next = i + 1;
+	return ORSP_OK;
+}
+
 /* The BPP segmented as SGP.22 §2.5.5 / lpac: every piece is one ES10 command, until the
  * eUICC answers one with its ProfileInstallationResult; nothing is sent after that. c NULL:
- * only the structure is checked, so a malformed package is refused before the eUICC got any
- * of it (and the session can still be cancelled there). */
+ * only the structure is checked (every part present, in order, with its own element tags), so
+ * a malformed package is refused before the eUICC got any of it (and the session can still
+ * be cancelled there). */
 static orsp_err bpp_walk(orsp_lpa_card *c, const uint8_t *bpp, size_t n, uint8_t *pir, size_t cap,
                          size_t *rl, bool *got)
 {
 	orsp_tlv top, iscr, part;
 	orsp_reader r;
-	size_t hdr;
+	size_t hdr, next = 0;
 	orsp_err e;
 
 	*got = false;
@@ -495,10 +553,12 @@ static orsp_err bpp_walk(orsp_lpa_card *c, const uint8_t *bpp, size_t n, uint8_t
 	while (!e && !*got && orsp_reader_remaining(&r)) {
 		if (orsp_der_read(&r, &part))
 			return orsp_errf(ORSP_E_MALFORMED, "bound profile package: bad part");
+		if ((e = bpp_part_next(&part, &next)))
+			return e;
 		if (part.tag == 0xA0 || part.tag == 0xA2) {
 			/* 2, 4: the whole A0 / A2 */
 			e = bpp_piece(c, part.raw.p, part.raw.len, pir, cap, rl, got);
-		} else if (part.tag == 0xA1 || part.tag == 0xA3) {
+		} else {
 			/* 3, 5: the header alone, then each segment */
 			orsp_reader sr;
 			orsp_tlv seg;
@@ -510,10 +570,13 @@ static orsp_err bpp_walk(orsp_lpa_card *c, const uint8_t *bpp, size_t n, uint8_t
 					return orsp_errf(ORSP_E_MALFORMED, "bound profile package: segment");
 				e = bpp_piece(c, seg.raw.p, seg.raw.len, pir, cap, rl, got);
 			}
-		} else {
-			return orsp_errf(ORSP_E_MALFORMED, "bound profile package: unexpected part");
 		}
 	}
+	while (!e && !*got && next < BPP_PARTS && bpp_parts[next].optional)
+		next++;
+	if (!e && !*got && next < BPP_PARTS)
+		return orsp_errf(ORSP_E_MALFORMED, "bound profile package: no %s",
+		                 bpp_parts[next].name);
 	return e;
 }
 

@@ -34,25 +34,17 @@ orsp_err orsp_lpa_bpp_metadata(const uint8_t *bpp, size_t n, uint8_t *out, size_
 		return e;
 	if ((e = orsp_der_parse_one(orsp_slice_make(bpp, n), &top)))
 		return e;
-	/* BoundProfilePackage ::= { BF23, A0 firstSequenceOf87, A1 sequenceOf88, ... }, in
-	 * this order */
+	/* BoundProfilePackage ::= { BF23, A0 firstSequenceOf87, A1 sequenceOf88, ... }: that
+	 * order, and sequenceOf88 holding 88 segments only, lpa_bpp_check made sure of */
 	orsp_reader_init(&r, top.value.p, top.value.len);
-	if (orsp_der_expect(&r, 0xBF23, &part) || orsp_der_expect(&r, 0xA0, &part) ||
-	    orsp_der_expect(&r, 0xA1, &part)) {
-		orsp_err_clear();
-		return orsp_errf(ORSP_E_MALFORMED, "bound profile package: no sequenceOf88 (A1) "
-		                                   "after BF23 and firstSequenceOf87 (A0)");
-	}
+	if ((e = orsp_der_expect(&r, 0xBF23, &part)) || (e = orsp_der_expect(&r, 0xA0, &part)) ||
+	    (e = orsp_der_expect(&r, 0xA1, &part)))
+		return e;
 	orsp_writer_init(&w, out, cap);
 	orsp_reader_init(&sr, part.value.p, part.value.len);
 	while (orsp_reader_remaining(&sr)) {
 		if ((e = orsp_der_read(&sr, &seg)))
 			return e;
-		if (seg.tag != 0x88)
-			return orsp_errf(
-			    ORSP_E_MALFORMED,
-			    "bound profile package: a segment tagged %X in sequenceOf88",
-			    (unsigned)seg.tag);
 		if (seg.value.len <= SEG_MAC_LEN)
 			return orsp_errf(
 			    ORSP_E_MALFORMED,
@@ -61,8 +53,6 @@ orsp_err orsp_lpa_bpp_metadata(const uint8_t *bpp, size_t n, uint8_t *out, size_
 			    seg.value.len);
 		orsp_write_bytes(&w, seg.value.p, seg.value.len - SEG_MAC_LEN);
 	}
-	if (!w.len && !w.overflow)
-		return orsp_errf(ORSP_E_MALFORMED, "bound profile package: sequenceOf88 is empty");
 	if (orsp_writer_status(&w)) {
 		orsp_err_clear();
 		return orsp_errf(
