@@ -20,6 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <gnutls/gnutls.h>
 #include <openssl/pem.h>
 
 #include "certmint.h"
@@ -1136,7 +1137,10 @@ static void big_teardown(void)
 	big_ans.body = NULL;
 }
 
-static orsp_http_server *start_big(unsigned threads, unsigned max_conn, unsigned request_timeout_ms)
+/* cert_pem and key_pem NULL: plain HTTP. */
+static orsp_http_server *start_big_cfg(unsigned threads, unsigned max_conn,
+                                       unsigned request_timeout_ms, const char *cert_pem,
+                                       const char *key_pem)
 {
 	orsp_http_server *srv = NULL;
 	orsp_http_server_config cfg = {.address = "127.0.0.1",
@@ -1147,9 +1151,16 @@ static orsp_http_server *start_big(unsigned threads, unsigned max_conn, unsigned
 	                               .timeout_s = 20,
 	                               .request_timeout_ms = request_timeout_ms,
 	                               .on_request = big_hook,
-	                               .hook_ctx = &big_ans};
+	                               .hook_ctx = &big_ans,
+	                               .cert_pem = cert_pem,
+	                               .key_pem = key_pem};
 	assert_ok(orsp_http_server_start(&cfg, &srv));
 	return srv;
+}
+
+static orsp_http_server *start_big(unsigned threads, unsigned max_conn, unsigned request_timeout_ms)
+{
+	return start_big_cfg(threads, max_conn, request_timeout_ms, NULL, NULL);
 }
 
 /* A raw connection with a receive buffer of rcvbuf bytes (no autotuning). */
@@ -1819,6 +1830,105 @@ static void test_https_from_files(void **state)
 	rmdir(dir);
 }
 
+/* The answer deadline over HTTPS (the plain HTTP case: test_slow_readers_answer_deadline).
+ * Four TLS connections take every slot, each sends a whole request for /big; two then read
+ * nothing and two a TLS record every 100 ms. They are cut request_timeout_ms (3 s) after
+ * their answers were queued, so a fifth client (10 s timeout) is served, a normal client gets
+ * the whole answer, and each slow connection ends (the end of the stream, a reset or a TLS
+ * error, not the receive timeout) without its whole answer. Without the deadline they kept
+ * their slots until the idle timeout (20 s), and the fifth client timed out. */
+struct tls_drip {
+	int fd[4];
+	gnutls_session_t s[4];
+	size_t got[4];
+	atomic_bool stop;
+};
+
+static void *tls_drip_main(void *arg)
+{
+	struct tls_drip *d = arg;
+	char buf[16384];
+	while (!atomic_load(&d->stop)) {
+		for (int i = 2; i < 4; i++) {
+			struct pollfd p = {.fd = d->fd[i], .events = POLLIN};
+			if (!gnutls_record_check_pending(d->s[i]) && poll(&p, 1, 0) != 1)
+				continue;
+			ssize_t got = gnutls_record_recv(d->s[i], buf, sizeof(buf));
+			if (got > 0)
+				d->got[i] += (size_t)got;
+		}
+		sleep_ms(100);
+	}
+	return NULL;
+}
+
+static void test_https_slow_readers_answer_deadline(void **state)
+{
+	(void)state;
+	orsp_http_server *srv;
+	struct tls_drip d = {.got = {0}};
+	struct timeval tv = {2, 0};
+	gnutls_certificate_credentials_t cred;
+	orsp_http_client *c;
+	orsp_http_client_opts o = {.ca_pem = pki.ca_pem, .timeout_ms = 10000};
+	orsp_http_result r;
+	static const char req[] = "POST /big HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\n\r\nx";
+	static char buf[64 * 1024];
+	pthread_t t;
+
+	big_setup();
+	o.max_response = big_ans.len;
+	srv = start_big_cfg(2, 4, 3000, pki.srv_pem, pki.srv_key_pem);
+	uint16_t port = orsp_http_server_port(srv);
+	assert_int_equal(gnutls_certificate_allocate_credentials(&cred), GNUTLS_E_SUCCESS);
+	for (int i = 0; i < 4; i++) {
+		int rc;
+		d.fd[i] = small_window_connect(port, 4096);
+		/* no verification: these clients only hold their slots */
+		assert_int_equal(gnutls_init(&d.s[i], GNUTLS_CLIENT), GNUTLS_E_SUCCESS);
+		assert_int_equal(gnutls_set_default_priority(d.s[i]), GNUTLS_E_SUCCESS);
+		assert_int_equal(gnutls_credentials_set(d.s[i], GNUTLS_CRD_CERTIFICATE, cred),
+		                 GNUTLS_E_SUCCESS);
+		gnutls_transport_set_int(d.s[i], d.fd[i]);
+		do
+			rc = gnutls_handshake(d.s[i]);
+		while (rc < 0 && !gnutls_error_is_fatal(rc));
+		assert_int_equal(rc, GNUTLS_E_SUCCESS);
+		assert_int_equal(gnutls_record_send(d.s[i], req, sizeof(req) - 1),
+		                 (ssize_t)(sizeof(req) - 1));
+	}
+	atomic_init(&d.stop, false);
+	assert_int_equal(pthread_create(&t, NULL, tls_drip_main, &d), 0);
+	sleep_ms(200);
+	assert_ok(orsp_http_client_new(&o, &c));
+	assert_ok(
+	    orsp_http_client_request(c, "POST", url_for("https", port, "/len"), NULL, "ab", 2, &r));
+	assert_int_equal(r.status, 200);
+	orsp_http_result_free(&r);
+	/* A normal reader gets the whole answer. */
+	assert_ok(
+	    orsp_http_client_request(c, "POST", url_for("https", port, "/big"), NULL, "x", 1, &r));
+	assert_int_equal(r.status, 200);
+	assert_int_equal(r.body_len, big_ans.len);
+	orsp_http_result_free(&r);
+	orsp_http_client_free(c);
+	atomic_store(&d.stop, true);
+	pthread_join(t, NULL);
+	for (int i = 0; i < 4; i++) {
+		ssize_t got;
+		assert_int_equal(setsockopt(d.fd[i], SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)), 0);
+		while ((got = gnutls_record_recv(d.s[i], buf, sizeof(buf))) > 0)
+			d.got[i] += (size_t)got;
+		/* ended by the server, not by the receive timeout */
+		assert_true(got != GNUTLS_E_AGAIN && got != GNUTLS_E_INTERRUPTED);
+		assert_true(d.got[i] < big_ans.len);
+		gnutls_deinit(d.s[i]);
+		close(d.fd[i]);
+	}
+	gnutls_certificate_free_credentials(cred);
+	assert_int_equal(orsp_http_server_stop(srv, 2000), 0);
+	big_teardown();
+}
 /* ---------------------------------------------------------------- JSON binding ---------- */
 
 static json_t *load_json_vector(const char *rel)
@@ -2374,6 +2484,7 @@ int main(void)
 	    cmocka_unit_test(test_https_verification),
 	    cmocka_unit_test(test_mutual_tls),
 	    cmocka_unit_test(test_https_from_files),
+	    cmocka_unit_test(test_https_slow_readers_answer_deadline),
 	    cmocka_unit_test(test_json_thales_response),
 	    cmocka_unit_test(test_json_thales_request),
 	    cmocka_unit_test(test_json_header_negative),
