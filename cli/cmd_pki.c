@@ -106,53 +106,6 @@ static bool digits_only(const char *s)
 	return true;
 }
 
-/* The DNS name for the DPtls subjectAltName: labels of letters, digits and hyphens. */
-static bool fqdn_ok(const char *s)
-{
-	size_t n = strlen(s), label = 0;
-
-	if (n < 1 || n > 253)
-		return false;
-	for (size_t i = 0; i <= n; i++) {
-		char c = s[i];
-		if (c == '.' || c == '\0') {
-			if (label == 0 || label > 63 || s[i - 1] == '-')
-				return false;
-			label = 0;
-		} else if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-		           (c >= '0' && c <= '9') || (c == '-' && label > 0)) {
-			label++;
-		} else {
-			return false;
-		}
-	}
-	return true;
-}
-
-/* A dotted-decimal OID: first arc 0..2, at least two arcs, no leading zeros. */
-static bool oid_ok(const char *s)
-{
-	size_t arcs = 0, len = 0;
-
-	if (strlen(s) > 128 || s[0] < '0' || s[0] > '2' || s[1] != '.')
-		return false;
-	for (const char *p = s;; p++) {
-		if (*p == '.' || *p == '\0') {
-			if (len == 0)
-				return false;
-			arcs++;
-			len = 0;
-			if (!*p)
-				break;
-		} else if (*p >= '0' && *p <= '9' && !(len == 1 && p[-1] == '0')) {
-			len++;
-		} else {
-			return false;
-		}
-	}
-	return arcs >= 2;
-}
-
 static int path_join(char *out, const char *a, const char *b, const char *c)
 {
 	int n = snprintf(out, PATH_CAP, "%s%s%s%s%s", a, b ? "/" : "", b ? b : "", c ? "/" : "",
@@ -172,6 +125,35 @@ static bool layout_path(char out[PATH_CAP], const char *base, int i, const char 
 
 /* ----- the directory ----- */
 
+/* What this run created, in order: a failed run removes it again, newest first, and leaves
+ * alone whatever existed before (pki init with --curve both creates at most 48 entries). */
+#define CREATED_MAX 64
+typedef struct created {
+	size_t n;
+	bool dir[CREATED_MAX];
+	char path[CREATED_MAX][PATH_CAP];
+} created;
+
+static int created_add(created *c, const char *path, bool dir)
+{
+	if (c->n == CREATED_MAX)
+		return cli_failf(path, "internal error: too many files created");
+	memcpy(c->path[c->n], path, strlen(path) + 1); /* path_join bounds it by PATH_CAP */
+	c->dir[c->n++] = dir;
+	return CLI_OK;
+}
+
+static void created_undo(created *c)
+{
+	while (c->n > 0) {
+		c->n--;
+		if (c->dir[c->n])
+			rmdir(c->path[c->n]);
+		else
+			unlink(c->path[c->n]);
+	}
+}
+
 /* 1 if dir has an entry other than . and .., 0 if empty, -1 on error (errno). */
 static int dir_has_entries(const char *dir)
 {
@@ -190,12 +172,12 @@ static int dir_has_entries(const char *dir)
 	return found;
 }
 
-static int make_dir(const char *path)
+static int make_dir(const char *path, created *c)
 {
 	struct stat st;
 
 	if (mkdir(path, 0755) == 0)
-		return CLI_OK;
+		return created_add(c, path, true);
 	if (errno == EEXIST && lstat(path, &st) == 0 && S_ISDIR(st.st_mode))
 		return CLI_OK;
 	return cli_failf(path, "cannot create directory: %s",
@@ -218,10 +200,10 @@ static int remove_old(const char *path)
 }
 
 /* DIR exists and is empty (created if missing); with --force it may hold anything. */
-static int prepare_dir(const pki_opts *o)
+static int prepare_dir(const pki_opts *o, created *c)
 {
 	int has;
-	int rc = make_dir(o->dir);
+	int rc = make_dir(o->dir, c);
 
 	if (rc)
 		return rc;
@@ -234,15 +216,15 @@ static int prepare_dir(const pki_opts *o)
 }
 
 /* The hierarchy's subdirectories; with --force, the old files of the layout removed. */
-static int prepare_hierarchy(const pki_opts *o, const char *base)
+static int prepare_hierarchy(const pki_opts *o, const char *base, created *c)
 {
 	char path[PATH_CAP];
 	int rc;
 
-	if (strcmp(base, o->dir) != 0 && (rc = make_dir(base)) != CLI_OK)
+	if (strcmp(base, o->dir) != 0 && (rc = make_dir(base, c)) != CLI_OK)
 		return rc;
 	for (size_t i = 0; i < ORSP_ARRAY_LEN(subdirs); i++) {
-		if ((rc = path_join(path, base, subdirs[i], NULL)) || (rc = make_dir(path)))
+		if ((rc = path_join(path, base, subdirs[i], NULL)) || (rc = make_dir(path, c)))
 			return rc;
 	}
 	if (!o->force)
@@ -305,7 +287,7 @@ static void fill_template(const pki_opts *o, int which, time_t nb, time_t na,
 	}
 }
 
-static int issue_hierarchy(const pki_opts *o, hierarchy *h)
+static int issue_hierarchy(const pki_opts *o, hierarchy *h, created *c)
 {
 	orsp_ec_key *keys[C__COUNT] = {0};
 	orsp_cert *certs[C__COUNT] = {0};
@@ -353,6 +335,8 @@ static int issue_hierarchy(const pki_opts *o, hierarchy *h)
 				rc = cli_fail(path, e);
 				goto out;
 			}
+			if ((rc = created_add(c, path, false)) != CLI_OK)
+				goto out;
 		}
 	}
 out:
@@ -365,7 +349,7 @@ out:
 
 /* ----- README.txt and the summary ----- */
 
-static int write_readme(const pki_opts *o, const hierarchy *hs, size_t nh)
+static int write_readme(const pki_opts *o, const hierarchy *hs, size_t nh, created *c)
 {
 	char path[PATH_CAP];
 	FILE *f;
@@ -378,6 +362,11 @@ static int write_readme(const pki_opts *o, const hierarchy *hs, size_t nh)
 	f = fopen(path, "wx");
 	if (!f)
 		return cli_failf(path, "cannot create: %s", strerror(errno));
+	if ((rc = created_add(c, path, false)) != CLI_OK) {
+		fclose(f);
+		unlink(path);
+		return rc;
+	}
 	fprintf(f,
 	        "openrsp test PKI (GSMA SGP.22 v2 certificate profile) - NOT for production.\n"
 	        "Created by `openrsp pki init`; see docs/pki.md in the openrsp sources.\n\n"
@@ -547,12 +536,12 @@ static int parse_init(int argc, char **argv, pki_opts *o)
 		return cli_usage("--curve", "expected nist, brainpool or both");
 	if (!digits_only(o->prefix) || strlen(o->prefix) > 30)
 		return cli_usage("--eid-prefix", "expected 1 to 30 decimal digits");
-	if (!fqdn_ok(o->fqdn))
-		return cli_usage(
-		    "--smdp-fqdn",
-		    "expected a DNS name (letters, digits, '-' and '.', no empty label)");
-	if (!oid_ok(o->oid))
-		return cli_usage("--smdp-oid", "expected a dotted-decimal OID such as 2.999.10");
+	if (!orsp_cert_dns_name_ok(o->fqdn))
+		return cli_usage("--smdp-fqdn", "expected a DNS name (letters, digits, '-' and "
+		                                "'.', no empty label, not an IP address)");
+	if (!orsp_cert_oid_ok(o->oid))
+		return cli_usage("--smdp-oid", "expected a dotted-decimal OID such as 2.999.10 "
+		                               "(first arc 0 to 2, second below 40 under 0 and 1)");
 	if (days) {
 		if ((rc = cli_uint("--days", days, 1, MAX_DAYS, &v)) != CLI_OK)
 			return rc;
@@ -575,6 +564,7 @@ static int parse_init(int argc, char **argv, pki_opts *o)
 static int pki_make(pki_opts o)
 {
 	hierarchy *hs = NULL;
+	created *made = NULL;
 	size_t nh = 0;
 	orsp_err e;
 	int rc;
@@ -585,9 +575,13 @@ static int pki_make(pki_opts o)
 			return cli_fail("EID", e);
 	}
 	hs = calloc(2, sizeof(*hs));
-	if (!hs)
+	made = calloc(1, sizeof(*made));
+	if (!hs || !made) {
+		free(hs);
+		free(made);
 		return cli_failf("pki init", "out of memory");
-	rc = prepare_dir(&o);
+	}
+	rc = prepare_dir(&o, made);
 	if (rc)
 		goto out;
 	if (o.nist)
@@ -599,16 +593,19 @@ static int pki_make(pki_opts o)
 		                  : hs[k].curve == ORSP_CURVE_P256 ? "nist"
 		                                                   : "brainpool";
 		if ((rc = path_join(hs[k].base, o.dir, sub, NULL)) != CLI_OK ||
-		    (rc = prepare_hierarchy(&o, hs[k].base)) != CLI_OK ||
-		    (rc = issue_hierarchy(&o, &hs[k])) != CLI_OK)
+		    (rc = prepare_hierarchy(&o, hs[k].base, made)) != CLI_OK ||
+		    (rc = issue_hierarchy(&o, &hs[k], made)) != CLI_OK)
 			goto out;
 	}
-	rc = write_readme(&o, hs, nh);
+	rc = write_readme(&o, hs, nh, made);
 	if (rc)
 		goto out;
 	if (!o.quiet)
 		print_summary(&o, hs, nh);
 out:
+	if (rc)
+		created_undo(made);
+	free(made);
 	free(hs);
 	return rc;
 }
@@ -632,7 +629,7 @@ int cli_pki_create(const char *dir, const char *fqdn, const char *oid)
 	o.oid = oid;
 	o.days = 30;
 	o.quiet = true;
-	if (!fqdn_ok(fqdn) || !oid_ok(oid) || strlen(dir) > PATH_CAP - 64)
+	if (!orsp_cert_dns_name_ok(fqdn) || !orsp_cert_oid_ok(oid) || strlen(dir) > PATH_CAP - 64)
 		return cli_usage("pki", "bad FQDN, OID or directory");
 	return pki_make(o);
 }
@@ -717,12 +714,12 @@ static int parse_smdp(int argc, char **argv, pki_opts *o, const char **ci_dir)
 		return cli_missing("--smdp-fqdn");
 	if (!o->oid)
 		return cli_missing("--smdp-oid");
-	if (!fqdn_ok(o->fqdn))
-		return cli_usage(
-		    "--smdp-fqdn",
-		    "expected a DNS name (letters, digits, '-' and '.', no empty label)");
-	if (!oid_ok(o->oid))
-		return cli_usage("--smdp-oid", "expected a dotted-decimal OID such as 2.999.10");
+	if (!orsp_cert_dns_name_ok(o->fqdn))
+		return cli_usage("--smdp-fqdn", "expected a DNS name (letters, digits, '-' and "
+		                                "'.', no empty label, not an IP address)");
+	if (!orsp_cert_oid_ok(o->oid))
+		return cli_usage("--smdp-oid", "expected a dotted-decimal OID such as 2.999.10 "
+		                               "(first arc 0 to 2, second below 40 under 0 and 1)");
 	if (days) {
 		if ((rc = cli_uint("--days", days, 1, MAX_DAYS, &v)) != CLI_OK)
 			return rc;
@@ -751,7 +748,7 @@ int cli_pki_create_smdp(const char *dir, const char *ci_dir, const char *fqdn, c
 	o.oid = oid;
 	o.days = 30;
 	o.quiet = true;
-	if (!fqdn_ok(fqdn) || !oid_ok(oid) || strlen(dir) > PATH_CAP - 64 ||
+	if (!orsp_cert_dns_name_ok(fqdn) || !orsp_cert_oid_ok(oid) || strlen(dir) > PATH_CAP - 64 ||
 	    strlen(ci_dir) > PATH_CAP - 64)
 		return cli_usage("pki", "bad FQDN, OID or directory");
 	return pki_smdp_make(o, ci_dir);
@@ -762,17 +759,22 @@ static int pki_smdp_make(pki_opts o, const char *ci_dir)
 	char path[PATH_CAP], smdp_dir[PATH_CAP];
 	orsp_cert *ci = NULL, *cert = NULL;
 	orsp_ec_key *ci_key = NULL, *key = NULL, *ci_pub = NULL;
+	created *made = calloc(1, sizeof(*made));
 	orsp_rsp_role role;
 	time_t now = time(NULL);
 	int rc;
 	orsp_err e;
 
+	if (!made)
+		return cli_failf("pki smdp", "out of memory");
 	/* The CI: certificate and key from a `pki init` hierarchy, checked to belong together. */
 	if ((rc = path_join(path, ci_dir, "ci", "ci.der")) != CLI_OK)
-		return rc;
+		goto out;
 	e = orsp_cert_load_file(path, &ci);
-	if (e)
-		return cli_fail(path, e);
+	if (e) {
+		rc = cli_fail(path, e);
+		goto out;
+	}
 	e = orsp_cert_rsp_role(ci, &role);
 	if (e || role != ORSP_ROLE_CI) {
 		rc = cli_failf(path, "not a CI certificate (certificate policy %s)",
@@ -798,10 +800,10 @@ static int pki_smdp_make(pki_opts o, const char *ci_dir)
 			goto out;
 		}
 	}
-	if ((rc = prepare_dir(&o)) != CLI_OK)
+	if ((rc = prepare_dir(&o, made)) != CLI_OK)
 		goto out;
 	if ((rc = path_join(smdp_dir, o.dir, "smdp", NULL)) != CLI_OK ||
-	    (rc = make_dir(smdp_dir)) != CLI_OK)
+	    (rc = make_dir(smdp_dir, made)) != CLI_OK)
 		goto out;
 	for (int i = C_DPAUTH; i <= C_DPTLS; i++) {
 		const struct layout *l = &layout[i];
@@ -832,6 +834,8 @@ static int pki_smdp_make(pki_opts o, const char *ci_dir)
 				rc = cli_fail(path, e);
 				goto out;
 			}
+			if ((rc = created_add(made, path, false)) != CLI_OK)
+				goto out;
 		}
 		if (!o.json && !o.quiet) {
 			printf("  %-6s  %s\n", l->label,
@@ -855,6 +859,9 @@ static int pki_smdp_make(pki_opts o, const char *ci_dir)
 	}
 	fflush(stdout);
 out:
+	if (rc)
+		created_undo(made);
+	free(made);
 	orsp_cert_free(cert);
 	orsp_ec_free(key);
 	orsp_ec_free(ci_pub);

@@ -747,9 +747,12 @@ static void test_template_checks(void **state)
 	                                       "a\x01.b",
 	                                       "xn--\xc3\xa9.example",
 	                                       "a.b:443",
-	                                       "*.example.com"};
-	static const char *const bad_rid[] = {"",     "2",   "2.",      ".2.1", "2..1", "02.1",
-	                                      "2.01", "a.b", "2.999.x", "3.1",  "1.40"};
+	                                       "*.example.com",
+	                                       "1.2.3.4",
+	                                       "smdp.example.123"};
+	static const char *const bad_rid[] = {"",     "2",    "2.",    ".2.1",    "2..1",
+	                                      "02.1", "2.01", "a.b",   "2.999.x", "3.1",
+	                                      "1.40", "0.40", "1.100", "0.99.1"};
 	char long_label[80], long_fqdn[300], long_cn[80];
 	orsp_ec_key *k = new_key(ORSP_CURVE_P256);
 	orsp_cert_template t;
@@ -814,6 +817,20 @@ static void test_template_checks(void **state)
 	for (size_t i = 0; i < ORSP_ARRAY_LEN(bad_rid); i++)
 		BAD(t.san_rid = bad_rid[i], "OID");
 #undef BAD
+	/* the same checks, exported for early validation */
+	for (size_t i = 0; i < ORSP_ARRAY_LEN(bad_fqdn); i++)
+		assert_false(orsp_cert_dns_name_ok(bad_fqdn[i]));
+	for (size_t i = 0; i < ORSP_ARRAY_LEN(bad_rid); i++)
+		assert_false(orsp_cert_oid_ok(bad_rid[i]));
+	assert_false(orsp_cert_dns_name_ok(NULL));
+	assert_false(orsp_cert_oid_ok(NULL));
+	assert_true(orsp_cert_dns_name_ok(long_fqdn));
+	assert_true(orsp_cert_dns_name_ok("1.2.3.example"));
+	assert_true(orsp_cert_dns_name_ok("123abc"));
+	assert_true(orsp_cert_oid_ok("1.39.7"));
+	assert_true(orsp_cert_oid_ok("0.0"));
+	assert_true(orsp_cert_oid_ok("2.999.10"));
+	assert_true(orsp_cert_oid_ok("2.100.3"));
 	expect(orsp_cert_template_init(&t, (orsp_rsp_role)8), ORSP_E_USAGE, "role");
 	expect(orsp_cert_template_init(NULL, ORSP_ROLE_CI), ORSP_E_USAGE, NULL);
 	template_for(CI, false, NULL, &t);

@@ -156,8 +156,13 @@ static void test_activation_code(void **state)
 	assert_int_equal(orsp_smdp_activation_code("smdp.example.com", "ABC-123", ac, sizeof(ac)),
 	                 ORSP_OK);
 	assert_string_equal(ac, "LPA:1$smdp.example.com$ABC-123");
-	static const char *const bad_fqdn[] = {
-	    "", "a..b", ".a", "a.", "-a.b", "a-.b", "a_b.c", "a$b", "a b", "smdp.example.com:443"};
+	static const char *const bad_fqdn[] = {"",          "a..b",
+	                                       ".a",        "a.",
+	                                       "-a.b",      "a-.b",
+	                                       "a_b.c",     "a$b",
+	                                       "a b",       "smdp.example.com:443",
+	                                       "192.0.2.1", "smdp.example.123",
+	                                       "42"};
 	for (size_t i = 0; i < ORSP_ARRAY_LEN(bad_fqdn); i++)
 		assert_int_equal(orsp_smdp_activation_code(bad_fqdn[i], "ABC", ac, sizeof(ac)),
 		                 ORSP_E_USAGE);
@@ -166,6 +171,8 @@ static void test_activation_code(void **state)
 	assert_int_equal(orsp_smdp_fqdn_check(long_label), ORSP_E_USAGE);
 	long_label[63] = '\0';
 	assert_int_equal(orsp_smdp_fqdn_check(long_label), ORSP_OK);
+	assert_int_equal(orsp_smdp_fqdn_check("1.2.3.example"), ORSP_OK);
+	assert_int_equal(orsp_smdp_fqdn_check("smdp.example.1a"), ORSP_OK);
 	static const char *const bad_mid[] = {
 	    "",
 	    "abc",

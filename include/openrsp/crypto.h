@@ -275,12 +275,21 @@ typedef struct orsp_cert_template {
 	 * not critical): up to ORSP_CERT_MAX_EINS prefixes of 1..32 digits, NULL-terminated.
 	 * NULL = no extension. */
 	const char *const *permitted_eins;
-	/* subjectAltName (not critical): dNSName (an FQDN: letters, digits, '-', '.', at most
-	 * 253 characters, no empty label) and/or registeredID (dotted OID, e.g. the SM-DP+ OID
-	 * "2.999.10"). Both NULL = no extension. */
+	/* subjectAltName (not critical): dNSName (an FQDN, orsp_cert_dns_name_ok) and/or
+	 * registeredID (a dotted OID, orsp_cert_oid_ok, e.g. the SM-DP+ OID "2.999.10"). Both
+	 * NULL = no extension. */
 	const char *san_dns;
 	const char *san_rid;
 } orsp_cert_template;
+
+/* The checks orsp_cert_issue applies to san_dns and san_rid, for callers that refuse bad
+ * input before anything else happens. orsp_cert_dns_name_ok: 1..253 characters, labels of
+ * 1..63 letters, digits and '-' (not first or last), the last label not all digits (RFC
+ * 3696 §2: no IPv4 literal). orsp_cert_oid_ok: dotted decimal, at least two arcs, no
+ * leading zero, first arc 0..2, second arc below 40 under 0 and 1 (X.660), at most 128
+ * characters. NULL is refused. */
+bool orsp_cert_dns_name_ok(const char *s);
+bool orsp_cert_oid_ok(const char *s);
 
 /* Zero t and fill in the SGP.22 v2 profile of role:
  *   CI      keyCertSign+cRLSign, cA, no pathLen, policy .0 critical

@@ -199,11 +199,16 @@ static bool eid_prefix_ok(const char *p)
 }
 
 /* An FQDN for dNSName (RFC 1034 §3.5 preferred syntax, RFC 5280 §4.2.1.6): labels of
- * 1..63 letters, digits and hyphens, not starting or ending with a hyphen. */
-static bool fqdn_ok(const char *s)
+ * 1..63 letters, digits and hyphens, not starting or ending with a hyphen, the last one
+ * not all digits (RFC 3696 §2: that would be an IPv4 address, not a name). */
+bool orsp_cert_dns_name_ok(const char *s)
 {
-	size_t n = strnlen(s, FQDN_MAX + 1), label = 0;
+	size_t n, label = 0;
+	bool digits = true;
 
+	if (!s)
+		return false;
+	n = strnlen(s, FQDN_MAX + 1);
 	if (n < 1 || n > FQDN_MAX)
 		return false;
 	for (size_t i = 0; i <= n; i++) {
@@ -211,7 +216,10 @@ static bool fqdn_ok(const char *s)
 		if (c == '.' || c == '\0') {
 			if (label == 0 || label > 63 || s[i - 1] == '-')
 				return false;
+			if (c == '\0' && digits)
+				return false;
 			label = 0;
+			digits = true;
 			continue;
 		}
 		if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
@@ -219,18 +227,25 @@ static bool fqdn_ok(const char *s)
 			return false;
 		if (label == 0 && c == '-')
 			return false;
+		if (c < '0' || c > '9')
+			digits = false;
 		label++;
 	}
 	return true;
 }
 
-/* A dotted-decimal OID: at least two arcs, no empty arc, no leading zero. OpenSSL checks
- * the first two arcs' ranges when converting. */
-static bool oid_text_ok(const char *s)
+/* A dotted-decimal OID: at least two arcs, no empty arc, no leading zero, the first arc
+ * 0, 1 or 2 and under 0 and 1 a second arc below 40 (X.660 §A.2, X.690 §8.19.4), and
+ * one OpenSSL converts. */
+bool orsp_cert_oid_ok(const char *s)
 {
-	size_t n = strnlen(s, OID_TEXT_MAX + 1), arcs = 0, arc_len = 0;
+	size_t n, arcs = 0, arc_len = 0;
+	ASN1_OBJECT *obj;
 
-	if (n < 3 || n > OID_TEXT_MAX)
+	if (!s)
+		return false;
+	n = strnlen(s, OID_TEXT_MAX + 1);
+	if (n < 3 || n > OID_TEXT_MAX || s[0] < '0' || s[0] > '2' || s[1] != '.')
 		return false;
 	for (size_t i = 0; i <= n; i++) {
 		char c = s[i];
@@ -245,7 +260,21 @@ static bool oid_text_ok(const char *s)
 			return false;
 		arc_len++;
 	}
-	return arcs >= 2;
+	if (arcs < 2)
+		return false;
+	/* the second arc: s + 2 up to the next '.' or the end */
+	if (s[0] != '2') {
+		size_t len = strcspn(s + 2, ".");
+		if (len > 2 || (len == 2 && s[2] >= '4'))
+			return false;
+	}
+	obj = OBJ_txt2obj(s, 1);
+	if (!obj) {
+		ERR_clear_error();
+		return false;
+	}
+	ASN1_OBJECT_free(obj);
+	return true;
 }
 
 /* countryName: an ISO 3166 alpha-2 code (RFC 5280 Appendix A, X.520). */
@@ -295,10 +324,11 @@ static orsp_err check_template(const orsp_cert_template *t)
 		if (n == 0)
 			return orsp_errf(ORSP_E_USAGE, "permittedEins without any prefix");
 	}
-	if (t->san_dns && !fqdn_ok(t->san_dns))
+	if (t->san_dns && !orsp_cert_dns_name_ok(t->san_dns))
 		return orsp_errf(ORSP_E_USAGE, "the DNS name is not a valid FQDN");
-	if (t->san_rid && !oid_text_ok(t->san_rid))
-		return orsp_errf(ORSP_E_USAGE, "the registeredID is not a dotted-decimal OID");
+	if (t->san_rid && !orsp_cert_oid_ok(t->san_rid))
+		return orsp_errf(ORSP_E_USAGE,
+		                 "the registeredID is not a valid dotted-decimal OID");
 	return ORSP_OK;
 }
 

@@ -60,6 +60,7 @@ static bool host_char(char c)
 orsp_err orsp_smdp_fqdn_check(const char *fqdn)
 {
 	size_t n, label = 0;
+	bool digits = true;
 
 	if (!fqdn)
 		return orsp_errf(ORSP_E_USAGE, "FQDN missing");
@@ -74,9 +75,17 @@ orsp_err orsp_smdp_fqdn_check(const char *fqdn)
 				return orsp_errf(ORSP_E_USAGE, "FQDN has an empty label");
 			if (fqdn[i - 1] == '-')
 				return orsp_errf(ORSP_E_USAGE, "FQDN label ends with '-'");
+			/* RFC 3696 §2: a last label of digits makes an IPv4 address, not a name */
+			if (c == '\0' && digits)
+				return orsp_errf(
+				    ORSP_E_USAGE,
+				    "FQDN's last label is all digits (an IP address?)");
 			label = 0;
+			digits = true;
 			continue;
 		}
+		if (c < '0' || c > '9')
+			digits = false;
 		if (!host_char(c))
 			return orsp_errf(ORSP_E_USAGE,
 			                 "FQDN character %zu is not a host name character", i + 1);

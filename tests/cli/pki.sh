@@ -168,6 +168,26 @@ check_hierarchy "$T/nist" prime256v1 "$eid"
 touch "$T/afile"
 failure "" pki init "$T/afile"
 failure "" pki init "$T/no/such/parent"
+# all or nothing: a write that fails late (README.txt beyond a 1 KiB file size limit, after
+# every key and certificate) removes what the run created, DIR included
+rc=0
+(
+	trap '' XFSZ
+	ulimit -f 1
+	"$B" pki init "$T/late" --curve both
+) >/dev/null 2>"$T/err" || rc=$?
+if [[ $rc -eq 1 && $(cat "$T/err") == *README.txt* ]]; then ok; else bad "late failure rc=$rc $(cat "$T/err")"; fi
+if [[ ! -e "$T/late" ]]; then ok; else bad "a failed pki init left $(find "$T/late" | head -3)"; fi
+# ... and leaves alone what was there before (--force into a DIR whose layout holds a
+# directory where a certificate belongs)
+mkdir -p "$T/keep/smdp/dpauth.der"
+echo keep >"$T/keep/keep.txt"
+failure "is a directory" pki init "$T/keep" --force
+if [[ $(cd "$T/keep" && find . | sort | tr '\n' ' ') == ". ./keep.txt ./smdp ./smdp/dpauth.der " ]]; then
+	ok
+else
+	bad "a failed pki init --force left $(cd "$T/keep" && find . | sort | tr '\n' ' ')"
+fi
 
 # ----- usage errors -----
 usage --curve pki init "$T/u" --curve nistp256
@@ -184,6 +204,15 @@ usage --smdp-fqdn pki init "$T/u" --smdp-fqdn "-a.example"
 usage --smdp-oid pki init "$T/u" --smdp-oid 2
 usage --smdp-oid pki init "$T/u" --smdp-oid 2.999.x
 usage --smdp-oid pki init "$T/u" --smdp-oid 3.1
+# X.660: under the first arcs 0 and 1 the second arc is below 40
+usage --smdp-oid pki init "$T/u" --smdp-oid 1.40
+usage --smdp-oid pki init "$T/u" --smdp-oid 0.40.1
+usage --smdp-oid pki init "$T/u" --smdp-oid 1.100
+usage --smdp-oid pki init "$T/u" --smdp-oid 1.2.
+# RFC 3696 §2: a name whose last label is all digits is an IPv4 literal
+usage --smdp-fqdn pki init "$T/u" --smdp-fqdn 1.2.3.4
+usage --smdp-fqdn pki init "$T/u" --smdp-fqdn 10.0.0.1
+usage --smdp-fqdn pki init "$T/u" --smdp-fqdn smdp.example.123
 usage --days pki init "$T/u" --days 0
 usage --days pki init "$T/u" --days 36501
 usage --days pki init "$T/u" --days x
@@ -193,6 +222,12 @@ usage DIR pki init
 usage extra pki init "$T/u" extra
 usage frob pki frob
 if [[ ! -e "$T/u" ]]; then ok; else bad "a usage error created DIR"; fi
+# the edges that stay valid: second arc 39 under 1, any under 2, a digit label not last
+run pki init "$T/oid39" --smdp-oid 1.39.7 --smdp-fqdn 1.2.3.example
+if [[ $rc -eq 0 ]]; then ok; else bad "--smdp-oid 1.39.7 refused: $err"; fi
+cert_has "$T/oid39/smdp/dptls.pem" "DNS:1.2.3.example, Registered ID:1.39.7"
+run pki init "$T/oid2" --smdp-oid 2.100.3
+if [[ $rc -eq 0 ]]; then ok; else bad "--smdp-oid 2.100.3 refused: $err"; fi
 # The SGP.26 EID passes the check-digit rule.
 run pki init "$T/sgp26eid" --eid 89049032123451234512345678901235
 if [[ $rc -eq 0 ]]; then ok; else bad "SGP.26 EID refused: $err"; fi
@@ -221,6 +256,18 @@ usage --ci pki smdp "$T/w4" --smdp-fqdn b.example --smdp-oid 2.999.12
 usage --smdp-fqdn pki smdp "$T/w4" --ci "$T/ca" --smdp-oid 2.999.12
 usage --smdp-oid pki smdp "$T/w4" --ci "$T/ca" --smdp-fqdn b.example
 usage --smdp-fqdn pki smdp "$T/w4" --ci "$T/ca" --smdp-fqdn "a..b" --smdp-oid 2.999.12
+usage --smdp-fqdn pki smdp "$T/w4" --ci "$T/ca" --smdp-fqdn 192.0.2.1 --smdp-oid 2.999.12
+usage --smdp-oid pki smdp "$T/w4" --ci "$T/ca" --smdp-fqdn b.example --smdp-oid 0.40
+if [[ ! -e "$T/w4" ]]; then ok; else bad "a usage error of pki smdp created DIR"; fi
+# a write that fails (no file may grow) leaves no DIR behind
+rc=0
+(
+	trap '' XFSZ
+	ulimit -f 0
+	"$B" pki smdp "$T/w5" --ci "$T/ca" --smdp-fqdn b.example --smdp-oid 2.999.12
+) >/dev/null 2>"$T/err" || rc=$?
+if [[ $rc -eq 1 ]]; then ok; else bad "pki smdp write failure rc=$rc $(cat "$T/err")"; fi
+if [[ ! -e "$T/w5" ]]; then ok; else bad "a failed pki smdp left $(find "$T/w5" | head -3)"; fi
 
 run pki init --help
 if [[ $rc -eq 0 && "$out" == *"--curve"* && "$out" == *"--eid-prefix"* ]]; then ok; else bad "pki init --help"; fi
