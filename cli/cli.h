@@ -66,8 +66,11 @@ int cli_read_package(const char *path, uint8_t **out, size_t *len);
 
 /* getopt_long over long options only, with our messages: returns the option's value, -1 at
  * the end of the options, or '?' after printing a usage error naming the option (unknown
- * option, missing or unexpected argument). Restarts parsing when argv changes. */
+ * option, missing or unexpected argument). Restarts parsing when argv changes. -h or --help
+ * in an option's place (not an option's value) returns '?' silently and sets
+ * cli_help_requested: main then prints the verb's help and exits 0. */
 int cli_getopt(int argc, char **argv, const struct option *longopts);
+extern bool cli_help_requested;
 /* Exactly n bytes of hex (2n digits). CLI_OK or CLI_USAGE naming opt. */
 int cli_hex(const char *opt, const char *val, uint8_t *out, size_t n);
 /* n1 or n2 bytes of hex (n2 = 0: only n1); *len gets the length. */

@@ -56,6 +56,8 @@ static void option_name(const char *arg, char *out, size_t cap)
 	out[n] = '\0';
 }
 
+bool cli_help_requested;
+
 int cli_getopt(int argc, char **argv, const struct option *longopts)
 {
 	static char **last_argv;
@@ -70,6 +72,12 @@ int cli_getopt(int argc, char **argv, const struct option *longopts)
 	c = getopt_long(argc, argv, ":", longopts, NULL);
 	if (c == '?' || c == ':') {
 		const char *arg = optind > 0 && optind <= argc ? argv[optind - 1] : "?";
+		/* -h or --help where an option stands (not as an option's value, which getopt
+		 * has consumed): main prints the verb's help once the verb returns */
+		if (c == '?' && (strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0)) {
+			cli_help_requested = true;
+			return '?';
+		}
 		if (c == '?' && optopt > 0 && optopt < 0x100 && arg[0] == '-' && arg[1] != '-') {
 			cli_usage((char[]){'-', (char)optopt, '\0'}, "unknown option");
 			return '?';

@@ -64,16 +64,24 @@ static void help_cmd(const cli_noun *n, const cli_cmd *c)
 		printf("\n%s", c->help);
 }
 
-/* `--help` anywhere among the arguments (before a `--`). */
-static bool wants_help(int argc, char **argv)
+static bool is_help(const char *arg)
 {
-	for (int i = 0; i < argc; i++) {
-		if (strcmp(argv[i], "--") == 0)
-			return false;
-		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
-			return true;
+	return strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0;
+}
+
+/* A verb's run: -h or --help among its options (cli_getopt tells them from an option's
+ * value, so `--profile-name -h` names a profile) prints its help instead. */
+static int run_cmd(const cli_noun *n, const cli_cmd *c, int argc, char **argv)
+{
+	int rc;
+
+	cli_help_requested = false;
+	rc = c->run(argc, argv);
+	if (cli_help_requested) {
+		help_cmd(n, c);
+		return CLI_OK;
 	}
-	return false;
+	return rc;
 }
 
 static int cmd_help(int argc, char **argv)
@@ -117,7 +125,7 @@ int main(int argc, char **argv)
 	}
 	if (strcmp(argv[1], "help") == 0)
 		return cmd_help(argc - 2, argv + 2);
-	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)
+	if (is_help(argv[1]))
 		return cmd_help(0, NULL);
 	if (argv[1][0] == '-')
 		return cli_usage(argv[1], "unknown option (see openrsp help)");
@@ -126,14 +134,13 @@ int main(int argc, char **argv)
 	if (!n)
 		return cli_usage(argv[1], "unknown command (see openrsp help)");
 	/* A noun with a single verb runs it without naming it (`openrsp demo`). */
-	if (n->cmds[0].verb && !n->cmds[1].verb && (argc < 3 || argv[2][0] == '-') &&
-	    !wants_help(argc - 2, argv + 2)) {
-		return n->cmds[0].run(argc - 1, argv + 1);
+	if (n->cmds[0].verb && !n->cmds[1].verb &&
+	    (argc < 3 || (argv[2][0] == '-' && !is_help(argv[2])))) {
+		return run_cmd(n, &n->cmds[0], argc - 1, argv + 1);
 	}
 	if (argc < 3)
 		return cli_usage(n->name, "expected a verb (see openrsp help %s)", n->name);
-	if (strcmp(argv[2], "--help") == 0 || strcmp(argv[2], "-h") == 0 ||
-	    strcmp(argv[2], "help") == 0) {
+	if (is_help(argv[2]) || strcmp(argv[2], "help") == 0) {
 		help_noun(n);
 		return CLI_OK;
 	}
@@ -141,9 +148,9 @@ int main(int argc, char **argv)
 	if (!c)
 		return cli_usage(argv[2], "unknown verb of %s (see openrsp help %s)", n->name,
 		                 n->name);
-	if (wants_help(argc - 3, argv + 3)) {
+	if (argc > 3 && is_help(argv[3])) {
 		help_cmd(n, c);
 		return CLI_OK;
 	}
-	return c->run(argc - 2, argv + 2);
+	return run_cmd(n, c, argc - 2, argv + 2);
 }

@@ -191,6 +191,16 @@ for args in "help profile" "profile --help" "profile build --help" "help profile
 	run $args
 	if [[ $rc -eq 0 && "$out" == usage:* && -z "$err" ]]; then ok; else bad "'openrsp $args' prints help"; fi
 done
+# -h or --help as an option's value is that value, not a request for help
+for name in -h --help; do
+	run profile build "${A[@]}" --profile-name "$name" -o "$T/h$name.der"
+	if [[ $rc -eq 0 && "$out" != usage:* && -s "$T/h$name.der" ]]; then ok; else bad "--profile-name $name: rc=$rc $out"; fi
+	run profile inspect --json "$T/h$name.der"
+	expect "--profile-name $name as the name" "$name" "$(json header profile_type)"
+done
+# ... and -h after options with values still asks for help, doing nothing
+run profile build "${A[@]}" -o "$T/h.der" -h
+if [[ $rc -eq 0 && "$out" == usage:* && ! -e "$T/h.der" ]]; then ok; else bad "build ... -h: rc=$rc"; fi
 
 rm -rf "$T"
 finish
