@@ -81,6 +81,13 @@ int cli_hex2(const char *opt, const char *val, uint8_t *out, size_t n1, size_t n
  * overwritten in place (val points into argv) so that ps and /proc show it no longer. The
  * text read is wiped. */
 int cli_secret_hex(const char *opt, char *val, uint8_t *out, size_t n1, size_t n2, size_t *len);
+/* A secret given as text (PIN, PUK, ADM key, confirmation code), from the same three forms:
+ * copied into out (cap bytes with the NUL; longer is a usage error) and, when given inline,
+ * overwritten in argv. The caller wipes out after use. */
+int cli_secret_str(const char *opt, char *val, char *out, size_t cap);
+#define CLI_SECRET_STR_MAX 64 /* the longest PIN, PUK, ADM key or confirmation code taken */
+/* Overwrite an option's value in argv (a secret given twice: the first copy). */
+void cli_wipe_arg(char *val);
 /* A decimal number (or 0x-prefixed hex) in [min, max]. */
 int cli_uint(const char *opt, const char *val, uint64_t min, uint64_t max, uint64_t *out);
 /* A number of seconds in [min, max] (a decimal fraction allowed). */
@@ -193,6 +200,7 @@ typedef struct cli_aka_opts {
 	const char *r[5], *c[5];
 	const char *keccak, *mac_bits, *res_bits, *ck_bits, *ik_bits;
 	const char *conflict; /* the second of two operator-key options, if any */
+	const char *repeated; /* "--k" if given twice (the first value is wiped at once) */
 } cli_aka_opts;
 
 /* Take option c if it is one of CLI_AKA_LONGOPTS. Returns true if it was. */

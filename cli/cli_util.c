@@ -117,36 +117,64 @@ int cli_hex2(const char *opt, const char *val, uint8_t *out, size_t n1, size_t n
 	return CLI_OK;
 }
 
-/* The first line of stdin or of a file (mode 600), without its line end; -1 on failure. */
+/* The first line of stdin or of a file (mode 600), without its line end. Read with read(2),
+ * one byte at a time: no stdio buffer keeps a copy of the secret (stdin's would for the life
+ * of the process, a file's would be freed unwiped), and stdin is read no further than the
+ * line, so a second "-" gets the next one. */
 static int secret_line(const char *opt, const char *val, char *buf, size_t cap)
 {
-	FILE *f = stdin;
-	size_t n;
+	const char *from = val[0] == '@' ? val + 1 : "standard input";
+	int fd = STDIN_FILENO;
+	size_t n = 0;
+	bool eol = false;
+	char c;
 
+	buf[0] = '\0';
 	if (val[0] == '@') {
 		struct stat st;
-		f = fopen(val + 1, "r");
-		if (!f)
+		fd = open(val + 1, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+		if (fd < 0)
 			return cli_usage(opt, "cannot open %s: %s", val + 1, strerror(errno));
-		if (fstat(fileno(f), &st) != 0 || (st.st_mode & 077)) {
-			fclose(f);
+		if (fstat(fd, &st) != 0 || (st.st_mode & 077)) {
+			close(fd);
 			return cli_usage(
 			    opt, "%s can be read or written by group or others (chmod 600 it)",
 			    val + 1);
 		}
 	}
-	if (!fgets(buf, (int)cap, f)) {
-		buf[0] = '\0';
-		if (f != stdin)
-			fclose(f);
-		return cli_usage(opt, "nothing to read from %s",
-		                 f == stdin ? "standard input" : val + 1);
+	while (!eol) {
+		ssize_t r = read(fd, &c, 1);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			int err = errno;
+			if (fd != STDIN_FILENO)
+				close(fd);
+			orsp_wipe(buf, cap);
+			return cli_usage(opt, "cannot read %s: %s", from, strerror(err));
+		}
+		if (r == 0 || c == '\n')
+			eol = true;
+		else if (n + 1 < cap)
+			buf[n++] = c;
+		else {
+			if (fd != STDIN_FILENO)
+				close(fd);
+			orsp_wipe(buf, cap);
+			c = 0;
+			return cli_usage(opt, "the line in %s is too long", from);
+		}
+		if (r == 0 && n == 0) {
+			if (fd != STDIN_FILENO)
+				close(fd);
+			return cli_usage(opt, "nothing to read from %s", from);
+		}
 	}
-	if (f != stdin)
-		fclose(f);
-	n = strlen(buf);
-	while (n && (buf[n - 1] == '\n' || buf[n - 1] == '\r' || buf[n - 1] == ' ' ||
-	             buf[n - 1] == '\t'))
+	c = 0;
+	if (fd != STDIN_FILENO)
+		close(fd);
+	buf[n] = '\0';
+	while (n && (buf[n - 1] == '\r' || buf[n - 1] == ' ' || buf[n - 1] == '\t'))
 		buf[--n] = '\0';
 	return CLI_OK;
 }
@@ -168,6 +196,29 @@ int cli_secret_hex(const char *opt, char *val, uint8_t *out, size_t n1, size_t n
 		rc = cli_hex2(opt, buf, out, n1, n2, len);
 	orsp_wipe(buf, sizeof(buf));
 	return rc;
+}
+
+int cli_secret_str(const char *opt, char *val, char *out, size_t cap)
+{
+	size_t n;
+
+	if (strcmp(val, "-") == 0 || val[0] == '@')
+		return secret_line(opt, val, out, cap);
+	n = strlen(val);
+	if (n >= cap) {
+		memset(val, 'x', n);
+		out[0] = '\0';
+		return cli_usage(opt, "longer than %zu characters", cap - 1);
+	}
+	memcpy(out, val, n + 1);
+	memset(val, 'x', n); /* as cli_secret_hex: off the command line once copied */
+	return CLI_OK;
+}
+
+void cli_wipe_arg(char *val)
+{
+	if (val)
+		memset(val, 'x', strlen(val));
 }
 
 static volatile sig_atomic_t stop_requested;

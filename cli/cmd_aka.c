@@ -15,6 +15,10 @@ bool cli_aka_opt(cli_aka_opts *o, int c, char *arg)
 		o->alg = arg;
 		return true;
 	case CLI_OPT_K:
+		if (o->k) { /* refused later; the first value leaves argv now */
+			cli_wipe_arg(o->k);
+			o->repeated = "--k";
+		}
 		o->k = arg;
 		return true;
 	case CLI_OPT_OP:
@@ -25,8 +29,10 @@ bool cli_aka_opt(cli_aka_opts *o, int c, char *arg)
 		                   : c == CLI_OPT_TOP ? "--top"
 		                   : c == CLI_OPT_OPC ? "--opc"
 		                                      : "--topc";
-		if (o->op || o->opc)
+		if (o->op || o->opc) {
 			o->conflict = name;
+			cli_wipe_arg(o->op ? o->op : o->opc);
+		}
 		if (c == CLI_OPT_OP || c == CLI_OPT_TOP) {
 			o->op = arg;
 			o->op_opt = name;
@@ -123,6 +129,10 @@ int cli_aka_subscriber(const cli_aka_opts *o, orsp_aka_subscriber *sub, bool *op
 	int rc = CLI_OK;
 
 	memset(sub, 0, sizeof(*sub));
+	if (o->repeated) {
+		cli_wipe_arg(o->k);
+		return cli_usage(o->repeated, "given more than once");
+	}
 	if (o->alg) {
 		if (strcmp(o->alg, "milenage") == 0)
 			alg = ORSP_AKA_MILENAGE;

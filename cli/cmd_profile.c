@@ -507,9 +507,27 @@ static int profile_check(int argc, char **argv)
 typedef struct build_opts {
 	cli_aka_opts ao;
 	const char *tmpl, *iccid, *imsi, *spn, *name, *cls, *output, *mnc_len;
-	const char *pin1, *pin2, *puk1, *puk2, *adm1;
+	const char *pin1, *pin2, *puk1, *puk2, *adm1; /* into secrets[], or NULL */
 	const char *sqn_delta, *sqn_init;
+	/* PIN1, PIN2, PUK1, PUK2, ADM1 as copied out of argv (cli_secret_str); wiped */
+	char secrets[5][CLI_SECRET_STR_MAX + 1];
 } build_opts;
+
+/* --pin1 .. --adm1: copied out of argv (or read from - / @FILE) while parsing, so that the
+ * command line no longer shows them once the options are read; a repeat is refused. */
+static int build_secret(const char *opt, char *val, char *buf, const char **dst)
+{
+	int rc;
+
+	if (*dst) {
+		cli_wipe_arg(val);
+		return cli_usage(opt, "given more than once");
+	}
+	rc = cli_secret_str(opt, val, buf, CLI_SECRET_STR_MAX + 1);
+	if (rc == CLI_OK)
+		*dst = buf;
+	return rc;
+}
 
 static int build_parse(int argc, char **argv, build_opts *o)
 {
@@ -532,7 +550,7 @@ static int build_parse(int argc, char **argv, build_opts *o)
 	    {"sqn-init", required_argument, NULL, OPT_SQN_INIT},
 	    {NULL, 0, NULL, 0},
 	};
-	int c;
+	int c, rc;
 
 	while ((c = cli_getopt(argc, argv, opts)) != -1) {
 		if (c == '?')
@@ -565,19 +583,24 @@ static int build_parse(int argc, char **argv, build_opts *o)
 			o->mnc_len = optarg;
 			break;
 		case OPT_PIN1:
-			o->pin1 = optarg;
+			if ((rc = build_secret("--pin1", optarg, o->secrets[0], &o->pin1)))
+				return rc;
 			break;
 		case OPT_PIN2:
-			o->pin2 = optarg;
+			if ((rc = build_secret("--pin2", optarg, o->secrets[1], &o->pin2)))
+				return rc;
 			break;
 		case OPT_PUK1:
-			o->puk1 = optarg;
+			if ((rc = build_secret("--puk1", optarg, o->secrets[2], &o->puk1)))
+				return rc;
 			break;
 		case OPT_PUK2:
-			o->puk2 = optarg;
+			if ((rc = build_secret("--puk2", optarg, o->secrets[3], &o->puk2)))
+				return rc;
 			break;
 		case OPT_ADM1:
-			o->adm1 = optarg;
+			if ((rc = build_secret("--adm1", optarg, o->secrets[4], &o->adm1)))
+				return rc;
 			break;
 		case OPT_SQN_DELTA:
 			o->sqn_delta = optarg;
@@ -799,6 +822,7 @@ out:
 	orsp_pkg_buf_free(der, der_len);
 	orsp_pkg_free(pkg);
 	orsp_pkg_perso_wipe(&p);
+	orsp_wipe(&o, sizeof(o));
 	free(args);
 	return rc;
 }

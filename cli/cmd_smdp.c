@@ -203,34 +203,23 @@ static void ppr_note(const orsp_smdp_profile *p, char *out, size_t cap)
 static int import_file(orsp_smdp *s, const orsp_smdp_import_opts *o, const char *path, size_t *ok,
                        size_t *failed)
 {
-	FILE *f = fopen(path, "rb");
 	uint8_t *buf = NULL;
 	size_t len = 0;
-	long sz;
 	orsp_smdp_profile p;
 	char note[80];
 	orsp_err e;
+	int rc;
 
-	if (!f || fseek(f, 0, SEEK_END) != 0 || (sz = ftell(f)) < 0 || fseek(f, 0, SEEK_SET) != 0) {
-		if (f)
-			fclose(f);
+	/* a regular file within the package size limit; freed with the package wipe (K/OPc) */
+	if ((rc = cli_read_package(path, &buf, &len)) != CLI_OK) {
 		(*failed)++;
-		return cli_failf(path, "cannot read");
+		return rc;
 	}
-	if (sz == 0 || (unsigned long)sz > ORSP_PKG_MAX_SIZE) {
-		fclose(f);
+	if (len == 0) {
+		orsp_pkg_buf_free(buf, len);
 		(*failed)++;
-		return cli_failf(path, "size %ld is out of range", sz);
+		return cli_failf(path, "empty file");
 	}
-	len = (size_t)sz;
-	buf = malloc(len);
-	if (!buf || fread(buf, 1, len, f) != len) {
-		fclose(f);
-		free(buf);
-		(*failed)++;
-		return cli_failf(path, "cannot read");
-	}
-	fclose(f);
 	e = orsp_smdp_import_with(s, buf, len, o, &p);
 	orsp_pkg_buf_free(buf, len);
 	if (e) {
@@ -1016,7 +1005,8 @@ static int smdp_profile(int argc, char **argv)
 
 /* ----- order ----- */
 
-static int smdp_order(int argc, char **argv)
+/* cc_buf receives --cc (copied out of argv); smdp_order wipes it whatever happens. */
+static int smdp_order_with(int argc, char **argv, char cc_buf[CLI_SECRET_STR_MAX + 1])
 {
 	static const struct option opts[] = {
 	    DB_LONGOPTS,
@@ -1061,7 +1051,13 @@ static int smdp_order(int argc, char **argv)
 			o.matching_id = optarg;
 			break;
 		case OPT_CC:
-			cc = optarg;
+			if (cc) {
+				cli_wipe_arg(optarg);
+				return cli_usage("--cc", "given more than once");
+			}
+			if ((rc = cli_secret_str("--cc", optarg, cc_buf, CLI_SECRET_STR_MAX + 1)))
+				return rc;
+			cc = cc_buf;
 			break;
 		case OPT_RELEASE:
 			release = true;
@@ -1131,6 +1127,15 @@ out:
 	orsp_smdp_close(s);
 	if (config)
 		orsp_smdp_config_free(&cfg);
+	return rc;
+}
+
+static int smdp_order(int argc, char **argv)
+{
+	char cc_buf[CLI_SECRET_STR_MAX + 1];
+	int rc = smdp_order_with(argc, argv, cc_buf);
+
+	orsp_wipe(cc_buf, sizeof(cc_buf));
 	return rc;
 }
 

@@ -89,6 +89,12 @@ run aka gen --k "@$T/k" --opc "@$T/opc" "${G[@]}"
 expect "keys from files" "0 $res" "$rc $(json xres)"
 out=$(printf '%s\n%s\n' "$k" "$opc" | "$B" aka gen --k - --opc - "${G[@]}") || bad "keys from stdin"
 expect "keys from standard input, K first" "$res" "$(json xres)"
+# read(2) a byte at a time, no stdio buffer (which would keep a copy of the keys): stdin is
+# read no further than the lines it needs, the rest is left for whoever reads it next
+out=$(printf '%s\n%s\nleft over\n' "$k" "$opc" | {
+	"$B" aka gen --k - --opc - "${G[@]}" >/dev/null && cat
+}) || bad "keys from a pipe"
+expect "stdin read only as far as the keys" "left over" "$out"
 chmod 644 "$T/k"
 usage "--k" aka gen --k "@$T/k" --opc "$opc" "${G[@]}"
 has "a key file others can read" "chmod 600" "$err"

@@ -157,8 +157,46 @@ expect "no USIM exit" 1 "$rc"
 has "no USIM reason" "PE-USIM" "$err"
 cmp -s "$OUT" "$T/keep.der" && ok || bad "existing output changed by a failed build"
 
+# ----- secrets leave the command line -----
+# PIN1, PUK1 and ADM1 are overwritten in argv once the options are read: while the command
+# waits for K on standard input (a FIFO), /proc/PID/cmdline no longer holds them
+mkfifo "$T/fifo"
+exec 3<>"$T/fifo"
+"$B" profile build --template "$TS48" --iccid 89000123456789012341 --imsi 001010123456789 \
+	--k - --opc "$OPC" --pin1 13572468 --puk1 97531864 --adm1 86429753 -o "$T/fifo.der" \
+	<"$T/fifo" >/dev/null 2>"$T/fifo.err" &
+pid=$!
+for _ in $(seq 200); do # until it blocks in read(2) (syscall 0) on fd 0
+	[[ $(cat "/proc/$pid/syscall" 2>/dev/null) == "0 0x0 "* ]] && break
+	sleep 0.05
+done
+cmdline=$(tr '\0' ' ' <"/proc/$pid/cmdline")
+has "cmdline of the waiting build" "--adm1 xxxxxxxx" "$cmdline"
+lacks "ADM1 in cmdline" 86429753 "$cmdline"
+lacks "PIN1 in cmdline" 13572468 "$cmdline"
+lacks "PUK1 in cmdline" 97531864 "$cmdline"
+echo "$K" >&3
+rc=0
+wait "$pid" || rc=$?
+exec 3>&-
+expect "build with --k - from a FIFO" 0 "$rc"
+# the values went into the package: ASCII digits of ADM1 (TS 102 221 §9.5.1)
+expect "ADM1 in the package" 1 "$("$PY" -c 'import sys; print(int(b"86429753" in open(sys.argv[1],"rb").read()))' "$T/fifo.der")"
+# ... also from @FILE (mode 600) and from standard input
+(umask 077 && echo 24681357 >"$T/adm1.txt")
+run profile build --template "$TS48" --iccid 89000123456789012341 --imsi 001010123456789 \
+	--k "$K" --opc "$OPC" --adm1 "@$T/adm1.txt" --pin1 - -o "$T/adm1.der" <<<"1234"
+expect "--adm1 @FILE --pin1 - exit" 0 "$rc"
+expect "ADM1 from @FILE in the package" 1 "$("$PY" -c 'import sys; print(int(b"24681357" in open(sys.argv[1],"rb").read()))' "$T/adm1.der")"
+chmod 644 "$T/adm1.txt"
+
 # ----- usage errors: exit 2, the argument named -----
 A=(--template "$TS48" --iccid 89000123456789012341 --imsi 001010123456789 --k "$K" --opc "$OPC")
+usage --k profile build "${A[@]}" --k "$K" -o "$T/u.der"
+usage --pin1 profile build "${A[@]}" --pin1 1234 --pin1 5678 -o "$T/u.der"
+usage --adm1 profile build "${A[@]}" --adm1 "@$T/adm1.txt" -o "$T/u.der"
+usage --puk1 profile build "${A[@]}" --puk1 "$(printf '1%.0s' {1..65})" -o "$T/u.der"
+usage --pin2 profile build "${A[@]}" --pin2 - -o "$T/u.der" </dev/null
 usage --template profile build --iccid 89000123456789012341 --imsi 001010123456789 --k "$K" --opc "$OPC" -o "$T/u.der"
 usage --iccid profile build --template "$TS48" --imsi 001010123456789 --k "$K" --opc "$OPC" -o "$T/u.der"
 usage --iccid profile build "${A[@]}" --iccid 89000123456789012342 -o "$T/u.der"

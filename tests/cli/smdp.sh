@@ -45,6 +45,14 @@ expect "v7 ICCID" "89000123456789012341" "$(python3 -c 'import json,sys; print(j
 head -c 100 /dev/urandom >"$T/junk.der"
 run smdp profile import "$T/junk.der" --db "$DB"
 expect "junk rc" 1 "$rc"
+# In a directory: an entry named *.der that is not a regular file, and an empty file
+mkdir -p "$T/odd/a.der"
+: >"$T/odd/b.der"
+run smdp profile import "$T/odd" --db "$DB"
+expect "odd directory rc" 1 "$rc"
+has "odd: not a regular file" "openrsp: $T/odd/a.der: not a regular file" "$err"
+has "odd: empty file" "openrsp: $T/odd/b.der: empty file" "$err"
+has "odd: summary" "0 imported, 2 failed" "$out"
 
 # list: text and JSON, no key material (K of TS.48 is 000102030405060708090A0B0C0D0E0F)
 run smdp profile list --db "$DB"
@@ -69,9 +77,13 @@ expect "order with a bad CC rc" 2 "$rc"
 run smdp profile list --db "$DB" --json
 [[ "$out" != *'"state": "allocated"'* && "$out" != *'"state":"allocated"'* ]] && ok || bad "an order was left open: $out"
 
-# order by ICCID with EID, matching ID, CC and release -> activation code
+# --cc is a secret: given once, and "-" reads it from standard input (here: nothing there)
+usage --cc smdp order --db "$DB" --iccid 8949449999999990023 --cc 1234 --cc 5678 --fqdn smdp.example.com
+usage --cc smdp order --db "$DB" --iccid 8949449999999990023 --cc - --fqdn smdp.example.com </dev/null
+
+# order by ICCID with EID, matching ID, CC (from standard input) and release -> activation code
 run smdp order --db "$DB" --iccid 8949449999999990023 --eid 89049032123451234512345678901235 \
-	--matching-id ABC-42 --cc 1234 --release --fqdn smdp.example.com
+	--matching-id ABC-42 --cc - --release --fqdn smdp.example.com <<<1234
 expect "order rc" 0 "$rc"
 expect "activation code" 'LPA:1$smdp.example.com$ABC-42' "$out"
 run smdp profile list --db "$DB" --json
