@@ -462,6 +462,26 @@ static void print_summary(const pki_opts *o, const hierarchy *hs, size_t nh)
 
 /* ----- init ----- */
 
+/* --smdp-fqdn, --smdp-oid and --days of init and smdp, checked before anything is written. */
+static int check_smdp_opts(pki_opts *o, const char *days)
+{
+	uint64_t v;
+	int rc;
+
+	if (!orsp_cert_dns_name_ok(o->fqdn))
+		return cli_usage("--smdp-fqdn", "expected a DNS name (letters, digits, '-' and "
+		                                "'.', no empty label, not an IP address)");
+	if (!orsp_cert_oid_ok(o->oid))
+		return cli_usage("--smdp-oid", "expected a dotted-decimal OID such as 2.999.10 "
+		                               "(first arc 0 to 2, second below 40 under 0 and 1)");
+	if (days) {
+		if ((rc = cli_uint("--days", days, 1, MAX_DAYS, &v)) != CLI_OK)
+			return rc;
+		o->days = (unsigned)v;
+	}
+	return CLI_OK;
+}
+
 static int parse_init(int argc, char **argv, pki_opts *o)
 {
 	static const struct option opts[] = {
@@ -477,7 +497,6 @@ static int parse_init(int argc, char **argv, pki_opts *o)
 	    {NULL, 0, NULL, 0},
 	};
 	const char *curve = "nist", *eid = NULL, *days = NULL;
-	uint64_t v;
 	int c, rc;
 
 	o->prefix = DEFAULT_EID_PREFIX;
@@ -536,17 +555,8 @@ static int parse_init(int argc, char **argv, pki_opts *o)
 		return cli_usage("--curve", "expected nist, brainpool or both");
 	if (!digits_only(o->prefix) || strlen(o->prefix) > 30)
 		return cli_usage("--eid-prefix", "expected 1 to 30 decimal digits");
-	if (!orsp_cert_dns_name_ok(o->fqdn))
-		return cli_usage("--smdp-fqdn", "expected a DNS name (letters, digits, '-' and "
-		                                "'.', no empty label, not an IP address)");
-	if (!orsp_cert_oid_ok(o->oid))
-		return cli_usage("--smdp-oid", "expected a dotted-decimal OID such as 2.999.10 "
-		                               "(first arc 0 to 2, second below 40 under 0 and 1)");
-	if (days) {
-		if ((rc = cli_uint("--days", days, 1, MAX_DAYS, &v)) != CLI_OK)
-			return rc;
-		o->days = (unsigned)v;
-	}
+	if ((rc = check_smdp_opts(o, days)) != CLI_OK)
+		return rc;
 	if (eid) {
 		if (strlen(eid) != 32 || !digits_only(eid))
 			return cli_usage("--eid", "expected 32 decimal digits");
@@ -669,7 +679,6 @@ static int parse_smdp(int argc, char **argv, pki_opts *o, const char **ci_dir)
 	    {NULL, 0, NULL, 0},
 	};
 	const char *days = NULL;
-	uint64_t v;
 	int c, rc;
 
 	o->fqdn = NULL;
@@ -714,17 +723,8 @@ static int parse_smdp(int argc, char **argv, pki_opts *o, const char **ci_dir)
 		return cli_missing("--smdp-fqdn");
 	if (!o->oid)
 		return cli_missing("--smdp-oid");
-	if (!orsp_cert_dns_name_ok(o->fqdn))
-		return cli_usage("--smdp-fqdn", "expected a DNS name (letters, digits, '-' and "
-		                                "'.', no empty label, not an IP address)");
-	if (!orsp_cert_oid_ok(o->oid))
-		return cli_usage("--smdp-oid", "expected a dotted-decimal OID such as 2.999.10 "
-		                               "(first arc 0 to 2, second below 40 under 0 and 1)");
-	if (days) {
-		if ((rc = cli_uint("--days", days, 1, MAX_DAYS, &v)) != CLI_OK)
-			return rc;
-		o->days = (unsigned)v;
-	}
+	if ((rc = check_smdp_opts(o, days)) != CLI_OK)
+		return rc;
 	return CLI_OK;
 }
 
