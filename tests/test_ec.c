@@ -7,7 +7,12 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
+#include <signal.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <openssl/bio.h>
 #include <openssl/bn.h>
@@ -860,6 +865,54 @@ static void test_save_private_pem(void **state)
 	/* Unwritable location. */
 	snprintf(path, sizeof(path), "%s/no/such/dir/key.pem", dir);
 	assert_int_equal(orsp_ec_save_private_pem(k, path), ORSP_E_IO);
+	/* A link planted at the name is not followed: refused, the link and its target as they
+	 * were. */
+	snprintf(path, sizeof(path), "%s/link.pem", dir);
+	{
+		char target[4200];
+		snprintf(target, sizeof(target), "%s/target", dir);
+		assert_int_equal(symlink(target, path), 0);
+		assert_int_equal(orsp_ec_save_private_pem(k, path), ORSP_E_EXISTS);
+		assert_int_equal(lstat(path, &st), 0);
+		assert_true(S_ISLNK(st.st_mode));
+		assert_int_not_equal(stat(target, &st), 0);
+		unlink(path);
+	}
+	/* A process killed in the middle of the write (SIGXFSZ at a 16-byte file size limit)
+	 * leaves no short key under the name: a retry writes it. Only key.pem is left of the
+	 * successful saves: no temporary file. */
+	snprintf(path, sizeof(path), "%s/cut.pem", dir);
+	{
+		pid_t pid = fork();
+		int status;
+		assert_true(pid >= 0);
+		if (pid == 0) {
+			struct rlimit rl = {16, 16};
+			signal(SIGXFSZ, SIG_DFL);
+			setrlimit(RLIMIT_FSIZE, &rl);
+			_exit(orsp_ec_save_private_pem(k, path) == ORSP_OK ? 0 : 3);
+		}
+		assert_int_equal(waitpid(pid, &status, 0), pid);
+		assert_true(WIFSIGNALED(status));
+		assert_int_equal(WTERMSIG(status), SIGXFSZ);
+		assert_int_not_equal(lstat(path, &st), 0);
+		assert_int_equal(orsp_ec_save_private_pem(k, path), ORSP_OK);
+		assert_int_equal(stat(path, &st), 0);
+		assert_true(st.st_size > 100);
+		assert_int_equal(st.st_mode & 0777, 0600);
+		unlink(path);
+	}
+	{
+		DIR *d = opendir(dir);
+		struct dirent *de;
+		size_t tmps = 0;
+		assert_non_null(d);
+		while ((de = readdir(d)) != NULL)
+			if (strstr(de->d_name, "key.pem.tmp-"))
+				tmps++;
+		closedir(d);
+		assert_int_equal(tmps, 0);
+	}
 	orsp_ec_free(pub);
 	orsp_ec_free(back);
 	orsp_ec_free(k);

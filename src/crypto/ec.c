@@ -558,27 +558,11 @@ out:
 	return e;
 }
 
-static orsp_err write_all(int fd, const uint8_t *p, size_t n)
-{
-	while (n) {
-		ssize_t w = write(fd, p, n);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return orsp_errf(ORSP_E_IO, "write failed: %s", strerror(errno));
-		p += w;
-		n -= (size_t)w;
-	}
-	return ORSP_OK;
-}
-
 orsp_err orsp_ec_save_private_pem(const orsp_ec_key *k, const char *path)
 {
 	BIO *bio = NULL;
 	char *pem = NULL;
 	long pem_len = 0;
-	int fd = -1;
-	bool created = false;
 	orsp_err e;
 
 	if (!k || !path)
@@ -596,34 +580,9 @@ orsp_err orsp_ec_save_private_pem(const orsp_ec_key *k, const char *path)
 		e = ossl_fail(ORSP_E_CRYPTO, "encoding the private key as PKCS#8 PEM failed");
 		goto out;
 	}
-	/* O_EXCL: never overwrite (or follow a planted link to) an existing file; 0600 from
-	 * the start, so the key is never readable by others, not even briefly. */
-	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-	if (fd < 0) {
-		e = errno == EEXIST
-		        ? orsp_errf(ORSP_E_EXISTS, "%s already exists", path)
-		        : orsp_errf(ORSP_E_IO, "cannot create %s: %s", path, strerror(errno));
-		goto out;
-	}
-	created = true;
-	e = write_all(fd, (const uint8_t *)pem, (size_t)pem_len);
-	if (e != ORSP_OK)
-		goto out;
-	if (fsync(fd) != 0) {
-		e = orsp_errf(ORSP_E_IO, "fsync of %s failed: %s", path, strerror(errno));
-		goto out;
-	}
-	if (close(fd) != 0) {
-		fd = -1;
-		e = orsp_errf(ORSP_E_IO, "close of %s failed: %s", path, strerror(errno));
-		goto out;
-	}
-	fd = -1;
+	/* never over an existing file (or a planted link), 0600 from the start */
+	e = orsp__file_create(path, (const uint8_t *)pem, (size_t)pem_len, 0600);
 out:
-	if (fd >= 0)
-		close(fd);
-	if (e != ORSP_OK && created)
-		unlink(path);
 	if (pem && pem_len > 0)
 		orsp_wipe(pem, (size_t)pem_len);
 	BIO_free(bio);

@@ -2,6 +2,8 @@
 #ifndef ORSP_CRYPTO_EC_INTERNAL_H
 #define ORSP_CRYPTO_EC_INTERNAL_H
 
+#include <sys/types.h>
+
 #include <openssl/evp.h>
 
 #include "openrsp/crypto.h"
@@ -16,6 +18,13 @@ ORSP_MUST_CHECK orsp_err orsp__ec_wrap_public(EVP_PKEY *pk, orsp_ec_key **out);
 /* The same for a key whose curve the caller already knows (asking OpenSSL for a key's group
  * name costs a provider parameter query); ORSP_CURVE_NONE gives the same ORSP_E_POLICY. */
 ORSP_MUST_CHECK orsp_err orsp__ec_wrap_public_as(EVP_PKEY *pk, orsp_curve curve, orsp_ec_key **out);
+
+/* Create path holding data, with mode: never overwriting (ORSP_E_EXISTS if it exists, a
+ * symbolic link included), never leaving a short file under the name (written to a
+ * temporary file beside it, flushed, then linked to the name; the directory flushed after),
+ * nothing left behind on failure (ORSP_E_IO). src/crypto/file.c. */
+ORSP_MUST_CHECK orsp_err orsp__file_create(const char *path, const uint8_t *data, size_t len,
+                                           mode_t mode);
 
 /* The wrapped EVP_PKEY (borrowed). */
 EVP_PKEY *orsp__ec_pkey(const orsp_ec_key *k);

@@ -796,21 +796,6 @@ static bool ends_with_pem(const char *path)
 	return n >= 4 && strcasecmp(path + n - 4, ".pem") == 0;
 }
 
-static orsp_err write_all(int fd, const char *path, const uint8_t *p, size_t n)
-{
-	while (n > 0) {
-		ssize_t w = write(fd, p, n);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return orsp_errf(ORSP_E_IO, "write to %s failed: %s", path,
-			                 w < 0 ? strerror(errno) : "no progress");
-		p += w;
-		n -= (size_t)w;
-	}
-	return ORSP_OK;
-}
-
 orsp_err orsp_cert_save(const orsp_cert *c, const char *path)
 {
 	orsp_slice der;
@@ -819,8 +804,6 @@ orsp_err orsp_cert_save(const orsp_cert *c, const char *path)
 	long pem_len = 0;
 	const uint8_t *data;
 	size_t len;
-	int fd = -1;
-	bool created = false;
 	orsp_err e;
 
 	if (!c || !path)
@@ -839,32 +822,8 @@ orsp_err orsp_cert_save(const orsp_cert *c, const char *path)
 		len = (size_t)pem_len;
 	}
 	/* Never overwrite, never follow a link planted at the path. */
-	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
-	if (fd < 0) {
-		e = errno == EEXIST
-		        ? orsp_errf(ORSP_E_EXISTS, "%s already exists", path)
-		        : orsp_errf(ORSP_E_IO, "cannot create %s: %s", path, strerror(errno));
-		goto out;
-	}
-	created = true;
-	e = write_all(fd, path, data, len);
-	if (e != ORSP_OK)
-		goto out;
-	if (fsync(fd) != 0) {
-		e = orsp_errf(ORSP_E_IO, "fsync of %s failed: %s", path, strerror(errno));
-		goto out;
-	}
-	if (close(fd) != 0) {
-		fd = -1;
-		e = orsp_errf(ORSP_E_IO, "close of %s failed: %s", path, strerror(errno));
-		goto out;
-	}
-	fd = -1;
+	e = orsp__file_create(path, data, len, 0644);
 out:
-	if (fd >= 0)
-		close(fd);
-	if (e != ORSP_OK && created)
-		unlink(path);
 	BIO_free(bio);
 	return e;
 }
