@@ -1324,6 +1324,17 @@ static void test_reject_trailing_and_non_der(void **state)
 	sink_reset(&n.s);
 	expect_fail(n.f, over, sizeof(over), &n.s, ORSP_E_MALFORMED, ORSP_BSP_R_STRUCTURE,
 	            ORSP_BSP_STEP_INITIALISE_SECURE_CHANNEL);
+	/* a child whose four-octet length plus its header passes 2^32: with a 32-bit size_t
+	 * the sum used to wrap to 1, pass every bound and start a leaf of 2^32 - 6 bytes
+	 * copied into a 1020-byte buffer. Refused on its header, by the feed (on 64 bits the
+	 * sum never wrapped, so there this case passed before the fix too) */
+	static const uint8_t wrap[] = {0xBF, 0x36, 0x84, 0x7F, 0xFF, 0xFF, 0xFF,
+	                               0xBF, 0x23, 0x84, 0xFF, 0xFF, 0xFF, 0xFA};
+	sink_reset(&n.s);
+	orsp_bsp_unwrap *u = unwrap_new(n.f, &n.s, NULL);
+	assert_int_equal(orsp_bsp_unwrap_feed(u, wrap, sizeof(wrap)), ORSP_E_MALFORMED);
+	assert_int_equal(orsp_bsp_unwrap_reason(u, NULL), ORSP_BSP_R_STRUCTURE);
+	orsp_bsp_unwrap_free(u);
 	/* a wrong outer tag */
 	static const uint8_t wrong[] = {0xBF, 0x37, 0x00};
 	sink_reset(&n.s);

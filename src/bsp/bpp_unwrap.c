@@ -550,6 +550,13 @@ static int header_len(const uint8_t *h, size_t n, size_t tag_len, size_t *len, s
 	return 0;
 }
 
+/* Whether a unit of hdr_len header and len content bytes fits in room, without forming the
+ * sum (which can wrap when size_t is 32 bits). */
+static bool fits(size_t hdr_len, size_t len, size_t room)
+{
+	return hdr_len <= room && len <= room - hdr_len;
+}
+
 /* A complete header: check it is the one DER encoding of (tag, len) — the DER writer is
  * the reference — and that it fits in its containers. */
 static orsp_err header_done(orsp_bsp_unwrap *u, size_t len)
@@ -567,7 +574,6 @@ static orsp_err header_done(orsp_bsp_unwrap *u, size_t len)
 		          states[u->state].what);
 		return structure(u);
 	}
-	total = u->hdr_len + len;
 	if (tr->kind == K_OUTER) {
 		u->bpp_left = len;
 		u->state = tr->next;
@@ -575,11 +581,16 @@ static orsp_err header_done(orsp_bsp_unwrap *u, size_t len)
 		u->tr = NULL;
 		return after_unit(u);
 	}
-	if (total > u->bpp_left || (u->seq_open && total > u->seq_left)) {
-		orsp_errf(ORSP_E_MALFORMED, "BPP: %s of %zu bytes runs past the end of its %s",
-		          states[u->state].what, total, u->seq_open ? "sequence" : "BF36");
+	/* len is compared with what is left before hdr_len + len is formed: with a 32-bit
+	 * size_t a four-octet length near 2^32 would wrap the sum past every check. */
+	if (!fits(u->hdr_len, len, u->bpp_left) ||
+	    (u->seq_open && !fits(u->hdr_len, len, u->seq_left))) {
+		orsp_errf(
+		    ORSP_E_MALFORMED, "BPP: %s of %zu + %zu bytes runs past the end of its %s",
+		    states[u->state].what, u->hdr_len, len, u->seq_open ? "sequence" : "BF36");
 		return structure(u);
 	}
+	total = u->hdr_len + len; /* <= bpp_left: cannot wrap */
 	if (tr->kind == K_SEQ) {
 		if (len == 0) {
 			orsp_errf(ORSP_E_MALFORMED, "BPP: %s is empty", states[tr->next].what);
