@@ -1417,6 +1417,14 @@ static void test_build_rejects(void **state)
 	p = params(f, true);
 	p.profile = orsp_slice_make(f->upp, f->upp_len); /* not a PPP */
 	assert_int_equal(orsp_bsp_bpp_size(&p, &n), ORSP_E_MALFORMED);
+	/* a part over the bound is refused by its length, before its bytes are read (so the
+	 * slices may claim more than their buffers hold) */
+	for (int i = 0; i < 4; i++) {
+		p = params(f, i == 1); /* the UPP, the PPP, StoreMetadata, ConfigureISDP */
+		orsp_slice *part[] = {&p.profile, &p.profile, &p.store_metadata, &p.configure_isdp};
+		part[i]->len = ORSP_BSP_MAX_BUILD_PART + 1;
+		assert_int_equal(orsp_bsp_bpp_size(&p, &n), ORSP_E_USAGE);
+	}
 
 	/* no room: refused before any work, writer untouched */
 	p = params(f, false);
@@ -1456,6 +1464,9 @@ static void test_build_rejects(void **state)
 	                 ORSP_E_RESOURCE);
 	assert_int_equal(orsp_bsp_ppp_build(NULL, orsp_slice_make(f->upp, f->upp_len), &w),
 	                 ORSP_E_USAGE);
+	assert_int_equal(
+	    orsp_bsp_ppp_build(&f->ppk, orsp_slice_make(f->upp, ORSP_BSP_MAX_BUILD_PART + 1), &w),
+	    ORSP_E_USAGE);
 	fx_free(f);
 }
 

@@ -41,6 +41,12 @@
 #define ORSP_BSP_MAX_MAC_PAYLOAD 1008
 #define ORSP_BSP_MAX_ENC_PAYLOAD 1007
 
+/* The largest ConfigureISDP, StoreMetadata or profile (UPP or PPP) the builder takes, and
+ * the largest UPP orsp_bsp_ppp_build takes (ORSP_E_USAGE above it): 1 GiB. With it every
+ * size the builder computes, the whole BPP included, stays below 2^32: it cannot wrap where
+ * size_t is 32 bits, and BF36's length fits the four length octets DER readers accept. */
+#define ORSP_BSP_MAX_BUILD_PART ((size_t)1 << 30)
+
 /* Segment tags. */
 #define ORSP_BSP_TAG_PPP 0x86      /* profile data, encrypted + MAC */
 #define ORSP_BSP_TAG_ENC_MAC 0x87  /* ConfigureISDP / ReplaceSessionKeys, encrypted + MAC */
@@ -161,7 +167,8 @@ ORSP_MUST_CHECK orsp_err orsp_bsp_bpp_size(const orsp_bsp_bpp_params *p, size_t 
 ORSP_MUST_CHECK orsp_err orsp_bsp_bpp_build(const orsp_bsp_bpp_params *p, orsp_writer *w);
 
 /* A Protected Profile Package (§2.5.3): upp cut into '86' segments under a fresh context
- * of ppk (counter 1, MCV = ppk->mcv), appended to w. */
+ * of ppk (counter 1, MCV = ppk->mcv), appended to w. orsp_bsp_ppp_len is exact for upp_len
+ * up to ORSP_BSP_MAX_BUILD_PART. */
 size_t orsp_bsp_ppp_len(size_t upp_len);
 ORSP_MUST_CHECK orsp_err orsp_bsp_ppp_build(const orsp_bsp_keys *ppk, orsp_slice upp,
                                             orsp_writer *w);

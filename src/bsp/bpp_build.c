@@ -107,6 +107,12 @@ static orsp_err check_params(const orsp_bsp_bpp_params *p)
 		                 p->host_id.len);
 	if (p->ppk && !keys_ok(p->ppk))
 		return orsp_errf(ORSP_E_USAGE, "BPP build: PPKs and MCV must be 16 bytes each");
+	/* Bounded before any size is computed from them (see ORSP_BSP_MAX_BUILD_PART). */
+	if (p->configure_isdp.len > ORSP_BSP_MAX_BUILD_PART ||
+	    p->store_metadata.len > ORSP_BSP_MAX_BUILD_PART ||
+	    p->profile.len > ORSP_BSP_MAX_BUILD_PART)
+		return orsp_errf(ORSP_E_USAGE, "BPP build: a part of more than %zu bytes",
+		                 ORSP_BSP_MAX_BUILD_PART);
 	e = check_msg(p->configure_isdp, BSP_TAG_CONFIGURE_ISDP, "ConfigureISDPRequest");
 	if (e == ORSP_OK)
 		e = check_msg(p->store_metadata, BSP_TAG_STORE_METADATA, "StoreMetadataRequest");
@@ -185,6 +191,9 @@ orsp_err orsp_bsp_ppp_build(const orsp_bsp_keys *ppk, orsp_slice upp, orsp_write
 
 	if (!ppk || !w || !upp.p || !upp.len)
 		return orsp_errf(ORSP_E_USAGE, "PPP build: PPKs, profile and output needed");
+	if (upp.len > ORSP_BSP_MAX_BUILD_PART)
+		return orsp_errf(ORSP_E_USAGE, "PPP build: profile of more than %zu bytes",
+		                 ORSP_BSP_MAX_BUILD_PART);
 	if (w->overflow || w->cap - w->len < orsp_bsp_ppp_len(upp.len))
 		return orsp_errf(ORSP_E_RESOURCE, "PPP build: output buffer too small");
 	e = orsp_bsp_ctx_new(ppk, 0, &c);
