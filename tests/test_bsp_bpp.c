@@ -1210,6 +1210,144 @@ static void test_reject_wrong_counter(void **state)
 	neg_teardown(&n);
 }
 
+/* The package of n with A0, A1 and A2 replaced by single segments protected with
+ * orsp_bsp_protect under the session keys the eUICC derives: cfg in '87', the fixture's
+ * StoreMetadata in '88', rsk in '87'. Every C-MAC verifies, so only the checks of what the
+ * plaintext carries can refuse it. A3 is under the PPKs and stays as built. */
+static size_t with_87(neg *n, const uint8_t *cfg, size_t cfg_len, const uint8_t *rsk,
+                      size_t rsk_len, uint8_t *segs, size_t cap)
+{
+	orsp_bsp_keys k;
+	orsp_bsp_ctx *c = NULL;
+	orsp_writer w;
+	parts q = n->p;
+	size_t at = 0;
+
+	session_keys(n->f, &n->p, &k);
+	assert_int_equal(orsp_bsp_ctx_new(&k, 0, &c), ORSP_OK);
+	orsp_bsp_keys_wipe(&k);
+	orsp_writer_init(&w, segs, cap);
+	assert_int_equal(orsp_bsp_protect(c, 0x87, cfg, cfg_len, &w), ORSP_OK);
+	q.el[0][0] = orsp_slice_make(segs, w.len);
+	at = w.len;
+	assert_int_equal(orsp_bsp_protect(c, 0x88, n->f->smd, n->f->smd_len, &w), ORSP_OK);
+	q.el[1][0] = orsp_slice_make(segs + at, w.len - at);
+	at = w.len;
+	assert_int_equal(orsp_bsp_protect(c, 0x87, rsk, rsk_len, &w), ORSP_OK);
+	q.el[2][0] = orsp_slice_make(segs + at, w.len - at);
+	q.n[0] = q.n[1] = q.n[2] = 1;
+	orsp_bsp_ctx_free(c);
+	return assemble(&q, NULL, 0, n->buf, n->cap);
+}
+
+/* A ReplaceSessionKeysRequest-like TLV: outer { tags[i] with lens[i] bytes }, the values
+ * taken from the fixture's MCV, PPK-ENC, PPK-MAC (then 0x5A). */
+static size_t rsk_tlv(const fx *f, uint32_t outer, const uint32_t *tags, const size_t *lens,
+                      size_t nf, uint8_t *out, size_t cap)
+{
+	const uint8_t *v[3] = {f->ppk.mcv.v, f->ppk.enc.v, f->ppk.mac.v};
+	uint8_t val[32];
+	orsp_writer w;
+
+	orsp_writer_init(&w, out, cap);
+	orsp_der_mark m = orsp_der_begin(&w, outer);
+	for (size_t i = 0; i < nf; i++) {
+		assert_true(lens[i] <= sizeof(val));
+		memset(val, 0x5A, sizeof(val));
+		memcpy(val, v[i % 3], lens[i] < 16 ? lens[i] : 16);
+		orsp_der_put_tlv(&w, tags[i], val, lens[i]);
+	}
+	orsp_der_end(&w, m);
+	assert_int_equal(orsp_writer_status(&w), ORSP_OK);
+	return w.len;
+}
+
+/* Authenticated but malformed '87' plaintext: ConfigureISDP not exactly one DER BF24,
+ * ReplaceSessionKeys not exactly BF26 { 80, 81, 82 } of 16 bytes each. */
+static void test_reject_bad_87_plaintext(void **state)
+{
+	(void)state;
+	static const uint32_t t3[] = {0x80, 0x81, 0x82}, swapped[] = {0x81, 0x80, 0x82},
+	                      t4[] = {0x80, 0x81, 0x82, 0x83};
+	static const size_t l3[] = {16, 16, 16};
+	uint8_t segs[4096], cfg[128], rsk[128];
+	size_t l, rl, good_rl;
+	neg n;
+	neg_setup(&n, ORSP_CURVE_P256, true);
+	assert_int_equal(n.p.n[0], 1);
+	assert_int_equal(n.p.n[1], 1);
+	assert_int_equal(n.p.n[2], 1);
+	assert_true(n.f->cfg_len + 1 <= sizeof(cfg));
+	assert_int_equal(n.f->cfg[0], 0xBF);
+	assert_int_equal(n.f->cfg[1], 0x24);
+	uint8_t good_rsk[128];
+	good_rl = rsk_tlv(n.f, 0xBF26, t3, l3, 3, good_rsk, sizeof(good_rsk));
+
+	/* control: the same construction with the real plaintexts is accepted */
+	l = with_87(&n, n.f->cfg, n.f->cfg_len, good_rsk, good_rl, segs, sizeof(segs));
+	assert_int_equal(l, n.len);
+	assert_bytes_equal(n.buf, n.bpp, l);
+	assert_int_equal(unwrap_all(n.f, n.buf, l, &n.s, NULL, NULL), ORSP_OK);
+	check_sink(n.f, &n.s, true);
+
+	/* ConfigureISDP: a trailing byte, another tag (BF25), a non-DER child (04 81 01) */
+	static const uint8_t non_der[] = {0xBF, 0x24, 0x04, 0x04, 0x81, 0x01, 0x00};
+	memcpy(cfg, n.f->cfg, n.f->cfg_len);
+	cfg[n.f->cfg_len] = 0x00;
+	for (int i = 0; i < 3; i++) {
+		const uint8_t *c = cfg;
+		size_t cl = n.f->cfg_len + 1;
+		if (i == 1) {
+			memcpy(cfg, n.f->cfg, n.f->cfg_len);
+			cfg[1] = 0x25;
+			cl = n.f->cfg_len;
+		} else if (i == 2) {
+			c = non_der;
+			cl = sizeof(non_der);
+		}
+		l = with_87(&n, c, cl, good_rsk, good_rl, segs, sizeof(segs));
+		sink_reset(&n.s);
+		expect_fail(n.f, n.buf, l, &n.s, ORSP_E_MALFORMED, ORSP_BSP_R_STRUCTURE,
+		            ORSP_BSP_STEP_CONFIGURE_ISDP);
+		assert_int_equal(n.s.cfg_calls, 0);
+	}
+
+	/* ReplaceSessionKeys: each field 15 and 17 bytes long, fields swapped, a fourth field,
+	 * a field missing, a trailing byte, another tag (BF27) */
+	struct {
+		uint32_t outer;
+		const uint32_t *tags;
+		size_t lens[4], nf;
+		bool trailing;
+	} cases[] = {
+	    {0xBF26, t3, {15, 16, 16}, 3, false},      {0xBF26, t3, {16, 17, 16}, 3, false},
+	    {0xBF26, t3, {16, 16, 15}, 3, false},      {0xBF26, t3, {17, 16, 16}, 3, false},
+	    {0xBF26, swapped, {16, 16, 16}, 3, false}, {0xBF26, t4, {16, 16, 16, 16}, 4, false},
+	    {0xBF26, t3, {16, 16}, 2, false},          {0xBF26, t3, {16, 16, 16}, 3, true},
+	    {0xBF27, t3, {16, 16, 16}, 3, false},
+	};
+	for (size_t i = 0; i < ORSP_ARRAY_LEN(cases); i++) {
+		rl = rsk_tlv(n.f, cases[i].outer, cases[i].tags, cases[i].lens, cases[i].nf, rsk,
+		             sizeof(rsk) - 1);
+		if (cases[i].trailing)
+			rsk[rl++] = 0x00;
+		l = with_87(&n, n.f->cfg, n.f->cfg_len, rsk, rl, segs, sizeof(segs));
+		sink_reset(&n.s);
+		orsp_bsp_reason r;
+		orsp_bsp_step st;
+		orsp_err e = unwrap_all(n.f, n.buf, l, &n.s, &r, &st);
+		if (e != ORSP_E_MALFORMED || r != ORSP_BSP_R_STRUCTURE ||
+		    st != ORSP_BSP_STEP_REPLACE_SESSION_KEYS)
+			fail_msg("case %zu: %s / %s / step %d (%s)", i, orsp_err_str(e),
+			         orsp_bsp_reason_str(r), (int)st, orsp_err_detail());
+		assert_int_equal(n.s.cfg_calls, 1);
+		assert_int_equal(n.s.smd_calls, 1);
+		assert_int_equal(n.s.rsk_calls, 0);
+		assert_int_equal(n.s.prof_calls, 0);
+	}
+	neg_teardown(&n);
+}
+
 static void test_reject_missing_and_out_of_order(void **state)
 {
 	(void)state;
@@ -1534,6 +1672,7 @@ int main(void)
 	    cmocka_unit_test(test_reject_iscr_values),
 	    cmocka_unit_test(test_reject_overlong_segment),
 	    cmocka_unit_test(test_reject_wrong_counter),
+	    cmocka_unit_test(test_reject_bad_87_plaintext),
 	    cmocka_unit_test(test_reject_missing_and_out_of_order),
 	    cmocka_unit_test(test_reject_trailing_and_non_der),
 	    cmocka_unit_test(test_callback_refuses),
