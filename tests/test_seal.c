@@ -396,6 +396,53 @@ static void test_key_file(void **state)
 	orsp_seal_close(s);
 }
 
+/* Between the key file's checks and the read: device.key becomes a symlink to a file that
+ * others may read, holding another key. */
+static char swap_to[1100];
+
+static orsp_err swap_key(const char *point, void *arg)
+{
+	(void)arg;
+	if (strcmp(point, "open: device key checked") == 0) {
+		char key[1100];
+		snprintf(key, sizeof(key), "%s", in("device.key"));
+		assert_int_equal(rename(key, in("key.checked")), 0);
+		assert_int_equal(symlink(swap_to, key), 0);
+	}
+	return ORSP_OK;
+}
+
+/* The key is read from the file that was checked, not from the path opened again. */
+static void test_key_file_swapped(void **state)
+{
+	orsp_seal *s = NULL;
+	uint8_t other[32];
+	(void)state;
+
+	assert_int_equal(orsp_seal_create(dir), ORSP_OK);
+	assert_int_equal(orsp_seal_open(dir, NULL, &s), ORSP_OK);
+	put(s, "a", "alpha");
+	orsp_seal_close(s);
+	snprintf(swap_to, sizeof(swap_to), "%s/other.key", dir);
+	memset(other, 0x5a, sizeof(other));
+	FILE *f = fopen(swap_to, "wb");
+	assert_non_null(f);
+	assert_int_equal(fwrite(other, 1, sizeof(other), f), sizeof(other));
+	fclose(f);
+	assert_int_equal(chmod(swap_to, 0644), 0);
+
+	orsp_seal_set_test_hook(swap_key, NULL);
+	orsp_err e = orsp_seal_open(dir, NULL, &s);
+	orsp_seal_set_test_hook(NULL, NULL);
+	if (e != ORSP_OK)
+		fail_msg("open: %s (%s)", orsp_err_str(e), orsp_err_detail());
+	assert_string_equal(get(s, "a"), "alpha");
+	orsp_seal_close(s);
+	/* what the path names now is refused on the next open */
+	assert_int_not_equal(orsp_seal_open(dir, NULL, &s), ORSP_OK);
+	assert_null(s);
+}
+
 /* A provider standing in for a TPM: key and counter held elsewhere. */
 typedef struct mem_prov {
 	uint8_t key[32];
@@ -623,6 +670,7 @@ int main(void)
 	    cmocka_unit_test_setup(test_tamper, setup),
 	    cmocka_unit_test_setup(test_rollback, setup),
 	    cmocka_unit_test_setup(test_key_file, setup),
+	    cmocka_unit_test_setup(test_key_file_swapped, setup),
 	    cmocka_unit_test_setup(test_provider, setup),
 	    cmocka_unit_test_setup(test_manifest_parse, setup),
 	    cmocka_unit_test_setup(test_destroy, setup),

@@ -98,4 +98,11 @@ uint64_t orsp_seal_counter(const orsp_seal *s);
  * handle refuses everything afterwards, like a dead process. 0 disables. */
 void orsp_seal_inject_crash(orsp_seal *s, unsigned n);
 
+/* Test hook, process-wide (not thread-safe; NULL disables): fn(point, arg) runs at these
+ * points, and a result other than ORSP_OK fails the call there as a failed write would
+ * (ORSP_E_STORAGE):
+ *   "open: device key checked"  file provider: after the key file's checks, before its
+ *                               bytes are read */
+void orsp_seal_set_test_hook(orsp_err (*fn)(const char *point, void *arg), void *arg);
+
 #endif

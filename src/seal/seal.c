@@ -172,10 +172,40 @@ out:
 	return e;
 }
 
+/* Read all of an open file, at most cap bytes (ORSP_E_VERIFY when larger). */
+static orsp_err read_fd(int fd, const char *path, uint8_t *buf, size_t cap, size_t *len)
+{
+	size_t got = 0;
+
+	for (;;) {
+		ssize_t r;
+		if (got == cap) {
+			uint8_t extra;
+			r = read(fd, &extra, 1);
+			if (r < 0 && errno == EINTR)
+				continue;
+			if (r != 0)
+				return orsp_errf(ORSP_E_VERIFY, "%s: larger than expected", path);
+			break;
+		}
+		r = read(fd, buf + got, cap - got);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return orsp_errf(ORSP_E_STORAGE, "%s: read failed: %s", path,
+			                 strerror(errno));
+		if (r == 0)
+			break;
+		got += (size_t)r;
+	}
+	*len = got;
+	return ORSP_OK;
+}
+
 /* Read a whole file of at most cap bytes. ORSP_E_NOT_FOUND when absent. */
 static orsp_err read_file(const char *path, uint8_t *buf, size_t cap, size_t *len)
 {
-	size_t got = 0;
+	orsp_err e;
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 
 	if (fd < 0) {
@@ -183,31 +213,19 @@ static orsp_err read_file(const char *path, uint8_t *buf, size_t cap, size_t *le
 			return orsp_errf(ORSP_E_NOT_FOUND, "%s: missing", path);
 		return orsp_errf(ORSP_E_STORAGE, "%s: cannot open: %s", path, strerror(errno));
 	}
-	for (;;) {
-		ssize_t r;
-		if (got == cap) {
-			uint8_t extra;
-			r = read(fd, &extra, 1);
-			close(fd);
-			if (r != 0)
-				return orsp_errf(ORSP_E_VERIFY, "%s: larger than expected", path);
-			*len = got;
-			return ORSP_OK;
-		}
-		r = read(fd, buf + got, cap - got);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0) {
-			close(fd);
-			return orsp_errf(ORSP_E_STORAGE, "%s: read failed: %s", path,
-			                 strerror(errno));
-		}
-		if (r == 0)
-			break;
-		got += (size_t)r;
-	}
+	e = read_fd(fd, path, buf, cap, len);
 	close(fd);
-	*len = got;
+	return e;
+}
+
+/* The test hook (orsp_seal_set_test_hook): a failure it returns stands for a failed write. */
+static orsp_err (*test_hook)(const char *point, void *arg);
+static void *test_hook_arg;
+
+static orsp_err hook(const char *point)
+{
+	if (test_hook && test_hook(point, test_hook_arg) != ORSP_OK)
+		return orsp_errf(ORSP_E_STORAGE, "sealed store: test failure at %s", point);
 	return ORSP_OK;
 }
 
@@ -244,8 +262,12 @@ static orsp_err fp_device_key(void *user, uint8_t key[ORSP_SEAL_KEY_LEN])
 		                 "chmod 600 it",
 		                 path, (unsigned)(st.st_mode & 0777));
 	}
+	/* The key comes from the file just checked: opening the path again would read
+	 * whatever it names by then. */
+	e = hook("open: device key checked");
+	if (e == ORSP_OK)
+		e = read_fd(fd, path, buf, sizeof(buf), &n);
 	close(fd);
-	e = read_file(path, buf, sizeof(buf), &n);
 	if (e == ORSP_OK && n != sizeof(buf))
 		e = orsp_errf(ORSP_E_POLICY, "%s: a device key has %zu bytes, this file %zu", path,
 		              sizeof(buf), n);
@@ -780,6 +802,12 @@ void orsp_seal_inject_crash(orsp_seal *s, unsigned n)
 {
 	if (s)
 		s->crash_at = n;
+}
+
+void orsp_seal_set_test_hook(orsp_err (*fn)(const char *point, void *arg), void *arg)
+{
+	test_hook = fn;
+	test_hook_arg = arg;
 }
 
 orsp_err orsp_seal_destroy(const char *dir)
