@@ -625,6 +625,13 @@ static void test_destroy(void **state)
 	assert_int_equal(orsp_seal_open(dir, NULL, &s), ORSP_OK);
 	put(s, "a", "alpha");
 	put(s, "b", "beta");
+	/* not while it is open: refused, nothing removed */
+	assert_int_equal(orsp_seal_destroy(dir), ORSP_E_STATE);
+	assert_non_null(strstr(orsp_err_detail(), "in use"));
+	orsp_seal_close(s);
+	assert_int_equal(orsp_seal_open(dir, NULL, &s), ORSP_OK);
+	assert_string_equal(get(s, "a"), "alpha");
+	assert_string_equal(get(s, "b"), "beta");
 	orsp_seal_close(s);
 	assert_int_equal(orsp_seal_destroy(dir), ORSP_OK);
 	assert_int_not_equal(stat(dir, &st), 0); /* nothing else was in it: gone */
@@ -661,6 +668,75 @@ static void test_lock(void **state)
 	orsp_seal_close(b);
 }
 
+/* Another handle's commit while an open is between reading the manifest and using it. */
+typedef struct racer {
+	bool complete;   /* the commit finishes; else it dies before the counter advance */
+	orsp_err opened; /* what the racing open said */
+} racer;
+
+static orsp_err race_commit(const char *point, void *arg)
+{
+	racer *r = arg;
+	orsp_seal *o = NULL;
+
+	if (strcmp(point, "open: manifest read") != 0)
+		return ORSP_OK;
+	orsp_seal_set_test_hook(NULL, NULL); /* not again inside the racing open */
+	r->opened = orsp_seal_open(dir, NULL, &o);
+	if (r->opened == ORSP_OK) {
+		orsp_seal_record rec[2] = {{"a", (const uint8_t *)"alpha-2", 7},
+		                           {"b", (const uint8_t *)"bravo", 5}};
+		/* steps: two record writes and fsyncs, manifest write and fsync, rename,
+		 * directory fsync, counter advance (the 9th) */
+		if (!r->complete)
+			orsp_seal_inject_crash(o, 9);
+		orsp_err e = orsp_seal_commit(o, rec, 2);
+		assert_int_equal(e, r->complete ? ORSP_OK : ORSP_E_STORAGE);
+		orsp_seal_close(o);
+	}
+	return ORSP_OK;
+}
+
+/* An open reads the manifest only once it holds the lock: a commit of another handle that
+ * finished (or died after installing its manifest) cannot make it take the new records for
+ * orphans, or the new counter for a rollback. */
+static void test_open_race(void **state)
+{
+	(void)state;
+	for (int complete = 0; complete <= 1; complete++) {
+		orsp_seal *s = NULL;
+		racer r = {complete == 1, ORSP_OK};
+		char sub[64];
+		snprintf(sub, sizeof(sub), "race%d", complete);
+		snprintf(dir, sizeof(dir), "%.900s/%s", test_tmpdir("seal"), sub);
+		assert_int_equal(orsp_seal_create(dir), ORSP_OK);
+		assert_int_equal(orsp_seal_open(dir, NULL, &s), ORSP_OK);
+		put(s, "a", "alpha");
+		orsp_seal_close(s);
+
+		orsp_seal_set_test_hook(race_commit, &r);
+		orsp_err e = orsp_seal_open(dir, NULL, &s);
+		orsp_seal_set_test_hook(NULL, NULL);
+		if (e != ORSP_OK)
+			fail_msg("open during the race: %s (%s)", orsp_err_str(e),
+			         orsp_err_detail());
+		orsp_seal_close(s);
+		/* every record listed reads back */
+		assert_int_equal(orsp_seal_open(dir, NULL, &s), ORSP_OK);
+		for (size_t i = 0; i < orsp_seal_count(s); i++) {
+			uint8_t b[64];
+			size_t n;
+			e = orsp_seal_read(s, orsp_seal_name(s, i), b, sizeof(b), &n);
+			if (e != ORSP_OK)
+				fail_msg("record %s: %s", orsp_seal_name(s, i), orsp_err_detail());
+		}
+		assert_string_equal(get(s, "a"), "alpha");
+		orsp_seal_close(s);
+		/* the racing open found the store locked */
+		assert_int_equal(r.opened, ORSP_E_STATE);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -675,6 +751,7 @@ int main(void)
 	    cmocka_unit_test_setup(test_manifest_parse, setup),
 	    cmocka_unit_test_setup(test_destroy, setup),
 	    cmocka_unit_test_setup(test_lock, setup),
+	    cmocka_unit_test_setup(test_open_race, setup),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

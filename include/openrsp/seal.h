@@ -61,16 +61,18 @@ ORSP_MUST_CHECK orsp_err orsp_seal_create(const char *dir);
  * regular file of 32 bytes that neither group nor others can access: ORSP_E_POLICY
  * otherwise). ORSP_E_NOT_FOUND when there is no store; ORSP_E_VERIFY when the manifest does
  * not authenticate (wrong key, tampering) or is older than the counter (rollback);
- * ORSP_E_STATE while another handle has the store open. Files of an unfinished commit are
- * removed. provider is copied; its close() runs in orsp_seal_close. */
+ * ORSP_E_STATE while another handle has the store open. The lock is taken before the
+ * manifest is read. Files of an unfinished commit are removed. provider is copied; its
+ * close() runs in orsp_seal_close. */
 ORSP_MUST_CHECK orsp_err orsp_seal_open(const char *dir, const orsp_seal_provider *provider,
                                         orsp_seal **out);
 void orsp_seal_close(orsp_seal *s); /* NULL is a no-op; wipes the key */
 
-/* Remove the store in dir (not open anywhere): the manifest first, then the counter, the
- * device key, the record files and temporary files; dir itself if nothing else is left in
- * it. For undoing a half-finished set-up; it does not overwrite the media. ORSP_E_NOT_FOUND
- * when dir does not exist, ORSP_E_STORAGE when a file cannot be removed. */
+/* Remove the store in dir (not open anywhere: it takes the lock orsp_seal_open takes,
+ * ORSP_E_STATE while a handle holds it): the manifest first, then the counter, the device
+ * key, the record files and temporary files; dir itself if nothing else is left in it. For
+ * undoing a half-finished set-up; it does not overwrite the media. ORSP_E_NOT_FOUND when dir
+ * does not exist, ORSP_E_STORAGE when a file cannot be removed. */
 ORSP_MUST_CHECK orsp_err orsp_seal_destroy(const char *dir);
 
 /* Replace the n records (distinct names; data NULL: delete, absent already is fine) all
@@ -102,7 +104,8 @@ void orsp_seal_inject_crash(orsp_seal *s, unsigned n);
  * points, and a result other than ORSP_OK fails the call there as a failed write would
  * (ORSP_E_STORAGE):
  *   "open: device key checked"  file provider: after the key file's checks, before its
- *                               bytes are read */
+ *                               bytes are read
+ *   "open: manifest read"       orsp_seal_open, right after it read the manifest */
 void orsp_seal_set_test_hook(orsp_err (*fn)(const char *point, void *arg), void *arg);
 
 #endif

@@ -506,7 +506,7 @@ static void clean_orphans(orsp_seal *s)
 orsp_err orsp_seal_open(const char *dir, const orsp_seal_provider *provider, orsp_seal **out)
 {
 	uint8_t blob[MF_BODY_MAX + OVERHEAD], body[MF_BODY_MAX];
-	char path[PATH_CAP];
+	char path[PATH_CAP], lock[PATH_CAP];
 	orsp_seal *s = NULL;
 	uint64_t counter = 0;
 	size_t n = 0;
@@ -534,27 +534,34 @@ orsp_err orsp_seal_open(const char *dir, const orsp_seal_provider *provider, ors
 		s->prov = (orsp_seal_provider){fp, fp_device_key, fp_counter_read,
 		                               fp_counter_advance, fp_close};
 	}
-	if ((e = path_of(path, dir, "manifest")) != ORSP_OK)
+	if ((e = path_of(path, dir, "manifest")) != ORSP_OK ||
+	    (e = path_of(lock, dir, "lock")) != ORSP_OK)
 		goto fail;
-	e = read_file(path, blob, sizeof(blob), &n);
-	if (e == ORSP_OK) {
-		/* One process at a time: another opener could take the files of a commit in
-		 * progress for an unfinished commit's and remove them. */
-		char lock[PATH_CAP];
-		if ((e = path_of(lock, dir, "lock")) != ORSP_OK)
-			goto fail;
-		s->lock_fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-		if (s->lock_fd < 0) {
-			e = orsp_errf(ORSP_E_STORAGE, "%s: cannot open: %s", lock, strerror(errno));
-			goto fail;
-		}
-		if (flock(s->lock_fd, LOCK_EX | LOCK_NB) != 0) {
-			e = orsp_errf(errno == EWOULDBLOCK ? ORSP_E_STATE : ORSP_E_STORAGE,
-			              "%s: the sealed store is in use by another process", dir);
-			goto fail;
-		}
+	/* Only a directory that holds a store gets a lock file. */
+	if (access(path, F_OK) != 0 && errno == ENOENT) {
+		e = orsp_errf(ORSP_E_NOT_FOUND, "%s: no sealed store here (create one first)", dir);
+		goto fail;
 	}
+	/* One process at a time: another opener could take the files of a commit in progress
+	 * for an unfinished commit's and remove them. The manifest is read only under the
+	 * lock: a copy read before could be older than a commit that finished meanwhile, and
+	 * its orphan clean-up would remove that commit's records. */
+	s->lock_fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (s->lock_fd < 0) {
+		e = orsp_errf(errno == ENOENT ? ORSP_E_NOT_FOUND : ORSP_E_STORAGE,
+		              "%s: cannot open: %s", lock, strerror(errno));
+		goto fail;
+	}
+	if (flock(s->lock_fd, LOCK_EX | LOCK_NB) != 0) {
+		e = orsp_errf(errno == EWOULDBLOCK ? ORSP_E_STATE : ORSP_E_STORAGE,
+		              "%s: the sealed store is in use by another process", dir);
+		goto fail;
+	}
+	e = read_file(path, blob, sizeof(blob), &n);
+	if (e == ORSP_OK)
+		e = hook("open: manifest read");
 	if (e == ORSP_E_NOT_FOUND) {
+		/* removed since the check above */
 		e = orsp_errf(ORSP_E_NOT_FOUND, "%s: no sealed store here (create one first)", dir);
 		goto fail;
 	}
@@ -817,6 +824,7 @@ orsp_err orsp_seal_destroy(const char *dir)
 	char path[PATH_CAP];
 	struct dirent *de;
 	orsp_err e = ORSP_OK;
+	int lock_fd;
 	DIR *d;
 
 	if (!dir || !dir[0] || strlen(dir) >= PATH_CAP - 32)
@@ -825,6 +833,23 @@ orsp_err orsp_seal_destroy(const char *dir)
 	if (!d)
 		return orsp_errf(errno == ENOENT ? ORSP_E_NOT_FOUND : ORSP_E_STORAGE, "%s: %s", dir,
 		                 strerror(errno));
+	/* Not while a handle has the store open: the lock orsp_seal_open takes, held until
+	 * everything is removed. */
+	if ((e = path_of(path, dir, "lock")) != ORSP_OK) {
+		closedir(d);
+		return e;
+	}
+	lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (lock_fd < 0 || flock(lock_fd, LOCK_EX | LOCK_NB) != 0) {
+		e = orsp_errf(lock_fd >= 0 && errno == EWOULDBLOCK ? ORSP_E_STATE : ORSP_E_STORAGE,
+		              "%s: the sealed store is in use by another process, or its lock "
+		              "cannot be taken: %s",
+		              dir, strerror(errno));
+		if (lock_fd >= 0)
+			close(lock_fd);
+		closedir(d);
+		return e;
+	}
 	/* The manifest goes first: without it the directory is no longer a store. */
 	for (size_t i = 0; i < ORSP_ARRAY_LEN(fixed); i++) {
 		if (path_of(path, dir, fixed[i]) == ORSP_OK && unlink(path) != 0 &&
@@ -842,6 +867,7 @@ orsp_err orsp_seal_destroy(const char *dir)
 			              strerror(errno));
 	}
 	closedir(d);
+	close(lock_fd); /* its file is gone already */
 	if (e == ORSP_OK)
 		(void)rmdir(dir); /* only if nothing else is left in it */
 	return e;
