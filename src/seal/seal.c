@@ -569,10 +569,11 @@ orsp_err orsp_seal_open(const char *dir, const orsp_seal_provider *provider, ors
 		goto fail;
 	if ((e = s->prov.device_key(s->prov.user, s->key)) != ORSP_OK)
 		goto fail;
-	if ((e = open_blob(s->key, mf_magic, (const uint8_t *)mf_aad, sizeof(mf_aad) - 1, blob, n,
-	                   body, "sealed manifest")) != ORSP_OK)
-		goto fail;
-	e = manifest_parse(s, body, n - OVERHEAD);
+	e = open_blob(s->key, mf_magic, (const uint8_t *)mf_aad, sizeof(mf_aad) - 1, blob, n, body,
+	              "sealed manifest");
+	if (e == ORSP_OK)
+		e = manifest_parse(s, body, n - OVERHEAD);
+	/* On every path: a failed open_blob may have decrypted part of it. */
 	orsp_wipe(body, sizeof(body));
 	if (e)
 		goto fail;
