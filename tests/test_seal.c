@@ -737,6 +737,65 @@ static void test_open_race(void **state)
 	}
 }
 
+static orsp_err fail_at(const char *point, void *arg)
+{
+	return strcmp(point, *(const char *const *)arg) == 0 ? ORSP_E_STORAGE : ORSP_OK;
+}
+
+/* A create that fails removes what it wrote, so that the next one succeeds; what a crash
+ * leaves is named by open and create and removed by orsp_seal_destroy. */
+static void test_create_fails(void **state)
+{
+	static const char *const points[] = {"create: counter", "create: manifest"};
+	orsp_seal *s = NULL;
+	struct stat st;
+	(void)state;
+
+	for (size_t i = 0; i < ORSP_ARRAY_LEN(points); i++) {
+		const char *at = points[i];
+		/* a directory the call made goes too */
+		orsp_seal_set_test_hook(fail_at, &at);
+		orsp_err e = orsp_seal_create(dir);
+		orsp_seal_set_test_hook(NULL, NULL);
+		assert_int_equal(e, ORSP_E_STORAGE);
+		assert_int_not_equal(stat(dir, &st), 0);
+		/* one that was there stays, with what else it held */
+		assert_int_equal(mkdir(dir, 0700), 0);
+		FILE *f = fopen(in("notes.txt"), "w");
+		assert_non_null(f);
+		fclose(f);
+		orsp_seal_set_test_hook(fail_at, &at);
+		e = orsp_seal_create(dir);
+		orsp_seal_set_test_hook(NULL, NULL);
+		assert_int_equal(e, ORSP_E_STORAGE);
+		assert_int_equal(stat(in("notes.txt"), &st), 0);
+		assert_int_not_equal(stat(in("device.key"), &st), 0);
+		assert_int_not_equal(stat(in("counter"), &st), 0);
+		assert_int_not_equal(stat(in("manifest"), &st), 0);
+		assert_int_equal(orsp_seal_open(dir, NULL, &s), ORSP_E_NOT_FOUND);
+		/* and the next create works */
+		assert_int_equal(orsp_seal_create(dir), ORSP_OK);
+		assert_int_equal(orsp_seal_open(dir, NULL, &s), ORSP_OK);
+		put(s, "a", "alpha");
+		orsp_seal_close(s);
+		assert_int_equal(orsp_seal_destroy(dir), ORSP_OK);
+		assert_int_equal(unlink(in("notes.txt")), 0);
+		assert_int_equal(rmdir(dir), 0);
+	}
+	/* a crash after the key was written: key and counter, no manifest */
+	assert_int_equal(orsp_seal_create(dir), ORSP_OK);
+	assert_int_equal(unlink(in("manifest")), 0);
+	assert_int_equal(orsp_seal_open(dir, NULL, &s), ORSP_E_NOT_FOUND);
+	assert_non_null(strstr(orsp_err_detail(), "did not finish"));
+	assert_int_equal(orsp_seal_create(dir), ORSP_E_EXISTS);
+	assert_non_null(strstr(orsp_err_detail(), "did not finish"));
+	assert_int_equal(stat(in("device.key"), &st), 0); /* a key it did not write stays */
+	assert_int_equal(orsp_seal_destroy(dir), ORSP_OK);
+	assert_int_equal(orsp_seal_create(dir), ORSP_OK);
+	assert_int_equal(orsp_seal_open(dir, NULL, &s), ORSP_OK);
+	orsp_seal_close(s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -752,6 +811,7 @@ int main(void)
 	    cmocka_unit_test_setup(test_destroy, setup),
 	    cmocka_unit_test_setup(test_lock, setup),
 	    cmocka_unit_test_setup(test_open_race, setup),
+	    cmocka_unit_test_setup(test_create_fails, setup),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

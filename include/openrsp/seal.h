@@ -54,7 +54,10 @@ typedef struct orsp_seal orsp_seal;
 
 /* Create an empty store in dir (created with mode 0700 if missing; it must not hold a store
  * already: ORSP_E_EXISTS): a new random device key in dir/device.key (0600), the counter at 0
- * and an empty manifest. */
+ * and an empty manifest. On a failure it removes what it wrote (and dir, if it made it). A
+ * process that dies in it leaves device.key (and the counter) without a manifest: open then
+ * says ORSP_E_NOT_FOUND and create ORSP_E_EXISTS, both naming the leftover;
+ * orsp_seal_destroy removes it. */
 ORSP_MUST_CHECK orsp_err orsp_seal_create(const char *dir);
 
 /* Open the store in dir. provider NULL: the file provider over dir (device.key must be a
@@ -105,7 +108,8 @@ void orsp_seal_inject_crash(orsp_seal *s, unsigned n);
  * (ORSP_E_STORAGE):
  *   "open: device key checked"  file provider: after the key file's checks, before its
  *                               bytes are read
- *   "open: manifest read"       orsp_seal_open, right after it read the manifest */
+ *   "open: manifest read"       orsp_seal_open, right after it read the manifest
+ *   "create: counter", "create: manifest"  orsp_seal_create, before writing each */
 void orsp_seal_set_test_hook(orsp_err (*fn)(const char *point, void *arg), void *arg);
 
 #endif

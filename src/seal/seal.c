@@ -435,46 +435,68 @@ static orsp_err manifest_write(orsp_seal *s, const uint8_t key[ORSP_SEAL_KEY_LEN
 
 /* ---------------------------------------------------------------- create / open --------- */
 
+/* What a device key without a manifest is, for the messages of create and open. */
+#define HALF_CREATED                                                                               \
+	"a device key but no manifest: a creation that did not finish (or a store that lost "      \
+	"its manifest); remove device.key and counter (orsp_seal_destroy does) to create it "      \
+	"again"
+
 orsp_err orsp_seal_create(const char *dir)
 {
+	/* What this call writes; on a failure removed again, the manifest first. */
+	static const char *const written[] = {"manifest", "manifest.tmp", "counter", "device.key"};
 	char path[PATH_CAP];
 	uint8_t key[ORSP_SEAL_KEY_LEN], zero[8] = {0};
+	bool made_dir, key_made = false;
 	struct stat st;
 	orsp_err e;
 	int fd;
 
 	if (!dir || !dir[0])
 		return orsp_errf(ORSP_E_USAGE, "sealed store: no directory");
-	if (mkdir(dir, 0700) != 0 && errno != EEXIST)
+	made_dir = mkdir(dir, 0700) == 0;
+	if (!made_dir && errno != EEXIST)
 		return orsp_errf(ORSP_E_STORAGE, "%s: cannot create: %s", dir, strerror(errno));
 	if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))
 		return orsp_errf(ORSP_E_STORAGE, "%s: not a directory", dir);
 	if ((e = path_of(path, dir, "manifest")) != ORSP_OK)
-		return e;
+		goto out;
 	if (access(path, F_OK) == 0)
 		return orsp_errf(ORSP_E_EXISTS, "%s: holds a sealed store already", dir);
-	if ((e = path_of(path, dir, "device.key")) != ORSP_OK)
-		return e;
-	if ((e = orsp_random(key, sizeof(key))) != ORSP_OK)
-		return e;
+	if ((e = path_of(path, dir, "device.key")) != ORSP_OK ||
+	    (e = orsp_random(key, sizeof(key))) != ORSP_OK)
+		goto out;
 	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (fd < 0) {
-		orsp_wipe(key, sizeof(key));
-		return orsp_errf(errno == EEXIST ? ORSP_E_EXISTS : ORSP_E_STORAGE,
-		                 "%s: cannot create the device key: %s", path, strerror(errno));
+		e = errno == EEXIST
+		        ? orsp_errf(ORSP_E_EXISTS, "%s: " HALF_CREATED, dir)
+		        : orsp_errf(ORSP_E_STORAGE, "%s: cannot create the device key: %s", path,
+		                    strerror(errno));
+		goto out;
 	}
+	key_made = true;
 	if (write(fd, key, sizeof(key)) != (ssize_t)sizeof(key) || fsync(fd) != 0) {
 		close(fd);
-		unlink(path);
-		orsp_wipe(key, sizeof(key));
-		return orsp_errf(ORSP_E_STORAGE, "%s: write failed", path);
+		e = orsp_errf(ORSP_E_STORAGE, "%s: write failed", path);
+		goto out;
 	}
 	close(fd);
-	if ((e = path_of(path, dir, "counter")) == ORSP_OK)
+	if ((e = hook("create: counter")) == ORSP_OK &&
+	    (e = path_of(path, dir, "counter")) == ORSP_OK)
 		e = write_file(NULL, path, zero, sizeof(zero), 0600);
-	if (e == ORSP_OK)
+	if (e == ORSP_OK && (e = hook("create: manifest")) == ORSP_OK)
 		e = manifest_write(NULL, key, dir, NULL, 0, 0, 1);
+out:
 	orsp_wipe(key, sizeof(key));
+	if (e != ORSP_OK && key_made) {
+		/* A key left without a manifest would make the next create refuse and open
+		 * say there is no store. (A crash leaves exactly that: see HALF_CREATED.) */
+		for (size_t i = 0; i < ORSP_ARRAY_LEN(written); i++)
+			if (path_of(path, dir, written[i]) == ORSP_OK)
+				(void)unlink(path);
+	}
+	if (e != ORSP_OK && made_dir)
+		(void)rmdir(dir);
 	return e;
 }
 
@@ -539,9 +561,15 @@ orsp_err orsp_seal_open(const char *dir, const orsp_seal_provider *provider, ors
 		goto fail;
 	/* Only a directory that holds a store gets a lock file. */
 	if (access(path, F_OK) != 0 && errno == ENOENT) {
-		e = orsp_errf(ORSP_E_NOT_FOUND, "%s: no sealed store here (create one first)", dir);
+		bool half = path_of(lock, dir, "device.key") == ORSP_OK && access(lock, F_OK) == 0;
+		e = half ? orsp_errf(ORSP_E_NOT_FOUND, "%s: no sealed store here, " HALF_CREATED,
+		                     dir)
+		         : orsp_errf(ORSP_E_NOT_FOUND,
+		                     "%s: no sealed store here (create one first)", dir);
 		goto fail;
 	}
+	if ((e = path_of(lock, dir, "lock")) != ORSP_OK)
+		goto fail;
 	/* One process at a time: another opener could take the files of a commit in progress
 	 * for an unfinished commit's and remove them. The manifest is read only under the
 	 * lock: a copy read before could be older than a commit that finished meanwhile, and
