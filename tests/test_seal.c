@@ -48,6 +48,16 @@ static const char *get(orsp_seal *s, const char *name)
 	return buf;
 }
 
+/* A new store in dir holding one record. */
+static void create_with(const char *name, const char *value)
+{
+	orsp_seal *s = NULL;
+	assert_int_equal(orsp_seal_create(dir), ORSP_OK);
+	assert_int_equal(orsp_seal_open(dir, NULL, &s), ORSP_OK);
+	put(s, name, value);
+	orsp_seal_close(s);
+}
+
 static size_t count_files(const char *suffix)
 {
 	DIR *d = opendir(dir);
@@ -293,10 +303,8 @@ static void test_rollback(void **state)
 	char saved[1100], rec_saved[4200];
 	(void)state;
 
-	assert_int_equal(orsp_seal_create(dir), ORSP_OK);
-	assert_int_equal(orsp_seal_open(dir, NULL, &s), ORSP_OK);
-	put(s, "isdr", "state-1");
-	orsp_seal_close(s);
+	create_with("isdr", "state-1");
+
 	/* keep a copy of state 1 (manifest + its record) */
 	snprintf(saved, sizeof(saved), "%.1020s.old", dir);
 	assert_int_equal(mkdir(saved, 0700), 0);
@@ -361,10 +369,7 @@ static void test_key_file(void **state)
 	snprintf(key, sizeof(key), "%s/device.key", dir);
 	snprintf(saved, sizeof(saved), "%s/key.saved", dir);
 
-	assert_int_equal(orsp_seal_create(dir), ORSP_OK);
-	assert_int_equal(orsp_seal_open(dir, NULL, &s), ORSP_OK);
-	put(s, "a", "alpha");
-	orsp_seal_close(s);
+	create_with("a", "alpha");
 	/* readable by others */
 	assert_int_equal(chmod(key, 0644), 0);
 	assert_int_equal(orsp_seal_open(dir, NULL, &s), ORSP_E_POLICY);
@@ -419,10 +424,7 @@ static void test_key_file_swapped(void **state)
 	uint8_t other[32];
 	(void)state;
 
-	assert_int_equal(orsp_seal_create(dir), ORSP_OK);
-	assert_int_equal(orsp_seal_open(dir, NULL, &s), ORSP_OK);
-	put(s, "a", "alpha");
-	orsp_seal_close(s);
+	create_with("a", "alpha");
 	snprintf(swap_to, sizeof(swap_to), "%s/other.key", dir);
 	memset(other, 0x5a, sizeof(other));
 	FILE *f = fopen(swap_to, "wb");
@@ -709,11 +711,7 @@ static void test_open_race(void **state)
 		char sub[64];
 		snprintf(sub, sizeof(sub), "race%d", complete);
 		snprintf(dir, sizeof(dir), "%.900s/%s", test_tmpdir("seal"), sub);
-		assert_int_equal(orsp_seal_create(dir), ORSP_OK);
-		assert_int_equal(orsp_seal_open(dir, NULL, &s), ORSP_OK);
-		put(s, "a", "alpha");
-		orsp_seal_close(s);
-
+		create_with("a", "alpha");
 		orsp_seal_set_test_hook(race_commit, &r);
 		orsp_err e = orsp_seal_open(dir, NULL, &s);
 		orsp_seal_set_test_hook(NULL, NULL);
