@@ -403,13 +403,13 @@ static void test_key_file(void **state)
 
 /* Between the key file's checks and the read: device.key becomes a symlink to a file that
  * others may read, holding another key. */
-static char swap_to[1100];
+static char swap_to[4200];
 
 static orsp_err swap_key(const char *point, void *arg)
 {
 	(void)arg;
 	if (strcmp(point, "open: device key checked") == 0) {
-		char key[1100];
+		char key[4200];
 		snprintf(key, sizeof(key), "%s", in("device.key"));
 		assert_int_equal(rename(key, in("key.checked")), 0);
 		assert_int_equal(symlink(swap_to, key), 0);
