@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/err.h>
+
 #include "openrsp/crypto.h"
 #include "testutil.h"
 
@@ -44,6 +46,15 @@ static void test_aes_ecb_fips197(void **state)
 
 	assert_null(orsp_aes_ecb_new(k128, 24));
 	orsp_aes_ecb_free(NULL);
+	/* No key is no object (before, one without a key behind it); a block count whose byte
+	 * count wraps is refused, not one block decrypted and success reported. Refusals leave
+	 * OpenSSL's error queue empty. */
+	assert_null(orsp_aes_ecb_new(NULL, 16));
+	assert_int_equal(orsp_aes_ecb_decrypt_once(k256, 32, ct, out, ((size_t)1 << 60) + 1),
+	                 ORSP_E_USAGE);
+	assert_int_equal(orsp_aes_ecb_decrypt_once(NULL, 32, ct, out, 1), ORSP_E_USAGE);
+	assert_int_equal(orsp_aes_cbc_encrypt(k128, 16, NULL, pt, 16, out), ORSP_E_USAGE);
+	assert_int_equal(ERR_peek_error(), 0);
 }
 
 /* Several blocks in one call equal block-by-block encryption (Milenage relies on it). */
@@ -108,6 +119,7 @@ static void test_aes_gcm(void **state)
 	tag[0] ^= 1;
 	ct[59] ^= 0x80;
 	assert_int_equal(orsp_aes_gcm_open(key, 16, iv, aad, 20, ct, 60, tag, out), ORSP_E_VERIFY);
+	assert_int_equal(ERR_peek_error(), 0);
 	ct[59] ^= 0x80;
 	aad[0] ^= 1;
 	assert_int_equal(orsp_aes_gcm_open(key, 16, iv, aad, 20, ct, 60, tag, out), ORSP_E_VERIFY);

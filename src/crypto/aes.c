@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ec_internal.h"
 #include "openrsp/crypto.h"
 
 struct orsp_aes_ecb {
@@ -38,12 +39,14 @@ static const EVP_CIPHER *aes_cipher(size_t key_len, int mode)
 orsp_err orsp_aes_ecb_rekey(orsp_aes_ecb *c, const uint8_t *key, size_t key_len)
 {
 	const EVP_CIPHER *cipher = aes_cipher(key_len, 0);
-	if (!c || !cipher)
+	if (!c || !key)
+		return orsp_errf(ORSP_E_USAGE, "AES: no key");
+	if (!cipher)
 		return orsp_errf(ORSP_E_USAGE, "AES key must be 16 or 32 bytes, not %zu", key_len);
 	/* Same key size: keep the cipher, only run the key schedule again. */
 	if (EVP_EncryptInit_ex(c->ctx, c->key_len == key_len ? NULL : cipher, NULL, key, NULL) != 1 ||
 	    EVP_CIPHER_CTX_set_padding(c->ctx, 0) != 1)
-		return orsp_errf(ORSP_E_CRYPTO, "AES key setup failed");
+		return orsp__ossl_fail(ORSP_E_CRYPTO, "AES key setup failed");
 	c->key_len = key_len;
 	return ORSP_OK;
 }
@@ -68,7 +71,7 @@ orsp_err orsp_aes_ecb_encrypt(orsp_aes_ecb *c, const uint8_t *in, uint8_t *out, 
 		return orsp_errf(ORSP_E_USAGE, "too many AES blocks in one call");
 	if (EVP_EncryptUpdate(c->ctx, out, &outl, in, (int)(nblocks * 16)) != 1 ||
 	    (size_t)outl != nblocks * 16)
-		return orsp_errf(ORSP_E_CRYPTO, "AES-ECB encryption failed");
+		return orsp__ossl_fail(ORSP_E_CRYPTO, "AES-ECB encryption failed");
 	return ORSP_OK;
 }
 
@@ -86,6 +89,8 @@ static orsp_err aes_oneshot(int mode, int enc, const uint8_t *key, size_t key_le
                             const uint8_t *in, size_t n, uint8_t *out)
 {
 	const EVP_CIPHER *cipher = aes_cipher(key_len, mode);
+	if (!key || (mode == 1 && !iv) || (n && (!in || !out)))
+		return orsp_errf(ORSP_E_USAGE, "AES: key, IV, input or output missing");
 	if (!cipher)
 		return orsp_errf(ORSP_E_USAGE, "AES key must be 16 or 32 bytes, not %zu", key_len);
 	if (n % 16 || n > INT32_MAX)
@@ -100,12 +105,15 @@ static orsp_err aes_oneshot(int mode, int enc, const uint8_t *key, size_t key_le
 	err = ORSP_OK;
 out:
 	EVP_CIPHER_CTX_free(ctx);
-	return err == ORSP_OK ? err : orsp_errf(err, "AES operation failed");
+	return err == ORSP_OK ? err : orsp__ossl_fail(err, "AES operation failed");
 }
 
 orsp_err orsp_aes_ecb_decrypt_once(const uint8_t *key, size_t key_len, const uint8_t *in,
                                    uint8_t *out, size_t nblocks)
 {
+	/* bounded before the multiplication, which could wrap */
+	if (nblocks > (size_t)INT32_MAX / 16)
+		return orsp_errf(ORSP_E_USAGE, "too many AES blocks in one call");
 	return aes_oneshot(0, 0, key, key_len, NULL, in, nblocks * 16, out);
 }
 
@@ -157,9 +165,9 @@ out:
 	EVP_CIPHER_CTX_free(ctx);
 	if (err == ORSP_E_VERIFY) {
 		orsp_wipe(out, n);
-		return orsp_errf(err, "AES-GCM authentication tag mismatch");
+		return orsp__ossl_fail(err, "AES-GCM authentication tag mismatch");
 	}
-	return err == ORSP_OK ? err : orsp_errf(err, "AES-GCM operation failed");
+	return err == ORSP_OK ? err : orsp__ossl_fail(err, "AES-GCM operation failed");
 }
 
 orsp_err orsp_aes_gcm_seal(const uint8_t *key, size_t key_len, const uint8_t iv[12], const void *aad,

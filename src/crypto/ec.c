@@ -62,7 +62,7 @@ static const struct curve_info *curve_info(orsp_curve c)
 
 /* Report an OpenSSL failure: the error queue is emptied so it cannot leak into a later,
  * unrelated check. */
-static orsp_err ossl_fail(orsp_err e, const char *what)
+orsp_err orsp__ossl_fail(orsp_err e, const char *what)
 {
 	ERR_clear_error();
 	return orsp_errf(e, "%s", what);
@@ -150,7 +150,7 @@ orsp_err orsp__ec_wrap_public_as(EVP_PKEY *pk, orsp_curve curve, orsp_ec_key **o
 		return orsp_errf(ORSP_E_USAGE, "NULL key");
 	*out = NULL;
 	if (EVP_PKEY_up_ref(pk) != 1)
-		return ossl_fail(ORSP_E_CRYPTO, "EVP_PKEY_up_ref failed");
+		return orsp__ossl_fail(ORSP_E_CRYPTO, "EVP_PKEY_up_ref failed");
 	return wrap_as(pk, curve, false, out);
 }
 
@@ -238,7 +238,7 @@ static orsp_err ec_generate_run(orsp_curve curve, orsp_ec_key **out)
 	}
 	if (!ctx || EVP_PKEY_generate(ctx, &pk) != 1) {
 		EVP_PKEY_CTX_free(own);
-		return ossl_fail(ORSP_E_CRYPTO, "EC key generation failed");
+		return orsp__ossl_fail(ORSP_E_CRYPTO, "EC key generation failed");
 	}
 	EVP_PKEY_CTX_free(own);
 	return wrap_as(pk, curve, true, out);
@@ -290,7 +290,7 @@ orsp_err orsp_ec_load_private(const void *data, size_t n, orsp_ec_key **out)
 		/* Skips other PEM blocks such as the "EC PARAMETERS" that precede SEC1 keys. */
 		bio = BIO_new_mem_buf(data, (int)n);
 		if (!bio) {
-			e = ossl_fail(ORSP_E_RESOURCE, "out of memory");
+			e = orsp__ossl_fail(ORSP_E_RESOURCE, "out of memory");
 			goto out;
 		}
 		pk = PEM_read_bio_PrivateKey(bio, NULL, no_passphrase, NULL);
@@ -303,8 +303,9 @@ orsp_err orsp_ec_load_private(const void *data, size_t n, orsp_ec_key **out)
 		}
 	}
 	if (!pk) {
-		e = ossl_fail(ORSP_E_MALFORMED,
-		              "not a readable private key (PEM or DER SEC1/PKCS#8, unencrypted)");
+		e = orsp__ossl_fail(
+		    ORSP_E_MALFORMED,
+		    "not a readable private key (PEM or DER SEC1/PKCS#8, unencrypted)");
 		goto out;
 	}
 	if (orsp__ec_curve_of_pkey(pk) == ORSP_CURVE_NONE) {
@@ -318,11 +319,12 @@ orsp_err orsp_ec_load_private(const void *data, size_t n, orsp_ec_key **out)
 	/* A SEC1 file carries the public point too: it must belong to the scalar. */
 	cctx = EVP_PKEY_CTX_new_from_pkey(NULL, pk, NULL);
 	if (!cctx) {
-		e = ossl_fail(ORSP_E_RESOURCE, "out of memory");
+		e = orsp__ossl_fail(ORSP_E_RESOURCE, "out of memory");
 		goto out;
 	}
 	if (EVP_PKEY_pairwise_check(cctx) != 1) {
-		e = ossl_fail(ORSP_E_MALFORMED, "private key and its public point do not match");
+		e = orsp__ossl_fail(ORSP_E_MALFORMED,
+		                    "private key and its public point do not match");
 		goto out;
 	}
 	e = wrap(pk, true, out);
@@ -364,18 +366,18 @@ static orsp_err pkey_fromdata(const struct curve_info *ci, const uint8_t point[O
 	    OSSL_PARAM_BLD_push_octet_string(bld, OSSL_PKEY_PARAM_PUB_KEY, point,
 	                                     ORSP_EC_POINT_LEN) != 1 ||
 	    (d && OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_PRIV_KEY, d) != 1)) {
-		e = ossl_fail(ORSP_E_RESOURCE, "out of memory building key parameters");
+		e = orsp__ossl_fail(ORSP_E_RESOURCE, "out of memory building key parameters");
 		goto out;
 	}
 	params = OSSL_PARAM_BLD_to_param(bld);
 	ctx = EVP_PKEY_CTX_new_from_name(NULL, "EC", NULL);
 	if (!params || !ctx || EVP_PKEY_fromdata_init(ctx) != 1) {
-		e = ossl_fail(ORSP_E_CRYPTO, "EC key import setup failed");
+		e = orsp__ossl_fail(ORSP_E_CRYPTO, "EC key import setup failed");
 		goto out;
 	}
 	if (EVP_PKEY_fromdata(ctx, out, d ? EVP_PKEY_KEYPAIR : EVP_PKEY_PUBLIC_KEY, params) != 1) {
 		*out = NULL;
-		e = ossl_fail(ORSP_E_MALFORMED, "EC key import rejected the point");
+		e = orsp__ossl_fail(ORSP_E_MALFORMED, "EC key import rejected the point");
 		goto out;
 	}
 out:
@@ -411,14 +413,14 @@ orsp_err orsp_ec_from_private_scalar(orsp_curve curve, const uint8_t d[32], orsp
 	group = EC_GROUP_new_by_curve_name(ci->nid);
 	q = group ? EC_POINT_new(group) : NULL;
 	if (!bn || !bctx || !q || !BN_bin2bn(d, SCALAR_LEN, bn)) {
-		e = ossl_fail(ORSP_E_RESOURCE, "out of memory");
+		e = orsp__ossl_fail(ORSP_E_RESOURCE, "out of memory");
 		goto out;
 	}
 	/* The public point Q = d * G. */
 	if (EC_POINT_mul(group, q, bn, NULL, NULL, bctx) != 1 ||
 	    EC_POINT_point2oct(group, q, POINT_CONVERSION_UNCOMPRESSED, point, sizeof(point),
 	                       bctx) != sizeof(point)) {
-		e = ossl_fail(ORSP_E_CRYPTO, "computing the public point failed");
+		e = orsp__ossl_fail(ORSP_E_CRYPTO, "computing the public point failed");
 		goto out;
 	}
 	e = pkey_fromdata(ci, point, bn, &pk);
@@ -448,7 +450,7 @@ orsp_err orsp_ec_private_scalar(const orsp_ec_key *k, orsp_secret *out)
 	if (EVP_PKEY_get_bn_param(k->pkey, OSSL_PKEY_PARAM_PRIV_KEY, &d) != 1 ||
 	    BN_bn2binpad(d, out->v, SCALAR_LEN) != SCALAR_LEN) {
 		orsp_secret_wipe(out);
-		e = ossl_fail(ORSP_E_CRYPTO, "cannot read the private scalar");
+		e = orsp__ossl_fail(ORSP_E_CRYPTO, "cannot read the private scalar");
 	} else {
 		out->len = SCALAR_LEN;
 	}
@@ -502,10 +504,10 @@ orsp_err orsp_ec_from_public_point(orsp_curve curve, const uint8_t *point, size_
 	pthread_once(&pub_template_once, pub_templates_init);
 	tmpl = pub_template[ci - curves];
 	if (!tmpl)
-		return ossl_fail(ORSP_E_CRYPTO, "EC public key template unavailable");
+		return orsp__ossl_fail(ORSP_E_CRYPTO, "EC public key template unavailable");
 	pk = EVP_PKEY_dup(tmpl);
 	if (!pk)
-		return ossl_fail(ORSP_E_RESOURCE, "out of memory");
+		return orsp__ossl_fail(ORSP_E_RESOURCE, "out of memory");
 	/* The point decoder (EC_POINT_oct2point) refuses coordinates >= p and points that are
 	 * not on the curve; 04||X||Y cannot encode the point at infinity. Both supported curves
 	 * have cofactor 1, so every point on the curve is in the prime-order group and this
@@ -543,13 +545,13 @@ orsp_err orsp_ec_public_point(const orsp_ec_key *k, uint8_t out[ORSP_EC_POINT_LE
 	 * compressed, the caller always gets 04||X||Y. */
 	if (EVP_PKEY_get_bn_param(k->pkey, OSSL_PKEY_PARAM_EC_PUB_X, &x) != 1 ||
 	    EVP_PKEY_get_bn_param(k->pkey, OSSL_PKEY_PARAM_EC_PUB_Y, &y) != 1) {
-		e = ossl_fail(ORSP_E_CRYPTO, "cannot read the public point");
+		e = orsp__ossl_fail(ORSP_E_CRYPTO, "cannot read the public point");
 		goto out;
 	}
 	out[0] = 0x04;
 	if (BN_bn2binpad(x, out + 1, SCALAR_LEN) != SCALAR_LEN ||
 	    BN_bn2binpad(y, out + 1 + SCALAR_LEN, SCALAR_LEN) != SCALAR_LEN) {
-		e = ossl_fail(ORSP_E_CRYPTO, "public point coordinate too large");
+		e = orsp__ossl_fail(ORSP_E_CRYPTO, "public point coordinate too large");
 		goto out;
 	}
 out:
@@ -572,12 +574,12 @@ orsp_err orsp_ec_save_private_pem(const orsp_ec_key *k, const char *path)
 	/* Secure-heap BIO: the PEM text is cleared when the BIO grows and when it is freed. */
 	bio = BIO_new(BIO_s_secmem());
 	if (!bio || PEM_write_bio_PKCS8PrivateKey(bio, k->pkey, NULL, NULL, 0, NULL, NULL) != 1) {
-		e = ossl_fail(ORSP_E_CRYPTO, "encoding the private key as PKCS#8 PEM failed");
+		e = orsp__ossl_fail(ORSP_E_CRYPTO, "encoding the private key as PKCS#8 PEM failed");
 		goto out;
 	}
 	pem_len = BIO_get_mem_data(bio, &pem);
 	if (pem_len <= 0 || !pem) {
-		e = ossl_fail(ORSP_E_CRYPTO, "encoding the private key as PKCS#8 PEM failed");
+		e = orsp__ossl_fail(ORSP_E_CRYPTO, "encoding the private key as PKCS#8 PEM failed");
 		goto out;
 	}
 	/* never over an existing file (or a planted link), 0600 from the start */
@@ -722,7 +724,7 @@ static orsp_err ecdsa_sign_run(const orsp_ec_key *k, const void *msg, size_t n,
 	mctx = EVP_MD_CTX_new();
 	if (!mctx || EVP_DigestSignInit_ex(mctx, NULL, "SHA256", NULL, NULL, k->pkey, NULL) != 1 ||
 	    EVP_DigestSign(mctx, der, &der_len, msg, n) != 1) {
-		e = ossl_fail(ORSP_E_CRYPTO, "ECDSA signing failed");
+		e = orsp__ossl_fail(ORSP_E_CRYPTO, "ECDSA signing failed");
 		goto out;
 	}
 	e = orsp_ecdsa_sig_from_der(der, der_len, sig);
@@ -770,16 +772,16 @@ static orsp_err ecdsa_verify_run(const orsp_ec_key *pub, const void *msg, size_t
 	mctx = EVP_MD_CTX_new();
 	if (!mctx ||
 	    EVP_DigestVerifyInit_ex(mctx, NULL, "SHA256", NULL, NULL, pub->pkey, NULL) != 1) {
-		e = ossl_fail(ORSP_E_CRYPTO, "ECDSA verification setup failed");
+		e = orsp__ossl_fail(ORSP_E_CRYPTO, "ECDSA verification setup failed");
 		goto out;
 	}
 	rc = EVP_DigestVerify(mctx, der, der_len, msg, n);
 	if (rc == 1)
 		e = ORSP_OK;
 	else if (rc == 0)
-		e = ossl_fail(ORSP_E_VERIFY, "ECDSA signature does not verify");
+		e = orsp__ossl_fail(ORSP_E_VERIFY, "ECDSA signature does not verify");
 	else
-		e = ossl_fail(ORSP_E_CRYPTO, "ECDSA verification failed internally");
+		e = orsp__ossl_fail(ORSP_E_CRYPTO, "ECDSA verification failed internally");
 out:
 	EVP_MD_CTX_free(mctx);
 	return e;
@@ -818,12 +820,12 @@ static orsp_err ecka_run(const orsp_ec_key *priv, const uint8_t *peer_point, siz
 	if (!ctx || EVP_PKEY_derive_init(ctx) != 1 ||
 	    /* The peer point was validated just above; no second check. */
 	    EVP_PKEY_derive_set_peer_ex(ctx, peer->pkey, 0) != 1) {
-		e = ossl_fail(ORSP_E_CRYPTO, "ECKA setup failed");
+		e = orsp__ossl_fail(ORSP_E_CRYPTO, "ECKA setup failed");
 		goto out;
 	}
 	/* OpenSSL's ECDH output is the X coordinate of d*Q, left-padded to the field size. */
 	if (EVP_PKEY_derive(ctx, z, &z_len) != 1) {
-		e = ossl_fail(ORSP_E_CRYPTO, "ECKA failed");
+		e = orsp__ossl_fail(ORSP_E_CRYPTO, "ECKA failed");
 		goto out;
 	}
 	if (z_len != ORSP_ECKA_LEN) {

@@ -1,4 +1,5 @@
-/* PRIVATE to src/crypto: shared between ec.c and x509.c. Not installed, not for other modules. */
+/* PRIVATE to src/crypto: shared between the files of src/crypto. Not installed, not for other
+ * modules. */
 #ifndef ORSP_CRYPTO_EC_INTERNAL_H
 #define ORSP_CRYPTO_EC_INTERNAL_H
 
@@ -18,6 +19,10 @@ ORSP_MUST_CHECK orsp_err orsp__ec_wrap_public(EVP_PKEY *pk, orsp_ec_key **out);
 /* The same for a key whose curve the caller already knows (asking OpenSSL for a key's group
  * name costs a provider parameter query); ORSP_CURVE_NONE gives the same ORSP_E_POLICY. */
 ORSP_MUST_CHECK orsp_err orsp__ec_wrap_public_as(EVP_PKEY *pk, orsp_curve curve, orsp_ec_key **out);
+
+/* An OpenSSL call failed: its error queue cleared (no stale entry for the next caller to
+ * read), e with the detail what. The module's one way of reporting such a failure. */
+orsp_err orsp__ossl_fail(orsp_err e, const char *what);
 
 /* Create path holding data, with mode: never overwriting (ORSP_E_EXISTS if it exists, a
  * symbolic link included), never leaving a short file under the name (written to a

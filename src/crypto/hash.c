@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ec_internal.h"
 #include "openrsp/crypto.h"
 
 static EVP_MD *sha256_md;
@@ -29,7 +30,7 @@ orsp_err orsp_sha256(const void *data, size_t n, uint8_t out[ORSP_SHA256_LEN])
 	unsigned int len = 0;
 	if (!fetched() || EVP_Digest(data, n, out, &len, sha256_md, NULL) != 1 ||
 	    len != ORSP_SHA256_LEN)
-		return orsp_errf(ORSP_E_CRYPTO, "SHA-256 failed");
+		return orsp__ossl_fail(ORSP_E_CRYPTO, "SHA-256 failed");
 	return ORSP_OK;
 }
 
@@ -53,7 +54,7 @@ orsp_err orsp_hmac_sha256(const uint8_t *key, size_t key_len, const void *data, 
 	    OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, (char *)"SHA256", 0),
 	    OSSL_PARAM_construct_end()};
 	if (!fetched() || !mac_once(hmac_mac, params, key, key_len, data, n, out, ORSP_SHA256_LEN))
-		return orsp_errf(ORSP_E_CRYPTO, "HMAC-SHA-256 failed");
+		return orsp__ossl_fail(ORSP_E_CRYPTO, "HMAC-SHA-256 failed");
 	return ORSP_OK;
 }
 
@@ -75,7 +76,7 @@ orsp_err orsp_aes_cmac(const uint8_t *key, size_t key_len, const void *data, siz
 	if (!cmac_params(key_len, name, params))
 		return orsp_errf(ORSP_E_USAGE, "CMAC key must be 16 or 32 bytes, not %zu", key_len);
 	if (!fetched() || !mac_once(cmac_mac, params, key, key_len, data, n, out, 16))
-		return orsp_errf(ORSP_E_CRYPTO, "AES-CMAC failed");
+		return orsp__ossl_fail(ORSP_E_CRYPTO, "AES-CMAC failed");
 	return ORSP_OK;
 }
 
@@ -108,7 +109,7 @@ orsp_err orsp_aes_cmac_key_mac(orsp_aes_cmac_key *k, const void *data, size_t n,
 	/* A NULL key restarts the computation under the key already set. */
 	if (EVP_MAC_init(k->ctx, NULL, 0, NULL) != 1 || EVP_MAC_update(k->ctx, data, n) != 1 ||
 	    EVP_MAC_final(k->ctx, out, &len, 16) != 1 || len != 16)
-		return orsp_errf(ORSP_E_CRYPTO, "AES-CMAC failed");
+		return orsp__ossl_fail(ORSP_E_CRYPTO, "AES-CMAC failed");
 	return ORSP_OK;
 }
 
@@ -150,7 +151,7 @@ orsp_err orsp_hmac_key_mac(orsp_hmac_key *k, const void *data, size_t n,
 	/* A NULL key restarts the computation under the key already set. */
 	if (EVP_MAC_init(k->ctx, NULL, 0, NULL) != 1 || EVP_MAC_update(k->ctx, data, n) != 1 ||
 	    EVP_MAC_final(k->ctx, out, &len, ORSP_SHA256_LEN) != 1 || len != ORSP_SHA256_LEN)
-		return orsp_errf(ORSP_E_CRYPTO, "HMAC-SHA-256 failed");
+		return orsp__ossl_fail(ORSP_E_CRYPTO, "HMAC-SHA-256 failed");
 	return ORSP_OK;
 }
 

@@ -2,6 +2,7 @@
 #include <openssl/evp.h>
 #include <string.h>
 
+#include "ec_internal.h"
 #include "openrsp/crypto.h"
 
 /* S = FC || P0 || L0 || P1 || L1 ...; output HMAC-SHA-256(Key, S) (TS 33.220 B.2.0). */
@@ -48,7 +49,7 @@ orsp_err orsp_kdf_x963_sha256(const uint8_t *z, size_t z_len, const uint8_t *inf
 		    EVP_DigestUpdate(ctx, c, 4) != 1 ||
 		    (info_len && EVP_DigestUpdate(ctx, info, info_len) != 1) ||
 		    EVP_DigestFinal_ex(ctx, block, NULL) != 1) {
-			err = orsp_errf(ORSP_E_CRYPTO, "X9.63 KDF hash failed");
+			err = orsp__ossl_fail(ORSP_E_CRYPTO, "X9.63 KDF hash failed");
 			break;
 		}
 		size_t take = out_len < sizeof(block) ? out_len : sizeof(block);

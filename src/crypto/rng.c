@@ -3,6 +3,7 @@
 
 #include <openssl/rand.h>
 
+#include "ec_internal.h"
 #include "openrsp/crypto.h"
 
 orsp_err orsp_random(void *out, size_t n)
@@ -17,8 +18,8 @@ orsp_err orsp_random(void *out, size_t n)
 		size_t chunk = n > (size_t)INT_MAX ? (size_t)INT_MAX : n;
 		if (RAND_priv_bytes(p, (int)chunk) != 1) {
 			orsp_wipe(out, (size_t)(p - (uint8_t *)out));
-			return orsp_errf(ORSP_E_CRYPTO,
-			                 "the random generator failed (not seeded?)");
+			return orsp__ossl_fail(ORSP_E_CRYPTO,
+			                       "the random generator failed (not seeded?)");
 		}
 		p += chunk;
 		n -= chunk;

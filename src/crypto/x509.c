@@ -126,12 +126,6 @@ static const char *role_name(orsp_rsp_role r)
 	return (unsigned)r < ORSP_ARRAY_LEN(role_names) ? role_names[r] : "unknown role";
 }
 
-static orsp_err ossl_fail(orsp_err e, const char *what)
-{
-	ERR_clear_error();
-	return orsp_errf(e, "%s", what);
-}
-
 /* The current detail, copied: orsp_errf() must not read the buffer it is writing. */
 static const char *saved_detail(char *buf, size_t cap)
 {
@@ -222,7 +216,7 @@ orsp_err orsp_cert_parse(const void *der, size_t n, orsp_cert **out)
 	}
 	c->x = d2i_X509(NULL, &p, (long)n);
 	if (!c->x) {
-		e = ossl_fail(ORSP_E_MALFORMED, "not a DER X.509 certificate");
+		e = orsp__ossl_fail(ORSP_E_MALFORMED, "not a DER X.509 certificate");
 		goto out;
 	}
 	if (p != (const unsigned char *)der + n) {
@@ -234,12 +228,13 @@ orsp_err orsp_cert_parse(const void *der, size_t n, orsp_cert **out)
 	 * covered by the signature). */
 	re_len = i2d_X509(c->x, &re);
 	if (re_len < 0 || (size_t)re_len != n || memcmp(re, der, n) != 0) {
-		e = ossl_fail(ORSP_E_MALFORMED, "certificate is not DER encoded");
+		e = orsp__ossl_fail(ORSP_E_MALFORMED, "certificate is not DER encoded");
 		goto out;
 	}
 	/* Extensions that fail to decode, or appear twice, make OpenSSL flag the certificate. */
 	if (X509_get_extension_flags(c->x) & EXFLAG_INVALID) {
-		e = ossl_fail(ORSP_E_MALFORMED, "certificate has invalid or duplicate extensions");
+		e = orsp__ossl_fail(ORSP_E_MALFORMED,
+		                    "certificate has invalid or duplicate extensions");
 		goto out;
 	}
 	c->der = malloc(n);
@@ -320,12 +315,12 @@ orsp_err orsp_cert_load_file(const char *path, orsp_cert **out)
 	/* PEM: the first CERTIFICATE block (other blocks and text around it are skipped). */
 	bio = BIO_new_mem_buf(buf, (int)len);
 	if (!bio) {
-		e = ossl_fail(ORSP_E_RESOURCE, "out of memory");
+		e = orsp__ossl_fail(ORSP_E_RESOURCE, "out of memory");
 		goto out;
 	}
 	for (;;) {
 		if (PEM_read_bio(bio, &name, &header, &data, &data_len) != 1) {
-			e = ossl_fail(ORSP_E_MALFORMED, "no DER or PEM certificate found");
+			e = orsp__ossl_fail(ORSP_E_MALFORMED, "no DER or PEM certificate found");
 			goto out;
 		}
 		if (strcmp(name, PEM_STRING_X509) == 0)
@@ -409,7 +404,7 @@ orsp_err orsp_cert_public_key(const orsp_cert *c, orsp_ec_key **out)
 	*out = NULL;
 	pk = X509_get0_pubkey(c->x);
 	if (!pk)
-		return ossl_fail(ORSP_E_MALFORMED, "certificate public key does not decode");
+		return orsp__ossl_fail(ORSP_E_MALFORMED, "certificate public key does not decode");
 	return orsp__ec_wrap_public_as(pk, cert_curve(c), out);
 }
 
@@ -558,7 +553,8 @@ static orsp_err check_validity(const cert_ref *r, time_t now)
 	int c2 = ASN1_TIME_cmp_time_t(na, now);
 
 	if (c1 == -2 || c2 == -2)
-		return ossl_fail(ORSP_E_MALFORMED, "certificate validity dates do not decode");
+		return orsp__ossl_fail(ORSP_E_MALFORMED,
+		                       "certificate validity dates do not decode");
 	if (c1 > 0) {
 		fmt_time(nb, when, sizeof(when));
 		return orsp_errf(ORSP_E_POLICY, REF_FMT "not valid before %s", REF_ARGS(r), when);

@@ -35,12 +35,6 @@
 /* 2.23.146.1.2.2.0, SGP.22 v3 permittedEins (the same OID x509.c recognises). */
 #define PERMITTED_EINS_OID "2.23.146.1.2.2.0"
 
-static orsp_err ossl_fail(orsp_err e, const char *what)
-{
-	ERR_clear_error();
-	return orsp_errf(e, "%s", what);
-}
-
 static bool all_digits(const char *s, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
@@ -339,7 +333,7 @@ static orsp_err add_entry(X509_NAME *name, int nid, int type, const char *v)
 	if (!v)
 		return ORSP_OK;
 	if (X509_NAME_add_entry_by_NID(name, nid, type, (const unsigned char *)v, -1, -1, 0) != 1)
-		return ossl_fail(ORSP_E_CRYPTO, "building the subject name failed");
+		return orsp__ossl_fail(ORSP_E_CRYPTO, "building the subject name failed");
 	return ORSP_OK;
 }
 
@@ -352,7 +346,7 @@ static orsp_err build_subject(const orsp_cert_template *t, X509_NAME **out)
 
 	*out = NULL;
 	if (!name)
-		return ossl_fail(ORSP_E_RESOURCE, "out of memory");
+		return orsp__ossl_fail(ORSP_E_RESOURCE, "out of memory");
 	if ((e = add_entry(name, NID_countryName, V_ASN1_PRINTABLESTRING, t->country)) ||
 	    (e = add_entry(name, NID_organizationName, V_ASN1_UTF8STRING, t->org)) ||
 	    (e = add_entry(name, NID_organizationalUnitName, V_ASN1_UTF8STRING, t->org_unit)) ||
@@ -379,7 +373,7 @@ static orsp_err set_serial(X509 *x)
 	sn[0] = (uint8_t)((sn[0] & 0x3f) | 0x40);
 	bn = BN_bin2bn(sn, sizeof(sn), NULL);
 	if (!bn || !BN_to_ASN1_INTEGER(bn, X509_get_serialNumber(x)))
-		e = ossl_fail(ORSP_E_CRYPTO, "setting the serial number failed");
+		e = orsp__ossl_fail(ORSP_E_CRYPTO, "setting the serial number failed");
 	BN_free(bn);
 	return e;
 }
@@ -390,13 +384,13 @@ static orsp_err add_key_usage(X509 *x, unsigned bits)
 	orsp_err e = ORSP_OK;
 
 	if (!ku)
-		return ossl_fail(ORSP_E_RESOURCE, "out of memory");
+		return orsp__ossl_fail(ORSP_E_RESOURCE, "out of memory");
 	for (int b = 0; b <= 6; b++)
 		if ((bits & (1u << b)) && ASN1_BIT_STRING_set_bit(ku, b, 1) != 1)
-			e = ossl_fail(ORSP_E_RESOURCE, "out of memory");
+			e = orsp__ossl_fail(ORSP_E_RESOURCE, "out of memory");
 	/* RFC 5280 §4.2.1.3: conforming CAs SHOULD mark keyUsage critical; SGP.22 does. */
 	if (e == ORSP_OK && X509_add1_ext_i2d(x, NID_key_usage, ku, 1, X509V3_ADD_DEFAULT) != 1)
-		e = ossl_fail(ORSP_E_CRYPTO, "adding keyUsage failed");
+		e = orsp__ossl_fail(ORSP_E_CRYPTO, "adding keyUsage failed");
 	ASN1_BIT_STRING_free(ku);
 	return e;
 }
@@ -407,17 +401,17 @@ static orsp_err add_basic_constraints(X509 *x, int path_len)
 	orsp_err e = ORSP_OK;
 
 	if (!bc)
-		return ossl_fail(ORSP_E_RESOURCE, "out of memory");
+		return orsp__ossl_fail(ORSP_E_RESOURCE, "out of memory");
 	bc->ca = 0xff;
 	if (path_len >= 0) {
 		bc->pathlen = ASN1_INTEGER_new();
 		if (!bc->pathlen || ASN1_INTEGER_set(bc->pathlen, path_len) != 1)
-			e = ossl_fail(ORSP_E_RESOURCE, "out of memory");
+			e = orsp__ossl_fail(ORSP_E_RESOURCE, "out of memory");
 	}
 	/* RFC 5280 §4.2.1.9: critical in CA certificates. */
 	if (e == ORSP_OK &&
 	    X509_add1_ext_i2d(x, NID_basic_constraints, bc, 1, X509V3_ADD_DEFAULT) != 1)
-		e = ossl_fail(ORSP_E_CRYPTO, "adding basicConstraints failed");
+		e = orsp__ossl_fail(ORSP_E_CRYPTO, "adding basicConstraints failed");
 	BASIC_CONSTRAINTS_free(bc);
 	return e;
 }
@@ -432,19 +426,19 @@ static orsp_err add_policy(X509 *x, orsp_rsp_role role, bool critical)
 
 	snprintf(oid, sizeof(oid), "2.23.146.1.2.1.%d", (int)role);
 	if (!pols || !(pi = POLICYINFO_new())) {
-		e = ossl_fail(ORSP_E_RESOURCE, "out of memory");
+		e = orsp__ossl_fail(ORSP_E_RESOURCE, "out of memory");
 		goto out;
 	}
 	ASN1_OBJECT_free(pi->policyid);
 	pi->policyid = OBJ_txt2obj(oid, 1);
 	if (!pi->policyid || !sk_POLICYINFO_push(pols, pi)) {
-		e = ossl_fail(ORSP_E_RESOURCE, "building certificatePolicies failed");
+		e = orsp__ossl_fail(ORSP_E_RESOURCE, "building certificatePolicies failed");
 		goto out;
 	}
 	pi = NULL;
 	if (X509_add1_ext_i2d(x, NID_certificate_policies, pols, critical ? 1 : 0,
 	                      X509V3_ADD_DEFAULT) != 1)
-		e = ossl_fail(ORSP_E_CRYPTO, "adding certificatePolicies failed");
+		e = orsp__ossl_fail(ORSP_E_CRYPTO, "adding certificatePolicies failed");
 out:
 	POLICYINFO_free(pi);
 	sk_POLICYINFO_pop_free(pols, POLICYINFO_free);
@@ -460,15 +454,15 @@ static orsp_err add_ext_key_usage(X509 *x, unsigned bits, bool critical)
 		return ORSP_OK;
 	eku = sk_ASN1_OBJECT_new_null();
 	if (!eku)
-		return ossl_fail(ORSP_E_RESOURCE, "out of memory");
+		return orsp__ossl_fail(ORSP_E_RESOURCE, "out of memory");
 	if (((bits & ORSP_EKU_SERVER_AUTH) &&
 	     !sk_ASN1_OBJECT_push(eku, OBJ_nid2obj(NID_server_auth))) ||
 	    ((bits & ORSP_EKU_CLIENT_AUTH) &&
 	     !sk_ASN1_OBJECT_push(eku, OBJ_nid2obj(NID_client_auth))))
-		e = ossl_fail(ORSP_E_RESOURCE, "out of memory");
+		e = orsp__ossl_fail(ORSP_E_RESOURCE, "out of memory");
 	if (e == ORSP_OK &&
 	    X509_add1_ext_i2d(x, NID_ext_key_usage, eku, critical ? 1 : 0, X509V3_ADD_DEFAULT) != 1)
-		e = ossl_fail(ORSP_E_CRYPTO, "adding extendedKeyUsage failed");
+		e = orsp__ossl_fail(ORSP_E_CRYPTO, "adding extendedKeyUsage failed");
 	/* OBJ_nid2obj() objects are static; ASN1_OBJECT_free leaves them alone. */
 	sk_ASN1_OBJECT_pop_free(eku, ASN1_OBJECT_free);
 	return e;
@@ -486,12 +480,12 @@ static orsp_err push_general_name(GENERAL_NAMES *names, int type, void *value)
 			ASN1_OBJECT_free(value);
 		else if (type == GEN_DIRNAME)
 			X509_NAME_free(value);
-		return ossl_fail(ORSP_E_RESOURCE, "out of memory");
+		return orsp__ossl_fail(ORSP_E_RESOURCE, "out of memory");
 	}
 	GENERAL_NAME_set0_value(gn, type, value);
 	if (!sk_GENERAL_NAME_push(names, gn)) {
 		GENERAL_NAME_free(gn);
-		return ossl_fail(ORSP_E_RESOURCE, "out of memory");
+		return orsp__ossl_fail(ORSP_E_RESOURCE, "out of memory");
 	}
 	return ORSP_OK;
 }
@@ -509,12 +503,12 @@ static orsp_err add_san(X509 *x, const char *dns, const char *rid)
 		return ORSP_OK;
 	names = sk_GENERAL_NAME_new_null();
 	if (!names)
-		return ossl_fail(ORSP_E_RESOURCE, "out of memory");
+		return orsp__ossl_fail(ORSP_E_RESOURCE, "out of memory");
 	if (dns) {
 		ia5 = ASN1_IA5STRING_new();
 		if (!ia5 || ASN1_STRING_set(ia5, dns, (int)strlen(dns)) != 1) {
 			ASN1_IA5STRING_free(ia5);
-			e = ossl_fail(ORSP_E_RESOURCE, "out of memory");
+			e = orsp__ossl_fail(ORSP_E_RESOURCE, "out of memory");
 			goto out;
 		}
 		if ((e = push_general_name(names, GEN_DNS, ia5)) != ORSP_OK)
@@ -523,14 +517,14 @@ static orsp_err add_san(X509 *x, const char *dns, const char *rid)
 	if (rid) {
 		obj = OBJ_txt2obj(rid, 1);
 		if (!obj) {
-			e = ossl_fail(ORSP_E_USAGE, "the registeredID is not a valid OID");
+			e = orsp__ossl_fail(ORSP_E_USAGE, "the registeredID is not a valid OID");
 			goto out;
 		}
 		if ((e = push_general_name(names, GEN_RID, obj)) != ORSP_OK)
 			goto out;
 	}
 	if (X509_add1_ext_i2d(x, NID_subject_alt_name, names, 0, X509V3_ADD_DEFAULT) != 1)
-		e = ossl_fail(ORSP_E_CRYPTO, "adding subjectAltName failed");
+		e = orsp__ossl_fail(ORSP_E_CRYPTO, "adding subjectAltName failed");
 out:
 	GENERAL_NAMES_free(names);
 	return e;
@@ -549,7 +543,7 @@ static orsp_err add_name_constraints(X509 *x, const char *org, const char *prefi
 
 	if (!nc || !(st = GENERAL_SUBTREE_new()) || !(gn = GENERAL_NAME_new()) ||
 	    !(dn = X509_NAME_new()) || !(nc->permittedSubtrees = sk_GENERAL_SUBTREE_new_null())) {
-		e = ossl_fail(ORSP_E_RESOURCE, "out of memory");
+		e = orsp__ossl_fail(ORSP_E_RESOURCE, "out of memory");
 		goto out;
 	}
 	if ((e = add_entry(dn, NID_organizationName, V_ASN1_UTF8STRING, org)) != ORSP_OK ||
@@ -561,12 +555,12 @@ static orsp_err add_name_constraints(X509 *x, const char *org, const char *prefi
 	st->base = gn;
 	gn = NULL;
 	if (!sk_GENERAL_SUBTREE_push(nc->permittedSubtrees, st)) {
-		e = ossl_fail(ORSP_E_RESOURCE, "out of memory");
+		e = orsp__ossl_fail(ORSP_E_RESOURCE, "out of memory");
 		goto out;
 	}
 	st = NULL;
 	if (X509_add1_ext_i2d(x, NID_name_constraints, nc, 1, X509V3_ADD_DEFAULT) != 1)
-		e = ossl_fail(ORSP_E_CRYPTO, "adding nameConstraints failed");
+		e = orsp__ossl_fail(ORSP_E_CRYPTO, "adding nameConstraints failed");
 out:
 	X509_NAME_free(dn);
 	GENERAL_NAME_free(gn);
@@ -618,7 +612,7 @@ static orsp_err add_permitted_eins(X509 *x, const char *const *eins)
 	if (!os || !oid || ASN1_OCTET_STRING_set(os, der, (int)w.len) != 1 ||
 	    !(ext = X509_EXTENSION_create_by_OBJ(NULL, oid, 0, os)) ||
 	    X509_add_ext(x, ext, -1) != 1)
-		e = ossl_fail(ORSP_E_CRYPTO, "adding permittedEins failed");
+		e = orsp__ossl_fail(ORSP_E_CRYPTO, "adding permittedEins failed");
 	X509_EXTENSION_free(ext);
 	ASN1_OBJECT_free(oid);
 	ASN1_OCTET_STRING_free(os);
@@ -636,11 +630,11 @@ static orsp_err add_ski(X509 *x, ASN1_OCTET_STRING **ski_out)
 	*ski_out = NULL;
 	if (X509_pubkey_digest(x, EVP_sha1(), md, &md_len) != 1 ||
 	    !(ski = ASN1_OCTET_STRING_new()) || ASN1_OCTET_STRING_set(ski, md, (int)md_len) != 1) {
-		e = ossl_fail(ORSP_E_CRYPTO, "computing the subjectKeyIdentifier failed");
+		e = orsp__ossl_fail(ORSP_E_CRYPTO, "computing the subjectKeyIdentifier failed");
 		goto out;
 	}
 	if (X509_add1_ext_i2d(x, NID_subject_key_identifier, ski, 0, X509V3_ADD_DEFAULT) != 1) {
-		e = ossl_fail(ORSP_E_CRYPTO, "adding subjectKeyIdentifier failed");
+		e = orsp__ossl_fail(ORSP_E_CRYPTO, "adding subjectKeyIdentifier failed");
 		goto out;
 	}
 	*ski_out = ski;
@@ -657,10 +651,10 @@ static orsp_err add_aki(X509 *x, const ASN1_OCTET_STRING *issuer_ski)
 	orsp_err e = ORSP_OK;
 
 	if (!akid || !(akid->keyid = ASN1_OCTET_STRING_dup(issuer_ski)))
-		e = ossl_fail(ORSP_E_RESOURCE, "out of memory");
+		e = orsp__ossl_fail(ORSP_E_RESOURCE, "out of memory");
 	else if (X509_add1_ext_i2d(x, NID_authority_key_identifier, akid, 0, X509V3_ADD_DEFAULT) !=
 	         1)
-		e = ossl_fail(ORSP_E_CRYPTO, "adding authorityKeyIdentifier failed");
+		e = orsp__ossl_fail(ORSP_E_CRYPTO, "adding authorityKeyIdentifier failed");
 	AUTHORITY_KEYID_free(akid);
 	return e;
 }
@@ -685,17 +679,17 @@ static orsp_err load_issuer(const orsp_cert *issuer, EVP_PKEY *issuer_pk, X509 *
 
 	*out = NULL;
 	if (!ix)
-		return ossl_fail(ORSP_E_MALFORMED, "the issuer certificate does not decode");
+		return orsp__ossl_fail(ORSP_E_MALFORMED, "the issuer certificate does not decode");
 	ipub = X509_get0_pubkey(ix);
 	if (!ipub || EVP_PKEY_eq(ipub, issuer_pk) != 1) {
 		X509_free(ix);
-		return ossl_fail(ORSP_E_USAGE, "the issuer key does not belong to the issuer "
-		                               "certificate");
+		return orsp__ossl_fail(ORSP_E_USAGE, "the issuer key does not belong to the issuer "
+		                                     "certificate");
 	}
 	if (!X509_get0_subject_key_id(ix)) {
 		X509_free(ix);
-		return ossl_fail(ORSP_E_USAGE, "the issuer certificate has no "
-		                               "subjectKeyIdentifier");
+		return orsp__ossl_fail(ORSP_E_USAGE, "the issuer certificate has no "
+		                                     "subjectKeyIdentifier");
 	}
 	*out = ix;
 	return ORSP_OK;
@@ -743,19 +737,19 @@ orsp_err orsp_cert_issue(const orsp_cert_template *t, const orsp_ec_key *subject
 		goto out;
 	x = X509_new();
 	if (!x) {
-		e = ossl_fail(ORSP_E_RESOURCE, "out of memory");
+		e = orsp__ossl_fail(ORSP_E_RESOURCE, "out of memory");
 		goto out;
 	}
 	if (X509_set_version(x, X509_VERSION_3) != 1 || X509_set_subject_name(x, subject) != 1 ||
 	    X509_set_issuer_name(x, ix ? X509_get_subject_name(ix) : subject) != 1 ||
 	    X509_set_pubkey(x, spk) != 1) {
-		e = ossl_fail(ORSP_E_CRYPTO, "building the certificate failed");
+		e = orsp__ossl_fail(ORSP_E_CRYPTO, "building the certificate failed");
 		goto out;
 	}
 	/* RFC 5280 §4.1.2.5: UTCTime through 2049, GeneralizedTime from 2050 (ASN1_TIME_set). */
 	if (!ASN1_TIME_set(X509_getm_notBefore(x), t->not_before) ||
 	    !ASN1_TIME_set(X509_getm_notAfter(x), t->not_after)) {
-		e = ossl_fail(ORSP_E_USAGE, "validity dates out of range");
+		e = orsp__ossl_fail(ORSP_E_USAGE, "validity dates out of range");
 		goto out;
 	}
 	if ((e = set_serial(x)) != ORSP_OK || (e = add_ski(x, &ski)) != ORSP_OK ||
@@ -770,12 +764,12 @@ orsp_err orsp_cert_issue(const orsp_cert_template *t, const orsp_ec_key *subject
 		goto out;
 	/* SGP.22 §4.5.2.1: ecdsa-with-SHA256 throughout. */
 	if (X509_sign(x, ipk, EVP_sha256()) <= 0) {
-		e = ossl_fail(ORSP_E_CRYPTO, "signing the certificate failed");
+		e = orsp__ossl_fail(ORSP_E_CRYPTO, "signing the certificate failed");
 		goto out;
 	}
 	der_len = i2d_X509(x, &der);
 	if (der_len <= 0) {
-		e = ossl_fail(ORSP_E_CRYPTO, "encoding the certificate failed");
+		e = orsp__ossl_fail(ORSP_E_CRYPTO, "encoding the certificate failed");
 		goto out;
 	}
 	e = orsp_cert_parse(der, (size_t)der_len, out);
@@ -815,7 +809,7 @@ orsp_err orsp_cert_save(const orsp_cert *c, const char *path)
 		bio = BIO_new(BIO_s_mem());
 		if (!bio || PEM_write_bio(bio, PEM_STRING_X509, "", der.p, (long)der.len) <= 0 ||
 		    (pem_len = BIO_get_mem_data(bio, &pem)) <= 0) {
-			e = ossl_fail(ORSP_E_CRYPTO, "PEM encoding failed");
+			e = orsp__ossl_fail(ORSP_E_CRYPTO, "PEM encoding failed");
 			goto out;
 		}
 		data = (const uint8_t *)pem;
