@@ -452,6 +452,14 @@ static void test_secret(void **state)
 	assert_secret_empty(&s);
 	assert_int_equal(orsp_secret_set(&s, key, 0), ORSP_OK);
 	assert_int_equal(s.len, 0);
+	/* From a part of its own value: that part, the rest wiped (not zeros from wiping
+	 * first). */
+	assert_int_equal(orsp_secret_set(&s, key, 8), ORSP_OK);
+	assert_int_equal(orsp_secret_set(&s, s.v + 2, 4), ORSP_OK);
+	assert_int_equal(s.len, 4);
+	assert_memory_equal(s.v, key + 2, 4);
+	for (size_t i = 4; i < ORSP_SECRET_MAX; i++)
+		assert_int_equal(s.v[i], 0);
 
 	/* From hex: 64 bytes fit, 65 do not; a bad digit leaves nothing behind. */
 	char hex[2 * (ORSP_SECRET_MAX + 1) + 1];

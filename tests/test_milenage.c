@@ -434,6 +434,15 @@ static void test_bad_args(void **state)
 	                 ORSP_E_USAGE);
 	assert_int_equal(orsp_aka_subscriber_init(&sub, ORSP_AKA_MILENAGE, NULL, 16, opc, 16),
 	                 ORSP_E_USAGE);
+	/* K or OPc taken from the subscriber being set up: refused, not read after clearing */
+	assert_int_equal(orsp_aka_subscriber_init(&sub, ORSP_AKA_MILENAGE, k, 16, opc, 16),
+	                 ORSP_OK);
+	assert_int_equal(orsp_aka_subscriber_init(&sub, ORSP_AKA_MILENAGE, sub.k.v, 16, opc, 16),
+	                 ORSP_E_USAGE);
+	assert_int_equal(orsp_aka_subscriber_init(&sub, ORSP_AKA_MILENAGE, k, 16, opc, 16),
+	                 ORSP_OK);
+	assert_int_equal(orsp_aka_subscriber_init(&sub, ORSP_AKA_MILENAGE, k, 16, sub.opc.v, 16),
+	                 ORSP_E_USAGE);
 }
 
 int main(void)

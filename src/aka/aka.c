@@ -4,6 +4,14 @@
 
 #include "aka_internal.h"
 
+/* Whether the n bytes at p share memory with *s (addresses compared as integers: they may
+ * belong to different objects). */
+static bool overlaps(const uint8_t *p, size_t n, const orsp_aka_subscriber *s)
+{
+	uintptr_t a = (uintptr_t)p, b = (uintptr_t)s;
+	return p && n && a < b + sizeof(*s) && b < a + n;
+}
+
 orsp_err orsp_aka_subscriber_init(orsp_aka_subscriber *s, orsp_aka_alg alg, const uint8_t *k,
                                   size_t k_len, const uint8_t *opc, size_t opc_len)
 {
@@ -11,6 +19,9 @@ orsp_err orsp_aka_subscriber_init(orsp_aka_subscriber *s, orsp_aka_alg alg, cons
 
 	if (!s)
 		return orsp_errf(ORSP_E_USAGE, "AKA subscriber: missing argument");
+	/* K or OPc inside *s (its own key, say) would be cleared below before it is read */
+	if (overlaps(k, k_len, s) || overlaps(opc, opc_len, s))
+		return orsp_errf(ORSP_E_USAGE, "AKA subscriber: K or OPc lies in the subscriber");
 	memset(s, 0, sizeof(*s));
 	if (!k || !opc) {
 		e = orsp_errf(ORSP_E_USAGE, "AKA subscriber: missing K or OPc");

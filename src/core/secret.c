@@ -22,11 +22,15 @@ int orsp_ct_eq(const void *a, const void *b, size_t n)
 
 orsp_err orsp_secret_set(orsp_secret *s, const void *p, size_t len)
 {
-	orsp_secret_wipe(s);
-	if (len > ORSP_SECRET_MAX)
+	if (len > ORSP_SECRET_MAX) {
+		orsp_secret_wipe(s);
 		return orsp_errf(ORSP_E_USAGE, "secret of %zu bytes exceeds %d", len, ORSP_SECRET_MAX);
+	}
+	/* p may lie in s->v itself (a secret set from a part of its own value): moved first,
+	 * the rest wiped after */
 	if (len)
-		memcpy(s->v, p, len);
+		memmove(s->v, p, len);
+	orsp_wipe(s->v + len, sizeof(s->v) - len);
 	s->len = len;
 	return ORSP_OK;
 }
