@@ -18,6 +18,7 @@
 #include <openssl/bn.h>
 #include <openssl/core_names.h>
 #include <openssl/ec.h>
+#include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
@@ -131,6 +132,46 @@ static void test_public_point_coordinate_plus_p(void **state)
 			assert_true(tried[0] > 0);
 			assert_true(tried[1] > 0);
 		}
+	}
+	/* Fixed cases, so that every curve's x + p is refused on every run: the point of the
+	 * smallest x (0 on P-256, a few on brainpoolP256r1), accepted as it is and refused
+	 * with x + p, also as an ECKA peer. */
+	for (size_t i = 0; i < ORSP_ARRAY_LEN(both_curves); i++) {
+		EC_GROUP *g = openssl_group(both_curves[i]);
+		EC_POINT *pt = EC_POINT_new(g);
+		BIGNUM *x = BN_new(), *y = BN_new();
+		uint8_t p[32], q[65], z[32];
+		orsp_ec_key *k = NULL, *mine = gen(both_curves[i]);
+		unsigned w = 0;
+
+		assert_non_null(pt);
+		assert_non_null(x);
+		assert_non_null(y);
+		for (; w < 64; w++) {
+			assert_int_equal(BN_set_word(x, w), 1);
+			if (EC_POINT_set_compressed_coordinates(g, pt, x, 0, NULL) == 1)
+				break;
+			ERR_clear_error();
+		}
+		assert_true(w < 64);
+		assert_int_equal(EC_POINT_get_affine_coordinates(g, pt, x, y, NULL), 1);
+		q[0] = 0x04;
+		assert_int_equal(BN_bn2binpad(x, q + 1, 32), 32);
+		assert_int_equal(BN_bn2binpad(y, q + 33, 32), 32);
+		assert_int_equal(orsp_ec_from_public_point(both_curves[i], q, 65, &k), ORSP_OK);
+		orsp_ec_free(k);
+		k = NULL;
+		openssl_prime(both_curves[i], p);
+		assert_true(add256(q + 1, p, q + 1));
+		assert_int_equal(orsp_ec_from_public_point(both_curves[i], q, 65, &k),
+		                 ORSP_E_MALFORMED);
+		assert_null(k);
+		assert_int_equal(orsp_ecka(mine, q, 65, z), ORSP_E_MALFORMED);
+		orsp_ec_free(mine);
+		BN_free(x);
+		BN_free(y);
+		EC_POINT_free(pt);
+		EC_GROUP_free(g);
 	}
 }
 
