@@ -311,6 +311,45 @@ static void test_refusals(void **state)
 	assert_int_equal(state_of(f), ORSP_SMDP_AVAILABLE);
 }
 
+/* An order past its expiry that the background sweep has not reached yet: confirmOrder and
+ * releaseProfile refuse it as expired (8.8.5/4.10) and leave it Unavailable, as the sweep
+ * would have. */
+static void test_expired_order(void **state)
+{
+	fx *f = *state;
+	int64_t t0 = orsp_smdp_now(f->s);
+	int64_t later = t0 + ORSP_SMDP_DEFAULT_VALIDITY_S + 86400;
+
+	/* confirmOrder */
+	json_decref(call(f, "downloadOrder", "{" HDR ",\"iccid\":\"" ICCID "\"}", NULL, NULL));
+	orsp_smdp_set_clock(f->s, later);
+	json_decref(call(f, "confirmOrder",
+	                 "{" HDR ",\"iccid\":\"" ICCID "\",\"releaseFlag\":true}", "8.8.5",
+	                 "4.10"));
+	assert_int_equal(state_of(f), ORSP_SMDP_UNAVAILABLE);
+	/* releaseProfile of an order confirmed in time */
+	import_second(f);
+	orsp_smdp_set_clock(f->s, t0);
+	json_decref(call(f, "downloadOrder", "{" HDR ",\"iccid\":\"" ICCID2 "\"}", NULL, NULL));
+	json_decref(call(f, "confirmOrder",
+	                 "{" HDR ",\"iccid\":\"" ICCID2 "\",\"releaseFlag\":false}", NULL, NULL));
+	orsp_smdp_set_clock(f->s, later);
+	json_decref(
+	    call(f, "releaseProfile", "{" HDR ",\"iccid\":\"" ICCID2 "\"}", "8.8.5", "4.10"));
+	{
+		orsp_smdp_profile p;
+		size_t n = 0;
+		assert_int_equal(orsp_smdp_get(f->s, ICCID2, &p), ORSP_OK);
+		assert_int_equal(p.state, ORSP_SMDP_UNAVAILABLE);
+		/* nothing left for the sweep */
+		assert_int_equal(orsp_smdp_expire(f->s, &n), ORSP_OK);
+		assert_int_equal(n, 0);
+	}
+	/* a third call is refused for the state, no longer for the expiry */
+	json_decref(
+	    call(f, "releaseProfile", "{" HDR ",\"iccid\":\"" ICCID2 "\"}", "8.2.1", "3.3"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -318,6 +357,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_order_with_eid, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_confirm_eid_and_matching_id, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_refusals, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_expired_order, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

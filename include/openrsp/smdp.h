@@ -231,7 +231,9 @@ ORSP_MUST_CHECK orsp_err orsp_smdp_cc_check(const char *cc);
 
 /* ES2+.ConfirmOrder for the order `matching_id`: stores SHA-256(cc) wrapped under the KEK
  * when cc is not NULL (1..64 printable ASCII characters), then Confirmed, or Released with
- * release_flag. Errors: ORSP_E_NOT_FOUND, ORSP_E_STATE, ORSP_E_USAGE, ORSP_E_STORAGE. */
+ * release_flag. An order past its expiry is not confirmed: it becomes Unavailable (as
+ * orsp_smdp_expire would make it) and ORSP_E_POLICY is returned. Errors: ORSP_E_NOT_FOUND,
+ * ORSP_E_STATE, ORSP_E_USAGE, ORSP_E_POLICY, ORSP_E_STORAGE. */
 ORSP_MUST_CHECK orsp_err orsp_smdp_confirm_order(orsp_smdp *s, const char *matching_id,
                                                  const char *cc, bool release_flag);
 /* ES2+.ConfirmOrder as the operator sends it: the order of profile `iccid`, with what the
@@ -247,12 +249,15 @@ typedef struct orsp_smdp_confirmation {
 	bool release;            /* releaseFlag */
 } orsp_smdp_confirmation;
 
-/* One write transaction; nothing of it stays when it fails. out (may be NULL) gets the
- * profile as confirmed. Errors: those of orsp_smdp_confirm_order, ORSP_E_USAGE for a
- * malformed EID or matching ID, ORSP_E_POLICY, ORSP_E_EXISTS. */
+/* One write transaction; nothing of it stays when it fails, except that an expired order
+ * becomes Unavailable (ORSP_E_POLICY; out then gets the profile in that state). out (may be
+ * NULL) gets the profile as confirmed. Errors: those of orsp_smdp_confirm_order, ORSP_E_USAGE
+ * for a malformed EID or matching ID, ORSP_E_POLICY (also for another EID than the order's:
+ * out is then left alone), ORSP_E_EXISTS. */
 ORSP_MUST_CHECK orsp_err orsp_smdp_confirm(orsp_smdp *s, const char *iccid,
                                            const orsp_smdp_confirmation *c, orsp_smdp_profile *out);
-/* ES2+.ReleaseProfile: Confirmed -> Released. */
+/* ES2+.ReleaseProfile: Confirmed -> Released. An order past its expiry becomes Unavailable
+ * instead, and ORSP_E_POLICY is returned. */
 ORSP_MUST_CHECK orsp_err orsp_smdp_release(orsp_smdp *s, const char *iccid);
 /* ES2+.CancelOrder: to Available (EID, matching ID, CC and counters cleared) or Unavailable.
  * matching_id, when not NULL, must be the order's. */

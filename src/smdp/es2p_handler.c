@@ -158,6 +158,8 @@ static orsp_err confirm_order(req *r)
 		return smdp_reply_fail(r->out, ES2P_CC_INVALID, NULL);
 	if (e == ORSP_E_EXISTS)
 		return smdp_reply_fail(r->out, ES2P_MATCHING_ID_CONFLICT, NULL);
+	if (e == ORSP_E_POLICY && p.state == ORSP_SMDP_UNAVAILABLE) /* it expired */
+		return smdp_reply_fail(r->out, ES9P_ORDER_EXPIRED, NULL);
 	if (e == ORSP_E_POLICY)
 		return smdp_reply_fail(r->out, ES2P_EID_INVALID, "not the EID of the order");
 	if ((e = refused(r, e, &answered)) || answered)
@@ -227,6 +229,8 @@ static orsp_err release_profile(req *r)
 	if (orsp_json_get_string(r->body, "iccid", 20, &iccid, &n))
 		return smdp_reply_fail(r->out, ES9P_MALFORMED, orsp_err_detail());
 	e = orsp_smdp_release(r->s, iccid);
+	if (e == ORSP_E_POLICY) /* the order expired: the profile is Unavailable now */
+		return smdp_reply_fail(r->out, ES9P_ORDER_EXPIRED, NULL);
 	if ((e = refused(r, e, &answered)) || answered)
 		return e;
 	if (orsp_es9p_warm(r->svc, r->s, iccid))

@@ -1108,6 +1108,35 @@ orsp_err orsp_smdp_cc_check(const char *cc)
 	return ORSP_OK;
 }
 
+/* Inside a transaction: an open order (Allocated, Linked, Confirmed, Released) past its
+ * expiry becomes Unavailable here, as orsp_smdp_expire would have made it (the background
+ * sweep runs only every so often), and *expired is set: the caller commits that and refuses
+ * what it was asked with expired_refusal. */
+static orsp_err expire_if_due(orsp_smdp *s, orsp_smdp_profile *p, bool *expired)
+{
+	orsp_err err;
+	bool open = p->state == ORSP_SMDP_ALLOCATED || p->state == ORSP_SMDP_LINKED ||
+	            p->state == ORSP_SMDP_CONFIRMED || p->state == ORSP_SMDP_RELEASED;
+
+	*expired = false;
+	if (!open || !p->expires_at || p->expires_at >= now_s(s))
+		return ORSP_OK;
+	err = set_state(s, p, ORSP_SMDP_EV_EXPIRE, "", "order expired");
+	if (!err)
+		*expired = true;
+	return err;
+}
+
+/* finish() for a transaction that may have expired the order (expire_if_due): committed,
+ * then ORSP_E_POLICY. */
+static orsp_err finish_expired(orsp_smdp *s, orsp_err err, bool expired, const char *iccid)
+{
+	err = finish(s, err);
+	if (!err && expired)
+		err = orsp_errf(ORSP_E_POLICY, "the order of profile %s has expired", iccid);
+	return err;
+}
+
 /* ConfirmOrder of the order found by `by`/`key`; c->eid and c->matching_id as in
  * orsp_smdp_confirm. */
 static orsp_err confirm(orsp_smdp *s, load_key by, const char *key, const orsp_smdp_confirmation *c,
@@ -1124,6 +1153,7 @@ static orsp_err confirm(orsp_smdp *s, load_key by, const char *key, const orsp_s
 	bool new_mid = c->matching_id && c->matching_id[0];
 	orsp_smdp_event ev = c->release ? ORSP_SMDP_EV_CONFIRM_RELEASE : ORSP_SMDP_EV_CONFIRM;
 	orsp_smdp_state next;
+	bool expired = false;
 
 	if (c->eid && c->eid[0] && orsp_eid_check(c->eid))
 		return orsp_errf(ORSP_E_USAGE, "confirmOrder: %s", orsp_err_detail());
@@ -1136,8 +1166,10 @@ static orsp_err confirm(orsp_smdp *s, load_key by, const char *key, const orsp_s
 		return err;
 	err = load(s, by, key, &p);
 	if (!err)
+		err = expire_if_due(s, &p, &expired);
+	if (!err && !expired)
 		err = orsp_smdp_transition(p.state, ev, &next);
-	if (err)
+	if (err || expired)
 		goto out;
 	if (c->eid && c->eid[0]) {
 		if (p.eid[0] && strcmp(p.eid, c->eid) != 0) {
@@ -1182,8 +1214,8 @@ static orsp_err confirm(orsp_smdp *s, load_key by, const char *key, const orsp_s
 out:
 	orsp_stmt_finalize(st);
 	orsp_secret_wipe(&h);
-	err = finish(s, err);
-	if (!err && out)
+	err = finish_expired(s, err, expired, p.iccid);
+	if ((!err || expired) && out)
 		*out = p;
 	return err;
 }
@@ -1240,7 +1272,21 @@ static orsp_err simple_event(orsp_smdp *s, const char *iccid, const char *mid, o
 
 orsp_err orsp_smdp_release(orsp_smdp *s, const char *iccid)
 {
-	return simple_event(s, iccid, NULL, ORSP_SMDP_EV_RELEASE, "", "");
+	orsp_err err;
+	orsp_smdp_profile p;
+	bool expired = false;
+
+	if (!s)
+		return orsp_errf(ORSP_E_USAGE, "missing arguments");
+	err = orsp_db_begin(s->db);
+	if (err)
+		return err;
+	err = load(s, BY_ICCID, iccid, &p);
+	if (!err)
+		err = expire_if_due(s, &p, &expired);
+	if (!err && !expired)
+		err = set_state(s, &p, ORSP_SMDP_EV_RELEASE, "", "");
+	return finish_expired(s, err, expired, iccid);
 }
 
 orsp_err orsp_smdp_cancel_order(orsp_smdp *s, const char *iccid, const char *matching_id,
