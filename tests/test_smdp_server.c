@@ -78,7 +78,10 @@ static void key_copy(const char *rel, const char *beside, mode_t mode, char *out
 	assert_int_equal(chmod(out, mode), 0);
 }
 
-static void write_conf_mode(const char *path, const char *db, const char *callback, mode_t key_mode)
+/* The configuration file `path`: the SGP.26 key set, database db, callback URL `callback`,
+ * the DPpb key file with mode key_mode, and the lines `extra` before [keyset]. */
+static void write_conf_extra(const char *path, const char *db, const char *callback,
+                             mode_t key_mode, const char *extra)
 {
 	char ka[1200], kp[1200];
 	FILE *f = fopen(path, "w");
@@ -88,9 +91,10 @@ static void write_conf_mode(const char *path, const char *db, const char *callba
 	fprintf(f,
 	        "fqdn = testsmdpplus1.example.com\noid = 2.999.10\nport = 0\n"
 	        "database = %s\nplain_http = yes\nes2_token = operator-token-0123456789\n"
-	        "callback_url = %s\nthreads = 2\neligibility = services\n"
+	        "callback_url = %s\nthreads = 2\neligibility = services\n%s"
 	        "[keyset]\nci = %s\n",
-	        db, callback, test_vector_path("sgp26/CertificateIssuer/CERT_CI_ECDSA_NIST.der"));
+	        db, callback, extra,
+	        test_vector_path("sgp26/CertificateIssuer/CERT_CI_ECDSA_NIST.der"));
 	fprintf(f, "dpauth_cert = %s\n",
 	        test_vector_path("sgp26/DPauth/CERT_S_SM_DPauth_ECDSA_NIST.der"));
 	fprintf(f, "dpauth_key = %s\n", ka);
@@ -98,6 +102,11 @@ static void write_conf_mode(const char *path, const char *db, const char *callba
 	fprintf(f, "dppb_key = %s\n", kp);
 	fclose(f);
 	assert_int_equal(chmod(path, 0600), 0); /* it holds the ES2+ token */
+}
+
+static void write_conf_mode(const char *path, const char *db, const char *callback, mode_t key_mode)
+{
+	write_conf_extra(path, db, callback, key_mode, "");
 }
 
 static void write_conf(const char *path, const char *db, const char *callback)
@@ -323,6 +332,17 @@ static void test_config_errors(void **state)
 	    {"callback_url = http://operator.example.net\n", "callback_url: plain http:// only"},
 	    {"callback_url = http://127.0.0.1.example.net/\n", "callback_url: plain http:// only"},
 	    {"callback_url = http://10.0.0.1:8080\n", "callback_url: plain http:// only"},
+	    {"callback_ca = /nonexistent/ca.pem\n", "callback_ca: cannot open /nonexistent"},
+	    {"max_body = 1\n", "max_body: expected a number of bytes from 16384"},
+	    {"max_body = 16383\n", "max_body: expected a number of bytes from 16384"},
+	    {"max_body = 0\n", "max_body: expected a number of bytes from 16384"},
+	    {"session_ttl = 0\n", "session_ttl: expected a number of seconds from 60"},
+	    {"session_ttl = 59\n", "session_ttl: expected a number of seconds from 60"},
+	    {"session_ttl = 86401\n", "session_ttl: expected a number up to 86400"},
+	    /* a key given twice would silently take the last value */
+	    {"fqdn = a.example\n# x\nfqdn = b.example\n",
+	     ":3: fqdn: given twice (first on line 1)"},
+	    {"max_body = 16384\nmax_body = 16384\n", ":2: max_body: given twice"},
 	    {"[other]\n", "unknown section"},
 	    {"just words\n", "expected key = value"},
 	    {"fqdn = x.example\noid = 2.999.10\ndatabase = d\nplain_http = yes\n", "[keyset]"},
@@ -366,6 +386,59 @@ static void test_config_errors(void **state)
 		assert_int_equal(chmod(conf, 0600), 0);
 		assert_int_equal(orsp_smdp_config_load(conf, &cfg), ORSP_OK);
 		orsp_smdp_config_free(&cfg);
+	}
+	/* with an otherwise complete configuration: `line` = <the vector `arg`, or for "" a text
+	 * file without a certificate> before [keyset] */
+	{
+		char db[1100], extra[5000], text[1100];
+		FILE *t;
+		static const struct {
+			const char *callback, *line, *arg, *expect;
+		} full[] = {
+		    /* reports to an https:// endpoint without its CA would all fail, late */
+		    {"https://operator.example.net", NULL, NULL,
+		     "callback_ca: callback_url is https://"},
+		    /* libcurl reads PEM only */
+		    {"https://operator.example.net", "callback_ca",
+		     "sgp26/CertificateIssuer/CERT_CI_ECDSA_NIST.der", "is DER; a PEM file"},
+		    {"https://operator.example.net", "callback_ca", "", "holds no PEM certificate"},
+		    {"https://operator.example.net", "callback_ca",
+		     "sgp26/DPtls/CERT_S_SM_DP_TLS_NIST.pem", NULL},
+		    /* the one key that may be repeated: each adds a CI */
+		    {"http://127.0.0.1:9", "trusted_ci",
+		     "sgp26/CertificateIssuer/CERT_CI_ECDSA_BRP.der", NULL},
+		};
+		snprintf(db, sizeof(db), "%s/f.db", dir);
+		snprintf(text, sizeof(text), "%s/not-pem.txt", dir);
+		t = fopen(text, "w");
+		assert_non_null(t);
+		fputs("no certificate here\n", t);
+		fclose(t);
+		for (size_t i = 0; i < ORSP_ARRAY_LEN(full); i++) {
+			extra[0] = '\0';
+			if (full[i].line && strcmp(full[i].line, "trusted_ci") == 0) {
+				char one[4200];
+				snprintf(one, sizeof(one), "%s", test_vector_path(full[i].arg));
+				snprintf(extra, sizeof(extra), "trusted_ci = %s\ntrusted_ci = %s\n",
+				         one,
+				         test_vector_path(
+				             "sgp26/CertificateIssuer/CERT_CI_ECDSA_NIST.der"));
+			} else if (full[i].line) {
+				snprintf(extra, sizeof(extra), "%s = %s\n", full[i].line,
+				         full[i].arg[0] ? test_vector_path(full[i].arg) : text);
+			}
+			write_conf_extra(conf, db, full[i].callback, 0600, extra);
+			if (!full[i].expect) {
+				if (orsp_smdp_config_load(conf, &cfg) != ORSP_OK)
+					fail_msg("full case %zu: %s", i, orsp_err_detail());
+				orsp_smdp_config_free(&cfg);
+				continue;
+			}
+			assert_int_equal(orsp_smdp_config_load(conf, &cfg), ORSP_E_USAGE);
+			if (!strstr(orsp_err_detail(), full[i].expect))
+				fail_msg("full case %zu: '%s' does not mention '%s'", i,
+				         orsp_err_detail(), full[i].expect);
+		}
 	}
 }
 

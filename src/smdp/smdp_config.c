@@ -25,6 +25,12 @@ typedef struct loader {
 	orsp_smdp_config *c;
 	bool in_keyset;
 	mode_t mode; /* the configuration file's */
+	/* the keys outside [keyset] given so far, and their lines: each may be given once */
+	struct {
+		char key[32];
+		unsigned line;
+	} seen[64];
+	size_t n_seen;
 } loader;
 
 static orsp_err bad(loader *l, const char *key, const char *fmt, ...) ORSP_PRINTF(3, 4);
@@ -108,6 +114,26 @@ static orsp_err load_key(loader *l, const char *key, const char *v, orsp_ec_key 
 	return ORSP_OK;
 }
 
+/* A CA file for the HTTPS client (libcurl reads PEM only): it must hold a PEM certificate,
+ * or every connection would fail, long after the start. */
+static orsp_err ca_pem_file(loader *l, const char *key, const char *path)
+{
+	orsp_cert *cert = NULL;
+	FILE *f = fopen(path, "rb");
+	int first;
+
+	if (!f)
+		return bad(l, key, "cannot open %s: %s", path, strerror(errno));
+	first = fgetc(f);
+	fclose(f);
+	if (first == 0x30)
+		return bad(l, key, "%s is DER; a PEM file of CA certificates is needed", path);
+	if (orsp_cert_load_file(path, &cert) != ORSP_OK)
+		return bad(l, key, "%s holds no PEM certificate", path);
+	orsp_cert_free(cert);
+	return ORSP_OK;
+}
+
 static orsp_err parse_uint(loader *l, const char *key, const char *v, unsigned long max,
                            unsigned long *out)
 {
@@ -150,6 +176,23 @@ static size_t distinct_chars(const char *s)
 	return n;
 }
 
+/* A key outside [keyset] given a second time would silently replace the first; trusted_ci
+ * is the one that may be repeated (each adds a CI). Keys inside a key set are checked as
+ * they are loaded. */
+static orsp_err once(loader *l, const char *k)
+{
+	if (strcmp(k, "trusted_ci") == 0 || strlen(k) >= sizeof(l->seen[0].key))
+		return ORSP_OK; /* a key that long is unknown */
+	for (size_t i = 0; i < l->n_seen; i++)
+		if (strcmp(l->seen[i].key, k) == 0)
+			return bad(l, k, "given twice (first on line %u)", l->seen[i].line);
+	if (l->n_seen < ORSP_ARRAY_LEN(l->seen)) {
+		snprintf(l->seen[l->n_seen].key, sizeof(l->seen[0].key), "%s", k);
+		l->seen[l->n_seen++].line = l->line;
+	}
+	return ORSP_OK;
+}
+
 static orsp_err set_key(loader *l, const char *k, const char *v)
 {
 	orsp_smdp_config *c = l->c;
@@ -170,6 +213,8 @@ static orsp_err set_key(loader *l, const char *k, const char *v)
 			return load_key(l, k, v, &ks->dppb_key);
 		return bad(l, k, "unknown key in [keyset]");
 	}
+	if ((e = once(l, k)))
+		return e;
 	if (strcmp(k, "fqdn") == 0) {
 		if (orsp_smdp_fqdn_check(v))
 			return bad(l, k, "not a DNS name");
@@ -244,10 +289,14 @@ static orsp_err set_key(loader *l, const char *k, const char *v)
 			    "(and callback_ca) for another host");
 		snprintf(c->callback_url, sizeof(c->callback_url), "%s", v);
 	} else if (strcmp(k, "callback_ca") == 0) {
-		return path_value(l, k, v, c->callback_ca, sizeof(c->callback_ca));
+		e = path_value(l, k, v, c->callback_ca, sizeof(c->callback_ca));
+		return e ? e : ca_pem_file(l, k, c->callback_ca);
 	} else if (strcmp(k, "max_body") == 0) {
 		if ((e = parse_uint(l, k, v, 16u << 20, &x)))
 			return e;
+		/* below this even an ES9+ authenticateClient would be refused */
+		if (x < 16384)
+			return bad(l, k, "expected a number of bytes from 16384 to %u", 16u << 20);
 		c->svc.max_body = x;
 	} else if (strcmp(k, "max_unverified_notifications") == 0) {
 		if ((e = parse_uint(l, k, v, 100000000, &x)))
@@ -262,6 +311,9 @@ static orsp_err set_key(loader *l, const char *k, const char *v)
 	} else if (strcmp(k, "session_ttl") == 0) {
 		if ((e = parse_uint(l, k, v, 86400, &x)))
 			return e;
+		/* a download takes several exchanges with the eUICC in between */
+		if (x < 60)
+			return bad(l, k, "expected a number of seconds from 60 to 86400");
 		c->svc.session_ttl_s = (int64_t)x;
 	} else if (strcmp(k, "eligibility") == 0) {
 		if (strcmp(v, "aka") && strcmp(v, "services"))
@@ -371,6 +423,12 @@ static orsp_err check_all(loader *l)
 			return bad(l, "tls_cert", "not a valid DPtls certificate for this fqdn: %s",
 			           orsp_err_detail());
 	}
+	/* reports to another host go over HTTPS, verified against the operator's CA (the
+	 * system store is never used): without it every report would fail and be given up */
+	if (strncmp(c->callback_url, "https://", 8) == 0 && !c->callback_ca[0])
+		return bad(l, "callback_ca",
+		           "callback_url is https://, but no callback_ca (the PEM CA of the "
+		           "operator's server certificate) is given");
 	if (!c->kek_file[0] &&
 	    snprintf(c->kek_file, sizeof(c->kek_file), "%s.kek", c->database) >=
 	        (int)sizeof(c->kek_file))

@@ -50,8 +50,12 @@ bad_conf() { # bad_conf WORD FILE
 }
 conf "$T/c1.conf" "colour = blue"
 bad_conf "colour: unknown key" "$T/c1.conf"
-conf "$T/c2.conf" "port = 70000"
+conf "$T/c2.conf"
+sed -i 's|^port = .*|port = 70000|' "$T/c2.conf"
 bad_conf "port: expected a number" "$T/c2.conf"
+# a key given twice would silently take the last value
+conf "$T/c2b.conf" "port = 8443"
+bad_conf "port: given twice (first on line 3)" "$T/c2b.conf"
 conf "$T/c3.conf"
 sed -i 's|^dpauth_cert = .*|dpauth_cert = pki/smdp/dppb.der|' "$T/c3.conf"
 bad_conf "dpauth_cert" "$T/c3.conf"
