@@ -9,7 +9,9 @@
 #include <sys/stat.h>
 
 #include <jansson.h>
+#include <openssl/pem.h>
 
+#include "certmint.h"
 #include "testutil.h"
 
 #include "openrsp/http.h"
@@ -109,11 +111,6 @@ static void write_conf_mode(const char *path, const char *db, const char *callba
 	write_conf_extra(path, db, callback, key_mode, "");
 }
 
-static void write_conf(const char *path, const char *db, const char *callback)
-{
-	write_conf_mode(path, db, callback, 0600);
-}
-
 /* Until the operator had n calls, at most 10 s. */
 static void wait_calls(operator_end *op, int n)
 {
@@ -140,7 +137,8 @@ typedef struct released {
 /* The configuration <test dir>/smdp.db.conf (callback URL `url`) loaded into r->cfg, the
  * database opened with its KEK, and the TS.48 profile imported, ordered under matching ID
  * `mid` and released. */
-static void released_profile(released *r, const char *dir, const char *url, const char *mid)
+static void released_profile_extra(released *r, const char *dir, const char *url, const char *mid,
+                                   const char *extra)
 {
 	char db[1100], conf[1200], kp[1200];
 	orsp_smdp_order o = {0};
@@ -150,7 +148,7 @@ static void released_profile(released *r, const char *dir, const char *url, cons
 	memset(r, 0, sizeof(*r));
 	snprintf(db, sizeof(db), "%s/smdp.db", test_tmpdir(dir));
 	snprintf(conf, sizeof(conf), "%s.conf", db);
-	write_conf(conf, db, url);
+	write_conf_extra(conf, db, url, 0600, extra);
 	assert_int_equal(orsp_smdp_config_load(conf, &r->cfg), ORSP_OK);
 	snprintf(kp, sizeof(kp), "%s.kek", db);
 	assert_int_equal(orsp_kek_load(kp, &r->kek), ORSP_OK);
@@ -162,6 +160,11 @@ static void released_profile(released *r, const char *dir, const char *url, cons
 	o.matching_id = mid;
 	assert_int_equal(orsp_smdp_download_order(r->s, &o, &r->p), ORSP_OK);
 	assert_int_equal(orsp_smdp_confirm_order(r->s, mid, NULL, true), ORSP_OK);
+}
+
+static void released_profile(released *r, const char *dir, const char *url, const char *mid)
+{
+	released_profile_extra(r, dir, url, mid, "");
 }
 
 static void released_free(released *r)
@@ -400,7 +403,8 @@ static void test_config_errors(void **state)
 		     "callback_ca: callback_url is https://"},
 		    /* libcurl reads PEM only */
 		    {"https://operator.example.net", "callback_ca",
-		     "sgp26/CertificateIssuer/CERT_CI_ECDSA_NIST.der", "is DER; a PEM file"},
+		     "sgp26/CertificateIssuer/CERT_CI_ECDSA_NIST.der",
+		     "is DER; a PEM certificate file"},
 		    {"https://operator.example.net", "callback_ca", "", "holds no PEM certificate"},
 		    {"https://operator.example.net", "callback_ca",
 		     "sgp26/DPtls/CERT_S_SM_DP_TLS_NIST.pem", NULL},
@@ -496,12 +500,281 @@ static void test_metrics_cache(void **state)
 	released_free(&r);
 }
 
+/* ----- a private TLS PKI (certmint, independent of src/crypto): a CA, a server certificate
+ * for 127.0.0.1, a client certificate of that CA and one of another CA, as PEM files ----- */
+
+typedef struct tls_pki {
+	char ca[1000], srv[1000], srv_key[1000], cli[1000], cli_key[1000], foreign[1000],
+	    foreign_key[1000];
+} tls_pki;
+
+static void pem_cert_write(const char *path, X509 *x)
+{
+	FILE *f = fopen(path, "w");
+	assert_non_null(f);
+	assert_int_equal(PEM_write_X509(f, x), 1);
+	fclose(f);
+}
+
+static void pem_key_write(const char *path, EVP_PKEY *k)
+{
+	FILE *f = fopen(path, "w");
+	assert_non_null(f);
+	assert_int_equal(PEM_write_PrivateKey(f, k, NULL, NULL, 0, NULL, NULL), 1);
+	fclose(f);
+	assert_int_equal(chmod(path, 0600), 0);
+}
+
+static void tls_pki_make(tls_pki *p, const char *dir)
+{
+	certmint_spec ca = {.subject = "/O=openrsp test/CN=Operator TLS CA",
+	                    .basic_constraints = "critical,CA:TRUE",
+	                    .key_usage = "critical,keyCertSign,cRLSign"};
+	certmint_spec other = ca;
+	certmint_spec srv = {.subject = "/O=openrsp test/CN=127.0.0.1",
+	                     .serial = 2,
+	                     .key_usage = "critical,digitalSignature",
+	                     .ext_key_usage = "serverAuth",
+	                     .san = "DNS:localhost,IP:127.0.0.1"};
+	certmint_spec cli = {.subject = "/O=openrsp test/CN=client",
+	                     .serial = 3,
+	                     .key_usage = "critical,digitalSignature",
+	                     .ext_key_usage = "clientAuth"};
+	EVP_PKEY *ca_key = certmint_key_new("prime256v1"),
+	         *other_key = certmint_key_new("prime256v1");
+	EVP_PKEY *srv_key = certmint_key_new("prime256v1"),
+	         *cli_key = certmint_key_new("prime256v1");
+	EVP_PKEY *foreign_key = certmint_key_new("prime256v1");
+	X509 *ca_x, *other_x, *x;
+
+	other.subject = "/O=somebody else/CN=Other TLS CA";
+	snprintf(p->ca, sizeof(p->ca), "%s/ca.pem", dir);
+	snprintf(p->srv, sizeof(p->srv), "%s/srv.pem", dir);
+	snprintf(p->srv_key, sizeof(p->srv_key), "%s/srv_key.pem", dir);
+	snprintf(p->cli, sizeof(p->cli), "%s/cli.pem", dir);
+	snprintf(p->cli_key, sizeof(p->cli_key), "%s/cli_key.pem", dir);
+	snprintf(p->foreign, sizeof(p->foreign), "%s/foreign.pem", dir);
+	snprintf(p->foreign_key, sizeof(p->foreign_key), "%s/foreign_key.pem", dir);
+	ca_x = certmint_issue(&ca, ca_key, NULL, ca_key);
+	other_x = certmint_issue(&other, other_key, NULL, other_key);
+	pem_cert_write(p->ca, ca_x);
+	x = certmint_issue(&srv, srv_key, ca_x, ca_key);
+	pem_cert_write(p->srv, x);
+	X509_free(x);
+	pem_key_write(p->srv_key, srv_key);
+	x = certmint_issue(&cli, cli_key, ca_x, ca_key);
+	pem_cert_write(p->cli, x);
+	X509_free(x);
+	pem_key_write(p->cli_key, cli_key);
+	x = certmint_issue(&cli, foreign_key, other_x, other_key);
+	pem_cert_write(p->foreign, x);
+	X509_free(x);
+	pem_key_write(p->foreign_key, foreign_key);
+	X509_free(ca_x);
+	X509_free(other_x);
+	EVP_PKEY_free(ca_key);
+	EVP_PKEY_free(other_key);
+	EVP_PKEY_free(srv_key);
+	EVP_PKEY_free(cli_key);
+	EVP_PKEY_free(foreign_key);
+}
+
+/* The outbox row of the first report: attempts and done. */
+static void first_report(orsp_smdp *s, int64_t *attempts, int64_t *done)
+{
+	orsp_stmt *st = NULL;
+	bool row = false;
+
+	assert_int_equal(
+	    orsp_db_prepare(orsp_smdp_db(s),
+	                    "SELECT attempts, done FROM smdp_progress ORDER BY id LIMIT 1", &st),
+	    ORSP_OK);
+	assert_int_equal(orsp_stmt_step(st, &row), ORSP_OK);
+	assert_true(row);
+	*attempts = orsp_stmt_column_int64(st, 0);
+	*done = orsp_stmt_column_int64(st, 1);
+	orsp_stmt_finalize(st);
+}
+
+/* The SM-DP+ authenticates itself to an operator endpoint that asks for a client certificate
+ * (callback_cert, callback_key): with them the report is delivered; without them it is not
+ * (the endpoint refuses before its handler), and stays queued. */
+static void test_callback_client_cert(void **state)
+{
+	static operator_end op = {.lock = PTHREAD_MUTEX_INITIALIZER};
+	static tls_pki pki;
+	static released r;
+	orsp_http_route route = {"POST", "/gsma/rsp2/es2plus/handleDownloadProgressInfo",
+	                         on_progress, &op};
+	orsp_http_server_config hc = {0};
+	orsp_http_server *opsrv = NULL;
+	orsp_smdp_server *srv = NULL;
+	char url[64], extra[4000];
+	int64_t attempts = 0, done = 0;
+	(void)state;
+
+	tls_pki_make(&pki, test_tmpdir("smdp_cb_pki"));
+	hc.address = "127.0.0.1";
+	hc.routes = &route;
+	hc.n_routes = 1;
+	hc.cert_file = pki.srv;
+	hc.key_file = pki.srv_key;
+	hc.client_ca_file = pki.ca;
+	hc.require_client_cert = true;
+	assert_int_equal(orsp_http_server_start(&hc, &opsrv), ORSP_OK);
+	snprintf(url, sizeof(url), "https://127.0.0.1:%u", orsp_http_server_port(opsrv));
+	snprintf(extra, sizeof(extra), "callback_ca = %s\ncallback_cert = %s\ncallback_key = %s\n",
+	         pki.ca, pki.cli, pki.cli_key);
+	released_profile_extra(&r, "smdp_cb_cert", url, "CBC-1", extra);
+	assert_string_equal(r.cfg.callback_cert, pki.cli);
+	assert_string_equal(r.cfg.callback_key, pki.cli_key);
+	/* with the certificate: delivered */
+	assert_int_equal(orsp_smdp_mark_downloaded(r.s, r.p.iccid), ORSP_OK);
+	assert_int_equal(orsp_smdp_server_start(&r.cfg, &srv), ORSP_OK);
+	wait_calls(&op, 1);
+	pthread_mutex_lock(&op.lock);
+	assert_int_equal(op.calls, 1);
+	assert_int_equal(op.last_point, 3);
+	pthread_mutex_unlock(&op.lock);
+	orsp_smdp_server_stop(srv);
+	/* without: the attempt fails at the endpoint, the report stays queued */
+	assert_int_equal(orsp_db_exec(orsp_smdp_db(r.s), "DELETE FROM smdp_progress"), ORSP_OK);
+	assert_int_equal(
+	    orsp_smdp_mark_pir(r.s, r.p.iccid, true, (const uint8_t *)"\xBF\x37\x01\x00", 4),
+	    ORSP_OK);
+	r.cfg.callback_cert[0] = r.cfg.callback_key[0] = '\0';
+	assert_int_equal(orsp_smdp_server_start(&r.cfg, &srv), ORSP_OK);
+	for (int i = 0; i < 200 && attempts == 0; i++) {
+		struct timespec ts = {0, 50 * 1000 * 1000};
+		first_report(r.s, &attempts, &done);
+		if (attempts == 0)
+			nanosleep(&ts, NULL);
+	}
+	orsp_smdp_server_stop(srv);
+	first_report(r.s, &attempts, &done);
+	assert_true(attempts >= 1);
+	assert_int_equal(done, 0);
+	pthread_mutex_lock(&op.lock);
+	assert_int_equal(op.calls, 1); /* the handler never saw it */
+	pthread_mutex_unlock(&op.lock);
+	released_free(&r);
+	orsp_http_server_stop(opsrv, 1000);
+	/* the configuration: both or neither, the key the owner's alone, https:// only */
+	{
+		static orsp_smdp_config cfg;
+		char dir[1024], conf[1100], db[1100];
+		const struct {
+			const char *url, *expect;
+			bool cert, key;
+			mode_t mode;
+		} bad_cases[] = {
+		    {"https://operator.example.net",
+		     "callback_key: callback_cert and callback_key go together", true, false, 0600},
+		    {"https://operator.example.net",
+		     "callback_cert: callback_cert and callback_key go together", false, true,
+		     0600},
+		    {"https://operator.example.net", "callback_key: ", true, true, 0640},
+		    {"http://127.0.0.1:9", "callback_cert: needs an https:// callback_url", true,
+		     true, 0600},
+		};
+		snprintf(dir, sizeof(dir), "%s", test_tmpdir("smdp_cb_conf"));
+		snprintf(conf, sizeof(conf), "%s/c.conf", dir);
+		snprintf(db, sizeof(db), "%s/c.db", dir);
+		for (size_t i = 0; i < ORSP_ARRAY_LEN(bad_cases); i++) {
+			int n = snprintf(extra, sizeof(extra), "callback_ca = %s\n", pki.ca);
+			if (bad_cases[i].cert)
+				n += snprintf(extra + n, sizeof(extra) - (size_t)n,
+				              "callback_cert = %s\n", pki.cli);
+			if (bad_cases[i].key)
+				snprintf(extra + n, sizeof(extra) - (size_t)n,
+				         "callback_key = %s\n", pki.cli_key);
+			assert_int_equal(chmod(pki.cli_key, bad_cases[i].mode), 0);
+			write_conf_extra(conf, db, bad_cases[i].url, 0600, extra);
+			assert_int_equal(orsp_smdp_config_load(conf, &cfg), ORSP_E_USAGE);
+			if (!strstr(orsp_err_detail(), bad_cases[i].expect))
+				fail_msg("case %zu: '%s' does not mention '%s'", i,
+				         orsp_err_detail(), bad_cases[i].expect);
+		}
+		assert_int_equal(chmod(pki.cli_key, 0600), 0);
+		/* a key file that is no PEM key, a certificate file that is no certificate */
+		snprintf(extra, sizeof(extra),
+		         "callback_ca = %s\ncallback_cert = %s\ncallback_key = %s\n", pki.ca,
+		         pki.cli, pki.cli);
+		write_conf_extra(conf, db, "https://operator.example.net", 0600, extra);
+		assert_int_equal(chmod(pki.cli, 0600), 0);
+		assert_int_equal(orsp_smdp_config_load(conf, &cfg), ORSP_E_USAGE);
+		assert_non_null(strstr(orsp_err_detail(), "callback_key: "));
+		assert_non_null(strstr(orsp_err_detail(), "is not a PEM private key"));
+		snprintf(extra, sizeof(extra),
+		         "callback_ca = %s\ncallback_cert = %s\ncallback_key = %s\n", pki.ca,
+		         pki.cli_key, pki.cli_key);
+		write_conf_extra(conf, db, "https://operator.example.net", 0600, extra);
+		assert_int_equal(orsp_smdp_config_load(conf, &cfg), ORSP_E_USAGE);
+		assert_non_null(strstr(orsp_err_detail(), "callback_cert: "));
+	}
+}
+
+/* ES2+ over HTTPS with operator client certificates (es2_client_ca) and no token sent: one
+ * from the configured CA is let through, one from another CA and none at all get 401. */
+static void test_es2_client_cert(void **state)
+{
+	static tls_pki pki;
+	static released r;
+	orsp_smdp_server *srv = NULL;
+	const char *body = "{\"header\":{\"functionRequesterIdentifier\":\"op\","
+	                   "\"functionCallIdentifier\":\"1\"},\"iccid\":\"89000000000000000000\"}";
+	const struct {
+		const char *cert, *key;
+		long status;
+	} cases[] = {
+	    {pki.cli, pki.cli_key, 200},
+	    {pki.foreign, pki.foreign_key, 401},
+	    {NULL, NULL, 401},
+	};
+	char url[128];
+	(void)state;
+
+	tls_pki_make(&pki, test_tmpdir("smdp_es2_pki"));
+	released_profile(&r, "smdp_es2_cert", "http://127.0.0.1:9", "ES2C-1");
+	r.cfg.plain_http = false;
+	snprintf(r.cfg.tls_cert, sizeof(r.cfg.tls_cert), "%s", pki.srv);
+	snprintf(r.cfg.tls_key, sizeof(r.cfg.tls_key), "%s", pki.srv_key);
+	snprintf(r.cfg.es2_client_ca, sizeof(r.cfg.es2_client_ca), "%s", pki.ca);
+	assert_int_equal(orsp_smdp_server_start(&r.cfg, &srv), ORSP_OK);
+	snprintf(url, sizeof(url), "https://127.0.0.1:%u/gsma/rsp2/es2plus/downloadOrder",
+	         orsp_smdp_server_port(srv));
+	for (size_t i = 0; i < ORSP_ARRAY_LEN(cases); i++) {
+		orsp_http_client_opts co = {.ca_file = pki.ca, .timeout_ms = 20000};
+		orsp_http_client *c = NULL;
+		orsp_http_result res;
+		co.client_cert_file = cases[i].cert;
+		co.client_key_file = cases[i].key;
+		assert_int_equal(orsp_http_client_new(&co, &c), ORSP_OK);
+		assert_int_equal(orsp_http_client_post_json(c, url, body, strlen(body), NULL, &res),
+		                 ORSP_OK);
+		if (res.status != cases[i].status)
+			fail_msg("case %zu: HTTP %ld, expected %ld", i, res.status,
+			         cases[i].status);
+		/* let through: the ES2+ answer (an unknown ICCID) */
+		if (cases[i].status == 200)
+			assert_non_null(strstr((const char *)res.body, "\"8.2.1\""));
+		orsp_http_result_free(&res);
+		orsp_http_client_free(c);
+	}
+	orsp_smdp_server_stop(srv);
+	released_free(&r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_progress_callbacks),     cmocka_unit_test(test_order_expiry),
-	    cmocka_unit_test(test_session_sweep_at_start), cmocka_unit_test(test_metrics_cache),
+	    cmocka_unit_test(test_progress_callbacks),
+	    cmocka_unit_test(test_order_expiry),
+	    cmocka_unit_test(test_session_sweep_at_start),
+	    cmocka_unit_test(test_metrics_cache),
 	    cmocka_unit_test(test_config_errors),
+	    cmocka_unit_test(test_callback_client_cert),
+	    cmocka_unit_test(test_es2_client_cert),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

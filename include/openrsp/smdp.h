@@ -495,6 +495,10 @@ typedef struct orsp_smdp_config {
 	 * change and sent with retries (exponential backoff, 10 attempts). */
 	char callback_url[512];
 	char callback_ca[ORSP_SMDP_PATH_MAX];
+	/* the SM-DP+'s client certificate and key (PEM) for the operator's endpoint (mutual
+	 * TLS), both or neither; the key file must be the owner's alone */
+	char callback_cert[ORSP_SMDP_PATH_MAX];
+	char callback_key[ORSP_SMDP_PATH_MAX];
 	unsigned threads, timeout_s;
 	unsigned request_timeout_s; /* a request must arrive whole within it, and its answer be
 	                             * taken whole within it; 0: 2 x timeout_s */

@@ -114,9 +114,9 @@ static orsp_err load_key(loader *l, const char *key, const char *v, orsp_ec_key 
 	return ORSP_OK;
 }
 
-/* A CA file for the HTTPS client (libcurl reads PEM only): it must hold a PEM certificate,
- * or every connection would fail, long after the start. */
-static orsp_err ca_pem_file(loader *l, const char *key, const char *path)
+/* A certificate file for the HTTPS client (libcurl reads PEM only): it must hold a PEM
+ * certificate, or every connection would fail, long after the start. */
+static orsp_err pem_cert_file(loader *l, const char *key, const char *path)
 {
 	orsp_cert *cert = NULL;
 	FILE *f = fopen(path, "rb");
@@ -127,10 +127,35 @@ static orsp_err ca_pem_file(loader *l, const char *key, const char *path)
 	first = fgetc(f);
 	fclose(f);
 	if (first == 0x30)
-		return bad(l, key, "%s is DER; a PEM file of CA certificates is needed", path);
+		return bad(l, key, "%s is DER; a PEM certificate file is needed", path);
 	if (orsp_cert_load_file(path, &cert) != ORSP_OK)
 		return bad(l, key, "%s holds no PEM certificate", path);
 	orsp_cert_free(cert);
+	return ORSP_OK;
+}
+
+/* A private key file for the HTTPS client: the owner's alone, and PEM (libcurl's default;
+ * whether it belongs to its certificate is found at the first connection). */
+static orsp_err pem_key_file(loader *l, const char *key, const char *path)
+{
+	char buf[16384];
+	size_t n;
+	bool pem;
+	FILE *f;
+	orsp_err e = key_file_private(l, key, path);
+
+	if (e)
+		return e;
+	f = fopen(path, "rb");
+	if (!f)
+		return bad(l, key, "cannot open %s: %s", path, strerror(errno));
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	pem = strstr(buf, "-----BEGIN ") && strstr(buf, "PRIVATE KEY-----");
+	orsp_wipe(buf, sizeof(buf));
+	if (!pem)
+		return bad(l, key, "%s is not a PEM private key", path);
 	return ORSP_OK;
 }
 
@@ -290,7 +315,13 @@ static orsp_err set_key(loader *l, const char *k, const char *v)
 		snprintf(c->callback_url, sizeof(c->callback_url), "%s", v);
 	} else if (strcmp(k, "callback_ca") == 0) {
 		e = path_value(l, k, v, c->callback_ca, sizeof(c->callback_ca));
-		return e ? e : ca_pem_file(l, k, c->callback_ca);
+		return e ? e : pem_cert_file(l, k, c->callback_ca);
+	} else if (strcmp(k, "callback_cert") == 0) {
+		e = path_value(l, k, v, c->callback_cert, sizeof(c->callback_cert));
+		return e ? e : pem_cert_file(l, k, c->callback_cert);
+	} else if (strcmp(k, "callback_key") == 0) {
+		e = path_value(l, k, v, c->callback_key, sizeof(c->callback_key));
+		return e ? e : pem_key_file(l, k, c->callback_key);
 	} else if (strcmp(k, "max_body") == 0) {
 		if ((e = parse_uint(l, k, v, 16u << 20, &x)))
 			return e;
@@ -429,6 +460,11 @@ static orsp_err check_all(loader *l)
 		return bad(l, "callback_ca",
 		           "callback_url is https://, but no callback_ca (the PEM CA of the "
 		           "operator's server certificate) is given");
+	if (!c->callback_cert[0] != !c->callback_key[0])
+		return bad(l, c->callback_cert[0] ? "callback_key" : "callback_cert",
+		           "callback_cert and callback_key go together");
+	if (c->callback_cert[0] && strncmp(c->callback_url, "https://", 8) != 0)
+		return bad(l, "callback_cert", "needs an https:// callback_url");
 	if (!c->kek_file[0] &&
 	    snprintf(c->kek_file, sizeof(c->kek_file), "%s.kek", c->database) >=
 	        (int)sizeof(c->kek_file))

@@ -557,6 +557,9 @@ static void *sender_main(void *arg)
 	unsigned rounds = 0;
 
 	o.ca_file = srv->c->callback_ca[0] ? srv->c->callback_ca : NULL;
+	/* the SM-DP+'s own client certificate, when the operator asks for one */
+	o.client_cert_file = srv->c->callback_cert[0] ? srv->c->callback_cert : NULL;
+	o.client_key_file = srv->c->callback_key[0] ? srv->c->callback_key : NULL;
 	o.timeout_ms = 5000;
 	if (srv->c->callback_url[0] && orsp_http_client_new(&o, &http)) {
 		fprintf(stderr, "openrsp smdp: progress reports disabled: %s\n", orsp_err_detail());
