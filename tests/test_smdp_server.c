@@ -765,6 +765,69 @@ static void test_es2_client_cert(void **state)
 	released_free(&r);
 }
 
+/* An operator endpoint that answers after 6 s: longer than the sender's 5 s. */
+static orsp_err on_progress_slow(void *ctx, const orsp_http_request *req, orsp_http_response *resp)
+{
+	struct timespec ts = {6, 0};
+	operator_end *op = ctx;
+	(void)req;
+	pthread_mutex_lock(&op->lock);
+	op->calls++;
+	pthread_mutex_unlock(&op->lock);
+	nanosleep(&ts, NULL);
+	return orsp_http_response_set_body(resp, 204, NULL, NULL, 0);
+}
+
+/* Order expiry is due on the clock, not after so many rounds of reports: with 25 reports
+ * queued for an operator endpoint that lets every send time out (5 s each, 20 per round:
+ * 100 s a round), an order that expires 2 s after the start is still ended within seconds. */
+static void test_expiry_behind_slow_callback(void **state)
+{
+	static operator_end op = {.lock = PTHREAD_MUTEX_INITIALIZER};
+	orsp_http_route route = {"POST", "/gsma/rsp2/es2plus/handleDownloadProgressInfo",
+	                         on_progress_slow, &op};
+	orsp_http_server_config hc = {0};
+	orsp_http_server *opsrv = NULL;
+	static released r;
+	orsp_smdp_server *srv = NULL;
+	char url[64];
+	(void)state;
+
+	hc.address = "127.0.0.1";
+	hc.routes = &route;
+	hc.n_routes = 1;
+	hc.threads = 4;
+	assert_int_equal(orsp_http_server_start(&hc, &opsrv), ORSP_OK);
+	snprintf(url, sizeof(url), "http://127.0.0.1:%u", orsp_http_server_port(opsrv));
+	released_profile(&r, "smdp_slow_cb", url, "SLOW-1");
+	assert_int_equal(
+	    orsp_db_exec(orsp_smdp_db(r.s),
+	                 "INSERT INTO smdp_progress (at, iccid, profile_type, point_id, success,"
+	                 " next_at) WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n"
+	                 " WHERE i < 25) SELECT 0, printf('890000000000000%05d', i), 't', 3, 1, 0"
+	                 " FROM n"),
+	    ORSP_OK);
+	assert_int_equal(
+	    orsp_db_exec(orsp_smdp_db(r.s),
+	                 "UPDATE smdp_profile SET expires_at = strftime('%s', 'now') + 2"),
+	    ORSP_OK);
+	r.cfg.housekeeping_s = 1;
+	assert_int_equal(orsp_smdp_server_start(&r.cfg, &srv), ORSP_OK);
+	/* due after one send (at most 5 s) past the expiry; 40 s leave room for a slow machine,
+	 * and are far below the 100 s of one round of sends */
+	for (int i = 0; i < 400; i++) {
+		struct timespec ts = {0, 100 * 1000 * 1000};
+		assert_int_equal(orsp_smdp_get(r.s, r.p.iccid, &r.p), ORSP_OK);
+		if (r.p.state != ORSP_SMDP_RELEASED)
+			break;
+		nanosleep(&ts, NULL);
+	}
+	assert_int_equal(r.p.state, ORSP_SMDP_UNAVAILABLE);
+	orsp_smdp_server_stop(srv);
+	released_free(&r);
+	orsp_http_server_stop(opsrv, 10000);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -775,6 +838,7 @@ int main(void)
 	    cmocka_unit_test(test_config_errors),
 	    cmocka_unit_test(test_callback_client_cert),
 	    cmocka_unit_test(test_es2_client_cert),
+	    cmocka_unit_test(test_expiry_behind_slow_callback),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -499,6 +499,9 @@ typedef struct orsp_smdp_config {
 	 * TLS), both or neither; the key file must be the owner's alone */
 	char callback_cert[ORSP_SMDP_PATH_MAX];
 	char callback_key[ORSP_SMDP_PATH_MAX];
+	/* seconds between runs of order expiry and the ES9+ session sweep (0: 30); not a key of
+	 * the file: tests shorten it */
+	unsigned housekeeping_s;
 	unsigned threads, timeout_s;
 	unsigned request_timeout_s; /* a request must arrive whole within it, and its answer be
 	                             * taken whole within it; 0: 2 x timeout_s */

@@ -406,14 +406,17 @@ static orsp_err send_progress(orsp_smdp_server *srv, orsp_http_client *http, con
 /* How long a claimed report is another process's to send: far above one send's 5 s. */
 #define PROGRESS_LEASE_S 60
 
-static void sender_round(orsp_smdp_server *srv, orsp_http_client *http)
+/* Up to 20 reports, ending early once now_ms() reaches deadline_ms (checked before each
+ * send; one send takes at most its client's 5 s): order expiry and the session sweep are due
+ * then, however slow the operator's endpoint. */
+static void sender_round(orsp_smdp_server *srv, orsp_http_client *http, double deadline_ms)
 {
 	orsp_db *db = orsp_smdp_db(srv->sender_db);
 	orsp_stmt *st = NULL;
 	bool row = false;
 	orsp_err e;
 
-	for (int n = 0; n < 20 && !srv->stopping; n++) {
+	for (int n = 0; n < 20 && !srv->stopping && now_ms() < deadline_ms; n++) {
 		progress_row pr;
 		/* read for each report: a round of slow sends can outlast a claim's lease */
 		int64_t now = wall_s();
@@ -546,15 +549,19 @@ static void sweep_round(orsp_smdp_server *srv)
 		fprintf(stderr, "openrsp smdp: %zu ES9+ session(s) deleted\n", total);
 }
 
-/* The background thread: order expiry and the session sweep every EXPIRE_EVERY_S seconds (and
- * at start), and the progress reports every 200 ms when a callback URL is configured. */
+/* The background thread: order expiry and the session sweep at start and then every
+ * c->housekeeping_s seconds (default EXPIRE_EVERY_S) on the monotonic clock, and the progress
+ * reports every 200 ms when a callback URL is configured, in rounds that end when the next
+ * expiry is due (so a slow operator endpoint delays it by one send at most). */
 #define EXPIRE_EVERY_S 30
 static void *sender_main(void *arg)
 {
 	orsp_smdp_server *srv = arg;
 	orsp_http_client_opts o = {0};
 	orsp_http_client *http = NULL;
-	unsigned rounds = 0;
+	double every_ms =
+	    1000.0 * (srv->c->housekeeping_s ? srv->c->housekeeping_s : EXPIRE_EVERY_S);
+	double next_ms = now_ms();
 
 	o.ca_file = srv->c->callback_ca[0] ? srv->c->callback_ca : NULL;
 	/* the SM-DP+'s own client certificate, when the operator asks for one */
@@ -567,12 +574,13 @@ static void *sender_main(void *arg)
 	}
 	while (!srv->stopping) {
 		struct timespec ts = {0, 200 * 1000 * 1000};
-		if (rounds++ % (EXPIRE_EVERY_S * 5) == 0) {
+		if (now_ms() >= next_ms) {
 			expire_round(srv);
 			sweep_round(srv);
+			next_ms = now_ms() + every_ms;
 		}
 		if (http)
-			sender_round(srv, http);
+			sender_round(srv, http, next_ms);
 		nanosleep(&ts, NULL);
 	}
 	orsp_http_client_free(http);
