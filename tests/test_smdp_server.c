@@ -828,6 +828,96 @@ static void test_expiry_behind_slow_callback(void **state)
 	orsp_http_server_stop(opsrv, 10000);
 }
 
+/* An operator endpoint that holds the sender's report until released. */
+typedef struct held_end {
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	bool entered, released;
+} held_end;
+
+static orsp_err on_progress_held(void *ctx, const orsp_http_request *req, orsp_http_response *resp)
+{
+	held_end *h = ctx;
+	(void)req;
+	pthread_mutex_lock(&h->lock);
+	h->entered = true;
+	pthread_cond_broadcast(&h->cond);
+	while (!h->released)
+		pthread_cond_wait(&h->cond, &h->lock);
+	pthread_mutex_unlock(&h->lock);
+	return orsp_http_response_set_body(resp, 204, NULL, NULL, 0);
+}
+
+static void *stop_thread(void *arg)
+{
+	orsp_smdp_server_stop(arg);
+	return NULL;
+}
+
+/* Stopping closes the listener first: while the sender is still in the middle of a report
+ * (the endpoint holds it), new connections are already refused. Before, the stop waited for
+ * the sender (its send timing out after 5 s, the report then marked as attempted) and kept
+ * serving meanwhile: the listener closed only after that attempt was recorded. */
+static void test_stop_closes_listener_first(void **state)
+{
+	static held_end h = {.lock = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER};
+	orsp_http_route route = {"POST", "/gsma/rsp2/es2plus/handleDownloadProgressInfo",
+	                         on_progress_held, &h};
+	orsp_http_server_config hc = {0};
+	orsp_http_server *opsrv = NULL;
+	static released r;
+	orsp_smdp_server *srv = NULL;
+	orsp_http_client_opts co = {.timeout_ms = 2000};
+	orsp_http_client *c = NULL;
+	pthread_t stopper;
+	char url[64], metrics[64];
+	bool refused = false;
+	int64_t attempts = 0, done = 0;
+	(void)state;
+
+	hc.address = "127.0.0.1";
+	hc.routes = &route;
+	hc.n_routes = 1;
+	hc.threads = 2;
+	assert_int_equal(orsp_http_server_start(&hc, &opsrv), ORSP_OK);
+	snprintf(url, sizeof(url), "http://127.0.0.1:%u", orsp_http_server_port(opsrv));
+	released_profile(&r, "smdp_stop", url, "STOP-1");
+	assert_int_equal(orsp_smdp_mark_downloaded(r.s, r.p.iccid), ORSP_OK);
+	assert_int_equal(orsp_smdp_server_start(&r.cfg, &srv), ORSP_OK);
+	snprintf(metrics, sizeof(metrics), "http://127.0.0.1:%u/metrics",
+	         orsp_smdp_server_port(srv));
+	pthread_mutex_lock(&h.lock);
+	while (!h.entered)
+		pthread_cond_wait(&h.cond, &h.lock);
+	pthread_mutex_unlock(&h.lock);
+	/* the sender is inside its send now */
+	assert_int_equal(pthread_create(&stopper, NULL, stop_thread, srv), 0);
+	assert_int_equal(orsp_http_client_new(&co, &c), ORSP_OK);
+	for (int i = 0; i < 400 && !refused; i++) {
+		struct timespec ts = {0, 25 * 1000 * 1000};
+		orsp_http_result res;
+		refused =
+		    orsp_http_client_request(c, "GET", metrics, NULL, NULL, 0, &res) != ORSP_OK &&
+		    res.fail == ORSP_HTTP_FAIL_CONNECT;
+		orsp_http_result_free(&res);
+		orsp_err_clear();
+		if (!refused)
+			nanosleep(&ts, NULL);
+	}
+	orsp_http_client_free(c);
+	assert_true(refused);
+	/* the report's attempt is not recorded yet: the sender is still inside its send */
+	first_report(r.s, &attempts, &done);
+	assert_int_equal(attempts, 0);
+	pthread_mutex_lock(&h.lock);
+	h.released = true;
+	pthread_cond_broadcast(&h.cond);
+	pthread_mutex_unlock(&h.lock);
+	assert_int_equal(pthread_join(stopper, NULL), 0);
+	released_free(&r);
+	orsp_http_server_stop(opsrv, 10000);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -839,6 +929,7 @@ int main(void)
 	    cmocka_unit_test(test_callback_client_cert),
 	    cmocka_unit_test(test_es2_client_cert),
 	    cmocka_unit_test(test_expiry_behind_slow_callback),
+	    cmocka_unit_test(test_stop_closes_listener_first),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -686,12 +686,14 @@ void orsp_smdp_server_stop(orsp_smdp_server *srv)
 {
 	if (!srv)
 		return;
+	/* the sender ends at its next check (after the send in progress, up to 5 s); meanwhile
+	 * the listener closes at once and the requests in flight finish */
 	srv->stopping = true;
+	if (srv->http)
+		orsp_http_server_stop(srv->http, 10000);
 	if (srv->sender_running)
 		pthread_join(srv->sender, NULL);
 	orsp_smdp_close(srv->sender_db);
-	if (srv->http)
-		orsp_http_server_stop(srv->http, 10000);
 	for (size_t i = 0; i < srv->n_pool; i++)
 		orsp_smdp_close(srv->pool[i]);
 	pthread_mutex_destroy(&srv->lock);
