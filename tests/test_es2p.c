@@ -133,11 +133,18 @@ static void test_order_with_eid(void **state)
 	json_decref(call(f, "downloadOrder", "{" HDR ",\"iccid\":\"" ICCID "\",\"eid\":\"" EID "\"}",
 	                 NULL, NULL));
 	assert_int_equal(state_of(f), ORSP_SMDP_LINKED);
-	/* confirmOrder naming another EID is refused */
+	/* confirmOrder naming another (well-formed) EID: it does not match (SGP.22 §5.3.2) */
+	assert_int_equal(orsp_eid_check("89049032123451234512345678901332"), ORSP_OK);
 	json_decref(call(f, "confirmOrder",
 	                 "{" HDR ",\"iccid\":\"" ICCID
 	                 "\",\"eid\":\"89049032123451234512345678901332\",\"releaseFlag\":true}",
+	                 "8.1.1", "3.8"));
+	/* a malformed one is invalid */
+	json_decref(call(f, "confirmOrder",
+	                 "{" HDR ",\"iccid\":\"" ICCID
+	                 "\",\"eid\":\"89049032123451234512345678901234\",\"releaseFlag\":true}",
 	                 "8.1.1", "2.1"));
+	assert_int_equal(state_of(f), ORSP_SMDP_LINKED);
 	json_decref(call(f, "confirmOrder",
 	                 "{" HDR ",\"iccid\":\"" ICCID "\",\"smdsAddress\":\"ds.example\",\"releaseFlag\":true}",
 	                 "1.2", "2.1"));
@@ -152,6 +159,18 @@ static void test_order_with_eid(void **state)
 	                 "{" HDR ",\"iccid\":\"" ICCID "\",\"matchingId\":\"NOT-THIS-ORDER\","
 	                 "\"finalProfileStatusIndicator\":\"Unavailable\"}",
 	                 "8.2.6", "3.8"));
+	assert_int_equal(state_of(f), ORSP_SMDP_RELEASED);
+	/* cancelOrder naming another EID (SGP.22 §5.3.4): 8.1.1/3.8; a malformed one 8.1.1/2.1;
+	 * the order unchanged */
+	json_decref(call(f, "cancelOrder",
+	                 "{" HDR ",\"iccid\":\"" ICCID
+	                 "\",\"eid\":\"89049032123451234512345678901332\","
+	                 "\"finalProfileStatusIndicator\":\"Available\"}",
+	                 "8.1.1", "3.8"));
+	json_decref(call(f, "cancelOrder",
+	                 "{" HDR ",\"iccid\":\"" ICCID "\",\"eid\":\"123\","
+	                 "\"finalProfileStatusIndicator\":\"Available\"}",
+	                 "8.1.1", "2.1"));
 	assert_int_equal(state_of(f), ORSP_SMDP_RELEASED);
 	/* cancel back to Available: EID and order cleared */
 	json_decref(call(f, "cancelOrder",

@@ -160,8 +160,8 @@ static orsp_err confirm_order(req *r)
 		return smdp_reply_fail(r->out, ES2P_MATCHING_ID_CONFLICT, NULL);
 	if (e == ORSP_E_POLICY && p.state == ORSP_SMDP_UNAVAILABLE) /* it expired */
 		return smdp_reply_fail(r->out, ES9P_ORDER_EXPIRED, NULL);
-	if (e == ORSP_E_POLICY)
-		return smdp_reply_fail(r->out, ES2P_EID_INVALID, "not the EID of the order");
+	if (e == ORSP_E_POLICY) /* SGP.22 §5.3.2: 8.1.1/3.8, the EID does not match */
+		return smdp_reply_fail(r->out, ES9P_EID_MISMATCH, NULL);
 	if ((e = refused(r, e, &answered)) || answered)
 		return e;
 	if (json_is_true(flag) && orsp_es9p_warm(r->svc, r->s, p.iccid))
@@ -203,8 +203,12 @@ static orsp_err cancel_order(req *r)
 		return smdp_reply_fail(r->out, ES9P_MALFORMED, "iccid");
 	if (e)
 		return e;
+	/* SGP.22 §5.3.4: a malformed EID is invalid (8.1.1/2.1), another one than the order's
+	 * does not match (8.1.1/3.8) */
+	if (eid && orsp_eid_check(eid))
+		return smdp_reply_fail(r->out, ES2P_EID_INVALID, NULL);
 	if (eid && strcmp(eid, p.eid) != 0)
-		return smdp_reply_fail(r->out, ES2P_EID_INVALID, "not the EID of the order");
+		return smdp_reply_fail(r->out, ES9P_EID_MISMATCH, NULL);
 	/* a matching ID that is not the order's is refused as such, not as an unknown ICCID;
 	 * the store checks it again in its transaction (the order may have changed since) */
 	if (mid && strcmp(mid, p.matching_id) != 0)
