@@ -174,23 +174,47 @@ static void released_free(released *r)
 	orsp_secret_wipe(&r->kek);
 }
 
+/* The operator's endpoint for HandleDownloadProgressInfo on 127.0.0.1 with handler fn, plain
+ * HTTP; its base URL into url. One at a time (its route is static). */
+static orsp_http_server *operator_start(orsp_http_handler fn, void *ctx, unsigned threads,
+                                        char *url, size_t cap)
+{
+	static orsp_http_route route;
+	orsp_http_server_config hc = {0};
+	orsp_http_server *op = NULL;
+
+	route = (orsp_http_route){"POST", "/gsma/rsp2/es2plus/handleDownloadProgressInfo", fn, ctx};
+	hc.address = "127.0.0.1";
+	hc.routes = &route;
+	hc.n_routes = 1;
+	hc.threads = threads;
+	assert_int_equal(orsp_http_server_start(&hc, &op), ORSP_OK);
+	snprintf(url, cap, "http://127.0.0.1:%u", orsp_http_server_port(op));
+	return op;
+}
+
+/* Until the profile of r has left Released, polling every step_ms, at most tries times. */
+static void wait_left_released(released *r, int tries, long step_ms)
+{
+	for (int i = 0; i < tries; i++) {
+		struct timespec ts = {step_ms / 1000, (step_ms % 1000) * 1000 * 1000};
+		assert_int_equal(orsp_smdp_get(r->s, r->p.iccid, &r->p), ORSP_OK);
+		if (r->p.state != ORSP_SMDP_RELEASED)
+			break;
+		nanosleep(&ts, NULL);
+	}
+}
+
 static void test_progress_callbacks(void **state)
 {
 	static operator_end op = {.lock = PTHREAD_MUTEX_INITIALIZER, .fail_first = 1};
-	orsp_http_route route = {"POST", "/gsma/rsp2/es2plus/handleDownloadProgressInfo", on_progress,
-	                         &op};
-	orsp_http_server_config hc = {0};
-	orsp_http_server *opsrv = NULL;
+	orsp_http_server *opsrv;
 	static released r;
 	orsp_smdp_server *srv = NULL;
 	char url[64];
 	(void)state;
 
-	hc.address = "127.0.0.1";
-	hc.routes = &route;
-	hc.n_routes = 1;
-	assert_int_equal(orsp_http_server_start(&hc, &opsrv), ORSP_OK);
-	snprintf(url, sizeof(url), "http://127.0.0.1:%u", orsp_http_server_port(opsrv));
+	opsrv = operator_start(on_progress, &op, 0, url, sizeof(url));
 	/* a profile, ordered and released, through the store */
 	released_profile(&r, "smdp_server", url, "CB-1");
 	assert_true(r.cfg.plain_http);
@@ -255,13 +279,7 @@ static void test_order_expiry(void **state)
 	assert_int_equal(orsp_db_exec(orsp_smdp_db(r.s), "UPDATE smdp_profile SET expires_at = 1"),
 	                 ORSP_OK);
 	assert_int_equal(orsp_smdp_server_start(&r.cfg, &srv), ORSP_OK);
-	for (int i = 0; i < 100; i++) {
-		struct timespec ts = {0, 50 * 1000 * 1000};
-		assert_int_equal(orsp_smdp_get(r.s, r.p.iccid, &r.p), ORSP_OK);
-		if (r.p.state != ORSP_SMDP_RELEASED)
-			break;
-		nanosleep(&ts, NULL);
-	}
+	wait_left_released(&r, 100, 50);
 	assert_int_equal(r.p.state, ORSP_SMDP_UNAVAILABLE);
 	orsp_smdp_server_stop(srv);
 	released_free(&r);
@@ -784,21 +802,13 @@ static orsp_err on_progress_slow(void *ctx, const orsp_http_request *req, orsp_h
 static void test_expiry_behind_slow_callback(void **state)
 {
 	static operator_end op = {.lock = PTHREAD_MUTEX_INITIALIZER};
-	orsp_http_route route = {"POST", "/gsma/rsp2/es2plus/handleDownloadProgressInfo",
-	                         on_progress_slow, &op};
-	orsp_http_server_config hc = {0};
-	orsp_http_server *opsrv = NULL;
+	orsp_http_server *opsrv;
 	static released r;
 	orsp_smdp_server *srv = NULL;
 	char url[64];
 	(void)state;
 
-	hc.address = "127.0.0.1";
-	hc.routes = &route;
-	hc.n_routes = 1;
-	hc.threads = 4;
-	assert_int_equal(orsp_http_server_start(&hc, &opsrv), ORSP_OK);
-	snprintf(url, sizeof(url), "http://127.0.0.1:%u", orsp_http_server_port(opsrv));
+	opsrv = operator_start(on_progress_slow, &op, 4, url, sizeof(url));
 	released_profile(&r, "smdp_slow_cb", url, "SLOW-1");
 	assert_int_equal(
 	    orsp_db_exec(orsp_smdp_db(r.s),
@@ -815,13 +825,7 @@ static void test_expiry_behind_slow_callback(void **state)
 	assert_int_equal(orsp_smdp_server_start(&r.cfg, &srv), ORSP_OK);
 	/* due after one send (at most 5 s) past the expiry; 40 s leave room for a slow machine,
 	 * and are far below the 100 s of one round of sends */
-	for (int i = 0; i < 400; i++) {
-		struct timespec ts = {0, 100 * 1000 * 1000};
-		assert_int_equal(orsp_smdp_get(r.s, r.p.iccid, &r.p), ORSP_OK);
-		if (r.p.state != ORSP_SMDP_RELEASED)
-			break;
-		nanosleep(&ts, NULL);
-	}
+	wait_left_released(&r, 400, 100);
 	assert_int_equal(r.p.state, ORSP_SMDP_UNAVAILABLE);
 	orsp_smdp_server_stop(srv);
 	released_free(&r);
@@ -861,10 +865,7 @@ static void *stop_thread(void *arg)
 static void test_stop_closes_listener_first(void **state)
 {
 	static held_end h = {.lock = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER};
-	orsp_http_route route = {"POST", "/gsma/rsp2/es2plus/handleDownloadProgressInfo",
-	                         on_progress_held, &h};
-	orsp_http_server_config hc = {0};
-	orsp_http_server *opsrv = NULL;
+	orsp_http_server *opsrv;
 	static released r;
 	orsp_smdp_server *srv = NULL;
 	orsp_http_client_opts co = {.timeout_ms = 2000};
@@ -875,12 +876,7 @@ static void test_stop_closes_listener_first(void **state)
 	int64_t attempts = 0, done = 0;
 	(void)state;
 
-	hc.address = "127.0.0.1";
-	hc.routes = &route;
-	hc.n_routes = 1;
-	hc.threads = 2;
-	assert_int_equal(orsp_http_server_start(&hc, &opsrv), ORSP_OK);
-	snprintf(url, sizeof(url), "http://127.0.0.1:%u", orsp_http_server_port(opsrv));
+	opsrv = operator_start(on_progress_held, &h, 2, url, sizeof(url));
 	released_profile(&r, "smdp_stop", url, "STOP-1");
 	assert_int_equal(orsp_smdp_mark_downloaded(r.s, r.p.iccid), ORSP_OK);
 	assert_int_equal(orsp_smdp_server_start(&r.cfg, &srv), ORSP_OK);

@@ -1238,13 +1238,15 @@ orsp_err orsp_smdp_confirm(orsp_smdp *s, const char *iccid, const orsp_smdp_conf
 	return confirm(s, BY_ICCID, iccid, c, out);
 }
 
-/* begin; load by ICCID (and check the matching ID if given); event; commit. */
-static orsp_err simple_event_note(orsp_smdp *s, const char *iccid, const char *mid,
-                                  orsp_smdp_event ev, const char *extra, const char *detail,
-                                  const progress_note *note)
+/* begin; load by ICCID (and check the matching ID if given); with `expiry`, an order past
+ * its expiry ends instead (expire_if_due, ORSP_E_POLICY); event; commit. */
+static orsp_err event_tx(orsp_smdp *s, const char *iccid, const char *mid, orsp_smdp_event ev,
+                         const char *extra, const char *detail, const progress_note *note,
+                         bool expiry)
 {
 	orsp_err err;
 	orsp_smdp_profile p;
+	bool expired = false;
 
 	if (!s)
 		return orsp_errf(ORSP_E_USAGE, "missing arguments");
@@ -1255,9 +1257,18 @@ static orsp_err simple_event_note(orsp_smdp *s, const char *iccid, const char *m
 	if (!err && mid && strcmp(mid, p.matching_id) != 0)
 		err = orsp_errf(ORSP_E_NOT_FOUND, "profile %s has no order with matching ID %.64s",
 		                p.iccid, mid);
-	if (!err)
+	if (!err && expiry)
+		err = expire_if_due(s, &p, &expired);
+	if (!err && !expired)
 		err = set_state_note(s, &p, ev, extra, detail, note);
-	return finish(s, err);
+	return finish_expired(s, err, expired, p.iccid);
+}
+
+static orsp_err simple_event_note(orsp_smdp *s, const char *iccid, const char *mid,
+                                  orsp_smdp_event ev, const char *extra, const char *detail,
+                                  const progress_note *note)
+{
+	return event_tx(s, iccid, mid, ev, extra, detail, note, false);
 }
 
 static orsp_err simple_event(orsp_smdp *s, const char *iccid, const char *mid, orsp_smdp_event ev,
@@ -1272,21 +1283,7 @@ static orsp_err simple_event(orsp_smdp *s, const char *iccid, const char *mid, o
 
 orsp_err orsp_smdp_release(orsp_smdp *s, const char *iccid)
 {
-	orsp_err err;
-	orsp_smdp_profile p;
-	bool expired = false;
-
-	if (!s)
-		return orsp_errf(ORSP_E_USAGE, "missing arguments");
-	err = orsp_db_begin(s->db);
-	if (err)
-		return err;
-	err = load(s, BY_ICCID, iccid, &p);
-	if (!err)
-		err = expire_if_due(s, &p, &expired);
-	if (!err && !expired)
-		err = set_state(s, &p, ORSP_SMDP_EV_RELEASE, "", "");
-	return finish_expired(s, err, expired, iccid);
+	return event_tx(s, iccid, NULL, ORSP_SMDP_EV_RELEASE, "", "", NULL, true);
 }
 
 orsp_err orsp_smdp_cancel_order(orsp_smdp *s, const char *iccid, const char *matching_id,
