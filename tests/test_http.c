@@ -1214,6 +1214,26 @@ static bool read_big_paced(int fd, unsigned pace_ms)
 	return true;
 }
 
+/* While slow connections hold every slot: a fifth client is answered (within o's timeout,
+ * once the answer deadline freed a slot), and a normal reader then gets a whole /big. */
+static void served_while_held(const orsp_http_client_opts *o, const char *scheme, uint16_t port)
+{
+	orsp_http_client *c;
+	orsp_http_result r;
+
+	assert_ok(orsp_http_client_new(o, &c));
+	assert_ok(
+	    orsp_http_client_request(c, "POST", url_for(scheme, port, "/len"), NULL, "ab", 2, &r));
+	assert_int_equal(r.status, 200);
+	orsp_http_result_free(&r);
+	assert_ok(
+	    orsp_http_client_request(c, "POST", url_for(scheme, port, "/big"), NULL, "x", 1, &r));
+	assert_int_equal(r.status, 200);
+	assert_int_equal(r.body_len, big_ans.len);
+	orsp_http_result_free(&r);
+	orsp_http_client_free(c);
+}
+
 /* Slow readers: four connections take every slot (max_connections 4), each sends a whole
  * request for /big and then reads nothing (two) or a byte every 100 ms (two). Before the
  * answer had a deadline they kept their slots until the idle timeout (20 s here; forever for a
@@ -1247,9 +1267,7 @@ static void test_slow_readers_answer_deadline(void **state)
 	orsp_http_server *srv;
 	struct drip_reader d = {.got = {0}};
 	struct timeval tv = {2, 0};
-	orsp_http_client *c;
 	orsp_http_client_opts o = {.timeout_ms = 10000};
-	orsp_http_result r;
 	static char buf[64 * 1024];
 	pthread_t t;
 
@@ -1264,18 +1282,7 @@ static void test_slow_readers_answer_deadline(void **state)
 	atomic_init(&d.stop, false);
 	assert_int_equal(pthread_create(&t, NULL, drip_read_main, &d), 0);
 	sleep_ms(200);
-	assert_ok(orsp_http_client_new(&o, &c));
-	assert_ok(
-	    orsp_http_client_request(c, "POST", url_for("http", port, "/len"), NULL, "ab", 2, &r));
-	assert_int_equal(r.status, 200);
-	orsp_http_result_free(&r);
-	/* A normal reader gets the whole answer. */
-	assert_ok(
-	    orsp_http_client_request(c, "POST", url_for("http", port, "/big"), NULL, "x", 1, &r));
-	assert_int_equal(r.status, 200);
-	assert_int_equal(r.body_len, big_ans.len);
-	orsp_http_result_free(&r);
-	orsp_http_client_free(c);
+	served_while_held(&o, "http", port);
 	atomic_store(&d.stop, true);
 	pthread_join(t, NULL);
 	for (int i = 0; i < 4; i++) {
@@ -1869,9 +1876,7 @@ static void test_https_slow_readers_answer_deadline(void **state)
 	struct tls_drip d = {.got = {0}};
 	struct timeval tv = {2, 0};
 	gnutls_certificate_credentials_t cred;
-	orsp_http_client *c;
 	orsp_http_client_opts o = {.ca_pem = pki.ca_pem, .timeout_ms = 10000};
-	orsp_http_result r;
 	static const char req[] = "POST /big HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\n\r\nx";
 	static char buf[64 * 1024];
 	pthread_t t;
@@ -1900,18 +1905,7 @@ static void test_https_slow_readers_answer_deadline(void **state)
 	atomic_init(&d.stop, false);
 	assert_int_equal(pthread_create(&t, NULL, tls_drip_main, &d), 0);
 	sleep_ms(200);
-	assert_ok(orsp_http_client_new(&o, &c));
-	assert_ok(
-	    orsp_http_client_request(c, "POST", url_for("https", port, "/len"), NULL, "ab", 2, &r));
-	assert_int_equal(r.status, 200);
-	orsp_http_result_free(&r);
-	/* A normal reader gets the whole answer. */
-	assert_ok(
-	    orsp_http_client_request(c, "POST", url_for("https", port, "/big"), NULL, "x", 1, &r));
-	assert_int_equal(r.status, 200);
-	assert_int_equal(r.body_len, big_ans.len);
-	orsp_http_result_free(&r);
-	orsp_http_client_free(c);
+	served_while_held(&o, "https", port);
 	atomic_store(&d.stop, true);
 	pthread_join(t, NULL);
 	for (int i = 0; i < 4; i++) {
