@@ -501,10 +501,11 @@ static void test_notification_addresses(void **state)
 	card_free(c);
 }
 
-/* The notification list is full: enable and disable still work, nothing more is recorded
- * until the LPA removes some. RetrieveNotificationsList without search criteria answers all
- * of them at once (each OtherSignedNotification carries CERT.EUICC and CERT.EUM, about
- * 1.3 KB with the SGP.26 certificates), on both curves. */
+/* The notification list is full: an enable, disable or delete that must record a
+ * notification is refused (undefinedError) and changes nothing, rather than done without
+ * its notification; after the LPA removes one it goes through. RetrieveNotificationsList
+ * without search criteria answers all of them at once (each OtherSignedNotification carries
+ * CERT.EUICC and CERT.EUM, about 1.3 KB with the SGP.26 certificates), on both curves. */
 static void test_notifications_full(void **state)
 {
 	(void)state;
@@ -515,12 +516,17 @@ static void test_notifications_full(void **state)
 		orsp_reader r;
 		uint64_t seq, last = 0;
 		size_t k = 0;
+		bool on = false;
 
 		install_ok(c, ICCID_A, 0, NULL);
-		for (size_t i = 0; i < ORSP_EUICC_MAX_NOTIFICATIONS; i++) {
-			assert_int_equal(enable(c, ICCID_A), 0);
-			assert_int_equal(disable(c, ICCID_A), 0);
+		while (orsp_euicc_notification_count(&c->e) < ORSP_EUICC_MAX_NOTIFICATIONS) {
+			assert_int_equal(on ? disable(c, ICCID_A) : enable(c, ICCID_A), 0);
+			on = !on;
 		}
+		int calls = c->st.calls;
+		assert_int_equal(on ? disable(c, ICCID_A) : enable(c, ICCID_A), 127);
+		assert_int_equal(c->st.calls, calls);
+		assert_true(on ? enabled_iccid(c) != NULL : enabled_iccid(c) == NULL);
 		assert_int_equal(orsp_euicc_notification_count(&c->e),
 		                 ORSP_EUICC_MAX_NOTIFICATIONS);
 		card_reopen(c);
@@ -549,6 +555,26 @@ static void test_notifications_full(void **state)
 			k++;
 		}
 		assert_int_equal(k, ORSP_EUICC_MAX_NOTIFICATIONS);
+		/* one removed: the refused change goes through, and fills the list again; a
+		 * delete then waits for room the same way */
+		assert_int_equal(es10_hex(c, "BF3003800101"), 0x9000);
+		assert_int_equal(rsp_code(c, 0xBF30), 0);
+		if (on)
+			assert_int_equal(disable(c, ICCID_A), 0);
+		else {
+			assert_int_equal(enable(c, ICCID_A), 0);
+			assert_int_equal(es10_hex(c, "BF3003800102"), 0x9000);
+			assert_int_equal(rsp_code(c, 0xBF30), 0);
+			assert_int_equal(disable(c, ICCID_A), 0);
+		}
+		assert_int_equal(orsp_euicc_notification_count(&c->e),
+		                 ORSP_EUICC_MAX_NOTIFICATIONS);
+		assert_int_equal(delete (c, ICCID_A), 127);
+		assert_true(has_profile(c, ICCID_A));
+		assert_int_equal(es10_hex(c, "BF3003800103"), 0x9000);
+		assert_int_equal(rsp_code(c, 0xBF30), 0);
+		assert_int_equal(delete (c, ICCID_A), 0);
+		assert_false(has_profile(c, ICCID_A));
 		card_free(c);
 	}
 }
@@ -575,10 +601,9 @@ static void test_seq_not_reused(void **state)
 	(void)state;
 
 	install_ok(c, ICCID_A, 0, NULL); /* its PIR: seqNumber 1 */
-	while (orsp_euicc_notification_count(&c->e) < ORSP_EUICC_MAX_NOTIFICATIONS) {
-		assert_int_equal(enable(c, ICCID_A), 0);
-		assert_int_equal(disable(c, ICCID_A), 0);
-	}
+	for (bool on = false; orsp_euicc_notification_count(&c->e) < ORSP_EUICC_MAX_NOTIFICATIONS;
+	     on = !on)
+		assert_int_equal(on ? disable(c, ICCID_A) : enable(c, ICCID_A), 0);
 	install_fails(c, &again, 2, 9); /* ICCID already there; the list is full */
 	uint64_t s1 = pir_seq(c);
 	card_reopen(c);
@@ -596,6 +621,50 @@ static void test_seq_not_reused(void **state)
 	card_reopen(c);
 	install_fails(c, &again, 2, 9);
 	assert_true(pir_seq(c) > s2);
+	card_free(c);
+}
+
+/* LoadBoundProfilePackage without a PrepareDownload before it: the error PIR (BF23's
+ * transactionId, initialiseSecureChannel(0), invalidTransactionId(3)) is answered with
+ * seqNumber 0, but neither kept as a notification nor committed: any number of them leave
+ * the list empty and write nothing, and a real download's PIR is kept afterwards. In the
+ * middle of a session it ends the session. */
+static void test_bpp_without_session(void **state)
+{
+	card *c = card_new();
+	dl_opts ok = {0};
+	(void)state;
+
+	int calls = c->st.calls;
+	for (int i = 0; i < ORSP_EUICC_MAX_NOTIFICATIONS + 1; i++) {
+		int cmd = -1, reason = -1;
+		assert_int_equal(es10_hex(c, "BF360A"
+		                             "BF2307"
+		                             "820101"
+		                             "800142"
+		                             "A600"),
+		                 0x9000);
+		c->tid[0] = 0x42; /* the PIR names BF23's transactionId */
+		c->tid_len = 1;
+		assert_int_equal(check_pir(c, &cmd, &reason, NULL), 0xA1);
+		assert_int_equal(cmd, 0);
+		assert_int_equal(reason, 3);
+		assert_int_equal(pir_seq(c), 0);
+	}
+	assert_int_equal(c->st.calls, calls);
+	assert_int_equal(orsp_euicc_notification_count(&c->e), 0);
+	card_reopen(c);
+	assert_int_equal(orsp_euicc_notification_count(&c->e), 0);
+	/* after AuthenticateServer (no PrepareDownload): refused the same way, session gone */
+	get_challenge(c);
+	assert_int_equal(auth_step(c, &ok), 0);
+	assert_int_equal(es10_hex(c, "BF3607BF230480020102"), 0x9000);
+	(void)rsp_value(c, 0xBF37);
+	assert_int_equal(prepare_step(c, &ok), 4);
+	assert_int_equal(orsp_euicc_notification_count(&c->e), 0);
+	install_ok(c, ICCID_A, 0, NULL);
+	assert_int_equal(orsp_euicc_notification_count(&c->e), 1);
+	assert_int_equal(pir_seq(c), 1);
 	card_free(c);
 }
 
@@ -732,21 +801,7 @@ static void test_install_errors(void **state)
 	install_ok(c, ICCID_A, 0, NULL);
 	dl_opts dup = {.iccid = ICCID_A};
 	install_fails(c, &dup, 2, 9);
-
-	/* LoadBoundProfilePackage without a session */
-	assert_int_equal(es10_hex(c, "BF360A"
-	                             "BF2307"
-	                             "820101"
-	                             "800142"
-	                             "A600"),
-	                 0x9000);
-	{
-		int cmd = -1, reason = -1;
-		c->tid[0] = 0x42; /* the PIR names BF23's transactionId */
-		c->tid_len = 1;
-		assert_int_equal(check_pir(c, &cmd, &reason, NULL), 0xA1);
-		assert_int_equal(cmd, 0);
-	}
+	/* LoadBoundProfilePackage without a session: test_bpp_without_session */
 	card_free(c);
 }
 
@@ -1317,6 +1372,7 @@ int main(void)
 	    cmocka_unit_test(test_notifications_full),
 	    cmocka_unit_test(test_notification_addresses),
 	    cmocka_unit_test(test_seq_not_reused),
+	    cmocka_unit_test(test_bpp_without_session),
 	    cmocka_unit_test(test_authenticate_errors),
 	    cmocka_unit_test(test_prepare_errors),
 	    cmocka_unit_test(test_install_errors),

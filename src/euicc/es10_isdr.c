@@ -718,8 +718,8 @@ static orsp_err add_other_notification(orsp_euicc *e, const orsp_euicc_profile_r
 	if (!addr[0])
 		return ORSP_OK;
 	n = new_notification(e);
-	if (!n)
-		return ORSP_OK; /* no room: not sent (the operation itself must not fail) */
+	if (!n) /* the callers checked notif_room first */
+		return orsp_errf(ORSP_E_RESOURCE, "eUICC: notification list full");
 	n->event = event;
 	snprintf(n->addr, sizeof(n->addr), "%s", addr);
 	memcpy(n->iccid, p->iccid, 10);
@@ -730,6 +730,18 @@ static orsp_err add_other_notification(orsp_euicc *e, const orsp_euicc_profile_r
 	orsp_der_put_tlv(&w, 0x5F37, sig, sizeof(sig));
 	n->len = (uint16_t)w.len;
 	return orsp_writer_status(&w);
+}
+
+/* Whether the notifications an operation must record fit in the list: the events of p (0
+ * none) and q (0 none) that have an address. SGP.22 has every enable, disable and delete the
+ * profile asks notifications for produce one, and their results have no code for a full list:
+ * the operation is refused (undefinedError) rather than done without its notification, until
+ * the LPA has delivered and removed some (RemoveNotificationFromList). */
+static bool notif_room(const orsp_euicc *e, const orsp_euicc_profile_rec *p, uint8_t pe,
+                       const orsp_euicc_profile_rec *q, uint8_t qe)
+{
+	size_t need = (p && event_addr(p, pe)[0]) + (q && event_addr(q, qe)[0]);
+	return orsp_euicc_notification_count(e) + need <= ORSP_EUICC_MAX_NOTIFICATIONS;
 }
 
 /* ---------------------------------------------------------------- ES10 functions -------- */
@@ -1056,17 +1068,19 @@ static orsp_err cb_data(void *arg, orsp_slice d)
 	return ORSP_OK;
 }
 
-/* The ProfileInstallationResult: signed, kept as a notification when there is room,
- * returned. Its seqNumber is used up either way: the caller commits the counter before the
- * answer leaves the card. */
+/* The ProfileInstallationResult: signed, returned, and kept as a notification when there is
+ * room and an address to send it to. Its seqNumber is used up either way: the caller commits
+ * the counter before the answer leaves the card. Without a session (session false) it is
+ * only answered: never kept, the counter untouched, seqNumber 0 (which no notification has,
+ * the counter starts at 1), so a command without a session writes nothing. */
 static orsp_err pir(orsp_euicc *e, const orsp_euicc_profile_rec *p, const uint8_t iccid[10],
-                    const char *addr, int cmd, int reason, orsp_writer *w)
+                    const char *addr, int cmd, int reason, bool session, orsp_writer *w)
 {
-	orsp_euicc_notification_rec *n = new_notification(e);
+	orsp_euicc_notification_rec *n = session && addr[0] ? new_notification(e) : NULL;
 	uint8_t data[ORSP_EUICC_NOTIF_MAX], sig[ORSP_EC_SIG_LEN];
 	orsp_writer dw;
 	orsp_der_mark m, res, ch;
-	uint32_t seq = n ? n->seq : e->next_seq++;
+	uint32_t seq = n ? n->seq : session ? e->next_seq++ : 0;
 	orsp_err err;
 
 	orsp_writer_init(&dw, data, sizeof(data));
@@ -1120,7 +1134,7 @@ static orsp_err pir(orsp_euicc *e, const orsp_euicc_profile_rec *p, const uint8_
 static orsp_err error_pir(orsp_euicc *e, const uint8_t iccid[10], const char *addr, int cmd,
                           int reason, orsp_writer *w)
 {
-	orsp_err err = pir(e, NULL, iccid, addr, cmd, reason, w);
+	orsp_err err = pir(e, NULL, iccid, addr, cmd, reason, true, w);
 
 	if (!err)
 		err = commit(e, NULL, 0);
@@ -1241,7 +1255,7 @@ static orsp_err install(orsp_euicc *e, orsp_writer *w)
 	memcpy(np.iccid, meta_iccid, 10);
 	np.upp_len = (uint32_t)e->s.upp_len;
 	*slot = np;
-	err = pir(e, slot, meta_iccid, addr, 0, 0, w);
+	err = pir(e, slot, meta_iccid, addr, 0, 0, true, w);
 	if (!err) {
 		char name[16];
 		orsp_euicc_record r1;
@@ -1327,7 +1341,9 @@ static orsp_err load_bpp_start(orsp_euicc *e, orsp_slice req, orsp_writer *w)
 	}
 	if (e->s.step != S_PREP) {
 		/* no session: a PIR with an error, as a card does; its transactionId (mandatory,
-		 * 1..16 bytes) is the one BF23 names, if it can be read [A2] */
+		 * 1..16 bytes) is the one BF23 names, if it can be read [A2]. Only answered:
+		 * neither kept as a notification nor committed (pir above), so such commands can
+		 * neither fill the notification list nor cost a storage write each. */
 		uint8_t iccid[10] = {0};
 		orsp_reader br;
 		orsp_tlv b23, bt;
@@ -1345,7 +1361,9 @@ static orsp_err load_bpp_start(orsp_euicc *e, orsp_slice req, orsp_writer *w)
 				}
 		}
 		orsp_err_clear();
-		return error_pir(e, iccid, e->s.server_addr, 0, 3, w);
+		err = pir(e, NULL, iccid, e->s.server_addr, 0, 3, false, w);
+		reset_session(e);
+		return err;
 	}
 	p.euicc_otsk = e->s.otsk;
 	p.dppb = e->s.dppb;
@@ -1403,6 +1421,8 @@ static orsp_err enable_disable(orsp_euicc *e, const orsp_tlv *req, orsp_writer *
 	/* PPR1: the enabled profile cannot be disabled (also not by enabling another) */
 	if (cur && (cur->ppr & 0x40))
 		return result(w, tag, 3);
+	if (!notif_room(e, cur, 0x20, enable ? p : NULL, 0x40))
+		return result(w, tag, 127); /* the list is full: see notif_room */
 	if (cur) {
 		cur->enabled = false;
 		if ((err = add_other_notification(e, cur, 0x20)))
@@ -1436,6 +1456,8 @@ static orsp_err delete_profile(orsp_euicc *e, const orsp_tlv *req, orsp_writer *
 		return result(w, 0xBF33, 2);
 	if (p->ppr & 0x20)
 		return result(w, 0xBF33, 3); /* PPR2 */
+	if (!notif_room(e, p, 0x10, NULL, 0))
+		return result(w, 0xBF33, 127); /* the list is full: see notif_room */
 	if ((err = add_other_notification(e, p, 0x10)))
 		goto fail;
 	rec_name(n1, "upp", p);
