@@ -729,6 +729,53 @@ static void test_authenticate_errors(void **state)
 	card_free(c);
 }
 
+/* euiccCiPKIdToBeUsed is checked against euiccCiPKIdListForSigning (the CI of the card's
+ * own EUM chain), not against every CI it trusts: a card trusting the NIST and brainpool CIs
+ * with a NIST chain refuses "sign with the brainpool CI" with ciPKUnknown, and signs for the
+ * NIST one. */
+static void test_ci_signing_list(void **state)
+{
+	card *c = card_new();
+	size_t sk_len, eum_len, n1, n2;
+	orsp_cert *ci = NULL;
+	dl_opts o = {0};
+	(void)state;
+
+	orsp_euicc_close(&c->e);
+	c->is_open = false;
+	ms_free(&c->st);
+	memset(&c->st, 0, sizeof(c->st));
+	uint8_t *sk = load_der("eUICC/SK_EUICC_ECDSA_NIST.pem", &sk_len);
+	uint8_t *eum = load_der("EUM/CERT_EUM_ECDSA_NIST.der", &eum_len);
+	uint8_t *ci1 = load_der("CertificateIssuer/CERT_CI_ECDSA_NIST.der", &n1);
+	uint8_t *ci2 = load_der("CertificateIssuer/CERT_CI_ECDSA_BRP.der", &n2);
+	orsp_euicc_identity id = {
+	    .eid = EID,
+	    .sk_euicc = orsp_slice_make(sk, sk_len),
+	    .cert_euicc = orsp_slice_make(c->euicc_cert, c->euicc_cert_len),
+	    .cert_eum = orsp_slice_make(eum, eum_len),
+	    .ci_certs = {orsp_slice_make(ci1, n1), orsp_slice_make(ci2, n2)},
+	    .n_ci = 2,
+	};
+	assert_int_equal(orsp_euicc_provision(&ms_ops, &c->st, &id), ORSP_OK);
+	card_attach(c);
+	/* the fixture's ci_ski is the NIST CI's: accepted */
+	get_challenge(c);
+	assert_int_equal(auth_step(c, &o), 0);
+	/* the brainpool CI, trusted for verification only */
+	assert_int_equal(orsp_cert_parse(ci2, n2, &ci), ORSP_OK);
+	assert_int_equal(orsp_cert_ski(ci, c->ci_ski, sizeof(c->ci_ski), &c->ci_ski_len), ORSP_OK);
+	orsp_cert_free(ci);
+	get_challenge(c);
+	assert_int_equal(auth_step(c, &o), 7); /* ciPKUnknown */
+	assert_int_equal(prepare_step(c, &o), 4);
+	free(sk);
+	free(eum);
+	free(ci1);
+	free(ci2);
+	card_free(c);
+}
+
 static void test_prepare_errors(void **state)
 {
 	static const struct {
@@ -1374,6 +1421,7 @@ int main(void)
 	    cmocka_unit_test(test_seq_not_reused),
 	    cmocka_unit_test(test_bpp_without_session),
 	    cmocka_unit_test(test_authenticate_errors),
+	    cmocka_unit_test(test_ci_signing_list),
 	    cmocka_unit_test(test_prepare_errors),
 	    cmocka_unit_test(test_install_errors),
 	    cmocka_unit_test(test_profile_class),

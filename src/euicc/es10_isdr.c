@@ -840,8 +840,10 @@ static orsp_err authenticate_server(orsp_euicc *e, const orsp_tlv *req, orsp_wri
 		if (!tid_len)
 			code = 127;
 	}
-	for (size_t i = 0; !code && i < e->n_ci; i++)
-		known_ci |= pkid.value.len == e->ski_len[i] && !memcmp(pkid.value.p, e->ski[i], pkid.value.len);
+	/* euiccCiPKIdToBeUsed must be in euiccCiPKIdListForSigning: the CI of our own EUM
+	 * chain, not just any CI we trust for verification */
+	known_ci =
+	    pkid.value.len == e->sign_ski_len && !memcmp(pkid.value.p, e->sign_ski, pkid.value.len);
 	/* only right after GetEUICCChallenge: a challenge is used once */
 	if (!code && e->s.step != S_CHAL)
 		code = 4; /* noSessionContext */
