@@ -710,6 +710,23 @@ static void test_authenticate_errors(void **state)
 		assert_int_equal(prepare(c, &ok), 0x9000);
 		assert_int_equal(rsp_error(c, 0xBF21), 4);
 	}
+	/* ctxParams1 is bounded (512 bytes): a matchingId of an activation code's 255
+	 * characters is signed; one of 1000 is refused with undefinedError, and the challenge
+	 * is used up (the same one again is noSessionContext) */
+	{
+		static char mid[1001];
+		memset(mid, 'A', 255);
+		c->matching_id = mid;
+		get_challenge(c);
+		assert_int_equal(auth_step(c, &ok), 0);
+		memset(mid, 'A', 1000);
+		get_challenge(c);
+		assert_int_equal(auth_step(c, &ok), 127);
+		c->matching_id = NULL;
+		assert_int_equal(auth_step(c, &ok), 4);
+		assert_int_equal(prepare(c, &ok), 0x9000);
+		assert_int_equal(rsp_error(c, 0xBF21), 4);
+	}
 	/* malformed AuthenticateServer requests: no session afterwards either */
 	static const char *const bad[] = {"BF3800", "BF380430020500", "BF38053003800101",
 	                                  "BF380A3003800101"

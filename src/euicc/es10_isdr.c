@@ -799,14 +799,22 @@ static void reset_session(orsp_euicc *e)
 	orsp_wipe(e->upp, sizeof(e->upp));
 }
 
-/* AuthenticateServer (§5.7.13) */
+/* The largest ctxParams1 (CtxParamsForCommonAuthentication: a matchingId, at most an
+ * activation code's 255 characters, and the deviceInfo) AuthenticateServer takes. */
+#define CTX_PARAMS1_MAX 512
+
+/* AuthenticateServer (§5.7.13). Every answer but the AuthenticateResponseOk ends the
+ * session: the euiccChallenge is used once, also when the eUICC fails inside. */
 static orsp_err authenticate_server(orsp_euicc *e, const orsp_tlv *req, orsp_writer *w)
 {
 	orsp_tlv s1, fsig, pkid, fcert, ctxp, f;
 	orsp_reader r;
 	orsp_cert *cert = NULL;
 	orsp_ec_key *pub = NULL;
-	uint8_t sig[ORSP_EC_SIG_LEN], tid[16] = {0}, schal[16] = {0}, buf[1024];
+	/* euiccSigned1: transactionId, serverAddress, serverChallenge, euiccInfo2 (under 384
+	 * bytes with ORSP_EUICC_MAX_CI CIs), ctxParams1 */
+	uint8_t sig[ORSP_EC_SIG_LEN], tid[16] = {0}, schal[16] = {0},
+	                              buf[64 + ORSP_EUICC_ADDR_MAX + 384 + CTX_PARAMS1_MAX];
 	size_t tid_len = 0;
 	char addr[ORSP_EUICC_ADDR_MAX] = "";
 	bool chal_ok = false, known_ci = false;
@@ -816,7 +824,8 @@ static orsp_err authenticate_server(orsp_euicc *e, const orsp_tlv *req, orsp_wri
 	orsp_reader_init(&r, req->value.p, req->value.len);
 	if (orsp_der_expect(&r, 0x30, &s1) || orsp_der_read(&r, &fsig) || fsig.tag != 0x5F37 ||
 	    fsig.value.len != 64 || orsp_der_expect(&r, 0x04, &pkid) ||
-	    orsp_der_expect(&r, 0x30, &fcert) || orsp_der_expect(&r, 0xA0, &ctxp))
+	    orsp_der_expect(&r, 0x30, &fcert) || orsp_der_expect(&r, 0xA0, &ctxp) ||
+	    ctxp.raw.len > CTX_PARAMS1_MAX)
 		code = 127;
 	if (!code) {
 		orsp_reader sr;
@@ -859,6 +868,21 @@ static orsp_err authenticate_server(orsp_euicc *e, const orsp_tlv *req, orsp_wri
 	}
 	if (!code && !chal_ok)
 		code = 6; /* euiccChallengeMismatch */
+	/* EuiccSigned1 { transactionId, serverAddress, serverChallenge, euiccInfo2, ctxParams1 } */
+	orsp_writer sw;
+	orsp_writer_init(&sw, buf, sizeof(buf));
+	if (!code) {
+		orsp_der_mark m = orsp_der_begin(&sw, 0x30);
+		orsp_der_put_tlv(&sw, 0x80, tid, tid_len);
+		put_str(&sw, 0x83, addr);
+		orsp_der_put_tlv(&sw, 0x84, schal, 16);
+		info2(e, &sw);
+		orsp_write_bytes(&sw, ctxp.raw.p, ctxp.raw.len);
+		orsp_der_end(&sw, m);
+		if (orsp_writer_status(&sw) || sign(e, buf, sw.len, sig))
+			code =
+			    127; /* undefinedError: failed inside; the session ends all the same */
+	}
 	if (code) {
 		orsp_der_mark m = orsp_der_begin(w, 0xBF38), x = orsp_der_begin(w, 0xA1);
 		orsp_der_put_tlv(w, 0x80, tid, tid_len ? tid_len : 1);
@@ -869,37 +893,26 @@ static orsp_err authenticate_server(orsp_euicc *e, const orsp_tlv *req, orsp_wri
 		reset_session(e);
 		goto out;
 	}
+	{
+		orsp_der_mark m = orsp_der_begin(w, 0xBF38), ok = orsp_der_begin(w, 0xA0);
+		orsp_write_bytes(w, buf, sw.len);
+		orsp_der_put_tlv(w, 0x5F37, sig, 64);
+		orsp_write_bytes(w, e->cert, e->cert_len);
+		orsp_write_bytes(w, e->eum, e->eum_len);
+		orsp_der_end(w, ok);
+		orsp_der_end(w, m);
+	}
+	if ((err = orsp_writer_status(w))) { /* not answered: no session either */
+		reset_session(e);
+		goto out;
+	}
 	/* the session: the SM-DP+ OID (for CancelSession) from CERT.DPauth */
 	memcpy(e->s.tid, tid, tid_len);
 	e->s.tid_len = tid_len;
 	snprintf(e->s.server_addr, sizeof(e->s.server_addr), "%s", addr);
+	memcpy(e->s.sig1, sig, sizeof(sig));
 	if (orsp_cert_rid(cert, e->s.smdp_oid, sizeof(e->s.smdp_oid), &e->s.smdp_oid_len))
 		orsp_err_clear();
-	/* EuiccSigned1 { transactionId, serverAddress, serverChallenge, euiccInfo2, ctxParams1 } */
-	{
-		orsp_writer sw;
-		orsp_der_mark m;
-		orsp_writer_init(&sw, buf, sizeof(buf));
-		m = orsp_der_begin(&sw, 0x30);
-		orsp_der_put_tlv(&sw, 0x80, tid, tid_len);
-		put_str(&sw, 0x83, addr);
-		orsp_der_put_tlv(&sw, 0x84, schal, 16);
-		info2(e, &sw);
-		orsp_write_bytes(&sw, ctxp.raw.p, ctxp.raw.len);
-		orsp_der_end(&sw, m);
-		if ((err = orsp_writer_status(&sw)) || (err = sign(e, buf, sw.len, e->s.sig1)))
-			goto out;
-		m = orsp_der_begin(w, 0xBF38);
-		{
-			orsp_der_mark ok = orsp_der_begin(w, 0xA0);
-			orsp_write_bytes(w, buf, sw.len);
-			orsp_der_put_tlv(w, 0x5F37, e->s.sig1, 64);
-			orsp_write_bytes(w, e->cert, e->cert_len);
-			orsp_write_bytes(w, e->eum, e->eum_len);
-			orsp_der_end(w, ok);
-		}
-		orsp_der_end(w, m);
-	}
 	e->s.step = S_AUTH;
 out:
 	orsp_ec_free(pub);
