@@ -1305,12 +1305,21 @@ static void test_memory_reset(void **state)
 	/* again: nothingToDelete */
 	assert_int_equal(es10_hex(c, "BF340482020780"), 0x9000);
 	assert_int_equal(rsp_code(c, 0xBF34), 1);
-	/* resetDefaultSmdpAddress */
+	/* resetDefaultSmdpAddress: back to the provisioned address (SMDP_ADDR), not empty;
+	 * again, or with the address never changed: nothingToDelete */
+	assert_int_equal(es10_hex(c, "BF340482020520"), 0x9000);
+	assert_int_equal(rsp_code(c, 0xBF34), 1);
+	assert_int_equal(es10_hex(c, "BF3F0C800A6F746865722E686F7374"), 0x9000); /* other.host */
+	assert_int_equal(rsp_code(c, 0xBF3F), 0);
 	assert_int_equal(es10_hex(c, "BF340482020520"), 0x9000);
 	assert_int_equal(rsp_code(c, 0xBF34), 0);
 	card_reopen(c);
 	assert_int_equal(es10_hex(c, "BF3C00"), 0x9000);
-	assert_false(find_tlv(rsp_value(c, 0xBF3C), 0x80, &f));
+	assert_true(find_tlv(rsp_value(c, 0xBF3C), 0x80, &f));
+	assert_int_equal(f.value.len, strlen(SMDP_ADDR));
+	assert_memory_equal(f.value.p, SMDP_ADDR, f.value.len);
+	assert_int_equal(es10_hex(c, "BF340482020520"), 0x9000);
+	assert_int_equal(rsp_code(c, 0xBF34), 1);
 	/* no resetOptions */
 	assert_int_equal(es10_hex(c, "BF3400"), 0x9000);
 	assert_int_equal(rsp_code(c, 0xBF34), 127);

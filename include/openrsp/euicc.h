@@ -459,6 +459,7 @@ typedef struct orsp_euicc {
 	uint8_t sign_ski[20]; /* the CI of our own certificate chain */
 	size_t sign_ski_len;
 	char default_dp[ORSP_EUICC_ADDR_MAX];
+	char factory_dp[ORSP_EUICC_ADDR_MAX]; /* the one provisioned ("ecasd"), "" none */
 	orsp_euicc_profile_rec profiles[ORSP_EUICC_MAX_PROFILES];
 	orsp_euicc_notification_rec notifs[ORSP_EUICC_MAX_NOTIFICATIONS];
 	uint32_t next_seq, next_isdp;

@@ -493,8 +493,12 @@ static orsp_err load_identity(orsp_euicc *e, orsp_slice rec, const orsp_euicc_id
 					e->n_ci++;
 				orsp_cert_free(ci);
 			}
-		} else if (f.tag == 0x0C && !e->default_dp[0]) {
-			copy_str(f.value, e->default_dp, sizeof(e->default_dp));
+		} else if (f.tag == 0x0C) {
+			/* the initial value eUICCMemoryReset goes back to; the current one is in
+			 * the isdr record */
+			copy_str(f.value, e->factory_dp, sizeof(e->factory_dp));
+			if (!e->default_dp[0])
+				copy_str(f.value, e->default_dp, sizeof(e->default_dp));
 		}
 	}
 	if (!err && (!e->sk || !e->cert_len || !e->eum_len || !e->n_ci))
@@ -1698,7 +1702,8 @@ static orsp_err cancel_session(orsp_euicc *e, const orsp_tlv *req, orsp_writer *
 }
 
 /* eUICCMemoryReset (§5.7.19): resetOptions [2] BIT STRING { deleteOperationalProfiles(0),
- * deleteFieldLoadedTestProfiles(1), resetDefaultSmdpAddress(2) }; everything in one commit. */
+ * deleteFieldLoadedTestProfiles(1), resetDefaultSmdpAddress(2) }; everything in one commit;
+ * nothingToDelete when none of it changes anything. */
 static orsp_err memory_reset(orsp_euicc *e, const orsp_tlv *req, orsp_writer *w)
 {
 	orsp_euicc_record recs[2 * ORSP_EUICC_MAX_PROFILES];
@@ -1727,8 +1732,9 @@ static orsp_err memory_reset(orsp_euicc *e, const orsp_tlv *req, orsp_writer *w)
 		memset(p, 0, sizeof(*p));
 		any = true;
 	}
-	if ((opts & 0x20) && e->default_dp[0]) {
-		memset(e->default_dp, 0, sizeof(e->default_dp));
+	/* resetDefaultSmdpAddress: back to its initial (provisioned) value (§5.7.19) */
+	if ((opts & 0x20) && strcmp(e->default_dp, e->factory_dp)) {
+		snprintf(e->default_dp, sizeof(e->default_dp), "%s", e->factory_dp);
 		any = true;
 	}
 	if (!any)
