@@ -1338,11 +1338,14 @@ static void test_malformed(void **state)
 		int code;
 	} bad[] = {
 	    {"BF3103A00100", 0, -1},                         /* A0 holding half a TLV */
-	    {"BF3105A0035A0101", 0xBF31, 1},                 /* ICCID of 1 byte: not found */
-	    {"BF31025A00", 0xBF31, 1},                       /* no A0 */
-	    {"BF3204A0024F00", 0xBF32, 1},                   /* empty AID */
-	    {"BF33035A0112", 0xBF33, 1},                     /* short ICCID */
-	    {"BF33024F00", 0xBF33, 1},                       /* empty AID */
+	    {"BF3108A0035A0101810100", 0xBF31, 127},         /* ICCID of 1 byte: malformed */
+	    {"BF31055A00810100", 0xBF31, 127},               /* no A0 */
+	    {"BF3207A0024F00810100", 0xBF32, 127},           /* empty AID */
+	    {"BF3208A0038001008101FF", 0xBF32, 127},         /* neither AID nor ICCID */
+	    {"BF3208A000810100810100", 0xBF32, 127},         /* A0 empty, refreshFlag twice */
+	    {"BF33035A0112", 0xBF33, 127},                   /* short ICCID */
+	    {"BF33024F00", 0xBF33, 127},                     /* empty AID */
+	    {"BF3303800100", 0xBF33, 127},                   /* neither AID nor ICCID */
 	    {"BF330100", 0, -1},                             /* not a TLV inside */
 	    {"BF2903800100", 0xBF29, 127},                   /* SetNickname without the ICCID */
 	    {"BF290C5A0A98001032547698103214", 0xBF29, 127}, /* no nickname */
@@ -1382,6 +1385,23 @@ static void test_malformed(void **state)
 			assert_int_equal(rsp_error(c, 0xBF21), bad[i].code);
 		} else {
 			assert_int_equal(rsp_code(c, bad[i].tag), bad[i].code);
+		}
+	}
+	/* DisableProfile of the enabled profile, but without its mandatory refreshFlag, with a
+	 * refreshFlag that is not a DER BOOLEAN, or with bytes after it: not executed */
+	{
+		static const char *const tail[] = {"", "810101", "8101FF0500"};
+		uint8_t ef[10];
+		assert_int_equal(orsp_iccid_encode_ef(ICCID_A, ef), ORSP_OK);
+		for (size_t i = 0; i < sizeof(tail) / sizeof(tail[0]); i++) {
+			char hex[96];
+			size_t tl = strlen(tail[i]) / 2;
+			int n = snprintf(hex, sizeof(hex), "BF32%02zXA00C5A0A", 14 + tl);
+			for (int k = 0; k < 10; k++)
+				n += snprintf(hex + n, sizeof(hex) - (size_t)n, "%02X", ef[k]);
+			snprintf(hex + n, sizeof(hex) - (size_t)n, "%s", tail[i]);
+			assert_int_equal(es10_hex(c, hex), 0x9000);
+			assert_int_equal(rsp_code(c, 0xBF32), 127);
 		}
 	}
 	/* an unknown function is 6A81; a TLV that is not ES10 too */

@@ -1411,28 +1411,46 @@ static orsp_err result(orsp_writer *w, uint32_t tag, int code)
 	return ORSP_OK;
 }
 
-static orsp_euicc_profile_rec *target(orsp_euicc *e, orsp_slice ident)
+/* A profile identifier, CHOICE { isdpAid 4F OctetTo16, iccid 5A Iccid (10 bytes) }: exactly
+ * one such TLV, else false (the request is malformed: undefinedError). *p is the profile it
+ * names, NULL none (iccidOrAidNotFound). */
+static bool target(orsp_euicc *e, orsp_slice ident, orsp_euicc_profile_rec **p)
 {
 	orsp_tlv t;
-	if (orsp_der_parse_one(ident, &t))
-		return NULL;
-	if (t.tag == 0x4F)
-		return find_profile(e, t.value, (orsp_slice){0});
-	if (t.tag == 0x5A)
-		return find_profile(e, (orsp_slice){0}, t.value);
-	return NULL;
+
+	*p = NULL;
+	if (orsp_der_parse_one(ident, &t)) {
+		orsp_err_clear();
+		return false;
+	}
+	if (t.tag == 0x4F && t.value.len >= 1 && t.value.len <= 16)
+		*p = find_profile(e, t.value, (orsp_slice){0});
+	else if (t.tag == 0x5A && t.value.len == 10)
+		*p = find_profile(e, (orsp_slice){0}, t.value);
+	else
+		return false;
+	return true;
 }
 
+/* EnableProfile / DisableProfile: { profileIdentifier [0] CHOICE, refreshFlag [1] BOOLEAN },
+ * both mandatory, nothing after them. The refreshFlag is checked and has no effect: the
+ * USIM of the newly enabled profile is there at once, with no REFRESH to wait for. */
 static orsp_err enable_disable(orsp_euicc *e, const orsp_tlv *req, orsp_writer *w, bool enable)
 {
-	orsp_tlv id;
+	orsp_tlv id, rf;
 	orsp_reader r;
 	orsp_euicc_profile_rec *p, *cur;
 	uint32_t tag = enable ? 0xBF31 : 0xBF32;
 	orsp_err err;
 
 	orsp_reader_init(&r, req->value.p, req->value.len);
-	if (orsp_der_expect(&r, 0xA0, &id) || !(p = target(e, id.value)))
+	if (orsp_der_expect(&r, 0xA0, &id) || orsp_der_expect(&r, 0x81, &rf) || rf.value.len != 1 ||
+	    (rf.value.p[0] != 0x00 && rf.value.p[0] != 0xFF) || orsp_reader_remaining(&r) ||
+	    !target(e, id.value, &p)) {
+		orsp_err_clear();
+		return result(w, tag, 127); /* undefinedError */
+	}
+	if (!p)
 		return result(w, tag, 1); /* iccidOrAidNotFound */
 	cur = enabled_profile(e);
 	if (enable ? p->enabled : !p->enabled)
@@ -1464,11 +1482,13 @@ fail:
 
 static orsp_err delete_profile(orsp_euicc *e, const orsp_tlv *req, orsp_writer *w)
 {
-	orsp_euicc_profile_rec *p = target(e, req->value);
+	orsp_euicc_profile_rec *p;
 	orsp_euicc_record recs[2];
 	char n1[16], n2[16];
 	orsp_err err;
 
+	if (!target(e, req->value, &p))
+		return result(w, 0xBF33, 127); /* undefinedError */
 	if (!p)
 		return result(w, 0xBF33, 1);
 	if (p->enabled)
