@@ -526,10 +526,11 @@ void get_challenge(card *c)
 
 uint16_t authenticate(card *c, const dl_opts *o)
 {
-	uint8_t s1[256], req[4096], sig[64];
+	uint8_t s1[512], req[4096], sig[64];
 	orsp_writer w;
 	orsp_der_mark m, ctx, di;
 	const char *mid = c->matching_id ? c->matching_id : "";
+	const char *addr = o->server_addr ? o->server_addr : SMDP_ADDR;
 
 	assert_int_equal(orsp_random(c->tid, 16), ORSP_OK);
 	c->tid_len = 16;
@@ -542,7 +543,7 @@ uint16_t authenticate(card *c, const dl_opts *o)
 	if (o->wrong_echal)
 		ech[3] ^= 1;
 	orsp_der_put_tlv(&w, 0x81, ech, 16);
-	orsp_der_put_tlv(&w, 0x83, SMDP_ADDR, strlen(SMDP_ADDR));
+	orsp_der_put_tlv(&w, 0x83, addr, strlen(addr));
 	orsp_der_put_tlv(&w, 0x84, c->schal, 16);
 	orsp_der_end(&w, m);
 	assert_int_equal(orsp_writer_status(&w), ORSP_OK);
@@ -580,6 +581,8 @@ uint16_t authenticate(card *c, const dl_opts *o)
 	orsp_der_put_tlv(&w, 0xA1, "", 0);
 	orsp_der_end(&w, di);
 	orsp_der_end(&w, ctx);
+	if (o->auth_trailing)
+		orsp_der_put_tlv(&w, 0x05, "", 0);
 	orsp_der_end(&w, m);
 	assert_int_equal(orsp_writer_status(&w), ORSP_OK);
 	return store_data(c, req, w.len);
@@ -678,11 +681,14 @@ uint16_t prepare(card *c, const dl_opts *o)
 	orsp_write_bytes(&w, s2, n);
 	orsp_der_put_tlv(&w, 0x5F37, sig, 64);
 	if (o->hash_cc)
-		orsp_der_put_tlv(&w, 0x04, "0123456789abcdef0123456789abcdef", 32);
+		orsp_der_put_tlv(&w, 0x04, "0123456789abcdef0123456789abcdef",
+		                 o->hash_cc_len ? o->hash_cc_len : 32);
 	if (o->pb_cert_as_auth)
 		orsp_write_bytes(&w, c->auth_cert, c->auth_cert_len);
 	else
 		orsp_write_bytes(&w, pb_cert, pb_cert_len);
+	if (o->prep_trailing)
+		orsp_der_put_tlv(&w, 0x05, "", 0);
 	orsp_der_end(&w, m);
 	if (o->other_smdp_pb) {
 		orsp_ec_free(pb);

@@ -170,8 +170,12 @@ typedef struct dl_opts {
 	/* AuthenticateServer */
 	bool bad_sig1, wrong_echal, unknown_ci, wrong_auth_cert, no_challenge;
 	bool untrusted_auth_cert; /* CERT.DPauth under the other curve's CI (not trusted) */
+	const char *server_addr;  /* serverAddress in serverSigned1; NULL: SMDP_ADDR */
+	bool auth_trailing;       /* a field after ctxParams1 */
 	/* PrepareDownload */
 	bool bad_sig2, wrong_tid2, cc_required, hash_cc, pb_cert_as_auth;
+	size_t hash_cc_len;      /* with hash_cc: its length; 0: 32 */
+	bool prep_trailing;      /* a field after CERT.DPpb */
 	bool big_signed2;        /* an unknown extension making smdpSigned2 large, bad signature */
 	bool other_smdp_pb;      /* CERT.DPpb of another SM-DP+ (SGP.26 DP2, OID 2.999.12) */
 	const uint8_t *bpp_otpk; /* bppEuiccOtpk in smdpSigned2 (a retry), 65 bytes */

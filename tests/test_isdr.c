@@ -668,6 +668,14 @@ static void test_bpp_without_session(void **state)
 	card_free(c);
 }
 
+/* 254 characters: one more than ORSP_EUICC_ADDR_MAX keeps (an FQDN has at most 253) */
+#define LONG_ADDR                                                                                  \
+	"a123456789.b123456789.c123456789.d123456789.e123456789.f123456789.g123456789."            \
+	"h123456789.i123456789.j123456789.k123456789.l123456789.m123456789.n123456789."            \
+	"o123456789.p123456789.q123456789.r123456789.s123456789.t123456789.u123456789."            \
+	"v123456789.w12345678900"
+_Static_assert(sizeof(LONG_ADDR) == ORSP_EUICC_ADDR_MAX + 1, "254 characters");
+
 /* AuthenticateServer: one failing check at a time, with its AuthenticateErrorCode. */
 static void test_authenticate_errors(void **state)
 {
@@ -681,6 +689,8 @@ static void test_authenticate_errors(void **state)
 	    {{.wrong_auth_cert = true}, 1},     /* invalidCertificate: DPpb is not DPauth */
 	    {{.no_challenge = true}, 4},        /* noSessionContext */
 	    {{.untrusted_auth_cert = true}, 1}, /* invalidCertificate: another CI's DPauth */
+	    {{.auth_trailing = true}, 127},     /* a field after ctxParams1 */
+	    {{.server_addr = LONG_ADDR}, 127},  /* serverAddress of 254 bytes: not cut, refused */
 	};
 	card *c = card_new();
 	(void)state;
@@ -805,6 +815,9 @@ static void test_prepare_errors(void **state)
 	    {{.other_smdp_pb = true}, 1},   /* CERT.DPpb of another SM-DP+ than CERT.DPauth's */
 	    {{.cc_required = true}, 127},   /* hashCc missing although required */
 	    {{.hash_cc = true}, 127},       /* hashCc given although not required */
+	    {{.hash_cc = true, .hash_cc_len = 31}, 127}, /* not an Octet32, not required */
+	    {{.cc_required = true, .hash_cc = true, .hash_cc_len = 33}, 127}, /* nor required */
+	    {{.prep_trailing = true}, 127}, /* a field after CERT.DPpb */
 	};
 	card *c = card_new();
 	(void)state;
@@ -1355,6 +1368,23 @@ static void test_malformed(void **state)
 	    {"BF41028000", 0xBF41, 5},                       /* CancelSession, no session */
 	    {"BF21023000", 0xBF21, 127}, /* PrepareDownload: not its structure */
 	    {"BF2D025C", 0, -1},         /* truncated */
+	    /* GetProfilesInfo, ListNotification, RetrieveNotificationsList: a filter that is
+	     * not one is refused, not taken as "no filter" (their error is [1] code) */
+	    {"BF2D04A0028000", 0xBF2D, 1},       /* unknown searchCriteria: incorrectInputValues */
+	    {"BF2D04A0025A00", 0xBF2D, 1},       /* empty ICCID */
+	    {"BF2D06A00495020002", 0xBF2D, 1},   /* profileClass of 2 bytes */
+	    {"BF2D05A003950103", 0xBF2D, 1},     /* profileClass 3: none */
+	    {"BF2D06A0025A00A000", 0xBF2D, 127}, /* searchCriteria twice */
+	    {"BF2D028000", 0xBF2D, 127},         /* unknown field */
+	    {"BF2803800100", 0xBF28, 127},       /* ListNotification: wrong tag */
+	    {"BF2803810100", 0xBF28, 127},       /* an empty NotificationEvent */
+	    {"BF280581030780FF", 0xBF28, 127},   /* two content octets */
+	    {"BF2804810208FF", 0xBF28, 127},     /* 8 unused bits */
+	    {"BF2B03810101", 0xBF2B, 127},       /* RetrieveNotificationsList: no [0] */
+	    {"BF2B02A000", 0xBF2B, 127},         /* empty searchCriteria */
+	    {"BF2B04A0028200", 0xBF2B, 127},     /* unknown criterion */
+	    {"BF2B05A003810100", 0xBF2B, 127},   /* an empty NotificationEvent */
+	    {"BF2B06A00281008000", 0xBF2B, 127}, /* bytes after searchCriteria */
 	    {"BF36", 0, -1},
 	    {"BF3601", 0, -1},
 	    {"BF2E", 0, -1},
@@ -1383,6 +1413,14 @@ static void test_malformed(void **state)
 			assert_int_equal((int)v, bad[i].code);
 		} else if (bad[i].tag == 0xBF21) {
 			assert_int_equal(rsp_error(c, 0xBF21), bad[i].code);
+		} else if (bad[i].tag == 0xBF2D || bad[i].tag == 0xBF28 || bad[i].tag == 0xBF2B) {
+			orsp_tlv f;
+			uint64_t v;
+			orsp_slice rv = rsp_value(c, bad[i].tag);
+			assert_true(find_tlv(rv, 0x81, &f));
+			assert_int_equal(rv.len, f.raw.len); /* no list */
+			assert_int_equal(orsp_der_uint(f.value, &v), ORSP_OK);
+			assert_int_equal((int)v, bad[i].code);
 		} else {
 			assert_int_equal(rsp_code(c, bad[i].tag), bad[i].code);
 		}
@@ -1411,8 +1449,14 @@ static void test_malformed(void **state)
 	assert_int_equal(orsp_euicc_notification_count(&c->e), notifs);
 	assert_int_equal(orsp_euicc_profile_count(&c->e), 1);
 	assert_string_equal(enabled_iccid(c), ICCID_A);
-	/* GetProfilesInfo with an ICCID that matches nothing: an empty list */
-	assert_int_equal(profiles_info_count(c, "BF2D04A0025A00"), 0);
+	/* GetProfilesInfo with an ICCID that matches nothing: an empty list; ListNotification
+	 * and RetrieveNotificationsList with well-formed filters still answer */
+	assert_int_equal(profiles_info_count(c, "BF2D0EA00C5A0A98001032547698103294"), 0);
+	assert_int_equal(profiles_info_count(c, "BF2D05A003950102"), 1);
+	assert_int_equal(es10_hex(c, "BF2804810204F0"), 0x9000);
+	(void)rsp_value(c, 0xBF28);
+	assert_int_equal(es10_hex(c, "BF2B06A004810204F0"), 0x9000);
+	(void)rsp_value(c, 0xBF2B);
 	card_free(c);
 }
 

@@ -829,7 +829,7 @@ static orsp_err authenticate_server(orsp_euicc *e, const orsp_tlv *req, orsp_wri
 	if (orsp_der_expect(&r, 0x30, &s1) || orsp_der_read(&r, &fsig) || fsig.tag != 0x5F37 ||
 	    fsig.value.len != 64 || orsp_der_expect(&r, 0x04, &pkid) ||
 	    orsp_der_expect(&r, 0x30, &fcert) || orsp_der_expect(&r, 0xA0, &ctxp) ||
-	    ctxp.raw.len > CTX_PARAMS1_MAX)
+	    ctxp.raw.len > CTX_PARAMS1_MAX || orsp_reader_remaining(&r))
 		code = 127;
 	if (!code) {
 		orsp_reader sr;
@@ -845,9 +845,12 @@ static orsp_err authenticate_server(orsp_euicc *e, const orsp_tlv *req, orsp_wri
 			} else if (f.tag == 0x81 && f.value.len == 16)
 				chal_ok =
 				    e->s.step == S_CHAL && orsp_ct_eq(f.value.p, e->s.echal, 16);
-			else if (f.tag == 0x83)
+			else if (f.tag == 0x83 && f.value.len < sizeof(addr))
 				copy_str(f.value, addr, sizeof(addr));
-			else if (f.tag == 0x84 && f.value.len == 16)
+			else if (f.tag == 0x83) { /* longer than an FQDN: not cut and signed */
+				code = 127;
+				break;
+			} else if (f.tag == 0x84 && f.value.len == 16)
 				memcpy(schal, f.value.p, 16);
 		}
 		if (!tid_len)
@@ -940,13 +943,13 @@ static orsp_err prepare_download(orsp_euicc *e, const orsp_tlv *req, orsp_writer
 	    fsig.value.len != 64 || orsp_der_read(&r, &f))
 		code = 127;
 	if (!code && f.tag == 0x04) {
-		hcc = f;
-		if (orsp_der_read(&r, &f))
+		hcc = f; /* hashCc: Octet32 */
+		if (hcc.value.len != 32 || orsp_der_read(&r, &f))
 			code = 127;
 	}
 	if (!code) {
 		fcert = f;
-		if (fcert.tag != 0x30)
+		if (fcert.tag != 0x30 || orsp_reader_remaining(&r))
 			code = 127;
 	}
 	if (!code && e->s.step != S_AUTH)
@@ -994,7 +997,7 @@ static orsp_err prepare_download(orsp_euicc *e, const orsp_tlv *req, orsp_writer
 	}
 	if (!code && !tid_ok)
 		code = 5; /* invalidTransactionId */
-	if (!code && cc_required != (hcc.value.len == 32))
+	if (!code && cc_required != (hcc.value.p != NULL))
 		code = 127;
 	if (code) {
 		orsp_der_mark m = orsp_der_begin(w, 0xBF21), x = orsp_der_begin(w, 0xA1);
@@ -1028,7 +1031,7 @@ static orsp_err prepare_download(orsp_euicc *e, const orsp_tlv *req, orsp_writer
 		m = orsp_der_begin(&sw, 0x30);
 		orsp_der_put_tlv(&sw, 0x80, e->s.tid, e->s.tid_len);
 		orsp_der_put_tlv(&sw, 0x5F49, pt, sizeof(pt));
-		if (hcc.value.len == 32)
+		if (hcc.value.p)
 			orsp_der_put_tlv(&sw, 0x04, hcc.value.p, 32);
 		orsp_der_end(&sw, m);
 		if ((err = orsp_writer_status(&sw)))
@@ -1526,19 +1529,50 @@ static bool want(const orsp_tlv *taglist, uint32_t tag)
 	return false;
 }
 
+/* A list function's error answer: tag { [1] code } (ProfileInfoListError,
+ * listNotificationsResultError, notificationsListResultError). */
+static orsp_err list_error(orsp_writer *w, uint32_t tag, int code)
+{
+	orsp_der_mark m = orsp_der_begin(w, tag);
+	orsp_der_put_uint(w, 0x81, (uint64_t)code);
+	orsp_der_end(w, m);
+	orsp_err_clear();
+	return ORSP_OK;
+}
+
+/* A NotificationEvent filter: a DER BIT STRING of one content octet with a bit set. */
+static bool event_filter(const orsp_tlv *f, uint8_t *filter)
+{
+	if (f->value.len != 2 || f->value.p[0] > 7 || !f->value.p[1])
+		return false;
+	*filter = f->value.p[1];
+	return true;
+}
+
+/* GetProfilesInfo: { searchCriteria [0] CHOICE { 4F OctetTo16, 5A Iccid, 95 ProfileClass }
+ * OPTIONAL, tagList 5C OPTIONAL }. A searchCriteria that is none of these is
+ * incorrectInputValues (1), not "no filter"; any other field undefinedError (127). */
 static orsp_err profiles_info(orsp_euicc *e, const orsp_tlv *req, orsp_writer *w)
 {
-	orsp_tlv f, tl = {0}, crit = {0};
+	orsp_tlv f, tl = {0}, crit = {0}, c = {0};
 	orsp_reader r;
 	orsp_der_mark m, l;
 
 	orsp_reader_init(&r, req->value.p, req->value.len);
-	while (orsp_reader_remaining(&r) && !orsp_der_read(&r, &f)) {
+	while (orsp_reader_remaining(&r)) {
+		if (orsp_der_read(&r, &f) || (f.tag == 0xA0 && (crit.raw.p || tl.raw.p)) ||
+		    (f.tag == 0x5C && tl.raw.p) || (f.tag != 0xA0 && f.tag != 0x5C))
+			return list_error(w, 0xBF2D, 127);
 		if (f.tag == 0x5C)
 			tl = f;
-		else if (f.tag == 0xA0)
+		else
 			crit = f;
 	}
+	if (crit.raw.p && (orsp_der_parse_one(crit.value, &c) ||
+	                   !((c.tag == 0x4F && c.value.len >= 1 && c.value.len <= 16) ||
+	                     (c.tag == 0x5A && c.value.len == 10) ||
+	                     (c.tag == 0x95 && c.value.len == 1 && c.value.p[0] <= 2))))
+		return list_error(w, 0xBF2D, 1); /* incorrectInputValues */
 	m = orsp_der_begin(w, 0xBF2D);
 	l = orsp_der_begin(w, 0xA0);
 	for (size_t i = 0; i < ORSP_EUICC_MAX_PROFILES; i++) {
@@ -1546,10 +1580,7 @@ static orsp_err profiles_info(orsp_euicc *e, const orsp_tlv *req, orsp_writer *w
 		orsp_der_mark pi;
 		if (!p->used)
 			continue;
-		if (crit.value.p) {
-			orsp_tlv c;
-			if (orsp_der_parse_one(crit.value, &c))
-				continue;
+		if (crit.raw.p) {
 			if (c.tag == 0x4F && (c.value.len != p->aid_len || memcmp(c.value.p, p->aid, c.value.len)))
 				continue;
 			if (c.tag == 0x5A && (c.value.len != 10 || memcmp(c.value.p, p->iccid, 10)))
@@ -1592,8 +1623,11 @@ static orsp_err list_notifications(orsp_euicc *e, const orsp_tlv *req, orsp_writ
 	uint8_t filter = 0;
 	orsp_der_mark m, l;
 
-	if (!orsp_der_parse_one(req->value, &f) && f.tag == 0x81 && f.value.len == 2)
-		filter = f.value.p[1];
+	/* { profileManagementOperation [1] NotificationEvent OPTIONAL }: a filter that is not
+	 * one is undefinedError, not "no filter" */
+	if (req->value.len &&
+	    (orsp_der_parse_one(req->value, &f) || f.tag != 0x81 || !event_filter(&f, &filter)))
+		return list_error(w, 0xBF28, 127);
 	m = orsp_der_begin(w, 0xBF28);
 	l = orsp_der_begin(w, 0xA0);
 	for (size_t i = 0; i < ORSP_EUICC_MAX_NOTIFICATIONS; i++) {
@@ -1615,12 +1649,16 @@ static orsp_err retrieve_notifications(orsp_euicc *e, const orsp_tlv *req, orsp_
 	size_t found = 0;
 	orsp_der_mark m, l;
 
-	if (!orsp_der_parse_one(req->value, &crit) && crit.tag == 0xA0 &&
-	    !orsp_der_parse_one(crit.value, &c)) {
+	/* { searchCriteria [0] CHOICE { seqNumber [0], profileManagementOperation [1] }
+	 * OPTIONAL }: anything else is undefinedError, not "every notification" */
+	if (req->value.len) {
+		if (orsp_der_parse_one(req->value, &crit) || crit.tag != 0xA0 ||
+		    orsp_der_parse_one(crit.value, &c))
+			return list_error(w, 0xBF2B, 127);
 		if (c.tag == 0x80 && !orsp_der_uint(c.value, &seq))
 			by_seq = true;
-		else if (c.tag == 0x81 && c.value.len == 2)
-			filter = c.value.p[1];
+		else if (c.tag != 0x81 || !event_filter(&c, &filter))
+			return list_error(w, 0xBF2B, 127);
 	}
 	m = orsp_der_begin(w, 0xBF2B);
 	l = orsp_der_begin(w, 0xA0);
