@@ -429,6 +429,39 @@ static void test_e2e_foreign_notifications(void **state)
 	orsp_stmt_finalize(st);
 }
 
+/* A full notification list: the eUICC refuses the next enable (it must record its
+ * notification and has no room), the LPA's message says so and what to do, and once the
+ * notifications are delivered the enable goes through. */
+static void test_e2e_notifications_full(void **state)
+{
+	fx *f = *state;
+	char iccid[21];
+	size_t sent = 0, pending = 0;
+	orsp_lpa_notification no[ORSP_LPA_MAX_NOTIFICATIONS];
+	orsp_err e;
+
+	order(f, NULL, NULL);
+	assert_int_equal(download(f, f->prof.matching_id, NULL, iccid), ORSP_OK);
+	assert_int_equal(orsp_lpa_process_notifications(&f->c, &f->server, &sent), ORSP_OK);
+	for (;;) {
+		assert_int_equal(orsp_lpa_notifications(&f->c, no, ORSP_ARRAY_LEN(no), &pending),
+		                 ORSP_OK);
+		if (pending == ORSP_EUICC_MAX_NOTIFICATIONS)
+			break;
+		assert_int_equal(pending % 2 == 0 ? orsp_lpa_enable(&f->c, iccid)
+		                                  : orsp_lpa_disable(&f->c, iccid),
+		                 ORSP_OK);
+	}
+	/* 16 pending, the profile disabled: enabling it needs a 17th */
+	e = orsp_lpa_enable(&f->c, iccid);
+	assert_int_equal(e, ORSP_E_STATE);
+	assert_non_null(strstr(orsp_err_detail(), "undefinedError (127) with 16 notifications "
+	                                          "pending; a full notification list"));
+	assert_int_equal(orsp_lpa_process_notifications(&f->c, &f->server, &sent), ORSP_OK);
+	assert_int_equal(sent, ORSP_EUICC_MAX_NOTIFICATIONS);
+	assert_int_equal(orsp_lpa_enable(&f->c, iccid), ORSP_OK);
+}
+
 static void test_e2e_cc(void **state)
 {
 	fx *f = *state;
@@ -792,6 +825,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_e2e, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_e2e_foreign_notifications, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_e2e_notifications_full, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_e2e_cc, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_e2e_address_case, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_e2e_server_trouble, setup, teardown),

@@ -1,6 +1,7 @@
 /* openrsp lpa: the ES10 driver — logical channel, ISD-R selection, STORE DATA chaining,
  * GET RESPONSE, and the ES10b/c functions (SGP.22 §5.7) with strict response parsing. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "lpa_internal.h"
@@ -291,7 +292,31 @@ static orsp_err put_id(orsp_writer *w, const char *id)
 	return orsp_errf(ORSP_E_USAGE, "%s: give an ICCID (19-20 digits) or an ISD-P AID (hex)", id);
 }
 
-static orsp_err result_of(const char *what, const orsp_tlv *t)
+/* undefinedError from an enable, disable or delete: with notifications pending, a full
+ * list is a likely cause (an eUICC that must record the operation's notification and has no
+ * room refuses it; openrsp's does): the message says how many there are and what to do. */
+static orsp_err undefined_error(orsp_lpa_card *c, const char *what)
+{
+	orsp_lpa_notification *no = calloc(ORSP_LPA_MAX_NOTIFICATIONS, sizeof(*no));
+	size_t n = 0;
+
+	if (!no || orsp_lpa_notifications(c, no, ORSP_LPA_MAX_NOTIFICATIONS, &n) != ORSP_OK)
+		n = 0;
+	free(no);
+	orsp_err_clear();
+	if (n)
+		return orsp_errf(
+		    ORSP_E_STATE,
+		    "%s: the eUICC answered undefinedError (127) with %zu notification%s "
+		    "pending; a full notification list refuses profile changes: deliver "
+		    "them (notification process) or remove some, then try again",
+		    what, n, n == 1 ? "" : "s");
+	return orsp_errf(ORSP_E_STATE, "%s: the eUICC answered undefinedError (127)", what);
+}
+
+/* The result of a profile operation; c: the card of an enable, disable or delete, which
+ * record a notification (NULL for the others). */
+static orsp_err result_of(orsp_lpa_card *c, const char *what, const orsp_tlv *t)
 {
 	orsp_tlv f;
 	uint64_t v = 127;
@@ -311,6 +336,10 @@ static orsp_err result_of(const char *what, const orsp_tlv *t)
 		return orsp_errf(ORSP_E_STATE, "%s: wrong profile re-enabling", what);
 	case 5:
 		return orsp_errf(ORSP_E_STATE, "%s: the card is busy (catBusy)", what);
+	case 127:
+		if (c) /* an operation that records a notification */
+			return undefined_error(c, what);
+		return orsp_errf(ORSP_E_STATE, "%s: the eUICC answered undefinedError (127)", what);
 	default:
 		return orsp_errf(ORSP_E_STATE, "%s: the eUICC answered error %llu", what,
 		                 (unsigned long long)v);
@@ -343,7 +372,7 @@ static orsp_err state_change(orsp_lpa_card *c, uint32_t tag, const char *what, c
 	orsp_der_end(&w, m);
 	if ((e = orsp_writer_status(&w)) || (e = call(c, req, w.len, rsp, sizeof(rsp), &t)))
 		return e;
-	return result_of(what, &t);
+	return result_of(c, what, &t);
 }
 
 orsp_err orsp_lpa_enable(orsp_lpa_card *c, const char *id)
@@ -381,7 +410,7 @@ orsp_err orsp_lpa_set_nickname(orsp_lpa_card *c, const char *iccid, const char *
 	orsp_der_end(&w, m);
 	if ((e = orsp_writer_status(&w)) || (e = call(c, req, w.len, rsp, sizeof(rsp), &t)))
 		return e;
-	return result_of("nickname", &t);
+	return result_of(NULL, "nickname", &t);
 }
 
 orsp_err orsp_lpa_notifications(orsp_lpa_card *c, orsp_lpa_notification *out, size_t cap,
