@@ -754,15 +754,19 @@ static int profile_build(int argc, char **argv)
 
 	memset(&o, 0, sizeof(o));
 	orsp_pkg_perso_init(&p);
-	/* `-o OUT` is the one short option: read it as --output. */
+	/* `-o OUT` is the one short option: read it as --output. Each one a writable copy of
+	 * its own: where it is a secret option's value (`--pin1 -o`), that value is overwritten
+	 * once read. */
 	args = calloc((size_t)argc + 1, sizeof(*args));
 	if (!args)
 		return cli_failf("build", "out of memory");
+	for (int i = 0; i < argc; i++)
+		args[i] = argv[i];
 	for (int i = 0; i < argc; i++) {
-		if (strcmp(argv[i], "-o") == 0)
-			args[i] = (char *)(uintptr_t) "--output";
-		else
-			args[i] = argv[i];
+		if (strcmp(argv[i], "-o") == 0 && !(args[i] = strdup("--output"))) {
+			rc = cli_failf("build", "out of memory");
+			goto out;
+		}
 	}
 	rc = build_parse(argc, args, &o);
 	if (rc)
@@ -823,6 +827,9 @@ out:
 	orsp_pkg_free(pkg);
 	orsp_pkg_perso_wipe(&p);
 	orsp_wipe(&o, sizeof(o));
+	for (int i = 0; args && i < argc; i++)
+		if (args[i] != argv[i])
+			free(args[i]);
 	free(args);
 	return rc;
 }

@@ -197,6 +197,10 @@ usage --pin1 profile build "${A[@]}" --pin1 1234 --pin1 5678 -o "$T/u.der"
 usage --adm1 profile build "${A[@]}" --adm1 "@$T/adm1.txt" -o "$T/u.der"
 usage --puk1 profile build "${A[@]}" --puk1 "$(printf '1%.0s' {1..65})" -o "$T/u.der"
 usage --pin2 profile build "${A[@]}" --pin2 - -o "$T/u.der" </dev/null
+# `-o` as a secret option's value: taken as that value (and overwritten), not a crash on a
+# read-only "--output"; the file name after it is then an extra argument
+usage x profile build "${A[@]}" --pin1 -o x
+usage x profile build "${A[@]}" --adm1 -o x
 usage --template profile build --iccid 89000123456789012341 --imsi 001010123456789 --k "$K" --opc "$OPC" -o "$T/u.der"
 usage --iccid profile build --template "$TS48" --imsi 001010123456789 --k "$K" --opc "$OPC" -o "$T/u.der"
 usage --iccid profile build "${A[@]}" --iccid 89000123456789012342 -o "$T/u.der"
