@@ -50,7 +50,8 @@ typedef struct lpa_opts {
 	const char *euicc;
 	bool json;
 	const char *ac, *server_url, *ca;
-	char *cc; /* wiped after use */
+	char *cc; /* cc_buf when given; wiped after use */
+	char cc_buf[CLI_SECRET_STR_MAX + 1];
 	bool insecure, ask;
 	uint32_t accept_ppr; /* --accept-ppr: PPRs consented to beforehand */
 	unsigned timeout_ms;
@@ -102,14 +103,21 @@ static int parse_opts(int argc, char **argv, lpa_opts *o, const int *allowed)
 {
 	int c;
 
+	/* -a and -c read as --ac and --cc: writable copies, one per occurrence (one may be an
+	 * option's value, and --cc overwrites its value once read) */
+	static char shorts[8][5];
+	size_t n_shorts = 0;
+
 	memset(o, 0, sizeof(*o));
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--"))
 			break;
-		if (!strcmp(argv[i], "-a"))
-			argv[i] = (char *)"--ac";
-		else if (!strcmp(argv[i], "-c"))
-			argv[i] = (char *)"--cc";
+		if (strcmp(argv[i], "-a") && strcmp(argv[i], "-c"))
+			continue;
+		if (n_shorts == ORSP_ARRAY_LEN(shorts))
+			return cli_usage(argv[i], "given too often");
+		snprintf(shorts[n_shorts], sizeof(shorts[0]), "--%cc", argv[i][1]);
+		argv[i] = shorts[n_shorts++];
 	}
 	while ((c = cli_getopt(argc, argv, common_opts)) != -1) {
 		bool ok = false;
@@ -137,8 +145,14 @@ static int parse_opts(int argc, char **argv, lpa_opts *o, const int *allowed)
 		case OPT_AC:
 			o->ac = optarg;
 			break;
-		case OPT_CC:
-			o->cc = optarg;
+		case OPT_CC: /* off the command line once read, as K and OPc are */
+			if (o->cc) {
+				cli_wipe_arg(optarg);
+				return cli_usage("--cc", "given more than once");
+			}
+			if (cli_secret_str("--cc", optarg, o->cc_buf, sizeof(o->cc_buf)) != CLI_OK)
+				return CLI_USAGE;
+			o->cc = o->cc_buf;
 			break;
 		case OPT_SERVER_URL:
 			if (strncmp(optarg, "https://", 8) && strncmp(optarg, "http://", 7))
@@ -587,11 +601,10 @@ static bool dl_consent(void *arg, const orsp_lpa_profile *m, uint32_t ppr)
 	return n == 3 && !strncasecmp(line, "yes", 3);
 }
 
-static int profile_download(int argc, char **argv)
+static int download_run(lpa_opts *op, int argc, char **argv)
 {
 	static const int allowed[] = {OPT_AC,  OPT_CC,         OPT_SERVER_URL, OPT_CA, OPT_INSECURE,
 	                              OPT_ASK, OPT_ACCEPT_PPR, OPT_TIMEOUT,    0};
-	lpa_opts o;
 	lpa_session s;
 	orsp_lpa_ac ac;
 	orsp_lpa_server sv;
@@ -601,59 +614,59 @@ static int profile_download(int argc, char **argv)
 	orsp_err e;
 	int rc;
 
-	if ((rc = parse_opts(argc, argv, &o, allowed)) || (rc = cli_positional(argc, argv, 0, "")))
+	if ((rc = parse_opts(argc, argv, op, allowed)) || (rc = cli_positional(argc, argv, 0, "")))
 		return rc;
-	if (!o.ac)
+	if (!op->ac)
 		return cli_missing("-a/--ac");
 	/* the activation code first: a bad one must not touch the eUICC */
-	if ((e = orsp_lpa_ac_parse(o.ac, &ac))) {
+	if ((e = orsp_lpa_ac_parse(op->ac, &ac))) {
 		char detail[256];
 		snprintf(detail, sizeof(detail), "%s", orsp_err_detail());
 		e = orsp_errf(e,
 		              "%s; check the code you were given (LPA:1$<SM-DP+ address>$<matching "
 		              "ID>)",
 		              detail);
-		return fail(&o, "profile download", e);
+		return fail(op, "profile download", e);
 	}
-	if (ac.cc_required && !o.cc) {
+	if (ac.cc_required && !op->cc) {
 		orsp_err u = orsp_errf(ORSP_E_USAGE, "this activation code needs a confirmation "
 		                                     "code: add -c CODE");
-		return fail(&o, "profile download", u);
+		return fail(op, "profile download", u);
 	}
-	if (!o.ca && !o.insecure) {
+	if (!op->ca && !op->insecure) {
 		orsp_err u = orsp_errf(
 		    ORSP_E_USAGE, "no trust anchor for the SM-DP+ TLS certificate: give the CI "
 		                  "certificate with --ca FILE (or set ORSP_LPA_CA)");
-		return fail(&o, "profile download", u);
+		return fail(op, "profile download", u);
 	}
 	/* --ask without a terminal would refuse the profile for the user (endUserRejection,
 	 * which ends the order at the SM-DP+): a usage error before anything is touched */
-	if (o.ask && !(dc.tty = fopen("/dev/tty", "r+")))
+	if (op->ask && !(dc.tty = fopen("/dev/tty", "r+")))
 		return cli_usage("--ask",
 		                 "no terminal to ask on (/dev/tty: %s): run it from a "
 		                 "terminal, or leave --ask out",
 		                 strerror(errno));
-	server_of(&o, &sv);
-	if ((rc = open_euicc(&o, &s))) {
+	server_of(op, &sv);
+	if ((rc = open_euicc(op, &s))) {
 		if (dc.tty)
 			fclose(dc.tty);
 		return rc;
 	}
-	dc.o = &o;
+	dc.o = op;
 	d.ac = &ac;
-	d.cc = o.cc;
+	d.cc = op->cc;
 	d.server = &sv;
 	d.confirm = dl_confirm;
 	/* no consent callback: a profile whose rules need consent is postponed, not refused */
-	d.consent = o.ask || o.accept_ppr ? dl_consent : NULL;
+	d.consent = op->ask || op->accept_ppr ? dl_consent : NULL;
 	d.progress = dl_progress;
 	d.arg = &dc;
 	e = orsp_lpa_download(&s.c, &d, iccid);
-	if (o.cc)
-		orsp_wipe(o.cc, strlen(o.cc));
+	if (op->cc)
+		orsp_wipe(op->cc, strlen(op->cc));
 	if (e) {
-		rc = fail(&o, "profile download", e);
-	} else if (o.json) {
+		rc = fail(op, "profile download", e);
+	} else if (op->json) {
 		cli_json j = {0};
 		json_begin(&j);
 		cj_obj_begin(&j, "data");
@@ -667,6 +680,16 @@ static int profile_download(int argc, char **argv)
 	if (dc.tty)
 		fclose(dc.tty);
 	close_euicc(&s);
+	return rc;
+}
+
+/* profile download, its options (the confirmation code among them) wiped on every path */
+static int profile_download(int argc, char **argv)
+{
+	lpa_opts o;
+	int rc = download_run(&o, argc, argv);
+
+	orsp_wipe(&o, sizeof(o));
 	return rc;
 }
 

@@ -179,6 +179,29 @@ if [[ $rc -eq 0 ]]; then
 		bad "unreachable SM-DP+: rc=$rc $err"
 	fi
 	has "http:// with --insecure is warned about" "WARNING: --insecure: http:// has no TLS" "$err"
+	# the confirmation code leaves the command line once read: a download waiting on an
+	# SM-DP+ that never answers (a socket listening, nobody accepting) shows it overwritten
+	coproc SILENT { exec "$PY" -c 'import socket, time
+s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(4)
+print(s.getsockname()[1], flush=True); time.sleep(30)'; }
+	read -r sport <&"${SILENT[0]}"
+	"$B" lpa profile download -a '1$testsmdpplus1.example.com$X$$1' -c 13572468 \
+		--server-url "http://127.0.0.1:$sport" --insecure --timeout 10 --euicc "local:$S" \
+		>/dev/null 2>&1 &
+	dl=$!
+	for _ in $(seq 1 100); do
+		grep -q xxxxxxxx "/proc/$dl/cmdline" 2>/dev/null && break
+		sleep 0.05
+	done
+	cmdline=$(tr '\0' ' ' <"/proc/$dl/cmdline" 2>/dev/null || true)
+	has "the confirmation code overwritten in the command line" "-c xxxxxxxx" "$cmdline"
+	lacks "the confirmation code in the command line" 13572468 "$cmdline"
+	kill "$dl" "$SILENT_PID" 2>/dev/null || true
+	wait "$dl" 2>/dev/null || true
+	wait "$SILENT_PID" 2>/dev/null || true
+	# a second -c is refused, the first code off the command line too
+	usage --cc lpa profile download -a '1$smdp.example.com$X$$1' -c 1234 -c 5678 \
+		--euicc "local:$S"
 	run lpa profile list --euicc "local:$S"
 	[[ "$out" == "no profile" ]] && ok || bad "eUICC changed by a failed download: '$out'"
 else
