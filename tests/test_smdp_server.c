@@ -426,10 +426,28 @@ static void test_config_errors(void **state)
 		    {"https://operator.example.net", "callback_ca", "", "holds no PEM certificate"},
 		    {"https://operator.example.net", "callback_ca",
 		     "sgp26/DPtls/CERT_S_SM_DP_TLS_NIST.pem", NULL},
+		    /* a CA bundle as the system's: many certificates with text between, over the
+		     * 128 KiB of one RSP certificate file */
+		    {"https://operator.example.net", "callback_ca", "*bundle", NULL},
 		    /* the one key that may be repeated: each adds a CI */
 		    {"http://127.0.0.1:9", "trusted_ci",
 		     "sgp26/CertificateIssuer/CERT_CI_ECDSA_BRP.der", NULL},
 		};
+		char bundle[1100];
+		snprintf(bundle, sizeof(bundle), "%s/bundle.pem", dir);
+		{
+			size_t pl = 0;
+			uint8_t *pem =
+			    test_read_vector("sgp26/DPtls/CERT_S_SM_DP_TLS_NIST.pem", &pl);
+			FILE *b = fopen(bundle, "w");
+			assert_non_null(b);
+			for (int k = 0; k < 200; k++) {
+				fprintf(b, "# certificate %d\n", k);
+				assert_int_equal(fwrite(pem, 1, pl, b), pl);
+			}
+			fclose(b);
+			free(pem);
+		}
 		snprintf(db, sizeof(db), "%s/f.db", dir);
 		snprintf(text, sizeof(text), "%s/not-pem.txt", dir);
 		t = fopen(text, "w");
@@ -447,7 +465,9 @@ static void test_config_errors(void **state)
 				             "sgp26/CertificateIssuer/CERT_CI_ECDSA_NIST.der"));
 			} else if (full[i].line) {
 				snprintf(extra, sizeof(extra), "%s = %s\n", full[i].line,
-				         full[i].arg[0] ? test_vector_path(full[i].arg) : text);
+				         full[i].arg[0] == '*' ? bundle
+				         : full[i].arg[0]      ? test_vector_path(full[i].arg)
+				                               : text);
 			}
 			write_conf_extra(conf, db, full[i].callback, 0600, extra);
 			if (!full[i].expect) {

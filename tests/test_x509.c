@@ -8,6 +8,7 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <openssl/evp.h>
 #include <openssl/x509.h>
@@ -225,6 +226,42 @@ static void test_parse_rejects(void **state)
 	free(nonmin);
 	free(longer);
 	free(der);
+
+	/* A PEM bundle as a TLS library reads it: certificates counted, text and other blocks
+	 * skipped; no certificate, or one that does not parse, refused. */
+	size_t n = 9;
+	assert_int_equal(orsp_cert_pem_bundle_check(
+	                     test_vector_path("sgp26/DPtls/CERT_S_SM_DP_TLS_NIST.pem"), &n),
+	                 ORSP_OK);
+	assert_int_equal(n, 1);
+	{
+		const char *dir = test_tmpdir("x509_bundle");
+		char path[4200];
+		size_t pl = 0;
+		uint8_t *pem = test_read_vector("sgp26/DPtls/CERT_S_SM_DP_TLS_NIST.pem", &pl);
+		FILE *f;
+
+		snprintf(path, sizeof(path), "%s/b.pem", dir);
+		f = fopen(path, "w");
+		assert_non_null(f);
+		fputs("a comment\n", f);
+		fwrite(pem, 1, pl, f);
+		fputs("-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n", f);
+		fwrite(pem, 1, pl, f);
+		fclose(f);
+		assert_int_equal(orsp_cert_pem_bundle_check(path, &n), ORSP_OK);
+		assert_int_equal(n, 2);
+		f = fopen(path, "w");
+		assert_non_null(f);
+		fputs("-----BEGIN CERTIFICATE-----\nMAMCAQE=\n-----END CERTIFICATE-----\n", f);
+		fclose(f);
+		expect(orsp_cert_pem_bundle_check(path, &n), ORSP_E_MALFORMED, "does not parse");
+		unlink(path);
+		free(pem);
+	}
+	expect(orsp_cert_pem_bundle_check(test_vector_path("sgp22/ecka.tsv"), &n), ORSP_E_MALFORMED,
+	       "no PEM certificate");
+	expect(orsp_cert_pem_bundle_check("/nonexistent/ca.pem", &n), ORSP_E_IO, NULL);
 }
 
 /* A DPtls/DPauth/DPpb certificate and a time inside its validity window. */

@@ -172,6 +172,11 @@ typedef struct orsp_cert orsp_cert;
 ORSP_MUST_CHECK orsp_err orsp_cert_parse(const void *der, size_t n, orsp_cert **out);
 /* Load a certificate file, DER or PEM. */
 ORSP_MUST_CHECK orsp_err orsp_cert_load_file(const char *path, orsp_cert **out);
+/* A PEM file as a TLS library reads one (a CA bundle, a certificate and its chain): *n gets
+ * the number of certificates it holds, read as OpenSSL reads them (any size up to 64 MiB,
+ * other PEM blocks skipped). ORSP_E_IO when it cannot be read, ORSP_E_MALFORMED when it holds
+ * no certificate or a certificate block that does not parse. */
+ORSP_MUST_CHECK orsp_err orsp_cert_pem_bundle_check(const char *path, size_t *n);
 void orsp_cert_free(orsp_cert *c);
 /* The DER encoding as parsed (borrowed, valid while c lives). */
 orsp_slice orsp_cert_der(const orsp_cert *c);

@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include <openssl/asn1.h>
@@ -289,6 +290,62 @@ static orsp_err read_small_file(const char *path, uint8_t **buf, size_t *len)
 out:
 	free(b);
 	fclose(f);
+	return e;
+}
+
+orsp_err orsp_cert_pem_bundle_check(const char *path, size_t *n)
+{
+	BIO *bio;
+	char *name = NULL, *header = NULL;
+	unsigned char *data = NULL;
+	long data_len = 0;
+	struct stat st;
+	orsp_err e = ORSP_OK;
+
+	if (!path || !n)
+		return orsp_errf(ORSP_E_USAGE, "orsp_cert_pem_bundle_check: NULL argument");
+	*n = 0;
+	if (stat(path, &st) != 0)
+		return orsp_errf(ORSP_E_IO, "%s: %s", path, strerror(errno));
+	if (!S_ISREG(st.st_mode) || st.st_size > (64 << 20))
+		return orsp_errf(ORSP_E_MALFORMED, "%s: not a regular file of at most 64 MiB",
+		                 path);
+	bio = BIO_new_file(path, "r");
+	if (!bio)
+		return orsp__ossl_fail(ORSP_E_IO, "cannot open the PEM file");
+	/* every block; certificates (also OpenSSL's "TRUSTED CERTIFICATE") must parse */
+	while (PEM_read_bio(bio, &name, &header, &data, &data_len) == 1) {
+		const unsigned char *p = data;
+		bool trusted = strcmp(name, PEM_STRING_X509_TRUSTED) == 0;
+		if (trusted || strcmp(name, PEM_STRING_X509) == 0 ||
+		    strcmp(name, PEM_STRING_X509_OLD) == 0) {
+			X509 *x = trusted ? d2i_X509_AUX(NULL, &p, data_len)
+			                  : d2i_X509(NULL, &p, data_len);
+			if (!x) {
+				e = orsp__ossl_fail(ORSP_E_MALFORMED,
+				                    "a certificate block does not parse");
+				break;
+			}
+			X509_free(x);
+			++*n;
+		}
+		OPENSSL_free(name);
+		OPENSSL_free(header);
+		OPENSSL_free(data);
+		name = header = NULL;
+		data = NULL;
+	}
+	ERR_clear_error(); /* the end of the file is reported as an error */
+	OPENSSL_free(name);
+	OPENSSL_free(header);
+	OPENSSL_free(data);
+	BIO_free(bio);
+	if (e == ORSP_OK && *n == 0)
+		e = orsp_errf(ORSP_E_MALFORMED, "no PEM certificate in it");
+	if (e != ORSP_OK) {
+		char why[256];
+		e = orsp_errf(e, "%s: %s", path, saved_detail(why, sizeof(why)));
+	}
 	return e;
 }
 

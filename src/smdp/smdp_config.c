@@ -114,12 +114,13 @@ static orsp_err load_key(loader *l, const char *key, const char *v, orsp_ec_key 
 	return ORSP_OK;
 }
 
-/* A certificate file for the HTTPS client (libcurl reads PEM only): it must hold a PEM
- * certificate, or every connection would fail, long after the start. */
+/* A certificate file for the HTTPS client (libcurl reads PEM only): a CA bundle (the
+ * system's, say) or a certificate with its chain, read as OpenSSL will read it; without a
+ * certificate in it every connection would fail, long after the start. */
 static orsp_err pem_cert_file(loader *l, const char *key, const char *path)
 {
-	orsp_cert *cert = NULL;
 	FILE *f = fopen(path, "rb");
+	size_t n = 0;
 	int first;
 
 	if (!f)
@@ -128,9 +129,11 @@ static orsp_err pem_cert_file(loader *l, const char *key, const char *path)
 	fclose(f);
 	if (first == 0x30)
 		return bad(l, key, "%s is DER; a PEM certificate file is needed", path);
-	if (orsp_cert_load_file(path, &cert) != ORSP_OK)
-		return bad(l, key, "%s holds no PEM certificate", path);
-	orsp_cert_free(cert);
+	if (orsp_cert_pem_bundle_check(path, &n) != ORSP_OK) {
+		char why[512];
+		snprintf(why, sizeof(why), "%s", orsp_err_detail());
+		return bad(l, key, "%s holds no PEM certificate (%s)", path, why);
+	}
 	return ORSP_OK;
 }
 
