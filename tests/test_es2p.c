@@ -117,9 +117,11 @@ static void test_lifecycle(void **state)
 	assert_int_equal(state_of(f), ORSP_SMDP_RELEASED);
 	/* released again: wrong state */
 	json_decref(call(f, "releaseProfile", "{" HDR ",\"iccid\":\"" ICCID "\"}", "8.2.1", "3.3"));
-	/* cancelOrder to Unavailable, then nothing is possible */
+	/* cancelOrder to Unavailable, then nothing is possible; an empty EID (an operator
+	 * system sending its empty optional fields) is no EID, as in confirmOrder */
 	json_decref(call(f, "cancelOrder",
-	                 "{" HDR ",\"iccid\":\"" ICCID "\",\"finalProfileStatusIndicator\":\"Unavailable\"}",
+	                 "{" HDR ",\"iccid\":\"" ICCID "\",\"eid\":\"\","
+	                 "\"finalProfileStatusIndicator\":\"Unavailable\"}",
 	                 NULL, NULL));
 	assert_int_equal(state_of(f), ORSP_SMDP_UNAVAILABLE);
 	json_decref(call(f, "downloadOrder", "{" HDR ",\"iccid\":\"" ICCID "\"}", "8.2.1", "3.3"));

@@ -204,7 +204,9 @@ static orsp_err cancel_order(req *r)
 	if (e)
 		return e;
 	/* SGP.22 §5.3.4: a malformed EID is invalid (8.1.1/2.1), another one than the order's
-	 * does not match (8.1.1/3.8) */
+	 * does not match (8.1.1/3.8); an empty one is none, as in confirmOrder */
+	if (eid && !eid[0])
+		eid = NULL;
 	if (eid && orsp_eid_check(eid))
 		return smdp_reply_fail(r->out, ES2P_EID_INVALID, NULL);
 	if (eid && strcmp(eid, p.eid) != 0)
