@@ -185,10 +185,35 @@ static int make_dir(const char *path, created *c)
 }
 
 /* --force: remove a file of the layout (a regular file or a link, never a directory). */
+/* What a killed run may have left of path: its temporary files (path.tmp-XXXXXX, from the
+ * crypto module's file creation), a key's among them. */
+static void remove_leftovers(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	const char *base = slash ? slash + 1 : path;
+	size_t bl = strlen(base);
+	char dir[PATH_CAP], p[PATH_CAP];
+	struct dirent *de;
+	DIR *d;
+
+	snprintf(dir, sizeof(dir), "%.*s", slash ? (int)(slash - path) : 1, slash ? path : ".");
+	if (!(d = opendir(dir)))
+		return;
+	while ((de = readdir(d)) != NULL) {
+		if (strncmp(de->d_name, base, bl) != 0 ||
+		    strncmp(de->d_name + bl, ".tmp-", 5) != 0 || strlen(de->d_name + bl + 5) != 6)
+			continue;
+		if (snprintf(p, sizeof(p), "%s/%s", dir, de->d_name) < (int)sizeof(p))
+			(void)unlink(p);
+	}
+	closedir(d);
+}
+
 static int remove_old(const char *path)
 {
 	struct stat st;
 
+	remove_leftovers(path);
 	if (lstat(path, &st) != 0)
 		return errno == ENOENT ? CLI_OK
 		                       : cli_failf(path, "cannot inspect: %s", strerror(errno));

@@ -930,6 +930,17 @@ static void test_save(void **state)
 	assert_int_equal(st.st_mode & 0400, 0400);
 	assert_int_equal(stat(key_path, &st), 0);
 	assert_int_equal(st.st_mode & 0777, 0600);
+	/* The umask narrows a certificate's mode as it narrows open(2)'s. */
+	{
+		char masked[4200];
+		mode_t old = umask(077);
+		snprintf(masked, sizeof(masked), "%s/masked.der", dir);
+		ok(orsp_cert_save(c, masked));
+		umask(old);
+		assert_int_equal(stat(masked, &st), 0);
+		assert_int_equal(st.st_mode & 0777, 0600);
+		unlink(masked);
+	}
 	/* Never overwritten, links not followed, failures leave nothing. */
 	expect(orsp_cert_save(c, der_path), ORSP_E_EXISTS, "exists");
 	expect(orsp_cert_save(c, pem_path), ORSP_E_EXISTS, "exists");

@@ -38,7 +38,8 @@ static orsp_err sync_dir_of(const char *path)
 	if (!copy)
 		return orsp_errf(ORSP_E_RESOURCE, "out of memory");
 	fd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0 || fsync(fd) != 0)
+	/* some file systems cannot flush a directory (EINVAL): nothing more to do there */
+	if (fd < 0 || (fsync(fd) != 0 && errno != EINVAL))
 		e = orsp_errf(ORSP_E_IO, "flushing the directory of %s failed: %s", path,
 		              strerror(errno));
 	if (fd >= 0)
@@ -47,38 +48,83 @@ static orsp_err sync_dir_of(const char *path)
 	return e;
 }
 
+/* Where link(2) is not supported (vfat, exFAT, some FUSE and CIFS mounts): the file written
+ * in place, never over an existing one or a planted link, removed again on failure (a crash
+ * mid-write can leave it short there). */
+static orsp_err create_in_place(const char *path, const uint8_t *data, size_t len, mode_t mode)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
+	orsp_err e;
+
+	if (fd < 0)
+		return errno == EEXIST
+		           ? orsp_errf(ORSP_E_EXISTS, "%s already exists", path)
+		           : orsp_errf(ORSP_E_IO, "cannot create %s: %s", path, strerror(errno));
+	e = write_all(fd, path, data, len);
+	if (e == ORSP_OK && fsync(fd) != 0)
+		e = orsp_errf(ORSP_E_IO, "fsync of %s failed: %s", path, strerror(errno));
+	if (close(fd) != 0 && e == ORSP_OK)
+		e = orsp_errf(ORSP_E_IO, "close of %s failed: %s", path, strerror(errno));
+	if (e != ORSP_OK)
+		unlink(path);
+	return e;
+}
+
+/* A new temporary file beside path (path.tmp-XXXXXX, six random hex digits) created with
+ * mode, narrowed by the umask as open(2) narrows it; its name in tmp. */
+static int create_tmp(const char *path, char *tmp, size_t cap, mode_t mode)
+{
+	for (int tries = 0; tries < 16; tries++) {
+		uint8_t r[3];
+		int fd;
+		if (orsp_random(r, sizeof(r)) != ORSP_OK)
+			return -1;
+		if (snprintf(tmp, cap, "%s.tmp-%02x%02x%02x", path, r[0], r[1], r[2]) >= (int)cap) {
+			errno = ENAMETOOLONG;
+			return -1;
+		}
+		fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
+		if (fd >= 0 || errno != EEXIST)
+			return fd;
+	}
+	errno = EEXIST;
+	return -1;
+}
+
 orsp_err orsp__file_create(const char *path, const uint8_t *data, size_t len, mode_t mode)
 {
-	size_t n = strlen(path);
-	char *tmp = malloc(n + sizeof(".tmp-XXXXXX"));
+	size_t cap = strlen(path) + sizeof(".tmp-XXXXXX");
+	char *tmp = malloc(cap);
+	bool fallback = false;
 	int fd;
 	orsp_err e;
 
 	if (!tmp)
 		return orsp_errf(ORSP_E_RESOURCE, "out of memory");
-	memcpy(tmp, path, n);
-	memcpy(tmp + n, ".tmp-XXXXXX", sizeof(".tmp-XXXXXX"));
-	/* mode 0600 from the start: a key is never readable by others, not even briefly */
-	fd = mkstemp(tmp);
-	if (fd >= 0)
-		(void)fcntl(fd, F_SETFD, FD_CLOEXEC);
+	/* with its final mode from the start (a key's 0600: never readable by others, not even
+	 * briefly) */
+	fd = create_tmp(path, tmp, cap, mode);
 	if (fd < 0) {
 		e = orsp_errf(ORSP_E_IO, "cannot create %s: %s", path, strerror(errno));
 		free(tmp);
 		return e;
 	}
-	if (mode != 0600 && fchmod(fd, mode) != 0)
-		e = orsp_errf(ORSP_E_IO, "cannot set the mode of %s: %s", path, strerror(errno));
-	else if ((e = write_all(fd, path, data, len)) == ORSP_OK && fsync(fd) != 0)
+	if ((e = write_all(fd, path, data, len)) == ORSP_OK && fsync(fd) != 0)
 		e = orsp_errf(ORSP_E_IO, "fsync of %s failed: %s", path, strerror(errno));
 	if (close(fd) != 0 && e == ORSP_OK)
 		e = orsp_errf(ORSP_E_IO, "close of %s failed: %s", path, strerror(errno));
-	if (e == ORSP_OK && link(tmp, path) != 0)
-		e = errno == EEXIST
-		        ? orsp_errf(ORSP_E_EXISTS, "%s already exists", path)
-		        : orsp_errf(ORSP_E_IO, "cannot create %s: %s", path, strerror(errno));
+	if (e == ORSP_OK && link(tmp, path) != 0) {
+		if (errno == EPERM || errno == ENOTSUP || errno == EOPNOTSUPP || errno == ENOSYS)
+			fallback = true;
+		else
+			e = errno == EEXIST ? orsp_errf(ORSP_E_EXISTS, "%s already exists", path)
+			                    : orsp_errf(ORSP_E_IO, "cannot create %s: %s", path,
+			                                strerror(errno));
+	}
 	unlink(tmp);
 	free(tmp);
+	if (e == ORSP_OK && fallback)
+		e = create_in_place(path, data, len, mode);
 	if (e == ORSP_OK && (e = sync_dir_of(path)) != ORSP_OK)
 		unlink(path);
 	return e;
