@@ -735,6 +735,37 @@ static void test_open_race(void **state)
 	}
 }
 
+/* Between opening the lock file and locking it: the store is destroyed, created again and
+ * opened by another handle (which makes and holds a new lock file). The first open's lock on
+ * the removed file would succeed; it must not count: two handles on one store. */
+static orsp_err recreate_store(const char *point, void *arg)
+{
+	orsp_seal **other = arg;
+	if (strcmp(point, "open: lock file opened") != 0)
+		return ORSP_OK;
+	orsp_seal_set_test_hook(NULL, NULL);
+	assert_int_equal(orsp_seal_destroy(dir), ORSP_OK);
+	assert_int_equal(orsp_seal_create(dir), ORSP_OK);
+	assert_int_equal(orsp_seal_open(dir, NULL, other), ORSP_OK);
+	return ORSP_OK;
+}
+
+static void test_open_lock_replaced(void **state)
+{
+	(void)state;
+	orsp_seal *s = NULL, *other = NULL;
+
+	snprintf(dir, sizeof(dir), "%.900s/relock", test_tmpdir("seal"));
+	create_with("a", "alpha");
+	orsp_seal_set_test_hook(recreate_store, &other);
+	assert_int_equal(orsp_seal_open(dir, NULL, &s), ORSP_E_STATE);
+	orsp_seal_set_test_hook(NULL, NULL);
+	assert_null(s);
+	assert_non_null(other);
+	assert_int_equal(orsp_seal_count(other), 0);
+	orsp_seal_close(other);
+}
+
 static orsp_err fail_at(const char *point, void *arg)
 {
 	return strcmp(point, *(const char *const *)arg) == 0 ? ORSP_E_STORAGE : ORSP_OK;
@@ -809,6 +840,7 @@ int main(void)
 	    cmocka_unit_test_setup(test_destroy, setup),
 	    cmocka_unit_test_setup(test_lock, setup),
 	    cmocka_unit_test_setup(test_open_race, setup),
+	    cmocka_unit_test_setup(test_open_lock_replaced, setup),
 	    cmocka_unit_test_setup(test_create_fails, setup),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -108,6 +108,7 @@ void orsp_seal_inject_crash(orsp_seal *s, unsigned n);
  * (ORSP_E_STORAGE):
  *   "open: device key checked"  file provider: after the key file's checks, before its
  *                               bytes are read
+ *   "open: lock file opened"    orsp_seal_open, before it locks the lock file
  *   "open: manifest read"       orsp_seal_open, right after it read the manifest
  *   "create: counter", "create: manifest"  orsp_seal_create, before writing each */
 void orsp_seal_set_test_hook(orsp_err (*fn)(const char *point, void *arg), void *arg);

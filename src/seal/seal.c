@@ -580,10 +580,26 @@ orsp_err orsp_seal_open(const char *dir, const orsp_seal_provider *provider, ors
 		              "%s: cannot open: %s", lock, strerror(errno));
 		goto fail;
 	}
+	if ((e = hook("open: lock file opened")) != ORSP_OK)
+		goto fail;
 	if (flock(s->lock_fd, LOCK_EX | LOCK_NB) != 0) {
 		e = orsp_errf(errno == EWOULDBLOCK ? ORSP_E_STATE : ORSP_E_STORAGE,
 		              "%s: the sealed store is in use by another process", dir);
 		goto fail;
+	}
+	/* The lock held must be on the lock file the directory has now: orsp_seal_destroy
+	 * removes it while holding it, and a store created again since has a new one, which
+	 * another handle may hold. */
+	{
+		struct stat held, now;
+		if (fstat(s->lock_fd, &held) != 0 || stat(lock, &now) != 0 ||
+		    held.st_ino != now.st_ino || held.st_dev != now.st_dev) {
+			e = orsp_errf(ORSP_E_STATE,
+			              "%s: the sealed store was removed or replaced "
+			              "while it was being opened; open it again",
+			              dir);
+			goto fail;
+		}
 	}
 	e = read_file(path, blob, sizeof(blob), &n);
 	if (e == ORSP_OK)
