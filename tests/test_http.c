@@ -202,6 +202,7 @@ struct hook_log {
 	char method[32];
 	int status;
 	bool completed;
+	bool handled;
 	uint64_t duration_us;
 };
 
@@ -214,6 +215,7 @@ static void hook(void *ctx, const orsp_http_log_entry *e)
 		snprintf(h->method, sizeof(h->method), "%s", e->method);
 		h->status = e->status;
 		h->completed = e->completed;
+		h->handled = e->handled;
 		h->duration_us = e->duration_us;
 	}
 	pthread_mutex_unlock(&h->lock);
@@ -617,6 +619,40 @@ static size_t raw_exchange(uint16_t port, const void *req, size_t req_len, char 
 	return got;
 }
 
+/* POST to url_path; the hook saw the request (as log_path) once, with its status and whether
+ * a handler ran. The hook runs after the response went out: waited for (bounded). */
+static void hook_request(orsp_http_client *c, uint16_t port, const char *url_path,
+                         const char *log_path, int status, bool handled)
+{
+	orsp_http_result r;
+
+	pthread_mutex_lock(&hooklog.lock);
+	snprintf(hooklog.want_path, sizeof(hooklog.want_path), "%s", log_path);
+	hooklog.seen = 0;
+	pthread_mutex_unlock(&hooklog.lock);
+	assert_ok(
+	    orsp_http_client_request(c, "POST", url_for("http", port, url_path), NULL, "x", 1, &r));
+	assert_int_equal(r.status, status);
+	orsp_http_result_free(&r);
+	for (int i = 0; i < 300; i++) {
+		pthread_mutex_lock(&hooklog.lock);
+		int n = hooklog.seen;
+		pthread_mutex_unlock(&hooklog.lock);
+		if (n)
+			break;
+		sleep_ms(10);
+	}
+	pthread_mutex_lock(&hooklog.lock);
+	assert_int_equal(hooklog.seen, 1);
+	assert_string_equal(hooklog.method, "POST");
+	assert_int_equal(hooklog.status, status);
+	assert_true(hooklog.completed);
+	assert_int_equal(hooklog.handled, handled);
+	assert_true(hooklog.duration_us < 60u * 1000000u);
+	hooklog.want_path[0] = 0;
+	pthread_mutex_unlock(&hooklog.lock);
+}
+
 static void test_malformed_http_and_log_hook(void **state)
 {
 	(void)state;
@@ -666,36 +702,15 @@ static void test_malformed_http_and_log_hook(void **state)
 
 	/* Still serving; the hook saw the request with its status. A %-encoded newline in the path
 	 * is decoded by libmicrohttpd and sanitised for the log line. */
-	pthread_mutex_lock(&hooklog.lock);
-	snprintf(hooklog.want_path, sizeof(hooklog.want_path), "/a?b");
-	hooklog.seen = 0;
-	pthread_mutex_unlock(&hooklog.lock);
 	assert_ok(
 	    orsp_http_client_request(c, "POST", url_for("http", port, "/len"), NULL, "abc", 3, &r));
 	assert_int_equal(r.status, 200);
 	orsp_http_result_free(&r);
-	assert_ok(
-	    orsp_http_client_request(c, "POST", url_for("http", port, "/a%0Ab"), NULL, "x", 1, &r));
-	assert_int_equal(r.status, 404);
-	orsp_http_result_free(&r);
+	/* answered by the server, no handler ran */
+	hook_request(c, port, "/a%0Ab", "/a?b", 404, false);
+	/* a request a handler answered (also with an error status) says so */
+	hook_request(c, port, "/fail", "/fail", 500, true);
 	orsp_http_client_free(c);
-	/* The hook runs after the response went out: wait for it (bounded). */
-	for (int i = 0; i < 300; i++) {
-		pthread_mutex_lock(&hooklog.lock);
-		int n = hooklog.seen;
-		pthread_mutex_unlock(&hooklog.lock);
-		if (n)
-			break;
-		sleep_ms(10);
-	}
-	pthread_mutex_lock(&hooklog.lock);
-	assert_int_equal(hooklog.seen, 1);
-	assert_string_equal(hooklog.method, "POST");
-	assert_int_equal(hooklog.status, 404);
-	assert_true(hooklog.completed);
-	assert_true(hooklog.duration_us < 60u * 1000000u);
-	hooklog.want_path[0] = 0;
-	pthread_mutex_unlock(&hooklog.lock);
 	orsp_http_server_stop(srv, 2000);
 }
 

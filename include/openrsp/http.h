@@ -119,6 +119,7 @@ typedef struct orsp_http_log_entry {
 	uint64_t duration_us; /* from the first byte of the request processed to completion */
 	size_t body_len;      /* request body bytes received */
 	bool completed;       /* false when the connection ended abnormally */
+	bool handled;         /* a route's handler ran (false: answered by the server, 404 ...) */
 } orsp_http_log_entry;
 
 typedef void (*orsp_http_request_hook)(void *ctx, const orsp_http_log_entry *e);

@@ -129,6 +129,7 @@ struct req_state {
 	bool overflow;
 	size_t dropped;
 	bool responded;
+	bool handled; /* the route's handler ran */
 	int status;
 	char method[LOG_FIELD_MAX + 1];
 	char path[LOG_FIELD_MAX + 1];
@@ -535,6 +536,7 @@ static enum MHD_Result run_handler(struct MHD_Connection *conn, const char *url,
 		atomic_store_explicit(&w->busy_since_us, t0, memory_order_relaxed);
 	}
 	orsp_err_clear();
+	st->handled = true;
 	err = st->route->handler(st->route->ctx, &req, &resp);
 	if (w) {
 		/* the total first, then "finished" with release: worker_busy */
@@ -653,6 +655,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	    .duration_us = now_us() - st->start_us,
 	    .body_len = st->len + st->dropped,
 	    .completed = toe == MHD_REQUEST_TERMINATED_COMPLETED_OK,
+	    .handled = st->handled,
 	};
 	if (srv->hook)
 		srv->hook(srv->hook_ctx, &e);

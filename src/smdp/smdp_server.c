@@ -140,13 +140,45 @@ static double now_ms(void)
 typedef orsp_err (*handle_fn)(const orsp_smdp_service *, orsp_smdp *, const char *,
                               const uint8_t *, size_t, orsp_smdp_reply *);
 
+/* The request's one log line; never a secret (no body, no key). An internal failure's detail
+ * (a database error, say) is written here and nowhere else: the client gets a bare 500. */
+static void log_request(const orsp_smdp_server *srv, const char *iface, const orsp_smdp_reply *r,
+                        double ms, orsp_err e)
+{
+	if (srv->c->quiet)
+		return;
+	fprintf(stderr,
+	        "openrsp smdp: %s function=%s tid=%s eid=%s http=%d result=%s%s%s ms=%.1f%s%s\n",
+	        iface, r->function, r->transaction_id[0] ? r->transaction_id : "-",
+	        r->eid[0] ? r->eid : "-", r->http_status,
+	        r->subject_code[0]      ? r->subject_code
+	        : r->http_status >= 500 ? "error"
+	        : r->http_status >= 400 ? "refused"
+	                                : "ok",
+	        r->subject_code[0] ? "/" : "", r->reason_code, ms, e ? " error=" : "",
+	        e ? orsp_err_detail() : "");
+}
+
+/* A request of a known function refused before its handler (400, 401). */
+static orsp_err refuse(orsp_smdp_server *srv, const char *iface, const char *function, double t0,
+                       orsp_http_response *resp, int status, const char *text)
+{
+	orsp_smdp_reply r;
+
+	memset(&r, 0, sizeof(r));
+	snprintf(r.function, sizeof(r.function), "%s", function);
+	r.http_status = status;
+	log_request(srv, iface, &r, now_ms() - t0, ORSP_OK);
+	return orsp_http_response_set_body(resp, status, "text/plain", text, strlen(text));
+}
+
 static orsp_err serve(orsp_smdp_server *srv, handle_fn fn, const char *iface,
-                      const orsp_http_request *req, orsp_http_response *resp)
+                      const orsp_http_request *req, orsp_http_response *resp, double t0)
 {
 	const char *function = strrchr(req->path, '/') + 1;
 	const char *proto = orsp_http_request_header(req, "X-Admin-Protocol");
 	unsigned ma, mi, pa;
-	double t0 = now_ms(), ms;
+	double ms;
 	orsp_smdp_reply r;
 	orsp_smdp *s;
 	size_t slot;
@@ -154,8 +186,8 @@ static orsp_err serve(orsp_smdp_server *srv, handle_fn fn, const char *iface,
 
 	/* SGP.22 §6.5.1: the request must say which binding version it speaks. */
 	if (!proto || orsp_http_admin_protocol_parse(proto, &ma, &mi, &pa) || ma != 2)
-		return orsp_http_response_set_body(resp, 400, "text/plain",
-		                                   "X-Admin-Protocol gsma/rsp/v2.x.y required\n", 43);
+		return refuse(srv, iface, function, t0, resp, 400,
+		              "X-Admin-Protocol gsma/rsp/v2.x.y required\n");
 	s = take(srv, &slot);
 	e = fn(&srv->c->svc, s, function, req->body, req->body_len, &r);
 	give(srv, slot);
@@ -164,20 +196,9 @@ static orsp_err serve(orsp_smdp_server *srv, handle_fn fn, const char *iface,
 		memset(&r, 0, sizeof(r));
 		r.http_status = 500;
 	}
-	/* One line per request; never a secret (no body, no key). An internal failure's detail
-	 * (a database error, say) is written here and nowhere else: the client gets a bare 500. */
-	if (!srv->c->quiet)
-		fprintf(stderr,
-		        "openrsp smdp: %s function=%s tid=%s eid=%s http=%d result=%s%s%s "
-		        "ms=%.1f%s%s\n",
-		        iface, r.function[0] ? r.function : function,
-		        r.transaction_id[0] ? r.transaction_id : "-", r.eid[0] ? r.eid : "-",
-		        r.http_status,
-		        r.subject_code[0]      ? r.subject_code
-		        : r.http_status >= 500 ? "error"
-		                               : "ok",
-		        r.subject_code[0] ? "/" : "", r.reason_code, ms, e ? " error=" : "",
-		        e ? orsp_err_detail() : "");
+	if (!r.function[0])
+		snprintf(r.function, sizeof(r.function), "%s", function);
+	log_request(srv, iface, &r, ms, e);
 	count(srv, &r, ms);
 	if (e)
 		orsp_err_clear();
@@ -196,7 +217,7 @@ static orsp_err serve(orsp_smdp_server *srv, handle_fn fn, const char *iface,
 
 static orsp_err on_es9p(void *ctx, const orsp_http_request *req, orsp_http_response *resp)
 {
-	return serve(ctx, orsp_es9p_handle, "es9+", req, resp);
+	return serve(ctx, orsp_es9p_handle, "es9+", req, resp, now_ms());
 }
 
 static orsp_err on_es2p(void *ctx, const orsp_http_request *req, orsp_http_response *resp)
@@ -204,6 +225,7 @@ static orsp_err on_es2p(void *ctx, const orsp_http_request *req, orsp_http_respo
 	orsp_smdp_server *srv = ctx;
 	const char *auth = orsp_http_request_header(req, "Authorization");
 	bool ok = req->client_cert != NULL;
+	double t0 = now_ms();
 
 	/* The operator: a verified client certificate (mutual TLS), or the bearer token. */
 	if (!ok && srv->c->es2_token[0] && auth && strncmp(auth, "Bearer ", 7) == 0) {
@@ -216,7 +238,7 @@ static orsp_err on_es2p(void *ctx, const orsp_http_request *req, orsp_http_respo
 		return orsp_http_response_set_body(resp, 401, "text/plain",
 		                                   "operator authentication required\n", 33);
 	}
-	return serve(srv, orsp_es2p_handle, "es2+", req, resp);
+	return serve(srv, orsp_es2p_handle, "es2+", req, resp, t0);
 }
 
 static orsp_err on_metrics(void *ctx, const orsp_http_request *req, orsp_http_response *resp)
@@ -313,8 +335,9 @@ static orsp_err on_metrics(void *ctx, const orsp_http_request *req, orsp_http_re
 static void quiet(void *ctx, const orsp_http_log_entry *e)
 {
 	(void)ctx;
-	/* Requests that reach a handler are logged by it; others (404, 413) here. */
-	if (e->status >= 400 && e->status != 401)
+	/* Requests that reached a handler are logged by it (one line each); others (404, 413)
+	 * here. */
+	if (!e->handled && e->status >= 400)
 		fprintf(stderr, "openrsp smdp: %s %s from %s http=%d\n", e->method, e->path,
 		        e->client_addr, e->status);
 }

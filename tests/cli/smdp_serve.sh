@@ -193,6 +193,8 @@ r=$(post /gsma/rsp2/es2plus/downloadOrder "{$HDR,\"iccid\":\"8900012345678901234
 [[ "$r" == '500 ' ]] && ok || bad "downloadOrder on a locked database: $r"
 wait "$locker"
 grep -q 'function=downloadOrder tid=- eid=- http=500 result=error ms=[0-9.]* error=.' "$T/serve.log" && ok || bad "log line of a 500: $(grep 'http=500' "$T/serve.log")"
+# ... and only that line: the HTTP module's hook does not log it again
+[[ $(grep -c 'http=500' "$T/serve.log") -eq 1 ]] && ok || bad "a 500 logged more than once: $(grep 'http=500' "$T/serve.log")"
 # cancelOrder back to Available, then the operator CLI orders with the server's configuration
 r=$(post /gsma/rsp2/es2plus/cancelOrder "{$HDR,\"iccid\":\"89000123456789012341\",\"finalProfileStatusIndicator\":\"Available\"}" -H "Authorization: Bearer $TOKEN")
 [[ "$r" == '200 '*'Executed-Success'* ]] && ok || bad "cancelOrder: $r"
