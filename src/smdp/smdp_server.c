@@ -141,14 +141,15 @@ typedef orsp_err (*handle_fn)(const orsp_smdp_service *, orsp_smdp *, const char
                               const uint8_t *, size_t, orsp_smdp_reply *);
 
 /* The request's one log line; never a secret (no body, no key). An internal failure's detail
- * (a database error, say) is written here and nowhere else: the client gets a bare 500. */
+ * (a database error, say) is written here and nowhere else: the client gets a bare 500. extra:
+ * more fields (" client=..."), or "". */
 static void log_request(const orsp_smdp_server *srv, const char *iface, const orsp_smdp_reply *r,
-                        double ms, orsp_err e)
+                        double ms, orsp_err e, const char *extra)
 {
 	if (srv->c->quiet)
 		return;
 	fprintf(stderr,
-	        "openrsp smdp: %s function=%s tid=%s eid=%s http=%d result=%s%s%s ms=%.1f%s%s\n",
+	        "openrsp smdp: %s function=%s tid=%s eid=%s http=%d result=%s%s%s ms=%.1f%s%s%s\n",
 	        iface, r->function, r->transaction_id[0] ? r->transaction_id : "-",
 	        r->eid[0] ? r->eid : "-", r->http_status,
 	        r->subject_code[0]      ? r->subject_code
@@ -156,19 +157,24 @@ static void log_request(const orsp_smdp_server *srv, const char *iface, const or
 	        : r->http_status >= 400 ? "refused"
 	                                : "ok",
 	        r->subject_code[0] ? "/" : "", r->reason_code, ms, e ? " error=" : "",
-	        e ? orsp_err_detail() : "");
+	        e ? orsp_err_detail() : "", extra);
 }
 
-/* A request of a known function refused before its handler (400, 401). */
-static orsp_err refuse(orsp_smdp_server *srv, const char *iface, const char *function, double t0,
-                       orsp_http_response *resp, int status, const char *text)
+/* A request of a known function refused before its handler (400, 401): logged and counted
+ * under the function. */
+static orsp_err refuse(orsp_smdp_server *srv, const char *iface, const orsp_http_request *req,
+                       double t0, orsp_http_response *resp, int status, const char *text)
 {
+	double ms = now_ms() - t0;
+	char extra[80];
 	orsp_smdp_reply r;
 
 	memset(&r, 0, sizeof(r));
-	snprintf(r.function, sizeof(r.function), "%s", function);
+	snprintf(r.function, sizeof(r.function), "%s", strrchr(req->path, '/') + 1);
 	r.http_status = status;
-	log_request(srv, iface, &r, now_ms() - t0, ORSP_OK);
+	snprintf(extra, sizeof(extra), " client=%s", req->client_addr);
+	log_request(srv, iface, &r, ms, ORSP_OK, extra);
+	count(srv, &r, ms);
 	return orsp_http_response_set_body(resp, status, "text/plain", text, strlen(text));
 }
 
@@ -186,7 +192,7 @@ static orsp_err serve(orsp_smdp_server *srv, handle_fn fn, const char *iface,
 
 	/* SGP.22 §6.5.1: the request must say which binding version it speaks. */
 	if (!proto || orsp_http_admin_protocol_parse(proto, &ma, &mi, &pa) || ma != 2)
-		return refuse(srv, iface, function, t0, resp, 400,
+		return refuse(srv, iface, req, t0, resp, 400,
 		              "X-Admin-Protocol gsma/rsp/v2.x.y required\n");
 	s = take(srv, &slot);
 	e = fn(&srv->c->svc, s, function, req->body, req->body_len, &r);
@@ -198,7 +204,7 @@ static orsp_err serve(orsp_smdp_server *srv, handle_fn fn, const char *iface,
 	}
 	if (!r.function[0])
 		snprintf(r.function, sizeof(r.function), "%s", function);
-	log_request(srv, iface, &r, ms, e);
+	log_request(srv, iface, &r, ms, e, "");
 	count(srv, &r, ms);
 	if (e)
 		orsp_err_clear();
@@ -232,12 +238,9 @@ static orsp_err on_es2p(void *ctx, const orsp_http_request *req, orsp_http_respo
 		size_t n = strlen(srv->c->es2_token);
 		ok = strlen(auth + 7) == n && orsp_ct_eq(auth + 7, srv->c->es2_token, n);
 	}
-	if (!ok) {
-		fprintf(stderr, "openrsp smdp: es2+ %s from %s refused: not authenticated\n",
-		        req->path, req->client_addr);
-		return orsp_http_response_set_body(resp, 401, "text/plain",
-		                                   "operator authentication required\n", 33);
-	}
+	if (!ok)
+		return refuse(srv, "es2+", req, t0, resp, 401,
+		              "operator authentication required\n");
 	return serve(srv, orsp_es2p_handle, "es2+", req, resp, t0);
 }
 
@@ -332,14 +335,25 @@ static orsp_err on_metrics(void *ctx, const orsp_http_request *req, orsp_http_re
 	return e;
 }
 
-static void quiet(void *ctx, const orsp_http_log_entry *e)
+/* The HTTP server's hook: requests that reached a handler are logged and counted by it (one
+ * line each); the others, answered by the HTTP server (404, 405, 413 ...), here, counted under
+ * function "other" (never the path: a client could make up any number of series). */
+static void unhandled(void *ctx, const orsp_http_log_entry *e)
 {
-	(void)ctx;
-	/* Requests that reached a handler are logged by it (one line each); others (404, 413)
-	 * here. */
-	if (!e->handled && e->status >= 400)
-		fprintf(stderr, "openrsp smdp: %s %s from %s http=%d\n", e->method, e->path,
-		        e->client_addr, e->status);
+	orsp_smdp_server *srv = ctx;
+	double ms = (double)e->duration_us / 1e3;
+	char extra[512];
+	orsp_smdp_reply r;
+
+	if (e->handled || e->status < 400)
+		return;
+	memset(&r, 0, sizeof(r));
+	snprintf(r.function, sizeof(r.function), "other");
+	r.http_status = e->status;
+	snprintf(extra, sizeof(extra), " client=%s method=%s path=%s", e->client_addr, e->method,
+	         e->path);
+	log_request(srv, "http", &r, ms, ORSP_OK, extra);
+	count(srv, &r, ms);
 }
 
 /* ----- ES2+ HandleDownloadProgressInfo: the outbox sender -----
@@ -675,7 +689,8 @@ orsp_err orsp_smdp_server_start(const orsp_smdp_config *c, orsp_smdp_server **ou
 	}
 	if (c->es2_client_ca[0])
 		hc.client_ca_file = c->es2_client_ca;
-	hc.on_request = quiet;
+	hc.on_request = unhandled;
+	hc.hook_ctx = srv;
 	e = orsp_http_server_start(&hc, &srv->http);
 	if (e)
 		goto fail;

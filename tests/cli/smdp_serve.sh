@@ -170,6 +170,19 @@ if "${C[@]}" -o /dev/null "https://127.0.0.1:$PORT/metrics" 2>/dev/null; then ba
 m=$("${C[@]}" "$URL/metrics")
 [[ "$m" == *'openrsp_smdp_requests_total{function="initiateAuthentication",result="200"} 1'* ]] && ok || bad "metrics: initiateAuthentication"
 [[ "$m" == *'result="8.8.1/3.8"} 1'* ]] && ok || bad "metrics: failures by code"
+# requests refused before their handler are counted too: 401 and 400 under their function,
+# what the HTTP server answered itself (404, 413) under "other", never under the path
+[[ "$m" == *'openrsp_smdp_requests_total{function="downloadOrder",result="401"} 2'* ]] && ok || bad "metrics: 401: $(grep result=.401 <<<"$m")"
+[[ "$m" == *'openrsp_smdp_requests_total{function="initiateAuthentication",result="400"} 1'* ]] && ok || bad "metrics: 400: $(grep result=.400 <<<"$m")"
+# (the HTTP server's hook runs once the answer is out, maybe after curl has it: the last 413
+# may be a moment late)
+for _ in $(seq 1 50); do
+	[[ "$m" == *'openrsp_smdp_requests_total{function="other",result="413"} 5'* ]] && break
+	sleep 0.1
+	m=$("${C[@]}" "$URL/metrics")
+done
+[[ "$m" == *'openrsp_smdp_requests_total{function="other",result="404"} 1'* && "$m" == *'openrsp_smdp_requests_total{function="other",result="413"} 5'* ]] && ok || bad "metrics: 404/413: $(grep function=.other <<<"$m")"
+if grep -q frobnicate <<<"$m"; then bad "metrics: a path as a label"; else ok; fi
 [[ "$m" == *'openrsp_smdp_profiles{state="released"} 1'* ]] && ok || bad "metrics: profiles by state"
 # the crypto CPU time: serverSignature1 was made, so more than nothing, and less than all
 cs=$(sed -n 's/^openrsp_smdp_crypto_cpu_seconds_total //p' <<<"$m")
@@ -178,6 +191,11 @@ awk -v c="$cs" -v p="$ps" 'BEGIN { exit !(c > 0 && p > 0 && c < p) }' && ok || b
 [[ "$m" == *'openrsp_smdp_request_duration_ms_bucket{function="confirmOrder",le="+Inf"} 2'* ]] && ok || bad "metrics: histogram"
 # one log line per request, no secret
 grep -q 'function=initiateAuthentication tid=[0-9A-F]\{32\} eid=- http=200 result=ok' "$T/serve.log" && ok || bad "request log line"
+# ... in the same format for requests refused before a handler, or that reached none
+grep -q '^openrsp smdp: es2+ function=downloadOrder tid=- eid=- http=401 result=refused ms=[0-9.]* client=127.0.0.1$' "$T/serve.log" && ok || bad "log line of a 401: $(grep 'http=401' "$T/serve.log")"
+grep -q '^openrsp smdp: es9+ function=initiateAuthentication tid=- eid=- http=400 result=refused ms=[0-9.]* client=127.0.0.1$' "$T/serve.log" && ok || bad "log line of a 400: $(grep 'http=400' "$T/serve.log")"
+grep -q '^openrsp smdp: http function=other tid=- eid=- http=404 result=refused ms=[0-9.]* client=127.0.0.1 method=POST path=/gsma/rsp2/es9plus/frobnicate$' "$T/serve.log" && ok || bad "log line of a 404: $(grep 'http=404' "$T/serve.log")"
+[[ $(grep -c 'http=413' "$T/serve.log") -eq 5 ]] && ok || bad "log lines of 413s: $(grep 'http=413' "$T/serve.log")"
 if grep -q "$TOKEN" "$T/serve.log"; then bad "token in the log"; else ok; fi
 # a database another process keeps locked past the busy timeout (5 s): a bare 500, and the
 # request's log line says it failed, and why
