@@ -16,8 +16,9 @@
 
 #define POOL_MAX 16
 #define MAX_SERIES 128
-static const double buckets_ms[] = {1, 5, 10, 25, 50, 100, 250, 1000};
-#define N_BUCKETS (sizeof(buckets_ms) / sizeof(buckets_ms[0]))
+/* request latency buckets in seconds (Prometheus' base unit), past the 5 s busy timeout */
+static const double buckets_s[] = {0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10};
+#define N_BUCKETS (sizeof(buckets_s) / sizeof(buckets_s[0]))
 
 typedef struct series {
 	char function[40];
@@ -28,7 +29,7 @@ typedef struct series {
 typedef struct histo {
 	char function[40];
 	uint64_t le[N_BUCKETS + 1]; /* cumulative per bucket, last = +Inf */
-	double sum_ms;
+	double sum_s;
 	uint64_t count;
 } histo;
 
@@ -121,10 +122,10 @@ static void count(orsp_smdp_server *srv, const orsp_smdp_reply *r, double ms)
 	}
 	if (h) {
 		for (size_t b = 0; b < N_BUCKETS; b++)
-			if (ms <= buckets_ms[b])
+			if (ms / 1e3 <= buckets_s[b])
 				h->le[b]++;
 		h->le[N_BUCKETS]++;
-		h->sum_ms += ms;
+		h->sum_s += ms / 1e3;
 		h->count++;
 	}
 	pthread_mutex_unlock(&srv->lock);
@@ -283,18 +284,23 @@ static orsp_err on_metrics(void *ctx, const orsp_http_request *req, orsp_http_re
 	for (size_t i = 0; i < srv->n_ser; i++)
 		fprintf(f, "openrsp_smdp_requests_total{function=\"%s\",result=\"%s\"} %llu\n",
 		        srv->ser[i].function, srv->ser[i].code, (unsigned long long)srv->ser[i].count);
-	fprintf(f, "# HELP openrsp_smdp_request_duration_ms request latency\n"
-	           "# TYPE openrsp_smdp_request_duration_ms histogram\n");
+	fprintf(f, "# HELP openrsp_smdp_request_duration_seconds request latency\n"
+	           "# TYPE openrsp_smdp_request_duration_seconds histogram\n");
 	for (size_t i = 0; i < srv->n_his; i++) {
 		histo *h = &srv->his[i];
 		for (size_t b = 0; b < N_BUCKETS; b++)
-			fprintf(f, "openrsp_smdp_request_duration_ms_bucket{function=\"%s\",le=\"%g\"} %llu\n",
-			        h->function, buckets_ms[b], (unsigned long long)h->le[b]);
-		fprintf(f, "openrsp_smdp_request_duration_ms_bucket{function=\"%s\",le=\"+Inf\"} %llu\n",
+			fprintf(f,
+			        "openrsp_smdp_request_duration_seconds_bucket{function=\"%s\",le="
+			        "\"%g\"} "
+			        "%llu\n",
+			        h->function, buckets_s[b], (unsigned long long)h->le[b]);
+		fprintf(f,
+		        "openrsp_smdp_request_duration_seconds_bucket{function=\"%s\",le=\"+Inf\"} "
+		        "%llu\n",
 		        h->function, (unsigned long long)h->le[N_BUCKETS]);
-		fprintf(f, "openrsp_smdp_request_duration_ms_sum{function=\"%s\"} %.3f\n", h->function,
-		        h->sum_ms);
-		fprintf(f, "openrsp_smdp_request_duration_ms_count{function=\"%s\"} %llu\n",
+		fprintf(f, "openrsp_smdp_request_duration_seconds_sum{function=\"%s\"} %.6f\n",
+		        h->function, h->sum_s);
+		fprintf(f, "openrsp_smdp_request_duration_seconds_count{function=\"%s\"} %llu\n",
 		        h->function, (unsigned long long)h->count);
 	}
 	pthread_mutex_unlock(&srv->lock);

@@ -188,7 +188,15 @@ if grep -q frobnicate <<<"$m"; then bad "metrics: a path as a label"; else ok; f
 cs=$(sed -n 's/^openrsp_smdp_crypto_cpu_seconds_total //p' <<<"$m")
 ps=$(sed -n 's/^process_cpu_seconds_total //p' <<<"$m")
 awk -v c="$cs" -v p="$ps" 'BEGIN { exit !(c > 0 && p > 0 && c < p) }' && ok || bad "metrics: crypto CPU $cs of $ps"
-[[ "$m" == *'openrsp_smdp_request_duration_ms_bucket{function="confirmOrder",le="+Inf"} 2'* ]] && ok || bad "metrics: histogram"
+[[ "$m" == *'openrsp_smdp_request_duration_seconds_bucket{function="confirmOrder",le="+Inf"} 2'* && "$m" == *'openrsp_smdp_request_duration_seconds_sum{function="confirmOrder"} '* ]] && ok || bad "metrics: histogram"
+# in seconds (Prometheus' base unit), the buckets past the 5 s busy timeout
+les=$(sed -n 's/^openrsp_smdp_request_duration_seconds_bucket{function="confirmOrder",le="\([^"]*\)"}.*/\1/p' <<<"$m" | tr '\n' ' ')
+[[ "$les" == "0.001 0.005 0.01 0.025 0.05 0.1 0.25 0.5 1 2.5 5 10 +Inf " ]] && ok || bad "metrics: histogram buckets: $les"
+if grep -q '_ms' <<<"$m"; then bad "metrics: a name in milliseconds"; else ok; fi
+# promtool (not installed by scripts/setup.sh) checks the names and units when present
+if command -v promtool >/dev/null; then
+	if out=$(promtool check metrics <<<"$m" 2>&1); then ok; else bad "promtool check metrics: $out"; fi
+fi
 # one log line per request, no secret
 grep -q 'function=initiateAuthentication tid=[0-9A-F]\{32\} eid=- http=200 result=ok' "$T/serve.log" && ok || bad "request log line"
 # ... in the same format for requests refused before a handler, or that reached none
