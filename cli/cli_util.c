@@ -237,6 +237,10 @@ volatile sig_atomic_t *cli_stop_on_signals(void)
 	sa.sa_handler = on_stop_signal;
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+	/* a hangup (the terminal closed) stops the server gracefully too: the default action
+	 * killed it with requests in flight. Nothing to reload: the log is stderr, and the
+	 * configuration is read at start only. */
+	sigaction(SIGHUP, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	return &stop_requested;
 }

@@ -372,7 +372,8 @@ static int euicc_serve(int argc, char **argv)
 	if ((e = orsp_euicc_host_open(state, &h)) != ORSP_OK)
 		return cli_fail("euicc", e);
 	serve_stop = cli_stop_on_signals();
-	fprintf(stderr, "openrsp euicc: EID %s served to vpcd at %s:%u (SIGINT/SIGTERM stop)\n",
+	fprintf(stderr,
+	        "openrsp euicc: EID %s served to vpcd at %s:%u (SIGINT/SIGTERM/SIGHUP stop)\n",
 	        orsp_euicc_eid(orsp_euicc_host_core(h)), host, (unsigned)vo.port);
 	e = orsp_vpcd_serve_opts(&vo, orsp_euicc_host_apdu(h), serve_stop);
 	fprintf(stderr, "openrsp euicc: stopped\n");
@@ -514,8 +515,9 @@ static const cli_cmd euicc_cmds[] = {
         .summary = "Serve the eUICC as a PC/SC card through vsmartcard's vpcd",
         .synopsis = "--state DIR [--vpcd HOST:PORT] [--trace]",
         .help = "Connects to vpcd (pcscd's virtual reader driver) and answers APDUs until\n"
-                "SIGINT or SIGTERM; reconnects with backoff when vpcd goes away. State changes\n"
-                "(profile download, enable, delete, SQN) are committed to DIR as they happen.\n\n"
+                "SIGINT, SIGTERM or SIGHUP; reconnects with backoff when vpcd goes away.\n"
+                "State changes (profile download, enable, delete, SQN) are committed to DIR\n"
+                "as they happen.\n\n"
                 "options:\n" STATE_HELP
                 "  --vpcd HOST:PORT     vpcd's address (default 127.0.0.1:35963)\n"
                 "  --trace              print every APDU in hex on stderr (it shows whole ES10\n"

@@ -1275,8 +1275,8 @@ static const cli_cmd smdp_cmds[] = {
         .help = "Serves /gsma/rsp2/es9plus/<function> and /gsma/rsp2/es2plus/<function> over\n"
                 "HTTPS with the DPtls certificate (or plain HTTP when the configuration says\n"
                 "plain_http = yes), and GET /metrics in the Prometheus text format. Prints the\n"
-                "port on stdout, one log line per request on stderr; SIGINT/SIGTERM stop it after\n"
-                "the requests in flight. The configuration file is described in\n"
+                "port on stdout, one log line per request on stderr; SIGINT/SIGTERM/SIGHUP stop\n"
+                "it after the requests in flight. The configuration file is described in\n"
                 "docs/smdp-server.md (example: docs/smdp.conf.example).\n\n"
                 "options:\n"
                 "  --config FILE        the configuration file\n",

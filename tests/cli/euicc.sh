@@ -2,7 +2,7 @@
 # `openrsp euicc`: init from the SGP.26 NIST eUICC identity and from an `openrsp pki init`
 # directory (both curves), the sealed directory's modes, info (text and JSON, no key ever
 # printed), serve against a fake vpcd (ATR, SELECT ISD-R, GetEID by STORE DATA; info refused
-# meanwhile; SIGTERM stops it), the errors (missing directory, wrong key file, init twice,
+# meanwhile; SIGTERM and SIGHUP stop it), the errors (missing directory, wrong key file, init twice,
 # device.key readable by others or missing, a tampered manifest, usage), and `bench euicc`
 # once (a complete download into a fresh sealed card).
 set -euo pipefail
@@ -164,6 +164,16 @@ kill -TERM $sv
 src=0
 wait $sv || src=$?
 [[ $src -eq 0 ]] && ok || bad "serve after SIGTERM: rc=$src $(cat "$T/serve.err")"
+# SIGHUP stops it the same way (vpcd gone: it waits to reconnect meanwhile); sent once the
+# start-up line says the handlers are in place (in a new file: the redirection comes a
+# moment late)
+"$B" euicc serve --state "$S" --vpcd "127.0.0.1:$port" 2>"$T/serve2.err" &
+sv=$!
+for _ in $(seq 100); do grep -qs 'served to vpcd' "$T/serve2.err" && break; sleep 0.1; done
+kill -HUP $sv
+src=0
+wait $sv || src=$?
+[[ $src -eq 0 ]] && ok || bad "serve after SIGHUP: rc=$src $(cat "$T/serve2.err")"
 
 # ----- bench euicc: a complete download into a fresh sealed card, and AUTHENTICATE -----
 run bench euicc --seconds 0.2 --installs 1 --json \

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `openrsp smdp serve`: the SM-DP+ over real HTTPS, driven by curl (an independent client):
 # configuration errors at start-up, ES2+ with and without the operator token, ES9+
-# initiateAuthentication, the X-Admin-Protocol check, /metrics, and a clean stop on SIGTERM.
+# initiateAuthentication, the X-Admin-Protocol check, /metrics, and a clean stop on SIGTERM
+# and on SIGHUP.
 set -euo pipefail
 
 B=${ORSP_BIN:?set ORSP_BIN to the openrsp binary}
@@ -260,5 +261,16 @@ rc=0
 wait "$pid" || rc=$?
 pid=""
 [[ $rc -eq 0 ]] && ok || bad "exit after SIGTERM: $rc"
+# SIGHUP (the terminal closed): the same graceful stop, not the default action's kill (129)
+rm -f "$T/port" # (not the last server's port: the redirection below comes a moment late)
+"$B" smdp serve --config "$T/good.conf" >"$T/port" 2>"$T/serve.log" &
+pid=$!
+for _ in $(seq 1 50); do [[ -s "$T/port" ]] && break; sleep 0.1; done
+[[ -s "$T/port" ]] || bad "restart: $(cat "$T/serve.log")"
+kill -HUP "$pid"
+rc=0
+wait "$pid" || rc=$?
+pid=""
+[[ $rc -eq 0 ]] && grep -q 'stopping (finishing requests in flight)' "$T/serve.log" && ok || bad "exit after SIGHUP: $rc $(cat "$T/serve.log")"
 
 finish
