@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "es9p_internal.h"
 #include "openrsp/http.h"
@@ -642,10 +643,14 @@ orsp_err orsp_smdp_server_start(const orsp_smdp_config *c, orsp_smdp_server **ou
 	orsp_secret kek = {0};
 	size_t n = 0;
 	orsp_err e;
+	bool new_db, new_kek;
 
 	if (!c || !out)
 		return orsp_errf(ORSP_E_USAGE, "smdp server: bad arguments");
 	*out = NULL;
+	/* what this start creates, it removes again if it fails (a busy port, say) */
+	new_db = access(c->database, F_OK) != 0;
+	new_kek = access(c->kek_file, F_OK) != 0;
 	srv = calloc(1, sizeof(*srv));
 	if (!srv)
 		return orsp_errf(ORSP_E_RESOURCE, "out of memory");
@@ -714,10 +719,25 @@ orsp_err orsp_smdp_server_start(const orsp_smdp_config *c, orsp_smdp_server **ou
 			goto fail;
 		srv->sender_running = true;
 	}
+	/* a typo in `database` would otherwise go unnoticed: a server with no profiles */
+	if (new_db)
+		fprintf(stderr, "openrsp smdp: created a new, empty database %s%s%s\n", c->database,
+		        new_kek && !access(c->kek_file, F_OK) ? " and its KEK file " : "",
+		        new_kek && !access(c->kek_file, F_OK) ? c->kek_file : "");
 	*out = srv;
 	return ORSP_OK;
 fail:
 	orsp_smdp_server_stop(srv);
+	if (new_db) {
+		static const char *const sfx[] = {"", "-wal", "-shm", "-journal"};
+		char path[ORSP_SMDP_PATH_MAX + 16];
+		for (size_t i = 0; i < ORSP_ARRAY_LEN(sfx); i++) {
+			snprintf(path, sizeof(path), "%s%s", c->database, sfx[i]);
+			(void)unlink(path);
+		}
+	}
+	if (new_kek)
+		(void)unlink(c->kek_file);
 	return e;
 }
 

@@ -12,8 +12,10 @@ T=$(mktemp -d "${ORSP_TEST_TMP:-/tmp}/cli_smdp_serve.XXXXXX")
 unset ORSP_KEK
 . "$(dirname "$0")/lib/common.bash"
 pid=""
+pid2=""
 cleanup() {
 	[[ -n "$pid" ]] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
+	[[ -n "$pid2" ]] && kill "$pid2" 2>/dev/null && wait "$pid2" 2>/dev/null
 	rm -rf "$T"
 }
 trap cleanup EXIT
@@ -255,6 +257,24 @@ expect_reports=$(python3 -c 'import json,sys; print(" ".join("%d:%s:%s" % (r["no
 [[ $rc -eq 0 && "$expect_reports" == "3:Executed-Success:pending 4:Executed-Success:pending" ]] && ok || bad "smdp reports: rc=$rc $expect_reports"
 bench_url
 [[ $rc -eq 1 && "$(cat "$T/err")" == *"authenticateClient: 8.1.1/3.8"*"EID does not match the order"* ]] && ok || bad "bench --url, order used up: rc=$rc $(cat "$T/err")"
+# a new database path with the port already in use (by this server): start-up fails and
+# leaves no database or KEK file behind
+conf "$T/busy.conf"
+sed -i "s|^port = .*|port = $PORT|; s|^database = .*|database = new.db|" "$T/busy.conf"
+rc=0
+"$B" smdp serve --config "$T/busy.conf" >/dev/null 2>"$T/err" || rc=$?
+left=$(cd "$T" && ls new.db* 2>/dev/null || true)
+[[ $rc -eq 1 && -z "$left" ]] && ok || bad "busy port, new database: rc=$rc left: $left $(cat "$T/err")"
+# the same database path on a free port: served, and the new (empty) database is announced
+sed -i "s|^port = .*|port = 0|" "$T/busy.conf"
+"$B" smdp serve --config "$T/busy.conf" >"$T/port2" 2>"$T/err" &
+pid2=$!
+for _ in $(seq 1 50); do [[ -s "$T/port2" ]] && break; sleep 0.1; done
+kill -TERM "$pid2" 2>/dev/null || true
+wait "$pid2" || true
+pid2=""
+grep -q "^openrsp smdp: created a new, empty database $T/new.db and its KEK file $T/new.db.kek$" "$T/err" && ok || bad "new database not announced: $(cat "$T/err")"
+if grep -q "created a new" "$T/serve.log"; then bad "an existing database announced as new"; else ok; fi
 # SIGTERM: clean exit 0
 kill -TERM "$pid"
 rc=0
