@@ -1152,6 +1152,7 @@ static int smdp_serve(int argc, char **argv)
 	const char *config = NULL;
 	orsp_smdp_server *srv = NULL;
 	volatile sig_atomic_t *serve_stop;
+	bool v6;
 	int c, rc;
 	orsp_err e;
 
@@ -1176,9 +1177,11 @@ static int smdp_serve(int argc, char **argv)
 		orsp_smdp_config_free(&cfg);
 		return cli_fail("server", e);
 	}
-	fprintf(stderr, "openrsp smdp: serving %s on %s://%s:%u (ES9+, ES2+, /metrics)\n",
-	        cfg.svc.fqdn, cfg.plain_http ? "http" : "https", cfg.listen,
-	        (unsigned)orsp_smdp_server_port(srv));
+	/* an IPv6 address in brackets, as in a URL (RFC 3986 §3.2.2) */
+	v6 = strchr(cfg.listen, ':') != NULL;
+	fprintf(stderr, "openrsp smdp: serving %s on %s://%s%s%s:%u (ES9+, ES2+, /metrics)\n",
+	        cfg.svc.fqdn, cfg.plain_http ? "http" : "https", v6 ? "[" : "", cfg.listen,
+	        v6 ? "]" : "", (unsigned)orsp_smdp_server_port(srv));
 	/* The port on stdout for scripts (port 0 = ephemeral). */
 	printf("%u\n", (unsigned)orsp_smdp_server_port(srv));
 	fflush(stdout);

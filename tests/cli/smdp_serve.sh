@@ -267,14 +267,28 @@ left=$(cd "$T" && ls new.db* 2>/dev/null || true)
 [[ $rc -eq 1 && -z "$left" ]] && ok || bad "busy port, new database: rc=$rc left: $left $(cat "$T/err")"
 # the same database path on a free port: served, and the new (empty) database is announced
 sed -i "s|^port = .*|port = 0|" "$T/busy.conf"
-"$B" smdp serve --config "$T/busy.conf" >"$T/port2" 2>"$T/err" &
-pid2=$!
-for _ in $(seq 1 50); do [[ -s "$T/port2" ]] && break; sleep 0.1; done
-kill -TERM "$pid2" 2>/dev/null || true
-wait "$pid2" || true
-pid2=""
+serve_briefly() { # serve_briefly CONF: start a second server, stop it once it has its port
+	# (its port in $T/port2, its stderr in $T/err; a new file: the redirection comes a moment
+	# after the start)
+	rm -f "$T/port2"
+	"$B" smdp serve --config "$1" >"$T/port2" 2>"$T/err" &
+	pid2=$!
+	for _ in $(seq 1 50); do [[ -s "$T/port2" ]] && break; sleep 0.1; done
+	kill -TERM "$pid2" 2>/dev/null || true
+	wait "$pid2" || true
+	pid2=""
+}
+serve_briefly "$T/busy.conf"
 grep -q "^openrsp smdp: created a new, empty database $T/new.db and its KEK file $T/new.db.kek$" "$T/err" && ok || bad "new database not announced: $(cat "$T/err")"
 if grep -q "created a new" "$T/serve.log"; then bad "an existing database announced as new"; else ok; fi
+# listening on IPv6: the start-up line's URL has the address in brackets
+if python3 -c 'import socket; socket.socket(socket.AF_INET6).bind(("::1", 0))' 2>/dev/null; then
+	conf "$T/v6.conf" "listen = ::1"
+	serve_briefly "$T/v6.conf"
+	grep -q "serving $FQDN on https://\[::1\]:$(head -1 "$T/port2") " "$T/err" && ok || bad "IPv6 start-up line: $(cat "$T/err")"
+else
+	echo "no IPv6 loopback: the IPv6 start-up line is not checked" >&2
+fi
 # SIGTERM: clean exit 0
 kill -TERM "$pid"
 rc=0
