@@ -184,6 +184,7 @@ if [[ $rc -eq 0 ]]; then
 	coproc SILENT { exec "$PY" -c 'import socket, time
 s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(4)
 print(s.getsockname()[1], flush=True); time.sleep(30)'; }
+	silent=$SILENT_PID # bash unsets SILENT_PID once it has reaped the coprocess
 	read -r sport <&"${SILENT[0]}"
 	"$B" lpa profile download -a '1$testsmdpplus1.example.com$X$$1' -c 13572468 \
 		--server-url "http://127.0.0.1:$sport" --insecure --timeout 10 --euicc "local:$S" \
@@ -196,9 +197,9 @@ print(s.getsockname()[1], flush=True); time.sleep(30)'; }
 	cmdline=$(tr '\0' ' ' <"/proc/$dl/cmdline" 2>/dev/null || true)
 	has "the confirmation code overwritten in the command line" "-c xxxxxxxx" "$cmdline"
 	lacks "the confirmation code in the command line" 13572468 "$cmdline"
-	kill "$dl" "$SILENT_PID" 2>/dev/null || true
+	kill "$dl" "$silent" 2>/dev/null || true
 	wait "$dl" 2>/dev/null || true
-	wait "$SILENT_PID" 2>/dev/null || true
+	wait "$silent" 2>/dev/null || true
 	# a second -c is refused, the first code off the command line too
 	usage --cc lpa profile download -a '1$smdp.example.com$X$$1' -c 1234 -c 5678 \
 		--euicc "local:$S"
