@@ -648,7 +648,9 @@ orsp_err orsp_smdp_server_start(const orsp_smdp_config *c, orsp_smdp_server **ou
 	if (!c || !out)
 		return orsp_errf(ORSP_E_USAGE, "smdp server: bad arguments");
 	*out = NULL;
-	/* what this start creates, it removes again if it fails (a busy port, say) */
+	/* for the announcement below. A start that fails later (a busy port, say) leaves the
+	 * new files: removing them could remove what another process, starting on the same
+	 * database at the same moment, has opened and goes on using; the next start takes them */
 	new_db = access(c->database, F_OK) != 0;
 	new_kek = access(c->kek_file, F_OK) != 0;
 	srv = calloc(1, sizeof(*srv));
@@ -728,16 +730,6 @@ orsp_err orsp_smdp_server_start(const orsp_smdp_config *c, orsp_smdp_server **ou
 	return ORSP_OK;
 fail:
 	orsp_smdp_server_stop(srv);
-	if (new_db) {
-		static const char *const sfx[] = {"", "-wal", "-shm", "-journal"};
-		char path[ORSP_SMDP_PATH_MAX + 16];
-		for (size_t i = 0; i < ORSP_ARRAY_LEN(sfx); i++) {
-			snprintf(path, sizeof(path), "%s%s", c->database, sfx[i]);
-			(void)unlink(path);
-		}
-	}
-	if (new_kek)
-		(void)unlink(c->kek_file);
 	return e;
 }
 
