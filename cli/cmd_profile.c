@@ -748,7 +748,8 @@ static int profile_build(int argc, char **argv)
 	orsp_pkg *pkg = NULL;
 	uint8_t *der = NULL;
 	size_t der_len = 0;
-	char **args = NULL;
+	char **args = NULL, **dups = NULL;
+	size_t n_dups = 0;
 	orsp_err e;
 	int rc;
 
@@ -758,15 +759,22 @@ static int profile_build(int argc, char **argv)
 	 * its own: where it is a secret option's value (`--pin1 -o`), that value is overwritten
 	 * once read. */
 	args = calloc((size_t)argc + 1, sizeof(*args));
-	if (!args)
-		return cli_failf("build", "out of memory");
+	dups = calloc((size_t)argc + 1, sizeof(*dups));
+	if (!args || !dups) {
+		rc = cli_failf("build", "out of memory");
+		goto out;
+	}
 	for (int i = 0; i < argc; i++)
 		args[i] = argv[i];
+	/* the copies are listed apart: getopt reorders args */
 	for (int i = 0; i < argc; i++) {
-		if (strcmp(argv[i], "-o") == 0 && !(args[i] = strdup("--output"))) {
+		if (strcmp(argv[i], "-o") != 0)
+			continue;
+		if (!(dups[n_dups] = strdup("--output"))) {
 			rc = cli_failf("build", "out of memory");
 			goto out;
 		}
+		args[i] = dups[n_dups++];
 	}
 	rc = build_parse(argc, args, &o);
 	if (rc)
@@ -827,9 +835,9 @@ out:
 	orsp_pkg_free(pkg);
 	orsp_pkg_perso_wipe(&p);
 	orsp_wipe(&o, sizeof(o));
-	for (int i = 0; args && i < argc; i++)
-		if (args[i] != argv[i])
-			free(args[i]);
+	for (size_t i = 0; i < n_dups; i++)
+		free(dups[i]);
+	free(dups);
 	free(args);
 	return rc;
 }

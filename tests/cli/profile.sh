@@ -201,6 +201,9 @@ usage --pin2 profile build "${A[@]}" --pin2 - -o "$T/u.der" </dev/null
 # read-only "--output"; the file name after it is then an extra argument
 usage x profile build "${A[@]}" --pin1 -o x
 usage x profile build "${A[@]}" --adm1 -o x
+# a stray argument before or among the options (getopt moves it to the end)
+usage stray profile build stray "${A[@]}" -o "$T/u.der"
+usage stray profile build -o "$T/u.der" stray "${A[@]}"
 usage --template profile build --iccid 89000123456789012341 --imsi 001010123456789 --k "$K" --opc "$OPC" -o "$T/u.der"
 usage --iccid profile build --template "$TS48" --imsi 001010123456789 --k "$K" --opc "$OPC" -o "$T/u.der"
 usage --iccid profile build "${A[@]}" --iccid 89000123456789012342 -o "$T/u.der"
