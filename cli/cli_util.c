@@ -239,8 +239,13 @@ volatile sig_atomic_t *cli_stop_on_signals(void)
 	sigaction(SIGTERM, &sa, NULL);
 	/* a hangup (the terminal closed) stops the server gracefully too: the default action
 	 * killed it with requests in flight. Nothing to reload: the log is stderr, and the
-	 * configuration is read at start only. */
-	sigaction(SIGHUP, &sa, NULL);
+	 * configuration is read at start only. Unless it is ignored (nohup, a supervisor): then
+	 * it stays ignored. */
+	{
+		struct sigaction old;
+		if (sigaction(SIGHUP, NULL, &old) == 0 && old.sa_handler != SIG_IGN)
+			sigaction(SIGHUP, &sa, NULL);
+	}
 	signal(SIGPIPE, SIG_IGN);
 	return &stop_requested;
 }

@@ -174,6 +174,17 @@ kill -HUP $sv
 src=0
 wait $sv || src=$?
 [[ $src -eq 0 ]] && ok || bad "serve after SIGHUP: rc=$src $(cat "$T/serve2.err")"
+# started with SIGHUP ignored (nohup, a supervisor): it stays ignored, SIGTERM stops it
+nohup "$B" euicc serve --state "$S" --vpcd "127.0.0.1:$port" >/dev/null 2>"$T/serve3.err" &
+sv=$!
+for _ in $(seq 100); do grep -qs 'served to vpcd' "$T/serve3.err" && break; sleep 0.1; done
+kill -HUP $sv
+sleep 0.5
+if kill -0 $sv 2>/dev/null; then ok; else bad "serve under nohup stopped on SIGHUP: $(cat "$T/serve3.err")"; fi
+kill -TERM $sv
+src=0
+wait $sv || src=$?
+[[ $src -eq 0 ]] && ok || bad "serve under nohup after SIGTERM: rc=$src $(cat "$T/serve3.err")"
 
 # ----- bench euicc: a complete download into a fresh sealed card, and AUTHENTICATE -----
 run bench euicc --seconds 0.2 --installs 1 --json \
