@@ -256,6 +256,19 @@ static void test_parse_rejects(void **state)
 		fputs("-----BEGIN CERTIFICATE-----\nMAMCAQE=\n-----END CERTIFICATE-----\n", f);
 		fclose(f);
 		expect(orsp_cert_pem_bundle_check(path, &n), ORSP_E_MALFORMED, "does not parse");
+		/* a good certificate, then a block cut short or not base64: OpenSSL's CA file
+		 * loader (libcurl's) refuses the whole file, and so does the check */
+		static const char *const tails[] = {
+		    "-----BEGIN CERTIFICATE-----\nMIIB\n",
+		    "-----BEGIN CERTIFICATE-----\n!!!!notbase64\n-----END CERTIFICATE-----\n"};
+		for (size_t t = 0; t < ORSP_ARRAY_LEN(tails); t++) {
+			f = fopen(path, "w");
+			assert_non_null(f);
+			fwrite(pem, 1, pl, f);
+			fputs(tails[t], f);
+			fclose(f);
+			expect(orsp_cert_pem_bundle_check(path, &n), ORSP_E_MALFORMED, "PEM block");
+		}
 		unlink(path);
 		free(pem);
 	}

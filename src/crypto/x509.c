@@ -335,7 +335,11 @@ orsp_err orsp_cert_pem_bundle_check(const char *path, size_t *n)
 		name = header = NULL;
 		data = NULL;
 	}
-	ERR_clear_error(); /* the end of the file is reported as an error */
+	/* the end of the file is reported as an error too: "no start line"; anything else (a
+	 * block cut short, bad base64) is a file the TLS library refuses as a whole */
+	if (e == ORSP_OK && ERR_GET_REASON(ERR_peek_last_error()) != PEM_R_NO_START_LINE)
+		e = orsp__ossl_fail(ORSP_E_MALFORMED, "a PEM block is cut short or not base64");
+	ERR_clear_error();
 	OPENSSL_free(name);
 	OPENSSL_free(header);
 	OPENSSL_free(data);
