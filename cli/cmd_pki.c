@@ -200,8 +200,14 @@ static void remove_leftovers(const char *path)
 	if (!(d = opendir(dir)))
 		return;
 	while ((de = readdir(d)) != NULL) {
-		if (strncmp(de->d_name, base, bl) != 0 ||
-		    strncmp(de->d_name + bl, ".tmp-", 5) != 0 || strlen(de->d_name + bl + 5) != 6)
+		const char *sfx;
+		bool ours = strncmp(de->d_name, base, bl) == 0 &&
+		            strncmp(de->d_name + bl, ".tmp-", 5) == 0 &&
+		            strlen(sfx = de->d_name + bl + 5) == 6;
+		for (size_t k = 0; ours && k < 6; k++) /* six letters or digits, as made */
+			ours = (sfx[k] >= '0' && sfx[k] <= '9') ||
+			       (sfx[k] >= 'a' && sfx[k] <= 'z') || (sfx[k] >= 'A' && sfx[k] <= 'Z');
+		if (!ours)
 			continue;
 		if (snprintf(p, sizeof(p), "%s/%s", dir, de->d_name) < (int)sizeof(p))
 			(void)unlink(p);
@@ -213,12 +219,15 @@ static int remove_old(const char *path)
 {
 	struct stat st;
 
-	remove_leftovers(path);
-	if (lstat(path, &st) != 0)
-		return errno == ENOENT ? CLI_OK
-		                       : cli_failf(path, "cannot inspect: %s", strerror(errno));
+	if (lstat(path, &st) != 0) {
+		if (errno != ENOENT)
+			return cli_failf(path, "cannot inspect: %s", strerror(errno));
+		remove_leftovers(path);
+		return CLI_OK;
+	}
 	if (S_ISDIR(st.st_mode))
 		return cli_failf(path, "is a directory, expected a file of the PKI layout");
+	remove_leftovers(path);
 	if (unlink(path) != 0)
 		return cli_failf(path, "cannot remove: %s", strerror(errno));
 	return CLI_OK;

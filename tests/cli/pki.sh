@@ -160,13 +160,14 @@ echo keep >"$T/nist/keep.txt"
 # what a killed run leaves: a temporary file beside a key's name (part of a private key)
 echo partial >"$T/nist/ci/ci_key.pem.tmp-a1b2c3"
 echo keep >"$T/nist/ci/ci_key.pem.tmp-notours"
+echo keep >"$T/nist/ci/ci_key.pem.tmp-my.bak"
 run pki init "$T/nist" --force
 if [[ $rc -eq 0 ]]; then ok; else bad "--force rc=$rc $err"; fi
 if [[ $(sha256sum "$T/nist/ci/ci.der") != "$sum" ]]; then ok; else bad "--force did not reissue"; fi
 if [[ $(cat "$T/nist/keep.txt") == keep ]]; then ok; else bad "--force touched another file"; fi
 if [[ ! -e "$T/nist/ci/ci_key.pem.tmp-a1b2c3" ]]; then ok; else bad "--force left a temporary key file"; fi
-if [[ -e "$T/nist/ci/ci_key.pem.tmp-notours" ]]; then ok; else bad "--force removed a file not of its making"; fi
-rm -f "$T/nist/ci/ci_key.pem.tmp-notours"
+if [[ -e "$T/nist/ci/ci_key.pem.tmp-notours" && -e "$T/nist/ci/ci_key.pem.tmp-my.bak" ]]; then ok; else bad "--force removed a file not of its making"; fi
+rm -f "$T/nist/ci/ci_key.pem.tmp-notours" "$T/nist/ci/ci_key.pem.tmp-my.bak"
 eid=$(sed -n 's/^EID: *//p' <<<"$out")
 check_hierarchy "$T/nist" prime256v1 "$eid"
 
