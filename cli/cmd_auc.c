@@ -559,24 +559,35 @@ out:
 
 /* ----- delete ----- */
 
-static int auc_delete(int argc, char **argv)
+/* The arguments of a verb that takes the database options only and n positional
+ * arguments (`what` names them), the first an IMSI. */
+static int db_imsi_args(int argc, char **argv, int n, const char *what, db_opts *dbo)
 {
 	static const struct option opts[] = {
 	    DB_LONGOPTS,
 	    {NULL, 0, NULL, 0},
 	};
-	db_opts dbo = {0};
-	orsp_auc *a = NULL;
 	int rc, c;
-	orsp_err e;
 
 	while ((c = cli_getopt(argc, argv, opts)) != -1) {
 		if (c == '?')
 			return CLI_USAGE;
-		if (!db_opt(&dbo, c, optarg))
+		if (!db_opt(dbo, c, optarg))
 			return cli_usage(argv[optind - 1], "unexpected option");
 	}
-	if ((rc = cli_positional(argc, argv, 1, "IMSI")) || (rc = imsi_arg("IMSI", argv[optind])))
+	if ((rc = cli_positional(argc, argv, n, what)) || (rc = imsi_arg("IMSI", argv[optind])))
+		return rc;
+	return CLI_OK;
+}
+
+static int auc_delete(int argc, char **argv)
+{
+	db_opts dbo = {0};
+	orsp_auc *a = NULL;
+	int rc;
+	orsp_err e;
+
+	if ((rc = db_imsi_args(argc, argv, 1, "IMSI", &dbo)))
 		return rc;
 	rc = open_auc(&dbo, &a);
 	if (rc)
@@ -594,26 +605,15 @@ static int auc_delete(int argc, char **argv)
 
 static int auc_secret(int argc, char **argv)
 {
-	static const struct option opts[] = {
-	    DB_LONGOPTS,
-	    {NULL, 0, NULL, 0},
-	};
 	static const char *const names[] = {"puk1", "puk2", "adm1", "adm2"};
 	db_opts dbo = {0};
 	orsp_auc *a = NULL;
 	orsp_secret v = {0};
 	size_t which;
-	int rc, c;
+	int rc;
 	orsp_err e;
 
-	while ((c = cli_getopt(argc, argv, opts)) != -1) {
-		if (c == '?')
-			return CLI_USAGE;
-		if (!db_opt(&dbo, c, optarg))
-			return cli_usage(argv[optind - 1], "unexpected option");
-	}
-	if ((rc = cli_positional(argc, argv, 2, "IMSI NAME")) ||
-	    (rc = imsi_arg("IMSI", argv[optind])))
+	if ((rc = db_imsi_args(argc, argv, 2, "IMSI NAME", &dbo)))
 		return rc;
 	for (which = 0; which < ORSP_ARRAY_LEN(names); which++)
 		if (strcmp(argv[optind + 1], names[which]) == 0)
