@@ -28,6 +28,18 @@ static orsp_err write_all(int fd, const char *path, const uint8_t *p, size_t n)
 	return ORSP_OK;
 }
 
+/* Write data to the new file fd (path's, for messages), flush it to the disk, close it. */
+static orsp_err fill(int fd, const char *path, const uint8_t *data, size_t len)
+{
+	orsp_err e = write_all(fd, path, data, len);
+
+	if (e == ORSP_OK && fsync(fd) != 0)
+		e = orsp_errf(ORSP_E_IO, "fsync of %s failed: %s", path, strerror(errno));
+	if (close(fd) != 0 && e == ORSP_OK)
+		e = orsp_errf(ORSP_E_IO, "close of %s failed: %s", path, strerror(errno));
+	return e;
+}
+
 /* Flush the directory holding path, so that the new name survives a power cut. */
 static orsp_err sync_dir_of(const char *path)
 {
@@ -60,11 +72,7 @@ static orsp_err create_in_place(const char *path, const uint8_t *data, size_t le
 		return errno == EEXIST
 		           ? orsp_errf(ORSP_E_EXISTS, "%s already exists", path)
 		           : orsp_errf(ORSP_E_IO, "cannot create %s: %s", path, strerror(errno));
-	e = write_all(fd, path, data, len);
-	if (e == ORSP_OK && fsync(fd) != 0)
-		e = orsp_errf(ORSP_E_IO, "fsync of %s failed: %s", path, strerror(errno));
-	if (close(fd) != 0 && e == ORSP_OK)
-		e = orsp_errf(ORSP_E_IO, "close of %s failed: %s", path, strerror(errno));
+	e = fill(fd, path, data, len);
 	if (e != ORSP_OK)
 		unlink(path);
 	return e;
@@ -109,10 +117,7 @@ orsp_err orsp__file_create(const char *path, const uint8_t *data, size_t len, mo
 		free(tmp);
 		return e;
 	}
-	if ((e = write_all(fd, path, data, len)) == ORSP_OK && fsync(fd) != 0)
-		e = orsp_errf(ORSP_E_IO, "fsync of %s failed: %s", path, strerror(errno));
-	if (close(fd) != 0 && e == ORSP_OK)
-		e = orsp_errf(ORSP_E_IO, "close of %s failed: %s", path, strerror(errno));
+	e = fill(fd, path, data, len);
 	if (e == ORSP_OK && link(tmp, path) != 0) {
 		if (errno == EPERM || errno == ENOTSUP || errno == EOPNOTSUPP || errno == ENOSYS)
 			fallback = true;
