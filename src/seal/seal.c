@@ -561,15 +561,14 @@ orsp_err orsp_seal_open(const char *dir, const orsp_seal_provider *provider, ors
 		goto fail;
 	/* Only a directory that holds a store gets a lock file. */
 	if (access(path, F_OK) != 0 && errno == ENOENT) {
-		bool half = path_of(lock, dir, "device.key") == ORSP_OK && access(lock, F_OK) == 0;
+		char key[PATH_CAP];
+		bool half = path_of(key, dir, "device.key") == ORSP_OK && access(key, F_OK) == 0;
 		e = half ? orsp_errf(ORSP_E_NOT_FOUND, "%s: no sealed store here, " HALF_CREATED,
 		                     dir)
 		         : orsp_errf(ORSP_E_NOT_FOUND,
 		                     "%s: no sealed store here (create one first)", dir);
 		goto fail;
 	}
-	if ((e = path_of(lock, dir, "lock")) != ORSP_OK)
-		goto fail;
 	/* One process at a time: another opener could take the files of a commit in progress
 	 * for an unfinished commit's and remove them. The manifest is read only under the
 	 * lock: a copy read before could be older than a commit that finished meanwhile, and
