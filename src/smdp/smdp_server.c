@@ -722,10 +722,11 @@ orsp_err orsp_smdp_server_start(const orsp_smdp_config *c, orsp_smdp_server **ou
 		srv->sender_running = true;
 	}
 	/* a typo in `database` would otherwise go unnoticed: a server with no profiles */
-	if (new_db)
+	if (new_db) {
+		bool kek_made = new_kek && access(c->kek_file, F_OK) == 0;
 		fprintf(stderr, "openrsp smdp: created a new, empty database %s%s%s\n", c->database,
-		        new_kek && !access(c->kek_file, F_OK) ? " and its KEK file " : "",
-		        new_kek && !access(c->kek_file, F_OK) ? c->kek_file : "");
+		        kek_made ? " and its KEK file " : "", kek_made ? c->kek_file : "");
+	}
 	*out = srv;
 	return ORSP_OK;
 fail:
