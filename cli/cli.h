@@ -81,10 +81,11 @@ int cli_hex2(const char *opt, const char *val, uint8_t *out, size_t n1, size_t n
  * overwritten in place (val points into argv) so that ps and /proc show it no longer. The
  * text read is wiped. */
 int cli_secret_hex(const char *opt, char *val, uint8_t *out, size_t n1, size_t n2, size_t *len);
-/* A secret given as text (PIN, PUK, ADM key, confirmation code), from the same three forms:
- * copied into out (cap bytes with the NUL; longer is a usage error) and, when given inline,
- * overwritten in argv. The caller wipes out after use. */
-int cli_secret_str(const char *opt, char *val, char *out, size_t cap);
+/* A secret given as text (PIN, PUK, ADM key, confirmation code), from the same three forms,
+ * at most once: copied into out (cap bytes with the NUL; longer is a usage error) and, when
+ * given inline, overwritten in argv; *dst then points to out. With *dst set already (the
+ * option given twice) a usage error, val overwritten too. The caller wipes out after use. */
+int cli_secret_str(const char *opt, char *val, char *out, size_t cap, const char **dst);
 #define CLI_SECRET_STR_MAX 64 /* the longest PIN, PUK, ADM key or confirmation code taken */
 /* Overwrite an option's value in argv (a secret given twice: the first copy). */
 void cli_wipe_arg(char *val);

@@ -198,20 +198,29 @@ int cli_secret_hex(const char *opt, char *val, uint8_t *out, size_t n1, size_t n
 	return rc;
 }
 
-int cli_secret_str(const char *opt, char *val, char *out, size_t cap)
+int cli_secret_str(const char *opt, char *val, char *out, size_t cap, const char **dst)
 {
 	size_t n;
+	int rc;
 
-	if (strcmp(val, "-") == 0 || val[0] == '@')
-		return secret_line(opt, val, out, cap);
+	if (*dst) {
+		cli_wipe_arg(val);
+		return cli_usage(opt, "given more than once");
+	}
+	if (strcmp(val, "-") == 0 || val[0] == '@') {
+		if ((rc = secret_line(opt, val, out, cap)) == CLI_OK)
+			*dst = out;
+		return rc;
+	}
 	n = strlen(val);
 	if (n >= cap) {
-		memset(val, 'x', n);
+		cli_wipe_arg(val);
 		out[0] = '\0';
 		return cli_usage(opt, "longer than %zu characters", cap - 1);
 	}
 	memcpy(out, val, n + 1);
-	memset(val, 'x', n); /* as cli_secret_hex: off the command line once copied */
+	cli_wipe_arg(val); /* as cli_secret_hex: off the command line once copied */
+	*dst = out;
 	return CLI_OK;
 }
 

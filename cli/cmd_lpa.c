@@ -50,7 +50,7 @@ typedef struct lpa_opts {
 	const char *euicc;
 	bool json;
 	const char *ac, *server_url, *ca;
-	char *cc; /* cc_buf when given; wiped after use */
+	const char *cc; /* cc_buf when given; wiped after use */
 	char cc_buf[CLI_SECRET_STR_MAX + 1];
 	bool insecure, ask;
 	uint32_t accept_ppr; /* --accept-ppr: PPRs consented to beforehand */
@@ -146,13 +146,9 @@ static int parse_opts(int argc, char **argv, lpa_opts *o, const int *allowed)
 			o->ac = optarg;
 			break;
 		case OPT_CC: /* off the command line once read, as K and OPc are */
-			if (o->cc) {
-				cli_wipe_arg(optarg);
-				return cli_usage("--cc", "given more than once");
-			}
-			if (cli_secret_str("--cc", optarg, o->cc_buf, sizeof(o->cc_buf)) != CLI_OK)
+			if (cli_secret_str("--cc", optarg, o->cc_buf, sizeof(o->cc_buf), &o->cc) !=
+			    CLI_OK)
 				return CLI_USAGE;
-			o->cc = o->cc_buf;
 			break;
 		case OPT_SERVER_URL:
 			if (strncmp(optarg, "https://", 8) && strncmp(optarg, "http://", 7))
@@ -662,8 +658,7 @@ static int download_run(lpa_opts *op, int argc, char **argv)
 	d.progress = dl_progress;
 	d.arg = &dc;
 	e = orsp_lpa_download(&s.c, &d, iccid);
-	if (op->cc)
-		orsp_wipe(op->cc, strlen(op->cc));
+	orsp_wipe(op->cc_buf, sizeof(op->cc_buf));
 	if (e) {
 		rc = fail(op, "profile download", e);
 	} else if (op->json) {

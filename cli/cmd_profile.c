@@ -513,22 +513,6 @@ typedef struct build_opts {
 	char secrets[5][CLI_SECRET_STR_MAX + 1];
 } build_opts;
 
-/* --pin1 .. --adm1: copied out of argv (or read from - / @FILE) while parsing, so that the
- * command line no longer shows them once the options are read; a repeat is refused. */
-static int build_secret(const char *opt, char *val, char *buf, const char **dst)
-{
-	int rc;
-
-	if (*dst) {
-		cli_wipe_arg(val);
-		return cli_usage(opt, "given more than once");
-	}
-	rc = cli_secret_str(opt, val, buf, CLI_SECRET_STR_MAX + 1);
-	if (rc == CLI_OK)
-		*dst = buf;
-	return rc;
-}
-
 static int build_parse(int argc, char **argv, build_opts *o)
 {
 	static const struct option opts[] = {
@@ -583,23 +567,28 @@ static int build_parse(int argc, char **argv, build_opts *o)
 			o->mnc_len = optarg;
 			break;
 		case OPT_PIN1:
-			if ((rc = build_secret("--pin1", optarg, o->secrets[0], &o->pin1)))
+			if ((rc = cli_secret_str("--pin1", optarg, o->secrets[0],
+			                         sizeof(o->secrets[0]), &o->pin1)))
 				return rc;
 			break;
 		case OPT_PIN2:
-			if ((rc = build_secret("--pin2", optarg, o->secrets[1], &o->pin2)))
+			if ((rc = cli_secret_str("--pin2", optarg, o->secrets[1],
+			                         sizeof(o->secrets[1]), &o->pin2)))
 				return rc;
 			break;
 		case OPT_PUK1:
-			if ((rc = build_secret("--puk1", optarg, o->secrets[2], &o->puk1)))
+			if ((rc = cli_secret_str("--puk1", optarg, o->secrets[2],
+			                         sizeof(o->secrets[2]), &o->puk1)))
 				return rc;
 			break;
 		case OPT_PUK2:
-			if ((rc = build_secret("--puk2", optarg, o->secrets[3], &o->puk2)))
+			if ((rc = cli_secret_str("--puk2", optarg, o->secrets[3],
+			                         sizeof(o->secrets[3]), &o->puk2)))
 				return rc;
 			break;
 		case OPT_ADM1:
-			if ((rc = build_secret("--adm1", optarg, o->secrets[4], &o->adm1)))
+			if ((rc = cli_secret_str("--adm1", optarg, o->secrets[4],
+			                         sizeof(o->secrets[4]), &o->adm1)))
 				return rc;
 			break;
 		case OPT_SQN_DELTA:

@@ -1051,13 +1051,9 @@ static int smdp_order_with(int argc, char **argv, char cc_buf[CLI_SECRET_STR_MAX
 			o.matching_id = optarg;
 			break;
 		case OPT_CC:
-			if (cc) {
-				cli_wipe_arg(optarg);
-				return cli_usage("--cc", "given more than once");
-			}
-			if ((rc = cli_secret_str("--cc", optarg, cc_buf, CLI_SECRET_STR_MAX + 1)))
+			if ((rc = cli_secret_str("--cc", optarg, cc_buf, CLI_SECRET_STR_MAX + 1,
+			                         &cc)))
 				return rc;
-			cc = cc_buf;
 			break;
 		case OPT_RELEASE:
 			release = true;
