@@ -1339,6 +1339,93 @@ static void test_memory_reset(void **state)
 	card_free(c);
 }
 
+/* The newest entry of ListNotification (highest seqNumber): its event bits and ICCID
+ * (EF.ICCID coding). */
+static void last_notification(card *c, uint8_t *event, orsp_tlv *iccid)
+{
+	orsp_tlv a0, n, last = {0}, f;
+	orsp_reader r;
+	uint64_t seq, max = 0;
+
+	assert_int_equal(es10_hex(c, "BF2800"), 0x9000);
+	assert_true(find_tlv(rsp_value(c, 0xBF28), 0xA0, &a0));
+	orsp_reader_init(&r, a0.value.p, a0.value.len);
+	while (orsp_reader_remaining(&r)) {
+		assert_int_equal(orsp_der_expect(&r, 0xBF2F, &n), ORSP_OK);
+		assert_true(find_tlv(n.value, 0x80, &f));
+		assert_int_equal(orsp_der_uint(f.value, &seq), ORSP_OK);
+		if (!last.raw.p || seq > max) {
+			max = seq;
+			last = n;
+		}
+	}
+	assert_non_null(last.raw.p);
+	n = last;
+	assert_true(find_tlv(n.value, 0x81, &f));
+	assert_int_equal(f.value.len, 2);
+	*event = f.value.p[1];
+	assert_true(find_tlv(n.value, 0x5A, iccid));
+}
+
+/* eUICCMemoryReset raises the delete notification of each profile it deletes that asks for
+ * one (signed, as DeleteProfile's), none for a profile that does not; when they do not all
+ * fit in the list, the reset changes nothing (undefinedError) until the LPA removes some. */
+static void test_memory_reset_notifications(void **state)
+{
+	card *c = card_new();
+	dl_opts quiet = {.iccid = ICCID_B, .no_notif_config = true};
+	int cmd = -1, reason = -1, calls;
+	size_t before;
+	uint8_t event = 0, iccid_a[10];
+	orsp_tlv f;
+	bool on = false;
+	(void)state;
+
+	install_ok(c, ICCID_A, 0, NULL);
+	memcpy(iccid_a, c->iccid_ef, 10);
+	assert_int_equal(download(c, &quiet, &cmd, &reason, NULL), 0xA0);
+	assert_int_equal(enable(c, ICCID_A), 0);
+	before = orsp_euicc_notification_count(&c->e);
+	assert_int_equal(es10_hex(c, "BF340482020780"), 0x9000);
+	assert_int_equal(rsp_code(c, 0xBF34), 0);
+	assert_int_equal(orsp_euicc_profile_count(&c->e), 0);
+	assert_int_equal(orsp_euicc_notification_count(&c->e), before + 1); /* A's, not B's */
+	card_reopen(c);
+	assert_int_equal(orsp_euicc_notification_count(&c->e), before + 1);
+	last_notification(c, &event, &f);
+	assert_int_equal(event, 0x10);
+	assert_int_equal(f.value.len, 10);
+	assert_memory_equal(f.value.p, iccid_a, 10);
+
+	/* the list full: nothing deleted, nothing written */
+	install_ok(c, ICCID_A, 0, NULL);
+	while (orsp_euicc_notification_count(&c->e) < ORSP_EUICC_MAX_NOTIFICATIONS) {
+		assert_int_equal(on ? disable(c, ICCID_A) : enable(c, ICCID_A), 0);
+		on = !on;
+	}
+	calls = c->st.calls;
+	assert_int_equal(es10_hex(c, "BF340482020780"), 0x9000);
+	assert_int_equal(rsp_code(c, 0xBF34), 127);
+	assert_int_equal(c->st.calls, calls);
+	assert_true(has_profile(c, ICCID_A));
+	card_reopen(c);
+	assert_true(has_profile(c, ICCID_A));
+	/* resetDefaultSmdpAddress alone records nothing: it goes through */
+	assert_int_equal(es10_hex(c, "BF3F0C800A6F746865722E686F7374"), 0x9000); /* other.host */
+	assert_int_equal(es10_hex(c, "BF340482020520"), 0x9000);
+	assert_int_equal(rsp_code(c, 0xBF34), 0);
+	/* one removed: the reset goes through and fills the list again */
+	assert_int_equal(es10_hex(c, "BF3003800101"), 0x9000);
+	assert_int_equal(rsp_code(c, 0xBF30), 0);
+	assert_int_equal(es10_hex(c, "BF340482020780"), 0x9000);
+	assert_int_equal(rsp_code(c, 0xBF34), 0);
+	assert_false(has_profile(c, ICCID_A));
+	assert_int_equal(orsp_euicc_notification_count(&c->e), ORSP_EUICC_MAX_NOTIFICATIONS);
+	last_notification(c, &event, &f);
+	assert_int_equal(event, 0x10);
+	card_free(c);
+}
+
 /* Malformed requests of every function: refused with a status word or an error code, and
  * the state is unchanged. */
 static void test_malformed(void **state)
@@ -1523,6 +1610,7 @@ int main(void)
 	    cmocka_unit_test(test_cancel_session),
 	    cmocka_unit_test(test_cancel_during_load),
 	    cmocka_unit_test(test_memory_reset),
+	    cmocka_unit_test(test_memory_reset_notifications),
 	    cmocka_unit_test(test_usim_sqn),
 	    cmocka_unit_test(test_open_errors),
 	    cmocka_unit_test(test_damaged_upp),

@@ -1759,14 +1759,25 @@ static orsp_err cancel_session(orsp_euicc *e, const orsp_tlv *req, orsp_writer *
 	return ORSP_OK;
 }
 
+/* Whether eUICCMemoryReset with these options deletes p: operational profiles (class 2) for
+ * deleteOperationalProfiles, test profiles (class 0) for deleteFieldLoadedTestProfiles. */
+static bool reset_deletes(const orsp_euicc_profile_rec *p, uint8_t opts)
+{
+	return p->used && ((p->profile_class == 2 && (opts & 0x80)) ||
+	                   (p->profile_class == 0 && (opts & 0x40)));
+}
+
 /* eUICCMemoryReset (§5.7.19): resetOptions [2] BIT STRING { deleteOperationalProfiles(0),
  * deleteFieldLoadedTestProfiles(1), resetDefaultSmdpAddress(2) }; everything in one commit;
- * nothingToDelete when none of it changes anything. */
+ * nothingToDelete when none of it changes anything. Each deleted profile raises the delete
+ * notification its notificationConfigurationInfo asks for, as DeleteProfile does (the
+ * operator learns that its profile is gone; SGP.22 v3 states it for this function); when they
+ * do not all fit in the list, nothing is done (undefinedError), as for DeleteProfile. */
 static orsp_err memory_reset(orsp_euicc *e, const orsp_tlv *req, orsp_writer *w)
 {
 	orsp_euicc_record recs[2 * ORSP_EUICC_MAX_PROFILES];
 	char names[2 * ORSP_EUICC_MAX_PROFILES][16];
-	size_t n = 0;
+	size_t n = 0, need = 0;
 	bool any = false;
 	uint8_t opts;
 	orsp_tlv f;
@@ -1776,11 +1787,19 @@ static orsp_err memory_reset(orsp_euicc *e, const orsp_tlv *req, orsp_writer *w)
 	    f.value.p[0] > 7)
 		return result(w, 0xBF34, 127);
 	opts = f.value.p[1];
+	for (size_t i = 0; i < ORSP_EUICC_MAX_PROFILES; i++)
+		need +=
+		    reset_deletes(&e->profiles[i], opts) && event_addr(&e->profiles[i], 0x10)[0];
+	if (orsp_euicc_notification_count(e) + need > ORSP_EUICC_MAX_NOTIFICATIONS)
+		return result(w, 0xBF34, 127); /* the list is full: see notif_room */
 	for (size_t i = 0; i < ORSP_EUICC_MAX_PROFILES; i++) {
 		orsp_euicc_profile_rec *p = &e->profiles[i];
-		if (!p->used || !((p->profile_class == 2 && (opts & 0x80)) ||
-		                  (p->profile_class == 0 && (opts & 0x40))))
+		if (!reset_deletes(p, opts))
 			continue;
+		if ((err = add_other_notification(e, p, 0x10))) {
+			restore(e);
+			return err;
+		}
 		rec_name(names[n], "upp", p);
 		recs[n] = (orsp_euicc_record){names[n], NULL, 0};
 		n++;
