@@ -462,6 +462,53 @@ static void test_e2e_notifications_full(void **state)
 	assert_int_equal(orsp_lpa_enable(&f->c, iccid), ORSP_OK);
 }
 
+/* eUICCMemoryReset deletes the profile and leaves its delete notification, which reaches the
+ * operator's SM-DP+; with the list full the reset is refused with the LPA's message and
+ * changes nothing. */
+static void test_e2e_memory_reset(void **state)
+{
+	fx *f = *state;
+	char iccid[21];
+	size_t sent = 0, pending = 0, n = 0;
+	orsp_lpa_profile p[ORSP_LPA_MAX_PROFILES];
+	orsp_lpa_notification no[ORSP_LPA_MAX_NOTIFICATIONS];
+	orsp_err e;
+	bool on = false;
+
+	order(f, NULL, NULL);
+	assert_int_equal(download(f, f->prof.matching_id, NULL, iccid), ORSP_OK);
+	for (;;) {
+		assert_int_equal(orsp_lpa_notifications(&f->c, no, ORSP_ARRAY_LEN(no), &pending),
+		                 ORSP_OK);
+		if (pending == ORSP_EUICC_MAX_NOTIFICATIONS)
+			break;
+		assert_int_equal(
+		    on ? orsp_lpa_disable(&f->c, iccid) : orsp_lpa_enable(&f->c, iccid), ORSP_OK);
+		on = !on;
+	}
+	e = orsp_lpa_memory_reset(&f->c, ORSP_LPA_RESET_OPERATIONAL);
+	assert_int_equal(e, ORSP_E_STATE);
+	assert_non_null(strstr(orsp_err_detail(), "memory reset: the eUICC answered undefinedError "
+	                                          "(127) with 16 notifications pending"));
+	assert_int_equal(orsp_lpa_profiles(&f->c, p, ORSP_LPA_MAX_PROFILES, &n), ORSP_OK);
+	assert_int_equal(n, 1);
+	assert_int_equal(orsp_lpa_process_notifications(&f->c, &f->server, &sent), ORSP_OK);
+	assert_int_equal(sent, ORSP_EUICC_MAX_NOTIFICATIONS);
+	assert_int_equal(smdp_notifications(f, "delete"), 0);
+
+	assert_int_equal(orsp_lpa_memory_reset(&f->c, ORSP_LPA_RESET_OPERATIONAL), ORSP_OK);
+	assert_int_equal(orsp_lpa_profiles(&f->c, p, ORSP_LPA_MAX_PROFILES, &n), ORSP_OK);
+	assert_int_equal(n, 0);
+	assert_int_equal(orsp_lpa_notifications(&f->c, no, ORSP_ARRAY_LEN(no), &pending), ORSP_OK);
+	assert_int_equal(pending, 1);
+	assert_int_equal(orsp_lpa_process_notifications(&f->c, &f->server, &sent), ORSP_OK);
+	assert_int_equal(sent, 1);
+	assert_int_equal(smdp_notifications(f, "delete"), 1);
+	/* nothing left to delete */
+	assert_int_equal(orsp_lpa_memory_reset(&f->c, ORSP_LPA_RESET_OPERATIONAL),
+	                 ORSP_E_NOT_FOUND);
+}
+
 static void test_e2e_cc(void **state)
 {
 	fx *f = *state;
@@ -826,6 +873,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_e2e, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_e2e_foreign_notifications, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_e2e_notifications_full, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_e2e_memory_reset, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_e2e_cc, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_e2e_address_case, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_e2e_server_trouble, setup, teardown),

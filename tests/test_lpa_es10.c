@@ -745,6 +745,28 @@ static void test_addresses(void **state)
 	answer(x, "BF3F0380017F");
 	assert_int_equal(orsp_lpa_set_default_dp(&x->card, ""), ORSP_E_STATE);
 	assert_cmd_hex(x, 0, "BF3F028000");
+	/* not a host name: refused before the eUICC sees it */
+	reset_log(x);
+	static const char *const bad_dp[] = {"smdp",
+	                                     "smdp..example.com",
+	                                     "-smdp.example.com",
+	                                     "smdp-.example.com",
+	                                     "smdp.example.com.",
+	                                     "smdp example.com",
+	                                     "smdp.example.com:443"};
+	for (size_t k = 0; k < sizeof(bad_dp) / sizeof(bad_dp[0]); k++)
+		if (orsp_lpa_set_default_dp(&x->card, bad_dp[k]) != ORSP_E_USAGE)
+			fail_msg("default SM-DP+ address %s accepted", bad_dp[k]);
+	char longest[255];
+	memset(longest, 'a', sizeof(longest) - 1);
+	longest[sizeof(longest) - 1] = 0;
+	for (size_t i = 63; i < sizeof(longest) - 1; i += 64)
+		longest[i] = '.';
+	assert_int_equal(orsp_lpa_set_default_dp(&x->card, longest), ORSP_E_USAGE); /* 254 */
+	assert_int_equal(x->f.n_cmd, 0);
+	longest[253] = 0;
+	answer(x, "BF3F03800100");
+	assert_int_equal(orsp_lpa_set_default_dp(&x->card, longest), ORSP_OK); /* 253 */
 }
 
 static void test_memory_reset(void **state)

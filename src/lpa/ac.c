@@ -4,9 +4,9 @@
 #include "openrsp/crypto.h"
 #include "openrsp/lpa.h"
 
-/* RFC 1035 §2.3.1 / RFC 1123 §2.1: labels of 1..63 letters, digits and hyphens, not starting
- * or ending with a hyphen; at least two labels; at most 253 characters. */
-static bool fqdn_ok(const char *s, size_t n)
+#include "lpa_internal.h"
+
+bool lpa_fqdn_ok(const char *s, size_t n)
 {
 	size_t label = 0, labels = 0;
 
@@ -113,7 +113,7 @@ orsp_err orsp_lpa_ac_parse(const char *ac, orsp_lpa_ac *out)
 		return orsp_errf(ORSP_E_MALFORMED,
 		                 "activation code: AC_Format must be 1 (got \"%.*s\")",
 		                 (int)(len[0] > 8 ? 8 : len[0]), f[0]);
-	if (!fqdn_ok(f[1], len[1]))
+	if (!lpa_fqdn_ok(f[1], len[1]))
 		return orsp_errf(ORSP_E_MALFORMED,
 		                 "activation code: the SM-DP+ address is not a host name (FQDN)");
 	if (len[2] >= sizeof(out->matching_id) || !matching_id_ok(f[2], len[2]))

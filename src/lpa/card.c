@@ -292,10 +292,11 @@ static orsp_err put_id(orsp_writer *w, const char *id)
 	return orsp_errf(ORSP_E_USAGE, "%s: give an ICCID (19-20 digits) or an ISD-P AID (hex)", id);
 }
 
-/* undefinedError from an enable, disable or delete: with notifications pending, a full
- * list is a likely cause (an eUICC that must record the operation's notification and has no
- * room refuses it; openrsp's does): the message says how many there are and what to do. */
-static orsp_err undefined_error(orsp_lpa_card *c, const char *what)
+/* undefinedError from an enable, disable, delete or memory reset: with notifications
+ * pending, a full list is a likely cause (an eUICC that must record the operation's
+ * notification and has no room refuses it; openrsp's does): the message says how many there
+ * are and what to do. */
+orsp_err lpa_undefined_error(orsp_lpa_card *c, const char *what)
 {
 	orsp_lpa_notification *no = calloc(ORSP_LPA_MAX_NOTIFICATIONS, sizeof(*no));
 	size_t n = 0;
@@ -338,7 +339,7 @@ static orsp_err result_of(orsp_lpa_card *c, const char *what, const orsp_tlv *t)
 		return orsp_errf(ORSP_E_STATE, "%s: the card is busy (catBusy)", what);
 	case 127:
 		if (c) /* an operation that records a notification */
-			return undefined_error(c, what);
+			return lpa_undefined_error(c, what);
 		return orsp_errf(ORSP_E_STATE, "%s: the eUICC answered undefinedError (127)", what);
 	default:
 		return orsp_errf(ORSP_E_STATE, "%s: the eUICC answered error %llu", what,

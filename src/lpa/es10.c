@@ -7,6 +7,8 @@
 #include "openrsp/der.h"
 #include "openrsp/lpa.h"
 
+#include "lpa_internal.h"
+
 /* One ES10 call; the answer must be exactly one valid TLV with the request's tag. */
 static orsp_err es10_call(orsp_lpa_card *c, const uint8_t *req, size_t n, uint8_t *rsp, size_t cap,
                           orsp_tlv *out)
@@ -201,8 +203,12 @@ orsp_err orsp_lpa_set_default_dp(orsp_lpa_card *c, const char *fqdn)
 	uint64_t v = 0;
 	orsp_err e;
 
-	if (!c || !fqdn || n > 255)
-		return orsp_errf(ORSP_E_USAGE, "default SM-DP+ address: at most 255 characters");
+	if (!c || !fqdn)
+		return orsp_errf(ORSP_E_USAGE, "default SM-DP+ address: bad arguments");
+	if (n && !lpa_fqdn_ok(fqdn, n))
+		return orsp_errf(ORSP_E_USAGE,
+		                 "default SM-DP+ address: not a host name (labels of letters, "
+		                 "digits and '-' separated by dots, at most 253 characters)");
 	orsp_writer_init(&w, req, sizeof(req));
 	m = orsp_der_begin(&w, 0xBF3F);
 	orsp_der_put_tlv(&w, 0x80, fqdn, n);
@@ -243,6 +249,8 @@ orsp_err orsp_lpa_memory_reset(orsp_lpa_card *c, unsigned options)
 		return e;
 	if (v == 1)
 		return orsp_errf(ORSP_E_NOT_FOUND, "memory reset: nothing to delete");
+	if (v == 127) /* the delete notifications may not fit (see card.c) */
+		return lpa_undefined_error(c, "memory reset");
 	if (v != 0)
 		return orsp_errf(ORSP_E_STATE, "the eUICC refused the memory reset (error %llu)",
 		                 (unsigned long long)v);
