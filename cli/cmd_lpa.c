@@ -26,6 +26,10 @@ enum {
 	OPT_ASK,
 	OPT_ACCEPT_PPR,
 	OPT_TIMEOUT,
+	OPT_OPERATIONAL,
+	OPT_TEST,
+	OPT_DEFAULT_SMDP,
+	OPT_YES,
 };
 
 #define EUICC_HELP                                                                                 \
@@ -55,6 +59,8 @@ typedef struct lpa_opts {
 	bool insecure, ask;
 	uint32_t accept_ppr; /* --accept-ppr: PPRs consented to beforehand */
 	unsigned timeout_ms;
+	unsigned reset; /* chip reset: ORSP_LPA_RESET_* */
+	bool yes;
 } lpa_opts;
 
 typedef struct lpa_session {
@@ -76,6 +82,10 @@ static const struct option common_opts[] = {
     {"ask", no_argument, NULL, OPT_ASK},
     {"accept-ppr", required_argument, NULL, OPT_ACCEPT_PPR},
     {"timeout", required_argument, NULL, OPT_TIMEOUT},
+    {"operational", no_argument, NULL, OPT_OPERATIONAL},
+    {"test", no_argument, NULL, OPT_TEST},
+    {"default-smdp", no_argument, NULL, OPT_DEFAULT_SMDP},
+    {"yes", no_argument, NULL, OPT_YES},
     {NULL, 0, NULL, 0},
 };
 
@@ -172,6 +182,18 @@ static int parse_opts(int argc, char **argv, lpa_opts *o, const int *allowed)
 			if (cli_uint("--timeout", optarg, 1, 600, &v))
 				return CLI_USAGE;
 			o->timeout_ms = (unsigned)v * 1000u;
+			break;
+		case OPT_OPERATIONAL:
+			o->reset |= ORSP_LPA_RESET_OPERATIONAL;
+			break;
+		case OPT_TEST:
+			o->reset |= ORSP_LPA_RESET_TEST;
+			break;
+		case OPT_DEFAULT_SMDP:
+			o->reset |= ORSP_LPA_RESET_DEFAULT_DP;
+			break;
+		case OPT_YES:
+			o->yes = true;
 			break;
 		default:
 			return cli_usage(argv[optind - 1], "unexpected option");
@@ -407,6 +429,77 @@ static int chip_info(int argc, char **argv)
 		}
 	}
 out:
+	close_euicc(&s);
+	return rc;
+}
+
+/* chip default-smdp ADDRESS: SetDefaultDpAddress ("" removes it). */
+static int chip_default_smdp(int argc, char **argv)
+{
+	static const int allowed[] = {0};
+	lpa_opts o;
+	lpa_session s;
+	orsp_err e;
+	int rc;
+
+	if ((rc = parse_opts(argc, argv, &o, allowed)) ||
+	    (rc = cli_positional(argc, argv, 1, "ADDRESS")))
+		return rc;
+	if ((rc = open_euicc(&o, &s)))
+		return rc;
+	e = orsp_lpa_set_default_dp(&s.c, argv[optind]);
+	if (e)
+		rc = fail(&o, "chip default-smdp", e);
+	else if (o.json)
+		json_ok_null(&o);
+	else if (argv[optind][0])
+		printf("default SM-DP+ address is now %s\n", argv[optind]);
+	else
+		printf("default SM-DP+ address removed\n");
+	close_euicc(&s);
+	return rc;
+}
+
+/* chip reset: eUICCMemoryReset of what the options name, only with --yes (profiles are
+ * deleted whatever their state and policy rules; nothing brings them back). */
+static int chip_reset(int argc, char **argv)
+{
+	static const int allowed[] = {OPT_OPERATIONAL, OPT_TEST, OPT_DEFAULT_SMDP, OPT_YES, 0};
+	lpa_opts o;
+	lpa_session s;
+	orsp_err e;
+	int rc;
+
+	if ((rc = parse_opts(argc, argv, &o, allowed)) || (rc = cli_positional(argc, argv, 0, "")))
+		return rc;
+	if (!o.reset)
+		return cli_usage("chip reset", "say what to reset: --operational (delete the "
+		                               "operational profiles), --test (the test profiles "
+		                               "loaded in the field), --default-smdp (the default "
+		                               "SM-DP+ address back to its initial value)");
+	if (!o.yes)
+		return cli_usage("--yes", "chip reset deletes profiles whatever their state and "
+		                          "policy rules, for good: give --yes to go ahead");
+	if ((rc = open_euicc(&o, &s)))
+		return rc;
+	e = orsp_lpa_memory_reset(&s.c, o.reset);
+	if (e == ORSP_E_NOT_FOUND) { /* nothingToDelete: the requested state holds already */
+		orsp_err_clear();
+		if (o.json)
+			json_ok_null(&o);
+		else
+			printf("nothing to reset\n");
+	} else if (e) {
+		rc = fail(&o, "chip reset", e);
+	} else if (o.json) {
+		json_ok_null(&o);
+	} else {
+		printf("reset done%s\n",
+		       o.reset & (ORSP_LPA_RESET_OPERATIONAL | ORSP_LPA_RESET_TEST)
+		           ? "; the operators' delete notifications are pending (`openrsp lpa "
+		             "notification process` sends them)"
+		           : "");
+	}
 	close_euicc(&s);
 	return rc;
 }
@@ -872,8 +965,11 @@ static int dispatch(int argc, char **argv, const sub *subs, const char *names)
 
 static int chip_run(int argc, char **argv)
 {
-	static const sub subs[] = {{"info", chip_info}, {NULL, NULL}};
-	return dispatch(argc, argv, subs, "info");
+	static const sub subs[] = {{"info", chip_info},
+	                           {"default-smdp", chip_default_smdp},
+	                           {"reset", chip_reset},
+	                           {NULL, NULL}};
+	return dispatch(argc, argv, subs, "info, default-smdp, reset");
 }
 
 static int p_enable(int argc, char **argv)
@@ -913,11 +1009,25 @@ static int notification_run(int argc, char **argv)
 static const cli_cmd lpa_cmds[] = {
     {
         .verb = "chip",
-        .summary = "The eUICC: EID, configured addresses, EUICCInfo2",
-        .synopsis = "info [--euicc SPEC] [--json]",
+        .summary = "The eUICC: information, default SM-DP+ address, memory reset",
+        .synopsis = "info | default-smdp ADDRESS\n"
+                    "       | reset [--operational] [--test] [--default-smdp] --yes\n"
+                    "       [--euicc SPEC] [--json]",
         .help = "chip info        EID, default SM-DP+ and root SM-DS addresses, SGP.22 version,\n"
-                "                 firmware, free memory and trusted CIs of the eUICC\n\n"
-                "options:\n" EUICC_HELP,
+                "                 firmware, free memory and trusted CIs of the eUICC\n"
+                "chip default-smdp ADDRESS\n"
+                "                 set the default SM-DP+ address (\"\" removes it)\n"
+                "chip reset       eUICCMemoryReset: delete profiles whatever their state and\n"
+                "                 policy rules, and/or restore the default SM-DP+ address;\n"
+                "                 a deleted profile leaves the delete notification its\n"
+                "                 operator asked for\n\n"
+                "options:\n"
+                "  --operational        (reset) delete the operational profiles\n"
+                "  --test               (reset) delete the test profiles loaded in the field\n"
+                "  --default-smdp       (reset) the default SM-DP+ address back to its initial\n"
+                "                       value\n"
+                "  --yes                (reset) go ahead: nothing brings the profiles "
+                "back\n" EUICC_HELP,
         .run = chip_run,
     },
     {

@@ -92,6 +92,13 @@ for v in ppr4 pprUpdateControl ppr1,,ppr2 ppr1,ppr1 'ppr1,' ''; do
 	usage --accept-ppr lpa profile download -a '1$a.example$X' --accept-ppr "$v" --euicc pcsc
 done
 usage --nope lpa profile list --nope --euicc pcsc
+# chip reset: what to reset, and --yes; its options belong to it alone
+usage "chip reset" lpa chip reset --yes --euicc pcsc
+usage --yes lpa chip reset --operational --test --euicc pcsc
+usage info lpa chip info --operational --euicc pcsc
+usage list lpa profile list --yes --euicc pcsc
+usage ADDRESS lpa chip default-smdp --euicc pcsc
+failure "pcscd" lpa chip reset --operational --yes --euicc pcsc
 
 # --ask with no terminal to ask on: a usage error before the eUICC is opened (not "pcscd")
 run_notty lpa profile download -a '1$smdp.example.com$ABC' --ask --euicc pcsc --ca /dev/null
@@ -169,6 +176,22 @@ if [[ $rc -eq 0 ]]; then
 	failure "no such profile" lpa profile enable 89000123456789012341 --euicc "local:$S"
 	failure "no such profile" lpa profile delete A0000005591010FFFFFFFF8900001000 --euicc "local:$S"
 	failure "no notification" lpa notification remove 7 --euicc "local:$S"
+	# the default SM-DP+ address: a host name, or "" to remove it; a memory reset
+	# restores the initial one (none for this eUICC)
+	failure "not a host name" lpa chip default-smdp 'smdp..example.com' --euicc "local:$S"
+	run lpa chip default-smdp smdp.example.net --euicc "local:$S"
+	[[ $rc -eq 0 && "$out" == "default SM-DP+ address is now smdp.example.net" ]] && ok ||
+		bad "chip default-smdp: rc=$rc '$out' $err"
+	run lpa chip info --euicc "local:$S" --json
+	[[ "$(json payload data EuiccConfiguredAddresses defaultDpAddress)" == smdp.example.net ]] &&
+		ok || bad "default address not set: $out"
+	run lpa chip reset --operational --yes --euicc "local:$S"
+	[[ $rc -eq 0 && "$out" == "nothing to reset" ]] && ok || bad "reset of nothing: rc=$rc '$out'"
+	run lpa chip reset --default-smdp --yes --euicc "local:$S" --json
+	[[ $rc -eq 0 && "$(json payload code)" == 0 ]] && ok || bad "reset default address: $out $err"
+	run lpa chip info --euicc "local:$S" --json
+	[[ "$(json payload data EuiccConfiguredAddresses defaultDpAddress)" == "None" ]] &&
+		ok || bad "default address not reset: $out"
 	# an unreachable SM-DP+: exit 1, one line, the eUICC unchanged
 	# (plain HTTP, so --insecure: warned about, then one error line)
 	run lpa profile download -a '1$testsmdpplus1.example.com$X' --server-url http://127.0.0.1:1 \
@@ -356,6 +379,20 @@ sys.exit(os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]))' "$@") || rc=$?
 		ok || bad "profiles after the --ask downloads: $out"
 	# the order is used: a second download is refused by the SM-DP+, with advice
 	failure "8.2/1.2" lpa profile download -a "LPA:1\$$FQDN\$$MID" "${SRV[@]}"
+	# a memory reset deletes both, PPR1 (enabled) and PPR2 alike, and leaves a delete
+	# notification for each, which the SM-DP+ receives
+	run lpa notification process "${SRV[@]}"
+	run lpa chip reset --operational --yes --euicc "local:$E2"
+	[[ $rc -eq 0 && "$out" == "reset done; the operators' delete notifications are pending"* ]] &&
+		ok || bad "chip reset: rc=$rc '$out' $err"
+	run lpa profile list --euicc "local:$E2"
+	[[ "$out" == "no profile" ]] && ok || bad "profiles left after the reset: '$out'"
+	run lpa notification list --euicc "local:$E2" --json
+	[[ $("$PY" -c 'import json,sys; print(sorted((n["profileManagementOperation"], n["iccid"]) for n in json.loads(sys.argv[1])["payload"]["data"]))' "$out") == "[('delete', '$ICCID2'), ('delete', '$ICCID')]" ]] &&
+		ok || bad "delete notifications after the reset: $out"
+	run lpa notification process "${SRV[@]}"
+	[[ $rc -eq 0 && "$out" == "2 notifications delivered and removed" ]] && ok ||
+		bad "delete notifications delivered: rc=$rc '$out' $err"
 	kill "$server_pid" 2>/dev/null || true
 	wait "$server_pid" 2>/dev/null || true
 	server_pid=""
