@@ -349,6 +349,9 @@ static void test_config_errors(void **state)
 	    {"es2_token = short\n", "es2_token"},
 	    {"es2_token = change-me-to-a-long-random-token\n", "placeholder"},
 	    {"es2_token = abababababababababab\n", "placeholder"},
+	    {"metrics_token = short\n", "metrics_token: a token needs 16 to 127 characters"},
+	    {"metrics_token = change-me-metrics-token\n",
+	     "metrics_token: the example's placeholder"},
 	    {"callback_url = ftp://x\n", "callback_url"},
 	    {"callback_url = http://operator.example.net\n", "callback_url: plain http:// only"},
 	    {"callback_url = http://127.0.0.1.example.net/\n", "callback_url: plain http:// only"},
@@ -407,6 +410,22 @@ static void test_config_errors(void **state)
 		assert_int_equal(chmod(conf, 0600), 0);
 		assert_int_equal(orsp_smdp_config_load(conf, &cfg), ORSP_OK);
 		orsp_smdp_config_free(&cfg);
+		/* a /metrics token of its own: not the operator's (the scraper would get its
+		 * ES2+ rights), and in a file only the owner can read, as es2_token */
+		write_conf_extra(conf, db, "http://127.0.0.1:9", 0600,
+		                 "metrics_token = operator-token-0123456789\n");
+		assert_int_equal(orsp_smdp_config_load(conf, &cfg), ORSP_E_USAGE);
+		if (!strstr(orsp_err_detail(), "metrics_token: the same as es2_token"))
+			fail_msg("'%s' does not refuse metrics_token = es2_token",
+			         orsp_err_detail());
+		write_conf_extra(conf, db, "http://127.0.0.1:9", 0600,
+		                 "metrics_token = scraper-token-9876543210\n");
+		assert_int_equal(orsp_smdp_config_load(conf, &cfg), ORSP_OK);
+		assert_string_equal(cfg.metrics_token, "scraper-token-9876543210");
+		orsp_smdp_config_free(&cfg);
+		assert_int_equal(chmod(conf, 0640), 0);
+		assert_int_equal(orsp_smdp_config_load(conf, &cfg), ORSP_E_USAGE);
+		assert_non_null(strstr(orsp_err_detail(), "chmod 600"));
 	}
 	/* with an otherwise complete configuration: `line` = <the vector `arg`, or for "" a text
 	 * file without a certificate> before [keyset] */
@@ -534,6 +553,63 @@ static void test_metrics_cache(void **state)
 	    ORSP_OK);
 	assert_int_equal(scrape_state(srv, "downloaded"), 0);
 	assert_int_equal(scrape_state(srv, "installed"), 1);
+	orsp_smdp_server_stop(srv);
+	released_free(&r);
+}
+
+/* The HTTP status of GET /metrics with these headers (NULL-terminated, or NULL), and the
+ * body in out (cap bytes) when it is 200. */
+static long scrape(orsp_smdp_server *srv, const char *const *headers, char *out, size_t cap)
+{
+	orsp_http_client_opts co = {0};
+	orsp_http_client *c = NULL;
+	orsp_http_result r;
+	char url[80];
+	long status;
+
+	snprintf(url, sizeof(url), "http://127.0.0.1:%u/metrics", orsp_smdp_server_port(srv));
+	assert_int_equal(orsp_http_client_new(&co, &c), ORSP_OK);
+	assert_int_equal(orsp_http_client_request(c, "GET", url, headers, NULL, 0, &r), ORSP_OK);
+	status = r.status;
+	if (out)
+		snprintf(out, cap, "%s", r.body ? (const char *)r.body : "");
+	orsp_http_result_free(&r);
+	orsp_http_client_free(c);
+	return status;
+}
+
+/* With metrics_token, /metrics answers only a scraper that sends it (401 otherwise, counted
+ * under function="metrics"); the ES2+ token does not open it, nor a token of another scheme. */
+static void test_metrics_token(void **state)
+{
+	static released r;
+	static char body[1 << 16];
+	orsp_smdp_server *srv = NULL;
+	static const char *const right[] = {"Authorization: Bearer scraper-token-9876543210", NULL};
+	static const char *const wrong[] = {"Authorization: Bearer scraper-token-9876543211", NULL};
+	static const char *const longer[] = {"Authorization: Bearer scraper-token-98765432100",
+	                                     NULL};
+	static const char *const es2[] = {"Authorization: Bearer operator-token-0123456789", NULL};
+	static const char *const basic[] = {"Authorization: Basic scraper-token-9876543210", NULL};
+	(void)state;
+
+	released_profile(&r, "smdp_metrics_token", "http://127.0.0.1:9", "MET-2");
+	/* open without a token, as before */
+	assert_int_equal(orsp_smdp_server_start(&r.cfg, &srv), ORSP_OK);
+	assert_int_equal(scrape(srv, NULL, NULL, 0), 200);
+	orsp_smdp_server_stop(srv);
+	snprintf(r.cfg.metrics_token, sizeof(r.cfg.metrics_token), "%s",
+	         "scraper-token-9876543210");
+	assert_int_equal(orsp_smdp_server_start(&r.cfg, &srv), ORSP_OK);
+	assert_int_equal(scrape(srv, NULL, NULL, 0), 401);
+	assert_int_equal(scrape(srv, wrong, NULL, 0), 401);
+	assert_int_equal(scrape(srv, longer, NULL, 0), 401);
+	assert_int_equal(scrape(srv, es2, NULL, 0), 401);
+	assert_int_equal(scrape(srv, basic, NULL, 0), 401);
+	assert_int_equal(scrape(srv, right, body, sizeof(body)), 200);
+	assert_non_null(strstr(body, "openrsp_smdp_profiles{state=\"released\"} 1\n"));
+	assert_non_null(
+	    strstr(body, "openrsp_smdp_requests_total{function=\"metrics\",result=\"401\"} 5\n"));
 	orsp_smdp_server_stop(srv);
 	released_free(&r);
 }
@@ -941,6 +1017,7 @@ int main(void)
 	    cmocka_unit_test(test_order_expiry),
 	    cmocka_unit_test(test_session_sweep_at_start),
 	    cmocka_unit_test(test_metrics_cache),
+	    cmocka_unit_test(test_metrics_token),
 	    cmocka_unit_test(test_config_errors),
 	    cmocka_unit_test(test_callback_client_cert),
 	    cmocka_unit_test(test_es2_client_cert),

@@ -490,6 +490,7 @@ typedef struct orsp_smdp_config {
 	bool plain_http;                    /* explicit: behind a TLS-terminating proxy */
 	char es2_token[128];                /* ES2+ bearer token; "" = ES2+ needs mutual TLS */
 	char es2_client_ca[ORSP_SMDP_PATH_MAX]; /* CA of operator client certificates, or "" */
+	char metrics_token[128];                /* /metrics bearer token; "" = /metrics is open */
 	/* ES2+ HandleDownloadProgressInfo to the operator: base URL ("" = none) and the CA
 	 * file for its TLS certificate. Reports are queued in the database with the state
 	 * change and sent with retries (exponential backoff, 10 attempts). */

@@ -204,6 +204,26 @@ static size_t distinct_chars(const char *s)
 	return n;
 }
 
+/* A bearer token (es2_token, metrics_token) into out: 16..cap-1 characters, not the example's
+ * placeholder nor guessable, and the file holding it the owner's alone (the token grants
+ * what a key file would: ES2+ over every profile, or the server's figures). */
+static orsp_err token_value(loader *l, const char *k, const char *v, char *out, size_t cap)
+{
+	if (strlen(v) < 16 || strlen(v) >= cap)
+		return bad(l, k, "a token needs 16 to %zu characters", cap - 1);
+	if (strstr(v, "change-me") || distinct_chars(v) < 6)
+		return bad(l, k,
+		           "the example's placeholder or a token anyone could guess "
+		           "(make one: head -c 24 /dev/urandom | base64)");
+	if (l->mode & 077)
+		return bad(l, k,
+		           "%s holds the token and can be read or written by group or others "
+		           "(chmod 600 it)",
+		           l->file);
+	snprintf(out, cap, "%s", v);
+	return ORSP_OK;
+}
+
 /* A key outside [keyset] given a second time would silently replace the first; trusted_ci
  * is the one that may be repeated (each adds a CI). Keys inside a key set are checked as
  * they are loaded. */
@@ -288,20 +308,9 @@ static orsp_err set_key(loader *l, const char *k, const char *v)
 		}
 		orsp_cert_free(ci);
 	} else if (strcmp(k, "es2_token") == 0) {
-		if (strlen(v) < 16 || strlen(v) >= sizeof(c->es2_token))
-			return bad(l, k, "a token needs 16 to 127 characters");
-		if (strstr(v, "change-me") || distinct_chars(v) < 6)
-			return bad(l, k,
-			           "the example's placeholder or a token anyone could guess "
-			           "(make one: head -c 24 /dev/urandom | base64)");
-		/* the token grants every ES2+ function: the file is a secret, as a key file is */
-		if (l->mode & 077)
-			return bad(
-			    l, k,
-			    "%s holds the token and can be read or written by group or others "
-			    "(chmod 600 it)",
-			    l->file);
-		snprintf(c->es2_token, sizeof(c->es2_token), "%s", v);
+		return token_value(l, k, v, c->es2_token, sizeof(c->es2_token));
+	} else if (strcmp(k, "metrics_token") == 0) {
+		return token_value(l, k, v, c->metrics_token, sizeof(c->metrics_token));
 	} else if (strcmp(k, "es2_client_ca") == 0) {
 		return path_value(l, k, v, c->es2_client_ca, sizeof(c->es2_client_ca));
 	} else if (strcmp(k, "callback_url") == 0) {
@@ -463,6 +472,11 @@ static orsp_err check_all(loader *l)
 		return bad(l, "callback_ca",
 		           "callback_url is https://, but no callback_ca (the PEM CA of the "
 		           "operator's server certificate) is given");
+	/* a scraper holding the operator's token would have its ES2+ rights */
+	if (c->metrics_token[0] && strlen(c->metrics_token) == strlen(c->es2_token) &&
+	    orsp_ct_eq(c->metrics_token, c->es2_token, strlen(c->es2_token)))
+		return bad(l, "metrics_token",
+		           "the same as es2_token: give /metrics a token of its own");
 	if (!c->callback_cert[0] != !c->callback_key[0])
 		return bad(l, c->callback_cert[0] ? "callback_key" : "callback_cert",
 		           "callback_cert and callback_key go together");

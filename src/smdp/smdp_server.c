@@ -228,19 +228,24 @@ static orsp_err on_es9p(void *ctx, const orsp_http_request *req, orsp_http_respo
 	return serve(ctx, orsp_es9p_handle, "es9+", req, resp, now_ms());
 }
 
+/* Whether the request carries "Authorization: Bearer <token>" (token not empty), compared
+ * in constant time. */
+static bool bearer_ok(const orsp_http_request *req, const char *token)
+{
+	const char *auth = orsp_http_request_header(req, "Authorization");
+	size_t n = strlen(token);
+
+	return n && auth && strncmp(auth, "Bearer ", 7) == 0 && strlen(auth + 7) == n &&
+	       orsp_ct_eq(auth + 7, token, n);
+}
+
 static orsp_err on_es2p(void *ctx, const orsp_http_request *req, orsp_http_response *resp)
 {
 	orsp_smdp_server *srv = ctx;
-	const char *auth = orsp_http_request_header(req, "Authorization");
-	bool ok = req->client_cert != NULL;
 	double t0 = now_ms();
 
 	/* The operator: a verified client certificate (mutual TLS), or the bearer token. */
-	if (!ok && srv->c->es2_token[0] && auth && strncmp(auth, "Bearer ", 7) == 0) {
-		size_t n = strlen(srv->c->es2_token);
-		ok = strlen(auth + 7) == n && orsp_ct_eq(auth + 7, srv->c->es2_token, n);
-	}
-	if (!ok)
+	if (!req->client_cert && !bearer_ok(req, srv->c->es2_token))
 		return refuse(srv, "es2+", req, t0, resp, 401,
 		              "operator authentication required\n");
 	return serve(srv, orsp_es2p_handle, "es2+", req, resp, t0);
@@ -253,12 +258,19 @@ static orsp_err on_metrics(void *ctx, const orsp_http_request *req, orsp_http_re
 	bool have_reports, have_states;
 	char *buf = NULL;
 	size_t len = 0, slot;
-	FILE *f = open_memstream(&buf, &len);
+	FILE *f;
 	struct timespec now;
 	orsp_err e;
 
-	(void)req;
-	if (!f)
+	/* with metrics_token, only a scraper that has it (the figures say how many profiles
+	 * are in each state and how the server is doing) */
+	if (srv->c->metrics_token[0] && !bearer_ok(req, srv->c->metrics_token)) {
+		if ((e = refuse(srv, "metrics", req, now_ms(), resp, 401,
+		                "authentication required (Authorization: Bearer)\n")))
+			return e;
+		return orsp_http_response_add_header(resp, "WWW-Authenticate", "Bearer");
+	}
+	if (!(f = open_memstream(&buf, &len)))
 		return orsp_errf(ORSP_E_RESOURCE, "out of memory");
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	pthread_mutex_lock(&srv->mlock);
