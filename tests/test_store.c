@@ -252,6 +252,62 @@ static void test_db_flat(void **state)
 	orsp_db_close(db);
 }
 
+/* SQLite ends the whole transaction by itself after some errors (here a trigger's
+ * RAISE(ROLLBACK); an I/O error or a full disk do the same). A caller that ignores the
+ * error must not get its next statements committed one by one outside any transaction:
+ * they fail, the commit fails, and nothing of the transaction is kept. */
+static void test_db_backend_rollback(void **state)
+{
+	(void)state;
+	orsp_db *db = NULL;
+	orsp_stmt *st = NULL;
+	bool row = true;
+	assert_int_equal(orsp_db_open(path_in("lost.db"), &db), ORSP_OK);
+	assert_int_equal(orsp_db_exec(db, "CREATE TABLE t (a TEXT); CREATE TABLE log (a TEXT);"
+	                                  "CREATE TRIGGER boom BEFORE INSERT ON t"
+	                                  " WHEN new.a = 'boom'"
+	                                  " BEGIN SELECT RAISE(ROLLBACK, 'rolled back'); END;"),
+	                 ORSP_OK);
+	/* through exec, at the outermost level */
+	assert_int_equal(orsp_db_begin(db), ORSP_OK);
+	assert_int_equal(orsp_db_exec(db, "INSERT INTO log VALUES ('first')"), ORSP_OK);
+	assert_int_equal(orsp_db_exec(db, "INSERT INTO t VALUES ('boom')"), ORSP_E_STORAGE);
+	assert_true(orsp_db_in_transaction(db));
+	assert_int_equal(orsp_db_exec(db, "INSERT INTO log VALUES ('second')"), ORSP_E_STORAGE);
+	assert_int_equal(orsp_db_begin(db), ORSP_E_STORAGE);
+	assert_int_equal(orsp_db_commit(db), ORSP_E_STORAGE);
+	assert_false(orsp_db_in_transaction(db));
+	assert_false(orsp_db_committed(db));
+	assert_int_equal(count_rows(db, "SELECT count(*) FROM log"), 0);
+	/* through a prepared statement, in a savepoint: the enclosing levels go too */
+	assert_int_equal(orsp_db_begin(db), ORSP_OK);
+	assert_int_equal(orsp_db_exec(db, "INSERT INTO log VALUES ('third')"), ORSP_OK);
+	assert_int_equal(orsp_db_begin(db), ORSP_OK);
+	assert_int_equal(orsp_db_prepare(db, "INSERT INTO t VALUES ('boom')", &st), ORSP_OK);
+	assert_int_equal(orsp_stmt_step(st, &row), ORSP_E_STORAGE);
+	orsp_stmt_finalize(st);
+	st = NULL;
+	assert_int_equal(orsp_db_prepare(db, "INSERT INTO log VALUES ('fourth')", &st), ORSP_OK);
+	assert_int_equal(orsp_stmt_step(st, &row), ORSP_E_STORAGE);
+	assert_false(row);
+	orsp_stmt_finalize(st);
+	orsp_db_rollback(db); /* the savepoint's caller gives up its part */
+	assert_true(orsp_db_in_transaction(db));
+	assert_int_equal(orsp_db_exec(db, "INSERT INTO log VALUES ('fifth')"), ORSP_E_STORAGE);
+	assert_int_equal(orsp_db_commit(db), ORSP_E_STORAGE);
+	assert_false(orsp_db_in_transaction(db));
+	assert_int_equal(count_rows(db, "SELECT count(*) FROM log"), 0);
+	/* the handle works again, and an error that leaves the transaction open changes
+	 * nothing */
+	assert_int_equal(orsp_db_begin(db), ORSP_OK);
+	assert_int_equal(orsp_db_exec(db, "INSERT INTO log VALUES ('sixth')"), ORSP_OK);
+	assert_int_equal(orsp_db_exec(db, "INSERT INTO nosuch VALUES (1)"), ORSP_E_STORAGE);
+	assert_int_equal(orsp_db_exec(db, "INSERT INTO log VALUES ('seventh')"), ORSP_OK);
+	assert_int_equal(orsp_db_commit(db), ORSP_OK);
+	assert_int_equal(count_rows(db, "SELECT count(*) FROM log"), 2);
+	orsp_db_close(db);
+}
+
 /* Prepared statements are cached per handle: the same text prepared again while the first
  * is in use is a second statement, and a statement back from the cache has no bindings. */
 static void test_db_statement_cache(void **state)
@@ -797,6 +853,7 @@ int main(void)
 	    cmocka_unit_test(test_db_busy),
 	    cmocka_unit_test(test_db_nested),
 	    cmocka_unit_test(test_db_flat),
+	    cmocka_unit_test(test_db_backend_rollback),
 	    cmocka_unit_test(test_db_statement_cache),
 	    cmocka_unit_test(test_db_write_queue),
 	    cmocka_unit_test(test_db_view_threads),

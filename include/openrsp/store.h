@@ -62,7 +62,11 @@ ORSP_MUST_CHECK orsp_err orsp_db_exec(orsp_db *db, const char *sql);
  * Transactions nest: a begin inside an open transaction starts a savepoint, whose commit
  * keeps its changes for the enclosing transaction and whose rollback undoes only them, so
  * a caller can group functions that each use a transaction into one (one commit, one
- * fsync). Commit without an open transaction: ORSP_E_STATE. */
+ * fsync). Commit without an open transaction: ORSP_E_STATE. When a failed statement ended
+ * the whole transaction (SQLite rolls back by itself after an I/O error, a full disk, an
+ * interrupt or a trigger's RAISE(ROLLBACK)), every later statement and begin fails with
+ * ORSP_E_STORAGE until the outermost level ends, and its commit fails: nothing of the
+ * transaction is kept, even by a caller that ignored the first error. */
 ORSP_MUST_CHECK orsp_err orsp_db_begin(orsp_db *db);
 /* An outermost write transaction whose nested levels are not savepoints: for a caller that
  * gives up the whole transaction whenever a part fails. A nested begin and commit then cost

@@ -81,7 +81,8 @@ struct orsp_db {
 	unsigned turns;       /* nested turns this handle holds on sc */
 	int64_t last_changes; /* orsp_db_changes of a shared connection, kept in the turn */
 	unsigned depth; /* open transactions: 1 = the outermost, more = savepoints in it */
-	bool aborted;   /* an inner rollback took the whole transaction with it */
+	bool aborted;   /* the whole transaction is gone: an inner rollback took it with it, or
+	                   the backend ended it after an error (lost_check) */
 	bool flat;      /* nested levels of this transaction are not savepoints */
 	int fail_in; /* operations left before an injected failure; -1 = disarmed */
 	bool fail_sync; /* fail the next flush (orsp_db_inject_sync_failure) */
@@ -436,14 +437,25 @@ orsp_err orsp_db_set_busy_timeout(orsp_db *db, unsigned ms)
 	return err;
 }
 
-/* After an inner rollback took the whole transaction, the backend is outside any
- * transaction: a statement run now would commit on its own. Nothing runs until the
- * outermost level ends. */
+/* After an inner rollback took the whole transaction, or the backend ended it (lost_check),
+ * the backend is outside any transaction: a statement run now would commit on its own.
+ * Nothing runs until the outermost level ends. */
 static orsp_err check_aborted(const orsp_db *db)
 {
 	if (db->aborted)
 		return orsp_errf(ORSP_E_STORAGE, "the enclosing transaction was rolled back");
 	return ORSP_OK;
+}
+
+/* After a statement failed inside a transaction (called in the turn): the backend may have
+ * rolled the whole transaction back by itself (SQLite does after an I/O error, a full disk,
+ * an interrupt, a trigger's RAISE(ROLLBACK)). A caller that goes on after such an error
+ * would otherwise run its next statements outside any transaction, each committed on its
+ * own, and learn only at the commit that there was nothing to commit. */
+static void lost_check(orsp_db *db, orsp_err err)
+{
+	if (err && db->depth > 0 && !db->aborted && !db->ops->in_tx(db->conn))
+		db->aborted = true;
 }
 
 orsp_err orsp_db_exec(orsp_db *db, const char *sql)
@@ -456,6 +468,7 @@ orsp_err orsp_db_exec(orsp_db *db, const char *sql)
 	if (err)
 		return err;
 	err = db->ops->exec(db->conn, sql);
+	lost_check(db, err);
 	if (db->sc)
 		db->last_changes = db->ops->changes(db->conn);
 	/* outside a transaction the text may have committed (DDL, pragmas: rare) */
@@ -483,6 +496,7 @@ orsp_err orsp_db_begin(orsp_db *db)
 		return err;
 	if (db->depth > 0) {
 		err = db->flat ? ORSP_OK : savepoint_exec(db, "SAVEPOINT", db->depth);
+		lost_check(db, err);
 		if (err)
 			return err;
 		db->depth++;
@@ -521,7 +535,8 @@ static orsp_err commit(orsp_db *db, bool durable)
 	if (db->depth == 0)
 		return orsp_errf(ORSP_E_STATE, "no transaction is open");
 	if (db->aborted) {
-		/* an inner rollback could not be contained: everything is gone already */
+		/* an inner rollback could not be contained, or the backend ended the
+		 * transaction: everything is gone already */
 		orsp_db_rollback(db);
 		return orsp_errf(ORSP_E_STORAGE, "the transaction was rolled back");
 	}
@@ -746,6 +761,7 @@ orsp_err orsp_stmt_step(orsp_stmt *st, bool *row)
 	if (write && db->wq)
 		db->wq_held = queue_enter(db->wq, db->busy_ms);
 	err = db->ops->step(st->impl, row);
+	lost_check(db, err);
 	if (db->sc && !err && !*row)
 		db->last_changes = db->ops->changes(db->conn);
 	if (write) {

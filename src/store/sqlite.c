@@ -196,6 +196,11 @@ static orsp_err sq_rollback(void *conn)
 	return ctl(c, &c->rollback, "ROLLBACK");
 }
 
+static bool sq_in_tx(void *conn)
+{
+	return !sqlite3_get_autocommit(((sq_conn *)conn)->db);
+}
+
 /* The connection's write-ahead log, for sq_sync_log (NULL: nothing to sync). Without a WAL
  * the journal pointer is a closed file (rollback journal, synchronous=FULL) or an in-memory
  * journal. Uses the connection, so it runs where the connection's other calls run. */
@@ -358,6 +363,7 @@ const struct orsp_db_ops orsp_db_sqlite_ops = {
     .begin = sq_begin,
     .commit = sq_commit,
     .rollback = sq_rollback,
+    .in_tx = sq_in_tx,
     .changes = sq_changes,
     .prepare = sq_prepare,
     .finalize = sq_finalize,

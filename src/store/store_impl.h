@@ -19,6 +19,10 @@ struct orsp_db_ops {
 	orsp_err (*begin)(void *conn); /* a write transaction, lock taken now */
 	orsp_err (*commit)(void *conn);
 	orsp_err (*rollback)(void *conn);
+	/* whether the connection is inside a transaction: the backend may end one by itself
+	 * after an error (SQLite does after an I/O error, a full disk, an interrupt or a
+	 * trigger's RAISE(ROLLBACK)) */
+	bool (*in_tx)(void *conn);
 	int64_t (*changes)(void *conn);
 	/* Making commits durable, in two steps: log_of finds what to flush (a connection call;
 	 * *log NULL: commits are durable by themselves), sync_log flushes it and makes every
