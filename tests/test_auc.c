@@ -946,6 +946,118 @@ static void test_failure_injection(void **state)
 	tsv_free(t);
 }
 
+/* The AuC's functions nest in a caller's transaction (cli/cmd_smdp.c adds a subscriber and
+ * its card secrets together with the SM-DP+ import). One that fails, wherever it fails (its
+ * own begin, a statement, its commit), undoes only its own level: the caller's transaction
+ * stays open with what it did before. */
+typedef enum nested_op {
+	NESTED_ADD,
+	NESTED_SET_SECRET,
+	NESTED_GET_SECRET,
+	NESTED_VECTORS,
+	NESTED_RESYNC,
+	NESTED_DELETE,
+	NESTED__COUNT
+} nested_op;
+
+typedef struct nested_ctx {
+	orsp_auc_new n;
+	uint8_t rand[16], auts[14];
+} nested_ctx;
+
+static orsp_err nested_run(orsp_auc *a, nested_op op, nested_ctx *c)
+{
+	orsp_secret v = {0}, got = {0};
+	orsp_aka_vector vec[2];
+	orsp_err e;
+
+	switch (op) {
+	case NESTED_ADD:
+		return orsp_auc_add(a, &c->n);
+	case NESTED_SET_SECRET:
+		assert_int_equal(orsp_secret_set(&v, "12345678", 8), ORSP_OK);
+		e = orsp_auc_set_card_secret(a, c->n.imsi, ORSP_AUC_PUK1, &v);
+		orsp_secret_wipe(&v);
+		return e;
+	case NESTED_GET_SECRET:
+		e = orsp_auc_get_card_secret(a, c->n.imsi, ORSP_AUC_PUK1, &got);
+		orsp_secret_wipe(&got);
+		return e;
+	case NESTED_VECTORS:
+		e = orsp_auc_vectors(a, c->n.imsi, 0, 2, vec);
+		orsp_aka_vector_wipe(&vec[0]);
+		orsp_aka_vector_wipe(&vec[1]);
+		return e;
+	case NESTED_RESYNC:
+		return orsp_auc_resync(a, c->n.imsi, c->rand, c->auts, NULL, NULL);
+	default:
+		return orsp_auc_delete(a, c->n.imsi);
+	}
+}
+
+static void test_nested_failure(void **state)
+{
+	(void)state;
+	tsv *t = tsv_load("milenage_auts.tsv");
+	orsp_auc *a = open_auc("nested.db");
+	orsp_db *db = orsp_auc_db(a);
+	orsp_auc_new first;
+	orsp_auc_info info;
+	nested_ctx c;
+	uint8_t k[16], opc[16];
+	const char *count_first = "SELECT COUNT(*) FROM auc_subscriber"
+	                          " WHERE imsi = '001010000000801'";
+
+	/* wmnsk-ts35207-1-auts: SQN_MS far ahead of the AuC, so the resync resets */
+	assert_string_equal(tsv_get(t, 2, "id"), "wmnsk-ts35207-1-auts");
+	tsv_hex(t, 2, "k", k, 16);
+	tsv_hex(t, 2, "opc", opc, 16);
+	tsv_hex(t, 2, "rand", c.rand, 16);
+	tsv_hex(t, 2, "auts", c.auts, 14);
+	orsp_auc_new_init(&first);
+	first.imsi = "001010000000801";
+	assert_int_equal(orsp_aka_subscriber_init(&first.sub, ORSP_AKA_MILENAGE, k, 16, opc, 16),
+	                 ORSP_OK);
+	orsp_auc_new_init(&c.n);
+	c.n.imsi = "001010000000802";
+	assert_int_equal(orsp_aka_subscriber_init(&c.n.sub, ORSP_AKA_MILENAGE, k, 16, opc, 16),
+	                 ORSP_OK);
+
+	assert_int_equal(orsp_db_begin(db), ORSP_OK);
+	assert_int_equal(orsp_auc_add(a, &first), ORSP_OK);
+	for (int op = 0; op < NESTED__COUNT; op++) {
+		int fails;
+		for (fails = 0;; fails++) {
+			orsp_db_inject_failure(db, fails);
+			orsp_err e = nested_run(a, (nested_op)op, &c);
+			orsp_db_inject_failure(db, -1);
+			if (e == ORSP_OK)
+				break;
+			assert_int_equal(e, ORSP_E_STORAGE);
+			assert_true(orsp_db_in_transaction(db));
+			assert_int_equal(query_int(a, count_first), 1);
+		}
+		assert_true(fails >= 3); /* at least the begin, a statement and the commit */
+	}
+	/* a resync refused for its MAC-S records it and leaves the caller's transaction alone */
+	c.auts[13] ^= 0x80;
+	assert_int_equal(orsp_auc_resync(a, "001010000000801", c.rand, c.auts, NULL, NULL),
+	                 ORSP_E_VERIFY);
+	assert_true(orsp_db_in_transaction(db));
+	assert_int_equal(orsp_db_commit(db), ORSP_OK);
+	assert_false(orsp_db_in_transaction(db));
+	assert_int_equal(orsp_auc_get(a, "001010000000801", &info), ORSP_OK);
+	assert_int_equal(orsp_auc_get(a, "001010000000802", &info), ORSP_E_NOT_FOUND);
+	/* add, add, secret set and read, vectors, resync, delete, failed resync: once each */
+	assert_int_equal(query_int(a, "SELECT COUNT(*) FROM auc_audit"), 8);
+	orsp_auc_new_wipe(&first);
+	orsp_auc_new_wipe(&c.n);
+	orsp_wipe(k, sizeof(k));
+	orsp_wipe(opc, sizeof(opc));
+	orsp_auc_close(a);
+	tsv_free(t);
+}
+
 static void test_schema_versions(void **state)
 {
 	(void)state;
@@ -1133,6 +1245,7 @@ int main(void)
 	    cmocka_unit_test(test_tampered_record),
 	    cmocka_unit_test(test_concurrent_processes),
 	    cmocka_unit_test(test_failure_injection),
+	    cmocka_unit_test(test_nested_failure),
 	    cmocka_unit_test(test_schema_versions),
 	};
 	return cmocka_run_group_tests(tests, setup, NULL);

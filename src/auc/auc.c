@@ -193,6 +193,19 @@ out:
 	return err;
 }
 
+/* End the transaction level this function opened: commit it, or roll it back on `err`.
+ * A failed commit has ended the level already (orsp_db_commit rolls it back): rolling back
+ * again would undo the caller's enclosing level, which a nested rollback must leave alone.
+ * A function whose orsp_db_begin failed opened no level and must not come here. */
+static orsp_err finish(orsp_auc *a, orsp_err err)
+{
+	if (err) {
+		orsp_db_rollback(a->db);
+		return err;
+	}
+	return orsp_db_commit(a->db);
+}
+
 /* ----- reading rows ----- */
 
 static orsp_err corrupt(const char *imsi, const char *what)
@@ -540,15 +553,10 @@ orsp_err orsp_auc_add(orsp_auc *a, const orsp_auc_new *n)
 	if (err)
 		goto out;
 	err = insert_row(a, n, kw, kw_len, ow, ow_len);
-	if (err)
-		goto out;
-	err = audit(a, "add", n->imsi, "ok", alg_name(n->sub.alg));
-	if (err)
-		goto out;
-	err = orsp_db_commit(a->db);
+	if (!err)
+		err = audit(a, "add", n->imsi, "ok", alg_name(n->sub.alg));
+	err = finish(a, err);
 out:
-	if (err)
-		orsp_db_rollback(a->db);
 	orsp_secret_wipe(&opc);
 	return err;
 }
@@ -622,14 +630,9 @@ orsp_err orsp_auc_delete(orsp_auc *a, const char *imsi)
 	if (err)
 		goto out;
 	err = audit(a, "delete", imsi, "ok", "");
-	if (err)
-		goto out;
-	err = orsp_db_commit(a->db);
 out:
 	orsp_stmt_finalize(st);
-	if (err)
-		orsp_db_rollback(a->db);
-	return err;
+	return finish(a, err);
 }
 
 /* ----- card secrets ----- */
@@ -693,12 +696,8 @@ orsp_err orsp_auc_set_card_secret(orsp_auc *a, const char *imsi, orsp_auc_card_s
 		err = orsp_stmt_run(st);
 	if (!err)
 		err = audit(a, "card secret set", imsi, "ok", orsp_auc_card_secret_name(which));
-	if (!err)
-		err = orsp_db_commit(a->db);
 	orsp_stmt_finalize(st);
-	if (err)
-		orsp_db_rollback(a->db);
-	return err;
+	return finish(a, err);
 }
 
 orsp_err orsp_auc_get_card_secret(orsp_auc *a, const char *imsi, orsp_auc_card_secret which,
@@ -738,12 +737,9 @@ orsp_err orsp_auc_get_card_secret(orsp_auc *a, const char *imsi, orsp_auc_card_s
 	orsp_stmt_finalize(st);
 	if (!err)
 		err = audit(a, "card secret read", imsi, "ok", orsp_auc_card_secret_name(which));
-	if (!err)
-		err = orsp_db_commit(a->db);
-	if (err) {
-		orsp_db_rollback(a->db);
+	err = finish(a, err);
+	if (err)
 		orsp_secret_wipe(out);
-	}
 	return err;
 }
 
@@ -801,7 +797,7 @@ orsp_err orsp_auc_vectors(orsp_auc *a, const char *imsi, unsigned ind, size_t n,
 	 * so no two callers (threads or processes) can see the same SEQ. */
 	err = orsp_db_begin(a->db);
 	if (err)
-		goto out;
+		return err;
 	err = load(a, imsi, &info, &sub);
 	if (err)
 		goto out;
@@ -831,13 +827,10 @@ orsp_err orsp_auc_vectors(orsp_auc *a, const char *imsi, unsigned ind, size_t n,
 	snprintf(detail, sizeof(detail), "%zu vector(s), IND %u, last SQN %012" PRIx64, n, ind,
 	         sqn);
 	err = audit(a, "vectors", imsi, "ok", detail);
-	if (err)
-		goto out;
-	err = orsp_db_commit(a->db);
 out:
+	err = finish(a, err);
 	orsp_aka_subscriber_wipe(&sub);
 	if (err) {
-		orsp_db_rollback(a->db);
 		for (size_t i = 0; i < n; i++)
 			orsp_aka_vector_wipe(&out[i]);
 	}
@@ -862,7 +855,7 @@ orsp_err orsp_auc_resync(orsp_auc *a, const char *imsi, const uint8_t rand[16],
 	orsp_auc_info info;
 	orsp_aka_subscriber sub = {0};
 	uint64_t sqn_ms = 0;
-	bool reset = false;
+	bool reset = false, bad_mac = false;
 	char detail[96];
 
 	if (!a || !rand || !auts)
@@ -872,7 +865,7 @@ orsp_err orsp_auc_resync(orsp_auc *a, const char *imsi, const uint8_t rand[16],
 		return err;
 	err = orsp_db_begin(a->db);
 	if (err)
-		goto out;
+		return err;
 	err = load(a, imsi, &info, &sub);
 	if (err)
 		goto out;
@@ -880,13 +873,9 @@ orsp_err orsp_auc_resync(orsp_auc *a, const char *imsi, const uint8_t rand[16],
 	 * SQN_MS. */
 	err = orsp_aka_auts_verify(&sub, rand, auts, &sqn_ms);
 	if (err == ORSP_E_VERIFY) {
-		/* Record the failed attempt; the SQN stays as it is. */
+		/* Record the failed attempt (committed); the SQN stays as it is. */
+		bad_mac = true;
 		err = audit(a, "resync", imsi, "verify failed", "MAC-S mismatch");
-		if (!err)
-			err = orsp_db_commit(a->db);
-		if (!err)
-			err = orsp_errf(ORSP_E_VERIFY,
-			                "MAC-S verification failed for %s (SQN unchanged)", imsi);
 		goto out;
 	}
 	if (err)
@@ -908,16 +897,15 @@ orsp_err orsp_auc_resync(orsp_auc *a, const char *imsi, const uint8_t rand[16],
 		         sqn_ms);
 	}
 	err = audit(a, "resync", imsi, "ok", detail);
-	if (err)
-		goto out;
-	err = orsp_db_commit(a->db);
+out:
+	err = finish(a, err);
+	if (!err && bad_mac)
+		err = orsp_errf(ORSP_E_VERIFY, "MAC-S verification failed for %s (SQN unchanged)",
+		                imsi);
 	if (!err && sqn_ms_out)
 		*sqn_ms_out = sqn_ms;
 	if (!err && reset_out)
 		*reset_out = reset;
-out:
 	orsp_aka_subscriber_wipe(&sub);
-	if (err)
-		orsp_db_rollback(a->db);
 	return err;
 }
