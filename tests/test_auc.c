@@ -751,6 +751,22 @@ static void test_tampered_record(void **state)
 	assert_int_equal(orsp_db_exec(orsp_auc_db(a), "UPDATE auc_audit SET result = 'x'"),
 	                 ORSP_E_STORAGE);
 	assert_int_equal(orsp_db_exec(orsp_auc_db(a), "DELETE FROM auc_audit"), ORSP_E_STORAGE);
+	/* ... also for a replacing insert, which deletes without the DELETE trigger */
+	int64_t audits = query_int(a, "SELECT COUNT(*) FROM auc_audit");
+	assert_int_equal(orsp_db_exec(orsp_auc_db(a),
+	                              "INSERT OR REPLACE INTO auc_audit (id, at, action, imsi,"
+	                              " result) VALUES (1, 0, 'forged', '001010000000501', 'ok')"),
+	                 ORSP_E_STORAGE);
+	assert_non_null(strstr(orsp_err_detail(), "append-only"));
+	assert_int_equal(orsp_db_exec(orsp_auc_db(a),
+	                              "REPLACE INTO auc_audit (id, at, action, imsi,"
+	                              " result) VALUES (1, 0, 'forged', '001010000000501', 'ok')"),
+	                 ORSP_E_STORAGE);
+	orsp_err_clear();
+	assert_int_equal(query_int(a, "SELECT COUNT(*) FROM auc_audit WHERE id = 1"
+	                              " AND action = 'add' AND at > 0"),
+	                 1);
+	assert_int_equal(query_int(a, "SELECT COUNT(*) FROM auc_audit"), audits);
 	orsp_auc_close(a);
 	tsv_free(t);
 }
@@ -1064,10 +1080,10 @@ static void test_schema_versions(void **state)
 	orsp_auc *a = open_auc("schema.db");
 	int v = 0;
 	assert_int_equal(orsp_db_schema_version(orsp_auc_db(a), "auc", &v), ORSP_OK);
-	assert_int_equal(v, 3);
+	assert_int_equal(v, 4);
 	/* A database from a newer program is refused, not half-used. */
 	assert_int_equal(orsp_db_exec(orsp_auc_db(a), "INSERT INTO schema_migrations VALUES"
-	                                              " ('auc', 4, 'future', 0)"),
+	                                              " ('auc', 5, 'future', 0)"),
 	                 ORSP_OK);
 	orsp_auc_close(a);
 	a = NULL;
@@ -1167,6 +1183,7 @@ static void test_migration_sqn_delta(void **state)
 	orsp_auc_new_wipe(&n);
 	/* Back to the version 1 schema, as an older program left it. */
 	assert_int_equal(orsp_db_exec(orsp_auc_db(a),
+	                              "DROP TRIGGER auc_audit_no_replace;"
 	                              "ALTER TABLE auc_subscriber DROP COLUMN sqn_delta;"
 	                              "DROP TABLE auc_card_secret;"
 	                              "DELETE FROM schema_migrations WHERE module = 'auc'"

@@ -576,6 +576,21 @@ static void test_lifecycle(void **state)
 	assert_int_equal(orsp_db_exec(orsp_smdp_db(s), "UPDATE smdp_audit SET detail = 'x'"),
 	                 ORSP_E_STORAGE);
 	assert_int_equal(orsp_db_exec(orsp_smdp_db(s), "DELETE FROM smdp_audit"), ORSP_E_STORAGE);
+	/* ... also for a replacing insert, which deletes without the DELETE trigger */
+	assert_int_equal(orsp_db_exec(orsp_smdp_db(s),
+	                              "INSERT OR REPLACE INTO smdp_audit (id, at, action, iccid,"
+	                              " from_state, to_state) VALUES (1, 0, 'forged', '', '', '')"),
+	                 ORSP_E_STORAGE);
+	assert_non_null(strstr(orsp_err_detail(), "append-only"));
+	assert_int_equal(orsp_db_exec(orsp_smdp_db(s),
+	                              "REPLACE INTO smdp_audit (id, at, action, iccid,"
+	                              " from_state, to_state) VALUES (1, 0, 'forged', '', '', '')"),
+	                 ORSP_E_STORAGE);
+	orsp_err_clear();
+	assert_int_equal(count_rows(s, "SELECT count(*) FROM smdp_audit WHERE id = 1 AND"
+	                               " action = 'import' AND at > 0"),
+	                 1);
+	assert_int_equal(count_rows(s, "SELECT count(*) FROM smdp_audit"), 9);
 	orsp_pkg_buf_free(u, len);
 	orsp_smdp_close(s);
 }
@@ -1375,13 +1390,17 @@ static void test_upp_encrypted_at_rest(void **state)
 
 /* ----- schema migration ----- */
 
-/* SQL that takes a current database back before migration 8 (PPRs and profile owner) */
+/* SQL that takes a current database back before migration 9 (no replacing audit rows) */
+#define UNDO_V9                                                                                    \
+	"DROP TRIGGER smdp_audit_no_replace;"                                                      \
+	"DELETE FROM schema_migrations WHERE module = 'smdp' AND version >= 9;"
+/* ... and before migration 8 (PPRs and profile owner) */
 #define UNDO_V8                                                                                    \
-	"ALTER TABLE smdp_profile DROP COLUMN ppr;"                                                \
-	"ALTER TABLE smdp_profile DROP COLUMN owner_mcc_mnc;"                                      \
-	"ALTER TABLE smdp_profile DROP COLUMN owner_gid1;"                                         \
-	"ALTER TABLE smdp_profile DROP COLUMN owner_gid2;"                                         \
-	"DELETE FROM schema_migrations WHERE module = 'smdp' AND version >= 8;"
+	UNDO_V9 "ALTER TABLE smdp_profile DROP COLUMN ppr;"                                        \
+	        "ALTER TABLE smdp_profile DROP COLUMN owner_mcc_mnc;"                              \
+	        "ALTER TABLE smdp_profile DROP COLUMN owner_gid1;"                                 \
+	        "ALTER TABLE smdp_profile DROP COLUMN owner_gid2;"                                 \
+	        "DELETE FROM schema_migrations WHERE module = 'smdp' AND version >= 8;"
 
 /* A database of schema version 2 (the sealed package in smdp_profile's own columns) opens
  * with its packages intact: migration 3 moves them to smdp_upp. The version-2 layout is
@@ -1421,7 +1440,7 @@ static void test_migration_upp_table(void **state)
 
 	assert_int_equal(orsp_smdp_open(db_path, &test_kek, &s), ORSP_OK);
 	assert_int_equal(orsp_db_schema_version(orsp_smdp_db(s), "smdp", &v), ORSP_OK);
-	assert_int_equal(v, 8);
+	assert_int_equal(v, 9);
 	assert_int_equal(
 	    count_rows(s, "SELECT count(*) FROM sqlite_master WHERE name = 'smdp_profile_eid'"), 1);
 	assert_int_equal(count_rows(s, "SELECT count(*) FROM smdp_upp"), 3);
@@ -1499,7 +1518,7 @@ static void test_migration_plain_rowids(void **state)
 
 	assert_int_equal(orsp_smdp_open(db_path, &test_kek, &s), ORSP_OK);
 	assert_int_equal(orsp_db_schema_version(orsp_smdp_db(s), "smdp", &v), ORSP_OK);
-	assert_int_equal(v, 8);
+	assert_int_equal(v, 9);
 	assert_int_equal(
 	    count_rows(s, "SELECT count(*) FROM sqlite_master WHERE name = 'smdp_profile_eid'"), 1);
 	assert_int_equal(count_rows(s, "SELECT count(*) FROM smdp_audit"), audits);
@@ -1515,6 +1534,10 @@ static void test_migration_plain_rowids(void **state)
 	assert_int_equal(orsp_db_exec(orsp_smdp_db(s), "UPDATE smdp_audit SET detail = 'x'"),
 	                 ORSP_E_STORAGE);
 	assert_int_equal(orsp_db_exec(orsp_smdp_db(s), "DELETE FROM smdp_audit"), ORSP_E_STORAGE);
+	assert_int_equal(orsp_db_exec(orsp_smdp_db(s), "REPLACE INTO smdp_audit (id, at, action,"
+	                                               " iccid, from_state, to_state)"
+	                                               " VALUES (1, 0, 'x', '', '', '')"),
+	                 ORSP_E_STORAGE);
 	orsp_err_clear();
 	/* an order after the migration (the search uses the new index): audit ids go on */
 	assert_int_equal(orsp_smdp_download_order(s, &o, &q), ORSP_OK);
@@ -1550,7 +1573,7 @@ static void test_migration_ppr(void **state)
 
 	assert_int_equal(orsp_smdp_open(db_path, &test_kek, &s), ORSP_OK);
 	assert_int_equal(orsp_db_schema_version(orsp_smdp_db(s), "smdp", &v), ORSP_OK);
-	assert_int_equal(v, 8);
+	assert_int_equal(v, 9);
 	assert_int_equal(orsp_smdp_get(s, q.iccid, &r), ORSP_OK);
 	assert_int_equal(r.state, ORSP_SMDP_LINKED);
 	assert_string_equal(r.matching_id, q.matching_id);

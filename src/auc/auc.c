@@ -73,6 +73,16 @@ static const orsp_migration auc_migrations[] = {
                " wrapped BLOB NOT NULL,"
                " PRIMARY KEY (imsi, name));",
     },
+    {
+        .version = 4,
+        .description = "audit rows cannot be replaced",
+        /* INSERT OR REPLACE over an existing id deletes the old row without firing the
+         * DELETE trigger (SQLite fires it only with recursive_triggers on, a setting of
+         * the connection, not of the file): refuse an insert whose id is taken. */
+        .sql = "CREATE TRIGGER auc_audit_no_replace BEFORE INSERT ON auc_audit"
+               " WHEN EXISTS (SELECT 1 FROM auc_audit WHERE id = NEW.id)"
+               " BEGIN SELECT RAISE(ABORT, 'auc_audit is append-only'); END;",
+    },
 };
 
 #define SUB_COLUMNS                                                                                \

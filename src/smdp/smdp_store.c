@@ -183,6 +183,16 @@ static const orsp_migration smdp_migrations[] = {
                "ALTER TABLE smdp_profile ADD COLUMN owner_gid1 BLOB;"
                "ALTER TABLE smdp_profile ADD COLUMN owner_gid2 BLOB;",
     },
+    {
+        .version = 9,
+        .description = "audit rows cannot be replaced",
+        /* INSERT OR REPLACE over an existing id deletes the old row without firing the
+         * DELETE trigger (SQLite fires it only with recursive_triggers on, a setting of
+         * the connection, not of the file): refuse an insert whose id is taken. */
+        .sql = "CREATE TRIGGER smdp_audit_no_replace BEFORE INSERT ON smdp_audit"
+               " WHEN EXISTS (SELECT 1 FROM smdp_audit WHERE id = NEW.id)"
+               " BEGIN SELECT RAISE(ABORT, 'smdp_audit is append-only'); END;",
+    },
 };
 
 /* What a progress report to the operator says (ES2+ HandleDownloadProgressInfo, SGP.22
