@@ -736,6 +736,35 @@ static void test_kek_permissions_refused(void **state)
 	orsp_secret_wipe(&k);
 }
 
+/* A KEK file of another user is refused (whoever owns it may have planted it and knows the
+ * key), even by root; the same file back in our hands loads. Needs root to give it away. */
+static void test_kek_owner_refused(void **state)
+{
+	(void)state;
+	orsp_secret k;
+	char path[4200];
+	uint8_t key[32] = {4, 5, 6};
+	snprintf(path, sizeof(path), "%s", path_in("owner.kek"));
+
+	if (geteuid() != 0)
+		skip();
+	write_file(path, key, sizeof(key), 0600);
+	assert_int_equal(chown(path, 65534, 65534), 0);
+	assert_int_equal(orsp_kek_load(path, &k), ORSP_E_POLICY);
+	assert_non_null(strstr(orsp_err_detail(), "owned by uid 65534"));
+	assert_int_equal(k.len, 0);
+	/* refused, not replaced: the file is as it was */
+	size_t n = 0;
+	uint8_t *raw = test_read_file(path, &n);
+	assert_int_equal(n, 32);
+	assert_bytes_equal(raw, key, 32);
+	free(raw);
+	assert_int_equal(chown(path, geteuid(), getegid()), 0);
+	assert_int_equal(orsp_kek_load(path, &k), ORSP_OK);
+	assert_bytes_equal(k.v, key, 32);
+	orsp_secret_wipe(&k);
+}
+
 static void test_kek_formats(void **state)
 {
 	(void)state;
@@ -863,6 +892,7 @@ int main(void)
 	    cmocka_unit_test(test_migrations),
 	    cmocka_unit_test(test_kek_created_0600),
 	    cmocka_unit_test(test_kek_permissions_refused),
+	    cmocka_unit_test(test_kek_owner_refused),
 	    cmocka_unit_test(test_kek_formats),
 	    cmocka_unit_test(test_wrap),
 	};

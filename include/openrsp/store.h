@@ -176,7 +176,8 @@ void orsp_db_inject_sync_failure(orsp_db *db);
  * otherwise from `path` (32 raw bytes, or 64 hex digits with an optional final newline).
  * If `path` does not exist it is created with 32 random bytes and mode 0600 (atomically:
  * never overwriting a file that appears meanwhile). A KEK file that group or others may
- * access is refused (ORSP_E_POLICY), as is one that is not a regular file.
+ * access is refused (ORSP_E_POLICY), as is one that is not a regular file or that another
+ * user (uid other than the effective one) owns.
  * Errors: ORSP_E_USAGE (bad ORSP_KEK), ORSP_E_MALFORMED (bad file content), ORSP_E_POLICY,
  * ORSP_E_IO. On failure *kek is wiped. */
 ORSP_MUST_CHECK orsp_err orsp_kek_load(const char *path, orsp_secret *kek);

@@ -137,6 +137,16 @@ static orsp_err kek_read(const char *path, orsp_secret *kek)
 		err = orsp_errf(ORSP_E_POLICY, "KEK file %s is not a regular file", path);
 		goto out;
 	}
+	/* A file of another user could have been put there by that user (a directory others
+	 * may write to), who would then know the key: only our own is trusted, as OpenSSH
+	 * trusts only a user's own key files. */
+	if (sb.st_uid != geteuid()) {
+		err = orsp_errf(ORSP_E_POLICY,
+		                "KEK file %s is owned by uid %u, not by this user (uid %u); "
+		                "run as its owner, or chown it if it is yours",
+		                path, (unsigned)sb.st_uid, (unsigned)geteuid());
+		goto out;
+	}
 	if (sb.st_mode & (S_IRWXG | S_IRWXO)) {
 		err = orsp_errf(ORSP_E_POLICY,
 		                "KEK file %s is accessible by group or others (mode %04o); "
