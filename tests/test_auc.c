@@ -567,6 +567,23 @@ static void test_resync_in_range(void **state)
 	tsv_free(t);
 }
 
+static size_t read_blob(orsp_auc *a, const char *col, const char *imsi, uint8_t *out, size_t cap)
+{
+	char sql[128];
+	orsp_stmt *st = NULL;
+	bool row = false;
+	snprintf(sql, sizeof(sql), "SELECT %s FROM auc_subscriber WHERE imsi = ?1", col);
+	assert_int_equal(orsp_db_prepare(orsp_auc_db(a), sql, &st), ORSP_OK);
+	assert_int_equal(orsp_stmt_bind_text(st, 1, imsi), ORSP_OK);
+	assert_int_equal(orsp_stmt_step(st, &row), ORSP_OK);
+	assert_true(row);
+	orsp_slice s = orsp_stmt_column_blob(st, 0);
+	assert_true(s.len <= cap);
+	memcpy(out, s.p, s.len);
+	orsp_stmt_finalize(st);
+	return s.len;
+}
+
 /* Scan a file (and its WAL, if any) for a byte string. */
 static bool file_contains(const char *path, const uint8_t *needle, size_t m)
 {
@@ -592,22 +609,32 @@ static void test_no_plaintext_at_rest(void **state)
 	tsv *t = tsv_load("milenage.tsv");
 	orsp_auc *a = open_auc("rest.db");
 	uint8_t k[16], op[16], opc[16];
-	char path[4200];
+	uint8_t wrapped[4][ORSP_WRAP_MAX];
+	size_t wrapped_len[4];
+	char path[4200], imsis[4][32];
 	snprintf(path, sizeof(path), "%s", db_path("rest.db"));
 
 	for (size_t row = 0; row < 4; row++) {
 		orsp_auc_new n;
-		char imsi[32];
+		const char *imsi = imsis[row];
 		orsp_aka_vector v[4];
-		snprintf(imsi, sizeof(imsi), "0010100000003%02u", (unsigned)row);
+		snprintf(imsis[row], sizeof(imsis[row]), "0010100000003%02u", (unsigned)row);
 		new_from_tsv(&n, imsi, t, row, row % 2 == 0);
 		assert_int_equal(orsp_auc_add(a, &n), ORSP_OK);
 		orsp_auc_new_wipe(&n);
 		assert_int_equal(orsp_auc_vectors(a, imsi, 0, 4, v), ORSP_OK);
+		wrapped_len[row] = read_blob(a, "k_wrapped", imsi, wrapped[row], ORSP_WRAP_MAX);
+		assert_int_equal(wrapped_len[row], 16 + ORSP_WRAP_OVERHEAD);
 	}
 	/* While open (data possibly still in the WAL) and after close. */
 	for (int pass = 0; pass < 2; pass++) {
 		for (size_t row = 0; row < 4; row++) {
+			/* The search can fail: what is stored as it is, the IMSI and the wrapped
+			 * K (whole, and 8 bytes of its ciphertext), is found. */
+			assert_true(file_contains(path, (const uint8_t *)imsis[row], 15));
+			assert_true(file_contains(path, wrapped[row], wrapped_len[row]));
+			assert_true(
+			    file_contains(path, wrapped[row] + 1 + ORSP_WRAP_IV_LEN + 4, 8));
 			tsv_hex(t, row, "k", k, 16);
 			tsv_hex(t, row, "op", op, 16);
 			tsv_hex(t, row, "opc", opc, 16);
@@ -670,23 +697,6 @@ static orsp_err exec_blob(orsp_auc *a, const char *sql, const uint8_t *p, size_t
 		e = orsp_stmt_run(st);
 	orsp_stmt_finalize(st);
 	return e;
-}
-
-static size_t read_blob(orsp_auc *a, const char *col, const char *imsi, uint8_t *out, size_t cap)
-{
-	char sql[128];
-	orsp_stmt *st = NULL;
-	bool row = false;
-	snprintf(sql, sizeof(sql), "SELECT %s FROM auc_subscriber WHERE imsi = ?1", col);
-	assert_int_equal(orsp_db_prepare(orsp_auc_db(a), sql, &st), ORSP_OK);
-	assert_int_equal(orsp_stmt_bind_text(st, 1, imsi), ORSP_OK);
-	assert_int_equal(orsp_stmt_step(st, &row), ORSP_OK);
-	assert_true(row);
-	orsp_slice s = orsp_stmt_column_blob(st, 0);
-	assert_true(s.len <= cap);
-	memcpy(out, s.p, s.len);
-	orsp_stmt_finalize(st);
-	return s.len;
 }
 
 /* A tampered ciphertext, or a blob moved from another subscriber, is detected; nothing is
