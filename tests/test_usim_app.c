@@ -687,6 +687,65 @@ static uint8_t *personalise(const orsp_pkg_perso *p, size_t *len)
 	return out;
 }
 
+/* A sqnInit value above 43 bits (PEDefinitions: at most '07FFFFFFFFFF') is refused at load:
+ * accepted, the first AUTHENTICATE would persist a state no later load takes. The TS.48
+ * package gets an explicit sqnInit with a marker in [31] (personalisation refuses values
+ * above 43 bits), which is then overwritten in the DER. */
+static void test_load_rejects_sqn_init(void **state)
+{
+	static const uint8_t marker[6] = {0x06, 0xC3, 0xA5, 0xE1, 0xB2, 0xD4};
+	static const struct {
+		const char *seq;
+		orsp_err want;
+	} cases[] = {
+	    {"07FFFFFFFFFF", ORSP_OK}, /* the largest SEQ with 5 IND bits */
+	    {"080000000000", ORSP_E_MALFORMED},
+	    {"FFFFFFFFFFFF", ORSP_E_MALFORMED},
+	};
+	orsp_usim *u = calloc(1, sizeof(*u));
+	orsp_pkg_perso p;
+	size_t len;
+	(void)state;
+
+	assert_non_null(u);
+	orsp_pkg_perso_init(&p);
+	p.set_sqn_init = true;
+	p.sqn_init[31] = UINT64_C(0x06C3A5E1B2D4);
+	uint8_t *upp = personalise(&p, &len);
+	orsp_pkg_perso_wipe(&p);
+	size_t at[4], hits = 0;
+	for (size_t o = 0; o + sizeof(marker) <= len; o++)
+		if (memcmp(upp + o, marker, sizeof(marker)) == 0 && hits < ORSP_ARRAY_LEN(at))
+			at[hits++] = o;
+	assert_int_equal(hits, 2); /* the USIM's and the ISIM's PE-AKAParameter */
+	assert_int_equal(orsp_usim_load(u, upp, len, NULL, 0, NULL, NULL), ORSP_OK);
+	assert_true(u->sqn.seq[31] == UINT64_C(0x06C3A5E1B2D4));
+	orsp_usim_unload(u);
+	for (size_t i = 0; i < ORSP_ARRAY_LEN(cases); i++) {
+		for (size_t h = 0; h < hits; h++)
+			unhex(cases[i].seq, upp + at[h], 6);
+		orsp_err e = orsp_usim_load(u, upp, len, NULL, 0, NULL, NULL);
+		if (e != cases[i].want)
+			fail_msg("sqnInit[31] %s: %s (%s)", cases[i].seq, orsp_err_str(e),
+			         orsp_err_detail());
+		if (e == ORSP_OK) {
+			assert_true(u->sqn.seq[31] == UINT64_C(0x07FFFFFFFFFF));
+			orsp_usim_unload(u);
+			continue;
+		}
+		assert_non_null(strstr(orsp_err_detail(), "sqnInit[31]"));
+		assert_false(u->loaded);
+		/* the package check the ISD-R runs before installing refuses it too */
+		orsp_pkg *pkg = NULL;
+		assert_int_equal(orsp_pkg_decode(upp, len, &pkg), ORSP_OK);
+		assert_int_equal(orsp_pkg_validate(pkg, NULL), ORSP_E_POLICY);
+		assert_non_null(strstr(orsp_err_detail(), "sqnInit[31]"));
+		orsp_pkg_free(pkg);
+	}
+	free(u);
+	orsp_pkg_buf_free(upp, len);
+}
+
 /* An SQN state with no delta limit, so that any vector's SQN is fresh. */
 static size_t open_sqn_state(uint8_t *out)
 {
@@ -1299,6 +1358,22 @@ static void test_sqn_state(void **state)
 	assert_int_equal(orsp_usim_sqn_parse(buf, len, &b), ORSP_E_MALFORMED);
 	assert_int_equal(orsp_usim_sqn_parse(NULL, len, &b), ORSP_E_USAGE);
 	assert_int_equal(orsp_usim_sqn_parse(buf, 3, &b), ORSP_E_MALFORMED);
+	/* save never writes what parse refuses: SEQ above 48 - IND bits, delta or L above 48 */
+	for (unsigned bits = 0; bits <= ORSP_SQN_MAX_IND_BITS; bits++) {
+		size_t last = (1u << bits) - 1;
+		orsp_usim_sqn_init(&a, bits);
+		a.seq[last] = (UINT64_C(1) << (48 - bits)) - 1;
+		assert_int_equal(orsp_usim_sqn_save(&a, buf, sizeof(buf), &len), ORSP_OK);
+		assert_int_equal(orsp_usim_sqn_parse(buf, len, &b), ORSP_OK);
+		a.seq[last]++;
+		assert_int_equal(orsp_usim_sqn_save(&a, buf, sizeof(buf), &len), ORSP_E_USAGE);
+	}
+	orsp_usim_sqn_init(&a, 5);
+	a.delta = ORSP_AKA_SQN_MAX + 1;
+	assert_int_equal(orsp_usim_sqn_save(&a, buf, sizeof(buf), &len), ORSP_E_USAGE);
+	a.delta = 0;
+	a.age_limit = ORSP_AKA_SQN_MAX + 1;
+	assert_int_equal(orsp_usim_sqn_save(&a, buf, sizeof(buf), &len), ORSP_E_USAGE);
 }
 
 /* No file, FCP or response carries K or OPc: read every byte of every file. */
@@ -1329,6 +1404,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_load_all_ts48),
 	    cmocka_unit_test(test_load_rejects),
+	    cmocka_unit_test(test_load_rejects_sqn_init),
 	    cmocka_unit_test(test_select_mf_iccid),
 	    cmocka_unit_test(test_usim_files),
 	    cmocka_unit_test(test_file_errors),

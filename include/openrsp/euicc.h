@@ -358,7 +358,8 @@ typedef struct orsp_usim {
  * fresh from the package's sqnInit/sqnDelta/sqnAgeLimit. persist (may be NULL: then every
  * AUTHENTICATE is answered 6581) receives the new state after each accepted AUTHENTICATE,
  * before RES leaves the card. The package is freed (and wiped) before returning.
- * Errors: ORSP_E_USAGE (NULL arguments), ORSP_E_MALFORMED (package, SQN state),
+ * Errors: ORSP_E_USAGE (NULL arguments), ORSP_E_MALFORMED (package, a sqnInit above
+ * '07FFFFFFFFFF', SQN state),
  * ORSP_E_NOT_FOUND (no PE-USIM or no ADF.USIM AID), ORSP_E_RESOURCE (tables too small);
  * u is wiped on error. */
 ORSP_MUST_CHECK orsp_err orsp_usim_load(orsp_usim *u, const uint8_t *upp, size_t upp_len,
@@ -369,7 +370,9 @@ void orsp_usim_unload(orsp_usim *u);
 /* The ADF.USIM AID (from the PE-USIM ADF's dfName, else EF.DIR). ORSP_E_STATE if not
  * loaded. */
 ORSP_MUST_CHECK orsp_err orsp_usim_aid(const orsp_usim *u, uint8_t aid[16], size_t *len);
-/* Serialise / parse the SQN state (the bytes persist receives). */
+/* Serialise / parse the SQN state (the bytes persist receives). Save refuses (ORSP_E_USAGE)
+ * a state parse would refuse: a SEQ above 48 - ind_bits bits, delta or age limit above 48
+ * bits. */
 ORSP_MUST_CHECK orsp_err orsp_usim_sqn_save(const orsp_usim_sqn *st, uint8_t *out, size_t cap,
                                             size_t *len);
 ORSP_MUST_CHECK orsp_err orsp_usim_sqn_parse(const uint8_t *in, size_t len, orsp_usim_sqn *st);

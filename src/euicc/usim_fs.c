@@ -436,6 +436,14 @@ orsp_err orsp_usim_sqn_save(const orsp_usim_sqn *st, uint8_t *out, size_t cap, s
 
 	if (!st || !out || !len || st->ind_bits > ORSP_SQN_MAX_IND_BITS)
 		return orsp_errf(ORSP_E_USAGE, "usim_sqn_save: bad arguments");
+	/* Never write what orsp_usim_sqn_parse refuses: the card would lose its USIM on the
+	 * next load. */
+	if (st->delta > ORSP_AKA_SQN_MAX || st->age_limit > ORSP_AKA_SQN_MAX)
+		return orsp_errf(ORSP_E_USAGE, "usim_sqn_save: delta or age limit above 48 bits");
+	for (size_t i = 0; i < (1u << st->ind_bits); i++)
+		if (st->seq[i] >> (48 - st->ind_bits))
+			return orsp_errf(ORSP_E_USAGE, "usim_sqn_save: SEQ %zu above %u bits", i,
+			                 48 - st->ind_bits);
 	orsp_writer_init(&w, out, cap);
 	orsp_write_u8(&w, 'S');
 	orsp_write_u8(&w, 'Q');
@@ -507,12 +515,21 @@ static orsp_err load_aka(orsp_usim *u, const orsp_pkg *pkg, size_t usim_pe)
 	}
 	if (e != ORSP_OK || (e = orsp_pkg_get_aka(pkg, i, &aka)) != ORSP_OK)
 		goto out;
-	/* TS 33.102 C.3.2: 32 sqnInit values, one per IND (5 bits). */
+	/* TS 33.102 C.3.2: 32 sqnInit values, one per IND (5 bits). Each is a SEQ, at most 43
+	 * bits (PEDefinitions: '07FFFFFFFFFF'); a larger one would be persisted by the first
+	 * AUTHENTICATE as a state no load accepts (the profile would lose its USIM), and AUTS
+	 * would carry an SQN_MS that does not fit: the package is refused. */
 	orsp_usim_sqn_init(&u->sqn, 5);
 	u->sqn.delta = aka.sqn_delta;
 	u->sqn.age_limit = aka.sqn_age_limit;
-	for (size_t j = 0; j < aka.n_sqn_init && j < 32; j++)
+	for (size_t j = 0; j < aka.n_sqn_init && j < 32; j++) {
+		if (aka.sqn_init[j] >> (48 - 5)) {
+			e = orsp_errf(ORSP_E_MALFORMED,
+			              "PE-AKAParameter: sqnInit[%zu] exceeds 07FFFFFFFFFF", j);
+			goto out;
+		}
 		u->sqn.seq[j] = aka.sqn_init[j];
+	}
 	if (aka.algorithm != ORSP_PKG_ALG_MILENAGE && aka.algorithm != ORSP_PKG_ALG_TUAK)
 		goto out; /* usim-test-algorithm: AUTHENTICATE refused (docs/usim.md) */
 	if ((e = orsp_pkg_get_aka_keys(pkg, i, &k, &opc)) != ORSP_OK)
