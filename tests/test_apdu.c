@@ -970,6 +970,12 @@ static void test_select_overflow(void **state)
 	assert_int_equal(app_b.deselects[0], 0);
 	assert_sw("80E2910001AA", 0x6101); /* B is still there */
 	assert_int_equal(app_b.calls, 1);
+	/* with P2 0C nothing is returned, so nothing can overflow: A is selected */
+	assert_int_equal(select_aid(0x00, AID_A, sizeof(AID_A), 0x0C), ORSP_SW_OK);
+	assert_int_equal(app_a.selects[0], 2);
+	assert_int_equal(app_b.deselects[0], 1);
+	assert_sw("80E2910001AA", 0x6101);
+	assert_int_equal(app_a.calls, 1);
 }
 
 /* ---------------------------------------------------------------- STORE DATA ----------- */
@@ -1215,6 +1221,8 @@ static void test_get_response_ownership(void **state)
 	assert_sw("80AA000002A900", ORSP_SW_OK);                   /* no data on channel 0: kept */
 	assert_sw("82E2110001AA", ORSP_SW_OK);                     /* an intermediate block: kept */
 	assert_sw("0070000300", ORSP_SW_OK);                       /* open 3 by number: kept */
+	assert_int_equal(select_aid(0x02, AID_B, sizeof(AID_B), 0x0C), ORSP_SW_OK); /* kept */
+	assert_int_equal(select_aid(0x03, AID_A, sizeof(AID_A), 0x0C), ORSP_SW_OK); /* kept */
 	size_t n = xfer("01C000000A", r);                          /* either class fetches it */
 	assert_int_equal(n, 12);
 	assert_int_equal(sw_of(r, n), 0x9000);

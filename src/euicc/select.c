@@ -113,18 +113,30 @@ uint16_t euicc_select_aid(orsp_euicc_apdu_ctx *ctx, const orsp_apdu *a, euicc_ou
 
 	const orsp_euicc_app *app = &ctx->apps[idx];
 	orsp_writer w;
-	euicc_claim_rsp(ctx, &w);
-	uint16_t sw = build_fci(app, ch, response, &w);
+	uint16_t sw = ORSP_SW_OK;
+	if (response == P2_NO_DATA) {
+		/* No response data: the application's select writes into a writer that keeps
+		 * nothing, and another channel's pending response stays (docs/euicc-apdu.md,
+		 * "Ownership"). */
+		orsp_writer_init(&w, NULL, 0);
+		if (app->ops->select)
+			sw = app->ops->select(app->user, ch, &w);
+	} else {
+		euicc_claim_rsp(ctx, &w);
+		sw = build_fci(app, ch, response, &w);
+	}
 	if (sw != ORSP_SW_OK) {
 		/* Refused: the channel keeps its application (ISO/IEC 7816-4 §5.3.3). */
-		ctx->rsp_len = w.overflow ? ctx->rsp_cap : w.len;
-		euicc_drop_rsp(ctx);
+		if (response != P2_NO_DATA) {
+			ctx->rsp_len = w.overflow ? ctx->rsp_cap : w.len;
+			euicc_drop_rsp(ctx);
+		}
 		if (!euicc_sw_valid(sw))
 			return euicc_fail(ORSP_SW_TECHNICAL_PROBLEM,
 			                  "application select returned status word %04X", sw);
 		return sw;
 	}
-	if (w.overflow) {
+	if (w.overflow && response != P2_NO_DATA) {
 		/* The application filled more than the response buffer: undo its selection. */
 		if (cur < 0 || (size_t)cur != idx) {
 			if (app->ops->deselect)
@@ -137,9 +149,7 @@ uint16_t euicc_select_aid(orsp_euicc_apdu_ctx *ctx, const orsp_apdu *a, euicc_ou
 	else if (ctx->chain_channel == (int8_t)ch)
 		euicc_drop_chain(ctx); /* reselected: a half-sent STORE DATA is void */
 	ctx->selected[ch] = (int8_t)idx;
-	if (response == P2_NO_DATA) {
-		orsp_wipe(ctx->rsp, w.len);
-		w.len = 0;
-	}
+	if (response == P2_NO_DATA)
+		return ORSP_SW_OK;
 	return euicc_respond(ctx, a, ORSP_SW_OK, &w, out);
 }
