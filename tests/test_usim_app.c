@@ -366,8 +366,19 @@ static void test_usim_files(void **state)
 	expect(c, "00B0000000", 0x9000, "FFFFFFFF42F618FFFEFF01");
 	/* EF.ECC: linear fixed, records of 0x0E, by its template SFI 01 */
 	expect(c, "00B2020C00", 0x9000, "19F1FF456D657267656E6379FF00");
+	/* absolute mode leaves the record pointer (unset here) alone (TS 102 221 §11.1.5) */
+	expect(c, "00B2000400", 0x6A83, NULL);
+	expect(c, "00B2000300", 0x9000, "19F1FF456D657267656E6379FF00"); /* previous: last */
 	expect(c, "00B2000300", 0x9000, "11F2FF4575726F20456D6572FF00");
 	expect(c, "00B2000300", 0x6A83, NULL);
+	/* EF.SMS freshly selected: absolute 3 sets no pointer, previous is the last (10) */
+	expect(c, "00A4000C026F3C", 0x9000, NULL);
+	assert_int_equal(xfer(c, "00B2030400", rec, &n), 0x9000);
+	assert_int_equal(n, 176);
+	expect(c, "00B2000400", 0x6A83, NULL);
+	assert_int_equal(xfer(c, "00B2000300", rec, &n), 0x9000);
+	assert_int_equal(n, 176);
+	assert_int_equal(c->u.ch[0].rec, 10);
 	/* READ BINARY by SFI (EF.IMSI SFI 07, EF.AD 03): the EF becomes current */
 	expect(c, "00B0870009", 0x9000, TS48_EF_IMSI);
 	expect(c, "00B0830102", 0x9000, "0000");
@@ -405,8 +416,15 @@ static void test_usim_files(void **state)
 	assert_bytes_equal(rec, want, wl);
 	for (size_t i = wl; i < n; i++)
 		assert_int_equal(rec[i], 0xFF);
-	expect(c, "00B2000400", 0x9000, NULL);                    /* current record: 1 */
+	expect(c, "00B2000400", 0x6A83, NULL); /* absolute mode set no current record */
+	assert_int_equal(xfer(c, "00B2000200", rec, &n), 0x9000); /* next: 1 */
+	assert_bytes_equal(rec, want, wl);
+	assert_int_equal(xfer(c, "00B2000400", rec, &n), 0x9000); /* current: 1 */
+	assert_bytes_equal(rec, want, wl);
 	assert_int_equal(xfer(c, "00B2000200", rec, &n), 0x9000); /* next: 2 (ISIM) */
+	assert_int_equal(rec[10], 0x04);
+	expect(c, "00B2040400", 0x9000, NULL); /* absolute 4: the pointer stays on 2 */
+	assert_int_equal(xfer(c, "00B2000400", rec, &n), 0x9000);
 	assert_int_equal(rec[10], 0x04);
 	expect(c, "00B2000200", 0x9000, NULL); /* 3 */
 	expect(c, "00B2000200", 0x9000, NULL); /* 4 */

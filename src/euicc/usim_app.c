@@ -287,7 +287,8 @@ static uint16_t cmd_read_binary(orsp_usim *u, orsp_usim_channel *c, const orsp_a
 }
 
 /* READ RECORD (TS 102 221 §11.1.5): P1 record number (00: current), P2 b8..b4 SFI (0:
- * current EF), b3..b1 mode: 100 absolute/current, 010 next, 011 previous. */
+ * current EF), b3..b1 mode: 100 absolute/current (the record pointer stays), 010 next, 011
+ * previous. */
 static uint16_t cmd_read_record(orsp_usim *u, orsp_usim_channel *c, const orsp_apdu *a,
                                 orsp_writer *rsp)
 {
@@ -336,7 +337,10 @@ static uint16_t cmd_read_record(orsp_usim *u, orsp_usim_channel *c, const orsp_a
 	/* Le must cover the record (00 does); a shorter Le is a wrong length. */
 	if (a->le_present && a->ne < f->rec_len)
 		return ORSP_SW_WRONG_LENGTH;
-	c->rec = rec;
+	/* TS 102 221 §11.1.5: next and previous move the record pointer; absolute mode leaves it
+	 * where it was (and the current record, P1 00, is where it is). */
+	if (mode != 0x04)
+		c->rec = rec;
 	orsp_write_bytes(rsp, u->data + f->off + (size_t)(rec - 1) * f->rec_len, f->rec_len);
 	return ORSP_SW_OK;
 }
