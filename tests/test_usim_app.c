@@ -605,9 +605,28 @@ static void test_file_errors(void **state)
 	expect(c, "0020008100", 0x9000, NULL);
 	expect(c, "002000010831323334FFFFFFFF", 0x6984, NULL);
 	expect(c, "00200001033132FF", 0x6700, NULL);
-	expect(c, "0020000A00", 0x6A88, NULL);
+	/* other key references of TS 102 221 Table 9.3 (PIN Appl 2-8, ADM1-10, universal PIN,
+	 * second PIN Appl 2-8): no such PIN here, 6A88, with or without a value; a P2 that is
+	 * no key reference: 6A86 */
+	static const uint8_t absent[] = {0x02, 0x03, 0x08, 0x0A, 0x0E,
+	                                 0x11, 0x82, 0x88, 0x8A, 0x8E};
+	static const uint8_t no_ref[] = {0x00, 0x09, 0x0F, 0x10, 0x12,
+	                                 0x80, 0x89, 0x8F, 0x91, 0xFF};
+	for (size_t i = 0; i < ORSP_ARRAY_LEN(absent); i++) {
+		char apdu[40];
+		snprintf(apdu, sizeof(apdu), "002000%02X00", absent[i]);
+		expect(c, apdu, 0x6A88, NULL);
+		snprintf(apdu, sizeof(apdu), "002000%02X0831323334FFFFFFFF", absent[i]);
+		expect(c, apdu, 0x6A88, NULL);
+	}
+	for (size_t i = 0; i < ORSP_ARRAY_LEN(no_ref); i++) {
+		char apdu[40];
+		snprintf(apdu, sizeof(apdu), "002000%02X00", no_ref[i]);
+		expect(c, apdu, 0x6A86, NULL);
+		snprintf(apdu, sizeof(apdu), "002000%02X0831323334FFFFFFFF", no_ref[i]);
+		expect(c, apdu, 0x6A86, NULL);
+	}
 	expect(c, "0020010100", 0x6A86, NULL);
-	expect(c, "0020000300", 0x6A86, NULL);
 	/* AUTHENTICATE needs the USIM selected on the channel */
 	expect(c,
 	       "008800812210"

@@ -368,14 +368,24 @@ static uint16_t cmd_write(orsp_usim *u, orsp_usim_channel *c, const orsp_apdu *a
 	return ORSP_SW_SECURITY_STATUS;
 }
 
+/* A key reference of TS 102 221 Table 9.3: PIN Appl 1-8 (01-08), ADM1-5 (0A-0E), universal
+ * PIN (11), second PIN Appl 1-8 (81-88), ADM6-10 (8A-8E). */
+static bool key_reference(uint8_t p2)
+{
+	uint8_t r = p2 & 0x7F;
+
+	if (p2 == 0x11)
+		return true;
+	return (r >= 0x01 && r <= 0x08) || (r >= 0x0A && r <= 0x0E);
+}
+
 /* VERIFY PIN (TS 102 221 §11.1.9): PIN1 (01) and PIN2 (81) are disabled on this card; an
- * empty VERIFY reports 9000 (no verification needed), a PIN value is not checked (6984). */
+ * empty VERIFY reports 9000 (no verification needed), a PIN value is not checked (6984).
+ * Any other key reference names a PIN this card does not have: 6A88 (referenced data not
+ * found); a P2 that is no key reference is a wrong parameter: 6A86. */
 static uint16_t cmd_verify(const orsp_apdu *a)
 {
-	if (a->p1 != 0x00)
-		return ORSP_SW_INCORRECT_P1P2;
-	if (a->p2 != 0x01 && a->p2 != 0x81 && !(a->p2 >= 0x0A && a->p2 <= 0x0E) && a->p2 != 0x02 &&
-	    a->p2 != 0x82)
+	if (a->p1 != 0x00 || !key_reference(a->p2))
 		return ORSP_SW_INCORRECT_P1P2;
 	if (a->data.len != 0 && a->data.len != 8)
 		return ORSP_SW_WRONG_LENGTH;
