@@ -495,12 +495,23 @@ static void test_atr(void **state)
 	/* Historical bytes: category 80, then compact-TLV objects (ISO/IEC 7816-4 §12.1.1). */
 	const uint8_t *h = p + i;
 	assert_int_equal(h[0], 0x80);
-	bool caps = false, status = false;
+	bool caps = false, status = false, service = false;
 	for (size_t j = 1; j < k;) {
 		uint8_t tag = h[j] >> 4, len = h[j] & 0x0F;
 		assert_true(j + 1 + len <= k);
+		if (tag == 3) {
+			/* card service data: selection by full and partial DF name, DOs in
+			 * EF.DIR read by READ RECORD, card with an MF */
+			assert_int_equal(len, 1);
+			assert_int_equal(h[j + 1], 0xE0);
+			service = true;
+		}
 		if (tag == 7) {
 			assert_int_equal(len, 3);
+			/* DF selection by full DF name, partial DF name, path and file
+			 * identifier (SELECT P1 04, 08/09, 00: test_usim_app); short EF
+			 * identifier and record number (READ BINARY/RECORD) */
+			assert_int_equal(h[j + 1], 0x80 | 0x40 | 0x20 | 0x10 | 0x04 | 0x02);
 			uint8_t third = h[j + 3];
 			assert_true(third & 0x40); /* extended Lc and Le */
 			unsigned channels =
@@ -515,12 +526,12 @@ static void test_atr(void **state)
 		}
 		j += 1 + (size_t)len;
 	}
-	assert_true(caps && status);
+	assert_true(caps && status && service);
 
 	/* The bytes docs/euicc-apdu.md documents (default configuration). */
 	if (ORSP_EUICC_MAX_CHANNELS == 8) {
 		uint8_t doc[33];
-		size_t dn = hexb("3B 9A 96 80 91 FE 1F C7 80 31 C0 73 C0 21 5F 82 90 00 95", doc,
+		size_t dn = hexb("3B 9A 96 80 91 FE 1F C7 80 31 E0 73 F6 21 5F 82 90 00 83", doc,
 		                 sizeof(doc));
 		assert_int_equal(dn, n);
 		assert_bytes_equal(p, doc, n);

@@ -1,6 +1,6 @@
 /* The Answer To Reset (ISO/IEC 7816-3 §8.2, ETSI TS 102 221 §6.3), every byte explained in
  * docs/euicc-apdu.md. With the default ORSP_EUICC_MAX_CHANNELS (8):
- *   3B 9A 96 80 91 FE 1F C7 80 31 C0 73 C0 21 5F 82 90 00 95
+ *   3B 9A 96 80 91 FE 1F C7 80 31 E0 73 F6 21 5F 82 90 00 83
  */
 #include "apdu_internal.h"
 
@@ -16,9 +16,16 @@
 /* Historical bytes, ISO/IEC 7816-4 §12.1.1, compact-TLV after category indicator 80. */
 #define H_CATEGORY 0x80
 #define H_SERVICE_TAG 0x31 /* card service data, 1 byte */
-#define H_SERVICE 0xC0     /* application selection by full DF name and by partial DF name */
-#define H_CAPS_TAG 0x73    /* card capabilities, 3 bytes */
-#define H_CAPS1 0xC0       /* DF selection by full DF name, by partial DF name */
+/* Card service data (ISO/IEC 7816-4 §12.1.1, card service data byte): b8 application
+ * selection by full DF name, b7 by partial DF name, b6 BER-TLV data objects in EF.DIR, b4..b2
+ * 000 EF.DIR read by READ RECORD, b1 0 the card has an MF. */
+#define H_SERVICE 0xE0
+#define H_CAPS_TAG 0x73 /* card capabilities, 3 bytes */
+/* First software function table (ISO/IEC 7816-4 §12.1.1, card capabilities): DF selection
+ * by full DF name (b8), by partial DF name (b7), by path (b6), by file identifier (b5); short
+ * EF identifier (b3) and record number (b2) supported. Not b4 (implicit DF selection) nor b1
+ * (record identifier). The file system is the enabled profile's (docs/usim.md). */
+#define H_CAPS1 0xF6
 #define H_CAPS2 0x21       /* data coding byte: data unit of one byte */
 #define H_STATUS_TAG 0x82  /* status indicator: SW1 SW2 */
 #define H_SW1 0x90

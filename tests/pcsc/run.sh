@@ -24,7 +24,7 @@ openrsp_bin=${3:-} # optional: then also the end-to-end phase with the software 
 # The echo application's AID: 'F' = proprietary, not registered (ISO/IEC 7816-5), then
 # "openrsp-echo" in ASCII. The ATR the card must present (docs/euicc-apdu.md).
 aid=F06F70656E7273702D6563686F
-atr=3B9A968091FE1FC78031C073C0215F82900095
+atr=3B9A968091FE1FC78031E073F6215F82900083
 sock=/run/pcscd/pcscd.comm
 pidfile=/run/pcscd/pcscd.pid
 
