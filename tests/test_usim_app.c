@@ -671,6 +671,54 @@ static void test_channels(void **state)
 	card_free(c);
 }
 
+/* An application selected by AID over the MF handler's file state (ISD-R-like: no process
+ * of its own) and then left, by termination (P2 4C), by closing the channel or by being
+ * unregistered, puts the channel back at the MF with no current EF: the EF selected before
+ * the application is not current again. */
+static void test_app_end_back_at_mf(void **state)
+{
+	static const orsp_euicc_app_ops none = {0};
+	static const uint8_t other[] = {0xF0, 0x01, 0x02, 0x03, 0x04};
+	card *c = card_v7();
+	(void)state;
+
+	assert_int_equal(orsp_euicc_apdu_register(&c->ctx, other, sizeof(other), &none, NULL),
+	                 ORSP_OK);
+	/* termination */
+	expect(c, "00A4000C022FE2", 0x9000, NULL);
+	expect(c, "00A4040C05F001020304", 0x9000, NULL);
+	expect(c, "00A4044C05F001020304", 0x9000, NULL);
+	expect(c, "00B000000A", 0x6986, NULL);
+	expect(c, "00A4000C022FE2", 0x9000, NULL); /* the MF is the current DF */
+	expect(c, "00B0000001", 0x9000, "98");
+	/* closing the channel, then reopening it */
+	expect(c, "0070000001", 0x9000, "01");
+	expect(c, "01A4000C022FE2", 0x9000, NULL);
+	expect(c, "01A4040C05F001020304", 0x9000, NULL);
+	expect(c, "0070800100", 0x9000, NULL);
+	expect(c, "0070000001", 0x9000, "01");
+	expect(c, "01B000000A", 0x6986, NULL);
+	/* unregistering the application */
+	expect(c, "01A4000C022FE2", 0x9000, NULL);
+	expect(c, "01A4040C05F001020304", 0x9000, NULL);
+	assert_int_equal(orsp_euicc_apdu_unregister(&c->ctx, other, sizeof(other)), ORSP_OK);
+	expect(c, "01B000000A", 0x6986, NULL);
+	/* a refused SELECT by AID keeps the current EF (ISO/IEC 7816-4 §7.1.1) */
+	expect(c, "01A4000C022FE2", 0x9000, NULL);
+	expect(c, "01A4040C05F001020304", 0x6A82, NULL);
+	expect(c, "01B0000001", 0x9000, "98");
+	/* switching from the USIM to another application and back: the USIM starts afresh */
+	assert_int_equal(orsp_euicc_apdu_register(&c->ctx, other, sizeof(other), &none, NULL),
+	                 ORSP_OK);
+	expect(c, "01A4040C0C" TS48_AID, 0x9000, NULL);
+	expect(c, "01A4000C026F07", 0x9000, NULL);
+	expect(c, "01A4040C05F001020304", 0x9000, NULL);
+	expect(c, "01A4044C05F001020304", 0x9000, NULL);
+	expect(c, "01B0000001", 0x6986, NULL);
+	expect(c, "01A4000C027FFF", 0x6A82, NULL);
+	card_free(c);
+}
+
 /* orsp_euicc_apdu_unregister deselects on every channel. */
 static void test_unregister(void **state)
 {
@@ -1448,6 +1496,7 @@ int main(void)
 	    cmocka_unit_test(test_record_patterns),
 	    cmocka_unit_test(test_channels),
 	    cmocka_unit_test(test_unregister),
+	    cmocka_unit_test(test_app_end_back_at_mf),
 	    cmocka_unit_test(test_auth_milenage_vectors),
 	    cmocka_unit_test(test_auth_gsm),
 	    cmocka_unit_test(test_auth_own_naa),

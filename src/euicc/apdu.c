@@ -75,7 +75,7 @@ void euicc_drop_chain(orsp_euicc_apdu_ctx *ctx)
 	ctx->chain_next = 0;
 }
 
-void euicc_unselect(orsp_euicc_apdu_ctx *ctx, uint8_t ch)
+void euicc_leave_app(orsp_euicc_apdu_ctx *ctx, uint8_t ch)
 {
 	int8_t idx = ctx->selected[ch];
 
@@ -84,8 +84,15 @@ void euicc_unselect(orsp_euicc_apdu_ctx *ctx, uint8_t ch)
 		euicc_drop_chain(ctx);
 	if (idx >= 0 && ctx->apps[idx].ops->deselect)
 		ctx->apps[idx].ops->deselect(ctx->apps[idx].user, ch);
-	else if (idx < 0 && ctx->mf.ops && ctx->mf.ops->deselect)
-		ctx->mf.ops->deselect(ctx->mf.user, ch); /* closed or reset: back at the MF */
+}
+
+void euicc_unselect(orsp_euicc_apdu_ctx *ctx, uint8_t ch)
+{
+	euicc_leave_app(ctx, ch);
+	/* Back at the MF with no current EF (TS 102 221 §11.1.17): the file the MF handler had
+	 * current before an application was selected is not current again. */
+	if (ctx->mf.ops && ctx->mf.ops->deselect)
+		ctx->mf.ops->deselect(ctx->mf.user, ch);
 }
 
 void euicc_claim_rsp(orsp_euicc_apdu_ctx *ctx, orsp_writer *w)

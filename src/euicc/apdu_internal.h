@@ -27,8 +27,11 @@ uint16_t euicc_fail(uint16_t sw, const char *fmt, ...) ORSP_PRINTF(2, 3);
 /* Drop the pending response / the STORE DATA chain, wiping the buffer. */
 void euicc_drop_rsp(orsp_euicc_apdu_ctx *ctx);
 void euicc_drop_chain(orsp_euicc_apdu_ctx *ctx);
-/* Deselect whatever application is selected on ch (calling its deselect; with none, the MF
- * handler's deselect) and drop a STORE DATA chain running on ch. */
+/* Deselect whatever application is selected on ch (calling its deselect) and drop a STORE
+ * DATA chain running on ch: for a channel that gets another application next. */
+void euicc_leave_app(orsp_euicc_apdu_ctx *ctx, uint8_t ch);
+/* euicc_leave_app, then the MF handler's deselect: the channel is left with no application
+ * (terminated, closed, reset, unregistered), at the MF with no current EF. */
 void euicc_unselect(orsp_euicc_apdu_ctx *ctx, uint8_t ch);
 
 /* Take the response buffer for the current command (dropping any pending response, of

@@ -145,7 +145,7 @@ uint16_t euicc_select_aid(orsp_euicc_apdu_ctx *ctx, const orsp_apdu *a, euicc_ou
 		return euicc_respond(ctx, a, ORSP_SW_OK, &w, out); /* 6F00 */
 	}
 	if (cur >= 0 && (size_t)cur != idx)
-		euicc_unselect(ctx, ch);
+		euicc_leave_app(ctx, ch); /* the new application's select ran already */
 	else if (ctx->chain_channel == (int8_t)ch)
 		euicc_drop_chain(ctx); /* reselected: a half-sent STORE DATA is void */
 	ctx->selected[ch] = (int8_t)idx;
