@@ -401,6 +401,14 @@ static void test_usim_files(void **state)
 	assert_non_null(fcp_find(fcp, n, 0x84, &vl));
 	expect(c, "80F2000100", 0x9000, "840C" TS48_AID);
 	expect(c, "80F2000C00", 0x9000, "");
+	/* at the MF, the USIM is still the current application: P2 01 gives its DF name, P2
+	 * 00 the MF's FCP */
+	expect(c, "00A4000C023F00", 0x9000, NULL);
+	expect(c, "80F2000100", 0x9000, "840C" TS48_AID);
+	assert_int_equal(xfer(c, "80F2000000", fcp, &n), 0x9000);
+	assert_null(fcp_find(fcp, n, 0x84, &vl));
+	assert_non_null(v = fcp_find(fcp, n, 0x83, &vl));
+	assert_int_equal(v[0] << 8 | v[1], 0x3F00);
 	/* EF.DIR (linear fixed, records of 0x21): READ RECORD absolute, next, previous */
 	expect(c, "00A4080C022F00", 0x9000, NULL);
 	assert_int_equal(xfer(c, "00A40004022F00", fcp, &n), 0x9000);
@@ -595,7 +603,7 @@ static void test_file_errors(void **state)
 	expect(c,
 	       "80F20001"
 	       "00",
-	       0x6A88, NULL); /* the MF has no DF name */
+	       0x6A88, NULL); /* no application selected, no DF name */
 	expect(c, "80F2000001AA", 0x6700, NULL);
 	expect(c, "00F2000000", 0x6E00, NULL); /* STATUS is '8X' */
 	expect(c, "80B000000A", 0x6E00, NULL); /* READ BINARY is '0X' */

@@ -204,7 +204,8 @@ static uint16_t cmd_select(orsp_usim *u, orsp_usim_channel *c, const orsp_apdu *
 }
 
 /* STATUS (TS 102 221 §11.1.2): P1 00/01/02 (application state indications), P2 00 FCP of
- * the current DF, 01 its DF name, 0C nothing. */
+ * the current DF, 01 the DF name of the current application (the USIM's, wherever the
+ * current DF is; none without an application: 6A88), 0C nothing. */
 static uint16_t cmd_status(orsp_usim *u, orsp_usim_channel *c, const orsp_apdu *a, orsp_writer *rsp)
 {
 	if (a->p1 > 0x02 || (a->p2 != 0x00 && a->p2 != 0x01 && a->p2 != 0x0C))
@@ -215,8 +216,8 @@ static uint16_t cmd_status(orsp_usim *u, orsp_usim_channel *c, const orsp_apdu *
 	if (a->p2 == 0x00)
 		fcp_df(u, adf, rsp);
 	else if (a->p2 == 0x01) {
-		if (!adf)
-			return ORSP_SW_REFERENCED_DATA_NOT_FOUND; /* the MF has no DF name here */
+		if (!c->adf_active)
+			return ORSP_SW_REFERENCED_DATA_NOT_FOUND; /* no application selected */
 		orsp_der_put_tlv(rsp, 0x84, u->aid, u->aid_len);
 	}
 	return ORSP_SW_OK;
