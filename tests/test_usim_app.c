@@ -306,6 +306,10 @@ static void test_select_mf_iccid(void **state)
 	assert_int_equal(v[0] & 0x07, 1);
 	assert_non_null(v = fcp_find(fcp, n, 0x80, &vl));
 	assert_int_equal(v[0] << 8 | v[1], 10);
+	/* the EF's security attributes: READ BINARY and READ RECORD always, nothing else */
+	assert_non_null(v = fcp_find(fcp, n, 0xAB, &vl));
+	assert_int_equal(vl, 10);
+	assert_bytes_equal(v, "\x84\x01\xB0\x90\x00\x84\x01\xB2\x90\x00", 10);
 	expect(c, "00B000000A", 0x9000, TS48_EF_ICCID);
 	/* offsets */
 	expect(c, "00B0000504", 0x9000, "76981032");
@@ -341,7 +345,12 @@ static void test_usim_files(void **state)
 	assert_non_null(v = fcp_find(fcp, n, 0x82, &vl));
 	assert_int_equal(v[0], 0x78);
 	assert_non_null(fcp_find(fcp, n, 0x8A, &vl));
-	assert_non_null(fcp_find(fcp, n, 0xAB, &vl));
+	/* security attributes: READ BINARY and READ RECORD always, nothing else (SEARCH
+	 * RECORD, UPDATE: 6982) */
+	static const uint8_t rule[] = {0x84, 0x01, 0xB0, 0x90, 0x00, 0x84, 0x01, 0xB2, 0x90, 0x00};
+	assert_non_null(v = fcp_find(fcp, n, 0xAB, &vl));
+	assert_int_equal(vl, sizeof(rule));
+	assert_bytes_equal(v, rule, sizeof(rule));
 	assert_non_null(v = fcp_find(fcp, n, 0xC6, &vl));
 	assert_int_equal(v[0], 0x90); /* PS_DO */
 	/* the FCI form (P2 00) carries no FCP-only parts */
@@ -592,10 +601,12 @@ static void test_file_errors(void **state)
 	expect(c, "00B2019400", 0x6A82, NULL); /* SFI 12 not under the MF */
 	/* writes are refused: structure first, then security */
 	expect(c, "00DC010401FF", 0x6982, NULL);
+	expect(c, "00A201040161", 0x6982, NULL); /* SEARCH RECORD: not granted either */
 	expect(c, "00D6000001FF", 0x6981, NULL);
 	expect(c, "00A4000C022FE2", 0x9000, NULL);
 	expect(c, "00D6000001FF", 0x6982, NULL);
 	expect(c, "00DC010401FF", 0x6981, NULL);
+	expect(c, "00A201040161", 0x6981, NULL);
 	expect(c, "00B000000A", 0x9000, TS48_EF_ICCID); /* unchanged */
 	/* STATUS */
 	expect(c, "80F2030000", 0x6A86, NULL);

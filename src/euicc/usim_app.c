@@ -65,11 +65,14 @@ static int find_sfi(const orsp_usim *u, uint8_t df, uint8_t sfi)
 /* ---------------------------------------------------------------- FCP ------------------ */
 
 /* Security attributes in the expanded format (TS 102 221 §9.2.5, ISO/IEC 7816-4 §9.3.3):
- * AM DO '80' READ (b1) and SEARCH, SC DO '90' always. That is what this card enforces: all
- * files are readable without PIN and nothing can be written. */
+ * two AM DOs '84' (command description: INS) READ BINARY and READ RECORD, each with SC DO
+ * '90' always, and nothing else. That is what this card does: all files are readable without
+ * PIN, nothing can be written, and SEARCH RECORD is refused (6982), which the AM byte's b1
+ * ("READ, SEARCH") would have allowed. */
 static void put_security(orsp_writer *w)
 {
-	static const uint8_t rule[] = {0x80, 0x01, 0x01, 0x90, 0x00};
+	static const uint8_t rule[] = {0x84, 0x01, INS_READ_BINARY, 0x90, 0x00,
+	                               0x84, 0x01, INS_READ_RECORD, 0x90, 0x00};
 	orsp_der_put_tlv(w, 0xAB, rule, sizeof(rule));
 }
 
