@@ -2482,9 +2482,11 @@ orsp_err __wrap_orsp_db_begin(orsp_db *db)
 	return __real_orsp_db_begin(db);
 }
 
-/* A cancelSession answered in a thread of its own (cmocka asserts only in the main one). */
+/* A request (cancelSession unless fn says otherwise) answered in a thread of its own (cmocka
+ * asserts only in the main one). */
 typedef struct cancel_call {
 	fx *f;
+	const char *fn;
 	char *body;
 	orsp_err e;
 	orsp_smdp_reply rep;
@@ -2494,8 +2496,8 @@ static void *cancel_main(void *arg)
 {
 	cancel_call *c = arg;
 	begin_watched = true;
-	c->e = orsp_es9p_handle(&c->f->svc, c->f->s, "cancelSession", (const uint8_t *)c->body,
-	                        strlen(c->body), &c->rep);
+	c->e = orsp_es9p_handle(&c->f->svc, c->f->s, c->fn ? c->fn : "cancelSession",
+	                        (const uint8_t *)c->body, strlen(c->body), &c->rep);
 	return NULL;
 }
 
@@ -2551,6 +2553,69 @@ static void test_cancel_racing_delivery(void **state)
 	assert_int_equal(p.state, ORSP_SMDP_RELEASED);
 	assert_int_equal(p.download_attempts, 1);
 	assert_int_equal(count_of(f, "SELECT count(*) FROM es9p_session WHERE step = 4"), 1);
+	dl_free(&d);
+}
+
+/* The same getBoundProfilePackage sent twice at once (an LPA that timed out sends it again
+ * while the first is still served, perhaps by another server process): both read the session
+ * before either binds. The second is the same-key retry (SGP.22 §3.1.3.3): the same package,
+ * not a second binding counted as a new attempt, which with a download limit of 1 put the
+ * delivered profile in Error (and its installation result was judged "profile not
+ * downloaded"). */
+static void test_gbpp_same_key_racing(void **state)
+{
+	fx *f = *state;
+	static dl d;
+	static uint8_t first[64 * 1024];
+	orsp_smdp *other = NULL;
+	cancel_call cc = {.fn = "getBoundProfilePackage"};
+	pthread_t th;
+	json_t *req, *rsp;
+	int http;
+
+	order_limit(f, EID, "SAME-1", NULL, 1);
+	reinitiate(f, &d);
+	authenticate(f, &d, "SAME-1");
+	req = gbpp_request(f, &d, NULL, true, false);
+	cc.f = f;
+	cc.body = json_dumps(req, JSON_COMPACT);
+	assert_non_null(cc.body);
+	assert_int_equal(orsp_smdp_open(f->db, &f->kek, &other), ORSP_OK);
+	assert_int_equal(orsp_db_begin(orsp_smdp_db(other)), ORSP_OK);
+	atomic_store(&begins_seen, 0);
+	assert_int_equal(pthread_create(&th, NULL, cancel_main, &cc), 0);
+	/* the thread reads the session (authenticated) and waits for the lock other holds */
+	for (int i = 0; atomic_load(&begins_seen) == 0; i++) {
+		if (i == 6000)
+			fail_msg("the request did not reach its transaction within 60 s");
+		nanosleep(&(struct timespec){0, 10 * 1000 * 1000}, NULL);
+	}
+	rsp = call_on(f, other, "getBoundProfilePackage", req, &http);
+	expect_ok(rsp);
+	d.bpp_len = get_b64(rsp, "boundProfilePackage", first, sizeof(first));
+	json_decref(rsp);
+	assert_int_equal(orsp_db_commit(orsp_smdp_db(other)), ORSP_OK);
+	assert_int_equal(pthread_join(th, NULL), 0);
+	orsp_smdp_close(other);
+	assert_int_equal(cc.e, ORSP_OK);
+	assert_int_equal(cc.rep.http_status, 200);
+	rsp = json_loadb(cc.rep.body, cc.rep.body_len, 0, NULL);
+	assert_non_null(rsp);
+	expect_ok(rsp);
+	assert_int_equal(get_b64(rsp, "boundProfilePackage", d.bpp, sizeof(d.bpp)), d.bpp_len);
+	assert_memory_equal(d.bpp, first, d.bpp_len);
+	json_decref(rsp);
+	orsp_smdp_reply_free(&cc.rep);
+	free(cc.body);
+	check_bpp(f, &d);
+	assert_int_equal(state_of(f), ORSP_SMDP_DOWNLOADED);
+	assert_int_equal(count_of(f, "SELECT count(*) FROM smdp_audit WHERE detail LIKE"
+	                             " 'new binding%'"),
+	                 0);
+	assert_int_equal(count_of(f, "SELECT attempts FROM es9p_session WHERE step = 3"), 0);
+	assert_null(call(f, "handleNotification", pir_request(f, &d, true, false), &http));
+	assert_int_equal(http, 204);
+	assert_int_equal(state_of(f), ORSP_SMDP_INSTALLED);
 	dl_free(&d);
 }
 
@@ -2752,6 +2817,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_download_error_after_delivery, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_postponed_after_delivery, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_cancel_racing_delivery, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_gbpp_same_key_racing, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_cancel_after_ttl, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_authenticate_error_writes_nothing, setup,
 	                                    teardown),

@@ -1313,6 +1313,46 @@ out:
 	return e;
 }
 
+/* Whether session se has already bound otPK.EUICC otpk (a package was delivered for it) and
+ * kept what rebuilding that package needs. */
+static bool bound_to(const sess *se, const uint8_t *otpk, size_t otpk_len)
+{
+	return se->step == S_BPP && se->otsk_w_len && se->has_bsig && se->otpk_len == otpk_len &&
+	       memcmp(se->otpk, otpk, otpk_len) == 0;
+}
+
+/* The package session se delivered for its bound otPK.EUICC, again: rebuilt from the kept
+ * otSK.DP.ECKA and smdpSign, so the same bytes (SGP.22 §3.1.3.3). */
+static orsp_err send_bound_again(ctx *c, const sess *se, const uint8_t *tid, size_t tid_len,
+                                 const char *tid_hex)
+{
+	const orsp_smdp_keyset *ks = &c->svc->sets[se->keyset];
+	orsp_secret d = {0};
+	orsp_ec_key *otsk = NULL;
+	uint8_t *bpp = NULL;
+	size_t bpp_len = 0;
+	bool bad = false;
+	char aad[64];
+	orsp_err e;
+
+	otsk_aad(aad, sizeof(aad), tid_hex);
+	if ((e = orsp_smdp_unwrap(c->s, aad, se->otsk_w, se->otsk_w_len, &d)) ||
+	    (d.len != 32 && (e = orsp_errf(ORSP_E_MALFORMED, "stored one-time key"))) ||
+	    (e = orsp_ec_from_private_scalar(orsp_ec_curve(ks->dppb_key), d.v, &otsk)))
+		goto out;
+	e = build_bpp(c, se, tid, tid_len, se->otpk, se->otpk_len, otsk, se->bsig, NULL, &bpp,
+	              &bpp_len, &bad);
+	if (bad)
+		e = fail(c, ES9P_MALFORMED, orsp_err_detail());
+	else if (!e)
+		e = send_bpp(c, tid_hex, bpp, bpp_len);
+out:
+	orsp_secret_wipe(&d);
+	free(bpp);
+	orsp_ec_free(otsk);
+	return e;
+}
+
 static orsp_err get_bound_profile_package(ctx *c)
 {
 	uint8_t tid[TID_LEN], *pdr = NULL, sig2[ORSP_EC_SIG_LEN], msg[512];
@@ -1407,18 +1447,8 @@ static orsp_err get_bound_profile_package(ctx *c)
 	 * same BPP, rebuilt from the kept otSK.DP.ECKA and smdpSign. It is not a new download
 	 * attempt (the bytes are those already delivered), so it is not counted; a new
 	 * one-time key is, below. */
-	if (se.step == S_BPP && se.otsk_w_len && se.has_bsig && se.otpk_len == otpk_len &&
-	    memcmp(se.otpk, otpk, otpk_len) == 0) {
-		if ((e = orsp_smdp_unwrap(c->s, aad, se.otsk_w, se.otsk_w_len, &d)) ||
-		    (d.len != 32 && (e = orsp_errf(ORSP_E_MALFORMED, "stored one-time key"))) ||
-		    (e = orsp_ec_from_private_scalar(orsp_ec_curve(ks->dppb_key), d.v, &otsk)))
-			goto out;
-		e = build_bpp(c, &se, tid, tid_len, otpk, otpk_len, otsk, se.bsig, NULL, &bpp,
-		              &bpp_len, &bad);
-		if (bad)
-			e = fail(c, ES9P_MALFORMED, orsp_err_detail());
-		else if (!e)
-			e = send_bpp(c, tid_hex, bpp, bpp_len);
+	if (bound_to(&se, otpk, otpk_len)) {
+		e = send_bound_again(c, &se, tid, tid_len, tid_hex);
 		goto out;
 	}
 	/* The order this session authenticated for, still open to it: not cancelled (and
@@ -1510,9 +1540,28 @@ static orsp_err get_bound_profile_package(ctx *c)
 		orsp_smdp_profile p;
 		orsp_stmt *st = NULL;
 		bool limit = false;
+		sess cur;
 		if ((e = orsp_db_begin(c->db)))
 			goto out;
-		e = orsp_smdp_get(c->s, se.iccid, &p);
+		/* Another request of this session with the same otPK.EUICC (the LPA sent it
+		 * again while the first was served; both read the session before either bound)
+		 * bound it meanwhile: that is the same-key retry above, answered with the package
+		 * it delivered, not a second binding counted as a new attempt. */
+		e = sess_load(c, tid_hex, &cur, AGE_ANY_ONCE_DELIVERED);
+		if (!e && bound_to(&cur, otpk, otpk_len)) {
+			orsp_db_rollback(c->db);
+			e = send_bound_again(c, &cur, tid, tid_len, tid_hex);
+			sess_free(&cur);
+			goto out;
+		}
+		sess_free(&cur);
+		if (e == ORSP_E_NOT_FOUND) {
+			/* ended meanwhile: the update of the session below says so */
+			orsp_err_clear();
+			e = ORSP_OK;
+		}
+		if (!e)
+			e = orsp_smdp_get(c->s, se.iccid, &p);
 		if (!e && !order_of_session(&p, &se))
 			e = orsp_errf(ORSP_E_STATE,
 			              "profile %s: the order of this session has ended or"
