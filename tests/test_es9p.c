@@ -346,6 +346,8 @@ typedef struct auth_opts {
 	orsp_ec_key *key;         /* NULL: SK.EUICC */
 	const char *tid_hex;      /* NULL: the session's */
 	uint64_t free_nvm;        /* 0: 1 MiB */
+	const char *ecr;          /* extCardResource's contents (ecr_len bytes); NULL: free_nvm */
+	size_t ecr_len;
 	bool no_info2;            /* euiccSigned1 without euiccInfo2 */
 	uint32_t info2_drop;      /* this mandatory field left out of euiccInfo2 */
 	const char *saip;         /* profileVersion (saip_len bytes); NULL: 2.3.1 */
@@ -393,7 +395,9 @@ static json_t *auth_request(fx *f, dl *d, const auth_opts *o)
 			PUT(0x81, "\x02\x03\x01", 3);
 		PUT(0x82, "\x02\x02\x02", 3);
 		PUT(0x83, "\x01\x00\x00", 3);
-		if (o->info2_drop != 0x84) {
+		if (o->ecr)
+			orsp_der_put_tlv(&w, 0x84, o->ecr, o->ecr_len);
+		else if (o->info2_drop != 0x84) {
 			ecr = orsp_der_begin(&w, 0x84);
 			orsp_der_put_uint(&w, 0x81, 0);
 			orsp_der_put_uint(&w, 0x82, o->free_nvm ? o->free_nvm : 1u << 20);
@@ -1395,6 +1399,39 @@ static void test_eligibility(void **state)
 	assert_int_equal(mil.state, ORSP_SMDP_RELEASED);
 	assert_int_equal(count_of(f, "SELECT count(*) FROM smdp_audit WHERE action = 'ineligible'"),
 	                 2 + ORSP_ARRAY_LEN(alg_cases));
+	/* free memory in extCardResource is an unsigned big-endian number (TS 102 226), not a
+	 * DER INTEGER: its top bit set (128), leading zero bytes (256 in four bytes); empty or
+	 * longer than 8 bytes, or not TLV, it is malformed, not skipped */
+	{
+		static const struct {
+			const char *ecr;
+			size_t len;
+			const char *subject, *reason, *what;
+		} ecr_cases[] = {
+		    {"\x81\x01\x00\x82\x01\x80", 6, "8.2.5", "4.3", "has 128 bytes free"},
+		    {"\x81\x01\x00\x82\x04\x00\x00\x01\x00", 9, "8.2.5", "4.3",
+		     "has 256 bytes free"},
+		    {"\x82\x00", 2, "1.2", "2.1", "extCardResource tag 82 of 0 bytes"},
+		    {"\x82\x09\x00\x00\x00\x00\x00\x00\x00\x00\x01", 11, "1.2", "2.1",
+		     "extCardResource tag 82 of 9 bytes"},
+		    {"\x81\x00\x82\x02\x9C\x40", 6, "1.2", "2.1",
+		     "extCardResource tag 81 of 0 bytes"},
+		    {"\x82\x02\x9C", 3, "1.2", "2.1", "extCardResource is not TLV"},
+		};
+		for (size_t i = 0; i < ORSP_ARRAY_LEN(ecr_cases); i++) {
+			o = (auth_opts){
+			    .mid = "ELIG-1", .ecr = ecr_cases[i].ecr, .ecr_len = ecr_cases[i].len};
+			expect_fail_msg(
+			    call(f, "authenticateClient", auth_request(f, &d, &o), &http),
+			    ecr_cases[i].subject, ecr_cases[i].reason, ecr_cases[i].what);
+			if (strcmp(ecr_cases[i].subject, "1.2") != 0)
+				reinitiate(f, &d);
+		}
+		/* 40000 free (82 02 9C 40), more than the package */
+		o = (auth_opts){
+		    .mid = "ELIG-1", .ecr = "\x81\x01\x00\x82\x02\x9C\x40", .ecr_len = 7};
+		auth_accepted(f, NULL, &o);
+	}
 	/* usim-test-algorithm has no capability bit: a newer SAIP and no algorithm will do */
 	o = (auth_opts){.mid = "ELIG-1",
 	                .saip = "\x03\x00\x00",

@@ -109,20 +109,37 @@ es9p_code es9p_ineligible(orsp_slice info2, size_t upp_len, const es9p_needs *ne
 				return ES9P_NOT_ELIGIBLE;
 			}
 		} else if (t.tag == 0x84) {
-			/* extCardResource: TS 102 226 TLVs; tag 82 is the free non-volatile memory
-			 */
+			/* extCardResource: ETSI TS 102 226 §8.2.1.7.2 TLVs, 81 installed
+			 * applications, 82 free non-volatile memory, 83 free volatile memory, each
+			 * an unsigned big-endian number (not a DER INTEGER: free memory may have
+			 * its top bit set, and cards send it in a fixed 2 or 4 bytes) */
 			orsp_reader r2;
 			orsp_tlv h;
 			orsp_reader_init(&r2, t.value.p, t.value.len);
-			while (orsp_reader_remaining(&r2) && orsp_der_read(&r2, &h) == ORSP_OK) {
-				uint64_t free_nvm = 0;
-				if (h.tag == 0x82 && h.value.len <= 8 &&
-				    orsp_der_uint(h.value, &free_nvm) == ORSP_OK &&
-				    free_nvm < upp_len) {
+			while (orsp_reader_remaining(&r2)) {
+				uint64_t n = 0;
+				if (orsp_der_read(&r2, &h) != ORSP_OK) {
+					orsp_err_clear();
+					snprintf(buf, cap,
+					         "euiccInfo2: extCardResource is not TLV");
+					return ES9P_MALFORMED;
+				}
+				if (h.tag < 0x81 || h.tag > 0x83)
+					continue;
+				if (h.value.len < 1 || h.value.len > 8) {
+					snprintf(buf, cap,
+					         "euiccInfo2: extCardResource tag %02" PRIX32
+					         " of %zu bytes",
+					         h.tag, h.value.len);
+					return ES9P_MALFORMED;
+				}
+				for (size_t k = 0; k < h.value.len; k++)
+					n = n << 8 | h.value.p[k];
+				if (h.tag == 0x82 && n < upp_len) {
 					snprintf(buf, cap,
 					         "the eUICC has %" PRIu64
 					         " bytes free, the profile %zu",
-					         free_nvm, upp_len);
+					         n, upp_len);
 					return ES9P_NOT_ELIGIBLE;
 				}
 			}
