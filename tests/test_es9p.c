@@ -1408,9 +1408,8 @@ static void test_eligibility(void **state)
 			size_t len;
 			const char *subject, *reason, *what;
 		} ecr_cases[] = {
-		    {"\x81\x01\x00\x82\x01\x80", 6, "8.2.5", "4.3", "has 128 bytes free"},
-		    {"\x81\x01\x00\x82\x04\x00\x00\x01\x00", 9, "8.2.5", "4.3",
-		     "has 256 bytes free"},
+		    {"\x81\x01\x00\x82\x01\x80", 6, "8.1", "4.8", "has 128 bytes free"},
+		    {"\x81\x01\x00\x82\x04\x00\x00\x01\x00", 9, "8.1", "4.8", "has 256 bytes free"},
 		    {"\x82\x00", 2, "1.2", "2.1", "extCardResource tag 82 of 0 bytes"},
 		    {"\x82\x09\x00\x00\x00\x00\x00\x00\x00\x00\x01", 11, "1.2", "2.1",
 		     "extCardResource tag 82 of 9 bytes"},
@@ -1427,6 +1426,10 @@ static void test_eligibility(void **state)
 			if (strcmp(ecr_cases[i].subject, "1.2") != 0)
 				reinitiate(f, &d);
 		}
+		/* the two refused for memory were audited (and reported) as ineligible */
+		assert_int_equal(
+		    count_of(f, "SELECT count(*) FROM smdp_audit WHERE action = 'ineligible'"),
+		    2 + ORSP_ARRAY_LEN(alg_cases) + 2);
 		/* 40000 free (82 02 9C 40), more than the package */
 		o = (auth_opts){
 		    .mid = "ELIG-1", .ecr = "\x81\x01\x00\x82\x02\x9C\x40", .ecr_len = 7};
@@ -1589,8 +1592,10 @@ static void test_authenticate_checks(void **state)
 	/* a wrong matching ID, then a too small eUICC */
 	o = (auth_opts){.mid = "NO-SUCH-ORDER"};
 	expect_fail(call(f, "authenticateClient", auth_request(f, &d, &o), &http), "8.2.6", "3.8");
+	/* eUICC / Insufficient Memory (SGP.22 §5.6.3), not 8.2.5/4.3, the other refusals' */
 	o = (auth_opts){.mid = "AUTH-1", .free_nvm = 100};
-	expect_fail(call(f, "authenticateClient", auth_request(f, &d, &o), &http), "8.2.5", "4.3");
+	expect_fail_msg(call(f, "authenticateClient", auth_request(f, &d, &o), &http), "8.1", "4.8",
+	                "sufficient space");
 	reinitiate(f, &d);
 	/* euiccInfo2 missing, or without one of its mandatory fields: invalid request data */
 	o = (auth_opts){.mid = "AUTH-1", .no_info2 = true};
@@ -2420,7 +2425,7 @@ static void test_download_error_after_delivery(void **state)
 	get_bpp(f, &d, NULL, true);
 	expect_fail(call(f, "getBoundProfilePackage",
 	                 error_request(&d, 0xBF21, "prepareDownloadResponse"), &http),
-	            "8.1", "4.8");
+	            "8.1", "4.2");
 	assert_null(call(f, "handleNotification", pir_request(f, &d, true, false), &http));
 	assert_int_equal(http, 204);
 	assert_int_equal(state_of(f), ORSP_SMDP_INSTALLED);
@@ -2656,7 +2661,8 @@ static void test_gbpp_same_key_racing(void **state)
 	dl_free(&d);
 }
 
-/* An AuthenticateResponseError (unsigned) is answered 8.1/4.8 and writes nothing: no session
+/* An AuthenticateResponseError (unsigned) is answered 8.1/4.2 (eUICC: execution error; not
+ * 8.1/4.8, insufficient memory) and writes nothing: no session
  * row, and the transactionId still serves the eUICC's signed answer. */
 static void test_authenticate_error_writes_nothing(void **state)
 {
@@ -2668,7 +2674,7 @@ static void test_authenticate_error_writes_nothing(void **state)
 	reinitiate(f, &d);
 	expect_fail(call(f, "authenticateClient",
 	                 error_request(&d, 0xBF38, "authenticateServerResponse"), &http),
-	            "8.1", "4.8");
+	            "8.1", "4.2");
 	assert_int_equal(count_of(f, "SELECT count(*) FROM es9p_session"), 0);
 	authenticate(f, &d, "AERR-1");
 	assert_int_equal(count_of(f, "SELECT count(*) FROM es9p_session"), 1);

@@ -736,8 +736,8 @@ static void add_profile(fx *f, unsigned i, const char *mid)
 }
 
 /* A full eUICC: it announces no free memory in its EUICCInfo2, the SM-DP+'s eligibility
- * check refuses the download (8.2.5/4.3) before anything is bound, the session is cancelled,
- * and the order stays downloadable for when room is made; nothing else changes. */
+ * check refuses the download (8.1/4.8, insufficient memory) before anything is bound, the session
+ * is cancelled, and the order stays downloadable for when room is made; nothing else changes. */
 static void test_e2e_euicc_full(void **state)
 {
 	fx *f = *state;
@@ -757,7 +757,8 @@ static void test_e2e_euicc_full(void **state)
 	snprintf(mid, sizeof(mid), "FULL-%u", i);
 	add_profile(f, i, mid);
 	assert_int_equal(download(f, mid, NULL, iccid), ORSP_E_STATE);
-	assert_non_null(strstr(orsp_err_detail(), "8.2.5/4.3"));
+	assert_non_null(strstr(orsp_err_detail(), "8.1/4.8"));
+	assert_non_null(strstr(orsp_err_detail(), "delete a profile"));
 	assert_int_equal(orsp_lpa_profiles(&f->c, p, ORSP_LPA_MAX_PROFILES, &n), ORSP_OK);
 	assert_int_equal(n, ORSP_EUICC_MAX_PROFILES);
 	assert_int_equal(orsp_smdp_lookup(f->s, mid, &sp), ORSP_OK);

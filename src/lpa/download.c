@@ -69,25 +69,30 @@ static const char *es9_advice(const char *subject, const char *reason)
 	static const struct {
 		const char *subject, *reason, *advice;
 	} t[] = {
-		{"8.8.1", "3.8", "the activation code names another SM-DP+ than the server reached: "
-		                 "check the code and --server-url"},
-		{"8.8.2", "3.1", "the SM-DP+ shares no certificate issuer (CI) with this eUICC"},
-		{"8.8.3", "3.1", "the SM-DP+ does not support this eUICC's SGP.22 version"},
-		{"8.8.4", "3.7", "the SM-DP+ has no valid certificate: contact the operator"},
-		{"8.11.1", "3.9", "the SM-DP+ does not know this eUICC's certificate issuer (CI)"},
-		{"8.1.2", "6.1", "the SM-DP+ rejected the eUICC manufacturer (EUM) certificate"},
-		{"8.1.3", "6.1", "the SM-DP+ rejected the eUICC certificate"},
-		{"8.1", "6.1", "the SM-DP+ rejected the eUICC signature"},
-		{"8.1.1", "3.8", "this profile is reserved for another eUICC (EID): ask the operator"},
-		{"8.2.6", "3.8", "the matching ID is unknown or already used: ask the operator for a "
-		                 "new activation code"},
-		{"8.2.5", "4.3", "no profile fits this device or eUICC: ask the operator"},
-		{"8.2", "1.2", "the profile is not available for download (not released yet, or "
-		               "already downloaded): ask the operator"},
-		{"8.2.7", "2.2", "a confirmation code is needed: give it with -c CODE"},
-		{"8.2.7", "3.8", "wrong confirmation code: check it and retry"},
-		{"8.2.7", "6.4", "too many wrong confirmation codes: ask the operator for a new order"},
-		{"8.10.1", "3.9", "the SM-DP+ forgot this session (timeout?): start the download again"},
+	    {"8.8.1", "3.8",
+	     "the activation code names another SM-DP+ than the server reached: "
+	     "check the code and --server-url"},
+	    {"8.8.2", "3.1", "the SM-DP+ shares no certificate issuer (CI) with this eUICC"},
+	    {"8.8.3", "3.1", "the SM-DP+ does not support this eUICC's SGP.22 version"},
+	    {"8.8.4", "3.7", "the SM-DP+ has no valid certificate: contact the operator"},
+	    {"8.11.1", "3.9", "the SM-DP+ does not know this eUICC's certificate issuer (CI)"},
+	    {"8.1.2", "6.1", "the SM-DP+ rejected the eUICC manufacturer (EUM) certificate"},
+	    {"8.1.3", "6.1", "the SM-DP+ rejected the eUICC certificate"},
+	    {"8.1", "6.1", "the SM-DP+ rejected the eUICC signature"},
+	    {"8.1.1", "3.8", "this profile is reserved for another eUICC (EID): ask the operator"},
+	    {"8.2.6", "3.8",
+	     "the matching ID is unknown or already used: ask the operator for a "
+	     "new activation code"},
+	    {"8.2.5", "4.3", "no profile fits this device or eUICC: ask the operator"},
+	    {"8.1", "4.8", "the eUICC has no room for this profile: delete a profile and retry"},
+	    {"8.2", "1.2",
+	     "the profile is not available for download (not released yet, or "
+	     "already downloaded): ask the operator"},
+	    {"8.2.7", "2.2", "a confirmation code is needed: give it with -c CODE"},
+	    {"8.2.7", "3.8", "wrong confirmation code: check it and retry"},
+	    {"8.2.7", "6.4", "too many wrong confirmation codes: ask the operator for a new order"},
+	    {"8.10.1", "3.9",
+	     "the SM-DP+ forgot this session (timeout?): start the download again"},
 	};
 	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++)
 		if (!strcmp(t[i].subject, subject) && !strcmp(t[i].reason, reason))

@@ -140,7 +140,7 @@ es9p_code es9p_ineligible(orsp_slice info2, size_t upp_len, const es9p_needs *ne
 					         "the eUICC has %" PRIu64
 					         " bytes free, the profile %zu",
 					         n, upp_len);
-					return ES9P_NOT_ELIGIBLE;
+					return ES9P_INSUFFICIENT_MEMORY;
 				}
 			}
 		} else if (t.tag == 0x85) {

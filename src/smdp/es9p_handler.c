@@ -1094,7 +1094,7 @@ static orsp_err authenticate_client(ctx *c)
 			es9p_code code =
 			    es9p_ineligible(info2, prof.upp_len, &needs,
 			                    c->svc->eligibility_all_services, why, sizeof(why));
-			if (code == ES9P_NOT_ELIGIBLE) {
+			if (code == ES9P_NOT_ELIGIBLE || code == ES9P_INSUFFICIENT_MEMORY) {
 				/* The eUICC's signed answer was judged: its transactionId is used
 				 * up (a finished session row), so a replay of the same bytes is
 				 * refused as a used transaction, and not reported again. */

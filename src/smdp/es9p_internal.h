@@ -27,6 +27,7 @@ typedef enum es9p_code {
 	ES9P_BAD_OID,
 	ES9P_EID_MISMATCH,
 	ES9P_NOT_ELIGIBLE,
+	ES9P_INSUFFICIENT_MEMORY,
 	ES9P_ORDER_EXPIRED,
 	ES9P_CC_MISSING,
 	ES9P_CC_REFUSED,
@@ -73,7 +74,8 @@ const char *es9p_info2_missing(orsp_slice info2);
 /* NULL when deviceInfo's contents have the shape SGP.22 asks; otherwise what is wrong. */
 const char *es9p_device_info_bad(orsp_slice di);
 /* ES9P_OK when the eUICC can take a profile of upp_len bytes asking for *needs;
- * ES9P_NOT_ELIGIBLE or ES9P_MALFORMED with the reason in buf (cap > 0) otherwise.
+ * ES9P_INSUFFICIENT_MEMORY (too little free memory), ES9P_NOT_ELIGIBLE (anything else it
+ * lacks) or ES9P_MALFORMED with the reason in buf (cap > 0) otherwise.
  * all_services: `eligibility = services`. */
 es9p_code es9p_ineligible(orsp_slice info2, size_t upp_len, const es9p_needs *needs,
                           bool all_services, char *buf, size_t cap);

@@ -28,13 +28,22 @@ static const struct {
     [ES9P_BAD_OID] = {"8.8", "3.10", "invalid SM-DP+ OID"},
     [ES9P_EID_MISMATCH] = {"8.1.1", "3.8", "EID does not match the order"},
     [ES9P_NOT_ELIGIBLE] = {"8.2.5", "4.3", "eUICC not eligible for the profile"},
+    /* eUICC / Insufficient Memory: AuthenticateClient's code for an eUICC without room for
+     * the profile (SGP.22 §5.6.3; lpac's es9p_errors table, OpenEUICC and Android's ONS
+     * read it as memory full, ONS then deletes opportunistic profiles to make room) */
+    [ES9P_INSUFFICIENT_MEMORY] = {"8.1", "4.8",
+                                  "eUICC does not have sufficient space for this profile"},
     [ES9P_ORDER_EXPIRED] = {"8.8.5", "4.10", "order expired"},
     [ES9P_CC_MISSING] = {"8.2.7", "2.2", "confirmation code missing"},
     [ES9P_CC_REFUSED] = {"8.2.7", "3.8", "confirmation code refused"},
     [ES9P_CC_EXHAUSTED] = {"8.2.7", "6.4", "confirmation code retries exceeded"},
     [ES9P_DL_EXHAUSTED] = {"8.8.5", "6.4", "download retries exceeded"},
     [ES9P_PROFILE_STATE] = {"8.2", "1.2", "profile not available for download"},
-    [ES9P_DOWNLOAD_ERROR] = {"8.1", "4.8", "the eUICC refused the download"},
+    /* the eUICC's own error answer (AuthenticateResponseError, downloadResponseError), for
+     * which SGP.22's function tables list no code: eUICC (8.1) / Execution Error (4.2), as
+     * "8.9/4.2 Root SM-DS has raised an error" for the SM-DS; not 8.1/4.8, which LPAs show
+     * as memory full */
+    [ES9P_DOWNLOAD_ERROR] = {"8.1", "4.2", "the eUICC refused the download"},
     [ES9P_UNKNOWN_FUNCTION] = {"1.6", "3.8", "unknown function"},
     [ES9P_INTERNAL] = {"1.2", "4.2", "SM-DP+ internal error"},
     [ES2P_UNAUTHORISED] = {"1.1", "1.2", "function requester not authorised"},
