@@ -940,6 +940,41 @@ static void test_gbpp_retry(void **state)
 	dl_free(&d);
 }
 
+/* What getBoundProfilePackage refuses as the client's (1.2/2.1) and what is its own failure
+ * (500): an otPK.EUICC that is not a point of the curve is the client's; a package that does
+ * not build from the SM-DP+'s own data (here a damaged cached StoreMetadataRequest) is a 500
+ * that counts and changes nothing, so the LPA's retry works once the data is right. */
+static void test_gbpp_build_failure(void **state)
+{
+	fx *f = *state;
+	static dl d;
+	int http;
+
+	memset(&d, 0, sizeof(d));
+	order(f, EID, "BUILD-1", NULL);
+	initiate(f, &d);
+	authenticate(f, &d, "BUILD-1");
+	assert_int_equal(orsp_ec_generate(ORSP_CURVE_P256, &d.otk), ORSP_OK);
+	assert_int_equal(orsp_ec_public_point(d.otk, d.otpk), ORSP_OK);
+	d.otpk[64] ^= 1; /* off the curve */
+	expect_fail(
+	    call(f, "getBoundProfilePackage", gbpp_request(f, &d, NULL, false, false), &http),
+	    "1.2", "2.1");
+	assert_int_equal(orsp_db_exec(orsp_smdp_db(f->s), "UPDATE es9p_metadata SET metadata ="
+	                                                  " x'3000'"),
+	                 ORSP_OK);
+	call_internal_error(f, "getBoundProfilePackage", gbpp_request(f, &d, NULL, true, false));
+	assert_int_equal(state_of(f), ORSP_SMDP_RELEASED);
+	assert_int_equal(count_of(f, "SELECT download_attempts FROM smdp_profile"), 0);
+	assert_int_equal(count_of(f, "SELECT count(*) FROM es9p_session WHERE step = 2"), 1);
+	/* the cache dropped, the metadata is built again and the same session delivers */
+	assert_int_equal(orsp_db_exec(orsp_smdp_db(f->s), "DELETE FROM es9p_metadata"), ORSP_OK);
+	get_bpp(f, &d, NULL, true);
+	check_bpp(f, &d);
+	assert_int_equal(state_of(f), ORSP_SMDP_DOWNLOADED);
+	dl_free(&d);
+}
+
 /* The kept one-time key: a tampered one fails the retry (500, nothing answered); a new
  * binding then works; keys of sessions that expired without ending are dropped. */
 static void test_gbpp_kept_key(void **state)
@@ -2838,6 +2873,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_default_smdp_cc_restart, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_gbpp_retry, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_gbpp_kept_key, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_gbpp_build_failure, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_gbpp_failure_injection, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_authenticate_failure_injection, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_gbpp_cc_failure_injection, setup, teardown),

@@ -1254,12 +1254,13 @@ static void otsk_aad(char *aad, size_t cap, const char *tid_hex)
 
 /* The BoundProfilePackage of session se for otPK.EUICC otpk under the one-time key otsk:
  * ECKA, session keys, BPP signed by DPpb (sign_in: the smdpSign of an earlier build with the
- * same key, to give the same bytes again; sign_out: receives the smdpSign used). *bad is set
- * when the eUICC's key makes the build fail (a point not on the curve, and the like). */
+ * same key, to give the same bytes again; sign_out: receives the smdpSign used). otpk was
+ * checked (otpk_ok), so a failure here is the SM-DP+'s own (memory, crypto library, a stored
+ * package or metadata that does not build): a 500, not the client's fault. */
 static orsp_err build_bpp(ctx *c, const sess *se, const uint8_t *tid, size_t tid_len,
                           const uint8_t *otpk, size_t otpk_len, const orsp_ec_key *otsk,
                           const uint8_t *sign_in, uint8_t *sign_out, uint8_t **bpp_out,
-                          size_t *bpp_len_out, bool *bad)
+                          size_t *bpp_len_out)
 {
 	const orsp_smdp_keyset *ks = &c->svc->sets[se->keyset];
 	uint8_t meta[4096], eidb[16], *upp = NULL, *bpp = NULL;
@@ -1269,7 +1270,6 @@ static orsp_err build_bpp(ctx *c, const sess *se, const uint8_t *tid, size_t tid
 	orsp_writer w;
 	orsp_err e;
 
-	*bad = false;
 	if ((e = orsp_smdp_get_upp(c->s, se->iccid, &upp, &upp_len)) ||
 	    (e = profile_metadata(c->svc, c->s, se->iccid, meta, sizeof(meta), &meta_len,
 	                          &needs)) ||
@@ -1289,20 +1289,16 @@ static orsp_err build_bpp(ctx *c, const sess *se, const uint8_t *tid, size_t tid
 	    .smdp_sign = sign_in,
 	    .smdp_sign_out = sign_out,
 	};
-	if ((e = orsp_bsp_bpp_size(&p, &bpp_len))) {
-		*bad = true;
+	if ((e = orsp_bsp_bpp_size(&p, &bpp_len)))
 		goto out;
-	}
 	bpp = malloc(bpp_len);
 	if (!bpp) {
 		e = orsp_errf(ORSP_E_RESOURCE, "out of memory");
 		goto out;
 	}
 	orsp_writer_init(&w, bpp, bpp_len);
-	if ((e = orsp_bsp_bpp_build(&p, &w))) {
-		*bad = true;
+	if ((e = orsp_bsp_bpp_build(&p, &w)))
 		goto out;
-	}
 	*bpp_out = bpp;
 	*bpp_len_out = w.len;
 	bpp = NULL;
@@ -1331,7 +1327,6 @@ static orsp_err send_bound_again(ctx *c, const sess *se, const uint8_t *tid, siz
 	orsp_ec_key *otsk = NULL;
 	uint8_t *bpp = NULL;
 	size_t bpp_len = 0;
-	bool bad = false;
 	char aad[64];
 	orsp_err e;
 
@@ -1341,10 +1336,8 @@ static orsp_err send_bound_again(ctx *c, const sess *se, const uint8_t *tid, siz
 	    (e = orsp_ec_from_private_scalar(orsp_ec_curve(ks->dppb_key), d.v, &otsk)))
 		goto out;
 	e = build_bpp(c, se, tid, tid_len, se->otpk, se->otpk_len, otsk, se->bsig, NULL, &bpp,
-	              &bpp_len, &bad);
-	if (bad)
-		e = fail(c, ES9P_MALFORMED, orsp_err_detail());
-	else if (!e)
+	              &bpp_len);
+	if (!e)
 		e = send_bpp(c, tid_hex, bpp, bpp_len);
 out:
 	orsp_secret_wipe(&d);
@@ -1361,7 +1354,6 @@ static orsp_err get_bound_profile_package(ctx *c)
 	char tid_hex[2 * TID_LEN + 1], aad[64];
 	size_t tid_len = 0, pdr_len = 0, otpk_len = 0, bpp_len = 0, otsk_w_len = 0;
 	orsp_secret d = {0};
-	bool bad = false;
 	bool has_cc = false;
 	orsp_tlv top, ok, s2, fsig;
 	orsp_reader r;
@@ -1442,6 +1434,20 @@ static orsp_err get_bound_profile_package(ctx *c)
 			goto out;
 		}
 	}
+	/* otPK.EUICC.ECKA a point of the key set's curve (SGP.22 §2.6.4), judged here: the
+	 * only part of the package the client gives, so that a failure of the build below is
+	 * known to be the SM-DP+'s own. */
+	{
+		orsp_ec_key *k = NULL;
+		e = orsp_ec_from_public_point(orsp_ec_curve(ks->dppb_key), otpk, otpk_len, &k);
+		orsp_ec_free(k);
+		if (e == ORSP_E_MALFORMED) {
+			e = fail(c, ES9P_MALFORMED, orsp_err_detail());
+			goto out;
+		}
+		if (e)
+			goto out;
+	}
 	otsk_aad(aad, sizeof(aad), tid_hex);
 	/* A retry with the same one-time key gets the same binding (SGP.22 §3.1.3.3): the
 	 * same BPP, rebuilt from the kept otSK.DP.ECKA and smdpSign. It is not a new download
@@ -1519,13 +1525,7 @@ static orsp_err get_bound_profile_package(ctx *c)
 	 * one-time key is kept wrapped under the KEK for a retry with the same otPK.EUICC. */
 	if ((e = orsp_ec_generate(orsp_ec_curve(ks->dppb_key), &otsk)))
 		goto out;
-	e = build_bpp(c, &se, tid, tid_len, otpk, otpk_len, otsk, NULL, bsig, &bpp, &bpp_len,
-	              &bad);
-	if (bad) {
-		/* otPK.EUICC not a point of the curve, and the like */
-		e = fail(c, ES9P_MALFORMED, orsp_err_detail());
-		goto out;
-	}
+	e = build_bpp(c, &se, tid, tid_len, otpk, otpk_len, otsk, NULL, bsig, &bpp, &bpp_len);
 	if (e || (e = orsp_ec_private_scalar(otsk, &d)) ||
 	    (e = orsp_smdp_wrap(c->s, aad, &d, otsk_w, sizeof(otsk_w), &otsk_w_len)))
 		goto out;
