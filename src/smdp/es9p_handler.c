@@ -1920,9 +1920,11 @@ out:
 	return e;
 }
 
-/* handleNotification answers 204 whatever the content (§5.6.4): the eUICC has nothing to do
- * with an answer; what was received and how it was judged is recorded. A storage failure is
- * a 500 instead, after which the LPA keeps the notification and sends it again. */
+/* handleNotification answers 204 to every notification that parses, verified or not
+ * (§5.6.4): the eUICC has nothing to do with an answer; what was received and how it was
+ * judged is recorded. One that does not parse is answered 1.2/2.1, as any malformed request,
+ * and not recorded. A storage failure is a 500, after which the LPA keeps the notification
+ * and sends it again. */
 static orsp_err handle_notification(ctx *c)
 {
 	uint8_t *pn = NULL;
