@@ -29,6 +29,9 @@ static const ac_row good[] = {
      "04386-AGYFT-A74Y8-3F815", "1.3.6.1.4.1.31746", false},
     /* with the QR-code scheme */
     {"LPA:1$rsp.truphone.com$QRF-SPEEDTEST", "rsp.truphone.com", "QRF-SPEEDTEST", "", false},
+    /* a URI scheme in any case (RFC 3986 §3.1) */
+    {"lpa:1$smdp.example.com$ABC", "smdp.example.com", "ABC", "", false},
+    {"Lpa:1$smdp.example.com$ABC", "smdp.example.com", "ABC", "", false},
     /* SGP.26 test SM-DP+ */
     {"LPA:1$testsmdpplus1.example.com$TS48V2-SAIP2-1-BERTLV-UNIQUE", "testsmdpplus1.example.com",
      "TS48V2-SAIP2-1-BERTLV-UNIQUE", "", false},
@@ -42,14 +45,15 @@ static const char *const bad[] = {
     "",
     "LPA:",
     "1",
-    "1$smdp.example.org",         /* no matching ID field */
-    "2$smdp.example.org$ABC",     /* AC_Format 2 */
-    "01$smdp.example.org$ABC",    /* AC_Format not exactly "1" */
-    "lpa:1$smdp.example.org$ABC", /* the scheme is upper case */
+    "1$smdp.example.org",      /* no matching ID field */
+    "2$smdp.example.org$ABC",  /* AC_Format 2 */
+    "01$smdp.example.org$ABC", /* AC_Format not exactly "1" */
     "LPA:LPA:1$smdp.example.org$ABC",
-    "1$$ABC",                  /* empty FQDN */
-    "1$localhost$ABC",         /* one label */
-    "1$smdp..example.org$ABC", /* empty label */
+    "lpa:lpa:1$smdp.example.org$ABC",
+    "LPA1$smdp.example.org$ABC", /* no colon */
+    "1$$ABC",                    /* empty FQDN */
+    "1$localhost$ABC",           /* one label */
+    "1$smdp..example.org$ABC",   /* empty label */
     "1$.smdp.example.org$ABC",
     "1$smdp.example.org.$ABC",
     "1$-smdp.example.org$ABC",     /* label starts with a hyphen */

@@ -194,8 +194,8 @@ typedef struct orsp_lpa_ac {
 	bool cc_required; /* the fifth field is "1" */
 } orsp_lpa_ac;
 
-/* "LPA:1$FQDN$MatchingID[$OID[$CCflag]]", the "LPA:" prefix optional (SGP.22 §4.1). Strict:
- * AC_Format 1, an FQDN, a matching ID of [0-9A-Za-z-] (may be empty), a dotted OID, a flag
+/* "LPA:1$FQDN$MatchingID[$OID[$CCflag]]", the "LPA:" prefix optional and in any case (SGP.22 §4.1).
+ * Strict: AC_Format 1, an FQDN, a matching ID of [0-9A-Za-z-] (may be empty), a dotted OID, a flag
  * "1" or empty; no other fields. ORSP_E_MALFORMED naming the field otherwise. */
 ORSP_MUST_CHECK orsp_err orsp_lpa_ac_parse(const char *ac, orsp_lpa_ac *out);
 

@@ -1,5 +1,6 @@
 /* openrsp lpa: activation codes (SGP.22 §4.1) and the confirmation code hash (§3.1.3). */
 #include <string.h>
+#include <strings.h>
 
 #include "openrsp/crypto.h"
 #include "openrsp/lpa.h"
@@ -80,8 +81,9 @@ orsp_err orsp_lpa_ac_parse(const char *ac, orsp_lpa_ac *out)
 	n = strlen(ac);
 	if (n > 1024)
 		return orsp_errf(ORSP_E_MALFORMED, "activation code: longer than 1024 characters");
-	/* The "LPA:" scheme of the QR code (SGP.22 §4.1.1) is optional here. */
-	if (n >= 4 && strncmp(ac, "LPA:", 4) == 0)
+	/* The "LPA:" scheme of the QR code (SGP.22 §4.1.1) is optional here; a URI scheme is
+	 * case-insensitive (RFC 3986 §3.1), so "lpa:" is the same prefix. */
+	if (n >= 4 && strncasecmp(ac, "LPA:", 4) == 0)
 		ac += 4;
 	p = ac;
 	for (;;) {
