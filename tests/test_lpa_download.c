@@ -227,7 +227,9 @@ static const orsp_euicc_app_ops card_ops = {.store_data = card_store_data};
 
 /* ---------------------------------------------------------------- fake SM-DP+ ---------- */
 
-enum { ANS_OK, ANS_FAILED, ANS_500 };
+/* ANS_204: 204 No Content; ANS_EMPTY: 200 without a body; ANS_NO_HEADER: 200 with "{}";
+ * ANS_HEADER_ONLY: 200 with a success header and nothing else; ANS_400: 400 */
+enum { ANS_OK, ANS_FAILED, ANS_500, ANS_204, ANS_EMPTY, ANS_NO_HEADER, ANS_HEADER_ONLY, ANS_400 };
 
 typedef struct smdp {
 	char calls[16][32];
@@ -406,6 +408,14 @@ static orsp_err smdp_handle(void *ctx, const orsp_http_request *req, orsp_http_r
 	}
 	if (s->mode[i] == ANS_500)
 		return orsp_http_response_set_body(resp, 500, "text/plain", "oops", 4);
+	if (s->mode[i] == ANS_400)
+		return orsp_http_response_set_body(resp, 400, "text/plain", "bad", 3);
+	if (s->mode[i] == ANS_204)
+		return orsp_http_response_set_body(resp, 204, NULL, NULL, 0);
+	if (s->mode[i] == ANS_EMPTY)
+		return orsp_http_response_set_body(resp, 200, "application/json", NULL, 0);
+	if (s->mode[i] == ANS_NO_HEADER)
+		return orsp_http_response_set_body(resp, 200, "application/json", "{}", 2);
 	if (i == 3 && s->mode[i] == ANS_OK)
 		return orsp_http_response_set_body(resp, 204, NULL, NULL, 0);
 	if (i == 0 && s->mode[i] == ANS_OK) {
@@ -425,7 +435,9 @@ static orsp_err smdp_handle(void *ctx, const orsp_http_request *req, orsp_http_r
 		return e;
 	}
 	out = json_object();
-	if (s->mode[i] == ANS_FAILED) {
+	if (s->mode[i] == ANS_HEADER_ONLY) {
+		e = orsp_json_header_put_success(out);
+	} else if (s->mode[i] == ANS_FAILED) {
 		e = orsp_json_header_put_failed(out, i == 0 ? "8.8.1" : "8.2.6", "3.8",
 		                                s->message ? s->message : "refused by the test");
 	} else if (i == 1) {
@@ -822,6 +834,52 @@ static void test_authenticate_500(void **state)
 	assert_non_null(strstr(orsp_err_detail(), "500"));
 	assert_calls(x, calls, 3);
 	assert_true(card_saw(x, 0xBF41));
+}
+
+static void reset(fx *x);
+
+/* Only handleNotification may answer nothing (204). Another function answering 204, an empty
+ * body, JSON without a header or without a field it must carry is a malformed answer named
+ * after the function; after AuthenticateServer the session is cancelled on both sides. */
+static void test_malformed_answers(void **state)
+{
+	static const struct {
+		int fn, mode;
+		const char *detail;
+	} t[] = {
+	    {0, ANS_204, "SM-DP+ initiateAuthentication: malformed answer: empty (HTTP 204)"},
+	    {0, ANS_EMPTY, "SM-DP+ initiateAuthentication: malformed answer: empty (HTTP 200)"},
+	    {0, ANS_NO_HEADER, "SM-DP+ initiateAuthentication: malformed answer: header: missing"},
+	    {0, ANS_HEADER_ONLY, "SM-DP+ initiateAuthentication: malformed answer: transactionId"},
+	    {1, ANS_204, "SM-DP+ authenticateClient: malformed answer: empty (HTTP 204)"},
+	    {1, ANS_EMPTY, "SM-DP+ authenticateClient: malformed answer: empty (HTTP 200)"},
+	    {1, ANS_NO_HEADER, "SM-DP+ authenticateClient: malformed answer: header: missing"},
+	    {1, ANS_HEADER_ONLY, "SM-DP+ authenticateClient: malformed answer: profileMetadata"},
+	    {2, ANS_204, "SM-DP+ getBoundProfilePackage: malformed answer: empty (HTTP 204)"},
+	    {2, ANS_NO_HEADER, "SM-DP+ getBoundProfilePackage: malformed answer: header: missing"},
+	    {2, ANS_HEADER_ONLY,
+	     "SM-DP+ getBoundProfilePackage: malformed answer: boundProfilePackage"},
+	};
+	fx *x = *state;
+	char iccid[21];
+
+	for (size_t k = 0; k < ORSP_ARRAY_LEN(t); k++) {
+		reset(x);
+		memset(x->smdp.mode, 0, sizeof(x->smdp.mode));
+		x->smdp.mode[t[k].fn] = t[k].mode;
+		assert_int_equal(run(x, NULL, iccid), ORSP_E_MALFORMED);
+		if (!strstr(orsp_err_detail(), t[k].detail))
+			fail_msg("case %zu: %s", k, orsp_err_detail());
+		assert_false(card_saw(x, 0xBF36));
+		if (t[k].fn == 0) {
+			assert_false(card_saw(x, 0xBF38));
+			assert_int_equal(x->smdp.n, 1);
+		} else {
+			assert_true(card_saw(x, 0xBF41));
+			assert_string_equal(x->smdp.calls[x->smdp.n - 1], "cancelSession");
+			assert_non_null(strstr(orsp_err_detail(), "(session cancelled)"));
+		}
+	}
 }
 
 static void test_gbpp_failed(void **state)
@@ -1849,6 +1907,7 @@ int main(void)
 	    T(test_initiate_failed),
 	    T(test_authenticate_500),
 	    T(test_gbpp_failed),
+	    T(test_malformed_answers),
 	    T(test_euicc_refuses_server),
 	    T(test_install_failed),
 	    T(test_connection_refused),

@@ -100,13 +100,25 @@ static const char *es9_advice(const char *subject, const char *reason)
 	return "the SM-DP+ refused the request: check the activation code or ask the operator";
 }
 
-/* POST one function; *rsp the parsed answer (NULL for 204). SGP.22 Failed -> ORSP_E_STATE
- * with "SM-DP+ refused <function>: <subject>/<reason> <message>". */
+/* An error in the answer of SM-DP+ function fn, e with its detail, named after it. */
+static orsp_err answer_error(const char *fn, orsp_err e)
+{
+	char detail[200];
+
+	snprintf(detail, sizeof(detail), "%s", orsp_err_detail());
+	return orsp_errf(e, "SM-DP+ %s: malformed answer: %s", fn, detail);
+}
+
+/* POST one function; *rsp the parsed answer. Only handleNotification may answer nothing
+ * (HTTP 204 No Content, *rsp NULL); every other function's answer is a JSON object with a
+ * header, else ORSP_E_MALFORMED "SM-DP+ <function>: ...". SGP.22 Failed -> ORSP_E_STATE with
+ * "SM-DP+ refused <function>: <subject>/<reason> <message>". */
 static orsp_err es9_call(es9 *c, const char *fn, json_t *req, json_t **rsp)
 {
 	static const char *const hdrs[] = {"User-Agent: gsma-rsp-lpad", NULL};
 	char url[700], *body = NULL;
 	size_t blen = 0;
+	bool may_be_empty = !strcmp(fn, "handleNotification");
 	orsp_http_result res;
 	orsp_json_status st;
 	orsp_err e;
@@ -131,23 +143,32 @@ static orsp_err es9_call(es9 *c, const char *fn, json_t *req, json_t **rsp)
 		                                    "(or --server-url)"
 		                                  : "");
 	}
-	if (res.status == 204) {
+	if (res.status == 204 && may_be_empty) {
 		orsp_http_result_free(&res);
 		return ORSP_OK;
 	}
-	if (res.status != 200) {
+	if (res.status != 200 && res.status != 204) {
 		long status = res.status;
 		orsp_http_result_free(&res);
 		return orsp_errf(ORSP_E_IO, "%s: HTTP %ld", url, status);
 	}
+	if (res.status == 204 || !res.body_len) {
+		long status = res.status;
+		orsp_http_result_free(&res);
+		return orsp_errf(ORSP_E_MALFORMED,
+		                 "SM-DP+ %s: malformed answer: empty (HTTP %ld) where SGP.22 wants "
+		                 "a JSON answer",
+		                 fn, status);
+	}
 	e = orsp_json_parse(res.body, res.body_len, 1 << 20, rsp);
 	orsp_http_result_free(&res);
 	if (e)
-		return orsp_errf(ORSP_E_MALFORMED, "%s: the answer is not JSON", url);
+		return orsp_errf(ORSP_E_MALFORMED, "SM-DP+ %s: malformed answer: not JSON (%s)", fn,
+		                 url);
 	if ((e = orsp_json_header_get(*rsp, &st))) {
 		json_decref(*rsp);
 		*rsp = NULL;
-		return e;
+		return answer_error(fn, ORSP_E_MALFORMED);
 	}
 	if (st.status != ORSP_FES_SUCCESS && st.status != ORSP_FES_WARNING) {
 		/* the server's message goes to the user's terminal: one line, no control bytes */
@@ -170,9 +191,12 @@ static void progress(const orsp_lpa_download_opts *o, orsp_lpa_step s, const cha
 		o->progress(o->arg, s, what);
 }
 
-static orsp_err b64_field(json_t *o, const char *k, uint8_t **out, size_t *n)
+/* Field k (base64) of the answer of SM-DP+ function fn. */
+static orsp_err b64_field(const char *fn, json_t *o, const char *k, uint8_t **out, size_t *n)
 {
-	return orsp_json_get_base64_alloc(o, k, 64 * 1024 * 4, out, n);
+	orsp_err e = orsp_json_get_base64_alloc(o, k, 64 * 1024 * 4, out, n);
+
+	return e ? answer_error(fn, e) : ORSP_OK;
 }
 
 /* ES10b CancelSession on the eUICC, then ES9+ CancelSession with its signed answer. Writes
@@ -550,11 +574,17 @@ orsp_err orsp_lpa_download(orsp_lpa_card *c, const orsp_lpa_download_opts *o,
 		const char *tx;
 		size_t tl;
 		if ((e = orsp_json_get_string(rsp, "transactionId", 32, &tx, &tl)) ||
-		    (e = orsp_hex_decode(tx, tid, sizeof(tid), &tid_len)) ||
-		    (e = b64_field(rsp, "serverSigned1", &s1, &s1l)) ||
-		    (e = b64_field(rsp, "serverSignature1", &sig1, &sig1l)) ||
-		    (e = b64_field(rsp, "euiccCiPKIdToBeUsed", &pkid, &pkidl)) ||
-		    (e = b64_field(rsp, "serverCertificate", &cert, &certl)))
+		    (e = orsp_hex_decode(tx, tid, sizeof(tid), &tid_len))) {
+			e = answer_error("initiateAuthentication", e);
+			goto out;
+		}
+		if ((e = b64_field("initiateAuthentication", rsp, "serverSigned1", &s1, &s1l)) ||
+		    (e = b64_field("initiateAuthentication", rsp, "serverSignature1", &sig1,
+		                   &sig1l)) ||
+		    (e = b64_field("initiateAuthentication", rsp, "euiccCiPKIdToBeUsed", &pkid,
+		                   &pkidl)) ||
+		    (e = b64_field("initiateAuthentication", rsp, "serverCertificate", &cert,
+		                   &certl)))
 			goto out;
 		snprintf(tid_hex, sizeof(tid_hex), "%s", tx);
 	}
@@ -628,10 +658,10 @@ orsp_err orsp_lpa_download(orsp_lpa_card *c, const orsp_lpa_download_opts *o,
 		goto out_cancel;
 	json_decref(req);
 	req = NULL;
-	if ((e = b64_field(rsp, "profileMetadata", &meta, &metal)) ||
-	    (e = b64_field(rsp, "smdpSigned2", &s2, &s2l)) ||
-	    (e = b64_field(rsp, "smdpSignature2", &sig2, &sig2l)) ||
-	    (e = b64_field(rsp, "smdpCertificate", &dpcert, &dpcertl)) ||
+	if ((e = b64_field("authenticateClient", rsp, "profileMetadata", &meta, &metal)) ||
+	    (e = b64_field("authenticateClient", rsp, "smdpSigned2", &s2, &s2l)) ||
+	    (e = b64_field("authenticateClient", rsp, "smdpSignature2", &sig2, &sig2l)) ||
+	    (e = b64_field("authenticateClient", rsp, "smdpCertificate", &dpcert, &dpcertl)) ||
 	    (e = metadata_of(meta, metal, &mp, &owner, &has_owner)))
 		goto out_cancel;
 	json_decref(rsp);
@@ -734,7 +764,7 @@ orsp_err orsp_lpa_download(orsp_lpa_card *c, const orsp_lpa_download_opts *o,
 	if (!req || (e = orsp_json_put_string(req, "transactionId", tid_hex)) ||
 	    (e = orsp_json_put_base64(req, "prepareDownloadResponse", pdr, pdrl)) ||
 	    (e = es9_call(&s, "getBoundProfilePackage", req, &rsp)) ||
-	    (e = b64_field(rsp, "boundProfilePackage", &bpp, &bppl)))
+	    (e = b64_field("getBoundProfilePackage", rsp, "boundProfilePackage", &bpp, &bppl)))
 		goto out_cancel;
 	json_decref(rsp);
 	rsp = NULL;
