@@ -103,6 +103,7 @@ typedef struct card {
 	uint8_t bf38[4096], bf21[1024];
 	size_t bf38_len, bf21_len;
 	bool refuse_server; /* AuthenticateServer answers an error */
+	const char *bf38_ans; /* the AuthenticateServer answer (hex), when set */
 	bool pir_error;
 	const char *pir; /* the PIR to answer with, when not PIR_OK / PIR_ERR */
 	bool removed; /* RemoveNotificationFromList was called */
@@ -154,6 +155,10 @@ static uint16_t card_store_data(void *user, uint8_t channel, orsp_slice d, orsp_
 		if (d.len <= sizeof(c->bf38)) {
 			memcpy(c->bf38, d.p, d.len);
 			c->bf38_len = d.len;
+		}
+		if (c->bf38_ans) {
+			put_hex(rsp, c->bf38_ans);
+			break;
 		}
 		put_hex(rsp, c->refuse_server ? "BF3817A11580"
 		                                "10" TID "020107"
@@ -920,6 +925,23 @@ static void test_euicc_refuses_server(void **state)
 	assert_false(card_saw(x, 0xBF21));
 	/* the SM-DP+ still learns why (authenticateClient with the error) */
 	assert_string_equal(x->smdp.calls[x->smdp.n - 1], "authenticateClient");
+}
+
+/* An AuthenticateServer answer the LPA cannot read: the eUICC may hold a session all the
+ * same, so it is cancelled on both sides (postponed), and authenticateClient is not sent. */
+static void test_authenticate_server_unreadable(void **state)
+{
+	static const char *const calls[] = {"initiateAuthentication", "cancelSession"};
+	fx *x = *state;
+	char iccid[21];
+
+	x->card.bf38_ans = "BF3800";
+	assert_int_equal(run(x, NULL, iccid), ORSP_E_MALFORMED);
+	assert_non_null(strstr(orsp_err_detail(), "card: AuthenticateServer answer"));
+	assert_true(card_saw(x, 0xBF41));
+	assert_calls(x, calls, 2);
+	assert_non_null(strstr(orsp_err_detail(), "(session cancelled)"));
+	assert_false(card_saw(x, 0xBF21));
 }
 
 static void test_install_failed(void **state)
@@ -1909,6 +1931,7 @@ int main(void)
 	    T(test_gbpp_failed),
 	    T(test_malformed_answers),
 	    T(test_euicc_refuses_server),
+	    T(test_authenticate_server_unreadable),
 	    T(test_install_failed),
 	    T(test_connection_refused),
 	    T(test_no_trust_anchor),

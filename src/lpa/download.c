@@ -637,16 +637,18 @@ orsp_err orsp_lpa_download(orsp_lpa_card *c, const orsp_lpa_download_opts *o,
 	}
 	if (orsp_der_parse_one(orsp_slice_make(asr, asrl), &t) || t.tag != 0xBF38 ||
 	    orsp_der_parse_one(t.value, &f)) {
+		/* the eUICC may hold a session all the same */
 		e = orsp_errf(ORSP_E_MALFORMED, "card: AuthenticateServer answer");
-		goto out;
+		goto out_cancel;
 	}
 	authenticated = f.tag == 0xA0;
 	/* authenticateClient: also when the eUICC refused, so the SM-DP+ learns why */
 	req = json_object();
-	if (!req || (e = orsp_json_put_string(req, "transactionId", tid_hex)) ||
-	    (e = orsp_json_put_base64(req, "authenticateServerResponse", asr, asrl)))
-		goto out;
-	e = es9_call(&s, "authenticateClient", req, &rsp);
+	if (!req)
+		e = orsp_errf(ORSP_E_RESOURCE, "out of memory");
+	else if (!(e = orsp_json_put_string(req, "transactionId", tid_hex)) &&
+	         !(e = orsp_json_put_base64(req, "authenticateServerResponse", asr, asrl)))
+		e = es9_call(&s, "authenticateClient", req, &rsp);
 	if (!authenticated) {
 		if (!e)
 			json_decref(rsp);
@@ -761,7 +763,11 @@ orsp_err orsp_lpa_download(orsp_lpa_card *c, const orsp_lpa_download_opts *o,
 	}
 	progress(o, ORSP_LPA_STEP_DOWNLOAD, mp.iccid);
 	req = json_object();
-	if (!req || (e = orsp_json_put_string(req, "transactionId", tid_hex)) ||
+	if (!req) {
+		e = orsp_errf(ORSP_E_RESOURCE, "out of memory");
+		goto out_cancel;
+	}
+	if ((e = orsp_json_put_string(req, "transactionId", tid_hex)) ||
 	    (e = orsp_json_put_base64(req, "prepareDownloadResponse", pdr, pdrl)) ||
 	    (e = es9_call(&s, "getBoundProfilePackage", req, &rsp)) ||
 	    (e = b64_field("getBoundProfilePackage", rsp, "boundProfilePackage", &bpp, &bppl)))
@@ -778,7 +784,7 @@ orsp_err orsp_lpa_download(orsp_lpa_card *c, const orsp_lpa_download_opts *o,
 	pir = malloc(4096);
 	if (!pir) {
 		e = orsp_errf(ORSP_E_RESOURCE, "out of memory");
-		goto out;
+		goto out_cancel_load;
 	}
 	/* No installation result (a malformed package, the card refused a piece or said
 	 * nothing): the session is cancelled on both sides, undefinedReason (the project's
