@@ -103,6 +103,7 @@ typedef struct card {
 	uint8_t bf38[4096], bf21[1024];
 	size_t bf38_len, bf21_len;
 	bool refuse_server; /* AuthenticateServer answers an error */
+	const char *bf21_ans; /* the PrepareDownload answer (hex), when set */
 	const char *bf38_ans; /* the AuthenticateServer answer (hex), when set */
 	bool pir_error;
 	const char *pir; /* the PIR to answer with, when not PIR_OK / PIR_ERR */
@@ -169,7 +170,7 @@ static uint16_t card_store_data(void *user, uint8_t channel, orsp_slice d, orsp_
 			memcpy(c->bf21, d.p, d.len);
 			c->bf21_len = d.len;
 		}
-		put_hex(rsp, "BF2108A00630045F490100");
+		put_hex(rsp, c->bf21_ans ? c->bf21_ans : "BF2108A00630045F490100");
 		break;
 	case 0xBF41:
 		if (d.len <= sizeof(c->bf41)) {
@@ -842,6 +843,7 @@ static void test_authenticate_500(void **state)
 }
 
 static void reset(fx *x);
+static const char *const calls_cancelled[3];
 
 /* Only handleNotification may answer nothing (204). Another function answering 204, an empty
  * body, JSON without a header or without a field it must carry is a malformed answer named
@@ -942,6 +944,58 @@ static void test_authenticate_server_unreadable(void **state)
 	assert_calls(x, calls, 2);
 	assert_non_null(strstr(orsp_err_detail(), "(session cancelled)"));
 	assert_false(card_saw(x, 0xBF21));
+}
+
+/* PrepareDownload answered with downloadResponseError invalidSignature (2): the error goes to
+ * the SM-DP+ (getBoundProfilePackage), which ends the session; the user learns the eUICC's
+ * reason; and a package the SM-DP+ sends all the same never reaches the eUICC, the session
+ * is cancelled. */
+static void test_prepare_download_error(void **state)
+{
+	static const char *const calls[] = {"initiateAuthentication", "authenticateClient",
+	                                    "getBoundProfilePackage"};
+	static const char *const calls_anyway[] = {"initiateAuthentication", "authenticateClient",
+	                                           "getBoundProfilePackage", "cancelSession"};
+	static const char pd_err[] = "BF2117A1158010" TID "020102";
+	fx *x = *state;
+	char iccid[21];
+	uint8_t want[64], got[64];
+	size_t wl = 0, gl = 0;
+
+	x->card.bf21_ans = pd_err;
+	x->smdp.mode[2] = ANS_FAILED;
+	assert_int_equal(run(x, NULL, iccid), ORSP_E_VERIFY);
+	assert_non_null(strstr(orsp_err_detail(), "PrepareDownload error 2, invalidSignature"));
+	assert_calls(x, calls, 3);
+	assert_false(card_saw(x, 0xBF36));
+	assert_false(card_saw(x, 0xBF41));
+	/* the eUICC's answer went to the SM-DP+ as it was */
+	assert_int_equal(orsp_hex_decode(pd_err, want, sizeof(want), &wl), ORSP_OK);
+	assert_int_equal(orsp_json_get_base64(x->smdp.last_req[2], "prepareDownloadResponse", got,
+	                                      sizeof(got), &gl),
+	                 ORSP_OK);
+	assert_int_equal(gl, wl);
+	assert_bytes_equal(got, want, wl);
+
+	reset(x);
+	x->smdp.mode[2] = ANS_OK;
+	assert_int_equal(run(x, NULL, iccid), ORSP_E_VERIFY);
+	assert_string_equal(iccid, "");
+	assert_non_null(strstr(orsp_err_detail(), "PrepareDownload error 2, invalidSignature"));
+	assert_non_null(strstr(orsp_err_detail(), "the SM-DP+ sent a package all the same"));
+	assert_non_null(strstr(orsp_err_detail(), "(session cancelled)"));
+	assert_false(card_saw(x, 0xBF36));
+	assert_true(card_saw(x, 0xBF41));
+	assert_calls(x, calls_anyway, 4);
+
+	/* an answer that is neither: the session is cancelled, nothing asked of the SM-DP+ */
+	reset(x);
+	x->card.bf21_ans = "BF2103820100";
+	assert_int_equal(run(x, NULL, iccid), ORSP_E_MALFORMED);
+	assert_non_null(strstr(orsp_err_detail(), "card: PrepareDownload answer"));
+	assert_false(card_saw(x, 0xBF36));
+	assert_true(card_saw(x, 0xBF41));
+	assert_calls(x, calls_cancelled, 3);
 }
 
 static void test_install_failed(void **state)
@@ -1932,6 +1986,7 @@ int main(void)
 	    T(test_malformed_answers),
 	    T(test_euicc_refuses_server),
 	    T(test_authenticate_server_unreadable),
+	    T(test_prepare_download_error),
 	    T(test_install_failed),
 	    T(test_connection_refused),
 	    T(test_no_trust_anchor),

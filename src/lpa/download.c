@@ -488,6 +488,38 @@ static orsp_err auth_error(const orsp_tlv *err)
 	                 (unsigned long long)code);
 }
 
+/* DownloadErrorCode of a PrepareDownloadResponseError { transactionId [0],
+ * downloadErrorCode } (SGP.22 §5.7.5) as a one-line error; sent_anyway: the SM-DP+ answered
+ * with a package all the same (note: what became of the session). */
+static orsp_err prepare_error(const orsp_tlv *err, bool sent_anyway, const char *note)
+{
+	static const char *const names[] = {
+	    NULL,
+	    "invalidCertificate: the SM-DP+ certificate (CERT.DPpb) is invalid",
+	    "invalidSignature: the SM-DP+ signature (smdpSignature2) is invalid",
+	    "unsupportedCurve: the SM-DP+ uses a curve the eUICC does not support",
+	    "noSessionContext: no session on the eUICC",
+	    "invalidTransactionId: the SM-DP+ answered for another session",
+	};
+	orsp_reader r;
+	orsp_tlv t;
+	uint64_t code = 127;
+
+	orsp_reader_init(&r, err->value.p, err->value.len);
+	while (orsp_reader_remaining(&r) && !orsp_der_read(&r, &t))
+		if (t.tag == 0x02 && orsp_der_uint(t.value, &code))
+			code = 127;
+	orsp_err_clear();
+	return orsp_errf(
+	    ORSP_E_VERIFY,
+	    "the eUICC refused the profile's download (PrepareDownload error %llu, %s)%s%s",
+	    (unsigned long long)code, code >= 1 && code <= 5 ? names[code] : "undefinedError",
+	    sent_anyway ? "; the SM-DP+ sent a package all the same: nothing of it was sent to "
+	                  "the eUICC"
+	                : "",
+	    note);
+}
+
 /* ServerSigned1 { transactionId [0], euiccChallenge [1], serverAddress [3], serverChallenge
  * [4] } must be for this session (the transactionId of the JSON answer) and for the SM-DP+
  * address the LPA asked (case-insensitive, as SGP.22 compares addresses), before anything
@@ -541,7 +573,7 @@ orsp_err orsp_lpa_download(orsp_lpa_card *c, const orsp_lpa_download_opts *o,
 	uint32_t consent = 0;
 	orsp_lpa_profile mp;
 	orsp_lpa_operator owner;
-	orsp_tlv t, f;
+	orsp_tlv t, f, pd;
 	es9 s = {0};
 	json_t *req = NULL, *rsp = NULL;
 	orsp_err e;
@@ -761,16 +793,35 @@ orsp_err orsp_lpa_download(orsp_lpa_card *c, const orsp_lpa_download_opts *o,
 		if (e)
 			goto out_cancel;
 	}
+	/* PrepareDownloadResponse ::= [33] CHOICE { downloadResponseOk [0],
+	 * downloadResponseError [1] } (SGP.22 §5.7.5) */
+	if (orsp_der_parse_one(orsp_slice_make(pdr, pdrl), &t) || t.tag != 0xBF21 ||
+	    orsp_der_parse_one(t.value, &pd) || (pd.tag != 0xA0 && pd.tag != 0xA1)) {
+		orsp_err_clear();
+		e = orsp_errf(ORSP_E_MALFORMED, "card: PrepareDownload answer");
+		goto out_cancel;
+	}
 	progress(o, ORSP_LPA_STEP_DOWNLOAD, mp.iccid);
 	req = json_object();
 	if (!req) {
 		e = orsp_errf(ORSP_E_RESOURCE, "out of memory");
 		goto out_cancel;
 	}
-	if ((e = orsp_json_put_string(req, "transactionId", tid_hex)) ||
-	    (e = orsp_json_put_base64(req, "prepareDownloadResponse", pdr, pdrl)) ||
-	    (e = es9_call(&s, "getBoundProfilePackage", req, &rsp)) ||
-	    (e = b64_field("getBoundProfilePackage", rsp, "boundProfilePackage", &bpp, &bppl)))
+	/* the eUICC's error goes to the SM-DP+ too, which ends the session on its side */
+	if (!(e = orsp_json_put_string(req, "transactionId", tid_hex)) &&
+	    !(e = orsp_json_put_base64(req, "prepareDownloadResponse", pdr, pdrl)))
+		e = es9_call(&s, "getBoundProfilePackage", req, &rsp);
+	if (pd.tag == 0xA1) {
+		/* the eUICC refused the session: nothing is loaded onto it, whatever the SM-DP+
+		 * answered; a package sent all the same gets the session cancelled */
+		char note[300] = "";
+		if (!e)
+			cancel(c, &s, tid, tid_len, tid_hex, CANCEL_UNDEFINED, note, sizeof(note));
+		orsp_err_clear();
+		e = prepare_error(&pd, !e, note);
+		goto out;
+	}
+	if (e || (e = b64_field("getBoundProfilePackage", rsp, "boundProfilePackage", &bpp, &bppl)))
 		goto out_cancel;
 	json_decref(rsp);
 	rsp = NULL;
