@@ -700,6 +700,7 @@ static int download_run(lpa_opts *op, int argc, char **argv)
 	orsp_lpa_download_opts d = {0};
 	dl_ctx dc = {0};
 	char iccid[21] = "";
+	bool pending = false;
 	orsp_err e;
 	int rc;
 
@@ -750,6 +751,7 @@ static int download_run(lpa_opts *op, int argc, char **argv)
 	d.consent = op->ask || op->accept_ppr ? dl_consent : NULL;
 	d.progress = dl_progress;
 	d.arg = &dc;
+	d.result_pending = &pending;
 	e = orsp_lpa_download(&s.c, &d, iccid);
 	orsp_wipe(op->cc_buf, sizeof(op->cc_buf));
 	if (e) {
@@ -759,11 +761,19 @@ static int download_run(lpa_opts *op, int argc, char **argv)
 		json_begin(&j);
 		cj_obj_begin(&j, "data");
 		cj_str(&j, "iccid", iccid);
+		if (pending) /* only then: lpac's data has the ICCID alone */
+			cj_str(&j, "installationResult",
+			       "pending on the eUICC: `openrsp lpa notification process` sends it "
+			       "to the SM-DP+");
 		cj_obj_end(&j);
 		json_end(&j);
 	} else {
 		printf("installed %s (disabled; enable it with `openrsp lpa profile enable %s`)\n",
 		       iccid, iccid);
+		if (pending)
+			printf(
+			    "the installation result did not reach the SM-DP+: it is still pending "
+			    "on the eUICC, `openrsp lpa notification process` sends it\n");
 	}
 	if (dc.tty)
 		fclose(dc.tty);

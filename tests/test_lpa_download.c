@@ -505,6 +505,7 @@ typedef struct fx {
 	size_t n_steps;
 	bool refuse;
 	orsp_lpa_profile offered; /* what confirm was shown */
+	bool pending;             /* result_pending of the last download */
 	int consent;              /* CONSENT_*: the consent callback given and its answer */
 	uint32_t consent_ppr;     /* the PPRs it was asked about */
 	int n_confirm, n_consent;
@@ -646,7 +647,8 @@ static orsp_err run(fx *x, const char *cc, char iccid[21])
 	                            .confirm = on_confirm,
 	                            .consent = x->consent != CONSENT_NONE ? on_consent : NULL,
 	                            .progress = on_progress,
-	                            .arg = x};
+	                            .arg = x,
+	                            .result_pending = &x->pending};
 	orsp_err e = orsp_lpa_download(&x->lc, &o, iccid);
 	if (e)
 		fprintf(stderr, "download: %s: %s\n", orsp_err_str(e), orsp_err_detail());
@@ -996,6 +998,38 @@ static void test_prepare_download_error(void **state)
 	assert_false(card_saw(x, 0xBF36));
 	assert_true(card_saw(x, 0xBF41));
 	assert_calls(x, calls_cancelled, 3);
+}
+
+/* The SM-DP+ does not take the installation result (HTTP 500 to handleNotification): the
+ * profile is installed, so the download succeeds, but the caller is told that the result is
+ * still on the eUICC (not removed), for `notification process`. */
+static void test_result_not_delivered(void **state)
+{
+	fx *x = *state;
+	char iccid[21];
+
+	x->pending = true;
+	assert_int_equal(run(x, NULL, iccid), ORSP_OK);
+	assert_false(x->pending);
+	assert_true(x->card.removed);
+
+	reset(x);
+	x->card.removed = false;
+	x->smdp.mode[3] = ANS_500;
+	assert_int_equal(run(x, NULL, iccid), ORSP_OK);
+	assert_string_equal(iccid, ICCID1);
+	assert_true(x->pending);
+	assert_false(x->card.removed);
+	assert_string_equal(x->smdp.calls[x->smdp.n - 1], "handleNotification");
+
+	/* a failed installation says it too */
+	reset(x);
+	x->card.pir_error = true;
+	assert_int_equal(run(x, NULL, iccid), ORSP_E_STATE);
+	assert_true(x->pending);
+	assert_non_null(strstr(orsp_err_detail(), "; the installation result did not reach the "
+	                                          "SM-DP+: it stays on the eUICC"));
+	assert_false(x->card.removed);
 }
 
 static void test_install_failed(void **state)
@@ -1987,6 +2021,7 @@ int main(void)
 	    T(test_euicc_refuses_server),
 	    T(test_authenticate_server_unreadable),
 	    T(test_prepare_download_error),
+	    T(test_result_not_delivered),
 	    T(test_install_failed),
 	    T(test_connection_refused),
 	    T(test_no_trust_anchor),

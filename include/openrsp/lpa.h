@@ -244,15 +244,21 @@ typedef struct orsp_lpa_download_opts {
 	bool (*consent)(void *arg, const orsp_lpa_profile *meta, uint32_t ppr);
 	void (*progress)(void *arg, orsp_lpa_step step, const char *what);
 	void *arg;
+	/* Out, may be NULL: set true when the eUICC gave its installation result but it did not
+	 * reach the SM-DP+ (handleNotification failed), false otherwise. The result stays on the
+	 * eUICC; orsp_lpa_process_notifications sends it. The download itself is not failed for
+	 * it: the profile is installed. */
+	bool *result_pending;
 } orsp_lpa_download_opts;
 
 /* The whole download of SGP.22 §3.1.3: ES10 challenge and info, initiateAuthentication,
  * AuthenticateServer, authenticateClient, (GetRAT and the PPR check when the metadata has
  * PPRs), (confirm), (consent), PrepareDownload, getBoundProfilePackage,
  * LoadBoundProfilePackage, then the installation result sent to the SM-DP+ and removed from
- * the eUICC. After AuthenticateServer, any failure or a refusal cancels the session on the
- * eUICC and on the SM-DP+: a PPR the RAT does not allow for the profile's owner with
- * pprNotAllowed (ORSP_E_POLICY). installed gets the new profile's ICCID. */
+ * the eUICC (kept there when it could not be sent: o->result_pending). After AuthenticateServer,
+ * any failure or a refusal cancels the session on the eUICC and on the SM-DP+: a PPR the RAT does
+ * not allow for the profile's owner with pprNotAllowed (ORSP_E_POLICY). installed gets the new
+ * profile's ICCID. */
 ORSP_MUST_CHECK orsp_err orsp_lpa_download(orsp_lpa_card *c, const orsp_lpa_download_opts *o,
                                            char installed_iccid[21]);
 

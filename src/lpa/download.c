@@ -569,7 +569,8 @@ orsp_err orsp_lpa_download(orsp_lpa_card *c, const orsp_lpa_download_opts *o,
 	        *s2 = NULL, *sig2 = NULL, *dpcert = NULL, *pdr = NULL, *bpp = NULL, *pir = NULL;
 	size_t s1l = 0, sig1l = 0, pkidl = 0, certl = 0, asrl = 0, metal = 0, s2l = 0, sig2l = 0,
 	       dpcertl = 0, pdrl = 0, bppl = 0, pirl = 0;
-	bool cc_required = false, authenticated = false, has_owner = false, ppr_refused = false;
+	bool cc_required = false, authenticated = false, has_owner = false, ppr_refused = false,
+	     delivered = false;
 	uint32_t consent = 0;
 	orsp_lpa_profile mp;
 	orsp_lpa_operator owner;
@@ -582,6 +583,8 @@ orsp_err orsp_lpa_download(orsp_lpa_card *c, const orsp_lpa_download_opts *o,
 		return orsp_errf(ORSP_E_USAGE, "lpa download: bad arguments");
 	if (installed_iccid)
 		installed_iccid[0] = '\0';
+	if (o->result_pending)
+		*o->result_pending = false;
 	/* the server settings first: a usage error there must not touch the eUICC */
 	if ((e = es9_open(&s, o->server, o->ac->fqdn)))
 		goto out;
@@ -875,19 +878,30 @@ orsp_err orsp_lpa_download(orsp_lpa_card *c, const orsp_lpa_download_opts *o,
 				}
 		}
 		progress(o, ORSP_LPA_STEP_NOTIFY, o->ac->fqdn);
-		/* handleNotification with the PIR; it is removed from the eUICC once accepted */
+		/* handleNotification with the PIR (how the SM-DP+ learns the result, SGP.22
+		 * §3.1.3); it is removed from the eUICC once accepted. Not delivered, it stays on
+		 * the eUICC for `notification process`, and the caller is told. */
 		req = json_object();
-		if (req && !orsp_json_put_base64(req, "pendingNotification", pir, pirl) &&
-		    es9_call(&s, "handleNotification", req, &rsp) == ORSP_OK && has_seq &&
-		    orsp_lpa_notification_remove(c, pir_seq))
+		delivered = req && !orsp_json_put_base64(req, "pendingNotification", pir, pirl) &&
+		            es9_call(&s, "handleNotification", req, &rsp) == ORSP_OK;
+		if (delivered && has_seq && orsp_lpa_notification_remove(c, pir_seq))
 			orsp_err_clear();
-		orsp_err_clear(); /* kept on the eUICC: `notification process` sends it later */
+		orsp_err_clear();
+		if (!delivered && o->result_pending)
+			*o->result_pending = true;
 		if (!ok) {
+			const char *pending =
+			    delivered
+			        ? ""
+			        : "; the installation result did not reach the SM-DP+: it stays "
+			          "on the eUICC, `openrsp lpa notification process` sends it";
 			e = why[0] ? orsp_errf(ORSP_E_STATE,
-			                       "the eUICC could not install the profile: %s", why)
+			                       "the eUICC could not install the profile: %s%s", why,
+			                       pending)
 			           : orsp_errf(ORSP_E_STATE,
 			                       "the eUICC could not install the profile (see its "
-			                       "ProfileInstallationResult)");
+			                       "ProfileInstallationResult)%s",
+			                       pending);
 			goto out;
 		}
 	}
