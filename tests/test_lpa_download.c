@@ -1308,13 +1308,23 @@ static void test_notifications(void **state)
 	assert_string_equal(x->smdp.calls[0], "handleNotification");
 	/* the pendingNotification is the PIR the eUICC gave, verbatim */
 	assert_delivered(x, PIR_OK);
-	/* the server refuses: kept on the eUICC */
+	/* the server fails (5xx): three attempts, then kept on the eUICC */
 	x->card.removed = false;
 	x->card.n = 0;
+	x->smdp.n = 0;
 	x->smdp.mode[3] = ANS_500;
 	assert_int_equal(orsp_lpa_process_notifications(&x->lc, &x->server, &sent), ORSP_E_IO);
 	assert_int_equal(sent, 0);
 	assert_false(x->card.removed);
+	assert_int_equal(x->smdp.n, 3);
+	/* a definite refusal (4xx): one attempt, kept */
+	x->smdp.n = 0;
+	x->smdp.mode[3] = ANS_400;
+	assert_int_equal(orsp_lpa_process_notifications(&x->lc, &x->server, &sent), ORSP_E_IO);
+	assert_non_null(strstr(orsp_err_detail(), "HTTP 400"));
+	assert_int_equal(sent, 0);
+	assert_false(x->card.removed);
+	assert_int_equal(x->smdp.n, 1);
 	/* unreachable: retried, then kept */
 	x->smdp.n = 0;
 	orsp_http_server_stop(x->srv, 1000);

@@ -263,8 +263,10 @@ ORSP_MUST_CHECK orsp_err orsp_lpa_download(orsp_lpa_card *c, const orsp_lpa_down
                                            char installed_iccid[21]);
 
 /* Send every pending notification to its address (or server->base_url when given) with
- * handleNotification, retrying up to 3 times with backoff, and remove it from the eUICC
- * once the server accepted it. *sent = how many were delivered. */
+ * handleNotification, in at most 3 attempts with backoff (a second and third only when the
+ * server could not be reached or answered HTTP 5xx; a 4xx, an SGP.22 refusal or a malformed
+ * answer ends it at once), and remove it from the eUICC once the server accepted it.
+ * *sent = how many were delivered. */
 ORSP_MUST_CHECK orsp_err orsp_lpa_process_notifications(orsp_lpa_card *c,
                                                         const orsp_lpa_server *server,
                                                         size_t *sent);

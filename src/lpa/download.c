@@ -17,6 +17,7 @@
 typedef struct es9 {
 	orsp_http_client *http;
 	char base[512];
+	long status; /* the HTTP status of the last answer, 0 when none came */
 } es9;
 
 static const char *base_for(const orsp_lpa_server *sv, const char *fqdn, char *buf, size_t cap)
@@ -124,6 +125,7 @@ static orsp_err es9_call(es9 *c, const char *fn, json_t *req, json_t **rsp)
 	orsp_err e;
 
 	*rsp = NULL;
+	c->status = 0;
 	snprintf(url, sizeof(url), "%s/gsma/rsp2/es9plus/%s", c->base, fn);
 	if ((e = orsp_json_dump(req, &body, &blen)))
 		return e;
@@ -143,6 +145,7 @@ static orsp_err es9_call(es9 *c, const char *fn, json_t *req, json_t **rsp)
 		                                    "(or --server-url)"
 		                                  : "");
 	}
+	c->status = res.status;
 	if (res.status == 204 && may_be_empty) {
 		orsp_http_result_free(&res);
 		return ORSP_OK;
@@ -1052,9 +1055,11 @@ static orsp_err notification_send(orsp_lpa_card *c, const orsp_lpa_server *serve
 		json_decref(j);
 		json_decref(jr);
 		jr = NULL;
-		if (e != ORSP_E_IO || attempt == 2)
+		/* again only when the server was not reached or failed (5xx): an HTTP answer
+		 * that refuses (4xx) or a malformed one would be the same the next time */
+		if (e != ORSP_E_IO || (s.status && s.status < 500) || attempt == 2)
 			break;
-		/* the server was not reachable: back off and try again */
+		/* back off and try again */
 		{
 			struct timespec ts = {0, (long)(200 * 1000 * 1000) << attempt};
 			nanosleep(&ts, NULL);
