@@ -899,6 +899,24 @@ static void test_status_words(void **state)
 	s.mode = 6;
 	assert_int_equal(orsp_lpa_enable(&c, ICCID1), ORSP_E_STATE);
 	assert_int_equal(c.last_sw, 0x9240);
+	/* STORE DATA numbers its blocks in P2, one byte: 256 blocks go (the last numbered FF), a
+	 * request that needs more is refused before any block is sent */
+	{
+		static uint8_t big[257];
+		big[0] = 0xBF;
+		big[1] = 0x22;
+		s.mode = 7; /* every block answered 9000 */
+		c.mss = 1;
+		s.n = 0;
+		assert_int_equal(orsp_lpa_es10(&c, big, 256, out, sizeof(out), &rl), ORSP_OK);
+		assert_int_equal(s.n, 16); /* the log keeps 16 */
+		s.n = 0;
+		assert_int_equal(orsp_lpa_es10(&c, big, 257, out, sizeof(out), &rl),
+		                 ORSP_E_RESOURCE);
+		assert_int_equal(s.n, 0);
+		assert_non_null(strstr(orsp_err_detail(), "needs more than 256 STORE DATA blocks"));
+		c.mss = 0;
+	}
 	s.mode = 3;
 	s.n = 0;
 	orsp_lpa_card_close(&c);

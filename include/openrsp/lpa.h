@@ -48,7 +48,8 @@ void orsp_lpa_card_close(orsp_lpa_card *c);
 /* One ES10 function: the request TLV sent with STORE DATA (blocks of c->mss bytes, P1 11 /
  * 91, block numbers), the response collected through 61xx / GET RESPONSE into rsp (cap
  * bytes). 9000 and 91XX (a proactive command pending, which the LPA does not fetch) end it
- * normally; another status word is ORSP_E_STATE. The last word is in c->last_sw. */
+ * normally; another status word is ORSP_E_STATE. The last word is in c->last_sw. A request
+ * that needs more than 256 blocks (P2 is one byte) is ORSP_E_RESOURCE, nothing sent. */
 ORSP_MUST_CHECK orsp_err orsp_lpa_es10(orsp_lpa_card *c, const uint8_t *req, size_t n,
                                        uint8_t *rsp, size_t cap, size_t *rlen);
 

@@ -141,6 +141,14 @@ orsp_err orsp_lpa_es10(orsp_lpa_card *c, const uint8_t *req, size_t n, uint8_t *
 	if (!c || !c->open || !req || !n || !rsp || !rlen || mss > 255)
 		return orsp_errf(ORSP_E_USAGE, "lpa: bad arguments");
 	*rlen = 0;
+	/* the block number is P2, one byte: 256 blocks at most, checked before any is sent */
+	if ((n - 1) / mss >= 256)
+		return orsp_errf(
+		    ORSP_E_RESOURCE,
+		    "card: the request %02X%02X of %zu bytes needs more than 256 STORE "
+		    "DATA blocks of %zu bytes (the block number is one byte); nothing "
+		    "was sent",
+		    req[0], n > 1 ? req[1] : 0, n, mss);
 	do {
 		size_t k = n - off > mss ? mss : n - off;
 		bool last = off + k == n;
