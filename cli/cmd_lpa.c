@@ -617,6 +617,17 @@ static void dl_progress(void *arg, orsp_lpa_step step, const char *what)
 	}
 }
 
+static void show_profile(FILE *f, const orsp_lpa_profile *m)
+{
+	fprintf(f, "      ICCID %s, provider \"%s\", name \"%s\", class %s\n", m->iccid, m->spn,
+	        m->name, class_str(m->profile_class));
+	if (m->ppr) {
+		char rules[160];
+		orsp_lpa_ppr_str(m->ppr, rules, sizeof(rules));
+		fprintf(f, "      profile policy rules: %s\n", rules);
+	}
+}
+
 static bool dl_confirm(void *arg, const orsp_lpa_profile *m)
 {
 	dl_ctx *d = arg;
@@ -624,20 +635,16 @@ static bool dl_confirm(void *arg, const orsp_lpa_profile *m)
 	FILE *tty;
 	bool yes;
 
-	if (!d->o->json) {
-		fprintf(stderr, "      ICCID %s, provider \"%s\", name \"%s\", class %s\n",
-		        m->iccid, m->spn, m->name, class_str(m->profile_class));
-		if (m->ppr) {
-			char rules[160];
-			orsp_lpa_ppr_str(m->ppr, rules, sizeof(rules));
-			fprintf(stderr, "      profile policy rules: %s\n", rules);
-		}
-	}
+	if (!d->o->json)
+		show_profile(stderr, m);
 	if (!d->o->ask)
 		return true;
 	tty = d->tty;
 	if (!tty)
 		return false; /* not reached: profile_download opened it */
+	/* the question comes with what it is about: with --json stderr has not shown it */
+	if (d->o->json)
+		show_profile(tty, m);
 	fprintf(tty, "Install this profile? [y/N] ");
 	fflush(tty);
 	yes = fgets(line, sizeof(line), tty) && (line[0] == 'y' || line[0] == 'Y');

@@ -254,9 +254,10 @@ if command -v curl >/dev/null; then
 	# the operator sets PPR1 (an M2M profile that must stay enabled) on the TS.48 profile...
 	run smdp profile import "$TS48" --db "$T/smdp.db" --ppr ppr1
 	has "imported with PPR1" "PPRs ppr1 for MCC 001 MNC 01" "$out"
-	# ...and PPR1, PPR2 on two more, for --ask: 89000123456789001005 and 89000123456789001013
+	# ...and PPR1, PPR2 on three more, for --ask: 89000123456789001005, 89000123456789001013
+	# and 89000123456789001021
 	"$B" smdp profile generate --db "$T/smdp.db" --template "$TS48" \
-		--iccid-start 8900012345678900100 --imsi-start 001010000000100 --count 2 \
+		--iccid-start 8900012345678900100 --imsi-start 001010000000100 --count 3 \
 		--ppr ppr1,ppr2 >/dev/null
 	"$B" smdp serve --config "$T/smdp.conf" >"$T/port" 2>"$T/serve.log" &
 	server_pid=$!
@@ -374,6 +375,17 @@ sys.exit(os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]))' "$@") || rc=$?
 	run smdp profile list --db "$T/smdp.db" --json
 	[[ $("$PY" -c 'import json,sys; print([p["state"] for p in json.loads(sys.argv[1]) if p["iccid"] == sys.argv[2]][0])' "$out" $ICCID3) == error ]] &&
 		ok || bad "the refused order: $out"
+	# --json --ask: the question comes with the profile it is about, shown on the terminal
+	ICCID4=89000123456789001021
+	MID4=$(order $ICCID4)
+	run_pty n -- "$B" lpa profile download -a "LPA:1\$$FQDN\$$MID4" "${SRV[@]}" --ask --json
+	if [[ $rc -eq 1 &&
+		"$out" == *"ICCID $ICCID4, provider "*"profile policy rules: PPR1 (no disabling), PPR2 (no deletion)"*"Install this profile? [y/N] n"* &&
+		"$out" == *"download refused by the user"* ]]; then
+		ok
+	else
+		bad "--json --ask shows the profile: rc=$rc $out"
+	fi
 	run lpa profile list --euicc "local:$E2" --json
 	[[ $("$PY" -c 'import json,sys; print(len(json.loads(sys.argv[1])["payload"]["data"]))' "$out") == 2 ]] &&
 		ok || bad "profiles after the --ask downloads: $out"
