@@ -2,6 +2,7 @@
  * channel and selection, STORE DATA framing (block size, P1 11/91, block numbers), 61xx /
  * GET RESPONSE, the LoadBoundProfilePackage chunking (on the real osmo-smdpp BPP), strict
  * parsing of canned responses and the mapping of eUICC result codes. */
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -926,6 +927,76 @@ static void test_status_words(void **state)
 	assert_int_equal(s.sent[0][3], 0x02);
 }
 
+/* Two cards, each driven by its own thread: the calls that read large answers (GetProfilesInfo,
+ * ListNotification) keep them in the call's own buffer, so neither sees the other's card.
+ * Run under ThreadSanitizer (-DORSP_TSAN=ON) a shared buffer is reported as a race; without
+ * it, the answers would get mixed now and then. */
+typedef struct card_thread {
+	const char *profiles, *notifications; /* the card's answers (hex) */
+	const char *iccid;
+	uint64_t seq;
+	int failures;
+} card_thread;
+
+static orsp_err thread_transmit(void *user, const uint8_t *capdu, size_t n, uint8_t *rapdu,
+                                size_t cap, size_t *rlen)
+{
+	const card_thread *ct = user;
+	size_t k = 0;
+	(void)cap;
+	if (capdu[1] == 0x70 && n == 5) { /* MANAGE CHANNEL open: channel 1 */
+		rapdu[k++] = 0x01;
+	} else if (capdu[1] == 0xE2 && n > 6) {
+		const char *hex = capdu[6] == 0x2D ? ct->profiles : ct->notifications;
+		if (orsp_hex_decode(hex, rapdu, 64, &k))
+			return ORSP_E_MALFORMED;
+	}
+	rapdu[k++] = 0x90;
+	rapdu[k++] = 0x00;
+	*rlen = k;
+	return ORSP_OK;
+}
+
+static void *card_thread_run(void *arg)
+{
+	card_thread *ct = arg;
+	orsp_lpa_transport t = {ct, thread_transmit, NULL};
+	orsp_lpa_card c;
+	orsp_lpa_profile p[2];
+	orsp_lpa_notification no[2];
+	size_t n = 0;
+
+	if (orsp_lpa_card_open(&c, &t)) {
+		ct->failures++;
+		return NULL;
+	}
+	for (int i = 0; i < 300; i++) {
+		if (orsp_lpa_profiles(&c, p, 2, &n) || n != 1 || strcmp(p[0].iccid, ct->iccid))
+			ct->failures++;
+		if (orsp_lpa_notifications(&c, no, 2, &n) || n != 1 || no[0].seq != ct->seq)
+			ct->failures++;
+	}
+	orsp_lpa_card_close(&c);
+	return NULL;
+}
+
+static void test_two_cards_two_threads(void **state)
+{
+	card_thread ct[2] = {
+	    {"BF2D10A00EE30C5A0A" ICCID1_EF, "BF2808A006BF2F03800105", ICCID1, 5, 0},
+	    {"BF2D10A00EE30C5A0A" ICCID2_EF, "BF2808A006BF2F03800106", ICCID2, 6, 0},
+	};
+	pthread_t th[2];
+	(void)state;
+
+	for (int i = 0; i < 2; i++)
+		assert_int_equal(pthread_create(&th[i], NULL, card_thread_run, &ct[i]), 0);
+	for (int i = 0; i < 2; i++)
+		assert_int_equal(pthread_join(th[i], NULL), 0);
+	assert_int_equal(ct[0].failures, 0);
+	assert_int_equal(ct[1].failures, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -934,6 +1005,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_card_error, setup, teardown),
 	    cmocka_unit_test(test_no_isdr),
 	    cmocka_unit_test(test_status_words),
+	    cmocka_unit_test(test_two_cards_two_threads),
 	    cmocka_unit_test_setup_teardown(test_eid, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_profiles, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_large_answers, setup, teardown),

@@ -32,6 +32,9 @@ void orsp_lpa_transport_close(orsp_lpa_transport *t);
 #define ORSP_LPA_ISDR_AID "A0000005591010FFFFFFFF8900000100"
 #define ORSP_LPA_DEFAULT_MSS 120 /* STORE DATA block size, as lpac */
 
+/* One card: the library keeps no state outside it and the call's arguments, so different
+ * cards may be driven from different threads at once; one card is for one thread at a time
+ * (its transport and channel are a conversation). */
 typedef struct orsp_lpa_card {
 	orsp_lpa_transport t;
 	uint8_t channel; /* logical channel with the ISD-R selected */

@@ -223,13 +223,14 @@ orsp_err orsp_lpa_get_eid(orsp_lpa_card *c, char eid[33])
 #define PROFILES_ANSWER_MAX (64 * 1024)
 #define NOTIFICATIONS_ANSWER_MAX (32 * 1024)
 
-orsp_err orsp_lpa_profiles(orsp_lpa_card *c, orsp_lpa_profile *out, size_t cap, size_t *n)
+/* GetProfilesInfo into rsp (PROFILES_ANSWER_MAX bytes, the caller's). */
+static orsp_err profiles_in(orsp_lpa_card *c, uint8_t *rsp, orsp_lpa_profile *out, size_t cap,
+                            size_t *n)
 {
 	static const uint8_t req[] = {0xBF, 0x2D, 0x00};
-	static uint8_t rsp[PROFILES_ANSWER_MAX];
 	orsp_tlv t, list;
 	orsp_reader r;
-	orsp_err e = call(c, req, sizeof(req), rsp, sizeof(rsp), &t);
+	orsp_err e = call(c, req, sizeof(req), rsp, PROFILES_ANSWER_MAX, &t);
 
 	*n = 0;
 	if (e)
@@ -279,6 +280,20 @@ orsp_err orsp_lpa_profiles(orsp_lpa_card *c, orsp_lpa_profile *out, size_t cap, 
 		}
 	}
 	return ORSP_OK;
+}
+
+/* The answer buffer is the call's own, as for orsp_lpa_notifications. */
+orsp_err orsp_lpa_profiles(orsp_lpa_card *c, orsp_lpa_profile *out, size_t cap, size_t *n)
+{
+	uint8_t *rsp = malloc(PROFILES_ANSWER_MAX);
+	orsp_err e;
+
+	*n = 0;
+	if (!rsp)
+		return orsp_errf(ORSP_E_RESOURCE, "out of memory");
+	e = profiles_in(c, rsp, out, cap, n);
+	free(rsp);
+	return e;
 }
 
 /* The profile identifier of a request: an ICCID (19-20 digits) as 5A, an AID (hex) as 4F. */
@@ -422,14 +437,14 @@ orsp_err orsp_lpa_set_nickname(orsp_lpa_card *c, const char *iccid, const char *
 	return result_of(NULL, "nickname", &t);
 }
 
-orsp_err orsp_lpa_notifications(orsp_lpa_card *c, orsp_lpa_notification *out, size_t cap,
-                                size_t *n)
+/* ListNotification into rsp (NOTIFICATIONS_ANSWER_MAX bytes, the caller's). */
+static orsp_err notifications_in(orsp_lpa_card *c, uint8_t *rsp, orsp_lpa_notification *out,
+                                 size_t cap, size_t *n)
 {
 	static const uint8_t req[] = {0xBF, 0x28, 0x00};
-	static uint8_t rsp[NOTIFICATIONS_ANSWER_MAX];
 	orsp_tlv t, list;
 	orsp_reader r;
-	orsp_err e = call(c, req, sizeof(req), rsp, sizeof(rsp), &t);
+	orsp_err e = call(c, req, sizeof(req), rsp, NOTIFICATIONS_ANSWER_MAX, &t);
 
 	*n = 0;
 	if (e)
@@ -471,6 +486,21 @@ orsp_err orsp_lpa_notifications(orsp_lpa_card *c, orsp_lpa_notification *out, si
 		}
 	}
 	return ORSP_OK;
+}
+
+/* The answer buffer is the call's own (heap, too large for a stack), never shared: two
+ * threads, each with its own card, do not meet. */
+orsp_err orsp_lpa_notifications(orsp_lpa_card *c, orsp_lpa_notification *out, size_t cap, size_t *n)
+{
+	uint8_t *rsp = malloc(NOTIFICATIONS_ANSWER_MAX);
+	orsp_err e;
+
+	*n = 0;
+	if (!rsp)
+		return orsp_errf(ORSP_E_RESOURCE, "out of memory");
+	e = notifications_in(c, rsp, out, cap, n);
+	free(rsp);
+	return e;
 }
 
 orsp_err orsp_lpa_notification_remove(orsp_lpa_card *c, uint64_t seq)

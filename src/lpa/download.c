@@ -974,8 +974,7 @@ static bool pending_seq(const orsp_tlv *pn, uint64_t *seq)
 static orsp_err notification_send(orsp_lpa_card *c, const orsp_lpa_server *server,
                                   const orsp_lpa_notification *no, bool *gone)
 {
-	static uint8_t rsp[LPA_NOTIFICATION_MAX];
-	uint8_t req[24];
+	uint8_t rsp[LPA_NOTIFICATION_MAX], req[24]; /* on the stack: one card per thread */
 	orsp_writer w;
 	orsp_der_mark m, sc;
 	orsp_reader r;
