@@ -99,7 +99,7 @@ typedef struct orsp_pe_info {
 	unsigned id;     /* PEHeader.identification */
 	bool mandated;   /* PEHeader.mandated */
 	orsp_slice raw;  /* the PE's DER, valid until the package changes; may hold secrets */
-	bool lossless;   /* the model re-encodes to exactly raw (false: unknown extensions) */
+	bool lossless;   /* the model re-encodes to exactly raw (false: not DER, or extensions) */
 } orsp_pe_info;
 /* PE number i (0-based). ORSP_E_USAGE if i is out of range. */
 ORSP_MUST_CHECK orsp_err orsp_pkg_pe(const orsp_pkg *pkg, size_t i, orsp_pe_info *out);
@@ -317,9 +317,10 @@ typedef struct orsp_pkg_report {
 /* Check the package against the rules in docs/pkg.md: PE-Header first and once, PE-End last
  * and once, identification numbers unique, the PEs the mandatory services need present and
  * in order, AKA parameters well formed and their algorithms among the mandatory services,
- * ICCID and EF.IMSI well formed, File and PIN/PUK structure. rep (may be NULL) receives every
- * issue. Returns ORSP_OK if there is no error (warnings allowed), else ORSP_E_POLICY with the
- * first error as detail. */
+ * ICCID and EF.IMSI well formed, File and PIN/PUK structure, every known PE DER (it
+ * re-encodes to its received bytes: not a BER-only value, no element the model drops). rep
+ * (may be NULL) receives every issue. Returns ORSP_OK if there is no error (warnings
+ * allowed), else ORSP_E_POLICY with the first error as detail. */
 ORSP_MUST_CHECK orsp_err orsp_pkg_validate(const orsp_pkg *pkg, orsp_pkg_report *rep);
 /* "error: PE #3 (pinCodes): ..." / "warning: package: ..." */
 void orsp_pkg_issue_format(const orsp_pkg_issue *issue, char *buf, size_t cap);

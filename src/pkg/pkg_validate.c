@@ -61,7 +61,7 @@ static long first_of(const orsp_pkg *pkg, orsp_pe_type t)
 	return pkg_find(pkg, t, 0);
 }
 
-/* PE-Header first and once, PE-End last and once, unknown or lossy PEs. */
+/* PE-Header first and once, PE-End last and once, unknown PEs, PEs that are not DER. */
 static void check_order(vctx *v)
 {
 	const orsp_pkg *pkg = v->pkg;
@@ -87,9 +87,16 @@ static void check_order(vctx *v)
 			    "an alternative this PEDefinitions version does not know; kept as "
 			    "received");
 		else if (!p->lossless)
-			add(v, false, (long)i,
-			    "carries content the model does not represent (unknown extension or "
-			    "non-canonical encoding); it cannot be personalised");
+			/* X.690 §8.3.2, §11: the values must be DER too, not only the TLV
+			 * structure orsp_der_validate checks; asn1c decodes BER, so re-encoding
+			 * is the check. An element of a later PEDefinitions, which the decoder
+			 * drops, cannot be told apart: it is refused too, nothing could check
+			 * it. (asn1c keeps a value equal to its DEFAULT as given, so that
+			 * passes: GSMA's TS.48 profiles encode lcsi '05'H and the like.) */
+			add(v, true, (long)i,
+			    "not DER: re-encoding it gives other bytes (a non-minimal INTEGER, a "
+			    "BOOLEAN not 00/FF, a constructed string, or an element this "
+			    "PEDefinitions version does not know)");
 	}
 }
 

@@ -127,6 +127,16 @@ expect "json check exit" 1 "$rc"
 expect "json valid" False "$(json valid)"
 run profile inspect "$T/nohdr.der"
 expect "inspect of a decodable but invalid package" 0 "$rc"
+# A value that is BER, not DER (X.690 §8.3.2): PE-End's identification 1F as 00 1F. The
+# SM-DP+'s import validates the same way, so it refuses the package too.
+"$PY" -c '
+import sys
+d = open(sys.argv[1], "rb").read()
+assert d.endswith(bytes.fromhex("aa07a005800081011f"))
+open(sys.argv[2], "wb").write(d[:-9] + bytes.fromhex("aa08a00680008102001f"))' "$TS48" "$T/notder.der"
+run profile check "$T/notder.der"
+expect "not DER exit" 1 "$rc"
+has "not DER reported" "error: PE #29 (end): not DER" "$out"
 run profile check "$T/none.der"
 expect "missing file" 1 "$rc"
 run profile build --template "$T/trunc.der" --iccid 89000123456789012341 --imsi 001010123456789 \
