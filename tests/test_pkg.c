@@ -1044,7 +1044,17 @@ static void test_personalise_bad_input(void **state)
 	    {"algorithm_options", 17},
 	    {"spn_display", 18},
 	    {"pin2", 19},
+	    /* RFC 3629: a surrogate, past U+10FFFF (twice), overlong (twice) */
+	    {"profile_name", 20},
+	    {"profile_name", 21},
+	    {"profile_name", 22},
+	    {"profile_name", 23},
+	    {"profile_name", 24},
 	};
+	static const char *const bad_utf8[] = {"a\xED\xA0\x80", "\xF7\xBF\xBF\xBF",
+	                                       "\xF4\x90\x80\x80", "\xE0\x80\x80",
+	                                       "\xF0\x80\x80\x80"
+	                                       "b"};
 	orsp_pkg *pkg = load(V7);
 	uint8_t *before = NULL, *after = NULL;
 	size_t nb = 0, na = 0;
@@ -1140,6 +1150,9 @@ static void test_personalise_bad_input(void **state)
 		case 19:
 			p.pin2 = "123";
 			break;
+		default:
+			p.profile_name = bad_utf8[cases[i].what - 20];
+			break;
 		}
 		orsp_err_clear();
 		if (orsp_pkg_personalise(pkg, &p) != ORSP_E_USAGE)
@@ -1152,6 +1165,18 @@ static void test_personalise_bad_input(void **state)
 	assert_bytes_equal(after, before, nb);
 	orsp_pkg_buf_free(before, nb);
 	orsp_pkg_buf_free(after, na);
+	/* The edges that are characters: U+D7FF, U+E000, U+10000, U+10FFFF. */
+	{
+		static const char edges[] =
+		    "\xED\x9F\xBF\xEE\x80\x80\xF0\x90\x80\x80\xF4\x8F\xBF\xBF";
+		orsp_pkg_perso p;
+		orsp_pkg_header h;
+		orsp_pkg_perso_init(&p);
+		p.profile_name = edges;
+		assert_int_equal(orsp_pkg_personalise(pkg, &p), ORSP_OK);
+		assert_int_equal(orsp_pkg_get_header(pkg, &h), ORSP_OK);
+		assert_string_equal(h.profile_type, edges);
+	}
 	orsp_pkg_free(pkg);
 }
 

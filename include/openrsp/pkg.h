@@ -367,7 +367,7 @@ typedef struct orsp_pkg_perso {
 
 	const char *spn;          /* EF.SPN: up to 16 GSM default alphabet characters */
 	int spn_display;          /* EF.SPN byte 1; -1 keeps the template's */
-	const char *profile_name; /* ProfileHeader.profileType, 1..100 characters */
+	const char *profile_name; /* ProfileHeader.profileType, 1..100 characters (RFC 3629) */
 	orsp_pkg_class profile_class;
 } orsp_pkg_perso;
 

@@ -29,21 +29,38 @@ static bool digits(const char *s, size_t min, size_t max)
 	return true;
 }
 
-/* Characters of a UTF-8 string, or -1 if it is not valid UTF-8 (structure only). */
+/* Characters of a UTF-8 string, or -1 if it is not valid UTF-8 as RFC 3629 §4 defines it: no
+ * overlong forms, no surrogates (U+D800..DFFF), nothing above U+10FFFF. The name becomes
+ * SGP.22's profileName (a UTF8String) and JSON output, which need real characters. */
 static long utf8_chars(const char *s)
 {
 	const unsigned char *p = (const unsigned char *)s;
 	long n = 0;
 
 	while (*p) {
-		size_t k = *p < 0x80             ? 0
-		           : (*p & 0xE0) == 0xC0 ? 1
-		           : (*p & 0xF0) == 0xE0 ? 2
-		           : (*p & 0xF8) == 0xF0 ? 3
-		                                 : 4;
-		if (k == 4 || (k && *p < 0xC2))
+		unsigned char lo = 0x80, hi = 0xBF; /* range of the second byte */
+		size_t k;
+		if (*p < 0x80)
+			k = 0;
+		else if (*p >= 0xC2 && *p <= 0xDF)
+			k = 1;
+		else if (*p >= 0xE0 && *p <= 0xEF)
+			k = 2;
+		else if (*p >= 0xF0 && *p <= 0xF4)
+			k = 3;
+		else
+			return -1; /* a continuation byte, C0/C1 (overlong), F5..FF */
+		if (*p == 0xE0)
+			lo = 0xA0; /* below: overlong */
+		else if (*p == 0xED)
+			hi = 0x9F; /* above: surrogates */
+		else if (*p == 0xF0)
+			lo = 0x90; /* below: overlong */
+		else if (*p == 0xF4)
+			hi = 0x8F; /* above: past U+10FFFF */
+		if (k && (p[1] < lo || p[1] > hi))
 			return -1;
-		for (size_t i = 1; i <= k; i++)
+		for (size_t i = 2; i <= k; i++)
 			if ((p[i] & 0xC0) != 0x80)
 				return -1;
 		p += k + 1;
@@ -130,6 +147,10 @@ static orsp_err check_inputs(const orsp_pkg_perso *p)
 		return orsp_errf(ORSP_E_USAGE, "spn_display: %d out of 0..255", p->spn_display);
 	if (p->profile_name) {
 		long n = utf8_chars(p->profile_name);
+		if (n < 0)
+			return orsp_errf(ORSP_E_USAGE,
+			                 "profile_name: not valid UTF-8 (RFC 3629: no overlong "
+			                 "forms, surrogates or code points above U+10FFFF)");
 		if (n < 1 || n > 100)
 			return orsp_errf(ORSP_E_USAGE,
 			                 "profile_name: must be 1 to 100 UTF-8 characters");

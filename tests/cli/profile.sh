@@ -227,6 +227,11 @@ usage --alg profile build "${A[@]}" --alg cave -o "$T/u.der"
 usage --class profile build "${A[@]}" --class bogus -o "$T/u.der"
 usage --spn profile build "${A[@]}" --spn "a~b" -o "$T/u.der"
 usage --profile-name profile build "${A[@]}" --profile-name "$(printf 'x%.0s' {1..101})" -o "$T/u.der"
+# not UTF-8 as RFC 3629 has it: a surrogate, past U+10FFFF, overlong (it became SGP.22's
+# profileName and broke inspect --json)
+usage --profile-name profile build "${A[@]}" --profile-name $'a\xed\xa0\x80' -o "$T/u.der"
+usage --profile-name profile build "${A[@]}" --profile-name $'\xf7\xbf\xbf\xbf' -o "$T/u.der"
+usage --profile-name profile build "${A[@]}" --profile-name $'\xe0\x80\x80' -o "$T/u.der"
 usage --mnc-len profile build "${A[@]}" --mnc-len 4 -o "$T/u.der"
 usage --pin1 profile build "${A[@]}" --pin1 12 -o "$T/u.der"
 usage --mac-bits profile build "${A[@]}" --alg tuak --k "$TK" --opc "$TOPC" --mac-bits 128 -o "$T/u.der"
