@@ -682,12 +682,12 @@ static int build_perso(const build_opts *o, orsp_pkg_perso *p)
 	p->adm1 = o->adm1;
 	if (o->sqn_delta) {
 		uint64_t v = 0;
-		/* PEDefinitions: at most '07FFFFFFFFFF'H. sqnOptions and sqnAgeLimit are the
-		 * template's (profile_build reads them once the template is loaded). */
+		/* PEDefinitions: at most '07FFFFFFFFFF'H. Each akaParameter keeps its own
+		 * sqnOptions and sqnAgeLimit. */
 		rc = cli_uint("--sqn-delta", o->sqn_delta, 0, UINT64_C(0x07FFFFFFFFFF), &v);
 		if (rc)
 			return rc;
-		p->set_sqn = true;
+		p->set_sqn_delta = true;
 		p->sqn_delta = v;
 	}
 	if (o->sqn_init) {
@@ -774,16 +774,6 @@ static int profile_build(int argc, char **argv)
 	rc = load(o.tmpl, &pkg);
 	if (rc)
 		goto out;
-	if (p.set_sqn) {
-		orsp_pkg_aka a;
-		/* set_sqn sets all three: keep the template's options and age limit. */
-		if (orsp_pkg_get_aka(pkg, 0, &a) != ORSP_OK) {
-			rc = cli_failf(o.tmpl, "--sqn-delta: the template has no AKA parameters");
-			goto out;
-		}
-		p.sqn_options = a.sqn_options;
-		p.sqn_age_limit = a.sqn_age_limit;
-	}
 	e = orsp_pkg_personalise(pkg, &p);
 	if (e) {
 		rc = e == ORSP_E_USAGE ? perso_usage(e) : cli_fail(o.tmpl, e);
@@ -872,7 +862,8 @@ static const cli_cmd profile_cmds[] = {
                 "  --puk1/--puk2 N      PUK values, 8 digits\n"
                 "  --adm1 N             ADM1 value, 4 to 8 digits\n"
                 "  --sqn-delta N        sqnDelta of every akaParameter (TS 33.102 C.2.1), SEQ\n"
-                "                       units, at most 0x07FFFFFFFFFF\n"
+                "                       units, at most 0x07FFFFFFFFFF; each keeps its own\n"
+                "                       sqnOptions and sqnAgeLimit\n"
                 "  --sqn-init N         every sqnInit value (SEQ_MS(i) the USIM starts from)\n"
                 "  -o, --output OUT     the package to write (replaced atomically)\n",
         .run = profile_build,

@@ -1050,6 +1050,7 @@ static void test_personalise_bad_input(void **state)
 	    {"profile_name", 22},
 	    {"profile_name", 23},
 	    {"profile_name", 24},
+	    {"sqn_delta", 25},
 	};
 	static const char *const bad_utf8[] = {"a\xED\xA0\x80", "\xF7\xBF\xBF\xBF",
 	                                       "\xF4\x90\x80\x80", "\xE0\x80\x80",
@@ -1150,6 +1151,10 @@ static void test_personalise_bad_input(void **state)
 		case 19:
 			p.pin2 = "123";
 			break;
+		case 25:
+			p.set_sqn_delta = true;
+			p.sqn_delta = UINT64_C(0x080000000000);
+			break;
 		default:
 			p.profile_name = bad_utf8[cases[i].what - 20];
 			break;
@@ -1215,6 +1220,54 @@ static void test_personalise_all_or_nothing(void **state)
 	assert_int_equal(orsp_pkg_decode(b, len, &pkg), ORSP_OK);
 	assert_int_equal(orsp_pkg_personalise(pkg, &p), ORSP_E_NOT_FOUND);
 	assert_detail_has("secondPUKAppl1");
+	orsp_pkg_free(pkg);
+	free(b);
+	pl_free(&pl);
+}
+
+static void aka_sqn_options_03(ProfileElement_t *pe, void *arg)
+{
+	(void)arg;
+	os_new(&pe->choice.akaParameter.sqnOptions, "03");
+}
+static void aka_sqn_age_1001(ProfileElement_t *pe, void *arg)
+{
+	(void)arg;
+	os_new(&pe->choice.akaParameter.sqnAgeLimit, "000000001001");
+}
+
+/* set_sqn_delta changes sqnDelta alone: each PE-AKAParameter keeps its own sqnOptions and
+ * sqnAgeLimit (the CLI's --sqn-delta once copied the first PE's into every one). */
+static void test_personalise_sqn_delta(void **state)
+{
+	pelist pl;
+	uint8_t *b;
+	size_t len;
+	orsp_pkg *pkg = NULL;
+	orsp_pkg_perso p;
+	orsp_pkg_aka a0, a1;
+	(void)state;
+
+	pl_load(&pl, V7);
+	pl_edit(&pl, pl_find(&pl, ORSP_PE_AKA_PARAMETER, 0), aka_sqn_options_03, NULL);
+	pl_edit(&pl, pl_find(&pl, ORSP_PE_AKA_PARAMETER, 1), aka_sqn_age_1001, NULL);
+	b = pl_join(&pl, &len);
+	assert_int_equal(orsp_pkg_decode(b, len, &pkg), ORSP_OK);
+	assert_int_equal(orsp_pkg_aka_count(pkg), 2);
+	orsp_pkg_perso_init(&p);
+	p.set_sqn_delta = true;
+	p.sqn_delta = 1000;
+	assert_int_equal(orsp_pkg_personalise(pkg, &p), ORSP_OK);
+	assert_int_equal(orsp_pkg_get_aka(pkg, 0, &a0), ORSP_OK);
+	assert_int_equal(orsp_pkg_get_aka(pkg, 1, &a1), ORSP_OK);
+	assert_int_equal(a0.sqn_delta, 1000);
+	assert_int_equal(a1.sqn_delta, 1000);
+	assert_int_equal(a0.sqn_options, 0x03);
+	assert_int_equal(a1.sqn_options, 0x02);
+	assert_false(a1.has_sqn_options);
+	assert_int_equal(a0.sqn_age_limit, 0x000010000000);
+	assert_false(a0.has_sqn_age_limit);
+	assert_int_equal(a1.sqn_age_limit, 0x1001);
 	orsp_pkg_free(pkg);
 	free(b);
 	pl_free(&pl);
@@ -1689,6 +1742,7 @@ int main(void)
 	    cmocka_unit_test(test_usim_mnc_len_template_ad),
 	    cmocka_unit_test(test_personalise_bad_input),
 	    cmocka_unit_test(test_personalise_all_or_nothing),
+	    cmocka_unit_test(test_personalise_sqn_delta),
 	    cmocka_unit_test(test_personalise_lossy),
 	    cmocka_unit_test(test_validate_rules),
 	    cmocka_unit_test(test_decode_malformed),

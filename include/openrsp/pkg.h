@@ -356,6 +356,8 @@ typedef struct orsp_pkg_perso {
 	int algorithm_options; /* 0..255 sets algorithmOptions; -1 keeps it */
 
 	bool set_sqn; /* sqnOptions, sqnDelta, sqnAgeLimit of every akaParameter */
+	bool set_sqn_delta; /* sqnDelta only (sqn_delta below): each akaParameter keeps its
+	                       own sqnOptions and sqnAgeLimit; set_sqn wins if both are set */
 	uint8_t sqn_options;
 	uint64_t sqn_delta, sqn_age_limit; /* at most 0x07FFFFFFFFFF */
 	bool set_sqn_init;

@@ -132,6 +132,8 @@ static orsp_err check_inputs(const orsp_pkg_perso *p)
 	}
 	if (p->set_sqn && (p->sqn_delta > AKA_SQN_MAX || p->sqn_age_limit > AKA_SQN_MAX))
 		return orsp_errf(ORSP_E_USAGE, "sqn: delta and age limit are at most 07FFFFFFFFFF");
+	if (p->set_sqn_delta && p->sqn_delta > AKA_SQN_MAX)
+		return orsp_errf(ORSP_E_USAGE, "sqn_delta: at most 07FFFFFFFFFF");
 	for (int i = 0; p->set_sqn_init && i < 32; i++)
 		if (p->sqn_init[i] > AKA_SQN_MAX)
 			return orsp_errf(ORSP_E_USAGE, "sqn_init[%d] exceeds 07FFFFFFFFFF", i);
@@ -430,6 +432,8 @@ static orsp_err apply_sqn(PE_AKAParameter_t *a, const orsp_pkg_perso *p)
 			e = set_sqn48(&a->sqnDelta, p->sqn_delta, UINT64_C(0x000010000000));
 		if (!e)
 			e = set_sqn48(&a->sqnAgeLimit, p->sqn_age_limit, UINT64_C(0x000010000000));
+	} else if (p->set_sqn_delta) {
+		e = set_sqn48(&a->sqnDelta, p->sqn_delta, UINT64_C(0x000010000000));
 	}
 	if (!e && p->set_sqn_init) {
 		bool zero = true;
@@ -587,7 +591,7 @@ static orsp_err apply(orsp_pkg *c, const orsp_pkg_perso *p)
 		e = apply_iccid(c, p->iccid);
 	if (!e && (p->imsi || p->mnc_len))
 		e = apply_usim(c, p);
-	if (!e && (p->set_aka || p->set_sqn || p->set_sqn_init))
+	if (!e && (p->set_aka || p->set_sqn || p->set_sqn_delta || p->set_sqn_init))
 		e = apply_aka(c, p);
 	for (size_t i = 0; !e && i < ORSP_ARRAY_LEN(pins); i++) {
 		const char *v = *(const char *const *)((const char *)p + pins[i].off);

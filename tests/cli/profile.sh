@@ -106,6 +106,45 @@ lacks "no TOPc" "$TOPC" "$out"
 lacks "no K" "$TK" "$out"
 expect "TOPc in package" 1 "$("$PY" -c 'import sys; print(int(bytes.fromhex(sys.argv[2]) in open(sys.argv[1],"rb").read()))' "$T/tuak.der" "$TOPC")"
 
+# ----- --sqn-delta: each PE-AKAParameter keeps its own sqnOptions and sqnAgeLimit -----
+# The second one gets sqnAgeLimit [4] 000000001001 (before its sqnInit [5], if any).
+"$PY" -c '
+import sys
+def tlvs(d):
+    i = 0
+    while i < len(d):
+        j = i + 1
+        n = d[j]
+        hl, l = (2, n) if n < 0x80 else (2 + (n & 0x7f), int.from_bytes(d[j + 1:j + 1 + (n & 0x7f)], "big"))
+        yield d[i:i + hl + l], d[i + hl:i + hl + l]
+        i += hl + l
+def tlv(tag, v):
+    n = len(v)
+    ln = bytes([n]) if n < 0x80 else bytes([0x80 | ((n.bit_length() + 7) // 8)]) + n.to_bytes((n.bit_length() + 7) // 8, "big")
+    return bytes([tag]) + ln + v
+out, akas = b"", 0
+for raw, val in tlvs(open(sys.argv[1], "rb").read()):
+    if raw[0] == 0xa4:  # [4] constructed = PE-AKAParameter
+        akas += 1
+        if akas == 2:
+            kids = [k for k, _ in tlvs(val)]
+            at = next((i for i, k in enumerate(kids) if k[0] == 0xa5), len(kids))
+            kids.insert(at, bytes.fromhex("8406000000001001"))
+            raw = tlv(0xa4, b"".join(kids))
+    out += raw
+assert akas == 2
+open(sys.argv[2], "wb").write(out)' "$TS48" "$T/age.der"
+run profile check "$T/age.der"
+expect "two age limits template" 0 "$rc"
+run profile build --template "$T/age.der" --iccid 89000123456789012341 --imsi 001010123456789 \
+	--k "$K" --opc "$OPC" --sqn-delta 1000 -o "$T/age-built.der"
+expect "sqn-delta build" 0 "$rc"
+run profile inspect --json "$T/age-built.der"
+expect "first sqnDelta" 1000 "$(json aka 0 sqn_delta)"
+expect "second sqnDelta" 1000 "$(json aka 1 sqn_delta)"
+expect "first age limit kept" $((0x10000000)) "$(json aka 0 sqn_age_limit)"
+expect "second age limit kept" $((0x1001)) "$(json aka 1 sqn_age_limit)"
+
 # ----- malformed and invalid packages: exit 1 naming the PE -----
 head -c 500 "$TS48" >"$T/trunc.der"
 run profile check "$T/trunc.der"
