@@ -1635,6 +1635,30 @@ static void test_validate_rules(void **state)
 
 /* ------------------------------------------------------------------ malformed input ----- */
 
+/* One genericFileManagement of n empty filePath items: 5 + n TLVs in all. */
+static uint8_t *gfm_items(size_t n, size_t *len)
+{
+	size_t body = 2 * n, cap = 2 * n + 64;
+	uint8_t *b = malloc(cap);
+	orsp_writer w;
+
+	assert_non_null(b);
+	orsp_writer_init(&w, b, cap);
+	/* PE-GenericFileManagement [1]: PEHeader [0] {identification 5}, fileManagementCMD [1]
+	 * holding one FileManagement (SEQUENCE OF) */
+	orsp_der_mark pe = orsp_der_begin(&w, 0xA1), cmd;
+	orsp_write_bytes(&w, "\xA0\x03\x81\x01\x05", 5);
+	cmd = orsp_der_begin(&w, 0xA1);
+	orsp_der_put_header(&w, 0x30, body);
+	for (size_t i = 0; i < n; i++)
+		orsp_write_bytes(&w, "\x80\x00", 2);
+	orsp_der_end(&w, cmd);
+	orsp_der_end(&w, pe);
+	assert_int_equal(orsp_writer_status(&w), ORSP_OK);
+	*len = w.len;
+	return b;
+}
+
 static void test_decode_malformed(void **state)
 {
 	pelist pl;
@@ -1702,6 +1726,18 @@ static void test_decode_malformed(void **state)
 	/* Too large. */
 	b = calloc(1, ORSP_PKG_MAX_SIZE + 1);
 	expect_decode_fails(b, ORSP_PKG_MAX_SIZE + 1, ORSP_E_RESOURCE, "exceeds");
+	free(b);
+	/* Too many items: the model would take ~95 times the input's size. ORSP_PKG_MAX_TLVS
+	 * TLVs decode; one more is refused before the model is built. */
+	b = gfm_items(ORSP_PKG_MAX_TLVS - 5, &len);
+	assert_int_equal(orsp_pkg_decode(b, len, &pkg), ORSP_OK);
+	orsp_pkg_free(pkg);
+	pkg = NULL;
+	free(b);
+	b = gfm_items(ORSP_PKG_MAX_TLVS - 4, &len);
+	expect_decode_fails(b, len, ORSP_E_RESOURCE,
+	                    "PE #0 (genericFileManagement): the package holds more than 100000 "
+	                    "TLVs");
 	free(b);
 	/* An unknown alternative: kept byte for byte, but not re-encodable from the model. */
 	pl_load(&pl, V7);

@@ -23,6 +23,10 @@
 #define ORSP_PKG_MAX_SIZE (4u << 20) /* largest package orsp_pkg_decode accepts */
 #define ORSP_PKG_MAX_PES 1024        /* most profile elements in one package */
 #define ORSP_PKG_MAX_DEPTH 24        /* deepest DER nesting inside one PE */
+/* Most TLVs in one package, every nesting level counted. The decoded model costs up to ~190
+ * bytes per TLV (a 4 MiB package of 2-byte items would take ~380 MB); GSMA's TS.48
+ * profiles have about 2,500. */
+#define ORSP_PKG_MAX_TLVS 100000
 
 /* ProfileElement CHOICE alternatives, numbered as their context tags + 1 (PEDefinitions). */
 typedef enum orsp_pe_type {
@@ -75,7 +79,8 @@ typedef struct orsp_pkg orsp_pkg;
  * most ORSP_PKG_MAX_DEPTH) that decodes as a ProfileElement satisfying the module's constraints.
  * A PE of an unknown CHOICE alternative is kept as received (type ORSP_PE_UNKNOWN). The input
  * is copied. Structure rules (header first, end last...) are orsp_pkg_validate's job.
- * Errors: ORSP_E_MALFORMED naming the PE, ORSP_E_RESOURCE (size limits, memory). */
+ * Errors: ORSP_E_MALFORMED naming the PE, ORSP_E_RESOURCE (size, PE and TLV count limits,
+ * memory; the TLV limit names the PE that reaches it). */
 ORSP_MUST_CHECK orsp_err orsp_pkg_decode(const uint8_t *der, size_t len, orsp_pkg **out);
 /* Wipe and free (NULL is fine). */
 void orsp_pkg_free(orsp_pkg *pkg);
