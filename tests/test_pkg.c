@@ -1315,6 +1315,110 @@ static void test_personalise_lossy(void **state)
 	pl_free(&pl);
 }
 
+/* ------------------------------------------------------------------ wiping the model ---- */
+
+/* src/pkg's private wipe (pkg_internal.h), run by orsp_pkg_free on every PE's model: the
+ * freed memory cannot be read back, so the test calls it on a model of its own. */
+void pe_wipe_secrets(ProfileElement_t *pe);
+
+static size_t os_nonzero(const OCTET_STRING_t *os)
+{
+	size_t n = 0;
+	for (int i = 0; os && i < os->size; i++)
+		n += os->buf[i] != 0;
+	return n;
+}
+
+static size_t os_list_nonzero(const void *list)
+{
+	const asn_anonymous_sequence_ *l = _A_CSEQUENCE_FROM_VOID(list);
+	size_t n = 0;
+	for (int i = 0; l && i < l->count; i++)
+		n += os_nonzero(l->array[i]);
+	return n;
+}
+
+/* Non-zero bytes left in what may hold keys: file contents, SD keys, sdPersoData, C9. */
+static size_t secret_bytes(ProfileElement_t *pe)
+{
+	asn_TYPE_member_t *m = &asn_DEF_ProfileElement.elements[pe->present - 1];
+	char *body = (char *)pe + m->memb_offset;
+	size_t n = 0;
+
+	for (int i = 0; i < m->type->elements_count; i++) {
+		asn_TYPE_member_t *e = &m->type->elements[i];
+		File_t *f;
+		if (e->type != &asn_DEF_File)
+			continue;
+		f = e->flags & ATF_POINTER ? *(File_t **)(body + e->memb_offset)
+		                           : (File_t *)(body + e->memb_offset);
+		for (int j = 0; f && j < f->list.count; j++)
+			if (f->list.array[j]->present == File__Member_PR_fillFileContent)
+				n += os_nonzero(&f->list.array[j]->choice.fillFileContent);
+	}
+	if (pe->present == ProfileElement_PR_genericFileManagement) {
+		PE_GenericFileManagement_t *g = &pe->choice.genericFileManagement;
+		for (int i = 0; i < g->fileManagementCMD.list.count; i++) {
+			FileManagement_t *fm = g->fileManagementCMD.list.array[i];
+			for (int j = 0; j < fm->list.count; j++)
+				if (fm->list.array[j]->present ==
+				    FileManagement__Member_PR_fillFileContent)
+					n += os_nonzero(&fm->list.array[j]->choice.fillFileContent);
+		}
+	}
+	if (pe->present == ProfileElement_PR_securityDomain) {
+		PE_SecurityDomain_t *sd = &pe->choice.securityDomain;
+		for (int i = 0; sd->keyList && i < sd->keyList->list.count; i++) {
+			KeyObject_t *k = sd->keyList->list.array[i];
+			for (int j = 0; j < k->keyComponents.list.count; j++)
+				n += os_nonzero(&k->keyComponents.list.array[j]->keyData);
+		}
+		n += os_list_nonzero(sd->sdPersoData);
+		n += os_nonzero(&sd->instance.applicationSpecificParametersC9);
+		n += os_list_nonzero(sd->instance.processData);
+	}
+	return n;
+}
+
+/* The model's copies of the security domain's keys and STORE DATA (SAIP §8.6.4), its install
+ * parameters, and file contents (EF.IMSI, genericFileManagement's) are zeroed before free. */
+static void test_wipe_model(void **state)
+{
+	static const struct {
+		orsp_pe_type t;
+		size_t nth;
+	} pes[] = {
+	    {ORSP_PE_SECURITY_DOMAIN, 0},
+	    {ORSP_PE_USIM, 0},
+	    {ORSP_PE_MF, 0},
+	    {ORSP_PE_GENERIC_FILE_MANAGEMENT, 0},
+	};
+	pelist pl;
+	(void)state;
+
+	pl_load(&pl, V7);
+	for (size_t i = 0; i < ORSP_ARRAY_LEN(pes); i++) {
+		ProfileElement_t *pe = NULL;
+		size_t k = pl_find(&pl, pes[i].t, pes[i].nth);
+		asn_dec_rval_t r = ber_decode(&no_stack_limit, &asn_DEF_ProfileElement,
+		                              (void **)&pe, pl.p[k], pl.len[k]);
+		assert_int_equal(r.code, RC_OK);
+		if (secret_bytes(pe) == 0)
+			fail_msg("%s: nothing to wipe in TS.48", orsp_pe_type_name(pes[i].t));
+		if (pes[i].t == ORSP_PE_SECURITY_DOMAIN) {
+			PE_SecurityDomain_t *sd = &pe->choice.securityDomain;
+			assert_non_null(sd->sdPersoData);
+			assert_true(os_list_nonzero(sd->sdPersoData) > 0);
+		}
+		pe_wipe_secrets(pe);
+		if (secret_bytes(pe) != 0)
+			fail_msg("%s: %zu bytes left", orsp_pe_type_name(pes[i].t),
+			         secret_bytes(pe));
+		ASN_STRUCT_FREE(asn_DEF_ProfileElement, pe);
+	}
+	pl_free(&pl);
+}
+
 /* ------------------------------------------------------------------ validation rules ---- */
 
 static void set_id(ProfileElement_t *pe, void *arg)
@@ -1780,6 +1884,7 @@ int main(void)
 	    cmocka_unit_test(test_personalise_all_or_nothing),
 	    cmocka_unit_test(test_personalise_sqn_delta),
 	    cmocka_unit_test(test_personalise_lossy),
+	    cmocka_unit_test(test_wipe_model),
 	    cmocka_unit_test(test_validate_rules),
 	    cmocka_unit_test(test_decode_malformed),
 	};

@@ -102,11 +102,65 @@ static void os_wipe(OCTET_STRING_t *os)
 		orsp_wipe(os->buf, (size_t)os->size);
 }
 
+/* Every OCTET STRING of a SEQUENCE OF OCTET STRING. */
+static void os_list_wipe(void *list)
+{
+	const asn_anonymous_sequence_ *l = _A_CSEQUENCE_FROM_VOID(list);
+
+	for (int i = 0; l && i < l->count; i++)
+		os_wipe(l->array[i]);
+}
+
+/* A file's content: TS 31.102 keeps keys in files (EF.Keys, EF.KeysPS, applet data). */
+static void file_wipe(const File_t *f)
+{
+	for (int i = 0; f && i < f->list.count; i++)
+		if (f->list.array[i] &&
+		    f->list.array[i]->present == File__Member_PR_fillFileContent)
+			os_wipe(&f->list.array[i]->choice.fillFileContent);
+}
+
+/* Install parameters and personalisation APDUs (STORE DATA) may carry an applet's keys. */
+static void instance_wipe(ApplicationInstance_t *ai)
+{
+	if (!ai)
+		return;
+	os_wipe(&ai->applicationSpecificParametersC9);
+	os_list_wipe(ai->processData);
+}
+
 void pe_wipe_secrets(ProfileElement_t *pe)
 {
+	asn_TYPE_descriptor_t *td = NULL;
+	char *body;
+
 	if (!pe)
 		return;
+	body = pe_body(pe, &td);
+	/* File-system PEs: the content of every File member. */
+	if (body && orsp_pe_type_is_fs((orsp_pe_type)pe->present)) {
+		for (int i = 0; i < td->elements_count; i++) {
+			const asn_TYPE_member_t *m = &td->elements[i];
+			if (m->type != &asn_DEF_File)
+				continue;
+			file_wipe(m->flags & ATF_POINTER ? *(File_t **)(body + m->memb_offset)
+			                                 : (File_t *)(body + m->memb_offset));
+		}
+		return;
+	}
 	switch (pe->present) {
+	case ProfileElement_PR_genericFileManagement: {
+		PE_GenericFileManagement_t *g = &pe->choice.genericFileManagement;
+		for (int i = 0; i < g->fileManagementCMD.list.count; i++) {
+			FileManagement_t *fm = g->fileManagementCMD.list.array[i];
+			for (int j = 0; fm && j < fm->list.count; j++)
+				if (fm->list.array[j] &&
+				    fm->list.array[j]->present ==
+				        FileManagement__Member_PR_fillFileContent)
+					os_wipe(&fm->list.array[j]->choice.fillFileContent);
+		}
+		break;
+	}
 	case ProfileElement_PR_akaParameter: {
 		PE_AKAParameter_t *a = &pe->choice.akaParameter;
 		if (a->algoConfiguration.present ==
@@ -133,8 +187,20 @@ void pe_wipe_secrets(ProfileElement_t *pe)
 				if (k->keyComponents.list.array[j])
 					os_wipe(&k->keyComponents.list.array[j]->keyData);
 		}
+		/* SAIP §8.6.4: STORE DATA content for the SD, which may set keys. */
+		os_list_wipe(sd->sdPersoData);
+		instance_wipe(&sd->instance);
 		break;
 	}
+	case ProfileElement_PR_application: {
+		PE_Application_t *app = &pe->choice.application;
+		for (int i = 0; app->instanceList && i < app->instanceList->list.count; i++)
+			instance_wipe(app->instanceList->list.array[i]);
+		break;
+	}
+	case ProfileElement_PR_nonStandard:
+		os_wipe(&pe->choice.nonStandard.content); /* meaning unknown: may be secret */
+		break;
 	case ProfileElement_PR_pinCodes: {
 		PE_PINCodes_t *p = &pe->choice.pinCodes;
 		if (p->pinCodes.present != PE_PINCodes__pinCodes_PR_pinconfig)

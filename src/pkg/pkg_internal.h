@@ -40,7 +40,9 @@ void *pe_body(ProfileElement_t *pe, asn_TYPE_descriptor_t **td);
 PEHeader_t *pe_header(ProfileElement_t *pe);
 /* Encode pe->asn into a fresh buffer that replaces pe->raw. */
 ORSP_MUST_CHECK orsp_err pe_reencode(pkg_pe *pe, size_t index);
-/* Zero the key material held in the decoded structure (before it is freed or replaced). */
+/* Zero the key material held in the decoded structure (before it is freed or replaced): K,
+ * OPc, CDMA keys, PIN/PUK values, security-domain keys, sdPersoData, install parameters and
+ * processData, every file content, nonStandard content. */
 void pe_wipe_secrets(ProfileElement_t *pe);
 /* Replace an OCTET STRING's bytes, wiping the old ones first. */
 ORSP_MUST_CHECK orsp_err os_set(OCTET_STRING_t *os, const uint8_t *p, size_t n);
