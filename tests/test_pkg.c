@@ -1209,17 +1209,32 @@ static void test_personalise_all_or_nothing(void **state)
 	assert_bytes_equal(out, b, len);
 	orsp_pkg_buf_free(out, out_len);
 
-	/* A PIN reference the template does not define. */
-	orsp_pkg_perso_init(&p);
-	p.spn = "x";
-	p.puk2 = "12345678";
+	/* A PUK reference the template does not define: the ICCID, IMSI, keys and PIN1 are
+	 * written into the working copy first (PINs before PUKs), and none of it must show. */
+	pl_free(&pl);
+	pl_load(&pl, V7);
 	pl_drop(&pl, pl_find(&pl, ORSP_PE_PUK_CODES, 0));
 	orsp_pkg_free(pkg);
 	free(b);
 	b = pl_join(&pl, &len);
 	assert_int_equal(orsp_pkg_decode(b, len, &pkg), ORSP_OK);
+	orsp_pkg_perso_init(&p);
+	p.iccid = "8949449999999990171";
+	p.imsi = "001010000000001";
+	p.pin1 = "4321";
+	p.puk2 = "12345678"; /* fails */
 	assert_int_equal(orsp_pkg_personalise(pkg, &p), ORSP_E_NOT_FOUND);
 	assert_detail_has("secondPUKAppl1");
+	assert_int_equal(orsp_pkg_encode(pkg, 0, &out, &out_len), ORSP_OK);
+	assert_int_equal(out_len, len);
+	assert_bytes_equal(out, b, len);
+	orsp_pkg_buf_free(out, out_len);
+	/* ... and the same values without the failing one do change it (the test can see). */
+	p.puk2 = NULL;
+	assert_int_equal(orsp_pkg_personalise(pkg, &p), ORSP_OK);
+	assert_int_equal(orsp_pkg_encode(pkg, 0, &out, &out_len), ORSP_OK);
+	assert_true(out_len != len || memcmp(out, b, len) != 0);
+	orsp_pkg_buf_free(out, out_len);
 	orsp_pkg_free(pkg);
 	free(b);
 	pl_free(&pl);
