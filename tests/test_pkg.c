@@ -223,6 +223,14 @@ static void os_new(OCTET_STRING_t **slot, const char *hex)
 	os_put(*slot, hex);
 }
 
+/* Give a File's fileDescriptor an efFileSize (hex). */
+static void file_size_set(File_t *f, const char *hex)
+{
+	assert_true(f->list.count > 0);
+	assert_int_equal(f->list.array[0]->present, File__Member_PR_fileDescriptor);
+	os_new(&f->list.array[0]->choice.fileDescriptor.efFileSize, hex);
+}
+
 /* Validation of the joined list must fail with an issue whose text contains `what`. */
 static void expect_issue(const pelist *pl, bool error, const char *what)
 {
@@ -1288,6 +1296,53 @@ static void test_personalise_sqn_delta(void **state)
 	pl_free(&pl);
 }
 
+static void usim_spn_size(ProfileElement_t *pe, void *arg)
+{
+	file_size_set(&pe->choice.usim.ef_spn, (const char *)arg);
+}
+
+/* EF.SPN is written to its efFileSize, whatever the length of that field (TS 31.102 §4.2.12
+ * fixes 17 bytes, a template may say otherwise): '000A' is 10 bytes, not 17. */
+static void test_personalise_spn_size(void **state)
+{
+	static const struct {
+		const char *size_hex;
+		size_t size;
+	} cases[] = {{"000A", 10}, {"14", 20}, {"0011", 17}};
+	(void)state;
+
+	for (size_t c = 0; c < ORSP_ARRAY_LEN(cases); c++) {
+		pelist pl;
+		uint8_t *b, buf[64], want[64];
+		size_t len, n = 0;
+		orsp_pkg *pkg = NULL;
+		orsp_pkg_perso p;
+		orsp_pkg_usim u;
+
+		pl_load(&pl, V7);
+		pl_edit(&pl, pl_find(&pl, ORSP_PE_USIM, 0), usim_spn_size,
+		        (void *)(uintptr_t)cases[c].size_hex);
+		b = pl_join(&pl, &len);
+		assert_int_equal(orsp_pkg_decode(b, len, &pkg), ORSP_OK);
+		orsp_pkg_perso_init(&p);
+		p.spn = "abc";
+		assert_int_equal(orsp_pkg_personalise(pkg, &p), ORSP_OK);
+		assert_int_equal(orsp_pkg_get_usim(pkg, 0, &u), ORSP_OK);
+		assert_int_equal(
+		    orsp_pkg_file_read(pkg, u.pe_index, "ef-spn", buf, sizeof(buf), &n), ORSP_OK);
+		assert_int_equal(n, cases[c].size);
+		memset(want, 0xFF, sizeof(want));
+		memcpy(want,
+		       "\x01"
+		       "abc",
+		       4); /* the template's display condition 01, then GSM 7-bit 'abc' */
+		assert_bytes_equal(buf, want, n);
+		orsp_pkg_free(pkg);
+		free(b);
+		pl_free(&pl);
+	}
+}
+
 /* A PE carrying an element this module version does not know cannot be personalised. */
 static void test_personalise_lossy(void **state)
 {
@@ -1575,6 +1630,24 @@ static void mf_iccid(ProfileElement_t *pe, void *arg)
 		if (f->list.array[i]->present == File__Member_PR_fillFileContent)
 			os_put(&f->list.array[i]->choice.fillFileContent, (const char *)arg);
 }
+/* EF.IMSI of 65 bytes with a content that is not an IMSI: too large to be checked. */
+static void usim_imsi_big(ProfileElement_t *pe, void *arg)
+{
+	(void)arg;
+	usim_imsi(pe, "08091010103254769A");
+	file_size_set(&pe->choice.usim.ef_imsi, "0041");
+}
+static void mf_iccid_big(ProfileElement_t *pe, void *arg)
+{
+	(void)arg;
+	file_size_set(&pe->choice.mf.ef_iccid, "0041");
+}
+static void mf_iccid_short(ProfileElement_t *pe, void *arg)
+{
+	(void)arg;
+	mf_iccid(pe, "9800103254");
+	file_size_set(&pe->choice.mf.ef_iccid, "05");
+}
 /* Move EF.IMSI's fileDescriptor behind its content. */
 static void usim_fcp_last(ProfileElement_t *pe, void *arg)
 {
@@ -1649,6 +1722,9 @@ static void test_validate_rules(void **state)
 	    {ORSP_PE_USIM, usim_imsi, "08091010103254769A", "EF.IMSI: digit 14"},
 	    {ORSP_PE_USIM, usim_imsi, "080A10101032547698", "EF.IMSI: identity type 2"},
 	    {ORSP_PE_MF, mf_iccid, "98001032547698103224", "ef-iccid holds 89000123456789012342"},
+	    {ORSP_PE_USIM, usim_imsi_big, NULL, "(usim): cannot check ef-imsi"},
+	    {ORSP_PE_MF, mf_iccid_big, NULL, "(mf): cannot check ef-iccid"},
+	    {ORSP_PE_MF, mf_iccid_short, NULL, "(mf): ef-iccid is 5 bytes"},
 	    {ORSP_PE_USIM, usim_fcp_last, NULL, "ef-imsi: fileDescriptor must come first"},
 	    {ORSP_PE_USIM, usim_dnc_plus, NULL, "ef-imsi: doNotCreate must be the only element"},
 	    {ORSP_PE_PIN_CODES, pin_dup, NULL, "PIN adm1 defined twice"},
@@ -1898,6 +1974,7 @@ int main(void)
 	    cmocka_unit_test(test_personalise_bad_input),
 	    cmocka_unit_test(test_personalise_all_or_nothing),
 	    cmocka_unit_test(test_personalise_sqn_delta),
+	    cmocka_unit_test(test_personalise_spn_size),
 	    cmocka_unit_test(test_personalise_lossy),
 	    cmocka_unit_test(test_wipe_model),
 	    cmocka_unit_test(test_validate_rules),

@@ -99,6 +99,16 @@ static bool os_size(const OCTET_STRING_t *os, size_t *out)
 	return true;
 }
 
+size_t file_size(const File_t *f, const char *name)
+{
+	const Fcp_t *fcp = file_fcp(f);
+	size_t size = 0;
+
+	if (fcp && os_size(fcp->efFileSize, &size))
+		return size;
+	return file_default_size(name);
+}
+
 bool file_defines_content(const File_t *f)
 {
 	const Fcp_t *fcp = file_fcp(f);

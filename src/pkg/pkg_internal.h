@@ -71,6 +71,9 @@ Fcp_t *file_fcp(const File_t *f);
 /* The linearised content (see orsp_pkg_file_read); name picks the TS 31.102 default size. */
 ORSP_MUST_CHECK orsp_err file_content(const File_t *f, const char *name, uint8_t *buf, size_t cap,
                                       size_t *len);
+/* The file's size: its efFileSize (1 to 4 bytes, big-endian) when given, else
+ * file_default_size(name), which is 0 for a file TS 31.102 does not fix. */
+size_t file_size(const File_t *f, const char *name);
 /* Whether the package gives any of f's bytes: a fillPattern/repeatPattern or content (else
  * the file's template content applies). */
 bool file_defines_content(const File_t *f);

@@ -281,8 +281,7 @@ static orsp_err apply_spn(orsp_pkg *c, const orsp_pkg_perso *p)
 
 	for (size_t i = 0; !e && i < c->n; i++) {
 		uint8_t cur[256], spn[256];
-		size_t len = 0, size = 17;
-		Fcp_t *fcp;
+		size_t len = 0, size;
 		File_t *f;
 		int display = p->spn_display;
 		if (c->pe[i].type != ORSP_PE_USIM && c->pe[i].type != ORSP_PE_OPT_IOT)
@@ -291,9 +290,15 @@ static orsp_err apply_spn(orsp_pkg *c, const orsp_pkg_perso *p)
 		if (!f)
 			continue;
 		n++;
-		fcp = file_fcp(f);
-		if (fcp && fcp->efFileSize && fcp->efFileSize->size == 1)
-			size = fcp->efFileSize->buf[0];
+		/* efFileSize of any length (a 2-byte '0011' is as good as '11'), else the
+		 * TS 31.102 §4.2.12 size of 17. */
+		size = file_size(f, "ef-spn");
+		if (size > sizeof(spn)) {
+			e = pe_errf(i, c->pe[i].type, ORSP_E_POLICY,
+			            "ef-spn: a file of %zu bytes, more than the %zu handled", size,
+			            sizeof(spn));
+			break;
+		}
 		if (display < 0) {
 			/* Keep the template's display condition when it defines one. */
 			display = 0;

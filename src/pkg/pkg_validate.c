@@ -143,10 +143,20 @@ static void check_header(vctx *v, const ProfileHeader_t *h, long hi)
 	if (mf < 0)
 		return;
 	f = fs_file(pkg->pe[mf].asn, "ef-iccid");
-	if (!f || file_content(f, "ef-iccid", buf, sizeof(buf), &len) != ORSP_OK || len < 10)
+	if (!f)
 		return;
-	if (buf[0] == 0xFF && buf[9] == 0xFF)
+	/* TS 102 221 §13.2: EF.ICCID is 10 bytes. One this check cannot read is not skipped. */
+	if (file_content(f, "ef-iccid", buf, sizeof(buf), &len) != ORSP_OK) {
+		add(v, true, mf, "cannot check ef-iccid (10 bytes in TS 102 221 §13.2): %s",
+		    orsp_err_detail());
+		return;
+	}
+	if (len == 0 || (buf[0] == 0xFF && (len < 10 || buf[9] == 0xFF)))
 		return; /* not defined by the package */
+	if (len < 10) {
+		add(v, true, mf, "ef-iccid is %zu bytes, TS 102 221 §13.2 makes it 10", len);
+		return;
+	}
 	if (orsp_iccid_decode_ef(buf, ef) != ORSP_OK)
 		add(v, true, mf, "ef-iccid: content is not a BCD ICCID");
 	else if (strcmp(ef, iccid) != 0)
@@ -282,8 +292,14 @@ static void check_imsi(vctx *v)
 		if (pkg->pe[i].type != ORSP_PE_USIM && pkg->pe[i].type != ORSP_PE_IOT)
 			continue;
 		f = fs_file(pkg->pe[i].asn, "ef-imsi");
-		if (!f || file_content(f, "ef-imsi", buf, sizeof(buf), &len) != ORSP_OK)
+		if (!f)
 			continue;
+		if (file_content(f, "ef-imsi", buf, sizeof(buf), &len) != ORSP_OK) {
+			/* TS 31.102 §4.2.2: 9 bytes; one this check cannot read is not skipped */
+			add(v, true, (long)i, "cannot check ef-imsi (9 bytes in TS 31.102): %s",
+			    orsp_err_detail());
+			continue;
+		}
 		if (len == 0 || buf[0] == 0xFF)
 			continue; /* content not defined by the package */
 		if (orsp_imsi_decode_ef(buf, len, imsi) != ORSP_OK)
