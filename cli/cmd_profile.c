@@ -806,7 +806,8 @@ static int profile_build(int argc, char **argv)
 		if (p.profile_class != ORSP_PKG_CLASS_UNSET)
 			printf(
 			    "profile class %s: not carried by a TCA package; give it to the SM-DP+ "
-			    "with the profile metadata\n",
+			    "at import (openrsp smdp profile import --class %s)\n",
+			    orsp_pkg_class_name(p.profile_class),
 			    orsp_pkg_class_name(p.profile_class));
 	}
 out:
@@ -856,7 +857,8 @@ static const cli_cmd profile_cmds[] = {
                 "                       characters (EF.SPN)\n"
                 "  --profile-name S     ProfileHeader.profileType, 1 to 100 characters\n"
                 "  --class C            operational, provisioning or test (SGP.22 profileClass:\n"
-                "                       not carried by a TCA package, reported for the metadata)\n"
+                "                       not carried by a TCA package: give it to `smdp profile\n"
+                "                       import --class`)\n"
                 "  --mnc-len 2|3        number of MNC digits in EF.AD\n"
                 "  --pin1/--pin2 N      PIN values, 4 to 8 digits\n"
                 "  --puk1/--puk2 N      PUK values, 8 digits\n"

@@ -28,6 +28,7 @@ enum {
 	OPT_NAME,
 	OPT_PPR,
 	OPT_MNC_LENGTH,
+	OPT_CLASS,
 };
 
 enum {
@@ -148,7 +149,8 @@ static int open_smdp(const db_opts *o, orsp_smdp **out)
 // clang-format off
 #define PPR_LONGOPTS \
 	{"ppr", required_argument, NULL, OPT_PPR}, \
-	{"mnc-length", required_argument, NULL, OPT_MNC_LENGTH}
+	{"mnc-length", required_argument, NULL, OPT_MNC_LENGTH}, \
+	{"class", required_argument, NULL, OPT_CLASS}
 // clang-format on
 
 #define PPR_HELP                                                                                   \
@@ -157,9 +159,13 @@ static int open_smdp(const db_opts *o, orsp_smdp **out)
 	"                       the metadata then names the owner (MCC/MNC, GIDs)\n"               \
 	"  --mnc-length 2|3     the MNC length (the PPR owner's, and for generate the\n"           \
 	"                       IMSI's MSIN) for packages whose EF.AD does not give it\n"          \
-	"                       (it must agree where EF.AD does); import: only with --ppr\n"
+	"                       (it must agree where EF.AD does); import: only with --ppr\n"       \
+	"  --class C            the profiles' class in their metadata: test, provisioning\n"       \
+	"                       or operational (without it the metadata leaves it out,\n"          \
+	"                       which means operational)\n"
 
-/* --ppr and --mnc-length into o; false for another option, *rc set on a bad value */
+/* --ppr, --mnc-length and --class into o; false for another option, *rc set on a bad
+ * value */
 static bool ppr_opt(orsp_smdp_import_opts *o, int c, const char *arg, int *rc)
 {
 	uint64_t v = 0;
@@ -171,6 +177,11 @@ static bool ppr_opt(orsp_smdp_import_opts *o, int c, const char *arg, int *rc)
 	} else if (c == OPT_MNC_LENGTH) {
 		*rc = cli_uint("--mnc-length", arg, 2, 3, &v);
 		o->mnc_len = (unsigned)v;
+	} else if (c == OPT_CLASS) {
+		if (o->profile_class)
+			*rc = cli_usage("--class", "given more than once");
+		else if (orsp_smdp_class_parse(arg, &o->profile_class))
+			*rc = cli_usage("--class", "%s", orsp_err_detail());
 	} else
 		return false;
 	return true;
@@ -184,17 +195,19 @@ static int ppr_check(const orsp_smdp_import_opts *o)
 	return CLI_OK;
 }
 
-/* ", PPRs ppr1 for MCC 001 MNC 01": what an import with PPRs set ("" without) */
+/* ", class test, PPRs ppr1 for MCC 001 MNC 01": what an import set ("" for nothing) */
 static void ppr_note(const orsp_smdp_profile *p, char *out, size_t cap)
 {
 	char rules[32];
 
 	out[0] = '\0';
+	if (p->profile_class)
+		snprintf(out, cap, ", class %s", orsp_smdp_class_name(p->profile_class));
 	if (!p->ppr)
 		return;
 	orsp_smdp_ppr_str(p->ppr, rules, sizeof(rules));
-	snprintf(out, cap, ", PPRs %s for MCC %.3s MNC %s%s%s", rules, p->owner.mcc_mnc,
-	         p->owner.mcc_mnc + 3, p->owner.gid1_len ? " GID1" : "",
+	snprintf(out + strlen(out), cap - strlen(out), ", PPRs %s for MCC %.3s MNC %s%s%s", rules,
+	         p->owner.mcc_mnc, p->owner.mcc_mnc + 3, p->owner.gid1_len ? " GID1" : "",
 	         p->owner.gid2_len ? " GID2" : "");
 }
 
@@ -206,7 +219,7 @@ static int import_file(orsp_smdp *s, const orsp_smdp_import_opts *o, const char 
 	uint8_t *buf = NULL;
 	size_t len = 0;
 	orsp_smdp_profile p;
-	char note[80];
+	char note[128];
 	orsp_err e;
 	int rc;
 
@@ -329,6 +342,8 @@ static int list_one(const orsp_smdp_profile *p, void *arg)
 		if (p->expires_at)
 			cj_i64(j, "expiresAt", p->expires_at);
 		cj_u64(j, "uppLength", p->upp_len);
+		if (p->profile_class)
+			cj_str(j, "profileClass", orsp_smdp_class_name(p->profile_class));
 		if (p->ppr) {
 			char one[8];
 			cj_arr_begin(j, "profilePolicyRules");
@@ -1202,11 +1217,11 @@ static const cli_cmd smdp_cmds[] = {
         .verb = "profile",
         .summary = "Import profile packages into the inventory, or list it",
         .synopsis = "import DIR|FILE --db PATH [--kek-file PATH] [--ppr LIST]\n"
-                    "         [--mnc-length 2|3]\n"
+                    "         [--mnc-length 2|3] [--class C]\n"
                     "       profile list --db PATH [--kek-file PATH] [--json]\n"
                     "       profile generate --db PATH --template FILE --iccid-start DIGITS\n"
                     "         --imsi-start DIGITS [--count N] [--auc DB] [--spn S] [--name N]\n"
-                    "         [--ppr LIST] [--mnc-length 2|3]",
+                    "         [--ppr LIST] [--mnc-length 2|3] [--class C]",
         .help = "import: decode and validate each package (a FILE, or every *.der in DIR),\n"
                 "take its ICCID, IMSI and profile type, and store it Available, encrypted\n"
                 "under a key wrapped by the KEK. A duplicate ICCID or IMSI is refused.\n"
@@ -1223,7 +1238,10 @@ static const cli_cmd smdp_cmds[] = {
                 "profile owner: MCC and MNC of the IMSI (MNC length from EF.AD, else\n"
                 "--mnc-length), GID1/GID2 from EF.GID1/EF.GID2 when the package sets them.\n"
                 "The LPA checks them against the eUICC's rules authorisation table and may\n"
-                "ask the end user's consent (docs/lpa.md). They are fixed at import.\n\n"
+                "ask the end user's consent (docs/lpa.md). They are fixed at import.\n"
+                "--class: the profileClass of the profiles' metadata (a TCA package carries\n"
+                "none); a test profile is what an eUICC memory reset of test profiles\n"
+                "deletes. Fixed at import.\n\n"
                 "options:\n" DB_HELP PPR_HELP "  --json               list as a JSON array\n",
         .run = smdp_profile,
     },

@@ -119,6 +119,19 @@ static int setup_ppr(void **state)
 	return setup_with(state, &o);
 }
 
+static int setup_class(void **state)
+{
+	static const orsp_smdp_import_opts o = {.profile_class = ORSP_SMDP_CLASS_TEST};
+	return setup_with(state, &o);
+}
+
+static int setup_class_ppr(void **state)
+{
+	static const orsp_smdp_import_opts o = {.ppr = ORSP_SMDP_PPR1 | ORSP_SMDP_PPR2,
+	                                        .profile_class = ORSP_SMDP_CLASS_PROVISIONING};
+	return setup_with(state, &o);
+}
+
 static int teardown(void **state)
 {
 	fx *f = *state;
@@ -2721,10 +2734,13 @@ static void test_authenticate_error_writes_nothing(void **state)
 /* The fixture package's StoreMetadataRequest for FQDN as the SM-DP+ built it before it could
  * set PPRs (captured from that code): ICCID, serviceProviderName "GSMA_TEST", profileName,
  * notificationConfigurationInfo naming FQDN. A profile without PPRs keeps these bytes. */
-#define META_TS48_BODY                                                                             \
+#define META_TS48_HEAD                                                                             \
 	"5A0A98001032547698103214910947534D415F54455354921F47534D412047656E6572696320655549434320" \
-	"546573742050726F66696C65B621301F800204F0811974657374736D6470706C7573312E6578616D706C652E" \
+	"546573742050726F66696C65"
+#define META_TS48_NOTIF                                                                            \
+	"B621301F800204F0811974657374736D6470706C7573312E6578616D706C652E"                         \
 	"636F6D"
+#define META_TS48_BODY META_TS48_HEAD META_TS48_NOTIF
 #define META_TS48 "BF255B" META_TS48_BODY
 
 /* A whole download, its metadata returned in d (checked against the BPP by check_bpp). */
@@ -2861,6 +2877,49 @@ static void test_metadata_ppr_gid(void **state)
 	dl_free(&d);
 }
 
+/* The profileClass [21] of metadata m decoded by the RSPDefinitions codec; -1 when absent. */
+static long class_of(const uint8_t *m, size_t n)
+{
+	StoreMetadataRequest_t *v = NULL;
+	asn_dec_rval_t r = ber_decode(NULL, &asn_DEF_StoreMetadataRequest, (void **)&v, m, n);
+	long cls = -1;
+
+	assert_int_equal(r.code, RC_OK);
+	assert_int_equal(r.consumed, n);
+	if (v->profileClass)
+		cls = *v->profileClass;
+	ASN_STRUCT_FREE(asn_DEF_StoreMetadataRequest, v);
+	return cls;
+}
+
+/* A class set at import: profileClass [21] after profileName and before
+ * notificationConfigurationInfo ('95 01 00' for test), alone or with PPRs (then profileOwner
+ * and profilePolicyRules after it, in the SEQUENCE's order); the BPP's StoreMetadataRequest
+ * is the same bytes; without a class there is none (test_metadata_without_ppr). */
+static void test_metadata_class(void **state)
+{
+	fx *f = *state;
+	static dl d;
+
+	download_all(f, &d, "META-CLASS");
+	expect_meta(&d, "BF255E" META_TS48_HEAD "950100" META_TS48_NOTIF);
+	assert_int_equal(class_of(d.meta, d.meta_len), 0);
+	dl_free(&d);
+}
+
+static void test_metadata_class_ppr(void **state)
+{
+	fx *f = *state;
+	static dl d;
+
+	download_all(f, &d, "META-CLASS-PPR");
+	expect_meta(&d, "BF2569" META_TS48_HEAD "950101" META_TS48_NOTIF "B705800300F110"
+	                "99020560");
+	assert_int_equal(class_of(d.meta, d.meta_len), 1);
+	expect_policy(d.meta, d.meta_len, "00f110", "", "", 0x60, 5);
+	dl_free(&d);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -2868,6 +2927,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_metadata_without_ppr, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_metadata_ppr, setup_ppr, teardown),
 	    cmocka_unit_test_setup_teardown(test_metadata_ppr_gid, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_metadata_class, setup_class, teardown),
+	    cmocka_unit_test_setup_teardown(test_metadata_class_ppr, setup_class_ppr, teardown),
 	    cmocka_unit_test_setup_teardown(test_notification_migration, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_default_smdp_other_eid, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_default_smdp_cc_restart, setup, teardown),

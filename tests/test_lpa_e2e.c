@@ -216,6 +216,18 @@ static int setup(void **state)
 
 /* The operator imported the profile with PPR1 and PPR2 (`smdp profile import --ppr
  * ppr1,ppr2`): its metadata names them and its owner, MCC 001 MNC 01 from the IMSI. */
+static int setup_test_class(void **state)
+{
+	static const orsp_smdp_import_opts o = {.profile_class = ORSP_SMDP_CLASS_TEST};
+	return setup_with(state, &o);
+}
+
+static int setup_provisioning_class(void **state)
+{
+	static const orsp_smdp_import_opts o = {.profile_class = ORSP_SMDP_CLASS_PROVISIONING};
+	return setup_with(state, &o);
+}
+
 static int setup_ppr(void **state)
 {
 	static const orsp_smdp_import_opts o = {.ppr = ORSP_SMDP_PPR1 | ORSP_SMDP_PPR2};
@@ -507,6 +519,42 @@ static void test_e2e_memory_reset(void **state)
 	/* nothing left to delete */
 	assert_int_equal(orsp_lpa_memory_reset(&f->c, ORSP_LPA_RESET_OPERATIONAL),
 	                 ORSP_E_NOT_FOUND);
+}
+
+/* The class the operator set at import reaches the eUICC: a provisioning profile installs
+ * as one (and a memory reset of operational profiles leaves it); a test profile is refused by
+ * openrsp's eUICC, which announces no testProfileSupport (unsupportedProfileClass), and
+ * nothing is installed. */
+static void test_e2e_provisioning_class(void **state)
+{
+	fx *f = *state;
+	char iccid[21];
+	size_t n = 0;
+	orsp_lpa_profile p[ORSP_LPA_MAX_PROFILES];
+
+	order(f, NULL, NULL);
+	assert_int_equal(download(f, f->prof.matching_id, NULL, iccid), ORSP_OK);
+	assert_int_equal(orsp_lpa_profiles(&f->c, p, ORSP_LPA_MAX_PROFILES, &n), ORSP_OK);
+	assert_int_equal(n, 1);
+	assert_int_equal(p[0].profile_class, 1); /* provisioning */
+	assert_int_equal(orsp_lpa_memory_reset(&f->c, ORSP_LPA_RESET_OPERATIONAL),
+	                 ORSP_E_NOT_FOUND);
+	assert_int_equal(orsp_lpa_profiles(&f->c, p, ORSP_LPA_MAX_PROFILES, &n), ORSP_OK);
+	assert_int_equal(n, 1);
+}
+
+static void test_e2e_test_class(void **state)
+{
+	fx *f = *state;
+	char iccid[21];
+	size_t n = 0;
+	orsp_lpa_profile p[ORSP_LPA_MAX_PROFILES];
+
+	order(f, NULL, NULL);
+	assert_int_not_equal(download(f, f->prof.matching_id, NULL, iccid), ORSP_OK);
+	assert_non_null(strstr(orsp_err_detail(), "unsupportedProfileClass"));
+	assert_int_equal(orsp_lpa_profiles(&f->c, p, ORSP_LPA_MAX_PROFILES, &n), ORSP_OK);
+	assert_int_equal(n, 0);
 }
 
 static void test_e2e_cc(void **state)
@@ -875,6 +923,9 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_e2e_foreign_notifications, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_e2e_notifications_full, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_e2e_memory_reset, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_e2e_provisioning_class, setup_provisioning_class,
+	                                    teardown),
+	    cmocka_unit_test_setup_teardown(test_e2e_test_class, setup_test_class, teardown),
 	    cmocka_unit_test_setup_teardown(test_e2e_cc, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_e2e_address_case, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_e2e_server_trouble, setup, teardown),

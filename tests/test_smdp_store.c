@@ -1390,10 +1390,14 @@ static void test_upp_encrypted_at_rest(void **state)
 
 /* ----- schema migration ----- */
 
-/* SQL that takes a current database back before migration 9 (no replacing audit rows) */
+/* SQL that takes a current database back before migration 10 (profile class) */
+#define UNDO_V10                                                                                   \
+	"ALTER TABLE smdp_profile DROP COLUMN profile_class;"                                      \
+	"DELETE FROM schema_migrations WHERE module = 'smdp' AND version >= 10;"
+/* ... and before migration 9 (no replacing audit rows) */
 #define UNDO_V9                                                                                    \
-	"DROP TRIGGER smdp_audit_no_replace;"                                                      \
-	"DELETE FROM schema_migrations WHERE module = 'smdp' AND version >= 9;"
+	UNDO_V10 "DROP TRIGGER smdp_audit_no_replace;"                                             \
+	         "DELETE FROM schema_migrations WHERE module = 'smdp' AND version >= 9;"
 /* ... and before migration 8 (PPRs and profile owner) */
 #define UNDO_V8                                                                                    \
 	UNDO_V9 "ALTER TABLE smdp_profile DROP COLUMN ppr;"                                        \
@@ -1440,7 +1444,7 @@ static void test_migration_upp_table(void **state)
 
 	assert_int_equal(orsp_smdp_open(db_path, &test_kek, &s), ORSP_OK);
 	assert_int_equal(orsp_db_schema_version(orsp_smdp_db(s), "smdp", &v), ORSP_OK);
-	assert_int_equal(v, 9);
+	assert_int_equal(v, 10);
 	assert_int_equal(
 	    count_rows(s, "SELECT count(*) FROM sqlite_master WHERE name = 'smdp_profile_eid'"), 1);
 	assert_int_equal(count_rows(s, "SELECT count(*) FROM smdp_upp"), 3);
@@ -1518,7 +1522,7 @@ static void test_migration_plain_rowids(void **state)
 
 	assert_int_equal(orsp_smdp_open(db_path, &test_kek, &s), ORSP_OK);
 	assert_int_equal(orsp_db_schema_version(orsp_smdp_db(s), "smdp", &v), ORSP_OK);
-	assert_int_equal(v, 9);
+	assert_int_equal(v, 10);
 	assert_int_equal(
 	    count_rows(s, "SELECT count(*) FROM sqlite_master WHERE name = 'smdp_profile_eid'"), 1);
 	assert_int_equal(count_rows(s, "SELECT count(*) FROM smdp_audit"), audits);
@@ -1573,7 +1577,7 @@ static void test_migration_ppr(void **state)
 
 	assert_int_equal(orsp_smdp_open(db_path, &test_kek, &s), ORSP_OK);
 	assert_int_equal(orsp_db_schema_version(orsp_smdp_db(s), "smdp", &v), ORSP_OK);
-	assert_int_equal(v, 9);
+	assert_int_equal(v, 10);
 	assert_int_equal(orsp_smdp_get(s, q.iccid, &r), ORSP_OK);
 	assert_int_equal(r.state, ORSP_SMDP_LINKED);
 	assert_string_equal(r.matching_id, q.matching_id);
@@ -1608,6 +1612,68 @@ static void test_migration_ppr(void **state)
 	                 ORSP_OK);
 	assert_int_equal(orsp_smdp_get(s, r.iccid, &q), ORSP_E_MALFORMED);
 	orsp_smdp_close(s);
+}
+
+/* Migration 10 (profile class): profiles imported before have none; the class set at import
+ * is read back; the column takes SGP.22's codes only; the names parse in any case. */
+static void test_migration_class(void **state)
+{
+	orsp_smdp *s = open_new();
+	orsp_smdp_import_opts io = {.profile_class = ORSP_SMDP_CLASS_TEST};
+	orsp_smdp_profile r, q;
+	orsp_smdp_class c = ORSP_SMDP_CLASS_NONE;
+	size_t len = 0;
+	uint8_t *u;
+	orsp_db *db = NULL;
+	int v = 0;
+	(void)state;
+
+	import_n(s, 95, 1, "M10");
+	orsp_smdp_close(s);
+	assert_int_equal(orsp_db_open(db_path, &db), ORSP_OK);
+	assert_int_equal(orsp_db_exec(db, "BEGIN;" UNDO_V10 "COMMIT;"), ORSP_OK);
+	assert_int_equal(orsp_db_schema_version(db, "smdp", &v), ORSP_OK);
+	assert_int_equal(v, 9);
+	orsp_db_close(db);
+
+	assert_int_equal(orsp_smdp_open(db_path, &test_kek, &s), ORSP_OK);
+	assert_int_equal(orsp_db_schema_version(orsp_smdp_db(s), "smdp", &v), ORSP_OK);
+	assert_int_equal(v, 10);
+	assert_int_equal(count_rows(s, "SELECT count(*) FROM smdp_profile"
+	                               " WHERE profile_class IS NULL"),
+	                 1);
+	u = make_upp(TS48_V7, 96, "M10", &len);
+	assert_int_equal(orsp_smdp_import_with(s, u, len, &io, &r), ORSP_OK);
+	orsp_pkg_buf_free(u, len);
+	assert_int_equal(r.profile_class, ORSP_SMDP_CLASS_TEST);
+	assert_int_equal(orsp_smdp_get(s, r.iccid, &q), ORSP_OK);
+	assert_int_equal(q.profile_class, ORSP_SMDP_CLASS_TEST);
+	assert_int_equal(count_rows(s, "SELECT count(*) FROM smdp_profile WHERE profile_class = 0"),
+	                 1);
+	/* an unknown class is refused before anything is written */
+	io.profile_class = (orsp_smdp_class)4;
+	u = make_upp(TS48_V7, 97, "M10", &len);
+	assert_int_equal(orsp_smdp_import_with(s, u, len, &io, &r), ORSP_E_USAGE);
+	orsp_pkg_buf_free(u, len);
+	assert_int_equal(count_rows(s, "SELECT count(*) FROM smdp_profile"), 2);
+	/* the table takes SGP.22's codes only */
+	assert_int_equal(orsp_db_exec(orsp_smdp_db(s), "UPDATE smdp_profile SET profile_class = 3"),
+	                 ORSP_E_STORAGE);
+	orsp_err_clear();
+	orsp_smdp_close(s);
+
+	assert_int_equal(orsp_smdp_class_parse("test", &c), ORSP_OK);
+	assert_int_equal(c, ORSP_SMDP_CLASS_TEST);
+	assert_int_equal(orsp_smdp_class_parse("Provisioning", &c), ORSP_OK);
+	assert_int_equal(c, ORSP_SMDP_CLASS_PROVISIONING);
+	assert_int_equal(orsp_smdp_class_parse("OPERATIONAL", &c), ORSP_OK);
+	assert_int_equal(c, ORSP_SMDP_CLASS_OPERATIONAL);
+	static const char *const bad[] = {"", "tst", "operational ", "2", "testing"};
+	for (size_t i = 0; i < ORSP_ARRAY_LEN(bad); i++)
+		assert_int_equal(orsp_smdp_class_parse(bad[i], &c), ORSP_E_USAGE);
+	assert_string_equal(orsp_smdp_class_name(ORSP_SMDP_CLASS_PROVISIONING), "provisioning");
+	assert_string_equal(orsp_smdp_class_name(ORSP_SMDP_CLASS_NONE), "");
+	assert_string_equal(orsp_smdp_class_name((orsp_smdp_class)9), "");
 }
 
 /* ----- failure injection ----- */
@@ -1692,6 +1758,7 @@ int main(void)
 	    cmocka_unit_test(test_migration_upp_table),
 	    cmocka_unit_test(test_migration_plain_rowids),
 	    cmocka_unit_test(test_migration_ppr),
+	    cmocka_unit_test(test_migration_class),
 	    cmocka_unit_test(test_failure_injection),
 	    cmocka_unit_test(test_label_mac),
 	};

@@ -565,7 +565,8 @@ static orsp_err step_begin(ctx *c, const char *field, int min_step, sess_age age
 /* ---------------------------------------------------------------- the package ----------- */
 
 /* StoreMetadataRequest (BF25) for a profile package, SGP.22 §5.5.3 / §2.4.4, and what the
- * profile asks of the eUICC; prof gives the PPRs and owner the operator set at import. */
+ * profile asks of the eUICC; prof gives the class, PPRs and owner the operator set at
+ * import. */
 static orsp_err build_metadata(const orsp_smdp_service *svc, const orsp_smdp_profile *prof,
                                const uint8_t *upp, size_t len, uint8_t *out, size_t cap,
                                size_t *out_len, char iccid[21], es9p_needs *needs)
@@ -612,16 +613,10 @@ static orsp_err build_metadata(const orsp_smdp_service *svc, const orsp_smdp_pro
 		                   ((uint8_t)h.profile_type[pn] & 0xC0) == 0x80))
 			pn--;
 		orsp_der_put_tlv(&w, 0x92, h.profile_type, pn);
-		{
-			orsp_pkg_class cls = orsp_pkg_get_class(pkg);
-			const char *name = orsp_pkg_class_name(cls);
-			if (strcmp(name, "test") == 0)
-				orsp_der_put_uint(&w, 0x95, 0);
-			else if (strcmp(name, "provisioning") == 0)
-				orsp_der_put_uint(&w, 0x95, 1);
-			else if (strcmp(name, "operational") == 0)
-				orsp_der_put_uint(&w, 0x95, 2);
-		}
+		/* profileClass [21]: the class the operator set at import (a TCA package has
+		 * none), 0 test, 1 provisioning, 2 operational; left out when not given */
+		if (prof->profile_class)
+			orsp_der_put_uint(&w, 0x95, prof->profile_class - ORSP_SMDP_CLASS_TEST);
 		/* notificationConfigurationInfo: this SM-DP+ for install, enable, disable, delete
 		 * (NotificationEvent bits 0..3: '03 02 04 F0'). */
 		nci = orsp_der_begin(&w, 0xB6);
@@ -649,8 +644,8 @@ out:
 
 /* The StoreMetadataRequest of a profile, from the cache table or built once from the package
  * (decoding a package is the most expensive step of a download after the cryptography) and
- * kept: it depends only on the package, the PPRs and owner fixed at the profile's import, and
- * this SM-DP+'s address. */
+ * kept: it depends only on the package, the class, PPRs and owner fixed at the profile's import,
+ * and this SM-DP+'s address. */
 static orsp_err profile_metadata(const orsp_smdp_service *svc, orsp_smdp *s, const char *iccid,
                                  uint8_t *out, size_t cap, size_t *len, es9p_needs *needs)
 {

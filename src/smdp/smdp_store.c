@@ -193,6 +193,15 @@ static const orsp_migration smdp_migrations[] = {
                " WHEN EXISTS (SELECT 1 FROM smdp_audit WHERE id = NEW.id)"
                " BEGIN SELECT RAISE(ABORT, 'smdp_audit is append-only'); END;",
     },
+    {
+        .version = 10,
+        .description = "profile class",
+        /* The profileClass of the profile's metadata as SGP.22 codes it (0 test, 1
+         * provisioning, 2 operational), set at import; NULL: not given, so the metadata
+         * leaves it out (operational by default). Profiles imported before have none. */
+        .sql = "ALTER TABLE smdp_profile ADD COLUMN profile_class INTEGER"
+               " CHECK (profile_class IS NULL OR profile_class IN (0, 1, 2));",
+    },
 };
 
 /* What a progress report to the operator says (ES2+ HandleDownloadProgressInfo, SGP.22
@@ -235,8 +244,8 @@ static progress_note progress_of(orsp_smdp_event ev)
 #define COLS                                                                                       \
 	"iccid, imsi, profile_type, state, eid, matching_id, cc_wrapped IS NOT NULL,"              \
 	" cc_attempts, cc_limit, download_attempts, download_limit, expires_at, upp_len,"          \
-	" created_at, updated_at, ppr, owner_mcc_mnc, owner_gid1, owner_gid2"
-#define COLS_N 19 /* the columns of COLS */
+	" created_at, updated_at, ppr, owner_mcc_mnc, owner_gid1, owner_gid2, profile_class"
+#define COLS_N 20 /* the columns of COLS */
 
 #define KEK_CHECK_AAD "smdp:kek-check"
 static const uint8_t kek_check_plain[16] = "openrsp smdp kek";
@@ -415,7 +424,15 @@ static orsp_err read_row(orsp_stmt *st, orsp_smdp_profile *p)
 	p->upp_len = (size_t)len;
 	p->created_at = orsp_stmt_column_int64(st, 13);
 	p->updated_at = orsp_stmt_column_int64(st, 14);
-	return read_policy(st, 15, p);
+	err = read_policy(st, 15, p);
+	if (!err && !orsp_stmt_column_is_null(st, 19)) {
+		/* SGP.22's coding (0 test, 1 provisioning, 2 operational) */
+		int64_t cls = orsp_stmt_column_int64(st, 19);
+		if (cls < 0 || cls > 2)
+			return orsp_errf(ORSP_E_MALFORMED, "stored profile class out of range");
+		p->profile_class = (orsp_smdp_class)(ORSP_SMDP_CLASS_TEST + cls);
+	}
+	return err;
 }
 
 /* How load() finds a profile: by ICCID, by matching ID, or as the first Released order of an
@@ -743,11 +760,14 @@ static void import_detail(const orsp_smdp_profile *p, char *out, size_t cap)
 	const char *mm = p->owner.mcc_mnc;
 
 	out[0] = '\0';
+	if (p->profile_class)
+		snprintf(out, cap, "class %s%s", orsp_smdp_class_name(p->profile_class),
+		         p->ppr ? ", " : "");
 	if (!p->ppr)
 		return;
 	orsp_smdp_ppr_str(p->ppr, rules, sizeof(rules));
-	snprintf(out, cap, "PPRs %s, owner MCC %.3s MNC %s%s%s", rules, mm, mm + 3,
-	         p->owner.gid1_len ? " GID1" : "", p->owner.gid2_len ? " GID2" : "");
+	snprintf(out + strlen(out), cap - strlen(out), "PPRs %s, owner MCC %.3s MNC %s%s%s", rules,
+	         mm, mm + 3, p->owner.gid1_len ? " GID1" : "", p->owner.gid2_len ? " GID2" : "");
 }
 
 orsp_err orsp_smdp_import(orsp_smdp *s, const uint8_t *upp, size_t len, orsp_smdp_profile *out)
@@ -785,8 +805,12 @@ orsp_err orsp_smdp_import_with(orsp_smdp *s, const uint8_t *upp, size_t len,
 	if (o->mnc_len && o->mnc_len != 2 && o->mnc_len != 3)
 		return orsp_errf(ORSP_E_USAGE, "import: MNC length %u, expected 2 or 3",
 		                 o->mnc_len);
+	if ((unsigned)o->profile_class > ORSP_SMDP_CLASS_OPERATIONAL)
+		return orsp_errf(ORSP_E_USAGE, "import: profile class %u unknown",
+		                 (unsigned)o->profile_class);
 	memset(&policy, 0, sizeof(policy));
 	policy.ppr = o->ppr;
+	policy.profile_class = o->profile_class;
 	err = orsp_pkg_decode(upp, len, &pkg);
 	if (!err)
 		err = orsp_pkg_validate(pkg, NULL);
@@ -828,12 +852,14 @@ orsp_err orsp_smdp_import_with(orsp_smdp *s, const uint8_t *upp, size_t len,
 	in_tx = true;
 	err = check_duplicate(s, hdr->iccid, usim.imsi);
 	if (!err)
-		err = orsp_db_prepare(s->db,
-		                      "INSERT INTO smdp_profile (iccid, imsi, profile_type, state,"
-		                      " cc_limit, download_limit, upp_len, created_at, updated_at,"
-		                      " ppr, owner_mcc_mnc, owner_gid1, owner_gid2) VALUES (?1, ?2,"
-		                      " ?3, 'available', ?4, ?5, ?6, ?7, ?7, ?8, ?9, ?10, ?11)",
-		                      &st);
+		err =
+		    orsp_db_prepare(s->db,
+		                    "INSERT INTO smdp_profile (iccid, imsi, profile_type, state,"
+		                    " cc_limit, download_limit, upp_len, created_at, updated_at,"
+		                    " ppr, owner_mcc_mnc, owner_gid1, owner_gid2, profile_class)"
+		                    " VALUES (?1, ?2, ?3, 'available', ?4, ?5, ?6, ?7, ?7, ?8, ?9,"
+		                    " ?10, ?11, ?12)",
+		                    &st);
 	if (!err)
 		err = orsp_stmt_bind_text(st, 1, hdr->iccid);
 	if (!err)
@@ -862,6 +888,11 @@ orsp_err orsp_smdp_import_with(orsp_smdp *s, const uint8_t *upp, size_t len,
 		err = policy.owner.gid2_len
 		          ? orsp_stmt_bind_blob(st, 11, policy.owner.gid2, policy.owner.gid2_len)
 		          : orsp_stmt_bind_null(st, 11);
+	if (!err)
+		err =
+		    policy.profile_class
+		        ? orsp_stmt_bind_int64(st, 12, policy.profile_class - ORSP_SMDP_CLASS_TEST)
+		        : orsp_stmt_bind_null(st, 12);
 	if (!err)
 		err = orsp_stmt_run(st);
 	orsp_stmt_finalize(st);

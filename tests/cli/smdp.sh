@@ -256,6 +256,30 @@ failure "the package's EF.AD gives a 2-digit MNC, not 3" \
 run smdp profile list --db "$T/refused.db"
 expect "nothing imported" "no profiles" "$out"
 
+# ----- profile class: set at import or generation, shown, audited; refused otherwise -----
+CDB=$T/class.db
+run smdp profile import "$V7" --db "$CDB" --class Test
+expect "import --class rc" 0 "$rc"
+expect "import --class line" "imported 89000123456789012341 (IMSI 001010123456789, type \"$TYPE\", class test) from $V7" "$out"
+run smdp profile generate --db "$CDB" --template "$V7" --iccid-start 898824700000004000 \
+	--imsi-start 001019000000300 --count 1 --class provisioning --ppr ppr1
+expect "generate --class rc" 0 "$rc"
+run smdp profile list --db "$CDB" --json
+expect "classes listed" "test|provisioning" \
+	"$(python3 -c 'import json,sys; print("|".join(p["profileClass"] for p in json.load(sys.stdin)))' <<<"$out")"
+run smdp audit --db "$CDB" --iccid 89000123456789012341
+has "import audited with its class" "class test" "$out"
+run smdp profile list --db "$DB2" --json
+lacks "no class without --class" "profileClass" "$out"
+for v in tst '' 'test,operational' 0; do
+	usage --class smdp profile import "$V7" --db "$T/refused.db" --class "$v"
+done
+usage --class smdp profile import "$V7" --db "$T/refused.db" --class test --class test
+usage --class smdp profile generate --db "$T/refused.db" --template "$V7" \
+	--iccid-start 898824700000003000 --imsi-start 001019000000200 --class x
+run smdp profile list --db "$T/refused.db"
+expect "nothing imported with a bad class" "no profiles" "$out"
+
 # ----- generate --auc is all or nothing per profile: a failure in either store leaves both
 # as they were for that profile (failures injected by triggers), and a rerun succeeds -----
 ADB=$T/atom.db
