@@ -441,6 +441,7 @@ static bool content_length(struct MHD_Connection *conn, uint64_t *out)
 struct framing {
 	unsigned content_length;
 	unsigned transfer_encoding;
+	bool chunked; /* the Transfer-Encoding is exactly "chunked" */
 };
 
 static enum MHD_Result count_framing(void *cls, enum MHD_ValueKind kind, const char *key,
@@ -448,23 +449,34 @@ static enum MHD_Result count_framing(void *cls, enum MHD_ValueKind kind, const c
 {
 	struct framing *f = cls;
 	(void)kind;
-	(void)value;
-	if (strcasecmp(key, MHD_HTTP_HEADER_CONTENT_LENGTH) == 0)
+	if (strcasecmp(key, MHD_HTTP_HEADER_CONTENT_LENGTH) == 0) {
 		f->content_length++;
-	else if (strcasecmp(key, MHD_HTTP_HEADER_TRANSFER_ENCODING) == 0)
+	} else if (strcasecmp(key, MHD_HTTP_HEADER_TRANSFER_ENCODING) == 0) {
 		f->transfer_encoding++;
+		f->chunked = value && strcasecmp(value, "chunked") == 0;
+	}
 	return MHD_YES;
 }
 
-/* Ambiguous message framing is refused: libmicrohttpd takes the first of several
- * Content-Length fields, a proxy in front might take another (request smuggling,
- * RFC 9112 §6.3). */
-static bool framing_ok(struct MHD_Connection *conn)
+/* NULL if the request's body framing is usable, else why not (RFC 9112 §6.3).
+ * Ambiguous framing is refused: libmicrohttpd takes the first of several Content-Length
+ * fields, a proxy in front might take another (request smuggling).
+ * A Transfer-Encoding whose last coding is not chunked leaves the body's length unknown: the
+ * server MUST answer 400 and close. libmicrohttpd decodes a chunked body only when the value
+ * is "chunked" (any case; it strips leading whitespace, not trailing), and reads anything
+ * else ("identity", "gzip, chunked", "chunked, identity", "chunked ") as a body running to the
+ * end of the connection, a pipelined request with it, answering nothing until the request
+ * deadline; so exactly that value is accepted. */
+static const char *framing_error(struct MHD_Connection *conn)
 {
-	struct framing f = {0, 0};
+	struct framing f = {0, 0, false};
 	MHD_get_connection_values(conn, MHD_HEADER_KIND, count_framing, &f);
-	return f.content_length <= 1 && f.transfer_encoding <= 1 &&
-	       !(f.content_length && f.transfer_encoding);
+	if (f.content_length > 1 || f.transfer_encoding > 1 ||
+	    (f.content_length && f.transfer_encoding))
+		return "ambiguous message framing";
+	if (f.transfer_encoding && !f.chunked)
+		return "transfer coding not supported";
+	return NULL;
 }
 
 static enum MHD_Result first_call(orsp_http_server *srv, struct MHD_Connection *conn,
@@ -474,8 +486,10 @@ static enum MHD_Result first_call(orsp_http_server *srv, struct MHD_Connection *
 	bool path_found = false;
 	uint64_t cl;
 
-	if (!framing_ok(conn))
-		return reply_error(st, conn, 400, "ambiguous message framing", NULL);
+	const char *framing = framing_error(conn);
+
+	if (framing)
+		return reply_error(st, conn, 400, framing, NULL);
 	for (size_t i = 0; i < srv->n_routes; i++) {
 		const struct route *r = &srv->routes[i];
 		if (strcmp(r->path, url) != 0)
