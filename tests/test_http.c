@@ -753,6 +753,11 @@ static void test_malformed_http_and_log_hook(void **state)
 	orsp_http_result_free(&r);
 	/* answered by the server, no handler ran */
 	hook_request(c, port, "/a%0Ab", "/a?b", 404, false);
+	/* Routes are exact: an encoded NUL is not decoded, so it does not cut the path short
+	 * (the route /len answered /len%00x and the log showed /len); other escapes are. */
+	hook_request(c, port, "/len%00x", "/len%00x", 404, false);
+	hook_request(c, port, "/len%00", "/len%00", 404, false);
+	hook_request(c, port, "/l%65%6E", "/len", 200, true);
 	/* a request a handler answered (also with an error status) says so */
 	hook_request(c, port, "/fail", "/fail", 500, true);
 	orsp_http_client_free(c);

@@ -48,7 +48,7 @@ typedef struct orsp_http_server orsp_http_server;
 /* One request as a handler sees it. Everything is borrowed and valid only during the call. */
 typedef struct orsp_http_request {
 	const char *method;      /* "POST", as sent */
-	const char *path;        /* %-decoded path without the query string */
+	const char *path;        /* %-decoded path without the query string (%00 kept as sent) */
 	const uint8_t *body;     /* body_len bytes, followed by one NUL not counted; never NULL */
 	size_t body_len;         /* at most the configured max_body */
 	const char *client_addr; /* numeric peer address, "127.0.0.1" or "::1" */

@@ -420,6 +420,43 @@ static bool verify_client_cert(struct MHD_Connection *conn, struct req_state *st
 	return true;
 }
 
+static int hex_digit(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* libmicrohttpd's %-decoding (%HH; anything else kept as it is), except that %00 is kept too.
+ * It decodes the path in place and hands it on as a C string: a decoded NUL cut it there, so
+ * "/admin%00junk" matched the route /admin (and "/metrics%00.css" /metrics, past a proxy's
+ * suffix rule), and the log showed the cut path. Kept, %00 matches no route (404) and is
+ * logged as sent. Query arguments are decoded alike; no handler reads them. */
+static size_t unescape(void *cls, struct MHD_Connection *conn, char *s)
+{
+	const char *r = s;
+	char *w = s;
+	int hi, lo;
+
+	(void)cls;
+	(void)conn;
+	while (*r) {
+		if (r[0] == '%' && (hi = hex_digit(r[1])) >= 0 && (lo = hex_digit(r[2])) >= 0 &&
+		    (hi | lo) != 0) {
+			*w++ = (char)((hi << 4) | lo);
+			r += 3;
+		} else {
+			*w++ = *r++;
+		}
+	}
+	*w = '\0';
+	return (size_t)(w - s);
+}
+
 /* Strict decimal Content-Length; false if absent or not a plain number. */
 static bool content_length(struct MHD_Connection *conn, uint64_t *out)
 {
@@ -1312,8 +1349,8 @@ orsp_err orsp_http_server_start(const orsp_http_server_config *cfg, orsp_http_se
 	    flags, cfg->port, NULL, NULL, on_access, srv, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, srv,
 	    MHD_OPTION_CONNECTION_TIMEOUT, timeout_s, MHD_OPTION_CONNECTION_LIMIT,
 	    max_conn * threads, MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
-	    MHD_OPTION_NOTIFY_CONNECTION, on_connection, srv, MHD_OPTION_ARRAY, opts,
-	    MHD_OPTION_END);
+	    MHD_OPTION_NOTIFY_CONNECTION, on_connection, srv, MHD_OPTION_UNESCAPE_CALLBACK,
+	    unescape, NULL, MHD_OPTION_ARRAY, opts, MHD_OPTION_END);
 	pthread_mutex_lock(&srv->log_lock);
 	srv->starting = false;
 	pthread_mutex_unlock(&srv->log_lock);
