@@ -204,6 +204,7 @@ struct hook_log {
 	bool completed;
 	bool handled;
 	uint64_t duration_us;
+	size_t body_len;
 };
 
 static void hook(void *ctx, const orsp_http_log_entry *e)
@@ -217,6 +218,7 @@ static void hook(void *ctx, const orsp_http_log_entry *e)
 		h->completed = e->completed;
 		h->handled = e->handled;
 		h->duration_us = e->duration_us;
+		h->body_len = e->body_len;
 	}
 	pthread_mutex_unlock(&h->lock);
 }
@@ -810,6 +812,64 @@ static void test_transfer_coding(void **state)
 		    strcmp(resp + n - len, "\r\n\r\n1") != 0)
 			fail_msg("Transfer-Encoding \"%s\": want two 200 (2, 1), got \"%s\"", te,
 			         resp);
+	}
+	orsp_http_server_stop(srv, 2000);
+}
+
+/* An early answer (before the body: 400 for the framing, 404, 405, 413 above the drop limit)
+ * is sent with Connection: close, none of the body is read (the log counts 0 bytes) and the
+ * connection is closed, while the client keeps its side open and, for the 413, has sent only
+ * the start of its body. (The docs said the body was still read and dropped, up to
+ * 2 × max_body + 64 KiB, and counted: it never was.) */
+static void test_early_answer_body_not_read(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *req, *path, *want;
+		int status;
+	} early[] = {
+	    {"POST /nope HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\n0123456789", "/nope",
+	     "HTTP/1.1 404", 404},
+	    {"GET /len HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nabcde", "/len",
+	     "HTTP/1.1 405", 405},
+	    {"POST /len HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: identity\r\n\r\nabcde", "/len",
+	     "HTTP/1.1 400", 400},
+	    /* max_body 64: the drop limit is 2 × 64 + 64 KiB */
+	    {"POST /len HTTP/1.1\r\nHost: x\r\nContent-Length: 1000000\r\n\r\n0123456789", "/len",
+	     "HTTP/1.1 413", 413},
+	};
+	orsp_http_server *srv = start_plain(64);
+	uint16_t port = orsp_http_server_port(srv);
+	char resp[4096];
+
+	for (size_t i = 0; i < ORSP_ARRAY_LEN(early); i++) {
+		int seen = 0;
+
+		pthread_mutex_lock(&hooklog.lock);
+		snprintf(hooklog.want_path, sizeof(hooklog.want_path), "%s", early[i].path);
+		hooklog.seen = 0;
+		pthread_mutex_unlock(&hooklog.lock);
+		/* raw_exchange fails unless the server closes within 2 s */
+		raw_exchange(port, early[i].req, strlen(early[i].req), false, resp, sizeof(resp));
+		if (strncmp(resp, early[i].want, strlen(early[i].want)) != 0 ||
+		    !strstr(resp, "Connection: close\r\n"))
+			fail_msg("request %zu: want \"%s\" with Connection: close, got \"%.60s\"",
+			         i, early[i].want, resp);
+		for (int k = 0; k < 300 && !seen; k++) {
+			pthread_mutex_lock(&hooklog.lock);
+			seen = hooklog.seen;
+			pthread_mutex_unlock(&hooklog.lock);
+			if (!seen)
+				sleep_ms(10);
+		}
+		pthread_mutex_lock(&hooklog.lock);
+		assert_int_equal(hooklog.seen, 1);
+		assert_int_equal(hooklog.status, early[i].status);
+		assert_true(hooklog.completed);
+		assert_false(hooklog.handled);
+		assert_int_equal(hooklog.body_len, 0);
+		hooklog.want_path[0] = 0;
+		pthread_mutex_unlock(&hooklog.lock);
 	}
 	orsp_http_server_stop(srv, 2000);
 }
@@ -2583,6 +2643,7 @@ int main(void)
 	    cmocka_unit_test(test_reset_connections),
 	    cmocka_unit_test(test_malformed_http_and_log_hook),
 	    cmocka_unit_test(test_transfer_coding),
+	    cmocka_unit_test(test_early_answer_body_not_read),
 	    cmocka_unit_test(test_connection_limit_and_idle_timeout),
 	    cmocka_unit_test(test_slow_clients_request_deadline),
 	    cmocka_unit_test(test_connections_per_ip),

@@ -2,9 +2,10 @@
  * answers, one log line per request, optional mutual TLS, and a graceful stop.
  *
  * Request life cycle (libmicrohttpd calls on_access several times per request):
- *   1st call   headers complete: allocate the request state, route, check the client
- *              certificate and Content-Length; answer 404/405/403 at once when they fail,
- *              and 413 at once for a body beyond DROP_LIMIT;
+ *   1st call   headers complete: allocate the request state, check the framing, route,
+ *              check the client certificate and Content-Length; answer 400/404/405/403 at
+ *              once when they fail, and 413 at once for a body beyond DROP_LIMIT (an early
+ *              answer: libmicrohttpd then reads none of the body and closes);
  *   next calls body chunks: appended up to max_body, then counted and dropped;
  *   last call  body complete: run the handler, queue its response;
  *   on_completed (libmicrohttpd): log line, free the state, in-flight count down.
@@ -45,7 +46,8 @@
 #include "openrsp/http.h"
 
 #define LOG_FIELD_MAX 200
-/* Bytes of an oversized chunked body we read and drop before answering 413. */
+/* Bytes of an oversized body (chunked, or with a Content-Length up to this) we read and drop
+ * before answering 413; a Content-Length above it is answered at once, its body not read. */
 #define DROP_LIMIT(max) (2 * (max) + 65536)
 
 struct route {
@@ -319,11 +321,9 @@ static enum MHD_Result queue(struct req_state *st, struct MHD_Connection *conn,
 		st->responded = true;
 		st->status = resp->status;
 		/* The answer goes out from now on: it has the request timeout to be taken
-		 * (until on_completed). An early answer (404, 413, ...) replaces the request's
-		 * own deadline too, although the rest of its body is still read (on_access
-		 * drops it, up to DROP_LIMIT, then closes): reading that rest and writing the
-		 * answer both count against this one deadline, so such a connection lives up
-		 * to about twice the request timeout from its accept. */
+		 * (until on_completed). An early answer (400, 403, 404, 405, 413 before the
+		 * body) replaces the request's own deadline too: libmicrohttpd reads none of
+		 * the body after it and closes the connection once the answer is out. */
 		if (st->slot)
 			slot_arm(st->srv, st->slot, true);
 	}
@@ -667,19 +667,17 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
 		atomic_fetch_add(&srv->in_flight, 1);
 		return first_call(srv, conn, url, method, st);
 	}
+	/* An early answer (first_call's 400, 403, 404, 405, 413) is queued before the body:
+	 * libmicrohttpd (0.9.75) then sends it with Connection: close, reads none of the body and
+	 * does not call again for the request. Should a version pass body bytes all the same, the
+	 * connection is closed rather than an unbounded body read. */
+	if (st->responded)
+		return *upload_data_size ? MHD_NO : MHD_YES;
 	if (*upload_data_size) {
 		size_t n = *upload_data_size;
 		*upload_data_size = 0;
-		if (st->responded) {
-			/* Answered early (404, 413, ...): drop the rest, within bounds. */
-			st->dropped += n;
-			return st->dropped <= DROP_LIMIT(srv->max_body) ? MHD_YES : MHD_NO;
-		}
 		return append(st, upload_data, n) ? MHD_YES : MHD_NO;
 	}
-	/* Answered early: the answer's deadline runs. */
-	if (st->responded)
-		return MHD_YES;
 	/* The request is complete: no deadline while the handler runs (it is bounded
 	 * otherwise); the answer's starts when it is queued. */
 	if (st->slot)
