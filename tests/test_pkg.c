@@ -1062,8 +1062,7 @@ static void test_personalise_bad_input(void **state)
 	};
 	static const char *const bad_utf8[] = {"a\xED\xA0\x80", "\xF7\xBF\xBF\xBF",
 	                                       "\xF4\x90\x80\x80", "\xE0\x80\x80",
-	                                       "\xF0\x80\x80\x80"
-	                                       "b"};
+	                                       "\xF0\x80\x80\x80\x62" /* then 'b' */};
 	orsp_pkg *pkg = load(V7);
 	uint8_t *before = NULL, *after = NULL;
 	size_t nb = 0, na = 0;
