@@ -125,6 +125,12 @@ static int setup_class(void **state)
 	return setup_with(state, &o);
 }
 
+static int setup_class_operational(void **state)
+{
+	static const orsp_smdp_import_opts o = {.profile_class = ORSP_SMDP_CLASS_OPERATIONAL};
+	return setup_with(state, &o);
+}
+
 static int setup_class_ppr(void **state)
 {
 	static const orsp_smdp_import_opts o = {.ppr = ORSP_SMDP_PPR1 | ORSP_SMDP_PPR2,
@@ -2907,6 +2913,19 @@ static void test_metadata_class(void **state)
 	dl_free(&d);
 }
 
+/* operational is profileClass's DEFAULT: DER leaves it out (X.690 §11.5), so the metadata is
+ * that of a profile without a class */
+static void test_metadata_class_operational(void **state)
+{
+	fx *f = *state;
+	static dl d;
+
+	download_all(f, &d, "META-CLASS-OP");
+	expect_meta(&d, META_TS48);
+	assert_int_equal(class_of(d.meta, d.meta_len), -1);
+	dl_free(&d);
+}
+
 static void test_metadata_class_ppr(void **state)
 {
 	fx *f = *state;
@@ -2928,6 +2947,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_metadata_ppr, setup_ppr, teardown),
 	    cmocka_unit_test_setup_teardown(test_metadata_ppr_gid, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_metadata_class, setup_class, teardown),
+	    cmocka_unit_test_setup_teardown(test_metadata_class_operational,
+	                                    setup_class_operational, teardown),
 	    cmocka_unit_test_setup_teardown(test_metadata_class_ppr, setup_class_ppr, teardown),
 	    cmocka_unit_test_setup_teardown(test_notification_migration, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_default_smdp_other_eid, setup, teardown),
