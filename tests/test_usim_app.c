@@ -327,7 +327,7 @@ static void test_select_mf_iccid(void **state)
 static void test_usim_files(void **state)
 {
 	card *c = card_v7();
-	uint8_t fcp[256], rec[64];
+	uint8_t fcp[256], rec[256]; /* EF.SMS records are 176 bytes */
 	size_t n, vl;
 	const uint8_t *v;
 	(void)state;
