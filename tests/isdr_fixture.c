@@ -848,7 +848,7 @@ static uint8_t *build_bpp(card *c, const dl_opts *o, size_t *len)
 	orsp_writer w;
 
 	make_upp(c, o, iccid);
-	if (o->drop_end_pe) {
+	if (o->drop_end_pe || o->end_pe) {
 		orsp_reader ur;
 		orsp_tlv pe;
 		size_t last = 0;
@@ -858,6 +858,15 @@ static uint8_t *build_bpp(card *c, const dl_opts *o, size_t *len)
 			assert_int_equal(orsp_der_read(&ur, &pe), ORSP_OK);
 		}
 		c->upp_len = last;
+	}
+	if (o->end_pe) {
+		size_t n = strlen(o->end_pe) / 2, got = 0;
+		uint8_t *u = realloc(c->upp, c->upp_len + n);
+		assert_non_null(u);
+		c->upp = u;
+		assert_int_equal(orsp_hex_decode(o->end_pe, u + c->upp_len, n, &got), ORSP_OK);
+		assert_int_equal(got, n);
+		c->upp_len += n;
 	}
 	assert_int_equal(orsp_iccid_encode_ef(o->meta_iccid ? o->meta_iccid : iccid, c->iccid_ef),
 	                 ORSP_OK);

@@ -101,6 +101,7 @@ void card_attach(card *c);
 void card_reopen(card *c);
 
 #define ISDR_V2_VECTOR "saip/gsma-ts48/v2/TS48_V2_eSIM_GTP_SAIP2.3_NoBERTLV.der"
+#define ISDR_V7_VECTOR "saip/gsma-ts48/v7/TS48_V7.0_eSIM_GTP_SAIP2.3_NoBERTLV.der"
 #define ISDR_V2_ICCID "89000123456789012341" /* the TS.48 v2 template's own */
 
 /* tests/vectors/sgp26/<rel> */
@@ -184,6 +185,7 @@ typedef struct dl_opts {
 	bool swap_86;   /* the last but one and last but two pieces ('86' segments) swapped */
 	bool wrong_tid_bpp, truncate;
 	bool drop_end_pe; /* the package without its PE-End: decodes, breaks the rules */
+	const char *end_pe; /* hex: the PE-End put in place of the package's own */
 	bool whole_bpp;   /* the BPP as one request to orsp_euicc_es10 (no APDU layer) */
 	/* the errors expected of AuthenticateServer / PrepareDownload (0: none) */
 	int auth_code, prep_code;

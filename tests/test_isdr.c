@@ -860,6 +860,17 @@ static void test_install_errors(void **state)
 	dl_opts noend = {.drop_end_pe = true};
 	install_fails(c, &noend, 5, 12);
 	assert_int_equal(ms_count_prefix(&c->st, "upp."), 0);
+	/* TS.48 v7 with an element of a later PEDefinitions ([1]) in PE-End, which the decoder
+	 * drops (TCA SAIP error handling): PE-End is mandated, so PE processing error; */
+	dl_opts ext = {
+	    .iccid = ICCID_C, .profile = ISDR_V7_VECTOR, .end_pe = "aa0aa005800081011f810100"};
+	install_fails(c, &ext, 5, 12);
+	assert_int_equal(ms_count_prefix(&c->st, "upp."), 0);
+	/* the same PE-End without mandated: processed without the element, installed */
+	ext.end_pe = "aa08a00381011f810100";
+	assert_int_equal(download(c, &ext, &wcmd, &wreason, NULL), 0xA0);
+	assert_true(has_profile(c, ICCID_C));
+	assert_int_equal(delete (c, ICCID_C), 0);
 	/* every failure left a PIR notification */
 	assert_true(orsp_euicc_notification_count(&c->e) >= 3);
 

@@ -231,8 +231,9 @@ static void file_size_set(File_t *f, const char *hex)
 	os_new(&f->list.array[0]->choice.fileDescriptor.efFileSize, hex);
 }
 
-/* Validation of the joined list must fail with an issue whose text contains `what`. */
-static void expect_issue(const pelist *pl, bool error, const char *what)
+/* Validation (orsp_pkg_validate_flags with flags) of the joined list must report an issue
+ * whose text contains `what`: an error (and fail) or a warning (and pass). */
+static void expect_issue_flags(const pelist *pl, unsigned flags, bool error, const char *what)
 {
 	size_t len;
 	uint8_t *b = pl_join(pl, &len);
@@ -243,7 +244,7 @@ static void expect_issue(const pelist *pl, bool error, const char *what)
 
 	if (orsp_pkg_decode(b, len, &pkg) != ORSP_OK)
 		fail_msg("decode failed: %s", orsp_err_detail());
-	orsp_err e = orsp_pkg_validate(pkg, &rep);
+	orsp_err e = orsp_pkg_validate_flags(pkg, flags, &rep);
 	for (size_t i = 0; i < rep.n; i++) {
 		orsp_pkg_issue_format(&rep.issue[i], line, sizeof(line));
 		if (rep.issue[i].error == error && strstr(line, what))
@@ -264,6 +265,12 @@ static void expect_issue(const pelist *pl, bool error, const char *what)
 	}
 	orsp_pkg_free(pkg);
 	free(b);
+}
+
+/* The same with orsp_pkg_validate. */
+static void expect_issue(const pelist *pl, bool error, const char *what)
+{
+	expect_issue_flags(pl, 0, error, what);
 }
 
 /* Decoding the bytes must fail with `err` and a detail containing `what`. */
@@ -1810,12 +1817,45 @@ static void test_validate_rules(void **state)
 		memcpy(pl.p[end], want, sizeof(want));
 		pl.len[end] = sizeof(want);
 		expect_issue(&pl, true, "PE #29 (end): not DER");
+		/* installing, the eUICC refuses it too: TS.48's PE-End is mandated */
+		expect_issue_flags(&pl, ORSP_PKG_VALIDATE_INSTALL, true, "PE #29 (end): mandated");
 	}
 	pl_free(&pl);
+	/* An element of a later PEDefinitions ([1] after PE-End's header), which the decoder
+	 * drops: refused as not DER (nothing could check it); the eUICC installing it refuses it
+	 * when the PE is mandated and goes on with a warning otherwise (TCA SAIP error
+	 * handling). */
+	{
+		static const struct {
+			const char *hex;
+			bool mandated;
+		} ends[] = {{"aa0aa005800081011f810100", true}, {"aa08a00381011f810100", false}};
+		for (size_t k = 0; k < ORSP_ARRAY_LEN(ends); k++) {
+			size_t end;
+			pl_load(&pl, V7);
+			end = pl_find(&pl, ORSP_PE_END, 0);
+			free(pl.p[end]);
+			pl.p[end] = malloc(strlen(ends[k].hex) / 2);
+			assert_non_null(pl.p[end]);
+			pl.len[end] = unhex(ends[k].hex, pl.p[end], strlen(ends[k].hex) / 2);
+			expect_issue(&pl, true, "PE #29 (end): not DER");
+			if (ends[k].mandated)
+				expect_issue_flags(
+				    &pl, ORSP_PKG_VALIDATE_INSTALL, true,
+				    "PE #29 (end): mandated, and holds what this eUICC");
+			else
+				expect_issue_flags(&pl, ORSP_PKG_VALIDATE_INSTALL, false,
+				                   "PE #29 (end): processed without what "
+				                   "re-encoding drops");
+			pl_free(&pl);
+		}
+	}
 	pl_load(&pl, V7);
-	/* ProfileHeader.iccid [3] as a constructed string of one segment */
+	/* ProfileHeader.iccid [3] as a constructed string of one segment; the ProfileHeader has
+	 * no PEHeader, so installing counts it as not mandated */
 	pl_child_replace(&pl, 0, 0x83, "A30C040A89000123456789012341");
 	expect_issue(&pl, true, "PE #0 (header): not DER");
+	expect_issue_flags(&pl, ORSP_PKG_VALIDATE_INSTALL, false, "PE #0 (header): processed");
 	pl_free(&pl);
 	/* An alternative from a later PEDefinitions ([40]): kept, reported as a warning. */
 	pl_load(&pl, V7);
@@ -1825,6 +1865,17 @@ static void test_validate_rules(void **state)
 	/* The empty package. */
 	orsp_pkg *pkg = NULL;
 	assert_int_equal(orsp_pkg_validate(pkg, NULL), ORSP_E_USAGE);
+	/* Flags it does not know. */
+	{
+		size_t len = 0;
+		uint8_t *b = test_read_vector(V7, &len);
+		assert_int_equal(orsp_pkg_decode(b, len, &pkg), ORSP_OK);
+		assert_int_equal(orsp_pkg_validate_flags(pkg, ORSP_PKG_VALIDATE_INSTALL, NULL),
+		                 ORSP_OK);
+		assert_int_equal(orsp_pkg_validate_flags(pkg, 2, NULL), ORSP_E_USAGE);
+		orsp_pkg_free(pkg);
+		free(b);
+	}
 }
 
 /* ------------------------------------------------------------------ malformed input ----- */

@@ -230,6 +230,23 @@ static void test_import_ts48(void **state)
 	uint8_t junk[16] = {0x30, 0x03, 0x01};
 	assert_int_not_equal(orsp_smdp_import(s, junk, sizeof(junk), NULL), ORSP_OK);
 	assert_int_equal(count_rows(s, "SELECT count(*) FROM smdp_profile"), 1);
+	/* an element of a later PEDefinitions ([1] in PE-End), which the decoder drops: the
+	 * SM-DP+ cannot vouch for it (an eUICC installs it unless the PE is mandated) */
+	{
+		static const uint8_t end[] = {0xAA, 0x0A, 0xA0, 0x05, 0x80, 0x00,
+		                              0x81, 0x01, 0x1F, 0x81, 0x01, 0x00};
+		uint8_t *u = make_upp(TS48_V7, 99, "ext", &len), *x = malloc(len + 3);
+		assert_non_null(x);
+		assert_true(len > 9);
+		assert_memory_equal(u + len - 9, "\xAA\x07\xA0\x05\x80\x00\x81\x01\x1F", 9);
+		memcpy(x, u, len - 9);
+		memcpy(x + len - 9, end, sizeof(end));
+		assert_int_equal(orsp_smdp_import(s, x, len + 3, NULL), ORSP_E_POLICY);
+		assert_non_null(strstr(orsp_err_detail(), "PE #29 (end): not DER"));
+		orsp_pkg_buf_free(u, len);
+		orsp_pkg_buf_free(x, len + 3);
+	}
+	assert_int_equal(count_rows(s, "SELECT count(*) FROM smdp_profile"), 1);
 	/* every TS.48 version personalised to unique identities imports */
 	static const char *const versions[] = {
 	    "saip/gsma-ts48/v1/GSMA_TS48_eSIM_GTP_v1A.der",

@@ -325,8 +325,22 @@ typedef struct orsp_pkg_report {
  * ICCID and EF.IMSI well formed, File and PIN/PUK structure, every known PE DER (it
  * re-encodes to its received bytes: not a BER-only value, no element the model drops). rep
  * (may be NULL) receives every issue. Returns ORSP_OK if there is no error (warnings
- * allowed), else ORSP_E_POLICY with the first error as detail. */
+ * allowed), else ORSP_E_POLICY with the first error as detail. This is the check of a
+ * package one vouches for (the SM-DP+'s import, `profile check`): it is
+ * orsp_pkg_validate_flags(pkg, 0, rep). */
 ORSP_MUST_CHECK orsp_err orsp_pkg_validate(const orsp_pkg *pkg, orsp_pkg_report *rep);
+
+/* ORSP_PKG_VALIDATE_INSTALL: the check of an eUICC installing the package (TCA SAIP error
+ * handling; PEDefinitions is EXTENSIBILITY IMPLIED so an older eUICC takes a newer package).
+ * A known PE that does not re-encode to its received bytes (an element of a later
+ * PEDefinitions, or a value that is not DER: the two cannot be told apart) is a warning,
+ * processed without what the model drops, unless its PEHeader has `mandated`: then it is an
+ * error. (The ProfileHeader, which has no PEHeader, counts as not mandated.) Every other rule
+ * is the same. */
+#define ORSP_PKG_VALIDATE_INSTALL 1u
+/* orsp_pkg_validate with flags (0 or ORSP_PKG_VALIDATE_INSTALL); other bits: ORSP_E_USAGE. */
+ORSP_MUST_CHECK orsp_err orsp_pkg_validate_flags(const orsp_pkg *pkg, unsigned flags,
+                                                 orsp_pkg_report *rep);
 /* "error: PE #3 (pinCodes): ..." / "warning: package: ..." */
 void orsp_pkg_issue_format(const orsp_pkg_issue *issue, char *buf, size_t cap);
 

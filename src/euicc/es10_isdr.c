@@ -1245,10 +1245,12 @@ static orsp_err install(orsp_euicc *e, orsp_writer *w)
 		char digits[21];
 		uint8_t ef[10];
 		/* decoded and checked against the package rules (docs/pkg.md) before anything is
-		 * installed [A2] */
-		if (orsp_pkg_decode(e->upp, e->s.upp_len, &pkg) || orsp_pkg_validate(pkg, NULL) ||
-		    orsp_pkg_get_header(pkg, &h) ||
-		    orsp_iccid_decode_header(h.iccid_raw, digits) || orsp_iccid_encode_ef(digits, ef)) {
+		 * installed [A2]; as an eUICC: a PE with an element of a later PEDefinitions is
+		 * refused only when mandated (TCA SAIP error handling) */
+		if (orsp_pkg_decode(e->upp, e->s.upp_len, &pkg) ||
+		    orsp_pkg_validate_flags(pkg, ORSP_PKG_VALIDATE_INSTALL, NULL) ||
+		    orsp_pkg_get_header(pkg, &h) || orsp_iccid_decode_header(h.iccid_raw, digits) ||
+		    orsp_iccid_encode_ef(digits, ef)) {
 			reason = 12; /* installFailedDueToPEProcessingError */
 		} else if (memcmp(ef, meta_iccid, 10) != 0) {
 			reason = 13; /* installFailedDueToDataMismatch */

@@ -10,6 +10,7 @@
 typedef struct vctx {
 	const orsp_pkg *pkg;
 	orsp_pkg_report *rep;
+	unsigned flags; /* ORSP_PKG_VALIDATE_* */
 	char first[256];
 } vctx;
 
@@ -61,6 +62,37 @@ static long first_of(const orsp_pkg *pkg, orsp_pe_type t)
 	return pkg_find(pkg, t, 0);
 }
 
+/* A known PE that does not re-encode to its received bytes. X.690 §8.3.2, §11: the values
+ * must be DER too, not only the TLV structure orsp_der_validate checks; asn1c decodes BER, so
+ * re-encoding is the check. An element of a later PEDefinitions, which the decoder drops,
+ * cannot be told apart. (asn1c keeps a value equal to its DEFAULT as given, so that passes:
+ * GSMA's TS.48 profiles encode lcsi '05'H and the like.) */
+static void check_lossy(vctx *v, size_t i)
+{
+	const PEHeader_t *h;
+
+	if (!(v->flags & ORSP_PKG_VALIDATE_INSTALL)) {
+		/* who vouches for the package cannot check what the model drops */
+		add(v, true, (long)i,
+		    "not DER: re-encoding it gives other bytes (a non-minimal INTEGER, a "
+		    "BOOLEAN not 00/FF, a constructed string, or an element this "
+		    "PEDefinitions version does not know)");
+		return;
+	}
+	/* TCA SAIP error handling: a PE the eUICC cannot fully process is a warning and
+	 * installation goes on, unless its PEHeader marks it mandated */
+	h = pe_header(v->pkg->pe[i].asn);
+	if (h && h->mandated)
+		add(v, true, (long)i,
+		    "mandated, and holds what this eUICC cannot process: re-encoding it gives "
+		    "other bytes (an element this PEDefinitions version does not know, or a "
+		    "value that is not DER)");
+	else
+		add(v, false, (long)i,
+		    "processed without what re-encoding drops (an element this PEDefinitions "
+		    "version does not know, or a value that is not DER); not mandated");
+}
+
 /* PE-Header first and once, PE-End last and once, unknown PEs, PEs that are not DER. */
 static void check_order(vctx *v)
 {
@@ -87,16 +119,7 @@ static void check_order(vctx *v)
 			    "an alternative this PEDefinitions version does not know; kept as "
 			    "received");
 		else if (!p->lossless)
-			/* X.690 §8.3.2, §11: the values must be DER too, not only the TLV
-			 * structure orsp_der_validate checks; asn1c decodes BER, so re-encoding
-			 * is the check. An element of a later PEDefinitions, which the decoder
-			 * drops, cannot be told apart: it is refused too, nothing could check
-			 * it. (asn1c keeps a value equal to its DEFAULT as given, so that
-			 * passes: GSMA's TS.48 profiles encode lcsi '05'H and the like.) */
-			add(v, true, (long)i,
-			    "not DER: re-encoding it gives other bytes (a non-minimal INTEGER, a "
-			    "BOOLEAN not 00/FF, a constructed string, or an element this "
-			    "PEDefinitions version does not know)");
+			check_lossy(v, i);
 	}
 }
 
@@ -447,6 +470,11 @@ static void check_pins(vctx *v)
 
 orsp_err orsp_pkg_validate(const orsp_pkg *pkg, orsp_pkg_report *rep)
 {
+	return orsp_pkg_validate_flags(pkg, 0, rep);
+}
+
+orsp_err orsp_pkg_validate_flags(const orsp_pkg *pkg, unsigned flags, orsp_pkg_report *rep)
+{
 	orsp_pkg_report local;
 	vctx v;
 	long hi;
@@ -454,8 +482,11 @@ orsp_err orsp_pkg_validate(const orsp_pkg *pkg, orsp_pkg_report *rep)
 
 	if (!pkg)
 		return orsp_errf(ORSP_E_USAGE, "orsp_pkg_validate: NULL package");
+	if (flags & ~ORSP_PKG_VALIDATE_INSTALL)
+		return orsp_errf(ORSP_E_USAGE, "orsp_pkg_validate: unknown flags %#x", flags);
 	memset(&v, 0, sizeof(v));
 	v.pkg = pkg;
+	v.flags = flags;
 	v.rep = rep ? rep : &local;
 	memset(v.rep, 0, sizeof(*v.rep));
 

@@ -176,6 +176,16 @@ open(sys.argv[2], "wb").write(d[:-9] + bytes.fromhex("aa08a00680008102001f"))' "
 run profile check "$T/notder.der"
 expect "not DER exit" 1 "$rc"
 has "not DER reported" "error: PE #29 (end): not DER" "$out"
+# An element of a later PEDefinitions ([1] in PE-End), which the decoder drops: nothing could
+# check it, so the check refuses it (an eUICC installs it unless the PE is mandated).
+"$PY" -c '
+import sys
+d = open(sys.argv[1], "rb").read()
+assert d.endswith(bytes.fromhex("aa07a005800081011f"))
+open(sys.argv[2], "wb").write(d[:-9] + bytes.fromhex("aa0aa005800081011f810100"))' "$TS48" "$T/ext.der"
+run profile check "$T/ext.der"
+expect "later element exit" 1 "$rc"
+has "later element reported" "error: PE #29 (end): not DER" "$out"
 run profile check "$T/none.der"
 expect "missing file" 1 "$rc"
 run profile build --template "$T/trunc.der" --iccid 89000123456789012341 --imsi 001010123456789 \
