@@ -1654,6 +1654,11 @@ static void mf_iccid_short(ProfileElement_t *pe, void *arg)
 	mf_iccid(pe, "9800103254");
 	file_size_set(&pe->choice.mf.ef_iccid, "05");
 }
+static void mf_iccid_long(ProfileElement_t *pe, void *arg)
+{
+	(void)arg;
+	file_size_set(&pe->choice.mf.ef_iccid, "0C");
+}
 /* Move EF.IMSI's fileDescriptor behind its content. */
 static void usim_fcp_last(ProfileElement_t *pe, void *arg)
 {
@@ -1731,6 +1736,7 @@ static void test_validate_rules(void **state)
 	    {ORSP_PE_USIM, usim_imsi_big, NULL, "(usim): cannot check ef-imsi"},
 	    {ORSP_PE_MF, mf_iccid_big, NULL, "(mf): cannot check ef-iccid"},
 	    {ORSP_PE_MF, mf_iccid_short, NULL, "(mf): ef-iccid is 5 bytes"},
+	    {ORSP_PE_MF, mf_iccid_long, NULL, "(mf): ef-iccid is 12 bytes"},
 	    {ORSP_PE_USIM, usim_fcp_last, NULL, "ef-imsi: fileDescriptor must come first"},
 	    {ORSP_PE_USIM, usim_dnc_plus, NULL, "ef-imsi: doNotCreate must be the only element"},
 	    {ORSP_PE_PIN_CODES, pin_dup, NULL, "PIN adm1 defined twice"},

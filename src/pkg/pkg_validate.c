@@ -174,12 +174,13 @@ static void check_header(vctx *v, const ProfileHeader_t *h, long hi)
 		    orsp_err_detail());
 		return;
 	}
-	if (len == 0 || (buf[0] == 0xFF && (len < 10 || buf[9] == 0xFF)))
-		return; /* not defined by the package */
-	if (len < 10) {
+	/* the file the MF template creates has the wrong size, whatever its content */
+	if (len != 10) {
 		add(v, true, mf, "ef-iccid is %zu bytes, TS 102 221 §13.2 makes it 10", len);
 		return;
 	}
+	if (buf[0] == 0xFF && buf[9] == 0xFF)
+		return; /* not defined by the package */
 	if (orsp_iccid_decode_ef(buf, ef) != ORSP_OK)
 		add(v, true, mf, "ef-iccid: content is not a BCD ICCID");
 	else if (strcmp(ef, iccid) != 0)
