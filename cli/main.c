@@ -49,19 +49,36 @@ static void help_all(FILE *f)
 	        "describes one. Exit status: 0 success, 1 the operation failed, 2 usage error.\n");
 }
 
-static void help_noun(const cli_noun *n)
+/* A noun with a single verb runs it without naming it (`openrsp demo`). */
+static bool single_verb(const cli_noun *n)
 {
-	printf("usage: openrsp %s <verb> [options]\n\n%s\n\nverbs:\n", n->name, n->summary);
-	for (const cli_cmd *c = n->cmds; c->verb; c++)
-		printf("  %-8s %s\n", c->verb, c->summary);
-	printf("\nRun `openrsp %s <verb> --help` for the options of a verb.\n", n->name);
+	return n->cmds[0].verb && !n->cmds[1].verb;
 }
 
 static void help_cmd(const cli_noun *n, const cli_cmd *c)
 {
-	printf("usage: openrsp %s %s %s\n\n%s.\n", n->name, c->verb, c->synopsis, c->summary);
+	if (single_verb(n))
+		printf("usage: openrsp %s %s\n       openrsp %s %s %s\n\n%s.\n", n->name,
+		       c->synopsis, n->name, c->verb, c->synopsis, c->summary);
+	else
+		printf("usage: openrsp %s %s %s\n\n%s.\n", n->name, c->verb, c->synopsis,
+		       c->summary);
 	if (c->help && c->help[0])
 		printf("\n%s", c->help);
+}
+
+/* The verbs of a noun; for a single-verb noun, the options of that verb, which is what
+ * `openrsp <noun>` runs. */
+static void help_noun(const cli_noun *n)
+{
+	if (single_verb(n)) {
+		help_cmd(n, &n->cmds[0]);
+		return;
+	}
+	printf("usage: openrsp %s <verb> [options]\n\n%s\n\nverbs:\n", n->name, n->summary);
+	for (const cli_cmd *c = n->cmds; c->verb; c++)
+		printf("  %-8s %s\n", c->verb, c->summary);
+	printf("\nRun `openrsp %s <verb> --help` for the options of a verb.\n", n->name);
 }
 
 static bool is_help(const char *arg)
@@ -133,9 +150,7 @@ int main(int argc, char **argv)
 	n = find_noun(argv[1]);
 	if (!n)
 		return cli_usage(argv[1], "unknown command (see openrsp help)");
-	/* A noun with a single verb runs it without naming it (`openrsp demo`). */
-	if (n->cmds[0].verb && !n->cmds[1].verb &&
-	    (argc < 3 || (argv[2][0] == '-' && !is_help(argv[2])))) {
+	if (single_verb(n) && (argc < 3 || (argv[2][0] == '-' && !is_help(argv[2])))) {
 		return run_cmd(n, &n->cmds[0], argc - 1, argv + 1);
 	}
 	if (argc < 3)

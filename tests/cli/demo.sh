@@ -8,6 +8,18 @@ mkdir -p "${ORSP_TEST_TMP:-/tmp}"
 T=$(mktemp -d "${ORSP_TEST_TMP:-/tmp}/cli_demo.XXXXXX")
 . "$(dirname "$0")/lib/common.bash"
 
+# its help is that of its single verb (what `openrsp demo` runs), not a list of verbs
+for how in "demo --help" "help demo" "demo run --help"; do
+	rc=0
+	# shellcheck disable=SC2086 # the words of $how are the arguments
+	out=$(TMPDIR=$T "$B" $how 2>&1) || rc=$?
+	if [[ $rc -eq 0 && "$out" == "usage: openrsp demo [--keep] [--template FILE]"* &&
+		"$out" == *"--template FILE  the profile package"* && "$out" != *"verbs:"* ]]; then
+		ok
+	else
+		bad "openrsp $how: rc=$rc: $out"
+	fi
+done
 rc=0
 out=$(TMPDIR=$T "$B" demo 2>"$T/err") || rc=$?
 [[ $rc -eq 0 ]] && ok || bad "demo exit $rc: $(cat "$T/err") $out"
