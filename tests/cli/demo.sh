@@ -26,7 +26,8 @@ out=$(TMPDIR=$T "$B" demo 2>"$T/err") || rc=$?
 for want in "operator-A orders a profile" "device downloads and installs operator-A" \
 	"RES = XRES" "device enables operator-B" "refuses operator-A's challenge: MAC failure" \
 	"deletes operator-A's profile" "install, enable, disable and delete notifications: one each, verified" \
-	"every step verified"; do
+	"every step verified" "15. checking what operator-A's SM-DP+ received" \
+	"16. done: the device changed operator remotely; every step verified ("; do
 	[[ "$out" == *"$want"* ]] && ok || bad "timeline lacks '$want'"
 done
 # nothing left behind
