@@ -480,6 +480,25 @@ static int auc_list(int argc, char **argv)
 	return rc;
 }
 
+/* One line of auc show: "name:" padded so every value starts in one column, a space after
+ * the longest name ("SQN delta:"); cli_kv_str's column would leave that one no space. */
+static void show_kv(const char *name, const char *v)
+{
+	char label[16];
+
+	snprintf(label, sizeof(label), "%s:", name);
+	printf("%-11s%s\n", label, v);
+}
+
+/* show_kv with the value in hex (AMF, SQN, the Milenage c constants: no secret). */
+static void show_hex(const char *name, const uint8_t *p, size_t n)
+{
+	char hex[2 * 16 + 1];
+
+	if (orsp_hex_encode(p, n, hex, sizeof(hex)) == ORSP_OK)
+		show_kv(name, hex);
+}
+
 static int auc_show(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -522,36 +541,36 @@ static int auc_show(int argc, char **argv)
 		cj_done(&j);
 		goto out;
 	}
-	cli_kv_str("IMSI", info.imsi);
-	cli_kv_str("ALG", alg_str(info.alg));
+	show_kv("IMSI", info.imsi);
+	show_kv("ALG", alg_str(info.alg));
 	snprintf(buf, sizeof(buf), "%zu bits", info.k_len * 8);
-	cli_kv_str("K", buf);
-	cli_kv_hex("AMF", info.amf, 2);
+	show_kv("K", buf);
+	show_hex("AMF", info.amf, 2);
 	orsp_put_be48(sqn, info.sqn);
-	cli_kv_hex("SQN", sqn, 6);
+	show_hex("SQN", sqn, 6);
 	snprintf(buf, sizeof(buf), "%u", info.ind_bits);
-	cli_kv_str("IND bits", buf);
+	show_kv("IND bits", buf);
 	snprintf(buf, sizeof(buf), "%" PRIu64 "%s", info.sqn_delta,
 	         info.sqn_delta ? "" : " (no limit)");
-	cli_kv_str("SQN delta", buf);
+	show_kv("SQN delta", buf);
 	if (info.alg == ORSP_AKA_MILENAGE) {
 		snprintf(buf, sizeof(buf), "%u %u %u %u %u", info.milenage.r[0], info.milenage.r[1],
 		         info.milenage.r[2], info.milenage.r[3], info.milenage.r[4]);
-		cli_kv_str("r1..r5", buf);
+		show_kv("r1..r5", buf);
 		for (int i = 0; i < 5; i++) {
 			char name[4] = {'c', (char)('1' + i), 0, 0};
-			cli_kv_hex(name, info.milenage.c[i], 16);
+			show_hex(name, info.milenage.c[i], 16);
 		}
 	} else {
 		snprintf(buf, sizeof(buf), "keccak %u, MAC %u, RES %u, CK %u, IK %u",
 		         info.tuak.keccak_iterations, info.tuak.mac_bits, info.tuak.res_bits,
 		         info.tuak.ck_bits, info.tuak.ik_bits);
-		cli_kv_str("TUAK", buf);
+		show_kv("TUAK", buf);
 	}
 	cli_utc(info.created, when);
-	cli_kv_str("created", when);
+	show_kv("created", when);
 	cli_utc(info.updated, when);
-	cli_kv_str("updated", when);
+	show_kv("updated", when);
 out:
 	orsp_auc_close(a);
 	return rc;

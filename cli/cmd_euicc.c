@@ -460,10 +460,9 @@ static int euicc_info(int argc, char **argv)
 		cj_obj_end(&j);
 		cj_done(&j);
 	} else {
-		char num[32];
-		cli_kv_str("eid", orsp_euicc_eid(core));
-		snprintf(num, sizeof(num), "%zu", n);
-		cli_kv_str("profiles", num);
+		/* the values in one column, after the longest name ("notifications:") */
+		printf("%-15s%s\n", "eid:", orsp_euicc_eid(core));
+		printf("%-15s%zu\n", "profiles:", n);
 		for (size_t i = 0; i < n; i++) {
 			orsp_euicc_profile_info p;
 			char aid[2 * sizeof(p.aid) + 1];
@@ -478,8 +477,7 @@ static int euicc_info(int argc, char **argv)
 			       p.enabled ? "enabled" : "disabled", class_name(p.profile_class),
 			       p.name);
 		}
-		snprintf(num, sizeof(num), "%zu", orsp_euicc_notification_count(core));
-		cli_kv_str("notifications", num);
+		printf("%-15s%zu\n", "notifications:", orsp_euicc_notification_count(core));
 	}
 	orsp_euicc_host_close(h);
 	return rc;

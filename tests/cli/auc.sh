@@ -110,6 +110,12 @@ expect "list --json sqn_delta default" 268435456 "$(json 0 sqn_delta)"
 expect "list --json second sqn_delta" 1000 "$(json 1 sqn_delta)"
 run auc show "${A[@]}" $IMSI
 no_secret "show" "$out"
+# name: value lines, every value in one column (a space after the longest name)
+if [[ "$out" == "IMSI:      $IMSI"$'\n'*$'\nIND bits:  5\nSQN delta: 268435456\nr1..r5:    '* ]]; then
+	ok
+else
+	bad "show: values not in one column: '$out'"
+fi
 run auc show "${A[@]}" $IMSI --json
 no_secret "show --json" "$out"
 expect "show alg" milenage "$(json alg)"

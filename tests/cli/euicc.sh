@@ -30,8 +30,9 @@ if [[ $rc -eq 0 && "$out" == *"$EID"* ]]; then ok; else bad "init sgp26: rc=$rc 
 	bad "device.key mode/size"
 
 run euicc info --state "$S"
-if [[ $rc -eq 0 && "$out" == *"eid:"*"$EID"* && "$out" == *"profiles:"*0* &&
-	"$out" == *"notifications:"*0* ]]; then ok; else bad "info: rc=$rc out='$out' $err"; fi
+# name: value lines, every value in one column
+want=$(printf 'eid:           %s\nprofiles:      0\nnotifications: 0' "$EID")
+if [[ $rc -eq 0 && "$out" == "$want" ]]; then ok; else bad "info: rc=$rc out='$out' $err"; fi
 # No key ever: neither the device key nor SK.EUICC (its scalar in hex) appears.
 devkey=$(od -An -tx1 "$S/device.key" | tr -d ' \n')
 sk=$(openssl pkey -in "$V/eUICC/SK_EUICC_ECDSA_NIST.pem" -noout -text 2>/dev/null |
