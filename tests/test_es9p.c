@@ -2715,6 +2715,338 @@ static void test_gbpp_same_key_racing(void **state)
 	dl_free(&d);
 }
 
+/* The watched thread (begin_watched) can also be held where getBoundProfilePackage reads the
+ * profile or checks the confirmation code: the link wraps orsp_smdp_get and
+ * orsp_smdp_check_cc (tests/CMakeLists.txt). The main thread serves other requests of the
+ * session meanwhile, then lets it go on. */
+enum { HOLD_NONE, HOLD_PROFILE_READ, HOLD_CC_CHECK };
+static atomic_int hold_at; /* where the watched thread is to wait */
+static atomic_int held;    /* it waits there */
+
+static void hold_point(int point)
+{
+	if (!begin_watched || atomic_load(&hold_at) != point)
+		return;
+	atomic_store(&held, 1);
+	/* a minute at most, so that a test that failed meanwhile still ends */
+	for (int i = 0; atomic_load(&hold_at) == point && i < 60000; i++)
+		nanosleep(&(struct timespec){0, 1000 * 1000}, NULL);
+}
+
+orsp_err __real_orsp_smdp_get(orsp_smdp *s, const char *iccid, orsp_smdp_profile *out);
+orsp_err __wrap_orsp_smdp_get(orsp_smdp *s, const char *iccid, orsp_smdp_profile *out);
+orsp_err __real_orsp_smdp_check_cc(orsp_smdp *s, const char *matching_id, const uint8_t hash_cc[32],
+                                   const uint8_t *tid, size_t tid_len);
+orsp_err __wrap_orsp_smdp_check_cc(orsp_smdp *s, const char *matching_id, const uint8_t hash_cc[32],
+                                   const uint8_t *tid, size_t tid_len);
+
+orsp_err __wrap_orsp_smdp_get(orsp_smdp *s, const char *iccid, orsp_smdp_profile *out)
+{
+	hold_point(HOLD_PROFILE_READ);
+	return __real_orsp_smdp_get(s, iccid, out);
+}
+
+orsp_err __wrap_orsp_smdp_check_cc(orsp_smdp *s, const char *matching_id, const uint8_t hash_cc[32],
+                                   const uint8_t *tid, size_t tid_len)
+{
+	hold_point(HOLD_CC_CHECK);
+	return __real_orsp_smdp_check_cc(s, matching_id, hash_cc, tid, tid_len);
+}
+
+/* Starts cc in a thread of its own and returns once it waits at point. */
+static void start_held(cancel_call *cc, pthread_t *th, int point)
+{
+	atomic_store(&held, 0);
+	atomic_store(&hold_at, point);
+	assert_int_equal(pthread_create(th, NULL, cancel_main, cc), 0);
+	for (int i = 0; !atomic_load(&held); i++) {
+		if (i == 6000)
+			fail_msg("the request did not reach its hold point within 60 s");
+		nanosleep(&(struct timespec){0, 10 * 1000 * 1000}, NULL);
+	}
+}
+
+/* Lets the held request go on and waits for its answer. */
+static void finish_held(cancel_call *cc, pthread_t th)
+{
+	atomic_store(&hold_at, HOLD_NONE);
+	assert_int_equal(pthread_join(th, NULL), 0);
+	assert_int_equal(cc->e, ORSP_OK);
+}
+
+static unsigned download_attempts_of(fx *f)
+{
+	orsp_smdp_profile p;
+	assert_int_equal(orsp_smdp_get(f->s, f->prof.iccid, &p), ORSP_OK);
+	return p.download_attempts;
+}
+
+/* The same getBoundProfilePackage sent twice at once (download limit 1, confirmation code
+ * code or none), the second held at point while the first delivers: it is the same-key
+ * retry, answered with the same package and counted nowhere. */
+static void same_key_held(fx *f, const char *mid, const char *code, int point)
+{
+	static dl d;
+	static uint8_t first[64 * 1024];
+	orsp_smdp *other = NULL;
+	cancel_call cc = {.fn = "getBoundProfilePackage"};
+	pthread_t th;
+	json_t *req, *rsp;
+	int http;
+
+	order_limit(f, EID, mid, code, 1);
+	reinitiate(f, &d);
+	authenticate(f, &d, mid);
+	assert_int_equal(d.cc_required, code != NULL);
+	req = gbpp_request(f, &d, code, true, false);
+	cc.f = f;
+	cc.body = json_dumps(req, JSON_COMPACT);
+	assert_non_null(cc.body);
+	assert_int_equal(orsp_smdp_open(f->db, &f->kek, &other), ORSP_OK);
+	start_held(&cc, &th, point);
+	rsp = call_on(f, other, "getBoundProfilePackage", req, &http);
+	expect_ok(rsp);
+	d.bpp_len = get_b64(rsp, "boundProfilePackage", first, sizeof(first));
+	json_decref(rsp);
+	finish_held(&cc, th);
+	orsp_smdp_close(other);
+	assert_int_equal(cc.rep.http_status, 200);
+	rsp = json_loadb(cc.rep.body, cc.rep.body_len, 0, NULL);
+	assert_non_null(rsp);
+	expect_ok(rsp);
+	assert_int_equal(get_b64(rsp, "boundProfilePackage", d.bpp, sizeof(d.bpp)), d.bpp_len);
+	assert_memory_equal(d.bpp, first, d.bpp_len);
+	json_decref(rsp);
+	orsp_smdp_reply_free(&cc.rep);
+	free(cc.body);
+	check_bpp(f, &d);
+	assert_int_equal(state_of(f), ORSP_SMDP_DOWNLOADED);
+	assert_int_equal(download_attempts_of(f), 1);
+	assert_int_equal(count_of(f, "SELECT count(*) FROM smdp_audit WHERE detail LIKE"
+	                             " 'new binding%'"),
+	                 0);
+	assert_int_equal(count_of(f, "SELECT attempts FROM es9p_session WHERE step = 3"), 0);
+	assert_null(call(f, "handleNotification", pir_request(f, &d, true, false), &http));
+	assert_int_equal(http, 204);
+	assert_int_equal(state_of(f), ORSP_SMDP_INSTALLED);
+	dl_free(&d);
+}
+
+/* The second read the session before the first delivered and the profile after: it took the
+ * delivery for a new binding over the limit and put the profile it delivered in Error
+ * (8.8.5/6.4). */
+static void test_gbpp_same_key_late_profile_read(void **state)
+{
+	same_key_held(*state, "SAME-2", NULL, HOLD_PROFILE_READ);
+}
+
+/* The same with a confirmation code: the code was checked against the order already
+ * delivered (8.2/1.2 "the order of this session has changed", final for the LPA). */
+static void test_gbpp_same_key_late_cc(void **state)
+{
+	same_key_held(*state, "SAME-3", "1234", HOLD_PROFILE_READ);
+}
+
+/* The second read the profile (Released) and the session before the first delivered, and
+ * checks the code after: the check finds the order delivered, and the second reads both again
+ * instead of answering 8.2/1.2. */
+static void test_gbpp_same_key_cc_after_delivery(void **state)
+{
+	same_key_held(*state, "SAME-4", "1234", HOLD_CC_CHECK);
+}
+
+/* Two getBoundProfilePackage of one session with two otPK.EUICC at once (confirmation code,
+ * download limit 2), the second held at its profile read while the first delivers: it is a
+ * new binding after that delivery, as if it came after it: counted on the session, the code
+ * not asked again (before, the code was checked against the delivered order: 8.2/1.2). */
+static void test_gbpp_new_key_late_cc(void **state)
+{
+	fx *f = *state;
+	static dl d;
+	static uint8_t first[64 * 1024], second[64 * 1024];
+	orsp_smdp *other = NULL;
+	cancel_call cc = {.fn = "getBoundProfilePackage"};
+	pthread_t th;
+	json_t *rsp;
+	size_t n;
+	int http;
+
+	order_limit(f, EID, "NEWKEY-1", "1234", 2);
+	reinitiate(f, &d);
+	authenticate(f, &d, "NEWKEY-1");
+	cc.f = f;
+	rsp = gbpp_request(f, &d, "1234", true, false);
+	cc.body = json_dumps(rsp, JSON_COMPACT);
+	json_decref(rsp);
+	assert_non_null(cc.body);
+	assert_int_equal(orsp_smdp_open(f->db, &f->kek, &other), ORSP_OK);
+	start_held(&cc, &th, HOLD_PROFILE_READ);
+	rsp = call_on(f, other, "getBoundProfilePackage", gbpp_request(f, &d, "1234", true, false),
+	              &http);
+	expect_ok(rsp);
+	n = get_b64(rsp, "boundProfilePackage", first, sizeof(first));
+	json_decref(rsp);
+	finish_held(&cc, th);
+	orsp_smdp_close(other);
+	assert_int_equal(cc.rep.http_status, 200);
+	rsp = json_loadb(cc.rep.body, cc.rep.body_len, 0, NULL);
+	assert_non_null(rsp);
+	expect_ok(rsp);
+	assert_true(get_b64(rsp, "boundProfilePackage", second, sizeof(second)) != n ||
+	            memcmp(first, second, n) != 0);
+	json_decref(rsp);
+	orsp_smdp_reply_free(&cc.rep);
+	free(cc.body);
+	assert_int_equal(state_of(f), ORSP_SMDP_DOWNLOADED);
+	assert_int_equal(download_attempts_of(f), 1);
+	assert_int_equal(count_of(f, "SELECT count(*) FROM smdp_audit WHERE detail LIKE"
+	                             " 'new binding%'"),
+	                 1);
+	assert_int_equal(count_of(f, "SELECT attempts FROM es9p_session WHERE step = 3"), 1);
+	assert_int_equal(count_of(f, "SELECT cc_attempts FROM smdp_profile"), 0);
+	dl_free(&d);
+}
+
+/* Request r delivered, then the session cancelled (postponed: the profile back to Released,
+ * one download attempt used of a limit of 1), both on other, while the same r waited in the
+ * watched thread. */
+static void deliver_and_cancel(fx *f, dl *d, orsp_smdp *other, json_t *r)
+{
+	json_t *rsp;
+	int http;
+
+	rsp = call_on(f, other, "getBoundProfilePackage", r, &http);
+	expect_ok(rsp);
+	json_decref(rsp);
+	rsp = call_on(f, other, "cancelSession", cancel_request(f, d, 1, OID, false), &http);
+	expect_ok(rsp);
+	json_decref(rsp);
+}
+
+/* What the held request then answers: the session is unknown (it ended), and the profile
+ * stays Released with its one attempt, not put in Error by a delivery counted over the limit
+ * for a session that no longer exists. */
+static void expect_ended_untouched(fx *f, cancel_call *cc)
+{
+	json_t *rsp;
+
+	assert_int_equal(cc->rep.http_status, 200);
+	rsp = json_loadb(cc->rep.body, cc->rep.body_len, 0, NULL);
+	expect_fail(rsp, "8.10.1", "3.9");
+	orsp_smdp_reply_free(&cc->rep);
+	free(cc->body);
+	assert_int_equal(state_of(f), ORSP_SMDP_RELEASED);
+	assert_int_equal(download_attempts_of(f), 1);
+}
+
+/* getBoundProfilePackage whose session ends (delivered by the same request sent again, then
+ * cancelled) between its first read of the session and its read of the profile. */
+static void test_gbpp_session_ended_before_profile_read(void **state)
+{
+	fx *f = *state;
+	static dl d;
+	orsp_smdp *other = NULL;
+	cancel_call cc = {.fn = "getBoundProfilePackage"};
+	pthread_t th;
+	json_t *req;
+
+	order_limit(f, EID, "ENDED-1", NULL, 1);
+	reinitiate(f, &d);
+	authenticate(f, &d, "ENDED-1");
+	req = gbpp_request(f, &d, NULL, true, false);
+	cc.f = f;
+	cc.body = json_dumps(req, JSON_COMPACT);
+	assert_non_null(cc.body);
+	assert_int_equal(orsp_smdp_open(f->db, &f->kek, &other), ORSP_OK);
+	start_held(&cc, &th, HOLD_PROFILE_READ);
+	deliver_and_cancel(f, &d, other, req);
+	finish_held(&cc, th);
+	orsp_smdp_close(other);
+	expect_ended_untouched(f, &cc);
+	dl_free(&d);
+}
+
+/* The same, the session ending while the request, its checks passed and its package built,
+ * waits for the write lock of its binding's transaction: that transaction reads the session
+ * again and finds it ended (before, it delivered on the Released profile, the attempt over
+ * the limit put it in Error: 8.8.5/6.4). */
+static void test_gbpp_session_ended_before_binding(void **state)
+{
+	fx *f = *state;
+	static dl d;
+	orsp_smdp *other = NULL;
+	cancel_call cc = {.fn = "getBoundProfilePackage"};
+	pthread_t th;
+	json_t *req;
+
+	order_limit(f, EID, "ENDED-2", NULL, 1);
+	reinitiate(f, &d);
+	authenticate(f, &d, "ENDED-2");
+	req = gbpp_request(f, &d, NULL, true, false);
+	cc.f = f;
+	cc.body = json_dumps(req, JSON_COMPACT);
+	assert_non_null(cc.body);
+	assert_int_equal(orsp_smdp_open(f->db, &f->kek, &other), ORSP_OK);
+	assert_int_equal(orsp_db_begin(orsp_smdp_db(other)), ORSP_OK);
+	atomic_store(&begins_seen, 0);
+	assert_int_equal(pthread_create(&th, NULL, cancel_main, &cc), 0);
+	for (int i = 0; atomic_load(&begins_seen) == 0; i++) {
+		if (i == 6000)
+			fail_msg("the request did not reach its transaction within 60 s");
+		nanosleep(&(struct timespec){0, 10 * 1000 * 1000}, NULL);
+	}
+	deliver_and_cancel(f, &d, other, req);
+	assert_int_equal(orsp_db_commit(orsp_smdp_db(other)), ORSP_OK);
+	assert_int_equal(pthread_join(th, NULL), 0);
+	assert_int_equal(cc.e, ORSP_OK);
+	orsp_smdp_close(other);
+	expect_ended_untouched(f, &cc);
+	dl_free(&d);
+}
+
+/* A new binding over the download limit (limit 1, delivered once) waits for the write lock
+ * while a cancelSession (postponed) of its session commits: it answers as for a session that
+ * ended and leaves the profile Released; before, its refusal, decided before the lock,
+ * put the profile the cancel had just released in Error (8.8.5/6.4). */
+static void test_gbpp_over_limit_cancel_racing(void **state)
+{
+	fx *f = *state;
+	static dl d;
+	orsp_smdp *other = NULL;
+	cancel_call cc = {.fn = "getBoundProfilePackage"};
+	pthread_t th;
+	json_t *req, *rsp;
+	int http;
+
+	order_limit(f, EID, "ENDED-3", NULL, 1);
+	reinitiate(f, &d);
+	authenticate(f, &d, "ENDED-3");
+	get_bpp(f, &d, NULL, true);
+	req = gbpp_request(f, &d, NULL, true, false);
+	cc.f = f;
+	cc.body = json_dumps(req, JSON_COMPACT);
+	json_decref(req);
+	assert_non_null(cc.body);
+	assert_int_equal(orsp_smdp_open(f->db, &f->kek, &other), ORSP_OK);
+	assert_int_equal(orsp_db_begin(orsp_smdp_db(other)), ORSP_OK);
+	atomic_store(&begins_seen, 0);
+	assert_int_equal(pthread_create(&th, NULL, cancel_main, &cc), 0);
+	for (int i = 0; atomic_load(&begins_seen) == 0; i++) {
+		if (i == 6000)
+			fail_msg("the request did not reach its transaction within 60 s");
+		nanosleep(&(struct timespec){0, 10 * 1000 * 1000}, NULL);
+	}
+	rsp = call_on(f, other, "cancelSession", cancel_request(f, &d, 1, OID, false), &http);
+	expect_ok(rsp);
+	json_decref(rsp);
+	assert_int_equal(orsp_db_commit(orsp_smdp_db(other)), ORSP_OK);
+	assert_int_equal(pthread_join(th, NULL), 0);
+	assert_int_equal(cc.e, ORSP_OK);
+	orsp_smdp_close(other);
+	expect_ended_untouched(f, &cc);
+	dl_free(&d);
+}
+
 /* An AuthenticateResponseError (unsigned) is answered 8.1/4.2 (eUICC: execution error; not
  * 8.1/4.8, insufficient memory) and writes nothing: no session
  * row, and the transactionId still serves the eUICC's signed answer. */
@@ -2979,6 +3311,15 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_postponed_after_delivery, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_cancel_racing_delivery, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_gbpp_same_key_racing, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_gbpp_same_key_late_profile_read, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_gbpp_same_key_late_cc, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_gbpp_same_key_cc_after_delivery, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_gbpp_new_key_late_cc, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_gbpp_session_ended_before_profile_read, setup,
+	                                    teardown),
+	    cmocka_unit_test_setup_teardown(test_gbpp_session_ended_before_binding, setup,
+	                                    teardown),
+	    cmocka_unit_test_setup_teardown(test_gbpp_over_limit_cancel_racing, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_cancel_after_ttl, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_authenticate_error_writes_nothing, setup,
 	                                    teardown),

@@ -1351,7 +1351,7 @@ static orsp_err get_bound_profile_package(ctx *c)
 	char tid_hex[2 * TID_LEN + 1], aad[64];
 	size_t tid_len = 0, pdr_len = 0, otpk_len = 0, bpp_len = 0, otsk_w_len = 0;
 	orsp_secret d = {0};
-	bool has_cc = false;
+	bool has_cc = false, over = false;
 	orsp_tlv top, ok, s2, fsig;
 	orsp_reader r;
 	orsp_cert *cert = NULL;
@@ -1446,41 +1446,63 @@ static orsp_err get_bound_profile_package(ctx *c)
 			goto out;
 	}
 	otsk_aad(aad, sizeof(aad), tid_hex);
-	/* A retry with the same one-time key gets the same binding (SGP.22 §3.1.3.3): the
-	 * same BPP, rebuilt from the kept otSK.DP.ECKA and smdpSign. It is not a new download
-	 * attempt (the bytes are those already delivered), so it is not counted; a new
-	 * one-time key is, below. */
-	if (bound_to(&se, otpk, otpk_len)) {
-		e = send_bound_again(c, &se, tid, tid_len, tid_hex);
-		goto out;
-	}
-	/* The order this session authenticated for, still open to it: not cancelled (and
-	 * perhaps ordered again) meanwhile, and not delivered to another eUICC. Checked before
-	 * the confirmation code, whose attempts another eUICC must not use up. */
-	if ((e = orsp_smdp_get(c->s, se.iccid, &prof)))
-		goto out;
-	if (!order_of_session(&prof, &se)) {
-		if (sess_advance(c, tid_hex, se.step, S_DONE, "order no longer available"))
-			orsp_err_clear();
-		e = fail(c, ES9P_PROFILE_STATE,
-		         prof.state == ORSP_SMDP_DOWNLOADED
-		             ? "the profile was delivered to another eUICC"
-		             : "the order of this session has ended");
-		goto out;
-	}
-	/* An order that expired since authenticateClient is not delivered (the background
-	 * expiry ends it within 30 s; until then it is still Released). A new binding after
-	 * delivery is a retry of a download already made, not a new one. */
-	if (prof.state == ORSP_SMDP_RELEASED && prof.expires_at && now_s(c) > prof.expires_at) {
-		if (sess_advance(c, tid_hex, se.step, S_DONE, "order expired"))
-			orsp_err_clear();
-		e = fail(c, ES9P_ORDER_EXPIRED, NULL);
-		goto out;
-	}
-	/* Confirmation code (§3.1.3): checked with its retry limit, as the order now asks
-	 * (one cancelled and placed again under the same matching ID may have gained one);
-	 * not again for a new binding in a session that passed it before its delivery. */
-	if (prof.cc_required && se.step != S_BPP) {
+	/* The profile, then the session again: another request of this session (the same
+	 * request sent again by an LPA that timed out, or one with a new otPK.EUICC) may have
+	 * bound and delivered since step_begin read it, so the checks below go by the session
+	 * as it is after the profile was read, never by an older one against a newer profile
+	 * (which took the delivery of the same request for a new download attempt over the
+	 * limit, or asked the confirmation code of an order already delivered). A confirmation
+	 * code check that finds the order moved on meanwhile reads both again, once. */
+	for (int pass = 0;; pass++) {
+		if ((e = orsp_smdp_get(c->s, se.iccid, &prof)))
+			goto out;
+		sess_free(&se);
+		e = sess_load(c, tid_hex, &se, AGE_ANY_ONCE_DELIVERED);
+		if (e == ORSP_E_NOT_FOUND) {
+			/* ended meanwhile (installation result, cancelSession, an error) */
+			e = fail(c, ES9P_UNKNOWN_TID, NULL);
+			goto out;
+		}
+		if (e)
+			goto out;
+		/* A retry with the same one-time key gets the same binding (SGP.22 §3.1.3.3):
+		 * the same BPP, rebuilt from the kept otSK.DP.ECKA and smdpSign. It is not a
+		 * new download attempt (the bytes are those already delivered), so it is not
+		 * counted; a new one-time key is, below. */
+		if (bound_to(&se, otpk, otpk_len)) {
+			e = send_bound_again(c, &se, tid, tid_len, tid_hex);
+			goto out;
+		}
+		/* The order this session authenticated for, still open to it: not cancelled
+		 * (and perhaps ordered again) meanwhile, and not delivered to another eUICC.
+		 * Checked before the confirmation code, whose attempts another eUICC must not
+		 * use up. */
+		if (!order_of_session(&prof, &se)) {
+			if (sess_advance(c, tid_hex, se.step, S_DONE, "order no longer available"))
+				orsp_err_clear();
+			e = fail(c, ES9P_PROFILE_STATE,
+			         prof.state == ORSP_SMDP_DOWNLOADED
+			             ? "the profile was delivered to another eUICC"
+			             : "the order of this session has ended");
+			goto out;
+		}
+		/* An order that expired since authenticateClient is not delivered (the
+		 * background expiry ends it within 30 s; until then it is still Released). A
+		 * new binding after delivery is a retry of a download already made, not a new
+		 * one. */
+		if (prof.state == ORSP_SMDP_RELEASED && prof.expires_at &&
+		    now_s(c) > prof.expires_at) {
+			if (sess_advance(c, tid_hex, se.step, S_DONE, "order expired"))
+				orsp_err_clear();
+			e = fail(c, ES9P_ORDER_EXPIRED, NULL);
+			goto out;
+		}
+		/* Confirmation code (§3.1.3): checked with its retry limit, as the order now
+		 * asks (one cancelled and placed again under the same matching ID may have
+		 * gained one); not again for a new binding in a session that passed it before
+		 * its delivery. */
+		if (!prof.cc_required || se.step == S_BPP)
+			break;
 		if (!has_cc) {
 			e = fail(c, ES9P_CC_MISSING, NULL);
 			goto out;
@@ -1500,39 +1522,43 @@ static orsp_err get_bound_profile_package(ctx *c)
 			e = fail(c, ES9P_CC_EXHAUSTED, NULL);
 			goto out;
 		}
-		if (e) {
-			/* the order is no longer Released with a code (changed since read) */
-			e = fail(c, ES9P_PROFILE_STATE, "the order of this session has changed");
-			goto out;
+		if (!e)
+			break;
+		/* The order is no longer Released with a code: changed since it was read,
+		 * perhaps delivered by another request of this session (then the session
+		 * read again says so) */
+		if (pass == 0) {
+			orsp_err_clear();
+			continue;
 		}
+		e = fail(c, ES9P_PROFILE_STATE, "the order of this session has changed");
+		goto out;
 	}
 	/* A new binding after delivery within this session (the LPA lost the BPP) counts
-	 * against the profile's download limit: refused here before any work is done, and
-	 * counted again in the transaction below. */
-	if (prof.state == ORSP_SMDP_DOWNLOADED &&
-	    prof.download_attempts + se.attempts + 1 > prof.download_limit) {
-		if (orsp_smdp_mark_error(c->s, se.iccid, ORSP_SMDP_FAIL_RETRIES,
-		                         "download retries exceeded") ||
-		    sess_advance(c, tid_hex, se.step, S_DONE, "download retries exceeded"))
-			orsp_err_clear();
-		e = fail(c, ES9P_DL_EXHAUSTED, NULL);
-		goto out;
-	}
+	 * against the profile's download limit. One over it is not built: the transaction
+	 * below reads the session and the profile again and refuses it there (the profile to
+	 * Error), so that a request of this session that ended or bound meanwhile (a
+	 * cancelSession, the same request sent again) is not taken for it. */
+	over = prof.state == ORSP_SMDP_DOWNLOADED &&
+	       prof.download_attempts + se.attempts + 1 > prof.download_limit;
 	/* Bind: one-time key pair, ECKA with otPK.EUICC, session keys, BPP signed by DPpb. The
 	 * one-time key is kept wrapped under the KEK for a retry with the same otPK.EUICC. */
-	if ((e = orsp_ec_generate(orsp_ec_curve(ks->dppb_key), &otsk)))
-		goto out;
-	e = build_bpp(c, &se, tid, tid_len, otpk, otpk_len, otsk, NULL, bsig, &bpp, &bpp_len);
-	if (e || (e = orsp_ec_private_scalar(otsk, &d)) ||
-	    (e = orsp_smdp_wrap(c->s, aad, &d, otsk_w, sizeof(otsk_w), &otsk_w_len)))
-		goto out;
-	orsp_secret_wipe(&d);
+	if (!over) {
+		if ((e = orsp_ec_generate(orsp_ec_curve(ks->dppb_key), &otsk)))
+			goto out;
+		e = build_bpp(c, &se, tid, tid_len, otpk, otpk_len, otsk, NULL, bsig, &bpp,
+		              &bpp_len);
+		if (e || (e = orsp_ec_private_scalar(otsk, &d)) ||
+		    (e = orsp_smdp_wrap(c->s, aad, &d, otsk_w, sizeof(otsk_w), &otsk_w_len)))
+			goto out;
+		orsp_secret_wipe(&d);
+	}
 	/* One transaction (one commit): count the attempt (the profile's counter while it is
 	 * Released, the session's after delivery), keep the wrapped one-time key and smdpSign
 	 * with the session, mark the profile Downloaded, and drop the one-time keys of sessions
-	 * that expired before they ended. An attempt over the limit found here (another
-	 * session delivered meanwhile, or the Released counter ran out) marks the profile Error
-	 * and commits that, as the check before the binding does. */
+	 * that expired before they ended. An attempt over the limit (found before the binding,
+	 * or here: another session delivered meanwhile, or the Released counter ran out) marks
+	 * the profile Error and commits that. */
 	{
 		orsp_smdp_profile p;
 		orsp_stmt *st = NULL;
@@ -1551,12 +1577,20 @@ static orsp_err get_bound_profile_package(ctx *c)
 			sess_free(&cur);
 			goto out;
 		}
-		sess_free(&cur);
 		if (e == ORSP_E_NOT_FOUND) {
-			/* ended meanwhile: the update of the session below says so */
-			orsp_err_clear();
-			e = ORSP_OK;
+			/* ended meanwhile (cancelSession, installation result): nothing is
+			 * delivered, counted or marked */
+			orsp_db_rollback(c->db);
+			e = fail(c, ES9P_UNKNOWN_TID, NULL);
+			goto out;
 		}
+		/* the session's step and count as they are now (bound with another
+		 * otPK.EUICC meanwhile: this binding is a new attempt after that delivery) */
+		if (!e) {
+			se.step = cur.step;
+			se.attempts = cur.attempts;
+		}
+		sess_free(&cur);
 		if (!e)
 			e = orsp_smdp_get(c->s, se.iccid, &p);
 		if (!e && !order_of_session(&p, &se))
@@ -1569,7 +1603,10 @@ static orsp_err get_bound_profile_package(ctx *c)
 				limit = true;
 				e = orsp_smdp_mark_error(c->s, se.iccid, ORSP_SMDP_FAIL_RETRIES,
 				                         "download retries exceeded");
-			} else
+			} else if (!bpp)
+				e = orsp_errf(ORSP_E_STATE, "profile %s changed meanwhile",
+				              p.iccid);
+			else
 				e = orsp_db_prepare(
 				    c->db,
 				    "UPDATE es9p_session SET attempts = attempts + 1"
@@ -1591,6 +1628,9 @@ static orsp_err get_bound_profile_package(ctx *c)
 				if (!e)
 					e = orsp_smdp_rebind(c->s, &p, se.eid);
 			}
+		} else if (!e && !bpp) {
+			/* Released again since the limit was found reached (no package built) */
+			e = orsp_errf(ORSP_E_STATE, "profile %s changed meanwhile", p.iccid);
 		} else if (!e) {
 			/* over the limit: the counter and the Error state are written, kept below
 			 */
