@@ -670,9 +670,12 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
 	/* An early answer (first_call's 400, 403, 404, 405, 413) is queued before the body:
 	 * libmicrohttpd (0.9.75) then sends it with Connection: close, reads none of the body and
 	 * does not call again for the request. Should a version pass body bytes all the same, the
-	 * connection is closed rather than an unbounded body read. */
-	if (st->responded)
+	 * connection is closed rather than an unbounded body read; the bytes it passed are
+	 * counted, so that the log (and test_early_answer_body_not_read) shows them. */
+	if (st->responded) {
+		st->dropped += *upload_data_size;
 		return *upload_data_size ? MHD_NO : MHD_YES;
+	}
 	if (*upload_data_size) {
 		size_t n = *upload_data_size;
 		*upload_data_size = 0;
