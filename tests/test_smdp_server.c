@@ -6,7 +6,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 
 #include <jansson.h>
 #include <openssl/pem.h>
@@ -578,8 +583,41 @@ static long scrape(orsp_smdp_server *srv, const char *const *headers, char *out,
 	return status;
 }
 
-/* With metrics_token, /metrics answers only a scraper that sends it (401 otherwise, counted
- * under function="metrics"); the ES2+ token does not open it, nor a token of another scheme. */
+/* GET /metrics over a plain socket with one extra header line (or none), the answer's status
+ * line and headers in out (the HTTP client does not give its headers back). */
+static void raw_metrics_head(orsp_smdp_server *srv, const char *header, char *out, size_t cap)
+{
+	struct sockaddr_in a = {.sin_family = AF_INET,
+	                        .sin_port = htons(orsp_smdp_server_port(srv))};
+	struct timeval tv = {5, 0};
+	char req[256];
+	size_t len = 0;
+	ssize_t n;
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	char *end;
+
+	assert_true(fd >= 0);
+	assert_int_equal(setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)), 0);
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_int_equal(connect(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+	n = snprintf(req, sizeof(req),
+	             "GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\n%s%s"
+	             "Connection: close\r\n\r\n",
+	             header ? header : "", header ? "\r\n" : "");
+	assert_true(n > 0 && (size_t)n < sizeof(req));
+	assert_int_equal(send(fd, req, (size_t)n, 0), n);
+	while (len + 1 < cap && (n = recv(fd, out + len, cap - 1 - len, 0)) > 0)
+		len += (size_t)n;
+	close(fd);
+	out[len] = 0;
+	end = strstr(out, "\r\n\r\n");
+	assert_non_null(end);
+	end[2] = 0; /* the head, each line with its CRLF */
+}
+
+/* With metrics_token, /metrics answers only a scraper that sends it (401 with
+ * WWW-Authenticate: Bearer otherwise, counted under function="metrics"); the ES2+ token does
+ * not open it, nor a token of another scheme. */
 static void test_metrics_token(void **state)
 {
 	static released r;
@@ -606,10 +644,21 @@ static void test_metrics_token(void **state)
 	assert_int_equal(scrape(srv, longer, NULL, 0), 401);
 	assert_int_equal(scrape(srv, es2, NULL, 0), 401);
 	assert_int_equal(scrape(srv, basic, NULL, 0), 401);
+	/* the 401 names the scheme it wants (RFC 6750 §3), with or without a token of another
+	 * scheme; the 200 does not */
+	raw_metrics_head(srv, NULL, body, sizeof(body));
+	assert_true(strncmp(body, "HTTP/1.1 401 ", 13) == 0);
+	assert_non_null(strstr(body, "\r\nWWW-Authenticate: Bearer\r\n"));
+	raw_metrics_head(srv, basic[0], body, sizeof(body));
+	assert_true(strncmp(body, "HTTP/1.1 401 ", 13) == 0);
+	assert_non_null(strstr(body, "\r\nWWW-Authenticate: Bearer\r\n"));
+	raw_metrics_head(srv, right[0], body, sizeof(body));
+	assert_true(strncmp(body, "HTTP/1.1 200 ", 13) == 0);
+	assert_null(strstr(body, "WWW-Authenticate"));
 	assert_int_equal(scrape(srv, right, body, sizeof(body)), 200);
 	assert_non_null(strstr(body, "openrsp_smdp_profiles{state=\"released\"} 1\n"));
 	assert_non_null(
-	    strstr(body, "openrsp_smdp_requests_total{function=\"metrics\",result=\"401\"} 5\n"));
+	    strstr(body, "openrsp_smdp_requests_total{function=\"metrics\",result=\"401\"} 7\n"));
 	orsp_smdp_server_stop(srv);
 	released_free(&r);
 }
