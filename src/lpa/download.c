@@ -18,6 +18,10 @@ typedef struct es9 {
 	orsp_http_client *http;
 	char base[512];
 	long status; /* the HTTP status of the last answer, 0 when none came */
+	/* the SGP.22 status codes of the last Failed answer ("" when the last call was not
+	 * refused), and whether the SM-DP+ refused any function of this session */
+	char subject[ORSP_JSON_CODE_MAX], reason[ORSP_JSON_CODE_MAX];
+	bool refused;
 } es9;
 
 static const char *base_for(const orsp_lpa_server *sv, const char *fqdn, char *buf, size_t cap)
@@ -126,6 +130,7 @@ static orsp_err es9_call(es9 *c, const char *fn, json_t *req, json_t **rsp)
 
 	*rsp = NULL;
 	c->status = 0;
+	c->subject[0] = c->reason[0] = '\0';
 	snprintf(url, sizeof(url), "%s/gsma/rsp2/es9plus/%s", c->base, fn);
 	if ((e = orsp_json_dump(req, &body, &blen)))
 		return e;
@@ -177,6 +182,9 @@ static orsp_err es9_call(es9 *c, const char *fn, json_t *req, json_t **rsp)
 		/* the server's message goes to the user's terminal: one line, no control bytes */
 		char msg[sizeof(st.message)];
 		lpa_text_copy(orsp_slice_make(st.message, strlen(st.message)), msg, sizeof(msg));
+		snprintf(c->subject, sizeof(c->subject), "%s", st.subject_code);
+		snprintf(c->reason, sizeof(c->reason), "%s", st.reason_code);
+		c->refused = true;
 		e = orsp_errf(ORSP_E_STATE, "SM-DP+ refused %s (%s %s/%s%s%s): %s", fn,
 		              orsp_json_fes_str(st.status), st.subject_code, st.reason_code,
 		              msg[0] ? " " : "", msg, es9_advice(st.subject_code, st.reason_code));
@@ -252,8 +260,16 @@ static void cancel(orsp_lpa_card *c, es9 *s, const uint8_t *tid, size_t tid_len,
 	       : orsp_json_put_string(j, "transactionId", tid_hex);
 	if (!e)
 		e = orsp_json_put_base64(j, "cancelSessionResponse", rsp, rl);
-	if (!e)
+	if (!e) {
+		bool dp_refused = s->refused;
 		e = es9_call(s, "cancelSession", j, &r);
+		/* An SM-DP+ that refused a function of this session has ended it (SGP.22 §3.1.3):
+		 * its "unknown transactionId" (8.10.1/3.9) to the cancel says just that, the
+		 * session is gone on both sides. */
+		if (e == ORSP_E_STATE && dp_refused && !strcmp(s->subject, "8.10.1") &&
+		    !strcmp(s->reason, "3.9"))
+			e = ORSP_OK;
+	}
 	if (e) /* its reason would bury the first error's: it is a follow-up */
 		snprintf(note, cap,
 		         " (session cancelled on the eUICC; the SM-DP+ did not confirm it)");
