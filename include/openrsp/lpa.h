@@ -302,7 +302,12 @@ ORSP_MUST_CHECK orsp_err orsp_lpa_euicc_info2(orsp_lpa_card *c, orsp_lpa_info2 *
 /* GetEuiccConfiguredAddresses: default SM-DP+ ("" when none) and root SM-DS. */
 ORSP_MUST_CHECK orsp_err orsp_lpa_addresses(orsp_lpa_card *c, char default_dp[256],
                                             char root_ds[256]);
-/* SetDefaultDpAddress ("" clears it). */
+/* Whether fqdn is an SM-DP+ address as SGP.22 takes it: a host name of labels of letters,
+ * digits and '-' (not at either end) separated by dots, at least two, at most 253
+ * characters; no port, no scheme. What SetDefaultDpAddress and activation codes accept. */
+bool orsp_lpa_address_ok(const char *fqdn);
+/* SetDefaultDpAddress ("" clears it; another address not orsp_lpa_address_ok is
+ * ORSP_E_USAGE, nothing sent). */
 ORSP_MUST_CHECK orsp_err orsp_lpa_set_default_dp(orsp_lpa_card *c, const char *fqdn);
 
 #define ORSP_LPA_RESET_OPERATIONAL 1u /* deleteOperationalProfiles */

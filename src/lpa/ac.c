@@ -32,6 +32,11 @@ bool lpa_fqdn_ok(const char *s, size_t n)
 	return labels >= 2;
 }
 
+bool orsp_lpa_address_ok(const char *fqdn)
+{
+	return fqdn && lpa_fqdn_ok(fqdn, strlen(fqdn));
+}
+
 /* SGP.22 §4.1: the matching ID is made of 0-9, A-Z, a-z and '-'. */
 static bool matching_id_ok(const char *s, size_t n)
 {

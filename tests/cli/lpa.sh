@@ -98,6 +98,9 @@ usage --yes lpa chip reset --operational --test --euicc pcsc
 usage info lpa chip info --operational --euicc pcsc
 usage list lpa profile list --yes --euicc pcsc
 usage ADDRESS lpa chip default-smdp --euicc pcsc
+# a bad address is refused before the eUICC is opened (not "pcscd")
+usage ADDRESS lpa chip default-smdp 'smdp..example.com' --euicc pcsc
+usage ADDRESS lpa chip default-smdp 'https://smdp.example.com' --euicc pcsc
 failure "pcscd" lpa chip reset --operational --yes --euicc pcsc
 
 # --ask with no terminal to ask on: a usage error before the eUICC is opened (not "pcscd")
@@ -178,7 +181,7 @@ if [[ $rc -eq 0 ]]; then
 	failure "no notification" lpa notification remove 7 --euicc "local:$S"
 	# the default SM-DP+ address: a host name, or "" to remove it; a memory reset
 	# restores the initial one (none for this eUICC)
-	failure "not a host name" lpa chip default-smdp 'smdp..example.com' --euicc "local:$S"
+	usage ADDRESS lpa chip default-smdp 'smdp..example.com' --euicc "local:$S"
 	run lpa chip default-smdp smdp.example.net --euicc "local:$S"
 	[[ $rc -eq 0 && "$out" == "default SM-DP+ address is now smdp.example.net" ]] && ok ||
 		bad "chip default-smdp: rc=$rc '$out' $err"
