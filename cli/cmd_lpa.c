@@ -466,6 +466,17 @@ static int chip_default_smdp(int argc, char **argv)
 	return rc;
 }
 
+/* How many notifications the eUICC keeps (false when it cannot say). */
+static bool pending_notifications(orsp_lpa_card *c, size_t *n)
+{
+	orsp_lpa_notification *no = calloc(ORSP_LPA_MAX_NOTIFICATIONS, sizeof(*no));
+	bool ok = no && orsp_lpa_notifications(c, no, ORSP_LPA_MAX_NOTIFICATIONS, n) == ORSP_OK;
+
+	free(no);
+	orsp_err_clear();
+	return ok;
+}
+
 /* chip reset: eUICCMemoryReset of what the options name, only with --yes (profiles are
  * deleted whatever their state and policy rules; nothing brings them back). */
 static int chip_reset(int argc, char **argv)
@@ -473,6 +484,8 @@ static int chip_reset(int argc, char **argv)
 	static const int allowed[] = {OPT_OPERATIONAL, OPT_TEST, OPT_DEFAULT_SMDP, OPT_YES, 0};
 	lpa_opts o;
 	lpa_session s;
+	size_t before = 0, after = 0;
+	bool counted;
 	orsp_err e;
 	int rc;
 
@@ -488,6 +501,10 @@ static int chip_reset(int argc, char **argv)
 		                          "policy rules, for good: give --yes to go ahead");
 	if ((rc = open_euicc(&o, &s)))
 		return rc;
+	/* the delete notifications the reset leaves: the pending ones counted before and after
+	 * (a profile deleted may ask for none; nothing may be deleted at all) */
+	counted = o.reset & (ORSP_LPA_RESET_OPERATIONAL | ORSP_LPA_RESET_TEST) &&
+	          pending_notifications(&s.c, &before);
 	e = orsp_lpa_memory_reset(&s.c, o.reset);
 	if (e == ORSP_E_NOT_FOUND) { /* nothingToDelete: the requested state holds already */
 		orsp_err_clear();
@@ -499,11 +516,18 @@ static int chip_reset(int argc, char **argv)
 		rc = fail(&o, "chip reset", e);
 	} else if (o.json) {
 		json_ok_null(&o);
+	} else if (counted && pending_notifications(&s.c, &after) && after > before) {
+		printf("reset done; %zu delete notification%s for the operators %s pending "
+		       "(`openrsp lpa notification process` sends %s)\n",
+		       after - before, after - before == 1 ? "" : "s",
+		       after - before == 1 ? "is" : "are", after - before == 1 ? "it" : "them");
+	} else if (counted) {
+		printf("reset done\n");
 	} else {
 		printf("reset done%s\n",
 		       o.reset & (ORSP_LPA_RESET_OPERATIONAL | ORSP_LPA_RESET_TEST)
-		           ? "; the operators' delete notifications are pending (`openrsp lpa "
-		             "notification process` sends them)"
+		           ? "; the operators' delete notifications may be pending (`openrsp lpa "
+		             "notification list` shows them)"
 		           : "");
 	}
 	close_euicc(&s);

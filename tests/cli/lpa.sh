@@ -190,6 +190,10 @@ if [[ $rc -eq 0 ]]; then
 		ok || bad "default address not set: $out"
 	run lpa chip reset --operational --yes --euicc "local:$S"
 	[[ $rc -eq 0 && "$out" == "nothing to reset" ]] && ok || bad "reset of nothing: rc=$rc '$out'"
+	# no profile deleted: no delete notification to speak of
+	run lpa chip reset --operational --default-smdp --yes --euicc "local:$S"
+	expect "reset deleting nothing" "0 reset done" "$rc $out"
+	run lpa chip default-smdp smdp.example.net --euicc "local:$S"
 	run lpa chip reset --default-smdp --yes --euicc "local:$S" --json
 	[[ $rc -eq 0 && "$(json payload code)" == 0 ]] && ok || bad "reset default address: $out $err"
 	run lpa chip info --euicc "local:$S" --json
@@ -398,7 +402,7 @@ sys.exit(os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]))' "$@") || rc=$?
 	# notification for each, which the SM-DP+ receives
 	run lpa notification process "${SRV[@]}"
 	run lpa chip reset --operational --yes --euicc "local:$E2"
-	[[ $rc -eq 0 && "$out" == "reset done; the operators' delete notifications are pending"* ]] &&
+	[[ $rc -eq 0 && "$out" == "reset done; 2 delete notifications for the operators are pending"* ]] &&
 		ok || bad "chip reset: rc=$rc '$out' $err"
 	run lpa profile list --euicc "local:$E2"
 	[[ "$out" == "no profile" ]] && ok || bad "profiles left after the reset: '$out'"
