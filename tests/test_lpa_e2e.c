@@ -379,6 +379,8 @@ static void test_e2e(void **state)
 	assert_int_equal(orsp_lpa_profiles(&f->c, p, ORSP_LPA_MAX_PROFILES, &n), ORSP_OK);
 	assert_true(p[0].enabled);
 	assert_int_equal(orsp_lpa_enable(&f->c, iccid), ORSP_E_STATE); /* already enabled */
+	assert_string_equal(orsp_err_detail(),
+	                    "the profile is enabled already (profileNotInDisabledState)");
 	assert_int_equal(orsp_lpa_notifications(&f->c, no, ORSP_LPA_MAX_NOTIFICATIONS, &n),
 	                 ORSP_OK);
 	assert_int_equal(n, 1);
@@ -396,7 +398,12 @@ static void test_e2e(void **state)
 	assert_int_equal(orsp_lpa_profiles(&f->c, p, ORSP_LPA_MAX_PROFILES, &n), ORSP_OK);
 	assert_string_equal(p[0].nickname, "e2e");
 	assert_int_equal(orsp_lpa_delete(&f->c, iccid), ORSP_E_STATE); /* enabled: not deletable */
+	assert_string_equal(orsp_err_detail(),
+	                    "the profile is enabled: disable it first (profileNotInDisabledState)");
 	assert_int_equal(orsp_lpa_disable(&f->c, iccid), ORSP_OK);
+	assert_int_equal(orsp_lpa_disable(&f->c, iccid), ORSP_E_STATE);
+	assert_string_equal(orsp_err_detail(),
+	                    "the profile is disabled already (profileNotInEnabledState)");
 	assert_int_equal(orsp_lpa_delete(&f->c, iccid), ORSP_OK);
 	assert_int_equal(orsp_lpa_profiles(&f->c, p, ORSP_LPA_MAX_PROFILES, &n), ORSP_OK);
 	assert_int_equal(n, 0);
@@ -505,8 +512,8 @@ static void test_e2e_memory_reset(void **state)
 	}
 	e = orsp_lpa_memory_reset(&f->c, ORSP_LPA_RESET_OPERATIONAL);
 	assert_int_equal(e, ORSP_E_STATE);
-	assert_non_null(strstr(orsp_err_detail(), "memory reset: the eUICC answered undefinedError "
-	                                          "(127) with 16 notifications pending"));
+	assert_non_null(strstr(orsp_err_detail(), "the eUICC answered undefinedError (127) with 16 "
+	                                          "notifications pending"));
 	assert_int_equal(orsp_lpa_profiles(&f->c, p, ORSP_LPA_MAX_PROFILES, &n), ORSP_OK);
 	assert_int_equal(n, 1);
 	assert_int_equal(orsp_lpa_process_notifications(&f->c, &f->server, &sent), ORSP_OK);

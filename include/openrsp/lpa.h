@@ -107,7 +107,8 @@ ORSP_MUST_CHECK orsp_err orsp_lpa_profiles(orsp_lpa_card *c, orsp_lpa_profile *o
 /* Enable / disable / delete by ICCID (19-20 digits) or ISD-P AID (hex). The eUICC's result
  * code (SGP.22 §5.7.16-18: 1 not found, 2 not in disabled/enabled state, 3 disallowed by
  * policy, 5 catBusy, ...) becomes ORSP_E_NOT_FOUND / ORSP_E_STATE / ORSP_E_POLICY with a
- * detail naming it. */
+ * detail naming it in words, without the operation's name (e.g. "the profile is enabled:
+ * disable it first (profileNotInDisabledState)" for a delete). */
 ORSP_MUST_CHECK orsp_err orsp_lpa_enable(orsp_lpa_card *c, const char *id);
 ORSP_MUST_CHECK orsp_err orsp_lpa_disable(orsp_lpa_card *c, const char *id);
 ORSP_MUST_CHECK orsp_err orsp_lpa_delete(orsp_lpa_card *c, const char *id);

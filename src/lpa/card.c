@@ -318,8 +318,8 @@ static orsp_err put_id(orsp_writer *w, const char *id)
 /* undefinedError from an enable, disable, delete or memory reset: with notifications
  * pending, a full list is a likely cause (an eUICC that must record the operation's
  * notification and has no room refuses it; openrsp's does): the message says how many there
- * are and what to do. */
-orsp_err lpa_undefined_error(orsp_lpa_card *c, const char *what)
+ * are and what to do. The caller's label names the operation: the message does not. */
+orsp_err lpa_undefined_error(orsp_lpa_card *c)
 {
 	orsp_lpa_notification *no = calloc(ORSP_LPA_MAX_NOTIFICATIONS, sizeof(*no));
 	size_t n = 0;
@@ -331,15 +331,16 @@ orsp_err lpa_undefined_error(orsp_lpa_card *c, const char *what)
 	if (n)
 		return orsp_errf(
 		    ORSP_E_STATE,
-		    "%s: the eUICC answered undefinedError (127) with %zu notification%s "
+		    "the eUICC answered undefinedError (127) with %zu notification%s "
 		    "pending; a full notification list refuses profile changes: deliver "
 		    "them (notification process) or remove some, then try again",
-		    what, n, n == 1 ? "" : "s");
-	return orsp_errf(ORSP_E_STATE, "%s: the eUICC answered undefinedError (127)", what);
+		    n, n == 1 ? "" : "s");
+	return orsp_errf(ORSP_E_STATE, "the eUICC answered undefinedError (127)");
 }
 
-/* The result of a profile operation; c: the card of an enable, disable or delete, which
- * record a notification (NULL for the others). */
+/* The result of a profile operation (SGP.22 §5.7.16-18, §5.7.21), in words without the
+ * operation's name (the caller's label has it); c: the card of an enable, disable or
+ * delete, which record a notification (NULL for the others). */
 static orsp_err result_of(orsp_lpa_card *c, const char *what, const orsp_tlv *t)
 {
 	orsp_tlv f;
@@ -351,21 +352,30 @@ static orsp_err result_of(orsp_lpa_card *c, const char *what, const orsp_tlv *t)
 	case 0:
 		return ORSP_OK;
 	case 1:
-		return orsp_errf(ORSP_E_NOT_FOUND, "%s: no such profile on the eUICC", what);
-	case 2:
-		return orsp_errf(ORSP_E_STATE, "%s: the profile is not in the required state", what);
+		return orsp_errf(ORSP_E_NOT_FOUND, "no such profile on the eUICC");
+	case 2: /* profileNotInDisabledState (enable, delete), profileNotInEnabledState */
+		if (!strcmp(what, "delete"))
+			return orsp_errf(ORSP_E_STATE, "the profile is enabled: disable it first "
+			                               "(profileNotInDisabledState)");
+		if (!strcmp(what, "enable"))
+			return orsp_errf(ORSP_E_STATE, "the profile is enabled already "
+			                               "(profileNotInDisabledState)");
+		if (!strcmp(what, "disable"))
+			return orsp_errf(ORSP_E_STATE, "the profile is disabled already "
+			                               "(profileNotInEnabledState)");
+		return orsp_errf(ORSP_E_STATE, "the profile is not in the required state");
 	case 3:
-		return orsp_errf(ORSP_E_POLICY, "%s: disallowed by the profile policy rules", what);
+		return orsp_errf(ORSP_E_POLICY, "disallowed by the profile policy rules");
 	case 4:
-		return orsp_errf(ORSP_E_STATE, "%s: wrong profile re-enabling", what);
+		return orsp_errf(ORSP_E_STATE, "wrong profile re-enabling");
 	case 5:
-		return orsp_errf(ORSP_E_STATE, "%s: the card is busy (catBusy)", what);
+		return orsp_errf(ORSP_E_STATE, "the card is busy (catBusy)");
 	case 127:
 		if (c) /* an operation that records a notification */
-			return lpa_undefined_error(c, what);
-		return orsp_errf(ORSP_E_STATE, "%s: the eUICC answered undefinedError (127)", what);
+			return lpa_undefined_error(c);
+		return orsp_errf(ORSP_E_STATE, "the eUICC answered undefinedError (127)");
 	default:
-		return orsp_errf(ORSP_E_STATE, "%s: the eUICC answered error %llu", what,
+		return orsp_errf(ORSP_E_STATE, "the eUICC answered error %llu",
 		                 (unsigned long long)v);
 	}
 }

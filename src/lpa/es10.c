@@ -250,7 +250,7 @@ orsp_err orsp_lpa_memory_reset(orsp_lpa_card *c, unsigned options)
 	if (v == 1)
 		return orsp_errf(ORSP_E_NOT_FOUND, "memory reset: nothing to delete");
 	if (v == 127) /* the delete notifications may not fit (see card.c) */
-		return lpa_undefined_error(c, "memory reset");
+		return lpa_undefined_error(c);
 	if (v != 0)
 		return orsp_errf(ORSP_E_STATE, "the eUICC refused the memory reset (error %llu)",
 		                 (unsigned long long)v);

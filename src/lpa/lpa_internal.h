@@ -30,7 +30,7 @@ bool lpa_fqdn_ok(const char *s, size_t n);
 /* The error for undefinedError (127) from a function that records a notification (card.c):
  * with notifications pending, it names how many and says that a full list refuses the
  * change. */
-ORSP_MUST_CHECK orsp_err lpa_undefined_error(orsp_lpa_card *c, const char *what);
+ORSP_MUST_CHECK orsp_err lpa_undefined_error(orsp_lpa_card *c);
 
 /* The structure of a Bound Profile Package as LoadBoundProfilePackage cuts it (card.c): BF36
  * { BF23, then A0..A3 parts of TLVs }, nothing sent. ORSP_E_MALFORMED naming what is wrong. */

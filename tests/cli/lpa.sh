@@ -176,8 +176,11 @@ if [[ $rc -eq 0 ]]; then
 	[[ "$(json payload data)" == "[]" ]] && ok || bad "profile list json: $out"
 	run lpa notification list --euicc "local:$S"
 	[[ $rc -eq 0 && "$out" == "no pending notification" ]] && ok || bad "notification list: '$out'"
-	failure "no such profile" lpa profile enable 89000123456789012341 --euicc "local:$S"
-	failure "no such profile" lpa profile delete A0000005591010FFFFFFFF8900001000 --euicc "local:$S"
+	# the verb once: the label is the command's, the library's text does not repeat it
+	failure "openrsp: profile enable: no such profile on the eUICC" \
+		lpa profile enable 89000123456789012341 --euicc "local:$S"
+	failure "openrsp: profile delete: no such profile on the eUICC" \
+		lpa profile delete A0000005591010FFFFFFFF8900001000 --euicc "local:$S"
 	failure "no notification" lpa notification remove 7 --euicc "local:$S"
 	# the default SM-DP+ address: a host name, or "" to remove it; a memory reset
 	# restores the initial one (none for this eUICC)
@@ -355,6 +358,8 @@ sys.exit(os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]))' "$@") || rc=$?
 	[[ "$out" == "no pending notification" ]] && ok || bad "notification left: $out"
 	# the eUICC enforces the PPR1 the operator set
 	failure "disallowed by the profile policy rules" lpa profile disable "$ICCID" --euicc "local:$E2"
+	failure "openrsp: profile enable: the profile is enabled already" \
+		lpa profile enable "$ICCID" --euicc "local:$E2"
 	run lpa profile list --euicc "local:$E2" --json
 	[[ "$(json payload data 0 profileState)" == enabled ]] && ok || bad "PPR1 profile not enabled: $out"
 	# --ask: the profile and its rules shown, "y", then the rules' consent: "yes" typed out
