@@ -665,8 +665,16 @@ static bool dl_confirm(void *arg, const orsp_lpa_profile *m)
 	FILE *tty;
 	bool yes;
 
-	if (!d->o->json)
+	if (!d->o->json) {
 		show_profile(stderr, m);
+		if (m->ppr & ORSP_LPA_PPR_RULES & d->o->accept_ppr) {
+			char rules[160];
+			orsp_lpa_ppr_str(m->ppr & ORSP_LPA_PPR_RULES & d->o->accept_ppr, rules,
+			                 sizeof(rules));
+			fprintf(stderr, "      consent to %s given beforehand (--accept-ppr)\n",
+			        rules);
+		}
+	}
 	if (!d->o->ask)
 		return true;
 	tty = d->tty;
@@ -681,9 +689,10 @@ static bool dl_confirm(void *arg, const orsp_lpa_profile *m)
 	return yes;
 }
 
-/* Consent to the PPRs whose RAT rule asks for it (SGP.22 §2.9.2): given beforehand with
- * --accept-ppr, else asked with --ask as a strong confirmation (the word "yes" typed out, not
- * a key). A rule neither pre-authorised nor consented to is refused (endUserRejection). */
+/* Consent to the PPRs whose RAT rule asks for it (SGP.22 §2.9.2) and --accept-ppr does not
+ * name (the library asks for those only, and only with --ask): a strong confirmation on the
+ * terminal, the word "yes" typed out, not a key. Anything else refuses them
+ * (endUserRejection). */
 static bool dl_consent(void *arg, const orsp_lpa_profile *m, uint32_t ppr)
 {
 	static const char *const what[] = {
@@ -693,26 +702,12 @@ static bool dl_consent(void *arg, const orsp_lpa_profile *m, uint32_t ppr)
 	    "PPR3: this profile is deleted when it is disabled",
 	};
 	dl_ctx *d = arg;
-	char rules[160], line[16];
+	char line[16];
 	size_t n;
 
 	(void)m;
-	orsp_lpa_ppr_str(ppr, rules, sizeof(rules));
-	if (!(ppr & ~d->o->accept_ppr)) {
-		if (!d->o->json)
-			fprintf(stderr, "      consent to %s given beforehand (--accept-ppr)\n",
-			        rules);
-		return true;
-	}
-	if (!d->o->ask || !d->tty) {
-		if (!d->o->json) {
-			orsp_lpa_ppr_str(ppr & ~d->o->accept_ppr, rules, sizeof(rules));
-			fprintf(stderr,
-			        "      %s not consented to beforehand (--accept-ppr), no --ask\n",
-			        rules);
-		}
-		return false;
-	}
+	if (!d->tty)
+		return false; /* not reached: profile_download opened it for --ask */
 	fprintf(d->tty, "The operator's profile policy rules need your consent:\n");
 	for (unsigned b = 1; b < 32; b++)
 		if (ppr & (1u << b))
@@ -784,8 +779,10 @@ static int download_run(lpa_opts *op, int argc, char **argv)
 	d.cc = op->cc;
 	d.server = &sv;
 	d.confirm = dl_confirm;
-	/* no consent callback: a profile whose rules need consent is postponed, not refused */
-	d.consent = op->ask || op->accept_ppr ? dl_consent : NULL;
+	/* the rules --accept-ppr names need nobody; without --ask a profile with a rule that
+	 * needs consent and is not among them is postponed, not refused: nobody refused it */
+	d.preconsent = op->accept_ppr;
+	d.consent = op->ask ? dl_consent : NULL;
 	d.progress = dl_progress;
 	d.arg = &dc;
 	d.result_pending = &pending;

@@ -507,6 +507,7 @@ typedef struct fx {
 	orsp_lpa_profile offered; /* what confirm was shown */
 	bool pending;             /* result_pending of the last download */
 	int consent;              /* CONSENT_*: the consent callback given and its answer */
+	uint32_t preconsent;      /* the PPRs consented to beforehand */
 	uint32_t consent_ppr;     /* the PPRs it was asked about */
 	int n_confirm, n_consent;
 } fx;
@@ -645,6 +646,7 @@ static orsp_err run(fx *x, const char *cc, char iccid[21])
 	                            .cc = cc,
 	                            .server = &x->server,
 	                            .confirm = on_confirm,
+	                            .preconsent = x->preconsent,
 	                            .consent = x->consent != CONSENT_NONE ? on_consent : NULL,
 	                            .progress = on_progress,
 	                            .arg = x,
@@ -1596,6 +1598,41 @@ static void test_ppr_consent_per_rule(void **state)
 	assert_int_equal(x->consent_ppr, ORSP_LPA_PPR1);
 }
 
+/* Consent given beforehand (preconsent, --accept-ppr): the rules it covers need nobody; one it
+ * leaves out, with nobody to ask, is a device not set up for this profile, not a refusal: the
+ * download is postponed (the order stays), the message names that rule alone; with someone to
+ * ask, only that rule is asked about. */
+static void test_ppr_preconsent(void **state)
+{
+	fx *x = *state;
+	char iccid[21];
+
+	x->smdp.meta = META_PPR12;
+	x->preconsent = ORSP_LPA_PPR1;
+	assert_int_equal(run(x, NULL, iccid), ORSP_E_USAGE);
+	assert_string_equal(orsp_err_detail(),
+	                    "this profile's policy rules PPR2 (no deletion) need the end user's "
+	                    "consent: ask with --ask, or pre-authorise them with --accept-ppr "
+	                    "(session cancelled)");
+	assert_calls(x, calls_cancelled, 3);
+	assert_int_equal(cancel_reason(x), 1); /* postponed */
+	assert_false(card_saw(x, 0xBF21));
+
+	reset(x);
+	x->consent = CONSENT_YES;
+	assert_int_equal(run(x, NULL, iccid), ORSP_OK);
+	assert_int_equal(x->n_consent, 1);
+	assert_int_equal(x->consent_ppr, ORSP_LPA_PPR2);
+
+	reset(x);
+	x->consent = CONSENT_NONE;
+	x->preconsent = ORSP_LPA_PPR1 | ORSP_LPA_PPR2;
+	assert_int_equal(run(x, NULL, iccid), ORSP_OK);
+	assert_string_equal(iccid, ICCID1);
+	assert_int_equal(x->n_consent, 0);
+	x->preconsent = 0;
+}
+
 /* A PPR the RAT does not allow for the profile's owner: the session is cancelled with
  * pprNotAllowed before anyone is asked; the owner's MCC/MNC must match the rule's digits
  * ('E' any) and a GID the rule names must be the owner's. */
@@ -2052,6 +2089,7 @@ int main(void)
 	    T(test_ppr_consent_refused),
 	    T(test_ppr_consent_given),
 	    T(test_ppr_consent_per_rule),
+	    T(test_ppr_preconsent),
 	    T(test_ppr_not_allowed),
 	    T(test_ppr_bad_rat),
 	    T(test_ppr_bad_metadata),

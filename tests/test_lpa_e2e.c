@@ -705,6 +705,20 @@ static orsp_err download_consent(fx *f, const char *mid, consent_log *l, char ic
 	return e;
 }
 
+static orsp_err download_preconsent(fx *f, const char *mid, uint32_t ppr, char iccid[21])
+{
+	char acs[200];
+	orsp_lpa_ac ac;
+	orsp_lpa_download_opts o = {0};
+
+	snprintf(acs, sizeof(acs), "LPA:1$%s$%s", FQDN, mid);
+	assert_int_equal(orsp_lpa_ac_parse(acs, &ac), ORSP_OK);
+	o.ac = &ac;
+	o.server = &f->server;
+	o.preconsent = ppr;
+	return orsp_lpa_download(&f->c, &o, iccid);
+}
+
 /* PPR1 and PPR2 set by the operator at import: with nobody to ask, the download is postponed
  * (nothing installed, the order stays Released); with the end user's consent it installs
  * (the package's metadata is the one shown, or the LPA would refuse it), the eUICC keeps the
@@ -724,6 +738,15 @@ static void test_e2e_ppr(void **state)
 	assert_non_null(strstr(orsp_err_detail(), "(session cancelled)"));
 	assert_int_equal(orsp_lpa_profiles(&f->c, p, ORSP_LPA_MAX_PROFILES, &n), ORSP_OK);
 	assert_int_equal(n, 0);
+	assert_int_equal(orsp_smdp_get(f->s, f->prof.iccid, &sp), ORSP_OK);
+	assert_int_equal(sp.state, ORSP_SMDP_RELEASED);
+	/* consent given beforehand to PPR1 alone (--accept-ppr ppr1) and nobody to ask about
+	 * PPR2: postponed as well, the order stays for the retry below */
+	assert_int_equal(download_preconsent(f, "PPR-1", ORSP_LPA_PPR1, iccid), ORSP_E_USAGE);
+	assert_string_equal(orsp_err_detail(),
+	                    "this profile's policy rules PPR2 (no deletion) need the end user's "
+	                    "consent: ask with --ask, or pre-authorise them with --accept-ppr "
+	                    "(session cancelled)");
 	assert_int_equal(orsp_smdp_get(f->s, f->prof.iccid, &sp), ORSP_OK);
 	assert_int_equal(sp.state, ORSP_SMDP_RELEASED);
 

@@ -731,6 +731,10 @@ orsp_err orsp_lpa_download(orsp_lpa_card *c, const orsp_lpa_download_opts *o,
 		                  ppr_refused ? CANCEL_PPR_NOT_ALLOWED : CANCEL_POSTPONED, e);
 		goto out;
 	}
+	/* the rules consented to beforehand need nobody; the others someone to ask. Without
+	 * that someone the device was not set up for this profile: nobody refused it, so it is
+	 * postponed (the order stays), naming only the rules still without consent */
+	consent &= ~o->preconsent;
 	if (consent && !o->consent) {
 		char rules[120], note[300];
 		orsp_lpa_ppr_str(consent, rules, sizeof(rules));

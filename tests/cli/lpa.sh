@@ -264,10 +264,10 @@ if command -v curl >/dev/null; then
 	# the operator sets PPR1 (an M2M profile that must stay enabled) on the TS.48 profile...
 	run smdp profile import "$TS48" --db "$T/smdp.db" --ppr ppr1
 	has "imported with PPR1" "PPRs ppr1 for MCC 001 MNC 01" "$out"
-	# ...and PPR1, PPR2 on three more, for --ask: 89000123456789001005, 89000123456789001013
-	# and 89000123456789001021
+	# ...and PPR1, PPR2 on four more, for --ask: 89000123456789001005, 89000123456789001013
+	# and 89000123456789001021, and for --accept-ppr ppr1: 89000123456789001039
 	"$B" smdp profile generate --db "$T/smdp.db" --template "$TS48" \
-		--iccid-start 8900012345678900100 --imsi-start 001010000000100 --count 3 \
+		--iccid-start 8900012345678900100 --imsi-start 001010000000100 --count 4 \
 		--ppr ppr1,ppr2 >/dev/null
 	"$B" smdp serve --config "$T/smdp.conf" >"$T/port" 2>"$T/serve.log" &
 	server_pid=$!
@@ -398,6 +398,16 @@ sys.exit(os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]))' "$@") || rc=$?
 	else
 		bad "--json --ask shows the profile: rc=$rc $out"
 	fi
+	# consent given beforehand to PPR1 alone on a PPR1 + PPR2 profile: nobody refused PPR2,
+	# the device was not set up for it, so the download is postponed (the order stays) and
+	# the message names PPR2 alone
+	ICCID5=89000123456789001039
+	MID5=$(order $ICCID5)
+	failure "this profile's policy rules PPR2 (no deletion) need the end user's consent" \
+		lpa profile download -a "LPA:1\$$FQDN\$$MID5" "${SRV[@]}" --accept-ppr ppr1
+	run smdp profile list --db "$T/smdp.db" --json
+	expect "the order after a partial --accept-ppr" released \
+		"$("$PY" -c 'import json,sys; print([p["state"] for p in json.loads(sys.argv[1]) if p["iccid"] == sys.argv[2]][0])' "$out" $ICCID5)"
 	run lpa profile list --euicc "local:$E2" --json
 	[[ $("$PY" -c 'import json,sys; print(len(json.loads(sys.argv[1])["payload"]["data"]))' "$out") == 2 ]] &&
 		ok || bad "profiles after the --ask downloads: $out"
