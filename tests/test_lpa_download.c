@@ -1277,8 +1277,16 @@ static void test_tls(void **state)
 	x->route.fqdn = "othersmdp.example.com";
 	assert_int_equal(orsp_lpa_ac_parse("1$othersmdp.example.com$X", &x->ac), ORSP_OK);
 	assert_int_equal(run(x, NULL, iccid), ORSP_E_VERIFY);
-	assert_non_null(strstr(orsp_err_detail(), "TLS"));
 	assert_null(strstr(orsp_err_detail(), "certificate file"));
+	/* the advice is about the address, not --ca (the CA is right) */
+	{
+		char want[256];
+		snprintf(want, sizeof(want),
+		         "%s: the server's TLS certificate is not for othersmdp.example.com: check "
+		         "that address (the activation code's) and --server-url",
+		         x->base);
+		assert_string_equal(orsp_err_detail(), want);
+	}
 	assert_int_equal(x->smdp.n, 0);
 	assert_false(card_saw(x, 0xBF38));
 
@@ -1287,6 +1295,10 @@ static void test_tls(void **state)
 	assert_int_equal(orsp_lpa_ac_parse("1$" THALES_FQDN "$X", &x->ac), ORSP_OK);
 	x->server.ca_file = root_path;
 	assert_int_equal(run(x, NULL, iccid), ORSP_E_VERIFY);
+	assert_non_null(strstr(orsp_err_detail(), "SSL certificate problem"));
+	assert_non_null(strstr(orsp_err_detail(), "; the server's TLS certificate does not chain "
+	                                          "to a trusted CA: check --ca"));
+	assert_null(strstr(orsp_err_detail(), "not for"));
 	assert_int_equal(x->smdp.n, 0);
 
 	X509_free(leaf);

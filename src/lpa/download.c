@@ -17,6 +17,8 @@
 typedef struct es9 {
 	orsp_http_client *http;
 	char base[512];
+	const char *fqdn;  /* the SM-DP+ address the TLS certificate must name */
+	const char *whose; /* where that address came from, for advice: "the activation code's" */
 	long status; /* the HTTP status of the last answer, 0 when none came */
 	/* the SGP.22 status codes of the last Failed answer ("" when the last call was not
 	 * refused), and whether the SM-DP+ refused any function of this session */
@@ -35,7 +37,7 @@ static const char *base_for(const orsp_lpa_server *sv, const char *fqdn, char *b
 	return buf;
 }
 
-static orsp_err es9_open(es9 *c, const orsp_lpa_server *sv, const char *fqdn)
+static orsp_err es9_open(es9 *c, const orsp_lpa_server *sv, const char *fqdn, const char *whose)
 {
 	orsp_http_client_opts o = {0};
 	char tmp[300];
@@ -43,6 +45,8 @@ static orsp_err es9_open(es9 *c, const orsp_lpa_server *sv, const char *fqdn)
 
 	memset(c, 0, sizeof(*c));
 	snprintf(c->base, sizeof(c->base), "%s", base);
+	c->fqdn = fqdn;
+	c->whose = whose;
 	o.ca_file = sv ? sv->ca_file : NULL;
 	o.insecure_for_tests = sv && sv->insecure;
 	o.timeout_ms = sv ? sv->timeout_ms : 0;
@@ -105,6 +109,37 @@ static const char *es9_advice(const char *subject, const char *reason)
 	return "the SM-DP+ refused the request: check the activation code or ask the operator";
 }
 
+/* A request that failed with e, detail the HTTP client's words (libcurl's), as one line with
+ * what to do. A TLS certificate for another name than the SM-DP+ address is the address's
+ * fault, the CA being right: said without libcurl's words, the address being the point; one
+ * that does not chain to the trust anchors is --ca's. libcurl's OpenSSL backend says "...
+ * target host name ..." for the first (its own host check) and "SSL certificate problem: ..."
+ * for the second; the HTTP client's category (ORSP_HTTP_FAIL_TLS) has them both. The detail
+ * holds 256 bytes: the TLS messages name the server, not the whole URL. */
+static orsp_err request_failed(const es9 *c, const char *url, orsp_err e, const char *detail)
+{
+	if (e == ORSP_E_VERIFY &&
+	    (strstr(detail, "target host name") || strstr(detail, "Hostname mismatch")))
+		return orsp_errf(
+		    e,
+		    "%s: the server's TLS certificate is not for %s: check that address "
+		    "(%s) and --server-url",
+		    c->base, c->fqdn, c->whose);
+	if (e == ORSP_E_VERIFY && strstr(detail, "SSL certificate problem"))
+		return orsp_errf(e,
+		                 "%s: %s; the server's TLS certificate does not chain to a trusted "
+		                 "CA: check --ca",
+		                 c->base, detail);
+	if (e == ORSP_E_VERIFY)
+		return orsp_errf(e, "%s: %s; check --ca and the server", c->base, detail);
+	if (e == ORSP_E_IO)
+		return orsp_errf(e,
+		                 "%s: %s; check the network and the SM-DP+ address (or "
+		                 "--server-url)",
+		                 url, detail);
+	return orsp_errf(e, "%s: %s", url, detail);
+}
+
 /* An error in the answer of SM-DP+ function fn, e with its detail, named after it. */
 static orsp_err answer_error(const char *fn, orsp_err e)
 {
@@ -143,12 +178,7 @@ static orsp_err es9_call(es9 *c, const char *fn, json_t *req, json_t **rsp)
 		const char *d = orsp_err_detail();
 		lpa_text_copy(orsp_slice_make(d, strlen(d)), detail, sizeof(detail));
 		orsp_http_result_free(&res);
-		return orsp_errf(e, "%s: %s%s", url, detail,
-		                 e == ORSP_E_VERIFY ? "; the server's TLS certificate is not trusted "
-		                                      "for this SM-DP+ address: check --ca"
-		                 : e == ORSP_E_IO ? "; check the network and the SM-DP+ address "
-		                                    "(or --server-url)"
-		                                  : "");
+		return request_failed(c, url, e, detail);
 	}
 	c->status = res.status;
 	if (res.status == 204 && may_be_empty) {
@@ -605,7 +635,7 @@ orsp_err orsp_lpa_download(orsp_lpa_card *c, const orsp_lpa_download_opts *o,
 	if (o->result_pending)
 		*o->result_pending = false;
 	/* the server settings first: a usage error there must not touch the eUICC */
-	if ((e = es9_open(&s, o->server, o->ac->fqdn)))
+	if ((e = es9_open(&s, o->server, o->ac->fqdn, "the activation code's")))
 		goto out;
 	progress(o, ORSP_LPA_STEP_AUTHENTICATE, o->ac->fqdn);
 	if ((e = orsp_lpa_es10(c, req_chal, sizeof(req_chal), chal_rsp, sizeof(chal_rsp), &chal_len)))
@@ -1061,7 +1091,7 @@ static orsp_err notification_send(orsp_lpa_card *c, const orsp_lpa_server *serve
 	if (!found)
 		return orsp_errf(ORSP_E_STATE, "the eUICC answered with a notification without a "
 		                               "readable seqNumber: not sent, not removed");
-	e = es9_open(&s, server, no->address);
+	e = es9_open(&s, server, no->address, "the notification's");
 	for (int attempt = 0; !e && attempt < 3; attempt++) {
 		j = json_object();
 		if (!j) {

@@ -318,8 +318,11 @@ sys.exit(os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]))' "$@") || rc=$?
 	ICCID=89000123456789012341
 	MID=$(order $ICCID)
 	SRV=(--server-url "https://127.0.0.1:$PORT" --ca "$P/ci/ci.pem" --euicc "local:$E2")
+	# the wrong address in the activation code (the CA right): the advice is about the address
+	failure "https://127.0.0.1:$PORT: the server's TLS certificate is not for smdp.wrong.example: check that address (the activation code's)" \
+		lpa profile download -a "LPA:1\$smdp.wrong.example\$$MID" "${SRV[@]}"
 	# the wrong CA: TLS refused, nothing changes
-	failure "check --ca" lpa profile download -a "LPA:1\$$FQDN\$$MID" --server-url \
+	failure "does not chain to a trusted CA: check --ca" lpa profile download -a "LPA:1\$$FQDN\$$MID" --server-url \
 		"https://127.0.0.1:$PORT" --ca "$V/CertificateIssuer/CERT_CI_ECDSA_NIST.pem" \
 		--euicc "local:$E2"
 	# --ask with no terminal: refused before the eUICC or the SM-DP+ is asked anything, so the
