@@ -992,6 +992,21 @@ static void test_prepare_download_error(void **state)
 	assert_true(card_saw(x, 0xBF41));
 	assert_calls(x, calls_anyway, 4);
 
+	/* an eUICC that ended the session when it refused (openrsp's does) answers CancelSession
+	 * with invalidTransactionId: nothing left to cancel, nothing to send to the SM-DP+ */
+	reset(x);
+	x->card.cancel_error = true;
+	assert_int_equal(run(x, NULL, iccid), ORSP_E_VERIFY);
+	assert_string_equal(orsp_err_detail(),
+	                    "the eUICC refused the profile's download (PrepareDownload error 2, "
+	                    "invalidSignature: the SM-DP+ signature (smdpSignature2) is "
+	                    "invalid); the SM-DP+ sent a package all the same: nothing of it was "
+	                    "sent to the eUICC (the eUICC had already ended the session)");
+	assert_false(card_saw(x, 0xBF36));
+	assert_true(card_saw(x, 0xBF41));
+	assert_calls(x, calls, 3);
+	x->card.cancel_error = false;
+
 	/* an answer that is neither: the session is cancelled, nothing asked of the SM-DP+ */
 	reset(x);
 	x->card.bf21_ans = "BF2103820100";

@@ -48,6 +48,8 @@ typedef struct fx {
 	orsp_lpa_card c;
 	int fail_gbpp; /* answer this many getBoundProfilePackage with 503 (server trouble) */
 	int edit_bpp;  /* what to do to the BPP getBoundProfilePackage answers (BPP_*) */
+	bool bad_sig2; /* authenticateClient's smdpSignature2 altered: PrepareDownload fails */
+	bool package_anyway; /* getBoundProfilePackage answers a package whatever happened */
 	/* DER fields (hex) the SM-DP+ adds to the profile's metadata once authenticateClient
 	 * has shown it, before it builds the BPP: a package with other metadata than shown */
 	const char *meta_after_auth;
@@ -91,6 +93,41 @@ static void edit_bpp(fx *f, orsp_smdp_reply *r)
 	free(b);
 }
 
+/* The answer r altered as f says: one bit of smdpSignature2 (an SM-DP+ whose signature the
+ * eUICC refuses in PrepareDownload), or, to getBoundProfilePackage, a success with a package
+ * whatever the handler answered (an SM-DP+ that sends one after the eUICC's error). */
+static void edit_answer(fx *f, const char *fn, orsp_smdp_reply *r)
+{
+	json_t *j = NULL;
+	uint8_t *b = NULL;
+	size_t bl = 0, ol = 0;
+	char *out = NULL;
+
+	if (f->bad_sig2 && !strcmp(fn, "authenticateClient") && r->body) {
+		assert_int_equal(orsp_json_parse(r->body, r->body_len, 1 << 24, &j), ORSP_OK);
+		assert_int_equal(orsp_json_get_base64_alloc(j, "smdpSignature2", 1024, &b, &bl),
+		                 ORSP_OK);
+		b[bl - 1] ^= 1;
+		assert_int_equal(orsp_json_put_base64(j, "smdpSignature2", b, bl), ORSP_OK);
+	} else if (f->package_anyway && !strcmp(fn, "getBoundProfilePackage")) {
+		j = json_object();
+		assert_non_null(j);
+		assert_int_equal(orsp_json_header_put_success(j), ORSP_OK);
+		assert_int_equal(orsp_json_put_base64(j, "boundProfilePackage",
+		                                      (const uint8_t *)"\xBF\x36\x00", 3),
+		                 ORSP_OK);
+		r->http_status = 200;
+	} else {
+		return;
+	}
+	assert_int_equal(orsp_json_dump(j, &out, &ol), ORSP_OK);
+	free(r->body);
+	r->body = out;
+	r->body_len = ol;
+	json_decref(j);
+	free(b);
+}
+
 static orsp_err es9p(void *ctx, const orsp_http_request *req, orsp_http_response *resp)
 {
 	fx *f = ctx;
@@ -108,6 +145,8 @@ static orsp_err es9p(void *ctx, const orsp_http_request *req, orsp_http_response
 	e = orsp_es9p_handle(&f->svc, f->s, fn, req->body, req->body_len, &r);
 	if (!e && f->edit_bpp && r.body && strcmp(fn, "getBoundProfilePackage") == 0)
 		edit_bpp(f, &r);
+	if (!e)
+		edit_answer(f, fn, &r);
 	if (!e)
 		e = orsp_http_response_set_body(
 		    resp, r.http_status, r.body ? "application/json" : NULL, r.body, r.body_len);
@@ -882,6 +921,48 @@ static void test_e2e_bad_smdp_sign(void **state)
 	assert_int_equal(sp.state, ORSP_SMDP_ERROR);
 }
 
+/* The eUICC refuses the SM-DP+'s smdpSignature2 in PrepareDownload: it ends its session
+ * there, its error goes to the SM-DP+ with getBoundProfilePackage, which ends the session
+ * too and sends nothing; the user gets the eUICC's reason. An SM-DP+ that sends a package all
+ * the same: nothing of it reaches the eUICC, whose answer to CancelSession
+ * (invalidTransactionId) says the session is gone there. Either way nothing is installed,
+ * the order stays downloadable, and the retry installs the profile. */
+static void test_e2e_prepare_download_error(void **state)
+{
+	fx *f = *state;
+	char iccid[21];
+	orsp_lpa_profile p[ORSP_LPA_MAX_PROFILES];
+	orsp_smdp_profile sp;
+	size_t n = 0;
+
+	order(f, NULL, NULL);
+	f->bad_sig2 = true;
+	assert_int_equal(download(f, f->prof.matching_id, NULL, iccid), ORSP_E_VERIFY);
+	assert_string_equal(orsp_err_detail(),
+	                    "the eUICC refused the profile's download (PrepareDownload error 2, "
+	                    "invalidSignature: the SM-DP+ signature (smdpSignature2) is invalid)");
+	assert_int_equal(orsp_lpa_profiles(&f->c, p, ORSP_LPA_MAX_PROFILES, &n), ORSP_OK);
+	assert_int_equal(n, 0);
+	assert_int_equal(orsp_smdp_lookup(f->s, f->prof.matching_id, &sp), ORSP_OK);
+	assert_int_equal(sp.state, ORSP_SMDP_RELEASED);
+
+	f->package_anyway = true;
+	assert_int_equal(download(f, f->prof.matching_id, NULL, iccid), ORSP_E_VERIFY);
+	assert_string_equal(orsp_err_detail(),
+	                    "the eUICC refused the profile's download (PrepareDownload error 2, "
+	                    "invalidSignature: the SM-DP+ signature (smdpSignature2) is "
+	                    "invalid); the SM-DP+ sent a package all the same: nothing of it was "
+	                    "sent to the eUICC (the eUICC had already ended the session)");
+	assert_int_equal(orsp_lpa_profiles(&f->c, p, ORSP_LPA_MAX_PROFILES, &n), ORSP_OK);
+	assert_int_equal(n, 0);
+	assert_int_equal(orsp_smdp_lookup(f->s, f->prof.matching_id, &sp), ORSP_OK);
+	assert_int_equal(sp.state, ORSP_SMDP_RELEASED);
+
+	f->bad_sig2 = f->package_anyway = false;
+	assert_int_equal(download(f, f->prof.matching_id, NULL, iccid), ORSP_OK);
+	assert_string_equal(iccid, f->prof.iccid);
+}
+
 /* The SM-DP+ sends something that is not a BPP: nothing reaches the eUICC, the session is
  * cancelled on both sides (undefinedReason), the order is downloadable again (Released) and
  * the retry installs the profile. */
@@ -968,6 +1049,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_e2e_euicc_full, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_e2e_bad_smdp_sign, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_e2e_bad_bpp, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_e2e_prepare_download_error, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_e2e_ppr, setup_ppr, teardown),
 	    cmocka_unit_test_setup_teardown(test_e2e_ppr_refused, setup_ppr, teardown),
 	    cmocka_unit_test_setup_teardown(test_e2e_bpp_metadata_mismatch, setup, teardown),

@@ -241,9 +241,11 @@ static orsp_err b64_field(const char *fn, json_t *o, const char *k, uint8_t **ou
 }
 
 /* ES10b CancelSession on the eUICC, then ES9+ CancelSession with its signed answer. Writes
- * what became of the session to note: " (session cancelled)" when both sides did it. */
+ * what became of the session to note: " (session cancelled)" when both sides did it.
+ * euicc_refused: the eUICC refused a function of this session, which may have ended it
+ * there; its invalidTransactionId then means nothing is left to cancel. */
 static void cancel(orsp_lpa_card *c, es9 *s, const uint8_t *tid, size_t tid_len,
-                   const char *tid_hex, int reason, char *note, size_t cap)
+                   const char *tid_hex, int reason, bool euicc_refused, char *note, size_t cap)
 {
 	uint8_t req[32], rsp[512];
 	size_t rl = 0;
@@ -276,6 +278,12 @@ static void cancel(orsp_lpa_card *c, es9 *s, const uint8_t *tid, size_t tid_len,
 		if (!read || f.tag != 0xA0) {
 			if (!read || f.tag != 0x81 || orsp_der_uint(f.value, &code))
 				code = 127;
+			orsp_err_clear();
+			/* no session there: it ended it when it refused, nothing to sign or send */
+			if (euicc_refused && code == 5) {
+				snprintf(note, cap, " (the eUICC had already ended the session)");
+				return;
+			}
 			snprintf(
 			    note, cap,
 			    " (the eUICC did not cancel the session: CancelSession error %llu, %s)",
@@ -327,7 +335,7 @@ static orsp_err cancel_failed(orsp_lpa_card *c, es9 *s, const uint8_t *tid, size
 	char detail[300], note[300];
 
 	snprintf(detail, sizeof(detail), "%s", orsp_err_detail());
-	cancel(c, s, tid, tid_len, tid_hex, reason, note, sizeof(note));
+	cancel(c, s, tid, tid_len, tid_hex, reason, false, note, sizeof(note));
 	return orsp_errf(e, "%s%s", detail, note);
 }
 
@@ -768,7 +776,7 @@ orsp_err orsp_lpa_download(orsp_lpa_card *c, const orsp_lpa_download_opts *o,
 	if (consent && !o->consent) {
 		char rules[120], note[300];
 		orsp_lpa_ppr_str(consent, rules, sizeof(rules));
-		cancel(c, &s, tid, tid_len, tid_hex, CANCEL_POSTPONED, note, sizeof(note));
+		cancel(c, &s, tid, tid_len, tid_hex, CANCEL_POSTPONED, false, note, sizeof(note));
 		e = orsp_errf(
 		    ORSP_E_USAGE,
 		    "this profile's policy rules %s need the end user's consent: ask with "
@@ -778,7 +786,8 @@ orsp_err orsp_lpa_download(orsp_lpa_card *c, const orsp_lpa_download_opts *o,
 	}
 	if (o->confirm && !o->confirm(o->arg, &mp)) {
 		char note[300];
-		cancel(c, &s, tid, tid_len, tid_hex, CANCEL_END_USER_REJECTION, note, sizeof(note));
+		cancel(c, &s, tid, tid_len, tid_hex, CANCEL_END_USER_REJECTION, false, note,
+		       sizeof(note));
 		e = orsp_errf(ORSP_E_POLICY, "download refused by the user%s", note);
 		goto out;
 	}
@@ -786,7 +795,8 @@ orsp_err orsp_lpa_download(orsp_lpa_card *c, const orsp_lpa_download_opts *o,
 	if (consent && !o->consent(o->arg, &mp, consent)) {
 		char rules[120], note[300];
 		orsp_lpa_ppr_str(consent, rules, sizeof(rules));
-		cancel(c, &s, tid, tid_len, tid_hex, CANCEL_END_USER_REJECTION, note, sizeof(note));
+		cancel(c, &s, tid, tid_len, tid_hex, CANCEL_END_USER_REJECTION, false, note,
+		       sizeof(note));
 		e = orsp_errf(ORSP_E_POLICY, "the profile's policy rules %s were refused%s", rules,
 		              note);
 		goto out;
@@ -810,7 +820,7 @@ orsp_err orsp_lpa_download(orsp_lpa_card *c, const orsp_lpa_download_opts *o,
 	}
 	if (cc_required && !o->cc) {
 		char note[300];
-		cancel(c, &s, tid, tid_len, tid_hex, CANCEL_POSTPONED, note, sizeof(note));
+		cancel(c, &s, tid, tid_len, tid_hex, CANCEL_POSTPONED, false, note, sizeof(note));
 		e = orsp_errf(ORSP_E_USAGE, "this profile needs a confirmation code (-c CODE)%s",
 		              note);
 		goto out;
@@ -872,7 +882,8 @@ orsp_err orsp_lpa_download(orsp_lpa_card *c, const orsp_lpa_download_opts *o,
 		 * answered; a package sent all the same gets the session cancelled */
 		char note[300] = "";
 		if (!e)
-			cancel(c, &s, tid, tid_len, tid_hex, CANCEL_UNDEFINED, note, sizeof(note));
+			cancel(c, &s, tid, tid_len, tid_hex, CANCEL_UNDEFINED, true, note,
+			       sizeof(note));
 		orsp_err_clear();
 		e = prepare_error(&pd, !e, note);
 		goto out;
