@@ -722,6 +722,31 @@ static bool dl_consent(void *arg, const orsp_lpa_profile *m, uint32_t ppr)
 	return n == 3 && !strncasecmp(line, "yes", 3);
 }
 
+/* A download without an activation code goes to the eUICC's default SM-DP+ address
+ * (GetEuiccConfiguredAddresses) with an empty matching ID, as `-a 'LPA:1$<address>$'`
+ * would: the SM-DP+ then looks for a profile released for this eUICC's EID (SGP.22 §3.1.3,
+ * the default SM-DP+ case). */
+static orsp_err default_smdp_ac(orsp_lpa_card *c, orsp_lpa_ac *ac)
+{
+	char dp[256], ds[256], code[300];
+	orsp_err e;
+
+	if ((e = orsp_lpa_addresses(c, dp, ds)))
+		return e;
+	if (!dp[0])
+		return orsp_errf(ORSP_E_USAGE,
+		                 "no activation code, and the eUICC has no default SM-DP+ address: "
+		                 "give one with -a CODE, or set the default with `openrsp lpa chip "
+		                 "default-smdp ADDRESS`");
+	if (!orsp_lpa_address_ok(dp))
+		return orsp_errf(ORSP_E_MALFORMED,
+		                 "the eUICC's default SM-DP+ address is not a host name: give an "
+		                 "activation code with -a CODE, or set the default with `openrsp "
+		                 "lpa chip default-smdp ADDRESS`");
+	snprintf(code, sizeof(code), "1$%s$", dp);
+	return orsp_lpa_ac_parse(code, ac);
+}
+
 static int download_run(lpa_opts *op, int argc, char **argv)
 {
 	static const int allowed[] = {OPT_AC,  OPT_CC,         OPT_SERVER_URL, OPT_CA, OPT_INSECURE,
@@ -738,10 +763,9 @@ static int download_run(lpa_opts *op, int argc, char **argv)
 
 	if ((rc = parse_opts(argc, argv, op, allowed)) || (rc = cli_positional(argc, argv, 0, "")))
 		return rc;
-	if (!op->ac)
-		return cli_missing("-a/--ac");
-	/* the activation code first: a bad one must not touch the eUICC */
-	if ((e = orsp_lpa_ac_parse(op->ac, &ac))) {
+	/* the activation code first: a bad one must not touch the eUICC. Without one, the
+	 * eUICC's default SM-DP+ address (read below) */
+	if (op->ac && (e = orsp_lpa_ac_parse(op->ac, &ac))) {
 		char detail[256];
 		snprintf(detail, sizeof(detail), "%s", orsp_err_detail());
 		e = orsp_errf(e,
@@ -750,7 +774,7 @@ static int download_run(lpa_opts *op, int argc, char **argv)
 		              detail);
 		return fail(op, "profile download", e);
 	}
-	if (ac.cc_required && !op->cc) {
+	if (op->ac && ac.cc_required && !op->cc) {
 		orsp_err u = orsp_errf(ORSP_E_USAGE, "this activation code needs a confirmation "
 		                                     "code: add -c CODE");
 		return fail(op, "profile download", u);
@@ -773,6 +797,10 @@ static int download_run(lpa_opts *op, int argc, char **argv)
 		if (dc.tty)
 			fclose(dc.tty);
 		return rc;
+	}
+	if (!op->ac && (e = default_smdp_ac(&s.c, &ac))) {
+		rc = fail(op, "profile download", e);
+		goto out;
 	}
 	dc.o = op;
 	d.ac = &ac;
@@ -809,6 +837,7 @@ static int download_run(lpa_opts *op, int argc, char **argv)
 			    "the installation result did not reach the SM-DP+: it is still pending "
 			    "on the eUICC, `openrsp lpa notification process` sends it\n");
 	}
+out:
 	if (dc.tty)
 		fclose(dc.tty);
 	close_euicc(&s);
@@ -1077,7 +1106,7 @@ static const cli_cmd lpa_cmds[] = {
     {
         .verb = "profile",
         .summary = "Profiles: list, download, enable, disable, delete, nickname",
-        .synopsis = "list | download -a AC [-c CC] [--server-url URL] [--ca FILE] [--ask]\n"
+        .synopsis = "list | download [-a AC] [-c CC] [--server-url URL] [--ca FILE] [--ask]\n"
                     "         [--accept-ppr ppr1,ppr2]\n"
                     "       | enable ICCID|AID | disable ICCID|AID | delete ICCID|AID\n"
                     "       | nickname ICCID NAME   [--euicc SPEC] [--json]",
@@ -1085,14 +1114,17 @@ static const cli_cmd lpa_cmds[] = {
             "profile list                  the profiles on the eUICC\n"
             "profile download -a AC        download and install the profile of an activation\n"
             "                              code LPA:1$<SM-DP+ address>$<matching ID>[$<OID>[$1]]\n"
-            "                              (SGP.22 §3.1.3); it arrives disabled\n"
+            "                              (SGP.22 §3.1.3); it arrives disabled. Without -a:\n"
+            "                              the profile released for this eUICC at its default\n"
+            "                              SM-DP+ address (chip default-smdp)\n"
             "profile enable|disable|delete by ICCID (19-20 digits) or ISD-P AID (hex)\n"
             "profile nickname ICCID NAME   a local name, at most 64 bytes\n\n"
             "Changes leave a notification on the eUICC for the operator: send it with\n"
             "`openrsp lpa notification process`. On any failure the eUICC is left as it was\n"
             "(a download is cancelled on both sides) and exit status is 1.\n\n"
             "options:\n"
-            "  -a, --ac CODE        activation code (download)\n"
+            "  -a, --ac CODE        activation code (download; default: the eUICC's default\n"
+            "                       SM-DP+ address, no matching ID)\n"
             "  -c, --cc CODE        confirmation code, when the operator gave one (download)\n"
             "  --ask                show the profile and ask before installing; ask "
             "consent\n"

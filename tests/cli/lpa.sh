@@ -77,7 +77,8 @@ usage "ICCID NAME" lpa profile nickname 89000123456789012341 --euicc pcsc
 usage NAME lpa profile nickname 89000123456789012341 \
 	01234567890123456789012345678901234567890123456789012345678901234 --euicc pcsc
 usage SEQ lpa notification remove x --euicc pcsc
-usage -a/--ac lpa profile download --euicc pcsc
+# without -a the eUICC's default SM-DP+ address is read: the eUICC is opened
+failure "pcscd" lpa profile download --euicc pcsc --ca /dev/null
 usage --server-url lpa profile download -a '1$a.example$X' --server-url ftp://x --euicc pcsc
 # plain HTTP (no TLS) only with --insecure
 usage --server-url lpa profile download -a '1$a.example$X' --server-url http://127.0.0.1:1 --euicc pcsc
@@ -430,6 +431,18 @@ sys.exit(os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]))' "$@") || rc=$?
 	run lpa notification process "${SRV[@]}"
 	[[ $rc -eq 0 && "$out" == "2 notifications delivered and removed" ]] && ok ||
 		bad "delete notifications delivered: rc=$rc '$out' $err"
+	# no activation code: the eUICC's default SM-DP+ address, none at first
+	run lpa chip default-smdp "" --euicc "local:$E2"
+	failure "no activation code, and the eUICC has no default SM-DP+ address: give one with -a CODE, or set the default with \`openrsp lpa chip default-smdp ADDRESS\`" \
+		lpa profile download "${SRV[@]}"
+	run lpa chip default-smdp "$FQDN" --euicc "local:$E2"
+	# the SM-DP+ finds the profile released for this EID without a matching ID (the default
+	# SM-DP+ case): the order postponed above, now with the consent to both its rules
+	run lpa profile download "${SRV[@]}" --accept-ppr ppr1,ppr2
+	if [[ $rc -eq 0 && "$out" == "installed $ICCID5"* ]]; then ok; else bad "default SM-DP+ download: rc=$rc $out $err"; fi
+	has "default SM-DP+ progress" "[1/5] authenticating with the SM-DP+: $FQDN" "$err"
+	# the same, said with an activation code of an empty matching ID: nothing left for this EID
+	failure "8.2.6/3.8" lpa profile download -a "LPA:1\$$FQDN\$" "${SRV[@]}"
 	kill "$server_pid" 2>/dev/null || true
 	wait "$server_pid" 2>/dev/null || true
 	server_pid=""
