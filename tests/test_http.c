@@ -1832,6 +1832,12 @@ static void test_https_verification(void **state)
 	wrong_name.expected_host = "smdp.wrong.example";
 	e = tls_post(&wrong_name, port, "/len", &status, &fail, NULL, 0);
 	assert_err(e, ORSP_E_VERIFY, NULL);
+	assert_int_equal(fail, ORSP_HTTP_FAIL_TLS_NAME); /* the chain is right, the name not */
+	/* another CA and the wrong name: the chain fails first */
+	orsp_http_client_opts other_wrong = other;
+	other_wrong.expected_host = "smdp.wrong.example";
+	e = tls_post(&other_wrong, port, "/len", &status, &fail, NULL, 0);
+	assert_err(e, ORSP_E_VERIFY, NULL);
 	assert_int_equal(fail, ORSP_HTTP_FAIL_TLS);
 	orsp_http_client_opts bad_name = ok;
 	bad_name.expected_host = "smdp.test.example:443";

@@ -10,6 +10,7 @@
 #include <strings.h>
 
 #include <curl/curl.h>
+#include <openssl/x509_vfy.h>
 
 #include "openrsp/http.h"
 
@@ -260,7 +261,24 @@ static orsp_err get_header(CURL *curl, const char *name, char *dst, size_t cap)
 	return ORSP_OK;
 }
 
-static orsp_err map_curl_error(CURLcode rc, const struct sink *s, const char *errbuf,
+/* Whether a failed peer verification was the host name's, the chain having verified:
+ * libcurl (OpenSSL backend) checks the name itself once OpenSSL verified the chain, and then
+ * reports X509_V_ERR_UNSPECIFIED (libcurl 7.88) or X509_V_OK as the verify result; OpenSSL's
+ * own host check says X509_V_ERR_HOSTNAME_MISMATCH or _IP_ADDRESS_MISMATCH. A chain that does
+ * not verify has its own code (X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY, ...).
+ * test_https_verification pins this against the libcurl in use. */
+static bool name_mismatch(CURL *curl, CURLcode rc)
+{
+	long vr = -1;
+
+	if (rc != CURLE_PEER_FAILED_VERIFICATION ||
+	    curl_easy_getinfo(curl, CURLINFO_SSL_VERIFYRESULT, &vr) != CURLE_OK)
+		return false;
+	return vr == X509_V_OK || vr == X509_V_ERR_UNSPECIFIED ||
+	       vr == X509_V_ERR_HOSTNAME_MISMATCH || vr == X509_V_ERR_IP_ADDRESS_MISMATCH;
+}
+
+static orsp_err map_curl_error(CURL *curl, CURLcode rc, const struct sink *s, const char *errbuf,
                                orsp_http_fail *fail)
 {
 	const char *d = errbuf[0] ? errbuf : curl_easy_strerror(rc);
@@ -293,7 +311,7 @@ static orsp_err map_curl_error(CURLcode rc, const struct sink *s, const char *er
 	case CURLE_SSL_INVALIDCERTSTATUS:
 	case CURLE_SSL_CRL_BADFILE:
 	case CURLE_USE_SSL_FAILED:
-		*fail = ORSP_HTTP_FAIL_TLS;
+		*fail = name_mismatch(curl, rc) ? ORSP_HTTP_FAIL_TLS_NAME : ORSP_HTTP_FAIL_TLS;
 		return orsp_errf(ORSP_E_VERIFY, "http: TLS failure: %s", d);
 	case CURLE_WEIRD_SERVER_REPLY:
 	case CURLE_BAD_CONTENT_ENCODING:
@@ -430,7 +448,7 @@ orsp_err orsp_http_client_request(orsp_http_client *c, const char *method, const
 
 	rc = curl_easy_perform(curl);
 	if (rc != CURLE_OK) {
-		err = map_curl_error(rc, &s, errbuf, &out->fail);
+		err = map_curl_error(curl, rc, &s, errbuf, &out->fail);
 		goto out;
 	}
 	curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);

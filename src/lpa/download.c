@@ -109,17 +109,16 @@ static const char *es9_advice(const char *subject, const char *reason)
 	return "the SM-DP+ refused the request: check the activation code or ask the operator";
 }
 
-/* A request that failed with e, detail the HTTP client's words (libcurl's), as one line with
- * what to do. A TLS certificate for another name than the SM-DP+ address is the address's
- * fault, the CA being right: said without libcurl's words, the address being the point; one
- * that does not chain to the trust anchors is --ca's. libcurl's OpenSSL backend says "...
- * target host name ..." for the first (its own host check) and "SSL certificate problem: ..."
- * for the second; the HTTP client's category (ORSP_HTTP_FAIL_TLS) has them both. The detail
- * holds 256 bytes: the TLS messages name the server, not the whole URL. */
-static orsp_err request_failed(const es9 *c, const char *url, orsp_err e, const char *detail)
+/* A request that failed with e (the HTTP client's category fail), detail the HTTP client's
+ * words (libcurl's), as one line with what to do. A TLS certificate for another name than the
+ * SM-DP+ address (ORSP_HTTP_FAIL_TLS_NAME: its chain verified) is the address's fault, the CA
+ * being right: said without libcurl's words, the address being the point; one that does not
+ * chain to the trust anchors is --ca's. The detail holds 256 bytes: the TLS messages name the
+ * server, not the whole URL. */
+static orsp_err request_failed(const es9 *c, const char *url, orsp_err e, orsp_http_fail fail,
+                               const char *detail)
 {
-	if (e == ORSP_E_VERIFY &&
-	    (strstr(detail, "target host name") || strstr(detail, "Hostname mismatch")))
+	if (fail == ORSP_HTTP_FAIL_TLS_NAME)
 		return orsp_errf(
 		    e,
 		    "%s: the server's TLS certificate is not for %s: check that address "
@@ -177,8 +176,9 @@ static orsp_err es9_call(es9 *c, const char *fn, json_t *req, json_t **rsp)
 		char detail[256];
 		const char *d = orsp_err_detail();
 		lpa_text_copy(orsp_slice_make(d, strlen(d)), detail, sizeof(detail));
+		orsp_http_fail fail = res.fail;
 		orsp_http_result_free(&res);
-		return request_failed(c, url, e, detail);
+		return request_failed(c, url, e, fail, detail);
 	}
 	c->status = res.status;
 	if (res.status == 204 && may_be_empty) {
