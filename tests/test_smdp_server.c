@@ -420,8 +420,25 @@ static void test_config_errors(void **state)
 		write_conf_extra(conf, db, "http://127.0.0.1:9", 0600,
 		                 "metrics_token = operator-token-0123456789\n");
 		assert_int_equal(orsp_smdp_config_load(conf, &cfg), ORSP_E_USAGE);
-		if (!strstr(orsp_err_detail(), "metrics_token: the same as es2_token"))
+		/* a problem found after the whole file is read names the key's line too */
+		if (!strstr(orsp_err_detail(), "c.conf:10: metrics_token: the same as es2_token"))
 			fail_msg("'%s' does not refuse metrics_token = es2_token",
+			         orsp_err_detail());
+		write_conf_extra(conf, db, "http://127.0.0.1:9", 0600, "tls_cert = x.pem\n");
+		assert_int_equal(orsp_smdp_config_load(conf, &cfg), ORSP_E_USAGE);
+		if (!strstr(orsp_err_detail(), "c.conf:5: plain_http: yes, but tls_cert"))
+			fail_msg("'%s' does not name plain_http's line", orsp_err_detail());
+		/* a key set's problem: the line in that key set (the second [keyset], line 17) */
+		{
+			FILE *a = fopen(conf, "a");
+			assert_non_null(a);
+			fprintf(a, "[keyset]\nci = %s\n",
+			        test_vector_path("sgp26/CertificateIssuer/CERT_CI_ECDSA_NIST.der"));
+			fclose(a);
+		}
+		assert_int_equal(orsp_smdp_config_load(conf, &cfg), ORSP_E_USAGE);
+		if (!strstr(orsp_err_detail(), "c.conf:17: [keyset]: each key set needs"))
+			fail_msg("'%s' does not name the second [keyset]'s line",
 			         orsp_err_detail());
 		write_conf_extra(conf, db, "http://127.0.0.1:9", 0600,
 		                 "metrics_token = scraper-token-9876543210\n");
@@ -874,6 +891,18 @@ static void test_callback_client_cert(void **state)
 		write_conf_extra(conf, db, "https://operator.example.net", 0600, extra);
 		assert_int_equal(orsp_smdp_config_load(conf, &cfg), ORSP_E_USAGE);
 		assert_non_null(strstr(orsp_err_detail(), "callback_cert: "));
+		/* the key of another certificate (the server's): found at start-up, not at the
+		 * first report */
+		snprintf(extra, sizeof(extra),
+		         "callback_ca = %s\ncallback_cert = %s\ncallback_key = %s\n", pki.ca,
+		         pki.cli, pki.srv_key);
+		write_conf_extra(conf, db, "https://operator.example.net", 0600, extra);
+		assert_int_equal(chmod(pki.srv_key, 0600), 0);
+		assert_int_equal(orsp_smdp_config_load(conf, &cfg), ORSP_E_USAGE);
+		if (!strstr(orsp_err_detail(), "c.conf:12: callback_key: does not belong to "
+		                               "callback_cert"))
+			fail_msg("'%s' does not refuse another certificate's key",
+			         orsp_err_detail());
 	}
 }
 

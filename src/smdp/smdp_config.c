@@ -31,21 +31,109 @@ typedef struct loader {
 		unsigned line;
 	} seen[64];
 	size_t n_seen;
+	/* the lines of each key set: its [keyset] line, then those of ks_keys[] */
+	unsigned ks_line[ORSP_SMDP_MAX_KEYSETS][6];
 } loader;
 
+/* The keys of a key set, in the order of loader.ks_line[i][1..]. */
+static const char *const ks_keys[] = {"ci", "dpauth_cert", "dpauth_key", "dppb_cert", "dppb_key"};
+
+/* The keys outside [keyset] (set_key reads each of them): one met inside a key set was
+ * meant for the part before the first [keyset]. */
+static const char *const global_keys[] = {"fqdn",
+                                          "oid",
+                                          "listen",
+                                          "port",
+                                          "database",
+                                          "kek_file",
+                                          "tls_cert",
+                                          "tls_key",
+                                          "plain_http",
+                                          "log",
+                                          "trusted_ci",
+                                          "es2_token",
+                                          "metrics_token",
+                                          "es2_client_ca",
+                                          "callback_url",
+                                          "callback_ca",
+                                          "callback_cert",
+                                          "callback_key",
+                                          "max_body",
+                                          "max_unverified_notifications",
+                                          "delivered_session_days",
+                                          "session_ttl",
+                                          "eligibility",
+                                          "threads",
+                                          "metrics_cache",
+                                          "timeout",
+                                          "request_timeout",
+                                          "max_connections_per_ip"};
+
+static orsp_err vbad(const loader *l, unsigned line, const char *key, const char *fmt, va_list ap)
+    ORSP_PRINTF(4, 0);
+
+static orsp_err vbad(const loader *l, unsigned line, const char *key, const char *fmt, va_list ap)
+{
+	char msg[2048];
+
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	if (line)
+		return orsp_errf(ORSP_E_USAGE, "%s:%u: %s: %.1500s", l->file, line, key, msg);
+	return orsp_errf(ORSP_E_USAGE, "%s: %s: %.1500s", l->file, key, msg);
+}
+
+/* A problem of the line being read. */
 static orsp_err bad(loader *l, const char *key, const char *fmt, ...) ORSP_PRINTF(3, 4);
 
 static orsp_err bad(loader *l, const char *key, const char *fmt, ...)
 {
-	char msg[2048];
 	va_list ap;
+	orsp_err e;
 
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	e = vbad(l, l->line, key, fmt, ap);
 	va_end(ap);
-	if (l->line)
-		return orsp_errf(ORSP_E_USAGE, "%s:%u: %s: %.1500s", l->file, l->line, key, msg);
-	return orsp_errf(ORSP_E_USAGE, "%s: %s: %.1500s", l->file, key, msg);
+	return e;
+}
+
+/* The line a key outside [keyset] was given on; 0 if it was not given. */
+static unsigned line_of(const loader *l, const char *key)
+{
+	for (size_t i = 0; i < l->n_seen; i++)
+		if (strcmp(l->seen[i].key, key) == 0)
+			return l->seen[i].line;
+	return 0;
+}
+
+/* A problem found once the whole file is read, at the line of `at` (a key outside [keyset]),
+ * or none when it was not given. */
+static orsp_err bad_at(const loader *l, const char *at, const char *key, const char *fmt, ...)
+    ORSP_PRINTF(4, 5);
+
+static orsp_err bad_at(const loader *l, const char *at, const char *key, const char *fmt, ...)
+{
+	va_list ap;
+	orsp_err e;
+
+	va_start(ap, fmt);
+	e = vbad(l, line_of(l, at), key, fmt, ap);
+	va_end(ap);
+	return e;
+}
+
+/* The same for key set i: at its line of ks_keys[k - 1], or its [keyset] line for k = 0. */
+static orsp_err bad_ks(const loader *l, size_t i, size_t k, const char *key, const char *fmt, ...)
+    ORSP_PRINTF(5, 6);
+
+static orsp_err bad_ks(const loader *l, size_t i, size_t k, const char *key, const char *fmt, ...)
+{
+	va_list ap;
+	orsp_err e;
+
+	va_start(ap, fmt);
+	e = vbad(l, l->ks_line[i][k], key, fmt, ap);
+	va_end(ap);
+	return e;
 }
 
 static orsp_err path_value(loader *l, const char *key, const char *v, char *out, size_t cap)
@@ -88,12 +176,27 @@ static orsp_err key_file_private(loader *l, const char *key, const char *path)
 	return ORSP_OK;
 }
 
+/* The private key of a file (PEM or DER) into *out. */
+static orsp_err read_key(const char *path, orsp_ec_key **out)
+{
+	uint8_t buf[8192];
+	size_t n;
+	orsp_err e;
+	FILE *f = fopen(path, "rb");
+
+	*out = NULL;
+	if (!f)
+		return orsp_errf(ORSP_E_IO, "cannot open %s: %s", path, strerror(errno));
+	n = fread(buf, 1, sizeof(buf), f);
+	fclose(f);
+	e = orsp_ec_load_private(buf, n, out);
+	orsp_wipe(buf, sizeof(buf));
+	return e;
+}
+
 static orsp_err load_key(loader *l, const char *key, const char *v, orsp_ec_key **out)
 {
 	char path[ORSP_SMDP_PATH_MAX];
-	uint8_t buf[8192];
-	size_t n;
-	FILE *f;
 	orsp_err e = path_value(l, key, v, path, sizeof(path));
 
 	if (e)
@@ -102,13 +205,8 @@ static orsp_err load_key(loader *l, const char *key, const char *v, orsp_ec_key 
 		return bad(l, key, "given twice");
 	if ((e = key_file_private(l, key, path)))
 		return e;
-	f = fopen(path, "rb");
-	if (!f)
+	if ((e = read_key(path, out)) == ORSP_E_IO)
 		return bad(l, key, "cannot open %s", path);
-	n = fread(buf, 1, sizeof(buf), f);
-	fclose(f);
-	e = orsp_ec_load_private(buf, n, out);
-	orsp_wipe(buf, sizeof(buf));
 	if (e)
 		return bad(l, key, "%s is not a private key", path);
 	return ORSP_OK;
@@ -249,6 +347,9 @@ static orsp_err set_key(loader *l, const char *k, const char *v)
 
 	if (l->in_keyset) {
 		orsp_smdp_keyset *ks = &c->svc.sets[c->svc.n_sets - 1];
+		for (size_t i = 0; i < ORSP_ARRAY_LEN(ks_keys); i++)
+			if (strcmp(k, ks_keys[i]) == 0)
+				l->ks_line[c->svc.n_sets - 1][i + 1] = l->line;
 		if (strcmp(k, "ci") == 0)
 			return load_cert(l, k, v, ORSP_ROLE_CI, &ks->ci);
 		if (strcmp(k, "dpauth_cert") == 0)
@@ -259,6 +360,12 @@ static orsp_err set_key(loader *l, const char *k, const char *v)
 			return load_cert(l, k, v, ORSP_ROLE_DP_PB, &ks->dppb_cert);
 		if (strcmp(k, "dppb_key") == 0)
 			return load_key(l, k, v, &ks->dppb_key);
+		for (size_t i = 0; i < ORSP_ARRAY_LEN(global_keys); i++)
+			if (strcmp(k, global_keys[i]) == 0)
+				return bad(
+				    l, k,
+				    "not a key of [keyset]: the keys outside key sets go before "
+				    "the first [keyset] line (move it up)");
 		return bad(l, k, "unknown key in [keyset]");
 	}
 	if ((e = once(l, k)))
@@ -409,12 +516,66 @@ static bool same_point(const orsp_ec_key *a, const orsp_cert *c)
 	return ok;
 }
 
-/* Whole-file checks once every line is read. */
+/* tls_cert a DPtls certificate for fqdn under a trusted CI, and tls_key its key: a key of
+ * another certificate would only fail when the HTTPS server starts, in GnuTLS's words. */
+static orsp_err check_tls(loader *l)
+{
+	orsp_smdp_config *c = l->c;
+	orsp_cert *tls = NULL;
+	orsp_ec_key *k = NULL;
+	bool mine;
+	orsp_err e;
+
+	if (orsp_cert_load_file(c->tls_cert, &tls))
+		return bad_at(l, "tls_cert", "tls_cert", "cannot load %s", c->tls_cert);
+	e = orsp_rsp_verify_server_cert(c->svc.cis, tls, ORSP_ROLE_DP_TLS, c->svc.fqdn, 0);
+	if (e) {
+		orsp_cert_free(tls);
+		return bad_at(l, "tls_cert", "tls_cert",
+		              "not a valid DPtls certificate for this fqdn: %s", orsp_err_detail());
+	}
+	if (read_key(c->tls_key, &k)) {
+		char why[512];
+		snprintf(why, sizeof(why), "%s", orsp_err_detail());
+		orsp_cert_free(tls);
+		return bad_at(l, "tls_key", "tls_key", "%s is not a usable private key (%s)",
+		              c->tls_key, why);
+	}
+	mine = same_point(k, tls);
+	orsp_ec_free(k);
+	orsp_cert_free(tls);
+	if (!mine)
+		return bad_at(l, "tls_key", "tls_key", "does not belong to tls_cert (%s)",
+		              c->tls_cert);
+	return ORSP_OK;
+}
+
+/* Whether callback_key belongs to callback_cert (its first certificate), when both are EC
+ * keys on the curves openrsp reads; another kind of key (RSA, say) is left to the first
+ * connection. */
+static bool callback_pair_ok(const orsp_smdp_config *c)
+{
+	orsp_cert *cert = NULL;
+	orsp_ec_key *k = NULL, *pub = NULL;
+	bool ok = true;
+
+	if (orsp_cert_load_file(c->callback_cert, &cert) == ORSP_OK &&
+	    orsp_cert_public_key(cert, &pub) == ORSP_OK && read_key(c->callback_key, &k) == ORSP_OK)
+		ok = same_point(k, cert);
+	orsp_err_clear();
+	orsp_ec_free(k);
+	orsp_ec_free(pub);
+	orsp_cert_free(cert);
+	return ok;
+}
+
+/* Whole-file checks once every line is read; each problem at the line of the key it names
+ * (none for a key not given). */
 static orsp_err check_all(loader *l)
 {
 	orsp_smdp_config *c = l->c;
 
-	l->line = 0;
+	l->line = 0; /* for the keys missing */
 	if (!c->svc.fqdn[0])
 		return bad(l, "fqdn", "missing");
 	if (!c->svc.oid[0])
@@ -428,12 +589,13 @@ static orsp_err check_all(loader *l)
 		orsp_ci_store *one = NULL;
 		orsp_err e;
 		if (!ks->ci || !ks->dpauth_cert || !ks->dpauth_key || !ks->dppb_cert || !ks->dppb_key)
-			return bad(l, "[keyset]",
-			           "each key set needs ci, dpauth_cert, dpauth_key, dppb_cert, dppb_key");
+			return bad_ks(
+			    l, i, 0, "[keyset]",
+			    "each key set needs ci, dpauth_cert, dpauth_key, dppb_cert, dppb_key");
 		if (!same_point(ks->dpauth_key, ks->dpauth_cert))
-			return bad(l, "dpauth_key", "does not belong to dpauth_cert");
+			return bad_ks(l, i, 3, "dpauth_key", "does not belong to dpauth_cert");
 		if (!same_point(ks->dppb_key, ks->dppb_cert))
-			return bad(l, "dppb_key", "does not belong to dppb_cert");
+			return bad_ks(l, i, 5, "dppb_key", "does not belong to dppb_cert");
 		if (orsp_ci_store_new(&one))
 			return ORSP_E_RESOURCE;
 		e = orsp_ci_store_add(one, ks->ci);
@@ -443,49 +605,51 @@ static orsp_err check_all(loader *l)
 			e = orsp_rsp_verify_server_cert(one, ks->dppb_cert, ORSP_ROLE_DP_PB, NULL, 0);
 		orsp_ci_store_free(one);
 		if (e)
-			return bad(l, "[keyset]", "DPauth/DPpb do not verify under its CI: %s",
-			           orsp_err_detail());
+			return bad_ks(l, i, 0, "[keyset]",
+			              "DPauth/DPpb do not verify under its CI: %s",
+			              orsp_err_detail());
 		if (orsp_ci_store_add(c->svc.cis, ks->ci))
 			orsp_err_clear(); /* listed twice */
 	}
 	if (c->plain_http) {
 		if (c->tls_cert[0] || c->tls_key[0])
-			return bad(l, "plain_http", "yes, but tls_cert/tls_key are given");
+			return bad_at(l, "plain_http", "plain_http",
+			              "yes, but tls_cert/tls_key are given");
 	} else {
-		orsp_cert *tls = NULL;
 		orsp_err e;
 		if (!c->tls_cert[0] || !c->tls_key[0])
-			return bad(l, "tls_cert",
-			           "HTTPS needs tls_cert and tls_key (or plain_http = yes behind a "
-			           "TLS-terminating proxy)");
-		if (orsp_cert_load_file(c->tls_cert, &tls))
-			return bad(l, "tls_cert", "cannot load %s", c->tls_cert);
-		e = orsp_rsp_verify_server_cert(c->svc.cis, tls, ORSP_ROLE_DP_TLS, c->svc.fqdn, 0);
-		orsp_cert_free(tls);
-		if (e)
-			return bad(l, "tls_cert", "not a valid DPtls certificate for this fqdn: %s",
-			           orsp_err_detail());
+			return bad_at(
+			    l, c->tls_cert[0] ? "tls_cert" : "tls_key", "tls_cert",
+			    "HTTPS needs tls_cert and tls_key (or plain_http = yes behind a "
+			    "TLS-terminating proxy)");
+		if ((e = check_tls(l)))
+			return e;
 	}
 	/* reports to another host go over HTTPS, verified against the operator's CA (the
 	 * system store is never used): without it every report would fail and be given up */
 	if (strncmp(c->callback_url, "https://", 8) == 0 && !c->callback_ca[0])
-		return bad(l, "callback_ca",
-		           "callback_url is https://, but no callback_ca (the PEM CA of the "
-		           "operator's server certificate) is given");
+		return bad_at(l, "callback_url", "callback_ca",
+		              "callback_url is https://, but no callback_ca (the PEM CA of the "
+		              "operator's server certificate) is given");
 	/* a scraper holding the operator's token would have its ES2+ rights */
 	if (c->metrics_token[0] && strlen(c->metrics_token) == strlen(c->es2_token) &&
 	    orsp_ct_eq(c->metrics_token, c->es2_token, strlen(c->es2_token)))
-		return bad(l, "metrics_token",
-		           "the same as es2_token: give /metrics a token of its own");
+		return bad_at(l, "metrics_token", "metrics_token",
+		              "the same as es2_token: give /metrics a token of its own");
 	if (!c->callback_cert[0] != !c->callback_key[0])
-		return bad(l, c->callback_cert[0] ? "callback_key" : "callback_cert",
-		           "callback_cert and callback_key go together");
+		return bad_at(l, c->callback_cert[0] ? "callback_cert" : "callback_key",
+		              c->callback_cert[0] ? "callback_key" : "callback_cert",
+		              "callback_cert and callback_key go together");
 	if (c->callback_cert[0] && strncmp(c->callback_url, "https://", 8) != 0)
-		return bad(l, "callback_cert", "needs an https:// callback_url");
+		return bad_at(l, "callback_cert", "callback_cert",
+		              "needs an https:// callback_url");
+	if (c->callback_cert[0] && !callback_pair_ok(c))
+		return bad_at(l, "callback_key", "callback_key",
+		              "does not belong to callback_cert");
 	if (!c->kek_file[0] &&
 	    snprintf(c->kek_file, sizeof(c->kek_file), "%s.kek", c->database) >=
 	        (int)sizeof(c->kek_file))
-		return bad(l, "database", "path too long");
+		return bad_at(l, "database", "database", "path too long");
 	return ORSP_OK;
 }
 
@@ -526,6 +690,7 @@ orsp_err orsp_smdp_config_load(const char *path, orsp_smdp_config *c)
 			if (c->svc.n_sets == ORSP_SMDP_MAX_KEYSETS)
 				e = bad(&l, "[keyset]", "too many key sets");
 			else {
+				l.ks_line[c->svc.n_sets][0] = l.line;
 				c->svc.n_sets++;
 				l.in_keyset = true;
 			}
