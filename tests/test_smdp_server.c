@@ -634,7 +634,7 @@ static void raw_metrics_head(orsp_smdp_server *srv, const char *header, char *ou
 
 /* With metrics_token, /metrics answers only a scraper that sends it (401 with
  * WWW-Authenticate: Bearer otherwise, counted under function="metrics"); the ES2+ token does
- * not open it, nor a token of another scheme. */
+ * not open it, nor a token of another scheme; "bearer" is the Bearer scheme. */
 static void test_metrics_token(void **state)
 {
 	static released r;
@@ -646,6 +646,12 @@ static void test_metrics_token(void **state)
 	                                     NULL};
 	static const char *const es2[] = {"Authorization: Bearer operator-token-0123456789", NULL};
 	static const char *const basic[] = {"Authorization: Basic scraper-token-9876543210", NULL};
+	/* the scheme's name is case-insensitive, then one or more spaces (RFC 9110 §11.1) */
+	static const char *const lower[] = {"Authorization: bearer scraper-token-9876543210", NULL};
+	static const char *const upper[] = {"Authorization: BEARER  scraper-token-9876543210",
+	                                    NULL};
+	static const char *const nospace[] = {"Authorization: Bearerscraper-token-9876543210",
+	                                      NULL};
 	(void)state;
 
 	released_profile(&r, "smdp_metrics_token", "http://127.0.0.1:9", "MET-2");
@@ -661,6 +667,9 @@ static void test_metrics_token(void **state)
 	assert_int_equal(scrape(srv, longer, NULL, 0), 401);
 	assert_int_equal(scrape(srv, es2, NULL, 0), 401);
 	assert_int_equal(scrape(srv, basic, NULL, 0), 401);
+	assert_int_equal(scrape(srv, nospace, NULL, 0), 401);
+	assert_int_equal(scrape(srv, lower, NULL, 0), 200);
+	assert_int_equal(scrape(srv, upper, NULL, 0), 200);
 	/* the 401 names the scheme it wants (RFC 6750 §3), with or without a token of another
 	 * scheme; the 200 does not */
 	raw_metrics_head(srv, NULL, body, sizeof(body));
@@ -675,7 +684,7 @@ static void test_metrics_token(void **state)
 	assert_int_equal(scrape(srv, right, body, sizeof(body)), 200);
 	assert_non_null(strstr(body, "openrsp_smdp_profiles{state=\"released\"} 1\n"));
 	assert_non_null(
-	    strstr(body, "openrsp_smdp_requests_total{function=\"metrics\",result=\"401\"} 7\n"));
+	    strstr(body, "openrsp_smdp_requests_total{function=\"metrics\",result=\"401\"} 8\n"));
 	orsp_smdp_server_stop(srv);
 	released_free(&r);
 }

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
@@ -229,14 +230,19 @@ static orsp_err on_es9p(void *ctx, const orsp_http_request *req, orsp_http_respo
 }
 
 /* Whether the request carries "Authorization: Bearer <token>" (token not empty), compared
- * in constant time. */
+ * in constant time. The scheme's name is case-insensitive and followed by one or more spaces
+ * (RFC 9110 §11.1, §11.4: credentials = auth-scheme [ 1*SP ... ]): "bearer" is Bearer. */
 static bool bearer_ok(const orsp_http_request *req, const char *token)
 {
 	const char *auth = orsp_http_request_header(req, "Authorization");
 	size_t n = strlen(token);
 
-	return n && auth && strncmp(auth, "Bearer ", 7) == 0 && strlen(auth + 7) == n &&
-	       orsp_ct_eq(auth + 7, token, n);
+	if (!n || !auth || strncasecmp(auth, "Bearer ", 7) != 0)
+		return false;
+	auth += 7;
+	while (*auth == ' ')
+		auth++;
+	return strlen(auth) == n && orsp_ct_eq(auth, token, n);
 }
 
 static orsp_err on_es2p(void *ctx, const orsp_http_request *req, orsp_http_response *resp)

@@ -148,6 +148,9 @@ r=$(post /gsma/rsp2/es2plus/confirmOrder "{$HDR,\"iccid\":\"89000123456789012341
 [[ "$r" == *'"subjectCode":"8.2.1","reasonCode":"3.3"'* ]] && ok || bad "confirmOrder twice: $r"
 r=$(post /gsma/rsp2/es2plus/releaseProfile "{$HDR,\"iccid\":\"89000000000000000000\"}" -H "Authorization: Bearer $TOKEN")
 [[ "$r" == *'"status":"Failed"'* ]] && ok || bad "releaseProfile unknown: $r"
+# the scheme's name is case-insensitive (RFC 9110 §11.1): "bearer" is Bearer
+r=$(post /gsma/rsp2/es2plus/releaseProfile "{$HDR,\"iccid\":\"89000000000000000000\"}" -H "Authorization: bearer $TOKEN")
+if [[ "$r" == '200 '*'"status":"Failed"'* ]]; then ok; else bad "ES2+ with 'bearer': $r"; fi
 r=$(post /gsma/rsp2/es2plus/downloadOrder "{\"iccid\":\"1\"}" -H "Authorization: Bearer $TOKEN")
 [[ "$r" == *'"subjectCode":"1.2","reasonCode":"2.1"'* ]] && ok || bad "ES2+ without header: $r"
 
