@@ -633,8 +633,8 @@ static void raw_metrics_head(orsp_smdp_server *srv, const char *header, char *ou
 }
 
 /* With metrics_token, /metrics answers only a scraper that sends it (401 with
- * WWW-Authenticate: Bearer otherwise, counted under function="metrics"); the ES2+ token does
- * not open it, nor a token of another scheme; "bearer" is the Bearer scheme. */
+ * WWW-Authenticate: Bearer otherwise, counted under function="metrics", as the scrapes answered
+ * are); the ES2+ token does not open it, nor a token of another scheme; "bearer" is the Bearer scheme. */
 static void test_metrics_token(void **state)
 {
 	static released r;
@@ -685,6 +685,9 @@ static void test_metrics_token(void **state)
 	assert_non_null(strstr(body, "openrsp_smdp_profiles{state=\"released\"} 1\n"));
 	assert_non_null(
 	    strstr(body, "openrsp_smdp_requests_total{function=\"metrics\",result=\"401\"} 8\n"));
+	/* the scrapes answered are counted too (this one from the next on) */
+	assert_non_null(
+	    strstr(body, "openrsp_smdp_requests_total{function=\"metrics\",result=\"200\"} 3\n"));
 	orsp_smdp_server_stop(srv);
 	released_free(&r);
 }

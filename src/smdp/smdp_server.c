@@ -257,9 +257,24 @@ static orsp_err on_es2p(void *ctx, const orsp_http_request *req, orsp_http_respo
 	return serve(srv, orsp_es2p_handle, "es2+", req, resp, t0);
 }
 
+/* A scrape is a request like the others: one log line, and counted under function="metrics"
+ * (seen from the next scrape on); e: the answer could not be made (the client gets 500). */
+static void scraped(orsp_smdp_server *srv, double t0, orsp_err e)
+{
+	double ms = now_ms() - t0;
+	orsp_smdp_reply r;
+
+	memset(&r, 0, sizeof(r));
+	snprintf(r.function, sizeof(r.function), "metrics");
+	r.http_status = e ? 500 : 200;
+	log_request(srv, "metrics", &r, ms, e, "");
+	count(srv, &r, ms);
+}
+
 static orsp_err on_metrics(void *ctx, const orsp_http_request *req, orsp_http_response *resp)
 {
 	orsp_smdp_server *srv = ctx;
+	double t0 = now_ms();
 	size_t by_state[ORSP_SMDP_STATE__COUNT], pending, given_up;
 	bool have_reports, have_states;
 	char *buf = NULL;
@@ -271,13 +286,16 @@ static orsp_err on_metrics(void *ctx, const orsp_http_request *req, orsp_http_re
 	/* with metrics_token, only a scraper that has it (the figures say how many profiles
 	 * are in each state and how the server is doing) */
 	if (srv->c->metrics_token[0] && !bearer_ok(req, srv->c->metrics_token)) {
-		if ((e = refuse(srv, "metrics", req, now_ms(), resp, 401,
+		if ((e = refuse(srv, "metrics", req, t0, resp, 401,
 		                "authentication required (Authorization: Bearer)\n")))
 			return e;
 		return orsp_http_response_add_header(resp, "WWW-Authenticate", "Bearer");
 	}
-	if (!(f = open_memstream(&buf, &len)))
-		return orsp_errf(ORSP_E_RESOURCE, "out of memory");
+	if (!(f = open_memstream(&buf, &len))) {
+		e = orsp_errf(ORSP_E_RESOURCE, "out of memory");
+		scraped(srv, t0, e);
+		return e;
+	}
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	pthread_mutex_lock(&srv->mlock);
 	if (!(srv->m_states_ok && srv->m_reports_ok) || srv->c->metrics_cache_s == 0 ||
@@ -297,7 +315,8 @@ static orsp_err on_metrics(void *ctx, const orsp_http_request *req, orsp_http_re
 	pending = srv->m_pending;
 	given_up = srv->m_given_up;
 	pthread_mutex_unlock(&srv->mlock);
-	fprintf(f, "# HELP openrsp_smdp_requests_total ES9+/ES2+ requests by function and result\n"
+	fprintf(f, "# HELP openrsp_smdp_requests_total ES9+, ES2+ and /metrics requests by function"
+	           " and result\n"
 	           "# TYPE openrsp_smdp_requests_total counter\n");
 	pthread_mutex_lock(&srv->lock);
 	for (size_t i = 0; i < srv->n_ser; i++)
@@ -357,6 +376,7 @@ static orsp_err on_metrics(void *ctx, const orsp_http_request *req, orsp_http_re
 	fclose(f);
 	e = orsp_http_response_set_body(resp, 200, "text/plain; version=0.0.4", buf, len);
 	free(buf);
+	scraped(srv, t0, e);
 	return e;
 }
 

@@ -219,6 +219,10 @@ grep -q '^openrsp smdp: es9+ function=initiateAuthentication tid=- eid=- http=40
 grep -q '^openrsp smdp: http function=other tid=- eid=- http=404 result=refused ms=[0-9.]* client=127.0.0.1 method=POST path=/gsma/rsp2/es9plus/frobnicate$' "$T/serve.log" && ok || bad "log line of a 404: $(grep 'http=404' "$T/serve.log")"
 [[ $(grep -c 'http=413' "$T/serve.log") -eq 5 ]] && ok || bad "log lines of 413s: $(grep 'http=413' "$T/serve.log")"
 if grep -q "$TOKEN" "$T/serve.log"; then bad "token in the log"; else ok; fi
+# a scrape of /metrics too: logged and counted like the others
+if grep -q '^openrsp smdp: metrics function=metrics tid=- eid=- http=200 result=ok ms=[0-9.]*$' "$T/serve.log"; then ok; else bad "log line of a scrape: $(grep 'function=metrics' "$T/serve.log")"; fi
+m=$("${C[@]}" "$URL/metrics")
+if [[ "$m" == *'openrsp_smdp_requests_total{function="metrics",result="200"} '[1-9]* ]]; then ok; else bad "metrics: scrapes not counted: $(grep function=.metrics <<<"$m")"; fi
 # a database another process keeps locked past the busy timeout (5 s): a bare 500, and the
 # request's log line says it failed, and why
 python3 -c 'import sqlite3, sys, time
