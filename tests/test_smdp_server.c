@@ -1100,6 +1100,52 @@ static void test_stop_closes_listener_first(void **state)
 	orsp_http_server_stop(opsrv, 10000);
 }
 
+/* An idle server's stop wakes the background thread from its wait: without a callback URL
+ * it waits for the next housekeeping (here an hour away), and the stop must not wait for it.
+ * The 60 s bound only turns a hang into a failure. */
+typedef struct stopping {
+	orsp_smdp_server *srv;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	bool done;
+} stopping;
+
+static void *stop_and_say(void *arg)
+{
+	stopping *st = arg;
+	orsp_smdp_server_stop(st->srv);
+	pthread_mutex_lock(&st->lock);
+	st->done = true;
+	pthread_cond_signal(&st->cond);
+	pthread_mutex_unlock(&st->lock);
+	return NULL;
+}
+
+static void test_stop_wakes_sender(void **state)
+{
+	static released r;
+	static stopping st = {.lock = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER};
+	struct timespec nap = {0, 300 * 1000 * 1000}, deadline;
+	pthread_t stopper;
+	(void)state;
+
+	released_profile(&r, "smdp_idle_stop", "http://127.0.0.1:9", "IDLE-1");
+	r.cfg.callback_url[0] = '\0';
+	r.cfg.housekeeping_s = 3600;
+	assert_int_equal(orsp_smdp_server_start(&r.cfg, &st.srv), ORSP_OK);
+	nanosleep(&nap, NULL); /* past the housekeeping at start, into the wait */
+	assert_int_equal(pthread_create(&stopper, NULL, stop_and_say, &st), 0);
+	clock_gettime(CLOCK_REALTIME, &deadline);
+	deadline.tv_sec += 60;
+	pthread_mutex_lock(&st.lock);
+	while (!st.done && pthread_cond_timedwait(&st.cond, &st.lock, &deadline) == 0)
+		;
+	pthread_mutex_unlock(&st.lock);
+	assert_true(st.done);
+	assert_int_equal(pthread_join(stopper, NULL), 0);
+	released_free(&r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1113,6 +1159,7 @@ int main(void)
 	    cmocka_unit_test(test_es2_client_cert),
 	    cmocka_unit_test(test_expiry_behind_slow_callback),
 	    cmocka_unit_test(test_stop_closes_listener_first),
+	    cmocka_unit_test(test_stop_wakes_sender),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

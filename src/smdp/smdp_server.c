@@ -53,6 +53,7 @@ struct orsp_smdp_server {
 	pthread_t sender;
 	bool sender_running;
 	atomic_bool stopping; /* set by orsp_smdp_server_stop, read by the sender */
+	pthread_cond_t wake;  /* with lock: the stop wakes the sender from its wait */
 	orsp_smdp *sender_db;
 	/* what /metrics reads from the database (a scan of every profile), kept for
 	 * c->metrics_cache_s seconds: scrapes, unauthenticated and as frequent as anyone
@@ -631,10 +632,33 @@ static void sweep_round(orsp_smdp_server *srv)
 		fprintf(stderr, "openrsp smdp: %zu ES9+ session(s) deleted\n", total);
 }
 
+/* Until now_ms() reaches until_ms, or at once when the server stops (the stop signals wake
+ * under lock after setting stopping, so the wake-up cannot come between the check and the
+ * wait). */
+static void sender_wait(orsp_smdp_server *srv, double until_ms)
+{
+	pthread_mutex_lock(&srv->lock);
+	for (double now = now_ms(); !srv->stopping && now < until_ms; now = now_ms()) {
+		struct timespec ts;
+		int64_t left_ns = (int64_t)((until_ms - now) * 1e6);
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		ts.tv_sec += (time_t)(left_ns / 1000000000);
+		ts.tv_nsec += (long)(left_ns % 1000000000);
+		if (ts.tv_nsec >= 1000000000L) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000L;
+		}
+		(void)pthread_cond_timedwait(&srv->wake, &srv->lock, &ts);
+	}
+	pthread_mutex_unlock(&srv->lock);
+}
+
 /* The background thread: order expiry and the session sweep at start and then every
  * c->housekeeping_s seconds (default EXPIRE_EVERY_S) on the monotonic clock, and the progress
  * reports every 200 ms when a callback URL is configured, in rounds that end when the next
- * expiry is due (so a slow operator endpoint delays it by one send at most). */
+ * expiry is due (so a slow operator endpoint delays it by one send at most). In between it
+ * waits, until the next of these is due (without a callback URL, the next expiry) or the
+ * server stops. */
 #define EXPIRE_EVERY_S 30
 static void *sender_main(void *arg)
 {
@@ -643,7 +667,7 @@ static void *sender_main(void *arg)
 	orsp_http_client *http = NULL;
 	double every_ms =
 	    1000.0 * (srv->c->housekeeping_s ? srv->c->housekeeping_s : EXPIRE_EVERY_S);
-	double next_ms = now_ms();
+	double next_ms = now_ms(), until_ms;
 
 	o.ca_file = srv->c->callback_ca[0] ? srv->c->callback_ca : NULL;
 	/* the SM-DP+'s own client certificate, when the operator asks for one */
@@ -655,7 +679,6 @@ static void *sender_main(void *arg)
 		orsp_err_clear();
 	}
 	while (!srv->stopping) {
-		struct timespec ts = {0, 200 * 1000 * 1000};
 		if (now_ms() >= next_ms) {
 			expire_round(srv);
 			sweep_round(srv);
@@ -663,7 +686,10 @@ static void *sender_main(void *arg)
 		}
 		if (http)
 			sender_round(srv, http, next_ms);
-		nanosleep(&ts, NULL);
+		until_ms = next_ms;
+		if (http && now_ms() + 200 < until_ms)
+			until_ms = now_ms() + 200;
+		sender_wait(srv, until_ms);
 	}
 	orsp_http_client_free(http);
 	return NULL;
@@ -700,6 +726,13 @@ orsp_err orsp_smdp_server_start(const orsp_smdp_config *c, orsp_smdp_server **ou
 	pthread_mutex_init(&srv->lock, NULL);
 	pthread_mutex_init(&srv->mlock, NULL);
 	pthread_cond_init(&srv->freed, NULL);
+	{
+		pthread_condattr_t ca;
+		pthread_condattr_init(&ca);
+		pthread_condattr_setclock(&ca, CLOCK_MONOTONIC); /* as sender_wait's deadline */
+		pthread_cond_init(&srv->wake, &ca);
+		pthread_condattr_destroy(&ca);
+	}
 	e = orsp_kek_load(c->kek_file, &kek);
 	srv->n_pool = c->threads ? (c->threads < POOL_MAX ? c->threads : POOL_MAX) : 4;
 	for (size_t i = 0; !e && i < srv->n_pool; i++) {
@@ -781,9 +814,13 @@ void orsp_smdp_server_stop(orsp_smdp_server *srv)
 {
 	if (!srv)
 		return;
-	/* the sender ends at its next check (after the send in progress, up to 5 s); meanwhile
-	 * the listener closes at once and the requests in flight finish */
+	/* the sender ends at its next check (after the send in progress, up to 5 s; woken at
+	 * once from its wait); meanwhile the listener closes at once and the requests in flight
+	 * finish */
+	pthread_mutex_lock(&srv->lock);
 	srv->stopping = true;
+	pthread_cond_broadcast(&srv->wake);
+	pthread_mutex_unlock(&srv->lock);
 	if (srv->http)
 		orsp_http_server_stop(srv->http, 10000);
 	if (srv->sender_running)
@@ -794,5 +831,6 @@ void orsp_smdp_server_stop(orsp_smdp_server *srv)
 	pthread_mutex_destroy(&srv->lock);
 	pthread_mutex_destroy(&srv->mlock);
 	pthread_cond_destroy(&srv->freed);
+	pthread_cond_destroy(&srv->wake);
 	free(srv);
 }
