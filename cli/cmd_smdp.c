@@ -275,36 +275,47 @@ static int smdp_profile_import(int argc, char **argv)
 	if ((rc = cli_positional(argc, argv, 1, "DIR|FILE")) || (rc = ppr_check(&io)))
 		return rc;
 	const char *path = argv[optind];
+	struct dirent **list = NULL;
+	int n = 0;
 	if (stat(path, &st) != 0)
 		return cli_usage(path, "no such file or directory");
 	if (!dbo.db)
 		return cli_missing("--db");
-	rc = open_smdp(&dbo, &s);
-	if (rc)
-		return rc;
+	/* listed before the database is opened (or created): a directory without packages is
+	 * a mistake (the wrong directory, or files not named *.der), not an empty success */
 	if (S_ISDIR(st.st_mode)) {
-		struct dirent **list = NULL;
-		int n = scandir(path, &list, der_filter, alphasort);
-		if (n < 0) {
-			rc = cli_failf(path, "cannot list the directory");
-			goto out;
+		n = scandir(path, &list, der_filter, alphasort);
+		if (n < 0)
+			return cli_failf(path, "cannot list the directory");
+		if (n == 0) {
+			free(list);
+			return cli_failf(path, "no *.der file in this directory");
 		}
+	}
+	rc = open_smdp(&dbo, &s);
+	if (rc == CLI_OK && S_ISDIR(st.st_mode)) {
+		/* "profiles/" and "profiles" give the same file names */
+		size_t dl = strlen(path);
+		while (dl > 1 && path[dl - 1] == '/')
+			dl--;
 		for (int i = 0; i < n; i++) {
 			char file[4096];
-			if (snprintf(file, sizeof(file), "%s/%s", path, list[i]->d_name) <
-			    (int)sizeof(file))
+			if (snprintf(file, sizeof(file), "%.*s%s%s", (int)dl, path,
+			             path[dl - 1] == '/' ? "" : "/",
+			             list[i]->d_name) < (int)sizeof(file))
 				(void)import_file(s, &io, file, &ok, &failed);
 			else
 				failed++;
-			free(list[i]);
 		}
-		free(list);
 		printf("%zu imported, %zu failed\n", ok, failed);
-	} else {
+	} else if (rc == CLI_OK) {
 		(void)import_file(s, &io, path, &ok, &failed);
 	}
-	rc = failed ? CLI_FAIL : CLI_OK;
-out:
+	for (int i = 0; i < n; i++)
+		free(list[i]);
+	free(list);
+	if (rc == CLI_OK)
+		rc = failed ? CLI_FAIL : CLI_OK;
 	orsp_smdp_close(s);
 	return rc;
 }
@@ -377,10 +388,23 @@ static int list_one(const orsp_smdp_profile *p, void *arg)
 
 /* ----- audit and reports ----- */
 
+/* The ACTION column's width: the longest action the SM-DP+ writes (the events'
+ * "cancelOrder(unavailable)"; import, bindEid, checkCc, downloadAttempt ... are shorter). */
+static int action_width(void)
+{
+	size_t w = strlen("downloadAttempt");
+
+	for (int e = 0; e < ORSP_SMDP_EVENT__COUNT; e++)
+		if (strlen(orsp_smdp_event_name((orsp_smdp_event)e)) > w)
+			w = strlen(orsp_smdp_event_name((orsp_smdp_event)e));
+	return (int)w;
+}
+
 static int audit_one(const orsp_smdp_audit_row *r, void *arg)
 {
 	log_ctx *ctx = arg;
 	char when[32];
+	int aw = action_width();
 
 	cli_utc(r->at, when);
 	ctx->n++;
@@ -397,10 +421,10 @@ static int audit_one(const orsp_smdp_audit_row *r, void *arg)
 		return 0;
 	}
 	if (ctx->n == 1)
-		printf("%-20s  %-21s  %-20s  %-11s  %-11s  %s\n", "TIME", "ACTION", "ICCID", "FROM",
-		       "TO", "DETAIL");
-	printf("%-20s  %-21s  %-20s  %-11s  %-11s  %s\n", when, r->action, r->iccid, r->from, r->to,
-	       r->detail);
+		printf("%-20s  %-*s  %-20s  %-11s  %-11s  %s\n", "TIME", aw, "ACTION", "ICCID",
+		       "FROM", "TO", "DETAIL");
+	printf("%-20s  %-*s  %-20s  %-11s  %-11s  %s\n", when, aw, r->action, r->iccid, r->from,
+	       r->to, r->detail);
 	return 0;
 }
 

@@ -53,6 +53,19 @@ expect "odd directory rc" 1 "$rc"
 has "odd: not a regular file" "openrsp: $T/odd/a.der: not a regular file" "$err"
 has "odd: empty file" "openrsp: $T/odd/b.der: empty file" "$err"
 has "odd: summary" "0 imported, 2 failed" "$out"
+# A directory without a *.der file: a failure (the wrong directory, or packages not named
+# *.der), not "0 imported, 0 failed" and exit 0; no database is created for it
+mkdir -p "$T/nothing"
+: >"$T/nothing/profile.bin"
+run smdp profile import "$T/nothing" --db "$T/nothing.db"
+expect "no *.der rc" 1 "$rc"
+expect "no *.der message" "openrsp: $T/nothing: no *.der file in this directory" "$err"
+expect "no *.der: nothing on stdout" "" "$out"
+if [[ -e "$T/nothing.db" ]]; then bad "no *.der: a database was created"; else ok; fi
+# DIR given with a trailing slash: the file names are not doubled-slashed
+run smdp profile import "$G/v7/" --db "$T/slash.db"
+has "trailing slash: one slash" "from $G/v7/TS48_V7.0_eSIM_GTP_SAIP2.3_BERTLV_SUCI.der" "$out"
+lacks "trailing slash: no double slash" "v7//" "$out"
 
 # list: text and JSON, no key material (K of TS.48 is 000102030405060708090A0B0C0D0E0F)
 run smdp profile list --db "$DB"

@@ -242,6 +242,10 @@ grep -q 'function=downloadOrder tid=- eid=- http=500 result=error ms=[0-9.]* err
 # cancelOrder back to Available, then the operator CLI orders with the server's configuration
 r=$(post /gsma/rsp2/es2plus/cancelOrder "{$HDR,\"iccid\":\"89000123456789012341\",\"finalProfileStatusIndicator\":\"Available\"}" -H "Authorization: Bearer $TOKEN")
 [[ "$r" == '200 '*'Executed-Success'* ]] && ok || bad "cancelOrder: $r"
+# the audit's columns stay aligned for the longest actions (cancelOrder(available) ...)
+run smdp audit --db "$T/smdp.db" --iccid 89000123456789012341
+cols=$(awk '{ print index($0, NR == 1 ? "ICCID" : "89000123456789012341") }' <<<"$out" | sort -u | wc -l)
+if [[ $rc -eq 0 && "$out" == *"cancelOrder(available)"* && $cols -eq 1 ]]; then ok; else bad "audit columns: $out"; fi
 out=$("$B" smdp order --config "$T/good.conf" --iccid 89000123456789012341 --matching-id CLI-ORDER-0 --release 2>&1) && rc=0 || rc=$?
 [[ $rc -eq 0 && "$out" == "LPA:1\$$FQDN\$CLI-ORDER-0" ]] && ok || bad "smdp order --config: rc=$rc $out"
 rc=0
