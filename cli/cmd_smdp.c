@@ -47,18 +47,26 @@ enum {
 // clang-format off
 #define DB_LONGOPTS \
 	{"db", required_argument, NULL, OPT_DB}, \
-	{"kek-file", required_argument, NULL, OPT_KEK_FILE}
+	{"kek-file", required_argument, NULL, OPT_KEK_FILE}, \
+	{"config", required_argument, NULL, OPT_CONFIG}
 // clang-format on
 
+#define DB_SYNOPSIS "(--db PATH [--kek-file PATH] | --config FILE)"
 #define DB_HELP                                                                                    \
-	"  --db PATH            SM-DP+ database (required)\n"                                      \
+	"  --db PATH            SM-DP+ database (required, or --config)\n"                         \
 	"  --kek-file PATH      key-encryption key file (default <db>.kek, created 0600 if\n"      \
 	"                       missing); the environment variable ORSP_KEK (64 hex digits)\n"     \
-	"                       takes precedence\n"
+	"                       takes precedence\n"                                                \
+	"  --config FILE        the server's configuration file: its database and KEK file\n"      \
+	"                       (instead of --db and --kek-file)\n"
 
 typedef struct db_opts {
 	const char *db;
 	const char *kek_file;
+	const char *config;
+	/* what db_config read from the configuration */
+	char db_buf[ORSP_SMDP_PATH_MAX], kek_buf[ORSP_SMDP_PATH_MAX];
+	char fqdn[ORSP_SMDP_FQDN_MAX + 1];
 } db_opts;
 
 static bool db_opt(db_opts *o, int c, const char *arg)
@@ -67,9 +75,40 @@ static bool db_opt(db_opts *o, int c, const char *arg)
 		o->db = arg;
 	else if (c == OPT_KEK_FILE)
 		o->kek_file = arg;
+	else if (c == OPT_CONFIG)
+		o->config = arg;
 	else
 		return false;
 	return true;
+}
+
+/* With --config: the database, KEK file and address of the server's configuration (loaded
+ * and checked as `smdp serve` loads it) into o. */
+static int db_config(db_opts *o)
+{
+	orsp_smdp_config *cfg;
+	orsp_err e;
+
+	if (!o->config)
+		return CLI_OK;
+	if (o->db || o->kek_file)
+		return cli_usage("--config", "give either --config or --db/--kek-file");
+	cfg = calloc(1, sizeof(*cfg));
+	if (!cfg)
+		return cli_failf("--config", "out of memory");
+	e = orsp_smdp_config_load(o->config, cfg);
+	if (e) {
+		free(cfg);
+		return cli_fail("configuration", e);
+	}
+	snprintf(o->db_buf, sizeof(o->db_buf), "%s", cfg->database);
+	snprintf(o->kek_buf, sizeof(o->kek_buf), "%s", cfg->kek_file);
+	snprintf(o->fqdn, sizeof(o->fqdn), "%s", cfg->svc.fqdn);
+	orsp_smdp_config_free(cfg); /* wipes it (the tokens) */
+	free(cfg);
+	o->db = o->db_buf;
+	o->kek_file = o->kek_buf;
+	return CLI_OK;
 }
 
 /* The file a database URI names (orsp_db_open: an optional `sqlite:` prefix). */
@@ -279,6 +318,8 @@ static int smdp_profile_import(int argc, char **argv)
 	int n = 0;
 	if (stat(path, &st) != 0)
 		return cli_usage(path, "no such file or directory");
+	if ((rc = db_config(&dbo)))
+		return rc;
 	if (!dbo.db)
 		return cli_missing("--db");
 	/* listed before the database is opened (or created): a directory without packages is
@@ -513,7 +554,7 @@ static int smdp_log(int argc, char **argv, walk_kind kind)
 		} else
 			return cli_usage(argv[optind - 1], "unexpected option");
 	}
-	if ((rc = cli_positional(argc, argv, 0, "")))
+	if ((rc = cli_positional(argc, argv, 0, "")) || (rc = db_config(&dbo)))
 		return rc;
 	rc = open_smdp(&dbo, &s);
 	if (rc)
@@ -863,6 +904,8 @@ static int smdp_profile_generate(int argc, char **argv)
 		return cli_missing("--iccid-start");
 	if (!imsi_s)
 		return cli_missing("--imsi-start");
+	if ((rc = db_config(&dbo)))
+		return rc;
 	if (!dbo.db)
 		return cli_missing("--db");
 	/* One file for both would deadlock: the AuC's write transaction is open while the
@@ -1056,11 +1099,8 @@ static int smdp_order_with(int argc, char **argv, char cc_buf[CLI_SECRET_STR_MAX
 	    {"cc", required_argument, NULL, OPT_CC},
 	    {"release", no_argument, NULL, OPT_RELEASE},
 	    {"fqdn", required_argument, NULL, OPT_FQDN},
-	    {"config", required_argument, NULL, OPT_CONFIG},
 	    {NULL, 0, NULL, 0},
 	};
-	static orsp_smdp_config cfg;
-	const char *config = NULL;
 	db_opts dbo = {0};
 	orsp_smdp_order o = {0};
 	orsp_smdp_profile p;
@@ -1100,27 +1140,17 @@ static int smdp_order_with(int argc, char **argv, char cc_buf[CLI_SECRET_STR_MAX
 		case OPT_FQDN:
 			fqdn = optarg;
 			break;
-		case OPT_CONFIG:
-			config = optarg;
-			break;
 		default:
 			return cli_usage(argv[optind - 1], "unexpected option");
 		}
 	}
 	if ((rc = cli_positional(argc, argv, 0, "")))
 		return rc;
-	if (config) {
-		/* the server's configuration: its database, KEK and address */
-		if (dbo.db || dbo.kek_file)
-			return cli_usage("--config", "give either --config or --db/--kek-file");
-		e = orsp_smdp_config_load(config, &cfg);
-		if (e)
-			return cli_fail("configuration", e);
-		dbo.db = cfg.database;
-		dbo.kek_file = cfg.kek_file;
-		if (!fqdn)
-			fqdn = cfg.svc.fqdn;
-	}
+	/* the server's configuration: its database, KEK and address */
+	if ((rc = db_config(&dbo)))
+		return rc;
+	if (dbo.config && !fqdn)
+		fqdn = dbo.fqdn;
 	if (!o.iccid == !o.profile_type)
 		return cli_usage("--iccid", "give exactly one of --iccid and --profile-type");
 	if (!fqdn)
@@ -1160,8 +1190,6 @@ static int smdp_order_with(int argc, char **argv, char cc_buf[CLI_SECRET_STR_MAX
 	rc = CLI_OK;
 out:
 	orsp_smdp_close(s);
-	if (config)
-		orsp_smdp_config_free(&cfg);
 	return rc;
 }
 
@@ -1231,7 +1259,7 @@ static int smdp_serve(int argc, char **argv)
 }
 
 /* the options of `audit` and `reports` */
-#define LOG_SYNOPSIS "--db PATH [--kek-file PATH] [--iccid N] [--json]"
+#define LOG_SYNOPSIS DB_SYNOPSIS " [--iccid N] [--json]"
 #define LOG_HELP                                                                                   \
 	"options:\n" DB_HELP "  --iccid N            one profile only\n"                           \
 	"  --json               as a JSON array\n"
@@ -1240,12 +1268,12 @@ static const cli_cmd smdp_cmds[] = {
     {
         .verb = "profile",
         .summary = "Import profile packages into the inventory, or list it",
-        .synopsis = "import DIR|FILE --db PATH [--kek-file PATH] [--ppr LIST]\n"
-                    "         [--mnc-length 2|3] [--class C]\n"
-                    "       profile list --db PATH [--kek-file PATH] [--json]\n"
-                    "       profile generate --db PATH --template FILE --iccid-start DIGITS\n"
-                    "         --imsi-start DIGITS [--count N] [--auc DB] [--spn S] [--name N]\n"
-                    "         [--ppr LIST] [--mnc-length 2|3] [--class C]",
+        .synopsis = "import DIR|FILE " DB_SYNOPSIS "\n"
+                    "         [--ppr LIST] [--mnc-length 2|3] [--class C]\n"
+                    "       profile list " DB_SYNOPSIS " [--json]\n"
+                    "       profile generate " DB_SYNOPSIS " --template FILE\n"
+                    "         --iccid-start DIGITS --imsi-start DIGITS [--count N] [--auc DB]\n"
+                    "         [--spn S] [--name N] [--ppr LIST] [--mnc-length 2|3] [--class C]",
         .help = "import: decode and validate each package (a FILE, or every *.der in DIR),\n"
                 "take its ICCID, IMSI and profile type, and store it Available, encrypted\n"
                 "under a key wrapped by the KEK. A duplicate ICCID or IMSI is refused.\n"
@@ -1275,20 +1303,19 @@ static const cli_cmd smdp_cmds[] = {
         .synopsis = "(--config FILE | --db PATH --fqdn NAME [--kek-file PATH])\n"
                     "       (--iccid N | --profile-type T) [--eid EID] [--matching-id ID]\n"
                     "       [--cc CODE] [--release]",
-        .help =
-            "Takes the profile (or the first Available profile of the type) out of\n"
-            "Available: Allocated, or Linked with --eid. With --cc and/or --release it\n"
-            "is then confirmed (Confirmed, or Released with --release). Prints\n"
-            "LPA:1$FQDN$MatchingID.\n\n"
-            "options:\n"
-            "  --iccid N            order this profile\n"
-            "  --profile-type T     order the first Available profile of this type\n"
-            "  --eid EID            bind the order to this eUICC (32 digits)\n"
-            "  --matching-id ID     1..64 of [0-9A-Z-] (default: random, 23 characters)\n"
-            "  --cc CODE            confirmation code (stored as SHA-256, KEK-wrapped)\n"
-            "  --release            release the profile for download at once\n"
-            "  --fqdn NAME          SM-DP+ address for the activation code\n"
-            "  --config FILE        the server's configuration (database, KEK, address)\n" DB_HELP,
+        .help = "Takes the profile (or the first Available profile of the type) out of\n"
+                "Available: Allocated, or Linked with --eid. With --cc and/or --release it\n"
+                "is then confirmed (Confirmed, or Released with --release). Prints\n"
+                "LPA:1$FQDN$MatchingID.\n\n"
+                "options:\n"
+                "  --iccid N            order this profile\n"
+                "  --profile-type T     order the first Available profile of this type\n"
+                "  --eid EID            bind the order to this eUICC (32 digits)\n"
+                "  --matching-id ID     1..64 of [0-9A-Z-] (default: random, 23 characters)\n"
+                "  --cc CODE            confirmation code (stored as SHA-256, KEK-wrapped)\n"
+                "  --release            release the profile for download at once\n"
+                "  --fqdn NAME          SM-DP+ address for the activation code (with --config:\n"
+                "                       the configuration's fqdn unless given)\n" DB_HELP,
         .run = smdp_order,
     },
     {

@@ -254,6 +254,15 @@ rc=0
 rc=0
 "$B" smdp order --config "$T/good.conf" --db "$T/x.db" --iccid 1 >/dev/null 2>&1 || rc=$?
 [[ $rc -eq 2 ]] && ok || bad "--config with --db: rc=$rc"
+# every command that takes --db takes the server's configuration instead
+run smdp audit --config "$T/good.conf" --iccid 89000123456789012341
+if [[ $rc -eq 0 && "$out" == *"CLI-ORDER-0"* ]]; then ok; else bad "smdp audit --config: rc=$rc $out $err"; fi
+run smdp profile list --config "$T/good.conf" --json
+if [[ $rc -eq 0 && "$out" == *'"matchingId":"CLI-ORDER-0"'* ]]; then ok; else bad "smdp profile list --config: rc=$rc $out $err"; fi
+run smdp reports --config "$T/good.conf"
+if [[ $rc -eq 0 ]]; then ok; else bad "smdp reports --config: rc=$rc $err"; fi
+run smdp audit --config "$T/good.conf" --kek-file "$T/x.kek"
+if [[ $rc -eq 2 && "$err" == *"--config: give either --config or --db/--kek-file"* ]]; then ok; else bad "audit --config with --kek-file: rc=$rc $err"; fi
 m=$("${C[@]}" "$URL/metrics")
 [[ "$m" == *'openrsp_smdp_profiles{state="released"} 1'* ]] && ok || bad "metrics after the CLI order"
 # bench smdp --url drives this server as it would another: one complete download of the
