@@ -634,7 +634,8 @@ static void raw_metrics_head(orsp_smdp_server *srv, const char *header, char *ou
 
 /* With metrics_token, /metrics answers only a scraper that sends it (401 with
  * WWW-Authenticate: Bearer otherwise, counted under function="metrics", as the scrapes answered
- * are); the ES2+ token does not open it, nor a token of another scheme; "bearer" is the Bearer scheme. */
+ * are); the ES2+ token does not open it, nor a token of another scheme; "bearer" is the Bearer
+ * scheme. */
 static void test_metrics_token(void **state)
 {
 	static released r;
