@@ -98,6 +98,8 @@ ORSP_MUST_CHECK orsp_err orsp_writer_status(const orsp_writer *w);
 
 /* ---------------------------------------------------------------- hex / base64 ---------- */
 
+/* The value of one hex digit [0-9a-fA-F], -1 for any other character. */
+int orsp_hex_digit(char c);
 /* Strict hex decode: even number of [0-9a-fA-F] digits, no separators, no prefix.
  * Writes at most cap bytes; *out_len gets the decoded length. */
 ORSP_MUST_CHECK orsp_err orsp_hex_decode(const char *hex, uint8_t *out, size_t cap, size_t *out_len);

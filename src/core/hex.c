@@ -5,7 +5,7 @@
 
 #include "openrsp/core.h"
 
-static int hex_val(char c)
+int orsp_hex_digit(char c)
 {
 	if (c >= '0' && c <= '9')
 		return c - '0';
@@ -26,7 +26,7 @@ orsp_err orsp_hex_decode(const char *hex, uint8_t *out, size_t cap, size_t *out_
 	if (n / 2 > cap)
 		return orsp_errf(ORSP_E_MALFORMED, "hex value of %zu bytes is longer than %zu", n / 2, cap);
 	for (size_t i = 0; i < n; i += 2) {
-		int hi = hex_val(hex[i]), lo = hex_val(hex[i + 1]);
+		int hi = orsp_hex_digit(hex[i]), lo = orsp_hex_digit(hex[i + 1]);
 		if (hi < 0 || lo < 0)
 			return orsp_errf(ORSP_E_MALFORMED, "invalid hex digit at position %zu",
 			                 hi < 0 ? i : i + 1);

@@ -420,17 +420,6 @@ static bool verify_client_cert(struct MHD_Connection *conn, struct req_state *st
 	return true;
 }
 
-static int hex_digit(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* libmicrohttpd's %-decoding (%HH; anything else kept as it is), except that %00 is kept too.
  * It decodes the path in place and hands it on as a C string: a decoded NUL cut it there, so
  * "/admin%00junk" matched the route /admin (and "/metrics%00.css" /metrics, past a proxy's
@@ -445,8 +434,8 @@ static size_t unescape(void *cls, struct MHD_Connection *conn, char *s)
 	(void)cls;
 	(void)conn;
 	while (*r) {
-		if (r[0] == '%' && (hi = hex_digit(r[1])) >= 0 && (lo = hex_digit(r[2])) >= 0 &&
-		    (hi | lo) != 0) {
+		if (r[0] == '%' && (hi = orsp_hex_digit(r[1])) >= 0 &&
+		    (lo = orsp_hex_digit(r[2])) >= 0 && (hi | lo) != 0) {
 			*w++ = (char)((hi << 4) | lo);
 			r += 3;
 		} else {

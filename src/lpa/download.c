@@ -515,6 +515,22 @@ static orsp_err check_bpp_metadata(const uint8_t *bpp, size_t bppl, const uint8_
 	return e;
 }
 
+/* The error code (the INTEGER) of an eUICC's error answer { transactionId [0], code }
+ * (AuthenticateResponseError, PrepareDownloadResponseError); 127, undefinedError, when there
+ * is none or it does not read. */
+static uint64_t error_code(const orsp_tlv *err)
+{
+	orsp_reader r;
+	orsp_tlv t;
+	uint64_t code = 127;
+
+	orsp_reader_init(&r, err->value.p, err->value.len);
+	while (orsp_reader_remaining(&r) && !orsp_der_read(&r, &t))
+		if (t.tag == 0x02 && orsp_der_uint(t.value, &code))
+			code = 127;
+	return code;
+}
+
 /* AuthenticateResponseError { transactionId [0], authenticateErrorCode } (SGP.22 §5.7.13)
  * as a one-line error. */
 static orsp_err auth_error(const orsp_tlv *err)
@@ -529,14 +545,7 @@ static orsp_err auth_error(const orsp_tlv *err)
 		"the SM-DP+ answered another challenge (euiccChallengeMismatch)",
 		"the SM-DP+ certificate comes from a CI the eUICC does not trust (ciPKUnknown)",
 	};
-	orsp_reader r;
-	orsp_tlv t;
-	uint64_t code = 127;
-
-	orsp_reader_init(&r, err->value.p, err->value.len);
-	while (orsp_reader_remaining(&r) && !orsp_der_read(&r, &t))
-		if (t.tag == 0x02 && orsp_der_uint(t.value, &code))
-			code = 127;
+	uint64_t code = error_code(err);
 	if (err->tag == 0xA1 && code >= 1 && code <= 7)
 		return orsp_errf(ORSP_E_VERIFY, "the eUICC refused the SM-DP+: %s", names[code]);
 	return orsp_errf(ORSP_E_VERIFY,
@@ -558,14 +567,7 @@ static orsp_err prepare_error(const orsp_tlv *err, bool sent_anyway, const char 
 	    "noSessionContext: no session on the eUICC",
 	    "invalidTransactionId: the SM-DP+ answered for another session",
 	};
-	orsp_reader r;
-	orsp_tlv t;
-	uint64_t code = 127;
-
-	orsp_reader_init(&r, err->value.p, err->value.len);
-	while (orsp_reader_remaining(&r) && !orsp_der_read(&r, &t))
-		if (t.tag == 0x02 && orsp_der_uint(t.value, &code))
-			code = 127;
+	uint64_t code = error_code(err);
 	orsp_err_clear();
 	return orsp_errf(
 	    ORSP_E_VERIFY,
