@@ -2561,15 +2561,38 @@ static void test_cancel_after_ttl(void **state)
 	dl_free(&d);
 }
 
-/* The orsp_db_begin calls of a thread that set begin_watched are counted: the link wraps
- * orsp_db_begin (-Wl,--wrap, tests/CMakeLists.txt), so that test_cancel_racing_delivery knows,
- * without a sleep, that its cancel has read the session (step_begin) and gone on to the write
- * transaction that the other handle's lock holds up. */
-orsp_err __real_orsp_db_begin(orsp_db *db);
-orsp_err __wrap_orsp_db_begin(orsp_db *db);
+/* ---------------------------------------------------------------- racing requests ------- */
+
+/* A race: one request of a session (the watched one) answered in a thread of its own (cmocka
+ * asserts only in the main one), held at a point of its handling while the main thread serves
+ * other requests of the session on other, a second handle on the same database (another
+ * server process), then let go on.
+ *
+ * The points: the write lock (other holds a write transaction: the watched request waits
+ * for it after its first read of the session), or where getBoundProfilePackage reads the
+ * profile or checks the confirmation code. The link wraps orsp_db_begin, orsp_smdp_get and
+ * orsp_smdp_check_cc (-Wl,--wrap, tests/CMakeLists.txt) so that the main thread knows,
+ * without a sleep, that the watched thread got there. */
+enum { HOLD_NONE, HOLD_WRITE_LOCK, HOLD_PROFILE_READ, HOLD_CC_CHECK };
+
+typedef struct race {
+	fx *f;
+	const char *fn;
+	char *body;
+	orsp_err e;
+	orsp_smdp_reply rep;
+	orsp_smdp *other;
+	pthread_t th;
+	int point;
+} race;
 
 static _Thread_local bool begin_watched;
 static atomic_int begins_seen;
+static atomic_int hold_at; /* where the watched thread is to wait */
+static atomic_int held;    /* it waits there */
+
+orsp_err __real_orsp_db_begin(orsp_db *db);
+orsp_err __wrap_orsp_db_begin(orsp_db *db);
 
 orsp_err __wrap_orsp_db_begin(orsp_db *db)
 {
@@ -2577,151 +2600,6 @@ orsp_err __wrap_orsp_db_begin(orsp_db *db)
 		atomic_fetch_add(&begins_seen, 1);
 	return __real_orsp_db_begin(db);
 }
-
-/* A request (cancelSession unless fn says otherwise) answered in a thread of its own (cmocka
- * asserts only in the main one). */
-typedef struct cancel_call {
-	fx *f;
-	const char *fn;
-	char *body;
-	orsp_err e;
-	orsp_smdp_reply rep;
-} cancel_call;
-
-static void *cancel_main(void *arg)
-{
-	cancel_call *c = arg;
-	begin_watched = true;
-	c->e = orsp_es9p_handle(&c->f->svc, c->f->s, c->fn ? c->fn : "cancelSession",
-	                        (const uint8_t *)c->body, strlen(c->body), &c->rep);
-	return NULL;
-}
-
-/* cancelSession (postponed) racing this session's getBoundProfilePackage in another server
- * process: the cancel reads the session before the delivery and waits for the write lock
- * while the delivery commits (the test waits until the cancel thread has called
- * orsp_db_begin, which comes after its read of the session: no timing assumed). It ends the session
- * as it is then, delivered: the profile goes back to Released, not stranded in Downloaded by a
- * cancel refused as unknown. */
-static void test_cancel_racing_delivery(void **state)
-{
-	fx *f = *state;
-	static dl d;
-	orsp_smdp *other = NULL;
-	cancel_call cc = {0};
-	pthread_t th;
-	json_t *req, *rsp;
-	int http;
-	orsp_smdp_profile p;
-
-	order(f, EID, "RACE-1", NULL);
-	reinitiate(f, &d);
-	authenticate(f, &d, "RACE-1");
-	req = cancel_request(f, &d, 1, OID, false);
-	cc.f = f;
-	cc.body = json_dumps(req, JSON_COMPACT);
-	json_decref(req);
-	assert_non_null(cc.body);
-	assert_int_equal(orsp_smdp_open(f->db, &f->kek, &other), ORSP_OK);
-	assert_int_equal(orsp_db_begin(orsp_smdp_db(other)), ORSP_OK);
-	atomic_store(&begins_seen, 0);
-	assert_int_equal(pthread_create(&th, NULL, cancel_main, &cc), 0);
-	/* the cancel reads the session (authenticated) and waits for the lock other holds */
-	for (int i = 0; atomic_load(&begins_seen) == 0; i++) {
-		if (i == 6000)
-			fail_msg("the cancel did not reach its transaction within 60 s");
-		nanosleep(&(struct timespec){0, 10 * 1000 * 1000}, NULL);
-	}
-	rsp = call_on(f, other, "getBoundProfilePackage", gbpp_request(f, &d, NULL, true, false),
-	              &http);
-	expect_ok(rsp);
-	json_decref(rsp);
-	assert_int_equal(orsp_db_commit(orsp_smdp_db(other)), ORSP_OK);
-	assert_int_equal(pthread_join(th, NULL), 0);
-	assert_int_equal(cc.e, ORSP_OK);
-	assert_int_equal(cc.rep.http_status, 200);
-	if (!strstr(cc.rep.body, "Executed-Success"))
-		fail_msg("cancelSession: %s", cc.rep.body);
-	orsp_smdp_reply_free(&cc.rep);
-	free(cc.body);
-	orsp_smdp_close(other);
-	assert_int_equal(orsp_smdp_get(f->s, f->prof.iccid, &p), ORSP_OK);
-	assert_int_equal(p.state, ORSP_SMDP_RELEASED);
-	assert_int_equal(p.download_attempts, 1);
-	assert_int_equal(count_of(f, "SELECT count(*) FROM es9p_session WHERE step = 4"), 1);
-	dl_free(&d);
-}
-
-/* The same getBoundProfilePackage sent twice at once (an LPA that timed out sends it again
- * while the first is still served, perhaps by another server process): both read the session
- * before either binds. The second is the same-key retry (SGP.22 §3.1.3.3): the same package,
- * not a second binding counted as a new attempt, which with a download limit of 1 put the
- * delivered profile in Error (and its installation result was judged "profile not
- * downloaded"). */
-static void test_gbpp_same_key_racing(void **state)
-{
-	fx *f = *state;
-	static dl d;
-	static uint8_t first[64 * 1024];
-	orsp_smdp *other = NULL;
-	cancel_call cc = {.fn = "getBoundProfilePackage"};
-	pthread_t th;
-	json_t *req, *rsp;
-	int http;
-
-	order_limit(f, EID, "SAME-1", NULL, 1);
-	reinitiate(f, &d);
-	authenticate(f, &d, "SAME-1");
-	req = gbpp_request(f, &d, NULL, true, false);
-	cc.f = f;
-	cc.body = json_dumps(req, JSON_COMPACT);
-	assert_non_null(cc.body);
-	assert_int_equal(orsp_smdp_open(f->db, &f->kek, &other), ORSP_OK);
-	assert_int_equal(orsp_db_begin(orsp_smdp_db(other)), ORSP_OK);
-	atomic_store(&begins_seen, 0);
-	assert_int_equal(pthread_create(&th, NULL, cancel_main, &cc), 0);
-	/* the thread reads the session (authenticated) and waits for the lock other holds */
-	for (int i = 0; atomic_load(&begins_seen) == 0; i++) {
-		if (i == 6000)
-			fail_msg("the request did not reach its transaction within 60 s");
-		nanosleep(&(struct timespec){0, 10 * 1000 * 1000}, NULL);
-	}
-	rsp = call_on(f, other, "getBoundProfilePackage", req, &http);
-	expect_ok(rsp);
-	d.bpp_len = get_b64(rsp, "boundProfilePackage", first, sizeof(first));
-	json_decref(rsp);
-	assert_int_equal(orsp_db_commit(orsp_smdp_db(other)), ORSP_OK);
-	assert_int_equal(pthread_join(th, NULL), 0);
-	orsp_smdp_close(other);
-	assert_int_equal(cc.e, ORSP_OK);
-	assert_int_equal(cc.rep.http_status, 200);
-	rsp = json_loadb(cc.rep.body, cc.rep.body_len, 0, NULL);
-	assert_non_null(rsp);
-	expect_ok(rsp);
-	assert_int_equal(get_b64(rsp, "boundProfilePackage", d.bpp, sizeof(d.bpp)), d.bpp_len);
-	assert_memory_equal(d.bpp, first, d.bpp_len);
-	json_decref(rsp);
-	orsp_smdp_reply_free(&cc.rep);
-	free(cc.body);
-	check_bpp(f, &d);
-	assert_int_equal(state_of(f), ORSP_SMDP_DOWNLOADED);
-	assert_int_equal(count_of(f, "SELECT count(*) FROM smdp_audit WHERE detail LIKE"
-	                             " 'new binding%'"),
-	                 0);
-	assert_int_equal(count_of(f, "SELECT attempts FROM es9p_session WHERE step = 3"), 0);
-	assert_null(call(f, "handleNotification", pir_request(f, &d, true, false), &http));
-	assert_int_equal(http, 204);
-	assert_int_equal(state_of(f), ORSP_SMDP_INSTALLED);
-	dl_free(&d);
-}
-
-/* The watched thread (begin_watched) can also be held where getBoundProfilePackage reads the
- * profile or checks the confirmation code: the link wraps orsp_smdp_get and
- * orsp_smdp_check_cc (tests/CMakeLists.txt). The main thread serves other requests of the
- * session meanwhile, then lets it go on. */
-enum { HOLD_NONE, HOLD_PROFILE_READ, HOLD_CC_CHECK };
-static atomic_int hold_at; /* where the watched thread is to wait */
-static atomic_int held;    /* it waits there */
 
 static void hold_point(int point)
 {
@@ -2753,25 +2631,109 @@ orsp_err __wrap_orsp_smdp_check_cc(orsp_smdp *s, const char *matching_id, const 
 	return __real_orsp_smdp_check_cc(s, matching_id, hash_cc, tid, tid_len);
 }
 
-/* Starts cc in a thread of its own and returns once it waits at point. */
-static void start_held(cancel_call *cc, pthread_t *th, int point)
+static void *race_main(void *arg)
 {
-	atomic_store(&held, 0);
-	atomic_store(&hold_at, point);
-	assert_int_equal(pthread_create(th, NULL, cancel_main, cc), 0);
-	for (int i = 0; !atomic_load(&held); i++) {
+	race *r = arg;
+	begin_watched = true;
+	r->e = orsp_es9p_handle(&r->f->svc, r->f->s, r->fn, (const uint8_t *)r->body,
+	                        strlen(r->body), &r->rep);
+	return NULL;
+}
+
+/* Waits (a minute at most) until *flag is set. */
+static void wait_for(atomic_int *flag, const char *what)
+{
+	for (int i = 0; atomic_load(flag) == 0; i++) {
 		if (i == 6000)
-			fail_msg("the request did not reach its hold point within 60 s");
+			fail_msg("the request did not reach %s within 60 s", what);
 		nanosleep(&(struct timespec){0, 10 * 1000 * 1000}, NULL);
 	}
 }
 
-/* Lets the held request go on and waits for its answer. */
-static void finish_held(cancel_call *cc, pthread_t th)
+/* Opens r->other and starts fn with the body req (still the caller's) in the watched thread;
+ * returns once that thread waits at point. */
+static void race_start(fx *f, race *r, const char *fn, const json_t *req, int point)
 {
-	atomic_store(&hold_at, HOLD_NONE);
-	assert_int_equal(pthread_join(th, NULL), 0);
-	assert_int_equal(cc->e, ORSP_OK);
+	memset(r, 0, sizeof(*r));
+	r->f = f;
+	r->fn = fn;
+	r->point = point;
+	r->body = json_dumps(req, JSON_COMPACT);
+	assert_non_null(r->body);
+	assert_int_equal(orsp_smdp_open(f->db, &f->kek, &r->other), ORSP_OK);
+	if (point == HOLD_WRITE_LOCK) {
+		assert_int_equal(orsp_db_begin(orsp_smdp_db(r->other)), ORSP_OK);
+		atomic_store(&begins_seen, 0);
+		assert_int_equal(pthread_create(&r->th, NULL, race_main, r), 0);
+		wait_for(&begins_seen, "its transaction");
+	} else {
+		atomic_store(&held, 0);
+		atomic_store(&hold_at, point);
+		assert_int_equal(pthread_create(&r->th, NULL, race_main, r), 0);
+		wait_for(&held, "its hold point");
+	}
+}
+
+/* Lets the watched request go on (other's transaction committed, or its hold point left),
+ * waits for its answer and closes other. */
+static void race_finish(race *r)
+{
+	if (r->point == HOLD_WRITE_LOCK)
+		assert_int_equal(orsp_db_commit(orsp_smdp_db(r->other)), ORSP_OK);
+	else
+		atomic_store(&hold_at, HOLD_NONE);
+	assert_int_equal(pthread_join(r->th, NULL), 0);
+	assert_int_equal(r->e, ORSP_OK);
+	orsp_smdp_close(r->other);
+	r->other = NULL;
+}
+
+/* The watched request's answer: HTTP 200, its body as JSON (NULL if it is not); the reply is
+ * freed. */
+static json_t *race_answer(race *r)
+{
+	json_t *rsp;
+
+	assert_int_equal(r->rep.http_status, 200);
+	rsp = json_loadb(r->rep.body, r->rep.body_len, 0, NULL);
+	orsp_smdp_reply_free(&r->rep);
+	free(r->body);
+	r->body = NULL;
+	return rsp;
+}
+
+/* d's session, authenticated, for the fixture's profile ordered with matching ID mid,
+ * confirmation code code (or none) and download limit limit (0: the default). */
+static void authenticated_session(fx *f, dl *d, const char *mid, const char *code, unsigned limit)
+{
+	order_limit(f, EID, mid, code, limit);
+	reinitiate(f, d);
+	authenticate(f, d, mid);
+}
+
+/* getBoundProfilePackage with req on h (it takes req): Executed-Success; returns the length
+ * of its package, put in bpp[cap] (bpp NULL: not looked at, 0). */
+static size_t gbpp_on(fx *f, orsp_smdp *h, json_t *req, uint8_t *bpp, size_t cap)
+{
+	json_t *rsp;
+	size_t n = 0;
+	int http;
+
+	rsp = call_on(f, h, "getBoundProfilePackage", req, &http);
+	expect_ok(rsp);
+	if (bpp)
+		n = get_b64(rsp, "boundProfilePackage", bpp, cap);
+	json_decref(rsp);
+	return n;
+}
+
+/* cancelSession (postponed) of d's session on h: Executed-Success. */
+static void cancel_on(fx *f, dl *d, orsp_smdp *h)
+{
+	int http;
+	json_t *rsp = call_on(f, h, "cancelSession", cancel_request(f, d, 1, OID, false), &http);
+	expect_ok(rsp);
+	json_decref(rsp);
 }
 
 static unsigned download_attempts_of(fx *f)
@@ -2781,6 +2743,96 @@ static unsigned download_attempts_of(fx *f)
 	return p.download_attempts;
 }
 
+/* Deliveries audited as new bindings. */
+static int64_t new_bindings(fx *f)
+{
+	return count_of(f, "SELECT count(*) FROM smdp_audit WHERE detail LIKE 'new binding%'");
+}
+
+/* New bindings counted on the delivered session. */
+static int64_t session_attempts(fx *f)
+{
+	return count_of(f, "SELECT attempts FROM es9p_session WHERE step = 3");
+}
+
+/* cancelSession (postponed) racing this session's getBoundProfilePackage in another server
+ * process: the cancel reads the session before the delivery and waits for the write lock
+ * while the delivery commits. It ends the session as it is then, delivered: the profile goes
+ * back to Released, not stranded in Downloaded by a cancel refused as unknown. */
+static void test_cancel_racing_delivery(void **state)
+{
+	fx *f = *state;
+	static dl d;
+	race r;
+	json_t *req, *rsp;
+
+	authenticated_session(f, &d, "RACE-1", NULL, 0);
+	req = cancel_request(f, &d, 1, OID, false);
+	race_start(f, &r, "cancelSession", req, HOLD_WRITE_LOCK);
+	json_decref(req);
+	gbpp_on(f, r.other, gbpp_request(f, &d, NULL, true, false), NULL, 0);
+	race_finish(&r);
+	rsp = race_answer(&r);
+	expect_ok(rsp);
+	json_decref(rsp);
+	assert_int_equal(state_of(f), ORSP_SMDP_RELEASED);
+	assert_int_equal(download_attempts_of(f), 1);
+	assert_int_equal(count_of(f, "SELECT count(*) FROM es9p_session WHERE step = 4"), 1);
+	dl_free(&d);
+}
+
+/* The watched request's answer is the same-key retry's: the package first again (d's
+ * bpp_len bytes), which d then holds. */
+static void expect_same_package(race *r, dl *d, const uint8_t *first)
+{
+	json_t *rsp = race_answer(r);
+
+	assert_non_null(rsp);
+	expect_ok(rsp);
+	assert_int_equal(get_b64(rsp, "boundProfilePackage", d->bpp, sizeof(d->bpp)), d->bpp_len);
+	assert_memory_equal(d->bpp, first, d->bpp_len);
+	json_decref(rsp);
+}
+
+/* After a same-key retry: the profile delivered once, nothing counted as a new binding, and
+ * the package d holds installs (its installation result puts the profile in Installed). */
+static void expect_delivered_once(fx *f, dl *d)
+{
+	int http;
+
+	check_bpp(f, d);
+	assert_int_equal(state_of(f), ORSP_SMDP_DOWNLOADED);
+	assert_int_equal(new_bindings(f), 0);
+	assert_int_equal(session_attempts(f), 0);
+	assert_null(call(f, "handleNotification", pir_request(f, d, true, false), &http));
+	assert_int_equal(http, 204);
+	assert_int_equal(state_of(f), ORSP_SMDP_INSTALLED);
+}
+
+/* The same getBoundProfilePackage sent twice at once (an LPA that timed out sends it again
+ * while the first is still served, perhaps by another server process): both read the session
+ * before either binds. The second is the same-key retry (SGP.22 §3.1.3.3): the same package,
+ * not a second binding counted as a new attempt, which with a download limit of 1 put the
+ * delivered profile in Error (and its installation result was judged "profile not
+ * downloaded"). */
+static void test_gbpp_same_key_racing(void **state)
+{
+	fx *f = *state;
+	static dl d;
+	static uint8_t first[64 * 1024];
+	race r;
+	json_t *req;
+
+	authenticated_session(f, &d, "SAME-1", NULL, 1);
+	req = gbpp_request(f, &d, NULL, true, false);
+	race_start(f, &r, "getBoundProfilePackage", req, HOLD_WRITE_LOCK);
+	d.bpp_len = gbpp_on(f, r.other, req, first, sizeof(first));
+	race_finish(&r);
+	expect_same_package(&r, &d, first);
+	expect_delivered_once(f, &d);
+	dl_free(&d);
+}
+
 /* The same getBoundProfilePackage sent twice at once (download limit 1, confirmation code
  * code or none), the second held at point while the first delivers: it is the same-key
  * retry, answered with the same package and counted nowhere. */
@@ -2788,47 +2840,18 @@ static void same_key_held(fx *f, const char *mid, const char *code, int point)
 {
 	static dl d;
 	static uint8_t first[64 * 1024];
-	orsp_smdp *other = NULL;
-	cancel_call cc = {.fn = "getBoundProfilePackage"};
-	pthread_t th;
-	json_t *req, *rsp;
-	int http;
+	race r;
+	json_t *req;
 
-	order_limit(f, EID, mid, code, 1);
-	reinitiate(f, &d);
-	authenticate(f, &d, mid);
+	authenticated_session(f, &d, mid, code, 1);
 	assert_int_equal(d.cc_required, code != NULL);
 	req = gbpp_request(f, &d, code, true, false);
-	cc.f = f;
-	cc.body = json_dumps(req, JSON_COMPACT);
-	assert_non_null(cc.body);
-	assert_int_equal(orsp_smdp_open(f->db, &f->kek, &other), ORSP_OK);
-	start_held(&cc, &th, point);
-	rsp = call_on(f, other, "getBoundProfilePackage", req, &http);
-	expect_ok(rsp);
-	d.bpp_len = get_b64(rsp, "boundProfilePackage", first, sizeof(first));
-	json_decref(rsp);
-	finish_held(&cc, th);
-	orsp_smdp_close(other);
-	assert_int_equal(cc.rep.http_status, 200);
-	rsp = json_loadb(cc.rep.body, cc.rep.body_len, 0, NULL);
-	assert_non_null(rsp);
-	expect_ok(rsp);
-	assert_int_equal(get_b64(rsp, "boundProfilePackage", d.bpp, sizeof(d.bpp)), d.bpp_len);
-	assert_memory_equal(d.bpp, first, d.bpp_len);
-	json_decref(rsp);
-	orsp_smdp_reply_free(&cc.rep);
-	free(cc.body);
-	check_bpp(f, &d);
-	assert_int_equal(state_of(f), ORSP_SMDP_DOWNLOADED);
+	race_start(f, &r, "getBoundProfilePackage", req, point);
+	d.bpp_len = gbpp_on(f, r.other, req, first, sizeof(first));
+	race_finish(&r);
+	expect_same_package(&r, &d, first);
 	assert_int_equal(download_attempts_of(f), 1);
-	assert_int_equal(count_of(f, "SELECT count(*) FROM smdp_audit WHERE detail LIKE"
-	                             " 'new binding%'"),
-	                 0);
-	assert_int_equal(count_of(f, "SELECT attempts FROM es9p_session WHERE step = 3"), 0);
-	assert_null(call(f, "handleNotification", pir_request(f, &d, true, false), &http));
-	assert_int_equal(http, 204);
-	assert_int_equal(state_of(f), ORSP_SMDP_INSTALLED);
+	expect_delivered_once(f, &d);
 	dl_free(&d);
 }
 
@@ -2864,106 +2887,63 @@ static void test_gbpp_new_key_late_cc(void **state)
 	fx *f = *state;
 	static dl d;
 	static uint8_t first[64 * 1024], second[64 * 1024];
-	orsp_smdp *other = NULL;
-	cancel_call cc = {.fn = "getBoundProfilePackage"};
-	pthread_t th;
+	race r;
 	json_t *rsp;
 	size_t n;
-	int http;
 
-	order_limit(f, EID, "NEWKEY-1", "1234", 2);
-	reinitiate(f, &d);
-	authenticate(f, &d, "NEWKEY-1");
-	cc.f = f;
+	authenticated_session(f, &d, "NEWKEY-1", "1234", 2);
 	rsp = gbpp_request(f, &d, "1234", true, false);
-	cc.body = json_dumps(rsp, JSON_COMPACT);
+	race_start(f, &r, "getBoundProfilePackage", rsp, HOLD_PROFILE_READ);
 	json_decref(rsp);
-	assert_non_null(cc.body);
-	assert_int_equal(orsp_smdp_open(f->db, &f->kek, &other), ORSP_OK);
-	start_held(&cc, &th, HOLD_PROFILE_READ);
-	rsp = call_on(f, other, "getBoundProfilePackage", gbpp_request(f, &d, "1234", true, false),
-	              &http);
-	expect_ok(rsp);
-	n = get_b64(rsp, "boundProfilePackage", first, sizeof(first));
-	json_decref(rsp);
-	finish_held(&cc, th);
-	orsp_smdp_close(other);
-	assert_int_equal(cc.rep.http_status, 200);
-	rsp = json_loadb(cc.rep.body, cc.rep.body_len, 0, NULL);
+	n = gbpp_on(f, r.other, gbpp_request(f, &d, "1234", true, false), first, sizeof(first));
+	race_finish(&r);
+	rsp = race_answer(&r);
 	assert_non_null(rsp);
 	expect_ok(rsp);
 	assert_true(get_b64(rsp, "boundProfilePackage", second, sizeof(second)) != n ||
 	            memcmp(first, second, n) != 0);
 	json_decref(rsp);
-	orsp_smdp_reply_free(&cc.rep);
-	free(cc.body);
 	assert_int_equal(state_of(f), ORSP_SMDP_DOWNLOADED);
 	assert_int_equal(download_attempts_of(f), 1);
-	assert_int_equal(count_of(f, "SELECT count(*) FROM smdp_audit WHERE detail LIKE"
-	                             " 'new binding%'"),
-	                 1);
-	assert_int_equal(count_of(f, "SELECT attempts FROM es9p_session WHERE step = 3"), 1);
+	assert_int_equal(new_bindings(f), 1);
+	assert_int_equal(session_attempts(f), 1);
 	assert_int_equal(count_of(f, "SELECT cc_attempts FROM smdp_profile"), 0);
 	dl_free(&d);
 }
 
-/* Request r delivered, then the session cancelled (postponed: the profile back to Released,
- * one download attempt used of a limit of 1), both on other, while the same r waited in the
- * watched thread. */
-static void deliver_and_cancel(fx *f, dl *d, orsp_smdp *other, json_t *r)
+/* What the watched getBoundProfilePackage answers when its session ended meanwhile: the
+ * session is unknown, and the profile stays Released with its one attempt (limit 1), not put
+ * in Error by a delivery counted over the limit for a session that no longer exists. */
+static void expect_ended_untouched(fx *f, race *r)
 {
-	json_t *rsp;
-	int http;
-
-	rsp = call_on(f, other, "getBoundProfilePackage", r, &http);
-	expect_ok(rsp);
-	json_decref(rsp);
-	rsp = call_on(f, other, "cancelSession", cancel_request(f, d, 1, OID, false), &http);
-	expect_ok(rsp);
-	json_decref(rsp);
-}
-
-/* What the held request then answers: the session is unknown (it ended), and the profile
- * stays Released with its one attempt, not put in Error by a delivery counted over the limit
- * for a session that no longer exists. */
-static void expect_ended_untouched(fx *f, cancel_call *cc)
-{
-	json_t *rsp;
-
-	assert_int_equal(cc->rep.http_status, 200);
-	rsp = json_loadb(cc->rep.body, cc->rep.body_len, 0, NULL);
-	expect_fail(rsp, "8.10.1", "3.9");
-	orsp_smdp_reply_free(&cc->rep);
-	free(cc->body);
+	expect_fail(race_answer(r), "8.10.1", "3.9");
 	assert_int_equal(state_of(f), ORSP_SMDP_RELEASED);
 	assert_int_equal(download_attempts_of(f), 1);
 }
 
-/* getBoundProfilePackage whose session ends (delivered by the same request sent again, then
- * cancelled) between its first read of the session and its read of the profile. */
-static void test_gbpp_session_ended_before_profile_read(void **state)
+/* getBoundProfilePackage held at point while its session ends on other (the same request
+ * sent again delivers, then cancelSession, postponed, puts the profile back in Released). */
+static void session_ended_held(fx *f, const char *mid, int point)
 {
-	fx *f = *state;
 	static dl d;
-	orsp_smdp *other = NULL;
-	cancel_call cc = {.fn = "getBoundProfilePackage"};
-	pthread_t th;
+	race r;
 	json_t *req;
 
-	order_limit(f, EID, "ENDED-1", NULL, 1);
-	reinitiate(f, &d);
-	authenticate(f, &d, "ENDED-1");
+	authenticated_session(f, &d, mid, NULL, 1);
 	req = gbpp_request(f, &d, NULL, true, false);
-	cc.f = f;
-	cc.body = json_dumps(req, JSON_COMPACT);
-	assert_non_null(cc.body);
-	assert_int_equal(orsp_smdp_open(f->db, &f->kek, &other), ORSP_OK);
-	start_held(&cc, &th, HOLD_PROFILE_READ);
-	deliver_and_cancel(f, &d, other, req);
-	finish_held(&cc, th);
-	orsp_smdp_close(other);
-	expect_ended_untouched(f, &cc);
+	race_start(f, &r, "getBoundProfilePackage", req, point);
+	gbpp_on(f, r.other, req, NULL, 0);
+	cancel_on(f, &d, r.other);
+	race_finish(&r);
+	expect_ended_untouched(f, &r);
 	dl_free(&d);
+}
+
+/* The session ends between the request's first read of the session and its read of the
+ * profile. */
+static void test_gbpp_session_ended_before_profile_read(void **state)
+{
+	session_ended_held(*state, "ENDED-1", HOLD_PROFILE_READ);
 }
 
 /* The same, the session ending while the request, its checks passed and its package built,
@@ -2972,36 +2952,7 @@ static void test_gbpp_session_ended_before_profile_read(void **state)
  * the limit put it in Error: 8.8.5/6.4). */
 static void test_gbpp_session_ended_before_binding(void **state)
 {
-	fx *f = *state;
-	static dl d;
-	orsp_smdp *other = NULL;
-	cancel_call cc = {.fn = "getBoundProfilePackage"};
-	pthread_t th;
-	json_t *req;
-
-	order_limit(f, EID, "ENDED-2", NULL, 1);
-	reinitiate(f, &d);
-	authenticate(f, &d, "ENDED-2");
-	req = gbpp_request(f, &d, NULL, true, false);
-	cc.f = f;
-	cc.body = json_dumps(req, JSON_COMPACT);
-	assert_non_null(cc.body);
-	assert_int_equal(orsp_smdp_open(f->db, &f->kek, &other), ORSP_OK);
-	assert_int_equal(orsp_db_begin(orsp_smdp_db(other)), ORSP_OK);
-	atomic_store(&begins_seen, 0);
-	assert_int_equal(pthread_create(&th, NULL, cancel_main, &cc), 0);
-	for (int i = 0; atomic_load(&begins_seen) == 0; i++) {
-		if (i == 6000)
-			fail_msg("the request did not reach its transaction within 60 s");
-		nanosleep(&(struct timespec){0, 10 * 1000 * 1000}, NULL);
-	}
-	deliver_and_cancel(f, &d, other, req);
-	assert_int_equal(orsp_db_commit(orsp_smdp_db(other)), ORSP_OK);
-	assert_int_equal(pthread_join(th, NULL), 0);
-	assert_int_equal(cc.e, ORSP_OK);
-	orsp_smdp_close(other);
-	expect_ended_untouched(f, &cc);
-	dl_free(&d);
+	session_ended_held(*state, "ENDED-2", HOLD_WRITE_LOCK);
 }
 
 /* A new binding over the download limit (limit 1, delivered once) waits for the write lock
@@ -3012,38 +2963,17 @@ static void test_gbpp_over_limit_cancel_racing(void **state)
 {
 	fx *f = *state;
 	static dl d;
-	orsp_smdp *other = NULL;
-	cancel_call cc = {.fn = "getBoundProfilePackage"};
-	pthread_t th;
-	json_t *req, *rsp;
-	int http;
+	race r;
+	json_t *req;
 
-	order_limit(f, EID, "ENDED-3", NULL, 1);
-	reinitiate(f, &d);
-	authenticate(f, &d, "ENDED-3");
+	authenticated_session(f, &d, "ENDED-3", NULL, 1);
 	get_bpp(f, &d, NULL, true);
 	req = gbpp_request(f, &d, NULL, true, false);
-	cc.f = f;
-	cc.body = json_dumps(req, JSON_COMPACT);
+	race_start(f, &r, "getBoundProfilePackage", req, HOLD_WRITE_LOCK);
 	json_decref(req);
-	assert_non_null(cc.body);
-	assert_int_equal(orsp_smdp_open(f->db, &f->kek, &other), ORSP_OK);
-	assert_int_equal(orsp_db_begin(orsp_smdp_db(other)), ORSP_OK);
-	atomic_store(&begins_seen, 0);
-	assert_int_equal(pthread_create(&th, NULL, cancel_main, &cc), 0);
-	for (int i = 0; atomic_load(&begins_seen) == 0; i++) {
-		if (i == 6000)
-			fail_msg("the request did not reach its transaction within 60 s");
-		nanosleep(&(struct timespec){0, 10 * 1000 * 1000}, NULL);
-	}
-	rsp = call_on(f, other, "cancelSession", cancel_request(f, &d, 1, OID, false), &http);
-	expect_ok(rsp);
-	json_decref(rsp);
-	assert_int_equal(orsp_db_commit(orsp_smdp_db(other)), ORSP_OK);
-	assert_int_equal(pthread_join(th, NULL), 0);
-	assert_int_equal(cc.e, ORSP_OK);
-	orsp_smdp_close(other);
-	expect_ended_untouched(f, &cc);
+	cancel_on(f, &d, r.other);
+	race_finish(&r);
+	expect_ended_untouched(f, &r);
 	dl_free(&d);
 }
 
