@@ -2781,67 +2781,18 @@ static void test_cancel_racing_delivery(void **state)
 	dl_free(&d);
 }
 
-/* The watched request's answer is the same-key retry's: the package first again (d's
- * bpp_len bytes), which d then holds. */
-static void expect_same_package(race *r, dl *d, const uint8_t *first)
-{
-	json_t *rsp = race_answer(r);
-
-	assert_non_null(rsp);
-	expect_ok(rsp);
-	assert_int_equal(get_b64(rsp, "boundProfilePackage", d->bpp, sizeof(d->bpp)), d->bpp_len);
-	assert_memory_equal(d->bpp, first, d->bpp_len);
-	json_decref(rsp);
-}
-
-/* After a same-key retry: the profile delivered once, nothing counted as a new binding, and
- * the package d holds installs (its installation result puts the profile in Installed). */
-static void expect_delivered_once(fx *f, dl *d)
-{
-	int http;
-
-	check_bpp(f, d);
-	assert_int_equal(state_of(f), ORSP_SMDP_DOWNLOADED);
-	assert_int_equal(new_bindings(f), 0);
-	assert_int_equal(session_attempts(f), 0);
-	assert_null(call(f, "handleNotification", pir_request(f, d, true, false), &http));
-	assert_int_equal(http, 204);
-	assert_int_equal(state_of(f), ORSP_SMDP_INSTALLED);
-}
-
 /* The same getBoundProfilePackage sent twice at once (an LPA that timed out sends it again
- * while the first is still served, perhaps by another server process): both read the session
- * before either binds. The second is the same-key retry (SGP.22 §3.1.3.3): the same package,
- * not a second binding counted as a new attempt, which with a download limit of 1 put the
- * delivered profile in Error (and its installation result was judged "profile not
- * downloaded"). */
-static void test_gbpp_same_key_racing(void **state)
-{
-	fx *f = *state;
-	static dl d;
-	static uint8_t first[64 * 1024];
-	race r;
-	json_t *req;
-
-	authenticated_session(f, &d, "SAME-1", NULL, 1);
-	req = gbpp_request(f, &d, NULL, true, false);
-	race_start(f, &r, "getBoundProfilePackage", req, HOLD_WRITE_LOCK);
-	d.bpp_len = gbpp_on(f, r.other, req, first, sizeof(first));
-	race_finish(&r);
-	expect_same_package(&r, &d, first);
-	expect_delivered_once(f, &d);
-	dl_free(&d);
-}
-
-/* The same getBoundProfilePackage sent twice at once (download limit 1, confirmation code
- * code or none), the second held at point while the first delivers: it is the same-key
- * retry, answered with the same package and counted nowhere. */
+ * while the first is still served, perhaps by another server process; download limit 1,
+ * confirmation code code or none), the second held at point while the first delivers: it is
+ * the same-key retry (SGP.22 §3.1.3.3), answered with the same package and counted
+ * nowhere. */
 static void same_key_held(fx *f, const char *mid, const char *code, int point)
 {
 	static dl d;
 	static uint8_t first[64 * 1024];
 	race r;
-	json_t *req;
+	json_t *req, *rsp;
+	int http;
 
 	authenticated_session(f, &d, mid, code, 1);
 	assert_int_equal(d.cc_required, code != NULL);
@@ -2849,10 +2800,30 @@ static void same_key_held(fx *f, const char *mid, const char *code, int point)
 	race_start(f, &r, "getBoundProfilePackage", req, point);
 	d.bpp_len = gbpp_on(f, r.other, req, first, sizeof(first));
 	race_finish(&r);
-	expect_same_package(&r, &d, first);
+	rsp = race_answer(&r);
+	assert_non_null(rsp);
+	expect_ok(rsp);
+	assert_int_equal(get_b64(rsp, "boundProfilePackage", d.bpp, sizeof(d.bpp)), d.bpp_len);
+	assert_memory_equal(d.bpp, first, d.bpp_len);
+	json_decref(rsp);
+	check_bpp(f, &d);
+	assert_int_equal(state_of(f), ORSP_SMDP_DOWNLOADED);
 	assert_int_equal(download_attempts_of(f), 1);
-	expect_delivered_once(f, &d);
+	assert_int_equal(new_bindings(f), 0);
+	assert_int_equal(session_attempts(f), 0);
+	assert_null(call(f, "handleNotification", pir_request(f, &d, true, false), &http));
+	assert_int_equal(http, 204);
+	assert_int_equal(state_of(f), ORSP_SMDP_INSTALLED);
 	dl_free(&d);
+}
+
+/* Both read the session before either binds, the second then waiting for the write lock:
+ * it was a second binding counted as a new attempt, which with a download limit of 1 put the
+ * delivered profile in Error (and its installation result was judged "profile not
+ * downloaded"). */
+static void test_gbpp_same_key_racing(void **state)
+{
+	same_key_held(*state, "SAME-1", NULL, HOLD_WRITE_LOCK);
 }
 
 /* The second read the session before the first delivered and the profile after: it took the
