@@ -375,6 +375,58 @@ static size_t smdp_notifications(fx *f, const char *event)
 	return n;
 }
 
+/* How many profiles the eUICC holds. */
+static size_t euicc_profiles(fx *f)
+{
+	static orsp_lpa_profile p[ORSP_LPA_MAX_PROFILES];
+	size_t n = 0;
+	assert_int_equal(orsp_lpa_profiles(&f->c, p, ORSP_LPA_MAX_PROFILES, &n), ORSP_OK);
+	return n;
+}
+
+/* How many notifications the eUICC holds. */
+static size_t euicc_notifications(fx *f)
+{
+	static orsp_lpa_notification no[ORSP_LPA_MAX_NOTIFICATIONS];
+	size_t n = 0;
+	assert_int_equal(orsp_lpa_notifications(&f->c, no, ORSP_LPA_MAX_NOTIFICATIONS, &n),
+	                 ORSP_OK);
+	return n;
+}
+
+/* The state at the SM-DP+ of the order with matching ID mid. */
+static orsp_smdp_state order_state(fx *f, const char *mid)
+{
+	orsp_smdp_profile sp;
+	assert_int_equal(orsp_smdp_lookup(f->s, mid, &sp), ORSP_OK);
+	return sp.state;
+}
+
+/* A download of the fixture's order fails with e and the message detail, and the eUICC holds
+ * no profile; iccid gets what the download gave. */
+static void download_fails(fx *f, orsp_err e, const char *detail, char iccid[21])
+{
+	assert_int_equal(download(f, f->prof.matching_id, NULL, iccid), e);
+	assert_string_equal(orsp_err_detail(), detail);
+	assert_int_equal(euicc_profiles(f), 0);
+}
+
+/* A download of the fixture's order installs its profile. */
+static void download_installs(fx *f)
+{
+	char iccid[21];
+	assert_int_equal(download(f, f->prof.matching_id, NULL, iccid), ORSP_OK);
+	assert_string_equal(iccid, f->prof.iccid);
+}
+
+/* The state at the SM-DP+ of the fixture's profile. */
+static orsp_smdp_state profile_state(fx *f)
+{
+	orsp_smdp_profile sp;
+	assert_int_equal(orsp_smdp_get(f->s, f->prof.iccid, &sp), ORSP_OK);
+	return sp.state;
+}
+
 static void test_e2e(void **state)
 {
 	fx *f = *state;
@@ -865,7 +917,6 @@ static void test_e2e_euicc_full(void **state)
 	fx *f = *state;
 	char iccid[21], mid[16];
 	orsp_lpa_profile p[ORSP_LPA_MAX_PROFILES];
-	orsp_smdp_profile sp;
 	size_t n = 0;
 	unsigned i;
 
@@ -883,13 +934,11 @@ static void test_e2e_euicc_full(void **state)
 	assert_non_null(strstr(orsp_err_detail(), "delete a profile"));
 	assert_int_equal(orsp_lpa_profiles(&f->c, p, ORSP_LPA_MAX_PROFILES, &n), ORSP_OK);
 	assert_int_equal(n, ORSP_EUICC_MAX_PROFILES);
-	assert_int_equal(orsp_smdp_lookup(f->s, mid, &sp), ORSP_OK);
-	assert_int_equal(sp.state, ORSP_SMDP_RELEASED);
+	assert_int_equal(order_state(f, mid), ORSP_SMDP_RELEASED);
 	/* room made: the same order now installs */
 	assert_int_equal(orsp_lpa_delete(&f->c, p[0].iccid), ORSP_OK);
 	assert_int_equal(download(f, mid, NULL, iccid), ORSP_OK);
-	assert_int_equal(orsp_smdp_lookup(f->s, mid, &sp), ORSP_OK);
-	assert_int_equal(sp.state, ORSP_SMDP_INSTALLED);
+	assert_int_equal(order_state(f, mid), ORSP_SMDP_INSTALLED);
 }
 
 /* The SM-DP+'s smdpSign in BF23 is wrong: the eUICC answers the first piece of the BPP with
@@ -899,26 +948,17 @@ static void test_e2e_bad_smdp_sign(void **state)
 {
 	fx *f = *state;
 	char iccid[21];
-	orsp_lpa_profile p[ORSP_LPA_MAX_PROFILES];
-	orsp_lpa_notification no[ORSP_LPA_MAX_NOTIFICATIONS];
-	orsp_smdp_profile sp;
-	size_t n = 0;
 
 	order(f, NULL, NULL);
 	f->edit_bpp = BPP_BAD_SMDP_SIGN;
-	assert_int_equal(download(f, f->prof.matching_id, NULL, iccid), ORSP_E_STATE);
-	assert_string_equal(orsp_err_detail(),
-	                    "the eUICC could not install the profile: ErrorReason 2 "
-	                    "(invalidSignature) at BppCommandId 0 (initialiseSecureChannel)");
+	download_fails(f, ORSP_E_STATE,
+	               "the eUICC could not install the profile: ErrorReason 2 "
+	               "(invalidSignature) at BppCommandId 0 (initialiseSecureChannel)",
+	               iccid);
 	assert_string_equal(iccid, "");
-	assert_int_equal(orsp_lpa_profiles(&f->c, p, ORSP_LPA_MAX_PROFILES, &n), ORSP_OK);
-	assert_int_equal(n, 0);
 	assert_int_equal(smdp_notifications(f, "install"), 1);
-	assert_int_equal(orsp_lpa_notifications(&f->c, no, ORSP_LPA_MAX_NOTIFICATIONS, &n),
-	                 ORSP_OK);
-	assert_int_equal(n, 0);
-	assert_int_equal(orsp_smdp_lookup(f->s, f->prof.matching_id, &sp), ORSP_OK);
-	assert_int_equal(sp.state, ORSP_SMDP_ERROR);
+	assert_int_equal(euicc_notifications(f), 0);
+	assert_int_equal(order_state(f, f->prof.matching_id), ORSP_SMDP_ERROR);
 }
 
 /* The eUICC refuses the SM-DP+'s smdpSignature2 in PrepareDownload: it ends its session
@@ -931,36 +971,26 @@ static void test_e2e_prepare_download_error(void **state)
 {
 	fx *f = *state;
 	char iccid[21];
-	orsp_lpa_profile p[ORSP_LPA_MAX_PROFILES];
-	orsp_smdp_profile sp;
-	size_t n = 0;
 
 	order(f, NULL, NULL);
 	f->bad_sig2 = true;
-	assert_int_equal(download(f, f->prof.matching_id, NULL, iccid), ORSP_E_VERIFY);
-	assert_string_equal(orsp_err_detail(),
-	                    "the eUICC refused the profile's download (PrepareDownload error 2, "
-	                    "invalidSignature: the SM-DP+ signature (smdpSignature2) is invalid)");
-	assert_int_equal(orsp_lpa_profiles(&f->c, p, ORSP_LPA_MAX_PROFILES, &n), ORSP_OK);
-	assert_int_equal(n, 0);
-	assert_int_equal(orsp_smdp_lookup(f->s, f->prof.matching_id, &sp), ORSP_OK);
-	assert_int_equal(sp.state, ORSP_SMDP_RELEASED);
+	download_fails(f, ORSP_E_VERIFY,
+	               "the eUICC refused the profile's download (PrepareDownload error 2, "
+	               "invalidSignature: the SM-DP+ signature (smdpSignature2) is invalid)",
+	               iccid);
+	assert_int_equal(order_state(f, f->prof.matching_id), ORSP_SMDP_RELEASED);
 
 	f->package_anyway = true;
-	assert_int_equal(download(f, f->prof.matching_id, NULL, iccid), ORSP_E_VERIFY);
-	assert_string_equal(orsp_err_detail(),
-	                    "the eUICC refused the profile's download (PrepareDownload error 2, "
-	                    "invalidSignature: the SM-DP+ signature (smdpSignature2) is "
-	                    "invalid); the SM-DP+ sent a package all the same: nothing of it was "
-	                    "sent to the eUICC (the eUICC had already ended the session)");
-	assert_int_equal(orsp_lpa_profiles(&f->c, p, ORSP_LPA_MAX_PROFILES, &n), ORSP_OK);
-	assert_int_equal(n, 0);
-	assert_int_equal(orsp_smdp_lookup(f->s, f->prof.matching_id, &sp), ORSP_OK);
-	assert_int_equal(sp.state, ORSP_SMDP_RELEASED);
+	download_fails(f, ORSP_E_VERIFY,
+	               "the eUICC refused the profile's download (PrepareDownload error 2, "
+	               "invalidSignature: the SM-DP+ signature (smdpSignature2) is "
+	               "invalid); the SM-DP+ sent a package all the same: nothing of it was "
+	               "sent to the eUICC (the eUICC had already ended the session)",
+	               iccid);
+	assert_int_equal(order_state(f, f->prof.matching_id), ORSP_SMDP_RELEASED);
 
 	f->bad_sig2 = f->package_anyway = false;
-	assert_int_equal(download(f, f->prof.matching_id, NULL, iccid), ORSP_OK);
-	assert_string_equal(iccid, f->prof.iccid);
+	download_installs(f);
 }
 
 /* The SM-DP+ sends something that is not a BPP: nothing reaches the eUICC, the session is
@@ -970,22 +1000,14 @@ static void test_e2e_bad_bpp(void **state)
 {
 	fx *f = *state;
 	char iccid[21];
-	orsp_lpa_profile p[ORSP_LPA_MAX_PROFILES];
-	orsp_smdp_profile sp;
-	size_t n = 0;
 
 	order(f, NULL, NULL);
 	f->edit_bpp = BPP_NOT_BF36;
-	assert_int_equal(download(f, f->prof.matching_id, NULL, iccid), ORSP_E_MALFORMED);
-	assert_string_equal(orsp_err_detail(),
-	                    "bound profile package: not a BF36 TLV (session cancelled)");
-	assert_int_equal(orsp_lpa_profiles(&f->c, p, ORSP_LPA_MAX_PROFILES, &n), ORSP_OK);
-	assert_int_equal(n, 0);
-	assert_int_equal(orsp_smdp_lookup(f->s, f->prof.matching_id, &sp), ORSP_OK);
-	assert_int_equal(sp.state, ORSP_SMDP_RELEASED);
+	download_fails(f, ORSP_E_MALFORMED,
+	               "bound profile package: not a BF36 TLV (session cancelled)", iccid);
+	assert_int_equal(order_state(f, f->prof.matching_id), ORSP_SMDP_RELEASED);
 	f->edit_bpp = BPP_AS_IS;
-	assert_int_equal(download(f, f->prof.matching_id, NULL, iccid), ORSP_OK);
-	assert_string_equal(iccid, f->prof.iccid);
+	download_installs(f);
 }
 
 /* The SM-DP+ shows the profile without PPRs (nobody is asked) and builds its package with
@@ -999,8 +1021,6 @@ static void test_e2e_bpp_metadata_mismatch(void **state)
 	fx *f = *state;
 	char iccid[21];
 	orsp_lpa_profile p[ORSP_LPA_MAX_PROFILES];
-	orsp_lpa_notification no[ORSP_LPA_MAX_NOTIFICATIONS];
-	orsp_smdp_profile sp;
 	consent_log l = {.answer = true};
 	size_t n = 0;
 
@@ -1013,14 +1033,10 @@ static void test_e2e_bpp_metadata_mismatch(void **state)
 	                    "of none; profileOwner; nothing of it was sent to the eUICC (session "
 	                    "cancelled)");
 	assert_string_equal(iccid, "");
-	assert_int_equal(orsp_lpa_profiles(&f->c, p, ORSP_LPA_MAX_PROFILES, &n), ORSP_OK);
-	assert_int_equal(n, 0);
-	assert_int_equal(orsp_lpa_notifications(&f->c, no, ORSP_LPA_MAX_NOTIFICATIONS, &n),
-	                 ORSP_OK);
-	assert_int_equal(n, 0);
+	assert_int_equal(euicc_profiles(f), 0);
+	assert_int_equal(euicc_notifications(f), 0);
 	assert_int_equal(smdp_notifications(f, "install"), 0);
-	assert_int_equal(orsp_smdp_get(f->s, f->prof.iccid, &sp), ORSP_OK);
-	assert_int_equal(sp.state, ORSP_SMDP_RELEASED);
+	assert_int_equal(profile_state(f), ORSP_SMDP_RELEASED);
 
 	assert_int_equal(download_consent(f, "META-1", &l, iccid), ORSP_OK);
 	assert_string_equal(iccid, f->prof.iccid);
@@ -1028,8 +1044,7 @@ static void test_e2e_bpp_metadata_mismatch(void **state)
 	assert_int_equal(orsp_lpa_profiles(&f->c, p, ORSP_LPA_MAX_PROFILES, &n), ORSP_OK);
 	assert_int_equal(n, 1);
 	assert_int_equal(p[0].ppr, ORSP_LPA_PPR1 | ORSP_LPA_PPR2);
-	assert_int_equal(orsp_smdp_get(f->s, f->prof.iccid, &sp), ORSP_OK);
-	assert_int_equal(sp.state, ORSP_SMDP_INSTALLED);
+	assert_int_equal(profile_state(f), ORSP_SMDP_INSTALLED);
 }
 
 int main(void)
