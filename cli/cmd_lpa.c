@@ -516,14 +516,15 @@ static int chip_reset(int argc, char **argv)
 		rc = fail(&o, "chip reset", e);
 	} else if (o.json) {
 		json_ok_null(&o);
-	} else if (counted && pending_notifications(&s.c, &after) && after > before) {
+	} else if ((counted = counted && pending_notifications(&s.c, &after)) && after > before) {
 		printf("reset done; %zu delete notification%s for the operators %s pending "
 		       "(`openrsp lpa notification process` sends %s)\n",
 		       after - before, after - before == 1 ? "" : "s",
 		       after - before == 1 ? "is" : "are", after - before == 1 ? "it" : "them");
-	} else if (counted) {
+	} else if (counted && after < ORSP_LPA_MAX_NOTIFICATIONS) {
 		printf("reset done\n");
 	} else {
+		/* not counted, or a full list (an eUICC may drop old ones for new ones) */
 		printf("reset done%s\n",
 		       o.reset & (ORSP_LPA_RESET_OPERATIONAL | ORSP_LPA_RESET_TEST)
 		           ? "; the operators' delete notifications may be pending (`openrsp lpa "
@@ -804,6 +805,8 @@ static int download_run(lpa_opts *op, int argc, char **argv)
 	}
 	dc.o = op;
 	d.ac = &ac;
+	if (!op->ac) /* read from the eUICC above */
+		d.address_from = "the eUICC's default SM-DP+ address";
 	d.cc = op->cc;
 	d.server = &sv;
 	d.confirm = dl_confirm;

@@ -682,13 +682,17 @@ static void test_metrics_token(void **state)
 	raw_metrics_head(srv, right[0], body, sizeof(body));
 	assert_true(strncmp(body, "HTTP/1.1 200 ", 13) == 0);
 	assert_null(strstr(body, "WWW-Authenticate"));
+	/* whitespace after the token is not part of the field's value (RFC 9110 §5.5) */
+	raw_metrics_head(srv, "Authorization: Bearer scraper-token-9876543210 \t", body,
+	                 sizeof(body));
+	assert_true(strncmp(body, "HTTP/1.1 200 ", 13) == 0);
 	assert_int_equal(scrape(srv, right, body, sizeof(body)), 200);
 	assert_non_null(strstr(body, "openrsp_smdp_profiles{state=\"released\"} 1\n"));
 	assert_non_null(
 	    strstr(body, "openrsp_smdp_requests_total{function=\"metrics\",result=\"401\"} 8\n"));
 	/* the scrapes answered are counted too (this one from the next on) */
 	assert_non_null(
-	    strstr(body, "openrsp_smdp_requests_total{function=\"metrics\",result=\"200\"} 3\n"));
+	    strstr(body, "openrsp_smdp_requests_total{function=\"metrics\",result=\"200\"} 4\n"));
 	orsp_smdp_server_stop(srv);
 	released_free(&r);
 }

@@ -235,6 +235,9 @@ typedef enum orsp_lpa_step {
 
 typedef struct orsp_lpa_download_opts {
 	const orsp_lpa_ac *ac;
+	/* Where ac's SM-DP+ address came from, for the advice of a TLS certificate for another
+	 * name ("check that address (...)"); NULL: "the activation code's". */
+	const char *address_from;
 	const char *cc;                  /* confirmation code, NULL when none */
 	const orsp_lpa_server *server;
 	/* Called with the profile's metadata (ICCID, names, PPRs); return false to refuse the

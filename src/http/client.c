@@ -266,7 +266,11 @@ static orsp_err get_header(CURL *curl, const char *name, char *dst, size_t cap)
  * reports X509_V_ERR_UNSPECIFIED (libcurl 7.88) or X509_V_OK as the verify result; OpenSSL's
  * own host check says X509_V_ERR_HOSTNAME_MISMATCH or _IP_ADDRESS_MISMATCH. A chain that does
  * not verify has its own code (X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY, ...).
- * test_https_verification pins this against the libcurl in use. */
+ * test_https_verification pins this against the libcurl in use. libcurl starts the result
+ * at X509_V_ERR_UNSPECIFIED: a peer verification failing after the chain verified for
+ * another reason (the server's alert about our own client certificate) reads as the name's
+ * too; only a client that presents a certificate (the SM-DP+'s reports to the operator)
+ * meets that, and the category only chooses advice. */
 static bool name_mismatch(CURL *curl, CURLcode rc)
 {
 	long vr = -1;

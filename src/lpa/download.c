@@ -645,7 +645,8 @@ orsp_err orsp_lpa_download(orsp_lpa_card *c, const orsp_lpa_download_opts *o,
 	if (o->result_pending)
 		*o->result_pending = false;
 	/* the server settings first: a usage error there must not touch the eUICC */
-	if ((e = es9_open(&s, o->server, o->ac->fqdn, "the activation code's")))
+	if ((e = es9_open(&s, o->server, o->ac->fqdn,
+	                  o->address_from ? o->address_from : "the activation code's")))
 		goto out;
 	progress(o, ORSP_LPA_STEP_AUTHENTICATE, o->ac->fqdn);
 	if ((e = orsp_lpa_es10(c, req_chal, sizeof(req_chal), chal_rsp, sizeof(chal_rsp), &chal_len)))

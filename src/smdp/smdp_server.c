@@ -238,12 +238,18 @@ static bool bearer_ok(const orsp_http_request *req, const char *token)
 	const char *auth = orsp_http_request_header(req, "Authorization");
 	size_t n = strlen(token);
 
+	size_t len;
+
 	if (!n || !auth || strncasecmp(auth, "Bearer ", 7) != 0)
 		return false;
 	auth += 7;
 	while (*auth == ' ')
 		auth++;
-	return strlen(auth) == n && orsp_ct_eq(auth, token, n);
+	/* a field value has no trailing whitespace (RFC 9110 §5.5); libmicrohttpd keeps it */
+	len = strlen(auth);
+	while (len && (auth[len - 1] == ' ' || auth[len - 1] == '\t'))
+		len--;
+	return len == n && orsp_ct_eq(auth, token, n);
 }
 
 static orsp_err on_es2p(void *ctx, const orsp_http_request *req, orsp_http_response *resp)

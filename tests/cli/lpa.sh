@@ -435,6 +435,11 @@ sys.exit(os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]))' "$@") || rc=$?
 	run lpa chip default-smdp "" --euicc "local:$E2"
 	failure "no activation code, and the eUICC has no default SM-DP+ address: give one with -a CODE, or set the default with \`openrsp lpa chip default-smdp ADDRESS\`" \
 		lpa profile download "${SRV[@]}"
+	# a default address the SM-DP+'s TLS certificate does not name: the advice names where
+	# the address came from
+	run lpa chip default-smdp other.example.org --euicc "local:$E2"
+	failure "check that address (the eUICC's default SM-DP+ address) and --server-url" \
+		lpa profile download "${SRV[@]}"
 	run lpa chip default-smdp "$FQDN" --euicc "local:$E2"
 	# the SM-DP+ finds the profile released for this EID without a matching ID (the default
 	# SM-DP+ case): the order postponed above, now with the consent to both its rules
