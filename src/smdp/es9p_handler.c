@@ -1431,20 +1431,6 @@ static orsp_err get_bound_profile_package(ctx *c)
 			goto out;
 		}
 	}
-	/* otPK.EUICC.ECKA a point of the key set's curve (SGP.22 §2.6.4), judged here: the
-	 * only part of the package the client gives, so that a failure of the build below is
-	 * known to be the SM-DP+'s own. */
-	{
-		orsp_ec_key *k = NULL;
-		e = orsp_ec_from_public_point(orsp_ec_curve(ks->dppb_key), otpk, otpk_len, &k);
-		orsp_ec_free(k);
-		if (e == ORSP_E_MALFORMED) {
-			e = fail(c, ES9P_MALFORMED, orsp_err_detail());
-			goto out;
-		}
-		if (e)
-			goto out;
-	}
 	otsk_aad(aad, sizeof(aad), tid_hex);
 	/* The profile, then the session again: another request of this session (the same
 	 * request sent again by an LPA that timed out, or one with a new otPK.EUICC) may have
@@ -1452,12 +1438,21 @@ static orsp_err get_bound_profile_package(ctx *c)
 	 * as it is after the profile was read, never by an older one against a newer profile
 	 * (which took the delivery of the same request for a new download attempt over the
 	 * limit, or asked the confirmation code of an order already delivered). A confirmation
-	 * code check that finds the order moved on meanwhile reads both again, once. */
+	 * code check that finds the order moved on meanwhile reads both again, once.
+	 * The common case needs no second read: a session not delivered yet (S_AUTH) whose
+	 * profile is still Released after it was read has had no delivery committed before
+	 * the profile was read (a delivery moves both in one transaction), and a delivery or
+	 * an end of the session after that is found by the binding's transaction, which reads
+	 * the session again (8.10.1/3.9 for an ended one, nothing counted). */
 	for (int pass = 0;; pass++) {
 		if ((e = orsp_smdp_get(c->s, se.iccid, &prof)))
 			goto out;
-		sess_free(&se);
-		e = sess_load(c, tid_hex, &se, AGE_ANY_ONCE_DELIVERED);
+		if (pass == 0 && se.step == S_AUTH && prof.state == ORSP_SMDP_RELEASED)
+			e = ORSP_OK;
+		else {
+			sess_free(&se);
+			e = sess_load(c, tid_hex, &se, AGE_ANY_ONCE_DELIVERED);
+		}
 		if (e == ORSP_E_NOT_FOUND) {
 			/* ended meanwhile (installation result, cancelSession, an error) */
 			e = fail(c, ES9P_UNKNOWN_TID, NULL);
@@ -1548,7 +1543,20 @@ static orsp_err get_bound_profile_package(ctx *c)
 			goto out;
 		e = build_bpp(c, &se, tid, tid_len, otpk, otpk_len, otsk, NULL, bsig, &bpp,
 		              &bpp_len);
-		if (e || (e = orsp_ec_private_scalar(otsk, &d)) ||
+		/* otPK.EUICC.ECKA, the only part of the package the client gives, judged when the
+		 * build fails (a point of the key set's curve, SGP.22 §2.6.4): not one, the
+		 * client's fault (1.2/2.1); one, the failure is the SM-DP+'s own (500). Judged
+		 * only then, as ECKA decodes it anyway on the way that succeeds. */
+		if (e) {
+			orsp_ec_key *k = NULL;
+			orsp_err pe = orsp_ec_from_public_point(orsp_ec_curve(ks->dppb_key), otpk,
+			                                        otpk_len, &k);
+			orsp_ec_free(k);
+			if (pe == ORSP_E_MALFORMED)
+				e = fail(c, ES9P_MALFORMED, orsp_err_detail());
+			goto out;
+		}
+		if ((e = orsp_ec_private_scalar(otsk, &d)) ||
 		    (e = orsp_smdp_wrap(c->s, aad, &d, otsk_w, sizeof(otsk_w), &otsk_w_len)))
 			goto out;
 		orsp_secret_wipe(&d);
