@@ -2920,6 +2920,29 @@ static void test_gbpp_session_ended_before_profile_read(void **state)
 	session_ended_held(*state, "ENDED-1", HOLD_PROFILE_READ);
 }
 
+/* With a confirmation code: the request held before its profile read, with a wrong code,
+ * while the same session delivers (the right code) and is cancelled: it reads the session
+ * again before checking the code and answers 8.10.1/3.9, counting no code attempt for the
+ * session that ended (the shortcut that skips the second read is for orders without a
+ * code only). */
+static void test_gbpp_session_ended_cc(void **state)
+{
+	fx *f = *state;
+	static dl d;
+	race r;
+	json_t *req;
+
+	authenticated_session(f, &d, "ENDED-CC", "1234", 1);
+	req = gbpp_request(f, &d, "9999", true, false);
+	race_start(f, &r, "getBoundProfilePackage", req, HOLD_PROFILE_READ);
+	gbpp_on(f, r.other, gbpp_request(f, &d, "1234", true, false), NULL, 0);
+	cancel_on(f, &d, r.other);
+	race_finish(&r);
+	expect_ended_untouched(f, &r);
+	assert_int_equal(count_of(f, "SELECT cc_attempts FROM smdp_profile"), 0);
+	dl_free(&d);
+}
+
 /* The same, the session ending while the request, its checks passed and its package built,
  * waits for the write lock of its binding's transaction: that transaction reads the session
  * again and finds it ended (before, it delivered on the Released profile, the attempt over
@@ -3221,6 +3244,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_gbpp_new_key_late_cc, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_gbpp_session_ended_before_profile_read, setup,
 	                                    teardown),
+	    cmocka_unit_test_setup_teardown(test_gbpp_session_ended_cc, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_gbpp_session_ended_before_binding, setup,
 	                                    teardown),
 	    cmocka_unit_test_setup_teardown(test_gbpp_over_limit_cancel_racing, setup, teardown),

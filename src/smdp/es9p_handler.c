@@ -1251,9 +1251,11 @@ static void otsk_aad(char *aad, size_t cap, const char *tid_hex)
 
 /* The BoundProfilePackage of session se for otPK.EUICC otpk under the one-time key otsk:
  * ECKA, session keys, BPP signed by DPpb (sign_in: the smdpSign of an earlier build with the
- * same key, to give the same bytes again; sign_out: receives the smdpSign used). otpk was
- * checked (otpk_ok), so a failure here is the SM-DP+'s own (memory, crypto library, a stored
- * package or metadata that does not build): a 500, not the client's fault. */
+ * same key, to give the same bytes again; sign_out: receives the smdpSign used). A failure
+ * is reported as it is: a fresh binding's caller then judges otPK.EUICC (1.2/2.1 when it is
+ * not a point of the curve, else the SM-DP+'s own failure: memory, the crypto library, a
+ * stored package or metadata that does not build, a 500); for send_bound_again the key
+ * built before, so a failure is the SM-DP+'s own. */
 static orsp_err build_bpp(ctx *c, const sess *se, const uint8_t *tid, size_t tid_len,
                           const uint8_t *otpk, size_t otpk_len, const orsp_ec_key *otsk,
                           const uint8_t *sign_in, uint8_t *sign_out, uint8_t **bpp_out,
@@ -1439,17 +1441,18 @@ static orsp_err get_bound_profile_package(ctx *c)
 	 * (which took the delivery of the same request for a new download attempt over the
 	 * limit, or asked the confirmation code of an order already delivered). A confirmation
 	 * code check that finds the order moved on meanwhile reads both again, once.
-	 * The common case needs no second read: a session not delivered yet (S_AUTH) whose
-	 * profile is still Released after it was read has had no delivery committed before
-	 * the profile was read (a delivery moves both in one transaction), and a delivery or
-	 * an end of the session after that is found by the binding's transaction, which reads
-	 * the session again (8.10.1/3.9 for an ended one, nothing counted). */
+	 * The common case, a session not delivered yet (S_AUTH) whose profile is still Released
+	 * and needs no confirmation code, skips the second read: nothing below counts or
+	 * writes for it, and the binding's transaction reads the session again, so a delivery
+	 * meanwhile (then Downloaded) or an end of the session (a delivery then a cancelSession
+	 * with postponed puts the profile back to Released) is found there (the same package
+	 * again, or 8.10.1/3.9 with nothing counted). With a confirmation code the session is
+	 * read again first: the check counts attempts, which an ended session must not. */
 	for (int pass = 0;; pass++) {
 		if ((e = orsp_smdp_get(c->s, se.iccid, &prof)))
 			goto out;
-		if (pass == 0 && se.step == S_AUTH && prof.state == ORSP_SMDP_RELEASED)
-			e = ORSP_OK;
-		else {
+		if (pass > 0 || se.step != S_AUTH || prof.state != ORSP_SMDP_RELEASED ||
+		    prof.cc_required) {
 			sess_free(&se);
 			e = sess_load(c, tid_hex, &se, AGE_ANY_ONCE_DELIVERED);
 		}
@@ -1549,11 +1552,16 @@ static orsp_err get_bound_profile_package(ctx *c)
 		 * only then, as ECKA decodes it anyway on the way that succeeds. */
 		if (e) {
 			orsp_ec_key *k = NULL;
-			orsp_err pe = orsp_ec_from_public_point(orsp_ec_curve(ks->dppb_key), otpk,
-			                                        otpk_len, &k);
+			char why[256];
+			orsp_err pe;
+			snprintf(why, sizeof(why), "%s", orsp_err_detail());
+			pe = orsp_ec_from_public_point(orsp_ec_curve(ks->dppb_key), otpk, otpk_len,
+			                               &k);
 			orsp_ec_free(k);
 			if (pe == ORSP_E_MALFORMED)
 				e = fail(c, ES9P_MALFORMED, orsp_err_detail());
+			else /* the build's own failure, logged with its detail */
+				e = orsp_errf(e, "%s", why);
 			goto out;
 		}
 		if ((e = orsp_ec_private_scalar(otsk, &d)) ||
@@ -1640,8 +1648,9 @@ static orsp_err get_bound_profile_package(ctx *c)
 			/* Released again since the limit was found reached (no package built) */
 			e = orsp_errf(ORSP_E_STATE, "profile %s changed meanwhile", p.iccid);
 		} else if (!e) {
-			/* over the limit: the counter and the Error state are written, kept below
-			 */
+			/* Released: delivered (the attempt counted); over the limit
+			 * orsp_smdp_deliver writes the counter and Error and answers ORSP_E_POLICY,
+			 * kept below */
 			e = orsp_smdp_deliver(c->s, &p, se.eid);
 			if (e == ORSP_E_POLICY) {
 				limit = true;
