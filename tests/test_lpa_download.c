@@ -849,9 +849,10 @@ static void test_authenticate_500(void **state)
 static void reset(fx *x);
 static const char *const calls_cancelled[3];
 
-/* Only handleNotification may answer nothing (204). Another function answering 204, an empty
- * body, JSON without a header or without a field it must carry is a malformed answer named
- * after the function; after AuthenticateServer the session is cancelled on both sides. */
+/* Only handleNotification may answer nothing (204, or 200 without a body). Another function
+ * answering 204, an empty body, JSON without a header or without a field it must carry is a
+ * malformed answer named after the function; after AuthenticateServer the session is cancelled on
+ * both sides. */
 static void test_malformed_answers(void **state)
 {
 	static const struct {
@@ -891,6 +892,16 @@ static void test_malformed_answers(void **state)
 			assert_non_null(strstr(orsp_err_detail(), "(session cancelled)"));
 		}
 	}
+	/* handleNotification answered 200 with no body: the result was delivered */
+	reset(x);
+	memset(x->smdp.mode, 0, sizeof(x->smdp.mode));
+	x->smdp.mode[3] = ANS_EMPTY;
+	x->card.removed = false;
+	x->pending = true;
+	assert_int_equal(run(x, NULL, iccid), ORSP_OK);
+	assert_string_equal(iccid, ICCID1);
+	assert_false(x->pending);
+	assert_true(x->card.removed);
 }
 
 static void test_gbpp_failed(void **state)
@@ -1337,6 +1348,14 @@ static void test_notifications(void **state)
 	assert_string_equal(x->smdp.calls[0], "handleNotification");
 	/* the pendingNotification is the PIR the eUICC gave, verbatim */
 	assert_delivered(x, PIR_OK);
+	/* 200 without a body is delivered too */
+	x->card.removed = false;
+	x->card.n = 0;
+	x->smdp.n = 0;
+	x->smdp.mode[3] = ANS_EMPTY;
+	assert_int_equal(orsp_lpa_process_notifications(&x->lc, &x->server, &sent), ORSP_OK);
+	assert_int_equal(sent, 1);
+	assert_true(x->card.removed);
 	/* the server fails (5xx): three attempts, then kept on the eUICC */
 	x->card.removed = false;
 	x->card.n = 0;

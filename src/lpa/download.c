@@ -149,9 +149,9 @@ static orsp_err answer_error(const char *fn, orsp_err e)
 }
 
 /* POST one function; *rsp the parsed answer. Only handleNotification may answer nothing
- * (HTTP 204 No Content, *rsp NULL); every other function's answer is a JSON object with a
- * header, else ORSP_E_MALFORMED "SM-DP+ <function>: ...". SGP.22 Failed -> ORSP_E_STATE with
- * "SM-DP+ refused <function>: <subject>/<reason> <message>". */
+ * (HTTP 204 No Content, or 200 without a body: delivered either way, *rsp NULL); every other
+ * function's answer is a JSON object with a header, else ORSP_E_MALFORMED "SM-DP+ <function>: ...".
+ * SGP.22 Failed -> ORSP_E_STATE with "SM-DP+ refused <function>: <subject>/<reason> <message>". */
 static orsp_err es9_call(es9 *c, const char *fn, json_t *req, json_t **rsp)
 {
 	static const char *const hdrs[] = {"User-Agent: gsma-rsp-lpad", NULL};
@@ -181,7 +181,7 @@ static orsp_err es9_call(es9 *c, const char *fn, json_t *req, json_t **rsp)
 		return request_failed(c, url, e, fail, detail);
 	}
 	c->status = res.status;
-	if (res.status == 204 && may_be_empty) {
+	if ((res.status == 204 || (res.status == 200 && !res.body_len)) && may_be_empty) {
 		orsp_http_result_free(&res);
 		return ORSP_OK;
 	}
