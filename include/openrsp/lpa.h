@@ -268,9 +268,14 @@ typedef struct orsp_lpa_download_opts {
  * PPRs), (confirm), (consent), PrepareDownload, getBoundProfilePackage,
  * LoadBoundProfilePackage, then the installation result sent to the SM-DP+ and removed from
  * the eUICC (kept there when it could not be sent: o->result_pending). After AuthenticateServer,
- * any failure or a refusal cancels the session on the eUICC and on the SM-DP+: a PPR the RAT does
- * not allow for the profile's owner with pprNotAllowed (ORSP_E_POLICY). installed gets the new
- * profile's ICCID. */
+ * a failure of the LPA, the SM-DP+ or the user (a refusal) cancels the session on the eUICC and
+ * on the SM-DP+: a PPR the RAT does not allow for the profile's owner with pprNotAllowed
+ * (ORSP_E_POLICY). When the eUICC itself refused (an AuthenticateServer or PrepareDownload
+ * error), nothing is cancelled: its answer goes to the SM-DP+ (authenticateClient,
+ * getBoundProfilePackage), which ends its session; a package the SM-DP+ sends all the same is
+ * not loaded, and only CancelSession is tried on the eUICC (its signed answer, if any, then goes
+ * to the SM-DP+). An installation result is never cancelled. installed gets the new profile's
+ * ICCID. */
 ORSP_MUST_CHECK orsp_err orsp_lpa_download(orsp_lpa_card *c, const orsp_lpa_download_opts *o,
                                            char installed_iccid[21]);
 
