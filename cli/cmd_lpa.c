@@ -469,10 +469,8 @@ static int chip_default_smdp(int argc, char **argv)
 /* How many notifications the eUICC keeps (false when it cannot say). */
 static bool pending_notifications(orsp_lpa_card *c, size_t *n)
 {
-	orsp_lpa_notification *no = calloc(ORSP_LPA_MAX_NOTIFICATIONS, sizeof(*no));
-	bool ok = no && orsp_lpa_notifications(c, no, ORSP_LPA_MAX_NOTIFICATIONS, n) == ORSP_OK;
+	bool ok = orsp_lpa_notification_count(c, n) == ORSP_OK;
 
-	free(no);
 	orsp_err_clear();
 	return ok;
 }

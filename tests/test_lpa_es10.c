@@ -498,6 +498,21 @@ static void test_notifications(void **state)
 	assert_int_equal(no[1].seq, 256);
 	assert_string_equal(no[1].event, "delete");
 	assert_string_equal(no[1].address, "smdp.b.com");
+	/* counted, none copied; a cap smaller than the list leaves the rest out of the copy */
+	reset_log(x);
+	answer(x, "BF283BA039"
+	          "BF2F1F800101810207800C0A736D64702E612E636F6D5A0A" ICCID1_EF
+	          "BF2F1480020100810204100C0A736D64702E622E636F6D");
+	assert_int_equal(orsp_lpa_notification_count(&x->card, &n), ORSP_OK);
+	assert_cmd_hex(x, 0, "BF2800");
+	assert_int_equal(n, 2);
+	reset_log(x);
+	answer(x, "BF283BA039"
+	          "BF2F1F800101810207800C0A736D64702E612E636F6D5A0A" ICCID1_EF
+	          "BF2F1480020100810204100C0A736D64702E622E636F6D");
+	assert_int_equal(orsp_lpa_notifications(&x->card, no, 1, &n), ORSP_OK);
+	assert_int_equal(n, 1);
+	assert_int_equal(no[0].seq, 1);
 	reset_log(x);
 	answer(x, "BF3003800100");
 	assert_int_equal(orsp_lpa_notification_remove(&x->card, 256), ORSP_OK);
@@ -514,6 +529,10 @@ static void test_notifications(void **state)
 		answer(x, bad[i]);
 		if (orsp_lpa_notifications(&x->card, no, 4, &n) != ORSP_E_MALFORMED)
 			fail_msg("bad notification list %zu accepted", i);
+		reset_log(x);
+		answer(x, bad[i]);
+		if (orsp_lpa_notification_count(&x->card, &n) != ORSP_E_MALFORMED || n)
+			fail_msg("bad notification list %zu counted", i);
 	}
 }
 

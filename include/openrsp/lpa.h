@@ -122,9 +122,14 @@ typedef struct orsp_lpa_notification {
 	char iccid[21];
 } orsp_lpa_notification;
 
+/* ListNotification: the first cap of the eUICC's notifications into out (more are left
+ * out), *n of them. */
 #define ORSP_LPA_MAX_NOTIFICATIONS 32
 ORSP_MUST_CHECK orsp_err orsp_lpa_notifications(orsp_lpa_card *c, orsp_lpa_notification *out,
                                                 size_t cap, size_t *n);
+/* *n = how many notifications the eUICC keeps (ListNotification), none of them copied and
+ * with no limit of ORSP_LPA_MAX_NOTIFICATIONS; *n is 0 on an error. */
+ORSP_MUST_CHECK orsp_err orsp_lpa_notification_count(orsp_lpa_card *c, size_t *n);
 ORSP_MUST_CHECK orsp_err orsp_lpa_notification_remove(orsp_lpa_card *c, uint64_t seq);
 
 /* ---------------------------------------------------------------- profile policy rules -- */

@@ -198,6 +198,17 @@ static orsp_err call(orsp_lpa_card *c, const uint8_t *req, size_t n, uint8_t *rs
 	return ORSP_OK;
 }
 
+/* call() with an answer buffer of cap bytes from the heap (answers that grow with what the
+ * card holds are too large for a stack); *rsp the caller's to free, also on an error. Never
+ * shared: two threads, each with its own card, do not meet. */
+static orsp_err call_alloc(orsp_lpa_card *c, const uint8_t *req, size_t n, size_t cap,
+                           uint8_t **rsp, orsp_tlv *out)
+{
+	if (!(*rsp = malloc(cap)))
+		return orsp_errf(ORSP_E_RESOURCE, "out of memory");
+	return call(c, req, n, *rsp, cap, out);
+}
+
 orsp_err orsp_lpa_get_eid(orsp_lpa_card *c, char eid[33])
 {
 	static const uint8_t req[] = {0xBF, 0x3E, 0x03, 0x5C, 0x01, 0x5A};
@@ -223,41 +234,52 @@ orsp_err orsp_lpa_get_eid(orsp_lpa_card *c, char eid[33])
 #define PROFILES_ANSWER_MAX (64 * 1024)
 #define NOTIFICATIONS_ANSWER_MAX (32 * 1024)
 
-/* GetProfilesInfo into rsp (PROFILES_ANSWER_MAX bytes, the caller's). */
-static orsp_err profiles_in(orsp_lpa_card *c, uint8_t *rsp, orsp_lpa_profile *out, size_t cap,
-                            size_t *n)
+orsp_err orsp_lpa_profiles(orsp_lpa_card *c, orsp_lpa_profile *out, size_t cap, size_t *n)
 {
 	static const uint8_t req[] = {0xBF, 0x2D, 0x00};
+	uint8_t *rsp = NULL;
 	orsp_tlv t, list;
 	orsp_reader r;
-	orsp_err e = call(c, req, sizeof(req), rsp, PROFILES_ANSWER_MAX, &t);
+	orsp_err e;
 
 	*n = 0;
-	if (e)
-		return e;
-	if (orsp_der_parse_one(t.value, &list))
-		return orsp_errf(ORSP_E_MALFORMED, "card: GetProfilesInfo answer");
-	if (list.tag == 0x81)
-		return orsp_errf(ORSP_E_STATE, "card: GetProfilesInfo error");
-	if (list.tag != 0xA0)
-		return orsp_errf(ORSP_E_MALFORMED, "card: GetProfilesInfo answer");
+	if ((e = call_alloc(c, req, sizeof(req), PROFILES_ANSWER_MAX, &rsp, &t)))
+		goto out;
+	if (orsp_der_parse_one(t.value, &list)) {
+		e = orsp_errf(ORSP_E_MALFORMED, "card: GetProfilesInfo answer");
+		goto out;
+	}
+	if (list.tag == 0x81) {
+		e = orsp_errf(ORSP_E_STATE, "card: GetProfilesInfo error");
+		goto out;
+	}
+	if (list.tag != 0xA0) {
+		e = orsp_errf(ORSP_E_MALFORMED, "card: GetProfilesInfo answer");
+		goto out;
+	}
 	orsp_reader_init(&r, list.value.p, list.value.len);
 	while (orsp_reader_remaining(&r)) {
 		orsp_tlv pi, f;
 		orsp_reader fr;
 		orsp_lpa_profile *p;
-		if (orsp_der_read(&r, &pi) || pi.tag != 0xE3)
-			return orsp_errf(ORSP_E_MALFORMED, "card: ProfileInfo");
-		if (*n == cap)
-			return orsp_errf(ORSP_E_RESOURCE, "more than %zu profiles", cap);
+		if (orsp_der_read(&r, &pi) || pi.tag != 0xE3) {
+			e = orsp_errf(ORSP_E_MALFORMED, "card: ProfileInfo");
+			goto out;
+		}
+		if (*n == cap) {
+			e = orsp_errf(ORSP_E_RESOURCE, "more than %zu profiles", cap);
+			goto out;
+		}
 		p = &out[(*n)++];
 		memset(p, 0, sizeof(*p));
 		p->profile_class = 2; /* DEFAULT operational */
 		orsp_reader_init(&fr, pi.value.p, pi.value.len);
 		while (orsp_reader_remaining(&fr)) {
 			uint64_t v = 0;
-			if (orsp_der_read(&fr, &f))
-				return orsp_errf(ORSP_E_MALFORMED, "card: ProfileInfo field");
+			if (orsp_der_read(&fr, &f)) {
+				e = orsp_errf(ORSP_E_MALFORMED, "card: ProfileInfo field");
+				goto out;
+			}
 			if (f.tag == 0x5A && f.value.len == 10) {
 				if (orsp_iccid_decode_ef(f.value.p, p->iccid))
 					snprintf(p->iccid, sizeof(p->iccid), "?");
@@ -279,19 +301,7 @@ static orsp_err profiles_in(orsp_lpa_card *c, uint8_t *rsp, orsp_lpa_profile *ou
 			}
 		}
 	}
-	return ORSP_OK;
-}
-
-/* The answer buffer is the call's own, as for orsp_lpa_notifications. */
-orsp_err orsp_lpa_profiles(orsp_lpa_card *c, orsp_lpa_profile *out, size_t cap, size_t *n)
-{
-	uint8_t *rsp = malloc(PROFILES_ANSWER_MAX);
-	orsp_err e;
-
-	*n = 0;
-	if (!rsp)
-		return orsp_errf(ORSP_E_RESOURCE, "out of memory");
-	e = profiles_in(c, rsp, out, cap, n);
+out:
 	free(rsp);
 	return e;
 }
@@ -321,12 +331,10 @@ static orsp_err put_id(orsp_writer *w, const char *id)
  * are and what to do. The caller's label names the operation: the message does not. */
 orsp_err lpa_undefined_error(orsp_lpa_card *c)
 {
-	orsp_lpa_notification *no = calloc(ORSP_LPA_MAX_NOTIFICATIONS, sizeof(*no));
 	size_t n = 0;
 
-	if (!no || orsp_lpa_notifications(c, no, ORSP_LPA_MAX_NOTIFICATIONS, &n) != ORSP_OK)
+	if (orsp_lpa_notification_count(c, &n) != ORSP_OK)
 		n = 0;
-	free(no);
 	orsp_err_clear();
 	if (n)
 		return orsp_errf(
@@ -447,39 +455,52 @@ orsp_err orsp_lpa_set_nickname(orsp_lpa_card *c, const char *iccid, const char *
 	return result_of(NULL, "nickname", &t);
 }
 
-/* ListNotification into rsp (NOTIFICATIONS_ANSWER_MAX bytes, the caller's). */
-static orsp_err notifications_in(orsp_lpa_card *c, uint8_t *rsp, orsp_lpa_notification *out,
-                                 size_t cap, size_t *n)
+/* ListNotification: the first cap into out, *n of them; out NULL: *n counts them all (each
+ * read as a copy would be). *n is 0 on an error. */
+static orsp_err notifications_list(orsp_lpa_card *c, orsp_lpa_notification *out, size_t cap,
+                                   size_t *n)
 {
 	static const uint8_t req[] = {0xBF, 0x28, 0x00};
+	uint8_t *rsp = NULL;
 	orsp_tlv t, list;
 	orsp_reader r;
-	orsp_err e = call(c, req, sizeof(req), rsp, NOTIFICATIONS_ANSWER_MAX, &t);
+	orsp_err e;
 
 	*n = 0;
-	if (e)
-		return e;
-	if (orsp_der_parse_one(t.value, &list) || (list.tag != 0xA0 && list.tag != 0x81))
-		return orsp_errf(ORSP_E_MALFORMED, "card: ListNotification answer");
-	if (list.tag == 0x81)
-		return orsp_errf(ORSP_E_STATE, "card: ListNotification error");
+	if ((e = call_alloc(c, req, sizeof(req), NOTIFICATIONS_ANSWER_MAX, &rsp, &t)))
+		goto out;
+	if (orsp_der_parse_one(t.value, &list) || (list.tag != 0xA0 && list.tag != 0x81)) {
+		e = orsp_errf(ORSP_E_MALFORMED, "card: ListNotification answer");
+		goto out;
+	}
+	if (list.tag == 0x81) {
+		e = orsp_errf(ORSP_E_STATE, "card: ListNotification error");
+		goto out;
+	}
 	orsp_reader_init(&r, list.value.p, list.value.len);
 	while (orsp_reader_remaining(&r)) {
 		orsp_tlv m, f;
 		orsp_reader fr;
-		orsp_lpa_notification *no;
-		if (orsp_der_read(&r, &m) || m.tag != 0xBF2F)
-			return orsp_errf(ORSP_E_MALFORMED, "card: NotificationMetadata");
-		if (*n == cap)
+		orsp_lpa_notification *no, counted;
+		if (orsp_der_read(&r, &m) || m.tag != 0xBF2F) {
+			e = orsp_errf(ORSP_E_MALFORMED, "card: NotificationMetadata");
+			goto out;
+		}
+		if (out && *n == cap)
 			break;
-		no = &out[(*n)++];
+		no = out ? &out[*n] : &counted; /* counting: each read all the same */
+		(*n)++;
 		memset(no, 0, sizeof(*no));
 		orsp_reader_init(&fr, m.value.p, m.value.len);
 		while (orsp_reader_remaining(&fr)) {
-			if (orsp_der_read(&fr, &f))
-				return orsp_errf(ORSP_E_MALFORMED, "card: NotificationMetadata field");
-			if (f.tag == 0x80 && orsp_der_uint(f.value, &no->seq))
-				return orsp_errf(ORSP_E_MALFORMED, "card: seqNumber");
+			if (orsp_der_read(&fr, &f)) {
+				e = orsp_errf(ORSP_E_MALFORMED, "card: NotificationMetadata field");
+				goto out;
+			}
+			if (f.tag == 0x80 && orsp_der_uint(f.value, &no->seq)) {
+				e = orsp_errf(ORSP_E_MALFORMED, "card: seqNumber");
+				goto out;
+			}
 			if (f.tag == 0x81 && f.value.len == 2) {
 				uint8_t b = f.value.p[1];
 				snprintf(no->event, sizeof(no->event), "%s",
@@ -495,22 +516,24 @@ static orsp_err notifications_in(orsp_lpa_card *c, uint8_t *rsp, orsp_lpa_notifi
 				no->iccid[0] = '\0';
 		}
 	}
-	return ORSP_OK;
+out:
+	free(rsp);
+	if (e)
+		*n = 0;
+	return e;
 }
 
-/* The answer buffer is the call's own (heap, too large for a stack), never shared: two
- * threads, each with its own card, do not meet. */
 orsp_err orsp_lpa_notifications(orsp_lpa_card *c, orsp_lpa_notification *out, size_t cap, size_t *n)
 {
-	uint8_t *rsp = malloc(NOTIFICATIONS_ANSWER_MAX);
-	orsp_err e;
-
 	*n = 0;
-	if (!rsp)
-		return orsp_errf(ORSP_E_RESOURCE, "out of memory");
-	e = notifications_in(c, rsp, out, cap, n);
-	free(rsp);
-	return e;
+	if (!out)
+		return orsp_errf(ORSP_E_USAGE, "lpa: bad arguments");
+	return notifications_list(c, out, cap, n);
+}
+
+orsp_err orsp_lpa_notification_count(orsp_lpa_card *c, size_t *n)
+{
+	return notifications_list(c, NULL, 0, n);
 }
 
 orsp_err orsp_lpa_notification_remove(orsp_lpa_card *c, uint64_t seq)
