@@ -1495,6 +1495,26 @@ static void test_wipe_model(void **state)
 	pl_free(&pl);
 }
 
+/* src/pkg walks a file-system PE's File members into ORSP_PKG_MAX_FILES entries (the wipe
+ * above, the validation, fs_file): every PE of the module must fit, or files past the limit
+ * would be skipped (PE-OPT-USIM, the largest, has 86). */
+static void test_fs_members_fit(void **state)
+{
+	size_t most = 0;
+	(void)state;
+
+	for (int t = ORSP_PE_MF; t <= ORSP_PE_OPT_IOT; t++) {
+		asn_TYPE_descriptor_t *td = asn_DEF_ProfileElement.elements[t - 1].type;
+		size_t n = 0;
+		for (int i = 0; i < td->elements_count; i++)
+			n += td->elements[i].type == &asn_DEF_File;
+		if (n > ORSP_PKG_MAX_FILES)
+			fail_msg("%s: %zu File members", orsp_pe_type_name((orsp_pe_type)t), n);
+		most = n > most ? n : most;
+	}
+	assert_int_equal(most, 86);
+}
+
 /* ------------------------------------------------------------------ validation rules ---- */
 
 static void set_id(ProfileElement_t *pe, void *arg)
@@ -2033,6 +2053,7 @@ int main(void)
 	    cmocka_unit_test(test_personalise_spn_size),
 	    cmocka_unit_test(test_personalise_lossy),
 	    cmocka_unit_test(test_wipe_model),
+	    cmocka_unit_test(test_fs_members_fit),
 	    cmocka_unit_test(test_validate_rules),
 	    cmocka_unit_test(test_decode_malformed),
 	};

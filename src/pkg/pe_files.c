@@ -126,14 +126,10 @@ bool file_defines_content(const File_t *f)
 orsp_err file_content(const File_t *f, const char *name, uint8_t *buf, size_t cap, size_t *len)
 {
 	Fcp_t *fcp = file_fcp(f);
-	size_t size = 0, pos = 0, end = 0;
-	bool sized;
+	size_t size = file_size(f, name), pos = 0, end = 0;
 	const OCTET_STRING_t *fill = NULL, *repeat = NULL;
 
 	*len = 0;
-	sized = fcp && os_size(fcp->efFileSize, &size);
-	if (!sized)
-		size = file_default_size(name);
 	if (size > cap)
 		return orsp_errf(ORSP_E_RESOURCE, "%s: file of %zu bytes exceeds %zu", name, size,
 		                 cap);

@@ -137,15 +137,13 @@ void pe_wipe_secrets(ProfileElement_t *pe)
 	if (!pe)
 		return;
 	body = pe_body(pe, &td);
-	/* File-system PEs: the content of every File member. */
+	/* File-system PEs: the content of every File member (the largest PE, PE-OPT-USIM, has
+	 * 86, within ORSP_PKG_MAX_FILES: test_pkg test_fs_members_fit). */
 	if (body && orsp_pe_type_is_fs((orsp_pe_type)pe->present)) {
-		for (int i = 0; i < td->elements_count; i++) {
-			const asn_TYPE_member_t *m = &td->elements[i];
-			if (m->type != &asn_DEF_File)
-				continue;
-			file_wipe(m->flags & ATF_POINTER ? *(File_t **)(body + m->memb_offset)
-			                                 : (File_t *)(body + m->memb_offset));
-		}
+		fs_member m[ORSP_PKG_MAX_FILES];
+		size_t n = fs_members(pe, m, ORSP_ARRAY_LEN(m));
+		for (size_t i = 0; i < n && i < ORSP_ARRAY_LEN(m); i++)
+			file_wipe(m[i].file);
 		return;
 	}
 	switch (pe->present) {
