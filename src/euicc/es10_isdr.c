@@ -736,15 +736,20 @@ static orsp_err add_other_notification(orsp_euicc *e, const orsp_euicc_profile_r
 	return orsp_writer_status(&w);
 }
 
-/* Whether the notifications an operation must record fit in the list: the events of p (0
- * none) and q (0 none) that have an address. SGP.22 has every enable, disable and delete the
- * profile asks notifications for produce one, and their results have no code for a full list:
- * the operation is refused (undefinedError) rather than done without its notification, until
- * the LPA has delivered and removed some (RemoveNotificationFromList). */
-static bool notif_room(const orsp_euicc *e, const orsp_euicc_profile_rec *p, uint8_t pe,
-                       const orsp_euicc_profile_rec *q, uint8_t qe)
+/* The notifications event of p (NULL: none) records: 1 when p asks for one (an address), else
+ * 0. */
+static size_t notif_need(const orsp_euicc_profile_rec *p, uint8_t event)
 {
-	size_t need = (p && event_addr(p, pe)[0]) + (q && event_addr(q, qe)[0]);
+	return p && event_addr(p, event)[0];
+}
+
+/* Whether need more notifications fit in the list. SGP.22 has every enable, disable and
+ * delete the profile asks notifications for produce one (eUICCMemoryReset's deletes too), and
+ * their results have no code for a full list: the operation is refused (undefinedError)
+ * rather than done without its notification, until the LPA has delivered and removed some
+ * (RemoveNotificationFromList). */
+static bool notif_room(const orsp_euicc *e, size_t need)
+{
 	return orsp_euicc_notification_count(e) + need <= ORSP_EUICC_MAX_NOTIFICATIONS;
 }
 
@@ -1463,7 +1468,7 @@ static orsp_err enable_disable(orsp_euicc *e, const orsp_tlv *req, orsp_writer *
 	/* PPR1: the enabled profile cannot be disabled (also not by enabling another) */
 	if (cur && (cur->ppr & 0x40))
 		return result(w, tag, 3);
-	if (!notif_room(e, cur, 0x20, enable ? p : NULL, 0x40))
+	if (!notif_room(e, notif_need(cur, 0x20) + notif_need(enable ? p : NULL, 0x40)))
 		return result(w, tag, 127); /* the list is full: see notif_room */
 	if (cur) {
 		cur->enabled = false;
@@ -1500,7 +1505,7 @@ static orsp_err delete_profile(orsp_euicc *e, const orsp_tlv *req, orsp_writer *
 		return result(w, 0xBF33, 2);
 	if (p->ppr & 0x20)
 		return result(w, 0xBF33, 3); /* PPR2 */
-	if (!notif_room(e, p, 0x10, NULL, 0))
+	if (!notif_room(e, notif_need(p, 0x10)))
 		return result(w, 0xBF33, 127); /* the list is full: see notif_room */
 	if ((err = add_other_notification(e, p, 0x10)))
 		goto fail;
@@ -1790,9 +1795,9 @@ static orsp_err memory_reset(orsp_euicc *e, const orsp_tlv *req, orsp_writer *w)
 		return result(w, 0xBF34, 127);
 	opts = f.value.p[1];
 	for (size_t i = 0; i < ORSP_EUICC_MAX_PROFILES; i++)
-		need +=
-		    reset_deletes(&e->profiles[i], opts) && event_addr(&e->profiles[i], 0x10)[0];
-	if (orsp_euicc_notification_count(e) + need > ORSP_EUICC_MAX_NOTIFICATIONS)
+		if (reset_deletes(&e->profiles[i], opts))
+			need += notif_need(&e->profiles[i], 0x10);
+	if (!notif_room(e, need))
 		return result(w, 0xBF34, 127); /* the list is full: see notif_room */
 	for (size_t i = 0; i < ORSP_EUICC_MAX_PROFILES; i++) {
 		orsp_euicc_profile_rec *p = &e->profiles[i];
