@@ -447,10 +447,7 @@ static int chip_default_smdp(int argc, char **argv)
 		return rc;
 	/* a bad address is the command line's fault: said before the eUICC is opened */
 	if (argv[optind][0] && !orsp_lpa_address_ok(argv[optind]))
-		return cli_usage("ADDRESS",
-		                 "not a host name (labels of letters, digits and '-' separated by "
-		                 "dots, at most 253 characters; no port, no scheme), or \"\" to "
-		                 "remove it");
+		return cli_usage("ADDRESS", "not " ORSP_LPA_ADDRESS_RULE ", or \"\" to remove it");
 	if ((rc = open_euicc(&o, &s)))
 		return rc;
 	e = orsp_lpa_set_default_dp(&s.c, argv[optind]);

@@ -775,7 +775,8 @@ static void test_addresses(void **state)
 	                                     "smdp example.com",
 	                                     "smdp.example.com:443"};
 	for (size_t k = 0; k < sizeof(bad_dp) / sizeof(bad_dp[0]); k++)
-		if (orsp_lpa_set_default_dp(&x->card, bad_dp[k]) != ORSP_E_USAGE)
+		if (orsp_lpa_set_default_dp(&x->card, bad_dp[k]) != ORSP_E_USAGE ||
+		    !strstr(orsp_err_detail(), "at least two labels"))
 			fail_msg("default SM-DP+ address %s accepted", bad_dp[k]);
 	char longest[255];
 	memset(longest, 'a', sizeof(longest) - 1);

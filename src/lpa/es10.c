@@ -207,8 +207,7 @@ orsp_err orsp_lpa_set_default_dp(orsp_lpa_card *c, const char *fqdn)
 		return orsp_errf(ORSP_E_USAGE, "default SM-DP+ address: bad arguments");
 	if (n && !lpa_fqdn_ok(fqdn, n))
 		return orsp_errf(ORSP_E_USAGE,
-		                 "default SM-DP+ address: not a host name (labels of letters, "
-		                 "digits and '-' separated by dots, at most 253 characters)");
+		                 "default SM-DP+ address: not " ORSP_LPA_ADDRESS_RULE);
 	orsp_writer_init(&w, req, sizeof(req));
 	m = orsp_der_begin(&w, 0xBF3F);
 	orsp_der_put_tlv(&w, 0x80, fqdn, n);

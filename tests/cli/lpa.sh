@@ -102,6 +102,9 @@ usage ADDRESS lpa chip default-smdp --euicc pcsc
 # a bad address is refused before the eUICC is opened (not "pcscd")
 usage ADDRESS lpa chip default-smdp 'smdp..example.com' --euicc pcsc
 usage ADDRESS lpa chip default-smdp 'https://smdp.example.com' --euicc pcsc
+# one label is not an SM-DP+ address, and the message says why
+usage ADDRESS lpa chip default-smdp localhost --euicc pcsc
+has "default-smdp localhost" "at least two labels" "$err"
 failure "pcscd" lpa chip reset --operational --yes --euicc pcsc
 
 # --ask with no terminal to ask on: a usage error before the eUICC is opened (not "pcscd")
