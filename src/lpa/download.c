@@ -289,7 +289,6 @@ static void cancel(orsp_lpa_card *c, es9 *s, const uint8_t *tid, size_t tid_len,
 			    " (the eUICC did not cancel the session: CancelSession error %llu, %s)",
 			    (unsigned long long)code,
 			    code == 5 ? "invalidTransactionId" : "undefinedError");
-			orsp_err_clear();
 			return;
 		}
 	}
@@ -887,8 +886,7 @@ orsp_err orsp_lpa_download(orsp_lpa_card *c, const orsp_lpa_download_opts *o,
 		if (!e)
 			cancel(c, &s, tid, tid_len, tid_hex, CANCEL_UNDEFINED, true, note,
 			       sizeof(note));
-		orsp_err_clear();
-		e = prepare_error(&pd, !e, note);
+		e = prepare_error(&pd, !e, note); /* it clears what the SM-DP+ call left */
 		goto out;
 	}
 	if (e || (e = b64_field("getBoundProfilePackage", rsp, "boundProfilePackage", &bpp, &bppl)))
