@@ -805,6 +805,16 @@ static void test_memory_reset(void **state)
 	assert_cmd_hex(x, 0,
 	               "BF34048202"
 	               "0780");
+	assert_string_equal(orsp_err_detail(), "nothing to delete (nothingToDelete)");
+	/* catBusy (5) is a result SGP.22 defines: named as for the other profile operations */
+	reset_log(x);
+	answer(x, "BF3403800105");
+	assert_int_equal(orsp_lpa_memory_reset(&x->card, ORSP_LPA_RESET_OPERATIONAL), ORSP_E_STATE);
+	assert_string_equal(orsp_err_detail(), "the card is busy (catBusy)");
+	reset_log(x);
+	answer(x, "BF3403800106");
+	assert_int_equal(orsp_lpa_memory_reset(&x->card, ORSP_LPA_RESET_OPERATIONAL), ORSP_E_STATE);
+	assert_string_equal(orsp_err_detail(), "the eUICC refused the memory reset (error 6)");
 	reset_log(x);
 	answer(x, "BF3403800100");
 	assert_int_equal(orsp_lpa_memory_reset(&x->card, ORSP_LPA_RESET_TEST), ORSP_OK);

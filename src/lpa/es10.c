@@ -246,8 +246,12 @@ orsp_err orsp_lpa_memory_reset(orsp_lpa_card *c, unsigned options)
 	if ((e = orsp_writer_status(&w)) || (e = es10_call(c, req, w.len, rsp, sizeof(rsp), &t)) ||
 	    (e = result_code("eUICCMemoryReset", &t, &v)))
 		return e;
+	/* eUICCMemoryResetResponse (SGP.22 §5.7.19): ok(0), nothingToDelete(1), catBusy(5),
+	 * undefinedError(127); the caller's label names the operation */
 	if (v == 1)
-		return orsp_errf(ORSP_E_NOT_FOUND, "memory reset: nothing to delete");
+		return orsp_errf(ORSP_E_NOT_FOUND, "nothing to delete (nothingToDelete)");
+	if (v == 5)
+		return orsp_errf(ORSP_E_STATE, "the card is busy (catBusy)");
 	if (v == 127) /* the delete notifications may not fit (see card.c) */
 		return lpa_undefined_error(c);
 	if (v != 0)
