@@ -859,6 +859,8 @@ static int profile_change(int argc, char **argv, const char *what,
 	lpa_opts o;
 	lpa_session s;
 	char label[32];
+	size_t before = 0, after = 0;
+	bool counted;
 	orsp_err e;
 	int rc;
 
@@ -868,16 +870,26 @@ static int profile_change(int argc, char **argv, const char *what,
 	if ((rc = open_euicc(&o, &s)))
 		return rc;
 	snprintf(label, sizeof(label), "profile %s", what);
+	/* the notification the change leaves, if the profile asks for one: counted before and
+	 * after, as chip reset does */
+	counted = !o.json && pending_notifications(&s.c, &before);
 	e = fn(&s.c, argv[optind]);
 	if (e) {
 		rc = fail(&o, label, e);
 	} else if (o.json) {
 		json_ok_null(&o);
-	} else {
+	} else if ((counted = counted && pending_notifications(&s.c, &after)) && after > before) {
 		printf(
 		    "%sd %s; a notification for the operator is pending (`openrsp lpa notification "
 		    "process` sends it)\n",
 		    what, argv[optind]);
+	} else if (counted && after < ORSP_LPA_MAX_NOTIFICATIONS) {
+		printf("%sd %s\n", what, argv[optind]);
+	} else {
+		/* not counted, or a full list (an eUICC may drop old ones for new ones) */
+		printf("%sd %s; a notification for the operator may be pending (`openrsp lpa "
+		       "notification list` shows them)\n",
+		       what, argv[optind]);
 	}
 	close_euicc(&s);
 	return rc;

@@ -356,6 +356,9 @@ sys.exit(os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]))' "$@") || rc=$?
 	has "profile list: the rules" "[rules: PPR1 (no disabling)]" "$out"
 	run lpa profile enable "$ICCID" --euicc "local:$E2"
 	[[ $rc -eq 0 ]] && ok || bad "enable: rc=$rc $err"
+	# the profile asks for an enable notification: counted before and after, so said
+	expect "enable: the notification it left" \
+		"enabled $ICCID; a notification for the operator is pending (\`openrsp lpa notification process\` sends it)" "$out"
 	run lpa notification list --euicc "local:$E2" --json
 	[[ "$(json payload data 0 profileManagementOperation)" == enable ]] && ok || bad "notification: $out"
 	run lpa notification process "${SRV[@]}"
