@@ -572,6 +572,9 @@ static void test_e2e_notifications_full(void **state)
 	assert_int_equal(e, ORSP_E_STATE);
 	assert_non_null(strstr(orsp_err_detail(), "undefinedError (127) with 16 notifications "
 	                                          "pending; a full notification list"));
+	/* the command that delivers them, named as everywhere else */
+	assert_non_null(strstr(orsp_err_detail(), "deliver them (`openrsp lpa notification "
+	                                          "process`) or remove some"));
 	assert_int_equal(orsp_lpa_process_notifications(&f->c, &f->server, &sent), ORSP_OK);
 	assert_int_equal(sent, ORSP_EUICC_MAX_NOTIFICATIONS);
 	assert_int_equal(orsp_lpa_enable(&f->c, iccid), ORSP_OK);

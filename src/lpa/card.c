@@ -341,7 +341,7 @@ orsp_err lpa_undefined_error(orsp_lpa_card *c)
 		    ORSP_E_STATE,
 		    "the eUICC answered undefinedError (127) with %zu notification%s "
 		    "pending; a full notification list refuses profile changes: deliver "
-		    "them (notification process) or remove some, then try again",
+		    "them (`openrsp lpa notification process`) or remove some, then try again",
 		    n, n == 1 ? "" : "s");
 	return orsp_errf(ORSP_E_STATE, "the eUICC answered undefinedError (127)");
 }
