@@ -603,7 +603,8 @@ out:
 
 typedef struct dl_ctx {
 	const lpa_opts *o;
-	FILE *tty; /* --ask: the terminal, opened before anything else happens */
+	FILE *tty;             /* --ask: the terminal, opened before anything else happens */
+	uint32_t preconsented; /* the rules that needed consent and --accept-ppr gave it */
 } dl_ctx;
 
 static const char *step_name(orsp_lpa_step s, bool json)
@@ -663,10 +664,11 @@ static bool dl_confirm(void *arg, const orsp_lpa_profile *m)
 
 	if (!d->o->json) {
 		show_profile(stderr, m);
-		if (m->ppr & ORSP_LPA_PPR_RULES & d->o->accept_ppr) {
+		/* only the rules whose RAT rule asked for consent: --accept-ppr naming one that
+		 * needs none gave nothing */
+		if (d->preconsented) {
 			char rules[160];
-			orsp_lpa_ppr_str(m->ppr & ORSP_LPA_PPR_RULES & d->o->accept_ppr, rules,
-			                 sizeof(rules));
+			orsp_lpa_ppr_str(d->preconsented, rules, sizeof(rules));
 			fprintf(stderr, "      consent to %s given beforehand (--accept-ppr)\n",
 			        rules);
 		}
@@ -808,6 +810,7 @@ static int download_run(lpa_opts *op, int argc, char **argv)
 	/* the rules --accept-ppr names need nobody; without --ask a profile with a rule that
 	 * needs consent and is not among them is postponed, not refused: nobody refused it */
 	d.preconsent = op->accept_ppr;
+	d.preconsented = &dc.preconsented;
 	d.consent = op->ask ? dl_consent : NULL;
 	d.progress = dl_progress;
 	d.arg = &dc;

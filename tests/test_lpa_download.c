@@ -508,6 +508,7 @@ typedef struct fx {
 	bool pending;             /* result_pending of the last download */
 	int consent;              /* CONSENT_*: the consent callback given and its answer */
 	uint32_t preconsent;      /* the PPRs consented to beforehand */
+	uint32_t preconsented;    /* those of them that needed consent (the option's out) */
 	uint32_t consent_ppr;     /* the PPRs it was asked about */
 	int n_confirm, n_consent;
 } fx;
@@ -647,6 +648,7 @@ static orsp_err run(fx *x, const char *cc, char iccid[21])
 	                            .server = &x->server,
 	                            .confirm = on_confirm,
 	                            .preconsent = x->preconsent,
+	                            .preconsented = &x->preconsented,
 	                            .consent = x->consent != CONSENT_NONE ? on_consent : NULL,
 	                            .progress = on_progress,
 	                            .arg = x,
@@ -1676,6 +1678,19 @@ static void test_ppr_preconsent(void **state)
 	assert_int_equal(run(x, NULL, iccid), ORSP_OK);
 	assert_string_equal(iccid, ICCID1);
 	assert_int_equal(x->n_consent, 0);
+	assert_int_equal(x->preconsented, ORSP_LPA_PPR1 | ORSP_LPA_PPR2);
+
+	/* preconsented names only the rules whose RAT rule asked for consent: with PPR1 asking
+	 * and PPR2 not (RAT_TWO_RULES), PPR1 alone; with no rule asking, none */
+	reset(x);
+	x->card.rat = RAT_TWO_RULES;
+	assert_int_equal(run(x, NULL, iccid), ORSP_OK);
+	assert_int_equal(x->preconsented, ORSP_LPA_PPR1);
+	reset(x);
+	x->card.rat = RAT_ANY_NO_CONSENT;
+	assert_int_equal(run(x, NULL, iccid), ORSP_OK);
+	assert_int_equal(x->preconsented, 0);
+	x->card.rat = NULL;
 	x->preconsent = 0;
 }
 

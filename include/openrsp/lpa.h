@@ -251,6 +251,10 @@ typedef struct orsp_lpa_download_opts {
 	/* The PPR bits (ORSP_LPA_PPR*) consented to beforehand (by the device's owner, for
 	 * devices nobody can ask): these need no consent callback. 0: none. */
 	uint32_t preconsent;
+	/* Out, may be NULL: set before confirm is called to the profile's PPRs whose RAT rule
+	 * asks for consent and preconsent gave it (0: none; a rule preconsent names that needs
+	 * no consent is not among them); 0 when the download stops before. */
+	uint32_t *preconsented;
 	/* The end user's consent to the profile's PPRs whose RAT rule asks for it (SGP.22
 	 * §2.9.2, a strong confirmation) and which preconsent leaves out, called with those
 	 * after confirm accepted the profile; true only if the user gave it. false: the session

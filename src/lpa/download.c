@@ -643,6 +643,8 @@ orsp_err orsp_lpa_download(orsp_lpa_card *c, const orsp_lpa_download_opts *o,
 		installed_iccid[0] = '\0';
 	if (o->result_pending)
 		*o->result_pending = false;
+	if (o->preconsented)
+		*o->preconsented = 0;
 	/* the server settings first: a usage error there must not touch the eUICC */
 	if ((e = es9_open(&s, o->server, o->ac->fqdn,
 	                  o->address_from ? o->address_from : "the activation code's")))
@@ -774,6 +776,8 @@ orsp_err orsp_lpa_download(orsp_lpa_card *c, const orsp_lpa_download_opts *o,
 	/* the rules consented to beforehand need nobody; the others someone to ask. Without
 	 * that someone the device was not set up for this profile: nobody refused it, so it is
 	 * postponed (the order stays), naming only the rules still without consent */
+	if (o->preconsented)
+		*o->preconsented = consent & o->preconsent;
 	consent &= ~o->preconsent;
 	if (consent && !o->consent) {
 		char rules[120], note[300];
