@@ -600,14 +600,16 @@ static long scrape(orsp_smdp_server *srv, const char *const *headers, char *out,
 	return status;
 }
 
-/* GET /metrics over a plain socket with one extra header line (or none), the answer's status
- * line and headers in out (the HTTP client does not give its headers back). */
-static void raw_metrics_head(orsp_smdp_server *srv, const char *header, char *out, size_t cap)
+/* A request over a plain socket (GET, or POST with an empty body) with one extra header line
+ * (or none): out gets the answer's status line and headers, each line with its CRLF (the HTTP
+ * client does not give its headers back); returns the body, which follows in out. */
+static const char *raw_head(orsp_smdp_server *srv, const char *method, const char *path,
+                            const char *header, char *out, size_t cap)
 {
 	struct sockaddr_in a = {.sin_family = AF_INET,
 	                        .sin_port = htons(orsp_smdp_server_port(srv))};
 	struct timeval tv = {5, 0};
-	char req[256];
+	char req[512];
 	size_t len = 0;
 	ssize_t n;
 	int fd = socket(AF_INET, SOCK_STREAM, 0);
@@ -618,8 +620,9 @@ static void raw_metrics_head(orsp_smdp_server *srv, const char *header, char *ou
 	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	assert_int_equal(connect(fd, (struct sockaddr *)&a, sizeof(a)), 0);
 	n = snprintf(req, sizeof(req),
-	             "GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\n%s%s"
+	             "%s %s HTTP/1.1\r\nHost: 127.0.0.1\r\n%s%s%s"
 	             "Connection: close\r\n\r\n",
+	             method, path, strcmp(method, "POST") ? "" : "Content-Length: 0\r\n",
 	             header ? header : "", header ? "\r\n" : "");
 	assert_true(n > 0 && (size_t)n < sizeof(req));
 	assert_int_equal(send(fd, req, (size_t)n, 0), n);
@@ -629,7 +632,13 @@ static void raw_metrics_head(orsp_smdp_server *srv, const char *header, char *ou
 	out[len] = 0;
 	end = strstr(out, "\r\n\r\n");
 	assert_non_null(end);
-	end[2] = 0; /* the head, each line with its CRLF */
+	end[2] = 0;
+	return end + 4;
+}
+
+static void raw_metrics_head(orsp_smdp_server *srv, const char *header, char *out, size_t cap)
+{
+	(void)raw_head(srv, "GET", "/metrics", header, out, cap);
 }
 
 /* With metrics_token, /metrics answers only a scraper that sends it (401 with
@@ -693,6 +702,46 @@ static void test_metrics_token(void **state)
 	/* the scrapes answered are counted too (this one from the next on) */
 	assert_non_null(
 	    strstr(body, "openrsp_smdp_requests_total{function=\"metrics\",result=\"200\"} 4\n"));
+	orsp_smdp_server_stop(srv);
+	released_free(&r);
+}
+
+/* A 401 names the scheme the client can answer with (RFC 9110 §15.5.2: it must): ES2+ as
+ * /metrics, WWW-Authenticate: Bearer and the same body; with no es2_token (ES2+ by client
+ * certificate only) no HTTP scheme would do: 403, without a challenge. */
+static void test_es2_unauthorised(void **state)
+{
+	static released r;
+	static char head[1 << 16], other[1 << 16];
+	static const char path[] = "/gsma/rsp2/es2plus/downloadOrder";
+	orsp_smdp_server *srv = NULL;
+	const char *body, *mbody;
+	(void)state;
+
+	released_profile(&r, "smdp_es2_unauth", "http://127.0.0.1:9", "UNA-1");
+	snprintf(r.cfg.metrics_token, sizeof(r.cfg.metrics_token), "%s",
+	         "scraper-token-9876543210");
+	assert_int_equal(orsp_smdp_server_start(&r.cfg, &srv), ORSP_OK);
+	body = raw_head(srv, "POST", path, "X-Admin-Protocol: gsma/rsp/v2.2.0", head, sizeof(head));
+	assert_true(strncmp(head, "HTTP/1.1 401 ", 13) == 0);
+	assert_non_null(strstr(head, "\r\nWWW-Authenticate: Bearer\r\n"));
+	body = raw_head(srv, "POST", path, "Authorization: Basic operator-token-0123456789", head,
+	                sizeof(head));
+	assert_true(strncmp(head, "HTTP/1.1 401 ", 13) == 0);
+	assert_non_null(strstr(head, "\r\nWWW-Authenticate: Bearer\r\n"));
+	mbody = raw_head(srv, "GET", "/metrics", NULL, other, sizeof(other));
+	assert_true(strncmp(other, "HTTP/1.1 401 ", 13) == 0);
+	assert_string_equal(body, mbody);
+	assert_string_equal(body, "authentication required (Authorization: Bearer)\n");
+	orsp_smdp_server_stop(srv);
+	/* only mutual TLS configured */
+	r.cfg.es2_token[0] = 0;
+	assert_int_equal(orsp_smdp_server_start(&r.cfg, &srv), ORSP_OK);
+	body = raw_head(srv, "POST", path, "Authorization: Bearer operator-token-0123456789", head,
+	                sizeof(head));
+	assert_true(strncmp(head, "HTTP/1.1 403 ", 13) == 0);
+	assert_null(strstr(head, "WWW-Authenticate"));
+	assert_string_equal(body, "client certificate required\n");
 	orsp_smdp_server_stop(srv);
 	released_free(&r);
 }
@@ -1159,6 +1208,7 @@ int main(void)
 	    cmocka_unit_test(test_session_sweep_at_start),
 	    cmocka_unit_test(test_metrics_cache),
 	    cmocka_unit_test(test_metrics_token),
+	    cmocka_unit_test(test_es2_unauthorised),
 	    cmocka_unit_test(test_config_errors),
 	    cmocka_unit_test(test_callback_client_cert),
 	    cmocka_unit_test(test_es2_client_cert),

@@ -252,6 +252,26 @@ static bool bearer_ok(const orsp_http_request *req, const char *token)
 	return len == n && orsp_ct_eq(auth, token, n);
 }
 
+/* A request without the credentials its route needs, logged and counted as refuse() does.
+ * With a bearer token configured: 401, which must name a scheme the client can answer with
+ * (RFC 9110 §15.5.2, §11.6.1; RFC 6750 §3): "Bearer", also for ES2+ when mutual TLS is
+ * configured as well, the token being one way in. Without one (ES2+ by client certificate
+ * only) no HTTP scheme would be accepted, so there is no challenge to send and 401 would break
+ * that MUST: 403, as the HTTP server answers a missing client certificate it requires. */
+static orsp_err refuse_unauthorised(orsp_smdp_server *srv, const char *iface,
+                                    const orsp_http_request *req, double t0,
+                                    orsp_http_response *resp, const char *token)
+{
+	orsp_err e;
+
+	if (!token[0])
+		return refuse(srv, iface, req, t0, resp, 403, "client certificate required\n");
+	if ((e = refuse(srv, iface, req, t0, resp, 401,
+	                "authentication required (Authorization: Bearer)\n")))
+		return e;
+	return orsp_http_response_add_header(resp, "WWW-Authenticate", "Bearer");
+}
+
 static orsp_err on_es2p(void *ctx, const orsp_http_request *req, orsp_http_response *resp)
 {
 	orsp_smdp_server *srv = ctx;
@@ -259,8 +279,7 @@ static orsp_err on_es2p(void *ctx, const orsp_http_request *req, orsp_http_respo
 
 	/* The operator: a verified client certificate (mutual TLS), or the bearer token. */
 	if (!req->client_cert && !bearer_ok(req, srv->c->es2_token))
-		return refuse(srv, "es2+", req, t0, resp, 401,
-		              "operator authentication required\n");
+		return refuse_unauthorised(srv, "es2+", req, t0, resp, srv->c->es2_token);
 	return serve(srv, orsp_es2p_handle, "es2+", req, resp, t0);
 }
 
@@ -292,12 +311,8 @@ static orsp_err on_metrics(void *ctx, const orsp_http_request *req, orsp_http_re
 
 	/* with metrics_token, only a scraper that has it (the figures say how many profiles
 	 * are in each state and how the server is doing) */
-	if (srv->c->metrics_token[0] && !bearer_ok(req, srv->c->metrics_token)) {
-		if ((e = refuse(srv, "metrics", req, t0, resp, 401,
-		                "authentication required (Authorization: Bearer)\n")))
-			return e;
-		return orsp_http_response_add_header(resp, "WWW-Authenticate", "Bearer");
-	}
+	if (srv->c->metrics_token[0] && !bearer_ok(req, srv->c->metrics_token))
+		return refuse_unauthorised(srv, "metrics", req, t0, resp, srv->c->metrics_token);
 	if (!(f = open_memstream(&buf, &len))) {
 		e = orsp_errf(ORSP_E_RESOURCE, "out of memory");
 		scraped(srv, t0, e);
