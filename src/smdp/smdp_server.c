@@ -164,21 +164,30 @@ static void log_request(const orsp_smdp_server *srv, const char *iface, const or
 	        e ? orsp_err_detail() : "", extra);
 }
 
-/* A request of a known function refused before its handler (400, 401): logged and counted
+/* A request answered outside serve() (a refusal before its handler, a scrape): its log line
+ * and its count under function, as serve() does for the others; e: a failure, for the log. */
+static void answered(orsp_smdp_server *srv, const char *iface, const char *function, int status,
+                     double t0, orsp_err e, const char *extra)
+{
+	double ms = now_ms() - t0;
+	orsp_smdp_reply r;
+
+	memset(&r, 0, sizeof(r));
+	snprintf(r.function, sizeof(r.function), "%s", function);
+	r.http_status = status;
+	log_request(srv, iface, &r, ms, e, extra);
+	count(srv, &r, ms);
+}
+
+/* A request of a known function refused before its handler (400, 401, 403): logged and counted
  * under the function. */
 static orsp_err refuse(orsp_smdp_server *srv, const char *iface, const orsp_http_request *req,
                        double t0, orsp_http_response *resp, int status, const char *text)
 {
-	double ms = now_ms() - t0;
 	char extra[80];
-	orsp_smdp_reply r;
 
-	memset(&r, 0, sizeof(r));
-	snprintf(r.function, sizeof(r.function), "%s", strrchr(req->path, '/') + 1);
-	r.http_status = status;
 	snprintf(extra, sizeof(extra), " client=%s", req->client_addr);
-	log_request(srv, iface, &r, ms, ORSP_OK, extra);
-	count(srv, &r, ms);
+	answered(srv, iface, strrchr(req->path, '/') + 1, status, t0, ORSP_OK, extra);
 	return orsp_http_response_set_body(resp, status, "text/plain", text, strlen(text));
 }
 
@@ -287,14 +296,7 @@ static orsp_err on_es2p(void *ctx, const orsp_http_request *req, orsp_http_respo
  * (seen from the next scrape on); e: the answer could not be made (the client gets 500). */
 static void scraped(orsp_smdp_server *srv, double t0, orsp_err e)
 {
-	double ms = now_ms() - t0;
-	orsp_smdp_reply r;
-
-	memset(&r, 0, sizeof(r));
-	snprintf(r.function, sizeof(r.function), "metrics");
-	r.http_status = e ? 500 : 200;
-	log_request(srv, "metrics", &r, ms, e, "");
-	count(srv, &r, ms);
+	answered(srv, "metrics", "metrics", e ? 500 : 200, t0, e, "");
 }
 
 static orsp_err on_metrics(void *ctx, const orsp_http_request *req, orsp_http_response *resp)
