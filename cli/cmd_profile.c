@@ -606,12 +606,6 @@ static int build_parse(int argc, char **argv, build_opts *o)
 
 static int build_perso(const build_opts *o, orsp_pkg_perso *p)
 {
-	static const struct {
-		const char *name;
-		orsp_pkg_class cls;
-	} classes[] = {{"operational", ORSP_PKG_CLASS_OPERATIONAL},
-	               {"provisioning", ORSP_PKG_CLASS_PROVISIONING},
-	               {"test", ORSP_PKG_CLASS_TEST}};
 	orsp_aka_subscriber sub;
 	uint8_t scratch[17];
 	bool op_given = false;
@@ -659,15 +653,8 @@ static int build_perso(const build_opts *o, orsp_pkg_perso *p)
 			return cli_usage("--profile-name", "expected 1 to 100 characters");
 		p->profile_name = o->name;
 	}
-	if (o->cls) {
-		size_t i;
-		for (i = 0; i < ORSP_ARRAY_LEN(classes); i++)
-			if (strcmp(o->cls, classes[i].name) == 0)
-				break;
-		if (i == ORSP_ARRAY_LEN(classes))
-			return cli_usage("--class", "expected operational, provisioning or test");
-		p->profile_class = classes[i].cls;
-	}
+	if (o->cls && orsp_pkg_class_parse(o->cls, &p->profile_class))
+		return cli_usage("--class", "%s", orsp_err_detail());
 	if (o->mnc_len) {
 		uint64_t v = 0;
 		rc = cli_uint("--mnc-len", o->mnc_len, 2, 3, &v);

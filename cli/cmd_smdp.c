@@ -219,7 +219,7 @@ static bool ppr_opt(orsp_smdp_import_opts *o, int c, const char *arg, int *rc)
 	} else if (c == OPT_CLASS) {
 		if (o->profile_class)
 			*rc = cli_usage("--class", "given more than once");
-		else if (orsp_smdp_class_parse(arg, &o->profile_class))
+		else if (orsp_pkg_class_parse(arg, &o->profile_class))
 			*rc = cli_usage("--class", "%s", orsp_err_detail());
 	} else
 		return false;
@@ -241,7 +241,7 @@ static void ppr_note(const orsp_smdp_profile *p, char *out, size_t cap)
 
 	out[0] = '\0';
 	if (p->profile_class)
-		snprintf(out, cap, ", class %s", orsp_smdp_class_name(p->profile_class));
+		snprintf(out, cap, ", class %s", orsp_pkg_class_name(p->profile_class));
 	if (!p->ppr)
 		return;
 	orsp_smdp_ppr_str(p->ppr, rules, sizeof(rules));
@@ -395,7 +395,7 @@ static int list_one(const orsp_smdp_profile *p, void *arg)
 			cj_i64(j, "expiresAt", p->expires_at);
 		cj_u64(j, "uppLength", p->upp_len);
 		if (p->profile_class)
-			cj_str(j, "profileClass", orsp_smdp_class_name(p->profile_class));
+			cj_str(j, "profileClass", orsp_pkg_class_name(p->profile_class));
 		if (p->ppr) {
 			char one[8];
 			cj_arr_begin(j, "profilePolicyRules");

@@ -121,20 +121,20 @@ static int setup_ppr(void **state)
 
 static int setup_class(void **state)
 {
-	static const orsp_smdp_import_opts o = {.profile_class = ORSP_SMDP_CLASS_TEST};
+	static const orsp_smdp_import_opts o = {.profile_class = ORSP_PKG_CLASS_TEST};
 	return setup_with(state, &o);
 }
 
 static int setup_class_operational(void **state)
 {
-	static const orsp_smdp_import_opts o = {.profile_class = ORSP_SMDP_CLASS_OPERATIONAL};
+	static const orsp_smdp_import_opts o = {.profile_class = ORSP_PKG_CLASS_OPERATIONAL};
 	return setup_with(state, &o);
 }
 
 static int setup_class_ppr(void **state)
 {
 	static const orsp_smdp_import_opts o = {.ppr = ORSP_SMDP_PPR1 | ORSP_SMDP_PPR2,
-	                                        .profile_class = ORSP_SMDP_CLASS_PROVISIONING};
+	                                        .profile_class = ORSP_PKG_CLASS_PROVISIONING};
 	return setup_with(state, &o);
 }
 

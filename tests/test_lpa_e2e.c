@@ -257,13 +257,13 @@ static int setup(void **state)
  * ppr1,ppr2`): its metadata names them and its owner, MCC 001 MNC 01 from the IMSI. */
 static int setup_test_class(void **state)
 {
-	static const orsp_smdp_import_opts o = {.profile_class = ORSP_SMDP_CLASS_TEST};
+	static const orsp_smdp_import_opts o = {.profile_class = ORSP_PKG_CLASS_TEST};
 	return setup_with(state, &o);
 }
 
 static int setup_provisioning_class(void **state)
 {
-	static const orsp_smdp_import_opts o = {.profile_class = ORSP_SMDP_CLASS_PROVISIONING};
+	static const orsp_smdp_import_opts o = {.profile_class = ORSP_PKG_CLASS_PROVISIONING};
 	return setup_with(state, &o);
 }
 

@@ -355,6 +355,9 @@ typedef enum orsp_pkg_class {
 	ORSP_PKG_CLASS_OPERATIONAL,
 } orsp_pkg_class;
 const char *orsp_pkg_class_name(orsp_pkg_class c); /* "test", ..., "unset" */
+/* "test", "provisioning" or "operational" (case-insensitive) into *out; ORSP_E_USAGE (the
+ * detail quotes the text) for anything else. */
+ORSP_MUST_CHECK orsp_err orsp_pkg_class_parse(const char *text, orsp_pkg_class *out);
 orsp_pkg_class orsp_pkg_get_class(const orsp_pkg *pkg);
 
 /* What to change; every field has a "keep" value (NULL, false, 0, -1) set by

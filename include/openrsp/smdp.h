@@ -18,6 +18,7 @@
 
 #include "openrsp/core.h"
 #include "openrsp/crypto.h"
+#include "openrsp/pkg.h"
 #include "openrsp/store.h"
 
 /* ----- profile state machine ----- */
@@ -151,23 +152,12 @@ void orsp_smdp_ppr_str(unsigned ppr, char *out, size_t cap);
 
 /* ----- profile class (SGP.22 §2.4.4 profileClass) ----- */
 
-/* The class a profile's metadata declares, set by the operator at import (a TCA package does
- * not carry one). NONE leaves profileClass out of the StoreMetadataRequest, which then means
- * operational (its DEFAULT). A test profile is what eUICCMemoryReset's
- * deleteFieldLoadedTestProfiles deletes, and only an eUICC announcing testProfileSupport takes
- * one; a provisioning profile gives connectivity for provisioning only. */
-typedef enum orsp_smdp_class {
-	ORSP_SMDP_CLASS_NONE = 0,
-	ORSP_SMDP_CLASS_TEST,
-	ORSP_SMDP_CLASS_PROVISIONING,
-	ORSP_SMDP_CLASS_OPERATIONAL,
-} orsp_smdp_class;
-
-/* "test", "provisioning" or "operational" (case-insensitive) into *out; ORSP_E_USAGE (the
- * detail quotes the text) for anything else. */
-ORSP_MUST_CHECK orsp_err orsp_smdp_class_parse(const char *text, orsp_smdp_class *out);
-/* The class's name; "" for NONE. */
-const char *orsp_smdp_class_name(orsp_smdp_class c);
+/* The class a profile's metadata declares is an orsp_pkg_class (openrsp/pkg.h), set by the
+ * operator at import (a TCA package does not carry one; orsp_pkg_class_parse reads its name).
+ * UNSET leaves profileClass out of the StoreMetadataRequest, which then means operational (its
+ * DEFAULT). A test profile is what eUICCMemoryReset's deleteFieldLoadedTestProfiles deletes,
+ * and only an eUICC announcing testProfileSupport takes one; a provisioning profile gives
+ * connectivity for provisioning only. */
 
 #define ORSP_SMDP_GID_MAX 32 /* bytes of a GID in a profile owner (openrsp's LPA takes 32) */
 
@@ -195,7 +185,7 @@ typedef struct orsp_smdp_profile {
 	int64_t created_at, updated_at;
 	unsigned ppr;          /* ORSP_SMDP_PPR* set at import; 0: none */
 	orsp_smdp_owner owner; /* the profile owner, for a profile with PPRs only */
-	orsp_smdp_class profile_class; /* set at import; NONE: not given */
+	orsp_pkg_class profile_class; /* set at import; UNSET: not given */
 } orsp_smdp_profile;
 
 /* Import one prepared UPP: decoded and validated (orsp_pkg_decode, orsp_pkg_validate),
@@ -209,7 +199,7 @@ ORSP_MUST_CHECK orsp_err orsp_smdp_import(orsp_smdp *s, const uint8_t *upp, size
 /* What an operator may set on a profile at its import. */
 typedef struct orsp_smdp_import_opts {
 	unsigned ppr;     /* ORSP_SMDP_PPR*: the profile's PPRs (fixed once imported); 0: none */
-	orsp_smdp_class profile_class; /* the metadata's profileClass; NONE: left out */
+	orsp_pkg_class profile_class; /* the metadata's profileClass; UNSET: left out */
 	unsigned mnc_len; /* with PPRs: the MNC length (2 or 3) for a package whose EF.AD does
 	                   * not give it; 0: EF.AD's */
 } orsp_smdp_import_opts;

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "openrsp/der.h"
 
@@ -657,4 +658,21 @@ const char *orsp_pkg_class_name(orsp_pkg_class c)
 	default:
 		return "unset";
 	}
+}
+
+orsp_err orsp_pkg_class_parse(const char *text, orsp_pkg_class *out)
+{
+	static const orsp_pkg_class classes[] = {ORSP_PKG_CLASS_TEST, ORSP_PKG_CLASS_PROVISIONING,
+	                                         ORSP_PKG_CLASS_OPERATIONAL};
+
+	if (!text || !out)
+		return orsp_errf(ORSP_E_USAGE, "profile class: missing arguments");
+	for (size_t i = 0; i < ORSP_ARRAY_LEN(classes); i++)
+		if (strcasecmp(text, orsp_pkg_class_name(classes[i])) == 0) {
+			*out = classes[i];
+			return ORSP_OK;
+		}
+	return orsp_errf(ORSP_E_USAGE,
+	                 "profile class \"%.40s\": expected test, provisioning or operational",
+	                 text);
 }

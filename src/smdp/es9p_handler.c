@@ -616,9 +616,9 @@ static orsp_err build_metadata(const orsp_smdp_service *svc, const orsp_smdp_pro
 		/* profileClass [21]: the class the operator set at import (a TCA package has
 		 * none), 0 test, 1 provisioning; left out when not given and for operational,
 		 * its DEFAULT, which DER does not encode (X.690 §11.5) */
-		if (prof->profile_class == ORSP_SMDP_CLASS_TEST ||
-		    prof->profile_class == ORSP_SMDP_CLASS_PROVISIONING)
-			orsp_der_put_uint(&w, 0x95, prof->profile_class - ORSP_SMDP_CLASS_TEST);
+		if (prof->profile_class == ORSP_PKG_CLASS_TEST ||
+		    prof->profile_class == ORSP_PKG_CLASS_PROVISIONING)
+			orsp_der_put_uint(&w, 0x95, prof->profile_class - ORSP_PKG_CLASS_TEST);
 		/* notificationConfigurationInfo: this SM-DP+ for install, enable, disable, delete
 		 * (NotificationEvent bits 0..3: '03 02 04 F0'). */
 		nci = orsp_der_begin(&w, 0xB6);

@@ -4,7 +4,6 @@
  * import. */
 #include <stdio.h>
 #include <string.h>
-#include <strings.h>
 
 #include "openrsp/aka.h"
 #include "smdp_internal.h"
@@ -170,27 +169,4 @@ orsp_err smdp_put_policy(orsp_writer *w, const orsp_smdp_profile *p)
 			bits[1] |= (uint8_t)(0x80u >> b);
 	orsp_der_put_tlv(w, 0x99, bits, sizeof(bits));
 	return orsp_writer_status(w);
-}
-
-/* ----- profile class ----- */
-
-static const char *const class_names[] = {"", "test", "provisioning", "operational"};
-
-orsp_err orsp_smdp_class_parse(const char *text, orsp_smdp_class *out)
-{
-	if (!text || !out)
-		return orsp_errf(ORSP_E_USAGE, "profile class: missing arguments");
-	for (size_t i = 1; i < sizeof(class_names) / sizeof(class_names[0]); i++)
-		if (strcasecmp(text, class_names[i]) == 0) {
-			*out = (orsp_smdp_class)i;
-			return ORSP_OK;
-		}
-	return orsp_errf(ORSP_E_USAGE,
-	                 "profile class \"%.40s\": expected test, provisioning or operational",
-	                 text);
-}
-
-const char *orsp_smdp_class_name(orsp_smdp_class c)
-{
-	return (unsigned)c < sizeof(class_names) / sizeof(class_names[0]) ? class_names[c] : "";
 }

@@ -430,7 +430,7 @@ static orsp_err read_row(orsp_stmt *st, orsp_smdp_profile *p)
 		int64_t cls = orsp_stmt_column_int64(st, 19);
 		if (cls < 0 || cls > 2)
 			return orsp_errf(ORSP_E_MALFORMED, "stored profile class out of range");
-		p->profile_class = (orsp_smdp_class)(ORSP_SMDP_CLASS_TEST + cls);
+		p->profile_class = (orsp_pkg_class)(ORSP_PKG_CLASS_TEST + cls);
 	}
 	return err;
 }
@@ -761,7 +761,7 @@ static void import_detail(const orsp_smdp_profile *p, char *out, size_t cap)
 
 	out[0] = '\0';
 	if (p->profile_class)
-		snprintf(out, cap, "class %s%s", orsp_smdp_class_name(p->profile_class),
+		snprintf(out, cap, "class %s%s", orsp_pkg_class_name(p->profile_class),
 		         p->ppr ? ", " : "");
 	if (!p->ppr)
 		return;
@@ -805,7 +805,7 @@ orsp_err orsp_smdp_import_with(orsp_smdp *s, const uint8_t *upp, size_t len,
 	if (o->mnc_len && o->mnc_len != 2 && o->mnc_len != 3)
 		return orsp_errf(ORSP_E_USAGE, "import: MNC length %u, expected 2 or 3",
 		                 o->mnc_len);
-	if ((unsigned)o->profile_class > ORSP_SMDP_CLASS_OPERATIONAL)
+	if ((unsigned)o->profile_class > ORSP_PKG_CLASS_OPERATIONAL)
 		return orsp_errf(ORSP_E_USAGE, "import: profile class %u unknown",
 		                 (unsigned)o->profile_class);
 	memset(&policy, 0, sizeof(policy));
@@ -889,10 +889,9 @@ orsp_err orsp_smdp_import_with(orsp_smdp *s, const uint8_t *upp, size_t len,
 		          ? orsp_stmt_bind_blob(st, 11, policy.owner.gid2, policy.owner.gid2_len)
 		          : orsp_stmt_bind_null(st, 11);
 	if (!err)
-		err =
-		    policy.profile_class
-		        ? orsp_stmt_bind_int64(st, 12, policy.profile_class - ORSP_SMDP_CLASS_TEST)
-		        : orsp_stmt_bind_null(st, 12);
+		err = policy.profile_class
+		          ? orsp_stmt_bind_int64(st, 12, policy.profile_class - ORSP_PKG_CLASS_TEST)
+		          : orsp_stmt_bind_null(st, 12);
 	if (!err)
 		err = orsp_stmt_run(st);
 	orsp_stmt_finalize(st);
