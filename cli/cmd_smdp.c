@@ -83,14 +83,15 @@ static bool db_opt(db_opts *o, int c, const char *arg)
 }
 
 /* With --config: the database, KEK file and address of the server's configuration (loaded
- * and checked as `smdp serve` loads it) into o. */
+ * and checked as `smdp serve` loads it) into o. Without it, --db is required: every command
+ * that opens the database calls this first, so the one check is here. */
 static int db_config(db_opts *o)
 {
 	orsp_smdp_config *cfg;
 	orsp_err e;
 
 	if (!o->config)
-		return CLI_OK;
+		return o->db && o->db[0] ? CLI_OK : cli_missing("--db or --config");
 	if (o->db || o->kek_file)
 		return cli_usage("--config", "give either --config or --db/--kek-file");
 	cfg = calloc(1, sizeof(*cfg));
@@ -158,8 +159,6 @@ static int open_smdp(const db_opts *o, orsp_smdp **out)
 	orsp_secret kek = {0};
 	orsp_err e;
 
-	if (!o->db || !o->db[0])
-		return cli_missing("--db");
 	if (o->kek_file) {
 		if (snprintf(kek_path, sizeof(kek_path), "%s", o->kek_file) >=
 		    (int)sizeof(kek_path))
@@ -320,8 +319,6 @@ static int smdp_profile_import(int argc, char **argv)
 		return cli_usage(path, "no such file or directory");
 	if ((rc = db_config(&dbo)))
 		return rc;
-	if (!dbo.db)
-		return cli_missing("--db");
 	/* listed before the database is opened (or created): a directory without packages is
 	 * a mistake (the wrong directory, or files not named *.der), not an empty success */
 	if (S_ISDIR(st.st_mode)) {
@@ -906,8 +903,6 @@ static int smdp_profile_generate(int argc, char **argv)
 		return cli_missing("--imsi-start");
 	if ((rc = db_config(&dbo)))
 		return rc;
-	if (!dbo.db)
-		return cli_missing("--db");
 	/* One file for both would deadlock: the AuC's write transaction is open while the
 	 * SM-DP+ begins its own on another connection to the file (import_with_auc). */
 	if (auc_db && same_db_file(auc_db, dbo.db))
@@ -1164,8 +1159,6 @@ static int smdp_order_with(int argc, char **argv, char cc_buf[CLI_SECRET_STR_MAX
 	/* checked before the order is placed, which a refused code would leave open */
 	if (cc && orsp_smdp_cc_check(cc))
 		return cli_usage("--cc", "%s", orsp_err_detail());
-	if (!dbo.db)
-		return cli_missing("--db");
 	rc = open_smdp(&dbo, &s);
 	if (rc)
 		return rc;

@@ -746,6 +746,64 @@ static void test_es2_unauthorised(void **state)
 	released_free(&r);
 }
 
+/* The configuration's lines are read into buffers of orsp_smdp_config_load's own (a line, and
+ * the file's stdio buffer): a token must not stay in them once it returns, loaded or refused.
+ * The memory its frame had is looked at by a function called right after it, at the same
+ * depth, through a large array of its own, uninitialised. */
+#define TOKEN_TAIL "Zq7xW2vK9pLm4nB8cR3tY6uH1jG5fD0sQ"
+
+static __attribute__((noinline)) orsp_err load_at_depth(const char *conf, orsp_smdp_config *c)
+{
+	return orsp_smdp_config_load(conf, c);
+}
+
+static __attribute__((noinline)) bool stack_holds_token(void)
+{
+	char below[48 * 1024];
+	const volatile char *p = below;
+	size_t n = strlen(TOKEN_TAIL);
+	bool found = false;
+
+	/* the compiler is not told what p points to: it reads what the memory holds */
+	__asm__ volatile("" : "+r"(p));
+	for (size_t i = 0; i + n <= sizeof(below) && !found; i++) {
+		size_t k = 0;
+		while (k < n && p[i + k] == TOKEN_TAIL[k])
+			k++;
+		found = k == n;
+	}
+	return found;
+}
+
+static void test_config_wipes_lines(void **state)
+{
+	static orsp_smdp_config cfg;
+	char dir[1024], conf[1100], db[1100];
+	FILE *f;
+	(void)state;
+
+	snprintf(dir, sizeof(dir), "%s", test_tmpdir("smdp_config_wipe"));
+	snprintf(conf, sizeof(conf), "%s/c.conf", dir);
+	snprintf(db, sizeof(db), "%s/w.db", dir);
+	/* loaded: a long token, the lines after it shorter */
+	write_conf_extra(conf, db, "http://127.0.0.1:9", 0600,
+	                 "metrics_token = scraper-0123456789-0123456789-0123456789-0123456789-"
+	                 "0123456789-0123456789-" TOKEN_TAIL "\n");
+	assert_int_equal(load_at_depth(conf, &cfg), ORSP_OK);
+	assert_non_null(strstr(cfg.metrics_token, TOKEN_TAIL));
+	assert_false(stack_holds_token());
+	orsp_smdp_config_free(&cfg);
+	/* refused after the token's line */
+	f = fopen(conf, "w");
+	assert_non_null(f);
+	fputs("es2_token = operator-" TOKEN_TAIL "\nnot a key\n", f);
+	fclose(f);
+	assert_int_equal(chmod(conf, 0600), 0);
+	assert_int_equal(load_at_depth(conf, &cfg), ORSP_E_USAGE);
+	assert_false(stack_holds_token());
+	orsp_err_clear();
+}
+
 /* ----- a private TLS PKI (certmint, independent of src/crypto): a CA, a server certificate
  * for 127.0.0.1, a client certificate of that CA and one of another CA, as PEM files ----- */
 
@@ -1210,6 +1268,7 @@ int main(void)
 	    cmocka_unit_test(test_metrics_token),
 	    cmocka_unit_test(test_es2_unauthorised),
 	    cmocka_unit_test(test_config_errors),
+	    cmocka_unit_test(test_config_wipes_lines),
 	    cmocka_unit_test(test_callback_client_cert),
 	    cmocka_unit_test(test_es2_client_cert),
 	    cmocka_unit_test(test_expiry_behind_slow_callback),

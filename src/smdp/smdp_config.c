@@ -655,7 +655,9 @@ static orsp_err check_all(loader *l)
 
 orsp_err orsp_smdp_config_load(const char *path, orsp_smdp_config *c)
 {
-	char line[LINE_MAX_], tmp[ORSP_SMDP_PATH_MAX];
+	/* the lines, and the stdio buffer they are read through, hold the tokens (es2_token,
+	 * metrics_token): both are ours, wiped once the file is read */
+	char line[LINE_MAX_], fbuf[4096], tmp[ORSP_SMDP_PATH_MAX];
 	loader l = {0};
 	FILE *f;
 	orsp_err e = ORSP_OK;
@@ -677,6 +679,7 @@ orsp_err orsp_smdp_config_load(const char *path, orsp_smdp_config *c)
 		orsp_smdp_config_free(c);
 		return orsp_errf(ORSP_E_USAGE, "%s: cannot open: %s", path, strerror(errno));
 	}
+	setvbuf(f, fbuf, _IOFBF, sizeof(fbuf));
 	{
 		struct stat st;
 		l.mode = fstat(fileno(f), &st) == 0 ? st.st_mode : 0777;
@@ -715,6 +718,8 @@ orsp_err orsp_smdp_config_load(const char *path, orsp_smdp_config *c)
 		e = set_key(&l, trim(s), trim(eq + 1));
 	}
 	fclose(f);
+	orsp_wipe(line, sizeof(line));
+	orsp_wipe(fbuf, sizeof(fbuf));
 	if (!e)
 		e = check_all(&l);
 	if (e)

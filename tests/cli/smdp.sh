@@ -127,7 +127,11 @@ run smdp reports --db "$DB" --json
 expect "reports json" "[]" "$(tr -d ' \n' <<<"$out")"
 usage --iccid smdp audit --db "$DB" --iccid 12ab
 usage --iccid smdp reports --db "$DB" --iccid ""
-usage --db smdp audit
+usage "--db or --config" smdp audit
+usage "--db or --config" smdp reports
+usage "--db or --config" smdp audit --db ""
+usage "--db or --config" smdp audit --kek-file "$DB.kek"
+usage "--db or --config" smdp order --iccid 1 --fqdn a.b
 usage --nope smdp reports --db "$DB" --nope
 usage --iccid smdp profile list --db "$DB" --iccid 1
 
@@ -156,8 +160,8 @@ usage --iccid smdp order --db "$DB" --fqdn a.b
 usage --iccid smdp order --db "$DB" --iccid 1 --profile-type x --fqdn a.b
 usage --matching-id smdp order --db "$DB" --iccid 1 --fqdn a.b --matching-id "abc"
 usage --eid smdp order --db "$DB" --iccid 1 --fqdn a.b --eid 123
-usage --db smdp profile list
-usage --db smdp profile import "$U/TS48V1-A-UNIQUE.der"
+usage "--db or --config" smdp profile list
+usage "--db or --config" smdp profile import "$U/TS48V1-A-UNIQUE.der"
 usage "$T/nope" smdp profile import "$T/nope" --db "$DB"
 usage profile smdp profile
 usage frob smdp profile frob
@@ -225,6 +229,7 @@ usage --iccid-start smdp profile generate --db "$GDB" --template x --iccid-start
 usage --imsi-start smdp profile generate --db "$GDB" --template x --iccid-start 898824700000001000 --imsi-start 12a
 usage --count smdp profile generate --db "$GDB" --template x --iccid-start 898824700000001000 --imsi-start 001019000000000 --count 0
 usage --template smdp profile generate --db "$GDB" --iccid-start 898824700000001000 --imsi-start 001019000000000
+usage "--db or --config" smdp profile generate --template x --iccid-start 898824700000001000 --imsi-start 001019000000000
 # the template is read as a regular file of bounded size (no unchecked seeking): a directory
 # or a pipe is refused by name, before any database is opened
 failure "$T: not a regular file" smdp profile generate --db "$T/tpl.db" --template "$T" \
