@@ -5,7 +5,9 @@
  * Certificates for the HTTPS cases are minted here with OpenSSL (tests/certmint.h), which is
  * independent of the code under test (libmicrohttpd/GnuTLS and libcurl). Every loop is
  * bounded; only loopback addresses are used. */
+#define _GNU_SOURCE /* RTLD_NEXT */
 #include <arpa/inet.h>
+#include <dlfcn.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -20,6 +22,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <curl/curl.h>
 #include <gnutls/gnutls.h>
 #include <openssl/pem.h>
 
@@ -28,6 +31,26 @@
 #include "testutil.h"
 
 /* ---------------------------------------------------------------- helpers --------------- */
+
+/* libcurl's curl_version_info as the HTTP client (linked in statically) sees it: this binary's
+ * definition is the one it calls. With fake_ssl_version set, the TLS backend named is another
+ * one (the client tells a name mismatch apart with OpenSSL's verify codes only). */
+static const char *fake_ssl_version;
+
+curl_version_info_data *curl_version_info(CURLversion age)
+{
+	static curl_version_info_data copy;
+	curl_version_info_data *(*real)(CURLversion);
+	curl_version_info_data *v;
+
+	*(void **)&real = dlsym(RTLD_NEXT, "curl_version_info");
+	v = real ? real(age) : NULL;
+	if (!v || !fake_ssl_version)
+		return v;
+	copy = *v;
+	copy.ssl_version = fake_ssl_version;
+	return &copy;
+}
 
 static void sleep_ms(unsigned ms)
 {
@@ -1833,6 +1856,24 @@ static void test_https_verification(void **state)
 	e = tls_post(&wrong_name, port, "/len", &status, &fail, NULL, 0);
 	assert_err(e, ORSP_E_VERIFY, NULL);
 	assert_int_equal(fail, ORSP_HTTP_FAIL_TLS_NAME); /* the chain is right, the name not */
+	/* the verify result is read as OpenSSL's X509_V_* with that backend only: with another
+	 * (GnuTLS's is a status bitmask) the failure is TLS, never a guessed name mismatch */
+	{
+		static const char *const others[] = {
+		    "GnuTLS/3.7.9", "(OpenSSL/3.0.11) GnuTLS/3.7.9", "LibreSSL/3.8.2"};
+		for (size_t i = 0; i < ORSP_ARRAY_LEN(others); i++) {
+			fake_ssl_version = others[i];
+			e = tls_post(&wrong_name, port, "/len", &status, &fail, NULL, 0);
+			fake_ssl_version = NULL;
+			assert_err(e, ORSP_E_VERIFY, NULL);
+			if (fail != ORSP_HTTP_FAIL_TLS)
+				fail_msg("%s: category %d, expected TLS", others[i], (int)fail);
+		}
+		fake_ssl_version = "OpenSSL/3.0.11";
+		e = tls_post(&wrong_name, port, "/len", &status, &fail, NULL, 0);
+		fake_ssl_version = NULL;
+		assert_int_equal(fail, ORSP_HTTP_FAIL_TLS_NAME);
+	}
 	/* another CA and the wrong name: the chain fails first */
 	orsp_http_client_opts other_wrong = other;
 	other_wrong.expected_host = "smdp.wrong.example";

@@ -270,13 +270,23 @@ static orsp_err get_header(CURL *curl, const char *name, char *dst, size_t cap)
  * at X509_V_ERR_UNSPECIFIED: a peer verification failing after the chain verified for
  * another reason (the server's alert about our own client certificate) reads as the name's
  * too; only a client that presents a certificate (the SM-DP+'s reports to the operator)
- * meets that, and the category only chooses advice. */
+ * meets that, and the category only chooses advice. The verify result means X509_V_* with
+ * the OpenSSL backend only (the build does not require it: with GnuTLS it is a status bitmask
+ * in which GNUTLS_CERT_SIGNER_NOT_FOUND, 64, is X509_V_ERR_IP_ADDRESS_MISMATCH), so with any
+ * other the answer is false: TLS, never a name told apart on a guess. ssl_version names the
+ * backend (a libcurl built with several puts those not in use in parentheses, so "OpenSSL"
+ * at its start is the one in use); curl_version_info returns a static structure, cheap
+ * enough per failure. */
 static bool name_mismatch(CURL *curl, CURLcode rc)
 {
+	const curl_version_info_data *v;
 	long vr = -1;
 
 	if (rc != CURLE_PEER_FAILED_VERIFICATION ||
 	    curl_easy_getinfo(curl, CURLINFO_SSL_VERIFYRESULT, &vr) != CURLE_OK)
+		return false;
+	v = curl_version_info(CURLVERSION_NOW);
+	if (!v || !v->ssl_version || strncmp(v->ssl_version, "OpenSSL", 7) != 0)
 		return false;
 	return vr == X509_V_OK || vr == X509_V_ERR_UNSPECIFIED ||
 	       vr == X509_V_ERR_HOSTNAME_MISMATCH || vr == X509_V_ERR_IP_ADDRESS_MISMATCH;
