@@ -7,8 +7,8 @@
  * package length in KiB; the rest is the contents of euiccInfo2, and of deviceInfo.
  * Properties: no crash or sanitizer report; a missing field or a malformed deviceInfo is
  * named by a message of its own; the eligibility result is one of OK, NOT_ELIGIBLE,
- * INSUFFICIENT_MEMORY and MALFORMED, with a non-empty, NUL-terminated reason exactly when not OK; the same input
- * gives the same answer twice. A violated property calls abort().
+ * INSUFFICIENT_MEMORY and MALFORMED, with a non-empty, NUL-terminated reason exactly when not OK;
+ * the same input gives the same answer twice. A violated property calls abort().
  */
 #include <stdlib.h>
 #include <string.h>

@@ -19,7 +19,7 @@ typedef struct es9 {
 	char base[512];
 	const char *fqdn;  /* the SM-DP+ address the TLS certificate must name */
 	const char *whose; /* where that address came from, for advice: "the activation code's" */
-	long status; /* the HTTP status of the last answer, 0 when none came */
+	long status;       /* the HTTP status of the last answer, 0 when none came */
 	/* the SGP.22 status codes of the last Failed answer ("" when the last call was not
 	 * refused), and whether the SM-DP+ refused any function of this session */
 	char subject[ORSP_JSON_CODE_MAX], reason[ORSP_JSON_CODE_MAX];
