@@ -2935,6 +2935,7 @@ static void test_gbpp_session_ended_cc(void **state)
 	authenticated_session(f, &d, "ENDED-CC", "1234", 1);
 	req = gbpp_request(f, &d, "9999", true, false);
 	race_start(f, &r, "getBoundProfilePackage", req, HOLD_PROFILE_READ);
+	json_decref(req); /* race_start keeps its text */
 	gbpp_on(f, r.other, gbpp_request(f, &d, "1234", true, false), NULL, 0);
 	cancel_on(f, &d, r.other);
 	race_finish(&r);
