@@ -472,6 +472,20 @@ static bool pending_notifications(orsp_lpa_card *c, size_t *n)
 	return ok;
 }
 
+/* The notifications an operation left on the eUICC: *added, the pending ones after it less
+ * `before` (read before it when counted). false when that is unknown: not counted, not
+ * readable now, or the list full with none added (an eUICC may drop old ones for new ones). */
+static bool notifications_added(orsp_lpa_card *c, bool counted, size_t before, size_t *added)
+{
+	size_t after = 0;
+
+	if (!counted || !pending_notifications(c, &after) ||
+	    (after <= before && after >= ORSP_LPA_MAX_NOTIFICATIONS))
+		return false;
+	*added = after > before ? after - before : 0;
+	return true;
+}
+
 /* chip reset: eUICCMemoryReset of what the options name, only with --yes (profiles are
  * deleted whatever their state and policy rules; nothing brings them back). */
 static int chip_reset(int argc, char **argv)
@@ -479,8 +493,8 @@ static int chip_reset(int argc, char **argv)
 	static const int allowed[] = {OPT_OPERATIONAL, OPT_TEST, OPT_DEFAULT_SMDP, OPT_YES, 0};
 	lpa_opts o;
 	lpa_session s;
-	size_t before = 0, after = 0;
-	bool counted;
+	size_t before = 0, n = 0;
+	bool counted, known;
 	orsp_err e;
 	int rc;
 
@@ -511,15 +525,13 @@ static int chip_reset(int argc, char **argv)
 		rc = fail(&o, "chip reset", e);
 	} else if (o.json) {
 		json_ok_null(&o);
-	} else if ((counted = counted && pending_notifications(&s.c, &after)) && after > before) {
+	} else if ((known = notifications_added(&s.c, counted, before, &n)) && n) {
 		printf("reset done; %zu delete notification%s for the operators %s pending "
 		       "(`openrsp lpa notification process` sends %s)\n",
-		       after - before, after - before == 1 ? "" : "s",
-		       after - before == 1 ? "is" : "are", after - before == 1 ? "it" : "them");
-	} else if (counted && after < ORSP_LPA_MAX_NOTIFICATIONS) {
+		       n, n == 1 ? "" : "s", n == 1 ? "is" : "are", n == 1 ? "it" : "them");
+	} else if (known) {
 		printf("reset done\n");
 	} else {
-		/* not counted, or a full list (an eUICC may drop old ones for new ones) */
 		printf("reset done%s\n",
 		       o.reset & (ORSP_LPA_RESET_OPERATIONAL | ORSP_LPA_RESET_TEST)
 		           ? "; the operators' delete notifications may be pending (`openrsp lpa "
@@ -862,8 +874,8 @@ static int profile_change(int argc, char **argv, const char *what,
 	lpa_opts o;
 	lpa_session s;
 	char label[32];
-	size_t before = 0, after = 0;
-	bool counted;
+	size_t before = 0, n = 0;
+	bool counted, known;
 	orsp_err e;
 	int rc;
 
@@ -881,15 +893,14 @@ static int profile_change(int argc, char **argv, const char *what,
 		rc = fail(&o, label, e);
 	} else if (o.json) {
 		json_ok_null(&o);
-	} else if ((counted = counted && pending_notifications(&s.c, &after)) && after > before) {
+	} else if ((known = notifications_added(&s.c, counted, before, &n)) && n) {
 		printf(
 		    "%sd %s; a notification for the operator is pending (`openrsp lpa notification "
 		    "process` sends it)\n",
 		    what, argv[optind]);
-	} else if (counted && after < ORSP_LPA_MAX_NOTIFICATIONS) {
+	} else if (known) {
 		printf("%sd %s\n", what, argv[optind]);
 	} else {
-		/* not counted, or a full list (an eUICC may drop old ones for new ones) */
 		printf("%sd %s; a notification for the operator may be pending (`openrsp lpa "
 		       "notification list` shows them)\n",
 		       what, argv[optind]);
