@@ -325,6 +325,37 @@ static void test_error_offsets(void **state)
 }
 
 /* orsp_der_validate walks the contents of constructed TLVs, each bounded by its parent. */
+/* orsp_der_validate_count: every TLV the walk meets, the outer one and those at every level
+ * (an empty constructed one is a TLV too); 0 for input that does not validate. */
+static void test_validate_count(void **state)
+{
+	static const struct {
+		const char *hex;
+		size_t count;
+	} cases[] = {
+	    {"0400", 1},
+	    {"3000", 1},
+	    {"3006020101040100", 3},
+	    {"3009a0073005020101a000", 5},
+	};
+	uint8_t buf[32];
+	size_t n, count = 99;
+	(void)state;
+
+	for (size_t i = 0; i < ORSP_ARRAY_LEN(cases); i++) {
+		n = unhex(cases[i].hex, buf, sizeof(buf));
+		assert_int_equal(orsp_der_validate_count(orsp_slice_make(buf, n), 4, &count),
+		                 ORSP_OK);
+		if (count != cases[i].count)
+			fail_msg("%s: %zu TLVs, expected %zu", cases[i].hex, count, cases[i].count);
+	}
+	n = unhex("300430800000", buf, sizeof(buf));
+	assert_int_equal(orsp_der_validate_count(orsp_slice_make(buf, n), 4, &count),
+	                 ORSP_E_MALFORMED);
+	assert_int_equal(count, 0);
+	orsp_err_clear();
+}
+
 static void test_validate_nested_errors(void **state)
 {
 	(void)state;
@@ -835,6 +866,7 @@ int main(void)
 	    cmocka_unit_test(test_good_boundaries),
 	    cmocka_unit_test(test_trailing_and_empty),
 	    cmocka_unit_test(test_error_offsets),
+	    cmocka_unit_test(test_validate_count),
 	    cmocka_unit_test(test_validate_nested_errors),
 	    cmocka_unit_test(test_depth),
 	    cmocka_unit_test(test_expect),

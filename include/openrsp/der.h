@@ -44,6 +44,8 @@ ORSP_MUST_CHECK orsp_err orsp_der_expect(orsp_reader *r, uint32_t tag, orsp_tlv 
  * that each contents field is a complete sequence of TLVs and that nesting stays within
  * max_depth (at most ORSP_DER_MAX_DEPTH). Uses no heap and bounded stack. */
 ORSP_MUST_CHECK orsp_err orsp_der_validate(orsp_slice in, unsigned max_depth);
+/* orsp_der_validate, and *count gets how many TLVs the walk met (the outer one included). */
+ORSP_MUST_CHECK orsp_err orsp_der_validate_count(orsp_slice in, unsigned max_depth, size_t *count);
 
 /* Decode a non-negative INTEGER contents (minimal two's complement) into a uint64_t. */
 ORSP_MUST_CHECK orsp_err orsp_der_uint(orsp_slice value, uint64_t *out);

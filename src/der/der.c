@@ -253,6 +253,12 @@ orsp_err orsp_der_expect(orsp_reader *r, uint32_t tag, orsp_tlv *out)
 
 orsp_err orsp_der_validate(orsp_slice in, unsigned max_depth)
 {
+	size_t count;
+	return orsp_der_validate_count(in, max_depth, &count);
+}
+
+orsp_err orsp_der_validate_count(orsp_slice in, unsigned max_depth, size_t *count)
+{
 	/* ends[i] is the end offset of the open constructed TLV at nesting level i + 1. The
 	 * outermost TLV is level 1; a TLV inside it is level 2, and so on. */
 	size_t ends[ORSP_DER_MAX_DEPTH];
@@ -263,6 +269,7 @@ orsp_err orsp_der_validate(orsp_slice in, unsigned max_depth)
 	if (max_depth == 0 || max_depth > ORSP_DER_MAX_DEPTH)
 		return orsp_errf(ORSP_E_USAGE, "DER: max_depth %u outside 1..%d", max_depth,
 		                 ORSP_DER_MAX_DEPTH);
+	*count = 0;
 	if (in.len == 0 || !in.p)
 		return orsp_errf(ORSP_E_MALFORMED, "DER: empty input");
 
@@ -270,12 +277,15 @@ orsp_err orsp_der_validate(orsp_slice in, unsigned max_depth)
 	if (e != ORSP_OK)
 		return e;
 	size_t end = h.hdr_len + h.len;
+	size_t n = 1; /* the TLVs met, given out only when all is well */
 	if (end != in.len)
 		return orsp_errf(ORSP_E_MALFORMED,
 		                 "DER: %zu trailing bytes at offset %zu after the TLV",
 		                 in.len - end, end);
-	if (!h.constructed)
+	if (!h.constructed) {
+		*count = n;
 		return ORSP_OK;
+	}
 	ends[depth++] = end;
 	size_t pos = h.hdr_len;
 
@@ -294,6 +304,7 @@ orsp_err orsp_der_validate(orsp_slice in, unsigned max_depth)
 			                 "DER: TLV at offset %zu is nested %u deep (at most %u)",
 			                 pos, depth + 1, max_depth);
 		size_t child_end = pos + h.hdr_len + h.len;
+		n++;
 		if (h.constructed && h.len > 0) {
 			ends[depth++] = child_end; /* depth <= max_depth <= ORSP_DER_MAX_DEPTH */
 			pos += h.hdr_len;
@@ -301,6 +312,7 @@ orsp_err orsp_der_validate(orsp_slice in, unsigned max_depth)
 			pos = child_end;
 		}
 	}
+	*count = n;
 	return ORSP_OK;
 }
 

@@ -452,29 +452,11 @@ static orsp_pe_type tlv_pe_type(const orsp_tlv *tlv)
 	           : ORSP_PE_UNKNOWN;
 }
 
-/* Take every TLV of `in` (already walked by orsp_der_validate, so nesting is bounded) from
- * *left; false once the budget is spent. */
-static bool tlv_budget(orsp_slice in, size_t *left)
-{
-	orsp_reader r;
-	orsp_tlv t;
-
-	orsp_reader_init(&r, in.p, in.len);
-	while (orsp_reader_remaining(&r) > 0) {
-		if (orsp_der_read(&r, &t) != ORSP_OK || *left == 0)
-			return false;
-		(*left)--;
-		if (t.constructed && !tlv_budget(t.value, left))
-			return false;
-	}
-	return true;
-}
-
 orsp_err orsp_pkg_decode(const uint8_t *der, size_t len, orsp_pkg **out)
 {
 	orsp_pkg *pkg = NULL;
 	orsp_reader r;
-	size_t cap = 0, tlvs_left = ORSP_PKG_MAX_TLVS;
+	size_t cap = 0, tlvs_left = ORSP_PKG_MAX_TLVS, tlvs = 0;
 	orsp_err e = ORSP_OK;
 
 	if (!out || (!der && len))
@@ -529,20 +511,22 @@ orsp_err orsp_pkg_decode(const uint8_t *der, size_t len, orsp_pkg **out)
 		pkg->n++;
 		p->raw = tlv.raw.p;
 		p->raw_len = tlv.raw.len;
-		e = orsp_der_validate(tlv.raw, ORSP_PKG_MAX_DEPTH);
+		e = orsp_der_validate_count(tlv.raw, ORSP_PKG_MAX_DEPTH, &tlvs);
 		if (e) {
 			char why[160];
 			snprintf(why, sizeof(why), "%s", orsp_err_detail());
 			e = pe_errf(i, tlv_pe_type(&tlv), ORSP_E_MALFORMED, "not DER: %s", why);
 			goto out;
 		}
-		/* Bounds the model's memory before asn1c allocates it, item by item. */
-		if (!tlv_budget(tlv.raw, &tlvs_left)) {
+		/* Bounds the model's memory before asn1c allocates it, item by item: the TLVs
+		 * the walk above met, every level */
+		if (tlvs > tlvs_left) {
 			e = pe_errf(i, tlv_pe_type(&tlv), ORSP_E_RESOURCE,
 			            "the package holds more than %d TLVs (ORSP_PKG_MAX_TLVS)",
 			            ORSP_PKG_MAX_TLVS);
 			goto out;
 		}
+		tlvs_left -= tlvs;
 		e = decode_pe(p, i, &tlv);
 		if (e)
 			goto out;
