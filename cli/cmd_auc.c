@@ -1,9 +1,11 @@
 /* `openrsp auc`: the SHO subscriber store from the command line. K and OPc go in with
- * `add` and never come out: no command prints them. */
+ * `add` and come out only through `export`, into a new 0600 file (or a standard output that
+ * is not a terminal), audited: no other command prints them. */
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "openrsp/auc.h"
@@ -23,6 +25,10 @@ enum {
 	OPT_RAND,
 	OPT_AUTS,
 	OPT_JSON,
+	OPT_FORMAT,
+	OPT_ALL,
+	OPT_OUT,
+	OPT_TO_TERMINAL,
 };
 
 // clang-format off
@@ -653,6 +659,87 @@ static int auc_secret(int argc, char **argv)
 	return rc;
 }
 
+/* ----- export ----- */
+
+static int auc_export(int argc, char **argv)
+{
+	static const struct option opts[] = {
+	    DB_LONGOPTS,
+	    {"format", required_argument, NULL, OPT_FORMAT},
+	    {"all", no_argument, NULL, OPT_ALL},
+	    {"out", required_argument, NULL, OPT_OUT},
+	    {"to-terminal", no_argument, NULL, OPT_TO_TERMINAL},
+	    {NULL, 0, NULL, 0},
+	};
+	db_opts dbo = {0};
+	orsp_auc *a = NULL;
+	orsp_auc_export_format fmt;
+	const char *format = NULL, *out = NULL;
+	bool all = false, to_terminal = false, to_stdout;
+	size_t count = 0;
+	int rc, c;
+	orsp_err e;
+
+	while ((c = cli_getopt(argc, argv, opts)) != -1) {
+		if (c == '?')
+			return CLI_USAGE;
+		if (db_opt(&dbo, c, optarg))
+			continue;
+		switch (c) {
+		case OPT_FORMAT:
+			format = optarg;
+			break;
+		case OPT_ALL:
+			all = true;
+			break;
+		case OPT_OUT:
+			out = optarg;
+			break;
+		case OPT_TO_TERMINAL:
+			to_terminal = true;
+			break;
+		default:
+			return cli_usage(argv[optind - 1], "unexpected option");
+		}
+	}
+	if (!format)
+		return cli_missing("--format");
+	if (orsp_auc_export_format_parse(format, &fmt) != ORSP_OK)
+		return cli_usage("--format", "expected osmo-hlr-vty");
+	if (!out)
+		return cli_missing("--out");
+	if (all && optind < argc)
+		return cli_usage(argv[optind], "IMSIs and --all exclude each other");
+	if (!all && optind == argc)
+		return cli_usage("IMSI", "required (or --all)");
+	for (int i = optind; i < argc; i++)
+		if ((rc = imsi_arg("IMSI", argv[i])))
+			return rc;
+	/* the keys in the clear go where they were asked to go, never to a screen by default */
+	to_stdout = strcmp(out, "-") == 0;
+	if (to_stdout && isatty(STDOUT_FILENO) && !to_terminal)
+		return cli_usage("--out", "standard output is a terminal: the keys would be shown "
+		                          "(give --to-terminal if that is meant)");
+	if (to_terminal && !to_stdout)
+		return cli_usage("--to-terminal", "only with --out -");
+	rc = open_auc(&dbo, &a);
+	if (rc)
+		return rc;
+	fflush(stdout);
+	e = orsp_auc_export(a, fmt, all ? NULL : (const char *const *)(argv + optind),
+	                    all ? 0 : (size_t)(argc - optind), to_stdout ? NULL : out,
+	                    STDOUT_FILENO, &count);
+	if (e)
+		rc = cli_fail("auc export", e);
+	else
+		fprintf(to_stdout ? stderr : stdout,
+		        "exported %zu subscriber%s to %s (K and OPc in "
+		        "the clear)\n",
+		        count, count == 1 ? "" : "s", to_stdout ? "standard output" : out);
+	orsp_auc_close(a);
+	return rc;
+}
+
 static const cli_cmd auc_cmds[] = {
     {
         .verb = "add",
@@ -733,6 +820,29 @@ static const cli_cmd auc_cmds[] = {
                 "platform (ADM). Every read is audited. Exit 1 if none is stored.\n\n"
                 "options:\n" DB_HELP,
         .run = auc_secret,
+    },
+    {
+        .verb = "export",
+        .summary = "Write subscribers with K and OPc IN THE CLEAR for osmo-hlr (audited)",
+        .synopsis = "--format osmo-hlr-vty (IMSI... | --all) --out FILE|- [--to-terminal]\n"
+                    "       [--db PATH] [--kek-file PATH]",
+        .help = "Writes the osmo-hlr VTY commands (enable mode) that create the subscribers\n"
+                "with their Milenage K and OPc and IND length: per subscriber\n"
+                "  subscriber imsi IMSI create\n"
+                "  subscriber imsi IMSI update aud3g milenage k K opc OPC ind-bitlen N\n"
+                "Feed them to osmo-hlr's VTY (telnet port 4258), then delete the file.\n"
+                "osmo-hlr keeps its own SQN (from 0): the USIM resynchronises with AUTS on first\n"
+                "use. Refused, with nothing written, when a subscriber is unknown or osmo-hlr\n"
+                "cannot take it (TUAK, Milenage with other r/c constants than TS 35.206's, an\n"
+                "AMF other than 0000/8000). Every subscriber exported is audited.\n\n"
+                "options:\n"
+                "  --format osmo-hlr-vty  the only format so far (required)\n"
+                "  --all                the whole subscriber table instead of the IMSIs given\n"
+                "  --out FILE           a new file, created 0600 (an existing one is refused\n"
+                "                       and left alone); written completely or removed\n"
+                "  --out -              standard output instead; refused when it is a terminal\n"
+                "                       unless --to-terminal is given too\n" DB_HELP,
+        .run = auc_export,
     },
     {NULL, NULL, NULL, NULL, NULL},
 };

@@ -2,6 +2,7 @@
  * secrets at rest, atomicity across processes and under injected failures. */
 #include <dirent.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1255,6 +1256,280 @@ static void test_card_secrets(void **state)
 	tsv_free(t);
 }
 
+/* ----- export to osmo-hlr ----- */
+
+/* A Milenage subscriber with K = k0, k0+1, ... and OPc = o0, o0+1, ... (bytes). */
+static void add_milenage(orsp_auc *a, const char *imsi, uint8_t k0, uint8_t o0, unsigned ind_bits,
+                         uint16_t amf)
+{
+	orsp_auc_new n;
+	uint8_t k[16], o[16];
+
+	for (int i = 0; i < 16; i++) {
+		k[i] = (uint8_t)(k0 + i);
+		o[i] = (uint8_t)(o0 + i);
+	}
+	orsp_auc_new_init(&n);
+	n.imsi = imsi;
+	n.ind_bits = ind_bits;
+	n.amf[0] = (uint8_t)(amf >> 8);
+	n.amf[1] = (uint8_t)amf;
+	assert_int_equal(orsp_aka_subscriber_init(&n.sub, ORSP_AKA_MILENAGE, k, 16, o, 16),
+	                 ORSP_OK);
+	assert_int_equal(orsp_auc_add(a, &n), ORSP_OK);
+	orsp_auc_new_wipe(&n);
+}
+
+static int64_t count_exports(orsp_auc *a, const char *result)
+{
+	char sql[160];
+	snprintf(sql, sizeof(sql),
+	         "SELECT COUNT(*) FROM auc_audit WHERE action = 'export' AND result = '%s'",
+	         result);
+	return query_int(a, sql);
+}
+
+static const char export_header[] =
+    "! openrsp auc export --format osmo-hlr-vty: K and OPc IN THE CLEAR.\n"
+    "! osmo-hlr VTY commands (enable mode); delete this file once osmo-hlr has them.\n";
+static const char export_sub1[] =
+    "subscriber imsi 001010000000101 create\n"
+    "subscriber imsi 001010000000101 update aud3g milenage k 000102030405060708090a0b0c0d0e0f"
+    " opc f0f1f2f3f4f5f6f7f8f9fafbfcfdfeff ind-bitlen 5\n";
+static const char export_sub2[] =
+    "subscriber imsi 26201123456789 create\n"
+    "subscriber imsi 26201123456789 update aud3g milenage k a5a6a7a8a9aaabacadaeafb0b1b2b3b4"
+    " opc 3c3d3e3f404142434445464748494a4b ind-bitlen 0\n";
+
+static void assert_file_text(const char *path, const char *want)
+{
+	struct stat st;
+	size_t len = 0;
+	uint8_t *got = test_read_file(path, &len);
+
+	assert_non_null(got);
+	assert_int_equal(len, strlen(want));
+	assert_memory_equal(got, want, len);
+	orsp_wipe(got, len);
+	free(got);
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0600);
+}
+
+/* The exact osmo-hlr VTY text for known K/OPc, one or several subscribers, by IMSI or all,
+ * to a file (new, 0600) or a descriptor; each subscriber read is audited without its keys. */
+static void test_export_osmo_hlr(void **state)
+{
+	(void)state;
+	orsp_auc *a = open_auc("export.db");
+	char path[4300], want[4800];
+	const char *one[] = {"001010000000101"};
+	const char *both[] = {"26201123456789", "001010000000101"};
+	size_t count = 0;
+
+	add_milenage(a, "001010000000101", 0x00, 0xf0, 5, 0x8000);
+	add_milenage(a, "26201123456789", 0xa5, 0x3c, 0, 0x0000);
+
+	snprintf(path, sizeof(path), "%s/one.vty", dir);
+	assert_int_equal(orsp_auc_export(a, ORSP_AUC_EXPORT_OSMO_HLR_VTY, one, 1, path, -1, &count),
+	                 ORSP_OK);
+	assert_int_equal(count, 1);
+	snprintf(want, sizeof(want), "%s%s", export_header, export_sub1);
+	assert_file_text(path, want);
+	assert_int_equal(count_exports(a, "ok"), 1);
+	snprintf(want, sizeof(want),
+	         "SELECT COUNT(*) FROM auc_audit WHERE action = 'export' AND imsi ="
+	         " '001010000000101' AND detail = 'osmo-hlr-vty to %s'",
+	         path);
+	assert_int_equal(query_int(a, want), 1);
+	/* never a key in the audit table */
+	assert_int_equal(query_int(a,
+	                           "SELECT COUNT(*) FROM auc_audit WHERE detail LIKE '%0001020304%'"
+	                           " OR detail LIKE '%f0f1f2f3%'"),
+	                 0);
+
+	/* in the order given */
+	snprintf(path, sizeof(path), "%s/both.vty", dir);
+	assert_int_equal(
+	    orsp_auc_export(a, ORSP_AUC_EXPORT_OSMO_HLR_VTY, both, 2, path, -1, &count), ORSP_OK);
+	assert_int_equal(count, 2);
+	snprintf(want, sizeof(want), "%s%s%s", export_header, export_sub2, export_sub1);
+	assert_file_text(path, want);
+
+	/* all: in IMSI order */
+	snprintf(path, sizeof(path), "%s/all.vty", dir);
+	assert_int_equal(
+	    orsp_auc_export(a, ORSP_AUC_EXPORT_OSMO_HLR_VTY, NULL, 0, path, -1, &count), ORSP_OK);
+	assert_int_equal(count, 2);
+	snprintf(want, sizeof(want), "%s%s%s", export_header, export_sub1, export_sub2);
+	assert_file_text(path, want);
+	assert_int_equal(count_exports(a, "ok"), 5);
+
+	/* to a descriptor */
+	int p[2];
+	char buf[1024];
+	assert_int_equal(pipe(p), 0);
+	assert_int_equal(orsp_auc_export(a, ORSP_AUC_EXPORT_OSMO_HLR_VTY, one, 1, NULL, p[1], NULL),
+	                 ORSP_OK);
+	close(p[1]);
+	ssize_t r = read(p[0], buf, sizeof(buf));
+	close(p[0]);
+	snprintf(want, sizeof(want), "%s%s", export_header, export_sub1);
+	assert_int_equal(r, (ssize_t)strlen(want));
+	assert_memory_equal(buf, want, strlen(want));
+	assert_int_equal(count_exports(a, "ok"), 6);
+	orsp_auc_close(a);
+}
+
+/* What osmo-hlr cannot take is refused naming the IMSI and why; an unknown IMSI, an IMSI given
+ * twice, an existing output file too: nothing written, the existing file untouched, no key read
+ * and nothing audited. */
+static void test_export_refused(void **state)
+{
+	(void)state;
+	orsp_auc *a = open_auc("export_refused.db");
+	char path[4300];
+	orsp_auc_new n;
+	uint8_t k[32] = {1}, o[32] = {2};
+	struct stat st;
+
+	add_milenage(a, "001010000000201", 0x10, 0x20, 5, 0x8000);
+	/* TUAK */
+	orsp_auc_new_init(&n);
+	n.imsi = "001010000000202";
+	assert_int_equal(orsp_aka_subscriber_init(&n.sub, ORSP_AKA_TUAK, k, 16, o, 32), ORSP_OK);
+	assert_int_equal(orsp_auc_add(a, &n), ORSP_OK);
+	orsp_auc_new_wipe(&n);
+	/* Milenage with another c3 */
+	orsp_auc_new_init(&n);
+	n.imsi = "001010000000203";
+	assert_int_equal(orsp_aka_subscriber_init(&n.sub, ORSP_AKA_MILENAGE, k, 16, o, 16),
+	                 ORSP_OK);
+	n.sub.milenage.c[2][15] ^= 0x40;
+	assert_int_equal(orsp_auc_add(a, &n), ORSP_OK);
+	orsp_auc_new_wipe(&n);
+	/* Milenage with another rotation */
+	orsp_auc_new_init(&n);
+	n.imsi = "001010000000204";
+	assert_int_equal(orsp_aka_subscriber_init(&n.sub, ORSP_AKA_MILENAGE, k, 16, o, 16),
+	                 ORSP_OK);
+	n.sub.milenage.r[0] = 8;
+	assert_int_equal(orsp_auc_add(a, &n), ORSP_OK);
+	orsp_auc_new_wipe(&n);
+	/* an AMF osmo-hlr does not send */
+	add_milenage(a, "001010000000205", 0x30, 0x40, 5, 0x8001);
+
+	static const struct {
+		const char *imsi, *why;
+		orsp_err err;
+	} cases[] = {
+	    {"001010000000202", "subscriber 001010000000202: TUAK", ORSP_E_POLICY},
+	    {"001010000000203", "subscriber 001010000000203: Milenage with other r1..r5/c1..c5",
+	     ORSP_E_POLICY},
+	    {"001010000000204", "subscriber 001010000000204: Milenage with other r1..r5/c1..c5",
+	     ORSP_E_POLICY},
+	    {"001010000000205", "subscriber 001010000000205: AMF 8001", ORSP_E_POLICY},
+	    {"001010000000299", "no subscriber with IMSI 001010000000299", ORSP_E_NOT_FOUND},
+	    {"0010x00", "IMSI '0010x00'", ORSP_E_USAGE},
+	};
+	snprintf(path, sizeof(path), "%s/refused.vty", dir);
+	for (size_t i = 0; i < ORSP_ARRAY_LEN(cases); i++) {
+		/* the good subscriber first: it is not written either */
+		const char *imsis[] = {"001010000000201", cases[i].imsi};
+		orsp_err e =
+		    orsp_auc_export(a, ORSP_AUC_EXPORT_OSMO_HLR_VTY, imsis, 2, path, -1, NULL);
+		assert_int_equal(e, cases[i].err);
+		if (strncmp(orsp_err_detail(), cases[i].why, strlen(cases[i].why)) != 0)
+			fail_msg("case %zu: %s", i, orsp_err_detail());
+		assert_int_equal(stat(path, &st), -1);
+	}
+	/* all: refused for the first one osmo-hlr cannot take */
+	assert_int_equal(orsp_auc_export(a, ORSP_AUC_EXPORT_OSMO_HLR_VTY, NULL, 0, path, -1, NULL),
+	                 ORSP_E_POLICY);
+	assert_string_equal(orsp_err_detail(), "subscriber 001010000000202: TUAK cannot be exported"
+	                                       " to osmo-hlr (its aud3g takes Milenage only)");
+	assert_int_equal(stat(path, &st), -1);
+	/* the same IMSI twice */
+	const char *twice[] = {"001010000000201", "001010000000201"};
+	assert_int_equal(orsp_auc_export(a, ORSP_AUC_EXPORT_OSMO_HLR_VTY, twice, 2, path, -1, NULL),
+	                 ORSP_E_USAGE);
+	assert_int_equal(stat(path, &st), -1);
+
+	/* an existing file: refused before anything is read, left as it was */
+	FILE *f = fopen(path, "w");
+	assert_non_null(f);
+	fputs("keep me\n", f);
+	fclose(f);
+	assert_int_equal(orsp_auc_export(a, ORSP_AUC_EXPORT_OSMO_HLR_VTY, twice, 1, path, -1, NULL),
+	                 ORSP_E_EXISTS);
+	size_t len = 0;
+	uint8_t *got = test_read_file(path, &len);
+	assert_non_null(got);
+	assert_int_equal(len, 8);
+	assert_memory_equal(got, "keep me\n", 8);
+	free(got);
+	/* a symbolic link is not followed (nor its target created) */
+	char link_path[4300], target[4300];
+	snprintf(link_path, sizeof(link_path), "%s/link.vty", dir);
+	snprintf(target, sizeof(target), "%s/target.vty", dir);
+	assert_int_equal(symlink(target, link_path), 0);
+	assert_int_equal(
+	    orsp_auc_export(a, ORSP_AUC_EXPORT_OSMO_HLR_VTY, twice, 1, link_path, -1, NULL),
+	    ORSP_E_EXISTS);
+	assert_int_equal(stat(target, &st), -1);
+
+	assert_int_equal(count_exports(a, "ok"), 0);
+	orsp_auc_close(a);
+}
+
+/* orsp_auc_export_keys gives the keys stored, audited; a write failing after the audit is
+ * followed by a "not written" row. */
+static void test_export_keys(void **state)
+{
+	(void)state;
+	orsp_auc *a = open_auc("export_keys.db");
+	orsp_secret k = {0}, opc = {0};
+	orsp_auc_info info;
+	uint8_t want_k[16], want_o[16];
+
+	for (int i = 0; i < 16; i++) {
+		want_k[i] = (uint8_t)(0x50 + i);
+		want_o[i] = (uint8_t)(0x60 + i);
+	}
+	add_milenage(a, "001010000000301", 0x50, 0x60, 4, 0x8000);
+	assert_int_equal(orsp_auc_export_keys(a, "001010000000301", "test", &info, &k, &opc),
+	                 ORSP_OK);
+	assert_int_equal(k.len, 16);
+	assert_int_equal(opc.len, 16);
+	assert_true(orsp_ct_eq(k.v, want_k, 16));
+	assert_true(orsp_ct_eq(opc.v, want_o, 16));
+	assert_int_equal(info.ind_bits, 4);
+	assert_int_equal(query_int(a, "SELECT COUNT(*) FROM auc_audit WHERE action = 'export' AND"
+	                              " imsi = '001010000000301' AND detail = 'test'"),
+	                 1);
+	/* an unknown IMSI: nothing returned (the outputs are wiped), nothing audited */
+	assert_int_equal(orsp_auc_export_keys(a, "001010000000302", "test", NULL, &k, &opc),
+	                 ORSP_E_NOT_FOUND);
+	assert_int_equal(k.len, 0);
+	assert_int_equal(opc.len, 0);
+	assert_false(orsp_ct_eq(k.v, want_k, 16));
+	assert_int_equal(count_exports(a, "ok"), 1);
+
+	/* a reader gone: EPIPE after the commit */
+	int p[2];
+	const char *one[] = {"001010000000301"};
+	assert_int_equal(pipe(p), 0);
+	close(p[0]);
+	void (*old)(int) = signal(SIGPIPE, SIG_IGN);
+	assert_int_equal(orsp_auc_export(a, ORSP_AUC_EXPORT_OSMO_HLR_VTY, one, 1, NULL, p[1], NULL),
+	                 ORSP_E_IO);
+	signal(SIGPIPE, old);
+	close(p[1]);
+	assert_int_equal(count_exports(a, "ok"), 2);
+	assert_int_equal(count_exports(a, "not written"), 1);
+	orsp_auc_close(a);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1267,6 +1542,9 @@ int main(void)
 	    cmocka_unit_test(test_resync_profile_delta),
 	    cmocka_unit_test(test_migration_sqn_delta),
 	    cmocka_unit_test(test_card_secrets),
+	    cmocka_unit_test(test_export_osmo_hlr),
+	    cmocka_unit_test(test_export_refused),
+	    cmocka_unit_test(test_export_keys),
 	    cmocka_unit_test(test_no_plaintext_at_rest),
 	    cmocka_unit_test(test_wrong_kek),
 	    cmocka_unit_test(test_tampered_record),

@@ -130,4 +130,51 @@ ORSP_MUST_CHECK orsp_err orsp_auc_vectors(orsp_auc *a, const char *imsi, unsigne
 ORSP_MUST_CHECK orsp_err orsp_auc_resync(orsp_auc *a, const char *imsi, const uint8_t rand[16],
                                          const uint8_t auts[14], uint64_t *sqn_ms, bool *reset);
 
+/* ----- export: subscribers with their keys in the clear, for another core network element ----- */
+
+/* Unwrap one subscriber's K and OPc (TOPc) into k and opc, for handing the subscriber to
+ * an HLR/AuC that needs them in the clear. One write transaction (a savepoint inside the
+ * caller's) that reads the row and appends an "export" audit row with detail `purpose`
+ * (never a key): a read that is not audited returns nothing. info (may be NULL) gets the
+ * non-secret part. The caller wipes k and opc (orsp_secret_wipe) as soon as it is done; on
+ * failure both are wiped. Errors: ORSP_E_USAGE, ORSP_E_NOT_FOUND, ORSP_E_VERIFY (does not
+ * unwrap), ORSP_E_MALFORMED (corrupt row), ORSP_E_STORAGE. */
+ORSP_MUST_CHECK orsp_err orsp_auc_export_keys(orsp_auc *a, const char *imsi, const char *purpose,
+                                              orsp_auc_info *info, orsp_secret *k,
+                                              orsp_secret *opc);
+
+typedef enum orsp_auc_export_format {
+	/* osmo-hlr's VTY (enable mode): per subscriber `subscriber imsi IMSI create` and
+	 * `subscriber imsi IMSI update aud3g milenage k K opc OPC ind-bitlen N` */
+	ORSP_AUC_EXPORT_OSMO_HLR_VTY,
+} orsp_auc_export_format;
+
+/* "osmo-hlr-vty", or "?" */
+const char *orsp_auc_export_format_name(orsp_auc_export_format fmt);
+/* ORSP_OK, or ORSP_E_USAGE naming the text. */
+ORSP_MUST_CHECK orsp_err orsp_auc_export_format_parse(const char *name,
+                                                      orsp_auc_export_format *out);
+
+/* ORSP_OK if the format can carry the subscriber, else ORSP_E_POLICY with a message naming
+ * the IMSI and why (osmo-hlr-vty: Milenage only, with the TS 35.206 rotations and constants,
+ * AMF 0000 or 8000, as osmo-hlr has no other). */
+ORSP_MUST_CHECK orsp_err orsp_auc_export_check(orsp_auc_export_format fmt,
+                                               const orsp_auc_info *info);
+
+/* Export subscribers with their K and OPc IN THE CLEAR: imsis[0..n-1] (n >= 1, no IMSI
+ * twice), or every subscriber when imsis is NULL. Nothing is written unless every one of
+ * them exists and passes orsp_auc_export_check. The text is made in memory (wiped and freed
+ * after), then written to:
+ * - path != NULL: a new file created with mode 0600 and O_EXCL before anything is read (an
+ *   existing name is ORSP_E_EXISTS and left untouched), written completely and flushed, or
+ *   removed on any error;
+ * - path == NULL: the descriptor fd (standard output, a pipe), not closed.
+ * The keys are read with orsp_auc_export_keys in one transaction, committed before the text
+ * is written: every subscriber in the text has its "export" audit row (detail: the format
+ * and destination); should the write then fail, a row with result "not written" follows.
+ * *count (may be NULL) gets the number of subscribers written. */
+ORSP_MUST_CHECK orsp_err orsp_auc_export(orsp_auc *a, orsp_auc_export_format fmt,
+                                         const char *const *imsis, size_t n, const char *path,
+                                         int fd, size_t *count);
+
 #endif

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "auc_internal.h"
 #include "openrsp/auc.h"
 #include "openrsp/crypto.h"
 
@@ -918,4 +919,49 @@ out:
 		*reset_out = reset;
 	orsp_aka_subscriber_wipe(&sub);
 	return err;
+}
+
+/* ----- export ----- */
+
+orsp_err orsp_auc_export_keys(orsp_auc *a, const char *imsi, const char *purpose,
+                              orsp_auc_info *info_out, orsp_secret *k, orsp_secret *opc)
+{
+	orsp_err err;
+	orsp_auc_info info;
+	orsp_aka_subscriber sub = {0};
+
+	if (!a || !purpose || !k || !opc)
+		return orsp_errf(ORSP_E_USAGE, "auc export: missing arguments");
+	orsp_secret_wipe(k);
+	orsp_secret_wipe(opc);
+	err = check_imsi(imsi);
+	if (err)
+		return err;
+	/* A write transaction: the audit row is committed before the keys leave this function,
+	 * in the same transaction as the read. */
+	err = orsp_db_begin(a->db);
+	if (err)
+		return err;
+	err = load(a, imsi, &info, &sub);
+	if (!err)
+		err = audit(a, "export", imsi, "ok", purpose);
+	err = finish(a, err);
+	if (!err) {
+		/* whole structures: the copies take the same time whatever the keys hold */
+		*k = sub.k;
+		*opc = sub.opc;
+		if (info_out)
+			*info_out = info;
+	}
+	orsp_aka_subscriber_wipe(&sub);
+	return err;
+}
+
+orsp_err orsp__auc_audit(orsp_auc *a, const char *action, const char *imsi, const char *result,
+                         const char *detail)
+{
+	orsp_err err = orsp_db_begin(a->db);
+	if (err)
+		return err;
+	return finish(a, audit(a, action, imsi, result, detail));
 }

@@ -5,6 +5,11 @@
 # vector osmo-hlr hands out passes the USIM's checks with the same RES, CK and IK; a USIM
 # whose SQN is ahead refuses a vector with AUTS, osmo-hlr resynchronises from that AUTS and
 # its next vector is accepted; an AUTS with one bit changed is refused by osmo-hlr.
+# Then openrsp's AuC hands its subscribers to osmo-hlr (`openrsp auc export --format
+# osmo-hlr-vty`, the file fed to the VTY): osmo-hlr holds the same K, OPc and IND length; a
+# USIM that took the AuC's vectors refuses osmo-hlr's first one (osmo-hlr starts from its own
+# SQN) with AUTS, after which osmo-hlr's vectors are accepted, and `openrsp aka gen` with
+# osmo-hlr's RAND, SQN and AMF computes osmo-hlr's AUTN, RES, CK and IK.
 # osmo-hlr listens on a random 127.x.y.z address, so one started by the system does not
 # stand in the way. Exit 77 (skipped) when osmo-hlr is not installed (scripts/setup.sh
 # installs it).
@@ -55,7 +60,11 @@ K=$(hex 16)
 OPC=$(hex 16)
 IMSI=00101$(printf '%010d' $((RANDOM * 32768 + RANDOM)))
 "${H[@]}" vty "$ADDR" "subscriber imsi $IMSI create" \
-	"subscriber imsi $IMSI update aud3g milenage k $K opc $OPC ind-bitlen 5" && ok || bad "VTY provisioning"
+	"subscriber imsi $IMSI update aud3g milenage k $K opc $OPC ind-bitlen 5" >/dev/null && ok || bad "VTY provisioning"
+# the VTY client sees osmo-hlr's errors
+if "${H[@]}" vty "$ADDR" "subscriber imsi $IMSI create" >/dev/null 2>"$T/e_vty"; then
+	bad "VTY: creating $IMSI twice was not an error"
+else has "VTY error" "already exists" "$(cat "$T/e_vty")"; fi
 
 usim() { # usim RAND AUTN [SQN_MS]: openrsp aka usim --json
 	"$B" aka usim --k "$K" --opc "$OPC" --rand "$1" --autn "$2" ${3:+--sqn-ms=$3} --json || true
@@ -87,5 +96,89 @@ read -r rand2 autn2 res2 ck2 ik2 <"$T/v2"
 o=$(usim "$rand2" "$autn2" "$ms")
 [[ "$o" == *'"result":"ok"'* && "$(json res "$o")" == "$res2" && "$(json ck "$o")" == "$ck2" &&
 	"$(json ik "$o")" == "$ik2" ]] && ok || bad "after resync: $o (HLR: $res2 $ck2 $ik2)"
+
+# ----- openrsp's AuC exports its subscribers to osmo-hlr -----
+ind=$((sqn & 31)) # the IND osmo-hlr gives this GSUP client
+A=(--db "$T/auc.db")
+K2=$(hex 16) OPC2=$(hex 16) K3=$(hex 16) OPC3=$(hex 16)
+IMSI2=00101$(printf '%010d' $((RANDOM * 32768 + RANDOM + 1)))
+IMSI3=00101$(printf '%010d' $((RANDOM * 32768 + RANDOM + 2)))
+run auc add "${A[@]}" --imsi "$IMSI2" --k "$K2" --opc "$OPC2" --sqn $((4096 << 5))
+expect "auc add" 0 "$rc"
+run auc add "${A[@]}" --imsi "$IMSI3" --k "$K3" --opc "$OPC3" --ind-bits 3 --amf 0000
+expect "auc add (IND 3 bits)" 0 "$rc"
+run auc add "${A[@]}" --imsi 001019999999999 --alg tuak --k "$K2" --topc "$OPC2$OPC3"
+expect "auc add (TUAK)" 0 "$rc"
+
+# the USIM takes a vector of openrsp's AuC: its SQN_MS is now the AuC's
+v=$("$B" auc vector "${A[@]}" "$IMSI2" --ind "$ind" --json)
+o=$("$B" aka usim --k "$K2" --opc "$OPC2" --rand "$(json rand "$v")" --autn "$(json autn "$v")" --json || true)
+if [[ "$o" == *'"result":"ok"'* && "$(json res "$o")" == "$(json xres "$v")" ]]; then ok; else bad "AuC vector: $o ($v)"; fi
+ms2=$(json sqn "$v")
+
+EXP=(auc export "${A[@]}" --format osmo-hlr-vty)
+failure "subscriber 001019999999999: TUAK" "${EXP[@]}" "$IMSI2" 001019999999999 --out "$T/refused.vty"
+if [[ ! -e "$T/refused.vty" ]]; then ok; else bad "refused export left a file"; fi
+failure "no subscriber with IMSI 001010000000000" "${EXP[@]}" "$IMSI2" 001010000000000 --out "$T/refused.vty"
+if [[ ! -e "$T/refused.vty" ]]; then ok; else bad "refused export left a file"; fi
+failure "subscriber 001019999999999: TUAK" "${EXP[@]}" --all --out "$T/refused.vty"
+usage --out "${EXP[@]}" "$IMSI2"
+usage IMSI "${EXP[@]}" --out "$T/refused.vty"
+usage --format auc export "${A[@]}" --format csv "$IMSI2" --out "$T/refused.vty"
+run "${EXP[@]}" "$IMSI2" "$IMSI3" --out "$T/export.vty"
+expect "export" 0 "$rc"
+has "export summary" "exported 2 subscribers to $T/export.vty" "$out"
+lacks "keys on the screen" "$K2" "$out$err"
+expect "export file mode" 600 "$(stat -c %a "$T/export.vty")"
+has "export file" "subscriber imsi $IMSI2 update aud3g milenage k $K2 opc $OPC2 ind-bitlen 5" "$(cat "$T/export.vty")"
+cp "$T/export.vty" "$T/export.before"
+failure "already exists" "${EXP[@]}" "$IMSI2" --out "$T/export.vty"
+if cmp -s "$T/export.vty" "$T/export.before"; then ok; else bad "existing export file changed"; fi
+# standard output when asked (a pipe), the same text; never a terminal unless asked
+if "$B" "${EXP[@]}" "$IMSI2" "$IMSI3" --out - 2>/dev/null | cmp -s - "$T/export.vty"; then ok; else
+	bad "--out - differs"
+fi
+if command -v script >/dev/null; then
+	o=$(script -qec "$B ${EXP[*]} $IMSI2 --out -" /dev/null </dev/null || true)
+	has "terminal refused" "standard output is a terminal" "$o"
+	lacks "terminal: no key" "$K2" "$o"
+fi
+
+# osmo-hlr takes the file and holds what the AuC holds
+if "${H[@]}" vty-file "$ADDR" "$T/export.vty" >"$T/vty_out" 2>&1; then ok; else
+	bad "VTY rejected the export: $(cat "$T/vty_out")"
+fi
+o=$("${H[@]}" vty "$ADDR" "subscriber imsi $IMSI2 show" "subscriber imsi $IMSI3 show" || true)
+has "osmo-hlr K" "K=$K2" "$o"
+has "osmo-hlr OPc" "OPC=$OPC2" "$o"
+has "osmo-hlr K (2)" "K=$K3" "$o"
+has "osmo-hlr OPc (2)" "OPC=$OPC3" "$o"
+has "osmo-hlr IND" "IND-bitlen=3" "$o"
+
+# osmo-hlr starts from its own SQN: the USIM asks for resynchronisation once
+if "${H[@]}" sai "$ADDR" "$IMSI2" >"$T/v3"; then ok; else bad "SendAuthInfo (exported): $(tail -3 "$T/hlr.log")"; fi
+read -r rand3 autn3 _ <"$T/v3"
+o=$("$B" aka usim --k "$K2" --opc "$OPC2" --rand "$rand3" --autn "$autn3" --sqn-ms="$ms2" --json || true)
+auts3=$(json auts "$o")
+if [[ "$o" == *'"result":"sync_failure"'* && ${#auts3} -eq 28 ]]; then ok; else
+	bad "exported: no AUTS for osmo-hlr's first SQN: $o"
+fi
+if "${H[@]}" sai "$ADDR" "$IMSI2" "$auts3" "$rand3" >"$T/v4"; then ok; else bad "exported: resync: $(tail -3 "$T/hlr.log")"; fi
+while read -r rand autn res ck ik; do
+	o=$("$B" aka usim --k "$K2" --opc "$OPC2" --rand "$rand" --autn "$autn" --sqn-ms="$ms2" --json || true)
+	if [[ "$o" == *'"result":"ok"'* && "$(json res "$o")" == "$res" && "$(json ck "$o")" == "$ck" &&
+		"$(json ik "$o")" == "$ik" ]]; then ok; else bad "exported, after resync: $o (HLR: $res $ck $ik)"; fi
+	# openrsp computes osmo-hlr's vector from the same RAND, SQN and AMF
+	ak=$(json ak "$("$B" aka gen --k "$K2" --opc "$OPC2" --rand "$rand" --sqn 000000000000 --amf 0000 --json)")
+	s=$(printf '%012x' $((0x${autn:0:12} ^ 0x$ak)))
+	g=$("$B" aka gen --k "$K2" --opc "$OPC2" --rand "$rand" --sqn "$s" --amf "${autn:12:4}" --json)
+	if [[ "$(json autn "$g")" == "$autn" && "$(json xres "$g")" == "$res" && "$(json ck "$g")" == "$ck" &&
+		"$(json ik "$g")" == "$ik" ]]; then ok; else bad "aka gen differs from osmo-hlr: $g (HLR: $autn $res $ck $ik)"; fi
+	if [[ $((0x$s >> 5)) -gt $((0x$ms2 >> 5)) ]]; then ok; else bad "osmo-hlr SQN $s not above the USIM's $ms2"; fi
+done <"$T/v4"
+# the IND length went over: SEQ 1 of osmo-hlr's first vector, 3 IND bits
+read -r rand autn _ <<<"$("${H[@]}" sai "$ADDR" "$IMSI3" | head -1)"
+ak=$(json ak "$("$B" aka gen --k "$K3" --opc "$OPC3" --rand "$rand" --sqn 000000000000 --amf 0000 --json)")
+expect "osmo-hlr SEQ with 3 IND bits" 1 $(((0x${autn:0:12} ^ 0x$ak) >> 3))
 
 finish

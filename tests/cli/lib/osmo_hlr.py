@@ -1,8 +1,10 @@
 #!/usr/bin/env python3
 """A minimal client of osmo-hlr (Osmocom's HLR, a Debian package) for tests/cli/osmo_hlr.sh.
 
-  osmo_hlr.py vty ADDR COMMAND...      run VTY commands (port 4258) in enable mode; exit 1
-                                       when osmo-hlr answers one of them with an error
+  osmo_hlr.py vty ADDR COMMAND...      run VTY commands (port 4258) in enable mode, print
+                                       osmo-hlr's answers; exit 1 when it answers one of
+                                       them with an error
+  osmo_hlr.py vty-file ADDR FILE       the same with the lines of FILE as the commands
   osmo_hlr.py sai ADDR IMSI [AUTS RAND] SendAuthInfo over GSUP (port 4222): prints one line
                                        "RAND AUTN RES CK IK" (hex) per vector; with AUTS and
                                        RAND a resynchronisation first. Exit 1 on a GSUP error.
@@ -10,6 +12,7 @@
 GSUP is Osmocom's protocol between VLR/SGSN and HLR, carried in IPA (a 3-byte header: length,
 protocol 0xEE with extension 0x05). Written from libosmocore's gsup.h message and IE numbers.
 """
+import re
 import socket
 import struct
 import sys
@@ -102,30 +105,61 @@ def sai(addr, imsi, auts=None, rand=None):
         return 0
 
 
-def vty(addr, commands):
-    s = socket.create_connection((addr, 4258), timeout=10)
-    s.sendall(b"enable\n" + b"".join(c.encode() + b"\n" for c in commands) + b"exit\n")
-    out, t0 = b"", time.time()
-    while time.time() - t0 < 10:  # "exit" ends the session: osmo-hlr closes the connection
-        try:
-            part = s.recv(4096)
-        except socket.timeout:
-            break
+PROMPT = re.compile(rb"[A-Za-z0-9_-]+(\([A-Za-z0-9_-]+\))?[#>] $")
+# osmo-hlr answers a successful `subscriber imsi ... create` with a "%" line too
+NOT_AN_ERROR = ("% Created subscriber",)
+
+
+def vty_answer(s):
+    """Everything up to the next prompt (the VTY echoes the command line first)."""
+    b, t0 = b"", time.time()
+    while not PROMPT.search(b):
+        if time.time() - t0 > 10:
+            raise TimeoutError("no VTY prompt from osmo-hlr: %r" % b[-200:])
+        part = s.recv(4096)
         if not part:
-            break
-        out += part
-    text = out.decode(errors="replace")
-    bad = [line for line in text.splitlines() if line.startswith("%")]
+            raise EOFError("osmo-hlr closed the VTY connection")
+        b += part
+    return b.decode(errors="replace")
+
+
+def vty(addr, commands):
+    """One command at a time, each answer read up to the prompt before the next is sent
+    (sent all at once, osmo-hlr's VTY drops the answers when `exit` closes the session, and
+    its errors go unseen). Prints the answers; exit 1 naming each command answered with an
+    error."""
+    s = socket.create_connection((addr, 4258), timeout=10)
+    vty_answer(s)  # banner
+    bad = []
+    for c in ["enable"] + list(commands):
+        s.sendall(c.encode() + b"\n")
+        lines = vty_answer(s).splitlines()[1:-1]  # without the echo and the prompt
+        for line in lines:
+            print(line)
+        errors = [ln for ln in lines if ln.startswith("%") and not ln.startswith(NOT_AN_ERROR)]
+        if errors:  # the command without its arguments after "update": no key in the message
+            bad.append("%s: %s" % (c.split(" update ")[0], " ".join(errors)))
+    s.sendall(b"exit\n")
+    s.close()
     if bad:
         print("osmo-hlr VTY: %s" % "; ".join(bad), file=sys.stderr)
         return 1
     return 0
 
 
+def vty_file(addr, path):
+    """The lines of a file (`openrsp auc export --format osmo-hlr-vty`) as VTY commands."""
+    with open(path, encoding="ascii") as f:
+        commands = [line.rstrip("\n") for line in f if line.strip()]
+    return vty(addr, commands)
+
+
 if __name__ == "__main__":
     a = sys.argv[1:]
     if len(a) >= 3 and a[0] == "vty":
         sys.exit(vty(a[1], a[2:]))
+    if len(a) == 3 and a[0] == "vty-file":
+        sys.exit(vty_file(a[1], a[2]))
     if len(a) in (3, 5) and a[0] == "sai":
         sys.exit(sai(a[1], a[2], *(a[3:5] if len(a) == 5 else ())))
     print(__doc__, file=sys.stderr)

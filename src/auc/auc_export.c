@@ -1,0 +1,332 @@
+/* Handing subscribers to another core network element: their K and OPc in the clear, in a
+ * format the other side reads (osmo-hlr's VTY commands so far).
+ *
+ * This is the one place where keys leave the AuC unwrapped, so it is careful: nothing is
+ * written unless every subscriber asked for can be represented; a named output file is new
+ * (O_EXCL, mode 0600), complete or gone; the text is kept in one buffer that is wiped; every
+ * subscriber read is audited (orsp_auc_export_keys) and committed before the text leaves.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "auc_internal.h"
+#include "openrsp/auc.h"
+
+/* osmo-hlr's aud3g takes K and OPc of 16 bytes and an IND length of 0..28 bits (its VTY
+ * `[ind-bitlen] [<0-28>]`, default 5); ours is at most ORSP_SQN_MAX_IND_BITS. */
+#define OSMO_HLR_MAX_IND_BITS 28
+_Static_assert(ORSP_SQN_MAX_IND_BITS <= OSMO_HLR_MAX_IND_BITS, "IND length osmo-hlr cannot take");
+
+/* The longest text of one subscriber: the two commands with a 15-digit IMSI. */
+#define OSMO_HLR_SUB_MAX                                                                           \
+	(sizeof("subscriber imsi  create\n") +                                                     \
+	 sizeof("subscriber imsi  update aud3g milenage k ") + sizeof(" opc  ind-bitlen 255\n") +  \
+	 2 * ORSP_IMSI_MAX_DIGITS + 2 * 32)
+
+static const char osmo_hlr_header[] =
+    "! openrsp auc export --format osmo-hlr-vty: K and OPc IN THE CLEAR.\n"
+    "! osmo-hlr VTY commands (enable mode); delete this file once osmo-hlr has them.\n";
+
+const char *orsp_auc_export_format_name(orsp_auc_export_format fmt)
+{
+	return fmt == ORSP_AUC_EXPORT_OSMO_HLR_VTY ? "osmo-hlr-vty" : "?";
+}
+
+orsp_err orsp_auc_export_format_parse(const char *name, orsp_auc_export_format *out)
+{
+	if (name && strcmp(name, "osmo-hlr-vty") == 0) {
+		*out = ORSP_AUC_EXPORT_OSMO_HLR_VTY;
+		return ORSP_OK;
+	}
+	return orsp_errf(ORSP_E_USAGE, "unknown export format '%s' (expected osmo-hlr-vty)",
+	                 name ? name : "");
+}
+
+orsp_err orsp_auc_export_check(orsp_auc_export_format fmt, const orsp_auc_info *info)
+{
+	orsp_milenage_consts def;
+
+	if (fmt != ORSP_AUC_EXPORT_OSMO_HLR_VTY)
+		return orsp_errf(ORSP_E_USAGE, "unknown export format %d", (int)fmt);
+	/* osmo-hlr 1.5 (Debian 12) has Milenage only in aud3g; later versions add TUAK but
+	 * without a way to set its MAC/RES/CK/IK lengths or Keccak iterations. */
+	if (info->alg != ORSP_AKA_MILENAGE || info->k_len != 16)
+		return orsp_errf(
+		    ORSP_E_POLICY,
+		    "subscriber %s: TUAK cannot be exported to osmo-hlr (its aud3g takes "
+		    "Milenage only)",
+		    info->imsi);
+	/* libosmocore's Milenage has the TS 35.206 rotations and constants built in */
+	orsp_milenage_default_consts(&def);
+	if (memcmp(&def, &info->milenage, sizeof(def)) != 0)
+		return orsp_errf(
+		    ORSP_E_POLICY,
+		    "subscriber %s: Milenage with other r1..r5/c1..c5 than TS 35.206's "
+		    "cannot be exported to osmo-hlr (it has no setting for them)",
+		    info->imsi);
+	/* osmo-hlr has no AMF per subscriber: 0000, with the separation bit (TS 33.102 Annex H)
+	 * set for E-UTRAN requests; 8000 is the AuC's default and means the same. */
+	if ((info->amf[0] & 0x7f) != 0 || info->amf[1] != 0)
+		return orsp_errf(ORSP_E_POLICY,
+		                 "subscriber %s: AMF %02x%02x cannot be exported to osmo-hlr (it "
+		                 "always uses 0000, or 8000 with the separation bit)",
+		                 info->imsi, info->amf[0], info->amf[1]);
+	if (info->ind_bits > OSMO_HLR_MAX_IND_BITS)
+		return orsp_errf(ORSP_E_POLICY,
+		                 "subscriber %s: IND length %u is above osmo-hlr's %d bits",
+		                 info->imsi, info->ind_bits, OSMO_HLR_MAX_IND_BITS);
+	return ORSP_OK;
+}
+
+/* ----- the text ----- */
+
+typedef struct text {
+	char *p;
+	size_t len, cap;
+	bool short_; /* cap is computed from the subscriber count: checked, not trusted */
+} text;
+
+static void put(text *t, const char *s)
+{
+	size_t n = strlen(s);
+	if (n > t->cap - t->len) {
+		t->short_ = true;
+		return;
+	}
+	memcpy(t->p + t->len, s, n);
+	t->len += n;
+}
+
+/* Lower-case hex without a branch or a table lookup on the key's bits (a table indexed by a
+ * secret nibble leaks it through the cache). */
+static void put_hex_ct(text *t, const orsp_secret *s)
+{
+	if (s->len > (t->cap - t->len) / 2) {
+		t->short_ = true;
+		return;
+	}
+	for (size_t i = 0; i < s->len; i++) {
+		for (int h = 0; h < 2; h++) {
+			unsigned v = h ? s->v[i] & 15u : (unsigned)s->v[i] >> 4;
+			/* v <= 9: 9 - v >= 0 and the mask is 0; v > 9 wraps and adds 'a' - '0' - 10
+			 */
+			t->p[t->len++] = (char)(v + '0' + (((9u - v) >> 8) & ('a' - '0' - 10)));
+		}
+	}
+}
+
+static void put_osmo_hlr(text *t, const orsp_auc_info *info, const orsp_secret *k,
+                         const orsp_secret *opc)
+{
+	char num[8];
+
+	put(t, "subscriber imsi ");
+	put(t, info->imsi);
+	put(t, " create\nsubscriber imsi ");
+	put(t, info->imsi);
+	put(t, " update aud3g milenage k ");
+	put_hex_ct(t, k);
+	put(t, " opc ");
+	put_hex_ct(t, opc);
+	snprintf(num, sizeof(num), "%u", info->ind_bits);
+	put(t, " ind-bitlen ");
+	put(t, num);
+	put(t, "\n");
+}
+
+/* ----- which subscribers ----- */
+
+typedef struct imsi_list {
+	char (*v)[ORSP_IMSI_MAX_DIGITS + 1];
+	size_t n, cap;
+	orsp_err err;
+} imsi_list;
+
+static orsp_err list_add(imsi_list *l, const char *imsi)
+{
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? 2 * l->cap : 64;
+		void *p = reallocarray(l->v, cap, sizeof(*l->v));
+		if (!p)
+			return orsp_errf(ORSP_E_RESOURCE, "out of memory");
+		l->v = p;
+		l->cap = cap;
+	}
+	snprintf(l->v[l->n++], sizeof(*l->v), "%s", imsi);
+	return ORSP_OK;
+}
+
+static int list_one(const orsp_auc_info *info, void *arg)
+{
+	imsi_list *l = arg;
+	l->err = list_add(l, info->imsi);
+	return l->err != ORSP_OK;
+}
+
+/* The IMSIs asked for, checked (digits, none twice), or every subscriber's. */
+static orsp_err collect(orsp_auc *a, const char *const *imsis, size_t n, imsi_list *l)
+{
+	orsp_err err;
+
+	if (!imsis) {
+		err = orsp_auc_list(a, list_one, l);
+		if (!err)
+			err = l->err;
+		if (!err && l->n == 0)
+			err = orsp_errf(ORSP_E_NOT_FOUND, "no subscribers to export");
+		return err;
+	}
+	if (n == 0)
+		return orsp_errf(ORSP_E_USAGE, "auc export: no IMSI given");
+	for (size_t i = 0; i < n; i++) {
+		if (!orsp_imsi_valid(imsis[i]))
+			return orsp_errf(
+			    ORSP_E_USAGE, "IMSI '%s': expected %d to %d decimal digits",
+			    imsis[i] ? imsis[i] : "", ORSP_IMSI_MIN_DIGITS, ORSP_IMSI_MAX_DIGITS);
+		for (size_t j = 0; j < i; j++)
+			if (strcmp(imsis[i], imsis[j]) == 0)
+				return orsp_errf(ORSP_E_USAGE, "IMSI %s given twice", imsis[i]);
+		err = list_add(l, imsis[i]);
+		if (err)
+			return err;
+	}
+	return ORSP_OK;
+}
+
+/* ----- output ----- */
+
+static orsp_err write_all(int fd, const char *what, const char *p, size_t n)
+{
+	while (n > 0) {
+		ssize_t w = write(fd, p, n);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return orsp_errf(ORSP_E_IO, "write to %s failed: %s", what,
+			                 w < 0 ? strerror(errno) : "no progress");
+		p += w;
+		n -= (size_t)w;
+	}
+	return ORSP_OK;
+}
+
+/* Read every subscriber of l (audited, one transaction) into t. */
+static orsp_err make_text(orsp_auc *a, orsp_auc_export_format fmt, const imsi_list *l,
+                          const char *detail, text *t)
+{
+	orsp_err err;
+	orsp_auc_info info;
+	orsp_secret k = {0}, opc = {0};
+	orsp_db *db = orsp_auc_db(a);
+
+	/* BEGIN IMMEDIATE: the rows checked are the rows read */
+	err = orsp_db_begin(db);
+	if (err)
+		return err;
+	/* every subscriber checked before any key is unwrapped */
+	for (size_t i = 0; i < l->n && !err; i++) {
+		err = orsp_auc_get(a, l->v[i], &info);
+		if (!err)
+			err = orsp_auc_export_check(fmt, &info);
+	}
+	if (!err)
+		put(t, osmo_hlr_header);
+	for (size_t i = 0; i < l->n && !err; i++) {
+		err = orsp_auc_export_keys(a, l->v[i], detail, &info, &k, &opc);
+		if (!err)
+			put_osmo_hlr(t, &info, &k, &opc);
+		orsp_secret_wipe(&k);
+		orsp_secret_wipe(&opc);
+	}
+	if (!err && t->short_)
+		err = orsp_errf(ORSP_E_RESOURCE, "auc export: text buffer too small");
+	if (err) {
+		orsp_db_rollback(db);
+		return err;
+	}
+	return orsp_db_commit(db);
+}
+
+orsp_err orsp_auc_export(orsp_auc *a, orsp_auc_export_format fmt, const char *const *imsis,
+                         size_t n, const char *path, int fd, size_t *count)
+{
+	orsp_err err;
+	imsi_list l = {0};
+	text t = {0};
+	char detail[160];
+	bool created = false, committed = false;
+
+	if (count)
+		*count = 0;
+	if (!a || (!path && fd < 0))
+		return orsp_errf(ORSP_E_USAGE, "auc export: missing arguments");
+	if (fmt != ORSP_AUC_EXPORT_OSMO_HLR_VTY)
+		return orsp_errf(ORSP_E_USAGE, "unknown export format %d", (int)fmt);
+	err = collect(a, imsis, n, &l);
+	if (err)
+		goto out;
+	if (path)
+		snprintf(detail, sizeof(detail), "%s to %s", orsp_auc_export_format_name(fmt),
+		         path);
+	else
+		snprintf(detail, sizeof(detail), "%s to %s", orsp_auc_export_format_name(fmt),
+		         fd == STDOUT_FILENO ? "standard output" : "a descriptor");
+	t.cap = sizeof(osmo_hlr_header) + l.n * OSMO_HLR_SUB_MAX;
+	t.p = malloc(t.cap);
+	if (!t.p) {
+		err = orsp_errf(ORSP_E_RESOURCE, "out of memory");
+		goto out;
+	}
+	if (path) {
+		/* created first: an existing file is refused before any key is read */
+		fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+		if (fd < 0) {
+			err = errno == EEXIST
+			          ? orsp_errf(ORSP_E_EXISTS, "%s already exists (not overwritten)",
+			                      path)
+			          : orsp_errf(ORSP_E_IO, "cannot create %s: %s", path,
+			                      strerror(errno));
+			goto out;
+		}
+		created = true;
+	}
+	err = make_text(a, fmt, &l, detail, &t);
+	if (err)
+		goto out;
+	committed = true;
+	err = write_all(fd, path ? path : "the output", t.p, t.len);
+	if (!err && path && fsync(fd) != 0)
+		err = orsp_errf(ORSP_E_IO, "fsync of %s failed: %s", path, strerror(errno));
+	if (path) {
+		if (close(fd) != 0 && !err)
+			err = orsp_errf(ORSP_E_IO, "close of %s failed: %s", path, strerror(errno));
+		fd = -1;
+	}
+out:
+	if (created && fd >= 0)
+		close(fd);
+	if (err && created)
+		unlink(path);
+	if (err && committed) {
+		/* the export rows are in: say the keys did not get out after all (best effort:
+		 * the error reported is the write's) */
+		char why[256];
+		snprintf(why, sizeof(why), "%s", orsp_err_detail());
+		for (size_t i = 0; i < l.n; i++)
+			if (orsp__auc_audit(a, "export", l.v[i], "not written", detail) != ORSP_OK)
+				break;
+		err = orsp_errf(err, "%s", why);
+	}
+	if (!err && count)
+		*count = l.n;
+	if (t.p) {
+		orsp_wipe(t.p, t.cap);
+		free(t.p);
+	}
+	free(l.v);
+	return err;
+}
