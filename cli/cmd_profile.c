@@ -29,6 +29,7 @@ enum {
 	OPT_ADM1,
 	OPT_SQN_DELTA,
 	OPT_SQN_INIT,
+	OPT_KEEP_IMS,
 };
 
 /* ----- files ----- */
@@ -184,6 +185,20 @@ static void inspect_text(const char *path, size_t size, const orsp_pkg *pkg, ors
 			       u.spn_display);
 	}
 
+	for (size_t n = 0;; n++) {
+		orsp_pkg_isim is;
+		if (orsp_pkg_get_isim(pkg, n, &is) != ORSP_OK)
+			break;
+		printf("\nISIM (PE #%zu)\n", is.pe_index);
+		printf("  EF.IMPI:      %s\n", is.has_impi ? is.impi : "(not defined)");
+		printf("  EF.DOMAIN:    %s\n", is.has_domain ? is.domain : "(not defined)");
+		for (size_t r = 0; r < is.n_impu; r++) {
+			char label[24];
+			snprintf(label, sizeof(label), "EF.IMPU %u:", is.impu_record[r]);
+			printf("  %-13s %s\n", label, is.impu[r]);
+		}
+	}
+
 	for (size_t n = 0; n < orsp_pkg_aka_count(pkg); n++) {
 		orsp_pkg_aka a;
 		if (orsp_pkg_get_aka(pkg, n, &a) != ORSP_OK)
@@ -321,6 +336,28 @@ static void inspect_json(const char *path, size_t size, const orsp_pkg *pkg, ors
 			cj_str(&j, "spn", u.spn);
 			cj_u64(&j, "spn_display_condition", u.spn_display);
 		}
+		cj_obj_end(&j);
+	}
+	cj_arr_end(&j);
+	cj_arr_begin(&j, "isim");
+	for (size_t n = 0;; n++) {
+		orsp_pkg_isim is;
+		if (orsp_pkg_get_isim(pkg, n, &is) != ORSP_OK)
+			break;
+		cj_obj_begin(&j, NULL);
+		cj_u64(&j, "pe", is.pe_index);
+		if (is.has_impi)
+			cj_str(&j, "impi", is.impi);
+		if (is.has_domain)
+			cj_str(&j, "domain", is.domain);
+		cj_arr_begin(&j, "impu");
+		for (size_t r = 0; r < is.n_impu; r++) {
+			cj_obj_begin(&j, NULL);
+			cj_u64(&j, "record", is.impu_record[r]);
+			cj_str(&j, "uri", is.impu[r]);
+			cj_obj_end(&j);
+		}
+		cj_arr_end(&j);
 		cj_obj_end(&j);
 	}
 	cj_arr_end(&j);
@@ -509,6 +546,7 @@ typedef struct build_opts {
 	const char *tmpl, *iccid, *imsi, *spn, *name, *cls, *output, *mnc_len;
 	const char *pin1, *pin2, *puk1, *puk2, *adm1; /* into secrets[], or NULL */
 	const char *sqn_delta, *sqn_init;
+	bool keep_ims; /* --keep-ims-identity */
 	/* PIN1, PIN2, PUK1, PUK2, ADM1 as copied out of argv (cli_secret_str); wiped */
 	char secrets[5][CLI_SECRET_STR_MAX + 1];
 } build_opts;
@@ -532,6 +570,7 @@ static int build_parse(int argc, char **argv, build_opts *o)
 	    {"adm1", required_argument, NULL, OPT_ADM1},
 	    {"sqn-delta", required_argument, NULL, OPT_SQN_DELTA},
 	    {"sqn-init", required_argument, NULL, OPT_SQN_INIT},
+	    {"keep-ims-identity", no_argument, NULL, OPT_KEEP_IMS},
 	    {NULL, 0, NULL, 0},
 	};
 	int c, rc;
@@ -596,6 +635,9 @@ static int build_parse(int argc, char **argv, build_opts *o)
 			break;
 		case OPT_SQN_INIT:
 			o->sqn_init = optarg;
+			break;
+		case OPT_KEEP_IMS:
+			o->keep_ims = true;
 			break;
 		default:
 			return cli_usage(argv[optind - 1], "unexpected option");
@@ -667,6 +709,7 @@ static int build_perso(const build_opts *o, orsp_pkg_perso *p)
 	p->puk1 = o->puk1;
 	p->puk2 = o->puk2;
 	p->adm1 = o->adm1;
+	p->keep_ims_identity = o->keep_ims;
 	if (o->sqn_delta) {
 		uint64_t v = 0;
 		/* PEDefinitions: at most '07FFFFFFFFFF'H. Each akaParameter keeps its own
@@ -818,11 +861,13 @@ static const cli_cmd profile_cmds[] = {
             "Decodes FILE (a TCA eUICC Profile Package: DER ProfileElements) and prints the\n"
             "header (version, ICCID, mandatory services and templates), every profile\n"
             "element with its identification and, for file-system PEs, the template and\n"
-            "files, the USIM files EF.IMSI, EF.AD and EF.SPN, the AKA algorithm and its\n"
+            "files, the USIM files EF.IMSI, EF.AD and EF.SPN, the ISIM's IMS identity\n"
+            "(EF.IMPI, EF.DOMAIN, EF.IMPU), the AKA algorithm and its\n"
             "options, and the PIN/PUK configuration. K, OPc/TOPc and PIN/PUK values are\n"
             "shown by length only.\n\n"
             "options:\n"
-            "  --json               one JSON object (file, size, header, pes, usim, aka, pins)\n",
+            "  --json               one JSON object (file, size, header, pes, usim, isim, aka,\n"
+            "                       pins)\n",
         .run = profile_inspect,
     },
     {
@@ -831,11 +876,13 @@ static const cli_cmd profile_cmds[] = {
         .synopsis = "--template FILE --iccid N --imsi N --k HEX (--opc HEX | --op HEX)\n"
                     "       [--alg milenage|tuak] [--spn S] [--profile-name S]\n"
                     "       [--class operational|provisioning|test] [--sqn-delta N]\n"
-                    "       [--sqn-init N] -o OUT",
+                    "       [--sqn-init N] [--keep-ims-identity] -o OUT",
         .help = "Writes OUT (mode 0600: it holds K) from the template: the ICCID into the\n"
-                "ProfileHeader and EF.ICCID, the IMSI into every EF.IMSI, the algorithm, K and\n"
-                "OPc/TOPc into every algoParameter (the header's algorithm services follow), and\n"
-                "the optional values below. The result must pass `profile check`.\n\n"
+                "ProfileHeader and EF.ICCID, the IMSI into every EF.IMSI, the IMS identity\n"
+                "TS 23.003 derives from it into every ISIM (EF.IMPI, EF.DOMAIN, EF.IMPU), the\n"
+                "algorithm, K and OPc/TOPc into every algoParameter (the header's algorithm\n"
+                "services follow), and the optional values below. The result must pass\n"
+                "`profile check`.\n\n"
                 "options:\n"
                 "  --template FILE      the template package (e.g. a GSMA TS.48 profile)\n"
                 "  --iccid N            19 or 20 digits ending in the Luhn check digit\n"
@@ -854,6 +901,8 @@ static const cli_cmd profile_cmds[] = {
                 "                       units, at most 0x07FFFFFFFFFF; each keeps its own\n"
                 "                       sqnOptions and sqnAgeLimit\n"
                 "  --sqn-init N         every sqnInit value (SEQ_MS(i) the USIM starts from)\n"
+                "  --keep-ims-identity  leave the ISIM's EF.IMPI, EF.DOMAIN and EF.IMPU as the\n"
+                "                       template has them\n"
                 "  -o, --output OUT     the package to write (replaced atomically)\n",
         .run = profile_build,
     },

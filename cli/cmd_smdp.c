@@ -29,6 +29,7 @@ enum {
 	OPT_PPR,
 	OPT_MNC_LENGTH,
 	OPT_CLASS,
+	OPT_KEEP_IMS,
 };
 
 enum {
@@ -828,6 +829,7 @@ static int smdp_profile_generate(int argc, char **argv)
 	    {"spn", required_argument, NULL, OPT_SPN},
 	    {"name", required_argument, NULL, OPT_NAME},
 	    {"json", no_argument, NULL, OPT_JSON},
+	    {"keep-ims-identity", no_argument, NULL, OPT_KEEP_IMS},
 	    PPR_LONGOPTS,
 	    {NULL, 0, NULL, 0},
 	};
@@ -846,9 +848,8 @@ static int smdp_profile_generate(int argc, char **argv)
 	orsp_pkg_usim tu;
 	orsp_auc_new sqn_tpl;
 	card_secrets cs;
-	bool isim = false;
 	unsigned mnc_opt = 0, mnc_len = 0;
-	bool json = false;
+	bool json = false, keep_ims = false;
 	int c, rc;
 	orsp_err e;
 
@@ -881,6 +882,9 @@ static int smdp_profile_generate(int argc, char **argv)
 			break;
 		case OPT_JSON:
 			json = true;
+			break;
+		case OPT_KEEP_IMS:
+			keep_ims = true;
 			break;
 		default:
 			if (!ppr_opt(&io, c, optarg, &rc))
@@ -939,11 +943,6 @@ static int smdp_profile_generate(int argc, char **argv)
 	orsp_auc_new_init(&sqn_tpl);
 	if (!e && auc_db)
 		e = auc_sqn_from_pkg(tpkg, &sqn_tpl);
-	for (size_t i = 0; !e && i < orsp_pkg_count(tpkg); i++) {
-		orsp_pe_info pi;
-		e = orsp_pkg_pe(tpkg, i, &pi);
-		isim = isim || (!e && pi.type == ORSP_PE_ISIM);
-	}
 	orsp_pkg_free(tpkg);
 	tpkg = NULL;
 	if (e) {
@@ -975,11 +974,6 @@ static int smdp_profile_generate(int argc, char **argv)
 		               count, iccid, ICCID_IIN_MAX_DIGITS);
 		goto out;
 	}
-	if (isim)
-		fprintf(stderr,
-		        "openrsp: warning: %s has an ISIM: its IMS identity (EF.IMPI, EF.IMPU,"
-		        " EF.DOMAIN) is copied unchanged into every profile\n",
-		        tpl_path);
 	if ((rc = open_smdp(&dbo, &s)))
 		goto out;
 	if (auc_db) {
@@ -1017,6 +1011,7 @@ static int smdp_profile_generate(int argc, char **argv)
 		pp.alg = ORSP_AKA_MILENAGE;
 		pp.spn = spn;
 		pp.profile_name = name;
+		pp.keep_ims_identity = keep_ims;
 		e = orsp_random(k, 16);
 		if (!e)
 			e = orsp_random(opc, 16);
@@ -1266,7 +1261,8 @@ static const cli_cmd smdp_cmds[] = {
                     "       profile list " DB_SYNOPSIS " [--json]\n"
                     "       profile generate " DB_SYNOPSIS " --template FILE\n"
                     "         --iccid-start DIGITS --imsi-start DIGITS [--count N] [--auc DB]\n"
-                    "         [--spn S] [--name N] [--ppr LIST] [--mnc-length 2|3] [--class C]",
+                    "         [--spn S] [--name N] [--ppr LIST] [--mnc-length 2|3] [--class C]\n"
+                    "         [--keep-ims-identity]",
         .help = "import: decode and validate each package (a FILE, or every *.der in DIR),\n"
                 "take its ICCID, IMSI and profile type, and store it Available, encrypted\n"
                 "under a key wrapped by the KEK. A duplicate ICCID or IMSI is refused.\n"
@@ -1274,7 +1270,9 @@ static const cli_cmd smdp_cmds[] = {
                 "generate: N profiles from a template, each with its own ICCID (counting up\n"
                 "from --iccid-start after its first 7 digits, the issuer number; Luhn digit\n"
                 "added), IMSI (counting up in the MSIN; the MNC length from EF.AD, else\n"
-                "--mnc-length) and random Milenage K/OPc, imported Available; with --auc DB\n"
+                "--mnc-length), the ISIM's IMS identity derived from that IMSI (TS 23.003 §13:\n"
+                "EF.IMPI, EF.DOMAIN, EF.IMPU; --keep-ims-identity leaves the template's) and\n"
+                "random Milenage K/OPc, imported Available; with --auc DB\n"
                 "the same K/OPc go into that AuC (KEK <DB>.kek; a file other than --db's),\n"
                 "each profile into both or neither. A range that would run past either counter is "
                 "refused first. The\n"
@@ -1287,7 +1285,9 @@ static const cli_cmd smdp_cmds[] = {
                 "--class: the profileClass of the profiles' metadata (a TCA package carries\n"
                 "none); a test profile is what an eUICC memory reset of test profiles\n"
                 "deletes. Fixed at import.\n\n"
-                "options:\n" DB_HELP PPR_HELP "  --json               list as a JSON array\n",
+                "options:\n" DB_HELP PPR_HELP "  --json               list as a JSON array\n"
+                "  --keep-ims-identity  generate: leave the ISIM's EF.IMPI, EF.DOMAIN and\n"
+                "                       EF.IMPU as the template has them\n",
         .run = smdp_profile,
     },
     {

@@ -1349,6 +1349,268 @@ static void test_personalise_spn_size(void **state)
 	}
 }
 
+/* ------------------------------------------------------------------ ISIM identity ------- */
+
+/* TS 23.003 §13.2-13.4B: the IMS identity derived from an IMSI. Its own example (§13.2): IMSI
+ * 234150999999999 with the 2-digit MNC 15 gives ims.mnc015.mcc234.3gppnetwork.org. */
+static void test_ims_identity(void **state)
+{
+	orsp_ims_identity id;
+	uint8_t ef[64], want[64];
+	char text[64];
+	(void)state;
+
+	assert_int_equal(orsp_ims_identity_derive("234150999999999", 2, &id), ORSP_OK);
+	assert_string_equal(id.domain, "ims.mnc015.mcc234.3gppnetwork.org");
+	assert_string_equal(id.impi, "234150999999999@ims.mnc015.mcc234.3gppnetwork.org");
+	assert_string_equal(id.impu, "sip:234150999999999@ims.mnc015.mcc234.3gppnetwork.org");
+	/* a 3-digit MNC is taken as it is */
+	assert_int_equal(orsp_ims_identity_derive("310150123456789", 3, &id), ORSP_OK);
+	assert_string_equal(id.impi, "310150123456789@ims.mnc150.mcc310.3gppnetwork.org");
+	assert_int_equal(orsp_ims_identity_derive("310150123456789", 4, &id), ORSP_E_USAGE);
+	assert_int_equal(orsp_ims_identity_derive("31015", 2, &id), ORSP_E_USAGE);
+	assert_int_equal(orsp_ims_identity_derive("31015012345678a", 2, &id), ORSP_E_USAGE);
+	assert_int_equal(orsp_ims_identity_derive("3101501234567890", 2, &id), ORSP_E_USAGE);
+
+	/* TS 31.103 §4.2.3 EF.DOMAIN: '80', length, text, 'FF' to the size */
+	assert_int_equal(orsp_ims_encode_ef("ims.mnc015.mcc234.3gppnetwork.org", ef, 36), ORSP_OK);
+	unhex("8021696D732E6D6E633031352E6D63633233342E336770706E6574776F726B2E6F7267FF", want,
+	      sizeof(want));
+	assert_bytes_equal(ef, want, 36);
+	assert_int_equal(orsp_ims_encode_ef("ims.mnc015.mcc234.3gppnetwork.org", ef, 34),
+	                 ORSP_E_USAGE);
+	assert_detail_has("35 bytes needed (tag '80' TLV), 34 available");
+	/* GSMA TS.48's EF.IMPI and EF.IMPU record 1 (value notation dump) */
+	unhex("801D30303130313031323334353637383940746573742E336770702E636F6DFF", want,
+	      sizeof(want));
+	assert_int_equal(orsp_ims_decode_ef(want, 32, text, sizeof(text)), ORSP_OK);
+	assert_string_equal(text, "001010123456789@test.3gpp.com");
+	assert_int_equal(orsp_ims_decode_ef(want, 20, text, sizeof(text)), ORSP_E_MALFORMED);
+	assert_int_equal(orsp_ims_decode_ef(want, 32, text, 29), ORSP_E_RESOURCE);
+	memset(ef, 0xFF, sizeof(ef));
+	assert_int_equal(orsp_ims_decode_ef(ef, sizeof(ef), text, sizeof(text)), ORSP_E_NOT_FOUND);
+	unhex("80036101FF", want, sizeof(want)); /* a control character */
+	assert_int_equal(orsp_ims_decode_ef(want, 5, text, sizeof(text)), ORSP_E_MALFORMED);
+	unhex("8103616263", want, sizeof(want)); /* another tag */
+	assert_int_equal(orsp_ims_decode_ef(want, 5, text, sizeof(text)), ORSP_E_MALFORMED);
+}
+
+/* The three ISIM files of PE-ISIM #0 of pkg, as the package defines them. */
+static void isim_files(const orsp_pkg *pkg, uint8_t impi[256], size_t *impi_len,
+                       uint8_t domain[256], size_t *domain_len, uint8_t impu[256], size_t *impu_len)
+{
+	orsp_pkg_isim is;
+	assert_int_equal(orsp_pkg_get_isim(pkg, 0, &is), ORSP_OK);
+	assert_int_equal(orsp_pkg_file_read(pkg, is.pe_index, "ef-impi", impi, 256, impi_len),
+	                 ORSP_OK);
+	assert_int_equal(orsp_pkg_file_read(pkg, is.pe_index, "ef-domain", domain, 256, domain_len),
+	                 ORSP_OK);
+	assert_int_equal(orsp_pkg_file_read(pkg, is.pe_index, "ef-impu", impu, 256, impu_len),
+	                 ORSP_OK);
+}
+
+static void usim_ad_3_bytes(ProfileElement_t *pe, void *arg)
+{
+	File_t *f = pe->choice.usim.ef_ad;
+	(void)arg;
+	assert_non_null(f);
+	for (int i = 0; i < f->list.count; i++)
+		if (f->list.array[i]->present == File__Member_PR_fillFileContent)
+			os_put(&f->list.array[i]->choice.fillFileContent, "800000");
+}
+
+static void isim_impu_records(ProfileElement_t *pe, void *arg)
+{
+	Fcp_t *fcp = &pe->choice.isim.ef_impu.list.array[0]->choice.fileDescriptor;
+	os_new(&fcp->fileDescriptor, (const char *)arg);
+	os_new(&fcp->efFileSize, "60");
+}
+
+/* Personalising an IMSI gives every PE-ISIM the TS 23.003 §13 identity of that IMSI
+ * (TS 31.103 EF.IMPI, EF.DOMAIN, EF.IMPU record 1; the other records cleared): before, the
+ * template's identity stayed in every profile. */
+static void test_personalise_isim(void **state)
+{
+	static const char impi_015[] = "803132333431353039393939393939393940696D732E6D6E633031352E"
+	                               "6D63633233342E336770706E6574776F726B2E6F7267";
+	static const char dom_015[] = "8021696D732E6D6E633031352E6D63633233342E336770706E6574776F"
+	                              "726B2E6F7267";
+	static const char impu_015[] = "80357369703A32333431353039393939393939393940696D732E6D6E63"
+	                               "3031352E6D63633233342E336770706E6574776F726B2E6F7267";
+	static const char impi_150[] = "803133313031353031323334353637383940696D732E6D6E633135302E"
+	                               "6D63633331302E336770706E6574776F726B2E6F7267";
+	/* GSMA's TS.48 EF.IMPU record 1 is the temporary IMPU of its own IMSI 001010123456789 */
+	static const char impu_ts48[] = "80357369703A30303130313031323334353637383940696D732E6D6E"
+	                                "633030312E6D63633030312E336770706E6574776F726B2E6F7267";
+	uint8_t impi[256], dom[256], impu[256], want[256];
+	size_t impi_len, dom_len, impu_len, n;
+	orsp_pkg *pkg, *out;
+	orsp_pkg_perso p;
+	orsp_pkg_isim is;
+	(void)state;
+
+	/* IMSI 234150999999999, 2-digit MNC (given; EF.AD says 2 as well) */
+	pkg = load(V7);
+	isim_files(pkg, impi, &impi_len, dom, &dom_len, impu, &impu_len);
+	assert_int_equal(impi_len, 32); /* TS.48's sizes: too small for any derived IMPI */
+	assert_int_equal(dom_len, 32);
+	assert_int_equal(impu_len, 192);
+	orsp_pkg_perso_init(&p);
+	p.imsi = "234150999999999";
+	p.mnc_len = 2;
+	if (orsp_pkg_personalise(pkg, &p) != ORSP_OK)
+		fail_msg("personalise: %s", orsp_err_detail());
+	out = reload(pkg);
+	isim_files(out, impi, &impi_len, dom, &dom_len, impu, &impu_len);
+	n = unhex(impi_015, want, sizeof(want));
+	assert_int_equal(impi_len, n); /* efFileSize grown from 32 to the TLV's 51 */
+	assert_bytes_equal(impi, want, n);
+	n = unhex(dom_015, want, sizeof(want));
+	assert_int_equal(dom_len, n);
+	assert_bytes_equal(dom, want, n);
+	assert_int_equal(impu_len, 192); /* 3 records of 64 */
+	memset(want, 0xFF, sizeof(want));
+	n = unhex(impu_015, want, sizeof(want));
+	assert_int_equal(n, 55);
+	assert_bytes_equal(impu, want, 192); /* record 1, then 'FF' (records 2 and 3 too) */
+	assert_int_equal(orsp_pkg_get_isim(out, 0, &is), ORSP_OK);
+	assert_true(is.has_impi && is.has_domain);
+	assert_string_equal(is.impi, "234150999999999@ims.mnc015.mcc234.3gppnetwork.org");
+	assert_string_equal(is.domain, "ims.mnc015.mcc234.3gppnetwork.org");
+	assert_int_equal(is.n_impu, 1);
+	assert_int_equal(is.impu_record[0], 1);
+	assert_string_equal(is.impu[0], "sip:234150999999999@ims.mnc015.mcc234.3gppnetwork.org");
+	orsp_pkg_free(out);
+	/* the next IMSI (as `smdp profile generate` counts): another IMPI */
+	p.imsi = "234150999999998";
+	assert_int_equal(orsp_pkg_personalise(pkg, &p), ORSP_OK);
+	assert_int_equal(orsp_pkg_get_isim(pkg, 0, &is), ORSP_OK);
+	assert_string_equal(is.impi, "234150999999998@ims.mnc015.mcc234.3gppnetwork.org");
+	orsp_pkg_free(pkg);
+
+	/* 3-digit MNC: set by mnc_len, which also goes into EF.AD */
+	pkg = load(V7);
+	p.imsi = "310150123456789";
+	p.mnc_len = 3;
+	assert_int_equal(orsp_pkg_personalise(pkg, &p), ORSP_OK);
+	isim_files(pkg, impi, &impi_len, dom, &dom_len, impu, &impu_len);
+	n = unhex(impi_150, want, sizeof(want));
+	assert_int_equal(impi_len, n);
+	assert_bytes_equal(impi, want, n);
+	orsp_pkg_free(pkg);
+
+	/* no mnc_len: EF.AD's (TS.48: 2); the template's own IMSI gives back GSMA's record 1 */
+	pkg = load(V7);
+	p.imsi = "001010123456789";
+	p.mnc_len = 0;
+	assert_int_equal(orsp_pkg_personalise(pkg, &p), ORSP_OK);
+	isim_files(pkg, impi, &impi_len, dom, &dom_len, impu, &impu_len);
+	n = unhex(impu_ts48, want, sizeof(want));
+	assert_bytes_equal(impu, want, n);
+	assert_int_equal(orsp_pkg_get_isim(pkg, 0, &is), ORSP_OK);
+	assert_string_equal(is.impi, "001010123456789@ims.mnc001.mcc001.3gppnetwork.org");
+	assert_string_equal(is.domain, "ims.mnc001.mcc001.3gppnetwork.org");
+	orsp_pkg_perso_wipe(&p);
+	orsp_pkg_free(pkg);
+}
+
+/* What stays: keep_ims_identity, a perso without IMSI, a package without ISIM; what fails,
+ * changing nothing: an IMPU longer than the record, an MNC length nobody gives. */
+static void test_personalise_isim_keep_and_fail(void **state)
+{
+	uint8_t a[256], b[256], c[256], a2[256], b2[256], c2[256], *raw, *enc = NULL;
+	size_t al, bl, cl, al2, bl2, cl2, len, enc_len = 0;
+	orsp_pkg *pkg, *before;
+	orsp_pkg_perso p;
+	pelist pl;
+	(void)state;
+
+	before = load(V7);
+	isim_files(before, a, &al, b, &bl, c, &cl);
+	/* keep_ims_identity: the IMSI changes, the ISIM files do not */
+	pkg = load(V7);
+	orsp_pkg_perso_init(&p);
+	p.imsi = "234150999999999";
+	p.keep_ims_identity = true;
+	assert_int_equal(orsp_pkg_personalise(pkg, &p), ORSP_OK);
+	isim_files(pkg, a2, &al2, b2, &bl2, c2, &cl2);
+	assert_int_equal(al2, al);
+	assert_bytes_equal(a2, a, al);
+	assert_int_equal(bl2, bl);
+	assert_bytes_equal(b2, b, bl);
+	assert_int_equal(cl2, cl);
+	assert_bytes_equal(c2, c, cl);
+	orsp_pkg_free(pkg);
+	/* no IMSI: nothing derived */
+	pkg = load(V7);
+	orsp_pkg_perso_init(&p);
+	p.spn = "abc";
+	assert_int_equal(orsp_pkg_personalise(pkg, &p), ORSP_OK);
+	isim_files(pkg, a2, &al2, b2, &bl2, c2, &cl2);
+	assert_int_equal(al2, al);
+	assert_bytes_equal(a2, a, al);
+	orsp_pkg_free(pkg);
+	orsp_pkg_free(before);
+
+	/* without PE-ISIM (and PE-OPT-ISIM): every PE but the PE-USIM unchanged */
+	pl_load(&pl, V7);
+	pl_drop(&pl, pl_find(&pl, ORSP_PE_OPT_ISIM, 0));
+	pl_drop(&pl, pl_find(&pl, ORSP_PE_ISIM, 0));
+	raw = pl_join(&pl, &len);
+	assert_int_equal(orsp_pkg_decode(raw, len, &pkg), ORSP_OK);
+	orsp_pkg_perso_init(&p);
+	p.imsi = "234150999999999";
+	assert_int_equal(orsp_pkg_personalise(pkg, &p), ORSP_OK);
+	assert_int_equal(orsp_pkg_count(pkg), pl.n);
+	for (size_t i = 0; i < pl.n; i++) {
+		orsp_pe_info in;
+		assert_int_equal(orsp_pkg_pe(pkg, i, &in), ORSP_OK);
+		if (in.type == ORSP_PE_USIM)
+			continue;
+		assert_int_equal(in.raw.len, pl.len[i]);
+		assert_bytes_equal(in.raw.p, pl.p[i], pl.len[i]);
+	}
+	orsp_pkg_free(pkg);
+	free(raw);
+	pl_free(&pl);
+
+	/* EF.IMPU of 32-byte records: the 55-byte temporary IMPU does not fit; all or nothing */
+	pl_load(&pl, V7);
+	pl_edit(&pl, pl_find(&pl, ORSP_PE_ISIM, 0), isim_impu_records, (void *)"42210020");
+	raw = pl_join(&pl, &len);
+	assert_int_equal(orsp_pkg_decode(raw, len, &pkg), ORSP_OK);
+	p.iccid = "8949449999999990171"; /* applied before */
+	assert_int_equal(orsp_pkg_personalise(pkg, &p), ORSP_E_USAGE);
+	assert_detail_has("(isim): ef-impu: the IMPU sip:234150999999999@ims.mnc015.mcc234."
+	                  "3gppnetwork.org does not fit the record of 32 bytes: 55 bytes needed");
+	assert_int_equal(orsp_pkg_encode(pkg, 0, &enc, &enc_len), ORSP_OK);
+	assert_int_equal(enc_len, len);
+	assert_bytes_equal(enc, raw, len);
+	orsp_pkg_buf_free(enc, enc_len);
+	/* the template's identity kept: the same package is fine */
+	p.keep_ims_identity = true;
+	assert_int_equal(orsp_pkg_personalise(pkg, &p), ORSP_OK);
+	orsp_pkg_free(pkg);
+	free(raw);
+	pl_free(&pl);
+
+	/* an EF.AD of 3 bytes gives no MNC length: refused unless mnc_len gives it */
+	pl_load(&pl, V7);
+	pl_edit(&pl, pl_find(&pl, ORSP_PE_USIM, 0), usim_ad_3_bytes, NULL);
+	raw = pl_join(&pl, &len);
+	assert_int_equal(orsp_pkg_decode(raw, len, &pkg), ORSP_OK);
+	orsp_pkg_perso_init(&p);
+	p.imsi = "234150999999999";
+	assert_int_equal(orsp_pkg_personalise(pkg, &p), ORSP_E_NOT_FOUND);
+	assert_detail_has("MNC length");
+	p.keep_ims_identity = true;
+	assert_int_equal(orsp_pkg_personalise(pkg, &p), ORSP_OK);
+	orsp_pkg_perso_wipe(&p);
+	orsp_pkg_free(pkg);
+	free(raw);
+	pl_free(&pl);
+}
+
 /* A PE carrying an element this module version does not know cannot be personalised. */
 static void test_personalise_lossy(void **state)
 {
@@ -2051,6 +2313,9 @@ int main(void)
 	    cmocka_unit_test(test_personalise_all_or_nothing),
 	    cmocka_unit_test(test_personalise_sqn_delta),
 	    cmocka_unit_test(test_personalise_spn_size),
+	    cmocka_unit_test(test_ims_identity),
+	    cmocka_unit_test(test_personalise_isim),
+	    cmocka_unit_test(test_personalise_isim_keep_and_fail),
 	    cmocka_unit_test(test_personalise_lossy),
 	    cmocka_unit_test(test_wipe_model),
 	    cmocka_unit_test(test_fs_members_fit),

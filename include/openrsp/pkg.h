@@ -232,6 +232,26 @@ typedef struct orsp_pkg_usim {
 /* The n-th PE-USIM or PE-IoT (package order). ORSP_E_NOT_FOUND past the last. */
 ORSP_MUST_CHECK orsp_err orsp_pkg_get_usim(const orsp_pkg *pkg, size_t n, orsp_pkg_usim *out);
 
+#define ORSP_PKG_IMS_MAX 256 /* an IMS identity as read from the ISIM, NUL included */
+#define ORSP_PKG_MAX_IMPU 8
+
+/* The IMS identity of a PE-ISIM (TS 31.103 §4.2.2-4.2.4). Each file holds a tag-'80' TLV
+ * with the identity as text; an identity that is not such a TLV of printable ASCII is left
+ * out (has_* false, or the record not listed). */
+typedef struct orsp_pkg_isim {
+	size_t pe_index;
+	bool has_impi;
+	char impi[ORSP_PKG_IMS_MAX]; /* EF.IMPI (6F02): the private user identity */
+	bool has_domain;
+	char domain[ORSP_PKG_IMS_MAX]; /* EF.DOMAIN (6F03): the home network domain */
+	size_t n_impu; /* EF.IMPU (6F04) records holding an identity (first ORSP_PKG_MAX_IMPU) */
+	unsigned impu_record[ORSP_PKG_MAX_IMPU]; /* its record number, from 1 */
+	char impu[ORSP_PKG_MAX_IMPU][ORSP_PKG_IMS_MAX];
+} orsp_pkg_isim;
+
+/* The n-th PE-ISIM (package order). ORSP_E_NOT_FOUND past the last. */
+ORSP_MUST_CHECK orsp_err orsp_pkg_get_isim(const orsp_pkg *pkg, size_t n, orsp_pkg_isim *out);
+
 typedef enum orsp_pkg_alg {
 	ORSP_PKG_ALG_MILENAGE = 1, /* algorithmID values of AlgoParameter */
 	ORSP_PKG_ALG_TUAK = 2,
@@ -393,6 +413,14 @@ typedef struct orsp_pkg_perso {
 	int spn_display;          /* EF.SPN byte 1; -1 keeps the template's */
 	const char *profile_name; /* ProfileHeader.profileType, 1..100 characters (RFC 3629) */
 	orsp_pkg_class profile_class;
+
+	/* With imsi set, every PE-ISIM gets the IMS identity TS 23.003 §13 derives from it
+	 * (orsp_ims_identity): EF.IMPI, EF.DOMAIN, and EF.IMPU record 1 (the other records
+	 * cleared), the MNC length being mnc_len or else the first PE-USIM's EF.AD. true keeps
+	 * the template's identity instead (one assigned by the IMS core, or files too small for
+	 * the derived one). The one field whose "keep" value is not the zero value's meaning:
+	 * without imsi nothing is derived either way. */
+	bool keep_ims_identity;
 } orsp_pkg_perso;
 
 void orsp_pkg_perso_init(orsp_pkg_perso *p);
@@ -401,7 +429,8 @@ void orsp_pkg_perso_wipe(orsp_pkg_perso *p);
 /* Apply p to the package, all or nothing: on any error the package is unchanged. Every
  * changed PE is re-encoded (its raw bytes replaced). Updates the header's AKA algorithm
  * services (milenage / tuak128 / tuak256 / usim-test-algorithm) to exactly those the
- * algoParameters use. Errors: ORSP_E_USAGE (a bad value, naming the field), ORSP_E_NOT_FOUND
+ * algoParameters use. Errors: ORSP_E_USAGE (a bad value, naming the field; an IMS identity
+ * longer than its ISIM file or record, naming the file and both sizes), ORSP_E_NOT_FOUND
  * (the template lacks the PE or file to change), ORSP_E_POLICY (a PE that cannot be
  * re-encoded without loss). */
 ORSP_MUST_CHECK orsp_err orsp_pkg_personalise(orsp_pkg *pkg, const orsp_pkg_perso *p);
@@ -436,5 +465,25 @@ ORSP_MUST_CHECK orsp_err orsp_spn_encode_ef(const char *spn, uint8_t display, ui
  * (ORSP_E_MALFORMED). */
 ORSP_MUST_CHECK orsp_err orsp_spn_decode_ef(const uint8_t *in, size_t len, uint8_t *display,
                                             char *out, size_t cap);
+
+/* The IMSI-based IMS identity of TS 23.003 §13: the home network domain (§13.2)
+ * "ims.mnc<MNC>.mcc<MCC>.3gppnetwork.org", the MNC always 3 digits (a 2-digit MNC gets a
+ * leading 0); the private user identity (§13.3) "<IMSI>@<domain>"; the temporary public
+ * user identity (§13.4B) "sip:<IMSI>@<domain>". */
+typedef struct orsp_ims_identity {
+	char domain[40];
+	char impi[56];
+	char impu[60];
+} orsp_ims_identity;
+/* imsi 6..15 digits, mnc_len 2 or 3; ORSP_E_USAGE otherwise. */
+ORSP_MUST_CHECK orsp_err orsp_ims_identity_derive(const char *imsi, unsigned mnc_len,
+                                                  orsp_ims_identity *out);
+/* EF.IMPI, EF.DOMAIN, an EF.IMPU record (TS 31.103 §4.2.2-4.2.4): tag '80', length, the text,
+ * 'FF' padded to `size` bytes. ORSP_E_USAGE if it does not fit (naming both sizes). */
+ORSP_MUST_CHECK orsp_err orsp_ims_encode_ef(const char *text, uint8_t *out, size_t size);
+/* The inverse: the text of a tag-'80' TLV at the start of in (1- or 2-byte length), which
+ * must be printable ASCII. ORSP_E_NOT_FOUND for an empty file or record (first byte 'FF'),
+ * ORSP_E_MALFORMED otherwise, ORSP_E_RESOURCE if cap is too small. */
+ORSP_MUST_CHECK orsp_err orsp_ims_decode_ef(const uint8_t *in, size_t len, char *out, size_t cap);
 
 #endif

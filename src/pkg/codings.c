@@ -1,5 +1,7 @@
 /* File contents personalisation writes: ICCID (E.118 with Luhn, TS 102 221 EF.ICCID), IMSI
- * (TS 31.102 EF.IMSI) and the service provider name (TS 31.102 EF.SPN, TS 23.038 alphabet). */
+ * (TS 31.102 EF.IMSI), the service provider name (TS 31.102 EF.SPN, TS 23.038 alphabet) and
+ * the ISIM's IMS identity (TS 23.003 §13, TS 31.103 EF.IMPI/EF.DOMAIN/EF.IMPU). */
+#include <stdio.h>
 #include <string.h>
 
 #include "openrsp/pkg.h"
@@ -290,5 +292,71 @@ orsp_err orsp_spn_decode_ef(const uint8_t *in, size_t len, uint8_t *display, cha
 		}
 	}
 	out[o] = '\0';
+	return ORSP_OK;
+}
+
+orsp_err orsp_ims_identity_derive(const char *imsi, unsigned mnc_len, orsp_ims_identity *out)
+{
+	size_t n = imsi ? strlen(imsi) : 0;
+
+	if (n < 6 || n > 15 || !all_digits(imsi, n))
+		return orsp_errf(ORSP_E_USAGE,
+		                 "IMSI must be 6 to 15 decimal digits, got %zu characters", n);
+	if (mnc_len != 2 && mnc_len != 3)
+		return orsp_errf(ORSP_E_USAGE, "MNC length %u, must be 2 or 3", mnc_len);
+	/* §13.2: MCC = digits 1-3, MNC = the next mnc_len digits, written on 3 digits. The
+	 * buffers hold the longest (15-digit) IMSI's strings: no truncation can occur. */
+	snprintf(out->domain, sizeof(out->domain), "ims.mnc%s%.*s.mcc%.3s.3gppnetwork.org",
+	         mnc_len == 2 ? "0" : "", (int)mnc_len, imsi + 3, imsi);
+	snprintf(out->impi, sizeof(out->impi), "%s@%s", imsi, out->domain);
+	snprintf(out->impu, sizeof(out->impu), "sip:%s", out->impi);
+	return ORSP_OK;
+}
+
+orsp_err orsp_ims_encode_ef(const char *text, uint8_t *out, size_t size)
+{
+	size_t n = text ? strlen(text) : 0;
+	size_t hdr = n < 0x80 ? 2 : 3; /* BER length: one byte, or '81' and one */
+
+	if (n > 0xFF || hdr + n > size)
+		return orsp_errf(ORSP_E_USAGE, "%zu bytes needed (tag '80' TLV), %zu available",
+		                 hdr + n, size);
+	memset(out, 0xFF, size);
+	out[0] = 0x80;
+	if (hdr == 3)
+		out[1] = 0x81;
+	out[hdr - 1] = (uint8_t)n;
+	memcpy(out + hdr, text, n);
+	return ORSP_OK;
+}
+
+orsp_err orsp_ims_decode_ef(const uint8_t *in, size_t len, char *out, size_t cap)
+{
+	size_t n, hdr = 2;
+
+	if (cap)
+		out[0] = '\0';
+	if (len == 0 || in[0] == 0xFF)
+		return orsp_errf(ORSP_E_NOT_FOUND, "no identity");
+	if (len < 2 || in[0] != 0x80)
+		return orsp_errf(ORSP_E_MALFORMED, "not a tag '80' TLV");
+	n = in[1];
+	if (n == 0x81 && len >= 3 && in[2] >= 0x80) {
+		n = in[2];
+		hdr = 3;
+	} else if (n >= 0x80) {
+		return orsp_errf(ORSP_E_MALFORMED, "length byte %02zX not supported", n);
+	}
+	if (hdr + n > len)
+		return orsp_errf(ORSP_E_MALFORMED, "%zu bytes of text, %zu left", n, len - hdr);
+	if (n + 1 > cap)
+		return orsp_errf(ORSP_E_RESOURCE, "%zu bytes of text, room for %zu", n,
+		                 cap ? cap - 1 : 0);
+	for (size_t i = 0; i < n; i++)
+		if (in[hdr + i] < 0x20 || in[hdr + i] > 0x7E)
+			return orsp_errf(ORSP_E_MALFORMED, "byte %zu (%02X) is not printable ASCII",
+			                 hdr + i + 1, in[hdr + i]);
+	memcpy(out, in + hdr, n);
+	out[n] = '\0';
 	return ORSP_OK;
 }

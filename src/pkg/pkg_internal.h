@@ -82,6 +82,21 @@ ORSP_MUST_CHECK orsp_err file_set_content(File_t *f, const uint8_t *p, size_t n)
 /* Default size of the EFs whose size TS 31.102 / TS 102 221 fixes, else 0. */
 size_t file_default_size(const char *name);
 
+/* ----- pe_isim.c ----- */
+
+/* A record file's record length (Fcp fileDescriptor bytes 3-4), else size: one record. */
+size_t file_record_len(const File_t *f, size_t size);
+/* Grow transparent file f's efFileSize to the TLV of text when smaller (a file without
+ * efFileSize is left alone). The caller has touched the PE. */
+ORSP_MUST_CHECK orsp_err isim_fit_file(File_t *f, const char *name, const char *text);
+/* The whole content of ISIM file f (`name`) holding the identity `text` (`what` names it in
+ * errors): a tag-'80' TLV 'FF'-padded to the file, or with records to record 1 and every
+ * other record 'FF'. *len = the file size. ORSP_E_USAGE if text does not fit (naming the
+ * file and the sizes), ORSP_E_NOT_FOUND if the file has no size, ORSP_E_POLICY over cap. */
+ORSP_MUST_CHECK orsp_err isim_file_bytes(const File_t *f, const char *name, const char *what,
+                                         const char *text, bool records, uint8_t *buf, size_t cap,
+                                         size_t *len);
+
 /* ----- pe_header.c ----- */
 
 ServicesList_t *hdr_services(ProfileHeader_t *h);

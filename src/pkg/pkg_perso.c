@@ -274,6 +274,71 @@ static orsp_err apply_usim(orsp_pkg *c, const orsp_pkg_perso *p)
 	return e;
 }
 
+/* TS 23.003 §13 IMS identity of p->imsi into every PE-ISIM (TS 31.103 §4.2.2-4.2.4). Runs
+ * after apply_usim, so an MNC length it wrote to EF.AD is the one read here. */
+static orsp_err apply_ims(orsp_pkg *c, const orsp_pkg_perso *p)
+{
+	static const struct {
+		const char *file, *what;
+		bool records;
+	} files[] = {
+	    {"ef-impi", "IMPI", false},
+	    {"ef-domain", "home network domain", false},
+	    {"ef-impu", "IMPU", true},
+	};
+	orsp_ims_identity id;
+	orsp_pkg_usim u;
+	unsigned mnc_len = p->mnc_len;
+	uint8_t buf[4096];
+	size_t len = 0;
+	orsp_err e = ORSP_OK;
+
+	if (pkg_find(c, ORSP_PE_ISIM, 0) < 0)
+		return ORSP_OK;
+	if (!mnc_len && orsp_pkg_get_usim(c, 0, &u) == ORSP_OK)
+		mnc_len = u.mnc_len;
+	if (!mnc_len)
+		return orsp_errf(ORSP_E_NOT_FOUND,
+		                 "imsi: the IMS domain of an ISIM needs the MNC length, which "
+		                 "EF.AD does not give: set mnc_len, or keep the template's IMS "
+		                 "identity");
+	e = orsp_ims_identity_derive(p->imsi, mnc_len, &id);
+	for (size_t i = 0; !e && i < c->n; i++) {
+		if (c->pe[i].type != ORSP_PE_ISIM)
+			continue;
+		for (size_t k = 0; !e && k < ORSP_ARRAY_LEN(files); k++) {
+			const char *text = k == 0 ? id.impi : k == 1 ? id.domain : id.impu;
+			File_t *f = fs_file(c->pe[i].asn, files[k].file);
+			if (!f) {
+				e = pe_errf(i, c->pe[i].type, ORSP_E_NOT_FOUND, "no %s",
+				            files[k].file);
+				break;
+			}
+			/* TCA's ISIM template fixes no size for these files, and GSMA's TS.48
+			 * gives EF.IMPI and EF.DOMAIN 32 bytes, which no IMSI-based IMPI (40 to
+			 * 49 characters) or domain (33) fits: a transparent file grows to its
+			 * identity. A record cannot without moving the others. */
+			e = touch(c, i);
+			if (e)
+				break;
+			if (!files[k].records)
+				e = isim_fit_file(f, files[k].file, text);
+			if (!e)
+				e = isim_file_bytes(f, files[k].file, files[k].what, text,
+				                    files[k].records, buf, sizeof(buf), &len);
+			if (e) {
+				e = pe_errf(i, c->pe[i].type, e, "%s%s", orsp_err_detail(),
+				            e == ORSP_E_USAGE
+				                ? " (or keep the template's IMS identity)"
+				                : "");
+				break;
+			}
+			e = set_file(c, i, f, files[k].file, buf, len);
+		}
+	}
+	return e;
+}
+
 static orsp_err apply_spn(orsp_pkg *c, const orsp_pkg_perso *p)
 {
 	size_t n = 0;
@@ -596,6 +661,8 @@ static orsp_err apply(orsp_pkg *c, const orsp_pkg_perso *p)
 		e = apply_iccid(c, p->iccid);
 	if (!e && (p->imsi || p->mnc_len))
 		e = apply_usim(c, p);
+	if (!e && p->imsi && !p->keep_ims_identity)
+		e = apply_ims(c, p);
 	if (!e && (p->set_aka || p->set_sqn || p->set_sqn_delta || p->set_sqn_init))
 		e = apply_aka(c, p);
 	for (size_t i = 0; !e && i < ORSP_ARRAY_LEN(pins); i++) {

@@ -106,6 +106,46 @@ lacks "no TOPc" "$TOPC" "$out"
 lacks "no K" "$TK" "$out"
 expect "TOPc in package" 1 "$("$PY" -c 'import sys; print(int(bytes.fromhex(sys.argv[2]) in open(sys.argv[1],"rb").read()))' "$T/tuak.der" "$TOPC")"
 
+# ----- the ISIM's IMS identity: TS 23.003 §13's of the IMSI, not the template's -----
+run profile inspect "$TS48"
+has "template IMPI" "EF.IMPI:      001010123456789@test.3gpp.com" "$out"
+has "template IMPU 3" "EF.IMPU 3:    sip:user@test.3gpp.com" "$out"
+run profile inspect "$OUT"
+has "built IMPI" "EF.IMPI:      262019876543210@ims.mnc001.mcc262.3gppnetwork.org" "$out"
+has "built domain" "EF.DOMAIN:    ims.mnc001.mcc262.3gppnetwork.org" "$out"
+has "built IMPU" "EF.IMPU 1:    sip:262019876543210@ims.mnc001.mcc262.3gppnetwork.org" "$out"
+lacks "template's other IMPUs cleared" "test.3gpp.com" "$out"
+run profile inspect "$T/tuak.der"
+has "3-digit MNC" "EF.IMPI:      00101012345678@ims.mnc010.mcc001.3gppnetwork.org" "$out"
+# the next IMSI from the same template: another IMPI
+run profile build --template "$TS48" --iccid 8949449999999990171 --imsi 262019876543211 \
+	--k "$K" --op "$OP" -o "$T/next.der"
+expect "second build" 0 "$rc"
+run profile inspect --json "$T/next.der"
+expect "json impi" 262019876543211@ims.mnc001.mcc262.3gppnetwork.org "$(json isim 0 impi)"
+expect "json impu" sip:262019876543211@ims.mnc001.mcc262.3gppnetwork.org "$(json isim 0 impu 0 uri)"
+# --keep-ims-identity: the template's stays
+run profile build --template "$TS48" --iccid 8949449999999990171 --imsi 262019876543212 \
+	--k "$K" --op "$OP" --keep-ims-identity -o "$T/kept.der"
+expect "build --keep-ims-identity" 0 "$rc"
+run profile inspect "$T/kept.der"
+has "kept IMPI" "EF.IMPI:      001010123456789@test.3gpp.com" "$out"
+has "kept IMPU 2" "EF.IMPU 2:    sip:+11234567890@test.3gpp.com" "$out"
+# EF.IMPU records of 32 bytes (descriptor 42210020): the 55-byte temporary IMPU does not fit
+"$PY" -c '
+import sys
+d = open(sys.argv[1], "rb").read()
+old = bytes.fromhex("82044221004083026F04")
+assert d.count(old) == 1
+open(sys.argv[2], "wb").write(d.replace(old, bytes.fromhex("82044221002083026F04")))' "$TS48" "$T/impu32.der"
+usage build profile build --template "$T/impu32.der" --iccid 8949449999999990171 \
+	--imsi 262019876543213 --k "$K" --op "$OP" -o "$T/impu32-built.der"
+has "too long named" "ef-impu: the IMPU sip:262019876543213@ims.mnc001.mcc262.3gppnetwork.org does not fit the record of 32 bytes: 55 bytes needed" "$err"
+if [[ -e "$T/impu32-built.der" ]]; then bad "a refused IMS identity wrote output"; else ok; fi
+run profile build --template "$T/impu32.der" --iccid 8949449999999990171 \
+	--imsi 262019876543213 --k "$K" --op "$OP" --keep-ims-identity -o "$T/impu32-built.der"
+expect "too long kept" 0 "$rc"
+
 # ----- --sqn-delta: each PE-AKAParameter keeps its own sqnOptions and sqnAgeLimit -----
 # The second one gets sqnAgeLimit [4] 000000001001 (before its sqnInit [5], if any).
 "$PY" -c '

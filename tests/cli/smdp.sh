@@ -173,7 +173,8 @@ AUC=$T/gen-auc.db
 run smdp profile generate --db "$GDB" --template "$G/v7/TS48_V7.0_eSIM_GTP_SAIP2.3_NoBERTLV.der" --iccid-start 898824700000001000 --imsi-start 001019000000000 --count 5 --auc "$AUC" --spn "Gen" --name "Generated"
 expect "generate rc" 0 "$rc"
 expect "generate line" "generated 5 profile(s), subscribers added to the AuC" "$out"
-has "ISIM identity copied: warned" "has an ISIM: its IMS identity (EF.IMPI, EF.IMPU, EF.DOMAIN) is copied unchanged into every profile" "$err"
+# each ISIM gets its IMSI's IMS identity (TS 23.003 §13): no more warning about a shared one
+lacks "no ISIM warning" "ISIM" "$err"
 # PUK1/2, ADM1/2 drawn per profile (TS.48's are public test values), kept wrapped in the AuC
 secrets=()
 for imsi in 001019000000000 001019000000001; do
@@ -237,6 +238,26 @@ failure "$T: not a regular file" smdp profile generate --db "$T/tpl.db" --templa
 failure "not a regular file" smdp profile generate --db "$T/tpl.db" --template <(cat "$G/v7/TS48_V7.0_eSIM_GTP_SAIP2.3_NoBERTLV.der") \
 	--iccid-start 898824700000001000 --imsi-start 001019000000000
 [[ ! -e "$T/tpl.db" ]] && ok || bad "a refused template created the database"
+
+# the IMS identity is derived per profile: a template whose EF.IMPU records (32 bytes, descriptor
+# 42210020) cannot hold the temporary IMPU is refused at the first profile, nothing imported;
+# --keep-ims-identity leaves the template's identity and goes on
+python3 -c '
+import sys
+d = open(sys.argv[1], "rb").read()
+old = bytes.fromhex("82044221004083026F04")
+assert d.count(old) == 1
+open(sys.argv[2], "wb").write(d.replace(old, bytes.fromhex("82044221002083026F04")))' \
+	"$G/v7/TS48_V7.0_eSIM_GTP_SAIP2.3_NoBERTLV.der" "$T/impu32.der"
+failure "profile 1 of 2: PE #18 (isim): ef-impu: the IMPU sip:001019000000700@ims.mnc001.mcc001.3gppnetwork.org does not fit the record of 32 bytes" \
+	smdp profile generate --db "$T/impu32.db" --template "$T/impu32.der" \
+	--iccid-start 898824700000007000 --imsi-start 001019000000700 --count 2
+run smdp profile list --db "$T/impu32.db" --json
+expect "nothing imported" 0 "$(grep -o '"iccid"' <<<"$out" | wc -l)"
+run smdp profile generate --db "$T/impu32.db" --template "$T/impu32.der" \
+	--iccid-start 898824700000007000 --imsi-start 001019000000700 --count 2 --keep-ims-identity
+expect "--keep-ims-identity rc" 0 "$rc"
+expect "--keep-ims-identity line" "generated 2 profile(s)" "$out"
 
 # ----- Profile Policy Rules: set at import or generation, with the owner from the package -----
 PDB=$T/ppr.db
