@@ -1254,6 +1254,241 @@ static void test_personalise_all_or_nothing(void **state)
 	pl_free(&pl);
 }
 
+/* ------------------------------------------------------------------ security domains ---- */
+
+/* The TS.48 v7 MNO-SD's keyList (GSMA's value notation, .txt next to the .der): three DES
+ * and three AES keys, KVN 01 and 02, KID 01..03, every keyData 000102...0F. */
+static const struct {
+	uint8_t kvn, kid, type;
+} ts48_sd_keys[6] = {{1, 1, 0x80}, {1, 2, 0x80}, {1, 3, 0x80},
+                     {2, 1, 0x88}, {2, 2, 0x88}, {2, 3, 0x88}};
+
+/* The package as PE encodings (the test's own view of it). */
+static void pl_of_pkg(pelist *pl, const orsp_pkg *pkg)
+{
+	pl_from(pl, pkg);
+}
+
+/* Every keyData of PE i, through the test's own decoding, into out[] (16 bytes each). */
+static size_t sd_key_data(const pelist *pl, size_t i, uint8_t out[][16], size_t cap)
+{
+	ProfileElement_t *pe = NULL;
+	size_t n = 0;
+	KeyObject_t *ko;
+	assert_int_equal(
+	    ber_decode(&no_stack_limit, &asn_DEF_ProfileElement, (void **)&pe, pl->p[i], pl->len[i])
+	        .code,
+	    RC_OK);
+	assert_non_null(pe->choice.securityDomain.keyList);
+	for (int j = 0; j < pe->choice.securityDomain.keyList->list.count; j++) {
+		ko = pe->choice.securityDomain.keyList->list.array[j];
+		for (int c = 0; c < ko->keyComponents.list.count; c++, n++) {
+			OCTET_STRING_t *d = &ko->keyComponents.list.array[c]->keyData;
+			assert_true(n < cap);
+			assert_int_equal(d->size, 16);
+			memcpy(out[n], d->buf, 16);
+		}
+	}
+	ASN_STRUCT_FREE(asn_DEF_ProfileElement, pe);
+	return n;
+}
+
+/* PE i with every keyData replaced by 00..0F, re-encoded: what is left of a security domain
+ * once its key values are set aside. */
+static void sd_keys_zero(ProfileElement_t *pe, void *arg)
+{
+	(void)arg;
+	for (int j = 0; j < pe->choice.securityDomain.keyList->list.count; j++) {
+		KeyObject_t *ko = pe->choice.securityDomain.keyList->list.array[j];
+		for (int c = 0; c < ko->keyComponents.list.count; c++)
+			os_put(&ko->keyComponents.list.array[c]->keyData,
+			       "000102030405060708090A0B0C0D0E0F");
+	}
+}
+
+static void test_personalise_sd_keys(void **state)
+{
+	orsp_pkg *tpl = load(V7), *pkg[2] = {load(V7), load(V7)};
+	uint8_t keys[3][8][16];
+	orsp_pkg_sd_key info[8];
+	orsp_pkg_perso p;
+	pelist tl, pl[2], kept;
+	size_t sd, n = 0;
+	(void)state;
+
+	pl_of_pkg(&tl, tpl);
+	sd = pl_find(&tl, ORSP_PE_SECURITY_DOMAIN, 0);
+	assert_int_equal(sd_key_data(&tl, sd, keys[2], 8), 6);
+	/* what the template holds, as the summary lists it */
+	assert_int_equal(orsp_pkg_get_sd_keys(tpl, info, ORSP_ARRAY_LEN(info), &n), ORSP_OK);
+	assert_int_equal(n, 6);
+	for (size_t k = 0; k < 6; k++) {
+		assert_int_equal(info[k].pe_index, sd);
+		assert_int_equal(info[k].sd, 1);
+		assert_int_equal(info[k].key, k);
+		assert_int_equal(info[k].component, 0);
+		assert_int_equal(info[k].kvn, ts48_sd_keys[k].kvn);
+		assert_int_equal(info[k].kid, ts48_sd_keys[k].kid);
+		assert_int_equal(info[k].type, ts48_sd_keys[k].type);
+		assert_int_equal(info[k].kind, ts48_sd_keys[k].type == 0x80 ? ORSP_PKG_SD_KEY_DES
+		                                                            : ORSP_PKG_SD_KEY_AES);
+		assert_int_equal(info[k].len, 16);
+	}
+
+	/* Two personalisations of one template: every symmetric key new, and different in
+	 * each; every other byte of the package the template's. */
+	orsp_pkg_perso_init(&p);
+	assert_false(p.sd_keys); /* the library keeps them unless asked */
+	p.sd_keys = true;
+	for (size_t v = 0; v < 2; v++) {
+		orsp_pkg *again;
+		assert_int_equal(orsp_pkg_personalise(pkg[v], &p), ORSP_OK);
+		again = reload(pkg[v]); /* decodes and validates */
+		orsp_pkg_free(again);
+		pl_of_pkg(&pl[v], pkg[v]);
+		assert_int_equal(pl[v].n, tl.n);
+		for (size_t i = 0; i < tl.n; i++) {
+			if (i == sd)
+				continue;
+			assert_int_equal(pl[v].len[i], tl.len[i]);
+			assert_bytes_equal(pl[v].p[i], tl.p[i], tl.len[i]);
+		}
+		assert_int_equal(sd_key_data(&pl[v], sd, keys[v], 8), 6);
+		/* the security domain itself is the template's but for the key values */
+		pl_edit(&pl[v], sd, sd_keys_zero, NULL);
+		assert_int_equal(pl[v].len[sd], tl.len[sd]);
+		assert_bytes_equal(pl[v].p[sd], tl.p[sd], tl.len[sd]);
+		/* the summary is unchanged, and the key data it gives is the package's */
+		assert_int_equal(orsp_pkg_get_sd_keys(pkg[v], info, ORSP_ARRAY_LEN(info), &n),
+		                 ORSP_OK);
+		assert_int_equal(n, 6);
+		for (size_t k = 0; k < 6; k++) {
+			orsp_secret d;
+			assert_int_equal(info[k].kvn, ts48_sd_keys[k].kvn);
+			assert_int_equal(info[k].kid, ts48_sd_keys[k].kid);
+			assert_int_equal(info[k].len, 16);
+			assert_int_equal(orsp_pkg_get_sd_key_data(pkg[v], &info[k], &d), ORSP_OK);
+			assert_int_equal(d.len, 16);
+			assert_bytes_equal(d.v, keys[v][k], 16);
+			orsp_secret_wipe(&d);
+		}
+	}
+	for (size_t k = 0; k < 6; k++) {
+		assert_true(memcmp(keys[0][k], keys[2][k], 16) != 0);
+		assert_true(memcmp(keys[1][k], keys[2][k], 16) != 0);
+		assert_true(memcmp(keys[0][k], keys[1][k], 16) != 0);
+		for (size_t o = 0; o < k; o++)
+			assert_true(memcmp(keys[0][k], keys[0][o], 16) != 0);
+		/* DES keys with odd parity (FIPS 46-3) */
+		for (size_t i = 0; ts48_sd_keys[k].type == 0x80 && i < 16; i++)
+			assert_int_equal(__builtin_popcount(keys[0][k][i]) & 1, 1);
+	}
+	/* Without sd_keys the keys stay the template's. */
+	orsp_pkg_perso_init(&p);
+	p.iccid = "8949449999999990171";
+	assert_int_equal(orsp_pkg_personalise(tpl, &p), ORSP_OK);
+	pl_of_pkg(&kept, tpl);
+	assert_int_equal(kept.len[sd], tl.len[sd]);
+	assert_bytes_equal(kept.p[sd], tl.p[sd], tl.len[sd]);
+	pl_free(&kept);
+	for (size_t v = 0; v < 2; v++) {
+		pl_free(&pl[v]);
+		orsp_pkg_free(pkg[v]);
+	}
+	pl_free(&tl);
+	orsp_pkg_free(tpl);
+	orsp_wipe(keys, sizeof(keys));
+}
+
+typedef struct sd_key_edit {
+	size_t key;       /* KeyObject index */
+	const char *type; /* keyType (hex), NULL keeps it */
+	const char *data; /* keyData (hex), NULL keeps it */
+	const char *kvn;  /* keyVersionNumber (hex), NULL keeps it */
+} sd_key_edit;
+
+static void sd_key_set(ProfileElement_t *pe, void *arg)
+{
+	const sd_key_edit *ed = arg;
+	KeyObject_t *ko = pe->choice.securityDomain.keyList->list.array[ed->key];
+	if (ed->type)
+		os_put(&ko->keyComponents.list.array[0]->keyType, ed->type);
+	if (ed->data)
+		os_put(&ko->keyComponents.list.array[0]->keyData, ed->data);
+	if (ed->kvn)
+		os_put(&ko->keyVersionNumber, ed->kvn);
+}
+
+static void test_personalise_sd_keys_kinds(void **state)
+{
+	static const struct {
+		sd_key_edit ed;
+		const char *refused; /* NULL: personalised, the edited key kept */
+	} cases[] = {
+	    /* public keys and what is not a key type: kept as they are */
+	    {{3, "B0", NULL, NULL}, NULL},
+	    {{0, "A1", NULL, NULL}, NULL},
+	    {{5, "F0", NULL, NULL}, NULL},
+	    {{1, "8800", NULL, NULL}, NULL},
+	    /* private keys cannot be drawn */
+	    {{4, "B1", NULL, NULL}, "private key"},
+	    {{2, "A3", NULL, NULL}, "private key"},
+	    /* lengths the type does not allow */
+	    {{3, NULL, "000102030405060708090A0B0C0D0E0F1011121314", NULL}, "AES needs"},
+	    {{0, NULL, "00010203040506", NULL}, "DES needs"},
+	    {{1, "85", "0001020304050607", NULL}, "16 to 64 bytes"},
+	    {{2, "90", "00", NULL}, "16 to 64 bytes"},
+	    /* KVN 01 KID 01 twice */
+	    {{3, NULL, NULL, "01"}, "two symmetric keys with KVN 01 KID 01"},
+	};
+	(void)state;
+
+	for (size_t t = 0; t < ORSP_ARRAY_LEN(cases); t++) {
+		pelist pl;
+		uint8_t *b, *out = NULL, before[8][16], after[8][16];
+		size_t len, out_len = 0, sd;
+		orsp_pkg *pkg = NULL;
+		orsp_pkg_perso p;
+		sd_key_edit ed = cases[t].ed;
+		orsp_err e;
+
+		pl_load(&pl, V7);
+		sd = pl_find(&pl, ORSP_PE_SECURITY_DOMAIN, 0);
+		pl_edit(&pl, sd, sd_key_set, &ed);
+		b = pl_join(&pl, &len);
+		assert_int_equal(orsp_pkg_decode(b, len, &pkg), ORSP_OK);
+		orsp_pkg_perso_init(&p);
+		p.iccid = "8949449999999990171"; /* applied before the keys */
+		p.sd_keys = true;
+		e = orsp_pkg_personalise(pkg, &p);
+		if (cases[t].refused) {
+			if (e != ORSP_E_POLICY)
+				fail_msg("case %zu: %s", t, orsp_err_detail());
+			assert_detail_has(cases[t].refused);
+			assert_detail_has("(securityDomain)");
+			/* all or nothing: the package is unchanged */
+			assert_int_equal(orsp_pkg_encode(pkg, 0, &out, &out_len), ORSP_OK);
+			assert_int_equal(out_len, len);
+			assert_bytes_equal(out, b, len);
+			orsp_pkg_buf_free(out, out_len);
+		} else {
+			pelist after_pl;
+			if (e != ORSP_OK)
+				fail_msg("case %zu: %s", t, orsp_err_detail());
+			pl_of_pkg(&after_pl, pkg);
+			assert_int_equal(sd_key_data(&pl, sd, before, 8), 6);
+			assert_int_equal(sd_key_data(&after_pl, sd, after, 8), 6);
+			for (size_t k = 0; k < 6; k++)
+				assert_int_equal(memcmp(before[k], after[k], 16) == 0,
+				                 k == cases[t].ed.key);
+			pl_free(&after_pl);
+		}
+		orsp_pkg_free(pkg);
+		free(b);
+		pl_free(&pl);
+	}
+}
+
 static void aka_sqn_options_03(ProfileElement_t *pe, void *arg)
 {
 	(void)arg;
@@ -2317,6 +2552,8 @@ int main(void)
 	    cmocka_unit_test(test_personalise_isim),
 	    cmocka_unit_test(test_personalise_isim_keep_and_fail),
 	    cmocka_unit_test(test_personalise_lossy),
+	    cmocka_unit_test(test_personalise_sd_keys),
+	    cmocka_unit_test(test_personalise_sd_keys_kinds),
 	    cmocka_unit_test(test_wipe_model),
 	    cmocka_unit_test(test_fs_members_fit),
 	    cmocka_unit_test(test_validate_rules),

@@ -7,8 +7,9 @@
  * The model is the asn1c decoding of each ProfileElement (module set "pe", see docs/asn1.md),
  * kept private to this module, plus the DER bytes each PE was decoded from. This header
  * exposes no generated type: callers read the model through the secret-free summaries below,
- * and reach K and OPc/TOPc only as orsp_secret (orsp_pkg_get_aka_keys). Everything the model
- * holds is wiped when it is freed.
+ * and reach K and OPc/TOPc (orsp_pkg_get_aka_keys) and the security domains' keys
+ * (orsp_pkg_get_sd_key_data) only as orsp_secret. Everything the model holds is wiped when it
+ * is freed.
  *
  * Errors from outside input name the profile element: "PE #<index> (<type>): <reason>", the
  * index counted from 0 in package order, the type as the ProfileElement CHOICE names it.
@@ -321,6 +322,44 @@ const char *orsp_pkg_pin_ref_name(long key_reference, bool puk);
 ORSP_MUST_CHECK orsp_err orsp_pkg_get_pins(const orsp_pkg *pkg, orsp_pkg_pin *out, size_t cap,
                                            size_t *n);
 
+/* ---------------------------------------------------------------- security domains ------ */
+
+/* What a keyType (GlobalPlatform Card Specification v2.3 Table 11-16) codes. */
+typedef enum orsp_pkg_sd_key_kind {
+	ORSP_PKG_SD_KEY_OTHER = 0, /* a public key ('A0', 'A1', 'B0'), curve parameters ('B2'..
+	                              'B7', 'F0'), a reserved or multi-byte type */
+	ORSP_PKG_SD_KEY_DES,       /* '80', '82', '83', '84': 8, 16 or 24 bytes */
+	ORSP_PKG_SD_KEY_PSK,       /* '85' TLS pre-shared key: 16..64 bytes */
+	ORSP_PKG_SD_KEY_AES,       /* '88': 16, 24 or 32 bytes */
+	ORSP_PKG_SD_KEY_HMAC,      /* '90' HMAC-SHA1, '91' HMAC-SHA1-160: 16..64 bytes */
+	ORSP_PKG_SD_KEY_PRIVATE,   /* 'A2'..'A8' RSA, 'B1' ECC private key parts */
+} orsp_pkg_sd_key_kind;
+/* The symmetric kinds: those orsp_pkg_perso.sd_keys draws afresh. */
+#define ORSP_PKG_SD_KEY_SYMMETRIC(k) ((k) >= ORSP_PKG_SD_KEY_DES && (k) <= ORSP_PKG_SD_KEY_HMAC)
+
+/* One component of a key in the keyList of a PE-SecurityDomain (SAIP §8.6.3), without its
+ * value. */
+typedef struct orsp_pkg_sd_key {
+	size_t pe_index;  /* the PE-SecurityDomain */
+	unsigned sd;      /* its position among the package's securityDomain PEs, from 1 */
+	size_t key;       /* the KeyObject's index in keyList, from 0 */
+	size_t component; /* the index in its keyComponents, from 0 */
+	uint8_t kvn, kid; /* keyVersionNumber, keyIdentifier */
+	int type;         /* keyType when it is one byte, else -1 */
+	orsp_pkg_sd_key_kind kind;
+	size_t len; /* keyData length */
+} orsp_pkg_sd_key;
+
+/* Every key component of every PE-SecurityDomain in package order; *n gets how many exist
+ * (the first cap are written). */
+ORSP_MUST_CHECK orsp_err orsp_pkg_get_sd_keys(const orsp_pkg *pkg, orsp_pkg_sd_key *out, size_t cap,
+                                              size_t *n);
+/* keyData of a component orsp_pkg_get_sd_keys listed (the caller wipes out).
+ * ORSP_E_USAGE/ORSP_E_NOT_FOUND if key names no component of this package, ORSP_E_MALFORMED
+ * if longer than ORSP_SECRET_MAX. */
+ORSP_MUST_CHECK orsp_err orsp_pkg_get_sd_key_data(const orsp_pkg *pkg, const orsp_pkg_sd_key *key,
+                                                  orsp_secret *out);
+
 /* ---------------------------------------------------------------- validation ------------ */
 
 #define ORSP_PKG_MAX_ISSUES 64
@@ -421,6 +460,14 @@ typedef struct orsp_pkg_perso {
 	 * the derived one). The one field whose "keep" value is not the zero value's meaning:
 	 * without imsi nothing is derived either way. */
 	bool keep_ims_identity;
+
+	/* Every symmetric key (ORSP_PKG_SD_KEY_SYMMETRIC) in the keyList of every
+	 * PE-SecurityDomain gets random keyData of its length; its other fields, and every other
+	 * key, stay. ORSP_E_POLICY for a private key (it cannot be drawn at random), a length
+	 * its type does not allow, or two symmetric keys of one security domain that share KVN
+	 * and KID (the key then has no unambiguous name: orsp_pkg_sd_key). Read the new values
+	 * with orsp_pkg_get_sd_key_data. */
+	bool sd_keys;
 } orsp_pkg_perso;
 
 void orsp_pkg_perso_init(orsp_pkg_perso *p);

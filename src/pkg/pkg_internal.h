@@ -109,4 +109,11 @@ ORSP_MUST_CHECK orsp_err svc_set(ServicesList_t *s, orsp_pkg_service svc, bool o
 uint64_t aka_u48(const OCTET_STRING_t *os, uint64_t dflt);
 #define AKA_SQN_MAX UINT64_C(0x07FFFFFFFFFF) /* PEDefinitions: sqnDelta/AgeLimit/Init limit */
 
+/* ----- pe_securitydomain.c ----- */
+
+/* The kind of key a keyType codes (GPCS Table 11-16). */
+orsp_pkg_sd_key_kind sd_key_kind_of(const OCTET_STRING_t *type);
+/* NULL if a key of this kind may be len bytes long, else the rule it breaks. */
+const char *sd_key_length_rule(orsp_pkg_sd_key_kind kind, size_t len);
+
 #endif

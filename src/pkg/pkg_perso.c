@@ -3,6 +3,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "openrsp/crypto.h"
+
 #include "pkg_internal.h"
 
 void orsp_pkg_perso_init(orsp_pkg_perso *p)
@@ -640,6 +642,100 @@ static orsp_err apply_name(orsp_pkg *c, const char *name)
 	return e;
 }
 
+/* Odd parity in the low bit of each byte, as DES keys are written (FIPS 46-3); cards that
+ * ignore the parity bits lose nothing by it. */
+static void des_parity(uint8_t *k, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		unsigned ones = 0;
+		for (int b = 1; b < 8; b++)
+			ones += (k[i] >> b) & 1u;
+		k[i] = (uint8_t)((k[i] & 0xFE) | ((ones & 1u) ? 0 : 1));
+	}
+}
+
+/* Does a symmetric component before (j, m) in the keyList share the KVN and KID of key j?
+ * GlobalPlatform identifies a key of a security domain by the pair (GPCS §11.1.8). */
+static bool sd_key_clash(const PE_SecurityDomain_t *s, int j, int m)
+{
+	const KeyObject_t *ko = s->keyList->list.array[j];
+
+	for (int jj = 0; jj <= j; jj++) {
+		const KeyObject_t *o = s->keyList->list.array[jj];
+		if (!o || o->keyVersionNumber.buf[0] != ko->keyVersionNumber.buf[0] ||
+		    o->keyIdentifier.buf[0] != ko->keyIdentifier.buf[0])
+			continue;
+		for (int mm = 0; mm < (jj == j ? m : o->keyComponents.list.count); mm++)
+			if (o->keyComponents.list.array[mm] &&
+			    ORSP_PKG_SD_KEY_SYMMETRIC(
+			        sd_key_kind_of(&o->keyComponents.list.array[mm]->keyType)))
+				return true;
+	}
+	return false;
+}
+
+/* sd_keys: fresh random keyData for every symmetric key of every security domain (the
+ * template's, e.g. GSMA TS.48's, are published test keys), every other field kept. */
+static orsp_err apply_sd_keys(orsp_pkg *c)
+{
+	uint8_t key[ORSP_SECRET_MAX];
+	orsp_err e = ORSP_OK;
+
+	for (size_t i = 0; !e && i < c->n; i++) {
+		PE_SecurityDomain_t *s;
+		if (c->pe[i].type != ORSP_PE_SECURITY_DOMAIN || !c->pe[i].asn)
+			continue;
+		s = &c->pe[i].asn->choice.securityDomain;
+		for (int j = 0; !e && s->keyList && j < s->keyList->list.count; j++) {
+			KeyObject_t *ko = s->keyList->list.array[j];
+			/* keyVersionNumber and keyIdentifier are SIZE (1): the decoder checked */
+			unsigned kvn = ko ? ko->keyVersionNumber.buf[0] : 0;
+			unsigned kid = ko ? ko->keyIdentifier.buf[0] : 0;
+			for (int m = 0; !e && ko && m < ko->keyComponents.list.count; m++) {
+				struct KeyObject__keyComponents__Member *kc =
+				    ko->keyComponents.list.array[m];
+				orsp_pkg_sd_key_kind kind;
+				size_t len;
+				const char *rule;
+				if (!kc)
+					continue;
+				kind = sd_key_kind_of(&kc->keyType);
+				len = (size_t)kc->keyData.size;
+				rule = sd_key_length_rule(kind, len);
+				if (kind == ORSP_PKG_SD_KEY_PRIVATE)
+					e = pe_errf(
+					    i, c->pe[i].type, ORSP_E_POLICY,
+					    "key KVN %02X KID %02X: keyType %02X is part of a "
+					    "private key, which cannot be drawn at random",
+					    kvn, kid, (unsigned)kc->keyType.buf[0]);
+				else if (!ORSP_PKG_SD_KEY_SYMMETRIC(kind))
+					continue;
+				else if (rule)
+					e = pe_errf(i, c->pe[i].type, ORSP_E_POLICY,
+					            "key KVN %02X KID %02X: keyType %02X with %zu "
+					            "bytes of keyData: %s",
+					            kvn, kid, (unsigned)kc->keyType.buf[0], len,
+					            rule);
+				else if (sd_key_clash(s, j, m))
+					e = pe_errf(i, c->pe[i].type, ORSP_E_POLICY,
+					            "two symmetric keys with KVN %02X KID %02X",
+					            kvn, kid);
+				if (e)
+					break;
+				e = touch(c, i);
+				if (!e)
+					e = orsp_random(key, len);
+				if (!e && kind == ORSP_PKG_SD_KEY_DES)
+					des_parity(key, len);
+				if (!e)
+					e = os_set(&kc->keyData, key, len);
+			}
+		}
+	}
+	orsp_wipe(key, sizeof(key));
+	return e;
+}
+
 static orsp_err apply(orsp_pkg *c, const orsp_pkg_perso *p)
 {
 	static const struct {
@@ -676,6 +772,8 @@ static orsp_err apply(orsp_pkg *c, const orsp_pkg_perso *p)
 		e = apply_name(c, p->profile_name);
 	if (!e && p->profile_class != ORSP_PKG_CLASS_UNSET)
 		c->profile_class = p->profile_class;
+	if (!e && p->sd_keys)
+		e = apply_sd_keys(c);
 	for (size_t i = 0; !e && i < c->n; i++)
 		if (c->pe[i].dirty)
 			e = pe_reencode(&c->pe[i], i);

@@ -1,0 +1,121 @@
+/* PE-SecurityDomain (SAIP §8.6): the keys of a security domain's keyList (§8.6.3), whose
+ * keyType is coded as GlobalPlatform Card Specification v2.3 Table 11-16 (Key Type Coding)
+ * codes it. Key values are never exposed here except through orsp_pkg_get_sd_key_data. */
+#include <string.h>
+
+#include "pkg_internal.h"
+
+/* GPCS Table 11-16: '80' DES (mode implicitly known), '82' Triple DES CBC, '83' DES ECB,
+ * '84' DES CBC, '85' TLS pre-shared key, '88' AES, '90' HMAC-SHA1, '91' HMAC-SHA1-160;
+ * 'A2'..'A8' the parts of an RSA private key, 'B1' an ECC private key. Every other type is
+ * public (RSA 'A0'/'A1', ECC 'B0', curve parameters 'B2'..'B7', 'F0') or reserved. */
+orsp_pkg_sd_key_kind sd_key_kind_of(const OCTET_STRING_t *type)
+{
+	uint8_t t;
+
+	if (!type || type->size != 1 || !type->buf)
+		return ORSP_PKG_SD_KEY_OTHER; /* 'FF' extended format and the like: not a key we
+		                                 draw */
+	t = type->buf[0];
+	if (t == 0x80 || (t >= 0x82 && t <= 0x84))
+		return ORSP_PKG_SD_KEY_DES;
+	if (t == 0x85)
+		return ORSP_PKG_SD_KEY_PSK;
+	if (t == 0x88)
+		return ORSP_PKG_SD_KEY_AES;
+	if (t == 0x90 || t == 0x91)
+		return ORSP_PKG_SD_KEY_HMAC;
+	if ((t >= 0xA2 && t <= 0xA8) || t == 0xB1)
+		return ORSP_PKG_SD_KEY_PRIVATE;
+	return ORSP_PKG_SD_KEY_OTHER;
+}
+
+const char *sd_key_length_rule(orsp_pkg_sd_key_kind kind, size_t len)
+{
+	switch (kind) {
+	case ORSP_PKG_SD_KEY_DES: /* single DES, two- and three-key Triple DES (TS 102 225 §5.1.2)
+	                           */
+		return len == 8 || len == 16 || len == 24 ? NULL : "DES needs 8, 16 or 24 bytes";
+	case ORSP_PKG_SD_KEY_AES: /* FIPS 197 */
+		return len == 16 || len == 24 || len == 32 ? NULL : "AES needs 16, 24 or 32 bytes";
+	case ORSP_PKG_SD_KEY_PSK:
+	case ORSP_PKG_SD_KEY_HMAC: /* at least 128 bits; at most what an orsp_secret holds */
+		return len >= 16 && len <= ORSP_SECRET_MAX
+		           ? NULL
+		           : "TLS PSK and HMAC keys need 16 to 64 bytes";
+	default:
+		return NULL;
+	}
+}
+
+/* A one-byte OCTET STRING's value, else -1. */
+static int byte_of(const OCTET_STRING_t *os)
+{
+	return os && os->buf && os->size == 1 ? os->buf[0] : -1;
+}
+
+orsp_err orsp_pkg_get_sd_keys(const orsp_pkg *pkg, orsp_pkg_sd_key *out, size_t cap, size_t *n)
+{
+	size_t k = 0;
+	unsigned sd = 0;
+
+	if (!pkg || !n || (!out && cap))
+		return orsp_errf(ORSP_E_USAGE, "orsp_pkg_get_sd_keys: NULL argument");
+	for (size_t i = 0; i < pkg->n; i++) {
+		const PE_SecurityDomain_t *s;
+		if (pkg->pe[i].type != ORSP_PE_SECURITY_DOMAIN || !pkg->pe[i].asn)
+			continue;
+		sd++;
+		s = &pkg->pe[i].asn->choice.securityDomain;
+		for (int j = 0; s->keyList && j < s->keyList->list.count; j++) {
+			const KeyObject_t *ko = s->keyList->list.array[j];
+			for (int c = 0; ko && c < ko->keyComponents.list.count; c++, k++) {
+				const struct KeyObject__keyComponents__Member *m =
+				    ko->keyComponents.list.array[c];
+				orsp_pkg_sd_key *o = k < cap ? &out[k] : NULL;
+				if (!o || !m)
+					continue;
+				memset(o, 0, sizeof(*o));
+				o->pe_index = i;
+				o->sd = sd;
+				o->key = (size_t)j;
+				o->component = (size_t)c;
+				/* SIZE (1) in the module: the decoder checked it */
+				o->kvn = (uint8_t)byte_of(&ko->keyVersionNumber);
+				o->kid = (uint8_t)byte_of(&ko->keyIdentifier);
+				o->type = byte_of(&m->keyType);
+				o->len = (size_t)m->keyData.size;
+				o->kind = sd_key_kind_of(&m->keyType);
+			}
+		}
+	}
+	*n = k;
+	return ORSP_OK;
+}
+
+orsp_err orsp_pkg_get_sd_key_data(const orsp_pkg *pkg, const orsp_pkg_sd_key *key, orsp_secret *out)
+{
+	const PE_SecurityDomain_t *s;
+	const KeyObject_t *ko;
+	const struct KeyObject__keyComponents__Member *m;
+
+	if (!pkg || !key || !out)
+		return orsp_errf(ORSP_E_USAGE, "orsp_pkg_get_sd_key_data: NULL argument");
+	memset(out, 0, sizeof(*out));
+	if (key->pe_index >= pkg->n || pkg->pe[key->pe_index].type != ORSP_PE_SECURITY_DOMAIN ||
+	    !pkg->pe[key->pe_index].asn)
+		return orsp_errf(ORSP_E_USAGE, "PE #%zu is not a securityDomain", key->pe_index);
+	s = &pkg->pe[key->pe_index].asn->choice.securityDomain;
+	if (!s->keyList || key->key >= (size_t)s->keyList->list.count ||
+	    !(ko = s->keyList->list.array[key->key]) ||
+	    key->component >= (size_t)ko->keyComponents.list.count ||
+	    !(m = ko->keyComponents.list.array[key->component]))
+		return orsp_errf(ORSP_E_NOT_FOUND,
+		                 "PE #%zu (securityDomain): no key %zu component %zu",
+		                 key->pe_index, key->key, key->component);
+	if (m->keyData.size < 0 || (size_t)m->keyData.size > ORSP_SECRET_MAX)
+		return pe_errf(key->pe_index, ORSP_PE_SECURITY_DOMAIN, ORSP_E_MALFORMED,
+		               "key KVN %02X KID %02X: keyData of %d bytes, more than %d", key->kvn,
+		               key->kid, m->keyData.size, ORSP_SECRET_MAX);
+	return orsp_secret_set(out, m->keyData.buf, (size_t)m->keyData.size);
+}
