@@ -29,6 +29,7 @@ enum {
 	OPT_ALL,
 	OPT_OUT,
 	OPT_TO_TERMINAL,
+	OPT_LIST,
 };
 
 // clang-format off
@@ -628,30 +629,62 @@ static int auc_delete(int argc, char **argv)
 
 /* ----- card secrets ----- */
 
+static int print_name(const char *name, void *arg)
+{
+	(void)arg;
+	printf("%s\n", name);
+	return 0;
+}
+
 static int auc_secret(int argc, char **argv)
 {
-	static const char *const names[] = {"puk1", "puk2", "adm1", "adm2"};
+	static const struct option opts[] = {
+	    DB_LONGOPTS,
+	    {"list", no_argument, NULL, OPT_LIST},
+	    {NULL, 0, NULL, 0},
+	};
 	db_opts dbo = {0};
 	orsp_auc *a = NULL;
 	orsp_secret v = {0};
-	size_t which;
-	int rc;
+	char name[ORSP_AUC_SECRET_NAME_MAX];
+	bool list = false;
+	int c, rc;
 	orsp_err e;
 
-	if ((rc = db_imsi_args(argc, argv, 2, "IMSI NAME", &dbo)))
+	while ((c = cli_getopt(argc, argv, opts)) != -1) {
+		if (c == '?')
+			return CLI_USAGE;
+		if (c == OPT_LIST)
+			list = true;
+		else if (!db_opt(&dbo, c, optarg))
+			return cli_usage(argv[optind - 1], "unexpected option");
+	}
+	if ((rc = cli_positional(argc, argv, list ? 1 : 2, list ? "IMSI" : "IMSI NAME")) ||
+	    (rc = imsi_arg("IMSI", argv[optind])))
 		return rc;
-	for (which = 0; which < ORSP_ARRAY_LEN(names); which++)
-		if (strcmp(argv[optind + 1], names[which]) == 0)
-			break;
-	if (which == ORSP_ARRAY_LEN(names))
-		return cli_usage("NAME", "expected puk1, puk2, adm1 or adm2");
+	if (!list && orsp_auc_secret_name_parse(argv[optind + 1], name) != ORSP_OK)
+		return cli_usage("NAME",
+		                 "expected puk1, puk2, adm1, adm2 or sd<N>-kvn<XX>-kid<YY>");
 	rc = open_auc(&dbo, &a);
 	if (rc)
 		return rc;
-	e = orsp_auc_get_card_secret(a, argv[optind], (orsp_auc_card_secret)which, &v);
+	if (list) {
+		/* names only: no value leaves the AuC */
+		e = orsp_auc_list_secrets(a, argv[optind], print_name, NULL);
+		if (e)
+			rc = cli_fail("auc secret", e);
+		orsp_auc_close(a);
+		return rc;
+	}
+	e = orsp_auc_get_secret(a, argv[optind], name, &v);
 	if (e)
 		rc = cli_fail("auc secret", e);
-	else
+	else if (strncmp(name, "sd", 2) == 0) {
+		/* a security domain's key: hex, as OTA platforms take keys (audited) */
+		for (size_t i = 0; i < v.len; i++)
+			printf("%02X", v.v[i]);
+		printf("\n");
+	} else
 		/* asked for by name: the one place this value leaves the AuC (audited) */
 		printf("%.*s\n", (int)v.len, (const char *)v.v);
 	orsp_secret_wipe(&v);
@@ -813,12 +846,20 @@ static const cli_cmd auc_cmds[] = {
     },
     {
         .verb = "secret",
-        .summary = "Print one card secret (PUK1/2, ADM1/2) stored for a subscriber",
-        .synopsis = "IMSI puk1|puk2|adm1|adm2 [--db PATH]",
+        .summary = "Print one card secret (PUK1/2, ADM1/2, a security domain's key) of a "
+                   "subscriber, or list their names",
+        .synopsis = "IMSI NAME [--db PATH]\n"
+                    "       IMSI --list [--db PATH]",
         .help = "Prints the value that `smdp profile generate --auc` drew for the subscriber's\n"
                 "profile (stored wrapped under the KEK), for customer care (PUK) or the OTA\n"
-                "platform (ADM). Every read is audited. Exit 1 if none is stored.\n\n"
-                "options:\n" DB_HELP,
+                "platform (ADM, the security domains' keys). NAME is puk1, puk2, adm1, adm2,\n"
+                "or sd<N>-kvn<XX>-kid<YY> for key KVN XX, KID YY (hex) of the profile's N-th\n"
+                "security domain (sd1: the MNO-SD of a TS.48 template); a PUK or ADM prints as\n"
+                "its digits, a key as hex. Every read is audited. Exit 1 if none is stored.\n"
+                "--list prints the names stored for the subscriber, one a line, never a value\n"
+                "(not audited).\n\n"
+                "options:\n"
+                "  --list               the names of the subscriber's card secrets\n" DB_HELP,
         .run = auc_secret,
     },
     {

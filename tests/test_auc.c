@@ -1091,10 +1091,10 @@ static void test_schema_versions(void **state)
 	orsp_auc *a = open_auc("schema.db");
 	int v = 0;
 	assert_int_equal(orsp_db_schema_version(orsp_auc_db(a), "auc", &v), ORSP_OK);
-	assert_int_equal(v, 4);
+	assert_int_equal(v, 5);
 	/* A database from a newer program is refused, not half-used. */
 	assert_int_equal(orsp_db_exec(orsp_auc_db(a), "INSERT INTO schema_migrations VALUES"
-	                                              " ('auc', 5, 'future', 0)"),
+	                                              " ('auc', 6, 'future', 0)"),
 	                 ORSP_OK);
 	orsp_auc_close(a);
 	a = NULL;
@@ -1530,6 +1530,175 @@ static void test_export_keys(void **state)
 	orsp_auc_close(a);
 }
 
+static int collect_name(const char *name, void *arg)
+{
+	char *out = arg;
+	size_t n = strlen(out);
+	snprintf(out + n, 256 - n, "%s%s", n ? "," : "", name);
+	return 0;
+}
+
+/* A security domain's keys by name: stored, listed (names only), read back audited; names
+ * that are not card secrets refused; wrapped bound to the name. */
+static void test_sd_key_secrets(void **state)
+{
+	static const char *const bad[] = {
+	    "sd0-kvn01-kid01",
+	    "sd01-kvn01-kid01",
+	    "sd1000-kvn01-kid01",
+	    "sd1-kvn1-kid01",
+	    "sd1-kvn01-kid0g",
+	    "sd1-kvn01-kid011",
+	    "sd1-kvn01",
+	    "sd-kvn01-kid01",
+	    "sd1-kvn01-kid01 ",
+	    "puk3",
+	    "",
+	    "sd1_kvn01_kid01",
+	};
+	(void)state;
+	orsp_auc *a = open_auc("sdkeys.db");
+	tsv *t = tsv_load("milenage.tsv");
+	const char *imsi = "001010000000081";
+	char name[ORSP_AUC_SECRET_NAME_MAX], names[256] = "";
+	orsp_auc_new n;
+	orsp_secret k = {0}, got = {0}, pin = {0};
+
+	assert_int_equal(orsp_auc_sd_key_name(1, 0x01, 0x02, name), ORSP_OK);
+	assert_string_equal(name, "sd1-kvn01-kid02");
+	assert_int_equal(orsp_auc_sd_key_name(999, 0xFF, 0xAB, name), ORSP_OK);
+	assert_string_equal(name, "sd999-kvnff-kidab");
+	assert_int_equal(orsp_auc_sd_key_name(0, 1, 1, name), ORSP_E_USAGE);
+	assert_int_equal(orsp_auc_sd_key_name(1000, 1, 1, name), ORSP_E_USAGE);
+	assert_int_equal(orsp_auc_secret_name_parse("SD12-KVN0A-kidFF", name), ORSP_OK);
+	assert_string_equal(name, "sd12-kvn0a-kidff");
+	assert_int_equal(orsp_auc_secret_name_parse("Adm2", name), ORSP_OK);
+	assert_string_equal(name, "adm2");
+	assert_int_equal(orsp_auc_secret_name_parse("sd999-kvnff-kidff0", name), ORSP_E_USAGE);
+	for (size_t i = 0; i < ORSP_ARRAY_LEN(bad); i++) {
+		if (orsp_auc_secret_name_parse(bad[i], name) != ORSP_E_USAGE)
+			fail_msg("\"%s\" accepted as %s", bad[i], name);
+		assert_string_equal(name, "");
+	}
+
+	new_from_tsv(&n, imsi, t, 0, false);
+	assert_int_equal(orsp_auc_add(a, &n), ORSP_OK);
+	orsp_auc_new_wipe(&n);
+	assert_int_equal(orsp_secret_set(&k,
+	                                 "\x1f\x2e\x3d\x4c\x5b\x6a\x79\x88\x97\xa6\xb5\xc4\xd3"
+	                                 "\xe2\xf1\x00",
+	                                 16),
+	                 ORSP_OK);
+	assert_int_equal(orsp_secret_set(&pin, "12345678", 8), ORSP_OK);
+	/* unknown names, a name not in its parsed form, a bad length, an unknown IMSI */
+	for (size_t i = 0; i < ORSP_ARRAY_LEN(bad); i++)
+		assert_int_equal(orsp_auc_set_secret(a, imsi, bad[i], &k), ORSP_E_USAGE);
+	assert_int_equal(orsp_auc_set_secret(a, imsi, "sd1-kvn0A-kid01", &k), ORSP_E_USAGE);
+	assert_int_equal(orsp_auc_get_secret(a, imsi, "puk3", &got), ORSP_E_USAGE);
+	k.len = 7;
+	assert_int_equal(orsp_auc_set_secret(a, imsi, "sd1-kvn01-kid01", &k), ORSP_E_USAGE);
+	k.len = 16;
+	assert_int_equal(orsp_auc_set_secret(a, "001010000000082", "sd1-kvn01-kid01", &k),
+	                 ORSP_E_NOT_FOUND);
+	assert_int_equal(orsp_auc_list_secrets(a, "001010000000082", collect_name, names),
+	                 ORSP_E_NOT_FOUND);
+	assert_int_equal(query_int(a, "SELECT COUNT(*) FROM auc_card_secret"), 0);
+
+	/* stored (the longest name too: its additional data is longer than K's), listed */
+	assert_int_equal(orsp_auc_set_secret(a, imsi, "sd1-kvn01-kid01", &k), ORSP_OK);
+	assert_int_equal(orsp_auc_set_secret(a, imsi, "sd999-kvnff-kidff", &k), ORSP_OK);
+	assert_int_equal(orsp_auc_set_card_secret(a, imsi, ORSP_AUC_PUK1, &pin), ORSP_OK);
+	assert_int_equal(orsp_auc_list_secrets(a, imsi, collect_name, names), ORSP_OK);
+	assert_string_equal(names, "puk1,sd1-kvn01-kid01,sd999-kvnff-kidff");
+	assert_int_equal(query_int(a, "SELECT COUNT(*) FROM auc_audit WHERE action ="
+	                              " 'card secret read'"),
+	                 0); /* listing reads no value */
+	/* read back, audited with the name */
+	assert_int_equal(orsp_auc_get_secret(a, imsi, "sd999-kvnff-kidff", &got), ORSP_OK);
+	assert_int_equal(got.len, 16);
+	assert_memory_equal(got.v, k.v, 16);
+	orsp_secret_wipe(&got);
+	assert_int_equal(query_int(a, "SELECT COUNT(*) FROM auc_audit WHERE action ="
+	                              " 'card secret read' AND detail = 'sd999-kvnff-kidff'"),
+	                 1);
+	assert_int_equal(orsp_auc_get_secret(a, imsi, "sd1-kvn02-kid01", &got), ORSP_E_NOT_FOUND);
+	/* a value moved to another key's name does not unwrap there */
+	assert_int_equal(orsp_db_exec(orsp_auc_db(a), "DELETE FROM auc_card_secret WHERE name ="
+	                                              " 'sd999-kvnff-kidff';"
+	                                              "UPDATE auc_card_secret SET name ="
+	                                              " 'sd999-kvnff-kidff' WHERE name ="
+	                                              " 'sd1-kvn01-kid01'"),
+	                 ORSP_OK);
+	assert_int_equal(orsp_auc_get_secret(a, imsi, "sd999-kvnff-kidff", &got), ORSP_E_VERIFY);
+	assert_int_equal(got.len, 0);
+	/* the table refuses a name that is no card secret, even written directly */
+	assert_int_equal(orsp_db_exec(orsp_auc_db(a), "UPDATE auc_card_secret SET name = 'kic'"),
+	                 ORSP_E_STORAGE);
+	/* deleted with the subscriber */
+	assert_int_equal(orsp_auc_delete(a, imsi), ORSP_OK);
+	assert_int_equal(query_int(a, "SELECT COUNT(*) FROM auc_card_secret"), 0);
+	orsp_auc_close(a);
+
+	/* never in the database file in clear */
+	FILE *f = fopen(db_path("sdkeys.db"), "rb");
+	assert_non_null(f);
+	static uint8_t buf[1 << 20];
+	size_t len = fread(buf, 1, sizeof(buf), f);
+	fclose(f);
+	assert_false(contains(buf, len, k.v, 16));
+	orsp_secret_wipe(&k);
+	orsp_secret_wipe(&pin);
+	tsv_free(t);
+}
+
+/* A version 4 database keeps its card secrets through migration 5, which then takes the
+ * security domains' keys. */
+static void test_migration_sd_key_names(void **state)
+{
+	(void)state;
+	orsp_auc *a = open_auc("mig5.db");
+	tsv *t = tsv_load("milenage.tsv");
+	const char *imsi = "001010000000083";
+	orsp_auc_new n;
+	orsp_secret v = {0}, got = {0};
+
+	new_from_tsv(&n, imsi, t, 0, false);
+	assert_int_equal(orsp_auc_add(a, &n), ORSP_OK);
+	orsp_auc_new_wipe(&n);
+	assert_int_equal(orsp_secret_set(&v, "73915048", 8), ORSP_OK);
+	assert_int_equal(orsp_auc_set_card_secret(a, imsi, ORSP_AUC_ADM1, &v), ORSP_OK);
+	/* Back to the version 4 table, as an older program left it. */
+	assert_int_equal(orsp_db_exec(orsp_auc_db(a),
+	                              "CREATE TABLE v4 ("
+	                              " imsi TEXT NOT NULL,"
+	                              " name TEXT NOT NULL CHECK (name IN ('puk1', 'puk2',"
+	                              " 'adm1', 'adm2')),"
+	                              " wrapped BLOB NOT NULL,"
+	                              " PRIMARY KEY (imsi, name));"
+	                              "INSERT INTO v4 SELECT imsi, name, wrapped"
+	                              " FROM auc_card_secret;"
+	                              "DROP TABLE auc_card_secret;"
+	                              "ALTER TABLE v4 RENAME TO auc_card_secret;"
+	                              "DELETE FROM schema_migrations WHERE module = 'auc'"
+	                              " AND version >= 5;"),
+	                 ORSP_OK);
+	assert_int_equal(orsp_db_exec(orsp_auc_db(a), "INSERT INTO auc_card_secret VALUES"
+	                                              " ('1', 'sd1-kvn01-kid01', x'00')"),
+	                 ORSP_E_STORAGE);
+	orsp_auc_close(a);
+	a = open_auc("mig5.db");
+	assert_int_equal(orsp_auc_get_card_secret(a, imsi, ORSP_AUC_ADM1, &got), ORSP_OK);
+	assert_int_equal(got.len, 8);
+	assert_memory_equal(got.v, "73915048", 8);
+	orsp_secret_wipe(&got);
+	assert_int_equal(orsp_auc_set_secret(a, imsi, "sd2-kvn30-kid01", &v), ORSP_OK);
+	assert_int_equal(orsp_auc_get_secret(a, imsi, "sd2-kvn30-kid01", &got), ORSP_OK);
+	orsp_secret_wipe(&got);
+	orsp_secret_wipe(&v);
+	orsp_auc_close(a);
+	tsv_free(t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1545,6 +1714,8 @@ int main(void)
 	    cmocka_unit_test(test_export_osmo_hlr),
 	    cmocka_unit_test(test_export_refused),
 	    cmocka_unit_test(test_export_keys),
+	    cmocka_unit_test(test_sd_key_secrets),
+	    cmocka_unit_test(test_migration_sd_key_names),
 	    cmocka_unit_test(test_no_plaintext_at_rest),
 	    cmocka_unit_test(test_wrong_kek),
 	    cmocka_unit_test(test_tampered_record),

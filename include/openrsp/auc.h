@@ -88,8 +88,8 @@ ORSP_MUST_CHECK orsp_err orsp_auc_delete(orsp_auc *a, const char *imsi);
 
 /* Card secrets of a subscriber's profile that the operator must be able to look up but no
  * one else should know: the PUKs and ADM keys (TS 102 221 §9) that `smdp profile generate`
- * draws at random per profile. Stored wrapped under the KEK like K and OPc, bound to the IMSI
- * and name; deleted with the subscriber. */
+ * draws at random per profile, and its security domains' keys (below). Stored wrapped under the KEK
+ * like K and OPc, bound to the IMSI and name; deleted with the subscriber. */
 typedef enum orsp_auc_card_secret {
 	ORSP_AUC_PUK1,
 	ORSP_AUC_PUK2,
@@ -108,6 +108,35 @@ ORSP_MUST_CHECK orsp_err orsp_auc_set_card_secret(orsp_auc *a, const char *imsi,
  * transaction). ORSP_E_NOT_FOUND if none is stored, ORSP_E_VERIFY if it does not unwrap. */
 ORSP_MUST_CHECK orsp_err orsp_auc_get_card_secret(orsp_auc *a, const char *imsi,
                                                   orsp_auc_card_secret which, orsp_secret *out);
+
+/* Card secrets by name: "puk1", "puk2", "adm1", "adm2" as above, and the keys of the
+ * profile's security domains that `smdp profile generate` draws (orsp_pkg_perso.sd_keys),
+ * named "sd<N>-kvn<XX>-kid<YY>": N the security domain's position among the profile's
+ * securityDomain PEs (1 for the first, the MNO-SD in GSMA's TS.48; 1..ORSP_AUC_SD_MAX, no
+ * leading zero), XX and YY its keyVersionNumber and keyIdentifier (GlobalPlatform's name of
+ * a key within a security domain) as two lower-case hex digits: "sd1-kvn01-kid02". */
+#define ORSP_AUC_SECRET_NAME_MAX 18 /* "sd999-kvnff-kidff" and its NUL */
+#define ORSP_AUC_SD_MAX 999
+/* The name of key (kvn, kid) of security domain sd. ORSP_E_USAGE if sd is out of range. */
+ORSP_MUST_CHECK orsp_err orsp_auc_sd_key_name(unsigned sd, uint8_t kvn, uint8_t kid,
+                                              char out[ORSP_AUC_SECRET_NAME_MAX]);
+/* A name as a user typed it (in any case: "SD1-KVN0A-KID01") in the form the functions below
+ * take (lower case: "sd1-kvn0a-kid01"). ORSP_E_USAGE, quoting the text, for anything else. */
+ORSP_MUST_CHECK orsp_err orsp_auc_secret_name_parse(const char *text,
+                                                    char out[ORSP_AUC_SECRET_NAME_MAX]);
+/* orsp_auc_set_card_secret / orsp_auc_get_card_secret by name, which must be in its parsed
+ * form (else ORSP_E_USAGE). A security domain's key is 8 to ORSP_SECRET_MAX bytes; wrapped
+ * with the additional data auc:<name>:<imsi>. Stored, read (audited) and deleted as above. */
+ORSP_MUST_CHECK orsp_err orsp_auc_set_secret(orsp_auc *a, const char *imsi, const char *name,
+                                             const orsp_secret *value);
+ORSP_MUST_CHECK orsp_err orsp_auc_get_secret(orsp_auc *a, const char *imsi, const char *name,
+                                             orsp_secret *out);
+/* Call fn with the name of every card secret stored for the subscriber, in name order;
+ * never a value, and not audited. A non-zero return from fn stops the walk.
+ * ORSP_E_NOT_FOUND for an unknown IMSI, ORSP_E_MALFORMED for a corrupt name. */
+typedef int (*orsp_auc_secret_fn)(const char *name, void *arg);
+ORSP_MUST_CHECK orsp_err orsp_auc_list_secrets(orsp_auc *a, const char *imsi, orsp_auc_secret_fn fn,
+                                               void *arg);
 
 /* Hand out n (1..ORSP_AUC_MAX_VECTORS) vectors with fresh random RANDs and the next SQNs for
  * IND value `ind` (< 2^ind_bits): each SQN is orsp_auc_next_sqn() of the previous one, so

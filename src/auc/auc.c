@@ -84,6 +84,24 @@ static const orsp_migration auc_migrations[] = {
                " WHEN EXISTS (SELECT 1 FROM auc_audit WHERE id = NEW.id)"
                " BEGIN SELECT RAISE(ABORT, 'auc_audit is append-only'); END;",
     },
+    {
+        .version = 5,
+        .description = "card secrets: security-domain keys",
+        /* SQLite cannot change a CHECK: the table is rebuilt, its rows kept. The names of
+         * the security domains' keys (orsp_auc_sd_key_name) join the PUKs and ADM keys;
+         * orsp_auc_secret_name_parse is the exact rule, the CHECK a coarse guard. */
+        .sql = "CREATE TABLE auc_card_secret_v5 ("
+               " imsi TEXT NOT NULL,"
+               " name TEXT NOT NULL CHECK (name IN ('puk1', 'puk2', 'adm1', 'adm2')"
+               " OR (length(name) BETWEEN 15 AND 17"
+               " AND name GLOB 'sd[1-9]*-kvn[0-9a-f][0-9a-f]-kid[0-9a-f][0-9a-f]')),"
+               " wrapped BLOB NOT NULL,"
+               " PRIMARY KEY (imsi, name));"
+               "INSERT INTO auc_card_secret_v5 (imsi, name, wrapped)"
+               " SELECT imsi, name, wrapped FROM auc_card_secret;"
+               "DROP TABLE auc_card_secret;"
+               "ALTER TABLE auc_card_secret_v5 RENAME TO auc_card_secret;",
+    },
 };
 
 #define SUB_COLUMNS                                                                                \
@@ -655,36 +673,135 @@ const char *orsp_auc_card_secret_name(orsp_auc_card_secret which)
 	return (unsigned)which < ORSP_ARRAY_LEN(card_secret_names) ? card_secret_names[which] : "?";
 }
 
-static orsp_err check_card_secret(const char *imsi, orsp_auc_card_secret which)
+orsp_err orsp_auc_sd_key_name(unsigned sd, uint8_t kvn, uint8_t kid,
+                              char out[ORSP_AUC_SECRET_NAME_MAX])
 {
-	orsp_err err = check_imsi(imsi);
-	if (err)
-		return err;
-	if ((unsigned)which >= ORSP_ARRAY_LEN(card_secret_names))
-		return orsp_errf(ORSP_E_USAGE, "unknown card secret %d", (int)which);
+	if (!out)
+		return orsp_errf(ORSP_E_USAGE, "orsp_auc_sd_key_name: NULL argument");
+	out[0] = '\0';
+	if (sd < 1 || sd > ORSP_AUC_SD_MAX)
+		return orsp_errf(ORSP_E_USAGE, "security domain %u: must be 1 to %d", sd,
+		                 ORSP_AUC_SD_MAX);
+	snprintf(out, ORSP_AUC_SECRET_NAME_MAX, "sd%u-kvn%02x-kid%02x", sd, kvn, kid);
 	return ORSP_OK;
 }
 
-orsp_err orsp_auc_set_card_secret(orsp_auc *a, const char *imsi, orsp_auc_card_secret which,
-                                  const orsp_secret *value)
+/* Two hex digits, either case, into *v. */
+static bool hex2(const char *p, uint8_t *v)
+{
+	unsigned x = 0;
+
+	for (int i = 0; i < 2; i++) {
+		char c = p[i];
+		x <<= 4;
+		if (c >= '0' && c <= '9')
+			x |= (unsigned)(c - '0');
+		else if (c >= 'a' && c <= 'f')
+			x |= (unsigned)(c - 'a' + 10);
+		else if (c >= 'A' && c <= 'F')
+			x |= (unsigned)(c - 'A' + 10);
+		else
+			return false;
+	}
+	*v = (uint8_t)x;
+	return true;
+}
+
+/* "sd<N>-kvn<XX>-kid<YY>" with N 1..ORSP_AUC_SD_MAX without leading zeros. */
+static bool parse_sd_key_name(const char *t, unsigned *sd, uint8_t *kvn, uint8_t *kid)
+{
+	size_t i = 2;
+	unsigned n = 0;
+
+	if (strncmp(t, "sd", 2) != 0 || t[2] < '1' || t[2] > '9')
+		return false;
+	while (t[i] >= '0' && t[i] <= '9' && i < 5)
+		n = n * 10 + (unsigned)(t[i++] - '0');
+	if (n > ORSP_AUC_SD_MAX || strncmp(t + i, "-kvn", 4) != 0 || !hex2(t + i + 4, kvn) ||
+	    strncmp(t + i + 6, "-kid", 4) != 0 || !hex2(t + i + 10, kid) || t[i + 12] != '\0')
+		return false;
+	*sd = n;
+	return true;
+}
+
+orsp_err orsp_auc_secret_name_parse(const char *text, char out[ORSP_AUC_SECRET_NAME_MAX])
+{
+	char low[ORSP_AUC_SECRET_NAME_MAX];
+	size_t n;
+	unsigned sd;
+	uint8_t kvn, kid;
+
+	if (!text || !out)
+		return orsp_errf(ORSP_E_USAGE, "orsp_auc_secret_name_parse: NULL argument");
+	out[0] = '\0';
+	n = strlen(text);
+	for (size_t i = 0; i < n && i < sizeof(low); i++)
+		low[i] = text[i] >= 'A' && text[i] <= 'Z' ? (char)(text[i] - 'A' + 'a') : text[i];
+	if (n < sizeof(low)) {
+		low[n] = '\0';
+		for (size_t i = 0; i < ORSP_ARRAY_LEN(card_secret_names); i++)
+			if (strcmp(low, card_secret_names[i]) == 0) {
+				memcpy(out, low, n + 1);
+				return ORSP_OK;
+			}
+		if (parse_sd_key_name(low, &sd, &kvn, &kid))
+			return orsp_auc_sd_key_name(sd, kvn, kid, out);
+	}
+	return orsp_errf(ORSP_E_USAGE,
+	                 "unknown card secret \"%.40s\": expected puk1, puk2, adm1, adm2 or "
+	                 "sd<N>-kvn<XX>-kid<YY> (a security domain's key)",
+	                 text);
+}
+
+/* A name in its canonical form (what the table holds), and whether it is a PUK/ADM. */
+static orsp_err check_secret_name(const char *imsi, const char *name, bool *pin_like)
+{
+	char canon[ORSP_AUC_SECRET_NAME_MAX];
+	orsp_err err = check_imsi(imsi);
+
+	if (err)
+		return err;
+	if (!name)
+		return orsp_errf(ORSP_E_USAGE, "auc card secret: no name");
+	err = orsp_auc_secret_name_parse(name, canon);
+	if (err)
+		return err;
+	if (strcmp(canon, name) != 0)
+		return orsp_errf(ORSP_E_USAGE, "card secret \"%s\": written %s here", name, canon);
+	*pin_like = strncmp(name, "sd", 2) != 0;
+	return ORSP_OK;
+}
+
+/* Additional data of a wrapped card secret: auc:<name>:<imsi> (the longest names do not fit
+ * aad_name's 32 bytes). */
+static void secret_aad(char out[48], const char *name, const char *imsi)
+{
+	snprintf(out, 48, "auc:%s:%s", name, imsi);
+}
+
+orsp_err orsp_auc_set_secret(orsp_auc *a, const char *imsi, const char *name,
+                             const orsp_secret *value)
 {
 	orsp_err err;
 	orsp_stmt *st = NULL;
 	orsp_auc_info info;
 	uint8_t w[ORSP_WRAP_MAX];
 	size_t w_len = 0;
-	char aad[32];
+	char aad[48];
+	bool pin_like = false;
 
 	if (!a || !value)
 		return orsp_errf(ORSP_E_USAGE, "auc card secret: missing arguments");
-	err = check_card_secret(imsi, which);
+	err = check_secret_name(imsi, name, &pin_like);
 	if (err)
 		return err;
-	/* PUK: 8 digits, ADM: 4..8 (TS 102 221 §9.5.1, coded like PINs) */
-	if (value->len < 4 || value->len > 8)
-		return orsp_errf(ORSP_E_USAGE, "%s must be 4 to 8 bytes",
-		                 orsp_auc_card_secret_name(which));
-	aad_name(aad, orsp_auc_card_secret_name(which), imsi);
+	/* PUK: 8 digits, ADM: 4..8 (TS 102 221 §9.5.1, coded like PINs); a security domain's
+	 * key: single DES (8 bytes) up to the longest orsp_secret */
+	if (pin_like && (value->len < 4 || value->len > 8))
+		return orsp_errf(ORSP_E_USAGE, "%s must be 4 to 8 bytes", name);
+	if (!pin_like && (value->len < 8 || value->len > ORSP_SECRET_MAX))
+		return orsp_errf(ORSP_E_USAGE, "%s must be 8 to %d bytes", name, ORSP_SECRET_MAX);
+	secret_aad(aad, name, imsi);
 	err = orsp_kek_wrap(&a->kek, aad, value, w, sizeof(w), &w_len);
 	if (err)
 		return err;
@@ -700,29 +817,28 @@ orsp_err orsp_auc_set_card_secret(orsp_auc *a, const char *imsi, orsp_auc_card_s
 	if (!err)
 		err = orsp_stmt_bind_text(st, 1, imsi);
 	if (!err)
-		err = orsp_stmt_bind_text(st, 2, orsp_auc_card_secret_name(which));
+		err = orsp_stmt_bind_text(st, 2, name);
 	if (!err)
 		err = orsp_stmt_bind_blob(st, 3, w, w_len);
 	if (!err)
 		err = orsp_stmt_run(st);
 	if (!err)
-		err = audit(a, "card secret set", imsi, "ok", orsp_auc_card_secret_name(which));
+		err = audit(a, "card secret set", imsi, "ok", name);
 	orsp_stmt_finalize(st);
 	return finish(a, err);
 }
 
-orsp_err orsp_auc_get_card_secret(orsp_auc *a, const char *imsi, orsp_auc_card_secret which,
-                                  orsp_secret *out)
+orsp_err orsp_auc_get_secret(orsp_auc *a, const char *imsi, const char *name, orsp_secret *out)
 {
 	orsp_err err;
 	orsp_stmt *st = NULL;
-	bool row = false;
-	char aad[32];
+	bool row = false, pin_like = false;
+	char aad[48];
 
 	if (!a || !out)
 		return orsp_errf(ORSP_E_USAGE, "auc card secret: missing arguments");
 	memset(out, 0, sizeof(*out));
-	err = check_card_secret(imsi, which);
+	err = check_secret_name(imsi, name, &pin_like);
 	if (err)
 		return err;
 	/* A write transaction: reading a secret out is audited. */
@@ -734,23 +850,72 @@ orsp_err orsp_auc_get_card_secret(orsp_auc *a, const char *imsi, orsp_auc_card_s
 	if (!err)
 		err = orsp_stmt_bind_text(st, 1, imsi);
 	if (!err)
-		err = orsp_stmt_bind_text(st, 2, orsp_auc_card_secret_name(which));
+		err = orsp_stmt_bind_text(st, 2, name);
 	if (!err)
 		err = orsp_stmt_step(st, &row);
 	if (!err && !row)
-		err = orsp_errf(ORSP_E_NOT_FOUND, "no %s stored for IMSI %s",
-		                orsp_auc_card_secret_name(which), imsi);
+		err = orsp_errf(ORSP_E_NOT_FOUND, "no %s stored for IMSI %s", name, imsi);
 	if (!err) {
 		orsp_slice w = orsp_stmt_column_blob(st, 0);
-		aad_name(aad, orsp_auc_card_secret_name(which), imsi);
+		secret_aad(aad, name, imsi);
 		err = orsp_kek_unwrap(&a->kek, aad, w.p, w.len, out);
 	}
 	orsp_stmt_finalize(st);
 	if (!err)
-		err = audit(a, "card secret read", imsi, "ok", orsp_auc_card_secret_name(which));
+		err = audit(a, "card secret read", imsi, "ok", name);
 	err = finish(a, err);
 	if (err)
 		orsp_secret_wipe(out);
+	return err;
+}
+
+orsp_err orsp_auc_set_card_secret(orsp_auc *a, const char *imsi, orsp_auc_card_secret which,
+                                  const orsp_secret *value)
+{
+	if ((unsigned)which >= ORSP_ARRAY_LEN(card_secret_names))
+		return orsp_errf(ORSP_E_USAGE, "unknown card secret %d", (int)which);
+	return orsp_auc_set_secret(a, imsi, card_secret_names[which], value);
+}
+
+orsp_err orsp_auc_get_card_secret(orsp_auc *a, const char *imsi, orsp_auc_card_secret which,
+                                  orsp_secret *out)
+{
+	if (out)
+		memset(out, 0, sizeof(*out));
+	if ((unsigned)which >= ORSP_ARRAY_LEN(card_secret_names))
+		return orsp_errf(ORSP_E_USAGE, "unknown card secret %d", (int)which);
+	return orsp_auc_get_secret(a, imsi, card_secret_names[which], out);
+}
+
+orsp_err orsp_auc_list_secrets(orsp_auc *a, const char *imsi, orsp_auc_secret_fn fn, void *arg)
+{
+	orsp_err err;
+	orsp_stmt *st = NULL;
+	orsp_auc_info info;
+	bool row = false;
+
+	if (!a || !fn)
+		return orsp_errf(ORSP_E_USAGE, "auc card secrets: missing arguments");
+	err = check_imsi(imsi);
+	if (err)
+		return err;
+	err = load(a, imsi, &info, NULL);
+	if (!err)
+		err = orsp_db_prepare(
+		    a->db, "SELECT name FROM auc_card_secret WHERE imsi = ?1 ORDER BY name", &st);
+	if (!err)
+		err = orsp_stmt_bind_text(st, 1, imsi);
+	while (!err && !(err = orsp_stmt_step(st, &row)) && row) {
+		const char *name = orsp_stmt_column_text(st, 0);
+		char canon[ORSP_AUC_SECRET_NAME_MAX];
+		/* a row read back is outside input */
+		if (orsp_auc_secret_name_parse(name, canon) != ORSP_OK || strcmp(canon, name) != 0)
+			err = orsp_errf(ORSP_E_MALFORMED, "subscriber %s: corrupt card secret name",
+			                imsi);
+		else if (fn(name, arg) != 0)
+			break;
+	}
+	orsp_stmt_finalize(st);
 	return err;
 }
 
