@@ -30,6 +30,7 @@ enum {
 	OPT_MNC_LENGTH,
 	OPT_CLASS,
 	OPT_KEEP_IMS,
+	OPT_KEEP_SD_KEYS,
 };
 
 enum {
@@ -657,6 +658,38 @@ static orsp_err auc_sqn_from_pkg(const orsp_pkg *pkg, orsp_auc_new *an)
 	return ORSP_OK;
 }
 
+/* Can the template's security domains get keys of their own (orsp_pkg_perso.sd_keys), and
+ * can the AuC name each? Tried once on the template, so that a template that cannot is
+ * refused before anything is written, with the way out. */
+static orsp_err sd_keys_check(orsp_pkg *tpkg)
+{
+	orsp_pkg_perso tp;
+	orsp_pkg_sd_key keys[64];
+	size_t n = 0;
+	orsp_err e;
+
+	orsp_pkg_perso_init(&tp);
+	tp.sd_keys = true;
+	e = orsp_pkg_personalise(tpkg, &tp);
+	if (!e)
+		e = orsp_pkg_get_sd_keys(tpkg, keys, ORSP_ARRAY_LEN(keys), &n);
+	if (!e && n > ORSP_ARRAY_LEN(keys))
+		e = orsp_errf(ORSP_E_POLICY, "%zu security-domain keys, more than the %zu handled",
+		              n, ORSP_ARRAY_LEN(keys));
+	for (size_t i = 0; !e && i < n; i++)
+		if (ORSP_PKG_SD_KEY_SYMMETRIC(keys[i].kind) && keys[i].sd > ORSP_AUC_SD_MAX)
+			e = orsp_errf(ORSP_E_POLICY, "more than %d security domains with keys",
+			              ORSP_AUC_SD_MAX);
+	if (e) {
+		char detail[256];
+		snprintf(detail, sizeof(detail), "%s", orsp_err_detail());
+		e = orsp_errf(e, "%s (--keep-sd-keys keeps the template's security-domain keys)",
+		              detail);
+	}
+	orsp_pkg_perso_wipe(&tp);
+	return e;
+}
+
 /* The PUKs and ADM keys generate draws per profile (TS 102 221 §9: PUKs 8 digits, ADM keys
  * coded like PINs, 8 digits here), for the references the template defines: the TS.48
  * templates carry public test values that every generated profile would otherwise share. */
@@ -717,6 +750,34 @@ static orsp_err card_secrets_draw(card_secrets *cs, orsp_pkg_perso *pp)
 	return e;
 }
 
+/* The keys personalisation drew for the security domains of pkg (orsp_pkg_perso.sd_keys: the
+ * symmetric ones) into the AuC as card secrets sd<N>-kvn<XX>-kid<YY>, for the operator's OTA
+ * platform; inside import_with_auc's AuC transaction. */
+static orsp_err sd_keys_to_auc(orsp_auc *auc, const char *imsi, const orsp_pkg *pkg)
+{
+	orsp_pkg_sd_key keys[64];
+	size_t n = 0;
+	orsp_err e = orsp_pkg_get_sd_keys(pkg, keys, ORSP_ARRAY_LEN(keys), &n);
+
+	if (!e && n > ORSP_ARRAY_LEN(keys))
+		e = orsp_errf(ORSP_E_RESOURCE,
+		              "%zu security-domain keys, more than the %zu handled", n,
+		              ORSP_ARRAY_LEN(keys));
+	for (size_t i = 0; !e && i < n; i++) {
+		char name[ORSP_AUC_SECRET_NAME_MAX];
+		orsp_secret v = {0};
+		if (!ORSP_PKG_SD_KEY_SYMMETRIC(keys[i].kind))
+			continue; /* kept from the template: nothing new to keep */
+		e = orsp_auc_sd_key_name(keys[i].sd, keys[i].kvn, keys[i].kid, name);
+		if (!e)
+			e = orsp_pkg_get_sd_key_data(pkg, &keys[i], &v);
+		if (!e)
+			e = orsp_auc_set_secret(auc, imsi, name, &v);
+		orsp_secret_wipe(&v);
+	}
+	return e;
+}
+
 /* One generated profile into both stores, all or nothing: the AuC subscriber is added
  * inside an open AuC transaction (it refuses a known IMSI), then the SM-DP+ imports the
  * profile inside an open SM-DP+ transaction (it refuses a known ICCID or IMSI); only when
@@ -729,7 +790,7 @@ static orsp_err card_secrets_draw(card_secrets *cs, orsp_pkg_perso *pp)
 static orsp_err import_with_auc(orsp_smdp *s, orsp_auc *auc, const orsp_auc_new *sqn,
                                 const uint8_t *upp, size_t upp_len, const orsp_smdp_import_opts *io,
                                 const char *imsi, const uint8_t k[16], const uint8_t opc[16],
-                                const card_secrets *cs)
+                                const card_secrets *cs, const orsp_pkg *sd_keys)
 {
 	orsp_db *adb = orsp_auc_db(auc), *sdb = orsp_smdp_db(s);
 	bool auc_tx = false, smdp_tx = false, committed = false;
@@ -754,6 +815,8 @@ static orsp_err import_with_auc(orsp_smdp *s, orsp_auc *auc, const orsp_auc_new 
 			e = orsp_auc_set_card_secret(auc, imsi, (orsp_auc_card_secret)j, &v);
 		orsp_secret_wipe(&v);
 	}
+	if (!e && sd_keys)
+		e = sd_keys_to_auc(auc, imsi, sd_keys);
 	if (!e && !(e = orsp_db_begin(sdb)))
 		smdp_tx = true;
 	if (!e)
@@ -830,6 +893,7 @@ static int smdp_profile_generate(int argc, char **argv)
 	    {"name", required_argument, NULL, OPT_NAME},
 	    {"json", no_argument, NULL, OPT_JSON},
 	    {"keep-ims-identity", no_argument, NULL, OPT_KEEP_IMS},
+	    {"keep-sd-keys", no_argument, NULL, OPT_KEEP_SD_KEYS},
 	    PPR_LONGOPTS,
 	    {NULL, 0, NULL, 0},
 	};
@@ -849,7 +913,7 @@ static int smdp_profile_generate(int argc, char **argv)
 	orsp_auc_new sqn_tpl;
 	card_secrets cs;
 	unsigned mnc_opt = 0, mnc_len = 0;
-	bool json = false, keep_ims = false;
+	bool json = false, keep_ims = false, keep_sd_keys = false;
 	int c, rc;
 	orsp_err e;
 
@@ -885,6 +949,9 @@ static int smdp_profile_generate(int argc, char **argv)
 			break;
 		case OPT_KEEP_IMS:
 			keep_ims = true;
+			break;
+		case OPT_KEEP_SD_KEYS:
+			keep_sd_keys = true;
 			break;
 		default:
 			if (!ppr_opt(&io, c, optarg, &rc))
@@ -943,6 +1010,8 @@ static int smdp_profile_generate(int argc, char **argv)
 	orsp_auc_new_init(&sqn_tpl);
 	if (!e && auc_db)
 		e = auc_sqn_from_pkg(tpkg, &sqn_tpl);
+	if (!e && !keep_sd_keys)
+		e = sd_keys_check(tpkg);
 	orsp_pkg_free(tpkg);
 	tpkg = NULL;
 	if (e) {
@@ -1012,6 +1081,7 @@ static int smdp_profile_generate(int argc, char **argv)
 		pp.spn = spn;
 		pp.profile_name = name;
 		pp.keep_ims_identity = keep_ims;
+		pp.sd_keys = !keep_sd_keys;
 		e = orsp_random(k, 16);
 		if (!e)
 			e = orsp_random(opc, 16);
@@ -1028,7 +1098,8 @@ static int smdp_profile_generate(int argc, char **argv)
 		if (!e)
 			e = orsp_pkg_encode(pkg, 0, &upp, &upp_len);
 		if (!e && auc)
-			e = import_with_auc(s, auc, &sqn_tpl, upp, upp_len, &io, imsi, k, opc, &cs);
+			e = import_with_auc(s, auc, &sqn_tpl, upp, upp_len, &io, imsi, k, opc, &cs,
+			                    keep_sd_keys ? NULL : pkg);
 		else if (!e)
 			e = orsp_smdp_import_with(s, upp, upp_len, &io, NULL);
 		orsp_wipe(k, sizeof(k));
@@ -1262,7 +1333,7 @@ static const cli_cmd smdp_cmds[] = {
                     "       profile generate " DB_SYNOPSIS " --template FILE\n"
                     "         --iccid-start DIGITS --imsi-start DIGITS [--count N] [--auc DB]\n"
                     "         [--spn S] [--name N] [--ppr LIST] [--mnc-length 2|3] [--class C]\n"
-                    "         [--keep-ims-identity]",
+                    "         [--keep-ims-identity] [--keep-sd-keys]",
         .help = "import: decode and validate each package (a FILE, or every *.der in DIR),\n"
                 "take its ICCID, IMSI and profile type, and store it Available, encrypted\n"
                 "under a key wrapped by the KEK. A duplicate ICCID or IMSI is refused.\n"
@@ -1277,6 +1348,10 @@ static const cli_cmd smdp_cmds[] = {
                 "each profile into both or neither. A range that would run past either counter is "
                 "refused first. The\n"
                 "keys are never printed. A progress bar on a terminal.\n"
+                "Every symmetric key of the template's security domains (OTA keys: SCP80\n"
+                "KIc/KID/KIK, SCP03) is drawn at random per profile too, and kept in the AuC\n"
+                "with --auc (`openrsp auc secret IMSI sd1-kvn01-kid01`); --keep-sd-keys\n"
+                "copies the template's keys instead, for keys the operator already manages.\n"
                 "--ppr: the profiles' metadata carries these Profile Policy Rules and the\n"
                 "profile owner: MCC and MNC of the IMSI (MNC length from EF.AD, else\n"
                 "--mnc-length), GID1/GID2 from EF.GID1/EF.GID2 when the package sets them.\n"
@@ -1287,7 +1362,9 @@ static const cli_cmd smdp_cmds[] = {
                 "deletes. Fixed at import.\n\n"
                 "options:\n" DB_HELP PPR_HELP "  --json               list as a JSON array\n"
                 "  --keep-ims-identity  generate: leave the ISIM's EF.IMPI, EF.DOMAIN and\n"
-                "                       EF.IMPU as the template has them\n",
+                "                       EF.IMPU as the template has them\n"
+                "  --keep-sd-keys       generate: the template's security-domain keys in every\n"
+                "                       profile (none in the AuC)\n",
         .run = smdp_profile,
     },
     {

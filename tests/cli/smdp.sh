@@ -190,6 +190,43 @@ for v in "${secrets[@]}"; do
 done
 usage NAME auc secret 001019000000000 pin1 --db "$AUC"
 failure "no puk1 stored for IMSI 001019000009999" auc secret 001019000009999 puk1 --db "$AUC"
+# The security domains' symmetric keys are drawn per profile too (TS.48's MNO-SD has three
+# DES and three AES keys, KVN 01/02, KID 01..03, all 000102..0F): kept wrapped in the AuC
+# under sd1-kvn<XX>-kid<YY>, printed as hex, one per profile and key.
+SDK=(sd1-kvn01-kid01 sd1-kvn01-kid02 sd1-kvn01-kid03 sd1-kvn02-kid01 sd1-kvn02-kid02 sd1-kvn02-kid03)
+run auc secret 001019000000000 --list --db "$AUC"
+expect "auc secret --list" "adm1 adm2 puk1 puk2 ${SDK[*]}" "$(tr '\n' ' ' <<<"$out" | sed 's/ $//')"
+sdkeys=()
+for imsi in 001019000000000 001019000000001; do
+	for n in "${SDK[@]}"; do
+		run auc secret "$imsi" "$n" --db "$AUC"
+		if [[ $rc -eq 0 && "$out" =~ ^[0-9A-F]{32}$ && "$out" != 000102030405060708090A0B0C0D0E0F ]]; then
+			ok
+		else
+			bad "auc secret $imsi $n: rc=$rc '$out'"
+		fi
+		sdkeys+=("$n=$out")
+	done
+done
+expect "SD keys all different" 12 "$(printf '%s\n' "${sdkeys[@]}" | cut -d= -f2 | sort -u | wc -l)"
+# the DES keys (KVN 01) as personalisation writes them: odd parity in every byte
+if python3 - "$AUC" "${sdkeys[@]}" <<'PY'; then ok; else bad "SD keys: parity or in the AuC file in clear"; fi
+import sys
+db = open(sys.argv[1], "rb").read()
+for a in sys.argv[2:]:
+    name, key = a.split("=")
+    k = bytes.fromhex(key)
+    assert k not in db, name
+    if "kvn01" in name:
+        assert all(bin(b).count("1") % 2 == 1 for b in k), name
+PY
+run auc secret 001019000000000 SD1-KVN01-KID01 --db "$AUC"
+expect "SD key name in upper case" "${sdkeys[0]#*=}" "$out"
+usage NAME auc secret 001019000000000 sd0-kvn01-kid01 --db "$AUC"
+usage NAME auc secret 001019000000000 sd1-kvn1-kid01 --db "$AUC"
+failure "no sd1-kvn03-kid01 stored for IMSI 001019000000000" auc secret 001019000000000 sd1-kvn03-kid01 --db "$AUC"
+usage IMSI auc secret --list --db "$AUC"
+failure "001019000009999" auc secret 001019000009999 --list --db "$AUC"
 run smdp profile list --db "$GDB" --json
 expect "generated profiles" 5 "$(grep -o '"iccid"' <<<"$out" | wc -l)"
 if grep -q '"8988247000000010018"' <<<"$out" && grep -q '"001019000000004"' <<<"$out"; then ok; else bad "generated ICCID/IMSI sequence: $out"; fi
@@ -238,6 +275,28 @@ failure "$T: not a regular file" smdp profile generate --db "$T/tpl.db" --templa
 failure "not a regular file" smdp profile generate --db "$T/tpl.db" --template <(cat "$G/v7/TS48_V7.0_eSIM_GTP_SAIP2.3_NoBERTLV.der") \
 	--iccid-start 898824700000001000 --imsi-start 001019000000000
 [[ ! -e "$T/tpl.db" ]] && ok || bad "a refused template created the database"
+# --keep-sd-keys: the template's security-domain keys in every profile, none in the AuC
+run smdp profile generate --db "$T/keep.db" --template "$TPL" --iccid-start 898824700000007000 \
+	--imsi-start 001019000000700 --auc "$T/keep-auc.db" --keep-sd-keys
+expect "generate --keep-sd-keys rc" 0 "$rc"
+run auc secret 001019000000700 --list --db "$T/keep-auc.db"
+expect "--keep-sd-keys: no SD key in the AuC" "adm1 adm2 puk1 puk2" "$(tr '\n' ' ' <<<"$out" | sed 's/ $//')"
+# A template whose security domain holds a private key ('B1' in place of the first AES
+# key's '88'): refused before anything is written, naming the way out
+python3 - "$TPL" "$T/privkey-tpl.der" <<'PY'
+import sys
+b = open(sys.argv[1], "rb").read()
+pat = bytes.fromhex("800188" "8610")
+assert pat in b
+open(sys.argv[2], "wb").write(b.replace(pat, bytes.fromhex("8001B1" "8610"), 1))
+PY
+failure "--keep-sd-keys keeps the template's" smdp profile generate --db "$T/priv.db" \
+	--template "$T/privkey-tpl.der" --iccid-start 898824700000007100 --imsi-start 001019000000710
+has "private key named" "keyType B1 is part of a private key" "$err"
+if [[ ! -e "$T/priv.db" ]]; then ok; else bad "a template with a private key created the database"; fi
+run smdp profile generate --db "$T/priv.db" --template "$T/privkey-tpl.der" \
+	--iccid-start 898824700000007100 --imsi-start 001019000000710 --keep-sd-keys
+expect "private key kept with --keep-sd-keys" 0 "$rc"
 
 # the IMS identity is derived per profile: a template whose EF.IMPU records (32 bytes, descriptor
 # 42210020) cannot hold the temporary IMPU is refused at the first profile, nothing imported;
