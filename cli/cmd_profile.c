@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "openrsp/auc.h"
 #include "openrsp/pkg.h"
 
 enum {
@@ -118,7 +119,40 @@ static bool consts_default(const orsp_milenage_consts *c)
 	return memcmp(c, &d, sizeof(d)) == 0;
 }
 
-static void inspect_text(const char *path, size_t size, const orsp_pkg *pkg, orsp_pkg_fs *fs)
+/* The security domains' keys, as orsp_pkg_get_sd_keys lists them (no values). */
+typedef struct sd_keys {
+	orsp_pkg_sd_key k[256];
+	size_t n;  /* how many the package has */
+	bool read; /* orsp_pkg_get_sd_keys succeeded */
+} sd_keys;
+
+static void sd_keys_read(const orsp_pkg *pkg, sd_keys *ks)
+{
+	ks->read = orsp_pkg_get_sd_keys(pkg, ks->k, ORSP_ARRAY_LEN(ks->k), &ks->n) == ORSP_OK;
+	if (!ks->read)
+		ks->n = 0;
+}
+
+/* The card secret `smdp profile generate --auc` stores a symmetric key under
+ * (orsp_auc_sd_key_name), or "" for a key it keeps from the template. */
+static void sd_key_secret_name(const orsp_pkg_sd_key *k, char out[ORSP_AUC_SECRET_NAME_MAX])
+{
+	out[0] = '\0';
+	if (ORSP_PKG_SD_KEY_SYMMETRIC(k->kind) &&
+	    orsp_auc_sd_key_name(k->sd, k->kvn, k->kid, out) != ORSP_OK)
+		out[0] = '\0';
+}
+
+static void sd_key_type_text(const orsp_pkg_sd_key *k, char *out, size_t cap)
+{
+	if (k->type < 0)
+		snprintf(out, cap, "%s", orsp_pkg_sd_key_type_name(k->type));
+	else
+		snprintf(out, cap, "%s (%02X)", orsp_pkg_sd_key_type_name(k->type), k->type);
+}
+
+static void inspect_text(const char *path, size_t size, const orsp_pkg *pkg, orsp_pkg_fs *fs,
+                         sd_keys *ks)
 {
 	orsp_pkg_header h;
 	orsp_pkg_pin pins[64];
@@ -250,9 +284,45 @@ static void inspect_text(const char *path, size_t size, const orsp_pkg *pkg, ors
 			printf("\n");
 		}
 	}
+
+	sd_keys_read(pkg, ks);
+	for (size_t n = 0;; n++) {
+		orsp_pkg_sd sd;
+		if (orsp_pkg_get_sd(pkg, n, &sd) != ORSP_OK)
+			break;
+		printf("\nsecurity domain sd%u (PE #%zu)\n", sd.sd, sd.pe_index);
+		hex_or_empty(sd.aid, sd.aid_len, buf, sizeof(buf));
+		printf("  AID:          %s\n", buf[0] ? buf : "(not 5 to 16 bytes)");
+		hex_or_empty(sd.privileges, sd.privileges_len, buf, sizeof(buf));
+		printf("  privileges:   %s\n", buf[0] ? buf : "(not 1 to 3 bytes)");
+		printf("  keys:         %zu (values not shown)\n", sd.n_keys);
+		for (size_t i = 0; i < ks->n && i < ORSP_ARRAY_LEN(ks->k); i++) {
+			const orsp_pkg_sd_key *k = &ks->k[i];
+			char type[40], usage[8], name[ORSP_AUC_SECRET_NAME_MAX];
+			if (k->sd != sd.sd)
+				continue;
+			sd_key_type_text(k, type, sizeof(type));
+			hex_or_empty(k->usage, k->usage_len, usage, sizeof(usage));
+			sd_key_secret_name(k, name);
+			printf("    KVN %02X KID %02X", k->kvn, k->kid);
+			if (k->component)
+				printf(" component %zu", k->component);
+			printf("  usage %-4s  %-20s %3zu bytes", usage[0] ? usage : "?", type,
+			       k->len);
+			if (name[0])
+				printf("  AuC %s", name);
+			printf("\n");
+		}
+	}
+	if (ks->n > ORSP_ARRAY_LEN(ks->k))
+		printf("  (%zu more security-domain keys not listed)\n",
+		       ks->n - ORSP_ARRAY_LEN(ks->k));
+	else if (!ks->read)
+		printf("  (security-domain keys could not be listed)\n");
 }
 
-static void inspect_json(const char *path, size_t size, const orsp_pkg *pkg, orsp_pkg_fs *fs)
+static void inspect_json(const char *path, size_t size, const orsp_pkg *pkg, orsp_pkg_fs *fs,
+                         sd_keys *ks)
 {
 	cli_json j = {0};
 	orsp_pkg_header h;
@@ -408,6 +478,50 @@ static void inspect_json(const char *path, size_t size, const orsp_pkg *pkg, ors
 		}
 	}
 	cj_arr_end(&j);
+	sd_keys_read(pkg, ks);
+	cj_arr_begin(&j, "security_domains");
+	for (size_t n = 0;; n++) {
+		orsp_pkg_sd sd;
+		if (orsp_pkg_get_sd(pkg, n, &sd) != ORSP_OK)
+			break;
+		cj_obj_begin(&j, NULL);
+		cj_u64(&j, "sd", sd.sd);
+		cj_u64(&j, "pe", sd.pe_index);
+		if (sd.aid_len)
+			cj_hex(&j, "aid", sd.aid, sd.aid_len);
+		if (sd.privileges_len)
+			cj_hex(&j, "privileges", sd.privileges, sd.privileges_len);
+		cj_u64(&j, "key_count", sd.n_keys);
+		cj_arr_begin(&j, "keys");
+		for (size_t i = 0; i < ks->n && i < ORSP_ARRAY_LEN(ks->k); i++) {
+			const orsp_pkg_sd_key *k = &ks->k[i];
+			char name[ORSP_AUC_SECRET_NAME_MAX];
+			uint8_t type;
+			if (k->sd != sd.sd)
+				continue;
+			type = (uint8_t)k->type;
+			sd_key_secret_name(k, name);
+			cj_obj_begin(&j, NULL);
+			cj_hex(&j, "kvn", &k->kvn, 1);
+			cj_hex(&j, "kid", &k->kid, 1);
+			cj_u64(&j, "component", k->component);
+			if (k->usage_len)
+				cj_hex(&j, "usage", k->usage, k->usage_len);
+			if (k->type >= 0)
+				cj_hex(&j, "type", &type, 1);
+			cj_str(&j, "type_name", orsp_pkg_sd_key_type_name(k->type));
+			cj_bool(&j, "symmetric", ORSP_PKG_SD_KEY_SYMMETRIC(k->kind));
+			cj_u64(&j, "length", k->len);
+			if (name[0])
+				cj_str(&j, "card_secret", name);
+			cj_obj_end(&j);
+		}
+		cj_arr_end(&j);
+		cj_obj_end(&j);
+	}
+	cj_arr_end(&j);
+	/* a list cut short is said so: the array alone would look complete */
+	cj_bool(&j, "security_domain_keys_complete", ks->read && ks->n <= ORSP_ARRAY_LEN(ks->k));
 	cj_obj_end(&j);
 	cj_done(&j);
 }
@@ -420,6 +534,7 @@ static int profile_inspect(int argc, char **argv)
 	};
 	orsp_pkg *pkg = NULL;
 	orsp_pkg_fs *fs = NULL;
+	sd_keys *ks = NULL;
 	bool json = false;
 	int c, rc;
 
@@ -436,7 +551,8 @@ static int profile_inspect(int argc, char **argv)
 	if (rc)
 		return rc;
 	fs = malloc(sizeof(*fs));
-	if (!fs) {
+	ks = malloc(sizeof(*ks));
+	if (!fs || !ks) {
 		rc = cli_failf("inspect", "out of memory");
 		goto out;
 	}
@@ -448,11 +564,12 @@ static int profile_inspect(int argc, char **argv)
 				size += in.raw.len;
 		}
 		if (json)
-			inspect_json(argv[optind], size, pkg, fs);
+			inspect_json(argv[optind], size, pkg, fs, ks);
 		else
-			inspect_text(argv[optind], size, pkg, fs);
+			inspect_text(argv[optind], size, pkg, fs, ks);
 	}
 out:
+	free(ks);
 	free(fs);
 	orsp_pkg_free(pkg);
 	return rc;
@@ -863,11 +980,14 @@ static const cli_cmd profile_cmds[] = {
             "element with its identification and, for file-system PEs, the template and\n"
             "files, the USIM files EF.IMSI, EF.AD and EF.SPN, the ISIM's IMS identity\n"
             "(EF.IMPI, EF.DOMAIN, EF.IMPU), the AKA algorithm and its\n"
-            "options, and the PIN/PUK configuration. K, OPc/TOPc and PIN/PUK values are\n"
-            "shown by length only.\n\n"
+            "options, the PIN/PUK configuration, and every security domain (sd1, sd2 ... in\n"
+            "package order) with its AID, privileges and keys: KVN, KID, usage qualifier,\n"
+            "type, length and, for a symmetric key, the AuC card secret `smdp profile\n"
+            "generate --auc` stores it under (sd<N>-kvn<XX>-kid<YY>). K, OPc/TOPc, key and\n"
+            "PIN/PUK values are shown by length only.\n\n"
             "options:\n"
             "  --json               one JSON object (file, size, header, pes, usim, isim, aka,\n"
-            "                       pins)\n",
+            "                       pins, security_domains)\n",
         .run = profile_inspect,
     },
     {

@@ -348,7 +348,30 @@ typedef struct orsp_pkg_sd_key {
 	int type;         /* keyType when it is one byte, else -1 */
 	orsp_pkg_sd_key_kind kind;
 	size_t len; /* keyData length */
+	uint8_t usage[2]; /* the KeyObject's keyUsageQualifier (GPCS §11.1.9, Table 11-17) */
+	size_t usage_len; /* 1 or 2 */
 } orsp_pkg_sd_key;
+
+/* "DES", "AES", "TLS-PSK", "HMAC-SHA1", "RSA-public-e", "ECC-private" ...: what keyType
+ * type codes (GPCS Table 11-16; -1 for a keyType that is not one byte: "extended"), or
+ * "reserved". */
+const char *orsp_pkg_sd_key_type_name(int type);
+
+/* One PE-SecurityDomain (SAIP §8.6), without its keys. */
+typedef struct orsp_pkg_sd {
+	size_t pe_index;
+	unsigned sd;           /* its position among the package's securityDomain PEs, from 1,
+	                          as orsp_pkg_sd_key.sd counts */
+	uint8_t aid[16];       /* instance.instanceAID */
+	size_t aid_len;        /* 0 if it is not 5 to 16 bytes */
+	uint8_t privileges[3]; /* instance.applicationPrivileges (GPCS §11.1.2) */
+	size_t privileges_len; /* 0 if it is not 1 to 3 bytes */
+	size_t n_keys;         /* KeyObjects in its keyList */
+} orsp_pkg_sd;
+
+/* The n-th PE-SecurityDomain (package order, n from 0: its orsp_pkg_sd.sd is n + 1).
+ * ORSP_E_NOT_FOUND past the last. */
+ORSP_MUST_CHECK orsp_err orsp_pkg_get_sd(const orsp_pkg *pkg, size_t n, orsp_pkg_sd *out);
 
 /* Every key component of every PE-SecurityDomain in package order; *n gets how many exist
  * (the first cap are written). */

@@ -48,6 +48,64 @@ const char *sd_key_length_rule(orsp_pkg_sd_key_kind kind, size_t len)
 	}
 }
 
+const char *orsp_pkg_sd_key_type_name(int type)
+{
+	/* GPCS v2.3 Table 11-16 */
+	static const struct {
+		uint8_t type;
+		const char *name;
+	} names[] = {
+	    {0x80, "DES"},          {0x82, "3DES-CBC"},       {0x83, "DES-ECB"},
+	    {0x84, "DES-CBC"},      {0x85, "TLS-PSK"},        {0x88, "AES"},
+	    {0x90, "HMAC-SHA1"},    {0x91, "HMAC-SHA1-160"},  {0xA0, "RSA-public-e"},
+	    {0xA1, "RSA-public-N"}, {0xA2, "RSA-private-N"},  {0xA3, "RSA-private-d"},
+	    {0xA4, "RSA-CRT-P"},    {0xA5, "RSA-CRT-Q"},      {0xA6, "RSA-CRT-PQ"},
+	    {0xA7, "RSA-CRT-DP1"},  {0xA8, "RSA-CRT-DQ1"},    {0xB0, "ECC-public"},
+	    {0xB1, "ECC-private"},  {0xB2, "ECC-field-P"},    {0xB3, "ECC-field-A"},
+	    {0xB4, "ECC-field-B"},  {0xB5, "ECC-field-G"},    {0xB6, "ECC-field-N"},
+	    {0xB7, "ECC-field-k"},  {0xF0, "ECC-parameters"},
+	};
+
+	if (type < 0)
+		return "extended";
+	for (size_t i = 0; i < ORSP_ARRAY_LEN(names); i++)
+		if (names[i].type == type)
+			return names[i].name;
+	return "reserved";
+}
+
+orsp_err orsp_pkg_get_sd(const orsp_pkg *pkg, size_t n, orsp_pkg_sd *out)
+{
+	size_t seen = 0;
+
+	if (!pkg || !out)
+		return orsp_errf(ORSP_E_USAGE, "orsp_pkg_get_sd: NULL argument");
+	memset(out, 0, sizeof(*out));
+	for (size_t i = 0; i < pkg->n; i++) {
+		const PE_SecurityDomain_t *s;
+		const ApplicationInstance_t *in;
+		if (pkg->pe[i].type != ORSP_PE_SECURITY_DOMAIN || !pkg->pe[i].asn || seen++ != n)
+			continue;
+		s = &pkg->pe[i].asn->choice.securityDomain;
+		in = &s->instance;
+		out->pe_index = i;
+		out->sd = (unsigned)n + 1;
+		if (in->instanceAID.buf && in->instanceAID.size >= 5 &&
+		    (size_t)in->instanceAID.size <= sizeof(out->aid)) {
+			out->aid_len = (size_t)in->instanceAID.size;
+			memcpy(out->aid, in->instanceAID.buf, out->aid_len);
+		}
+		if (in->applicationPrivileges.buf && in->applicationPrivileges.size >= 1 &&
+		    (size_t)in->applicationPrivileges.size <= sizeof(out->privileges)) {
+			out->privileges_len = (size_t)in->applicationPrivileges.size;
+			memcpy(out->privileges, in->applicationPrivileges.buf, out->privileges_len);
+		}
+		out->n_keys = s->keyList ? (size_t)s->keyList->list.count : 0;
+		return ORSP_OK;
+	}
+	return orsp_errf(ORSP_E_NOT_FOUND, "no PE-SecurityDomain #%zu", n);
+}
+
 /* A one-byte OCTET STRING's value, else -1. */
 static int byte_of(const OCTET_STRING_t *os)
 {
@@ -86,6 +144,11 @@ orsp_err orsp_pkg_get_sd_keys(const orsp_pkg *pkg, orsp_pkg_sd_key *out, size_t 
 				o->type = byte_of(&m->keyType);
 				o->len = (size_t)m->keyData.size;
 				o->kind = sd_key_kind_of(&m->keyType);
+				if (ko->keyUsageQualifier.buf && ko->keyUsageQualifier.size >= 1 &&
+				    ko->keyUsageQualifier.size <= 2) {
+					o->usage_len = (size_t)ko->keyUsageQualifier.size;
+					memcpy(o->usage, ko->keyUsageQualifier.buf, o->usage_len);
+				}
 			}
 		}
 	}

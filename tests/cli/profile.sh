@@ -56,6 +56,65 @@ expect "json key length" 16 "$(json aka 0 key_length)"
 expect "json pes" 30 "$("$PY" -c 'import json,sys; print(len(json.loads(sys.argv[1])["pes"]))' "$out")"
 lacks "json shows no K" "$TEST_K" "$out"
 
+# ----- inspect: the security domains, their keys and the AuC names, never a key value -----
+# TS.48's ISD-R-like security domain: SCP80 (KVN 01: KIc, KID, KIK as DES) and SCP03 (KVN 02:
+# S-ENC, S-MAC, DEK as AES), all six 16 bytes of 000102...0F, the test K's bytes. A copy with a
+# different value in each keyData ('86' 10 after keyType '80'/'88') shows whether any of them
+# leaks; the package is otherwise the same bytes, so it still decodes.
+SDK=(sd1-kvn01-kid01 sd1-kvn01-kid02 sd1-kvn01-kid03 sd1-kvn02-kid01 sd1-kvn02-kid02 sd1-kvn02-kid03)
+SD_PKG="$T/ts48-sdkeys.der"
+mapfile -t SD_VALS < <("$PY" -c '
+import hashlib, sys
+d = bytearray(open(sys.argv[1], "rb").read())
+old = bytes(range(16))
+n = 0
+for t in (b"\x80\x01\x80\x86\x10", b"\x80\x01\x88\x86\x10"):
+    o = 0
+    while (o := d.find(t + old, o)) >= 0:
+        v = hashlib.sha256(b"sd key %d" % n).digest()[:16]
+        d[o + len(t):o + len(t) + 16] = v
+        print(v.hex())
+        n += 1
+        o += len(t) + 16
+open(sys.argv[2], "wb").write(d)' "$TS48" "$SD_PKG")
+expect "TS.48 keyData replaced" 6 "${#SD_VALS[@]}"
+run profile inspect "$TS48"
+has "sd1 heading" "security domain sd1 (PE #24)" "$out"
+has "sd1 AID" "AID:          a000000151000000" "$out"
+has "sd1 privileges" "privileges:   82dc00" "$out"
+has "SCP80 KIc" "KVN 01 KID 01  usage 18    DES (80)              16 bytes  AuC sd1-kvn01-kid01" "$out"
+has "SCP03 DEK" "KVN 02 KID 03  usage 48    AES (88)              16 bytes  AuC sd1-kvn02-kid03" "$out"
+for name in "${SDK[@]}"; do has "text names $name" "AuC $name" "$out"; done
+for f in "$TS48" "$SD_PKG"; do
+	for mode in text json; do
+		opt=()
+		[[ $mode == json ]] && opt=(--json)
+		run profile inspect "${opt[@]}" "$f"
+		expect "inspect ($mode) $f exit" 0 "$rc"
+		lacks "no TS.48 key ($mode)" "$TEST_K" "$out$err"
+		lacks "no TS.48 key start ($mode)" "00010203" "$out$err"
+		for v in "${SD_VALS[@]}"; do
+			lacks "no key $v ($mode)" "$v" "$out$err"
+			lacks "no key start ${v:0:8} ($mode)" "${v:0:8}" "$out$err"
+			lacks "no key end ${v:24} ($mode)" "${v:24}" "$out$err"
+		done
+	done
+done
+run profile inspect --json "$SD_PKG"
+expect "json sd number" 1 "$(json security_domains 0 sd)"
+expect "json sd AID" a000000151000000 "$(json security_domains 0 aid)"
+expect "json sd privileges" 82dc00 "$(json security_domains 0 privileges)"
+expect "json sd keys listed" True "$(json security_domain_keys_complete)"
+for k in 0 1 2 3 4 5; do
+	expect "json key $k name" "${SDK[$k]}" "$(json security_domains 0 keys $k card_secret)"
+	expect "json key $k length" 16 "$(json security_domains 0 keys $k length)"
+	expect "json key $k type" "$([[ $k -lt 3 ]] && echo DES || echo AES)" \
+		"$(json security_domains 0 keys $k type_name)"
+done
+expect "json KVN/KID of the DEK" 02/03 "$(json security_domains 0 keys 5 kvn)/$(json security_domains 0 keys 5 kid)"
+expect "json one security domain" 1 \
+	"$("$PY" -c 'import json,sys; print(len(json.loads(sys.argv[1])["security_domains"]))' "$out")"
+
 # ----- build: Milenage with OP (TS 35.208 set 1) -----
 K=$(col milenage.tsv 1 k)
 OP=$(col milenage.tsv 1 op)
