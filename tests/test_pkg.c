@@ -1829,6 +1829,27 @@ static void test_personalise_isim_keep_and_fail(void **state)
 	free(raw);
 	pl_free(&pl);
 
+	/* EF.IMPU's records (fileDescriptor 42 21 9240) longer than its 96 bytes: refused, the
+	 * package unchanged (it wrote the IMPU over the whole file, which no reader takes as a
+	 * record) */
+	pl_load(&pl, V7);
+	pl_edit(&pl, pl_find(&pl, ORSP_PE_ISIM, 0), isim_impu_records, (void *)"42219240");
+	raw = pl_join(&pl, &len);
+	assert_int_equal(orsp_pkg_decode(raw, len, &pkg), ORSP_OK);
+	p.keep_ims_identity = false;
+	assert_int_equal(orsp_pkg_personalise(pkg, &p), ORSP_E_MALFORMED);
+	assert_detail_has("(isim): ef-impu: records of 37440 bytes (fileDescriptor) in a file of "
+	                  "96 bytes");
+	assert_int_equal(orsp_pkg_encode(pkg, 0, &enc, &enc_len), ORSP_OK);
+	assert_int_equal(enc_len, len);
+	assert_bytes_equal(enc, raw, len);
+	orsp_pkg_buf_free(enc, enc_len);
+	p.keep_ims_identity = true;
+	assert_int_equal(orsp_pkg_personalise(pkg, &p), ORSP_OK);
+	orsp_pkg_free(pkg);
+	free(raw);
+	pl_free(&pl);
+
 	/* an EF.AD of 3 bytes gives no MNC length: refused unless mnc_len gives it */
 	pl_load(&pl, V7);
 	pl_edit(&pl, pl_find(&pl, ORSP_PE_USIM, 0), usim_ad_3_bytes, NULL);

@@ -50,8 +50,12 @@ orsp_err isim_file_bytes(const File_t *f, const char *name, const char *what, co
 		                 "%s: a file of %zu bytes, more than the %zu handled", name, size,
 		                 cap);
 	rec = records ? file_record_len(f, size) : size;
+	/* TS 102 222: a linear fixed file holds whole records. Writing a record longer than the
+	 * file would give a file the card reads no record of (nor does orsp_pkg_get_isim). */
 	if (rec > size)
-		rec = size;
+		return orsp_errf(ORSP_E_MALFORMED,
+		                 "%s: records of %zu bytes (fileDescriptor) in a file of %zu bytes",
+		                 name, rec, size);
 	/* Record 1 gets the identity, every other record is cleared: the template's other
 	 * IMPUs belong to another subscriber. */
 	memset(buf, 0xFF, size);
