@@ -753,11 +753,19 @@ static void make_upp(card *c, const dl_opts *o, char iccid[21])
 	const char *want = o->iccid ? o->iccid : c->upp_iccid;
 	char gen[21];
 	size_t n;
-	uint8_t *t = test_read_vector(o->profile ? o->profile : c->upp_vector, &n), *out = NULL;
+	uint8_t *t = NULL, *out = NULL;
 	orsp_pkg *pkg = NULL;
 	orsp_pkg_perso pp;
 	orsp_pkg_header h;
 
+	if (o->upp) {
+		n = o->upp_len;
+		t = malloc(n);
+		assert_non_null(t);
+		memcpy(t, o->upp, n);
+	} else {
+		t = test_read_vector(o->profile ? o->profile : c->upp_vector, &n);
+	}
 	if (o->iccid_no > 0) {
 		snprintf(gen, sizeof(gen), "8900012345678901%03d", o->iccid_no % 1000);
 		int d = orsp_luhn_digit(gen, 19);

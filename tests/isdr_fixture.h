@@ -155,6 +155,8 @@ typedef struct dl_opts {
 	const char *iccid;      /* NULL: card's upp_iccid */
 	int iccid_no;           /* >0: ICCID 8900012345678901nnn + Luhn digit instead */
 	const char *profile;    /* the package vector; NULL: the card's upp_vector */
+	const uint8_t *upp;     /* a package of the test's own in place of the vector */
+	size_t upp_len;
 	bool milenage;          /* the package gets Milenage with isdr_mil_k / isdr_mil_opc */
 	const char *meta_iccid; /* metadata ICCID if different from the package's */
 	uint8_t ppr;            /* PprIds bits (0x40 ppr1, 0x20 ppr2) */

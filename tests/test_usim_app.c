@@ -179,6 +179,12 @@ static void check_one_profile(const char *rel)
 	assert_bytes_equal(got, ef, 10);
 	assert_int_equal(orsp_hex_encode(c->u.aid, c->u.aid_len, hex, sizeof(hex)), ORSP_OK);
 	assert_string_equal(hex, "a0000000871002ff49ff0589");
+	/* every TS.48 profile has an ISIM too (docs/isim.md) */
+	uint8_t aid[16];
+	size_t al = 0;
+	assert_int_equal(orsp_usim_isim_aid(&c->u, aid, &al), ORSP_OK);
+	assert_int_equal(orsp_hex_encode(aid, al, hex, sizeof(hex)), ORSP_OK);
+	assert_string_equal(hex, "a0000000871004ff49ff0589");
 	card_free(c);
 	free(upp);
 }

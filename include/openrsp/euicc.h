@@ -295,7 +295,7 @@ typedef struct orsp_euicc_storage_ops {
  * OPc/TOPc. */
 #include "openrsp/aka.h"
 
-#define ORSP_USIM_MAX_FILES 96   /* MF and ADF.USIM files kept */
+#define ORSP_USIM_MAX_FILES 96   /* MF, ADF.USIM and ADF.ISIM files kept */
 #define ORSP_USIM_DATA_MAX 16384 /* their contents together */
 #define ORSP_USIM_NAME_MAX 16    /* PE member name ("ef-imsi"), NUL included */
 /* Serialised SQN state: "SQ", version 1, IND bits, delta (6), age limit (6), then SEQ_MS of
@@ -305,13 +305,14 @@ typedef struct orsp_euicc_storage_ops {
 
 #define ORSP_USIM_DF_MF 0  /* orsp_usim_file.df: under the MF */
 #define ORSP_USIM_DF_ADF 1 /* under ADF.USIM */
+#define ORSP_USIM_DF_ISIM 2 /* under ADF.ISIM (docs/isim.md) */
 
 /* One file (TS 102 221 §11.1.1.4): what the FCP reports and where its content lives. */
 typedef struct orsp_usim_file {
 	char name[ORSP_USIM_NAME_MAX];
 	uint16_t fid;
 	uint8_t df;         /* ORSP_USIM_DF_* */
-	bool is_df;         /* the MF itself (ADF.USIM is orsp_usim.aid) */
+	bool is_df;         /* the MF itself (the ADFs are orsp_usim.aid, isim.aid) */
 	uint8_t descriptor; /* file descriptor byte: 41 transparent, 42 linear fixed, 46 cyclic */
 	uint16_t rec_len;   /* record length (record files) */
 	uint8_t sfi;        /* short file identifier, 0: none */
@@ -323,15 +324,30 @@ typedef struct orsp_usim_file {
 
 /* What one logical channel has selected. */
 typedef struct orsp_usim_channel {
-	bool adf_active; /* ADF.USIM selected by AID on this channel */
-	uint8_t df;      /* current DF: ORSP_USIM_DF_MF or _ADF */
+	bool adf_active;  /* ADF.USIM selected by AID on this channel */
+	bool isim_active; /* ADF.ISIM selected by AID on this channel (never both) */
+	uint8_t df;       /* current DF: ORSP_USIM_DF_MF, _ADF or _ISIM */
 	int16_t ef;      /* current EF: index into files, -1 none */
 	uint16_t rec;    /* current record number, 0 none */
 } orsp_usim_channel;
 
 typedef orsp_err (*orsp_usim_persist_fn)(void *user, const uint8_t *sqn_state, size_t len);
 
-/* Caller-allocated (about 20 KiB); every field is private. */
+/* The ISIM of the profile (TS 31.103, docs/isim.md): its AID, its own AKA parameters and its
+ * own SQN state (TS 33.203 §6.1: SQN_ISIM, apart from the USIM's); its files are in the
+ * orsp_usim's tables under ORSP_USIM_DF_ISIM. */
+typedef struct orsp_usim_isim {
+	bool loaded; /* the profile has a PE-ISIM */
+	uint8_t aid[ORSP_EUICC_AID_MAX];
+	size_t aid_len;
+	bool aka_ok; /* Milenage or TUAK parameters present */
+	orsp_aka_subscriber sub;
+	orsp_usim_sqn sqn;
+	orsp_usim_persist_fn persist; /* NULL until orsp_usim_isim_state: AUTHENTICATE 6581 */
+	void *persist_user;
+} orsp_usim_isim;
+
+/* Caller-allocated (about 26 KiB); every field is private. */
 typedef struct orsp_usim {
 	bool loaded;
 	uint8_t aid[ORSP_EUICC_AID_MAX];
@@ -346,13 +362,16 @@ typedef struct orsp_usim {
 	orsp_usim_sqn sqn;
 	orsp_usim_persist_fn persist;
 	void *persist_user;
+	orsp_usim_isim isim;
 	orsp_usim_channel ch[ORSP_EUICC_MAX_CHANNELS];
 	uint8_t state[ORSP_USIM_SQN_STATE_MAX]; /* serialisation scratch */
 } orsp_usim;
 
 /* Decode the profile package upp (the Unprotected Profile Package, as installed) once and
  * fill u: the MF files of PE-MF, ADF.USIM and the files of PE-USIM and PE-OPT-USIM (TCA
- * template values where the package gives no FCP), the first algoParameter PE-AKAParameter
+ * template values where the package gives no FCP), and likewise ADF.ISIM with the files of
+ * the first PE-ISIM and its PE-OPT-ISIM and the ISIM's own PE-AKAParameter (its SQN state
+ * fresh from the package until orsp_usim_isim_state), the USIM's own PE-AKAParameter
  * (Milenage with its r/c constants, or TUAK with its Keccak iterations), and the SQN state:
  * sqn_state (ORSP_USIM_SQN_STATE_* format, from an earlier persist call) or, with sqn_len 0,
  * fresh from the package's sqnInit/sqnDelta/sqnAgeLimit. persist (may be NULL: then every
@@ -360,8 +379,8 @@ typedef struct orsp_usim {
  * before RES leaves the card. The package is freed (and wiped) before returning.
  * Errors: ORSP_E_USAGE (NULL arguments), ORSP_E_MALFORMED (package, a sqnInit above
  * '07FFFFFFFFFF', SQN state),
- * ORSP_E_NOT_FOUND (no PE-USIM or no ADF.USIM AID), ORSP_E_RESOURCE (tables too small);
- * u is wiped on error. */
+ * ORSP_E_NOT_FOUND (no PE-USIM, no ADF.USIM AID, or a PE-ISIM without ADF.ISIM AID),
+ * ORSP_E_RESOURCE (tables too small); u is wiped on error. */
 ORSP_MUST_CHECK orsp_err orsp_usim_load(orsp_usim *u, const uint8_t *upp, size_t upp_len,
                                         const uint8_t *sqn_state, size_t sqn_len,
                                         orsp_usim_persist_fn persist, void *user);
@@ -377,7 +396,20 @@ ORSP_MUST_CHECK orsp_err orsp_usim_sqn_save(const orsp_usim_sqn *st, uint8_t *ou
                                             size_t *len);
 ORSP_MUST_CHECK orsp_err orsp_usim_sqn_parse(const uint8_t *in, size_t len, orsp_usim_sqn *st);
 
+/* The ADF.ISIM AID (the PE-ISIM ADF's dfName, else EF.DIR). ORSP_E_STATE if not loaded,
+ * ORSP_E_NOT_FOUND if the profile has no ISIM. */
+ORSP_MUST_CHECK orsp_err orsp_usim_isim_aid(const orsp_usim *u, uint8_t aid[16], size_t *len);
+/* The ISIM's SQN state and persist callback, as orsp_usim_load takes the USIM's: sqn_state
+ * from an earlier call of this persist (sqn_len 0: keep the package's fresh state); persist
+ * receives the ISIM's new state after each accepted IMS AKA, before RES leaves the card
+ * (NULL: every ISIM AUTHENTICATE is answered 6581). ORSP_E_STATE if not loaded,
+ * ORSP_E_NOT_FOUND without an ISIM, ORSP_E_MALFORMED for a bad state (nothing changed). */
+ORSP_MUST_CHECK orsp_err orsp_usim_isim_state(orsp_usim *u, const uint8_t *sqn_state,
+                                              size_t sqn_len, orsp_usim_persist_fn persist,
+                                              void *user);
+
 extern const orsp_euicc_app_ops orsp_usim_app_ops; /* user = orsp_usim*, registered under its AID */
+extern const orsp_euicc_app_ops orsp_isim_app_ops; /* user = orsp_usim*, under the ISIM's AID */
 extern const orsp_euicc_app_ops orsp_usim_mf_ops;  /* MF handler, user = orsp_usim* */
 
 /* ================================================================ ISD-R / ECASD ========== */
@@ -387,8 +419,8 @@ extern const orsp_euicc_app_ops orsp_usim_mf_ops;  /* MF handler, user = orsp_us
  * trusted CIs, NIST P-256 or brainpoolP256r1) and the ISD-Ps of the installed profiles.
  * The struct is caller-allocated with fixed tables (limits below); the core itself does not
  * allocate, the crypto, bsp and pkg modules it calls may. Persistent state goes through the
- * storage operations as records ("ecasd", "isdr", "upp.<aid>", "sqn.<aid>"), one commit per
- * state change. */
+ * storage operations as records ("ecasd", "isdr", "upp.<aid>", "sqn.<aid>", "isqn.<aid>"), one
+ * commit per state change. */
 #include "openrsp/bsp.h"
 #include "openrsp/crypto.h"
 
@@ -507,8 +539,8 @@ ORSP_MUST_CHECK orsp_err orsp_euicc_provision(const orsp_euicc_storage_ops *ops,
 ORSP_MUST_CHECK orsp_err orsp_euicc_open(orsp_euicc *e, const orsp_euicc_storage_ops *ops,
                                          void *user);
 void orsp_euicc_close(orsp_euicc *e); /* wipes */
-/* Register the ISD-R (and the USIM of the enabled profile, MF handler included) on apdu; the
- * USIM registration follows enable / disable / delete. */
+/* Register the ISD-R (and the USIM and ISIM of the enabled profile, MF handler included) on
+ * apdu; their registration follows enable / disable / delete. */
 ORSP_MUST_CHECK orsp_err orsp_euicc_attach(orsp_euicc *e, orsp_euicc_apdu_ctx *apdu);
 /* One complete ES10 request TLV -> response TLV (what STORE DATA to the ISD-R does); rsp
  * empty (len 0) for an intermediate LoadBoundProfilePackage segment. Errors only for

@@ -2,8 +2,9 @@
  *
  * Requests are parsed with the strict DER reader and answered with the DER writer; nothing
  * here allocates (the crypto, bsp and pkg modules called may). Persistent state is the
- * records "ecasd" (identity), "isdr" (profiles, notifications, counters), "upp.<n>" and
- * "sqn.<n>" (package and SQN state of ISD-P number n); every state change is one commit of
+ * records "ecasd" (identity), "isdr" (profiles, notifications, counters), "upp.<n>",
+ * "sqn.<n>" and "isqn.<n>" (package, USIM and ISIM SQN state of ISD-P number n); every
+ * state change is one commit of
  * all the records it touches, so a crash leaves the old or the new state. docs/euicc.md.
  */
 #include <stdio.h>
@@ -328,15 +329,15 @@ static orsp_err load_isdr(orsp_euicc *e, orsp_slice rec)
 	return ORSP_OK;
 }
 
-/* Commit the isdr record together with the records of up to every ISD-P (two each): one
- * storage commit, so a crash leaves all of it old or all of it new. */
+/* Commit the isdr record together with the records of up to every ISD-P (three each: upp,
+ * sqn, isqn): one storage commit, so a crash leaves all of it old or all of it new. */
 static orsp_err commit(orsp_euicc *e, const orsp_euicc_record *extra, size_t n_extra)
 {
-	orsp_euicc_record recs[1 + 2 * ORSP_EUICC_MAX_PROFILES];
+	orsp_euicc_record recs[1 + 3 * ORSP_EUICC_MAX_PROFILES];
 	orsp_writer w;
 	orsp_err err;
 
-	if (n_extra > 2 * ORSP_EUICC_MAX_PROFILES)
+	if (n_extra > 3 * ORSP_EUICC_MAX_PROFILES)
 		return orsp_errf(ORSP_E_USAGE, "eUICC commit: too many records");
 	orsp_writer_init(&w, e->rec, sizeof(e->rec));
 	if ((err = save_isdr(e, &w)))
@@ -364,21 +365,72 @@ static orsp_err reload(orsp_euicc *e)
 
 /* ---------------------------------------------------------------- USIM of the profile --- */
 
-static orsp_err persist_sqn(void *user, const uint8_t *state, size_t len)
+/* The SQN state of the enabled profile's USIM ("sqn") or ISIM ("isqn"). */
+static orsp_err persist_kind(orsp_euicc *e, const char *kind, const uint8_t *state, size_t len)
 {
-	orsp_euicc *e = user;
 	orsp_euicc_profile_rec *p = enabled_profile(e);
 	orsp_euicc_record r;
 	char name[16];
 
 	if (!e->open || !p)
 		return orsp_errf(ORSP_E_STATE, "no enabled profile");
-	rec_name(name, "sqn", p);
+	rec_name(name, kind, p);
 	r = (orsp_euicc_record){name, state, len};
 	return e->ops->commit(e->user, &r, 1);
 }
 
-/* Keep the USIM of the enabled profile registered on the APDU context, and only it. */
+static orsp_err persist_sqn(void *user, const uint8_t *state, size_t len)
+{
+	return persist_kind(user, "sqn", state, len);
+}
+
+static orsp_err persist_isim_sqn(void *user, const uint8_t *state, size_t len)
+{
+	return persist_kind(user, "isqn", state, len);
+}
+
+/* Read record kind of profile p into buf (up to ORSP_USIM_SQN_STATE_MAX bytes); an absent
+ * one is *len 0. */
+static orsp_err read_sqn(orsp_euicc *e, const char *kind, const orsp_euicc_profile_rec *p,
+                         uint8_t *buf, size_t *len)
+{
+	char name[16];
+	orsp_err err;
+
+	rec_name(name, kind, p);
+	err = e->ops->read(e->user, name, buf, ORSP_USIM_SQN_STATE_MAX, len);
+	if (err == ORSP_E_NOT_FOUND) {
+		*len = 0;
+		err = ORSP_OK;
+		orsp_err_clear();
+	}
+	return err;
+}
+
+/* Register the ISIM of the loaded profile, if it has one, with its SQN state. */
+static orsp_err isim_register(orsp_euicc *e, const orsp_euicc_profile_rec *p)
+{
+	uint8_t sqn[ORSP_USIM_SQN_STATE_MAX], aid[16];
+	size_t sl = 0, al = 0;
+	orsp_err err;
+
+	err = orsp_usim_isim_aid(&e->usim, aid, &al);
+	if (err == ORSP_E_NOT_FOUND) {
+		orsp_err_clear();
+		return ORSP_OK; /* no PE-ISIM: no ISIM (SELECT of its AID: 6A82) */
+	}
+	if (!err)
+		err = read_sqn(e, "isqn", p, sqn, &sl);
+	if (!err)
+		err = orsp_usim_isim_state(&e->usim, sqn, sl, persist_isim_sqn, e);
+	orsp_wipe(sqn, sizeof(sqn));
+	if (!err)
+		err = orsp_euicc_apdu_register(e->apdu, aid, al, &orsp_isim_app_ops, &e->usim);
+	return err;
+}
+
+/* Keep the USIM and ISIM of the enabled profile registered on the APDU context, and only
+ * them. */
 static orsp_err usim_sync(orsp_euicc *e)
 {
 	orsp_euicc_profile_rec *p = enabled_profile(e);
@@ -392,6 +444,9 @@ static orsp_err usim_sync(orsp_euicc *e)
 	if (e->usim_registered) {
 		if (orsp_euicc_apdu_unregister(e->apdu, e->usim_aid, e->usim_aid_len))
 			orsp_err_clear();
+		if (e->usim.isim.loaded &&
+		    orsp_euicc_apdu_unregister(e->apdu, e->usim.isim.aid, e->usim.isim.aid_len))
+			orsp_err_clear();
 		orsp_euicc_apdu_set_mf(e->apdu, NULL, NULL);
 		orsp_usim_unload(&e->usim);
 		e->usim_registered = false;
@@ -401,13 +456,7 @@ static orsp_err usim_sync(orsp_euicc *e)
 	rec_name(name, "upp", p);
 	if ((err = e->ops->read(e->user, name, e->upp, sizeof(e->upp), &len)))
 		return err;
-	rec_name(name, "sqn", p);
-	err = e->ops->read(e->user, name, sqn, sizeof(sqn), &sl);
-	if (err == ORSP_E_NOT_FOUND) {
-		sl = 0;
-		err = ORSP_OK;
-		orsp_err_clear();
-	}
+	err = read_sqn(e, "sqn", p, sqn, &sl);
 	if (!err)
 		err = orsp_usim_load(&e->usim, e->upp, len, sqn, sl, persist_sqn, e);
 	orsp_wipe(e->upp, len);
@@ -417,6 +466,11 @@ static orsp_err usim_sync(orsp_euicc *e)
 	if (!err)
 		err = orsp_euicc_apdu_register(e->apdu, e->usim_aid, e->usim_aid_len, &orsp_usim_app_ops,
 		                               &e->usim);
+	if (!err && (err = isim_register(e, p)) != ORSP_OK) {
+		/* all or nothing: the USIM goes too */
+		if (orsp_euicc_apdu_unregister(e->apdu, e->usim_aid, e->usim_aid_len))
+			orsp_err_clear();
+	}
 	if (err) {
 		orsp_usim_unload(&e->usim);
 		return err;
@@ -1493,8 +1547,8 @@ fail:
 static orsp_err delete_profile(orsp_euicc *e, const orsp_tlv *req, orsp_writer *w)
 {
 	orsp_euicc_profile_rec *p;
-	orsp_euicc_record recs[2];
-	char n1[16], n2[16];
+	orsp_euicc_record recs[3];
+	char n1[16], n2[16], n3[16];
 	orsp_err err;
 
 	if (!target(e, req->value, &p))
@@ -1511,10 +1565,12 @@ static orsp_err delete_profile(orsp_euicc *e, const orsp_tlv *req, orsp_writer *
 		goto fail;
 	rec_name(n1, "upp", p);
 	rec_name(n2, "sqn", p);
+	rec_name(n3, "isqn", p);
 	recs[0] = (orsp_euicc_record){n1, NULL, 0};
 	recs[1] = (orsp_euicc_record){n2, NULL, 0};
+	recs[2] = (orsp_euicc_record){n3, NULL, 0};
 	memset(p, 0, sizeof(*p));
-	if ((err = commit(e, recs, 2)))
+	if ((err = commit(e, recs, 3)))
 		goto fail;
 	return result(w, 0xBF33, 0);
 fail:
@@ -1782,8 +1838,8 @@ static bool reset_deletes(const orsp_euicc_profile_rec *p, uint8_t opts)
  * do not all fit in the list, nothing is done (undefinedError), as for DeleteProfile. */
 static orsp_err memory_reset(orsp_euicc *e, const orsp_tlv *req, orsp_writer *w)
 {
-	orsp_euicc_record recs[2 * ORSP_EUICC_MAX_PROFILES];
-	char names[2 * ORSP_EUICC_MAX_PROFILES][16];
+	orsp_euicc_record recs[3 * ORSP_EUICC_MAX_PROFILES];
+	char names[3 * ORSP_EUICC_MAX_PROFILES][16];
 	size_t n = 0, need = 0;
 	bool any = false;
 	uint8_t opts;
@@ -1811,6 +1867,9 @@ static orsp_err memory_reset(orsp_euicc *e, const orsp_tlv *req, orsp_writer *w)
 		recs[n] = (orsp_euicc_record){names[n], NULL, 0};
 		n++;
 		rec_name(names[n], "sqn", p);
+		recs[n] = (orsp_euicc_record){names[n], NULL, 0};
+		n++;
+		rec_name(names[n], "isqn", p);
 		recs[n] = (orsp_euicc_record){names[n], NULL, 0};
 		n++;
 		memset(p, 0, sizeof(*p));

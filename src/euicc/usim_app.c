@@ -1,8 +1,10 @@
-/* The USIM application and the UICC file system behind the APDU layer (docs/usim.md):
- * SELECT by FID and path, STATUS, READ BINARY, READ RECORD, VERIFY (PIN status only) and
- * AUTHENTICATE, per ETSI TS 102 221 §11 and 3GPP TS 31.102 §7. The files are read only.
- * One orsp_usim serves both the application (orsp_usim_app_ops, under the ADF.USIM AID) and
- * the MF handler (orsp_usim_mf_ops); each logical channel has its own current DF/EF/record. */
+/* The USIM and ISIM applications and the UICC file system behind the APDU layer
+ * (docs/usim.md, docs/isim.md): SELECT by FID and path, STATUS, READ BINARY, READ RECORD,
+ * VERIFY (PIN status only) and AUTHENTICATE, per ETSI TS 102 221 §11, 3GPP TS 31.102 §7 and
+ * TS 31.103 §7. The files are read only. One orsp_usim serves the USIM (orsp_usim_app_ops,
+ * under the ADF.USIM AID), the ISIM (orsp_isim_app_ops, under the ADF.ISIM AID) and the MF
+ * handler (orsp_usim_mf_ops); each logical channel has its own current application (at most
+ * one of the two) and DF/EF/record. */
 #include <string.h>
 
 #include "openrsp/der.h"
@@ -25,6 +27,8 @@
 #define SW_WRONG_OFFSET 0x6B00
 #define SW_RECORD_NOT_FOUND 0x6A83
 #define SW_AUTH_MAC_FAILURE 0x9862 /* TS 31.102 §7.3.1: authentication error, incorrect MAC */
+/* TS 31.102 §7.3.1 (TS 31.103 §7.3): authentication error, security context not supported */
+#define SW_AUTH_CONTEXT_NOT_SUPPORTED 0x9864
 
 #define FID_MF 0x3F00
 #define FID_ADF 0x7FFF
@@ -84,17 +88,20 @@ static void put_pin_status(orsp_writer *w)
 	orsp_der_put_tlv(w, 0xC6, ps, sizeof(ps));
 }
 
-/* FCP of the MF or the ADF (TS 102 221 §11.1.1.3.1). */
-static void fcp_df(const orsp_usim *u, bool adf, orsp_writer *w)
+/* FCP of the MF or an ADF (TS 102 221 §11.1.1.3.1); df is ORSP_USIM_DF_*. */
+static void fcp_df(const orsp_usim *u, uint8_t df, orsp_writer *w)
 {
 	static const uint8_t fd[] = {0x78, 0x21};
 	static const uint8_t lcsi = 0x05;
+	bool adf = df != ORSP_USIM_DF_MF;
 	uint8_t fid[2] = {adf ? 0x7F : 0x3F, adf ? 0xFF : 0x00};
 
 	orsp_der_mark m = orsp_der_begin(w, 0x62);
 	orsp_der_put_tlv(w, 0x82, fd, sizeof(fd));
 	orsp_der_put_tlv(w, 0x83, fid, sizeof(fid));
-	if (adf)
+	if (df == ORSP_USIM_DF_ISIM)
+		orsp_der_put_tlv(w, 0x84, u->isim.aid, u->isim.aid_len);
+	else if (adf)
 		orsp_der_put_tlv(w, 0x84, u->aid, u->aid_len);
 	orsp_der_mark p = orsp_der_begin(w, 0xA5);
 	orsp_der_put_tlv(w, 0x80, &uicc_characteristics, 1);
@@ -136,7 +143,8 @@ static void fcp_ef(const orsp_usim_file *f, orsp_writer *w)
 /* ---------------------------------------------------------------- SELECT --------------- */
 
 /* Select the file fid relative to the current DF (TS 102 221 §8.4.1): the MF, the current
- * ADF (7FFF), or a child EF of the current DF. A DF result sets *df_out; an EF *ef_out. */
+ * application's ADF (7FFF: ADF.USIM or ADF.ISIM), or a child EF of the current DF. A DF
+ * result sets *df_out; an EF *ef_out. */
 static uint16_t resolve(const orsp_usim *u, const orsp_usim_channel *c, uint8_t cur_df,
                         uint16_t fid, uint8_t *df_out, int *ef_out)
 {
@@ -146,9 +154,9 @@ static uint16_t resolve(const orsp_usim *u, const orsp_usim_channel *c, uint8_t 
 		return ORSP_SW_OK;
 	}
 	if (fid == FID_ADF) {
-		if (!c->adf_active)
+		if (!c->adf_active && !c->isim_active)
 			return ORSP_SW_NOT_FOUND;
-		*df_out = ORSP_USIM_DF_ADF;
+		*df_out = c->isim_active ? ORSP_USIM_DF_ISIM : ORSP_USIM_DF_ADF;
 		return ORSP_SW_OK;
 	}
 	int i = find_child(u, cur_df, fid);
@@ -202,26 +210,28 @@ static uint16_t cmd_select(orsp_usim *u, orsp_usim_channel *c, const orsp_apdu *
 	if (ef >= 0)
 		fcp_ef(&u->files[ef], rsp);
 	else
-		fcp_df(u, df == ORSP_USIM_DF_ADF, rsp);
+		fcp_df(u, df, rsp);
 	return ORSP_SW_OK;
 }
 
 /* STATUS (TS 102 221 §11.1.2): P1 00/01/02 (application state indications), P2 00 FCP of
- * the current DF, 01 the DF name of the current application (the USIM's, wherever the
- * current DF is; none without an application: 6A88), 0C nothing. */
+ * the current DF, 01 the DF name of the current application (the USIM's or the ISIM's,
+ * wherever the current DF is; none without an application: 6A88), 0C nothing. */
 static uint16_t cmd_status(orsp_usim *u, orsp_usim_channel *c, const orsp_apdu *a, orsp_writer *rsp)
 {
 	if (a->p1 > 0x02 || (a->p2 != 0x00 && a->p2 != 0x01 && a->p2 != 0x0C))
 		return ORSP_SW_INCORRECT_P1P2;
 	if (a->data.len != 0)
 		return ORSP_SW_WRONG_LENGTH;
-	bool adf = c->df == ORSP_USIM_DF_ADF;
 	if (a->p2 == 0x00)
-		fcp_df(u, adf, rsp);
+		fcp_df(u, c->df, rsp);
 	else if (a->p2 == 0x01) {
-		if (!c->adf_active)
+		if (c->isim_active)
+			orsp_der_put_tlv(rsp, 0x84, u->isim.aid, u->isim.aid_len);
+		else if (c->adf_active)
+			orsp_der_put_tlv(rsp, 0x84, u->aid, u->aid_len);
+		else
 			return ORSP_SW_REFERENCED_DATA_NOT_FOUND; /* no application selected */
-		orsp_der_put_tlv(rsp, 0x84, u->aid, u->aid_len);
 	}
 	return ORSP_SW_OK;
 }
@@ -449,8 +459,15 @@ out:
 	return sw;
 }
 
-static uint16_t auth_3g(orsp_usim *u, const orsp_apdu *a, orsp_writer *rsp)
+/* 3G security context of the USIM (TS 31.102 §7.1.2.1) or IMS AKA of the ISIM (TS 31.103
+ * §7.1.2.1): the same command and answer, each NAA with its own K and SQN state, no Kc from
+ * the ISIM. */
+static uint16_t auth_3g(orsp_usim *u, bool isim, const orsp_apdu *a, orsp_writer *rsp)
 {
+	const orsp_aka_subscriber *sub = isim ? &u->isim.sub : &u->sub;
+	orsp_usim_sqn *cur = isim ? &u->isim.sqn : &u->sqn;
+	orsp_usim_persist_fn persist = isim ? u->isim.persist : u->persist;
+	void *persist_user = isim ? u->isim.persist_user : u->persist_user;
 	orsp_usim_sqn next;
 	orsp_usim_result r;
 	uint8_t kc[8];
@@ -464,8 +481,8 @@ static uint16_t auth_3g(orsp_usim *u, const orsp_apdu *a, orsp_writer *rsp)
 		return ORSP_SW_WRONG_LENGTH;
 	if (a->data.p[0] != 16 || a->data.p[17] != 16)
 		return ORSP_SW_INCORRECT_DATA;
-	next = u->sqn;
-	e = orsp_usim_authenticate(&u->sub, &next, a->data.p + 1, a->data.p + 18, &r);
+	next = *cur;
+	e = orsp_usim_authenticate(sub, &next, a->data.p + 1, a->data.p + 18, &r);
 	if (e == ORSP_E_VERIFY) {
 		sw = SW_AUTH_MAC_FAILURE;
 		goto out;
@@ -483,12 +500,12 @@ static uint16_t auth_3g(orsp_usim *u, const orsp_apdu *a, orsp_writer *rsp)
 	}
 	/* The accepted SQN is stored before RES leaves the card, so that a crash cannot make
 	 * the card accept the same challenge twice (TS 33.102 C.2). */
-	if (!u->persist || orsp_usim_sqn_save(&next, u->state, sizeof(u->state), &len) != ORSP_OK ||
-	    u->persist(u->persist_user, u->state, len) != ORSP_OK) {
+	if (!persist || orsp_usim_sqn_save(&next, u->state, sizeof(u->state), &len) != ORSP_OK ||
+	    persist(persist_user, u->state, len) != ORSP_OK) {
 		sw = ORSP_SW_MEMORY_PROBLEM;
 		goto out;
 	}
-	u->sqn = next;
+	*cur = next;
 	orsp_write_u8(rsp, 0xDB);
 	orsp_write_u8(rsp, (uint8_t)r.res_len);
 	orsp_write_bytes(rsp, r.res, r.res_len);
@@ -496,7 +513,7 @@ static uint16_t auth_3g(orsp_usim *u, const orsp_apdu *a, orsp_writer *rsp)
 	orsp_write_bytes(rsp, r.ck, r.ck_len);
 	orsp_write_u8(rsp, (uint8_t)r.ik_len);
 	orsp_write_bytes(rsp, r.ik, r.ik_len);
-	if (ust_has(u, UST_GSM_ACCESS) && r.ck_len >= 16 && r.ik_len >= 16) {
+	if (!isim && ust_has(u, UST_GSM_ACCESS) && r.ck_len >= 16 && r.ik_len >= 16) {
 		kc_from(r.ck, r.ik, kc);
 		orsp_write_u8(rsp, 8);
 		orsp_write_bytes(rsp, kc, 8);
@@ -508,17 +525,34 @@ out:
 	return sw;
 }
 
-/* AUTHENTICATE (TS 31.102 §7.1.2): P1 00, P2 80 GSM context, 81 3G/EPS context. */
+/* AUTHENTICATE of the ISIM (TS 31.103 §7.1.1): P1 00, P2 81 IMS AKA. The other security
+ * contexts of the ISIM (82 HTTP Digest, 84 GBA, 86 Local Key Establishment; any other '8x'
+ * with b3..b1 set is no context the ISIM has either) are not supported: 9864. */
+static uint16_t cmd_authenticate_isim(orsp_usim *u, const orsp_apdu *a, orsp_writer *rsp)
+{
+	if (a->p1 != 0x00 || (a->p2 & 0xF8) != 0x80 || a->p2 == 0x80)
+		return ORSP_SW_INCORRECT_P1P2;
+	if (a->p2 != 0x81)
+		return SW_AUTH_CONTEXT_NOT_SUPPORTED;
+	if (!u->isim.aka_ok)
+		return ORSP_SW_FUNCTION_NOT_SUPPORTED; /* usim-test-algorithm, as the USIM */
+	return auth_3g(u, true, a, rsp);
+}
+
+/* AUTHENTICATE (TS 31.102 §7.1.2): P1 00, P2 80 GSM context, 81 3G/EPS context; on a
+ * channel where the ISIM is selected, the ISIM's. */
 static uint16_t cmd_authenticate(orsp_usim *u, orsp_usim_channel *c, const orsp_apdu *a,
                                  orsp_writer *rsp)
 {
+	if (c->isim_active)
+		return cmd_authenticate_isim(u, a, rsp);
 	if (a->p1 != 0x00 || (a->p2 != 0x80 && a->p2 != 0x81))
 		return ORSP_SW_INCORRECT_P1P2;
 	if (!c->adf_active)
 		return ORSP_SW_CONDITIONS_NOT_SATISFIED; /* no USIM session on this channel */
 	if (!u->aka_ok)
 		return ORSP_SW_FUNCTION_NOT_SUPPORTED; /* usim-test-algorithm: see docs/usim.md */
-	return a->p2 == 0x81 ? auth_3g(u, a, rsp) : auth_gsm(u, a, rsp);
+	return a->p2 == 0x81 ? auth_3g(u, false, a, rsp) : auth_gsm(u, a, rsp);
 }
 
 /* ---------------------------------------------------------------- dispatch ------------- */
@@ -566,6 +600,7 @@ static uint16_t usim_select(void *user, uint8_t ch, orsp_writer *fci_prop)
 	if (!c || !u->loaded)
 		return ORSP_SW_NOT_FOUND;
 	c->adf_active = true;
+	c->isim_active = false;
 	c->df = ORSP_USIM_DF_ADF;
 	c->ef = -1;
 	c->rec = 0;
@@ -573,7 +608,26 @@ static uint16_t usim_select(void *user, uint8_t ch, orsp_writer *fci_prop)
 	return ORSP_SW_OK;
 }
 
-static void usim_deselect(void *user, uint8_t ch)
+/* SELECT by AID of ADF.ISIM: the ADF becomes the current DF of the channel. A profile
+ * without a PE-ISIM has no ISIM (6A82; its AID is not registered either). */
+static uint16_t isim_select(void *user, uint8_t ch, orsp_writer *fci_prop)
+{
+	orsp_usim *u = user;
+	orsp_usim_channel *c = u ? chan(u, ch) : NULL;
+
+	if (!c || !u->loaded || !u->isim.loaded)
+		return ORSP_SW_NOT_FOUND;
+	c->isim_active = true;
+	c->adf_active = false;
+	c->df = ORSP_USIM_DF_ISIM;
+	c->ef = -1;
+	c->rec = 0;
+	orsp_der_put_tlv(fci_prop, 0x80, &uicc_characteristics, 1);
+	return ORSP_SW_OK;
+}
+
+/* The channel back at the MF with no application (the MF handler's deselect). */
+static void mf_deselect(void *user, uint8_t ch)
 {
 	orsp_usim *u = user;
 	orsp_usim_channel *c = u ? chan(u, ch) : NULL;
@@ -581,9 +635,31 @@ static void usim_deselect(void *user, uint8_t ch)
 	if (!c)
 		return;
 	c->adf_active = false;
+	c->isim_active = false;
 	c->df = ORSP_USIM_DF_MF;
 	c->ef = -1;
 	c->rec = 0;
+}
+
+/* An application's deselect: the layer calls it after the next application's select ran on
+ * the channel (select.c), so it ends the channel's state only while it is still this
+ * application's: USIM -> ISIM on one channel leaves the ISIM selected. */
+static void usim_deselect(void *user, uint8_t ch)
+{
+	orsp_usim *u = user;
+	orsp_usim_channel *c = u ? chan(u, ch) : NULL;
+
+	if (c && c->adf_active)
+		mf_deselect(user, ch);
+}
+
+static void isim_deselect(void *user, uint8_t ch)
+{
+	orsp_usim *u = user;
+	orsp_usim_channel *c = u ? chan(u, ch) : NULL;
+
+	if (c && c->isim_active)
+		mf_deselect(user, ch);
 }
 
 /* The FCP the layer builds for SELECT by AID gets the ADF's security attributes and PIN
@@ -604,10 +680,20 @@ const orsp_euicc_app_ops orsp_usim_app_ops = {
     .fcp = usim_fcp,
 };
 
+/* The ISIM: the same commands on its ADF (the process function reads which application the
+ * channel has), AUTHENTICATE in the IMS AKA context. */
+const orsp_euicc_app_ops orsp_isim_app_ops = {
+    .select = isim_select,
+    .deselect = isim_deselect,
+    .store_data = NULL,
+    .process = usim_process,
+    .fcp = usim_fcp,
+};
+
 /* The MF handler's deselect (channel closed, reset) puts the channel back on the MF. */
 const orsp_euicc_app_ops orsp_usim_mf_ops = {
     .select = NULL,
-    .deselect = usim_deselect,
+    .deselect = mf_deselect,
     .store_data = NULL,
     .process = usim_process,
 };

@@ -1,8 +1,9 @@
-/* The USIM's file system and AKA parameters, taken from the profile package once at load
- * (docs/usim.md). File-system PEs name each file by its PE member ("ef-imsi") and carry only
- * what differs from the TCA template (eUICC Profile Package: Interoperable Format, Annex A):
- * the table below holds the template values (FID, structure, record length, size, SFI,
- * default content) for the files this card serves; an Fcp in the package overrides them. */
+/* The USIM's and the ISIM's file systems and AKA parameters, taken from the profile package
+ * once at load (docs/usim.md, docs/isim.md). File-system PEs name each file by its PE member
+ * ("ef-imsi") and carry only what differs from the TCA template (eUICC Profile Package:
+ * Interoperable Format, Annex A): the table below holds the template values (FID, structure,
+ * record length, size, SFI, default content) for the files this card serves; an Fcp in the
+ * package overrides them. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,8 +29,9 @@ typedef struct tpl_file {
 } tpl_file;
 
 /* TCA Interoperable Profile, Annex A: §9.2 files at MF, §9.5.1 ADF.USIM (created by
- * default), §9.5.2 optional USIM files (a subset). FIDs and sizes per TS 102 221 §13 and
- * TS 31.102 §4.2. */
+ * default), §9.5.2 optional USIM files (a subset), §9.6.1 ADF.ISIM (created by default),
+ * §9.6.2 optional ISIM files (those that are not BER-TLV EFs). FIDs and sizes per
+ * TS 102 221 §13, TS 31.102 §4.2 and TS 31.103 §4.2; a size 0 is one the package gives. */
 static const tpl_file tpl[] = {
     {ORSP_PE_MF, "mf", 0x3F00, FD_DF, 0, 0, 0, NULL},
     {ORSP_PE_MF, "ef-pl", 0x2F05, FD_TR, 0, 2, 0x05, "FF"},
@@ -73,11 +75,37 @@ static const tpl_file tpl[] = {
     {ORSP_PE_OPT_USIM, "ef-opl", 0x6FC6, FD_LF, 8, 5 * 8, 0x1A, NULL},
     {ORSP_PE_OPT_USIM, "ef-spdi", 0x6FCD, FD_TR, 0, 17, 0x1B, NULL},
     {ORSP_PE_OPT_USIM, "ef-ehplmn", 0x6FD9, FD_TR, 0, 15, 0x1D, "FF"},
+    {ORSP_PE_ISIM, "ef-impi", 0x6F02, FD_TR, 0, 0, 0x02, NULL},
+    {ORSP_PE_ISIM, "ef-domain", 0x6F03, FD_TR, 0, 0, 0x05, NULL},
+    {ORSP_PE_ISIM, "ef-impu", 0x6F04, FD_LF, 0, 0, 0x04, NULL},
+    {ORSP_PE_ISIM, "ef-arr", 0x6F06, FD_LF, 0, 0, 0x06, NULL},
+    {ORSP_PE_ISIM, "ef-ist", 0x6F07, FD_TR, 0, 14, 0x07, "00"},
+    {ORSP_PE_ISIM, "ef-ad", 0x6FAD, FD_TR, 0, 3, 0x03, "00"},
+    {ORSP_PE_OPT_ISIM, "ef-pcscf", 0x6F09, FD_LF, 0, 0, 0, NULL},
+    {ORSP_PE_OPT_ISIM, "ef-sms", 0x6F3C, FD_LF, 176, 10 * 176, 0, "00FF"},
+    {ORSP_PE_OPT_ISIM, "ef-smsp", 0x6F42, FD_LF, 38, 38, 0, "FF"},
+    {ORSP_PE_OPT_ISIM, "ef-smss", 0x6F43, FD_TR, 0, 2, 0, "FF"},
+    {ORSP_PE_OPT_ISIM, "ef-smsr", 0x6F47, FD_LF, 30, 10 * 30, 0, "00FF"},
+    {ORSP_PE_OPT_ISIM, "ef-gbabp", 0x6FD5, FD_TR, 0, 0, 0, "FF"},
+    {ORSP_PE_OPT_ISIM, "ef-gbanl", 0x6FD7, FD_LF, 0, 0, 0, "FF"},
+    {ORSP_PE_OPT_ISIM, "ef-nafkca", 0x6FDD, FD_LF, 0, 0, 0, "FF"},
+    {ORSP_PE_OPT_ISIM, "ef-uicciari", 0x6FE7, FD_LF, 0, 0, 0, NULL},
+    {ORSP_PE_OPT_ISIM, "ef-frompreferred", 0x6FF7, FD_TR, 0, 1, 0, "00"},
 };
 
-/* ADF.USIM's AID starts with the 3GPP RID and the USIM application code (TS 101 220 Annex E,
- * TS 31.102 Annex A). */
-static const uint8_t usim_aid_prefix[] = {0xA0, 0x00, 0x00, 0x00, 0x87, 0x10, 0x02};
+/* ADF.USIM's AID starts with the 3GPP RID and the USIM application code, ADF.ISIM's with the
+ * ISIM's (TS 101 220 Annex E, TS 31.102 Annex A, TS 31.103 Annex A). */
+#define AID_PREFIX_LEN 7
+static const uint8_t usim_aid_prefix[AID_PREFIX_LEN] = {0xA0, 0x00, 0x00, 0x00, 0x87, 0x10, 0x02};
+static const uint8_t isim_aid_prefix[AID_PREFIX_LEN] = {0xA0, 0x00, 0x00, 0x00, 0x87, 0x10, 0x04};
+
+/* The ADF of the NAA whose file-system PE this is: MF files, ADF.USIM or ADF.ISIM. */
+static uint8_t pe_df(orsp_pe_type type)
+{
+	if (type == ORSP_PE_ISIM || type == ORSP_PE_OPT_ISIM)
+		return ORSP_USIM_DF_ISIM;
+	return type == ORSP_PE_MF ? ORSP_USIM_DF_MF : ORSP_USIM_DF_ADF;
+}
 
 static const tpl_file *tpl_find(orsp_pe_type pe, const char *name)
 {
@@ -265,7 +293,7 @@ static orsp_err add_file(orsp_usim *u, orsp_pe_type type, const orsp_pkg_file *p
 	f = &u->files[u->n_files];
 	memset(f, 0, sizeof(*f));
 	snprintf(f->name, sizeof(f->name), "%s", t ? t->name : pf->name);
-	f->df = type == ORSP_PE_MF ? ORSP_USIM_DF_MF : ORSP_USIM_DF_ADF;
+	f->df = pe_df(type);
 	f->fid = pf && pf->has_fid ? pf->fid : t ? t->fid : 0;
 	f->descriptor = fcp && fcp->has_fd ? fcp->fd : t ? t->fd : 0;
 	f->rec_len = fcp && fcp->has_fd && fcp->rec_len ? fcp->rec_len : t ? t->rec_len : 0;
@@ -342,18 +370,24 @@ static orsp_err add_file(orsp_usim *u, orsp_pe_type type, const orsp_pkg_file *p
 	return ORSP_OK;
 }
 
-static bool take_aid(orsp_usim *u, orsp_slice aid)
+/* Take aid as the USIM's (isim false) or the ISIM's AID if it has that NAA's prefix. */
+static bool take_aid(orsp_usim *u, orsp_slice aid, bool isim)
 {
+	const uint8_t *prefix = isim ? isim_aid_prefix : usim_aid_prefix;
+
 	if (aid.len < ORSP_EUICC_AID_MIN || aid.len > ORSP_EUICC_AID_MAX ||
-	    memcmp(aid.p, usim_aid_prefix, sizeof(usim_aid_prefix)) != 0)
+	    memcmp(aid.p, prefix, AID_PREFIX_LEN) != 0)
 		return false;
-	memcpy(u->aid, aid.p, aid.len);
-	u->aid_len = aid.len;
+	memcpy(isim ? u->isim.aid : u->aid, aid.p, aid.len);
+	if (isim)
+		u->isim.aid_len = aid.len;
+	else
+		u->aid_len = aid.len;
 	return true;
 }
 
-/* One file-system PE: every File it lists, and for created-by-default templates (MF, USIM)
- * every template file it does not list (TCA: created with the template's defaults). */
+/* One file-system PE: every File it lists, and for created-by-default templates (MF, USIM,
+ * ISIM) every template file it does not list (TCA: created with the template's defaults). */
 static orsp_err load_fs_pe(orsp_usim *u, const orsp_pkg *pkg, size_t pe, orsp_pe_type type,
                            orsp_pkg_fs *fs)
 {
@@ -373,11 +407,17 @@ static orsp_err load_fs_pe(orsp_usim *u, const orsp_pkg *pkg, size_t pe, orsp_pe
 		if (dnc || pf->do_not_create)
 			continue;
 		if (type == ORSP_PE_USIM && strcmp(pf->name, "adf-usim") == 0) {
-			if (fcp.df_name.len && !take_aid(u, fcp.df_name))
+			if (fcp.df_name.len && !take_aid(u, fcp.df_name, false))
 				return orsp_errf(ORSP_E_MALFORMED,
 				                 "PE #%zu: ADF.USIM AID is not a "
 				                 "USIM AID",
 				                 pe);
+			continue;
+		}
+		if (type == ORSP_PE_ISIM && strcmp(pf->name, "adf-isim") == 0) {
+			if (fcp.df_name.len && !take_aid(u, fcp.df_name, true))
+				return orsp_errf(ORSP_E_MALFORMED,
+				                 "PE #%zu: ADF.ISIM AID is not an ISIM AID", pe);
 			continue;
 		}
 		const tpl_file *t = tpl_find(type, pf->name);
@@ -386,7 +426,7 @@ static orsp_err load_fs_pe(orsp_usim *u, const orsp_pkg *pkg, size_t pe, orsp_pe
 		if ((e = add_file(u, type, pf, &fcp, t)) != ORSP_OK)
 			return e;
 	}
-	if (type != ORSP_PE_MF && type != ORSP_PE_USIM)
+	if (type != ORSP_PE_MF && type != ORSP_PE_USIM && type != ORSP_PE_ISIM)
 		return ORSP_OK;
 	for (size_t k = 0; k < ORSP_ARRAY_LEN(tpl); k++) {
 		bool listed = false;
@@ -402,8 +442,9 @@ static orsp_err load_fs_pe(orsp_usim *u, const orsp_pkg *pkg, size_t pe, orsp_pe
 	return ORSP_OK;
 }
 
-/* EF.DIR records (TS 102 221 §13.1): '61' application template with '4F' AID. */
-static void aid_from_dir(orsp_usim *u)
+/* EF.DIR records (TS 102 221 §13.1): '61' application template with '4F' AID; the first
+ * with the USIM's (isim false) or the ISIM's prefix. */
+static void aid_from_dir(orsp_usim *u, bool isim)
 {
 	for (size_t i = 0; i < u->n_files; i++) {
 		const orsp_usim_file *f = &u->files[i];
@@ -420,7 +461,7 @@ static void aid_from_dir(orsp_usim *u)
 				continue;
 			orsp_reader_init(&r, t.value.p, t.value.len);
 			while (orsp_reader_remaining(&r) > 0 && orsp_der_read(&r, &a) == ORSP_OK) {
-				if (a.tag == 0x4F && take_aid(u, a.value))
+				if (a.tag == 0x4F && take_aid(u, a.value, isim))
 					return;
 			}
 		}
@@ -497,9 +538,11 @@ orsp_err orsp_usim_sqn_parse(const uint8_t *in, size_t len, orsp_usim_sqn *st)
 
 /* ---------------------------------------------------------------- AKA parameters ------- */
 
-/* The USIM's own PE-AKAParameter (the one in its run of PEs, or the one its mappingParameter
- * names: orsp_pkg_naa_aka), not merely the package's first: an ISIM's K is not the USIM's. */
-static orsp_err load_aka(orsp_usim *u, const orsp_pkg *pkg, size_t usim_pe)
+/* The NAA's own PE-AKAParameter (the one in its run of PEs, or the one its mappingParameter
+ * names: orsp_pkg_naa_aka), not merely the package's first: an ISIM's K is not the USIM's.
+ * naa_pe is the PE-USIM or PE-ISIM; *ok, sub and sqn are that NAA's. */
+static orsp_err load_aka(const orsp_pkg *pkg, size_t naa_pe, bool *ok, orsp_aka_subscriber *sub,
+                         orsp_usim_sqn *sqn)
 {
 	orsp_pkg_aka aka;
 	orsp_secret k, opc;
@@ -508,7 +551,7 @@ static orsp_err load_aka(orsp_usim *u, const orsp_pkg *pkg, size_t usim_pe)
 
 	memset(&k, 0, sizeof(k));
 	memset(&opc, 0, sizeof(opc));
-	e = orsp_pkg_naa_aka(pkg, usim_pe, &i);
+	e = orsp_pkg_naa_aka(pkg, naa_pe, &i);
 	if (e == ORSP_E_NOT_FOUND) {
 		orsp_err_clear();
 		return ORSP_OK; /* no AKA parameters: AUTHENTICATE refused (docs/usim.md) */
@@ -519,31 +562,31 @@ static orsp_err load_aka(orsp_usim *u, const orsp_pkg *pkg, size_t usim_pe)
 	 * bits (PEDefinitions: '07FFFFFFFFFF'); a larger one would be persisted by the first
 	 * AUTHENTICATE as a state no load accepts (the profile would lose its USIM), and AUTS
 	 * would carry an SQN_MS that does not fit: the package is refused. */
-	orsp_usim_sqn_init(&u->sqn, 5);
-	u->sqn.delta = aka.sqn_delta;
-	u->sqn.age_limit = aka.sqn_age_limit;
+	orsp_usim_sqn_init(sqn, 5);
+	sqn->delta = aka.sqn_delta;
+	sqn->age_limit = aka.sqn_age_limit;
 	for (size_t j = 0; j < aka.n_sqn_init && j < 32; j++) {
 		if (aka.sqn_init[j] >> (48 - 5)) {
 			e = orsp_errf(ORSP_E_MALFORMED,
 			              "PE-AKAParameter: sqnInit[%zu] exceeds 07FFFFFFFFFF", j);
 			goto out;
 		}
-		u->sqn.seq[j] = aka.sqn_init[j];
+		sqn->seq[j] = aka.sqn_init[j];
 	}
 	if (aka.algorithm != ORSP_PKG_ALG_MILENAGE && aka.algorithm != ORSP_PKG_ALG_TUAK)
 		goto out; /* usim-test-algorithm: AUTHENTICATE refused (docs/usim.md) */
 	if ((e = orsp_pkg_get_aka_keys(pkg, i, &k, &opc)) != ORSP_OK)
 		goto out;
 	e = orsp_aka_subscriber_init(
-	    &u->sub, aka.algorithm == ORSP_PKG_ALG_TUAK ? ORSP_AKA_TUAK : ORSP_AKA_MILENAGE, k.v,
-	    k.len, opc.v, opc.len);
+	    sub, aka.algorithm == ORSP_PKG_ALG_TUAK ? ORSP_AKA_TUAK : ORSP_AKA_MILENAGE, k.v, k.len,
+	    opc.v, opc.len);
 	if (e != ORSP_OK)
 		goto out;
 	if (aka.algorithm == ORSP_PKG_ALG_MILENAGE)
-		u->sub.milenage = aka.milenage;
+		sub->milenage = aka.milenage;
 	else
-		u->sub.tuak.keccak_iterations = aka.keccak ? aka.keccak : 1;
-	u->aka_ok = true;
+		sub->tuak.keccak_iterations = aka.keccak ? aka.keccak : 1;
+	*ok = true;
 out:
 	orsp_secret_wipe(&k);
 	orsp_secret_wipe(&opc);
@@ -559,8 +602,8 @@ orsp_err orsp_usim_load(orsp_usim *u, const uint8_t *upp, size_t upp_len, const 
 	orsp_pkg_fs *fs = NULL;
 	orsp_pkg_header hdr;
 	orsp_err e;
-	bool have_usim = false, in_usim = false;
-	size_t usim_pe = 0;
+	bool have_usim = false, in_usim = false, in_isim = false;
+	size_t usim_pe = 0, isim_pe = 0;
 	if (!u || !upp || (sqn_len && !sqn_state))
 		return orsp_errf(ORSP_E_USAGE, "usim_load: NULL argument");
 	memset(u, 0, sizeof(*u));
@@ -578,20 +621,28 @@ orsp_err orsp_usim_load(orsp_usim *u, const uint8_t *upp, size_t upp_len, const 
 		if ((e = orsp_pkg_pe(pkg, i, &info)) != ORSP_OK)
 			goto out;
 		/* TCA: a PE-OPT-USIM belongs to the USIM whose PE-USIM it follows, before the
-		 * next NAA's PE: only the first USIM's are served. */
+		 * next NAA's PE: only the first USIM's are served; the same for a PE-OPT-ISIM
+		 * and the first ISIM. */
 		if (info.type == ORSP_PE_MF || info.type == ORSP_PE_ISIM ||
 		    info.type == ORSP_PE_CSIM || info.type == ORSP_PE_IOT ||
 		    info.type == ORSP_PE_USIM)
-			in_usim = false;
+			in_usim = in_isim = false;
 		if (info.type == ORSP_PE_USIM) {
 			if (have_usim)
 				continue; /* the first USIM is the one served */
 			have_usim = in_usim = true;
 			usim_pe = i;
-		} else if (info.type != ORSP_PE_MF && info.type != ORSP_PE_OPT_USIM) {
+		} else if (info.type == ORSP_PE_ISIM) {
+			if (u->isim.loaded)
+				continue; /* the first ISIM is the one served */
+			u->isim.loaded = in_isim = true;
+			isim_pe = i;
+		} else if (info.type != ORSP_PE_MF && info.type != ORSP_PE_OPT_USIM &&
+		           info.type != ORSP_PE_OPT_ISIM) {
 			continue;
 		}
-		if (info.type == ORSP_PE_OPT_USIM && !in_usim)
+		if ((info.type == ORSP_PE_OPT_USIM && !in_usim) ||
+		    (info.type == ORSP_PE_OPT_ISIM && !in_isim))
 			continue;
 		if ((e = load_fs_pe(u, pkg, i, info.type, fs)) != ORSP_OK)
 			goto out;
@@ -601,13 +652,25 @@ orsp_err orsp_usim_load(orsp_usim *u, const uint8_t *upp, size_t upp_len, const 
 		goto out;
 	}
 	if (u->aid_len == 0)
-		aid_from_dir(u);
+		aid_from_dir(u, false);
 	if (u->aid_len == 0) {
 		e = orsp_errf(ORSP_E_NOT_FOUND, "no ADF.USIM AID in the PE-USIM or EF.DIR");
 		goto out;
 	}
+	if (u->isim.loaded && u->isim.aid_len == 0)
+		aid_from_dir(u, true);
+	if (u->isim.loaded && u->isim.aid_len == 0) {
+		e = orsp_errf(ORSP_E_NOT_FOUND, "no ADF.ISIM AID in the PE-ISIM or EF.DIR");
+		goto out;
+	}
 	orsp_usim_sqn_init(&u->sqn, 5);
-	if ((e = load_aka(u, pkg, usim_pe)) != ORSP_OK)
+	if ((e = load_aka(pkg, usim_pe, &u->aka_ok, &u->sub, &u->sqn)) != ORSP_OK)
+		goto out;
+	/* The ISIM's own AKA parameters and SQN state (TS 33.203 §6.1: SQN_ISIM): the PE model
+	 * gives every NAA its own PE-AKAParameter with its own sqnInit. */
+	orsp_usim_sqn_init(&u->isim.sqn, 5);
+	if (u->isim.loaded &&
+	    (e = load_aka(pkg, isim_pe, &u->isim.aka_ok, &u->isim.sub, &u->isim.sqn)) != ORSP_OK)
 		goto out;
 	if (sqn_len && (e = orsp_usim_sqn_parse(sqn_state, sqn_len, &u->sqn)) != ORSP_OK)
 		goto out;
@@ -631,6 +694,7 @@ void orsp_usim_unload(orsp_usim *u)
 	if (!u)
 		return;
 	orsp_aka_subscriber_wipe(&u->sub);
+	orsp_aka_subscriber_wipe(&u->isim.sub);
 	orsp_wipe(u, sizeof(*u));
 }
 
@@ -642,5 +706,41 @@ orsp_err orsp_usim_aid(const orsp_usim *u, uint8_t aid[16], size_t *len)
 		return orsp_errf(ORSP_E_STATE, "USIM not loaded");
 	memcpy(aid, u->aid, u->aid_len);
 	*len = u->aid_len;
+	return ORSP_OK;
+}
+
+orsp_err orsp_usim_isim_aid(const orsp_usim *u, uint8_t aid[16], size_t *len)
+{
+	if (!u || !aid || !len)
+		return orsp_errf(ORSP_E_USAGE, "usim_isim_aid: NULL argument");
+	if (!u->loaded)
+		return orsp_errf(ORSP_E_STATE, "USIM not loaded");
+	if (!u->isim.loaded)
+		return orsp_errf(ORSP_E_NOT_FOUND, "the profile has no ISIM");
+	memcpy(aid, u->isim.aid, u->isim.aid_len);
+	*len = u->isim.aid_len;
+	return ORSP_OK;
+}
+
+orsp_err orsp_usim_isim_state(orsp_usim *u, const uint8_t *sqn_state, size_t sqn_len,
+                              orsp_usim_persist_fn persist, void *user)
+{
+	orsp_usim_sqn st;
+	orsp_err e;
+
+	if (!u || (sqn_len && !sqn_state))
+		return orsp_errf(ORSP_E_USAGE, "usim_isim_state: NULL argument");
+	if (!u->loaded)
+		return orsp_errf(ORSP_E_STATE, "USIM not loaded");
+	if (!u->isim.loaded)
+		return orsp_errf(ORSP_E_NOT_FOUND, "the profile has no ISIM");
+	if (sqn_len) {
+		if ((e = orsp_usim_sqn_parse(sqn_state, sqn_len, &st)) != ORSP_OK)
+			return orsp_errf(e, "ISIM %s", orsp_err_detail());
+		u->isim.sqn = st;
+		orsp_wipe(&st, sizeof(st));
+	}
+	u->isim.persist = persist;
+	u->isim.persist_user = user;
 	return ORSP_OK;
 }

@@ -1,0 +1,546 @@
+/* The ISIM of the enabled profile (docs/isim.md, TS 31.103): a TS.48 v2 profile downloaded
+ * into the software eUICC and enabled, its ISIM selected by AID on a logical channel, its
+ * IMS identity read back and compared with what the package holds (orsp_pkg_get_isim), and
+ * AUTHENTICATE in the IMS AKA context with the ISIM's own K and OPc (3GPP TS 35.208 test set
+ * 2, milenage.tsv; the USIM has set 1) and its own SQN state, sealed in record "isqn.<n>"
+ * apart from the USIM's "sqn.<n>" (TS 33.203 §6.1: SQN_ISIM). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "isdr_fixture.h"
+
+#include "openrsp/aka.h"
+#include "openrsp/pkg.h"
+
+#define ICCID ISDR_V2_ICCID
+#define IMSI "001010123456789"
+/* ADF.ISIM dfName and EF.DIR record 2 of TS48_V2_eSIM_GTP_SAIP2.3_NoBERTLV.txt */
+#define ISIM_AID "A0000000871004FF49FF0589"
+#define USIM_AID "A0000000871002FF49FF0589"
+/* TS.48 v2 PEs (0-based): #18 isim, #19 opt-isim, #20 pinCodes, #21 the ISIM's
+ * akaParameter, #29 end */
+#define PE_ISIM 18
+#define PE_ISIM_AKA 21
+#define PE_END 29
+
+/* A Milenage vector of milenage.tsv (TS 35.208) row `row`: K, OPc and the card's answer. */
+typedef struct vec {
+	uint8_t k[16], opc[16], rand[16], sqn[6], autn[16], res[8], ck[16], ik[16];
+} vec;
+
+static void vec_load(size_t row, vec *v)
+{
+	tsv *t = tsv_load("milenage.tsv");
+	uint8_t amf[2], ak[6];
+
+	tsv_hex(t, row, "k", v->k, 16);
+	tsv_hex(t, row, "opc", v->opc, 16);
+	tsv_hex(t, row, "rand", v->rand, 16);
+	tsv_hex(t, row, "sqn", v->sqn, 6);
+	tsv_hex(t, row, "amf", amf, 2);
+	tsv_hex(t, row, "f1_mac_a", v->autn + 8, 8);
+	tsv_hex(t, row, "f2_res", v->res, 8);
+	tsv_hex(t, row, "f3_ck", v->ck, 16);
+	tsv_hex(t, row, "f4_ik", v->ik, 16);
+	tsv_hex(t, row, "f5_ak", ak, 6);
+	for (int j = 0; j < 6; j++)
+		v->autn[j] = v->sqn[j] ^ ak[j];
+	memcpy(v->autn + 6, amf, 2);
+	tsv_free(t);
+}
+
+static uint64_t sqn_value(const uint8_t sqn[6])
+{
+	uint64_t s = 0;
+	for (int j = 0; j < 6; j++)
+		s = s << 8 | sqn[j];
+	return s;
+}
+
+/* TS.48 v2 personalised with IMSI (so the ISIM gets its derived IMS identity), Milenage
+ * K/OPc in every algoParameter, and no SQN delta or age limit (TS 35.208's SQNs are far
+ * from sqnInit). */
+static uint8_t *v2_with(const char *imsi, const uint8_t k[16], const uint8_t opc[16], size_t *len)
+{
+	size_t n;
+	uint8_t *t = test_read_vector(ISDR_V2_VECTOR, &n), *out = NULL, *copy;
+	orsp_pkg *pkg = NULL;
+	orsp_pkg_perso p;
+
+	assert_int_equal(orsp_pkg_decode(t, n, &pkg), ORSP_OK);
+	orsp_pkg_perso_init(&p);
+	p.imsi = imsi;
+	p.set_aka = true;
+	p.alg = ORSP_AKA_MILENAGE;
+	assert_int_equal(orsp_secret_set(&p.k, k, 16), ORSP_OK);
+	assert_int_equal(orsp_secret_set(&p.opc, opc, 16), ORSP_OK);
+	p.set_sqn = true;
+	p.sqn_options = 0x02;
+	p.sqn_delta = 0;
+	p.sqn_age_limit = 0;
+	if (orsp_pkg_personalise(pkg, &p) != ORSP_OK)
+		fail_msg("personalise: %s", orsp_err_detail());
+	orsp_pkg_perso_wipe(&p);
+	assert_int_equal(orsp_pkg_encode(pkg, 0, &out, len), ORSP_OK);
+	copy = malloc(*len);
+	assert_non_null(copy);
+	memcpy(copy, out, *len);
+	orsp_pkg_buf_free(out, *len);
+	orsp_pkg_free(pkg);
+	free(t);
+	return copy;
+}
+
+/* The PEs from..to (inclusive) of package src appended to out. */
+static void append_pes(uint8_t *out, size_t *len, size_t cap, const uint8_t *src, size_t src_len,
+                       size_t from, size_t to)
+{
+	orsp_pkg *pkg = NULL;
+	assert_int_equal(orsp_pkg_decode(src, src_len, &pkg), ORSP_OK);
+	for (size_t i = from; i <= to; i++) {
+		orsp_pe_info info;
+		assert_int_equal(orsp_pkg_pe(pkg, i, &info), ORSP_OK);
+		assert_true(*len + info.raw.len <= cap);
+		memcpy(out + *len, info.raw.p, info.raw.len);
+		*len += info.raw.len;
+	}
+	orsp_pkg_free(pkg);
+}
+
+/* TS.48 v2 whose USIM has K/OPc of usim, whose ISIM has its own PE-AKAParameter with those
+ * of isim (the ISIM's run of PEs taken from a package personalised with them); with
+ * no_isim the ISIM's PEs (#18-#21) are left out. */
+static uint8_t *two_key_upp(const vec *usim, const vec *isim, bool no_isim, size_t *len)
+{
+	size_t la, lb, cap = 64 * 1024;
+	uint8_t *a = v2_with(IMSI, usim->k, usim->opc, &la),
+	        *b = v2_with(IMSI, isim->k, isim->opc, &lb);
+	uint8_t *out = malloc(cap);
+	orsp_pkg *pkg = NULL;
+	orsp_pe_info info;
+
+	assert_non_null(out);
+	/* the PE numbering this relies on */
+	assert_int_equal(orsp_pkg_decode(a, la, &pkg), ORSP_OK);
+	assert_int_equal(orsp_pkg_pe(pkg, PE_ISIM, &info), ORSP_OK);
+	assert_int_equal(info.type, ORSP_PE_ISIM);
+	assert_int_equal(orsp_pkg_pe(pkg, PE_ISIM_AKA, &info), ORSP_OK);
+	assert_int_equal(info.type, ORSP_PE_AKA_PARAMETER);
+	assert_int_equal(orsp_pkg_count(pkg), PE_END + 1);
+	orsp_pkg_free(pkg);
+	*len = 0;
+	if (no_isim) {
+		append_pes(out, len, cap, a, la, 0, PE_ISIM - 1);
+		append_pes(out, len, cap, a, la, PE_ISIM_AKA + 1, PE_END);
+	} else {
+		append_pes(out, len, cap, a, la, 0, PE_ISIM_AKA - 1);
+		append_pes(out, len, cap, b, lb, PE_ISIM_AKA, PE_ISIM_AKA);
+		append_pes(out, len, cap, a, la, PE_ISIM_AKA + 1, PE_END);
+	}
+	free(a);
+	free(b);
+	return out;
+}
+
+/* ---------------------------------------------------------------- APDUs ----------------- */
+
+static uint16_t send_hex(card *c, const char *hex)
+{
+	uint8_t capdu[300];
+	size_t n = 0;
+	assert_int_equal(orsp_hex_decode(hex, capdu, sizeof(capdu), &n), ORSP_OK);
+	xfer(c, capdu, n);
+	return c->sw;
+}
+
+static void expect_sw(card *c, const char *hex, uint16_t sw)
+{
+	uint16_t got = send_hex(c, hex);
+	if (got != sw)
+		fail_msg("%s: SW %04X, expected %04X (%s)", hex, got, sw, orsp_err_detail());
+}
+
+/* Open channel 1 and select the ISIM there by its full AID; the SELECT's status word. */
+static uint16_t isim_open(card *c)
+{
+	expect_sw(c, "0070000001", 0x9000);
+	assert_int_equal(c->out_len, 1);
+	assert_int_equal(c->out[0], 1);
+	return send_hex(c, "01A404040C" ISIM_AID "00");
+}
+
+static void isim_close(card *c)
+{
+	expect_sw(c, "0070800100", 0x9000);
+}
+
+/* AUTHENTICATE on channel 1 with the ISIM selected (isim) or the USIM: P2 p2, RAND, AUTN.
+ * The status word; the answer in c->out. */
+static uint16_t naa_auth(card *c, bool isim, uint8_t p2, const uint8_t rand[16],
+                         const uint8_t autn[16])
+{
+	uint8_t cmd[5 + 34 + 1] = {0x01, 0x88, 0x00, p2, 34, 16};
+	uint16_t sw;
+
+	memcpy(cmd + 6, rand, 16);
+	cmd[22] = 16;
+	memcpy(cmd + 23, autn, 16);
+	expect_sw(c, "0070000001", 0x9000);
+	expect_sw(c, isim ? "01A4040C0C" ISIM_AID : "01A4040C0C" USIM_AID, 0x9000);
+	xfer(c, cmd, sizeof(cmd));
+	sw = c->sw;
+	uint8_t keep[ORSP_EUICC_MAX_RESPONSE];
+	size_t kl = c->out_len;
+	memcpy(keep, c->out, kl);
+	isim_close(c);
+	memcpy(c->out, keep, kl);
+	c->out_len = kl;
+	return sw;
+}
+
+static int enable(card *c)
+{
+	assert_int_equal(by_iccid(c, 0xBF31, ICCID), 0x9000);
+	return rsp_code(c, 0xBF31);
+}
+
+static int disable(card *c)
+{
+	assert_int_equal(by_iccid(c, 0xBF32, ICCID), 0x9000);
+	return rsp_code(c, 0xBF32);
+}
+
+/* A card with the two-key TS.48 v2 profile downloaded and enabled. */
+static card *isim_card(const vec *usim, const vec *isim)
+{
+	card *c = card_new();
+	size_t len;
+	uint8_t *upp = two_key_upp(usim, isim, false, &len);
+	dl_opts o = {.iccid = ICCID, .upp = upp, .upp_len = len};
+	int cmd = -1, reason = -1;
+
+	assert_int_equal(download(c, &o, &cmd, &reason, NULL), 0xA0);
+	free(upp);
+	assert_int_equal(enable(c), 0);
+	return c;
+}
+
+/* The value of the tag-'80' TLV at the start of data, as a string. */
+static void tlv80_text(const uint8_t *data, size_t n, char *out, size_t cap)
+{
+	assert_true(n >= 2);
+	assert_int_equal(data[0], 0x80);
+	assert_true(data[1] < 0x80 && (size_t)data[1] + 2 <= n && data[1] < cap);
+	memcpy(out, data + 2, data[1]);
+	out[data[1]] = '\0';
+}
+
+/* ---------------------------------------------------------------- tests ----------------- */
+
+/* SELECT of ADF.ISIM by full and partial AID, its files: EF.IMPI, EF.DOMAIN and EF.IMPU hold
+ * the identity the package holds (TS 23.003 §13, from the IMSI), EF.IST and EF.AD (whose
+ * size only the TCA template gives) are the ISIM's; 6F07 is EF.IST here, EF.IMSI on the
+ * USIM. */
+static void test_isim_files(void **state)
+{
+	vec vu, vi;
+	(void)state;
+	vec_load(0, &vu);
+	vec_load(1, &vi);
+	card *c = isim_card(&vu, &vi);
+	orsp_pkg *pkg = NULL;
+	orsp_pkg_isim want;
+	char got[ORSP_PKG_IMS_MAX];
+
+	assert_int_equal(orsp_pkg_decode(c->upp, c->upp_len, &pkg), ORSP_OK);
+	assert_int_equal(orsp_pkg_get_isim(pkg, 0, &want), ORSP_OK);
+	orsp_pkg_free(pkg);
+	assert_true(want.has_impi && want.has_domain && want.n_impu >= 1);
+	assert_string_equal(want.impi, IMSI "@ims.mnc001.mcc001.3gppnetwork.org");
+
+	/* full AID with the FCP: DF name is the ISIM's */
+	expect_sw(c, "0070000001", 0x9000);
+	expect_sw(c, "01A404040C" ISIM_AID "00", 0x9000);
+	assert_int_equal(c->out[0], 0x62);
+	orsp_tlv t;
+	assert_true(find_tlv(orsp_slice_make(c->out + 2, c->out_len - 2), 0x84, &t));
+	assert_int_equal(t.value.len, 12);
+	uint8_t aid[12];
+	size_t al = 0;
+	assert_int_equal(orsp_hex_decode(ISIM_AID, aid, sizeof(aid), &al), ORSP_OK);
+	assert_memory_equal(t.value.p, aid, 12);
+	/* EF.IMPI by FID */
+	expect_sw(c, "01A4000C026F02", 0x9000);
+	expect_sw(c, "01B0000000", 0x9000);
+	tlv80_text(c->out, c->out_len, got, sizeof(got));
+	assert_string_equal(got, want.impi);
+	/* EF.DOMAIN by SFI 05 */
+	expect_sw(c, "01B0850000", 0x9000);
+	tlv80_text(c->out, c->out_len, got, sizeof(got));
+	assert_string_equal(got, want.domain);
+	/* EF.IMPU record 1 by SFI 04, and its FCP */
+	expect_sw(c, "01B2012400", 0x9000);
+	tlv80_text(c->out, c->out_len, got, sizeof(got));
+	assert_string_equal(got, want.impu[0]);
+	assert_int_equal(want.impu_record[0], 1);
+	expect_sw(c, "01A40004026F0400", 0x9000);
+	assert_true(find_tlv(orsp_slice_make(c->out + 2, c->out_len - 2), 0x82, &t));
+	assert_int_equal(t.value.len, 5);
+	assert_int_equal(t.value.p[0], 0x42);
+	assert_int_equal(t.value.p[3], 0x40); /* records of 64 bytes */
+	/* EF.IST (6F07 in ADF.ISIM) and EF.AD (size from the template) */
+	expect_sw(c, "01A4000C026F07", 0x9000);
+	expect_sw(c, "01B0000000", 0x9000);
+	assert_int_equal(c->out_len, 7);
+	assert_int_equal(c->out[0], 0x01);
+	expect_sw(c, "01B0830000", 0x9000);
+	assert_int_equal(c->out_len, 3);
+	assert_memory_equal(c->out, "\x80\x00\x02", 3);
+	/* 7FFF is the ISIM's ADF; a path from the MF through it */
+	expect_sw(c, "01A40004027FFF00", 0x9000);
+	assert_true(find_tlv(orsp_slice_make(c->out + 2, c->out_len - 2), 0x84, &t));
+	assert_memory_equal(t.value.p, aid, 12);
+	expect_sw(c, "01A4080C047FFF6F02", 0x9000);
+	expect_sw(c, "01B0000000", 0x9000);
+	tlv80_text(c->out, c->out_len, got, sizeof(got));
+	assert_string_equal(got, want.impi);
+	/* STATUS: the current application is the ISIM */
+	expect_sw(c, "81F2000100", 0x9000);
+	assert_int_equal(c->out_len, 14);
+	assert_memory_equal(c->out + 2, aid, 12);
+	/* the USIM on the same channel: 6F07 is EF.IMSI (9 bytes); back to the ISIM by the
+	 * partial AID (RID + ISIM code): EF.IST again */
+	expect_sw(c, "01A4040C0C" USIM_AID, 0x9000);
+	expect_sw(c, "01A4000C026F07", 0x9000);
+	expect_sw(c, "01B0000000", 0x9000);
+	assert_int_equal(c->out_len, 9);
+	expect_sw(c, "01A4000C026F02", 0x6A82); /* no EF.IMPI in ADF.USIM */
+	expect_sw(c, "01A4040C07A0000000871004", 0x9000);
+	expect_sw(c, "01A4000C026F07", 0x9000);
+	expect_sw(c, "01B0000000", 0x9000);
+	assert_int_equal(c->out_len, 7);
+	/* another channel, opened from channel 1, starts with the ISIM selected */
+	expect_sw(c, "0170000000", 0x9000);
+	assert_int_equal(c->out[0], 2);
+	expect_sw(c, "82F2000100", 0x9000);
+	assert_memory_equal(c->out + 2, aid, 12);
+	expect_sw(c, "02A4000C026F02", 0x9000);
+	expect_sw(c, "0070800200", 0x9000);
+	/* writes refused as on the USIM */
+	expect_sw(c, "01A4000C026F02", 0x9000);
+	expect_sw(c, "01D6000001FF", 0x6982);
+	isim_close(c);
+	card_free(c);
+}
+
+/* IMS AKA (TS 31.103 §7.1.2.1): RES, CK, IK with the ISIM's K (not the USIM's), no Kc; the
+ * replay gives AUTS that the AuC resolves to the ISIM's SQN; a bad MAC 9862; contexts the
+ * ISIM does not support 9864; the USIM's SQN state untouched, and the ISIM's its own after a
+ * power cycle, a failed commit, disable and enable, and gone with the profile. */
+static void test_isim_authenticate(void **state)
+{
+	vec vu, vi;
+	(void)state;
+	vec_load(0, &vu);
+	vec_load(1, &vi);
+	card *c = isim_card(&vu, &vi);
+
+	assert_int_equal(ms_count_prefix(&c->st, "isqn."), 0);
+	/* the USIM's vector is not the ISIM's */
+	assert_int_equal(naa_auth(c, true, 0x81, vu.rand, vu.autn), 0x9862);
+	assert_int_equal(naa_auth(c, true, 0x81, vi.rand, vi.autn), 0x9000);
+	assert_int_equal(c->out_len, 1 + 1 + 8 + 1 + 16 + 1 + 16);
+	assert_int_equal(c->out[0], 0xDB);
+	assert_int_equal(c->out[1], 8);
+	assert_memory_equal(c->out + 2, vi.res, 8);
+	assert_int_equal(c->out[10], 16);
+	assert_memory_equal(c->out + 11, vi.ck, 16);
+	assert_int_equal(c->out[27], 16);
+	assert_memory_equal(c->out + 28, vi.ik, 16);
+	assert_int_equal(ms_count_prefix(&c->st, "isqn."), 1);
+	assert_int_equal(ms_count_prefix(&c->st, "sqn."), 0); /* the USIM's is not written */
+
+	/* replay: synchronisation failure, AUTS read back by the AuC to the ISIM's SQN */
+	orsp_aka_subscriber sub;
+	uint64_t sqn_ms = 0;
+	assert_int_equal(naa_auth(c, true, 0x81, vi.rand, vi.autn), 0x9000);
+	assert_int_equal(c->out_len, 16);
+	assert_int_equal(c->out[0], 0xDC);
+	assert_int_equal(c->out[1], 14);
+	assert_int_equal(orsp_aka_subscriber_init(&sub, ORSP_AKA_MILENAGE, vi.k, 16, vi.opc, 16),
+	                 ORSP_OK);
+	assert_int_equal(orsp_aka_auts_verify(&sub, vi.rand, c->out + 2, &sqn_ms), ORSP_OK);
+	assert_true(sqn_ms == sqn_value(vi.sqn));
+
+	/* a bad MAC */
+	uint8_t bad[16];
+	memcpy(bad, vi.autn, 16);
+	bad[15] ^= 0x01;
+	assert_int_equal(naa_auth(c, true, 0x81, vi.rand, bad), 0x9862);
+	/* contexts the ISIM does not support, and P1/P2 that are none */
+	assert_int_equal(naa_auth(c, true, 0x84, vi.rand, vi.autn), 0x9864); /* GBA */
+	assert_int_equal(naa_auth(c, true, 0x82, vi.rand, vi.autn), 0x9864); /* HTTP Digest */
+	assert_int_equal(naa_auth(c, true, 0x80, vi.rand, vi.autn), 0x6A86); /* GSM: USIM only */
+	assert_int_equal(naa_auth(c, true, 0x01, vi.rand, vi.autn), 0x6A86);
+
+	/* the USIM: its own K, and an SQN state the ISIM's did not touch */
+	assert_int_equal(naa_auth(c, false, 0x81, vi.rand, vi.autn), 0x9862);
+	orsp_aka_vector v;
+	orsp_aka_subscriber usub;
+	assert_int_equal(orsp_aka_subscriber_init(&usub, ORSP_AKA_MILENAGE, vu.k, 16, vu.opc, 16),
+	                 ORSP_OK);
+	/* the USIM with the very SQN the ISIM accepted: fresh for it */
+	assert_int_equal(orsp_aka_generate(&usub, vi.rand, vi.sqn, (const uint8_t[2]){0x80, 0}, &v),
+	                 ORSP_OK);
+	assert_int_equal(naa_auth(c, false, 0x81, vi.rand, v.autn), 0x9000);
+	assert_int_equal(c->out[0], 0xDB);
+	assert_memory_equal(c->out + 2, v.xres, 8);
+	assert_int_equal(ms_count_prefix(&c->st, "sqn."), 1);
+	orsp_aka_vector_wipe(&v);
+
+	/* power cycle: the ISIM's state came back from its sealed record */
+	card_reopen(c);
+	assert_int_equal(naa_auth(c, true, 0x81, vi.rand, vi.autn), 0x9000);
+	assert_int_equal(c->out[0], 0xDC);
+	assert_int_equal(orsp_aka_auts_verify(&sub, vi.rand, c->out + 2, &sqn_ms), ORSP_OK);
+	assert_true(sqn_ms == sqn_value(vi.sqn));
+	/* a fresh SQN, but the commit fails: no RES, and the SQN is not consumed */
+	static const uint8_t amf[2] = {0x80, 0x00};
+	uint8_t sqn2[6];
+	orsp_put_be48(sqn2, sqn_value(vi.sqn) + 32); /* the next SEQ under the same IND */
+	assert_int_equal(orsp_aka_generate(&sub, vi.rand, sqn2, amf, &v), ORSP_OK);
+	c->st.fail_at = c->st.calls + 1;
+	assert_int_equal(naa_auth(c, true, 0x81, vi.rand, v.autn), 0x6581);
+	assert_int_equal(naa_auth(c, true, 0x81, vi.rand, v.autn), 0x9000);
+	assert_int_equal(c->out[0], 0xDB);
+	assert_memory_equal(c->out + 2, v.xres, 8);
+
+	/* disabled: the ISIM is gone as the USIM is; enabled again it has its state */
+	assert_int_equal(disable(c), 0);
+	assert_int_equal(isim_open(c), 0x6A82);
+	isim_close(c);
+	expect_sw(c, "0070000001", 0x9000);
+	expect_sw(c, "01A4040C07A0000000871004", 0x6A82);
+	isim_close(c);
+	assert_int_equal(enable(c), 0);
+	assert_int_equal(naa_auth(c, true, 0x81, vi.rand, v.autn), 0x9000);
+	assert_int_equal(c->out[0], 0xDC);
+	orsp_aka_vector_wipe(&v);
+
+	/* deleted: its records go with it */
+	assert_int_equal(disable(c), 0);
+	assert_int_equal(by_iccid(c, 0xBF33, ICCID), 0x9000);
+	assert_int_equal(rsp_code(c, 0xBF33), 0);
+	assert_int_equal(ms_count_prefix(&c->st, "isqn."), 0);
+	assert_int_equal(ms_count_prefix(&c->st, "sqn."), 0);
+	orsp_aka_subscriber_wipe(&sub);
+	orsp_aka_subscriber_wipe(&usub);
+	card_free(c);
+}
+
+/* eUICCMemoryReset deletes the ISIM's SQN record with the profile. */
+static void test_isim_memory_reset(void **state)
+{
+	vec vu, vi;
+	(void)state;
+	vec_load(0, &vu);
+	vec_load(1, &vi);
+	card *c = isim_card(&vu, &vi);
+
+	assert_int_equal(naa_auth(c, true, 0x81, vi.rand, vi.autn), 0x9000);
+	assert_int_equal(ms_count_prefix(&c->st, "isqn."), 1);
+	/* deleteOperationalProfiles */
+	assert_int_equal(es10_hex(c, "BF340482020780"), 0x9000);
+	assert_int_equal(rsp_code(c, 0xBF34), 0);
+	assert_int_equal(orsp_euicc_profile_count(&c->e), 0);
+	assert_int_equal(ms_count_prefix(&c->st, "isqn."), 0);
+	assert_int_equal(isim_open(c), 0x6A82);
+	isim_close(c);
+	card_free(c);
+}
+
+/* The ISIM on the card layer alone (orsp_usim): a profile without a PE-ISIM has no ISIM
+ * (no AID, 6A82 even if its AID is registered); the ISIM's SQN state is its own argument,
+ * checked like the USIM's. */
+typedef struct bare {
+	orsp_euicc_apdu_ctx ctx;
+	uint8_t cmd[ORSP_EUICC_MAX_COMMAND], rsp[ORSP_EUICC_MAX_RESPONSE];
+	orsp_usim u;
+} bare;
+
+static uint16_t bare_sw(bare *b, const char *hex)
+{
+	uint8_t capdu[300], r[ORSP_EUICC_RAPDU_MAX];
+	size_t n = 0, rl = 0;
+	assert_int_equal(orsp_hex_decode(hex, capdu, sizeof(capdu), &n), ORSP_OK);
+	assert_int_equal(orsp_euicc_apdu_process(&b->ctx, capdu, n, r, sizeof(r), &rl), ORSP_OK);
+	return (uint16_t)(r[rl - 2] << 8 | r[rl - 1]);
+}
+
+static void test_isim_absent(void **state)
+{
+	vec vu, vi;
+	size_t len, al = 0;
+	uint8_t aid[16], st[ORSP_USIM_SQN_STATE_MAX];
+	bare *b = calloc(1, sizeof(*b));
+	(void)state;
+
+	assert_non_null(b);
+	vec_load(0, &vu);
+	vec_load(1, &vi);
+	assert_int_equal(
+	    orsp_euicc_apdu_init(&b->ctx, b->cmd, sizeof(b->cmd), b->rsp, sizeof(b->rsp)), ORSP_OK);
+	/* with an ISIM: its AID, and its state argument is checked */
+	uint8_t *upp = two_key_upp(&vu, &vi, false, &len);
+	assert_int_equal(orsp_usim_load(&b->u, upp, len, NULL, 0, NULL, NULL), ORSP_OK);
+	free(upp);
+	assert_int_equal(orsp_usim_isim_aid(&b->u, aid, &al), ORSP_OK);
+	assert_int_equal(al, 12);
+	assert_true(b->u.isim.aka_ok);
+	assert_int_equal(orsp_usim_isim_state(&b->u, (const uint8_t *)"XX", 2, NULL, NULL),
+	                 ORSP_E_MALFORMED);
+	orsp_usim_sqn s;
+	size_t sl = 0;
+	orsp_usim_sqn_init(&s, 5);
+	s.seq[3] = 77;
+	assert_int_equal(orsp_usim_sqn_save(&s, st, sizeof(st), &sl), ORSP_OK);
+	assert_int_equal(orsp_usim_isim_state(&b->u, st, sl, NULL, NULL), ORSP_OK);
+	assert_true(b->u.isim.sqn.seq[3] == 77);
+	assert_true(b->u.sqn.seq[3] == 0); /* the USIM's is another */
+	orsp_usim_unload(&b->u);
+	assert_int_equal(orsp_usim_isim_aid(&b->u, aid, &al), ORSP_E_STATE);
+
+	/* without: no AID; registered anyway, SELECT is refused */
+	upp = two_key_upp(&vu, &vi, true, &len);
+	assert_int_equal(orsp_usim_load(&b->u, upp, len, NULL, 0, NULL, NULL), ORSP_OK);
+	free(upp);
+	assert_false(b->u.isim.loaded);
+	assert_int_equal(orsp_usim_isim_aid(&b->u, aid, &al), ORSP_E_NOT_FOUND);
+	assert_int_equal(orsp_usim_isim_state(&b->u, NULL, 0, NULL, NULL), ORSP_E_NOT_FOUND);
+	assert_int_equal(orsp_usim_aid(&b->u, aid, &al), ORSP_OK);
+	assert_int_equal(orsp_euicc_apdu_register(&b->ctx, aid, al, &orsp_usim_app_ops, &b->u),
+	                 ORSP_OK);
+	orsp_euicc_apdu_set_mf(&b->ctx, &orsp_usim_mf_ops, &b->u);
+	assert_int_equal(bare_sw(b, "00A4040C0C" ISIM_AID), 0x6A82);
+	assert_int_equal(bare_sw(b, "00A4040C07A0000000871004"), 0x6A82);
+	assert_int_equal(orsp_hex_decode(ISIM_AID, aid, sizeof(aid), &al), ORSP_OK);
+	assert_int_equal(orsp_euicc_apdu_register(&b->ctx, aid, al, &orsp_isim_app_ops, &b->u),
+	                 ORSP_OK);
+	assert_int_equal(bare_sw(b, "00A4040C0C" ISIM_AID), 0x6A82);
+	assert_int_equal(bare_sw(b, "00A4040C0C" USIM_AID), 0x9000);
+	assert_int_equal(bare_sw(b, "00A4000C026F07"), 0x9000); /* EF.IMSI */
+	orsp_usim_unload(&b->u);
+	free(b);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_isim_files),
+	    cmocka_unit_test(test_isim_authenticate),
+	    cmocka_unit_test(test_isim_memory_reset),
+	    cmocka_unit_test(test_isim_absent),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
