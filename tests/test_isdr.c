@@ -115,11 +115,11 @@ static void test_info(void **state)
 	v = rsp_value(c, 0xBF22);
 	assert_true(find_tlv(v, 0x81, &f)); /* profileVersion */
 	assert_true(find_tlv(v, 0x82, &f)); /* svn */
-	/* uiccCapability, a DER BIT STRING: usimSupport (1), akaMilenage (4), akaTuak128 (6),
-	 * akaTuak256 (7), no trailing zero bits */
+	/* uiccCapability, a DER BIT STRING: usimSupport (1), isimSupport (2), akaMilenage (4),
+	 * akaTuak128 (6), akaTuak256 (7), no trailing zero bits */
 	assert_true(find_tlv(v, 0x85, &f));
 	assert_int_equal(f.value.len, 2);
-	assert_memory_equal(f.value.p, "\x00\x4B", 2);
+	assert_memory_equal(f.value.p, "\x00\x6B", 2);
 	assert_true(find_tlv(v, 0xA9, &f));
 	assert_true(find_tlv(v, 0xAA, &f));
 

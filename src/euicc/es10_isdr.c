@@ -843,9 +843,10 @@ static void info2(const orsp_euicc *e, orsp_writer *w)
 	orsp_der_put_uint(w, 0x82, free_slots ? (uint64_t)ORSP_EUICC_MAX_UPP : 0);
 	orsp_der_put_uint(w, 0x83, 16384);
 	orsp_der_end(w, ecr);
-	/* uiccCapability (DER BIT STRING): usimSupport (1), akaMilenage (4), akaTuak128 (6),
-	 * akaTuak256 (7): the USIM application and its algorithms (docs/usim.md) */
-	orsp_der_put_tlv(w, 0x85, "\x00\x4B", 2);
+	/* uiccCapability (DER BIT STRING): usimSupport (1), isimSupport (2), akaMilenage (4),
+	 * akaTuak128 (6), akaTuak256 (7): the USIM and ISIM applications and their algorithms
+	 * (docs/usim.md, docs/isim.md) */
+	orsp_der_put_tlv(w, 0x85, "\x00\x6B", 2);
 	orsp_der_put_tlv(w, 0x88, rsp_cap, 2);
 	put_info1_lists(e, w);
 	orsp_der_put_tlv(w, 0x04, "\x00\x01\x00", 3);

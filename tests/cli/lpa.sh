@@ -170,10 +170,10 @@ if [[ $rc -eq 0 ]]; then
 	[[ "$(json payload data eidValue)" == "$EID" ]] && ok || bad "chip info json: $out"
 	[[ "$(json payload code)" == 0 ]] && ok || bad "chip info json code: $out"
 	# the software eUICC's uiccCapability, by name, as lpac shows it
-	[[ "$(json payload data EUICCInfo2 uiccCapability)" == "['usimSupport', 'akaMilenage', 'akaTuak128', 'akaTuak256']" ]] && ok || bad "chip info uiccCapability: $out"
+	[[ "$(json payload data EUICCInfo2 uiccCapability)" == "['usimSupport', 'isimSupport', 'akaMilenage', 'akaTuak128', 'akaTuak256']" ]] && ok || bad "chip info uiccCapability: $out"
 	run lpa chip info --euicc "local:$S"
 	has "chip info capabilities" "capabilities:" "$out"
-	[[ "$out" == *"usimSupport akaMilenage akaTuak128 akaTuak256"* ]] && ok || bad "chip info capabilities: $out"
+	[[ "$out" == *"usimSupport isimSupport akaMilenage akaTuak128 akaTuak256"* ]] && ok || bad "chip info capabilities: $out"
 	run lpa profile list --euicc "local:$S"
 	[[ $rc -eq 0 && "$out" == "no profile" ]] && ok || bad "profile list local: rc=$rc '$out' $err"
 	run lpa profile list --euicc "local:$S" --json
