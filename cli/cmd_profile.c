@@ -922,6 +922,12 @@ static int profile_build(int argc, char **argv)
 	if (rc)
 		goto out;
 	e = orsp_pkg_personalise(pkg, &p);
+	/* the library cannot name the option that gives the IMS domain's MNC length */
+	if (e == ORSP_E_NOT_FOUND && strstr(orsp_err_detail(), "MNC length, which is unknown")) {
+		rc = cli_failf(o.tmpl, "%s: give --mnc-len, or --keep-ims-identity",
+		               orsp_err_detail());
+		goto out;
+	}
 	if (e) {
 		rc = e == ORSP_E_USAGE ? perso_usage(e) : cli_fail(o.tmpl, e);
 		goto out;

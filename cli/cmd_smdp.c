@@ -198,8 +198,9 @@ static int open_smdp(const db_opts *o, orsp_smdp **out)
 	"                       allowed), ppr2 (deletion not allowed), comma-separated;\n"         \
 	"                       the metadata then names the owner (MCC/MNC, GIDs)\n"               \
 	"  --mnc-length 2|3     the MNC length (the PPR owner's, and for generate the\n"           \
-	"                       IMSI's MSIN) for packages whose EF.AD does not give it\n"          \
-	"                       (it must agree where EF.AD does); import: only with --ppr\n"       \
+	"                       IMSI's MSIN and the IMS domain) for packages whose EF.AD\n"        \
+	"                       does not give it (it must agree where EF.AD does; EF.AD\n"         \
+	"                       is not changed); import: only with --ppr\n"                        \
 	"  --class C            the profiles' class in their metadata: test, provisioning\n"       \
 	"                       or operational (without it the metadata leaves it out,\n"          \
 	"                       which means operational)\n"
@@ -1081,6 +1082,8 @@ static int smdp_profile_generate(int argc, char **argv)
 		pp.spn = spn;
 		pp.profile_name = name;
 		pp.keep_ims_identity = keep_ims;
+		/* for the IMS domain only: EF.AD stays the template's (it agrees, above) */
+		pp.ims_mnc_len = mnc_len;
 		pp.sd_keys = !keep_sd_keys;
 		e = orsp_random(k, 16);
 		if (!e)

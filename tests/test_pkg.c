@@ -1858,13 +1858,72 @@ static void test_personalise_isim_keep_and_fail(void **state)
 	orsp_pkg_perso_init(&p);
 	p.imsi = "234150999999999";
 	assert_int_equal(orsp_pkg_personalise(pkg, &p), ORSP_E_NOT_FOUND);
-	assert_detail_has("MNC length");
+	assert_detail_has("the IMS domain of an ISIM needs the MNC length, which is unknown "
+	                  "(EF.AD gives none)");
 	p.keep_ims_identity = true;
 	assert_int_equal(orsp_pkg_personalise(pkg, &p), ORSP_OK);
 	orsp_pkg_perso_wipe(&p);
 	orsp_pkg_free(pkg);
 	free(raw);
 	pl_free(&pl);
+}
+
+/* ims_mnc_len: the IMS domain's MNC length where EF.AD gives none (as `smdp profile
+ * generate --mnc-length` gives it), EF.AD left as it is; where EF.AD gives one, it wins and
+ * a different ims_mnc_len is refused. */
+static void test_personalise_isim_ims_mnc_len(void **state)
+{
+	uint8_t *raw;
+	size_t len;
+	orsp_pkg *pkg;
+	orsp_pkg_perso p;
+	orsp_pkg_isim is;
+	orsp_pkg_usim u;
+	pelist pl;
+	(void)state;
+
+	pl_load(&pl, V7);
+	pl_edit(&pl, pl_find(&pl, ORSP_PE_USIM, 0), usim_ad_3_bytes, NULL);
+	raw = pl_join(&pl, &len);
+	assert_int_equal(orsp_pkg_decode(raw, len, &pkg), ORSP_OK);
+	orsp_pkg_perso_init(&p);
+	assert_int_equal(p.ims_mnc_len, 0);
+	p.imsi = "001019000000000";
+	p.ims_mnc_len = 4;
+	assert_int_equal(orsp_pkg_personalise(pkg, &p), ORSP_E_USAGE);
+	assert_detail_has("ims_mnc_len: 4, must be 2 or 3");
+	p.ims_mnc_len = 2;
+	assert_int_equal(orsp_pkg_personalise(pkg, &p), ORSP_OK);
+	assert_int_equal(orsp_pkg_get_isim(pkg, 0, &is), ORSP_OK);
+	assert_string_equal(is.impi, "001019000000000@ims.mnc001.mcc001.3gppnetwork.org");
+	assert_string_equal(is.domain, "ims.mnc001.mcc001.3gppnetwork.org");
+	assert_string_equal(is.impu[0], "sip:001019000000000@ims.mnc001.mcc001.3gppnetwork.org");
+	/* EF.AD is still the template's 3 bytes */
+	assert_int_equal(orsp_pkg_get_usim(pkg, 0, &u), ORSP_OK);
+	assert_int_equal(u.ad_len, 3);
+	assert_int_equal(u.mnc_len, 0);
+	p.ims_mnc_len = 3;
+	assert_int_equal(orsp_pkg_personalise(pkg, &p), ORSP_OK);
+	assert_int_equal(orsp_pkg_get_isim(pkg, 0, &is), ORSP_OK);
+	assert_string_equal(is.impi, "001019000000000@ims.mnc019.mcc001.3gppnetwork.org");
+	orsp_pkg_free(pkg);
+	free(raw);
+	pl_free(&pl);
+
+	/* TS.48's EF.AD gives 2: the same ims_mnc_len is fine, another one refused */
+	pkg = load(V7);
+	p.ims_mnc_len = 2;
+	assert_int_equal(orsp_pkg_personalise(pkg, &p), ORSP_OK);
+	assert_int_equal(orsp_pkg_get_isim(pkg, 0, &is), ORSP_OK);
+	assert_string_equal(is.impi, "001019000000000@ims.mnc001.mcc001.3gppnetwork.org");
+	p.imsi = "001019000000001";
+	p.ims_mnc_len = 3;
+	assert_int_equal(orsp_pkg_personalise(pkg, &p), ORSP_E_USAGE);
+	assert_detail_has("ims_mnc_len: 3, but EF.AD gives a 2-digit MNC");
+	assert_int_equal(orsp_pkg_get_isim(pkg, 0, &is), ORSP_OK);
+	assert_string_equal(is.impi, "001019000000000@ims.mnc001.mcc001.3gppnetwork.org");
+	orsp_pkg_perso_wipe(&p);
+	orsp_pkg_free(pkg);
 }
 
 /* A PE carrying an element this module version does not know cannot be personalised. */
@@ -2572,6 +2631,7 @@ int main(void)
 	    cmocka_unit_test(test_ims_identity),
 	    cmocka_unit_test(test_personalise_isim),
 	    cmocka_unit_test(test_personalise_isim_keep_and_fail),
+	    cmocka_unit_test(test_personalise_isim_ims_mnc_len),
 	    cmocka_unit_test(test_personalise_lossy),
 	    cmocka_unit_test(test_personalise_sd_keys),
 	    cmocka_unit_test(test_personalise_sd_keys_kinds),

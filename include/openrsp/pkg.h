@@ -448,6 +448,10 @@ typedef struct orsp_pkg_perso {
 	const char *iccid; /* 19 or 20 digits, the last a valid Luhn check digit */
 	const char *imsi;  /* 6..15 digits: EF.IMSI of every PE-USIM and PE-IoT */
 	unsigned mnc_len;  /* 2 or 3: EF.AD byte 4; 0 keeps it */
+	/* 2 or 3: the MNC length of the IMS domain (keep_ims_identity below) when neither
+	 * mnc_len nor the first PE-USIM's EF.AD gives one; EF.AD is left as it is. When EF.AD
+	 * gives one it wins, and a different ims_mnc_len is ORSP_E_USAGE. 0: none. */
+	unsigned ims_mnc_len;
 
 	bool set_aka;       /* every algoParameter gets the algorithm and keys below */
 	orsp_aka_alg alg;   /* ORSP_AKA_MILENAGE or ORSP_AKA_TUAK */
@@ -478,7 +482,8 @@ typedef struct orsp_pkg_perso {
 
 	/* With imsi set, every PE-ISIM gets the IMS identity TS 23.003 §13 derives from it
 	 * (orsp_ims_identity): EF.IMPI, EF.DOMAIN, and EF.IMPU record 1 (the other records
-	 * cleared), the MNC length being mnc_len or else the first PE-USIM's EF.AD. true keeps
+	 * cleared), the MNC length being mnc_len, else the first PE-USIM's EF.AD, else
+	 * ims_mnc_len (ORSP_E_NOT_FOUND when none gives it). true keeps
 	 * the template's identity instead (one assigned by the IMS core, or files too small for
 	 * the derived one). The one field whose "keep" value is not the zero value's meaning:
 	 * without imsi nothing is derived either way. */

@@ -102,6 +102,8 @@ static orsp_err check_inputs(const orsp_pkg_perso *p)
 		return orsp_errf(e, "imsi: %s", orsp_err_detail());
 	if (p->mnc_len != 0 && p->mnc_len != 2 && p->mnc_len != 3)
 		return orsp_errf(ORSP_E_USAGE, "mnc_len: %u, must be 2 or 3", p->mnc_len);
+	if (p->ims_mnc_len != 0 && p->ims_mnc_len != 2 && p->ims_mnc_len != 3)
+		return orsp_errf(ORSP_E_USAGE, "ims_mnc_len: %u, must be 2 or 3", p->ims_mnc_len);
 	if (p->set_aka) {
 		if (p->alg == ORSP_AKA_MILENAGE) {
 			if (p->k.len != 16)
@@ -277,7 +279,8 @@ static orsp_err apply_usim(orsp_pkg *c, const orsp_pkg_perso *p)
 }
 
 /* TS 23.003 §13 IMS identity of p->imsi into every PE-ISIM (TS 31.103 §4.2.2-4.2.4). Runs
- * after apply_usim, so an MNC length it wrote to EF.AD is the one read here. */
+ * after apply_usim, so an MNC length it wrote to EF.AD is the one read here; ims_mnc_len
+ * only stands in for an EF.AD that gives none. */
 static orsp_err apply_ims(orsp_pkg *c, const orsp_pkg_perso *p)
 {
 	static const struct {
@@ -299,11 +302,18 @@ static orsp_err apply_ims(orsp_pkg *c, const orsp_pkg_perso *p)
 		return ORSP_OK;
 	if (!mnc_len && orsp_pkg_get_usim(c, 0, &u) == ORSP_OK)
 		mnc_len = u.mnc_len;
+	if (mnc_len && p->ims_mnc_len && p->ims_mnc_len != mnc_len)
+		return orsp_errf(ORSP_E_USAGE,
+		                 "ims_mnc_len: %u, but EF.AD gives a %u-digit MNC for the "
+		                 "ISIM's IMS domain",
+		                 p->ims_mnc_len, mnc_len);
+	if (!mnc_len)
+		mnc_len = p->ims_mnc_len;
+	/* worded for every caller: a CLI adds the option that gives the length */
 	if (!mnc_len)
 		return orsp_errf(ORSP_E_NOT_FOUND,
-		                 "imsi: the IMS domain of an ISIM needs the MNC length, which "
-		                 "EF.AD does not give: set mnc_len, or keep the template's IMS "
-		                 "identity");
+		                 "imsi: the IMS domain of an ISIM needs the MNC length, which is "
+		                 "unknown (EF.AD gives none)");
 	e = orsp_ims_identity_derive(p->imsi, mnc_len, &id);
 	for (size_t i = 0; !e && i < c->n; i++) {
 		if (c->pe[i].type != ORSP_PE_ISIM)

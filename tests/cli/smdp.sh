@@ -317,6 +317,34 @@ run smdp profile generate --db "$T/impu32.db" --template "$T/impu32.der" \
 	--iccid-start 898824700000007000 --imsi-start 001019000000700 --count 2 --keep-ims-identity
 expect "--keep-ims-identity rc" 0 "$rc"
 expect "--keep-ims-identity line" "generated 2 profile(s)" "$out"
+# a template whose EF.AD gives no MNC length (byte 4 '00'): --mnc-length gives the IMS
+# domain's, EF.AD staying as it is; without it generate asks for it
+python3 -c '
+import sys
+d = open(sys.argv[1], "rb").read()
+old = bytes.fromhex("830480000002")
+assert d.count(old) == 1
+open(sys.argv[2], "wb").write(d.replace(old, bytes.fromhex("830480000000")))' \
+	"$G/v7/TS48_V7.0_eSIM_GTP_SAIP2.3_NoBERTLV.der" "$T/ad-nomnc.der"
+usage --mnc-length smdp profile generate --db "$T/ad-nomnc.db" --template "$T/ad-nomnc.der" \
+	--iccid-start 898824700000007200 --imsi-start 001019000000000
+run smdp profile generate --db "$T/ad-nomnc.db" --template "$T/ad-nomnc.der" \
+	--iccid-start 898824700000007200 --imsi-start 001019000000000 --count 2 --mnc-length 2
+expect "EF.AD without MNC length, --mnc-length 2: rc" 0 "$rc"
+expect "EF.AD without MNC length, --mnc-length 2: line" "generated 2 profile(s)" "$out"
+run smdp profile list --db "$T/ad-nomnc.db" --json
+expect "EF.AD without MNC length: both imported" 2 "$(grep -o '"iccid"' <<<"$out" | wc -l)"
+# profile build from it names its own option; with it, the identity of a 2-digit MNC
+failure "(EF.AD gives none): give --mnc-len, or --keep-ims-identity" profile build \
+	--template "$T/ad-nomnc.der" --iccid 8949449999999990171 --imsi 001019000000000 \
+	--k 000102030405060708090a0b0c0d0e0f --opc 000102030405060708090a0b0c0d0e0f -o "$T/ad-nomnc-built.der"
+lacks "build error names no API field" "mnc_len" "$err"
+run profile build --template "$T/ad-nomnc.der" --iccid 8949449999999990171 --imsi 001019000000000 \
+	--k 000102030405060708090a0b0c0d0e0f --opc 000102030405060708090a0b0c0d0e0f --mnc-len 2 \
+	-o "$T/ad-nomnc-built.der"
+expect "build --mnc-len 2 rc" 0 "$rc"
+run profile inspect "$T/ad-nomnc-built.der"
+has "built IMPI" "001019000000000@ims.mnc001.mcc001.3gppnetwork.org" "$out"
 
 # ----- Profile Policy Rules: set at import or generation, with the owner from the package -----
 PDB=$T/ppr.db
