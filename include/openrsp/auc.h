@@ -201,6 +201,9 @@ ORSP_MUST_CHECK orsp_err orsp_auc_export_check(orsp_auc_export_format fmt,
  * The keys are read with orsp_auc_export_keys in one transaction, committed before the text
  * is written: every subscriber in the text has its "export" audit row (detail: the format
  * and destination); should the write then fail, a row with result "not written" follows.
+ * A reader gone (EPIPE) is such a failure, ORSP_E_IO: SIGPIPE is blocked in the calling
+ * thread for the write and the one it raised taken off, so the process is not killed
+ * whatever its SIGPIPE disposition (the mask is restored).
  * *count (may be NULL) gets the number of subscribers written. */
 ORSP_MUST_CHECK orsp_err orsp_auc_export(orsp_auc *a, orsp_auc_export_format fmt,
                                          const char *const *imsis, size_t n, const char *path,

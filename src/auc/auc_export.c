@@ -8,9 +8,13 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "auc_internal.h"
@@ -199,19 +203,47 @@ static orsp_err collect(orsp_auc *a, const char *const *imsis, size_t n, imsi_li
 
 /* ----- output ----- */
 
+/* A reader that has gone away (a closed pipe) must be EPIPE, not SIGPIPE: killed, the
+ * caller could not add the "not written" audit rows the keys' export rows need. So SIGPIPE
+ * is blocked in this thread for the write (not ignored process-wide: the caller's
+ * disposition stays), and one the write raised is taken off before the mask is restored,
+ * unless one was pending already (that one is the caller's). A write to a pipe sends
+ * SIGPIPE to the writing thread, so sigtimedwait here is the one that sees it. */
 static orsp_err write_all(int fd, const char *what, const char *p, size_t n)
 {
+	sigset_t pipe_set, old, pending;
+	bool was_pending, epipe = false;
+	orsp_err err = ORSP_OK;
+	int rc;
+
+	sigemptyset(&pipe_set);
+	sigaddset(&pipe_set, SIGPIPE);
+	sigemptyset(&pending);
+	was_pending = sigpending(&pending) == 0 && sigismember(&pending, SIGPIPE) == 1;
+	rc = pthread_sigmask(SIG_BLOCK, &pipe_set, &old);
+	if (rc != 0)
+		return orsp_errf(ORSP_E_IO, "write to %s: cannot block SIGPIPE: %s", what,
+		                 strerror(rc));
 	while (n > 0) {
 		ssize_t w = write(fd, p, n);
 		if (w < 0 && errno == EINTR)
 			continue;
-		if (w <= 0)
-			return orsp_errf(ORSP_E_IO, "write to %s failed: %s", what,
-			                 w < 0 ? strerror(errno) : "no progress");
+		if (w <= 0) {
+			epipe = w < 0 && errno == EPIPE;
+			err = orsp_errf(ORSP_E_IO, "write to %s failed: %s", what,
+			                w < 0 ? strerror(errno) : "no progress");
+			break;
+		}
 		p += w;
 		n -= (size_t)w;
 	}
-	return ORSP_OK;
+	if (epipe && !was_pending) {
+		const struct timespec now = {0, 0};
+		while (sigtimedwait(&pipe_set, NULL, &now) < 0 && errno == EINTR)
+			;
+	}
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	return err;
 }
 
 /* Read every subscriber of l (audited, one transaction) into t. */

@@ -259,5 +259,31 @@ usage frob auc frob
 run auc show "${A[@]}" $IMSI --json
 expect "SQN after usage errors" "$(printf '%012x' $((6 << 5)))" "$(json sqn)"
 
+# ----- export (osmo-hlr-vty): what needs no osmo-hlr (tests/cli/osmo_hlr.sh feeds it to one) -----
+E=(--db "$T/exp.db")
+EXP=(auc export "${E[@]}" --format osmo-hlr-vty)
+EI=001010000000101
+run auc add "${E[@]}" --imsi $EI --k "$K" --opc "$OPC"
+expect "export: add" 0 "$rc"
+# audit ROW: how many export audit rows with that result
+audit_rows() { "$PY" -c 'import sqlite3, sys
+print(sqlite3.connect(sys.argv[1]).execute("SELECT COUNT(*) FROM auc_audit WHERE action = '"'export'"' AND result = ?", (sys.argv[2],)).fetchone()[0])' "$T/exp.db" "$1"; }
+# a reader gone before the first byte (a pipe whose read end is closed, SIGPIPE's default
+# action restored for openrsp): exit 1 naming the write, and a "not written" row after the
+# export's own, not a process killed by SIGPIPE
+"$PY" -c '
+import os, subprocess, sys
+r, w = os.pipe()
+os.close(r)
+p = subprocess.run(sys.argv[1:], stdout=w, stderr=subprocess.PIPE, restore_signals=True)
+sys.stderr.buffer.write(p.stderr)
+sys.exit(128 - p.returncode if p.returncode < 0 else p.returncode)' \
+	"$B" "${EXP[@]}" --all --out - 2>"$T/err" && rc=0 || rc=$?
+err=$(cat "$T/err")
+expect "export into a closed pipe: rc (not SIGPIPE's 141)" 1 "$rc"
+expect "export into a closed pipe: message" "openrsp: auc export: write to the output failed: Broken pipe" "$err"
+expect "export into a closed pipe: export row" 1 "$(audit_rows ok)"
+expect "export into a closed pipe: not written row" 1 "$(audit_rows "not written")"
+
 rm -rf "$T"
 finish
