@@ -1419,6 +1419,9 @@ static void test_export_refused(void **state)
 	orsp_auc_new_wipe(&n);
 	/* an AMF osmo-hlr does not send */
 	add_milenage(a, "001010000000205", 0x30, 0x40, 5, 0x8001);
+	/* an IMSI the AuC takes (5 digits) but osmo-hlr does not (osmo_imsi_str_valid: 6..15);
+	 * added last and sorting after the others, so --all below still stops at the TUAK one */
+	add_milenage(a, "00102", 0x50, 0x60, 5, 0x8000);
 
 	static const struct {
 		const char *imsi, *why;
@@ -1430,6 +1433,10 @@ static void test_export_refused(void **state)
 	    {"001010000000204", "subscriber 001010000000204: Milenage with other r1..r5/c1..c5",
 	     ORSP_E_POLICY},
 	    {"001010000000205", "subscriber 001010000000205: AMF 8001", ORSP_E_POLICY},
+	    {"00102",
+	     "subscriber 00102: an IMSI of 5 digits cannot be exported to osmo-hlr (it takes 6 "
+	     "to 15)",
+	     ORSP_E_POLICY},
 	    {"001010000000299", "no subscriber with IMSI 001010000000299", ORSP_E_NOT_FOUND},
 	    {"0010x00", "IMSI '0010x00'", ORSP_E_USAGE},
 	};

@@ -185,8 +185,8 @@ ORSP_MUST_CHECK orsp_err orsp_auc_export_format_parse(const char *name,
                                                       orsp_auc_export_format *out);
 
 /* ORSP_OK if the format can carry the subscriber, else ORSP_E_POLICY with a message naming
- * the IMSI and why (osmo-hlr-vty: Milenage only, with the TS 35.206 rotations and constants,
- * AMF 0000 or 8000, as osmo-hlr has no other). */
+ * the IMSI and why (osmo-hlr-vty: an IMSI of 6 to 15 digits, Milenage only, with the TS
+ * 35.206 rotations and constants, AMF 0000 or 8000, as osmo-hlr has no other). */
 ORSP_MUST_CHECK orsp_err orsp_auc_export_check(orsp_auc_export_format fmt,
                                                const orsp_auc_info *info);
 

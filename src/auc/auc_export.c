@@ -24,6 +24,10 @@
  * `[ind-bitlen] [<0-28>]`, default 5); ours is at most ORSP_SQN_MAX_IND_BITS. */
 #define OSMO_HLR_MAX_IND_BITS 28
 _Static_assert(ORSP_SQN_MAX_IND_BITS <= OSMO_HLR_MAX_IND_BITS, "IND length osmo-hlr cannot take");
+/* libosmocore's osmo_imsi_str_valid, which osmo-hlr's `subscriber imsi` checks: 6..15
+ * digits; the AuC takes 5 (ORSP_IMSI_MIN_DIGITS). */
+#define OSMO_HLR_MIN_IMSI_DIGITS 6
+_Static_assert(ORSP_IMSI_MAX_DIGITS <= 15, "IMSI osmo-hlr cannot take");
 
 /* The longest text of one subscriber: the two commands with a 15-digit IMSI. */
 #define OSMO_HLR_SUB_MAX                                                                           \
@@ -56,6 +60,11 @@ orsp_err orsp_auc_export_check(orsp_auc_export_format fmt, const orsp_auc_info *
 
 	if (fmt != ORSP_AUC_EXPORT_OSMO_HLR_VTY)
 		return orsp_errf(ORSP_E_USAGE, "unknown export format %d", (int)fmt);
+	if (strlen(info->imsi) < OSMO_HLR_MIN_IMSI_DIGITS)
+		return orsp_errf(ORSP_E_POLICY,
+		                 "subscriber %s: an IMSI of %zu digits cannot be exported to "
+		                 "osmo-hlr (it takes %d to 15)",
+		                 info->imsi, strlen(info->imsi), OSMO_HLR_MIN_IMSI_DIGITS);
 	/* osmo-hlr 1.5 (Debian 12) has Milenage only in aud3g; later versions add TUAK but
 	 * without a way to set its MAC/RES/CK/IK lengths or Keccak iterations. */
 	if (info->alg != ORSP_AKA_MILENAGE || info->k_len != 16)
