@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `openrsp auc`: a subscriber's round trip through the CLI (add, vector, resync, list, show,
 # delete), vectors cross-checked against `openrsp aka gen` with the published keys, the KEK
-# file, K/OPc never printed nor stored in clear, and usage errors.
+# file, K/OPc never printed nor stored in clear, usage errors, and `auc export` as far as it
+# needs no osmo-hlr (refusals, files, standard output, a terminal, a reader gone).
 set -euo pipefail
 
 B=${ORSP_BIN:?set ORSP_BIN to the openrsp binary}
@@ -284,6 +285,56 @@ expect "export into a closed pipe: rc (not SIGPIPE's 141)" 1 "$rc"
 expect "export into a closed pipe: message" "openrsp: auc export: write to the output failed: Broken pipe" "$err"
 expect "export into a closed pipe: export row" 1 "$(audit_rows ok)"
 expect "export into a closed pipe: not written row" 1 "$(audit_rows "not written")"
+# refused before anything is written: TUAK, an unknown IMSI (named), --all with a TUAK
+# subscriber; usage errors
+EI2=001010000000102
+run auc add "${E[@]}" --imsi $EI2 --k "$K" --opc "$OPC" --ind-bits 3 --amf 0000
+expect "export: add (IND 3 bits)" 0 "$rc"
+run auc add "${E[@]}" --imsi 001019999999999 --alg tuak --k "$K" --topc "$OPC$OPC"
+expect "export: add (TUAK)" 0 "$rc"
+failure "auc export: subscriber 001019999999999: TUAK cannot be exported to osmo-hlr" \
+	"${EXP[@]}" $EI 001019999999999 --out "$T/refused.vty"
+if [[ ! -e "$T/refused.vty" ]]; then ok; else bad "refused export (TUAK) left a file"; fi
+failure "auc export: no subscriber with IMSI 001010000000000" "${EXP[@]}" $EI 001010000000000 --out "$T/refused.vty"
+if [[ ! -e "$T/refused.vty" ]]; then ok; else bad "refused export (unknown IMSI) left a file"; fi
+failure "auc export: subscriber 001019999999999: TUAK" "${EXP[@]}" --all --out "$T/refused.vty"
+if [[ ! -e "$T/refused.vty" ]]; then ok; else bad "refused export (--all) left a file"; fi
+usage --out "${EXP[@]}" $EI
+usage IMSI "${EXP[@]}" --out "$T/refused.vty"
+usage $EI "${EXP[@]}" --all $EI --out "$T/refused.vty"
+usage --format auc export "${E[@]}" --format csv $EI --out "$T/refused.vty"
+usage --to-terminal "${EXP[@]}" $EI --out "$T/refused.vty" --to-terminal
+if [[ ! -e "$T/refused.vty" ]]; then ok; else bad "a usage error left a file"; fi
+expect "refused exports read no key" 1 "$(audit_rows ok)"
+# a new file, 0600, the commands; the summary names no key
+run "${EXP[@]}" $EI $EI2 --out "$T/export.vty"
+expect "export rc" 0 "$rc"
+expect "export summary" "exported 2 subscribers to $T/export.vty (K and OPc in the clear)" "$out"
+no_secret "export summary" "$out$err"
+expect "export file mode" 600 "$(stat -c %a "$T/export.vty")"
+has "export file" "subscriber imsi $EI update aud3g milenage k ${K,,} opc ${OPC,,} ind-bitlen 5" "$(cat "$T/export.vty")"
+has "export file (IND 3)" "subscriber imsi $EI2 update aud3g milenage k ${K,,} opc ${OPC,,} ind-bitlen 3" "$(cat "$T/export.vty")"
+expect "export rows" 3 "$(audit_rows ok)"
+# an existing file: refused, left as it was, nothing read
+cp "$T/export.vty" "$T/export.before"
+failure "auc export: $T/export.vty already exists" "${EXP[@]}" $EI --out "$T/export.vty"
+if cmp -s "$T/export.vty" "$T/export.before"; then ok; else bad "existing export file changed"; fi
+expect "existing file: no export row" 3 "$(audit_rows ok)"
+# standard output when asked (a pipe): the same text, the summary on stderr
+"$B" "${EXP[@]}" $EI $EI2 --out - >"$T/export.stdout" 2>"$T/err" && rc=0 || rc=$?
+expect "--out - rc" 0 "$rc"
+if cmp -s "$T/export.stdout" "$T/export.vty"; then ok; else bad "--out - differs from the file"; fi
+expect "--out - summary" "exported 2 subscribers to standard output (K and OPc in the clear)" "$(cat "$T/err")"
+# a terminal only with --to-terminal (script(1) gives the command one)
+if command -v script >/dev/null; then
+	o=$(script -qec "$B ${EXP[*]} $EI --out -" /dev/null </dev/null || true)
+	has "terminal refused" "standard output is a terminal" "$o"
+	lacks "terminal: no key" "$K" "$o"
+	o=$(script -qec "$B ${EXP[*]} $EI --out - --to-terminal" /dev/null </dev/null || true)
+	has "--to-terminal: the commands" "subscriber imsi $EI update aud3g" "$o"
+else
+	echo "script(1) not installed: the terminal cases are not run"
+fi
 
 rm -rf "$T"
 finish
