@@ -1383,14 +1383,45 @@ static void test_personalise_sd_keys(void **state)
 		for (size_t i = 0; ts48_sd_keys[k].type == 0x80 && i < 16; i++)
 			assert_int_equal(__builtin_popcount(keys[0][k][i]) & 1, 1);
 	}
-	/* Without sd_keys the keys stay the template's. */
-	orsp_pkg_perso_init(&p);
-	p.iccid = "8949449999999990171";
-	assert_int_equal(orsp_pkg_personalise(tpl, &p), ORSP_OK);
+	/* Without sd_keys the keys stay the template's: a personalisation as `smdp profile
+	 * generate --keep-sd-keys` makes one (ICCID, IMSI and its IMS identity, K/OPc,
+	 * PUKs and ADMs, SPN, name) leaves the security domain as it was, and every key reads
+	 * back as the template's. */
+	{
+		uint8_t k[16], opc[16];
+		memset(k, 0x5A, sizeof(k));
+		memset(opc, 0xA5, sizeof(opc));
+		orsp_pkg_perso_init(&p);
+		p.iccid = "8949449999999990171";
+		p.imsi = "001019000000000";
+		p.ims_mnc_len = 2;
+		p.set_aka = true;
+		p.alg = ORSP_AKA_MILENAGE;
+		assert_int_equal(orsp_secret_set(&p.k, k, 16), ORSP_OK);
+		assert_int_equal(orsp_secret_set(&p.opc, opc, 16), ORSP_OK);
+		p.puk1 = "12345678";
+		p.puk2 = "23456789";
+		p.adm1 = "34567890";
+		p.spn = "Gen";
+		p.profile_name = "Generated";
+		assert_int_equal(orsp_pkg_personalise(tpl, &p), ORSP_OK);
+		orsp_pkg_perso_wipe(&p);
+		orsp_wipe(k, sizeof(k));
+		orsp_wipe(opc, sizeof(opc));
+	}
 	pl_of_pkg(&kept, tpl);
 	assert_int_equal(kept.len[sd], tl.len[sd]);
 	assert_bytes_equal(kept.p[sd], tl.p[sd], tl.len[sd]);
 	pl_free(&kept);
+	assert_int_equal(orsp_pkg_get_sd_keys(tpl, info, ORSP_ARRAY_LEN(info), &n), ORSP_OK);
+	assert_int_equal(n, 6);
+	for (size_t k = 0; k < 6; k++) {
+		orsp_secret d;
+		assert_int_equal(orsp_pkg_get_sd_key_data(tpl, &info[k], &d), ORSP_OK);
+		assert_int_equal(d.len, 16);
+		assert_bytes_equal(d.v, keys[2][k], 16);
+		orsp_secret_wipe(&d);
+	}
 	for (size_t v = 0; v < 2; v++) {
 		pl_free(&pl[v]);
 		orsp_pkg_free(pkg[v]);
