@@ -1319,8 +1319,18 @@ static void test_auth_errors(void **state)
 	assert_int_equal(xfer(c, apdu, NULL, NULL), 0x6700);
 	snprintf(apdu, sizeof(apdu), "008801812210%s10%s", z16, z16);
 	assert_int_equal(xfer(c, apdu, NULL, NULL), 0x6A86);
-	snprintf(apdu, sizeof(apdu), "008800822210%s10%s", z16, z16);
-	assert_int_equal(xfer(c, apdu, NULL, NULL), 0x6A86);
+	/* 82 VGCS/VBS, 84 GBA, 85 MBMS, 86 Local Key Establishment: not supported (TS 31.102
+	 * §7.3.1); P2 outside '80'..'87': wrong parameter */
+	for (const char *const *p2 = (const char *const[]){"82", "84", "85", "86", "87", NULL}; *p2;
+	     p2++) {
+		snprintf(apdu, sizeof(apdu), "008800%s2210%s10%s", *p2, z16, z16);
+		assert_int_equal(xfer(c, apdu, NULL, NULL), 0x9864);
+	}
+	for (const char *const *p2 = (const char *const[]){"00", "01", "88", "C1", NULL}; *p2;
+	     p2++) {
+		snprintf(apdu, sizeof(apdu), "008800%s2210%s10%s", *p2, z16, z16);
+		assert_int_equal(xfer(c, apdu, NULL, NULL), 0x6A86);
+	}
 	snprintf(apdu, sizeof(apdu), "808800812210%s10%s", z16, z16);
 	assert_int_equal(xfer(c, apdu, NULL, NULL), 0x6E00);
 	assert_int_equal(persisted.calls, 0);
