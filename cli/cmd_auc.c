@@ -1,9 +1,11 @@
 /* `openrsp auc`: the SHO subscriber store from the command line. K and OPc go in with
  * `add` and come out only through `export`, into a new 0600 file (or a standard output that
  * is not a terminal), audited: no other command prints them. */
+#include <errno.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -39,7 +41,10 @@ enum {
 // clang-format on
 
 #define DB_HELP                                                                                    \
-	"  --db PATH            subscriber database (default $ORSP_AUC_DB, else " DEFAULT_DB ")\n" \
+	"  --db PATH            subscriber database (default $ORSP_AUC_DB, else " DEFAULT_DB       \
+	"):\n"                                                                                     \
+	"                       add creates it, every other verb refuses one that does not\n"      \
+	"                       exist\n"                                                           \
 	"  --kek-file PATH      key-encryption key file (default <db>.kek, created 0600 if\n"      \
 	"                       missing); the environment variable ORSP_KEK (64 hex digits)\n"     \
 	"                       takes precedence\n"
@@ -60,15 +65,26 @@ static bool db_opt(db_opts *o, int c, const char *arg)
 	return true;
 }
 
-static int open_auc(const db_opts *o, orsp_auc **out)
+/* Open the AuC of --db (else $ORSP_AUC_DB, else DEFAULT_DB). `verb` NULL: `add`, which
+ * creates the database and its KEK file when they are missing. Any other verb only works on
+ * subscribers that exist, so a path that does not exist (a typo) is refused before anything
+ * is created, instead of leaving an empty database and a new KEK behind. */
+static int open_auc(const db_opts *o, const char *verb, orsp_auc **out)
 {
 	const char *db = o->db ? o->db : getenv("ORSP_AUC_DB");
 	char kek_path[4096];
 	orsp_secret kek = {0};
+	struct stat st;
 	orsp_err e;
 
 	if (!db || !db[0])
 		db = DEFAULT_DB;
+	if (verb) {
+		const char *file = strncmp(db, "sqlite:", 7) == 0 ? db + 7 : db;
+		if (stat(file, &st) != 0 && errno == ENOENT)
+			return cli_failf(
+			    verb, "no AuC database at %s (`openrsp auc add` creates one)", file);
+	}
 	if (o->kek_file) {
 		snprintf(kek_path, sizeof(kek_path), "%s", o->kek_file);
 	} else {
@@ -179,7 +195,7 @@ static int auc_add(int argc, char **argv)
 			goto out;
 		n.sqn_delta = v;
 	}
-	rc = open_auc(&dbo, &a);
+	rc = open_auc(&dbo, NULL, &a);
 	if (rc)
 		goto out;
 	e = orsp_auc_add(a, &n);
@@ -253,7 +269,7 @@ static int auc_vector(int argc, char **argv)
 	imsi = argv[optind];
 	if ((rc = imsi_arg("IMSI", imsi)) || (rc = cli_kdf_parse(&kdf, plmn, snn)))
 		return rc;
-	rc = open_auc(&dbo, &a);
+	rc = open_auc(&dbo, "auc vector", &a);
 	if (rc)
 		return rc;
 	/* Check what can be checked before any SQN is spent. */
@@ -353,7 +369,7 @@ static int auc_resync(int argc, char **argv)
 	if ((rc = cli_hex("--rand", rand_s, rand, 16)) ||
 	    (rc = cli_hex("--auts", auts_s, auts, 14)))
 		return rc;
-	rc = open_auc(&dbo, &a);
+	rc = open_auc(&dbo, "auc resync", &a);
 	if (rc)
 		return rc;
 	e = orsp_auc_resync(a, imsi, rand, auts, &sqn_ms, &reset);
@@ -469,7 +485,7 @@ static int auc_list(int argc, char **argv)
 	}
 	if ((rc = cli_positional(argc, argv, 0, "")))
 		return rc;
-	rc = open_auc(&dbo, &a);
+	rc = open_auc(&dbo, "auc list", &a);
 	if (rc)
 		return rc;
 	if (ctx.json)
@@ -534,7 +550,7 @@ static int auc_show(int argc, char **argv)
 	}
 	if ((rc = cli_positional(argc, argv, 1, "IMSI")) || (rc = imsi_arg("IMSI", argv[optind])))
 		return rc;
-	rc = open_auc(&dbo, &a);
+	rc = open_auc(&dbo, "auc show", &a);
 	if (rc)
 		return rc;
 	e = orsp_auc_get(a, argv[optind], &info);
@@ -615,7 +631,7 @@ static int auc_delete(int argc, char **argv)
 
 	if ((rc = db_imsi_args(argc, argv, 1, "IMSI", &dbo)))
 		return rc;
-	rc = open_auc(&dbo, &a);
+	rc = open_auc(&dbo, "auc delete", &a);
 	if (rc)
 		return rc;
 	e = orsp_auc_delete(a, argv[optind]);
@@ -665,7 +681,7 @@ static int auc_secret(int argc, char **argv)
 	if (!list && orsp_auc_secret_name_parse(argv[optind + 1], name) != ORSP_OK)
 		return cli_usage("NAME",
 		                 "expected puk1, puk2, adm1, adm2 or sd<N>-kvn<XX>-kid<YY>");
-	rc = open_auc(&dbo, &a);
+	rc = open_auc(&dbo, "auc secret", &a);
 	if (rc)
 		return rc;
 	if (list) {
@@ -755,7 +771,7 @@ static int auc_export(int argc, char **argv)
 		                          "(give --to-terminal if that is meant)");
 	if (to_terminal && !to_stdout)
 		return cli_usage("--to-terminal", "only with --out -");
-	rc = open_auc(&dbo, &a);
+	rc = open_auc(&dbo, "auc export", &a);
 	if (rc)
 		return rc;
 	fflush(stdout);

@@ -215,6 +215,34 @@ mkdir "$T/cwd"
 (cd "$T/cwd" && "$B" auc add --imsi 00101 --k "$K" --opc "$OPC" >/dev/null)
 if [[ -f "$T/cwd/openrsp-auc.db" && -f "$T/cwd/openrsp-auc.db.kek" ]]; then ok; else bad "default database in cwd"; fi
 
+# ----- a database path that does not exist: only add creates one; every other verb refuses
+# it before anything is created (no empty database, no new KEK file beside it) -----
+# nodb WHAT ARGS...: openrsp auc ARGS with the missing database; the message names it.
+nodb() {
+	local what=$1
+	shift
+	failure "$what: no AuC database at $T/typo.db (\`openrsp auc add\` creates one)" "$@"
+	if compgen -G "$T/typo*" >/dev/null; then
+		bad "$what with a missing database left $(echo "$T"/typo*)"
+		rm -f "$T"/typo*
+	else
+		ok
+	fi
+}
+N=(--db "$T/typo.db")
+nodb "auc vector" auc vector "${N[@]}" $IMSI
+nodb "auc resync" auc resync "${N[@]}" $IMSI --rand "$rrand" --auts "$rauts"
+nodb "auc list" auc list "${N[@]}"
+nodb "auc list" auc list "${N[@]}" --json
+nodb "auc show" auc show "${N[@]}" $IMSI
+nodb "auc delete" auc delete "${N[@]}" $IMSI
+nodb "auc secret" auc secret "${N[@]}" $IMSI puk1
+nodb "auc secret" auc secret "${N[@]}" $IMSI --list
+nodb "auc export" auc export "${N[@]}" --format osmo-hlr-vty $IMSI --out "$T/typo.vty"
+nodb "auc list" auc list --db "sqlite:$T/typo.db"
+nodb "auc show" auc show --db "sqlite:$T/typo.db" --kek-file "$T/typo.db.kek" $IMSI
+ORSP_AUC_DB=$T/typo.db nodb "auc list" auc list
+
 # ----- delete -----
 run auc delete "${A[@]}" 001010000000002
 expect "delete exit" 0 "$rc"
