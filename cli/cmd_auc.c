@@ -32,6 +32,7 @@ enum {
 	OPT_OUT,
 	OPT_TO_TERMINAL,
 	OPT_LIST,
+	OPT_LIMIT,
 };
 
 // clang-format off
@@ -789,6 +790,94 @@ static int auc_export(int argc, char **argv)
 	return rc;
 }
 
+/* ----- audit ----- */
+
+static int audit_one(const orsp_auc_audit_row *r, void *arg)
+{
+	list_ctx *ctx = arg;
+	char when[32];
+
+	cli_utc(r->at, when);
+	ctx->n++;
+	if (ctx->json) {
+		cj_obj_begin(&ctx->j, NULL);
+		cj_i64(&ctx->j, "id", r->id);
+		cj_str(&ctx->j, "time", when);
+		cj_str(&ctx->j, "action", r->action);
+		cj_str(&ctx->j, "imsi", r->imsi);
+		cj_str(&ctx->j, "result", r->result);
+		cj_str(&ctx->j, "detail", r->detail);
+		cj_obj_end(&ctx->j);
+		return 0;
+	}
+	/* ACTION as wide as the longest action the AuC writes ("card secret read") */
+	if (ctx->n == 1)
+		printf("%-20s  %-16s  %-15s  %-13s  %s\n", "TIME", "ACTION", "IMSI", "RESULT",
+		       "DETAIL");
+	printf("%-20s  %-16s  %-15s  %-13s  %s\n", when, r->action, r->imsi, r->result, r->detail);
+	return 0;
+}
+
+static int auc_audit(int argc, char **argv)
+{
+	static const struct option opts[] = {
+	    DB_LONGOPTS,
+	    {"imsi", required_argument, NULL, OPT_IMSI},
+	    {"limit", required_argument, NULL, OPT_LIMIT},
+	    {"json", no_argument, NULL, OPT_JSON},
+	    {NULL, 0, NULL, 0},
+	};
+	db_opts dbo = {0};
+	orsp_auc *a = NULL;
+	const char *imsi = NULL;
+	uint64_t limit = 0;
+	list_ctx ctx;
+	int rc, c;
+	orsp_err e;
+
+	memset(&ctx, 0, sizeof(ctx));
+	while ((c = cli_getopt(argc, argv, opts)) != -1) {
+		if (c == '?')
+			return CLI_USAGE;
+		if (db_opt(&dbo, c, optarg))
+			continue;
+		switch (c) {
+		case OPT_IMSI:
+			if ((rc = imsi_arg("--imsi", optarg)))
+				return rc;
+			imsi = optarg;
+			break;
+		case OPT_LIMIT:
+			if ((rc = cli_uint("--limit", optarg, 1, 1000000000, &limit)))
+				return rc;
+			break;
+		case OPT_JSON:
+			ctx.json = true;
+			break;
+		default:
+			return cli_usage(argv[optind - 1], "unexpected option");
+		}
+	}
+	if ((rc = cli_positional(argc, argv, 0, "")))
+		return rc;
+	rc = open_auc(&dbo, "auc audit", &a);
+	if (rc)
+		return rc;
+	if (ctx.json)
+		cj_arr_begin(&ctx.j, NULL);
+	e = orsp_auc_audit_walk(a, imsi, (size_t)limit, audit_one, &ctx);
+	if (ctx.json) {
+		cj_arr_end(&ctx.j);
+		cj_done(&ctx.j);
+	}
+	if (e)
+		rc = cli_fail("auc audit", e);
+	else if (!ctx.json && ctx.n == 0)
+		printf("no audit rows\n");
+	orsp_auc_close(a);
+	return rc;
+}
+
 static const cli_cmd auc_cmds[] = {
     {
         .verb = "add",
@@ -901,6 +990,21 @@ static const cli_cmd auc_cmds[] = {
                 "  --out -              standard output instead; refused when it is a terminal\n"
                 "                       unless --to-terminal is given too\n" DB_HELP,
         .run = auc_export,
+    },
+    {
+        .verb = "audit",
+        .summary = "the audit log: every change, vector, resync, card secret and export",
+        .synopsis = "[--imsi IMSI] [--limit N] [--json] [--db PATH]",
+        .help = "Prints the AuC's append-only audit log, oldest first: time (UTC), action (add,\n"
+                "delete, vectors, resync, card secret set, card secret read, export), IMSI,\n"
+                "result (ok, verify failed, not written) and detail. Never a key: the log holds\n"
+                "none. Reads only (not audited itself).\n\n"
+                "options:\n"
+                "  --imsi IMSI          one subscriber's rows only\n"
+                "  --limit N            the newest N rows only (still oldest first)\n"
+                "  --json               a JSON array of objects (id, time, action, imsi,\n"
+                "                       result, detail)\n" DB_HELP,
+        .run = auc_audit,
     },
     {NULL, NULL, NULL, NULL, NULL},
 };

@@ -1257,6 +1257,113 @@ static void test_card_secrets(void **state)
 	tsv_free(t);
 }
 
+/* The audit log read back: every action in order with its IMSI, result and detail, one
+ * subscriber's rows, the newest N (oldest first), a stop, no key; reading writes no row. */
+typedef struct audit_seen {
+	size_t n;
+	orsp_auc_audit_row r[16];
+	int stop_at; /* stop after this many rows (0: never) */
+} audit_seen;
+
+static int audit_cb(const orsp_auc_audit_row *r, void *arg)
+{
+	audit_seen *s = arg;
+	if (s->n < 16)
+		s->r[s->n] = *r;
+	s->n++;
+	return s->stop_at && (int)s->n == s->stop_at;
+}
+
+static void test_audit_walk(void **state)
+{
+	(void)state;
+	orsp_auc *a = open_auc("audit.db");
+	tsv *t = tsv_load("milenage.tsv");
+	const char *i1 = "001010000000081", *i2 = "001010000000082";
+	orsp_auc_new n;
+	orsp_secret v = {0}, got = {0};
+	orsp_aka_vector vec[2];
+	audit_seen s;
+
+	new_from_tsv(&n, i1, t, 0, false);
+	assert_int_equal(orsp_auc_add(a, &n), ORSP_OK);
+	orsp_auc_new_wipe(&n);
+	new_from_tsv(&n, i2, t, 1, false);
+	assert_int_equal(orsp_auc_add(a, &n), ORSP_OK);
+	orsp_auc_new_wipe(&n);
+	assert_int_equal(orsp_auc_vectors(a, i1, 0, 2, vec), ORSP_OK);
+	orsp_aka_vector_wipe(&vec[0]);
+	orsp_aka_vector_wipe(&vec[1]);
+	assert_int_equal(orsp_secret_set(&v, "\x01\x02\x03\x04\x05\x06\x07\x08", 8), ORSP_OK);
+	assert_int_equal(orsp_auc_set_secret(a, i1, "sd1-kvn01-kid01", &v), ORSP_OK);
+	assert_int_equal(orsp_auc_get_secret(a, i1, "sd1-kvn01-kid01", &got), ORSP_OK);
+	orsp_secret_wipe(&got);
+	assert_int_equal(orsp_auc_delete(a, i2), ORSP_OK);
+
+	static const char *const want[][4] = {
+	    {"add", "001010000000081", "ok", "milenage"},
+	    {"add", "001010000000082", "ok", "milenage"},
+	    {"vectors", "001010000000081", "ok", "2 vector(s), IND 0, last SQN 000000000040"},
+	    {"card secret set", "001010000000081", "ok", "sd1-kvn01-kid01"},
+	    {"card secret read", "001010000000081", "ok", "sd1-kvn01-kid01"},
+	    {"delete", "001010000000082", "ok", ""},
+	};
+	memset(&s, 0, sizeof(s));
+	assert_int_equal(orsp_auc_audit_walk(a, NULL, 0, audit_cb, &s), ORSP_OK);
+	assert_int_equal(s.n, 6);
+	for (size_t i = 0; i < 6; i++) {
+		assert_string_equal(s.r[i].action, want[i][0]);
+		assert_string_equal(s.r[i].imsi, want[i][1]);
+		assert_string_equal(s.r[i].result, want[i][2]);
+		assert_string_equal(s.r[i].detail, want[i][3]);
+		assert_true(s.r[i].at > 0);
+		if (i)
+			assert_true(s.r[i].id > s.r[i - 1].id);
+	}
+	/* one subscriber: its rows only */
+	memset(&s, 0, sizeof(s));
+	assert_int_equal(orsp_auc_audit_walk(a, i2, 0, audit_cb, &s), ORSP_OK);
+	assert_int_equal(s.n, 2);
+	assert_string_equal(s.r[0].action, "add");
+	assert_string_equal(s.r[1].action, "delete");
+	/* the newest 2, oldest first; a limit above the count gives all */
+	memset(&s, 0, sizeof(s));
+	assert_int_equal(orsp_auc_audit_walk(a, NULL, 2, audit_cb, &s), ORSP_OK);
+	assert_int_equal(s.n, 2);
+	assert_string_equal(s.r[0].action, "card secret read");
+	assert_string_equal(s.r[1].action, "delete");
+	memset(&s, 0, sizeof(s));
+	assert_int_equal(orsp_auc_audit_walk(a, i1, 100, audit_cb, &s), ORSP_OK);
+	assert_int_equal(s.n, 4);
+	assert_string_equal(s.r[0].action, "add");
+	/* fn stops the walk */
+	memset(&s, 0, sizeof(s));
+	s.stop_at = 1;
+	assert_int_equal(orsp_auc_audit_walk(a, NULL, 0, audit_cb, &s), ORSP_OK);
+	assert_int_equal(s.n, 1);
+	/* an IMSI with no rows: none; a bad IMSI: a usage error */
+	memset(&s, 0, sizeof(s));
+	assert_int_equal(orsp_auc_audit_walk(a, "00101", 0, audit_cb, &s), ORSP_OK);
+	assert_int_equal(s.n, 0);
+	assert_int_equal(orsp_auc_audit_walk(a, "0010", 0, audit_cb, &s), ORSP_E_USAGE);
+	assert_int_equal(orsp_auc_audit_walk(a, NULL, 0, NULL, &s), ORSP_E_USAGE);
+	/* reading the log wrote nothing to it */
+	assert_int_equal(query_int(a, "SELECT COUNT(*) FROM auc_audit"), 6);
+	/* a control character read back is shown as '?' */
+	assert_int_equal(orsp_db_exec(orsp_auc_db(a),
+	                              "INSERT INTO auc_audit (at, action, imsi, result, detail)"
+	                              " VALUES (1, 'export', '001010000000081', 'ok',"
+	                              " 'osmo-hlr-vty to /tmp/a' || char(10) || char(27) || 'b')"),
+	                 ORSP_OK);
+	memset(&s, 0, sizeof(s));
+	assert_int_equal(orsp_auc_audit_walk(a, NULL, 1, audit_cb, &s), ORSP_OK);
+	assert_int_equal(s.n, 1);
+	assert_string_equal(s.r[0].detail, "osmo-hlr-vty to /tmp/a??b");
+	orsp_secret_wipe(&v);
+	orsp_auc_close(a);
+	tsv_free(t);
+}
+
 /* ----- export to osmo-hlr ----- */
 
 /* A Milenage subscriber with K = k0, k0+1, ... and OPc = o0, o0+1, ... (bytes). */
@@ -1728,6 +1835,7 @@ int main(void)
 	    cmocka_unit_test(test_resync_profile_delta),
 	    cmocka_unit_test(test_migration_sqn_delta),
 	    cmocka_unit_test(test_card_secrets),
+	    cmocka_unit_test(test_audit_walk),
 	    cmocka_unit_test(test_export_osmo_hlr),
 	    cmocka_unit_test(test_export_refused),
 	    cmocka_unit_test(test_export_keys),

@@ -159,6 +159,26 @@ ORSP_MUST_CHECK orsp_err orsp_auc_vectors(orsp_auc *a, const char *imsi, unsigne
 ORSP_MUST_CHECK orsp_err orsp_auc_resync(orsp_auc *a, const char *imsi, const uint8_t rand[16],
                                          const uint8_t auts[14], uint64_t *sqn_ms, bool *reset);
 
+/* ----- the audit log ----- */
+
+/* One row of the append-only audit table (auc_audit): what was done to or read from a
+ * subscriber. Never a key: the table holds none. Text fields are cut to fit; a control
+ * character read back is given as '?'. */
+typedef struct orsp_auc_audit_row {
+	int64_t id, at;  /* at: seconds since the epoch */
+	char action[32]; /* add, delete, vectors, resync, card secret set, card secret read,
+	                  * export */
+	char imsi[ORSP_IMSI_MAX_DIGITS + 1];
+	char result[16]; /* ok, verify failed, not written */
+	char detail[1024];
+} orsp_auc_audit_row;
+/* Call fn for the audit rows of subscriber imsi (NULL: every subscriber), oldest first;
+ * with limit > 0 only the newest `limit` of them (still oldest first). A read that writes
+ * nothing. A non-zero return from fn stops the walk. ORSP_E_USAGE for a bad IMSI. */
+typedef int (*orsp_auc_audit_fn)(const orsp_auc_audit_row *r, void *arg);
+ORSP_MUST_CHECK orsp_err orsp_auc_audit_walk(orsp_auc *a, const char *imsi, size_t limit,
+                                             orsp_auc_audit_fn fn, void *arg);
+
 /* ----- export: subscribers with their keys in the clear, for another core network element ----- */
 
 /* Unwrap one subscriber's K and OPc (TOPc) into k and opc, for handing the subscriber to

@@ -1086,6 +1086,59 @@ out:
 	return err;
 }
 
+/* ----- the audit log ----- */
+
+/* A text column into out, cut to fit; control characters (a path typed with one, a corrupt
+ * row) become '?' so a terminal shows the row as it is. */
+static void audit_text(orsp_stmt *st, int col, char *out, size_t cap)
+{
+	const char *t = orsp_stmt_column_text(st, col);
+	size_t i = 0;
+
+	for (; t && t[i] && i + 1 < cap; i++)
+		out[i] = (unsigned char)t[i] < 0x20 || t[i] == 0x7f ? '?' : t[i];
+	out[i] = '\0';
+}
+
+orsp_err orsp_auc_audit_walk(orsp_auc *a, const char *imsi, size_t limit, orsp_auc_audit_fn fn,
+                             void *arg)
+{
+	orsp_err err;
+	orsp_stmt *st = NULL;
+	orsp_auc_audit_row r;
+	bool row = false;
+
+	if (!a || !fn)
+		return orsp_errf(ORSP_E_USAGE, "auc audit: missing arguments");
+	if (imsi && (err = check_imsi(imsi)))
+		return err;
+	if (limit > INT64_MAX)
+		limit = 0;
+		/* the newest `limit` rows (all when it is 0: LIMIT -1), given oldest first */
+#define AUDIT_SELECT(where)                                                                        \
+	"SELECT id, at, action, imsi, result, detail FROM (SELECT * FROM auc_audit" where          \
+	" ORDER BY id DESC LIMIT ?1) AS newest ORDER BY id"
+	err =
+	    orsp_db_prepare(a->db, imsi ? AUDIT_SELECT(" WHERE imsi = ?2") : AUDIT_SELECT(""), &st);
+#undef AUDIT_SELECT
+	if (!err)
+		err = orsp_stmt_bind_int64(st, 1, limit ? (int64_t)limit : -1);
+	if (!err && imsi)
+		err = orsp_stmt_bind_text(st, 2, imsi);
+	while (!err && !(err = orsp_stmt_step(st, &row)) && row) {
+		r.id = orsp_stmt_column_int64(st, 0);
+		r.at = orsp_stmt_column_int64(st, 1);
+		audit_text(st, 2, r.action, sizeof(r.action));
+		audit_text(st, 3, r.imsi, sizeof(r.imsi));
+		audit_text(st, 4, r.result, sizeof(r.result));
+		audit_text(st, 5, r.detail, sizeof(r.detail));
+		if (fn(&r, arg) != 0)
+			break;
+	}
+	orsp_stmt_finalize(st);
+	return err;
+}
+
 /* ----- export ----- */
 
 orsp_err orsp_auc_export_keys(orsp_auc *a, const char *imsi, const char *purpose,

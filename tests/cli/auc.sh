@@ -239,6 +239,7 @@ nodb "auc delete" auc delete "${N[@]}" $IMSI
 nodb "auc secret" auc secret "${N[@]}" $IMSI puk1
 nodb "auc secret" auc secret "${N[@]}" $IMSI --list
 nodb "auc export" auc export "${N[@]}" --format osmo-hlr-vty $IMSI --out "$T/typo.vty"
+nodb "auc audit" auc audit "${N[@]}"
 nodb "auc list" auc list --db "sqlite:$T/typo.db"
 nodb "auc show" auc show --db "sqlite:$T/typo.db" --kek-file "$T/typo.db.kek" $IMSI
 ORSP_AUC_DB=$T/typo.db nodb "auc list" auc list
@@ -363,6 +364,52 @@ if command -v script >/dev/null; then
 else
 	echo "script(1) not installed: the terminal cases are not run"
 fi
+
+# ----- audit: the log read back (read-only), filtered, limited, as JSON; never a key -----
+U=(--db "$T/audit.db")
+run auc audit "${U[@]}"
+expect "audit: a missing database" "openrsp: auc audit: no AuC database at $T/audit.db (\`openrsp auc add\` creates one)" "$err"
+run auc add "${U[@]}" --imsi 001010000000201 --k "$K" --opc "$OPC"
+run auc add "${U[@]}" --imsi 001010000000202 --k "$K" --opc "$OPC"
+run auc vector "${U[@]}" 001010000000201 --count 2
+run auc resync "${U[@]}" 001010000000201 --rand "$rrand" --auts "$bad_auts"
+expect "audit: a failed resync" 1 "$rc"
+run auc export "${U[@]}" --format osmo-hlr-vty 001010000000202 --out -
+run auc delete "${U[@]}" 001010000000202
+run auc audit "${U[@]}"
+expect "audit rc" 0 "$rc"
+no_secret "audit" "$out$err"
+expect "audit: header and 6 rows" 7 "$(wc -l <<<"$out")"
+expect "audit: header" "TIME ACTION IMSI RESULT DETAIL" "$(head -1 <<<"$out" | tr -s ' ')"
+expect "audit: actions, oldest first" "add add vectors resync export delete" "$(awk 'NR > 1 {printf "%s%s", (NR > 2 ? " " : ""), $2}' <<<"$out")"
+if [[ "$(sed -n 4p <<<"$out")" =~ ^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:]{8}Z\ +vectors\ +001010000000201\ +ok\ +2\ vector\(s\),\ IND\ 0,\ last\ SQN\ 000000000040$ ]]; then ok; else bad "audit: vectors row '$(sed -n 4p <<<"$out")'"; fi
+has "audit: resync refused" "001010000000201  verify failed  MAC-S mismatch" "$out"
+has "audit: export" "001010000000202  ok             osmo-hlr-vty to standard output" "$out"
+run auc audit "${U[@]}" --json
+expect "audit --json rc" 0 "$rc"
+no_secret "audit --json" "$out"
+expect "audit --json: 6 rows" 6 "$("$PY" -c 'import json,sys; print(len(json.loads(sys.argv[1])))' "$out")"
+jload 2
+expect "audit --json action" vectors "${J[action]}"
+expect "audit --json imsi" 001010000000201 "${J[imsi]}"
+expect "audit --json result" ok "${J[result]}"
+expect "audit --json detail" "2 vector(s), IND 0, last SQN 000000000040" "${J[detail]}"
+expect "audit --json fields" "action detail id imsi result time" "$(printf '%s\n' "${!J[@]}" | sort | tr '\n' ' ' | sed 's/ $//')"
+run auc audit "${U[@]}" --imsi 001010000000202 --json
+expect "audit --imsi" "add export delete" "$("$PY" -c 'import json,sys; print(" ".join(r["action"] for r in json.loads(sys.argv[1]) if r["imsi"] == "001010000000202"))' "$out")"
+expect "audit --imsi: that IMSI only" 3 "$("$PY" -c 'import json,sys; print(len(json.loads(sys.argv[1])))' "$out")"
+run auc audit "${U[@]}" --limit 2
+expect "audit --limit 2: the newest two, oldest first" "export delete" "$(awk 'NR > 1 {printf "%s%s", (NR > 2 ? " " : ""), $2}' <<<"$out")"
+run auc audit "${U[@]}" --imsi 001010000000201 --limit 1 --json
+expect "audit --imsi --limit" resync "$(json 0 action)"
+run auc audit "${U[@]}" --imsi 001010000000299
+expect "audit: no rows" "no audit rows" "$out"
+run auc audit "${U[@]}" --json
+expect "audit: reading wrote no row" 6 "$("$PY" -c 'import json,sys; print(len(json.loads(sys.argv[1])))' "$out")"
+usage --imsi auc audit "${U[@]}" --imsi 0010
+usage --limit auc audit "${U[@]}" --limit 0
+usage --limit auc audit "${U[@]}" --limit x
+usage extra auc audit "${U[@]}" extra
 
 rm -rf "$T"
 finish

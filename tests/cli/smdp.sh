@@ -222,6 +222,18 @@ for a in sys.argv[2:]:
 PY
 run auc secret 001019000000000 SD1-KVN01-KID01 --db "$AUC"
 expect "SD key name in upper case" "${sdkeys[0]#*=}" "$out"
+# the AuC's audit log: generate's add and a "card secret set" per secret (the name, never the
+# value), a "card secret read" per read; --list is not audited
+run auc audit --db "$AUC" --imsi 001019000000000 --json
+expect "audit: add, then a card secret set per name" "add adm1 adm2 puk1 puk2 ${SDK[*]}" \
+	"$(python3 -c 'import json, sys
+r = json.loads(sys.argv[1])
+print(" ".join([r[0]["action"]] + sorted(x["detail"] for x in r[1:11] if x["action"] == "card secret set")))' "$out")"
+expect "audit: the reads" 11 "$(grep -o '"action":"card secret read"' <<<"$out" | wc -l)"
+expect "audit: card secret set rows" 10 "$(grep -o '"action":"card secret set"' <<<"$out" | wc -l)"
+for v in "${secrets[@]}" "${sdkeys[@]#*=}"; do
+	lacks "audit: no secret value" "$v" "$out"
+done
 usage NAME auc secret 001019000000000 sd0-kvn01-kid01 --db "$AUC"
 usage NAME auc secret 001019000000000 sd1-kvn1-kid01 --db "$AUC"
 failure "no sd1-kvn03-kid01 stored for IMSI 001019000000000" auc secret 001019000000000 sd1-kvn03-kid01 --db "$AUC"
