@@ -1445,11 +1445,28 @@ static void test_export_osmo_hlr(void **state)
 	snprintf(want, sizeof(want), "%s%s", export_header, export_sub1);
 	assert_file_text(path, want);
 	assert_int_equal(count_exports(a, "ok"), 1);
+	/* the destination as an absolute name: the real path of its directory and the name */
+	char real[4096], cwd[4096];
+	assert_non_null(realpath(dir, real));
 	snprintf(want, sizeof(want),
 	         "SELECT COUNT(*) FROM auc_audit WHERE action = 'export' AND imsi ="
-	         " '001010000000101' AND detail = 'osmo-hlr-vty to %s'",
-	         path);
+	         " '001010000000101' AND detail = 'osmo-hlr-vty to %s/one.vty'",
+	         real);
 	assert_int_equal(query_int(a, want), 1);
+	/* a relative --out, with a detour: the row still says where the file is */
+	assert_non_null(getcwd(cwd, sizeof(cwd)));
+	assert_int_equal(mkdir(db_path("sub"), 0700), 0);
+	assert_int_equal(chdir(db_path("sub")), 0);
+	assert_int_equal(orsp_auc_export(a, ORSP_AUC_EXPORT_OSMO_HLR_VTY, one, 1,
+	                                 "../sub/./rel.vty", -1, &count),
+	                 ORSP_OK);
+	assert_int_equal(chdir(cwd), 0);
+	snprintf(want, sizeof(want),
+	         "SELECT COUNT(*) FROM auc_audit WHERE action = 'export' AND imsi ="
+	         " '001010000000101' AND detail = 'osmo-hlr-vty to %s/sub/rel.vty'",
+	         real);
+	assert_int_equal(query_int(a, want), 1);
+	assert_int_equal(count_exports(a, "ok"), 2);
 	/* never a key in the audit table */
 	assert_int_equal(query_int(a,
 	                           "SELECT COUNT(*) FROM auc_audit WHERE detail LIKE '%0001020304%'"
@@ -1471,7 +1488,7 @@ static void test_export_osmo_hlr(void **state)
 	assert_int_equal(count, 2);
 	snprintf(want, sizeof(want), "%s%s%s", export_header, export_sub1, export_sub2);
 	assert_file_text(path, want);
-	assert_int_equal(count_exports(a, "ok"), 5);
+	assert_int_equal(count_exports(a, "ok"), 6);
 
 	/* to a descriptor */
 	int p[2];
@@ -1485,7 +1502,7 @@ static void test_export_osmo_hlr(void **state)
 	snprintf(want, sizeof(want), "%s%s", export_header, export_sub1);
 	assert_int_equal(r, (ssize_t)strlen(want));
 	assert_memory_equal(buf, want, strlen(want));
-	assert_int_equal(count_exports(a, "ok"), 6);
+	assert_int_equal(count_exports(a, "ok"), 7);
 	orsp_auc_close(a);
 }
 

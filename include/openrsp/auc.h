@@ -161,6 +161,8 @@ ORSP_MUST_CHECK orsp_err orsp_auc_resync(orsp_auc *a, const char *imsi, const ui
 
 /* ----- the audit log ----- */
 
+/* The longest audit detail: an export's format and absolute file name (PATH_MAX 4096). */
+#define ORSP_AUC_AUDIT_DETAIL_MAX 4160
 /* One row of the append-only audit table (auc_audit): what was done to or read from a
  * subscriber. Never a key: the table holds none. Text fields are cut to fit; a control
  * character read back is given as '?'. */
@@ -170,7 +172,7 @@ typedef struct orsp_auc_audit_row {
 	                  * export */
 	char imsi[ORSP_IMSI_MAX_DIGITS + 1];
 	char result[16]; /* ok, verify failed, not written */
-	char detail[1024];
+	char detail[ORSP_AUC_AUDIT_DETAIL_MAX];
 } orsp_auc_audit_row;
 /* Call fn for the audit rows of subscriber imsi (NULL: every subscriber), oldest first;
  * with limit > 0 only the newest `limit` of them (still oldest first). A read that writes
@@ -220,11 +222,12 @@ ORSP_MUST_CHECK orsp_err orsp_auc_export_check(orsp_auc_export_format fmt,
  * - path == NULL: the descriptor fd (standard output, a pipe), not closed.
  * The keys are read with orsp_auc_export_keys in one transaction, committed before the text
  * is written: every subscriber in the text has its "export" audit row (detail: the format
- * and destination); should the write then fail, a row with result "not written" follows.
- * A reader gone (EPIPE) is such a failure, ORSP_E_IO: SIGPIPE is blocked in the calling
- * thread for the write and the one it raised taken off, so the process is not killed
- * whatever its SIGPIPE disposition (the mask is restored).
- * *count (may be NULL) gets the number of subscribers written. */
+ * and destination: "standard output", "a descriptor", or the file's absolute name, the real
+ * path of its directory resolved after the file is created); should the write then fail, a row with
+ * result "not written" follows. A reader gone (EPIPE) is such a failure, ORSP_E_IO: SIGPIPE is
+ * blocked in the calling thread for the write and the one it raised taken off, so the process is
+ * not killed whatever its SIGPIPE disposition (the mask is restored). *count (may be NULL) gets the
+ * number of subscribers written. */
 ORSP_MUST_CHECK orsp_err orsp_auc_export(orsp_auc *a, orsp_auc_export_format fmt,
                                          const char *const *imsis, size_t n, const char *path,
                                          int fd, size_t *count);

@@ -8,6 +8,8 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <libgen.h>
+#include <limits.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -292,13 +294,34 @@ static orsp_err make_text(orsp_auc *a, orsp_auc_export_format fmt, const imsi_li
 	return orsp_db_commit(db);
 }
 
+/* The audit detail of an export to the file `path`, just created: the format and the file's
+ * absolute name (the real path of its directory, and its name), so the row says where the
+ * keys went whatever the directory the export ran in. */
+static orsp_err file_detail(orsp_auc_export_format fmt, const char *path, char *out, size_t cap)
+{
+	char dcopy[PATH_MAX], bcopy[PATH_MAX], real[PATH_MAX];
+	const char *base;
+
+	if (snprintf(dcopy, sizeof(dcopy), "%s", path) >= (int)sizeof(dcopy))
+		return orsp_errf(ORSP_E_USAGE, "%s: path too long", path);
+	memcpy(bcopy, dcopy, sizeof(bcopy));
+	if (!realpath(dirname(dcopy), real))
+		return orsp_errf(ORSP_E_IO, "cannot resolve the directory of %s: %s", path,
+		                 strerror(errno));
+	base = basename(bcopy);
+	if (snprintf(out, cap, "%s to %s%s%s", orsp_auc_export_format_name(fmt), real,
+	             strcmp(real, "/") == 0 ? "" : "/", base) >= (int)cap)
+		return orsp_errf(ORSP_E_USAGE, "%s: path too long", path);
+	return ORSP_OK;
+}
+
 orsp_err orsp_auc_export(orsp_auc *a, orsp_auc_export_format fmt, const char *const *imsis,
                          size_t n, const char *path, int fd, size_t *count)
 {
 	orsp_err err;
 	imsi_list l = {0};
 	text t = {0};
-	char detail[160];
+	char detail[ORSP_AUC_AUDIT_DETAIL_MAX];
 	bool created = false, committed = false;
 
 	if (count)
@@ -310,10 +333,7 @@ orsp_err orsp_auc_export(orsp_auc *a, orsp_auc_export_format fmt, const char *co
 	err = collect(a, imsis, n, &l);
 	if (err)
 		goto out;
-	if (path)
-		snprintf(detail, sizeof(detail), "%s to %s", orsp_auc_export_format_name(fmt),
-		         path);
-	else
+	if (!path)
 		snprintf(detail, sizeof(detail), "%s to %s", orsp_auc_export_format_name(fmt),
 		         fd == STDOUT_FILENO ? "standard output" : "a descriptor");
 	t.cap = sizeof(osmo_hlr_header) + l.n * OSMO_HLR_SUB_MAX;
@@ -334,6 +354,10 @@ orsp_err orsp_auc_export(orsp_auc *a, orsp_auc_export_format fmt, const char *co
 			goto out;
 		}
 		created = true;
+		/* after the create: the directory exists, and its real path is the one used */
+		err = file_detail(fmt, path, detail, sizeof(detail));
+		if (err)
+			goto out;
 	}
 	err = make_text(a, fmt, &l, detail, &t);
 	if (err)

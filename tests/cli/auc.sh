@@ -410,6 +410,11 @@ usage --imsi auc audit "${U[@]}" --imsi 0010
 usage --limit auc audit "${U[@]}" --limit 0
 usage --limit auc audit "${U[@]}" --limit x
 usage extra auc audit "${U[@]}" extra
+# a relative --out: the audit row names the file by its absolute name
+mkdir "$T/rel"
+(cd "$T/rel" && "$B" auc export "${U[@]}" --format osmo-hlr-vty 001010000000201 --out ../rel/./out.vty >/dev/null)
+run auc audit "${U[@]}" --limit 1 --json
+expect "export audit: the file's absolute name" "osmo-hlr-vty to $(realpath "$T/rel")/out.vty" "$(json 0 detail)"
 
 rm -rf "$T"
 finish
