@@ -697,9 +697,9 @@ static int auc_secret(int argc, char **argv)
 	if (e)
 		rc = cli_fail("auc secret", e);
 	else if (strncmp(name, "sd", 2) == 0) {
-		/* a security domain's key: hex, as OTA platforms take keys (audited) */
+		/* a security domain's key: lower-case hex like every other command's (audited) */
 		for (size_t i = 0; i < v.len; i++)
-			printf("%02X", v.v[i]);
+			printf("%02x", v.v[i]);
 		printf("\n");
 	} else
 		/* asked for by name: the one place this value leaves the AuC (audited) */
@@ -960,9 +960,9 @@ static const cli_cmd auc_cmds[] = {
                 "platform (ADM, the security domains' keys). NAME is puk1, puk2, adm1, adm2,\n"
                 "or sd<N>-kvn<XX>-kid<YY> for key KVN XX, KID YY (hex) of the profile's N-th\n"
                 "security domain (sd1: the MNO-SD of a TS.48 template); a PUK or ADM prints as\n"
-                "its digits, a key as hex. Every read is audited. Exit 1 if none is stored.\n"
-                "--list prints the names stored for the subscriber, one a line, never a value\n"
-                "(not audited).\n\n"
+                "its digits, a key as lower-case hex. Every read is audited (`openrsp auc\n"
+                "audit`). Exit 1 if none is stored. --list prints the names stored for the\n"
+                "subscriber, one a line, never a value (not audited).\n\n"
                 "options:\n"
                 "  --list               the names of the subscriber's card secrets\n" DB_HELP,
         .run = auc_secret,

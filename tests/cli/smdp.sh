@@ -192,7 +192,8 @@ usage NAME auc secret 001019000000000 pin1 --db "$AUC"
 failure "no puk1 stored for IMSI 001019000009999" auc secret 001019000009999 puk1 --db "$AUC"
 # The security domains' symmetric keys are drawn per profile too (TS.48's MNO-SD has three
 # DES and three AES keys, KVN 01/02, KID 01..03, all 000102..0F): kept wrapped in the AuC
-# under sd1-kvn<XX>-kid<YY>, printed as hex, one per profile and key.
+# under sd1-kvn<XX>-kid<YY>, printed as lower-case hex (as every command prints hex), one per
+# profile and key.
 SDK=(sd1-kvn01-kid01 sd1-kvn01-kid02 sd1-kvn01-kid03 sd1-kvn02-kid01 sd1-kvn02-kid02 sd1-kvn02-kid03)
 run auc secret 001019000000000 --list --db "$AUC"
 expect "auc secret --list" "adm1 adm2 puk1 puk2 ${SDK[*]}" "$(tr '\n' ' ' <<<"$out" | sed 's/ $//')"
@@ -200,7 +201,7 @@ sdkeys=()
 for imsi in 001019000000000 001019000000001; do
 	for n in "${SDK[@]}"; do
 		run auc secret "$imsi" "$n" --db "$AUC"
-		if [[ $rc -eq 0 && "$out" =~ ^[0-9A-F]{32}$ && "$out" != 000102030405060708090A0B0C0D0E0F ]]; then
+		if [[ $rc -eq 0 && "$out" =~ ^[0-9a-f]{32}$ && "$out" != 000102030405060708090a0b0c0d0e0f ]]; then
 			ok
 		else
 			bad "auc secret $imsi $n: rc=$rc '$out'"
