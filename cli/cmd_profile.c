@@ -133,8 +133,9 @@ static void sd_keys_read(const orsp_pkg *pkg, sd_keys *ks)
 		ks->n = 0;
 }
 
-/* The card secret `smdp profile generate --auc` stores a symmetric key under
- * (orsp_auc_sd_key_name), or "" for a key it keeps from the template. */
+/* The card-secret name `smdp profile generate --auc` would store a key drawn in the place of
+ * this symmetric one under (orsp_auc_sd_key_name), or "" for a key it keeps from the
+ * template. A name only: no AuC need hold anything for the package at hand. */
 static void sd_key_secret_name(const orsp_pkg_sd_key *k, char out[ORSP_AUC_SECRET_NAME_MAX])
 {
 	out[0] = '\0';
@@ -310,7 +311,7 @@ static void inspect_text(const char *path, size_t size, const orsp_pkg *pkg, ors
 			printf("  usage %-4s  %-20s %3zu bytes", usage[0] ? usage : "?", type,
 			       k->len);
 			if (name[0])
-				printf("  AuC %s", name);
+				printf("  card secret %s", name);
 			printf("\n");
 		}
 	}
@@ -877,6 +878,31 @@ static int perso_usage(orsp_err e)
 	return cli_usage("build", "%s", d);
 }
 
+/* build copies the template's security-domain keys (OTA keys: SCP80 KIc/KID/KIK, SCP03;
+ * GSMA TS.48's are published test values): every package built from one template shares
+ * them, and no AuC keeps them per card. Say so; drawing keys here would make keys nobody
+ * keeps, which is what `smdp profile generate --auc` is for. */
+static void warn_template_sd_keys(const char *tmpl, const char *output, const orsp_pkg *pkg)
+{
+	sd_keys *ks = malloc(sizeof(*ks));
+	size_t n = 0;
+
+	if (!ks)
+		return;
+	sd_keys_read(pkg, ks);
+	for (size_t i = 0; i < ks->n && i < ORSP_ARRAY_LEN(ks->k); i++)
+		if (ORSP_PKG_SD_KEY_SYMMETRIC(ks->k[i].kind))
+			n++;
+	if (n)
+		fprintf(stderr,
+		        "openrsp: warning: %s keeps the %zu symmetric security-domain key%s of %s "
+		        "(OTA keys; a GSMA TS.48 template's are published test keys): every "
+		        "package built from that template shares them. `openrsp smdp profile "
+		        "generate` draws them per card and, with --auc, keeps them in the AuC\n",
+		        output, n, n == 1 ? "" : "s", tmpl);
+	free(ks);
+}
+
 static int profile_build(int argc, char **argv)
 {
 	build_opts o;
@@ -963,6 +989,7 @@ static int profile_build(int argc, char **argv)
 			    orsp_pkg_class_name(p.profile_class),
 			    orsp_pkg_class_name(p.profile_class));
 	}
+	warn_template_sd_keys(o.tmpl, o.output, pkg);
 out:
 	orsp_pkg_buf_free(der, der_len);
 	orsp_pkg_free(pkg);
@@ -988,9 +1015,10 @@ static const cli_cmd profile_cmds[] = {
             "(EF.IMPI, EF.DOMAIN, EF.IMPU), the AKA algorithm and its\n"
             "options, the PIN/PUK configuration, and every security domain (sd1, sd2 ... in\n"
             "package order) with its AID, privileges and keys: KVN, KID, usage qualifier,\n"
-            "type, length and, for a symmetric key, the AuC card secret `smdp profile\n"
-            "generate --auc` stores it under (sd<N>-kvn<XX>-kid<YY>). K, OPc/TOPc, key and\n"
-            "PIN/PUK values are shown by length only.\n\n"
+            "type, length and, for a symmetric key, its card-secret name: the name `smdp\n"
+            "profile generate --auc` stores the key it draws in its place under, for `auc\n"
+            "secret` (sd<N>-kvn<XX>-kid<YY>; a name only, no AuC need hold it). K, OPc/TOPc,\n"
+            "key and PIN/PUK values are shown by length only.\n\n"
             "options:\n"
             "  --json               one JSON object (file, size, header, pes, usim, isim, aka,\n"
             "                       pins, security_domains)\n",

@@ -56,7 +56,7 @@ expect "json key length" 16 "$(json aka 0 key_length)"
 expect "json pes" 30 "$("$PY" -c 'import json,sys; print(len(json.loads(sys.argv[1])["pes"]))' "$out")"
 lacks "json shows no K" "$TEST_K" "$out"
 
-# ----- inspect: the security domains, their keys and the AuC names, never a key value -----
+# ----- inspect: the security domains, their keys and their card-secret names, never a key value -----
 # TS.48's ISD-R-like security domain: SCP80 (KVN 01: KIc, KID, KIK as DES) and SCP03 (KVN 02:
 # S-ENC, S-MAC, DEK as AES), all six 16 bytes of 000102...0F, the test K's bytes. A copy with a
 # different value in each keyData ('86' 10 after keyType '80'/'88') shows whether any of them
@@ -82,9 +82,11 @@ run profile inspect "$TS48"
 has "sd1 heading" "security domain sd1 (PE #24)" "$out"
 has "sd1 AID" "AID:          a000000151000000" "$out"
 has "sd1 privileges" "privileges:   82dc00" "$out"
-has "SCP80 KIc" "KVN 01 KID 01  usage 18    DES (80)              16 bytes  AuC sd1-kvn01-kid01" "$out"
-has "SCP03 DEK" "KVN 02 KID 03  usage 48    AES (88)              16 bytes  AuC sd1-kvn02-kid03" "$out"
-for name in "${SDK[@]}"; do has "text names $name" "AuC $name" "$out"; done
+has "SCP80 KIc" "KVN 01 KID 01  usage 18    DES (80)              16 bytes  card secret sd1-kvn01-kid01" "$out"
+has "SCP03 DEK" "KVN 02 KID 03  usage 48    AES (88)              16 bytes  card secret sd1-kvn02-kid03" "$out"
+for name in "${SDK[@]}"; do has "text names $name" "card secret $name" "$out"; done
+# a name for `auc secret`, not a claim that some AuC holds the key
+lacks "no AuC label" "AuC" "$out"
 for f in "$TS48" "$SD_PKG"; do
 	for mode in text json; do
 		opt=()
@@ -126,6 +128,8 @@ expect "build exit" 0 "$rc"
 has "build summary" "ICCID 8949449999999990171, IMSI 262019876543210, milenage" "$out"
 has "class reported" "profile class test" "$out"
 lacks "build shows no K" "$K" "$out$err"
+# the template's security-domain keys are kept, and build says so (one line on stderr)
+expect "build warns of the template's security-domain keys" "openrsp: warning: $OUT keeps the 6 symmetric security-domain keys of $TS48 (OTA keys; a GSMA TS.48 template's are published test keys): every package built from that template shares them. \`openrsp smdp profile generate\` draws them per card and, with --auc, keeps them in the AuC" "$err"
 expect "mode 0600" 600 "$(stat -c %a "$OUT")"
 run profile check "$OUT"
 expect "built package checks" 0 "$rc"
