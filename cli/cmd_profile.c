@@ -23,6 +23,7 @@ enum {
 	OPT_CLASS,
 	OPT_OUTPUT,
 	OPT_MNC_LEN,
+	OPT_MNC_LEN_ALIAS,
 	OPT_PIN1,
 	OPT_PIN2,
 	OPT_PUK1,
@@ -662,6 +663,7 @@ static int profile_check(int argc, char **argv)
 typedef struct build_opts {
 	cli_aka_opts ao;
 	const char *tmpl, *iccid, *imsi, *spn, *name, *cls, *output, *mnc_len;
+	const char *mnc_len_opt; /* the name given: --mnc-length, or its alias --mnc-len */
 	const char *pin1, *pin2, *puk1, *puk2, *adm1; /* into secrets[], or NULL */
 	const char *sqn_delta, *sqn_init;
 	bool keep_ims; /* --keep-ims-identity */
@@ -680,7 +682,9 @@ static int build_parse(int argc, char **argv, build_opts *o)
 	    {"profile-name", required_argument, NULL, OPT_NAME},
 	    {"class", required_argument, NULL, OPT_CLASS},
 	    {"output", required_argument, NULL, OPT_OUTPUT},
-	    {"mnc-len", required_argument, NULL, OPT_MNC_LEN},
+	    {"mnc-length", required_argument, NULL, OPT_MNC_LEN},
+	    /* the name build had first; smdp profile generate/import say --mnc-length */
+	    {"mnc-len", required_argument, NULL, OPT_MNC_LEN_ALIAS},
 	    {"pin1", required_argument, NULL, OPT_PIN1},
 	    {"pin2", required_argument, NULL, OPT_PIN2},
 	    {"puk1", required_argument, NULL, OPT_PUK1},
@@ -721,7 +725,9 @@ static int build_parse(int argc, char **argv, build_opts *o)
 			o->output = optarg;
 			break;
 		case OPT_MNC_LEN:
+		case OPT_MNC_LEN_ALIAS:
 			o->mnc_len = optarg;
+			o->mnc_len_opt = c == OPT_MNC_LEN ? "--mnc-length" : "--mnc-len";
 			break;
 		case OPT_PIN1:
 			if ((rc = cli_secret_str("--pin1", optarg, o->secrets[0],
@@ -817,7 +823,7 @@ static int build_perso(const build_opts *o, orsp_pkg_perso *p)
 		return cli_usage("--class", "%s", orsp_err_detail());
 	if (o->mnc_len) {
 		uint64_t v = 0;
-		rc = cli_uint("--mnc-len", o->mnc_len, 2, 3, &v);
+		rc = cli_uint(o->mnc_len_opt, o->mnc_len, 2, 3, &v);
 		if (rc)
 			return rc;
 		p->mnc_len = (unsigned)v;
@@ -950,7 +956,7 @@ static int profile_build(int argc, char **argv)
 	e = orsp_pkg_personalise(pkg, &p);
 	/* the library cannot name the option that gives the IMS domain's MNC length */
 	if (e == ORSP_E_NOT_FOUND && strstr(orsp_err_detail(), "MNC length, which is unknown")) {
-		rc = cli_failf(o.tmpl, "%s: give --mnc-len, or --keep-ims-identity",
+		rc = cli_failf(o.tmpl, "%s: give --mnc-length, or --keep-ims-identity",
 		               orsp_err_detail());
 		goto out;
 	}
@@ -1027,10 +1033,13 @@ static const cli_cmd profile_cmds[] = {
     {
         .verb = "build",
         .summary = "Personalise a template profile package for one subscriber",
-        .synopsis = "--template FILE --iccid N --imsi N --k HEX (--opc HEX | --op HEX)\n"
-                    "       [--alg milenage|tuak] [--spn S] [--profile-name S]\n"
-                    "       [--class operational|provisioning|test] [--sqn-delta N]\n"
-                    "       [--sqn-init N] [--keep-ims-identity] -o OUT",
+        .synopsis = "--template FILE --iccid N --imsi N --k HEX\n"
+                    "       (--opc HEX | --op HEX | --topc HEX | --top HEX) [--alg milenage|tuak]\n"
+                    "       [--r1..--r5 N] [--c1..--c5 HEX] [--keccak N]\n"
+                    "       [--spn S] [--profile-name S] [--class operational|provisioning|test]\n"
+                    "       [--mnc-length 2|3] [--pin1 N] [--pin2 N] [--puk1 N] [--puk2 N]\n"
+                    "       [--adm1 N] [--sqn-delta N] [--sqn-init N] [--keep-ims-identity]\n"
+                    "       -o OUT",
         .help = "Writes OUT (mode 0600: it holds K) from the template: the ICCID into the\n"
                 "ProfileHeader and EF.ICCID, the IMSI into every EF.IMSI, the IMS identity\n"
                 "TS 23.003 derives from it into every ISIM (EF.IMPI, EF.DOMAIN, EF.IMPU), the\n"
@@ -1047,7 +1056,8 @@ static const cli_cmd profile_cmds[] = {
                 "  --class C            operational, provisioning or test (SGP.22 profileClass:\n"
                 "                       not carried by a TCA package: give it to `smdp profile\n"
                 "                       import --class`)\n"
-                "  --mnc-len 2|3        number of MNC digits in EF.AD\n"
+                "  --mnc-length 2|3     number of MNC digits in EF.AD (also --mnc-len, the\n"
+                "                       older name)\n"
                 "  --pin1/--pin2 N      PIN values, 4 to 8 digits\n"
                 "  --puk1/--puk2 N      PUK values, 8 digits\n"
                 "  --adm1 N             ADM1 value, 4 to 8 digits\n"

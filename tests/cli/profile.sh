@@ -158,7 +158,7 @@ TOP=$(col tuak.tsv 6 top)
 TOPC=$(col tuak.tsv 6 topc)
 ITER=$(col tuak.tsv 6 keccak_iterations)
 run profile build --template "$TS48" --iccid 89000123456789012341 --imsi 00101012345678 \
-	--alg tuak --k "$TK" --top "$TOP" --keccak "$ITER" --mnc-len 3 -o "$T/tuak.der"
+	--alg tuak --k "$TK" --top "$TOP" --keccak "$ITER" --mnc-length 3 -o "$T/tuak.der"
 expect "tuak build" 0 "$rc"
 run profile inspect "$T/tuak.der"
 has "tuak alg" "tuak (2)" "$out"
@@ -384,6 +384,7 @@ usage --profile-name profile build "${A[@]}" --profile-name "$(printf 'x%.0s' {1
 usage --profile-name profile build "${A[@]}" --profile-name $'a\xed\xa0\x80' -o "$T/u.der"
 usage --profile-name profile build "${A[@]}" --profile-name $'\xf7\xbf\xbf\xbf' -o "$T/u.der"
 usage --profile-name profile build "${A[@]}" --profile-name $'\xe0\x80\x80' -o "$T/u.der"
+usage --mnc-length profile build "${A[@]}" --mnc-length 4 -o "$T/u.der"
 usage --mnc-len profile build "${A[@]}" --mnc-len 4 -o "$T/u.der"
 usage --pin1 profile build "${A[@]}" --pin1 12 -o "$T/u.der"
 usage --mac-bits profile build "${A[@]}" --alg tuak --k "$TK" --opc "$TOPC" --mac-bits 128 -o "$T/u.der"

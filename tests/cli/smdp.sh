@@ -348,14 +348,14 @@ expect "EF.AD without MNC length, --mnc-length 2: line" "generated 2 profile(s)"
 run smdp profile list --db "$T/ad-nomnc.db" --json
 expect "EF.AD without MNC length: both imported" 2 "$(grep -o '"iccid"' <<<"$out" | wc -l)"
 # profile build from it names its own option; with it, the identity of a 2-digit MNC
-failure "(EF.AD gives none): give --mnc-len, or --keep-ims-identity" profile build \
+failure "(EF.AD gives none): give --mnc-length, or --keep-ims-identity" profile build \
 	--template "$T/ad-nomnc.der" --iccid 8949449999999990171 --imsi 001019000000000 \
 	--k 000102030405060708090a0b0c0d0e0f --opc 000102030405060708090a0b0c0d0e0f -o "$T/ad-nomnc-built.der"
 lacks "build error names no API field" "mnc_len" "$err"
 run profile build --template "$T/ad-nomnc.der" --iccid 8949449999999990171 --imsi 001019000000000 \
 	--k 000102030405060708090a0b0c0d0e0f --opc 000102030405060708090a0b0c0d0e0f --mnc-len 2 \
 	-o "$T/ad-nomnc-built.der"
-expect "build --mnc-len 2 rc" 0 "$rc"
+expect "build --mnc-len 2 (the older name of --mnc-length) rc" 0 "$rc"
 run profile inspect "$T/ad-nomnc-built.der"
 has "built IMPI" "001019000000000@ims.mnc001.mcc001.3gppnetwork.org" "$out"
 
