@@ -661,8 +661,9 @@ static orsp_err auc_sqn_from_pkg(const orsp_pkg *pkg, orsp_auc_new *an)
 
 /* Can the template's security domains get keys of their own (orsp_pkg_perso.sd_keys), and
  * can the AuC name each? Tried once on the template, so that a template that cannot is
- * refused before anything is written, with the way out. */
-static orsp_err sd_keys_check(orsp_pkg *tpkg)
+ * refused before anything is written, with the way out. *n_sym gets the number of keys each
+ * profile draws (the symmetric ones). */
+static orsp_err sd_keys_check(orsp_pkg *tpkg, size_t *n_sym)
 {
 	orsp_pkg_perso tp;
 	orsp_pkg_sd_key keys[64];
@@ -677,10 +678,15 @@ static orsp_err sd_keys_check(orsp_pkg *tpkg)
 	if (!e && n > ORSP_ARRAY_LEN(keys))
 		e = orsp_errf(ORSP_E_POLICY, "%zu security-domain keys, more than the %zu handled",
 		              n, ORSP_ARRAY_LEN(keys));
-	for (size_t i = 0; !e && i < n; i++)
-		if (ORSP_PKG_SD_KEY_SYMMETRIC(keys[i].kind) && keys[i].sd > ORSP_AUC_SD_MAX)
+	*n_sym = 0;
+	for (size_t i = 0; !e && i < n; i++) {
+		if (!ORSP_PKG_SD_KEY_SYMMETRIC(keys[i].kind))
+			continue;
+		(*n_sym)++;
+		if (keys[i].sd > ORSP_AUC_SD_MAX)
 			e = orsp_errf(ORSP_E_POLICY, "more than %d security domains with keys",
 			              ORSP_AUC_SD_MAX);
+	}
 	if (e) {
 		char detail[256];
 		snprintf(detail, sizeof(detail), "%s", orsp_err_detail());
@@ -777,6 +783,39 @@ static orsp_err sd_keys_to_auc(orsp_auc *auc, const char *imsi, const orsp_pkg *
 		orsp_secret_wipe(&v);
 	}
 	return e;
+}
+
+/* generate's last line: how many profiles, and what of each went to the AuC, e.g.
+ * "generated 5 profile(s), subscribers with K/OPc, PUK1, PUK2, ADM1, ADM2 and 6
+ * security-domain keys each added to the AuC". */
+static void generate_summary(size_t made, bool auc, const card_secrets *cs, size_t n_sd_keys,
+                             bool keep_sd_keys)
+{
+	static const char *const names[4] = {"PUK1", "PUK2", "ADM1", "ADM2"};
+	const char *parts[6];
+	char sd[48];
+	size_t n = 0;
+
+	printf("generated %zu profile(s)", made);
+	if (auc) {
+		parts[n++] = "K/OPc";
+		for (size_t j = 0; j < 4; j++)
+			if (cs->has[j])
+				parts[n++] = names[j];
+		if (n_sd_keys) {
+			snprintf(sd, sizeof(sd), "%zu security-domain key%s", n_sd_keys,
+			         n_sd_keys == 1 ? "" : "s");
+			parts[n++] = sd;
+		}
+		printf(", subscribers with ");
+		for (size_t i = 0; i < n; i++)
+			printf("%s%s", i == 0 ? "" : i + 1 == n ? " and " : ", ", parts[i]);
+		printf(" each added to the AuC");
+	}
+	if (keep_sd_keys)
+		printf("; the template's security-domain keys kept%s",
+		       auc ? " (none in the AuC)" : "");
+	printf("\n");
 }
 
 /* One generated profile into both stores, all or nothing: the AuC subscriber is added
@@ -903,7 +942,7 @@ static int smdp_profile_generate(int argc, char **argv)
 	const char *tpl_path = NULL, *count_s = NULL, *iccid_s = NULL, *imsi_s = NULL,
 	           *auc_db = NULL, *spn = NULL, *name = NULL;
 	char iccid[21], imsi[16];
-	size_t ibody, count, made = 0;
+	size_t ibody, count, made = 0, n_sd_keys = 0;
 	uint64_t v;
 	uint8_t *tpl = NULL;
 	size_t tpl_len = 0;
@@ -1012,7 +1051,7 @@ static int smdp_profile_generate(int argc, char **argv)
 	if (!e && auc_db)
 		e = auc_sqn_from_pkg(tpkg, &sqn_tpl);
 	if (!e && !keep_sd_keys)
-		e = sd_keys_check(tpkg);
+		e = sd_keys_check(tpkg, &n_sd_keys);
 	orsp_pkg_free(tpkg);
 	tpkg = NULL;
 	if (e) {
@@ -1127,7 +1166,8 @@ static int smdp_profile_generate(int argc, char **argv)
 	if (json)
 		printf("{\"generated\":%zu}\n", made);
 	else
-		printf("generated %zu profile(s)%s\n", made, auc ? ", subscribers added to the AuC" : "");
+		generate_summary(made, auc != NULL, &cs, keep_sd_keys ? 0 : n_sd_keys,
+		                 keep_sd_keys);
 	rc = CLI_OK;
 out:
 	orsp_auc_close(auc);

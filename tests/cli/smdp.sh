@@ -172,7 +172,7 @@ GDB=$T/gen.db
 AUC=$T/gen-auc.db
 run smdp profile generate --db "$GDB" --template "$G/v7/TS48_V7.0_eSIM_GTP_SAIP2.3_NoBERTLV.der" --iccid-start 898824700000001000 --imsi-start 001019000000000 --count 5 --auc "$AUC" --spn "Gen" --name "Generated"
 expect "generate rc" 0 "$rc"
-expect "generate line" "generated 5 profile(s), subscribers added to the AuC" "$out"
+expect "generate line: what went to the AuC" "generated 5 profile(s), subscribers with K/OPc, PUK1, PUK2, ADM1, ADM2 and 6 security-domain keys each added to the AuC" "$out"
 # each ISIM gets its IMSI's IMS identity (TS 23.003 §13): no more warning about a shared one
 lacks "no ISIM warning" "ISIM" "$err"
 # PUK1/2, ADM1/2 drawn per profile (TS.48's are public test values), kept wrapped in the AuC
@@ -292,6 +292,7 @@ failure "not a regular file" smdp profile generate --db "$T/tpl.db" --template <
 run smdp profile generate --db "$T/keep.db" --template "$TPL" --iccid-start 898824700000007000 \
 	--imsi-start 001019000000700 --auc "$T/keep-auc.db" --keep-sd-keys
 expect "generate --keep-sd-keys rc" 0 "$rc"
+expect "generate --keep-sd-keys line" "generated 1 profile(s), subscribers with K/OPc, PUK1, PUK2, ADM1 and ADM2 each added to the AuC; the template's security-domain keys kept (none in the AuC)" "$out"
 run auc secret 001019000000700 --list --db "$T/keep-auc.db"
 expect "--keep-sd-keys: no SD key in the AuC" "adm1 adm2 puk1 puk2" "$(tr '\n' ' ' <<<"$out" | sed 's/ $//')"
 # A template whose security domain holds a private key ('B1' in place of the first AES
