@@ -676,12 +676,17 @@ static int auc_secret(int argc, char **argv)
 		else if (!db_opt(&dbo, c, optarg))
 			return cli_usage(argv[optind - 1], "unexpected option");
 	}
+	/* an IMSI alone: say how to learn the names */
+	if (!list && argc - optind == 1)
+		return cli_usage("NAME", "required (--list prints the names stored for the IMSI)");
 	if ((rc = cli_positional(argc, argv, list ? 1 : 2, list ? "IMSI" : "IMSI NAME")) ||
 	    (rc = imsi_arg("IMSI", argv[optind])))
 		return rc;
 	if (!list && orsp_auc_secret_name_parse(argv[optind + 1], name) != ORSP_OK)
-		return cli_usage("NAME",
-		                 "expected puk1, puk2, adm1, adm2 or sd<N>-kvn<XX>-kid<YY>");
+		return cli_usage(
+		    "NAME", "expected puk1, puk2, adm1, adm2 or sd<N>-kvn<XX>-kid<YY> (N from 1, "
+		            "XX and YY: two hex digits each, e.g. sd1-kvn01-kid01; --list "
+		            "prints the names stored)");
 	rc = open_auc(&dbo, "auc secret", &a);
 	if (rc)
 		return rc;

@@ -237,6 +237,10 @@ for v in "${secrets[@]}" "${sdkeys[@]#*=}"; do
 done
 usage NAME auc secret 001019000000000 sd0-kvn01-kid01 --db "$AUC"
 usage NAME auc secret 001019000000000 sd1-kvn1-kid01 --db "$AUC"
+run auc secret 001019000000000 sd1-kvn1-kid1 --db "$AUC"
+has "a short KVN/KID: the form asked for" "XX and YY: two hex digits each" "$err"
+usage NAME auc secret 001019000000000 --db "$AUC"
+has "no NAME: --list named" "required (--list prints the names stored for the IMSI)" "$err"
 failure "no sd1-kvn03-kid01 stored for IMSI 001019000000000" auc secret 001019000000000 sd1-kvn03-kid01 --db "$AUC"
 usage IMSI auc secret --list --db "$AUC"
 failure "001019000009999" auc secret 001019000009999 --list --db "$AUC"
