@@ -143,6 +143,27 @@ static uint8_t *two_key_upp(const vec *usim, const vec *isim, bool no_isim, size
 	return out;
 }
 
+/* TS.48 v2 with K/OPc of usim whose ISIM's PE-AKAParameter (#21) is a mappingParameter onto
+ * the USIM's AID (PEDefinitions, automatic tags: identification 126 (unused), algoConfiguration [1]
+ * mappingParameter [0] { mappingOptions [0] 01, mappingSource [1] AID }). */
+static uint8_t *mapped_upp(const vec *usim, size_t *len)
+{
+	static const uint8_t map[] = {0xA4, 0x1C, 0xA0, 0x05, 0x80, 0x00, 0x81, 0x01, 0x7E, 0xA1,
+	                              0x13, 0xA0, 0x11, 0x80, 0x01, 0x01, 0x81, 0x0C, 0xA0, 0x00,
+	                              0x00, 0x00, 0x87, 0x10, 0x02, 0xFF, 0x49, 0xFF, 0x05, 0x89};
+	size_t la, cap = 64 * 1024;
+	uint8_t *a = v2_with(IMSI, usim->k, usim->opc, &la), *out = malloc(cap);
+
+	assert_non_null(out);
+	*len = 0;
+	append_pes(out, len, cap, a, la, 0, PE_ISIM_AKA - 1);
+	memcpy(out + *len, map, sizeof(map));
+	*len += sizeof(map);
+	append_pes(out, len, cap, a, la, PE_ISIM_AKA + 1, PE_END);
+	free(a);
+	return out;
+}
+
 /* ---------------------------------------------------------------- APDUs ----------------- */
 
 static uint16_t send_hex(card *c, const char *hex)
@@ -211,19 +232,27 @@ static int disable(card *c)
 	return rsp_code(c, 0xBF32);
 }
 
-/* A card with the two-key TS.48 v2 profile downloaded and enabled. */
-static card *isim_card(const vec *usim, const vec *isim)
+/* A card with this package downloaded and enabled. */
+static card *upp_card(uint8_t *upp, size_t len)
 {
 	card *c = card_new();
-	size_t len;
-	uint8_t *upp = two_key_upp(usim, isim, false, &len);
 	dl_opts o = {.iccid = ICCID, .upp = upp, .upp_len = len};
 	int cmd = -1, reason = -1;
 
-	assert_int_equal(download(c, &o, &cmd, &reason, NULL), 0xA0);
+	uint32_t r = download(c, &o, &cmd, &reason, NULL);
+	if (r != 0xA0)
+		fail_msg("install refused: command %d reason %d", cmd, reason);
 	free(upp);
 	assert_int_equal(enable(c), 0);
 	return c;
+}
+
+/* A card with the two-key TS.48 v2 profile downloaded and enabled. */
+static card *isim_card(const vec *usim, const vec *isim)
+{
+	size_t len;
+	uint8_t *upp = two_key_upp(usim, isim, false, &len);
+	return upp_card(upp, len);
 }
 
 /* The value of the tag-'80' TLV at the start of data, as a string. */
@@ -439,6 +468,92 @@ static void test_isim_authenticate(void **state)
 	card_free(c);
 }
 
+/* An ISIM with the USIM's K (the same K/OPc in its own PE-AKAParameter, as every profile
+ * `smdp profile generate` makes; or a mappingParameter onto the USIM) shares the USIM's SQN
+ * state and record "sqn.<n>": a challenge one NAA accepted is a replay for the other (sync
+ * failure, AUTS with that SQN), in both directions and after a power cycle; no "isqn.<n>". */
+static void shared_check(card *c, const vec *v)
+{
+	static const uint8_t amf[2] = {0x80, 0x00};
+	orsp_aka_subscriber sub;
+	orsp_aka_vector nv;
+	uint64_t sqn_ms = 0;
+	uint8_t sqn2[6], sqn3[6];
+
+	assert_int_equal(orsp_aka_subscriber_init(&sub, ORSP_AKA_MILENAGE, v->k, 16, v->opc, 16),
+	                 ORSP_OK);
+	/* USIM first, then the ISIM with the same RAND/AUTN */
+	assert_int_equal(naa_auth(c, false, 0x81, v->rand, v->autn), 0x9000);
+	assert_int_equal(c->out[0], 0xDB);
+	assert_memory_equal(c->out + 2, v->res, 8);
+	assert_int_equal(naa_auth(c, true, 0x81, v->rand, v->autn), 0x9000);
+	assert_int_equal(c->out[0], 0xDC);
+	assert_int_equal(orsp_aka_auts_verify(&sub, v->rand, c->out + 2, &sqn_ms), ORSP_OK);
+	assert_true(sqn_ms == sqn_value(v->sqn));
+	assert_int_equal(ms_count_prefix(&c->st, "sqn."), 1);
+	assert_int_equal(ms_count_prefix(&c->st, "isqn."), 0);
+	/* the ISIM first, then the USIM */
+	orsp_put_be48(sqn2, sqn_value(v->sqn) + 32);
+	assert_int_equal(orsp_aka_generate(&sub, v->rand, sqn2, amf, &nv), ORSP_OK);
+	assert_int_equal(naa_auth(c, true, 0x81, v->rand, nv.autn), 0x9000);
+	assert_int_equal(c->out[0], 0xDB);
+	assert_memory_equal(c->out + 2, nv.xres, 8);
+	assert_int_equal(naa_auth(c, false, 0x81, v->rand, nv.autn), 0x9000);
+	assert_int_equal(c->out[0], 0xDC);
+	assert_int_equal(orsp_aka_auts_verify(&sub, v->rand, c->out + 2, &sqn_ms), ORSP_OK);
+	assert_true(sqn_ms == sqn_value(sqn2));
+	assert_int_equal(ms_count_prefix(&c->st, "isqn."), 0);
+	/* power cycle: the one state came back for both */
+	card_reopen(c);
+	assert_int_equal(naa_auth(c, true, 0x81, v->rand, nv.autn), 0x9000);
+	assert_int_equal(c->out[0], 0xDC);
+	assert_int_equal(naa_auth(c, false, 0x81, v->rand, v->autn), 0x9000);
+	assert_int_equal(c->out[0], 0xDC);
+	orsp_aka_vector_wipe(&nv);
+	/* a failed commit under the ISIM consumes nothing: the USIM then takes it once */
+	orsp_put_be48(sqn3, sqn_value(v->sqn) + 64);
+	assert_int_equal(orsp_aka_generate(&sub, v->rand, sqn3, amf, &nv), ORSP_OK);
+	c->st.fail_at = c->st.calls + 1;
+	assert_int_equal(naa_auth(c, true, 0x81, v->rand, nv.autn), 0x6581);
+	assert_int_equal(naa_auth(c, false, 0x81, v->rand, nv.autn), 0x9000);
+	assert_int_equal(c->out[0], 0xDB);
+	assert_int_equal(naa_auth(c, true, 0x81, v->rand, nv.autn), 0x9000);
+	assert_int_equal(c->out[0], 0xDC);
+	orsp_aka_vector_wipe(&nv);
+	assert_int_equal(ms_count_prefix(&c->st, "isqn."), 0);
+	/* delete removes the one record */
+	assert_int_equal(disable(c), 0);
+	assert_int_equal(by_iccid(c, 0xBF33, ICCID), 0x9000);
+	assert_int_equal(rsp_code(c, 0xBF33), 0);
+	assert_int_equal(ms_count_prefix(&c->st, "sqn."), 0);
+	orsp_aka_subscriber_wipe(&sub);
+}
+
+static void test_isim_shared_sqn(void **state)
+{
+	vec vu;
+	size_t len;
+	(void)state;
+	vec_load(0, &vu);
+	card *c = isim_card(&vu, &vu);
+	assert_true(orsp_usim_isim_shares_sqn(&c->e.usim));
+	shared_check(c, &vu);
+	card_free(c);
+
+	uint8_t *upp = mapped_upp(&vu, &len);
+	c = upp_card(upp, len);
+	assert_true(orsp_usim_isim_shares_sqn(&c->e.usim));
+	shared_check(c, &vu);
+	card_free(c);
+
+	/* two keys: two states (test_isim_authenticate) */
+	vec vi;
+	vec_load(1, &vi);
+	c = isim_card(&vu, &vi);
+	assert_false(orsp_usim_isim_shares_sqn(&c->e.usim));
+	card_free(c);
+}
+
 /* eUICCMemoryReset deletes the ISIM's SQN record with the profile. */
 static void test_isim_memory_reset(void **state)
 {
@@ -509,6 +624,14 @@ static void test_isim_absent(void **state)
 	assert_true(b->u.isim.sqn.seq[3] == 77);
 	assert_true(b->u.sqn.seq[3] == 0); /* the USIM's is another */
 	orsp_usim_unload(&b->u);
+	/* the same K: the USIM's state serves, a state of the ISIM's own is refused */
+	upp = two_key_upp(&vu, &vu, false, &len);
+	assert_int_equal(orsp_usim_load(&b->u, upp, len, NULL, 0, NULL, NULL), ORSP_OK);
+	free(upp);
+	assert_true(orsp_usim_isim_shares_sqn(&b->u));
+	assert_int_equal(orsp_usim_isim_state(&b->u, st, sl, NULL, NULL), ORSP_E_STATE);
+	assert_int_equal(orsp_usim_isim_state(&b->u, NULL, 0, NULL, NULL), ORSP_OK);
+	orsp_usim_unload(&b->u);
 	assert_int_equal(orsp_usim_isim_aid(&b->u, aid, &al), ORSP_E_STATE);
 
 	/* without: no AID; registered anyway, SELECT is refused */
@@ -537,9 +660,8 @@ static void test_isim_absent(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_isim_files),
-	    cmocka_unit_test(test_isim_authenticate),
-	    cmocka_unit_test(test_isim_memory_reset),
+	    cmocka_unit_test(test_isim_files),      cmocka_unit_test(test_isim_authenticate),
+	    cmocka_unit_test(test_isim_shared_sqn), cmocka_unit_test(test_isim_memory_reset),
 	    cmocka_unit_test(test_isim_absent),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -333,15 +333,17 @@ typedef struct orsp_usim_channel {
 
 typedef orsp_err (*orsp_usim_persist_fn)(void *user, const uint8_t *sqn_state, size_t len);
 
-/* The ISIM of the profile (TS 31.103, docs/isim.md): its AID, its own AKA parameters and its
- * own SQN state (TS 33.203 §6.1: SQN_ISIM, apart from the USIM's); its files are in the
- * orsp_usim's tables under ORSP_USIM_DF_ISIM. */
+/* The ISIM of the profile (TS 31.103, docs/isim.md): its AID, its own AKA parameters and,
+ * with a K of its own, its own SQN state (TS 33.203 §6.1: SQN_ISIM, apart from the USIM's);
+ * with the USIM's algoParameter or the same K/OPc/algorithm it uses the USIM's SQN state and
+ * persist (shared_sqn). Its files are in the orsp_usim's tables under ORSP_USIM_DF_ISIM. */
 typedef struct orsp_usim_isim {
 	bool loaded; /* the profile has a PE-ISIM */
 	uint8_t aid[ORSP_EUICC_AID_MAX];
 	size_t aid_len;
 	bool aka_ok; /* Milenage or TUAK parameters present */
 	orsp_aka_subscriber sub;
+	bool shared_sqn; /* the USIM's K: sqn and persist below unused, the USIM's serve */
 	orsp_usim_sqn sqn;
 	orsp_usim_persist_fn persist; /* NULL until orsp_usim_isim_state: AUTHENTICATE 6581 */
 	void *persist_user;
@@ -403,10 +405,18 @@ ORSP_MUST_CHECK orsp_err orsp_usim_isim_aid(const orsp_usim *u, uint8_t aid[16],
  * from an earlier call of this persist (sqn_len 0: keep the package's fresh state); persist
  * receives the ISIM's new state after each accepted IMS AKA, before RES leaves the card
  * (NULL: every ISIM AUTHENTICATE is answered 6581). ORSP_E_STATE if not loaded,
- * ORSP_E_NOT_FOUND without an ISIM, ORSP_E_MALFORMED for a bad state (nothing changed). */
+ * ORSP_E_NOT_FOUND without an ISIM, ORSP_E_MALFORMED for a bad state (nothing changed).
+ * An ISIM that shares the USIM's SQN state (orsp_usim_isim_shares_sqn) has no state of its
+ * own: a sqn_state is then ORSP_E_STATE, and with sqn_len 0 nothing is set (the USIM's state
+ * and persist serve it). */
 ORSP_MUST_CHECK orsp_err orsp_usim_isim_state(orsp_usim *u, const uint8_t *sqn_state,
                                               size_t sqn_len, orsp_usim_persist_fn persist,
                                               void *user);
+/* True when the loaded profile's ISIM resolves to the USIM's PE-AKAParameter (a
+ * mappingParameter) or has the same algorithm, K, OPc/TOPc and constants: one SQN state (the
+ * USIM's, given to orsp_usim_load, persisted through its callback) serves both, so a
+ * challenge accepted by one NAA is a replay for the other (TS 33.102 §6.3, Annex C). */
+bool orsp_usim_isim_shares_sqn(const orsp_usim *u);
 
 extern const orsp_euicc_app_ops orsp_usim_app_ops; /* user = orsp_usim*, registered under its AID */
 extern const orsp_euicc_app_ops orsp_isim_app_ops; /* user = orsp_usim*, under the ISIM's AID */

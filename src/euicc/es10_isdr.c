@@ -407,7 +407,10 @@ static orsp_err read_sqn(orsp_euicc *e, const char *kind, const orsp_euicc_profi
 	return err;
 }
 
-/* Register the ISIM of the loaded profile, if it has one, with its SQN state. */
+/* Register the ISIM of the loaded profile, if it has one, with its SQN state: record
+ * "isqn" for an ISIM with a K of its own; one that shares the USIM's K uses the USIM's state
+ * and record "sqn" (orsp_usim_isim_shares_sqn), and an "isqn" left from before is not
+ * read. */
 static orsp_err isim_register(orsp_euicc *e, const orsp_euicc_profile_rec *p)
 {
 	uint8_t sqn[ORSP_USIM_SQN_STATE_MAX], aid[16];
@@ -419,7 +422,7 @@ static orsp_err isim_register(orsp_euicc *e, const orsp_euicc_profile_rec *p)
 		orsp_err_clear();
 		return ORSP_OK; /* no PE-ISIM: no ISIM (SELECT of its AID: 6A82) */
 	}
-	if (!err)
+	if (!err && !orsp_usim_isim_shares_sqn(&e->usim))
 		err = read_sqn(e, "isqn", p, sqn, &sl);
 	if (!err)
 		err = orsp_usim_isim_state(&e->usim, sqn, sl, persist_isim_sqn, e);

@@ -460,14 +460,17 @@ out:
 }
 
 /* 3G security context of the USIM (TS 31.102 §7.1.2.1) or IMS AKA of the ISIM (TS 31.103
- * §7.1.2.1): the same command and answer, each NAA with its own K and SQN state, no Kc from
- * the ISIM. */
+ * §7.1.2.1): the same command and answer, each NAA with its own K (and SQN state unless the
+ * K is the same), no Kc from the ISIM. */
 static uint16_t auth_3g(orsp_usim *u, bool isim, const orsp_apdu *a, orsp_writer *rsp)
 {
 	const orsp_aka_subscriber *sub = isim ? &u->isim.sub : &u->sub;
-	orsp_usim_sqn *cur = isim ? &u->isim.sqn : &u->sqn;
-	orsp_usim_persist_fn persist = isim ? u->isim.persist : u->persist;
-	void *persist_user = isim ? u->isim.persist_user : u->persist_user;
+	/* An ISIM with the USIM's K uses the USIM's SQN state (docs/isim.md): one state, one
+	 * persist, so that no challenge is accepted twice. */
+	bool own = isim && !u->isim.shared_sqn;
+	orsp_usim_sqn *cur = own ? &u->isim.sqn : &u->sqn;
+	orsp_usim_persist_fn persist = own ? u->isim.persist : u->persist;
+	void *persist_user = own ? u->isim.persist_user : u->persist_user;
 	orsp_usim_sqn next;
 	orsp_usim_result r;
 	uint8_t kc[8];

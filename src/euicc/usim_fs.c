@@ -540,9 +540,10 @@ orsp_err orsp_usim_sqn_parse(const uint8_t *in, size_t len, orsp_usim_sqn *st)
 
 /* The NAA's own PE-AKAParameter (the one in its run of PEs, or the one its mappingParameter
  * names: orsp_pkg_naa_aka), not merely the package's first: an ISIM's K is not the USIM's.
- * naa_pe is the PE-USIM or PE-ISIM; *ok, sub and sqn are that NAA's. */
+ * naa_pe is the PE-USIM or PE-ISIM; *ok, sub and sqn are that NAA's; *aka_pe the index of the
+ * PE-AKAParameter it resolved to (SIZE_MAX: none). */
 static orsp_err load_aka(const orsp_pkg *pkg, size_t naa_pe, bool *ok, orsp_aka_subscriber *sub,
-                         orsp_usim_sqn *sqn)
+                         orsp_usim_sqn *sqn, size_t *aka_pe)
 {
 	orsp_pkg_aka aka;
 	orsp_secret k, opc;
@@ -551,6 +552,7 @@ static orsp_err load_aka(const orsp_pkg *pkg, size_t naa_pe, bool *ok, orsp_aka_
 
 	memset(&k, 0, sizeof(k));
 	memset(&opc, 0, sizeof(opc));
+	*aka_pe = SIZE_MAX;
 	e = orsp_pkg_naa_aka(pkg, naa_pe, &i);
 	if (e == ORSP_E_NOT_FOUND) {
 		orsp_err_clear();
@@ -558,6 +560,7 @@ static orsp_err load_aka(const orsp_pkg *pkg, size_t naa_pe, bool *ok, orsp_aka_
 	}
 	if (e != ORSP_OK || (e = orsp_pkg_get_aka(pkg, i, &aka)) != ORSP_OK)
 		goto out;
+	*aka_pe = i;
 	/* TS 33.102 C.3.2: 32 sqnInit values, one per IND (5 bits). Each is a SEQ, at most 43
 	 * bits (PEDefinitions: '07FFFFFFFFFF'); a larger one would be persisted by the first
 	 * AUTHENTICATE as a state no load accepts (the profile would lose its USIM), and AUTS
@@ -593,6 +596,27 @@ out:
 	return e;
 }
 
+/* The same algorithm, K, OPc/TOPc and constants: then the two NAAs answer every challenge
+ * alike. K and OPc compared in constant time. */
+static bool same_subscriber(const orsp_aka_subscriber *a, const orsp_aka_subscriber *b)
+{
+	int eq = a->alg == b->alg && a->k.len == b->k.len && a->opc.len == b->opc.len &&
+	         a->k.len <= sizeof(a->k.v) && a->opc.len <= sizeof(a->opc.v);
+
+	if (!eq)
+		return false;
+	eq &= orsp_ct_eq(a->k.v, b->k.v, a->k.len);
+	eq &= orsp_ct_eq(a->opc.v, b->opc.v, a->opc.len);
+	if (a->alg == ORSP_AKA_MILENAGE)
+		eq &= orsp_ct_eq(&a->milenage, &b->milenage, sizeof(a->milenage));
+	else
+		eq &= a->tuak.keccak_iterations == b->tuak.keccak_iterations &&
+		      a->tuak.mac_bits == b->tuak.mac_bits &&
+		      a->tuak.res_bits == b->tuak.res_bits && a->tuak.ck_bits == b->tuak.ck_bits &&
+		      a->tuak.ik_bits == b->tuak.ik_bits;
+	return eq != 0;
+}
+
 /* ---------------------------------------------------------------- load ----------------- */
 
 orsp_err orsp_usim_load(orsp_usim *u, const uint8_t *upp, size_t upp_len, const uint8_t *sqn_state,
@@ -603,7 +627,7 @@ orsp_err orsp_usim_load(orsp_usim *u, const uint8_t *upp, size_t upp_len, const 
 	orsp_pkg_header hdr;
 	orsp_err e;
 	bool have_usim = false, in_usim = false, in_isim = false;
-	size_t usim_pe = 0, isim_pe = 0;
+	size_t usim_pe = 0, isim_pe = 0, usim_aka = SIZE_MAX, isim_aka = SIZE_MAX;
 	if (!u || !upp || (sqn_len && !sqn_state))
 		return orsp_errf(ORSP_E_USAGE, "usim_load: NULL argument");
 	memset(u, 0, sizeof(*u));
@@ -664,14 +688,24 @@ orsp_err orsp_usim_load(orsp_usim *u, const uint8_t *upp, size_t upp_len, const 
 		goto out;
 	}
 	orsp_usim_sqn_init(&u->sqn, 5);
-	if ((e = load_aka(pkg, usim_pe, &u->aka_ok, &u->sub, &u->sqn)) != ORSP_OK)
+	if ((e = load_aka(pkg, usim_pe, &u->aka_ok, &u->sub, &u->sqn, &usim_aka)) != ORSP_OK)
 		goto out;
-	/* The ISIM's own AKA parameters and SQN state (TS 33.203 §6.1: SQN_ISIM): the PE model
-	 * gives every NAA its own PE-AKAParameter with its own sqnInit. */
+	/* The ISIM's AKA parameters. TS 33.203 §6.1's SQN_ISIM apart from the USIM's SQN
+	 * assumes the ISIM's own K: with the USIM's algoParameter (a mappingParameter) or the
+	 * same algorithm parameters, a challenge one NAA accepted would be accepted again by
+	 * the other (RAND and AUTN travel in clear), so the ISIM then uses the USIM's SQN state
+	 * and persist (TS 33.102 §6.3, Annex C: each SQN accepted once). Its own state (from
+	 * its own PE-AKAParameter's sqnInit) only with a K of its own. */
 	orsp_usim_sqn_init(&u->isim.sqn, 5);
-	if (u->isim.loaded &&
-	    (e = load_aka(pkg, isim_pe, &u->isim.aka_ok, &u->isim.sub, &u->isim.sqn)) != ORSP_OK)
+	if (u->isim.loaded && (e = load_aka(pkg, isim_pe, &u->isim.aka_ok, &u->isim.sub,
+	                                    &u->isim.sqn, &isim_aka)) != ORSP_OK)
 		goto out;
+	if (u->isim.loaded &&
+	    ((isim_aka != SIZE_MAX && isim_aka == usim_aka) ||
+	     (u->aka_ok && u->isim.aka_ok && same_subscriber(&u->sub, &u->isim.sub)))) {
+		u->isim.shared_sqn = true;
+		orsp_usim_sqn_init(&u->isim.sqn, 5); /* unused */
+	}
 	if (sqn_len && (e = orsp_usim_sqn_parse(sqn_state, sqn_len, &u->sqn)) != ORSP_OK)
 		goto out;
 	u->persist = persist;
@@ -734,6 +768,14 @@ orsp_err orsp_usim_isim_state(orsp_usim *u, const uint8_t *sqn_state, size_t sqn
 		return orsp_errf(ORSP_E_STATE, "USIM not loaded");
 	if (!u->isim.loaded)
 		return orsp_errf(ORSP_E_NOT_FOUND, "the profile has no ISIM");
+	if (u->isim.shared_sqn) {
+		/* the USIM's state and persist serve the ISIM: a state of its own would be
+		 * dropped, so it is refused rather than ignored */
+		if (sqn_len)
+			return orsp_errf(ORSP_E_STATE,
+			                 "the ISIM shares the USIM's K and its SQN state");
+		return ORSP_OK;
+	}
 	if (sqn_len) {
 		if ((e = orsp_usim_sqn_parse(sqn_state, sqn_len, &st)) != ORSP_OK)
 			return orsp_errf(e, "ISIM %s", orsp_err_detail());
@@ -743,4 +785,9 @@ orsp_err orsp_usim_isim_state(orsp_usim *u, const uint8_t *sqn_state, size_t sqn
 	u->isim.persist = persist;
 	u->isim.persist_user = user;
 	return ORSP_OK;
+}
+
+bool orsp_usim_isim_shares_sqn(const orsp_usim *u)
+{
+	return u && u->loaded && u->isim.loaded && u->isim.shared_sqn;
 }
