@@ -554,6 +554,103 @@ static void test_isim_shared_sqn(void **state)
 	card_free(c);
 }
 
+/* Change byte `at` of the first ADF dfName TLV ('84' 0C) of the NAA with this AID prefix in
+ * a package: the NAA's AID then is no AID of that NAA. */
+static void patch_df_name(uint8_t *upp, size_t len, uint8_t naa_code, size_t at, uint8_t to)
+{
+	const uint8_t pat[] = {0x84, 0x0C, 0xA0, 0x00, 0x00, 0x00, 0x87, 0x10, naa_code};
+	for (size_t i = 0; i + sizeof(pat) <= len; i++) {
+		if (memcmp(upp + i, pat, sizeof(pat)) == 0) {
+			upp[i + 2 + at] = to;
+			return;
+		}
+	}
+	fail_msg("no dfName of NAA %02X", naa_code);
+}
+
+/* An ISIM this card cannot serve does not take the USIM with it: TS.48 v2 with the PE-ISIM
+ * dfName's application code 1004 changed to 1005 installs, enables, and serves its USIM
+ * (SELECT and AUTHENTICATE) with no ISIM (6A82); with no ISIM loaded the ISIM's state
+ * record is never written. A package whose USIM would not load (its ADF.USIM dfName made
+ * 1003) is refused at install: installFailedDueToPEProcessingError, nothing installed. */
+static void test_isim_defect_keeps_usim(void **state)
+{
+	vec vu, vi;
+	size_t len;
+	uint8_t *upp;
+	card *c;
+	(void)state;
+	vec_load(0, &vu);
+	vec_load(1, &vi);
+
+	upp = two_key_upp(&vu, &vi, false, &len);
+	patch_df_name(upp, len, 0x04, 6, 0x05);
+	c = upp_card(upp, len);
+	assert_int_equal(isim_open(c), 0x6A82);
+	expect_sw(c, "01A4040C07A0000000871004", 0x6A82);
+	expect_sw(c, "01A4040C07A0000000871005", 0x6A82);
+	isim_close(c);
+	assert_int_equal(select_usim(c), 0x9000);
+	usim_leave(c, 1);
+	assert_int_equal(naa_auth(c, false, 0x81, vu.rand, vu.autn), 0x9000);
+	assert_int_equal(c->out[0], 0xDB);
+	assert_memory_equal(c->out + 2, vu.res, 8);
+	assert_int_equal(naa_auth(c, false, 0x81, vu.rand, vu.autn), 0x9000);
+	assert_int_equal(c->out[0], 0xDC);
+	/* after a power cycle too */
+	card_reopen(c);
+	assert_int_equal(select_usim(c), 0x9000);
+	usim_leave(c, 1);
+	assert_int_equal(isim_open(c), 0x6A82);
+	isim_close(c);
+	assert_int_equal(ms_count_prefix(&c->st, "isqn."), 0);
+	card_free(c);
+
+	/* the ISIM's state record damaged: the USIM stays, the ISIM is absent */
+	c = isim_card(&vu, &vi);
+	assert_int_equal(naa_auth(c, true, 0x81, vi.rand, vi.autn), 0x9000);
+	assert_int_equal(c->out[0], 0xDB);
+	char name[ORSP_EUICC_RECORD_NAME_MAX + 1] = "";
+	for (size_t i = 0; i < MS_MAX && !name[0]; i++)
+		if (c->st.r[i].data && strncmp(c->st.r[i].name, "isqn.", 5) == 0)
+			snprintf(name, sizeof(name), "%s", c->st.r[i].name);
+	orsp_euicc_record bad = {name, (const uint8_t *)"XX", 2};
+	assert_int_equal(ms_commit(&c->st, &bad, 1), ORSP_OK);
+	card_reopen(c);
+	assert_int_equal(isim_open(c), 0x6A82);
+	isim_close(c);
+	assert_int_equal(naa_auth(c, false, 0x81, vu.rand, vu.autn), 0x9000);
+	assert_int_equal(c->out[0], 0xDB);
+	card_free(c);
+
+	/* the card layer alone: the USIM loaded, no ISIM */
+	orsp_usim *u = calloc(1, sizeof(*u));
+	uint8_t aid[16];
+	size_t al = 0;
+	assert_non_null(u);
+	upp = two_key_upp(&vu, &vi, false, &len);
+	patch_df_name(upp, len, 0x04, 6, 0x05);
+	assert_int_equal(orsp_usim_check(upp, len), ORSP_OK);
+	assert_int_equal(orsp_usim_load(u, upp, len, NULL, 0, NULL, NULL), ORSP_OK);
+	assert_int_equal(orsp_usim_aid(u, aid, &al), ORSP_OK);
+	assert_int_equal(orsp_usim_isim_aid(u, aid, &al), ORSP_E_NOT_FOUND);
+	for (size_t i = 0; i < u->n_files; i++)
+		assert_int_not_equal(u->files[i].df, ORSP_USIM_DF_ISIM);
+	orsp_usim_unload(u);
+
+	/* a USIM that would not load: refused at install */
+	patch_df_name(upp, len, 0x02, 6, 0x03);
+	assert_int_not_equal(orsp_usim_check(upp, len), ORSP_OK);
+	orsp_err_clear();
+	c = card_new();
+	dl_opts o = {.iccid = ICCID, .upp = upp, .upp_len = len};
+	install_fails(c, &o, 5, 12);
+	assert_int_equal(ms_count_prefix(&c->st, "upp."), 0);
+	card_free(c);
+	free(upp);
+	free(u);
+}
+
 /* eUICCMemoryReset deletes the ISIM's SQN record with the profile. */
 static void test_isim_memory_reset(void **state)
 {
@@ -660,8 +757,11 @@ static void test_isim_absent(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_isim_files),      cmocka_unit_test(test_isim_authenticate),
-	    cmocka_unit_test(test_isim_shared_sqn), cmocka_unit_test(test_isim_memory_reset),
+	    cmocka_unit_test(test_isim_files),
+	    cmocka_unit_test(test_isim_authenticate),
+	    cmocka_unit_test(test_isim_shared_sqn),
+	    cmocka_unit_test(test_isim_memory_reset),
+	    cmocka_unit_test(test_isim_defect_keeps_usim),
 	    cmocka_unit_test(test_isim_absent),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -381,11 +381,18 @@ typedef struct orsp_usim {
  * before RES leaves the card. The package is freed (and wiped) before returning.
  * Errors: ORSP_E_USAGE (NULL arguments), ORSP_E_MALFORMED (package, a sqnInit above
  * '07FFFFFFFFFF', SQN state),
- * ORSP_E_NOT_FOUND (no PE-USIM, no ADF.USIM AID, or a PE-ISIM without ADF.ISIM AID),
- * ORSP_E_RESOURCE (tables too small); u is wiped on error. */
+ * ORSP_E_NOT_FOUND (no PE-USIM, no ADF.USIM AID), ORSP_E_RESOURCE (tables too small); u is
+ * wiped on error. The ISIM is loaded after the USIM, on its own: a PE-ISIM that cannot be
+ * served (no or a wrong ADF.ISIM AID, a file or AKA parameter refused, the tables full) is
+ * logged (ORSP_LOG_WARN) and left out, the USIM loaded as without it (docs/isim.md). */
 ORSP_MUST_CHECK orsp_err orsp_usim_load(orsp_usim *u, const uint8_t *upp, size_t upp_len,
                                         const uint8_t *sqn_state, size_t sqn_len,
                                         orsp_usim_persist_fn persist, void *user);
+/* Trial load (at install): ORSP_OK if the package has no PE-USIM or its USIM loads as
+ * orsp_usim_load would load it (an ISIM that would not load does not count: the profile is
+ * then served without it); else orsp_usim_load's error. Allocates and wipes an orsp_usim of
+ * its own. */
+ORSP_MUST_CHECK orsp_err orsp_usim_check(const uint8_t *upp, size_t upp_len);
 /* Wipe u (K, OPc, file contents, state). NULL is fine. */
 void orsp_usim_unload(orsp_usim *u);
 /* The ADF.USIM AID (from the PE-USIM ADF's dfName, else EF.DIR). ORSP_E_STATE if not

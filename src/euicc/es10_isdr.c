@@ -469,10 +469,17 @@ static orsp_err usim_sync(orsp_euicc *e)
 	if (!err)
 		err = orsp_euicc_apdu_register(e->apdu, e->usim_aid, e->usim_aid_len, &orsp_usim_app_ops,
 		                               &e->usim);
-	if (!err && (err = isim_register(e, p)) != ORSP_OK) {
-		/* all or nothing: the USIM goes too */
-		if (orsp_euicc_apdu_unregister(e->apdu, e->usim_aid, e->usim_aid_len))
+	if (!err && isim_register(e, p) != ORSP_OK) {
+		/* The ISIM's state record unreadable or damaged: the USIM stays, the profile is
+		 * served without its ISIM (SELECT 6A82) until the next load. */
+		orsp_log(ORSP_LOG_WARN, "profile %s: its ISIM is not served: %s", e->usim.iccid,
+		         orsp_err_detail());
+		orsp_err_clear();
+		if (e->usim.isim.loaded &&
+		    orsp_euicc_apdu_unregister(e->apdu, e->usim.isim.aid, e->usim.isim.aid_len))
 			orsp_err_clear();
+		orsp_aka_subscriber_wipe(&e->usim.isim.sub);
+		orsp_wipe(&e->usim.isim, sizeof(e->usim.isim)); /* not loaded: its select 6A82 */
 	}
 	if (err) {
 		orsp_usim_unload(&e->usim);
@@ -1320,6 +1327,10 @@ static orsp_err install(orsp_euicc *e, orsp_writer *w)
 		} else if (find_profile(e, (orsp_slice){0}, orsp_slice_make(ef, 10))) {
 			reason = 9;
 			cmd = 2; /* iccid already exists (seen with StoreMetadata) */
+		} else if (orsp_usim_check(e->upp, e->s.upp_len)) {
+			/* a USIM this card could not serve: refused here rather than installed
+			 * and enabled with no USIM (docs/euicc.md) */
+			reason = 12; /* installFailedDueToPEProcessingError */
 		}
 		orsp_pkg_free(pkg);
 		orsp_err_clear();

@@ -619,6 +619,77 @@ static bool same_subscriber(const orsp_aka_subscriber *a, const orsp_aka_subscri
 
 /* ---------------------------------------------------------------- load ----------------- */
 
+/* The file-system PEs of one pass: the MF, the first USIM and its PE-OPT-USIMs (isim false),
+ * or the first ISIM and its PE-OPT-ISIMs (isim true). TCA: a PE-OPT-USIM belongs to the USIM
+ * whose PE-USIM it follows, before the next NAA's PE: only the first USIM's are served; the
+ * same for a PE-OPT-ISIM and the first ISIM. *naa_pe: that NAA's PE, SIZE_MAX if none. */
+static orsp_err load_pass(orsp_usim *u, const orsp_pkg *pkg, orsp_pkg_fs *fs, bool isim,
+                          size_t *naa_pe)
+{
+	orsp_pe_type naa = isim ? ORSP_PE_ISIM : ORSP_PE_USIM;
+	orsp_pe_type opt = isim ? ORSP_PE_OPT_ISIM : ORSP_PE_OPT_USIM;
+	bool in_naa = false;
+	orsp_err e;
+
+	*naa_pe = SIZE_MAX;
+	for (size_t i = 0; i < orsp_pkg_count(pkg); i++) {
+		orsp_pe_info info;
+		if ((e = orsp_pkg_pe(pkg, i, &info)) != ORSP_OK)
+			return e;
+		if (info.type == ORSP_PE_MF || info.type == ORSP_PE_ISIM ||
+		    info.type == ORSP_PE_CSIM || info.type == ORSP_PE_IOT ||
+		    info.type == ORSP_PE_USIM)
+			in_naa = false;
+		if (info.type == naa) {
+			if (*naa_pe != SIZE_MAX)
+				continue; /* the first one is the one served */
+			in_naa = true;
+			*naa_pe = i;
+		} else if (info.type == opt) {
+			if (!in_naa)
+				continue;
+		} else if (info.type != ORSP_PE_MF || isim) {
+			continue;
+		}
+		if ((e = load_fs_pe(u, pkg, i, info.type, fs)) != ORSP_OK)
+			return e;
+	}
+	return ORSP_OK;
+}
+
+/* The ISIM: its files, AID and AKA parameters (usim_aka: the USIM's PE-AKAParameter). */
+static orsp_err load_isim(orsp_usim *u, const orsp_pkg *pkg, orsp_pkg_fs *fs, size_t usim_aka)
+{
+	size_t isim_pe, isim_aka = SIZE_MAX;
+	orsp_err e;
+
+	if ((e = load_pass(u, pkg, fs, true, &isim_pe)) != ORSP_OK)
+		return e;
+	if (isim_pe == SIZE_MAX)
+		return ORSP_OK; /* no PE-ISIM: no ISIM */
+	u->isim.loaded = true;
+	if (u->isim.aid_len == 0)
+		aid_from_dir(u, true);
+	if (u->isim.aid_len == 0)
+		return orsp_errf(ORSP_E_NOT_FOUND, "no ADF.ISIM AID in the PE-ISIM or EF.DIR");
+	/* The ISIM's AKA parameters. TS 33.203 §6.1's SQN_ISIM apart from the USIM's SQN
+	 * assumes the ISIM's own K: with the USIM's algoParameter (a mappingParameter) or the
+	 * same algorithm parameters, a challenge one NAA accepted would be accepted again by
+	 * the other (RAND and AUTN travel in clear), so the ISIM then uses the USIM's SQN state
+	 * and persist (TS 33.102 §6.3, Annex C: each SQN accepted once). Its own state (from
+	 * the sqnInit of the PE-AKAParameter it resolves to) only with a K of its own. */
+	orsp_usim_sqn_init(&u->isim.sqn, 5);
+	if ((e = load_aka(pkg, isim_pe, &u->isim.aka_ok, &u->isim.sub, &u->isim.sqn, &isim_aka)) !=
+	    ORSP_OK)
+		return e;
+	if ((isim_aka != SIZE_MAX && isim_aka == usim_aka) ||
+	    (u->aka_ok && u->isim.aka_ok && same_subscriber(&u->sub, &u->isim.sub))) {
+		u->isim.shared_sqn = true;
+		orsp_usim_sqn_init(&u->isim.sqn, 5); /* unused */
+	}
+	return ORSP_OK;
+}
+
 orsp_err orsp_usim_load(orsp_usim *u, const uint8_t *upp, size_t upp_len, const uint8_t *sqn_state,
                         size_t sqn_len, orsp_usim_persist_fn persist, void *user)
 {
@@ -626,8 +697,9 @@ orsp_err orsp_usim_load(orsp_usim *u, const uint8_t *upp, size_t upp_len, const 
 	orsp_pkg_fs *fs = NULL;
 	orsp_pkg_header hdr;
 	orsp_err e;
-	bool have_usim = false, in_usim = false, in_isim = false;
-	size_t usim_pe = 0, isim_pe = 0, usim_aka = SIZE_MAX, isim_aka = SIZE_MAX;
+	size_t usim_pe, usim_aka = SIZE_MAX, n_files;
+	uint32_t data_len;
+
 	if (!u || !upp || (sqn_len && !sqn_state))
 		return orsp_errf(ORSP_E_USAGE, "usim_load: NULL argument");
 	memset(u, 0, sizeof(*u));
@@ -640,38 +712,10 @@ orsp_err orsp_usim_load(orsp_usim *u, const uint8_t *upp, size_t upp_len, const 
 		e = orsp_errf(ORSP_E_RESOURCE, "out of memory");
 		goto out;
 	}
-	for (size_t i = 0; i < orsp_pkg_count(pkg); i++) {
-		orsp_pe_info info;
-		if ((e = orsp_pkg_pe(pkg, i, &info)) != ORSP_OK)
-			goto out;
-		/* TCA: a PE-OPT-USIM belongs to the USIM whose PE-USIM it follows, before the
-		 * next NAA's PE: only the first USIM's are served; the same for a PE-OPT-ISIM
-		 * and the first ISIM. */
-		if (info.type == ORSP_PE_MF || info.type == ORSP_PE_ISIM ||
-		    info.type == ORSP_PE_CSIM || info.type == ORSP_PE_IOT ||
-		    info.type == ORSP_PE_USIM)
-			in_usim = in_isim = false;
-		if (info.type == ORSP_PE_USIM) {
-			if (have_usim)
-				continue; /* the first USIM is the one served */
-			have_usim = in_usim = true;
-			usim_pe = i;
-		} else if (info.type == ORSP_PE_ISIM) {
-			if (u->isim.loaded)
-				continue; /* the first ISIM is the one served */
-			u->isim.loaded = in_isim = true;
-			isim_pe = i;
-		} else if (info.type != ORSP_PE_MF && info.type != ORSP_PE_OPT_USIM &&
-		           info.type != ORSP_PE_OPT_ISIM) {
-			continue;
-		}
-		if ((info.type == ORSP_PE_OPT_USIM && !in_usim) ||
-		    (info.type == ORSP_PE_OPT_ISIM && !in_isim))
-			continue;
-		if ((e = load_fs_pe(u, pkg, i, info.type, fs)) != ORSP_OK)
-			goto out;
-	}
-	if (!have_usim) {
+	/* The MF and the USIM first: whatever the ISIM holds cannot take them away. */
+	if ((e = load_pass(u, pkg, fs, false, &usim_pe)) != ORSP_OK)
+		goto out;
+	if (usim_pe == SIZE_MAX) {
 		e = orsp_errf(ORSP_E_NOT_FOUND, "the profile has no PE-USIM");
 		goto out;
 	}
@@ -681,33 +725,29 @@ orsp_err orsp_usim_load(orsp_usim *u, const uint8_t *upp, size_t upp_len, const 
 		e = orsp_errf(ORSP_E_NOT_FOUND, "no ADF.USIM AID in the PE-USIM or EF.DIR");
 		goto out;
 	}
-	if (u->isim.loaded && u->isim.aid_len == 0)
-		aid_from_dir(u, true);
-	if (u->isim.loaded && u->isim.aid_len == 0) {
-		e = orsp_errf(ORSP_E_NOT_FOUND, "no ADF.ISIM AID in the PE-ISIM or EF.DIR");
-		goto out;
-	}
 	orsp_usim_sqn_init(&u->sqn, 5);
 	if ((e = load_aka(pkg, usim_pe, &u->aka_ok, &u->sub, &u->sqn, &usim_aka)) != ORSP_OK)
 		goto out;
-	/* The ISIM's AKA parameters. TS 33.203 §6.1's SQN_ISIM apart from the USIM's SQN
-	 * assumes the ISIM's own K: with the USIM's algoParameter (a mappingParameter) or the
-	 * same algorithm parameters, a challenge one NAA accepted would be accepted again by
-	 * the other (RAND and AUTN travel in clear), so the ISIM then uses the USIM's SQN state
-	 * and persist (TS 33.102 §6.3, Annex C: each SQN accepted once). Its own state (from
-	 * its own PE-AKAParameter's sqnInit) only with a K of its own. */
-	orsp_usim_sqn_init(&u->isim.sqn, 5);
-	if (u->isim.loaded && (e = load_aka(pkg, isim_pe, &u->isim.aka_ok, &u->isim.sub,
-	                                    &u->isim.sqn, &isim_aka)) != ORSP_OK)
-		goto out;
-	if (u->isim.loaded &&
-	    ((isim_aka != SIZE_MAX && isim_aka == usim_aka) ||
-	     (u->aka_ok && u->isim.aka_ok && same_subscriber(&u->sub, &u->isim.sub)))) {
-		u->isim.shared_sqn = true;
-		orsp_usim_sqn_init(&u->isim.sqn, 5); /* unused */
-	}
 	if (sqn_len && (e = orsp_usim_sqn_parse(sqn_state, sqn_len, &u->sqn)) != ORSP_OK)
 		goto out;
+	/* Then the ISIM, on its own: a PE-ISIM this card cannot serve (an AID that is no ISIM
+	 * AID, none at all, records add_file refuses, a mapping to no parameters, tables
+	 * full) leaves the USIM as it is and the profile without ISIM (SELECT 6A82); the
+	 * reason is logged (docs/isim.md). */
+	n_files = u->n_files;
+	data_len = u->data_len;
+	if ((e = load_isim(u, pkg, fs, usim_aka)) != ORSP_OK) {
+		orsp_log(ORSP_LOG_WARN, "profile %s: its ISIM is not served: %s: %s", u->iccid,
+		         orsp_err_str(e), orsp_err_detail());
+		orsp_err_clear();
+		orsp_aka_subscriber_wipe(&u->isim.sub);
+		orsp_wipe(&u->isim, sizeof(u->isim));
+		orsp_wipe(u->files + n_files, (u->n_files - n_files) * sizeof(u->files[0]));
+		orsp_wipe(u->data + data_len, u->data_len - data_len);
+		u->n_files = n_files;
+		u->data_len = data_len;
+		e = ORSP_OK;
+	}
 	u->persist = persist;
 	u->persist_user = user;
 	for (size_t ch = 0; ch < ORSP_EUICC_MAX_CHANNELS; ch++) {
@@ -720,6 +760,33 @@ out:
 	orsp_pkg_free(pkg);
 	if (e != ORSP_OK && u)
 		orsp_wipe(u, sizeof(*u));
+	return e;
+}
+
+orsp_err orsp_usim_check(const uint8_t *upp, size_t upp_len)
+{
+	orsp_pkg *pkg = NULL;
+	orsp_usim *u = NULL;
+	bool has_usim = false;
+	orsp_err e;
+
+	if (!upp)
+		return orsp_errf(ORSP_E_USAGE, "usim_check: NULL argument");
+	if ((e = orsp_pkg_decode(upp, upp_len, &pkg)) != ORSP_OK)
+		return e;
+	for (size_t i = 0; i < orsp_pkg_count(pkg) && !has_usim; i++) {
+		orsp_pe_info info;
+		has_usim = orsp_pkg_pe(pkg, i, &info) == ORSP_OK && info.type == ORSP_PE_USIM;
+	}
+	orsp_pkg_free(pkg);
+	if (!has_usim)
+		return ORSP_OK; /* nothing this card would serve, nothing to refuse */
+	u = malloc(sizeof(*u)); /* about 26 KiB: the live one serves the enabled profile */
+	if (!u)
+		return orsp_errf(ORSP_E_RESOURCE, "out of memory");
+	e = orsp_usim_load(u, upp, upp_len, NULL, 0, NULL, NULL);
+	orsp_usim_unload(u);
+	free(u);
 	return e;
 }
 
