@@ -289,6 +289,71 @@ static void test_load_rejects(void **state)
 	free(upp);
 }
 
+/* An AID shorter than the USIM's or ISIM's 7-byte prefix (RID + application code) has not
+ * got it, whatever bytes follow it: TS.48 v7 with the ADF dfNames' tag changed (so the AIDs
+ * come from EF.DIR) and EF.DIR's '4F' AIDs cut to 5 bytes (A000000087) by their length byte,
+ * each followed in the record by the rest of the old AID (1002..., 1004...). Comparing the
+ * 7-byte prefix past the 5-byte value took them as the USIM's and ISIM's AIDs. */
+static void test_short_dir_aid(void **state)
+{
+	static const struct {
+		const char *find;
+		size_t at;
+		uint8_t to;
+	} edits[] = {
+	    {"840C" TS48_AID, 0, 0x87},
+	    {"840CA0000000871004FF49FF0589", 0, 0x87},
+	    {"4F0C" TS48_AID, 1, 0x05},
+	    {"4F0CA0000000871004FF49FF0589", 1, 0x05},
+	};
+	size_t len;
+	uint8_t *upp = test_read_vector(V7, &len), aid[16];
+	orsp_usim *u = calloc(1, sizeof(*u));
+	size_t al = 0;
+	(void)state;
+
+	assert_non_null(u);
+	/* the ISIM alone (its dfName gone, its EF.DIR AID cut): no ISIM, the USIM loads */
+	for (size_t i = 0; i < ORSP_ARRAY_LEN(edits); i++) {
+		uint8_t pat[32];
+		size_t pl = unhex(edits[i].find, pat, sizeof(pat)), hits = 0, where = 0;
+		for (size_t o = 0; o + pl <= len; o++) {
+			if (memcmp(upp + o, pat, pl) == 0) {
+				hits++;
+				where = o;
+			}
+		}
+		assert_int_equal(hits, 1);
+		upp[where + edits[i].at] = edits[i].to;
+		if (i == 1) {
+			assert_int_equal(orsp_usim_load(u, upp, len, NULL, 0, NULL, NULL), ORSP_OK);
+			assert_int_equal(orsp_usim_isim_aid(u, aid, &al), ORSP_OK); /* EF.DIR's */
+			assert_int_equal(al, 12);
+			orsp_usim_unload(u);
+		}
+		if (i == 3) { /* both cut: no ISIM, and then no USIM AID */
+			assert_int_equal(orsp_usim_load(u, upp, len, NULL, 0, NULL, NULL),
+			                 ORSP_E_NOT_FOUND);
+			assert_non_null(strstr(orsp_err_detail(), "no ADF.USIM AID"));
+			orsp_err_clear();
+			assert_false(u->loaded);
+		}
+	}
+	/* the USIM's AID whole again: the USIM loads, the cut ISIM AID is none */
+	static const uint8_t cut[] = {0x4F, 0x05, 0xA0, 0x00, 0x00, 0x00, 0x87, 0x10, 0x02};
+	for (size_t o = 0; o + sizeof(cut) <= len; o++)
+		if (memcmp(upp + o, cut, sizeof(cut)) == 0)
+			upp[o + 1] = 0x0C;
+	assert_int_equal(orsp_usim_load(u, upp, len, NULL, 0, NULL, NULL), ORSP_OK);
+	assert_int_equal(orsp_usim_aid(u, aid, &al), ORSP_OK);
+	assert_int_equal(al, 12);
+	assert_int_equal(orsp_usim_isim_aid(u, aid, &al), ORSP_E_NOT_FOUND);
+	orsp_err_clear();
+	orsp_usim_unload(u);
+	free(u);
+	free(upp);
+}
+
 /* ---------------------------------------------------------------- file system ---------- */
 
 static void test_select_mf_iccid(void **state)
@@ -1524,6 +1589,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_load_all_ts48),
 	    cmocka_unit_test(test_load_rejects),
+	    cmocka_unit_test(test_short_dir_aid),
 	    cmocka_unit_test(test_load_rejects_sqn_init),
 	    cmocka_unit_test(test_select_mf_iccid),
 	    cmocka_unit_test(test_usim_files),

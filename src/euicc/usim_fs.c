@@ -370,13 +370,15 @@ static orsp_err add_file(orsp_usim *u, orsp_pe_type type, const orsp_pkg_file *p
 	return ORSP_OK;
 }
 
-/* Take aid as the USIM's (isim false) or the ISIM's AID if it has that NAA's prefix. */
+/* Take aid as the USIM's (isim false) or the ISIM's AID if it has that NAA's prefix. An AID
+ * shorter than the prefix (ORSP_EUICC_AID_MIN is 5, the prefix 7) has not got it: the prefix
+ * is never compared past the value. */
 static bool take_aid(orsp_usim *u, orsp_slice aid, bool isim)
 {
 	const uint8_t *prefix = isim ? isim_aid_prefix : usim_aid_prefix;
 
-	if (aid.len < ORSP_EUICC_AID_MIN || aid.len > ORSP_EUICC_AID_MAX ||
-	    memcmp(aid.p, prefix, AID_PREFIX_LEN) != 0)
+	if (aid.len < AID_PREFIX_LEN || aid.len < ORSP_EUICC_AID_MIN ||
+	    aid.len > ORSP_EUICC_AID_MAX || memcmp(aid.p, prefix, AID_PREFIX_LEN) != 0)
 		return false;
 	memcpy(isim ? u->isim.aid : u->aid, aid.p, aid.len);
 	if (isim)
