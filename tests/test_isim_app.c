@@ -754,6 +754,60 @@ static void test_isim_absent(void **state)
 	free(b);
 }
 
+/* SELECT by AID whose FCI overflows the response buffer (6F00) is undone: the ISIM's select
+ * padded with 300 bytes of proprietary data (the real FCI is about 50 bytes, the buffer at
+ * least 256, given here) after the USIM on the same channel with EF.IMSI current. The ISIM's
+ * deselect, run by the undo, ends the channel state it shares with the USIM; the layer then selects
+ * the USIM again, so the channel's USIM still answers (ADF.USIM current: EF.IMSI by FID). */
+static uint16_t big_isim_select(void *user, uint8_t ch, orsp_writer *w)
+{
+	static const uint8_t pad[300] = {0};
+	uint16_t sw = orsp_isim_app_ops.select(user, ch, w);
+	orsp_der_put_tlv(w, 0xC0, pad, sizeof(pad));
+	return sw;
+}
+
+static void test_isim_select_overflow_undo(void **state)
+{
+	vec vu, vi;
+	size_t len, al = 0;
+	uint8_t aid[16];
+	bare *b = calloc(1, sizeof(*b));
+	orsp_euicc_app_ops big = orsp_isim_app_ops;
+	(void)state;
+
+	assert_non_null(b);
+	big.select = big_isim_select;
+	vec_load(0, &vu);
+	vec_load(1, &vi);
+	assert_int_equal(
+	    orsp_euicc_apdu_init(&b->ctx, b->cmd, sizeof(b->cmd), b->rsp, ORSP_EUICC_MIN_RESPONSE),
+	    ORSP_OK);
+	uint8_t *upp = two_key_upp(&vu, &vi, false, &len);
+	assert_int_equal(orsp_usim_load(&b->u, upp, len, NULL, 0, NULL, NULL), ORSP_OK);
+	free(upp);
+	assert_int_equal(orsp_usim_aid(&b->u, aid, &al), ORSP_OK);
+	assert_int_equal(orsp_euicc_apdu_register(&b->ctx, aid, al, &orsp_usim_app_ops, &b->u),
+	                 ORSP_OK);
+	assert_int_equal(orsp_usim_isim_aid(&b->u, aid, &al), ORSP_OK);
+	assert_int_equal(orsp_euicc_apdu_register(&b->ctx, aid, al, &big, &b->u), ORSP_OK);
+	orsp_euicc_apdu_set_mf(&b->ctx, &orsp_usim_mf_ops, &b->u);
+
+	assert_int_equal(bare_sw(b, "00A4040C0C" USIM_AID), 0x9000);
+	assert_int_equal(bare_sw(b, "00A4000C026F07"), 0x9000);
+	assert_int_equal(bare_sw(b, "00A404040C" ISIM_AID "00"), 0x6F00);
+	/* the USIM is the channel's application, and its state is there */
+	assert_true(b->u.ch[0].adf_active);
+	assert_false(b->u.ch[0].isim_active);
+	assert_int_equal(bare_sw(b, "00A4000C026F07"), 0x9000); /* EF.IMSI under ADF.USIM */
+	assert_int_equal(bare_sw(b, "80F2000100"), 0x9000);
+	/* the ISIM without data: selected, the USIM's session ended */
+	assert_int_equal(bare_sw(b, "00A4040C0C" ISIM_AID), 0x9000);
+	assert_int_equal(bare_sw(b, "00A4000C026F02"), 0x9000); /* EF.IMPI */
+	orsp_usim_unload(&b->u);
+	free(b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -763,6 +817,7 @@ int main(void)
 	    cmocka_unit_test(test_isim_memory_reset),
 	    cmocka_unit_test(test_isim_defect_keeps_usim),
 	    cmocka_unit_test(test_isim_absent),
+	    cmocka_unit_test(test_isim_select_overflow_undo),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -137,10 +137,20 @@ uint16_t euicc_select_aid(orsp_euicc_apdu_ctx *ctx, const orsp_apdu *a, euicc_ou
 		return sw;
 	}
 	if (w.overflow && response != P2_NO_DATA) {
-		/* The application filled more than the response buffer: undo its selection. */
+		/* The application filled more than the response buffer: undo its selection. Its
+		 * deselect may end state the channel's application shares with it (the USIM's and
+		 * the ISIM's channel state is one), so the application still selected here is
+		 * selected again, into a writer that keeps nothing; if that refuses, the channel
+		 * is left with no application rather than one whose state is gone. */
 		if (cur < 0 || (size_t)cur != idx) {
 			if (app->ops->deselect)
 				app->ops->deselect(app->user, ch);
+			const orsp_euicc_app *old = cur >= 0 ? &ctx->apps[cur] : NULL;
+			orsp_writer none;
+			orsp_writer_init(&none, NULL, 0);
+			if (old && old->ops->select &&
+			    old->ops->select(old->user, ch, &none) != ORSP_SW_OK)
+				euicc_unselect(ctx, ch);
 		}
 		return euicc_respond(ctx, a, ORSP_SW_OK, &w, out); /* 6F00 */
 	}
