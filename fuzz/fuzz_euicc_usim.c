@@ -1,4 +1,6 @@
-/* libFuzzer target for the USIM application (src/euicc/usim_*.c) behind the APDU layer.
+/* libFuzzer target for the USIM and ISIM applications (src/euicc/usim_*.c) behind the APDU
+ * layer; the ISIM, when the package has one, is registered as the eUICC core registers it
+ * (es10_isdr.c: its AID, orsp_usim_isim_state with the persist callback, orsp_isim_app_ops).
  *
  * The first input byte picks what is fuzzed, the rest is the input proper:
  *  - 'P' (package): the rest is a profile package given to orsp_usim_load(); if it loads,
@@ -11,7 +13,8 @@
  *    first byte makes the persist callback fail.
  * Properties (abort() when violated): every response is 2..258 bytes and ends in a status
  * word an application may use; in a session no response carries 8 consecutive bytes of K
- * or OPc; the per-channel state stays inside the file table; persist is called exactly when an
+ * or OPc; the per-channel state stays inside the file table (ADF.ISIM current only with the
+ * ISIM selected, never both NAAs); persist is called exactly when an
  * AUTHENTICATE answers DB (or 6581 with persist failing), before the answer. Deterministic.
  */
 #include <stdio.h>
@@ -132,7 +135,11 @@ static void check_state(const orsp_usim *u)
 	for (size_t ch = 0; ch < ORSP_EUICC_MAX_CHANNELS; ch++) {
 		const orsp_usim_channel *c = &u->ch[ch];
 		check(c->ef >= -1 && c->ef < (int)u->n_files);
-		check(c->df == ORSP_USIM_DF_MF || c->df == ORSP_USIM_DF_ADF);
+		check(c->df == ORSP_USIM_DF_MF || c->df == ORSP_USIM_DF_ADF ||
+		      c->df == ORSP_USIM_DF_ISIM);
+		check(!(c->adf_active && c->isim_active));
+		check(c->df != ORSP_USIM_DF_ISIM || (c->isim_active && u->isim.loaded));
+		check(c->df != ORSP_USIM_DF_ADF || c->adf_active);
 		if (c->ef >= 0) {
 			const orsp_usim_file *f = &u->files[c->ef];
 			check(!f->is_df && f->off + f->size <= u->data_len);
@@ -167,15 +174,37 @@ static void setup_card(orsp_usim *u)
 	check(orsp_euicc_apdu_init(&ctx, cmd_buf, sizeof(cmd_buf), rsp_buf, sizeof(rsp_buf)) ==
 	      ORSP_OK);
 	check(orsp_euicc_apdu_register(&ctx, u->aid, u->aid_len, &orsp_usim_app_ops, u) == ORSP_OK);
+	if (u->isim.loaded) {
+		uint8_t aid[16];
+		size_t al = 0;
+		check(orsp_usim_isim_aid(u, aid, &al) == ORSP_OK);
+		check(orsp_usim_isim_state(u, NULL, 0, persist, NULL) == ORSP_OK);
+		check(orsp_euicc_apdu_register(&ctx, aid, al, &orsp_isim_app_ops, u) == ORSP_OK);
+	}
 	orsp_euicc_apdu_set_mf(&ctx, &orsp_usim_mf_ops, u);
 }
 
 static void fuzz_package(const uint8_t *data, size_t size)
 {
 	static const char *script[] = {
-	    "00A40004023F00",     "00A40004022FE2", "00B0000000", "00A4000C022F00",
-	    "00B2010400",         "00B2000200",     "80F2000000", "00A4040400",
-	    "00A4080C047FFF6F07", "00B0870000",     "00B2011C00",
+	    "00A40004023F00",
+	    "00A40004022FE2",
+	    "00B0000000",
+	    "00A4000C022F00",
+	    "00B2010400",
+	    "00B2000200",
+	    "80F2000000",
+	    "00A4040400",
+	    "00A4080C047FFF6F07",
+	    "00B0870000",
+	    "00B2011C00",
+	    /* the ISIM (when loaded): SELECT by its AID, EF.IMPI by SFI, EF.IMPU, EF.IST */
+	    "00A4040400",
+	    "00B0820000",
+	    "00B2012400",
+	    "00A4000C026F07",
+	    "00B0000000",
+	    "80F2000100",
 	};
 	orsp_usim *u = &work;
 	uint8_t apdu[64];
@@ -192,9 +221,13 @@ static void fuzz_package(const uint8_t *data, size_t size)
 	for (size_t i = 0; i < sizeof(script) / sizeof(script[0]); i++) {
 		check(orsp_hex_decode(script[i], apdu, sizeof(apdu), &n) == ORSP_OK);
 		if (apdu[1] == 0xA4 && apdu[2] == 0x04) { /* SELECT the loaded AID */
-			apdu[4] = (uint8_t)u->aid_len;
-			memcpy(apdu + 5, u->aid, u->aid_len);
-			n = 5 + u->aid_len;
+			bool isim = i > 10;
+			if (isim && !u->isim.loaded)
+				break;
+			size_t al = isim ? u->isim.aid_len : u->aid_len;
+			apdu[4] = (uint8_t)al;
+			memcpy(apdu + 5, isim ? u->isim.aid : u->aid, al);
+			n = 5 + al;
 		}
 		(void)send(u, apdu, n);
 	}
