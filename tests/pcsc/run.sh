@@ -323,6 +323,7 @@ if [ -n "$openrsp_bin" ]; then
 		[ -n "$aid" ] || { echo "$out" >&2; fail "no USIM AID in EF.DIR"; }
 		local alen=$((16#${aid%% *}))
 		aid=$(cut -c1-$((alen * 2)) <<<"${aid#* }")
+		printf '%s %s\n' "$rand" "$autn" >"$work/usim_vector" # for ims_aka's replay check
 		out=$(printf '00 A4 04 04 %02X %s\n00 88 00 81 22 10 %s 10 %s 00\n00 C0 00 00 00\n' "$alen" \
 			"$(sed 's/../& /g; s/ $//' <<<"$aid")" "$(sed 's/../& /g; s/ $//' <<<"$rand")" "$(sed 's/../& /g; s/ $//' <<<"$autn")" |
 			scriptor 2>&1) || true
@@ -343,9 +344,71 @@ if [ -n "$openrsp_bin" ]; then
 			;;
 		esac
 	}
+	sp() { sed 's/../& /g; s/ $//' <<<"$1"; }
+	# IMS AKA through PC/SC (docs/isim.md, "Trying it"): the ISIM selected by its partial AID
+	# (RID + ISIM code), EF.IMPI read by SFI 02 and compared with the identity generate
+	# derived from the IMSI (TS 23.003 §13.3, MNC of 2 digits padded to 3) and EF.IMPU's
+	# first record (sip: and the same identity), the USIM's last
+	# vector replayed (the generated profile gives the ISIM the USIM's K: one SQN state, so
+	# synchronisation failure, DC), then AUTHENTICATE P2 81 with a fresh vector from the AuC:
+	# DB RES CK IK and no Kc.
+	ims_aka() { # ims_aka IMSI -> prints ok
+		local imsi=$1 v rand autn xres ck ik out resp impi want old
+		impi="$imsi@ims.mnc0${imsi:3:2}.mcc${imsi:0:3}.3gppnetwork.org"
+		want=$(printf '80%02X' "${#impi}")$(printf '%s' "$impi" | od -An -tx1 | tr -d ' \n' | tr 'a-f' 'A-F')9000
+		read -r -a old <"$work/usim_vector"
+		v=$("$B" auc vector "$imsi" --db "$work/auc.db" --json)
+		rand=$(grep -o '"rand":"[0-9a-f]*"' <<<"$v" | cut -d'"' -f4)
+		autn=$(grep -o '"autn":"[0-9a-f]*"' <<<"$v" | cut -d'"' -f4)
+		xres=$(grep -o '"xres":"[0-9a-f]*"' <<<"$v" | cut -d'"' -f4)
+		ck=$(grep -o '"ck":"[0-9a-f]*"' <<<"$v" | cut -d'"' -f4)
+		ik=$(grep -o '"ik":"[0-9a-f]*"' <<<"$v" | cut -d'"' -f4)
+		out=$(printf '%s\n' "00 A4 04 0C 07 A0 00 00 00 87 10 04" "00 B0 82 00 00" "00 B2 01 24 00" \
+			"00 88 00 81 22 10 $(sp "${old[0]}") 10 $(sp "${old[1]}") 00" "00 C0 00 00 00" |
+			scriptor 2>&1) || true
+		resp=$(answer "$out" "> 00 A4 04 0C 07")
+		[ "$resp" = 9000 ] || { echo "$out" >&2; fail "SELECT of the ISIM over PC/SC: $resp"; }
+		resp=$(answer "$out" "> 00 B0 82 00 00")
+		[ "$resp" = "$want" ] || { echo "$out" >&2; fail "EF.IMPI is $resp, expected $want ($impi)"; }
+		# EF.IMPU record 1 by SFI 04: 80 L sip:IMPI, FF padding
+		resp=$(answer "$out" "> 00 B2 01 24 00")
+		case "$resp" in
+		80??$(printf 'sip:%s' "$impi" | od -An -tx1 | tr -d ' \n' | tr 'a-f' 'A-F')*9000) ;;
+		*)
+			echo "$out" >&2
+			fail "EF.IMPU record 1 is $resp, expected sip:$impi"
+			;;
+		esac
+		resp=$(answer "$out" "> 00 88 00 81")
+		case "$resp" in
+		61*) resp=$(answer "$out" "> 00 C0 00 00") ;;
+		esac
+		case "$resp" in
+		DC0E*9000) ;;
+		*)
+			echo "$out" >&2
+			fail "the ISIM accepted the USIM's vector again: $resp"
+			;;
+		esac
+		out=$(printf '%s\n' "00 A4 04 0C 07 A0 00 00 00 87 10 04" \
+			"00 88 00 81 22 10 $(sp "$rand") 10 $(sp "$autn") 00" "00 C0 00 00 00" |
+			scriptor 2>&1) || true
+		resp=$(answer "$out" "> 00 88 00 81")
+		case "$resp" in
+		61*) resp=$(answer "$out" "> 00 C0 00 00") ;;
+		esac
+		if [ "$resp" = "DB08${xres^^}10${ck^^}10${ik^^}9000" ]; then
+			echo ok
+		else
+			echo "$out" >&2
+			echo bad
+		fi
+	}
 	iccid1=$(get_profile 1)
 	[ "$(aka 001019000002000)" = ok ] || fail "AKA with the first operator over PC/SC"
 	echo "pcsc_vpcd: profile $iccid1 downloaded, enabled, AKA over PC/SC: RES = XRES, CK/IK agree"
+	[ "$(ims_aka 001019000002000)" = ok ] || fail "IMS AKA with the ISIM over PC/SC"
+	echo "pcsc_vpcd: ISIM selected, EF.IMPI and EF.IMPU read, the USIM's vector refused (DC), IMS AKA: RES = XRES, CK/IK agree"
 	# change of subscription: the second profile, enabled, AKA; the first refused, deleted
 	iccid2=$(get_profile 2)
 	[ "$(aka 001019000002001)" = ok ] || fail "AKA with the second subscription over PC/SC"
