@@ -4,8 +4,9 @@
  * an SM-DP+ (HTTPS, ES2+ and ES9+); one device with a software eUICC in a sealed state
  * directory and an LPA. Operator A orders a profile for the device (ES2+), the device
  * downloads it (ES9+/ES10), enables it and authenticates with AKA against A's AuC; operator
- * B orders for the same EID, the device downloads B, enables it, authenticates with B,
- * deletes A, and A's SM-DP+ receives the notifications. Every step is checked; the exit
+ * B orders for the same EID, the device downloads B, enables it, authenticates with B (AKA
+ * through the USIM, then its IMS client through the ISIM: identity and IMS AKA), deletes A,
+ * and A's SM-DP+ receives the notifications. Every step is checked; the exit
  * status is 0 only if all were. Nothing is left behind (unless --keep) or listening.
  */
 #include <errno.h>
@@ -39,6 +40,7 @@ enum { OPT_KEEP = CLI_OPT_CMD, OPT_TEMPLATE };
 
 typedef struct op {
 	const char *name, *fqdn, *oid, *iccid, *imsi, *spn;
+	unsigned mnc_len; /* the IMSI's MNC: EF.AD, and the IMS domain (TS 23.003 §13.2) */
 	char dir[P], conf[P], db[P];
 	orsp_smdp_config cfg;
 	orsp_smdp_server *srv;
@@ -144,6 +146,7 @@ static orsp_err make_subscription(op *o, const uint8_t *tpl, size_t tpl_len)
 	orsp_pkg_perso_init(&pp);
 	pp.iccid = o->iccid;
 	pp.imsi = o->imsi;
+	pp.mnc_len = o->mnc_len; /* EF.AD; the ISIM's IMS identity is derived with it */
 	pp.set_aka = true;
 	pp.alg = ORSP_AKA_MILENAGE;
 	pp.spn = o->spn;
@@ -262,7 +265,7 @@ static orsp_err order(op *o, const char *ca, const char *eid, char ac[300])
 
 /* ----- the device's modem: USIM selection and AUTHENTICATE through APDUs ----- */
 
-static orsp_err apdu(orsp_euicc_apdu_ctx *ctx, const uint8_t *c, size_t n, uint8_t *out,
+static orsp_err apdu(orsp_euicc_apdu_ctx *ctx, const uint8_t *c, size_t n, uint8_t *out, size_t cap,
                      size_t *olen, uint16_t *sw)
 {
 	uint8_t r[ORSP_EUICC_RAPDU_MAX], cmd[300];
@@ -272,62 +275,92 @@ static orsp_err apdu(orsp_euicc_apdu_ctx *ctx, const uint8_t *c, size_t n, uint8
 	memcpy(cmd, c, n);
 	for (;;) {
 		if ((e = orsp_euicc_apdu_process(ctx, cmd, n, r, sizeof(r), &rl)))
-			return e;
+			break;
+		if (rl < 2 || rl - 2 > cap - got) {
+			e = orsp_errf(ORSP_E_MALFORMED, "card answer of %zu bytes", rl);
+			break;
+		}
 		*sw = (uint16_t)(r[rl - 2] << 8 | r[rl - 1]);
 		memcpy(out + got, r, rl - 2);
 		got += rl - 2;
 		if ((*sw >> 8) != 0x61)
 			break;
-		cmd[0] = 0x00;
+		/* GET RESPONSE on the command's channel (TS 102 221 §10.1.1: CLA 0X or 4X) */
+		cmd[0] = (uint8_t)(c[0] & 0x40 ? c[0] & 0x4F : c[0] & 0x03);
 		cmd[1] = 0xC0;
 		cmd[2] = cmd[3] = 0;
 		cmd[4] = (uint8_t)*sw;
 		n = 5;
 	}
+	orsp_wipe(r, sizeof(r)); /* an AUTHENTICATE answer holds CK and IK */
 	*olen = got;
-	return ORSP_OK;
+	return e;
 }
 
-/* What a modem does: read EF.DIR for the USIM's AID, select it, AUTHENTICATE (3G context).
- * Returns the SW; on 9000 + DB, res/ck/ik. */
-static orsp_err usim_auth(orsp_euicc_apdu_ctx *ctx, const orsp_aka_vector *v, uint16_t *sw,
-                          uint8_t res[16], size_t *res_len, uint8_t ck[16], uint8_t ik[16])
+/* The AID of the first EF.DIR record (TS 102 221 §13.1: 61 L { 4F L AID, ... }) whose AID
+ * starts with prefix, read on the channel of CLA cla; ORSP_E_NOT_FOUND if none does. */
+static orsp_err dir_find(orsp_euicc_apdu_ctx *ctx, uint8_t cla, const uint8_t *prefix,
+                         size_t prefix_len, uint8_t aid[16], size_t *aid_len)
 {
-	static const uint8_t sel_mf[] = {0x00, 0xA4, 0x00, 0x04, 0x02, 0x3F, 0x00, 0x00};
-	static const uint8_t sel_dir[] = {0x00, 0xA4, 0x00, 0x04, 0x02, 0x2F, 0x00, 0x00};
-	static const uint8_t rd_rec[] = {0x00, 0xB2, 0x01, 0x04, 0x00};
-	uint8_t out[512], cmd[64], aid[16];
-	size_t ol = 0, aid_len = 0;
+	const uint8_t sel_dir[] = {cla, 0xA4, 0x00, 0x04, 0x02, 0x2F, 0x00, 0x00};
+	uint8_t out[512], rd[] = {cla, 0xB2, 0x00, 0x04, 0x00};
+	size_t ol = 0;
+	uint16_t sw = 0;
 	orsp_err e;
 
-	if ((e = apdu(ctx, sel_mf, sizeof(sel_mf), out, &ol, sw)))
+	if ((e = apdu(ctx, sel_dir, sizeof(sel_dir), out, sizeof(out), &ol, &sw)))
 		return e;
-	if (*sw != 0x9000)
-		return orsp_errf(ORSP_E_STATE, "SELECT MF: %04X", *sw);
-	if ((e = apdu(ctx, sel_dir, sizeof(sel_dir), out, &ol, sw)))
-		return e;
-	if (*sw != 0x9000)
-		return orsp_errf(ORSP_E_STATE, "SELECT EF.DIR: %04X", *sw);
-	if ((e = apdu(ctx, rd_rec, sizeof(rd_rec), out, &ol, sw)))
-		return e;
-	/* 61 L { 4F L AID, 50 L label } */
-	if (*sw != 0x9000 || ol < 4 || out[0] != 0x61 || out[2] != 0x4F || out[3] > 16 ||
-	    (size_t)out[3] + 4 > ol)
-		return orsp_errf(ORSP_E_STATE, "READ RECORD EF.DIR: %04X", *sw);
-	aid_len = out[3];
-	memcpy(aid, out + 4, aid_len);
-	cmd[0] = 0x00;
+	if (sw != 0x9000)
+		return orsp_errf(ORSP_E_STATE, "SELECT EF.DIR: %04X", sw);
+	/* records 1..254; 6A83 after the last */
+	for (unsigned rec = 1; rec < 255; rec++) {
+		rd[2] = (uint8_t)rec;
+		if ((e = apdu(ctx, rd, sizeof(rd), out, sizeof(out), &ol, &sw)))
+			return e;
+		if (sw == 0x6A83)
+			break;
+		if (sw != 0x9000)
+			return orsp_errf(ORSP_E_STATE, "READ RECORD %u of EF.DIR: %04X", rec, sw);
+		if (ol < 4 || out[0] != 0x61 || out[2] != 0x4F || out[3] > 16 ||
+		    (size_t)out[3] + 4 > ol || out[3] < prefix_len ||
+		    memcmp(out + 4, prefix, prefix_len) != 0)
+			continue;
+		*aid_len = out[3];
+		memcpy(aid, out + 4, *aid_len);
+		return ORSP_OK;
+	}
+	return orsp_errf(ORSP_E_NOT_FOUND, "no such application in EF.DIR");
+}
+
+static orsp_err select_aid(orsp_euicc_apdu_ctx *ctx, uint8_t cla, const uint8_t *aid,
+                           size_t aid_len, uint16_t *sw)
+{
+	uint8_t cmd[32], out[512];
+	size_t ol = 0;
+
+	cmd[0] = cla;
 	cmd[1] = 0xA4;
 	cmd[2] = 0x04;
 	cmd[3] = 0x04;
 	cmd[4] = (uint8_t)aid_len;
 	memcpy(cmd + 5, aid, aid_len);
 	cmd[5 + aid_len] = 0x00;
-	if ((e = apdu(ctx, cmd, 6 + aid_len, out, &ol, sw)))
-		return e;
-	if (*sw != 0x9000)
-		return orsp_errf(ORSP_E_STATE, "SELECT USIM: %04X", *sw);
-	cmd[0] = 0x00;
+	return apdu(ctx, cmd, 6 + aid_len, out, sizeof(out), &ol, sw);
+}
+
+/* AUTHENTICATE with the vector's RAND and AUTN, P2 81: the USIM's 3G context (TS 31.102
+ * §7.1.2.1), the ISIM's IMS AKA (TS 31.103 §7.1.2.1). On SW 9000, *tag is DB (res, ck, ik
+ * filled) or DC (synchronisation failure, AUTS not kept); any other SW is left in *sw. */
+static orsp_err authenticate(orsp_euicc_apdu_ctx *ctx, uint8_t cla, const orsp_aka_vector *v,
+                             uint16_t *sw, uint8_t *tag, uint8_t res[16], size_t *res_len,
+                             uint8_t ck[16], uint8_t ik[16])
+{
+	uint8_t cmd[40], out[512];
+	size_t ol = 0;
+	orsp_err e;
+
+	*tag = 0;
+	cmd[0] = cla;
 	cmd[1] = 0x88;
 	cmd[2] = 0x00;
 	cmd[3] = 0x81;
@@ -337,55 +370,214 @@ static orsp_err usim_auth(orsp_euicc_apdu_ctx *ctx, const orsp_aka_vector *v, ui
 	cmd[22] = 0x10;
 	memcpy(cmd + 23, v->autn, 16);
 	cmd[39] = 0x00;
-	if ((e = apdu(ctx, cmd, 40, out, &ol, sw)))
-		return e;
-	if (*sw != 0x9000)
-		return ORSP_OK;
-	/* DB L RES L CK L IK */
-	if (ol < 2 || out[0] != 0xDB || out[1] > 16 || ol < 2u + out[1] + 34)
-		return orsp_errf(ORSP_E_MALFORMED, "AUTHENTICATE answer");
+	if ((e = apdu(ctx, cmd, 40, out, sizeof(out), &ol, sw)) || *sw != 0x9000)
+		goto out;
+	if (ol == 16 && out[0] == 0xDC && out[1] == 14) {
+		*tag = 0xDC;
+		goto out;
+	}
+	/* DB L RES L CK L IK (and the USIM's L Kc) */
+	if (ol < 2 || out[0] != 0xDB || out[1] > 16 || ol < 2u + out[1] + 34 ||
+	    out[2 + out[1]] != 16 || out[3 + out[1] + 16] != 16) {
+		e = orsp_errf(ORSP_E_MALFORMED, "AUTHENTICATE answer");
+		goto out;
+	}
+	*tag = 0xDB;
 	*res_len = out[1];
 	memcpy(res, out + 2, *res_len);
-	if (out[2 + *res_len] != 16 || out[3 + *res_len + 16] != 16)
-		return orsp_errf(ORSP_E_MALFORMED, "AUTHENTICATE answer");
 	memcpy(ck, out + 3 + *res_len, 16);
 	memcpy(ik, out + 4 + *res_len + 16, 16);
-	return ORSP_OK;
+out:
+	orsp_wipe(out, sizeof(out));
+	return e;
 }
 
-static int aka(op *o, orsp_euicc_apdu_ctx *ctx, bool expect_ok)
+/* What a modem does: read EF.DIR for the USIM's AID, select it, AUTHENTICATE (3G context).
+ * Returns the SW; on 9000 + DB, res/ck/ik. */
+static orsp_err usim_auth(orsp_euicc_apdu_ctx *ctx, const orsp_aka_vector *v, uint16_t *sw,
+                          uint8_t *tag, uint8_t res[16], size_t *res_len, uint8_t ck[16],
+                          uint8_t ik[16])
+{
+	static const uint8_t usim[] = {0xA0, 0x00, 0x00, 0x00, 0x87, 0x10, 0x02};
+	static const uint8_t sel_mf[] = {0x00, 0xA4, 0x00, 0x04, 0x02, 0x3F, 0x00, 0x00};
+	uint8_t out[512], aid[16];
+	size_t ol = 0, aid_len = 0;
+	orsp_err e;
+
+	if ((e = apdu(ctx, sel_mf, sizeof(sel_mf), out, sizeof(out), &ol, sw)))
+		return e;
+	if (*sw != 0x9000)
+		return orsp_errf(ORSP_E_STATE, "SELECT MF: %04X", *sw);
+	if ((e = dir_find(ctx, 0x00, usim, sizeof(usim), aid, &aid_len)))
+		return e;
+	if ((e = select_aid(ctx, 0x00, aid, aid_len, sw)))
+		return e;
+	if (*sw != 0x9000)
+		return orsp_errf(ORSP_E_STATE, "SELECT USIM: %04X", *sw);
+	return authenticate(ctx, 0x00, v, sw, tag, res, res_len, ck, ik);
+}
+
+/* The operator's AuC makes a vector, the USIM answers it; expect_ok false: it must refuse it
+ * (MAC failure). With used, the vector is handed back (the caller wipes it). */
+static int aka(op *o, orsp_euicc_apdu_ctx *ctx, bool expect_ok, orsp_aka_vector *used)
 {
 	orsp_aka_vector v;
-	uint8_t res[16], ck[16], ik[16];
+	uint8_t res[16], ck[16], ik[16], tag = 0;
 	size_t rl = 0;
 	uint16_t sw = 0;
+	int rc = CLI_FAIL;
 	orsp_err e;
 
 	if ((e = orsp_auc_vectors(o->auc, o->imsi, 0, 1, &v)))
 		return failed("AuC vector", e);
-	e = usim_auth(ctx, &v, &sw, res, &rl, ck, ik);
-	if (e) {
-		orsp_aka_vector_wipe(&v);
-		return failed("USIM AUTHENTICATE", e);
+	if ((e = usim_auth(ctx, &v, &sw, &tag, res, &rl, ck, ik))) {
+		failed("USIM AUTHENTICATE", e);
+		goto out;
 	}
 	if (!expect_ok) {
-		orsp_aka_vector_wipe(&v);
 		if (sw == 0x9862) {
 			detail("the enabled USIM refuses %s's challenge: MAC failure (SW 9862)", o->name);
-			return CLI_OK;
+			rc = CLI_OK;
+		} else {
+			failedf("a challenge of the old operator was not refused");
 		}
-		return failedf("a challenge of the old operator was not refused");
+		goto out;
 	}
-	if (sw != 0x9000 || rl != v.xres_len || !orsp_ct_eq(res, v.xres, rl) ||
+	if (sw != 0x9000 || tag != 0xDB || rl != v.xres_len || !orsp_ct_eq(res, v.xres, rl) ||
 	    !orsp_ct_eq(ck, v.ck, 16) || !orsp_ct_eq(ik, v.ik, 16)) {
-		orsp_aka_vector_wipe(&v);
-		return failedf("RES does not equal XRES, or CK/IK differ");
+		failedf("RES does not equal XRES, or CK/IK differ");
+		goto out;
 	}
 	detail("RES = XRES (%zu bytes), CK and IK agree with %s's AuC", rl, o->name);
+	rc = CLI_OK;
+	if (used) {
+		*used = v;
+		memset(&v, 0, sizeof(v));
+	}
+out:
 	orsp_wipe(ck, sizeof(ck));
 	orsp_wipe(ik, sizeof(ik));
 	orsp_aka_vector_wipe(&v);
-	return CLI_OK;
+	return rc;
+}
+
+/* The device's IMS client (TS 24.229 §5.1.1.1A: with an ISIM, the IMS identity comes from
+ * it) on a logical channel of its own, the USIM staying on the basic channel: ADF.ISIM by
+ * the AID EF.DIR lists (TS 31.103: A0000000871004...), EF.IMPI and EF.IMPU record 1, which
+ * must be the identity TS 23.003 §13 derives from the operator's IMSI, then IMS AKA
+ * (AUTHENTICATE P2 81). usim_v is the vector the USIM has just answered: the ISIM holds the
+ * USIM's K and so its SQN state (docs/isim.md), and must refuse it as a replay
+ * (synchronisation failure); a fresh vector from the AuC must give RES = XRES, CK, IK. */
+static int ims(op *o, orsp_euicc_apdu_ctx *ctx, const orsp_aka_vector *usim_v)
+{
+	static const uint8_t isim[] = {0xA0, 0x00, 0x00, 0x00, 0x87, 0x10, 0x04};
+	static const uint8_t open_ch[] = {0x00, 0x70, 0x00, 0x00, 0x01};
+	uint8_t out[512], aid[16], res[16], ck[16], ik[16], cla = 0, ch = 0, tag = 0;
+	uint8_t close_ch[] = {0x00, 0x70, 0x80, 0x00};
+	char impi[256], impu[256], hex[33];
+	orsp_ims_identity want;
+	orsp_aka_vector v;
+	size_t ol = 0, aid_len = 0, rl = 0;
+	uint16_t sw = 0;
+	int rc = CLI_FAIL;
+	orsp_err e;
+
+	memset(&v, 0, sizeof(v));
+	if ((e = orsp_ims_identity_derive(o->imsi, o->mnc_len, &want)))
+		return failed("IMS identity", e);
+	if ((e = apdu(ctx, open_ch, sizeof(open_ch), out, sizeof(out), &ol, &sw)))
+		return failed("MANAGE CHANNEL", e);
+	if (sw != 0x9000 || ol != 1 || out[0] == 0 || out[0] > 19)
+		return failedf("MANAGE CHANNEL did not open a logical channel");
+	ch = out[0];
+	close_ch[3] = ch;
+	cla = (uint8_t)(ch < 4 ? ch : 0x40 | (ch - 4));
+	if ((e = dir_find(ctx, cla, isim, sizeof(isim), aid, &aid_len))) {
+		if (e == ORSP_E_NOT_FOUND)
+			failedf("the profile has no ISIM (EF.DIR lists none)");
+		else
+			failed("EF.DIR", e);
+		goto out;
+	}
+	if ((e = select_aid(ctx, cla, aid, aid_len, &sw))) {
+		failed("SELECT ISIM", e);
+		goto out;
+	}
+	if (sw != 0x9000) {
+		fprintf(stderr,
+		        "openrsp demo: FAILED at step %d: EF.DIR lists an ISIM the card does not "
+		        "serve (SELECT: SW %04X)\n",
+		        step_no, sw);
+		goto out;
+	}
+	if ((e = orsp_hex_encode(aid, aid_len, hex, sizeof(hex)))) {
+		failed("ISIM AID", e);
+		goto out;
+	}
+	detail("ISIM %s (from EF.DIR) selected on logical channel %u", hex, ch);
+	{
+		/* READ BINARY of EF.IMPI by SFI 02, READ RECORD 1 of EF.IMPU by SFI 04 */
+		const uint8_t rd_impi[] = {cla, 0xB0, 0x82, 0x00, 0x00};
+		const uint8_t rd_impu[] = {cla, 0xB2, 0x01, 0x24, 0x00};
+		if ((e = apdu(ctx, rd_impi, sizeof(rd_impi), out, sizeof(out), &ol, &sw)) ||
+		    (e = sw == 0x9000 ? orsp_ims_decode_ef(out, ol, impi, sizeof(impi))
+		                      : orsp_errf(ORSP_E_STATE, "SW %04X", sw))) {
+			failed("EF.IMPI", e);
+			goto out;
+		}
+		if ((e = apdu(ctx, rd_impu, sizeof(rd_impu), out, sizeof(out), &ol, &sw)) ||
+		    (e = sw == 0x9000 ? orsp_ims_decode_ef(out, ol, impu, sizeof(impu))
+		                      : orsp_errf(ORSP_E_STATE, "SW %04X", sw))) {
+			failed("EF.IMPU record 1", e);
+			goto out;
+		}
+	}
+	if (strcmp(impi, want.impi) != 0 || strcmp(impu, want.impu) != 0) {
+		fprintf(stderr,
+		        "openrsp demo: FAILED at step %d: the ISIM's identity (%s, %s) is not "
+		        "the one TS 23.003 derives from IMSI %s (%s, %s)\n",
+		        step_no, impi, impu, o->imsi, want.impi, want.impu);
+		goto out;
+	}
+	detail("EF.IMPI %s", impi);
+	detail("EF.IMPU %s", impu);
+	detail("both as TS 23.003 derives them from IMSI %s", o->imsi);
+	if ((e = authenticate(ctx, cla, usim_v, &sw, &tag, res, &rl, ck, ik))) {
+		failed("ISIM AUTHENTICATE", e);
+		goto out;
+	}
+	if (sw != 0x9000 || tag != 0xDC) {
+		failedf("the ISIM did not refuse the vector the USIM had used (no sync failure)");
+		goto out;
+	}
+	detail("the USIM's vector of step %d replayed to the ISIM: synchronisation failure (DC, "
+	       "AUTS): one SQN state for both",
+	       step_no - 1);
+	if ((e = orsp_auc_vectors(o->auc, o->imsi, 0, 1, &v))) {
+		failed("AuC vector", e);
+		goto out;
+	}
+	if ((e = authenticate(ctx, cla, &v, &sw, &tag, res, &rl, ck, ik))) {
+		failed("ISIM AUTHENTICATE", e);
+		goto out;
+	}
+	if (sw != 0x9000 || tag != 0xDB || rl != v.xres_len || !orsp_ct_eq(res, v.xres, rl) ||
+	    !orsp_ct_eq(ck, v.ck, 16) || !orsp_ct_eq(ik, v.ik, 16)) {
+		failedf("IMS AKA: RES does not equal XRES, or CK/IK differ");
+		goto out;
+	}
+	detail("IMS AKA with a fresh vector: RES = XRES (%zu bytes), CK and IK agree with %s's "
+	       "AuC",
+	       rl, o->name);
+	rc = CLI_OK;
+out:
+	if (apdu(ctx, close_ch, sizeof(close_ch), out, sizeof(out), &ol, &sw) == ORSP_OK &&
+	    sw != 0x9000 && rc == CLI_OK)
+		rc = failedf("MANAGE CHANNEL close refused");
+	orsp_wipe(ck, sizeof(ck));
+	orsp_wipe(ik, sizeof(ik));
+	orsp_aka_vector_wipe(&v);
+	return rc;
 }
 
 static void progress(void *arg, orsp_lpa_step s, const char *what)
@@ -404,10 +596,20 @@ static int demo_run(int argc, char **argv)
 	    {NULL, 0, NULL, 0},
 	};
 	static op ops[2] = {
-	    {.name = "operator-A", .fqdn = "smdp-a.openrsp.test", .oid = "2.999.10",
-	     .iccid = "8988247000000000019", .imsi = "001010000000001", .spn = "Operator A"},
-	    {.name = "operator-B", .fqdn = "smdp-b.openrsp.test", .oid = "2.999.11",
-	     .iccid = "8988247000000000027", .imsi = "001020000000002", .spn = "Operator B"},
+	    {.name = "operator-A",
+	     .fqdn = "smdp-a.openrsp.test",
+	     .oid = "2.999.10",
+	     .iccid = "8988247000000000019",
+	     .imsi = "001010000000001",
+	     .spn = "Operator A",
+	     .mnc_len = 2},
+	    {.name = "operator-B",
+	     .fqdn = "smdp-b.openrsp.test",
+	     .oid = "2.999.11",
+	     .iccid = "8988247000000000027",
+	     .imsi = "001020000000002",
+	     .spn = "Operator B",
+	     .mnc_len = 2},
 	};
 	static orsp_lpa_route routes[2];
 	char tmpl[P], base[1024], pki[1100], pkib[1100], ca[1200], edir[1100], ac[300], eid[33] = "", iccid[21];
@@ -421,6 +623,7 @@ static int demo_run(int argc, char **argv)
 	orsp_lpa_server sv = {0};
 	orsp_lpa_ac pac;
 	orsp_lpa_download_opts dopt = {0};
+	orsp_aka_vector used;
 	int c, rc = CLI_FAIL;
 	orsp_err e;
 
@@ -551,7 +754,7 @@ static int demo_run(int argc, char **argv)
 	dopt.server = &sv;
 	dopt.progress = progress;
 	dopt.ac = &pac;
-	/* 4-7. operator A */
+	/* 5-8. operator A; 9-14. operator B, its IMS, A's challenge refused */
 	for (int i = 0; i < 2; i++) {
 		op *o = &ops[i];
 		say("%s orders a profile for EID %s (ES2+ downloadOrder + confirmOrder)", o->name, eid);
@@ -583,15 +786,23 @@ static int demo_run(int argc, char **argv)
 			detail("%zu notification(s) delivered to the SM-DP+", sent);
 		}
 		say("%s authenticates the device (AKA: AuC vector, USIM AUTHENTICATE)", o->name);
-		if (aka(o, orsp_euicc_host_apdu(host), true) != CLI_OK)
+		if (aka(o, orsp_euicc_host_apdu(host), true, i == 1 ? &used : NULL) != CLI_OK)
 			goto out;
 		if (i == 1) {
+			int r;
+			say("%s authenticates the device's IMS client (ISIM identity; IMS AKA: AuC "
+			    "vector, ISIM AUTHENTICATE)",
+			    o->name);
+			r = ims(o, orsp_euicc_host_apdu(host), &used);
+			orsp_aka_vector_wipe(&used);
+			if (r != CLI_OK)
+				goto out;
 			say("the old subscription no longer answers: %s's challenge", ops[0].name);
-			if (aka(&ops[0], orsp_euicc_host_apdu(host), false) != CLI_OK)
+			if (aka(&ops[0], orsp_euicc_host_apdu(host), false, NULL) != CLI_OK)
 				goto out;
 		}
 	}
-	/* 8. delete A, notifications to A */
+	/* 15. delete A, notifications to A */
 	say("device deletes %s's profile; its SM-DP+ is notified", ops[0].name);
 	if ((e = orsp_lpa_delete(&card, ops[0].iccid))) {
 		failed("delete", e);
@@ -675,8 +886,9 @@ static const cli_cmd demo_cmds[] = {
      "Runs, on loopback with SQLite and a throw-away PKI, operator A's and operator B's\n"
      "AuC and SM-DP+ (HTTPS), and a device with a software eUICC and an LPA: A orders, the\n"
      "device downloads, enables and authenticates (AKA); B orders for the same EID, the\n"
-     "device downloads B, enables it, authenticates with B and deletes A; A's SM-DP+ gets\n"
-     "the notifications. Prints a timeline; exit 0 only if every step verified.\n\n"
+     "device downloads B, enables it, authenticates with B (AKA through the USIM, then\n"
+     "the ISIM's IMS identity and IMS AKA) and deletes A; A's SM-DP+ gets the\n"
+     "notifications. Prints a timeline; exit 0 only if every step verified.\n\n"
      "  --keep           keep the work directory (PKI, databases, eUICC state)\n"
      "  --template FILE  the profile package to personalise (default: the TS.48 v7\n"
      "                   profile in " ORSP_DATA_DIR "/" TEMPLATE ")\n",

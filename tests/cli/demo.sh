@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `make demo` must keep working: `openrsp demo` runs the whole story, exits 0, prints every
 # step of the timeline, leaves no work directory behind and no server listening; with
-# --keep the work directory stays; a missing template is a clear failure.
+# --keep the work directory stays; a missing template is a clear failure, and so is a
+# profile whose ISIM the device cannot use (the IMS step fails, exit 1).
 set -euo pipefail
 B=${ORSP_BIN:?set ORSP_BIN to the openrsp binary}
 mkdir -p "${ORSP_TEST_TMP:-/tmp}"
@@ -25,9 +26,17 @@ out=$(TMPDIR=$T "$B" demo 2>"$T/err") || rc=$?
 [[ $rc -eq 0 ]] && ok || bad "demo exit $rc: $(cat "$T/err") $out"
 for want in "operator-A orders a profile" "device downloads and installs operator-A" \
 	"RES = XRES" "device enables operator-B" "refuses operator-A's challenge: MAC failure" \
+	"13. operator-B authenticates the device's IMS client (ISIM identity; IMS AKA" \
+	"ISIM a0000000871004ff49ff0589 (from EF.DIR) selected on logical channel" \
+	"EF.IMPI 001020000000002@ims.mnc002.mcc001.3gppnetwork.org" \
+	"EF.IMPU sip:001020000000002@ims.mnc002.mcc001.3gppnetwork.org" \
+	"both as TS 23.003 derives them from IMSI 001020000000002" \
+	"the USIM's vector of step 12 replayed to the ISIM: synchronisation failure (DC, AUTS)" \
+	"IMS AKA with a fresh vector: RES = XRES (8 bytes), CK and IK agree with operator-B's AuC" \
+	"14. the old subscription no longer answers" \
 	"deletes operator-A's profile" "install, enable, disable and delete notifications: one each, verified" \
-	"every step verified" "15. checking what operator-A's SM-DP+ received" \
-	"16. done: the device changed operator remotely; every step verified ("; do
+	"every step verified" "16. checking what operator-A's SM-DP+ received" \
+	"17. done: the device changed operator remotely; every step verified ("; do
 	[[ "$out" == *"$want"* ]] && ok || bad "timeline lacks '$want'"
 done
 # nothing left behind
@@ -44,5 +53,32 @@ if [[ -n "$kept" ]] && grep -rqa "GSMA Generic eUICC Test Profile\|Operator B" "
 rc=0
 TMPDIR=$T "$B" demo --template "$T/none.der" >/dev/null 2>&1 || rc=$?
 [[ $rc -eq 1 ]] && ok || bad "missing template: rc=$rc"
+# The IMS step fails when the device cannot use an ISIM, the steps before it pass: the
+# template with the PE-ISIM dfName's application code 1004 made 1005 (the card serves no
+# ISIM, EF.DIR still lists it), and with every ISIM AID so changed (EF.DIR lists none).
+TPL=${ORSP_DATA_DIR:-$(dirname "$0")/../../data}/profiles/ts48-v7-saip2.3-nobertlv.der
+python3 - "$TPL" "$T" <<'END'
+import sys
+d = open(sys.argv[1], "rb").read()
+df, isim = bytes.fromhex("840ca0000000871004"), bytes.fromhex("a0000000871004")
+assert d.count(df) == 1 and d.count(isim) > 1
+open(sys.argv[2] + "/isim-unserved.der", "wb").write(d.replace(df, df[:-1] + b"\x05"))
+open(sys.argv[2] + "/isim-none.der", "wb").write(d.replace(isim, isim[:-1] + b"\x05"))
+END
+for c in "isim-unserved:EF.DIR lists an ISIM the card does not serve (SELECT: SW 6A82)" \
+	"isim-none:the profile has no ISIM (EF.DIR lists none)"; do
+	rc=0
+	out=$(TMPDIR=$T "$B" demo --template "$T/${c%%:*}.der" 2>"$T/err") || rc=$?
+	if [[ $rc -eq 1 && "$out" == *"RES = XRES (8 bytes), CK and IK agree with operator-B's AuC"* &&
+		"$out" == *"13. operator-B authenticates the device's IMS client"* &&
+		"$out" != *"14. "* && "$(grep -v ' openrsp warn: ' "$T/err")" == "openrsp demo: FAILED at step 13: ${c#*:}" ]]; then
+		ok
+	else
+		bad "${c%%:*}: rc=$rc: $(cat "$T/err") $out"
+	fi
+done
+# a failed run removes its work directory too (the one left is --keep's)
+left=$(find "$T" -maxdepth 1 -name 'openrsp-demo.*' | wc -l)
+expect "work directories after the failed runs" 1 "$left"
 rm -rf "$T"
 finish
