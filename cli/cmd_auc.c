@@ -1,11 +1,10 @@
 /* `openrsp auc`: the SHO subscriber store from the command line. K and OPc go in with
  * `add` and come out only through `export`, into a new 0600 file (or a standard output that
  * is not a terminal), audited: no other command prints them. */
-#include <errno.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -46,9 +45,10 @@ enum {
 	"):\n"                                                                                     \
 	"                       add creates it, every other verb refuses one that does not\n"      \
 	"                       exist\n"                                                           \
-	"  --kek-file PATH      key-encryption key file (default <db>.kek, created 0600 if\n"      \
-	"                       missing); the environment variable ORSP_KEK (64 hex digits)\n"     \
-	"                       takes precedence\n"
+	"  --kek-file PATH      key-encryption key file (default <db>.kek; add creates it\n"       \
+	"                       0600 if missing, every other verb refuses a missing one); the\n"   \
+	"                       environment variable ORSP_KEK (64 hex digits) takes\n"             \
+	"                       precedence\n"
 
 typedef struct db_opts {
 	const char *db;
@@ -66,43 +66,118 @@ static bool db_opt(db_opts *o, int c, const char *arg)
 	return true;
 }
 
+static int hex_val(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* The file a database URI names, for the default KEK file <file>.kek: the URI without
+ * `sqlite:`, or the path of an SQLite `file:` URI (RFC 8089 as SQLite reads it: no host but
+ * localhost, no query or fragment, %-escapes decoded). */
+static int db_file(const char *db, char *out, size_t cap)
+{
+	const char *p = strncmp(db, "sqlite:", 7) == 0 ? db + 7 : db;
+	size_t n = 0;
+
+	if (strncmp(p, "file:", 5) != 0) {
+		if (snprintf(out, cap, "%s", p) >= (int)cap)
+			return cli_usage("--db", "path too long");
+		return CLI_OK;
+	}
+	p += 5;
+	if (strncmp(p, "//", 2) == 0) {
+		p += 2;
+		if (strncmp(p, "localhost/", 10) == 0)
+			p += 9;
+		else if (p[0] != '/')
+			return cli_usage("--db", "a file: URI names no host but localhost");
+	}
+	for (; *p && *p != '?' && *p != '#'; p++) {
+		char c = *p;
+		if (c == '%') {
+			int hi = hex_val(p[1]), lo = hi < 0 ? -1 : hex_val(p[2]);
+			if (lo < 0 || (hi == 0 && lo == 0))
+				return cli_usage("--db", "bad %%-escape in the file: URI");
+			c = (char)(hi << 4 | lo);
+			p += 2;
+		}
+		if (n + 1 >= cap)
+			return cli_usage("--db", "path too long");
+		out[n++] = c;
+	}
+	if (n == 0)
+		return cli_usage("--db", "a file: URI without a path");
+	out[n] = 0;
+	return CLI_OK;
+}
+
+static int no_db(const char *verb, const char *db)
+{
+	return cli_failf(verb, "no AuC database at %s (`openrsp auc add` creates one)",
+	                 strncmp(db, "sqlite:", 7) == 0 ? db + 7 : db);
+}
+
 /* Open the AuC of --db (else $ORSP_AUC_DB, else DEFAULT_DB). `verb` NULL: `add`, which
  * creates the database and its KEK file when they are missing. Any other verb only works on
- * subscribers that exist, so a path that does not exist (a typo) is refused before anything
- * is created, instead of leaving an empty database and a new KEK behind. */
+ * subscribers that exist, and creates nothing: a database or a KEK file that does not exist
+ * (a typo, a database restored without its KEK) is refused, instead of leaving an empty
+ * database or a new KEK behind, or a random KEK where the real one belongs. The database
+ * is looked at first (opened without creating it, and closed), so that a missing or unusable
+ * one is reported before any KEK is read or created; then the AuC is opened, again without
+ * creating anything but for add. */
 static int open_auc(const db_opts *o, const char *verb, orsp_auc **out)
 {
 	const char *db = o->db ? o->db : getenv("ORSP_AUC_DB");
-	char kek_path[4096];
+	const char *what = verb ? verb : "auc add";
+	orsp_db_open_mode mode = verb ? ORSP_DB_OPEN_EXISTING : ORSP_DB_OPEN_CREATE;
+	char kek_path[PATH_MAX];
 	orsp_secret kek = {0};
-	struct stat st;
+	orsp_db *probe = NULL;
 	orsp_err e;
+	int rc;
 
 	if (!db || !db[0])
 		db = DEFAULT_DB;
-	if (verb) {
-		const char *file = strncmp(db, "sqlite:", 7) == 0 ? db + 7 : db;
-		if (stat(file, &st) != 0 && errno == ENOENT)
-			return cli_failf(
-			    verb, "no AuC database at %s (`openrsp auc add` creates one)", file);
-	}
 	if (o->kek_file) {
-		snprintf(kek_path, sizeof(kek_path), "%s", o->kek_file);
+		if (snprintf(kek_path, sizeof(kek_path), "%s", o->kek_file) >=
+		    (int)sizeof(kek_path))
+			return cli_usage("--kek-file", "path too long");
 	} else {
-		const char *file = strncmp(db, "sqlite:", 7) == 0 ? db + 7 : db;
-		if (snprintf(kek_path, sizeof(kek_path), "%s.kek", file) >= (int)sizeof(kek_path))
-			return cli_usage("--db", "path too long");
+		rc = db_file(db, kek_path, sizeof(kek_path) - 4);
+		if (rc)
+			return rc;
+		memcpy(kek_path + strlen(kek_path), ".kek", 5);
 	}
-	e = orsp_kek_load(kek_path, &kek);
+	e = orsp_db_open_ex(db, ORSP_DB_OPEN_EXISTING, &probe);
+	orsp_db_close(probe);
+	if (e == ORSP_E_NOT_FOUND && verb)
+		return no_db(verb, db);
+	if (e && e != ORSP_E_NOT_FOUND)
+		return cli_fail(what, e);
+	orsp_err_clear();
+	e = verb ? orsp_kek_load_existing(kek_path, &kek) : orsp_kek_load(kek_path, &kek);
 	if (e == ORSP_E_USAGE && getenv("ORSP_KEK")) {
 		/* A malformed ORSP_KEK is a usage error; the detail names the variable. */
 		fprintf(stderr, "openrsp: %s\n", orsp_err_detail());
 		return CLI_USAGE;
 	}
+	if (e == ORSP_E_NOT_FOUND)
+		return cli_failf(what,
+		                 "no KEK file at %s for %s (--kek-file names it, or ORSP_KEK "
+		                 "holds the key)",
+		                 kek_path, db);
 	if (e)
 		return cli_fail("KEK", e);
-	e = orsp_auc_open(db, &kek, out);
+	e = orsp_auc_open_ex(db, mode, &kek, out);
 	orsp_secret_wipe(&kek);
+	if (e == ORSP_E_NOT_FOUND && verb)
+		return no_db(verb, db);
 	if (e)
 		return cli_fail(db, e);
 	return CLI_OK;

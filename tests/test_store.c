@@ -136,6 +136,80 @@ static void test_db_unique_is_exists(void **state)
 	orsp_db_close(db);
 }
 
+/* ORSP_DB_OPEN_EXISTING creates nothing: not the file, not an SQLite URI's file, not a
+ * file named after the URI; a database that exists opens; a directory is refused in both
+ * modes. */
+static void test_db_open_existing(void **state)
+{
+	(void)state;
+	orsp_db *db = NULL;
+	char uri[4300];
+	struct stat sb;
+
+	assert_int_equal(orsp_db_open_ex(path_in("none.db"), ORSP_DB_OPEN_EXISTING, &db),
+	                 ORSP_E_NOT_FOUND);
+	assert_null(db);
+	assert_non_null(strstr(orsp_err_detail(), "no database at "));
+	assert_int_equal(stat(path_in("none.db"), &sb), -1);
+	snprintf(uri, sizeof(uri), "sqlite:%s", path_in("none.db"));
+	assert_int_equal(orsp_db_open_ex(uri, ORSP_DB_OPEN_EXISTING, &db), ORSP_E_NOT_FOUND);
+	assert_int_equal(stat(path_in("none.db"), &sb), -1);
+	snprintf(uri, sizeof(uri), "file:%s", path_in("none.db"));
+	assert_int_equal(orsp_db_open_ex(uri, ORSP_DB_OPEN_EXISTING, &db), ORSP_E_NOT_FOUND);
+	assert_int_equal(stat(path_in("none.db"), &sb), -1);
+	assert_int_equal(stat(path_in("none.db-wal"), &sb), -1);
+	assert_int_equal(orsp_db_open_ex("postgres://x", ORSP_DB_OPEN_EXISTING, &db), ORSP_E_USAGE);
+
+	/* created by a plain open (0600), then found */
+	assert_int_equal(orsp_db_open(path_in("ex.db"), &db), ORSP_OK);
+	assert_int_equal(orsp_db_exec(db, "CREATE TABLE t (x INTEGER)"), ORSP_OK);
+	orsp_db_close(db);
+	assert_int_equal(orsp_db_open_ex(path_in("ex.db"), ORSP_DB_OPEN_EXISTING, &db), ORSP_OK);
+	assert_int_equal(count_rows(db, "SELECT COUNT(*) FROM t"), 0);
+	orsp_db_close(db);
+
+	/* a file: URI is SQLite's: the file it names, never a file named "file:..." */
+	snprintf(uri, sizeof(uri), "file:%s?mode=rw", path_in("ex.db"));
+	assert_int_equal(orsp_db_open_ex(uri, ORSP_DB_OPEN_EXISTING, &db), ORSP_OK);
+	assert_int_equal(count_rows(db, "SELECT COUNT(*) FROM t"), 0);
+	orsp_db_close(db);
+	snprintf(uri, sizeof(uri), "file:%s", path_in("uri.db"));
+	assert_int_equal(orsp_db_open(uri, &db), ORSP_OK);
+	orsp_db_close(db);
+	assert_int_equal(stat(path_in("uri.db"), &sb), 0);
+	assert_int_equal(sb.st_mode & 0777, 0600);
+	assert_int_equal(orsp_db_open_ex(path_in("uri.db"), ORSP_DB_OPEN_EXISTING, &db), ORSP_OK);
+	orsp_db_close(db);
+
+	/* not a regular file */
+	assert_int_equal(mkdir(path_in("d.db"), 0700), 0);
+	assert_int_equal(orsp_db_open_ex(path_in("d.db"), ORSP_DB_OPEN_EXISTING, &db),
+	                 ORSP_E_USAGE);
+	assert_non_null(strstr(orsp_err_detail(), "is a directory, not a database file"));
+	assert_int_equal(orsp_db_open(path_in("d.db"), &db), ORSP_E_USAGE);
+	assert_null(db);
+	assert_int_equal(rmdir(path_in("d.db")), 0);
+}
+
+/* orsp_kek_load_existing never creates the file. */
+static void test_kek_load_existing(void **state)
+{
+	(void)state;
+	orsp_secret k1, k2;
+	struct stat sb;
+	char path[4200];
+
+	snprintf(path, sizeof(path), "%s", path_in("ex.kek"));
+	assert_int_equal(orsp_kek_load_existing(path, &k1), ORSP_E_NOT_FOUND);
+	assert_int_equal(k1.len, 0);
+	assert_int_equal(stat(path, &sb), -1);
+	assert_int_equal(orsp_kek_load(path, &k1), ORSP_OK);
+	assert_int_equal(orsp_kek_load_existing(path, &k2), ORSP_OK);
+	assert_bytes_equal(k1.v, k2.v, 32);
+	orsp_secret_wipe(&k1);
+	orsp_secret_wipe(&k2);
+}
+
 /* Another connection holding the write lock: BEGIN waits for the busy timeout, then fails
  * with a storage error naming the lock. */
 static void test_db_busy(void **state)
@@ -879,6 +953,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_db_roundtrip),
 	    cmocka_unit_test(test_db_unique_is_exists),
+	    cmocka_unit_test(test_db_open_existing),
+	    cmocka_unit_test(test_kek_load_existing),
 	    cmocka_unit_test(test_db_busy),
 	    cmocka_unit_test(test_db_nested),
 	    cmocka_unit_test(test_db_flat),

@@ -65,11 +65,18 @@ void orsp_auc_new_wipe(orsp_auc_new *n);
 /* True if imsi is 5 to 15 decimal digits. */
 bool orsp_imsi_valid(const char *imsi);
 
-/* Open the AuC on a database (orsp_db_open URI), applying the `auc` migrations, with the KEK
- * that wraps K and OPc (copied; the copy is wiped on close). The first open records a KEK
- * check value; a later open with another KEK fails with ORSP_E_VERIFY ("wrong KEK").
- * Errors: ORSP_E_STORAGE, ORSP_E_VERIFY, ORSP_E_STATE (schema newer than this program). */
+/* Open the AuC on a database (orsp_db_open URI), creating it if needed, applying the `auc`
+ * migrations (an older database is upgraded on open, whatever the caller goes on to do),
+ * with the KEK that wraps K and OPc (copied; the copy is wiped on close). The first open
+ * records a KEK check value; a later open with another KEK fails with ORSP_E_VERIFY ("wrong
+ * KEK").
+ * Errors: ORSP_E_USAGE (see orsp_db_open), ORSP_E_STORAGE, ORSP_E_VERIFY, ORSP_E_STATE
+ * (schema newer than this program). */
 ORSP_MUST_CHECK orsp_err orsp_auc_open(const char *db_uri, const orsp_secret *kek, orsp_auc **out);
+/* orsp_auc_open with an orsp_db_open_ex mode: ORSP_DB_OPEN_EXISTING creates nothing, and a
+ * database that does not exist is ORSP_E_NOT_FOUND. */
+ORSP_MUST_CHECK orsp_err orsp_auc_open_ex(const char *db_uri, orsp_db_open_mode mode,
+                                          const orsp_secret *kek, orsp_auc **out);
 /* NULL-safe. */
 void orsp_auc_close(orsp_auc *a);
 /* The underlying database (for tools and failure-injection tests). */

@@ -34,9 +34,23 @@ typedef enum orsp_db_backend {
 #define ORSP_DB_BUSY_TIMEOUT_MS 10000 /* default wait for the write lock */
 
 /* Open (creating if needed) the database named by `uri`: "sqlite:PATH" or a plain PATH
- * (SQLite). Sets WAL mode, foreign keys on and the busy timeout.
- * Errors: ORSP_E_USAGE (unknown scheme), ORSP_E_STORAGE (cannot open). */
+ * (SQLite; a PATH starting with "file:" is an SQLite URI, resolved by SQLite). A new file is
+ * created with mode 0600. Sets WAL mode, foreign keys on and the busy timeout. A path that
+ * exists but is not a regular file (a directory, a device) is refused.
+ * Errors: ORSP_E_USAGE (unknown scheme, not a regular file), ORSP_E_STORAGE (cannot
+ * open). */
 ORSP_MUST_CHECK orsp_err orsp_db_open(const char *uri, orsp_db **out);
+
+typedef enum orsp_db_open_mode {
+	ORSP_DB_OPEN_CREATE = 0,   /* create the database if it does not exist */
+	ORSP_DB_OPEN_EXISTING = 1, /* never create anything: the backend itself opens without
+	                              creating, so there is no window between a check and it */
+} orsp_db_open_mode;
+
+/* orsp_db_open with a mode. ORSP_DB_OPEN_EXISTING: a database that does not exist is
+ * ORSP_E_NOT_FOUND ("no database at PATH") and no file is left behind. Opening an existing
+ * database still writes to it (it is switched to WAL mode if it was not). */
+ORSP_MUST_CHECK orsp_err orsp_db_open_ex(const char *uri, orsp_db_open_mode mode, orsp_db **out);
 /* Another handle on db's connection, for another thread. Handles of one connection take
  * turns: a handle has the connection from orsp_db_begin to the end of the transaction and
  * from orsp_db_prepare to orsp_stmt_finalize, and another handle waits meanwhile. One
@@ -175,12 +189,14 @@ void orsp_db_inject_sync_failure(orsp_db *db);
 /* Load the 256-bit KEK: from the environment variable ORSP_KEK (64 hex digits) when set,
  * otherwise from `path` (32 raw bytes, or 64 hex digits with an optional final newline).
  * If `path` does not exist it is created with 32 random bytes and mode 0600 (atomically:
- * never overwriting a file that appears meanwhile). A KEK file that group or others may
+ * never overwriting a file that appears meanwhile); orsp_kek_load_existing never creates
+ * it and answers ORSP_E_NOT_FOUND instead. A KEK file that group or others may
  * access is refused (ORSP_E_POLICY), as is one that is not a regular file or that another
  * user (uid other than the effective one) owns.
  * Errors: ORSP_E_USAGE (bad ORSP_KEK), ORSP_E_MALFORMED (bad file content), ORSP_E_POLICY,
- * ORSP_E_IO. On failure *kek is wiped. */
+ * ORSP_E_IO, ORSP_E_NOT_FOUND (orsp_kek_load_existing). On failure *kek is wiped. */
 ORSP_MUST_CHECK orsp_err orsp_kek_load(const char *path, orsp_secret *kek);
+ORSP_MUST_CHECK orsp_err orsp_kek_load_existing(const char *path, orsp_secret *kek);
 
 /* Wrap `plain` under `kek` for the record named by `aad` (e.g. "auc:k:001010123456789"):
  * out (cap >= plain->len + ORSP_WRAP_OVERHEAD) gets version || IV || ciphertext || tag.

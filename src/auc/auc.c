@@ -388,6 +388,12 @@ static orsp_err kek_check(orsp_auc *a)
 
 orsp_err orsp_auc_open(const char *db_uri, const orsp_secret *kek, orsp_auc **out)
 {
+	return orsp_auc_open_ex(db_uri, ORSP_DB_OPEN_CREATE, kek, out);
+}
+
+orsp_err orsp_auc_open_ex(const char *db_uri, orsp_db_open_mode mode, const orsp_secret *kek,
+                          orsp_auc **out)
+{
 	orsp_err err;
 	orsp_auc *a = NULL;
 
@@ -400,7 +406,7 @@ orsp_err orsp_auc_open(const char *db_uri, const orsp_secret *kek, orsp_auc **ou
 	if (!a)
 		return orsp_errf(ORSP_E_RESOURCE, "out of memory");
 	a->kek = *kek;
-	err = orsp_db_open(db_uri, &a->db);
+	err = orsp_db_open_ex(db_uri, mode, &a->db);
 	if (err)
 		goto out;
 	err = orsp_db_migrate(a->db, "auc", auc_migrations, ORSP_ARRAY_LEN(auc_migrations));

@@ -307,9 +307,14 @@ void orsp_db_inject_sync_failure(orsp_db *db)
 
 orsp_err orsp_db_open(const char *uri, orsp_db **out)
 {
+	return orsp_db_open_ex(uri, ORSP_DB_OPEN_CREATE, out);
+}
+
+orsp_err orsp_db_open_ex(const char *uri, orsp_db_open_mode mode, orsp_db **out)
+{
 	orsp_err err;
 	const struct orsp_db_ops *ops = NULL;
-	const char *target = uri;
+	const char *target = uri, *file;
 	orsp_db *db = NULL;
 
 	if (!uri || !out || !uri[0])
@@ -332,10 +337,12 @@ orsp_err orsp_db_open(const char *uri, orsp_db **out)
 	db->ops = ops;
 	db->fail_in = -1;
 	db->busy_ms = ORSP_DB_BUSY_TIMEOUT_MS;
-	err = ops->open(target, &db->conn);
+	err = ops->open(target, mode, &db->conn);
 	if (err)
 		goto out;
-	db->wq = queue_get(target);
+	/* the backend's name of the file, not the URI (an SQLite "file:" URI names it too) */
+	file = ops->file_of(db->conn);
+	db->wq = file ? queue_get(file) : NULL;
 	*out = db;
 	db = NULL;
 out:

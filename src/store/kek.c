@@ -197,7 +197,7 @@ out:
 	return err;
 }
 
-orsp_err orsp_kek_load(const char *path, orsp_secret *kek)
+static orsp_err kek_load(const char *path, bool create, orsp_secret *kek)
 {
 	orsp_err err;
 	const char *env = getenv(KEK_ENV);
@@ -212,7 +212,7 @@ orsp_err orsp_kek_load(const char *path, orsp_secret *kek)
 	if (!path || !path[0])
 		return orsp_errf(ORSP_E_USAGE, "no KEK file given and " KEK_ENV " is not set");
 	err = kek_read(path, kek);
-	if (err == ORSP_E_NOT_FOUND) {
+	if (err == ORSP_E_NOT_FOUND && create) {
 		err = kek_create(path);
 		if (!err)
 			err = kek_read(path, kek);
@@ -221,6 +221,16 @@ out:
 	if (err)
 		orsp_secret_wipe(kek);
 	return err;
+}
+
+orsp_err orsp_kek_load(const char *path, orsp_secret *kek)
+{
+	return kek_load(path, true, kek);
+}
+
+orsp_err orsp_kek_load_existing(const char *path, orsp_secret *kek)
+{
+	return kek_load(path, false, kek);
 }
 
 static orsp_err build_aad(const char *aad, uint8_t out[AAD_MAX], size_t *len)

@@ -15,7 +15,9 @@
  *     before the first read, so two processes cannot both read the same SQN and a read
  *     lock never has to be upgraded (which in WAL mode fails at once with SQLITE_BUSY);
  *   - a new database file is created with mode 0600 (SQLite gives its -wal and -shm files
- *     the same mode).
+ *     the same mode);
+ *   - SQLite URIs ("file:PATH?mode=..."): the path is one when it starts with "file:",
+ *     whatever SQLite's compile-time default, so every caller reads it the same way.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -56,18 +58,47 @@ static orsp_err map_rc(sqlite3 *db, int rc, const char *what)
 	}
 }
 
-/* Create the file with mode 0600 if it does not exist yet, so that SQLite does not create
- * it with the umask's mode (usually 0644). */
-static orsp_err precreate(const char *path)
+static orsp_err not_found(const char *path)
 {
-	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-	if (fd >= 0) {
-		close(fd);
-		return ORSP_OK;
+	return orsp_errf(ORSP_E_NOT_FOUND, "no database at %s", path);
+}
+
+static orsp_err not_regular(const char *path, bool dir)
+{
+	return orsp_errf(ORSP_E_USAGE, "%s is %s, not a database file", path,
+	                 dir ? "a directory" : "not a regular file");
+}
+
+/* A plain path (not a "file:" URI). ORSP_DB_OPEN_CREATE: create the file with mode 0600 if
+ * it does not exist yet, so that SQLite does not create it with the umask's mode (usually
+ * 0644). Then what is there must be a regular file. The check is for a clear message only:
+ * whether anything is created is decided by the open itself (SQLITE_OPEN_CREATE or not), so
+ * ORSP_DB_OPEN_EXISTING creates nothing even if the file goes away in between. The file is
+ * created only when it did not exist: no lock of this process can be on it then. */
+static orsp_err prepare_file(const char *path, orsp_db_open_mode mode)
+{
+	struct stat sb;
+	bool reg;
+
+	if (mode == ORSP_DB_OPEN_CREATE) {
+		int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+		if (fd >= 0) {
+			close(fd);
+			return ORSP_OK;
+		}
+		if (errno != EEXIST)
+			return orsp_errf(ORSP_E_STORAGE, "cannot create %s: %s", path,
+			                 strerror(errno));
 	}
-	if (errno == EEXIST)
-		return ORSP_OK;
-	return orsp_errf(ORSP_E_STORAGE, "cannot create %s: %s", path, strerror(errno));
+	/* stat, not open + fstat: closing a descriptor of the file would drop every POSIX
+	 * lock this process holds on it, those of SQLite's other connections included */
+	if (stat(path, &sb) != 0) {
+		if (errno == ENOENT && mode == ORSP_DB_OPEN_EXISTING)
+			return not_found(path);
+		return ORSP_OK; /* SQLite says why */
+	}
+	reg = S_ISREG(sb.st_mode);
+	return reg ? ORSP_OK : not_regular(path, S_ISDIR(sb.st_mode));
 }
 
 static orsp_err sq_exec(void *conn, const char *sql)
@@ -120,26 +151,78 @@ static orsp_err set_wal(sqlite3 *db, bool *wal)
 	return rc == SQLITE_OK ? ORSP_OK : map_rc(db, rc, "exec");
 }
 
-static orsp_err sq_open(const char *path, void **out)
+/* sqlite3_open_v2 with flags; the error names path, and a file that is not there is
+ * ORSP_E_NOT_FOUND. */
+static orsp_err open_v2(const char *path, int flags, sq_conn *c)
+{
+	int rc = sqlite3_open_v2(path, &c->db, flags | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_URI, NULL);
+	int sys = c->db ? sqlite3_system_errno(c->db) : 0;
+	orsp_err err;
+
+	if (rc == SQLITE_OK)
+		return ORSP_OK;
+	if (rc == SQLITE_CANTOPEN && sys == ENOENT && !(flags & SQLITE_OPEN_CREATE))
+		err = not_found(path);
+	else if (rc == SQLITE_CANTOPEN && sys == EISDIR)
+		err = not_regular(path, true);
+	else
+		err = orsp_errf(ORSP_E_STORAGE, "cannot open %s: %s", path,
+		                c->db ? sqlite3_errmsg(c->db) : sqlite3_errstr(rc));
+	sqlite3_close_v2(c->db);
+	c->db = NULL;
+	return err;
+}
+
+static const char *sq_file_of(void *conn)
+{
+	const char *f = sqlite3_db_filename(((sq_conn *)conn)->db, "main");
+	return f && f[0] ? f : NULL;
+}
+
+/* An SQLite "file:" URI names its file only once SQLite has parsed it. ORSP_DB_OPEN_CREATE
+ * creates nothing when it exists; when it does not, the file SQLite creates gets mode 0600
+ * before anything is written to it. */
+static orsp_err open_uri(const char *uri, orsp_db_open_mode mode, sq_conn *c)
+{
+	struct stat sb;
+	const char *file;
+	orsp_err err = open_v2(uri, SQLITE_OPEN_READWRITE, c);
+
+	if (err == ORSP_E_NOT_FOUND && mode == ORSP_DB_OPEN_CREATE) {
+		err = open_v2(uri, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, c);
+		file = err ? NULL : sq_file_of(c);
+		if (file && chmod(file, 0600) != 0)
+			err = orsp_errf(ORSP_E_STORAGE, "chmod %s: %s", file, strerror(errno));
+	}
+	if (err)
+		return err;
+	file = sq_file_of(c);
+	if (file && stat(file, &sb) == 0 && !S_ISREG(sb.st_mode))
+		return not_regular(uri, S_ISDIR(sb.st_mode));
+	return ORSP_OK;
+}
+
+static orsp_err sq_open(const char *path, orsp_db_open_mode mode, void **out)
 {
 	orsp_err err;
 	sq_conn *c = NULL;
-	int rc;
 	bool wal = false;
 
-	err = precreate(path);
-	if (err)
-		return err;
 	c = calloc(1, sizeof(*c));
 	if (!c)
 		return orsp_errf(ORSP_E_RESOURCE, "out of memory");
-	rc = sqlite3_open_v2(
-	    path, &c->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
-	if (rc != SQLITE_OK) {
-		err = orsp_errf(ORSP_E_STORAGE, "cannot open %s: %s", path,
-		                c->db ? sqlite3_errmsg(c->db) : sqlite3_errstr(rc));
-		goto out;
+	if (strncmp(path, "file:", 5) == 0) {
+		err = open_uri(path, mode, c);
+	} else {
+		err = prepare_file(path, mode);
+		if (!err)
+			err = open_v2(path,
+			              SQLITE_OPEN_READWRITE |
+			                  (mode == ORSP_DB_OPEN_CREATE ? SQLITE_OPEN_CREATE : 0),
+			              c);
 	}
+	if (err)
+		goto out;
 	sqlite3_extended_result_codes(c->db, 1);
 	err = sq_set_busy_timeout(c, ORSP_DB_BUSY_TIMEOUT_MS);
 	if (err)
@@ -357,6 +440,7 @@ const struct orsp_db_ops orsp_db_sqlite_ops = {
     .name = "sqlite",
     .backend = ORSP_DB_SQLITE,
     .open = sq_open,
+    .file_of = sq_file_of,
     .close = sq_close,
     .set_busy_timeout = sq_set_busy_timeout,
     .exec = sq_exec,

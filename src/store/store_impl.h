@@ -12,7 +12,11 @@
 struct orsp_db_ops {
 	const char *name;
 	orsp_db_backend backend;
-	orsp_err (*open)(const char *target, void **conn);
+	/* ORSP_DB_OPEN_EXISTING: open without creating anything, ORSP_E_NOT_FOUND if the
+	 * database does not exist */
+	orsp_err (*open)(const char *target, orsp_db_open_mode mode, void **conn);
+	/* the file the connection opened (absolute), NULL if none: names the write queue */
+	const char *(*file_of)(void *conn);
 	void (*close)(void *conn);
 	orsp_err (*set_busy_timeout)(void *conn, unsigned ms);
 	orsp_err (*exec)(void *conn, const char *sql);

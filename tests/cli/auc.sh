@@ -195,8 +195,9 @@ cp "$DB.kek" "$T/kek.saved"
 chmod 640 "$DB.kek"
 failure "KEK: KEK file $DB.kek is accessible by group or others" auc list "${A[@]}"
 chmod 600 "$DB.kek"
+head -c 32 /dev/urandom >"$T/other.kek"
+chmod 600 "$T/other.kek"
 failure "$DB: wrong KEK" auc list "${A[@]}" --kek-file "$T/other.kek"
-expect "other KEK file created" 600 "$(stat -c %a "$T/other.kek")"
 ORSP_KEK=$(od -An -tx1 -v "$DB.kek" | tr -d ' \n')
 export ORSP_KEK
 run auc list "${A[@]}" --kek-file "$T/other.kek"
@@ -243,6 +244,53 @@ nodb "auc audit" auc audit "${N[@]}"
 nodb "auc list" auc list --db "sqlite:$T/typo.db"
 nodb "auc show" auc show --db "sqlite:$T/typo.db" --kek-file "$T/typo.db.kek" $IMSI
 ORSP_AUC_DB=$T/typo.db nodb "auc list" auc list
+# nothing left: no FILE... (each removed if it is there)
+nothing_left() {
+	local f
+	for f in "$@"; do
+		if [[ -e "$f" ]]; then
+			bad "left $f"
+			rm -rf "$f"
+		else
+			ok
+		fi
+	done
+}
+# a database without its KEK file (a --kek-file typo, a copy restored without it): refused,
+# no KEK file written where the real one belongs
+failure "auc list: no KEK file at $T/typo.kek for $DB" auc list "${A[@]}" --kek-file "$T/typo.kek"
+nothing_left "$T/typo.kek"
+cp "$DB" "$T/copy.db"
+failure "auc audit: no KEK file at $T/copy.db.kek for $T/copy.db" auc audit --db "$T/copy.db"
+failure "auc vector: no KEK file at $T/copy.db.kek" auc vector --db "$T/copy.db" $IMSI
+nothing_left "$T/copy.db.kek"
+cp "$DB.kek" "$T/copy.db.kek"
+run auc list --db "$T/copy.db" --json
+expect "a copy with its KEK" 3 "$("$PY" -c 'import json,sys; print(len(json.loads(sys.argv[1])))' "$out")"
+rm -f "$T"/copy.db*
+# a path that is not a regular file: refused by every verb, add included, before any KEK
+mkdir "$T/dir.db"
+failure "auc list: $T/dir.db is a directory, not a database file" auc list --db "$T/dir.db"
+failure "auc add: $T/dir.db is a directory, not a database file" auc add --db "$T/dir.db" --imsi $IMSI --k "$K" --opc "$OPC"
+nothing_left "$T/dir.db.kek"
+rmdir "$T/dir.db"
+# an SQLite file: URI names the file it resolves to: the same database, its KEK beside it
+run auc list --db "file:$DB" --json
+expect "file: URI" 3 "$("$PY" -c 'import json,sys; print(len(json.loads(sys.argv[1])))' "$out")"
+run auc list --db "file://$DB?mode=rw" --json
+expect "file:// URI with a query" 3 "$("$PY" -c 'import json,sys; print(len(json.loads(sys.argv[1])))' "$out")"
+failure "auc list: no AuC database at file:$T/typo.db (\`openrsp auc add\` creates one)" auc list --db "file:$T/typo.db"
+nothing_left "$T/typo.db" "$T/typo.db.kek" "$T/file:$T/typo.db"
+run auc add --db "file:$T/uri.db" --imsi $IMSI --k "$K" --opc "$OPC"
+expect "add with a file: URI" 0 "$rc"
+expect "file: URI: database 0600" 600 "$(stat -c %a "$T/uri.db")"
+expect "file: URI: KEK beside it" 600 "$(stat -c %a "$T/uri.db.kek")"
+run auc show --db "$T/uri.db" $IMSI
+expect "file: URI: the same database by its path" 0 "$rc"
+rm -f "$T"/uri.db*
+failure "auc list: PostgreSQL is not supported by this build" auc list --db postgres://x
+failure "auc add: PostgreSQL is not supported by this build" auc add --db postgres://x --imsi $IMSI --k "$K" --opc "$OPC"
+nothing_left postgres:
 
 # ----- delete -----
 run auc delete "${A[@]}" 001010000000002
