@@ -42,7 +42,8 @@ enum {
 
 #define DB_HELP                                                                                    \
 	"  --db PATH            subscriber database (default $ORSP_AUC_DB, else " DEFAULT_DB       \
-	"):\n"                                                                                     \
+	"; an\n"                                                                                   \
+	"                       empty PATH is refused):\n"                                         \
 	"                       add creates it, every other verb refuses one that does not\n"      \
 	"                       exist\n"                                                           \
 	"  --kek-file PATH      key-encryption key file (default <db>.kek; add creates it\n"       \
@@ -142,6 +143,11 @@ static int open_auc(const db_opts *o, const char *verb, orsp_auc **out)
 	orsp_err e;
 	int rc;
 
+	/* An empty --db is a mistake (a script's unset variable), never the default database:
+	 * delete or export would work on another one than meant. An empty $ORSP_AUC_DB is
+	 * taken as unset. */
+	if (o->db && !o->db[0])
+		return cli_usage("--db", "empty path");
 	if (!db || !db[0])
 		db = DEFAULT_DB;
 	if (o->kek_file) {

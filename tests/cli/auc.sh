@@ -292,6 +292,22 @@ failure "auc list: PostgreSQL is not supported by this build" auc list --db post
 failure "auc add: PostgreSQL is not supported by this build" auc add --db postgres://x --imsi $IMSI --k "$K" --opc "$OPC"
 nothing_left postgres:
 
+# an empty --db (a script's unset variable) is a usage error, not the default database
+# incwd ARGS...: openrsp ARGS run in $T/cwd (which has the default database), as run does
+incwd() {
+	rc=0
+	out=$(cd "$T/cwd" && "$B" "$@" 2>"$T/err") || rc=$?
+	err=$(cat "$T/err")
+}
+incwd auc delete --db "" 00101
+expect "--db '': usage error" "2 openrsp: --db: empty path" "$rc $err"
+incwd auc list --db "" --json
+expect "--db '': no list of the default database" "2 " "$rc $out"
+incwd auc show 00101
+expect "--db '': the subscriber of the default database kept" 0 "$rc"
+ORSP_AUC_DB="" incwd auc list --json
+expect "empty ORSP_AUC_DB: the default database" 1 "$("$PY" -c 'import json,sys; print(len(json.loads(sys.argv[1])))' "$out")"
+
 # ----- delete -----
 run auc delete "${A[@]}" 001010000000002
 expect "delete exit" 0 "$rc"
