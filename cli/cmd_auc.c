@@ -757,9 +757,14 @@ static int auc_secret(int argc, char **argv)
 		else if (!db_opt(&dbo, c, optarg))
 			return cli_usage(argv[optind - 1], "unexpected option");
 	}
-	/* an IMSI alone: say how to learn the names */
-	if (!list && argc - optind == 1)
+	/* one word: an IMSI alone gets how to learn the names; anything else (a NAME without
+	 * the IMSI) is not an IMSI, and that is what is said */
+	if (!list && argc - optind == 1) {
+		rc = imsi_arg("IMSI", argv[optind]);
+		if (rc)
+			return rc;
 		return cli_usage("NAME", "required (--list prints the names stored for the IMSI)");
+	}
 	if ((rc = cli_positional(argc, argv, list ? 1 : 2, list ? "IMSI" : "IMSI NAME")) ||
 	    (rc = imsi_arg("IMSI", argv[optind])))
 		return rc;

@@ -308,6 +308,12 @@ expect "--db '': the subscriber of the default database kept" 0 "$rc"
 ORSP_AUC_DB="" incwd auc list --json
 expect "empty ORSP_AUC_DB: the default database" 1 "$("$PY" -c 'import json,sys; print(len(json.loads(sys.argv[1])))' "$out")"
 
+# auc secret with one word: the NAME hint only when it is an IMSI
+usage NAME auc secret "${A[@]}" $IMSI
+has "secret IMSI: --list hint" "NAME: required (--list prints the names stored for the IMSI)" "$err"
+usage IMSI auc secret "${A[@]}" puk1
+expect "secret NAME: the IMSI error" "openrsp: IMSI: expected 5 to 15 decimal digits" "$err"
+
 # ----- delete -----
 run auc delete "${A[@]}" 001010000000002
 expect "delete exit" 0 "$rc"
