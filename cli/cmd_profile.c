@@ -1050,6 +1050,7 @@ static const cli_cmd profile_cmds[] = {
                 "  --template FILE      the template package (e.g. a GSMA TS.48 profile)\n"
                 "  --iccid N            19 or 20 digits ending in the Luhn check digit\n"
                 "  --imsi N             6 to 15 digits\n" CLI_AKA_HELP
+                "                       (--mac/res/ck/ik-bits refused: no package carries them)\n"
                 "  --spn S              service provider name, up to 16 GSM default alphabet\n"
                 "                       characters (EF.SPN)\n"
                 "  --profile-name S     ProfileHeader.profileType, 1 to 100 characters\n"

@@ -388,6 +388,7 @@ usage --mnc-length profile build "${A[@]}" --mnc-length 4 -o "$T/u.der"
 usage --mnc-len profile build "${A[@]}" --mnc-len 4 -o "$T/u.der"
 usage --pin1 profile build "${A[@]}" --pin1 12 -o "$T/u.der"
 usage --mac-bits profile build "${A[@]}" --alg tuak --k "$TK" --opc "$TOPC" --mac-bits 128 -o "$T/u.der"
+has "build --help: the TUAK lengths refused" "(--mac/res/ck/ik-bits refused: no package carries them)" "$("$B" profile build --help)"
 usage -o profile build "${A[@]}"
 usage --bogus profile build "${A[@]}" --bogus -o "$T/u.der"
 usage FILE profile inspect
