@@ -1359,6 +1359,30 @@ static void test_audit_walk(void **state)
 	assert_int_equal(orsp_auc_audit_walk(a, NULL, 1, audit_cb, &s), ORSP_OK);
 	assert_int_equal(s.n, 1);
 	assert_string_equal(s.r[0].detail, "osmo-hlr-vty to /tmp/a??b");
+	/* so is a byte that is not UTF-8, a C1 control (U+009B, CSI, as UTF-8), an overlong or
+	 * surrogate sequence and a sequence cut short; other characters are kept */
+	assert_int_equal(orsp_db_exec(orsp_auc_db(a),
+	                              "INSERT INTO auc_audit (at, action, imsi, result, detail)"
+	                              " VALUES (1, 'export', '001010000000081', 'ok',"
+	                              " 'to /' || CAST(x'ff' AS TEXT) || '/' || char(155) || '/' ||"
+	                              " CAST(x'c080eda080e282' AS TEXT) || '/' ||"
+	                              " char(255) || char(8364) || char(128512))"),
+	                 ORSP_OK);
+	memset(&s, 0, sizeof(s));
+	assert_int_equal(orsp_auc_audit_walk(a, NULL, 1, audit_cb, &s), ORSP_OK);
+	assert_string_equal(s.r[0].detail, "to /?/?/???????"
+	                                   "/\xc3\xbf\xe2\x82\xac\xf0\x9f\x98\x80");
+	/* a character the field has no room for is not cut in two */
+	assert_int_equal(orsp_db_exec(orsp_auc_db(a),
+	                              "INSERT INTO auc_audit (at, action, imsi, result, detail)"
+	                              " VALUES (1, 'export', '001010000000081', 'ok',"
+	                              " replace(hex(zeroblob(2079)), '0', 'a') || char(8364))"),
+	                 ORSP_OK);
+	memset(&s, 0, sizeof(s));
+	assert_int_equal(orsp_auc_audit_walk(a, NULL, 1, audit_cb, &s), ORSP_OK);
+	assert_int_equal(strlen(s.r[0].detail), ORSP_AUC_AUDIT_DETAIL_MAX - 1);
+	assert_int_equal(s.r[0].detail[ORSP_AUC_AUDIT_DETAIL_MAX - 2], '?');
+	assert_int_equal(s.r[0].detail[ORSP_AUC_AUDIT_DETAIL_MAX - 3], 'a');
 	orsp_secret_wipe(&v);
 	orsp_auc_close(a);
 	tsv_free(t);

@@ -486,5 +486,16 @@ mkdir "$T/rel"
 run auc audit "${U[@]}" --limit 1 --json
 expect "export audit: the file's absolute name" "osmo-hlr-vty to $(realpath "$T/rel")/out.vty" "$(json 0 detail)"
 
+# a file name that is not UTF-8 (0xff) or holds a C1 control (U+009B): '?' in the text, and
+# --json is valid JSON in UTF-8 (a strict decoder reads it)
+run auc export "${U[@]}" --format osmo-hlr-vty 001010000000201 --out "$T/rel/x"$'\xff'"y"$'\xc2\x9b'"z.vty"
+expect "export to an odd name" 0 "$rc"
+"$B" auc audit "${U[@]}" --limit 1 --json >"$T/audit.json"
+expect "audit --json: UTF-8 JSON, odd bytes as '?'" "osmo-hlr-vty to $(realpath "$T/rel")/x?y?z.vty" \
+	"$("$PY" -c 'import json,sys; print(json.loads(open(sys.argv[1],"rb").read().decode("utf-8"))[0]["detail"])' "$T/audit.json")"
+run auc audit "${U[@]}" --limit 1
+has "audit: odd bytes as '?'" "/x?y?z.vty" "$out"
+if LC_ALL=C grep -q $'\xc2\x9b\|\xff' <<<"$out"; then bad "audit text passes a C1 control or a non-UTF-8 byte"; else ok; fi
+
 rm -rf "$T"
 finish
