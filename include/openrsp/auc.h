@@ -168,7 +168,8 @@ ORSP_MUST_CHECK orsp_err orsp_auc_resync(orsp_auc *a, const char *imsi, const ui
 
 /* ----- the audit log ----- */
 
-/* The longest audit detail: an export's format and absolute file name (PATH_MAX 4096). */
+/* The longest audit detail: an export's format, " to " and an absolute file name (PATH_MAX
+ * 4096, its NUL included; checked at compile time in auc_export.c). */
 #define ORSP_AUC_AUDIT_DETAIL_MAX 4160
 /* One row of the append-only audit table (auc_audit): what was done to or read from a
  * subscriber. Never a key: the table holds none. Text fields are valid UTF-8, cut to fit
@@ -230,8 +231,9 @@ ORSP_MUST_CHECK orsp_err orsp_auc_export_check(orsp_auc_export_format fmt,
  * - path == NULL: the descriptor fd (standard output, a pipe), not closed.
  * The keys are read with orsp_auc_export_keys in one transaction, committed before the text
  * is written: every subscriber in the text has its "export" audit row (detail: the format
- * and destination: "standard output", "a descriptor", or the file's absolute name, the real
- * path of its directory resolved after the file is created); should the write then fail, a row with
+ * and destination: "standard output", "a descriptor", or the file's absolute name, resolved
+ * through the created file's descriptor; longer than PATH_MAX: ORSP_E_USAGE "path too long",
+ * the file removed, nothing read); should the write then fail, a row with
  * result "not written" follows. A reader gone (EPIPE) is such a failure, ORSP_E_IO: SIGPIPE is
  * blocked in the calling thread for the write and the one it raised taken off, so the process is
  * not killed whatever its SIGPIPE disposition (the mask is restored). *count (may be NULL) gets the

@@ -8,7 +8,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <libgen.h>
 #include <limits.h>
 #include <pthread.h>
 #include <signal.h>
@@ -294,26 +293,34 @@ static orsp_err make_text(orsp_auc *a, orsp_auc_export_format fmt, const imsi_li
 	return orsp_db_commit(db);
 }
 
-/* The audit detail of an export to the file `path`, just created: the format and the file's
- * absolute name (the real path of its directory, and its name), so the row says where the
- * keys went whatever the directory the export ran in. */
-static orsp_err file_detail(orsp_auc_export_format fmt, const char *path, char *out, size_t cap)
+/* The audit detail of an export to the file `path`, just created as `fd`: the format and the
+ * file's absolute name, resolved through the descriptor (/proc/self/fd), so the row says
+ * where the keys went whatever the directory the export ran in, even if a directory on the
+ * way is renamed meanwhile. Without /proc: the real path of the file by its name. The
+ * reason comes first in an error, so that a long path cut from the message keeps it. */
+static orsp_err file_detail(orsp_auc_export_format fmt, int fd, const char *path, char *out,
+                            size_t cap)
 {
-	char dcopy[PATH_MAX], bcopy[PATH_MAX], real[PATH_MAX];
-	const char *base;
+	char link[64], real[PATH_MAX];
+	ssize_t n;
 
-	if (snprintf(dcopy, sizeof(dcopy), "%s", path) >= (int)sizeof(dcopy))
-		return orsp_errf(ORSP_E_USAGE, "%s: path too long", path);
-	memcpy(bcopy, dcopy, sizeof(bcopy));
-	if (!realpath(dirname(dcopy), real))
-		return orsp_errf(ORSP_E_IO, "cannot resolve the directory of %s: %s", path,
-		                 strerror(errno));
-	base = basename(bcopy);
-	if (snprintf(out, cap, "%s to %s%s%s", orsp_auc_export_format_name(fmt), real,
-	             strcmp(real, "/") == 0 ? "" : "/", base) >= (int)cap)
-		return orsp_errf(ORSP_E_USAGE, "%s: path too long", path);
+	snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+	n = readlink(link, real, sizeof(real));
+	if (n < 0 && errno != ENAMETOOLONG && realpath(path, real))
+		n = (ssize_t)strlen(real);
+	if ((n < 0 && errno == ENAMETOOLONG) || n >= (ssize_t)sizeof(real))
+		return orsp_errf(ORSP_E_USAGE, "path too long: %s", path);
+	if (n < 0)
+		return orsp_errf(ORSP_E_IO, "cannot resolve the file created: %s: %s",
+		                 strerror(errno), path);
+	real[n] = '\0';
+	if (snprintf(out, cap, "%s to %s", orsp_auc_export_format_name(fmt), real) >= (int)cap)
+		return orsp_errf(ORSP_E_USAGE, "path too long: %s", path);
 	return ORSP_OK;
 }
+
+/* room for the longest format name, " to " and a PATH_MAX path */
+_Static_assert(ORSP_AUC_AUDIT_DETAIL_MAX >= 32 + 4 + PATH_MAX, "audit detail too short");
 
 orsp_err orsp_auc_export(orsp_auc *a, orsp_auc_export_format fmt, const char *const *imsis,
                          size_t n, const char *path, int fd, size_t *count)
@@ -349,13 +356,13 @@ orsp_err orsp_auc_export(orsp_auc *a, orsp_auc_export_format fmt, const char *co
 			err = errno == EEXIST
 			          ? orsp_errf(ORSP_E_EXISTS, "%s already exists (not overwritten)",
 			                      path)
-			          : orsp_errf(ORSP_E_IO, "cannot create %s: %s", path,
-			                      strerror(errno));
+			          : orsp_errf(ORSP_E_IO, "cannot create the file: %s: %s",
+			                      strerror(errno), path);
 			goto out;
 		}
 		created = true;
 		/* after the create: the directory exists, and its real path is the one used */
-		err = file_detail(fmt, path, detail, sizeof(detail));
+		err = file_detail(fmt, fd, path, detail, sizeof(detail));
 		if (err)
 			goto out;
 	}

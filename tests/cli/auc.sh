@@ -486,6 +486,24 @@ mkdir "$T/rel"
 run auc audit "${U[@]}" --limit 1 --json
 expect "export audit: the file's absolute name" "osmo-hlr-vty to $(realpath "$T/rel")/out.vty" "$(json 0 detail)"
 
+# an export in a directory deeper than PATH_MAX: refused with the reason first (not cut
+# from the message by the long path), the file removed, no export row
+nrows() { "$B" auc audit "${U[@]}" --json | "$PY" -c 'import json,sys; print(len(json.load(sys.stdin)))'; }
+rows=$(nrows)
+deep=$("$PY" -c '
+import os, subprocess, sys
+os.chdir(sys.argv[1])
+for _ in range(20):
+    os.mkdir("d" * 250)
+    os.chdir("d" * 250)
+p = subprocess.run(sys.argv[2:] + ["--out", "deep.vty"], stderr=subprocess.PIPE, stdout=subprocess.DEVNULL)
+print(p.returncode, os.path.exists("deep.vty"), p.stderr.decode().strip())' \
+	"$T/rel" "$B" auc export "${U[@]}" --format osmo-hlr-vty 001010000000201)
+expect "deep export: exit 1, file removed, the reason" \
+	"1 False openrsp: auc export: path too long: deep.vty" "$deep"
+expect "deep export: no export row" "$rows" "$(nrows)"
+rm -rf "$T/rel/$(printf 'd%.0s' {1..250})"
+
 # a file name that is not UTF-8 (0xff) or holds a C1 control (U+009B): '?' in the text, and
 # --json is valid JSON in UTF-8 (a strict decoder reads it)
 run auc export "${U[@]}" --format osmo-hlr-vty 001010000000201 --out "$T/rel/x"$'\xff'"y"$'\xc2\x9b'"z.vty"
