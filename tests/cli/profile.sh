@@ -86,7 +86,7 @@ has "SCP80 KIc" "KVN 01 KID 01  usage 18    DES (80)              16 bytes  card
 has "SCP03 DEK" "KVN 02 KID 03  usage 48    AES (88)              16 bytes  card secret sd1-kvn02-kid03" "$out"
 for name in "${SDK[@]}"; do has "text names $name" "card secret $name" "$out"; done
 # a name for `auc secret`, not a claim that some AuC holds the key
-lacks "no AuC label" "AuC" "$out"
+lacks "no AuC label" "AuC sd" "$out" # not just "AuC": the file path is in the output
 for f in "$TS48" "$SD_PKG"; do
 	for mode in text json; do
 		opt=()
