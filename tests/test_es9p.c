@@ -174,6 +174,9 @@ static void asn1_ok(asn_TYPE_descriptor_t *td, const uint8_t *p, size_t n)
 	ASN_STRUCT_FREE(*td, v);
 }
 
+/* The platform policy item that refused the last call's eUICC (the reply's), or "". */
+static char last_policy[32];
+
 /* POST one request to the server process on database handle s; returns the parsed answer
  * (NULL for 204) and the reply's HTTP status. */
 static json_t *call_on(fx *f, orsp_smdp *s, const char *fn, json_t *req, int *http)
@@ -185,6 +188,7 @@ static json_t *call_on(fx *f, orsp_smdp *s, const char *fn, json_t *req, int *ht
 	assert_int_equal(
 	    orsp_es9p_handle(&f->svc, s, fn, (const uint8_t *)body, strlen(body), &rep), ORSP_OK);
 	*http = rep.http_status;
+	snprintf(last_policy, sizeof(last_policy), "%s", rep.policy);
 	if (rep.body) {
 		json_error_t err;
 		out = json_loads(rep.body, 0, &err);
@@ -377,6 +381,12 @@ typedef struct auth_opts {
 	const char *device; /* deviceInfo's contents (device_len bytes); NULL: TAC, no caps */
 	size_t device_len;
 	bool no_device; /* ctxParams1 without deviceInfo */
+	/* the platform facts (3 bytes each unless *_len says otherwise); NULL: the defaults,
+	 * svn 2.2.2, euiccFirmwareVer 1.0.0, ppVersion 0.1.0, no globalplatformVersion,
+	 * sasAcreditationNumber "openrsp-test" */
+	const char *svn, *fw, *pp, *gp, *sas;
+	size_t fw_len;
+	const char *fw_unsigned; /* euiccFirmwareVer changed to this after signing */
 } auth_opts;
 
 static json_t *auth_request(fx *f, dl *d, const auth_opts *o)
@@ -412,8 +422,8 @@ static json_t *auth_request(fx *f, dl *d, const auth_opts *o)
 			orsp_der_put_tlv(&w, 0x81, o->saip, o->saip_len);
 		else
 			PUT(0x81, "\x02\x03\x01", 3);
-		PUT(0x82, "\x02\x02\x02", 3);
-		PUT(0x83, "\x01\x00\x00", 3);
+		PUT(0x82, o->svn ? o->svn : "\x02\x02\x02", 3);
+		PUT(0x83, o->fw ? o->fw : "\x01\x00\x00", o->fw ? (o->fw_len ? o->fw_len : 3) : 3);
 		if (o->ecr)
 			orsp_der_put_tlv(&w, 0x84, o->ecr, o->ecr_len);
 		else if (o->info2_drop != 0x84) {
@@ -427,6 +437,8 @@ static json_t *auth_request(fx *f, dl *d, const auth_opts *o)
 		else
 			PUT(0x85, "\x00\x4B", 2); /* uiccCapability: usim, Milenage, TUAK-128/256 */
 		PUT(0x86, "\x03\x00\x00", 3); /* javacardVersion (optional) */
+		if (o->gp)                    /* globalplatformVersion (optional) */
+			orsp_der_put_tlv(&w, 0x87, o->gp, 3);
 		PUT(0x88, "\x06\xC0", 2);     /* rspCapability */
 		if (o->info2_drop != 0xA9) {
 			l = orsp_der_begin(&w, 0xA9);
@@ -439,8 +451,9 @@ static json_t *auth_request(fx *f, dl *d, const auth_opts *o)
 			orsp_der_end(&w, l);
 		}
 		PUT(0x8B, "\x02", 1);          /* euiccCategory (optional) */
-		PUT(0x04, "\x00\x01\x00", 3);  /* ppVersion */
-		PUT(0x0C, "openrsp-test", 12); /* sasAcreditationNumber */
+		PUT(0x04, o->pp ? o->pp : "\x00\x01\x00", 3); /* ppVersion */
+		PUT(0x0C, o->sas ? o->sas : "openrsp-test",
+		    strlen(o->sas ? o->sas : "openrsp-test")); /* sasAcreditationNumber */
 #undef PUT
 		orsp_der_end(&w, i2);
 		if (o->no_info2) /* take the whole BF22 back out */
@@ -467,6 +480,20 @@ static json_t *auth_request(fx *f, dl *d, const auth_opts *o)
 	if (!o->no_info2 && !o->info2_drop && !o->not_asn1) /* else not valid ASN.1, on purpose */
 		asn1_ok(&asn_DEF_EuiccSigned1, s1, s1_len);
 	sign(o->key ? o->key : f->sk_euicc, s1, s1_len, d->sig1);
+	if (o->fw_unsigned) { /* the facts changed on the way, the signature left as it was */
+		orsp_tlv t, i2, fld;
+		orsp_reader r;
+		assert_int_equal(orsp_der_parse_one(orsp_slice_make(s1, s1_len), &t), ORSP_OK);
+		orsp_reader_init(&r, t.value.p, t.value.len);
+		do
+			assert_int_equal(orsp_der_read(&r, &i2), ORSP_OK);
+		while (i2.tag != 0xBF22);
+		orsp_reader_init(&r, i2.value.p, i2.value.len);
+		do
+			assert_int_equal(orsp_der_read(&r, &fld), ORSP_OK);
+		while (fld.tag != 0x83);
+		memcpy(s1 + (fld.value.p - s1), o->fw_unsigned, 3);
+	}
 	if (o->bad_signature)
 		d->sig1[10] ^= 1;
 	orsp_writer_init(&w, asr, sizeof(asr));
@@ -1571,6 +1598,211 @@ static void test_eligibility_services(void **state)
 			auth_accepted(f, NULL, &o);
 	}
 	dl_free(&d);
+}
+
+/* authenticateClient refuses eUICC d's answer o for the platform policy item `item`, with
+ * 8.2.5/4.3 and a message naming `what`; the request's reply names the item. */
+static void plat_refused(fx *f, const auth_opts *o, const char *item, const char *what)
+{
+	static dl d;
+	int http;
+
+	reinitiate(f, &d);
+	expect_fail_msg(call(f, "authenticateClient", auth_request(f, &d, o), &http), "8.2.5",
+	                "4.3", what);
+	assert_string_equal(last_policy, item);
+	dl_free(&d);
+}
+
+/* The operator's platform policy (TR 33.812 platform validation on euiccInfo2's signed facts
+ * and the EUM): each item accepts an eUICC that meets it and refuses one that does not, with
+ * 8.2.5/4.3, an audit row and a progress report naming the item; versions compare as three
+ * numbers; a fact the policy asks about and the eUICC does not state is refused; facts
+ * changed after the eUICC signed them fail the signature first. */
+static void test_platform_policy(void **state)
+{
+	fx *f = *state;
+	orsp_smdp_platform_policy *pol = &f->svc.platform;
+	static dl d;
+	int http;
+	auth_opts o;
+	size_t refusals = 0;
+	uint8_t eum_ski[32];
+	size_t eum_ski_len = 0;
+
+	order(f, EID, "PLAT-1", NULL);
+	/* no policy: the fixture's eUICC (firmware 1.0.0, PP 0.1.0, no GP version) passes */
+	o = (auth_opts){.mid = "PLAT-1"};
+	auth_accepted(f, NULL, &o);
+	assert_string_equal(last_policy, "");
+
+	/* min_euicc_firmware: major, minor, revision as numbers (1.10.0 is above 1.2.0) */
+	*pol = (orsp_smdp_platform_policy){.min_firmware = {true, {1, 2, 0}}};
+	{
+		static const char *const ok[] = {"\x01\x02\x00", "\x01\x0A\x00", "\x01\x02\xFF",
+		                                 "\x02\x00\x00"};
+		static const struct {
+			const char *fw, *what;
+		} refused[] = {
+		    {"\x01\x01\xFF", "min_euicc_firmware: euiccFirmwareVer 1.1.255 is below 1.2.0"},
+		    {"\x00\xFF\xFF", "euiccFirmwareVer 0.255.255 is below 1.2.0"},
+		    {"\x01\x00\x00", "euiccFirmwareVer 1.0.0 is below 1.2.0"},
+		};
+		for (size_t i = 0; i < ORSP_ARRAY_LEN(ok); i++) {
+			o = (auth_opts){.mid = "PLAT-1", .fw = ok[i]};
+			auth_accepted(f, NULL, &o);
+		}
+		for (size_t i = 0; i < ORSP_ARRAY_LEN(refused); i++) {
+			o = (auth_opts){.mid = "PLAT-1", .fw = refused[i].fw};
+			plat_refused(f, &o, "min_euicc_firmware", refused[i].what);
+			refusals++;
+		}
+	}
+	/* a euiccFirmwareVer that is not 3 bytes is malformed, not a policy verdict */
+	reinitiate(f, &d);
+	o = (auth_opts){.mid = "PLAT-1", .fw = "\x01\x02", .fw_len = 2, .not_asn1 = true};
+	expect_fail_msg(call(f, "authenticateClient", auth_request(f, &d, &o), &http), "1.2", "2.1",
+	                "euiccFirmwareVer of 2 bytes");
+	assert_string_equal(last_policy, "");
+	/* the facts are the eUICC's signed word: changed after signing, in either direction,
+	 * the signature fails before the policy looks at them */
+	reinitiate(f, &d);
+	o = (auth_opts){.mid = "PLAT-1", .fw = "\x01\x00\x00", .fw_unsigned = "\x01\x02\x00"};
+	expect_fail(call(f, "authenticateClient", auth_request(f, &d, &o), &http), "8.1", "6.1");
+	reinitiate(f, &d);
+	o = (auth_opts){.mid = "PLAT-1", .fw = "\x01\x02\x00", .fw_unsigned = "\x01\x00\x00"};
+	expect_fail(call(f, "authenticateClient", auth_request(f, &d, &o), &http), "8.1", "6.1");
+	assert_string_equal(last_policy, "");
+
+	/* euicc_firmware_denied: exactly those versions, also above the minimum */
+	pol->firmware_denied[0][0] = 1;
+	pol->firmware_denied[0][1] = 3;
+	pol->firmware_denied[0][2] = 1;
+	pol->firmware_denied[1][0] = 1;
+	pol->firmware_denied[1][1] = 3;
+	pol->firmware_denied[1][2] = 2;
+	pol->n_firmware_denied = 2;
+	o = (auth_opts){.mid = "PLAT-1", .fw = "\x01\x03\x01"};
+	plat_refused(f, &o, "euicc_firmware_denied",
+	             "euicc_firmware_denied: euiccFirmwareVer 1.3.1 is denied");
+	o = (auth_opts){.mid = "PLAT-1", .fw = "\x01\x03\x02"};
+	plat_refused(f, &o, "euicc_firmware_denied", "1.3.2 is denied");
+	refusals += 2;
+	o = (auth_opts){.mid = "PLAT-1", .fw = "\x01\x03\x00"};
+	auth_accepted(f, NULL, &o);
+	o = (auth_opts){.mid = "PLAT-1", .fw = "\x01\x03\x03"};
+	auth_accepted(f, NULL, &o);
+
+	/* min_pp_version, min_svn */
+	*pol = (orsp_smdp_platform_policy){.min_pp = {true, {1, 0, 0}}};
+	o = (auth_opts){.mid = "PLAT-1"};
+	plat_refused(f, &o, "min_pp_version", "min_pp_version: ppVersion 0.1.0 is below 1.0.0");
+	o = (auth_opts){.mid = "PLAT-1", .pp = "\x01\x00\x00"};
+	auth_accepted(f, NULL, &o);
+	*pol = (orsp_smdp_platform_policy){.min_svn = {true, {2, 2, 0}}};
+	o = (auth_opts){.mid = "PLAT-1", .svn = "\x02\x01\x00"};
+	plat_refused(f, &o, "min_svn", "min_svn: svn 2.1.0 is below 2.2.0");
+	o = (auth_opts){.mid = "PLAT-1"}; /* 2.2.2 */
+	auth_accepted(f, NULL, &o);
+	refusals += 2;
+
+	/* min_gp_version: globalplatformVersion is optional; an eUICC that does not state it
+	 * is refused (the operator asked for it) */
+	*pol = (orsp_smdp_platform_policy){.min_gp = {true, {2, 3, 0}}};
+	o = (auth_opts){.mid = "PLAT-1"};
+	plat_refused(f, &o, "min_gp_version",
+	             "min_gp_version 2.3.0: the eUICC does not state its globalplatformVersion");
+	o = (auth_opts){.mid = "PLAT-1", .gp = "\x02\x02\x09"};
+	plat_refused(f, &o, "min_gp_version", "globalplatformVersion 2.2.9 is below 2.3.0");
+	o = (auth_opts){.mid = "PLAT-1", .gp = "\x02\x03\x01"};
+	auth_accepted(f, NULL, &o);
+	refusals += 2;
+
+	/* sas_accreditation: one of the list, exactly (case and spaces count) */
+	*pol = (orsp_smdp_platform_policy){.n_sas = 2};
+	snprintf(pol->sas[0], sizeof(pol->sas[0]), "ACME-01");
+	snprintf(pol->sas[1], sizeof(pol->sas[1]), "OTHER-02");
+	o = (auth_opts){.mid = "PLAT-1"};
+	plat_refused(f, &o, "sas_accreditation",
+	             "sas_accreditation: sasAcreditationNumber 'openrsp-test' is not accepted");
+	{
+		static const char *const near[] = {"acme-01", "ACME-01 ", "ACME-0", "ACME-011", ""};
+		for (size_t i = 0; i < ORSP_ARRAY_LEN(near); i++) {
+			o = (auth_opts){.mid = "PLAT-1", .sas = near[i]};
+			plat_refused(f, &o, "sas_accreditation", "is not accepted");
+		}
+		refusals += 1 + ORSP_ARRAY_LEN(near);
+	}
+	o = (auth_opts){.mid = "PLAT-1", .sas = "OTHER-02"};
+	auth_accepted(f, NULL, &o);
+	o = (auth_opts){.mid = "PLAT-1", .sas = "ACME-01"};
+	auth_accepted(f, NULL, &o);
+
+	/* eum_allowed: CERT.EUM's subjectKeyIdentifier in the list */
+	{
+		orsp_cert *eum = NULL;
+		char hex[65];
+		assert_int_equal(orsp_cert_parse(f->cert_eum, f->cert_eum_len, &eum), ORSP_OK);
+		assert_int_equal(orsp_cert_ski(eum, eum_ski, sizeof(eum_ski), &eum_ski_len),
+		                 ORSP_OK);
+		orsp_cert_free(eum);
+		assert_int_equal(orsp_hex_encode(eum_ski, eum_ski_len, hex, sizeof(hex)), ORSP_OK);
+		/* another EUM's, and the same with a byte less: refused, naming this EUM's */
+		*pol = (orsp_smdp_platform_policy){.n_eum = 2};
+		memcpy(pol->eum_ski[0], eum_ski, eum_ski_len);
+		pol->eum_ski[0][0] ^= 1;
+		pol->eum_ski_len[0] = eum_ski_len;
+		memcpy(pol->eum_ski[1], eum_ski, eum_ski_len - 1);
+		pol->eum_ski_len[1] = eum_ski_len - 1;
+		o = (auth_opts){.mid = "PLAT-1"};
+		plat_refused(f, &o, "eum_allowed", hex);
+		refusals++;
+		memcpy(pol->eum_ski[1], eum_ski, eum_ski_len);
+		pol->eum_ski_len[1] = eum_ski_len;
+		auth_accepted(f, NULL, &o);
+	}
+
+	/* every item at once, met */
+	*pol = (orsp_smdp_platform_policy){.min_firmware = {true, {1, 2, 0}},
+	                                   .min_pp = {true, {1, 0, 0}},
+	                                   .min_svn = {true, {2, 2, 0}},
+	                                   .min_gp = {true, {2, 3, 0}},
+	                                   .n_firmware_denied = 1,
+	                                   .firmware_denied = {{1, 3, 1}},
+	                                   .n_sas = 1,
+	                                   .sas = {"ACME-01"},
+	                                   .n_eum = 1,
+	                                   .eum_ski_len = {eum_ski_len}};
+	memcpy(pol->eum_ski[0], eum_ski, eum_ski_len);
+	o = (auth_opts){.mid = "PLAT-1",
+	                .fw = "\x01\x0A\x00",
+	                .pp = "\x01\x00\x00",
+	                .gp = "\x02\x03\x00",
+	                .sas = "ACME-01"};
+	auth_accepted(f, NULL, &o);
+	assert_string_equal(last_policy, "");
+	/* a refusal uses up the transactionId: the same answer again is not judged twice */
+	reinitiate(f, &d);
+	o.sas = "OTHER-02";
+	expect_fail_msg(call(f, "authenticateClient", auth_request(f, &d, &o), &http), "8.2.5",
+	                "4.3", "sas_accreditation");
+	expect_fail(call(f, "authenticateClient", auth_request(f, &d, &o), &http), "8.10.1", "3.9");
+	refusals++;
+	dl_free(&d);
+
+	/* each refusal was audited and reported to the operator (point 1, 8.2.5/4.3), naming
+	 * the item; the order is untouched */
+	assert_int_equal(count_of(f, "SELECT count(*) FROM smdp_audit WHERE action = 'ineligible'"
+	                             " AND detail LIKE 'platform policy %'"),
+	                 (int64_t)refusals);
+	assert_int_equal(count_of(f, "SELECT count(*) FROM smdp_progress WHERE point_id = 1 AND"
+	                             " subject_code = '8.2.5' AND reason_code = '4.3' AND"
+	                             " detail LIKE 'platform policy %'"),
+	                 (int64_t)refusals);
+	assert_int_equal(count_of(f, "SELECT count(*) FROM smdp_audit WHERE action = 'ineligible'"),
+	                 (int64_t)refusals);
+	assert_int_equal(state_of(f), ORSP_SMDP_RELEASED);
+	memset(pol, 0, sizeof(*pol));
 }
 
 /* ctxParams1.deviceInfo must be there with a 4-byte TAC, deviceCapabilities and, if
@@ -3223,6 +3455,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_authenticate_checks, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_eligibility, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_device_info, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_platform_policy, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_eligibility_services, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_certificate_checks, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_order_not_released, setup, teardown),

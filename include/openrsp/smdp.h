@@ -404,6 +404,36 @@ typedef struct orsp_smdp_keyset {
 	orsp_ec_key *dppb_key;
 } orsp_smdp_keyset;
 
+/* The operator's platform policy (TR 33.812's platform validation, realised on what SGP.22
+ * lets the SM-DP+ verify): constraints on the platform facts the eUICC signs in euiccInfo2
+ * (SGP.22 §5.7.8) and on its EUM, judged by authenticateClient once euiccSignature1 and the
+ * certificate chain are verified (configuration keys min_euicc_firmware, min_pp_version,
+ * min_svn, min_gp_version, euicc_firmware_denied, sas_accreditation, eum_allowed;
+ * docs/smdp-es9p.md). All zero: no constraint. Global: the same for every profile. */
+#define ORSP_SMDP_POLICY_LIST_MAX 16
+#define ORSP_SMDP_SAS_MAX 64 /* sasAcreditationNumber: UTF8String (SIZE(0..64)) */
+
+typedef struct orsp_smdp_version {
+	bool set;     /* false: no constraint */
+	uint8_t v[3]; /* VersionType: major, minor, revision */
+} orsp_smdp_version;
+
+typedef struct orsp_smdp_platform_policy {
+	orsp_smdp_version min_firmware; /* euiccFirmwareVer at least this */
+	orsp_smdp_version min_pp;       /* ppVersion (Protection Profile) at least this */
+	orsp_smdp_version min_svn;      /* svn (SGP.22 version) at least this */
+	orsp_smdp_version min_gp;       /* globalplatformVersion at least this (absent: refused) */
+	uint8_t firmware_denied[ORSP_SMDP_POLICY_LIST_MAX][3]; /* euiccFirmwareVer refused */
+	size_t n_firmware_denied;
+	char sas[ORSP_SMDP_POLICY_LIST_MAX][ORSP_SMDP_SAS_MAX + 1]; /* sasAcreditationNumber one
+	                                                             * of these (exact) */
+	size_t n_sas;
+	uint8_t eum_ski[ORSP_SMDP_POLICY_LIST_MAX][32]; /* CERT.EUM's subjectKeyIdentifier one
+	                                                 * of these */
+	size_t eum_ski_len[ORSP_SMDP_POLICY_LIST_MAX];
+	size_t n_eum;
+} orsp_smdp_platform_policy;
+
 typedef struct orsp_smdp_service {
 	char fqdn[ORSP_SMDP_FQDN_MAX + 1]; /* SM-DP+ address, compared case-insensitively */
 	char oid[64];                      /* SM-DP+ OID (RID from CERT.DPauth), dotted */
@@ -426,6 +456,7 @@ typedef struct orsp_smdp_service {
 	 * uiccCapability; true every eUICC-Mandatory-service that has a capability bit the eUICC
 	 * knows (configuration `eligibility = aka | services`; docs/smdp-es9p.md). */
 	bool eligibility_all_services;
+	orsp_smdp_platform_policy platform; /* the operator's platform policy (none: all zero) */
 } orsp_smdp_service;
 
 /* The answer to one ES9+ or ES2+ request, ready for HTTP. */
@@ -439,6 +470,8 @@ typedef struct orsp_smdp_reply {
 	char eid[33];            /* "" when unknown */
 	char subject_code[16];   /* "" on success */
 	char reason_code[16];
+	/* the platform policy item that refused the eUICC (e.g. "min_euicc_firmware"), or "" */
+	char policy[32];
 } orsp_smdp_reply;
 
 void orsp_smdp_reply_free(orsp_smdp_reply *r);

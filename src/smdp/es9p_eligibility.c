@@ -3,6 +3,7 @@
  * eligibility for a profile. Pure functions of their input; docs/smdp-es9p.md. */
 #include <inttypes.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "es9p_internal.h"
 #include "openrsp/der.h"
@@ -172,4 +173,201 @@ es9p_code es9p_ineligible(orsp_slice info2, size_t upp_len, const es9p_needs *ne
 	}
 	orsp_err_clear();
 	return ES9P_OK;
+}
+
+/* The policy items, named as the configuration keys that set them. */
+static const char P_EUM[] = "eum_allowed", P_SVN[] = "min_svn", P_FW[] = "min_euicc_firmware",
+                  P_FW_DENIED[] = "euicc_firmware_denied", P_PP[] = "min_pp_version",
+                  P_GP[] = "min_gp_version", P_SAS[] = "sas_accreditation";
+
+/* One VersionType field of euiccInfo2 (found: whether the eUICC gave it) against a minimum:
+ * ES9P_OK, ES9P_MALFORMED when it is not 3 bytes, ES9P_NOT_ELIGIBLE when absent or lower. */
+static es9p_code version_at_least(const orsp_smdp_version *min, bool found, orsp_slice v,
+                                  const char *field, const char *item, char *buf, size_t cap)
+{
+	if (!min->set)
+		return ES9P_OK;
+	if (!found) {
+		snprintf(buf, cap, "platform policy %s %u.%u.%u: the eUICC does not state its %s",
+		         item, min->v[0], min->v[1], min->v[2], field);
+		return ES9P_NOT_ELIGIBLE;
+	}
+	if (v.len != 3) { /* VersionType: OCTET STRING (SIZE(3)) */
+		snprintf(buf, cap, "euiccInfo2: %s of %zu bytes", field, v.len);
+		return ES9P_MALFORMED;
+	}
+	/* major, minor, revision each one unsigned byte: byte order is version order */
+	if (memcmp(v.p, min->v, 3) < 0) {
+		snprintf(buf, cap, "platform policy %s: %s %u.%u.%u is below %u.%u.%u", item, field,
+		         v.p[0], v.p[1], v.p[2], min->v[0], min->v[1], min->v[2]);
+		return ES9P_NOT_ELIGIBLE;
+	}
+	return ES9P_OK;
+}
+
+es9p_code es9p_platform_refused(const orsp_smdp_platform_policy *pol, orsp_slice info2,
+                                const uint8_t *eum_ski, size_t eum_ski_len, const char **item,
+                                char *buf, size_t cap)
+{
+	/* svn [2], euiccFirmwareVer [3], globalplatformVersion [7], ppVersion (universal
+	 * OCTET STRING), sasAcreditationNumber (UTF8String): the first of each at the top level
+	 * of EUICCInfo2 */
+	static const uint32_t tags[] = {0x82, 0x83, 0x87, 0x04, 0x0C};
+	enum { F_SVN, F_FW, F_GP, F_PP, F_SAS };
+	orsp_slice v[ORSP_ARRAY_LEN(tags)] = {{0}};
+	bool found[ORSP_ARRAY_LEN(tags)] = {false};
+	orsp_reader r;
+	orsp_tlv t;
+	es9p_code code;
+
+	*item = NULL;
+	if (pol->n_eum) {
+		bool listed = false;
+		for (size_t i = 0; i < pol->n_eum && !listed; i++)
+			listed = eum_ski_len && pol->eum_ski_len[i] == eum_ski_len &&
+			         memcmp(pol->eum_ski[i], eum_ski, eum_ski_len) == 0;
+		if (!listed) {
+			char hex[2 * 32 + 1] = "none";
+			if (eum_ski_len && eum_ski_len <= 32 &&
+			    orsp_hex_encode(eum_ski, eum_ski_len, hex, sizeof(hex)) != ORSP_OK) {
+				orsp_err_clear();
+				snprintf(hex, sizeof(hex), "?");
+			}
+			snprintf(
+			    buf, cap,
+			    "platform policy %s: the EUM (CERT.EUM subjectKeyIdentifier %s) is not "
+			    "allowed",
+			    P_EUM, hex);
+			*item = P_EUM;
+			return ES9P_NOT_ELIGIBLE;
+		}
+	}
+	orsp_reader_init(&r, info2.p, info2.len);
+	while (orsp_reader_remaining(&r) && orsp_der_read(&r, &t) == ORSP_OK)
+		for (size_t i = 0; i < ORSP_ARRAY_LEN(tags); i++)
+			if (t.tag == tags[i] && !found[i]) {
+				found[i] = true;
+				v[i] = t.value;
+			}
+	orsp_err_clear(); /* what does not read is not stated */
+	code = version_at_least(&pol->min_svn, found[F_SVN], v[F_SVN], "svn", P_SVN, buf, cap);
+	if (code != ES9P_OK) {
+		*item = code == ES9P_NOT_ELIGIBLE ? P_SVN : NULL;
+		return code;
+	}
+	code = version_at_least(&pol->min_firmware, found[F_FW], v[F_FW], "euiccFirmwareVer", P_FW,
+	                        buf, cap);
+	if (code != ES9P_OK) {
+		*item = code == ES9P_NOT_ELIGIBLE ? P_FW : NULL;
+		return code;
+	}
+	if (pol->n_firmware_denied) {
+		if (!found[F_FW] || v[F_FW].len != 3) {
+			snprintf(buf, cap, "euiccInfo2: euiccFirmwareVer %s",
+			         found[F_FW] ? "not of 3 bytes" : "absent");
+			return ES9P_MALFORMED;
+		}
+		for (size_t i = 0; i < pol->n_firmware_denied; i++)
+			if (memcmp(v[F_FW].p, pol->firmware_denied[i], 3) == 0) {
+				snprintf(buf, cap,
+				         "platform policy %s: euiccFirmwareVer %u.%u.%u is denied",
+				         P_FW_DENIED, v[F_FW].p[0], v[F_FW].p[1], v[F_FW].p[2]);
+				*item = P_FW_DENIED;
+				return ES9P_NOT_ELIGIBLE;
+			}
+	}
+	code = version_at_least(&pol->min_pp, found[F_PP], v[F_PP], "ppVersion", P_PP, buf, cap);
+	if (code != ES9P_OK) {
+		*item = code == ES9P_NOT_ELIGIBLE ? P_PP : NULL;
+		return code;
+	}
+	code = version_at_least(&pol->min_gp, found[F_GP], v[F_GP], "globalplatformVersion", P_GP,
+	                        buf, cap);
+	if (code != ES9P_OK) {
+		*item = code == ES9P_NOT_ELIGIBLE ? P_GP : NULL;
+		return code;
+	}
+	if (pol->n_sas) {
+		char shown[ORSP_SMDP_SAS_MAX + 1];
+		size_t n = found[F_SAS] ? v[F_SAS].len : 0;
+		for (size_t i = 0; i < pol->n_sas; i++)
+			if (found[F_SAS] && strlen(pol->sas[i]) == n &&
+			    memcmp(pol->sas[i], v[F_SAS].p, n) == 0)
+				return ES9P_OK;
+		/* the eUICC's bytes, printable ASCII only, for the message and the audit log */
+		if (n > ORSP_SMDP_SAS_MAX)
+			n = ORSP_SMDP_SAS_MAX;
+		for (size_t k = 0; k < n; k++)
+			shown[k] =
+			    v[F_SAS].p[k] >= 0x20 && v[F_SAS].p[k] < 0x7f && v[F_SAS].p[k] != '\''
+			        ? (char)v[F_SAS].p[k]
+			        : '?';
+		shown[n] = '\0';
+		if (found[F_SAS])
+			snprintf(buf, cap,
+			         "platform policy %s: sasAcreditationNumber '%s'%s is not accepted",
+			         P_SAS, shown, v[F_SAS].len > ORSP_SMDP_SAS_MAX ? "..." : "");
+		else
+			snprintf(buf, cap,
+			         "platform policy %s: the eUICC does not state its "
+			         "sasAcreditationNumber",
+			         P_SAS);
+		*item = P_SAS;
+		return ES9P_NOT_ELIGIBLE;
+	}
+	return ES9P_OK;
+}
+
+/* The policy in one line for the server's start (nothing secret in it); "" when none. */
+void es9p_platform_describe(const orsp_smdp_platform_policy *pol, char *buf, size_t cap)
+{
+	size_t n = 0;
+
+#define ADD(...)                                                                                   \
+	do {                                                                                       \
+		if (n < cap) {                                                                     \
+			int k = snprintf(buf + n, cap - n, __VA_ARGS__);                           \
+			n += k > 0 ? (size_t)k : 0;                                                \
+		}                                                                                  \
+	} while (0)
+	if (!cap)
+		return;
+	buf[0] = '\0';
+	{
+		const struct {
+			const char *name;
+			const orsp_smdp_version *v;
+		} mins[] = {{P_SVN, &pol->min_svn},
+		            {P_FW, &pol->min_firmware},
+		            {P_PP, &pol->min_pp},
+		            {P_GP, &pol->min_gp}};
+		for (size_t i = 0; i < ORSP_ARRAY_LEN(mins); i++)
+			if (mins[i].v->set)
+				ADD("%s%s %u.%u.%u", n ? "; " : "", mins[i].name, mins[i].v->v[0],
+				    mins[i].v->v[1], mins[i].v->v[2]);
+	}
+	for (size_t i = 0; i < pol->n_firmware_denied; i++) {
+		if (!i)
+			ADD("%s%s ", n ? "; " : "", P_FW_DENIED);
+		ADD("%s%u.%u.%u", i ? ", " : "", pol->firmware_denied[i][0],
+		    pol->firmware_denied[i][1], pol->firmware_denied[i][2]);
+	}
+	for (size_t i = 0; i < pol->n_sas; i++) {
+		if (!i)
+			ADD("%s%s ", n ? "; " : "", P_SAS);
+		ADD("%s%s", i ? ", " : "", pol->sas[i]);
+	}
+	for (size_t i = 0; i < pol->n_eum; i++) {
+		char hex[2 * 32 + 1];
+		if (!i)
+			ADD("%s%s ", n ? "; " : "", P_EUM);
+		if (orsp_hex_encode(pol->eum_ski[i], pol->eum_ski_len[i], hex, sizeof(hex))) {
+			orsp_err_clear();
+			snprintf(hex, sizeof(hex), "?");
+		}
+		ADD("%s%s", i ? ", " : "", hex);
+	}
+#undef ADD
+	if (n >= cap && cap > 4)
+		snprintf(buf + cap - 4, 4, "...");
 }

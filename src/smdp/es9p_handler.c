@@ -865,6 +865,33 @@ static es9p_code chain_code(orsp_err e)
 	return expired ? ES9P_EUICC_EXPIRED : ES9P_EUICC_INVALID;
 }
 
+/* authenticateClient refuses the eUICC's verified answer for the order prof with code and
+ * why. A verdict on the eUICC (not eligible, too little memory) uses up the transactionId (a
+ * finished session row), so a replay of the same bytes is refused as a used transaction and
+ * not reported again, and the operator hears of it (audit row and progress report); the
+ * answer does not depend on those writes. A malformed answer only gets its refusal.
+ * policy: the platform policy item that refused (for the request's log line), or NULL. */
+static orsp_err refuse(ctx *c, sess *se, const char *eid, const orsp_smdp_profile *prof,
+                       es9p_code code, const char *why, const char *policy)
+{
+	if (code == ES9P_NOT_ELIGIBLE || code == ES9P_INSUFFICIENT_MEMORY) {
+		orsp_err ie;
+		snprintf(se->eid, sizeof(se->eid), "%s", eid);
+		snprintf(se->iccid, sizeof(se->iccid), "%s", prof->iccid);
+		snprintf(se->mid, sizeof(se->mid), "%s", prof->matching_id);
+		ie = sess_insert(c, se, S_DONE, "not eligible");
+		if (ie == ORSP_E_EXISTS)
+			return fail(c, ES9P_UNKNOWN_TID, "authenticateClient was done already");
+		if (ie)
+			orsp_err_clear();
+		if (orsp_smdp_report_ineligible(c->s, prof->iccid, eid, why) != ORSP_OK)
+			orsp_err_clear();
+		if (policy)
+			snprintf(c->out->policy, sizeof(c->out->policy), "%s", policy);
+	}
+	return fail(c, code, why);
+}
+
 static orsp_err authenticate_client(ctx *c)
 {
 	uint8_t tid[TID_LEN], *asr = NULL, sig1[ORSP_EC_SIG_LEN], meta[4096], signed2[256];
@@ -1083,6 +1110,27 @@ static orsp_err authenticate_client(ctx *c)
 			e = fail(c, ES9P_ORDER_EXPIRED, NULL);
 			goto out;
 		}
+		/* The operator's platform policy (TR 33.812's platform validation) on the
+		 * facts euiccSignature1 has just been verified over, and on the EUM of the
+		 * verified chain; before the profile's metadata is read or anything bound. */
+		{
+			char why[256];
+			const char *item = NULL;
+			uint8_t ski[32];
+			size_t ski_len = 0;
+			es9p_code code;
+			if (c->svc->platform.n_eum &&
+			    orsp_cert_ski(eum, ski, sizeof(ski), &ski_len)) {
+				orsp_err_clear(); /* an EUM without one is not in the list */
+				ski_len = 0;
+			}
+			code = es9p_platform_refused(&c->svc->platform, info2, ski, ski_len, &item,
+			                             why, sizeof(why));
+			if (code != ES9P_OK) {
+				e = refuse(c, &se, eid, &prof, code, why, item);
+				goto out;
+			}
+		}
 		if ((e = profile_metadata(c->svc, c->s, prof.iccid, meta, sizeof(meta), &meta_len,
 		                          &needs)))
 			goto out;
@@ -1091,30 +1139,8 @@ static orsp_err authenticate_client(ctx *c)
 			es9p_code code =
 			    es9p_ineligible(info2, prof.upp_len, &needs,
 			                    c->svc->eligibility_all_services, why, sizeof(why));
-			if (code == ES9P_NOT_ELIGIBLE || code == ES9P_INSUFFICIENT_MEMORY) {
-				/* The eUICC's signed answer was judged: its transactionId is used
-				 * up (a finished session row), so a replay of the same bytes is
-				 * refused as a used transaction, and not reported again. */
-				orsp_err ie;
-				snprintf(se.eid, sizeof(se.eid), "%s", eid);
-				snprintf(se.iccid, sizeof(se.iccid), "%s", prof.iccid);
-				snprintf(se.mid, sizeof(se.mid), "%s", prof.matching_id);
-				ie = sess_insert(c, &se, S_DONE, "not eligible");
-				if (ie == ORSP_E_EXISTS) {
-					e = fail(c, ES9P_UNKNOWN_TID,
-					         "authenticateClient was done already");
-					goto out;
-				}
-				if (ie)
-					orsp_err_clear();
-				/* the operator hears of it; the answer does not depend on that
-				 * write */
-				if (orsp_smdp_report_ineligible(c->s, prof.iccid, eid, why) !=
-				    ORSP_OK)
-					orsp_err_clear();
-			}
 			if (code != ES9P_OK) {
-				e = fail(c, code, why);
+				e = refuse(c, &se, eid, &prof, code, why, NULL);
 				goto out;
 			}
 		}

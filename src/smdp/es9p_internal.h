@@ -80,4 +80,18 @@ const char *es9p_device_info_bad(orsp_slice di);
 es9p_code es9p_ineligible(orsp_slice info2, size_t upp_len, const es9p_needs *needs,
                           bool all_services, char *buf, size_t cap);
 
+/* ES9P_OK when the platform facts euiccInfo2 signs (svn, euiccFirmwareVer, ppVersion,
+ * globalplatformVersion, sasAcreditationNumber) and the EUM's subjectKeyIdentifier
+ * (eum_ski_len 0: none) meet the operator's policy *pol; otherwise ES9P_NOT_ELIGIBLE with
+ * *item the policy item (its configuration key, a static string) that refused, or
+ * ES9P_MALFORMED (*item NULL) for a field the policy judges that is not 3 bytes, the reason
+ * in buf (cap > 0) either way. A field the policy asks about that the eUICC does not give is
+ * refused. Only for an answer whose signature is verified: the facts are the eUICC's word. */
+es9p_code es9p_platform_refused(const orsp_smdp_platform_policy *pol, orsp_slice info2,
+                                const uint8_t *eum_ski, size_t eum_ski_len, const char **item,
+                                char *buf, size_t cap);
+/* *pol in one line ("min_svn 2.2.0; sas_accreditation ACME-01, OTHER-02"), "" for no policy;
+ * cut with "..." at cap. */
+void es9p_platform_describe(const orsp_smdp_platform_policy *pol, char *buf, size_t cap);
+
 #endif

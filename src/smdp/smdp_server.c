@@ -152,16 +152,17 @@ static void log_request(const orsp_smdp_server *srv, const char *iface, const or
 {
 	if (srv->c->quiet)
 		return;
-	fprintf(stderr,
-	        "openrsp smdp: %s function=%s tid=%s eid=%s http=%d result=%s%s%s ms=%.1f%s%s%s\n",
-	        iface, r->function, r->transaction_id[0] ? r->transaction_id : "-",
-	        r->eid[0] ? r->eid : "-", r->http_status,
-	        r->subject_code[0]      ? r->subject_code
-	        : r->http_status >= 500 ? "error"
-	        : r->http_status >= 400 ? "refused"
-	                                : "ok",
-	        r->subject_code[0] ? "/" : "", r->reason_code, ms, e ? " error=" : "",
-	        e ? orsp_err_detail() : "", extra);
+	fprintf(
+	    stderr,
+	    "openrsp smdp: %s function=%s tid=%s eid=%s http=%d result=%s%s%s%s%s ms=%.1f%s%s%s\n",
+	    iface, r->function, r->transaction_id[0] ? r->transaction_id : "-",
+	    r->eid[0] ? r->eid : "-", r->http_status,
+	    r->subject_code[0]      ? r->subject_code
+	    : r->http_status >= 500 ? "error"
+	    : r->http_status >= 400 ? "refused"
+	                            : "ok",
+	    r->subject_code[0] ? "/" : "", r->reason_code, r->policy[0] ? " policy=" : "",
+	    r->policy, ms, e ? " error=" : "", e ? orsp_err_detail() : "", extra);
 }
 
 /* A request answered outside serve() (a refusal before its handler, a scrape): its log line
@@ -820,6 +821,13 @@ orsp_err orsp_smdp_server_start(const orsp_smdp_config *c, orsp_smdp_server **ou
 		bool kek_made = new_kek && access(c->kek_file, F_OK) == 0;
 		fprintf(stderr, "openrsp smdp: created a new, empty database %s%s%s\n", c->database,
 		        kek_made ? " and its KEK file " : "", kek_made ? c->kek_file : "");
+	}
+	/* the operator sees which eUICCs authenticateClient will refuse (no secret in it) */
+	{
+		char pol[1024];
+		es9p_platform_describe(&c->svc.platform, pol, sizeof(pol));
+		if (pol[0])
+			fprintf(stderr, "openrsp smdp: platform policy: %s\n", pol);
 	}
 	*out = srv;
 	return ORSP_OK;
