@@ -22,6 +22,8 @@
 #include "openrsp/http.h"
 #include "openrsp/smdp.h"
 
+#include "../src/smdp/es9p_internal.h" /* es9p_platform_describe: the start-up line */
+
 typedef struct operator_end {
 	pthread_mutex_t lock;
 	int calls;
@@ -368,6 +370,31 @@ static void test_config_errors(void **state)
 	    {"session_ttl = 0\n", "session_ttl: expected a number of seconds from 60"},
 	    {"session_ttl = 59\n", "session_ttl: expected a number of seconds from 60"},
 	    {"session_ttl = 86401\n", "session_ttl: expected a number up to 86400"},
+	    /* the platform policy: versions are VersionType, three numbers 0..255 */
+	    {"fqdn = a.example\nmin_euicc_firmware = 1.2\n",
+	     ":2: min_euicc_firmware: expected a version major.minor.revision, each 0 to 255"},
+	    {"min_svn = 2.2.256\n", "min_svn: expected a version major.minor.revision"},
+	    {"min_pp_version = v1.0.0\n", "min_pp_version: expected a version"},
+	    {"min_gp_version = 1.2.3.4\n", "min_gp_version: expected a version"},
+	    {"min_gp_version = 1..3\n", "min_gp_version: expected a version"},
+	    {"min_svn = 2.2.0\nmin_svn = 2.3.0\n", ":2: min_svn: given twice (first on line 1)"},
+	    {"euicc_firmware_denied = 1.3.1, , 1.3.2\n",
+	     "euicc_firmware_denied: an empty item in the list"},
+	    {"euicc_firmware_denied = 1.3.1, 1.3\n",
+	     "euicc_firmware_denied: '1.3': expected a version"},
+	    {"euicc_firmware_denied = 1.0.0,1.0.1,1.0.2,1.0.3,1.0.4,1.0.5,1.0.6,1.0.7,1.0.8,1.0.9,"
+	     "1.0.10,1.0.11,1.0.12,1.0.13,1.0.14,1.0.15,1.0.16\n",
+	     "euicc_firmware_denied: more than 16 items"},
+	    {"sas_accreditation =\n", "sas_accreditation: an empty item in the list"},
+	    {"sas_accreditation = ACME-01, "
+	     "X234567890123456789012345678901234567890123456789012345678901234Y\n",
+	     "sas_accreditation: 'X2345678901234567890123456789012345678901234567890123456789012"
+	     "34Y': longer than the 64 characters"},
+	    {"eum_allowed = zz\n", "eum_allowed: 'zz': expected the hex subjectKeyIdentifier"},
+	    {"eum_allowed = abc\n", "eum_allowed: 'abc': expected the hex"},
+	    {"eum_allowed = 00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff00\n",
+	     "expected the hex subjectKeyIdentifier of CERT.EUM (1 to 32 bytes)"},
+	    {"[keyset]\nmin_svn = 2.2.0\n", "min_svn: not a key of [keyset]"},
 	    /* a key given twice would silently take the last value */
 	    {"fqdn = a.example\n# x\nfqdn = b.example\n",
 	     ":3: fqdn: given twice (first on line 1)"},
@@ -744,6 +771,62 @@ static void test_es2_unauthorised(void **state)
 	assert_string_equal(body, "client certificate required\n");
 	orsp_smdp_server_stop(srv);
 	released_free(&r);
+}
+
+/* The platform policy keys (docs/smdp-server.md) into svc.platform, each list item trimmed,
+ * SKIs with or without colons, and the line the server logs at start. */
+static void test_config_platform_policy(void **state)
+{
+	static orsp_smdp_config cfg;
+	char db[1100], conf[1200], line[1024];
+	const orsp_smdp_platform_policy *pol = &cfg.svc.platform;
+	(void)state;
+
+	snprintf(db, sizeof(db), "%s/p.db", test_tmpdir("smdp_config_policy"));
+	snprintf(conf, sizeof(conf), "%s.conf", db);
+	/* none: no constraint, nothing logged */
+	write_conf_extra(conf, db, "http://127.0.0.1:9", 0600, "");
+	assert_int_equal(orsp_smdp_config_load(conf, &cfg), ORSP_OK);
+	es9p_platform_describe(pol, line, sizeof(line));
+	assert_string_equal(line, "");
+	assert_false(pol->min_firmware.set || pol->min_pp.set || pol->min_svn.set ||
+	             pol->min_gp.set);
+	assert_int_equal(pol->n_firmware_denied + pol->n_sas + pol->n_eum, 0);
+	orsp_smdp_config_free(&cfg);
+	write_conf_extra(conf, db, "http://127.0.0.1:9", 0600,
+	                 "min_euicc_firmware = 1.10.0\n"
+	                 "min_pp_version = 0.0.255  # a comment\n"
+	                 "min_svn = 2.2.0\n"
+	                 "min_gp_version = 2.3.1\n"
+	                 "euicc_firmware_denied = 1.10.1,1.10.2 ,  2.0.0\n"
+	                 "sas_accreditation = ACME-01, OTHER 02\n"
+	                 "eum_allowed = 0A:0b:0C, ddeeff00\n");
+	assert_int_equal(orsp_smdp_config_load(conf, &cfg), ORSP_OK);
+	assert_true(pol->min_firmware.set);
+	assert_memory_equal(pol->min_firmware.v, "\x01\x0A\x00", 3);
+	assert_memory_equal(pol->min_pp.v, "\x00\x00\xFF", 3);
+	assert_memory_equal(pol->min_svn.v, "\x02\x02\x00", 3);
+	assert_memory_equal(pol->min_gp.v, "\x02\x03\x01", 3);
+	assert_int_equal(pol->n_firmware_denied, 3);
+	assert_memory_equal(pol->firmware_denied[2], "\x02\x00\x00", 3);
+	assert_int_equal(pol->n_sas, 2);
+	assert_string_equal(pol->sas[0], "ACME-01");
+	assert_string_equal(pol->sas[1], "OTHER 02");
+	assert_int_equal(pol->n_eum, 2);
+	assert_int_equal(pol->eum_ski_len[0], 3);
+	assert_memory_equal(pol->eum_ski[0], "\x0A\x0B\x0C", 3);
+	assert_int_equal(pol->eum_ski_len[1], 4);
+	es9p_platform_describe(pol, line, sizeof(line));
+	assert_string_equal(line,
+	                    "min_svn 2.2.0; min_euicc_firmware 1.10.0; min_pp_version 0.0.255; "
+	                    "min_gp_version 2.3.1; euicc_firmware_denied 1.10.1, 1.10.2, "
+	                    "2.0.0; sas_accreditation ACME-01, OTHER 02; eum_allowed 0a0b0c, "
+	                    "ddeeff00");
+	/* cut, never past the buffer */
+	es9p_platform_describe(pol, line, 20);
+	assert_int_equal(strlen(line), 19);
+	assert_string_equal(line + 16, "...");
+	orsp_smdp_config_free(&cfg);
 }
 
 /* The configuration's lines are read into buffers of orsp_smdp_config_load's own (a line, and
@@ -1268,6 +1351,7 @@ int main(void)
 	    cmocka_unit_test(test_metrics_token),
 	    cmocka_unit_test(test_es2_unauthorised),
 	    cmocka_unit_test(test_config_errors),
+	    cmocka_unit_test(test_config_platform_policy),
 	    cmocka_unit_test(test_config_wipes_lines),
 	    cmocka_unit_test(test_callback_client_cert),
 	    cmocka_unit_test(test_es2_client_cert),

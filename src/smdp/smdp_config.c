@@ -67,7 +67,14 @@ static const char *const global_keys[] = {"fqdn",
                                           "metrics_cache",
                                           "timeout",
                                           "request_timeout",
-                                          "max_connections_per_ip"};
+                                          "max_connections_per_ip",
+                                          "min_euicc_firmware",
+                                          "min_pp_version",
+                                          "min_svn",
+                                          "min_gp_version",
+                                          "euicc_firmware_denied",
+                                          "sas_accreditation",
+                                          "eum_allowed"};
 
 static orsp_err vbad(const loader *l, unsigned line, const char *key, const char *fmt, va_list ap)
     ORSP_PRINTF(4, 0);
@@ -274,6 +281,112 @@ static orsp_err parse_uint(loader *l, const char *key, const char *v, unsigned l
 	return ORSP_OK;
 }
 
+/* A VersionType (SGP.22: OCTET STRING (SIZE(3)), major, minor, revision) written
+ * "major.minor.revision", each a number from 0 to 255, from s[0..n). */
+static bool version_of(const char *s, size_t n, uint8_t out[3])
+{
+	size_t i = 0;
+
+	for (int part = 0; part < 3; part++) {
+		unsigned x = 0;
+		size_t digits = 0;
+		while (i < n && s[i] >= '0' && s[i] <= '9' && digits < 4) {
+			x = x * 10 + (unsigned)(s[i++] - '0');
+			digits++;
+		}
+		if (!digits || x > 255)
+			return false;
+		out[part] = (uint8_t)x;
+		if (part < 2 && (i >= n || s[i++] != '.'))
+			return false;
+	}
+	return i == n;
+}
+
+#define VERSION_HINT "expected a version major.minor.revision, each 0 to 255 (e.g. 1.2.0)"
+
+static orsp_err version_value(loader *l, const char *k, const char *v, orsp_smdp_version *out)
+{
+	if (!version_of(v, strlen(v), out->v))
+		return bad(l, k, VERSION_HINT);
+	out->set = true;
+	return ORSP_OK;
+}
+
+/* A comma-separated list of the platform policy: each item, its spaces trimmed, to add(),
+ * which says what is wrong with it (NULL: taken). At most ORSP_SMDP_POLICY_LIST_MAX
+ * items, none empty. */
+static orsp_err list_value(loader *l, const char *k, const char *v,
+                           const char *(*add)(orsp_smdp_platform_policy *pol, const char *item,
+                                              size_t n),
+                           size_t *count)
+{
+	const char *p = v;
+
+	for (;;) {
+		const char *end = strchr(p, ','), *why;
+		size_t n = end ? (size_t)(end - p) : strlen(p);
+		while (n && (*p == ' ' || *p == '\t')) {
+			p++;
+			n--;
+		}
+		while (n && (p[n - 1] == ' ' || p[n - 1] == '\t'))
+			n--;
+		if (!n)
+			return bad(l, k, "an empty item in the list");
+		if (*count == ORSP_SMDP_POLICY_LIST_MAX)
+			return bad(l, k, "more than %d items", ORSP_SMDP_POLICY_LIST_MAX);
+		if ((why = add(&l->c->svc.platform, p, n)))
+			return bad(l, k, "'%.*s': %s", (int)(n > 80 ? 80 : n), p, why);
+		if (!end)
+			return ORSP_OK;
+		p = end + 1;
+	}
+}
+
+static const char *add_denied(orsp_smdp_platform_policy *pol, const char *s, size_t n)
+{
+	if (!version_of(s, n, pol->firmware_denied[pol->n_firmware_denied]))
+		return VERSION_HINT;
+	pol->n_firmware_denied++;
+	return NULL;
+}
+
+static const char *add_sas(orsp_smdp_platform_policy *pol, const char *s, size_t n)
+{
+	if (n > ORSP_SMDP_SAS_MAX)
+		return "longer than the 64 characters of sasAcreditationNumber";
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
+			return "a control character";
+	memcpy(pol->sas[pol->n_sas], s, n);
+	pol->sas[pol->n_sas++][n] = '\0';
+	return NULL;
+}
+
+/* A subjectKeyIdentifier in hex, its bytes optionally separated by ':' as openssl x509
+ * prints it. */
+static const char *add_eum(orsp_smdp_platform_policy *pol, const char *s, size_t n)
+{
+	char hex[2 * 32 + 1];
+	size_t h = 0, len = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] == ':')
+			continue;
+		if (orsp_hex_digit(s[i]) < 0 || h == sizeof(hex) - 1)
+			return "expected the hex subjectKeyIdentifier of CERT.EUM (1 to 32 bytes)";
+		hex[h++] = s[i];
+	}
+	hex[h] = '\0';
+	if (!h || orsp_hex_decode(hex, pol->eum_ski[pol->n_eum], 32, &len) != ORSP_OK) {
+		orsp_err_clear();
+		return "expected the hex subjectKeyIdentifier of CERT.EUM (1 to 32 bytes)";
+	}
+	pol->eum_ski_len[pol->n_eum++] = len;
+	return NULL;
+}
+
 /* Whether the authority at the start of s (after "http://") is a loopback host, with an
  * optional port, followed by the end, '/' or nothing else. */
 static bool loopback_url(const char *s)
@@ -469,6 +582,20 @@ static orsp_err set_key(loader *l, const char *k, const char *v)
 		if (strcmp(v, "aka") && strcmp(v, "services"))
 			return bad(l, k, "expected aka or services");
 		c->svc.eligibility_all_services = strcmp(v, "services") == 0;
+	} else if (strcmp(k, "min_euicc_firmware") == 0) {
+		return version_value(l, k, v, &c->svc.platform.min_firmware);
+	} else if (strcmp(k, "min_pp_version") == 0) {
+		return version_value(l, k, v, &c->svc.platform.min_pp);
+	} else if (strcmp(k, "min_svn") == 0) {
+		return version_value(l, k, v, &c->svc.platform.min_svn);
+	} else if (strcmp(k, "min_gp_version") == 0) {
+		return version_value(l, k, v, &c->svc.platform.min_gp);
+	} else if (strcmp(k, "euicc_firmware_denied") == 0) {
+		return list_value(l, k, v, add_denied, &c->svc.platform.n_firmware_denied);
+	} else if (strcmp(k, "sas_accreditation") == 0) {
+		return list_value(l, k, v, add_sas, &c->svc.platform.n_sas);
+	} else if (strcmp(k, "eum_allowed") == 0) {
+		return list_value(l, k, v, add_eum, &c->svc.platform.n_eum);
 	} else if (strcmp(k, "threads") == 0) {
 		if ((e = parse_uint(l, k, v, 64, &x)))
 			return e;

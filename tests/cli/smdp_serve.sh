@@ -84,6 +84,11 @@ sed -i 's|^ci = .*|ci = pki/no-such.der|' "$T/c7.conf"
 bad_conf "ci: cannot load" "$T/c7.conf"
 conf "$T/cu.conf" "max_unverified_notifications = 100000001"
 bad_conf "max_unverified_notifications: expected a number up to 100000000" "$T/cu.conf"
+# the platform policy: a version is three numbers, a list item is checked one by one
+conf "$T/cp.conf" "min_euicc_firmware = 1.2"
+bad_conf "cp.conf:8: min_euicc_firmware: expected a version major.minor.revision, each 0 to 255 (e.g. 1.2.0)" "$T/cp.conf"
+conf "$T/cp2.conf" "eum_allowed = 0A0B, xyz"
+bad_conf "cp2.conf:8: eum_allowed: 'xyz': expected the hex subjectKeyIdentifier of CERT.EUM" "$T/cp2.conf"
 conf "$T/ct.conf"
 chmod 644 "$T/ct.conf"
 bad_conf "es2_token: $T/ct.conf holds the token and can be read or written by group or others" "$T/ct.conf"
@@ -308,6 +313,13 @@ serve_briefly() { # serve_briefly CONF: start a second server, stop it once it h
 serve_briefly "$T/busy.conf"
 grep -q "^openrsp smdp: created a new, empty database $T/new.db and its KEK file $T/new.db.kek$" "$T/err" && ok || bad "new database not announced: $(cat "$T/err")"
 if grep -q "created a new" "$T/serve.log"; then bad "an existing database announced as new"; else ok; fi
+# the platform policy is logged at start, and only when there is one
+if grep -q "platform policy" "$T/serve.log"; then bad "a platform policy logged without one"; else ok; fi
+conf "$T/pol.conf" "min_svn = 2.2.0" "euicc_firmware_denied = 1.3.1, 1.3.2" \
+	"sas_accreditation = ACME-01" "eum_allowed = 0A:0B"
+sed -i "s|^database = .*|database = new.db|" "$T/pol.conf"
+serve_briefly "$T/pol.conf"
+if grep -q "^openrsp smdp: platform policy: min_svn 2.2.0; euicc_firmware_denied 1.3.1, 1.3.2; sas_accreditation ACME-01; eum_allowed 0a0b$" "$T/err"; then ok; else bad "platform policy start-up line: $(cat "$T/err")"; fi
 # listening on IPv6: the start-up line's URL has the address in brackets
 if python3 -c 'import socket; socket.socket(socket.AF_INET6).bind(("::1", 0))' 2>/dev/null; then
 	conf "$T/v6.conf" "listen = ::1"
