@@ -651,6 +651,42 @@ static void test_isim_defect_keeps_usim(void **state)
 	free(u);
 }
 
+/* A sound package whose USIM does not fit the card's tables is a profile the card cannot
+ * hold: TS.48 v2 with EF.SMS (6F3C, 176-byte records) grown from 10 to 254 records (its
+ * fileSize 06E0 made AEA0, legal; a size-and-fill-pattern file is expanded in full) passes
+ * the package rules but not ORSP_USIM_DATA_MAX: installFailedDueToInsufficientMemoryFor-
+ * Profile (10), not installFailedDueToPEProcessingError (12), which stays for defects. */
+static void test_usim_too_large(void **state)
+{
+	static const uint8_t sms[] = {0x6F, 0x3C, 0x8B, 0x03, 0x6F, 0x06,
+	                              0x02, 0x80, 0x02, 0x06, 0xE0};
+	size_t len, at = SIZE_MAX;
+	uint8_t *upp = test_read_vector(ISDR_V2_VECTOR, &len);
+	orsp_pkg *pkg = NULL;
+	(void)state;
+
+	for (size_t i = 0; i + sizeof(sms) <= len; i++)
+		if (memcmp(upp + i, sms, sizeof(sms)) == 0) {
+			assert_true(at == SIZE_MAX);
+			at = i + sizeof(sms) - 2;
+		}
+	assert_true(at != SIZE_MAX);
+	upp[at] = 0xAE;
+	upp[at + 1] = 0xA0;
+	assert_int_equal(orsp_pkg_decode(upp, len, &pkg), ORSP_OK);
+	assert_int_equal(orsp_pkg_validate_flags(pkg, ORSP_PKG_VALIDATE_INSTALL, NULL), ORSP_OK);
+	orsp_pkg_free(pkg);
+	assert_int_equal(orsp_usim_check(upp, len), ORSP_E_RESOURCE);
+	orsp_err_clear();
+
+	card *c = card_new();
+	dl_opts o = {.iccid = ICCID, .upp = upp, .upp_len = len};
+	install_fails(c, &o, 5, 10);
+	assert_int_equal(ms_count_prefix(&c->st, "upp."), 0);
+	card_free(c);
+	free(upp);
+}
+
 /* eUICCMemoryReset deletes the ISIM's SQN record with the profile. */
 static void test_isim_memory_reset(void **state)
 {
@@ -816,6 +852,7 @@ int main(void)
 	    cmocka_unit_test(test_isim_shared_sqn),
 	    cmocka_unit_test(test_isim_memory_reset),
 	    cmocka_unit_test(test_isim_defect_keeps_usim),
+	    cmocka_unit_test(test_usim_too_large),
 	    cmocka_unit_test(test_isim_absent),
 	    cmocka_unit_test(test_isim_select_overflow_undo),
 	};

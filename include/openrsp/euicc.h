@@ -390,8 +390,10 @@ ORSP_MUST_CHECK orsp_err orsp_usim_load(orsp_usim *u, const uint8_t *upp, size_t
                                         orsp_usim_persist_fn persist, void *user);
 /* Trial load (at install): ORSP_OK if the package has no PE-USIM or its USIM loads as
  * orsp_usim_load would load it (an ISIM that would not load does not count: the profile is
- * then served without it); else orsp_usim_load's error. Allocates and wipes an orsp_usim of
- * its own. */
+ * then served without it); else orsp_usim_load's error: ORSP_E_RESOURCE when the files do
+ * not fit the tables or memory ran out (the eUICC answers installFailedDueToInsufficient-
+ * MemoryForProfile), any other a package defect. Allocates and wipes an orsp_usim of its
+ * own. */
 ORSP_MUST_CHECK orsp_err orsp_usim_check(const uint8_t *upp, size_t upp_len);
 /* Wipe u (K, OPc, file contents, state). NULL is fine. */
 void orsp_usim_unload(orsp_usim *u);

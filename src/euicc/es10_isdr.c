@@ -1312,6 +1312,7 @@ static orsp_err install(orsp_euicc *e, orsp_writer *w)
 	if (!reason) {
 		orsp_pkg *pkg = NULL;
 		orsp_pkg_header h;
+		orsp_err uerr;
 		char digits[21];
 		uint8_t ef[10];
 		/* decoded and checked against the package rules (docs/pkg.md) before anything is
@@ -1327,10 +1328,14 @@ static orsp_err install(orsp_euicc *e, orsp_writer *w)
 		} else if (find_profile(e, (orsp_slice){0}, orsp_slice_make(ef, 10))) {
 			reason = 9;
 			cmd = 2; /* iccid already exists (seen with StoreMetadata) */
-		} else if (orsp_usim_check(e->upp, e->s.upp_len)) {
+		} else if ((uerr = orsp_usim_check(e->upp, e->s.upp_len)) != ORSP_OK) {
 			/* a USIM this card could not serve: refused here rather than installed
-			 * and enabled with no USIM (docs/euicc.md) */
-			reason = 12; /* installFailedDueToPEProcessingError */
+			 * and enabled with no USIM (docs/euicc.md). A sound package whose files
+			 * do not fit the USIM's tables (ORSP_USIM_MAX_FILES, ORSP_USIM_DATA_MAX),
+			 * or no memory for the trial load, is a profile this card cannot hold. */
+			reason = uerr == ORSP_E_RESOURCE
+			             ? 10  /* installFailedDueToInsufficientMemoryForProfile */
+			             : 12; /* installFailedDueToPEProcessingError */
 		}
 		orsp_pkg_free(pkg);
 		orsp_err_clear();
