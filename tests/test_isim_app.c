@@ -61,7 +61,8 @@ static uint64_t sqn_value(const uint8_t sqn[6])
 /* TS.48 v2 personalised with IMSI (so the ISIM gets its derived IMS identity), Milenage
  * K/OPc in every algoParameter, and no SQN delta or age limit (TS 35.208's SQNs are far
  * from sqnInit). */
-static uint8_t *v2_with(const char *imsi, const uint8_t k[16], const uint8_t opc[16], size_t *len)
+static uint8_t *v2_with_consts(const char *imsi, const uint8_t k[16], const uint8_t opc[16],
+                               const orsp_milenage_consts *consts, size_t *len)
 {
 	size_t n;
 	uint8_t *t = test_read_vector(ISDR_V2_VECTOR, &n), *out = NULL, *copy;
@@ -75,6 +76,10 @@ static uint8_t *v2_with(const char *imsi, const uint8_t k[16], const uint8_t opc
 	p.alg = ORSP_AKA_MILENAGE;
 	assert_int_equal(orsp_secret_set(&p.k, k, 16), ORSP_OK);
 	assert_int_equal(orsp_secret_set(&p.opc, opc, 16), ORSP_OK);
+	if (consts) {
+		p.custom_consts = true;
+		p.consts = *consts;
+	}
 	p.set_sqn = true;
 	p.sqn_options = 0x02;
 	p.sqn_delta = 0;
@@ -90,6 +95,11 @@ static uint8_t *v2_with(const char *imsi, const uint8_t k[16], const uint8_t opc
 	orsp_pkg_free(pkg);
 	free(t);
 	return copy;
+}
+
+static uint8_t *v2_with(const char *imsi, const uint8_t k[16], const uint8_t opc[16], size_t *len)
+{
+	return v2_with_consts(imsi, k, opc, NULL, len);
 }
 
 /* The PEs from..to (inclusive) of package src appended to out. */
@@ -554,6 +564,41 @@ static void test_isim_shared_sqn(void **state)
 	card_free(c);
 }
 
+/* Milenage sharing is decided by what verifies a challenge: K, OPc, r1/c1 (f1, MAC-A) and
+ * r2/c2 (f5, AK). An ISIM with the USIM's K and OPc whose PE-AKAParameter differs only in
+ * c3 (CK) accepts every USIM challenge, so it shares the USIM's SQN state: the USIM's
+ * vector replayed to it is a sync failure (DC). One differing in c1 does not share. */
+static void test_isim_shared_sqn_consts(void **state)
+{
+	orsp_milenage_consts mc;
+	vec vu;
+	size_t la, lb, len = 0, cap = 64 * 1024;
+	(void)state;
+	vec_load(0, &vu);
+
+	for (int diff = 2; diff >= 0; diff -= 2) {
+		orsp_milenage_default_consts(&mc);
+		mc.c[diff][0] ^= 0x5A;
+		uint8_t *a = v2_with(IMSI, vu.k, vu.opc, &la),
+		        *b = v2_with_consts(IMSI, vu.k, vu.opc, &mc, &lb), *out = malloc(cap);
+		assert_non_null(out);
+		len = 0;
+		append_pes(out, &len, cap, a, la, 0, PE_ISIM_AKA - 1);
+		append_pes(out, &len, cap, b, lb, PE_ISIM_AKA, PE_ISIM_AKA);
+		append_pes(out, &len, cap, a, la, PE_ISIM_AKA + 1, PE_END);
+		free(a);
+		free(b);
+		card *c = upp_card(out, len);
+		if (diff == 2) {
+			assert_true(orsp_usim_isim_shares_sqn(&c->e.usim));
+			shared_check(c, &vu);
+		} else {
+			assert_false(orsp_usim_isim_shares_sqn(&c->e.usim));
+		}
+		card_free(c);
+	}
+}
+
 /* Change byte `at` of the first ADF dfName TLV ('84' 0C) of the NAA with this AID prefix in
  * a package: the NAA's AID then is no AID of that NAA. */
 static void patch_df_name(uint8_t *upp, size_t len, uint8_t naa_code, size_t at, uint8_t to)
@@ -850,6 +895,7 @@ int main(void)
 	    cmocka_unit_test(test_isim_files),
 	    cmocka_unit_test(test_isim_authenticate),
 	    cmocka_unit_test(test_isim_shared_sqn),
+	    cmocka_unit_test(test_isim_shared_sqn_consts),
 	    cmocka_unit_test(test_isim_memory_reset),
 	    cmocka_unit_test(test_isim_defect_keeps_usim),
 	    cmocka_unit_test(test_usim_too_large),

@@ -335,8 +335,9 @@ typedef orsp_err (*orsp_usim_persist_fn)(void *user, const uint8_t *sqn_state, s
 
 /* The ISIM of the profile (TS 31.103, docs/isim.md): its AID, its own AKA parameters and,
  * with a K of its own, its own SQN state (TS 33.203 §6.1: SQN_ISIM, apart from the USIM's);
- * with the USIM's algoParameter or the same K/OPc/algorithm it uses the USIM's SQN state and
- * persist (shared_sqn). Its files are in the orsp_usim's tables under ORSP_USIM_DF_ISIM. */
+ * with the USIM's algoParameter or parameters that verify the same challenges (algorithm,
+ * K, OPc, Milenage r1/c1/r2/c2; TUAK: all) it uses the USIM's SQN state and persist
+ * (shared_sqn). Its files are in the orsp_usim's tables under ORSP_USIM_DF_ISIM. */
 typedef struct orsp_usim_isim {
 	bool loaded; /* the profile has a PE-ISIM */
 	uint8_t aid[ORSP_EUICC_AID_MAX];

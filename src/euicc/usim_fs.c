@@ -598,8 +598,12 @@ out:
 	return e;
 }
 
-/* The same algorithm, K, OPc/TOPc and constants: then the two NAAs answer every challenge
- * alike. K and OPc compared in constant time. */
+/* Whether a challenge one NAA accepts verifies on the other too: then they must share one
+ * SQN state. Milenage: AK is f5 (OUT2: r2, c2) and MAC-A f1 (OUT1: r1, c1), so the
+ * algorithm, K, OPc, r1, c1, r2 and c2 decide it; r3-r5 and c3-c5 only change CK, IK and
+ * f5* (an ISIM differing only there still accepts every USIM challenge). Rotations compare
+ * mod 128, as Milenage applies them. TUAK: its INSTANCE byte carries the output sizes and
+ * Keccak iterations into every function, so all parameters. Constant time throughout. */
 static bool same_subscriber(const orsp_aka_subscriber *a, const orsp_aka_subscriber *b)
 {
 	int eq = a->alg == b->alg && a->k.len == b->k.len && a->opc.len == b->opc.len &&
@@ -609,13 +613,17 @@ static bool same_subscriber(const orsp_aka_subscriber *a, const orsp_aka_subscri
 		return false;
 	eq &= orsp_ct_eq(a->k.v, b->k.v, a->k.len);
 	eq &= orsp_ct_eq(a->opc.v, b->opc.v, a->opc.len);
-	if (a->alg == ORSP_AKA_MILENAGE)
-		eq &= orsp_ct_eq(&a->milenage, &b->milenage, sizeof(a->milenage));
-	else
+	if (a->alg == ORSP_AKA_MILENAGE) {
+		eq &= (a->milenage.r[0] % 128u) == (b->milenage.r[0] % 128u);
+		eq &= (a->milenage.r[1] % 128u) == (b->milenage.r[1] % 128u);
+		eq &= orsp_ct_eq(a->milenage.c[0], b->milenage.c[0], 16);
+		eq &= orsp_ct_eq(a->milenage.c[1], b->milenage.c[1], 16);
+	} else {
 		eq &= a->tuak.keccak_iterations == b->tuak.keccak_iterations &&
 		      a->tuak.mac_bits == b->tuak.mac_bits &&
 		      a->tuak.res_bits == b->tuak.res_bits && a->tuak.ck_bits == b->tuak.ck_bits &&
 		      a->tuak.ik_bits == b->tuak.ik_bits;
+	}
 	return eq != 0;
 }
 
@@ -675,11 +683,12 @@ static orsp_err load_isim(orsp_usim *u, const orsp_pkg *pkg, orsp_pkg_fs *fs, si
 	if (u->isim.aid_len == 0)
 		return orsp_errf(ORSP_E_NOT_FOUND, "no ADF.ISIM AID in the PE-ISIM or EF.DIR");
 	/* The ISIM's AKA parameters. TS 33.203 §6.1's SQN_ISIM apart from the USIM's SQN
-	 * assumes the ISIM's own K: with the USIM's algoParameter (a mappingParameter) or the
-	 * same algorithm parameters, a challenge one NAA accepted would be accepted again by
-	 * the other (RAND and AUTN travel in clear), so the ISIM then uses the USIM's SQN state
-	 * and persist (TS 33.102 §6.3, Annex C: each SQN accepted once). Its own state (from
-	 * the sqnInit of the PE-AKAParameter it resolves to) only with a K of its own. */
+	 * assumes the ISIM's own K: with the USIM's algoParameter (a mappingParameter) or
+	 * parameters that verify the same challenges (same_subscriber), a challenge one NAA
+	 * accepted would be accepted again by the other (RAND and AUTN travel in clear), so
+	 * the ISIM then uses the USIM's SQN state and persist (TS 33.102 §6.3, Annex C: each
+	 * SQN accepted once). Its own state (from the sqnInit of the PE-AKAParameter it
+	 * resolves to) only with a K of its own. */
 	orsp_usim_sqn_init(&u->isim.sqn, 5);
 	if ((e = load_aka(pkg, isim_pe, &u->isim.aka_ok, &u->isim.sub, &u->isim.sqn, &isim_aka)) !=
 	    ORSP_OK)
