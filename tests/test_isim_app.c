@@ -837,9 +837,11 @@ static void test_isim_absent(void **state)
 
 /* SELECT by AID whose FCI overflows the response buffer (6F00) is undone: the ISIM's select
  * padded with 300 bytes of proprietary data (the real FCI is about 50 bytes, the buffer at
- * least 256, given here) after the USIM on the same channel with EF.IMSI current. The ISIM's
- * deselect, run by the undo, ends the channel state it shares with the USIM; the layer then selects
- * the USIM again, so the channel's USIM still answers (ADF.USIM current: EF.IMSI by FID). */
+ * least 256, given here) after the USIM on the same channel with EF.IMSI current. ISO/IEC
+ * 7816-4: a failed SELECT leaves the current file as it was, so READ BINARY without a new
+ * SELECT still reads EF.IMSI (select_undo puts the channel's state back). Without
+ * select_undo (the layer's fallback) the ISIM's deselect ends the channel state it shares
+ * with the USIM and the layer selects the USIM again: ADF.USIM current, EF.IMSI by FID. */
 static uint16_t big_isim_select(void *user, uint8_t ch, orsp_writer *w)
 {
 	static const uint8_t pad[300] = {0};
@@ -848,45 +850,79 @@ static uint16_t big_isim_select(void *user, uint8_t ch, orsp_writer *w)
 	return sw;
 }
 
+/* The response data of a command (without SW1 SW2) into out; the status word. */
+static uint16_t bare_rsp(bare *b, const char *hex, uint8_t *out, size_t *out_len)
+{
+	uint8_t capdu[300], r[ORSP_EUICC_RAPDU_MAX];
+	size_t n = 0, rl = 0;
+	assert_int_equal(orsp_hex_decode(hex, capdu, sizeof(capdu), &n), ORSP_OK);
+	assert_int_equal(orsp_euicc_apdu_process(&b->ctx, capdu, n, r, sizeof(r), &rl), ORSP_OK);
+	assert_true(rl >= 2);
+	memcpy(out, r, rl - 2);
+	*out_len = rl - 2;
+	return (uint16_t)(r[rl - 2] << 8 | r[rl - 1]);
+}
+
 static void test_isim_select_overflow_undo(void **state)
 {
 	vec vu, vi;
-	size_t len, al = 0;
-	uint8_t aid[16];
-	bare *b = calloc(1, sizeof(*b));
-	orsp_euicc_app_ops big = orsp_isim_app_ops;
 	(void)state;
-
-	assert_non_null(b);
-	big.select = big_isim_select;
 	vec_load(0, &vu);
 	vec_load(1, &vi);
-	assert_int_equal(
-	    orsp_euicc_apdu_init(&b->ctx, b->cmd, sizeof(b->cmd), b->rsp, ORSP_EUICC_MIN_RESPONSE),
-	    ORSP_OK);
-	uint8_t *upp = two_key_upp(&vu, &vi, false, &len);
-	assert_int_equal(orsp_usim_load(&b->u, upp, len, NULL, 0, NULL, NULL), ORSP_OK);
-	free(upp);
-	assert_int_equal(orsp_usim_aid(&b->u, aid, &al), ORSP_OK);
-	assert_int_equal(orsp_euicc_apdu_register(&b->ctx, aid, al, &orsp_usim_app_ops, &b->u),
-	                 ORSP_OK);
-	assert_int_equal(orsp_usim_isim_aid(&b->u, aid, &al), ORSP_OK);
-	assert_int_equal(orsp_euicc_apdu_register(&b->ctx, aid, al, &big, &b->u), ORSP_OK);
-	orsp_euicc_apdu_set_mf(&b->ctx, &orsp_usim_mf_ops, &b->u);
 
-	assert_int_equal(bare_sw(b, "00A4040C0C" USIM_AID), 0x9000);
-	assert_int_equal(bare_sw(b, "00A4000C026F07"), 0x9000);
-	assert_int_equal(bare_sw(b, "00A404040C" ISIM_AID "00"), 0x6F00);
-	/* the USIM is the channel's application, and its state is there */
-	assert_true(b->u.ch[0].adf_active);
-	assert_false(b->u.ch[0].isim_active);
-	assert_int_equal(bare_sw(b, "00A4000C026F07"), 0x9000); /* EF.IMSI under ADF.USIM */
-	assert_int_equal(bare_sw(b, "80F2000100"), 0x9000);
-	/* the ISIM without data: selected, the USIM's session ended */
-	assert_int_equal(bare_sw(b, "00A4040C0C" ISIM_AID), 0x9000);
-	assert_int_equal(bare_sw(b, "00A4000C026F02"), 0x9000); /* EF.IMPI */
-	orsp_usim_unload(&b->u);
-	free(b);
+	for (int undo = 1; undo >= 0; undo--) {
+		size_t len, al = 0, l1 = 0, l2 = 0;
+		uint8_t aid[16], imsi1[ORSP_EUICC_RAPDU_MAX], imsi2[ORSP_EUICC_RAPDU_MAX];
+		bare *b = calloc(1, sizeof(*b));
+		orsp_euicc_app_ops big = orsp_isim_app_ops;
+
+		assert_non_null(b);
+		big.select = big_isim_select;
+		if (!undo)
+			big.select_undo = NULL;
+		assert_int_equal(orsp_euicc_apdu_init(&b->ctx, b->cmd, sizeof(b->cmd), b->rsp,
+		                                      ORSP_EUICC_MIN_RESPONSE),
+		                 ORSP_OK);
+		uint8_t *upp = two_key_upp(&vu, &vi, false, &len);
+		assert_int_equal(orsp_usim_load(&b->u, upp, len, NULL, 0, NULL, NULL), ORSP_OK);
+		free(upp);
+		assert_int_equal(orsp_usim_aid(&b->u, aid, &al), ORSP_OK);
+		assert_int_equal(
+		    orsp_euicc_apdu_register(&b->ctx, aid, al, &orsp_usim_app_ops, &b->u), ORSP_OK);
+		assert_int_equal(orsp_usim_isim_aid(&b->u, aid, &al), ORSP_OK);
+		assert_int_equal(orsp_euicc_apdu_register(&b->ctx, aid, al, &big, &b->u), ORSP_OK);
+		orsp_euicc_apdu_set_mf(&b->ctx, &orsp_usim_mf_ops, &b->u);
+
+		assert_int_equal(bare_sw(b, "00A4040C0C" USIM_AID), 0x9000);
+		assert_int_equal(bare_sw(b, "00A4000C026F07"), 0x9000);
+		assert_int_equal(bare_rsp(b, "00B0000009", imsi1, &l1), 0x9000);
+		assert_int_equal(l1, 9);
+		assert_int_equal(bare_sw(b, "00A404040C" ISIM_AID "00"), 0x6F00);
+		/* the USIM is the channel's application, and its state is there */
+		assert_true(b->u.ch[0].adf_active);
+		assert_false(b->u.ch[0].isim_active);
+		if (undo) {
+			/* EF.IMSI still current */
+			assert_int_equal(bare_rsp(b, "00B0000009", imsi2, &l2), 0x9000);
+			assert_int_equal(l2, l1);
+			assert_memory_equal(imsi2, imsi1, l1);
+		} else {
+			assert_int_equal(bare_sw(b, "00B0000009"), 0x6986); /* no current EF */
+		}
+		assert_int_equal(bare_sw(b, "00A4000C026F07"), 0x9000); /* under ADF.USIM */
+		assert_int_equal(bare_sw(b, "80F2000100"), 0x9000);
+		/* the ISIM without data: selected, the USIM's session ended */
+		assert_int_equal(bare_sw(b, "00A4040C0C" ISIM_AID), 0x9000);
+		assert_int_equal(bare_sw(b, "00A4000C026F02"), 0x9000); /* EF.IMPI */
+		assert_int_equal(bare_rsp(b, "00B0000009", imsi2, &l2), 0x9000);
+		/* the ISIM reselected with a padded FCI: EF.IMPI stays current (without
+		 * select_undo the reselect's reset stays: no current EF) */
+		assert_int_equal(bare_sw(b, "00A404040C" ISIM_AID "00"), 0x6F00);
+		assert_true(b->u.ch[0].isim_active);
+		assert_int_equal(bare_sw(b, "00B0000009"), undo ? 0x9000 : 0x6986);
+		orsp_usim_unload(&b->u);
+		free(b);
+	}
 }
 
 int main(void)

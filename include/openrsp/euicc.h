@@ -120,6 +120,13 @@ typedef struct orsp_euicc_app_ops {
 	 * and PIN status template a UICC application's FCP carries (TS 102 221 §11.1.1.3.1).
 	 * NULL: nothing appended. */
 	void (*fcp)(void *user, uint8_t channel, orsp_writer *fcp_tail);
+	/* The select just accepted on `channel` is withdrawn (its FCI/FCP did not fit the
+	 * response buffer: 6F00): put the channel's state back as it was before that select,
+	 * current file and record included (ISO/IEC 7816-4: a failed SELECT leaves the current
+	 * file unchanged); the application selected before, if another, is then simply still
+	 * selected. NULL: the layer calls deselect and selects that application again (its
+	 * current file is not kept). */
+	void (*select_undo)(void *user, uint8_t channel);
 } orsp_euicc_app_ops;
 
 typedef struct orsp_euicc_app {
@@ -367,6 +374,7 @@ typedef struct orsp_usim {
 	void *persist_user;
 	orsp_usim_isim isim;
 	orsp_usim_channel ch[ORSP_EUICC_MAX_CHANNELS];
+	orsp_usim_channel ch_undo[ORSP_EUICC_MAX_CHANNELS]; /* each before its last SELECT by AID */
 	uint8_t state[ORSP_USIM_SQN_STATE_MAX]; /* serialisation scratch */
 } orsp_usim;
 

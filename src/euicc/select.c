@@ -137,12 +137,16 @@ uint16_t euicc_select_aid(orsp_euicc_apdu_ctx *ctx, const orsp_apdu *a, euicc_ou
 		return sw;
 	}
 	if (w.overflow && response != P2_NO_DATA) {
-		/* The application filled more than the response buffer: undo its selection. Its
-		 * deselect may end state the channel's application shares with it (the USIM's and
-		 * the ISIM's channel state is one), so the application still selected here is
-		 * selected again, into a writer that keeps nothing; if that refuses, the channel
-		 * is left with no application rather than one whose state is gone. */
-		if (cur < 0 || (size_t)cur != idx) {
+		/* The application filled more than the response buffer: undo its selection
+		 * (ISO/IEC 7816-4: the current file stays). With select_undo the application
+		 * puts the channel back itself, the current EF of an application it shares the
+		 * channel's state with included. Else its deselect, which may end state the
+		 * channel's application shares with it, and the application still selected here
+		 * is selected again, into a writer that keeps nothing; if that refuses, the
+		 * channel is left with no application rather than one whose state is gone. */
+		if (app->ops->select_undo) {
+			app->ops->select_undo(app->user, ch);
+		} else if (cur < 0 || (size_t)cur != idx) {
 			if (app->ops->deselect)
 				app->ops->deselect(app->user, ch);
 			const orsp_euicc_app *old = cur >= 0 ? &ctx->apps[cur] : NULL;

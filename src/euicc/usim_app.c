@@ -606,6 +606,7 @@ static uint16_t usim_select(void *user, uint8_t ch, orsp_writer *fci_prop)
 
 	if (!c || !u->loaded)
 		return ORSP_SW_NOT_FOUND;
+	u->ch_undo[ch] = *c;
 	c->adf_active = true;
 	c->isim_active = false;
 	c->df = ORSP_USIM_DF_ADF;
@@ -624,6 +625,7 @@ static uint16_t isim_select(void *user, uint8_t ch, orsp_writer *fci_prop)
 
 	if (!c || !u->loaded || !u->isim.loaded)
 		return ORSP_SW_NOT_FOUND;
+	u->ch_undo[ch] = *c;
 	c->isim_active = true;
 	c->adf_active = false;
 	c->df = ORSP_USIM_DF_ISIM;
@@ -669,6 +671,17 @@ static void isim_deselect(void *user, uint8_t ch)
 		mf_deselect(user, ch);
 }
 
+/* A SELECT by AID of the USIM or the ISIM withdrawn by the layer (its FCI did not fit):
+ * the channel as before it, whichever NAA had it with its current EF and record. */
+static void naa_select_undo(void *user, uint8_t ch)
+{
+	orsp_usim *u = user;
+	orsp_usim_channel *c = u ? chan(u, ch) : NULL;
+
+	if (c)
+		*c = u->ch_undo[ch];
+}
+
 /* The FCP the layer builds for SELECT by AID gets the ADF's security attributes and PIN
  * status template (mandatory in TS 102 221 Table 11.3). */
 static void usim_fcp(void *user, uint8_t ch, orsp_writer *w)
@@ -685,6 +698,7 @@ const orsp_euicc_app_ops orsp_usim_app_ops = {
     .store_data = NULL,
     .process = usim_process,
     .fcp = usim_fcp,
+    .select_undo = naa_select_undo,
 };
 
 /* The ISIM: the same commands on its ADF (the process function reads which application the
@@ -695,6 +709,7 @@ const orsp_euicc_app_ops orsp_isim_app_ops = {
     .store_data = NULL,
     .process = usim_process,
     .fcp = usim_fcp,
+    .select_undo = naa_select_undo,
 };
 
 /* The MF handler's deselect (channel closed, reset) puts the channel back on the MF. */
