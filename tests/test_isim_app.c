@@ -613,6 +613,34 @@ static void patch_df_name(uint8_t *upp, size_t len, uint8_t naa_code, size_t at,
 	fail_msg("no dfName of NAA %02X", naa_code);
 }
 
+/* TS.48 v2's ADF.USIM EF.SMS (6F3C, 10 records of 176 bytes, fileSize 06E0, given by size
+ * and fill pattern) made n records long (fileSize patched in place). */
+static void sms_records(uint8_t *upp, size_t len, unsigned n)
+{
+	static const uint8_t sms[] = {0x6F, 0x3C, 0x8B, 0x03, 0x6F, 0x06,
+	                              0x02, 0x80, 0x02, 0x06, 0xE0};
+	size_t at = SIZE_MAX;
+
+	for (size_t i = 0; i + sizeof(sms) <= len; i++)
+		if (memcmp(upp + i, sms, sizeof(sms)) == 0) {
+			assert_true(at == SIZE_MAX);
+			at = i + sizeof(sms) - 2;
+		}
+	assert_true(at != SIZE_MAX);
+	assert_true(n * 176 <= 0xFFFF);
+	upp[at] = (uint8_t)(n * 176 >> 8);
+	upp[at + 1] = (uint8_t)(n * 176);
+}
+
+static bool all_zero(const void *p, size_t n)
+{
+	const uint8_t *b = p;
+	for (size_t i = 0; i < n; i++)
+		if (b[i])
+			return false;
+	return true;
+}
+
 /* An ISIM this card cannot serve does not take the USIM with it: TS.48 v2 with the PE-ISIM
  * dfName's application code 1004 changed to 1005 installs, enables, and serves its USIM
  * (SELECT and AUTHENTICATE) with no ISIM (6A82); with no ISIM loaded the ISIM's state
@@ -683,6 +711,36 @@ static void test_isim_defect_keeps_usim(void **state)
 		assert_int_not_equal(u->files[i].df, ORSP_USIM_DF_ISIM);
 	orsp_usim_unload(u);
 
+	/* an ISIM that fails after some of its files went into the tables: the USIM's EF.SMS
+	 * at 60 records leaves the ISIM's files a few hundred bytes of ORSP_USIM_DATA_MAX;
+	 * the load keeps exactly the tables of a load without PE-ISIM, the rest wiped */
+	size_t n_files;
+	uint32_t data_len;
+	uint8_t *bare_upp = two_key_upp(&vu, &vi, true, &len);
+	sms_records(bare_upp, len, 60);
+	assert_int_equal(orsp_usim_load(u, bare_upp, len, NULL, 0, NULL, NULL), ORSP_OK);
+	free(bare_upp);
+	n_files = u->n_files;
+	data_len = u->data_len;
+	assert_true(data_len > ORSP_USIM_DATA_MAX - 512);
+	orsp_usim_unload(u);
+	uint8_t *full = two_key_upp(&vu, &vi, false, &len);
+	sms_records(full, len, 60);
+	assert_int_equal(orsp_usim_check(full, len), ORSP_OK);
+	memset(u, 0xA5, sizeof(*u));
+	assert_int_equal(orsp_usim_load(u, full, len, NULL, 0, NULL, NULL), ORSP_OK);
+	free(full);
+	assert_false(u->isim.loaded);
+	assert_int_equal(orsp_usim_isim_aid(u, aid, &al), ORSP_E_NOT_FOUND);
+	assert_int_equal(u->n_files, n_files);
+	assert_int_equal(u->data_len, data_len);
+	for (size_t i = 0; i < u->n_files; i++)
+		assert_int_not_equal(u->files[i].df, ORSP_USIM_DF_ISIM);
+	for (size_t i = n_files; i < ORSP_USIM_MAX_FILES; i++)
+		assert_true(all_zero(&u->files[i], sizeof(u->files[i])));
+	assert_true(all_zero(u->data + data_len, ORSP_USIM_DATA_MAX - data_len));
+	orsp_usim_unload(u);
+
 	/* a USIM that would not load: refused at install */
 	patch_df_name(upp, len, 0x02, 6, 0x03);
 	assert_int_not_equal(orsp_usim_check(upp, len), ORSP_OK);
@@ -703,21 +761,12 @@ static void test_isim_defect_keeps_usim(void **state)
  * Profile (10), not installFailedDueToPEProcessingError (12), which stays for defects. */
 static void test_usim_too_large(void **state)
 {
-	static const uint8_t sms[] = {0x6F, 0x3C, 0x8B, 0x03, 0x6F, 0x06,
-	                              0x02, 0x80, 0x02, 0x06, 0xE0};
-	size_t len, at = SIZE_MAX;
+	size_t len;
 	uint8_t *upp = test_read_vector(ISDR_V2_VECTOR, &len);
 	orsp_pkg *pkg = NULL;
 	(void)state;
 
-	for (size_t i = 0; i + sizeof(sms) <= len; i++)
-		if (memcmp(upp + i, sms, sizeof(sms)) == 0) {
-			assert_true(at == SIZE_MAX);
-			at = i + sizeof(sms) - 2;
-		}
-	assert_true(at != SIZE_MAX);
-	upp[at] = 0xAE;
-	upp[at + 1] = 0xA0;
+	sms_records(upp, len, 254);
 	assert_int_equal(orsp_pkg_decode(upp, len, &pkg), ORSP_OK);
 	assert_int_equal(orsp_pkg_validate_flags(pkg, ORSP_PKG_VALIDATE_INSTALL, NULL), ORSP_OK);
 	orsp_pkg_free(pkg);

@@ -753,8 +753,11 @@ orsp_err orsp_usim_load(orsp_usim *u, const uint8_t *upp, size_t upp_len, const 
 		orsp_err_clear();
 		orsp_aka_subscriber_wipe(&u->isim.sub);
 		orsp_wipe(&u->isim, sizeof(u->isim));
-		orsp_wipe(u->files + n_files, (u->n_files - n_files) * sizeof(u->files[0]));
-		orsp_wipe(u->data + data_len, u->data_len - data_len);
+		/* to the tables' end: the file that failed was written past the counts
+		 * (its entry, content put before the overflow showed) */
+		orsp_wipe(u->files + n_files,
+		          (ORSP_USIM_MAX_FILES - n_files) * sizeof(u->files[0]));
+		orsp_wipe(u->data + data_len, ORSP_USIM_DATA_MAX - data_len);
 		u->n_files = n_files;
 		u->data_len = data_len;
 		e = ORSP_OK;
