@@ -690,6 +690,14 @@ static void test_isim_defect_keeps_usim(void **state)
 	orsp_euicc_record bad = {name, (const uint8_t *)"XX", 2};
 	assert_int_equal(ms_commit(&c->st, &bad, 1), ORSP_OK);
 	card_reopen(c);
+	/* its files are out of the tables too, as orsp_usim_load leaves a failed ISIM */
+	assert_false(c->e.usim.isim.loaded);
+	for (size_t i = 0; i < ORSP_USIM_MAX_FILES; i++)
+		assert_true(i < c->e.usim.n_files
+		                ? c->e.usim.files[i].df != ORSP_USIM_DF_ISIM
+		                : all_zero(&c->e.usim.files[i], sizeof(c->e.usim.files[i])));
+	assert_true(
+	    all_zero(c->e.usim.data + c->e.usim.data_len, ORSP_USIM_DATA_MAX - c->e.usim.data_len));
 	assert_int_equal(isim_open(c), 0x6A82);
 	isim_close(c);
 	assert_int_equal(naa_auth(c, false, 0x81, vu.rand, vu.autn), 0x9000);

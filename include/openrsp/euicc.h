@@ -430,8 +430,15 @@ ORSP_MUST_CHECK orsp_err orsp_usim_isim_aid(const orsp_usim *u, uint8_t aid[16],
 ORSP_MUST_CHECK orsp_err orsp_usim_isim_state(orsp_usim *u, const uint8_t *sqn_state,
                                               size_t sqn_len, orsp_usim_persist_fn persist,
                                               void *user);
+/* Take the ISIM out of u as orsp_usim_load leaves an ISIM it cannot serve: its files out of
+ * the tables (they follow the MF's and USIM's), the tables past the USIM's wiped, its
+ * parameters and state wiped (orsp_usim_isim_aid then ORSP_E_NOT_FOUND, its select 6A82), a
+ * channel on ADF.ISIM back at the MF. For a caller that will not serve the ISIM after all
+ * (the eUICC when its state record cannot be read). Nothing without an ISIM; NULL is fine. */
+void orsp_usim_isim_drop(orsp_usim *u);
 /* True when the loaded profile's ISIM resolves to the USIM's PE-AKAParameter (a
- * mappingParameter) or has the same algorithm, K, OPc/TOPc and constants: one SQN state (the
+ * mappingParameter) or has parameters that verify the same challenges (algorithm, K, OPc,
+ * Milenage r1/c1/r2/c2; TUAK: all its parameters): one SQN state (the
  * USIM's, given to orsp_usim_load, persisted through its callback) serves both, so a
  * challenge accepted by one NAA is a replay for the other (TS 33.102 §6.3, Annex C). */
 bool orsp_usim_isim_shares_sqn(const orsp_usim *u);

@@ -478,8 +478,7 @@ static orsp_err usim_sync(orsp_euicc *e)
 		if (e->usim.isim.loaded &&
 		    orsp_euicc_apdu_unregister(e->apdu, e->usim.isim.aid, e->usim.isim.aid_len))
 			orsp_err_clear();
-		orsp_aka_subscriber_wipe(&e->usim.isim.sub);
-		orsp_wipe(&e->usim.isim, sizeof(e->usim.isim)); /* not loaded: its select 6A82 */
+		orsp_usim_isim_drop(&e->usim); /* its files too, as orsp_usim_load does */
 	}
 	if (err) {
 		orsp_usim_unload(&e->usim);

@@ -708,8 +708,7 @@ orsp_err orsp_usim_load(orsp_usim *u, const uint8_t *upp, size_t upp_len, const 
 	orsp_pkg_fs *fs = NULL;
 	orsp_pkg_header hdr;
 	orsp_err e;
-	size_t usim_pe, usim_aka = SIZE_MAX, n_files;
-	uint32_t data_len;
+	size_t usim_pe, usim_aka = SIZE_MAX;
 
 	if (!u || !upp || (sqn_len && !sqn_state))
 		return orsp_errf(ORSP_E_USAGE, "usim_load: NULL argument");
@@ -745,21 +744,11 @@ orsp_err orsp_usim_load(orsp_usim *u, const uint8_t *upp, size_t upp_len, const 
 	 * AID, none at all, records add_file refuses, a mapping to no parameters, tables
 	 * full) leaves the USIM as it is and the profile without ISIM (SELECT 6A82); the
 	 * reason is logged (docs/isim.md). */
-	n_files = u->n_files;
-	data_len = u->data_len;
 	if ((e = load_isim(u, pkg, fs, usim_aka)) != ORSP_OK) {
 		orsp_log(ORSP_LOG_WARN, "profile %s: its ISIM is not served: %s: %s", u->iccid,
 		         orsp_err_str(e), orsp_err_detail());
 		orsp_err_clear();
-		orsp_aka_subscriber_wipe(&u->isim.sub);
-		orsp_wipe(&u->isim, sizeof(u->isim));
-		/* to the tables' end: the file that failed was written past the counts
-		 * (its entry, content put before the overflow showed) */
-		orsp_wipe(u->files + n_files,
-		          (ORSP_USIM_MAX_FILES - n_files) * sizeof(u->files[0]));
-		orsp_wipe(u->data + data_len, ORSP_USIM_DATA_MAX - data_len);
-		u->n_files = n_files;
-		u->data_len = data_len;
+		orsp_usim_isim_drop(u);
 		e = ORSP_OK;
 	}
 	u->persist = persist;
@@ -775,6 +764,38 @@ out:
 	if (e != ORSP_OK && u)
 		orsp_wipe(u, sizeof(*u));
 	return e;
+}
+
+void orsp_usim_isim_drop(orsp_usim *u)
+{
+	size_t n = 0;
+	uint32_t data_len;
+
+	if (!u)
+		return;
+	/* the ISIM's files follow the MF's and the USIM's (load_isim runs last) */
+	while (n < u->n_files && u->files[n].df != ORSP_USIM_DF_ISIM)
+		n++;
+	data_len = n < u->n_files ? u->files[n].off : u->data_len;
+	if (data_len > u->data_len)
+		data_len = u->data_len;
+	/* to the tables' end: a file that failed was written past the counts (its entry,
+	 * content put before the overflow showed) */
+	orsp_wipe(u->files + n, (ORSP_USIM_MAX_FILES - n) * sizeof(u->files[0]));
+	orsp_wipe(u->data + data_len, ORSP_USIM_DATA_MAX - data_len);
+	u->n_files = n;
+	u->data_len = data_len;
+	orsp_aka_subscriber_wipe(&u->isim.sub);
+	orsp_wipe(&u->isim, sizeof(u->isim)); /* not loaded: its select answers 6A82 */
+	for (size_t ch = 0; ch < ORSP_EUICC_MAX_CHANNELS; ch++) {
+		orsp_usim_channel *c = &u->ch[ch];
+		if (c->isim_active || c->df == ORSP_USIM_DF_ISIM) {
+			c->isim_active = false;
+			c->df = ORSP_USIM_DF_MF;
+			c->ef = -1;
+			c->rec = 0;
+		}
+	}
 }
 
 orsp_err orsp_usim_check(const uint8_t *upp, size_t upp_len)
