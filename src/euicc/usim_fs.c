@@ -741,9 +741,11 @@ orsp_err orsp_usim_load(orsp_usim *u, const uint8_t *upp, size_t upp_len, const 
 	if (sqn_len && (e = orsp_usim_sqn_parse(sqn_state, sqn_len, &u->sqn)) != ORSP_OK)
 		goto out;
 	/* Then the ISIM, on its own: a PE-ISIM this card cannot serve (an AID that is no ISIM
-	 * AID, none at all, records add_file refuses, a mapping to no parameters, tables
-	 * full) leaves the USIM as it is and the profile without ISIM (SELECT 6A82); the
-	 * reason is logged (docs/isim.md). */
+	 * AID, none at all, records add_file refuses, AKA parameters refused: a mapping onto
+	 * an NAA without algoParameter, a sqnInit too large; tables full) leaves the USIM as
+	 * it is and the profile without ISIM (SELECT 6A82); the reason is logged
+	 * (docs/isim.md). No AKA parameters, or a mapping naming no NAA that has them, is no
+	 * error: the ISIM loads and AUTHENTICATE answers 6A81. */
 	if ((e = load_isim(u, pkg, fs, usim_aka)) != ORSP_OK) {
 		orsp_log(ORSP_LOG_WARN, "profile %s: its ISIM is not served: %s: %s", u->iccid,
 		         orsp_err_str(e), orsp_err_detail());
