@@ -221,6 +221,10 @@ es9p_code es9p_platform_refused(const orsp_smdp_platform_policy *pol, orsp_slice
 	es9p_code code;
 
 	*item = NULL;
+	/* no policy (the usual configuration): nothing to read */
+	if (!pol->n_eum && !pol->min_svn.set && !pol->min_firmware.set && !pol->min_pp.set &&
+	    !pol->min_gp.set && !pol->n_firmware_denied && !pol->n_sas)
+		return ES9P_OK;
 	if (pol->n_eum) {
 		bool listed = false;
 		for (size_t i = 0; i < pol->n_eum && !listed; i++)
