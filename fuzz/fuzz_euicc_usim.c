@@ -14,8 +14,11 @@
  * Properties (abort() when violated): every response is 2..258 bytes and ends in a status
  * word an application may use; in a session no response carries 8 consecutive bytes of K
  * or OPc; the per-channel state stays inside the file table (ADF.ISIM current only with the
- * ISIM selected, never both NAAs); persist is called exactly when an
- * AUTHENTICATE answers DB (or 6581 with persist failing), before the answer. Deterministic.
+ * ISIM selected, never both NAAs) and the file tables are consistent (the ISIM's files
+ * after the USIM's, every file inside the contents); a loaded package's ISIM dropped
+ * (orsp_usim_isim_drop) leaves the USIM's tables and contents as they were; persist is
+ * called exactly when an AUTHENTICATE answers DB (or 6581 with persist failing), before the
+ * answer. Deterministic.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,6 +37,7 @@ static const uint8_t fuzz_opc[16] = {0xcd, 0x63, 0xcb, 0x71, 0x95, 0x4a, 0x9f, 0
 static orsp_usim loaded; /* the personalised TS.48 card, loaded once */
 static bool have_loaded;
 static orsp_usim work; /* copied from `loaded` for each session */
+static uint8_t usim_data[ORSP_USIM_DATA_MAX]; /* the USIM's contents before an ISIM drop */
 static orsp_euicc_apdu_ctx ctx;
 static uint8_t cmd_buf[ORSP_EUICC_MAX_COMMAND], rsp_buf[ORSP_EUICC_MAX_RESPONSE];
 static bool persist_fail;
@@ -132,6 +136,20 @@ static bool sw_ok(uint16_t sw)
 
 static void check_state(const orsp_usim *u)
 {
+	/* the tables: the MF's and USIM's files first, then the ISIM's (orsp_usim_isim_drop
+	 * puts the counts back to isim.first_file and data_off); every file inside data_len */
+	check(u->n_files <= ORSP_USIM_MAX_FILES && u->data_len <= ORSP_USIM_DATA_MAX);
+	check(u->isim.first_file <= u->n_files && u->isim.data_off <= u->data_len);
+	check(u->isim.loaded || u->isim.first_file == u->n_files);
+	for (size_t i = 0; i < u->n_files; i++) {
+		const orsp_usim_file *f = &u->files[i];
+		check(!f->is_df || (f->df == ORSP_USIM_DF_MF && f->size == 0));
+		check(f->off + f->size <= u->data_len);
+		if (i < u->isim.first_file)
+			check(f->df != ORSP_USIM_DF_ISIM && f->off + f->size <= u->isim.data_off);
+		else
+			check(f->df == ORSP_USIM_DF_ISIM && f->off >= u->isim.data_off);
+	}
 	for (size_t ch = 0; ch < ORSP_EUICC_MAX_CHANNELS; ch++) {
 		const orsp_usim_channel *c = &u->ch[ch];
 		check(c->ef >= -1 && c->ef < (int)u->n_files);
@@ -214,9 +232,7 @@ static void fuzz_package(const uint8_t *data, size_t size)
 		check(!u->loaded);
 		return;
 	}
-	check(u->n_files <= ORSP_USIM_MAX_FILES && u->data_len <= ORSP_USIM_DATA_MAX);
-	for (size_t i = 0; i < u->n_files; i++)
-		check(u->files[i].off + u->files[i].size <= u->data_len);
+	check_state(u);
 	setup_card(u);
 	for (size_t i = 0; i < sizeof(script) / sizeof(script[0]); i++) {
 		check(orsp_hex_decode(script[i], apdu, sizeof(apdu), &n) == ORSP_OK);
@@ -230,6 +246,19 @@ static void fuzz_package(const uint8_t *data, size_t size)
 			n = 5 + al;
 		}
 		(void)send(u, apdu, n);
+	}
+	if (u->isim.loaded) {
+		/* as the eUICC drops an ISIM whose state record it cannot read: the USIM's
+		 * tables and contents as they were before the ISIM's files */
+		size_t nf = u->isim.first_file;
+		uint32_t dl = u->isim.data_off;
+		memcpy(usim_data, u->data, dl);
+		orsp_usim_isim_drop(u);
+		check(!u->isim.loaded && u->n_files == nf && u->data_len == dl);
+		check(memcmp(usim_data, u->data, dl) == 0);
+		check_state(u);
+		orsp_usim_isim_drop(u); /* a second drop changes nothing */
+		check(u->n_files == nf && u->data_len == dl);
 	}
 	orsp_usim_unload(u);
 }

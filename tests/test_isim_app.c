@@ -762,6 +762,124 @@ static void test_isim_defect_keeps_usim(void **state)
 	free(u);
 }
 
+/* Replace the one occurrence of hex `from` in a package by `to` (as long). */
+static void patch_hex(uint8_t *upp, size_t len, const char *from, const char *to)
+{
+	uint8_t f[32], t[32];
+	size_t fl = 0, tl = 0, at = SIZE_MAX;
+
+	assert_int_equal(orsp_hex_decode(from, f, sizeof(f), &fl), ORSP_OK);
+	assert_int_equal(orsp_hex_decode(to, t, sizeof(t), &tl), ORSP_OK);
+	assert_int_equal(fl, tl);
+	for (size_t i = 0; i + fl <= len; i++)
+		if (memcmp(upp + i, f, fl) == 0) {
+			assert_true(at == SIZE_MAX);
+			at = i;
+		}
+	if (at == SIZE_MAX)
+		fail_msg("%s not in the package", from);
+	memcpy(upp + at, t, tl);
+}
+
+/* The USIM of the card's enabled profile serves EF.IMSI as the package holds it: READ BINARY
+ * by SFI 07 on channel 1 gives imsi (its 9 bytes). */
+static void expect_imsi(card *c, const uint8_t imsi[9])
+{
+	assert_int_equal(usim_select(c, 1), 0x9000);
+	expect_sw(c, "01B0870009", 0x9000);
+	assert_int_equal(c->out_len, 9);
+	assert_memory_equal(c->out, imsi, 9);
+	usim_leave(c, 1);
+}
+
+/* A PE-ISIM whose first file's Fcp says DF with FID 3F00 (EF.IMPI's '82 02 41 21 83 02 6F 02'
+ * made '82 02 78 21 83 02 3F 00'): that is no file of the ISIM, and taking a failed ISIM
+ * back out of the tables (EF.IMPU's fileSize C0 made C1, not a multiple of its 64-byte
+ * records, at load; the ISIM's state record damaged, at usim_sync) restores exactly the
+ * USIM's tables of a load without PE-ISIM, its contents unchanged. */
+static void test_isim_df_entry_drop(void **state)
+{
+	static const char impi[] = "8202412183026F02", impi_df[] = "8202782183023F00";
+	vec vu, vi;
+	size_t len, n_files;
+	uint32_t data_len;
+	uint8_t *upp, imsi[9], *data = malloc(ORSP_USIM_DATA_MAX);
+	orsp_usim *u = calloc(1, sizeof(*u));
+	bool found = false;
+	card *c;
+	(void)state;
+	vec_load(0, &vu);
+	vec_load(1, &vi);
+	assert_non_null(u);
+	assert_non_null(data);
+
+	/* the USIM's tables without PE-ISIM */
+	upp = two_key_upp(&vu, &vi, true, &len);
+	assert_int_equal(orsp_usim_load(u, upp, len, NULL, 0, NULL, NULL), ORSP_OK);
+	free(upp);
+	n_files = u->n_files;
+	data_len = u->data_len;
+	memcpy(data, u->data, data_len);
+	for (size_t i = 0; i < u->n_files && !found; i++) {
+		const orsp_usim_file *f = &u->files[i];
+		if (f->df == ORSP_USIM_DF_ADF && f->fid == 0x6F07 && f->size == 9) {
+			memcpy(imsi, u->data + f->off, 9);
+			found = true;
+		}
+	}
+	assert_true(found);
+	assert_false(all_zero(imsi, 9));
+	orsp_usim_unload(u);
+
+	/* the ISIM fails at load */
+	upp = two_key_upp(&vu, &vi, false, &len);
+	patch_hex(upp, len, impi, impi_df);
+	patch_hex(upp, len, "83026F048B036F06018001C0", "83026F048B036F06018001C1");
+	assert_int_equal(orsp_usim_check(upp, len), ORSP_OK);
+	assert_int_equal(orsp_usim_load(u, upp, len, NULL, 0, NULL, NULL), ORSP_OK);
+	assert_false(u->isim.loaded);
+	assert_int_equal(u->n_files, n_files);
+	assert_int_equal(u->data_len, data_len);
+	assert_memory_equal(u->data, data, data_len);
+	assert_true(all_zero(u->data + data_len, ORSP_USIM_DATA_MAX - data_len));
+	orsp_usim_unload(u);
+	c = upp_card(upp, len);
+	assert_int_equal(isim_open(c), 0x6A82);
+	isim_close(c);
+	expect_imsi(c, imsi);
+	card_free(c);
+
+	/* the ISIM loads (without EF.IMPI: a DF 3F00 is no file of the ISIM), then its state
+	 * record is damaged */
+	upp = two_key_upp(&vu, &vi, false, &len);
+	patch_hex(upp, len, impi, impi_df);
+	assert_int_equal(orsp_usim_load(u, upp, len, NULL, 0, NULL, NULL), ORSP_OK);
+	assert_true(u->isim.loaded);
+	for (size_t i = 0; i < u->n_files; i++)
+		assert_false(u->files[i].is_df && u->files[i].df != ORSP_USIM_DF_MF);
+	orsp_usim_unload(u);
+	c = upp_card(upp, len);
+	assert_int_equal(naa_auth(c, true, 0x81, vi.rand, vi.autn), 0x9000);
+	assert_int_equal(c->out[0], 0xDB);
+	char name[ORSP_EUICC_RECORD_NAME_MAX + 1] = "";
+	for (size_t i = 0; i < MS_MAX && !name[0]; i++)
+		if (c->st.r[i].data && strncmp(c->st.r[i].name, "isqn.", 5) == 0)
+			snprintf(name, sizeof(name), "%s", c->st.r[i].name);
+	orsp_euicc_record bad = {name, (const uint8_t *)"XX", 2};
+	assert_int_equal(ms_commit(&c->st, &bad, 1), ORSP_OK);
+	card_reopen(c);
+	assert_false(c->e.usim.isim.loaded);
+	assert_int_equal(c->e.usim.n_files, n_files);
+	assert_int_equal(c->e.usim.data_len, data_len);
+	assert_memory_equal(c->e.usim.data, data, data_len);
+	assert_int_equal(isim_open(c), 0x6A82);
+	isim_close(c);
+	expect_imsi(c, imsi);
+	card_free(c);
+	free(u);
+	free(data);
+}
+
 /* A sound package whose USIM does not fit the card's tables is a profile the card cannot
  * hold: TS.48 v2 with EF.SMS (6F3C, 176-byte records) grown from 10 to 254 records (its
  * fileSize 06E0 made AEA0, legal; a size-and-fill-pattern file is expanded in full) passes
@@ -991,6 +1109,7 @@ int main(void)
 	    cmocka_unit_test(test_isim_shared_sqn_consts),
 	    cmocka_unit_test(test_isim_memory_reset),
 	    cmocka_unit_test(test_isim_defect_keeps_usim),
+	    cmocka_unit_test(test_isim_df_entry_drop),
 	    cmocka_unit_test(test_usim_too_large),
 	    cmocka_unit_test(test_isim_absent),
 	    cmocka_unit_test(test_isim_select_overflow_undo),

@@ -355,6 +355,10 @@ typedef struct orsp_usim_isim {
 	orsp_usim_sqn sqn;
 	orsp_usim_persist_fn persist; /* NULL until orsp_usim_isim_state: AUTHENTICATE 6581 */
 	void *persist_user;
+	/* orsp_usim.n_files and data_len before its files went in (the MF's and USIM's end
+	 * there): what orsp_usim_isim_drop puts the counts back to */
+	size_t first_file;
+	uint32_t data_off;
 } orsp_usim_isim;
 
 /* Caller-allocated (about 26 KiB); every field is private. */
@@ -431,7 +435,8 @@ ORSP_MUST_CHECK orsp_err orsp_usim_isim_state(orsp_usim *u, const uint8_t *sqn_s
                                               size_t sqn_len, orsp_usim_persist_fn persist,
                                               void *user);
 /* Take the ISIM out of u as orsp_usim_load leaves an ISIM it cannot serve: its files out of
- * the tables (they follow the MF's and USIM's), the tables past the USIM's wiped, its
+ * the tables (they follow the MF's and USIM's: the counts back to isim.first_file and
+ * data_off, recorded by the load), the tables past the USIM's wiped, its
  * parameters and state wiped (orsp_usim_isim_aid then ORSP_E_NOT_FOUND, its select 6A82), a
  * channel on ADF.ISIM back at the MF. For a caller that will not serve the ISIM after all
  * (the eUICC when its state record cannot be read). Nothing without an ISIM; NULL is fine. */

@@ -306,10 +306,13 @@ static orsp_err add_file(orsp_usim *u, orsp_pe_type type, const orsp_pkg_file *p
 	if (f->fid == 0)
 		return ORSP_OK; /* not a file this card can address: skipped */
 	if ((f->descriptor & 0x38) == 0x38) {
-		if (f->fid != 0x3F00)
-			return ORSP_OK; /* DFs other than the MF: not served (docs/usim.md) */
+		/* DFs other than the MF, and a DF 3F00 in any PE but PE-MF (no MF of an NAA's):
+		 * not served (docs/usim.md) */
+		if (f->fid != 0x3F00 || type != ORSP_PE_MF)
+			return ORSP_OK;
 		f->is_df = true;
 		f->descriptor = 0x78; /* TS 102 221 Table 11.5: DF, shareable */
+		f->off = u->data_len; /* no content: where it would start, as for an EF */
 		u->n_files++;
 		return ORSP_OK;
 	}
@@ -745,7 +748,10 @@ orsp_err orsp_usim_load(orsp_usim *u, const uint8_t *upp, size_t upp_len, const 
 	 * an NAA without algoParameter, a sqnInit too large; tables full) leaves the USIM as
 	 * it is and the profile without ISIM (SELECT 6A82); the reason is logged
 	 * (docs/isim.md). No AKA parameters, or a mapping naming no NAA that has them, is no
-	 * error: the ISIM loads and AUTHENTICATE answers 6A81. */
+	 * error: the ISIM loads and AUTHENTICATE answers 6A81. Where the USIM's tables end is
+	 * kept for orsp_usim_isim_drop, not inferred from the ISIM's entries. */
+	u->isim.first_file = u->n_files;
+	u->isim.data_off = u->data_len;
 	if ((e = load_isim(u, pkg, fs, usim_aka)) != ORSP_OK) {
 		orsp_log(ORSP_LOG_WARN, "profile %s: its ISIM is not served: %s: %s", u->iccid,
 		         orsp_err_str(e), orsp_err_detail());
@@ -770,17 +776,15 @@ out:
 
 void orsp_usim_isim_drop(orsp_usim *u)
 {
-	size_t n = 0;
+	size_t n;
 	uint32_t data_len;
 
 	if (!u)
 		return;
-	/* the ISIM's files follow the MF's and the USIM's (load_isim runs last) */
-	while (n < u->n_files && u->files[n].df != ORSP_USIM_DF_ISIM)
-		n++;
-	data_len = n < u->n_files ? u->files[n].off : u->data_len;
-	if (data_len > u->data_len)
-		data_len = u->data_len;
+	/* the ISIM's files follow the MF's and the USIM's (load_isim runs last): back to the
+	 * counts orsp_usim_load recorded before them */
+	n = u->isim.first_file < u->n_files ? u->isim.first_file : u->n_files;
+	data_len = u->isim.data_off < u->data_len ? u->isim.data_off : u->data_len;
 	/* to the tables' end: a file that failed was written past the counts (its entry,
 	 * content put before the overflow showed) */
 	orsp_wipe(u->files + n, (ORSP_USIM_MAX_FILES - n) * sizeof(u->files[0]));
@@ -789,6 +793,9 @@ void orsp_usim_isim_drop(orsp_usim *u)
 	u->data_len = data_len;
 	orsp_aka_subscriber_wipe(&u->isim.sub);
 	orsp_wipe(&u->isim, sizeof(u->isim)); /* not loaded: its select answers 6A82 */
+	/* where its files would go, so that a second drop changes nothing */
+	u->isim.first_file = n;
+	u->isim.data_off = data_len;
 	for (size_t ch = 0; ch < ORSP_EUICC_MAX_CHANNELS; ch++) {
 		orsp_usim_channel *c = &u->ch[ch];
 		if (c->isim_active || c->df == ORSP_USIM_DF_ISIM) {
