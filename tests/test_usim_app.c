@@ -717,13 +717,13 @@ static void test_file_errors(void **state)
 		expect(c, apdu, 0x6A86, NULL);
 	}
 	expect(c, "0020010100", 0x6A86, NULL);
-	/* AUTHENTICATE needs the USIM selected on the channel */
-	expect(c,
-	       "008800812210"
-	       "00000000000000000000000000000000"
-	       "10"
-	       "00000000000000000000000000000000",
-	       0x6985, NULL);
+	/* AUTHENTICATE needs the USIM selected on the channel; that before the context (P2
+	 * 80-87 all 6985 here, 82-87 are 9864 with the USIM: test_auth_errors) */
+	for (unsigned p2 = 0x80; p2 <= 0x87; p2++) {
+		char apdu[100];
+		snprintf(apdu, sizeof(apdu), "008800%02X2210%032u10%032u", p2, 0u, 0u);
+		expect(c, apdu, 0x6985, NULL);
+	}
 	card_free(c);
 }
 
@@ -1385,9 +1385,10 @@ static void test_auth_errors(void **state)
 	snprintf(apdu, sizeof(apdu), "008801812210%s10%s", z16, z16);
 	assert_int_equal(xfer(c, apdu, NULL, NULL), 0x6A86);
 	/* 82 VGCS/VBS, 84 GBA, 85 MBMS, 86 Local Key Establishment: not supported (TS 31.102
-	 * §7.3.1); P2 outside '80'..'87': wrong parameter */
-	for (const char *const *p2 = (const char *const[]){"82", "84", "85", "86", "87", NULL}; *p2;
-	     p2++) {
+	 * §7.3.1), nor 83 and 87 (no context); P2 outside '80'..'87': wrong parameter */
+	for (const char *const *p2 =
+	         (const char *const[]){"82", "83", "84", "85", "86", "87", NULL};
+	     *p2; p2++) {
 		snprintf(apdu, sizeof(apdu), "008800%s2210%s10%s", *p2, z16, z16);
 		assert_int_equal(xfer(c, apdu, NULL, NULL), 0x9864);
 	}

@@ -544,8 +544,9 @@ static uint16_t cmd_authenticate_isim(orsp_usim *u, const orsp_apdu *a, orsp_wri
 
 /* AUTHENTICATE (TS 31.102 §7.1.2): P1 00, P2 80 GSM context, 81 3G/EPS context; the
  * USIM's other security contexts (82 VGCS/VBS, 84 GBA, 85 MBMS, 86 Local Key Establishment;
- * any '8x' with b3..b1 set) are not supported: 9864, as the ISIM answers. On a channel where
- * the ISIM is selected, the ISIM's. */
+ * 83 and 87 are none) are not supported: 9864, as the ISIM answers. Without the USIM selected
+ * on the channel 6985 before the context is looked at: there is no USIM to have one. On a
+ * channel where the ISIM is selected, the ISIM's. */
 static uint16_t cmd_authenticate(orsp_usim *u, orsp_usim_channel *c, const orsp_apdu *a,
                                  orsp_writer *rsp)
 {
@@ -553,10 +554,10 @@ static uint16_t cmd_authenticate(orsp_usim *u, orsp_usim_channel *c, const orsp_
 		return cmd_authenticate_isim(u, a, rsp);
 	if (a->p1 != 0x00 || (a->p2 & 0xF8) != 0x80)
 		return ORSP_SW_INCORRECT_P1P2;
-	if (a->p2 != 0x80 && a->p2 != 0x81)
-		return SW_AUTH_CONTEXT_NOT_SUPPORTED;
 	if (!c->adf_active)
 		return ORSP_SW_CONDITIONS_NOT_SATISFIED; /* no USIM session on this channel */
+	if (a->p2 != 0x80 && a->p2 != 0x81)
+		return SW_AUTH_CONTEXT_NOT_SUPPORTED;
 	if (!u->aka_ok)
 		return ORSP_SW_FUNCTION_NOT_SUPPORTED; /* usim-test-algorithm: see docs/usim.md */
 	return a->p2 == 0x81 ? auth_3g(u, false, a, rsp) : auth_gsm(u, a, rsp);
