@@ -47,7 +47,8 @@ enum {
 	"                       add creates it, every other verb refuses one that does not\n"      \
 	"                       exist\n"                                                           \
 	"  --kek-file PATH      key-encryption key file (default <db>.kek; add creates it\n"       \
-	"                       0600 if missing, every other verb refuses a missing one); the\n"   \
+	"                       0600 with a new database, every other verb and add to an\n"        \
+	"                       existing database refuse a missing one); the\n"                    \
 	"                       environment variable ORSP_KEK (64 hex digits) takes\n"             \
 	"                       precedence\n"
 
@@ -167,7 +168,10 @@ static int open_auc(const db_opts *o, const char *verb, orsp_auc **out)
 	if (e && e != ORSP_E_NOT_FOUND)
 		return cli_fail(what, e);
 	orsp_err_clear();
-	e = verb ? orsp_kek_load_existing(kek_path, &kek) : orsp_kek_load(kek_path, &kek);
+	/* A KEK file is created only with the database: for a database that exists (add to
+	 * one restored without its KEK) a new random KEK would take the real one's place. */
+	e = e == ORSP_E_NOT_FOUND ? orsp_kek_load(kek_path, &kek)
+	                          : orsp_kek_load_existing(kek_path, &kek);
 	if (e == ORSP_E_USAGE && getenv("ORSP_KEK")) {
 		/* A malformed ORSP_KEK is a usage error; the detail names the variable. */
 		fprintf(stderr, "openrsp: %s\n", orsp_err_detail());

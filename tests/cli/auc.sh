@@ -264,6 +264,9 @@ cp "$DB" "$T/copy.db"
 failure "auc audit: no KEK file at $T/copy.db.kek for $T/copy.db" auc audit --db "$T/copy.db"
 failure "auc vector: no KEK file at $T/copy.db.kek" auc vector --db "$T/copy.db" $IMSI
 nothing_left "$T/copy.db.kek"
+# add too: only a database that did not exist gets a new KEK file
+failure "auc add: no KEK file at $T/copy.db.kek for $T/copy.db" auc add --db "$T/copy.db" --imsi 001010000000002 --k "$K" --opc "$OPC"
+nothing_left "$T/copy.db.kek"
 cp "$DB.kek" "$T/copy.db.kek"
 run auc list --db "$T/copy.db" --json
 expect "a copy with its KEK" 3 "$("$PY" -c 'import json,sys; print(len(json.loads(sys.argv[1])))' "$out")"
