@@ -45,7 +45,8 @@ enum {
 	"; an\n"                                                                                   \
 	"                       empty PATH is refused):\n"                                         \
 	"                       add creates it, every other verb refuses one that does not\n"      \
-	"                       exist\n"                                                           \
+	"                       exist or holds no AuC; none takes one that holds other\n"          \
+	"                       tables (the SM-DP+'s): the AuC needs a file of its own\n"          \
 	"  --kek-file PATH      key-encryption key file (default <db>.kek; add creates it\n"       \
 	"                       0600 with a new database, every other verb and add to an\n"        \
 	"                       existing database refuse a missing one); the\n"                    \
@@ -186,8 +187,11 @@ static int open_auc(const db_opts *o, const char *verb, orsp_auc **out)
 		return cli_fail("KEK", e);
 	e = orsp_auc_open_ex(db, mode, &kek, out);
 	orsp_secret_wipe(&kek);
+	/* a database that holds no AuC (another program's, the SM-DP+'s) or that went away */
 	if (e == ORSP_E_NOT_FOUND && verb)
-		return no_db(verb, db);
+		return cli_failf(verb, "%s (`openrsp auc add` creates one)", orsp_err_detail());
+	if (e == ORSP_E_POLICY)
+		return cli_fail(what, e);
 	if (e)
 		return cli_fail(db, e);
 	return CLI_OK;

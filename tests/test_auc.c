@@ -1103,6 +1103,65 @@ static void test_schema_versions(void **state)
 	assert_null(a);
 }
 
+/* The AuC keeps a database of its own: opening one that exists without creating anything
+ * refuses a database without the AuC's schema, adding nothing to it; creating the AuC in a
+ * database another module uses (the SM-DP+'s) is refused, in an empty one allowed. */
+static const orsp_migration other_module[] = {
+    {1, "one", "CREATE TABLE smdp_profile (iccid TEXT)", NULL},
+};
+
+static int64_t tables_in(const char *name)
+{
+	orsp_db *db = NULL;
+	orsp_stmt *st = NULL;
+	bool row = false;
+	int64_t n;
+	assert_int_equal(orsp_db_open_ex(db_path(name), ORSP_DB_OPEN_EXISTING, &db), ORSP_OK);
+	assert_int_equal(orsp_db_prepare(db, "SELECT COUNT(*) FROM sqlite_master", &st), ORSP_OK);
+	assert_int_equal(orsp_stmt_step(st, &row), ORSP_OK);
+	assert_true(row);
+	n = orsp_stmt_column_int64(st, 0);
+	orsp_stmt_finalize(st);
+	orsp_db_close(db);
+	return n;
+}
+
+static void test_own_database(void **state)
+{
+	(void)state;
+	orsp_db *db = NULL;
+	orsp_auc *a = NULL;
+	int64_t before;
+
+	/* another module's database */
+	assert_int_equal(orsp_db_open(db_path("other.db"), &db), ORSP_OK);
+	assert_int_equal(orsp_db_migrate(db, "smdp", other_module, 1), ORSP_OK);
+	orsp_db_close(db);
+	before = tables_in("other.db");
+	assert_int_equal(orsp_auc_open_ex(db_path("other.db"), ORSP_DB_OPEN_EXISTING, &kek, &a),
+	                 ORSP_E_NOT_FOUND);
+	assert_null(a);
+	assert_non_null(strstr(orsp_err_detail(), "other.db holds no AuC"));
+	assert_int_equal(tables_in("other.db"), before);
+	assert_int_equal(orsp_auc_open(db_path("other.db"), &kek, &a), ORSP_E_POLICY);
+	assert_null(a);
+	assert_non_null(strstr(orsp_err_detail(), "needs a database of its own"));
+	assert_int_equal(tables_in("other.db"), before);
+
+	/* an empty database: not an AuC until created, then opened as one */
+	assert_int_equal(orsp_db_open(db_path("empty.db"), &db), ORSP_OK);
+	orsp_db_close(db);
+	assert_int_equal(orsp_auc_open_ex(db_path("empty.db"), ORSP_DB_OPEN_EXISTING, &kek, &a),
+	                 ORSP_E_NOT_FOUND);
+	assert_int_equal(tables_in("empty.db"), 0);
+	a = open_auc("empty.db");
+	orsp_auc_close(a);
+	a = NULL;
+	assert_int_equal(orsp_auc_open_ex(db_path("empty.db"), ORSP_DB_OPEN_EXISTING, &kek, &a),
+	                 ORSP_OK);
+	orsp_auc_close(a);
+}
+
 /* The reviewer's scenario: a profile whose PE-AKAParameter sqnDelta (1000) is below 2^28,
  * 1280 vectors handed out and lost (a VLR that never used them). The USIM refuses the next
  * one as too far ahead; one resynchronisation must bring the AuC back into the USIM's range,
@@ -1889,6 +1948,7 @@ int main(void)
 	    cmocka_unit_test(test_failure_injection),
 	    cmocka_unit_test(test_nested_failure),
 	    cmocka_unit_test(test_schema_versions),
+	    cmocka_unit_test(test_own_database),
 	};
 	return cmocka_run_group_tests(tests, setup, NULL);
 }

@@ -725,8 +725,27 @@ static void test_migrations(void **state)
 	(void)state;
 	orsp_db *db = NULL;
 	int v = -1;
+	bool any = true;
 	assert_int_equal(orsp_db_open(path_in("mig.db"), &db), ORSP_OK);
+	/* nothing migrated yet: version 0 without a schema_migrations table, none created */
+	assert_int_equal(orsp_db_schema_version(db, "test", &v), ORSP_OK);
+	assert_int_equal(v, 0);
+	assert_int_equal(orsp_db_has_tables(db, &any), ORSP_OK);
+	assert_false(any);
+	assert_int_equal(count_rows(db, "SELECT COUNT(*) FROM sqlite_master"), 0);
+	/* the bookkeeping table is no module's table; an AUTOINCREMENT's sqlite_sequence (kept
+	 * after its table is dropped) is SQLite's own */
+	assert_int_equal(orsp_db_exec(db, "CREATE TABLE s (id INTEGER PRIMARY KEY AUTOINCREMENT);"
+	                                  " INSERT INTO s DEFAULT VALUES; DROP TABLE s"),
+	                 ORSP_OK);
+	assert_int_equal(orsp_db_migrate(db, "test", good, 0), ORSP_OK);
+	assert_int_equal(count_rows(db, "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table'"),
+	                 2);
+	assert_int_equal(orsp_db_has_tables(db, &any), ORSP_OK);
+	assert_false(any);
 	assert_int_equal(orsp_db_migrate(db, "test", good, 1), ORSP_OK);
+	assert_int_equal(orsp_db_has_tables(db, &any), ORSP_OK);
+	assert_true(any);
 	assert_int_equal(orsp_db_schema_version(db, "test", &v), ORSP_OK);
 	assert_int_equal(v, 1);
 	assert_int_equal(orsp_db_migrate(db, "test", good, 2), ORSP_OK);

@@ -69,12 +69,15 @@ bool orsp_imsi_valid(const char *imsi);
  * migrations (an older database is upgraded on open, whatever the caller goes on to do),
  * with the KEK that wraps K and OPc (copied; the copy is wiped on close). The first open
  * records a KEK check value; a later open with another KEK fails with ORSP_E_VERIFY ("wrong
- * KEK").
+ * KEK"). The AuC keeps a database of its own: a database without it that holds other
+ * tables (another module's, an SM-DP+'s) is refused with ORSP_E_POLICY before any AuC table
+ * is added to it (its K/OPc would go wherever that database's copies go).
  * Errors: ORSP_E_USAGE (see orsp_db_open), ORSP_E_STORAGE, ORSP_E_VERIFY, ORSP_E_STATE
- * (schema newer than this program). */
+ * (schema newer than this program), ORSP_E_POLICY. */
 ORSP_MUST_CHECK orsp_err orsp_auc_open(const char *db_uri, const orsp_secret *kek, orsp_auc **out);
 /* orsp_auc_open with an orsp_db_open_ex mode: ORSP_DB_OPEN_EXISTING creates nothing, and a
- * database that does not exist is ORSP_E_NOT_FOUND. */
+ * database that does not exist, or that holds no AuC (no 'auc' schema_migrations row), is
+ * ORSP_E_NOT_FOUND ("PATH holds no AuC"), and no AuC table is added to it. */
 ORSP_MUST_CHECK orsp_err orsp_auc_open_ex(const char *db_uri, orsp_db_open_mode mode,
                                           const orsp_secret *kek, orsp_auc **out);
 /* NULL-safe. */

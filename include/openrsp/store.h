@@ -163,8 +163,12 @@ typedef struct orsp_migration {
  * ORSP_E_STATE if the database records a version newer than this program knows. */
 ORSP_MUST_CHECK orsp_err orsp_db_migrate(orsp_db *db, const char *module,
                                          const orsp_migration *migrations, size_t n);
-/* The recorded version of `module` (0 if none). */
+/* The recorded version of `module` (0 if none, also in a database without
+ * `schema_migrations`). */
 ORSP_MUST_CHECK orsp_err orsp_db_schema_version(orsp_db *db, const char *module, int *version);
+/* Whether the database holds any table but `schema_migrations` (and the backend's own):
+ * for a module that must not move into a database another module or program uses. */
+ORSP_MUST_CHECK orsp_err orsp_db_has_tables(orsp_db *db, bool *any);
 
 /* ----- failure injection (tests) ----- */
 

@@ -386,6 +386,32 @@ static orsp_err kek_check(orsp_auc *a)
 	                      sizeof(kek_check_plain));
 }
 
+/* Whether the database may hold the AuC: one with the auc module's schema, or one that does
+ * not hold an AuC yet and nothing else either (new, or empty) when the mode allows creating
+ * it. The AuC keeps a database of its own: in another module's (an SM-DP+'s) its K/OPc
+ * would travel with that database's copies and backups, and an ORSP_DB_OPEN_EXISTING open
+ * of the wrong file would quietly add AuC tables to it. Looked at before any migration. */
+static orsp_err own_database(orsp_db *db, const char *db_uri, orsp_db_open_mode mode)
+{
+	const char *name = strncmp(db_uri, "sqlite:", 7) == 0 ? db_uri + 7 : db_uri;
+	orsp_err err;
+	int v = 0;
+	bool other = false;
+
+	err = orsp_db_schema_version(db, "auc", &v);
+	if (err || v > 0)
+		return err;
+	if (mode == ORSP_DB_OPEN_EXISTING)
+		return orsp_errf(ORSP_E_NOT_FOUND, "%s holds no AuC", name);
+	err = orsp_db_has_tables(db, &other);
+	if (!err && other)
+		err = orsp_errf(ORSP_E_POLICY,
+		                "%s holds no AuC but other tables (an SM-DP+ database?): the AuC "
+		                "needs a database of its own",
+		                name);
+	return err;
+}
+
 orsp_err orsp_auc_open(const char *db_uri, const orsp_secret *kek, orsp_auc **out)
 {
 	return orsp_auc_open_ex(db_uri, ORSP_DB_OPEN_CREATE, kek, out);
@@ -407,6 +433,9 @@ orsp_err orsp_auc_open_ex(const char *db_uri, orsp_db_open_mode mode, const orsp
 		return orsp_errf(ORSP_E_RESOURCE, "out of memory");
 	a->kek = *kek;
 	err = orsp_db_open_ex(db_uri, mode, &a->db);
+	if (err)
+		goto out;
+	err = own_database(a->db, db_uri, mode);
 	if (err)
 		goto out;
 	err = orsp_db_migrate(a->db, "auc", auc_migrations, ORSP_ARRAY_LEN(auc_migrations));

@@ -13,27 +13,61 @@ static const char create_table_sql[] = "CREATE TABLE IF NOT EXISTS schema_migrat
                                        " applied_at INTEGER NOT NULL,"
                                        " PRIMARY KEY (module, version))";
 
-orsp_err orsp_db_schema_version(orsp_db *db, const char *module, int *version)
+/* One COUNT(*) query with an optional text parameter ?1. */
+static orsp_err count_of(orsp_db *db, const char *sql, const char *arg, int64_t *n)
 {
 	orsp_err err;
 	orsp_stmt *st = NULL;
 	bool row = false;
 
-	*version = 0;
-	err = orsp_db_prepare(
-	    db, "SELECT COALESCE(MAX(version), 0) FROM schema_migrations WHERE module = ?1", &st);
-	if (err)
-		goto out;
-	err = orsp_stmt_bind_text(st, 1, module);
-	if (err)
-		goto out;
-	err = orsp_stmt_step(st, &row);
-	if (err)
-		goto out;
-	if (row)
-		*version = (int)orsp_stmt_column_int64(st, 0);
-out:
+	*n = 0;
+	err = orsp_db_prepare(db, sql, &st);
+	if (!err && arg)
+		err = orsp_stmt_bind_text(st, 1, arg);
+	if (!err)
+		err = orsp_stmt_step(st, &row);
+	if (!err && row)
+		*n = orsp_stmt_column_int64(st, 0);
 	orsp_stmt_finalize(st);
+	return err;
+}
+
+/* Tables are looked up in SQLite's catalogue: this build has no other backend (one for
+ * PostgreSQL would read information_schema.tables). */
+orsp_err orsp_db_schema_version(orsp_db *db, const char *module, int *version)
+{
+	orsp_err err;
+	int64_t n = 0;
+
+	*version = 0;
+	/* a database no module has migrated yet has no bookkeeping table */
+	err = count_of(db,
+	               "SELECT COUNT(*) FROM sqlite_master"
+	               " WHERE type = 'table' AND name = 'schema_migrations'",
+	               NULL, &n);
+	if (err || n == 0)
+		return err;
+	err = count_of(db,
+	               "SELECT COALESCE(MAX(version), 0) FROM schema_migrations WHERE module = ?1",
+	               module, &n);
+	if (!err)
+		*version = (int)n;
+	return err;
+}
+
+orsp_err orsp_db_has_tables(orsp_db *db, bool *any)
+{
+	orsp_err err;
+	int64_t n = 0;
+
+	*any = false;
+	err =
+	    count_of(db,
+	             "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table'"
+	             " AND name <> 'schema_migrations' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\'",
+	             NULL, &n);
+	if (!err)
+		*any = n > 0;
 	return err;
 }
 

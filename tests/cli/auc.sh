@@ -277,6 +277,22 @@ failure "auc list: $T/dir.db is a directory, not a database file" auc list --db 
 failure "auc add: $T/dir.db is a directory, not a database file" auc add --db "$T/dir.db" --imsi $IMSI --k "$K" --opc "$OPC"
 nothing_left "$T/dir.db.kek"
 rmdir "$T/dir.db"
+# another program's database (the SM-DP+'s): no verb puts an AuC into it
+schema() { "$PY" -c 'import sqlite3, sys; print(sorted(sqlite3.connect(sys.argv[1]).execute("SELECT type, name FROM sqlite_master").fetchall()))' "$1"; }
+run smdp profile list --db "$T/s.db"
+expect "an SM-DP+ database" 0 "$rc"
+tables=$(schema "$T/s.db")
+failure "auc list: $T/s.db holds no AuC (\`openrsp auc add\` creates one)" auc list --db "$T/s.db" --kek-file "$T/s.db.kek"
+failure "auc show: $T/s.db holds no AuC" auc show --db "$T/s.db" --kek-file "$T/s.db.kek" $IMSI
+failure "auc add: $T/s.db holds no AuC but other tables (an SM-DP+ database?): the AuC needs a database of its own" auc add --db "$T/s.db" --imsi $IMSI --k "$K" --opc "$OPC"
+expect "the SM-DP+ database: no table added" "$tables" "$(schema "$T/s.db")"
+rm -f "$T"/s.db*
+# an empty file is no AuC either, but add may create one in it
+: >"$T/empty.db"
+ORSP_KEK=$(printf '%064d' 0) failure "auc list: $T/empty.db holds no AuC" auc list --db "$T/empty.db"
+ORSP_KEK=$(printf '%064d' 0) run auc add --db "$T/empty.db" --imsi $IMSI --k "$K" --opc "$OPC"
+expect "add into an empty file" 0 "$rc"
+rm -f "$T"/empty.db*
 # an SQLite file: URI names the file it resolves to: the same database, its KEK beside it
 run auc list --db "file:$DB" --json
 expect "file: URI" 3 "$("$PY" -c 'import json,sys; print(len(json.loads(sys.argv[1])))' "$out")"
