@@ -69,17 +69,6 @@ static bool db_opt(db_opts *o, int c, const char *arg)
 	return true;
 }
 
-static int hex_val(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* The file a database URI names, for the default KEK file <file>.kek: the URI without
  * `sqlite:`, or the path of an SQLite `file:` URI (RFC 8089 as SQLite reads it: no host but
  * localhost, no query or fragment, %-escapes decoded). */
@@ -104,7 +93,7 @@ static int db_file(const char *db, char *out, size_t cap)
 	for (; *p && *p != '?' && *p != '#'; p++) {
 		char c = *p;
 		if (c == '%') {
-			int hi = hex_val(p[1]), lo = hi < 0 ? -1 : hex_val(p[2]);
+			int hi = orsp_hex_digit(p[1]), lo = hi < 0 ? -1 : orsp_hex_digit(p[2]);
 			if (lo < 0 || (hi == 0 && lo == 0))
 				return cli_usage("--db", "bad %%-escape in the file: URI");
 			c = (char)(hi << 4 | lo);

@@ -724,21 +724,11 @@ orsp_err orsp_auc_sd_key_name(unsigned sd, uint8_t kvn, uint8_t kid,
 /* Two hex digits, either case, into *v. */
 static bool hex2(const char *p, uint8_t *v)
 {
-	unsigned x = 0;
+	int hi = orsp_hex_digit(p[0]), lo = hi < 0 ? -1 : orsp_hex_digit(p[1]);
 
-	for (int i = 0; i < 2; i++) {
-		char c = p[i];
-		x <<= 4;
-		if (c >= '0' && c <= '9')
-			x |= (unsigned)(c - '0');
-		else if (c >= 'a' && c <= 'f')
-			x |= (unsigned)(c - 'a' + 10);
-		else if (c >= 'A' && c <= 'F')
-			x |= (unsigned)(c - 'A' + 10);
-		else
-			return false;
-	}
-	*v = (uint8_t)x;
+	if (lo < 0)
+		return false;
+	*v = (uint8_t)(hi << 4 | lo);
 	return true;
 }
 
