@@ -101,6 +101,15 @@ int cli_missing(const char *opt);
 /* Positional arguments: exactly `want` remaining after the options (argv[optind...]). */
 int cli_positional(int argc, char **argv, int want, const char *names);
 
+/* ----- databases ----- */
+
+/* The file a database URI names, as the store opens it (orsp_db_open): the URI without
+ * `sqlite:`, or the path of an SQLite `file:` URI (RFC 8089 as SQLite reads it: no host but
+ * localhost, no query or fragment, %-escapes decoded), into out[cap]. For the default KEK
+ * file <file>.kek and for telling whether two URIs name one file. CLI_OK, or CLI_USAGE
+ * naming opt (a malformed `file:` URI, a path that does not fit). */
+int cli_db_file(const char *opt, const char *db, char *out, size_t cap);
+
 /* ----- output ----- */
 
 /* Aligned "name: value" lines for people. */

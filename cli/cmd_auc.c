@@ -69,46 +69,6 @@ static bool db_opt(db_opts *o, int c, const char *arg)
 	return true;
 }
 
-/* The file a database URI names, for the default KEK file <file>.kek: the URI without
- * `sqlite:`, or the path of an SQLite `file:` URI (RFC 8089 as SQLite reads it: no host but
- * localhost, no query or fragment, %-escapes decoded). */
-static int db_file(const char *db, char *out, size_t cap)
-{
-	const char *p = strncmp(db, "sqlite:", 7) == 0 ? db + 7 : db;
-	size_t n = 0;
-
-	if (strncmp(p, "file:", 5) != 0) {
-		if (snprintf(out, cap, "%s", p) >= (int)cap)
-			return cli_usage("--db", "path too long");
-		return CLI_OK;
-	}
-	p += 5;
-	if (strncmp(p, "//", 2) == 0) {
-		p += 2;
-		if (strncmp(p, "localhost/", 10) == 0)
-			p += 9;
-		else if (p[0] != '/')
-			return cli_usage("--db", "a file: URI names no host but localhost");
-	}
-	for (; *p && *p != '?' && *p != '#'; p++) {
-		char c = *p;
-		if (c == '%') {
-			int hi = orsp_hex_digit(p[1]), lo = hi < 0 ? -1 : orsp_hex_digit(p[2]);
-			if (lo < 0 || (hi == 0 && lo == 0))
-				return cli_usage("--db", "bad %%-escape in the file: URI");
-			c = (char)(hi << 4 | lo);
-			p += 2;
-		}
-		if (n + 1 >= cap)
-			return cli_usage("--db", "path too long");
-		out[n++] = c;
-	}
-	if (n == 0)
-		return cli_usage("--db", "a file: URI without a path");
-	out[n] = 0;
-	return CLI_OK;
-}
-
 static int no_db(const char *verb, const char *db)
 {
 	return cli_failf(verb, "no AuC database at %s (`openrsp auc add` creates one)",
@@ -146,7 +106,7 @@ static int open_auc(const db_opts *o, const char *verb, orsp_auc **out)
 		    (int)sizeof(kek_path))
 			return cli_usage("--kek-file", "path too long");
 	} else {
-		rc = db_file(db, kek_path, sizeof(kek_path) - 4);
+		rc = cli_db_file("--db", db, kek_path, sizeof(kek_path) - 4);
 		if (rc)
 			return rc;
 		memcpy(kek_path + strlen(kek_path), ".kek", 5);

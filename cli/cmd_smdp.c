@@ -114,12 +114,6 @@ static int db_config(db_opts *o)
 	return CLI_OK;
 }
 
-/* The file a database URI names (orsp_db_open: an optional `sqlite:` prefix). */
-static const char *db_file_of(const char *uri)
-{
-	return strncmp(uri, "sqlite:", 7) == 0 ? uri + 7 : uri;
-}
-
 /* The directory part of a path and its last component, in dir[n] and *base. */
 static bool split_path(const char *path, char *dir, size_t n, const char **base)
 {
@@ -133,11 +127,12 @@ static bool split_path(const char *path, char *dir, size_t n, const char **base)
 	return snprintf(dir, n, "%.*s", slash == path ? 1 : (int)(slash - path), path) < (int)n;
 }
 
-/* Whether two database URIs name the same SQLite file, which may not exist yet: the same
- * inode if both exist, else (neither exists) the same name in the same directory. */
-static bool same_db_file(const char *a_uri, const char *b_uri)
+/* Whether two database files (cli_db_file) are the same SQLite file, which may not exist
+ * yet: the same inode if both exist, else (neither exists) the same name in the same
+ * directory. */
+static bool same_db_file(const char *a, const char *b)
 {
-	const char *a = db_file_of(a_uri), *b = db_file_of(b_uri), *ba, *bb;
+	const char *ba, *bb;
 	char da[4096], db[4096];
 	struct stat sa, sb;
 	bool ea = stat(a, &sa) == 0, eb = stat(b, &sb) == 0;
@@ -166,9 +161,11 @@ static int open_smdp(const db_opts *o, orsp_smdp **out)
 		    (int)sizeof(kek_path))
 			return cli_usage("--kek-file", "path too long");
 	} else {
-		const char *file = db_file_of(o->db);
-		if (snprintf(kek_path, sizeof(kek_path), "%s.kek", file) >= (int)sizeof(kek_path))
-			return cli_usage("--db", "path too long");
+		/* the file the store opens (a `file:` URI's path) + ".kek", as `openrsp auc` */
+		int rc = cli_db_file("--db", o->db, kek_path, sizeof(kek_path) - 4);
+		if (rc)
+			return rc;
+		memcpy(kek_path + strlen(kek_path), ".kek", 5);
 	}
 	e = orsp_kek_load(kek_path, &kek);
 	if (e == ORSP_E_USAGE && getenv("ORSP_KEK")) {
@@ -1016,9 +1013,15 @@ static int smdp_profile_generate(int argc, char **argv)
 		return rc;
 	/* One file for both would deadlock: the AuC's write transaction is open while the
 	 * SM-DP+ begins its own on another connection to the file (import_with_auc). */
-	if (auc_db && same_db_file(auc_db, dbo.db))
-		return cli_usage("--auc", "names the SM-DP+ database (--db): the AuC needs a "
-		                          "database of its own");
+	if (auc_db) {
+		char af[4096], df[4096];
+		if ((rc = cli_db_file("--auc", auc_db, af, sizeof(af))) ||
+		    (rc = cli_db_file("--db", dbo.db, df, sizeof(df))))
+			return rc;
+		if (same_db_file(af, df))
+			return cli_usage("--auc", "names the SM-DP+ database (--db): the AuC needs "
+			                          "a database of its own");
+	}
 	if ((rc = cli_uint("--count", count_s ? count_s : "1", 1, 1000000, &v)))
 		return rc;
 	count = (size_t)v;
@@ -1089,12 +1092,10 @@ static int smdp_profile_generate(int argc, char **argv)
 		/* the operator's AuC gets the same K/OPc; its KEK is <auc db>.kek */
 		char kp[4200];
 		orsp_secret kek = {0};
-		/* the same path `openrsp auc` uses: a `sqlite:` URI's file name + ".kek" */
-		const char *file = db_file_of(auc_db);
-		if (snprintf(kp, sizeof(kp), "%s.kek", file) >= (int)sizeof(kp)) {
-			rc = cli_usage("--auc", "path too long");
+		/* the same path `openrsp auc` uses: the database file's name + ".kek" */
+		if ((rc = cli_db_file("--auc", auc_db, kp, sizeof(kp) - 4)))
 			goto out;
-		}
+		memcpy(kp + strlen(kp), ".kek", 5);
 		e = orsp_kek_load(kp, &kek);
 		if (!e)
 			e = orsp_auc_open(auc_db, &kek, &auc);

@@ -280,6 +280,17 @@ mkdir -p "$T/new"
 usage --auc smdp profile generate --db "$T/new/one.db" --template "$TPL" --iccid-start 898824700000008000 \
 	--imsi-start 001019000000800 --auc "$T/new/../new/one.db"
 expect "nothing created" "" "$(ls "$T/new")"
+# an SQLite file: URI names the file the store opens, for this check and for the KEK file
+usage --auc smdp profile generate --db "file:$T/new/one.db" --template "$TPL" --iccid-start 898824700000008000 \
+	--imsi-start 001019000000800 --auc "$T/new/one.db"
+usage --auc smdp profile generate --db "sqlite:file://localhost$T/new/one.db?mode=rwc" --template "$TPL" \
+	--iccid-start 898824700000008000 --imsi-start 001019000000800 --auc "file:$T/new/%6fne.db"
+expect "file: URI: nothing created" "" "$(ls "$T/new")"
+rc=0
+(cd "$T/new" && "$B" smdp profile list --db file:x.db >/dev/null 2>"$T/err") || rc=$?
+expect "file: URI: list rc" 0 "$rc"
+expect "file: URI: the database and its KEK beside it" "x.db x.db.kek" "$(cd "$T/new" && echo *)"
+rm -f "$T"/new/x.db*
 usage --iccid-start smdp profile generate --db "$GDB" --template x --iccid-start 12 --imsi-start 001019000000000
 usage --imsi-start smdp profile generate --db "$GDB" --template x --iccid-start 898824700000001000 --imsi-start 12a
 usage --count smdp profile generate --db "$GDB" --template x --iccid-start 898824700000001000 --imsi-start 001019000000000 --count 0
