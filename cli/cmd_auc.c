@@ -948,7 +948,8 @@ static const cli_cmd auc_cmds[] = {
     {
         .verb = "vector",
         .summary = "Hand out authentication vectors with fresh RANDs and SQNs",
-        .synopsis = "IMSI [--count N] [--ind N] [--plmn MCCMNC] [--snn NAME] [--json] [--db PATH]",
+        .synopsis = "IMSI [--count N] [--ind N] [--plmn MCCMNC] [--snn NAME] [--json]\n"
+                    "       [--db PATH] [--kek-file PATH]",
         .help = "SQN = SEQ || IND (TS 33.102 Annex C.3): SEQ increases by one per vector, IND is\n"
                 "--ind. The new SQN is stored before the vectors are printed; a failure hands\n"
                 "out nothing. --json prints an array of objects with rand, sqn, amf, mac_a,\n"
@@ -962,7 +963,7 @@ static const cli_cmd auc_cmds[] = {
     {
         .verb = "resync",
         .summary = "Resynchronise the SQN from an AUTS",
-        .synopsis = "IMSI --rand HEX --auts HEX [--json] [--db PATH]",
+        .synopsis = "IMSI --rand HEX --auts HEX [--json] [--db PATH] [--kek-file PATH]",
         .help = "Verifies MAC-S (TS 33.102 §6.3.5). If the USIM would accept the next SQN\n"
                 "(its SEQ above SEQ_MS by 1..2^28), the SQN is kept (\"in range, kept\");\n"
                 "otherwise it continues from SQN_MS: the next vector has SEQ_MS + 1. If MAC-S\n"
@@ -976,7 +977,7 @@ static const cli_cmd auc_cmds[] = {
     {
         .verb = "list",
         .summary = "List subscribers (never their keys)",
-        .synopsis = "[--json] [--db PATH]",
+        .synopsis = "[--json] [--db PATH] [--kek-file PATH]",
         .help = "options:\n"
                 "  --json               a JSON array of objects (imsi, alg, k_bits, amf, sqn,\n"
                 "                       ind_bits, sqn_delta, created, updated)\n" DB_HELP,
@@ -985,7 +986,7 @@ static const cli_cmd auc_cmds[] = {
     {
         .verb = "show",
         .summary = "Show one subscriber's parameters (never its keys)",
-        .synopsis = "IMSI [--json] [--db PATH]",
+        .synopsis = "IMSI [--json] [--db PATH] [--kek-file PATH]",
         .help = "options:\n"
                 "  --json               one JSON object\n" DB_HELP,
         .run = auc_show,
@@ -993,7 +994,7 @@ static const cli_cmd auc_cmds[] = {
     {
         .verb = "delete",
         .summary = "Delete a subscriber",
-        .synopsis = "IMSI [--db PATH]",
+        .synopsis = "IMSI [--db PATH] [--kek-file PATH]",
         .help = "options:\n" DB_HELP,
         .run = auc_delete,
     },
@@ -1001,8 +1002,8 @@ static const cli_cmd auc_cmds[] = {
         .verb = "secret",
         .summary = "Print one card secret (PUK1/2, ADM1/2, a security domain's key) of a "
                    "subscriber, or list their names",
-        .synopsis = "IMSI NAME [--db PATH]\n"
-                    "       IMSI --list [--db PATH]",
+        .synopsis = "IMSI NAME [--db PATH] [--kek-file PATH]\n"
+                    "       IMSI --list [--db PATH] [--kek-file PATH]",
         .help = "Prints the value that `smdp profile generate --auc` drew for the subscriber's\n"
                 "profile (stored wrapped under the KEK), for customer care (PUK) or the OTA\n"
                 "platform (ADM, the security domains' keys). NAME is puk1, puk2, adm1, adm2,\n"
@@ -1036,13 +1037,15 @@ static const cli_cmd auc_cmds[] = {
                 "  --out FILE           a new file, created 0600 (an existing one is refused\n"
                 "                       and left alone); written completely or removed\n"
                 "  --out -              standard output instead; refused when it is a terminal\n"
-                "                       unless --to-terminal is given too\n" DB_HELP,
+                "                       unless --to-terminal is given too\n"
+                "  --to-terminal        with --out -: write to standard output even when it is\n"
+                "                       a terminal (the keys then show on the screen)\n" DB_HELP,
         .run = auc_export,
     },
     {
         .verb = "audit",
         .summary = "the audit log: every change, vector, resync, card secret and export",
-        .synopsis = "[--imsi IMSI] [--limit N] [--json] [--db PATH]",
+        .synopsis = "[--imsi IMSI] [--limit N] [--json] [--db PATH] [--kek-file PATH]",
         .help = "Prints the AuC's append-only audit log, oldest first: time (UTC), action (add,\n"
                 "delete, vectors, resync, card secret set, card secret read, export), IMSI,\n"
                 "result (ok, verify failed, not written) and detail. Never a key: the log holds\n"

@@ -378,6 +378,19 @@ usage frob auc frob
 run auc show "${A[@]}" $IMSI --json
 expect "SQN after usage errors" "$(printf '%012x' $((6 << 5)))" "$(json sqn)"
 
+# ----- help: every verb's synopsis shows the database options, and every option of a
+# synopsis has its line in the options list -----
+for v in add vector resync list show delete secret export audit; do
+	run auc "$v" --help
+	syn=$(sed -n '1,/^$/p' <<<"$out")
+	has "auc $v synopsis: --kek-file" "[--kek-file PATH]" "$syn"
+	while read -r o; do
+		if grep -qE -- "^  (.* \| )?$o( |$)" <<<"$out"; then ok; else bad "auc $v --help: no options line for $o"; fi
+	done < <(grep -oE -- '--[a-z][a-z-]*' <<<"$syn" | sort -u)
+done
+run auc secret --help
+expect "auc secret: both synopsis lines with --kek-file" 2 "$(sed -n '1,/^$/p' <<<"$out" | grep -c -- '--kek-file PATH')"
+
 # ----- export (osmo-hlr-vty): what needs no osmo-hlr (tests/cli/osmo_hlr.sh feeds it to one) -----
 E=(--db "$T/exp.db")
 EXP=(auc export "${E[@]}" --format osmo-hlr-vty)
