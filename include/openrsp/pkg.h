@@ -347,7 +347,7 @@ typedef struct orsp_pkg_sd_key {
 	uint8_t kvn, kid; /* keyVersionNumber, keyIdentifier */
 	int type;         /* keyType when it is one byte, else -1 */
 	orsp_pkg_sd_key_kind kind;
-	size_t len; /* keyData length */
+	size_t len;       /* keyData length */
 	uint8_t usage[2]; /* the KeyObject's keyUsageQualifier (GPCS §11.1.9, Table 11-17) */
 	size_t usage_len; /* 1 or 2 */
 } orsp_pkg_sd_key;
