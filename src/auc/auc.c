@@ -173,10 +173,11 @@ static const char *alg_name(orsp_aka_alg alg)
 }
 
 /* The record names bound into the wrapped blobs: a blob only unwraps in its own row and
- * column. */
-static void aad_name(char out[32], const char *column, const char *imsi)
+ * column (k, opc, or a card secret's name: room for the longest, sd<N>-kvn<XX>-kid<YY>). */
+#define AAD_MAX 48
+static void aad_name(char out[AAD_MAX], const char *column, const char *imsi)
 {
-	snprintf(out, 32, "auc:%s:%s", column, imsi);
+	snprintf(out, AAD_MAX, "auc:%s:%s", column, imsi);
 }
 
 void orsp_auc_new_init(orsp_auc_new *n)
@@ -321,7 +322,7 @@ static orsp_err row_unwrap(orsp_auc *a, orsp_stmt *st, const orsp_auc_info *info
                            orsp_aka_subscriber *sub)
 {
 	orsp_err err;
-	char aad[32];
+	char aad[AAD_MAX];
 	orsp_slice kw = orsp_stmt_column_blob(st, COL_K_WRAPPED);
 	orsp_slice ow = orsp_stmt_column_blob(st, COL_OPC_WRAPPED);
 	size_t opc_len = info->alg == ORSP_AKA_TUAK ? 32 : 16;
@@ -583,7 +584,7 @@ orsp_err orsp_auc_add(orsp_auc *a, const orsp_auc_new *n)
 	orsp_secret opc = {0};
 	uint8_t kw[ORSP_WRAP_MAX], ow[ORSP_WRAP_MAX];
 	size_t kw_len = 0, ow_len = 0;
-	char aad[32];
+	char aad[AAD_MAX];
 
 	if (!a || !n)
 		return orsp_errf(ORSP_E_USAGE, "auc add: missing arguments");
@@ -797,13 +798,6 @@ static orsp_err check_secret_name(const char *imsi, const char *name, bool *pin_
 	return ORSP_OK;
 }
 
-/* Additional data of a wrapped card secret: auc:<name>:<imsi> (the longest names do not fit
- * aad_name's 32 bytes). */
-static void secret_aad(char out[48], const char *name, const char *imsi)
-{
-	snprintf(out, 48, "auc:%s:%s", name, imsi);
-}
-
 orsp_err orsp_auc_set_secret(orsp_auc *a, const char *imsi, const char *name,
                              const orsp_secret *value)
 {
@@ -812,7 +806,7 @@ orsp_err orsp_auc_set_secret(orsp_auc *a, const char *imsi, const char *name,
 	orsp_auc_info info;
 	uint8_t w[ORSP_WRAP_MAX];
 	size_t w_len = 0;
-	char aad[48];
+	char aad[AAD_MAX];
 	bool pin_like = false;
 
 	if (!a || !value)
@@ -826,7 +820,7 @@ orsp_err orsp_auc_set_secret(orsp_auc *a, const char *imsi, const char *name,
 		return orsp_errf(ORSP_E_USAGE, "%s must be 4 to 8 bytes", name);
 	if (!pin_like && (value->len < 8 || value->len > ORSP_SECRET_MAX))
 		return orsp_errf(ORSP_E_USAGE, "%s must be 8 to %d bytes", name, ORSP_SECRET_MAX);
-	secret_aad(aad, name, imsi);
+	aad_name(aad, name, imsi);
 	err = orsp_kek_wrap(&a->kek, aad, value, w, sizeof(w), &w_len);
 	if (err)
 		return err;
@@ -858,7 +852,7 @@ orsp_err orsp_auc_get_secret(orsp_auc *a, const char *imsi, const char *name, or
 	orsp_err err;
 	orsp_stmt *st = NULL;
 	bool row = false, pin_like = false;
-	char aad[48];
+	char aad[AAD_MAX];
 
 	if (!a || !out)
 		return orsp_errf(ORSP_E_USAGE, "auc card secret: missing arguments");
@@ -882,7 +876,7 @@ orsp_err orsp_auc_get_secret(orsp_auc *a, const char *imsi, const char *name, or
 		err = orsp_errf(ORSP_E_NOT_FOUND, "no %s stored for IMSI %s", name, imsi);
 	if (!err) {
 		orsp_slice w = orsp_stmt_column_blob(st, 0);
-		secret_aad(aad, name, imsi);
+		aad_name(aad, name, imsi);
 		err = orsp_kek_unwrap(&a->kek, aad, w.p, w.len, out);
 	}
 	orsp_stmt_finalize(st);
@@ -921,10 +915,7 @@ orsp_err orsp_auc_list_secrets(orsp_auc *a, const char *imsi, orsp_auc_secret_fn
 
 	if (!a || !fn)
 		return orsp_errf(ORSP_E_USAGE, "auc card secrets: missing arguments");
-	err = check_imsi(imsi);
-	if (err)
-		return err;
-	err = load(a, imsi, &info, NULL);
+	err = orsp_auc_get(a, imsi, &info);
 	if (!err)
 		err = orsp_db_prepare(
 		    a->db, "SELECT name FROM auc_card_secret WHERE imsi = ?1 ORDER BY name", &st);
