@@ -109,6 +109,9 @@ int cli_positional(int argc, char **argv, int want, const char *names);
  * file <file>.kek and for telling whether two URIs name one file. CLI_OK, or CLI_USAGE
  * naming opt (a malformed `file:` URI, a path that does not fit). */
 int cli_db_file(const char *opt, const char *db, char *out, size_t cap);
+/* The KEK file of a database: kek_file (--kek-file) when given, else the database's file
+ * (cli_db_file, naming db_opt) + ".kek", into out[cap]. CLI_OK, or CLI_USAGE. */
+int cli_kek_path(const char *kek_file, const char *db_opt, const char *db, char *out, size_t cap);
 
 /* ----- output ----- */
 

@@ -357,6 +357,22 @@ int cli_db_file(const char *opt, const char *db, char *out, size_t cap)
 	return CLI_OK;
 }
 
+int cli_kek_path(const char *kek_file, const char *db_opt, const char *db, char *out, size_t cap)
+{
+	int rc;
+
+	if (kek_file) {
+		if (snprintf(out, cap, "%s", kek_file) >= (int)cap)
+			return cli_usage("--kek-file", "path too long");
+		return CLI_OK;
+	}
+	rc = cli_db_file(db_opt, db, out, cap - 4);
+	if (rc)
+		return rc;
+	memcpy(out + strlen(out), ".kek", 5);
+	return CLI_OK;
+}
+
 /* ----- text output ----- */
 
 void cli_kv_str(const char *name, const char *v)

@@ -101,16 +101,9 @@ static int open_auc(const db_opts *o, const char *verb, orsp_auc **out)
 		return cli_usage("--db", "empty path");
 	if (!db || !db[0])
 		db = DEFAULT_DB;
-	if (o->kek_file) {
-		if (snprintf(kek_path, sizeof(kek_path), "%s", o->kek_file) >=
-		    (int)sizeof(kek_path))
-			return cli_usage("--kek-file", "path too long");
-	} else {
-		rc = cli_db_file("--db", db, kek_path, sizeof(kek_path) - 4);
-		if (rc)
-			return rc;
-		memcpy(kek_path + strlen(kek_path), ".kek", 5);
-	}
+	rc = cli_kek_path(o->kek_file, "--db", db, kek_path, sizeof(kek_path));
+	if (rc)
+		return rc;
 	e = orsp_db_open_ex(db, ORSP_DB_OPEN_EXISTING, &probe);
 	orsp_db_close(probe);
 	if (e == ORSP_E_NOT_FOUND && verb)

@@ -155,18 +155,12 @@ static int open_smdp(const db_opts *o, orsp_smdp **out)
 	char kek_path[4096];
 	orsp_secret kek = {0};
 	orsp_err e;
+	int rc;
 
-	if (o->kek_file) {
-		if (snprintf(kek_path, sizeof(kek_path), "%s", o->kek_file) >=
-		    (int)sizeof(kek_path))
-			return cli_usage("--kek-file", "path too long");
-	} else {
-		/* the file the store opens (a `file:` URI's path) + ".kek", as `openrsp auc` */
-		int rc = cli_db_file("--db", o->db, kek_path, sizeof(kek_path) - 4);
-		if (rc)
-			return rc;
-		memcpy(kek_path + strlen(kek_path), ".kek", 5);
-	}
+	/* the file the store opens (a `file:` URI's path) + ".kek", as `openrsp auc` */
+	rc = cli_kek_path(o->kek_file, "--db", o->db, kek_path, sizeof(kek_path));
+	if (rc)
+		return rc;
 	e = orsp_kek_load(kek_path, &kek);
 	if (e == ORSP_E_USAGE && getenv("ORSP_KEK")) {
 		fprintf(stderr, "openrsp: %s\n", orsp_err_detail());
@@ -365,6 +359,7 @@ typedef struct log_ctx {
 	bool json;
 	cli_json j;
 	size_t n;
+	int aw; /* audit: the ACTION column's width, from the first text row on */
 } log_ctx;
 
 static int list_one(const orsp_smdp_profile *p, void *arg)
@@ -442,7 +437,6 @@ static int audit_one(const orsp_smdp_audit_row *r, void *arg)
 {
 	log_ctx *ctx = arg;
 	char when[32];
-	int aw = action_width();
 
 	cli_utc(r->at, when);
 	ctx->n++;
@@ -458,11 +452,13 @@ static int audit_one(const orsp_smdp_audit_row *r, void *arg)
 		cj_obj_end(&ctx->j);
 		return 0;
 	}
-	if (ctx->n == 1)
-		printf("%-20s  %-*s  %-20s  %-11s  %-11s  %s\n", "TIME", aw, "ACTION", "ICCID",
-		       "FROM", "TO", "DETAIL");
-	printf("%-20s  %-*s  %-20s  %-11s  %-11s  %s\n", when, aw, r->action, r->iccid, r->from,
-	       r->to, r->detail);
+	if (ctx->n == 1) {
+		ctx->aw = action_width();
+		printf("%-20s  %-*s  %-20s  %-11s  %-11s  %s\n", "TIME", ctx->aw, "ACTION",
+		       "ICCID", "FROM", "TO", "DETAIL");
+	}
+	printf("%-20s  %-*s  %-20s  %-11s  %-11s  %s\n", when, ctx->aw, r->action, r->iccid,
+	       r->from, r->to, r->detail);
 	return 0;
 }
 
@@ -1093,9 +1089,8 @@ static int smdp_profile_generate(int argc, char **argv)
 		char kp[4200];
 		orsp_secret kek = {0};
 		/* the same path `openrsp auc` uses: the database file's name + ".kek" */
-		if ((rc = cli_db_file("--auc", auc_db, kp, sizeof(kp) - 4)))
+		if ((rc = cli_kek_path(NULL, "--auc", auc_db, kp, sizeof(kp))))
 			goto out;
-		memcpy(kp + strlen(kp), ".kek", 5);
 		e = orsp_kek_load(kp, &kek);
 		if (!e)
 			e = orsp_auc_open(auc_db, &kek, &auc);
