@@ -68,15 +68,6 @@ orsp_err isim_file_bytes(const File_t *f, const char *name, const char *what, co
 	return ORSP_OK;
 }
 
-/* The n-th PE-ISIM index, or -1. */
-static long nth_isim(const orsp_pkg *pkg, size_t n)
-{
-	for (size_t i = 0; i < pkg->n; i++)
-		if (pkg->pe[i].type == ORSP_PE_ISIM && n-- == 0)
-			return (long)i;
-	return -1;
-}
-
 orsp_err orsp_pkg_get_isim(const orsp_pkg *pkg, size_t n, orsp_pkg_isim *out)
 {
 	uint8_t buf[4096];
@@ -88,7 +79,7 @@ orsp_err orsp_pkg_get_isim(const orsp_pkg *pkg, size_t n, orsp_pkg_isim *out)
 	if (!pkg || !out)
 		return orsp_errf(ORSP_E_USAGE, "orsp_pkg_get_isim: NULL argument");
 	memset(out, 0, sizeof(*out));
-	i = nth_isim(pkg, n);
+	i = pkg_find(pkg, ORSP_PE_ISIM, n);
 	if (i < 0)
 		return orsp_errf(ORSP_E_NOT_FOUND, "no PE-ISIM #%zu", n);
 	out->pe_index = (size_t)i;

@@ -76,34 +76,32 @@ const char *orsp_pkg_sd_key_type_name(int type)
 
 orsp_err orsp_pkg_get_sd(const orsp_pkg *pkg, size_t n, orsp_pkg_sd *out)
 {
-	size_t seen = 0;
+	const ApplicationInstance_t *in;
+	const PE_SecurityDomain_t *s;
+	long i;
 
 	if (!pkg || !out)
 		return orsp_errf(ORSP_E_USAGE, "orsp_pkg_get_sd: NULL argument");
 	memset(out, 0, sizeof(*out));
-	for (size_t i = 0; i < pkg->n; i++) {
-		const PE_SecurityDomain_t *s;
-		const ApplicationInstance_t *in;
-		if (pkg->pe[i].type != ORSP_PE_SECURITY_DOMAIN || !pkg->pe[i].asn || seen++ != n)
-			continue;
-		s = &pkg->pe[i].asn->choice.securityDomain;
-		in = &s->instance;
-		out->pe_index = i;
-		out->sd = (unsigned)n + 1;
-		if (in->instanceAID.buf && in->instanceAID.size >= 5 &&
-		    (size_t)in->instanceAID.size <= sizeof(out->aid)) {
-			out->aid_len = (size_t)in->instanceAID.size;
-			memcpy(out->aid, in->instanceAID.buf, out->aid_len);
-		}
-		if (in->applicationPrivileges.buf && in->applicationPrivileges.size >= 1 &&
-		    (size_t)in->applicationPrivileges.size <= sizeof(out->privileges)) {
-			out->privileges_len = (size_t)in->applicationPrivileges.size;
-			memcpy(out->privileges, in->applicationPrivileges.buf, out->privileges_len);
-		}
-		out->n_keys = s->keyList ? (size_t)s->keyList->list.count : 0;
-		return ORSP_OK;
+	i = pkg_find(pkg, ORSP_PE_SECURITY_DOMAIN, n);
+	if (i < 0 || !pkg->pe[i].asn)
+		return orsp_errf(ORSP_E_NOT_FOUND, "no PE-SecurityDomain #%zu", n);
+	s = &pkg->pe[i].asn->choice.securityDomain;
+	in = &s->instance;
+	out->pe_index = (size_t)i;
+	out->sd = (unsigned)n + 1;
+	if (in->instanceAID.buf && in->instanceAID.size >= 5 &&
+	    (size_t)in->instanceAID.size <= sizeof(out->aid)) {
+		out->aid_len = (size_t)in->instanceAID.size;
+		memcpy(out->aid, in->instanceAID.buf, out->aid_len);
 	}
-	return orsp_errf(ORSP_E_NOT_FOUND, "no PE-SecurityDomain #%zu", n);
+	if (in->applicationPrivileges.buf && in->applicationPrivileges.size >= 1 &&
+	    (size_t)in->applicationPrivileges.size <= sizeof(out->privileges)) {
+		out->privileges_len = (size_t)in->applicationPrivileges.size;
+		memcpy(out->privileges, in->applicationPrivileges.buf, out->privileges_len);
+	}
+	out->n_keys = s->keyList ? (size_t)s->keyList->list.count : 0;
+	return ORSP_OK;
 }
 
 /* A one-byte OCTET STRING's value, else -1. */
