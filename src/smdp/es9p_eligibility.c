@@ -183,13 +183,15 @@ static const char P_EUM[] = "eum_allowed", P_SVN[] = "min_svn", P_FW[] = "min_eu
 /* One VersionType field of euiccInfo2 (found: whether the eUICC gave it) against a minimum:
  * ES9P_OK, ES9P_MALFORMED when it is not 3 bytes, ES9P_NOT_ELIGIBLE when absent or lower. */
 static es9p_code version_at_least(const orsp_smdp_version *min, bool found, orsp_slice v,
-                                  const char *field, const char *item, char *buf, size_t cap)
+                                  const char *field, const char *item, const char **refused,
+                                  char *buf, size_t cap)
 {
 	if (!min->set)
 		return ES9P_OK;
 	if (!found) {
 		snprintf(buf, cap, "platform policy %s %u.%u.%u: the eUICC does not state its %s",
 		         item, min->v[0], min->v[1], min->v[2], field);
+		*refused = item;
 		return ES9P_NOT_ELIGIBLE;
 	}
 	if (v.len != 3) { /* VersionType: OCTET STRING (SIZE(3)) */
@@ -200,6 +202,7 @@ static es9p_code version_at_least(const orsp_smdp_version *min, bool found, orsp
 	if (memcmp(v.p, min->v, 3) < 0) {
 		snprintf(buf, cap, "platform policy %s: %s %u.%u.%u is below %u.%u.%u", item, field,
 		         v.p[0], v.p[1], v.p[2], min->v[0], min->v[1], min->v[2]);
+		*refused = item;
 		return ES9P_NOT_ELIGIBLE;
 	}
 	return ES9P_OK;
@@ -254,17 +257,12 @@ es9p_code es9p_platform_refused(const orsp_smdp_platform_policy *pol, orsp_slice
 				v[i] = t.value;
 			}
 	orsp_err_clear(); /* what does not read is not stated */
-	code = version_at_least(&pol->min_svn, found[F_SVN], v[F_SVN], "svn", P_SVN, buf, cap);
-	if (code != ES9P_OK) {
-		*item = code == ES9P_NOT_ELIGIBLE ? P_SVN : NULL;
+	if ((code = version_at_least(&pol->min_svn, found[F_SVN], v[F_SVN], "svn", P_SVN, item, buf,
+	                             cap)) != ES9P_OK)
 		return code;
-	}
-	code = version_at_least(&pol->min_firmware, found[F_FW], v[F_FW], "euiccFirmwareVer", P_FW,
-	                        buf, cap);
-	if (code != ES9P_OK) {
-		*item = code == ES9P_NOT_ELIGIBLE ? P_FW : NULL;
+	if ((code = version_at_least(&pol->min_firmware, found[F_FW], v[F_FW], "euiccFirmwareVer",
+	                             P_FW, item, buf, cap)) != ES9P_OK)
 		return code;
-	}
 	if (pol->n_firmware_denied) {
 		if (!found[F_FW] || v[F_FW].len != 3) {
 			snprintf(buf, cap, "euiccInfo2: euiccFirmwareVer %s",
@@ -280,17 +278,12 @@ es9p_code es9p_platform_refused(const orsp_smdp_platform_policy *pol, orsp_slice
 				return ES9P_NOT_ELIGIBLE;
 			}
 	}
-	code = version_at_least(&pol->min_pp, found[F_PP], v[F_PP], "ppVersion", P_PP, buf, cap);
-	if (code != ES9P_OK) {
-		*item = code == ES9P_NOT_ELIGIBLE ? P_PP : NULL;
+	if ((code = version_at_least(&pol->min_pp, found[F_PP], v[F_PP], "ppVersion", P_PP, item,
+	                             buf, cap)) != ES9P_OK)
 		return code;
-	}
-	code = version_at_least(&pol->min_gp, found[F_GP], v[F_GP], "globalplatformVersion", P_GP,
-	                        buf, cap);
-	if (code != ES9P_OK) {
-		*item = code == ES9P_NOT_ELIGIBLE ? P_GP : NULL;
+	if ((code = version_at_least(&pol->min_gp, found[F_GP], v[F_GP], "globalplatformVersion",
+	                             P_GP, item, buf, cap)) != ES9P_OK)
 		return code;
-	}
 	if (pol->n_sas) {
 		char shown[ORSP_SMDP_SAS_MAX + 1];
 		size_t n = found[F_SAS] ? v[F_SAS].len : 0;
