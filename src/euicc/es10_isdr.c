@@ -475,9 +475,6 @@ static orsp_err usim_sync(orsp_euicc *e)
 		orsp_log(ORSP_LOG_WARN, "profile %s: its ISIM is not served: %s", e->usim.iccid,
 		         orsp_err_detail());
 		orsp_err_clear();
-		if (e->usim.isim.loaded &&
-		    orsp_euicc_apdu_unregister(e->apdu, e->usim.isim.aid, e->usim.isim.aid_len))
-			orsp_err_clear();
 		orsp_usim_isim_drop(&e->usim); /* its files too, as orsp_usim_load does */
 	}
 	if (err) {
