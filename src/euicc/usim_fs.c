@@ -704,20 +704,15 @@ static orsp_err load_isim(orsp_usim *u, const orsp_pkg *pkg, orsp_pkg_fs *fs, si
 	return ORSP_OK;
 }
 
-orsp_err orsp_usim_load(orsp_usim *u, const uint8_t *upp, size_t upp_len, const uint8_t *sqn_state,
-                        size_t sqn_len, orsp_usim_persist_fn persist, void *user)
+static orsp_err load_pkg(orsp_usim *u, const orsp_pkg *pkg, const uint8_t *sqn_state,
+                         size_t sqn_len, orsp_usim_persist_fn persist, void *user)
 {
-	orsp_pkg *pkg = NULL;
 	orsp_pkg_fs *fs = NULL;
 	orsp_pkg_header hdr;
 	orsp_err e;
 	size_t usim_pe, usim_aka = SIZE_MAX;
 
-	if (!u || !upp || (sqn_len && !sqn_state))
-		return orsp_errf(ORSP_E_USAGE, "usim_load: NULL argument");
 	memset(u, 0, sizeof(*u));
-	if ((e = orsp_pkg_decode(upp, upp_len, &pkg)) != ORSP_OK)
-		goto out;
 	if (orsp_pkg_get_header(pkg, &hdr) == ORSP_OK)
 		memcpy(u->iccid, hdr.iccid, sizeof(u->iccid));
 	fs = malloc(sizeof(*fs)); /* large; load time only, like the package itself */
@@ -768,9 +763,24 @@ orsp_err orsp_usim_load(orsp_usim *u, const uint8_t *upp, size_t upp_len, const 
 	u->loaded = true;
 out:
 	free(fs);
-	orsp_pkg_free(pkg);
-	if (e != ORSP_OK && u)
+	if (e != ORSP_OK)
 		orsp_wipe(u, sizeof(*u));
+	return e;
+}
+
+orsp_err orsp_usim_load(orsp_usim *u, const uint8_t *upp, size_t upp_len, const uint8_t *sqn_state,
+                        size_t sqn_len, orsp_usim_persist_fn persist, void *user)
+{
+	orsp_pkg *pkg = NULL;
+	orsp_err e;
+
+	if (!u || !upp || (sqn_len && !sqn_state))
+		return orsp_errf(ORSP_E_USAGE, "usim_load: NULL argument");
+	memset(u, 0, sizeof(*u));
+	if ((e = orsp_pkg_decode(upp, upp_len, &pkg)) != ORSP_OK)
+		return e;
+	e = load_pkg(u, pkg, sqn_state, sqn_len, persist, user);
+	orsp_pkg_free(pkg);
 	return e;
 }
 
@@ -822,13 +832,16 @@ orsp_err orsp_usim_check(const uint8_t *upp, size_t upp_len)
 		orsp_pe_info info;
 		has_usim = orsp_pkg_pe(pkg, i, &info) == ORSP_OK && info.type == ORSP_PE_USIM;
 	}
-	orsp_pkg_free(pkg);
-	if (!has_usim)
+	if (!has_usim) {
+		orsp_pkg_free(pkg);
 		return ORSP_OK; /* nothing this card would serve, nothing to refuse */
+	}
 	u = malloc(sizeof(*u)); /* about 26 KiB: the live one serves the enabled profile */
 	if (!u)
-		return orsp_errf(ORSP_E_RESOURCE, "out of memory");
-	e = orsp_usim_load(u, upp, upp_len, NULL, 0, NULL, NULL);
+		e = orsp_errf(ORSP_E_RESOURCE, "out of memory");
+	else
+		e = load_pkg(u, pkg, NULL, 0, NULL, NULL);
+	orsp_pkg_free(pkg);
 	orsp_usim_unload(u);
 	free(u);
 	return e;
