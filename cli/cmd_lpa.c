@@ -512,7 +512,7 @@ static int chip_reset(int argc, char **argv)
 		return rc;
 	/* the delete notifications the reset leaves: the pending ones counted before and after
 	 * (a profile deleted may ask for none; nothing may be deleted at all) */
-	counted = o.reset & (ORSP_LPA_RESET_OPERATIONAL | ORSP_LPA_RESET_TEST) &&
+	counted = !o.json && o.reset & (ORSP_LPA_RESET_OPERATIONAL | ORSP_LPA_RESET_TEST) &&
 	          pending_notifications(&s.c, &before);
 	e = orsp_lpa_memory_reset(&s.c, o.reset);
 	if (e == ORSP_E_NOT_FOUND) { /* nothingToDelete: the requested state holds already */
