@@ -53,6 +53,40 @@ static void test_name_set(void **state)
 	orsp_err_clear();
 }
 
+/* RFC 3629: shortest form only, no surrogates, nothing past U+10FFFF, nothing cut. */
+static void test_utf8_seq(void **state)
+{
+	static const struct {
+		const char *bytes;
+		size_t len, want;
+		uint32_t cp;
+	} cases[] = {
+	    {"A", 1, 1, 0x41},
+	    {"\xC3\xA9", 2, 2, 0xE9},
+	    {"\xE2\x82\xAC", 3, 3, 0x20AC},
+	    {"\xF0\x9F\x98\x80", 4, 4, 0x1F600},
+	    {"\xF4\x8F\xBF\xBF", 4, 4, 0x10FFFF},
+	    {"\xC2\x9B", 2, 2, 0x9B},      /* C1: well-formed; callers judge controls */
+	    {"\xC0\xAF", 2, 0, 0},         /* overlong '/' */
+	    {"\xE0\x80\xAF", 3, 0, 0},     /* overlong */
+	    {"\xED\xA0\x80", 3, 0, 0},     /* surrogate D800 */
+	    {"\xF4\x90\x80\x80", 4, 0, 0}, /* past U+10FFFF */
+	    {"\xFF", 1, 0, 0},
+	    {"\x80", 1, 0, 0},         /* a continuation byte first */
+	    {"\xE2\x82\xAC", 2, 0, 0}, /* cut by n */
+	    {"\xE2\x28\xAC", 3, 0, 0}, /* not a continuation byte */
+	    {"", 0, 0, 0},
+	};
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		uint32_t cp = 0xFFFFFFFF;
+		size_t k = orsp_utf8_seq((const uint8_t *)cases[i].bytes, cases[i].len, &cp);
+		assert_int_equal(k, cases[i].want);
+		if (k)
+			assert_int_equal(cp, cases[i].cp);
+	}
+}
+
 static void test_hex_rfc4648(void **state)
 {
 	(void)state;
@@ -592,7 +626,7 @@ int main(void)
 	    cmocka_unit_test(test_reader),         cmocka_unit_test(test_writer),
 	    cmocka_unit_test(test_ct_eq),          cmocka_unit_test(test_wipe),
 	    cmocka_unit_test(test_secret),         cmocka_unit_test(test_errors),
-	    cmocka_unit_test(test_log_levels),
+	    cmocka_unit_test(test_log_levels),     cmocka_unit_test(test_utf8_seq),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -96,6 +96,13 @@ void orsp_write_bytes(orsp_writer *w, const void *p, size_t n);
 /* ORSP_OK, or ORSP_E_RESOURCE if any write did not fit. */
 ORSP_MUST_CHECK orsp_err orsp_writer_status(const orsp_writer *w);
 
+/* ---------------------------------------------------------------- UTF-8 ---------------- */
+
+/* The length (1-4) of the well-formed UTF-8 sequence at p, n bytes left, and its code point
+ * in *cp; 0 when there is none (RFC 3629: no overlong forms, no surrogates, at most
+ * U+10FFFF; a sequence cut by n). For a NUL-terminated string, n = strnlen(p, 4) will do. */
+size_t orsp_utf8_seq(const uint8_t *p, size_t n, uint32_t *cp);
+
 /* ---------------------------------------------------------------- hex / base64 ---------- */
 
 /* The value of one hex digit [0-9a-fA-F], -1 for any other character. */

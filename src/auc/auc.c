@@ -1104,38 +1104,6 @@ out:
 
 /* ----- the audit log ----- */
 
-/* The length of the UTF-8 sequence at p (RFC 3629: shortest form, no surrogates, at most
- * U+10FFFF), its code point in *cp; 0 if p does not start a valid one. p is NUL-terminated,
- * so a sequence cut by the end of the text fails at the NUL. */
-static size_t utf8_seq(const unsigned char *p, uint32_t *cp)
-{
-	size_t n;
-	uint32_t c, min;
-
-	if (p[0] < 0x80) {
-		*cp = p[0];
-		return 1;
-	}
-	if ((p[0] & 0xe0) == 0xc0) {
-		n = 2, c = p[0] & 0x1f, min = 0x80;
-	} else if ((p[0] & 0xf0) == 0xe0) {
-		n = 3, c = p[0] & 0x0f, min = 0x800;
-	} else if ((p[0] & 0xf8) == 0xf0) {
-		n = 4, c = p[0] & 0x07, min = 0x10000;
-	} else {
-		return 0;
-	}
-	for (size_t i = 1; i < n; i++) {
-		if ((p[i] & 0xc0) != 0x80)
-			return 0;
-		c = c << 6 | (p[i] & 0x3f);
-	}
-	if (c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
-		return 0;
-	*cp = c;
-	return n;
-}
-
 /* A text column into out, cut to fit. What a terminal or a JSON reader would not take as
  * text becomes '?': control characters (C0, DEL and the C1 range U+0080-U+009F, which
  * terminals obey as escapes) and every byte of a sequence that is not valid UTF-8 (the
@@ -1148,7 +1116,7 @@ static void audit_text(orsp_stmt *st, int col, char *out, size_t cap)
 	uint32_t cp = 0;
 
 	while (t && t[i] && o + 1 < cap) {
-		n = utf8_seq(t + i, &cp);
+		n = orsp_utf8_seq(t + i, strnlen((const char *)t + i, 4), &cp);
 		if (n == 0 || cp < 0x20 || (cp >= 0x7f && cp <= 0x9f) || o + n + 1 > cap) {
 			out[o++] = '?';
 			i += n ? n : 1;

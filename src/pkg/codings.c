@@ -194,38 +194,16 @@ static const uint16_t gsm7[128] = {
     0x0078, 0x0079, 0x007A, 0x00E4, 0x00F6, 0x00F1, 0x00FC, 0x00E0, /* 78 */
 };
 
-/* One code point from strict UTF-8 (no overlongs, no surrogates); advances *s. */
+/* One code point from strict UTF-8 (RFC 3629: no overlongs, no surrogates), or -1; advances
+ * *s past it. */
 static long utf8_next(const unsigned char **s)
 {
-	const unsigned char *p = *s;
-	unsigned long cp;
-	size_t n;
+	uint32_t cp;
+	size_t k = orsp_utf8_seq(*s, strnlen((const char *)*s, 4), &cp);
 
-	if (p[0] < 0x80) {
-		*s = p + 1;
-		return p[0];
-	}
-	if ((p[0] & 0xE0) == 0xC0) {
-		cp = p[0] & 0x1Fu;
-		n = 1;
-	} else if ((p[0] & 0xF0) == 0xE0) {
-		cp = p[0] & 0x0Fu;
-		n = 2;
-	} else if ((p[0] & 0xF8) == 0xF0) {
-		cp = p[0] & 0x07u;
-		n = 3;
-	} else {
+	if (k == 0)
 		return -1;
-	}
-	for (size_t i = 1; i <= n; i++) {
-		if ((p[i] & 0xC0) != 0x80)
-			return -1;
-		cp = (cp << 6) | (p[i] & 0x3Fu);
-	}
-	if ((n == 1 && cp < 0x80) || (n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) ||
-	    cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-		return -1;
-	*s = p + n + 1;
+	*s += k;
 	return (long)cp;
 }
 

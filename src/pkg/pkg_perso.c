@@ -36,38 +36,14 @@ static bool digits(const char *s, size_t min, size_t max)
  * SGP.22's profileName (a UTF8String) and JSON output, which need real characters. */
 static long utf8_chars(const char *s)
 {
-	const unsigned char *p = (const unsigned char *)s;
+	const uint8_t *p = (const uint8_t *)s;
+	size_t left = strlen(s), k;
+	uint32_t cp;
 	long n = 0;
 
-	while (*p) {
-		unsigned char lo = 0x80, hi = 0xBF; /* range of the second byte */
-		size_t k;
-		if (*p < 0x80)
-			k = 0;
-		else if (*p >= 0xC2 && *p <= 0xDF)
-			k = 1;
-		else if (*p >= 0xE0 && *p <= 0xEF)
-			k = 2;
-		else if (*p >= 0xF0 && *p <= 0xF4)
-			k = 3;
-		else
-			return -1; /* a continuation byte, C0/C1 (overlong), F5..FF */
-		if (*p == 0xE0)
-			lo = 0xA0; /* below: overlong */
-		else if (*p == 0xED)
-			hi = 0x9F; /* above: surrogates */
-		else if (*p == 0xF0)
-			lo = 0x90; /* below: overlong */
-		else if (*p == 0xF4)
-			hi = 0x8F; /* above: past U+10FFFF */
-		if (k && (p[1] < lo || p[1] > hi))
+	for (; left; p += k, left -= k, n++)
+		if ((k = orsp_utf8_seq(p, left, &cp)) == 0)
 			return -1;
-		for (size_t i = 2; i <= k; i++)
-			if ((p[i] & 0xC0) != 0x80)
-				return -1;
-		p += k + 1;
-		n++;
-	}
 	return n;
 }
 

@@ -1,0 +1,41 @@
+/* UTF-8 as RFC 3629 defines it, one sequence at a time (core.h). */
+#include "openrsp/core.h"
+
+size_t orsp_utf8_seq(const uint8_t *p, size_t n, uint32_t *cp)
+{
+	size_t k;
+	uint32_t v, min;
+
+	if (n == 0)
+		return 0;
+	if (p[0] < 0x80) {
+		*cp = p[0];
+		return 1;
+	}
+	if ((p[0] & 0xE0) == 0xC0) {
+		k = 2;
+		v = p[0] & 0x1F;
+		min = 0x80;
+	} else if ((p[0] & 0xF0) == 0xE0) {
+		k = 3;
+		v = p[0] & 0x0F;
+		min = 0x800;
+	} else if ((p[0] & 0xF8) == 0xF0) {
+		k = 4;
+		v = p[0] & 0x07;
+		min = 0x10000;
+	} else {
+		return 0;
+	}
+	if (n < k)
+		return 0;
+	for (size_t i = 1; i < k; i++) {
+		if ((p[i] & 0xC0) != 0x80)
+			return 0;
+		v = v << 6 | (p[i] & 0x3F);
+	}
+	if (v < min || v > 0x10FFFF || (v >= 0xD800 && v <= 0xDFFF))
+		return 0;
+	*cp = v;
+	return k;
+}
