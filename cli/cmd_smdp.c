@@ -454,8 +454,8 @@ static int audit_one(const orsp_smdp_audit_row *r, void *arg)
 	}
 	if (ctx->n == 1) {
 		ctx->aw = action_width();
-		printf("%-20s  %-*s  %-20s  %-11s  %-11s  %s\n", "TIME", ctx->aw, "ACTION",
-		       "ICCID", "FROM", "TO", "DETAIL");
+		printf("%-20s  %-*s  %-20s  %-11s  %-11s  %s\n", "TIME", ctx->aw, "ACTION", "ICCID",
+		       "FROM", "TO", "DETAIL");
 	}
 	printf("%-20s  %-*s  %-20s  %-11s  %-11s  %s\n", when, ctx->aw, r->action, r->iccid,
 	       r->from, r->to, r->detail);
