@@ -24,6 +24,20 @@
 #define PE_ISIM_AKA 21
 #define PE_END 29
 
+/* A counting wrap (tests/CMakeLists.txt links this test with -Wl,--wrap): how often a
+ * package held in one buffer is decoded. */
+orsp_err __real_orsp_pkg_decode(const uint8_t *der, size_t len, orsp_pkg **out);
+orsp_err __wrap_orsp_pkg_decode(const uint8_t *der, size_t len, orsp_pkg **out);
+static const uint8_t *decode_watch; /* decodes of this buffer are counted */
+static int n_decodes;
+
+orsp_err __wrap_orsp_pkg_decode(const uint8_t *der, size_t len, orsp_pkg **out)
+{
+	if (der && der == decode_watch)
+		n_decodes++;
+	return __real_orsp_pkg_decode(der, len, out);
+}
+
 /* A Milenage vector of milenage.tsv (TS 35.208) row `row`: K, OPc and the card's answer. */
 typedef struct vec {
 	uint8_t k[16], opc[16], rand[16], sqn[6], autn[16], res[8], ck[16], ik[16];
@@ -928,6 +942,68 @@ static void test_isim_memory_reset(void **state)
 	card_free(c);
 }
 
+/* LoadBoundProfilePackage decodes the package it unwrapped (the eUICC's package buffer)
+ * once: the package rules, the ICCID check and the trial load of the USIM and ISIM all work
+ * on that one decoded form; an install refused by the trial load (reason 10 or 12) decodes it
+ * once too. Enable decodes the stored package once to load it. */
+static void test_install_decodes_once(void **state)
+{
+	vec vu, vi;
+	size_t len;
+	uint8_t *upp;
+	int cmd = -1, reason = -1;
+	(void)state;
+	vec_load(0, &vu);
+	vec_load(1, &vi);
+
+	upp = two_key_upp(&vu, &vi, false, &len);
+	card *c = card_new();
+	dl_opts o = {.iccid = ICCID, .upp = upp, .upp_len = len};
+	decode_watch = c->e.upp;
+	n_decodes = 0;
+	assert_int_equal(download(c, &o, &cmd, &reason, NULL), 0xA0);
+	assert_int_equal(n_decodes, 1);
+	/* what is stored is the package as sent */
+	bool stored = false;
+	for (int i = 0; i < MS_MAX; i++)
+		if (c->st.r[i].data && !strncmp(c->st.r[i].name, "upp.", 4)) {
+			assert_false(stored);
+			assert_int_equal(c->st.r[i].len, c->upp_len);
+			assert_memory_equal(c->st.r[i].data, c->upp, c->upp_len);
+			stored = true;
+		}
+	assert_true(stored);
+	n_decodes = 0;
+	assert_int_equal(enable(c), 0);
+	assert_int_equal(n_decodes, 1);
+	assert_true(c->e.usim.isim.loaded);
+	card_free(c);
+
+	/* refused by the trial load: the USIM's files do not fit (10), its AID is no USIM's (12) */
+	uint8_t *big = malloc(len);
+	assert_non_null(big);
+	memcpy(big, upp, len);
+	sms_records(big, len, 254);
+	o.upp = big;
+	c = card_new();
+	decode_watch = c->e.upp;
+	n_decodes = 0;
+	install_fails(c, &o, 5, 10);
+	assert_int_equal(n_decodes, 1);
+	card_free(c);
+	free(big);
+	o.upp = upp;
+	patch_df_name(upp, len, 0x02, 6, 0x03);
+	c = card_new();
+	decode_watch = c->e.upp;
+	n_decodes = 0;
+	install_fails(c, &o, 5, 12);
+	assert_int_equal(n_decodes, 1);
+	card_free(c);
+	decode_watch = NULL;
+	free(upp);
+}
+
 /* The ISIM on the card layer alone (orsp_usim): a profile without a PE-ISIM has no ISIM
  * (no AID, 6A82 even if its AID is registered); the ISIM's SQN state is its own argument,
  * checked like the USIM's. */
@@ -1113,6 +1189,7 @@ int main(void)
 	    cmocka_unit_test(test_usim_too_large),
 	    cmocka_unit_test(test_isim_absent),
 	    cmocka_unit_test(test_isim_select_overflow_undo),
+	    cmocka_unit_test(test_install_decodes_once),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

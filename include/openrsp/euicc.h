@@ -408,6 +408,10 @@ ORSP_MUST_CHECK orsp_err orsp_usim_load(orsp_usim *u, const uint8_t *upp, size_t
  * MemoryForProfile), any other a package defect. Allocates and wipes an orsp_usim of its
  * own. */
 ORSP_MUST_CHECK orsp_err orsp_usim_check(const uint8_t *upp, size_t upp_len);
+struct orsp_pkg; /* pkg.h's orsp_pkg */
+/* orsp_usim_check of a package already decoded (pkg.h's orsp_pkg_decode; not changed, still
+ * the caller's), so that an install decodes its package once; ORSP_E_USAGE for NULL. */
+ORSP_MUST_CHECK orsp_err orsp_usim_check_pkg(const struct orsp_pkg *pkg);
 /* Wipe u (K, OPc, file contents, state). NULL is fine. */
 void orsp_usim_unload(orsp_usim *u);
 /* The ADF.USIM AID (from the PE-USIM ADF's dfName, else EF.DIR). ORSP_E_STATE if not

@@ -1311,9 +1311,10 @@ static orsp_err install(orsp_euicc *e, orsp_writer *w)
 		orsp_err uerr;
 		char digits[21];
 		uint8_t ef[10];
-		/* decoded and checked against the package rules (docs/pkg.md) before anything is
-		 * installed [A2]; as an eUICC: a PE with an element of a later PEDefinitions is
-		 * refused only when mandated (TCA SAIP error handling) */
+		/* decoded once and checked against the package rules (docs/pkg.md) before
+		 * anything is installed [A2]; as an eUICC: a PE with an element of a later
+		 * PEDefinitions is refused only when mandated (TCA SAIP error handling). The
+		 * trial load below works on the same decoded form. */
 		if (orsp_pkg_decode(e->upp, e->s.upp_len, &pkg) ||
 		    orsp_pkg_validate_flags(pkg, ORSP_PKG_VALIDATE_INSTALL, NULL) ||
 		    orsp_pkg_get_header(pkg, &h) || orsp_iccid_decode_header(h.iccid_raw, digits) ||
@@ -1324,7 +1325,7 @@ static orsp_err install(orsp_euicc *e, orsp_writer *w)
 		} else if (find_profile(e, (orsp_slice){0}, orsp_slice_make(ef, 10))) {
 			reason = 9;
 			cmd = 2; /* iccid already exists (seen with StoreMetadata) */
-		} else if ((uerr = orsp_usim_check(e->upp, e->s.upp_len)) != ORSP_OK) {
+		} else if ((uerr = orsp_usim_check_pkg(pkg)) != ORSP_OK) {
 			/* a USIM this card could not serve: refused here rather than installed
 			 * and enabled with no USIM (docs/euicc.md). A sound package whose files
 			 * do not fit the USIM's tables (ORSP_USIM_MAX_FILES, ORSP_USIM_DATA_MAX),

@@ -817,33 +817,41 @@ void orsp_usim_isim_drop(orsp_usim *u)
 	}
 }
 
+orsp_err orsp_usim_check_pkg(const orsp_pkg *pkg)
+{
+	orsp_usim *u = NULL;
+	bool has_usim = false;
+	orsp_err e;
+
+	if (!pkg)
+		return orsp_errf(ORSP_E_USAGE, "usim_check: NULL argument");
+	for (size_t i = 0; i < orsp_pkg_count(pkg) && !has_usim; i++) {
+		orsp_pe_info info;
+		has_usim = orsp_pkg_pe(pkg, i, &info) == ORSP_OK && info.type == ORSP_PE_USIM;
+	}
+	if (!has_usim)
+		return ORSP_OK; /* nothing this card would serve, nothing to refuse */
+	u = malloc(sizeof(*u)); /* about 26 KiB: the live one serves the enabled profile */
+	if (!u)
+		e = orsp_errf(ORSP_E_RESOURCE, "out of memory");
+	else
+		e = load_pkg(u, pkg, NULL, 0, NULL, NULL);
+	orsp_usim_unload(u);
+	free(u);
+	return e;
+}
+
 orsp_err orsp_usim_check(const uint8_t *upp, size_t upp_len)
 {
 	orsp_pkg *pkg = NULL;
-	orsp_usim *u = NULL;
-	bool has_usim = false;
 	orsp_err e;
 
 	if (!upp)
 		return orsp_errf(ORSP_E_USAGE, "usim_check: NULL argument");
 	if ((e = orsp_pkg_decode(upp, upp_len, &pkg)) != ORSP_OK)
 		return e;
-	for (size_t i = 0; i < orsp_pkg_count(pkg) && !has_usim; i++) {
-		orsp_pe_info info;
-		has_usim = orsp_pkg_pe(pkg, i, &info) == ORSP_OK && info.type == ORSP_PE_USIM;
-	}
-	if (!has_usim) {
-		orsp_pkg_free(pkg);
-		return ORSP_OK; /* nothing this card would serve, nothing to refuse */
-	}
-	u = malloc(sizeof(*u)); /* about 26 KiB: the live one serves the enabled profile */
-	if (!u)
-		e = orsp_errf(ORSP_E_RESOURCE, "out of memory");
-	else
-		e = load_pkg(u, pkg, NULL, 0, NULL, NULL);
+	e = orsp_usim_check_pkg(pkg);
 	orsp_pkg_free(pkg);
-	orsp_usim_unload(u);
-	free(u);
 	return e;
 }
 
