@@ -24,18 +24,27 @@
 #define PE_ISIM_AKA 21
 #define PE_END 29
 
-/* A counting wrap (tests/CMakeLists.txt links this test with -Wl,--wrap): how often a
- * package held in one buffer is decoded. */
+/* Counting wraps (tests/CMakeLists.txt links this test with -Wl,--wrap of both): how often
+ * a package held in one buffer is decoded, and how often an SQN state is initialised (calls
+ * from other modules only: orsp_usim_sqn_parse's own call is not seen). */
 orsp_err __real_orsp_pkg_decode(const uint8_t *der, size_t len, orsp_pkg **out);
 orsp_err __wrap_orsp_pkg_decode(const uint8_t *der, size_t len, orsp_pkg **out);
+void __real_orsp_usim_sqn_init(orsp_usim_sqn *st, unsigned ind_bits);
+void __wrap_orsp_usim_sqn_init(orsp_usim_sqn *st, unsigned ind_bits);
 static const uint8_t *decode_watch; /* decodes of this buffer are counted */
-static int n_decodes;
+static int n_decodes, n_sqn_inits;
 
 orsp_err __wrap_orsp_pkg_decode(const uint8_t *der, size_t len, orsp_pkg **out)
 {
 	if (der && der == decode_watch)
 		n_decodes++;
 	return __real_orsp_pkg_decode(der, len, out);
+}
+
+void __wrap_orsp_usim_sqn_init(orsp_usim_sqn *st, unsigned ind_bits)
+{
+	n_sqn_inits++;
+	__real_orsp_usim_sqn_init(st, ind_bits);
 }
 
 /* A Milenage vector of milenage.tsv (TS 35.208) row `row`: K, OPc and the card's answer. */
@@ -1004,6 +1013,50 @@ static void test_install_decodes_once(void **state)
 	free(upp);
 }
 
+/* An SQN state is initialised once per NAA a load gives AKA parameters: the USIM's, and the
+ * ISIM's when it has a K of its own; an ISIM with the USIM's K has its state set once more,
+ * back to the initial one it does not use. */
+static void test_load_sqn_init_once(void **state)
+{
+	vec vu, vi;
+	size_t len;
+	uint8_t *upp;
+	orsp_usim *u = malloc(sizeof(*u));
+	(void)state;
+	assert_non_null(u);
+	vec_load(0, &vu);
+	vec_load(1, &vi);
+
+	upp = two_key_upp(&vu, &vi, true, &len); /* no ISIM */
+	n_sqn_inits = 0;
+	assert_int_equal(orsp_usim_load(u, upp, len, NULL, 0, NULL, NULL), ORSP_OK);
+	assert_false(u->isim.loaded);
+	assert_int_equal(n_sqn_inits, 1);
+	assert_int_equal(u->sqn.ind_bits, 5);
+	orsp_usim_unload(u);
+	free(upp);
+
+	upp = two_key_upp(&vu, &vi, false, &len);
+	n_sqn_inits = 0;
+	assert_int_equal(orsp_usim_load(u, upp, len, NULL, 0, NULL, NULL), ORSP_OK);
+	assert_true(u->isim.loaded && !u->isim.shared_sqn);
+	assert_int_equal(n_sqn_inits, 2);
+	assert_int_equal(u->sqn.ind_bits, 5);
+	assert_int_equal(u->isim.sqn.ind_bits, 5);
+	orsp_usim_unload(u);
+	free(upp);
+
+	upp = two_key_upp(&vu, &vu, false, &len);
+	n_sqn_inits = 0;
+	assert_int_equal(orsp_usim_load(u, upp, len, NULL, 0, NULL, NULL), ORSP_OK);
+	assert_true(u->isim.loaded && u->isim.shared_sqn);
+	assert_int_equal(n_sqn_inits, 3);
+	assert_int_equal(u->isim.sqn.ind_bits, 5);
+	orsp_usim_unload(u);
+	free(upp);
+	free(u);
+}
+
 /* The ISIM on the card layer alone (orsp_usim): a profile without a PE-ISIM has no ISIM
  * (no AID, 6A82 even if its AID is registered); the ISIM's SQN state is its own argument,
  * checked like the USIM's. */
@@ -1190,6 +1243,7 @@ int main(void)
 	    cmocka_unit_test(test_isim_absent),
 	    cmocka_unit_test(test_isim_select_overflow_undo),
 	    cmocka_unit_test(test_install_decodes_once),
+	    cmocka_unit_test(test_load_sqn_init_once),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -546,7 +546,8 @@ orsp_err orsp_usim_sqn_parse(const uint8_t *in, size_t len, orsp_usim_sqn *st)
 /* The NAA's own PE-AKAParameter (the one in its run of PEs, or the one its mappingParameter
  * names: orsp_pkg_naa_aka), not merely the package's first: an ISIM's K is not the USIM's.
  * naa_pe is the PE-USIM or PE-ISIM; *ok, sub and sqn are that NAA's; *aka_pe the index of the
- * PE-AKAParameter it resolved to (SIZE_MAX: none). */
+ * PE-AKAParameter it resolved to (SIZE_MAX: none). sqn is initialised here, on every path
+ * (the initial state when the NAA has no AKA parameters): the callers do not. */
 static orsp_err load_aka(const orsp_pkg *pkg, size_t naa_pe, bool *ok, orsp_aka_subscriber *sub,
                          orsp_usim_sqn *sqn, size_t *aka_pe)
 {
@@ -558,6 +559,7 @@ static orsp_err load_aka(const orsp_pkg *pkg, size_t naa_pe, bool *ok, orsp_aka_
 	memset(&k, 0, sizeof(k));
 	memset(&opc, 0, sizeof(opc));
 	*aka_pe = SIZE_MAX;
+	orsp_usim_sqn_init(sqn, 5);
 	e = orsp_pkg_naa_aka(pkg, naa_pe, &i);
 	if (e == ORSP_E_NOT_FOUND) {
 		orsp_err_clear();
@@ -570,7 +572,6 @@ static orsp_err load_aka(const orsp_pkg *pkg, size_t naa_pe, bool *ok, orsp_aka_
 	 * bits (PEDefinitions: '07FFFFFFFFFF'); a larger one would be persisted by the first
 	 * AUTHENTICATE as a state no load accepts (the profile would lose its USIM), and AUTS
 	 * would carry an SQN_MS that does not fit: the package is refused. */
-	orsp_usim_sqn_init(sqn, 5);
 	sqn->delta = aka.sqn_delta;
 	sqn->age_limit = aka.sqn_age_limit;
 	for (size_t j = 0; j < aka.n_sqn_init && j < 32; j++) {
@@ -692,7 +693,6 @@ static orsp_err load_isim(orsp_usim *u, const orsp_pkg *pkg, orsp_pkg_fs *fs, si
 	 * the ISIM then uses the USIM's SQN state and persist (TS 33.102 §6.3, Annex C: each
 	 * SQN accepted once). Its own state (from the sqnInit of the PE-AKAParameter it
 	 * resolves to) only with a K of its own. */
-	orsp_usim_sqn_init(&u->isim.sqn, 5);
 	if ((e = load_aka(pkg, isim_pe, &u->isim.aka_ok, &u->isim.sub, &u->isim.sqn, &isim_aka)) !=
 	    ORSP_OK)
 		return e;
@@ -733,7 +733,6 @@ static orsp_err load_pkg(orsp_usim *u, const orsp_pkg *pkg, const uint8_t *sqn_s
 		e = orsp_errf(ORSP_E_NOT_FOUND, "no ADF.USIM AID in the PE-USIM or EF.DIR");
 		goto out;
 	}
-	orsp_usim_sqn_init(&u->sqn, 5);
 	if ((e = load_aka(pkg, usim_pe, &u->aka_ok, &u->sub, &u->sqn, &usim_aka)) != ORSP_OK)
 		goto out;
 	if (sqn_len && (e = orsp_usim_sqn_parse(sqn_state, sqn_len, &u->sqn)) != ORSP_OK)
