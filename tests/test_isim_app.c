@@ -951,6 +951,71 @@ static void test_isim_memory_reset(void **state)
 	card_free(c);
 }
 
+static int cmp_name(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* The names of the records in the card's store, sorted, joined by ','. */
+static void store_list(const card *c, char *out, size_t cap)
+{
+	const char *names[MS_MAX];
+	size_t n = 0, len = 0;
+
+	for (int i = 0; i < MS_MAX; i++)
+		if (c->st.r[i].data)
+			names[n++] = c->st.r[i].name;
+	qsort(names, n, sizeof(names[0]), cmp_name);
+	out[0] = '\0';
+	for (size_t i = 0; i < n; i++) {
+		int k = snprintf(out + len, cap - len, "%s%s", i ? "," : "", names[i]);
+		assert_true(k > 0 && (size_t)k < cap - len);
+		len += (size_t)k;
+	}
+}
+
+/* A card with the two-key profile enabled whose USIM and ISIM have both authenticated: every
+ * record kind a profile has is in the store. */
+static card *records_card(const vec *vu, const vec *vi)
+{
+	char got[512];
+	card *c = isim_card(vu, vi);
+
+	assert_int_equal(naa_auth(c, false, 0x81, vu->rand, vu->autn), 0x9000);
+	assert_int_equal(naa_auth(c, true, 0x81, vi->rand, vi->autn), 0x9000);
+	store_list(c, got, sizeof(got));
+	assert_string_equal(got, "ecasd,isdr,isqn.0,sqn.0,upp.0");
+	return c;
+}
+
+/* DeleteProfile and eUICCMemoryReset leave no record of the deleted profile in the store:
+ * its package, its USIM's and its ISIM's SQN state all go (docs/euicc.md), nothing but the
+ * card's own records is left. */
+static void test_profile_records_removed(void **state)
+{
+	vec vu, vi;
+	char got[512];
+	(void)state;
+	vec_load(0, &vu);
+	vec_load(1, &vi);
+
+	card *c = records_card(&vu, &vi);
+	assert_int_equal(disable(c), 0);
+	assert_int_equal(by_iccid(c, 0xBF33, ICCID), 0x9000);
+	assert_int_equal(rsp_code(c, 0xBF33), 0);
+	store_list(c, got, sizeof(got));
+	assert_string_equal(got, "ecasd,isdr");
+	card_free(c);
+
+	c = records_card(&vu, &vi);
+	assert_int_equal(es10_hex(c, "BF340482020780"), 0x9000); /* deleteOperationalProfiles */
+	assert_int_equal(rsp_code(c, 0xBF34), 0);
+	assert_int_equal(orsp_euicc_profile_count(&c->e), 0);
+	store_list(c, got, sizeof(got));
+	assert_string_equal(got, "ecasd,isdr");
+	card_free(c);
+}
+
 /* LoadBoundProfilePackage decodes the package it unwrapped (the eUICC's package buffer)
  * once: the package rules, the ICCID check and the trial load of the USIM and ISIM all work
  * on that one decoded form; an install refused by the trial load (reason 10 or 12) decodes it
@@ -1244,6 +1309,7 @@ int main(void)
 	    cmocka_unit_test(test_isim_select_overflow_undo),
 	    cmocka_unit_test(test_install_decodes_once),
 	    cmocka_unit_test(test_load_sqn_init_once),
+	    cmocka_unit_test(test_profile_records_removed),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -70,6 +70,25 @@ static void rec_name(char out[16], const char *kind, const orsp_euicc_profile_re
 	snprintf(out, 16, "%s.%u", kind, isdp_no(p));
 }
 
+/* The records an ISD-P owns besides its entry in "isdr": its package and the SQN states of
+ * its USIM and ISIM. A record kind a profile gets must be listed here: DeleteProfile and
+ * eUICCMemoryReset remove exactly these, and a kind left out would outlive its profile
+ * (SQN state, or the package with K and OPc). */
+static const char *const isdp_kinds[] = {"upp", "sqn", "isqn"};
+#define ISDP_RECORDS (sizeof(isdp_kinds) / sizeof(isdp_kinds[0]))
+
+/* The removal of every record of ISD-P p, for a commit: ISDP_RECORDS entries of recs, their
+ * names in names; returns ISDP_RECORDS. */
+static size_t isdp_removals(const orsp_euicc_profile_rec *p, char (*names)[16],
+                            orsp_euicc_record *recs)
+{
+	for (size_t i = 0; i < ISDP_RECORDS; i++) {
+		rec_name(names[i], isdp_kinds[i], p);
+		recs[i] = (orsp_euicc_record){names[i], NULL, 0};
+	}
+	return ISDP_RECORDS;
+}
+
 /* The notification address of a profile for one NotificationEvent bit; "" none. */
 static const char *event_addr(const orsp_euicc_profile_rec *p, uint8_t event)
 {
@@ -329,15 +348,15 @@ static orsp_err load_isdr(orsp_euicc *e, orsp_slice rec)
 	return ORSP_OK;
 }
 
-/* Commit the isdr record together with the records of up to every ISD-P (three each: upp,
- * sqn, isqn): one storage commit, so a crash leaves all of it old or all of it new. */
+/* Commit the isdr record together with the records of up to every ISD-P (isdp_kinds): one
+ * storage commit, so a crash leaves all of it old or all of it new. */
 static orsp_err commit(orsp_euicc *e, const orsp_euicc_record *extra, size_t n_extra)
 {
-	orsp_euicc_record recs[1 + 3 * ORSP_EUICC_MAX_PROFILES];
+	orsp_euicc_record recs[1 + ISDP_RECORDS * ORSP_EUICC_MAX_PROFILES];
 	orsp_writer w;
 	orsp_err err;
 
-	if (n_extra > 3 * ORSP_EUICC_MAX_PROFILES)
+	if (n_extra > ISDP_RECORDS * ORSP_EUICC_MAX_PROFILES)
 		return orsp_errf(ORSP_E_USAGE, "eUICC commit: too many records");
 	orsp_writer_init(&w, e->rec, sizeof(e->rec));
 	if ((err = save_isdr(e, &w)))
@@ -1564,8 +1583,9 @@ fail:
 static orsp_err delete_profile(orsp_euicc *e, const orsp_tlv *req, orsp_writer *w)
 {
 	orsp_euicc_profile_rec *p;
-	orsp_euicc_record recs[3];
-	char n1[16], n2[16], n3[16];
+	orsp_euicc_record recs[ISDP_RECORDS];
+	char names[ISDP_RECORDS][16];
+	size_t n;
 	orsp_err err;
 
 	if (!target(e, req->value, &p))
@@ -1580,14 +1600,9 @@ static orsp_err delete_profile(orsp_euicc *e, const orsp_tlv *req, orsp_writer *
 		return result(w, 0xBF33, 127); /* the list is full: see notif_room */
 	if ((err = add_other_notification(e, p, 0x10)))
 		goto fail;
-	rec_name(n1, "upp", p);
-	rec_name(n2, "sqn", p);
-	rec_name(n3, "isqn", p);
-	recs[0] = (orsp_euicc_record){n1, NULL, 0};
-	recs[1] = (orsp_euicc_record){n2, NULL, 0};
-	recs[2] = (orsp_euicc_record){n3, NULL, 0};
+	n = isdp_removals(p, names, recs);
 	memset(p, 0, sizeof(*p));
-	if ((err = commit(e, recs, 3)))
+	if ((err = commit(e, recs, n)))
 		goto fail;
 	return result(w, 0xBF33, 0);
 fail:
@@ -1855,8 +1870,8 @@ static bool reset_deletes(const orsp_euicc_profile_rec *p, uint8_t opts)
  * do not all fit in the list, nothing is done (undefinedError), as for DeleteProfile. */
 static orsp_err memory_reset(orsp_euicc *e, const orsp_tlv *req, orsp_writer *w)
 {
-	orsp_euicc_record recs[3 * ORSP_EUICC_MAX_PROFILES];
-	char names[3 * ORSP_EUICC_MAX_PROFILES][16];
+	orsp_euicc_record recs[ISDP_RECORDS * ORSP_EUICC_MAX_PROFILES];
+	char names[ISDP_RECORDS * ORSP_EUICC_MAX_PROFILES][16];
 	size_t n = 0, need = 0;
 	bool any = false;
 	uint8_t opts;
@@ -1880,15 +1895,7 @@ static orsp_err memory_reset(orsp_euicc *e, const orsp_tlv *req, orsp_writer *w)
 			restore(e);
 			return err;
 		}
-		rec_name(names[n], "upp", p);
-		recs[n] = (orsp_euicc_record){names[n], NULL, 0};
-		n++;
-		rec_name(names[n], "sqn", p);
-		recs[n] = (orsp_euicc_record){names[n], NULL, 0};
-		n++;
-		rec_name(names[n], "isqn", p);
-		recs[n] = (orsp_euicc_record){names[n], NULL, 0};
-		n++;
+		n += isdp_removals(p, names + n, recs + n);
 		memset(p, 0, sizeof(*p));
 		any = true;
 	}
