@@ -31,6 +31,10 @@ enum {
 	OPT_CLASS,
 	OPT_KEEP_IMS,
 	OPT_KEEP_SD_KEYS,
+	OPT_STATE,
+	OPT_OLDER_THAN,
+	OPT_LIMIT,
+	OPT_COUNT_ONLY,
 };
 
 enum {
@@ -354,6 +358,14 @@ static int smdp_profile_import(int argc, char **argv)
 
 /* ----- profile list ----- */
 
+/* --iccid of list, audit and reports: up to 20 digits (the E.118 maximum). */
+static int iccid_opt(const char *val)
+{
+	if (!val[0] || strlen(val) > 20 || strspn(val, "0123456789") != strlen(val))
+		return cli_usage("--iccid", "expected up to 20 digits");
+	return CLI_OK;
+}
+
 /* What `profile list`, `audit` and `reports` print with: JSON or text, rows so far. */
 typedef struct log_ctx {
 	bool json;
@@ -508,10 +520,9 @@ static int report_one(const orsp_smdp_report_row *r, void *arg)
 	return 0;
 }
 
-typedef enum walk_kind { WALK_PROFILES, WALK_AUDIT, WALK_REPORTS } walk_kind;
+typedef enum walk_kind { WALK_AUDIT, WALK_REPORTS } walk_kind;
 
-/* `smdp profile list`, `smdp audit` and `smdp reports`: the same options (--iccid not for
- * the list), one walk each. */
+/* `smdp audit` and `smdp reports`: the same options, one walk each. */
 static int smdp_log(int argc, char **argv, walk_kind kind)
 {
 	static const struct option opts[] = {
@@ -520,8 +531,8 @@ static int smdp_log(int argc, char **argv, walk_kind kind)
 	    {"json", no_argument, NULL, OPT_JSON},
 	    {NULL, 0, NULL, 0},
 	};
-	static const char *const what[] = {"smdp profile list", "smdp audit", "smdp reports"};
-	static const char *const none[] = {"no profiles", "no audit rows", "no progress reports"};
+	static const char *const what[] = {"smdp audit", "smdp reports"};
+	static const char *const none[] = {"no audit rows", "no progress reports"};
 	db_opts dbo = {0};
 	orsp_smdp *s = NULL;
 	const char *iccid = NULL;
@@ -537,12 +548,9 @@ static int smdp_log(int argc, char **argv, walk_kind kind)
 			continue;
 		if (c == OPT_JSON)
 			ctx.json = true;
-		else if (c == OPT_ICCID && kind == WALK_PROFILES)
-			return cli_usage("--iccid", "not an option of profile list");
 		else if (c == OPT_ICCID) {
-			if (!optarg[0] || strlen(optarg) > 20 ||
-			    strspn(optarg, "0123456789") != strlen(optarg))
-				return cli_usage("--iccid", "expected up to 20 digits");
+			if ((rc = iccid_opt(optarg)))
+				return rc;
 			iccid = optarg;
 		} else
 			return cli_usage(argv[optind - 1], "unexpected option");
@@ -554,9 +562,8 @@ static int smdp_log(int argc, char **argv, walk_kind kind)
 		return rc;
 	if (ctx.json)
 		cj_arr_begin(&ctx.j, NULL);
-	e = kind == WALK_PROFILES ? orsp_smdp_list(s, list_one, &ctx, NULL)
-	    : kind == WALK_AUDIT  ? orsp_smdp_audit_walk(s, iccid, audit_one, &ctx, NULL)
-	                          : orsp_smdp_report_walk(s, iccid, report_one, &ctx, NULL);
+	e = kind == WALK_AUDIT ? orsp_smdp_audit_walk(s, iccid, audit_one, &ctx, NULL)
+	                       : orsp_smdp_report_walk(s, iccid, report_one, &ctx, NULL);
 	if (ctx.json) {
 		cj_arr_end(&ctx.j);
 		cj_done(&ctx.j);
@@ -569,9 +576,189 @@ static int smdp_log(int argc, char **argv, walk_kind kind)
 	return rc;
 }
 
+/* --state: state names as the list prints them, comma-separated, into bits 1u << state
+ * (added to *bits: the option may be repeated). */
+static int states_opt(const char *val, unsigned *bits)
+{
+	char names[160];
+	size_t at = 0;
+
+	for (int i = 0; i < ORSP_SMDP_STATE__COUNT; i++)
+		at += (size_t)snprintf(names + at, sizeof(names) - at, "%s%s", i ? ", " : "",
+		                       orsp_smdp_state_name((orsp_smdp_state)i));
+	for (const char *p = val;; p++) {
+		size_t n = strcspn(p, ",");
+		char one[16];
+		orsp_smdp_state st;
+
+		if (n == 0 || n >= sizeof(one))
+			return cli_usage("--state", "expected state names separated by commas (%s)",
+			                 names);
+		memcpy(one, p, n);
+		one[n] = '\0';
+		if (orsp_smdp_state_parse(one, &st) != ORSP_OK)
+			return cli_usage("--state", "unknown state '%s' (expected %s)", one, names);
+		*bits |= 1u << st;
+		p += n;
+		if (!*p)
+			return CLI_OK;
+	}
+}
+
+/* --older-than: a count and its unit, s, m, h or d ("90s", "30m", "6h", "2d"), into
+ * seconds: 1 second up to 36500 days. */
+static int duration_opt(const char *val, int64_t *out)
+{
+	static const struct {
+		char unit;
+		int64_t s;
+	} units[] = {{'s', 1}, {'m', 60}, {'h', 3600}, {'d', 86400}};
+	const int64_t max = 36500 * (int64_t)86400;
+	int64_t v = 0;
+	size_t i = 0;
+
+	for (; val[i] >= '0' && val[i] <= '9' && v <= max; i++)
+		v = v * 10 + (val[i] - '0');
+	if (i > 0 && val[i] && !val[i + 1])
+		for (size_t u = 0; u < ORSP_ARRAY_LEN(units); u++)
+			if (val[i] == units[u].unit && v <= max / units[u].s &&
+			    v * units[u].s >= 1) {
+				*out = v * units[u].s;
+				return CLI_OK;
+			}
+	return cli_usage("--older-than",
+	                 "expected a duration such as 90s, 30m, 6h or 2d (1s to 36500d), not '%s'",
+	                 val);
+}
+
+/* `smdp profile list --count`: per state (those of --state, else every one) and the total. */
+static void print_counts(const size_t n[ORSP_SMDP_STATE__COUNT], unsigned states, bool json)
+{
+	cli_json j = {0};
+	size_t total = 0;
+
+	if (json)
+		cj_obj_begin(&j, NULL);
+	else
+		printf("%-11s  %s\n", "STATE", "PROFILES");
+	for (int i = 0; i < ORSP_SMDP_STATE__COUNT; i++) {
+		if (states && !(states & (1u << i)))
+			continue;
+		total += n[i];
+		if (json)
+			cj_u64(&j, orsp_smdp_state_name((orsp_smdp_state)i), n[i]);
+		else
+			printf("%-11s  %zu\n", orsp_smdp_state_name((orsp_smdp_state)i), n[i]);
+	}
+	if (json) {
+		cj_u64(&j, "total", total);
+		cj_obj_end(&j);
+		cj_done(&j);
+	} else
+		printf("%-11s  %zu\n", "total", total);
+}
+
+/* `smdp profile list`: the profiles the filters take (all without), in import order, or
+ * with --count how many per state. Usage errors before the database is opened. */
 static int smdp_profile_list(int argc, char **argv)
 {
-	return smdp_log(argc, argv, WALK_PROFILES);
+	static const struct option opts[] = {
+	    DB_LONGOPTS,
+	    {"state", required_argument, NULL, OPT_STATE},
+	    {"iccid", required_argument, NULL, OPT_ICCID},
+	    {"eid", required_argument, NULL, OPT_EID},
+	    {"older-than", required_argument, NULL, OPT_OLDER_THAN},
+	    {"limit", required_argument, NULL, OPT_LIMIT},
+	    {"count", no_argument, NULL, OPT_COUNT_ONLY},
+	    {"json", no_argument, NULL, OPT_JSON},
+	    {NULL, 0, NULL, 0},
+	};
+	orsp_smdp_filter f = {0};
+	db_opts dbo = {0};
+	orsp_smdp *s = NULL;
+	int64_t older = 0;
+	bool count = false, more = false;
+	uint64_t v;
+	log_ctx ctx;
+	int rc, c;
+	orsp_err e;
+
+	memset(&ctx, 0, sizeof(ctx));
+	while ((c = cli_getopt(argc, argv, opts)) != -1) {
+		if (c == '?')
+			return CLI_USAGE;
+		if (db_opt(&dbo, c, optarg))
+			continue;
+		switch (c) {
+		case OPT_JSON:
+			ctx.json = true;
+			break;
+		case OPT_COUNT_ONLY:
+			count = true;
+			break;
+		case OPT_STATE:
+			if ((rc = states_opt(optarg, &f.states)))
+				return rc;
+			break;
+		case OPT_ICCID:
+			if ((rc = iccid_opt(optarg)))
+				return rc;
+			f.iccid = optarg;
+			break;
+		case OPT_EID:
+			if (orsp_eid_check(optarg) != ORSP_OK)
+				return cli_usage("--eid",
+				                 "expected 32 digits with valid check digits");
+			f.eid = optarg;
+			break;
+		case OPT_OLDER_THAN:
+			if ((rc = duration_opt(optarg, &older)))
+				return rc;
+			break;
+		case OPT_LIMIT:
+			if ((rc = cli_uint("--limit", optarg, 1, UINT32_MAX, &v)))
+				return rc;
+			f.limit = (size_t)v;
+			break;
+		default:
+			return cli_usage(argv[optind - 1], "unexpected option");
+		}
+	}
+	if (count && f.limit)
+		return cli_usage("--limit", "not with --count (which counts every match)");
+	if ((rc = cli_positional(argc, argv, 0, "")) || (rc = db_config(&dbo)))
+		return rc;
+	rc = open_smdp(&dbo, &s);
+	if (rc)
+		return rc;
+	/* last state change before now - DURATION; past the epoch nothing is that old */
+	if (older)
+		f.changed_before = orsp_smdp_now(s) - older > 0 ? orsp_smdp_now(s) - older : 1;
+	if (count) {
+		size_t n[ORSP_SMDP_STATE__COUNT];
+		e = orsp_smdp_count_where(s, &f, n);
+		if (!e)
+			print_counts(n, f.states, ctx.json);
+	} else {
+		if (ctx.json)
+			cj_arr_begin(&ctx.j, NULL);
+		e = orsp_smdp_list_where(s, &f, list_one, &ctx, NULL, &more);
+		if (ctx.json) {
+			cj_arr_end(&ctx.j);
+			cj_done(&ctx.j);
+		}
+	}
+	if (e)
+		rc = cli_fail("smdp profile list", e);
+	else if (!count && more) /* JSON: the array stays the whole of stdout */
+		fprintf(ctx.json ? stderr : stdout, "%sthe first %zu shown (--limit): more match\n",
+		        ctx.json ? "openrsp: smdp profile list: " : "", ctx.n);
+	else if (!count && !ctx.json && ctx.n == 0)
+		printf("%s\n", f.states || f.iccid || f.eid || f.changed_before
+		                   ? "no profile matches"
+		                   : "no profiles");
+	orsp_smdp_close(s);
+	return rc;
 }
 
 static int smdp_audit(int argc, char **argv)
@@ -1368,7 +1555,9 @@ static const cli_cmd smdp_cmds[] = {
         .summary = "Import profile packages into the inventory, or list it",
         .synopsis = "import DIR|FILE " DB_SYNOPSIS "\n"
                     "         [--ppr LIST] [--mnc-length 2|3] [--class C]\n"
-                    "       profile list " DB_SYNOPSIS " [--json]\n"
+                    "       profile list " DB_SYNOPSIS "\n"
+                    "         [--state S[,S...]] [--iccid N] [--eid EID] [--older-than DURATION]\n"
+                    "         [--limit N] [--count] [--json]\n"
                     "       profile generate " DB_SYNOPSIS " --template FILE\n"
                     "         --iccid-start DIGITS --imsi-start DIGITS [--count N] [--auc DB]\n"
                     "         [--spn S] [--name N] [--ppr LIST] [--mnc-length 2|3] [--class C]\n"
@@ -1376,7 +1565,9 @@ static const cli_cmd smdp_cmds[] = {
         .help = "import: decode and validate each package (a FILE, or every *.der in DIR),\n"
                 "take its ICCID, IMSI and profile type, and store it Available, encrypted\n"
                 "under a key wrapped by the KEK. A duplicate ICCID or IMSI is refused.\n"
-                "list: every profile with its state; never key material.\n"
+                "list: every profile with its state, in import order, or those the filters\n"
+                "take (all must match); never key material. Stuck downloads (delivered, no\n"
+                "installation result for 6 hours): --state downloaded --older-than 6h.\n"
                 "generate: N profiles from a template, each with its own ICCID (counting up\n"
                 "from --iccid-start after its first 7 digits, the issuer number; Luhn digit\n"
                 "added), IMSI (counting up in the MSIN; the MNC length from EF.AD, else\n"
@@ -1399,7 +1590,19 @@ static const cli_cmd smdp_cmds[] = {
                 "--class: the profileClass of the profiles' metadata (a TCA package carries\n"
                 "none); a test profile is what an eUICC memory reset of test profiles\n"
                 "deletes. Fixed at import.\n\n"
-                "options:\n" DB_HELP PPR_HELP "  --json               list as a JSON array\n"
+                "options:\n" DB_HELP PPR_HELP
+                "  --json               list: a JSON array (--count: an object)\n"
+                "  --state S[,S...]     list: in these states (available, allocated, linked,\n"
+                "                       confirmed, released, downloaded, installed, error,\n"
+                "                       unavailable); repeated, they add up\n"
+                "  --iccid N            list: this profile (up to 20 digits)\n"
+                "  --eid EID            list: ordered for or delivered to this eUICC\n"
+                "  --older-than DURATION  list: last state change (or the import) before now\n"
+                "                       minus DURATION: 90s, 30m, 6h, 2d (1s to 36500d)\n"
+                "  --limit N            list: the first N only, with a line saying when more\n"
+                "                       match (on stderr with --json)\n"
+                "  --count              list: how many per state (those of --state, else\n"
+                "                       all) and the total, instead of the rows\n"
                 "  --keep-ims-identity  generate: leave the ISIM's EF.IMPI, EF.DOMAIN and\n"
                 "                       EF.IMPU as the template has them\n"
                 "  --keep-sd-keys       generate: the template's security-domain keys in every\n"

@@ -17,6 +17,7 @@
 #include "openrsp/pkg.h"
 #include "openrsp/smdp.h"
 #include "testutil.h"
+#include "../src/smdp/smdp_internal.h" /* smdp_filter_sql: the plans of the listing */
 
 #define TS48_V1A "saip/pysim-unique/TS48V1-A-UNIQUE.der"
 #define TS48_V1B "saip/pysim-unique/TS48V1-B-UNIQUE.der"
@@ -1751,6 +1752,256 @@ static void test_failure_injection(void **state)
 	orsp_smdp_close(s);
 }
 
+/* What the listing's walk saw: the ICCIDs in order; stops after stop_after rows (0: never). */
+typedef struct seen {
+	char iccid[8][21];
+	size_t n, stop_after;
+} seen;
+
+static int seen_one(const orsp_smdp_profile *p, void *arg)
+{
+	seen *w = arg;
+	assert_true(w->n < 8);
+	memcpy(w->iccid[w->n++], p->iccid, 21);
+	return w->stop_after && w->n == w->stop_after ? 7 : 0;
+}
+
+/* list f and compare with the profiles want[] (indexes into ic, -1 ends), in that order */
+static void expect_list(orsp_smdp *s, const orsp_smdp_filter *f, char ic[6][21], const int *want,
+                        bool want_more)
+{
+	seen w = {0};
+	bool more = !want_more;
+	int stopped = -1;
+	size_t n = 0;
+
+	assert_int_equal(orsp_smdp_list_where(s, f, seen_one, &w, &stopped, &more), ORSP_OK);
+	for (; want[n] >= 0; n++) {
+		assert_true(n < w.n);
+		assert_string_equal(w.iccid[n], ic[want[n]]);
+	}
+	assert_int_equal(w.n, n);
+	assert_int_equal(more, want_more);
+	assert_int_equal(stopped, 0);
+}
+
+/* Whether the plan SQLite makes for the listing of f (count: its count) names `what`. */
+static bool plan_has(orsp_smdp *s, const orsp_smdp_filter *f, bool count, const char *what)
+{
+	char sql[1024], plan[1100];
+	orsp_stmt *st = NULL;
+	bool row = false, found = false;
+
+	assert_int_equal(smdp_filter_sql(f, count, sql, sizeof(sql)), ORSP_OK);
+	/* the values are parameters, never part of the text */
+	if (f->iccid)
+		assert_null(strstr(sql, f->iccid));
+	if (f->eid)
+		assert_null(strstr(sql, f->eid));
+	snprintf(plan, sizeof(plan), "EXPLAIN QUERY PLAN %s", sql);
+	assert_int_equal(orsp_db_prepare(orsp_smdp_db(s), plan, &st), ORSP_OK);
+	while (orsp_stmt_step(st, &row) == ORSP_OK && row)
+		found |= strstr(orsp_stmt_column_text(st, 3), what) != NULL;
+	orsp_stmt_finalize(st);
+	return found;
+}
+
+#define BIT(st) (1u << (st))
+
+static void test_list_where(void **state)
+{
+	orsp_smdp *s = open_new();
+	orsp_smdp_profile p;
+	orsp_smdp_filter f;
+	char ic[6][21];
+	size_t n[ORSP_SMDP_STATE__COUNT];
+	seen w = {0};
+	int stopped = 0;
+	bool more = false;
+	(void)state;
+
+	/* six profiles imported at 1000 (import order 0..5), then:
+	 * 0 downloaded for EID1 at 2000 (never installed), 1 downloaded for EID1 at 3000,
+	 * 2 installed for EID2 at 3000, 3 allocated at 4000, 4 and 5 still available */
+	orsp_smdp_set_clock(s, 1000);
+	import_n(s, 60, 6, "L");
+	w.stop_after = 0;
+	assert_int_equal(orsp_smdp_list(s, seen_one, &w, NULL), ORSP_OK);
+	assert_int_equal(w.n, 6);
+	memcpy(ic, w.iccid, sizeof(ic));
+	static const int64_t at[3] = {2000, 3000, 3000};
+	static const char *const eid[3] = {EID1, EID1, EID2};
+	for (int i = 0; i < 3; i++) {
+		orsp_smdp_order o = {.iccid = ic[i], .eid = eid[i]};
+		orsp_smdp_set_clock(s, at[i]);
+		assert_int_equal(orsp_smdp_download_order(s, &o, &p), ORSP_OK);
+		assert_int_equal(orsp_smdp_confirm_order(s, p.matching_id, NULL, true), ORSP_OK);
+		assert_int_equal(orsp_smdp_download_attempt(s, ic[i]), ORSP_OK);
+		assert_int_equal(orsp_smdp_mark_downloaded(s, ic[i]), ORSP_OK);
+	}
+	assert_int_equal(orsp_smdp_mark_installed(s, ic[2]), ORSP_OK);
+	orsp_smdp_set_clock(s, 4000);
+	{
+		orsp_smdp_order o = {.iccid = ic[3]};
+		assert_int_equal(orsp_smdp_download_order(s, &o, &p), ORSP_OK);
+	}
+
+	/* no filter, NULL or zeroed: every profile in import order */
+	memset(&f, 0, sizeof(f));
+	expect_list(s, NULL, ic, (const int[]){0, 1, 2, 3, 4, 5, -1}, false);
+	expect_list(s, &f, ic, (const int[]){0, 1, 2, 3, 4, 5, -1}, false);
+	/* by state; several states */
+	f.states = BIT(ORSP_SMDP_DOWNLOADED);
+	expect_list(s, &f, ic, (const int[]){0, 1, -1}, false);
+	f.states = BIT(ORSP_SMDP_AVAILABLE) | BIT(ORSP_SMDP_ALLOCATED);
+	expect_list(s, &f, ic, (const int[]){3, 4, 5, -1}, false);
+	f.states = BIT(ORSP_SMDP_ERROR);
+	expect_list(s, &f, ic, (const int[]){-1}, false);
+	/* downloads stuck on a device: Downloaded, no installation result, last change before
+	 * 2500 (strictly before: 2000 is not before 2000) */
+	f.states = BIT(ORSP_SMDP_DOWNLOADED);
+	f.changed_before = 2500;
+	expect_list(s, &f, ic, (const int[]){0, -1}, false);
+	f.changed_before = 2000;
+	expect_list(s, &f, ic, (const int[]){-1}, false);
+	f.changed_before = 3001;
+	expect_list(s, &f, ic, (const int[]){0, 1, -1}, false);
+	/* the time alone: the imports (1000) and the change at 2000 */
+	f.states = 0;
+	f.changed_before = 2001;
+	expect_list(s, &f, ic, (const int[]){0, 4, 5, -1}, false);
+	/* by EID, with a state */
+	memset(&f, 0, sizeof(f));
+	f.eid = EID1;
+	expect_list(s, &f, ic, (const int[]){0, 1, -1}, false);
+	f.eid = EID2;
+	expect_list(s, &f, ic, (const int[]){2, -1}, false);
+	f.states = BIT(ORSP_SMDP_DOWNLOADED);
+	expect_list(s, &f, ic, (const int[]){-1}, false);
+	f.eid = EID1;
+	f.changed_before = 2500;
+	expect_list(s, &f, ic, (const int[]){0, -1}, false);
+	f.eid = "89049032123451234512345678909965"; /* valid, no profile */
+	f.states = 0;
+	f.changed_before = 0;
+	expect_list(s, &f, ic, (const int[]){-1}, false);
+	/* by ICCID, with a state */
+	memset(&f, 0, sizeof(f));
+	f.iccid = ic[2];
+	expect_list(s, &f, ic, (const int[]){2, -1}, false);
+	f.states = BIT(ORSP_SMDP_INSTALLED);
+	expect_list(s, &f, ic, (const int[]){2, -1}, false);
+	f.states = BIT(ORSP_SMDP_DOWNLOADED);
+	expect_list(s, &f, ic, (const int[]){-1}, false);
+	f.iccid = "89000000000000000000"; /* no such profile */
+	f.states = 0;
+	expect_list(s, &f, ic, (const int[]){-1}, false);
+	f.iccid = ""; /* as NULL */
+	f.eid = "";
+	expect_list(s, &f, ic, (const int[]){0, 1, 2, 3, 4, 5, -1}, false);
+	/* the limit: says whether it cut the list */
+	memset(&f, 0, sizeof(f));
+	f.limit = 2;
+	expect_list(s, &f, ic, (const int[]){0, 1, -1}, true);
+	f.limit = 6;
+	expect_list(s, &f, ic, (const int[]){0, 1, 2, 3, 4, 5, -1}, false);
+	f.limit = 5;
+	expect_list(s, &f, ic, (const int[]){0, 1, 2, 3, 4, -1}, true);
+	f.limit = SIZE_MAX;
+	expect_list(s, &f, ic, (const int[]){0, 1, 2, 3, 4, 5, -1}, false);
+	f.limit = 3; /* exactly as many as match: not cut */
+	f.states = BIT(ORSP_SMDP_AVAILABLE) | BIT(ORSP_SMDP_ALLOCATED);
+	expect_list(s, &f, ic, (const int[]){3, 4, 5, -1}, false);
+	f.limit = 1;
+	f.changed_before = 2001;
+	expect_list(s, &f, ic, (const int[]){4, -1}, true);
+	/* the callback stops the walk: no "more" claimed */
+	memset(&f, 0, sizeof(f));
+	memset(&w, 0, sizeof(w));
+	w.stop_after = 2;
+	f.limit = 4;
+	assert_int_equal(orsp_smdp_list_where(s, &f, seen_one, &w, &stopped, &more), ORSP_OK);
+	assert_int_equal(w.n, 2);
+	assert_int_equal(stopped, 7);
+	assert_false(more);
+
+	/* counts per state, with the same filters */
+	assert_int_equal(orsp_smdp_count_where(s, NULL, n), ORSP_OK);
+	assert_int_equal(n[ORSP_SMDP_AVAILABLE], 2);
+	assert_int_equal(n[ORSP_SMDP_ALLOCATED], 1);
+	assert_int_equal(n[ORSP_SMDP_DOWNLOADED], 2);
+	assert_int_equal(n[ORSP_SMDP_INSTALLED], 1);
+	assert_int_equal(n[ORSP_SMDP_RELEASED], 0);
+	memset(&f, 0, sizeof(f));
+	f.changed_before = 2500;
+	assert_int_equal(orsp_smdp_count_where(s, &f, n), ORSP_OK);
+	assert_int_equal(n[ORSP_SMDP_AVAILABLE], 2);
+	assert_int_equal(n[ORSP_SMDP_DOWNLOADED], 1);
+	assert_int_equal(n[ORSP_SMDP_ALLOCATED] + n[ORSP_SMDP_INSTALLED], 0);
+	f.eid = EID1;
+	f.changed_before = 0;
+	f.states = BIT(ORSP_SMDP_DOWNLOADED) | BIT(ORSP_SMDP_INSTALLED);
+	assert_int_equal(orsp_smdp_count_where(s, &f, n), ORSP_OK);
+	assert_int_equal(n[ORSP_SMDP_DOWNLOADED], 2);
+	assert_int_equal(n[ORSP_SMDP_INSTALLED] + n[ORSP_SMDP_AVAILABLE], 0);
+	f.eid = NULL;
+	f.iccid = ic[2];
+	assert_int_equal(orsp_smdp_count_where(s, &f, n), ORSP_OK);
+	assert_int_equal(n[ORSP_SMDP_INSTALLED], 1);
+	assert_int_equal(n[ORSP_SMDP_DOWNLOADED], 0);
+	f.limit = 1; /* a count has no limit */
+	assert_int_equal(orsp_smdp_count_where(s, &f, n), ORSP_E_USAGE);
+
+	/* refused filters: nothing walked */
+	static const orsp_smdp_filter bad[] = {
+	    {.states = BIT(ORSP_SMDP_STATE__COUNT)},
+	    {.states = 1u << 31},
+	    {.iccid = "8949440000000000001a"},
+	    {.iccid = "894944000000000000012"}, /* 21 digits */
+	    {.iccid = "-1"},
+	    {.eid = "89049032123451234512345678909966"}, /* check digits */
+	    {.eid = "8904903212345123451234567890123"},  /* 31 digits */
+	    {.eid = "' OR 1=1 --"},
+	    {.changed_before = -1},
+	};
+	for (size_t i = 0; i < ORSP_ARRAY_LEN(bad); i++) {
+		memset(&w, 0, sizeof(w));
+		assert_int_equal(orsp_smdp_list_where(s, &bad[i], seen_one, &w, NULL, NULL),
+		                 ORSP_E_USAGE);
+		assert_int_equal(w.n, 0);
+		assert_int_equal(orsp_smdp_count_where(s, &bad[i], n), ORSP_E_USAGE);
+	}
+	assert_int_equal(orsp_smdp_list_where(NULL, NULL, seen_one, &w, NULL, NULL), ORSP_E_USAGE);
+	assert_int_equal(orsp_smdp_list_where(s, NULL, NULL, &w, NULL, NULL), ORSP_E_USAGE);
+	assert_int_equal(orsp_smdp_count_where(NULL, NULL, n), ORSP_E_USAGE);
+	assert_int_equal(orsp_smdp_count_where(s, NULL, NULL), ORSP_E_USAGE);
+
+	/* the plans: an ICCID or EID goes through its index, with other filters too; states and
+	 * times alone read the table (no index follows the state: migration 4 dropped the one
+	 * that did, a page write per state change) */
+	memset(&f, 0, sizeof(f));
+	f.iccid = ic[0];
+	assert_true(plan_has(s, &f, false, "sqlite_autoindex_smdp_profile_1 (iccid=?)"));
+	f.states = BIT(ORSP_SMDP_DOWNLOADED);
+	f.changed_before = 5;
+	f.limit = 3;
+	assert_true(plan_has(s, &f, false, "sqlite_autoindex_smdp_profile_1 (iccid=?)"));
+	assert_true(plan_has(s, &(orsp_smdp_filter){.iccid = ic[0]}, true,
+	                     "sqlite_autoindex_smdp_profile_1 (iccid=?)"));
+	memset(&f, 0, sizeof(f));
+	f.eid = EID1;
+	assert_true(plan_has(s, &f, false, "smdp_profile_eid (eid=?)"));
+	f.states = BIT(ORSP_SMDP_DOWNLOADED) | BIT(ORSP_SMDP_RELEASED);
+	f.changed_before = 5;
+	assert_true(plan_has(s, &f, false, "smdp_profile_eid (eid=?)"));
+	assert_true(plan_has(s, &f, true, "smdp_profile_eid (eid=?)"));
+	memset(&f, 0, sizeof(f));
+	f.states = BIT(ORSP_SMDP_DOWNLOADED);
+	f.changed_before = 5;
+	assert_true(plan_has(s, &f, false, "SCAN smdp_profile"));
+	orsp_smdp_close(s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1762,6 +2013,7 @@ int main(void)
 	    cmocka_unit_test(test_import_ppr_refused),
 	    cmocka_unit_test(test_lifecycle),
 	    cmocka_unit_test(test_find_released),
+	    cmocka_unit_test(test_list_where),
 	    cmocka_unit_test(test_cancel_and_reorder),
 	    cmocka_unit_test(test_cc_retry_limit),
 	    cmocka_unit_test(test_progress_points),

@@ -387,6 +387,33 @@ ORSP_MUST_CHECK orsp_err orsp_smdp_list(orsp_smdp *s,
                                         int (*fn)(const orsp_smdp_profile *p, void *arg), void *arg,
                                         int *stopped);
 
+/* Which profiles orsp_smdp_list_where and orsp_smdp_count_where take: each field is
+ * optional, and the ones set all apply. Zeroed: every profile. */
+typedef struct orsp_smdp_filter {
+	unsigned states;        /* bits 1u << orsp_smdp_state; 0: any state */
+	const char *iccid;      /* NULL or "": any; else this ICCID (1..20 digits) */
+	const char *eid;        /* NULL or "": any; else profiles bound to this EID (32 digits,
+	                         * orsp_eid_check) */
+	int64_t changed_before; /* 0: any; else last state change (updated_at; the import for
+	                         * a profile still Available) before this time, seconds since
+	                         * the epoch */
+	size_t limit;           /* list: at most this many profiles (0: no limit); count: 0 */
+} orsp_smdp_filter;
+
+/* orsp_smdp_list for the profiles f takes (NULL: all), in import order, by one query with
+ * the values bound (an ICCID or EID goes through its index; states and times are read from
+ * the table itself: no index follows the state, so that a state change writes one page
+ * less). Never reads key material. *more (may be NULL) is set when f->limit stopped the
+ * walk with more profiles matching. ORSP_E_USAGE for a state bit past the last state, an
+ * ICCID that is not 1..20 digits, an EID that fails orsp_eid_check, a negative time. */
+ORSP_MUST_CHECK orsp_err orsp_smdp_list_where(orsp_smdp *s, const orsp_smdp_filter *f,
+                                              int (*fn)(const orsp_smdp_profile *p, void *arg),
+                                              void *arg, int *stopped, bool *more);
+/* How many profiles f takes (NULL: all) are in each state (n is indexed by orsp_smdp_state),
+ * counted by the database. Errors as orsp_smdp_list_where, and ORSP_E_USAGE for a limit. */
+ORSP_MUST_CHECK orsp_err orsp_smdp_count_where(orsp_smdp *s, const orsp_smdp_filter *f,
+                                               size_t n[ORSP_SMDP_STATE__COUNT]);
+
 /* ================================================================ the SM-DP+ service ===== */
 
 /* What the ES9+ and ES2+ handlers need besides the database: the server's identity and

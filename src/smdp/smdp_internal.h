@@ -23,4 +23,10 @@ ORSP_MUST_CHECK orsp_err smdp_owner_check(const orsp_smdp_owner *o);
  * that does not encode. */
 ORSP_MUST_CHECK orsp_err smdp_put_policy(orsp_writer *w, const orsp_smdp_profile *p);
 
+/* The query orsp_smdp_list_where (count false) or orsp_smdp_count_where (count true) runs
+ * for f, into sql[cap]: constant text only, every value a numbered parameter that
+ * smdp_filter_bind binds. Tests read its plan. ORSP_E_USAGE for a filter those refuse. */
+ORSP_MUST_CHECK orsp_err smdp_filter_sql(const orsp_smdp_filter *f, bool count, char *sql,
+                                         size_t cap);
+
 #endif

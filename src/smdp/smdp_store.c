@@ -1729,31 +1729,205 @@ orsp_err orsp_smdp_count_undelivered(orsp_smdp *s, size_t *pending, size_t *give
 	return err;
 }
 
-orsp_err orsp_smdp_list(orsp_smdp *s, int (*fn)(const orsp_smdp_profile *p, void *arg), void *arg,
-                        int *stopped)
+/* ----- listing the inventory ----- */
+
+/* The filter's parameter numbers, fixed whatever else is set (SQLite takes gaps): a state's
+ * name is parameter P_STATE + its value. */
+enum { P_ICCID = 1, P_EID, P_BEFORE, P_LIMIT, P_STATE };
+
+static orsp_err filter_check(const orsp_smdp_filter *f)
 {
+	if (f->states >> ORSP_SMDP_STATE__COUNT)
+		return orsp_errf(ORSP_E_USAGE, "list: state bits 0x%x name no state", f->states);
+	if (f->iccid && f->iccid[0] &&
+	    (strlen(f->iccid) > 20 || strspn(f->iccid, "0123456789") != strlen(f->iccid)))
+		return orsp_errf(ORSP_E_USAGE, "list: an ICCID is 1..20 digits");
+	if (f->eid && f->eid[0] && orsp_eid_check(f->eid) != ORSP_OK)
+		return orsp_errf(ORSP_E_USAGE, "list: not an EID (32 digits with check digits)");
+	if (f->changed_before < 0)
+		return orsp_errf(ORSP_E_USAGE, "list: time before the epoch");
+	return ORSP_OK;
+}
+
+/* Append the constant text t to sql (length *len, capacity cap). */
+static orsp_err sql_add(char *sql, size_t cap, size_t *len, const char *t)
+{
+	size_t n = strlen(t);
+
+	if (n >= cap - *len)
+		return orsp_errf(ORSP_E_RESOURCE, "list: query too long");
+	memcpy(sql + *len, t, n + 1);
+	*len += n;
+	return ORSP_OK;
+}
+
+orsp_err smdp_filter_sql(const orsp_smdp_filter *f, bool count, char *sql, size_t cap)
+{
+	static const orsp_smdp_filter all = {0};
+	/* the parameter of each state, in the state's place (the text stays constant) */
+	static const char *const state_param[ORSP_SMDP_STATE__COUNT] = {
+	    "?5", "?6", "?7", "?8", "?9", "?10", "?11", "?12", "?13"};
+	const char *join = " WHERE ";
+	size_t len = 0;
 	orsp_err err;
+
+	_Static_assert(P_STATE == 5 && ORSP_SMDP_STATE__COUNT == 9, "state_param follows P_STATE");
+	if (!f)
+		f = &all;
+	if (!sql || cap == 0)
+		return orsp_errf(ORSP_E_USAGE, "list: missing arguments");
+	sql[0] = '\0';
+	err = filter_check(f);
+	if (!err && count && f->limit)
+		err = orsp_errf(ORSP_E_USAGE, "count: no limit for a count");
+	if (!err)
+		err = sql_add(sql, cap, &len,
+		              count ? "SELECT state, count(*) FROM smdp_profile"
+		                    : "SELECT " COLS " FROM smdp_profile");
+	if (!err && f->iccid && f->iccid[0]) {
+		err = sql_add(sql, cap, &len, " WHERE iccid = ?1");
+		join = " AND ";
+	}
+	if (!err && f->eid && f->eid[0]) {
+		err = sql_add(sql, cap, &len, join);
+		if (!err)
+			err = sql_add(sql, cap, &len, "eid = ?2");
+		join = " AND ";
+	}
+	if (!err && f->changed_before) {
+		err = sql_add(sql, cap, &len, join);
+		if (!err)
+			err = sql_add(sql, cap, &len, "updated_at < ?3");
+		join = " AND ";
+	}
+	if (!err && f->states) {
+		const char *sep = "state IN (";
+		err = sql_add(sql, cap, &len, join);
+		for (unsigned i = 0; !err && i < ORSP_SMDP_STATE__COUNT; i++) {
+			if (!(f->states & (1u << i)))
+				continue;
+			err = sql_add(sql, cap, &len, sep);
+			if (!err)
+				err = sql_add(sql, cap, &len, state_param[i]);
+			sep = ", ";
+		}
+		if (!err)
+			err = sql_add(sql, cap, &len, ")");
+	}
+	if (!err)
+		err = sql_add(sql, cap, &len,
+		              count      ? " GROUP BY state"
+		              : f->limit ? " ORDER BY id LIMIT ?4"
+		                         : " ORDER BY id");
+	if (err)
+		sql[0] = '\0';
+	return err;
+}
+
+/* Bind the values of f to the parameters smdp_filter_sql wrote. */
+static orsp_err filter_bind(orsp_stmt *st, const orsp_smdp_filter *f)
+{
+	orsp_err err = ORSP_OK;
+
+	if (!f)
+		return ORSP_OK;
+	if (f->iccid && f->iccid[0])
+		err = orsp_stmt_bind_text(st, P_ICCID, f->iccid);
+	if (!err && f->eid && f->eid[0])
+		err = orsp_stmt_bind_text(st, P_EID, f->eid);
+	if (!err && f->changed_before)
+		err = orsp_stmt_bind_int64(st, P_BEFORE, f->changed_before);
+	/* one row more than the limit: whether the limit cut the list */
+	if (!err && f->limit)
+		err = orsp_stmt_bind_int64(
+		    st, P_LIMIT, f->limit < (size_t)INT64_MAX ? (int64_t)f->limit + 1 : INT64_MAX);
+	for (unsigned i = 0; !err && i < ORSP_SMDP_STATE__COUNT; i++)
+		if (f->states & (1u << i))
+			err = orsp_stmt_bind_text(st, P_STATE + (int)i,
+			                          orsp_smdp_state_name((orsp_smdp_state)i));
+	return err;
+}
+
+orsp_err orsp_smdp_list_where(orsp_smdp *s, const orsp_smdp_filter *f,
+                              int (*fn)(const orsp_smdp_profile *p, void *arg), void *arg,
+                              int *stopped, bool *more)
+{
+	char sql[1024];
 	orsp_stmt *st = NULL;
 	orsp_smdp_profile p;
+	size_t n = 0;
 	bool row = true;
 	int rc = 0;
+	orsp_err err;
 
 	if (stopped)
 		*stopped = 0;
+	if (more)
+		*more = false;
 	if (!s || !fn)
 		return orsp_errf(ORSP_E_USAGE, "list: missing arguments");
-	err = orsp_db_prepare(s->db, "SELECT " COLS " FROM smdp_profile ORDER BY id", &st);
+	err = smdp_filter_sql(f, false, sql, sizeof(sql));
+	if (!err)
+		err = orsp_db_prepare(s->db, sql, &st);
+	if (!err)
+		err = filter_bind(st, f);
 	while (!err && rc == 0) {
 		err = orsp_stmt_step(st, &row);
 		if (err || !row)
 			break;
+		if (f && f->limit && n == f->limit) {
+			if (more)
+				*more = true;
+			break;
+		}
 		err = read_row(st, &p);
-		if (!err)
+		if (!err) {
+			n++;
 			rc = fn(&p, arg);
+		}
 	}
 	orsp_stmt_finalize(st);
 	if (stopped)
 		*stopped = rc;
+	return err;
+}
+
+orsp_err orsp_smdp_list(orsp_smdp *s, int (*fn)(const orsp_smdp_profile *p, void *arg), void *arg,
+                        int *stopped)
+{
+	return orsp_smdp_list_where(s, NULL, fn, arg, stopped, NULL);
+}
+
+orsp_err orsp_smdp_count_where(orsp_smdp *s, const orsp_smdp_filter *f,
+                               size_t n[ORSP_SMDP_STATE__COUNT])
+{
+	char sql[1024];
+	orsp_stmt *st = NULL;
+	bool row = true;
+	orsp_err err;
+
+	if (!s || !n)
+		return orsp_errf(ORSP_E_USAGE, "count: missing arguments");
+	memset(n, 0, sizeof(size_t) * ORSP_SMDP_STATE__COUNT);
+	err = smdp_filter_sql(f, true, sql, sizeof(sql));
+	if (!err)
+		err = orsp_db_prepare(s->db, sql, &st);
+	if (!err)
+		err = filter_bind(st, f);
+	while (!err) {
+		orsp_smdp_state state;
+		err = orsp_stmt_step(st, &row);
+		if (err || !row)
+			break;
+		err = orsp_smdp_state_parse(orsp_stmt_column_text(st, 0), &state);
+		if (err)
+			err = orsp_errf(ORSP_E_STORAGE, "count: %s", orsp_err_detail());
+		else
+			n[state] = (size_t)orsp_stmt_column_int64(st, 1);
+	}
+	orsp_stmt_finalize(st);
+	if (err)
+		memset(n, 0, sizeof(size_t) * ORSP_SMDP_STATE__COUNT);
 	return err;
 }
 

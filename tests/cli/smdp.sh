@@ -133,7 +133,7 @@ usage "--db or --config" smdp audit --db ""
 usage "--db or --config" smdp audit --kek-file "$DB.kek"
 usage "--db or --config" smdp order --iccid 1 --fqdn a.b
 usage --nope smdp reports --db "$DB" --nope
-usage --iccid smdp profile list --db "$DB" --iccid 1
+usage --iccid smdp profile list --db "$DB" --iccid 1x
 
 # order by profile type: the one profile is taken; generated matching ID
 run smdp order --db "$DB2" --profile-type "$TYPE" --fqdn smdp.example.com

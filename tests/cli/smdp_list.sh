@@ -1,0 +1,161 @@
+#!/usr/bin/env bash
+# `openrsp smdp profile list` with its filters: --state, --iccid, --eid, --older-than,
+# --limit (said when it cuts the list) and --count, each alone and combined, text and
+# JSON; every bad value a usage error (exit 2) before the database is opened.
+set -euo pipefail
+
+B=${ORSP_BIN:?set ORSP_BIN to the openrsp binary}
+V=${ORSP_VECTORS:?set ORSP_VECTORS to tests/vectors}
+mkdir -p "${ORSP_TEST_TMP:-/tmp}"
+T=$(mktemp -d "${ORSP_TEST_TMP:-/tmp}/cli_smdp_list.XXXXXX")
+unset ORSP_KEK
+. "$(dirname "$0")/lib/common.bash"
+
+DB=$T/list.db
+V7=$V/saip/gsma-ts48/v7/TS48_V7.0_eSIM_GTP_SAIP2.3_NoBERTLV.der
+EID1=89049032123451234512345678901235
+EID2=89049032123451234512345678908801
+sql() { python3 -c 'import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); r=c.execute(sys.argv[2]).fetchall(); c.commit(); print(r[0][0] if r else "")' "$@"; }
+# the ICCIDs of a JSON list, space-separated
+iccids() { python3 -c 'import json,sys; print(" ".join(p["iccid"] for p in json.load(sys.stdin)))' <<<"$out"; }
+
+run smdp profile generate --db "$DB" --template "$V7" --iccid-start 898824700000005000 \
+	--imsi-start 001019000000500 --count 5
+expect "generate rc" 0 "$rc"
+run smdp profile list --db "$DB" --json
+read -r I0 I1 I2 I3 I4 <<<"$(iccids)"
+if [[ -n "$I4" ]]; then ok; else bad "five profiles: $out"; fi
+
+# 0 and 1 ordered for EID1, 2 for EID2, 3 without an EID; 4 stays available
+run smdp order --db "$DB" --iccid "$I0" --eid "$EID1" --release --fqdn smdp.example.com
+expect "order 0" 0 "$rc"
+run smdp order --db "$DB" --iccid "$I1" --eid "$EID1" --release --fqdn smdp.example.com
+expect "order 1" 0 "$rc"
+run smdp order --db "$DB" --iccid "$I2" --eid "$EID2" --release --fqdn smdp.example.com
+expect "order 2" 0 "$rc"
+run smdp order --db "$DB" --iccid "$I3" --fqdn smdp.example.com
+expect "order 3" 0 "$rc"
+# What a device would have done (no eUICC here): 0 downloaded three days ago and never
+# installed (a download stuck on the device), 1 downloaded ten minutes ago, 2 installed
+# three days ago; the imports and orders are now.
+NOW=$(date +%s)
+sql "$DB" "UPDATE smdp_profile SET state = 'downloaded', updated_at = $((NOW - 3 * 86400)) WHERE iccid = '$I0'" >/dev/null
+sql "$DB" "UPDATE smdp_profile SET state = 'downloaded', updated_at = $((NOW - 600)) WHERE iccid = '$I1'" >/dev/null
+sql "$DB" "UPDATE smdp_profile SET state = 'installed', updated_at = $((NOW - 3 * 86400)) WHERE iccid = '$I2'" >/dev/null
+
+# no filter: every profile, as before
+run smdp profile list --db "$DB" --json
+expect "all" "$I0 $I1 $I2 $I3 $I4" "$(iccids)"
+run smdp profile list --db "$DB"
+expect "all: header and five rows" 6 "$(wc -l <<<"$out")"
+
+# --state, one and several
+run smdp profile list --db "$DB" --state downloaded --json
+expect "downloaded" "$I0 $I1" "$(iccids)"
+run smdp profile list --db "$DB" --state available,allocated --json
+expect "available,allocated" "$I3 $I4" "$(iccids)"
+run smdp profile list --db "$DB" --state released --state installed --json
+expect "--state twice adds" "$I2" "$(iccids)"
+run smdp profile list --db "$DB" --state error
+expect "no match: rc" 0 "$rc"
+expect "no match: text" "no profile matches" "$out"
+run smdp profile list --db "$DB" --state error --json
+expect "no match: JSON" "[]" "$out"
+
+# the operator's question: downloaded, no installation result, for more than 6 hours
+for d in 6h 360m 21600s 1d; do
+	run smdp profile list --db "$DB" --state downloaded --older-than "$d" --json
+	expect "stuck downloads (--older-than $d)" "$I0" "$(iccids)"
+done
+run smdp profile list --db "$DB" --state downloaded --older-than 5m --json
+expect "downloaded over 5 minutes ago" "$I0 $I1" "$(iccids)"
+run smdp profile list --db "$DB" --state downloaded --older-than 4d --json
+expect "none over 4 days" "" "$(iccids)"
+run smdp profile list --db "$DB" --older-than 1h --json
+expect "--older-than alone" "$I0 $I2" "$(iccids)"
+run smdp profile list --db "$DB" --state downloaded --older-than 6h
+expect "stuck downloads: text rows" 2 "$(wc -l <<<"$out")"
+has "stuck downloads: text" "$I0" "$out"
+
+# --eid, --iccid, alone and with the others
+run smdp profile list --db "$DB" --eid "$EID1" --json
+expect "EID1" "$I0 $I1" "$(iccids)"
+run smdp profile list --db "$DB" --eid "$EID1" --state downloaded --older-than 6h --json
+expect "EID1 stuck" "$I0" "$(iccids)"
+run smdp profile list --db "$DB" --eid "$EID2" --state downloaded --json
+expect "EID2 downloaded" "" "$(iccids)"
+run smdp profile list --db "$DB" --iccid "$I2" --json
+expect "ICCID" "$I2" "$(iccids)"
+run smdp profile list --db "$DB" --iccid "$I2" --state downloaded --json
+expect "ICCID in another state" "" "$(iccids)"
+run smdp profile list --db "$DB" --iccid 89000000000000000000
+expect "unknown ICCID" "no profile matches" "$out"
+
+# --limit: the first N, and a line saying more match (on stderr with --json, whose
+# standard output stays one JSON array)
+run smdp profile list --db "$DB" --limit 2
+expect "limit rc" 0 "$rc"
+expect "limit: header, two rows, the note" 4 "$(wc -l <<<"$out")"
+expect "limit note" "the first 2 shown (--limit): more match" "$(tail -1 <<<"$out")"
+run smdp profile list --db "$DB" --limit 2 --json
+expect "limit JSON" "$I0 $I1" "$(iccids)"
+expect "limit JSON note" "openrsp: smdp profile list: the first 2 shown (--limit): more match" "$err"
+run smdp profile list --db "$DB" --limit 5
+lacks "limit = matches: no note" "more match" "$out"
+expect "limit = matches: header and five rows" 6 "$(wc -l <<<"$out")"
+run smdp profile list --db "$DB" --limit 1 --state downloaded --older-than 1m --json
+expect "limit with filters" "$I0" "$(iccids)"
+has "limit with filters: note" "more match" "$err"
+
+# --count: per state (those asked for, else all) and the total
+run smdp profile list --db "$DB" --count
+expect "count rc" 0 "$rc"
+has "count: downloaded" "downloaded   2" "$out"
+has "count: released" "released     0" "$out"
+expect "count: total" "total        5" "$(tail -1 <<<"$out")"
+run smdp profile list --db "$DB" --count --json
+expect "count JSON" "1 0 2 1 5" \
+	"$(python3 -c 'import json,sys; c=json.load(sys.stdin); print(c["available"], c["released"], c["downloaded"], c["installed"], c["total"])' <<<"$out")"
+run smdp profile list --db "$DB" --count --state downloaded --older-than 6h --json
+expect "count of stuck downloads" '{"downloaded":1,"total":1}' "$out"
+run smdp profile list --db "$DB" --count --eid "$EID1"
+expect "count for an EID" "$(printf '%-11s  %s\n' STATE PROFILES; printf '%-11s  %s\n' available 0 allocated 0 linked 0 confirmed 0 released 0 downloaded 2 installed 0 error 0 unavailable 0 total 2)" "$out"
+
+# never key material (K of TS.48 is 000102030405060708090A0B0C0D0E0F; generate draws new
+# ones, which nothing prints)
+run smdp profile list --db "$DB" --state downloaded,installed --json
+lacks "no K" "000102030405060708090a0b0c0d0e0f" "$out"
+lacks "no keys" "opc" "$out"
+
+# bad values: exit 2 naming the option, nothing printed, no database created
+N=$T/never.db
+usage --state smdp profile list --db "$N" --state Downloaded
+has "unknown state lists the valid ones" "available, allocated, linked, confirmed, released, downloaded, installed, error, unavailable" "$err"
+usage --state smdp profile list --db "$N" --state stuck
+usage --state smdp profile list --db "$N" --state ""
+usage --state smdp profile list --db "$N" --state downloaded,
+usage --state smdp profile list --db "$N" --state ,downloaded
+usage --state smdp profile list --db "$N" --state downloaded,,error
+usage --state smdp profile list --db "$N" --state "downloaded' OR 1=1 --"
+usage --eid smdp profile list --db "$N" --eid 123
+usage --eid smdp profile list --db "$N" --eid 89049032123451234512345678909966
+usage --eid smdp profile list --db "$N" --eid ""
+usage --iccid smdp profile list --db "$N" --iccid 12ab
+usage --iccid smdp profile list --db "$N" --iccid 894944000000000000012
+usage --iccid smdp profile list --db "$N" --iccid ""
+for d in 6 h 6x 6hh -6h 0s 0d 6.5h " 6h" 36501d 99999999999999999999d; do
+	usage --older-than smdp profile list --db "$N" --older-than "$d"
+done
+usage --older-than smdp profile list --db "$N" --older-than
+for l in 0 -1 abc 1.5 "" 4294967296; do
+	usage --limit smdp profile list --db "$N" --limit "$l"
+done
+usage --limit smdp profile list --db "$N" --count --limit 3
+usage --nope smdp profile list --db "$N" --nope
+if [[ ! -e "$N" && ! -e "$N.kek" ]]; then ok; else bad "a usage error created the database"; fi
+# the longest duration taken: nothing is that old
+run smdp profile list --db "$DB" --older-than 36500d
+expect "36500d" "no profile matches" "$out"
+
+rm -rf "$T"
+finish
