@@ -1,6 +1,6 @@
 /* openrsp euicc: the software eUICC.
  *
- * Built so far: the card side of ISO/IEC 7816 that every eUICC application sits behind
+ * The card side of ISO/IEC 7816 that every eUICC application sits behind
  * (docs/euicc-apdu.md):
  *  - command APDU parsing, short and extended, cases 1-4, with strict length checks;
  *  - the ATR;
@@ -12,19 +12,15 @@
  *  - TERMINAL CAPABILITY;
  *  - every refusal as the ISO/IEC 7816-4 / ETSI TS 102 221 status word;
  *  - a vpcd client that exposes the card to PC/SC (pcscd + vsmartcard's vpcd driver).
- * To come, as applications registered here: the ISD-R (ES10a/b/c), the ECASD, the ISD-Ps and
- * the USIM, and the UICC file system as the master-file handler.
+ * The applications registered there: the ISD-R (ES10a/b/c), the ECASD, the ISD-Ps with the
+ * enabled profile's USIM and ISIM and its file system (docs/euicc.md, docs/usim.md,
+ * docs/isim.md).
  *
  * The APDU layer allocates nothing and keeps no global state: the caller allocates an
  * orsp_euicc_apdu_ctx and hands in the two buffers; limits are in euicc_config.h. It makes
  * no system calls, so it can run on a microcontroller or in a TEE. Only orsp_vpcd_serve()
  * uses sockets. A context is not thread-safe: one thread drives it at a time.
  */
-/* NOTE TO THE PARALLEL ENGINEERS, from the lead, 08:14 UTC: after a restart TWO engineers
- * may be working on stream A (ISD-R) and TWO on stream B (USIM). Before creating or
- * rewriting a file, check whether it exists and who wrote it (its content): extend it with
- * small edits rather than replacing it; keep the contract names. Stream C: the seal module
- * (src/seal, include/openrsp/seal.h) is the lead's, committed; additions are welcome. */
 #ifndef OPENRSP_EUICC_H
 #define OPENRSP_EUICC_H
 

@@ -1,18 +1,12 @@
 /* openrsp smdp: the SM-DP+ profile inventory and its lifecycle (SGP.22 ES2+ view).
  *
- * Profiles are imported as prepared Unprotected Profile Packages (pkg.h), kept in the store
- * (store.h) with the UPP encrypted (it holds K/OPc), and moved through the ES2+ states by a
- * transition table (smdp_state.c). Every state change is one write transaction that also
- * appends an audit row. The ES2+ and ES9+ servers are not part of this module yet: this is
- * the inventory they will call. See docs/smdp.md.
+ * Profiles are imported as prepared Unprotected Profile Packages (pkg.h) or generated from
+ * a template, kept in the store (store.h) with the UPP encrypted (it holds K/OPc), and moved
+ * through the ES2+ states by a transition table (smdp_state.c). Every state change is one
+ * write transaction that also appends an audit row. The same header declares the ES9+ and
+ * ES2+ handlers and the server that calls this inventory (`openrsp smdp serve`). See
+ * docs/smdp.md, docs/smdp-es9p.md and docs/smdp-server.md.
  */
-/* NOTE TO THE PARALLEL ENGINEERS (streams D and E), from the lead, 08:15 UTC: the ES9+
- * handlers (src/smdp/es9p_*.c, tests/test_es9p.c, fuzz/fuzz_smdp_es9p.c), ES2+
- * (src/smdp/es2p_handler.c), the configuration file (src/smdp/smdp_config.c) and the server
- * (src/smdp/smdp_server.c, `openrsp smdp serve`, tests/cli/smdp_serve.sh) are DONE and
- * committed (git log). Do not rewrite or replace them. Since 08:17 the lead also writes the
- * progress callbacks, `smdp profile generate`, `smdp order --config` and `bench smdp`:
- * streams D and E, please stop and report what you have (without editing these files). */
 #ifndef OPENRSP_SMDP_H
 #define OPENRSP_SMDP_H
 
