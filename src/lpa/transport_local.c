@@ -4,16 +4,6 @@
 
 #include "openrsp/lpa.h"
 
-/* The host glue (stream C, src/euicc/euicc_host.c) may be absent from a build; CMake globs
- * src/euicc, so the file's presence is what decides. */
-#if defined(__has_include)
-#if __has_include("../euicc/euicc_host.c")
-#define ORSP_LPA_HAVE_HOST 1
-#endif
-#endif
-
-#ifdef ORSP_LPA_HAVE_HOST
-
 static orsp_err local_transmit(void *user, const uint8_t *capdu, size_t n, uint8_t *rapdu,
                                size_t cap, size_t *rlen)
 {
@@ -40,17 +30,3 @@ orsp_err orsp_lpa_transport_local(const char *dir, orsp_lpa_transport *t)
 	t->close = local_close;
 	return ORSP_OK;
 }
-
-#else
-
-orsp_err orsp_lpa_transport_local(const char *dir, orsp_lpa_transport *t)
-{
-	(void)dir;
-	if (t)
-		memset(t, 0, sizeof(*t));
-	return orsp_errf(ORSP_E_USAGE,
-	                 "this build has no local eUICC (src/euicc/euicc_host.c is missing): use "
-	                 "--euicc pcsc[:READER]");
-}
-
-#endif
