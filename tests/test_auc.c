@@ -1162,6 +1162,27 @@ static void test_own_database(void **state)
 	orsp_auc_close(a);
 }
 
+/* Another program's SQLite file in rollback-journal mode, named by mistake: refused
+ * without a trace, not switched to WAL on the way (the switch is persistent). */
+static void test_foreign_file(void **state)
+{
+	(void)state;
+	const char *path = db_path("foreign.sqlite");
+	orsp_auc *a = NULL;
+	size_t len = 0;
+	uint8_t *bytes = test_foreign_db_create(path, &len);
+
+	assert_int_equal(orsp_auc_open_ex(path, ORSP_DB_OPEN_EXISTING, &kek, &a), ORSP_E_NOT_FOUND);
+	assert_null(a);
+	assert_non_null(strstr(orsp_err_detail(), "foreign.sqlite holds no AuC"));
+	test_foreign_db_check(path, bytes, len);
+	assert_int_equal(orsp_auc_open(path, &kek, &a), ORSP_E_POLICY);
+	assert_null(a);
+	assert_non_null(strstr(orsp_err_detail(), "needs a database of its own"));
+	test_foreign_db_check(path, bytes, len);
+	free(bytes);
+}
+
 /* The reviewer's scenario: a profile whose PE-AKAParameter sqnDelta (1000) is below 2^28,
  * 1280 vectors handed out and lost (a VLR that never used them). The USIM refuses the next
  * one as too far ahead; one resynchronisation must bring the AuC back into the USIM's range,
@@ -1949,6 +1970,7 @@ int main(void)
 	    cmocka_unit_test(test_nested_failure),
 	    cmocka_unit_test(test_schema_versions),
 	    cmocka_unit_test(test_own_database),
+	    cmocka_unit_test(test_foreign_file),
 	};
 	return cmocka_run_group_tests(tests, setup, NULL);
 }

@@ -3,6 +3,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -720,6 +721,94 @@ static const orsp_migration misnumbered[] = {
     {3, "three", "CREATE TABLE m3 (a INTEGER)", NULL},
 };
 
+/* The format's read and write version bytes of an SQLite file: 1 rollback journal, 2 WAL. */
+static unsigned journal_bytes(const char *path)
+{
+	size_t n = 0;
+	uint8_t *b = test_read_file(path, &n);
+	unsigned v;
+	assert_true(n >= 100);
+	v = b[18] * 10u + b[19];
+	free(b);
+	return v;
+}
+
+/* A file made with the SQLite API in rollback-journal mode, with the given schema. */
+static void make_rollback_db(const char *path, const char *sql)
+{
+	sqlite3 *db = NULL;
+	unlink(path);
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, "PRAGMA journal_mode=DELETE", NULL, NULL, NULL),
+	                 SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_close(db), SQLITE_OK);
+	assert_int_equal(journal_bytes(path), 11);
+}
+
+/* Opening never changes a file that is not ours: another program's database, opened by
+ * mistake and then refused by the module that looks at it, keeps its journal mode (the
+ * switch to WAL is persistent), gets no -wal/-shm files and no table, whatever the open
+ * mode or the form of its name. A new or empty database, and one with openrsp's migration
+ * table, still become WAL. */
+static void test_foreign_untouched(void **state)
+{
+	(void)state;
+	const char *path = path_in("foreign.db");
+	size_t len = 0;
+	uint8_t *bytes = test_foreign_db_create(path, &len);
+	char uri[4300];
+	orsp_db *db = NULL;
+	bool any = false;
+	int v = -1;
+
+	snprintf(uri, sizeof(uri), "file:%s?mode=rw", path);
+	for (int i = 0; i < 3; i++) {
+		if (i == 0)
+			assert_int_equal(orsp_db_open(path, &db), ORSP_OK);
+		else
+			assert_int_equal(
+			    orsp_db_open_ex(i == 1 ? path : uri, ORSP_DB_OPEN_EXISTING, &db),
+			    ORSP_OK);
+		/* what a module reads before it refuses the file */
+		assert_int_equal(orsp_db_schema_version(db, "auc", &v), ORSP_OK);
+		assert_int_equal(v, 0);
+		assert_int_equal(orsp_db_has_tables(db, &any), ORSP_OK);
+		assert_true(any);
+		orsp_db_close(db);
+		db = NULL;
+		test_foreign_db_check(path, bytes, len);
+	}
+	free(bytes);
+
+	/* another program's "schema_migrations" is not openrsp's */
+	make_rollback_db(path_in("rails.db"),
+	                 "CREATE TABLE schema_migrations (version TEXT PRIMARY KEY)");
+	assert_int_equal(orsp_db_open(path_in("rails.db"), &db), ORSP_OK);
+	orsp_db_close(db);
+	assert_int_equal(journal_bytes(path_in("rails.db")), 11);
+
+	/* ours: openrsp's migration table (a database in rollback-journal mode, as one copied
+	 * from a file system without shared memory maps), an empty file, a new one */
+	make_rollback_db(path_in("ours.db"),
+	                 "CREATE TABLE schema_migrations (module TEXT NOT NULL,"
+	                 " version INTEGER NOT NULL, description TEXT NOT NULL,"
+	                 " applied_at INTEGER NOT NULL, PRIMARY KEY (module, version));"
+	                 "CREATE TABLE m (a INTEGER)");
+	assert_int_equal(orsp_db_open(path_in("ours.db"), &db), ORSP_OK);
+	orsp_db_close(db);
+	assert_int_equal(journal_bytes(path_in("ours.db")), 22);
+	make_rollback_db(path_in("empty.db"), "PRAGMA user_version=0");
+	assert_int_equal(orsp_db_open(path_in("empty.db"), &db), ORSP_OK);
+	orsp_db_close(db);
+	assert_int_equal(journal_bytes(path_in("empty.db")), 22);
+	unlink(path_in("new.db"));
+	assert_int_equal(orsp_db_open(path_in("new.db"), &db), ORSP_OK);
+	assert_int_equal(orsp_db_exec(db, "CREATE TABLE x (a INTEGER)"), ORSP_OK);
+	orsp_db_close(db);
+	assert_int_equal(journal_bytes(path_in("new.db")), 22);
+}
+
 static void test_migrations(void **state)
 {
 	(void)state;
@@ -985,6 +1074,7 @@ int main(void)
 	    cmocka_unit_test(test_db_commit_lazy),
 	    cmocka_unit_test(test_db_failure_injection),
 	    cmocka_unit_test(test_migrations),
+	    cmocka_unit_test(test_foreign_untouched),
 	    cmocka_unit_test(test_kek_created_0600),
 	    cmocka_unit_test(test_kek_permissions_refused),
 	    cmocka_unit_test(test_kek_owner_refused),

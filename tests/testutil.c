@@ -3,10 +3,12 @@
 #include "openrsp/crypto.h"
 
 #include <errno.h>
+#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 struct tsv {
 	char *buf;
@@ -199,4 +201,77 @@ void test_patch_der(uint8_t *der, size_t len, const char *from_hex, const char *
 		}
 	assert_int_equal(hits, 1);
 	memcpy(der + at, to, tl);
+}
+
+static void foreign_exec(sqlite3 *db, const char *sql)
+{
+	char *msg = NULL;
+	if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK)
+		fail_msg("%s: %s", sql, msg ? msg : "?");
+}
+
+uint8_t *test_foreign_db_create(const char *path, size_t *len)
+{
+	sqlite3 *db = NULL;
+
+	unlink(path);
+	assert_int_equal(
+	    sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL),
+	    SQLITE_OK);
+	foreign_exec(db, "PRAGMA journal_mode=DELETE");
+	foreign_exec(db, "CREATE TABLE t (a INTEGER, b TEXT)");
+	foreign_exec(db, "INSERT INTO t VALUES (42, 'theirs')");
+	assert_int_equal(sqlite3_close(db), SQLITE_OK);
+	return test_read_file(path, len);
+}
+
+static void absent(const char *path, const char *suffix)
+{
+	char p[4200];
+	struct stat sb;
+	snprintf(p, sizeof(p), "%s%s", path, suffix);
+	if (stat(p, &sb) == 0)
+		fail_msg("%s was left behind", p);
+}
+
+void test_foreign_db_check(const char *path, const uint8_t *bytes, size_t len)
+{
+	size_t n = 0;
+	uint8_t *now = test_read_file(path, &n);
+	sqlite3 *db = NULL;
+	sqlite3_stmt *st = NULL;
+	char names[256] = "";
+
+	assert_true(n >= 100);
+	/* the file format's read and write versions: 1 rollback journal, 2 WAL */
+	if (now[18] != 1 || now[19] != 1)
+		fail_msg("%s: journal mode bytes %u/%u, was 1/1 (rollback journal)", path, now[18],
+		         now[19]);
+	absent(path, "-wal");
+	absent(path, "-shm");
+	absent(path, "-journal");
+	/* read-only: no journal, nothing written */
+	assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db,
+	                                    "SELECT group_concat(type || ' ' || name, ', ') FROM"
+	                                    " (SELECT type, name FROM sqlite_master ORDER BY name)",
+	                                    -1, &st, NULL),
+	                 SQLITE_OK);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	snprintf(names, sizeof(names), "%s", (const char *)sqlite3_column_text(st, 0));
+	sqlite3_finalize(st);
+	assert_string_equal(names, "table t");
+	assert_int_equal(
+	    sqlite3_prepare_v2(db, "SELECT COUNT(*), MAX(a), MAX(b) FROM t", -1, &st, NULL),
+	    SQLITE_OK);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	assert_int_equal(sqlite3_column_int(st, 0), 1);
+	assert_int_equal(sqlite3_column_int(st, 1), 42);
+	assert_string_equal((const char *)sqlite3_column_text(st, 2), "theirs");
+	sqlite3_finalize(st);
+	assert_int_equal(sqlite3_close(db), SQLITE_OK);
+	absent(path, "-journal");
+	assert_int_equal(n, len);
+	assert_bytes_equal(now, bytes, n);
+	free(now);
 }

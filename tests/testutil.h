@@ -47,4 +47,14 @@ void assert_bytes_equal_(const void *a, const void *b, size_t n, const char *fil
  * test unless there is exactly one. */
 void test_patch_der(uint8_t *der, size_t len, const char *from_hex, const char *to_hex);
 
+/* Another program's database: an SQLite file made with the SQLite API itself, in
+ * rollback-journal mode (journal_mode=DELETE), with one table `t` holding one row. Returns
+ * the file's bytes (caller frees) for test_foreign_db_check. */
+uint8_t *test_foreign_db_create(const char *path, size_t *len);
+/* Fails the test unless the file is as test_foreign_db_create left it: still in
+ * rollback-journal mode (header bytes 18 and 19 are 1, WAL would be 2), no -wal, -shm or
+ * -journal file beside it, the one table `t` with its row and nothing else in its schema,
+ * and every byte the same. */
+void test_foreign_db_check(const char *path, const uint8_t *bytes, size_t len);
+
 #endif

@@ -2,7 +2,11 @@
  *
  * Settings, and why:
  *   - WAL journal: readers never block the writer and vice versa, so `list` runs while
- *     vectors are handed out;
+ *     vectors are handed out. The switch is persistent (it is written into the file's
+ *     header), so it is made only on a database that is ours or no one's yet: one with no
+ *     schema at all (new, or empty) or with openrsp's migration table. Any other file
+ *     (another program's, opened by mistake and then refused by the module) keeps its
+ *     journal mode and gets no -wal/-shm files; the connection only reads it;
  *   - durable commits: a committed transaction survives a power cut. The AuC relies on
  *     it (an SQN handed out must never be handed out again after a crash), and so does the
  *     SM-DP+ (a profile delivered must stay delivered). In WAL mode the connection runs with
@@ -132,12 +136,41 @@ static void sq_close(void *conn)
 	free(c);
 }
 
-/* Switch to WAL; *wal tells whether the connection is now in WAL mode (the pragma answers
- * with the mode in force, and a file system without shared memory maps keeps another). */
-static orsp_err set_wal(sqlite3 *db, bool *wal)
+/* Whether the file may be switched to WAL: it has no schema at all (a new or empty
+ * database, no one's yet) or it has openrsp's migration table (store/migrate.c; its four
+ * columns, so another program's "schema_migrations" does not count). Only reads. Another
+ * process may add tables to an empty database between this and the switch: it then
+ * becomes WAL as it would have had it been opened a moment earlier, and the module that
+ * opened it refuses it all the same. */
+static orsp_err may_switch(sqlite3 *db, bool *ok)
 {
 	sqlite3_stmt *st = NULL;
-	int rc = sqlite3_prepare_v2(db, "PRAGMA journal_mode=WAL", -1, &st, NULL);
+	int rc = sqlite3_prepare_v2(
+	    db,
+	    "SELECT NOT EXISTS (SELECT 1 FROM sqlite_master)"
+	    " OR (SELECT COUNT(*) FROM pragma_table_info('schema_migrations')"
+	    " WHERE name IN ('module', 'version', 'description', 'applied_at')) = 4",
+	    -1, &st, NULL);
+
+	*ok = false;
+	if (rc == SQLITE_OK)
+		rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		*ok = sqlite3_column_int(st, 0) != 0;
+		rc = SQLITE_OK;
+	}
+	sqlite3_finalize(st);
+	return rc == SQLITE_OK ? ORSP_OK : map_rc(db, rc, "open");
+}
+
+/* Switch to WAL (change) or only read the journal mode; *wal tells whether the connection
+ * is now in WAL mode (the pragma answers with the mode in force, and a file system without
+ * shared memory maps keeps another). */
+static orsp_err journal_mode(sqlite3 *db, bool change, bool *wal)
+{
+	sqlite3_stmt *st = NULL;
+	int rc = sqlite3_prepare_v2(db, change ? "PRAGMA journal_mode=WAL" : "PRAGMA journal_mode",
+	                            -1, &st, NULL);
 
 	*wal = false;
 	if (rc == SQLITE_OK)
@@ -206,7 +239,7 @@ static orsp_err sq_open(const char *path, orsp_db_open_mode mode, void **out)
 {
 	orsp_err err;
 	sq_conn *c = NULL;
-	bool wal = false;
+	bool wal = false, ours = false;
 
 	c = calloc(1, sizeof(*c));
 	if (!c)
@@ -228,8 +261,11 @@ static orsp_err sq_open(const char *path, orsp_db_open_mode mode, void **out)
 	if (err)
 		goto out;
 	/* Switching to WAL takes an exclusive lock once per file; the busy handler covers a
-	 * concurrent first open. The mode is persistent, later opens only read it. */
-	err = set_wal(c->db, &wal);
+	 * concurrent first open. The mode is persistent, later opens only read it. A file
+	 * that is not ours keeps its mode (may_switch). */
+	err = may_switch(c->db, &ours);
+	if (!err)
+		err = journal_mode(c->db, ours, &wal);
 	if (err)
 		goto out;
 	err = sq_exec(c, wal ? "PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;"
