@@ -12,6 +12,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "openrsp/auc.h"
 #include "openrsp/crypto.h"
 #include "openrsp/der.h"
 #include "openrsp/pkg.h"
@@ -1428,6 +1429,80 @@ static void test_upp_encrypted_at_rest(void **state)
 /* A database of schema version 2 (the sealed package in smdp_profile's own columns) opens
  * with its packages intact: migration 3 moves them to smdp_upp. The version-2 layout is
  * made from a current database by hand, as the code of that version wrote it. */
+/* The schema of a database file, "type name, ..." in name order. */
+static void schema_of(const char *path, char *out, size_t cap)
+{
+	orsp_db *db = NULL;
+	orsp_stmt *st = NULL;
+	bool row = false;
+	assert_int_equal(orsp_db_open_ex(path, ORSP_DB_OPEN_EXISTING, &db), ORSP_OK);
+	assert_int_equal(orsp_db_prepare(db,
+	                                 "SELECT group_concat(type || ' ' || name, ', ') FROM"
+	                                 " (SELECT type, name FROM sqlite_master ORDER BY name)",
+	                                 &st),
+	                 ORSP_OK);
+	assert_int_equal(orsp_stmt_step(st, &row), ORSP_OK);
+	assert_true(row);
+	snprintf(out, cap, "%s", orsp_stmt_column_text(st, 0));
+	orsp_stmt_finalize(st);
+	orsp_db_close(db);
+}
+
+/* The SM-DP+ keeps a database of its own, as the AuC does: one that holds the AuC (the
+ * subscriber keys' database) or another program's tables is refused before any SM-DP+
+ * table is added to it; an empty one is taken. */
+static void test_own_database(void **state)
+{
+	const char *dir = test_tmpdir("smdp-own");
+	char path[600], before[4096], after[4096];
+	orsp_smdp *s = NULL;
+	orsp_auc *a = NULL;
+	orsp_db *db = NULL;
+	size_t len = 0;
+	uint8_t *bytes;
+	int v = -1;
+	(void)state;
+
+	/* another program's file in rollback-journal mode: not a byte changed */
+	snprintf(path, sizeof(path), "%s/foreign.sqlite", dir);
+	bytes = test_foreign_db_create(path, &len);
+	assert_int_equal(orsp_smdp_open(path, &test_kek, &s), ORSP_E_POLICY);
+	assert_null(s);
+	assert_non_null(strstr(orsp_err_detail(), "foreign.sqlite holds no SM-DP+ inventory but "
+	                                          "other tables"));
+	assert_non_null(strstr(orsp_err_detail(), "needs a database of its own"));
+	test_foreign_db_check(path, bytes, len);
+	free(bytes);
+
+	/* an AuC's database, named with the sqlite: scheme */
+	snprintf(path, sizeof(path), "%s/auc.db", dir);
+	assert_int_equal(orsp_auc_open(path, &test_kek, &a), ORSP_OK);
+	orsp_auc_close(a);
+	schema_of(path, before, sizeof(before));
+	assert_non_null(strstr(before, "table auc_"));
+	snprintf(path, sizeof(path), "sqlite:%s/auc.db", dir);
+	assert_int_equal(orsp_smdp_open(path, &test_kek, &s), ORSP_E_POLICY);
+	assert_null(s);
+	assert_non_null(strstr(orsp_err_detail(), "auc.db holds no SM-DP+ inventory"));
+	assert_null(strstr(orsp_err_detail(), "sqlite:"));
+	schema_of(path, after, sizeof(after));
+	assert_string_equal(after, before);
+	assert_int_equal(orsp_db_open_ex(path, ORSP_DB_OPEN_EXISTING, &db), ORSP_OK);
+	assert_int_equal(orsp_db_schema_version(db, "smdp", &v), ORSP_OK);
+	assert_int_equal(v, 0);
+	orsp_db_close(db);
+
+	/* an empty database is taken, and is the SM-DP+'s from then on */
+	snprintf(path, sizeof(path), "%s/empty.db", dir);
+	assert_int_equal(orsp_db_open(path, &db), ORSP_OK);
+	orsp_db_close(db);
+	assert_int_equal(orsp_smdp_open(path, &test_kek, &s), ORSP_OK);
+	orsp_smdp_close(s);
+	s = NULL;
+	assert_int_equal(orsp_smdp_open(path, &test_kek, &s), ORSP_OK);
+	orsp_smdp_close(s);
+}
+
 static void test_migration_upp_table(void **state)
 {
 	orsp_smdp *s = open_new();
@@ -2025,6 +2100,7 @@ int main(void)
 	    cmocka_unit_test(test_concurrent_orders),
 	    cmocka_unit_test(test_views),
 	    cmocka_unit_test(test_upp_encrypted_at_rest),
+	    cmocka_unit_test(test_own_database),
 	    cmocka_unit_test(test_migration_upp_table),
 	    cmocka_unit_test(test_migration_plain_rowids),
 	    cmocka_unit_test(test_migration_ppr),

@@ -89,7 +89,11 @@ typedef struct orsp_smdp orsp_smdp;
 
 /* Open the inventory in the database `db_uri` (store.h), migrating module "smdp". The KEK
  * (ORSP_KEK_LEN bytes) is copied; the first open stores a check value wrapped under it and
- * later opens with another KEK fail with ORSP_E_VERIFY. */
+ * later opens with another KEK fail with ORSP_E_VERIFY. The SM-DP+ keeps a database of its
+ * own: one without the smdp schema that holds other tables (an AuC's, another program's) is
+ * refused with ORSP_E_POLICY before anything is written to it; a new or empty one is taken.
+ * Errors: ORSP_E_USAGE, ORSP_E_STORAGE, ORSP_E_VERIFY, ORSP_E_STATE (schema newer than this
+ * program), ORSP_E_POLICY, ORSP_E_RESOURCE. */
 ORSP_MUST_CHECK orsp_err orsp_smdp_open(const char *db_uri, const orsp_secret *kek,
                                         orsp_smdp **out);
 /* Another handle on s's database connection (orsp_db_open_view: the handles take turns on

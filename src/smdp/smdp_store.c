@@ -637,6 +637,31 @@ static orsp_err kek_check(orsp_smdp *s)
 	                      sizeof(kek_check_plain));
 }
 
+/* Whether the database may hold the inventory: one with the smdp module's schema, or one
+ * that holds no table at all (new, or empty). The SM-DP+ keeps a database of its own, as the
+ * AuC does (auc.c): `smdp serve --db` naming the AuC's file would otherwise add the SM-DP+
+ * tables to the subscriber keys' database, and a mistyped path naming another program's
+ * file would be migrated and served from as an empty inventory. Looked at before any
+ * migration, so a refused database is left as it was. */
+static orsp_err own_database(orsp_db *db, const char *db_uri)
+{
+	const char *name = strncmp(db_uri, "sqlite:", 7) == 0 ? db_uri + 7 : db_uri;
+	orsp_err err;
+	int v = 0;
+	bool other = false;
+
+	err = orsp_db_schema_version(db, "smdp", &v);
+	if (err || v > 0)
+		return err;
+	err = orsp_db_has_tables(db, &other);
+	if (!err && other)
+		err = orsp_errf(ORSP_E_POLICY,
+		                "%s holds no SM-DP+ inventory but other tables (an AuC database?): "
+		                "the SM-DP+ needs a database of its own",
+		                name);
+	return err;
+}
+
 orsp_err orsp_smdp_open(const char *db_uri, const orsp_secret *kek, orsp_smdp **out)
 {
 	orsp_err err;
@@ -652,6 +677,8 @@ orsp_err orsp_smdp_open(const char *db_uri, const orsp_secret *kek, orsp_smdp **
 		return orsp_errf(ORSP_E_RESOURCE, "out of memory");
 	s->kek = *kek;
 	err = orsp_db_open(db_uri, &s->db);
+	if (!err)
+		err = own_database(s->db, db_uri);
 	if (!err)
 		err = orsp_db_migrate(s->db, "smdp", smdp_migrations,
 		                      ORSP_ARRAY_LEN(smdp_migrations));

@@ -502,5 +502,58 @@ run smdp profile list --db "$T/range.db" --json
 expect "ranges up to the last value" "00101999998 00101999999" \
 	"$(python3 -c 'import json,sys; print(" ".join(p["imsi"] for p in json.load(sys.stdin)))' <<<"$out")"
 
+# ----- the SM-DP+ keeps a database of its own -----
+# every verb that opens the inventory refuses the AuC's database (the subscriber keys) and
+# another program's SQLite file, before any SM-DP+ table is added or the journal mode changed
+schema() { # schema FILE: the schema's names, the journal mode bytes, the files beside it
+	python3 - "$1" <<'PY'
+import os, sqlite3, sys
+f = sys.argv[1]
+with open(f, "rb") as h:
+    hdr = h.read(20)
+c = sqlite3.connect("file:%s?mode=ro" % f, uri=True)
+print(sorted(r[0] for r in c.execute("SELECT name FROM sqlite_master")), hdr[18], hdr[19])
+c.close()
+print(sorted(n for n in os.listdir(os.path.dirname(f)) if n.startswith(os.path.basename(f))))
+PY
+}
+mkdir -p "$T/own"
+AUCDB=$T/own/auc.db
+run auc add --db "$AUCDB" --imsi 001010000000001 --k 000102030405060708090a0b0c0d0e0f \
+	--opc 0f0e0d0c0b0a09080706050403020100
+expect "AuC database rc" 0 "$rc"
+python3 - "$T/own/foreign.sqlite" <<'PY'
+import sqlite3, sys
+c = sqlite3.connect(sys.argv[1])
+c.execute("PRAGMA journal_mode=DELETE")
+c.execute("CREATE TABLE t (a INTEGER)")
+c.execute("INSERT INTO t VALUES (42)")
+c.commit()
+c.close()
+PY
+auc_before=$(schema "$AUCDB")
+foreign_before=$(schema "$T/own/foreign.sqlite")
+has "foreign file in rollback-journal mode" "['t'] 1 1" "$foreign_before"
+own_verbs=("profile list" "audit" "reports" "profile import $U/TS48V1-A-UNIQUE.der"
+	"order --iccid 8949449999999990023 --fqdn smdp.example.com"
+	"profile generate --template $V7 --iccid-start 898824799999999998 --imsi-start 00101999998 --count 1")
+for v in "${own_verbs[@]}"; do
+	# shellcheck disable=SC2086 # the verb and its arguments are words
+	failure "$AUCDB: $AUCDB holds no SM-DP+ inventory but other tables (an AuC database?): the SM-DP+ needs a database of its own" \
+		smdp $v --db "$AUCDB"
+	# the key from the environment: no KEK file is created beside the other program's file
+	# shellcheck disable=SC2086
+	ORSP_KEK=$(printf '%064d' 7) failure "foreign.sqlite holds no SM-DP+ inventory but other tables" \
+		smdp $v --db "$T/own/foreign.sqlite"
+done
+expect "AuC database unchanged" "$auc_before" "$(schema "$AUCDB")"
+expect "foreign file unchanged" "$foreign_before" "$(schema "$T/own/foreign.sqlite")"
+run auc list --db "$AUCDB"
+expect "AuC still opens" 0 "$rc"
+# an empty database is taken
+: >"$T/own/empty.db"
+run smdp profile list --db "$T/own/empty.db"
+expect "empty database taken" "0 no profiles" "$rc $out"
+
 rm -rf "$T"
 finish

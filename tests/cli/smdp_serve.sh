@@ -84,6 +84,17 @@ sed -i 's|^ci = .*|ci = pki/no-such.der|' "$T/c7.conf"
 bad_conf "ci: cannot load" "$T/c7.conf"
 conf "$T/cu.conf" "max_unverified_notifications = 100000001"
 bad_conf "max_unverified_notifications: expected a number up to 100000000" "$T/cu.conf"
+# the database of an AuC (the subscriber keys): refused before an SM-DP+ table is added
+"$B" auc add --db "$T/auc.db" --imsi 001010000000001 --k 000102030405060708090a0b0c0d0e0f \
+	--opc 0f0e0d0c0b0a09080706050403020100 >/dev/null
+conf "$T/ca.conf"
+sed -i 's|^database = .*|database = auc.db|' "$T/ca.conf"
+# (bounded: a server that took the database would serve until stopped)
+rc=0
+timeout 30 "$B" smdp serve --config "$T/ca.conf" >/dev/null 2>"$T/err" || rc=$?
+expect "AuC database refused" "1 openrsp: server: $T/auc.db holds no SM-DP+ inventory but other tables (an AuC database?): the SM-DP+ needs a database of its own" "$rc $(cat "$T/err")"
+if grep -qs smdp_ "$T/auc.db" "$T/auc.db-wal"; then bad "smdp serve added tables to the AuC's database"; else ok; fi
+if "$B" auc list --db "$T/auc.db" >/dev/null; then ok; else bad "the AuC's database no longer opens"; fi
 # the platform policy: a version is three numbers, a list item is checked one by one
 conf "$T/cp.conf" "min_euicc_firmware = 1.2"
 bad_conf "cp.conf:8: min_euicc_firmware: expected a version major.minor.revision, each 0 to 255 (e.g. 1.2.0)" "$T/cp.conf"
