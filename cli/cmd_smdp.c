@@ -165,11 +165,17 @@ static int open_smdp(const db_opts *o, orsp_smdp **out)
 	rc = cli_kek_path(o->kek_file, "--db", o->db, kek_path, sizeof(kek_path));
 	if (rc)
 		return rc;
-	e = orsp_kek_load(kek_path, &kek);
+	/* a KEK file only with a new database (orsp_kek_load_for_db), as `openrsp auc` */
+	e = orsp_kek_load_for_db(o->db, kek_path, &kek);
 	if (e == ORSP_E_USAGE && getenv("ORSP_KEK")) {
 		fprintf(stderr, "openrsp: %s\n", orsp_err_detail());
 		return CLI_USAGE;
 	}
+	if (e == ORSP_E_NOT_FOUND)
+		return cli_failf("KEK",
+		                 "no KEK file at %s for %s (--kek-file names it, or ORSP_KEK "
+		                 "holds the key)",
+		                 kek_path, o->db);
 	if (e)
 		return cli_fail("KEK", e);
 	e = orsp_smdp_open(o->db, &kek, out);
@@ -1278,7 +1284,9 @@ static int smdp_profile_generate(int argc, char **argv)
 		/* the same path `openrsp auc` uses: the database file's name + ".kek" */
 		if ((rc = cli_kek_path(NULL, "--auc", auc_db, kp, sizeof(kp))))
 			goto out;
-		e = orsp_kek_load(kp, &kek);
+		e = orsp_kek_load_for_db(auc_db, kp, &kek);
+		if (e == ORSP_E_NOT_FOUND)
+			e = orsp_errf(e, "no KEK file at %s for the AuC %s", kp, auc_db);
 		if (!e)
 			e = orsp_auc_open(auc_db, &kek, &auc);
 		orsp_secret_wipe(&kek);

@@ -211,6 +211,51 @@ static void test_kek_load_existing(void **state)
 	orsp_secret_wipe(&k2);
 }
 
+/* orsp_kek_load_for_db creates a KEK file only for a database that is new or holds no
+ * table; for one that holds anything a missing KEK file is ORSP_E_NOT_FOUND, and none is
+ * made. */
+static void test_kek_load_for_db(void **state)
+{
+	(void)state;
+	orsp_secret k = {0};
+	orsp_db *db = NULL;
+	struct stat sb;
+	char dbp[4200], kp[4200];
+
+	unsetenv("ORSP_KEK");
+	/* no database yet: the KEK file is made */
+	snprintf(dbp, sizeof(dbp), "%s", path_in("fordb-new.db"));
+	snprintf(kp, sizeof(kp), "%s", path_in("fordb-new.db.kek"));
+	assert_int_equal(orsp_kek_load_for_db(dbp, kp, &k), ORSP_OK);
+	assert_int_equal(k.len, 32);
+	assert_int_equal(stat(kp, &sb), 0);
+	assert_int_equal(stat(dbp, &sb), -1); /* the probe made no database */
+	orsp_secret_wipe(&k);
+	/* an empty file: no one's data, the KEK file is made */
+	snprintf(dbp, sizeof(dbp), "%s", path_in("fordb-empty.db"));
+	snprintf(kp, sizeof(kp), "%s", path_in("fordb-empty.db.kek"));
+	assert_int_equal(close(open(dbp, O_CREAT | O_WRONLY, 0600)), 0);
+	assert_int_equal(orsp_kek_load_for_db(dbp, kp, &k), ORSP_OK);
+	assert_int_equal(stat(kp, &sb), 0);
+	orsp_secret_wipe(&k);
+	/* a database with a table and no KEK file: refused, nothing made */
+	snprintf(dbp, sizeof(dbp), "%s", path_in("fordb-data.db"));
+	snprintf(kp, sizeof(kp), "%s", path_in("fordb-data.db.kek"));
+	assert_int_equal(orsp_db_open(dbp, &db), ORSP_OK);
+	assert_int_equal(orsp_db_exec(db, "CREATE TABLE t (a INTEGER)"), ORSP_OK);
+	orsp_db_close(db);
+	assert_int_equal(orsp_kek_load_for_db(dbp, kp, &k), ORSP_E_NOT_FOUND);
+	assert_int_equal(k.len, 0);
+	assert_int_equal(stat(kp, &sb), -1);
+	/* with its KEK file it loads */
+	assert_int_equal(orsp_kek_load(kp, &k), ORSP_OK);
+	orsp_secret_wipe(&k);
+	assert_int_equal(orsp_kek_load_for_db(dbp, kp, &k), ORSP_OK);
+	assert_int_equal(k.len, 32);
+	orsp_secret_wipe(&k);
+	assert_int_equal(orsp_kek_load_for_db(NULL, kp, &k), ORSP_E_USAGE);
+}
+
 /* Another connection holding the write lock: BEGIN waits for the busy timeout, then fails
  * with a storage error naming the lock. */
 static void test_db_busy(void **state)
@@ -1063,6 +1108,7 @@ int main(void)
 	    cmocka_unit_test(test_db_unique_is_exists),
 	    cmocka_unit_test(test_db_open_existing),
 	    cmocka_unit_test(test_kek_load_existing),
+	    cmocka_unit_test(test_kek_load_for_db),
 	    cmocka_unit_test(test_db_busy),
 	    cmocka_unit_test(test_db_nested),
 	    cmocka_unit_test(test_db_flat),

@@ -205,6 +205,12 @@ void orsp_db_inject_sync_failure(orsp_db *db);
  * ORSP_E_IO, ORSP_E_NOT_FOUND (orsp_kek_load_existing). On failure *kek is wiped. */
 ORSP_MUST_CHECK orsp_err orsp_kek_load(const char *path, orsp_secret *kek);
 ORSP_MUST_CHECK orsp_err orsp_kek_load_existing(const char *path, orsp_secret *kek);
+/* The KEK of the database db_uri, from path or ORSP_KEK: orsp_kek_load (the file created if
+ * missing) for a database that does not exist yet or holds no table, orsp_kek_load_existing
+ * for one that holds anything (ORSP_E_NOT_FOUND without its KEK file): a new random KEK
+ * could not open that database, and would sit where the real one is to be restored. */
+ORSP_MUST_CHECK orsp_err orsp_kek_load_for_db(const char *db_uri, const char *path,
+                                              orsp_secret *kek);
 
 /* Wrap `plain` under `kek` for the record named by `aad` (e.g. "auc:k:001010123456789"):
  * out (cap >= plain->len + ORSP_WRAP_OVERHEAD) gets version || IV || ciphertext || tag.

@@ -757,7 +757,7 @@ orsp_err orsp_smdp_server_start(const orsp_smdp_config *c, orsp_smdp_server **ou
 		pthread_cond_init(&srv->wake, &ca);
 		pthread_condattr_destroy(&ca);
 	}
-	e = orsp_kek_load(c->kek_file, &kek);
+	e = orsp_kek_load_for_db(c->database, c->kek_file, &kek);
 	srv->n_pool = c->threads ? (c->threads < POOL_MAX ? c->threads : POOL_MAX) : 4;
 	for (size_t i = 0; !e && i < srv->n_pool; i++) {
 		/* one connection, its handles taking turns (store.h, orsp_db_open_view) */
@@ -804,7 +804,7 @@ orsp_err orsp_smdp_server_start(const orsp_smdp_config *c, orsp_smdp_server **ou
 		goto fail;
 	{
 		orsp_secret k2 = {0};
-		e = orsp_kek_load(c->kek_file, &k2);
+		e = orsp_kek_load_existing(c->kek_file, &k2); /* made above if it was new */
 		if (!e)
 			e = orsp_smdp_open(c->database, &k2, &srv->sender_db);
 		orsp_secret_wipe(&k2);

@@ -245,6 +245,27 @@ static orsp_err build_aad(const char *aad, uint8_t out[AAD_MAX], size_t *len)
 	return ORSP_OK;
 }
 
+orsp_err orsp_kek_load_for_db(const char *db_uri, const char *path, orsp_secret *kek)
+{
+	orsp_db *probe = NULL;
+	bool tables = false;
+	orsp_err err;
+
+	if (!db_uri || !kek)
+		return orsp_errf(ORSP_E_USAGE, "KEK: missing arguments");
+	err = orsp_db_open_ex(db_uri, ORSP_DB_OPEN_EXISTING, &probe);
+	if (!err)
+		err = orsp_db_has_tables(probe, &tables);
+	orsp_db_close(probe);
+	if (err == ORSP_E_NOT_FOUND) {
+		orsp_err_clear();
+		err = ORSP_OK;
+	}
+	if (err)
+		return err;
+	return tables ? orsp_kek_load_existing(path, kek) : orsp_kek_load(path, kek);
+}
+
 orsp_err orsp_kek_wrap(const orsp_secret *kek, const char *aad, const orsp_secret *plain,
                        uint8_t *out, size_t cap, size_t *out_len)
 {

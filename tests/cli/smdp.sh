@@ -555,5 +555,22 @@ expect "AuC still opens" 0 "$rc"
 run smdp profile list --db "$T/own/empty.db"
 expect "empty database taken" "0 no profiles" "$rc $out"
 
+# ----- a KEK file is created only with a new database -----
+# an inventory restored without its KEK: refused, and no new random KEK takes the real one's
+# place beside it (it could not open the database, and would be in the way of the restore)
+cp "$DB" "$T/own/restored.db"
+failure "no KEK file at $T/own/restored.db.kek for $T/own/restored.db" \
+	smdp profile list --db "$T/own/restored.db"
+[ ! -e "$T/own/restored.db.kek" ] && ok || bad "a KEK file was created beside the restored database"
+cp "$DB.kek" "$T/own/restored.db.kek"
+run smdp profile list --db "$T/own/restored.db"
+expect "restored database with its KEK" 0 "$rc"
+# generate --auc: the same for the AuC's database
+cp "$AUCDB" "$T/own/auc2.db"
+failure "no KEK file at $T/own/auc2.db.kek for the AuC $T/own/auc2.db" \
+	smdp profile generate --template "$V7" --iccid-start 898824799999999997 \
+	--imsi-start 00101999997 --count 1 --db "$T/own/gen.db" --auc "$T/own/auc2.db"
+[ ! -e "$T/own/auc2.db.kek" ] && ok || bad "a KEK file was created beside the AuC's database"
+
 rm -rf "$T"
 finish
