@@ -32,6 +32,7 @@ enum {
 	OPT_TO_TERMINAL,
 	OPT_LIST,
 	OPT_LIMIT,
+	OPT_NEW_KEK_FILE,
 };
 
 // clang-format off
@@ -919,6 +920,77 @@ static int auc_audit(int argc, char **argv)
 	return rc;
 }
 
+/* `auc rekey`: the KEK of the database, found as every verb finds it (open_auc), is
+ * replaced by a new one in a new file. */
+static int auc_rekey(int argc, char **argv)
+{
+	static const struct option opts[] = {
+	    DB_LONGOPTS,
+	    {"new-kek-file", required_argument, NULL, OPT_NEW_KEK_FILE},
+	    {NULL, 0, NULL, 0},
+	};
+	db_opts dbo = {0};
+	const char *next = NULL, *db;
+	char file[PATH_MAX], kek_path[PATH_MAX];
+	orsp_db_guard *g = NULL;
+	orsp_auc *a = NULL;
+	size_t n = 0;
+	orsp_err e;
+	int rc, c;
+
+	while ((c = cli_getopt(argc, argv, opts)) != -1) {
+		if (c == '?')
+			return CLI_USAGE;
+		if (db_opt(&dbo, c, optarg))
+			continue;
+		if (c == OPT_NEW_KEK_FILE)
+			next = optarg;
+		else
+			return cli_usage(argv[optind - 1], "unexpected option");
+	}
+	if ((rc = cli_positional(argc, argv, 0, "")))
+		return rc;
+	if (!next)
+		return cli_missing("--new-kek-file");
+	if (!next[0])
+		return cli_usage("--new-kek-file", "empty path");
+	if (dbo.db && !dbo.db[0])
+		return cli_usage("--db", "empty path");
+	if (dbo.kek_file && !dbo.kek_file[0])
+		return cli_usage("--kek-file", "empty path");
+	db = dbo.db ? dbo.db : getenv("ORSP_AUC_DB");
+	if (!db || !db[0])
+		db = DEFAULT_DB;
+	if ((rc = cli_db_file("--db", db, file, sizeof(file))) ||
+	    (rc = cli_kek_path(dbo.kek_file, "--db", db, kek_path, sizeof(kek_path))))
+		return rc;
+	/* before this process opens the database: the guard must see other processes only */
+	e = orsp_db_guard_open(file, &g);
+	if (e == ORSP_E_NOT_FOUND)
+		return no_db("auc rekey", db);
+	if (e)
+		return cli_fail("auc rekey", e);
+	rc = open_auc(&dbo, "auc rekey", &a);
+	if (!rc) {
+		e = orsp_auc_rekey(a, g, next, &n);
+		if (e)
+			rc = cli_fail("auc rekey", e);
+	}
+	orsp_auc_close(a);
+	orsp_db_guard_close(g); /* after the last connection: see orsp_db_guard_open */
+	if (rc)
+		return rc;
+	printf("KEK rotated: %zu values of %s re-wrapped under the new KEK in %s.\n"
+	       "The database now opens only with %s. Next:\n"
+	       "  - move %s in place of %s, or point --kek-file at it%s;\n"
+	       "  - keep %s only as long as backups made before the rotation must stay\n"
+	       "    readable (they need it), then destroy it.\n",
+	       n, file, next, next, next, getenv("ORSP_KEK") ? "the old KEK (ORSP_KEK)" : kek_path,
+	       getenv("ORSP_KEK") ? " and unset ORSP_KEK" : "",
+	       getenv("ORSP_KEK") ? "the old KEK" : kek_path);
+	return CLI_OK;
+}
+
 static const cli_cmd auc_cmds[] = {
     {
         .verb = "add",
@@ -1049,6 +1121,21 @@ static const cli_cmd auc_cmds[] = {
                 "  --json               a JSON array of objects (id, time, action, imsi,\n"
                 "                       result, detail)\n" DB_HELP,
         .run = auc_audit,
+    },
+    {
+        .verb = "rekey",
+        .summary = "Rotate the KEK: re-wrap every key of the database under a new KEK",
+        .synopsis = "--new-kek-file NEW [--db PATH] [--kek-file PATH]",
+        .help = "Creates NEW (refused if it exists) with a new random KEK, mode 0600, and in one\n"
+                "transaction re-wraps under it every key of the database (K, OPc/TOPc, the\n"
+                "card secrets, the KEK check), with a \"kek rotated\" audit row. Any failure\n"
+                "changes nothing and removes NEW. Refused while another process has the\n"
+                "database open: stop it first. Afterwards the database opens only with NEW:\n"
+                "move it in place of the old KEK file (or point --kek-file at it); keep the old\n"
+                "one only as long as older backups must stay readable.\n\n"
+                "options:\n"
+                "  --new-kek-file NEW   the new KEK file (must not exist)\n" DB_HELP,
+        .run = auc_rekey,
     },
     {NULL, NULL, NULL, NULL, NULL},
 };

@@ -48,6 +48,7 @@ enum {
 	OPT_CC,
 	OPT_RELEASE,
 	OPT_FQDN,
+	OPT_NEW_KEK_FILE,
 };
 
 // clang-format off
@@ -775,6 +776,80 @@ static int smdp_audit(int argc, char **argv)
 static int smdp_reports(int argc, char **argv)
 {
 	return smdp_log(argc, argv, WALK_REPORTS);
+}
+
+/* ----- rekey ----- */
+
+/* `smdp rekey`: the KEK of --db (or the configuration's database), found as every verb
+ * finds it, is replaced by a new one in a new file. Nothing is created but that file: a
+ * missing database or old KEK file is refused. */
+static int smdp_rekey(int argc, char **argv)
+{
+	static const struct option opts[] = {
+	    DB_LONGOPTS,
+	    {"new-kek-file", required_argument, NULL, OPT_NEW_KEK_FILE},
+	    {NULL, 0, NULL, 0},
+	};
+	db_opts dbo = {0};
+	const char *next = NULL;
+	char file[4096], kek_path[4096];
+	orsp_db_guard *g = NULL;
+	orsp_smdp *s = NULL;
+	orsp_secret kek = {0};
+	size_t n = 0;
+	orsp_err e;
+	int rc, c;
+
+	while ((c = cli_getopt(argc, argv, opts)) != -1) {
+		if (c == '?')
+			return CLI_USAGE;
+		if (db_opt(&dbo, c, optarg))
+			continue;
+		if (c == OPT_NEW_KEK_FILE)
+			next = optarg;
+		else
+			return cli_usage(argv[optind - 1], "unexpected option");
+	}
+	if ((rc = cli_positional(argc, argv, 0, "")))
+		return rc;
+	if (!next)
+		return cli_missing("--new-kek-file");
+	if (!next[0])
+		return cli_usage("--new-kek-file", "empty path");
+	if (dbo.kek_file && !dbo.kek_file[0])
+		return cli_usage("--kek-file", "empty path");
+	if ((rc = db_config(&dbo)) || (rc = cli_db_file("--db", dbo.db, file, sizeof(file))) ||
+	    (rc = cli_kek_path(dbo.kek_file, "--db", dbo.db, kek_path, sizeof(kek_path))))
+		return rc;
+	/* before this process opens the database: the guard must see other processes only */
+	e = orsp_db_guard_open(file, &g);
+	if (e)
+		return cli_fail("smdp rekey", e);
+	e = orsp_kek_load_existing(kek_path, &kek);
+	if (e == ORSP_E_USAGE && getenv("ORSP_KEK")) {
+		orsp_db_guard_close(g);
+		fprintf(stderr, "openrsp: %s\n", orsp_err_detail());
+		return CLI_USAGE;
+	}
+	if (!e)
+		e = orsp_smdp_open(dbo.db, &kek, &s);
+	orsp_secret_wipe(&kek);
+	if (!e)
+		e = orsp_smdp_rekey(s, g, next, &n);
+	orsp_smdp_close(s);
+	orsp_db_guard_close(g); /* after the last connection: see orsp_db_guard_open */
+	if (e)
+		return cli_fail("smdp rekey", e);
+	printf("KEK rotated: %zu values of %s re-wrapped under the new KEK in %s.\n"
+	       "The database now opens only with %s. Next:\n"
+	       "  - move %s in place of %s, or point %s at it%s;\n"
+	       "  - keep %s only as long as backups made before the rotation must stay\n"
+	       "    readable (they need it), then destroy it.\n",
+	       n, file, next, next, next, getenv("ORSP_KEK") ? "the old KEK (ORSP_KEK)" : kek_path,
+	       dbo.config ? "the configuration's kek_file" : "--kek-file",
+	       getenv("ORSP_KEK") ? " and unset ORSP_KEK" : "",
+	       getenv("ORSP_KEK") ? "the old KEK" : kek_path);
+	return CLI_OK;
 }
 
 /* ----- generate ----- */
@@ -1666,6 +1741,23 @@ static const cli_cmd smdp_cmds[] = {
                 "delivery (pending, delivered, or given-up after the last retry), attempts\n"
                 "and detail. docs/smdp-server.md explains the points.\n\n" LOG_HELP,
         .run = smdp_reports,
+    },
+    {
+        .verb = "rekey",
+        .summary = "rotate the KEK: re-wrap every secret of the database under a new KEK",
+        .synopsis = DB_SYNOPSIS " --new-kek-file NEW",
+        .help = "Creates NEW (refused if it exists) with a new random KEK, mode 0600, and in one\n"
+                "transaction re-wraps under it every secret of the database (confirmation\n"
+                "codes, the packages' data keys, the ES9+ sessions' one-time keys, the KEK\n"
+                "check), with a kekRotated audit row. Any failure changes nothing and removes\n"
+                "NEW. Refused while another process (`smdp serve`) has the database open: stop\n"
+                "the servers first. Downloads in progress start over (their transactionIds no\n"
+                "longer verify). Afterwards the database opens only with NEW: move it in place\n"
+                "of the old KEK file (or point --kek-file / kek_file at it); keep the old one\n"
+                "only as long as older backups must stay readable.\n\n"
+                "options:\n"
+                "  --new-kek-file NEW   the new KEK file (must not exist)\n" DB_HELP,
+        .run = smdp_rekey,
     },
     {
         .verb = "serve",

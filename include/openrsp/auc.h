@@ -181,7 +181,7 @@ ORSP_MUST_CHECK orsp_err orsp_auc_resync(orsp_auc *a, const char *imsi, const ui
 typedef struct orsp_auc_audit_row {
 	int64_t id, at;  /* at: seconds since the epoch */
 	char action[32]; /* add, delete, vectors, resync, card secret set, card secret read,
-	                  * export */
+	                  * export, kek rotated (IMSI "") */
 	char imsi[ORSP_IMSI_MAX_DIGITS + 1];
 	char result[16]; /* ok, verify failed, not written */
 	char detail[ORSP_AUC_AUDIT_DETAIL_MAX];
@@ -244,5 +244,18 @@ ORSP_MUST_CHECK orsp_err orsp_auc_export_check(orsp_auc_export_format fmt,
 ORSP_MUST_CHECK orsp_err orsp_auc_export(orsp_auc *a, orsp_auc_export_format fmt,
                                          const char *const *imsis, size_t n, const char *path,
                                          int fd, size_t *count);
+
+/* ----- KEK rotation ----- */
+
+/* Rotate the KEK: every value wrapped under the KEK a was opened with (K, OPc/TOPc, the card
+ * secrets, the KEK check value; orsp_auc_kek_columns) is re-wrapped under a new KEK, created
+ * in the file new_kek_path, in one durable write transaction with a "kek rotated" audit row
+ * (IMSI "", detail "new KEK file PATH"): orsp_kek_rekey, whose errors it returns. `g` is the
+ * guard opened on the database before a was (orsp_db_guard_open), closed after a. On success
+ * a goes on with the new KEK; the database no longer opens with the old one. */
+ORSP_MUST_CHECK orsp_err orsp_auc_rekey(orsp_auc *a, orsp_db_guard *g, const char *new_kek_path,
+                                        size_t *count);
+/* The columns orsp_auc_rekey re-wraps, *n of them. */
+const orsp_kek_column *orsp_auc_kek_columns(size_t *n);
 
 #endif

@@ -130,6 +130,23 @@ ORSP_MUST_CHECK orsp_err orsp_smdp_wrap(const orsp_smdp *s, const char *aad,
 ORSP_MUST_CHECK orsp_err orsp_smdp_unwrap(const orsp_smdp *s, const char *aad,
                                           const uint8_t *blob, size_t n, orsp_secret *plain);
 
+/* Rotate the KEK: every secret wrapped under the KEK s was opened with (the confirmation
+ * codes' hashes, each package's data key, the KEK check value, and the one-time keys of the
+ * ES9+ sessions; orsp_smdp_kek_columns) is re-wrapped under a new KEK, created in the file
+ * new_kek_path, in one durable write transaction with a "kekRotated" audit row (ICCID "",
+ * detail "new KEK file PATH"): orsp_kek_rekey, whose errors it returns. `g` is the guard
+ * opened on the database before s was (orsp_db_guard_open), closed after s; no view of s
+ * may be open (a view keeps its own copy of the KEK). On success s goes on with the new
+ * KEK. The ES9+ transactionIds are tagged under a key derived from the KEK
+ * (orsp_smdp_derive_key): those handed out before the rotation no longer verify, and
+ * their downloads start over. */
+ORSP_MUST_CHECK orsp_err orsp_smdp_rekey(orsp_smdp *s, orsp_db_guard *g, const char *new_kek_path,
+                                         size_t *count);
+/* The columns orsp_smdp_rekey covers, *n of them, es9p_session's included (re-wrapped in a
+ * database whose ES9+ tables exist); smdp_upp.upp_sealed is listed with no aad: sealed
+ * under the data key of dek_wrapped. */
+const orsp_kek_column *orsp_smdp_kek_columns(size_t *n);
+
 /* ----- Profile Policy Rules (SGP.22 §2.9) ----- */
 
 /* The rules an operator sets on a profile, as the PprIds bits of the StoreMetadataRequest's

@@ -232,4 +232,61 @@ ORSP_MUST_CHECK orsp_err orsp_kek_unwrap(const orsp_secret *kek, const char *aad
 ORSP_MUST_CHECK orsp_err orsp_kek_check(orsp_db *db, const orsp_secret *kek, const char *table,
                                         const char *aad, const uint8_t *check, size_t check_len);
 
+/* ----- KEK rotation ----- */
+
+/* Create the KEK file `path`, which must not exist (ORSP_E_EXISTS otherwise, and the file
+ * there is left alone), as orsp_kek_load creates one: 32 random bytes, mode 0600, written
+ * whole and fsynced with its directory before it appears under its name. *kek gets the
+ * value read back from the file (ORSP_KEK is not looked at). */
+ORSP_MUST_CHECK orsp_err orsp_kek_create_new(const char *path, orsp_secret *kek);
+
+/* For work that needs an SQLite database to itself (KEK rotation): whether another process
+ * has it open, from the shared lock every SQLite connection in WAL mode holds on a byte of
+ * the database's WAL-index (<file>-shm) for its lifetime. Open the guard BEFORE this
+ * process opens the database, and close it only AFTER this process's last connection to
+ * the database is closed: the guard keeps a descriptor of the -shm file, and closing any
+ * descriptor of a file drops all of the process's POSIX locks on it, SQLite's included.
+ * `path` is the database file ("sqlite:" prefix allowed; a "file:" URI or ":memory:" is
+ * ORSP_E_USAGE). Errors: ORSP_E_STATE (another process has it open: the message says to stop
+ * the servers), ORSP_E_NOT_FOUND (no database there), ORSP_E_IO, ORSP_E_USAGE. */
+typedef struct orsp_db_guard orsp_db_guard;
+ORSP_MUST_CHECK orsp_err orsp_db_guard_open(const char *path, orsp_db_guard **out);
+/* The same test again (this process's own connections do not count). */
+ORSP_MUST_CHECK orsp_err orsp_db_guard_check(orsp_db_guard *g);
+/* NULL-safe. */
+void orsp_db_guard_close(orsp_db_guard *g);
+
+/* One column of a module's values wrapped under its KEK, for orsp_kek_rekey. */
+typedef struct orsp_kek_column {
+	const char *table, *column; /* names, for messages, the docs and tests */
+	const char *module;         /* the column exists once `module`'s schema is at */
+	int since;                  /* version `since` (orsp_db_schema_version) */
+	/* Every row with a value: its key columns (as many as `keys` has letters), the wrapped
+	 * value, then whatever `aad` reads. */
+	const char *select;
+	/* Replace one row's value: ?1 the new wrapped value, ?2... the key columns. */
+	const char *update;
+	const char *keys; /* one letter per key column: 'i' INTEGER, 't' TEXT */
+	/* The record name (AAD) the row's value is wrapped with, from the select's columns.
+	 * NULL: the column holds no value wrapped under the KEK (data sealed under a key that
+	 * another column wraps): listed so that every secret column of the schema is. */
+	void (*aad)(orsp_stmt *row, char *out, size_t cap);
+} orsp_kek_column;
+
+/* Rotate the KEK of the database `db`, opened (after `g`) with and checked against
+ * old_kek: create the KEK file new_path (orsp_kek_create_new: refused if it exists), then
+ * in one write transaction unwrap every value of `cols` with old_kek and wrap it under the
+ * new KEK with the same record name (each plaintext wiped at once), append the audit row
+ * (`audit(arg, new_path)`, inside the transaction), test `g` again, and commit durably.
+ * Any failure rolls everything back and removes new_path: ORSP_E_VERIFY / ORSP_E_MALFORMED
+ * naming the column and the record of a value that does not unwrap, ORSP_E_STATE (another
+ * process has the database open), ORSP_E_EXISTS (new_path exists), ORSP_E_STORAGE. Only a
+ * commit whose flush alone failed (orsp_db_committed) keeps new_path, as the database needs
+ * it then. On success *new_kek holds the new KEK (the caller wipes it) and *count (may be
+ * NULL) the number of values re-wrapped. */
+ORSP_MUST_CHECK orsp_err orsp_kek_rekey(orsp_db *db, orsp_db_guard *g, const orsp_secret *old_kek,
+                                        const char *new_path, const orsp_kek_column *cols, size_t n,
+                                        orsp_err (*audit)(void *arg, const char *new_path),
+                                        void *arg, orsp_secret *new_kek, size_t *count);
+
 #endif

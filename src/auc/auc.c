@@ -175,9 +175,9 @@ static const char *alg_name(orsp_aka_alg alg)
 /* The record names bound into the wrapped blobs: a blob only unwraps in its own row and
  * column (k, opc, or a card secret's name: room for the longest, sd<N>-kvn<XX>-kid<YY>). */
 #define AAD_MAX 48
-static void aad_name(char out[AAD_MAX], const char *column, const char *imsi)
+static void aad_name(char *out, size_t cap, const char *column, const char *imsi)
 {
-	snprintf(out, AAD_MAX, "auc:%s:%s", column, imsi);
+	snprintf(out, cap, "auc:%s:%s", column, imsi);
 }
 
 void orsp_auc_new_init(orsp_auc_new *n)
@@ -331,11 +331,11 @@ static orsp_err row_unwrap(orsp_auc *a, orsp_stmt *st, const orsp_auc_info *info
 	sub->alg = info->alg;
 	sub->milenage = info->milenage;
 	sub->tuak = info->tuak;
-	aad_name(aad, "k", info->imsi);
+	aad_name(aad, sizeof(aad), "k", info->imsi);
 	err = orsp_kek_unwrap(&a->kek, aad, kw.p, kw.len, &sub->k);
 	if (err)
 		goto out;
-	aad_name(aad, "opc", info->imsi);
+	aad_name(aad, sizeof(aad), "opc", info->imsi);
 	err = orsp_kek_unwrap(&a->kek, aad, ow.p, ow.len, &sub->opc);
 	if (err)
 		goto out;
@@ -605,11 +605,11 @@ orsp_err orsp_auc_add(orsp_auc *a, const orsp_auc_new *n)
 	}
 	if (err)
 		goto out;
-	aad_name(aad, "k", n->imsi);
+	aad_name(aad, sizeof(aad), "k", n->imsi);
 	err = orsp_kek_wrap(&a->kek, aad, &n->sub.k, kw, sizeof(kw), &kw_len);
 	if (err)
 		goto out;
-	aad_name(aad, "opc", n->imsi);
+	aad_name(aad, sizeof(aad), "opc", n->imsi);
 	err = orsp_kek_wrap(&a->kek, aad, &opc, ow, sizeof(ow), &ow_len);
 	if (err)
 		goto out;
@@ -820,7 +820,7 @@ orsp_err orsp_auc_set_secret(orsp_auc *a, const char *imsi, const char *name,
 		return orsp_errf(ORSP_E_USAGE, "%s must be 4 to 8 bytes", name);
 	if (!pin_like && (value->len < 8 || value->len > ORSP_SECRET_MAX))
 		return orsp_errf(ORSP_E_USAGE, "%s must be 8 to %d bytes", name, ORSP_SECRET_MAX);
-	aad_name(aad, name, imsi);
+	aad_name(aad, sizeof(aad), name, imsi);
 	err = orsp_kek_wrap(&a->kek, aad, value, w, sizeof(w), &w_len);
 	if (err)
 		return err;
@@ -876,7 +876,7 @@ orsp_err orsp_auc_get_secret(orsp_auc *a, const char *imsi, const char *name, or
 		err = orsp_errf(ORSP_E_NOT_FOUND, "no %s stored for IMSI %s", name, imsi);
 	if (!err) {
 		orsp_slice w = orsp_stmt_column_blob(st, 0);
-		aad_name(aad, name, imsi);
+		aad_name(aad, sizeof(aad), name, imsi);
 		err = orsp_kek_unwrap(&a->kek, aad, w.p, w.len, out);
 	}
 	orsp_stmt_finalize(st);
@@ -1211,4 +1211,74 @@ orsp_err orsp__auc_audit(orsp_auc *a, const char *action, const char *imsi, cons
 	if (err)
 		return err;
 	return finish(a, audit(a, action, imsi, result, detail));
+}
+
+/* ----- KEK rotation ----- */
+
+static void aad_k(orsp_stmt *row, char *out, size_t cap)
+{
+	aad_name(out, cap, "k", orsp_stmt_column_text(row, 0));
+}
+
+static void aad_opc(orsp_stmt *row, char *out, size_t cap)
+{
+	aad_name(out, cap, "opc", orsp_stmt_column_text(row, 0));
+}
+
+static void aad_card_secret(orsp_stmt *row, char *out, size_t cap)
+{
+	aad_name(out, cap, orsp_stmt_column_text(row, 1), orsp_stmt_column_text(row, 0));
+}
+
+static void aad_kek_check(orsp_stmt *row, char *out, size_t cap)
+{
+	(void)row;
+	snprintf(out, cap, "%s", KEK_CHECK_AAD);
+}
+
+/* Every column of the schema that holds a value wrapped under the KEK (docs/auc.md lists
+ * them; test_auc compares them with the schema). The Milenage constants (milenage_c1..c5)
+ * are BLOBs in the clear: public values, not secrets. */
+static const orsp_kek_column auc_kek_columns[] = {
+    {"auc_subscriber", "k_wrapped", "auc", 1, "SELECT imsi, k_wrapped FROM auc_subscriber",
+     "UPDATE auc_subscriber SET k_wrapped = ?1 WHERE imsi = ?2", "t", aad_k},
+    {"auc_subscriber", "opc_wrapped", "auc", 1, "SELECT imsi, opc_wrapped FROM auc_subscriber",
+     "UPDATE auc_subscriber SET opc_wrapped = ?1 WHERE imsi = ?2", "t", aad_opc},
+    {"auc_card_secret", "wrapped", "auc", 3, "SELECT imsi, name, wrapped FROM auc_card_secret",
+     "UPDATE auc_card_secret SET wrapped = ?1 WHERE imsi = ?2 AND name = ?3", "tt",
+     aad_card_secret},
+    {"auc_kek_check", "wrapped", "auc", 1, "SELECT id, wrapped FROM auc_kek_check",
+     "UPDATE auc_kek_check SET wrapped = ?1 WHERE id = ?2", "i", aad_kek_check},
+};
+
+const orsp_kek_column *orsp_auc_kek_columns(size_t *n)
+{
+	*n = ORSP_ARRAY_LEN(auc_kek_columns);
+	return auc_kek_columns;
+}
+
+static orsp_err rekey_audit(void *arg, const char *new_path)
+{
+	char detail[ORSP_AUC_AUDIT_DETAIL_MAX];
+
+	snprintf(detail, sizeof(detail), "new KEK file %s", new_path);
+	return audit(arg, "kek rotated", "", "ok", detail);
+}
+
+orsp_err orsp_auc_rekey(orsp_auc *a, orsp_db_guard *g, const char *new_kek_path, size_t *count)
+{
+	orsp_err err;
+	orsp_secret next = {0};
+
+	if (!a || !g || !new_kek_path)
+		return orsp_errf(ORSP_E_USAGE, "auc rekey: missing arguments");
+	err = orsp_kek_rekey(a->db, g, &a->kek, new_kek_path, auc_kek_columns,
+	                     ORSP_ARRAY_LEN(auc_kek_columns), rekey_audit, a, &next, count);
+	if (err)
+		return err;
+	/* the handle goes on with the KEK its database is wrapped under now */
+	orsp_secret_wipe(&a->kek);
+	a->kek = next;
+	orsp_secret_wipe(&next);
+	return ORSP_OK;
 }

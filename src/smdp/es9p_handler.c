@@ -1270,7 +1270,7 @@ static orsp_err drop_expired_keys(ctx *c)
 }
 
 /* The AAD that binds a wrapped one-time key to its session. */
-static void otsk_aad(char *aad, size_t cap, const char *tid_hex)
+void smdp_otsk_aad(char *aad, size_t cap, const char *tid_hex)
 {
 	snprintf(aad, cap, "es9p:otsk:%s", tid_hex);
 }
@@ -1355,7 +1355,7 @@ static orsp_err send_bound_again(ctx *c, const sess *se, const uint8_t *tid, siz
 	char aad[64];
 	orsp_err e;
 
-	otsk_aad(aad, sizeof(aad), tid_hex);
+	smdp_otsk_aad(aad, sizeof(aad), tid_hex);
 	if ((e = orsp_smdp_unwrap(c->s, aad, se->otsk_w, se->otsk_w_len, &d)) ||
 	    (d.len != 32 && (e = orsp_errf(ORSP_E_MALFORMED, "stored one-time key"))) ||
 	    (e = orsp_ec_from_private_scalar(orsp_ec_curve(ks->dppb_key), d.v, &otsk)))
@@ -1459,7 +1459,7 @@ static orsp_err get_bound_profile_package(ctx *c)
 			goto out;
 		}
 	}
-	otsk_aad(aad, sizeof(aad), tid_hex);
+	smdp_otsk_aad(aad, sizeof(aad), tid_hex);
 	/* The profile, then the session again: another request of this session (the same
 	 * request sent again by an LPA that timed out, or one with a new otPK.EUICC) may have
 	 * bound and delivered since step_begin read it, so the checks below go by the session

@@ -29,4 +29,8 @@ ORSP_MUST_CHECK orsp_err smdp_put_policy(orsp_writer *w, const orsp_smdp_profile
 ORSP_MUST_CHECK orsp_err smdp_filter_sql(const orsp_smdp_filter *f, bool count, char *sql,
                                          size_t cap);
 
+/* The record name otSK.DP.ECKA of the ES9+ session tid_hex (es9p_session.tid) is wrapped
+ * with: the ES9+ handler wraps and unwraps it, the KEK rotation re-wraps it. */
+void smdp_otsk_aad(char *aad, size_t cap, const char *tid_hex);
+
 #endif

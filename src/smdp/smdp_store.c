@@ -2089,3 +2089,82 @@ orsp_err orsp_smdp_report_walk(orsp_smdp *s, const char *iccid,
 	                 " point_id, success, attempts, done FROM smdp_progress",
 	                 iccid, report_read, &r, report_each, &cb, stopped);
 }
+
+/* ----- KEK rotation ----- */
+
+static void aad_cc(orsp_stmt *row, char *out, size_t cap)
+{
+	aad_for(out, cap, "cc", orsp_stmt_column_text(row, 0));
+}
+
+static void aad_dek(orsp_stmt *row, char *out, size_t cap)
+{
+	aad_for(out, cap, "dek", orsp_stmt_column_text(row, 2));
+}
+
+static void aad_kek_check(orsp_stmt *row, char *out, size_t cap)
+{
+	(void)row;
+	snprintf(out, cap, "%s", KEK_CHECK_AAD);
+}
+
+static void aad_otsk(orsp_stmt *row, char *out, size_t cap)
+{
+	smdp_otsk_aad(out, cap, orsp_stmt_column_text(row, 0));
+}
+
+/* Every column of the SM-DP+'s schemas (modules smdp and smdp_es9p) that holds a secret
+ * (docs/smdp.md lists them; test_smdp_store compares them with the schema). A package is
+ * sealed under its own data key, which dek_wrapped wraps: re-wrapping the key rotates it.
+ * A package whose profile row is missing reads with an empty ICCID and so does not unwrap:
+ * the rotation stops on it rather than leave it under the old KEK. */
+static const orsp_kek_column smdp_kek_columns[] = {
+    {"smdp_profile", "cc_wrapped", "smdp", 1,
+     "SELECT iccid, cc_wrapped FROM smdp_profile WHERE cc_wrapped IS NOT NULL",
+     "UPDATE smdp_profile SET cc_wrapped = ?1 WHERE iccid = ?2", "t", aad_cc},
+    {"smdp_upp", "dek_wrapped", "smdp", 3,
+     "SELECT u.profile_id, u.dek_wrapped, p.iccid FROM smdp_upp u"
+     " LEFT JOIN smdp_profile p ON p.id = u.profile_id",
+     "UPDATE smdp_upp SET dek_wrapped = ?1 WHERE profile_id = ?2", "i", aad_dek},
+    {"smdp_upp", "upp_sealed", "smdp", 3, NULL, NULL, "", NULL},
+    {"smdp_kek_check", "wrapped", "smdp", 1, "SELECT id, wrapped FROM smdp_kek_check",
+     "UPDATE smdp_kek_check SET wrapped = ?1 WHERE id = ?2", "i", aad_kek_check},
+    {"es9p_session", "otsk_wrapped", "smdp_es9p", 3,
+     "SELECT tid, otsk_wrapped FROM es9p_session WHERE otsk_wrapped IS NOT NULL",
+     "UPDATE es9p_session SET otsk_wrapped = ?1 WHERE tid = ?2", "t", aad_otsk},
+};
+
+const orsp_kek_column *orsp_smdp_kek_columns(size_t *n)
+{
+	*n = ORSP_ARRAY_LEN(smdp_kek_columns);
+	return smdp_kek_columns;
+}
+
+static orsp_err rekey_audit(void *arg, const char *new_path)
+{
+	char detail[4200]; /* "new KEK file " and a path of up to PATH_MAX */
+
+	snprintf(detail, sizeof(detail), "new KEK file %s", new_path);
+	return audit(arg, "kekRotated", "", "", "", detail);
+}
+
+orsp_err orsp_smdp_rekey(orsp_smdp *s, orsp_db_guard *g, const char *new_kek_path, size_t *count)
+{
+	orsp_err err;
+	orsp_secret next = {0};
+
+	if (!s || !g || !new_kek_path)
+		return orsp_errf(ORSP_E_USAGE, "smdp rekey: missing arguments");
+	err = orsp_kek_rekey(s->db, g, &s->kek, new_kek_path, smdp_kek_columns,
+	                     ORSP_ARRAY_LEN(smdp_kek_columns), rekey_audit, s, &next, count);
+	if (err)
+		return err;
+	/* the handle goes on with the new KEK, and so with the keys derived from it */
+	orsp_secret_wipe(&s->kek);
+	s->kek = next;
+	orsp_secret_wipe(&next);
+	orsp_hmac_key_free(s->mac_key);
+	s->mac_key = NULL;
+	s->mac_label[0] = 0;
+	return ORSP_OK;
+}

@@ -67,8 +67,10 @@ static orsp_err write_all(int fd, const uint8_t *p, size_t n)
 
 /* Create the KEK file with 32 random bytes, mode 0600. The bytes go to a private temporary
  * file first, which is then hard-linked to `path`: link() fails if path exists (like
- * O_EXCL), and a concurrent reader never sees a half-written file. */
-static orsp_err kek_create(const char *path)
+ * O_EXCL), and a concurrent reader never sees a half-written file. `exclusive`: a file
+ * already at path is ORSP_E_EXISTS (it is left alone); otherwise it is taken as another
+ * process's KEK, created meanwhile. */
+static orsp_err kek_create(const char *path, bool exclusive)
 {
 	orsp_err err = ORSP_OK;
 	uint8_t key[ORSP_KEK_LEN];
@@ -98,9 +100,15 @@ static orsp_err kek_create(const char *path)
 		err = orsp_errf(ORSP_E_IO, "fsync %s: %s", tmp, strerror(errno));
 		goto out;
 	}
-	if (link(tmp, path) != 0 && errno != EEXIST) {
+	if (link(tmp, path) != 0 && (errno != EEXIST || exclusive)) {
 		/* EEXIST: another process created it meanwhile; the caller loads theirs. */
-		err = orsp_errf(ORSP_E_IO, "cannot create KEK file %s: %s", path, strerror(errno));
+		if (errno == EEXIST)
+			err = orsp_errf(ORSP_E_EXISTS,
+			                "%s exists already: the new KEK file must be a new name",
+			                path);
+		else
+			err = orsp_errf(ORSP_E_IO, "cannot create KEK file %s: %s", path,
+			                strerror(errno));
 		goto out;
 	}
 	sync_dir_of(path);
@@ -213,7 +221,7 @@ static orsp_err kek_load(const char *path, bool create, orsp_secret *kek)
 		return orsp_errf(ORSP_E_USAGE, "no KEK file given and " KEK_ENV " is not set");
 	err = kek_read(path, kek);
 	if (err == ORSP_E_NOT_FOUND && create) {
-		err = kek_create(path);
+		err = kek_create(path, false);
 		if (!err)
 			err = kek_read(path, kek);
 	}
@@ -381,4 +389,269 @@ out:
 		return err;
 	}
 	return orsp_db_commit(db);
+}
+
+/* ----- KEK rotation ----- */
+
+orsp_err orsp_kek_create_new(const char *path, orsp_secret *kek)
+{
+	orsp_err err;
+
+	if (!path || !path[0] || !kek)
+		return orsp_errf(ORSP_E_USAGE, "new KEK: missing arguments");
+	orsp_secret_wipe(kek);
+	err = kek_create(path, true);
+	if (err)
+		return err;
+	/* the value read back from the file is what a later orsp_kek_load returns (never ORSP_KEK)
+	 */
+	err = kek_read(path, kek);
+	if (err) {
+		unlink(path); /* created above, by this call */
+		sync_dir_of(path);
+	}
+	return err;
+}
+
+/* SQLite's unix VFS locks byte ranges of the WAL-index file (<database>-shm): the
+ * SQLITE_SHM_NLOCK (8) locks from byte 120 (os_unix.c UNIX_SHM_BASE = (22 + 8) * 4), and
+ * right after them, byte 128, the "dead man switch" (UNIX_SHM_DMS) on which every
+ * connection in WAL mode holds a shared lock for as long as it is open (SQLite's
+ * walformat.html, "the DMS"; checked against SQLite 3.40). POSIX locks belong to a
+ * process: F_GETLK reports another process's lock, never this one's own. */
+#define SHM_DMS_BYTE 128
+
+#define GUARD_FDS 4
+
+struct orsp_db_guard {
+	/* Descriptors of the -shm files probed, kept open until orsp_db_guard_close: SQLite
+	 * deletes the file when the last connection closes and the next one makes a new one,
+	 * so the name may point to another file at the next probe (one more descriptor). */
+	int fd[GUARD_FDS];
+	size_t n;
+	char shm[PATH_MAX]; /* its path, from the database file's real path */
+	char db[PATH_MAX];  /* the database as the caller named it, for messages */
+};
+
+static orsp_err guard_probe(orsp_db_guard *g)
+{
+	struct flock fl;
+	struct stat now, sb;
+	int fd = -1;
+
+	if (stat(g->shm, &now) != 0) {
+		if (errno == ENOENT)
+			return ORSP_OK; /* no WAL-index: nobody has the database open */
+		return orsp_errf(ORSP_E_IO, "cannot stat %s: %s", g->shm, strerror(errno));
+	}
+	for (size_t i = 0; i < g->n && fd < 0; i++)
+		if (fstat(g->fd[i], &sb) == 0 && sb.st_dev == now.st_dev && sb.st_ino == now.st_ino)
+			fd = g->fd[i];
+	if (fd < 0) {
+		if (g->n == GUARD_FDS)
+			return orsp_errf(ORSP_E_STATE,
+			                 "%s: its WAL-index keeps being replaced: "
+			                 "stop every program using the database first",
+			                 g->db);
+		fd = open(g->shm, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW);
+		if (fd < 0 && errno == ENOENT)
+			return ORSP_OK;
+		if (fd < 0)
+			return orsp_errf(ORSP_E_IO, "cannot open %s: %s", g->shm, strerror(errno));
+		g->fd[g->n++] = fd;
+	}
+	memset(&fl, 0, sizeof(fl));
+	fl.l_type = F_WRLCK; /* would an exclusive lock conflict: any other process's lock */
+	fl.l_whence = SEEK_SET;
+	fl.l_start = SHM_DMS_BYTE;
+	fl.l_len = 1;
+	if (fcntl(fd, F_GETLK, &fl) != 0)
+		return orsp_errf(ORSP_E_IO, "cannot test the locks of %s: %s", g->shm,
+		                 strerror(errno));
+	if (fl.l_type != F_UNLCK)
+		return orsp_errf(ORSP_E_STATE,
+		                 "%s is open in another process (pid %ld): stop the servers (`smdp "
+		                 "serve`) and every other program using it first",
+		                 g->db, (long)fl.l_pid);
+	return ORSP_OK;
+}
+
+orsp_err orsp_db_guard_open(const char *path, orsp_db_guard **out)
+{
+	orsp_err err;
+	orsp_db_guard *g;
+	char real[PATH_MAX];
+
+	if (!path || !path[0] || !out)
+		return orsp_errf(ORSP_E_USAGE, "database guard: missing arguments");
+	*out = NULL;
+	if (strncmp(path, "sqlite:", 7) == 0)
+		path += 7;
+	if (strncmp(path, "file:", 5) == 0 || strcmp(path, ":memory:") == 0)
+		return orsp_errf(ORSP_E_USAGE, "%s: a database file's path is needed here", path);
+	/* SQLite names the WAL-index after the database's real path (symbolic links
+	 * resolved) */
+	if (!realpath(path, real)) {
+		if (errno == ENOENT)
+			return orsp_errf(ORSP_E_NOT_FOUND, "no database at %s", path);
+		return orsp_errf(ORSP_E_IO, "%s: %s", path, strerror(errno));
+	}
+	g = calloc(1, sizeof(*g));
+	if (!g)
+		return orsp_errf(ORSP_E_RESOURCE, "out of memory");
+	if (snprintf(g->shm, sizeof(g->shm), "%s-shm", real) >= (int)sizeof(g->shm) ||
+	    snprintf(g->db, sizeof(g->db), "%s", path) >= (int)sizeof(g->db)) {
+		free(g);
+		return orsp_errf(ORSP_E_USAGE, "%s: path too long", path);
+	}
+	err = guard_probe(g);
+	if (err) {
+		orsp_db_guard_close(g);
+		return err;
+	}
+	*out = g;
+	return ORSP_OK;
+}
+
+orsp_err orsp_db_guard_check(orsp_db_guard *g)
+{
+	if (!g)
+		return orsp_errf(ORSP_E_USAGE, "database guard: missing arguments");
+	return guard_probe(g);
+}
+
+void orsp_db_guard_close(orsp_db_guard *g)
+{
+	if (!g)
+		return;
+	for (size_t i = 0; i < g->n; i++)
+		close(g->fd[i]);
+	free(g);
+}
+
+static orsp_err rewrap_column(orsp_db *db, const orsp_secret *old_kek, const orsp_secret *new_kek,
+                              const orsp_kek_column *c, size_t *count)
+{
+	orsp_err err;
+	orsp_stmt *sel = NULL, *upd = NULL;
+	orsp_secret plain = {0};
+	uint8_t blob[ORSP_WRAP_MAX];
+	size_t blob_len = 0, nkeys = strlen(c->keys);
+	char aad[AAD_MAX];
+	bool row = false;
+	int v = 0;
+
+	if (!c->aad)
+		return ORSP_OK; /* sealed under a key another column wraps */
+	err = orsp_db_schema_version(db, c->module, &v);
+	if (err || v < c->since)
+		return err; /* the column does not exist in this database (yet) */
+	err = orsp_db_prepare(db, c->select, &sel);
+	if (!err)
+		err = orsp_db_prepare(db, c->update, &upd);
+	while (!err) {
+		orsp_slice w;
+
+		err = orsp_stmt_step(sel, &row);
+		if (err || !row)
+			break;
+		w = orsp_stmt_column_blob(sel, (int)nkeys);
+		c->aad(sel, aad, sizeof(aad));
+		err = orsp_kek_unwrap(old_kek, aad, w.p, w.len, &plain);
+		if (err) {
+			err = orsp_errf(err == ORSP_E_VERIFY ? ORSP_E_VERIFY : ORSP_E_MALFORMED,
+			                "%s.%s of %s does not unwrap with the old KEK (altered, "
+			                "moved, damaged, or wrapped under another KEK)",
+			                c->table, c->column, aad);
+			break;
+		}
+		err = orsp_kek_wrap(new_kek, aad, &plain, blob, sizeof(blob), &blob_len);
+		orsp_secret_wipe(&plain);
+		if (!err)
+			err = orsp_stmt_reset(upd);
+		if (!err)
+			err = orsp_stmt_bind_blob(upd, 1, blob, blob_len);
+		for (size_t k = 0; !err && k < nkeys; k++)
+			err = c->keys[k] == 'i'
+			          ? orsp_stmt_bind_int64(upd, (int)k + 2,
+			                                 orsp_stmt_column_int64(sel, (int)k))
+			          : orsp_stmt_bind_text(upd, (int)k + 2,
+			                                orsp_stmt_column_text(sel, (int)k));
+		if (!err)
+			err = orsp_stmt_run(upd);
+		if (!err && orsp_db_changes(db) != 1)
+			err = orsp_errf(ORSP_E_STORAGE, "%s.%s of %s: the row was not updated",
+			                c->table, c->column, aad);
+		if (!err)
+			(*count)++;
+	}
+	orsp_secret_wipe(&plain);
+	orsp_stmt_finalize(sel);
+	orsp_stmt_finalize(upd);
+	return err;
+}
+
+orsp_err orsp_kek_rekey(orsp_db *db, orsp_db_guard *g, const orsp_secret *old_kek,
+                        const char *new_path, const orsp_kek_column *cols, size_t n,
+                        orsp_err (*audit)(void *arg, const char *new_path), void *arg,
+                        orsp_secret *new_kek, size_t *count)
+{
+	orsp_err err;
+	struct stat sb;
+	size_t done = 0;
+
+	if (!db || !g || !old_kek || old_kek->len != ORSP_KEK_LEN || !new_path || !new_path[0] ||
+	    !cols || !audit || !new_kek)
+		return orsp_errf(ORSP_E_USAGE, "rekey: missing arguments");
+	orsp_secret_wipe(new_kek);
+	if (lstat(new_path, &sb) == 0)
+		return orsp_errf(ORSP_E_EXISTS,
+		                 "%s exists already: the new KEK file must be a new name (it is "
+		                 "never overwritten)",
+		                 new_path);
+	/* the database is in this process's hands alone, and stays so: a process that opens
+	 * it from now on waits for the write lock in its KEK check, and then fails it */
+	err = orsp_db_guard_check(g);
+	if (err)
+		return err;
+	err = orsp_kek_create_new(new_path, new_kek);
+	if (err)
+		return err;
+	err = orsp_db_begin_flat(db);
+	if (err)
+		goto out;
+	for (size_t i = 0; !err && i < n; i++)
+		err = rewrap_column(db, old_kek, new_kek, &cols[i], &done);
+	if (!err)
+		err = audit(arg, new_path);
+	/* again, now that this process holds the write lock: one that opened the database
+	 * after the first check still holds the old KEK */
+	if (!err)
+		err = orsp_db_guard_check(g);
+	if (err) {
+		orsp_db_rollback(db);
+		goto out;
+	}
+	err = orsp_db_commit(db);
+	if (err && orsp_db_committed(db)) {
+		/* committed, only its flush failed: the database needs the new KEK now */
+		char why[160];
+		snprintf(why, sizeof(why), "%s", orsp_err_detail());
+		orsp_secret_wipe(new_kek);
+		return orsp_errf(err,
+		                 "the database was re-wrapped under %s, but its flush to disk "
+		                 "failed (%s): keep %s, and keep the old KEK file too until the "
+		                 "database opens with the new one",
+		                 new_path, why, new_path);
+	}
+out:
+	if (err) {
+		orsp_secret_wipe(new_kek);
+		unlink(new_path);
+		sync_dir_of(new_path);
+		return err;
+	}
+	if (count)
+		*count = done;
+	return ORSP_OK;
 }

@@ -1,0 +1,169 @@
+#!/usr/bin/env bash
+# `openrsp auc rekey` and `openrsp smdp rekey`: a full round (rekey, then the other verbs
+# work with the new KEK file and refuse the old one), the next steps printed, the audit
+# row, and the refusals: NEW exists, wrong old KEK, a database another process holds open,
+# a tampered value, usage errors; none of them changes anything or leaves NEW behind.
+set -euo pipefail
+
+B=${ORSP_BIN:?set ORSP_BIN to the openrsp binary}
+V=${ORSP_VECTORS:?set ORSP_VECTORS to tests/vectors}
+mkdir -p "${ORSP_TEST_TMP:-/tmp}"
+T=$(mktemp -d "${ORSP_TEST_TMP:-/tmp}/cli_rekey.XXXXXX")
+unset ORSP_KEK ORSP_AUC_DB
+. "$(dirname "$0")/lib/common.bash"
+PY=$(python3 -c 'import sys; print(sys.executable)')
+
+K=000102030405060708090a0b0c0d0e0f
+OPC=00112233445566778899aabbccddeeff
+IMSI=001010000000001
+
+# sum DB: a digest of the database's rows (through sqlite3 in python: the file itself
+# changes with every open, its content must not)
+sum() {
+	"$PY" -c '
+import hashlib, sqlite3, sys
+c = sqlite3.connect(sys.argv[1])
+h = hashlib.sha256()
+for (t,) in c.execute("SELECT name FROM sqlite_master WHERE type = '"'table'"' ORDER BY name"):
+    for r in c.execute("SELECT * FROM \"%s\" ORDER BY rowid" % t):
+        h.update(repr(r).encode())
+print(h.hexdigest())' "$1"
+}
+
+# absent DESC FILE: FILE does not exist
+absent() {
+	if [[ -e "$2" ]]; then bad "$1: $2 exists"; else ok; fi
+}
+# ----- the AuC -----
+A=$T/auc.db
+run auc add --db "$A" --imsi $IMSI --k $K --opc $OPC
+expect "auc add" 0 "$rc"
+before=$(sum "$A")
+
+usage --new-kek-file auc rekey --db "$A"
+usage --new-kek-file auc rekey --db "$A" --new-kek-file ''
+usage --db auc rekey --db '' --new-kek-file "$T/x.kek"
+usage --kek-file auc rekey --db "$A" --kek-file '' --new-kek-file "$T/x.kek"
+absent "a usage error created the new KEK file" "$T/x.kek"
+
+# NEW exists (the old KEK file itself, or any file): refused, left alone
+failure "exists already" auc rekey --db "$A" --new-kek-file "$A.kek"
+echo keep >"$T/taken"
+failure "exists already" auc rekey --db "$A" --new-kek-file "$T/taken"
+expect "existing file kept" keep "$(cat "$T/taken")"
+# wrong old KEK
+head -c 32 /dev/urandom >"$T/wrong.kek"
+chmod 600 "$T/wrong.kek"
+failure "wrong KEK" auc rekey --db "$A" --kek-file "$T/wrong.kek" --new-kek-file "$T/new.kek"
+absent "wrong KEK left the new KEK file" "$T/new.kek"
+failure "no AuC database" auc rekey --db "$T/none.db" --new-kek-file "$T/new.kek"
+absent "rekey created a database" "$T/none.db"
+# hold DB: another process with the database open (SQLite's own, from python), until
+# unhold; its pid in $holder
+hold() {
+	rm -f "$T/held"
+	"$PY" -c '
+import sqlite3, sys, time
+c = sqlite3.connect(sys.argv[1])
+c.execute("SELECT count(*) FROM sqlite_master").fetchall()
+open(sys.argv[2], "w").write("open")
+time.sleep(60)' "$1" "$T/held" &
+	holder=$!
+	for _ in $(seq 1 100); do [[ -s "$T/held" ]] && break; sleep 0.05; done
+}
+unhold() {
+	kill "$holder"
+	wait "$holder" 2>/dev/null || true
+}
+hold "$A"
+failure "stop the servers" auc rekey --db "$A" --new-kek-file "$T/new.kek"
+has "the error names the database" "$A is open in another process" "$err"
+unhold
+absent "a held database left the new KEK file" "$T/new.kek"
+expect "nothing changed by the refusals" "$before" "$(sum "$A")"
+
+# the round
+run auc rekey --db "$A" --new-kek-file "$T/new.kek"
+expect "auc rekey rc" 0 "$rc"
+has "values counted" "KEK rotated: 3 values of $A re-wrapped under the new KEK in $T/new.kek." "$out"
+has "next step: move" "move $T/new.kek in place of $A.kek, or point --kek-file at it;" "$out"
+has "next step: old KEK" "keep $A.kek only as long as backups made before the rotation" "$out"
+expect "new KEK file 0600" 600 "$(stat -c %a "$T/new.kek")"
+failure "wrong KEK" auc list --db "$A"
+run auc list --db "$A" --kek-file "$T/new.kek"
+expect "auc list with the new KEK" 0 "$rc"
+has "the subscriber listed" $IMSI "$out"
+run auc vector $IMSI --db "$A" --kek-file "$T/new.kek"
+expect "auc vector with the new KEK" 0 "$rc"
+run auc audit --db "$A" --kek-file "$T/new.kek"
+has "audit row" "kek rotated" "$out"
+has "audit detail" "new KEK file $T/new.kek" "$out"
+lacks "no key in the audit" "$(od -An -tx1 "$T/new.kek" | tr -d ' \n')" "$out"
+# the moved file takes the old one's place
+mv "$T/new.kek" "$A.kek"
+run auc list --db "$A"
+expect "auc list after the move" 0 "$rc"
+# ORSP_KEK holds the old KEK as for every verb
+ORSP_KEK=$(od -An -tx1 "$A.kek" | tr -d ' \n') run auc rekey --db "$A" --new-kek-file "$T/env.kek"
+expect "rekey from ORSP_KEK" 0 "$rc"
+has "next step names ORSP_KEK" "unset ORSP_KEK" "$out"
+run auc list --db "$A" --kek-file "$T/env.kek"
+expect "auc list after the ORSP_KEK rekey" 0 "$rc"
+
+# a tampered value: named, nothing changed, no new KEK file
+"$PY" -c '
+import sqlite3, sys
+c = sqlite3.connect(sys.argv[1])
+(w,) = c.execute("SELECT k_wrapped FROM auc_subscriber").fetchone()
+w = bytearray(w)
+w[20] ^= 1
+c.execute("UPDATE auc_subscriber SET k_wrapped = ?", (bytes(w),))
+c.commit()' "$A"
+before=$(sum "$A")
+failure "auc_subscriber.k_wrapped of auc:k:$IMSI" auc rekey --db "$A" --kek-file "$T/env.kek" --new-kek-file "$T/t.kek"
+absent "a tampered value left the new KEK file" "$T/t.kek"
+expect "nothing changed by a tampered value" "$before" "$(sum "$A")"
+
+# ----- the SM-DP+ -----
+S=$T/smdp.db
+run smdp profile import "$V/saip/pysim-unique/TS48V1-A-UNIQUE.der" --db "$S"
+expect "smdp import" 0 "$rc"
+run smdp order --db "$S" --iccid 8949449999999990023 --cc 1234 --release --fqdn smdp.example.com
+expect "smdp order" 0 "$rc"
+before=$(sum "$S")
+usage --new-kek-file smdp rekey --db "$S"
+usage --new-kek-file smdp rekey --db "$S" --new-kek-file ''
+usage "--db or --config" smdp rekey --new-kek-file "$T/s.kek"
+usage --config smdp rekey --config "$T/x.conf" --db "$S" --new-kek-file "$T/s.kek"
+failure "exists already" smdp rekey --db "$S" --new-kek-file "$S.kek"
+failure "wrong KEK" smdp rekey --db "$S" --kek-file "$T/wrong.kek" --new-kek-file "$T/s.kek"
+failure "no database" smdp rekey --db "$T/none.db" --new-kek-file "$T/s.kek"
+absent "smdp rekey created a database" "$T/none.db"
+hold "$S"
+failure "stop the servers" smdp rekey --db "$S" --new-kek-file "$T/s.kek"
+unhold
+absent "a refusal left the new KEK file" "$T/s.kek"
+expect "nothing changed by the refusals" "$before" "$(sum "$S")"
+
+# the round, through the server's configuration
+"$B" pki init "$T/pki" --smdp-fqdn smdp.example.org >/dev/null
+{
+	echo "fqdn = smdp.example.org"
+	echo "oid = 2.999.10"
+	echo "database = smdp.db"
+	echo "tls_cert = pki/smdp/dptls.pem"
+	echo "tls_key = pki/smdp/dptls_key.pem"
+	smdp_keyset_conf
+} >"$T/s.conf"
+run smdp rekey --config "$T/s.conf" --new-kek-file "$T/s.kek"
+has "next step names the configuration" "point the configuration's kek_file at it" "$out"
+expect "smdp rekey rc" 0 "$rc"
+has "values counted" "KEK rotated: 3 values of $S" "$out"
+failure "wrong KEK" smdp profile list --db "$S"
+run smdp profile list --db "$S" --kek-file "$T/s.kek"
+expect "smdp profile list with the new KEK" 0 "$rc"
+has "the profile listed" 8949449999999990023 "$out"
+run smdp audit --db "$S" --kek-file "$T/s.kek"
+has "audit row" "kekRotated" "$out"
+
+finish

@@ -1,0 +1,545 @@
+/* KEK rotation (orsp_auc_rekey, orsp_smdp_rekey): every wrapped value re-wrapped, the
+ * schema's secret columns all covered, and every refusal leaving the database as it was. */
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "testutil.h"
+
+#include "openrsp/auc.h"
+#include "openrsp/crypto.h"
+#include "openrsp/smdp.h"
+#include "openrsp/store.h"
+
+#define TS48_V1A "saip/pysim-unique/TS48V1-A-UNIQUE.der"
+#define EID1 "89049032123451234512345678901235"
+#define IMSI_M "001010000000001"
+#define IMSI_T "001010000000002"
+
+static char dir[4096];
+static orsp_secret other; /* a KEK of no database */
+static char smdp_iccid[32];
+
+static int setup(void **state)
+{
+	(void)state;
+	unsetenv("ORSP_KEK");
+	other.len = 32;
+	memset(other.v, 0x77, 32);
+	return 0;
+}
+
+static const char *path_of(const char *name)
+{
+	static char p[2][4200];
+	static int i;
+	i ^= 1;
+	snprintf(p[i], sizeof(p[i]), "%s/%s", dir, name);
+	return p[i];
+}
+
+static bool exists(const char *p)
+{
+	struct stat sb;
+	return lstat(p, &sb) == 0;
+}
+
+static void load_kek(const char *file, orsp_secret *k)
+{
+	orsp_err e = orsp_kek_load(path_of(file), k);
+	if (e)
+		fail_msg("kek %s: %s", file, orsp_err_detail());
+}
+
+/* ----- generic checks over a module's column list ----- */
+
+static bool column_exists(orsp_db *db, const orsp_kek_column *c)
+{
+	int v = 0;
+	assert_int_equal(orsp_db_schema_version(db, c->module, &v), ORSP_OK);
+	return v >= c->since;
+}
+
+/* Every value of every column unwraps with `good` and not with `bad`; every column holds
+ * at least one value (the fixture has every kind). */
+static void check_values(const char *db_file, const orsp_kek_column *cols, size_t n,
+                         const orsp_secret *good, const orsp_secret *bad)
+{
+	orsp_db *db = NULL;
+	assert_int_equal(orsp_db_open_ex(db_file, ORSP_DB_OPEN_EXISTING, &db), ORSP_OK);
+	for (size_t i = 0; i < n; i++) {
+		const orsp_kek_column *c = &cols[i];
+		orsp_stmt *st = NULL;
+		bool row = false;
+		size_t rows = 0;
+		if (!c->aad)
+			continue;
+		assert_true(column_exists(db, c));
+		assert_int_equal(orsp_db_prepare(db, c->select, &st), ORSP_OK);
+		while (orsp_stmt_step(st, &row) == ORSP_OK && row) {
+			orsp_slice w = orsp_stmt_column_blob(st, (int)strlen(c->keys));
+			orsp_secret p = {0};
+			char aad[256];
+			c->aad(st, aad, sizeof(aad));
+			if (orsp_kek_unwrap(good, aad, w.p, w.len, &p) != ORSP_OK)
+				fail_msg("%s.%s %s does not unwrap", c->table, c->column, aad);
+			assert_int_not_equal(orsp_kek_unwrap(bad, aad, w.p, w.len, &p), ORSP_OK);
+			orsp_secret_wipe(&p);
+			rows++;
+		}
+		orsp_stmt_finalize(st);
+		if (rows == 0)
+			fail_msg("the fixture has no value in %s.%s", c->table, c->column);
+	}
+	orsp_db_close(db);
+}
+
+/* SHA-256 over every stored value of the columns: "nothing changed" is the same digest. */
+static void digest(const char *db_file, const orsp_kek_column *cols, size_t n, uint8_t out[32])
+{
+	orsp_db *db = NULL;
+	uint8_t *all = NULL;
+	size_t len = 0;
+	assert_int_equal(orsp_db_open_ex(db_file, ORSP_DB_OPEN_EXISTING, &db), ORSP_OK);
+	for (size_t i = 0; i < n; i++) {
+		orsp_stmt *st = NULL;
+		bool row = false;
+		char sql[128];
+		if (!column_exists(db, &cols[i]))
+			continue;
+		snprintf(sql, sizeof(sql), "SELECT %s FROM %s ORDER BY rowid", cols[i].column,
+		         cols[i].table);
+		assert_int_equal(orsp_db_prepare(db, sql, &st), ORSP_OK);
+		while (orsp_stmt_step(st, &row) == ORSP_OK && row) {
+			orsp_slice w = orsp_stmt_column_blob(st, 0);
+			all = realloc(all, len + w.len + 1);
+			assert_non_null(all);
+			memcpy(all + len, w.p, w.len);
+			len += w.len;
+		}
+		orsp_stmt_finalize(st);
+	}
+	orsp_db_close(db);
+	assert_int_equal(orsp_sha256(all, len, out), ORSP_OK);
+	free(all);
+}
+
+/* The schema's BLOB columns named *wrapped* or *sealed* are exactly the list: a secret
+ * column added later without its place in the rotation fails here. */
+static void check_schema(const char *db_file, const orsp_kek_column *cols, size_t n)
+{
+	orsp_db *db = NULL;
+	orsp_stmt *st = NULL;
+	bool row = false;
+	size_t found = 0;
+	assert_int_equal(orsp_db_open_ex(db_file, ORSP_DB_OPEN_EXISTING, &db), ORSP_OK);
+	assert_int_equal(orsp_db_prepare(db,
+	                                 "SELECT m.name, c.name FROM sqlite_master m,"
+	                                 " pragma_table_info(m.name) c WHERE m.type = 'table'"
+	                                 " AND upper(c.type) = 'BLOB'"
+	                                 " AND (c.name LIKE '%wrapped%' OR c.name LIKE '%sealed%')",
+	                                 &st),
+	                 ORSP_OK);
+	while (orsp_stmt_step(st, &row) == ORSP_OK && row) {
+		const char *t = orsp_stmt_column_text(st, 0), *c = orsp_stmt_column_text(st, 1);
+		bool listed = false;
+		for (size_t i = 0; i < n; i++)
+			listed = listed ||
+			         (strcmp(cols[i].table, t) == 0 && strcmp(cols[i].column, c) == 0);
+		if (!listed)
+			fail_msg("%s.%s holds secrets but the KEK rotation does not cover it", t,
+			         c);
+		for (size_t i = 0; i < n; i++)
+			if (!cols[i].aad && !strstr(cols[i].column, "sealed"))
+				fail_msg("%s.%s is not re-wrapped", cols[i].table, cols[i].column);
+		found++;
+	}
+	orsp_stmt_finalize(st);
+	orsp_db_close(db);
+	assert_int_equal(found, n);
+}
+
+/* ----- another process holding the database ----- */
+
+typedef struct holder {
+	pid_t pid;
+	int in, out;
+} holder;
+
+static holder hold(const char *db_file)
+{
+	int to[2], from[2];
+	holder h;
+	char c;
+	assert_int_equal(pipe(to), 0);
+	assert_int_equal(pipe(from), 0);
+	h.pid = fork();
+	assert_true(h.pid >= 0);
+	if (h.pid == 0) {
+		dup2(to[0], 0);
+		dup2(from[1], 1);
+		close(to[1]);
+		close(from[0]);
+		execl("/proc/self/exe", "test_rekey", "--hold", db_file, (char *)NULL);
+		_exit(127);
+	}
+	close(to[0]);
+	close(from[1]);
+	h.in = to[1];
+	h.out = from[0];
+	assert_int_equal(read(h.out, &c, 1), 1); /* it has the database open */
+	return h;
+}
+
+static void release(holder h)
+{
+	int status = 0;
+	close(h.in);
+	close(h.out);
+	assert_int_equal(waitpid(h.pid, &status, 0), h.pid);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+}
+
+/* The child: a connection to the database, open until its standard input ends. */
+static int hold_main(const char *db_file)
+{
+	orsp_db *db = NULL;
+	orsp_stmt *st = NULL;
+	bool row = false;
+	char c;
+	if (orsp_db_open_ex(db_file, ORSP_DB_OPEN_EXISTING, &db) ||
+	    orsp_db_prepare(db, "SELECT count(*) FROM sqlite_master", &st) ||
+	    orsp_stmt_step(st, &row))
+		return 1;
+	orsp_stmt_finalize(st);
+	if (write(1, "x", 1) != 1)
+		return 1;
+	while (read(0, &c, 1) > 0)
+		;
+	orsp_db_close(db);
+	return 0;
+}
+
+/* ----- the AuC ----- */
+
+static const uint8_t K16[16] = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15};
+static const uint8_t K32[32] = {1,  2,  3,  4,  5,  6,  7,  8,  9,  10, 11, 12, 13, 14, 15, 16,
+                                17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32};
+
+/* An AuC with a Milenage and a TUAK subscriber and card secrets (a PUK, an SD key). */
+static void make_auc(const char *name, const orsp_secret *kek)
+{
+	orsp_auc *a = NULL;
+	orsp_auc_new n;
+	orsp_secret v = {0};
+
+	assert_int_equal(orsp_auc_open(path_of(name), kek, &a), ORSP_OK);
+	orsp_auc_new_init(&n);
+	n.imsi = IMSI_M;
+	assert_int_equal(orsp_aka_subscriber_init(&n.sub, ORSP_AKA_MILENAGE, K16, 16, K32, 16),
+	                 ORSP_OK);
+	assert_int_equal(orsp_auc_add(a, &n), ORSP_OK);
+	orsp_auc_new_wipe(&n);
+	orsp_auc_new_init(&n);
+	n.imsi = IMSI_T;
+	assert_int_equal(orsp_aka_subscriber_init(&n.sub, ORSP_AKA_TUAK, K32, 32, K32, 32),
+	                 ORSP_OK);
+	assert_int_equal(orsp_auc_add(a, &n), ORSP_OK);
+	orsp_auc_new_wipe(&n);
+	assert_int_equal(orsp_secret_set(&v, (const uint8_t *)"12345678", 8), ORSP_OK);
+	assert_int_equal(orsp_auc_set_secret(a, IMSI_M, "puk1", &v), ORSP_OK);
+	assert_int_equal(orsp_secret_set(&v, K16, 16), ORSP_OK);
+	assert_int_equal(orsp_auc_set_secret(a, IMSI_T, "sd1-kvn30-kid01", &v), ORSP_OK);
+	orsp_auc_close(a);
+}
+
+static orsp_err auc_rekey_file(const char *name, const orsp_secret *kek, const char *next,
+                               int inject)
+{
+	orsp_db_guard *g = NULL;
+	orsp_auc *a = NULL;
+	orsp_err e = orsp_db_guard_open(path_of(name), &g);
+	if (e)
+		return e;
+	e = orsp_auc_open_ex(path_of(name), ORSP_DB_OPEN_EXISTING, kek, &a);
+	if (!e) {
+		if (inject >= 0)
+			orsp_db_inject_failure(orsp_auc_db(a), inject);
+		e = orsp_auc_rekey(a, g, path_of(next), NULL);
+	}
+	orsp_auc_close(a);
+	orsp_db_guard_close(g);
+	return e;
+}
+
+static void test_auc_rekey(void **state)
+{
+	orsp_secret old = {0}, nk = {0}, v = {0}, k = {0}, opc = {0};
+	const orsp_kek_column *cols;
+	size_t n, count = 0;
+	orsp_db_guard *g = NULL;
+	orsp_auc *a = NULL;
+	struct stat sb;
+	(void)state;
+
+	snprintf(dir, sizeof(dir), "%s", test_tmpdir("rekey_auc"));
+	cols = orsp_auc_kek_columns(&n);
+	load_kek("old.kek", &old);
+	make_auc("a.db", &old);
+	check_schema(path_of("a.db"), cols, n);
+	check_values(path_of("a.db"), cols, n, &old, &other);
+
+	assert_int_equal(orsp_db_guard_open(path_of("a.db"), &g), ORSP_OK);
+	assert_int_equal(orsp_auc_open_ex(path_of("a.db"), ORSP_DB_OPEN_EXISTING, &old, &a),
+	                 ORSP_OK);
+	assert_int_equal(orsp_auc_rekey(a, g, path_of("new.kek"), &count), ORSP_OK);
+	assert_int_equal(count, 7); /* 2 x (K, OPc), 2 card secrets, the check */
+	/* the handle goes on with the new KEK */
+	assert_int_equal(orsp_auc_get_secret(a, IMSI_M, "puk1", &v), ORSP_OK);
+	assert_memory_equal(v.v, "12345678", 8);
+	orsp_auc_close(a);
+	orsp_db_guard_close(g);
+
+	assert_int_equal(stat(path_of("new.kek"), &sb), 0);
+	assert_int_equal(sb.st_mode & 0777, 0600);
+	assert_int_equal(orsp_kek_load_existing(path_of("new.kek"), &nk), ORSP_OK);
+	assert_int_not_equal(memcmp(nk.v, old.v, 32), 0);
+	check_values(path_of("a.db"), cols, n, &nk, &old);
+	assert_int_equal(orsp_auc_open_ex(path_of("a.db"), ORSP_DB_OPEN_EXISTING, &old, &a),
+	                 ORSP_E_VERIFY);
+	assert_int_equal(orsp_auc_open_ex(path_of("a.db"), ORSP_DB_OPEN_EXISTING, &nk, &a),
+	                 ORSP_OK);
+	assert_int_equal(orsp_auc_export_keys(a, IMSI_T, "test", NULL, &k, &opc), ORSP_OK);
+	assert_memory_equal(k.v, K32, 32);
+	assert_int_equal(orsp_auc_get_secret(a, IMSI_T, "sd1-kvn30-kid01", &v), ORSP_OK);
+	assert_memory_equal(v.v, K16, 16);
+	orsp_auc_close(a);
+	orsp_secret_wipe(&k);
+	orsp_secret_wipe(&opc);
+	orsp_secret_wipe(&v);
+	orsp_secret_wipe(&old);
+	orsp_secret_wipe(&nk);
+}
+
+static void test_auc_refusals(void **state)
+{
+	orsp_secret old = {0};
+	const orsp_kek_column *cols;
+	uint8_t before[32], after[32];
+	size_t n;
+	orsp_db *db = NULL;
+	orsp_stmt *st = NULL;
+	orsp_db_guard *g = NULL;
+	orsp_auc *a = NULL;
+	holder h;
+	int fd;
+	(void)state;
+
+	snprintf(dir, sizeof(dir), "%s", test_tmpdir("rekey_auc_refusals"));
+	cols = orsp_auc_kek_columns(&n);
+	load_kek("old.kek", &old);
+	make_auc("a.db", &old);
+	digest(path_of("a.db"), cols, n, before);
+
+	/* NEW exists: left alone */
+	fd = open(path_of("taken.kek"), O_WRONLY | O_CREAT | O_EXCL, 0600);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, "keep", 4), 4);
+	close(fd);
+	assert_int_equal(auc_rekey_file("a.db", &old, "taken.kek", -1), ORSP_E_EXISTS);
+	{
+		size_t len = 0;
+		uint8_t *b = test_read_file(path_of("taken.kek"), &len);
+		assert_int_equal(len, 4);
+		assert_memory_equal(b, "keep", 4);
+		free(b);
+	}
+
+	/* another process has the database open: before this one opens it... */
+	h = hold(path_of("a.db"));
+	assert_int_equal(orsp_db_guard_open(path_of("a.db"), &g), ORSP_E_STATE);
+	assert_non_null(strstr(orsp_err_detail(), "stop the servers"));
+	release(h);
+	/* ...and one that opened it after the guard, before the commit */
+	assert_int_equal(orsp_db_guard_open(path_of("a.db"), &g), ORSP_OK);
+	assert_int_equal(orsp_auc_open_ex(path_of("a.db"), ORSP_DB_OPEN_EXISTING, &old, &a),
+	                 ORSP_OK);
+	h = hold(path_of("a.db"));
+	assert_int_equal(orsp_auc_rekey(a, g, path_of("new.kek"), NULL), ORSP_E_STATE);
+	release(h);
+	orsp_auc_close(a);
+	orsp_db_guard_close(g);
+	assert_false(exists(path_of("new.kek")));
+
+	/* a tampered value: named, nothing changed */
+	assert_int_equal(orsp_db_open_ex(path_of("a.db"), ORSP_DB_OPEN_EXISTING, &db), ORSP_OK);
+	assert_int_equal(orsp_db_prepare(db,
+	                                 "UPDATE auc_subscriber SET opc_wrapped ="
+	                                 " substr(opc_wrapped, 1, 20) || x'00' ||"
+	                                 " substr(opc_wrapped, 22) WHERE imsi = '" IMSI_T "'",
+	                                 &st),
+	                 ORSP_OK);
+	assert_int_equal(orsp_stmt_run(st), ORSP_OK);
+	orsp_stmt_finalize(st);
+	orsp_db_close(db);
+	digest(path_of("a.db"), cols, n, before);
+	assert_int_equal(auc_rekey_file("a.db", &old, "new.kek", -1), ORSP_E_VERIFY);
+	assert_non_null(strstr(orsp_err_detail(), "auc_subscriber.opc_wrapped of auc:opc:" IMSI_T));
+	assert_false(exists(path_of("new.kek")));
+	digest(path_of("a.db"), cols, n, after);
+	assert_memory_equal(before, after, 32);
+	orsp_secret_wipe(&old);
+}
+
+/* A store failure at each operation in turn: the database still opens with the old KEK,
+ * its values unchanged, and NEW is gone; until the rotation goes through. */
+static void test_auc_injected(void **state)
+{
+	orsp_secret old = {0};
+	const orsp_kek_column *cols;
+	uint8_t before[32], after[32];
+	size_t n;
+	orsp_err e = ORSP_E_STORAGE;
+	int i;
+	(void)state;
+
+	snprintf(dir, sizeof(dir), "%s", test_tmpdir("rekey_auc_inject"));
+	cols = orsp_auc_kek_columns(&n);
+	load_kek("old.kek", &old);
+	make_auc("a.db", &old);
+	digest(path_of("a.db"), cols, n, before);
+	for (i = 0; i < 200 && e; i++) {
+		e = auc_rekey_file("a.db", &old, "new.kek", i);
+		if (!e)
+			break;
+		assert_int_equal(e, ORSP_E_STORAGE);
+		assert_false(exists(path_of("new.kek")));
+		digest(path_of("a.db"), cols, n, after);
+		assert_memory_equal(before, after, 32);
+		check_values(path_of("a.db"), cols, n, &old, &other);
+	}
+	assert_int_equal(e, ORSP_OK);
+	assert_true(i > 10);
+	assert_true(exists(path_of("new.kek")));
+	orsp_secret_wipe(&old);
+}
+
+/* ----- the SM-DP+ ----- */
+
+static void make_smdp(const char *name, const orsp_secret *kek)
+{
+	orsp_smdp *s = NULL;
+	orsp_smdp_profile p;
+	orsp_smdp_order o = {0};
+	orsp_secret otsk = {0};
+	orsp_stmt *st = NULL;
+	uint8_t w[ORSP_WRAP_MAX];
+	size_t len = 0, wl = 0;
+	uint8_t *der = test_read_vector(TS48_V1A, &len);
+
+	assert_int_equal(orsp_smdp_open(path_of(name), kek, &s), ORSP_OK);
+	assert_int_equal(orsp_es9p_prepare(s), ORSP_OK);
+	assert_int_equal(orsp_smdp_import(s, der, len, &p), ORSP_OK);
+	free(der);
+	snprintf(smdp_iccid, sizeof(smdp_iccid), "%s", p.iccid);
+	o.iccid = p.iccid;
+	o.eid = EID1;
+	assert_int_equal(orsp_smdp_download_order(s, &o, &p), ORSP_OK);
+	assert_int_equal(orsp_smdp_confirm_order(s, p.matching_id, "1234", true), ORSP_OK);
+	/* an ES9+ session past getBoundProfilePackage: its one-time key, wrapped */
+	otsk.len = 32;
+	assert_int_equal(orsp_random(otsk.v, 32), ORSP_OK);
+	assert_int_equal(orsp_smdp_wrap(s, "es9p:otsk:00112233445566778899aabbccddeeff", &otsk, w,
+	                                sizeof(w), &wl),
+	                 ORSP_OK);
+	assert_int_equal(orsp_db_prepare(orsp_smdp_db(s),
+	                                 "INSERT INTO es9p_session (tid, step, keyset,"
+	                                 " euicc_challenge, server_challenge, created_at,"
+	                                 " updated_at, otsk_wrapped) VALUES"
+	                                 " ('00112233445566778899aabbccddeeff', 3, 0, x'00', x'00',"
+	                                 " 1, 1, ?1)",
+	                                 &st),
+	                 ORSP_OK);
+	assert_int_equal(orsp_stmt_bind_blob(st, 1, w, wl), ORSP_OK);
+	assert_int_equal(orsp_stmt_run(st), ORSP_OK);
+	orsp_stmt_finalize(st);
+	orsp_secret_wipe(&otsk);
+	orsp_smdp_close(s);
+}
+
+static orsp_err smdp_rekey_file(const char *name, const orsp_secret *kek, const char *next,
+                                int inject)
+{
+	orsp_db_guard *g = NULL;
+	orsp_smdp *s = NULL;
+	orsp_err e = orsp_db_guard_open(path_of(name), &g);
+	if (e)
+		return e;
+	e = orsp_smdp_open(path_of(name), kek, &s);
+	if (!e) {
+		if (inject >= 0)
+			orsp_db_inject_failure(orsp_smdp_db(s), inject);
+		e = orsp_smdp_rekey(s, g, path_of(next), NULL);
+	}
+	orsp_smdp_close(s);
+	orsp_db_guard_close(g);
+	return e;
+}
+
+static void test_smdp_rekey(void **state)
+{
+	orsp_secret old = {0}, nk = {0};
+	const orsp_kek_column *cols;
+	uint8_t before[32], after[32], *upp = NULL;
+	size_t n, len = 0;
+	orsp_smdp *s = NULL;
+	orsp_err e = ORSP_E_STORAGE;
+	int i;
+	(void)state;
+
+	snprintf(dir, sizeof(dir), "%s", test_tmpdir("rekey_smdp"));
+	cols = orsp_smdp_kek_columns(&n);
+	load_kek("old.kek", &old);
+	make_smdp("s.db", &old);
+	check_schema(path_of("s.db"), cols, n);
+	digest(path_of("s.db"), cols, n, before);
+	/* a store failure at each operation in turn changes nothing */
+	for (i = 0; i < 200 && e; i++) {
+		e = smdp_rekey_file("s.db", &old, "new.kek", i);
+		if (!e)
+			break;
+		assert_int_equal(e, ORSP_E_STORAGE);
+		assert_false(exists(path_of("new.kek")));
+		digest(path_of("s.db"), cols, n, after);
+		assert_memory_equal(before, after, 32);
+	}
+	assert_int_equal(e, ORSP_OK);
+	assert_int_equal(orsp_kek_load_existing(path_of("new.kek"), &nk), ORSP_OK);
+	check_values(path_of("s.db"), cols, n, &nk, &old);
+	assert_int_equal(orsp_smdp_open(path_of("s.db"), &old, &s), ORSP_E_VERIFY);
+	assert_int_equal(orsp_smdp_open(path_of("s.db"), &nk, &s), ORSP_OK);
+	assert_int_equal(orsp_smdp_get_upp(s, smdp_iccid, &upp, &len), ORSP_OK);
+	assert_true(len > 1000);
+	free(upp);
+	orsp_smdp_close(s);
+	orsp_secret_wipe(&old);
+	orsp_secret_wipe(&nk);
+}
+
+int main(int argc, char **argv)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_auc_rekey),
+	    cmocka_unit_test(test_auc_refusals),
+	    cmocka_unit_test(test_auc_injected),
+	    cmocka_unit_test(test_smdp_rekey),
+	};
+	if (argc == 3 && strcmp(argv[1], "--hold") == 0)
+		return hold_main(argv[2]);
+	return cmocka_run_group_tests(tests, setup, NULL);
+}
