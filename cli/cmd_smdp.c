@@ -166,6 +166,16 @@ static int open_smdp(const db_opts *o, orsp_smdp **out)
 	rc = cli_kek_path(o->kek_file, "--db", o->db, kek_path, sizeof(kek_path));
 	if (rc)
 		return rc;
+	/* what is wrong with the database itself (a directory, not SQLite) is said as such,
+	 * before anything about its KEK */
+	{
+		orsp_db *probe = NULL;
+		e = orsp_db_open_ex(o->db, ORSP_DB_OPEN_EXISTING, &probe);
+		orsp_db_close(probe);
+		if (e && e != ORSP_E_NOT_FOUND)
+			return cli_fail(o->db, e);
+		orsp_err_clear();
+	}
 	/* a KEK file only with a new database (orsp_kek_load_for_db), as `openrsp auc` */
 	e = orsp_kek_load_for_db(o->db, kek_path, &kek);
 	if (e == ORSP_E_USAGE && getenv("ORSP_KEK")) {

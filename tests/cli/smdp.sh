@@ -555,6 +555,14 @@ expect "AuC still opens" 0 "$rc"
 run smdp profile list --db "$T/own/empty.db"
 expect "empty database taken" "0 no profiles" "$rc $out"
 
+# a database path that is no database is said to be one, not a KEK problem, with or
+# without ORSP_KEK (its usage-error branch is for a malformed ORSP_KEK only)
+mkdir -p "$T/own/adir"
+failure "$T/own/adir: $T/own/adir is a directory, not a database file" \
+	smdp profile list --db "$T/own/adir"
+ORSP_KEK=$(printf '%064d' 7) failure "$T/own/adir: $T/own/adir is a directory, not a database file" \
+	smdp profile list --db "$T/own/adir"
+
 # ----- a KEK file is created only with a new database -----
 # an inventory restored without its KEK: refused, and no new random KEK takes the real one's
 # place beside it (it could not open the database, and would be in the way of the restore)
