@@ -396,6 +396,97 @@ static void test_auc_refusals(void **state)
 	orsp_secret_wipe(&old);
 }
 
+/* orsp_kek_rekey's own guard checks, each where only it can see the other process: an
+ * audit callback of the test's own records what the rotation got to, and may start the
+ * other process from inside the transaction. */
+typedef struct tx_probe {
+	const char *db_file;
+	orsp_db_guard *g;
+	bool hold_in_tx; /* start a holder from inside the transaction */
+	holder h;
+	int calls;
+	orsp_err seen; /* the guard, tested at once after the holder opened the database */
+} tx_probe;
+
+static orsp_err probe_audit(void *arg, const char *new_path)
+{
+	tx_probe *p = arg;
+	(void)new_path;
+	p->calls++;
+	if (p->hold_in_tx) {
+		/* this process holds the write lock: the holder can still open the database
+		 * (WAL readers are not blocked), and then holds the DMS byte as every
+		 * connection does; the guard's own descriptor confirms it without closing one */
+		p->h = hold(p->db_file);
+		p->seen = orsp_db_guard_check(p->g);
+	}
+	return ORSP_OK;
+}
+
+static void test_guard_checks(void **state)
+{
+	orsp_secret old = {0}, nk = {0};
+	const orsp_kek_column *cols;
+	uint8_t before[32], after[32];
+	size_t n;
+	orsp_db_guard *g = NULL;
+	orsp_auc *a = NULL;
+	tx_probe p;
+	holder h;
+	(void)state;
+
+	snprintf(dir, sizeof(dir), "%s", test_tmpdir("rekey_guard"));
+	cols = orsp_auc_kek_columns(&n);
+	load_kek("old.kek", &old);
+	make_auc("a.db", &old);
+	digest(path_of("a.db"), cols, n, before);
+
+	/* opened after the guard, before the rotation: the check before the transaction
+	 * refuses, before NEW is created or the write lock taken (the callback never runs) */
+	memset(&p, 0, sizeof(p));
+	assert_int_equal(orsp_db_guard_open(path_of("a.db"), &g), ORSP_OK);
+	assert_int_equal(orsp_auc_open_ex(path_of("a.db"), ORSP_DB_OPEN_EXISTING, &old, &a),
+	                 ORSP_OK);
+	h = hold(path_of("a.db"));
+	assert_int_equal(orsp_kek_rekey(orsp_auc_db(a), g, &old, path_of("new.kek"), cols, n,
+	                                probe_audit, &p, &nk, NULL),
+	                 ORSP_E_STATE);
+	assert_non_null(strstr(orsp_err_detail(), "stop the servers"));
+	assert_int_equal(p.calls, 0);
+	release(h);
+	orsp_auc_close(a);
+	orsp_db_guard_close(g);
+	assert_false(exists(path_of("new.kek")));
+
+	/* opened inside the transaction, after every check before it: the check made while
+	 * holding the write lock refuses, and everything is rolled back */
+	memset(&p, 0, sizeof(p));
+	p.db_file = path_of("a.db");
+	p.hold_in_tx = true;
+	assert_int_equal(orsp_db_guard_open(path_of("a.db"), &g), ORSP_OK);
+	p.g = g;
+	assert_int_equal(orsp_auc_open_ex(path_of("a.db"), ORSP_DB_OPEN_EXISTING, &old, &a),
+	                 ORSP_OK);
+	assert_int_equal(orsp_kek_rekey(orsp_auc_db(a), g, &old, path_of("new.kek"), cols, n,
+	                                probe_audit, &p, &nk, NULL),
+	                 ORSP_E_STATE);
+	assert_non_null(strstr(orsp_err_detail(), "stop the servers"));
+	assert_int_equal(p.calls, 1);
+	assert_int_equal(p.seen, ORSP_E_STATE); /* the holder did hold the DMS byte */
+	assert_int_equal(nk.len, 0);
+	release(p.h);
+	orsp_auc_close(a);
+	orsp_db_guard_close(g);
+	assert_false(exists(path_of("new.kek")));
+	digest(path_of("a.db"), cols, n, after);
+	assert_memory_equal(before, after, 32);
+	check_values(path_of("a.db"), cols, n, &old, &other);
+	assert_int_equal(orsp_auc_open_ex(path_of("a.db"), ORSP_DB_OPEN_EXISTING, &old, &a),
+	                 ORSP_OK);
+	orsp_auc_close(a);
+	orsp_secret_wipe(&old);
+}
+
 /* A store failure at each operation in turn: the database still opens with the old KEK,
  * its values unchanged, and NEW is gone; until the rotation goes through. */
 static void test_auc_injected(void **state)
@@ -534,9 +625,8 @@ static void test_smdp_rekey(void **state)
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_auc_rekey),
-	    cmocka_unit_test(test_auc_refusals),
-	    cmocka_unit_test(test_auc_injected),
+	    cmocka_unit_test(test_auc_rekey),    cmocka_unit_test(test_auc_refusals),
+	    cmocka_unit_test(test_guard_checks), cmocka_unit_test(test_auc_injected),
 	    cmocka_unit_test(test_smdp_rekey),
 	};
 	if (argc == 3 && strcmp(argv[1], "--hold") == 0)
