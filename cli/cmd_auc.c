@@ -1129,10 +1129,11 @@ static const cli_cmd auc_cmds[] = {
         .help = "Creates NEW (refused if it exists) with a new random KEK, mode 0600, and in one\n"
                 "transaction re-wraps under it every key of the database (K, OPc/TOPc, the\n"
                 "card secrets, the KEK check), with a \"kek rotated\" audit row. Any failure\n"
-                "changes nothing and removes NEW. Refused while another process has the\n"
-                "database open: stop it first. Afterwards the database opens only with NEW:\n"
-                "move it in place of the old KEK file (or point --kek-file at it); keep the old\n"
-                "one only as long as older backups must stay readable.\n\n"
+                "before the commit changes nothing and removes NEW; a failed commit keeps NEW\n"
+                "(the database may need it: check which KEK opens it). Refused while another\n"
+                "process has the database open: stop it first. Afterwards the database opens\n"
+                "only with NEW: move it in place of the old KEK file (or point --kek-file at\n"
+                "it); keep the old one only as long as older backups must stay readable.\n\n"
                 "options:\n"
                 "  --new-kek-file NEW   the new KEK file (must not exist)\n" DB_HELP,
         .run = auc_rekey,

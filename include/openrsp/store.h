@@ -278,12 +278,15 @@ typedef struct orsp_kek_column {
  * in one write transaction unwrap every value of `cols` with old_kek and wrap it under the
  * new KEK with the same record name (each plaintext wiped at once), append the audit row
  * (`audit(arg, new_path)`, inside the transaction), test `g` again, and commit durably.
- * Any failure rolls everything back and removes new_path: ORSP_E_VERIFY / ORSP_E_MALFORMED
- * naming the column and the record of a value that does not unwrap, ORSP_E_STATE (another
- * process has the database open), ORSP_E_EXISTS (new_path exists), ORSP_E_STORAGE. Only a
- * commit whose flush alone failed (orsp_db_committed) keeps new_path, as the database needs
- * it then. On success *new_kek holds the new KEK (the caller wipes it) and *count (may be
- * NULL) the number of values re-wrapped. */
+ * Any failure before the commit rolls everything back and removes new_path: ORSP_E_VERIFY /
+ * ORSP_E_MALFORMED naming the column and the record of a value that does not unwrap,
+ * ORSP_E_STATE (another process has the database open), ORSP_E_EXISTS (new_path exists),
+ * ORSP_E_STORAGE. A failed commit keeps new_path: one whose flush alone failed
+ * (orsp_db_committed) because the database needs it, and a failed COMMIT because the
+ * database may need it (SQLite may have logged the commit before failing, and recovers it
+ * at the next open should this process die first); the message says to check which KEK
+ * opens the database before deleting it. On success *new_kek holds the new KEK (the caller wipes
+ * it) and *count (may be NULL) the number of values re-wrapped. */
 ORSP_MUST_CHECK orsp_err orsp_kek_rekey(orsp_db *db, orsp_db_guard *g, const orsp_secret *old_kek,
                                         const char *new_path, const orsp_kek_column *cols, size_t n,
                                         orsp_err (*audit)(void *arg, const char *new_path),

@@ -633,16 +633,26 @@ orsp_err orsp_kek_rekey(orsp_db *db, orsp_db_guard *g, const orsp_secret *old_ke
 		goto out;
 	}
 	err = orsp_db_commit(db);
-	if (err && orsp_db_committed(db)) {
-		/* committed, only its flush failed: the database needs the new KEK now */
+	if (err) {
 		char why[160];
 		snprintf(why, sizeof(why), "%s", orsp_err_detail());
 		orsp_secret_wipe(new_kek);
+		if (orsp_db_committed(db)) /* only its flush failed: it needs the new KEK now */
+			return orsp_errf(
+			    err,
+			    "the database was re-wrapped under %s, but its flush to disk "
+			    "failed (%s): keep %s, and keep the old KEK file too until "
+			    "the database opens with the new one",
+			    new_path, why, new_path);
+		/* COMMIT itself failed. In WAL mode SQLite may have appended the commit record
+		 * to the log before a later step failed: should this process then die before a
+		 * clean close, the next open recovers the transaction, and the database needs
+		 * NEW. Only the operator can look (after this process is gone): NEW stays. */
 		return orsp_errf(err,
-		                 "the database was re-wrapped under %s, but its flush to disk "
-		                 "failed (%s): keep %s, and keep the old KEK file too until the "
-		                 "database opens with the new one",
-		                 new_path, why, new_path);
+		                 "the commit failed (%.60s): the database may now need either KEK, "
+		                 "so %s is kept; check which one opens it (a read-only verb) and "
+		                 "delete it only if the old one does",
+		                 why, new_path);
 	}
 out:
 	if (err) {
