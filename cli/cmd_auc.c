@@ -981,13 +981,20 @@ static int auc_rekey(int argc, char **argv)
 	if (rc)
 		return rc;
 	printf("KEK rotated: %zu values of %s re-wrapped under the new KEK in %s.\n"
-	       "The database now opens only with %s. Next:\n"
-	       "  - move %s in place of %s, or point --kek-file at it%s;\n"
-	       "  - keep %s only as long as backups made before the rotation must stay\n"
-	       "    readable (they need it), then destroy it.\n",
-	       n, file, next, next, next, getenv("ORSP_KEK") ? "the old KEK (ORSP_KEK)" : kek_path,
-	       getenv("ORSP_KEK") ? " and unset ORSP_KEK" : "",
-	       getenv("ORSP_KEK") ? "the old KEK" : kek_path);
+	       "The database now opens only with %s. Next:\n",
+	       n, file, next, next);
+	if (getenv("ORSP_KEK"))
+		/* NEW holds the 32 raw bytes kek.c writes; ORSP_KEK takes 64 hex digits */
+		printf("  - point --kek-file at %s and unset ORSP_KEK, or set ORSP_KEK to its\n"
+		       "    64 hex digits: export ORSP_KEK=$(od -An -tx1 %s | tr -d ' \\n')\n"
+		       "  - keep the old KEK only as long as backups made before the rotation\n"
+		       "    must stay readable (they need it), then destroy it.\n",
+		       next, next);
+	else
+		printf("  - move %s in place of %s, or point --kek-file at it;\n"
+		       "  - keep %s only as long as backups made before the rotation must stay\n"
+		       "    readable (they need it), then destroy it.\n",
+		       next, kek_path, kek_path);
 	return CLI_OK;
 }
 

@@ -106,9 +106,21 @@ expect "auc list after the move" 0 "$rc"
 # ORSP_KEK holds the old KEK as for every verb
 ORSP_KEK=$(od -An -tx1 "$A.kek" | tr -d ' \n') run auc rekey --db "$A" --new-kek-file "$T/env.kek"
 expect "rekey from ORSP_KEK" 0 "$rc"
-has "next step names ORSP_KEK" "unset ORSP_KEK" "$out"
+# no file to move in place of an environment variable: --kek-file NEW, or ORSP_KEK set to
+# NEW's hex digits by the command printed, which is run here as printed
+has "next step: --kek-file and unset" "point --kek-file at $T/env.kek and unset ORSP_KEK" "$out"
+lacks "no file to move for ORSP_KEK" "in place of" "$out"
+lacks "ORSP_KEK is no file" "(ORSP_KEK)" "$out"
+has "next step: old KEK (ORSP_KEK)" "keep the old KEK only as long as backups" "$out"
+setkek=$(sed -n "s/^ *64 hex digits: //p" <<<"$out")
+expect "the command that sets ORSP_KEK" "export ORSP_KEK=\$(od -An -tx1 $T/env.kek | tr -d ' \\n')" "$setkek"
 run auc list --db "$A" --kek-file "$T/env.kek"
 expect "auc list after the ORSP_KEK rekey" 0 "$rc"
+# (the wrong --kek-file: ORSP_KEK takes precedence)
+rc=0
+(eval "$setkek" && "$B" auc list --db "$A" --kek-file "$T/wrong.kek") >"$T/out" 2>&1 || rc=$?
+expect "auc list with ORSP_KEK set as printed" 0 "$rc"
+has "ORSP_KEK set as printed: the subscriber listed" $IMSI "$(cat "$T/out")"
 
 # a tampered value: named, nothing changed, no new KEK file
 "$PY" -c '
@@ -165,5 +177,15 @@ expect "smdp profile list with the new KEK" 0 "$rc"
 has "the profile listed" 8949449999999990023 "$out"
 run smdp audit --db "$S" --kek-file "$T/s.kek"
 has "audit row" "kekRotated" "$out"
+# from ORSP_KEK, through the configuration: its kek_file, or ORSP_KEK set as printed
+ORSP_KEK=$(od -An -tx1 "$T/s.kek" | tr -d ' \n') run smdp rekey --config "$T/s.conf" --new-kek-file "$T/s2.kek"
+expect "smdp rekey from ORSP_KEK" 0 "$rc"
+has "next step: kek_file and unset" "point the configuration's kek_file at $T/s2.kek and unset ORSP_KEK" "$out"
+lacks "no file to move for ORSP_KEK" "in place of" "$out"
+setkek=$(sed -n "s/^ *64 hex digits: //p" <<<"$out")
+rc=0
+(eval "$setkek" && "$B" smdp profile list --db "$S" --kek-file "$T/wrong.kek") >"$T/out" 2>&1 || rc=$?
+expect "smdp profile list with ORSP_KEK set as printed" 0 "$rc"
+has "ORSP_KEK set as printed: the profile listed" 8949449999999990023 "$(cat "$T/out")"
 
 finish
