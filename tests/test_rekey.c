@@ -487,6 +487,52 @@ static void test_guard_checks(void **state)
 	orsp_secret_wipe(&old);
 }
 
+/* A database not in WAL mode (a file system without shared memory maps keeps SQLite in its
+ * rollback journal; here the connection is switched by hand, as openrsp's own open switches
+ * the file back): no WAL-index, so the guard could not see another process. Refused before
+ * NEW is created. */
+static void test_not_wal(void **state)
+{
+	orsp_secret old = {0};
+	const orsp_kek_column *cols;
+	uint8_t before[32], after[32];
+	size_t n;
+	orsp_db_guard *g = NULL;
+	orsp_auc *a = NULL;
+	orsp_stmt *st = NULL;
+	bool row = false;
+	(void)state;
+
+	snprintf(dir, sizeof(dir), "%s", test_tmpdir("rekey_not_wal"));
+	cols = orsp_auc_kek_columns(&n);
+	load_kek("old.kek", &old);
+	make_auc("a.db", &old);
+	digest(path_of("a.db"), cols, n, before);
+
+	assert_int_equal(orsp_db_guard_open(path_of("a.db"), &g), ORSP_OK);
+	assert_int_equal(orsp_auc_open_ex(path_of("a.db"), ORSP_DB_OPEN_EXISTING, &old, &a),
+	                 ORSP_OK);
+	assert_int_equal(orsp_db_exec(orsp_auc_db(a), "PRAGMA journal_mode=DELETE"), ORSP_OK);
+	assert_int_equal(orsp_db_prepare(orsp_auc_db(a), "PRAGMA journal_mode", &st), ORSP_OK);
+	assert_int_equal(orsp_stmt_step(st, &row), ORSP_OK);
+	assert_true(row);
+	assert_string_equal(orsp_stmt_column_text(st, 0), "delete");
+	orsp_stmt_finalize(st);
+	assert_false(exists(path_of("a.db-shm"))); /* nothing for the guard to look at */
+	assert_int_equal(orsp_db_guard_check(g), ORSP_OK);
+
+	assert_int_equal(orsp_auc_rekey(a, g, path_of("new.kek"), NULL), ORSP_E_POLICY);
+	assert_non_null(strstr(orsp_err_detail(), "not in WAL mode"));
+	assert_non_null(strstr(orsp_err_detail(), "could not be detected"));
+	orsp_auc_close(a);
+	orsp_db_guard_close(g);
+	assert_false(exists(path_of("new.kek")));
+	digest(path_of("a.db"), cols, n, after);
+	assert_memory_equal(before, after, 32);
+	check_values(path_of("a.db"), cols, n, &old, &other);
+	orsp_secret_wipe(&old);
+}
+
 /* A failed COMMIT (injected at the commit): NEW is kept, as the database may need it, and
  * the message says how to tell; here the old KEK still opens it, so NEW goes as the
  * operator would delete it. Whether this failure was the commit's. */
@@ -649,7 +695,7 @@ int main(int argc, char **argv)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_auc_rekey),    cmocka_unit_test(test_auc_refusals),
 	    cmocka_unit_test(test_guard_checks), cmocka_unit_test(test_auc_injected),
-	    cmocka_unit_test(test_smdp_rekey),
+	    cmocka_unit_test(test_smdp_rekey),   cmocka_unit_test(test_not_wal),
 	};
 	if (argc == 3 && strcmp(argv[1], "--hold") == 0)
 		return hold_main(argv[2]);

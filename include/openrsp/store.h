@@ -246,6 +246,8 @@ ORSP_MUST_CHECK orsp_err orsp_kek_create_new(const char *path, orsp_secret *kek)
  * process opens the database, and close it only AFTER this process's last connection to
  * the database is closed: the guard keeps a descriptor of the -shm file, and closing any
  * descriptor of a file drops all of the process's POSIX locks on it, SQLite's included.
+ * Only a database in WAL mode has the WAL-index: in another journal mode the guard sees
+ * nothing (orsp_kek_rekey refuses such a database).
  * `path` is the database file ("sqlite:" prefix allowed; a "file:" URI or ":memory:" is
  * ORSP_E_USAGE). Errors: ORSP_E_STATE (another process has it open: the message says to stop
  * the servers), ORSP_E_NOT_FOUND (no database there), ORSP_E_IO, ORSP_E_USAGE. */
@@ -280,9 +282,10 @@ typedef struct orsp_kek_column {
  * (`audit(arg, new_path)`, inside the transaction), test `g` again, and commit durably.
  * Any failure before the commit rolls everything back and removes new_path: ORSP_E_VERIFY /
  * ORSP_E_MALFORMED naming the column and the record of a value that does not unwrap,
- * ORSP_E_STATE (another process has the database open), ORSP_E_EXISTS (new_path exists),
- * ORSP_E_STORAGE. A failed commit keeps new_path: one whose flush alone failed
- * (orsp_db_committed) because the database needs it, and a failed COMMIT because the
+ * ORSP_E_STATE (another process has the database open), ORSP_E_POLICY (the database is not
+ * in WAL mode, so `g` could not see another process: refused before new_path is created),
+ * ORSP_E_EXISTS (new_path exists), ORSP_E_STORAGE. A failed commit keeps new_path: one whose flush
+ * alone failed (orsp_db_committed) because the database needs it, and a failed COMMIT because the
  * database may need it (SQLite may have logged the commit before failing, and recovers it
  * at the next open should this process die first); the message says to check which KEK
  * opens the database before deleting it. On success *new_kek holds the new KEK (the caller wipes

@@ -591,6 +591,33 @@ static orsp_err rewrap_column(orsp_db *db, const orsp_secret *old_kek, const ors
 	return err;
 }
 
+/* The guard sees other processes only through the WAL-index, which a database in another
+ * journal mode does not have (a file system without shared memory maps keeps SQLite in its
+ * rollback journal): there, a process with the database open holds no lock while idle. */
+static orsp_err require_wal(orsp_db *db, const orsp_db_guard *g)
+{
+	orsp_err err;
+	orsp_stmt *st = NULL;
+	bool row = false;
+	char mode[16] = "?";
+
+	err = orsp_db_prepare(db, "PRAGMA journal_mode", &st);
+	if (!err)
+		err = orsp_stmt_step(st, &row);
+	if (!err && row && orsp_stmt_column_text(st, 0))
+		snprintf(mode, sizeof(mode), "%s", orsp_stmt_column_text(st, 0));
+	orsp_stmt_finalize(st);
+	if (err)
+		return err;
+	if (strcmp(mode, "wal") != 0)
+		return orsp_errf(
+		    ORSP_E_POLICY,
+		    "%s is not in WAL mode (journal mode %s): another process using it "
+		    "could not be detected, so its KEK is not rotated",
+		    g->db, mode);
+	return ORSP_OK;
+}
+
 orsp_err orsp_kek_rekey(orsp_db *db, orsp_db_guard *g, const orsp_secret *old_kek,
                         const char *new_path, const orsp_kek_column *cols, size_t n,
                         orsp_err (*audit)(void *arg, const char *new_path), void *arg,
@@ -609,8 +636,11 @@ orsp_err orsp_kek_rekey(orsp_db *db, orsp_db_guard *g, const orsp_secret *old_ke
 		                 "%s exists already: the new KEK file must be a new name (it is "
 		                 "never overwritten)",
 		                 new_path);
-	/* the database is in this process's hands alone, and stays so: a process that opens
-	 * it from now on waits for the write lock in its KEK check, and then fails it */
+	err = require_wal(db, g);
+	if (err)
+		return err;
+	/* before NEW is created and the write lock taken: a process that opens the database
+	 * from now on is seen by the check inside the transaction */
 	err = orsp_db_guard_check(g);
 	if (err)
 		return err;
