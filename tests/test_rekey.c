@@ -586,6 +586,96 @@ static void test_auc_injected(void **state)
 	orsp_secret_wipe(&old);
 }
 
+/* ----- an interrupted rotation ----- */
+
+static orsp_err die_in_tx(void *arg, const char *new_path)
+{
+	(void)arg;
+	(void)new_path;
+	_exit(3); /* killed while re-wrapping: no rollback, no close */
+}
+
+static int find_rotated(const orsp_auc_audit_row *r, void *arg)
+{
+	if (strcmp(r->action, "kek rotated") == 0)
+		(*(int *)arg)++;
+	return 0;
+}
+
+static int rotated_rows(const orsp_secret *kek)
+{
+	orsp_auc *a = NULL;
+	int n = 0;
+	assert_int_equal(orsp_auc_open_ex(path_of("a.db"), ORSP_DB_OPEN_EXISTING, kek, &a),
+	                 ORSP_OK);
+	assert_int_equal(orsp_auc_audit_walk(a, NULL, 0, find_rotated, &n), ORSP_OK);
+	orsp_auc_close(a);
+	return n;
+}
+
+/* A process killed in the middle of the re-wrapping leaves NEW and the database under the
+ * old KEK; the refusals then say how to tell, and the recovery the docs give works: NEW
+ * does not open the database, the old KEK does, the audit has no "kek rotated" row; delete
+ * NEW and run again. */
+static void test_interrupted(void **state)
+{
+	orsp_secret old = {0}, nk = {0};
+	const orsp_kek_column *cols;
+	uint8_t before[32], after[32];
+	size_t n;
+	orsp_auc *a = NULL;
+	int status = 0;
+	pid_t pid;
+	(void)state;
+
+	snprintf(dir, sizeof(dir), "%s", test_tmpdir("rekey_interrupted"));
+	cols = orsp_auc_kek_columns(&n);
+	load_kek("old.kek", &old);
+	make_auc("a.db", &old);
+	digest(path_of("a.db"), cols, n, before);
+
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		orsp_db_guard *g = NULL;
+		orsp_auc *c = NULL;
+		if (orsp_db_guard_open(path_of("a.db"), &g) ||
+		    orsp_auc_open_ex(path_of("a.db"), ORSP_DB_OPEN_EXISTING, &old, &c))
+			_exit(1);
+		if (orsp_kek_rekey(orsp_auc_db(c), g, &old, path_of("new.kek"), cols, n, die_in_tx,
+		                   NULL, &nk, NULL) == ORSP_OK)
+			_exit(0);
+		_exit(2);
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 3);
+	assert_true(exists(path_of("new.kek")));
+
+	/* running again: refused, saying what a leftover NEW may be and how to check */
+	assert_int_equal(auc_rekey_file("a.db", &old, "new.kek", -1), ORSP_E_EXISTS);
+	assert_non_null(strstr(orsp_err_detail(), "An interrupted rotation leaves its new file"));
+	assert_non_null(strstr(orsp_err_detail(), "does not open with it as KEK file, delete it"));
+	/* NEW does not open the database, and the refusal mentions a rotation */
+	assert_int_equal(orsp_kek_load_existing(path_of("new.kek"), &nk), ORSP_OK);
+	assert_int_equal(orsp_auc_open_ex(path_of("a.db"), ORSP_DB_OPEN_EXISTING, &nk, &a),
+	                 ORSP_E_VERIFY);
+	assert_non_null(strstr(orsp_err_detail(), "or rotated since"));
+	/* the old KEK does, nothing changed, no audit row */
+	assert_int_equal(rotated_rows(&old), 0);
+	digest(path_of("a.db"), cols, n, after);
+	assert_memory_equal(before, after, 32);
+	check_values(path_of("a.db"), cols, n, &old, &other);
+
+	/* delete NEW and run again */
+	assert_int_equal(unlink(path_of("new.kek")), 0);
+	assert_int_equal(auc_rekey_file("a.db", &old, "new.kek", -1), ORSP_OK);
+	assert_int_equal(orsp_kek_load_existing(path_of("new.kek"), &nk), ORSP_OK);
+	assert_int_equal(rotated_rows(&nk), 1);
+	check_values(path_of("a.db"), cols, n, &nk, &old);
+	orsp_secret_wipe(&old);
+	orsp_secret_wipe(&nk);
+}
+
 /* ----- the SM-DP+ ----- */
 
 static void make_smdp(const char *name, const orsp_secret *kek)
@@ -696,6 +786,7 @@ int main(int argc, char **argv)
 	    cmocka_unit_test(test_auc_rekey),    cmocka_unit_test(test_auc_refusals),
 	    cmocka_unit_test(test_guard_checks), cmocka_unit_test(test_auc_injected),
 	    cmocka_unit_test(test_smdp_rekey),   cmocka_unit_test(test_not_wal),
+	    cmocka_unit_test(test_interrupted),
 	};
 	if (argc == 3 && strcmp(argv[1], "--hold") == 0)
 		return hold_main(argv[2]);

@@ -364,7 +364,8 @@ orsp_err orsp_kek_check(orsp_db *db, const orsp_secret *kek, const char *table, 
 		err = orsp_kek_unwrap(kek, aad, w.p, w.len, &plain);
 		if (err == ORSP_E_VERIFY)
 			err = orsp_errf(ORSP_E_VERIFY,
-			                "wrong KEK: this database was created with another KEK");
+			                "wrong KEK: this database was created with another KEK (or "
+			                "rotated since: see rekey)");
 		else if (!err && (plain.len != check_len || !orsp_ct_eq(plain.v, check, check_len)))
 			err = orsp_errf(ORSP_E_VERIFY, "wrong KEK: check value does not match");
 		goto out;
@@ -632,10 +633,12 @@ orsp_err orsp_kek_rekey(orsp_db *db, orsp_db_guard *g, const orsp_secret *old_ke
 		return orsp_errf(ORSP_E_USAGE, "rekey: missing arguments");
 	orsp_secret_wipe(new_kek);
 	if (lstat(new_path, &sb) == 0)
-		return orsp_errf(ORSP_E_EXISTS,
-		                 "%s exists already: the new KEK file must be a new name (it is "
-		                 "never overwritten)",
-		                 new_path);
+		return orsp_errf(
+		    ORSP_E_EXISTS,
+		    "%s exists already, and is never overwritten. An interrupted "
+		    "rotation leaves its new file: if the database does not open with it "
+		    "as KEK file, delete it and run again",
+		    new_path);
 	err = require_wal(db, g);
 	if (err)
 		return err;
