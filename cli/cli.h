@@ -264,4 +264,9 @@ void cli_vector_text(const orsp_aka_vector *v, const uint8_t *mac, size_t mac_le
 void cli_vector_json(cli_json *j, const char *key, const orsp_aka_vector *v, const uint8_t *mac,
                      size_t mac_len, const cli_derived *d, bool with_inputs);
 
+/* s as one word of a POSIX shell command line: unchanged when it holds only characters no
+ * shell treats specially, else in single quotes (a ' inside as '\''). The text goes to out
+ * (cap bytes); one that does not fit gives NULL. */
+const char *cli_shell_word(const char *s, char *out, size_t cap);
+
 #endif

@@ -578,3 +578,31 @@ out:
 	close(fd);
 	return rc;
 }
+
+const char *cli_shell_word(const char *s, char *out, size_t cap)
+{
+	size_t n = 0;
+
+	if (!s || !out || cap == 0)
+		return NULL;
+	if (s[0] && strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+	                      "_./+-:,@%=") == strlen(s))
+		return snprintf(out, cap, "%s", s) < (int)cap ? out : NULL;
+	if (cap < 3)
+		return NULL;
+	out[n++] = '\'';
+	for (const char *p = s; *p; p++) {
+		const char *piece = *p == '\'' ? "'\\''" : NULL;
+		size_t len = piece ? strlen(piece) : 1;
+		if (n + len + 2 > cap)
+			return NULL;
+		if (piece)
+			memcpy(out + n, piece, len);
+		else
+			out[n] = *p;
+		n += len;
+	}
+	out[n++] = '\'';
+	out[n] = '\0';
+	return out;
+}

@@ -800,6 +800,7 @@ static int smdp_rekey(int argc, char **argv)
 	    {"new-kek-file", required_argument, NULL, OPT_NEW_KEK_FILE},
 	    {NULL, 0, NULL, 0},
 	};
+	char word[4 * PATH_MAX + 3]; /* NEW as a shell word: each ' is four */
 	db_opts dbo = {0};
 	const char *next = NULL;
 	char file[4096], kek_path[4096];
@@ -859,7 +860,8 @@ static int smdp_rekey(int argc, char **argv)
 		       "    64 hex digits: export ORSP_KEK=$(od -An -tx1 %s | tr -d ' \\n')\n"
 		       "  - keep the old KEK only as long as backups made before the rotation\n"
 		       "    must stay readable (they need it), then destroy it.\n",
-		       dbo.config ? "the configuration's kek_file" : "--kek-file", next, next);
+		       dbo.config ? "the configuration's kek_file" : "--kek-file", next,
+		       cli_shell_word(next, word, sizeof(word)) ? word : next);
 	else
 		printf("  - move %s in place of %s, or point %s at it;\n"
 		       "  - keep %s only as long as backups made before the rotation must stay\n"

@@ -653,8 +653,8 @@ static void test_interrupted(void **state)
 
 	/* running again: refused, saying what a leftover NEW may be and how to check */
 	assert_int_equal(auc_rekey_file("a.db", &old, "new.kek", -1), ORSP_E_EXISTS);
-	assert_non_null(strstr(orsp_err_detail(), "An interrupted rotation leaves its new file"));
-	assert_non_null(strstr(orsp_err_detail(), "does not open with it as KEK file, delete it"));
+	assert_non_null(strstr(orsp_err_detail(), "delete it only if an interrupted rotation"));
+	assert_non_null(strstr(orsp_err_detail(), "so that file is not its KEK"));
 	/* NEW does not open the database, and the refusal mentions a rotation */
 	assert_int_equal(orsp_kek_load_existing(path_of("new.kek"), &nk), ORSP_OK);
 	assert_int_equal(orsp_auc_open_ex(path_of("a.db"), ORSP_DB_OPEN_EXISTING, &nk, &a),

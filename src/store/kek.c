@@ -635,9 +635,9 @@ orsp_err orsp_kek_rekey(orsp_db *db, orsp_db_guard *g, const orsp_secret *old_ke
 	if (lstat(new_path, &sb) == 0)
 		return orsp_errf(
 		    ORSP_E_EXISTS,
-		    "%s exists already, and is never overwritten. An interrupted "
-		    "rotation leaves its new file: if the database does not open with it "
-		    "as KEK file, delete it and run again",
+		    "%s exists already, and is never overwritten. The database still opens with "
+		    "the KEK given, so that file is not its KEK: delete it only if an "
+		    "interrupted rotation of this database left it",
 		    new_path);
 	err = require_wal(db, g);
 	if (err)

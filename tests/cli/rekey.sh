@@ -50,7 +50,8 @@ absent "a usage error created the new KEK file" "$T/x.kek"
 failure "exists already" auc rekey --db "$A" --new-kek-file "$A.kek"
 echo keep >"$T/taken"
 failure "exists already" auc rekey --db "$A" --new-kek-file "$T/taken"
-has "a leftover NEW: how to check" "An interrupted rotation leaves its new file: if the database does not open with it as KEK file, delete it and run again" "$err"
+has "NEW is not the database's KEK" "The database still opens with the KEK given, so that file is not its KEK: delete it only if an interrupted rotation of this database left it" "$err"
+lacks "no unconditional advice to delete" "delete it and run again" "$err"
 expect "existing file kept" keep "$(cat "$T/taken")"
 # wrong old KEK
 head -c 32 /dev/urandom >"$T/wrong.kek"
@@ -123,6 +124,16 @@ rc=0
 (eval "$setkek" && "$B" auc list --db "$A" --kek-file "$T/wrong.kek") >"$T/out" 2>&1 || rc=$?
 expect "auc list with ORSP_KEK set as printed" 0 "$rc"
 has "ORSP_KEK set as printed: the subscriber listed" $IMSI "$(cat "$T/out")"
+# a NEW whose name a shell would split or expand: the printed command quotes it (on a copy
+# of the database, which stays under env.kek for what follows)
+cp "$A" "$T/q.db"
+ORSP_KEK=$(od -An -tx1 "$T/env.kek" | tr -d ' \n') run auc rekey --db "$T/q.db" --new-kek-file "$T/my new'\$x.kek"
+expect "rekey to a name with a space, a quote and a dollar" 0 "$rc"
+setkek=$(sed -n "s/^ *64 hex digits: //p" <<<"$out")
+has "the name quoted" "od -An -tx1 '$T/my new'\\''\$x.kek'" "$setkek"
+rc=0
+(eval "$setkek" && "$B" auc list --db "$T/q.db" --kek-file "$T/wrong.kek") >"$T/out" 2>&1 || rc=$?
+expect "auc list with ORSP_KEK set as printed for the quoted name" 0 "$rc"
 
 # a tampered value: named, nothing changed, no new KEK file
 "$PY" -c '
