@@ -676,6 +676,48 @@ static void test_interrupted(void **state)
 	orsp_secret_wipe(&nk);
 }
 
+/* A commit whose flush alone failed: the database is under NEW, so NEW is kept, and the
+ * handle goes on with the new KEK (a subscriber added through it afterwards is wrapped
+ * under NEW too); the audit row names NEW by its absolute name. */
+static void test_flush_failed(void **state)
+{
+	orsp_secret old = {0}, nk = {0};
+	const orsp_kek_column *cols;
+	orsp_db_guard *g = NULL;
+	orsp_auc *a = NULL;
+	orsp_auc_new nw;
+	size_t n;
+	orsp_err e;
+	(void)state;
+
+	snprintf(dir, sizeof(dir), "%s", test_tmpdir("rekey_flush"));
+	cols = orsp_auc_kek_columns(&n);
+	load_kek("old.kek", &old);
+	make_auc("a.db", &old);
+	assert_int_equal(orsp_db_guard_open(path_of("a.db"), &g), ORSP_OK);
+	assert_int_equal(orsp_auc_open_ex(path_of("a.db"), ORSP_DB_OPEN_EXISTING, &old, &a),
+	                 ORSP_OK);
+	orsp_db_inject_sync_failure(orsp_auc_db(a));
+	e = orsp_auc_rekey(a, g, path_of("new.kek"), NULL);
+	assert_int_equal(e, ORSP_E_STORAGE);
+	assert_non_null(strstr(orsp_err_detail(), "but its flush to disk failed"));
+	/* the same handle, after the error: its writes are under the new KEK */
+	orsp_auc_new_init(&nw);
+	nw.imsi = "001010000000009";
+	assert_int_equal(orsp_aka_subscriber_init(&nw.sub, ORSP_AKA_MILENAGE, K16, 16, K32, 16),
+	                 ORSP_OK);
+	assert_int_equal(orsp_auc_add(a, &nw), ORSP_OK);
+	orsp_auc_new_wipe(&nw);
+	orsp_auc_close(a);
+	orsp_db_guard_close(g);
+	assert_true(exists(path_of("new.kek")));
+	load_kek("new.kek", &nk);
+	check_values(path_of("a.db"), cols, n, &nk, &old);
+	assert_int_equal(rotated_rows(&nk), 1);
+	orsp_secret_wipe(&old);
+	orsp_secret_wipe(&nk);
+}
+
 /* ----- the SM-DP+ ----- */
 
 static void make_smdp(const char *name, const orsp_secret *kek)
@@ -786,7 +828,7 @@ int main(int argc, char **argv)
 	    cmocka_unit_test(test_auc_rekey),    cmocka_unit_test(test_auc_refusals),
 	    cmocka_unit_test(test_guard_checks), cmocka_unit_test(test_auc_injected),
 	    cmocka_unit_test(test_smdp_rekey),   cmocka_unit_test(test_not_wal),
-	    cmocka_unit_test(test_interrupted),
+	    cmocka_unit_test(test_interrupted),  cmocka_unit_test(test_flush_failed),
 	};
 	if (argc == 3 && strcmp(argv[1], "--hold") == 0)
 		return hold_main(argv[2]);

@@ -137,7 +137,8 @@ ORSP_MUST_CHECK orsp_err orsp_smdp_unwrap(const orsp_smdp *s, const char *aad,
  * detail "new KEK file PATH"): orsp_kek_rekey, whose errors it returns. `g` is the guard
  * opened on the database before s was (orsp_db_guard_open), closed after s; no view of s
  * may be open (a view keeps its own copy of the KEK). On success s goes on with the new
- * KEK. The ES9+ transactionIds are tagged under a key derived from the KEK
+ * KEK, and so it does after a commit whose flush alone failed (the error returned); after
+ * any other failure of the commit close s. The ES9+ transactionIds are tagged under a key derived from the KEK
  * (orsp_smdp_derive_key): those handed out before the rotation no longer verify, and
  * their downloads start over. */
 ORSP_MUST_CHECK orsp_err orsp_smdp_rekey(orsp_smdp *s, orsp_db_guard *g, const char *new_kek_path,

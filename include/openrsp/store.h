@@ -289,7 +289,10 @@ typedef struct orsp_kek_column {
  * database may need it (SQLite may have logged the commit before failing, and recovers it
  * at the next open should this process die first); the message says to check which KEK
  * opens the database before deleting it. On success *new_kek holds the new KEK (the caller wipes
- * it) and *count (may be NULL) the number of values re-wrapped. */
+ * it) and *count (may be NULL) the number of values re-wrapped; after a commit whose flush
+ * alone failed *new_kek holds it too (the error returned), as the database is under it: a
+ * handle goes on with it. After a failed COMMIT the KEK the database needs is not known:
+ * close the handle. The audit row names new_path by its absolute name. */
 ORSP_MUST_CHECK orsp_err orsp_kek_rekey(orsp_db *db, orsp_db_guard *g, const orsp_secret *old_kek,
                                         const char *new_path, const orsp_kek_column *cols, size_t n,
                                         orsp_err (*audit)(void *arg, const char *new_path),

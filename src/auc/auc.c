@@ -1274,11 +1274,12 @@ orsp_err orsp_auc_rekey(orsp_auc *a, orsp_db_guard *g, const char *new_kek_path,
 		return orsp_errf(ORSP_E_USAGE, "auc rekey: missing arguments");
 	err = orsp_kek_rekey(a->db, g, &a->kek, new_kek_path, auc_kek_columns,
 	                     ORSP_ARRAY_LEN(auc_kek_columns), rekey_audit, a, &next, count);
-	if (err)
+	/* also after a commit whose flush alone failed: the database is under the new KEK */
+	if (err && next.len == 0)
 		return err;
 	/* the handle goes on with the KEK its database is wrapped under now */
 	orsp_secret_wipe(&a->kek);
 	a->kek = next;
 	orsp_secret_wipe(&next);
-	return ORSP_OK;
+	return err; /* ORSP_OK, or the flush's failure */
 }

@@ -2157,7 +2157,8 @@ orsp_err orsp_smdp_rekey(orsp_smdp *s, orsp_db_guard *g, const char *new_kek_pat
 		return orsp_errf(ORSP_E_USAGE, "smdp rekey: missing arguments");
 	err = orsp_kek_rekey(s->db, g, &s->kek, new_kek_path, smdp_kek_columns,
 	                     ORSP_ARRAY_LEN(smdp_kek_columns), rekey_audit, s, &next, count);
-	if (err)
+	/* also after a commit whose flush alone failed: the database is under the new KEK */
+	if (err && next.len == 0)
 		return err;
 	/* the handle goes on with the new KEK, and so with the keys derived from it */
 	orsp_secret_wipe(&s->kek);
@@ -2166,5 +2167,5 @@ orsp_err orsp_smdp_rekey(orsp_smdp *s, orsp_db_guard *g, const char *new_kek_pat
 	orsp_hmac_key_free(s->mac_key);
 	s->mac_key = NULL;
 	s->mac_label[0] = 0;
-	return ORSP_OK;
+	return err; /* ORSP_OK, or the flush's failure */
 }

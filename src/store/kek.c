@@ -655,8 +655,11 @@ orsp_err orsp_kek_rekey(orsp_db *db, orsp_db_guard *g, const orsp_secret *old_ke
 		goto out;
 	for (size_t i = 0; !err && i < n; i++)
 		err = rewrap_column(db, old_kek, new_kek, &cols[i], &done);
-	if (!err)
-		err = audit(arg, new_path);
+	if (!err) {
+		/* the audit names the file by its absolute name, as the export's does */
+		char abs[PATH_MAX];
+		err = audit(arg, realpath(new_path, abs) ? abs : new_path);
+	}
 	/* again, now that this process holds the write lock: one that opened the database
 	 * after the first check still holds the old KEK */
 	if (!err)
@@ -669,14 +672,16 @@ orsp_err orsp_kek_rekey(orsp_db *db, orsp_db_guard *g, const orsp_secret *old_ke
 	if (err) {
 		char why[160];
 		snprintf(why, sizeof(why), "%s", orsp_err_detail());
-		orsp_secret_wipe(new_kek);
-		if (orsp_db_committed(db)) /* only its flush failed: it needs the new KEK now */
+		/* only its flush failed: the database is under the new KEK now, which *new_kek
+		 * keeps for the caller's handle (writes under the old one would not open) */
+		if (orsp_db_committed(db))
 			return orsp_errf(
 			    err,
 			    "the database was re-wrapped under %s, but its flush to disk "
 			    "failed (%s): keep %s, and keep the old KEK file too until "
 			    "the database opens with the new one",
 			    new_path, why, new_path);
+		orsp_secret_wipe(new_kek);
 		/* COMMIT itself failed. In WAL mode SQLite may have appended the commit record
 		 * to the log before a later step failed: should this process then die before a
 		 * clean close, the next open recovers the transaction, and the database needs
