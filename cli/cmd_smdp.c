@@ -61,9 +61,9 @@ enum {
 #define DB_SYNOPSIS "(--db PATH [--kek-file PATH] | --config FILE)"
 #define DB_HELP                                                                                    \
 	"  --db PATH            SM-DP+ database (required, or --config)\n"                         \
-	"  --kek-file PATH      key-encryption key file (default <db>.kek, created 0600 if\n"      \
-	"                       missing); the environment variable ORSP_KEK (64 hex digits)\n"     \
-	"                       takes precedence\n"                                                \
+	"  --kek-file PATH      key-encryption key file (default <db>.kek; created 0600\n"         \
+	"                       with a new database only); the environment variable\n"             \
+	"                       ORSP_KEK (64 hex digits) takes precedence\n"                       \
 	"  --config FILE        the server's configuration file: its database and KEK file\n"      \
 	"                       (instead of --db and --kek-file)\n"
 
@@ -155,6 +155,28 @@ static bool same_db_file(const char *a, const char *b)
 	return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
 }
 
+/* What is wrong with the database itself (a directory, not SQLite) is said as such, before
+ * anything about its KEK; one that does not exist is not an error here. */
+static int check_db(const char *db)
+{
+	orsp_db *probe = NULL;
+	orsp_err e = orsp_db_open_ex(db, ORSP_DB_OPEN_EXISTING, &probe);
+
+	orsp_db_close(probe);
+	if (e && e != ORSP_E_NOT_FOUND)
+		return cli_fail(db, e);
+	orsp_err_clear();
+	return CLI_OK;
+}
+
+static int no_kek(const char *kek_path, const char *db)
+{
+	return cli_failf("KEK",
+	                 "no KEK file at %s for %s (--kek-file names it, or ORSP_KEK holds "
+	                 "the key)",
+	                 kek_path, db);
+}
+
 static int open_smdp(const db_opts *o, orsp_smdp **out)
 {
 	char kek_path[4096];
@@ -166,16 +188,8 @@ static int open_smdp(const db_opts *o, orsp_smdp **out)
 	rc = cli_kek_path(o->kek_file, "--db", o->db, kek_path, sizeof(kek_path));
 	if (rc)
 		return rc;
-	/* what is wrong with the database itself (a directory, not SQLite) is said as such,
-	 * before anything about its KEK */
-	{
-		orsp_db *probe = NULL;
-		e = orsp_db_open_ex(o->db, ORSP_DB_OPEN_EXISTING, &probe);
-		orsp_db_close(probe);
-		if (e && e != ORSP_E_NOT_FOUND)
-			return cli_fail(o->db, e);
-		orsp_err_clear();
-	}
+	if ((rc = check_db(o->db)))
+		return rc;
 	/* a KEK file only with a new database (orsp_kek_load_for_db), as `openrsp auc` */
 	e = orsp_kek_load_for_db(o->db, kek_path, &kek);
 	if (e == ORSP_E_USAGE && getenv("ORSP_KEK")) {
@@ -183,10 +197,7 @@ static int open_smdp(const db_opts *o, orsp_smdp **out)
 		return CLI_USAGE;
 	}
 	if (e == ORSP_E_NOT_FOUND)
-		return cli_failf("KEK",
-		                 "no KEK file at %s for %s (--kek-file names it, or ORSP_KEK "
-		                 "holds the key)",
-		                 kek_path, o->db);
+		return no_kek(kek_path, o->db);
 	if (e)
 		return cli_fail("KEK", e);
 	e = orsp_smdp_open(o->db, &kek, out);
@@ -832,6 +843,10 @@ static int smdp_rekey(int argc, char **argv)
 	if ((rc = db_config(&dbo)) || (rc = cli_db_file("--db", dbo.db, file, sizeof(file))) ||
 	    (rc = cli_kek_path(dbo.kek_file, "--db", dbo.db, kek_path, sizeof(kek_path))))
 		return rc;
+	/* the database first, as every verb (the probe's connection is closed before the guard
+	 * is opened) */
+	if ((rc = check_db(dbo.db)))
+		return rc;
 	/* before this process opens the database: the guard must see other processes only */
 	e = orsp_db_guard_open(file, &g);
 	if (e)
@@ -841,6 +856,10 @@ static int smdp_rekey(int argc, char **argv)
 		orsp_db_guard_close(g);
 		fprintf(stderr, "openrsp: %s\n", orsp_err_detail());
 		return CLI_USAGE;
+	}
+	if (e == ORSP_E_NOT_FOUND) {
+		orsp_db_guard_close(g);
+		return no_kek(kek_path, dbo.db);
 	}
 	if (!e)
 		e = orsp_smdp_open(dbo.db, &kek, &s);

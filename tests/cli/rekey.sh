@@ -201,4 +201,14 @@ rc=0
 expect "smdp profile list with ORSP_KEK set as printed" 0 "$rc"
 has "ORSP_KEK set as printed: the profile listed" 8949449999999990023 "$(cat "$T/out")"
 
+# a database path that is no database, and a database without its KEK file: said as every
+# other smdp verb says them
+mkdir -p "$T/adir"
+failure "$T/adir: $T/adir is a directory, not a database file" \
+	smdp rekey --db "$T/adir" --new-kek-file "$T/n1.kek"
+cp "$S" "$T/nokek.db"
+failure "no KEK file at $T/nokek.db.kek for $T/nokek.db (--kek-file names it, or ORSP_KEK holds the key)" \
+	smdp rekey --db "$T/nokek.db" --new-kek-file "$T/n1.kek"
+absent "no new KEK file for a refused rekey" "$T/n1.kek"
+
 finish
