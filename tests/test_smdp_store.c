@@ -1426,9 +1426,6 @@ static void test_upp_encrypted_at_rest(void **state)
 	        "ALTER TABLE smdp_profile DROP COLUMN owner_gid2;"                                 \
 	        "DELETE FROM schema_migrations WHERE module = 'smdp' AND version >= 8;"
 
-/* A database of schema version 2 (the sealed package in smdp_profile's own columns) opens
- * with its packages intact: migration 3 moves them to smdp_upp. The version-2 layout is
- * made from a current database by hand, as the code of that version wrote it. */
 /* The schema of a database file, "type name, ..." in name order. */
 static void schema_of(const char *path, char *out, size_t cap)
 {
@@ -1503,6 +1500,9 @@ static void test_own_database(void **state)
 	orsp_smdp_close(s);
 }
 
+/* A database of schema version 2 (the sealed package in smdp_profile's own columns) opens
+ * with its packages intact: migration 3 moves them to smdp_upp. The version-2 layout is
+ * made from a current database by hand, as the code of that version wrote it. */
 static void test_migration_upp_table(void **state)
 {
 	orsp_smdp *s = open_new();
