@@ -138,9 +138,9 @@ ORSP_MUST_CHECK orsp_err orsp_smdp_unwrap(const orsp_smdp *s, const char *aad,
  * opened on the database before s was (orsp_db_guard_open), closed after s; no view of s
  * may be open (a view keeps its own copy of the KEK). On success s goes on with the new
  * KEK, and so it does after a commit whose flush alone failed (the error returned); after
- * any other failure of the commit close s. The ES9+ transactionIds are tagged under a key derived from the KEK
- * (orsp_smdp_derive_key): those handed out before the rotation no longer verify, and
- * their downloads start over. */
+ * any other failure of the commit close s. The ES9+ transactionIds are tagged under a key
+ * derived from the KEK (orsp_smdp_derive_key): those handed out before the rotation no
+ * longer verify, and their downloads start over. */
 ORSP_MUST_CHECK orsp_err orsp_smdp_rekey(orsp_smdp *s, orsp_db_guard *g, const char *new_kek_path,
                                          size_t *count);
 /* The columns orsp_smdp_rekey covers, *n of them, es9p_session's included (re-wrapped in a
