@@ -363,7 +363,7 @@ ORSP_MUST_CHECK orsp_err orsp_smdp_report_ineligible(orsp_smdp *s, const char *i
 ORSP_MUST_CHECK orsp_err orsp_smdp_expire(orsp_smdp *s, size_t *n);
 
 /* How many profiles are in each state (n is indexed by orsp_smdp_state), counted by the
- * database without reading the profiles one by one. */
+ * database without reading the profiles one by one: orsp_smdp_count_where with no filter. */
 ORSP_MUST_CHECK orsp_err orsp_smdp_count_states(orsp_smdp *s, size_t n[ORSP_SMDP_STATE__COUNT]);
 /* One row of the append-only audit log (smdp_audit): every state change, CC check, download
  * attempt and eligibility refusal. Text fields are cut to fit. */

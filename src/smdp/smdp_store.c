@@ -1707,28 +1707,7 @@ orsp_err orsp_smdp_expire(orsp_smdp *s, size_t *n)
 
 orsp_err orsp_smdp_count_states(orsp_smdp *s, size_t n[ORSP_SMDP_STATE__COUNT])
 {
-	orsp_err err;
-	orsp_stmt *st = NULL;
-	bool row = true;
-
-	if (!s || !n)
-		return orsp_errf(ORSP_E_USAGE, "count states: missing arguments");
-	memset(n, 0, sizeof(size_t) * ORSP_SMDP_STATE__COUNT);
-	err =
-	    orsp_db_prepare(s->db, "SELECT state, count(*) FROM smdp_profile GROUP BY state", &st);
-	while (!err) {
-		orsp_smdp_state state;
-		err = orsp_stmt_step(st, &row);
-		if (err || !row)
-			break;
-		err = orsp_smdp_state_parse(orsp_stmt_column_text(st, 0), &state);
-		if (err)
-			err = orsp_errf(ORSP_E_STORAGE, "count states: %s", orsp_err_detail());
-		else
-			n[state] = (size_t)orsp_stmt_column_int64(st, 1);
-	}
-	orsp_stmt_finalize(st);
-	return err;
+	return orsp_smdp_count_where(s, NULL, n); /* every profile */
 }
 
 orsp_err orsp_smdp_count_undelivered(orsp_smdp *s, size_t *pending, size_t *given_up)
