@@ -250,11 +250,11 @@ ORSP_MUST_CHECK orsp_err orsp_auc_export(orsp_auc *a, orsp_auc_export_format fmt
 /* Rotate the KEK: every value wrapped under the KEK a was opened with (K, OPc/TOPc, the card
  * secrets, the KEK check value; orsp_auc_kek_columns) is re-wrapped under a new KEK, created
  * in the file new_kek_path, in one durable write transaction with a "kek rotated" audit row
- * (IMSI "", detail "new KEK file PATH"): orsp_kek_rekey, whose errors it returns. `g` is the
- * guard opened on the database before a was (orsp_db_guard_open), closed after a. On success
- * a goes on with the new KEK; the database no longer opens with the old one. So it does
- * after a commit whose flush alone failed (the error returned); after any other failure of
- * the commit close a (which KEK the database needs is not known). */
+ * (IMSI "", detail "new KEK file " and NEW's absolute name): orsp_kek_rekey, whose errors it
+ * returns. `g` is the guard opened on the database before a was (orsp_db_guard_open), closed after
+ * a. On success a goes on with the new KEK; the database no longer opens with the old one. So it
+ * does after a commit whose flush alone failed (the error returned); after any other failure of the
+ * commit close a (which KEK the database needs is not known). */
 ORSP_MUST_CHECK orsp_err orsp_auc_rekey(orsp_auc *a, orsp_db_guard *g, const char *new_kek_path,
                                         size_t *count);
 /* The columns orsp_auc_rekey re-wraps, *n of them. */

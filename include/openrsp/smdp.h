@@ -134,8 +134,8 @@ ORSP_MUST_CHECK orsp_err orsp_smdp_unwrap(const orsp_smdp *s, const char *aad,
  * codes' hashes, each package's data key, the KEK check value, and the one-time keys of the
  * ES9+ sessions; orsp_smdp_kek_columns) is re-wrapped under a new KEK, created in the file
  * new_kek_path, in one durable write transaction with a "kekRotated" audit row (ICCID "",
- * detail "new KEK file PATH"): orsp_kek_rekey, whose errors it returns. `g` is the guard
- * opened on the database before s was (orsp_db_guard_open), closed after s; no view of s
+ * detail "new KEK file " and NEW's absolute name): orsp_kek_rekey, whose errors it returns. `g` is
+ * the guard opened on the database before s was (orsp_db_guard_open), closed after s; no view of s
  * may be open (a view keeps its own copy of the KEK). On success s goes on with the new
  * KEK, and so it does after a commit whose flush alone failed (the error returned); after
  * any other failure of the commit close s. The ES9+ transactionIds are tagged under a key
