@@ -724,6 +724,12 @@ static void test_metrics_token(void **state)
 	assert_true(strncmp(body, "HTTP/1.1 200 ", 13) == 0);
 	assert_int_equal(scrape(srv, right, body, sizeof(body)), 200);
 	assert_non_null(strstr(body, "openrsp_smdp_profiles{state=\"released\"} 1\n"));
+	/* how long the oldest profile of each state has been in it; none for an empty state */
+	assert_non_null(strstr(body, "# TYPE openrsp_smdp_profile_oldest_change_seconds gauge\n"));
+	assert_non_null(
+	    strstr(body, "openrsp_smdp_profile_oldest_change_seconds{state=\"released\"} "));
+	assert_null(
+	    strstr(body, "openrsp_smdp_profile_oldest_change_seconds{state=\"installed\"}"));
 	assert_non_null(
 	    strstr(body, "openrsp_smdp_requests_total{function=\"metrics\",result=\"401\"} 8\n"));
 	/* the scrapes answered are counted too (this one from the next on) */

@@ -2027,6 +2027,26 @@ static void test_list_where(void **state)
 	f.limit = 1; /* a count has no limit */
 	assert_int_equal(orsp_smdp_count_where(s, &f, n), ORSP_E_USAGE);
 
+	/* the oldest last state change per state, as /metrics gives it (the clock at 4000) */
+	{
+		int64_t age[ORSP_SMDP_STATE__COUNT];
+		assert_int_equal(orsp_smdp_state_ages(s, n, age), ORSP_OK);
+		assert_int_equal(n[ORSP_SMDP_DOWNLOADED], 2);
+		assert_int_equal(age[ORSP_SMDP_DOWNLOADED], 2000); /* the one of 2000 */
+		assert_int_equal(age[ORSP_SMDP_AVAILABLE], 3000);
+		assert_int_equal(age[ORSP_SMDP_INSTALLED], 1000);
+		assert_int_equal(age[ORSP_SMDP_ALLOCATED], 0);
+		assert_int_equal(age[ORSP_SMDP_RELEASED], -1); /* none */
+		orsp_smdp_set_clock(s, 1500);                  /* set back: never negative */
+		assert_int_equal(orsp_smdp_state_ages(s, n, age), ORSP_OK);
+		assert_int_equal(age[ORSP_SMDP_DOWNLOADED], 0);
+		assert_int_equal(age[ORSP_SMDP_AVAILABLE], 500);
+		orsp_smdp_set_clock(s, 4000);
+		assert_int_equal(orsp_smdp_state_ages(s, n, NULL), ORSP_E_USAGE);
+		assert_int_equal(orsp_smdp_state_ages(s, NULL, age), ORSP_E_USAGE);
+		assert_int_equal(orsp_smdp_state_ages(NULL, n, age), ORSP_E_USAGE);
+	}
+
 	/* refused filters: nothing walked */
 	static const orsp_smdp_filter bad[] = {
 	    {.states = BIT(ORSP_SMDP_STATE__COUNT)},

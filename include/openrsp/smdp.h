@@ -429,6 +429,12 @@ ORSP_MUST_CHECK orsp_err orsp_smdp_list_where(orsp_smdp *s, const orsp_smdp_filt
  * counted by the database. Errors as orsp_smdp_list_where, and ORSP_E_USAGE for a limit. */
 ORSP_MUST_CHECK orsp_err orsp_smdp_count_where(orsp_smdp *s, const orsp_smdp_filter *f,
                                                size_t n[ORSP_SMDP_STATE__COUNT]);
+/* orsp_smdp_count_states, and in age_s the age in seconds of the oldest last state change
+ * (updated_at; the import for a profile never ordered) among the profiles of each state, -1
+ * for a state without profiles, from the same scan: a Downloaded profile that old has sent
+ * no installation result for that long (/metrics). ORSP_E_USAGE without n or age_s. */
+ORSP_MUST_CHECK orsp_err orsp_smdp_state_ages(orsp_smdp *s, size_t n[ORSP_SMDP_STATE__COUNT],
+                                              int64_t age_s[ORSP_SMDP_STATE__COUNT]);
 
 /* ================================================================ the SM-DP+ service ===== */
 

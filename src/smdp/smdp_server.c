@@ -63,6 +63,7 @@ struct orsp_smdp_server {
 	bool m_states_ok, m_reports_ok; /* the last reads succeeded; both: reusable */
 	struct timespec m_at;
 	size_t m_states[ORSP_SMDP_STATE__COUNT], m_pending, m_given_up;
+	int64_t m_ages[ORSP_SMDP_STATE__COUNT]; /* oldest last state change per state, s; -1 none */
 };
 
 static orsp_smdp *take(orsp_smdp_server *srv, size_t *slot)
@@ -305,6 +306,7 @@ static orsp_err on_metrics(void *ctx, const orsp_http_request *req, orsp_http_re
 	orsp_smdp_server *srv = ctx;
 	double t0 = now_ms();
 	size_t by_state[ORSP_SMDP_STATE__COUNT], pending, given_up;
+	int64_t ages[ORSP_SMDP_STATE__COUNT];
 	bool have_reports, have_states;
 	char *buf = NULL;
 	size_t len = 0, slot;
@@ -326,7 +328,7 @@ static orsp_err on_metrics(void *ctx, const orsp_http_request *req, orsp_http_re
 	if (!(srv->m_states_ok && srv->m_reports_ok) || srv->c->metrics_cache_s == 0 ||
 	    now.tv_sec - srv->m_at.tv_sec >= (time_t)srv->c->metrics_cache_s) {
 		orsp_smdp *s = take(srv, &slot);
-		srv->m_states_ok = orsp_smdp_count_states(s, srv->m_states) == ORSP_OK;
+		srv->m_states_ok = orsp_smdp_state_ages(s, srv->m_states, srv->m_ages) == ORSP_OK;
 		srv->m_reports_ok =
 		    orsp_smdp_count_undelivered(s, &srv->m_pending, &srv->m_given_up) == ORSP_OK;
 		give(srv, slot);
@@ -337,6 +339,7 @@ static orsp_err on_metrics(void *ctx, const orsp_http_request *req, orsp_http_re
 	have_states = srv->m_states_ok;
 	have_reports = srv->m_reports_ok;
 	memcpy(by_state, srv->m_states, sizeof(by_state));
+	memcpy(ages, srv->m_ages, sizeof(ages));
 	pending = srv->m_pending;
 	given_up = srv->m_given_up;
 	pthread_mutex_unlock(&srv->mlock);
@@ -373,6 +376,19 @@ static orsp_err on_metrics(void *ctx, const orsp_http_request *req, orsp_http_re
 		for (int st = 0; st < ORSP_SMDP_STATE__COUNT; st++)
 			fprintf(f, "openrsp_smdp_profiles{state=\"%s\"} %zu\n",
 			        orsp_smdp_state_name((orsp_smdp_state)st), by_state[st]);
+		/* how long the oldest profile of a state has been in it: Downloaded for hours
+		 * is a download stuck on a device (no installation result), Released for days an
+		 * order nobody picked up */
+		fprintf(f, "# HELP openrsp_smdp_profile_oldest_change_seconds age of the oldest"
+		           " last state change among the profiles of each state\n"
+		           "# TYPE openrsp_smdp_profile_oldest_change_seconds gauge\n");
+		for (int st = 0; st < ORSP_SMDP_STATE__COUNT; st++)
+			if (ages[st] >= 0)
+				fprintf(f,
+				        "openrsp_smdp_profile_oldest_change_seconds{state=\"%s\"} "
+				        "%lld\n",
+				        orsp_smdp_state_name((orsp_smdp_state)st),
+				        (long long)ages[st]);
 	}
 	if (have_reports)
 		fprintf(f,

@@ -1788,7 +1788,7 @@ orsp_err smdp_filter_sql(const orsp_smdp_filter *f, bool count, char *sql, size_
 		err = orsp_errf(ORSP_E_USAGE, "count: no limit for a count");
 	if (!err)
 		err = sql_add(sql, cap, &len,
-		              count ? "SELECT state, count(*) FROM smdp_profile"
+		              count ? "SELECT state, count(*), min(updated_at) FROM smdp_profile"
 		                    : "SELECT " COLS " FROM smdp_profile");
 	if (!err && f->iccid && f->iccid[0]) {
 		err = sql_add(sql, cap, &len, " WHERE iccid = ?1");
@@ -1904,17 +1904,23 @@ orsp_err orsp_smdp_list(orsp_smdp *s, int (*fn)(const orsp_smdp_profile *p, void
 	return orsp_smdp_list_where(s, NULL, fn, arg, stopped, NULL);
 }
 
-orsp_err orsp_smdp_count_where(orsp_smdp *s, const orsp_smdp_filter *f,
-                               size_t n[ORSP_SMDP_STATE__COUNT])
+/* orsp_smdp_count_where, and with age_s (may be NULL) the age of the oldest last state change
+ * in each state (-1: no profile in it), from the same scan. */
+static orsp_err count_query(orsp_smdp *s, const orsp_smdp_filter *f,
+                            size_t n[ORSP_SMDP_STATE__COUNT], int64_t age_s[ORSP_SMDP_STATE__COUNT])
 {
 	char sql[1024];
 	orsp_stmt *st = NULL;
 	bool row = true;
+	int64_t now;
 	orsp_err err;
 
 	if (!s || !n)
 		return orsp_errf(ORSP_E_USAGE, "count: missing arguments");
 	memset(n, 0, sizeof(size_t) * ORSP_SMDP_STATE__COUNT);
+	for (int i = 0; age_s && i < ORSP_SMDP_STATE__COUNT; i++)
+		age_s[i] = -1;
+	now = now_s(s);
 	err = smdp_filter_sql(f, true, sql, sizeof(sql));
 	if (!err)
 		err = orsp_db_prepare(s->db, sql, &st);
@@ -1926,15 +1932,38 @@ orsp_err orsp_smdp_count_where(orsp_smdp *s, const orsp_smdp_filter *f,
 		if (err || !row)
 			break;
 		err = orsp_smdp_state_parse(orsp_stmt_column_text(st, 0), &state);
-		if (err)
+		if (err) {
 			err = orsp_errf(ORSP_E_STORAGE, "count: %s", orsp_err_detail());
-		else
+		} else {
 			n[state] = (size_t)orsp_stmt_column_int64(st, 1);
+			/* a clock set back makes no negative age */
+			if (age_s)
+				age_s[state] = now > orsp_stmt_column_int64(st, 2)
+				                   ? now - orsp_stmt_column_int64(st, 2)
+				                   : 0;
+		}
 	}
 	orsp_stmt_finalize(st);
-	if (err)
+	if (err) {
 		memset(n, 0, sizeof(size_t) * ORSP_SMDP_STATE__COUNT);
+		for (int i = 0; age_s && i < ORSP_SMDP_STATE__COUNT; i++)
+			age_s[i] = -1;
+	}
 	return err;
+}
+
+orsp_err orsp_smdp_count_where(orsp_smdp *s, const orsp_smdp_filter *f,
+                               size_t n[ORSP_SMDP_STATE__COUNT])
+{
+	return count_query(s, f, n, NULL);
+}
+
+orsp_err orsp_smdp_state_ages(orsp_smdp *s, size_t n[ORSP_SMDP_STATE__COUNT],
+                              int64_t age_s[ORSP_SMDP_STATE__COUNT])
+{
+	if (!age_s)
+		return orsp_errf(ORSP_E_USAGE, "state ages: missing arguments");
+	return count_query(s, NULL, n, age_s);
 }
 
 /* ----- reading the audit log and the progress outbox ----- */
