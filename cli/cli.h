@@ -269,4 +269,10 @@ void cli_vector_json(cli_json *j, const char *key, const orsp_aka_vector *v, con
  * (cap bytes); one that does not fit gives NULL. */
 const char *cli_shell_word(const char *s, char *out, size_t cap);
 
+/* What a KEK rotation (`auc rekey`, `smdp rekey`) prints once it committed: n values of the
+ * database file re-wrapped under NEW (next), and the next steps; kek_option names where the
+ * KEK file is given ("--kek-file", or the configuration's kek_file), kek_path the old one. */
+void cli_rekey_done(size_t n, const char *file, const char *next, const char *kek_path,
+                    const char *kek_option);
+
 #endif

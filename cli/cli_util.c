@@ -2,6 +2,7 @@
  * aligned text output and a small JSON writer. */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -605,4 +606,26 @@ const char *cli_shell_word(const char *s, char *out, size_t cap)
 	out[n++] = '\'';
 	out[n] = '\0';
 	return out;
+}
+
+void cli_rekey_done(size_t n, const char *file, const char *next, const char *kek_path,
+                    const char *kek_option)
+{
+	char word[4 * PATH_MAX + 3]; /* NEW as a shell word: each ' is four */
+
+	printf("KEK rotated: %zu values of %s re-wrapped under the new KEK in %s.\n"
+	       "The database now opens only with %s. Next:\n",
+	       n, file, next, next);
+	if (getenv("ORSP_KEK"))
+		/* NEW holds the 32 raw bytes kek.c writes; ORSP_KEK takes 64 hex digits */
+		printf("  - point %s at %s and unset ORSP_KEK, or set ORSP_KEK to its\n"
+		       "    64 hex digits: export ORSP_KEK=$(od -An -tx1 %s | tr -d ' \\n')\n"
+		       "  - keep the old KEK only as long as backups made before the rotation\n"
+		       "    must stay readable (they need it), then destroy it.\n",
+		       kek_option, next, cli_shell_word(next, word, sizeof(word)) ? word : next);
+	else
+		printf("  - move %s in place of %s, or point %s at it;\n"
+		       "  - keep %s only as long as backups made before the rotation must stay\n"
+		       "    readable (they need it), then destroy it.\n",
+		       next, kek_path, kek_option, kek_path);
 }

@@ -811,7 +811,6 @@ static int smdp_rekey(int argc, char **argv)
 	    {"new-kek-file", required_argument, NULL, OPT_NEW_KEK_FILE},
 	    {NULL, 0, NULL, 0},
 	};
-	char word[4 * PATH_MAX + 3]; /* NEW as a shell word: each ' is four */
 	db_opts dbo = {0};
 	const char *next = NULL;
 	char file[4096], kek_path[4096];
@@ -870,23 +869,8 @@ static int smdp_rekey(int argc, char **argv)
 	orsp_db_guard_close(g); /* after the last connection: see orsp_db_guard_open */
 	if (e)
 		return cli_fail("smdp rekey", e);
-	printf("KEK rotated: %zu values of %s re-wrapped under the new KEK in %s.\n"
-	       "The database now opens only with %s. Next:\n",
-	       n, file, next, next);
-	if (getenv("ORSP_KEK"))
-		/* NEW holds the 32 raw bytes kek.c writes; ORSP_KEK takes 64 hex digits */
-		printf("  - point %s at %s and unset ORSP_KEK, or set ORSP_KEK to its\n"
-		       "    64 hex digits: export ORSP_KEK=$(od -An -tx1 %s | tr -d ' \\n')\n"
-		       "  - keep the old KEK only as long as backups made before the rotation\n"
-		       "    must stay readable (they need it), then destroy it.\n",
-		       dbo.config ? "the configuration's kek_file" : "--kek-file", next,
-		       cli_shell_word(next, word, sizeof(word)) ? word : next);
-	else
-		printf("  - move %s in place of %s, or point %s at it;\n"
-		       "  - keep %s only as long as backups made before the rotation must stay\n"
-		       "    readable (they need it), then destroy it.\n",
-		       next, kek_path, dbo.config ? "the configuration's kek_file" : "--kek-file",
-		       kek_path);
+	cli_rekey_done(n, file, next, kek_path,
+	               dbo.config ? "the configuration's kek_file" : "--kek-file");
 	return CLI_OK;
 }
 
