@@ -760,8 +760,10 @@ static int smdp_profile_list(int argc, char **argv)
 	if (rc)
 		return rc;
 	/* last state change before now - DURATION; past the epoch nothing is that old */
-	if (older)
-		f.changed_before = orsp_smdp_now(s) - older > 0 ? orsp_smdp_now(s) - older : 1;
+	if (older) {
+		int64_t now = orsp_smdp_now(s);
+		f.changed_before = now - older > 0 ? now - older : 1;
+	}
 	if (count) {
 		size_t n[ORSP_SMDP_STATE__COUNT];
 		e = orsp_smdp_count_where(s, &f, n);
