@@ -15,6 +15,7 @@
  * RAM: sizeof(orsp_euicc) (which holds the enabled profile's USIM tables), the APDU context
  * and the two APDU buffers the host allocates.
  */
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -31,11 +32,6 @@
 #define ROUNDS 7
 #define BATCH 256
 #define APDU_LEN (5 + 1 + 16 + 1 + 16 + 1)
-#ifdef ORSP_DATA_DIR
-#define DEFAULT_PROFILE ORSP_DATA_DIR "/profiles/ts48-v7-saip2.3-nobertlv.der"
-#else
-#define DEFAULT_PROFILE "data/profiles/ts48-v7-saip2.3-nobertlv.der"
-#endif
 
 enum { M_AUTH_MEM, M_AUTH_SEALED, M__COUNT };
 
@@ -284,7 +280,8 @@ int bench_euicc(int argc, char **argv)
 	    {NULL, 0, NULL, 0},
 	};
 	double seconds = 3.0, res[M__COUNT][ROUNDS], med[M__COUNT];
-	const char *profile = DEFAULT_PROFILE;
+	char def_profile[PATH_MAX];
+	const char *profile = def_profile;
 	uint64_t installs = 5;
 	double inst_total[64], inst_card[64], med_total = 0, med_card = 0;
 	size_t ram_core = 0;
@@ -316,6 +313,8 @@ int bench_euicc(int argc, char **argv)
 	b = calloc(1, sizeof(*b));
 	if (!b)
 		return cli_failf("bench euicc", "out of memory");
+	snprintf(def_profile, sizeof(def_profile), "%s/profiles/ts48-v7-saip2.3-nobertlv.der",
+	         cli_data_dir());
 	if ((rc = load_profile(b, profile)) != CLI_OK || (rc = open_store(b)) != CLI_OK)
 		goto out;
 	cpu = bench_pin_cpu();

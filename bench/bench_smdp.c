@@ -32,9 +32,6 @@
 #include "openrsp/pkg.h"
 #include "openrsp/smdp.h"
 
-#ifndef ORSP_DATA_DIR
-#define ORSP_DATA_DIR "data"
-#endif
 #define FQDN "smdp-bench.openrsp.test"
 #define OID "2.999.10"
 #define P 4096
@@ -571,11 +568,9 @@ static int cmp_d(const void *a, const void *b)
 static orsp_err read_template(uint8_t **tpl, size_t *len)
 {
 	char path[P];
-	const char *d = getenv("ORSP_DATA_DIR");
 	FILE *f;
 
-	snprintf(path, sizeof(path), "%s/profiles/ts48-v7-saip2.3-nobertlv.der",
-	         d ? d : ORSP_DATA_DIR);
+	snprintf(path, sizeof(path), "%s/profiles/ts48-v7-saip2.3-nobertlv.der", cli_data_dir());
 	f = fopen(path, "rb");
 	if (!f)
 		return orsp_errf(ORSP_E_NOT_FOUND, "%s: %s (set ORSP_DATA_DIR)", path,

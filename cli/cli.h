@@ -264,6 +264,12 @@ void cli_vector_text(const orsp_aka_vector *v, const uint8_t *mac, size_t mac_le
 void cli_vector_json(cli_json *j, const char *key, const orsp_aka_vector *v, const uint8_t *mac,
                      size_t mac_len, const cli_derived *d, bool with_inputs);
 
+/* Where the data shipped with openrsp is (profiles/: the demo's and the benchmarks' profile
+ * template): $ORSP_DATA_DIR when set; else PREFIX/share/openrsp for a binary running as
+ * PREFIX/DIR/openrsp, when that directory exists (an installed tree, whatever its prefix);
+ * else the source tree's data/ the binary was built from. */
+const char *cli_data_dir(void);
+
 /* s as one word of a POSIX shell command line: unchanged when it holds only characters no
  * shell treats specially, else in single quotes (a ' inside as '\''). The text goes to out
  * (cap bytes); one that does not fit gives NULL. */

@@ -14,6 +14,10 @@
 #include "cli.h"
 #include "openrsp/pkg.h"
 
+#ifndef ORSP_DATA_DIR
+#define ORSP_DATA_DIR "data"
+#endif
+
 /* ----- errors ----- */
 
 int cli_usage(const char *arg, const char *fmt, ...)
@@ -390,6 +394,33 @@ void cli_kv_hex(const char *name, const uint8_t *p, size_t n)
 		return;
 	cli_kv_str(name, hex);
 	orsp_wipe(hex, sizeof(hex)); /* may be key material */
+}
+
+const char *cli_data_dir(void)
+{
+	static char dir[PATH_MAX];
+	const char *env = getenv("ORSP_DATA_DIR");
+	char exe[PATH_MAX];
+	struct stat st;
+	ssize_t n;
+	char *slash = NULL;
+
+	if (env && *env)
+		return env;
+	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	if (n > 0) {
+		exe[n] = '\0';
+		/* PREFIX/bin/openrsp: cut the name, then the directory */
+		for (int i = 0; i < 2 && (slash = strrchr(exe, '/')); i++)
+			*slash = '\0';
+		if (slash) {
+			n = snprintf(dir, sizeof(dir), "%s/share/openrsp", exe);
+			if (n > 0 && (size_t)n < sizeof(dir) && stat(dir, &st) == 0 &&
+			    S_ISDIR(st.st_mode))
+				return dir;
+		}
+	}
+	return ORSP_DATA_DIR;
 }
 
 /* ----- JSON ----- */

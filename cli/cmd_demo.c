@@ -29,9 +29,6 @@
 #include "openrsp/smdp.h"
 #include "openrsp/store.h"
 
-#ifndef ORSP_DATA_DIR
-#define ORSP_DATA_DIR "data"
-#endif
 #define TEMPLATE "profiles/ts48-v7-saip2.3-nobertlv.der"
 #define TOKEN "demo-operator-token-0123456789"
 #define P 4096
@@ -642,8 +639,7 @@ static int demo_run(int argc, char **argv)
 	rc = CLI_FAIL;
 	t0 = now_s();
 	if (!template_path) {
-		const char *d = getenv("ORSP_DATA_DIR");
-		snprintf(tmpl, sizeof(tmpl), "%s/%s", d ? d : ORSP_DATA_DIR, TEMPLATE);
+		snprintf(tmpl, sizeof(tmpl), "%s/%s", cli_data_dir(), TEMPLATE);
 		template_path = tmpl;
 	}
 	if ((e = read_file(template_path, &tpl, &tpl_len)))
@@ -891,7 +887,9 @@ static const cli_cmd demo_cmds[] = {
      "notifications. Prints a timeline; exit 0 only if every step verified.\n\n"
      "  --keep           keep the work directory (PKI, databases, eUICC state)\n"
      "  --template FILE  the profile package to personalise (default: the TS.48 v7\n"
-     "                   profile in " ORSP_DATA_DIR "/" TEMPLATE ")\n",
+     "                   profile shipped with openrsp: " TEMPLATE " in data/ of\n"
+     "                   the source tree, PREFIX/share/openrsp once installed, or\n"
+     "                   $ORSP_DATA_DIR)\n",
      demo_run},
     {NULL, NULL, NULL, NULL, NULL},
 };

@@ -1,0 +1,86 @@
+#!/usr/bin/env bash
+# `cmake --install` (docs/deploy.md): the files it puts under a prefix, the systemd unit of
+# the SM-DP+ naming the binary under the prefix given at install time (also with DESTDIR),
+# `systemd-analyze verify` on that unit when systemd-analyze is there, and the shipped data
+# found beside the installed binary (PREFIX/share/openrsp), by ORSP_DATA_DIR over it, and
+# never by the build tree's binary.
+set -euo pipefail
+
+B=${ORSP_BIN:?set ORSP_BIN to the openrsp binary}
+mkdir -p "${ORSP_TEST_TMP:-/tmp}"
+T=$(mktemp -d "${ORSP_TEST_TMP:-/tmp}/cli_install.XXXXXX")
+. "$(dirname "$0")/lib/common.bash"
+
+build=$(dirname "$(realpath "$B")")
+tpl=profiles/ts48-v7-saip2.3-nobertlv.der
+unit=lib/systemd/system/openrsp-smdp.service
+
+if ! command -v cmake >/dev/null || [[ ! -f $build/cmake_install.cmake ]]; then
+	echo "skipped: no cmake, or $build is not a CMake build directory"
+	exit 77
+fi
+check_file() { # check_file PATH: a regular file
+	if [[ -f $1 ]]; then ok; else bad "missing $1"; fi
+}
+
+# --- under a prefix ---
+P=$T/usr
+if cmake --install "$build" --prefix "$P" >"$T/log" 2>&1; then ok; else bad "install: $(cat "$T/log")"; fi
+if [[ -x $P/bin/openrsp ]]; then ok; else bad "no executable $P/bin/openrsp"; fi
+check_file "$P/share/openrsp/$tpl"
+check_file "$P/share/openrsp/profiles/README.md"
+for f in smdp.conf.example deploy.md smdp.md README.md LICENSE; do
+	check_file "$P/share/doc/openrsp/$f"
+done
+check_file "$P/$unit"
+expect "ExecStart" "ExecStart=$P/bin/openrsp smdp serve --config /etc/openrsp/smdp.conf" \
+	"$(grep '^ExecStart=' "$P/$unit")"
+expect "Documentation" "Documentation=file://$P/share/doc/openrsp/deploy.md" \
+	"$(grep '^Documentation=' "$P/$unit")"
+lacks "no placeholder left" "@ORSP_" "$(cat "$P/$unit")"
+if command -v systemd-analyze >/dev/null; then
+	# exit 0 and not a word: an unknown key is only a warning for systemd
+	rc=0
+	v=$(systemd-analyze verify "$P/$unit" 2>&1) || rc=$?
+	expect "systemd-analyze verify exit" 0 "$rc"
+	expect "systemd-analyze verify says nothing" "" "$v"
+else
+	echo "note: systemd-analyze is not installed; the unit is not verified"
+fi
+
+# --- the data beside the installed binary ---
+run_at() { # run_at BINARY ARGS...: as run, with that binary and ORSP_DATA_DIR unset
+	local bin=$1
+	shift
+	rc=0
+	out=$(env -u ORSP_DATA_DIR "$bin" "$@" 2>"$T/err") || rc=$?
+	err=$(cat "$T/err")
+}
+run_at "$P/bin/openrsp" demo
+expect "installed demo" 0 "$rc"
+has "installed demo" "every step verified" "$out"
+# without its installed template, the installed binary fails naming it ...
+mv "$P/share/openrsp/$tpl" "$T/good.der"
+run_at "$P/bin/openrsp" demo
+expect "installed demo, no template" 1 "$rc"
+has "names the installed template" "$P/share/openrsp/$tpl" "$err"
+# ... the build tree's binary never looks there ...
+run_at "$B" demo
+expect "build-tree demo beside a broken install" 0 "$rc"
+# ... and ORSP_DATA_DIR comes first
+rc=0
+out=$(ORSP_DATA_DIR=$T/nowhere "$P/bin/openrsp" demo 2>"$T/err") || rc=$?
+expect "ORSP_DATA_DIR over the installed data" 1 "$rc"
+has "names ORSP_DATA_DIR's template" "$T/nowhere/$tpl" "$(cat "$T/err")"
+mv "$T/good.der" "$P/share/openrsp/$tpl"
+
+# --- DESTDIR (a package build): the unit names the final prefix, the tree still runs ---
+S=$T/stage
+if DESTDIR=$S cmake --install "$build" --prefix /usr >"$T/log" 2>&1; then ok; else bad "DESTDIR install: $(cat "$T/log")"; fi
+expect "DESTDIR ExecStart" "ExecStart=/usr/bin/openrsp smdp serve --config /etc/openrsp/smdp.conf" \
+	"$(grep '^ExecStart=' "$S/usr/$unit")"
+run_at "$S/usr/bin/openrsp" demo
+expect "staged demo" 0 "$rc"
+
+rm -rf "$T"
+finish
