@@ -42,10 +42,13 @@ set(map "")
 set(defines "")
 set(count 0)
 foreach(line IN LISTS lines)
-	if(line MATCHES "^([A-Za-z_][A-Za-z0-9_]*) [TDBR] ")
+	# A name may hold dots: GCC's AddressSanitizer gives each instrumented global an ODR
+	# indicator, __odr_asan.<name>, that must be renamed with it (or two sets' copies of a
+	# runtime global clash at link time).
+	if(line MATCHES "^([A-Za-z_][A-Za-z0-9_.]*) [TDBR] ")
 		set(sym "${CMAKE_MATCH_1}")
 		string(APPEND map "${sym} ${PREFIX}${sym}\n")
-		if(NOT sym MATCHES "^__")
+		if(NOT sym MATCHES "^__" AND NOT sym MATCHES "[.]")
 			string(APPEND defines "#define ${sym} ${PREFIX}${sym}\n")
 		endif()
 		math(EXPR count "${count} + 1")
