@@ -615,7 +615,10 @@ out:
 
 typedef struct dl_ctx {
 	const lpa_opts *o;
-	FILE *tty;             /* --ask: the terminal, opened before anything else happens */
+	/* --ask: the terminal, opened before anything else happens; a stream for each way, as a
+	 * stream opened for both may not be read and then written without a seek between
+	 * (C11 7.21.5.3), which a terminal cannot do */
+	FILE *tty_in, *tty_out;
 	uint32_t preconsented; /* the rules that needed consent and --accept-ppr gave it */
 } dl_ctx;
 
@@ -667,12 +670,34 @@ static void show_profile(FILE *f, const orsp_lpa_profile *m)
 	}
 }
 
+/* One answer typed on the terminal: the line's start in line (at most size - 1 bytes, no line
+ * end), false at end of file or an error. The line is always read to its end, so nothing of a
+ * long answer is left to answer the next question; *whole says whether it fitted. */
+static bool tty_answer(FILE *in, char *line, size_t size, bool *whole)
+{
+	size_t n;
+	int ch;
+
+	*whole = false;
+	if (!fgets(line, (int)size, in))
+		return false;
+	n = strcspn(line, "\n");
+	if (line[n] == '\n' || feof(in)) {
+		*whole = true;
+	} else {
+		while ((ch = getc(in)) != EOF && ch != '\n')
+			; /* the rest of a line longer than line: dropped */
+	}
+	line[strcspn(line, "\r\n")] = '\0';
+	return true;
+}
+
 static bool dl_confirm(void *arg, const orsp_lpa_profile *m)
 {
 	dl_ctx *d = arg;
 	char line[16];
 	FILE *tty;
-	bool yes;
+	bool whole;
 
 	if (!d->o->json) {
 		show_profile(stderr, m);
@@ -687,16 +712,17 @@ static bool dl_confirm(void *arg, const orsp_lpa_profile *m)
 	}
 	if (!d->o->ask)
 		return true;
-	tty = d->tty;
-	if (!tty)
-		return false; /* not reached: profile_download opened it */
+	tty = d->tty_out;
+	if (!tty || !d->tty_in)
+		return false; /* not reached: profile_download opened them */
 	/* the question comes with what it is about: with --json stderr has not shown it */
 	if (d->o->json)
 		show_profile(tty, m);
 	fprintf(tty, "Install this profile? [y/N] ");
 	fflush(tty);
-	yes = fgets(line, sizeof(line), tty) && (line[0] == 'y' || line[0] == 'Y');
-	return yes;
+	/* a weak confirmation: the answer's first letter, however long the answer */
+	return tty_answer(d->tty_in, line, sizeof(line), &whole) &&
+	       (line[0] == 'y' || line[0] == 'Y');
 }
 
 /* Consent to the PPRs whose RAT rule asks for it (SGP.22 §2.9.2) and --accept-ppr does not
@@ -713,23 +739,22 @@ static bool dl_consent(void *arg, const orsp_lpa_profile *m, uint32_t ppr)
 	};
 	dl_ctx *d = arg;
 	char line[16];
-	size_t n;
+	bool whole;
 
 	(void)m;
-	if (!d->tty)
-		return false; /* not reached: profile_download opened it for --ask */
-	fprintf(d->tty, "The operator's profile policy rules need your consent:\n");
+	if (!d->tty_in || !d->tty_out)
+		return false; /* not reached: profile_download opened them for --ask */
+	fprintf(d->tty_out, "The operator's profile policy rules need your consent:\n");
 	for (unsigned b = 1; b < 32; b++)
 		if (ppr & (1u << b))
-			fprintf(d->tty, "  %s\n",
+			fprintf(d->tty_out, "  %s\n",
 			        b < ORSP_ARRAY_LEN(what) ? what[b]
 			                                 : "a rule this LPA does not know");
-	fprintf(d->tty, "Type \"yes\" to accept them (anything else refuses the profile): ");
-	fflush(d->tty);
-	if (!fgets(line, sizeof(line), d->tty))
-		return false;
-	n = strcspn(line, "\r\n");
-	return n == 3 && !strncasecmp(line, "yes", 3);
+	fprintf(d->tty_out, "Type \"yes\" to accept them (anything else refuses the profile): ");
+	fflush(d->tty_out);
+	/* the word itself and nothing more: a longer line refuses, even one starting "yes" */
+	return tty_answer(d->tty_in, line, sizeof(line), &whole) && whole &&
+	       !strcasecmp(line, "yes");
 }
 
 /* A download without an activation code goes to the eUICC's default SM-DP+ address
@@ -797,15 +822,22 @@ static int download_run(lpa_opts *op, int argc, char **argv)
 	}
 	/* --ask without a terminal would refuse the profile for the user (endUserRejection,
 	 * which ends the order at the SM-DP+): a usage error before anything is touched */
-	if (op->ask && !(dc.tty = fopen("/dev/tty", "r+")))
+	if (op->ask &&
+	    (!(dc.tty_in = fopen("/dev/tty", "r")) || !(dc.tty_out = fopen("/dev/tty", "w")))) {
+		int err = errno;
+		if (dc.tty_in)
+			fclose(dc.tty_in);
 		return cli_usage("--ask",
 		                 "no terminal to ask on (/dev/tty: %s): run it from a "
 		                 "terminal, or leave --ask out",
-		                 strerror(errno));
+		                 strerror(err));
+	}
 	server_of(op, &sv);
 	if ((rc = open_euicc(op, &s))) {
-		if (dc.tty)
-			fclose(dc.tty);
+		if (dc.tty_in) {
+			fclose(dc.tty_in);
+			fclose(dc.tty_out);
+		}
 		return rc;
 	}
 	if (!op->ac && (e = default_smdp_ac(&s.c, &ac))) {
@@ -851,8 +883,10 @@ static int download_run(lpa_opts *op, int argc, char **argv)
 			    "on the eUICC, `openrsp lpa notification process` sends it\n");
 	}
 out:
-	if (dc.tty)
-		fclose(dc.tty);
+	if (dc.tty_in) {
+		fclose(dc.tty_in);
+		fclose(dc.tty_out);
+	}
 	close_euicc(&s);
 	return rc;
 }

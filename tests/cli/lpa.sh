@@ -268,10 +268,11 @@ if command -v curl >/dev/null; then
 	# the operator sets PPR1 (an M2M profile that must stay enabled) on the TS.48 profile...
 	run smdp profile import "$TS48" --db "$T/smdp.db" --ppr ppr1
 	has "imported with PPR1" "PPRs ppr1 for MCC 001 MNC 01" "$out"
-	# ...and PPR1, PPR2 on four more, for --ask: 89000123456789001005, 89000123456789001013
-	# and 89000123456789001021, and for --accept-ppr ppr1: 89000123456789001039
+	# ...and PPR1, PPR2 on six more, for --ask: 89000123456789001005, 89000123456789001013
+	# and 89000123456789001021, for --accept-ppr ppr1: 89000123456789001039, and for long
+	# answers to --ask: 89000123456789001047 and 89000123456789001054
 	"$B" smdp profile generate --db "$T/smdp.db" --template "$TS48" \
-		--iccid-start 8900012345678900100 --imsi-start 001010000000100 --count 4 \
+		--iccid-start 8900012345678900100 --imsi-start 001010000000100 --count 6 \
 		--ppr ppr1,ppr2 >/dev/null
 	"$B" smdp serve --config "$T/smdp.conf" >"$T/port" 2>"$T/serve.log" &
 	server_pid=$!
@@ -454,6 +455,30 @@ sys.exit(os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]))' "$@") || rc=$?
 	has "default SM-DP+ progress" "[1/5] authenticating with the SM-DP+: $FQDN" "$err"
 	# the same, said with an activation code of an empty matching ID: nothing left for this EID
 	failure "8.2.6/3.8" lpa profile download -a "LPA:1\$$FQDN\$" "${SRV[@]}"
+	# an answer longer than the LPA reads at once: nothing of it answers the next question.
+	# A long "yes" to "Install this profile?", then the consent is asked (its question shown)
+	# and the answer typed there, "yes", installs the profile
+	ICCID6=89000123456789001047
+	MID6=$(order $ICCID6)
+	run_pty "yes, install this profile" yes -- "$B" lpa profile download -a "LPA:1\$$FQDN\$$MID6" "${SRV[@]}" --ask
+	if [[ $rc -eq 0 && "$out" == *"Install this profile? [y/N] yes, install this profile"* &&
+		"$out" == *"PPR2: this profile cannot be deleted"* &&
+		"$out" == *'Type "yes" to accept them (anything else refuses the profile): yes'* &&
+		"$out" == *"installed $ICCID6"* ]]; then
+		ok
+	else
+		bad "--ask with a long first answer: rc=$rc $out"
+	fi
+	# a long answer starting with "yes" at the consent is not the word typed out: refused
+	ICCID7=89000123456789001054
+	MID7=$(order $ICCID7)
+	run_pty y "yes, I accept these rules" -- "$B" lpa profile download -a "LPA:1\$$FQDN\$$MID7" "${SRV[@]}" --ask
+	if [[ $rc -eq 1 && "$out" == *'(anything else refuses the profile): yes, I accept these rules'* &&
+		"$out" == *"PPR1 (no disabling), PPR2 (no deletion) were refused (session cancelled)"* ]]; then
+		ok
+	else
+		bad "--ask with a long answer at the consent: rc=$rc $out"
+	fi
 	kill "$server_pid" 2>/dev/null || true
 	wait "$server_pid" 2>/dev/null || true
 	server_pid=""
