@@ -724,6 +724,13 @@ static void test_info2(void **state)
 	    "BF2264810302030082030202028303040100840C810103820300A00081FC00FF8502050088020780A91604"
 	    "1481370F5125D0B1D408D4C3B232E6D25E795BEBFBAA16041481370F5125D0B1D408D4C3B232E6D25E795B"
 	    "EBFB8B010204030000010C055341532D31",
+	    /* sasAcreditationNumber (a UTF8String) that is not text: a C1 control (8-bit CSI
+	     * as a raw byte, and U+009B in UTF-8), a byte that is not UTF-8, DEL, LF */
+	    "BF221B8103020300820302020283030401008403810103A900AA000C019B",
+	    "BF221C8103020300820302020283030401008403810103A900AA000C02C29B",
+	    "BF221D8103020300820302020283030401008403810103A900AA000C0353FF31",
+	    "BF221B8103020300820302020283030401008403810103A900AA000C017F",
+	    "BF221B8103020300820302020283030401008403810103A900AA000C010A",
 	};
 	for (size_t k = 0; k < sizeof(bad) / sizeof(bad[0]); k++) {
 		reset_log(x);
@@ -731,6 +738,11 @@ static void test_info2(void **state)
 		if (orsp_lpa_euicc_info2(&x->card, &i) != ORSP_E_MALFORMED)
 			fail_msg("bad EUICCInfo2 %zu accepted", k);
 	}
+	/* text beyond ASCII is text */
+	reset_log(x);
+	answer(x, "BF221C8103020300820302020283030401008403810103A900AA000C02C3A9");
+	assert_int_equal(orsp_lpa_euicc_info2(&x->card, &i), ORSP_OK);
+	assert_string_equal(i.sas, "\xC3\xA9");
 }
 
 static void test_addresses(void **state)
@@ -749,8 +761,23 @@ static void test_addresses(void **state)
 	assert_int_equal(orsp_lpa_addresses(&x->card, dp, ds), ORSP_OK);
 	assert_string_equal(dp, "");
 	assert_string_equal(ds, "lpa.ds.gsma.com");
-	static const char *const bad[] = {"BF3C00", "BF3C0380017A", "BF3C06810161800161",
-	                                  "BF3C06810161810162", "BF3C0381010A"};
+	/* UTF8String: text beyond ASCII is shown as it is (not a host name: a download from
+	 * the default address refuses it then) */
+	reset_log(x);
+	answer(x, "BF3C0A8003C3A9618103C3A962");
+	assert_int_equal(orsp_lpa_addresses(&x->card, dp, ds), ORSP_OK);
+	assert_string_equal(dp, "\xC3\xA9"
+	                        "a");
+	assert_string_equal(ds, "\xC3\xA9"
+	                        "b");
+	static const char *const bad[] = {
+	    "BF3C00", "BF3C0380017A", "BF3C06810161800161", "BF3C06810161810162", "BF3C0381010A",
+	    /* not UTF-8 text: 8-bit CSI (0x9B) and 0xFF in defaultDpAddress, U+009B (a C1
+	     * control) in UTF-8, DEL, a UTF-8 sequence cut short, in rootDsAddress */
+	    "BF3C1C800A65769B324AFF2E636F6D810E64732E6578616D706C652E636F6D", "BF3C0681046162C29B",
+	    "BF3C038101"
+	    "7F",
+	    "BF3C04810261C3"};
 	for (size_t k = 0; k < sizeof(bad) / sizeof(bad[0]); k++) {
 		reset_log(x);
 		answer(x, bad[k]);

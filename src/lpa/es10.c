@@ -33,13 +33,23 @@ static orsp_err version_str(orsp_slice v, char out[12])
 	return ORSP_OK;
 }
 
+/* A UTF8String the LPA shows as it is: well-formed UTF-8 (X.690 §8.23.10: anything else is
+ * not DER of a UTF8String) without a control character, C0, DEL or C1 (0x9B alone, or as
+ * U+009B, is CSI to many terminals), and shorter than cap. What lpa_text_copy would show
+ * as '?' is refused here, as control characters always were: an address with a byte
+ * replaced would be another address. */
 static bool text_ok(orsp_slice v, size_t cap)
 {
+	uint32_t cp = 0;
+	size_t k;
+
 	if (v.len >= cap)
 		return false;
-	for (size_t i = 0; i < v.len; i++)
-		if (v.p[i] < 0x20 || v.p[i] == 0x7F)
+	for (size_t i = 0; i < v.len; i += k) {
+		k = orsp_utf8_seq(v.p + i, v.len - i, &cp);
+		if (k == 0 || cp < 0x20 || (cp >= 0x7F && cp <= 0x9F))
 			return false;
+	}
 	return true;
 }
 
