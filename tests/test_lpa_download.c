@@ -1523,6 +1523,50 @@ static void test_notifications_seq_mismatch(void **state)
 	assert_delivered(x, PIR_OK);
 }
 
+/* A notification whose address is no SM-DP+ host name (empty, or with a space) cannot be
+ * sent: no TLS certificate could be checked against it, --server-url (base_url) or not. It
+ * is kept, nothing goes to any server, the error names the address and how to drop it, and
+ * the others are still sent. */
+#define NM_NO_ADDRESS "BF2F15800105810207800C005A0A98001032547698103214"
+#define NM_SPACE                                                                                   \
+	"BF2F25800105810207800C10"                                                                 \
+	"736D6470206578616D706C652E636F6D"                                                         \
+	"5A0A98001032547698103214"
+static void test_notifications_bad_address(void **state)
+{
+	fx *x = *state;
+	size_t sent = 9;
+	static const uint64_t only6[] = {6};
+
+	x->server.routes = NULL;
+	x->server.n_routes = 0;
+	x->server.base_url = x->base; /* --server-url: everything to the test SM-DP+ */
+	x->card.retrieve[6] = RETRIEVE_6;
+	x->card.list = "BF284BA049" NM_NO_ADDRESS NM_SEQ("06");
+	assert_int_equal(orsp_lpa_process_notifications(&x->lc, &x->server, &sent),
+	                 ORSP_E_MALFORMED);
+	assert_int_equal(sent, 1);
+	check_removed(x, only6, 1);
+	assert_int_equal(x->smdp.n, 1);
+	assert_delivered(x, PIR_OK_SEQ("06"));
+	assert_string_equal(orsp_err_detail(),
+	                    "1 of 2 notifications failed (kept on the eUICC for the next run); "
+	                    "notification 5: its SM-DP+ address \"\" is not a host name, so no "
+	                    "server can be authenticated for it (--server-url or not): it cannot "
+	                    "be sent; `openrsp lpa notification remove 5` drops it");
+	/* an address with a space: the same, the address shown */
+	x->card.n_removed = 0;
+	x->smdp.n = 0;
+	x->card.list = "BF282AA028" NM_SPACE;
+	assert_int_equal(orsp_lpa_process_notifications(&x->lc, &x->server, &sent),
+	                 ORSP_E_MALFORMED);
+	assert_int_equal(sent, 0);
+	assert_int_equal(x->card.n_removed, 0);
+	assert_int_equal(x->smdp.n, 0);
+	assert_non_null(strstr(orsp_err_detail(), "notification 5: its SM-DP+ address \"smdp "
+	                                          "example.com\" is not a host name"));
+}
+
 /* ---------------------------------------------------------------- profile policy rules - */
 
 /* The CancelSessionReason the eUICC was given (BF41 { 80 transactionId, 81 01 reason }). */
@@ -2145,6 +2189,7 @@ int main(void)
 	    T(test_server_text_sanitised),
 	    T(test_notifications_each),
 	    T(test_notifications_seq_mismatch),
+	    T(test_notifications_bad_address),
 	    T(test_server_signed1),
 	    T(test_ppr_consent_missing),
 	    T(test_ppr_consent_refused),

@@ -291,7 +291,9 @@ ORSP_MUST_CHECK orsp_err orsp_lpa_download(orsp_lpa_card *c, const orsp_lpa_down
 /* Send every pending notification to its address (or server->base_url when given) with
  * handleNotification, in at most 3 attempts with backoff (a second and third only when the
  * server could not be reached or answered HTTP 5xx; a 4xx, an SGP.22 refusal or a malformed
- * answer ends it at once), and remove it from the eUICC once the server accepted it.
+ * answer ends it at once), and remove it from the eUICC once the server accepted it. One
+ * whose address is not orsp_lpa_address_ok is sent nowhere (the TLS certificate must name
+ * it, base_url or not) and fails with ORSP_E_MALFORMED. The others are sent all the same.
  * *sent = how many were delivered. */
 ORSP_MUST_CHECK orsp_err orsp_lpa_process_notifications(orsp_lpa_card *c,
                                                         const orsp_lpa_server *server,

@@ -1107,6 +1107,16 @@ static orsp_err notification_send(orsp_lpa_card *c, const orsp_lpa_server *serve
 	if (!found)
 		return orsp_errf(ORSP_E_STATE, "the eUICC answered with a notification without a "
 		                               "readable seqNumber: not sent, not removed");
+	/* the TLS certificate must name the notification's address, wherever it is sent (a
+	 * --server-url too): one that is no host name names no server, and the HTTP client
+	 * would refuse it as a bare usage error, the same at every run */
+	if (!orsp_lpa_address_ok(no->address))
+		return orsp_errf(
+		    ORSP_E_MALFORMED,
+		    "its SM-DP+ address \"%s\" is not a host name, so no server can be "
+		    "authenticated for it (--server-url or not): it cannot be sent; "
+		    "`openrsp lpa notification remove %llu` drops it",
+		    no->address, (unsigned long long)no->seq);
 	e = es9_open(&s, server, no->address, "the notification's");
 	for (int attempt = 0; !e && attempt < 3; attempt++) {
 		j = json_object();
