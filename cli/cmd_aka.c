@@ -433,6 +433,14 @@ static int aka_gen(int argc, char **argv)
 		goto out;
 	if (op_given && (rc = cli_aka_derive_opc(&sub)))
 		goto out;
+	/* A test tool, like osmo-auc-gen: the AMF is used as given, even one a UE would refuse
+	 * for EPS/5G (TS 33.401 §6.1.1); said, not corrected, so negative cases can be made. */
+	if ((kdf.eps || kdf.fiveg) && !(amf[0] & ORSP_AKA_AMF_SEPARATION))
+		fprintf(
+		    stderr,
+		    "openrsp: warning: AMF %02x%02x has no separation bit: a UE refuses this AUTN "
+		    "for EPS/5G (TS 33.401 §6.1.1); its keys are derived all the same\n",
+		    amf[0], amf[1]);
 
 	e = orsp_aka_generate(&sub, rand, sqn, amf, &v);
 	if (e) {
@@ -731,6 +739,9 @@ static const cli_cmd aka_cmds[] = {
                 "(TS 33.102 §6.3.2), one aligned `name: hex` line each, or with --json one\n"
                 "object with the fields mac_a, xres, ck, ik, ak, autn (and kasme, xres_star,\n"
                 "hxres_star, kausf, kseaf when derived).\n\n"
+                "The AMF is used as given, as osmo-auc-gen does; with --plmn or --snn an AMF\n"
+                "without the separation bit (8000) gives a warning on standard error, since a\n"
+                "UE refuses such an AUTN for EPS/5G (`auc vector` sets the bit itself).\n\n"
                 "options:\n" CLI_AKA_HELP "  --rand HEX           RAND, 32 hex digits\n"
                 "  --sqn HEX            SQN, 12 hex digits\n"
                 "  --amf HEX            AMF, 4 hex digits\n" CLI_KDF_HELP

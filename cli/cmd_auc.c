@@ -262,6 +262,7 @@ static int auc_vector(int argc, char **argv)
 	cli_kdf kdf;
 	cli_derived d;
 	const char *plmn = NULL, *snn = NULL, *imsi;
+	orsp_auc_vector_use use;
 	uint64_t count = 1, ind = 0;
 	bool json = false;
 	int rc, c;
@@ -320,11 +321,18 @@ static int auc_vector(int argc, char **argv)
 	    (rc = cli_kdf_check_lengths(&kdf, info.tuak.ck_bits / 8, info.tuak.ik_bits / 8)))
 		goto out;
 
-	e = orsp_auc_vectors(a, imsi, (unsigned)ind, (size_t)count, v);
+	/* Vectors for KASME or the 5G keys carry the AMF separation bit (TS 33.401 §6.1.2). */
+	use = kdf.eps || kdf.fiveg ? ORSP_AUC_FOR_EPS_5G : ORSP_AUC_FOR_UMTS;
+	e = orsp_auc_vectors_for(a, imsi, use, (unsigned)ind, (size_t)count, v);
 	if (e) {
 		rc = cli_fail("auc vector", e);
 		goto out;
 	}
+	if (memcmp(v[0].amf, info.amf, sizeof(info.amf)) != 0)
+		fprintf(stderr,
+		        "openrsp: note: %s has AMF %02x%02x, without the separation bit; these "
+		        "vectors for EPS/5G use AMF %02x%02x, as the UE requires\n",
+		        imsi, info.amf[0], info.amf[1], v[0].amf[0], v[0].amf[1]);
 	cli_json j = {0};
 	if (json)
 		cj_arr_begin(&j, NULL);
@@ -1011,7 +1019,11 @@ static const cli_cmd auc_cmds[] = {
         .help = "SQN = SEQ || IND (TS 33.102 Annex C.3): SEQ increases by one per vector, IND is\n"
                 "--ind. The new SQN is stored before the vectors are printed; a failure hands\n"
                 "out nothing. --json prints an array of objects with rand, sqn, amf, mac_a,\n"
-                "xres, ck, ik, ak, autn (and kasme, xres_star, hxres_star, kausf, kseaf).\n\n"
+                "xres, ck, ik, ak, autn (and kasme, xres_star, hxres_star, kausf, kseaf).\n"
+                "With --plmn or --snn the vectors are for EPS/5G: their AMF has the separation\n"
+                "bit set (TS 33.401 §6.1.2, TS 33.501 §6.1.3.2), whatever the subscriber's\n"
+                "AMF (a note on standard error says when that changes it); otherwise the\n"
+                "subscriber's AMF as stored.\n\n"
                 "options:\n"
                 "  --count N            number of vectors, 1..32 (default 1)\n"
                 "  --ind N              IND value, below 2^ind-bits (default 0)\n" CLI_KDF_HELP

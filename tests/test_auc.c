@@ -1528,6 +1528,91 @@ static void assert_file_text(const char *path, const char *want)
 	assert_int_equal(st.st_mode & 0777, 0600);
 }
 
+/* Vectors for EPS/5G carry the AMF separation bit whatever AMF the subscriber has (TS 33.401
+ * §6.1.2, TS 33.501 §6.1.3.2, as osmo-hlr sets it for E-UTRAN): in out[].amf, in AUTN and in
+ * MAC-A (the USIM verifies them), the stored AMF unchanged, the use in the audit row; UMTS
+ * vectors keep the stored AMF; an AMF that has the bit is used as it is. */
+static void test_vectors_eps_amf(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *imsi;
+		uint8_t stored[2], eps[2];
+	} cases[] = {
+	    {"001010000000021", {0x00, 0x00}, {0x80, 0x00}},
+	    {"001010000000022", {0x12, 0x34}, {0x92, 0x34}},
+	    {"001010000000023", {0xb9, 0xb9}, {0xb9, 0xb9}},
+	};
+	tsv *t = tsv_load("milenage.tsv");
+	orsp_auc *a = open_auc("eps_amf.db");
+	orsp_aka_vector v[2], want;
+	orsp_aka_subscriber usim;
+	orsp_usim_sqn ust;
+	orsp_auc_info info;
+	audit_seen s;
+	char detail[96];
+
+	for (size_t c = 0; c < ORSP_ARRAY_LEN(cases); c++) {
+		orsp_auc_new n;
+		uint8_t k[16], opc[16];
+		new_from_tsv(&n, cases[c].imsi, t, 0, false);
+		memcpy(n.amf, cases[c].stored, 2);
+		assert_int_equal(orsp_auc_add(a, &n), ORSP_OK);
+		orsp_auc_new_wipe(&n);
+		tsv_hex(t, 0, "k", k, 16);
+		tsv_hex(t, 0, "opc", opc, 16);
+		assert_int_equal(orsp_aka_subscriber_init(&usim, ORSP_AKA_MILENAGE, k, 16, opc, 16),
+		                 ORSP_OK);
+		orsp_usim_sqn_init(&ust, 5);
+
+		assert_int_equal(
+		    orsp_auc_vectors_for(a, cases[c].imsi, ORSP_AUC_FOR_EPS_5G, 0, 2, v), ORSP_OK);
+		for (int i = 0; i < 2; i++) {
+			assert_memory_equal(v[i].amf, cases[c].eps, 2);
+			assert_memory_equal(v[i].autn + 6, cases[c].eps, 2);
+			assert_int_equal(
+			    orsp_aka_generate(&usim, v[i].rand, v[i].sqn, cases[c].eps, &want),
+			    ORSP_OK);
+			assert_memory_equal(v[i].mac_a, want.mac_a, 8);
+			assert_memory_equal(v[i].autn, want.autn, 16);
+			orsp_aka_vector_wipe(&want);
+			usim_accepts(&usim, &ust, &v[i]);
+		}
+		assert_int_equal(orsp_auc_get(a, cases[c].imsi, &info), ORSP_OK);
+		assert_memory_equal(info.amf, cases[c].stored, 2);
+		memset(&s, 0, sizeof(s));
+		assert_int_equal(orsp_auc_audit_walk(a, cases[c].imsi, 1, audit_cb, &s), ORSP_OK);
+		snprintf(detail, sizeof(detail),
+		         "2 vector(s), IND 0, last SQN 000000000040, for EPS/5G, AMF %02x%02x",
+		         cases[c].eps[0], cases[c].eps[1]);
+		assert_string_equal(s.r[0].detail, detail);
+
+		/* UMTS (orsp_auc_vectors_for and orsp_auc_vectors): the AMF as stored. */
+		assert_int_equal(orsp_auc_vectors_for(a, cases[c].imsi, ORSP_AUC_FOR_UMTS, 1, 1, v),
+		                 ORSP_OK);
+		assert_memory_equal(v[0].amf, cases[c].stored, 2);
+		assert_memory_equal(v[0].autn + 6, cases[c].stored, 2);
+		usim_accepts(&usim, &ust, &v[0]);
+		assert_int_equal(orsp_auc_vectors(a, cases[c].imsi, 2, 1, v), ORSP_OK);
+		assert_memory_equal(v[0].amf, cases[c].stored, 2);
+		usim_accepts(&usim, &ust, &v[0]);
+		memset(&s, 0, sizeof(s));
+		assert_int_equal(orsp_auc_audit_walk(a, cases[c].imsi, 1, audit_cb, &s), ORSP_OK);
+		assert_string_equal(s.r[0].detail, "1 vector(s), IND 2, last SQN 000000000082");
+		orsp_aka_subscriber_wipe(&usim);
+		orsp_wipe(k, sizeof(k));
+		orsp_wipe(opc, sizeof(opc));
+	}
+	/* An unknown use: refused before anything is read or spent. */
+	assert_int_equal(orsp_auc_vectors_for(a, cases[0].imsi, (orsp_auc_vector_use)7, 0, 1, v),
+	                 ORSP_E_USAGE);
+	assert_true(sqn_of(a, cases[0].imsi) == 0x82);
+	for (int i = 0; i < 2; i++)
+		orsp_aka_vector_wipe(&v[i]);
+	orsp_auc_close(a);
+	tsv_free(t);
+}
+
 /* The exact osmo-hlr VTY text for known K/OPc, one or several subscribers, by IMSI or all,
  * to a file (new, 0600) or a descriptor; each subscriber read is audited without its keys. */
 static void test_export_osmo_hlr(void **state)
@@ -1957,6 +2042,7 @@ int main(void)
 	    cmocka_unit_test(test_migration_sqn_delta),
 	    cmocka_unit_test(test_card_secrets),
 	    cmocka_unit_test(test_audit_walk),
+	    cmocka_unit_test(test_vectors_eps_amf),
 	    cmocka_unit_test(test_export_osmo_hlr),
 	    cmocka_unit_test(test_export_refused),
 	    cmocka_unit_test(test_export_keys),

@@ -19,6 +19,9 @@
 #define ORSP_AKA_RAND_LEN 16
 #define ORSP_AKA_SQN_LEN 6
 #define ORSP_AKA_AMF_LEN 2
+/* The AMF separation bit (TS 33.102 Annex H: AMF bit 0, the most significant, in amf[0]): 1 in
+ * every AUTN for E-UTRAN (TS 33.401 §6.1.1) or 5G (TS 33.501 §6.1.3.2). */
+#define ORSP_AKA_AMF_SEPARATION 0x80
 #define ORSP_AKA_AK_LEN 6
 #define ORSP_AKA_AUTN_LEN 16
 #define ORSP_AKA_AUTS_LEN 14

@@ -56,7 +56,8 @@ typedef struct orsp_auc_new {
 } orsp_auc_new;
 
 /* Defaults: no IMSI, empty subscriber, op_given false, AMF 8000 (the E-UTRAN separation
- * bit, TS 33.401 §6.1.1, so the vectors also serve EPS and 5G), SQN 0, IND 5 bits, SQN delta
+ * bit, TS 33.401 §6.1.1, so even UMTS vectors would serve EPS and 5G; vectors asked for EPS or
+ * 5G get the bit whatever the stored AMF, orsp_auc_vectors_for), SQN 0, IND 5 bits, SQN delta
  * ORSP_SQN_DEFAULT_DELTA (2^28, the PE-AKAParameter default). */
 void orsp_auc_new_init(orsp_auc_new *n);
 /* Wipes the secrets in n->sub. */
@@ -156,6 +157,21 @@ ORSP_MUST_CHECK orsp_err orsp_auc_list_secrets(orsp_auc *a, const char *imsi, or
  * ORSP_E_VERIFY (K/OPc do not unwrap: wrong KEK or altered record), ORSP_E_STORAGE. */
 ORSP_MUST_CHECK orsp_err orsp_auc_vectors(orsp_auc *a, const char *imsi, unsigned ind, size_t n,
                                           orsp_aka_vector *out);
+
+/* What the vectors are for. */
+typedef enum orsp_auc_vector_use {
+	ORSP_AUC_FOR_UMTS,   /* UTRAN/GERAN: the subscriber's AMF as stored */
+	ORSP_AUC_FOR_EPS_5G, /* E-UTRAN or 5G (KASME, XRES*, KAUSF...): the AMF separation bit
+	                      * set, as the HSS/ARPF must (TS 33.401 §6.1.2, TS 33.501 §6.1.3.2;
+	                      * the UE refuses an AUTN without it, TS 33.401 §6.1.1) */
+} orsp_auc_vector_use;
+/* orsp_auc_vectors for a use: with ORSP_AUC_FOR_EPS_5G, MAC-A and AUTN (and out[].amf) take
+ * the stored AMF with ORSP_AKA_AMF_SEPARATION set, as osmo-hlr does for E-UTRAN requests; the
+ * stored AMF is unchanged, and the audit row's detail adds "for EPS/5G, AMF XXXX".
+ * orsp_auc_vectors is ORSP_AUC_FOR_UMTS. An unknown use is ORSP_E_USAGE. */
+ORSP_MUST_CHECK orsp_err orsp_auc_vectors_for(orsp_auc *a, const char *imsi,
+                                              orsp_auc_vector_use use, unsigned ind, size_t n,
+                                              orsp_aka_vector *out);
 
 /* Resynchronisation (TS 33.102 §6.3.5, C.3.4), one transaction. MAC-S of AUTS for RAND is
  * verified first: ORSP_E_VERIFY if it does not match, the SQN is unchanged (the failure is

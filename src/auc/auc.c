@@ -969,15 +969,23 @@ out:
 orsp_err orsp_auc_vectors(orsp_auc *a, const char *imsi, unsigned ind, size_t n,
                           orsp_aka_vector *out)
 {
+	return orsp_auc_vectors_for(a, imsi, ORSP_AUC_FOR_UMTS, ind, n, out);
+}
+
+orsp_err orsp_auc_vectors_for(orsp_auc *a, const char *imsi, orsp_auc_vector_use use, unsigned ind,
+                              size_t n, orsp_aka_vector *out)
+{
 	orsp_err err;
 	orsp_auc_info info;
 	orsp_aka_subscriber sub = {0};
 	uint64_t sqn = 0;
-	uint8_t sqn_b[ORSP_AKA_SQN_LEN];
+	uint8_t sqn_b[ORSP_AKA_SQN_LEN], amf[ORSP_AKA_AMF_LEN];
 	char detail[96];
 
 	if (!a || !out)
 		return orsp_errf(ORSP_E_USAGE, "auc vectors: missing arguments");
+	if (use != ORSP_AUC_FOR_UMTS && use != ORSP_AUC_FOR_EPS_5G)
+		return orsp_errf(ORSP_E_USAGE, "auc vectors: unknown use %d", (int)use);
 	if (n < 1 || n > ORSP_AUC_MAX_VECTORS)
 		return orsp_errf(ORSP_E_USAGE, "vector count must be 1..%d", ORSP_AUC_MAX_VECTORS);
 	err = check_imsi(imsi);
@@ -998,6 +1006,11 @@ orsp_err orsp_auc_vectors(orsp_auc *a, const char *imsi, unsigned ind, size_t n,
 		                ind, info.ind_bits);
 		goto out;
 	}
+	memcpy(amf, info.amf, sizeof(amf));
+	/* TS 33.401 §6.1.2, TS 33.501 §6.1.3.2: the HSS/ARPF sets the separation bit in every
+	 * vector for E-UTRAN or 5G, whatever AMF the subscriber has (osmo-hlr does the same). */
+	if (use == ORSP_AUC_FOR_EPS_5G)
+		amf[0] |= ORSP_AKA_AMF_SEPARATION;
 	sqn = info.sqn;
 	for (size_t i = 0; i < n; i++) {
 		err = orsp_auc_next_sqn(sqn, info.ind_bits, ind, &sqn);
@@ -1009,15 +1022,20 @@ orsp_err orsp_auc_vectors(orsp_auc *a, const char *imsi, unsigned ind, size_t n,
 			goto out;
 		uint8_t rand[ORSP_AKA_RAND_LEN];
 		memcpy(rand, out[i].rand, sizeof(rand));
-		err = orsp_aka_generate(&sub, rand, sqn_b, info.amf, &out[i]);
+		err = orsp_aka_generate(&sub, rand, sqn_b, amf, &out[i]);
 		if (err)
 			goto out;
 	}
 	err = store_sqn(a, imsi, info.sqn, sqn);
 	if (err)
 		goto out;
-	snprintf(detail, sizeof(detail), "%zu vector(s), IND %u, last SQN %012" PRIx64, n, ind,
-	         sqn);
+	if (use == ORSP_AUC_FOR_EPS_5G)
+		snprintf(detail, sizeof(detail),
+		         "%zu vector(s), IND %u, last SQN %012" PRIx64 ", for EPS/5G, AMF %02x%02x",
+		         n, ind, sqn, amf[0], amf[1]);
+	else
+		snprintf(detail, sizeof(detail), "%zu vector(s), IND %u, last SQN %012" PRIx64, n,
+		         ind, sqn);
 	err = audit(a, "vectors", imsi, "ok", detail);
 out:
 	err = finish(a, err);

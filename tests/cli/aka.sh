@@ -180,6 +180,21 @@ for name in KASME 'XRES*' 'HXRES*' KAUSF KSEAF; do
 	fi
 done
 
+# An AMF without the separation bit is used as given (osmo-auc-gen does the same), with a
+# warning when keys for EPS/5G are derived; none otherwise, nor for an AMF with the bit.
+expect "AMF $amf (the bit set), --plmn: no warning" "" "$err"
+run aka gen --k "$k" --opc "$opc" --rand "$rand" --sqn "$sqn" --amf 0000 --plmn 00101 --json
+expect "AMF 0000 --plmn exit" 0 "$rc"
+expect "AMF 0000 --plmn: AUTN with the AMF given" 0000 "$(json autn | cut -c13-16)"
+expect "AMF 0000 --plmn: the warning" "openrsp: warning: AMF 0000 has no separation bit: a UE refuses this AUTN for EPS/5G (TS 33.401 §6.1.1); its keys are derived all the same" "$err"
+run aka gen --k "$k" --opc "$opc" --rand "$rand" --sqn "$sqn" --amf 7fff --snn 5G:mnc001.mcc001.3gppnetwork.org
+has "AMF 7fff --snn: the warning" "openrsp: warning: AMF 7fff has no separation bit" "$err"
+run aka gen --k "$k" --opc "$opc" --rand "$rand" --sqn "$sqn" --amf 0000 --json
+expect "AMF 0000 without --plmn/--snn exit" 0 "$rc"
+expect "AMF 0000 without --plmn/--snn: no warning" "" "$err"
+run aka gen --k "$k" --opc "$opc" --rand "$rand" --sqn "$sqn" --amf 8000 --snn 5G:mnc001.mcc001.3gppnetwork.org
+expect "AMF 8000 --snn: no warning" "" "$err"
+
 # ----- AUTS: every row of milenage_auts.tsv -----
 while IFS=$'\t' read -r id k opc rand sqn_ms auts result; do
 	run aka auts --k "$k" --opc "$opc" --rand "$rand" --auts "$auts" --json

@@ -160,6 +160,38 @@ if "$PY" -c 'import json,sys; d=json.loads(sys.argv[1])[0]; sys.exit(0 if "xres_
 run auc list "${A[@]}" --json
 expect "stored SQN" "$(printf '%012x' $((6 << 5)))" "$(json 0 sqn)"
 
+# ----- vectors for EPS/5G (--plmn, --snn) carry the AMF separation bit whatever AMF the
+# subscriber has (TS 33.401 §6.1.2, TS 33.501 §6.1.3.2); UMTS vectors keep the stored AMF -----
+E=(--db "$T/eps.db")
+run auc add "${E[@]}" --imsi $IMSI --k "$K" --opc "$OPC" --amf 0000
+expect "add AMF 0000" 0 "$rc"
+run auc vector "${E[@]}" $IMSI --plmn 00101
+expect "EPS vector exit" 0 "$rc"
+autn=$(awk '$1 == "AUTN:" {print $2}' <<<"$out")
+expect "EPS vector: AMF 8000 in AUTN" 8000 "${autn:12:4}"
+expect "EPS vector: the note" "openrsp: note: $IMSI has AMF 0000, without the separation bit; these vectors for EPS/5G use AMF 8000, as the UE requires" "$err"
+rand=$(awk '$1 == "RAND:" {print $2}' <<<"$out")
+sqn=$(awk '$1 == "SQN:" {print $2}' <<<"$out")
+kasme=$(awk '$1 == "KASME:" {print $2}' <<<"$out")
+run aka gen --k "$K" --opc "$OPC" --rand "$rand" --sqn "$sqn" --amf 8000 --plmn 00101 --json
+expect "EPS vector: AUTN = aka gen with AMF 8000" "$(json autn)" "$autn"
+expect "EPS vector: KASME = aka gen with AMF 8000" "$(json kasme)" "$kasme"
+run auc vector "${E[@]}" $IMSI --snn 5G:mnc001.mcc001.3gppnetwork.org --json
+expect "5G vector: amf 8000" 8000 "$(json 0 amf)"
+expect "5G vector: AUTN's AMF 8000" 8000 "$(json 0 autn | cut -c13-16)"
+run auc vector "${E[@]}" $IMSI --json
+expect "UMTS vector: the stored AMF" 0000 "$(json 0 amf)"
+expect "UMTS vector: AUTN's AMF 0000" 0000 "$(json 0 autn | cut -c13-16)"
+expect "UMTS vector: no note" "" "$err"
+run auc add "${E[@]}" --imsi 001010000000002 --k "$K" --opc "$OPC" --amf b9b9
+run auc vector "${E[@]}" 001010000000002 --plmn 00101 --json
+expect "EPS vector, AMF b9b9 has the bit: kept" b9b9 "$(json 0 amf)"
+expect "EPS vector, AMF b9b9: no note" "" "$err"
+run auc show "${E[@]}" $IMSI --json
+expect "stored AMF unchanged" 0000 "$(json amf)"
+run auc audit "${E[@]}" --imsi $IMSI --json
+expect "audit: the EPS vector's use and AMF" "1 vector(s), IND 0, last SQN 000000000020, for EPS/5G, AMF 8000" "$(json 1 detail)"
+
 # ----- resync with a published AUTS (milenage_auts.tsv) -----
 IFS=$'\t' read -r rk ropc rrand rsqn rauts < <(tsv milenage_auts.tsv id k opc rand sqn_ms auts | awk -F'\t' '$1 == "wmnsk-ts35207-1-auts"' | cut -f2-)
 run auc add "${A[@]}" --imsi 001010000000003 --k "$rk" --opc "$ropc"
