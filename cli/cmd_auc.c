@@ -1035,9 +1035,10 @@ static const cli_cmd auc_cmds[] = {
         .summary = "Resynchronise the SQN from an AUTS",
         .synopsis = "IMSI --rand HEX --auts HEX [--json] [--db PATH] [--kek-file PATH]",
         .help = "Verifies MAC-S (TS 33.102 §6.3.5). If the USIM would accept the next SQN\n"
-                "(its SEQ above SEQ_MS by 1..2^28), the SQN is kept (\"in range, kept\");\n"
-                "otherwise it continues from SQN_MS: the next vector has SEQ_MS + 1. If MAC-S\n"
-                "does not verify, the SQN is unchanged (exit 1).\n\n"
+                "(its SEQ above SEQ_MS by 1..Δ, Δ the subscriber's --sqn-delta: default 2^28;\n"
+                "0: no limit), the SQN is kept (\"in range, kept\"); otherwise it continues\n"
+                "from SQN_MS: the next vector has SEQ_MS + 1. If MAC-S does not verify, the\n"
+                "SQN is unchanged (exit 1).\n\n"
                 "options:\n"
                 "  --rand HEX           the RAND the USIM answered with AUTS, 32 hex digits\n"
                 "  --auts HEX           AUTS, 28 hex digits\n"

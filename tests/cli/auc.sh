@@ -420,6 +420,9 @@ for v in add vector resync list show delete secret export audit; do
 		if grep -qE -- "^  (.* \| )?$o( |$)" <<<"$out"; then ok; else bad "auc $v --help: no options line for $o"; fi
 	done < <(grep -oE -- '--[a-z][a-z-]*' <<<"$syn" | sort -u)
 done
+run auc resync --help
+has "auc resync --help: the range is the subscriber's delta" "by 1..Δ, Δ the subscriber's --sqn-delta: default 2^28;" "$out"
+lacks "auc resync --help: no fixed 2^28 range" "by 1..2^28" "$out"
 run auc secret --help
 expect "auc secret: both synopsis lines with --kek-file" 2 "$(sed -n '1,/^$/p' <<<"$out" | grep -c -- '--kek-file PATH')"
 
