@@ -315,6 +315,17 @@ usage --autn aka usim --k "$k" --opc "$opc" --rand "$rand" --autn 0011
 usage --autn aka usim --k "$k" --opc "$opc" --rand "$rand"
 usage --sqn-ms aka usim --k "$k" --opc "$opc" --rand "$rand" --autn "$autn" --sqn-ms xyz
 usage --ind-bits aka usim --k "$k" --opc "$opc" --rand "$rand" --autn "$autn" --ind-bits 9
+# Freshness is per IND (C.2.2): a USIM that accepted SEQ 4097 under IND 0 takes SEQ 1 under
+# IND 1 (what osmo-hlr's first vector meets after an export, docs/auc.md) and refuses it under
+# IND 0 with AUTS.
+ms=$(printf '%012x' $((4097 << 5)))
+for ind in 1 0; do
+	run aka gen --k "$k" --opc "$opc" --rand "$rand" --sqn "$(printf '%012x' $((1 << 5 | ind)))" --amf 8000 --json
+	a1=$(json autn)
+	run aka usim --k "$k" --opc "$opc" --rand "$rand" --autn "$a1" --sqn-ms "$ms" --json
+	if [[ $ind -eq 1 ]]; then want=ok; else want=sync_failure; fi
+	expect "usim: SEQ 1 under IND $ind after SEQ 4097 under IND 0" $want "$(json result)"
+done
 
 # ----- help and version -----
 for args in "help" "--help" "help aka" "aka --help" "aka help" "aka gen --help" "help aka gen" \

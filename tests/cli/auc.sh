@@ -423,6 +423,9 @@ done
 run auc resync --help
 has "auc resync --help: the range is the subscriber's delta" "by 1..Δ, Δ the subscriber's --sqn-delta: default 2^28;" "$out"
 lacks "auc resync --help: no fixed 2^28 range" "by 1..2^28" "$out"
+run auc export --help
+has "auc export --help: AUTS only under an IND the AuC used" "a USIM may refuse its first vector as too" "$out"
+has "auc export --help: freshness per IND" "(freshness is per IND, TS 33.102 C.2.2)" "$out"
 run auc secret --help
 expect "auc secret: both synopsis lines with --kek-file" 2 "$(sed -n '1,/^$/p' <<<"$out" | grep -c -- '--kek-file PATH')"
 

@@ -7,8 +7,9 @@
 # its next vector is accepted; an AUTS with one bit changed is refused by osmo-hlr.
 # Then openrsp's AuC hands its subscribers to osmo-hlr (`openrsp auc export --format
 # osmo-hlr-vty`, the file fed to the VTY): osmo-hlr holds the same K, OPc and IND length; a
-# USIM that took the AuC's vectors refuses osmo-hlr's first one (osmo-hlr starts from its own
-# SQN) with AUTS, after which osmo-hlr's vectors are accepted, and `openrsp aka gen` with
+# USIM that took an AuC vector under the IND osmo-hlr uses for this client refuses osmo-hlr's
+# first one (osmo-hlr starts from its own SQN, and freshness is per IND, TS 33.102 C.2.2) with
+# AUTS, after which osmo-hlr's vectors are accepted, and `openrsp aka gen` with
 # osmo-hlr's RAND, SQN and AMF computes osmo-hlr's AUTN, RES, CK and IK.
 # osmo-hlr listens on a random 127.x.y.z address, so one started by the system does not
 # stand in the way. Exit 77 (skipped) when osmo-hlr is not installed (scripts/setup.sh
@@ -98,7 +99,8 @@ o=$(usim "$rand2" "$autn2" "$ms")
 	"$(json ik "$o")" == "$ik2" ]] && ok || bad "after resync: $o (HLR: $res2 $ck2 $ik2)"
 
 # ----- openrsp's AuC exports its subscribers to osmo-hlr -----
-ind=$((sqn & 31)) # the IND osmo-hlr gives this GSUP client
+ind=$((sqn & 31)) # the IND osmo-hlr gives this GSUP client: the AuC's vector takes it too,
+# as under another IND the USIM would accept osmo-hlr's lower SEQ without AUTS
 A=(--db "$T/auc.db")
 K2=$(hex 16) OPC2=$(hex 16) K3=$(hex 16) OPC3=$(hex 16)
 IMSI2=00101$(printf '%010d' $((RANDOM * 32768 + RANDOM + 1)))
@@ -135,7 +137,8 @@ has "osmo-hlr K (2)" "K=$K3" "$o"
 has "osmo-hlr OPc (2)" "OPC=$OPC3" "$o"
 has "osmo-hlr IND" "IND-bitlen=3" "$o"
 
-# osmo-hlr starts from its own SQN: the USIM asks for resynchronisation once
+# osmo-hlr starts from its own SQN, below the AuC's under the same IND: the USIM asks for
+# resynchronisation once
 if "${H[@]}" sai "$ADDR" "$IMSI2" >"$T/v3"; then ok; else bad "SendAuthInfo (exported): $(tail -3 "$T/hlr.log")"; fi
 read -r rand3 autn3 _ <"$T/v3"
 o=$("$B" aka usim --k "$K2" --opc "$OPC2" --rand "$rand3" --autn "$autn3" --sqn-ms="$ms2" --json || true)
