@@ -166,8 +166,9 @@ ORSP_MUST_CHECK orsp_err orsp_aka_auts_build(const orsp_aka_subscriber *s, const
 /* ----- SQN management (TS 33.102 Annex C) ----- */
 
 #define ORSP_SQN_MAX_IND_BITS 8
-/* Δ (TS 33.102 Annex C.3): the USIM refuses a SEQ more than Δ above SEQ_MS; the default of
- * orsp_usim_sqn_init() and the range the AuC assumes on resynchronisation. */
+/* Δ (TS 33.102 Annex C.2.1): the USIM refuses a SEQ more than Δ above SEQ_MS. The default of
+ * orsp_usim_sqn_init() and of a new AuC subscriber's sqn_delta (orsp_auc_new_init; the
+ * PE-AKAParameter default); on resynchronisation the AuC uses each subscriber's own sqn_delta. */
 #define ORSP_SQN_DEFAULT_DELTA (UINT64_C(1) << 28)
 
 /* USIM side: the array SEQ_MS(i) of the highest SEQ accepted per IND value i. */
