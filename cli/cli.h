@@ -16,6 +16,7 @@
 
 #include "openrsp/aka.h"
 #include "openrsp/core.h"
+#include "openrsp/store.h"
 
 enum { CLI_OK = 0, CLI_FAIL = 1, CLI_USAGE = 2 };
 
@@ -138,6 +139,19 @@ void cj_null(cli_json *j, const char *key);
 void cj_bool(cli_json *j, const char *key, bool v);
 /* Ends the document with a newline and flushes. */
 void cj_done(cli_json *j);
+
+/* ----- backups (`auc backup`, `smdp backup`) ----- */
+
+/* The summary of a backup made (f) of `module`'s database at schema `version`: its name,
+ * size and schema, then (cli_backup_tail) which KEK opens it: kek_path's absolute name, or
+ * the ORSP_KEK key when that is set (the KEK was taken from it), and that the KEK is not in
+ * the backup. The module prints its counts in between. json: one object, begun here and
+ * ended by cli_backup_tail. */
+void cli_backup_head(cli_json *j, bool json, const orsp_db_backup_result *f, const char *module,
+                     int version);
+void cli_backup_tail(cli_json *j, bool json, const char *kek_path);
+/* One "name: value" line of the summary. */
+void cli_backup_kv(const char *name, const char *v);
 
 /* Seconds since the epoch as "YYYY-MM-DDTHH:MM:SSZ" (UTC), or the number if out of range. */
 void cli_utc(int64_t t, char out[32]);

@@ -2,6 +2,7 @@
  * aligned text output and a small JSON writer. */
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -659,4 +660,60 @@ void cli_rekey_done(size_t n, const char *file, const char *next, const char *ke
 		       "  - keep %s only as long as backups made before the rotation must stay\n"
 		       "    readable (they need it), then destroy it.\n",
 		       next, kek_path, kek_option, kek_path);
+}
+
+/* ----- backups ----- */
+
+/* "name: value", as cli_kv_str but wide enough for "subscribers:" */
+void cli_backup_kv(const char *name, const char *v)
+{
+	char label[24];
+	snprintf(label, sizeof(label), "%s:", name);
+	printf("%-13s%s\n", label, v);
+}
+
+void cli_backup_head(cli_json *j, bool json, const orsp_db_backup_result *f, const char *module,
+                     int version)
+{
+	char num[64];
+
+	if (json) {
+		cj_obj_begin(j, NULL);
+		cj_str(j, "path", f->path);
+		cj_u64(j, "size", f->size);
+		cj_str(j, "module", module);
+		cj_i64(j, "schema_version", version);
+		return;
+	}
+	cli_backup_kv("backup", f->path);
+	snprintf(num, sizeof(num), "%" PRIu64 " bytes", f->size);
+	cli_backup_kv("size", num);
+	snprintf(num, sizeof(num), "%s version %d", module, version);
+	cli_backup_kv("schema", num);
+}
+
+void cli_backup_tail(cli_json *j, bool json, const char *kek_path)
+{
+	char abs[PATH_MAX];
+	bool env = getenv("ORSP_KEK") != NULL; /* orsp_kek_load takes it first */
+	const char *file = realpath(kek_path, abs) ? abs : kek_path;
+
+	if (json) {
+		if (env)
+			cj_null(j, "kek_file");
+		else
+			cj_str(j, "kek_file", file);
+		if (env)
+			cj_str(j, "kek_env", "ORSP_KEK");
+		else
+			cj_null(j, "kek_env");
+		cj_bool(j, "kek_in_backup", false);
+		cj_obj_end(j);
+		cj_done(j);
+		return;
+	}
+	cli_backup_kv("KEK", env ? "the ORSP_KEK key" : file);
+	printf("The KEK is NOT in the backup: restoring it needs %s. Back the KEK up\n"
+	       "separately, and keep it apart from the backup.\n",
+	       env ? "the key ORSP_KEK holds now" : "that KEK file");
 }

@@ -992,6 +992,70 @@ static int auc_rekey(int argc, char **argv)
 	return CLI_OK;
 }
 
+/* `auc backup`: a consistent copy of the database (found as every verb finds it, with its
+ * KEK) while servers use it. */
+static int auc_backup(int argc, char **argv)
+{
+	static const struct option opts[] = {
+	    DB_LONGOPTS,
+	    {"out", required_argument, NULL, OPT_OUT},
+	    {"json", no_argument, NULL, OPT_JSON},
+	    {NULL, 0, NULL, 0},
+	};
+	db_opts dbo = {0};
+	const char *out = NULL, *db;
+	char kek_path[PATH_MAX];
+	orsp_auc_backup_info info;
+	orsp_auc *a = NULL;
+	cli_json j = {0};
+	bool json = false;
+	orsp_err e;
+	int rc, c;
+
+	while ((c = cli_getopt(argc, argv, opts)) != -1) {
+		if (c == '?')
+			return CLI_USAGE;
+		if (db_opt(&dbo, c, optarg))
+			continue;
+		if (c == OPT_OUT)
+			out = optarg;
+		else if (c == OPT_JSON)
+			json = true;
+		else
+			return cli_usage(argv[optind - 1], "unexpected option");
+	}
+	if ((rc = cli_positional(argc, argv, 0, "")))
+		return rc;
+	if (!out)
+		return cli_missing("--out");
+	if (!out[0])
+		return cli_usage("--out", "empty path");
+	db = dbo.db ? dbo.db : getenv("ORSP_AUC_DB");
+	if (!db || !db[0])
+		db = DEFAULT_DB;
+	/* the KEK file open_auc reads (its own checks come first) */
+	if ((rc = open_auc(&dbo, "auc backup", &a)))
+		return rc;
+	if ((rc = cli_kek_path(dbo.kek_file, "--db", db, kek_path, sizeof(kek_path)))) {
+		orsp_auc_close(a);
+		return rc;
+	}
+	e = orsp_auc_backup(a, out, cli_stop_on_signals(), &info);
+	orsp_auc_close(a);
+	if (e)
+		return cli_fail("auc backup", e);
+	cli_backup_head(&j, json, &info.file, "auc", info.schema_version);
+	if (json)
+		cj_u64(&j, "subscribers", info.subscribers);
+	else {
+		char num[32];
+		snprintf(num, sizeof(num), "%" PRIu64, info.subscribers);
+		cli_backup_kv("subscribers", num);
+	}
+	cli_backup_tail(&j, json, kek_path);
+	return CLI_OK;
+}
+
 static const cli_cmd auc_cmds[] = {
     {
         .verb = "add",
@@ -1145,6 +1209,26 @@ static const cli_cmd auc_cmds[] = {
                 "options:\n"
                 "  --new-kek-file NEW   the new KEK file (must not exist)\n" DB_HELP,
         .run = auc_rekey,
+    },
+    {
+        .verb = "backup",
+        .summary = "Copy the database consistently while servers use it (audited)",
+        .synopsis = "--out FILE [--json] [--db PATH] [--kek-file PATH]",
+        .help = "Writes a consistent copy of the subscriber database (one snapshot: other\n"
+                "processes go on reading and writing) to FILE, a new file, mode 0600. The copy\n"
+                "is made beside FILE under a temporary name, flushed, checked (SQLite's\n"
+                "integrity_check, the AuC schema at the database's version, the KEK check value\n"
+                "against the KEK used) and audited (a \"backup\" row naming FILE) before it\n"
+                "appears as FILE; any failure leaves no FILE and no temporary file, and an\n"
+                "existing FILE is refused and left alone. Prints the backup's name, size,\n"
+                "schema version, subscriber count and the KEK file (or ORSP_KEK) that opens\n"
+                "it: the KEK is NOT in the backup, back it up separately. The copy holds K and\n"
+                "OPc wrapped under that KEK, and the IMSIs: keep it as safe as the database.\n\n"
+                "options:\n"
+                "  --out FILE           the backup (must not exist; its directory must)\n"
+                "  --json               one JSON object (path, size, module, schema_version,\n"
+                "                       subscribers, kek_file, kek_env, kek_in_backup)\n" DB_HELP,
+        .run = auc_backup,
     },
     {NULL, NULL, NULL, NULL, NULL},
 };

@@ -49,6 +49,7 @@ enum {
 	OPT_RELEASE,
 	OPT_FQDN,
 	OPT_NEW_KEK_FILE,
+	OPT_OUT,
 };
 
 // clang-format off
@@ -873,6 +874,92 @@ static int smdp_rekey(int argc, char **argv)
 		return cli_fail("smdp rekey", e);
 	cli_rekey_done(n, file, next, kek_path,
 	               dbo.config ? "the configuration's kek_file" : "--kek-file");
+	return CLI_OK;
+}
+
+/* ----- backup ----- */
+
+/* `smdp backup`: a consistent copy of --db (or the configuration's database), found with its
+ * KEK as every verb finds them, while servers use it. A database that does not exist is
+ * refused (open_smdp would create one). */
+static int smdp_backup(int argc, char **argv)
+{
+	static const struct option opts[] = {
+	    DB_LONGOPTS,
+	    {"out", required_argument, NULL, OPT_OUT},
+	    {"json", no_argument, NULL, OPT_JSON},
+	    {NULL, 0, NULL, 0},
+	};
+	db_opts dbo = {0};
+	const char *out = NULL;
+	char kek_path[4096], line[512];
+	orsp_smdp_backup_info info;
+	orsp_smdp *s = NULL;
+	orsp_db *probe = NULL;
+	cli_json j = {0};
+	bool json = false;
+	size_t total = 0, len = 0;
+	orsp_err e;
+	int rc, c;
+
+	while ((c = cli_getopt(argc, argv, opts)) != -1) {
+		if (c == '?')
+			return CLI_USAGE;
+		if (db_opt(&dbo, c, optarg))
+			continue;
+		if (c == OPT_OUT)
+			out = optarg;
+		else if (c == OPT_JSON)
+			json = true;
+		else
+			return cli_usage(argv[optind - 1], "unexpected option");
+	}
+	if ((rc = cli_positional(argc, argv, 0, "")))
+		return rc;
+	if (!out)
+		return cli_missing("--out");
+	if (!out[0])
+		return cli_usage("--out", "empty path");
+	if (dbo.kek_file && !dbo.kek_file[0])
+		return cli_usage("--kek-file", "empty path");
+	if ((rc = db_config(&dbo)) ||
+	    (rc = cli_kek_path(dbo.kek_file, "--db", dbo.db, kek_path, sizeof(kek_path))) ||
+	    (rc = check_db(dbo.db)))
+		return rc;
+	e = orsp_db_open_ex(dbo.db, ORSP_DB_OPEN_EXISTING, &probe);
+	orsp_db_close(probe);
+	if (e == ORSP_E_NOT_FOUND)
+		return cli_failf("smdp backup", "no SM-DP+ database at %s", dbo.db);
+	orsp_err_clear();
+	if ((rc = open_smdp(&dbo, &s)))
+		return rc;
+	e = orsp_smdp_backup(s, out, cli_stop_on_signals(), &info);
+	orsp_smdp_close(s);
+	if (e)
+		return cli_fail("smdp backup", e);
+	cli_backup_head(&j, json, &info.file, "smdp", info.schema_version);
+	if (json)
+		cj_obj_begin(&j, "profiles");
+	line[0] = 0;
+	for (int i = 0; i < ORSP_SMDP_STATE__COUNT; i++) {
+		const char *name = orsp_smdp_state_name((orsp_smdp_state)i);
+		total += info.profiles[i];
+		if (json)
+			cj_u64(&j, name, info.profiles[i]);
+		else if (info.profiles[i] && len < sizeof(line))
+			len += (size_t)snprintf(line + len, sizeof(line) - len, "%s%s %zu",
+			                        len ? ", " : "", name, info.profiles[i]);
+	}
+	if (json) {
+		cj_u64(&j, "total", total);
+		cj_obj_end(&j);
+	} else {
+		char num[sizeof(line) + 32];
+		snprintf(num, sizeof(num), "%zu%s%s%s", total, len ? " (" : "", line,
+		         len ? ")" : "");
+		cli_backup_kv("profiles", num);
+	}
+	cli_backup_tail(&j, json, kek_path);
 	return CLI_OK;
 }
 
@@ -1783,6 +1870,29 @@ static const cli_cmd smdp_cmds[] = {
                 "options:\n"
                 "  --new-kek-file NEW   the new KEK file (must not exist)\n" DB_HELP,
         .run = smdp_rekey,
+    },
+    {
+        .verb = "backup",
+        .summary = "copy the database consistently while the servers use it (audited)",
+        .synopsis = DB_SYNOPSIS " --out FILE [--json]",
+        .help = "Writes a consistent copy of the inventory's database (one snapshot: the servers\n"
+                "go on reading and writing) to FILE, a new file, mode 0600. The copy is made\n"
+                "beside FILE under a temporary name, flushed, checked (SQLite's integrity_check,\n"
+                "the smdp schema at the database's version, the KEK check value against the KEK\n"
+                "used) and audited (a backup row naming FILE) before it appears as FILE; any\n"
+                "failure leaves no FILE and no temporary file, and an existing FILE is refused\n"
+                "and left alone. Prints the backup's name, size, schema version, profiles by\n"
+                "state and the KEK file (or ORSP_KEK) that opens it: the KEK is NOT in the\n"
+                "backup, back it up separately. The copy holds the packages and confirmation\n"
+                "codes wrapped under that KEK, and the EIDs: keep it as safe as the database.\n"
+                "A database restored from it is the inventory at the time of the backup (see\n"
+                "docs/smdp.md, Backup and restore).\n\n"
+                "options:\n"
+                "  --out FILE           the backup (must not exist; its directory must)\n"
+                "  --json               one JSON object (path, size, module, schema_version,\n"
+                "                       profiles by state and total, kek_file, kek_env,\n"
+                "                       kek_in_backup)\n" DB_HELP,
+        .run = smdp_backup,
     },
     {
         .verb = "serve",

@@ -197,7 +197,7 @@ ORSP_MUST_CHECK orsp_err orsp_auc_resync(orsp_auc *a, const char *imsi, const ui
 typedef struct orsp_auc_audit_row {
 	int64_t id, at;  /* at: seconds since the epoch */
 	char action[32]; /* add, delete, vectors, resync, card secret set, card secret read,
-	                  * export, kek rotated (IMSI "") */
+	                  * export, kek rotated (IMSI ""), backup (IMSI "") */
 	char imsi[ORSP_IMSI_MAX_DIGITS + 1];
 	char result[16]; /* ok, verify failed, not written */
 	char detail[ORSP_AUC_AUDIT_DETAIL_MAX];
@@ -275,5 +275,25 @@ ORSP_MUST_CHECK orsp_err orsp_auc_rekey(orsp_auc *a, orsp_db_guard *g, const cha
                                         size_t *count);
 /* The columns orsp_auc_rekey re-wraps, *n of them. */
 const orsp_kek_column *orsp_auc_kek_columns(size_t *n);
+
+/* ----- backup ----- */
+
+typedef struct orsp_auc_backup_info {
+	orsp_db_backup_result file; /* the backup's absolute name and size */
+	int schema_version;         /* the auc schema version of the database and of the copy */
+	uint64_t subscribers;       /* subscribers in the copy */
+} orsp_auc_backup_info;
+
+/* Back the AuC's database up into the new file `out` while other processes (servers) use
+ * it: orsp_db_backup, whose steps and errors it has. The copy is checked to hold the auc
+ * schema at the database's version and a KEK check value that unwraps with a's KEK (so the
+ * KEK that opens a opens the backup; the KEK is not in it), and its subscribers are counted;
+ * nothing else is unwrapped. Audited before the file appears: a "backup" row (IMSI "",
+ * result ok, detail the backup's absolute name) in a durable commit; if that fails, the
+ * backup is not made. Should the file then not appear (or a commit's flush alone fail), a
+ * "backup" row with result "not written" follows. */
+ORSP_MUST_CHECK orsp_err orsp_auc_backup(orsp_auc *a, const char *out,
+                                         const volatile sig_atomic_t *stop,
+                                         orsp_auc_backup_info *info);
 
 #endif

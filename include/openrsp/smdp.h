@@ -148,6 +148,24 @@ ORSP_MUST_CHECK orsp_err orsp_smdp_rekey(orsp_smdp *s, orsp_db_guard *g, const c
  * under the data key of dek_wrapped. */
 const orsp_kek_column *orsp_smdp_kek_columns(size_t *n);
 
+typedef struct orsp_smdp_backup_info {
+	orsp_db_backup_result file; /* the backup's absolute name and size */
+	int schema_version;         /* the smdp schema version of the database and of the copy */
+	size_t profiles[ORSP_SMDP_STATE__COUNT]; /* the copy's profiles by state */
+} orsp_smdp_backup_info;
+
+/* Back the inventory's database up into the new file `out` while servers use it:
+ * orsp_db_backup, whose steps and errors it has. The copy is checked to hold the smdp schema
+ * at the database's version and a KEK check value that unwraps with s's KEK (so the KEK that
+ * opens s opens the backup; the KEK is not in it), and its profiles are counted by state;
+ * nothing else is unwrapped. Audited before the file appears: a "backup" row (ICCID "",
+ * detail the backup's absolute name) in a durable commit; if that fails, the backup is not
+ * made. Should the file then not appear (or a commit's flush alone fail), a "backup" row
+ * with detail "not written: " and the name follows. */
+ORSP_MUST_CHECK orsp_err orsp_smdp_backup(orsp_smdp *s, const char *out,
+                                          const volatile sig_atomic_t *stop,
+                                          orsp_smdp_backup_info *info);
+
 /* ----- Profile Policy Rules (SGP.22 §2.9) ----- */
 
 /* The rules an operator sets on a profile, as the PprIds bits of the StoreMetadataRequest's

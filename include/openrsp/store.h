@@ -20,6 +20,8 @@
 #ifndef OPENRSP_STORE_H
 #define OPENRSP_STORE_H
 
+#include <signal.h>
+
 #include "openrsp/core.h"
 
 /* ----- database handle ----- */
@@ -48,6 +50,8 @@ typedef enum orsp_db_open_mode {
 	ORSP_DB_OPEN_CREATE = 0,   /* create the database if it does not exist */
 	ORSP_DB_OPEN_EXISTING = 1, /* never create anything: the backend itself opens without
 	                              creating, so there is no window between a check and it */
+	ORSP_DB_OPEN_READONLY = 2, /* as EXISTING, and only read: the journal mode is kept, and
+	                              every write fails (ORSP_E_STORAGE) */
 } orsp_db_open_mode;
 
 /* orsp_db_open with a mode. ORSP_DB_OPEN_EXISTING: a database that does not exist is
@@ -174,6 +178,61 @@ ORSP_MUST_CHECK orsp_err orsp_db_schema_version(orsp_db *db, const char *module,
  * for a module that must not move into a database another module or program uses. */
 ORSP_MUST_CHECK orsp_err orsp_db_has_tables(orsp_db *db, bool *any);
 
+/* ----- backups ----- */
+
+#define ORSP_DB_PATH_MAX 4096 /* PATH_MAX on Linux, its NUL included */
+
+/* What orsp_db_backup needs of the module whose database it copies. */
+typedef struct orsp_db_backup_hooks {
+	/* Check the copy, opened read-only on a connection of its own: the module's schema at
+	 * the source's version, its KEK check value against the KEK the module holds
+	 * (orsp_kek_check_existing), and whatever the module reports (counts). Unwraps nothing
+	 * but the check value. */
+	orsp_err (*verify)(void *arg, orsp_db *copy);
+	/* Append the module's "backup" audit row naming `path` (the backup's absolute name) to
+	 * the source database, in a transaction of its own committed durably. written false:
+	 * after such a row, the backup did not appear after all (a row with result "not
+	 * written", best effort). */
+	orsp_err (*audit)(void *arg, const char *path, bool written);
+	void *arg;
+} orsp_db_backup_hooks;
+
+typedef struct orsp_db_backup_result {
+	char path[ORSP_DB_PATH_MAX]; /* the backup's absolute name */
+	uint64_t size;               /* bytes */
+} orsp_db_backup_result;
+
+/* Copy the database db, while other connections and processes go on reading and writing
+ * it, into the new file `out` (mode 0600): one consistent snapshot (SQLite: VACUUM INTO, one
+ * read transaction, which in WAL mode blocks no writer; the copy holds the live rows only and
+ * is in rollback-journal mode until a store opens it for writing). Steps:
+ *   1. out's directory must exist (ORSP_E_NOT_FOUND) and out must not (ORSP_E_EXISTS, the
+ *      file there untouched), before anything is read;
+ *   2. the copy goes to a temporary file created O_EXCL beside out (out + ".tmpXXXXXX"),
+ *      is fsynced, opened read-only and checked: PRAGMA integrity_check (every page, and
+ *      every index against its table: the copy is read back whole, so a copy an index of
+ *      which disagrees is not taken for a backup), then hooks->verify;
+ *   3. hooks->audit(arg, path, true) on the source, durably: an audit row for every backup
+ *      that appears, committed before it does (as the AuC's export audits keys before they
+ *      leave);
+ *   4. the temporary file is linked to out without replacing anything (link(); a file
+ *      system without hard links: renameat2 RENAME_NOREPLACE), removed, and the directory
+ *      fsynced.
+ * Any failure removes the temporary file and leaves no `out`; a failure after step 3 also
+ * calls hooks->audit(arg, path, false). *stop (may be NULL), set by a signal handler, stops
+ * the work before step 3 (ORSP_E_STATE "interrupted"), also in the middle of the copy.
+ * Failure injection (orsp_db_inject_failure on db) counts the copy as one operation, then the
+ * operations on the copy's handle during the checks, then the audit's.
+ * Errors: ORSP_E_USAGE (bad arguments, a name that is a directory or too long),
+ * ORSP_E_NOT_FOUND (no directory), ORSP_E_EXISTS (out exists, or appeared by step 4),
+ * ORSP_E_STORAGE (the copy, or a copy that fails its checks), ORSP_E_IO, ORSP_E_STATE (a
+ * transaction is open on db; interrupted), and what the hooks return. res gets the backup's
+ * absolute name and size (on failure the size is 0). */
+ORSP_MUST_CHECK orsp_err orsp_db_backup(orsp_db *db, const char *out,
+                                        const orsp_db_backup_hooks *hooks,
+                                        const volatile sig_atomic_t *stop,
+                                        orsp_db_backup_result *res);
+
 /* ----- failure injection (tests) ----- */
 
 /* Make the n-th following database operation (prepare, step, exec, begin, commit; 0 = the
@@ -231,6 +290,13 @@ ORSP_MUST_CHECK orsp_err orsp_kek_unwrap(const orsp_secret *kek, const char *aad
  * `table` is an identifier from the caller's code, never outside input. */
 ORSP_MUST_CHECK orsp_err orsp_kek_check(orsp_db *db, const orsp_secret *kek, const char *table,
                                         const char *aad, const uint8_t *check, size_t check_len);
+
+/* orsp_kek_check for a database that must already hold its check value and may be read-only
+ * (a backup being verified): only reads. ORSP_E_VERIFY "wrong KEK" as orsp_kek_check, or
+ * when the table holds no check value. */
+ORSP_MUST_CHECK orsp_err orsp_kek_check_existing(orsp_db *db, const orsp_secret *kek,
+                                                 const char *table, const char *aad,
+                                                 const uint8_t *check, size_t check_len);
 
 /* ----- KEK rotation ----- */
 

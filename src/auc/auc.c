@@ -1301,3 +1301,82 @@ orsp_err orsp_auc_rekey(orsp_auc *a, orsp_db_guard *g, const char *new_kek_path,
 	orsp_secret_wipe(&next);
 	return err; /* ORSP_OK, or the flush's failure */
 }
+
+/* ----- backup ----- */
+
+typedef struct backup_ctx {
+	orsp_auc *a;
+	int version; /* the source's auc schema version */
+	orsp_auc_backup_info *info;
+} backup_ctx;
+
+static orsp_err backup_verify(void *arg, orsp_db *copy)
+{
+	backup_ctx *c = arg;
+	orsp_stmt *st = NULL;
+	bool row = false;
+	int v = 0;
+	orsp_err err = orsp_db_schema_version(copy, "auc", &v);
+
+	if (!err && v != c->version)
+		err = orsp_errf(ORSP_E_STORAGE,
+		                "the copy holds the AuC schema at version %d, the database at %d",
+		                v, c->version);
+	if (!err)
+		err = orsp_kek_check_existing(copy, &c->a->kek, "auc_kek_check", KEK_CHECK_AAD,
+		                              kek_check_plain, sizeof(kek_check_plain));
+	if (!err)
+		err = orsp_db_prepare(copy, "SELECT COUNT(*) FROM auc_subscriber", &st);
+	if (!err)
+		err = orsp_stmt_step(st, &row);
+	if (!err && row)
+		c->info->subscribers = (uint64_t)orsp_stmt_column_int64(st, 0);
+	orsp_stmt_finalize(st);
+	return err;
+}
+
+/* The "backup" row, committed durably. A commit whose flush alone failed has the row in
+ * (orsp_db_committed, asked only after the commit: a failed begin leaves it as the last
+ * transaction had it), so a "not written" one follows: no backup appears after a failure. */
+static orsp_err backup_audit(void *arg, const char *path, bool written)
+{
+	orsp_auc *a = ((backup_ctx *)arg)->a;
+	char why[256];
+	orsp_err err = orsp_db_begin(a->db);
+
+	if (err)
+		return err;
+	err = audit(a, "backup", "", written ? "ok" : "not written", path);
+	if (err) {
+		orsp_db_rollback(a->db);
+		return err;
+	}
+	err = orsp_db_commit(a->db);
+	if (err && written && orsp_db_committed(a->db)) {
+		snprintf(why, sizeof(why), "%s", orsp_err_detail());
+		if (orsp__auc_audit(a, "backup", "", "not written", path) != ORSP_OK)
+			orsp_err_clear(); /* best effort: the error reported is the first */
+		err = orsp_errf(err, "%s", why);
+	}
+	return err;
+}
+
+orsp_err orsp_auc_backup(orsp_auc *a, const char *out, const volatile sig_atomic_t *stop,
+                         orsp_auc_backup_info *info)
+{
+	backup_ctx c = {a, 0, info};
+	orsp_db_backup_hooks h = {backup_verify, backup_audit, &c};
+	orsp_err err;
+
+	if (!a || !out || !info)
+		return orsp_errf(ORSP_E_USAGE, "auc backup: missing arguments");
+	memset(info, 0, sizeof(*info));
+	err = orsp_db_schema_version(a->db, "auc", &c.version);
+	if (!err)
+		err = orsp_db_backup(a->db, out, &h, stop, &info->file);
+	if (!err)
+		info->schema_version = c.version;
+	else
+		memset(info, 0, sizeof(*info));
+	return err;
+}

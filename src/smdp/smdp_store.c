@@ -2177,3 +2177,92 @@ orsp_err orsp_smdp_rekey(orsp_smdp *s, orsp_db_guard *g, const char *new_kek_pat
 	s->mac_label[0] = 0;
 	return err; /* ORSP_OK, or the flush's failure */
 }
+
+/* ----- backup ----- */
+
+typedef struct backup_ctx {
+	orsp_smdp *s;
+	int version; /* the source's smdp schema version */
+	orsp_smdp_backup_info *info;
+} backup_ctx;
+
+static orsp_err backup_verify(void *arg, orsp_db *copy)
+{
+	backup_ctx *c = arg;
+	orsp_smdp view = {.db = copy, .clock = c->s->clock};
+	int v = 0;
+	orsp_err err = orsp_db_schema_version(copy, "smdp", &v);
+
+	if (!err && v != c->version)
+		err =
+		    orsp_errf(ORSP_E_STORAGE,
+		              "the copy holds the SM-DP+ schema at version %d, the database at %d",
+		              v, c->version);
+	if (!err)
+		err = orsp_kek_check_existing(copy, &c->s->kek, "smdp_kek_check", KEK_CHECK_AAD,
+		                              kek_check_plain, sizeof(kek_check_plain));
+	/* the copy's profiles by state, with the count query of the inventory (no KEK in view) */
+	if (!err)
+		err = count_query(&view, NULL, c->info->profiles, NULL);
+	return err;
+}
+
+/* The "backup" row (detail the backup's name, after "not written: " when it did not
+ * appear), committed durably; *committed: the commit happened (asked only after the commit:
+ * a failed begin leaves orsp_db_committed as the last transaction had it). */
+static orsp_err backup_audit_row(orsp_smdp *s, const char *path, bool written, bool *committed)
+{
+	char detail[ORSP_DB_PATH_MAX + 16];
+	orsp_err err = orsp_db_begin(s->db);
+
+	*committed = false;
+	if (err)
+		return err;
+	snprintf(detail, sizeof(detail), "%s%s", written ? "" : "not written: ", path);
+	err = audit(s, "backup", "", "", "", detail);
+	if (err) {
+		orsp_db_rollback(s->db);
+		return err;
+	}
+	err = orsp_db_commit(s->db);
+	*committed = orsp_db_committed(s->db);
+	return err;
+}
+
+/* A commit whose flush alone failed has the row in, so a "not written" one follows: no
+ * backup appears after a failure. */
+static orsp_err backup_audit(void *arg, const char *path, bool written)
+{
+	orsp_smdp *s = ((backup_ctx *)arg)->s;
+	bool committed = false;
+	char why[256];
+	orsp_err err = backup_audit_row(s, path, written, &committed);
+
+	if (err && written && committed) {
+		snprintf(why, sizeof(why), "%s", orsp_err_detail());
+		if (backup_audit_row(s, path, false, &committed) != ORSP_OK)
+			orsp_err_clear(); /* best effort: the error reported is the first */
+		err = orsp_errf(err, "%s", why);
+	}
+	return err;
+}
+
+orsp_err orsp_smdp_backup(orsp_smdp *s, const char *out, const volatile sig_atomic_t *stop,
+                          orsp_smdp_backup_info *info)
+{
+	backup_ctx c = {s, 0, info};
+	orsp_db_backup_hooks h = {backup_verify, backup_audit, &c};
+	orsp_err err;
+
+	if (!s || !out || !info)
+		return orsp_errf(ORSP_E_USAGE, "smdp backup: missing arguments");
+	memset(info, 0, sizeof(*info));
+	err = orsp_db_schema_version(s->db, "smdp", &c.version);
+	if (!err)
+		err = orsp_db_backup(s->db, out, &h, stop, &info->file);
+	if (!err)
+		info->schema_version = c.version;
+	else
+		memset(info, 0, sizeof(*info));
+	return err;
+}

@@ -29,6 +29,7 @@
  * server thread, that was most of the pages a request read. A commit's flush runs after
  * the turn is given back, so other handles use the connection while the disk syncs. */
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -36,7 +37,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "store_impl.h"
 
@@ -809,4 +813,234 @@ const char *orsp_stmt_column_text(orsp_stmt *st, int col)
 orsp_slice orsp_stmt_column_blob(orsp_stmt *st, int col)
 {
 	return st->db->ops->column_blob(st->impl, col);
+}
+
+/* ----- backups ----- */
+
+/* out's directory (dir[cap]) and its last component (*base: not empty, "." or ".."). */
+static orsp_err backup_split(const char *out, char *dir, size_t cap, const char **base)
+{
+	const char *slash = strrchr(out, '/');
+	int n;
+
+	*base = slash ? slash + 1 : out;
+	if (!(*base)[0] || strcmp(*base, ".") == 0 || strcmp(*base, "..") == 0)
+		return orsp_errf(ORSP_E_USAGE, "%s names a directory, not a file", out);
+	if (!slash)
+		n = snprintf(dir, cap, ".");
+	else
+		n = snprintf(dir, cap, "%.*s", slash == out ? 1 : (int)(slash - out), out);
+	if (n < 0 || (size_t)n >= cap)
+		return orsp_errf(ORSP_E_USAGE, "path too long: %s", out);
+	return ORSP_OK;
+}
+
+/* The absolute name of the file open as fd (created as `name`), from the descriptor
+ * (/proc/self/fd) as the AuC's export finds it, else from its name. */
+static orsp_err backup_fd_path(int fd, const char *name, char out[ORSP_DB_PATH_MAX])
+{
+	char link[64];
+	ssize_t n;
+
+	snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+	n = readlink(link, out, ORSP_DB_PATH_MAX);
+	if (n < 0 && errno != ENAMETOOLONG && realpath(name, out))
+		n = (ssize_t)strlen(out);
+	if ((n < 0 && errno == ENAMETOOLONG) || n >= ORSP_DB_PATH_MAX)
+		return orsp_errf(ORSP_E_USAGE, "path too long: %s", name);
+	if (n < 0 || out[0] != '/')
+		return orsp_errf(ORSP_E_IO, "cannot resolve the file created: %s: %s",
+		                 n < 0 ? strerror(errno) : "not an absolute name", name);
+	out[n] = '\0';
+	return ORSP_OK;
+}
+
+/* Give tmp the name out, never replacing a file there: link() (the caller then removes
+ * tmp), or on a file system without hard links renameat2 RENAME_NOREPLACE (*moved: tmp is
+ * gone). */
+static orsp_err backup_publish(const char *tmp, const char *out, bool *moved)
+{
+	*moved = false;
+	if (link(tmp, out) == 0)
+		return ORSP_OK;
+#ifdef SYS_renameat2
+	if (errno == EPERM || errno == EOPNOTSUPP || errno == EMLINK) {
+		/* 1: RENAME_NOREPLACE (<linux/fs.h>) */
+		if (syscall(SYS_renameat2, AT_FDCWD, tmp, AT_FDCWD, out, 1u) == 0) {
+			*moved = true;
+			return ORSP_OK;
+		}
+	}
+#endif
+	if (errno == EEXIST)
+		return orsp_errf(ORSP_E_EXISTS, "%s appeared meanwhile (not overwritten)", out);
+	return orsp_errf(ORSP_E_IO, "cannot create %s: %s", out, strerror(errno));
+}
+
+/* Check the copy at `path`, read-only: integrity_check, then the module's hook. A failure
+ * injection armed on db goes on counting on the copy's handle meanwhile. */
+static orsp_err backup_verify(orsp_db *db, const char *path, const orsp_db_backup_hooks *h)
+{
+	orsp_db *copy = NULL;
+	orsp_stmt *st = NULL;
+	bool row = false;
+	char first[160] = "";
+	orsp_err err = orsp_db_open_ex(path, ORSP_DB_OPEN_READONLY, &copy);
+
+	if (err)
+		return err;
+	copy->fail_in = db->fail_in;
+	db->fail_in = -1;
+	err = orsp_db_prepare(copy, "PRAGMA integrity_check", &st);
+	if (!err)
+		err = orsp_stmt_step(st, &row);
+	if (!err && row)
+		snprintf(first, sizeof(first), "%s", orsp_stmt_column_text(st, 0));
+	orsp_stmt_finalize(st);
+	if (!err && strcmp(first, "ok") != 0)
+		err = orsp_errf(ORSP_E_STORAGE, "the copy failed its integrity check: %s",
+		                first[0] ? first : "no answer");
+	if (!err)
+		err = h->verify(h->arg, copy);
+	db->fail_in = copy->fail_in;
+	orsp_db_close(copy);
+	return err;
+}
+
+static orsp_err interrupted(const volatile sig_atomic_t *stop)
+{
+	if (stop && *stop)
+		return orsp_errf(ORSP_E_STATE, "interrupted: no backup made");
+	return ORSP_OK;
+}
+
+/* The backup's absolute name: the temporary file's directory (abs_tmp) and out's name. */
+static orsp_err backup_name(const char *abs_tmp, const char *base, const char *out,
+                            orsp_db_backup_result *res)
+{
+	const char *slash = strrchr(abs_tmp, '/');
+	int n = snprintf(res->path, sizeof(res->path), "%.*s/%s", (int)(slash - abs_tmp), abs_tmp,
+	                 base);
+
+	if (n < 0 || (size_t)n >= sizeof(res->path))
+		return orsp_errf(ORSP_E_USAGE, "path too long: %s", out);
+	return ORSP_OK;
+}
+
+/* The copy into the file fd (named tmp, abs_tmp), flushed, its size into res. */
+static orsp_err backup_copy(orsp_db *db, int fd, const char *tmp, const char *abs_tmp,
+                            const volatile sig_atomic_t *stop, orsp_db_backup_result *res)
+{
+	struct stat sb, sf;
+	orsp_err err = injected(db, "backup");
+
+	if (!err)
+		err = turn_take(db);
+	if (err)
+		return err;
+	err = db->ops->copy_into(db->conn, abs_tmp, stop);
+	turn_give(db);
+	if (err)
+		return err;
+	if (fsync(fd) != 0 || fstat(fd, &sf) != 0)
+		return orsp_errf(ORSP_E_IO, "cannot flush the copy %s: %s", tmp, strerror(errno));
+	/* the copy went to the file this process created, not to one put in its place */
+	if (stat(abs_tmp, &sb) != 0 || sb.st_dev != sf.st_dev || sb.st_ino != sf.st_ino)
+		return orsp_errf(ORSP_E_IO, "%s was replaced during the copy", tmp);
+	res->size = (uint64_t)sf.st_size;
+	return ORSP_OK;
+}
+
+orsp_err orsp_db_backup(orsp_db *db, const char *out, const orsp_db_backup_hooks *h,
+                        const volatile sig_atomic_t *stop, orsp_db_backup_result *res)
+{
+	char dir[ORSP_DB_PATH_MAX], tmp[ORSP_DB_PATH_MAX], abs_tmp[ORSP_DB_PATH_MAX];
+	const char *base = NULL;
+	struct stat sb;
+	int fd = -1, dfd = -1;
+	bool made = false, audited = false, published = false, moved = false;
+	orsp_err err;
+
+	if (!db || !out || !out[0] || !h || !h->verify || !h->audit || !res)
+		return orsp_errf(ORSP_E_USAGE, "backup: missing arguments");
+	memset(res, 0, sizeof(*res));
+	if (db->depth)
+		return orsp_errf(ORSP_E_STATE, "backup: a transaction is open");
+	if (!db->ops->copy_into)
+		return orsp_errf(ORSP_E_USAGE, "backup: not supported by the %s backend",
+		                 db->ops->name);
+	err = backup_split(out, dir, sizeof(dir), &base);
+	if (err)
+		return err;
+	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0)
+		return errno == ENOENT || errno == ENOTDIR
+		           ? orsp_errf(ORSP_E_NOT_FOUND, "no directory %s for %s", dir, out)
+		           : orsp_errf(ORSP_E_IO, "cannot open the directory %s: %s", dir,
+		                       strerror(errno));
+	if (lstat(out, &sb) == 0)
+		err = orsp_errf(ORSP_E_EXISTS, "%s already exists (not overwritten)", out);
+	else if (errno != ENOENT)
+		err = orsp_errf(ORSP_E_IO, "cannot look at %s: %s", out, strerror(errno));
+	if (!err)
+		err = interrupted(stop);
+	if (!err && snprintf(tmp, sizeof(tmp), "%s.tmpXXXXXX", out) >= (int)sizeof(tmp))
+		err = orsp_errf(ORSP_E_USAGE, "path too long: %s", out);
+	if (err)
+		goto out;
+	fd = mkstemp(tmp); /* O_EXCL, mode 0600 */
+	if (fd < 0) {
+		err = orsp_errf(ORSP_E_IO, "cannot create a file beside %s: %s", out,
+		                strerror(errno));
+		goto out;
+	}
+	made = true;
+	if (fchmod(fd, 0600) != 0)
+		err = orsp_errf(ORSP_E_IO, "chmod %s: %s", tmp, strerror(errno));
+	if (!err)
+		err = backup_fd_path(fd, tmp, abs_tmp);
+	if (!err)
+		err = backup_name(abs_tmp, base, out, res);
+	if (!err)
+		err = backup_copy(db, fd, tmp, abs_tmp, stop, res);
+	if (!err)
+		err = interrupted(stop);
+	if (!err)
+		err = backup_verify(db, abs_tmp, h);
+	if (!err)
+		err = interrupted(stop);
+	/* audited before it appears; no interruption from here on */
+	if (!err)
+		err = h->audit(h->arg, res->path, true);
+	if (err)
+		goto out;
+	audited = true;
+	err = backup_publish(tmp, out, &moved);
+	if (err)
+		goto out;
+	published = true;
+	if (moved || unlink(tmp) == 0)
+		made = false;
+	if (fsync(dfd) != 0)
+		err =
+		    orsp_errf(ORSP_E_IO, "cannot flush the directory %s: %s", dir, strerror(errno));
+out:
+	if (fd >= 0)
+		close(fd);
+	if (err && published)
+		unlink(out);
+	if (made)
+		unlink(tmp);
+	if ((err && published) || made)
+		(void)fsync(dfd);
+	if (err && audited) {
+		char why[256];
+		snprintf(why, sizeof(why), "%s", orsp_err_detail());
+		(void)h->audit(h->arg, res->path, false);
+		err = orsp_errf(err, "%s", why);
+	}
+	if (err)
+		res->size = 0;
+	close(dfd);
+	return err;
 }

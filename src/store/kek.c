@@ -337,6 +337,45 @@ orsp_err orsp_kek_unwrap(const orsp_secret *kek, const char *aad, const uint8_t 
 	return ORSP_OK;
 }
 
+/* The stored check value w must unwrap with kek to exactly check (constant time). */
+static orsp_err check_value(orsp_slice w, const orsp_secret *kek, const char *aad,
+                            const uint8_t *check, size_t check_len)
+{
+	orsp_secret plain = {0};
+	orsp_err err = orsp_kek_unwrap(kek, aad, w.p, w.len, &plain);
+
+	if (err == ORSP_E_VERIFY)
+		err = orsp_errf(ORSP_E_VERIFY,
+		                "wrong KEK: this database was created with another KEK "
+		                "(or rotated since: see rekey)");
+	else if (!err && (plain.len != check_len || !orsp_ct_eq(plain.v, check, check_len)))
+		err = orsp_errf(ORSP_E_VERIFY, "wrong KEK: check value does not match");
+	orsp_secret_wipe(&plain);
+	return err;
+}
+
+orsp_err orsp_kek_check_existing(orsp_db *db, const orsp_secret *kek, const char *table,
+                                 const char *aad, const uint8_t *check, size_t check_len)
+{
+	orsp_err err;
+	orsp_stmt *st = NULL;
+	bool row = false;
+	char sql[128];
+
+	if (!db || !kek || !table || !aad || !check)
+		return orsp_errf(ORSP_E_USAGE, "KEK check: missing arguments");
+	snprintf(sql, sizeof(sql), "SELECT wrapped FROM %s WHERE id = 1", table);
+	err = orsp_db_prepare(db, sql, &st);
+	if (!err)
+		err = orsp_stmt_step(st, &row);
+	if (!err && !row)
+		err = orsp_errf(ORSP_E_VERIFY, "no KEK check value in %s", table);
+	if (!err)
+		err = check_value(orsp_stmt_column_blob(st, 0), kek, aad, check, check_len);
+	orsp_stmt_finalize(st);
+	return err;
+}
+
 orsp_err orsp_kek_check(orsp_db *db, const orsp_secret *kek, const char *table, const char *aad,
                         const uint8_t *check, size_t check_len)
 {
@@ -360,14 +399,7 @@ orsp_err orsp_kek_check(orsp_db *db, const orsp_secret *kek, const char *table, 
 	if (err)
 		goto out;
 	if (row) {
-		orsp_slice w = orsp_stmt_column_blob(st, 0);
-		err = orsp_kek_unwrap(kek, aad, w.p, w.len, &plain);
-		if (err == ORSP_E_VERIFY)
-			err = orsp_errf(ORSP_E_VERIFY,
-			                "wrong KEK: this database was created with another KEK (or "
-			                "rotated since: see rekey)");
-		else if (!err && (plain.len != check_len || !orsp_ct_eq(plain.v, check, check_len)))
-			err = orsp_errf(ORSP_E_VERIFY, "wrong KEK: check value does not match");
+		err = check_value(orsp_stmt_column_blob(st, 0), kek, aad, check, check_len);
 		goto out;
 	}
 	orsp_stmt_finalize(st);

@@ -38,6 +38,7 @@
 typedef struct sq_conn {
 	sqlite3 *db;
 	sqlite3_stmt *begin, *commit, *rollback;
+	const volatile sig_atomic_t *stop; /* sq_copy_into's, while it runs */
 } sq_conn;
 
 static orsp_err map_rc(sqlite3 *db, int rc, const char *what)
@@ -97,7 +98,7 @@ static orsp_err prepare_file(const char *path, orsp_db_open_mode mode)
 	/* stat, not open + fstat: closing a descriptor of the file would drop every POSIX
 	 * lock this process holds on it, those of SQLite's other connections included */
 	if (stat(path, &sb) != 0) {
-		if (errno == ENOENT && mode == ORSP_DB_OPEN_EXISTING)
+		if (errno == ENOENT && mode != ORSP_DB_OPEN_CREATE)
 			return not_found(path);
 		return ORSP_OK; /* SQLite says why */
 	}
@@ -219,7 +220,8 @@ static orsp_err open_uri(const char *uri, orsp_db_open_mode mode, sq_conn *c)
 {
 	struct stat sb;
 	const char *file;
-	orsp_err err = open_v2(uri, SQLITE_OPEN_READWRITE, c);
+	orsp_err err = open_v2(
+	    uri, mode == ORSP_DB_OPEN_READONLY ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE, c);
 
 	if (err == ORSP_E_NOT_FOUND && mode == ORSP_DB_OPEN_CREATE) {
 		err = open_v2(uri, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, c);
@@ -248,7 +250,9 @@ static orsp_err sq_open(const char *path, orsp_db_open_mode mode, void **out)
 		err = open_uri(path, mode, c);
 	} else {
 		err = prepare_file(path, mode);
-		if (!err)
+		if (!err && mode == ORSP_DB_OPEN_READONLY)
+			err = open_v2(path, SQLITE_OPEN_READONLY, c);
+		else if (!err)
 			err = open_v2(path,
 			              SQLITE_OPEN_READWRITE |
 			                  (mode == ORSP_DB_OPEN_CREATE ? SQLITE_OPEN_CREATE : 0),
@@ -265,7 +269,7 @@ static orsp_err sq_open(const char *path, orsp_db_open_mode mode, void **out)
 	 * that is not ours keeps its mode (may_switch). */
 	err = may_switch(c->db, &ours);
 	if (!err)
-		err = journal_mode(c->db, ours, &wal);
+		err = journal_mode(c->db, ours && mode != ORSP_DB_OPEN_READONLY, &wal);
 	if (err)
 		goto out;
 	err = sq_exec(c, wal ? "PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;"
@@ -358,6 +362,46 @@ static orsp_err sq_sync_log(void *log)
 static int64_t sq_changes(void *conn)
 {
 	return sqlite3_changes64(((sq_conn *)conn)->db);
+}
+
+/* SQLite's progress handler: a non-zero return interrupts the statement running. */
+static int copy_progress(void *arg)
+{
+	return *((sq_conn *)arg)->stop != 0;
+}
+
+/* VACUUM INTO rather than the online backup API (sqlite3_backup_step): both read one
+ * snapshot in one read transaction, which in WAL mode blocks no writer (a checkpoint only
+ * stops at the snapshot until the copy ends); VACUUM INTO writes the live rows only, so
+ * pages freed since (deleted subscribers, values wrapped under a KEK rotated away) are not
+ * carried into the copy, and its output is in rollback-journal mode: a read-only open of the
+ * copy creates no -wal/-shm beside it, and the store's open switches it to WAL once it is
+ * restored (it holds openrsp's schema_migrations). The target must not exist or be empty;
+ * path is bound as a parameter, and an absolute path is never read as a "file:" URI. */
+static orsp_err sq_copy_into(void *conn, const char *path, const volatile sig_atomic_t *stop)
+{
+	sq_conn *c = conn;
+	sqlite3_stmt *st = NULL;
+	orsp_err err = ORSP_OK;
+	int rc = sqlite3_prepare_v2(c->db, "VACUUM INTO ?1", -1, &st, NULL);
+
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_text(st, 1, path, -1, SQLITE_TRANSIENT);
+	if (rc == SQLITE_OK) {
+		c->stop = stop;
+		if (stop)
+			sqlite3_progress_handler(c->db, 1000, copy_progress, c);
+		rc = sqlite3_step(st);
+		if (stop)
+			sqlite3_progress_handler(c->db, 0, NULL, NULL);
+		c->stop = NULL;
+	}
+	if ((rc & 0xff) == SQLITE_INTERRUPT)
+		err = orsp_errf(ORSP_E_STATE, "interrupted: no backup made");
+	else if (rc != SQLITE_DONE)
+		err = map_rc(c->db, rc, "copy");
+	sqlite3_finalize(st);
+	return err;
 }
 
 static orsp_err sq_prepare(void *conn, const char *sql, void **out)
@@ -485,6 +529,7 @@ const struct orsp_db_ops orsp_db_sqlite_ops = {
     .rollback = sq_rollback,
     .in_tx = sq_in_tx,
     .changes = sq_changes,
+    .copy_into = sq_copy_into,
     .prepare = sq_prepare,
     .finalize = sq_finalize,
     .reset = sq_reset,

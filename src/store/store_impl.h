@@ -7,6 +7,8 @@
 #ifndef ORSP_STORE_IMPL_H
 #define ORSP_STORE_IMPL_H
 
+#include <signal.h>
+
 #include "openrsp/store.h"
 
 struct orsp_db_ops {
@@ -28,6 +30,10 @@ struct orsp_db_ops {
 	 * trigger's RAISE(ROLLBACK)) */
 	bool (*in_tx)(void *conn);
 	int64_t (*changes)(void *conn);
+	/* Write a consistent copy of the whole database (one read snapshot, not blocking
+	 * writers for long) into the file `path`, which does not exist or is empty; stops with
+	 * ORSP_E_STATE when *stop (may be NULL) becomes non-zero. Outside a transaction. */
+	orsp_err (*copy_into)(void *conn, const char *path, const volatile sig_atomic_t *stop);
 	/* Making commits durable, in two steps: log_of finds what to flush (a connection call;
 	 * *log NULL: commits are durable by themselves), sync_log flushes it and makes every
 	 * commit of the connection so far durable. sync_log must not use the connection, so

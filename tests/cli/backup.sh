@@ -1,0 +1,210 @@
+#!/usr/bin/env bash
+# `openrsp auc backup` and `openrsp smdp backup`: a backup taken while another process writes
+# (an AuC handing out vectors, `smdp serve` running) opens with the KEK it names; the summary
+# and its JSON; every refusal (--out exists, its directory missing, no database, not a
+# database, the other module's, a wrong KEK) leaves no file, no temporary file and no audit
+# row; and the restore of the docs: stop, remove -wal/-shm, copy the backup in place, the
+# change made since is gone and the verbs (and the server) work on it.
+set -euo pipefail
+
+B=${ORSP_BIN:?set ORSP_BIN to the openrsp binary}
+V=${ORSP_VECTORS:?set ORSP_VECTORS to tests/vectors}
+mkdir -p "${ORSP_TEST_TMP:-/tmp}"
+T=$(mktemp -d "${ORSP_TEST_TMP:-/tmp}/cli_backup.XXXXXX")
+unset ORSP_KEK ORSP_AUC_DB
+. "$(dirname "$0")/lib/common.bash"
+PY=$(python3 -c 'import sys; print(sys.executable)')
+pid=""
+wpid=""
+cleanup() {
+	[[ -n "$pid" ]] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
+	[[ -n "$wpid" ]] && kill "$wpid" 2>/dev/null && wait "$wpid" 2>/dev/null
+	rm -rf "$T"
+}
+trap cleanup EXIT
+
+K=000102030405060708090a0b0c0d0e0f
+OPC=00112233445566778899aabbccddeeff
+I1=001010000000001
+I2=001010000000002
+
+# absent DESC FILE: FILE does not exist
+absent() {
+	if [[ -e "$2" ]]; then bad "$1: $2 exists"; else ok; fi
+}
+# no_tmp DESC: no temporary file of a backup left in $T
+no_tmp() {
+	if compgen -G "$T/*.tmp*" >/dev/null || compgen -G "$T/*/*.tmp*" >/dev/null; then
+		bad "$1: a temporary file was left: $(ls "$T")"
+	else ok; fi
+}
+# json_get JSON EXPR: EXPR of the object (python, as j)
+json_get() {
+	"$PY" -c 'import json, sys; j = json.loads(sys.argv[1]); print(eval(sys.argv[2]))' "$1" "$2"
+}
+auc_backups() { # auc_backups DB: the number of backup audit rows
+	"$B" auc audit --db "$1" --json | "$PY" -c 'import json, sys; print(sum(1 for r in json.load(sys.stdin) if r["action"] == "backup"))'
+}
+smdp_backups() { # smdp_backups DB
+	"$B" smdp audit --db "$1" --json | "$PY" -c 'import json, sys; print(sum(1 for r in json.load(sys.stdin) if r["action"] == "backup"))'
+}
+
+# ----- the AuC -----
+A=$T/auc.db
+run auc add --db "$A" --imsi $I1 --k $K --opc $OPC
+expect "auc add" 0 "$rc"
+run auc add --db "$A" --imsi $I2 --k $K --opc $OPC
+expect "auc add 2" 0 "$rc"
+
+usage --out auc backup --db "$A"
+usage --out auc backup --db "$A" --out ''
+usage --db auc backup --db '' --out "$T/x.db"
+usage extra auc backup --db "$A" --out "$T/x.db" extra
+usage --bogus auc backup --db "$A" --out "$T/x.db" --bogus
+absent "a usage error made a backup" "$T/x.db"
+
+# a backup while another process hands out vectors (each a committed write)
+(while :; do "$B" auc vector $I1 --db "$A" >/dev/null; done) &
+wpid=$!
+sleep 0.2
+run auc backup --db "$A" --out "$T/a1.db"
+kill "$wpid" 2>/dev/null || true
+wait "$wpid" 2>/dev/null || true
+wpid=""
+expect "auc backup under writes" 0 "$rc"
+real=$(cd "$T" && pwd -P)
+has "the backup's absolute name" "backup:      $real/a1.db" "$out"
+has "schema" "schema:      auc version 5" "$out"
+has "subscribers" "subscribers: 2" "$out"
+has "the KEK file" "KEK:         $real/auc.db.kek" "$out"
+has "the KEK is not in it" "The KEK is NOT in the backup" "$out"
+expect "mode 0600" 600 "$(stat -c %a "$T/a1.db")"
+no_tmp "auc backup"
+expect "one backup row" 1 "$(auc_backups "$A")"
+run auc audit --db "$A" --json
+has "the row names the backup" "\"action\":\"backup\",\"imsi\":\"\",\"result\":\"ok\",\"detail\":\"$real/a1.db\"" "$out"
+# the copy opens with that KEK file and hands out vectors (K and OPc unwrap)
+run auc vector $I1 --db "$T/a1.db" --kek-file "$A.kek"
+expect "vectors from the backup" 0 "$rc"
+run auc vector $I1 --db "$T/a1.db"
+failure "no KEK file" auc vector $I1 --db "$T/a1.db"
+
+# JSON, and the KEK from ORSP_KEK
+run auc backup --db "$A" --out "$T/a2.db" --json
+expect "auc backup --json" 0 "$rc"
+expect "json path" "$real/a2.db" "$(json_get "$out" 'j["path"]')"
+expect "json subscribers" 2 "$(json_get "$out" 'j["subscribers"]')"
+expect "json schema" "auc 5" "$(json_get "$out" 'j["module"] + " " + str(j["schema_version"])')"
+expect "json kek" "$real/auc.db.kek None False" "$(json_get "$out" 'j["kek_file"] + " " + str(j["kek_env"]) + " " + str(j["kek_in_backup"])')"
+expect "json size" "$(stat -c %s "$T/a2.db")" "$(json_get "$out" 'j["size"]')"
+ORSP_KEK=$(od -An -tx1 "$A.kek" | tr -d ' \n') run auc backup --db "$A" --out "$T/a3.db"
+expect "auc backup with ORSP_KEK" 0 "$rc"
+has "the ORSP_KEK key" "KEK:         the ORSP_KEK key" "$out"
+rows=$(auc_backups "$A")
+
+# refusals: nothing made, nothing audited
+echo keep >"$T/taken"
+failure "already exists (not overwritten)" auc backup --db "$A" --out "$T/taken"
+expect "existing file untouched" keep "$(cat "$T/taken")"
+failure "no directory $T/none" auc backup --db "$A" --out "$T/none/b.db"
+failure "no AuC database at $T/nothere.db" auc backup --db "$T/nothere.db" --out "$T/b.db"
+absent "no database created" "$T/nothere.db"
+echo junk >"$T/junk.db"
+failure "not a database" auc backup --db "$T/junk.db" --out "$T/b.db"
+mkdir "$T/dir.db"
+failure "is a directory" auc backup --db "$T/dir.db" --out "$T/b.db"
+head -c 32 /dev/urandom >"$T/wrong.kek"
+chmod 600 "$T/wrong.kek"
+failure "wrong KEK" auc backup --db "$A" --kek-file "$T/wrong.kek" --out "$T/b.db"
+absent "no backup after the refusals" "$T/b.db"
+no_tmp "refusals"
+expect "no backup row after the refusals" "$rows" "$(auc_backups "$A")"
+
+# restore: a change after the backup, then the backup put in place; the change is gone
+run auc backup --db "$A" --out "$T/before-delete.db"
+expect "backup before the change" 0 "$rc"
+run auc delete $I2 --db "$A"
+expect "the change" 0 "$rc"
+run auc show $I2 --db "$A"
+expect "deleted" 1 "$rc"
+rm -f "$A-wal" "$A-shm"
+cp "$T/before-delete.db" "$A"
+run auc show $I2 --db "$A"
+expect "restored: the subscriber is back" 0 "$rc"
+run auc vector $I2 --db "$A"
+expect "restored: vectors" 0 "$rc"
+run auc list --db "$A"
+has "restored: list" $I2 "$out"
+
+# ----- the SM-DP+, with its server running -----
+FQDN=smdp.example.org
+"$B" pki init "$T/pki" --smdp-fqdn $FQDN >/dev/null
+S=$T/smdp.db
+"$B" smdp profile import "$V/saip/pysim-unique/TS48V1-A-UNIQUE.der" --db "$S" >/dev/null
+ICCID=8949449999999990023
+{
+	echo "fqdn = $FQDN"
+	echo "oid = 2.999.10"
+	echo "port = 0"
+	echo "database = smdp.db"
+	echo "tls_cert = pki/smdp/dptls.pem"
+	echo "tls_key = pki/smdp/dptls_key.pem"
+	echo "es2_token = test-operator-token-0123456789"
+	smdp_keyset_conf
+} >"$T/smdp.conf"
+chmod 600 "$T/smdp.conf"
+start_server() {
+	"$B" smdp serve --config "$T/smdp.conf" >"$T/port" 2>"$T/serve.log" &
+	pid=$!
+	for _ in $(seq 1 50); do [[ -s "$T/port" ]] && break; sleep 0.1; done
+	if [[ -s "$T/port" ]]; then ok; else bad "smdp serve did not start: $(cat "$T/serve.log")"; fi
+}
+stop_server() {
+	kill -TERM "$pid" 2>/dev/null || true
+	wait "$pid" 2>/dev/null || true
+	pid=""
+}
+start_server
+
+usage --out smdp backup --config "$T/smdp.conf"
+usage --config smdp backup --config "$T/smdp.conf" --db "$S" --out "$T/x.db"
+run smdp backup --config "$T/smdp.conf" --out "$T/s1.db"
+expect "smdp backup while serving" 0 "$rc"
+has "the backup's name" "backup:      $real/s1.db" "$out"
+has "profiles" "profiles:    1 (available 1)" "$out"
+has "the KEK file" "KEK:         $real/smdp.db.kek" "$out"
+no_tmp "smdp backup"
+run smdp backup --db "$S" --out "$T/s2.db" --json
+expect "smdp backup --json" 0 "$rc"
+expect "json profiles" "1 1 0" "$(json_get "$out" 'str(j["profiles"]["available"]) + " " + str(j["profiles"]["total"]) + " " + str(j["profiles"]["released"])')"
+expect "json module" smdp "$(json_get "$out" 'j["module"]')"
+rows=$(smdp_backups "$S")
+expect "two backup rows" 2 "$rows"
+failure "already exists" smdp backup --db "$S" --out "$T/s1.db"
+failure "no directory" smdp backup --db "$S" --out "$T/none/s.db"
+failure "no SM-DP+ database at $T/nothere.db" smdp backup --db "$T/nothere.db" --out "$T/b.db"
+absent "no database created" "$T/nothere.db"
+failure "not a database" smdp backup --db "$T/junk.db" --out "$T/b.db"
+failure "holds no SM-DP+ inventory" smdp backup --db "$A" --kek-file "$A.kek" --out "$T/b.db"
+failure "holds no AuC" auc backup --db "$S" --kek-file "$S.kek" --out "$T/b.db"
+failure "wrong KEK" smdp backup --db "$S" --kek-file "$T/wrong.kek" --out "$T/b.db"
+absent "no backup after the refusals" "$T/b.db"
+no_tmp "smdp refusals"
+expect "no backup row after the refusals" "$rows" "$(smdp_backups "$S")"
+
+# restore: an order after the backup; stopped, restored: the profile is Available again
+run smdp order --config "$T/smdp.conf" --iccid $ICCID --release
+expect "smdp order" 0 "$rc"
+run smdp profile list --db "$S" --state released --count --json
+expect "released" 1 "$(json_get "$out" 'j["released"]')"
+stop_server
+rm -f "$S-wal" "$S-shm"
+cp "$T/s1.db" "$S"
+run smdp profile list --db "$S" --state available --count --json
+expect "restored: available again" 1 "$(json_get "$out" 'j["available"]')"
+start_server
+run smdp order --config "$T/smdp.conf" --iccid $ICCID --release
+expect "restored: an order while serving" 0 "$rc"
+stop_server
+
+finish
