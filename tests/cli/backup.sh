@@ -3,8 +3,11 @@
 # (an AuC handing out vectors, `smdp serve` running) opens with the KEK it names; the summary
 # and its JSON; every refusal (--out exists, its directory missing, no database, not a
 # database, the other module's, a wrong KEK) leaves no file, no temporary file and no audit
-# row; and the restore of the docs: stop, remove -wal/-shm, copy the backup in place, the
-# change made since is gone and the verbs (and the server) work on it.
+# row; and the restore of the docs (the old database moved aside with its -wal/-shm/-journal,
+# the backup copied in under a temporary name): after a writer killed in a transaction (a hot
+# journal) and a server killed outright (commits only in the -wal), the restored file is
+# intact, the change made since is gone from it and the verbs (and the server) work on it,
+# and the old set still holds the change and its audit rows.
 set -euo pipefail
 
 B=${ORSP_BIN:?set ORSP_BIN to the openrsp binary}
@@ -120,15 +123,55 @@ absent "no backup after the refusals" "$T/b.db"
 no_tmp "refusals"
 expect "no backup row after the refusals" "$rows" "$(auc_backups "$A")"
 
-# restore: a change after the backup, then the backup put in place; the change is gone
+# restore_steps DB BACKUP: steps 2 and 3 of the docs' restore, literally: the old database
+# moved aside with its -wal, -shm and -journal under one new name, the backup copied beside it
+# under a temporary name and renamed in place
+restore_steps() {
+	local db=$1 s
+	mv "$db" "$db.old"
+	for s in -wal -shm -journal; do [ ! -e "$db$s" ] || mv "$db$s" "$db.old$s"; done
+	cp "$2" "$db.restoring" && mv "$db.restoring" "$db"
+}
+# integrity DB: SQLite's integrity_check of DB (a hot journal beside it is rolled back first)
+integrity() {
+	"$PY" -c 'import sqlite3, sys
+try:
+    print(sqlite3.connect(sys.argv[1]).execute("PRAGMA integrity_check").fetchone()[0])
+except sqlite3.Error as e:
+    print(e)' "$1"
+}
+
+# restore: a change after the backup, then a writer killed in the middle of a transaction in
+# rollback-journal mode (the store's mode where WAL is not available), which leaves a hot
+# -journal; the documented restore: the restored file is intact and the change is gone from
+# it; the old set, rolled back, still holds the change and its audit row
 run auc backup --db "$A" --out "$T/before-delete.db"
 expect "backup before the change" 0 "$rc"
 run auc delete $I2 --db "$A"
 expect "the change" 0 "$rc"
 run auc show $I2 --db "$A"
 expect "deleted" 1 "$rc"
-rm -f "$A-wal" "$A-shm"
-cp "$T/before-delete.db" "$A"
+("$PY" - "$A" <<'PYEOF') 2>/dev/null || true
+import os, signal, sqlite3, sys
+c = sqlite3.connect(sys.argv[1], isolation_level=None)
+c.execute("PRAGMA journal_mode=DELETE")
+c.execute("PRAGMA cache_size=1")  # spill the changed pages into the file before the commit
+c.execute("BEGIN IMMEDIATE")
+c.execute("CREATE TABLE filler(x)")
+for _ in range(200):
+    c.execute("INSERT INTO filler VALUES (randomblob(4000))")
+os.kill(os.getpid(), signal.SIGKILL)
+PYEOF
+if [[ -s "$A-journal" ]]; then ok; else bad "no hot journal left by the killed writer"; fi
+restore_steps "$A" "$T/before-delete.db"
+expect "restored: intact beside the old set's journal" ok "$(integrity "$A")"
+absent "no temporary file of the restore" "$A.restoring"
+expect "restored: mode 0600" 600 "$(stat -c %a "$A")"
+run auc show $I2 --db "$A.old" --kek-file "$A.kek"
+expect "the old set: the change is there" 1 "$rc"
+run auc audit --db "$A.old" --kek-file "$A.kek" --json
+has "the old set: the change's audit row" "\"action\":\"delete\",\"imsi\":\"$I2\"" "$out"
+expect "the old set: rolled back, intact" ok "$(integrity "$A.old")"
 run auc show $I2 --db "$A"
 expect "restored: the subscriber is back" 0 "$rc"
 run auc vector $I2 --db "$A"
@@ -197,9 +240,18 @@ run smdp order --config "$T/smdp.conf" --iccid $ICCID --release
 expect "smdp order" 0 "$rc"
 run smdp profile list --db "$S" --state released --count --json
 expect "released" 1 "$(json_get "$out" 'j["released"]')"
-stop_server
-rm -f "$S-wal" "$S-shm"
-cp "$T/s1.db" "$S"
+# the server killed outright: its last commits are only in smdp.db-wal
+kill -KILL "$pid"
+wait "$pid" 2>/dev/null || true
+pid=""
+if [[ -s "$S-wal" ]]; then ok; else bad "no -wal left by the killed server"; fi
+restore_steps "$S" "$T/s1.db"
+expect "restored: intact" ok "$(integrity "$S")"
+run smdp audit --db "$S.old" --kek-file "$S.kek" --iccid $ICCID --json
+expect "the old set's audit" 0 "$rc"
+has "the old set: the order after the backup" '"action":"confirmOrder(release)"' "$out"
+run smdp profile list --db "$S.old" --kek-file "$S.kek" --state released --count --json
+expect "the old set: released" 1 "$(json_get "$out" 'j["released"]')"
 run smdp profile list --db "$S" --state available --count --json
 expect "restored: available again" 1 "$(json_get "$out" 'j["available"]')"
 start_server
