@@ -4,6 +4,7 @@
  * appearing under the name) leaves no backup, no temporary file and no audit row claiming
  * one. */
 #include <dirent.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
@@ -477,12 +478,66 @@ static void test_hooks(void **state)
 	orsp_auc_close(a);
 }
 
+/* Long names: a file name of 250 bytes and one of NAME_MAX bytes ending in two-byte UTF-8
+ * characters are backed up (the temporary file's name, and the "-journal" SQLite writes
+ * beside it, cut to fit, never inside a character); a name over NAME_MAX is a usage error;
+ * a failure's message gives its reason before the long path (the detail is capped). */
+static void test_long_names(void **state)
+{
+	orsp_auc *a = NULL;
+	orsp_auc_backup_info info;
+	char name[NAME_MAX + 2], loop[256], sub[300], real[PATH_MAX];
+	size_t i;
+	rows r;
+	(void)state;
+
+	snprintf(dir, sizeof(dir), "%s", test_tmpdir("backup_long"));
+	assert_int_equal(orsp_auc_open(path_of("a.db"), &kek, &a), ORSP_OK);
+	add_sub(a, 1);
+
+	memset(name, 'n', 250);
+	name[250] = '\0';
+	if (orsp_auc_backup(a, path_of(name), NULL, &info) != ORSP_OK)
+		fail_msg("a 250-byte name: %s", orsp_err_detail());
+	assert_non_null(realpath(path_of(name), real));
+	assert_string_equal(info.file.path, real);
+	assert_int_equal(tmp_files(), 0);
+	r = auc_rows(a);
+	assert_int_equal(r.backup, 1);
+	assert_string_equal(r.last_detail, real);
+
+	for (i = 0; i + 2 <= NAME_MAX; i += 2)
+		memcpy(name + i, "\xc3\xa9", 2); /* U+00E9 */
+	memset(name + i, 'x', NAME_MAX - i);
+	name[NAME_MAX] = '\0';
+	if (orsp_auc_backup(a, path_of(name), NULL, &info) != ORSP_OK)
+		fail_msg("a NAME_MAX-byte name: %s", orsp_err_detail());
+	assert_true(exists(path_of(name)));
+	assert_int_equal(tmp_files(), 0);
+
+	name[NAME_MAX] = 'x';
+	name[NAME_MAX + 1] = '\0';
+	assert_int_equal(orsp_auc_backup(a, path_of(name), NULL, &info), ORSP_E_USAGE);
+	assert_non_null(strstr(orsp_err_detail(), "path too long"));
+
+	/* a directory that cannot be opened (a symbolic link to itself) under a long name */
+	memset(loop, 'l', 250);
+	loop[250] = '\0';
+	assert_int_equal(symlink(loop, path_of(loop)), 0);
+	snprintf(sub, sizeof(sub), "%s/b.db", loop);
+	assert_int_equal(orsp_auc_backup(a, path_of(sub), NULL, &info), ORSP_E_IO);
+	assert_non_null(strstr(orsp_err_detail(), strerror(ELOOP)));
+	assert_int_equal(auc_rows(a).backup, 2);
+	assert_int_equal(tmp_files(), 0);
+	orsp_auc_close(a);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_auc_concurrent), cmocka_unit_test(test_smdp),
 	    cmocka_unit_test(test_refusals),       cmocka_unit_test(test_injected),
-	    cmocka_unit_test(test_hooks),
+	    cmocka_unit_test(test_hooks),          cmocka_unit_test(test_long_names),
 	};
 	return cmocka_run_group_tests(tests, setup, NULL);
 }

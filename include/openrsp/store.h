@@ -208,7 +208,8 @@ typedef struct orsp_db_backup_result {
  * is in rollback-journal mode until a store opens it for writing). Steps:
  *   1. out's directory must exist (ORSP_E_NOT_FOUND) and out must not (ORSP_E_EXISTS, the
  *      file there untouched), before anything is read;
- *   2. the copy goes to a temporary file created O_EXCL beside out (out + ".tmpXXXXXX"),
+ *   2. the copy goes to a temporary file created O_EXCL beside out (out + ".tmpXXXXXX",
+ *      out's last component cut so that it and SQLite's "-journal" of it fit NAME_MAX),
  *      is fsynced, opened read-only and checked: PRAGMA integrity_check (every page, and
  *      every index against its table: the copy is read back whole, so a copy an index of
  *      which disagrees is not taken for a backup), then hooks->verify;

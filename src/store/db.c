@@ -855,6 +855,33 @@ static orsp_err backup_fd_path(int fd, const char *name, char out[ORSP_DB_PATH_M
 	return ORSP_OK;
 }
 
+/* The temporary file's name (mkstemp's template) for out: out + ".tmpXXXXXX" in out's
+ * directory, out's last component cut (before a UTF-8 character, never inside one) so that
+ * the name, and the "-journal" SQLite's VACUUM INTO writes beside its target, fit in the
+ * directory's NAME_MAX: a valid name of up to NAME_MAX bytes must not fail for the suffix. */
+static orsp_err backup_tmp_name(const char *out, const char *base, int dfd,
+                                char tmp[ORSP_DB_PATH_MAX])
+{
+	static const size_t fixed = sizeof(".tmpXXXXXX") - 1 + sizeof("-journal") - 1;
+	long name_max = fpathconf(dfd, _PC_NAME_MAX);
+	size_t keep = strlen(base), room;
+	int n;
+
+	if (name_max <= 0 || name_max > NAME_MAX)
+		name_max = NAME_MAX;
+	room = (size_t)name_max > fixed ? (size_t)name_max - fixed : 0;
+	if (keep > room) {
+		keep = room;
+		while (keep > 0 && ((unsigned char)base[keep] & 0xc0) == 0x80)
+			keep--;
+	}
+	n = snprintf(tmp, ORSP_DB_PATH_MAX, "%.*s%.*s.tmpXXXXXX", (int)(base - out), out, (int)keep,
+	             base);
+	if (n < 0 || n >= ORSP_DB_PATH_MAX)
+		return orsp_errf(ORSP_E_USAGE, "path too long: %s", out);
+	return ORSP_OK;
+}
+
 /* Give tmp the name out, never replacing a file there: link() (the caller then removes
  * tmp), or on a file system without hard links renameat2 RENAME_NOREPLACE (*moved: tmp is
  * gone). */
@@ -874,7 +901,7 @@ static orsp_err backup_publish(const char *tmp, const char *out, bool *moved)
 #endif
 	if (errno == EEXIST)
 		return orsp_errf(ORSP_E_EXISTS, "%s appeared meanwhile (not overwritten)", out);
-	return orsp_errf(ORSP_E_IO, "cannot create %s: %s", out, strerror(errno));
+	return orsp_errf(ORSP_E_IO, "cannot create the backup: %s: %s", strerror(errno), out);
 }
 
 /* Check the copy at `path`, read-only: integrity_check, then the module's hook. A failure
@@ -943,7 +970,7 @@ static orsp_err backup_copy(orsp_db *db, int fd, const char *tmp, const char *ab
 	if (err)
 		return err;
 	if (fsync(fd) != 0 || fstat(fd, &sf) != 0)
-		return orsp_errf(ORSP_E_IO, "cannot flush the copy %s: %s", tmp, strerror(errno));
+		return orsp_errf(ORSP_E_IO, "cannot flush the copy: %s: %s", strerror(errno), tmp);
 	/* the copy went to the file this process created, not to one put in its place */
 	if (stat(abs_tmp, &sb) != 0 || sb.st_dev != sf.st_dev || sb.st_ino != sf.st_ino)
 		return orsp_errf(ORSP_E_IO, "%s was replaced during the copy", tmp);
@@ -976,27 +1003,30 @@ orsp_err orsp_db_backup(orsp_db *db, const char *out, const orsp_db_backup_hooks
 	if (dfd < 0)
 		return errno == ENOENT || errno == ENOTDIR
 		           ? orsp_errf(ORSP_E_NOT_FOUND, "no directory %s for %s", dir, out)
-		           : orsp_errf(ORSP_E_IO, "cannot open the directory %s: %s", dir,
-		                       strerror(errno));
+		           : orsp_errf(ORSP_E_IO, "cannot open the directory: %s: %s",
+		                       strerror(errno), dir);
 	if (lstat(out, &sb) == 0)
 		err = orsp_errf(ORSP_E_EXISTS, "%s already exists (not overwritten)", out);
+	else if (errno == ENAMETOOLONG)
+		err = orsp_errf(ORSP_E_USAGE, "path too long: %s", out);
 	else if (errno != ENOENT)
-		err = orsp_errf(ORSP_E_IO, "cannot look at %s: %s", out, strerror(errno));
+		err = orsp_errf(ORSP_E_IO, "cannot look at the file: %s: %s", strerror(errno), out);
 	if (!err)
 		err = interrupted(stop);
-	if (!err && snprintf(tmp, sizeof(tmp), "%s.tmpXXXXXX", out) >= (int)sizeof(tmp))
-		err = orsp_errf(ORSP_E_USAGE, "path too long: %s", out);
+	if (!err)
+		err = backup_tmp_name(out, base, dfd, tmp);
 	if (err)
 		goto out;
 	fd = mkstemp(tmp); /* O_EXCL, mode 0600 */
 	if (fd < 0) {
-		err = orsp_errf(ORSP_E_IO, "cannot create a file beside %s: %s", out,
-		                strerror(errno));
+		err =
+		    orsp_errf(ORSP_E_IO, "cannot create a temporary file beside the backup: %s: %s",
+		              strerror(errno), out);
 		goto out;
 	}
 	made = true;
 	if (fchmod(fd, 0600) != 0)
-		err = orsp_errf(ORSP_E_IO, "chmod %s: %s", tmp, strerror(errno));
+		err = orsp_errf(ORSP_E_IO, "chmod: %s: %s", strerror(errno), tmp);
 	if (!err)
 		err = backup_fd_path(fd, tmp, abs_tmp);
 	if (!err)
@@ -1022,8 +1052,8 @@ orsp_err orsp_db_backup(orsp_db *db, const char *out, const orsp_db_backup_hooks
 	if (moved || unlink(tmp) == 0)
 		made = false;
 	if (fsync(dfd) != 0)
-		err =
-		    orsp_errf(ORSP_E_IO, "cannot flush the directory %s: %s", dir, strerror(errno));
+		err = orsp_errf(ORSP_E_IO, "cannot flush the directory: %s: %s", strerror(errno),
+		                dir);
 out:
 	if (fd >= 0)
 		close(fd);
