@@ -478,6 +478,98 @@ static void test_hooks(void **state)
 	orsp_auc_close(a);
 }
 
+static volatile sig_atomic_t usr1_stop;
+
+static void on_usr1(int sig)
+{
+	(void)sig;
+	usr1_stop = 1;
+}
+
+/* Whether dir holds a temporary file of a backup with bytes in it (the copy is running). */
+static bool tmp_written(void)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	struct stat sb;
+	bool yes = false;
+
+	if (!d)
+		return false;
+	while (!yes && (e = readdir(d)) != NULL)
+		yes = strstr(e->d_name, ".tmp") && fstatat(dirfd(d), e->d_name, &sb, 0) == 0 &&
+		      sb.st_size > 0;
+	closedir(d);
+	return yes;
+}
+
+/* A signal arriving while VACUUM INTO writes the copy (another process sends SIGUSR1 once
+ * the temporary file has bytes in it; the handler sets the stop flag, as the CLI's does)
+ * stops the copy itself, not only the steps after it: "interrupted during the copy", no
+ * file, no temporary file, no audit row. The source is large enough (some 24 MB) for the
+ * copy to take a while; should the copy still end before the signal, the test tries again
+ * (a backup made then is audited like any other). */
+static void test_interrupt_copy(void **state)
+{
+	orsp_auc *a = NULL;
+	orsp_auc_backup_info info;
+	struct sigaction sa, old;
+	char name[32];
+	size_t made = 0;
+	bool stopped = false;
+	(void)state;
+
+	snprintf(dir, sizeof(dir), "%s", test_tmpdir("backup_interrupt"));
+	assert_int_equal(orsp_auc_open(path_of("a.db"), &kek, &a), ORSP_OK);
+	add_sub(a, 1);
+	assert_int_equal(orsp_db_exec(orsp_auc_db(a), "CREATE TABLE filler(x)"), ORSP_OK);
+	assert_int_equal(orsp_db_exec(orsp_auc_db(a),
+	                              "INSERT INTO filler SELECT randomblob(4000) FROM (WITH "
+	                              "RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c "
+	                              "WHERE i < 6000) SELECT i FROM c)"),
+	                 ORSP_OK);
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_usr1;
+	sigemptyset(&sa.sa_mask);
+	assert_int_equal(sigaction(SIGUSR1, &sa, &old), 0);
+	for (int attempt = 0; attempt < 5 && !stopped; attempt++) {
+		pid_t pid;
+		orsp_err e;
+
+		usr1_stop = 0;
+		snprintf(name, sizeof(name), "b%d.db", attempt);
+		pid = fork();
+		assert_true(pid >= 0);
+		if (pid == 0) {
+			for (int i = 0; i < 20000; i++) {
+				if (tmp_written()) {
+					kill(getppid(), SIGUSR1);
+					_exit(0);
+				}
+				usleep(500);
+			}
+			_exit(1);
+		}
+		e = orsp_auc_backup(a, path_of(name), &usr1_stop, &info);
+		kill(pid, SIGKILL);
+		assert_int_equal(waitpid(pid, NULL, 0), pid);
+		if (e == ORSP_OK) {
+			made++;
+			continue;
+		}
+		assert_int_equal(e, ORSP_E_STATE);
+		assert_non_null(strstr(orsp_err_detail(), "interrupted"));
+		assert_false(exists(path_of(name)));
+		assert_int_equal(tmp_files(), 0);
+		stopped = strstr(orsp_err_detail(), "during the copy") != NULL;
+	}
+	assert_int_equal(sigaction(SIGUSR1, &old, NULL), 0);
+	if (!stopped)
+		fail_msg("the copy was never stopped by the signal");
+	assert_int_equal(auc_rows(a).backup, made);
+	orsp_auc_close(a);
+}
+
 /* Long names: a file name of 250 bytes and one of NAME_MAX bytes ending in two-byte UTF-8
  * characters are backed up (the temporary file's name, and the "-journal" SQLite writes
  * beside it, cut to fit, never inside a character); a name over NAME_MAX is a usage error;
@@ -538,6 +630,7 @@ int main(void)
 	    cmocka_unit_test(test_auc_concurrent), cmocka_unit_test(test_smdp),
 	    cmocka_unit_test(test_refusals),       cmocka_unit_test(test_injected),
 	    cmocka_unit_test(test_hooks),          cmocka_unit_test(test_long_names),
+	    cmocka_unit_test(test_interrupt_copy),
 	};
 	return cmocka_run_group_tests(tests, setup, NULL);
 }

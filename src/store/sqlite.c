@@ -397,7 +397,7 @@ static orsp_err sq_copy_into(void *conn, const char *path, const volatile sig_at
 		c->stop = NULL;
 	}
 	if ((rc & 0xff) == SQLITE_INTERRUPT)
-		err = orsp_errf(ORSP_E_STATE, "interrupted: no backup made");
+		err = orsp_errf(ORSP_E_STATE, "interrupted during the copy: no backup made");
 	else if (rc != SQLITE_DONE)
 		err = map_rc(c->db, rc, "copy");
 	sqlite3_finalize(st);
