@@ -66,15 +66,34 @@ usage extra auc backup --db "$A" --out "$T/x.db" extra
 usage --bogus auc backup --db "$A" --out "$T/x.db" --bogus
 absent "a usage error made a backup" "$T/x.db"
 
-# a backup while another process hands out vectors (each a committed write)
-(while :; do "$B" auc vector $I1 --db "$A" >/dev/null; done) &
+# a backup while another process hands out vectors (each a committed write): the writer logs
+# each vector's result; with a 20 MB table beside the subscribers the backup lasts long enough
+# for vectors to complete during it (it blocks no writer), and none may fail
+"$PY" - "$A" <<'PYEOF'
+import sqlite3, sys
+c = sqlite3.connect(sys.argv[1])
+c.execute("CREATE TABLE filler(x)")
+c.execute("INSERT INTO filler SELECT randomblob(4000) FROM (WITH RECURSIVE c(i) AS "
+          "(SELECT 1 UNION ALL SELECT i + 1 FROM c WHERE i < 5000) SELECT i FROM c)")
+c.commit()
+PYEOF
+W=$T/writer.log
+(while [[ ! -e "$T/writer.stop" ]]; do
+	if "$B" auc vector $I1 --db "$A" >/dev/null 2>>"$T/writer.err"; then echo ok; else echo fail; fi >>"$W"
+done) &
 wpid=$!
-sleep 0.2
+for _ in $(seq 1 100); do grep -qs '^ok$' "$W" && break; sleep 0.05; done
+echo begin >>"$W"
 run auc backup --db "$A" --out "$T/a1.db"
-kill "$wpid" 2>/dev/null || true
+echo end >>"$W"
+touch "$T/writer.stop"
 wait "$wpid" 2>/dev/null || true
 wpid=""
 expect "auc backup under writes" 0 "$rc"
+during=$(sed -n '/^begin$/,/^end$/p' "$W" | grep -c '^ok$' || true)
+# two at least: one may have been under way when the backup started
+if ((during >= 2)); then ok; else bad "the writer stalled during the backup: $(tr '\n' ' ' <"$W")"; fi
+expect "no vector failed beside the backup" 0 "$(grep -c '^fail$' "$W" || true)"
 real=$(cd "$T" && pwd -P)
 has "the backup's absolute name" "backup:      $real/a1.db" "$out"
 has "schema" "schema:      auc version 5" "$out"
@@ -157,9 +176,9 @@ c = sqlite3.connect(sys.argv[1], isolation_level=None)
 c.execute("PRAGMA journal_mode=DELETE")
 c.execute("PRAGMA cache_size=1")  # spill the changed pages into the file before the commit
 c.execute("BEGIN IMMEDIATE")
-c.execute("CREATE TABLE filler(x)")
+c.execute("CREATE TABLE spill(x)")
 for _ in range(200):
-    c.execute("INSERT INTO filler VALUES (randomblob(4000))")
+    c.execute("INSERT INTO spill VALUES (randomblob(4000))")
 os.kill(os.getpid(), signal.SIGKILL)
 PYEOF
 if [[ -s "$A-journal" ]]; then ok; else bad "no hot journal left by the killed writer"; fi
