@@ -1025,8 +1025,20 @@ orsp_err orsp_db_backup(orsp_db *db, const char *out, const orsp_db_backup_hooks
 		goto out;
 	}
 	made = true;
-	if (fchmod(fd, 0600) != 0)
-		err = orsp_errf(ORSP_E_IO, "chmod: %s: %s", strerror(errno), tmp);
+	/* mkstemp's mode is 0600 less the umask. A file system without Unix modes (vfat, exfat)
+	 * refuses this (EPERM), or ignores it (vfat's "quiet"), and shows every file with the
+	 * mount's mode: the backup is refused there rather than made readable by whom the mount
+	 * allows. */
+	if (fchmod(fd, 0600) != 0 || fstat(fd, &sb) != 0)
+		err = orsp_errf(ORSP_E_IO,
+		                "cannot give the temporary file mode 0600 (a file system without "
+		                "Unix modes?): %s: %s",
+		                strerror(errno), tmp);
+	else if ((sb.st_mode & 07777) != 0600)
+		err = orsp_errf(ORSP_E_IO,
+		                "cannot give the temporary file mode 0600 (a file system without "
+		                "Unix modes?): its mode is %04o: %s",
+		                (unsigned)(sb.st_mode & 07777), tmp);
 	if (!err)
 		err = backup_fd_path(fd, tmp, abs_tmp);
 	if (!err)
