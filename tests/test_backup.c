@@ -42,8 +42,10 @@ static const char *path_of(const char *name)
 {
 	static char p[2][4200];
 	static int i;
+	int n;
 	i ^= 1;
-	snprintf(p[i], sizeof(p[i]), "%s/%s", dir, name);
+	n = snprintf(p[i], sizeof(p[i]), "%s/%s", dir, name);
+	assert_true(n > 0 && (size_t)n < sizeof(p[i]));
 	return p[i];
 }
 
