@@ -467,24 +467,77 @@ static bool content_length(struct MHD_Connection *conn, uint64_t *out)
 struct framing {
 	unsigned content_length;
 	unsigned transfer_encoding;
-	bool chunked; /* the Transfer-Encoding is exactly "chunked" */
+	bool chunked;          /* the Transfer-Encoding is exactly "chunked" */
+	const char *malformed; /* a field libmicrohttpd passed on that must be refused, why */
 };
 
-static enum MHD_Result count_framing(void *cls, enum MHD_ValueKind kind, const char *key,
-                                     const char *value)
+/* RFC 9110 §5.5: a field value is visible characters, obs-text, SP and HTAB; CR, LF and NUL are
+ * dangerous, other controls invalid. libmicrohttpd ends a line at CRLF or LF, so a bare CR
+ * stayed in the value ("X: y\rTransfer-Encoding: chunked"), where a recipient that ends lines
+ * at CR sees a field more (RFC 9112 §2.2). A NUL cut the value short inside libmicrohttpd: not
+ * seen here. */
+static bool request_value_ok(const char *v)
+{
+	for (; *v; v++) {
+		unsigned char c = (unsigned char)*v;
+		if ((c < 0x20 && c != '\t') || c == 0x7f)
+			return false;
+	}
+	return true;
+}
+
+/* A name starting with a framing field's name, longer: how libmicrohttpd 0.9.75 hands on that
+ * field folded onto a next line (obs-fold, RFC 9112 §5.2). It appends the continuation, its
+ * leading whitespace dropped, to the field's name, not its value: "Transfer-Encoding:\r\n
+ * chunked" arrives as "Transfer-Encodingchunked" with an empty value, no framing field for
+ * libmicrohttpd, Transfer-Encoding: chunked for a proxy that unfolds it. */
+static bool folded_framing(const char *k)
+{
+	static const char *const names[] = {MHD_HTTP_HEADER_CONTENT_LENGTH,
+	                                    MHD_HTTP_HEADER_TRANSFER_ENCODING};
+	for (size_t i = 0; i < ORSP_ARRAY_LEN(names); i++)
+		if (strncasecmp(k, names[i], strlen(names[i])) == 0 && k[strlen(names[i])])
+			return true;
+	return false;
+}
+
+static enum MHD_Result check_field(void *cls, enum MHD_ValueKind kind, const char *key,
+                                   const char *value)
 {
 	struct framing *f = cls;
 	(void)kind;
+	/* RFC 9110 §5.6.2: a field name is a token. libmicrohttpd 0.9.75 keeps whitespace before
+	 * the colon in the name ("Transfer-Encoding "), so that field escaped the checks below
+	 * while a proxy in front may have framed by it; RFC 9112 §5.1: 400. */
+	if (!key || !*key || !value) {
+		f->malformed = "malformed header field";
+		return MHD_NO;
+	}
+	for (const char *c = key; *c; c++) {
+		if (!token_char((unsigned char)*c)) {
+			f->malformed = "malformed header field name";
+			return MHD_NO;
+		}
+	}
+	if (!request_value_ok(value)) {
+		f->malformed = "control character in a header field value";
+		return MHD_NO;
+	}
+	if (folded_framing(key)) {
+		f->malformed = "folded framing header field";
+		return MHD_NO;
+	}
 	if (strcasecmp(key, MHD_HTTP_HEADER_CONTENT_LENGTH) == 0) {
 		f->content_length++;
 	} else if (strcasecmp(key, MHD_HTTP_HEADER_TRANSFER_ENCODING) == 0) {
 		f->transfer_encoding++;
-		f->chunked = value && strcasecmp(value, "chunked") == 0;
+		f->chunked = strcasecmp(value, "chunked") == 0;
 	}
 	return MHD_YES;
 }
 
-/* NULL if the request's body framing is usable, else why not (RFC 9112 §6.3).
+/* NULL if the request's header fields and body framing are usable, else why not (RFC 9112
+ * §6.3). A field libmicrohttpd should have refused (see check_field) is refused here.
  * Ambiguous framing is refused: libmicrohttpd takes the first of several Content-Length
  * fields, a proxy in front might take another (request smuggling).
  * A Transfer-Encoding whose last coding is not chunked leaves the body's length unknown: the
@@ -495,8 +548,10 @@ static enum MHD_Result count_framing(void *cls, enum MHD_ValueKind kind, const c
  * deadline; so exactly that value is accepted. */
 static const char *framing_error(struct MHD_Connection *conn)
 {
-	struct framing f = {0, 0, false};
-	MHD_get_connection_values(conn, MHD_HEADER_KIND, count_framing, &f);
+	struct framing f = {0, 0, false, NULL};
+	MHD_get_connection_values(conn, MHD_HEADER_KIND, check_field, &f);
+	if (f.malformed)
+		return f.malformed;
 	if (f.content_length > 1 || f.transfer_encoding > 1 ||
 	    (f.content_length && f.transfer_encoding))
 		return "ambiguous message framing";
