@@ -551,6 +551,97 @@ static void test_connection_refused(void **state)
 	orsp_http_client_free(c);
 }
 
+/* A proxy that answers every request with 204, counting the connections it got. Static and
+ * stopped by the teardown: a failed assertion leaves the test function early. */
+static const char *const proxy_vars[] = {"http_proxy", "https_proxy", "HTTPS_PROXY", "all_proxy",
+                                         "ALL_PROXY"};
+static struct fake_proxy {
+	int fd;
+	bool running;
+	pthread_t thread;
+	atomic_int stop;
+	atomic_int connections;
+} fake_proxy = {.fd = -1};
+
+static void *fake_proxy_main(void *arg)
+{
+	struct fake_proxy *p = arg;
+	static const char answer[] = "HTTP/1.1 204 No Content\r\n\r\n";
+
+	while (!atomic_load(&p->stop)) {
+		struct pollfd pfd = {.fd = p->fd, .events = POLLIN};
+		char buf[4096];
+		int c;
+
+		if (poll(&pfd, 1, 20) <= 0)
+			continue;
+		c = accept(p->fd, NULL, NULL);
+		if (c < 0)
+			continue;
+		atomic_fetch_add(&p->connections, 1);
+		if (recv(c, buf, sizeof(buf), 0) > 0)
+			(void)!send(c, answer, sizeof(answer) - 1, MSG_NOSIGNAL);
+		close(c);
+	}
+	return NULL;
+}
+
+static int fake_proxy_stop(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < ORSP_ARRAY_LEN(proxy_vars); i++)
+		unsetenv(proxy_vars[i]);
+	atomic_store(&fake_proxy.stop, 1);
+	if (fake_proxy.running)
+		pthread_join(fake_proxy.thread, NULL);
+	fake_proxy.running = false;
+	if (fake_proxy.fd >= 0)
+		close(fake_proxy.fd);
+	fake_proxy.fd = -1;
+	return 0;
+}
+
+/* The client uses no proxy, whatever the environment says: libcurl took http_proxy,
+ * https_proxy, ALL_PROXY ... from it, so the SM-DP+'s ES2+ reports (EIDs, ICCIDs; plain http
+ * to loopback only) and an LPA's requests went to whatever proxy was set, and the proxy's 204
+ * passed as the server's answer. */
+static void test_proxy_environment_ignored(void **state)
+{
+	(void)state;
+	struct fake_proxy *p = &fake_proxy;
+	struct sockaddr_in sa = {.sin_family = AF_INET};
+	socklen_t len = sizeof(sa);
+	orsp_http_server *srv = start_plain(64);
+	orsp_http_client *c = plain_client(5000);
+	orsp_http_result r;
+	char proxy[64];
+
+	p->fd = socket(AF_INET, SOCK_STREAM, 0);
+	assert_true(p->fd >= 0);
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_int_equal(bind(p->fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	assert_int_equal(listen(p->fd, 8), 0);
+	assert_int_equal(getsockname(p->fd, (struct sockaddr *)&sa, &len), 0);
+	snprintf(proxy, sizeof(proxy), "http://127.0.0.1:%u", (unsigned)ntohs(sa.sin_port));
+	for (size_t i = 0; i < ORSP_ARRAY_LEN(proxy_vars); i++)
+		assert_int_equal(setenv(proxy_vars[i], proxy, 1), 0);
+	unsetenv("no_proxy");
+	unsetenv("NO_PROXY");
+	assert_int_equal(pthread_create(&p->thread, NULL, fake_proxy_main, p), 0);
+	p->running = true;
+
+	assert_ok(orsp_http_client_request(
+	    c, "POST", url_for("http", orsp_http_server_port(srv), "/len"), NULL, "x", 1, &r));
+	assert_int_equal(r.status, 200);
+	assert_int_equal(r.body_len, 1);
+	assert_memory_equal(r.body, "1", 1);
+	orsp_http_result_free(&r);
+	fake_proxy_stop(NULL);
+	assert_int_equal(atomic_load(&p->connections), 0);
+	orsp_http_client_free(c);
+	orsp_http_server_stop(srv, 2000);
+}
+
 struct bg_request {
 	uint16_t port;
 	orsp_err err;
@@ -2723,6 +2814,7 @@ int main(void)
 	    cmocka_unit_test(test_413_body_limit),
 	    cmocka_unit_test(test_client_limits_and_errors),
 	    cmocka_unit_test(test_connection_refused),
+	    cmocka_unit_test_teardown(test_proxy_environment_ignored, fake_proxy_stop),
 	    cmocka_unit_test(test_graceful_stop),
 	    cmocka_unit_test(test_connections_dealt_to_threads),
 	    cmocka_unit_test(test_slow_handler_does_not_stall_accept),

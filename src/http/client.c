@@ -409,6 +409,11 @@ orsp_err orsp_http_client_request(orsp_http_client *c, const char *method, const
 	SETOPT(CURLOPT_URL, url);
 	SETOPT(CURLOPT_PROTOCOLS_STR, "http,https");
 	SETOPT(CURLOPT_FOLLOWLOCATION, 0L);
+	/* No proxy: libcurl would take one from http_proxy, https_proxy, ALL_PROXY ... in the
+	 * environment, and a plain http exchange (the SM-DP+'s ES2+ reports, to loopback only)
+	 * would go to it, EIDs and ICCIDs included, its answer taken as the server's. "" turns
+	 * the environment off. */
+	SETOPT(CURLOPT_PROXY, "");
 	SETOPT(CURLOPT_NOSIGNAL, 1L);
 	SETOPT(CURLOPT_ERRORBUFFER, errbuf);
 	SETOPT(CURLOPT_CONNECTTIMEOUT_MS, (long)c->connect_timeout_ms);
