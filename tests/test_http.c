@@ -2780,6 +2780,31 @@ static void test_json_dump_fast_path(void **state)
 	assert_dump_is_janssons(json_pack("{s:s,s:i}", "name", "caf\xc3\xa9", "n", 1));
 	assert_dump_is_janssons(json_pack("{s:f}", "x", 0.5));
 	assert_dump_is_janssons(json_pack("{s:s}", "k\xe2\x82\xac", "v"));
+#if JANSSON_VERSION_HEX >= 0x020e00
+	/* a key holding a NUL (jansson 2.14): written "k\u0000z", not cut to "k" */
+	{
+		json_t *o = json_object(), *inner = json_object();
+		assert_int_equal(json_object_setn_new(inner, "\0", 1, json_true()), 0);
+		assert_int_equal(json_object_setn_new(o, "k\0z", 3, json_string("v")), 0);
+		assert_int_equal(json_object_setn_new(o, "ab\0", 3, json_pack("[o]", inner)), 0);
+		assert_dump_is_janssons(o);
+	}
+#endif
+	/* json_dumps writes objects and arrays only (returns NULL for anything else) */
+	{
+		json_t *scalars[] = {json_string("x"), json_integer(1), json_true(), json_null(),
+		                     json_real(0.5)};
+		for (size_t i = 0; i < ORSP_ARRAY_LEN(scalars); i++) {
+			char *text = json_dumps(scalars[i], JSON_COMPACT), *ours = (char *)1;
+			size_t n = 7;
+			assert_null(text);
+			assert_err(orsp_json_dump(scalars[i], &ours, &n), ORSP_E_USAGE,
+			           "not an object or array");
+			assert_null(ours);
+			assert_int_equal(n, 7);
+			json_decref(scalars[i]);
+		}
+	}
 	free(big);
 }
 

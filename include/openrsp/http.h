@@ -257,7 +257,9 @@ ORSP_MUST_CHECK orsp_err orsp_http_client_post_json(orsp_http_client *c, const c
  * Caller releases *out with json_decref. */
 ORSP_MUST_CHECK orsp_err orsp_json_parse(const void *body, size_t len, size_t max_len,
                                          json_t **out);
-/* Compact serialisation (malloc'ed, NUL-terminated; caller frees). */
+/* Compact serialisation (malloc'ed, NUL-terminated; caller frees), byte for byte as
+ * json_dumps(obj, JSON_COMPACT). obj: an object or array (ORSP_E_USAGE otherwise, as json_dumps
+ * refuses it). */
 ORSP_MUST_CHECK orsp_err orsp_json_dump(const json_t *obj, char **out, size_t *out_len);
 
 /* header.functionExecutionStatus.status values (SGP.22 JSON binding, common header). */

@@ -295,6 +295,17 @@ static size_t escaped_len(const char *s, size_t n, bool *ascii)
 	return len;
 }
 
+/* The length of a key json_object_foreach gave: since jansson 2.14 a key may hold a NUL
+ * (json_object_setn), which json_dumps writes as \u0000; before it, keys are C strings. */
+static size_t key_len(const char *k)
+{
+#if JANSSON_VERSION_HEX >= 0x020e00
+	return json_object_iter_key_len(json_object_key_to_iter(k));
+#else
+	return strlen(k);
+#endif
+}
+
 static bool fast_size(json_t *v, int depth, size_t *n)
 {
 	bool ascii = true;
@@ -308,7 +319,7 @@ static bool fast_size(json_t *v, int depth, size_t *n)
 		size_t i = 0;
 		*n += 2;
 		json_object_foreach (v, k, m) {
-			*n += escaped_len(k, strlen(k), &ascii) + 1 + (i++ ? 1 : 0);
+			*n += escaped_len(k, key_len(k), &ascii) + 1 + (i++ ? 1 : 0);
 			if (!ascii || !fast_size(m, depth + 1, n))
 				return false;
 		}
@@ -389,7 +400,7 @@ static char *fast_write(json_t *v, char *p)
 			if (!first)
 				*p++ = ',';
 			first = false;
-			p = put_escaped(p, k, strlen(k));
+			p = put_escaped(p, k, key_len(k));
 			*p++ = ':';
 			p = fast_write(m, p);
 		}
@@ -430,6 +441,10 @@ orsp_err orsp_json_dump(const json_t *obj, char **out, size_t *out_len)
 	if (!obj || !out)
 		return orsp_errf(ORSP_E_USAGE, "orsp_json_dump: bad arguments");
 	*out = NULL;
+	/* as json_dumps without JSON_ENCODE_ANY, which returns NULL for anything else */
+	if (!json_is_object(obj) && !json_is_array(obj))
+		return orsp_errf(ORSP_E_USAGE,
+		                 "orsp_json_dump: top level is not an object or array");
 	/* jansson iterates objects through non-const pointers only; nothing is changed */
 	json_t *doc = (json_t *)(uintptr_t)obj;
 	if (fast_size(doc, 0, &cap)) {
