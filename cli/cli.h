@@ -279,9 +279,10 @@ void cli_vector_json(cli_json *j, const char *key, const orsp_aka_vector *v, con
                      size_t mac_len, const cli_derived *d, bool with_inputs);
 
 /* Where the data shipped with openrsp is (profiles/: the demo's and the benchmarks' profile
- * template): $ORSP_DATA_DIR when set; else PREFIX/share/openrsp for a binary running as
- * PREFIX/DIR/openrsp, when that directory exists (an installed tree, whatever its prefix);
- * else the source tree's data/ the binary was built from. */
+ * template): $ORSP_DATA_DIR when set; the source tree's data/ for the binary of the build
+ * directory it was built in; any other binary is taken as installed, BINDIR/openrsp, and gets
+ * DATADIR/openrsp as reached from its directory (PREFIX/share/openrsp by default, whatever the
+ * prefix), whether it exists or not, so that an error names the installed place. */
 const char *cli_data_dir(void);
 
 /* s as one word of a POSIX shell command line: unchanged when it holds only characters no

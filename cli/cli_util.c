@@ -18,6 +18,12 @@
 #ifndef ORSP_DATA_DIR
 #define ORSP_DATA_DIR "data"
 #endif
+#ifndef ORSP_BUILD_DIR
+#define ORSP_BUILD_DIR "."
+#endif
+#ifndef ORSP_BIN_TO_DATA
+#define ORSP_BIN_TO_DATA "../share/openrsp"
+#endif
 
 /* ----- errors ----- */
 
@@ -400,28 +406,35 @@ void cli_kv_hex(const char *name, const uint8_t *p, size_t n)
 const char *cli_data_dir(void)
 {
 	static char dir[PATH_MAX];
-	const char *env = getenv("ORSP_DATA_DIR");
-	char exe[PATH_MAX];
-	struct stat st;
+	const char *env = getenv("ORSP_DATA_DIR"), *rel = ORSP_BIN_TO_DATA;
+	char exe[PATH_MAX], build[PATH_MAX];
+	char *slash;
 	ssize_t n;
-	char *slash = NULL;
+	int k;
 
 	if (env && *env)
 		return env;
 	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-	if (n > 0) {
-		exe[n] = '\0';
-		/* PREFIX/bin/openrsp: cut the name, then the directory */
-		for (int i = 0; i < 2 && (slash = strrchr(exe, '/')); i++)
-			*slash = '\0';
-		if (slash) {
-			n = snprintf(dir, sizeof(dir), "%s/share/openrsp", exe);
-			if (n > 0 && (size_t)n < sizeof(dir) && stat(dir, &st) == 0 &&
-			    S_ISDIR(st.st_mode))
-				return dir;
-		}
+	if (n <= 0)
+		return ORSP_DATA_DIR;
+	exe[n] = '\0';
+	if (!(slash = strrchr(exe, '/')))
+		return ORSP_DATA_DIR;
+	*slash = '\0'; /* the binary's directory */
+	/* the binary of this build directory: the source tree's data */
+	if (realpath(ORSP_BUILD_DIR, build) && strcmp(build, exe) == 0)
+		return ORSP_DATA_DIR;
+	/* installed: BINDIR/openrsp, the data in DATADIR/openrsp, "../share/openrsp" from there
+	 * by default; each leading ".." taken off the binary's directory, so that messages name
+	 * PREFIX/share/openrsp */
+	while (strncmp(rel, "../", 3) == 0 && (slash = strrchr(exe, '/'))) {
+		*slash = '\0';
+		rel += 3;
 	}
-	return ORSP_DATA_DIR;
+	k = snprintf(dir, sizeof(dir), "%s/%s", exe, rel);
+	if (k <= 0 || (size_t)k >= sizeof(dir))
+		return ORSP_DATA_DIR;
+	return dir;
 }
 
 /* ----- JSON ----- */

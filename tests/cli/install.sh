@@ -1,9 +1,13 @@
 #!/usr/bin/env bash
 # `cmake --install` (docs/deploy.md): the files it puts under a prefix, the systemd unit of
 # the SM-DP+ naming the binary under the prefix given at install time (also with DESTDIR),
-# `systemd-analyze verify` on that unit when systemd-analyze is there, and the shipped data
-# found beside the installed binary (PREFIX/share/openrsp), by ORSP_DATA_DIR over it, and
-# never by the build tree's binary.
+# `systemd-analyze verify` on that unit when systemd-analyze is there, and the shipped data:
+# an installed binary reads PREFIX/share/openrsp (and names it when it is missing, never
+# falling back to the source tree), ORSP_DATA_DIR comes first, and the build directory's
+# binary reads the source tree's data/ even beside a share/openrsp of its own.
+# The installs are of the default component, so the manifest they leave in the build
+# directory is install_manifest_Unspecified.txt, not the install_manifest.txt of a user's own
+# `cmake --install` (which an uninstall may read).
 set -euo pipefail
 
 B=${ORSP_BIN:?set ORSP_BIN to the openrsp binary}
@@ -24,8 +28,10 @@ check_file() { # check_file PATH: a regular file
 }
 
 # --- under a prefix ---
+manifest=$build/install_manifest.txt
+before=$( [[ -f $manifest ]] && sha256sum <"$manifest" || echo none)
 P=$T/usr
-if cmake --install "$build" --prefix "$P" >"$T/log" 2>&1; then ok; else bad "install: $(cat "$T/log")"; fi
+if cmake --install "$build" --component Unspecified --prefix "$P" >"$T/log" 2>&1; then ok; else bad "install: $(cat "$T/log")"; fi
 if [[ -x $P/bin/openrsp ]]; then ok; else bad "no executable $P/bin/openrsp"; fi
 check_file "$P/share/openrsp/$tpl"
 check_file "$P/share/openrsp/profiles/README.md"
@@ -67,6 +73,12 @@ has "names the installed template" "$P/share/openrsp/$tpl" "$err"
 # ... the build tree's binary never looks there ...
 run_at "$B" demo
 expect "build-tree demo beside a broken install" 0 "$rc"
+# ... nor falls back to the source tree when the whole directory is gone
+mv "$P/share/openrsp" "$T/data.saved"
+run_at "$P/bin/openrsp" demo
+expect "installed demo, no share/openrsp" 1 "$rc"
+has "names the installed place" "$P/share/openrsp/$tpl" "$err"
+mv "$T/data.saved" "$P/share/openrsp"
 # ... and ORSP_DATA_DIR comes first
 rc=0
 out=$(ORSP_DATA_DIR=$T/nowhere "$P/bin/openrsp" demo 2>"$T/err") || rc=$?
@@ -74,13 +86,32 @@ expect "ORSP_DATA_DIR over the installed data" 1 "$rc"
 has "names ORSP_DATA_DIR's template" "$T/nowhere/$tpl" "$(cat "$T/err")"
 mv "$T/good.der" "$P/share/openrsp/$tpl"
 
+# --- the build directory's binary beside a share/openrsp of its build tree's parent (the
+# source tree when build/ is in it): still the source tree's data. Made only where nothing is,
+# and removed again.
+side=$(dirname "$build")/share
+if [[ ! -e $side ]]; then
+	trap 'rm -rf "$side"' EXIT
+	mkdir -p "$side/openrsp/profiles"
+	printf 'not a profile' >"$side/openrsp/$tpl"
+	run_at "$B" demo
+	expect "build-tree demo beside BUILD/../share/openrsp" 0 "$rc"
+	rm -rf "$side"
+	trap - EXIT
+else
+	echo "note: $side exists; the build-tree check beside it is skipped"
+fi
+
 # --- DESTDIR (a package build): the unit names the final prefix, the tree still runs ---
 S=$T/stage
-if DESTDIR=$S cmake --install "$build" --prefix /usr >"$T/log" 2>&1; then ok; else bad "DESTDIR install: $(cat "$T/log")"; fi
+if DESTDIR=$S cmake --install "$build" --component Unspecified --prefix /usr >"$T/log" 2>&1; then ok; else bad "DESTDIR install: $(cat "$T/log")"; fi
 expect "DESTDIR ExecStart" "ExecStart=/usr/bin/openrsp smdp serve --config /etc/openrsp/smdp.conf" \
 	"$(grep '^ExecStart=' "$S/usr/$unit")"
 run_at "$S/usr/bin/openrsp" demo
 expect "staged demo" 0 "$rc"
+
+expect "the build directory's install_manifest.txt untouched" "$before" \
+	"$( [[ -f $manifest ]] && sha256sum <"$manifest" || echo none)"
 
 rm -rf "$T"
 finish
