@@ -811,8 +811,9 @@ static size_t metadata(const card *c, const dl_opts *o, uint8_t *buf, size_t cap
 	orsp_writer_init(&w, buf, cap);
 	m = orsp_der_begin(&w, 0xBF25);
 	orsp_der_put_tlv(&w, 0x5A, c->iccid_ef, 10);
-	orsp_der_put_tlv(&w, 0x91, PROFILE_SPN, strlen(PROFILE_SPN));
-	orsp_der_put_tlv(&w, 0x92, PROFILE_NAME, strlen(PROFILE_NAME));
+	const char *spn = o->spn ? o->spn : PROFILE_SPN, *name = o->name ? o->name : PROFILE_NAME;
+	orsp_der_put_tlv(&w, 0x91, spn, strlen(spn));
+	orsp_der_put_tlv(&w, 0x92, name, strlen(name));
 	orsp_der_put_uint(&w, 0x95, o->set_class ? o->profile_class : 2); /* operational */
 	if (o->notif[0].addr) {
 		nc = orsp_der_begin(&w, 0xB6);

@@ -836,6 +836,145 @@ static void test_prepare_errors(void **state)
 	card_free(c);
 }
 
+/* The serviceProviderName, profileName and profileNickname of the profile with this ICCID,
+ * as GetProfilesInfo answers them (byte for byte) and as orsp_euicc_profile_get gives them:
+ * both must equal what was sent. */
+static void check_names(card *c, const char *iccid, const char *spn, const char *name,
+                        const char *nick)
+{
+	uint8_t ef[10];
+	char hex[64];
+	orsp_tlv a0, e3, f;
+	orsp_euicc_profile_info pi;
+	bool found = false;
+
+	assert_int_equal(orsp_iccid_encode_ef(iccid, ef), ORSP_OK);
+	snprintf(hex, sizeof(hex), "BF2D0EA00C5A0A");
+	assert_int_equal(orsp_hex_encode(ef, 10, hex + strlen(hex), sizeof(hex) - strlen(hex)),
+	                 ORSP_OK);
+	assert_int_equal(es10_hex(c, hex), 0x9000);
+	assert_true(find_tlv(rsp_value(c, 0xBF2D), 0xA0, &a0));
+	assert_true(find_tlv(a0.value, 0xE3, &e3));
+	assert_true(find_tlv(e3.value, 0x91, &f));
+	assert_int_equal(f.value.len, strlen(spn));
+	assert_memory_equal(f.value.p, spn, f.value.len);
+	assert_true(find_tlv(e3.value, 0x92, &f));
+	assert_int_equal(f.value.len, strlen(name));
+	assert_memory_equal(f.value.p, name, f.value.len);
+	if (nick[0]) {
+		assert_true(find_tlv(e3.value, 0x90, &f));
+		assert_int_equal(f.value.len, strlen(nick));
+		assert_memory_equal(f.value.p, nick, f.value.len);
+	}
+	for (size_t i = 0; i < orsp_euicc_profile_count(&c->e); i++) {
+		assert_int_equal(orsp_euicc_profile_get(&c->e, i, &pi), ORSP_OK);
+		if (strcmp(pi.iccid, iccid))
+			continue;
+		found = true;
+		assert_string_equal(pi.spn, spn);
+		assert_string_equal(pi.name, name);
+		assert_string_equal(pi.nickname, nick);
+	}
+	assert_true(found);
+}
+
+/* SetNickname of the profile with this ICCID to the len bytes of nick: the result code. */
+static int set_nickname(card *c, const char *iccid, const char *nick, size_t len)
+{
+	uint8_t req[512], ef[10];
+	orsp_writer w;
+	orsp_der_mark m;
+
+	assert_int_equal(orsp_iccid_encode_ef(iccid, ef), ORSP_OK);
+	orsp_writer_init(&w, req, sizeof(req));
+	m = orsp_der_begin(&w, 0xBF29);
+	orsp_der_put_tlv(&w, 0x5A, ef, 10);
+	orsp_der_put_tlv(&w, 0x90, nick, len);
+	orsp_der_end(&w, m);
+	assert_int_equal(orsp_writer_status(&w), ORSP_OK);
+	assert_int_equal(store_data(c, req, w.len), 0x9000);
+	return rsp_code(c, 0xBF29);
+}
+
+/* s: n copies of the UTF-8 character ch. */
+static char *repeat(char *s, const char *ch, int n)
+{
+	s[0] = '\0';
+	for (int i = 0; i < n; i++)
+		strcat(s, ch);
+	return s;
+}
+
+/* SGP.22 sizes serviceProviderName (SIZE(0..32)), profileName and profileNickname
+ * (SIZE(0..64)) in characters: names of multi-byte characters up to those counts are kept
+ * whole (through a power cycle); a longer one, or one that is not UTF-8, is refused, never
+ * cut: StoreMetadata with incorrectInputValues (nothing installed), SetNickname with
+ * undefinedError (the nickname unchanged). */
+static void test_names_utf8(void **state)
+{
+	static char spn[4 * 40 + 1], name[4 * 70 + 1], nick[4 * 70 + 1];
+	static const char euro[] = "\xE2\x82\xAC", e_acute[] = "\xC3\xA9",
+	                  smile[] = "\xF0\x9F\x98\x80";
+	card *c = card_new();
+	uint8_t aid[16];
+	int cmd = -1, reason = -1;
+	dl_opts o = {.iccid = ICCID_A};
+
+	(void)state;
+	/* 32 x U+20AC (96 bytes), 64 x U+00E9 (128 bytes) */
+	o.spn = repeat(spn, euro, 32);
+	o.name = repeat(name, e_acute, 64);
+	assert_int_equal(download(c, &o, &cmd, &reason, aid), 0xA0);
+	check_names(c, ICCID_A, spn, name, "");
+	/* the longest: 4-byte characters (128 and 256 bytes) */
+	o.iccid = ICCID_B;
+	o.spn = repeat(spn, smile, 32);
+	o.name = repeat(name, smile, 64);
+	assert_int_equal(download(c, &o, &cmd, &reason, aid), 0xA0);
+	check_names(c, ICCID_B, spn, name, "");
+	card_reopen(c);
+	check_names(c, ICCID_B, spn, name, "");
+	check_names(c, ICCID_A, repeat(spn, euro, 32), repeat(name, e_acute, 64), "");
+
+	/* over the size in characters, a cut sequence, an overlong form: refused */
+	o = (dl_opts){.iccid = ICCID_C, .spn = repeat(spn, euro, 33)};
+	install_fails(c, &o, 2, 1);
+	o = (dl_opts){.iccid = ICCID_C, .name = repeat(name, e_acute, 65)};
+	install_fails(c, &o, 2, 1);
+	o = (dl_opts){.iccid = ICCID_C, .spn = "Op\xC3"};
+	install_fails(c, &o, 2, 1);
+	o = (dl_opts){.iccid = ICCID_C, .name = "\xC0\xAF"};
+	install_fails(c, &o, 2, 1);
+	assert_int_equal(ms_count_prefix(&c->st, "upp."), 2);
+	/* 32 ASCII characters still install */
+	o = (dl_opts){.iccid = ICCID_C, .spn = repeat(spn, "s", 32), .name = repeat(name, "n", 64)};
+	assert_int_equal(download(c, &o, &cmd, &reason, aid), 0xA0);
+	check_names(c, ICCID_C, spn, name, "");
+
+	/* SetNickname: 40 x U+00E9 (80 bytes), 64 x U+1F600 (256 bytes) */
+	repeat(name, e_acute, 64);
+	assert_int_equal(set_nickname(c, ICCID_A, repeat(nick, e_acute, 40), 80), 0);
+	check_names(c, ICCID_A, repeat(spn, euro, 32), name, nick);
+	assert_int_equal(set_nickname(c, ICCID_A, repeat(nick, smile, 64), 256), 0);
+	check_names(c, ICCID_A, spn, name, nick);
+	card_reopen(c);
+	check_names(c, ICCID_A, spn, name, nick);
+	/* 65 characters, not UTF-8, a NUL: 127, nothing committed */
+	int calls = c->st.calls;
+	assert_int_equal(set_nickname(c, ICCID_A, repeat(nick, "a", 65), 65), 127);
+	assert_int_equal(set_nickname(c, ICCID_A, "\xFF", 1), 127);
+	assert_int_equal(set_nickname(c, ICCID_A, "\xE2\x82", 2), 127);
+	assert_int_equal(set_nickname(c, ICCID_A, "a\0b", 3), 127);
+	assert_int_equal(c->st.calls, calls);
+	check_names(c, ICCID_A, spn, name, repeat(nick, smile, 64));
+	/* 64 ASCII characters, then none */
+	assert_int_equal(set_nickname(c, ICCID_A, repeat(nick, "a", 64), 64), 0);
+	check_names(c, ICCID_A, spn, name, nick);
+	assert_int_equal(set_nickname(c, ICCID_A, "", 0), 0);
+	check_names(c, ICCID_A, spn, name, "");
+	card_free(c);
+}
+
 static void test_install_errors(void **state)
 {
 	card *c = card_new();
@@ -1612,6 +1751,7 @@ int main(void)
 	    cmocka_unit_test(test_ci_signing_list),
 	    cmocka_unit_test(test_prepare_errors),
 	    cmocka_unit_test(test_install_errors),
+	    cmocka_unit_test(test_names_utf8),
 	    cmocka_unit_test(test_profile_class),
 	    cmocka_unit_test(test_memory_full),
 	    cmocka_unit_test(test_otpk_reuse),

@@ -477,6 +477,13 @@ extern const orsp_euicc_app_ops orsp_usim_mf_ops;  /* MF handler, user = orsp_us
 #define ORSP_EUICC_CERT_MAX 1024
 #define ORSP_EUICC_NOTIF_MAX 768 /* one signed notification, certificates excluded */
 #define ORSP_EUICC_ADDR_MAX 254
+/* SGP.22 sizes these UTF8Strings in characters: serviceProviderName SIZE(0..32), profileName
+ * and profileNickname SIZE(0..64). A character takes up to 4 bytes of UTF-8, so the buffers
+ * below hold 4 bytes per character and the NUL. */
+#define ORSP_EUICC_SPN_CHARS 32
+#define ORSP_EUICC_NAME_CHARS 64
+#define ORSP_EUICC_SPN_BUF (4 * ORSP_EUICC_SPN_CHARS + 1)
+#define ORSP_EUICC_NAME_BUF (4 * ORSP_EUICC_NAME_CHARS + 1)
 #define ORSP_EUICC_RECORD_MAX (64 * 1024)
 /* The largest RetrieveNotificationsList answer: every pending notification as an
  * OtherSignedNotification (4 bytes of header, metadata and signature, CERT.EUICC, CERT.EUM),
@@ -500,7 +507,8 @@ typedef struct orsp_euicc_profile_rec {
 	uint8_t aid[16];
 	uint8_t aid_len;
 	uint8_t iccid[10]; /* EF.ICCID coding */
-	char name[65], spn[33], nickname[65];
+	/* UTF-8, at most ORSP_EUICC_NAME_CHARS / ORSP_EUICC_SPN_CHARS characters */
+	char name[ORSP_EUICC_NAME_BUF], spn[ORSP_EUICC_SPN_BUF], nickname[ORSP_EUICC_NAME_BUF];
 	int8_t profile_class; /* 0 test, 1 provisioning, 2 operational */
 	uint8_t ppr;          /* PprIds bits: 0x40 ppr1 (no disable), 0x20 ppr2 (no delete) */
 	/* per NotificationEvent (0 install, 1 enable, 2 disable, 3 delete: bit 0x80 >> i) the
@@ -593,9 +601,9 @@ typedef struct orsp_euicc_profile_info {
 	uint8_t aid[16];
 	size_t aid_len;
 	bool enabled;
-	char name[65];
-	char spn[33];
-	char nickname[65];
+	char name[ORSP_EUICC_NAME_BUF]; /* UTF-8, at most 64 characters */
+	char spn[ORSP_EUICC_SPN_BUF];   /* UTF-8, at most 32 characters */
+	char nickname[ORSP_EUICC_NAME_BUF];
 	int profile_class;
 	uint8_t ppr;
 	char smdp_address[254];

@@ -33,6 +33,24 @@ static void copy_str(orsp_slice v, char *out, size_t cap)
 	out[n] = '\0';
 }
 
+/* Whether v is well-formed UTF-8 (RFC 3629) of at most max characters and without U+0000
+ * (kept as a C string): what a serviceProviderName, profileName or profileNickname must be.
+ * SGP.22 sizes them in characters, so max characters take up to 4 * max bytes, which the
+ * profile record's buffers hold: such a value is kept whole. */
+static bool text_ok(orsp_slice v, size_t max)
+{
+	size_t chars = 0;
+
+	for (size_t i = 0; i < v.len; chars++) {
+		uint32_t cp = 0;
+		size_t k = orsp_utf8_seq(v.p + i, v.len - i, &cp);
+		if (!k || !cp || chars == max)
+			return false;
+		i += k;
+	}
+	return true;
+}
+
 static orsp_err sign(const orsp_euicc *e, const uint8_t *m, size_t n, uint8_t sig[ORSP_EC_SIG_LEN])
 {
 	return orsp_ecdsa_sign(e->sk, m, n, sig);
@@ -1283,7 +1301,7 @@ static orsp_err install(orsp_euicc *e, orsp_writer *w)
 	orsp_tlv t, f;
 	orsp_reader r;
 	int reason = 0, cmd = 5;
-	bool bad_class = false;
+	bool bad_class = false, bad_text = false;
 	orsp_err err;
 
 	snprintf(addr, sizeof(addr), "%s", e->s.server_addr);
@@ -1298,10 +1316,12 @@ static orsp_err install(orsp_euicc *e, orsp_writer *w)
 		while (orsp_reader_remaining(&r) && !orsp_der_read(&r, &f)) {
 			if (f.tag == 0x5A && f.value.len == 10)
 				memcpy(meta_iccid, f.value.p, 10);
-			else if (f.tag == 0x91)
+			else if (f.tag == 0x91 && text_ok(f.value, ORSP_EUICC_SPN_CHARS))
 				copy_str(f.value, np.spn, sizeof(np.spn));
-			else if (f.tag == 0x92)
+			else if (f.tag == 0x92 && text_ok(f.value, ORSP_EUICC_NAME_CHARS))
 				copy_str(f.value, np.name, sizeof(np.name));
+			else if (f.tag == 0x91 || f.tag == 0x92)
+				bad_text = true; /* over its SIZE in characters, or not UTF-8 */
 			else if (f.tag == 0x95) {
 				/* test (0) only with testProfileSupport in rspCapability, which
 				 * this eUICC does not announce (no test NAA key check, reason 14);
@@ -1321,6 +1341,12 @@ static orsp_err install(orsp_euicc *e, orsp_writer *w)
 		if (bad_class) {
 			reason = 6; /* unsupportedProfileClass */
 			cmd = 2;    /* storeMetadata */
+		} else if (bad_text) {
+			/* a name that does not decode as its UTF8String (SIZE(0..32) or
+			 * SIZE(0..64) characters): refused rather than cut or stored as
+			 * received */
+			reason = 1; /* incorrectInputValues */
+			cmd = 2;
 		}
 	}
 	/* the package: it decodes, its ICCID is the metadata's, not present yet, room for it */
@@ -1986,7 +2012,10 @@ orsp_err orsp_euicc_es10(orsp_euicc *e, orsp_slice req, orsp_writer *w)
 		orsp_euicc_profile_rec *p;
 		orsp_err err;
 		orsp_reader_init(&r, t.value.p, t.value.len);
-		if (orsp_der_expect(&r, 0x5A, &fi) || orsp_der_expect(&r, 0x90, &fn) || fn.value.len > 64)
+		/* profileNickname: UTF8String (SIZE(0..64)), in characters; refused (never cut)
+		 * when longer or not UTF-8 */
+		if (orsp_der_expect(&r, 0x5A, &fi) || orsp_der_expect(&r, 0x90, &fn) ||
+		    !text_ok(fn.value, ORSP_EUICC_NAME_CHARS))
 			return result(w, 0xBF29, 127);
 		if (!(p = find_profile(e, (orsp_slice){0}, fi.value)))
 			return result(w, 0xBF29, 1);
