@@ -537,14 +537,32 @@ uint16_t authenticate(card *c, const dl_opts *o)
 	assert_int_equal(orsp_random(c->schal, 16), ORSP_OK);
 	orsp_writer_init(&w, s1, sizeof(s1));
 	m = orsp_der_begin(&w, 0x30);
-	orsp_der_put_tlv(&w, 0x80, c->tid, 16);
-	uint8_t ech[16];
+	uint8_t ech[16], other[16];
 	memcpy(ech, c->echal, 16);
 	if (o->wrong_echal)
 		ech[3] ^= 1;
-	orsp_der_put_tlv(&w, 0x81, ech, 16);
-	orsp_der_put_tlv(&w, 0x83, addr, strlen(addr));
-	orsp_der_put_tlv(&w, 0x84, c->schal, 16);
+	memcpy(other, c->echal, 16); /* a value the field does not have */
+	other[0] ^= 0x5A;
+	static const uint32_t tags[] = {0x80, 0x81, 0x83, 0x84};
+	for (size_t i = 0; i < 4; i++) {
+		uint32_t t = tags[i];
+		if (t == o->s1_omit)
+			continue;
+		if (t == o->s1_twice && t == 0x81) /* a wrong euiccChallenge, then the right one */
+			orsp_der_put_tlv(&w, t, other, 16);
+		if (t == 0x80)
+			orsp_der_put_tlv(&w, t, c->tid, 16);
+		else if (t == 0x81)
+			orsp_der_put_tlv(&w, t, ech, 16);
+		else if (t == 0x83)
+			orsp_der_put_tlv(&w, t, addr, strlen(addr));
+		else
+			orsp_der_put_tlv(&w, t, c->schal, 16);
+		if (t == o->s1_twice && t == 0x83)
+			orsp_der_put_tlv(&w, t, "other.example.com", 17);
+		else if (t == o->s1_twice && t != 0x81)
+			orsp_der_put_tlv(&w, t, other, 16);
+	}
 	orsp_der_end(&w, m);
 	assert_int_equal(orsp_writer_status(&w), ORSP_OK);
 	size_t s1_len = w.len;

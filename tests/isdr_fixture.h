@@ -176,6 +176,9 @@ typedef struct dl_opts {
 	bool untrusted_auth_cert; /* CERT.DPauth under the other curve's CI (not trusted) */
 	const char *server_addr;  /* serverAddress in serverSigned1; NULL: SMDP_ADDR */
 	bool auth_trailing;       /* a field after ctxParams1 */
+	/* serverSigned1 without this field (0x80, 0x81, 0x83, 0x84; 0: none), and with this one
+	 * twice (the second a different value; the euiccChallenge a wrong one first) */
+	uint32_t s1_omit, s1_twice;
 	/* PrepareDownload */
 	bool bad_sig2, wrong_tid2, cc_required, hash_cc, pb_cert_as_auth;
 	size_t hash_cc_len;      /* with hash_cc: its length; 0: 32 */

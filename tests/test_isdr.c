@@ -691,6 +691,17 @@ static void test_authenticate_errors(void **state)
 	    {{.untrusted_auth_cert = true}, 1}, /* invalidCertificate: another CI's DPauth */
 	    {{.auth_trailing = true}, 127},     /* a field after ctxParams1 */
 	    {{.server_addr = LONG_ADDR}, 127},  /* serverAddress of 254 bytes: not cut, refused */
+	    /* serverSigned1 (signed by the SM-DP+) without a mandatory field, or with one twice:
+	     * malformed, never signed with an empty address or a zero challenge, nor the last
+	     * of two taken */
+	    {{.s1_omit = 0x80}, 127},
+	    {{.s1_omit = 0x83}, 127},
+	    {{.s1_omit = 0x84}, 127},
+	    {{.s1_twice = 0x80}, 127},
+	    {{.s1_twice = 0x81}, 127},
+	    {{.s1_twice = 0x83}, 127},
+	    {{.s1_twice = 0x84}, 127},
+	    {{.s1_omit = 0x81}, 6}, /* no euiccChallenge: not the one given */
 	};
 	card *c = card_new();
 	(void)state;

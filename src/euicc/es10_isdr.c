@@ -935,13 +935,29 @@ static orsp_err authenticate_server(orsp_euicc *e, const orsp_tlv *req, orsp_wri
 	    ctxp.raw.len > CTX_PARAMS1_MAX || orsp_reader_remaining(&r))
 		code = 127;
 	if (!code) {
+		/* ServerSigned1 {transactionId [0], euiccChallenge [1], serverAddress [3],
+		 * serverChallenge [4]}: each once; transactionId, serverAddress and
+		 * serverChallenge, which euiccSigned1 repeats, present with their sizes, else
+		 * undefinedError (never signed with an empty address or a zero challenge, nor the
+		 * last of two taken). A missing or wrong euiccChallenge is the mismatch below. */
 		orsp_reader sr;
+		unsigned seen = 0, bit;
 		orsp_reader_init(&sr, s1.value.p, s1.value.len);
 		while (orsp_reader_remaining(&sr)) {
 			if (orsp_der_read(&sr, &f)) {
 				code = 127;
 				break;
 			}
+			bit = f.tag == 0x80   ? 1u
+			      : f.tag == 0x81 ? 2u
+			      : f.tag == 0x83 ? 4u
+			      : f.tag == 0x84 ? 8u
+			                      : 0u;
+			if (seen & bit) {
+				code = 127;
+				break;
+			}
+			seen |= bit;
 			if (f.tag == 0x80 && f.value.len >= 1 && f.value.len <= 16) {
 				memcpy(tid, f.value.p, f.value.len);
 				tid_len = f.value.len;
@@ -953,10 +969,14 @@ static orsp_err authenticate_server(orsp_euicc *e, const orsp_tlv *req, orsp_wri
 			else if (f.tag == 0x83) { /* longer than an FQDN: not cut and signed */
 				code = 127;
 				break;
-			} else if (f.tag == 0x84 && f.value.len == 16)
+			} else if (f.tag == 0x84 && f.value.len == 16) {
 				memcpy(schal, f.value.p, 16);
+			} else if (f.tag == 0x84) {
+				code = 127;
+				break;
+			}
 		}
-		if (!tid_len)
+		if (!tid_len || !(seen & 4) || !(seen & 8))
 			code = 127;
 	}
 	/* euiccCiPKIdToBeUsed must be in euiccCiPKIdListForSigning: the CI of our own EUM
