@@ -986,6 +986,65 @@ static void test_names_utf8(void **state)
 	card_free(c);
 }
 
+/* ISD-P numbers end at 0xEFFF (the AID's last two bytes are 0x10 + (n >> 8), n & 0xFF): the
+ * next install after it takes the lowest number no installed ISD-P has, and the stale SQN
+ * record of that number is removed with its commit; never an AID past the range, which
+ * wraps onto the ISD-R's (…0100) or an installed ISD-P's with its records (n 0x10000 is
+ * ISD-P 0). A counter stored beyond the range (as a wrapping version left it) does the same. */
+static void test_isdp_numbers(void **state)
+{
+	card *c = card_new();
+	uint8_t aid[4][16], isdr[16];
+	int cmd = -1, reason = -1;
+	orsp_euicc_record stale = {"sqn.1", (const uint8_t *)"stale", 5};
+	dl_opts o = {.iccid_no = 7};
+
+	(void)state;
+	assert_int_equal(orsp_hex_decode_exact(ORSP_ISDR_AID_HEX, isdr, 16), ORSP_OK);
+	install_ok(c, ICCID_A, 0, aid[0]); /* ISD-P 0 */
+	assert_int_equal(aid[0][14], 0x10);
+	assert_int_equal(aid[0][15], 0x00);
+	/* the last number */
+	c->e.next_isdp = 0xEFFF;
+	install_ok(c, ICCID_B, 0, aid[1]);
+	assert_int_equal(aid[1][14], 0xFF);
+	assert_int_equal(aid[1][15], 0xFF);
+	assert_int_equal(ms_count_prefix(&c->st, "upp.61439"), 1);
+	/* used up: the lowest free number, 1, its stale SQN state gone */
+	assert_int_equal(ms_commit(&c->st, &stale, 1), ORSP_OK);
+	install_ok(c, ICCID_C, 0, aid[2]);
+	assert_int_equal(aid[2][14], 0x10);
+	assert_int_equal(aid[2][15], 0x01);
+	assert_memory_not_equal(aid[2], isdr, 16);
+	assert_int_equal(ms_count_prefix(&c->st, "upp.1"), 1);
+	assert_int_equal(ms_count_prefix(&c->st, "sqn.1"), 0);
+	card_reopen(c);
+	assert_int_equal(c->e.next_isdp, 0xF000);
+	/* a counter stored past the range: 0x10000 would be ISD-P 0's AID; 2 is free */
+	c->e.next_isdp = 0x10000;
+	assert_int_equal(download(c, &o, &cmd, &reason, aid[3]), 0xA0);
+	assert_int_equal(aid[3][14], 0x10);
+	assert_int_equal(aid[3][15], 0x02);
+	card_reopen(c);
+	assert_int_equal(orsp_euicc_profile_count(&c->e), 4);
+	assert_int_equal(ms_count_prefix(&c->st, "upp."), 4);
+	/* each ISD-P its own package: every profile enables with its USIM */
+	for (int i = 0; i < 4; i++) {
+		assert_int_equal(by_aid(c, 0xBF31, aid[i]), 0x9000);
+		assert_int_equal(rsp_code(c, 0xBF31), 0);
+		assert_int_not_equal(select_usim(c), 0x6A82);
+		assert_int_equal(by_aid(c, 0xBF32, aid[i]), 0x9000);
+		assert_int_equal(rsp_code(c, 0xBF32), 0);
+	}
+	/* deleting the reused ISD-P removes its own records only */
+	assert_int_equal(by_aid(c, 0xBF33, aid[2]), 0x9000);
+	assert_int_equal(rsp_code(c, 0xBF33), 0);
+	assert_int_equal(ms_count_prefix(&c->st, "upp."), 3);
+	assert_int_equal(ms_count_prefix(&c->st, "upp.1"), 0);
+	assert_int_equal(ms_count_prefix(&c->st, "upp.61439"), 1);
+	card_free(c);
+}
+
 static void test_install_errors(void **state)
 {
 	card *c = card_new();
@@ -1763,6 +1822,7 @@ int main(void)
 	    cmocka_unit_test(test_prepare_errors),
 	    cmocka_unit_test(test_install_errors),
 	    cmocka_unit_test(test_names_utf8),
+	    cmocka_unit_test(test_isdp_numbers),
 	    cmocka_unit_test(test_profile_class),
 	    cmocka_unit_test(test_memory_full),
 	    cmocka_unit_test(test_otpk_reuse),

@@ -83,6 +83,12 @@ static unsigned isdp_no(const orsp_euicc_profile_rec *p)
 	return (unsigned)(p->aid[14] - 0x10) << 8 | p->aid[15];
 }
 
+/* ISD-P number n has the AID isdp_aid_base with 0x10 + (n >> 8), n & 0xFF as its last two
+ * bytes, so n runs from 0 to 0xEFFF: past that the byte wraps and the AID would become the
+ * ISD-R's (…0100), the ECASD's (…0200) or, from 0x10000, ISD-P 0's again, records included. */
+#define ISDP_NUMBERS 0xF000u
+_Static_assert(ORSP_EUICC_MAX_PROFILES < ISDP_NUMBERS, "an ISD-P number is always free");
+
 static void rec_name(char out[16], const char *kind, const orsp_euicc_profile_rec *p)
 {
 	snprintf(out, 16, "%s.%u", kind, isdp_no(p));
@@ -91,7 +97,8 @@ static void rec_name(char out[16], const char *kind, const orsp_euicc_profile_re
 /* The records an ISD-P owns besides its entry in "isdr": its package and the SQN states of
  * its USIM and ISIM. A record kind a profile gets must be listed here: DeleteProfile and
  * eUICCMemoryReset remove exactly these, and a kind left out would outlive its profile
- * (SQN state, or the package with K and OPc). */
+ * (SQN state, or the package with K and OPc). "upp" first: an install that reuses a number
+ * puts the package in place of that removal. */
 static const char *const isdp_kinds[] = {"upp", "sqn", "isqn"};
 #define ISDP_RECORDS (sizeof(isdp_kinds) / sizeof(isdp_kinds[0]))
 
@@ -1321,7 +1328,8 @@ static orsp_err install(orsp_euicc *e, orsp_writer *w)
 	orsp_tlv t, f;
 	orsp_reader r;
 	int reason = 0, cmd = 5;
-	bool bad_class = false, bad_text = false;
+	unsigned no = 0;
+	bool bad_class = false, bad_text = false, reused = false;
 	orsp_err err;
 
 	snprintf(addr, sizeof(addr), "%s", e->s.server_addr);
@@ -1413,20 +1421,34 @@ static orsp_err install(orsp_euicc *e, orsp_writer *w)
 		return error_pir(e, meta_iccid, addr, cmd, reason, w);
 	np.used = true;
 	memcpy(np.aid, isdp_aid_base, 16);
-	np.aid[14] = (uint8_t)(0x10 + (e->next_isdp >> 8));
-	np.aid[15] = (uint8_t)e->next_isdp;
-	e->next_isdp++;
 	np.aid_len = 16;
+	if (e->next_isdp < ISDP_NUMBERS) {
+		no = e->next_isdp++;
+	} else {
+		/* the numbers are used up (after 61 440 installs): the lowest one no installed
+		 * ISD-P has, its SQN records removed in the install's commit */
+		for (no = 0, reused = true; no < ISDP_NUMBERS; no++) {
+			bool taken = false;
+			for (size_t i = 0; i < ORSP_EUICC_MAX_PROFILES; i++)
+				taken |= e->profiles[i].used && isdp_no(&e->profiles[i]) == no;
+			if (!taken)
+				break;
+		}
+	}
+	np.aid[14] = (uint8_t)(0x10 + (no >> 8));
+	np.aid[15] = (uint8_t)no;
 	memcpy(np.iccid, meta_iccid, 10);
 	np.upp_len = (uint32_t)e->s.upp_len;
 	*slot = np;
 	err = pir(e, slot, meta_iccid, addr, 0, 0, true, w);
 	if (!err) {
-		char name[16];
-		orsp_euicc_record r1;
-		rec_name(name, "upp", slot);
-		r1 = (orsp_euicc_record){name, e->upp, e->s.upp_len};
-		err = commit(e, &r1, 1);
+		char names[ISDP_RECORDS][16];
+		orsp_euicc_record recs[ISDP_RECORDS];
+		/* upp.<n> written; a reused number's other records (sqn, isqn) removed */
+		size_t n = reused ? isdp_removals(slot, names, recs) : 1;
+		rec_name(names[0], "upp", slot);
+		recs[0] = (orsp_euicc_record){names[0], e->upp, e->s.upp_len};
+		err = commit(e, recs, n);
 	}
 	if (!err) {
 		/* installed: the one-time key is done with (§3.1.3.3); the unwrap borrowed it */
