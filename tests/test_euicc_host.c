@@ -4,15 +4,19 @@
  * can read and a missing directory refused on open; a change made over APDUs survives a
  * reopen, and putting the older files back is refused as a rollback. */
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "testutil.h"
 
+#include "openrsp/der.h"
 #include "openrsp/euicc.h"
+#include "openrsp/seal.h"
 
 #define EID "89049032123451234512345678901235"
 #define SGP26 "sgp26/"
@@ -252,6 +256,151 @@ static void test_persist(void **state)
 	assert_null(h);
 }
 
+static orsp_err seal_commit_ops(void *user, const orsp_euicc_record *recs, size_t n)
+{
+	orsp_seal_record sr[ORSP_SEAL_MAX_RECORDS];
+
+	assert_true(n <= ORSP_SEAL_MAX_RECORDS);
+	for (size_t i = 0; i < n; i++)
+		sr[i] = (orsp_seal_record){recs[i].name, recs[i].data, recs[i].len};
+	return orsp_seal_commit(user, sr, n);
+}
+
+static orsp_err seal_read_ops(void *user, const char *name, uint8_t *buf, size_t cap, size_t *len)
+{
+	return orsp_seal_read(user, name, buf, cap, len);
+}
+
+/* The core over a sealed store as orsp_euicc_host sets it up, with the seal reachable for
+ * orsp_seal_inject_crash. */
+static const orsp_euicc_storage_ops seal_ops = {.commit = seal_commit_ops, .read = seal_read_ops};
+
+/* The default SM-DP+ address of the card in dir, read after a fresh open. */
+static void stored_dp(char *out, size_t cap)
+{
+	orsp_euicc_host *h = NULL;
+	uint8_t buf[600];
+	orsp_writer w;
+	orsp_reader r;
+	orsp_tlv t, f;
+
+	assert_int_equal(orsp_euicc_host_open(dir, &h), ORSP_OK);
+	orsp_writer_init(&w, buf, sizeof(buf));
+	assert_int_equal(orsp_euicc_es10(orsp_euicc_host_core(h),
+	                                 orsp_slice_make((const uint8_t *)"\xBF\x3C\x00", 3), &w),
+	                 ORSP_OK);
+	assert_int_equal(orsp_der_parse_one(orsp_slice_make(buf, w.len), &t), ORSP_OK);
+	out[0] = '\0';
+	orsp_reader_init(&r, t.value.p, t.value.len);
+	if (!orsp_der_read(&r, &f) && f.tag == 0x80)
+		snprintf(out, cap, "%.*s", (int)f.value.len, (const char *)f.value.p);
+	orsp_euicc_host_close(h);
+}
+
+/* SetDefaultDpAddress(addr) on e: the error of orsp_euicc_es10. */
+static orsp_err set_dp(orsp_euicc *e, const char *addr)
+{
+	uint8_t req[64], rsp[600];
+	orsp_writer w, rw;
+	orsp_der_mark m;
+
+	orsp_writer_init(&w, req, sizeof(req));
+	m = orsp_der_begin(&w, 0xBF3F);
+	orsp_der_put_tlv(&w, 0x80, addr, strlen(addr));
+	orsp_der_end(&w, m);
+	assert_int_equal(orsp_writer_status(&w), ORSP_OK);
+	orsp_writer_init(&rw, rsp, sizeof(rsp));
+	return orsp_euicc_es10(e, orsp_slice_make(req, w.len), &rw);
+}
+
+/* GetEID on e: the error of orsp_euicc_es10. */
+static orsp_err get_eid(orsp_euicc *e)
+{
+	uint8_t rsp[64];
+	orsp_writer rw;
+
+	orsp_writer_init(&rw, rsp, sizeof(rsp));
+	return orsp_euicc_es10(e, orsp_slice_make((const uint8_t *)"\xBF\x3E\x00", 3), &rw);
+}
+
+/* What docs/euicc-host.md says of a sealed commit that fails in writing: the command fails
+ * with ORSP_E_STORAGE (6581), the seal handle refuses everything after it, so the core cannot
+ * read its state back and stops (every ES10 command ORSP_E_USAGE, 6F00) until the store is
+ * opened again; the reopened store holds the state before the command or, when the failure
+ * came after the manifest's rename, the one after it. A real write error first (the file
+ * size limit at 1 byte: write() fails with EFBIG), then a failure injected at every write
+ * step of a SetDefaultDpAddress in turn. */
+static void test_failed_commit(void **state)
+{
+	static orsp_euicc e;
+	char want[32], prev[32] = "", got[64];
+	bool seen_old = false, seen_new = false;
+	struct rlimit old_lim, lim;
+	void (*old_xfsz)(int);
+	orsp_seal *s = NULL;
+	orsp_err err;
+	(void)state;
+
+	create_sgp26();
+	assert_int_equal(orsp_seal_open(dir, NULL, &s), ORSP_OK);
+	assert_int_equal(orsp_euicc_open(&e, &seal_ops, s), ORSP_OK);
+	assert_int_equal(getrlimit(RLIMIT_FSIZE, &old_lim), 0);
+	lim = old_lim;
+	lim.rlim_cur = 1;
+	old_xfsz = signal(SIGXFSZ, SIG_IGN);
+	assert_int_equal(setrlimit(RLIMIT_FSIZE, &lim), 0);
+	err = set_dp(&e, "efbig.example");
+	assert_int_equal(setrlimit(RLIMIT_FSIZE, &old_lim), 0);
+	signal(SIGXFSZ, old_xfsz);
+	assert_int_equal(err, ORSP_E_STORAGE);
+	assert_int_equal(orsp_euicc_sw_from_err(err), 0x6581);
+	orsp_err_clear();
+	/* the disk writable again, the card stays stopped: even a command that only reads */
+	err = get_eid(&e);
+	assert_int_equal(err, ORSP_E_USAGE);
+	assert_int_equal(orsp_euicc_sw_from_err(err), 0x6F00);
+	assert_int_equal(set_dp(&e, "again.example"), ORSP_E_USAGE);
+	orsp_err_clear();
+	orsp_euicc_close(&e);
+	orsp_seal_close(s);
+	stored_dp(got, sizeof(got));
+	assert_string_equal(got, "");
+
+	for (unsigned step = 1;; step++) {
+		snprintf(want, sizeof(want), "dp%u.example", step);
+		assert_int_equal(orsp_seal_open(dir, NULL, &s), ORSP_OK);
+		assert_int_equal(orsp_euicc_open(&e, &seal_ops, s), ORSP_OK);
+		orsp_seal_inject_crash(s, step);
+		err = set_dp(&e, want);
+		if (err == ORSP_OK) { /* every step passed: the commit is done */
+			orsp_euicc_close(&e);
+			orsp_seal_close(s);
+			stored_dp(got, sizeof(got));
+			assert_string_equal(got, want);
+			break;
+		}
+		assert_int_equal(err, ORSP_E_STORAGE);
+		assert_int_equal(orsp_euicc_sw_from_err(err), 0x6581);
+		orsp_err_clear();
+		assert_int_equal(get_eid(&e), ORSP_E_USAGE); /* stopped */
+		orsp_err_clear();
+		orsp_euicc_close(&e);
+		orsp_seal_close(s);
+		/* reopened: the old state or the new one, never anything else */
+		stored_dp(got, sizeof(got));
+		if (!strcmp(got, want)) {
+			seen_new = true;
+			snprintf(prev, sizeof(prev), "%s", want);
+		} else {
+			assert_string_equal(got, prev);
+			seen_old = true;
+		}
+		assert_true(step < 32);
+	}
+	assert_true(seen_old);
+	assert_true(seen_new); /* a failed command whose change is there after the reopen */
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -259,6 +408,7 @@ int main(void)
 	    cmocka_unit_test_setup(test_refused_identity, setup),
 	    cmocka_unit_test_setup(test_open_refusals, setup),
 	    cmocka_unit_test_setup(test_persist, setup),
+	    cmocka_unit_test_setup(test_failed_commit, setup),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -261,8 +261,8 @@ ORSP_MUST_CHECK orsp_err orsp_vpcd_serve(const char *host, uint16_t port, orsp_e
  * module), a TEE or a flash driver can provide it. Record names are 1..32 characters of
  * [a-z0-9._-]. Records the core uses: "ecasd" (identity: EID, SK.EUICC, CERT.EUICC,
  * CERT.EUM, CI certificates), "isdr" (profiles, notifications, addresses, counters),
- * "upp.<isdp-aid-hex>" (an installed profile package), "sqn.<isdp-aid-hex>" (the USIM's SQN
- * state of that profile). */
+ * "upp.<n>" (the installed profile package of ISD-P number n, the last two bytes of its AID),
+ * "sqn.<n>" and "isqn.<n>" (the USIM's and ISIM's SQN state of that profile). */
 #define ORSP_EUICC_RECORD_NAME_MAX 32
 
 typedef struct orsp_euicc_record {
@@ -459,7 +459,7 @@ extern const orsp_euicc_app_ops orsp_usim_mf_ops;  /* MF handler, user = orsp_us
  * trusted CIs, NIST P-256 or brainpoolP256r1) and the ISD-Ps of the installed profiles.
  * The struct is caller-allocated with fixed tables (limits below); the core itself does not
  * allocate, the crypto, bsp and pkg modules it calls may. Persistent state goes through the
- * storage operations as records ("ecasd", "isdr", "upp.<aid>", "sqn.<aid>", "isqn.<aid>"), one
+ * storage operations as records ("ecasd", "isdr", "upp.<n>", "sqn.<n>", "isqn.<n>"), one
  * commit per state change. */
 #include "openrsp/bsp.h"
 #include "openrsp/crypto.h"
