@@ -954,8 +954,8 @@ static int profile_nickname(int argc, char **argv)
 	if ((rc = parse_opts(argc, argv, &o, allowed)) ||
 	    (rc = cli_positional(argc, argv, 2, "ICCID NAME")))
 		return rc;
-	if (strlen(argv[optind + 1]) > 64)
-		return cli_usage("NAME", "at most 64 bytes");
+	if (orsp_lpa_nickname_check(argv[optind + 1]))
+		return cli_usage("NAME", "%s", orsp_err_detail());
 	if ((rc = open_euicc(&o, &s)))
 		return rc;
 	e = orsp_lpa_set_nickname(&s.c, argv[optind], argv[optind + 1]);

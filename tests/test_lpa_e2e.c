@@ -484,7 +484,23 @@ static void test_e2e(void **state)
 	                 ORSP_OK);
 	assert_int_equal(n, 0);
 
-	/* nickname, disable, delete */
+	/* nickname (SGP.22 counts its 64 in characters: 64 four-byte ones fit, and come back
+	 * whole; 65, a control character or a byte that is not UTF-8 do not), disable, delete */
+	{
+		char nick[4 * 65 + 1] = "";
+		for (int i = 0; i < 64; i++)
+			strcat(nick, "\xF0\x9F\x98\x80"); /* U+1F600 */
+		assert_int_equal(orsp_lpa_set_nickname(&f->c, iccid, nick), ORSP_OK);
+		assert_int_equal(orsp_lpa_profiles(&f->c, p, ORSP_LPA_MAX_PROFILES, &n), ORSP_OK);
+		assert_string_equal(p[0].nickname, nick);
+		strcat(nick, "a");
+		assert_int_equal(orsp_lpa_set_nickname(&f->c, iccid, nick), ORSP_E_USAGE);
+		assert_string_equal(orsp_err_detail(), "65 characters, at most 64");
+		assert_int_equal(orsp_lpa_set_nickname(&f->c, iccid, "a\x1b[2J"), ORSP_E_USAGE);
+		assert_int_equal(orsp_lpa_set_nickname(&f->c, iccid, "\xC3"), ORSP_E_USAGE);
+		assert_int_equal(orsp_lpa_profiles(&f->c, p, ORSP_LPA_MAX_PROFILES, &n), ORSP_OK);
+		assert_int_equal((int)strlen(p[0].nickname), 256); /* unchanged by the refusals */
+	}
 	assert_int_equal(orsp_lpa_set_nickname(&f->c, iccid, "e2e"), ORSP_OK);
 	assert_int_equal(orsp_lpa_profiles(&f->c, p, ORSP_LPA_MAX_PROFILES, &n), ORSP_OK);
 	assert_string_equal(p[0].nickname, "e2e");

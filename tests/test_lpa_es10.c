@@ -320,8 +320,8 @@ static void test_profiles(void **state)
 	assert_int_equal(p[1].profile_class, 0);
 	assert_string_equal(p[1].name, "abc");
 	/* names made safe to print: control characters (ESC, DEL, a C1 CSI, CR, LF) become
-	 * '?'; UTF-8 is kept, cut at a character boundary (provider: "A" and 16 e-acute, 33
-	 * bytes, in 32) */
+	 * '?'; UTF-8 is kept whole within SGP.22's size in characters (provider: "A" and 16
+	 * e-acute, 17 characters in 33 bytes, which a buffer of 32 bytes cut before) */
 	reset_log(x);
 	answer(x, "BF2D40A03EE33C5A0A" ICCID1_EF "912141"
 	          "C3A9C3A9C3A9C3A9C3A9C3A9C3A9C3A9C3A9C3A9C3A9C3A9C3A9C3A9C3A9C3A9"
@@ -331,7 +331,24 @@ static void test_profiles(void **state)
 	assert_string_equal(p[0].name, "x?[2K??y??");
 	assert_string_equal(p[0].spn,
 	                    "A\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9"
-	                    "\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9");
+	                    "\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9");
+	/* a card's name longer than its buffer (33 four-byte characters, more than SGP.22's 32)
+	 * is cut at a character boundary: 32 of them */
+	{
+		char hex[2 * 33 * 4 + 1] = "", want[4 * 32 + 1] = "", rsp[400];
+		for (int i = 0; i < 33; i++)
+			strcat(hex, "F09F9880");
+		for (int i = 0; i < 32; i++)
+			strcat(want, "\xF0\x9F\x98\x80");
+		/* 5A 0A ICCID (12 bytes) + 91 81 84 and 132 bytes: E3 of 147, A0 of 150, BF2D of
+		 * 153 */
+		snprintf(rsp, sizeof(rsp), "BF2D8199A08196E381935A0A%s918184%s", ICCID1_EF, hex);
+		reset_log(x);
+		answer(x, rsp);
+		assert_int_equal(orsp_lpa_profiles(&x->card, p, 4, &n), ORSP_OK);
+		assert_int_equal(n, 1);
+		assert_string_equal(p[0].spn, want);
+	}
 	/* empty list */
 	reset_log(x);
 	answer(x, "BF2D02A000");

@@ -90,12 +90,20 @@ ORSP_MUST_CHECK orsp_err orsp_lpa_metadata_compare(const uint8_t *shown, size_t 
 
 ORSP_MUST_CHECK orsp_err orsp_lpa_get_eid(orsp_lpa_card *c, char eid[33]);
 
+/* Buffers for the profile's names, 4 bytes per character and the NUL (SGP.22: profileName,
+ * profileNickname SIZE(0..64), serviceProviderName SIZE(0..32) characters). */
+#define ORSP_LPA_NAME_CHARS 64
+#define ORSP_LPA_NAME_BUF (4 * ORSP_LPA_NAME_CHARS + 1)
+#define ORSP_LPA_SPN_BUF (4 * 32 + 1)
+
 typedef struct orsp_lpa_profile {
 	char iccid[21];
 	uint8_t aid[16];
 	size_t aid_len;
 	bool enabled;
-	char name[65], spn[33], nickname[65];
+	/* UTF-8 as shown (lpa_text_copy): SGP.22 sizes profileName and profileNickname at 64
+	 * characters, serviceProviderName at 32, up to 4 bytes each */
+	char name[ORSP_LPA_NAME_BUF], spn[ORSP_LPA_SPN_BUF], nickname[ORSP_LPA_NAME_BUF];
 	int profile_class; /* 0 test, 1 provisioning, 2 operational, -1 absent */
 	uint32_t ppr;      /* profilePolicyRules: PprIds bit b at 1 << b (ORSP_LPA_PPR*), 0 none */
 } orsp_lpa_profile;
@@ -112,8 +120,13 @@ ORSP_MUST_CHECK orsp_err orsp_lpa_profiles(orsp_lpa_card *c, orsp_lpa_profile *o
 ORSP_MUST_CHECK orsp_err orsp_lpa_enable(orsp_lpa_card *c, const char *id);
 ORSP_MUST_CHECK orsp_err orsp_lpa_disable(orsp_lpa_card *c, const char *id);
 ORSP_MUST_CHECK orsp_err orsp_lpa_delete(orsp_lpa_card *c, const char *id);
+/* SetNickname: nickname is UTF-8 text of at most ORSP_LPA_NAME_CHARS characters (SGP.22
+ * profileNickname SIZE(0..64), counted in characters), without control characters (C0, DEL,
+ * C1); anything else is ORSP_E_USAGE before the card is asked (orsp_lpa_nickname_check,
+ * which the CLI calls first). */
 ORSP_MUST_CHECK orsp_err orsp_lpa_set_nickname(orsp_lpa_card *c, const char *iccid,
                                                const char *nickname);
+ORSP_MUST_CHECK orsp_err orsp_lpa_nickname_check(const char *nickname);
 
 typedef struct orsp_lpa_notification {
 	uint64_t seq;

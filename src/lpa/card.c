@@ -432,17 +432,39 @@ orsp_err orsp_lpa_delete(orsp_lpa_card *c, const char *id)
 	return state_change(c, 0xBF33, "delete", id);
 }
 
+orsp_err orsp_lpa_nickname_check(const char *nickname)
+{
+	size_t n = strlen(nickname), chars = 0;
+
+	for (size_t i = 0, k; i < n; i += k, chars++) {
+		uint32_t cp = 0;
+		k = orsp_utf8_seq((const uint8_t *)nickname + i, n - i, &cp);
+		if (k == 0 || cp < 0x20 || (cp >= 0x7F && cp <= 0x9F))
+			return orsp_errf(
+			    ORSP_E_USAGE,
+			    "not UTF-8 text: a control character or a byte that is not "
+			    "UTF-8 at byte %zu",
+			    i + 1);
+	}
+	if (chars > ORSP_LPA_NAME_CHARS)
+		return orsp_errf(ORSP_E_USAGE, "%zu characters, at most %d", chars,
+		                 ORSP_LPA_NAME_CHARS);
+	return ORSP_OK;
+}
+
 orsp_err orsp_lpa_set_nickname(orsp_lpa_card *c, const char *iccid, const char *nickname)
 {
-	uint8_t req[128], rsp[32], b[10];
+	uint8_t req[32 + ORSP_LPA_NAME_BUF], rsp[32], b[10];
 	orsp_writer w;
 	orsp_der_mark m;
 	orsp_tlv t;
 	size_t n = nickname ? strlen(nickname) : 0;
 	orsp_err e;
 
-	if (!c || !iccid || !nickname || n > 64)
-		return orsp_errf(ORSP_E_USAGE, "nickname: at most 64 bytes");
+	if (!c || !iccid || !nickname)
+		return orsp_errf(ORSP_E_USAGE, "nickname: missing arguments");
+	if ((e = orsp_lpa_nickname_check(nickname)))
+		return e;
 	if (orsp_iccid_encode_ef(iccid, b))
 		return orsp_errf(ORSP_E_USAGE, "%s: not an ICCID", iccid);
 	orsp_writer_init(&w, req, sizeof(req));
