@@ -181,9 +181,8 @@ static void test_order_with_eid(void **state)
 	assert_int_equal(state_of(f), ORSP_SMDP_AVAILABLE);
 }
 
-/* Import the TS.48 profile once more as ICCID2 (another IMSI). */
-#define ICCID2 "89000123456789012358"
-static void import_second(fx *f)
+/* Import the TS.48 profile once more as iccid, with IMSI imsi. */
+static void import_as(fx *f, const char *iccid, const char *imsi)
 {
 	size_t tlen = 0, len = 0;
 	uint8_t *tmpl =
@@ -194,8 +193,8 @@ static void import_second(fx *f)
 
 	assert_non_null(tmpl);
 	orsp_pkg_perso_init(&p);
-	p.iccid = ICCID2;
-	p.imsi = "001010000000002";
+	p.iccid = iccid;
+	p.imsi = imsi;
 	assert_int_equal(orsp_pkg_decode(tmpl, tlen, &pkg), ORSP_OK);
 	assert_int_equal(orsp_pkg_personalise(pkg, &p), ORSP_OK);
 	assert_int_equal(orsp_pkg_encode(pkg, 0, &u, &len), ORSP_OK);
@@ -203,6 +202,26 @@ static void import_second(fx *f)
 	orsp_pkg_buf_free(u, len);
 	orsp_pkg_free(pkg);
 	free(tmpl);
+}
+
+/* ... as ICCID2 (another IMSI). */
+#define ICCID2 "89000123456789012358"
+static void import_second(fx *f)
+{
+	import_as(f, ICCID2, "001010000000002");
+}
+
+/* Call as call() does, and check that the answer's message names what it refuses. */
+static void call_msg(fx *f, const char *fn, const char *body, const char *subject,
+                     const char *reason, const char *needle)
+{
+	json_t *o = call(f, fn, body, subject, reason);
+	orsp_json_status st;
+
+	assert_int_equal(orsp_json_header_get(o, &st), ORSP_OK);
+	if (!strstr(st.message, needle))
+		fail_msg("%s %s: message \"%s\" does not name %s", fn, body, st.message, needle);
+	json_decref(o);
 }
 
 /* What the operator may add at confirmOrder (SGP.22 §5.3.2): an EID for an order placed
@@ -371,6 +390,118 @@ static void test_expired_order(void **state)
 	    call(f, "releaseProfile", "{" HDR ",\"iccid\":\"" ICCID2 "\"}", "8.2.1", "3.3"));
 }
 
+/* SGP.22's JSON ICCID is ^[0-9]{19}[0-9F]?$: a 19-digit ICCID may come with its 'F' pad
+ * (pySim's ES2+ client always sends it), and every function takes it as the 19-digit ICCID
+ * the inventory keeps; downloadOrder answers the digits. Other shapes are malformed. */
+#define ICCID19 "8900012345678901230"
+static void test_iccid_f_pad(void **state)
+{
+	fx *f = *state;
+	orsp_smdp_profile p;
+	const char *v;
+	size_t n;
+	json_t *o;
+	static const char *bad[] = {
+	    "8900012345678901230FF", "890001234567890123F",
+	    "89000123456789012341F", "8900012345678901230E",
+	    "F8900012345678901230",  "89000123456789O1230F",
+	    "8900012345678901230 ",  "12345",
+	};
+
+	import_as(f, ICCID19, "001010000000003");
+	o = call(f, "downloadOrder", "{" HDR ",\"iccid\":\"" ICCID19 "F\"}", NULL, NULL);
+	assert_int_equal(orsp_json_get_string(o, "iccid", 20, &v, &n), ORSP_OK);
+	assert_string_equal(v, ICCID19);
+	json_decref(o);
+	assert_int_equal(orsp_smdp_get(f->s, ICCID19, &p), ORSP_OK);
+	assert_int_equal(p.state, ORSP_SMDP_ALLOCATED);
+	json_decref(call(f, "confirmOrder",
+	                 "{" HDR ",\"iccid\":\"" ICCID19 "f\",\"releaseFlag\":false}", NULL, NULL));
+	json_decref(call(f, "releaseProfile", "{" HDR ",\"iccid\":\"" ICCID19 "F\"}", NULL, NULL));
+	assert_int_equal(orsp_smdp_get(f->s, ICCID19, &p), ORSP_OK);
+	assert_int_equal(p.state, ORSP_SMDP_RELEASED);
+	json_decref(call(f, "cancelOrder",
+	                 "{" HDR ",\"iccid\":\"" ICCID19
+	                 "F\",\"finalProfileStatusIndicator\":\"Available\"}",
+	                 NULL, NULL));
+	assert_int_equal(orsp_smdp_get(f->s, ICCID19, &p), ORSP_OK);
+	assert_int_equal(p.state, ORSP_SMDP_AVAILABLE);
+	/* without the pad as before; a known 18-digit prefix is another, unknown, ICCID */
+	json_decref(call(f, "downloadOrder", "{" HDR ",\"iccid\":\"" ICCID19 "\"}", NULL, NULL));
+	json_decref(
+	    call(f, "downloadOrder", "{" HDR ",\"iccid\":\"890001234567890123\"}", "8.2.1", "3.9"));
+	for (size_t i = 0; i < ORSP_ARRAY_LEN(bad); i++) {
+		char body[4][256];
+		snprintf(body[0], sizeof(body[0]), "{" HDR ",\"iccid\":\"%s\"}", bad[i]);
+		snprintf(body[1], sizeof(body[1]),
+		         "{" HDR ",\"iccid\":\"%s\",\"releaseFlag\":true}", bad[i]);
+		snprintf(body[2], sizeof(body[2]),
+		         "{" HDR ",\"iccid\":\"%s\",\"finalProfileStatusIndicator\":\"Available\"}",
+		         bad[i]);
+		snprintf(body[3], sizeof(body[3]), "{" HDR ",\"iccid\":\"%s\"}", bad[i]);
+		call_msg(f, "downloadOrder", body[0], "1.2", "2.1", "iccid");
+		call_msg(f, "confirmOrder", body[1], "1.2", "2.1", "iccid");
+		call_msg(f, "cancelOrder", body[2], "1.2", "2.1", "iccid");
+		call_msg(f, "releaseProfile", body[3], "1.2", "2.1", "iccid");
+	}
+	assert_int_equal(orsp_smdp_get(f->s, ICCID19, &p), ORSP_OK);
+	assert_int_equal(p.state, ORSP_SMDP_ALLOCATED);
+}
+
+/* Each optional field of confirmOrder and cancelOrder is refused for itself, with its own
+ * status code (docs/smdp-server.md): an EID 8.1.1/2.1 whatever its length, a confirmation
+ * code 8.2.7/2.1, a matching ID 1.2/2.1 in confirmOrder and 8.2.6/3.8 (not the order's) in
+ * cancelOrder, a member of the wrong type 1.2/2.1 naming it. Nothing changes. */
+#define CC70 "0123456789012345678901234567890123456789012345678901234567890123456789"
+#define MID69 "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
+#define EID33 "890490321234512345123456789012350"
+#define EID31 "8904903212345123451234567890123"
+#define CONFIRM(x) "{" HDR ",\"iccid\":\"" ICCID "\",\"releaseFlag\":true," x "}"
+#define CANCEL(x)                                                                                  \
+	"{" HDR ",\"iccid\":\"" ICCID "\",\"finalProfileStatusIndicator\":\"Available\"," x "}"
+static void test_field_refusals(void **state)
+{
+	fx *f = *state;
+	static const struct {
+		const char *fn, *body, *subject, *reason, *needle;
+	} cases[] = {
+	    {"downloadOrder", "{" HDR ",\"iccid\":\"" ICCID "\",\"eid\":\"" EID33 "\"}", "8.1.1",
+	     "2.1", "eid"},
+	    {"confirmOrder", CONFIRM("\"confirmationCode\":\"" CC70 "\""), "8.2.7", "2.1",
+	     "confirmationCode"},
+	    {"confirmOrder", CONFIRM("\"confirmationCode\":\"\""), "8.2.7", "2.1",
+	     "confirmationCode"},
+	    {"confirmOrder", CONFIRM("\"confirmationCode\":\"12 34\""), "8.2.7", "2.1",
+	     "confirmationCode"},
+	    {"confirmOrder", CONFIRM("\"confirmationCode\":1234"), "1.2", "2.1",
+	     "confirmationCode"},
+	    {"confirmOrder", CONFIRM("\"matchingId\":\"" MID69 "\""), "1.2", "2.1", "matchingId"},
+	    {"confirmOrder", CONFIRM("\"matchingId\":\"lower\""), "1.2", "2.1", "matchingId"},
+	    {"confirmOrder", CONFIRM("\"eid\":\"" EID33 "\""), "8.1.1", "2.1", "eid"},
+	    {"confirmOrder", CONFIRM("\"eid\":\"" EID31 "\""), "8.1.1", "2.1", "eid"},
+	    {"confirmOrder", CONFIRM("\"eid\":7"), "1.2", "2.1", "eid"},
+	    {"confirmOrder", CONFIRM("\"smdsAddress\":[]"), "1.2", "2.1", "smdsAddress"},
+	    {"confirmOrder", "{" HDR ",\"iccid\":\"" ICCID "\",\"releaseFlag\":\"yes\"}", "1.2",
+	     "2.1", "releaseFlag"},
+	    {"confirmOrder", "{" HDR ",\"iccid\":\"" ICCID "\"}", "1.2", "2.1", "releaseFlag"},
+	    {"confirmOrder", "{" HDR ",\"releaseFlag\":true}", "1.2", "2.1", "iccid"},
+	    {"cancelOrder", CANCEL("\"eid\":\"" EID33 "\""), "8.1.1", "2.1", "eid"},
+	    {"cancelOrder", CANCEL("\"eid\":\"" EID31 "\""), "8.1.1", "2.1", "eid"},
+	    {"cancelOrder", CANCEL("\"matchingId\":\"" MID69 "\""), "8.2.6", "3.8", "matching ID"},
+	    {"cancelOrder", CANCEL("\"matchingId\":false"), "1.2", "2.1", "matchingId"},
+	    {"cancelOrder", "{" HDR ",\"iccid\":\"" ICCID "\",\"finalProfileStatusIndicator\":1}",
+	     "1.2", "2.1", "finalProfileStatusIndicator"},
+	    {"cancelOrder", "{" HDR ",\"finalProfileStatusIndicator\":\"Available\"}", "1.2", "2.1",
+	     "iccid"},
+	};
+
+	json_decref(call(f, "downloadOrder", "{" HDR ",\"iccid\":\"" ICCID "\"}", NULL, NULL));
+	for (size_t i = 0; i < ORSP_ARRAY_LEN(cases); i++)
+		call_msg(f, cases[i].fn, cases[i].body, cases[i].subject, cases[i].reason,
+		         cases[i].needle);
+	assert_int_equal(state_of(f), ORSP_SMDP_ALLOCATED);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -379,6 +510,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_confirm_eid_and_matching_id, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_refusals, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_expired_order, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_iccid_f_pad, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_field_refusals, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -15,6 +15,11 @@ typedef struct req {
 	orsp_smdp_reply *out;
 } req;
 
+/* The longest string member read before its own check (the body limit bounds it anyway): an
+ * EID or confirmation code of the wrong length is refused by that check, with the status
+ * code of its field, not as a string too long. */
+#define FIELD_MAX 1024
+
 /* An optional string member: NULL when absent; ORSP_E_MALFORMED when not a string. */
 static orsp_err opt_string(json_t *o, const char *k, size_t max, const char **out)
 {
@@ -24,6 +29,41 @@ static orsp_err opt_string(json_t *o, const char *k, size_t max, const char **ou
 	if (!json_object_get(o, k))
 		return ORSP_OK;
 	return orsp_json_get_string(o, k, max, out, &n);
+}
+
+/* A refusal naming the field: "<table message>: field: <the check's detail>". */
+static orsp_err fail_field(req *r, es9p_code code, const char *field)
+{
+	char m[320];
+
+	snprintf(m, sizeof(m), "%s: %s", field, orsp_err_detail());
+	return smdp_reply_fail(r->out, code, m);
+}
+
+/* The member "iccid" as the inventory keeps it. SGP.22 v2.2 §6.5.2 (ES2+ JSON) gives the
+ * pattern ^[0-9]{19}[0-9F]?$: 20 digits, or 19 alone or followed by the 'F' that pads them
+ * to ten BCD bytes (pySim's ES2+ client always sends that pad). The inventory keeps the
+ * digits only (as the ProfileHeader's BCD decodes), so 19 digits and 'F' (or 'f') are the
+ * 19-digit ICCID; 18 digits are taken too, as the inventory's schema allows them. Anything
+ * else is malformed: ORSP_E_MALFORMED naming the field. */
+static orsp_err iccid_of(json_t *o, char out[21])
+{
+	const char *v;
+	size_t n;
+
+	out[0] = '\0';
+	if (orsp_json_get_string(o, "iccid", FIELD_MAX, &v, &n))
+		return ORSP_E_MALFORMED;
+	if (n == 20 && (v[19] == 'F' || v[19] == 'f') && strspn(v, "0123456789") == 19)
+		n = 19;
+	else if (n < 18 || n > 20 || strspn(v, "0123456789") != n)
+		return orsp_errf(ORSP_E_MALFORMED,
+		                 "iccid: %zu characters, expected 19 or 20 digits, or 19 digits "
+		                 "and F",
+		                 n);
+	memcpy(out, v, n);
+	out[n] = '\0';
+	return ORSP_OK;
 }
 
 /* The common request header (§6.5.1.2): functionRequesterIdentifier and
@@ -85,20 +125,24 @@ static orsp_err reply_ok(req *r, const char *k, const char *v)
 
 static orsp_err download_order(req *r)
 {
-	const char *eid, *iccid, *type;
+	const char *eid, *type;
+	char iccid[21];
+	bool by_iccid = json_object_get(r->body, "iccid") != NULL;
 	orsp_smdp_order o = {0};
 	orsp_smdp_profile p;
 	bool answered;
 	orsp_err e;
 
-	if (opt_string(r->body, "eid", 32, &eid) || opt_string(r->body, "iccid", 20, &iccid) ||
+	if (opt_string(r->body, "eid", FIELD_MAX, &eid) ||
 	    opt_string(r->body, "profileType", 400, &type))
 		return smdp_reply_fail(r->out, ES9P_MALFORMED, orsp_err_detail());
-	if (!!iccid == !!type)
+	if (by_iccid == !!type)
 		return smdp_reply_fail(r->out, ES9P_MALFORMED, "give exactly one of iccid and profileType");
+	if (by_iccid && iccid_of(r->body, iccid))
+		return smdp_reply_fail(r->out, ES9P_MALFORMED, orsp_err_detail());
 	if (eid && orsp_eid_check(eid))
-		return smdp_reply_fail(r->out, ES2P_EID_INVALID, NULL);
-	o.iccid = iccid;
+		return fail_field(r, ES2P_EID_INVALID, "eid");
+	o.iccid = by_iccid ? iccid : NULL;
 	o.profile_type = type;
 	o.eid = eid;
 	e = orsp_smdp_download_order(r->s, &o, &p);
@@ -110,29 +154,34 @@ static orsp_err download_order(req *r)
 		return e;
 	if (eid)
 		snprintf(r->out->eid, sizeof(r->out->eid), "%s", eid);
+	/* the ICCID as the inventory keeps it: digits, without an 'F' pad the request had */
 	return reply_ok(r, "iccid", p.iccid);
 }
 
 static orsp_err confirm_order(req *r)
 {
-	const char *iccid, *eid, *mid, *cc, *smds;
+	const char *eid, *mid, *cc, *smds;
+	char iccid[21];
 	json_t *flag = json_object_get(r->body, "releaseFlag"), *obj;
 	orsp_smdp_profile p;
 	bool answered;
-	size_t n;
 	orsp_err e;
 
-	if (orsp_json_get_string(r->body, "iccid", 20, &iccid, &n) ||
-	    opt_string(r->body, "eid", 32, &eid) ||
-	    opt_string(r->body, "matchingId", ORSP_SMDP_MATCHING_ID_MAX, &mid) ||
-	    opt_string(r->body, "confirmationCode", 64, &cc) ||
-	    opt_string(r->body, "smdsAddress", 255, &smds) || !json_is_boolean(flag))
-		return smdp_reply_fail(r->out, ES9P_MALFORMED, "iccid and releaseFlag are required");
+	/* each field refused for itself: a missing or malformed iccid or releaseFlag, or an
+	 * optional member that is no string, is 1.2/2.1 naming it; the format of an EID,
+	 * matching ID and confirmation code is checked below, once the order is known */
+	if (iccid_of(r->body, iccid) || opt_string(r->body, "eid", FIELD_MAX, &eid) ||
+	    opt_string(r->body, "matchingId", FIELD_MAX, &mid) ||
+	    opt_string(r->body, "confirmationCode", FIELD_MAX, &cc) ||
+	    opt_string(r->body, "smdsAddress", FIELD_MAX, &smds))
+		return smdp_reply_fail(r->out, ES9P_MALFORMED, orsp_err_detail());
+	if (!json_is_boolean(flag))
+		return smdp_reply_fail(r->out, ES9P_MALFORMED,
+		                       flag ? "releaseFlag: not a boolean"
+		                            : "releaseFlag: missing");
 	e = orsp_smdp_get(r->s, iccid, &p);
 	if (e == ORSP_E_NOT_FOUND)
 		return smdp_reply_fail(r->out, ES2P_ICCID_UNKNOWN, NULL);
-	if (e == ORSP_E_USAGE) /* an empty ICCID */
-		return smdp_reply_fail(r->out, ES9P_MALFORMED, "iccid");
 	if (e)
 		return e;
 	/* SGP.22 §5.3.2: an EID named here binds an order placed without one, and must be the
@@ -140,11 +189,14 @@ static orsp_err confirm_order(req *r)
 	 * (unique among orders; an empty one keeps it). Both only while the order waits for
 	 * this confirmation. The store checks the state and the order's EID in its
 	 * transaction (ORSP_E_POLICY below); only the formats are checked here, where a
-	 * malformed value gets its own status code. */
+	 * malformed value gets its own status code: an EID 8.1.1/2.1, a matching ID 1.2/2.1,
+	 * a confirmation code 8.2.7/2.1 (docs/smdp-server.md). */
 	if (eid && eid[0] && orsp_eid_check(eid))
-		return smdp_reply_fail(r->out, ES2P_EID_INVALID, NULL);
+		return fail_field(r, ES2P_EID_INVALID, "eid");
 	if (mid && mid[0] && orsp_smdp_matching_id_check(mid))
-		return smdp_reply_fail(r->out, ES9P_MALFORMED, "matchingId");
+		return fail_field(r, ES9P_MALFORMED, "matchingId");
+	if (cc && orsp_smdp_cc_check(cc))
+		return fail_field(r, ES2P_CC_INVALID, "confirmationCode");
 	if (smds && smds[0])
 		return smdp_reply_fail(r->out, ES9P_MALFORMED, "SM-DS registration is not supported");
 	if (!p.matching_id[0])
@@ -154,8 +206,8 @@ static orsp_err confirm_order(req *r)
 		    .eid = eid, .matching_id = mid, .cc = cc, .release = json_is_true(flag)};
 		e = orsp_smdp_confirm(r->s, p.iccid, &conf, &p);
 	}
-	if (e == ORSP_E_USAGE) /* the EID and matching ID were checked above */
-		return smdp_reply_fail(r->out, ES2P_CC_INVALID, NULL);
+	if (e == ORSP_E_USAGE) /* the formats were checked above */
+		return smdp_reply_fail(r->out, ES9P_MALFORMED, orsp_err_detail());
 	if (e == ORSP_E_EXISTS)
 		return smdp_reply_fail(r->out, ES2P_MATCHING_ID_CONFLICT, NULL);
 	if (e == ORSP_E_POLICY && p.state == ORSP_SMDP_UNAVAILABLE) /* it expired */
@@ -182,25 +234,24 @@ static orsp_err confirm_order(req *r)
 
 static orsp_err cancel_order(req *r)
 {
-	const char *iccid, *eid, *mid, *fpsi;
+	const char *eid, *mid, *fpsi;
+	char iccid[21];
 	orsp_smdp_profile p;
 	bool answered;
 	size_t n;
 	orsp_err e;
 
-	if (orsp_json_get_string(r->body, "iccid", 20, &iccid, &n) ||
-	    opt_string(r->body, "eid", 32, &eid) ||
-	    opt_string(r->body, "matchingId", ORSP_SMDP_MATCHING_ID_MAX, &mid) ||
-	    orsp_json_get_string(r->body, "finalProfileStatusIndicator", 16, &fpsi, &n) ||
+	if (iccid_of(r->body, iccid) || opt_string(r->body, "eid", FIELD_MAX, &eid) ||
+	    opt_string(r->body, "matchingId", FIELD_MAX, &mid))
+		return smdp_reply_fail(r->out, ES9P_MALFORMED, orsp_err_detail());
+	if (orsp_json_get_string(r->body, "finalProfileStatusIndicator", 16, &fpsi, &n) ||
 	    (strcmp(fpsi, "Available") != 0 && strcmp(fpsi, "Unavailable") != 0))
 		return smdp_reply_fail(r->out, ES9P_MALFORMED,
-		                       "iccid and finalProfileStatusIndicator (Available or "
-		                       "Unavailable) are required");
+		                       "finalProfileStatusIndicator: Available or Unavailable "
+		                       "is required");
 	e = orsp_smdp_get(r->s, iccid, &p);
 	if (e == ORSP_E_NOT_FOUND)
 		return smdp_reply_fail(r->out, ES2P_ICCID_UNKNOWN, NULL);
-	if (e == ORSP_E_USAGE) /* an empty ICCID */
-		return smdp_reply_fail(r->out, ES9P_MALFORMED, "iccid");
 	if (e)
 		return e;
 	/* SGP.22 §5.3.4: a malformed EID is invalid (8.1.1/2.1), another one than the order's
@@ -208,11 +259,12 @@ static orsp_err cancel_order(req *r)
 	if (eid && !eid[0])
 		eid = NULL;
 	if (eid && orsp_eid_check(eid))
-		return smdp_reply_fail(r->out, ES2P_EID_INVALID, NULL);
+		return fail_field(r, ES2P_EID_INVALID, "eid");
 	if (eid && strcmp(eid, p.eid) != 0)
 		return smdp_reply_fail(r->out, ES9P_EID_MISMATCH, NULL);
-	/* a matching ID that is not the order's is refused as such, not as an unknown ICCID;
-	 * the store checks it again in its transaction (the order may have changed since) */
+	/* a matching ID that is not the order's (whatever its form) is refused as such, not
+	 * as an unknown ICCID; the store checks it again in its transaction (the order may
+	 * have changed since) */
 	if (mid && strcmp(mid, p.matching_id) != 0)
 		return smdp_reply_fail(r->out, ES9P_MATCHING_ID,
 		                       "not the matching ID of the order");
@@ -227,12 +279,11 @@ static orsp_err cancel_order(req *r)
 
 static orsp_err release_profile(req *r)
 {
-	const char *iccid;
+	char iccid[21];
 	bool answered;
-	size_t n;
 	orsp_err e;
 
-	if (orsp_json_get_string(r->body, "iccid", 20, &iccid, &n))
+	if (iccid_of(r->body, iccid))
 		return smdp_reply_fail(r->out, ES9P_MALFORMED, orsp_err_detail());
 	e = orsp_smdp_release(r->s, iccid);
 	if (e == ORSP_E_POLICY) /* the order expired: the profile is Unavailable now */
