@@ -502,6 +502,55 @@ static void test_field_refusals(void **state)
 	assert_int_equal(state_of(f), ORSP_SMDP_ALLOCATED);
 }
 
+static int last_report(const orsp_smdp_report_row *row, void *arg)
+{
+	*(orsp_smdp_report_row *)arg = *row;
+	return 0;
+}
+
+/* An order that lapses is reported to the operator (docs/smdp-server.md, "Order expiry"):
+ * point 1 Failed with 8.8.5/4.10, whether the sweep ends it or releaseProfile finds it past
+ * its validity, queued in the transaction that ends it. */
+static void test_expiry_reported(void **state)
+{
+	fx *f = *state;
+	int64_t t0 = orsp_smdp_now(f->s);
+	orsp_smdp_report_row row;
+	size_t n = 0;
+
+	json_decref(call(f, "downloadOrder",
+	                 "{" HDR ",\"iccid\":\"" ICCID "\",\"eid\":\"" EID "\"}", NULL, NULL));
+	json_decref(call(f, "confirmOrder",
+	                 "{" HDR ",\"iccid\":\"" ICCID "\",\"releaseFlag\":true}", NULL, NULL));
+	orsp_smdp_set_clock(f->s, t0 + ORSP_SMDP_DEFAULT_VALIDITY_S + 86400);
+	assert_int_equal(orsp_smdp_expire(f->s, &n), ORSP_OK);
+	assert_int_equal(n, 1);
+	assert_int_equal(state_of(f), ORSP_SMDP_UNAVAILABLE);
+	memset(&row, 0, sizeof(row));
+	assert_int_equal(orsp_smdp_report_walk(f->s, ICCID, last_report, &row, NULL), ORSP_OK);
+	assert_int_equal(row.point, 1);
+	assert_false(row.success);
+	assert_string_equal(row.subject, "8.8.5");
+	assert_string_equal(row.reason, "4.10");
+	assert_string_equal(row.eid, EID);
+	assert_string_equal(row.detail, "order expired");
+	assert_int_equal(row.done, 0);
+	/* ended by releaseProfile */
+	import_second(f);
+	orsp_smdp_set_clock(f->s, t0);
+	json_decref(call(f, "downloadOrder", "{" HDR ",\"iccid\":\"" ICCID2 "\"}", NULL, NULL));
+	json_decref(call(f, "confirmOrder",
+	                 "{" HDR ",\"iccid\":\"" ICCID2 "\",\"releaseFlag\":false}", NULL, NULL));
+	orsp_smdp_set_clock(f->s, t0 + ORSP_SMDP_DEFAULT_VALIDITY_S + 86400);
+	json_decref(
+	    call(f, "releaseProfile", "{" HDR ",\"iccid\":\"" ICCID2 "\"}", "8.8.5", "4.10"));
+	memset(&row, 0, sizeof(row));
+	assert_int_equal(orsp_smdp_report_walk(f->s, ICCID2, last_report, &row, NULL), ORSP_OK);
+	assert_int_equal(row.point, 1);
+	assert_false(row.success);
+	assert_string_equal(row.reason, "4.10");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -512,6 +561,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_expired_order, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_iccid_f_pad, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_field_refusals, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_expiry_reported, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

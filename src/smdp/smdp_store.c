@@ -223,6 +223,9 @@ typedef struct progress_note {
 static const progress_note CC_EXHAUSTED = {.point = 2, .subject = "8.2.7", .reason = "6.4"};
 static const progress_note RETRIES_EXHAUSTED = {.point = 1, .subject = "8.8.5", .reason = "6.4"};
 static const progress_note NOT_ELIGIBLE = {.point = 1, .subject = "8.2.5", .reason = "4.3"};
+/* An open order passed its validity: what authenticateClient answers the eUICC for it
+ * (8.8.5/4.10), at the point of the checks that refuse a download before it starts. */
+static const progress_note EXPIRED = {.point = 1, .subject = "8.8.5", .reason = "4.10"};
 
 /* The report of a state change, when the operator hears about it (point 0: no report). */
 static progress_note progress_of(orsp_smdp_event ev)
@@ -236,6 +239,8 @@ static progress_note progress_of(orsp_smdp_event ev)
 		return (progress_note){.point = 4};
 	case ORSP_SMDP_EV_FAIL: /* the download ended otherwise (a cancelled session) */
 		return (progress_note){.point = 3};
+	case ORSP_SMDP_EV_EXPIRE:
+		return EXPIRED;
 	default:
 		return (progress_note){.point = 0};
 	}
