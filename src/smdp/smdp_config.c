@@ -387,8 +387,19 @@ static const char *add_eum(orsp_smdp_platform_policy *pol, const char *s, size_t
 	return NULL;
 }
 
-/* Whether the authority at the start of s (after "http://") is a loopback host, with an
- * optional port, followed by the end, '/' or nothing else. */
+/* Whether the authority at the start of s (after "http://" or "https://", up to the first
+ * '/', '?', '#' or the end, RFC 3986 §3.2) holds userinfo: libcurl takes what comes before
+ * an '@' there as a user name and password, sends them, and goes to the host after it. */
+static bool url_has_userinfo(const char *s)
+{
+	size_t n = strcspn(s, "/?#");
+
+	return memchr(s, '@', n) != NULL;
+}
+
+/* Whether the authority at the start of s (after "http://", without userinfo:
+ * url_has_userinfo) is a loopback host, with an optional port, followed by the end, '/' or
+ * nothing else. */
 static bool loopback_url(const char *s)
 {
 	static const char *const hosts[] = {"127.0.0.1", "[::1]", "localhost"};
@@ -537,6 +548,12 @@ static orsp_err set_key(loader *l, const char *k, const char *v)
 		if ((strncmp(v, "https://", 8) && strncmp(v, "http://", 7)) ||
 		    strlen(v) >= sizeof(c->callback_url))
 			return bad(l, k, "expected an http:// or https:// URL");
+		/* a user name or password in the URL would be sent (and logged), and the host is
+		 * the one after them: http://localhost:1@192.0.2.1/ goes to 192.0.2.1 */
+		if (url_has_userinfo(v + (v[4] == 's' ? 8 : 7)))
+			return bad(l, k,
+			           "no user name or password ('@' before the host) in the URL: "
+			           "libcurl would send them, to the host after the '@'");
 		/* the reports carry EIDs and ICCIDs, and their answer decides whether they are
 		 * sent again: plain HTTP only to a proxy or endpoint on this host */
 		if (strncmp(v, "http://", 7) == 0 && !loopback_url(v + 7))
