@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <fcntl.h>
 #include <unistd.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -1356,6 +1357,82 @@ static void test_stop_wakes_sender(void **state)
 	released_free(&r);
 }
 
+/* The line of a report's last attempt says it is given up (docs/smdp-server.md: "given up
+ * after 10 attempts, logged"), and an earlier failed attempt's does not. The server's
+ * stderr goes to a file meanwhile. */
+static void test_given_up_logged(void **state)
+{
+	static operator_end op = {.lock = PTHREAD_MUTEX_INITIALIZER, .fail_first = 1000};
+	orsp_http_server *opsrv;
+	static released r;
+	orsp_smdp_server *srv = NULL;
+	char url[64], logpath[1100], log[8192] = "";
+	int saved, fd;
+	int64_t done = 0, attempts = 0;
+	FILE *f;
+	(void)state;
+
+	opsrv = operator_start(on_progress, &op, 0, url, sizeof(url));
+	released_profile(&r, "smdp_given_up", url, "GIVEUP-1");
+	assert_int_equal(
+	    orsp_db_exec(orsp_smdp_db(r.s),
+	                 "INSERT INTO smdp_progress (at, iccid, profile_type, point_id, success,"
+	                 " attempts, next_at) VALUES (0, '89000000000000000018', 't', 3, 1, 9, 0),"
+	                 " (0, '89000000000000000026', 't', 3, 1, 0, 0)"),
+	    ORSP_OK);
+	snprintf(logpath, sizeof(logpath), "%s/stderr", test_tmpdir("smdp_given_up_log"));
+	fflush(stderr);
+	saved = dup(2);
+	fd = open(logpath, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	assert_true(saved >= 0 && fd >= 0);
+	assert_int_equal(dup2(fd, 2), 2);
+	close(fd);
+	assert_int_equal(orsp_smdp_server_start(&r.cfg, &srv), ORSP_OK);
+	for (int i = 0; i < 200 && (done != 2 || attempts != 1); i++) {
+		struct timespec ts = {0, 50 * 1000 * 1000};
+		orsp_stmt *st = NULL;
+		bool row = false;
+		nanosleep(&ts, NULL);
+		assert_int_equal(
+		    orsp_db_prepare(orsp_smdp_db(r.s),
+		                    "SELECT (SELECT done FROM smdp_progress WHERE iccid ="
+		                    " '89000000000000000018'), (SELECT attempts FROM smdp_progress"
+		                    " WHERE iccid = '89000000000000000026')",
+		                    &st),
+		    ORSP_OK);
+		assert_int_equal(orsp_stmt_step(st, &row), ORSP_OK);
+		done = orsp_stmt_column_int64(st, 0);
+		attempts = orsp_stmt_column_int64(st, 1);
+		orsp_stmt_finalize(st);
+	}
+	orsp_smdp_server_stop(srv);
+	fflush(stderr);
+	assert_int_equal(dup2(saved, 2), 2);
+	close(saved);
+	assert_int_equal(done, 2);
+	assert_int_equal(attempts, 1);
+	f = fopen(logpath, "r");
+	assert_non_null(f);
+	log[fread(log, 1, sizeof(log) - 1, f)] = '\0';
+	fclose(f);
+	{
+		char a[1024] = "", b[1024] = "";
+		const char *pa = strstr(log, "(ICCID 89000000000000000018, point 3) not delivered");
+		const char *pb = strstr(log, "(ICCID 89000000000000000026, point 3) not delivered");
+		if (!pa || !pb)
+			fail_msg("no failed attempt logged: %s", log);
+		snprintf(a, sizeof(a), "%.*s", (int)strcspn(pa, "\n"), pa);
+		snprintf(b, sizeof(b), "%.*s", (int)strcspn(pb, "\n"), pb);
+		if (!strstr(a, "(attempt 10 of 10): ") ||
+		    !strstr(a, "; given up, not sent again (`openrsp smdp reports` lists it)"))
+			fail_msg("the last attempt is not logged as given up: %s", a);
+		if (!strstr(b, "(attempt 1): ") || strstr(b, "given up"))
+			fail_msg("a first attempt logged as given up: %s", b);
+	}
+	released_free(&r);
+	orsp_http_server_stop(opsrv, 10000);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1373,6 +1450,7 @@ int main(void)
 	    cmocka_unit_test(test_expiry_behind_slow_callback),
 	    cmocka_unit_test(test_stop_closes_listener_first),
 	    cmocka_unit_test(test_stop_wakes_sender),
+	    cmocka_unit_test(test_given_up_logged),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -599,7 +599,17 @@ static void sender_round(orsp_smdp_server *srv, orsp_http_client *http, double d
 		}
 		e = send_progress(srv, http, &pr);
 		pr.attempts++;
-		if (e)
+		/* the last attempt's line says the report is given up (done = 2 below), so the
+		 * operator's staff learn it from the log, not only from /metrics */
+		if (e && pr.attempts >= PROGRESS_MAX_ATTEMPTS)
+			fprintf(
+			    stderr,
+			    "openrsp smdp: progress report %lld (ICCID %s, point %d) not delivered "
+			    "(attempt %lld of %d): %s; given up, not sent again (`openrsp smdp "
+			    "reports` lists it)\n",
+			    (long long)pr.id, pr.iccid, pr.point, (long long)pr.attempts,
+			    PROGRESS_MAX_ATTEMPTS, orsp_err_detail());
+		else if (e)
 			fprintf(
 			    stderr,
 			    "openrsp smdp: progress report %lld (ICCID %s, point %d) not delivered "
