@@ -777,14 +777,16 @@ static void test_es2_unauthorised(void **state)
 	assert_string_equal(body, mbody);
 	assert_string_equal(body, "authentication required (Authorization: Bearer)\n");
 	orsp_smdp_server_stop(srv);
-	/* only mutual TLS configured */
+	/* neither es2_token nor es2_client_ca: ES2+ is off, and the answer says so (mutual TLS
+	 * alone, 403 "client certificate required": test_es2_client_cert) */
 	r.cfg.es2_token[0] = 0;
 	assert_int_equal(orsp_smdp_server_start(&r.cfg, &srv), ORSP_OK);
 	body = raw_head(srv, "POST", path, "Authorization: Bearer operator-token-0123456789", head,
 	                sizeof(head));
 	assert_true(strncmp(head, "HTTP/1.1 403 ", 13) == 0);
 	assert_null(strstr(head, "WWW-Authenticate"));
-	assert_string_equal(body, "client certificate required\n");
+	assert_string_equal(body, "ES2+ is not enabled on this SM-DP+: its configuration has "
+	                          "neither es2_token nor es2_client_ca\n");
 	orsp_smdp_server_stop(srv);
 	released_free(&r);
 }
@@ -1130,7 +1132,9 @@ static void test_callback_client_cert(void **state)
 }
 
 /* ES2+ over HTTPS with operator client certificates (es2_client_ca) and no token sent: one
- * from the configured CA is let through, one from another CA and none at all get 401. */
+ * from the configured CA is let through, one from another CA and none at all get 401; with
+ * no es2_token configured (mutual TLS alone) the refusals are 403 "client certificate
+ * required", with no challenge, and the certificate still lets the request through. */
 static void test_es2_client_cert(void **state)
 {
 	static tls_pki pki;
@@ -1145,6 +1149,10 @@ static void test_es2_client_cert(void **state)
 	    {pki.cli, pki.cli_key, 200},
 	    {pki.foreign, pki.foreign_key, 401},
 	    {NULL, NULL, 401},
+	    /* the same without es2_token */
+	    {pki.cli, pki.cli_key, 200},
+	    {pki.foreign, pki.foreign_key, 403},
+	    {NULL, NULL, 403},
 	};
 	char url[128];
 	(void)state;
@@ -1162,6 +1170,14 @@ static void test_es2_client_cert(void **state)
 		orsp_http_client_opts co = {.ca_file = pki.ca, .timeout_ms = 20000};
 		orsp_http_client *c = NULL;
 		orsp_http_result res;
+		if (i == 3) {
+			orsp_smdp_server_stop(srv);
+			r.cfg.es2_token[0] = '\0';
+			assert_int_equal(orsp_smdp_server_start(&r.cfg, &srv), ORSP_OK);
+			snprintf(url, sizeof(url),
+			         "https://127.0.0.1:%u/gsma/rsp2/es2plus/downloadOrder",
+			         orsp_smdp_server_port(srv));
+		}
 		co.client_cert_file = cases[i].cert;
 		co.client_key_file = cases[i].key;
 		assert_int_equal(orsp_http_client_new(&co, &c), ORSP_OK);
@@ -1173,6 +1189,9 @@ static void test_es2_client_cert(void **state)
 		/* let through: the ES2+ answer (an unknown ICCID) */
 		if (cases[i].status == 200)
 			assert_non_null(strstr((const char *)res.body, "\"8.2.1\""));
+		if (cases[i].status == 403)
+			assert_true(res.body_len == 28 &&
+			            memcmp(res.body, "client certificate required\n", 28) == 0);
 		orsp_http_result_free(&res);
 		orsp_http_client_free(c);
 	}

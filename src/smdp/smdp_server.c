@@ -288,6 +288,13 @@ static orsp_err on_es2p(void *ctx, const orsp_http_request *req, orsp_http_respo
 	orsp_smdp_server *srv = ctx;
 	double t0 = now_ms();
 
+	/* Neither a token nor a client CA configured: ES2+ is off (orders are placed on the
+	 * database, `openrsp smdp order`), which the answer says, rather than asking for a
+	 * client certificate that no CA could verify. */
+	if (!srv->c->es2_token[0] && !srv->c->es2_client_ca[0])
+		return refuse(srv, "es2+", req, t0, resp, 403,
+		              "ES2+ is not enabled on this SM-DP+: its configuration has neither "
+		              "es2_token nor es2_client_ca\n");
 	/* The operator: a verified client certificate (mutual TLS), or the bearer token. */
 	if (!req->client_cert && !bearer_ok(req, srv->c->es2_token))
 		return refuse_unauthorised(srv, "es2+", req, t0, resp, srv->c->es2_token);
