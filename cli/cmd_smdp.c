@@ -1660,7 +1660,7 @@ static int smdp_order_with(int argc, char **argv, char cc_buf[CLI_SECRET_STR_MAX
 			goto out;
 		}
 	}
-	e = orsp_smdp_activation_code(fqdn, p.matching_id, ac, sizeof(ac));
+	e = orsp_smdp_activation_code(fqdn, p.matching_id, cc != NULL, ac, sizeof(ac));
 	if (e) {
 		rc = cli_fail("activation code", e);
 		goto out;
@@ -1823,7 +1823,8 @@ static const cli_cmd smdp_cmds[] = {
         .help = "Takes the profile (or the first Available profile of the type) out of\n"
                 "Available: Allocated, or Linked with --eid. With --cc and/or --release it\n"
                 "is then confirmed (Confirmed, or Released with --release). Prints\n"
-                "LPA:1$FQDN$MatchingID.\n\n"
+                "LPA:1$FQDN$MatchingID, with --cc LPA:1$FQDN$MatchingID$$1 (the flag\n"
+                "that tells the LPA to ask for the confirmation code).\n\n"
                 "options:\n"
                 "  --iccid N            order this profile\n"
                 "  --profile-type T     order the first Available profile of this type\n"

@@ -16,6 +16,7 @@
 #include "openrsp/crypto.h"
 #include "openrsp/der.h"
 #include "openrsp/pkg.h"
+#include "openrsp/lpa.h"
 #include "openrsp/smdp.h"
 #include "testutil.h"
 #include "../src/smdp/smdp_internal.h" /* smdp_filter_sql: the plans of the listing */
@@ -155,9 +156,39 @@ static void test_activation_code(void **state)
 	char ac[ORSP_SMDP_AC_MAX], mid[ORSP_SMDP_MATCHING_ID_MAX + 1];
 	char long_label[80];
 	(void)state;
-	assert_int_equal(orsp_smdp_activation_code("smdp.example.com", "ABC-123", ac, sizeof(ac)),
-	                 ORSP_OK);
+	assert_int_equal(
+	    orsp_smdp_activation_code("smdp.example.com", "ABC-123", false, ac, sizeof(ac)),
+	    ORSP_OK);
 	assert_string_equal(ac, "LPA:1$smdp.example.com$ABC-123");
+	/* an order with a confirmation code: SGP.22 §4.1's CC required flag, after an empty
+	 * OID, which openrsp's LPA reads as such (it then asks for the code) */
+	{
+		orsp_lpa_ac pac;
+		char fqdn[ORSP_SMDP_FQDN_MAX + 1];
+		assert_int_equal(
+		    orsp_smdp_activation_code("smdp.example.com", "ABC-123", true, ac, sizeof(ac)),
+		    ORSP_OK);
+		assert_string_equal(ac, "LPA:1$smdp.example.com$ABC-123$$1");
+		assert_int_equal(orsp_lpa_ac_parse(ac, &pac), ORSP_OK);
+		assert_true(pac.cc_required);
+		assert_string_equal(pac.fqdn, "smdp.example.com");
+		assert_string_equal(pac.matching_id, "ABC-123");
+		assert_string_equal(pac.oid, "");
+		assert_int_equal(
+		    orsp_smdp_activation_code("smdp.example.com", "ABC-123", false, ac, sizeof(ac)),
+		    ORSP_OK);
+		assert_int_equal(orsp_lpa_ac_parse(ac, &pac), ORSP_OK);
+		assert_false(pac.cc_required);
+		/* the longest code fits ORSP_SMDP_AC_MAX */
+		memset(fqdn, 'a', ORSP_SMDP_FQDN_MAX); /* labels of 63, 63, 63 and 61 */
+		fqdn[63] = fqdn[127] = fqdn[191] = '.';
+		fqdn[ORSP_SMDP_FQDN_MAX] = '\0';
+		memset(mid, 'M', ORSP_SMDP_MATCHING_ID_MAX);
+		mid[ORSP_SMDP_MATCHING_ID_MAX] = '\0';
+		assert_int_equal(orsp_smdp_activation_code(fqdn, mid, true, ac, sizeof(ac)),
+		                 ORSP_OK);
+		assert_int_equal(strlen(ac), ORSP_SMDP_AC_MAX - 1);
+	}
 	static const char *const bad_fqdn[] = {"",          "a..b",
 	                                       ".a",        "a.",
 	                                       "-a.b",      "a-.b",
@@ -166,8 +197,9 @@ static void test_activation_code(void **state)
 	                                       "192.0.2.1", "smdp.example.123",
 	                                       "42"};
 	for (size_t i = 0; i < ORSP_ARRAY_LEN(bad_fqdn); i++)
-		assert_int_equal(orsp_smdp_activation_code(bad_fqdn[i], "ABC", ac, sizeof(ac)),
-		                 ORSP_E_USAGE);
+		assert_int_equal(
+		    orsp_smdp_activation_code(bad_fqdn[i], "ABC", false, ac, sizeof(ac)),
+		    ORSP_E_USAGE);
 	memset(long_label, 'a', 64);
 	long_label[64] = '\0';
 	assert_int_equal(orsp_smdp_fqdn_check(long_label), ORSP_E_USAGE);
@@ -184,9 +216,9 @@ static void test_activation_code(void **state)
 	    "ÄB",
 	    "0123456789012345678901234567890123456789012345678901234567890123X"};
 	for (size_t i = 0; i < ORSP_ARRAY_LEN(bad_mid); i++)
-		assert_int_equal(orsp_smdp_activation_code("a.b", bad_mid[i], ac, sizeof(ac)),
+		assert_int_equal(orsp_smdp_activation_code("a.b", bad_mid[i], true, ac, sizeof(ac)),
 		                 ORSP_E_USAGE);
-	assert_int_equal(orsp_smdp_activation_code("smdp.example.com", "ABC", ac, 10),
+	assert_int_equal(orsp_smdp_activation_code("smdp.example.com", "ABC", false, ac, 10),
 	                 ORSP_E_RESOURCE);
 	assert_string_equal(ac, "");
 	/* generated IDs: 23 characters, accepted by the checker, different each time */

@@ -64,7 +64,7 @@ ORSP_MUST_CHECK orsp_err orsp_smdp_transition(orsp_smdp_state s, orsp_smdp_event
 #define ORSP_SMDP_MATCHING_ID_MAX 64     /* characters */
 #define ORSP_SMDP_MATCHING_ID_GEN_LEN 23 /* generated: 4 groups of 5, '-' separated */
 #define ORSP_SMDP_FQDN_MAX 253
-#define ORSP_SMDP_AC_MAX (4 + 2 + ORSP_SMDP_FQDN_MAX + 1 + ORSP_SMDP_MATCHING_ID_MAX + 1)
+#define ORSP_SMDP_AC_MAX (4 + 2 + ORSP_SMDP_FQDN_MAX + 1 + ORSP_SMDP_MATCHING_ID_MAX + 3 + 1)
 
 /* A matching ID as this SM-DP+ accepts it: 1..64 characters of [0-9A-Z-] (the AC token
  * characters lpac accepts, upper case only). ORSP_E_USAGE otherwise. */
@@ -74,10 +74,12 @@ ORSP_MUST_CHECK orsp_err orsp_smdp_matching_id_generate(char out[ORSP_SMDP_MATCH
 /* A host name: labels of 1..63 [A-Za-z0-9-] not starting or ending with '-', separated by
  * single dots, at most 253 characters. ORSP_E_USAGE otherwise. */
 ORSP_MUST_CHECK orsp_err orsp_smdp_fqdn_check(const char *fqdn);
-/* The activation code "LPA:1$FQDN$MatchingID" (SGP.22 §4.1, the AC_Format 1 fields 1-3).
- * ORSP_E_USAGE for a bad FQDN or matching ID, ORSP_E_RESOURCE if cap is too small. */
+/* The activation code "LPA:1$FQDN$MatchingID" (SGP.22 §4.1, the AC_Format 1 fields 1-3),
+ * and with cc_required (an order with a confirmation code) "LPA:1$FQDN$MatchingID$$1": no
+ * SM-DP+ OID, the Confirmation Code Required Flag set. ORSP_E_USAGE for a bad FQDN or
+ * matching ID, ORSP_E_RESOURCE if cap is too small. */
 ORSP_MUST_CHECK orsp_err orsp_smdp_activation_code(const char *fqdn, const char *matching_id,
-                                                   char *out, size_t cap);
+                                                   bool cc_required, char *out, size_t cap);
 
 /* ----- inventory ----- */
 

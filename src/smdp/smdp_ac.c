@@ -97,7 +97,8 @@ orsp_err orsp_smdp_fqdn_check(const char *fqdn)
 	return ORSP_OK;
 }
 
-orsp_err orsp_smdp_activation_code(const char *fqdn, const char *matching_id, char *out, size_t cap)
+orsp_err orsp_smdp_activation_code(const char *fqdn, const char *matching_id, bool cc_required,
+                                   char *out, size_t cap)
 {
 	orsp_err err;
 	int n;
@@ -111,8 +112,11 @@ orsp_err orsp_smdp_activation_code(const char *fqdn, const char *matching_id, ch
 	err = orsp_smdp_matching_id_check(matching_id);
 	if (err)
 		return err;
-	/* "LPA:" prefix + AC_Format "1" + '$'-separated SM-DP+ address and AC token. */
-	n = snprintf(out, cap, "LPA:1$%s$%s", fqdn, matching_id);
+	/* "LPA:" prefix + AC_Format "1" + '$'-separated SM-DP+ address and AC token; for an
+	 * order with a confirmation code, SGP.22 §4.1's fifth field, the Confirmation Code
+	 * Required Flag "1", after an empty SM-DP+ OID, so that the LPA asks the user for the
+	 * code before it starts the download. */
+	n = snprintf(out, cap, "LPA:1$%s$%s%s", fqdn, matching_id, cc_required ? "$$1" : "");
 	if (n < 0 || (size_t)n >= cap) {
 		out[0] = '\0';
 		return orsp_errf(ORSP_E_RESOURCE, "activation code needs %d bytes", n + 1);

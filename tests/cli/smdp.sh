@@ -98,7 +98,12 @@ usage --cc smdp order --db "$DB" --iccid 8949449999999990023 --cc - --fqdn smdp.
 run smdp order --db "$DB" --iccid 8949449999999990023 --eid 89049032123451234512345678901235 \
 	--matching-id ABC-42 --cc - --release --fqdn smdp.example.com <<<1234
 expect "order rc" 0 "$rc"
-expect "activation code" 'LPA:1$smdp.example.com$ABC-42' "$out"
+# with a confirmation code, the code carries SGP.22 §4.1's CC required flag (empty OID, "1")
+expect "activation code" 'LPA:1$smdp.example.com$ABC-42$$1' "$out"
+# which openrsp's LPA reads: without -c it asks for the code, before any eUICC is touched
+ac=$out
+run lpa profile download --euicc "local:$T/no-euicc" -a "$ac"
+if [[ $rc -eq 1 && "$err" == *"this activation code needs a confirmation code: add -c CODE"* && ! -e "$T/no-euicc" ]]; then ok; else bad "LPA and the CC flag: rc=$rc $err"; fi
 run smdp profile list --db "$DB" --json
 expect "released" "released ABC-42 True 89049032123451234512345678901235" \
 	"$(python3 -c 'import json,sys; p=json.load(sys.stdin)[0]; print(p["state"], p["matchingId"], p["ccRequired"], p["eid"])' <<<"$out")"
