@@ -32,6 +32,7 @@ enum {
 	OPT_SQN_DELTA,
 	OPT_SQN_INIT,
 	OPT_KEEP_IMS,
+	OPT_KEEP_CDMA,
 };
 
 /* ----- files ----- */
@@ -666,7 +667,8 @@ typedef struct build_opts {
 	const char *mnc_len_opt; /* the name given: --mnc-length, or its alias --mnc-len */
 	const char *pin1, *pin2, *puk1, *puk2, *adm1; /* into secrets[], or NULL */
 	const char *sqn_delta, *sqn_init;
-	bool keep_ims; /* --keep-ims-identity */
+	bool keep_ims;  /* --keep-ims-identity */
+	bool keep_cdma; /* --keep-cdma-keys */
 	/* PIN1, PIN2, PUK1, PUK2, ADM1 as copied out of argv (cli_secret_str); wiped */
 	char secrets[5][CLI_SECRET_STR_MAX + 1];
 } build_opts;
@@ -693,6 +695,7 @@ static int build_parse(int argc, char **argv, build_opts *o)
 	    {"sqn-delta", required_argument, NULL, OPT_SQN_DELTA},
 	    {"sqn-init", required_argument, NULL, OPT_SQN_INIT},
 	    {"keep-ims-identity", no_argument, NULL, OPT_KEEP_IMS},
+	    {"keep-cdma-keys", no_argument, NULL, OPT_KEEP_CDMA},
 	    {NULL, 0, NULL, 0},
 	};
 	int c, rc;
@@ -762,6 +765,9 @@ static int build_parse(int argc, char **argv, build_opts *o)
 			break;
 		case OPT_KEEP_IMS:
 			o->keep_ims = true;
+			break;
+		case OPT_KEEP_CDMA:
+			o->keep_cdma = true;
 			break;
 		default:
 			return cli_usage(argv[optind - 1], "unexpected option");
@@ -834,6 +840,7 @@ static int build_perso(const build_opts *o, orsp_pkg_perso *p)
 	p->puk2 = o->puk2;
 	p->adm1 = o->adm1;
 	p->keep_ims_identity = o->keep_ims;
+	p->cdma_keys = !o->keep_cdma;
 	if (o->sqn_delta) {
 		uint64_t v = 0;
 		/* PEDefinitions: at most '07FFFFFFFFFF'H. Each akaParameter keeps its own
@@ -909,6 +916,42 @@ static void warn_template_sd_keys(const char *tmpl, const char *output, const or
 	free(ks);
 }
 
+/* The CSIM's CDMA secrets (PE-CDMAParameter) are drawn afresh unless --keep-cdma-keys: no
+ * AuC of openrsp's does CAVE, so nobody needs the template's, and a TS.48 template's are
+ * published. Say which happened, and that the CSIM's identity (IMSI_M, IMSI_T), which openrsp
+ * does not assign, stays the template's. */
+static void report_cdma(const char *tmpl, const char *output, const orsp_pkg *pkg, bool kept)
+{
+	orsp_pkg_cdma c;
+	size_t n = 0, csims = 0;
+
+	for (size_t i = 0; orsp_pkg_get_cdma(pkg, i, &c) == ORSP_OK; i++)
+		n += c.n_secrets;
+	for (size_t i = 0; i < orsp_pkg_count(pkg); i++) {
+		orsp_pe_info in;
+		if (orsp_pkg_pe(pkg, i, &in) == ORSP_OK && in.type == ORSP_PE_CSIM)
+			csims++;
+	}
+	if (n && kept)
+		fprintf(stderr,
+		        "openrsp: warning: %s keeps the %zu CDMA secret%s (A-Key, SSD, HRPD/Simple "
+		        "IP/Mobile IP shared secrets) of %s (a GSMA TS.48 template's are published "
+		        "test values): every package built from that template shares them\n",
+		        output, n, n == 1 ? "" : "s", tmpl);
+	else if (n)
+		printf("CDMA: %zu secret%s (A-Key, SSD, HRPD/Simple IP/Mobile IP shared secrets) "
+		       "drawn at random and kept nowhere: openrsp does no CDMA authentication "
+		       "(--keep-cdma-keys keeps the template's)\n",
+		       n, n == 1 ? "" : "s");
+	if (csims)
+		fprintf(
+		    stderr,
+		    "openrsp: warning: %s keeps the CSIM identity (EF.IMSI_M, EF.IMSI_T) of %s: "
+		    "openrsp assigns no CDMA identity, so every package built from that "
+		    "template shares it\n",
+		    output, tmpl);
+}
+
 static int profile_build(int argc, char **argv)
 {
 	build_opts o;
@@ -960,6 +1003,11 @@ static int profile_build(int argc, char **argv)
 		               orsp_err_detail());
 		goto out;
 	}
+	if (e == ORSP_E_POLICY && strstr(orsp_err_detail(), "(cdmaParameter)")) {
+		rc = cli_failf(o.tmpl, "%s (--keep-cdma-keys keeps the template's CDMA keys)",
+		               orsp_err_detail());
+		goto out;
+	}
 	if (e) {
 		rc = e == ORSP_E_USAGE ? perso_usage(e) : cli_fail(o.tmpl, e);
 		goto out;
@@ -996,6 +1044,7 @@ static int profile_build(int argc, char **argv)
 			    orsp_pkg_class_name(p.profile_class));
 	}
 	warn_template_sd_keys(o.tmpl, o.output, pkg);
+	report_cdma(o.tmpl, o.output, pkg, o.keep_cdma);
 out:
 	orsp_pkg_buf_free(der, der_len);
 	orsp_pkg_free(pkg);
@@ -1039,12 +1088,15 @@ static const cli_cmd profile_cmds[] = {
                     "       [--spn S] [--profile-name S] [--class operational|provisioning|test]\n"
                     "       [--mnc-length 2|3] [--pin1 N] [--pin2 N] [--puk1 N] [--puk2 N]\n"
                     "       [--adm1 N] [--sqn-delta N] [--sqn-init N] [--keep-ims-identity]\n"
-                    "       -o OUT",
+                    "       [--keep-cdma-keys] -o OUT",
         .help = "Writes OUT (mode 0600: it holds K) from the template: the ICCID into the\n"
                 "ProfileHeader and EF.ICCID, the IMSI into every EF.IMSI, the IMS identity\n"
                 "TS 23.003 derives from it into every ISIM (EF.IMPI, EF.DOMAIN, EF.IMPU), the\n"
                 "algorithm, K and OPc/TOPc into every algoParameter (the header's algorithm\n"
-                "services follow), and the optional values below. The result must pass\n"
+                "services follow), random CDMA secrets (A-Key, SSD, HRPD/Simple IP/Mobile IP\n"
+                "shared secrets) into every cdmaParameter, and the optional values below.\n"
+                "The CSIM's identity (EF.IMSI_M, EF.IMSI_T) and the security domains' keys\n"
+                "stay the template's (a warning says so). The result must pass\n"
                 "`profile check`.\n\n"
                 "options:\n"
                 "  --template FILE      the template package (e.g. a GSMA TS.48 profile)\n"
@@ -1068,6 +1120,8 @@ static const cli_cmd profile_cmds[] = {
                 "  --sqn-init N         every sqnInit value (SEQ_MS(i) the USIM starts from)\n"
                 "  --keep-ims-identity  leave the ISIM's EF.IMPI, EF.DOMAIN and EF.IMPU as the\n"
                 "                       template has them\n"
+                "  --keep-cdma-keys     leave the CDMA secrets as the template has them (a\n"
+                "                       warning: every package built from it shares them)\n"
                 "  -o, --output OUT     the package to write (replaced atomically)\n",
         .run = profile_build,
     },

@@ -31,6 +31,7 @@ enum {
 	OPT_CLASS,
 	OPT_KEEP_IMS,
 	OPT_KEEP_SD_KEYS,
+	OPT_KEEP_CDMA,
 	OPT_STATE,
 	OPT_OLDER_THAN,
 	OPT_LIMIT,
@@ -1069,6 +1070,37 @@ static orsp_err sd_keys_check(orsp_pkg *tpkg, size_t *n_sym)
 	return e;
 }
 
+/* Can the template's PE-CDMAParameters get secrets of their own (orsp_pkg_perso.cdma_keys)?
+ * Tried once on the template, as sd_keys_check does. *n gets the number of CDMA secrets each
+ * profile draws, *csims the template's PE-CSIMs (whose identity generate keeps). */
+static orsp_err cdma_keys_check(orsp_pkg *tpkg, bool keep, size_t *n, size_t *csims)
+{
+	orsp_pkg_perso tp;
+	orsp_pkg_cdma c;
+	orsp_err e = ORSP_OK;
+
+	*n = *csims = 0;
+	for (size_t i = 0; orsp_pkg_get_cdma(tpkg, i, &c) == ORSP_OK; i++)
+		*n += c.n_secrets;
+	for (size_t i = 0; i < orsp_pkg_count(tpkg); i++) {
+		orsp_pe_info in;
+		if (orsp_pkg_pe(tpkg, i, &in) == ORSP_OK && in.type == ORSP_PE_CSIM)
+			(*csims)++;
+	}
+	if (keep || *n == 0)
+		return ORSP_OK;
+	orsp_pkg_perso_init(&tp);
+	tp.cdma_keys = true;
+	e = orsp_pkg_personalise(tpkg, &tp);
+	if (e) {
+		char detail[256];
+		snprintf(detail, sizeof(detail), "%s", orsp_err_detail());
+		e = orsp_errf(e, "%s (--keep-cdma-keys keeps the template's CDMA keys)", detail);
+	}
+	orsp_pkg_perso_wipe(&tp);
+	return e;
+}
+
 /* The PUKs and ADM keys generate draws per profile (TS 102 221 §9: PUKs 8 digits, ADM keys
  * coded like PINs, 8 digits here), for the references the template defines: the TS.48
  * templates carry public test values that every generated profile would otherwise share. */
@@ -1161,7 +1193,7 @@ static orsp_err sd_keys_to_auc(orsp_auc *auc, const char *imsi, const orsp_pkg *
  * "generated 5 profile(s), subscribers with K/OPc, PUK1, PUK2, ADM1, ADM2 and 6
  * security-domain keys each added to the AuC". */
 static void generate_summary(size_t made, bool auc, const card_secrets *cs, size_t n_sd_keys,
-                             bool keep_sd_keys)
+                             bool keep_sd_keys, size_t n_cdma, bool keep_cdma)
 {
 	static const char *const names[4] = {"PUK1", "PUK2", "ADM1", "ADM2"};
 	const char *parts[6];
@@ -1187,6 +1219,11 @@ static void generate_summary(size_t made, bool auc, const card_secrets *cs, size
 	if (keep_sd_keys)
 		printf("; the template's security-domain keys kept%s",
 		       auc ? " (none in the AuC)" : "");
+	if (n_cdma && keep_cdma)
+		printf("; the template's CDMA secrets kept");
+	else if (n_cdma)
+		printf("; %zu CDMA secret%s each drawn at random, kept nowhere", n_cdma,
+		       n_cdma == 1 ? "" : "s");
 	printf("\n");
 }
 
@@ -1306,6 +1343,7 @@ static int smdp_profile_generate(int argc, char **argv)
 	    {"json", no_argument, NULL, OPT_JSON},
 	    {"keep-ims-identity", no_argument, NULL, OPT_KEEP_IMS},
 	    {"keep-sd-keys", no_argument, NULL, OPT_KEEP_SD_KEYS},
+	    {"keep-cdma-keys", no_argument, NULL, OPT_KEEP_CDMA},
 	    PPR_LONGOPTS,
 	    {NULL, 0, NULL, 0},
 	};
@@ -1314,7 +1352,7 @@ static int smdp_profile_generate(int argc, char **argv)
 	const char *tpl_path = NULL, *count_s = NULL, *iccid_s = NULL, *imsi_s = NULL,
 	           *auc_db = NULL, *spn = NULL, *name = NULL;
 	char iccid[21], imsi[16];
-	size_t ibody, count, made = 0, n_sd_keys = 0;
+	size_t ibody, count, made = 0, n_sd_keys = 0, n_cdma = 0, n_csim = 0;
 	uint64_t v;
 	uint8_t *tpl = NULL;
 	size_t tpl_len = 0;
@@ -1325,7 +1363,7 @@ static int smdp_profile_generate(int argc, char **argv)
 	orsp_auc_new sqn_tpl;
 	card_secrets cs;
 	unsigned mnc_opt = 0, mnc_len = 0;
-	bool json = false, keep_ims = false, keep_sd_keys = false;
+	bool json = false, keep_ims = false, keep_sd_keys = false, keep_cdma = false;
 	int c, rc;
 	orsp_err e;
 
@@ -1364,6 +1402,9 @@ static int smdp_profile_generate(int argc, char **argv)
 			break;
 		case OPT_KEEP_SD_KEYS:
 			keep_sd_keys = true;
+			break;
+		case OPT_KEEP_CDMA:
+			keep_cdma = true;
 			break;
 		default:
 			if (!ppr_opt(&io, c, optarg, &rc))
@@ -1430,6 +1471,8 @@ static int smdp_profile_generate(int argc, char **argv)
 		e = auc_sqn_from_pkg(tpkg, &sqn_tpl);
 	if (!e && !keep_sd_keys)
 		e = sd_keys_check(tpkg, &n_sd_keys);
+	if (!e)
+		e = cdma_keys_check(tpkg, keep_cdma, &n_cdma, &n_csim);
 	orsp_pkg_free(tpkg);
 	tpkg = NULL;
 	if (e) {
@@ -1501,6 +1544,7 @@ static int smdp_profile_generate(int argc, char **argv)
 		/* for the IMS domain only: EF.AD stays the template's (it agrees, above) */
 		pp.ims_mnc_len = mnc_len;
 		pp.sd_keys = !keep_sd_keys;
+		pp.cdma_keys = !keep_cdma;
 		e = orsp_random(k, 16);
 		if (!e)
 			e = orsp_random(opc, 16);
@@ -1543,8 +1587,22 @@ static int smdp_profile_generate(int argc, char **argv)
 	if (json)
 		printf("{\"generated\":%zu}\n", made);
 	else
-		generate_summary(made, auc != NULL, &cs, keep_sd_keys ? 0 : n_sd_keys,
-		                 keep_sd_keys);
+		generate_summary(made, auc != NULL, &cs, keep_sd_keys ? 0 : n_sd_keys, keep_sd_keys,
+		                 n_cdma, keep_cdma);
+	if (n_cdma && keep_cdma)
+		fprintf(
+		    stderr,
+		    "openrsp: warning: every profile generated keeps the %zu CDMA secret%s (A-Key, "
+		    "SSD, "
+		    "HRPD/Simple IP/Mobile IP shared secrets) of %s (a GSMA TS.48 template's are "
+		    "published test values)\n",
+		    n_cdma, n_cdma == 1 ? "" : "s", tpl_path);
+	if (n_csim)
+		fprintf(
+		    stderr,
+		    "openrsp: warning: every profile generated keeps the CSIM identity (EF.IMSI_M, "
+		    "EF.IMSI_T) of %s: openrsp assigns no CDMA identity\n",
+		    tpl_path);
 	rc = CLI_OK;
 out:
 	orsp_auc_close(auc);
@@ -1755,7 +1813,7 @@ static const cli_cmd smdp_cmds[] = {
                     "       profile generate " DB_SYNOPSIS " --template FILE\n"
                     "         --iccid-start DIGITS --imsi-start DIGITS [--count N] [--auc DB]\n"
                     "         [--spn S] [--name N] [--ppr LIST] [--mnc-length 2|3] [--class C]\n"
-                    "         [--keep-ims-identity] [--keep-sd-keys]",
+                    "         [--keep-ims-identity] [--keep-sd-keys] [--keep-cdma-keys]",
         .help = "import: decode and validate each package (a FILE, or every *.der in DIR),\n"
                 "take its ICCID, IMSI and profile type, and store it Available, encrypted\n"
                 "under a key wrapped by the KEK. A duplicate ICCID or IMSI is refused.\n"
@@ -1776,6 +1834,10 @@ static const cli_cmd smdp_cmds[] = {
                 "KIc/KID/KIK, SCP03) is drawn at random per profile too, and kept in the AuC\n"
                 "with --auc (`openrsp auc secret IMSI sd1-kvn01-kid01`); --keep-sd-keys\n"
                 "copies the template's keys instead, for keys the operator already manages.\n"
+                "The CSIM's CDMA secrets (A-Key, SSD, HRPD/Simple IP/Mobile IP shared\n"
+                "secrets) are drawn per profile and kept nowhere (openrsp does no CDMA\n"
+                "authentication); --keep-cdma-keys copies the template's (a warning). The\n"
+                "CSIM's identity (EF.IMSI_M, EF.IMSI_T) stays the template's (a warning).\n"
                 "--ppr: the profiles' metadata carries these Profile Policy Rules and the\n"
                 "profile owner: MCC and MNC of the IMSI (MNC length from EF.AD, else\n"
                 "--mnc-length), GID1/GID2 from EF.GID1/EF.GID2 when the package sets them.\n"
@@ -1811,7 +1873,8 @@ static const cli_cmd smdp_cmds[] = {
                 "  --keep-ims-identity  generate: leave the ISIM's EF.IMPI, EF.DOMAIN and\n"
                 "                       EF.IMPU as the template has them\n"
                 "  --keep-sd-keys       generate: the template's security-domain keys in every\n"
-                "                       profile (none in the AuC)\n",
+                "                       profile (none in the AuC)\n"
+                "  --keep-cdma-keys     generate: the template's CDMA secrets in every profile\n",
         .run = smdp_profile,
     },
     {

@@ -1520,6 +1520,230 @@ static void test_personalise_sd_keys_kinds(void **state)
 	}
 }
 
+/* ------------------------------------------------------------------ CDMA keys ----------- */
+
+#define TS48_SUCI "saip/gsma-ts48/v7/TS48_V7.0_eSIM_GTP_SAIP2.3_BERTLV_SUCI.der"
+
+/* The five CDMA values of a PE-CDMAParameter, through the test's own decoding; GSMA's value
+ * notation of TS.48 v7 (value18): A-Key 00000000FFFFFFFF, SSD 0123...CDEF twice, and an
+ * HRPD, Simple IP (one NAI) and Mobile IP (one NAI, MN-AAA and MN-HA) block, each secret 16
+ * bytes. */
+typedef struct cdma_vals {
+	size_t len[5];
+	uint8_t v[5][64];
+} cdma_vals;
+
+static void cdma_read(const pelist *pl, size_t i, cdma_vals *out)
+{
+	ProfileElement_t *pe = NULL;
+	PE_CDMAParameter_t *c;
+	const OCTET_STRING_t *os[5];
+	assert_int_equal(
+	    ber_decode(&no_stack_limit, &asn_DEF_ProfileElement, (void **)&pe, pl->p[i], pl->len[i])
+	        .code,
+	    RC_OK);
+	assert_int_equal(pe->present, ProfileElement_PR_cdmaParameter);
+	c = &pe->choice.cdmaParameter;
+	os[0] = &c->authenticationKey;
+	os[1] = c->ssd;
+	os[2] = c->hrpdAccessAuthenticationData;
+	os[3] = c->simpleIPAuthenticationData;
+	os[4] = c->mobileIPAuthenticationData;
+	memset(out, 0, sizeof(*out));
+	for (size_t k = 0; k < 5; k++) {
+		assert_non_null(os[k]);
+		assert_true((size_t)os[k]->size <= sizeof(out->v[k]));
+		out->len[k] = (size_t)os[k]->size;
+		memcpy(out->v[k], os[k]->buf, out->len[k]);
+	}
+	ASN_STRUCT_FREE(asn_DEF_ProfileElement, pe);
+}
+
+/* Bit b (from the most significant of byte 0) of p. */
+static unsigned bit_at(const uint8_t *p, size_t b)
+{
+	return (p[b / 8] >> (7 - b % 8)) & 1u;
+}
+
+/* The 16-byte secret at bit offset `at` of p. */
+static void secret_at(const uint8_t *p, size_t at, uint8_t out[16])
+{
+	memset(out, 0, 16);
+	for (size_t b = 0; b < 128; b++)
+		out[b / 8] |= (uint8_t)(bit_at(p, at + b) << (7 - b % 8));
+}
+
+/* Where TS.48's blocks hold their secrets (C.S0016 §4.5.7.10, .7, .8): after HRPD's 5-bit
+ * length; after Simple IP's NUM_NAI, NAI_ENTRY_INDEX and SS_LENGTH (13 bits); Mobile IP's
+ * MN-AAA_SS there too and its MN-HA_SS after a second 5-bit length. */
+static const struct {
+	size_t field, at;
+} cdma_secrets[4] = {{2, 5}, {3, 13}, {4, 13}, {4, 146}};
+
+static bool in_secret(size_t field, size_t b)
+{
+	for (size_t s = 0; s < ORSP_ARRAY_LEN(cdma_secrets); s++)
+		if (cdma_secrets[s].field == field && b >= cdma_secrets[s].at &&
+		    b < cdma_secrets[s].at + 128)
+			return true;
+	return false;
+}
+
+static void cdma_hrpd_len31(ProfileElement_t *pe, void *arg)
+{
+	(void)arg; /* SS_LENGTH 31 in 17 bytes */
+	os_put(pe->choice.cdmaParameter.hrpdAccessAuthenticationData,
+	       "F808101820283038404880889098A0A8B0");
+}
+static void cdma_mobile_ip_trailing(ProfileElement_t *pe, void *arg)
+{
+	(void)arg; /* TS.48's Mobile IP block and one byte more after it */
+	os_put(pe->choice.cdmaParameter.mobileIPAuthenticationData,
+	       "108008101820283038404880889098A0A8B4004080C1014181C20244044484C505458000");
+}
+static void cdma_simple_ip_two_nai(ProfileElement_t *pe, void *arg)
+{
+	(void)arg; /* NUM_NAI 2 with one NAI's bytes */
+	os_put(pe->choice.cdmaParameter.simpleIPAuthenticationData,
+	       "208008101820283038404880889098A0A8B0");
+}
+
+/* cdma_keys: the A-Key, the SSD and the shared secrets of the HRPD, Simple IP and Mobile IP
+ * blocks are drawn per personalisation (a TS.48 template's are published test values, and
+ * every card made from it had them), everything else of the PE kept; a block that does not
+ * follow C.S0016 is refused with the package unchanged; without cdma_keys they stay. */
+static void test_personalise_cdma_keys(void **state)
+{
+	static const pe_edit_fn bad[] = {cdma_hrpd_len31, cdma_mobile_ip_trailing,
+	                                 cdma_simple_ip_two_nai};
+	static const char *const bad_field[] = {"hrpdAccessAuthenticationData",
+	                                        "mobileIPAuthenticationData",
+	                                        "simpleIPAuthenticationData"};
+	orsp_pkg *tpl = load(TS48_SUCI), *pkg[2] = {load(TS48_SUCI), load(TS48_SUCI)};
+	cdma_vals t, v[2];
+	orsp_pkg_cdma info;
+	orsp_pkg_perso p;
+	pelist tl, pl[2];
+	size_t ci;
+	(void)state;
+
+	pl_of_pkg(&tl, tpl);
+	ci = pl_find(&tl, ORSP_PE_CDMA_PARAMETER, 0);
+	assert_int_equal(ci, 17);
+	cdma_read(&tl, ci, &t);
+	assert_int_equal(orsp_pkg_get_cdma(tpl, 0, &info), ORSP_OK);
+	assert_int_equal(info.pe_index, ci);
+	assert_int_equal(info.a_key_len, 8);
+	assert_int_equal(info.ssd_len, 16);
+	assert_int_equal(info.hrpd_len, 17);
+	assert_int_equal(info.simple_ip_len, 18);
+	assert_int_equal(info.mobile_ip_len, 35);
+	assert_int_equal(info.n_secrets, 5);
+	assert_int_equal(orsp_pkg_get_cdma(tpl, 1, &info), ORSP_E_NOT_FOUND);
+
+	orsp_pkg_perso_init(&p);
+	assert_false(p.cdma_keys); /* the library keeps them unless asked */
+	p.cdma_keys = true;
+	for (size_t k = 0; k < 2; k++) {
+		orsp_pkg *again;
+		assert_int_equal(orsp_pkg_personalise(pkg[k], &p), ORSP_OK);
+		again = reload(pkg[k]); /* decodes and validates */
+		assert_int_equal(orsp_pkg_validate_flags(again, ORSP_PKG_VALIDATE_INSTALL, NULL),
+		                 ORSP_OK);
+		orsp_pkg_free(again);
+		pl_of_pkg(&pl[k], pkg[k]);
+		assert_int_equal(pl[k].n, tl.n);
+		for (size_t i = 0; i < tl.n; i++) {
+			if (i == ci)
+				continue;
+			assert_int_equal(pl[k].len[i], tl.len[i]);
+			assert_bytes_equal(pl[k].p[i], tl.p[i], tl.len[i]);
+		}
+		assert_true(pl[k].len[ci] != tl.len[ci] ||
+		            memcmp(pl[k].p[ci], tl.p[ci], tl.len[ci]) != 0);
+		cdma_read(&pl[k], ci, &v[k]);
+		/* lengths, NAI counts and indexes, secret lengths, reserved bits: the template's */
+		for (size_t f = 0; f < 5; f++) {
+			assert_int_equal(v[k].len[f], t.len[f]);
+			for (size_t b = 0; f >= 2 && b < 8 * t.len[f]; b++)
+				if (!in_secret(f, b) && bit_at(v[k].v[f], b) != bit_at(t.v[f], b))
+					fail_msg("field %zu bit %zu changed", f, b);
+		}
+	}
+	/* every secret new, and different in each package */
+	for (size_t f = 0; f < 2; f++) {
+		assert_true(memcmp(v[0].v[f], t.v[f], t.len[f]) != 0);
+		assert_true(memcmp(v[1].v[f], t.v[f], t.len[f]) != 0);
+		assert_true(memcmp(v[0].v[f], v[1].v[f], t.len[f]) != 0);
+	}
+	for (size_t s = 0; s < ORSP_ARRAY_LEN(cdma_secrets); s++) {
+		uint8_t a[16], b[16], c[16];
+		size_t f = cdma_secrets[s].field, at = cdma_secrets[s].at;
+		secret_at(t.v[f], at, a);
+		secret_at(v[0].v[f], at, b);
+		secret_at(v[1].v[f], at, c);
+		assert_true(memcmp(a, b, 16) != 0);
+		assert_true(memcmp(a, c, 16) != 0);
+		assert_true(memcmp(b, c, 16) != 0);
+	}
+
+	/* a block that does not follow C.S0016: refused, naming it, the package unchanged */
+	for (size_t k = 0; k < ORSP_ARRAY_LEN(bad); k++) {
+		pelist bl;
+		uint8_t *b, *out = NULL;
+		size_t len, out_len = 0;
+		orsp_pkg *bp = NULL;
+		pl_load(&bl, TS48_SUCI);
+		pl_edit(&bl, ci, bad[k], NULL);
+		b = pl_join(&bl, &len);
+		assert_int_equal(orsp_pkg_decode(b, len, &bp), ORSP_OK);
+		orsp_pkg_perso_init(&p);
+		p.iccid = "8949449999999990171"; /* applied before the keys */
+		p.cdma_keys = true;
+		assert_int_equal(orsp_pkg_personalise(bp, &p), ORSP_E_POLICY);
+		assert_detail_has("PE #17 (cdmaParameter)");
+		assert_detail_has(bad_field[k]);
+		assert_detail_has("C.S0016");
+		assert_int_equal(orsp_pkg_encode(bp, 0, &out, &out_len), ORSP_OK);
+		assert_int_equal(out_len, len);
+		assert_bytes_equal(out, b, len);
+		orsp_pkg_buf_free(out, out_len);
+		orsp_pkg_free(bp);
+		free(b);
+		pl_free(&bl);
+	}
+
+	/* without cdma_keys (a personalisation of everything else) the PE is the template's */
+	{
+		uint8_t k[16], opc[16];
+		pelist kept;
+		memset(k, 0x5A, sizeof(k));
+		memset(opc, 0xA5, sizeof(opc));
+		orsp_pkg_perso_init(&p);
+		p.iccid = "8949449999999990171";
+		p.imsi = "001019000000000";
+		p.set_aka = true;
+		p.alg = ORSP_AKA_MILENAGE;
+		assert_int_equal(orsp_secret_set(&p.k, k, 16), ORSP_OK);
+		assert_int_equal(orsp_secret_set(&p.opc, opc, 16), ORSP_OK);
+		p.sd_keys = true;
+		assert_int_equal(orsp_pkg_personalise(tpl, &p), ORSP_OK);
+		orsp_pkg_perso_wipe(&p);
+		pl_of_pkg(&kept, tpl);
+		assert_int_equal(kept.len[ci], tl.len[ci]);
+		assert_bytes_equal(kept.p[ci], tl.p[ci], tl.len[ci]);
+		pl_free(&kept);
+	}
+	for (size_t k = 0; k < 2; k++) {
+		pl_free(&pl[k]);
+		orsp_pkg_free(pkg[k]);
+	}
+	pl_free(&tl);
+	orsp_pkg_free(tpl);
+	orsp_wipe(&t, sizeof(t));
+	orsp_wipe(v, sizeof(v));
+}
+
 static void aka_sqn_options_03(ProfileElement_t *pe, void *arg)
 {
 	(void)arg;
@@ -2666,6 +2890,7 @@ int main(void)
 	    cmocka_unit_test(test_personalise_lossy),
 	    cmocka_unit_test(test_personalise_sd_keys),
 	    cmocka_unit_test(test_personalise_sd_keys_kinds),
+	    cmocka_unit_test(test_personalise_cdma_keys),
 	    cmocka_unit_test(test_wipe_model),
 	    cmocka_unit_test(test_fs_members_fit),
 	    cmocka_unit_test(test_validate_rules),

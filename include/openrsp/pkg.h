@@ -322,6 +322,19 @@ const char *orsp_pkg_pin_ref_name(long key_reference, bool puk);
 ORSP_MUST_CHECK orsp_err orsp_pkg_get_pins(const orsp_pkg *pkg, orsp_pkg_pin *out, size_t cap,
                                            size_t *n);
 
+/* One PE-CDMAParameter (the CSIM's CDMA secrets), without its values. */
+typedef struct orsp_pkg_cdma {
+	size_t pe_index;
+	size_t a_key_len;     /* authenticationKey: the CAVE A-Key (8 bytes) */
+	size_t ssd_len;       /* ssd: SSD_A || SSD_B (16 bytes); 0: absent */
+	size_t hrpd_len;      /* hrpdAccessAuthenticationData (C.S0016 §4.5.7.10); 0: absent */
+	size_t simple_ip_len; /* simpleIPAuthenticationData (§4.5.7.7); 0: absent */
+	size_t mobile_ip_len; /* mobileIPAuthenticationData (§4.5.7.8); 0: absent */
+	size_t n_secrets;     /* how many of those five are present (the A-Key always is) */
+} orsp_pkg_cdma;
+/* The n-th PE-CDMAParameter (package order). ORSP_E_NOT_FOUND past the last. */
+ORSP_MUST_CHECK orsp_err orsp_pkg_get_cdma(const orsp_pkg *pkg, size_t n, orsp_pkg_cdma *out);
+
 /* ---------------------------------------------------------------- security domains ------ */
 
 /* What a keyType (GlobalPlatform Card Specification v2.3 Table 11-16) codes. */
@@ -496,6 +509,14 @@ typedef struct orsp_pkg_perso {
 	 * and KID (the key then has no unambiguous name: orsp_pkg_sd_key). Read the new values
 	 * with orsp_pkg_get_sd_key_data. */
 	bool sd_keys;
+
+	/* Every PE-CDMAParameter gets random secrets of the template's lengths: the A-Key, the
+	 * SSD, and the shared secrets inside the HRPD, Simple IP and Mobile IP blocks (their
+	 * lengths, NAI indexes and reserved bits kept, C.S0016 §4.5.7). openrsp does no CAVE
+	 * or CDMA authentication, so nobody keeps them; a GSMA TS.48 template's are published
+	 * test values. ORSP_E_POLICY for a block that does not follow C.S0016's layout. The
+	 * CSIM's files, its IMSI_M and IMSI_T included, stay the template's. */
+	bool cdma_keys;
 } orsp_pkg_perso;
 
 void orsp_pkg_perso_init(orsp_pkg_perso *p);

@@ -53,6 +53,11 @@ void oid_text(const OBJECT_IDENTIFIER_t *oid, char *out, size_t cap);
 /* The i-th PE of a type, or -1. */
 long pkg_find(const orsp_pkg *pkg, orsp_pe_type t, size_t nth);
 
+/* ----- pe_cdmaparameter.c ----- */
+
+/* orsp_pkg_perso.cdma_keys for PE number pe: every secret of c random, of its length. */
+ORSP_MUST_CHECK orsp_err cdma_draw(PE_CDMAParameter_t *c, size_t pe);
+
 /* ----- pe_files.c ----- */
 
 typedef struct fs_member {

@@ -722,6 +722,22 @@ static orsp_err apply_sd_keys(orsp_pkg *c)
 	return e;
 }
 
+/* cdma_keys: fresh CDMA secrets in every PE-CDMAParameter (a TS.48 template's are published
+ * test values, and no AuC of openrsp's keeps CDMA keys). */
+static orsp_err apply_cdma_keys(orsp_pkg *c)
+{
+	orsp_err e = ORSP_OK;
+
+	for (size_t i = 0; !e && i < c->n; i++) {
+		if (c->pe[i].type != ORSP_PE_CDMA_PARAMETER || !c->pe[i].asn)
+			continue;
+		e = touch(c, i);
+		if (!e)
+			e = cdma_draw(&c->pe[i].asn->choice.cdmaParameter, i);
+	}
+	return e;
+}
+
 static orsp_err apply(orsp_pkg *c, const orsp_pkg_perso *p)
 {
 	static const struct {
@@ -760,6 +776,8 @@ static orsp_err apply(orsp_pkg *c, const orsp_pkg_perso *p)
 		c->profile_class = p->profile_class;
 	if (!e && p->sd_keys)
 		e = apply_sd_keys(c);
+	if (!e && p->cdma_keys)
+		e = apply_cdma_keys(c);
 	for (size_t i = 0; !e && i < c->n; i++)
 		if (c->pe[i].dirty)
 			e = pe_reencode(&c->pe[i], i);

@@ -128,8 +128,10 @@ expect "build exit" 0 "$rc"
 has "build summary" "ICCID 8949449999999990171, IMSI 262019876543210, milenage" "$out"
 has "class reported" "profile class test" "$out"
 lacks "build shows no K" "$K" "$out$err"
-# the template's security-domain keys are kept, and build says so (one line on stderr)
-expect "build warns of the template's security-domain keys" "openrsp: warning: $OUT keeps the 6 symmetric security-domain keys of $TS48 (OTA keys; a GSMA TS.48 template's are published test keys): every package built from that template shares them. \`openrsp smdp profile generate\` draws them per card and, with --auc, keeps them in the AuC" "$err"
+# the template's security-domain keys are kept, and build says so (one line on stderr), as
+# it says the CSIM's identity is kept (the next line; "build: the CDMA secrets" below)
+expect "build warns of the template's security-domain keys" "openrsp: warning: $OUT keeps the 6 symmetric security-domain keys of $TS48 (OTA keys; a GSMA TS.48 template's are published test keys): every package built from that template shares them. \`openrsp smdp profile generate\` draws them per card and, with --auc, keeps them in the AuC" "$(sed -n 1p <<<"$err")"
+expect "build's stderr: two warnings" 2 "$(wc -l <<<"$err")"
 expect "mode 0600" 600 "$(stat -c %a "$OUT")"
 run profile check "$OUT"
 expect "built package checks" 0 "$rc"
@@ -151,6 +153,68 @@ expect "json opc length" 16 "$(json aka 1 opc_length)"
 expect "json profile type" "openrsp test profile" "$(json header profile_type)"
 # The OPc really is in the package (as bytes), computed from OP as TS 35.208 says.
 expect "OPc in package" 1 "$("$PY" -c 'import sys; print(int(bytes.fromhex(sys.argv[2]) in open(sys.argv[1],"rb").read()))' "$OUT" "$OPC")"
+
+# ----- build: the CDMA secrets are drawn per package, the CSIM identity is kept -----
+# TS.48 v7 SUCI: PE #14 csim, PE #17 cdmaParameter with GSMA's published A-Key
+# 00000000FFFFFFFF, SSD 0123...CDEF twice and HRPD, Simple IP and Mobile IP blocks.
+SUCI="$V/saip/gsma-ts48/v7/TS48_V7.0_eSIM_GTP_SAIP2.3_BERTLV_SUCI.der"
+# pe FILE N: PE number N of a package, in hex
+pe() {
+	"$PY" -c '
+import sys
+d = open(sys.argv[1], "rb").read()
+i = n = 0
+while i < len(d):
+    j = i + 1
+    if d[i] & 0x1F == 0x1F:
+        while d[j] & 0x80: j += 1
+        j += 1
+    l = d[j]; j += 1
+    if l & 0x80:
+        k = l & 0x7F; l = int.from_bytes(d[j:j + k], "big"); j += k
+    if n == int(sys.argv[2]):
+        print(d[i:j + l].hex()); break
+    i = j + l; n += 1' "$1" "$2"
+}
+CDMA_T=$(pe "$SUCI" 17)
+expect "template's PE #17 is the cdmaParameter" "a56fa005800081011281080000" "${CDMA_T:0:26}"
+CSIM_T=$(pe "$SUCI" 14)
+declare -A CDMA
+for v in a b; do
+	run profile build --template "$SUCI" --iccid 8949449999999990171 --imsi 262019876543210 \
+		--k "$K" --op "$OP" -o "$T/cdma-$v.der"
+	expect "build $v (CDMA secrets drawn)" 0 "$rc"
+	has "build $v says the CDMA secrets were drawn" "CDMA: 5 secrets (A-Key, SSD, HRPD/Simple IP/Mobile IP shared secrets) drawn at random and kept nowhere: openrsp does no CDMA authentication (--keep-cdma-keys keeps the template's)" "$out"
+	has "build $v warns of the CSIM identity" "openrsp: warning: $T/cdma-$v.der keeps the CSIM identity (EF.IMSI_M, EF.IMSI_T) of $SUCI: openrsp assigns no CDMA identity, so every package built from that template shares it" "$err"
+	lacks "build $v: no warning of CDMA secrets kept" "CDMA secrets" "$err"
+	run profile check "$T/cdma-$v.der"
+	expect "build $v checks" 0 "$rc"
+	CDMA[$v]=$(pe "$T/cdma-$v.der" 17)
+	expect "build $v: the CSIM is the template's" "$CSIM_T" "$(pe "$T/cdma-$v.der" 14)"
+	expect "build $v: cdmaParameter of the template's length" "${#CDMA_T}" "${#CDMA[$v]}"
+	expect "build $v: cdmaParameter not the template's" 1 "$([[ ${CDMA[$v]} != "$CDMA_T" ]] && echo 1 || echo 0)"
+	lacks "build $v: GSMA's A-Key gone" "00000000ffffffff" "${CDMA[$v]}"
+	lacks "build $v: GSMA's SSD gone" "0123456789abcdef0123456789abcdef" "${CDMA[$v]}"
+done
+expect "two builds, two cdmaParameters" 1 "$([[ ${CDMA[a]} != "${CDMA[b]}" ]] && echo 1 || echo 0)"
+# --keep-cdma-keys: the template's, with a warning
+run profile build --template "$SUCI" --iccid 8949449999999990171 --imsi 262019876543210 \
+	--k "$K" --op "$OP" --keep-cdma-keys -o "$T/cdma-kept.der"
+expect "build --keep-cdma-keys" 0 "$rc"
+has "--keep-cdma-keys warns" "openrsp: warning: $T/cdma-kept.der keeps the 5 CDMA secrets (A-Key, SSD, HRPD/Simple IP/Mobile IP shared secrets) of $SUCI (a GSMA TS.48 template's are published test values): every package built from that template shares them" "$err"
+lacks "--keep-cdma-keys: nothing drawn" "CDMA:" "$out"
+expect "--keep-cdma-keys keeps the cdmaParameter" "$CDMA_T" "$(pe "$T/cdma-kept.der" 17)"
+run profile check "$T/cdma-kept.der"
+expect "kept CDMA secrets check" 0 "$rc"
+# an HRPD block whose SS_LENGTH (31) runs past its 17 bytes: refused with the way out
+"$PY" -c 'import sys; d = open(sys.argv[1], "rb").read(); open(sys.argv[2], "wb").write(d.replace(bytes.fromhex("83118008101820"), bytes.fromhex("8311f808101820")))' "$SUCI" "$T/cdma-bad.der"
+failure "--keep-cdma-keys keeps the template's CDMA keys" profile build --template "$T/cdma-bad.der" \
+	--iccid 8949449999999990171 --imsi 262019876543210 --k "$K" --op "$OP" -o "$T/cdma-bad-out.der"
+has "the block named" "PE #17 (cdmaParameter): hrpdAccessAuthenticationData" "$err"
+expect "nothing written" 0 "$([[ -e "$T/cdma-bad-out.der" ]] && echo 1 || echo 0)"
+run profile build --template "$T/cdma-bad.der" --iccid 8949449999999990171 --imsi 262019876543210 \
+	--k "$K" --op "$OP" --keep-cdma-keys -o "$T/cdma-bad-out.der"
+expect "that template with --keep-cdma-keys" 0 "$rc"
 
 # ----- build: TUAK, 256-bit K, 2 Keccak iterations, TOP (TS 35.233 set 6) -----
 TK=$(col tuak.tsv 6 k)

@@ -177,9 +177,13 @@ GDB=$T/gen.db
 AUC=$T/gen-auc.db
 run smdp profile generate --db "$GDB" --template "$G/v7/TS48_V7.0_eSIM_GTP_SAIP2.3_NoBERTLV.der" --iccid-start 898824700000001000 --imsi-start 001019000000000 --count 5 --auc "$AUC" --spn "Gen" --name "Generated"
 expect "generate rc" 0 "$rc"
-expect "generate line: what went to the AuC" "generated 5 profile(s), subscribers with K/OPc, PUK1, PUK2, ADM1, ADM2 and 6 security-domain keys each added to the AuC" "$out"
+expect "generate line: what went to the AuC" "generated 5 profile(s), subscribers with K/OPc, PUK1, PUK2, ADM1, ADM2 and 6 security-domain keys each added to the AuC; 5 CDMA secrets each drawn at random, kept nowhere" "$out"
 # each ISIM gets its IMSI's IMS identity (TS 23.003 §13): no more warning about a shared one
 lacks "no ISIM warning" "ISIM" "$err"
+# the CSIM's CDMA secrets (PE #17: A-Key, SSD, HRPD, Simple IP, Mobile IP) are drawn per
+# profile (test_pkg test_personalise_cdma_keys); its identity is the template's, and a
+# warning says so, the one line on stderr
+expect "generate warns of the CSIM identity" "openrsp: warning: every profile generated keeps the CSIM identity (EF.IMSI_M, EF.IMSI_T) of $G/v7/TS48_V7.0_eSIM_GTP_SAIP2.3_NoBERTLV.der: openrsp assigns no CDMA identity" "$err"
 # PUK1/2, ADM1/2 drawn per profile (TS.48's are public test values), kept wrapped in the AuC
 secrets=()
 for imsi in 001019000000000 001019000000001; do
@@ -312,7 +316,7 @@ failure "not a regular file" smdp profile generate --db "$T/tpl.db" --template <
 run smdp profile generate --db "$T/keep.db" --template "$TPL" --iccid-start 898824700000007000 \
 	--imsi-start 001019000000700 --auc "$T/keep-auc.db" --keep-sd-keys
 expect "generate --keep-sd-keys rc" 0 "$rc"
-expect "generate --keep-sd-keys line" "generated 1 profile(s), subscribers with K/OPc, PUK1, PUK2, ADM1 and ADM2 each added to the AuC; the template's security-domain keys kept (none in the AuC)" "$out"
+expect "generate --keep-sd-keys line" "generated 1 profile(s), subscribers with K/OPc, PUK1, PUK2, ADM1 and ADM2 each added to the AuC; the template's security-domain keys kept (none in the AuC); 5 CDMA secrets each drawn at random, kept nowhere" "$out"
 run auc secret 001019000000700 --list --db "$T/keep-auc.db"
 expect "--keep-sd-keys: no SD key in the AuC" "adm1 adm2 puk1 puk2" "$(tr '\n' ' ' <<<"$out" | sed 's/ $//')"
 # A template whose security domain holds a private key ('B1' in place of the first AES
@@ -332,6 +336,29 @@ run smdp profile generate --db "$T/priv.db" --template "$T/privkey-tpl.der" \
 	--iccid-start 898824700000007100 --imsi-start 001019000000710 --keep-sd-keys
 expect "private key kept with --keep-sd-keys" 0 "$rc"
 
+# --keep-cdma-keys: the template's CDMA secrets in every profile, with a warning
+run smdp profile generate --db "$T/keep-cdma.db" --template "$TPL" --iccid-start 898824700000007200 \
+	--imsi-start 001019000000720 --count 2 --keep-cdma-keys
+expect "generate --keep-cdma-keys rc" 0 "$rc"
+expect "generate --keep-cdma-keys line" "generated 2 profile(s); the template's CDMA secrets kept" "$out"
+has "generate --keep-cdma-keys warns" "openrsp: warning: every profile generated keeps the 5 CDMA secrets (A-Key, SSD, HRPD/Simple IP/Mobile IP shared secrets) of $TPL (a GSMA TS.48 template's are published test values)" "$err"
+# A template whose HRPD block has an SS_LENGTH (31) running past its 17 bytes: refused before
+# anything is written, naming the way out; taken with --keep-cdma-keys
+python3 - "$TPL" "$T/cdma-bad-tpl.der" <<'PY'
+import sys
+b = open(sys.argv[1], "rb").read()
+pat = bytes.fromhex("83118008101820")
+assert b.count(pat) == 1
+open(sys.argv[2], "wb").write(b.replace(pat, bytes.fromhex("8311f808101820")))
+PY
+failure "--keep-cdma-keys keeps the template's CDMA keys" smdp profile generate --db "$T/cdma-bad.db" \
+	--template "$T/cdma-bad-tpl.der" --iccid-start 898824700000007300 --imsi-start 001019000000730
+has "HRPD block named" "PE #17 (cdmaParameter): hrpdAccessAuthenticationData" "$err"
+if [[ ! -e "$T/cdma-bad.db" ]]; then ok; else bad "a template with a bad HRPD block created the database"; fi
+run smdp profile generate --db "$T/cdma-bad.db" --template "$T/cdma-bad-tpl.der" \
+	--iccid-start 898824700000007300 --imsi-start 001019000000730 --keep-cdma-keys
+expect "bad HRPD block kept with --keep-cdma-keys" 0 "$rc"
+
 # the IMS identity is derived per profile: a template whose EF.IMPU records (32 bytes, descriptor
 # 42210020) cannot hold the temporary IMPU is refused at the first profile, nothing imported;
 # --keep-ims-identity leaves the template's identity and goes on
@@ -350,7 +377,7 @@ expect "nothing imported" 0 "$(grep -o '"iccid"' <<<"$out" | wc -l)"
 run smdp profile generate --db "$T/impu32.db" --template "$T/impu32.der" \
 	--iccid-start 898824700000007000 --imsi-start 001019000000700 --count 2 --keep-ims-identity
 expect "--keep-ims-identity rc" 0 "$rc"
-expect "--keep-ims-identity line" "generated 2 profile(s)" "$out"
+expect "--keep-ims-identity line" "generated 2 profile(s); 5 CDMA secrets each drawn at random, kept nowhere" "$out"
 # a template whose EF.AD gives no MNC length (byte 4 '00'): --mnc-length gives the IMS
 # domain's, EF.AD staying as it is; without it generate asks for it
 python3 -c '
@@ -365,7 +392,7 @@ usage --mnc-length smdp profile generate --db "$T/ad-nomnc.db" --template "$T/ad
 run smdp profile generate --db "$T/ad-nomnc.db" --template "$T/ad-nomnc.der" \
 	--iccid-start 898824700000007200 --imsi-start 001019000000000 --count 2 --mnc-length 2
 expect "EF.AD without MNC length, --mnc-length 2: rc" 0 "$rc"
-expect "EF.AD without MNC length, --mnc-length 2: line" "generated 2 profile(s)" "$out"
+expect "EF.AD without MNC length, --mnc-length 2: line" "generated 2 profile(s); 5 CDMA secrets each drawn at random, kept nowhere" "$out"
 run smdp profile list --db "$T/ad-nomnc.db" --json
 expect "EF.AD without MNC length: both imported" 2 "$(grep -o '"iccid"' <<<"$out" | wc -l)"
 # profile build from it names its own option; with it, the identity of a 2-digit MNC
