@@ -2555,6 +2555,131 @@ typedef struct edit_case {
 	const char *what;
 } edit_case;
 
+/* PE number mf of pl (the PE-MF) becomes a PE-IoT (the IoT Minimal Profile's one
+ * file-system PE, TCA SAIP): the MF's header, template OID and EF.ICCID, with the EF.IMSI and
+ * EF.ACC of PE number usim (which PEDefinitions makes mandatory in a PE-IoT). keep_mf: the
+ * PE-IoT is inserted after the PE-MF instead. */
+static void pl_iot_from_mf(pelist *pl, size_t mf, size_t usim, bool keep_mf)
+{
+	ProfileElement_t *m = NULL, *u = NULL, *iot = calloc(1, sizeof(*iot));
+	PE_IoT_t *t;
+	uint8_t *b;
+	asn_enc_rval_t e;
+	assert_non_null(iot);
+	assert_int_equal(ber_decode(&no_stack_limit, &asn_DEF_ProfileElement, (void **)&m,
+	                            pl->p[mf], pl->len[mf])
+	                     .code,
+	                 RC_OK);
+	assert_int_equal(ber_decode(&no_stack_limit, &asn_DEF_ProfileElement, (void **)&u,
+	                            pl->p[usim], pl->len[usim])
+	                     .code,
+	                 RC_OK);
+	iot->present = ProfileElement_PR_iot;
+	t = &iot->choice.iot;
+	/* moved, not copied: each structure is freed once */
+	t->iot_header = m->choice.mf.mf_header;
+	memset(&m->choice.mf.mf_header, 0, sizeof(m->choice.mf.mf_header));
+	t->templateID = m->choice.mf.templateID;
+	memset(&m->choice.mf.templateID, 0, sizeof(m->choice.mf.templateID));
+	t->ef_iccid = calloc(1, sizeof(*t->ef_iccid));
+	assert_non_null(t->ef_iccid);
+	*t->ef_iccid = m->choice.mf.ef_iccid;
+	memset(&m->choice.mf.ef_iccid, 0, sizeof(m->choice.mf.ef_iccid));
+	t->ef_imsi = u->choice.usim.ef_imsi;
+	memset(&u->choice.usim.ef_imsi, 0, sizeof(u->choice.usim.ef_imsi));
+	t->ef_acc = u->choice.usim.ef_acc;
+	memset(&u->choice.usim.ef_acc, 0, sizeof(u->choice.usim.ef_acc));
+	if (keep_mf)
+		t->iot_header.identification = 999;
+	e = der_encode(&asn_DEF_ProfileElement, iot, NULL, NULL);
+	assert_true(e.encoded > 0);
+	b = malloc((size_t)e.encoded);
+	assert_non_null(b);
+	assert_int_equal(
+	    der_encode_to_buffer(&asn_DEF_ProfileElement, iot, b, (size_t)e.encoded).encoded,
+	    e.encoded);
+	if (keep_mf) {
+		pl_insert(pl, mf + 1, b, (size_t)e.encoded);
+		free(b);
+	} else {
+		free(pl->p[mf]);
+		pl->p[mf] = b;
+		pl->len[mf] = (size_t)e.encoded;
+	}
+	ASN_STRUCT_FREE(asn_DEF_ProfileElement, iot);
+	ASN_STRUCT_FREE(asn_DEF_ProfileElement, m);
+	ASN_STRUCT_FREE(asn_DEF_ProfileElement, u);
+}
+static void iot_iccid(ProfileElement_t *pe, void *arg)
+{
+	File_t *f = pe->choice.iot.ef_iccid;
+	for (int i = 0; i < f->list.count; i++)
+		if (f->list.array[i]->present == File__Member_PR_fillFileContent)
+			os_put(&f->list.array[i]->choice.fillFileContent, (const char *)arg);
+}
+static void iot_iccid_long(ProfileElement_t *pe, void *arg)
+{
+	(void)arg;
+	file_size_set(pe->choice.iot.ef_iccid, "0C");
+}
+
+/* A PE-IoT's EF.ICCID, which personalisation writes as it writes PE-MF's, is checked as
+ * PE-MF's is: the header's ICCID and 10 bytes (validation once looked at PE-MF's alone, and
+ * returned when there was none). */
+static void test_validate_iot_iccid(void **state)
+{
+	uint8_t other[10];
+	char hex[21];
+	pelist pl;
+	size_t len;
+	uint8_t *b;
+	orsp_pkg *pkg = NULL;
+	orsp_pkg_perso p;
+	orsp_pkg_report rep;
+	(void)state;
+
+	/* 8949449999999990171, another valid ICCID, as EF.ICCID codes it */
+	assert_int_equal(orsp_iccid_encode_ef("8949449999999990171", other), ORSP_OK);
+	assert_int_equal(orsp_hex_encode(other, sizeof(other), hex, sizeof(hex)), ORSP_OK);
+
+	/* the IoT package as made: valid, its EF.ICCID the header's */
+	pl_load(&pl, V7);
+	pl_iot_from_mf(&pl, pl_find(&pl, ORSP_PE_MF, 0), pl_find(&pl, ORSP_PE_USIM, 0), false);
+	b = pl_join(&pl, &len);
+	assert_int_equal(orsp_pkg_decode(b, len, &pkg), ORSP_OK);
+	if (orsp_pkg_validate(pkg, &rep) != ORSP_OK)
+		fail_msg("IoT package: %s", orsp_err_detail());
+	assert_int_equal(rep.n, 0);
+	/* personalising its ICCID writes both, and it stays valid */
+	orsp_pkg_perso_init(&p);
+	p.iccid = "8949449999999990171";
+	assert_int_equal(orsp_pkg_personalise(pkg, &p), ORSP_OK);
+	assert_int_equal(orsp_pkg_validate(pkg, NULL), ORSP_OK);
+	orsp_pkg_free(pkg);
+	free(b);
+
+	/* another valid ICCID in the PE-IoT's EF.ICCID: refused, naming both */
+	pl_edit(&pl, pl_find(&pl, ORSP_PE_IOT, 0), iot_iccid, hex);
+	expect_issue(&pl, true,
+	             "PE #1 (iot): ef-iccid holds 8949449999999990171, the ProfileHeader "
+	             "89000123456789012341");
+	pl_free(&pl);
+	/* an EF.ICCID of 12 bytes */
+	pl_load(&pl, V7);
+	pl_iot_from_mf(&pl, pl_find(&pl, ORSP_PE_MF, 0), pl_find(&pl, ORSP_PE_USIM, 0), false);
+	pl_edit(&pl, pl_find(&pl, ORSP_PE_IOT, 0), iot_iccid_long, NULL);
+	expect_issue(&pl, true, "PE #1 (iot): ef-iccid is 12 bytes, TS 102 221 §13.2 makes it 10");
+	pl_free(&pl);
+	/* with a PE-MF whose EF.ICCID is right, the PE-IoT's is still checked */
+	pl_load(&pl, V7);
+	pl_iot_from_mf(&pl, pl_find(&pl, ORSP_PE_MF, 0), pl_find(&pl, ORSP_PE_USIM, 0), true);
+	pl_edit(&pl, pl_find(&pl, ORSP_PE_IOT, 0), iot_iccid, hex);
+	expect_issue(&pl, true,
+	             "PE #2 (iot): ef-iccid holds 8949449999999990171, the ProfileHeader "
+	             "89000123456789012341");
+	pl_free(&pl);
+}
+
 static void test_validate_rules(void **state)
 {
 	static const long dup_id = 4; /* PE-MF's */
@@ -2894,6 +3019,7 @@ int main(void)
 	    cmocka_unit_test(test_wipe_model),
 	    cmocka_unit_test(test_fs_members_fit),
 	    cmocka_unit_test(test_validate_rules),
+	    cmocka_unit_test(test_validate_iot_iccid),
 	    cmocka_unit_test(test_decode_malformed),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -144,14 +144,40 @@ static void check_ids(vctx *v)
 	}
 }
 
+/* EF.ICCID of file-system PE i (PE-MF, or PE-IoT's for the IoT Minimal Profile), if it has
+ * one: 10 bytes (TS 102 221 §13.2) holding the header's ICCID, or left undefined. */
+static void check_ef_iccid(vctx *v, size_t i, const char *iccid)
+{
+	uint8_t buf[64];
+	size_t len = 0;
+	char ef[21];
+	File_t *f = fs_file(v->pkg->pe[i].asn, "ef-iccid");
+
+	if (!f)
+		return;
+	/* One this check cannot read is not skipped. */
+	if (file_content(f, "ef-iccid", buf, sizeof(buf), &len) != ORSP_OK) {
+		add(v, true, (long)i, "cannot check ef-iccid (10 bytes in TS 102 221 §13.2): %s",
+		    orsp_err_detail());
+		return;
+	}
+	/* the file the template creates has the wrong size, whatever its content */
+	if (len != 10) {
+		add(v, true, (long)i, "ef-iccid is %zu bytes, TS 102 221 §13.2 makes it 10", len);
+		return;
+	}
+	if (buf[0] == 0xFF && buf[9] == 0xFF)
+		return; /* not defined by the package */
+	if (orsp_iccid_decode_ef(buf, ef) != ORSP_OK)
+		add(v, true, (long)i, "ef-iccid: content is not a BCD ICCID");
+	else if (strcmp(ef, iccid) != 0)
+		add(v, true, (long)i, "ef-iccid holds %s, the ProfileHeader %s", ef, iccid);
+}
+
 static void check_header(vctx *v, const ProfileHeader_t *h, long hi)
 {
 	const orsp_pkg *pkg = v->pkg;
-	char iccid[21], ef[21];
-	uint8_t buf[64];
-	size_t len = 0;
-	long mf = first_of(pkg, ORSP_PE_MF);
-	File_t *f;
+	char iccid[21];
 
 	if (h->major_version != 2 && h->major_version != 3)
 		add(v, true, hi, "PEDefinitions version %ld.%ld is not supported (2.x, 3.x)",
@@ -163,28 +189,10 @@ static void check_header(vctx *v, const ProfileHeader_t *h, long hi)
 	}
 	if (orsp_iccid_check(iccid) != ORSP_OK)
 		add(v, true, hi, "iccid %s: %s", iccid, orsp_err_detail());
-	if (mf < 0)
-		return;
-	f = fs_file(pkg->pe[mf].asn, "ef-iccid");
-	if (!f)
-		return;
-	/* TS 102 221 §13.2: EF.ICCID is 10 bytes. One this check cannot read is not skipped. */
-	if (file_content(f, "ef-iccid", buf, sizeof(buf), &len) != ORSP_OK) {
-		add(v, true, mf, "cannot check ef-iccid (10 bytes in TS 102 221 §13.2): %s",
-		    orsp_err_detail());
-		return;
-	}
-	/* the file the MF template creates has the wrong size, whatever its content */
-	if (len != 10) {
-		add(v, true, mf, "ef-iccid is %zu bytes, TS 102 221 §13.2 makes it 10", len);
-		return;
-	}
-	if (buf[0] == 0xFF && buf[9] == 0xFF)
-		return; /* not defined by the package */
-	if (orsp_iccid_decode_ef(buf, ef) != ORSP_OK)
-		add(v, true, mf, "ef-iccid: content is not a BCD ICCID");
-	else if (strcmp(ef, iccid) != 0)
-		add(v, true, mf, "ef-iccid holds %s, the ProfileHeader %s", ef, iccid);
+	/* every EF.ICCID personalisation writes (apply_iccid) */
+	for (size_t i = 0; i < pkg->n; i++)
+		if (pkg->pe[i].type == ORSP_PE_MF || pkg->pe[i].type == ORSP_PE_IOT)
+			check_ef_iccid(v, i, iccid);
 }
 
 /* The PEs the header's eUICC-Mandatory-services need, and their dependencies. */
