@@ -780,6 +780,160 @@ static void test_fast_path_accepts(void **state)
 	orsp_ci_store_free(cis);
 }
 
+/* ----- CERT.EUICC re-signed by the published SGP.26 EUM key -----
+ * The SGP.26 eUICC's TBS changed byte by byte and signed again, so that only the change
+ * decides (a change to the signed bytes alone breaks the signature, which both paths
+ * refuse). DER is read and written here by hand, not with src/der. */
+
+/* Header of the TLV at p (short or 0x81/0x82 long form): its length in *hl, the value's
+ * in *vl. */
+static void tlv_header(const uint8_t *p, size_t *hl, size_t *vl)
+{
+	if (p[1] < 0x80) {
+		*hl = 2;
+		*vl = p[1];
+	} else if (p[1] == 0x81) {
+		*hl = 3;
+		*vl = p[2];
+	} else {
+		assert_int_equal(p[1], 0x82);
+		*hl = 4;
+		*vl = (size_t)p[2] << 8 | p[3];
+	}
+}
+
+/* Append tag, DER length, value to out at *n. */
+static void put_tlv(uint8_t *out, size_t *n, uint8_t tag, const uint8_t *v, size_t vl)
+{
+	out[(*n)++] = tag;
+	if (vl >= 0x100) {
+		out[(*n)++] = 0x82;
+		out[(*n)++] = (uint8_t)(vl >> 8);
+	} else if (vl >= 0x80) {
+		out[(*n)++] = 0x81;
+	}
+	out[(*n)++] = (uint8_t)vl;
+	memcpy(out + *n, v, vl);
+	*n += vl;
+}
+
+/* The TBS of a DER certificate: a malloc'ed copy. */
+static uint8_t *tbs_of(const uint8_t *der, size_t *len)
+{
+	size_t hl, vl, thl, tvl;
+	uint8_t *t;
+	tlv_header(der, &hl, &vl);
+	tlv_header(der + hl, &thl, &tvl);
+	*len = thl + tvl;
+	t = malloc(*len);
+	assert_non_null(t);
+	memcpy(t, der + hl, *len);
+	return t;
+}
+
+/* Certificate { tbs, ecdsa-with-SHA256, signature by key over tbs } in a malloc'ed buffer. */
+static uint8_t *sign_tbs(const uint8_t *tbs, size_t tbs_len, EVP_PKEY *key, size_t *len)
+{
+	static const uint8_t alg[] = {0x30, 0x0A, 0x06, 0x08, 0x2A, 0x86,
+	                              0x48, 0xCE, 0x3D, 0x04, 0x03, 0x02};
+	uint8_t sig[1 + 80], *body, *der;
+	size_t sl = sizeof(sig) - 1, bl = 0;
+	EVP_MD_CTX *md = EVP_MD_CTX_new();
+
+	assert_non_null(md);
+	assert_int_equal(EVP_DigestSignInit(md, NULL, EVP_sha256(), NULL, key), 1);
+	assert_int_equal(EVP_DigestSign(md, sig + 1, &sl, tbs, tbs_len), 1);
+	EVP_MD_CTX_free(md);
+	sig[0] = 0; /* no unused bits */
+	body = malloc(tbs_len + sizeof(alg) + sizeof(sig) + 4);
+	der = malloc(tbs_len + sizeof(alg) + sizeof(sig) + 8);
+	assert_non_null(body);
+	assert_non_null(der);
+	memcpy(body, tbs, tbs_len);
+	bl = tbs_len;
+	memcpy(body + bl, alg, sizeof(alg));
+	bl += sizeof(alg);
+	put_tlv(body, &bl, 0x03, sig, sl + 1);
+	*len = 0;
+	put_tlv(der, len, 0x30, body, bl);
+	free(body);
+	return der;
+}
+
+/* The fast path must refuse whatever the full path refuses: the SGP.26 eUICC with one
+ * change in its subject, re-signed by the EUM. The unchanged TBS re-signed is the control
+ * (both paths accept it). */
+static void test_fast_path_resigned(void **state)
+{
+	static const uint8_t cn[] = "\x06\x03\x55\x04\x03\x0C\x0ATest eUICC";
+	static const struct {
+		size_t at; /* offset in cn */
+		uint8_t to;
+		bool full_refuses; /* by orsp_cert_parse (OpenSSL's d2i_X509): the finding's
+		                    * cases; for the others either way, as OpenSSL decides */
+	} changes[] = {
+	    {0, 0, false},     /* control: no change */
+	    {14, 0xFF, true},  /* CN "Test eUIC\xFF": not UTF-8 */
+	    {4, 0x83, true},   /* CN OID 55 04 83: last subidentifier not terminated */
+	    {3, 0x80, true},   /* CN OID 55 80 03: non-minimal subidentifier */
+	    {15, 0x80, false}, /* CN "Test eUIC\x80" (a lone continuation byte) */
+	    {14, 0xC3, false}, /* CN "Test eUIC\xC3" (cut sequence) */
+	    {5, 0x13, false},  /* CN "Test eUICC" as a PrintableString */
+	    {5, 0x16, false},  /* ... as an IA5String */
+	    {5, 0x14, false},  /* ... as a T61String */
+	    {4, 0x41, false},  /* attribute 2.5.4.65 (pseudonym) */
+	};
+	pki p;
+	size_t cert_len, tbs_len;
+	uint8_t *cert = test_read_vector("sgp26/eUICC/CERT_EUICC_ECDSA_NIST.der", &cert_len);
+	uint8_t *tbs = tbs_of(cert, &tbs_len);
+	uint8_t *at = NULL;
+	(void)state;
+	pki_load(&p);
+
+	for (size_t i = 0; !at && i + sizeof(cn) - 1 <= tbs_len; i++)
+		if (memcmp(tbs + i, cn, sizeof(cn) - 1) == 0)
+			at = tbs + i;
+	assert_non_null(at);
+	for (size_t i = 0; i < ORSP_ARRAY_LEN(changes); i++) {
+		uint8_t keep = at[changes[i].at], *der;
+		size_t n;
+		orsp_cert *u = NULL;
+		orsp_ec_key *pub = NULL;
+		char eid[33];
+		orsp_err parsed, fast;
+
+		if (i > 0)
+			at[changes[i].at] = changes[i].to;
+		der = sign_tbs(tbs, tbs_len, p.eum_key, &n);
+		at[changes[i].at] = keep;
+		fast = orsp_rsp_euicc_fast_accept(p.store, p.eum_c, der, n, 0, eid, &pub);
+		orsp_ec_free(pub);
+		parsed = orsp_cert_parse(der, n, &u);
+		if (changes[i].full_refuses && parsed == ORSP_OK)
+			fail_msg("change %zu: the full path parses it", i);
+		if (parsed != ORSP_OK) {
+			if (fast != ORSP_E_NOT_FOUND)
+				fail_msg("change %zu: the fast path accepts what orsp_cert_parse "
+				         "refuses (%s)",
+				         i, orsp_err_detail());
+		} else {
+			/* chain_both fails if the fast path accepts and the full refuses */
+			int before = fast_accepts;
+			orsp_err full = chain_both(p.store, p.eum_c, u, 0, eid);
+			if (i == 0) {
+				assert_int_equal(full, ORSP_OK);
+				assert_int_equal(fast_accepts, before + 1);
+			}
+		}
+		orsp_cert_free(u);
+		free(der);
+	}
+	free(tbs);
+	free(cert);
+	pki_free(&p);
+}
+
 /* The key of a stored certificate read with the DER reader (and the key cache behind it):
  * the same point and curve as OpenSSL's parse, twice; refusals for other shapes. */
 static void test_der_public_key(void **state)
@@ -1130,6 +1284,7 @@ int main(void)
 	    cmocka_unit_test(test_bad_signatures),
 	    cmocka_unit_test(test_parse_cache),
 	    cmocka_unit_test(test_fast_path_accepts),
+	    cmocka_unit_test(test_fast_path_resigned),
 	    cmocka_unit_test(test_der_public_key),
 	    cmocka_unit_test(test_unknown_ci),
 	    cmocka_unit_test(test_validity),

@@ -1409,7 +1409,34 @@ static bool fast_time(const orsp_tlv *t, time_t *out)
 	return true;
 }
 
-/* The subject: RDNs of one attribute each; the serialNumber (once, 32 digits) is the EID. */
+/* An attribute value d2i_X509 reads back: a PrintableString of its X.680 characters or a
+ * well-formed UTF8String (OpenSSL refuses a name whose UTF8String is not UTF-8). */
+static bool fast_string(const orsp_tlv *v)
+{
+	static const char printable[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+	                                "0123456789 '()+,-./:=?";
+	const uint8_t *p = v->value.p;
+	size_t n = v->value.len;
+
+	if (v->tag == 0x13) {
+		for (size_t i = 0; i < n; i++)
+			if (p[i] == 0 || !strchr(printable, p[i]))
+				return false;
+		return true;
+	}
+	if (v->tag != 0x0C)
+		return false;
+	for (size_t i = 0, k; i < n; i += k) {
+		uint32_t cp;
+		if ((k = orsp_utf8_seq(p + i, n - i, &cp)) == 0)
+			return false;
+	}
+	return true;
+}
+
+/* The subject: RDNs of one attribute each, of type id-at-* (2.5.4.x, x < 128: an OID
+ * well-formed by construction; OpenSSL refuses a malformed one) with a value fast_string
+ * takes; the serialNumber (once, 32 digits) is the EID. */
 static bool fast_subject(orsp_slice name, char eid[EID_LEN + 1])
 {
 	orsp_reader r;
@@ -1428,8 +1455,8 @@ static bool fast_subject(orsp_slice name, char eid[EID_LEN + 1])
 		if (orsp_der_expect(&a, 0x06, &oid) || orsp_der_read(&a, &val) ||
 		    orsp_reader_remaining(&a))
 			return false;
-		/* DirectoryString forms OpenSSL reads back unchanged */
-		if (val.tag != 0x13 && val.tag != 0x0C && val.tag != 0x16)
+		if (oid.value.len != 3 || oid.value.p[0] != 0x55 || oid.value.p[1] != 0x04 ||
+		    (oid.value.p[2] & 0x80) || !fast_string(&val))
 			return false;
 		if (slice_is(oid.value, oid_serial_number, sizeof(oid_serial_number))) {
 			if (found || val.tag != 0x13 || val.value.len != EID_LEN ||
