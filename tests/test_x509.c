@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <openssl/ec.h>
 #include <openssl/evp.h>
 #include <openssl/x509.h>
 
@@ -977,6 +978,149 @@ static void test_der_public_key(void **state)
 	}
 }
 
+/* Forms of the SGP.26 NIST eUICC's point (SEC 1 §2.3.3): compressed 02/03 || X and hybrid
+ * 06/07 || X || Y, which RFC 5480 §2.2 and OpenSSL allow, and broken ones: 33 bytes starting
+ * 04, a compressed X >= p, a hybrid prefix with Y's parity wrong. */
+enum point_form { PF_COMPRESSED, PF_HYBRID, PF_BAD_PREFIX, PF_X_FF, PF_BAD_PARITY };
+
+/* The SGP.26 NIST eUICC with its point in `form`, re-signed by the SGP.26 EUM: malloc'ed
+ * DER. */
+static uint8_t *euicc_point_form(EVP_PKEY *eum_key, enum point_form form, size_t *len)
+{
+	size_t cert_len, tbs_len, hl, vl, off, n = 0, key_len;
+	uint8_t *cert = test_read_vector("sgp26/eUICC/CERT_EUICC_ECDSA_NIST.der", &cert_len);
+	uint8_t *tbs = tbs_of(cert, &tbs_len), *out = malloc(tbs_len), *body = malloc(tbs_len);
+	uint8_t spki[128], key[1 + ORSP_EC_POINT_LEN];
+	size_t sl = 0, bl = 0;
+	uint8_t *der;
+
+	assert_non_null(out);
+	assert_non_null(body);
+	tlv_header(tbs, &hl, &vl);
+	off = hl;
+	/* version, serialNumber, signature, issuer, validity, subject: copied */
+	for (int i = 0; i < 6; i++) {
+		size_t fh, fv;
+		tlv_header(tbs + off, &fh, &fv);
+		memcpy(body + bl, tbs + off, fh + fv);
+		bl += fh + fv;
+		off += fh + fv;
+	}
+	{
+		/* SEQUENCE { algorithm, BIT STRING 00 04||X||Y } -> the point in `form` */
+		size_t sh, sv, ah, av, kh, kv;
+		const uint8_t *alg, *bits;
+		uint8_t odd;
+		tlv_header(tbs + off, &sh, &sv);
+		alg = tbs + off + sh;
+		tlv_header(alg, &ah, &av);
+		bits = alg + ah + av;
+		tlv_header(bits, &kh, &kv);
+		assert_int_equal(kv, 1 + ORSP_EC_POINT_LEN);
+		assert_int_equal(bits[kh + 1], 0x04);
+		odd = bits[kh + kv - 1] & 1;
+		memcpy(key, bits + kh, kv); /* 00 04 X Y */
+		key_len = kv;
+		if (form == PF_HYBRID || form == PF_BAD_PARITY) {
+			key[1] = (uint8_t)(0x06 | (form == PF_HYBRID ? odd : !odd));
+		} else {
+			key[1] = form == PF_BAD_PREFIX ? 0x04 : (uint8_t)(0x02 | odd);
+			if (form == PF_X_FF)
+				memset(key + 2, 0xFF, 32);
+			key_len = 2 + 32;
+		}
+		memcpy(spki, alg, ah + av);
+		sl = ah + av;
+		put_tlv(spki, &sl, 0x03, key, key_len);
+		put_tlv(body, &bl, 0x30, spki, sl);
+		off += sh + sv;
+	}
+	/* the extensions */
+	memcpy(body + bl, tbs + off, tbs_len - off);
+	bl += tbs_len - off;
+	put_tlv(out, &n, 0x30, body, bl);
+	der = sign_tbs(out, n, eum_key, len);
+	free(body);
+	free(out);
+	free(tbs);
+	free(cert);
+	return der;
+}
+
+/* A CERT.EUICC whose key is a compressed or hybrid point: the full path accepts it, so the
+ * SM-DP+'s later reads of its key (orsp_cert_der_public_key) must take it too, as the same
+ * key; the broken forms are refused by both. */
+static void test_der_public_key_point_forms(void **state)
+{
+	pki p;
+	size_t n;
+	uint8_t *der;
+	orsp_cert *u = NULL;
+	orsp_ec_key *ref = NULL, *k = NULL, *fast = NULL;
+	uint8_t p1[ORSP_EC_POINT_LEN], p2[ORSP_EC_POINT_LEN];
+	char eid[33];
+	(void)state;
+	pki_load(&p);
+
+	for (int form = PF_COMPRESSED; form <= PF_HYBRID; form++) {
+		der = euicc_point_form(p.eum_key, form, &n);
+		assert_int_equal(orsp_cert_parse(der, n, &u), ORSP_OK);
+		expect(chain_both(p.store, p.eum_c, u, 0, eid), ORSP_OK, NULL);
+		assert_string_equal(eid, SGP26_EID);
+		/* left to the full path, which is fine */
+		assert_int_equal(
+		    orsp_rsp_euicc_fast_accept(p.store, p.eum_c, der, n, 0, eid, &fast),
+		    ORSP_E_NOT_FOUND);
+		assert_int_equal(orsp_cert_public_key(u, &ref), ORSP_OK);
+		assert_int_equal(orsp_ec_public_point(ref, p1), ORSP_OK);
+		expect(orsp_cert_der_public_key(der, n, &k), ORSP_OK, NULL);
+		assert_int_equal(orsp_ec_curve(k), ORSP_CURVE_P256);
+		assert_int_equal(orsp_ec_public_point(k, p2), ORSP_OK);
+		assert_memory_equal(p1, p2, sizeof(p1));
+		{
+			/* the key verifies what the eUICC's published private key signs */
+			EVP_PKEY *sk = certmint_key_load("sgp26/eUICC/SK_EUICC_ECDSA_NIST.pem");
+			EVP_MD_CTX *md = EVP_MD_CTX_new();
+			uint8_t sig[80], raw[ORSP_EC_SIG_LEN];
+			const uint8_t *sp = sig;
+			size_t sl = sizeof(sig);
+			ECDSA_SIG *es;
+			const BIGNUM *r, *s;
+			assert_int_equal(EVP_DigestSignInit(md, NULL, EVP_sha256(), NULL, sk), 1);
+			assert_int_equal(EVP_DigestSign(md, sig, &sl, (const uint8_t *)"data", 4),
+			                 1);
+			es = d2i_ECDSA_SIG(NULL, &sp, (long)sl);
+			assert_non_null(es);
+			ECDSA_SIG_get0(es, &r, &s);
+			assert_int_equal(BN_bn2binpad(r, raw, 32), 32);
+			assert_int_equal(BN_bn2binpad(s, raw + 32, 32), 32);
+			assert_int_equal(orsp_ecdsa_verify(k, (const uint8_t *)"data", 4, raw),
+			                 ORSP_OK);
+			ECDSA_SIG_free(es);
+			EVP_MD_CTX_free(md);
+			EVP_PKEY_free(sk);
+		}
+		orsp_ec_free(k);
+		k = NULL;
+		orsp_ec_free(ref);
+		ref = NULL;
+		orsp_cert_free(u);
+		u = NULL;
+		free(der);
+	}
+	for (int form = PF_BAD_PREFIX; form <= PF_BAD_PARITY; form++) {
+		der = euicc_point_form(p.eum_key, form, &n);
+		if (orsp_cert_parse(der, n, &u) == ORSP_OK)
+			assert_int_not_equal(chain_both(p.store, p.eum_c, u, 0, eid), ORSP_OK);
+		expect(orsp_cert_der_public_key(der, n, &k), ORSP_E_MALFORMED, "point");
+		assert_null(k);
+		orsp_cert_free(u);
+		u = NULL;
+		free(der);
+	}
+	pki_free(&p);
+}
+
 static void test_unknown_ci(void **state)
 {
 	pki p;
@@ -1286,6 +1430,7 @@ int main(void)
 	    cmocka_unit_test(test_fast_path_accepts),
 	    cmocka_unit_test(test_fast_path_resigned),
 	    cmocka_unit_test(test_der_public_key),
+	    cmocka_unit_test(test_der_public_key_point_forms),
 	    cmocka_unit_test(test_unknown_ci),
 	    cmocka_unit_test(test_validity),
 	    cmocka_unit_test(test_wrong_policy_and_usage),

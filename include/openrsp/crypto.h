@@ -205,7 +205,9 @@ void orsp_ci_store_free(orsp_ci_store *s);
 
 /* The EC public key of a DER certificate, read with the DER reader alone (no X.509
  * checks, no OpenSSL parse): for a certificate validated earlier, e.g. the CERT.EUICC an
- * SM-DP+ session keeps. P-256 or brainpoolP256r1, uncompressed point on the curve. */
+ * SM-DP+ session keeps. P-256 or brainpoolP256r1, the point in any form
+ * orsp_cert_public_key takes (uncompressed, compressed as RFC 5480 §2.2 allows, hybrid) and
+ * on the curve; ORSP_E_MALFORMED for another encoding, ORSP_E_POLICY for another curve. */
 ORSP_MUST_CHECK orsp_err orsp_cert_der_public_key(const void *der, size_t len, orsp_ec_key **out);
 
 /* The fast acceptance of a CERT.EUICC given as DER under an (already parsed) EUM: the

@@ -1317,9 +1317,11 @@ static bool slice_is(orsp_slice s, const uint8_t *p, size_t n)
 	return s.len == n && memcmp(s.p, p, n) == 0;
 }
 
-/* SubjectPublicKeyInfo contents: id-ecPublicKey on P-256 or brainpoolP256r1 (named),
- * an uncompressed point; *point borrows from spki. */
-static orsp_err spki_point(orsp_slice spki, orsp_curve *cv, const uint8_t **point)
+/* SubjectPublicKeyInfo contents: id-ecPublicKey on P-256 or brainpoolP256r1 (named) and
+ * the encoded point, *n bytes that *point borrows from spki: its form (uncompressed,
+ * compressed, which RFC 5480 §2.2 allows, or the hybrid form OpenSSL also reads) is the
+ * caller's to check, as is its being on the curve. */
+static orsp_err spki_point(orsp_slice spki, orsp_curve *cv, const uint8_t **point, size_t *n)
 {
 	orsp_reader k, ka;
 	orsp_tlv kalg, kbits, koid, curve;
@@ -1339,9 +1341,10 @@ static orsp_err spki_point(orsp_slice spki, orsp_curve *cv, const uint8_t **poin
 		*cv = ORSP_CURVE_BRAINPOOLP256R1;
 	else
 		return orsp_errf(ORSP_E_POLICY, "key is not on P-256 or brainpoolP256r1");
-	if (kbits.value.len != 1 + ORSP_EC_POINT_LEN || kbits.value.p[0] != 0)
-		return orsp_errf(ORSP_E_MALFORMED, "public key is not an uncompressed point");
+	if (kbits.value.len < 2 || kbits.value.p[0] != 0)
+		return orsp_errf(ORSP_E_MALFORMED, "public key is not an EC point");
 	*point = kbits.value.p + 1;
+	*n = kbits.value.len - 1;
 	return ORSP_OK;
 }
 
@@ -1581,6 +1584,7 @@ orsp_err orsp_rsp_euicc_fast_accept(const orsp_ci_store *cis, const orsp_cert *e
 	orsp_tlv cert, tbs, alg, sigbits, f, issuer, validity, nb, na, subject, spki, exts, extseq,
 	    sigseq, ri, si;
 	const uint8_t *point = NULL;
+	size_t point_len = 0;
 	orsp_curve cv = ORSP_CURVE_NONE;
 	uint8_t sig[ORSP_EC_SIG_LEN];
 	unsigned char *eum_subject = NULL;
@@ -1645,7 +1649,9 @@ orsp_err orsp_rsp_euicc_fast_accept(const orsp_ci_store *cis, const orsp_cert *e
 		    !fast_time(&nb, &tb) || !fast_time(&na, &ta) || now < tb || now > ta)
 			return ORSP_E_NOT_FOUND;
 	}
-	if (spki_point(spki.value, &cv, &point) != ORSP_OK)
+	/* a point in another form is left to the full path */
+	if (spki_point(spki.value, &cv, &point, &point_len) != ORSP_OK ||
+	    point_len != ORSP_EC_POINT_LEN || point[0] != 0x04)
 		return ORSP_E_NOT_FOUND;
 	{
 		orsp_reader x;
@@ -1698,7 +1704,9 @@ orsp_err orsp_cert_der_public_key(const void *der, size_t len, orsp_ec_key **out
 	orsp_reader r, t;
 	orsp_tlv cert, tbs, f, spki;
 	orsp_curve cv = ORSP_CURVE_NONE;
-	const uint8_t *point = NULL;
+	const uint8_t *point = NULL, *q;
+	size_t point_len = 0;
+	EVP_PKEY *pk;
 	orsp_err e;
 
 	if (!out || !der)
@@ -1719,7 +1727,22 @@ orsp_err orsp_cert_der_public_key(const void *der, size_t len, orsp_ec_key **out
 			return orsp_errf(ORSP_E_MALFORMED, "tbsCertificate: field %d", i + 3);
 	if (orsp_der_expect(&t, 0x30, &spki))
 		return orsp_errf(ORSP_E_MALFORMED, "tbsCertificate: no subjectPublicKeyInfo");
-	if ((e = spki_point(spki.value, &cv, &point)) != ORSP_OK)
+	if ((e = spki_point(spki.value, &cv, &point, &point_len)) != ORSP_OK)
 		return e;
-	return key_from_point_cached(cv, point, out);
+	if (point_len == ORSP_EC_POINT_LEN && point[0] == 0x04)
+		return key_from_point_cached(cv, point, out);
+	/* Any other form is read as orsp_cert_public_key reads it from the full parse, by
+	 * OpenSSL: a compressed point (Y recovered) or a hybrid one (Y's parity checked), on the
+	 * curve; anything else refused. Rare enough to go without the cache. */
+	q = spki.raw.p;
+	pk = d2i_PUBKEY(NULL, &q, (long)spki.raw.len);
+	if (!pk || q != spki.raw.p + spki.raw.len) {
+		EVP_PKEY_free(pk);
+		return orsp__ossl_fail(ORSP_E_MALFORMED,
+		                       "public key is no EC point on the curve (uncompressed, "
+		                       "compressed or hybrid)");
+	}
+	e = orsp__ec_wrap_public_as(pk, cv, out);
+	EVP_PKEY_free(pk);
+	return e;
 }
