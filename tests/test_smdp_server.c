@@ -335,6 +335,111 @@ static void test_session_sweep_at_start(void **state)
 	released_free(&r);
 }
 
+/* Replace the first `from` in the file at path by `to`. */
+static void conf_replace(const char *path, const char *from, const char *to)
+{
+	char buf[8192], out[8300], *at;
+	FILE *f = fopen(path, "r");
+	size_t n;
+
+	assert_non_null(f);
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	at = strstr(buf, from);
+	assert_non_null(at);
+	snprintf(out, sizeof(out), "%.*s%s%s", (int)(at - buf), buf, to, at + strlen(from));
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs(out, f);
+	fclose(f);
+}
+
+/* `oid` is the SM-DP+ OID the eUICC reads from CERT.DPauth/DPpb (their registeredID): a key
+ * set whose certificate names another is refused at load, naming oid, the key set and the
+ * certificate's OID (the SGP.26 DPauth/DPpb carry 2.999.10, DP2pb 2.999.12). */
+static void test_config_oid_matches_certs(void **state)
+{
+	static orsp_smdp_config cfg;
+	char dir[1024], conf[1100], db[1100], k2[1200];
+	(void)state;
+
+	snprintf(dir, sizeof(dir), "%s", test_tmpdir("smdp_config_oid"));
+	snprintf(conf, sizeof(conf), "%s/c.conf", dir);
+	snprintf(db, sizeof(db), "%s/k.db", dir);
+	write_conf_mode(conf, db, "http://127.0.0.1:9", 0600);
+	assert_int_equal(orsp_smdp_config_load(conf, &cfg), ORSP_OK);
+	orsp_smdp_config_free(&cfg);
+
+	conf_replace(conf, "oid = 2.999.10\n", "oid = 2.999.77\n");
+	assert_int_equal(orsp_smdp_config_load(conf, &cfg), ORSP_E_USAGE);
+	if (!strstr(orsp_err_detail(), "c.conf:12: dpauth_cert: key set 1: the certificate's "
+	                               "registeredID (SM-DP+ OID) is 2.999.10, not oid = "
+	                               "2.999.77"))
+		fail_msg("'%s'", orsp_err_detail());
+	/* the OID as the ES9+ handler compares it: a leading zero is the same arc */
+	conf_replace(conf, "oid = 2.999.77\n", "oid = 2.999.010\n");
+	assert_int_equal(orsp_smdp_config_load(conf, &cfg), ORSP_OK);
+	orsp_smdp_config_free(&cfg);
+	conf_replace(conf, "oid = 2.999.010\n", "oid = 2.999.10\n");
+
+	/* DPpb of another SM-DP+ (2.999.12), with its own key */
+	key_copy("sgp26/DPpb/SK_S_SM_DP2pb_ECDSA_NIST.pem", conf, 0600, k2, sizeof(k2));
+	conf_replace(conf, "CERT_S_SM_DPpb_ECDSA_NIST", "CERT_S_SM_DP2pb_ECDSA_NIST");
+	conf_replace(conf, "SK_S_SM_DPpb_ECDSA_NIST", "SK_S_SM_DP2pb_ECDSA_NIST");
+	assert_int_equal(orsp_smdp_config_load(conf, &cfg), ORSP_E_USAGE);
+	if (!strstr(orsp_err_detail(), "c.conf:14: dppb_cert: key set 1: the certificate's "
+	                               "registeredID (SM-DP+ OID) is 2.999.12, not oid = "
+	                               "2.999.10"))
+		fail_msg("'%s'", orsp_err_detail());
+	/* and so is the whole key set of that SM-DP+ under our oid */
+	conf_replace(conf, "oid = 2.999.10\n", "oid = 2.999.12\n");
+	assert_int_equal(orsp_smdp_config_load(conf, &cfg), ORSP_E_USAGE);
+	if (!strstr(orsp_err_detail(), "c.conf:12: dpauth_cert: key set 1: the certificate's "
+	                               "registeredID (SM-DP+ OID) is 2.999.10, not oid = "
+	                               "2.999.12"))
+		fail_msg("'%s'", orsp_err_detail());
+
+	/* a DPauth without registeredID (minted for the SGP.26 DPauth key under the SGP.26 CI,
+	 * which it verifies under) names no SM-DP+ at all */
+	{
+		EVP_PKEY *ci_key =
+		    certmint_key_load("sgp26/CertificateIssuer/SK_CI_ECDSA_NIST.pem");
+		EVP_PKEY *dp_key = certmint_key_load("sgp26/DPauth/SK_S_SM_DPauth_ECDSA_NIST.pem");
+		X509 *ci = certmint_cert_load("sgp26/CertificateIssuer/CERT_CI_ECDSA_NIST.der");
+		certmint_spec sp = {0};
+		X509 *dp;
+		uint8_t *der;
+		size_t n;
+		char path[1100];
+		FILE *f;
+
+		sp.subject = "/O=RSP Test SM-DP+/CN=No RID";
+		sp.policy = "2.23.146.1.2.1.4"; /* id-rspRole-dp-auth */
+		sp.key_usage = "critical,digitalSignature";
+		dp = certmint_issue(&sp, dp_key, ci, ci_key);
+		der = certmint_der(dp, &n);
+		snprintf(path, sizeof(path), "%s/norid.der", dir);
+		f = fopen(path, "wb");
+		assert_non_null(f);
+		assert_int_equal(fwrite(der, 1, n, f), n);
+		fclose(f);
+		write_conf_mode(conf, db, "http://127.0.0.1:9", 0600);
+		conf_replace(conf, test_vector_path("sgp26/DPauth/CERT_S_SM_DPauth_ECDSA_NIST.der"),
+		             path);
+		assert_int_equal(orsp_smdp_config_load(conf, &cfg), ORSP_E_USAGE);
+		if (!strstr(orsp_err_detail(), "c.conf:12: dpauth_cert: key set 1: the certificate "
+		                               "has no registeredID (the SM-DP+ OID, which must be "
+		                               "oid = 2.999.10)"))
+			fail_msg("'%s'", orsp_err_detail());
+		free(der);
+		X509_free(dp);
+		X509_free(ci);
+		EVP_PKEY_free(dp_key);
+		EVP_PKEY_free(ci_key);
+	}
+}
+
 /* Configuration errors name the line and the key. */
 static void test_config_errors(void **state)
 {
@@ -1462,6 +1567,7 @@ int main(void)
 	    cmocka_unit_test(test_metrics_token),
 	    cmocka_unit_test(test_es2_unauthorised),
 	    cmocka_unit_test(test_config_errors),
+	    cmocka_unit_test(test_config_oid_matches_certs),
 	    cmocka_unit_test(test_config_platform_policy),
 	    cmocka_unit_test(test_config_wipes_lines),
 	    cmocka_unit_test(test_callback_client_cert),

@@ -660,6 +660,102 @@ static bool same_point(const orsp_ec_key *a, const orsp_cert *c)
 	return ok;
 }
 
+/* The DER contents of a dotted OID, encoded as the ES9+ handler encodes `oid` for its smdpOid
+ * checks; false if it is not one or does not fit. */
+static bool oid_der(const char *dotted, uint8_t *out, size_t cap, size_t *len)
+{
+	uint64_t arcs[32];
+	size_t n = 0, o = 0;
+	const char *p = dotted;
+
+	while (*p) {
+		char *end;
+		if (n == ORSP_ARRAY_LEN(arcs) || *p < '0' || *p > '9')
+			return false;
+		errno = 0;
+		arcs[n++] = strtoull(p, &end, 10);
+		if (errno || (*end && *end != '.') || (*end == '.' && !end[1]))
+			return false;
+		p = *end ? end + 1 : end;
+	}
+	if (n < 2 || arcs[0] > 2 || (arcs[0] < 2 && arcs[1] >= 40) || arcs[1] > UINT64_MAX - 80)
+		return false;
+	arcs[1] += arcs[0] * 40;
+	for (size_t i = 1; i < n; i++) {
+		uint8_t tmp[10];
+		size_t t = 0;
+		for (uint64_t v = arcs[i]; t == 0 || v; v >>= 7)
+			tmp[t++] = (uint8_t)(v & 0x7F);
+		if (o + t > cap)
+			return false;
+		while (t--)
+			out[o++] = (uint8_t)(tmp[t] | (t ? 0x80 : 0));
+	}
+	*len = o;
+	return true;
+}
+
+/* DER contents of an OID as dotted text, for messages; "(not printable)" for one with an
+ * arc over 2^56 or a cut subidentifier. */
+static void oid_text(const uint8_t *p, size_t n, char *out, size_t cap)
+{
+	uint64_t v = 0;
+	size_t o = 0;
+	int w;
+
+	for (size_t i = 0; i < n; i++) {
+		if (v >> 56)
+			goto unprintable;
+		v = v << 7 | (p[i] & 0x7F);
+		if (p[i] & 0x80)
+			continue;
+		if (o == 0) {
+			/* X.690 §8.19.4: the first subidentifier is 40 * arc1 + arc2 */
+			unsigned a = v < 80 ? (unsigned)(v / 40) : 2;
+			w = snprintf(out, cap, "%u.%llu", a, (unsigned long long)(v - 40u * a));
+		} else {
+			w = snprintf(out + o, cap - o, ".%llu", (unsigned long long)v);
+		}
+		if (w < 0 || (size_t)w >= cap - o)
+			goto unprintable;
+		o += (size_t)w;
+		v = 0;
+	}
+	if (n > 0 && !(p[n - 1] & 0x80))
+		return;
+unprintable:
+	snprintf(out, cap, "(not printable)");
+}
+
+/* CERT.DPauth and CERT.DPpb name the SM-DP+ by their registeredID: the eUICC takes smdpOid
+ * from them and the ES9+ handler compares it with `oid`, so a key set whose certificate
+ * names another OID (or none) would have every installation result refused ("wrong
+ * smdpOid") and every cancelSession too. Key k of key set i (ks_keys[k - 1]). */
+static orsp_err check_ks_oid(const loader *l, size_t i, size_t k, const orsp_cert *cert)
+{
+	const char *key = ks_keys[k - 1];
+	uint8_t want[64], rid[64];
+	size_t wl = 0, rl = 0;
+	char text[96];
+
+	if (orsp_cert_rid(cert, rid, sizeof(rid), &rl)) {
+		orsp_err_clear();
+		return bad_ks(l, i, k, key,
+		              "key set %zu: the certificate has no registeredID (the SM-DP+ OID, "
+		              "which must be oid = %s): eUICCs take smdpOid from it",
+		              i + 1, l->c->svc.oid);
+	}
+	if (oid_der(l->c->svc.oid, want, sizeof(want), &wl) && wl == rl &&
+	    memcmp(want, rid, rl) == 0)
+		return ORSP_OK;
+	oid_text(rid, rl, text, sizeof(text));
+	return bad_ks(l, i, k, key,
+	              "key set %zu: the certificate's registeredID (SM-DP+ OID) is %s, not oid = "
+	              "%s: eUICCs take smdpOid from it, so every installation result and "
+	              "cancelSession would be refused",
+	              i + 1, text, l->c->svc.oid);
+}
+
 /* tls_cert a DPtls certificate for fqdn under a trusted CI, and tls_key its key: a key of
  * another certificate would only fail when the HTTPS server starts, in GnuTLS's words. */
 static orsp_err check_tls(loader *l)
@@ -752,6 +848,9 @@ static orsp_err check_all(loader *l)
 			return bad_ks(l, i, 0, "[keyset]",
 			              "DPauth/DPpb do not verify under its CI: %s",
 			              orsp_err_detail());
+		if ((e = check_ks_oid(l, i, 2, ks->dpauth_cert)) ||
+		    (e = check_ks_oid(l, i, 4, ks->dppb_cert)))
+			return e;
 		if (orsp_ci_store_add(c->svc.cis, ks->ci))
 			orsp_err_clear(); /* listed twice */
 	}
