@@ -1295,7 +1295,8 @@ orsp_err orsp_cert_rid(const orsp_cert *c, uint8_t *out, size_t cap, size_t *len
  * the EUM and the CI keep the OpenSSL path (parsed once, cached). The fast path only ever
  * ACCEPTS: whatever it does not recognise exactly, or any check that fails, is left to
  * orsp_cert_parse + orsp_rsp_verify_euicc_chain, which give the precise error. Its accept
- * set is a subset of theirs (tests/test_x509.c and fuzz/fuzz_euicc_cert.c check that). */
+ * set is a subset of theirs (tests/test_x509.c and fuzz/fuzz_crypto_euicc_cert.c check
+ * that). */
 
 static const uint8_t oid_ecdsa_sha256[] = {0x2A, 0x86, 0x48, 0xCE, 0x3D, 0x04, 0x03, 0x02};
 static const uint8_t oid_ec_public_key[] = {0x2A, 0x86, 0x48, 0xCE, 0x3D, 0x02, 0x01};
