@@ -1112,12 +1112,60 @@ static void test_der_public_key_point_forms(void **state)
 		der = euicc_point_form(p.eum_key, form, &n);
 		if (orsp_cert_parse(der, n, &u) == ORSP_OK)
 			assert_int_not_equal(chain_both(p.store, p.eum_c, u, 0, eid), ORSP_OK);
-		expect(orsp_cert_der_public_key(der, n, &k), ORSP_E_MALFORMED, "point");
+		expect(orsp_cert_der_public_key(der, n, &k), ORSP_E_MALFORMED, "public key");
 		assert_null(k);
 		orsp_cert_free(u);
 		u = NULL;
 		free(der);
 	}
+	pki_free(&p);
+}
+
+/* orsp_cert_der_public_key reads the key of any certificate the full path accepted: the
+ * SGP.26 NIST eUICC with its issuer Name tagged 10 (a primitive SEQUENCE, not DER), which
+ * OpenSSL's parse takes, re-signed by the SGP.26 EUM. The fast path leaves it to the full
+ * path. */
+static void test_der_public_key_follows_full_path(void **state)
+{
+	pki p;
+	size_t cert_len, tbs_len, hl, vl, off, n;
+	uint8_t *cert = test_read_vector("sgp26/eUICC/CERT_EUICC_ECDSA_NIST.der", &cert_len);
+	uint8_t *tbs = tbs_of(cert, &tbs_len), *der;
+	orsp_cert *u = NULL;
+	orsp_ec_key *ref = NULL, *k = NULL;
+	uint8_t p1[ORSP_EC_POINT_LEN], p2[ORSP_EC_POINT_LEN];
+	char eid[33];
+	(void)state;
+	pki_load(&p);
+
+	tlv_header(tbs, &hl, &vl);
+	off = hl;
+	for (int i = 0; i < 3; i++) { /* version, serialNumber, signature */
+		size_t fh, fv;
+		tlv_header(tbs + off, &fh, &fv);
+		off += fh + fv;
+	}
+	assert_int_equal(tbs[off], 0x30); /* the issuer */
+	tbs[off] = 0x10;
+	der = sign_tbs(tbs, tbs_len, p.eum_key, &n);
+	/* whether the full path should take it is another question: while it does, the key
+	 * must be read from it later */
+	if (orsp_cert_parse(der, n, &u) == ORSP_OK &&
+	    chain_both(p.store, p.eum_c, u, 0, eid) == ORSP_OK) {
+		assert_int_equal(orsp_cert_public_key(u, &ref), ORSP_OK);
+		assert_int_equal(orsp_ec_public_point(ref, p1), ORSP_OK);
+		expect(orsp_cert_der_public_key(der, n, &k), ORSP_OK, NULL);
+		assert_int_equal(orsp_ec_public_point(k, p2), ORSP_OK);
+		assert_memory_equal(p1, p2, sizeof(p1));
+	} else {
+		expect(orsp_cert_der_public_key(der, n, &k), ORSP_E_MALFORMED, NULL);
+	}
+	orsp_ec_free(k);
+	orsp_ec_free(ref);
+	orsp_cert_free(u);
+	free(der);
+	free(tbs);
+	free(cert);
 	pki_free(&p);
 }
 
@@ -1431,6 +1479,7 @@ int main(void)
 	    cmocka_unit_test(test_fast_path_resigned),
 	    cmocka_unit_test(test_der_public_key),
 	    cmocka_unit_test(test_der_public_key_point_forms),
+	    cmocka_unit_test(test_der_public_key_follows_full_path),
 	    cmocka_unit_test(test_unknown_ci),
 	    cmocka_unit_test(test_validity),
 	    cmocka_unit_test(test_wrong_policy_and_usage),

@@ -205,9 +205,11 @@ void orsp_ci_store_free(orsp_ci_store *s);
 
 /* The EC public key of a DER certificate, read with the DER reader alone (no X.509
  * checks, no OpenSSL parse): for a certificate validated earlier, e.g. the CERT.EUICC an
- * SM-DP+ session keeps. P-256 or brainpoolP256r1, the point in any form
- * orsp_cert_public_key takes (uncompressed, compressed as RFC 5480 §2.2 allows, hybrid) and
- * on the curve; ORSP_E_MALFORMED for another encoding, ORSP_E_POLICY for another curve. */
+ * SM-DP+ session keeps. P-256 or brainpoolP256r1, an uncompressed point; any other
+ * certificate (another point form, which RFC 5480 §2.2 allows, or a TBS that is not DER)
+ * is read as orsp_cert_parse + orsp_cert_public_key read it, so that whatever the full
+ * path accepted gives its key here. ORSP_E_MALFORMED for a key neither reads, ORSP_E_POLICY
+ * for another curve. */
 ORSP_MUST_CHECK orsp_err orsp_cert_der_public_key(const void *der, size_t len, orsp_ec_key **out);
 
 /* The fast acceptance of a CERT.EUICC given as DER under an (already parsed) EUM: the

@@ -1700,50 +1700,57 @@ out:
 	return ok ? ORSP_OK : ORSP_E_NOT_FOUND;
 }
 
-orsp_err orsp_cert_der_public_key(const void *der, size_t len, orsp_ec_key **out)
+/* The subjectPublicKeyInfo of a DER certificate, read with the strict DER reader: [0]
+ * version, serialNumber, signature, issuer, validity, subject, then the key. */
+static bool der_spki(const void *der, size_t len, orsp_tlv *spki)
 {
 	orsp_reader r, t;
-	orsp_tlv cert, tbs, f, spki;
+	orsp_tlv cert, tbs, f;
+
+	if (orsp_der_parse_one(orsp_slice_make(der, len), &cert) || cert.tag != 0x30 ||
+	    cert.raw.len != len)
+		return false;
+	orsp_reader_init(&r, cert.value.p, cert.value.len);
+	if (orsp_der_expect(&r, 0x30, &tbs))
+		return false;
+	orsp_reader_init(&t, tbs.value.p, tbs.value.len);
+	if (orsp_der_expect(&t, 0xA0, &f) || orsp_der_expect(&t, 0x02, &f))
+		return false;
+	for (int i = 0; i < 4; i++)
+		if (orsp_der_expect(&t, 0x30, &f))
+			return false;
+	return orsp_der_expect(&t, 0x30, spki) == ORSP_OK;
+}
+
+orsp_err orsp_cert_der_public_key(const void *der, size_t len, orsp_ec_key **out)
+{
+	orsp_tlv spki;
 	orsp_curve cv = ORSP_CURVE_NONE;
-	const uint8_t *point = NULL, *q;
+	const uint8_t *point = NULL;
 	size_t point_len = 0;
-	EVP_PKEY *pk;
+	orsp_cert *c = NULL;
 	orsp_err e;
 
 	if (!out || !der)
 		return orsp_errf(ORSP_E_USAGE, "orsp_cert_der_public_key: NULL argument");
 	*out = NULL;
-	if (orsp_der_parse_one(orsp_slice_make(der, len), &cert) || cert.tag != 0x30 ||
-	    cert.raw.len != len)
-		return orsp_errf(ORSP_E_MALFORMED, "not a DER certificate");
-	orsp_reader_init(&r, cert.value.p, cert.value.len);
-	if (orsp_der_expect(&r, 0x30, &tbs))
-		return orsp_errf(ORSP_E_MALFORMED, "certificate without tbsCertificate");
-	orsp_reader_init(&t, tbs.value.p, tbs.value.len);
-	/* [0] version, serialNumber, signature, issuer, validity, subject, then the key */
-	if (orsp_der_expect(&t, 0xA0, &f) || orsp_der_expect(&t, 0x02, &f))
-		return orsp_errf(ORSP_E_MALFORMED, "tbsCertificate: no version or serial");
-	for (int i = 0; i < 4; i++)
-		if (orsp_der_expect(&t, 0x30, &f))
-			return orsp_errf(ORSP_E_MALFORMED, "tbsCertificate: field %d", i + 3);
-	if (orsp_der_expect(&t, 0x30, &spki))
-		return orsp_errf(ORSP_E_MALFORMED, "tbsCertificate: no subjectPublicKeyInfo");
-	if ((e = spki_point(spki.value, &cv, &point, &point_len)) != ORSP_OK)
-		return e;
-	if (point_len == ORSP_EC_POINT_LEN && point[0] == 0x04)
-		return key_from_point_cached(cv, point, out);
-	/* Any other form is read as orsp_cert_public_key reads it from the full parse, by
-	 * OpenSSL: a compressed point (Y recovered) or a hybrid one (Y's parity checked), on the
-	 * curve; anything else refused. Rare enough to go without the cache. */
-	q = spki.raw.p;
-	pk = d2i_PUBKEY(NULL, &q, (long)spki.raw.len);
-	if (!pk || q != spki.raw.p + spki.raw.len) {
-		EVP_PKEY_free(pk);
-		return orsp__ossl_fail(ORSP_E_MALFORMED,
-		                       "public key is no EC point on the curve (uncompressed, "
-		                       "compressed or hybrid)");
+	if (der_spki(der, len, &spki)) {
+		e = spki_point(spki.value, &cv, &point, &point_len);
+		/* another key type or curve: the full path refuses it too */
+		if (e == ORSP_E_POLICY)
+			return e;
+		if (e == ORSP_OK && point_len == ORSP_EC_POINT_LEN && point[0] == 0x04)
+			return key_from_point_cached(cv, point, out);
 	}
-	e = orsp__ec_wrap_public_as(pk, cv, out);
-	EVP_PKEY_free(pk);
+	orsp_err_clear();
+	/* Anything else is read as the full path read it when it accepted the certificate
+	 * (orsp_cert_parse, cached, and orsp_cert_public_key), so that the two never disagree:
+	 * a compressed or hybrid point (RFC 5480 §2.2 allows the first, OpenSSL reads both), or
+	 * a TBS OpenSSL's parse takes though it is not DER (a Name tagged as a primitive
+	 * SEQUENCE, 0x10). Rare enough to go without the key cache. */
+	if ((e = orsp_cert_parse(der, len, &c)) != ORSP_OK)
+		return e;
+	e = orsp_cert_public_key(c, out);
+	orsp_cert_free(c);
 	return e;
 }
