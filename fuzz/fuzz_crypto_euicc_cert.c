@@ -1,25 +1,37 @@
 /* libFuzzer target for the eUICC certificate fast path (src/crypto/x509.c).
  *
- * For any input taken as a CERT.EUICC under the SGP.26 NIST EUM and CI:
+ * Each input is tried twice under the SGP.26 NIST EUM and CI: as a whole CERT.EUICC, and as
+ * the TBSCertificate of one, signed here with the EUM's published private key. A change to
+ * a signed certificate breaks the EUM's signature, which both paths refuse, so only the
+ * second form reaches the checks after the signature (the subject, the extensions, the key,
+ * the validity); the seed corpus holds the SGP.26 eUICC certificate and its TBS. For each:
  *  - orsp_rsp_euicc_fast_accept() answers ORSP_OK or ORSP_E_NOT_FOUND, nothing else;
  *  - when it accepts, the full path (orsp_cert_parse + orsp_rsp_verify_euicc_chain +
  *    orsp_cert_public_key) accepts too, with the same EID and the same key: the fast path
  *    may leave a certificate to the full path, never accept one the full path refuses;
- *  - orsp_cert_der_public_key() never crashes, and when the fast path accepted it gives
- *    the same key.
- * Deterministic: a fixed verification time, no randomness.
+ *  - orsp_cert_der_public_key() never crashes; when the full path accepts, it gives the
+ *    same key (an SM-DP+ reads the session's CERT.EUICC key with it later).
+ * A fixed verification time. The signature's nonce is random (OpenSSL 3.0 has no RFC 6979
+ * signing), which none of the checks depends on: both paths verify the same signature.
  */
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+
+#include <openssl/bio.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
 
 #include "openrsp/crypto.h"
 #include "sgp26_certs.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
+#define TBS_MAX 4096
+
 static orsp_ci_store *cis;
 static orsp_cert *eum;
+static EVP_PKEY *eum_key;
 
 static void check(bool ok)
 {
@@ -30,11 +42,62 @@ static void check(bool ok)
 static void setup(void)
 {
 	orsp_cert *ci = NULL;
+	BIO *b = BIO_new_mem_buf(sk_eum_ecdsa_nist_pem, (int)strlen(sk_eum_ecdsa_nist_pem));
+
 	check(orsp_cert_parse(cert_ci_ecdsa_nist, sizeof(cert_ci_ecdsa_nist), &ci) == ORSP_OK);
 	check(orsp_ci_store_new(&cis) == ORSP_OK);
 	check(orsp_ci_store_add(cis, ci) == ORSP_OK);
 	orsp_cert_free(ci);
 	check(orsp_cert_parse(cert_eum_ecdsa_nist, sizeof(cert_eum_ecdsa_nist), &eum) == ORSP_OK);
+	check(b != NULL);
+	eum_key = PEM_read_bio_PrivateKey(b, NULL, NULL, NULL);
+	BIO_free(b);
+	check(eum_key != NULL);
+}
+
+/* A DER header for tag and length n at out; its length. */
+static size_t header(uint8_t *out, uint8_t tag, size_t n)
+{
+	out[0] = tag;
+	if (n < 0x80) {
+		out[1] = (uint8_t)n;
+		return 2;
+	}
+	if (n < 0x100) {
+		out[1] = 0x81;
+		out[2] = (uint8_t)n;
+		return 3;
+	}
+	out[1] = 0x82;
+	out[2] = (uint8_t)(n >> 8);
+	out[3] = (uint8_t)n;
+	return 4;
+}
+
+/* Certificate ::= SEQUENCE { tbs, ecdsa-with-SHA256, BIT STRING { ECDSA-Sig-Value } } with
+ * the EUM's signature over tbs (n <= TBS_MAX), into out; its length. */
+static size_t sign_tbs(const uint8_t *tbs, size_t n, uint8_t *out)
+{
+	static const uint8_t alg[] = {0x30, 0x0A, 0x06, 0x08, 0x2A, 0x86,
+	                              0x48, 0xCE, 0x3D, 0x04, 0x03, 0x02};
+	uint8_t sig[80];
+	size_t sl = sizeof(sig), body, o;
+	EVP_MD_CTX *md = EVP_MD_CTX_new();
+
+	check(md != NULL);
+	check(EVP_DigestSignInit(md, NULL, EVP_sha256(), NULL, eum_key) == 1 &&
+	      EVP_DigestSign(md, sig, &sl, tbs, n) == 1);
+	EVP_MD_CTX_free(md);
+	body = n + sizeof(alg) + 2 + 1 + sl; /* the BIT STRING: short header, unused bits */
+	o = header(out, 0x30, body);
+	memcpy(out + o, tbs, n);
+	o += n;
+	memcpy(out + o, alg, sizeof(alg));
+	o += sizeof(alg);
+	o += header(out + o, 0x03, 1 + sl);
+	out[o++] = 0;
+	memcpy(out + o, sig, sl);
+	return o + sl;
 }
 
 static void same_key(const orsp_ec_key *a, const orsp_ec_key *b)
@@ -45,33 +108,48 @@ static void same_key(const orsp_ec_key *a, const orsp_ec_key *b)
 	check(memcmp(pa, pb, sizeof(pa)) == 0);
 }
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+static void check_cert(const uint8_t *data, size_t size)
 {
 	const time_t now = 1893456000; /* 2030-01-01 */
 	char e1[33] = "", e2[33] = "";
 	orsp_ec_key *fast_key = NULL, *der_key = NULL, *full_key = NULL;
 	orsp_cert *u = NULL;
-	orsp_err fast, d;
+	orsp_err fast, d, full = ORSP_E_MALFORMED;
 
-	if (!cis)
-		setup();
 	fast = orsp_rsp_euicc_fast_accept(cis, eum, data, size, now, e1, &fast_key);
 	check(fast == ORSP_OK || fast == ORSP_E_NOT_FOUND);
 	check(fast == ORSP_OK ? fast_key != NULL : fast_key == NULL);
 	d = orsp_cert_der_public_key(data, size, &der_key);
 	check(d == ORSP_OK ? der_key != NULL : der_key == NULL);
+	if (orsp_cert_parse(data, size, &u) == ORSP_OK)
+		full = orsp_rsp_verify_euicc_chain(cis, eum, u, now, e2);
 	if (fast == ORSP_OK) {
-		check(orsp_cert_parse(data, size, &u) == ORSP_OK);
-		check(orsp_rsp_verify_euicc_chain(cis, eum, u, now, e2) == ORSP_OK);
+		check(full == ORSP_OK);
 		check(strcmp(e1, e2) == 0);
+	}
+	if (full == ORSP_OK) {
 		check(orsp_cert_public_key(u, &full_key) == ORSP_OK);
-		same_key(fast_key, full_key);
+		if (fast == ORSP_OK)
+			same_key(fast_key, full_key);
 		check(d == ORSP_OK);
 		same_key(der_key, full_key);
 	}
+	orsp_err_clear();
 	orsp_ec_free(full_key);
 	orsp_ec_free(der_key);
 	orsp_ec_free(fast_key);
 	orsp_cert_free(u);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static uint8_t cert[TBS_MAX + 128];
+
+	if (!cis)
+		setup();
+	check_cert(data, size);
+	/* only a SEQUENCE can be a TBSCertificate: not worth a signature otherwise */
+	if (size >= 2 && size <= TBS_MAX && data[0] == 0x30)
+		check_cert(cert, sign_tbs(data, size, cert));
 	return 0;
 }

@@ -1,4 +1,5 @@
-/* The SGP.26 v1 test certificates (NIST P-256): CI, EUM and eUICC, as DER.
+/* The SGP.26 v1 test certificates (NIST P-256): CI and EUM, as DER, and the EUM's published
+ * private key (PEM), with which fuzz_crypto_euicc_cert signs the eUICC TBSs it makes.
  * Origin: tests/vectors/sgp26 (GSMA SGP.26, see tests/vectors/sgp26/README.md). Data. */
 #ifndef ORSP_FUZZ_SGP26_CERTS_H
 #define ORSP_FUZZ_SGP26_CERTS_H
@@ -109,4 +110,13 @@ static const unsigned char cert_eum_ecdsa_nist[] = {
   0xb0, 0xee, 0xf6, 0x2c, 0xc3, 0x0a, 0x2b, 0xbe, 0x45, 0x3b, 0x0e, 0x82,
   0x48, 0x21, 0x8f, 0xd5, 0x33, 0x04, 0xef, 0x7f, 0x90, 0x74, 0xee, 0x10
 };
+static const char sk_eum_ecdsa_nist_pem[] =
+    "-----BEGIN EC PARAMETERS-----\n"
+    "BggqhkjOPQMBBw==\n"
+    "-----END EC PARAMETERS-----\n"
+    "-----BEGIN EC PRIVATE KEY-----\n"
+    "MHcCAQEEICXmdXco4elRE1Gc3DRVXCm67SN3OsWv3dza2YSJilLwoAoGCCqGSM49\n"
+    "AwEHoUQDQgAEEzDVklasDLUL2SjQ9MaAB8SF/j9CmIrT7jh1rjP0mDqyO03UwxNA\n"
+    "1nbdjhH5xcuhsR62lO7QmU21KSheYyyJBg==\n"
+    "-----END EC PRIVATE KEY-----\n";
 #endif
