@@ -148,6 +148,7 @@ static orsp_err make_subscription(op *o, const uint8_t *tpl, size_t tpl_len)
 	pp.alg = ORSP_AKA_MILENAGE;
 	pp.spn = o->spn;
 	pp.profile_name = o->name;
+	pp.cdma_keys = true; /* as profile build: no published CDMA secret of the template */
 	if ((e = orsp_secret_set(&pp.k, k, 16)) || (e = orsp_secret_set(&pp.opc, opc, 16)))
 		goto out;
 	if ((e = orsp_pkg_decode(tpl, tpl_len, &pkg)) || (e = orsp_pkg_personalise(pkg, &pp)) ||
