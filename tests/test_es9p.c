@@ -762,6 +762,13 @@ static orsp_smdp_state state_of(fx *f)
 	return p.state;
 }
 
+static unsigned download_attempts_of(fx *f)
+{
+	orsp_smdp_profile p;
+	assert_int_equal(orsp_smdp_get(f->s, f->prof.iccid, &p), ORSP_OK);
+	return p.download_attempts;
+}
+
 /* The one number a query of the SM-DP+'s database returns. */
 static int64_t count_of(fx *f, const char *sql)
 {
@@ -2246,6 +2253,67 @@ static json_t *cancel_request(fx *f, dl *d, int reason, const char *oid_dotted, 
 	return req;
 }
 
+/* Every delivery counts on the profile's counter: a new binding is not forgotten when a
+ * cancelSession (postponed) reopens the profile and ends its session, so with limit 2 a
+ * first delivery, a new binding and a reopen leave no third delivery (the counter was the
+ * session's, and the next session got the whole limit again: L(L+1)/2 packages in all). */
+static void test_download_limit_after_reopen(void **state)
+{
+	fx *f = *state;
+	static dl d;
+	int http;
+	json_t *rsp;
+
+	order_limit(f, EID, "LIMIT-3", NULL, 2);
+	reinitiate(f, &d);
+	authenticate(f, &d, "LIMIT-3");
+	get_bpp(f, &d, NULL, true);
+	get_bpp(f, &d, NULL, true);
+	assert_int_equal(download_attempts_of(f), 2);
+	rsp = call(f, "cancelSession", cancel_request(f, &d, 1, OID, false), &http);
+	expect_ok(rsp);
+	json_decref(rsp);
+	assert_int_equal(state_of(f), ORSP_SMDP_RELEASED);
+	assert_int_equal(download_attempts_of(f), 2);
+	reinitiate(f, &d);
+	authenticate(f, &d, "LIMIT-3");
+	expect_fail(
+	    call(f, "getBoundProfilePackage", gbpp_request(f, &d, NULL, true, false), &http),
+	    "8.8.5", "6.4");
+	assert_int_equal(state_of(f), ORSP_SMDP_ERROR);
+	assert_int_equal(count_of(f, "SELECT count(*) FROM smdp_audit WHERE action ="
+	                             " 'downloadAttempt'"),
+	                 2);
+	dl_free(&d);
+}
+
+/* Sessions of one eUICC authenticated in parallel while the profile was Released (an LPA
+ * that started over) share the profile's limit: with limit 2, session A's delivery and new
+ * binding leave session B none (each session had a budget of its own: 1 + N(L-1)). */
+static void test_download_limit_parallel_sessions(void **state)
+{
+	fx *f = *state;
+	static dl a, b;
+	int http;
+
+	order_limit(f, EID, "LIMIT-4", NULL, 2);
+	memset(&a, 0, sizeof(a));
+	memset(&b, 0, sizeof(b));
+	initiate(f, &a);
+	authenticate(f, &a, "LIMIT-4");
+	initiate(f, &b);
+	authenticate(f, &b, "LIMIT-4");
+	get_bpp(f, &a, NULL, true);
+	get_bpp(f, &a, NULL, true);
+	expect_fail(
+	    call(f, "getBoundProfilePackage", gbpp_request(f, &b, NULL, true, false), &http),
+	    "8.8.5", "6.4");
+	assert_int_equal(state_of(f), ORSP_SMDP_ERROR);
+	assert_int_equal(download_attempts_of(f), 2);
+	dl_free(&a);
+	dl_free(&b);
+}
+
 static void test_cancel_session(void **state)
 {
 	fx *f = *state;
@@ -2971,23 +3039,10 @@ static void cancel_on(fx *f, dl *d, orsp_smdp *h)
 	json_decref(rsp);
 }
 
-static unsigned download_attempts_of(fx *f)
-{
-	orsp_smdp_profile p;
-	assert_int_equal(orsp_smdp_get(f->s, f->prof.iccid, &p), ORSP_OK);
-	return p.download_attempts;
-}
-
 /* Deliveries audited as new bindings. */
 static int64_t new_bindings(fx *f)
 {
 	return count_of(f, "SELECT count(*) FROM smdp_audit WHERE detail LIKE 'new binding%'");
-}
-
-/* New bindings counted on the delivered session. */
-static int64_t session_attempts(fx *f)
-{
-	return count_of(f, "SELECT attempts FROM es9p_session WHERE step = 3");
 }
 
 /* cancelSession (postponed) racing this session's getBoundProfilePackage in another server
@@ -3045,7 +3100,6 @@ static void same_key_held(fx *f, const char *mid, const char *code, int point)
 	assert_int_equal(state_of(f), ORSP_SMDP_DOWNLOADED);
 	assert_int_equal(download_attempts_of(f), 1);
 	assert_int_equal(new_bindings(f), 0);
-	assert_int_equal(session_attempts(f), 0);
 	assert_null(call(f, "handleNotification", pir_request(f, &d, true, false), &http));
 	assert_int_equal(http, 204);
 	assert_int_equal(state_of(f), ORSP_SMDP_INSTALLED);
@@ -3086,7 +3140,7 @@ static void test_gbpp_same_key_cc_after_delivery(void **state)
 
 /* Two getBoundProfilePackage of one session with two otPK.EUICC at once (confirmation code,
  * download limit 2), the second held at its profile read while the first delivers: it is a
- * new binding after that delivery, as if it came after it: counted on the session, the code
+ * new binding after that delivery, as if it came after it: counted on the profile, the code
  * not asked again (before, the code was checked against the delivered order: 8.2/1.2). */
 static void test_gbpp_new_key_late_cc(void **state)
 {
@@ -3110,9 +3164,8 @@ static void test_gbpp_new_key_late_cc(void **state)
 	            memcmp(first, second, n) != 0);
 	json_decref(rsp);
 	assert_int_equal(state_of(f), ORSP_SMDP_DOWNLOADED);
-	assert_int_equal(download_attempts_of(f), 1);
+	assert_int_equal(download_attempts_of(f), 2);
 	assert_int_equal(new_bindings(f), 1);
-	assert_int_equal(session_attempts(f), 1);
 	assert_int_equal(count_of(f, "SELECT cc_attempts FROM smdp_profile"), 0);
 	dl_free(&d);
 }
@@ -3461,6 +3514,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_order_not_released, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_gbpp_checks, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_download_retry_limit, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_download_limit_after_reopen, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_download_limit_parallel_sessions, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_download_limit_released, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_two_euiccs_one_order, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_reordered_profile, setup, teardown),

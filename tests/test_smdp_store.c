@@ -1054,12 +1054,19 @@ static void test_deliver(void **state)
 	assert_int_equal(orsp_smdp_deliver(s, &q, EID2), ORSP_E_STATE);
 	assert_int_equal(orsp_smdp_rebind(s, &q, EID2), ORSP_E_STATE);
 	assert_int_equal(orsp_smdp_rebind(s, &q, NULL), ORSP_E_USAGE);
+	/* a new binding counts on the profile, as the first delivery did (limit 2) */
+	r = q;
 	assert_int_equal(orsp_smdp_rebind(s, &q, EID1), ORSP_OK);
+	assert_int_equal(q.download_attempts, 2);
+	/* at the limit: refused, nothing written; with a count read before another binding
+	 * committed: refused */
+	assert_int_equal(orsp_smdp_rebind(s, &q, EID1), ORSP_E_POLICY);
+	assert_int_equal(orsp_smdp_rebind(s, &r, EID1), ORSP_E_STATE);
 	assert_int_equal(orsp_db_commit(db), ORSP_OK);
 	assert_int_equal(orsp_smdp_rebind(s, &q, EID1), ORSP_E_USAGE);
 	assert_int_equal(orsp_smdp_get(s, q.iccid, &r), ORSP_OK);
 	assert_int_equal(r.state, ORSP_SMDP_DOWNLOADED);
-	assert_int_equal(r.download_attempts, 1);
+	assert_int_equal(r.download_attempts, 2);
 	assert_string_equal(r.eid, EID1);
 	assert_int_equal(count_rows(s, "SELECT count(*) FROM smdp_audit WHERE action = 'bindEid'"
 	                               " AND detail = 'EID " EID1 "'"),

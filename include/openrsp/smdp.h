@@ -341,11 +341,13 @@ ORSP_MUST_CHECK orsp_err orsp_smdp_download_attempt(orsp_smdp *s, const char *ic
  * Released or is bound to another EID. */
 ORSP_MUST_CHECK orsp_err orsp_smdp_deliver(orsp_smdp *s, orsp_smdp_profile *p, const char *eid);
 /* ES9+: a new binding of Downloaded profile p for the eUICC it was delivered to (its LPA
- * lost the package), inside the caller's transaction: an audit row (downloadAttempt,
- * "new binding for EID ..."). ORSP_E_STATE if p is not Downloaded to `eid`, ORSP_E_USAGE
- * outside a transaction. */
-ORSP_MUST_CHECK orsp_err orsp_smdp_rebind(orsp_smdp *s, const orsp_smdp_profile *p,
-                                          const char *eid);
+ * lost the package), inside the caller's transaction, with p as read in it: one more download
+ * attempt on the profile's counter (the one the first delivery raised, which a session's end
+ * does not reset) and an audit row (downloadAttempt, "new binding for EID ..."). p follows.
+ * ORSP_E_POLICY, writing nothing, when the counter is already at the limit (the caller moves
+ * the profile to Error); ORSP_E_STATE if p is not Downloaded to `eid` or its counter changed
+ * since it was read; ORSP_E_USAGE outside a transaction. */
+ORSP_MUST_CHECK orsp_err orsp_smdp_rebind(orsp_smdp *s, orsp_smdp_profile *p, const char *eid);
 /* The UPP of a profile (for binding). *out is malloc'd key material: release with
  * orsp_pkg_buf_free. ORSP_E_VERIFY if the stored blob does not authenticate. */
 ORSP_MUST_CHECK orsp_err orsp_smdp_get_upp(orsp_smdp *s, const char *iccid, uint8_t **out,

@@ -267,7 +267,6 @@ typedef struct sess {
 	uint8_t bsig[ORSP_EC_SIG_LEN]; /* the smdpSign of that binding */
 	bool has_bsig;
 	int64_t created_at;
-	unsigned attempts;
 } sess;
 
 /* ---------------------------------------------------------------- transactionIds -------- */
@@ -386,7 +385,7 @@ static orsp_err sess_load(ctx *c, const char *tid, sess *se, sess_age age)
 	e = orsp_db_prepare(c->db,
 	                    "SELECT step, keyset, euicc_challenge, server_challenge, eid, iccid,"
 	                    " matching_id, euicc_cert, euicc_sig1, smdp_sig2, cc_required,"
-	                    " euicc_otpk, otsk_wrapped, smdp_sign, created_at, attempts"
+	                    " euicc_otpk, otsk_wrapped, smdp_sign, created_at"
 	                    " FROM es9p_session WHERE tid = ?1",
 	                    &st);
 	if (!e)
@@ -417,7 +416,6 @@ static orsp_err sess_load(ctx *c, const char *tid, sess *se, sess_age age)
 		copy_blob(orsp_stmt_column_blob(st, 13), se->bsig, ORSP_EC_SIG_LEN, &l);
 		se->has_bsig = l == ORSP_EC_SIG_LEN;
 		se->created_at = orsp_stmt_column_int64(st, 14);
-		se->attempts = (unsigned)orsp_stmt_column_int64(st, 15);
 	}
 	orsp_stmt_finalize(st);
 	if (e)
@@ -1558,13 +1556,15 @@ static orsp_err get_bound_profile_package(ctx *c)
 		e = fail(c, ES9P_PROFILE_STATE, "the order of this session has changed");
 		goto out;
 	}
-	/* A new binding after delivery within this session (the LPA lost the BPP) counts
-	 * against the profile's download limit. One over it is not built: the transaction
+	/* A new binding after delivery (the LPA lost the BPP; or another session of the same
+	 * eUICC, authenticated while the profile was Released, delivered first) counts on the
+	 * profile's download counter, as the first delivery did: the counter outlives the
+	 * session, which a cancelSession postponed ends while it reopens the profile, and is
+	 * shared by the eUICC's sessions. One over the limit is not built: the transaction
 	 * below reads the session and the profile again and refuses it there (the profile to
 	 * Error), so that a request of this session that ended or bound meanwhile (a
 	 * cancelSession, the same request sent again) is not taken for it. */
-	over = prof.state == ORSP_SMDP_DOWNLOADED &&
-	       prof.download_attempts + se.attempts + 1 > prof.download_limit;
+	over = prof.state == ORSP_SMDP_DOWNLOADED && prof.download_attempts >= prof.download_limit;
 	/* Bind: one-time key pair, ECKA with otPK.EUICC, session keys, BPP signed by DPpb. The
 	 * one-time key is kept wrapped under the KEK for a retry with the same otPK.EUICC. */
 	if (!over) {
@@ -1595,12 +1595,12 @@ static orsp_err get_bound_profile_package(ctx *c)
 			goto out;
 		orsp_secret_wipe(&d);
 	}
-	/* One transaction (one commit): count the attempt (the profile's counter while it is
-	 * Released, the session's after delivery), keep the wrapped one-time key and smdpSign
-	 * with the session, mark the profile Downloaded, and drop the one-time keys of sessions
-	 * that expired before they ended. An attempt over the limit (found before the binding,
-	 * or here: another session delivered meanwhile, or the Released counter ran out) marks
-	 * the profile Error and commits that. */
+	/* One transaction (one commit): count the attempt on the profile's counter (with its
+	 * move to Downloaded, or alone for a new binding), keep the wrapped one-time key and
+	 * smdpSign with the session, mark the profile Downloaded, and drop the one-time keys of
+	 * sessions that expired before they ended. An attempt over the limit (found before the
+	 * binding, or here: another session delivered meanwhile, or the Released counter ran out)
+	 * marks the profile Error and commits that. */
 	{
 		orsp_smdp_profile p;
 		orsp_stmt *st = NULL;
@@ -1626,12 +1626,10 @@ static orsp_err get_bound_profile_package(ctx *c)
 			e = fail(c, ES9P_UNKNOWN_TID, NULL);
 			goto out;
 		}
-		/* the session's step and count as they are now (bound with another
-		 * otPK.EUICC meanwhile: this binding is a new attempt after that delivery) */
-		if (!e) {
+		/* the session's step as it is now (bound with another otPK.EUICC meanwhile:
+		 * this binding is a new attempt after that delivery) */
+		if (!e)
 			se.step = cur.step;
-			se.attempts = cur.attempts;
-		}
 		sess_free(&cur);
 		if (!e)
 			e = orsp_smdp_get(c->s, se.iccid, &p);
@@ -1641,35 +1639,16 @@ static orsp_err get_bound_profile_package(ctx *c)
 			              " was delivered to another eUICC meanwhile",
 			              p.iccid);
 		else if (!e && p.state == ORSP_SMDP_DOWNLOADED) {
-			if (p.download_attempts + se.attempts + 1 > p.download_limit) {
+			if (p.download_attempts >= p.download_limit) {
 				limit = true;
 				e = orsp_smdp_mark_error(c->s, se.iccid, ORSP_SMDP_FAIL_RETRIES,
 				                         "download retries exceeded");
 			} else if (!bpp)
 				e = orsp_errf(ORSP_E_STATE, "profile %s changed meanwhile",
 				              p.iccid);
-			else
-				e = orsp_db_prepare(
-				    c->db,
-				    "UPDATE es9p_session SET attempts = attempts + 1"
-				    " WHERE tid = ?1 AND attempts = ?2",
-				    &st);
-			if (st) {
-				/* the count the limit was checked with, or another request of this
-				 * session bound meanwhile */
-				e = orsp_stmt_bind_text(st, 1, tid_hex);
-				if (!e)
-					e = orsp_stmt_bind_int64(st, 2, se.attempts);
-				if (!e)
-					e = orsp_stmt_run(st);
-				orsp_stmt_finalize(st);
-				st = NULL;
-				if (!e && orsp_db_changes(c->db) != 1)
-					e = orsp_errf(ORSP_E_STATE,
-					              "session %s bound again meanwhile", tid_hex);
-				if (!e)
-					e = orsp_smdp_rebind(c->s, &p, se.eid);
-			}
+			else /* counted with the count the limit was checked with: a binding
+			      * of another request committed meanwhile is ORSP_E_STATE */
+				e = orsp_smdp_rebind(c->s, &p, se.eid);
 		} else if (!e && !bpp) {
 			/* Released again since the limit was found reached (no package built) */
 			e = orsp_errf(ORSP_E_STATE, "profile %s changed meanwhile", p.iccid);

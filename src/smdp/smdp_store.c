@@ -1635,9 +1635,11 @@ orsp_err orsp_smdp_deliver(orsp_smdp *s, orsp_smdp_profile *p, const char *eid)
 	return err;
 }
 
-orsp_err orsp_smdp_rebind(orsp_smdp *s, const orsp_smdp_profile *p, const char *eid)
+orsp_err orsp_smdp_rebind(orsp_smdp *s, orsp_smdp_profile *p, const char *eid)
 {
 	char detail[64];
+	orsp_err err;
+	orsp_stmt *st = NULL;
 
 	if (!s || !p || !eid)
 		return orsp_errf(ORSP_E_USAGE, "rebind: missing arguments");
@@ -1646,6 +1648,31 @@ orsp_err orsp_smdp_rebind(orsp_smdp *s, const orsp_smdp_profile *p, const char *
 	if (p->state != ORSP_SMDP_DOWNLOADED || strcmp(p->eid, eid) != 0)
 		return orsp_errf(ORSP_E_STATE, "profile %s is not downloaded to this eUICC",
 		                 p->iccid);
+	/* every delivery counts on the profile, which outlives the session (a cancelSession
+	 * postponed reopens the profile and ends the session) */
+	if (p->download_attempts >= p->download_limit)
+		return attempts_exhausted(p);
+	/* the count as read: another binding committed since (another session of this eUICC,
+	 * another server process) changed it */
+	err =
+	    orsp_db_prepare(s->db,
+	                    "UPDATE smdp_profile SET download_attempts = ?1"
+	                    " WHERE iccid = ?2 AND state = 'downloaded' AND download_attempts = ?3",
+	                    &st);
+	if (!err)
+		err = orsp_stmt_bind_int64(st, 1, (int64_t)p->download_attempts + 1);
+	if (!err)
+		err = orsp_stmt_bind_text(st, 2, p->iccid);
+	if (!err)
+		err = orsp_stmt_bind_int64(st, 3, p->download_attempts);
+	if (!err)
+		err = orsp_stmt_run(st);
+	orsp_stmt_finalize(st);
+	if (err)
+		return err;
+	if (orsp_db_changes(s->db) != 1)
+		return orsp_errf(ORSP_E_STATE, "profile %s changed meanwhile", p->iccid);
+	p->download_attempts++;
 	snprintf(detail, sizeof(detail), "new binding for EID %s", eid);
 	return audit(s, "downloadAttempt", p->iccid, "downloaded", "downloaded", detail);
 }
