@@ -2699,6 +2699,69 @@ static void test_second_pir(void **state)
 	dl_free(&a2);
 }
 
+/* An installation result of a session whose order has ended changes nothing: eUICC 1's
+ * sessions A and B both get a package, A cancels (postponed), the operator cancels the order
+ * and orders the profile again (a new matching ID), eUICC 2 downloads it; eUICC 1's signed
+ * result for B (failed, then installed) is recorded as `profile not downloaded` and eUICC 2's
+ * download stays Downloaded (it went to Error, or Installed). */
+static void test_pir_of_ended_order(void **state)
+{
+	fx *f = *state;
+	static dl a, b, c;
+	int http;
+	orsp_ec_key *k2 = NULL, *k1 = f->sk_euicc;
+	uint8_t *der;
+	size_t len;
+	orsp_smdp_profile p;
+	json_t *rsp;
+
+	other_euicc("89049032123451234512345678909965", &der, &len, &k2);
+	order(f, NULL, "ENDED-ORDER-1", NULL);
+	memset(&a, 0, sizeof(a));
+	memset(&b, 0, sizeof(b));
+	memset(&c, 0, sizeof(c));
+	initiate(f, &a);
+	authenticate(f, &a, "ENDED-ORDER-1");
+	initiate(f, &b);
+	authenticate(f, &b, "ENDED-ORDER-1");
+	get_bpp(f, &a, NULL, true);
+	get_bpp(f, &b, NULL, true);
+	rsp = call(f, "cancelSession", cancel_request(f, &a, 1, OID, false), &http);
+	expect_ok(rsp);
+	json_decref(rsp);
+	assert_int_equal(state_of(f), ORSP_SMDP_RELEASED);
+	assert_int_equal(orsp_smdp_cancel_order(f->s, f->prof.iccid, "ENDED-ORDER-1", true),
+	                 ORSP_OK);
+	order(f, NULL, "ENDED-ORDER-2", NULL);
+	f->sk_euicc = k2;
+	initiate(f, &c);
+	authenticate_as(f, &c, "ENDED-ORDER-2", der, len, k2);
+	get_bpp(f, &c, NULL, true);
+	f->sk_euicc = k1;
+	for (int i = 0; i < 2; i++) {
+		assert_null(
+		    call(f, "handleNotification", pir_request(f, &b, i == 1, false), &http));
+		assert_int_equal(http, 204);
+		assert_int_equal(orsp_smdp_get(f->s, f->prof.iccid, &p), ORSP_OK);
+		assert_int_equal(p.state, ORSP_SMDP_DOWNLOADED);
+		assert_string_equal(p.eid, "89049032123451234512345678909965");
+	}
+	assert_int_equal(count_of(f, "SELECT count(*) FROM es9p_notification WHERE result ="
+	                             " 'profile not downloaded'"),
+	                 1);
+	/* eUICC 2's own result still counts */
+	f->sk_euicc = k2;
+	assert_null(call(f, "handleNotification", pir_request(f, &c, true, false), &http));
+	f->sk_euicc = k1;
+	assert_int_equal(http, 204);
+	assert_int_equal(state_of(f), ORSP_SMDP_INSTALLED);
+	dl_free(&a);
+	dl_free(&b);
+	dl_free(&c);
+	free(der);
+	orsp_ec_free(k2);
+}
+
 /* cancelSession (end user rejection) under a failure at each store operation in turn: a
  * failed call (500) leaves both the session and the order as they were, so the LPA's retry
  * still ends them; the first call that succeeds does both. */
@@ -3522,6 +3585,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_late_pir, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_cc_of_current_order, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_second_pir, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_pir_of_ended_order, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_cancel_failure_injection, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_download_error_after_delivery, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_postponed_after_delivery, setup, teardown),

@@ -232,9 +232,9 @@ static void test_progress_callbacks(void **state)
 	assert_true(orsp_smdp_server_port(srv) > 0);
 	/* the BPP delivered, then installed: two reports, the first one after one retry */
 	assert_int_equal(orsp_smdp_mark_downloaded(r.s, r.p.iccid), ORSP_OK);
-	assert_int_equal(
-	    orsp_smdp_mark_pir(r.s, r.p.iccid, true, (const uint8_t *)"\xBF\x37\x01\x00", 4),
-	    ORSP_OK);
+	assert_int_equal(orsp_smdp_mark_pir(r.s, r.p.iccid, NULL, NULL, true,
+	                                    (const uint8_t *)"\xBF\x37\x01\x00", 4),
+	                 ORSP_OK);
 	wait_calls(&op, 3);
 	pthread_mutex_lock(&op.lock);
 	assert_int_equal(op.calls, 3); /* 500, then point 3 again, then point 4 */
@@ -712,9 +712,9 @@ static void test_metrics_cache(void **state)
 	r.cfg.metrics_cache_s = 0;
 	assert_int_equal(orsp_smdp_server_start(&r.cfg, &srv), ORSP_OK);
 	assert_int_equal(scrape_state(srv, "downloaded"), 1);
-	assert_int_equal(
-	    orsp_smdp_mark_pir(r.s, r.p.iccid, true, (const uint8_t *)"\xBF\x37\x01\x00", 4),
-	    ORSP_OK);
+	assert_int_equal(orsp_smdp_mark_pir(r.s, r.p.iccid, NULL, NULL, true,
+	                                    (const uint8_t *)"\xBF\x37\x01\x00", 4),
+	                 ORSP_OK);
 	assert_int_equal(scrape_state(srv, "downloaded"), 0);
 	assert_int_equal(scrape_state(srv, "installed"), 1);
 	orsp_smdp_server_stop(srv);
@@ -1149,9 +1149,9 @@ static void test_callback_client_cert(void **state)
 	orsp_smdp_server_stop(srv);
 	/* without: the attempt fails at the endpoint, the report stays queued */
 	assert_int_equal(orsp_db_exec(orsp_smdp_db(r.s), "DELETE FROM smdp_progress"), ORSP_OK);
-	assert_int_equal(
-	    orsp_smdp_mark_pir(r.s, r.p.iccid, true, (const uint8_t *)"\xBF\x37\x01\x00", 4),
-	    ORSP_OK);
+	assert_int_equal(orsp_smdp_mark_pir(r.s, r.p.iccid, NULL, NULL, true,
+	                                    (const uint8_t *)"\xBF\x37\x01\x00", 4),
+	                 ORSP_OK);
 	r.cfg.callback_cert[0] = r.cfg.callback_key[0] = '\0';
 	assert_int_equal(orsp_smdp_server_start(&r.cfg, &srv), ORSP_OK);
 	for (int i = 0; i < 200 && attempts == 0; i++) {

@@ -838,7 +838,7 @@ static void test_progress_points(void **state)
 	uint8_t wrong[32] = {0}, tid[4] = {9, 9, 9, 9};
 	int64_t audits, reports;
 	(void)state;
-	import_n(s, 90, 9, "R");
+	import_n(s, 90, 10, "R");
 	orsp_smdp_set_progress(s, true);
 	o.profile_type = "R";
 	/* confirmation code retries exhausted: point 2, 8.2.7/6.4 */
@@ -895,7 +895,8 @@ static void test_progress_points(void **state)
 			                 ORSP_OK);
 			assert_int_equal(orsp_smdp_mark_downloaded(s, q.iccid), ORSP_OK);
 			assert_int_equal(
-			    orsp_smdp_mark_pir(s, q.iccid, r[i].ok, r[i].pir, r[i].len), ORSP_OK);
+			    orsp_smdp_mark_pir(s, q.iccid, NULL, NULL, r[i].ok, r[i].pir, r[i].len),
+			    ORSP_OK);
 			expect_report(s, 4, r[i].ok, "", "", EID1,
 			              r[i].ok ? "" : "profile installation failed");
 			assert_int_equal(count_rows(s,
@@ -916,7 +917,24 @@ static void test_progress_points(void **state)
 				assert_int_equal(q.state, ORSP_SMDP_INSTALLED);
 			}
 		}
-		assert_int_equal(orsp_smdp_mark_pir(s, q.iccid, true, NULL, 4), ORSP_E_USAGE);
+		/* the result of another order (cancelled and placed again) or another eUICC
+		 * changes nothing */
+		assert_int_equal(orsp_smdp_download_order(s, &o, &q), ORSP_OK);
+		assert_int_equal(orsp_smdp_confirm_order(s, q.matching_id, NULL, true), ORSP_OK);
+		assert_int_equal(orsp_smdp_mark_downloaded(s, q.iccid), ORSP_OK);
+		assert_int_equal(orsp_smdp_mark_pir(s, q.iccid, "OLD-ORDER", EID1, false, NULL, 0),
+		                 ORSP_E_STATE);
+		assert_int_equal(
+		    orsp_smdp_mark_pir(s, q.iccid, q.matching_id, EID2, false, NULL, 0),
+		    ORSP_E_STATE);
+		assert_int_equal(orsp_smdp_get(s, q.iccid, &q), ORSP_OK);
+		assert_int_equal(q.state, ORSP_SMDP_DOWNLOADED);
+		assert_int_equal(orsp_smdp_mark_pir(s, q.iccid, q.matching_id, EID1, true, NULL, 0),
+		                 ORSP_OK);
+		assert_int_equal(orsp_smdp_get(s, q.iccid, &q), ORSP_OK);
+		assert_int_equal(q.state, ORSP_SMDP_INSTALLED);
+		assert_int_equal(orsp_smdp_mark_pir(s, q.iccid, NULL, NULL, true, NULL, 4),
+		                 ORSP_E_USAGE);
 		orsp_err_clear();
 	}
 	/* not eligible: the eUICC's EID when the order has none; the order stays Released */

@@ -370,9 +370,13 @@ ORSP_MUST_CHECK orsp_err orsp_smdp_mark_error(orsp_smdp *s, const char *iccid,
  * delivery stays counted against the download limit, the EID binding stays). */
 ORSP_MUST_CHECK orsp_err orsp_smdp_reopen(orsp_smdp *s, const char *iccid, const char *detail);
 /* ES9+ handleNotification: the eUICC's ProfileInstallationResult (pir: its DER as received)
- * for Downloaded profile iccid. success: Installed, else Error. The operator's report (point
- * 4) carries it base64 as resultData (left out above 1 KiB). */
-ORSP_MUST_CHECK orsp_err orsp_smdp_mark_pir(orsp_smdp *s, const char *iccid, bool success,
+ * for Downloaded profile iccid, delivered under the order `matching_id` to eUICC `eid` (the
+ * session's; NULL: not checked). success: Installed, else Error. The operator's report (point
+ * 4) carries it base64 as resultData (left out above 1 KiB). ORSP_E_STATE, changing nothing,
+ * if the profile is not Downloaded or is no longer that order of that eUICC (cancelled and
+ * placed again, delivered to another eUICC since). */
+ORSP_MUST_CHECK orsp_err orsp_smdp_mark_pir(orsp_smdp *s, const char *iccid,
+                                            const char *matching_id, const char *eid, bool success,
                                             const uint8_t *pir, size_t pir_len);
 /* authenticateClient found eUICC `eid` not eligible for profile iccid: an audit row and a
  * Failed progress report (point 1, 8.2.5/4.3, detail as its message) in one transaction;

@@ -1899,14 +1899,27 @@ static orsp_err handle_pir(ctx *c, const orsp_tlv *pir)
 		orsp_tlv choice;
 		success = orsp_der_parse_one(result.value, &choice) == ORSP_OK && choice.tag == 0xA0;
 	}
-	/* the profile's state, the session's end and the record: one transaction, given up
-	 * whole if a part fails (so the state change needs no savepoint of its own) */
+	/* the session's end, the profile's state and the record: one transaction, given up
+	 * whole if a part fails (so the state change needs no savepoint of its own). The
+	 * session ends first: one that another request ended since it was read (its
+	 * cancelSession, the same result sent again) changes no profile, which may have been
+	 * reopened and delivered again meanwhile. */
 	if ((e = orsp_db_begin_flat(c->db)))
 		goto out;
-	e = orsp_smdp_mark_pir(c->s, se.iccid, success, pir->raw.p, pir->raw.len);
+	e = sess_advance(c, tid_hex, S_BPP, S_DONE, success ? "installed" : "installation failed");
+	if (e == ORSP_E_STATE) {
+		orsp_err_clear();
+		e = record_notification(c, se.eid, se.iccid, event, seq, tid_hex, "session ended");
+		goto done;
+	}
+	if (!e)
+		e = orsp_smdp_mark_pir(c->s, se.iccid, se.mid, se.eid, success, pir->raw.p,
+		                       pir->raw.len);
 	if (e == ORSP_E_STATE) {
 		/* the profile has left Downloaded meanwhile (a result of another session of
-		 * this eUICC came first): recorded, and the session ends; still 204 */
+		 * this eUICC came first), or is no longer this session's order (cancelled and
+		 * placed again, delivered to another eUICC): recorded, and the session ends;
+		 * still 204 */
 		orsp_db_rollback(c->db);
 		orsp_err_clear();
 		if ((e = orsp_db_begin_flat(c->db)))
@@ -1915,13 +1928,10 @@ static orsp_err handle_pir(ctx *c, const orsp_tlv *pir)
 			orsp_err_clear();
 		e = record_notification(c, se.eid, se.iccid, event, seq, tid_hex,
 		                        "profile not downloaded");
-	} else if (!e) {
-		if (sess_advance(c, tid_hex, S_BPP, S_DONE,
-		                 success ? "installed" : "installation failed"))
-			orsp_err_clear();
+	} else if (!e)
 		e = record_notification(c, se.eid, se.iccid, event, seq, tid_hex,
 		                        success ? "installed" : "installation failed");
-	}
+done:
 	if (e)
 		orsp_db_rollback(c->db);
 	else

@@ -1397,16 +1397,31 @@ orsp_err orsp_smdp_mark_error(orsp_smdp *s, const char *iccid, orsp_smdp_failure
 	return orsp_errf(ORSP_E_USAGE, "unknown failure %d", (int)why);
 }
 
-orsp_err orsp_smdp_mark_pir(orsp_smdp *s, const char *iccid, bool success, const uint8_t *pir,
-                            size_t pir_len)
+orsp_err orsp_smdp_mark_pir(orsp_smdp *s, const char *iccid, const char *matching_id,
+                            const char *eid, bool success, const uint8_t *pir, size_t pir_len)
 {
 	progress_note n = {.point = 4, .ok = success, .result = pir, .result_len = pir_len};
+	orsp_smdp_profile p;
+	orsp_err err;
 
-	if (!pir && pir_len)
+	if (!s || (!pir && pir_len))
 		return orsp_errf(ORSP_E_USAGE, "missing arguments");
-	return simple_event_note(s, iccid, NULL,
-	                         success ? ORSP_SMDP_EV_PIR_OK : ORSP_SMDP_EV_PIR_FAIL, "",
-	                         success ? "" : "profile installation failed", &n);
+	err = orsp_db_begin(s->db);
+	if (err)
+		return err;
+	err = load(s, BY_ICCID, iccid, &p);
+	/* the result of the order it was delivered under, from the eUICC it went to: not of an
+	 * order cancelled and placed again since (another matching ID), nor of a profile
+	 * delivered to another eUICC since */
+	if (!err && ((matching_id && strcmp(matching_id, p.matching_id) != 0) ||
+	             (eid && strcmp(eid, p.eid) != 0)))
+		err =
+		    orsp_errf(ORSP_E_STATE,
+		              "profile %s is no longer the order delivered to that eUICC", p.iccid);
+	if (!err)
+		err = set_state_note(s, &p, success ? ORSP_SMDP_EV_PIR_OK : ORSP_SMDP_EV_PIR_FAIL,
+		                     "", success ? "" : "profile installation failed", &n);
+	return finish(s, err);
 }
 
 orsp_err orsp_smdp_report_ineligible(orsp_smdp *s, const char *iccid, const char *eid,
