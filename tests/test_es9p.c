@@ -2531,7 +2531,7 @@ static void test_two_euiccs_one_order(void **state)
 	orsp_smdp_profile p;
 	json_t *rsp;
 
-	other_euicc("89049032123451234512345678909994", &der, &len, &kb);
+	other_euicc("89049032123451234512345678909965", &der, &len, &kb);
 	order(f, NULL, "TWO-1", NULL);
 	memset(&a, 0, sizeof(a));
 	memset(&b, 0, sizeof(b));
@@ -2575,6 +2575,33 @@ static void test_two_euiccs_one_order(void **state)
 	dl_free(&b2);
 	free(der);
 	orsp_ec_free(kb);
+}
+
+/* An eUICC certificate whose EID is inside its EUM's range but fails its check digits (mod 97
+ * is 30, not 1; no EUM issues it): refused at authenticateClient as an EID outside the range
+ * is (8.1.3/6.1), nothing written. It was accepted for an order without an EID, and every
+ * getBoundProfilePackage was then a 500 (orsp_smdp_deliver refuses such an EID). */
+static void test_eid_check_digits(void **state)
+{
+	fx *f = *state;
+	static dl d;
+	int http;
+	orsp_ec_key *k = NULL;
+	uint8_t *der;
+	size_t len;
+	auth_opts o;
+
+	other_euicc("89049032123451234512345678909994", &der, &len, &k);
+	order(f, NULL, "CHECK-1", NULL);
+	reinitiate(f, &d);
+	o = (auth_opts){.mid = "CHECK-1", .cert = der, .cert_len = len, .key = k};
+	expect_fail_msg(call(f, "authenticateClient", auth_request(f, &d, &o), &http), "8.1.3",
+	                "6.1", "check digits");
+	assert_int_equal(count_of(f, "SELECT count(*) FROM es9p_session"), 0);
+	assert_int_equal(state_of(f), ORSP_SMDP_RELEASED);
+	dl_free(&d);
+	free(der);
+	orsp_ec_free(k);
 }
 
 /* Sessions of an order that the operator cancelled and placed again (a new matching ID):
@@ -3581,6 +3608,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_download_limit_parallel_sessions, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_download_limit_released, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_two_euiccs_one_order, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_eid_check_digits, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_reordered_profile, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_late_pir, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_cc_of_current_order, setup, teardown),

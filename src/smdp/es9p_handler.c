@@ -979,6 +979,13 @@ static orsp_err authenticate_client(ctx *c)
 		}
 	}
 	snprintf(c->out->eid, sizeof(c->out->eid), "%s", eid);
+	/* An EID whose check digits fail (ISO 7064 MOD 97-10, SGP.29) is not one an EUM issues:
+	 * the certificate is refused as one whose EID is outside the EUM's range is (no order
+	 * could be delivered to it: orsp_smdp_deliver refuses it) */
+	if (orsp_eid_check(eid)) {
+		e = fail(c, ES9P_EUICC_INVALID, orsp_err_detail());
+		goto out;
+	}
 	/* the chain must end at the CI this session chose */
 	{
 		uint8_t aki[32], ski[32];
