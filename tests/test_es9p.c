@@ -2211,6 +2211,10 @@ static void test_gbpp_order_expired(void **state)
 	dl_free(&d);
 }
 
+/* reason: CancelSessionReason, or CANCEL_NO_REASON, CANCEL_NEGATIVE_REASON,
+ * CANCEL_EMPTY_REASON for a reason left out or not a non-negative INTEGER (still signed) */
+enum { CANCEL_NO_REASON = -1, CANCEL_NEGATIVE_REASON = -2, CANCEL_EMPTY_REASON = -3 };
+
 static json_t *cancel_request(fx *f, dl *d, int reason, const char *oid_dotted, bool bad_sig)
 {
 	uint8_t sd[128], csr[256], sig[67], oid[16];
@@ -2230,7 +2234,12 @@ static json_t *cancel_request(fx *f, dl *d, int reason, const char *oid_dotted, 
 	m = orsp_der_begin(&w, 0x30);
 	orsp_der_put_tlv(&w, 0x80, d->tid, d->tid_len);
 	orsp_der_put_tlv(&w, 0x81, oid, oid_len);
-	orsp_der_put_uint(&w, 0x82, (uint64_t)reason);
+	if (reason >= 0)
+		orsp_der_put_uint(&w, 0x82, (uint64_t)reason);
+	else if (reason == CANCEL_NEGATIVE_REASON)
+		orsp_der_put_tlv(&w, 0x82, (const uint8_t *)"\xFF", 1);
+	else if (reason == CANCEL_EMPTY_REASON)
+		orsp_der_put_tlv(&w, 0x82, NULL, 0);
 	orsp_der_end(&w, m);
 	assert_int_equal(orsp_writer_status(&w), ORSP_OK);
 	sign(f->sk_euicc, sd, w.len, sig);
@@ -2247,7 +2256,8 @@ static json_t *cancel_request(fx *f, dl *d, int reason, const char *oid_dotted, 
 		orsp_der_end(&w, m);
 	}
 	assert_int_equal(orsp_writer_status(&w), ORSP_OK);
-	asn1_ok(&asn_DEF_CancelSessionResponse, csr, w.len);
+	if (reason >= 0)
+		asn1_ok(&asn_DEF_CancelSessionResponse, csr, w.len);
 	assert_int_equal(orsp_json_put_string(req, "transactionId", d->tid_hex), ORSP_OK);
 	put_b64(req, "cancelSessionResponse", csr, w.len);
 	return req;
@@ -2345,6 +2355,36 @@ static void test_cancel_session(void **state)
 	expect_ok(rsp);
 	json_decref(rsp);
 	assert_int_equal(state_of(f), ORSP_SMDP_ERROR);
+	dl_free(&d);
+}
+
+/* reason is mandatory in euiccCancelSessionSigned: one left out, negative or empty is
+ * 1.2/2.1 and changes nothing (it was taken as undefinedReason (127), which after delivery
+ * reopened the profile as postponed does); the session is still there for a proper cancel. */
+static void test_cancel_without_reason(void **state)
+{
+	fx *f = *state;
+	static dl d;
+	int http;
+	json_t *rsp;
+	static const int bad[] = {CANCEL_NO_REASON, CANCEL_NEGATIVE_REASON, CANCEL_EMPTY_REASON};
+
+	order(f, EID, "CANCEL-2", NULL);
+	reinitiate(f, &d);
+	authenticate(f, &d, "CANCEL-2");
+	get_bpp(f, &d, NULL, true);
+	for (size_t i = 0; i < ORSP_ARRAY_LEN(bad); i++) {
+		expect_fail_msg(
+		    call(f, "cancelSession", cancel_request(f, &d, bad[i], OID, false), &http),
+		    "1.2", "2.1", "reason");
+		assert_int_equal(state_of(f), ORSP_SMDP_DOWNLOADED);
+		assert_int_equal(count_of(f, "SELECT count(*) FROM es9p_session WHERE step = 3"),
+		                 1);
+	}
+	rsp = call(f, "cancelSession", cancel_request(f, &d, 1, OID, false), &http);
+	expect_ok(rsp);
+	json_decref(rsp);
+	assert_int_equal(state_of(f), ORSP_SMDP_RELEASED);
 	dl_free(&d);
 }
 
@@ -3635,6 +3675,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_cancel_session, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_unverified_bounded, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_gbpp_order_expired, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_cancel_without_reason, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_pir_checks, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_pir_storage_failure, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_session_sweep, setup, teardown),

@@ -2062,8 +2062,8 @@ static orsp_err cancel_session(ctx *c)
 	orsp_reader r;
 	orsp_cert *cert = NULL;
 	orsp_ec_key *pub = NULL;
-	uint64_t reason = 127;
-	bool t_ok = false, o_ok = false;
+	uint64_t reason = 0;
+	bool t_ok = false, o_ok = false, r_ok = false;
 	sess se = {0};
 	json_t *obj = NULL;
 	bool answered = false;
@@ -2105,8 +2105,8 @@ static orsp_err cancel_session(ctx *c)
 			t_ok = f.value.len == tid_len && memcmp(f.value.p, tid, tid_len) == 0;
 		else if (f.tag == 0x81)
 			o_ok = f.value.len == oid_len && memcmp(f.value.p, oid, oid_len) == 0;
-		else if (f.tag == 0x82 && orsp_der_uint(f.value, &reason))
-			reason = 127;
+		else if (f.tag == 0x82)
+			r_ok = orsp_der_uint(f.value, &reason) == ORSP_OK;
 	}
 	if (!t_ok) {
 		e = fail(c, ES9P_SERVER_CHALLENGE, "transactionId");
@@ -2114,6 +2114,12 @@ static orsp_err cancel_session(ctx *c)
 	}
 	if (!o_ok) {
 		e = fail(c, ES9P_BAD_OID, NULL);
+		goto out;
+	}
+	/* reason is mandatory (SGP.22 §5.6.5 EuiccCancelSessionSigned): one missing or not a
+	 * non-negative INTEGER is not taken for some reason that reopens or ends the order */
+	if (!r_ok) {
+		e = fail(c, ES9P_MALFORMED, "euiccCancelSessionSigned: reason");
 		goto out;
 	}
 	/* The session's end and the order's: one transaction, so a failure leaves both as they
