@@ -1492,7 +1492,7 @@ static void test_eligibility(void **state)
 	                 2 + ORSP_ARRAY_LEN(alg_cases));
 	/* free memory in extCardResource is an unsigned big-endian number (TS 102 226), not a
 	 * DER INTEGER: its top bit set (128), leading zero bytes (256 in four bytes); empty or
-	 * longer than 8 bytes, or not TLV, it is malformed, not skipped */
+	 * longer than 8 bytes, missing, or not TLV, it is malformed, not skipped */
 	{
 		static const struct {
 			const char *ecr;
@@ -1507,6 +1507,12 @@ static void test_eligibility(void **state)
 		    {"\x81\x00\x82\x02\x9C\x40", 6, "1.2", "2.1",
 		     "extCardResource tag 81 of 0 bytes"},
 		    {"\x82\x02\x9C", 3, "1.2", "2.1", "extCardResource is not TLV"},
+		    /* tag 82 is mandatory (TS 102 226 §8.2.1.7.2): without it, or empty, the
+		     * free memory is unknown, not enough */
+		    {"\x81\x01\x00", 3, "1.2", "2.1", "no free non-volatile memory (tag 82)"},
+		    {"\x81\x01\x00\x83\x02\x9C\x40", 7, "1.2", "2.1",
+		     "no free non-volatile memory (tag 82)"},
+		    {"", 0, "1.2", "2.1", "no free non-volatile memory (tag 82)"},
 		};
 		for (size_t i = 0; i < ORSP_ARRAY_LEN(ecr_cases); i++) {
 			o = (auth_opts){

@@ -113,9 +113,12 @@ es9p_code es9p_ineligible(orsp_slice info2, size_t upp_len, const es9p_needs *ne
 			/* extCardResource: ETSI TS 102 226 §8.2.1.7.2 TLVs, 81 installed
 			 * applications, 82 free non-volatile memory, 83 free volatile memory, each
 			 * an unsigned big-endian number (not a DER INTEGER: free memory may have
-			 * its top bit set, and cards send it in a fixed 2 or 4 bytes) */
+			 * its top bit set, and cards send it in a fixed 2 or 4 bytes). All three
+			 * are mandatory there; 82 is the one judged, so one without it (an empty
+			 * extCardResource too) is malformed, not an eUICC with room enough. */
 			orsp_reader r2;
 			orsp_tlv h;
+			bool free_nvm = false;
 			orsp_reader_init(&r2, t.value.p, t.value.len);
 			while (orsp_reader_remaining(&r2)) {
 				uint64_t n = 0;
@@ -136,6 +139,8 @@ es9p_code es9p_ineligible(orsp_slice info2, size_t upp_len, const es9p_needs *ne
 				}
 				for (size_t k = 0; k < h.value.len; k++)
 					n = n << 8 | h.value.p[k];
+				if (h.tag == 0x82)
+					free_nvm = true;
 				if (h.tag == 0x82 && n < upp_len) {
 					snprintf(buf, cap,
 					         "the eUICC has %" PRIu64
@@ -143,6 +148,12 @@ es9p_code es9p_ineligible(orsp_slice info2, size_t upp_len, const es9p_needs *ne
 					         n, upp_len);
 					return ES9P_INSUFFICIENT_MEMORY;
 				}
+			}
+			if (!free_nvm) {
+				snprintf(buf, cap,
+				         "euiccInfo2: extCardResource has no free non-volatile"
+				         " memory (tag 82)");
+				return ES9P_MALFORMED;
 			}
 		} else if (t.tag == 0x85) {
 			uint64_t caps = 0;
