@@ -2474,6 +2474,88 @@ static void refused_notification(fx *f, unsigned seq)
 	assert_int_equal(http, 204);
 }
 
+/* handleNotification with an otherSignedNotification of the fixture's eUICC (SGP.26 NIST
+ * key and certificates): NotificationMetadata {seq, enable, notificationAddress address,
+ * iccid when not NULL}, signed; answered 204. Returns how it was judged. */
+static const char *other_notification(fx *f, unsigned seq, const char *address, const char *iccid)
+{
+	static char result[64];
+	uint8_t meta[128], n[2048], sig[67], ef[10];
+	orsp_writer w;
+	orsp_der_mark m;
+	json_t *req = json_object();
+	orsp_stmt *st = NULL;
+	bool row = false;
+	size_t ml;
+	int http;
+
+	orsp_writer_init(&w, meta, sizeof(meta));
+	m = orsp_der_begin(&w, 0xBF2F);
+	orsp_der_put_uint(&w, 0x80, seq);
+	orsp_der_put_tlv(&w, 0x81, "\x06\x40", 2); /* enable */
+	orsp_der_put_tlv(&w, 0x0C, address, strlen(address));
+	if (iccid) {
+		assert_int_equal(orsp_iccid_encode_ef(iccid, ef), ORSP_OK);
+		orsp_der_put_tlv(&w, 0x5A, ef, sizeof(ef));
+	}
+	orsp_der_end(&w, m);
+	assert_int_equal(orsp_writer_status(&w), ORSP_OK);
+	ml = w.len;
+	sign(f->sk_euicc, meta, ml, sig);
+	orsp_writer_init(&w, n, sizeof(n));
+	m = orsp_der_begin(&w, 0x30);
+	orsp_write_bytes(&w, meta, ml);
+	orsp_write_bytes(&w, sig, sizeof(sig));
+	orsp_write_bytes(&w, f->cert_euicc, f->cert_euicc_len);
+	orsp_write_bytes(&w, f->cert_eum, f->cert_eum_len);
+	orsp_der_end(&w, m);
+	assert_int_equal(orsp_writer_status(&w), ORSP_OK);
+	put_b64(req, "pendingNotification", n, w.len);
+	assert_null(call(f, "handleNotification", req, &http));
+	assert_int_equal(http, 204);
+	assert_int_equal(orsp_db_prepare(orsp_smdp_db(f->s),
+	                                 "SELECT result FROM es9p_notification WHERE seq = ?1",
+	                                 &st),
+	                 ORSP_OK);
+	assert_int_equal(orsp_stmt_bind_int64(st, 1, seq), ORSP_OK);
+	assert_int_equal(orsp_stmt_step(st, &row), ORSP_OK);
+	assert_true(row);
+	snprintf(result, sizeof(result), "%s", orsp_stmt_column_text(st, 0));
+	orsp_stmt_finalize(st);
+	return result;
+}
+
+/* A verified otherSignedNotification is accepted only when it is addressed to this SM-DP+
+ * (notificationAddress, compared without case) and names (ICCID) a profile this SM-DP+
+ * delivered to that eUICC: one for another SM-DP+ is `other SM-DP+`, with no ICCID
+ * `unknown profile`, about a profile delivered to no eUICC `profile not delivered` (all
+ * three were `accepted`). */
+static void test_other_notification_checks(void **state)
+{
+	fx *f = *state;
+	static dl d;
+	size_t n = 9;
+
+	assert_string_equal(other_notification(f, 1, "other.example", NULL), "other SM-DP+");
+	assert_string_equal(other_notification(f, 2, FQDN, NULL), "unknown profile");
+	assert_string_equal(other_notification(f, 3, FQDN, f->prof.iccid), "profile not delivered");
+	order(f, NULL, "OTHER-1", NULL);
+	assert_string_equal(other_notification(f, 4, FQDN, f->prof.iccid), "profile not delivered");
+	reinitiate(f, &d);
+	authenticate(f, &d, "OTHER-1");
+	get_bpp(f, &d, NULL, true);
+	assert_string_equal(other_notification(f, 5, "other.example", f->prof.iccid),
+	                    "other SM-DP+");
+	assert_string_equal(other_notification(f, 6, "", f->prof.iccid), "other SM-DP+");
+	assert_int_equal(orsp_es9p_notification_count(f->s, NULL, NULL, &n), ORSP_OK);
+	assert_int_equal(n, 0);
+	assert_string_equal(other_notification(f, 7, "TESTSMDPPLUS1.example.com", f->prof.iccid),
+	                    "accepted");
+	assert_int_equal(orsp_es9p_notification_count(f->s, f->prof.iccid, "enable", &n), ORSP_OK);
+	assert_int_equal(n, 1);
+	dl_free(&d);
+}
+
 /* Anyone can send notifications that fail verification, each with a new sequence number:
  * the newest max_unverified_notifications are kept (pruned every 32nd), verified records are
  * never pruned, and with ORSP_SMDP_KEEP_NO_UNVERIFIED none is recorded. */
@@ -3683,6 +3765,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_gbpp_order_expired, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_cancel_without_reason, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_pir_checks, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_other_notification_checks, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_pir_storage_failure, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_session_sweep, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_session_retention, setup, teardown),

@@ -1815,13 +1815,16 @@ static orsp_err record_notification(ctx *c, const char *eid, const char *iccid,
 }
 
 /* NotificationMetadata (BF2F): seqNumber [0], profileManagementOperation [1], address, iccid */
-static orsp_err parse_meta(orsp_slice v, uint64_t *seq, const char **event, char iccid[21])
+static orsp_err parse_meta(orsp_slice v, uint64_t *seq, const char **event, char iccid[21],
+                           orsp_slice *address)
 {
 	orsp_reader r;
 	orsp_tlv f;
 	bool have_seq = false, have_op = false;
 
 	iccid[0] = '\0';
+	if (address)
+		*address = (orsp_slice){0};
 	orsp_reader_init(&r, v.p, v.len);
 	while (orsp_reader_remaining(&r)) {
 		if (orsp_der_read(&r, &f))
@@ -1838,7 +1841,8 @@ static orsp_err parse_meta(orsp_slice v, uint64_t *seq, const char **event, char
 		} else if (f.tag == 0x5A && f.value.len == 10) {
 			if (orsp_iccid_decode_ef(f.value.p, iccid))
 				iccid[0] = '\0';
-		}
+		} else if (f.tag == 0x0C && address)
+			*address = f.value; /* notificationAddress */
 	}
 	return have_seq && have_op ? ORSP_OK : ORSP_E_MALFORMED;
 }
@@ -1880,7 +1884,7 @@ static orsp_err handle_pir(ctx *c, const orsp_tlv *pir)
 			result = f;
 	}
 	if (!tid_hex[0] || !meta.raw.p || !result.raw.p ||
-	    parse_meta(meta.value, &seq, &event, iccid))
+	    parse_meta(meta.value, &seq, &event, iccid, NULL))
 		return ORSP_E_MALFORMED;
 	snprintf(c->out->transaction_id, sizeof(c->out->transaction_id), "%s", tid_hex);
 	/* An installation result may come late (the LPA keeps it until it can send it): a
@@ -1960,13 +1964,14 @@ static orsp_err handle_other(ctx *c, const orsp_tlv *n)
 	uint64_t seq = 0;
 	orsp_cert *euicc = NULL, *eum = NULL;
 	orsp_ec_key *pub = NULL;
+	orsp_slice addr;
 	const char *result = "accepted";
 	orsp_err e;
 
 	orsp_reader_init(&r, n->value.p, n->value.len);
 	if (orsp_der_expect(&r, 0xBF2F, &meta) || orsp_der_read(&r, &fsig) || sig_of(&fsig, sig) ||
 	    orsp_der_expect(&r, 0x30, &fcert) || orsp_der_expect(&r, 0x30, &feum) ||
-	    parse_meta(meta.value, &seq, &event, iccid))
+	    parse_meta(meta.value, &seq, &event, iccid, &addr))
 		return ORSP_E_MALFORMED;
 	if (orsp_cert_parse(fcert.raw.p, fcert.raw.len, &euicc) ||
 	    orsp_cert_parse(feum.raw.p, feum.raw.len, &eum) ||
@@ -1975,16 +1980,28 @@ static orsp_err handle_other(ctx *c, const orsp_tlv *n)
 	else if (orsp_cert_public_key(euicc, &pub) ||
 	         orsp_ecdsa_verify(pub, meta.raw.p, meta.raw.len, sig) != ORSP_OK)
 		result = "bad signature";
-	else if (iccid[0]) {
+	else if (addr.len != strlen(c->svc->fqdn) ||
+	         strncasecmp((const char *)addr.p, c->svc->fqdn, addr.len) != 0)
+		/* genuine, but addressed to another SM-DP+ (the notificationAddress the profile's
+		 * metadata gave, compared as initiateAuthentication compares smdpAddress): not
+		 * this SM-DP+'s to accept */
+		result = "other SM-DP+";
+	else if (!iccid[0])
+		/* without an ICCID it is not shown to be about a profile of this SM-DP+ */
+		result = "unknown profile";
+	else {
 		/* a genuine eUICC, but is the profile its own? One this SM-DP+ delivered to
-		 * another EID is not (a copy, or an eUICC speaking of what it does not hold) */
+		 * another EID is not (a copy, or an eUICC speaking of what it does not hold),
+		 * nor one it delivered to no eUICC */
 		orsp_smdp_profile p;
 		e = orsp_smdp_get(c->s, iccid, &p);
 		if (e == ORSP_E_STORAGE || e == ORSP_E_RESOURCE)
 			goto out;
 		if (e)
 			result = "unknown profile";
-		else if (p.eid[0] && strcmp(p.eid, eid) != 0)
+		else if (!p.eid[0])
+			result = "profile not delivered";
+		else if (strcmp(p.eid, eid) != 0)
 			result = "profile of another eUICC";
 	}
 	snprintf(c->out->eid, sizeof(c->out->eid), "%s", eid);
