@@ -32,7 +32,9 @@ test-tsan: setup
 	@CC=clang cmake -S . -B $(BUILD)-tsan -DCMAKE_BUILD_TYPE=Debug -DORSP_TSAN=ON >/dev/null
 	@cmake --build $(BUILD)-tsan -j$(JOBS)
 	@TSAN_OPTIONS=halt_on_error=1 ctest --test-dir $(BUILD)-tsan --output-on-failure -j$(JOBS)
-	@TSAN_OPTIONS=halt_on_error=1 $(BUILD)-tsan/openrsp bench smdp --downloads 300 --clients 4 --plain-http
+	@TSAN_OPTIONS=halt_on_error=1 ORSP_BENCH_SERVER_LOG=$(BUILD)-tsan/bench-server.log \
+		$(BUILD)-tsan/openrsp bench smdp --downloads 300 --clients 4 --plain-http || \
+		{ echo "the SM-DP+'s log (race reports end it):"; tail -n 60 $(BUILD)-tsan/bench-server.log; exit 1; }
 
 # Warning-free with clang too (-Werror), and its test run.
 test-clang: setup
