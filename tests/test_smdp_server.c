@@ -377,10 +377,11 @@ static void test_config_oid_matches_certs(void **state)
 	                               "registeredID (SM-DP+ OID) is 2.999.10, not oid = "
 	                               "2.999.77"))
 		fail_msg("'%s'", orsp_err_detail());
-	/* the OID as the ES9+ handler compares it: a leading zero is the same arc */
+	/* a leading zero is refused at the oid line (test_config_errors), not compared */
 	conf_replace(conf, "oid = 2.999.77\n", "oid = 2.999.010\n");
-	assert_int_equal(orsp_smdp_config_load(conf, &cfg), ORSP_OK);
-	orsp_smdp_config_free(&cfg);
+	assert_int_equal(orsp_smdp_config_load(conf, &cfg), ORSP_E_USAGE);
+	if (!strstr(orsp_err_detail(), "c.conf:2: oid: expected a dotted OID"))
+		fail_msg("'%s'", orsp_err_detail());
 	conf_replace(conf, "oid = 2.999.010\n", "oid = 2.999.10\n");
 
 	/* DPpb of another SM-DP+ (2.999.12), with its own key */
@@ -451,6 +452,16 @@ static void test_config_errors(void **state)
 	} cases[] = {
 	    {"fqdn = a..b\n", "fqdn: not a DNS name"},
 	    {"oid = 1.x\n", "oid: expected a dotted OID"},
+	    /* refused at their own line, not later as a certificate mismatch; a leading zero as
+	     * pki init --smdp-oid and the LPA's activation codes refuse it */
+	    {"oid = 2.999.10.\n", "c.conf:1: oid: expected a dotted OID"},
+	    {"oid = 2.999..10\n", "c.conf:1: oid: expected a dotted OID"},
+	    {"oid = .2.999.10\n", "c.conf:1: oid: expected a dotted OID"},
+	    {"oid = 1.50.10\n", "c.conf:1: oid: expected a dotted OID"},
+	    {"oid = 3.1\n", "c.conf:1: oid: expected a dotted OID"},
+	    {"oid = 2\n", "c.conf:1: oid: expected a dotted OID"},
+	    {"oid = 2.999.010\n", "c.conf:1: oid: expected a dotted OID"},
+	    {"oid = 02.999.10\n", "c.conf:1: oid: expected a dotted OID"},
 	    {"plain_http = maybe\n", "plain_http: expected yes or no"},
 	    {"eligibility = strict\n", "eligibility: expected aka or services"},
 	    {"request_timeout = 7201\n", "request_timeout: expected a number up to 7200"},

@@ -499,9 +499,15 @@ static orsp_err set_key(loader *l, const char *k, const char *v)
 			return bad(l, k, "not a DNS name");
 		snprintf(c->svc.fqdn, sizeof(c->svc.fqdn), "%s", v);
 	} else if (strcmp(k, "oid") == 0) {
-		size_t n = strlen(v);
-		if (n == 0 || n >= sizeof(c->svc.oid) || strspn(v, "0123456789.") != n)
-			return bad(l, k, "expected a dotted OID");
+		/* as pki init --smdp-oid and the LPA's activation codes take it: the certificates'
+		 * registeredID is compared with it below, and oid_der only reads such an OID */
+		if (strlen(v) >= sizeof(c->svc.oid) || !orsp_cert_oid_ok(v))
+			return bad(
+			    l, k,
+			    "expected a dotted OID of at most %zu characters (e.g. 2.999.10: "
+			    "at least two arcs, no empty arc, no leading zero, the first arc "
+			    "0, 1 or 2)",
+			    sizeof(c->svc.oid) - 1);
 		snprintf(c->svc.oid, sizeof(c->svc.oid), "%s", v);
 	} else if (strcmp(k, "listen") == 0) {
 		if (strlen(v) >= sizeof(c->listen))
@@ -660,8 +666,9 @@ static bool same_point(const orsp_ec_key *a, const orsp_cert *c)
 	return ok;
 }
 
-/* The DER contents of a dotted OID, encoded as the ES9+ handler encodes `oid` for its smdpOid
- * checks; false if it is not one or does not fit. */
+/* The DER contents of a dotted OID; false if it is not one or does not fit. `oid` is checked
+ * with orsp_cert_oid_ok when read, and on such OIDs this agrees with the ES9+ handler's
+ * encoding for its smdpOid checks. */
 static bool oid_der(const char *dotted, uint8_t *out, size_t cap, size_t *len)
 {
 	uint64_t arcs[32];
@@ -696,7 +703,8 @@ static bool oid_der(const char *dotted, uint8_t *out, size_t cap, size_t *len)
 }
 
 /* DER contents of an OID as dotted text, for messages; "(not printable)" for one with an
- * arc over 2^56 or a cut subidentifier. */
+ * arc over 2^56 or a cut subidentifier. src/pkg has its own (pkg_internal.h oid_text), on
+ * asn1c's OBJECT_IDENTIFIER_t and not public, so this one stays. */
 static void oid_text(const uint8_t *p, size_t n, char *out, size_t cap)
 {
 	uint64_t v = 0;
