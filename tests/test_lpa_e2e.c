@@ -497,7 +497,14 @@ static void test_e2e(void **state)
 		assert_int_equal(orsp_lpa_set_nickname(&f->c, iccid, nick), ORSP_E_USAGE);
 		assert_string_equal(orsp_err_detail(), "65 characters, at most 64");
 		assert_int_equal(orsp_lpa_set_nickname(&f->c, iccid, "a\x1b[2J"), ORSP_E_USAGE);
+		assert_string_equal(orsp_err_detail(), "control character U+001B at byte 2");
 		assert_int_equal(orsp_lpa_set_nickname(&f->c, iccid, "\xC3"), ORSP_E_USAGE);
+		assert_string_equal(orsp_err_detail(), "not UTF-8 at byte 1");
+		/* a C1 control, well-formed UTF-8, and a cut sequence after a character */
+		assert_int_equal(orsp_lpa_nickname_check("ab\xC2\x9B"), ORSP_E_USAGE);
+		assert_string_equal(orsp_err_detail(), "control character U+009B at byte 3");
+		assert_int_equal(orsp_lpa_nickname_check("\xC3\xA9\xF0\x9F\x98"), ORSP_E_USAGE);
+		assert_string_equal(orsp_err_detail(), "not UTF-8 at byte 3");
 		assert_int_equal(orsp_lpa_profiles(&f->c, p, ORSP_LPA_MAX_PROFILES, &n), ORSP_OK);
 		assert_int_equal((int)strlen(p[0].nickname), 256); /* unchanged by the refusals */
 	}

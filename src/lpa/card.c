@@ -439,12 +439,11 @@ orsp_err orsp_lpa_nickname_check(const char *nickname)
 	for (size_t i = 0, k; i < n; i += k, chars++) {
 		uint32_t cp = 0;
 		k = orsp_utf8_seq((const uint8_t *)nickname + i, n - i, &cp);
-		if (k == 0 || cp < 0x20 || (cp >= 0x7F && cp <= 0x9F))
-			return orsp_errf(
-			    ORSP_E_USAGE,
-			    "not UTF-8 text: a control character or a byte that is not "
-			    "UTF-8 at byte %zu",
-			    i + 1);
+		if (k == 0)
+			return orsp_errf(ORSP_E_USAGE, "not UTF-8 at byte %zu", i + 1);
+		if (cp < 0x20 || (cp >= 0x7F && cp <= 0x9F))
+			return orsp_errf(ORSP_E_USAGE, "control character U+%04X at byte %zu",
+			                 (unsigned)cp, i + 1);
 	}
 	if (chars > ORSP_LPA_NAME_CHARS)
 		return orsp_errf(ORSP_E_USAGE, "%zu characters, at most %d", chars,

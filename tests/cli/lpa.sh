@@ -64,6 +64,7 @@ done
 run lpa profile --help
 has "profile help names download" "download -a AC" "$out"
 has "profile help names --server-url" "--server-url URL" "$out"
+has "profile help sizes a nickname in characters" "at most 64 characters of UTF-8" "$out"
 
 # ----- usage errors -----
 usage --euicc lpa profile list
@@ -76,6 +77,10 @@ usage "ICCID|AID" lpa profile enable --euicc pcsc
 usage "ICCID NAME" lpa profile nickname 89000123456789012341 --euicc pcsc
 usage NAME lpa profile nickname 89000123456789012341 \
 	01234567890123456789012345678901234567890123456789012345678901234 --euicc pcsc
+usage NAME lpa profile nickname 89000123456789012341 $'a\tb' --euicc pcsc
+has "a tab is named as a control character" "control character U+0009 at byte 2" "$err"
+usage NAME lpa profile nickname 89000123456789012341 $'a\xff' --euicc pcsc
+has "a byte that is not UTF-8 is named" "not UTF-8 at byte 2" "$err"
 usage SEQ lpa notification remove x --euicc pcsc
 # without -a the eUICC's default SM-DP+ address is read: the eUICC is opened
 failure "pcscd" lpa profile download --euicc pcsc --ca /dev/null
