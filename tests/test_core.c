@@ -87,6 +87,21 @@ static void test_utf8_seq(void **state)
 	}
 }
 
+/* C0, DEL and C1 are controls; everything around them is text. */
+static void test_utf8_is_control(void **state)
+{
+	static const uint32_t controls[] = {0x00, 0x09, 0x0A, 0x1B, 0x1F, 0x7F, 0x80, 0x9B, 0x9F};
+	static const uint32_t text[] = {0x20,   0x41,   0x7E,    0xA0,    0xE9,
+	                                0x2028, 0xFEFF, 0x1F600, 0x10FFFF};
+	(void)state;
+	for (size_t i = 0; i < ORSP_ARRAY_LEN(controls); i++)
+		if (!orsp_utf8_is_control(controls[i]))
+			fail_msg("U+%04X is a control", (unsigned)controls[i]);
+	for (size_t i = 0; i < ORSP_ARRAY_LEN(text); i++)
+		if (orsp_utf8_is_control(text[i]))
+			fail_msg("U+%04X is not a control", (unsigned)text[i]);
+}
+
 static void test_hex_rfc4648(void **state)
 {
 	(void)state;
@@ -620,13 +635,14 @@ static void test_log_levels(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_name_set),       cmocka_unit_test(test_hex_rfc4648),
-	    cmocka_unit_test(test_hex_rejects),    cmocka_unit_test(test_base64_rfc4648),
-	    cmocka_unit_test(test_base64_rejects), cmocka_unit_test(test_base64_every_byte),
-	    cmocka_unit_test(test_reader),         cmocka_unit_test(test_writer),
-	    cmocka_unit_test(test_ct_eq),          cmocka_unit_test(test_wipe),
-	    cmocka_unit_test(test_secret),         cmocka_unit_test(test_errors),
-	    cmocka_unit_test(test_log_levels),     cmocka_unit_test(test_utf8_seq),
+	    cmocka_unit_test(test_name_set),        cmocka_unit_test(test_hex_rfc4648),
+	    cmocka_unit_test(test_hex_rejects),     cmocka_unit_test(test_base64_rfc4648),
+	    cmocka_unit_test(test_base64_rejects),  cmocka_unit_test(test_base64_every_byte),
+	    cmocka_unit_test(test_reader),          cmocka_unit_test(test_writer),
+	    cmocka_unit_test(test_ct_eq),           cmocka_unit_test(test_wipe),
+	    cmocka_unit_test(test_secret),          cmocka_unit_test(test_errors),
+	    cmocka_unit_test(test_log_levels),      cmocka_unit_test(test_utf8_seq),
+	    cmocka_unit_test(test_utf8_is_control),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

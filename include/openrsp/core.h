@@ -102,6 +102,10 @@ ORSP_MUST_CHECK orsp_err orsp_writer_status(const orsp_writer *w);
  * in *cp; 0 when there is none (RFC 3629: no overlong forms, no surrogates, at most
  * U+10FFFF; a sequence cut by n). For a NUL-terminated string, n = strnlen(p, 4) will do. */
 size_t orsp_utf8_seq(const uint8_t *p, size_t n, uint32_t *cp);
+/* Whether code point cp is a control character a terminal or a JSON reader would not take
+ * as text: C0 (U+0000-U+001F), DEL (U+007F) and C1 (U+0080-U+009F), which terminals obey
+ * as escapes. Tab and newline are controls too. */
+bool orsp_utf8_is_control(uint32_t cp);
 
 /* ---------------------------------------------------------------- hex / base64 ---------- */
 

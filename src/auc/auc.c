@@ -1135,7 +1135,7 @@ static void audit_text(orsp_stmt *st, int col, char *out, size_t cap)
 
 	while (t && t[i] && o + 1 < cap) {
 		n = orsp_utf8_seq(t + i, strnlen((const char *)t + i, 4), &cp);
-		if (n == 0 || cp < 0x20 || (cp >= 0x7f && cp <= 0x9f) || o + n + 1 > cap) {
+		if (n == 0 || orsp_utf8_is_control(cp) || o + n + 1 > cap) {
 			out[o++] = '?';
 			i += n ? n : 1;
 			continue;

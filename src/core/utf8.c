@@ -39,3 +39,8 @@ size_t orsp_utf8_seq(const uint8_t *p, size_t n, uint32_t *cp)
 	*cp = v;
 	return k;
 }
+
+bool orsp_utf8_is_control(uint32_t cp)
+{
+	return cp < 0x20 || (cp >= 0x7F && cp <= 0x9F);
+}

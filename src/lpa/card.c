@@ -441,7 +441,7 @@ orsp_err orsp_lpa_nickname_check(const char *nickname)
 		k = orsp_utf8_seq((const uint8_t *)nickname + i, n - i, &cp);
 		if (k == 0)
 			return orsp_errf(ORSP_E_USAGE, "not UTF-8 at byte %zu", i + 1);
-		if (cp < 0x20 || (cp >= 0x7F && cp <= 0x9F))
+		if (orsp_utf8_is_control(cp))
 			return orsp_errf(ORSP_E_USAGE, "control character U+%04X at byte %zu",
 			                 (unsigned)cp, i + 1);
 	}

@@ -47,7 +47,7 @@ static bool text_ok(orsp_slice v, size_t cap)
 		return false;
 	for (size_t i = 0; i < v.len; i += k) {
 		k = orsp_utf8_seq(v.p + i, v.len - i, &cp);
-		if (k == 0 || cp < 0x20 || (cp >= 0x7F && cp <= 0x9F))
+		if (k == 0 || orsp_utf8_is_control(cp))
 			return false;
 	}
 	return true;

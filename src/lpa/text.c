@@ -10,7 +10,7 @@ void lpa_text_copy(orsp_slice v, char *out, size_t cap)
 	while (i < v.len) {
 		uint32_t cp = 0;
 		size_t k = orsp_utf8_seq(v.p + i, v.len - i, &cp);
-		if (k == 0 || cp < 0x20 || (cp >= 0x7F && cp <= 0x9F)) {
+		if (k == 0 || orsp_utf8_is_control(cp)) {
 			/* not UTF-8 (one byte at a time) or a control character */
 			if (o + 1 >= cap)
 				break;
