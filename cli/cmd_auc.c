@@ -100,6 +100,9 @@ static int open_auc(const db_opts *o, const char *verb, orsp_auc **out)
 	 * taken as unset. */
 	if (o->db && !o->db[0])
 		return cli_usage("--db", "empty path");
+	/* likewise an empty --kek-file, as rekey and backup say (it was read as no file given) */
+	if (o->kek_file && !o->kek_file[0])
+		return cli_usage("--kek-file", "empty path");
 	if (!db || !db[0])
 		db = DEFAULT_DB;
 	rc = cli_kek_path(o->kek_file, "--db", db, kek_path, sizeof(kek_path));

@@ -356,6 +356,13 @@ incwd auc list --db "" --json
 expect "--db '': no list of the default database" "2 " "$rc $out"
 incwd auc show 00101
 expect "--db '': the subscriber of the default database kept" 0 "$rc"
+# so is an empty --kek-file, for every verb that opens the AuC (it read as "no KEK file given")
+for v in "list" "show 00101" "backup --out $T/kb.db" "audit" "add --imsi 001010000000999 --k $K --opc $OPC"; do
+	# shellcheck disable=SC2086
+	incwd auc $v --kek-file ""
+	expect "auc $v --kek-file '': usage error" "2 openrsp: --kek-file: empty path" "$rc $err"
+done
+if [[ -e "$T/kb.db" ]]; then bad "auc backup --kek-file '': a backup was written"; else ok; fi
 ORSP_AUC_DB="" incwd auc list --json
 expect "empty ORSP_AUC_DB: the default database" 1 "$("$PY" -c 'import json,sys; print(len(json.loads(sys.argv[1])))' "$out")"
 
