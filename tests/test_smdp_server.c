@@ -1369,6 +1369,7 @@ typedef struct held_end {
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
 	bool entered, released;
+	int status; /* the answer once released; 0: 204 */
 } held_end;
 
 static orsp_err on_progress_held(void *ctx, const orsp_http_request *req, orsp_http_response *resp)
@@ -1381,7 +1382,7 @@ static orsp_err on_progress_held(void *ctx, const orsp_http_request *req, orsp_h
 	while (!h->released)
 		pthread_cond_wait(&h->cond, &h->lock);
 	pthread_mutex_unlock(&h->lock);
-	return orsp_http_response_set_body(resp, 204, NULL, NULL, 0);
+	return orsp_http_response_set_body(resp, h->status ? h->status : 204, NULL, NULL, 0);
 }
 
 static void *stop_thread(void *arg)
@@ -1568,6 +1569,78 @@ static void test_given_up_logged(void **state)
 	orsp_http_server_stop(opsrv, 10000);
 }
 
+/* The given-up line is logged only once the report is recorded as given up: here another
+ * process takes the report over (a new lease, next_at moved) while the last attempt is in
+ * its send, so this sender's update changes nothing and the report stays live. */
+static void test_given_up_not_logged_when_taken_over(void **state)
+{
+	static held_end h = {
+	    .lock = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER, .status = 500};
+	orsp_http_server *opsrv;
+	static released r;
+	orsp_smdp_server *srv = NULL;
+	char url[64], logpath[1100], log[8192] = "";
+	int saved, fd;
+	int64_t attempts = 0, done = 0;
+	FILE *f;
+	(void)state;
+
+	opsrv = operator_start(on_progress_held, &h, 2, url, sizeof(url));
+	released_profile(&r, "smdp_taken_over", url, "TAKEN-1");
+	assert_int_equal(
+	    orsp_db_exec(orsp_smdp_db(r.s),
+	                 "INSERT INTO smdp_progress (at, iccid, profile_type, point_id, success,"
+	                 " attempts, next_at) VALUES (0, '89000000000000000018', 't', 3, 1, 9, 0)"),
+	    ORSP_OK);
+	snprintf(logpath, sizeof(logpath), "%s/stderr", test_tmpdir("smdp_taken_over_log"));
+	fflush(stderr);
+	saved = dup(2);
+	fd = open(logpath, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	assert_true(saved >= 0 && fd >= 0);
+	assert_int_equal(dup2(fd, 2), 2);
+	close(fd);
+	assert_int_equal(orsp_smdp_server_start(&r.cfg, &srv), ORSP_OK);
+	pthread_mutex_lock(&h.lock);
+	while (!h.entered)
+		pthread_cond_wait(&h.cond, &h.lock);
+	pthread_mutex_unlock(&h.lock);
+	/* the sender is inside its 10th send: another process's claim */
+	assert_int_equal(orsp_db_exec(orsp_smdp_db(r.s),
+	                              "UPDATE smdp_progress SET next_at = next_at + 1"
+	                              " WHERE iccid = '89000000000000000018'"),
+	                 ORSP_OK);
+	pthread_mutex_lock(&h.lock);
+	h.released = true;
+	pthread_cond_broadcast(&h.cond);
+	pthread_mutex_unlock(&h.lock);
+	/* the attempt's line is written once the sender's update is done */
+	for (int i = 0; i < 200 && !strstr(log, "not delivered"); i++) {
+		struct timespec ts = {0, 25 * 1000 * 1000};
+		nanosleep(&ts, NULL);
+		f = fopen(logpath, "r");
+		assert_non_null(f);
+		log[fread(log, 1, sizeof(log) - 1, f)] = '\0';
+		fclose(f);
+	}
+	orsp_smdp_server_stop(srv);
+	fflush(stderr);
+	assert_int_equal(dup2(saved, 2), 2);
+	close(saved);
+	f = fopen(logpath, "r");
+	assert_non_null(f);
+	log[fread(log, 1, sizeof(log) - 1, f)] = '\0';
+	fclose(f);
+	if (!strstr(log, "(ICCID 89000000000000000018, point 3) not delivered (attempt 10): "))
+		fail_msg("the failed attempt is not logged: %s", log);
+	if (strstr(log, "given up"))
+		fail_msg("a report taken over logged as given up: %s", log);
+	first_report(r.s, &attempts, &done);
+	assert_int_equal(attempts, 9); /* the other process's to record */
+	assert_int_equal(done, 0);
+	released_free(&r);
+	orsp_http_server_stop(opsrv, 10000);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1587,6 +1660,7 @@ int main(void)
 	    cmocka_unit_test(test_stop_closes_listener_first),
 	    cmocka_unit_test(test_stop_wakes_sender),
 	    cmocka_unit_test(test_given_up_logged),
+	    cmocka_unit_test(test_given_up_not_logged_when_taken_over),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -548,6 +548,8 @@ static void sender_round(orsp_smdp_server *srv, orsp_http_client *http, double d
 
 	for (int n = 0; n < 20 && !srv->stopping && now_ms() < deadline_ms; n++) {
 		progress_row pr;
+		char why[256]; /* a failed send's detail, for the line logged after the update */
+		bool recorded;
 		/* read for each report: a round of slow sends can outlast a claim's lease */
 		int64_t now = wall_s();
 
@@ -606,26 +608,11 @@ static void sender_round(orsp_smdp_server *srv, orsp_http_client *http, double d
 		}
 		e = send_progress(srv, http, &pr);
 		pr.attempts++;
-		/* the last attempt's line says the report is given up (done = 2 below), so the
-		 * operator's staff learn it from the log, not only from /metrics */
-		if (e && pr.attempts >= PROGRESS_MAX_ATTEMPTS)
-			fprintf(
-			    stderr,
-			    "openrsp smdp: progress report %lld (ICCID %s, point %d) not delivered "
-			    "(attempt %lld of %d): %s; given up, not sent again (`openrsp smdp "
-			    "reports` lists it)\n",
-			    (long long)pr.id, pr.iccid, pr.point, (long long)pr.attempts,
-			    PROGRESS_MAX_ATTEMPTS, orsp_err_detail());
-		else if (e)
-			fprintf(
-			    stderr,
-			    "openrsp smdp: progress report %lld (ICCID %s, point %d) not delivered "
-			    "(attempt %lld): %s\n",
-			    (long long)pr.id, pr.iccid, pr.point, (long long)pr.attempts,
-			    orsp_err_detail());
+		snprintf(why, sizeof(why), "%s", e ? orsp_err_detail() : "");
 		orsp_err_clear();
 		/* only while the claim is still ours (next_at as claimed): a process that took
 		 * the report over after the lease ran out decides for it */
+		recorded = false;
 		if (orsp_db_prepare(
 		        db,
 		        "UPDATE smdp_progress SET attempts = ?1, done = ?2, next_at = ?3"
@@ -640,9 +627,29 @@ static void sender_round(orsp_smdp_server *srv, orsp_http_client *http, double d
 			    orsp_stmt_bind_int64(st, 5, now + PROGRESS_LEASE_S) ||
 			    orsp_stmt_run(st))
 				orsp_err_clear();
+			else
+				recorded = orsp_db_changes(db) == 1;
 		}
+		orsp_err_clear();
 		orsp_stmt_finalize(st);
 		st = NULL;
+		/* the last attempt's line says the report is given up (done = 2 above), so the
+		 * operator's staff learn it from the log, not only from /metrics; only once that is
+		 * recorded: a report another process took over, or whose update failed, is live */
+		if (e && recorded && pr.attempts >= PROGRESS_MAX_ATTEMPTS)
+			fprintf(
+			    stderr,
+			    "openrsp smdp: progress report %lld (ICCID %s, point %d) not delivered "
+			    "(attempt %lld of %d): %s; given up, not sent again (`openrsp smdp "
+			    "reports` lists it)\n",
+			    (long long)pr.id, pr.iccid, pr.point, (long long)pr.attempts,
+			    PROGRESS_MAX_ATTEMPTS, why);
+		else if (e)
+			fprintf(
+			    stderr,
+			    "openrsp smdp: progress report %lld (ICCID %s, point %d) not delivered "
+			    "(attempt %lld): %s\n",
+			    (long long)pr.id, pr.iccid, pr.point, (long long)pr.attempts, why);
 		if (!e)
 			fprintf(
 			    stderr,
