@@ -16,6 +16,7 @@
 
 #include "openrsp/aka.h"
 #include "openrsp/core.h"
+#include "openrsp/pkg.h"
 #include "openrsp/store.h"
 
 enum { CLI_OK = 0, CLI_FAIL = 1, CLI_USAGE = 2 };
@@ -62,6 +63,14 @@ int cli_failf(const char *what, const char *fmt, ...) ORSP_PRINTF(2, 3);
  * (no seeking). *out holds key material: release it with orsp_pkg_buf_free(*out, *len), which
  * wipes it. On failure prints the reason naming path and returns CLI_FAIL. */
 int cli_read_package(const char *path, uint8_t **out, size_t *len);
+/* The CSIM of a template, for profile build and smdp profile generate: *n_secrets gets the
+ * number of CDMA secrets in its PE-CDMAParameters (orsp_pkg_cdma.n_secrets), *csims its
+ * PE-CSIMs (whose identity personalisation keeps). Unless keep or there are none, tpkg is
+ * personalised with orsp_pkg_perso.cdma_keys alone, to learn whether its blocks can get
+ * secrets of their own: its error (tpkg unchanged), with the way out (--keep-cdma-keys)
+ * added to the detail. On success tpkg holds drawn secrets. */
+ORSP_MUST_CHECK orsp_err cli_cdma_keys_check(orsp_pkg *tpkg, bool keep, size_t *n_secrets,
+                                             size_t *csims);
 
 /* ----- options ----- */
 

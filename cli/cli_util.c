@@ -56,6 +56,35 @@ int cli_failf(const char *what, const char *fmt, ...)
 	return CLI_FAIL;
 }
 
+orsp_err cli_cdma_keys_check(orsp_pkg *tpkg, bool keep, size_t *n_secrets, size_t *csims)
+{
+	orsp_pkg_perso tp;
+	orsp_pkg_cdma c;
+	orsp_err e;
+
+	*n_secrets = *csims = 0;
+	for (size_t i = 0; orsp_pkg_get_cdma(tpkg, i, &c) == ORSP_OK; i++)
+		*n_secrets += c.n_secrets;
+	orsp_err_clear();
+	for (size_t i = 0; i < orsp_pkg_count(tpkg); i++) {
+		orsp_pe_info in;
+		if (orsp_pkg_pe(tpkg, i, &in) == ORSP_OK && in.type == ORSP_PE_CSIM)
+			(*csims)++;
+	}
+	if (keep || *n_secrets == 0)
+		return ORSP_OK;
+	orsp_pkg_perso_init(&tp);
+	tp.cdma_keys = true;
+	e = orsp_pkg_personalise(tpkg, &tp);
+	if (e) {
+		char detail[256];
+		snprintf(detail, sizeof(detail), "%s", orsp_err_detail());
+		e = orsp_errf(e, "%s (--keep-cdma-keys keeps the template's CDMA keys)", detail);
+	}
+	orsp_pkg_perso_wipe(&tp);
+	return e;
+}
+
 /* ----- options ----- */
 
 /* The option as written, without an "=value" part. */

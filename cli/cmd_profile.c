@@ -920,18 +920,8 @@ static void warn_template_sd_keys(const char *tmpl, const char *output, const or
  * AuC of openrsp's does CAVE, so nobody needs the template's, and a TS.48 template's are
  * published. Say which happened, and that the CSIM's identity (IMSI_M, IMSI_T), which openrsp
  * does not assign, stays the template's. */
-static void report_cdma(const char *tmpl, const char *output, const orsp_pkg *pkg, bool kept)
+static void report_cdma(const char *tmpl, const char *output, size_t n, size_t csims, bool kept)
 {
-	orsp_pkg_cdma c;
-	size_t n = 0, csims = 0;
-
-	for (size_t i = 0; orsp_pkg_get_cdma(pkg, i, &c) == ORSP_OK; i++)
-		n += c.n_secrets;
-	for (size_t i = 0; i < orsp_pkg_count(pkg); i++) {
-		orsp_pe_info in;
-		if (orsp_pkg_pe(pkg, i, &in) == ORSP_OK && in.type == ORSP_PE_CSIM)
-			csims++;
-	}
 	if (n && kept)
 		fprintf(stderr,
 		        "openrsp: warning: %s keeps the %zu CDMA secret%s (A-Key, SSD, HRPD/Simple "
@@ -960,7 +950,7 @@ static int profile_build(int argc, char **argv)
 	uint8_t *der = NULL;
 	size_t der_len = 0;
 	char **args = NULL, **dups = NULL;
-	size_t n_dups = 0;
+	size_t n_dups = 0, n_cdma = 0, n_csim = 0;
 	orsp_err e;
 	int rc;
 
@@ -996,15 +986,17 @@ static int profile_build(int argc, char **argv)
 	rc = load(o.tmpl, &pkg);
 	if (rc)
 		goto out;
+	/* as generate does: whether the template's CDMA blocks can get secrets of their own,
+	 * the way out named */
+	e = cli_cdma_keys_check(pkg, o.keep_cdma, &n_cdma, &n_csim);
+	if (e) {
+		rc = cli_fail(o.tmpl, e);
+		goto out;
+	}
 	e = orsp_pkg_personalise(pkg, &p);
 	/* the library cannot name the option that gives the IMS domain's MNC length */
 	if (e == ORSP_E_NOT_FOUND && strstr(orsp_err_detail(), "MNC length, which is unknown")) {
 		rc = cli_failf(o.tmpl, "%s: give --mnc-length, or --keep-ims-identity",
-		               orsp_err_detail());
-		goto out;
-	}
-	if (e == ORSP_E_POLICY && strstr(orsp_err_detail(), "(cdmaParameter)")) {
-		rc = cli_failf(o.tmpl, "%s (--keep-cdma-keys keeps the template's CDMA keys)",
 		               orsp_err_detail());
 		goto out;
 	}
@@ -1044,7 +1036,7 @@ static int profile_build(int argc, char **argv)
 			    orsp_pkg_class_name(p.profile_class));
 	}
 	warn_template_sd_keys(o.tmpl, o.output, pkg);
-	report_cdma(o.tmpl, o.output, pkg, o.keep_cdma);
+	report_cdma(o.tmpl, o.output, n_cdma, n_csim, o.keep_cdma);
 out:
 	orsp_pkg_buf_free(der, der_len);
 	orsp_pkg_free(pkg);

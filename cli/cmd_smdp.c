@@ -1070,37 +1070,6 @@ static orsp_err sd_keys_check(orsp_pkg *tpkg, size_t *n_sym)
 	return e;
 }
 
-/* Can the template's PE-CDMAParameters get secrets of their own (orsp_pkg_perso.cdma_keys)?
- * Tried once on the template, as sd_keys_check does. *n gets the number of CDMA secrets each
- * profile draws, *csims the template's PE-CSIMs (whose identity generate keeps). */
-static orsp_err cdma_keys_check(orsp_pkg *tpkg, bool keep, size_t *n, size_t *csims)
-{
-	orsp_pkg_perso tp;
-	orsp_pkg_cdma c;
-	orsp_err e = ORSP_OK;
-
-	*n = *csims = 0;
-	for (size_t i = 0; orsp_pkg_get_cdma(tpkg, i, &c) == ORSP_OK; i++)
-		*n += c.n_secrets;
-	for (size_t i = 0; i < orsp_pkg_count(tpkg); i++) {
-		orsp_pe_info in;
-		if (orsp_pkg_pe(tpkg, i, &in) == ORSP_OK && in.type == ORSP_PE_CSIM)
-			(*csims)++;
-	}
-	if (keep || *n == 0)
-		return ORSP_OK;
-	orsp_pkg_perso_init(&tp);
-	tp.cdma_keys = true;
-	e = orsp_pkg_personalise(tpkg, &tp);
-	if (e) {
-		char detail[256];
-		snprintf(detail, sizeof(detail), "%s", orsp_err_detail());
-		e = orsp_errf(e, "%s (--keep-cdma-keys keeps the template's CDMA keys)", detail);
-	}
-	orsp_pkg_perso_wipe(&tp);
-	return e;
-}
-
 /* The PUKs and ADM keys generate draws per profile (TS 102 221 §9: PUKs 8 digits, ADM keys
  * coded like PINs, 8 digits here), for the references the template defines: the TS.48
  * templates carry public test values that every generated profile would otherwise share. */
@@ -1472,7 +1441,7 @@ static int smdp_profile_generate(int argc, char **argv)
 	if (!e && !keep_sd_keys)
 		e = sd_keys_check(tpkg, &n_sd_keys);
 	if (!e)
-		e = cdma_keys_check(tpkg, keep_cdma, &n_cdma, &n_csim);
+		e = cli_cdma_keys_check(tpkg, keep_cdma, &n_cdma, &n_csim);
 	orsp_pkg_free(tpkg);
 	tpkg = NULL;
 	if (e) {
