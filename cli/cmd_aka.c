@@ -740,8 +740,9 @@ static const cli_cmd aka_cmds[] = {
                 "object with the fields mac_a, xres, ck, ik, ak, autn (and kasme, xres_star,\n"
                 "hxres_star, kausf, kseaf when derived).\n\n"
                 "The AMF is used as given, as osmo-auc-gen does; with --plmn or --snn an AMF\n"
-                "without the separation bit (8000) gives a warning on standard error, since a\n"
-                "UE refuses such an AUTN for EPS/5G (`auc vector` sets the bit itself).\n\n"
+                "without the separation bit (bit 0, 8000) gives a warning on standard error,\n"
+                "since a UE refuses such an AUTN for EPS/5G (`auc vector` sets the bit\n"
+                "itself).\n\n"
                 "options:\n" CLI_AKA_HELP "  --rand HEX           RAND, 32 hex digits\n"
                 "  --sqn HEX            SQN, 12 hex digits\n"
                 "  --amf HEX            AMF, 4 hex digits\n" CLI_KDF_HELP
