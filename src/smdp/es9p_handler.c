@@ -178,44 +178,6 @@ static orsp_err eid_bytes(const char *eid, uint8_t out[16])
 	return orsp_hex_decode_exact(eid, out, 16);
 }
 
-/* Dotted OID -> DER contents octets. */
-static orsp_err oid_encode(const char *dotted, uint8_t *out, size_t cap, size_t *len)
-{
-	uint64_t arcs[32];
-	size_t n = 0, o = 0;
-	const char *p = dotted;
-
-	while (*p && n < ORSP_ARRAY_LEN(arcs)) {
-		char *end;
-		arcs[n++] = strtoull(p, &end, 10);
-		if (end == p)
-			return orsp_errf(ORSP_E_USAGE, "bad OID %s", dotted);
-		p = *end == '.' ? end + 1 : end;
-		if (*end && *end != '.')
-			return orsp_errf(ORSP_E_USAGE, "bad OID %s", dotted);
-	}
-	if (n < 2 || arcs[0] > 2)
-		return orsp_errf(ORSP_E_USAGE, "bad OID %s", dotted);
-	arcs[1] += arcs[0] * 40;
-	for (size_t i = 1; i < n; i++) {
-		uint8_t tmp[10];
-		size_t t = 0;
-		uint64_t v = arcs[i];
-		do {
-			tmp[t++] = (uint8_t)(v & 0x7F);
-			v >>= 7;
-		} while (v);
-		if (o + t > cap)
-			return orsp_errf(ORSP_E_RESOURCE, "OID too long");
-		while (t) {
-			t--;
-			out[o++] = (uint8_t)(tmp[t] | (t ? 0x80 : 0));
-		}
-	}
-	*len = o;
-	return ORSP_OK;
-}
-
 /* The raw 64-byte signature inside a 5F37 TLV. */
 static orsp_err sig_of(const orsp_tlv *t, uint8_t sig[ORSP_EC_SIG_LEN])
 {
@@ -1878,7 +1840,7 @@ static orsp_err handle_pir(ctx *c, const orsp_tlv *pir)
 		} else if (f.tag == 0xBF2F)
 			meta = f;
 		else if (f.tag == 0x06) {
-			if (oid_encode(c->svc->oid, oid, sizeof(oid), &oid_len) == ORSP_OK)
+			if (smdp_oid_der(c->svc->oid, oid, sizeof(oid), &oid_len) == ORSP_OK)
 				oid_ok = f.value.len == oid_len && memcmp(f.value.p, oid, oid_len) == 0;
 		} else if (f.tag == 0xA2)
 			result = f;
@@ -2110,7 +2072,7 @@ static orsp_err cancel_session(ctx *c)
 		e = fail(c, ES9P_EUICC_SIGNATURE, NULL);
 		goto out;
 	}
-	if ((e = oid_encode(c->svc->oid, oid, sizeof(oid), &oid_len)))
+	if ((e = smdp_oid_der(c->svc->oid, oid, sizeof(oid), &oid_len)))
 		goto out;
 	orsp_reader_init(&r, sd.value.p, sd.value.len);
 	while (orsp_reader_remaining(&r)) {

@@ -15,6 +15,7 @@
 #include <strings.h>
 
 #include "openrsp/smdp.h"
+#include "smdp_internal.h"
 
 #define LINE_MAX_ 2048
 
@@ -500,7 +501,8 @@ static orsp_err set_key(loader *l, const char *k, const char *v)
 		snprintf(c->svc.fqdn, sizeof(c->svc.fqdn), "%s", v);
 	} else if (strcmp(k, "oid") == 0) {
 		/* as pki init --smdp-oid and the LPA's activation codes take it: the certificates'
-		 * registeredID is compared with it below, and oid_der only reads such an OID */
+		 * registeredID is compared with it below, and smdp_oid_der only reads such an OID
+		 */
 		if (strlen(v) >= sizeof(c->svc.oid) || !orsp_cert_oid_ok(v))
 			return bad(
 			    l, k,
@@ -666,10 +668,7 @@ static bool same_point(const orsp_ec_key *a, const orsp_cert *c)
 	return ok;
 }
 
-/* The DER contents of a dotted OID; false if it is not one or does not fit. `oid` is checked
- * with orsp_cert_oid_ok when read, and on such OIDs this agrees with the ES9+ handler's
- * encoding for its smdpOid checks. */
-static bool oid_der(const char *dotted, uint8_t *out, size_t cap, size_t *len)
+orsp_err smdp_oid_der(const char *dotted, uint8_t *out, size_t cap, size_t *len)
 {
 	uint64_t arcs[32];
 	size_t n = 0, o = 0;
@@ -678,15 +677,15 @@ static bool oid_der(const char *dotted, uint8_t *out, size_t cap, size_t *len)
 	while (*p) {
 		char *end;
 		if (n == ORSP_ARRAY_LEN(arcs) || *p < '0' || *p > '9')
-			return false;
+			return orsp_errf(ORSP_E_USAGE, "bad OID %s", dotted);
 		errno = 0;
 		arcs[n++] = strtoull(p, &end, 10);
 		if (errno || (*end && *end != '.') || (*end == '.' && !end[1]))
-			return false;
+			return orsp_errf(ORSP_E_USAGE, "bad OID %s", dotted);
 		p = *end ? end + 1 : end;
 	}
 	if (n < 2 || arcs[0] > 2 || (arcs[0] < 2 && arcs[1] >= 40) || arcs[1] > UINT64_MAX - 80)
-		return false;
+		return orsp_errf(ORSP_E_USAGE, "bad OID %s", dotted);
 	arcs[1] += arcs[0] * 40;
 	for (size_t i = 1; i < n; i++) {
 		uint8_t tmp[10];
@@ -694,12 +693,12 @@ static bool oid_der(const char *dotted, uint8_t *out, size_t cap, size_t *len)
 		for (uint64_t v = arcs[i]; t == 0 || v; v >>= 7)
 			tmp[t++] = (uint8_t)(v & 0x7F);
 		if (o + t > cap)
-			return false;
+			return orsp_errf(ORSP_E_RESOURCE, "OID too long");
 		while (t--)
 			out[o++] = (uint8_t)(tmp[t] | (t ? 0x80 : 0));
 	}
 	*len = o;
-	return true;
+	return ORSP_OK;
 }
 
 /* DER contents of an OID as dotted text, for messages; "(not printable)" for one with an
@@ -753,9 +752,10 @@ static orsp_err check_ks_oid(const loader *l, size_t i, size_t k, const orsp_cer
 		              "which must be oid = %s): eUICCs take smdpOid from it",
 		              i + 1, l->c->svc.oid);
 	}
-	if (oid_der(l->c->svc.oid, want, sizeof(want), &wl) && wl == rl &&
+	if (smdp_oid_der(l->c->svc.oid, want, sizeof(want), &wl) == ORSP_OK && wl == rl &&
 	    memcmp(want, rid, rl) == 0)
 		return ORSP_OK;
+	orsp_err_clear();
 	oid_text(rid, rl, text, sizeof(text));
 	return bad_ks(l, i, k, key,
 	              "key set %zu: the certificate's registeredID (SM-DP+ OID) is %s, not oid = "

@@ -29,6 +29,13 @@ ORSP_MUST_CHECK orsp_err smdp_put_policy(orsp_writer *w, const orsp_smdp_profile
 ORSP_MUST_CHECK orsp_err smdp_filter_sql(const orsp_smdp_filter *f, bool count, char *sql,
                                          size_t cap);
 
+/* The DER contents (X.690 §8.19) of a dotted OID such as the configuration's `oid`
+ * (orsp_cert_oid_ok), into out[cap], *len bytes: the form certificates (registeredID) and
+ * the eUICC's results and cancelSession carry smdpOid in. ORSP_E_USAGE "bad OID" for text
+ * that is not one (fewer than two arcs, a first arc over 2, a second over 39 under 0 or 1,
+ * an arc past 64 bits, an empty arc), ORSP_E_RESOURCE when it does not fit. */
+ORSP_MUST_CHECK orsp_err smdp_oid_der(const char *dotted, uint8_t *out, size_t cap, size_t *len);
+
 /* The record name otSK.DP.ECKA of the ES9+ session tid_hex (es9p_session.tid) is wrapped
  * with: the ES9+ handler wraps and unwraps it, the KEK rotation re-wraps it. */
 void smdp_otsk_aad(char *aad, size_t cap, const char *tid_hex);
