@@ -76,6 +76,22 @@ static int no_db(const char *verb, const char *db)
 	                 strncmp(db, "sqlite:", 7) == 0 ? db + 7 : db);
 }
 
+/* The database --db names, else $ORSP_AUC_DB, else DEFAULT_DB, into *db. An empty --db is a
+ * mistake (a script's unset variable), never the default database: delete or export would
+ * work on another one than meant; likewise an empty --kek-file (it would be read as no file
+ * given). An empty $ORSP_AUC_DB is taken as unset. CLI_OK or the usage error. */
+static int db_name(const db_opts *o, const char **db)
+{
+	if (o->db && !o->db[0])
+		return cli_usage("--db", "empty path");
+	if (o->kek_file && !o->kek_file[0])
+		return cli_usage("--kek-file", "empty path");
+	*db = o->db ? o->db : getenv("ORSP_AUC_DB");
+	if (!*db || !(*db)[0])
+		*db = DEFAULT_DB;
+	return CLI_OK;
+}
+
 /* Open the AuC of --db (else $ORSP_AUC_DB, else DEFAULT_DB). `verb` NULL: `add`, which
  * creates the database and its KEK file when they are missing. Any other verb only works on
  * subscribers that exist, and creates nothing: a database or a KEK file that does not exist
@@ -86,8 +102,7 @@ static int no_db(const char *verb, const char *db)
  * creating anything but for add. */
 static int open_auc(const db_opts *o, const char *verb, orsp_auc **out)
 {
-	const char *db = o->db ? o->db : getenv("ORSP_AUC_DB");
-	const char *what = verb ? verb : "auc add";
+	const char *db, *what = verb ? verb : "auc add";
 	orsp_db_open_mode mode = verb ? ORSP_DB_OPEN_EXISTING : ORSP_DB_OPEN_CREATE;
 	char kek_path[PATH_MAX];
 	orsp_secret kek = {0};
@@ -95,18 +110,8 @@ static int open_auc(const db_opts *o, const char *verb, orsp_auc **out)
 	orsp_err e;
 	int rc;
 
-	/* An empty --db is a mistake (a script's unset variable), never the default database:
-	 * delete or export would work on another one than meant. An empty $ORSP_AUC_DB is
-	 * taken as unset. */
-	if (o->db && !o->db[0])
-		return cli_usage("--db", "empty path");
-	/* likewise an empty --kek-file, as rekey and backup say (it was read as no file given) */
-	if (o->kek_file && !o->kek_file[0])
-		return cli_usage("--kek-file", "empty path");
-	if (!db || !db[0])
-		db = DEFAULT_DB;
-	rc = cli_kek_path(o->kek_file, "--db", db, kek_path, sizeof(kek_path));
-	if (rc)
+	if ((rc = db_name(o, &db)) ||
+	    (rc = cli_kek_path(o->kek_file, "--db", db, kek_path, sizeof(kek_path))))
 		return rc;
 	e = orsp_db_open_ex(db, ORSP_DB_OPEN_EXISTING, &probe);
 	orsp_db_close(probe);
@@ -965,14 +970,7 @@ static int auc_rekey(int argc, char **argv)
 		return cli_missing("--new-kek-file");
 	if (!next[0])
 		return cli_usage("--new-kek-file", "empty path");
-	if (dbo.db && !dbo.db[0])
-		return cli_usage("--db", "empty path");
-	if (dbo.kek_file && !dbo.kek_file[0])
-		return cli_usage("--kek-file", "empty path");
-	db = dbo.db ? dbo.db : getenv("ORSP_AUC_DB");
-	if (!db || !db[0])
-		db = DEFAULT_DB;
-	if ((rc = cli_db_file("--db", db, file, sizeof(file))) ||
+	if ((rc = db_name(&dbo, &db)) || (rc = cli_db_file("--db", db, file, sizeof(file))) ||
 	    (rc = cli_kek_path(dbo.kek_file, "--db", db, kek_path, sizeof(kek_path))))
 		return rc;
 	/* before this process opens the database: the guard must see other processes only */
@@ -1033,13 +1031,12 @@ static int auc_backup(int argc, char **argv)
 		return cli_missing("--out");
 	if (!out[0])
 		return cli_usage("--out", "empty path");
-	db = dbo.db ? dbo.db : getenv("ORSP_AUC_DB");
-	if (!db || !db[0])
-		db = DEFAULT_DB;
-	/* the KEK file open_auc reads (its own checks come first) */
+	/* open_auc's checks first; then the KEK file it read, for the summary (no error left
+	 * once it opened the database) */
 	if ((rc = open_auc(&dbo, "auc backup", &a)))
 		return rc;
-	if ((rc = cli_kek_path(dbo.kek_file, "--db", db, kek_path, sizeof(kek_path)))) {
+	if ((rc = db_name(&dbo, &db)) ||
+	    (rc = cli_kek_path(dbo.kek_file, "--db", db, kek_path, sizeof(kek_path)))) {
 		orsp_auc_close(a);
 		return rc;
 	}
