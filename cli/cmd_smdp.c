@@ -158,8 +158,9 @@ static bool same_db_file(const char *a, const char *b)
 }
 
 /* What is wrong with the database itself (a directory, not SQLite) is said as such, before
- * anything about its KEK; one that does not exist is not an error here. */
-static int check_db(const char *db)
+ * anything about its KEK; one that does not exist is not an error here (*exists, when given,
+ * says whether it does). */
+static int check_db(const char *db, bool *exists)
 {
 	orsp_db *probe = NULL;
 	orsp_err e = orsp_db_open_ex(db, ORSP_DB_OPEN_EXISTING, &probe);
@@ -168,6 +169,8 @@ static int check_db(const char *db)
 	if (e && e != ORSP_E_NOT_FOUND)
 		return cli_fail(db, e);
 	orsp_err_clear();
+	if (exists)
+		*exists = e != ORSP_E_NOT_FOUND;
 	return CLI_OK;
 }
 
@@ -190,7 +193,7 @@ static int open_smdp(const db_opts *o, orsp_smdp **out)
 	rc = cli_kek_path(o->kek_file, "--db", o->db, kek_path, sizeof(kek_path));
 	if (rc)
 		return rc;
-	if ((rc = check_db(o->db)))
+	if ((rc = check_db(o->db, NULL)))
 		return rc;
 	/* a KEK file only with a new database (orsp_kek_load_for_db), as `openrsp auc` */
 	e = orsp_kek_load_for_db(o->db, kek_path, &kek);
@@ -848,7 +851,7 @@ static int smdp_rekey(int argc, char **argv)
 		return rc;
 	/* the database first, as every verb (the probe's connection is closed before the guard
 	 * is opened) */
-	if ((rc = check_db(dbo.db)))
+	if ((rc = check_db(dbo.db, NULL)))
 		return rc;
 	/* before this process opens the database: the guard must see other processes only */
 	e = orsp_db_guard_open(file, &g);
@@ -896,9 +899,8 @@ static int smdp_backup(int argc, char **argv)
 	char kek_path[4096], line[512];
 	orsp_smdp_backup_info info;
 	orsp_smdp *s = NULL;
-	orsp_db *probe = NULL;
 	cli_json j = {0};
-	bool json = false;
+	bool json = false, exists = false;
 	size_t total = 0, len = 0;
 	orsp_err e;
 	int rc, c;
@@ -925,13 +927,10 @@ static int smdp_backup(int argc, char **argv)
 		return cli_usage("--kek-file", "empty path");
 	if ((rc = db_config(&dbo)) ||
 	    (rc = cli_kek_path(dbo.kek_file, "--db", dbo.db, kek_path, sizeof(kek_path))) ||
-	    (rc = check_db(dbo.db)))
+	    (rc = check_db(dbo.db, &exists)))
 		return rc;
-	e = orsp_db_open_ex(dbo.db, ORSP_DB_OPEN_EXISTING, &probe);
-	orsp_db_close(probe);
-	if (e == ORSP_E_NOT_FOUND)
+	if (!exists)
 		return cli_failf("smdp backup", "no SM-DP+ database at %s", dbo.db);
-	orsp_err_clear();
 	if ((rc = open_smdp(&dbo, &s)))
 		return rc;
 	e = orsp_smdp_backup(s, out, cli_stop_on_signals(), &info);
