@@ -190,9 +190,10 @@ typedef struct orsp_db_backup_hooks {
 	 * but the check value. */
 	orsp_err (*verify)(void *arg, orsp_db *copy);
 	/* Append the module's "backup" audit row naming `path` (the backup's absolute name) to
-	 * the source database, in a transaction of its own committed durably. written false:
-	 * after such a row, the backup did not appear after all (a row with result "not
-	 * written", best effort). */
+	 * the source database, in one outermost transaction of its own committed durably on the
+	 * db handle given to orsp_db_backup. written false: after such a row, the backup did not
+	 * appear after all (a "not written" row, best effort). orsp_db_backup asks for that one
+	 * itself when the first row's commit failed only in its flush (orsp_db_committed). */
 	orsp_err (*audit)(void *arg, const char *path, bool written);
 	void *arg;
 } orsp_db_backup_hooks;
@@ -219,8 +220,9 @@ typedef struct orsp_db_backup_result {
  *   4. the temporary file is linked to out without replacing anything (link(); a file
  *      system without hard links: renameat2 RENAME_NOREPLACE), removed, and the directory
  *      fsynced.
- * Any failure removes the temporary file and leaves no `out`; a failure after step 3 also
- * calls hooks->audit(arg, path, false). *stop (may be NULL), set by a signal handler, stops
+ * Any failure removes the temporary file and leaves no `out`; a failure after the row of
+ * step 3 was committed (its flush failing included) also calls hooks->audit(arg, path,
+ * false). *stop (may be NULL), set by a signal handler, stops
  * the work before step 3 (ORSP_E_STATE "interrupted"), also in the middle of the copy.
  * Failure injection (orsp_db_inject_failure on db) counts the copy as one operation, then the
  * operations on the copy's handle during the checks, then the audit's.

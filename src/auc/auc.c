@@ -1335,13 +1335,11 @@ static orsp_err backup_verify(void *arg, orsp_db *copy)
 	return err;
 }
 
-/* The "backup" row, committed durably. A commit whose flush alone failed has the row in
- * (orsp_db_committed, asked only after the commit: a failed begin leaves it as the last
- * transaction had it), so a "not written" one follows: no backup appears after a failure. */
+/* The "backup" row, committed durably (a "not written" one after a failure:
+ * orsp_db_backup asks for it). */
 static orsp_err backup_audit(void *arg, const char *path, bool written)
 {
 	orsp_auc *a = ((backup_ctx *)arg)->a;
-	char why[256];
 	orsp_err err = orsp_db_begin(a->db);
 
 	if (err)
@@ -1351,14 +1349,7 @@ static orsp_err backup_audit(void *arg, const char *path, bool written)
 		orsp_db_rollback(a->db);
 		return err;
 	}
-	err = orsp_db_commit(a->db);
-	if (err && written && orsp_db_committed(a->db)) {
-		snprintf(why, sizeof(why), "%s", orsp_err_detail());
-		if (orsp__auc_audit(a, "backup", "", "not written", path) != ORSP_OK)
-			orsp_err_clear(); /* best effort: the error reported is the first */
-		err = orsp_errf(err, "%s", why);
-	}
-	return err;
+	return orsp_db_commit(a->db);
 }
 
 orsp_err orsp_auc_backup(orsp_auc *a, const char *out, const volatile sig_atomic_t *stop,

@@ -2255,14 +2255,14 @@ static orsp_err backup_verify(void *arg, orsp_db *copy)
 }
 
 /* The "backup" row (detail the backup's name, after "not written: " when it did not
- * appear), committed durably; *committed: the commit happened (asked only after the commit:
- * a failed begin leaves orsp_db_committed as the last transaction had it). */
-static orsp_err backup_audit_row(orsp_smdp *s, const char *path, bool written, bool *committed)
+ * appear), committed durably (the "not written" one after a failure: orsp_db_backup asks
+ * for it). */
+static orsp_err backup_audit(void *arg, const char *path, bool written)
 {
+	orsp_smdp *s = ((backup_ctx *)arg)->s;
 	char detail[ORSP_DB_PATH_MAX + 16];
 	orsp_err err = orsp_db_begin(s->db);
 
-	*committed = false;
 	if (err)
 		return err;
 	snprintf(detail, sizeof(detail), "%s%s", written ? "" : "not written: ", path);
@@ -2271,27 +2271,7 @@ static orsp_err backup_audit_row(orsp_smdp *s, const char *path, bool written, b
 		orsp_db_rollback(s->db);
 		return err;
 	}
-	err = orsp_db_commit(s->db);
-	*committed = orsp_db_committed(s->db);
-	return err;
-}
-
-/* A commit whose flush alone failed has the row in, so a "not written" one follows: no
- * backup appears after a failure. */
-static orsp_err backup_audit(void *arg, const char *path, bool written)
-{
-	orsp_smdp *s = ((backup_ctx *)arg)->s;
-	bool committed = false;
-	char why[256];
-	orsp_err err = backup_audit_row(s, path, written, &committed);
-
-	if (err && written && committed) {
-		snprintf(why, sizeof(why), "%s", orsp_err_detail());
-		if (backup_audit_row(s, path, false, &committed) != ORSP_OK)
-			orsp_err_clear(); /* best effort: the error reported is the first */
-		err = orsp_errf(err, "%s", why);
-	}
-	return err;
+	return orsp_db_commit(s->db);
 }
 
 orsp_err orsp_smdp_backup(orsp_smdp *s, const char *out, const volatile sig_atomic_t *stop,

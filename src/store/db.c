@@ -1051,12 +1051,16 @@ orsp_err orsp_db_backup(orsp_db *db, const char *out, const orsp_db_backup_hooks
 		err = backup_verify(db, abs_tmp, h);
 	if (!err)
 		err = interrupted(stop);
-	/* audited before it appears; no interruption from here on */
-	if (!err)
+	/* audited before it appears; no interruption from here on. A row whose commit failed in
+	 * the flush alone is in (orsp_db_committed; cleared first, as a begin that fails early
+	 * leaves it as the last transaction had it), so it gets its "not written" one below */
+	if (!err) {
+		db->committed = false;
 		err = h->audit(h->arg, res->path, true);
+		audited = !err || orsp_db_committed(db);
+	}
 	if (err)
 		goto out;
-	audited = true;
 	err = backup_publish(tmp, out, &moved);
 	if (err)
 		goto out;
