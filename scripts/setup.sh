@@ -13,6 +13,8 @@ packages=(
 	pcscd vsmartcard-vpcd libpcsclite-dev pcsc-tools # PC/SC test of the soft eUICC (tests/pcsc/run.sh)
 	libmicrohttpd-dev libcurl4-openssl-dev libjansson-dev libgnutls28-dev # http module (docs/http.md)
 	curl xxd # tests/cli/smdp_serve.sh talks HTTPS to the SM-DP+ with an independent client
+	libp11-kit-dev # PKCS#11 keys (URI parsing, module loading; docs/crypto.md)
+	softhsm2 # a software PKCS#11 token for tests/test_pkcs11.c and tests/cli/smdp_pkcs11.sh
 )
 
 missing=()

@@ -127,6 +127,20 @@ ORSP_MUST_CHECK orsp_err orsp_ec_public_point(const orsp_ec_key *k, uint8_t out[
 ORSP_MUST_CHECK orsp_err orsp_ec_save_private_pem(const orsp_ec_key *k, const char *path);
 void orsp_ec_free(orsp_ec_key *k);
 
+/* A private key held in a PKCS#11 token (an HSM), named by an RFC 7512 URI whose query gives
+ * the module and the PIN:
+ *   pkcs11:token=T;object=LABEL?module-path=/usr/lib/.../libX.so&pin-source=/etc/x/pin
+ * (id= may name the key instead of or beside object=; pin-value= gives the PIN itself;
+ * pin-source is a file of the owner's alone). The token must hold the key's public half as
+ * well (same id, else same label); a signature of the token is checked with it once here.
+ * The key then signs with orsp_ecdsa_sign inside the token, from any thread; ECKA, the
+ * private scalar, saving and issuing certificates are refused (docs/crypto.md). */
+ORSP_MUST_CHECK orsp_err orsp_ec_load_pkcs11(const char *uri, orsp_ec_key **out);
+/* s starts with "pkcs11:" (a key to load with orsp_ec_load_pkcs11, not a file). */
+bool orsp_ec_pkcs11_uri(const char *s);
+/* k is a key in a PKCS#11 token. */
+bool orsp_ec_in_token(const orsp_ec_key *k);
+
 /* ECDSA with SHA-256 over msg; signature as raw r||s (each left-padded to 32 bytes). */
 ORSP_MUST_CHECK orsp_err orsp_ecdsa_sign(const orsp_ec_key *k, const void *msg, size_t n,
                                          uint8_t sig[ORSP_EC_SIG_LEN]);

@@ -27,9 +27,10 @@
 #define KEY_FILE_MAX 16384
 
 struct orsp_ec_key {
-	EVP_PKEY *pkey;
+	EVP_PKEY *pkey; /* with a token's key: its public half */
 	orsp_curve curve;
 	bool has_private;
+	struct orsp__p11_key *p11; /* the private half in a PKCS#11 token (pkcs11.c), or NULL */
 };
 
 /* Curve parameters we need outside OpenSSL: the group order n, for the range check of r and
@@ -100,6 +101,33 @@ EVP_PKEY *orsp__ec_pkey(const orsp_ec_key *k)
 	return k ? k->pkey : NULL;
 }
 
+orsp_err orsp__ec_attach_p11(orsp_ec_key *k, struct orsp__p11_key *p11)
+{
+	if (!k || !p11 || k->has_private || k->p11)
+		return orsp_errf(ORSP_E_USAGE, "orsp__ec_attach_p11: not a bare public key");
+	k->p11 = p11;
+	return ORSP_OK;
+}
+
+struct orsp__p11_key *orsp__ec_p11(const orsp_ec_key *k)
+{
+	return k ? k->p11 : NULL;
+}
+
+bool orsp_ec_in_token(const orsp_ec_key *k)
+{
+	return k && k->p11;
+}
+
+/* The refusal of an operation that needs the private scalar, for a key without one. */
+static orsp_err no_private(const orsp_ec_key *k, const char *what)
+{
+	if (k->p11)
+		return orsp_errf(ORSP_E_USAGE,
+		                 "%s: the key is in a PKCS#11 token, which only signs", what);
+	return orsp_errf(ORSP_E_USAGE, "%s needs a private key", what);
+}
+
 static bool pkey_has_private(const EVP_PKEY *pk)
 {
 	BIGNUM *d = NULL;
@@ -160,6 +188,7 @@ void orsp_ec_free(orsp_ec_key *k)
 		return;
 	/* EVP_PKEY_free clears the private scalar (BN_clear_free inside the EC key). */
 	EVP_PKEY_free(k->pkey);
+	orsp__p11_free(k->p11);
 	free(k);
 }
 
@@ -446,7 +475,7 @@ orsp_err orsp_ec_private_scalar(const orsp_ec_key *k, orsp_secret *out)
 		return orsp_errf(ORSP_E_USAGE, "orsp_ec_private_scalar: NULL argument");
 	orsp_secret_wipe(out);
 	if (!k->has_private)
-		return orsp_errf(ORSP_E_USAGE, "a public key has no private scalar");
+		return no_private(k, "the private scalar");
 	if (EVP_PKEY_get_bn_param(k->pkey, OSSL_PKEY_PARAM_PRIV_KEY, &d) != 1 ||
 	    BN_bn2binpad(d, out->v, SCALAR_LEN) != SCALAR_LEN) {
 		orsp_secret_wipe(out);
@@ -570,7 +599,7 @@ orsp_err orsp_ec_save_private_pem(const orsp_ec_key *k, const char *path)
 	if (!k || !path)
 		return orsp_errf(ORSP_E_USAGE, "orsp_ec_save_private_pem: NULL argument");
 	if (!k->has_private)
-		return orsp_errf(ORSP_E_USAGE, "the key has no private part to save");
+		return no_private(k, "saving the private key");
 	/* Secure-heap BIO: the PEM text is cleared when the BIO grows and when it is freed. */
 	bio = BIO_new(BIO_s_secmem());
 	if (!bio || PEM_write_bio_PKCS8PrivateKey(bio, k->pkey, NULL, NULL, 0, NULL, NULL) != 1) {
@@ -719,6 +748,8 @@ static orsp_err ecdsa_sign_run(const orsp_ec_key *k, const void *msg, size_t n,
 
 	if (!k || !sig || (!msg && n))
 		return orsp_errf(ORSP_E_USAGE, "orsp_ecdsa_sign: NULL argument");
+	if (k->p11)
+		return orsp__p11_sign(k->p11, msg, n, sig);
 	if (!k->has_private)
 		return orsp_errf(ORSP_E_USAGE, "cannot sign with a public key");
 	mctx = EVP_MD_CTX_new();
@@ -810,7 +841,7 @@ static orsp_err ecka_run(const orsp_ec_key *priv, const uint8_t *peer_point, siz
 	if (!priv || !out || (!peer_point && n))
 		return orsp_errf(ORSP_E_USAGE, "orsp_ecka: NULL argument");
 	if (!priv->has_private)
-		return orsp_errf(ORSP_E_USAGE, "ECKA needs a private key");
+		return no_private(priv, "ECKA");
 	/* TR-03111 §4.3.1 / SGP.22 §2.6.4: the peer's one-time key must be a valid point of the
 	 * same curve (an invalid-curve point would leak bits of our scalar). */
 	e = orsp_ec_from_public_point(priv->curve, peer_point, n, &peer);

@@ -34,4 +34,17 @@ ORSP_MUST_CHECK orsp_err orsp__file_create(const char *path, const uint8_t *data
 /* The wrapped EVP_PKEY (borrowed). */
 EVP_PKEY *orsp__ec_pkey(const orsp_ec_key *k);
 
+/* A private key in a PKCS#11 token (src/crypto/pkcs11.c). */
+struct orsp__p11_key;
+/* Sign msg (SHA-256 hashed here, ECDSA in the token) into raw r || s. */
+ORSP_MUST_CHECK orsp_err orsp__p11_sign(struct orsp__p11_key *k, const void *msg, size_t n,
+                                        uint8_t sig[ORSP_EC_SIG_LEN]);
+void orsp__p11_free(struct orsp__p11_key *k);
+/* For the tests: close every session of the key (as a token reset would). */
+void orsp__p11_drop_sessions(struct orsp__p11_key *k);
+/* Make the public key k the face of the token's key p11 (k then owns it). */
+ORSP_MUST_CHECK orsp_err orsp__ec_attach_p11(orsp_ec_key *k, struct orsp__p11_key *p11);
+/* The token's key behind k, or NULL for a key of our own. */
+struct orsp__p11_key *orsp__ec_p11(const orsp_ec_key *k);
+
 #endif

@@ -1,0 +1,694 @@
+/* EC private keys held in a PKCS#11 token (a hardware security module, or SoftHSM in the
+ * tests): named by an RFC 7512 URI, they sign inside the token and never leave it
+ * (docs/crypto.md, "Keys in a PKCS#11 token").
+ *
+ * p11-kit parses the URI and loads the module (a "managed" module: each key has its own
+ * instance with its own sessions, and the module is initialised with OS locking, so that
+ * threads may call it). A key keeps a pool of sessions, one per concurrent signature; the
+ * login of the first one holds for every session of the process on that token. A signature
+ * that finds its session gone or the user logged out (the token was reset, a network HSM
+ * reconnected) opens a new session, logs in again with the kept PIN, looks the key up again
+ * and tries once more.
+ *
+ * The token computes ECDSA over the SHA-256 digest (CKM_ECDSA), whose output is r || s, the
+ * raw format SGP.22 uses. */
+#define CRYPTOKI_GNU 1 /* p11-kit's names, not the compatibility macros (value, count ...) */
+#include <stddef.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <p11-kit/p11-kit.h>
+#include <p11-kit/uri.h>
+
+#include "ec_internal.h"
+
+#define URI_MAX 4096
+#define PIN_MAX 256
+#define ID_MAX 128
+#define LABEL_MAX 256
+#define POOL_MAX 16
+#define SLOTS_MAX 256
+
+struct orsp__p11_key {
+	struct ck_function_list *m;
+	ck_slot_id_t slot;
+	pthread_mutex_t mu;
+	ck_object_handle_t obj;             /* under mu */
+	ck_session_handle_t pool[POOL_MAX]; /* idle sessions, under mu */
+	size_t n_pool;
+	/* what names the private key, to find it again */
+	uint8_t id[ID_MAX];
+	size_t id_len;
+	char label[LABEL_MAX];
+	bool has_id, has_label;
+	char pin[PIN_MAX + 1];
+	size_t pin_len;
+	bool has_pin, protected_path;
+	char what[160]; /* "key L in token T", for messages (never the URI: it may hold a PIN) */
+};
+
+#define RV(x)                                                                                      \
+	{                                                                                          \
+		x, #x                                                                              \
+	}
+static const struct {
+	ck_rv_t rv;
+	const char *name;
+} rv_names[] = {
+    RV(CKR_OK),
+    RV(CKR_HOST_MEMORY),
+    RV(CKR_SLOT_ID_INVALID),
+    RV(CKR_GENERAL_ERROR),
+    RV(CKR_FUNCTION_FAILED),
+    RV(CKR_ARGUMENTS_BAD),
+    RV(CKR_ATTRIBUTE_TYPE_INVALID),
+    RV(CKR_ATTRIBUTE_SENSITIVE),
+    RV(CKR_DEVICE_ERROR),
+    RV(CKR_DEVICE_MEMORY),
+    RV(CKR_DEVICE_REMOVED),
+    RV(CKR_KEY_HANDLE_INVALID),
+    RV(CKR_KEY_TYPE_INCONSISTENT),
+    RV(CKR_KEY_FUNCTION_NOT_PERMITTED),
+    RV(CKR_MECHANISM_INVALID),
+    RV(CKR_OBJECT_HANDLE_INVALID),
+    RV(CKR_OPERATION_ACTIVE),
+    RV(CKR_PIN_INCORRECT),
+    RV(CKR_PIN_LOCKED),
+    RV(CKR_SESSION_CLOSED),
+    RV(CKR_SESSION_COUNT),
+    RV(CKR_SESSION_HANDLE_INVALID),
+    RV(CKR_TOKEN_NOT_PRESENT),
+    RV(CKR_TOKEN_NOT_RECOGNIZED),
+    RV(CKR_USER_ALREADY_LOGGED_IN),
+    RV(CKR_USER_NOT_LOGGED_IN),
+    RV(CKR_USER_PIN_NOT_INITIALIZED),
+    RV(CKR_BUFFER_TOO_SMALL),
+    RV(CKR_CRYPTOKI_NOT_INITIALIZED),
+};
+#undef RV
+
+static const char *rv_name(ck_rv_t rv)
+{
+	for (size_t i = 0; i < sizeof(rv_names) / sizeof(rv_names[0]); i++)
+		if (rv_names[i].rv == rv)
+			return rv_names[i].name;
+	return "a PKCS#11 error";
+}
+
+static orsp_err rv_fail(orsp_err e, ck_rv_t rv, const char *what, const char *where)
+{
+	return orsp_errf(e, "PKCS#11 %s: %s (%s, 0x%lx)", where, what, rv_name(rv),
+	                 (unsigned long)rv);
+}
+
+/* The session (or the token behind it) is gone, or the login with it: a new session and a
+ * new login may help. */
+static bool session_lost(ck_rv_t rv)
+{
+	return rv == CKR_SESSION_HANDLE_INVALID || rv == CKR_SESSION_CLOSED ||
+	       rv == CKR_USER_NOT_LOGGED_IN || rv == CKR_DEVICE_REMOVED ||
+	       rv == CKR_TOKEN_NOT_PRESENT || rv == CKR_KEY_HANDLE_INVALID ||
+	       rv == CKR_OBJECT_HANDLE_INVALID;
+}
+
+/* ------------------------------------------------------------------ the URI ----------- */
+
+/* The PIN of pin-source: a file of the owner's alone, its first line. */
+static orsp_err read_pin_file(const char *src, char *pin, size_t *len)
+{
+	char buf[PIN_MAX + 3];
+	struct stat st;
+	ssize_t n;
+	size_t k;
+	int fd;
+
+	if (strncmp(src, "file:", 5) == 0)
+		src += 5;
+	if (src[0] != '/')
+		return orsp_errf(ORSP_E_USAGE,
+		                 "PKCS#11 URI: pin-source must be an absolute file path");
+	fd = open(src, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return orsp_errf(ORSP_E_IO, "PKCS#11 URI: cannot open the pin-source %s: %s", src,
+		                 strerror(errno));
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return orsp_errf(ORSP_E_USAGE, "PKCS#11 URI: the pin-source %s is not a file", src);
+	}
+	if (st.st_mode & 077) {
+		close(fd);
+		return orsp_errf(
+		    ORSP_E_POLICY,
+		    "PKCS#11 URI: the pin-source %s can be read or written by group or "
+		    "others (chmod 600 it)",
+		    src);
+	}
+	n = read(fd, buf, sizeof(buf));
+	close(fd);
+	if (n < 0) {
+		orsp_wipe(buf, sizeof(buf));
+		return orsp_errf(ORSP_E_IO, "PKCS#11 URI: cannot read the pin-source %s", src);
+	}
+	k = 0;
+	while (k < (size_t)n && buf[k] != '\n' && buf[k] != '\r')
+		k++;
+	if (k == 0 || k > PIN_MAX) {
+		orsp_wipe(buf, sizeof(buf));
+		return orsp_errf(ORSP_E_MALFORMED,
+		                 "PKCS#11 URI: the pin-source %s holds no PIN of 1 to %d bytes on "
+		                 "its first line",
+		                 src, PIN_MAX);
+	}
+	memcpy(pin, buf, k);
+	pin[k] = '\0';
+	*len = k;
+	orsp_wipe(buf, sizeof(buf));
+	return ORSP_OK;
+}
+
+/* The parts of the URI a key needs, checked: module-path, a PIN, the key's label or id. */
+static orsp_err uri_take(P11KitUri *u, struct orsp__p11_key *k, const char **module)
+{
+	struct ck_attribute *a;
+	const char *pv, *ps;
+
+	if (p11_kit_uri_any_unrecognized(u))
+		return orsp_errf(ORSP_E_USAGE,
+		                 "PKCS#11 URI: an attribute it does not know (known: token, "
+		                 "manufacturer, serial, model, slot-id, object, id, type, "
+		                 "module-path, pin-source, pin-value)");
+	*module = p11_kit_uri_get_module_path(u);
+	if (!*module || (*module)[0] != '/')
+		return orsp_errf(ORSP_E_USAGE, "PKCS#11 URI: needs the module's absolute path "
+		                               "(?module-path=/usr/lib/.../libX.so)");
+	if (p11_kit_uri_get_module_name(u))
+		return orsp_errf(ORSP_E_USAGE, "PKCS#11 URI: module-name is not supported, "
+		                               "give module-path");
+	a = p11_kit_uri_get_attribute(u, CKA_CLASS);
+	if (a && (a->value_len != sizeof(ck_object_class_t) ||
+	          *(ck_object_class_t *)a->value != CKO_PRIVATE_KEY))
+		return orsp_errf(ORSP_E_USAGE, "PKCS#11 URI: names an object that is not a "
+		                               "private key (type=private, or no type)");
+	a = p11_kit_uri_get_attribute(u, CKA_LABEL);
+	if (a) {
+		if (a->value_len == 0 || a->value_len >= LABEL_MAX)
+			return orsp_errf(ORSP_E_USAGE, "PKCS#11 URI: object= of 1 to %d bytes",
+			                 LABEL_MAX - 1);
+		memcpy(k->label, a->value, a->value_len);
+		k->label[a->value_len] = '\0';
+		k->has_label = true;
+	}
+	a = p11_kit_uri_get_attribute(u, CKA_ID);
+	if (a) {
+		if (a->value_len == 0 || a->value_len > ID_MAX)
+			return orsp_errf(ORSP_E_USAGE, "PKCS#11 URI: id= of 1 to %d bytes", ID_MAX);
+		memcpy(k->id, a->value, a->value_len);
+		k->id_len = a->value_len;
+		k->has_id = true;
+	}
+	if (!k->has_label && !k->has_id)
+		return orsp_errf(ORSP_E_USAGE, "PKCS#11 URI: name the key (object=LABEL or id=ID)");
+	pv = p11_kit_uri_get_pin_value(u);
+	ps = p11_kit_uri_get_pin_source(u);
+	if (pv && ps)
+		return orsp_errf(ORSP_E_USAGE, "PKCS#11 URI: pin-value and pin-source both given");
+	if (pv) {
+		size_t n = strlen(pv);
+		if (n == 0 || n > PIN_MAX)
+			return orsp_errf(ORSP_E_USAGE, "PKCS#11 URI: pin-value of 1 to %d bytes",
+			                 PIN_MAX);
+		memcpy(k->pin, pv, n + 1);
+		k->pin_len = n;
+		k->has_pin = true;
+	} else if (ps) {
+		orsp_err e = read_pin_file(ps, k->pin, &k->pin_len);
+		if (e)
+			return e;
+		k->has_pin = true;
+	}
+	return ORSP_OK;
+}
+
+/* ------------------------------------------------------------------ the token --------- */
+
+static void token_label(const struct ck_token_info *ti, char *out, size_t cap)
+{
+	size_t n = p11_kit_space_strlen(ti->label, sizeof(ti->label));
+	if (n >= cap)
+		n = cap - 1;
+	for (size_t i = 0; i < n; i++)
+		out[i] = ti->label[i] >= 0x20 && ti->label[i] < 0x7f ? (char)ti->label[i] : '?';
+	out[n] = '\0';
+}
+
+/* The one token the URI names (and whether it wants a login and how). */
+static orsp_err find_slot(struct orsp__p11_key *k, P11KitUri *u, char *tname, size_t cap)
+{
+	ck_slot_id_t slots[SLOTS_MAX], want = p11_kit_uri_get_slot_id(u);
+	unsigned long n = SLOTS_MAX;
+	struct ck_token_info ti;
+	size_t found = 0;
+	ck_rv_t rv = k->m->C_GetSlotList(1, slots, &n);
+
+	if (rv != CKR_OK)
+		return rv_fail(ORSP_E_CRYPTO, rv, "cannot list the slots", "module");
+	for (unsigned long i = 0; i < n && i < SLOTS_MAX; i++) {
+		if (want != (ck_slot_id_t)-1 && slots[i] != want)
+			continue;
+		/* an uninitialised token (SoftHSM's free slot) holds no key */
+		if (k->m->C_GetTokenInfo(slots[i], &ti) != CKR_OK ||
+		    !(ti.flags & CKF_TOKEN_INITIALIZED) ||
+		    p11_kit_uri_match_token_info(u, &ti) != 1)
+			continue;
+		if (found++ == 0) {
+			k->slot = slots[i];
+			token_label(&ti, tname, cap);
+			k->protected_path = (ti.flags & CKF_PROTECTED_AUTHENTICATION_PATH) != 0;
+			if ((ti.flags & CKF_LOGIN_REQUIRED) && !k->has_pin && !k->protected_path)
+				return orsp_errf(
+				    ORSP_E_USAGE,
+				    "PKCS#11: the token %s asks for a PIN (pin-source= "
+				    "or pin-value= in the URI)",
+				    tname);
+		}
+	}
+	if (found == 0)
+		return orsp_errf(
+		    ORSP_E_NOT_FOUND,
+		    "PKCS#11: no token of the module matches the URI (token=, serial=, "
+		    "slot-id= ...)");
+	if (found > 1)
+		return orsp_errf(ORSP_E_USAGE,
+		                 "PKCS#11: %zu tokens match the URI; name one (token=, serial=)",
+		                 found);
+	return ORSP_OK;
+}
+
+static ck_rv_t login(struct orsp__p11_key *k, ck_session_handle_t s)
+{
+	ck_rv_t rv;
+
+	if (!k->has_pin && !k->protected_path)
+		return CKR_USER_NOT_LOGGED_IN;
+	rv = k->m->C_Login(s, CKU_USER, k->has_pin ? (unsigned char *)k->pin : NULL,
+	                   k->has_pin ? k->pin_len : 0);
+	return rv == CKR_USER_ALREADY_LOGGED_IN ? CKR_OK : rv;
+}
+
+/* Find the one object of class cls and EC type named by id (when has_id) or label. */
+static ck_rv_t find_one(struct orsp__p11_key *k, ck_session_handle_t s, ck_object_class_t cls,
+                        const uint8_t *id, size_t id_len, const char *label,
+                        ck_object_handle_t *out, unsigned long *count)
+{
+	ck_key_type_t kt = CKK_EC;
+	uint8_t idc[ID_MAX];
+	char lc[LABEL_MAX];
+	struct ck_attribute t[4] = {
+	    {CKA_CLASS, &cls, sizeof(cls)},
+	    {CKA_KEY_TYPE, &kt, sizeof(kt)},
+	};
+	unsigned long nt = 2;
+	ck_object_handle_t h[2];
+	ck_rv_t rv, rv2;
+
+	/* the template's values are not const in the API: copies */
+	if (id) {
+		memcpy(idc, id, id_len < ID_MAX ? id_len : ID_MAX);
+		t[nt++] = (struct ck_attribute){CKA_ID, idc, id_len < ID_MAX ? id_len : ID_MAX};
+	}
+	if (label) {
+		size_t n = strnlen(label, LABEL_MAX - 1);
+		memcpy(lc, label, n);
+		t[nt++] = (struct ck_attribute){CKA_LABEL, lc, n};
+	}
+	*count = 0;
+	rv = k->m->C_FindObjectsInit(s, t, nt);
+	if (rv != CKR_OK)
+		return rv;
+	rv = k->m->C_FindObjects(s, h, 2, count);
+	rv2 = k->m->C_FindObjectsFinal(s);
+	if (rv == CKR_OK)
+		rv = rv2;
+	if (rv == CKR_OK && *count >= 1)
+		*out = h[0];
+	return rv;
+}
+
+static ck_rv_t find_private(struct orsp__p11_key *k, ck_session_handle_t s, ck_object_handle_t *out,
+                            unsigned long *count)
+{
+	return find_one(k, s, CKO_PRIVATE_KEY, k->has_id ? k->id : NULL, k->id_len,
+	                k->has_label ? k->label : NULL, out, count);
+}
+
+/* An attribute into buf (cap bytes): *len its length. */
+static ck_rv_t get_attr(struct orsp__p11_key *k, ck_session_handle_t s, ck_object_handle_t o,
+                        ck_attribute_type_t type, void *buf, size_t cap, size_t *len)
+{
+	struct ck_attribute a = {type, buf, cap};
+	ck_rv_t rv = k->m->C_GetAttributeValue(s, o, &a, 1);
+
+	if (rv == CKR_OK && a.value_len == (unsigned long)-1)
+		rv = CKR_ATTRIBUTE_TYPE_INVALID;
+	*len = rv == CKR_OK ? a.value_len : 0;
+	return rv;
+}
+
+static const uint8_t OID_P256[] = {0x06, 0x08, 0x2A, 0x86, 0x48, 0xCE, 0x3D, 0x03, 0x01, 0x07};
+static const uint8_t OID_BP256[] = {0x06, 0x09, 0x2B, 0x24, 0x03, 0x03,
+                                    0x02, 0x08, 0x01, 0x01, 0x07};
+
+static orsp_curve curve_of_params(const uint8_t *p, size_t n)
+{
+	if (n == sizeof(OID_P256) && memcmp(p, OID_P256, n) == 0)
+		return ORSP_CURVE_P256;
+	if (n == sizeof(OID_BP256) && memcmp(p, OID_BP256, n) == 0)
+		return ORSP_CURVE_BRAINPOOLP256R1;
+	return ORSP_CURVE_NONE;
+}
+
+/* The public key beside the private one (same id, else same label): CKA_EC_POINT, a DER
+ * OCTET STRING around the uncompressed point (or, from some modules, the bare point). */
+static orsp_err public_key(struct orsp__p11_key *k, ck_session_handle_t s, ck_object_handle_t priv,
+                           orsp_curve curve, orsp_ec_key **out)
+{
+	uint8_t id[ID_MAX], pt[ORSP_EC_POINT_LEN + 8];
+	char label[LABEL_MAX];
+	size_t id_len = 0, label_len = 0, n = 0;
+	ck_object_handle_t pub = 0;
+	unsigned long count = 0;
+	const uint8_t *p = pt;
+	ck_rv_t rv;
+
+	if (get_attr(k, s, priv, CKA_ID, id, sizeof(id), &id_len) != CKR_OK)
+		id_len = 0;
+	if (id_len == 0 &&
+	    (get_attr(k, s, priv, CKA_LABEL, label, sizeof(label) - 1, &label_len) != CKR_OK ||
+	     label_len == 0))
+		return orsp_errf(ORSP_E_NOT_FOUND,
+		                 "PKCS#11: %s has neither an id nor a label to find its public key "
+		                 "by",
+		                 k->what);
+	label[label_len] = '\0';
+	rv = find_one(k, s, CKO_PUBLIC_KEY, id_len ? id : NULL, id_len, id_len ? NULL : label, &pub,
+	              &count);
+	if (rv != CKR_OK)
+		return rv_fail(ORSP_E_CRYPTO, rv, "cannot search for the public key", k->what);
+	if (count != 1)
+		return orsp_errf(ORSP_E_NOT_FOUND,
+		                 "PKCS#11: %s has %s public key object with the same %s (import or "
+		                 "generate the key pair in the token)",
+		                 k->what, count ? "more than one" : "no", id_len ? "id" : "label");
+	rv = get_attr(k, s, pub, CKA_EC_POINT, pt, sizeof(pt), &n);
+	if (rv != CKR_OK)
+		return rv_fail(ORSP_E_CRYPTO, rv, "cannot read the public point", k->what);
+	if (n == ORSP_EC_POINT_LEN + 2 && pt[0] == 0x04 && pt[1] == ORSP_EC_POINT_LEN) {
+		p = pt + 2;
+		n -= 2;
+	}
+	if (n != ORSP_EC_POINT_LEN)
+		return orsp_errf(ORSP_E_MALFORMED,
+		                 "PKCS#11: the public point of %s is not an uncompressed point of "
+		                 "%d bytes",
+		                 k->what, ORSP_EC_POINT_LEN);
+	return orsp_ec_from_public_point(curve, p, n, out);
+}
+
+/* ------------------------------------------------------------------ sessions ---------- */
+
+static ck_rv_t session_take(struct orsp__p11_key *k, ck_session_handle_t *s)
+{
+	pthread_mutex_lock(&k->mu);
+	if (k->n_pool > 0) {
+		*s = k->pool[--k->n_pool];
+		pthread_mutex_unlock(&k->mu);
+		return CKR_OK;
+	}
+	pthread_mutex_unlock(&k->mu);
+	return k->m->C_OpenSession(k->slot, CKF_SERIAL_SESSION, NULL, NULL, s);
+}
+
+static void session_give(struct orsp__p11_key *k, ck_session_handle_t s)
+{
+	pthread_mutex_lock(&k->mu);
+	if (k->n_pool < POOL_MAX) {
+		k->pool[k->n_pool++] = s;
+		s = 0;
+	}
+	pthread_mutex_unlock(&k->mu);
+	if (s)
+		k->m->C_CloseSession(s);
+}
+
+/* One attempt: sign the digest in session s, logging in or finding the key again first if
+ * the token asks for it. */
+static ck_rv_t sign_in(struct orsp__p11_key *k, ck_session_handle_t s, const uint8_t dg[32],
+                       uint8_t sig[ORSP_EC_SIG_LEN], bool fresh)
+{
+	struct ck_mechanism mech = {CKM_ECDSA, NULL, 0};
+	unsigned long len = ORSP_EC_SIG_LEN, count = 0;
+	ck_object_handle_t obj;
+	uint8_t d[32];
+	ck_rv_t rv;
+
+	memcpy(d, dg, sizeof(d)); /* C_Sign's input is not const */
+	pthread_mutex_lock(&k->mu);
+	obj = k->obj;
+	pthread_mutex_unlock(&k->mu);
+	if (fresh) {
+		/* a new session after a lost one: the login and the handle may be gone too */
+		if ((k->has_pin || k->protected_path) && (rv = login(k, s)) != CKR_OK)
+			return rv;
+		if ((rv = find_private(k, s, &obj, &count)) != CKR_OK)
+			return rv;
+		if (count != 1)
+			return CKR_KEY_HANDLE_INVALID;
+		pthread_mutex_lock(&k->mu);
+		k->obj = obj;
+		pthread_mutex_unlock(&k->mu);
+	}
+	rv = k->m->C_SignInit(s, &mech, obj);
+	if (rv == CKR_OK)
+		rv = k->m->C_Sign(s, d, sizeof(d), sig, &len);
+	if (rv == CKR_OK && len != ORSP_EC_SIG_LEN)
+		rv = CKR_FUNCTION_FAILED;
+	return rv;
+}
+
+orsp_err orsp__p11_sign(struct orsp__p11_key *k, const void *msg, size_t n,
+                        uint8_t sig[ORSP_EC_SIG_LEN])
+{
+	uint8_t dg[ORSP_SHA256_LEN];
+	ck_session_handle_t s;
+	ck_rv_t rv = CKR_OK;
+	orsp_err e = orsp_sha256(msg, n, dg);
+
+	if (e)
+		return e;
+	for (int attempt = 0; attempt < 2; attempt++) {
+		rv = session_take(k, &s);
+		if (rv != CKR_OK) {
+			if (session_lost(rv) && attempt == 0)
+				continue;
+			break;
+		}
+		rv = sign_in(k, s, dg, sig, attempt > 0);
+		if (rv == CKR_OK) {
+			session_give(k, s);
+			return ORSP_OK;
+		}
+		/* a session in doubt is not given back */
+		k->m->C_CloseSession(s);
+		if (!session_lost(rv))
+			break;
+	}
+	memset(sig, 0, ORSP_EC_SIG_LEN);
+	return rv_fail(ORSP_E_CRYPTO, rv, "signing failed", k->what);
+}
+
+void orsp__p11_free(struct orsp__p11_key *k)
+{
+	if (!k)
+		return;
+	if (k->m) {
+		for (size_t i = 0; i < k->n_pool; i++)
+			k->m->C_CloseSession(k->pool[i]);
+		p11_kit_module_finalize(k->m);
+		p11_kit_module_release(k->m);
+	}
+	pthread_mutex_destroy(&k->mu);
+	orsp_wipe(k, sizeof(*k));
+	free(k);
+}
+
+void orsp__p11_drop_sessions(struct orsp__p11_key *k)
+{
+	pthread_mutex_lock(&k->mu);
+	k->m->C_CloseAllSessions(k->slot);
+	k->n_pool = 0;
+	pthread_mutex_unlock(&k->mu);
+}
+
+/* ------------------------------------------------------------------ loading ----------- */
+
+bool orsp_ec_pkcs11_uri(const char *s)
+{
+	return s && strncmp(s, "pkcs11:", 7) == 0;
+}
+
+static orsp_err load(struct orsp__p11_key *k, const char *uri, orsp_ec_key **pub)
+{
+	char tname[40];
+	const char *module = NULL;
+	P11KitUri *u = p11_kit_uri_new();
+	ck_session_handle_t s = 0;
+	ck_object_handle_t obj = 0;
+	unsigned long count = 0;
+	uint8_t params[32], probe[32], sig[ORSP_EC_SIG_LEN];
+	size_t plen = 0;
+	orsp_curve curve;
+	unsigned char cansign = 1;
+	size_t blen = 0;
+	int rc;
+	ck_rv_t rv;
+	orsp_err e;
+
+	if (!u)
+		return orsp_errf(ORSP_E_RESOURCE, "out of memory");
+	rc = p11_kit_uri_parse(uri, P11_KIT_URI_FOR_OBJECT_ON_TOKEN_AND_MODULE, u);
+	if (rc != P11_KIT_URI_OK) {
+		e = orsp_errf(ORSP_E_USAGE, "not a PKCS#11 URI (RFC 7512): %s",
+		              p11_kit_uri_message(rc));
+		goto out;
+	}
+	if ((e = uri_take(u, k, &module)))
+		goto out;
+	k->m = p11_kit_module_load(module, 0);
+	if (!k->m) {
+		e = orsp_errf(ORSP_E_IO, "PKCS#11: cannot load the module %s: %s", module,
+		              p11_kit_message() ? p11_kit_message() : "not a PKCS#11 module");
+		goto out;
+	}
+	rv = p11_kit_module_initialize(k->m);
+	if (rv != CKR_OK) {
+		p11_kit_module_release(k->m);
+		k->m = NULL;
+		e = rv_fail(ORSP_E_CRYPTO, rv, "cannot initialise the module", module);
+		goto out;
+	}
+	if ((e = find_slot(k, u, tname, sizeof(tname))))
+		goto out;
+	if (k->has_label) {
+		snprintf(k->what, sizeof(k->what), "key %.100s in token %s", k->label, tname);
+	} else {
+		char hex[2 * 16 + 1];
+		if (orsp_hex_encode(k->id, k->id_len < 16 ? k->id_len : 16, hex, sizeof(hex)))
+			hex[0] = '\0';
+		snprintf(k->what, sizeof(k->what), "key with id %s%s in token %s", hex,
+		         k->id_len > 16 ? "..." : "", tname);
+	}
+	for (size_t i = 0; k->what[i]; i++)
+		if ((unsigned char)k->what[i] < 0x20 || (unsigned char)k->what[i] >= 0x7f)
+			k->what[i] = '?';
+	rv = k->m->C_OpenSession(k->slot, CKF_SERIAL_SESSION, NULL, NULL, &s);
+	if (rv != CKR_OK) {
+		e = rv_fail(ORSP_E_CRYPTO, rv, "cannot open a session", tname);
+		goto out;
+	}
+	if (k->has_pin || k->protected_path) {
+		rv = login(k, s);
+		if (rv == CKR_PIN_INCORRECT || rv == CKR_PIN_INVALID || rv == CKR_PIN_LEN_RANGE) {
+			e = orsp_errf(ORSP_E_VERIFY, "PKCS#11: the token %s refused the PIN",
+			              tname);
+			goto out;
+		}
+		if (rv != CKR_OK) {
+			e = rv_fail(ORSP_E_CRYPTO, rv, "cannot log in", tname);
+			goto out;
+		}
+	}
+	rv = find_private(k, s, &obj, &count);
+	if (rv != CKR_OK) {
+		e = rv_fail(ORSP_E_CRYPTO, rv, "cannot search for the key", k->what);
+		goto out;
+	}
+	if (count != 1) {
+		e = orsp_errf(count ? ORSP_E_USAGE : ORSP_E_NOT_FOUND,
+		              "PKCS#11: %s EC private key matches in token %s%s",
+		              count ? "more than one" : "no", tname,
+		              count ? " (name it with both object= and id=)" : "");
+		goto out;
+	}
+	k->obj = obj;
+	rv = get_attr(k, s, obj, CKA_EC_PARAMS, params, sizeof(params), &plen);
+	if (rv != CKR_OK) {
+		e = rv_fail(ORSP_E_CRYPTO, rv, "cannot read the curve", k->what);
+		goto out;
+	}
+	curve = curve_of_params(params, plen);
+	if (curve == ORSP_CURVE_NONE) {
+		e = orsp_errf(ORSP_E_POLICY, "PKCS#11: %s is not on P-256 or brainpoolP256r1",
+		              k->what);
+		goto out;
+	}
+	if (get_attr(k, s, obj, CKA_SIGN, &cansign, sizeof(cansign), &blen) == CKR_OK &&
+	    blen == 1 && !cansign) {
+		e = orsp_errf(ORSP_E_POLICY, "PKCS#11: %s may not sign (CKA_SIGN false)", k->what);
+		goto out;
+	}
+	if ((e = public_key(k, s, obj, curve, pub)))
+		goto out;
+	session_give(k, s);
+	s = 0;
+	/* the pair checked once: a signature of the token verified with the public key */
+	if ((e = orsp_random(probe, sizeof(probe))) || (e = orsp__p11_sign(k, probe, 32, sig)))
+		goto out;
+	if (orsp_ecdsa_verify(*pub, probe, sizeof(probe), sig) != ORSP_OK) {
+		orsp_err_clear();
+		e = orsp_errf(ORSP_E_VERIFY,
+		              "PKCS#11: the signature of %s does not verify with its public key "
+		              "object",
+		              k->what);
+		goto out;
+	}
+out:
+	if (s)
+		k->m->C_CloseSession(s);
+	p11_kit_uri_free(u);
+	return e;
+}
+
+orsp_err orsp_ec_load_pkcs11(const char *uri, orsp_ec_key **out)
+{
+	struct orsp__p11_key *k;
+	orsp_ec_key *pub = NULL;
+	orsp_err e;
+
+	if (!uri || !out)
+		return orsp_errf(ORSP_E_USAGE, "orsp_ec_load_pkcs11: NULL argument");
+	*out = NULL;
+	if (!orsp_ec_pkcs11_uri(uri) || strnlen(uri, URI_MAX + 1) > URI_MAX)
+		return orsp_errf(ORSP_E_USAGE, "not a PKCS#11 URI (pkcs11:..., at most %d bytes)",
+		                 URI_MAX);
+	k = calloc(1, sizeof(*k));
+	if (!k)
+		return orsp_errf(ORSP_E_RESOURCE, "out of memory");
+	pthread_mutex_init(&k->mu, NULL);
+	e = load(k, uri, &pub);
+	if (!e)
+		e = orsp__ec_attach_p11(pub, k);
+	if (e) {
+		orsp_ec_free(pub);
+		orsp__p11_free(k);
+		return e;
+	}
+	*out = pub;
+	return ORSP_OK;
+}

@@ -1,0 +1,483 @@
+/* EC keys in a PKCS#11 token (src/crypto/pkcs11.c), against SoftHSM 2 (Debian softhsm2): a
+ * throw-away token directory per run, tokens made and keys imported with softhsm2-util, odd
+ * objects (a public key that is not the private key's, a key that may not sign) made through
+ * the PKCS#11 API directly. Signatures of the token are checked with OpenSSL through our
+ * verifier and against the public point of the key that was imported. */
+#define CRYPTOKI_GNU 1
+#include <stddef.h>
+
+#include "testutil.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <p11-kit/p11-kit.h>
+
+#include "../src/crypto/ec_internal.h" /* orsp__p11_drop_sessions: a token reset */
+#include "openrsp/crypto.h"
+
+#define PIN "1234-pin"
+#define SO_PIN "87654321"
+
+static char dir[4096];
+static const char *module;
+static uint8_t point_p256[ORSP_EC_POINT_LEN], point_bp[ORSP_EC_POINT_LEN];
+static const char msg[] = "smdpSigned2 of a download";
+
+static const char *find_module(void)
+{
+	static const char *const paths[] = {"/usr/lib/softhsm/libsofthsm2.so",
+	                                    "/usr/lib/x86_64-linux-gnu/softhsm/libsofthsm2.so",
+	                                    "/usr/lib/aarch64-linux-gnu/softhsm/libsofthsm2.so"};
+	for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++)
+		if (access(paths[i], R_OK) == 0)
+			return paths[i];
+	return NULL;
+}
+
+static void sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void sh(const char *fmt, ...)
+{
+	char cmd[8192];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	if (system(cmd) != 0)
+		fail_msg("failed: %s", cmd);
+}
+
+/* A fresh key of curve c written as PKCS#8 PEM to dir/name.pem; its point in pt. */
+static void make_key(orsp_curve c, const char *name, uint8_t pt[ORSP_EC_POINT_LEN])
+{
+	char path[4200];
+	orsp_ec_key *k = NULL;
+	assert_int_equal(orsp_ec_generate(c, &k), ORSP_OK);
+	snprintf(path, sizeof(path), "%s/%s.pem", dir, name);
+	assert_int_equal(orsp_ec_save_private_pem(k, path), ORSP_OK);
+	if (pt)
+		assert_int_equal(orsp_ec_public_point(k, pt), ORSP_OK);
+	orsp_ec_free(k);
+}
+
+static void import(const char *token, const char *name, const char *label, const char *id)
+{
+	sh("softhsm2-util --import '%s/%s.pem' --token %s --label %s --id %s --pin %s >/dev/null",
+	   dir, name, token, label, id, PIN);
+}
+
+/* A session on the token labelled `label`, logged in, through a module instance of the
+ * test's own; *m to finalize. */
+static ck_session_handle_t raw_session(const char *label, struct ck_function_list **m)
+{
+	ck_slot_id_t slots[16];
+	unsigned long n = 16;
+	struct ck_token_info ti;
+	ck_session_handle_t s = 0;
+
+	*m = p11_kit_module_load(module, 0);
+	assert_non_null(*m);
+	assert_int_equal(p11_kit_module_initialize(*m), CKR_OK);
+	assert_int_equal((*m)->C_GetSlotList(1, slots, &n), CKR_OK);
+	for (unsigned long i = 0; i < n; i++) {
+		assert_int_equal((*m)->C_GetTokenInfo(slots[i], &ti), CKR_OK);
+		if (p11_kit_space_strlen(ti.label, 32) == strlen(label) &&
+		    memcmp(ti.label, label, strlen(label)) == 0) {
+			assert_int_equal((*m)->C_OpenSession(slots[i],
+			                                     CKF_SERIAL_SESSION | CKF_RW_SESSION,
+			                                     NULL, NULL, &s),
+			                 CKR_OK);
+			ck_rv_t rv = (*m)->C_Login(s, CKU_USER, (unsigned char *)PIN, strlen(PIN));
+			assert_true(rv == CKR_OK || rv == CKR_USER_ALREADY_LOGGED_IN);
+			return s;
+		}
+	}
+	fail_msg("no token %s", label);
+	return 0;
+}
+
+static ck_object_handle_t raw_find(struct ck_function_list *m, ck_session_handle_t s,
+                                   ck_object_class_t cls, const char *label)
+{
+	char l[64];
+	struct ck_attribute t[2] = {{CKA_CLASS, &cls, sizeof(cls)}, {CKA_LABEL, l, strlen(label)}};
+	ck_object_handle_t h = 0;
+	unsigned long n = 0;
+	memcpy(l, label, strlen(label));
+	assert_int_equal(m->C_FindObjectsInit(s, t, 2), CKR_OK);
+	assert_int_equal(m->C_FindObjects(s, &h, 1, &n), CKR_OK);
+	assert_int_equal(m->C_FindObjectsFinal(s), CKR_OK);
+	assert_int_equal(n, 1);
+	return h;
+}
+
+static int setup(void **state)
+{
+	char conf[4200];
+	FILE *f;
+	(void)state;
+	module = find_module();
+	if (!module || system("command -v softhsm2-util >/dev/null") != 0) {
+		fprintf(stderr, "test_pkcs11: SoftHSM 2 is missing (apt-get install softhsm2; "
+		                "scripts/setup.sh installs it)\n");
+		return -1;
+	}
+	snprintf(dir, sizeof(dir), "%s", test_tmpdir("pkcs11"));
+	snprintf(conf, sizeof(conf), "%s/softhsm2.conf", dir);
+	sh("mkdir '%s/tokens'", dir);
+	f = fopen(conf, "w");
+	assert_non_null(f);
+	fprintf(f,
+	        "directories.tokendir = %s/tokens\nobjectstore.backend = file\n"
+	        "log.level = ERROR\nslots.removable = false\n",
+	        dir);
+	fclose(f);
+	setenv("SOFTHSM2_CONF", conf, 1);
+	sh("softhsm2-util --init-token --free --label openrsp --pin %s --so-pin %s >/dev/null", PIN,
+	   SO_PIN);
+	sh("softhsm2-util --init-token --free --label spare --pin %s --so-pin %s >/dev/null", PIN,
+	   SO_PIN);
+	make_key(ORSP_CURVE_P256, "dpauth", point_p256);
+	make_key(ORSP_CURVE_BRAINPOOLP256R1, "dppb", point_bp);
+	make_key(ORSP_CURVE_P256, "other", NULL);
+	make_key(ORSP_CURVE_P256, "nosign", NULL);
+	make_key(ORSP_CURVE_P256, "twin", NULL);
+	import("openrsp", "dpauth", "dpauth", "01");
+	import("openrsp", "dppb", "dppb", "02");
+	import("openrsp", "other", "mismatch", "03");
+	import("openrsp", "nosign", "nosign", "04");
+	/* the same label twice, in two ids */
+	import("openrsp", "twin", "twin", "05");
+	import("openrsp", "other", "twin", "06");
+	import("spare", "dpauth", "dpauth", "01");
+	{
+		/* a P-384 key */
+		EVP_PKEY *pk = EVP_EC_gen("P-384");
+		char path[4200];
+		assert_non_null(pk);
+		snprintf(path, sizeof(path), "%s/p384.pem", dir);
+		f = fopen(path, "w");
+		assert_non_null(f);
+		assert_int_equal(PEM_write_PrivateKey(f, pk, NULL, NULL, 0, NULL, NULL), 1);
+		fclose(f);
+		EVP_PKEY_free(pk);
+		import("openrsp", "p384", "p384", "07");
+	}
+	{
+		/* "mismatch": its public object replaced by dpauth's public point; "nosign": may
+		 * not sign */
+		struct ck_function_list *m;
+		ck_session_handle_t s = raw_session("openrsp", &m);
+		ck_object_handle_t pub = raw_find(m, s, CKO_PUBLIC_KEY, "mismatch");
+		ck_object_class_t cls = CKO_PUBLIC_KEY;
+		ck_key_type_t kt = CKK_EC;
+		unsigned char yes = 1, no = 0, id = 0x03;
+		uint8_t params[] = {0x06, 0x08, 0x2A, 0x86, 0x48, 0xCE, 0x3D, 0x03, 0x01, 0x07};
+		uint8_t ecpt[2 + ORSP_EC_POINT_LEN] = {0x04, ORSP_EC_POINT_LEN};
+		char label[] = "mismatch";
+		memcpy(ecpt + 2, point_p256, ORSP_EC_POINT_LEN);
+		struct ck_attribute t[] = {
+		    {CKA_CLASS, &cls, sizeof(cls)},
+		    {CKA_KEY_TYPE, &kt, sizeof(kt)},
+		    {CKA_TOKEN, &yes, 1},
+		    {CKA_VERIFY, &yes, 1},
+		    {CKA_EC_PARAMS, params, sizeof(params)},
+		    {CKA_EC_POINT, ecpt, sizeof(ecpt)},
+		    {CKA_ID, &id, 1},
+		    {CKA_LABEL, label, strlen(label)},
+		};
+		ck_object_handle_t h;
+		assert_int_equal(m->C_DestroyObject(s, pub), CKR_OK);
+		assert_int_equal(m->C_CreateObject(s, t, sizeof(t) / sizeof(t[0]), &h), CKR_OK);
+		struct ck_attribute a = {CKA_SIGN, &no, 1};
+		assert_int_equal(
+		    m->C_SetAttributeValue(s, raw_find(m, s, CKO_PRIVATE_KEY, "nosign"), &a, 1),
+		    CKR_OK);
+		m->C_CloseSession(s);
+		p11_kit_module_finalize(m);
+		p11_kit_module_release(m);
+	}
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	if (dir[0])
+		sh("rm -rf '%s'", dir);
+	return 0;
+}
+
+/* pkcs11:URI-PATH?module-path=...&EXTRA */
+static const char *uri(const char *path, const char *extra)
+{
+	static char u[8192];
+	snprintf(u, sizeof(u), "pkcs11:%s?module-path=%s%s%s", path, module, extra[0] ? "&" : "",
+	         extra);
+	return u;
+}
+
+static orsp_ec_key *load_ok(const char *u)
+{
+	orsp_ec_key *k = NULL;
+	orsp_err e = orsp_ec_load_pkcs11(u, &k);
+	if (e)
+		fail_msg("%s: %s", u, orsp_err_detail());
+	assert_non_null(k);
+	assert_true(orsp_ec_in_token(k));
+	return k;
+}
+
+static void expect_refused(const char *u, orsp_err want, const char *words)
+{
+	orsp_ec_key *k = (orsp_ec_key *)1;
+	orsp_err e = orsp_ec_load_pkcs11(u, &k);
+	if (e != want || !strstr(orsp_err_detail(), words))
+		fail_msg("%s: got %d (%s), want %d with \"%s\"", u, e, orsp_err_detail(), want,
+		         words);
+	assert_null(k);
+	/* no PIN in what is said */
+	assert_null(strstr(orsp_err_detail(), PIN));
+}
+
+static void signs_and_verifies(orsp_ec_key *k, const uint8_t want_point[ORSP_EC_POINT_LEN],
+                               orsp_curve c)
+{
+	uint8_t pt[ORSP_EC_POINT_LEN], s1[ORSP_EC_SIG_LEN], s2[ORSP_EC_SIG_LEN];
+	orsp_ec_key *pub = NULL;
+
+	assert_int_equal(orsp_ec_curve(k), c);
+	assert_int_equal(orsp_ec_public_point(k, pt), ORSP_OK);
+	assert_memory_equal(pt, want_point, sizeof(pt));
+	assert_int_equal(orsp_ecdsa_sign(k, msg, sizeof(msg), s1), ORSP_OK);
+	assert_int_equal(orsp_ecdsa_sign(k, msg, sizeof(msg), s2), ORSP_OK);
+	assert_memory_not_equal(s1, s2, sizeof(s1)); /* a fresh k per signature */
+	/* verified with a key made from the imported point, not the token's */
+	assert_int_equal(orsp_ec_from_public_point(c, want_point, ORSP_EC_POINT_LEN, &pub),
+	                 ORSP_OK);
+	assert_int_equal(orsp_ecdsa_verify(pub, msg, sizeof(msg), s1), ORSP_OK);
+	assert_int_equal(orsp_ecdsa_verify(pub, msg, sizeof(msg), s2), ORSP_OK);
+	s1[5] ^= 1;
+	assert_int_equal(orsp_ecdsa_verify(pub, msg, sizeof(msg), s1), ORSP_E_VERIFY);
+	orsp_err_clear();
+	orsp_ec_free(pub);
+}
+
+static void test_sign_p256_by_label(void **state)
+{
+	(void)state;
+	orsp_ec_key *k = load_ok(uri("token=openrsp;object=dpauth", "pin-value=" PIN));
+	signs_and_verifies(k, point_p256, ORSP_CURVE_P256);
+	orsp_ec_free(k);
+}
+
+static void test_sign_brainpool_by_id(void **state)
+{
+	(void)state;
+	orsp_ec_key *k = load_ok(uri("token=openrsp;id=%02;type=private", "pin-value=" PIN));
+	signs_and_verifies(k, point_bp, ORSP_CURVE_BRAINPOOLP256R1);
+	orsp_ec_free(k);
+}
+
+static void write_pin(const char *name, const char *text, mode_t mode, char *path, size_t cap)
+{
+	FILE *f;
+	snprintf(path, cap, "%s/%s", dir, name);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+	assert_int_equal(chmod(path, mode), 0);
+}
+
+static void test_pin_source(void **state)
+{
+	char p[4200], extra[4300];
+	orsp_ec_key *k;
+	(void)state;
+	write_pin("pin", PIN "\n", 0600, p, sizeof(p));
+	snprintf(extra, sizeof(extra), "pin-source=%s", p);
+	k = load_ok(uri("token=openrsp;object=dpauth", extra));
+	signs_and_verifies(k, point_p256, ORSP_CURVE_P256);
+	orsp_ec_free(k);
+	snprintf(extra, sizeof(extra), "pin-source=file:%s", p);
+	orsp_ec_free(load_ok(uri("token=openrsp;object=dpauth", extra)));
+
+	write_pin("pin-open", PIN "\n", 0644, p, sizeof(p));
+	snprintf(extra, sizeof(extra), "pin-source=%s", p);
+	expect_refused(uri("token=openrsp;object=dpauth", extra), ORSP_E_POLICY, "chmod 600");
+	write_pin("pin-empty", "\n", 0600, p, sizeof(p));
+	snprintf(extra, sizeof(extra), "pin-source=%s", p);
+	expect_refused(uri("token=openrsp;object=dpauth", extra), ORSP_E_MALFORMED, "no PIN");
+	snprintf(extra, sizeof(extra), "pin-source=%s/absent", dir);
+	expect_refused(uri("token=openrsp;object=dpauth", extra), ORSP_E_IO, "cannot open");
+	expect_refused(uri("token=openrsp;object=dpauth", "pin-source=pin"), ORSP_E_USAGE,
+	               "absolute");
+	snprintf(extra, sizeof(extra), "pin-source=%s", dir);
+	expect_refused(uri("token=openrsp;object=dpauth", extra), ORSP_E_USAGE, "not a file");
+}
+
+static void test_refusals(void **state)
+{
+	char u[8300];
+	(void)state;
+	expect_refused(uri("token=openrsp;object=dpauth", "pin-value=wrong"), ORSP_E_VERIFY,
+	               "refused the PIN");
+	expect_refused(uri("token=openrsp;object=dpauth", ""), ORSP_E_USAGE, "asks for a PIN");
+	expect_refused(uri("token=nosuch;object=dpauth", "pin-value=" PIN), ORSP_E_NOT_FOUND,
+	               "no token");
+	expect_refused(uri("object=dpauth", "pin-value=" PIN), ORSP_E_USAGE, "2 tokens match");
+	expect_refused(uri("token=openrsp;object=nosuch", "pin-value=" PIN), ORSP_E_NOT_FOUND,
+	               "no EC private key");
+	expect_refused(uri("token=openrsp;object=twin", "pin-value=" PIN), ORSP_E_USAGE,
+	               "more than one");
+	expect_refused(uri("token=openrsp;object=mismatch", "pin-value=" PIN), ORSP_E_VERIFY,
+	               "does not verify");
+	expect_refused(uri("token=openrsp;object=nosign", "pin-value=" PIN), ORSP_E_POLICY,
+	               "may not sign");
+	expect_refused(uri("token=openrsp;object=p384", "pin-value=" PIN), ORSP_E_POLICY,
+	               "not on P-256");
+	/* the URI itself */
+	expect_refused("file:/etc/key.pem", ORSP_E_USAGE, "not a PKCS#11 URI");
+	expect_refused(uri("token=openrsp;object=dp%zzauth", "pin-value=" PIN), ORSP_E_USAGE,
+	               "RFC 7512");
+	expect_refused(uri("token=openrsp;object=dpauth;colour=blue", "pin-value=" PIN),
+	               ORSP_E_USAGE, "does not know");
+	expect_refused(uri("token=openrsp;type=cert;object=dpauth", "pin-value=" PIN), ORSP_E_USAGE,
+	               "not a private key");
+	expect_refused(uri("token=openrsp", "pin-value=" PIN), ORSP_E_USAGE, "name the key");
+	snprintf(u, sizeof(u), "%s&pin-source=/x",
+	         uri("token=openrsp;object=dpauth", "pin-value=1"));
+	expect_refused(u, ORSP_E_USAGE, "both");
+	expect_refused("pkcs11:token=openrsp;object=dpauth?pin-value=" PIN, ORSP_E_USAGE,
+	               "module-path");
+	expect_refused("pkcs11:token=openrsp;object=dpauth?module-path=libsofthsm2.so",
+	               ORSP_E_USAGE, "absolute path");
+	expect_refused("pkcs11:token=openrsp;object=dpauth?module-path=/etc/passwd", ORSP_E_IO,
+	               "cannot load the module");
+	snprintf(u, sizeof(u), "%s&module-name=softhsm2",
+	         uri("token=openrsp;object=dpauth", "pin-value=" PIN));
+	expect_refused(u, ORSP_E_USAGE, "module-name");
+	{
+		char *big = malloc(5000);
+		assert_non_null(big);
+		memset(big, 'a', 4999);
+		memcpy(big, "pkcs11:", 7);
+		big[4999] = '\0';
+		expect_refused(big, ORSP_E_USAGE, "at most");
+		free(big);
+	}
+}
+
+static void test_only_signs(void **state)
+{
+	orsp_ec_key *k = load_ok(uri("token=openrsp;object=dpauth", "pin-value=" PIN));
+	uint8_t z[ORSP_ECKA_LEN];
+	orsp_secret d;
+	char path[4200];
+	(void)state;
+	assert_int_equal(orsp_ecka(k, point_p256, ORSP_EC_POINT_LEN, z), ORSP_E_USAGE);
+	assert_non_null(strstr(orsp_err_detail(), "PKCS#11 token"));
+	assert_int_equal(orsp_ec_private_scalar(k, &d), ORSP_E_USAGE);
+	snprintf(path, sizeof(path), "%s/exported.pem", dir);
+	assert_int_equal(orsp_ec_save_private_pem(k, path), ORSP_E_USAGE);
+	assert_int_equal(access(path, F_OK), -1);
+	orsp_err_clear();
+	orsp_ec_free(k);
+}
+
+/* A token that closed every session (reset, a network HSM reconnecting): the next signature
+ * logs in again and succeeds. */
+static void test_sessions_lost(void **state)
+{
+	orsp_ec_key *k = load_ok(uri("token=openrsp;object=dpauth", "pin-value=" PIN));
+	uint8_t sig[ORSP_EC_SIG_LEN];
+	orsp_ec_key *pub = NULL;
+	(void)state;
+	assert_int_equal(
+	    orsp_ec_from_public_point(ORSP_CURVE_P256, point_p256, ORSP_EC_POINT_LEN, &pub),
+	    ORSP_OK);
+	for (int i = 0; i < 3; i++) {
+		orsp__p11_drop_sessions(orsp__ec_p11(k));
+		assert_int_equal(orsp_ecdsa_sign(k, msg, sizeof(msg), sig), ORSP_OK);
+		assert_int_equal(orsp_ecdsa_verify(pub, msg, sizeof(msg), sig), ORSP_OK);
+	}
+	orsp_ec_free(pub);
+	orsp_ec_free(k);
+}
+
+struct worker {
+	orsp_ec_key *k, *pub;
+	int bad;
+};
+
+static void *sign_many(void *arg)
+{
+	struct worker *w = arg;
+	uint8_t sig[ORSP_EC_SIG_LEN], m[40];
+	for (int i = 0; i < 60; i++) {
+		memset(m, i, sizeof(m));
+		if (orsp_ecdsa_sign(w->k, m, sizeof(m), sig) != ORSP_OK ||
+		    orsp_ecdsa_verify(w->pub, m, sizeof(m), sig) != ORSP_OK)
+			w->bad++;
+	}
+	return NULL;
+}
+
+/* Threads sign with one key at once: each gets a session of its own. */
+static void test_threads(void **state)
+{
+	orsp_ec_key *k = load_ok(uri("token=openrsp;object=dpauth", "pin-value=" PIN));
+	orsp_ec_key *pub = NULL;
+	pthread_t t[6];
+	struct worker w[6];
+	(void)state;
+	assert_int_equal(
+	    orsp_ec_from_public_point(ORSP_CURVE_P256, point_p256, ORSP_EC_POINT_LEN, &pub),
+	    ORSP_OK);
+	for (int i = 0; i < 6; i++) {
+		w[i] = (struct worker){k, pub, 0};
+		assert_int_equal(pthread_create(&t[i], NULL, sign_many, &w[i]), 0);
+	}
+	for (int i = 0; i < 6; i++) {
+		pthread_join(t[i], NULL);
+		assert_int_equal(w[i].bad, 0);
+	}
+	orsp_ec_free(pub);
+	orsp_ec_free(k);
+}
+
+/* Two keys of one token at once (DPauth and DPpb of a server): both log in, freeing one
+ * leaves the other signing. */
+static void test_two_keys(void **state)
+{
+	orsp_ec_key *a = load_ok(uri("token=openrsp;object=dpauth", "pin-value=" PIN));
+	orsp_ec_key *b = load_ok(uri("token=openrsp;object=dppb", "pin-value=" PIN));
+	(void)state;
+	signs_and_verifies(a, point_p256, ORSP_CURVE_P256);
+	signs_and_verifies(b, point_bp, ORSP_CURVE_BRAINPOOLP256R1);
+	orsp_ec_free(a);
+	signs_and_verifies(b, point_bp, ORSP_CURVE_BRAINPOOLP256R1);
+	orsp_ec_free(b);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_sign_p256_by_label),
+	    cmocka_unit_test(test_sign_brainpool_by_id),
+	    cmocka_unit_test(test_pin_source),
+	    cmocka_unit_test(test_refusals),
+	    cmocka_unit_test(test_only_signs),
+	    cmocka_unit_test(test_sessions_lost),
+	    cmocka_unit_test(test_threads),
+	    cmocka_unit_test(test_two_keys),
+	};
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
