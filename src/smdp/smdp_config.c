@@ -202,15 +202,31 @@ static orsp_err read_key(const char *path, orsp_ec_key **out)
 	return e;
 }
 
+/* A key in a PKCS#11 token (an HSM), named by its URI (docs/crypto.md). A PIN in the URI
+ * (pin-value) makes the configuration file a secret, as a token in it does. */
+static orsp_err load_token_key(loader *l, const char *key, const char *v, orsp_ec_key **out)
+{
+	if (strstr(v, "pin-value=") && (l->mode & 077))
+		return bad(l, key,
+		           "%s holds a PIN (pin-value) and can be read or written by group or "
+		           "others (chmod 600 it, or use pin-source)",
+		           l->file);
+	if (orsp_ec_load_pkcs11(v, out))
+		return bad(l, key, "%s", orsp_err_detail());
+	return ORSP_OK;
+}
+
 static orsp_err load_key(loader *l, const char *key, const char *v, orsp_ec_key **out)
 {
 	char path[ORSP_SMDP_PATH_MAX];
-	orsp_err e = path_value(l, key, v, path, sizeof(path));
+	orsp_err e;
 
-	if (e)
-		return e;
 	if (*out)
 		return bad(l, key, "given twice");
+	if (orsp_ec_pkcs11_uri(v))
+		return load_token_key(l, key, v, out);
+	if ((e = path_value(l, key, v, path, sizeof(path))))
+		return e;
 	if ((e = key_file_private(l, key, path)))
 		return e;
 	if ((e = read_key(path, out)) == ORSP_E_IO)

@@ -1,0 +1,137 @@
+#!/usr/bin/env bash
+# The SM-DP+ with its DPauth and DPpb keys in a PKCS#11 token (SoftHSM 2, a throw-away token
+# directory): the key files of `pki init` imported into the token and deleted, the
+# configuration naming the keys by RFC 7512 URIs, then a whole download by the LPA and its
+# software eUICC (which checks serverSignature1, smdpSignature2 and the BPP's smdpSign, all
+# made in the token). Refused at start, one line each, no PIN in what is said: a wrong PIN,
+# a PIN file others can read, a PIN in a configuration file others can read, a key the token
+# does not hold, a token key that is not the certificate's. docs/crypto.md, docs/deploy.md.
+set -euo pipefail
+
+B=${ORSP_BIN:?set ORSP_BIN to the openrsp binary}
+V=${ORSP_VECTORS:?set ORSP_VECTORS to tests/vectors}
+mkdir -p "${ORSP_TEST_TMP:-/tmp}"
+T=$(mktemp -d "${ORSP_TEST_TMP:-/tmp}/cli_smdp_pkcs11.XXXXXX")
+unset ORSP_KEK ORSP_LPA_EUICC ORSP_LPA_CA
+# shellcheck source=SCRIPTDIR/lib/common.bash
+. "$(dirname "$0")/lib/common.bash"
+server=
+cleanup() {
+	[[ -n "$server" ]] && kill "$server" 2>/dev/null && wait "$server" 2>/dev/null
+	rm -rf "$T"
+}
+trap cleanup EXIT
+
+MOD=
+for m in /usr/lib/softhsm/libsofthsm2.so /usr/lib/x86_64-linux-gnu/softhsm/libsofthsm2.so \
+	/usr/lib/aarch64-linux-gnu/softhsm/libsofthsm2.so; do
+	[[ -r "$m" ]] && MOD=$m && break
+done
+if [[ -z "$MOD" ]] || ! command -v softhsm2-util >/dev/null; then
+	echo "FAIL: SoftHSM 2 is missing (apt-get install softhsm2; scripts/setup.sh installs it)" >&2
+	exit 1
+fi
+PIN=tok-9731-pin
+mkdir "$T/tokens"
+printf 'directories.tokendir = %s/tokens\nobjectstore.backend = file\nlog.level = ERROR\n' \
+	"$T" >"$T/softhsm2.conf"
+export SOFTHSM2_CONF=$T/softhsm2.conf
+softhsm2-util --init-token --free --label openrsp-smdp --pin "$PIN" --so-pin 55443322 >/dev/null
+
+FQDN=smdp.example.org
+"$B" pki init "$T/pki" --smdp-fqdn $FQDN >/dev/null
+softhsm2-util --import "$T/pki/smdp/dpauth_key.pem" --token openrsp-smdp --label dpauth --id 01 \
+	--pin "$PIN" >/dev/null
+softhsm2-util --import "$T/pki/smdp/dppb_key.pem" --token openrsp-smdp --label dppb --id 02 \
+	--pin "$PIN" >/dev/null
+# the keys now live in the token only
+rm "$T/pki/smdp/dpauth_key.pem" "$T/pki/smdp/dppb_key.pem"
+printf '%s\n' "$PIN" >"$T/pin"
+chmod 600 "$T/pin"
+
+# conf FILE DPAUTH_URI DPPB_URI
+conf() {
+	{
+		echo "fqdn = $FQDN"
+		echo "oid = 2.999.10"
+		echo "port = 0"
+		echo "plain_http = yes"
+		echo "database = smdp.db"
+		echo "[keyset]"
+		echo "ci = pki/ci/ci.der"
+		echo "dpauth_cert = pki/smdp/dpauth.der"
+		echo "dpauth_key = $2"
+		echo "dppb_cert = pki/smdp/dppb.der"
+		echo "dppb_key = $3"
+	} >"$1"
+	chmod 600 "$1"
+}
+key() { # key LABEL [QUERY]: the URI of a key in the token
+	echo "pkcs11:token=openrsp-smdp;object=$1?module-path=$MOD&${2:-pin-source=$T/pin}"
+}
+conf "$T/smdp.conf" "$(key dpauth)" "$(key dppb)"
+
+"$B" smdp profile generate --db "$T/smdp.db" \
+	--template "$V/saip/gsma-ts48/v7/TS48_V7.0_eSIM_GTP_SAIP2.3_NoBERTLV.der" \
+	--iccid-start 898824700000001000 --imsi-start 001019000000000 --count 1 >/dev/null
+ICCID=8988247000000010000
+run smdp order --config "$T/smdp.conf" --iccid "$ICCID" --release
+expect "order with token keys in the configuration" 0 "$rc"
+AC=$out
+
+"$B" smdp serve --config "$T/smdp.conf" >"$T/port" 2>"$T/serve.log" &
+server=$!
+for _ in $(seq 600); do
+	[[ -s "$T/port" ]] && break
+	kill -0 "$server" 2>/dev/null || break
+	sleep 0.05
+done
+PORT=$(head -1 "$T/port")
+if [[ ! "$PORT" =~ ^[0-9]+$ ]]; then
+	bad "the server did not start: $(cat "$T/serve.log")"
+	finish
+fi
+ok
+
+"$B" euicc init --state "$T/dev" --pki "$T/pki" >/dev/null
+run lpa profile download -a "$AC" --server-url "http://127.0.0.1:$PORT" --insecure \
+	--euicc "local:$T/dev"
+expect "download signed by the token: rc ($err)" 0 "$rc"
+has "installed" "installed $ICCID" "$out"
+run smdp profile list --db "$T/smdp.db" --json
+expect "the SM-DP+ has it installed" installed \
+	"$(python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["state"])' <<<"$out")"
+kill "$server"
+wait "$server" 2>/dev/null || true
+server=
+lacks "no PIN in the server's log" "$PIN" "$(cat "$T/serve.log")"
+
+# refused at start: exit 1, one line naming the key and what is wrong, never the PIN
+refused() { # refused WORDS DPAUTH_URI [DPPB_URI]
+	conf "$T/bad.conf" "$2" "${3:-$(key dppb)}"
+	run smdp serve --config "$T/bad.conf"
+	if [[ $rc -eq 1 && "$err" == "openrsp: "*"$1"* && $(wc -l <"$T/err") -eq 1 ]]; then
+		ok
+	else
+		bad "refused '$1': rc=$rc stderr='$err'"
+	fi
+	lacks "no PIN said ($1)" "$PIN" "$err"
+}
+refused "dpauth_key: PKCS#11: the token openrsp-smdp refused the PIN" "$(key dpauth pin-value=0000)"
+refused "dpauth_key: PKCS#11: no EC private key matches" "$(key nosuch)"
+refused "dpauth_key: PKCS#11: the token openrsp-smdp asks for a PIN" \
+	"pkcs11:token=openrsp-smdp;object=dpauth?module-path=$MOD"
+refused "dpauth_key" "$(key dppb)" # DPpb's key is not DPauth's certificate's
+has "a token key not of its certificate" "does not belong to dpauth_cert" "$err"
+refused "dppb_key: PKCS#11 URI: needs the module's absolute path" "$(key dpauth)" \
+	"pkcs11:token=openrsp-smdp;object=dppb?pin-source=$T/pin"
+chmod 644 "$T/pin"
+refused "dpauth_key: PKCS#11 URI: the pin-source $T/pin can be read" "$(key dpauth)"
+chmod 600 "$T/pin"
+# a PIN in the configuration makes it a secret file
+conf "$T/bad.conf" "$(key dpauth "pin-value=$PIN")" "$(key dppb)"
+chmod 644 "$T/bad.conf"
+run smdp serve --config "$T/bad.conf"
+if [[ $rc -eq 1 && "$err" == *"dpauth_key: $T/bad.conf holds a PIN (pin-value)"* ]]; then ok; else bad "pin-value in a 0644 file: rc=$rc $err"; fi
+lacks "no PIN said (pin-value)" "$PIN" "$err"
+finish
