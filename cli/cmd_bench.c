@@ -14,6 +14,7 @@
 #include "bench_bpp.h"
 #include "bench_smdp.h"
 #include "bench_euicc.h"
+#include "bench_sign.h"
 #include "bench_util.h"
 #include "cli.h"
 #include "openrsp/crypto.h"
@@ -364,6 +365,13 @@ static const cli_cmd bench_cmds[] = {
         .synopsis = BENCH_E2E_SYNOPSIS,
         .help = BENCH_E2E_HELP,
         .run = bench_e2e,
+    },
+    {
+        .verb = "sign",
+        .summary = BENCH_SIGN_SUMMARY,
+        .synopsis = BENCH_SIGN_SYNOPSIS,
+        .help = BENCH_SIGN_HELP,
+        .run = bench_sign,
     },
     {
         .verb = "euicc",

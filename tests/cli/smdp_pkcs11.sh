@@ -106,6 +106,16 @@ wait "$server" 2>/dev/null || true
 server=
 lacks "no PIN in the server's log" "$PIN" "$(cat "$T/serve.log")"
 
+# bench sign: the token's key against one in memory (figures not judged, only their presence)
+run bench sign --pkcs11 "$(key dppb)" --seconds 0.2 --threads 2 --json
+expect "bench sign rc ($err)" 0 "$rc"
+expect "bench sign figures" "P-256 2 True" "$(python3 -c 'import json,sys; j=json.load(sys.stdin)
+print(j["curve"], j["threads"], all(j[k] > 0 for k in ("token_per_s", "token_cpu_us", "memory_per_s", "token_threads_per_s", "memory_threads_per_s")))' <<<"$out")"
+usage --pkcs11 bench sign
+usage --pkcs11 bench sign --pkcs11 "$T/pki/smdp/dppb.der"
+usage --threads bench sign --pkcs11 "$(key dppb)" --threads 0
+failure "refused the PIN" bench sign --pkcs11 "$(key dppb pin-value=0000)" --seconds 0.1
+
 # refused at start: exit 1, one line naming the key and what is wrong, never the PIN
 refused() { # refused WORDS DPAUTH_URI [DPPB_URI]
 	conf "$T/bad.conf" "$2" "${3:-$(key dppb)}"
