@@ -9,10 +9,12 @@
 #include "testutil.h"
 
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <openssl/evp.h>
@@ -23,11 +25,13 @@
 #include "openrsp/crypto.h"
 
 #define PIN "1234-pin"
+#define BADPIN "badpin-5150"
 #define SO_PIN "87654321"
 
 static char dir[4096];
 static const char *module;
 static uint8_t point_p256[ORSP_EC_POINT_LEN], point_bp[ORSP_EC_POINT_LEN];
+static unsigned long openrsp_slot;
 static const char msg[] = "smdpSigned2 of a download";
 
 static const char *find_module(void)
@@ -89,6 +93,8 @@ static ck_session_handle_t raw_session(const char *label, struct ck_function_lis
 		assert_int_equal((*m)->C_GetTokenInfo(slots[i], &ti), CKR_OK);
 		if (p11_kit_space_strlen(ti.label, 32) == strlen(label) &&
 		    memcmp(ti.label, label, strlen(label)) == 0) {
+			if (strcmp(label, "openrsp") == 0)
+				openrsp_slot = slots[i];
 			assert_int_equal((*m)->C_OpenSession(slots[i],
 			                                     CKF_SERIAL_SESSION | CKF_RW_SESSION,
 			                                     NULL, NULL, &s),
@@ -100,6 +106,13 @@ static ck_session_handle_t raw_session(const char *label, struct ck_function_lis
 	}
 	fail_msg("no token %s", label);
 	return 0;
+}
+
+static void raw_close(struct ck_function_list *m, ck_session_handle_t s)
+{
+	m->C_CloseSession(s);
+	p11_kit_module_finalize(m);
+	p11_kit_module_release(m);
 }
 
 static ck_object_handle_t raw_find(struct ck_function_list *m, ck_session_handle_t s,
@@ -199,9 +212,34 @@ static int setup(void **state)
 		assert_int_equal(
 		    m->C_SetAttributeValue(s, raw_find(m, s, CKO_PRIVATE_KEY, "nosign"), &a, 1),
 		    CKR_OK);
-		m->C_CloseSession(s);
-		p11_kit_module_finalize(m);
-		p11_kit_module_release(m);
+		{
+			/* "always": a pair made in the token that wants the PIN before each
+			 * signature */
+			struct ck_mechanism mech = {CKM_EC_KEY_PAIR_GEN, NULL, 0};
+			ck_object_class_t pc = CKO_PRIVATE_KEY;
+			unsigned char aid = 0x08;
+			char al[] = "always";
+			struct ck_attribute pub_t[] = {
+			    {CKA_TOKEN, &yes, 1},
+			    {CKA_VERIFY, &yes, 1},
+			    {CKA_EC_PARAMS, params, sizeof(params)},
+			    {CKA_ID, &aid, 1},
+			    {CKA_LABEL, al, strlen(al)},
+			};
+			struct ck_attribute priv_t[] = {
+			    {CKA_CLASS, &pc, sizeof(pc)},
+			    {CKA_TOKEN, &yes, 1},
+			    {CKA_PRIVATE, &yes, 1},
+			    {CKA_SIGN, &yes, 1},
+			    {CKA_ALWAYS_AUTHENTICATE, &yes, 1},
+			    {CKA_ID, &aid, 1},
+			    {CKA_LABEL, al, strlen(al)},
+			};
+			ck_object_handle_t hp, hk;
+			assert_int_equal(
+			    m->C_GenerateKeyPair(s, &mech, pub_t, 5, priv_t, 7, &hp, &hk), CKR_OK);
+		}
+		raw_close(m, s);
 	}
 	return 0;
 }
@@ -242,8 +280,9 @@ static void expect_refused(const char *u, orsp_err want, const char *words)
 		fail_msg("%s: got %d (%s), want %d with \"%s\"", u, e, orsp_err_detail(), want,
 		         words);
 	assert_null(k);
-	/* no PIN in what is said */
+	/* no PIN in what is said, right or wrong */
 	assert_null(strstr(orsp_err_detail(), PIN));
+	assert_null(strstr(orsp_err_detail(), BADPIN));
 }
 
 static void signs_and_verifies(orsp_ec_key *k, const uint8_t want_point[ORSP_EC_POINT_LEN],
@@ -275,6 +314,18 @@ static void test_sign_p256_by_label(void **state)
 	orsp_ec_key *k = load_ok(uri("token=openrsp;object=dpauth", "pin-value=" PIN));
 	signs_and_verifies(k, point_p256, ORSP_CURVE_P256);
 	orsp_ec_free(k);
+}
+
+/* The token by its slot, the module by its library information */
+static void test_select_slot_and_library(void **state)
+{
+	char path[128];
+	(void)state;
+	assert_true(openrsp_slot != 0);
+	snprintf(path, sizeof(path), "slot-id=%lu;object=dpauth", openrsp_slot);
+	orsp_ec_free(load_ok(uri(path, "pin-value=" PIN)));
+	orsp_ec_free(load_ok(
+	    uri("library-manufacturer=SoftHSM;token=openrsp;object=dpauth", "pin-value=" PIN)));
 }
 
 static void test_sign_brainpool_by_id(void **state)
@@ -321,17 +372,33 @@ static void test_pin_source(void **state)
 	               "absolute");
 	snprintf(extra, sizeof(extra), "pin-source=%s", dir);
 	expect_refused(uri("token=openrsp;object=dpauth", extra), ORSP_E_USAGE, "not a file");
+	/* a FIFO is refused at once, not waited on (the alarm ends a hang) */
+	snprintf(p, sizeof(p), "%s/pin-fifo", dir);
+	assert_int_equal(mkfifo(p, 0600), 0);
+	snprintf(extra, sizeof(extra), "pin-source=%s", p);
+	alarm(20);
+	expect_refused(uri("token=openrsp;object=dpauth", extra), ORSP_E_USAGE, "not a file");
+	alarm(0);
 }
 
 static void test_refusals(void **state)
 {
 	char u[8300];
 	(void)state;
-	expect_refused(uri("token=openrsp;object=dpauth", "pin-value=wrong"), ORSP_E_VERIFY,
+	expect_refused(uri("token=openrsp;object=dpauth", "pin-value=" BADPIN), ORSP_E_VERIFY,
 	               "refused the PIN");
+	expect_refused(uri("token=openrsp;object=always", "pin-value=" PIN), ORSP_E_POLICY,
+	               "CKA_ALWAYS_AUTHENTICATE");
+	expect_refused(
+	    uri("token=openrsp;object=dpauth;library-manufacturer=NOSUCH", "pin-value=" PIN),
+	    ORSP_E_NOT_FOUND, "is not the library");
+	expect_refused(uri("slot-id=1;token=openrsp;object=dpauth", "pin-value=" PIN),
+	               ORSP_E_NOT_FOUND, "no initialised token");
+	expect_refused(uri("slot-description=NOSUCH;token=openrsp;object=dpauth", "pin-value=" PIN),
+	               ORSP_E_NOT_FOUND, "no initialised token");
 	expect_refused(uri("token=openrsp;object=dpauth", ""), ORSP_E_USAGE, "asks for a PIN");
 	expect_refused(uri("token=nosuch;object=dpauth", "pin-value=" PIN), ORSP_E_NOT_FOUND,
-	               "no token");
+	               "no initialised token");
 	expect_refused(uri("object=dpauth", "pin-value=" PIN), ORSP_E_USAGE, "2 tokens match");
 	expect_refused(uri("token=openrsp;object=nosuch", "pin-value=" PIN), ORSP_E_NOT_FOUND,
 	               "no EC private key");
@@ -403,12 +470,89 @@ static void test_sessions_lost(void **state)
 	assert_int_equal(
 	    orsp_ec_from_public_point(ORSP_CURVE_P256, point_p256, ORSP_EC_POINT_LEN, &pub),
 	    ORSP_OK);
-	for (int i = 0; i < 3; i++) {
-		orsp__p11_drop_sessions(orsp__ec_p11(k));
-		assert_int_equal(orsp_ecdsa_sign(k, msg, sizeof(msg), sig), ORSP_OK);
-		assert_int_equal(orsp_ecdsa_verify(pub, msg, sizeof(msg), sig), ORSP_OK);
+	/* idle sessions kept when the token resets: all dead, none must be used */
+	for (size_t idle = 0; idle < 4; idle++) {
+		orsp__p11_reset_sessions(orsp__ec_p11(k), idle);
+		for (int i = 0; i < 3; i++) {
+			if (orsp_ecdsa_sign(k, msg, sizeof(msg), sig) != ORSP_OK)
+				fail_msg("%zu idle sessions at the reset, signature %d: %s", idle,
+				         i, orsp_err_detail());
+			assert_int_equal(orsp_ecdsa_verify(pub, msg, sizeof(msg), sig), ORSP_OK);
+		}
 	}
 	orsp_ec_free(pub);
+	orsp_ec_free(k);
+}
+
+/* The PIN changed in the token after the start: a lost login fails, and the old PIN is not
+ * sent again (each refused try counts towards the token's lock-out). */
+static void test_pin_changed(void **state)
+{
+	orsp_ec_key *k = load_ok(uri("token=spare;object=dpauth", "pin-value=" PIN));
+	uint8_t sig[ORSP_EC_SIG_LEN];
+	struct ck_function_list *m;
+	ck_session_handle_t s;
+	(void)state;
+	s = raw_session("spare", &m);
+	assert_int_equal(
+	    m->C_SetPIN(s, (unsigned char *)PIN, strlen(PIN), (unsigned char *)"new-pin-77", 10),
+	    CKR_OK);
+	raw_close(m, s); /* the test's login ends with its last session */
+	orsp__p11_reset_sessions(orsp__ec_p11(k), 1);
+	unsigned logins = orsp__p11_login_count(orsp__ec_p11(k));
+	for (int i = 0; i < 4; i++) {
+		assert_int_equal(orsp_ecdsa_sign(k, msg, sizeof(msg), sig), ORSP_E_CRYPTO);
+		assert_non_null(strstr(orsp_err_detail(), "refused the PIN"));
+		assert_non_null(strstr(orsp_err_detail(), "not tried again"));
+		assert_null(strstr(orsp_err_detail(), PIN));
+	}
+	/* one refused login, then none */
+	assert_int_equal(orsp__p11_login_count(orsp__ec_p11(k)), logins + 1);
+	orsp_err_clear();
+	orsp_ec_free(k);
+	/* back as it was */
+	{
+		ck_slot_id_t slots[16];
+		unsigned long n = 16;
+		struct ck_token_info ti;
+		m = p11_kit_module_load(module, 0);
+		assert_non_null(m);
+		assert_int_equal(p11_kit_module_initialize(m), CKR_OK);
+		assert_int_equal(m->C_GetSlotList(1, slots, &n), CKR_OK);
+		for (unsigned long i = 0; i < n; i++) {
+			assert_int_equal(m->C_GetTokenInfo(slots[i], &ti), CKR_OK);
+			if (memcmp(ti.label, "spare ", 6) != 0)
+				continue;
+			assert_int_equal(m->C_OpenSession(slots[i],
+			                                  CKF_SERIAL_SESSION | CKF_RW_SESSION, NULL,
+			                                  NULL, &s),
+			                 CKR_OK);
+			assert_int_equal(m->C_Login(s, CKU_USER, (unsigned char *)"new-pin-77", 10),
+			                 CKR_OK);
+			assert_int_equal(m->C_SetPIN(s, (unsigned char *)"new-pin-77", 10,
+			                             (unsigned char *)PIN, strlen(PIN)),
+			                 CKR_OK);
+		}
+		raw_close(m, s);
+	}
+}
+
+/* A token key issues no certificate (X509_sign would need the scalar). */
+static void test_no_issuing(void **state)
+{
+	orsp_ec_key *k = load_ok(uri("token=openrsp;object=dpauth", "pin-value=" PIN));
+	orsp_cert_template t;
+	orsp_cert *c = NULL;
+	(void)state;
+	time_t now = time(NULL);
+	assert_int_equal(orsp_cert_template_init(&t, ORSP_ROLE_CI), ORSP_OK);
+	t.common_name = "token CI";
+	t.not_before = now - 60;
+	t.not_after = now + 86400;
+	assert_int_equal(orsp_cert_issue(&t, k, k, NULL, &c), ORSP_E_USAGE);
+	assert_non_null(strstr(orsp_err_detail(), "PKCS#11 token"));
+	assert_null(c);
+	orsp_err_clear();
 	orsp_ec_free(k);
 }
 
@@ -472,10 +616,13 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_sign_p256_by_label),
 	    cmocka_unit_test(test_sign_brainpool_by_id),
+	    cmocka_unit_test(test_select_slot_and_library),
 	    cmocka_unit_test(test_pin_source),
 	    cmocka_unit_test(test_refusals),
 	    cmocka_unit_test(test_only_signs),
 	    cmocka_unit_test(test_sessions_lost),
+	    cmocka_unit_test(test_pin_changed),
+	    cmocka_unit_test(test_no_issuing),
 	    cmocka_unit_test(test_threads),
 	    cmocka_unit_test(test_two_keys),
 	};

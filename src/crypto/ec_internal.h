@@ -40,8 +40,11 @@ struct orsp__p11_key;
 ORSP_MUST_CHECK orsp_err orsp__p11_sign(struct orsp__p11_key *k, const void *msg, size_t n,
                                         uint8_t sig[ORSP_EC_SIG_LEN]);
 void orsp__p11_free(struct orsp__p11_key *k);
-/* For the tests: close every session of the key (as a token reset would). */
-void orsp__p11_drop_sessions(struct orsp__p11_key *k);
+/* For the tests: as a token reset would, end every session of the key, after keeping `idle`
+ * open ones in its pool (whose handles stay there, dead). */
+void orsp__p11_reset_sessions(struct orsp__p11_key *k, size_t idle);
+/* For the tests: how many times the key logged in (C_Login calls). */
+unsigned orsp__p11_login_count(struct orsp__p11_key *k);
 /* Make the public key k the face of the token's key p11 (k then owns it). */
 ORSP_MUST_CHECK orsp_err orsp__ec_attach_p11(orsp_ec_key *k, struct orsp__p11_key *p11);
 /* The token's key behind k, or NULL for a key of our own. */

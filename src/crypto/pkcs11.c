@@ -18,6 +18,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -51,6 +52,8 @@ struct orsp__p11_key {
 	char pin[PIN_MAX + 1];
 	size_t pin_len;
 	bool has_pin, protected_path;
+	atomic_bool pin_refused; /* a login after the start was refused: never tried again */
+	atomic_uint logins;      /* C_Login calls made (orsp__p11_login_count, for the tests) */
 	char what[160]; /* "key L in token T", for messages (never the URI: it may hold a PIN) */
 };
 
@@ -108,14 +111,22 @@ static orsp_err rv_fail(orsp_err e, ck_rv_t rv, const char *what, const char *wh
 	                 (unsigned long)rv);
 }
 
-/* The session (or the token behind it) is gone, or the login with it: a new session and a
- * new login may help. */
+/* The session (or the token behind it) is gone, or the login with it, or the key's handle:
+ * a new session, a new login and a new look-up may help. */
 static bool session_lost(ck_rv_t rv)
 {
 	return rv == CKR_SESSION_HANDLE_INVALID || rv == CKR_SESSION_CLOSED ||
 	       rv == CKR_USER_NOT_LOGGED_IN || rv == CKR_DEVICE_REMOVED ||
 	       rv == CKR_TOKEN_NOT_PRESENT || rv == CKR_KEY_HANDLE_INVALID ||
 	       rv == CKR_OBJECT_HANDLE_INVALID;
+}
+
+/* The session itself is gone: its handle must not be closed (the module may have handed the
+ * same number to a new session since). */
+static bool session_gone(ck_rv_t rv)
+{
+	return rv == CKR_SESSION_HANDLE_INVALID || rv == CKR_SESSION_CLOSED ||
+	       rv == CKR_DEVICE_REMOVED || rv == CKR_TOKEN_NOT_PRESENT;
 }
 
 /* ------------------------------------------------------------------ the URI ----------- */
@@ -134,7 +145,8 @@ static orsp_err read_pin_file(const char *src, char *pin, size_t *len)
 	if (src[0] != '/')
 		return orsp_errf(ORSP_E_USAGE,
 		                 "PKCS#11 URI: pin-source must be an absolute file path");
-	fd = open(src, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	/* O_NONBLOCK: a FIFO planted there must not hang the start (refused just below) */
+	fd = open(src, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY);
 	if (fd < 0)
 		return orsp_errf(ORSP_E_IO, "PKCS#11 URI: cannot open the pin-source %s: %s", src,
 		                 strerror(errno));
@@ -182,8 +194,10 @@ static orsp_err uri_take(P11KitUri *u, struct orsp__p11_key *k, const char **mod
 	if (p11_kit_uri_any_unrecognized(u))
 		return orsp_errf(ORSP_E_USAGE,
 		                 "PKCS#11 URI: an attribute it does not know (known: token, "
-		                 "manufacturer, serial, model, slot-id, object, id, type, "
-		                 "module-path, pin-source, pin-value)");
+		                 "manufacturer, serial, model, slot-id, slot-description, "
+		                 "slot-manufacturer, library-manufacturer, library-description, "
+		                 "library-version, object, id, type, module-path, pin-source, "
+		                 "pin-value)");
 	*module = p11_kit_uri_get_module_path(u);
 	if (!*module || (*module)[0] != '/')
 		return orsp_errf(ORSP_E_USAGE, "PKCS#11 URI: needs the module's absolute path "
@@ -254,6 +268,7 @@ static orsp_err find_slot(struct orsp__p11_key *k, P11KitUri *u, char *tname, si
 	ck_slot_id_t slots[SLOTS_MAX], want = p11_kit_uri_get_slot_id(u);
 	unsigned long n = SLOTS_MAX;
 	struct ck_token_info ti;
+	struct ck_slot_info si;
 	size_t found = 0;
 	ck_rv_t rv = k->m->C_GetSlotList(1, slots, &n);
 
@@ -261,6 +276,9 @@ static orsp_err find_slot(struct orsp__p11_key *k, P11KitUri *u, char *tname, si
 		return rv_fail(ORSP_E_CRYPTO, rv, "cannot list the slots", "module");
 	for (unsigned long i = 0; i < n && i < SLOTS_MAX; i++) {
 		if (want != (ck_slot_id_t)-1 && slots[i] != want)
+			continue;
+		if (k->m->C_GetSlotInfo(slots[i], &si) != CKR_OK ||
+		    p11_kit_uri_match_slot_info(u, &si) != 1)
 			continue;
 		/* an uninitialised token (SoftHSM's free slot) holds no key */
 		if (k->m->C_GetTokenInfo(slots[i], &ti) != CKR_OK ||
@@ -282,13 +300,19 @@ static orsp_err find_slot(struct orsp__p11_key *k, P11KitUri *u, char *tname, si
 	if (found == 0)
 		return orsp_errf(
 		    ORSP_E_NOT_FOUND,
-		    "PKCS#11: no token of the module matches the URI (token=, serial=, "
-		    "slot-id= ...)");
+		    "PKCS#11: no initialised token of the module matches the URI (token=, "
+		    "serial=, slot-id= ...)");
 	if (found > 1)
 		return orsp_errf(ORSP_E_USAGE,
 		                 "PKCS#11: %zu tokens match the URI; name one (token=, serial=)",
 		                 found);
 	return ORSP_OK;
+}
+
+static bool pin_refusal(ck_rv_t rv)
+{
+	return rv == CKR_PIN_INCORRECT || rv == CKR_PIN_INVALID || rv == CKR_PIN_LEN_RANGE ||
+	       rv == CKR_PIN_EXPIRED || rv == CKR_PIN_LOCKED;
 }
 
 static ck_rv_t login(struct orsp__p11_key *k, ck_session_handle_t s)
@@ -297,8 +321,15 @@ static ck_rv_t login(struct orsp__p11_key *k, ck_session_handle_t s)
 
 	if (!k->has_pin && !k->protected_path)
 		return CKR_USER_NOT_LOGGED_IN;
+	if (atomic_load(&k->pin_refused))
+		return CKR_PIN_INCORRECT;
+	atomic_fetch_add(&k->logins, 1);
 	rv = k->m->C_Login(s, CKU_USER, k->has_pin ? (unsigned char *)k->pin : NULL,
 	                   k->has_pin ? k->pin_len : 0);
+	/* A PIN the token refuses (changed since the start) is not sent again: every try
+	 * counts towards the token's lock-out. */
+	if (pin_refusal(rv))
+		atomic_store(&k->pin_refused, true);
 	return rv == CKR_USER_ALREADY_LOGGED_IN ? CKR_OK : rv;
 }
 
@@ -447,6 +478,25 @@ static void session_give(struct orsp__p11_key *k, ck_session_handle_t s)
 		k->m->C_CloseSession(s);
 }
 
+/* After a lost session: the kept ones are likely gone too (a token reset ends them all).
+ * Those the module no longer knows are forgotten, never closed (their numbers may belong to
+ * new sessions by now); live ones stay. */
+static void pool_check(struct orsp__p11_key *k)
+{
+	ck_session_handle_t kept[POOL_MAX];
+	struct ck_session_info info;
+	size_t n;
+
+	pthread_mutex_lock(&k->mu);
+	n = k->n_pool;
+	memcpy(kept, k->pool, n * sizeof(kept[0]));
+	k->n_pool = 0;
+	pthread_mutex_unlock(&k->mu);
+	for (size_t i = 0; i < n; i++)
+		if (k->m->C_GetSessionInfo(kept[i], &info) == CKR_OK)
+			session_give(k, kept[i]);
+}
+
 /* One attempt: sign the digest in session s, logging in or finding the key again first if
  * the token asks for it. */
 static ck_rv_t sign_in(struct orsp__p11_key *k, ck_session_handle_t s, const uint8_t dg[32],
@@ -486,29 +536,48 @@ orsp_err orsp__p11_sign(struct orsp__p11_key *k, const void *msg, size_t n,
                         uint8_t sig[ORSP_EC_SIG_LEN])
 {
 	uint8_t dg[ORSP_SHA256_LEN];
-	ck_session_handle_t s;
+	ck_session_handle_t s = 0;
+	bool have = false;
 	ck_rv_t rv = CKR_OK;
 	orsp_err e = orsp_sha256(msg, n, dg);
 
 	if (e)
 		return e;
+	/* two attempts: the second after a lost session or login, in a session known to be
+	 * alive (the first one's, if only the login or the key's handle was lost, else a new
+	 * one), logging in and finding the key again */
 	for (int attempt = 0; attempt < 2; attempt++) {
-		rv = session_take(k, &s);
-		if (rv != CKR_OK) {
-			if (session_lost(rv) && attempt == 0)
-				continue;
-			break;
+		if (!have) {
+			rv = attempt == 0
+			         ? session_take(k, &s)
+			         : k->m->C_OpenSession(k->slot, CKF_SERIAL_SESSION, NULL, NULL, &s);
+			if (rv != CKR_OK) {
+				if (attempt == 0 && session_lost(rv))
+					continue;
+				break;
+			}
+			have = true;
 		}
 		rv = sign_in(k, s, dg, sig, attempt > 0);
 		if (rv == CKR_OK) {
 			session_give(k, s);
 			return ORSP_OK;
 		}
-		/* a session in doubt is not given back */
-		k->m->C_CloseSession(s);
-		if (!session_lost(rv))
+		if (session_gone(rv))
+			have = false;
+		if (!session_lost(rv) || attempt > 0)
 			break;
+		pool_check(k);
 	}
+	/* a live session in doubt is not given back */
+	if (have)
+		k->m->C_CloseSession(s);
+	memset(sig, 0, ORSP_EC_SIG_LEN);
+	if (pin_refusal(rv) && atomic_load(&k->pin_refused))
+		return orsp_errf(ORSP_E_CRYPTO,
+		                 "PKCS#11 %s: signing failed: the token refused the PIN it took at "
+		                 "the start (changed since?); not tried again until a restart",
+		                 k->what);
 	memset(sig, 0, ORSP_EC_SIG_LEN);
 	return rv_fail(ORSP_E_CRYPTO, rv, "signing failed", k->what);
 }
@@ -528,11 +597,21 @@ void orsp__p11_free(struct orsp__p11_key *k)
 	free(k);
 }
 
-void orsp__p11_drop_sessions(struct orsp__p11_key *k)
+unsigned orsp__p11_login_count(struct orsp__p11_key *k)
 {
+	return atomic_load(&k->logins);
+}
+
+void orsp__p11_reset_sessions(struct orsp__p11_key *k, size_t idle)
+{
+	ck_session_handle_t s;
+
 	pthread_mutex_lock(&k->mu);
+	while (k->n_pool < idle && k->n_pool < POOL_MAX &&
+	       k->m->C_OpenSession(k->slot, CKF_SERIAL_SESSION, NULL, NULL, &s) == CKR_OK)
+		k->pool[k->n_pool++] = s;
+	/* as a token reset: every session ends, the handles kept stay where they are */
 	k->m->C_CloseAllSessions(k->slot);
-	k->n_pool = 0;
 	pthread_mutex_unlock(&k->mu);
 }
 
@@ -554,7 +633,7 @@ static orsp_err load(struct orsp__p11_key *k, const char *uri, orsp_ec_key **pub
 	uint8_t params[32], probe[32], sig[ORSP_EC_SIG_LEN];
 	size_t plen = 0;
 	orsp_curve curve;
-	unsigned char cansign = 1;
+	unsigned char flag = 1;
 	size_t blen = 0;
 	int rc;
 	ck_rv_t rv;
@@ -562,7 +641,8 @@ static orsp_err load(struct orsp__p11_key *k, const char *uri, orsp_ec_key **pub
 
 	if (!u)
 		return orsp_errf(ORSP_E_RESOURCE, "out of memory");
-	rc = p11_kit_uri_parse(uri, P11_KIT_URI_FOR_OBJECT_ON_TOKEN_AND_MODULE, u);
+	rc = p11_kit_uri_parse(
+	    uri, P11_KIT_URI_FOR_OBJECT_ON_TOKEN_AND_MODULE | P11_KIT_URI_FOR_SLOT, u);
 	if (rc != P11_KIT_URI_OK) {
 		e = orsp_errf(ORSP_E_USAGE, "not a PKCS#11 URI (RFC 7512): %s",
 		              p11_kit_uri_message(rc));
@@ -582,6 +662,22 @@ static orsp_err load(struct orsp__p11_key *k, const char *uri, orsp_ec_key **pub
 		k->m = NULL;
 		e = rv_fail(ORSP_E_CRYPTO, rv, "cannot initialise the module", module);
 		goto out;
+	}
+	{
+		/* library-manufacturer, library-description, library-version */
+		struct ck_info info;
+		if ((rv = k->m->C_GetInfo(&info)) != CKR_OK) {
+			e = rv_fail(ORSP_E_CRYPTO, rv, "cannot read the module's information",
+			            module);
+			goto out;
+		}
+		if (p11_kit_uri_match_module_info(u, &info) != 1) {
+			e = orsp_errf(ORSP_E_NOT_FOUND,
+			              "PKCS#11: the module %s is not the library the URI names "
+			              "(library-manufacturer, -description, -version)",
+			              module);
+			goto out;
+		}
 	}
 	if ((e = find_slot(k, u, tname, sizeof(tname))))
 		goto out;
@@ -638,9 +734,18 @@ static orsp_err load(struct orsp__p11_key *k, const char *uri, orsp_ec_key **pub
 		              k->what);
 		goto out;
 	}
-	if (get_attr(k, s, obj, CKA_SIGN, &cansign, sizeof(cansign), &blen) == CKR_OK &&
-	    blen == 1 && !cansign) {
+	if (get_attr(k, s, obj, CKA_SIGN, &flag, sizeof(flag), &blen) == CKR_OK && blen == 1 &&
+	    !flag) {
 		e = orsp_errf(ORSP_E_POLICY, "PKCS#11: %s may not sign (CKA_SIGN false)", k->what);
+		goto out;
+	}
+	flag = 0;
+	if (get_attr(k, s, obj, CKA_ALWAYS_AUTHENTICATE, &flag, sizeof(flag), &blen) == CKR_OK &&
+	    blen == 1 && flag) {
+		e = orsp_errf(ORSP_E_POLICY,
+		              "PKCS#11: %s asks for the PIN again before each signature "
+		              "(CKA_ALWAYS_AUTHENTICATE), which openrsp does not do",
+		              k->what);
 		goto out;
 	}
 	if ((e = public_key(k, s, obj, curve, pub)))

@@ -720,6 +720,10 @@ orsp_err orsp_cert_issue(const orsp_cert_template *t, const orsp_ec_key *subject
 		                 "subject and issuer keys on different curves (%s, %s)",
 		                 orsp_curve_name(orsp_ec_curve(subject_pub)),
 		                 orsp_curve_name(orsp_ec_curve(issuer_key)));
+	if (orsp_ec_in_token(issuer_key))
+		return orsp_errf(ORSP_E_USAGE, "the issuer key is in a PKCS#11 token, which only "
+		                               "signs: openrsp issues certificates with keys in "
+		                               "memory only");
 	if (!pkey_has_private(ipk))
 		return orsp_errf(ORSP_E_USAGE, "the issuer key has no private part");
 	if (issuer) {
