@@ -17,7 +17,7 @@
 #include "openrsp/smdp.h"
 #include "smdp_internal.h"
 
-#define LINE_MAX_ 2048
+#define LINE_MAX_ 8192 /* a PKCS#11 URI may take 4096 */
 
 typedef struct loader {
 	const char *file;
@@ -952,8 +952,14 @@ orsp_err orsp_smdp_config_load(const char *path, orsp_smdp_config *c)
 		l.mode = fstat(fileno(f), &st) == 0 ? st.st_mode : 0777;
 	}
 	while (!e && fgets(line, sizeof(line), f)) {
-		char *s = trim(line), *eq;
+		char *s, *eq;
 		l.line++;
+		/* a longer line would be read as two, its value cut (a PIN too) */
+		if (!strchr(line, '\n') && !feof(f)) {
+			e = bad(&l, "line", "longer than %d characters", LINE_MAX_ - 2);
+			continue;
+		}
+		s = trim(line);
 		if (!s[0] || s[0] == '#' || s[0] == ';')
 			continue;
 		if (strcmp(s, "[keyset]") == 0) {

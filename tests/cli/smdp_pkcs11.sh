@@ -114,7 +114,8 @@ print(j["curve"], j["threads"], all(j[k] > 0 for k in ("token_per_s", "token_cpu
 usage --pkcs11 bench sign
 usage --pkcs11 bench sign --pkcs11 "$T/pki/smdp/dppb.der"
 usage --threads bench sign --pkcs11 "$(key dppb)" --threads 0
-failure "refused the PIN" bench sign --pkcs11 "$(key dppb pin-value=0000)" --seconds 0.1
+failure "refused the PIN" bench sign --pkcs11 "$(key dppb pin-value=badpin-5150)" --seconds 0.1
+lacks "bench sign: the wrong PIN not said" "badpin-5150" "$err"
 
 # refused at start: exit 1, one line naming the key and what is wrong, never the PIN
 refused() { # refused WORDS DPAUTH_URI [DPPB_URI]
@@ -127,7 +128,8 @@ refused() { # refused WORDS DPAUTH_URI [DPPB_URI]
 	fi
 	lacks "no PIN said ($1)" "$PIN" "$err"
 }
-refused "dpauth_key: PKCS#11: the token openrsp-smdp refused the PIN" "$(key dpauth pin-value=0000)"
+refused "dpauth_key: PKCS#11: the token openrsp-smdp refused the PIN" "$(key dpauth pin-value=badpin-5150)"
+lacks "the wrong PIN not said either" "badpin-5150" "$err"
 refused "dpauth_key: PKCS#11: no EC private key matches" "$(key nosuch)"
 refused "dpauth_key: PKCS#11: the token openrsp-smdp asks for a PIN" \
 	"pkcs11:token=openrsp-smdp;object=dpauth?module-path=$MOD"
@@ -138,6 +140,17 @@ refused "dppb_key: PKCS#11 URI: needs the module's absolute path" "$(key dpauth)
 chmod 644 "$T/pin"
 refused "dpauth_key: PKCS#11 URI: the pin-source $T/pin can be read" "$(key dpauth)"
 chmod 600 "$T/pin"
+# a long URI (the module path padded with /./, 3,000 characters) is read whole; a line
+# longer than the configuration's limit is refused, not cut in two (with a PIN in it)
+pad=$(printf '/.%.0s' $(seq 1500))
+conf "$T/long.conf" "pkcs11:token=openrsp-smdp;object=dpauth?module-path=${pad}$MOD&pin-source=$T/pin" "$(key dppb)"
+run smdp order --config "$T/long.conf" --profile-type nosuch
+if [[ "$err" != *"dpauth_key"* && "$err" == *"profile"* ]]; then ok; else bad "a 3,000-character URI: rc=$rc $err"; fi
+pad=$(printf '/.%.0s' $(seq 4200))
+conf "$T/long.conf" "pkcs11:token=openrsp-smdp;object=dpauth?module-path=${pad}$MOD&pin-value=$PIN" "$(key dppb)"
+run smdp serve --config "$T/long.conf"
+if [[ $rc -eq 1 && "$err" == *"long.conf:9: line: longer than 8190 characters"* ]]; then ok; else bad "an 8,400-character line: rc=$rc $err"; fi
+lacks "no PIN said (long line)" "$PIN" "$err"
 # a PIN in the configuration makes it a secret file
 conf "$T/bad.conf" "$(key dpauth "pin-value=$PIN")" "$(key dppb)"
 chmod 644 "$T/bad.conf"
