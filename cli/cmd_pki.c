@@ -51,6 +51,8 @@ enum {
 	OPT_FORCE,
 	OPT_JSON,
 	OPT_CI,
+	OPT_DPAUTH_KEY,
+	OPT_DPPB_KEY,
 };
 
 /* The certificates of one hierarchy, in issuing order. */
@@ -84,6 +86,8 @@ typedef struct pki_opts {
 	unsigned days;
 	bool eins, force, json;
 	bool quiet; /* no summary (in-process use by the demo) */
+	/* pki smdp: the DPauth and DPpb keys in a PKCS#11 token (URIs), or NULL: made here */
+	const char *token_key[2];
 } pki_opts;
 
 /* One issued hierarchy, for the summary. */
@@ -710,10 +714,12 @@ static int parse_smdp(int argc, char **argv, pki_opts *o, const char **ci_dir)
 	    {"days", required_argument, NULL, OPT_DAYS},
 	    {"force", no_argument, NULL, OPT_FORCE},
 	    {"json", no_argument, NULL, OPT_JSON},
+	    {"dpauth-key", required_argument, NULL, OPT_DPAUTH_KEY},
+	    {"dppb-key", required_argument, NULL, OPT_DPPB_KEY},
 	    {NULL, 0, NULL, 0},
 	};
 	const char *days = NULL;
-	int c, rc;
+	int c, rc, k;
 
 	o->fqdn = NULL;
 	o->oid = NULL;
@@ -739,6 +745,16 @@ static int parse_smdp(int argc, char **argv, pki_opts *o, const char **ci_dir)
 			break;
 		case OPT_JSON:
 			o->json = true;
+			break;
+		case OPT_DPAUTH_KEY:
+		case OPT_DPPB_KEY:
+			k = c == OPT_DPPB_KEY;
+			if (o->token_key[k])
+				return cli_usage(k ? "--dppb-key" : "--dpauth-key", "given twice");
+			if (!orsp_ec_pkcs11_uri(optarg))
+				return cli_usage(k ? "--dppb-key" : "--dpauth-key",
+				                 "expected a PKCS#11 URI (pkcs11:...)");
+			o->token_key[k] = optarg;
 			break;
 		default:
 			return cli_usage(argv[optind - 1], "unexpected option");
@@ -841,9 +857,25 @@ static int pki_smdp_make(pki_opts o, const char *ci_dir)
 		goto out;
 	for (int i = C_DPAUTH; i <= C_DPTLS; i++) {
 		const struct layout *l = &layout[i];
+		const char *uri = i == C_DPTLS ? NULL : o.token_key[i - C_DPAUTH];
 		orsp_cert_template t;
 
-		e = orsp_ec_generate(orsp_ec_curve(ci_key), &key);
+		if (uri) {
+			/* a key made in a PKCS#11 token: its certificate only, no key file */
+			e = orsp_ec_load_pkcs11(uri, &key);
+			if (e) {
+				rc = cli_failf(l->label, "%s", orsp_err_detail());
+				goto out;
+			}
+			if (orsp_ec_curve(key) != orsp_ec_curve(ci_key)) {
+				rc = cli_failf(l->label, "the token's key is on %s, the CI on %s",
+				               orsp_curve_name(orsp_ec_curve(key)),
+				               orsp_curve_name(orsp_ec_curve(ci_key)));
+				goto out;
+			}
+		} else {
+			e = orsp_ec_generate(orsp_ec_curve(ci_key), &key);
+		}
 		if (!e)
 			e = orsp_cert_template_init(&t, l->role);
 		if (e) {
@@ -863,6 +895,8 @@ static int pki_smdp_make(pki_opts o, const char *ci_dir)
 			}
 			if (o.force && (rc = remove_old(path)) != CLI_OK)
 				goto out;
+			if (s == 2 && uri)
+				continue; /* the key stays in the token (an old key file is gone) */
 			e = s == 2 ? orsp_ec_save_private_pem(key, path) : orsp_cert_save(cert, path);
 			if (e) {
 				rc = cli_fail(path, e);
@@ -872,8 +906,9 @@ static int pki_smdp_make(pki_opts o, const char *ci_dir)
 				goto out;
 		}
 		if (!o.json && !o.quiet) {
-			printf("  %-6s  %s\n", l->label,
-			       layout_path(path, o.dir, i, ".pem") ? path : "");
+			printf("  %-6s  %s%s\n", l->label,
+			       layout_path(path, o.dir, i, ".pem") ? path : "",
+			       uri ? " (its key in the PKCS#11 token)" : "");
 		}
 		orsp_cert_free(cert);
 		cert = NULL;
@@ -888,6 +923,8 @@ static int pki_smdp_make(pki_opts o, const char *ci_dir)
 		cj_str(&j, "smdp_fqdn", o.fqdn);
 		cj_str(&j, "smdp_oid", o.oid);
 		cj_str(&j, "curve", orsp_curve_name(orsp_ec_curve(ci_key)));
+		cj_bool(&j, "dpauth_key_in_token", o.token_key[0] != NULL);
+		cj_bool(&j, "dppb_key_in_token", o.token_key[1] != NULL);
 		cj_obj_end(&j);
 		cj_done(&j);
 	}
@@ -926,12 +963,17 @@ static const cli_cmd pki_cmds[] = {
      "  --json               one JSON document: paths, EID and key identifiers\n",
      pki_init},
     {"smdp", "issue DPauth, DPpb and DPtls for another SM-DP+ under an existing CI",
-     "DIR --ci CIDIR --smdp-fqdn NAME --smdp-oid OID [--days N] [--force] [--json]",
+     "DIR --ci CIDIR --smdp-fqdn NAME --smdp-oid OID [--dpauth-key URI] [--dppb-key URI] "
+     "[--days N] [--force] [--json]",
      "Reads the CI certificate and key of a hierarchy made by `pki init` (CIDIR/ci/ci.der,\n"
      "CIDIR/ci/ci_key.pem; for --curve both give CIDIR/nist or CIDIR/brainpool) and writes\n"
      "DIR/smdp/{dpauth,dppb,dptls}.{der,pem} with their keys (<name>_key.pem, mode 0600),\n"
-     "on the CI's curve. Every SM-DP+ under one CI can serve every eUICC that trusts it.\n\n"
+     "on the CI's curve. Every SM-DP+ under one CI can serve every eUICC that trusts it.\n"
+     "With --dpauth-key/--dppb-key, that key stays in a PKCS#11 token (made there with\n"
+     "the token's tools): its certificate is issued for it and no key file is written.\n\n"
      "  --ci CIDIR           the hierarchy holding ci/ci.der and ci/ci_key.pem\n"
+     "  --dpauth-key URI     DPauth's key in a PKCS#11 token (docs/crypto.md)\n"
+     "  --dppb-key URI       DPpb's key in a PKCS#11 token\n"
      "  --smdp-fqdn NAME     DNS name in the DPtls certificate\n"
      "  --smdp-oid OID       SM-DP+ OID, registeredID in DPauth/DPpb/DPtls\n"
      "  --days N             validity, 1 to 36500 (default 3650)\n"

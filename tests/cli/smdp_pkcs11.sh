@@ -106,6 +106,69 @@ wait "$server" 2>/dev/null || true
 server=
 lacks "no PIN in the server's log" "$PIN" "$(cat "$T/serve.log")"
 
+# keys made in the token (here: imported from files deleted at once), certificates issued
+# for them by `pki smdp --dpauth-key/--dppb-key` (no key file written), then a second SM-DP+
+# with them: the same eUICC downloads from it, so the certificates are those of the keys
+id=20
+for l in dpauth2 dppb2; do
+	id=$((id + 1))
+	openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$T/$l.pem" 2>/dev/null
+	softhsm2-util --import "$T/$l.pem" --token openrsp-smdp --label $l --id $id --pin "$PIN" >/dev/null
+	rm "$T/$l.pem"
+done
+run pki smdp "$T/pki2" --ci "$T/pki" --smdp-fqdn smdp2.example.org --smdp-oid 2.999.11 \
+	--dpauth-key "$(key dpauth2)" --dppb-key "$(key dppb2)"
+expect "pki smdp with token keys ($err)" 0 "$rc"
+has "pki smdp says where DPauth's key is" "dpauth.pem (its key in the PKCS#11 token)" "$out"
+if [[ -e "$T/pki2/smdp/dpauth_key.pem" || -e "$T/pki2/smdp/dppb_key.pem" || ! -e "$T/pki2/smdp/dptls_key.pem" ]]; then
+	bad "pki smdp wrote a key file for a token key (or none for DPtls): $(ls "$T/pki2/smdp")"
+else ok; fi
+usage --dpauth-key pki smdp "$T/pki3" --ci "$T/pki" --smdp-fqdn a.example.org --smdp-oid 2.999.12 \
+	--dpauth-key "$T/pki/smdp/dpauth_key.pem"
+openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:brainpoolP256r1 -out "$T/bp.pem" 2>/dev/null
+softhsm2-util --import "$T/bp.pem" --token openrsp-smdp --label bp --id 0b0b --pin "$PIN" >/dev/null
+rm "$T/bp.pem"
+failure "the token's key is on brainpoolP256r1, the CI on P-256" pki smdp "$T/pki3" --ci "$T/pki" \
+	--smdp-fqdn a.example.org --smdp-oid 2.999.12 --dpauth-key "$(key bp)"
+if [[ -e "$T/pki3/smdp/dpauth.der" ]]; then bad "a refused pki smdp left a certificate"; else ok; fi
+{
+	echo "fqdn = smdp2.example.org"
+	echo "oid = 2.999.11"
+	echo "port = 0"
+	echo "plain_http = yes"
+	echo "database = smdp2.db"
+	echo "[keyset]"
+	echo "ci = pki/ci/ci.der"
+	echo "dpauth_cert = pki2/smdp/dpauth.der"
+	echo "dpauth_key = $(key dpauth2)"
+	echo "dppb_cert = pki2/smdp/dppb.der"
+	echo "dppb_key = $(key dppb2)"
+} >"$T/smdp2.conf"
+chmod 600 "$T/smdp2.conf"
+"$B" smdp profile generate --db "$T/smdp2.db" \
+	--template "$V/saip/gsma-ts48/v7/TS48_V7.0_eSIM_GTP_SAIP2.3_NoBERTLV.der" \
+	--iccid-start 898824700000002000 --imsi-start 001019000001000 --count 1 >/dev/null 2>&1
+ICCID2=$("$B" smdp profile list --db "$T/smdp2.db" --json |
+	python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["iccid"])')
+run smdp order --config "$T/smdp2.conf" --iccid "$ICCID2" --release
+expect "order on the second SM-DP+ ($err)" 0 "$rc"
+AC2=$out
+: >"$T/port"
+"$B" smdp serve --config "$T/smdp2.conf" >"$T/port" 2>"$T/serve2.log" &
+server=$!
+for _ in $(seq 600); do
+	[[ -s "$T/port" ]] && break
+	kill -0 "$server" 2>/dev/null || break
+	sleep 0.05
+done
+run lpa profile download -a "$AC2" --server-url "http://127.0.0.1:$(head -1 "$T/port")" --insecure \
+	--euicc "local:$T/dev"
+expect "download from the SM-DP+ whose certificates pki smdp issued for token keys ($err)" 0 "$rc"
+has "installed (second SM-DP+)" "installed $ICCID2" "$out"
+kill "$server"
+wait "$server" 2>/dev/null || true
+server=
+
 # bench sign: the token's key against one in memory (figures not judged, only their presence)
 run bench sign --pkcs11 "$(key dppb)" --seconds 0.2 --threads 2 --json
 expect "bench sign rc ($err)" 0 "$rc"
