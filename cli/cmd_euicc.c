@@ -225,6 +225,11 @@ static int euicc_init(int argc, char **argv)
 		return cli_usage("--curve", "only with --pki");
 	if (eid && (strlen(eid) != 32 || strspn(eid, "0123456789") != 32))
 		return cli_usage("--eid", "expected 32 decimal digits");
+	if (dp && dp[0] && orsp_fqdn_check(dp, strlen(dp)))
+		return cli_usage("--default-dp",
+		                 "%s; expected a host name (at least two labels of letters, digits "
+		                 "and '-' separated by dots, the last not all digits)",
+		                 orsp_err_detail());
 	if (pki) {
 		if ((rc = pki_paths(pki, curve, base)) != CLI_OK)
 			return rc;

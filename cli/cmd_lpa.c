@@ -447,7 +447,9 @@ static int chip_default_smdp(int argc, char **argv)
 		return rc;
 	/* a bad address is the command line's fault: said before the eUICC is opened */
 	if (argv[optind][0] && !orsp_lpa_address_ok(argv[optind]))
-		return cli_usage("ADDRESS", "not " ORSP_LPA_ADDRESS_RULE ", or \"\" to remove it");
+		return cli_usage("ADDRESS",
+		                 "%s; expected " ORSP_LPA_ADDRESS_RULE ", or \"\" to remove it",
+		                 orsp_err_detail());
 	if ((rc = open_euicc(&o, &s)))
 		return rc;
 	e = orsp_lpa_set_default_dp(&s.c, argv[optind]);
@@ -774,10 +776,12 @@ static orsp_err default_smdp_ac(orsp_lpa_card *c, orsp_lpa_ac *ac)
 		                 "give one with -a CODE, or set the default with `openrsp lpa chip "
 		                 "default-smdp ADDRESS`");
 	if (!orsp_lpa_address_ok(dp))
-		return orsp_errf(ORSP_E_MALFORMED,
-		                 "the eUICC's default SM-DP+ address is not a host name: give an "
-		                 "activation code with -a CODE, or set the default with `openrsp "
-		                 "lpa chip default-smdp ADDRESS`");
+		return orsp_errf(
+		    ORSP_E_MALFORMED,
+		    "the eUICC's default SM-DP+ address is not a host name (%s): give an "
+		    "activation code with -a CODE, or set the default with `openrsp "
+		    "lpa chip default-smdp ADDRESS`",
+		    orsp_err_detail());
 	snprintf(code, sizeof(code), "1$%s$", dp);
 	return orsp_lpa_ac_parse(code, ac);
 }

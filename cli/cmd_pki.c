@@ -507,8 +507,11 @@ static int check_smdp_opts(pki_opts *o, const char *days)
 	int rc;
 
 	if (!orsp_cert_dns_name_ok(o->fqdn))
-		return cli_usage("--smdp-fqdn", "expected a DNS name (letters, digits, '-' and "
-		                                "'.', no empty label, not an IP address)");
+		return cli_usage("--smdp-fqdn",
+		                 "%s; expected a host name (at least two labels of letters, digits "
+		                 "and '-' separated by dots, the last not all digits: not an IP "
+		                 "address)",
+		                 orsp_err_detail());
 	if (!orsp_cert_oid_ok(o->oid))
 		return cli_usage("--smdp-oid", "expected a dotted-decimal OID such as 2.999.10 "
 		                               "(first arc 0 to 2, second below 40 under 0 and 1)");

@@ -102,6 +102,94 @@ static void test_utf8_is_control(void **state)
 			fail_msg("U+%04X is not a control", (unsigned)text[i]);
 }
 
+/* ------------------------------------------------------------------ host names ---------- */
+
+/* orsp_fqdn_check: every rule on both sides, with the detail that names the problem. */
+static void test_fqdn_check(void **state)
+{
+	static const char *const good[] = {
+	    "smdp.example.com", "a.b",          "A.B",
+	    "SMDP.GSMA.COM",    "a-b.c0",       "1.2.3.com",
+	    "smdp.example.1a",  "3com.example", "0a.b",
+	    "a--b.example",     "x.y.z.w.v.u",  "rsp.truphone.com",
+	};
+	static const struct {
+		const char *name, *detail;
+	} bad[] = {
+	    {"", "empty"},
+	    {"smdp", "one label only"},
+	    {"localhost", "one label only"},
+	    {"42", "one label only"},
+	    {"1.2.3.4", "last label is all digits"},
+	    {"192.0.2.1", "last label is all digits"},
+	    {"smdp.example.123", "last label is all digits"},
+	    {"a.0", "last label is all digits"},
+	    {"a..b", "empty label at character 3"},
+	    {".a.b", "empty label at character 1"},
+	    {"a.b.", "ends with a dot"},
+	    {".", "empty label at character 1"},
+	    {"-a.b", "label 1 starts with '-'"},
+	    {"a-.b", "label 1 ends with '-'"},
+	    {"a.-b", "label 2 starts with '-'"},
+	    {"a.b-", "label 2 ends with '-'"},
+	    {"-.b", "label 1 starts with '-'"},
+	    {"a_b.c", "character 2 is not"},
+	    {"a b.c", "character 2 is not"},
+	    {"a.b:443", "character 4 is not"},
+	    {"*.example.com", "character 1 is not"},
+	    {"https://a.b", "character 6 is not"},
+	    {"xn--\xc3\xa9.example", "character 5 is not"},
+	    {"a\x01.b", "character 2 is not"},
+	};
+	char name[ORSP_FQDN_MAX + 2];
+	(void)state;
+
+	for (size_t i = 0; i < ORSP_ARRAY_LEN(good); i++)
+		if (orsp_fqdn_check(good[i], strlen(good[i])) != ORSP_OK)
+			fail_msg("%s refused: %s", good[i], orsp_err_detail());
+	for (size_t i = 0; i < ORSP_ARRAY_LEN(bad); i++) {
+		orsp_err_clear();
+		if (orsp_fqdn_check(bad[i].name, strlen(bad[i].name)) != ORSP_E_MALFORMED ||
+		    !strstr(orsp_err_detail(), bad[i].detail))
+			fail_msg("\"%s\": '%s', expected '%s'", bad[i].name, orsp_err_detail(),
+			         bad[i].detail);
+	}
+	/* n is the length: a NUL inside it is a character like any other, and what follows
+	 * n is not read */
+	assert_int_equal(orsp_fqdn_check("a.b\0c", 5), ORSP_E_MALFORMED);
+	assert_non_null(strstr(orsp_err_detail(), "character 4 is not"));
+	assert_int_equal(orsp_fqdn_check("a.b..", 3), ORSP_OK);
+	assert_int_equal(orsp_fqdn_check("a.bc", 3), ORSP_OK);
+	assert_int_equal(orsp_fqdn_check(NULL, 0), ORSP_E_USAGE);
+
+	/* labels of 63 and 64 characters, first and last */
+	memset(name, 'a', 63);
+	memcpy(name + 63, ".com", 5);
+	assert_int_equal(orsp_fqdn_check(name, strlen(name)), ORSP_OK);
+	memset(name, 'a', 64);
+	memcpy(name + 64, ".com", 5);
+	assert_int_equal(orsp_fqdn_check(name, strlen(name)), ORSP_E_MALFORMED);
+	assert_non_null(strstr(orsp_err_detail(), "label 1 has 64 characters, more than 63"));
+	memcpy(name, "ex.", 3);
+	memset(name + 3, 'b', 63);
+	name[66] = '\0';
+	assert_int_equal(orsp_fqdn_check(name, strlen(name)), ORSP_OK);
+	name[66] = 'b';
+	name[67] = '\0';
+	assert_int_equal(orsp_fqdn_check(name, strlen(name)), ORSP_E_MALFORMED);
+	assert_non_null(strstr(orsp_err_detail(), "label 2 has 64 characters"));
+
+	/* 253 characters (labels of 63, 63, 63 and 61) and 254 */
+	memset(name, 'a', ORSP_FQDN_MAX + 1);
+	name[63] = name[127] = name[191] = '.';
+	name[ORSP_FQDN_MAX] = '\0';
+	assert_int_equal(orsp_fqdn_check(name, ORSP_FQDN_MAX), ORSP_OK);
+	name[ORSP_FQDN_MAX] = 'a';
+	name[ORSP_FQDN_MAX + 1] = '\0';
+	assert_int_equal(orsp_fqdn_check(name, ORSP_FQDN_MAX + 1), ORSP_E_MALFORMED);
+	assert_non_null(strstr(orsp_err_detail(), "254 characters, more than 253"));
+}
+
 static void test_hex_rfc4648(void **state)
 {
 	(void)state;
@@ -642,7 +730,7 @@ int main(void)
 	    cmocka_unit_test(test_ct_eq),           cmocka_unit_test(test_wipe),
 	    cmocka_unit_test(test_secret),          cmocka_unit_test(test_errors),
 	    cmocka_unit_test(test_log_levels),      cmocka_unit_test(test_utf8_seq),
-	    cmocka_unit_test(test_utf8_is_control),
+	    cmocka_unit_test(test_utf8_is_control), cmocka_unit_test(test_fqdn_check),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

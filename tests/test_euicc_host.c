@@ -163,6 +163,23 @@ static void test_refused_identity(void **state)
 	assert_int_not_equal(stat(in("manifest"), &st), 0);
 	assert_int_not_equal(stat(in("device.key"), &st), 0);
 	ident_free(&x);
+	/* a default SM-DP+ address the LPA would not download from (orsp_fqdn_check): one
+	 * label, an IPv4 address; refused before anything is written */
+	static const struct {
+		const char *dp, *detail;
+	} bad_dp[] = {{"smdp", "one label only"},
+	              {"1.2.3.4", "the last label is all digits"},
+	              {"smdp..example.com", "empty label"}};
+	for (size_t i = 0; i < ORSP_ARRAY_LEN(bad_dp); i++) {
+		ident_load(&x, SGP26 "eUICC/SK_EUICC_ECDSA_NIST.pem");
+		x.id.default_dp = bad_dp[i].dp;
+		if (orsp_euicc_host_create(dir, &x.id) != ORSP_E_USAGE ||
+		    !strstr(orsp_err_detail(), "default SM-DP+ address") ||
+		    !strstr(orsp_err_detail(), bad_dp[i].detail))
+			fail_msg("default_dp %s: '%s'", bad_dp[i].dp, orsp_err_detail());
+		assert_int_not_equal(stat(in("manifest"), &st), 0);
+		ident_free(&x);
+	}
 	/* the directory is usable afterwards */
 	create_sgp26();
 	assert_int_equal(orsp_euicc_host_create(NULL, NULL), ORSP_E_USAGE);

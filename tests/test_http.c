@@ -2038,6 +2038,16 @@ static void test_https_verification(void **state)
 	bad_name.expected_host = "smdp.test.example:443";
 	assert_err(tls_post(&bad_name, port, "/len", &status, &fail, NULL, 0), ORSP_E_USAGE,
 	           "DNS name");
+	/* orsp_fqdn_check's rule, the SM-DP+'s and the LPA's: no IPv4 address, no one label */
+	bad_name.expected_host = "192.0.2.1";
+	assert_err(tls_post(&bad_name, port, "/len", &status, &fail, NULL, 0), ORSP_E_USAGE,
+	           "expected_host is not a DNS name: the last label is all digits");
+	bad_name.expected_host = "smdp";
+	assert_err(tls_post(&bad_name, port, "/len", &status, &fail, NULL, 0), ORSP_E_USAGE,
+	           "expected_host is not a DNS name: one label only");
+	bad_name.expected_host = "smdp..example";
+	assert_err(tls_post(&bad_name, port, "/len", &status, &fail, NULL, 0), ORSP_E_USAGE,
+	           "empty label at character 6");
 
 	/* No trust anchor at all is refused up front; insecure_for_tests connects. */
 	orsp_http_client_opts none = {.timeout_ms = 5000};

@@ -53,7 +53,10 @@ static const char *const bad[] = {
     "LPA1$smdp.example.org$ABC", /* no colon */
     "1$$ABC",                    /* empty FQDN */
     "1$localhost$ABC",           /* one label */
-    "1$smdp..example.org$ABC",   /* empty label */
+    "1$1.2.3.4$ABC",             /* an IPv4 address: the last label all digits */
+    "1$192.0.2.1$ABC",
+    "1$smdp.example.123$ABC",
+    "1$smdp..example.org$ABC", /* empty label */
     "1$.smdp.example.org$ABC",
     "1$smdp.example.org.$ABC",
     "1$-smdp.example.org$ABC",     /* label starts with a hyphen */

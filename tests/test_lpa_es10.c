@@ -815,7 +815,9 @@ static void test_addresses(void **state)
 	                                     "smdp-.example.com",
 	                                     "smdp.example.com.",
 	                                     "smdp example.com",
-	                                     "smdp.example.com:443"};
+	                                     "smdp.example.com:443",
+	                                     "1.2.3.4",
+	                                     "smdp.example.123"};
 	for (size_t k = 0; k < sizeof(bad_dp) / sizeof(bad_dp[0]); k++)
 		if (orsp_lpa_set_default_dp(&x->card, bad_dp[k]) != ORSP_E_USAGE ||
 		    !strstr(orsp_err_detail(), "at least two labels"))

@@ -749,7 +749,9 @@ static void test_template_checks(void **state)
 	                                       "a.b:443",
 	                                       "*.example.com",
 	                                       "1.2.3.4",
-	                                       "smdp.example.123"};
+	                                       "smdp.example.123",
+	                                       "smdp",
+	                                       "123abc"};
 	static const char *const bad_rid[] = {"",     "2",    "2.",    ".2.1",    "2..1",
 	                                      "02.1", "2.01", "a.b",   "2.999.x", "3.1",
 	                                      "1.40", "0.40", "1.100", "0.99.1"};
@@ -826,7 +828,7 @@ static void test_template_checks(void **state)
 	assert_false(orsp_cert_oid_ok(NULL));
 	assert_true(orsp_cert_dns_name_ok(long_fqdn));
 	assert_true(orsp_cert_dns_name_ok("1.2.3.example"));
-	assert_true(orsp_cert_dns_name_ok("123abc"));
+	assert_true(orsp_cert_dns_name_ok("a.123abc"));
 	assert_true(orsp_cert_oid_ok("1.39.7"));
 	assert_true(orsp_cert_oid_ok("0.0"));
 	assert_true(orsp_cert_oid_ok("2.999.10"));

@@ -451,6 +451,11 @@ static void test_config_errors(void **state)
 		const char *text, *expect;
 	} cases[] = {
 	    {"fqdn = a..b\n", "fqdn: not a DNS name"},
+	    /* orsp_fqdn_check's rule, as openrsp's LPA takes activation codes: no one-label
+	     * name, no IPv4 address */
+	    {"fqdn = smdp\n", "c.conf:1: fqdn: not a DNS name: one label only"},
+	    {"fqdn = localhost\n", "c.conf:1: fqdn: not a DNS name: one label only"},
+	    {"fqdn = 192.0.2.1\n", "c.conf:1: fqdn: not a DNS name: the last label is all digits"},
 	    {"oid = 1.x\n", "oid: expected a dotted OID"},
 	    /* refused at their own line, not later as a certificate mismatch; a leading zero as
 	     * pki init --smdp-oid and the LPA's activation codes refuse it */

@@ -195,15 +195,21 @@ static void test_activation_code(void **state)
 	                                       "a_b.c",     "a$b",
 	                                       "a b",       "smdp.example.com:443",
 	                                       "192.0.2.1", "smdp.example.123",
-	                                       "42"};
+	                                       "42",        "smdp",
+	                                       "localhost", "1.2.3.4"};
 	for (size_t i = 0; i < ORSP_ARRAY_LEN(bad_fqdn); i++)
 		assert_int_equal(
 		    orsp_smdp_activation_code(bad_fqdn[i], "ABC", false, ac, sizeof(ac)),
 		    ORSP_E_USAGE);
+	/* one label is no FQDN: the LPA would refuse the activation code (orsp_fqdn_check) */
+	assert_int_equal(orsp_smdp_fqdn_check("smdp"), ORSP_E_USAGE);
+	assert_non_null(strstr(orsp_err_detail(), "not a DNS name: one label only"));
+	assert_int_equal(orsp_smdp_fqdn_check("1.2.3.4"), ORSP_E_USAGE);
+	assert_non_null(strstr(orsp_err_detail(), "last label is all digits"));
 	memset(long_label, 'a', 64);
-	long_label[64] = '\0';
+	memcpy(long_label + 64, ".example", 9);
 	assert_int_equal(orsp_smdp_fqdn_check(long_label), ORSP_E_USAGE);
-	long_label[63] = '\0';
+	memmove(long_label + 63, long_label + 64, 9); /* a label of 63 */
 	assert_int_equal(orsp_smdp_fqdn_check(long_label), ORSP_OK);
 	assert_int_equal(orsp_smdp_fqdn_check("1.2.3.example"), ORSP_OK);
 	assert_int_equal(orsp_smdp_fqdn_check("smdp.example.1a"), ORSP_OK);

@@ -107,6 +107,21 @@ size_t orsp_utf8_seq(const uint8_t *p, size_t n, uint32_t *cp);
  * as escapes. Tab and newline are controls too. */
 bool orsp_utf8_is_control(uint32_t cp);
 
+/* ---------------------------------------------------------------- host names ------------ */
+
+#define ORSP_FQDN_MAX 253 /* characters, RFC 1035 §2.3.4 less the length octets */
+
+/* Whether s[0..n) is a host name (FQDN) as openrsp takes one everywhere: the SM-DP+'s fqdn,
+ * activation codes, default and notification SM-DP+ addresses, the DPtls dNSName, the HTTP
+ * client's expected_host. 1..ORSP_FQDN_MAX characters; labels of 1..63 letters, digits and
+ * '-', separated by single dots, none starting or ending with '-' (RFC 1123 §2.1); at least
+ * two labels; the last one not all digits (RFC 3696 §2: 192.0.2.1 is an address, not a name).
+ * No trailing dot, port, scheme, wildcard or NUL. Letters of either case are taken as they
+ * are: comparing names case-insensitively is the caller's part. ORSP_OK; ORSP_E_MALFORMED
+ * with a detail naming the first problem ("label 2 ends with '-'", positions from 1; never
+ * the name itself, which the caller words around it); ORSP_E_USAGE for s NULL. */
+ORSP_MUST_CHECK orsp_err orsp_fqdn_check(const char *s, size_t n);
+
 /* ---------------------------------------------------------------- hex / base64 ---------- */
 
 /* The value of one hex digit [0-9a-fA-F], -1 for any other character. */

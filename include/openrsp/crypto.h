@@ -306,9 +306,10 @@ typedef struct orsp_cert_template {
 } orsp_cert_template;
 
 /* The checks orsp_cert_issue applies to san_dns and san_rid, for callers that refuse bad
- * input before anything else happens. orsp_cert_dns_name_ok: 1..253 characters, labels of
- * 1..63 letters, digits and '-' (not first or last), the last label not all digits (RFC
- * 3696 §2: no IPv4 literal). orsp_cert_oid_ok: dotted decimal, at least two arcs, no
+ * input before anything else happens. orsp_cert_dns_name_ok: orsp_fqdn_check's rule (core.h):
+ * 1..253 characters, labels of 1..63 letters, digits and '-' (not first or last), at least
+ * two labels, the last not all digits (RFC 3696 §2: no IPv4 literal); when false,
+ * orsp_err_detail() names the problem. orsp_cert_oid_ok: dotted decimal, at least two arcs, no
  * leading zero, first arc 0..2, second arc below 40 under 0 and 1 (X.660), at most 128
  * characters. NULL is refused. */
 bool orsp_cert_dns_name_ok(const char *s);

@@ -499,7 +499,7 @@ typedef struct orsp_euicc_identity {
 	orsp_slice cert_euicc, cert_eum; /* DER */
 	orsp_slice ci_certs[ORSP_EUICC_MAX_CI];
 	size_t n_ci;
-	const char *default_dp; /* NULL or the default SM-DP+ address */
+	const char *default_dp; /* NULL, "" or the default SM-DP+ address (orsp_fqdn_check) */
 } orsp_euicc_identity;
 
 typedef struct orsp_euicc_profile_rec {
@@ -580,7 +580,8 @@ typedef struct orsp_euicc {
 
 /* Write the identity into a new store (records "ecasd" and an empty "isdr"). ORSP_E_EXISTS
  * if the store holds an eUICC already; ORSP_E_USAGE / ORSP_E_VERIFY when the key does not
- * belong to CERT.EUICC or the chain does not verify to one of the CIs. */
+ * belong to CERT.EUICC or the chain does not verify to one of the CIs; ORSP_E_USAGE for a
+ * default_dp that orsp_fqdn_check refuses, before anything is read or written. */
 ORSP_MUST_CHECK orsp_err orsp_euicc_provision(const orsp_euicc_storage_ops *ops, void *user,
                                               const orsp_euicc_identity *id);
 /* Load the records; the enabled profile's USIM is loaded. */

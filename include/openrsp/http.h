@@ -184,7 +184,8 @@ typedef struct orsp_http_client_opts {
 	 * system store is never used. */
 	const char *ca_file;
 	const char *ca_pem;
-	/* Verify the server certificate against this DNS name instead of the URL's host, while
+	/* Verify the server certificate against this DNS name (an FQDN by orsp_fqdn_check's rule,
+	 * core.h) instead of the URL's host, while
 	 * still connecting to the URL's host and port (the URL is rewritten to this name and the
 	 * connection pinned to the original host; Host and SNI carry this name). NULL: URL host. */
 	const char *expected_host;
@@ -226,7 +227,7 @@ typedef struct orsp_http_result {
 void orsp_http_result_free(orsp_http_result *r);
 
 /* Create a client. The options are copied. ORSP_E_USAGE for contradictory options (both file
- * and PEM, key without certificate, expected_host not a DNS name). */
+ * and PEM, key without certificate, expected_host not an FQDN). */
 ORSP_MUST_CHECK orsp_err orsp_http_client_new(const orsp_http_client_opts *opts,
                                               orsp_http_client **out);
 void orsp_http_client_free(orsp_http_client *c);

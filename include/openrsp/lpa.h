@@ -339,14 +339,16 @@ ORSP_MUST_CHECK orsp_err orsp_lpa_euicc_info2(orsp_lpa_card *c, orsp_lpa_info2 *
 /* GetEuiccConfiguredAddresses: default SM-DP+ ("" when none) and root SM-DS. */
 ORSP_MUST_CHECK orsp_err orsp_lpa_addresses(orsp_lpa_card *c, char default_dp[256],
                                             char root_ds[256]);
-/* Whether fqdn is an SM-DP+ address as SGP.22 takes it: a host name of labels of letters,
- * digits and '-' (not at either end) separated by dots, at least two, at most 253
- * characters; no port, no scheme. What SetDefaultDpAddress and activation codes accept.
- * ORSP_LPA_ADDRESS_RULE says it in words for a message ("not " ORSP_LPA_ADDRESS_RULE). */
+/* Whether fqdn is an SM-DP+ address as SGP.22 takes it: orsp_fqdn_check's rule (core.h), a
+ * host name of labels of letters, digits and '-' (not at either end) separated by dots, at
+ * least two, the last not all digits, at most 253 characters; no port, no scheme. What
+ * SetDefaultDpAddress and activation codes accept, and what openrsp's SM-DP+ takes as its
+ * fqdn. When false, orsp_err_detail() names the problem. ORSP_LPA_ADDRESS_RULE says it in
+ * words for a message ("not " ORSP_LPA_ADDRESS_RULE). */
 bool orsp_lpa_address_ok(const char *fqdn);
 #define ORSP_LPA_ADDRESS_RULE                                                                      \
-	"a host name (at least two labels of letters, digits and '-' separated by dots, at most "  \
-	"253 characters; no port, no scheme)"
+	"a host name (at least two labels of letters, digits and '-' separated by dots, the last " \
+	"not all digits, at most 253 characters; no port, no scheme)"
 /* SetDefaultDpAddress ("" clears it; another address not orsp_lpa_address_ok is
  * ORSP_E_USAGE, nothing sent). */
 ORSP_MUST_CHECK orsp_err orsp_lpa_set_default_dp(orsp_lpa_card *c, const char *fqdn);

@@ -71,8 +71,10 @@ ORSP_MUST_CHECK orsp_err orsp_smdp_transition(orsp_smdp_state s, orsp_smdp_event
 ORSP_MUST_CHECK orsp_err orsp_smdp_matching_id_check(const char *mid);
 /* A fresh random matching ID (ORSP_SMDP_MATCHING_ID_GEN_LEN characters, 100 bits). */
 ORSP_MUST_CHECK orsp_err orsp_smdp_matching_id_generate(char out[ORSP_SMDP_MATCHING_ID_MAX + 1]);
-/* A host name: labels of 1..63 [A-Za-z0-9-] not starting or ending with '-', separated by
- * single dots, at most 253 characters. ORSP_E_USAGE otherwise. */
+/* A host name by orsp_fqdn_check's rule (core.h: labels of 1..63 [A-Za-z0-9-] not starting or
+ * ending with '-', separated by single dots, at least two, the last not all digits), at most
+ * ORSP_SMDP_FQDN_MAX characters: what openrsp's LPA takes in an activation code.
+ * ORSP_E_USAGE otherwise ("not a DNS name: " and the problem). */
 ORSP_MUST_CHECK orsp_err orsp_smdp_fqdn_check(const char *fqdn);
 /* The activation code "LPA:1$FQDN$MatchingID" (SGP.22 §4.1, the AC_Format 1 fields 1-3),
  * and with cc_required (an order with a confirmation code) "LPA:1$FQDN$MatchingID$$1": no

@@ -29,7 +29,6 @@
 
 #define EID_LEN 32
 #define NAME_MAX_CHARS 64 /* RFC 5280 Appendix A upper bounds (ub-common-name etc.) */
-#define FQDN_MAX 253
 #define OID_TEXT_MAX 128
 #define SERIAL_LEN 16
 /* 2.23.146.1.2.2.0, SGP.22 v3 permittedEins (the same OID x509.c recognises). */
@@ -192,40 +191,12 @@ static bool eid_prefix_ok(const char *p)
 	return n >= 1 && n <= EID_LEN && all_digits(p, n);
 }
 
-/* An FQDN for dNSName (RFC 1034 §3.5 preferred syntax, RFC 5280 §4.2.1.6): labels of
- * 1..63 letters, digits and hyphens, not starting or ending with a hyphen, the last one
- * not all digits (RFC 3696 §2: that would be an IPv4 address, not a name). */
+/* An FQDN for dNSName (RFC 5280 §4.2.1.6): orsp_fqdn_check's rule, the one the SM-DP+'s
+ * fqdn and the LPA's activation codes follow, so a DPtls certificate can be issued for every
+ * name they take and for no other. */
 bool orsp_cert_dns_name_ok(const char *s)
 {
-	size_t n, label = 0;
-	bool digits = true;
-
-	if (!s)
-		return false;
-	n = strnlen(s, FQDN_MAX + 1);
-	if (n < 1 || n > FQDN_MAX)
-		return false;
-	for (size_t i = 0; i <= n; i++) {
-		char c = s[i];
-		if (c == '.' || c == '\0') {
-			if (label == 0 || label > 63 || s[i - 1] == '-')
-				return false;
-			if (c == '\0' && digits)
-				return false;
-			label = 0;
-			digits = true;
-			continue;
-		}
-		if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-		      c == '-'))
-			return false;
-		if (label == 0 && c == '-')
-			return false;
-		if (c < '0' || c > '9')
-			digits = false;
-		label++;
-	}
-	return true;
+	return s && orsp_fqdn_check(s, strnlen(s, ORSP_FQDN_MAX + 1)) == ORSP_OK;
 }
 
 /* A dotted-decimal OID: at least two arcs, no empty arc, no leading zero, the first arc
@@ -319,7 +290,8 @@ static orsp_err check_template(const orsp_cert_template *t)
 			return orsp_errf(ORSP_E_USAGE, "permittedEins without any prefix");
 	}
 	if (t->san_dns && !orsp_cert_dns_name_ok(t->san_dns))
-		return orsp_errf(ORSP_E_USAGE, "the DNS name is not a valid FQDN");
+		return orsp_errf(ORSP_E_USAGE, "the DNS name is not a valid FQDN: %s",
+		                 orsp_err_detail());
 	if (t->san_rid && !orsp_cert_oid_ok(t->san_rid))
 		return orsp_errf(ORSP_E_USAGE,
 		                 "the registeredID is not a valid dotted-decimal OID");

@@ -652,6 +652,12 @@ orsp_err orsp_euicc_provision(const orsp_euicc_storage_ops *ops, void *user,
 		return orsp_errf(ORSP_E_USAGE, "eUICC provision: incomplete identity");
 	if (orsp_eid_check(id->eid) || orsp_hex_decode_exact(id->eid, eid, 16))
 		return orsp_errf(ORSP_E_USAGE, "eUICC provision: EID %s is not valid", id->eid);
+	/* the address the LPA downloads from without an activation code: a host name by the rule
+	 * the LPA and the SM-DP+ follow ("" as none) */
+	if (id->default_dp && id->default_dp[0] &&
+	    orsp_fqdn_check(id->default_dp, strnlen(id->default_dp, ORSP_FQDN_MAX + 1)))
+		return orsp_errf(ORSP_E_USAGE, "eUICC provision: default SM-DP+ address: %s",
+		                 orsp_err_detail());
 	if (id->cert_euicc.len > ORSP_EUICC_CERT_MAX || id->cert_eum.len > ORSP_EUICC_CERT_MAX)
 		return orsp_errf(ORSP_E_USAGE, "eUICC provision: certificate too large");
 	if (ops->read(user, "ecasd", check.rec, sizeof(check.rec), &len) != ORSP_E_NOT_FOUND)

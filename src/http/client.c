@@ -113,12 +113,12 @@ orsp_err orsp_http_client_new(const orsp_http_client_opts *opts, orsp_http_clien
 		goto out;
 	}
 	if (opts->expected_host) {
-		size_t n = strlen(opts->expected_host);
-		if (n == 0 || n > 253 ||
-		    strspn(opts->expected_host,
-		           "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-		           "0123456789.-") != n) {
-			err = orsp_errf(ORSP_E_USAGE, "expected_host is not a DNS name");
+		/* the name the certificate must carry, so an FQDN as the SM-DP+ and the LPA
+		 * take one (an IP address would be matched as iPAddress, not dNSName) */
+		if (orsp_fqdn_check(opts->expected_host,
+		                    strnlen(opts->expected_host, ORSP_FQDN_MAX + 1))) {
+			err = orsp_errf(ORSP_E_USAGE, "expected_host is not a DNS name: %s",
+			                orsp_err_detail());
 			goto out;
 		}
 		c->expected_host = strdup(opts->expected_host);

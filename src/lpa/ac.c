@@ -7,34 +7,9 @@
 
 #include "lpa_internal.h"
 
-bool lpa_fqdn_ok(const char *s, size_t n)
-{
-	size_t label = 0, labels = 0;
-
-	if (n == 0 || n > 253)
-		return false;
-	for (size_t i = 0; i <= n; i++) {
-		char ch = i < n ? s[i] : '.';
-		if (ch == '.') {
-			if (label == 0 || label > 63 || s[i - 1] == '-')
-				return false;
-			labels++;
-			label = 0;
-			continue;
-		}
-		if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
-		      (ch >= '0' && ch <= '9') || ch == '-'))
-			return false;
-		if (label == 0 && ch == '-')
-			return false;
-		label++;
-	}
-	return labels >= 2;
-}
-
 bool orsp_lpa_address_ok(const char *fqdn)
 {
-	return fqdn && lpa_fqdn_ok(fqdn, strlen(fqdn));
+	return fqdn && orsp_fqdn_check(fqdn, strnlen(fqdn, ORSP_FQDN_MAX + 1)) == ORSP_OK;
 }
 
 /* SGP.22 §4.1: the matching ID is made of 0-9, A-Z, a-z and '-'. */
@@ -120,9 +95,11 @@ orsp_err orsp_lpa_ac_parse(const char *ac, orsp_lpa_ac *out)
 		return orsp_errf(ORSP_E_MALFORMED,
 		                 "activation code: AC_Format must be 1 (got \"%.*s\")",
 		                 (int)(len[0] > 8 ? 8 : len[0]), f[0]);
-	if (!lpa_fqdn_ok(f[1], len[1]))
-		return orsp_errf(ORSP_E_MALFORMED,
-		                 "activation code: the SM-DP+ address is not a host name (FQDN)");
+	if (orsp_fqdn_check(f[1], len[1]))
+		return orsp_errf(
+		    ORSP_E_MALFORMED,
+		    "activation code: the SM-DP+ address is not a host name (FQDN): %s",
+		    orsp_err_detail());
 	if (len[2] >= sizeof(out->matching_id) || !matching_id_ok(f[2], len[2]))
 		return orsp_errf(ORSP_E_MALFORMED,
 		                 "activation code: the matching ID must be at most 64 characters "

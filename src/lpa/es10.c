@@ -215,9 +215,10 @@ orsp_err orsp_lpa_set_default_dp(orsp_lpa_card *c, const char *fqdn)
 
 	if (!c || !fqdn)
 		return orsp_errf(ORSP_E_USAGE, "default SM-DP+ address: bad arguments");
-	if (n && !lpa_fqdn_ok(fqdn, n))
+	if (n && orsp_fqdn_check(fqdn, n))
 		return orsp_errf(ORSP_E_USAGE,
-		                 "default SM-DP+ address: not " ORSP_LPA_ADDRESS_RULE);
+		                 "default SM-DP+ address: %s; expected " ORSP_LPA_ADDRESS_RULE,
+		                 orsp_err_detail());
 	orsp_writer_init(&w, req, sizeof(req));
 	m = orsp_der_begin(&w, 0xBF3F);
 	orsp_der_put_tlv(&w, 0x80, fqdn, n);

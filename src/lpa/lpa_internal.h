@@ -22,11 +22,6 @@ ORSP_MUST_CHECK orsp_err lpa_ppr_bits(orsp_slice v, uint32_t *out);
  * into op: mccMnc of 3 bytes, then gid1, gid2 if present, nothing else. */
 ORSP_MUST_CHECK orsp_err lpa_operator_parse(orsp_slice v, orsp_lpa_operator *op);
 
-/* An SM-DP+ address (ac.c), RFC 1035 §2.3.1 / RFC 1123 §2.1: labels of 1..63 letters,
- * digits and hyphens, not starting or ending with a hyphen; at least two labels; at most 253
- * characters. */
-bool lpa_fqdn_ok(const char *s, size_t n);
-
 /* The error for undefinedError (127) from a function that records a notification (card.c):
  * with notifications pending, it names how many and says that a full list refuses the
  * change. */

@@ -51,16 +51,10 @@ orsp_err orsp_smdp_matching_id_generate(char out[ORSP_SMDP_MATCHING_ID_MAX + 1])
 	return ORSP_OK;
 }
 
-static bool host_char(char c)
-{
-	return (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-	       c == '-';
-}
-
+/* orsp_fqdn_check's rule, the one openrsp's LPA applies to the activation codes made here. */
 orsp_err orsp_smdp_fqdn_check(const char *fqdn)
 {
-	size_t n, label = 0;
-	bool digits = true;
+	size_t n;
 
 	if (!fqdn)
 		return orsp_errf(ORSP_E_USAGE, "FQDN missing");
@@ -68,32 +62,8 @@ orsp_err orsp_smdp_fqdn_check(const char *fqdn)
 	if (n == 0 || n > ORSP_SMDP_FQDN_MAX)
 		return orsp_errf(ORSP_E_USAGE, "FQDN must have 1..%d characters",
 		                 ORSP_SMDP_FQDN_MAX);
-	for (size_t i = 0; i <= n; i++) {
-		char c = fqdn[i];
-		if (c == '.' || c == '\0') {
-			if (label == 0)
-				return orsp_errf(ORSP_E_USAGE, "FQDN has an empty label");
-			if (fqdn[i - 1] == '-')
-				return orsp_errf(ORSP_E_USAGE, "FQDN label ends with '-'");
-			/* RFC 3696 §2: a last label of digits makes an IPv4 address, not a name */
-			if (c == '\0' && digits)
-				return orsp_errf(
-				    ORSP_E_USAGE,
-				    "FQDN's last label is all digits (an IP address?)");
-			label = 0;
-			digits = true;
-			continue;
-		}
-		if (c < '0' || c > '9')
-			digits = false;
-		if (!host_char(c))
-			return orsp_errf(ORSP_E_USAGE,
-			                 "FQDN character %zu is not a host name character", i + 1);
-		if (label == 0 && c == '-')
-			return orsp_errf(ORSP_E_USAGE, "FQDN label starts with '-'");
-		if (++label > 63)
-			return orsp_errf(ORSP_E_USAGE, "FQDN label longer than 63 characters");
-	}
+	if (orsp_fqdn_check(fqdn, n))
+		return orsp_errf(ORSP_E_USAGE, "not a DNS name: %s", orsp_err_detail());
 	return ORSP_OK;
 }
 

@@ -513,7 +513,7 @@ static orsp_err set_key(loader *l, const char *k, const char *v)
 		return e;
 	if (strcmp(k, "fqdn") == 0) {
 		if (orsp_smdp_fqdn_check(v))
-			return bad(l, k, "not a DNS name");
+			return bad(l, k, "%s", orsp_err_detail());
 		snprintf(c->svc.fqdn, sizeof(c->svc.fqdn), "%s", v);
 	} else if (strcmp(k, "oid") == 0) {
 		/* as pki init --smdp-oid and the LPA's activation codes take it: the certificates'

@@ -105,6 +105,12 @@ usage --state euicc serve
 usage --pki euicc init --state "$T/u" --pki "$T/pki" --key x.pem
 usage --curve euicc init --state "$T/u" --pki "$T/pki" --curve ed25519
 usage --eid euicc init --state "$T/u" $(sgp26_nist) --eid 1234
+# a default SM-DP+ address the LPA would not download from: refused before anything is made
+read -r -a nist <<<"$(sgp26_nist)"
+usage --default-dp euicc init --state "$T/u" "${nist[@]}" --default-dp smdp
+has "--default-dp smdp" "one label only" "$err"
+usage --default-dp euicc init --state "$T/u" "${nist[@]}" --default-dp 192.0.2.1
+if [[ -e "$T/u" ]]; then bad "--default-dp refused, but $T/u was made"; else ok; fi
 usage --key euicc init --state "$T/u" --cert a --eum-cert b --ci-cert c
 usage --vpcd euicc serve --state "$S" --vpcd 127.0.0.1:99999
 usage --bogus euicc info --state "$S" --bogus

@@ -110,6 +110,9 @@ usage ADDRESS lpa chip default-smdp 'https://smdp.example.com' --euicc pcsc
 # one label is not an SM-DP+ address, and the message says why
 usage ADDRESS lpa chip default-smdp localhost --euicc pcsc
 has "default-smdp localhost" "at least two labels" "$err"
+# nor is an IPv4 address, which openrsp's SM-DP+ refuses as its fqdn
+usage ADDRESS lpa chip default-smdp 1.2.3.4 --euicc pcsc
+has "default-smdp 1.2.3.4" "the last label is all digits" "$err"
 failure "pcscd" lpa chip reset --operational --yes --euicc pcsc
 
 # --ask with no terminal to ask on: a usage error before the eUICC is opened (not "pcscd")
@@ -128,6 +131,9 @@ for ac in '2$smdp.example.com$ABC' 'LPA:1$smdp_x.example.com$ABC' '1$smdp.exampl
 done
 run lpa profile download -a '2$smdp.example.com$ABC' --euicc pcsc --ca /dev/null
 has "bad AC says what to do" "check the code you were given" "$err"
+# an IPv4 address is no SM-DP+ address (openrsp's SM-DP+ refuses it as its fqdn)
+failure "the SM-DP+ address is not a host name (FQDN): the last label is all digits" \
+	lpa profile download -a "1\$1.2.3.4\$ABC" --euicc pcsc --ca /dev/null
 # a confirmation code is needed but not given
 failure "-c CODE" lpa profile download -a '1$smdp.example.com$ABC$$1' --euicc pcsc --ca /dev/null
 # no trust anchor for https

@@ -220,6 +220,9 @@ usage --smdp-oid pki init "$T/u" --smdp-oid 1.2.
 usage --smdp-fqdn pki init "$T/u" --smdp-fqdn 1.2.3.4
 usage --smdp-fqdn pki init "$T/u" --smdp-fqdn 10.0.0.1
 usage --smdp-fqdn pki init "$T/u" --smdp-fqdn smdp.example.123
+# one label: the SM-DP+ refuses it as its fqdn and the LPA in an activation code
+usage --smdp-fqdn pki init "$T/u" --smdp-fqdn smdp
+usage --smdp-fqdn pki init "$T/u" --smdp-fqdn localhost
 usage --days pki init "$T/u" --days 0
 usage --days pki init "$T/u" --days 36501
 usage --days pki init "$T/u" --days x

@@ -160,6 +160,9 @@ expect "wrong KEK rc" 1 "$rc"
 # usage errors
 usage --fqdn smdp order --db "$DB" --iccid 1 --fqdn "bad_host"
 usage --fqdn smdp order --db "$DB" --iccid 1 --fqdn 192.0.2.1
+# one label: openrsp's LPA would refuse the activation code
+usage --fqdn smdp order --db "$DB" --iccid 1 --fqdn smdp
+has "--fqdn smdp" "not a DNS name: one label only" "$err"
 usage --fqdn smdp order --db "$DB" --iccid 1
 usage --iccid smdp order --db "$DB" --fqdn a.b
 usage --iccid smdp order --db "$DB" --iccid 1 --profile-type x --fqdn a.b

@@ -76,6 +76,10 @@ bad_conf "c4g.conf:14: metrics_cache: not a key of [keyset]: the keys outside ke
 conf "$T/c5.conf"
 sed -i "s|^fqdn = .*|fqdn = other.example.org|" "$T/c5.conf"
 bad_conf "c5.conf:5: tls_cert: not a valid DPtls certificate" "$T/c5.conf"
+# one label is no FQDN: its activation codes would be refused by openrsp's LPA
+conf "$T/c5s.conf"
+sed -i "s|^fqdn = .*|fqdn = smdp|" "$T/c5s.conf"
+bad_conf "c5s.conf:1: fqdn: not a DNS name: one label only, at least two are needed" "$T/c5s.conf"
 conf "$T/c6.conf"
 sed -i '/^tls_key/d' "$T/c6.conf"
 bad_conf "tls_cert: HTTPS needs" "$T/c6.conf"
