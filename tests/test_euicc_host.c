@@ -347,6 +347,40 @@ static orsp_err get_eid(orsp_euicc *e)
  * came after the manifest's rename, the one after it. A real write error first (the file
  * size limit at 1 byte: write() fails with EFBIG), then a failure injected at every write
  * step of a SetDefaultDpAddress in turn. */
+/* A default SM-DP+ address of 253 characters, the longest FQDN, which SetDefaultDpAddress
+ * takes, is provisioned too and read back by GetEuiccConfiguredAddresses (BF3C). */
+static void test_long_default_dp(void **state)
+{
+	static const uint8_t sel[] = {0x00, 0xA4, 0x04, 0x00, 0x10, 0xA0, 0x00, 0x00,
+	                              0x05, 0x59, 0x10, 0x10, 0xFF, 0xFF, 0xFF, 0xFF,
+	                              0x89, 0x00, 0x00, 0x01, 0x00, 0x00};
+	static const uint8_t get_addr[] = {0x80, 0xE2, 0x91, 0x00, 0x03, 0xBF, 0x3C, 0x00, 0x00};
+	char name[ORSP_FQDN_MAX + 1];
+	uint8_t want[3 + ORSP_FQDN_MAX], out[600];
+	orsp_euicc_host *h = NULL;
+	size_t n = 0;
+	ident x;
+	(void)state;
+
+	memset(name, 'a', ORSP_FQDN_MAX); /* labels of 63, 63, 63 and 61 */
+	name[63] = name[127] = name[191] = '.';
+	name[ORSP_FQDN_MAX] = '\0';
+	ident_load(&x, SGP26 "eUICC/SK_EUICC_ECDSA_NIST.pem");
+	x.id.default_dp = name;
+	if (orsp_euicc_host_create(dir, &x.id) != ORSP_OK)
+		fail_msg("create: %s", orsp_err_detail());
+	ident_free(&x);
+	want[0] = 0x80; /* defaultDpAddress [0] UTF8String, 253 bytes */
+	want[1] = 0x81;
+	want[2] = ORSP_FQDN_MAX;
+	memcpy(want + 3, name, ORSP_FQDN_MAX);
+	assert_int_equal(orsp_euicc_host_open(dir, &h), ORSP_OK);
+	assert_int_equal(xfer(h, sel, sizeof(sel), out, &n), 0x9000);
+	assert_int_equal(xfer(h, get_addr, sizeof(get_addr), out, &n), 0x9000);
+	assert_true(contains(out, n, want, sizeof(want)));
+	orsp_euicc_host_close(h);
+}
+
 static void test_failed_commit(void **state)
 {
 	static orsp_euicc e;
@@ -425,6 +459,7 @@ int main(void)
 	    cmocka_unit_test_setup(test_refused_identity, setup),
 	    cmocka_unit_test_setup(test_open_refusals, setup),
 	    cmocka_unit_test_setup(test_persist, setup),
+	    cmocka_unit_test_setup(test_long_default_dp, setup),
 	    cmocka_unit_test_setup(test_failed_commit, setup),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -678,7 +678,9 @@ orsp_err orsp_euicc_provision(const orsp_euicc_storage_ops *ops, void *user,
 	{
 		orsp_writer w2;
 		orsp_euicc empty_state;
-		static uint8_t buf[64];
+		/* counters, the default address (at most an FQDN's 253 bytes, as
+		 * SetDefaultDpAddress takes it) and two empty lists */
+		static uint8_t buf[32 + ORSP_EUICC_ADDR_MAX];
 		memset(&empty_state.default_dp, 0, sizeof(empty_state.default_dp));
 		if (id->default_dp)
 			snprintf(empty_state.default_dp, sizeof(empty_state.default_dp), "%s", id->default_dp);
@@ -687,10 +689,6 @@ orsp_err orsp_euicc_provision(const orsp_euicc_storage_ops *ops, void *user,
 		empty_state.next_seq = 1;
 		empty_state.next_isdp = 0;
 		orsp_writer_init(&w2, buf, sizeof(buf));
-		if (id->default_dp && strlen(id->default_dp) > 40) {
-			err = orsp_errf(ORSP_E_USAGE, "default SM-DP+ address too long");
-			goto out;
-		}
 		if ((err = save_isdr(&empty_state, &w2)))
 			goto out;
 		recs[1] = (orsp_euicc_record){"isdr", buf, w2.len};
