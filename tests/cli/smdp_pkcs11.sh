@@ -79,19 +79,25 @@ run smdp order --config "$T/smdp.conf" --iccid "$ICCID" --release
 expect "order with token keys in the configuration" 0 "$rc"
 AC=$out
 
-"$B" smdp serve --config "$T/smdp.conf" >"$T/port" 2>"$T/serve.log" &
-server=$!
-for _ in $(seq 600); do
-	[[ -s "$T/port" ]] && break
-	kill -0 "$server" 2>/dev/null || break
-	sleep 0.05
-done
-PORT=$(head -1 "$T/port")
-if [[ ! "$PORT" =~ ^[0-9]+$ ]]; then
-	bad "the server did not start: $(cat "$T/serve.log")"
-	finish
-fi
-ok
+# serve CONF LOG: start `smdp serve` (its pid in $server), its port in $PORT; a server that
+# does not start ends the test
+serve() {
+	: >"$T/port"
+	"$B" smdp serve --config "$1" >"$T/port" 2>"$2" &
+	server=$!
+	for _ in $(seq 600); do
+		[[ -s "$T/port" ]] && break
+		kill -0 "$server" 2>/dev/null || break
+		sleep 0.05
+	done
+	PORT=$(head -1 "$T/port")
+	if [[ ! "$PORT" =~ ^[0-9]+$ ]]; then
+		bad "the server did not start: $(cat "$2")"
+		finish
+	fi
+	ok
+}
+serve "$T/smdp.conf" "$T/serve.log"
 
 "$B" euicc init --state "$T/dev" --pki "$T/pki" >/dev/null
 run lpa profile download -a "$AC" --server-url "http://127.0.0.1:$PORT" --insecure \
@@ -153,15 +159,8 @@ ICCID2=$("$B" smdp profile list --db "$T/smdp2.db" --json |
 run smdp order --config "$T/smdp2.conf" --iccid "$ICCID2" --release
 expect "order on the second SM-DP+ ($err)" 0 "$rc"
 AC2=$out
-: >"$T/port"
-"$B" smdp serve --config "$T/smdp2.conf" >"$T/port" 2>"$T/serve2.log" &
-server=$!
-for _ in $(seq 600); do
-	[[ -s "$T/port" ]] && break
-	kill -0 "$server" 2>/dev/null || break
-	sleep 0.05
-done
-run lpa profile download -a "$AC2" --server-url "http://127.0.0.1:$(head -1 "$T/port")" --insecure \
+serve "$T/smdp2.conf" "$T/serve2.log"
+run lpa profile download -a "$AC2" --server-url "http://127.0.0.1:$PORT" --insecure \
 	--euicc "local:$T/dev"
 expect "download from the SM-DP+ whose certificates pki smdp issued for token keys ($err)" 0 "$rc"
 has "installed (second SM-DP+)" "installed $ICCID2" "$out"
