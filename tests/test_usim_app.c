@@ -1247,6 +1247,103 @@ static void test_auth_gsm(void **state)
 	tsv_free(t);
 }
 
+/* The TS.48 v7 profile with Milenage k/opc and service n cleared in its EF.UST (the file's
+ * content in the package, found once; lengths intact), with an open SQN state. */
+static card *ust_card(const uint8_t *k, const uint8_t *opc, unsigned n)
+{
+	uint8_t pat[17], st[ORSP_USIM_SQN_STATE_MAX];
+	size_t len, sl = open_sqn_state(st), pl = unhex(TS48_EF_UST, pat, sizeof(pat));
+	size_t hits = 0, where = 0;
+	uint8_t *upp = milenage_upp(k, opc, &len);
+
+	for (size_t o = 0; o + pl <= len; o++) {
+		if (memcmp(upp + o, pat, pl) == 0) {
+			hits++;
+			where = o;
+		}
+	}
+	assert_int_equal(hits, 1);
+	assert_true(upp[where + (n - 1) / 8] & (1u << ((n - 1) % 8))); /* TS.48 has it */
+	upp[where + (n - 1) / 8] &= (uint8_t) ~(1u << ((n - 1) % 8));
+	card *c = card_new(upp, len, st, sl);
+	orsp_pkg_buf_free(upp, len);
+	return c;
+}
+
+/* EF.UST decides two things apart (TS 31.102 §4.2.8, §7.1.2): service n°38 (GSM security
+ * context) whether AUTHENTICATE P2 80 is supported at all, else 9864 as for the USIM's other
+ * missing contexts; service n°27 (GSM Access) whether the 3G context's answer carries Kc.
+ * TS 35.208 set 1 (milenage.tsv) is TS 55.205 set 1 (milenage_gsm.tsv): SRES and Kc of the
+ * GSM context, and Kc = c3(CK, IK) of the 3G one. */
+static void check_ust_auth(unsigned cleared)
+{
+	tsv *t = tsv_load("milenage.tsv"), *g = tsv_load("milenage_gsm.tsv");
+	uint8_t k[16], opc[16], rand[16], sqn[6], amf[2], mac[8], ak[6], autn[16], res[8], ck[16],
+	    ik[16], sres[4], kc[8], rsp[128];
+	char gsm[64] = "008800801110", want[64] = "04";
+	size_t n;
+
+	assert_string_equal(tsv_get(g, 0, "ts35208_set"), tsv_get(t, 0, "set"));
+	tsv_hex(t, 0, "k", k, 16);
+	tsv_hex(t, 0, "opc", opc, 16);
+	tsv_hex(t, 0, "rand", rand, 16);
+	tsv_hex(t, 0, "sqn", sqn, 6);
+	tsv_hex(t, 0, "amf", amf, 2);
+	tsv_hex(t, 0, "f1_mac_a", mac, 8);
+	tsv_hex(t, 0, "f5_ak", ak, 6);
+	tsv_hex(t, 0, "f2_res", res, 8);
+	tsv_hex(t, 0, "f3_ck", ck, 16);
+	tsv_hex(t, 0, "f4_ik", ik, 16);
+	tsv_hex(g, 0, "sres1", sres, 4);
+	tsv_hex(g, 0, "kc", kc, 8);
+	for (int j = 0; j < 6; j++)
+		autn[j] = sqn[j] ^ ak[j];
+	memcpy(autn + 6, amf, 2);
+	memcpy(autn + 8, mac, 8);
+	hexcat(gsm, sizeof(gsm), rand, 16);
+	hexcat(want, sizeof(want), sres, 4);
+	strcat(want, "08");
+	hexcat(want, sizeof(want), kc, 8);
+
+	card *c = ust_card(k, opc, cleared);
+	expect(c, "00A4040C0C" TS48_AID, 0x9000, NULL);
+	if (cleared == 38) {
+		expect(c, gsm, 0x9864, NULL);
+		/* refused like P2 82-87, before the command data is looked at */
+		expect(c, "00880080101000000000000000000000000000000000", 0x9864, NULL);
+	} else {
+		expect(c, gsm, 0x9000, want);
+	}
+	assert_int_equal(authenticate(c, rand, autn, rsp, &n), 0x9000);
+	assert_int_equal(n, cleared == 27 ? 44u : 44u + 9u); /* DB L RES L CK L IK [08 Kc] */
+	assert_int_equal(rsp[0], 0xDB);
+	assert_int_equal(rsp[1], 8);
+	assert_bytes_equal(rsp + 2, res, 8);
+	assert_bytes_equal(rsp + 11, ck, 16);
+	assert_bytes_equal(rsp + 28, ik, 16);
+	if (cleared != 27) {
+		assert_int_equal(rsp[44], 8);
+		assert_bytes_equal(rsp + 45, kc, 8);
+	}
+	card_free(c);
+	tsv_free(g);
+	tsv_free(t);
+}
+
+/* Service 38 cleared, 27 set: no GSM context (9864), the 3G context still gives Kc. */
+static void test_auth_ust_no_gsm_context(void **state)
+{
+	(void)state;
+	check_ust_auth(38);
+}
+
+/* Service 27 cleared, 38 set: the GSM context answers SRES and Kc, the 3G one has no Kc. */
+static void test_auth_ust_no_gsm_access(void **state)
+{
+	(void)state;
+	check_ust_auth(27);
+}
+
 /* Persist failure: 6581, no RES, and the SQN is not consumed. */
 static void test_auth_persist_failure(void **state)
 {
@@ -1601,6 +1698,8 @@ int main(void)
 	    cmocka_unit_test(test_app_end_back_at_mf),
 	    cmocka_unit_test(test_auth_milenage_vectors),
 	    cmocka_unit_test(test_auth_gsm),
+	    cmocka_unit_test(test_auth_ust_no_gsm_context),
+	    cmocka_unit_test(test_auth_ust_no_gsm_access),
 	    cmocka_unit_test(test_auth_own_naa),
 	    cmocka_unit_test(test_opt_usim_of_second_usim),
 	    cmocka_unit_test(test_auth_persist_failure),

@@ -419,7 +419,10 @@ static bool ust_has(const orsp_usim *u, unsigned n)
 		return false;
 	return (u->data[u->files[i].off + (n - 1) / 8] >> ((n - 1) % 8)) & 1;
 }
+/* TS 31.102 §4.2.8: n°27 GSM Access (the 3G context's answer carries Kc, §7.1.2.1), n°38 GSM
+ * security context (the USIM supports AUTHENTICATE P2 80, §7.1.2). */
 #define UST_GSM_ACCESS 27
+#define UST_GSM_SECURITY_CONTEXT 38
 
 /* Kc = c3(CK, IK) (TS 33.102 §6.8.1.2); TUAK 256-bit keys use their first 128 bits. */
 static void kc_from(const uint8_t *ck, const uint8_t *ik, uint8_t kc[8])
@@ -439,8 +442,6 @@ static uint16_t auth_gsm(orsp_usim *u, const orsp_apdu *a, orsp_writer *rsp)
 		return ORSP_SW_WRONG_LENGTH;
 	if (a->data.p[0] != 16)
 		return ORSP_SW_INCORRECT_DATA;
-	if (!ust_has(u, UST_GSM_ACCESS))
-		return ORSP_SW_CONDITIONS_NOT_SATISFIED;
 	if (orsp_aka_generate(&u->sub, a->data.p + 1, zero, zero, &v) != ORSP_OK) {
 		sw = ORSP_SW_TECHNICAL_PROBLEM;
 		goto out;
@@ -544,9 +545,11 @@ static uint16_t cmd_authenticate_isim(orsp_usim *u, const orsp_apdu *a, orsp_wri
 
 /* AUTHENTICATE (TS 31.102 §7.1.2): P1 00, P2 80 GSM context, 81 3G/EPS context; the
  * USIM's other security contexts (82 VGCS/VBS, 84 GBA, 85 MBMS, 86 Local Key Establishment;
- * 83 and 87 are none) are not supported: 9864, as the ISIM answers. Without the USIM selected
- * on the channel 6985 before the context is looked at: there is no USIM to have one. On a
- * channel where the ISIM is selected, the ISIM's. */
+ * 83 and 87 are none) are not supported: 9864, as the ISIM answers. The GSM context is
+ * supported only when EF.UST has service n°38 (GSM security context), else 9864 too;
+ * service n°27 (GSM Access) only adds Kc to the 3G answer. Without the USIM selected on the
+ * channel 6985 before the context is looked at: there is no USIM to have one. On a channel
+ * where the ISIM is selected, the ISIM's. */
 static uint16_t cmd_authenticate(orsp_usim *u, orsp_usim_channel *c, const orsp_apdu *a,
                                  orsp_writer *rsp)
 {
@@ -557,6 +560,8 @@ static uint16_t cmd_authenticate(orsp_usim *u, orsp_usim_channel *c, const orsp_
 	if (!c->adf_active)
 		return ORSP_SW_CONDITIONS_NOT_SATISFIED; /* no USIM session on this channel */
 	if (a->p2 != 0x80 && a->p2 != 0x81)
+		return SW_AUTH_CONTEXT_NOT_SUPPORTED;
+	if (a->p2 == 0x80 && !ust_has(u, UST_GSM_SECURITY_CONTEXT))
 		return SW_AUTH_CONTEXT_NOT_SUPPORTED;
 	if (!u->aka_ok)
 		return ORSP_SW_FUNCTION_NOT_SUPPORTED; /* usim-test-algorithm: see docs/usim.md */
