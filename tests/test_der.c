@@ -233,6 +233,14 @@ static const struct {
     {"constructed GeneralizedTime", "3800", 0, "constructed string"},
     {"primitive SEQUENCE", "1000", 0, "primitive SEQUENCE"},
     {"primitive SET", "1100", 0, "primitive SEQUENCE"},
+    /* X.690 §8.2.1, 8.3.1, 8.4, 8.5.1, 8.8.1, 8.19.1, 8.20.1: primitive in any encoding. */
+    {"constructed BOOLEAN", "21030101ff", 0, "always primitive (BOOLEAN"},
+    {"constructed INTEGER", "2203020105", 0, "always primitive (INTEGER"},
+    {"constructed REAL", "2900", 0, "always primitive (REAL"},
+    {"constructed ENUMERATED", "2a030a0101", 0, "always primitive (ENUMERATED"},
+    {"constructed NULL", "2500", 0, "always primitive (NULL"},
+    {"constructed OID", "260306012a", 0, "always primitive (OBJECT IDENTIFIER"},
+    {"constructed RELATIVE-OID", "2d030d0101", 0, "always primitive (RELATIVE-OID"},
 };
 
 static void test_bad_headers(void **state)
@@ -260,6 +268,13 @@ static void test_good_boundaries(void **state)
 	    {"9f1f00", 0},         /* smallest long-form tag */
 	    {"9f81810100", 0},     /* 4 identifier octets */
 	    {"0500", 0},           /* NULL */
+	    {"0101", 1},           /* primitive BOOLEAN */
+	    {"0201", 1},           /* primitive INTEGER */
+	    {"0601", 1},           /* primitive OBJECT IDENTIFIER */
+	    {"0a01", 1},           /* primitive ENUMERATED */
+	    {"0900", 0},           /* primitive REAL (zero) */
+	    {"0d01", 1},           /* primitive RELATIVE-OID */
+	    {"a200", 0},           /* constructed [2]: only universal types have a fixed form */
 	    {"3000", 0},           /* empty SEQUENCE */
 	    {"0400", 0},           /* empty OCTET STRING */
 	};
@@ -367,6 +382,7 @@ static void test_validate_nested_errors(void **state)
 	    {"30093002040500000000 00", "only"},
 	    {"3003040005", "no length octet"}, /* contents not a whole number of TLVs */
 	    {"30022400", "constructed string"},
+	    {"30052203020105", "always primitive"},      /* constructed INTEGER inside */
 	    {"3004a0029f81", "truncated"},               /* tag cut by its parent's end */
 	    {"300aa00804810500000000 00", "short form"}, /* 3 levels deep */
 	    {"3003040100ff", "trailing"},

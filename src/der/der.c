@@ -23,8 +23,15 @@ typedef struct der_hdr {
 /* Universal tag numbers whose form X.690 fixes. */
 enum {
 	UNIV_EOC = 0,
+	UNIV_BOOLEAN = 1,
+	UNIV_INTEGER = 2,
 	UNIV_BIT_STRING = 3,
 	UNIV_OCTET_STRING = 4,
+	UNIV_NULL = 5,
+	UNIV_OID = 6,
+	UNIV_REAL = 9,
+	UNIV_ENUMERATED = 10,
+	UNIV_RELATIVE_OID = 13,
 	UNIV_SEQUENCE = 16,
 	UNIV_SET = 17,
 };
@@ -108,8 +115,33 @@ static orsp_err der_tag(const uint8_t *p, size_t avail, size_t off, der_hdr *h, 
 	return ORSP_OK;
 }
 
-/* X.690 §8.9.1, §8.11.1 (SEQUENCE, SET constructed) and §10.2 (strings primitive), and the
- * end-of-contents octets of §8.1.5, which only exist with the indefinite form. */
+/* Universal types whose encoding X.690 always makes primitive, in BER as well: the type's
+ * name and clause, or NULL for any other type. */
+static const char *univ_primitive_only(uint32_t number)
+{
+	switch (number) {
+	case UNIV_BOOLEAN:
+		return "BOOLEAN, X.690 8.2.1";
+	case UNIV_INTEGER:
+		return "INTEGER, X.690 8.3.1";
+	case UNIV_ENUMERATED:
+		return "ENUMERATED, X.690 8.4";
+	case UNIV_REAL:
+		return "REAL, X.690 8.5.1";
+	case UNIV_NULL:
+		return "NULL, X.690 8.8.1";
+	case UNIV_OID:
+		return "OBJECT IDENTIFIER, X.690 8.19.1";
+	case UNIV_RELATIVE_OID:
+		return "RELATIVE-OID, X.690 8.20.1";
+	default:
+		return NULL;
+	}
+}
+
+/* X.690 §8.9.1, §8.11.1 (SEQUENCE, SET constructed), §10.2 (strings primitive), the types
+ * that are primitive in any encoding, and the end-of-contents octets of §8.1.5, which only
+ * exist with the indefinite form. */
 static orsp_err der_form(const der_hdr *h, size_t off)
 {
 	if (h->cls != ORSP_DER_CLASS_UNIVERSAL)
@@ -129,6 +161,12 @@ static orsp_err der_form(const der_hdr *h, size_t off)
 		    "DER: constructed string (tag 0x%02X) at offset %zu, forbidden by X.690 "
 		    "10.2",
 		    (unsigned)h->tag, off);
+	const char *prim = univ_primitive_only(h->number);
+	if (prim != NULL && h->constructed)
+		return orsp_errf(ORSP_E_MALFORMED,
+		                 "DER: constructed tag 0x%02X at offset %zu, a type that is always "
+		                 "primitive (%s)",
+		                 (unsigned)h->tag, off, prim);
 	return ORSP_OK;
 }
 
