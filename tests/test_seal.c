@@ -167,6 +167,56 @@ static void test_bad_arguments(void **state)
 	orsp_seal_close(s);
 }
 
+/* ORSP_SEAL_MAX_RECORDS: a commit that would go past it is refused before it writes a file
+ * (no unlisted record file stays behind) and leaves the handle usable; at the limit,
+ * replacing and deleting still work, and a delete makes room in the same commit. */
+static void test_record_limit(void **state)
+{
+	orsp_seal_record recs[ORSP_SEAL_MAX_RECORDS];
+	char names[ORSP_SEAL_MAX_RECORDS][16];
+	orsp_seal *s = NULL;
+	(void)state;
+
+	assert_int_equal(orsp_seal_create(dir), ORSP_OK);
+	assert_int_equal(orsp_seal_open(dir, NULL, &s), ORSP_OK);
+	for (size_t i = 0; i < ORSP_SEAL_MAX_RECORDS; i++) {
+		snprintf(names[i], sizeof(names[i]), "r%zu", i);
+		recs[i] = (orsp_seal_record){names[i], (const uint8_t *)"v", 1};
+	}
+	assert_int_equal(orsp_seal_commit(s, recs, ORSP_SEAL_MAX_RECORDS - 1), ORSP_OK);
+	assert_int_equal(orsp_seal_count(s), ORSP_SEAL_MAX_RECORDS - 1);
+
+	/* one too many, the first of them fitting: nothing written, nothing listed */
+	orsp_seal_record two[2] = {{"new1", (const uint8_t *)"a", 1},
+	                           {"new2", (const uint8_t *)"b", 1}};
+	assert_int_equal(orsp_seal_commit(s, two, 2), ORSP_E_USAGE);
+	assert_non_null(strstr(orsp_err_detail(), "more than"));
+	assert_int_equal(orsp_seal_count(s), ORSP_SEAL_MAX_RECORDS - 1);
+	assert_int_equal(count_files(".rec"), orsp_seal_count(s));
+	assert_int_equal(count_files(".tmp"), 0);
+	assert_int_equal(orsp_seal_counter(s), 1);
+
+	/* the handle still works: up to the limit, then replace + delete + add at it */
+	assert_int_equal(orsp_seal_commit(s, two, 1), ORSP_OK);
+	assert_int_equal(orsp_seal_count(s), ORSP_SEAL_MAX_RECORDS);
+	orsp_seal_record one = {"new3", (const uint8_t *)"c", 1};
+	assert_int_equal(orsp_seal_commit(s, &one, 1), ORSP_E_USAGE);
+	assert_int_equal(count_files(".rec"), ORSP_SEAL_MAX_RECORDS);
+	orsp_seal_record swap[3] = {
+	    {"r0", (const uint8_t *)"w", 1}, {"r1", NULL, 0}, {"new3", (const uint8_t *)"c", 1}};
+	assert_int_equal(orsp_seal_commit(s, swap, 3), ORSP_OK);
+	assert_int_equal(orsp_seal_count(s), ORSP_SEAL_MAX_RECORDS);
+	assert_int_equal(count_files(".rec"), ORSP_SEAL_MAX_RECORDS);
+	orsp_seal_close(s);
+
+	assert_int_equal(orsp_seal_open(dir, NULL, &s), ORSP_OK);
+	assert_int_equal(orsp_seal_count(s), ORSP_SEAL_MAX_RECORDS);
+	assert_string_equal(get(s, "r0"), "w");
+	assert_string_equal(get(s, "r1"), "");
+	assert_string_equal(get(s, "new3"), "c");
+	orsp_seal_close(s);
+}
+
 /* A crash before every single write step of a commit: reopening gives exactly the old or
  * the new set, and no stray files stay behind. */
 static void test_crash_every_step(void **state)
@@ -830,6 +880,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup(test_round_trip, setup),
 	    cmocka_unit_test_setup(test_bad_arguments, setup),
+	    cmocka_unit_test_setup(test_record_limit, setup),
 	    cmocka_unit_test_setup(test_crash_every_step, setup),
 	    cmocka_unit_test_setup(test_tamper, setup),
 	    cmocka_unit_test_setup(test_rollback, setup),

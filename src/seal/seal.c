@@ -736,7 +736,7 @@ orsp_err orsp_seal_commit(orsp_seal *s, const orsp_seal_record *recs, size_t n)
 {
 	entry next[ORSP_SEAL_MAX_RECORDS];
 	uint64_t old_gens[ORSP_SEAL_MAX_RECORDS];
-	size_t nn = 0, n_old = 0;
+	size_t nn = 0, n_old = 0, n_new = 0, max_len = 0;
 	uint64_t gen;
 	uint8_t *blob = NULL;
 	orsp_err e = ORSP_OK;
@@ -756,6 +756,11 @@ orsp_err orsp_seal_commit(orsp_seal *s, const orsp_seal_record *recs, size_t n)
 			if (strcmp(recs[i].name, recs[j].name) == 0)
 				return orsp_errf(ORSP_E_USAGE, "sealed store: record '%s' twice",
 				                 recs[i].name);
+		if (recs[i].data) {
+			n_new++;
+			if (recs[i].len > max_len)
+				max_len = recs[i].len;
+		}
 	}
 	/* The new list: untouched records, then the written ones. */
 	for (size_t i = 0; i < s->n; i++) {
@@ -767,6 +772,20 @@ orsp_err orsp_seal_commit(orsp_seal *s, const orsp_seal_record *recs, size_t n)
 		else
 			next[nn++] = s->ents[i];
 	}
+	/* Every refusal that can be known before a file is written is made here: a record file
+	 * written for a commit that is then refused would stay on disk, unlisted, until the
+	 * next open. */
+	if (n_new > ORSP_SEAL_MAX_RECORDS - nn) {
+		e = orsp_errf(ORSP_E_USAGE,
+		              "sealed store: more than %d records (%zu kept, %zu written)",
+		              ORSP_SEAL_MAX_RECORDS, nn, n_new);
+		goto out;
+	}
+	blob = malloc(max_len + OVERHEAD);
+	if (!blob) {
+		e = orsp_errf(ORSP_E_RESOURCE, "out of memory");
+		goto out;
+	}
 	gen = s->next_gen;
 	for (size_t j = 0; j < n; j++) {
 		uint8_t aad[sizeof(rc_aad) + ORSP_SEAL_NAME_MAX + 10];
@@ -775,11 +794,6 @@ orsp_err orsp_seal_commit(orsp_seal *s, const orsp_seal_record *recs, size_t n)
 
 		if (!recs[j].data)
 			continue;
-		if (nn == ORSP_SEAL_MAX_RECORDS) {
-			e = orsp_errf(ORSP_E_USAGE, "sealed store: more than %d records",
-			              ORSP_SEAL_MAX_RECORDS);
-			goto out;
-		}
 		en = &next[nn++];
 		memset(en, 0, sizeof(*en));
 		snprintf(en->name, sizeof(en->name), "%s", recs[j].name);
@@ -787,12 +801,6 @@ orsp_err orsp_seal_commit(orsp_seal *s, const orsp_seal_record *recs, size_t n)
 		en->len = (uint32_t)recs[j].len;
 		if ((e = orsp_sha256(recs[j].data, recs[j].len, en->sha)) != ORSP_OK)
 			goto out;
-		free(blob);
-		blob = malloc(recs[j].len + OVERHEAD);
-		if (!blob) {
-			e = orsp_errf(ORSP_E_RESOURCE, "out of memory");
-			goto out;
-		}
 		rec_file(file, en->gen);
 		if ((e = seal_blob(s->key, rc_magic, aad, record_aad(aad, en->name, en->gen),
 		                   recs[j].data, recs[j].len, blob)) != ORSP_OK ||
