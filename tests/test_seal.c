@@ -407,6 +407,13 @@ static void test_rollback(void **state)
 	fwrite(c0, 1, 3, f);
 	fclose(f);
 	assert_int_equal(orsp_seal_open(dir, NULL, &s), ORSP_E_VERIFY);
+	/* no counter beside a manifest and records: a store tampered with or partly removed,
+	 * not "no store" (ORSP_E_NOT_FOUND), and create does not take it for an empty place */
+	assert_int_equal(unlink(in("counter")), 0);
+	assert_int_equal(orsp_seal_open(dir, NULL, &s), ORSP_E_VERIFY);
+	assert_non_null(strstr(orsp_err_detail(), "monotonic counter is missing"));
+	assert_null(s);
+	assert_int_equal(orsp_seal_create(dir), ORSP_E_EXISTS);
 }
 
 static void test_key_file(void **state)
@@ -437,9 +444,11 @@ static void test_key_file(void **state)
 	fwrite(other, 1, 16, f);
 	fclose(f);
 	assert_int_equal(orsp_seal_open(dir, NULL, &s), ORSP_E_POLICY);
-	/* no key */
+	/* no key beside a manifest: a damaged store, not "no store" */
 	unlink(key);
-	assert_int_equal(orsp_seal_open(dir, NULL, &s), ORSP_E_NOT_FOUND);
+	assert_int_equal(orsp_seal_open(dir, NULL, &s), ORSP_E_VERIFY);
+	assert_non_null(strstr(orsp_err_detail(), "device key is missing"));
+	assert_int_equal(orsp_seal_create(dir), ORSP_E_EXISTS);
 	/* a symlink is not accepted */
 	assert_int_equal(symlink(saved, key), 0);
 	assert_int_not_equal(orsp_seal_open(dir, NULL, &s), ORSP_OK);

@@ -62,8 +62,9 @@ ORSP_MUST_CHECK orsp_err orsp_seal_create(const char *dir);
 
 /* Open the store in dir. provider NULL: the file provider over dir (device.key must be a
  * regular file of 32 bytes that neither group nor others can access: ORSP_E_POLICY
- * otherwise). ORSP_E_NOT_FOUND when there is no store; ORSP_E_VERIFY when the manifest does
- * not authenticate (wrong key, tampering) or is older than the counter (rollback);
+ * otherwise). ORSP_E_NOT_FOUND when there is no store (no manifest); ORSP_E_VERIFY when the
+ * manifest does not authenticate (wrong key, tampering), is older than the counter (rollback),
+ * or has no device key or counter beside it (the provider says ORSP_E_NOT_FOUND: tampering);
  * ORSP_E_STATE while another handle has the store open. The lock is taken before the
  * manifest is read. Files of an unfinished commit are removed. provider is copied; its
  * close() runs in orsp_seal_close. */

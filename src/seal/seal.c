@@ -525,6 +525,23 @@ static void clean_orphans(orsp_seal *s)
 		unlink(path);
 }
 
+/* The provider found no device key or counter although the directory has a manifest: that
+ * is not "no store" (ORSP_E_NOT_FOUND, which a caller may take as leave to create one) but a
+ * store tampered with or partly removed. Neither create nor destroy ever leaves a manifest
+ * without them: create writes it last, destroy removes it first. */
+static orsp_err missing_part(orsp_err e, const char *dir, const char *what)
+{
+	char detail[256];
+
+	if (e != ORSP_E_NOT_FOUND)
+		return e;
+	snprintf(detail, sizeof(detail), "%s", orsp_err_detail());
+	return orsp_errf(ORSP_E_VERIFY,
+	                 "%s: the sealed store has a manifest but its %s is missing (%s): it was "
+	                 "tampered with or partly removed",
+	                 dir, what, detail);
+}
+
 orsp_err orsp_seal_open(const char *dir, const orsp_seal_provider *provider, orsp_seal **out)
 {
 	uint8_t blob[MF_BODY_MAX + OVERHEAD], body[MF_BODY_MAX];
@@ -610,8 +627,10 @@ orsp_err orsp_seal_open(const char *dir, const orsp_seal_provider *provider, ors
 	}
 	if (e)
 		goto fail;
-	if ((e = s->prov.device_key(s->prov.user, s->key)) != ORSP_OK)
+	if ((e = s->prov.device_key(s->prov.user, s->key)) != ORSP_OK) {
+		e = missing_part(e, dir, "device key");
 		goto fail;
+	}
 	e = open_blob(s->key, mf_magic, (const uint8_t *)mf_aad, sizeof(mf_aad) - 1, blob, n, body,
 	              "sealed manifest");
 	if (e == ORSP_OK)
@@ -620,8 +639,10 @@ orsp_err orsp_seal_open(const char *dir, const orsp_seal_provider *provider, ors
 	orsp_wipe(body, sizeof(body));
 	if (e)
 		goto fail;
-	if ((e = s->prov.counter_read(s->prov.user, &counter)) != ORSP_OK)
+	if ((e = s->prov.counter_read(s->prov.user, &counter)) != ORSP_OK) {
+		e = missing_part(e, dir, "monotonic counter");
 		goto fail;
+	}
 	if (s->counter == counter + 1) {
 		/* A crash after the manifest was installed and before the counter advanced. */
 		if ((e = s->prov.counter_advance(s->prov.user, s->counter)) != ORSP_OK)
