@@ -111,6 +111,8 @@ void orsp_seal_inject_crash(orsp_seal *s, unsigned n);
  *                               bytes are read
  *   "open: lock file opened"    orsp_seal_open, before it locks the lock file
  *   "open: manifest read"       orsp_seal_open, right after it read the manifest
+ *   "create: parent directory fsync"  orsp_seal_create, when it made dir, before it
+ *                               fsyncs the directory holding dir
  *   "create: counter", "create: manifest"  orsp_seal_create, before writing each */
 void orsp_seal_set_test_hook(orsp_err (*fn)(const char *point, void *arg), void *arg);
 

@@ -140,6 +140,29 @@ static orsp_err fsync_dir(const char *dir)
 	return ORSP_OK;
 }
 
+/* fsync the directory that holds dir, so that an entry made for dir is durable. */
+static orsp_err fsync_parent(const char *dir)
+{
+	char parent[PATH_CAP];
+	size_t n = strlen(dir);
+
+	if (n >= sizeof(parent))
+		return orsp_errf(ORSP_E_USAGE, "path too long: %s", dir);
+	memcpy(parent, dir, n + 1);
+	while (n > 1 && parent[n - 1] == '/') /* "a/b/" names b too */
+		parent[--n] = '\0';
+	while (n > 0 && parent[n - 1] != '/')
+		n--;
+	if (n == 0)
+		snprintf(parent, sizeof(parent), ".");
+	else {
+		while (n > 1 && parent[n - 1] == '/')
+			n--;
+		parent[n] = '\0';
+	}
+	return fsync_dir(parent);
+}
+
 /* Write a whole file durably (write + fsync), through the crash hook when s is given. */
 static orsp_err write_file(orsp_seal *s, const char *path, const uint8_t *p, size_t n, mode_t mode)
 {
@@ -459,6 +482,11 @@ orsp_err orsp_seal_create(const char *dir)
 		return orsp_errf(ORSP_E_STORAGE, "%s: cannot create: %s", dir, strerror(errno));
 	if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))
 		return orsp_errf(ORSP_E_STORAGE, "%s: not a directory", dir);
+	/* A directory made here must survive a power cut once create has returned: its entry
+	 * lives in the parent, which the fsyncs of the store's own files do not reach. */
+	if (made_dir && ((e = hook("create: parent directory fsync")) != ORSP_OK ||
+	                 (e = fsync_parent(dir)) != ORSP_OK))
+		goto out;
 	if ((e = path_of(path, dir, "manifest")) != ORSP_OK)
 		goto out;
 	if (access(path, F_OK) == 0)
@@ -829,6 +857,12 @@ orsp_err orsp_seal_commit(orsp_seal *s, const orsp_seal_record *recs, size_t n)
 		    (e = write_file(s, path, blob, recs[j].len + OVERHEAD, 0600)) != ORSP_OK)
 			goto out;
 	}
+	/* The new record files' directory entries must be durable before the manifest that
+	 * names them: fsync of a file does not make its entry durable (POSIX), and a power
+	 * cut could otherwise leave a manifest naming a record whose entry was lost. */
+	if (n_new > 0 && ((e = step(s, "directory fsync of the records")) != ORSP_OK ||
+	                  (e = fsync_dir(s->dir)) != ORSP_OK))
+		goto out;
 	/* The commit point: the manifest rename. */
 	if ((e = manifest_write(s, s->key, s->dir, next, nn, s->counter + 1, gen)) != ORSP_OK)
 		goto out;
