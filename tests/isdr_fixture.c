@@ -866,6 +866,40 @@ static size_t metadata(const card *c, const dl_opts *o, uint8_t *buf, size_t cap
 	return w.len;
 }
 
+/* Move BF23's smdpOtpk off the curve ((x, y^1) is not on it) and sign BF23 again, so that
+ * the eUICC gets past smdpSign and fails at the key agreement. Lengths are unchanged. */
+static void spoil_smdp_otpk(card *c, uint8_t *bpp, size_t len)
+{
+	orsp_reader r, in;
+	orsp_tlv bf36, bf23, t, otpk = {0}, sign = {0};
+	uint8_t tbs[300];
+	orsp_writer w;
+
+	orsp_reader_init(&r, bpp, len);
+	assert_int_equal(orsp_der_read(&r, &bf36), ORSP_OK);
+	orsp_reader_init(&r, bf36.value.p, bf36.value.len);
+	assert_int_equal(orsp_der_read(&r, &bf23), ORSP_OK);
+	assert_int_equal(bf23.tag, 0xBF23);
+	orsp_reader_init(&in, bf23.value.p, bf23.value.len);
+	while (in.off < in.len) {
+		assert_int_equal(orsp_der_read(&in, &t), ORSP_OK);
+		if (t.tag == 0x5F49)
+			otpk = t;
+		else if (t.tag == 0x5F37)
+			sign = t;
+	}
+	assert_int_equal(otpk.value.len, 65);
+	assert_int_equal(sign.value.len, 64);
+	/* the TLVs point into bpp: write through bpp itself */
+	bpp[(size_t)(otpk.value.p - bpp) + 64] ^= 1;
+	orsp_writer_init(&w, tbs, sizeof(tbs));
+	orsp_write_bytes(&w, bf23.value.p, (size_t)(otpk.value.p - bf23.value.p) + otpk.value.len);
+	orsp_der_put_tlv(&w, 0x5F49, c->otpk, 65);
+	assert_int_equal(orsp_writer_status(&w), ORSP_OK);
+	assert_int_equal(orsp_ecdsa_sign(c->pb_sk, tbs, w.len, bpp + (sign.value.p - bpp)),
+	                 ORSP_OK);
+}
+
 /* The BPP for the session (malloc'd) and its length. */
 static uint8_t *build_bpp(card *c, const dl_opts *o, size_t *len)
 {
@@ -921,6 +955,8 @@ static uint8_t *build_bpp(card *c, const dl_opts *o, size_t *len)
 	assert_int_equal(orsp_bsp_bpp_build(&p, &w), ORSP_OK);
 	assert_int_equal(w.len, *len);
 	orsp_ec_free(otsk);
+	if (o->bad_smdp_otpk)
+		spoil_smdp_otpk(c, bpp, *len);
 	return bpp;
 }
 

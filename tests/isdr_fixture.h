@@ -190,6 +190,7 @@ typedef struct dl_opts {
 	int tamper_mac; /* the C-MAC of this '86' segment (1-based; -1 the last) tampered */
 	bool swap_86;   /* the last but one and last but two pieces ('86' segments) swapped */
 	bool wrong_tid_bpp, truncate;
+	bool bad_smdp_otpk; /* smdpOtpk in BF23 off the curve, smdpSign made over it all the same */
 	bool drop_end_pe; /* the package without its PE-End: decodes, breaks the rules */
 	const char *end_pe; /* hex: the PE-End put in place of the package's own */
 	bool whole_bpp;   /* the BPP as one request to orsp_euicc_es10 (no APDU layer) */

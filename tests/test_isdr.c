@@ -1056,6 +1056,10 @@ static void test_install_errors(void **state)
 	/* the BPP's transactionId is not the session's: initialiseSecureChannel(0) */
 	dl_opts tid = {.wrong_tid_bpp = true};
 	install_fails(c, &tid, 0, 3);
+	/* a signed smdpOtpk that is no point of the curve: the key agreement of
+	 * initialiseSecureChannel(0) fails on an input value, incorrectInputValues (1) */
+	dl_opts ka = {.bad_smdp_otpk = true};
+	install_fails(c, &ka, 0, 1);
 	/* metadata for another ICCID than the package's: data mismatch */
 	dl_opts mm = {.iccid = ICCID_A, .meta_iccid = ICCID_B};
 	install_fails(c, &mm, 5, 13);

@@ -1306,8 +1306,11 @@ static int bsp_reason(orsp_bsp_reason r)
 	case ORSP_BSP_R_STRUCTURE:
 		return 7;
 	case ORSP_BSP_R_MAC:
-	case ORSP_BSP_R_KEY_AGREEMENT:
 		return 8;
+	/* A signed smdpOtpk that is no curve point is a bad input value of
+	 * InitialiseSecureChannel: no SCP03t-protected data exists yet, so not 8. */
+	case ORSP_BSP_R_KEY_AGREEMENT:
+		return 1;
 	case ORSP_BSP_R_SIGNATURE:
 		return 2;
 	case ORSP_BSP_R_TRANSACTION_ID:
