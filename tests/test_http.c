@@ -2088,6 +2088,76 @@ static void test_https_verification(void **state)
 	orsp_http_server_stop(srv, 2000);
 }
 
+/* key_sign: the server key held elsewhere (a PKCS#11 token in the SM-DP+); here OpenSSL signs
+ * the handshake digests with the test server key, counting them, or fails on purpose. */
+static atomic_int key_signs;
+static atomic_bool key_sign_fails;
+
+static orsp_err sign_with_srv_key(void *ctx, const uint8_t digest[32], uint8_t *der, size_t cap,
+                                  size_t *der_len)
+{
+	EVP_PKEY_CTX *c = EVP_PKEY_CTX_new(ctx, NULL);
+	size_t n = cap;
+	int ok = c && EVP_PKEY_sign_init(c) == 1 && EVP_PKEY_sign(c, der, &n, digest, 32) == 1;
+
+	EVP_PKEY_CTX_free(c);
+	atomic_fetch_add(&key_signs, 1);
+	if (!ok || atomic_load(&key_sign_fails))
+		return orsp_errf(ORSP_E_CRYPTO, "the test key refused to sign");
+	*der_len = n;
+	return ORSP_OK;
+}
+
+static void test_https_key_sign(void **state)
+{
+	(void)state;
+	orsp_http_server *srv = NULL, *second = NULL;
+	orsp_http_server_config cfg = {
+	    .routes = routes,
+	    .n_routes = ORSP_ARRAY_LEN(routes),
+	    .threads = 2,
+	    .timeout_s = 5,
+	    .cert_pem = pki.srv_pem,
+	    .key_sign = sign_with_srv_key,
+	    .key_sign_ctx = pki.srv_key,
+	};
+	orsp_http_client_opts ok = {.ca_pem = pki.ca_pem, .timeout_ms = 5000};
+	orsp_http_fail fail;
+	char body[32];
+	long status;
+
+	atomic_store(&key_signs, 0);
+	atomic_store(&key_sign_fails, false);
+	assert_ok(orsp_http_server_start(&cfg, &srv));
+	assert_ok(
+	    tls_post(&ok, orsp_http_server_port(srv), "/len", &status, &fail, body, sizeof(body)));
+	assert_int_equal(status, 200);
+	assert_string_equal(body, "4");
+	assert_true(atomic_load(&key_signs) >= 1); /* the handshake was signed by key_sign */
+	/* a key that fails: that handshake fails, the server goes on */
+	atomic_store(&key_sign_fails, true);
+	assert_err(tls_post(&ok, orsp_http_server_port(srv), "/len", &status, &fail, NULL, 0),
+	           ORSP_E_VERIFY, NULL);
+	assert_int_equal(fail, ORSP_HTTP_FAIL_TLS);
+	atomic_store(&key_sign_fails, false);
+	assert_ok(
+	    tls_post(&ok, orsp_http_server_port(srv), "/len", &status, &fail, body, sizeof(body)));
+	assert_int_equal(status, 200);
+	/* one such server per process; and never a key beside key_sign */
+	assert_err(orsp_http_server_start(&cfg, &second), ORSP_E_STATE, "one per process");
+	assert_null(second);
+	orsp_http_server_stop(srv, 1000);
+	orsp_http_server_config both = cfg;
+	both.key_pem = pki.srv_key_pem;
+	assert_err(orsp_http_server_start(&both, &second), ORSP_E_USAGE, "both");
+	/* free again once the first has stopped */
+	assert_ok(orsp_http_server_start(&cfg, &second));
+	assert_ok(tls_post(&ok, orsp_http_server_port(second), "/len", &status, &fail, body,
+	                   sizeof(body)));
+	assert_int_equal(status, 200);
+	orsp_http_server_stop(second, 1000);
+}
+
 static void test_mutual_tls(void **state)
 {
 	(void)state;
@@ -2890,6 +2960,7 @@ int main(void)
 	    cmocka_unit_test(test_server_config_errors),
 	    cmocka_unit_test(test_response_setters),
 	    cmocka_unit_test(test_https_verification),
+	    cmocka_unit_test(test_https_key_sign),
 	    cmocka_unit_test(test_mutual_tls),
 	    cmocka_unit_test(test_https_from_files),
 	    cmocka_unit_test(test_https_slow_readers_answer_deadline),

@@ -144,6 +144,10 @@ bool orsp_ec_in_token(const orsp_ec_key *k);
 /* ECDSA with SHA-256 over msg; signature as raw r||s (each left-padded to 32 bytes). */
 ORSP_MUST_CHECK orsp_err orsp_ecdsa_sign(const orsp_ec_key *k, const void *msg, size_t n,
                                          uint8_t sig[ORSP_EC_SIG_LEN]);
+/* The same over a SHA-256 digest the caller computed (n = 32), for a protocol that hashes
+ * itself (a TLS handshake signature): raw r||s. */
+ORSP_MUST_CHECK orsp_err orsp_ecdsa_sign_digest(const orsp_ec_key *k, const uint8_t *dg, size_t n,
+                                                uint8_t sig[ORSP_EC_SIG_LEN]);
 /* ORSP_E_VERIFY on a bad signature, ORSP_E_MALFORMED if r or s is out of range. */
 ORSP_MUST_CHECK orsp_err orsp_ecdsa_verify(const orsp_ec_key *pub, const void *msg, size_t n,
                                            const uint8_t sig[ORSP_EC_SIG_LEN]);

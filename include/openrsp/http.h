@@ -124,6 +124,9 @@ typedef struct orsp_http_log_entry {
 
 typedef void (*orsp_http_request_hook)(void *ctx, const orsp_http_log_entry *e);
 
+typedef orsp_err (*orsp_http_key_sign_fn)(void *ctx, const uint8_t digest[32], uint8_t *der,
+                                          size_t cap, size_t *der_len);
+
 typedef struct orsp_http_server_config {
 	const char *address; /* numeric IPv4/IPv6 address; NULL: ORSP_HTTP_DEFAULT_ADDRESS */
 	uint16_t port;       /* 0: an ephemeral port, see orsp_http_server_port() */
@@ -147,6 +150,13 @@ typedef struct orsp_http_server_config {
 	 * and wipes it when destroyed. */
 	const char *cert_pem, *cert_file;
 	const char *key_pem, *key_file;
+	/* Or the key held elsewhere (a PKCS#11 token), for an ECDSA P-256 certificate: key_sign
+	 * signs a SHA-256 digest of the handshake with it, from any thread, writing the DER
+	 * Ecdsa-Sig-Value into der (cap bytes) and its length into *der_len; the handshakes then
+	 * offer only ECDSA with SHA-256. One running server per process may use it
+	 * (ORSP_E_STATE for a second): GnuTLS's certificate callback carries no context. */
+	orsp_http_key_sign_fn key_sign;
+	void *key_sign_ctx;
 	const char *tls_priorities; /* GnuTLS syntax; NULL: ORSP_HTTP_DEFAULT_TLS_PRIORITIES */
 	/* Mutual TLS (ES2+): client certificates are requested and verified against these CA
 	 * certificates (PEM text or file). With require_client_cert, a request without a verified

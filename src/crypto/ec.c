@@ -775,6 +775,47 @@ orsp_err orsp_ecdsa_sign(const orsp_ec_key *k, const void *msg, size_t n,
 	return e;
 }
 
+static orsp_err ecdsa_sign_digest_run(const orsp_ec_key *k, const uint8_t *dg, size_t n,
+                                      uint8_t sig[ORSP_EC_SIG_LEN])
+{
+	EVP_PKEY_CTX *ctx = NULL;
+	uint8_t der[DER_SIG_MAX + 8];
+	size_t der_len = sizeof(der);
+	orsp_err e;
+
+	if (!k || !dg || !sig)
+		return orsp_errf(ORSP_E_USAGE, "orsp_ecdsa_sign_digest: NULL argument");
+	if (n != ORSP_SHA256_LEN)
+		return orsp_errf(ORSP_E_USAGE,
+		                 "orsp_ecdsa_sign_digest: %zu bytes, not a SHA-256 "
+		                 "digest",
+		                 n);
+	if (k->p11)
+		return orsp__p11_sign_digest(k->p11, dg, sig);
+	if (!k->has_private)
+		return orsp_errf(ORSP_E_USAGE, "cannot sign with a public key");
+	ctx = EVP_PKEY_CTX_new_from_pkey(NULL, k->pkey, NULL);
+	if (!ctx || EVP_PKEY_sign_init(ctx) != 1 || EVP_PKEY_sign(ctx, der, &der_len, dg, n) != 1) {
+		e = orsp__ossl_fail(ORSP_E_CRYPTO, "ECDSA signing failed");
+		goto out;
+	}
+	e = orsp_ecdsa_sig_from_der(der, der_len, sig);
+	if (e != ORSP_OK)
+		e = orsp_errf(ORSP_E_CRYPTO, "OpenSSL produced an unexpected signature encoding");
+out:
+	EVP_PKEY_CTX_free(ctx);
+	return e;
+}
+
+orsp_err orsp_ecdsa_sign_digest(const orsp_ec_key *k, const uint8_t *dg, size_t n,
+                                uint8_t sig[ORSP_EC_SIG_LEN])
+{
+	uint64_t t0 = orsp__crypto_acct_begin();
+	orsp_err e = ecdsa_sign_digest_run(k, dg, n, sig);
+	orsp__crypto_acct_end(t0);
+	return e;
+}
+
 static orsp_err ecdsa_verify_run(const orsp_ec_key *pub, const void *msg, size_t n,
                                  const uint8_t sig[ORSP_EC_SIG_LEN])
 {

@@ -39,6 +39,9 @@ struct orsp__p11_key;
 /* Sign msg (SHA-256 hashed here, ECDSA in the token) into raw r || s. */
 ORSP_MUST_CHECK orsp_err orsp__p11_sign(struct orsp__p11_key *k, const void *msg, size_t n,
                                         uint8_t sig[ORSP_EC_SIG_LEN]);
+/* The same over a SHA-256 digest computed by the caller. */
+ORSP_MUST_CHECK orsp_err orsp__p11_sign_digest(struct orsp__p11_key *k, const uint8_t dg[32],
+                                               uint8_t sig[ORSP_EC_SIG_LEN]);
 void orsp__p11_free(struct orsp__p11_key *k);
 /* For the tests: as a token reset would, end every session of the key, after keeping `idle`
  * open ones in its pool (whose handles stay there, dead). */

@@ -536,13 +536,17 @@ orsp_err orsp__p11_sign(struct orsp__p11_key *k, const void *msg, size_t n,
                         uint8_t sig[ORSP_EC_SIG_LEN])
 {
 	uint8_t dg[ORSP_SHA256_LEN];
+	orsp_err e = orsp_sha256(msg, n, dg);
+
+	return e ? e : orsp__p11_sign_digest(k, dg, sig);
+}
+
+orsp_err orsp__p11_sign_digest(struct orsp__p11_key *k, const uint8_t dg[32],
+                               uint8_t sig[ORSP_EC_SIG_LEN])
+{
 	ck_session_handle_t s = 0;
 	bool have = false;
 	ck_rv_t rv = CKR_OK;
-	orsp_err e = orsp_sha256(msg, n, dg);
-
-	if (e)
-		return e;
 	/* two attempts: the second after a lost session or login, in a session known to be
 	 * alive (the first one's, if only the login or the key's handle was lost, else a new
 	 * one), logging in and finding the key again */

@@ -39,6 +39,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <gnutls/abstract.h>
 #include <gnutls/gnutls.h>
 #include <gnutls/x509.h>
 #include <microhttpd.h>
@@ -90,6 +91,13 @@ struct orsp_http_server {
 	char *cert_pem;
 	char *key_pem; /* wiped on destroy */
 	size_t key_len;
+	/* The key held elsewhere (cfg->key_sign): the certificate chain and a GnuTLS key whose
+	 * signatures go to key_sign, handed to libmicrohttpd by ext_cert (ext_server). */
+	orsp_http_key_sign_fn key_sign;
+	void *key_sign_ctx;
+	gnutls_pcert_st *pcerts;
+	unsigned n_pcerts;
+	gnutls_privkey_t ext_key;
 	char *ca_pem;
 	char *priorities;
 	orsp_http_request_hook hook;
@@ -938,6 +946,118 @@ out:
 
 static void acceptor_stop(orsp_http_server *srv);
 
+/* The one server of the process whose key is held elsewhere: libmicrohttpd's certificate
+ * callback (GnuTLS's retrieve_function2) carries no context, so it finds the server here. */
+static pthread_mutex_t ext_mu = PTHREAD_MUTEX_INITIALIZER;
+static orsp_http_server *_Atomic ext_server;
+
+static int ext_cert(gnutls_session_t session, const gnutls_datum_t *req_ca_rdn, int nreqs,
+                    const gnutls_pk_algorithm_t *pk_algos, int pk_algos_length,
+                    gnutls_pcert_st **pcert, unsigned int *pcert_length, gnutls_privkey_t *pkey)
+{
+	orsp_http_server *srv = atomic_load(&ext_server);
+	(void)session;
+	(void)req_ca_rdn;
+	(void)nreqs;
+	(void)pk_algos;
+	(void)pk_algos_length;
+	if (!srv)
+		return -1;
+	/* still the server's: GnuTLS frees nothing a retrieve_function2 returns */
+	*pcert = srv->pcerts;
+	*pcert_length = srv->n_pcerts;
+	*pkey = srv->ext_key;
+	return 0;
+}
+
+/* ECDSA over the digest GnuTLS computed (SHA-256: ext_info offers nothing else). */
+static int ext_sign_hash(gnutls_privkey_t key, gnutls_sign_algorithm_t algo, void *userdata,
+                         unsigned int flags, const gnutls_datum_t *hash, gnutls_datum_t *signature)
+{
+	orsp_http_server *srv = userdata;
+	uint8_t der[80];
+	size_t len = 0;
+	(void)key;
+	(void)flags;
+	if ((algo != GNUTLS_SIGN_ECDSA_SHA256 && algo != GNUTLS_SIGN_ECDSA_SECP256R1_SHA256) ||
+	    hash->size != 32)
+		return GNUTLS_E_INVALID_REQUEST;
+	if (srv->key_sign(srv->key_sign_ctx, hash->data, der, sizeof(der), &len) != ORSP_OK ||
+	    len == 0 || len > sizeof(der)) {
+		orsp_log(ORSP_LOG_ERROR, "https: the server key did not sign: %s",
+		         orsp_err_detail());
+		orsp_err_clear();
+		return GNUTLS_E_PK_SIGN_FAILED;
+	}
+	signature->data = gnutls_malloc(len);
+	if (!signature->data)
+		return GNUTLS_E_MEMORY_ERROR;
+	memcpy(signature->data, der, len);
+	signature->size = (unsigned)len;
+	return 0;
+}
+
+static int ext_info(gnutls_privkey_t key, unsigned int flags, void *userdata)
+{
+	(void)key;
+	(void)userdata;
+	if (flags & GNUTLS_PRIVKEY_INFO_PK_ALGO)
+		return GNUTLS_PK_ECDSA;
+	if (flags & GNUTLS_PRIVKEY_INFO_PK_ALGO_BITS)
+		return 256;
+	if (flags & GNUTLS_PRIVKEY_INFO_HAVE_SIGN_ALGO) {
+		unsigned a = GNUTLS_FLAGS_TO_SIGN_ALGO(flags);
+		return a == GNUTLS_SIGN_ECDSA_SHA256 || a == GNUTLS_SIGN_ECDSA_SECP256R1_SHA256;
+	}
+	if (flags & GNUTLS_PRIVKEY_INFO_SIGN_ALGO)
+		return GNUTLS_SIGN_ECDSA_SHA256;
+	return -1;
+}
+
+/* The chain of cert_pem as GnuTLS certificates and the key signing through key_sign; the
+ * process's one such server (ORSP_E_STATE if another runs). */
+static orsp_err ext_setup(orsp_http_server *srv, size_t cert_len)
+{
+	gnutls_datum_t d = {(unsigned char *)srv->cert_pem, (unsigned)cert_len};
+	unsigned n = 16;
+	int rc;
+
+	srv->pcerts = calloc(n, sizeof(*srv->pcerts));
+	if (!srv->pcerts)
+		return orsp_errf(ORSP_E_RESOURCE, "out of memory");
+	rc = gnutls_pcert_list_import_x509_raw(srv->pcerts, &n, &d, GNUTLS_X509_FMT_PEM, 0);
+	if (rc < 0 || n == 0)
+		return orsp_errf(ORSP_E_USAGE, "server certificate: %s",
+		                 rc < 0 ? gnutls_strerror(rc) : "no certificate");
+	srv->n_pcerts = n;
+	if (gnutls_privkey_init(&srv->ext_key) < 0 ||
+	    gnutls_privkey_import_ext4(srv->ext_key, srv, NULL, ext_sign_hash, NULL, NULL, ext_info,
+	                               0) < 0)
+		return orsp_errf(ORSP_E_RESOURCE, "https: cannot set up the server key");
+	pthread_mutex_lock(&ext_mu);
+	if (atomic_load(&ext_server)) {
+		pthread_mutex_unlock(&ext_mu);
+		return orsp_errf(ORSP_E_STATE, "https: another server of this process already has "
+		                               "its key in a token (one per process)");
+	}
+	atomic_store(&ext_server, srv);
+	pthread_mutex_unlock(&ext_mu);
+	return ORSP_OK;
+}
+
+static void ext_free(orsp_http_server *srv)
+{
+	pthread_mutex_lock(&ext_mu);
+	if (atomic_load(&ext_server) == srv)
+		atomic_store(&ext_server, NULL);
+	pthread_mutex_unlock(&ext_mu);
+	if (srv->ext_key)
+		gnutls_privkey_deinit(srv->ext_key);
+	for (unsigned i = 0; i < srv->n_pcerts; i++)
+		gnutls_pcert_deinit(&srv->pcerts[i]);
+	free(srv->pcerts);
+}
+
 static void server_free(orsp_http_server *srv)
 {
 	if (!srv)
@@ -945,6 +1065,7 @@ static void server_free(orsp_http_server *srv)
 	acceptor_stop(srv);
 	if (srv->daemon)
 		MHD_stop_daemon(srv->daemon);
+	ext_free(srv);
 	for (int i = 0; i < 2; i++)
 		if (srv->wake[i] >= 0)
 			close(srv->wake[i]);
@@ -994,7 +1115,7 @@ static orsp_err load_tls(orsp_http_server *srv, const orsp_http_server_config *c
 	orsp_err err;
 	size_t len;
 	bool have_cert = cfg->cert_pem || cfg->cert_file;
-	bool have_key = cfg->key_pem || cfg->key_file;
+	bool have_key = cfg->key_pem || cfg->key_file || cfg->key_sign;
 	bool have_ca = cfg->client_ca_pem || cfg->client_ca_file;
 
 	*tls = false;
@@ -1006,15 +1127,24 @@ static orsp_err load_tls(orsp_http_server *srv, const orsp_http_server_config *c
 			                 "mutual TLS needs HTTPS (certificate + key)");
 		return ORSP_OK;
 	}
+	if (cfg->key_sign && (cfg->key_pem || cfg->key_file))
+		return orsp_errf(ORSP_E_USAGE, "https: a key and a key_sign function both given");
 	if (MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES)
 		return orsp_errf(ORSP_E_USAGE, "https: this libmicrohttpd was built without TLS "
 		                               "(GnuTLS) support");
 	if (cfg->require_client_cert && !have_ca)
 		return orsp_errf(ORSP_E_USAGE, "require_client_cert needs a client CA");
 	err = load_pem(cfg->cert_pem, cfg->cert_file, "server certificate", &srv->cert_pem, &len);
-	if (!err)
+	if (!err && cfg->key_sign) {
+		srv->key_sign = cfg->key_sign;
+		srv->key_sign_ctx = cfg->key_sign_ctx;
+		err = check_cert_pem(srv->cert_pem, "server certificate");
+		if (!err)
+			err = ext_setup(srv, len);
+	} else if (!err) {
 		err = load_pem(cfg->key_pem, cfg->key_file, "server key", &srv->key_pem,
 		               &srv->key_len);
+	}
 	if (!err && have_ca)
 		err = load_pem(cfg->client_ca_pem, cfg->client_ca_file, "client CA", &srv->ca_pem,
 		               &len);
@@ -1022,7 +1152,7 @@ static orsp_err load_tls(orsp_http_server *srv, const orsp_http_server_config *c
 		err = check_cert_pem(srv->cert_pem, "server certificate");
 	if (!err && srv->ca_pem)
 		err = check_cert_pem(srv->ca_pem, "client CA");
-	if (!err &&
+	if (!err && !srv->key_sign &&
 	    (!strstr(srv->key_pem, "-----BEGIN ") || !strstr(srv->key_pem, "PRIVATE KEY-----")))
 		err = orsp_errf(ORSP_E_USAGE, "server key: no PEM private key");
 	if (err)
@@ -1374,9 +1504,19 @@ orsp_err orsp_http_server_start(const orsp_http_server_config *cfg, orsp_http_se
 		    (struct MHD_OptionItem){MHD_OPTION_THREAD_POOL_SIZE, threads, NULL};
 	if (tls) {
 		flags |= MHD_USE_TLS;
-		opts[n_opts++] =
-		    (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_CERT, 0, srv->cert_pem};
-		opts[n_opts++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_KEY, 0, srv->key_pem};
+		if (srv->key_sign) {
+			/* the certificate and the key through ext_cert (a function pointer in
+			 * libmicrohttpd's void *) */
+			struct MHD_OptionItem cb = {MHD_OPTION_HTTPS_CERT_CALLBACK, 0, NULL};
+			gnutls_certificate_retrieve_function2 *fn = ext_cert;
+			memcpy(&cb.ptr_value, &fn, sizeof(fn));
+			opts[n_opts++] = cb;
+		} else {
+			opts[n_opts++] =
+			    (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_CERT, 0, srv->cert_pem};
+			opts[n_opts++] =
+			    (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_KEY, 0, srv->key_pem};
+		}
 		opts[n_opts++] =
 		    (struct MHD_OptionItem){MHD_OPTION_HTTPS_PRIORITIES, 0, srv->priorities};
 		if (srv->ca_pem)
