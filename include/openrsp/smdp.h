@@ -608,7 +608,8 @@ typedef struct orsp_smdp_config {
 	char database[ORSP_SMDP_PATH_MAX];  /* SQLite file */
 	char kek_file[ORSP_SMDP_PATH_MAX];  /* default <database>.kek */
 	char tls_cert[ORSP_SMDP_PATH_MAX];  /* DPtls certificate (PEM), "" with plain_http */
-	char tls_key[ORSP_SMDP_PATH_MAX];
+	char tls_key[ORSP_SMDP_PATH_MAX];   /* "pkcs11:" when the key is tls_token_key */
+	orsp_ec_key *tls_token_key;         /* tls_key given as a PKCS#11 URI: the key there */
 	bool plain_http;                    /* explicit: behind a TLS-terminating proxy */
 	char es2_token[128];                /* ES2+ bearer token; "" = ES2+ needs mutual TLS */
 	char es2_client_ca[ORSP_SMDP_PATH_MAX]; /* CA of operator client certificates, or "" */

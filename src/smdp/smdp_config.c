@@ -542,6 +542,15 @@ static orsp_err set_key(loader *l, const char *k, const char *v)
 	} else if (strcmp(k, "tls_cert") == 0) {
 		return path_value(l, k, v, c->tls_cert, sizeof(c->tls_cert));
 	} else if (strcmp(k, "tls_key") == 0) {
+		if (orsp_ec_pkcs11_uri(v)) {
+			/* the URI itself (a PIN in it perhaps) is not kept */
+			if (c->tls_token_key)
+				return bad(l, k, "given twice");
+			e = load_token_key(l, k, v, &c->tls_token_key);
+			if (!e)
+				snprintf(c->tls_key, sizeof(c->tls_key), "pkcs11:");
+			return e;
+		}
 		e = path_value(l, k, v, c->tls_key, sizeof(c->tls_key));
 		return e ? e : key_file_private(l, k, c->tls_key);
 	} else if (strcmp(k, "plain_http") == 0) {
@@ -798,6 +807,23 @@ static orsp_err check_tls(loader *l)
 		return bad_at(l, "tls_cert", "tls_cert",
 		              "not a valid DPtls certificate for this fqdn: %s", orsp_err_detail());
 	}
+	if (c->tls_token_key) {
+		/* GnuTLS's handshakes sign with ECDSA P-256 and SHA-256 only through a token */
+		if (orsp_ec_curve(c->tls_token_key) != ORSP_CURVE_P256) {
+			orsp_cert_free(tls);
+			return bad_at(
+			    l, "tls_key", "tls_key",
+			    "a DPtls key in a PKCS#11 token must be on P-256 (this one is "
+			    "on %s)",
+			    orsp_curve_name(orsp_ec_curve(c->tls_token_key)));
+		}
+		mine = same_point(c->tls_token_key, tls);
+		orsp_cert_free(tls);
+		if (!mine)
+			return bad_at(l, "tls_key", "tls_key", "does not belong to tls_cert (%s)",
+			              c->tls_cert);
+		return ORSP_OK;
+	}
 	if (read_key(c->tls_key, &k)) {
 		char why[512];
 		snprintf(why, sizeof(why), "%s", orsp_err_detail());
@@ -1012,5 +1038,7 @@ void orsp_smdp_config_free(orsp_smdp_config *c)
 		orsp_ec_free(c->svc.sets[i].dppb_key);
 	}
 	orsp_ci_store_free(c->svc.cis);
+	orsp_ec_free(c->tls_token_key);
+	c->tls_token_key = NULL;
 	orsp_wipe(c, sizeof(*c));
 }

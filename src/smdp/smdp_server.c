@@ -759,6 +759,16 @@ static void *sender_main(void *arg)
 	return NULL;
 }
 
+/* The DPtls key in a PKCS#11 token signs the handshake's digest (orsp_http_key_sign_fn). */
+static orsp_err tls_token_sign(void *ctx, const uint8_t digest[32], uint8_t *der, size_t cap,
+                               size_t *der_len)
+{
+	uint8_t sig[ORSP_EC_SIG_LEN];
+	orsp_err e = orsp_ecdsa_sign_digest(ctx, digest, 32, sig);
+
+	return e ? e : orsp_ecdsa_sig_to_der(sig, der, cap, der_len);
+}
+
 orsp_err orsp_smdp_server_start(const orsp_smdp_config *c, orsp_smdp_server **out)
 {
 	static const char *const es9[] = {"initiateAuthentication", "authenticateClient",
@@ -833,7 +843,12 @@ orsp_err orsp_smdp_server_start(const orsp_smdp_config *c, orsp_smdp_server **ou
 	hc.threads = c->threads;
 	if (!c->plain_http) {
 		hc.cert_file = c->tls_cert;
-		hc.key_file = c->tls_key;
+		if (c->tls_token_key) {
+			hc.key_sign = tls_token_sign;
+			hc.key_sign_ctx = c->tls_token_key;
+		} else {
+			hc.key_file = c->tls_key;
+		}
 	}
 	if (c->es2_client_ca[0])
 		hc.client_ca_file = c->es2_client_ca;

@@ -168,6 +168,58 @@ kill "$server"
 wait "$server" 2>/dev/null || true
 server=
 
+# HTTPS with the DPtls key in the token too: a download by the LPA over TLS (which checks
+# the DPtls certificate against the CI), and TLS 1.2 and 1.3 handshakes by curl
+softhsm2-util --import "$T/pki/smdp/dptls_key.pem" --token openrsp-smdp --label dptls --id 03 \
+	--pin "$PIN" >/dev/null
+rm "$T/pki/smdp/dptls_key.pem"
+tls_conf() { # tls_conf FILE TLS_KEY_URI
+	{
+		echo "fqdn = $FQDN"
+		echo "oid = 2.999.10"
+		echo "port = 0"
+		echo "database = smdp3.db"
+		echo "tls_cert = pki/smdp/dptls.pem"
+		echo "tls_key = $2"
+		echo "[keyset]"
+		echo "ci = pki/ci/ci.der"
+		echo "dpauth_cert = pki/smdp/dpauth.der"
+		echo "dpauth_key = $(key dpauth)"
+		echo "dppb_cert = pki/smdp/dppb.der"
+		echo "dppb_key = $(key dppb)"
+	} >"$1"
+	chmod 600 "$1"
+}
+tls_conf "$T/smdp3.conf" "$(key dptls)"
+"$B" smdp profile generate --db "$T/smdp3.db" \
+	--template "$V/saip/gsma-ts48/v7/TS48_V7.0_eSIM_GTP_SAIP2.3_NoBERTLV.der" \
+	--iccid-start 898824700000003000 --imsi-start 001019000002000 --count 1 >/dev/null 2>&1
+ICCID3=$("$B" smdp profile list --db "$T/smdp3.db" --json |
+	python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["iccid"])')
+run smdp order --config "$T/smdp3.conf" --iccid "$ICCID3" --release
+expect "order, DPtls key in the token ($err)" 0 "$rc"
+AC3=$out
+serve "$T/smdp3.conf" "$T/serve3.log"
+run lpa profile download -a "$AC3" --server-url "https://127.0.0.1:$PORT" --ca "$T/pki/ci/ci.pem" \
+	--euicc "local:$T/dev"
+expect "download over HTTPS, every SM-DP+ key in the token ($err)" 0 "$rc"
+has "installed (HTTPS)" "installed $ICCID3" "$out"
+for v in 1.2 1.3; do
+	code=$(curl -sS -o /dev/null -w '%{http_code}' --tlsv$v --tls-max $v --cacert "$T/pki/ci/ci.pem" \
+		--resolve "$FQDN:$PORT:127.0.0.1" "https://$FQDN:$PORT/metrics" 2>"$T/curl.err") || code="curl failed: $(cat "$T/curl.err")"
+	expect "TLS $v handshake signed by the token, /metrics" 200 "$code"
+done
+kill "$server"
+wait "$server" 2>/dev/null || true
+server=
+lacks "no PIN in the HTTPS server's log" "$PIN" "$(cat "$T/serve3.log")"
+tls_conf "$T/bad.conf" "$(key bp)"
+run smdp serve --config "$T/bad.conf"
+if [[ $rc -eq 1 && "$err" == *"tls_key: a DPtls key in a PKCS#11 token must be on P-256"* ]]; then ok; else bad "a brainpool DPtls key in a token: rc=$rc $err"; fi
+tls_conf "$T/bad.conf" "$(key dpauth)"
+run smdp serve --config "$T/bad.conf"
+if [[ $rc -eq 1 && "$err" == *"tls_key: does not belong to tls_cert"* ]]; then ok; else bad "another key as DPtls: rc=$rc $err"; fi
+
 # bench sign: the token's key against one in memory (figures not judged, only their presence)
 run bench sign --pkcs11 "$(key dppb)" --seconds 0.2 --threads 2 --json
 expect "bench sign rc ($err)" 0 "$rc"
