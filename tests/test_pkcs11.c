@@ -537,6 +537,31 @@ static void test_pin_changed(void **state)
 	}
 }
 
+/* A digest the caller computed (a TLS handshake's), signed by the token and by a key in
+ * memory: both verify as signatures over the message. */
+static void test_sign_digest(void **state)
+{
+	orsp_ec_key *k = load_ok(uri("token=openrsp;object=dpauth", "pin-value=" PIN));
+	orsp_ec_key *mem = NULL, *pub = NULL;
+	uint8_t dg[ORSP_SHA256_LEN], sig[ORSP_EC_SIG_LEN], pt[ORSP_EC_POINT_LEN];
+	(void)state;
+	assert_int_equal(orsp_sha256(msg, sizeof(msg), dg), ORSP_OK);
+	assert_int_equal(orsp_ecdsa_sign_digest(k, dg, sizeof(dg), sig), ORSP_OK);
+	assert_int_equal(orsp_ecdsa_verify(k, msg, sizeof(msg), sig), ORSP_OK);
+	assert_int_equal(orsp_ec_generate(ORSP_CURVE_P256, &mem), ORSP_OK);
+	assert_int_equal(orsp_ecdsa_sign_digest(mem, dg, sizeof(dg), sig), ORSP_OK);
+	assert_int_equal(orsp_ec_public_point(mem, pt), ORSP_OK);
+	assert_int_equal(orsp_ec_from_public_point(ORSP_CURVE_P256, pt, sizeof(pt), &pub), ORSP_OK);
+	assert_int_equal(orsp_ecdsa_verify(pub, msg, sizeof(msg), sig), ORSP_OK);
+	/* a digest of another length, a public key */
+	assert_int_equal(orsp_ecdsa_sign_digest(k, dg, 20, sig), ORSP_E_USAGE);
+	assert_int_equal(orsp_ecdsa_sign_digest(pub, dg, sizeof(dg), sig), ORSP_E_USAGE);
+	orsp_err_clear();
+	orsp_ec_free(pub);
+	orsp_ec_free(mem);
+	orsp_ec_free(k);
+}
+
 /* A token key issues no certificate (X509_sign would need the scalar). */
 static void test_no_issuing(void **state)
 {
@@ -623,6 +648,7 @@ int main(void)
 	    cmocka_unit_test(test_sessions_lost),
 	    cmocka_unit_test(test_pin_changed),
 	    cmocka_unit_test(test_no_issuing),
+	    cmocka_unit_test(test_sign_digest),
 	    cmocka_unit_test(test_threads),
 	    cmocka_unit_test(test_two_keys),
 	};
