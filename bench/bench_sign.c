@@ -7,6 +7,7 @@
  * sign in parallel, and the figure shows what the token allows a multi-threaded server.
  * Each key's signature is verified once before measuring; nothing is verified while timed. */
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -54,12 +55,15 @@ typedef struct worker {
 	double slice;
 	uint8_t seed;
 	slice_result r;
+	char why[256]; /* the failure's detail (orsp_err_detail is the thread's own) */
 } worker;
 
 static void *work(void *arg)
 {
 	worker *w = arg;
 	w->r = run_slice(w->k, w->slice, w->seed);
+	if (w->r.failed)
+		snprintf(w->why, sizeof(w->why), "%s", orsp_err_detail());
 	return NULL;
 }
 
@@ -83,7 +87,8 @@ static int concurrent(const orsp_ec_key *k, unsigned threads, double slice, doub
 	for (unsigned i = 0; i < started; i++) {
 		pthread_join(t[i], NULL);
 		if (w[i].r.failed && rc == CLI_OK)
-			rc = cli_failf("bench sign", "signing failed: %s", orsp_err_detail());
+			rc =
+			    cli_failf("bench sign", "signing failed in thread %u: %s", i, w[i].why);
 		*per_s += w[i].r.per_s;
 	}
 	return rc;
@@ -146,6 +151,9 @@ int bench_sign(int argc, char **argv)
 		return cli_missing("--pkcs11");
 	if (!orsp_ec_pkcs11_uri(uri))
 		return cli_usage("--pkcs11", "expected a PKCS#11 URI (pkcs11:...)");
+	if (strstr(uri, "pin-value="))
+		return cli_usage("--pkcs11", "a PIN on the command line shows in ps: give "
+		                             "pin-source=FILE in the URI");
 
 	if (orsp_ec_load_pkcs11(uri, &key[K_TOKEN]) != ORSP_OK) {
 		rc = cli_failf("bench sign", "%s", orsp_err_detail());

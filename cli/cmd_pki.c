@@ -757,6 +757,10 @@ static int parse_smdp(int argc, char **argv, pki_opts *o, const char **ci_dir)
 			if (!orsp_ec_pkcs11_uri(optarg))
 				return cli_usage(k ? "--dppb-key" : "--dpauth-key",
 				                 "expected a PKCS#11 URI (pkcs11:...)");
+			if (strstr(optarg, "pin-value="))
+				return cli_usage(k ? "--dppb-key" : "--dpauth-key",
+				                 "a PIN on the command line shows in ps: give "
+				                 "pin-source=FILE in the URI");
 			o->token_key[k] = optarg;
 			break;
 		default:
@@ -812,6 +816,8 @@ static int pki_smdp_make(pki_opts o, const char *ci_dir)
 	char path[PATH_CAP], smdp_dir[PATH_CAP];
 	orsp_cert *ci = NULL, *cert = NULL;
 	orsp_ec_key *ci_key = NULL, *key = NULL, *ci_pub = NULL;
+	uint8_t dpauth_point[ORSP_EC_POINT_LEN];
+	bool dpauth_point_ok = false;
 	created *made = calloc(1, sizeof(*made));
 	orsp_rsp_role role;
 	time_t now = time(NULL);
@@ -908,16 +914,32 @@ static int pki_smdp_make(pki_opts o, const char *ci_dir)
 			if ((rc = created_add(made, path, false)) != CLI_OK)
 				goto out;
 		}
-		if (!o.json && !o.quiet) {
-			printf("  %-6s  %s%s\n", l->label,
-			       layout_path(path, o.dir, i, ".pem") ? path : "",
-			       uri ? " (its key in the PKCS#11 token)" : "");
+		if (i == C_DPPB && uri && o.token_key[0]) {
+			/* the same token key for both roles: refused (pki init makes two) */
+			uint8_t b[ORSP_EC_POINT_LEN];
+			if (orsp_ec_public_point(key, b) == ORSP_OK && dpauth_point_ok &&
+			    memcmp(dpauth_point, b, sizeof(b)) == 0) {
+				rc = cli_failf(l->label,
+				               "the token key of --dppb-key is DPauth's: the "
+				               "two roles need two keys");
+				goto out;
+			}
 		}
+		if (i == C_DPAUTH)
+			dpauth_point_ok = orsp_ec_public_point(key, dpauth_point) == ORSP_OK;
 		orsp_cert_free(cert);
 		cert = NULL;
 		orsp_ec_free(key);
 		key = NULL;
 	}
+	/* said once everything is written (a failure removes it all) */
+	if (!o.json && !o.quiet)
+		for (int i = C_DPAUTH; i <= C_DPTLS; i++)
+			printf("  %-6s  %s%s\n", layout[i].label,
+			       layout_path(path, o.dir, i, ".pem") ? path : "",
+			       i != C_DPTLS && o.token_key[i - C_DPAUTH]
+			           ? " (its key in the PKCS#11 token)"
+			           : "");
 	if (o.json && !o.quiet) {
 		cli_json j = {0};
 		cj_obj_begin(&j, NULL);

@@ -131,6 +131,13 @@ if [[ -e "$T/pki2/smdp/dpauth_key.pem" || -e "$T/pki2/smdp/dppb_key.pem" || ! -e
 else ok; fi
 usage --dpauth-key pki smdp "$T/pki3" --ci "$T/pki" --smdp-fqdn a.example.org --smdp-oid 2.999.12 \
 	--dpauth-key "$T/pki/smdp/dpauth_key.pem"
+usage --dppb-key pki smdp "$T/pki3" --ci "$T/pki" --smdp-fqdn a.example.org --smdp-oid 2.999.12 \
+	--dppb-key "$(key dppb2 "pin-value=$PIN")"
+lacks "pki smdp: a PIN on the command line not said" "$PIN" "$err"
+# one token key for both roles: refused, nothing left
+failure "the two roles need two keys" pki smdp "$T/pki3" --ci "$T/pki" --smdp-fqdn a.example.org \
+	--smdp-oid 2.999.12 --dpauth-key "$(key dpauth2)" --dppb-key "$(key dpauth2)"
+if [[ -e "$T/pki3/smdp/dpauth.der" ]]; then bad "a refused pki smdp (one key, two roles) left a certificate"; else ok; fi
 openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:brainpoolP256r1 -out "$T/bp.pem" 2>/dev/null
 softhsm2-util --import "$T/bp.pem" --token openrsp-smdp --label bp --id 0b0b --pin "$PIN" >/dev/null
 rm "$T/bp.pem"
@@ -228,8 +235,13 @@ print(j["curve"], j["threads"], all(j[k] > 0 for k in ("token_per_s", "token_cpu
 usage --pkcs11 bench sign
 usage --pkcs11 bench sign --pkcs11 "$T/pki/smdp/dppb.der"
 usage --threads bench sign --pkcs11 "$(key dppb)" --threads 0
-failure "refused the PIN" bench sign --pkcs11 "$(key dppb pin-value=badpin-5150)" --seconds 0.1
+printf 'badpin-5150\n' >"$T/badpin"
+chmod 600 "$T/badpin"
+failure "refused the PIN" bench sign --pkcs11 "$(key dppb "pin-source=$T/badpin")" --seconds 0.1
 lacks "bench sign: the wrong PIN not said" "badpin-5150" "$err"
+# a PIN on the command line would show in ps: refused before anything is loaded
+usage --pkcs11 bench sign --pkcs11 "$(key dppb pin-value=badpin-5150)"
+lacks "bench sign: the PIN of a refused URI not said" "badpin-5150" "$err"
 
 # refused at start: exit 1, one line naming the key and what is wrong, never the PIN
 refused() { # refused WORDS DPAUTH_URI [DPPB_URI]
