@@ -40,6 +40,7 @@ extern const cli_noun cli_noun_aka;
 extern const cli_noun cli_noun_auc;
 extern const cli_noun cli_noun_bench;
 extern const cli_noun cli_noun_euicc;
+extern const cli_noun cli_noun_kek;
 extern const cli_noun cli_noun_demo;
 extern const cli_noun cli_noun_lpa;
 extern const cli_noun cli_noun_pki;
@@ -122,6 +123,9 @@ int cli_db_file(const char *opt, const char *db, char *out, size_t cap);
 /* The KEK file of a database: kek_file (--kek-file) when given, else the database's file
  * (cli_db_file, naming db_opt) + ".kek", into out[cap]. CLI_OK, or CLI_USAGE. */
 int cli_kek_path(const char *kek_file, const char *db_opt, const char *db, char *out, size_t cap);
+/* The token key's URI of the sealed KEK file kek_path (in buf), or NULL: not sealed, or the
+ * KEK comes from ORSP_KEK (cli/cmd_kek.c). For rekey: the new KEK is sealed the same way. */
+const char *cli_kek_seal_uri(const char *kek_path, char *buf, size_t cap);
 
 /* ----- output ----- */
 

@@ -981,7 +981,8 @@ static int auc_rekey(int argc, char **argv)
 		return cli_fail("auc rekey", e);
 	rc = open_auc(&dbo, "auc rekey", &a);
 	if (!rc) {
-		e = orsp_auc_rekey(a, g, next, &n);
+		char seal[4097];
+		e = orsp_auc_rekey(a, g, next, cli_kek_seal_uri(kek_path, seal, sizeof(seal)), &n);
 		if (e)
 			rc = cli_fail("auc rekey", e);
 	}

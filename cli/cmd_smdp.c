@@ -870,8 +870,9 @@ static int smdp_rekey(int argc, char **argv)
 	if (!e)
 		e = orsp_smdp_open(dbo.db, &kek, &s);
 	orsp_secret_wipe(&kek);
+	char seal[4097];
 	if (!e)
-		e = orsp_smdp_rekey(s, g, next, &n);
+		e = orsp_smdp_rekey(s, g, next, cli_kek_seal_uri(kek_path, seal, sizeof(seal)), &n);
 	orsp_smdp_close(s);
 	orsp_db_guard_close(g); /* after the last connection: see orsp_db_guard_open */
 	if (e)

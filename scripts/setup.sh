@@ -15,6 +15,7 @@ packages=(
 	curl xxd # tests/cli/smdp_serve.sh talks HTTPS to the SM-DP+ with an independent client
 	libp11-kit-dev # PKCS#11 keys (URI parsing, module loading; docs/crypto.md)
 	softhsm2 # a software PKCS#11 token for tests/test_pkcs11.c and tests/cli/smdp_pkcs11.sh
+	opensc # pkcs11-tool: keys made inside that token (tests/cli/smdp_pkcs11.sh)
 )
 
 missing=()

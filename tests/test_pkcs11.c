@@ -21,8 +21,9 @@
 #include <openssl/pem.h>
 #include <p11-kit/p11-kit.h>
 
-#include "../src/crypto/ec_internal.h" /* orsp__p11_drop_sessions: a token reset */
+#include "../src/crypto/ec_internal.h" /* orsp__p11_reset_sessions: a token reset */
 #include "openrsp/crypto.h"
+#include "openrsp/store.h"
 
 #define PIN "1234-pin"
 #define BADPIN "badpin-5150"
@@ -238,6 +239,31 @@ static int setup(void **state)
 			ck_object_handle_t hp, hk;
 			assert_int_equal(
 			    m->C_GenerateKeyPair(s, &mech, pub_t, 5, priv_t, 7, &hp, &hk), CKR_OK);
+		}
+		/* "kek", "kek2": AES-256 secret keys made in the token, never extractable */
+		for (int i = 0; i < 2; i++) {
+			struct ck_mechanism mech = {CKM_AES_KEY_GEN, NULL, 0};
+			ck_object_class_t sc = CKO_SECRET_KEY;
+			ck_key_type_t ak = CKK_AES;
+			unsigned long vlen = 32;
+			char kl[8];
+			snprintf(kl, sizeof(kl), i ? "kek2" : "kek");
+			struct ck_attribute at[] = {
+			    {CKA_CLASS, &sc, sizeof(sc)},
+			    {CKA_KEY_TYPE, &ak, sizeof(ak)},
+			    {CKA_TOKEN, &yes, 1},
+			    {CKA_PRIVATE, &yes, 1},
+			    {CKA_SENSITIVE, &yes, 1},
+			    {CKA_EXTRACTABLE, &no, 1},
+			    {CKA_ENCRYPT, &yes, 1},
+			    {CKA_DECRYPT, &yes, 1},
+			    {CKA_VALUE_LEN, &vlen, sizeof(vlen)},
+			    {CKA_LABEL, kl, strlen(kl)},
+			};
+			ck_object_handle_t hk;
+			assert_int_equal(
+			    m->C_GenerateKey(s, &mech, at, sizeof(at) / sizeof(at[0]), &hk),
+			    CKR_OK);
 		}
 		raw_close(m, s);
 	}
@@ -562,6 +588,155 @@ static void test_sign_digest(void **state)
 	orsp_ec_free(k);
 }
 
+/* AES-GCM with a secret key in the token (a KEK sealed at rest): round trip, and every way
+ * the opening must fail. */
+static void test_aes_gcm(void **state)
+{
+	char u[8300], u2[8300];
+	static const uint8_t aad[] = "openrsp-kek-sealed 1";
+	uint8_t iv[12], in[32], ct[48], back[32];
+	(void)state;
+	snprintf(u, sizeof(u), "%s", uri("token=openrsp;object=kek", "pin-value=" PIN));
+	snprintf(u2, sizeof(u2), "%s", uri("token=openrsp;object=kek2", "pin-value=" PIN));
+	assert_int_equal(orsp_random(iv, sizeof(iv)), ORSP_OK);
+	assert_int_equal(orsp_random(in, sizeof(in)), ORSP_OK);
+	assert_int_equal(orsp_p11_aes_gcm_seal(u, iv, aad, sizeof(aad), in, 32, ct, sizeof(ct)),
+	                 ORSP_OK);
+	assert_memory_not_equal(ct, in, 32);
+	if (orsp_p11_aes_gcm_open(u, iv, aad, sizeof(aad), ct, 48, back, sizeof(back)) != ORSP_OK)
+		fail_msg("open: %s", orsp_err_detail());
+	assert_memory_equal(back, in, 32);
+	/* another key, other additional data, another IV, a changed byte */
+	assert_int_equal(
+	    orsp_p11_aes_gcm_open(u2, iv, aad, sizeof(aad), ct, 48, back, sizeof(back)),
+	    ORSP_E_VERIFY);
+	assert_int_equal(
+	    orsp_p11_aes_gcm_open(u, iv, aad, sizeof(aad) - 1, ct, 48, back, sizeof(back)),
+	    ORSP_E_VERIFY);
+	iv[0] ^= 1;
+	assert_int_equal(orsp_p11_aes_gcm_open(u, iv, aad, sizeof(aad), ct, 48, back, sizeof(back)),
+	                 ORSP_E_VERIFY);
+	iv[0] ^= 1;
+	ct[40] ^= 1;
+	assert_int_equal(orsp_p11_aes_gcm_open(u, iv, aad, sizeof(aad), ct, 48, back, sizeof(back)),
+	                 ORSP_E_VERIFY);
+	ct[40] ^= 1;
+	assert_int_equal(orsp_p11_aes_gcm_open(u, iv, aad, sizeof(aad), ct, 48, back, sizeof(back)),
+	                 ORSP_OK);
+	/* not a secret key; a private key named as one; sizes */
+	assert_int_equal(orsp_p11_aes_gcm_seal(uri("token=openrsp;object=dpauth", "pin-value=" PIN),
+	                                       iv, aad, sizeof(aad), in, 32, ct, sizeof(ct)),
+	                 ORSP_E_NOT_FOUND);
+	assert_non_null(strstr(orsp_err_detail(), "no AES secret key"));
+	assert_int_equal(
+	    orsp_p11_aes_gcm_seal(uri("token=openrsp;object=kek;type=private", "pin-value=" PIN),
+	                          iv, aad, sizeof(aad), in, 32, ct, sizeof(ct)),
+	    ORSP_E_USAGE);
+	assert_int_equal(orsp_p11_aes_gcm_seal(u, iv, aad, sizeof(aad), in, 32, ct, 40),
+	                 ORSP_E_USAGE);
+	assert_int_equal(orsp_p11_aes_gcm_open(u, iv, aad, sizeof(aad), ct, 15, back, sizeof(back)),
+	                 ORSP_E_USAGE);
+	orsp_err_clear();
+}
+
+static void write_text(const char *path, const char *text, mode_t mode)
+{
+	FILE *f = fopen(path, "w");
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+	assert_int_equal(chmod(path, mode), 0);
+}
+
+/* KEK files sealed by the token (src/store/kek.c): made sealed, sealed in place, opened by
+ * every load, unsealed; and each malformed file refused before the token is asked. */
+static void test_sealed_kek_files(void **state)
+{
+	char pinf[4200], extra[4300], u[8300], path[4200], raw[4200], text[12000];
+	orsp_secret made = {0}, got = {0};
+	bool sealed = false;
+	(void)state;
+	write_pin("kek-pin", PIN "\n", 0600, pinf, sizeof(pinf));
+	snprintf(extra, sizeof(extra), "pin-source=%s", pinf);
+	snprintf(u, sizeof(u), "%s", uri("token=openrsp;object=kek", extra));
+	snprintf(path, sizeof(path), "%s/sealed.kek", dir);
+	assert_int_equal(orsp_kek_create_new_sealed(path, u, &made), ORSP_OK);
+	assert_int_equal(orsp_kek_load_existing(path, &got), ORSP_OK);
+	assert_memory_equal(got.v, made.v, ORSP_KEK_LEN);
+	assert_int_equal(orsp_kek_sealed_uri(path, text, sizeof(text), &sealed), ORSP_OK);
+	assert_true(sealed);
+	assert_string_equal(text, u);
+	/* sealed twice: refused; unseal gives the same KEK back in clear; seal again */
+	assert_int_equal(orsp_kek_seal(path, u), ORSP_E_EXISTS);
+	assert_int_equal(orsp_kek_unseal(path), ORSP_OK);
+	assert_int_equal(orsp_kek_unseal(path), ORSP_E_STATE);
+	orsp_secret_wipe(&got);
+	assert_int_equal(orsp_kek_load_existing(path, &got), ORSP_OK);
+	assert_memory_equal(got.v, made.v, ORSP_KEK_LEN);
+	assert_int_equal(orsp_kek_seal(path, uri("token=openrsp;object=kek", "pin-value=" PIN)),
+	                 ORSP_E_USAGE); /* the file would hold the PIN */
+	assert_int_equal(orsp_kek_seal(path, u), ORSP_OK);
+	orsp_secret_wipe(&got);
+	assert_int_equal(orsp_kek_load_existing(path, &got), ORSP_OK);
+	assert_memory_equal(got.v, made.v, ORSP_KEK_LEN);
+	/* malformed: each refused as such (never a token error) */
+	{
+		FILE *f = fopen(path, "r");
+		size_t n;
+		assert_non_null(f);
+		n = fread(text, 1, sizeof(text) - 1, f);
+		fclose(f);
+		text[n] = 0;
+	}
+	snprintf(raw, sizeof(raw), "%s/bad.kek", dir);
+	{
+		char bad[12100];
+		const char *cut = strstr(text, "\ndata ");
+		assert_non_null(cut);
+		/* a line more */
+		snprintf(bad, sizeof(bad), "%sextra 1\n", text);
+		write_text(raw, bad, 0600);
+		assert_int_equal(orsp_kek_load_existing(raw, &got), ORSP_E_MALFORMED);
+		/* no data line */
+		snprintf(bad, sizeof(bad), "%.*s\n", (int)(cut - text), text);
+		write_text(raw, bad, 0600);
+		assert_int_equal(orsp_kek_load_existing(raw, &got), ORSP_E_MALFORMED);
+		/* data not hex */
+		snprintf(bad, sizeof(bad), "%s", text);
+		bad[cut - text + 7] = 'g';
+		write_text(raw, bad, 0600);
+		assert_int_equal(orsp_kek_load_existing(raw, &got), ORSP_E_MALFORMED);
+		/* the last newline missing */
+		snprintf(bad, sizeof(bad), "%s", text);
+		bad[strlen(bad) - 1] = 0;
+		write_text(raw, bad, 0600);
+		assert_int_equal(orsp_kek_load_existing(raw, &got), ORSP_E_MALFORMED);
+		/* a PIN in the file */
+		snprintf(bad, sizeof(bad), "openrsp-kek-sealed 1\nuri %s\n%s",
+		         uri("token=openrsp;object=kek", "pin-value=" PIN), strstr(text, "iv "));
+		write_text(raw, bad, 0600);
+		assert_int_equal(orsp_kek_load_existing(raw, &got), ORSP_E_POLICY);
+		assert_null(strstr(orsp_err_detail(), PIN));
+		/* readable by others: refused as any KEK file */
+		write_text(raw, text, 0644);
+		assert_int_equal(orsp_kek_load_existing(raw, &got), ORSP_E_POLICY);
+		/* the same file intact opens */
+		write_text(raw, text, 0600);
+		orsp_secret_wipe(&got);
+		assert_int_equal(orsp_kek_load_existing(raw, &got), ORSP_OK);
+		assert_memory_equal(got.v, made.v, ORSP_KEK_LEN);
+		/* too long */
+		memset(bad, 'a', 9000);
+		memcpy(bad, "openrsp-kek-sealed 1\n", 21);
+		bad[9000] = 0;
+		write_text(raw, bad, 0600);
+		assert_int_equal(orsp_kek_load_existing(raw, &got), ORSP_E_MALFORMED);
+	}
+	orsp_err_clear();
+	orsp_secret_wipe(&made);
+	orsp_secret_wipe(&got);
+}
+
 /* A token key issues no certificate (X509_sign would need the scalar). */
 static void test_no_issuing(void **state)
 {
@@ -649,6 +824,8 @@ int main(void)
 	    cmocka_unit_test(test_pin_changed),
 	    cmocka_unit_test(test_no_issuing),
 	    cmocka_unit_test(test_sign_digest),
+	    cmocka_unit_test(test_aes_gcm),
+	    cmocka_unit_test(test_sealed_kek_files),
 	    cmocka_unit_test(test_threads),
 	    cmocka_unit_test(test_two_keys),
 	};

@@ -270,7 +270,7 @@ static orsp_err auc_rekey_file(const char *name, const orsp_secret *kek, const c
 	if (!e) {
 		if (inject >= 0)
 			orsp_db_inject_failure(orsp_auc_db(a), inject);
-		e = orsp_auc_rekey(a, g, path_of(next), NULL);
+		e = orsp_auc_rekey(a, g, path_of(next), NULL, NULL);
 	}
 	orsp_auc_close(a);
 	orsp_db_guard_close(g);
@@ -297,7 +297,7 @@ static void test_auc_rekey(void **state)
 	assert_int_equal(orsp_db_guard_open(path_of("a.db"), &g), ORSP_OK);
 	assert_int_equal(orsp_auc_open_ex(path_of("a.db"), ORSP_DB_OPEN_EXISTING, &old, &a),
 	                 ORSP_OK);
-	assert_int_equal(orsp_auc_rekey(a, g, path_of("new.kek"), &count), ORSP_OK);
+	assert_int_equal(orsp_auc_rekey(a, g, path_of("new.kek"), NULL, &count), ORSP_OK);
 	assert_int_equal(count, 7); /* 2 x (K, OPc), 2 card secrets, the check */
 	/* the handle goes on with the new KEK */
 	assert_int_equal(orsp_auc_get_secret(a, IMSI_M, "puk1", &v), ORSP_OK);
@@ -370,7 +370,7 @@ static void test_auc_refusals(void **state)
 	assert_int_equal(orsp_auc_open_ex(path_of("a.db"), ORSP_DB_OPEN_EXISTING, &old, &a),
 	                 ORSP_OK);
 	h = hold(path_of("a.db"));
-	assert_int_equal(orsp_auc_rekey(a, g, path_of("new.kek"), NULL), ORSP_E_STATE);
+	assert_int_equal(orsp_auc_rekey(a, g, path_of("new.kek"), NULL, NULL), ORSP_E_STATE);
 	release(h);
 	orsp_auc_close(a);
 	orsp_db_guard_close(g);
@@ -448,7 +448,7 @@ static void test_guard_checks(void **state)
 	assert_int_equal(orsp_auc_open_ex(path_of("a.db"), ORSP_DB_OPEN_EXISTING, &old, &a),
 	                 ORSP_OK);
 	h = hold(path_of("a.db"));
-	assert_int_equal(orsp_kek_rekey(orsp_auc_db(a), g, &old, path_of("new.kek"), cols, n,
+	assert_int_equal(orsp_kek_rekey(orsp_auc_db(a), g, &old, path_of("new.kek"), NULL, cols, n,
 	                                probe_audit, &p, &nk, NULL),
 	                 ORSP_E_STATE);
 	assert_non_null(strstr(orsp_err_detail(), "stop the servers"));
@@ -467,7 +467,7 @@ static void test_guard_checks(void **state)
 	p.g = g;
 	assert_int_equal(orsp_auc_open_ex(path_of("a.db"), ORSP_DB_OPEN_EXISTING, &old, &a),
 	                 ORSP_OK);
-	assert_int_equal(orsp_kek_rekey(orsp_auc_db(a), g, &old, path_of("new.kek"), cols, n,
+	assert_int_equal(orsp_kek_rekey(orsp_auc_db(a), g, &old, path_of("new.kek"), NULL, cols, n,
 	                                probe_audit, &p, &nk, NULL),
 	                 ORSP_E_STATE);
 	assert_non_null(strstr(orsp_err_detail(), "stop the servers"));
@@ -521,7 +521,7 @@ static void test_not_wal(void **state)
 	assert_false(exists(path_of("a.db-shm"))); /* nothing for the guard to look at */
 	assert_int_equal(orsp_db_guard_check(g), ORSP_OK);
 
-	assert_int_equal(orsp_auc_rekey(a, g, path_of("new.kek"), NULL), ORSP_E_POLICY);
+	assert_int_equal(orsp_auc_rekey(a, g, path_of("new.kek"), NULL, NULL), ORSP_E_POLICY);
 	assert_non_null(strstr(orsp_err_detail(), "not in WAL mode"));
 	assert_non_null(strstr(orsp_err_detail(), "could not be detected"));
 	orsp_auc_close(a);
@@ -642,8 +642,8 @@ static void test_interrupted(void **state)
 		if (orsp_db_guard_open(path_of("a.db"), &g) ||
 		    orsp_auc_open_ex(path_of("a.db"), ORSP_DB_OPEN_EXISTING, &old, &c))
 			_exit(1);
-		if (orsp_kek_rekey(orsp_auc_db(c), g, &old, path_of("new.kek"), cols, n, die_in_tx,
-		                   NULL, &nk, NULL) == ORSP_OK)
+		if (orsp_kek_rekey(orsp_auc_db(c), g, &old, path_of("new.kek"), NULL, cols, n,
+		                   die_in_tx, NULL, &nk, NULL) == ORSP_OK)
 			_exit(0);
 		_exit(2);
 	}
@@ -698,7 +698,7 @@ static void test_flush_failed(void **state)
 	assert_int_equal(orsp_auc_open_ex(path_of("a.db"), ORSP_DB_OPEN_EXISTING, &old, &a),
 	                 ORSP_OK);
 	orsp_db_inject_sync_failure(orsp_auc_db(a));
-	e = orsp_auc_rekey(a, g, path_of("new.kek"), NULL);
+	e = orsp_auc_rekey(a, g, path_of("new.kek"), NULL, NULL);
 	assert_int_equal(e, ORSP_E_STORAGE);
 	assert_non_null(strstr(orsp_err_detail(), "but its flush to disk failed"));
 	/* the same handle, after the error: its writes are under the new KEK */
@@ -773,7 +773,7 @@ static orsp_err smdp_rekey_file(const char *name, const orsp_secret *kek, const 
 	if (!e) {
 		if (inject >= 0)
 			orsp_db_inject_failure(orsp_smdp_db(s), inject);
-		e = orsp_smdp_rekey(s, g, path_of(next), NULL);
+		e = orsp_smdp_rekey(s, g, path_of(next), NULL, NULL);
 	}
 	orsp_smdp_close(s);
 	orsp_db_guard_close(g);

@@ -272,7 +272,7 @@ ORSP_MUST_CHECK orsp_err orsp_auc_export(orsp_auc *a, orsp_auc_export_format fmt
  * does after a commit whose flush alone failed (the error returned); after any other failure of the
  * commit close a (which KEK the database needs is not known). */
 ORSP_MUST_CHECK orsp_err orsp_auc_rekey(orsp_auc *a, orsp_db_guard *g, const char *new_kek_path,
-                                        size_t *count);
+                                        const char *seal_uri, size_t *count);
 /* The columns orsp_auc_rekey re-wraps, *n of them. */
 const orsp_kek_column *orsp_auc_kek_columns(size_t *n);
 

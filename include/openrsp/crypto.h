@@ -136,6 +136,20 @@ void orsp_ec_free(orsp_ec_key *k);
  * The key then signs with orsp_ecdsa_sign inside the token, from any thread; ECKA, the
  * private scalar, saving and issuing certificates are refused (docs/crypto.md). */
 ORSP_MUST_CHECK orsp_err orsp_ec_load_pkcs11(const char *uri, orsp_ec_key **out);
+/* AES-GCM with a secret (AES) key in a PKCS#11 token, named by a URI as orsp_ec_load_pkcs11's
+ * (type=secret-key or no type): for sealing a KEK at rest. seal writes n + 16 bytes
+ * (ciphertext || tag) to out; open takes ciphertext || tag (n bytes) and writes n - 16,
+ * ORSP_E_VERIFY if the tag does not match (another key, changed data). iv is 12 bytes, never
+ * used twice with one key (draw it at random); aad at most 256 bytes, n at most 4096. The
+ * token is opened (logged in) for the call and closed again; the key never leaves it. */
+ORSP_MUST_CHECK orsp_err orsp_p11_aes_gcm_seal(const char *uri, const uint8_t iv[12],
+                                               const uint8_t *aad, size_t aad_len,
+                                               const uint8_t *in, size_t n, uint8_t *out,
+                                               size_t cap);
+ORSP_MUST_CHECK orsp_err orsp_p11_aes_gcm_open(const char *uri, const uint8_t iv[12],
+                                               const uint8_t *aad, size_t aad_len,
+                                               const uint8_t *in, size_t n, uint8_t *out,
+                                               size_t cap);
 /* s starts with "pkcs11:" (a key to load with orsp_ec_load_pkcs11, not a file). */
 bool orsp_ec_pkcs11_uri(const char *s);
 /* k is a key in a PKCS#11 token. */

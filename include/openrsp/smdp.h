@@ -146,7 +146,7 @@ ORSP_MUST_CHECK orsp_err orsp_smdp_unwrap(const orsp_smdp *s, const char *aad,
  * derived from the KEK (orsp_smdp_derive_key): those handed out before the rotation no
  * longer verify, and their downloads start over. */
 ORSP_MUST_CHECK orsp_err orsp_smdp_rekey(orsp_smdp *s, orsp_db_guard *g, const char *new_kek_path,
-                                         size_t *count);
+                                         const char *seal_uri, size_t *count);
 /* The columns orsp_smdp_rekey covers, *n of them, es9p_session's included (re-wrapped in a
  * database whose ES9+ tables exist); smdp_upp.upp_sealed is listed with no aad: sealed
  * under the data key of dek_wrapped. */

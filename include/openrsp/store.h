@@ -309,6 +309,24 @@ ORSP_MUST_CHECK orsp_err orsp_kek_check_existing(orsp_db *db, const orsp_secret 
  * value read back from the file (ORSP_KEK is not looked at). */
 ORSP_MUST_CHECK orsp_err orsp_kek_create_new(const char *path, orsp_secret *kek);
 
+/* KEK files sealed by an AES key in a PKCS#11 token (docs/crypto.md, "A KEK sealed by a
+ * token"): the file holds the token key's URI (its PIN from pin-source, never pin-value), a
+ * random IV and the KEK under AES-256-GCM there; every load above opens it through the token,
+ * so the file alone (a stolen disk or backup) does not give the KEK. The token's key must
+ * exist and may encrypt and decrypt; each function checks that the token opens what it sealed
+ * before writing anything. */
+/* Whether the file at path is a sealed KEK file, and then its URI (cap bytes). */
+ORSP_MUST_CHECK orsp_err orsp_kek_sealed_uri(const char *path, char *uri, size_t cap, bool *sealed);
+/* Seal the (raw or hex) KEK file at path in place under the token key uri: the file is
+ * replaced whole (renamed over). ORSP_E_EXISTS if it is sealed already. The old file's blocks
+ * are not overwritten on the disk. */
+ORSP_MUST_CHECK orsp_err orsp_kek_seal(const char *path, const char *uri);
+/* Back to a raw KEK file (32 bytes), through the token: ORSP_E_STATE if it is not sealed. */
+ORSP_MUST_CHECK orsp_err orsp_kek_unseal(const char *path);
+/* orsp_kek_create_new, the new KEK sealed under uri from the start (never in clear on disk). */
+ORSP_MUST_CHECK orsp_err orsp_kek_create_new_sealed(const char *path, const char *uri,
+                                                    orsp_secret *kek);
+
 /* For work that needs an SQLite database to itself (KEK rotation): whether another process
  * has it open, from the shared lock every SQLite connection in WAL mode holds on a byte of
  * the database's WAL-index (<file>-shm) for its lifetime. Open the guard BEFORE this
@@ -345,7 +363,8 @@ typedef struct orsp_kek_column {
 } orsp_kek_column;
 
 /* Rotate the KEK of the database `db`, opened (after `g`) with and checked against
- * old_kek: create the KEK file new_path (orsp_kek_create_new: refused if it exists), then
+ * old_kek: create the KEK file new_path (orsp_kek_create_new: refused if it exists; sealed
+ * under the token key seal_uri with orsp_kek_create_new_sealed when seal_uri is not NULL), then
  * in one write transaction unwrap every value of `cols` with old_kek and wrap it under the
  * new KEK with the same record name (each plaintext wiped at once), append the audit row
  * (`audit(arg, new_path)`, inside the transaction), test `g` again, and commit durably.
@@ -363,7 +382,8 @@ typedef struct orsp_kek_column {
  * handle goes on with it. After a failed COMMIT the KEK the database needs is not known:
  * close the handle. The audit row names new_path by its absolute name. */
 ORSP_MUST_CHECK orsp_err orsp_kek_rekey(orsp_db *db, orsp_db_guard *g, const orsp_secret *old_kek,
-                                        const char *new_path, const orsp_kek_column *cols, size_t n,
+                                        const char *new_path, const char *seal_uri,
+                                        const orsp_kek_column *cols, size_t n,
                                         orsp_err (*audit)(void *arg, const char *new_path),
                                         void *arg, orsp_secret *new_kek, size_t *count);
 

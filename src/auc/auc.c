@@ -1283,14 +1283,15 @@ static orsp_err rekey_audit(void *arg, const char *new_path)
 	return audit(arg, "kek rotated", "", "ok", detail);
 }
 
-orsp_err orsp_auc_rekey(orsp_auc *a, orsp_db_guard *g, const char *new_kek_path, size_t *count)
+orsp_err orsp_auc_rekey(orsp_auc *a, orsp_db_guard *g, const char *new_kek_path,
+                        const char *seal_uri, size_t *count)
 {
 	orsp_err err;
 	orsp_secret next = {0};
 
 	if (!a || !g || !new_kek_path)
 		return orsp_errf(ORSP_E_USAGE, "auc rekey: missing arguments");
-	err = orsp_kek_rekey(a->db, g, &a->kek, new_kek_path, auc_kek_columns,
+	err = orsp_kek_rekey(a->db, g, &a->kek, new_kek_path, seal_uri, auc_kek_columns,
 	                     ORSP_ARRAY_LEN(auc_kek_columns), rekey_audit, a, &next, count);
 	/* also after a commit whose flush alone failed: the database is under the new KEK */
 	if (err && next.len == 0)

@@ -39,6 +39,8 @@
 
 struct orsp__p11_key {
 	struct ck_function_list *m;
+	ck_object_class_t cls; /* the object looked for: CKO_PRIVATE_KEY (EC) or CKO_SECRET_KEY */
+	ck_key_type_t ktype;   /* CKK_EC or CKK_AES */
 	ck_slot_id_t slot;
 	pthread_mutex_t mu;
 	ck_object_handle_t obj;             /* under mu */
@@ -206,10 +208,14 @@ static orsp_err uri_take(P11KitUri *u, struct orsp__p11_key *k, const char **mod
 		return orsp_errf(ORSP_E_USAGE, "PKCS#11 URI: module-name is not supported, "
 		                               "give module-path");
 	a = p11_kit_uri_get_attribute(u, CKA_CLASS);
-	if (a && (a->value_len != sizeof(ck_object_class_t) ||
-	          *(ck_object_class_t *)a->value != CKO_PRIVATE_KEY))
-		return orsp_errf(ORSP_E_USAGE, "PKCS#11 URI: names an object that is not a "
-		                               "private key (type=private, or no type)");
+	if (a &&
+	    (a->value_len != sizeof(ck_object_class_t) || *(ck_object_class_t *)a->value != k->cls))
+		return orsp_errf(ORSP_E_USAGE,
+		                 k->cls == CKO_PRIVATE_KEY
+		                     ? "PKCS#11 URI: names an object that is not a private key "
+		                       "(type=private, or no type)"
+		                     : "PKCS#11 URI: names an object that is not a secret key "
+		                       "(type=secret-key, or no type)");
 	a = p11_kit_uri_get_attribute(u, CKA_LABEL);
 	if (a) {
 		if (a->value_len == 0 || a->value_len >= LABEL_MAX)
@@ -333,12 +339,12 @@ static ck_rv_t login(struct orsp__p11_key *k, ck_session_handle_t s)
 	return rv == CKR_USER_ALREADY_LOGGED_IN ? CKR_OK : rv;
 }
 
-/* Find the one object of class cls and EC type named by id (when has_id) or label. */
+/* Find the objects of class cls and key type kt named by id and/or label: the first in *out,
+ * how many (0, 1 or 2 for "more") in *count. */
 static ck_rv_t find_one(struct orsp__p11_key *k, ck_session_handle_t s, ck_object_class_t cls,
-                        const uint8_t *id, size_t id_len, const char *label,
+                        ck_key_type_t kt, const uint8_t *id, size_t id_len, const char *label,
                         ck_object_handle_t *out, unsigned long *count)
 {
-	ck_key_type_t kt = CKK_EC;
 	uint8_t idc[ID_MAX];
 	char lc[LABEL_MAX];
 	struct ck_attribute t[4] = {
@@ -375,7 +381,7 @@ static ck_rv_t find_one(struct orsp__p11_key *k, ck_session_handle_t s, ck_objec
 static ck_rv_t find_private(struct orsp__p11_key *k, ck_session_handle_t s, ck_object_handle_t *out,
                             unsigned long *count)
 {
-	return find_one(k, s, CKO_PRIVATE_KEY, k->has_id ? k->id : NULL, k->id_len,
+	return find_one(k, s, k->cls, k->ktype, k->has_id ? k->id : NULL, k->id_len,
 	                k->has_label ? k->label : NULL, out, count);
 }
 
@@ -428,8 +434,8 @@ static orsp_err public_key(struct orsp__p11_key *k, ck_session_handle_t s, ck_ob
 		                 "by",
 		                 k->what);
 	label[label_len] = '\0';
-	rv = find_one(k, s, CKO_PUBLIC_KEY, id_len ? id : NULL, id_len, id_len ? NULL : label, &pub,
-	              &count);
+	rv = find_one(k, s, CKO_PUBLIC_KEY, CKK_EC, id_len ? id : NULL, id_len,
+	              id_len ? NULL : label, &pub, &count);
 	if (rv != CKR_OK)
 		return rv_fail(ORSP_E_CRYPTO, rv, "cannot search for the public key", k->what);
 	if (count != 1)
@@ -626,23 +632,20 @@ bool orsp_ec_pkcs11_uri(const char *s)
 	return s && strncmp(s, "pkcs11:", 7) == 0;
 }
 
-static orsp_err load(struct orsp__p11_key *k, const char *uri, orsp_ec_key **pub)
+/* The token the URI names, opened for k (its class and key type set): the module loaded and
+ * initialised, the one matching token found, a session opened in *s and logged in, and the
+ * one matching key in *obj. tname gets the token's label. */
+static orsp_err token_open(struct orsp__p11_key *k, const char *uri, ck_session_handle_t *s,
+                           ck_object_handle_t *obj, char *tname, size_t tcap)
 {
-	char tname[40];
 	const char *module = NULL;
 	P11KitUri *u = p11_kit_uri_new();
-	ck_session_handle_t s = 0;
-	ck_object_handle_t obj = 0;
 	unsigned long count = 0;
-	uint8_t params[32], probe[32], sig[ORSP_EC_SIG_LEN];
-	size_t plen = 0;
-	orsp_curve curve;
-	unsigned char flag = 1;
-	size_t blen = 0;
 	int rc;
 	ck_rv_t rv;
 	orsp_err e;
 
+	*s = 0;
 	if (!u)
 		return orsp_errf(ORSP_E_RESOURCE, "out of memory");
 	rc = p11_kit_uri_parse(
@@ -683,7 +686,7 @@ static orsp_err load(struct orsp__p11_key *k, const char *uri, orsp_ec_key **pub
 			goto out;
 		}
 	}
-	if ((e = find_slot(k, u, tname, sizeof(tname))))
+	if ((e = find_slot(k, u, tname, tcap)))
 		goto out;
 	if (k->has_label) {
 		snprintf(k->what, sizeof(k->what), "key %.100s in token %s", k->label, tname);
@@ -697,13 +700,13 @@ static orsp_err load(struct orsp__p11_key *k, const char *uri, orsp_ec_key **pub
 	for (size_t i = 0; k->what[i]; i++)
 		if ((unsigned char)k->what[i] < 0x20 || (unsigned char)k->what[i] >= 0x7f)
 			k->what[i] = '?';
-	rv = k->m->C_OpenSession(k->slot, CKF_SERIAL_SESSION, NULL, NULL, &s);
+	rv = k->m->C_OpenSession(k->slot, CKF_SERIAL_SESSION, NULL, NULL, s);
 	if (rv != CKR_OK) {
 		e = rv_fail(ORSP_E_CRYPTO, rv, "cannot open a session", tname);
 		goto out;
 	}
 	if (k->has_pin || k->protected_path) {
-		rv = login(k, s);
+		rv = login(k, *s);
 		if (rv == CKR_PIN_INCORRECT || rv == CKR_PIN_INVALID || rv == CKR_PIN_LEN_RANGE) {
 			e = orsp_errf(ORSP_E_VERIFY, "PKCS#11: the token %s refused the PIN",
 			              tname);
@@ -714,18 +717,45 @@ static orsp_err load(struct orsp__p11_key *k, const char *uri, orsp_ec_key **pub
 			goto out;
 		}
 	}
-	rv = find_private(k, s, &obj, &count);
+	rv = find_private(k, *s, obj, &count);
 	if (rv != CKR_OK) {
 		e = rv_fail(ORSP_E_CRYPTO, rv, "cannot search for the key", k->what);
 		goto out;
 	}
 	if (count != 1) {
 		e = orsp_errf(count ? ORSP_E_USAGE : ORSP_E_NOT_FOUND,
-		              "PKCS#11: %s EC private key matches in token %s%s",
-		              count ? "more than one" : "no", tname,
-		              count ? " (name it with both object= and id=)" : "");
+		              "PKCS#11: %s %s matches in token %s%s",
+		              count ? "more than one" : "no",
+		              k->cls == CKO_PRIVATE_KEY ? "EC private key" : "AES secret key",
+		              tname, count ? " (name it with both object= and id=)" : "");
 		goto out;
 	}
+out:
+	if (e && *s) {
+		k->m->C_CloseSession(*s);
+		*s = 0;
+	}
+	p11_kit_uri_free(u);
+	return e;
+}
+
+static orsp_err load(struct orsp__p11_key *k, const char *uri, orsp_ec_key **pub)
+{
+	char tname[40];
+	ck_session_handle_t s = 0;
+	ck_object_handle_t obj = 0;
+	uint8_t params[32], probe[32], sig[ORSP_EC_SIG_LEN];
+	size_t plen = 0;
+	orsp_curve curve;
+	unsigned char flag = 1;
+	size_t blen = 0;
+	ck_rv_t rv;
+	orsp_err e;
+
+	k->cls = CKO_PRIVATE_KEY;
+	k->ktype = CKK_EC;
+	if ((e = token_open(k, uri, &s, &obj, tname, sizeof(tname))))
+		return e;
 	k->obj = obj;
 	rv = get_attr(k, s, obj, CKA_EC_PARAMS, params, sizeof(params), &plen);
 	if (rv != CKR_OK) {
@@ -770,7 +800,6 @@ static orsp_err load(struct orsp__p11_key *k, const char *uri, orsp_ec_key **pub
 out:
 	if (s)
 		k->m->C_CloseSession(s);
-	p11_kit_uri_free(u);
 	return e;
 }
 
@@ -800,4 +829,114 @@ orsp_err orsp_ec_load_pkcs11(const char *uri, orsp_ec_key **out)
 	}
 	*out = pub;
 	return ORSP_OK;
+}
+
+/* ------------------------------------------------------------------ AES-GCM ----------- */
+
+/* One AES-GCM operation with the token's secret key (a KEK sealed at rest): the token opened,
+ * used and closed again. */
+static orsp_err aes_gcm(const char *uri, bool seal, const uint8_t iv[12], const uint8_t *aad,
+                        size_t aad_len, const uint8_t *in, size_t n, uint8_t *out, size_t cap)
+{
+	struct orsp__p11_key *k;
+	char tname[40];
+	ck_session_handle_t s = 0;
+	ck_object_handle_t obj = 0;
+	uint8_t ivc[12], aadc[256], *inc = NULL, *res = NULL;
+	unsigned char flag = 1;
+	unsigned long len = n + 16; /* some modules want room for the input's length */
+	size_t blen = 0;
+	ck_rv_t rv;
+	orsp_err e;
+
+	if (!uri || !iv || (!aad && aad_len) || !in || !out)
+		return orsp_errf(ORSP_E_USAGE, "PKCS#11 AES-GCM: NULL argument");
+	if (!orsp_ec_pkcs11_uri(uri) || strnlen(uri, URI_MAX + 1) > URI_MAX)
+		return orsp_errf(ORSP_E_USAGE, "not a PKCS#11 URI (pkcs11:..., at most %d bytes)",
+		                 URI_MAX);
+	if (aad_len > sizeof(aadc) || n > 4096 || (!seal && n < 16) ||
+	    cap < (seal ? n + 16 : n - 16))
+		return orsp_errf(ORSP_E_USAGE, "PKCS#11 AES-GCM: sizes out of range");
+	k = calloc(1, sizeof(*k));
+	inc = malloc(n ? n : 1);
+	res = malloc(n + 16);
+	if (!k || !inc || !res) {
+		free(k);
+		free(inc);
+		free(res);
+		return orsp_errf(ORSP_E_RESOURCE, "out of memory");
+	}
+	pthread_mutex_init(&k->mu, NULL);
+	k->cls = CKO_SECRET_KEY;
+	k->ktype = CKK_AES;
+	if ((e = token_open(k, uri, &s, &obj, tname, sizeof(tname))))
+		goto out;
+	if (get_attr(k, s, obj, seal ? CKA_ENCRYPT : CKA_DECRYPT, &flag, sizeof(flag), &blen) ==
+	        CKR_OK &&
+	    blen == 1 && !flag) {
+		e = orsp_errf(ORSP_E_POLICY, "PKCS#11: %s may not %s", k->what,
+		              seal ? "encrypt (CKA_ENCRYPT false)" : "decrypt (CKA_DECRYPT false)");
+		goto out;
+	}
+	/* the API's buffers are not const: copies */
+	memcpy(ivc, iv, sizeof(ivc));
+	if (aad_len)
+		memcpy(aadc, aad, aad_len);
+	memcpy(inc, in, n);
+	{
+		struct ck_gcm_params gp = {ivc, sizeof(ivc), 8 * sizeof(ivc), aadc, aad_len, 128};
+		struct ck_mechanism mech = {CKM_AES_GCM, &gp, sizeof(gp)};
+		rv = seal ? k->m->C_EncryptInit(s, &mech, obj) : k->m->C_DecryptInit(s, &mech, obj);
+		if (rv != CKR_OK) {
+			e = rv_fail(ORSP_E_CRYPTO, rv, "cannot start AES-GCM", k->what);
+			goto out;
+		}
+		rv = seal ? k->m->C_Encrypt(s, inc, n, res, &len)
+		          : k->m->C_Decrypt(s, inc, n, res, &len);
+	}
+	/* a tag that does not match: CKR_ENCRYPTED_DATA_INVALID by the standard, a general or
+	 * function failure from some modules (SoftHSM 2.6) */
+	if (!seal && (rv == CKR_ENCRYPTED_DATA_INVALID || rv == CKR_ENCRYPTED_DATA_LEN_RANGE ||
+	              rv == CKR_FUNCTION_FAILED || rv == CKR_GENERAL_ERROR)) {
+		e = orsp_errf(ORSP_E_VERIFY,
+		              "PKCS#11: %s does not open this sealed data (another key, or the "
+		              "data was changed; %s)",
+		              k->what, rv_name(rv));
+		goto out;
+	}
+	if (rv != CKR_OK) {
+		e = rv_fail(ORSP_E_CRYPTO, rv, seal ? "sealing failed" : "opening failed", k->what);
+		goto out;
+	}
+	if (len != (seal ? n + 16 : n - 16)) {
+		e = orsp_errf(ORSP_E_CRYPTO, "PKCS#11: %s: AES-GCM gave %lu bytes, not %zu",
+		              k->what, len, seal ? n + 16 : n - 16);
+		goto out;
+	}
+	memcpy(out, res, len);
+out:
+	if (e)
+		orsp_wipe(out, cap);
+	orsp_wipe(res, n + 16);
+	free(res);
+	if (s)
+		k->m->C_CloseSession(s);
+	orsp_wipe(inc, n);
+	free(inc);
+	orsp__p11_free(k);
+	return e;
+}
+
+orsp_err orsp_p11_aes_gcm_seal(const char *uri, const uint8_t iv[12], const uint8_t *aad,
+                               size_t aad_len, const uint8_t *in, size_t n, uint8_t *out,
+                               size_t cap)
+{
+	return aes_gcm(uri, true, iv, aad, aad_len, in, n, out, cap);
+}
+
+orsp_err orsp_p11_aes_gcm_open(const char *uri, const uint8_t iv[12], const uint8_t *aad,
+                               size_t aad_len, const uint8_t *in, size_t n, uint8_t *out,
+                               size_t cap)
+{
+	return aes_gcm(uri, false, iv, aad, aad_len, in, n, out, cap);
 }

@@ -2203,14 +2203,15 @@ static orsp_err rekey_audit(void *arg, const char *new_path)
 	return audit(arg, "kekRotated", "", "", "", detail);
 }
 
-orsp_err orsp_smdp_rekey(orsp_smdp *s, orsp_db_guard *g, const char *new_kek_path, size_t *count)
+orsp_err orsp_smdp_rekey(orsp_smdp *s, orsp_db_guard *g, const char *new_kek_path,
+                         const char *seal_uri, size_t *count)
 {
 	orsp_err err;
 	orsp_secret next = {0};
 
 	if (!s || !g || !new_kek_path)
 		return orsp_errf(ORSP_E_USAGE, "smdp rekey: missing arguments");
-	err = orsp_kek_rekey(s->db, g, &s->kek, new_kek_path, smdp_kek_columns,
+	err = orsp_kek_rekey(s->db, g, &s->kek, new_kek_path, seal_uri, smdp_kek_columns,
 	                     ORSP_ARRAY_LEN(smdp_kek_columns), rekey_audit, s, &next, count);
 	/* also after a commit whose flush alone failed: the database is under the new KEK */
 	if (err && next.len == 0)

@@ -21,6 +21,15 @@
 
 #define KEK_ENV "ORSP_KEK"
 #define AAD_MAX 256
+/* A KEK file sealed by an AES key in a PKCS#11 token (docs/store.md... docs/crypto.md):
+ *   openrsp-kek-sealed 1
+ *   uri pkcs11:...
+ *   iv <24 hex digits>
+ *   data <96 hex digits: the KEK under AES-GCM, then the tag>
+ * the first line (without its newline) the GCM additional data. */
+#define SEALED_MAGIC "openrsp-kek-sealed 1"
+#define SEALED_FILE_MAX 8192
+#define SEALED_URI_MAX 4096
 
 static bool is_hex_digit(uint8_t c)
 {
@@ -70,10 +79,24 @@ static orsp_err write_all(int fd, const uint8_t *p, size_t n)
  * O_EXCL), and a concurrent reader never sees a half-written file. `exclusive`: a file
  * already at path is ORSP_E_EXISTS (it is left alone); otherwise it is taken as another
  * process's KEK, created meanwhile. */
+static orsp_err file_create(const char *path, bool exclusive, const uint8_t *data, size_t len);
+
 static orsp_err kek_create(const char *path, bool exclusive)
 {
-	orsp_err err = ORSP_OK;
 	uint8_t key[ORSP_KEK_LEN];
+	orsp_err err = orsp_random(key, sizeof(key));
+
+	if (!err)
+		err = file_create(path, exclusive, key, sizeof(key));
+	orsp_wipe(key, sizeof(key));
+	return err;
+}
+
+/* The KEK file at path holding data (its mode 0600, written whole and flushed before it
+ * appears under its name), as kek_create describes. */
+static orsp_err file_create(const char *path, bool exclusive, const uint8_t *data, size_t len)
+{
+	orsp_err err = ORSP_OK;
 	char tmp[PATH_MAX];
 	int fd = -1;
 	bool tmp_made = false;
@@ -90,10 +113,7 @@ static orsp_err kek_create(const char *path, bool exclusive)
 		err = orsp_errf(ORSP_E_IO, "chmod %s: %s", tmp, strerror(errno));
 		goto out;
 	}
-	err = orsp_random(key, sizeof(key));
-	if (err)
-		goto out;
-	err = write_all(fd, key, sizeof(key));
+	err = write_all(fd, data, len);
 	if (err)
 		goto out;
 	if (fsync(fd) != 0) {
@@ -113,7 +133,6 @@ static orsp_err kek_create(const char *path, bool exclusive)
 	}
 	sync_dir_of(path);
 out:
-	orsp_wipe(key, sizeof(key));
 	if (fd >= 0)
 		close(fd);
 	if (tmp_made)
@@ -121,11 +140,99 @@ out:
 	return err;
 }
 
+/* The next line of text at *p (up to end): [*line, *len) without its newline; false at the
+ * end or for a line without one. */
+static bool next_line(const char **p, const char *end, const char **line, size_t *len)
+{
+	const char *nl = memchr(*p, '\n', (size_t)(end - *p));
+	if (!nl)
+		return false;
+	*line = *p;
+	*len = (size_t)(nl - *p);
+	*p = nl + 1;
+	return true;
+}
+
+/* Whether [l, l + n) is `key` SP value; the value's start in *v. */
+static bool keyed(const char *l, size_t n, const char *key, const char **v, size_t *vlen)
+{
+	size_t k = strlen(key);
+	if (n <= k + 1 || memcmp(l, key, k) != 0 || l[k] != ' ')
+		return false;
+	*v = l + k + 1;
+	*vlen = n - k - 1;
+	return true;
+}
+
+/* The parts of a sealed KEK file's text: its URI (NUL-terminated into uri), IV and data. */
+static orsp_err sealed_parse(const char *path, const char *text, size_t n, char *uri, size_t cap,
+                             uint8_t iv[12], uint8_t data[ORSP_KEK_LEN + 16])
+{
+	const char *p = text, *end = text + n, *l, *v;
+	size_t ln, vn;
+	char hex[2 * (ORSP_KEK_LEN + 16) + 1];
+
+	if (!next_line(&p, end, &l, &ln) || ln != strlen(SEALED_MAGIC) ||
+	    memcmp(l, SEALED_MAGIC, ln) != 0)
+		goto bad;
+	if (!next_line(&p, end, &l, &ln) || !keyed(l, ln, "uri", &v, &vn) || vn >= cap ||
+	    memchr(v, 0, vn))
+		goto bad;
+	memcpy(uri, v, vn);
+	uri[vn] = 0;
+	if (!next_line(&p, end, &l, &ln) || !keyed(l, ln, "iv", &v, &vn) || vn != 24)
+		goto bad;
+	memcpy(hex, v, vn);
+	hex[vn] = 0;
+	if (orsp_hex_decode_exact(hex, iv, 12))
+		goto bad;
+	if (!next_line(&p, end, &l, &ln) || !keyed(l, ln, "data", &v, &vn) ||
+	    vn != 2 * (ORSP_KEK_LEN + 16))
+		goto bad;
+	memcpy(hex, v, vn);
+	hex[vn] = 0;
+	if (orsp_hex_decode_exact(hex, data, ORSP_KEK_LEN + 16) || p != end)
+		goto bad;
+	if (!orsp_ec_pkcs11_uri(uri))
+		goto bad;
+	/* the file would hold the token's PIN beside what it protects */
+	if (strstr(uri, "pin-value="))
+		return orsp_errf(
+		    ORSP_E_POLICY,
+		    "KEK file %s: its token URI holds a PIN (pin-value): use pin-source", path);
+	orsp_err_clear();
+	return ORSP_OK;
+bad:
+	orsp_err_clear();
+	return orsp_errf(ORSP_E_MALFORMED,
+	                 "KEK file %s: begins as a sealed KEK (" SEALED_MAGIC
+	                 ") but is not one: expected the lines uri, iv (24 hex digits) and data "
+	                 "(96 hex digits), nothing more",
+	                 path);
+}
+
+/* The KEK of a sealed file's text, opened by the token its URI names. */
+static orsp_err sealed_open(const char *path, const char *text, size_t n, orsp_secret *kek)
+{
+	char uri[SEALED_URI_MAX + 1];
+	uint8_t iv[12], data[ORSP_KEK_LEN + 16];
+	orsp_err err = sealed_parse(path, text, n, uri, sizeof(uri), iv, data);
+
+	if (err)
+		return err;
+	err = orsp_p11_aes_gcm_open(uri, iv, (const uint8_t *)SEALED_MAGIC, strlen(SEALED_MAGIC),
+	                            data, sizeof(data), kek->v, ORSP_KEK_LEN);
+	if (err)
+		return orsp_errf(err, "KEK file %s (sealed): %s", path, orsp_err_detail());
+	kek->len = ORSP_KEK_LEN;
+	return ORSP_OK;
+}
+
 /* Read and check an existing KEK file. ORSP_E_NOT_FOUND if it does not exist. */
 static orsp_err kek_read(const char *path, orsp_secret *kek)
 {
 	orsp_err err = ORSP_OK;
-	uint8_t buf[2 * ORSP_KEK_LEN + 2];
+	uint8_t buf[SEALED_FILE_MAX + 1];
 	size_t n = 0;
 	struct stat sb;
 	int fd;
@@ -182,6 +289,14 @@ static orsp_err kek_read(const char *path, orsp_secret *kek)
 		kek->len = ORSP_KEK_LEN;
 		goto out;
 	}
+	if (n > strlen(SEALED_MAGIC) && memcmp(buf, SEALED_MAGIC, strlen(SEALED_MAGIC)) == 0) {
+		err = n == sizeof(buf) ? orsp_errf(ORSP_E_MALFORMED,
+		                                   "KEK file %s: a sealed KEK file of more than "
+		                                   "%d bytes",
+		                                   path, SEALED_FILE_MAX)
+		                       : sealed_open(path, (const char *)buf, n, kek);
+		goto out;
+	}
 	if (n == 2 * ORSP_KEK_LEN + 1 && buf[n - 1] == '\n')
 		n--;
 	if (n == 2 * ORSP_KEK_LEN) {
@@ -197,8 +312,8 @@ static orsp_err kek_read(const char *path, orsp_secret *kek)
 			}
 		}
 	}
-	err = orsp_errf(ORSP_E_MALFORMED, "KEK file %s: expected 32 raw bytes or 64 hex digits",
-	                path);
+	err = orsp_errf(ORSP_E_MALFORMED,
+	                "KEK file %s: expected 32 raw bytes, 64 hex digits or a sealed KEK", path);
 out:
 	orsp_wipe(buf, sizeof(buf));
 	close(fd);
@@ -446,6 +561,183 @@ orsp_err orsp_kek_create_new(const char *path, orsp_secret *kek)
 	return err;
 }
 
+/* ----- KEK files sealed by a PKCS#11 token ----- */
+
+/* The text of a sealed KEK file for kek under the token key uri (checked to open again). */
+static orsp_err sealed_text(const char *uri, const orsp_secret *kek, char *out, size_t cap,
+                            size_t *len)
+{
+	uint8_t iv[12], data[ORSP_KEK_LEN + 16];
+	char ivh[25], datah[2 * sizeof(data) + 1];
+	orsp_secret back = {0};
+	orsp_err err;
+	int n;
+
+	if (!orsp_ec_pkcs11_uri(uri) || strlen(uri) > SEALED_URI_MAX || strchr(uri, '\n') ||
+	    strchr(uri, '\r'))
+		return orsp_errf(ORSP_E_USAGE,
+		                 "not a PKCS#11 URI of at most %d characters on one line",
+		                 SEALED_URI_MAX);
+	if (strstr(uri, "pin-value="))
+		return orsp_errf(ORSP_E_USAGE, "the URI holds a PIN (pin-value), which the sealed "
+		                               "file would then hold too: use pin-source=FILE");
+	if ((err = orsp_random(iv, sizeof(iv))) ||
+	    (err =
+	         orsp_p11_aes_gcm_seal(uri, iv, (const uint8_t *)SEALED_MAGIC, strlen(SEALED_MAGIC),
+	                               kek->v, ORSP_KEK_LEN, data, sizeof(data))))
+		return err;
+	/* opened again by the token before anything is written */
+	err = orsp_p11_aes_gcm_open(uri, iv, (const uint8_t *)SEALED_MAGIC, strlen(SEALED_MAGIC),
+	                            data, sizeof(data), back.v, ORSP_KEK_LEN);
+	if (!err && !orsp_ct_eq(back.v, kek->v, ORSP_KEK_LEN))
+		err = orsp_errf(ORSP_E_CRYPTO, "the token did not give the KEK back");
+	orsp_secret_wipe(&back);
+	if (err)
+		return err;
+	if (orsp_hex_encode(iv, sizeof(iv), ivh, sizeof(ivh)) ||
+	    orsp_hex_encode(data, sizeof(data), datah, sizeof(datah)))
+		return orsp_errf(ORSP_E_RESOURCE, "sealed KEK: hex");
+	n = snprintf(out, cap, SEALED_MAGIC "\nuri %s\niv %s\ndata %s\n", uri, ivh, datah);
+	if (n < 0 || (size_t)n >= cap)
+		return orsp_errf(ORSP_E_RESOURCE, "sealed KEK: too long");
+	*len = (size_t)n;
+	return ORSP_OK;
+}
+
+/* Replace the KEK file at path by data (a temporary file beside it, flushed, renamed over
+ * it, the directory flushed). */
+static orsp_err file_replace(const char *path, const uint8_t *data, size_t len)
+{
+	char tmp[PATH_MAX];
+	orsp_err err = ORSP_OK;
+	int fd;
+
+	if (snprintf(tmp, sizeof(tmp), "%s.tmpXXXXXX", path) >= (int)sizeof(tmp))
+		return orsp_errf(ORSP_E_USAGE, "KEK file path too long");
+	fd = mkstemp(tmp);
+	if (fd < 0)
+		return orsp_errf(ORSP_E_IO, "cannot write beside %s: %s", path, strerror(errno));
+	if (fchmod(fd, 0600) != 0)
+		err = orsp_errf(ORSP_E_IO, "chmod %s: %s", tmp, strerror(errno));
+	if (!err)
+		err = write_all(fd, data, len);
+	if (!err && fsync(fd) != 0)
+		err = orsp_errf(ORSP_E_IO, "fsync %s: %s", tmp, strerror(errno));
+	close(fd);
+	if (!err && rename(tmp, path) != 0)
+		err = orsp_errf(ORSP_E_IO, "cannot replace %s: %s", path, strerror(errno));
+	if (err)
+		unlink(tmp);
+	else
+		sync_dir_of(path);
+	return err;
+}
+
+orsp_err orsp_kek_sealed_uri(const char *path, char *uri, size_t cap, bool *sealed)
+{
+	uint8_t buf[SEALED_FILE_MAX + 1], iv[12], data[ORSP_KEK_LEN + 16];
+	size_t n = 0;
+	ssize_t r;
+	orsp_err err = ORSP_OK;
+	int fd;
+
+	if (!path || !uri || !sealed)
+		return orsp_errf(ORSP_E_USAGE, "orsp_kek_sealed_uri: NULL argument");
+	*sealed = false;
+	uri[0] = 0;
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	if (fd < 0)
+		return orsp_errf(errno == ENOENT ? ORSP_E_NOT_FOUND : ORSP_E_IO,
+		                 "cannot open KEK file %s: %s", path, strerror(errno));
+	while (n < sizeof(buf) && (r = read(fd, buf + n, sizeof(buf) - n)) > 0)
+		n += (size_t)r;
+	close(fd);
+	if (n > strlen(SEALED_MAGIC) && n < sizeof(buf) &&
+	    memcmp(buf, SEALED_MAGIC, strlen(SEALED_MAGIC)) == 0) {
+		err = sealed_parse(path, (const char *)buf, n, uri, cap, iv, data);
+		*sealed = err == ORSP_OK;
+	}
+	orsp_wipe(buf, sizeof(buf));
+	return err;
+}
+
+orsp_err orsp_kek_seal(const char *path, const char *uri)
+{
+	orsp_secret kek = {0};
+	char text[SEALED_FILE_MAX];
+	char old[SEALED_URI_MAX + 1];
+	size_t len = 0;
+	bool sealed = false;
+	orsp_err err;
+
+	if (!path || !uri)
+		return orsp_errf(ORSP_E_USAGE, "orsp_kek_seal: NULL argument");
+	if ((err = orsp_kek_sealed_uri(path, old, sizeof(old), &sealed)))
+		return err;
+	if (sealed)
+		return orsp_errf(ORSP_E_EXISTS, "KEK file %s is sealed already", path);
+	if ((err = kek_read(path, &kek)))
+		return err;
+	err = sealed_text(uri, &kek, text, sizeof(text), &len);
+	if (!err)
+		err = file_replace(path, (const uint8_t *)text, len);
+	orsp_secret_wipe(&kek);
+	return err;
+}
+
+orsp_err orsp_kek_unseal(const char *path)
+{
+	orsp_secret kek = {0};
+	char uri[SEALED_URI_MAX + 1];
+	bool sealed = false;
+	orsp_err err;
+
+	if (!path)
+		return orsp_errf(ORSP_E_USAGE, "orsp_kek_unseal: NULL argument");
+	if ((err = orsp_kek_sealed_uri(path, uri, sizeof(uri), &sealed)))
+		return err;
+	if (!sealed)
+		return orsp_errf(ORSP_E_STATE, "KEK file %s is not sealed", path);
+	if ((err = kek_read(path, &kek)))
+		return err;
+	err = file_replace(path, kek.v, ORSP_KEK_LEN);
+	orsp_secret_wipe(&kek);
+	return err;
+}
+
+orsp_err orsp_kek_create_new_sealed(const char *path, const char *uri, orsp_secret *kek)
+{
+	char text[SEALED_FILE_MAX];
+	size_t len = 0;
+	orsp_secret back = {0};
+	orsp_err err;
+
+	if (!path || !path[0] || !uri || !kek)
+		return orsp_errf(ORSP_E_USAGE, "new sealed KEK: missing arguments");
+	orsp_secret_wipe(kek);
+	if ((err = orsp_random(kek->v, ORSP_KEK_LEN)))
+		return err;
+	kek->len = ORSP_KEK_LEN;
+	err = sealed_text(uri, kek, text, sizeof(text), &len);
+	if (!err)
+		err = file_create(path, true, (const uint8_t *)text, len);
+	/* what a later load returns */
+	if (!err) {
+		err = kek_read(path, &back);
+		if (!err && !orsp_ct_eq(back.v, kek->v, ORSP_KEK_LEN))
+			err = orsp_errf(ORSP_E_CRYPTO, "the sealed KEK file %s does not read back",
+			                path);
+		if (err) {
+			unlink(path);
+			sync_dir_of(path);
+		}
+	}
+	orsp_secret_wipe(&back);
+	if (err)
+		orsp_secret_wipe(kek);
+	return err;
+}
+
 /* SQLite's unix VFS locks byte ranges of the WAL-index file (<database>-shm): the
  * SQLITE_SHM_NLOCK (8) locks from byte 120 (os_unix.c UNIX_SHM_BASE = (22 + 8) * 4), and
  * right after them, byte 128, the "dead man switch" (UNIX_SHM_DMS) on which every
@@ -652,8 +944,8 @@ static orsp_err require_wal(orsp_db *db, const orsp_db_guard *g)
 }
 
 orsp_err orsp_kek_rekey(orsp_db *db, orsp_db_guard *g, const orsp_secret *old_kek,
-                        const char *new_path, const orsp_kek_column *cols, size_t n,
-                        orsp_err (*audit)(void *arg, const char *new_path), void *arg,
+                        const char *new_path, const char *seal_uri, const orsp_kek_column *cols,
+                        size_t n, orsp_err (*audit)(void *arg, const char *new_path), void *arg,
                         orsp_secret *new_kek, size_t *count)
 {
 	orsp_err err;
@@ -679,7 +971,8 @@ orsp_err orsp_kek_rekey(orsp_db *db, orsp_db_guard *g, const orsp_secret *old_ke
 	err = orsp_db_guard_check(g);
 	if (err)
 		return err;
-	err = orsp_kek_create_new(new_path, new_kek);
+	err = seal_uri ? orsp_kek_create_new_sealed(new_path, seal_uri, new_kek)
+	               : orsp_kek_create_new(new_path, new_kek);
 	if (err)
 		return err;
 	err = orsp_db_begin_flat(db);

@@ -13,6 +13,7 @@ V=${ORSP_VECTORS:?set ORSP_VECTORS to tests/vectors}
 mkdir -p "${ORSP_TEST_TMP:-/tmp}"
 T=$(mktemp -d "${ORSP_TEST_TMP:-/tmp}/cli_smdp_pkcs11.XXXXXX")
 unset ORSP_KEK ORSP_LPA_EUICC ORSP_LPA_CA
+PY=$(python3 -c 'import sys; print(sys.executable)')
 # shellcheck source=SCRIPTDIR/lib/common.bash
 . "$(dirname "$0")/lib/common.bash"
 server=
@@ -227,6 +228,91 @@ tls_conf "$T/bad.conf" "$(key dpauth)"
 run smdp serve --config "$T/bad.conf"
 if [[ $rc -eq 1 && "$err" == *"tls_key: does not belong to tls_cert"* ]]; then ok; else bad "another key as DPtls: rc=$rc $err"; fi
 
+# ----- KEK files sealed by an AES key made in the token (pkcs11-tool), for the SM-DP+ and the
+# AuC: kek seal / info / unseal, every verb opening the sealed file through the token, rekey
+# sealing the new KEK under the same key, a changed file and a refused token refused -----
+command -v pkcs11-tool >/dev/null || {
+	bad "pkcs11-tool is missing (apt-get install opensc; scripts/setup.sh installs it)"
+	finish
+}
+pkcs11-tool --module "$MOD" --token-label openrsp-smdp --login --pin "$PIN" --keygen \
+	--key-type AES:32 --label kekwrap --id 30 >/dev/null 2>&1
+KURI=$(key kekwrap)
+K1=$T/smdp.db.kek
+cp "$K1" "$T/kek.clear"
+run kek info --kek-file "$K1"
+has "kek info: not sealed" "not sealed" "$out"
+usage --pkcs11 kek seal --kek-file "$K1"
+usage --pkcs11 kek seal --kek-file "$K1" --pkcs11 "$(key kekwrap "pin-value=$PIN")"
+usage --kek-file kek seal --pkcs11 "$KURI"
+ORSP_KEK=$(od -An -tx1 "$T/kek.clear" | tr -d ' \n') run kek seal --kek-file "$K1" --pkcs11 "$KURI"
+expect "kek seal with ORSP_KEK set: usage" 2 "$rc"
+failure "no AES secret key" kek seal --kek-file "$K1" --pkcs11 "$(key dpauth)"
+if cmp -s "$K1" "$T/kek.clear"; then ok; else bad "a refused seal changed the KEK file"; fi
+run kek seal --kek-file "$K1" --pkcs11 "$KURI"
+expect "kek seal ($err)" 0 "$rc"
+if [[ "$(head -1 "$K1")" == "openrsp-kek-sealed 1" && "$(stat -c %a "$K1")" == 600 ]]; then ok; else
+	bad "the sealed KEK file: $(head -c 200 "$K1")"
+fi
+if "$PY" - "$K1" "$T/kek.clear" <<'PYEOF'; then ok; else bad "the KEK is in the sealed file in clear"; fi
+import sys
+sealed, clear = open(sys.argv[1], 'rb').read(), open(sys.argv[2], 'rb').read()
+sys.exit(1 if clear in sealed or clear.hex().encode() in sealed.lower() else 0)
+PYEOF
+run kek info --kek-file "$K1" --json
+expect "kek info: sealed, by which key" "True pkcs11:token=openrsp-smdp;object=kekwrap" \
+	"$("$PY" -c 'import json,sys; j=json.load(sys.stdin); print(j["sealed"], j["pkcs11"].split("?")[0])' <<<"$out")"
+failure "sealed already" kek seal --kek-file "$K1" --pkcs11 "$KURI"
+run smdp profile list --db "$T/smdp.db" --json
+expect "smdp profile list through the sealed KEK ($err)" installed \
+	"$("$PY" -c 'import json,sys; print(json.load(sys.stdin)[0]["state"])' <<<"$out")"
+# a changed byte of the sealed data: refused, as the token says
+cp "$K1" "$T/kek.sealed"
+"$PY" - "$K1" <<'PYEOF'
+import sys
+p = sys.argv[1]
+lines = open(p).read().split('\n')
+d = lines[3]
+lines[3] = d[:10] + ('0' if d[10] != '0' else '1') + d[11:]
+open(p, 'w').write('\n'.join(lines))
+PYEOF
+failure "does not open this sealed data" smdp profile list --db "$T/smdp.db"
+cp "$T/kek.sealed" "$K1"
+chmod 600 "$K1"
+# the token refusing the PIN (a wrong pin-source in the file): the load fails, says why
+printf 'badpin-5150\n' >"$T/badpin"
+chmod 600 "$T/badpin"
+sed "s|pin-source=$T/pin|pin-source=$T/badpin|" "$T/kek.sealed" >"$K1"
+failure "refused the PIN" smdp profile list --db "$T/smdp.db"
+cp "$T/kek.sealed" "$K1"
+chmod 600 "$K1"
+# rekey: the new KEK is sealed under the same key from the start
+run smdp rekey --db "$T/smdp.db" --new-kek-file "$T/smdp.kek2"
+expect "smdp rekey with a sealed KEK ($err)" 0 "$rc"
+if [[ "$(head -1 "$T/smdp.kek2")" == "openrsp-kek-sealed 1" ]]; then ok; else bad "smdp rekey wrote the new KEK in clear"; fi
+run smdp profile list --db "$T/smdp.db" --kek-file "$T/smdp.kek2"
+expect "list under the new sealed KEK ($err)" 0 "$rc"
+run kek unseal --kek-file "$T/smdp.kek2"
+expect "kek unseal ($err)" 0 "$rc"
+expect "unsealed: 32 bytes" 32 "$(stat -c %s "$T/smdp.kek2")"
+run smdp profile list --db "$T/smdp.db" --kek-file "$T/smdp.kek2"
+expect "list under the unsealed KEK ($err)" 0 "$rc"
+failure "is not sealed" kek unseal --kek-file "$T/smdp.kek2"
+cp "$T/smdp.kek2" "$K1" # the database's KEK now, where the rest of this test looks for it
+# the AuC: the same for its KEK file
+run auc add --db "$T/auc.db" --imsi 001010000000001 --k 000102030405060708090a0b0c0d0e0f \
+	--opc 0f0e0d0c0b0a09080706050403020100
+expect "auc add ($err)" 0 "$rc"
+run kek seal --kek-file "$T/auc.db.kek" --pkcs11 "$KURI"
+expect "kek seal (AuC) ($err)" 0 "$rc"
+run auc vector 001010000000001 --db "$T/auc.db" --json
+expect "auc vector through the sealed KEK ($err)" 0 "$rc"
+run auc rekey --db "$T/auc.db" --new-kek-file "$T/auc.kek2"
+expect "auc rekey with a sealed KEK ($err)" 0 "$rc"
+if [[ "$(head -1 "$T/auc.kek2")" == "openrsp-kek-sealed 1" ]]; then ok; else bad "auc rekey wrote the new KEK in clear"; fi
+run auc vector 001010000000001 --db "$T/auc.db" --kek-file "$T/auc.kek2" --json
+expect "auc vector under the new sealed KEK ($err)" 0 "$rc"
+
 # bench sign: the token's key against one in memory (figures not judged, only their presence)
 run bench sign --pkcs11 "$(key dppb)" --seconds 0.2 --threads 2 --json
 expect "bench sign rc ($err)" 0 "$rc"
@@ -235,8 +321,6 @@ print(j["curve"], j["threads"], all(j[k] > 0 for k in ("token_per_s", "token_cpu
 usage --pkcs11 bench sign
 usage --pkcs11 bench sign --pkcs11 "$T/pki/smdp/dppb.der"
 usage --threads bench sign --pkcs11 "$(key dppb)" --threads 0
-printf 'badpin-5150\n' >"$T/badpin"
-chmod 600 "$T/badpin"
 failure "refused the PIN" bench sign --pkcs11 "$(key dppb "pin-source=$T/badpin")" --seconds 0.1
 lacks "bench sign: the wrong PIN not said" "badpin-5150" "$err"
 # a PIN on the command line would show in ps: refused before anything is loaded

@@ -1,0 +1,173 @@
+/* `openrsp kek`: KEK files sealed by an AES key in a PKCS#11 token (docs/crypto.md, "A KEK
+ * sealed by a token"). `seal` turns a KEK file into one that only the token opens, `unseal`
+ * turns it back, `info` says which kind a file is. The AuC's and the SM-DP+'s verbs open a
+ * sealed file through the token on their own; `auc rekey` and `smdp rekey` seal the new KEK
+ * under the same token key. */
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "openrsp/crypto.h"
+#include "openrsp/store.h"
+
+#define URI_CAP 4097
+
+const char *cli_kek_seal_uri(const char *kek_path, char *buf, size_t cap)
+{
+	bool sealed = false;
+
+	if (getenv("ORSP_KEK") || !kek_path)
+		return NULL;
+	if (orsp_kek_sealed_uri(kek_path, buf, cap, &sealed) != ORSP_OK || !sealed) {
+		orsp_err_clear();
+		return NULL;
+	}
+	return buf;
+}
+
+enum { OPT_KEK_FILE = CLI_OPT_CMD, OPT_PKCS11, OPT_JSON };
+
+/* --kek-file F (required, non-empty) and, for seal, --pkcs11 URI (pin-source only). */
+static int kek_args(int argc, char **argv, bool want_uri, const char **file, const char **uri,
+                    bool *json)
+{
+	static const struct option opts[] = {
+	    {"kek-file", required_argument, NULL, OPT_KEK_FILE},
+	    {"pkcs11", required_argument, NULL, OPT_PKCS11},
+	    {"json", no_argument, NULL, OPT_JSON},
+	    {NULL, 0, NULL, 0},
+	};
+	int c, rc;
+
+	*file = *uri = NULL;
+	if (json)
+		*json = false;
+	while ((c = cli_getopt(argc, argv, opts)) != -1) {
+		if (c == '?')
+			return CLI_USAGE;
+		if (c == OPT_KEK_FILE && !*file)
+			*file = optarg;
+		else if (c == OPT_PKCS11 && want_uri && !*uri)
+			*uri = optarg;
+		else if (c == OPT_JSON && json)
+			*json = true;
+		else
+			return cli_usage(argv[optind - 1], c == OPT_KEK_FILE || c == OPT_PKCS11
+			                                       ? "given twice"
+			                                       : "unexpected option");
+	}
+	if ((rc = cli_positional(argc, argv, 0, "")))
+		return rc;
+	if (!*file)
+		return cli_missing("--kek-file");
+	if (!(*file)[0])
+		return cli_usage("--kek-file", "empty path");
+	if (want_uri) {
+		if (!*uri)
+			return cli_missing("--pkcs11");
+		if (!orsp_ec_pkcs11_uri(*uri))
+			return cli_usage("--pkcs11", "expected a PKCS#11 URI (pkcs11:...)");
+		if (strstr(*uri, "pin-value="))
+			return cli_usage("--pkcs11",
+			                 "a PIN on the command line shows in ps, and the "
+			                 "sealed file would hold it: give pin-source=FILE");
+	}
+	return CLI_OK;
+}
+
+static int kek_seal(int argc, char **argv)
+{
+	const char *file, *uri;
+	int rc = kek_args(argc, argv, true, &file, &uri, NULL);
+	orsp_err e;
+
+	if (rc)
+		return rc;
+	if (getenv("ORSP_KEK"))
+		return cli_usage("ORSP_KEK", "is set: kek seal works on a KEK file only");
+	e = orsp_kek_seal(file, uri);
+	if (e)
+		return cli_fail("kek seal", e);
+	printf("sealed %s: it opens only through the token now (keep the token's key; a copy of "
+	       "the file alone no longer gives the KEK)\n",
+	       file);
+	return CLI_OK;
+}
+
+static int kek_unseal(int argc, char **argv)
+{
+	const char *file, *uri;
+	int rc = kek_args(argc, argv, false, &file, &uri, NULL);
+	orsp_err e;
+
+	if (rc)
+		return rc;
+	if (getenv("ORSP_KEK"))
+		return cli_usage("ORSP_KEK", "is set: kek unseal works on a KEK file only");
+	e = orsp_kek_unseal(file);
+	if (e)
+		return cli_fail("kek unseal", e);
+	printf("unsealed %s: the KEK is in the file in clear again (mode 0600)\n", file);
+	return CLI_OK;
+}
+
+static int kek_info(int argc, char **argv)
+{
+	const char *file, *uri;
+	char buf[URI_CAP];
+	bool sealed = false, json = false;
+	int rc = kek_args(argc, argv, false, &file, &uri, &json);
+	orsp_err e;
+
+	if (rc)
+		return rc;
+	e = orsp_kek_sealed_uri(file, buf, sizeof(buf), &sealed);
+	if (e)
+		return cli_fail("kek info", e);
+	if (json) {
+		cli_json j = {0};
+		cj_obj_begin(&j, NULL);
+		cj_str(&j, "file", file);
+		cj_bool(&j, "sealed", sealed);
+		if (sealed)
+			cj_str(&j, "pkcs11", buf);
+		cj_obj_end(&j);
+		cj_done(&j);
+		return CLI_OK;
+	}
+	if (sealed)
+		printf("%s: sealed by the PKCS#11 key %s\n", file, buf);
+	else
+		printf("%s: not sealed (the KEK itself; openrsp kek seal seals it)\n", file);
+	return CLI_OK;
+}
+
+static const cli_cmd kek_cmds[] = {
+    {"seal", "seal a KEK file under an AES key in a PKCS#11 token", "--kek-file F --pkcs11 URI",
+     "Replaces the KEK file F (32 raw bytes or 64 hex digits, as auc and smdp make it) by one\n"
+     "holding the token key's URI, a random IV and the KEK under AES-256-GCM in the token:\n"
+     "from then on every verb opens it through the token, and the file alone (a copied\n"
+     "disk or backup) does not give the KEK. The token must open what it sealed before the\n"
+     "file is replaced. The old file's blocks on the disk are not overwritten.\n\n"
+     "  --kek-file F         the KEK file (the database's DB.kek, or a configuration's\n"
+     "                       kek_file)\n"
+     "  --pkcs11 URI         the token's AES key: pkcs11:token=T;object=L?module-path=M\n"
+     "                       &pin-source=FILE (a pin-value is refused; docs/crypto.md)\n",
+     kek_seal},
+    {"unseal", "turn a sealed KEK file back into the KEK itself", "--kek-file F",
+     "Opens the sealed KEK file F through its token and writes the 32-byte KEK in its place\n"
+     "(mode 0600), for leaving the token.\n",
+     kek_unseal},
+    {"info", "whether a KEK file is sealed, and by which token key", "--kek-file F [--json]",
+     "Says whether F is sealed and, if so, the token key's URI (which never holds a PIN).\n"
+     "Reads the file only; the token is not used.\n",
+     kek_info},
+    {NULL, NULL, NULL, NULL, NULL},
+};
+
+const cli_noun cli_noun_kek = {
+    "kek",
+    "KEK files sealed by a PKCS#11 token",
+    kek_cmds,
+};
