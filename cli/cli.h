@@ -109,7 +109,9 @@ int cli_seconds(const char *opt, const char *val, double min, double max, double
 volatile sig_atomic_t *cli_stop_on_signals(void);
 /* A required option that was not given. */
 int cli_missing(const char *opt);
-/* Positional arguments: exactly `want` remaining after the options (argv[optind...]). */
+/* Positional arguments: exactly `want` remaining after the options (argv[optind...]). The
+ * first extra one is named in the usage error unless it may be a secret (16 hex digits in a
+ * row, or over 64 characters without a '/'): then by its place among the positional ones. */
 int cli_positional(int argc, char **argv, int want, const char *names);
 
 /* ----- databases ----- */

@@ -115,12 +115,23 @@ int cli_getopt(int argc, char **argv, const struct option *longopts)
 		const char *arg = optind > 0 && optind <= argc ? argv[optind - 1] : "?";
 		/* -h or --help where an option stands (not as an option's value, which getopt
 		 * has consumed): main prints the verb's help once the verb returns */
-		if (c == '?' && (strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0)) {
+		if (c == '?' && ((optopt == 'h' && strcmp(arg, "-h") == 0) ||
+		                 (optopt == 0 && strcmp(arg, "--help") == 0))) {
 			cli_help_requested = true;
 			return '?';
 		}
-		if (c == '?' && optopt > 0 && optopt < 0x100 && arg[0] == '-' && arg[1] != '-') {
-			cli_usage((char[]){'-', (char)optopt, '\0'}, "unknown option");
+		/* No short option is known (optstring ":") and every long option's value is 0x100
+		 * or more, so an optopt below 0x100 but 0 is a short option (a byte from 0x80 is
+		 * negative: glibc's char is signed). It is named by optopt alone: inside a cluster
+		 * or with text attached (-jv, -oOUT) getopt has not moved optind past it, and
+		 * argv[optind - 1] is the argument before, maybe an option's value: a key */
+		if (c == '?' && optopt != 0 && optopt < 0x100) {
+			unsigned char ch = (unsigned char)optopt;
+			if (ch > ' ' && ch < 0x7f)
+				snprintf(name, sizeof(name), "-%c", ch);
+			else
+				snprintf(name, sizeof(name), "-\\x%02x", ch);
+			cli_usage(name, "unknown option");
 			return '?';
 		}
 		option_name(arg, name, sizeof(name));
@@ -349,13 +360,39 @@ int cli_missing(const char *opt)
 	return cli_usage(opt, "required");
 }
 
+enum { CLI_ECHO_MAX = 64 }; /* the longest stray argument echoed in a usage error */
+
+/* Whether a stray argument may be a secret whose option name was left out (`--k K OPC`): 16
+ * or more hex digits in a row, or a long word that is no path. Others are echoed, so that a
+ * typo shows. */
+static bool maybe_secret(const char *s)
+{
+	size_t run = 0;
+
+	if (strlen(s) > CLI_ECHO_MAX && !strchr(s, '/'))
+		return true;
+	for (; *s; s++) {
+		run = orsp_hex_digit(*s) >= 0 ? run + 1 : 0;
+		if (run >= 16)
+			return true;
+	}
+	return false;
+}
+
 int cli_positional(int argc, char **argv, int want, const char *names)
 {
 	int have = argc - optind;
+	char what[32];
+
 	if (have < want)
 		return cli_usage(names, "required");
-	if (have > want)
-		return cli_usage(argv[optind + want], "unexpected argument");
+	if (have > want) {
+		if (!maybe_secret(argv[optind + want]))
+			return cli_usage(argv[optind + want], "unexpected argument");
+		snprintf(what, sizeof(what), "argument %d", want + 1);
+		return cli_usage(what, "unexpected, not shown (it may be a key: is an option name "
+		                       "missing before it?)");
+	}
 	return CLI_OK;
 }
 

@@ -251,6 +251,17 @@ usage --frobnicate "${G[@]}" --frobnicate
 usage --json "${G[@]}" --json=yes
 usage -x "${G[@]}" -x
 usage extra "${G[@]}" extra
+# an unknown short option inside a cluster or with text attached is named by its letter, not
+# by the argument before it, which getopt has not moved past: here K or OPc
+usage -j aka gen --rand "$R" --sqn 000000000001 --amf 8000 --opc "$OPC" --k "$K" -jv
+lacks "-jv after --k: K not shown" "$K" "$err"
+usage -o aka gen --rand "$R" --sqn 000000000001 --amf 8000 --k "$K" --opc "$OPC" -oout
+lacks "-oout after --opc: OPc not shown" "$OPC" "$err"
+usage -h aka gen --k "$K" --opc "$OPC" -hv
+usage '-\xff' "${G[@]}" $'-\xffv'
+# a stray argument that may be a key (its option name forgotten) is not echoed
+usage "argument 1" aka gen --k "$K" --rand "$R" --sqn 000000000001 --amf 8000 "$OPC"
+lacks "stray OPc not shown" "$OPC" "$err"
 usage --top "${G[@]}" --top "$OPC$OPC"
 usage --r1 "${G[@]}" --r1 128
 usage --r3 "${G[@]}" --r3 x

@@ -396,6 +396,12 @@ usage --sqn auc add "${A[@]}" --imsi 001010000000009 --k "$K" --opc "$OPC" --sqn
 usage --ind-bits auc add "${A[@]}" --imsi 001010000000009 --k "$K" --opc "$OPC" --ind-bits 9
 usage --sqn-delta auc add "${A[@]}" --imsi 001010000000009 --k "$K" --opc "$OPC" --sqn-delta 281474976710656
 usage --nope auc add "${A[@]}" --imsi 001010000000009 --k "$K" --opc "$OPC" --nope
+usage -x auc add "${A[@]}" --imsi 001010000000009 --opc "$OPC" --k "$K" -xy
+lacks "-xy after --k: K not shown" "$K" "$err"
+# --opc forgotten: the OPc is a stray argument, named by its place, not echoed
+usage "argument 1" auc add "${A[@]}" --imsi 001010000000009 --k "$K" "$OPC"
+lacks "stray OPc not shown" "$OPC" "$err"
+usage "argument 2" auc vector "${A[@]}" $IMSI "$(printf 'a%.0s' {1..65})"
 usage IMSI auc vector "${A[@]}"
 usage IMSI auc vector "${A[@]}" 12ab
 usage 001010000000002 auc vector "${A[@]}" $IMSI 001010000000002

@@ -430,6 +430,12 @@ usage x profile build "${A[@]}" --adm1 -o x
 # a stray argument before or among the options (getopt moves it to the end)
 usage stray profile build stray "${A[@]}" -o "$T/u.der"
 usage stray profile build -o "$T/u.der" stray "${A[@]}"
+# -oOUT (no such form: -o OUT) is named -o, not by the OPc before it; a forgotten --opc
+# leaves the OPc a stray argument, not echoed either
+usage -o profile build "${A[@]}" "-o$T/u.der"
+lacks "-oOUT: OPc not shown" "$OPC" "$err"
+usage "argument 1" profile build --template "$TS48" --iccid 89000123456789012341 --imsi 001010123456789 --k "$K" "$OPC" -o "$T/u.der"
+lacks "stray OPc not shown" "$OPC" "$err"
 usage --template profile build --iccid 89000123456789012341 --imsi 001010123456789 --k "$K" --opc "$OPC" -o "$T/u.der"
 usage --iccid profile build --template "$TS48" --imsi 001010123456789 --k "$K" --opc "$OPC" -o "$T/u.der"
 usage --iccid profile build "${A[@]}" --iccid 89000123456789012342 -o "$T/u.der"
