@@ -152,8 +152,10 @@ void cj_i64(cli_json *j, const char *key, int64_t v);
 void cj_double(cli_json *j, const char *key, double v);
 void cj_null(cli_json *j, const char *key);
 void cj_bool(cli_json *j, const char *key, bool v);
-/* Ends the document with a newline and flushes. */
+/* Ends the document with a newline and flushes. A failed flush leaves stdout's error flag
+ * set, which main turns into exit 1; its errno is kept in cli_stdout_errno for the message. */
 void cj_done(cli_json *j);
+extern int cli_stdout_errno;
 
 /* ----- backups (`auc backup`, `smdp backup`) ----- */
 

@@ -630,11 +630,16 @@ void cj_bool(cli_json *j, const char *key, bool v)
 	fputs(v ? "true" : "false", stdout);
 }
 
+int cli_stdout_errno;
+
 void cj_done(cli_json *j)
 {
 	(void)j;
 	putchar('\n');
-	fflush(stdout);
+	/* the error stays set on stdout and main reports it (exit 1); its cause is kept here,
+	 * as errno will have changed by then */
+	if (fflush(stdout) != 0 && !cli_stdout_errno)
+		cli_stdout_errno = errno;
 }
 
 void cli_utc(int64_t t, char out[32])

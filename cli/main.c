@@ -3,7 +3,10 @@
  * The table below lists the nouns; each noun's file (cli/cmd_<noun>.c) lists its verbs with
  * their help. Adding a noun is one row here and one file there.
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 
@@ -120,7 +123,41 @@ static int cmd_help(int argc, char **argv)
 	return CLI_OK;
 }
 
-int main(int argc, char **argv)
+/* A standard descriptor closed at start (`>&-`) is held by /dev/null, standard output's
+ * read-only so that writing to it still fails: no file the command opens can become
+ * descriptor 1 and get its output. */
+static void hold_std_fds(void)
+{
+	for (int fd = 0; fd <= 2; fd++) {
+		int got;
+		if (fcntl(fd, F_GETFD) != -1 || errno != EBADF)
+			continue;
+		got = open("/dev/null", fd == 2 ? O_WRONLY : O_RDONLY); /* the lowest free: fd */
+		if (got >= 0 && got != fd)
+			close(got);
+	}
+}
+
+/* Output lost (a full disk, a closed or read-only standard output) is a failure, exit 1, also
+ * after a verb's change that cannot be undone (an SQN spent, an order made): the change stays
+ * made, and the message says the output is missing. A verb that failed already keeps its
+ * status and its one line. */
+static int stdout_done(int rc)
+{
+	int err;
+
+	errno = 0;
+	if (fflush(stdout) == 0 && !ferror(stdout))
+		return rc;
+	err = errno ? errno : cli_stdout_errno;
+	if (rc != CLI_OK)
+		return rc;
+	if (err)
+		return cli_failf("standard output", "write failed: %s", strerror(err));
+	return cli_failf("standard output", "write failed");
+}
+
+static int run_main(int argc, char **argv)
 {
 	const cli_noun *n;
 	const cli_cmd *c;
@@ -161,4 +198,10 @@ int main(int argc, char **argv)
 		return CLI_OK;
 	}
 	return run_cmd(n, c, argc - 2, argv + 2);
+}
+
+int main(int argc, char **argv)
+{
+	hold_std_fds();
+	return stdout_done(run_main(argc, argv));
 }

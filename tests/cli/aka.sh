@@ -251,6 +251,13 @@ usage --frobnicate "${G[@]}" --frobnicate
 usage --json "${G[@]}" --json=yes
 usage -x "${G[@]}" -x
 usage extra "${G[@]}" extra
+# output that cannot be written is a failure, not success with nothing printed
+rc=0
+"$B" "${G[@]}" >/dev/full 2>"$T/err" || rc=$?
+expect "aka gen to a full disk" "1 openrsp: standard output: write failed: No space left on device" "$rc $(cat "$T/err")"
+rc=0
+"$B" help >/dev/full 2>"$T/err" || rc=$?
+expect "help to a full disk" "1 openrsp: standard output: write failed: No space left on device" "$rc $(cat "$T/err")"
 # an unknown short option inside a cluster or with text attached is named by its letter, not
 # by the argument before it, which getopt has not moved past: here K or OPc
 usage -j aka gen --rand "$R" --sqn 000000000001 --amf 8000 --opc "$OPC" --k "$K" -jv

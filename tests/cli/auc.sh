@@ -423,6 +423,23 @@ usage frob auc frob
 run auc show "${A[@]}" $IMSI --json
 expect "SQN after usage errors" "$(printf '%012x' $((6 << 5)))" "$(json sqn)"
 
+# ----- output that cannot be written: exit 1 and one line, although the SQN is spent (it
+# was stored before the vector was printed, so that no vector is ever handed out twice) -----
+for fmt in --json ""; do
+	rc=0
+	# shellcheck disable=SC2086
+	"$B" auc vector "${A[@]}" $IMSI $fmt >/dev/full 2>"$T/err" || rc=$?
+	expect "vector ${fmt:-text} to a full disk" \
+		"1 openrsp: standard output: write failed: No space left on device" "$rc $(cat "$T/err")"
+	rc=0
+	# shellcheck disable=SC2086
+	"$B" auc vector "${A[@]}" $IMSI $fmt >&- 2>"$T/err" || rc=$?
+	expect "vector ${fmt:-text} to a closed stdout" \
+		"1 openrsp: standard output: write failed: Bad file descriptor" "$rc $(cat "$T/err")"
+done
+run auc show "${A[@]}" $IMSI --json
+expect "SQN spent by the vectors not written" "$(printf '%012x' $((10 << 5)))" "$(json sqn)"
+
 # ----- help: every verb's synopsis shows the database options, and every option of a
 # synopsis has its line in the options list -----
 for v in add vector resync list show delete secret export audit; do
