@@ -135,8 +135,9 @@ const char *cli_kek_seal_uri(const char *kek_path, char *buf, size_t cap);
 void cli_kv_hex(const char *name, const uint8_t *p, size_t n);
 void cli_kv_str(const char *name, const char *v);
 
-/* A minimal JSON writer to stdout: compact, strings escaped per RFC 8259. Keys are NULL
- * inside arrays and for the top-level value. */
+/* A minimal JSON writer to stdout: compact, strings escaped per RFC 8259 and always valid
+ * UTF-8 (a byte of no well-formed sequence becomes U+FFFD). Keys are NULL inside arrays and
+ * for the top-level value. */
 typedef struct cli_json {
 	int depth;
 	bool need_comma[16];

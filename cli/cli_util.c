@@ -505,10 +505,59 @@ const char *cli_data_dir(void)
 
 /* ----- JSON ----- */
 
+/* The length of the well-formed UTF-8 sequence at p (RFC 3629 §4: no overlong form, no
+ * surrogate, nothing above U+10FFFF), or 0. Stops at the first byte that does not fit, so
+ * never reads past a terminating NUL. */
+static size_t utf8_len(const unsigned char *p)
+{
+	unsigned char lo = 0x80, hi = 0xbf;
+	size_t n;
+
+	if (p[0] < 0x80)
+		return 1;
+	if (p[0] >= 0xc2 && p[0] <= 0xdf)
+		n = 2;
+	else if (p[0] >= 0xe0 && p[0] <= 0xef)
+		n = 3;
+	else if (p[0] >= 0xf0 && p[0] <= 0xf4)
+		n = 4;
+	else
+		return 0;
+	if (p[0] == 0xe0)
+		lo = 0xa0;
+	else if (p[0] == 0xed)
+		hi = 0x9f;
+	else if (p[0] == 0xf0)
+		lo = 0x90;
+	else if (p[0] == 0xf4)
+		hi = 0x8f;
+	if (p[1] < lo || p[1] > hi)
+		return 0;
+	for (size_t i = 2; i < n; i++)
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+	return n;
+}
+
+/* A JSON string (RFC 8259 §7). JSON text is UTF-8 (§8.1): a byte that is not part of a
+ * well-formed UTF-8 sequence (a file name in another encoding) is written as U+FFFD, one
+ * per byte; control characters, C1 ones (U+0080..U+009F: a terminal reads U+009B as CSI)
+ * included, are \u escapes. */
 static void cj_string(const char *s)
 {
 	putchar('"');
 	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		if (*p >= 0x80) {
+			size_t n = utf8_len(p);
+			if (n == 0)
+				fputs("\\ufffd", stdout);
+			else if (n == 2 && p[0] == 0xc2 && p[1] < 0xa0)
+				printf("\\u%04x", p[1]);
+			else
+				fwrite(p, 1, n, stdout);
+			p += n ? n - 1 : 0;
+			continue;
+		}
 		switch (*p) {
 		case '"':
 			fputs("\\\"", stdout);

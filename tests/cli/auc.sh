@@ -614,6 +614,15 @@ expect "audit --json: UTF-8 JSON, odd bytes as '?'" "osmo-hlr-vty to $(realpath 
 run auc audit "${U[@]}" --limit 1
 has "audit: odd bytes as '?'" "/x?y?z.vty" "$out"
 if LC_ALL=C grep -q $'\xc2\x9b\|\xff' <<<"$out"; then bad "audit text passes a C1 control or a non-UTF-8 byte"; else ok; fi
+# the same in a --json summary, which prints the name as it is: each byte of no well-formed
+# UTF-8 sequence (0xff; the encoded surrogate ed a0 80) is U+FFFD, a C1 control \u009b,
+# other UTF-8 (é) kept; strict UTF-8 and JSON
+odd="$T/rel/b"$'\xff'"c"$'\xc2\x9b'"d"$'\xc3\xa9\xed\xa0\x80'"e.bak"
+"$B" auc backup "${U[@]}" --out "$odd" --json >"$T/backup.json"
+expect "backup --json to an odd name: UTF-8 JSON" \
+	"$(realpath "$T/rel")/b\ufffdc\x9bd\xe9\ufffd\ufffd\ufffde.bak" \
+	"$("$PY" -c 'import json,sys; print(ascii(json.loads(open(sys.argv[1],"rb").read().decode("utf-8"))["path"])[1:-1])' "$T/backup.json")"
+if LC_ALL=C grep -q $'\xc2\x9b\|\xff' "$T/backup.json"; then bad "backup --json passes a C1 control or a non-UTF-8 byte"; else ok; fi
 
 rm -rf "$T"
 finish
