@@ -93,12 +93,16 @@ static bool db_opt(db_opts *o, int c, const char *arg)
 
 /* With --config: the database, KEK file and address of the server's configuration (loaded
  * and checked as `smdp serve` loads it) into o. Without it, --db is required: every command
- * that opens the database calls this first, so the one check is here. */
+ * that opens the database calls this first, so the one check is here. An empty --kek-file (a
+ * script's unset variable) is a usage error, as for `openrsp auc`: it would be taken for no
+ * file given, the default or ORSP_KEK. */
 static int db_config(db_opts *o)
 {
 	orsp_smdp_config *cfg;
 	orsp_err e;
 
+	if (o->kek_file && !o->kek_file[0])
+		return cli_usage("--kek-file", "empty path");
 	if (!o->config)
 		return o->db && o->db[0] ? CLI_OK : cli_missing("--db or --config");
 	if (o->db || o->kek_file)

@@ -137,6 +137,29 @@ usage "--db or --config" smdp reports
 usage "--db or --config" smdp audit --db ""
 usage "--db or --config" smdp audit --kek-file "$DB.kek"
 usage "--db or --config" smdp order --iccid 1 --fqdn a.b
+# an empty --kek-file (a script's unset variable) is a usage error for every verb that opens
+# the database, as for `openrsp auc`, also with ORSP_KEK set (it was read as "no KEK file
+# given": the KEK from ORSP_KEK, or exit 1); nothing is made
+for v in "audit" "reports" "order --iccid 8949449999999990023 --fqdn smdp.example.com" \
+	"profile list" "profile import $U/TS48V1-A-UNIQUE.der" \
+	"profile generate --template $G/v7/TS48_V7.0_eSIM_GTP_SAIP2.3_NoBERTLV.der --iccid-start 898824700000009000 --imsi-start 001019000000900 --count 1" \
+	"rekey --new-kek-file $T/ek.kek" "backup --out $T/ek.bak"; do
+	for kek in "" "$(od -An -tx1 "$DB.kek" | tr -d ' \n')"; do
+		if [[ -n "$kek" ]]; then export ORSP_KEK=$kek; else unset ORSP_KEK; fi
+		# shellcheck disable=SC2086
+		run smdp $v --db "$T/ek.db" --kek-file ""
+		expect "smdp ${v%% -*} --kek-file ''${kek:+ (ORSP_KEK set)}: usage error" \
+			"2 openrsp: --kek-file: empty path" "$rc $err"
+		# shellcheck disable=SC2086
+		run smdp $v --db "$DB" --kek-file ""
+		expect "smdp ${v%% -*} --kek-file '' on a database${kek:+ (ORSP_KEK set)}: usage error" \
+			"2 openrsp: --kek-file: empty path" "$rc $err"
+	done
+	unset ORSP_KEK
+done
+for f in "$T/ek.db" "$T/ek.kek" "$T/ek.bak"; do
+	if [[ -e "$f" ]]; then bad "a refused --kek-file '' made $f"; else ok; fi
+done
 usage --nope smdp reports --db "$DB" --nope
 usage --iccid smdp profile list --db "$DB" --iccid 1x
 
