@@ -920,6 +920,9 @@ static int profile_change(int argc, char **argv, const char *what,
 	if ((rc = parse_opts(argc, argv, &o, allowed)) ||
 	    (rc = cli_positional(argc, argv, 1, "ICCID|AID")))
 		return rc;
+	/* a malformed identifier is a usage error, before the eUICC is opened */
+	if (orsp_lpa_profile_id_check(argv[optind]))
+		return cli_usage("ICCID|AID", "%s", orsp_err_detail());
 	if ((rc = open_euicc(&o, &s)))
 		return rc;
 	snprintf(label, sizeof(label), "profile %s", what);
@@ -958,6 +961,8 @@ static int profile_nickname(int argc, char **argv)
 	if ((rc = parse_opts(argc, argv, &o, allowed)) ||
 	    (rc = cli_positional(argc, argv, 2, "ICCID NAME")))
 		return rc;
+	if (orsp_iccid_check(argv[optind]))
+		return cli_usage("ICCID", "%s", orsp_err_detail());
 	if (orsp_lpa_nickname_check(argv[optind + 1]))
 		return cli_usage("NAME", "%s", orsp_err_detail());
 	if ((rc = open_euicc(&o, &s)))

@@ -307,22 +307,49 @@ out:
 }
 
 /* The profile identifier of a request: an ICCID (19-20 digits) as 5A, an AID (hex) as 4F. */
-static orsp_err put_id(orsp_writer *w, const char *id)
+/* A profile identifier as its TLV value: an ICCID (19-20 digits) as EF.ICCID's 10 bytes,
+ * tag 5A, or an ISD-P AID (5..16 bytes in hex), tag 4F, into b[16], *tag and *len. */
+static orsp_err parse_id(const char *id, uint8_t b[16], uint32_t *tag, size_t *len)
 {
 	size_t n = strlen(id);
-	uint8_t b[16];
 
 	if ((n == 19 || n == 20) && strspn(id, "0123456789") == n) {
 		if (orsp_iccid_encode_ef(id, b))
 			return orsp_errf(ORSP_E_USAGE, "%s: not an ICCID (check digit)", id);
-		orsp_der_put_tlv(w, 0x5A, b, 10);
+		*tag = 0x5A;
+		*len = 10;
 		return ORSP_OK;
 	}
 	if (n >= 10 && n <= 32 && n % 2 == 0 && orsp_hex_decode_exact(id, b, n / 2) == ORSP_OK) {
-		orsp_der_put_tlv(w, 0x4F, b, n / 2);
+		*tag = 0x4F;
+		*len = n / 2;
 		return ORSP_OK;
 	}
 	return orsp_errf(ORSP_E_USAGE, "%s: give an ICCID (19-20 digits) or an ISD-P AID (hex)", id);
+}
+
+orsp_err orsp_lpa_profile_id_check(const char *id)
+{
+	uint8_t b[16];
+	uint32_t tag;
+	size_t len;
+
+	if (!id)
+		return orsp_errf(ORSP_E_USAGE, "lpa: no profile identifier");
+	return parse_id(id, b, &tag, &len);
+}
+
+static orsp_err put_id(orsp_writer *w, const char *id)
+{
+	uint8_t b[16];
+	uint32_t tag;
+	size_t len;
+	orsp_err e = parse_id(id, b, &tag, &len);
+
+	if (e)
+		return e;
+	orsp_der_put_tlv(w, tag, b, len);
+	return ORSP_OK;
 }
 
 /* undefinedError from an enable, disable, delete or memory reset: with notifications
