@@ -186,10 +186,24 @@ static int no_kek(const char *kek_path, const char *db)
 	                 kek_path, db);
 }
 
-static int open_smdp(const db_opts *o, orsp_smdp **out)
+/* What open_smdp created for a verb that may create the database (profile import and
+ * generate), so that one that fails before it stored anything can take it away again. */
+typedef struct made_files {
+	bool db, kek; /* the database file (and with it maybe its KEK file) did not exist */
+	char db_file[4096], kek_path[4096];
+} made_files;
+
+/* The SM-DP+ inventory of o into *out, for `verb` (messages). made NULL: a verb that works
+ * on what is already there (order, list, audit, reports, backup) creates nothing: a database
+ * that does not exist (a typo in --db) is refused, as `openrsp auc` refuses one for all
+ * verbs but add, instead of leaving an empty database and a new KEK file behind. Otherwise
+ * a database that does not exist is created with its KEK file, and *made says which files
+ * this call created (unmake takes them away). */
+static int open_smdp(const db_opts *o, const char *verb, orsp_smdp **out, made_files *made)
 {
 	char kek_path[4096];
 	orsp_secret kek = {0};
+	bool exists = false, kek_existed;
 	orsp_err e;
 	int rc;
 
@@ -197,8 +211,21 @@ static int open_smdp(const db_opts *o, orsp_smdp **out)
 	rc = cli_kek_path(o->kek_file, "--db", o->db, kek_path, sizeof(kek_path));
 	if (rc)
 		return rc;
-	if ((rc = check_db(o->db, NULL)))
+	if (made)
+		memset(made, 0, sizeof(*made));
+	if ((rc = check_db(o->db, &exists)))
 		return rc;
+	if (!exists && !made)
+		return cli_failf(verb,
+		                 "no SM-DP+ database at %s (`openrsp smdp profile import` or "
+		                 "`generate` creates one)",
+		                 strncmp(o->db, "sqlite:", 7) == 0 ? o->db + 7 : o->db);
+	if (made) {
+		if ((rc = cli_db_file("--db", o->db, made->db_file, sizeof(made->db_file))))
+			return rc;
+		snprintf(made->kek_path, sizeof(made->kek_path), "%s", kek_path);
+	}
+	kek_existed = access(kek_path, F_OK) == 0;
 	/* a KEK file only with a new database (orsp_kek_load_for_db), as `openrsp auc` */
 	e = orsp_kek_load_for_db(o->db, kek_path, &kek);
 	if (e == ORSP_E_USAGE && getenv("ORSP_KEK")) {
@@ -211,9 +238,52 @@ static int open_smdp(const db_opts *o, orsp_smdp **out)
 		return cli_fail("KEK", e);
 	e = orsp_smdp_open(o->db, &kek, out);
 	orsp_secret_wipe(&kek);
+	/* ":memory:" or a `file:` URI's in-memory database leaves no file to take away; a KEK
+	 * file made for a database that could not be created (its directory missing) is
+	 * taken away too */
+	if (made && !exists) {
+		made->db = access(made->db_file, F_OK) == 0;
+		made->kek = !kek_existed && access(kek_path, F_OK) == 0;
+	}
 	if (e)
 		return cli_fail(o->db, e);
 	return CLI_OK;
+}
+
+/* For a verb that failed before it stored anything: closes *s, then removes the database
+ * open_smdp created (its -wal, -shm and -journal files too) and the KEK file created with
+ * it, so that a failed first import leaves no empty database behind. Never a KEK file made
+ * for an empty database that existed (open_smdp does not report it): it is now the one that
+ * opens that database. A database another process has opened meanwhile (a server started
+ * on the same new path) is left, with its KEK file, and said so. */
+static void unmake(orsp_smdp **s, const made_files *m)
+{
+	static const char *const ext[] = {"-wal", "-shm", "-journal", ""};
+	orsp_db_guard *g = NULL;
+	orsp_err e;
+
+	orsp_smdp_close(*s);
+	*s = NULL;
+	if (!m->db)
+		goto kek;
+	e = orsp_db_guard_open(m->db_file, &g);
+	if (e && e != ORSP_E_NOT_FOUND) {
+		fprintf(stderr, "openrsp: left the new database %s%s%s: %s\n", m->db_file,
+		        m->kek ? " and its KEK file " : "", m->kek ? m->kek_path : "",
+		        orsp_err_detail());
+		return;
+	}
+	/* the database file last: while it is there, its name still says what the others are */
+	for (size_t i = 0; i < sizeof(ext) / sizeof(ext[0]); i++) {
+		char f[4096 + 16];
+		snprintf(f, sizeof(f), "%s%s", m->db_file, ext[i]);
+		if (unlink(f) != 0 && errno != ENOENT)
+			fprintf(stderr, "openrsp: cannot remove %s: %s\n", f, strerror(errno));
+	}
+	orsp_db_guard_close(g);
+kek:
+	if (m->kek && unlink(m->kek_path) != 0 && errno != ENOENT)
+		fprintf(stderr, "openrsp: cannot remove %s: %s\n", m->kek_path, strerror(errno));
 }
 
 /* ----- profile policy rules ----- */
@@ -331,6 +401,7 @@ static int smdp_profile_import(int argc, char **argv)
 	db_opts dbo = {0};
 	orsp_smdp_import_opts io = {0};
 	orsp_smdp *s = NULL;
+	made_files made = {0};
 	struct stat st;
 	size_t ok = 0, failed = 0;
 	int rc, c;
@@ -365,7 +436,7 @@ static int smdp_profile_import(int argc, char **argv)
 			return cli_failf(path, "no *.der file in this directory");
 		}
 	}
-	rc = open_smdp(&dbo, &s);
+	rc = open_smdp(&dbo, "smdp profile import", &s, &made);
 	if (rc == CLI_OK && S_ISDIR(st.st_mode)) {
 		/* "profiles/" and "profiles" give the same file names */
 		size_t dl = strlen(path);
@@ -389,6 +460,10 @@ static int smdp_profile_import(int argc, char **argv)
 	free(list);
 	if (rc == CLI_OK)
 		rc = failed ? CLI_FAIL : CLI_OK;
+	/* nothing imported: no new, empty database is left for a failed import (one that
+	 * imported some packages keeps them) */
+	if (rc != CLI_OK && ok == 0)
+		unmake(&s, &made);
 	orsp_smdp_close(s);
 	return rc;
 }
@@ -594,7 +669,7 @@ static int smdp_log(int argc, char **argv, walk_kind kind)
 	}
 	if ((rc = cli_positional(argc, argv, 0, "")) || (rc = db_config(&dbo)))
 		return rc;
-	rc = open_smdp(&dbo, &s);
+	rc = open_smdp(&dbo, what[kind], &s, NULL);
 	if (rc)
 		return rc;
 	if (ctx.json)
@@ -765,7 +840,7 @@ static int smdp_profile_list(int argc, char **argv)
 		return cli_usage("--limit", "not with --count (which counts every match)");
 	if ((rc = cli_positional(argc, argv, 0, "")) || (rc = db_config(&dbo)))
 		return rc;
-	rc = open_smdp(&dbo, &s);
+	rc = open_smdp(&dbo, "smdp profile list", &s, NULL);
 	if (rc)
 		return rc;
 	/* last state change before now - DURATION; past the epoch nothing is that old */
@@ -890,7 +965,7 @@ static int smdp_rekey(int argc, char **argv)
 
 /* `smdp backup`: a consistent copy of --db (or the configuration's database), found with its
  * KEK as every verb finds them, while servers use it. A database that does not exist is
- * refused (open_smdp would create one). */
+ * refused (by open_smdp, as for every verb but profile import and generate). */
 static int smdp_backup(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -905,7 +980,7 @@ static int smdp_backup(int argc, char **argv)
 	orsp_smdp_backup_info info;
 	orsp_smdp *s = NULL;
 	cli_json j = {0};
-	bool json = false, exists = false;
+	bool json = false;
 	size_t total = 0, len = 0;
 	orsp_err e;
 	int rc, c;
@@ -931,12 +1006,9 @@ static int smdp_backup(int argc, char **argv)
 	if (dbo.kek_file && !dbo.kek_file[0])
 		return cli_usage("--kek-file", "empty path");
 	if ((rc = db_config(&dbo)) ||
-	    (rc = cli_kek_path(dbo.kek_file, "--db", dbo.db, kek_path, sizeof(kek_path))) ||
-	    (rc = check_db(dbo.db, &exists)))
+	    (rc = cli_kek_path(dbo.kek_file, "--db", dbo.db, kek_path, sizeof(kek_path))))
 		return rc;
-	if (!exists)
-		return cli_failf("smdp backup", "no SM-DP+ database at %s", dbo.db);
-	if ((rc = open_smdp(&dbo, &s)))
+	if ((rc = open_smdp(&dbo, "smdp backup", &s, NULL)))
 		return rc;
 	e = orsp_smdp_backup(s, out, cli_stop_on_signals(), &info);
 	orsp_smdp_close(s);
@@ -1330,6 +1402,7 @@ static int smdp_profile_generate(int argc, char **argv)
 	uint8_t *tpl = NULL;
 	size_t tpl_len = 0;
 	orsp_smdp *s = NULL;
+	made_files mf = {0};
 	orsp_auc *auc = NULL;
 	orsp_pkg *tpkg = NULL;
 	orsp_pkg_usim tu;
@@ -1477,7 +1550,7 @@ static int smdp_profile_generate(int argc, char **argv)
 		               count, iccid, ICCID_IIN_MAX_DIGITS);
 		goto out;
 	}
-	if ((rc = open_smdp(&dbo, &s)))
+	if ((rc = open_smdp(&dbo, "smdp profile generate", &s, &mf)))
 		goto out;
 	if (auc_db) {
 		/* the operator's AuC gets the same K/OPc; its KEK is <auc db>.kek */
@@ -1579,6 +1652,10 @@ static int smdp_profile_generate(int argc, char **argv)
 	rc = CLI_OK;
 out:
 	orsp_auc_close(auc);
+	/* nothing generated: no new, empty database is left (profiles made before a failure
+	 * stay) */
+	if (rc != CLI_OK && made == 0)
+		unmake(&s, &mf);
 	orsp_smdp_close(s);
 	orsp_pkg_buf_free(tpl, tpl_len);
 	return rc;
@@ -1676,7 +1753,7 @@ static int smdp_order_with(int argc, char **argv, char cc_buf[CLI_SECRET_STR_MAX
 	/* checked before the order is placed, which a refused code would leave open */
 	if (cc && orsp_smdp_cc_check(cc))
 		return cli_usage("--cc", "%s", orsp_err_detail());
-	rc = open_smdp(&dbo, &s);
+	rc = open_smdp(&dbo, "smdp order", &s, NULL);
 	if (rc)
 		return rc;
 	e = orsp_smdp_download_order(s, &o, &p);
@@ -1818,7 +1895,10 @@ static const cli_cmd smdp_cmds[] = {
                 "ask the end user's consent (docs/lpa.md). They are fixed at import.\n"
                 "--class: the profileClass of the profiles' metadata (a TCA package carries\n"
                 "none); a test profile is what an eUICC memory reset of test profiles\n"
-                "deletes. Fixed at import.\n\n"
+                "deletes. Fixed at import.\n"
+                "import and generate create a database that does not exist, with its KEK\n"
+                "file, and remove both again when they fail before storing any profile; list\n"
+                "and the other smdp verbs refuse a database that does not exist.\n\n"
                 "options:\n" DB_HELP PPR_HELP
                 "  --json               list: a JSON array (--count: an object)\n"
                 "  --state S[,S...]     list: in these states (available, allocated, linked,\n"

@@ -311,7 +311,7 @@ nothing_left "$T/dir.db.kek"
 rmdir "$T/dir.db"
 # another program's database (the SM-DP+'s): no verb puts an AuC into it
 schema() { "$PY" -c 'import sqlite3, sys; print(sorted(sqlite3.connect(sys.argv[1]).execute("SELECT type, name FROM sqlite_master").fetchall()))' "$1"; }
-run smdp profile list --db "$T/s.db"
+run smdp profile import "$V/saip/pysim-unique/TS48V1-A-UNIQUE.der" --db "$T/s.db"
 expect "an SM-DP+ database" 0 "$rc"
 tables=$(schema "$T/s.db")
 failure "auc list: $T/s.db holds no AuC (\`openrsp auc add\` creates one)" auc list --db "$T/s.db" --kek-file "$T/s.db.kek"

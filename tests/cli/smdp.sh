@@ -62,6 +62,50 @@ expect "no *.der rc" 1 "$rc"
 expect "no *.der message" "openrsp: $T/nothing: no *.der file in this directory" "$err"
 expect "no *.der: nothing on stdout" "" "$out"
 if [[ -e "$T/nothing.db" ]]; then bad "no *.der: a database was created"; else ok; fi
+
+# A database that does not exist: the verbs that work on profiles already there refuse it
+# and create nothing (it was created empty, with a new KEK file: a typo in --db listed
+# "no profiles"); import and generate create it, and take it away again with its new KEK
+# file when they fail before storing anything
+left() { (shopt -s nullglob && cd "$T" && f=("$1"*) && echo "${f[*]}"); }
+NO="no SM-DP+ database at $T/typo.db (\`openrsp smdp profile import\` or \`generate\` creates one)"
+failure "smdp order: $NO" smdp order --db "$T/typo.db" --iccid 8949449999999990023 --fqdn smdp.example.com
+failure "smdp profile list: $NO" smdp profile list --db "$T/typo.db"
+failure "smdp profile list: $NO" smdp profile list --db "$T/typo.db" --count --json
+failure "smdp audit: $NO" smdp audit --db "$T/typo.db"
+failure "smdp reports: $NO" smdp reports --db "sqlite:$T/typo.db" --json
+failure "smdp backup: $NO" smdp backup --db "$T/typo.db" --out "$T/typo-backup.db"
+expect "missing database: nothing created" "" "$(left typo)"
+failure "junk.der: PE #0" smdp profile import "$T/junk.der" --db "$T/typo.db"
+expect "failed import: no new database left" "" "$(left typo)"
+ORSP_KEK=$(printf '%064d' 7) failure "junk.der: PE #0" smdp profile import "$T/junk.der" --db "$T/typo.db"
+expect "failed import with ORSP_KEK: no new database left" "" "$(left typo)"
+mkdir -p "$T/both"
+cp "$T/junk.der" "$T/both/b.der"
+run smdp profile import "$T/both" --db "$T/typo.db"
+expect "a directory failing: rc" 1 "$rc"
+expect "a directory failing: no new database left" "" "$(left typo)"
+# a KEK file that was there stays; one made beside a database that could not be made goes
+head -c 32 /dev/urandom >"$T/typo.kek"
+chmod 600 "$T/typo.kek"
+failure "junk.der: PE #0" smdp profile import "$T/junk.der" --db "$T/typo.db" --kek-file "$T/typo.kek"
+expect "failed import: the given KEK file kept" "typo.kek" "$(left typo)"
+failure "cannot create" smdp profile import "$U/TS48V1-A-UNIQUE.der" --db "$T/nodir/typo.db" \
+	--kek-file "$T/typo2.kek"
+expect "no directory for the database: no KEK file left" "typo.kek" "$(left typo)"
+# generate: refused at the first profile (the AuC named is the SM-DP+'s database, no AuC)
+failure "holds no AuC" smdp profile generate --db "$T/typo.db" --template "$U/TS48V1-A-UNIQUE.der" \
+	--iccid-start 898824700000009000 --imsi-start 001019000000900 --auc "$DB"
+expect "failed generate: no new database left" "typo.kek" "$(left typo)"
+# a partial import keeps what it imported
+cp "$U/TS48V1-A-UNIQUE.der" "$T/both/a.der"
+run smdp profile import "$T/both" --db "$T/typo.db"
+expect "partial import: rc" 1 "$rc"
+has "partial import: summary" "1 imported, 1 failed" "$out"
+run smdp profile list --db "$T/typo.db" --json
+expect "partial import: the profile kept" 1 "$(grep -c '"iccid"' <<<"$out")"
+rm -f "$T"/typo*
+
 # DIR given with a trailing slash: the file names are not doubled-slashed
 run smdp profile import "$G/v7/" --db "$T/slash.db"
 has "trailing slash: one slash" "from $G/v7/TS48_V7.0_eSIM_GTP_SAIP2.3_BERTLV_SUCI.der" "$out"
@@ -322,8 +366,8 @@ usage --auc smdp profile generate --db "sqlite:file://localhost$T/new/one.db?mod
 	--iccid-start 898824700000008000 --imsi-start 001019000000800 --auc "file:$T/new/%6fne.db"
 expect "file: URI: nothing created" "" "$(ls "$T/new")"
 rc=0
-(cd "$T/new" && "$B" smdp profile list --db file:x.db >/dev/null 2>"$T/err") || rc=$?
-expect "file: URI: list rc" 0 "$rc"
+(cd "$T/new" && "$B" smdp profile import "$U/TS48V1-A-UNIQUE.der" --db file:x.db >/dev/null 2>"$T/err") || rc=$?
+expect "file: URI: import rc" 0 "$rc"
 expect "file: URI: the database and its KEK beside it" "x.db x.db.kek" "$(cd "$T/new" && echo *)"
 rm -f "$T"/new/x.db*
 usage --iccid-start smdp profile generate --db "$GDB" --template x --iccid-start 12 --imsi-start 001019000000000
@@ -398,8 +442,8 @@ open(sys.argv[2], "wb").write(d.replace(old, bytes.fromhex("82044221002083026F04
 failure "profile 1 of 2: PE #18 (isim): ef-impu: the IMPU sip:001019000000700@ims.mnc001.mcc001.3gppnetwork.org does not fit the record of 32 bytes" \
 	smdp profile generate --db "$T/impu32.db" --template "$T/impu32.der" \
 	--iccid-start 898824700000007000 --imsi-start 001019000000700 --count 2
-run smdp profile list --db "$T/impu32.db" --json
-expect "nothing imported" 0 "$(grep -o '"iccid"' <<<"$out" | wc -l)"
+# nothing imported: the database made for it is gone with its KEK file
+expect "impu32: no database left" "" "$(left impu32.db)"
 run smdp profile generate --db "$T/impu32.db" --template "$T/impu32.der" \
 	--iccid-start 898824700000007000 --imsi-start 001019000000700 --count 2 --keep-ims-identity
 expect "--keep-ims-identity rc" 0 "$rc"
@@ -466,8 +510,7 @@ usage --mnc-length smdp profile generate --db "$T/refused.db" --template "$V7" \
 	--iccid-start 898824700000003000 --imsi-start 001019000000200 --mnc-length 3
 failure "the package's EF.AD gives a 2-digit MNC, not 3" \
 	smdp profile import "$V7" --db "$T/refused.db" --ppr ppr2 --mnc-length 3
-run smdp profile list --db "$T/refused.db"
-expect "nothing imported" "no profiles" "$out"
+expect "nothing imported, nothing created" "" "$(left refused.db)"
 
 # ----- profile class: set at import or generation, shown, audited; refused otherwise -----
 CDB=$T/class.db
@@ -490,8 +533,7 @@ done
 usage --class smdp profile import "$V7" --db "$T/refused.db" --class test --class test
 usage --class smdp profile generate --db "$T/refused.db" --template "$V7" \
 	--iccid-start 898824700000003000 --imsi-start 001019000000200 --class x
-run smdp profile list --db "$T/refused.db"
-expect "nothing imported with a bad class" "no profiles" "$out"
+expect "nothing imported with a bad class, nothing created" "" "$(left refused.db)"
 
 # ----- generate --auc is all or nothing per profile: a failure in either store leaves both
 # as they were for that profile (failures injected by triggers), and a rerun succeeds -----
