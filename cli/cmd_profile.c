@@ -166,8 +166,8 @@ static void inspect_text(const char *path, size_t size, const orsp_pkg *pkg, ors
 	if (orsp_pkg_get_header(pkg, &h) == ORSP_OK) {
 		printf("\nheader (PE #%zu)\n", h.pe_index);
 		printf("  version:      %u.%u\n", h.major, h.minor);
-		if (h.has_profile_type)
-			printf("  profile type: %s\n", h.profile_type);
+		if (h.has_profile_type) /* the package's text: no escape sequence to the terminal */
+			printf("  profile type: %s\n", cli_text(h.profile_type, buf, sizeof(buf)));
 		printf("  ICCID:        %s\n", h.iccid[0] ? h.iccid : "(not BCD)");
 		services_text(h.services, buf, sizeof(buf));
 		printf("  services:     %s\n", buf[0] ? buf : "(none)");

@@ -362,7 +362,7 @@ static int import_file(orsp_smdp *s, const orsp_smdp_import_opts *o, const char 
 	uint8_t *buf = NULL;
 	size_t len = 0;
 	orsp_smdp_profile p;
-	char note[128];
+	char note[128], type[sizeof(p.profile_type)];
 	orsp_err e;
 	int rc;
 
@@ -384,8 +384,9 @@ static int import_file(orsp_smdp *s, const orsp_smdp_import_opts *o, const char 
 	}
 	(*ok)++;
 	ppr_note(&p, note, sizeof(note));
-	printf("imported %s (IMSI %s, type \"%s\"%s) from %s\n", p.iccid, p.imsi, p.profile_type,
-	       note, path);
+	/* the package's profileType: no escape sequence to the terminal (cli_text) */
+	printf("imported %s (IMSI %s, type \"%s\"%s) from %s\n", p.iccid, p.imsi,
+	       cli_text(p.profile_type, type, sizeof(type)), note, path);
 	return CLI_OK;
 }
 
@@ -489,6 +490,7 @@ typedef struct log_ctx {
 static int list_one(const orsp_smdp_profile *p, void *arg)
 {
 	log_ctx *ctx = arg;
+	char type[sizeof(p->profile_type)];
 
 	ctx->n++;
 	if (ctx->json) {
@@ -537,9 +539,10 @@ static int list_one(const orsp_smdp_profile *p, void *arg)
 	if (ctx->n == 1)
 		printf("%-20s  %-15s  %-11s  %-23s  %s\n", "ICCID", "IMSI", "STATE", "MATCHING ID",
 		       "PROFILE TYPE");
+	/* the package's profileType, as imported: no escape sequence to the terminal */
 	printf("%-20s  %-15s  %-11s  %-23s  %s\n", p->iccid, p->imsi,
 	       orsp_smdp_state_name(p->state), p->matching_id[0] ? p->matching_id : "-",
-	       p->profile_type);
+	       cli_text(p->profile_type, type, sizeof(type)));
 	return 0;
 }
 

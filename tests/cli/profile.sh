@@ -55,6 +55,25 @@ expect "json alg" usim-test-algorithm "$(json aka 0 algorithm)"
 expect "json key length" 16 "$(json aka 0 key_length)"
 expect "json pes" 30 "$("$PY" -c 'import json,sys; print(len(json.loads(sys.argv[1])["pes"]))' "$out")"
 lacks "json shows no K" "$TEST_K" "$out"
+# a profileType with a terminal escape (ESC ] 0;X BEL sets the window title) and U+009B (CSI
+# to many terminals): well-formed UTF-8, so the package passes; inspect shows each control
+# character as '?' (the LPA's rule), JSON escapes them
+"$PY" -c '
+import sys
+d = open(sys.argv[1], "rb").read()
+old = b"\x82\x1fGSMA Generic eUICC Test Profile"
+assert d.count(old) == 1
+open(sys.argv[2], "wb").write(d.replace(old, b"\x82\x1f\x1b]0;X\x07\xc2\x9bGeneric eUICC Test Prof"))' \
+	"$TS48" "$T/escape.der"
+run profile inspect "$T/escape.der"
+expect "escape: inspect exit" 0 "$rc"
+has "escape: profile type shown safely" "profile type: ?]0;X??Generic eUICC Test Prof" "$out"
+lacks "escape: no ESC byte" $'\e' "$out"
+lacks "escape: no BEL byte" $'\a' "$out"
+lacks "escape: no U+009B" $'\xc2\x9b' "$out"
+run profile inspect --json "$T/escape.der"
+expect "escape: JSON keeps the text, escaped" $'\e]0;X\a\xc2\x9bGeneric eUICC Test Prof' "$(json header profile_type)"
+lacks "escape: no ESC byte in JSON" $'\e' "$out"
 
 # ----- inspect: the security domains, their keys and their card-secret names, never a key value -----
 # TS.48's ISD-R-like security domain: SCP80 (KVN 01: KIc, KID, KIK as DES) and SCP03 (KVN 02:

@@ -157,5 +157,30 @@ if [[ ! -e "$N" && ! -e "$N.kek" ]]; then ok; else bad "a usage error created th
 run smdp profile list --db "$DB" --older-than 36500d
 expect "36500d" "no profile matches" "$out"
 
+# a package whose profileType holds a terminal escape (ESC ] 0;X BEL) and U+009B (CSI to many
+# terminals), well-formed UTF-8: import and list show each control character as '?' (the
+# LPA's rule), JSON escapes ESC and BEL
+python3 -c '
+import sys
+d = open(sys.argv[1], "rb").read()
+old = b"\x82\x1fGSMA Generic eUICC Test Profile"
+assert d.count(old) == 1
+open(sys.argv[2], "wb").write(d.replace(old, b"\x82\x1f\x1b]0;X\x07\xc2\x9bGeneric eUICC Test Prof"))' \
+	"$V/saip/pysim-unique/TS48V1-A-UNIQUE.der" "$T/escape.der"
+run smdp profile import "$T/escape.der" --db "$T/escape.db"
+expect "escape: import rc" 0 "$rc"
+has "escape: import line" 'type "?]0;X??Generic eUICC Test Prof")' "$out"
+lacks "escape: import, no ESC byte" $'\e' "$out"
+lacks "escape: import, no BEL byte" $'\a' "$out"
+run smdp profile list --db "$T/escape.db"
+has "escape: list" "?]0;X??Generic eUICC Test Prof" "$out"
+lacks "escape: list, no ESC byte" $'\e' "$out"
+lacks "escape: list, no BEL byte" $'\a' "$out"
+lacks "escape: list, no U+009B" $'\xc2\x9b' "$out"
+run smdp profile list --db "$T/escape.db" --json
+expect "escape: JSON keeps the text" $'\e]0;X\a\xc2\x9bGeneric eUICC Test Prof' \
+	"$(python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["profileType"])' <<<"$out")"
+lacks "escape: JSON, no ESC byte" $'\e' "$out"
+
 rm -rf "$T"
 finish
