@@ -563,7 +563,7 @@ static int action_width(void)
 static int audit_one(const orsp_smdp_audit_row *r, void *arg)
 {
 	log_ctx *ctx = arg;
-	char when[32];
+	char when[32], detail[sizeof(r->detail)];
 
 	cli_utc(r->at, when);
 	ctx->n++;
@@ -584,8 +584,9 @@ static int audit_one(const orsp_smdp_audit_row *r, void *arg)
 		printf("%-20s  %-*s  %-20s  %-11s  %-11s  %s\n", "TIME", ctx->aw, "ACTION", "ICCID",
 		       "FROM", "TO", "DETAIL");
 	}
+	/* a detail may quote a path or a server's reason: no escape sequence to the terminal */
 	printf("%-20s  %-*s  %-20s  %-11s  %-11s  %s\n", when, ctx->aw, r->action, r->iccid,
-	       r->from, r->to, r->detail);
+	       r->from, r->to, cli_text(r->detail, detail, sizeof(detail)));
 	return 0;
 }
 
@@ -597,7 +598,7 @@ static const char *report_state(int done)
 static int report_one(const orsp_smdp_report_row *r, void *arg)
 {
 	log_ctx *ctx = arg;
-	char when[32], status[48];
+	char when[32], status[48], detail[sizeof(r->detail)];
 
 	cli_utc(r->at, when);
 	ctx->n++;
@@ -631,7 +632,7 @@ static int report_one(const orsp_smdp_report_row *r, void *arg)
 	else
 		snprintf(status, sizeof(status), "Failed");
 	printf("%-20s  %-20s  %-5d  %-17s  %-9s  %-8u  %s\n", when, r->iccid, r->point, status,
-	       report_state(r->done), r->attempts, r->detail);
+	       report_state(r->done), r->attempts, cli_text(r->detail, detail, sizeof(detail)));
 	return 0;
 }
 

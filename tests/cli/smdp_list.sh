@@ -181,6 +181,14 @@ run smdp profile list --db "$T/escape.db" --json
 expect "escape: JSON keeps the text" $'\e]0;X\a\xc2\x9bGeneric eUICC Test Prof' \
 	"$(python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["profileType"])' <<<"$out")"
 lacks "escape: JSON, no ESC byte" $'\e' "$out"
+# the audit's text output likewise: a backup row's detail names the backup, here a file
+# name with ESC ] 0;X BEL in it
+run smdp backup --db "$T/escape.db" --out "$T/b"$'\e]0;X\a'".db"
+expect "escape: backup rc" 0 "$rc"
+run smdp audit --db "$T/escape.db"
+has "escape: audit detail" "$T/b?]0;X?.db" "$out"
+lacks "escape: audit, no ESC byte" $'\e' "$out"
+lacks "escape: audit, no BEL byte" $'\a' "$out"
 
 rm -rf "$T"
 finish
