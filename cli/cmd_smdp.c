@@ -186,12 +186,42 @@ static int no_kek(const char *kek_path, const char *db)
 	                 kek_path, db);
 }
 
-/* What open_smdp created for a verb that may create the database (profile import and
- * generate), so that one that fails before it stored anything can take it away again. */
+/* The files a verb that may create a database (profile import and generate, the SM-DP+'s
+ * and generate's AuC) created, so that one that fails before it stored anything can take
+ * them away again (unmake). */
 typedef struct made_files {
-	bool db, kek; /* the database file (and with it maybe its KEK file) did not exist */
+	bool db_was, kek_was; /* there before (made_before) */
+	bool db, kek;         /* created since (made_after) */
 	char db_file[4096], kek_path[4096];
 } made_files;
+
+/* Before the database db (option opt) and its KEK file kek_path may be created: which of
+ * them exist. CLI_OK, or the usage error of a path too long. */
+static int made_before(made_files *m, const char *opt, const char *db, const char *kek_path)
+{
+	int rc;
+
+	memset(m, 0, sizeof(*m));
+	if ((rc = cli_db_file(opt, db, m->db_file, sizeof(m->db_file))))
+		return rc;
+	if (snprintf(m->kek_path, sizeof(m->kek_path), "%s", kek_path) >= (int)sizeof(m->kek_path))
+		return cli_usage(opt, "path too long");
+	m->db_was = access(m->db_file, F_OK) == 0;
+	m->kek_was = access(m->kek_path, F_OK) == 0;
+	return CLI_OK;
+}
+
+/* After the open, whether it succeeded or not: what it created. Only for a database that was
+ * not there: a KEK file created for an empty database that existed is now the one that opens
+ * it. ":memory:" or a `file:` URI's in-memory database leaves no file; a KEK file made for a
+ * database that could not be created (its directory missing) counts. */
+static void made_after(made_files *m)
+{
+	if (m->db_was)
+		return;
+	m->db = access(m->db_file, F_OK) == 0;
+	m->kek = !m->kek_was && access(m->kek_path, F_OK) == 0;
+}
 
 /* The SM-DP+ inventory of o into *out, for `verb` (messages). made NULL: a verb that works
  * on what is already there (order, list, audit, reports, backup) creates nothing: a database
@@ -203,7 +233,7 @@ static int open_smdp(const db_opts *o, const char *verb, orsp_smdp **out, made_f
 {
 	char kek_path[4096];
 	orsp_secret kek = {0};
-	bool exists = false, kek_existed;
+	bool exists = false;
 	orsp_err e;
 	int rc;
 
@@ -211,8 +241,8 @@ static int open_smdp(const db_opts *o, const char *verb, orsp_smdp **out, made_f
 	rc = cli_kek_path(o->kek_file, "--db", o->db, kek_path, sizeof(kek_path));
 	if (rc)
 		return rc;
-	if (made)
-		memset(made, 0, sizeof(*made));
+	if (made && (rc = made_before(made, "--db", o->db, kek_path)))
+		return rc;
 	if ((rc = check_db(o->db, &exists)))
 		return rc;
 	if (!exists && !made)
@@ -220,12 +250,6 @@ static int open_smdp(const db_opts *o, const char *verb, orsp_smdp **out, made_f
 		                 "no SM-DP+ database at %s (`openrsp smdp profile import` or "
 		                 "`generate` creates one)",
 		                 strncmp(o->db, "sqlite:", 7) == 0 ? o->db + 7 : o->db);
-	if (made) {
-		if ((rc = cli_db_file("--db", o->db, made->db_file, sizeof(made->db_file))))
-			return rc;
-		snprintf(made->kek_path, sizeof(made->kek_path), "%s", kek_path);
-	}
-	kek_existed = access(kek_path, F_OK) == 0;
 	/* a KEK file only with a new database (orsp_kek_load_for_db), as `openrsp auc` */
 	e = orsp_kek_load_for_db(o->db, kek_path, &kek);
 	if (e == ORSP_E_USAGE && getenv("ORSP_KEK")) {
@@ -238,32 +262,24 @@ static int open_smdp(const db_opts *o, const char *verb, orsp_smdp **out, made_f
 		return cli_fail("KEK", e);
 	e = orsp_smdp_open(o->db, &kek, out);
 	orsp_secret_wipe(&kek);
-	/* ":memory:" or a `file:` URI's in-memory database leaves no file to take away; a KEK
-	 * file made for a database that could not be created (its directory missing) is
-	 * taken away too */
-	if (made && !exists) {
-		made->db = access(made->db_file, F_OK) == 0;
-		made->kek = !kek_existed && access(kek_path, F_OK) == 0;
-	}
+	if (made)
+		made_after(made);
 	if (e)
 		return cli_fail(o->db, e);
 	return CLI_OK;
 }
 
-/* For a verb that failed before it stored anything: closes *s, then removes the database
- * open_smdp created (its -wal, -shm and -journal files too) and the KEK file created with
- * it, so that a failed first import leaves no empty database behind. Never a KEK file made
- * for an empty database that existed (open_smdp does not report it): it is now the one that
- * opens that database. A database another process has opened meanwhile (a server started
- * on the same new path) is left, with its KEK file, and said so. */
-static void unmake(orsp_smdp **s, const made_files *m)
+/* For a verb that failed before it stored anything, once its handles are closed: removes
+ * the database made_after found created (its -wal, -shm and -journal files too) and the
+ * KEK file created with it, so that a failed first import leaves no empty database behind.
+ * A database another process has opened meanwhile (a server started on the same new path)
+ * is left, with its KEK file, and said so. */
+static void unmake(const made_files *m)
 {
 	static const char *const ext[] = {"-wal", "-shm", "-journal", ""};
 	orsp_db_guard *g = NULL;
 	orsp_err e;
 
-	orsp_smdp_close(*s);
-	*s = NULL;
 	if (!m->db)
 		goto kek;
 	e = orsp_db_guard_open(m->db_file, &g);
@@ -463,9 +479,9 @@ static int smdp_profile_import(int argc, char **argv)
 		rc = failed ? CLI_FAIL : CLI_OK;
 	/* nothing imported: no new, empty database is left for a failed import (one that
 	 * imported some packages keeps them) */
-	if (rc != CLI_OK && ok == 0)
-		unmake(&s, &made);
 	orsp_smdp_close(s);
+	if (rc != CLI_OK && ok == 0)
+		unmake(&made);
 	return rc;
 }
 
@@ -1406,7 +1422,7 @@ static int smdp_profile_generate(int argc, char **argv)
 	uint8_t *tpl = NULL;
 	size_t tpl_len = 0;
 	orsp_smdp *s = NULL;
-	made_files mf = {0};
+	made_files mf = {0}, maf = {0};
 	orsp_auc *auc = NULL;
 	orsp_pkg *tpkg = NULL;
 	orsp_pkg_usim tu;
@@ -1558,10 +1574,11 @@ static int smdp_profile_generate(int argc, char **argv)
 		goto out;
 	if (auc_db) {
 		/* the operator's AuC gets the same K/OPc; its KEK is <auc db>.kek */
-		char kp[4200];
+		char kp[4096];
 		orsp_secret kek = {0};
 		/* the same path `openrsp auc` uses: the database file's name + ".kek" */
-		if ((rc = cli_kek_path(NULL, "--auc", auc_db, kp, sizeof(kp))))
+		if ((rc = cli_kek_path(NULL, "--auc", auc_db, kp, sizeof(kp))) ||
+		    (rc = made_before(&maf, "--auc", auc_db, kp)))
 			goto out;
 		e = orsp_kek_load_for_db(auc_db, kp, &kek);
 		if (e == ORSP_E_NOT_FOUND)
@@ -1569,6 +1586,7 @@ static int smdp_profile_generate(int argc, char **argv)
 		if (!e)
 			e = orsp_auc_open(auc_db, &kek, &auc);
 		orsp_secret_wipe(&kek);
+		made_after(&maf);
 		if (e) {
 			rc = cli_fail(auc_db, e);
 			goto out;
@@ -1656,11 +1674,13 @@ static int smdp_profile_generate(int argc, char **argv)
 	rc = CLI_OK;
 out:
 	orsp_auc_close(auc);
-	/* nothing generated: no new, empty database is left (profiles made before a failure
-	 * stay) */
-	if (rc != CLI_OK && made == 0)
-		unmake(&s, &mf);
 	orsp_smdp_close(s);
+	/* nothing generated: no new, empty database is left, the SM-DP+'s or the AuC's
+	 * (profiles made before a failure stay) */
+	if (rc != CLI_OK && made == 0) {
+		unmake(&mf);
+		unmake(&maf);
+	}
 	orsp_pkg_buf_free(tpl, tpl_len);
 	return rc;
 }

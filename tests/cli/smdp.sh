@@ -444,6 +444,11 @@ failure "profile 1 of 2: PE #18 (isim): ef-impu: the IMPU sip:001019000000700@im
 	--iccid-start 898824700000007000 --imsi-start 001019000000700 --count 2
 # nothing imported: the database made for it is gone with its KEK file
 expect "impu32: no database left" "" "$(left impu32.db)"
+# with --auc a new AuC: taken away with its KEK file too (generate made it for nothing)
+failure "profile 1 of 2: PE #18 (isim): ef-impu" smdp profile generate --db "$T/impu32.db" \
+	--template "$T/impu32.der" --iccid-start 898824700000007000 --imsi-start 001019000000700 \
+	--count 2 --auc "$T/impu32-auc.db"
+expect "impu32 --auc: no database left" "impu32.der" "$(left impu32)"
 run smdp profile generate --db "$T/impu32.db" --template "$T/impu32.der" \
 	--iccid-start 898824700000007000 --imsi-start 001019000000700 --count 2 --keep-ims-identity
 expect "--keep-ims-identity rc" 0 "$rc"
