@@ -471,30 +471,10 @@ void cli_kv_hex(const char *name, const uint8_t *p, size_t n)
 
 const char *cli_text(const char *s, char *out, size_t cap)
 {
-	const uint8_t *p = (const uint8_t *)s;
-	size_t n = strlen(s), i = 0, o = 0;
-
+	/* the LPA's rule for text from other parties */
 	if (!cap)
 		return "";
-	while (i < n) {
-		uint32_t cp = 0;
-		size_t k = orsp_utf8_seq(p + i, n - i, &cp);
-		/* the LPA's rule for text from other parties (orsp_utf8_is_control): a control
-		 * character, or a byte of no UTF-8 sequence, is shown as one '?' */
-		if (k == 0 || orsp_utf8_is_control(cp)) {
-			if (o + 1 >= cap)
-				break;
-			out[o++] = '?';
-			i += k ? k : 1;
-			continue;
-		}
-		if (o + k >= cap)
-			break; /* a character that does not fit whole is left out */
-		memcpy(out + o, p + i, k);
-		o += k;
-		i += k;
-	}
-	out[o] = '\0';
+	orsp_utf8_printable((const uint8_t *)s, strlen(s), out, cap);
 	return out;
 }
 

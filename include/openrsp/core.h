@@ -106,6 +106,10 @@ size_t orsp_utf8_seq(const uint8_t *p, size_t n, uint32_t *cp);
  * as text: C0 (U+0000-U+001F), DEL (U+007F) and C1 (U+0080-U+009F), which terminals obey
  * as escapes. Tab and newline are controls too. */
 bool orsp_utf8_is_control(uint32_t cp);
+/* Text from another party made safe to print: p[0..n) copied into out (cap bytes, always
+ * NUL-terminated), each control character (orsp_utf8_is_control) and each byte of no UTF-8
+ * sequence as one '?'; a character that does not fit whole is left out, never cut. */
+void orsp_utf8_printable(const uint8_t *p, size_t n, char *out, size_t cap);
 
 /* ---------------------------------------------------------------- host names ------------ */
 

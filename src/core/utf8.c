@@ -1,4 +1,6 @@
 /* UTF-8 as RFC 3629 defines it, one sequence at a time (core.h). */
+#include <string.h>
+
 #include "openrsp/core.h"
 
 size_t orsp_utf8_seq(const uint8_t *p, size_t n, uint32_t *cp)
@@ -43,4 +45,30 @@ size_t orsp_utf8_seq(const uint8_t *p, size_t n, uint32_t *cp)
 bool orsp_utf8_is_control(uint32_t cp)
 {
 	return cp < 0x20 || (cp >= 0x7F && cp <= 0x9F);
+}
+
+void orsp_utf8_printable(const uint8_t *p, size_t n, char *out, size_t cap)
+{
+	size_t i = 0, o = 0;
+
+	if (!cap)
+		return;
+	while (i < n) {
+		uint32_t cp = 0;
+		size_t k = orsp_utf8_seq(p + i, n - i, &cp);
+		if (k == 0 || orsp_utf8_is_control(cp)) {
+			/* not UTF-8 (one byte at a time) or a control character */
+			if (o + 1 >= cap)
+				break;
+			out[o++] = '?';
+			i += k ? k : 1;
+			continue;
+		}
+		if (o + k >= cap)
+			break;
+		memcpy(out + o, p + i, k);
+		o += k;
+		i += k;
+	}
+	out[o] = '\0';
 }

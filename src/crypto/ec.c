@@ -738,32 +738,24 @@ orsp_err orsp_ecdsa_sig_from_der(const uint8_t *der, size_t n, uint8_t sig[ORSP_
 
 #define DER_SIG_MAX 72
 
+static orsp_err ecdsa_sign_digest_run(const orsp_ec_key *k, const uint8_t *dg, size_t n,
+                                      uint8_t sig[ORSP_EC_SIG_LEN]);
+
+/* SHA-256 here, then the digest signed by the one path of orsp_ecdsa_sign_digest (a key in
+ * memory, or in a token). */
 static orsp_err ecdsa_sign_run(const orsp_ec_key *k, const void *msg, size_t n,
                                uint8_t sig[ORSP_EC_SIG_LEN])
 {
-	EVP_MD_CTX *mctx = NULL;
-	uint8_t der[DER_SIG_MAX + 8];
-	size_t der_len = sizeof(der);
+	uint8_t dg[ORSP_SHA256_LEN];
 	orsp_err e;
 
 	if (!k || !sig || (!msg && n))
 		return orsp_errf(ORSP_E_USAGE, "orsp_ecdsa_sign: NULL argument");
-	if (k->p11)
-		return orsp__p11_sign(k->p11, msg, n, sig);
-	if (!k->has_private)
+	if (!k->p11 && !k->has_private)
 		return orsp_errf(ORSP_E_USAGE, "cannot sign with a public key");
-	mctx = EVP_MD_CTX_new();
-	if (!mctx || EVP_DigestSignInit_ex(mctx, NULL, "SHA256", NULL, NULL, k->pkey, NULL) != 1 ||
-	    EVP_DigestSign(mctx, der, &der_len, msg, n) != 1) {
-		e = orsp__ossl_fail(ORSP_E_CRYPTO, "ECDSA signing failed");
-		goto out;
-	}
-	e = orsp_ecdsa_sig_from_der(der, der_len, sig);
-	if (e != ORSP_OK)
-		e = orsp_errf(ORSP_E_CRYPTO, "OpenSSL produced an unexpected signature encoding");
-out:
-	EVP_MD_CTX_free(mctx);
-	return e;
+	if ((e = orsp_sha256(msg, n, dg)))
+		return e;
+	return ecdsa_sign_digest_run(k, dg, sizeof(dg), sig);
 }
 
 orsp_err orsp_ecdsa_sign(const orsp_ec_key *k, const void *msg, size_t n,
