@@ -136,9 +136,11 @@ static int kek_info(int argc, char **argv)
 		cj_done(&j);
 		return CLI_OK;
 	}
-	if (sealed)
-		printf("%s: sealed by the PKCS#11 key %s\n", file, buf);
-	else
+	if (sealed) {
+		char shown[URI_CAP];
+		printf("%s: sealed by the PKCS#11 key %s\n", file,
+		       cli_text(buf, shown, sizeof(shown)));
+	} else
 		printf("%s: not sealed (the KEK itself; openrsp kek seal seals it)\n", file);
 	return CLI_OK;
 }

@@ -240,14 +240,15 @@ static int setup(void **state)
 			assert_int_equal(
 			    m->C_GenerateKeyPair(s, &mech, pub_t, 5, priv_t, 7, &hp, &hk), CKR_OK);
 		}
-		/* "kek", "kek2": AES-256 secret keys made in the token, never extractable */
-		for (int i = 0; i < 2; i++) {
+		/* "kek", "kek2": AES-256 secret keys made in the token, never extractable;
+		 * "kek16": AES-128 */
+		for (int i = 0; i < 3; i++) {
 			struct ck_mechanism mech = {CKM_AES_KEY_GEN, NULL, 0};
 			ck_object_class_t sc = CKO_SECRET_KEY;
 			ck_key_type_t ak = CKK_AES;
-			unsigned long vlen = 32;
+			unsigned long vlen = i == 2 ? 16 : 32;
 			char kl[8];
-			snprintf(kl, sizeof(kl), i ? "kek2" : "kek");
+			snprintf(kl, sizeof(kl), "%s", i == 2 ? "kek16" : i ? "kek2" : "kek");
 			struct ck_attribute at[] = {
 			    {CKA_CLASS, &sc, sizeof(sc)},
 			    {CKA_KEY_TYPE, &ak, sizeof(ak)},
@@ -623,6 +624,11 @@ static void test_aes_gcm(void **state)
 	ct[40] ^= 1;
 	assert_int_equal(orsp_p11_aes_gcm_open(u, iv, aad, sizeof(aad), ct, 48, back, sizeof(back)),
 	                 ORSP_OK);
+	/* an AES-128 key: the sealed files say AES-256 */
+	assert_int_equal(orsp_p11_aes_gcm_seal(uri("token=openrsp;object=kek16", "pin-value=" PIN),
+	                                       iv, aad, sizeof(aad), in, 32, ct, sizeof(ct)),
+	                 ORSP_E_POLICY);
+	assert_non_null(strstr(orsp_err_detail(), "128 bits, not 256"));
 	/* not a secret key; a private key named as one; sizes */
 	assert_int_equal(orsp_p11_aes_gcm_seal(uri("token=openrsp;object=dpauth", "pin-value=" PIN),
 	                                       iv, aad, sizeof(aad), in, 32, ct, sizeof(ct)),
@@ -679,6 +685,31 @@ static void test_sealed_kek_files(void **state)
 	orsp_secret_wipe(&got);
 	assert_int_equal(orsp_kek_load_existing(path, &got), ORSP_OK);
 	assert_memory_equal(got.v, made.v, ORSP_KEK_LEN);
+	/* behind a symbolic link or another hard link the clear file would stay: refused, the
+	 * file unchanged */
+	{
+		char lnk[4300], hard[4300], clear[4200];
+		orsp_secret k2 = {0};
+		snprintf(clear, sizeof(clear), "%s/clear.kek", dir);
+		snprintf(lnk, sizeof(lnk), "%s/link.kek", dir);
+		snprintf(hard, sizeof(hard), "%s/hard.kek", dir);
+		assert_int_equal(orsp_kek_create_new(clear, &k2), ORSP_OK);
+		assert_int_equal(symlink(clear, lnk), 0);
+		assert_int_equal(orsp_kek_seal(lnk, u), ORSP_E_POLICY);
+		assert_non_null(strstr(orsp_err_detail(), "symbolic link"));
+		assert_int_equal(link(clear, hard), 0);
+		assert_int_equal(orsp_kek_seal(clear, u), ORSP_E_POLICY);
+		assert_non_null(strstr(orsp_err_detail(), "hard links"));
+		assert_int_equal(orsp_kek_sealed_uri(clear, text, sizeof(text), &sealed), ORSP_OK);
+		assert_false(sealed);
+		orsp_secret_wipe(&k2);
+		/* what is not a KEK file is not called one */
+		assert_int_equal(orsp_kek_sealed_uri(dir, text, sizeof(text), &sealed),
+		                 ORSP_E_MALFORMED);
+		write_text(clear, "hello", 0600);
+		assert_int_equal(orsp_kek_sealed_uri(clear, text, sizeof(text), &sealed),
+		                 ORSP_E_MALFORMED);
+	}
 	/* malformed: each refused as such (never a token error) */
 	{
 		FILE *f = fopen(path, "r");

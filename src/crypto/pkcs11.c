@@ -484,23 +484,16 @@ static void session_give(struct orsp__p11_key *k, ck_session_handle_t s)
 		k->m->C_CloseSession(s);
 }
 
-/* After a lost session: the kept ones are likely gone too (a token reset ends them all).
- * Those the module no longer knows are forgotten, never closed (their numbers may belong to
- * new sessions by now); live ones stay. */
-static void pool_check(struct orsp__p11_key *k)
+/* After a session found gone: the kept ones are too (a token reset ends them all). They are
+ * forgotten, neither closed nor asked about: the module may have given their numbers to new
+ * sessions of other threads by now, which a close would end and a question would take for
+ * ours. (A session ended alone, its siblings alive, leaves those open until the key is
+ * freed.) */
+static void pool_forget(struct orsp__p11_key *k)
 {
-	ck_session_handle_t kept[POOL_MAX];
-	struct ck_session_info info;
-	size_t n;
-
 	pthread_mutex_lock(&k->mu);
-	n = k->n_pool;
-	memcpy(kept, k->pool, n * sizeof(kept[0]));
 	k->n_pool = 0;
 	pthread_mutex_unlock(&k->mu);
-	for (size_t i = 0; i < n; i++)
-		if (k->m->C_GetSessionInfo(kept[i], &info) == CKR_OK)
-			session_give(k, kept[i]);
 }
 
 /* One attempt: sign the digest in session s, logging in or finding the key again first if
@@ -573,11 +566,13 @@ orsp_err orsp__p11_sign_digest(struct orsp__p11_key *k, const uint8_t dg[32],
 			session_give(k, s);
 			return ORSP_OK;
 		}
-		if (session_gone(rv))
+		if (session_gone(rv)) {
 			have = false;
+			if (attempt == 0)
+				pool_forget(k);
+		}
 		if (!session_lost(rv) || attempt > 0)
 			break;
-		pool_check(k);
 	}
 	/* a live session in doubt is not given back */
 	if (have)
@@ -871,6 +866,17 @@ static orsp_err aes_gcm(const char *uri, bool seal, const uint8_t iv[12], const 
 	k->ktype = CKK_AES;
 	if ((e = token_open(k, uri, &s, &obj, tname, sizeof(tname))))
 		goto out;
+	{
+		/* AES-256, as the sealed files say */
+		unsigned long vlen = 0;
+		if (get_attr(k, s, obj, CKA_VALUE_LEN, &vlen, sizeof(vlen), &blen) == CKR_OK &&
+		    blen == sizeof(vlen) && vlen != 32) {
+			e = orsp_errf(ORSP_E_POLICY,
+			              "PKCS#11: %s is an AES key of %lu bits, not 256", k->what,
+			              8 * vlen);
+			goto out;
+		}
+	}
 	if (get_attr(k, s, obj, seal ? CKA_ENCRYPT : CKA_DECRYPT, &flag, sizeof(flag), &blen) ==
 	        CKR_OK &&
 	    blen == 1 && !flag) {

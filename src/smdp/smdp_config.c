@@ -146,6 +146,11 @@ static orsp_err bad_ks(const loader *l, size_t i, size_t k, const char *key, con
 
 static orsp_err path_value(loader *l, const char *key, const char *v, char *out, size_t cap)
 {
+	/* not echoed: it may hold a PIN (pin-value) */
+	if (orsp_ec_pkcs11_uri(v))
+		return bad(l, key,
+		           "takes a file, not a PKCS#11 URI (only dpauth_key, dppb_key and tls_key "
+		           "may be keys in a token)");
 	int n = v[0] == '/' ? snprintf(out, cap, "%s", v) : snprintf(out, cap, "%s/%s", l->dir, v);
 	if (n < 0 || (size_t)n >= cap)
 		return bad(l, key, "path too long");
@@ -542,10 +547,10 @@ static orsp_err set_key(loader *l, const char *k, const char *v)
 	} else if (strcmp(k, "tls_cert") == 0) {
 		return path_value(l, k, v, c->tls_cert, sizeof(c->tls_cert));
 	} else if (strcmp(k, "tls_key") == 0) {
+		if (c->tls_token_key || c->tls_key[0])
+			return bad(l, k, "given twice");
 		if (orsp_ec_pkcs11_uri(v)) {
 			/* the URI itself (a PIN in it perhaps) is not kept */
-			if (c->tls_token_key)
-				return bad(l, k, "given twice");
 			e = load_token_key(l, k, v, &c->tls_token_key);
 			if (!e)
 				snprintf(c->tls_key, sizeof(c->tls_key), "pkcs11:");

@@ -638,7 +638,9 @@ orsp_err orsp_kek_sealed_uri(const char *path, char *uri, size_t cap, bool *seal
 	uint8_t buf[SEALED_FILE_MAX + 1], iv[12], data[ORSP_KEK_LEN + 16];
 	size_t n = 0;
 	ssize_t r;
+	struct stat sb;
 	orsp_err err = ORSP_OK;
+	bool hex = true;
 	int fd;
 
 	if (!path || !uri || !sealed)
@@ -649,6 +651,11 @@ orsp_err orsp_kek_sealed_uri(const char *path, char *uri, size_t cap, bool *seal
 	if (fd < 0)
 		return orsp_errf(errno == ENOENT ? ORSP_E_NOT_FOUND : ORSP_E_IO,
 		                 "cannot open KEK file %s: %s", path, strerror(errno));
+	if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
+		close(fd);
+		return orsp_errf(ORSP_E_MALFORMED, "%s is not a KEK file (not a regular file)",
+		                 path);
+	}
 	while (n < sizeof(buf) && (r = read(fd, buf + n, sizeof(buf) - n)) > 0)
 		n += (size_t)r;
 	close(fd);
@@ -656,9 +663,42 @@ orsp_err orsp_kek_sealed_uri(const char *path, char *uri, size_t cap, bool *seal
 	    memcmp(buf, SEALED_MAGIC, strlen(SEALED_MAGIC)) == 0) {
 		err = sealed_parse(path, (const char *)buf, n, uri, cap, iv, data);
 		*sealed = err == ORSP_OK;
+		goto out;
 	}
+	/* otherwise one of the forms kek_read takes: 32 bytes, or 64 hex digits (and a newline) */
+	if (n == 2 * ORSP_KEK_LEN + 1 && buf[n - 1] == '\n')
+		n--;
+	for (size_t i = 0; i < n; i++)
+		hex = hex && is_hex_digit(buf[i]);
+	if (n != ORSP_KEK_LEN && !(n == 2 * ORSP_KEK_LEN && hex))
+		err = orsp_errf(
+		    ORSP_E_MALFORMED,
+		    "%s is not a KEK file (32 raw bytes, 64 hex digits or a sealed KEK)", path);
+out:
 	orsp_wipe(buf, sizeof(buf));
 	return err;
+}
+
+/* A KEK file replaced in place must be the only name of its data: behind a symbolic link or
+ * another hard link the old, clear file would stay where it is. */
+static orsp_err sole_name(const char *path)
+{
+	struct stat sb;
+
+	if (lstat(path, &sb) != 0)
+		return orsp_errf(errno == ENOENT ? ORSP_E_NOT_FOUND : ORSP_E_IO, "%s: %s", path,
+		                 strerror(errno));
+	if (S_ISLNK(sb.st_mode))
+		return orsp_errf(ORSP_E_POLICY,
+		                 "%s is a symbolic link: give the file it points to, which is what "
+		                 "is replaced (the link would leave it in clear)",
+		                 path);
+	if (sb.st_nlink > 1)
+		return orsp_errf(ORSP_E_POLICY,
+		                 "%s has %lu hard links: the others would keep the KEK in clear; "
+		                 "remove them first",
+		                 path, (unsigned long)sb.st_nlink);
+	return ORSP_OK;
 }
 
 orsp_err orsp_kek_seal(const char *path, const char *uri)
@@ -672,7 +712,7 @@ orsp_err orsp_kek_seal(const char *path, const char *uri)
 
 	if (!path || !uri)
 		return orsp_errf(ORSP_E_USAGE, "orsp_kek_seal: NULL argument");
-	if ((err = orsp_kek_sealed_uri(path, old, sizeof(old), &sealed)))
+	if ((err = sole_name(path)) || (err = orsp_kek_sealed_uri(path, old, sizeof(old), &sealed)))
 		return err;
 	if (sealed)
 		return orsp_errf(ORSP_E_EXISTS, "KEK file %s is sealed already", path);
@@ -694,7 +734,7 @@ orsp_err orsp_kek_unseal(const char *path)
 
 	if (!path)
 		return orsp_errf(ORSP_E_USAGE, "orsp_kek_unseal: NULL argument");
-	if ((err = orsp_kek_sealed_uri(path, uri, sizeof(uri), &sealed)))
+	if ((err = sole_name(path)) || (err = orsp_kek_sealed_uri(path, uri, sizeof(uri), &sealed)))
 		return err;
 	if (!sealed)
 		return orsp_errf(ORSP_E_STATE, "KEK file %s is not sealed", path);

@@ -263,6 +263,15 @@ run kek info --kek-file "$K1" --json
 expect "kek info: sealed, by which key" "True pkcs11:token=openrsp-smdp;object=kekwrap" \
 	"$("$PY" -c 'import json,sys; j=json.load(sys.stdin); print(j["sealed"], j["pkcs11"].split("?")[0])' <<<"$out")"
 failure "sealed already" kek seal --kek-file "$K1" --pkcs11 "$KURI"
+# kek info: a control character in a file's URI is not sent to the terminal; what is not a
+# KEK file is not called one
+sed "2s|object=kekwrap|object=kek$(printf '\033')]0;X$(printf '\007')wrap|" "$K1" >"$T/esc.kek"
+chmod 600 "$T/esc.kek"
+run kek info --kek-file "$T/esc.kek"
+if [[ $rc -eq 0 && "$out" == *"sealed by the PKCS#11 key"* && "$out" != *$'\033'* && "$out" != *$'\007'* ]]; then ok; else bad "kek info with an escape in the URI: rc=$rc $(od -c <<<"$out" | head -3)"; fi
+failure "not a KEK file" kek info --kek-file "$T"
+printf 'hello' >"$T/hello"
+failure "not a KEK file" kek info --kek-file "$T/hello"
 run smdp profile list --db "$T/smdp.db" --json
 expect "smdp profile list through the sealed KEK ($err)" installed \
 	"$("$PY" -c 'import json,sys; print(json.load(sys.stdin)[0]["state"])' <<<"$out")"
@@ -361,6 +370,23 @@ conf "$T/long.conf" "pkcs11:token=openrsp-smdp;object=dpauth?module-path=${pad}$
 run smdp serve --config "$T/long.conf"
 if [[ $rc -eq 1 && "$err" == *"long.conf:9: line: longer than 8190 characters"* ]]; then ok; else bad "an 8,400-character line: rc=$rc $err"; fi
 lacks "no PIN said (long line)" "$PIN" "$err"
+# a URI on a key that takes a file: refused, not echoed (it may hold a PIN)
+{
+	echo "fqdn = $FQDN"
+	echo "oid = 2.999.10"
+	echo "callback_key = $(key cb "pin-value=$PIN")"
+} >"$T/cb.conf"
+chmod 600 "$T/cb.conf"
+run smdp serve --config "$T/cb.conf"
+if [[ $rc -eq 1 && "$err" == *"callback_key: takes a file, not a PKCS#11 URI"* ]]; then ok; else bad "a URI as callback_key: rc=$rc $err"; fi
+lacks "a URI as callback_key: not echoed" "$PIN" "$err"
+# tls_key twice, in either order: refused
+for pair in "$(key dptls)|pki2/smdp/dptls_key.pem" "pki2/smdp/dptls_key.pem|$(key dptls)"; do
+	tls_conf "$T/bad.conf" "${pair%%|*}"
+	sed -i "/^tls_key = /a tls_key = ${pair#*|}" "$T/bad.conf"
+	run smdp serve --config "$T/bad.conf"
+	if [[ $rc -eq 1 && "$err" == *"tls_key: given twice"* ]]; then ok; else bad "tls_key twice: rc=$rc $err"; fi
+done
 # a PIN in the configuration makes it a secret file
 conf "$T/bad.conf" "$(key dpauth "pin-value=$PIN")" "$(key dppb)"
 chmod 644 "$T/bad.conf"
