@@ -1498,6 +1498,37 @@ static void test_stop_wakes_sender(void **state)
 	released_free(&r);
 }
 
+/* Standard error into a file of its own (path in logpath) while a test reads the server's
+ * lines: the descriptor to put back with stderr_back. */
+static int stderr_to(const char *name, char *logpath, size_t cap)
+{
+	int saved, fd;
+	snprintf(logpath, cap, "%s/stderr", test_tmpdir(name));
+	fflush(stderr);
+	saved = dup(2);
+	fd = open(logpath, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	assert_true(saved >= 0 && fd >= 0);
+	assert_int_equal(dup2(fd, 2), 2);
+	close(fd);
+	return saved;
+}
+
+static void stderr_back(int saved)
+{
+	fflush(stderr);
+	assert_int_equal(dup2(saved, 2), 2);
+	close(saved);
+}
+
+/* The file's text so far into log (cap bytes, NUL-terminated). */
+static void read_log(const char *path, char *log, size_t cap)
+{
+	FILE *f = fopen(path, "r");
+	assert_non_null(f);
+	log[fread(log, 1, cap - 1, f)] = '\0';
+	fclose(f);
+}
+
 /* The line of a report's last attempt says it is given up (docs/smdp-server.md: "given up
  * after 10 attempts, logged"), and an earlier failed attempt's does not. The server's
  * stderr goes to a file meanwhile. */
@@ -1508,9 +1539,8 @@ static void test_given_up_logged(void **state)
 	static released r;
 	orsp_smdp_server *srv = NULL;
 	char url[64], logpath[1100], log[8192] = "";
-	int saved, fd;
+	int saved;
 	int64_t done = 0, attempts = 0;
-	FILE *f;
 	(void)state;
 
 	opsrv = operator_start(on_progress, &op, 0, url, sizeof(url));
@@ -1521,13 +1551,7 @@ static void test_given_up_logged(void **state)
 	                 " attempts, next_at) VALUES (0, '89000000000000000018', 't', 3, 1, 9, 0),"
 	                 " (0, '89000000000000000026', 't', 3, 1, 0, 0)"),
 	    ORSP_OK);
-	snprintf(logpath, sizeof(logpath), "%s/stderr", test_tmpdir("smdp_given_up_log"));
-	fflush(stderr);
-	saved = dup(2);
-	fd = open(logpath, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-	assert_true(saved >= 0 && fd >= 0);
-	assert_int_equal(dup2(fd, 2), 2);
-	close(fd);
+	saved = stderr_to("smdp_given_up_log", logpath, sizeof(logpath));
 	assert_int_equal(orsp_smdp_server_start(&r.cfg, &srv), ORSP_OK);
 	for (int i = 0; i < 200 && (done != 2 || attempts != 1); i++) {
 		struct timespec ts = {0, 50 * 1000 * 1000};
@@ -1547,15 +1571,10 @@ static void test_given_up_logged(void **state)
 		orsp_stmt_finalize(st);
 	}
 	orsp_smdp_server_stop(srv);
-	fflush(stderr);
-	assert_int_equal(dup2(saved, 2), 2);
-	close(saved);
+	stderr_back(saved);
 	assert_int_equal(done, 2);
 	assert_int_equal(attempts, 1);
-	f = fopen(logpath, "r");
-	assert_non_null(f);
-	log[fread(log, 1, sizeof(log) - 1, f)] = '\0';
-	fclose(f);
+	read_log(logpath, log, sizeof(log));
 	{
 		char a[1024] = "", b[1024] = "";
 		const char *pa = strstr(log, "(ICCID 89000000000000000018, point 3) not delivered");
@@ -1585,9 +1604,8 @@ static void test_given_up_not_logged_when_taken_over(void **state)
 	static released r;
 	orsp_smdp_server *srv = NULL;
 	char url[64], logpath[1100], log[8192] = "";
-	int saved, fd;
+	int saved;
 	int64_t attempts = 0, done = 0;
-	FILE *f;
 	(void)state;
 
 	opsrv = operator_start(on_progress_held, &h, 2, url, sizeof(url));
@@ -1597,13 +1615,7 @@ static void test_given_up_not_logged_when_taken_over(void **state)
 	                 "INSERT INTO smdp_progress (at, iccid, profile_type, point_id, success,"
 	                 " attempts, next_at) VALUES (0, '89000000000000000018', 't', 3, 1, 9, 0)"),
 	    ORSP_OK);
-	snprintf(logpath, sizeof(logpath), "%s/stderr", test_tmpdir("smdp_taken_over_log"));
-	fflush(stderr);
-	saved = dup(2);
-	fd = open(logpath, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-	assert_true(saved >= 0 && fd >= 0);
-	assert_int_equal(dup2(fd, 2), 2);
-	close(fd);
+	saved = stderr_to("smdp_taken_over_log", logpath, sizeof(logpath));
 	assert_int_equal(orsp_smdp_server_start(&r.cfg, &srv), ORSP_OK);
 	pthread_mutex_lock(&h.lock);
 	while (!h.entered)
@@ -1622,19 +1634,11 @@ static void test_given_up_not_logged_when_taken_over(void **state)
 	for (int i = 0; i < 200 && !strstr(log, "not delivered"); i++) {
 		struct timespec ts = {0, 25 * 1000 * 1000};
 		nanosleep(&ts, NULL);
-		f = fopen(logpath, "r");
-		assert_non_null(f);
-		log[fread(log, 1, sizeof(log) - 1, f)] = '\0';
-		fclose(f);
+		read_log(logpath, log, sizeof(log));
 	}
 	orsp_smdp_server_stop(srv);
-	fflush(stderr);
-	assert_int_equal(dup2(saved, 2), 2);
-	close(saved);
-	f = fopen(logpath, "r");
-	assert_non_null(f);
-	log[fread(log, 1, sizeof(log) - 1, f)] = '\0';
-	fclose(f);
+	stderr_back(saved);
+	read_log(logpath, log, sizeof(log));
 	if (!strstr(log, "(ICCID 89000000000000000018, point 3) not delivered (attempt 10): "))
 		fail_msg("the failed attempt is not logged: %s", log);
 	if (strstr(log, "given up"))
