@@ -36,10 +36,7 @@ EVP_PKEY *orsp__ec_pkey(const orsp_ec_key *k);
 
 /* A private key in a PKCS#11 token (src/crypto/pkcs11.c). */
 struct orsp__p11_key;
-/* Sign msg (SHA-256 hashed here, ECDSA in the token) into raw r || s. */
-ORSP_MUST_CHECK orsp_err orsp__p11_sign(struct orsp__p11_key *k, const void *msg, size_t n,
-                                        uint8_t sig[ORSP_EC_SIG_LEN]);
-/* The same over a SHA-256 digest computed by the caller. */
+/* ECDSA in the token over a SHA-256 digest computed by the caller, into raw r || s. */
 ORSP_MUST_CHECK orsp_err orsp__p11_sign_digest(struct orsp__p11_key *k, const uint8_t dg[32],
                                                uint8_t sig[ORSP_EC_SIG_LEN]);
 void orsp__p11_free(struct orsp__p11_key *k);

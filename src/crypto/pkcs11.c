@@ -531,15 +531,6 @@ static ck_rv_t sign_in(struct orsp__p11_key *k, ck_session_handle_t s, const uin
 	return rv;
 }
 
-orsp_err orsp__p11_sign(struct orsp__p11_key *k, const void *msg, size_t n,
-                        uint8_t sig[ORSP_EC_SIG_LEN])
-{
-	uint8_t dg[ORSP_SHA256_LEN];
-	orsp_err e = orsp_sha256(msg, n, dg);
-
-	return e ? e : orsp__p11_sign_digest(k, dg, sig);
-}
-
 orsp_err orsp__p11_sign_digest(struct orsp__p11_key *k, const uint8_t dg[32],
                                uint8_t sig[ORSP_EC_SIG_LEN])
 {
@@ -739,7 +730,7 @@ static orsp_err load(struct orsp__p11_key *k, const char *uri, orsp_ec_key **pub
 	char tname[40];
 	ck_session_handle_t s = 0;
 	ck_object_handle_t obj = 0;
-	uint8_t params[32], probe[32], sig[ORSP_EC_SIG_LEN];
+	uint8_t params[32], probe[32], dg[ORSP_SHA256_LEN], sig[ORSP_EC_SIG_LEN];
 	size_t plen = 0;
 	orsp_curve curve;
 	unsigned char flag = 1;
@@ -782,7 +773,8 @@ static orsp_err load(struct orsp__p11_key *k, const char *uri, orsp_ec_key **pub
 	session_give(k, s);
 	s = 0;
 	/* the pair checked once: a signature of the token verified with the public key */
-	if ((e = orsp_random(probe, sizeof(probe))) || (e = orsp__p11_sign(k, probe, 32, sig)))
+	if ((e = orsp_random(probe, sizeof(probe))) ||
+	    (e = orsp_sha256(probe, sizeof(probe), dg)) || (e = orsp__p11_sign_digest(k, dg, sig)))
 		goto out;
 	if (orsp_ecdsa_verify(*pub, probe, sizeof(probe), sig) != ORSP_OK) {
 		orsp_err_clear();
