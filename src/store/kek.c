@@ -228,6 +228,28 @@ static orsp_err sealed_open(const char *path, const char *text, size_t n, orsp_s
 	return ORSP_OK;
 }
 
+/* The forms of a KEK file's content: the 32 bytes, 64 hex digits (a newline after them
+ * allowed), or a sealed KEK (its magic first line; parsed by sealed_parse). */
+enum kek_form { KEK_NONE, KEK_RAW, KEK_HEX, KEK_SEALED };
+
+/* The form of buf[0..*n); for KEK_HEX *n loses the newline. */
+static enum kek_form kek_form_of(const uint8_t *buf, size_t *n)
+{
+	bool hex = true;
+
+	if (*n == ORSP_KEK_LEN)
+		return KEK_RAW;
+	if (*n > strlen(SEALED_MAGIC) && memcmp(buf, SEALED_MAGIC, strlen(SEALED_MAGIC)) == 0)
+		return KEK_SEALED;
+	if (*n == 2 * ORSP_KEK_LEN + 1 && buf[*n - 1] == '\n')
+		(*n)--;
+	if (*n != 2 * ORSP_KEK_LEN)
+		return KEK_NONE;
+	for (size_t i = 0; i < *n; i++)
+		hex = hex && is_hex_digit(buf[i]);
+	return hex ? KEK_HEX : KEK_NONE;
+}
+
 /* Read and check an existing KEK file. ORSP_E_NOT_FOUND if it does not exist. */
 static orsp_err kek_read(const char *path, orsp_secret *kek)
 {
@@ -284,33 +306,27 @@ static orsp_err kek_read(const char *path, orsp_secret *kek)
 		if (n == sizeof(buf))
 			break; /* too long; reported below */
 	}
-	if (n == ORSP_KEK_LEN) {
+	switch (kek_form_of(buf, &n)) {
+	case KEK_RAW:
 		memcpy(kek->v, buf, ORSP_KEK_LEN);
 		kek->len = ORSP_KEK_LEN;
 		goto out;
-	}
-	if (n > strlen(SEALED_MAGIC) && memcmp(buf, SEALED_MAGIC, strlen(SEALED_MAGIC)) == 0) {
+	case KEK_SEALED:
 		err = n == sizeof(buf) ? orsp_errf(ORSP_E_MALFORMED,
 		                                   "KEK file %s: a sealed KEK file of more than "
 		                                   "%d bytes",
 		                                   path, SEALED_FILE_MAX)
 		                       : sealed_open(path, (const char *)buf, n, kek);
 		goto out;
-	}
-	if (n == 2 * ORSP_KEK_LEN + 1 && buf[n - 1] == '\n')
-		n--;
-	if (n == 2 * ORSP_KEK_LEN) {
-		bool hex = true;
-		for (size_t i = 0; i < n; i++)
-			hex = hex && is_hex_digit(buf[i]);
-		if (hex) {
-			buf[n] = 0;
-			if (orsp_hex_decode_exact((const char *)buf, kek->v, ORSP_KEK_LEN) ==
-			    ORSP_OK) {
-				kek->len = ORSP_KEK_LEN;
-				goto out;
-			}
+	case KEK_HEX:
+		buf[n] = 0;
+		if (orsp_hex_decode_exact((const char *)buf, kek->v, ORSP_KEK_LEN) == ORSP_OK) {
+			kek->len = ORSP_KEK_LEN;
+			goto out;
 		}
+		break;
+	case KEK_NONE:
+		break;
 	}
 	err = orsp_errf(ORSP_E_MALFORMED,
 	                "KEK file %s: expected 32 raw bytes, 64 hex digits or a sealed KEK", path);
@@ -640,7 +656,7 @@ orsp_err orsp_kek_sealed_uri(const char *path, char *uri, size_t cap, bool *seal
 	ssize_t r;
 	struct stat sb;
 	orsp_err err = ORSP_OK;
-	bool hex = true;
+	enum kek_form form;
 	int fd;
 
 	if (!path || !uri || !sealed)
@@ -659,22 +675,15 @@ orsp_err orsp_kek_sealed_uri(const char *path, char *uri, size_t cap, bool *seal
 	while (n < sizeof(buf) && (r = read(fd, buf + n, sizeof(buf) - n)) > 0)
 		n += (size_t)r;
 	close(fd);
-	if (n > strlen(SEALED_MAGIC) && n < sizeof(buf) &&
-	    memcmp(buf, SEALED_MAGIC, strlen(SEALED_MAGIC)) == 0) {
+	form = kek_form_of(buf, &n);
+	if (form == KEK_SEALED && n < sizeof(buf)) {
 		err = sealed_parse(path, (const char *)buf, n, uri, cap, iv, data);
 		*sealed = err == ORSP_OK;
-		goto out;
-	}
-	/* otherwise one of the forms kek_read takes: 32 bytes, or 64 hex digits (and a newline) */
-	if (n == 2 * ORSP_KEK_LEN + 1 && buf[n - 1] == '\n')
-		n--;
-	for (size_t i = 0; i < n; i++)
-		hex = hex && is_hex_digit(buf[i]);
-	if (n != ORSP_KEK_LEN && !(n == 2 * ORSP_KEK_LEN && hex))
+	} else if (form == KEK_NONE || form == KEK_SEALED) {
 		err = orsp_errf(
 		    ORSP_E_MALFORMED,
 		    "%s is not a KEK file (32 raw bytes, 64 hex digits or a sealed KEK)", path);
-out:
+	}
 	orsp_wipe(buf, sizeof(buf));
 	return err;
 }
