@@ -72,13 +72,20 @@ key() { # key LABEL [QUERY]: the URI of a key in the token
 }
 conf "$T/smdp.conf" "$(key dpauth)" "$(key dppb)"
 
-"$B" smdp profile generate --db "$T/smdp.db" \
-	--template "$V/saip/gsma-ts48/v7/TS48_V7.0_eSIM_GTP_SAIP2.3_NoBERTLV.der" \
-	--iccid-start 898824700000001000 --imsi-start 001019000000000 --count 1 >/dev/null
-ICCID=8988247000000010000
-run smdp order --config "$T/smdp.conf" --iccid "$ICCID" --release
-expect "order with token keys in the configuration" 0 "$rc"
-AC=$out
+# one_order NAME N: one profile generated into $T/NAME.db (ICCIDs and IMSIs from block N),
+# ordered through $T/NAME.conf and released: its ICCID in $ICCID, the activation code in $AC
+one_order() {
+	"$B" smdp profile generate --db "$T/$1.db" \
+		--template "$V/saip/gsma-ts48/v7/TS48_V7.0_eSIM_GTP_SAIP2.3_NoBERTLV.der" \
+		--iccid-start "89882470000000${2}000" --imsi-start "00101900000${2}000" --count 1 \
+		>/dev/null 2>&1
+	ICCID=$("$B" smdp profile list --db "$T/$1.db" --json |
+		python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["iccid"])')
+	run smdp order --config "$T/$1.conf" --iccid "$ICCID" --release
+	expect "order through $1.conf, token keys in it ($err)" 0 "$rc"
+	AC=$out
+}
+one_order smdp 1
 
 # serve CONF LOG: start `smdp serve` (its pid in $server), its port in $PORT; a server that
 # does not start ends the test
@@ -159,14 +166,8 @@ if [[ -e "$T/pki3/smdp/dpauth.der" ]]; then bad "a refused pki smdp left a certi
 	echo "dppb_key = $(key dppb2)"
 } >"$T/smdp2.conf"
 chmod 600 "$T/smdp2.conf"
-"$B" smdp profile generate --db "$T/smdp2.db" \
-	--template "$V/saip/gsma-ts48/v7/TS48_V7.0_eSIM_GTP_SAIP2.3_NoBERTLV.der" \
-	--iccid-start 898824700000002000 --imsi-start 001019000001000 --count 1 >/dev/null 2>&1
-ICCID2=$("$B" smdp profile list --db "$T/smdp2.db" --json |
-	python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["iccid"])')
-run smdp order --config "$T/smdp2.conf" --iccid "$ICCID2" --release
-expect "order on the second SM-DP+ ($err)" 0 "$rc"
-AC2=$out
+one_order smdp2 2
+ICCID2=$ICCID AC2=$AC
 serve "$T/smdp2.conf" "$T/serve2.log"
 run lpa profile download -a "$AC2" --server-url "http://127.0.0.1:$PORT" --insecure \
 	--euicc "local:$T/dev"
@@ -199,14 +200,8 @@ tls_conf() { # tls_conf FILE TLS_KEY_URI
 	chmod 600 "$1"
 }
 tls_conf "$T/smdp3.conf" "$(key dptls)"
-"$B" smdp profile generate --db "$T/smdp3.db" \
-	--template "$V/saip/gsma-ts48/v7/TS48_V7.0_eSIM_GTP_SAIP2.3_NoBERTLV.der" \
-	--iccid-start 898824700000003000 --imsi-start 001019000002000 --count 1 >/dev/null 2>&1
-ICCID3=$("$B" smdp profile list --db "$T/smdp3.db" --json |
-	python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["iccid"])')
-run smdp order --config "$T/smdp3.conf" --iccid "$ICCID3" --release
-expect "order, DPtls key in the token ($err)" 0 "$rc"
-AC3=$out
+one_order smdp3 3
+ICCID3=$ICCID AC3=$AC
 serve "$T/smdp3.conf" "$T/serve3.log"
 run lpa profile download -a "$AC3" --server-url "https://127.0.0.1:$PORT" --ca "$T/pki/ci/ci.pem" \
 	--euicc "local:$T/dev"
