@@ -46,16 +46,23 @@ static int kek_args(int argc, char **argv, bool want_uri, const char **file, con
 	while ((c = cli_getopt(argc, argv, opts)) != -1) {
 		if (c == '?')
 			return CLI_USAGE;
-		if (c == OPT_KEK_FILE && !*file)
+		/* an option is named, never its value (a URI may hold a PIN) */
+		if (c == OPT_KEK_FILE) {
+			if (*file)
+				return cli_usage("--kek-file", "given twice");
 			*file = optarg;
-		else if (c == OPT_PKCS11 && want_uri && !*uri)
+		} else if (c == OPT_PKCS11 && want_uri) {
+			if (*uri)
+				return cli_usage("--pkcs11", "given twice");
 			*uri = optarg;
-		else if (c == OPT_JSON && json)
+		} else if (c == OPT_JSON && json) {
 			*json = true;
-		else
-			return cli_usage(argv[optind - 1], c == OPT_KEK_FILE || c == OPT_PKCS11
-			                                       ? "given twice"
-			                                       : "unexpected option");
+		} else {
+			return cli_usage(c == OPT_PKCS11 ? "--pkcs11"
+			                 : c == OPT_JSON ? "--json"
+			                                 : argv[optind - 1],
+			                 "unexpected option");
+		}
 	}
 	if ((rc = cli_positional(argc, argv, 0, "")))
 		return rc;
