@@ -812,31 +812,22 @@ static orsp_err check_tls(loader *l)
 		return bad_at(l, "tls_cert", "tls_cert",
 		              "not a valid DPtls certificate for this fqdn: %s", orsp_err_detail());
 	}
-	if (c->tls_token_key) {
+	if (c->tls_token_key && orsp_ec_curve(c->tls_token_key) != ORSP_CURVE_P256) {
 		/* GnuTLS's handshakes sign with ECDSA P-256 and SHA-256 only through a token */
-		if (orsp_ec_curve(c->tls_token_key) != ORSP_CURVE_P256) {
-			orsp_cert_free(tls);
-			return bad_at(
-			    l, "tls_key", "tls_key",
-			    "a DPtls key in a PKCS#11 token must be on P-256 (this one is "
-			    "on %s)",
-			    orsp_curve_name(orsp_ec_curve(c->tls_token_key)));
-		}
-		mine = same_point(c->tls_token_key, tls);
 		orsp_cert_free(tls);
-		if (!mine)
-			return bad_at(l, "tls_key", "tls_key", "does not belong to tls_cert (%s)",
-			              c->tls_cert);
-		return ORSP_OK;
+		return bad_at(l, "tls_key", "tls_key",
+		              "a DPtls key in a PKCS#11 token must be on P-256 (this one is on %s)",
+		              orsp_curve_name(orsp_ec_curve(c->tls_token_key)));
 	}
-	if (read_key(c->tls_key, &k)) {
+	/* the token's key is the configuration's (kept); a file's is read for the check */
+	if (!c->tls_token_key && read_key(c->tls_key, &k)) {
 		char why[512];
 		snprintf(why, sizeof(why), "%s", orsp_err_detail());
 		orsp_cert_free(tls);
 		return bad_at(l, "tls_key", "tls_key", "%s is not a usable private key (%s)",
 		              c->tls_key, why);
 	}
-	mine = same_point(k, tls);
+	mine = same_point(c->tls_token_key ? c->tls_token_key : k, tls);
 	orsp_ec_free(k);
 	orsp_cert_free(tls);
 	if (!mine)
@@ -1044,6 +1035,5 @@ void orsp_smdp_config_free(orsp_smdp_config *c)
 	}
 	orsp_ci_store_free(c->svc.cis);
 	orsp_ec_free(c->tls_token_key);
-	c->tls_token_key = NULL;
 	orsp_wipe(c, sizeof(*c));
 }
