@@ -739,35 +739,6 @@ orsp_err orsp_ecdsa_sig_from_der(const uint8_t *der, size_t n, uint8_t sig[ORSP_
 #define DER_SIG_MAX 72
 
 static orsp_err ecdsa_sign_digest_run(const orsp_ec_key *k, const uint8_t *dg, size_t n,
-                                      uint8_t sig[ORSP_EC_SIG_LEN]);
-
-/* SHA-256 here, then the digest signed by the one path of orsp_ecdsa_sign_digest (a key in
- * memory, or in a token). */
-static orsp_err ecdsa_sign_run(const orsp_ec_key *k, const void *msg, size_t n,
-                               uint8_t sig[ORSP_EC_SIG_LEN])
-{
-	uint8_t dg[ORSP_SHA256_LEN];
-	orsp_err e;
-
-	if (!k || !sig || (!msg && n))
-		return orsp_errf(ORSP_E_USAGE, "orsp_ecdsa_sign: NULL argument");
-	if (!k->p11 && !k->has_private)
-		return orsp_errf(ORSP_E_USAGE, "cannot sign with a public key");
-	if ((e = orsp_sha256(msg, n, dg)))
-		return e;
-	return ecdsa_sign_digest_run(k, dg, sizeof(dg), sig);
-}
-
-orsp_err orsp_ecdsa_sign(const orsp_ec_key *k, const void *msg, size_t n,
-                         uint8_t sig[ORSP_EC_SIG_LEN])
-{
-	uint64_t t0 = orsp__crypto_acct_begin();
-	orsp_err e = ecdsa_sign_run(k, msg, n, sig);
-	orsp__crypto_acct_end(t0);
-	return e;
-}
-
-static orsp_err ecdsa_sign_digest_run(const orsp_ec_key *k, const uint8_t *dg, size_t n,
                                       uint8_t sig[ORSP_EC_SIG_LEN])
 {
 	EVP_PKEY_CTX *ctx = NULL;
@@ -796,6 +767,30 @@ static orsp_err ecdsa_sign_digest_run(const orsp_ec_key *k, const uint8_t *dg, s
 		e = orsp_errf(ORSP_E_CRYPTO, "OpenSSL produced an unexpected signature encoding");
 out:
 	EVP_PKEY_CTX_free(ctx);
+	return e;
+}
+
+/* SHA-256 here, then the digest signed by the one path of orsp_ecdsa_sign_digest (a key in
+ * memory, or in a token), which refuses a public key. */
+static orsp_err ecdsa_sign_run(const orsp_ec_key *k, const void *msg, size_t n,
+                               uint8_t sig[ORSP_EC_SIG_LEN])
+{
+	uint8_t dg[ORSP_SHA256_LEN];
+	orsp_err e;
+
+	if (!k || !sig || (!msg && n))
+		return orsp_errf(ORSP_E_USAGE, "orsp_ecdsa_sign: NULL argument");
+	if ((e = orsp_sha256(msg, n, dg)))
+		return e;
+	return ecdsa_sign_digest_run(k, dg, sizeof(dg), sig);
+}
+
+orsp_err orsp_ecdsa_sign(const orsp_ec_key *k, const void *msg, size_t n,
+                         uint8_t sig[ORSP_EC_SIG_LEN])
+{
+	uint64_t t0 = orsp__crypto_acct_begin();
+	orsp_err e = ecdsa_sign_run(k, msg, n, sig);
+	orsp__crypto_acct_end(t0);
 	return e;
 }
 
