@@ -1797,6 +1797,85 @@ static void test_server_config_errors(void **state)
 	}
 }
 
+/* Counts the requests one server answered (reuse_port: which of two servers took them). */
+static orsp_err h_count(void *ctx, const orsp_http_request *req, orsp_http_response *resp)
+{
+	(void)req;
+	__atomic_add_fetch((unsigned *)ctx, 1, __ATOMIC_SEQ_CST);
+	return orsp_http_response_set_body(resp, 200, "text/plain", "ok", 2);
+}
+
+/* One request on a connection of its own: the kernel deals each new connection to one of
+ * the servers sharing the port. */
+static void post_new_connection(uint16_t port)
+{
+	orsp_http_client *c = plain_client(3000);
+	orsp_http_result r;
+	char url[64];
+	snprintf(url, sizeof(url), "http://127.0.0.1:%u/count", (unsigned)port);
+	assert_ok(orsp_http_client_request(c, "POST", url, NULL, "x", 1, &r));
+	assert_int_equal(r.status, 200);
+	orsp_http_result_free(&r);
+	orsp_http_client_free(c);
+}
+
+/* reuse_port: two servers on one port share its new connections; once one stops, the other
+ * takes them all (a rolling restart); a server without it cannot join them, nor can one with
+ * it join a port held without. */
+static void test_reuse_port(void **state)
+{
+	(void)state;
+	static unsigned count_a, count_b;
+	static const orsp_http_route ra[] = {{"POST", "/count", h_count, &count_a}};
+	static const orsp_http_route rb[] = {{"POST", "/count", h_count, &count_b}};
+	orsp_http_server *a = NULL, *b = NULL, *c = NULL;
+	orsp_http_server_config ca = {.address = "127.0.0.1",
+	                              .routes = ra,
+	                              .n_routes = 1,
+	                              .timeout_s = 5,
+	                              .threads = 2,
+	                              .reuse_port = true};
+	orsp_http_server_config cb = ca;
+	uint16_t port;
+
+	assert_ok(orsp_http_server_start(&ca, &a));
+	port = orsp_http_server_port(a);
+	cb.routes = rb;
+	cb.port = port;
+	assert_ok(orsp_http_server_start(&cb, &b));
+	assert_int_equal(orsp_http_server_port(b), port);
+
+	/* both answer: 64 connections all dealt to one of two would be a 2^-63 chance */
+	for (int i = 0; i < 64; i++)
+		post_new_connection(port);
+	assert_int_equal(count_a + count_b, 64);
+	assert_true(count_a > 0);
+	assert_true(count_b > 0);
+
+	/* without reuse_port, a third cannot take the port */
+	orsp_http_server_config cc = cb;
+	cc.reuse_port = false;
+	assert_err(orsp_http_server_start(&cc, &c), ORSP_E_IO, "cannot start");
+	assert_null(c);
+
+	/* a stops: every new connection goes to b */
+	orsp_http_server_stop(a, 1000);
+	unsigned before = count_b;
+	for (int i = 0; i < 16; i++)
+		post_new_connection(port);
+	assert_int_equal(count_b, before + 16);
+	orsp_http_server_stop(b, 1000);
+
+	/* a port held without reuse_port is not shared either */
+	cc = ca;
+	cc.reuse_port = false;
+	assert_ok(orsp_http_server_start(&cc, &a));
+	cb.port = orsp_http_server_port(a);
+	assert_err(orsp_http_server_start(&cb, &b), ORSP_E_IO, "cannot start");
+	assert_null(b);
+	orsp_http_server_stop(a, 1000);
+}
+
 static void test_response_setters(void **state)
 {
 	(void)state;
@@ -2958,6 +3037,7 @@ int main(void)
 	    cmocka_unit_test(test_slow_readers_answer_deadline),
 	    cmocka_unit_test(test_answer_deadline_keep_alive),
 	    cmocka_unit_test(test_server_config_errors),
+	    cmocka_unit_test(test_reuse_port),
 	    cmocka_unit_test(test_response_setters),
 	    cmocka_unit_test(test_https_verification),
 	    cmocka_unit_test(test_https_key_sign),

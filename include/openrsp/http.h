@@ -144,6 +144,11 @@ typedef struct orsp_http_server_config {
 	/* Open connections from one client address at most; 0: no limit. Leave it 0 behind a
 	 * proxy, where every connection comes from the proxy's address. */
 	unsigned max_connections_per_ip;
+	/* SO_REUSEPORT: other servers of the same user may listen on the same address and port
+	 * (each with reuse_port too), and the kernel deals new connections among them. A
+	 * replacement process started beside a running one takes over the port before the old
+	 * one stops (a rolling restart, docs/deploy.md). */
+	bool reuse_port;
 
 	/* HTTPS: a certificate (chain) and its private key, each as PEM text or a file path
 	 * (exactly one form each). All NULL: plain HTTP. The server keeps its own copy of the key

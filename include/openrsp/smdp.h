@@ -605,6 +605,7 @@ typedef struct orsp_smdp_config {
 	orsp_smdp_service svc;
 	char listen[64];                    /* numeric address; default 127.0.0.1 */
 	uint16_t port;                      /* default 8443; 0: ephemeral */
+	bool reuse_port; /* SO_REUSEPORT: another server process may take the same port */
 	char database[ORSP_SMDP_PATH_MAX];  /* SQLite file */
 	char kek_file[ORSP_SMDP_PATH_MAX];  /* default <database>.kek */
 	char tls_cert[ORSP_SMDP_PATH_MAX];  /* DPtls certificate (PEM), "" with plain_http */

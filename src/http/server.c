@@ -1393,7 +1393,7 @@ static void acceptor_stop(orsp_http_server *srv)
 
 /* The listening socket on ss; its port into *port. */
 static orsp_err listen_on(orsp_http_server *srv, const struct sockaddr_storage *ss,
-                          const char *address, uint16_t want, uint16_t *port)
+                          const char *address, uint16_t want, bool reuse_port, uint16_t *port)
 {
 	socklen_t len =
 	    ss->ss_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
@@ -1405,6 +1405,10 @@ static orsp_err listen_on(orsp_http_server *srv, const struct sockaddr_storage *
 	if (srv->listen_fd < 0)
 		return orsp_errf(ORSP_E_IO, "http server: socket: %s", strerror(errno));
 	(void)setsockopt(srv->listen_fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (reuse_port &&
+	    setsockopt(srv->listen_fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) != 0)
+		return orsp_errf(ORSP_E_IO, "http server: cannot share port %u (SO_REUSEPORT): %s",
+		                 (unsigned)want, strerror(errno));
 	if (ss->ss_family == AF_INET6)
 		(void)setsockopt(srv->listen_fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
 	if (bind(srv->listen_fd, (const struct sockaddr *)ss, len) != 0 ||
@@ -1550,7 +1554,7 @@ orsp_err orsp_http_server_start(const orsp_http_server_config *cfg, orsp_http_se
 		err = orsp_errf(ORSP_E_RESOURCE, "http server: pipe: %s", strerror(errno));
 		goto out;
 	}
-	err = listen_on(srv, &ss, address, cfg->port, &srv->port);
+	err = listen_on(srv, &ss, address, cfg->port, cfg->reuse_port, &srv->port);
 	if (err)
 		goto out;
 	if (pthread_create(&srv->acceptor, NULL, accept_main, srv) != 0) {

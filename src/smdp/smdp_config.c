@@ -45,6 +45,7 @@ static const char *const global_keys[] = {"fqdn",
                                           "oid",
                                           "listen",
                                           "port",
+                                          "reuse_port",
                                           "database",
                                           "kek_file",
                                           "tls_cert",
@@ -540,6 +541,10 @@ static orsp_err set_key(loader *l, const char *k, const char *v)
 		if ((e = parse_uint(l, k, v, 65535, &x)))
 			return e;
 		c->port = (uint16_t)x;
+	} else if (strcmp(k, "reuse_port") == 0) {
+		if (strcmp(v, "yes") && strcmp(v, "no"))
+			return bad(l, k, "expected yes or no");
+		c->reuse_port = strcmp(v, "yes") == 0;
 	} else if (strcmp(k, "database") == 0) {
 		return path_value(l, k, v, c->database, sizeof(c->database));
 	} else if (strcmp(k, "kek_file") == 0) {

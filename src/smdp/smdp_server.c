@@ -834,6 +834,7 @@ orsp_err orsp_smdp_server_start(const orsp_smdp_config *c, orsp_smdp_server **ou
 	srv->routes[n++] = (orsp_http_route){"GET", "/metrics", on_metrics, srv};
 	hc.address = c->listen;
 	hc.port = c->port;
+	hc.reuse_port = c->reuse_port;
 	hc.routes = srv->routes;
 	hc.n_routes = n;
 	hc.max_body = c->svc.max_body ? c->svc.max_body : 256 * 1024;

@@ -30,26 +30,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# wait_for SECONDS WHAT COMMAND...: poll COMMAND every 50 ms until it succeeds; give up (exit
-# 1) after SECONDS, saying WHAT did not happen.
-wait_for() {
-	local limit=$1 what=$2
-	shift 2
-	local end=$((SECONDS + limit))
-	until "$@"; do
-		if ((SECONDS >= end)); then
-			echo "FAIL: gave up after ${limit} s waiting for: $what" >&2
-			for f in "$T"/*.log; do
-				echo "--- $f" >&2
-				tail -20 "$f" >&2
-			done
-			exit 1
-		fi
-		sleep 0.05
-	done
-}
-nonempty() { [[ -s "$1" ]]; }
-
 FQDN=smdp.example.org
 "$B" pki init "$T/pki" --smdp-fqdn $FQDN >/dev/null
 # one configuration for both: port 0 lets each process take a free port and print it

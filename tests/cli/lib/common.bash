@@ -57,6 +57,25 @@ smdp_keyset_conf() {
 	echo "dppb_cert = pki/smdp/dppb.der"
 	echo "dppb_key = pki/smdp/dppb_key.pem"
 }
+# wait_for SECONDS WHAT COMMAND...: poll COMMAND every 50 ms until it succeeds; give up (exit
+# 1) after SECONDS, saying WHAT did not happen, with the end of every $T/*.log.
+wait_for() {
+	local limit=$1 what=$2
+	shift 2
+	local end=$((SECONDS + limit))
+	until "$@"; do
+		if ((SECONDS >= end)); then
+			echo "FAIL: gave up after ${limit} s waiting for: $what" >&2
+			for f in "$T"/*.log; do
+				echo "--- $f" >&2
+				tail -20 "$f" >&2
+			done
+			exit 1
+		fi
+		sleep 0.05
+	done
+}
+nonempty() { [[ -s "$1" ]]; }
 # The closing line ctest's log shows, and the exit status.
 finish() {
 	echo "$pass passed, $fail failed"
