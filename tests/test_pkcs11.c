@@ -8,12 +8,14 @@
 
 #include "testutil.h"
 
+#include <dirent.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -22,6 +24,7 @@
 #include <p11-kit/p11-kit.h>
 
 #include "../src/crypto/ec_internal.h" /* orsp__p11_reset_sessions: a token reset */
+#include "../src/store/kek_internal.h" /* orsp__kek_test_hooks: a crash mid-write */
 #include "openrsp/crypto.h"
 #include "openrsp/store.h"
 
@@ -768,6 +771,106 @@ static void test_sealed_kek_files(void **state)
 	orsp_secret_wipe(&got);
 }
 
+/* The names in directory d (. and .. not counted). */
+static size_t names_in(const char *d)
+{
+	size_t n = 0;
+	DIR *dh = opendir(d);
+	assert_non_null(dh);
+	for (struct dirent *e = readdir(dh); e; e = readdir(dh))
+		n += strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0;
+	closedir(dh);
+	return n;
+}
+
+static void die_here(void)
+{
+	raise(SIGKILL);
+}
+
+enum kek_op { OP_SEAL, OP_UNSEAL, OP_NEW_SEALED };
+
+/* op on the KEK file path (u: the token key) in a child process that is killed, as kill -9 or
+ * a crash would end it, once the new file's content is written and flushed, before it has
+ * its name. */
+static void kek_op_killed(enum kek_op op, const char *path, const char *u)
+{
+	int status;
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		orsp_secret k = {0};
+		orsp_err e;
+		orsp__kek_test_hooks(die_here, false);
+		e = op == OP_SEAL     ? orsp_kek_seal(path, u)
+		    : op == OP_UNSEAL ? orsp_kek_unseal(path)
+		                      : orsp_kek_create_new_sealed(path, u, &k);
+		_exit(e ? 3 : 0);
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	/* killed at the hook, not ended otherwise */
+	assert_true(WIFSIGNALED(status));
+	assert_int_equal(WTERMSIG(status), SIGKILL);
+}
+
+/* The file at path is still `want` (n bytes). */
+static void file_is(const char *path, const uint8_t *want, size_t n)
+{
+	size_t len = 0;
+	uint8_t *now = test_read_file(path, &len);
+	assert_non_null(now);
+	assert_int_equal(len, n);
+	assert_memory_equal(now, want, n);
+	free(now);
+}
+
+/* kek seal, kek unseal and a new sealed KEK (a rekey's) killed once the new file is written
+ * and flushed, before it has its name: the KEK file as it was (none for the new one), and no
+ * other name in its directory. The new file was an unnamed one (O_TMPFILE): a named temporary
+ * file would have stayed, for unseal holding the KEK in clear (test_store shows the named
+ * way, where O_TMPFILE is refused, leaving it). */
+static void test_sealed_kek_killed(void **state)
+{
+	char pinf[4200], extra[4300], u[8300], sub[4200], path[4300], fresh[4300];
+	orsp_secret k = {0}, got = {0};
+	uint8_t *was;
+	size_t n = 0;
+	(void)state;
+	write_pin("kek-pin-killed", PIN "\n", 0600, pinf, sizeof(pinf));
+	snprintf(extra, sizeof(extra), "pin-source=%s", pinf);
+	snprintf(u, sizeof(u), "%s", uri("token=openrsp;object=kek", extra));
+	snprintf(sub, sizeof(sub), "%s/killed", dir);
+	assert_int_equal(mkdir(sub, 0700), 0);
+	snprintf(path, sizeof(path), "%s/k.kek", sub);
+	snprintf(fresh, sizeof(fresh), "%s/new.kek", sub);
+	assert_int_equal(orsp_kek_create_new(path, &k), ORSP_OK);
+
+	was = test_read_file(path, &n);
+	kek_op_killed(OP_SEAL, path, u);
+	file_is(path, was, n);
+	assert_int_equal(names_in(sub), 1);
+	free(was);
+
+	assert_int_equal(orsp_kek_seal(path, u), ORSP_OK);
+	was = test_read_file(path, &n);
+	kek_op_killed(OP_UNSEAL, path, u);
+	file_is(path, was, n);
+	assert_int_equal(names_in(sub), 1);
+	free(was);
+
+	kek_op_killed(OP_NEW_SEALED, fresh, u);
+	assert_int_equal(names_in(sub), 1);
+
+	/* the KEK opens as before; unseal, not killed, leaves nothing else either */
+	assert_int_equal(orsp_kek_load_existing(path, &got), ORSP_OK);
+	assert_memory_equal(got.v, k.v, ORSP_KEK_LEN);
+	assert_int_equal(orsp_kek_unseal(path), ORSP_OK);
+	file_is(path, k.v, ORSP_KEK_LEN);
+	assert_int_equal(names_in(sub), 1);
+	orsp_secret_wipe(&k);
+	orsp_secret_wipe(&got);
+}
+
 /* A token key issues no certificate (X509_sign would need the scalar). */
 static void test_no_issuing(void **state)
 {
@@ -857,6 +960,7 @@ int main(void)
 	    cmocka_unit_test(test_sign_digest),
 	    cmocka_unit_test(test_aes_gcm),
 	    cmocka_unit_test(test_sealed_kek_files),
+	    cmocka_unit_test(test_sealed_kek_killed),
 	    cmocka_unit_test(test_threads),
 	    cmocka_unit_test(test_two_keys),
 	};

@@ -3,6 +3,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <signal.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +14,7 @@
 
 #include "testutil.h"
 
+#include "../src/store/kek_internal.h" /* orsp__kek_test_hooks: a crash mid-write */
 #include "openrsp/store.h"
 
 static char dir[4096];
@@ -940,6 +942,97 @@ static void test_kek_created_0600(void **state)
 	orsp_secret_wipe(&k2);
 }
 
+/* How many names in dir begin with prefix. */
+static size_t names_with(const char *prefix)
+{
+	size_t n = 0;
+	DIR *d = opendir(dir);
+	assert_non_null(d);
+	for (struct dirent *e = readdir(d); e; e = readdir(d))
+		n += strncmp(e->d_name, prefix, strlen(prefix)) == 0;
+	closedir(d);
+	return n;
+}
+
+static void die_here(void)
+{
+	raise(SIGKILL);
+}
+
+/* Create the KEK file `name` (orsp_kek_load, or orsp_kek_create_new) in a child process that
+ * is killed, as kill -9 or a crash would end it, once the file's content is written and
+ * flushed, before it has its name; `refuse`: where O_TMPFILE is refused. */
+static void create_killed(const char *name, bool load, bool refuse)
+{
+	char path[4200];
+	int status;
+	pid_t pid;
+	snprintf(path, sizeof(path), "%s", path_in(name));
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		orsp_secret k = {0};
+		orsp__kek_test_hooks(die_here, refuse);
+		_exit((load ? orsp_kek_load(path, &k) : orsp_kek_create_new(path, &k)) ? 3 : 0);
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	/* killed at the hook, not ended otherwise */
+	assert_true(WIFSIGNALED(status));
+	assert_int_equal(WTERMSIG(status), SIGKILL);
+}
+
+static const char *theirs_path;
+static const uint8_t theirs[ORSP_KEK_LEN] = {7, 7, 7};
+
+/* Another process's KEK file appears under the name meanwhile. */
+static void theirs_appear(void)
+{
+	write_file(theirs_path, theirs, sizeof(theirs), 0600);
+}
+
+/* A process killed after a new KEK file's content is written and flushed, before it is named,
+ * leaves nothing under any name: the file is an unnamed one (O_TMPFILE) until then. Where
+ * O_TMPFILE is refused, the named temporary file beside it stays (the documented fallback;
+ * that it is seen shows what the first checks would see). Either way a file that another
+ * process creates meanwhile is kept, and the next load creates one. */
+static void test_kek_killed_while_written(void **state)
+{
+	(void)state;
+	orsp_secret k = {0};
+	struct stat sb;
+	char path[4200];
+
+	for (int load = 0; load < 2; load++) {
+		create_killed("killed.kek", load, false);
+		assert_int_equal(names_with("killed.kek"), 0);
+	}
+	create_killed("named.kek", true, true);
+	assert_int_equal(names_with("named.kek.tmp"), 1);
+	assert_int_not_equal(lstat(path_in("named.kek"), &sb), 0);
+
+	for (int refuse = 0; refuse < 2; refuse++) {
+		snprintf(path, sizeof(path), "%s",
+		         path_in(refuse ? "raced-named.kek" : "raced.kek"));
+		theirs_path = path;
+		orsp__kek_test_hooks(theirs_appear, refuse);
+		assert_int_equal(orsp_kek_create_new(path, &k), ORSP_E_EXISTS);
+		unlink(path);
+		assert_int_equal(orsp_kek_load(path, &k), ORSP_OK);
+		assert_bytes_equal(k.v, theirs, sizeof(theirs));
+		orsp__kek_test_hooks(NULL, refuse);
+		unlink(path);
+		assert_int_equal(orsp_kek_load(path, &k), ORSP_OK);
+		assert_int_equal(stat(path, &sb), 0);
+		assert_int_equal(sb.st_mode & 07777, 0600);
+		assert_int_equal(sb.st_size, ORSP_KEK_LEN);
+		assert_int_equal(names_with(refuse ? "raced-named.kek." : "raced.kek."), 0);
+	}
+	orsp__kek_test_hooks(NULL, false);
+	assert_int_equal(orsp_kek_load(path_in("killed.kek"), &k), ORSP_OK);
+	assert_int_equal(names_with("killed.kek"), 1);
+	orsp_secret_wipe(&k);
+}
+
 static void test_kek_permissions_refused(void **state)
 {
 	(void)state;
@@ -1122,6 +1215,7 @@ int main(void)
 	    cmocka_unit_test(test_migrations),
 	    cmocka_unit_test(test_foreign_untouched),
 	    cmocka_unit_test(test_kek_created_0600),
+	    cmocka_unit_test(test_kek_killed_while_written),
 	    cmocka_unit_test(test_kek_permissions_refused),
 	    cmocka_unit_test(test_kek_owner_refused),
 	    cmocka_unit_test(test_kek_formats),

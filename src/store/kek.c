@@ -6,6 +6,7 @@
  * SP 800-38D §8.3 allows at most 2^32 wraps with random 96-bit IVs under one key; a
  * subscriber store stays orders of magnitude below that.
  */
+#define _GNU_SOURCE /* O_TMPFILE, AT_EMPTY_PATH (Linux) */
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
@@ -16,6 +17,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "kek_internal.h"
 #include "openrsp/crypto.h"
 #include "openrsp/store.h"
 
@@ -74,69 +76,181 @@ static orsp_err write_all(int fd, const uint8_t *p, size_t n)
 	return ORSP_OK;
 }
 
-/* Create the KEK file with 32 random bytes, mode 0600. The bytes go to a private temporary
- * file first, which is then hard-linked to `path`: link() fails if path exists (like
- * O_EXCL), and a concurrent reader never sees a half-written file. `exclusive`: a file
+/* How a KEK file is written (file_write): under a new name (ORSP_E_EXISTS if it exists), under
+ * a new name that another process may have taken meanwhile (theirs is kept: ORSP_OK), or in
+ * place of the file at the name (renamed over it). */
+enum put_how { PUT_NEW, PUT_NEW_OR_THEIRS, PUT_REPLACE };
+
+/* The tests' hooks (kek_internal.h). */
+static void (*written_hook)(void);
+static bool refuse_tmpfile;
+
+void orsp__kek_test_hooks(void (*written)(void), bool refuse)
+{
+	written_hook = written;
+	refuse_tmpfile = refuse;
+}
+
+/* Fill the new file fd with data, mode 0600, flushed to the disk. */
+static orsp_err fill(int fd, const char *path, const uint8_t *data, size_t len)
+{
+	orsp_err err = ORSP_OK;
+
+	if (fchmod(fd, 0600) != 0)
+		err =
+		    orsp_errf(ORSP_E_IO, "chmod of the new KEK file %s: %s", path, strerror(errno));
+	if (!err)
+		err = write_all(fd, data, len);
+	if (!err && fsync(fd) != 0)
+		err =
+		    orsp_errf(ORSP_E_IO, "fsync of the new KEK file %s: %s", path, strerror(errno));
+	if (!err && written_hook)
+		written_hook();
+	return err;
+}
+
+/* The new file for path could not be made (errno e). */
+static orsp_err create_failed(const char *path, enum put_how how, int e)
+{
+	return orsp_errf(ORSP_E_IO, "%s %s: %s",
+	                 how == PUT_REPLACE ? "cannot write beside" : "cannot create KEK file",
+	                 path, strerror(e));
+}
+
+/* A new name that could not be linked (errno e). */
+static orsp_err link_failed(const char *path, enum put_how how, int e)
+{
+	/* EEXIST: another process created it meanwhile; the caller loads theirs. */
+	if (e == EEXIST && how == PUT_NEW_OR_THEIRS)
+		return ORSP_OK;
+	if (e == EEXIST)
+		return orsp_errf(ORSP_E_EXISTS,
+		                 "%s exists already: the new KEK file must be a new name", path);
+	return orsp_errf(ORSP_E_IO, "cannot create KEK file %s: %s", path, strerror(e));
+}
+
+/* Give the unnamed file fd (O_TMPFILE without O_EXCL) the name `name`, which linkat never
+ * replaces (EEXIST). Older kernels allow AT_EMPTY_PATH only with CAP_DAC_READ_SEARCH
+ * (ENOENT without it); the link through /proc/self/fd (open(2)'s way) needs /proc. 0, or -1
+ * and errno. */
+static int link_unnamed(int fd, const char *name)
+{
+	char self[32];
+
+	if (linkat(fd, "", AT_FDCWD, name, AT_EMPTY_PATH) == 0)
+		return 0;
+	if (errno != ENOENT)
+		return -1;
+	snprintf(self, sizeof(self), "/proc/self/fd/%d", fd);
+	return linkat(AT_FDCWD, self, AT_FDCWD, name, AT_SYMLINK_FOLLOW);
+}
+
+/* Put data at path through an unnamed file in path's directory (O_TMPFILE), written and
+ * flushed before it has any name: a crash until then leaves nothing named. A new name is
+ * linked to it. linkat cannot replace a file, so a replacement is linked to a new temporary
+ * name beside path (path.tmp and six random hex digits) and renamed over path: a crash
+ * between these two calls (no write or flush between them) still leaves that name.
+ * *refused: the kernel or the file system refuses O_TMPFILE or linking it; nothing was
+ * named, put_named is the way. */
+static orsp_err put_unnamed(const char *path, const uint8_t *data, size_t len, enum put_how how,
+                            bool *refused)
+{
+	orsp_err err;
+	char dir[PATH_MAX], tmp[PATH_MAX];
+	int fd, r = -1, e;
+
+	*refused = false;
+	if (snprintf(dir, sizeof(dir), "%s", path) >= (int)sizeof(dir))
+		return orsp_errf(ORSP_E_USAGE, "KEK file path too long");
+	errno = EOPNOTSUPP;
+	fd = refuse_tmpfile ? -1 : open(dirname(dir), O_TMPFILE | O_WRONLY | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		/* EISDIR: a kernel without O_TMPFILE; EOPNOTSUPP: a file system without it */
+		*refused = errno == EOPNOTSUPP || errno == EISDIR || errno == EINVAL;
+		return *refused ? ORSP_OK : create_failed(path, how, errno);
+	}
+	err = fill(fd, path, data, len);
+	if (!err && how != PUT_REPLACE)
+		r = link_unnamed(fd, path);
+	for (int tries = 0; !err && how == PUT_REPLACE && tries < 16; tries++) {
+		uint8_t x[3];
+		if ((err = orsp_random(x, sizeof(x))))
+			break;
+		if (snprintf(tmp, sizeof(tmp), "%s.tmp%02x%02x%02x", path, x[0], x[1], x[2]) >=
+		    (int)sizeof(tmp))
+			err = orsp_errf(ORSP_E_USAGE, "KEK file path too long");
+		else if ((r = link_unnamed(fd, tmp)) == 0 || errno != EEXIST)
+			break;
+	}
+	e = errno;
+	close(fd);
+	if (err)
+		return err;
+	if (r != 0) {
+		/* no /proc, or a file system without hard links */
+		*refused = e == ENOENT || e == EPERM || e == EOPNOTSUPP || e == ENOSYS;
+		if (*refused)
+			return ORSP_OK;
+		return how == PUT_REPLACE ? create_failed(path, how, e) : link_failed(path, how, e);
+	}
+	if (how == PUT_REPLACE && rename(tmp, path) != 0) {
+		err = orsp_errf(ORSP_E_IO, "cannot replace %s: %s", path, strerror(errno));
+		unlink(tmp);
+	}
+	return err;
+}
+
+/* The same through a named temporary file beside path (path.tmpXXXXXX, mkstemp: O_EXCL, mode
+ * 0600), where O_TMPFILE is refused: link()ed to the new name (which fails if it exists, like
+ * O_EXCL) or renamed over the file there. A crash before that leaves it, holding data. */
+static orsp_err put_named(const char *path, const uint8_t *data, size_t len, enum put_how how)
+{
+	orsp_err err;
+	char tmp[PATH_MAX];
+	int fd;
+
+	if (snprintf(tmp, sizeof(tmp), "%s.tmpXXXXXX", path) >= (int)sizeof(tmp))
+		return orsp_errf(ORSP_E_USAGE, "KEK file path too long");
+	fd = mkstemp(tmp);
+	if (fd < 0)
+		return create_failed(path, how, errno);
+	err = fill(fd, path, data, len);
+	close(fd);
+	if (!err && how == PUT_REPLACE && rename(tmp, path) != 0)
+		err = orsp_errf(ORSP_E_IO, "cannot replace %s: %s", path, strerror(errno));
+	else if (!err && how != PUT_REPLACE && link(tmp, path) != 0)
+		err = link_failed(path, how, errno);
+	if (err || how != PUT_REPLACE)
+		unlink(tmp);
+	return err;
+}
+
+/* Write the KEK file at path holding data, mode 0600, whole and flushed before it appears under
+ * its name (a concurrent reader never sees a half-written file), the directory flushed after.
+ */
+static orsp_err file_write(const char *path, const uint8_t *data, size_t len, enum put_how how)
+{
+	bool refused = false;
+	orsp_err err = put_unnamed(path, data, len, how, &refused);
+
+	if (!err && refused)
+		err = put_named(path, data, len, how);
+	if (!err)
+		sync_dir_of(path);
+	return err;
+}
+
+/* Create the KEK file with 32 random bytes, mode 0600 (file_write). `exclusive`: a file
  * already at path is ORSP_E_EXISTS (it is left alone); otherwise it is taken as another
  * process's KEK, created meanwhile. */
-static orsp_err file_create(const char *path, bool exclusive, const uint8_t *data, size_t len);
-
 static orsp_err kek_create(const char *path, bool exclusive)
 {
 	uint8_t key[ORSP_KEK_LEN];
 	orsp_err err = orsp_random(key, sizeof(key));
 
 	if (!err)
-		err = file_create(path, exclusive, key, sizeof(key));
+		err = file_write(path, key, sizeof(key), exclusive ? PUT_NEW : PUT_NEW_OR_THEIRS);
 	orsp_wipe(key, sizeof(key));
-	return err;
-}
-
-/* The KEK file at path holding data (its mode 0600, written whole and flushed before it
- * appears under its name), as kek_create describes. */
-static orsp_err file_create(const char *path, bool exclusive, const uint8_t *data, size_t len)
-{
-	orsp_err err = ORSP_OK;
-	char tmp[PATH_MAX];
-	int fd = -1;
-	bool tmp_made = false;
-
-	if (snprintf(tmp, sizeof(tmp), "%s.tmpXXXXXX", path) >= (int)sizeof(tmp))
-		return orsp_errf(ORSP_E_USAGE, "KEK file path too long");
-	fd = mkstemp(tmp); /* O_EXCL, mode 0600 */
-	if (fd < 0) {
-		err = orsp_errf(ORSP_E_IO, "cannot create KEK file %s: %s", path, strerror(errno));
-		goto out;
-	}
-	tmp_made = true;
-	if (fchmod(fd, 0600) != 0) {
-		err = orsp_errf(ORSP_E_IO, "chmod %s: %s", tmp, strerror(errno));
-		goto out;
-	}
-	err = write_all(fd, data, len);
-	if (err)
-		goto out;
-	if (fsync(fd) != 0) {
-		err = orsp_errf(ORSP_E_IO, "fsync %s: %s", tmp, strerror(errno));
-		goto out;
-	}
-	if (link(tmp, path) != 0 && (errno != EEXIST || exclusive)) {
-		/* EEXIST: another process created it meanwhile; the caller loads theirs. */
-		if (errno == EEXIST)
-			err = orsp_errf(ORSP_E_EXISTS,
-			                "%s exists already: the new KEK file must be a new name",
-			                path);
-		else
-			err = orsp_errf(ORSP_E_IO, "cannot create KEK file %s: %s", path,
-			                strerror(errno));
-		goto out;
-	}
-	sync_dir_of(path);
-out:
-	if (fd >= 0)
-		close(fd);
-	if (tmp_made)
-		unlink(tmp);
 	return err;
 }
 
@@ -620,35 +734,6 @@ static orsp_err sealed_text(const char *uri, const orsp_secret *kek, char *out, 
 	return ORSP_OK;
 }
 
-/* Replace the KEK file at path by data (a temporary file beside it, flushed, renamed over
- * it, the directory flushed). */
-static orsp_err file_replace(const char *path, const uint8_t *data, size_t len)
-{
-	char tmp[PATH_MAX];
-	orsp_err err = ORSP_OK;
-	int fd;
-
-	if (snprintf(tmp, sizeof(tmp), "%s.tmpXXXXXX", path) >= (int)sizeof(tmp))
-		return orsp_errf(ORSP_E_USAGE, "KEK file path too long");
-	fd = mkstemp(tmp);
-	if (fd < 0)
-		return orsp_errf(ORSP_E_IO, "cannot write beside %s: %s", path, strerror(errno));
-	if (fchmod(fd, 0600) != 0)
-		err = orsp_errf(ORSP_E_IO, "chmod %s: %s", tmp, strerror(errno));
-	if (!err)
-		err = write_all(fd, data, len);
-	if (!err && fsync(fd) != 0)
-		err = orsp_errf(ORSP_E_IO, "fsync %s: %s", tmp, strerror(errno));
-	close(fd);
-	if (!err && rename(tmp, path) != 0)
-		err = orsp_errf(ORSP_E_IO, "cannot replace %s: %s", path, strerror(errno));
-	if (err)
-		unlink(tmp);
-	else
-		sync_dir_of(path);
-	return err;
-}
-
 orsp_err orsp_kek_sealed_uri(const char *path, char *uri, size_t cap, bool *sealed)
 {
 	uint8_t buf[SEALED_FILE_MAX + 1], iv[12], data[ORSP_KEK_LEN + 16];
@@ -729,7 +814,7 @@ orsp_err orsp_kek_seal(const char *path, const char *uri)
 		return err;
 	err = sealed_text(uri, &kek, text, sizeof(text), &len);
 	if (!err)
-		err = file_replace(path, (const uint8_t *)text, len);
+		err = file_write(path, (const uint8_t *)text, len, PUT_REPLACE);
 	orsp_secret_wipe(&kek);
 	return err;
 }
@@ -749,7 +834,7 @@ orsp_err orsp_kek_unseal(const char *path)
 		return orsp_errf(ORSP_E_STATE, "KEK file %s is not sealed", path);
 	if ((err = kek_read(path, &kek)))
 		return err;
-	err = file_replace(path, kek.v, ORSP_KEK_LEN);
+	err = file_write(path, kek.v, ORSP_KEK_LEN, PUT_REPLACE);
 	orsp_secret_wipe(&kek);
 	return err;
 }
@@ -769,7 +854,7 @@ orsp_err orsp_kek_create_new_sealed(const char *path, const char *uri, orsp_secr
 	kek->len = ORSP_KEK_LEN;
 	err = sealed_text(uri, kek, text, sizeof(text), &len);
 	if (!err)
-		err = file_create(path, true, (const uint8_t *)text, len);
+		err = file_write(path, (const uint8_t *)text, len, PUT_NEW);
 	/* what a later load returns */
 	if (!err) {
 		err = kek_read(path, &back);
