@@ -9,6 +9,7 @@
 #include "testutil.h"
 
 #include <dirent.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -871,6 +872,54 @@ static void test_sealed_kek_killed(void **state)
 	orsp_secret_wipe(&got);
 }
 
+/* kek seal overwrites the clear KEK file it replaces with zeros, for both clear forms (32
+ * bytes; 64 hex digits and a newline): read through a descriptor opened before, the file
+ * having no name after. A seal that fails (a key the token does not have) leaves the clear
+ * file as it was. */
+static void test_seal_overwrites_clear(void **state)
+{
+	static const char hex[] =
+	    "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f\n";
+	char pinf[4200], extra[4300], u[8300], bad[8300], path[4200];
+	orsp_secret k = {0}, got = {0};
+	(void)state;
+	write_pin("kek-pin-zero", PIN "\n", 0600, pinf, sizeof(pinf));
+	snprintf(extra, sizeof(extra), "pin-source=%s", pinf);
+	snprintf(u, sizeof(u), "%s", uri("token=openrsp;object=kek", extra));
+	snprintf(bad, sizeof(bad), "%s", uri("token=openrsp;object=nosuchkey", extra));
+	for (int form = 0; form < 2; form++) {
+		uint8_t buf[80], zero[80] = {0}, *was;
+		size_t n = 0;
+		int fd;
+		snprintf(path, sizeof(path), "%s/zeroed%d.kek", dir, form);
+		if (form == 0)
+			assert_int_equal(orsp_kek_create_new(path, &k), ORSP_OK);
+		else
+			write_text(path, hex, 0600);
+		assert_int_equal(orsp_kek_load_existing(path, &k), ORSP_OK);
+		was = test_read_file(path, &n);
+		assert_int_equal(n, form ? 65 : ORSP_KEK_LEN);
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		assert_true(fd >= 0);
+
+		assert_int_not_equal(orsp_kek_seal(path, bad), ORSP_OK);
+		file_is(path, was, n);
+		assert_int_equal(pread(fd, buf, sizeof(buf), 0), (ssize_t)n);
+		assert_memory_equal(buf, was, n);
+
+		assert_int_equal(orsp_kek_seal(path, u), ORSP_OK);
+		assert_int_equal(pread(fd, buf, sizeof(buf), 0), (ssize_t)n);
+		assert_memory_equal(buf, zero, n);
+		close(fd);
+		assert_int_equal(orsp_kek_load_existing(path, &got), ORSP_OK);
+		assert_memory_equal(got.v, k.v, ORSP_KEK_LEN);
+		free(was);
+	}
+	orsp_err_clear();
+	orsp_secret_wipe(&k);
+	orsp_secret_wipe(&got);
+}
+
 /* A token key issues no certificate (X509_sign would need the scalar). */
 static void test_no_issuing(void **state)
 {
@@ -961,6 +1010,7 @@ int main(void)
 	    cmocka_unit_test(test_aes_gcm),
 	    cmocka_unit_test(test_sealed_kek_files),
 	    cmocka_unit_test(test_sealed_kek_killed),
+	    cmocka_unit_test(test_seal_overwrites_clear),
 	    cmocka_unit_test(test_threads),
 	    cmocka_unit_test(test_two_keys),
 	};

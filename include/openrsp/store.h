@@ -318,8 +318,12 @@ ORSP_MUST_CHECK orsp_err orsp_kek_create_new(const char *path, orsp_secret *kek)
 /* Whether the file at path is a sealed KEK file, and then its URI (cap bytes). */
 ORSP_MUST_CHECK orsp_err orsp_kek_sealed_uri(const char *path, char *uri, size_t cap, bool *sealed);
 /* Seal the (raw or hex) KEK file at path in place under the token key uri: the file is
- * replaced whole (renamed over). ORSP_E_EXISTS if it is sealed already. The old file's blocks
- * are not overwritten on the disk. */
+ * replaced whole (renamed over), then the old clear file, kept open, is overwritten with zeros
+ * and flushed, so that where a file system writes in place its blocks no longer hold the KEK
+ * (not on copy-on-write file systems, flash, snapshots or backups: docs/crypto.md).
+ * ORSP_E_EXISTS if it is sealed already; ORSP_E_IO if the file cannot be opened for writing
+ * (nothing done), or if the zeros could not be written (the file is sealed then: the
+ * message says so). */
 ORSP_MUST_CHECK orsp_err orsp_kek_seal(const char *path, const char *uri);
 /* Back to a raw KEK file (32 bytes), through the token: ORSP_E_STATE if it is not sealed. */
 ORSP_MUST_CHECK orsp_err orsp_kek_unseal(const char *path);

@@ -364,21 +364,14 @@ static enum kek_form kek_form_of(const uint8_t *buf, size_t *n)
 	return hex ? KEK_HEX : KEK_NONE;
 }
 
-/* Read and check an existing KEK file. ORSP_E_NOT_FOUND if it does not exist. */
-static orsp_err kek_read(const char *path, orsp_secret *kek)
+/* Read and check the KEK file fd (path's, for messages), from its start; fd stays open. */
+static orsp_err kek_read_fd(int fd, const char *path, orsp_secret *kek)
 {
 	orsp_err err = ORSP_OK;
 	uint8_t buf[SEALED_FILE_MAX + 1];
 	size_t n = 0;
 	struct stat sb;
-	int fd;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-	if (fd < 0) {
-		if (errno == ENOENT)
-			return orsp_errf(ORSP_E_NOT_FOUND, "KEK file %s does not exist", path);
-		return orsp_errf(ORSP_E_IO, "cannot open KEK file %s: %s", path, strerror(errno));
-	}
 	/* Check the opened file itself, not the name (no race with a rename). */
 	if (fstat(fd, &sb) != 0) {
 		err = orsp_errf(ORSP_E_IO, "cannot stat KEK file %s: %s", path, strerror(errno));
@@ -446,6 +439,21 @@ static orsp_err kek_read(const char *path, orsp_secret *kek)
 	                "KEK file %s: expected 32 raw bytes, 64 hex digits or a sealed KEK", path);
 out:
 	orsp_wipe(buf, sizeof(buf));
+	return err;
+}
+
+/* Read and check an existing KEK file. ORSP_E_NOT_FOUND if it does not exist. */
+static orsp_err kek_read(const char *path, orsp_secret *kek)
+{
+	orsp_err err;
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+
+	if (fd < 0) {
+		if (errno == ENOENT)
+			return orsp_errf(ORSP_E_NOT_FOUND, "KEK file %s does not exist", path);
+		return orsp_errf(ORSP_E_IO, "cannot open KEK file %s: %s", path, strerror(errno));
+	}
+	err = kek_read_fd(fd, path, kek);
 	close(fd);
 	return err;
 }
@@ -795,6 +803,43 @@ static orsp_err sole_name(const char *path)
 	return ORSP_OK;
 }
 
+/* Overwrite the clear KEK file fd, replaced by the sealed one (no longer named, still open), with
+ * zeros and flush them, before its last descriptor closes and the file system frees its
+ * blocks: where files are overwritten in place, those blocks no longer hold the KEK. Not so
+ * on copy-on-write file systems, in a journal that holds file data, in an SSD's remapped
+ * cells, snapshots or backups (docs/crypto.md). Done after the rename, not before: a crash
+ * between the zeros and the rename would leave F all zeros, the KEK only in a temporary file
+ * (and 32 zero bytes load as a KEK). */
+static orsp_err overwrite_replaced(int fd, const char *path)
+{
+	static const uint8_t zero[256];
+	struct stat sb;
+	off_t off = 0;
+
+	if (fstat(fd, &sb) != 0)
+		goto fail;
+	while (off < sb.st_size) {
+		size_t n = sb.st_size - off < (off_t)sizeof(zero) ? (size_t)(sb.st_size - off)
+		                                                  : sizeof(zero);
+		ssize_t w = pwrite(fd, zero, n, off);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0) {
+			if (w == 0)
+				errno = EIO;
+			goto fail;
+		}
+		off += w;
+	}
+	if (fdatasync(fd) == 0)
+		return ORSP_OK;
+fail:
+	return orsp_errf(ORSP_E_IO,
+	                 "%s is sealed now, but its old clear content could not be overwritten "
+	                 "(%s): its blocks may still hold the KEK",
+	                 path, strerror(errno));
+}
+
 orsp_err orsp_kek_seal(const char *path, const char *uri)
 {
 	orsp_secret kek = {0};
@@ -803,6 +848,7 @@ orsp_err orsp_kek_seal(const char *path, const char *uri)
 	size_t len = 0;
 	bool sealed = false;
 	orsp_err err;
+	int fd;
 
 	if (!path || !uri)
 		return orsp_errf(ORSP_E_USAGE, "orsp_kek_seal: NULL argument");
@@ -810,12 +856,22 @@ orsp_err orsp_kek_seal(const char *path, const char *uri)
 		return err;
 	if (sealed)
 		return orsp_errf(ORSP_E_EXISTS, "KEK file %s is sealed already", path);
-	if ((err = kek_read(path, &kek)))
-		return err;
-	err = sealed_text(uri, &kek, text, sizeof(text), &len);
+	/* the clear file itself, open for overwriting once the sealed one has replaced it */
+	fd = open(path, O_RDWR | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	if (fd < 0)
+		return orsp_errf(ORSP_E_IO,
+		                 "cannot open KEK file %s for writing (its clear KEK is "
+		                 "overwritten once it is sealed): %s",
+		                 path, strerror(errno));
+	err = kek_read_fd(fd, path, &kek);
+	if (!err)
+		err = sealed_text(uri, &kek, text, sizeof(text), &len);
 	if (!err)
 		err = file_write(path, (const uint8_t *)text, len, PUT_REPLACE);
+	if (!err)
+		err = overwrite_replaced(fd, path);
 	orsp_secret_wipe(&kek);
+	close(fd);
 	return err;
 }
 

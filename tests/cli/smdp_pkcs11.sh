@@ -250,8 +250,14 @@ ORSP_KEK=$(od -An -tx1 "$T/kek.clear" | tr -d ' \n') run kek seal --kek-file "$K
 expect "kek seal with ORSP_KEK set: usage" 2 "$rc"
 failure "no AES secret key" kek seal --kek-file "$K1" --pkcs11 "$(key dpauth)"
 if cmp -s "$K1" "$T/kek.clear"; then ok; else bad "a refused seal changed the KEK file"; fi
+exec 3<"$K1" # the clear file, read again once the sealed one has replaced it
 run kek seal --kek-file "$K1" --pkcs11 "$KURI"
 expect "kek seal ($err)" 0 "$rc"
+if [[ "$(od -An -v -tx1 <&3 | tr -d ' \n')" == "$(printf '0%.0s' {1..64})" ]]; then ok; else
+	bad "kek seal: the old clear file is not 32 zero bytes now" # its bytes not shown: the KEK
+fi
+exec 3<&-
+expect "kek seal: no temporary file left" "" "$(find "$T" -maxdepth 1 -name '*.kek*.tmp*')"
 if [[ "$(head -1 "$K1")" == "openrsp-kek-sealed 1" && "$(stat -c %a "$K1")" == 600 ]]; then ok; else
 	bad "the sealed KEK file: $(head -c 200 "$K1")"
 fi
