@@ -856,6 +856,54 @@ static void test_foreign_untouched(void **state)
 	assert_int_equal(journal_bytes(path_in("new.db")), 22);
 }
 
+/* An empty database, a 0-byte file or one without tables, is only read by an open that
+ * creates nothing (ORSP_DB_OPEN_EXISTING, a plain path or a file: URI): the module that then
+ * finds nothing of its own in it refuses it as it was (the switch to WAL would write the
+ * header, turning a 0-byte file into an SQLite database). An open that may create the
+ * database still takes it. */
+static void test_empty_existing_untouched(void **state)
+{
+	(void)state;
+	const char *names[] = {"zero.db", "notables.db"};
+	char uri[4300];
+	orsp_db *db = NULL;
+	bool any = true;
+	int v = -1;
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		const char *path = path_in(names[i]);
+		size_t len = 0;
+		uint8_t *bytes;
+
+		if (i == 0) {
+			unlink(path);
+			int fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0600);
+			assert_true(fd >= 0);
+			close(fd);
+		} else {
+			make_rollback_db(path, "PRAGMA user_version=0");
+		}
+		bytes = test_read_file(path, &len);
+		snprintf(uri, sizeof(uri), "file:%s?mode=rw", path);
+		for (int j = 0; j < 2; j++) {
+			assert_int_equal(
+			    orsp_db_open_ex(j ? uri : path, ORSP_DB_OPEN_EXISTING, &db), ORSP_OK);
+			assert_int_equal(orsp_db_schema_version(db, "auc", &v), ORSP_OK);
+			assert_int_equal(v, 0);
+			assert_int_equal(orsp_db_has_tables(db, &any), ORSP_OK);
+			assert_false(any);
+			orsp_db_close(db);
+			db = NULL;
+			test_file_check(path, bytes, len);
+		}
+		free(bytes);
+		assert_int_equal(orsp_db_open(path, &db), ORSP_OK);
+		orsp_db_close(db);
+		db = NULL;
+		assert_int_equal(journal_bytes(path), 22);
+	}
+}
+
 static void test_migrations(void **state)
 {
 	(void)state;
@@ -1214,6 +1262,7 @@ int main(void)
 	    cmocka_unit_test(test_db_failure_injection),
 	    cmocka_unit_test(test_migrations),
 	    cmocka_unit_test(test_foreign_untouched),
+	    cmocka_unit_test(test_empty_existing_untouched),
 	    cmocka_unit_test(test_kek_created_0600),
 	    cmocka_unit_test(test_kek_killed_while_written),
 	    cmocka_unit_test(test_kek_permissions_refused),

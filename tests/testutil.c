@@ -234,6 +234,20 @@ static void absent(const char *path, const char *suffix)
 		fail_msg("%s was left behind", p);
 }
 
+void test_file_check(const char *path, const uint8_t *bytes, size_t len)
+{
+	size_t n = 0;
+	uint8_t *now = test_read_file(path, &n);
+
+	if (n != len)
+		fail_msg("%s: %zu bytes, was %zu", path, n, len);
+	assert_bytes_equal(now, bytes, n);
+	free(now);
+	absent(path, "-wal");
+	absent(path, "-shm");
+	absent(path, "-journal");
+}
+
 void test_foreign_db_check(const char *path, const uint8_t *bytes, size_t len)
 {
 	size_t n = 0;

@@ -56,5 +56,9 @@ uint8_t *test_foreign_db_create(const char *path, size_t *len);
  * -journal file beside it, the one table `t` with its row and nothing else in its schema,
  * and every byte the same. */
 void test_foreign_db_check(const char *path, const uint8_t *bytes, size_t len);
+/* Fails the test unless the file at path holds exactly the len bytes (len may be 0: an
+ * empty file) and has no -wal, -shm or -journal file beside it: a database file that an open
+ * was to leave as it was. */
+void test_file_check(const char *path, const uint8_t *bytes, size_t len);
 
 #endif

@@ -56,8 +56,10 @@ typedef enum orsp_db_open_mode {
 
 /* orsp_db_open with a mode. ORSP_DB_OPEN_EXISTING: a database that does not exist is
  * ORSP_E_NOT_FOUND ("no database at PATH") and no file is left behind. Opening an existing
- * openrsp database (one with `schema_migrations`) or an empty one still writes to it (it is
- * switched to WAL mode if it was not); another program's is only read. */
+ * openrsp database (one with `schema_migrations`) still writes to it (it is switched to WAL
+ * mode if it was not); an empty one (a 0-byte file, or a database without tables) and
+ * another program's are only read, so a module that refuses them leaves them as they
+ * were. */
 ORSP_MUST_CHECK orsp_err orsp_db_open_ex(const char *uri, orsp_db_open_mode mode, orsp_db **out);
 /* Another handle on db's connection, for another thread. Handles of one connection take
  * turns: a handle has the connection from orsp_db_begin to the end of the transaction and

@@ -3,9 +3,10 @@
  * Settings, and why:
  *   - WAL journal: readers never block the writer and vice versa, so `list` runs while
  *     vectors are handed out. The switch is persistent (it is written into the file's
- *     header), so it is made only on a database that is ours or no one's yet: one with no
- *     schema at all (new, or empty) or with openrsp's migration table. Any other file
- *     (another program's, opened by mistake and then refused by the module) keeps its
+ *     header), so it is made only on a database that is ours or no one's yet: one with
+ *     openrsp's migration table, or one with no schema at all (new, or empty) when the open
+ *     may create the database. Any other file (another program's, opened by mistake and
+ *     then refused by the module; an empty one opened to find a module's data) keeps its
  *     journal mode and gets no -wal/-shm files; the connection only reads it;
  *   - durable commits: a committed transaction survives a power cut. The AuC relies on
  *     it (an SQN handed out must never be handed out again after a crash), and so does the
@@ -137,23 +138,28 @@ static void sq_close(void *conn)
 	free(c);
 }
 
-/* Whether the file may be switched to WAL: it has no schema at all (a new or empty
- * database, no one's yet) or it has openrsp's migration table (store/migrate.c; its four
- * columns, so another program's "schema_migrations" does not count). Only reads. Another
- * process may add tables to an empty database between this and the switch: it then
+/* Whether the file may be switched to WAL: it has openrsp's migration table
+ * (store/migrate.c; its four columns, so another program's "schema_migrations" does not
+ * count) or, for an open that may create the database (`empty`), no schema at all (a new or
+ * empty database, no one's yet). Only reads. An open that creates nothing leaves an empty
+ * database as it is: the switch writes the file's header, which would make an SQLite
+ * database of a 0-byte file that the module then refuses as holding nothing of its own.
+ * Another process may add tables to an empty database between this and the switch: it then
  * becomes WAL as it would have had it been opened a moment earlier, and the module that
  * opened it refuses it all the same. */
-static orsp_err may_switch(sqlite3 *db, bool *ok)
+static orsp_err may_switch(sqlite3 *db, bool empty, bool *ok)
 {
 	sqlite3_stmt *st = NULL;
 	int rc = sqlite3_prepare_v2(
 	    db,
-	    "SELECT NOT EXISTS (SELECT 1 FROM sqlite_master)"
+	    "SELECT (?1 AND NOT EXISTS (SELECT 1 FROM sqlite_master))"
 	    " OR (SELECT COUNT(*) FROM pragma_table_info('schema_migrations')"
 	    " WHERE name IN ('module', 'version', 'description', 'applied_at')) = 4",
 	    -1, &st, NULL);
 
 	*ok = false;
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_int(st, 1, empty);
 	if (rc == SQLITE_OK)
 		rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW) {
@@ -266,8 +272,9 @@ static orsp_err sq_open(const char *path, orsp_db_open_mode mode, void **out)
 		goto out;
 	/* Switching to WAL takes an exclusive lock once per file; the busy handler covers a
 	 * concurrent first open. The mode is persistent, later opens only read it. A file
-	 * that is not ours keeps its mode (may_switch). */
-	err = may_switch(c->db, &ours);
+	 * that is not ours keeps its mode, and so does an empty one unless the open may create
+	 * the database (may_switch). */
+	err = may_switch(c->db, mode == ORSP_DB_OPEN_CREATE, &ours);
 	if (!err)
 		err = journal_mode(c->db, ours && mode != ORSP_DB_OPEN_READONLY, &wal);
 	if (err)
