@@ -178,6 +178,39 @@ static int check_db(const char *db, bool *exists)
 	return CLI_OK;
 }
 
+/* A refusal of orsp_smdp_probe or orsp_smdp_open_ex(ORSP_DB_OPEN_EXISTING) for `verb`: a
+ * database that holds no inventory (or went away) is said with what creates one. */
+static int no_inventory(const char *verb, const char *db, orsp_err e)
+{
+	if (e == ORSP_E_NOT_FOUND)
+		return cli_failf(verb,
+		                 "%s (`openrsp smdp profile import` or `generate` creates one)",
+		                 orsp_err_detail());
+	return cli_fail(db, e);
+}
+
+/* For a verb that works on the inventory there (order, list, audit, reports, rekey,
+ * backup): db must exist and hold an SM-DP+ inventory, looked at before any KEK file is
+ * read, and opened without creating or writing anything, so that a database path that does
+ * not exist (a typo), an empty file, one that is not SQLite or another module's is refused
+ * as it was, with no KEK file made beside it. */
+static int check_inventory(const char *db, const char *verb)
+{
+	bool exists = false;
+	orsp_err e;
+	int rc;
+
+	if ((rc = check_db(db, &exists)))
+		return rc;
+	if (!exists)
+		return cli_failf(verb,
+		                 "no SM-DP+ database at %s (`openrsp smdp profile import` or "
+		                 "`generate` creates one)",
+		                 strncmp(db, "sqlite:", 7) == 0 ? db + 7 : db);
+	e = orsp_smdp_probe(db);
+	return e ? no_inventory(verb, db, e) : CLI_OK;
+}
+
 static int no_kek(const char *kek_path, const char *db)
 {
 	return cli_failf("KEK",
@@ -224,16 +257,16 @@ static void made_after(made_files *m)
 }
 
 /* The SM-DP+ inventory of o into *out, for `verb` (messages). made NULL: a verb that works
- * on what is already there (order, list, audit, reports, backup) creates nothing: a database
- * that does not exist (a typo in --db) is refused, as `openrsp auc` refuses one for all
- * verbs but add, instead of leaving an empty database and a new KEK file behind. Otherwise
- * a database that does not exist is created with its KEK file, and *made says which files
+ * on what is already there (order, list, audit, reports, backup) creates nothing and writes
+ * nothing into a database that holds no inventory (check_inventory, then an open that
+ * creates nothing), as `openrsp auc` for all verbs but add, instead of leaving an empty
+ * database, or an inventory made of a 0-byte file, and a new KEK file behind. Otherwise a
+ * database that does not exist is created with its KEK file, and *made says which files
  * this call created (unmake takes them away). */
 static int open_smdp(const db_opts *o, const char *verb, orsp_smdp **out, made_files *made)
 {
 	char kek_path[4096];
 	orsp_secret kek = {0};
-	bool exists = false;
 	orsp_err e;
 	int rc;
 
@@ -243,15 +276,12 @@ static int open_smdp(const db_opts *o, const char *verb, orsp_smdp **out, made_f
 		return rc;
 	if (made && (rc = made_before(made, "--db", o->db, kek_path)))
 		return rc;
-	if ((rc = check_db(o->db, &exists)))
+	if ((rc = made ? check_db(o->db, NULL) : check_inventory(o->db, verb)))
 		return rc;
-	if (!exists && !made)
-		return cli_failf(verb,
-		                 "no SM-DP+ database at %s (`openrsp smdp profile import` or "
-		                 "`generate` creates one)",
-		                 strncmp(o->db, "sqlite:", 7) == 0 ? o->db + 7 : o->db);
-	/* a KEK file only with a new database (orsp_kek_load_for_db), as `openrsp auc` */
-	e = orsp_kek_load_for_db(o->db, kek_path, &kek);
+	/* a KEK file only with a new database (orsp_kek_load_for_db), as `openrsp auc`; never
+	 * for a verb that needs the inventory there */
+	e = made ? orsp_kek_load_for_db(o->db, kek_path, &kek)
+	         : orsp_kek_load_existing(kek_path, &kek);
 	if (e == ORSP_E_USAGE && getenv("ORSP_KEK")) {
 		fprintf(stderr, "openrsp: %s\n", orsp_err_detail());
 		return CLI_USAGE;
@@ -260,12 +290,12 @@ static int open_smdp(const db_opts *o, const char *verb, orsp_smdp **out, made_f
 		return no_kek(kek_path, o->db);
 	if (e)
 		return cli_fail("KEK", e);
-	e = orsp_smdp_open(o->db, &kek, out);
+	e = orsp_smdp_open_ex(o->db, made ? ORSP_DB_OPEN_CREATE : ORSP_DB_OPEN_EXISTING, &kek, out);
 	orsp_secret_wipe(&kek);
 	if (made)
 		made_after(made);
 	if (e)
-		return cli_fail(o->db, e);
+		return made ? cli_fail(o->db, e) : no_inventory(verb, o->db, e);
 	return CLI_OK;
 }
 
@@ -950,7 +980,7 @@ static int smdp_rekey(int argc, char **argv)
 		return rc;
 	/* the database first, as every verb (the probe's connection is closed before the guard
 	 * is opened) */
-	if ((rc = check_db(dbo.db, NULL)))
+	if ((rc = check_inventory(dbo.db, "smdp rekey")))
 		return rc;
 	/* before this process opens the database: the guard must see other processes only */
 	e = orsp_db_guard_open(file, &g);
@@ -967,8 +997,12 @@ static int smdp_rekey(int argc, char **argv)
 		return no_kek(kek_path, dbo.db);
 	}
 	if (!e)
-		e = orsp_smdp_open(dbo.db, &kek, &s);
+		e = orsp_smdp_open_ex(dbo.db, ORSP_DB_OPEN_EXISTING, &kek, &s);
 	orsp_secret_wipe(&kek);
+	if (e == ORSP_E_NOT_FOUND) {
+		orsp_db_guard_close(g);
+		return no_inventory("smdp rekey", dbo.db, e);
+	}
 	char seal[4097];
 	if (!e)
 		e = orsp_smdp_rekey(s, g, next, cli_kek_seal_uri(kek_path, seal, sizeof(seal)), &n);

@@ -1563,6 +1563,103 @@ static void test_own_database(void **state)
 	orsp_smdp_close(s);
 }
 
+/* An open for a verb that works on the inventory there (ORSP_DB_OPEN_EXISTING) and the probe
+ * before it create nothing and write nothing into a database that holds no inventory: a
+ * path that does not exist (plain, sqlite:, file: URI) is not created, a 0-byte file is not
+ * made an SQLite database, a file that is not SQLite and an AuC's or another program's
+ * database are refused with the same bytes and no -wal/-shm files; an inventory opens. */
+static void test_open_existing(void **state)
+{
+	static const char *const forms[] = {"", "sqlite:", "file:"};
+	const char *dir = test_tmpdir("smdp-existing");
+	char path[600], uri[700];
+	orsp_smdp *s = NULL;
+	orsp_auc *a = NULL;
+	uint8_t junk[4096], *bytes;
+	size_t len = 0;
+	FILE *f;
+	(void)state;
+
+	/* not there: refused by the open itself, nothing created */
+	snprintf(path, sizeof(path), "%s/none.db", dir);
+	for (size_t i = 0; i < ORSP_ARRAY_LEN(forms); i++) {
+		snprintf(uri, sizeof(uri), "%s%s", forms[i], path);
+		assert_int_equal(orsp_smdp_open_ex(uri, ORSP_DB_OPEN_EXISTING, &test_kek, &s),
+		                 ORSP_E_NOT_FOUND);
+		assert_null(s);
+		assert_non_null(strstr(orsp_err_detail(), "no database at "));
+		assert_int_equal(orsp_smdp_probe(uri), ORSP_E_NOT_FOUND);
+		assert_int_equal(access(path, F_OK), -1);
+	}
+
+	/* a 0-byte file: no inventory, and still 0 bytes */
+	snprintf(path, sizeof(path), "%s/zero.db", dir);
+	f = fopen(path, "wb");
+	assert_non_null(f);
+	fclose(f);
+	for (size_t i = 0; i < ORSP_ARRAY_LEN(forms); i++) {
+		snprintf(uri, sizeof(uri), "%s%s", forms[i], path);
+		assert_int_equal(orsp_smdp_probe(uri), ORSP_E_NOT_FOUND);
+		assert_non_null(strstr(orsp_err_detail(), "zero.db holds no SM-DP+ inventory"));
+		test_file_check(path, (const uint8_t *)"", 0);
+		assert_int_equal(orsp_smdp_open_ex(uri, ORSP_DB_OPEN_EXISTING, &test_kek, &s),
+		                 ORSP_E_NOT_FOUND);
+		assert_null(s);
+		assert_non_null(strstr(orsp_err_detail(), "zero.db holds no SM-DP+ inventory"));
+		test_file_check(path, (const uint8_t *)"", 0);
+	}
+
+	/* a file that is not SQLite */
+	snprintf(path, sizeof(path), "%s/junk.db", dir);
+	for (size_t i = 0; i < sizeof(junk); i++)
+		junk[i] = (uint8_t)(i * 7 + 3);
+	f = fopen(path, "wb");
+	assert_non_null(f);
+	assert_int_equal(fwrite(junk, 1, sizeof(junk), f), sizeof(junk));
+	fclose(f);
+	assert_int_equal(orsp_smdp_probe(path), ORSP_E_STORAGE);
+	assert_int_equal(orsp_smdp_open_ex(path, ORSP_DB_OPEN_EXISTING, &test_kek, &s),
+	                 ORSP_E_STORAGE);
+	assert_null(s);
+	test_file_check(path, junk, sizeof(junk));
+
+	/* another program's database, and the AuC's */
+	snprintf(path, sizeof(path), "%s/foreign.sqlite", dir);
+	bytes = test_foreign_db_create(path, &len);
+	assert_int_equal(orsp_smdp_probe(path), ORSP_E_POLICY);
+	assert_int_equal(orsp_smdp_open_ex(path, ORSP_DB_OPEN_EXISTING, &test_kek, &s),
+	                 ORSP_E_POLICY);
+	assert_null(s);
+	assert_non_null(strstr(orsp_err_detail(), "foreign.sqlite holds no SM-DP+ inventory but "
+	                                          "other tables"));
+	test_foreign_db_check(path, bytes, len);
+	free(bytes);
+	snprintf(path, sizeof(path), "%s/auc.db", dir);
+	assert_int_equal(orsp_auc_open(path, &test_kek, &a), ORSP_OK);
+	orsp_auc_close(a);
+	bytes = test_read_file(path, &len);
+	assert_int_equal(orsp_smdp_probe(path), ORSP_E_POLICY);
+	assert_int_equal(orsp_smdp_open_ex(path, ORSP_DB_OPEN_EXISTING, &test_kek, &s),
+	                 ORSP_E_POLICY);
+	assert_null(s);
+	assert_non_null(strstr(orsp_err_detail(), "auc.db holds no SM-DP+ inventory but other"));
+	test_file_check(path, bytes, len);
+	free(bytes);
+
+	/* an inventory: found, and opened */
+	snprintf(path, sizeof(path), "%s/smdp.db", dir);
+	assert_int_equal(orsp_smdp_open(path, &test_kek, &s), ORSP_OK);
+	orsp_smdp_close(s);
+	s = NULL;
+	assert_int_equal(orsp_smdp_probe(path), ORSP_OK);
+	assert_int_equal(orsp_smdp_open_ex(path, ORSP_DB_OPEN_EXISTING, &test_kek, &s), ORSP_OK);
+	orsp_smdp_close(s);
+	s = NULL;
+	assert_int_equal(orsp_smdp_open_ex(path, ORSP_DB_OPEN_READONLY, &test_kek, &s),
+	                 ORSP_E_USAGE);
+	assert_null(s);
+}
+
 /* A database of schema version 2 (the sealed package in smdp_profile's own columns) opens
  * with its packages intact: migration 3 moves them to smdp_upp. The version-2 layout is
  * made from a current database by hand, as the code of that version wrote it. */
@@ -2184,6 +2281,7 @@ int main(void)
 	    cmocka_unit_test(test_views),
 	    cmocka_unit_test(test_upp_encrypted_at_rest),
 	    cmocka_unit_test(test_own_database),
+	    cmocka_unit_test(test_open_existing),
 	    cmocka_unit_test(test_migration_upp_table),
 	    cmocka_unit_test(test_migration_plain_rowids),
 	    cmocka_unit_test(test_migration_ppr),

@@ -100,6 +100,22 @@ typedef struct orsp_smdp orsp_smdp;
  * program), ORSP_E_POLICY, ORSP_E_RESOURCE. */
 ORSP_MUST_CHECK orsp_err orsp_smdp_open(const char *db_uri, const orsp_secret *kek,
                                         orsp_smdp **out);
+/* orsp_smdp_open with an orsp_db_open_ex mode, ORSP_DB_OPEN_CREATE (orsp_smdp_open) or
+ * ORSP_DB_OPEN_EXISTING, for a caller that works on an inventory already there: it creates
+ * nothing and migrates nothing into a database that holds no inventory, and leaves one it
+ * refuses as it was. The open itself decides (no SQLite create flag), so a database that
+ * does not exist, or went away since the caller looked, is ORSP_E_NOT_FOUND ("no database at
+ * PATH"), and so is an existing one that holds no inventory and nothing else (a 0-byte
+ * file): "PATH holds no SM-DP+ inventory"; other tables are ORSP_E_POLICY as for
+ * orsp_smdp_open, a file that is not SQLite ORSP_E_STORAGE. An inventory of an older schema
+ * is brought up to date, as by orsp_smdp_open. Another mode is ORSP_E_USAGE. */
+ORSP_MUST_CHECK orsp_err orsp_smdp_open_ex(const char *db_uri, orsp_db_open_mode mode,
+                                           const orsp_secret *kek, orsp_smdp **out);
+/* Whether `db_uri` holds an SM-DP+ inventory, looked at without a KEK and without creating
+ * or writing anything: ORSP_OK, or what orsp_smdp_open_ex with ORSP_DB_OPEN_EXISTING refuses
+ * before it reads the KEK check (the same errors and messages). For a caller that says what
+ * is wrong with the database before it reads a KEK file for it. */
+ORSP_MUST_CHECK orsp_err orsp_smdp_probe(const char *db_uri);
 /* Another handle on s's database connection (orsp_db_open_view: the handles take turns on
  * it), for another thread, with a copy of the KEK, the clock and the progress setting.
  * Errors: ORSP_E_USAGE, ORSP_E_STATE, ORSP_E_RESOURCE. */

@@ -642,13 +642,14 @@ static orsp_err kek_check(orsp_smdp *s)
 	                      sizeof(kek_check_plain));
 }
 
-/* Whether the database may hold the inventory: one with the smdp module's schema, or one
- * that holds no table at all (new, or empty). The SM-DP+ keeps a database of its own, as the
- * AuC does (auc.c): `smdp serve --db` naming the AuC's file would otherwise add the SM-DP+
- * tables to the subscriber keys' database, and a mistyped path naming another program's
- * file would be migrated and served from as an empty inventory. Looked at before any
- * migration, so a refused database is left as it was. */
-static orsp_err own_database(orsp_db *db, const char *db_uri)
+/* Whether the database may hold the inventory: one with the smdp module's schema, or, when
+ * the mode allows creating it, one that holds no table at all (new, or empty). The SM-DP+
+ * keeps a database of its own, as the AuC does (auc.c): `smdp serve --db` naming the AuC's
+ * file would otherwise add the SM-DP+ tables to the subscriber keys' database, and a
+ * mistyped path naming another program's file would be migrated and served from as an empty
+ * inventory; a verb that reads the inventory would make one of a 0-byte file. Looked at
+ * before any migration, so a refused database is left as it was. */
+static orsp_err own_database(orsp_db *db, const char *db_uri, orsp_db_open_mode mode)
 {
 	const char *name = strncmp(db_uri, "sqlite:", 7) == 0 ? db_uri + 7 : db_uri;
 	orsp_err err;
@@ -664,10 +665,18 @@ static orsp_err own_database(orsp_db *db, const char *db_uri)
 		                "%s holds no SM-DP+ inventory but other tables (an AuC database?): "
 		                "the SM-DP+ needs a database of its own",
 		                name);
+	else if (!err && mode != ORSP_DB_OPEN_CREATE)
+		err = orsp_errf(ORSP_E_NOT_FOUND, "%s holds no SM-DP+ inventory", name);
 	return err;
 }
 
 orsp_err orsp_smdp_open(const char *db_uri, const orsp_secret *kek, orsp_smdp **out)
+{
+	return orsp_smdp_open_ex(db_uri, ORSP_DB_OPEN_CREATE, kek, out);
+}
+
+orsp_err orsp_smdp_open_ex(const char *db_uri, orsp_db_open_mode mode, const orsp_secret *kek,
+                           orsp_smdp **out)
 {
 	orsp_err err;
 	orsp_smdp *s = NULL;
@@ -675,15 +684,17 @@ orsp_err orsp_smdp_open(const char *db_uri, const orsp_secret *kek, orsp_smdp **
 	if (!out || !kek || !db_uri)
 		return orsp_errf(ORSP_E_USAGE, "smdp open: missing arguments");
 	*out = NULL;
+	if (mode != ORSP_DB_OPEN_CREATE && mode != ORSP_DB_OPEN_EXISTING)
+		return orsp_errf(ORSP_E_USAGE, "smdp open: mode must be create or existing");
 	if (kek->len != ORSP_KEK_LEN)
 		return orsp_errf(ORSP_E_USAGE, "KEK must be %d bytes", ORSP_KEK_LEN);
 	s = calloc(1, sizeof(*s));
 	if (!s)
 		return orsp_errf(ORSP_E_RESOURCE, "out of memory");
 	s->kek = *kek;
-	err = orsp_db_open(db_uri, &s->db);
+	err = orsp_db_open_ex(db_uri, mode, &s->db);
 	if (!err)
-		err = own_database(s->db, db_uri);
+		err = own_database(s->db, db_uri, mode);
 	if (!err)
 		err = orsp_db_migrate(s->db, "smdp", smdp_migrations,
 		                      ORSP_ARRAY_LEN(smdp_migrations));
@@ -694,6 +705,20 @@ orsp_err orsp_smdp_open(const char *db_uri, const orsp_secret *kek, orsp_smdp **
 		s = NULL;
 	}
 	orsp_smdp_close(s);
+	return err;
+}
+
+orsp_err orsp_smdp_probe(const char *db_uri)
+{
+	orsp_db *db = NULL;
+	orsp_err err;
+
+	if (!db_uri)
+		return orsp_errf(ORSP_E_USAGE, "smdp probe: missing arguments");
+	err = orsp_db_open_ex(db_uri, ORSP_DB_OPEN_EXISTING, &db);
+	if (!err)
+		err = own_database(db, db_uri, ORSP_DB_OPEN_EXISTING);
+	orsp_db_close(db);
 	return err;
 }
 

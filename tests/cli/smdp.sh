@@ -655,10 +655,44 @@ expect "AuC database unchanged" "$auc_before" "$(schema "$AUCDB")"
 expect "foreign file unchanged" "$foreign_before" "$(schema "$T/own/foreign.sqlite")"
 run auc list --db "$AUCDB"
 expect "AuC still opens" 0 "$rc"
-# an empty database is taken
-: >"$T/own/empty.db"
-run smdp profile list --db "$T/own/empty.db"
-expect "empty database taken" "0 no profiles" "$rc $out"
+# the verbs that work on the inventory there (order, list, audit, reports, backup, rekey)
+# create nothing and write nothing into a file that holds none: a 0-byte file (it was made
+# an SM-DP+ database, and `profile list` said "no profiles"), a file that is not SQLite, the
+# AuC's database; each is refused naming it and left byte for byte as it was, with no
+# -wal/-shm file and no KEK file made beside it, with the KEK from a file or ORSP_KEK
+: >"$T/own/zero.db"
+head -c 4096 /dev/urandom >"$T/own/junk.db"
+sums() { (cd "$T/own" && sha256sum zero.db junk.db auc.db auc.db.kek && ls); }
+sums_before=$(sums)
+read_verbs=("profile list" "profile list --count --json" "audit --json" "reports"
+	"order --iccid 8949449999999990023 --fqdn smdp.example.com" "backup --out $T/own/b.db"
+	"rekey --new-kek-file $T/own/new.kek")
+NONE="holds no SM-DP+ inventory (\`openrsp smdp profile import\` or \`generate\` creates one)"
+refused() { # refused WORD ARGS...: failure, with the KEK from ORSP_KEK if $kek is set
+	if [[ -n $kek ]]; then ORSP_KEK=$kek failure "$@"; else failure "$@"; fi
+}
+for v in "${read_verbs[@]}"; do
+	case $v in
+	profile*) name="smdp profile list" ;;
+	*) name="smdp ${v%% *}" ;;
+	esac
+	for kek in "" "$(printf '%064d' 7)"; do
+		# shellcheck disable=SC2086 # the verb and its arguments are words
+		refused "$name: $T/own/zero.db $NONE" smdp $v --db "$T/own/zero.db"
+		# shellcheck disable=SC2086
+		refused "$name: $T/own/zero.db $NONE" smdp $v --db "sqlite:$T/own/zero.db"
+		# shellcheck disable=SC2086
+		refused "$T/own/junk.db: open: file is not a database" smdp $v --db "$T/own/junk.db"
+		# shellcheck disable=SC2086
+		refused "$AUCDB: $AUCDB holds no SM-DP+ inventory but other tables" smdp $v --db "$AUCDB"
+	done
+done
+expect "refused files unchanged, nothing made beside them" "$sums_before" "$(sums)"
+# a verb that creates the inventory still takes an empty file (as `smdp serve` does)
+run smdp profile import "$U/TS48V1-A-UNIQUE.der" --db "$T/own/zero.db"
+expect "import takes a 0-byte file" 0 "$rc"
+run smdp profile list --db "$T/own/zero.db"
+has "and the inventory is there" "8949449999999990023" "$out"
 
 # a database path that is no database is said to be one, not a KEK problem, with or
 # without ORSP_KEK (its usage-error branch is for a malformed ORSP_KEK only)
