@@ -23,6 +23,7 @@
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <p11-kit/p11-kit.h>
+#include <p11-kit/uri.h>
 
 #include "../src/crypto/ec_internal.h" /* orsp__p11_reset_sessions: a token reset */
 #include "../src/store/kek_internal.h" /* orsp__kek_test_hooks: a crash mid-write */
@@ -38,6 +39,24 @@ static const char *module;
 static uint8_t point_p256[ORSP_EC_POINT_LEN], point_bp[ORSP_EC_POINT_LEN];
 static unsigned long openrsp_slot;
 static const char msg[] = "smdpSigned2 of a download";
+
+/* Every URI src/crypto/pkcs11.c hands p11-kit (tests/CMakeLists.txt: --wrap): p11-kit frees
+ * its copies of a PIN without wiping them, so it must never be given one, on any path: no
+ * pin-value with a value, none of the tests' PINs. */
+int __real_p11_kit_uri_parse(const char *string, P11KitUriType uri_type, P11KitUri *uri);
+int __wrap_p11_kit_uri_parse(const char *string, P11KitUriType uri_type, P11KitUri *uri);
+static unsigned uri_parses;
+
+int __wrap_p11_kit_uri_parse(const char *string, P11KitUriType uri_type, P11KitUri *uri)
+{
+	uri_parses++;
+	for (const char *p = string; (p = strstr(p, "pin-value=")) != NULL; p++)
+		if (!strchr("&;?", p[10])) /* the terminating NUL included */
+			fail_msg("p11-kit was given a pin-value with its value");
+	if (strstr(string, PIN) || strstr(string, BADPIN))
+		fail_msg("p11-kit was given a PIN");
+	return __real_p11_kit_uri_parse(string, uri_type, uri);
+}
 
 static const char *find_module(void)
 {
@@ -471,6 +490,41 @@ static void test_refusals(void **state)
 		expect_refused(big, ORSP_E_USAGE, "at most");
 		free(big);
 	}
+}
+
+/* A pin-value in every form p11-kit reads (tests/CMakeLists.txt wraps its parser, which must
+ * never see the PIN): percent-encoded, split by white space, in the path, given twice (the
+ * last one counts, as in p11-kit); and refused when its encoding or the URI's syntax is bad,
+ * or it is too long. A NUL in it is part of the PIN. */
+static void test_pin_value_not_given_to_p11kit(void **state)
+{
+	char u[8300], path[200], big[300];
+	unsigned parses = uri_parses;
+	(void)state;
+	orsp_ec_free(load_ok(uri("token=openrsp;object=dpauth", "pin-value=%31%32%33%34%2dpin")));
+	orsp_ec_free(load_ok(uri("token=openrsp;object=dpauth", "pin-\nval ue=12 34-p\r\vin")));
+	orsp_ec_free(
+	    load_ok(uri("token=openrsp;object=dpauth", "pin-value=" BADPIN "&pin-value=" PIN)));
+	snprintf(u, sizeof(u), "pkcs11:token=openrsp;pin-value=%s;object=dpauth?module-path=%s",
+	         PIN, module);
+	orsp_ec_free(load_ok(u));
+	assert_int_equal(uri_parses, parses + 4);
+	expect_refused(uri("token=openrsp;object=dpauth", "pin-value=" PIN "%00x"), ORSP_E_VERIFY,
+	               "refused the PIN");
+	expect_refused(uri("token=openrsp;object=dpauth", "pin-value=" PIN "%3"), ORSP_E_USAGE,
+	               "RFC 7512");
+	expect_refused(uri("token=openrsp;object=dpauth", "pin-value=" PIN "%g0"), ORSP_E_USAGE,
+	               "RFC 7512");
+	expect_refused(uri("token=openrsp;object=dpauth", "pin-value=" PIN "&x"), ORSP_E_USAGE,
+	               "RFC 7512");
+	snprintf(path, sizeof(path), "token=openrsp;object;pin-value=%s", PIN);
+	expect_refused(uri(path, ""), ORSP_E_USAGE, "RFC 7512");
+	memcpy(big, "pin-value=", 10);
+	memset(big + 10, 'a', 257);
+	big[10 + 257] = '\0';
+	snprintf(u, sizeof(u), "%s&%s", uri("token=openrsp;object=dpauth", ""), big);
+	expect_refused(u, ORSP_E_USAGE, "1 to 256 bytes");
+	orsp_err_clear();
 }
 
 static void test_only_signs(void **state)
@@ -1002,6 +1056,7 @@ int main(void)
 	    cmocka_unit_test(test_select_slot_and_library),
 	    cmocka_unit_test(test_pin_source),
 	    cmocka_unit_test(test_refusals),
+	    cmocka_unit_test(test_pin_value_not_given_to_p11kit),
 	    cmocka_unit_test(test_only_signs),
 	    cmocka_unit_test(test_sessions_lost),
 	    cmocka_unit_test(test_pin_changed),

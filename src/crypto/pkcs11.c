@@ -187,8 +187,106 @@ static orsp_err read_pin_file(const char *src, char *pin, size_t *len)
 	return ORSP_OK;
 }
 
-/* The parts of the URI a key needs, checked: module-path, a PIN, the key's label or id. */
-static orsp_err uri_take(P11KitUri *u, struct orsp__p11_key *k, const char **module)
+/* One NAME=VALUE of the URI, seg up to *end: if it is a pin-value, its VALUE decoded into
+ * k->pin as p11-kit would decode it (%XX, anything else as it is) and cut out of the URI,
+ * *end moved back to where it was. */
+static orsp_err cut_pin_value(char *seg, char **end, struct orsp__p11_key *k, bool *given)
+{
+	static const char name[] = "pin-value=";
+	char *v = seg + sizeof(name) - 1;
+	size_t n = 0;
+
+	if ((size_t)(*end - seg) < sizeof(name) - 1 || memcmp(seg, name, sizeof(name) - 1) != 0)
+		return ORSP_OK;
+	for (char *p = v; p < *end; n++) {
+		int hi, lo;
+		if (n == PIN_MAX) {
+			orsp_wipe(k->pin, sizeof(k->pin));
+			return orsp_errf(ORSP_E_USAGE, "PKCS#11 URI: pin-value of 1 to %d bytes",
+			                 PIN_MAX);
+		}
+		if (*p != '%') {
+			k->pin[n] = *p++;
+			continue;
+		}
+		if (*end - p < 3 || (hi = orsp_hex_digit(p[1])) < 0 ||
+		    (lo = orsp_hex_digit(p[2])) < 0) {
+			orsp_wipe(k->pin, sizeof(k->pin));
+			return orsp_errf(ORSP_E_USAGE, "not a PKCS#11 URI (RFC 7512): %s",
+			                 p11_kit_uri_message(P11_KIT_URI_BAD_ENCODING));
+		}
+		k->pin[n] = (char)(hi << 4 | lo);
+		p += 3;
+	}
+	/* p11-kit keeps the last of several; so do we */
+	orsp_wipe(k->pin + n, sizeof(k->pin) - n);
+	k->pin_len = n;
+	*given = true;
+	orsp_wipe(v, (size_t)(*end - v));
+	memmove(v, *end, strlen(*end) + 1);
+	*end = v;
+	return ORSP_OK;
+}
+
+/* The URI for p11-kit, into out (URI_MAX + 1 bytes): without white space and with each
+ * pin-value's value cut out (decoded into k->pin, *given set). p11-kit frees the copies it
+ * makes of a PIN without wiping them (its parsed value, one given twice, one half decoded
+ * when the encoding is bad, the whole URI when it drops white space), so it is never given
+ * one. The URI's parts are found as p11-kit's parser finds them (p11_kit_uri_parse, 0.24):
+ * white space (" \n\r\v") dropped first, then the path split at ';' up to '?', then the
+ * query at '&', pin-value accepted in both. */
+static orsp_err uri_without_pin(const char *uri, char *out, struct orsp__p11_key *k, bool *given)
+{
+	char *s, *end, *eq;
+	size_t n = 0;
+	orsp_err e;
+
+	*given = false;
+	for (const char *p = uri; *p && n < URI_MAX; p++)
+		if (!strchr(" \n\r\v", *p))
+			out[n++] = *p;
+	out[n] = '\0';
+	s = out + 7; /* "pkcs11:", checked by the caller */
+	for (;;) {
+		end = s + strcspn(s, ";?");
+		if (end == s)
+			break;
+		eq = strchr(s, '=');
+		if (!eq || eq == s || eq >= end)
+			goto syntax;
+		if ((e = cut_pin_value(s, &end, k, given)))
+			return e;
+		s = end;
+		if (*s == '\0' || *s == '?')
+			break;
+		s++;
+	}
+	while (*s != '\0') {
+		s++;
+		end = strchr(s, '&');
+		if (!end) {
+			end = s + strlen(s);
+			if (end == s)
+				break;
+		}
+		eq = strchr(s, '=');
+		if (!eq || end == s || eq == s || eq >= end)
+			goto syntax;
+		if ((e = cut_pin_value(s, &end, k, given)))
+			return e;
+		s = end;
+	}
+	return ORSP_OK;
+syntax:
+	/* refused here, as p11-kit would, before a pin-value further on reaches it */
+	return orsp_errf(ORSP_E_USAGE, "not a PKCS#11 URI (RFC 7512): %s",
+	                 p11_kit_uri_message(P11_KIT_URI_BAD_SYNTAX));
+}
+
+/* The parts of the URI a key needs, checked: module-path, a PIN, the key's label or id. The
+ * URI is the one uri_without_pin made; pin_value says whether it held a pin-value (in
+ * k->pin). */
+static orsp_err uri_take(P11KitUri *u, struct orsp__p11_key *k, bool pin_value, const char **module)
 {
 	struct ck_attribute *a;
 	const char *pv, *ps;
@@ -235,17 +333,19 @@ static orsp_err uri_take(P11KitUri *u, struct orsp__p11_key *k, const char **mod
 	}
 	if (!k->has_label && !k->has_id)
 		return orsp_errf(ORSP_E_USAGE, "PKCS#11 URI: name the key (object=LABEL or id=ID)");
+	/* never a PIN from p11-kit: uri_without_pin cut every one out (should a later p11-kit
+	 * find one all the same: refused, and wiped by token_open) */
 	pv = p11_kit_uri_get_pin_value(u);
+	if (pv && pv[0])
+		return orsp_errf(ORSP_E_USAGE, "PKCS#11 URI: a pin-value openrsp does not read "
+		                               "(give it as ?pin-value=PIN)");
 	ps = p11_kit_uri_get_pin_source(u);
-	if (pv && ps)
+	if (pin_value && ps)
 		return orsp_errf(ORSP_E_USAGE, "PKCS#11 URI: pin-value and pin-source both given");
-	if (pv) {
-		size_t n = strlen(pv);
-		if (n == 0 || n > PIN_MAX)
+	if (pin_value) {
+		if (k->pin_len == 0)
 			return orsp_errf(ORSP_E_USAGE, "PKCS#11 URI: pin-value of 1 to %d bytes",
 			                 PIN_MAX);
-		memcpy(k->pin, pv, n + 1);
-		k->pin_len = n;
 		k->has_pin = true;
 	} else if (ps) {
 		orsp_err e = read_pin_file(ps, k->pin, &k->pin_len);
@@ -624,9 +724,11 @@ bool orsp_ec_pkcs11_uri(const char *s)
 static orsp_err token_open(struct orsp__p11_key *k, const char *uri, ck_session_handle_t *s,
                            ck_object_handle_t *obj, char *tname, size_t tcap)
 {
-	const char *module = NULL;
+	const char *module = NULL, *pv;
 	P11KitUri *u = p11_kit_uri_new();
+	char bare[URI_MAX + 1]; /* the URI without its PIN: uri_without_pin */
 	unsigned long count = 0;
+	bool pin_value = false;
 	int rc;
 	ck_rv_t rv;
 	orsp_err e;
@@ -634,14 +736,16 @@ static orsp_err token_open(struct orsp__p11_key *k, const char *uri, ck_session_
 	*s = 0;
 	if (!u)
 		return orsp_errf(ORSP_E_RESOURCE, "out of memory");
+	if ((e = uri_without_pin(uri, bare, k, &pin_value)))
+		goto out;
 	rc = p11_kit_uri_parse(
-	    uri, P11_KIT_URI_FOR_OBJECT_ON_TOKEN_AND_MODULE | P11_KIT_URI_FOR_SLOT, u);
+	    bare, P11_KIT_URI_FOR_OBJECT_ON_TOKEN_AND_MODULE | P11_KIT_URI_FOR_SLOT, u);
 	if (rc != P11_KIT_URI_OK) {
 		e = orsp_errf(ORSP_E_USAGE, "not a PKCS#11 URI (RFC 7512): %s",
 		              p11_kit_uri_message(rc));
 		goto out;
 	}
-	if ((e = uri_take(u, k, &module)))
+	if ((e = uri_take(u, k, pin_value, &module)))
 		goto out;
 	k->m = p11_kit_module_load(module, 0);
 	if (!k->m) {
@@ -721,7 +825,11 @@ out:
 		k->m->C_CloseSession(*s);
 		*s = 0;
 	}
+	if ((pv = p11_kit_uri_get_pin_value(u)) != NULL)
+		orsp_wipe((void *)(uintptr_t)pv, strlen(pv)); /* see uri_take */
 	p11_kit_uri_free(u);
+	/* past the URI's end, bytes moved by the cuts (a later pin-value's among them) */
+	orsp_wipe(bare, sizeof(bare));
 	return e;
 }
 
