@@ -569,6 +569,49 @@ static void test_sessions_lost(void **state)
 	orsp_ec_free(k);
 }
 
+/* One session ended alone (an HSM's idle timeout, an operator), its siblings in the pool
+ * alive: the signature that finds it gone succeeds in a new session, and the siblings are
+ * closed, not left open until the key is freed (a token has few sessions to give). */
+static void test_session_ended_alone(void **state)
+{
+	orsp_ec_key *k = load_ok(uri("token=openrsp;object=dpauth", "pin-value=" PIN));
+	orsp_ec_key *pub = NULL;
+	uint8_t sig[ORSP_EC_SIG_LEN];
+	unsigned long before[16], after[16];
+	struct ck_session_info si;
+	struct ck_function_list *m;
+	size_t nb, na;
+	(void)state;
+	assert_int_equal(
+	    orsp_ec_from_public_point(ORSP_CURVE_P256, point_p256, ORSP_EC_POINT_LEN, &pub),
+	    ORSP_OK);
+	m = p11_kit_module_load(module, 0); /* the test's own instance, to ask about sessions */
+	assert_non_null(m);
+	assert_int_equal(p11_kit_module_initialize(m), CKR_OK);
+	orsp__p11_end_session(orsp__ec_p11(k), 4);
+	nb = orsp__p11_pool(orsp__ec_p11(k), before, 16);
+	assert_int_equal(nb, 4);
+	/* the last is the one taken next, and ended; the others are alive */
+	assert_int_equal(m->C_GetSessionInfo(before[3], &si), CKR_SESSION_HANDLE_INVALID);
+	for (size_t i = 0; i < 3; i++)
+		assert_int_equal(m->C_GetSessionInfo(before[i], &si), CKR_OK);
+	for (int i = 0; i < 3; i++) {
+		assert_int_equal(orsp_ecdsa_sign(k, msg, sizeof(msg), sig), ORSP_OK);
+		assert_int_equal(orsp_ecdsa_verify(pub, msg, sizeof(msg), sig), ORSP_OK);
+	}
+	/* one session kept, the new one; none of the old ones open */
+	na = orsp__p11_pool(orsp__ec_p11(k), after, 16);
+	assert_int_equal(na, 1);
+	for (size_t i = 0; i < 3; i++)
+		if (before[i] != after[0] &&
+		    m->C_GetSessionInfo(before[i], &si) != CKR_SESSION_HANDLE_INVALID)
+			fail_msg("sibling session %zu (0x%lx) left open", i, before[i]);
+	p11_kit_module_finalize(m);
+	p11_kit_module_release(m);
+	orsp_ec_free(pub);
+	orsp_ec_free(k);
+}
+
 /* The PIN changed in the token after the start: a lost login fails, and the old PIN is not
  * sent again (each refused try counts towards the token's lock-out). */
 static void test_pin_changed(void **state)
@@ -1059,6 +1102,7 @@ int main(void)
 	    cmocka_unit_test(test_pin_value_not_given_to_p11kit),
 	    cmocka_unit_test(test_only_signs),
 	    cmocka_unit_test(test_sessions_lost),
+	    cmocka_unit_test(test_session_ended_alone),
 	    cmocka_unit_test(test_pin_changed),
 	    cmocka_unit_test(test_no_issuing),
 	    cmocka_unit_test(test_sign_digest),

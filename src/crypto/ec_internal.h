@@ -43,6 +43,12 @@ void orsp__p11_free(struct orsp__p11_key *k);
 /* For the tests: as a token reset would, end every session of the key, after keeping `idle`
  * open ones in its pool (whose handles stay there, dead). */
 void orsp__p11_reset_sessions(struct orsp__p11_key *k, size_t idle);
+/* For the tests: as a token that ends one session alone would (an idle timeout, an operator),
+ * fill the key's pool to `idle` (at least 1) open sessions and end the one the next signature
+ * takes, its handle left in the pool. */
+void orsp__p11_end_session(struct orsp__p11_key *k, size_t idle);
+/* For the tests: the handles of the key's idle sessions (at most cap) into out; how many. */
+size_t orsp__p11_pool(struct orsp__p11_key *k, unsigned long *out, size_t cap);
 /* For the tests: how many times the key logged in (C_Login calls). */
 unsigned orsp__p11_login_count(struct orsp__p11_key *k);
 /* Make the public key k the face of the token's key p11 (k then owns it). */

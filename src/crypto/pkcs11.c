@@ -584,15 +584,20 @@ static void session_give(struct orsp__p11_key *k, ck_session_handle_t s)
 		k->m->C_CloseSession(s);
 }
 
-/* After a session found gone: the kept ones are too (a token reset ends them all). They are
- * forgotten, neither closed nor asked about: the module may have given their numbers to new
- * sessions of other threads by now, which a close would end and a question would take for
- * ours. (A session ended alone, its siblings alive, leaves those open until the key is
- * freed.) */
+/* After a session found gone: the kept ones are closed, their results ignored, and forgotten.
+ * A token reset has ended them all (the close only hears so); a session ended alone (an idle
+ * timeout, an operator) leaves its siblings alive, which would stay open, held from a token
+ * with few sessions to give, until the key is freed. They are not asked about and kept when
+ * alive: a dead one's number may belong to a new session by now, which a question would take
+ * for ours and two threads would then share. Closed under mu, so that a thread of this key
+ * finding the pool empty opens its new session after the closes, never with the number of one
+ * about to be closed. (A module that gave a dead one's number to another key's new session
+ * already sees that one closed; its signature is tried again in a new session.) */
 static void pool_forget(struct orsp__p11_key *k)
 {
 	pthread_mutex_lock(&k->mu);
-	k->n_pool = 0;
+	while (k->n_pool > 0)
+		k->m->C_CloseSession(k->pool[--k->n_pool]);
 	pthread_mutex_unlock(&k->mu);
 }
 
@@ -709,6 +714,30 @@ void orsp__p11_reset_sessions(struct orsp__p11_key *k, size_t idle)
 	/* as a token reset: every session ends, the handles kept stay where they are */
 	k->m->C_CloseAllSessions(k->slot);
 	pthread_mutex_unlock(&k->mu);
+}
+
+void orsp__p11_end_session(struct orsp__p11_key *k, size_t idle)
+{
+	ck_session_handle_t s;
+
+	pthread_mutex_lock(&k->mu);
+	while (k->n_pool < idle && k->n_pool < POOL_MAX &&
+	       k->m->C_OpenSession(k->slot, CKF_SERIAL_SESSION, NULL, NULL, &s) == CKR_OK)
+		k->pool[k->n_pool++] = s;
+	if (k->n_pool > 0)
+		k->m->C_CloseSession(k->pool[k->n_pool - 1]);
+	pthread_mutex_unlock(&k->mu);
+}
+
+size_t orsp__p11_pool(struct orsp__p11_key *k, unsigned long *out, size_t cap)
+{
+	size_t n;
+
+	pthread_mutex_lock(&k->mu);
+	for (n = 0; n < k->n_pool && n < cap; n++)
+		out[n] = k->pool[n];
+	pthread_mutex_unlock(&k->mu);
+	return n;
 }
 
 /* ------------------------------------------------------------------ loading ----------- */
