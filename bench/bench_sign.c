@@ -151,7 +151,7 @@ int bench_sign(int argc, char **argv)
 		return cli_missing("--pkcs11");
 	if (!orsp_ec_pkcs11_uri(uri))
 		return cli_usage("--pkcs11", "expected a PKCS#11 URI (pkcs11:...)");
-	if (strstr(uri, "pin-value="))
+	if (orsp_ec_pkcs11_uri_has_pin(uri))
 		return cli_usage("--pkcs11", "a PIN on the command line shows in ps: give "
 		                             "pin-source=FILE in the URI");
 

@@ -757,7 +757,7 @@ static int parse_smdp(int argc, char **argv, pki_opts *o, const char **ci_dir)
 			if (!orsp_ec_pkcs11_uri(optarg))
 				return cli_usage(k ? "--dppb-key" : "--dpauth-key",
 				                 "expected a PKCS#11 URI (pkcs11:...)");
-			if (strstr(optarg, "pin-value="))
+			if (orsp_ec_pkcs11_uri_has_pin(optarg))
 				return cli_usage(k ? "--dppb-key" : "--dpauth-key",
 				                 "a PIN on the command line shows in ps: give "
 				                 "pin-source=FILE in the URI");

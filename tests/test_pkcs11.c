@@ -496,6 +496,36 @@ static void test_refusals(void **state)
  * never see the PIN): percent-encoded, split by white space, in the path, given twice (the
  * last one counts, as in p11-kit); and refused when its encoding or the URI's syntax is bad,
  * or it is too long. A NUL in it is part of the PIN. */
+/* orsp_ec_pkcs11_uri_has_pin: a pin-value however written (the URI parser drops white space
+ * anywhere first), so that no check before a PIN is written to a file or shown in ps is
+ * passed by a space; a pin-source is not one. */
+static void test_uri_has_pin(void **state)
+{
+	(void)state;
+	static const char *const with[] = {
+	    "pkcs11:token=t;object=k?pin-value=1234",
+	    "pkcs11:token=t;object=k;pin-value=1234",
+	    "pkcs11:token=t;object=k?pin-value =1234",
+	    "pkcs11:token=t;object=k?pin- value=1234",
+	    "pkcs11:token=t;object=k?pin-\nvalue\t=1234",
+	    "pkcs11:token=t;object=k?PIN-Value=1234",
+	    "pkcs11:token=t;object=k?module-path=/m.so& pin-value=",
+	};
+	static const char *const without[] = {
+	    "pkcs11:token=t;object=k?pin-source=/p",
+	    "pkcs11:token=t;object=pin-valu?module-path=/m.so",
+	    "pkcs11:token=t;object=k?pin-value",
+	    "",
+	};
+	for (size_t i = 0; i < ORSP_ARRAY_LEN(with); i++)
+		if (!orsp_ec_pkcs11_uri_has_pin(with[i]))
+			fail_msg("no PIN seen in %s", with[i]);
+	for (size_t i = 0; i < ORSP_ARRAY_LEN(without); i++)
+		if (orsp_ec_pkcs11_uri_has_pin(without[i]))
+			fail_msg("a PIN seen in %s", without[i]);
+	assert_false(orsp_ec_pkcs11_uri_has_pin(NULL));
+}
+
 static void test_pin_value_not_given_to_p11kit(void **state)
 {
 	char u[8300], path[200], big[300];
@@ -1100,6 +1130,7 @@ int main(void)
 	    cmocka_unit_test(test_pin_source),
 	    cmocka_unit_test(test_refusals),
 	    cmocka_unit_test(test_pin_value_not_given_to_p11kit),
+	    cmocka_unit_test(test_uri_has_pin),
 	    cmocka_unit_test(test_only_signs),
 	    cmocka_unit_test(test_sessions_lost),
 	    cmocka_unit_test(test_session_ended_alone),

@@ -152,6 +152,11 @@ ORSP_MUST_CHECK orsp_err orsp_p11_aes_gcm_open(const char *uri, const uint8_t iv
                                                size_t cap);
 /* s starts with "pkcs11:" (a key to load with orsp_ec_load_pkcs11, not a file). */
 bool orsp_ec_pkcs11_uri(const char *s);
+/* The URI s gives a PIN itself (pin-value), however written: the URI's parser drops white
+ * space anywhere in it first ("pin- value =1234" is a pin-value), and the name is matched in
+ * any case, so a check before a PIN is written to a file or a command line errs on the side of
+ * refusing. */
+bool orsp_ec_pkcs11_uri_has_pin(const char *s);
 /* k is a key in a PKCS#11 token. */
 bool orsp_ec_in_token(const orsp_ec_key *k);
 

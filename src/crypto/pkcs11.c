@@ -15,6 +15,7 @@
 #define CRYPTOKI_GNU 1 /* p11-kit's names, not the compatibility macros (value, count ...) */
 #include <stddef.h>
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -745,6 +746,25 @@ size_t orsp__p11_pool(struct orsp__p11_key *k, unsigned long *out, size_t cap)
 bool orsp_ec_pkcs11_uri(const char *s)
 {
 	return s && strncmp(s, "pkcs11:", 7) == 0;
+}
+
+bool orsp_ec_pkcs11_uri_has_pin(const char *s)
+{
+	static const char name[] = "pin-value=";
+
+	for (; s && *s; s++) {
+		const char *p = s;
+		size_t i = 0;
+		for (; name[i]; i++, p++) {
+			while (*p && strchr(" \t\n\r\v\f", *p))
+				p++;
+			if (tolower((unsigned char)*p) != name[i])
+				break;
+		}
+		if (!name[i])
+			return true;
+	}
+	return false;
 }
 
 /* The token the URI names, opened for k (its class and key type set): the module loaded and

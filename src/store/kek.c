@@ -310,7 +310,7 @@ static orsp_err sealed_parse(const char *path, const char *text, size_t n, char 
 	if (!orsp_ec_pkcs11_uri(uri))
 		goto bad;
 	/* the file would hold the token's PIN beside what it protects */
-	if (strstr(uri, "pin-value="))
+	if (orsp_ec_pkcs11_uri_has_pin(uri))
 		return orsp_errf(
 		    ORSP_E_POLICY,
 		    "KEK file %s: its token URI holds a PIN (pin-value): use pin-source", path);
@@ -716,7 +716,7 @@ static orsp_err sealed_text(const char *uri, const orsp_secret *kek, char *out, 
 		return orsp_errf(ORSP_E_USAGE,
 		                 "not a PKCS#11 URI of at most %d characters on one line",
 		                 SEALED_URI_MAX);
-	if (strstr(uri, "pin-value="))
+	if (orsp_ec_pkcs11_uri_has_pin(uri))
 		return orsp_errf(ORSP_E_USAGE, "the URI holds a PIN (pin-value), which the sealed "
 		                               "file would then hold too: use pin-source=FILE");
 	if ((err = orsp_random(iv, sizeof(iv))) ||

@@ -239,6 +239,9 @@ run kek info --kek-file "$K1"
 has "kek info: not sealed" "not sealed" "$out"
 usage --pkcs11 kek seal --kek-file "$K1"
 usage --pkcs11 kek seal --kek-file "$K1" --pkcs11 "$(key kekwrap "pin-value=$PIN")"
+# white space the URI's parser drops does not hide a PIN
+usage --pkcs11 kek seal --kek-file "$K1" --pkcs11 "$(key kekwrap "pin-value =$PIN")"
+lacks "kek seal, a spaced pin-value: the value not said" "$PIN" "$err"
 usage --kek-file kek seal --pkcs11 "$KURI"
 # an option given twice or where it does not belong is named, never its value
 usage --pkcs11 kek seal --kek-file "$K1" --pkcs11 "$KURI" --pkcs11 "$(key kekwrap "pin-value=$PIN")"
@@ -400,4 +403,9 @@ chmod 644 "$T/bad.conf"
 run smdp serve --config "$T/bad.conf"
 if [[ $rc -eq 1 && "$err" == *"dpauth_key: $T/bad.conf holds a PIN (pin-value)"* ]]; then ok; else bad "pin-value in a 0644 file: rc=$rc $err"; fi
 lacks "no PIN said (pin-value)" "$PIN" "$err"
+conf "$T/bad.conf" "$(key dpauth "pin- value=$PIN")" "$(key dppb)"
+chmod 644 "$T/bad.conf"
+run smdp serve --config "$T/bad.conf"
+if [[ $rc -eq 1 && "$err" == *"dpauth_key: $T/bad.conf holds a PIN (pin-value)"* ]]; then ok; else bad "a spaced pin-value in a 0644 file: rc=$rc $err"; fi
+lacks "no PIN said (spaced pin-value)" "$PIN" "$err"
 finish
