@@ -179,6 +179,13 @@ void card_attach(card *c)
 	select_isdr(c);
 }
 
+void card_reset(card *c)
+{
+	orsp_euicc_apdu_reset(&c->apdu);
+	select_isdr(c);
+	c->out_len = 0;
+}
+
 void card_reopen(card *c)
 {
 	orsp_euicc_close(&c->e);
@@ -1034,8 +1041,13 @@ uint16_t load_bpp(card *c, const dl_opts *o)
 		np--;
 	c->sw = 0x9000;
 	c->out_len = 0;
-	for (i = 0; i < np && c->sw == 0x9000 && c->out_len == 0; i++)
+	for (i = 0; i < np && c->sw == 0x9000 && c->out_len == 0; i++) {
+		if (o->reset_after && i == (o->reset_after > 0 ? (size_t)o->reset_after
+		                                               : np - (size_t)-o->reset_after))
+			card_reset(c);
+		c->bpp_last_tag = pc[i].tag;
 		(void)store_data(c, bpp + pc[i].off, pc[i].len);
+	}
 	c->bpp_all_sent = !o->truncate && i == np;
 	free(bpp);
 	return c->sw;

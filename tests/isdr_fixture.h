@@ -84,6 +84,7 @@ typedef struct card {
 	bool pir_has_iccid;   /* check_pir: the PIR's NotificationMetadata carries an ICCID */
 	uint8_t pir_iccid[10];
 	bool bpp_all_sent;    /* the last load_bpp sent every piece (the answer came at the end) */
+	uint32_t bpp_last_tag; /* the tag of the last piece it sent (BF36 for the first) */
 } card;
 
 /* The logical channel the ISD-R is selected on: 0 (basic), or 2 as lpac does with a
@@ -97,6 +98,9 @@ card *card_new_pki(pki which);
 card *card_new(void); /* NIST */
 void card_free(card *c);
 void card_attach(card *c);
+/* A card reset (orsp_euicc_apdu_reset, as vpcd's power off/on or reset), then the ISD-R
+ * selected again as an LPA does. */
+void card_reset(card *c);
 /* Power cycle: close the core and open it again from the store. */
 void card_reopen(card *c);
 
@@ -194,6 +198,9 @@ typedef struct dl_opts {
 	bool drop_end_pe; /* the package without its PE-End: decodes, breaks the rules */
 	const char *end_pe; /* hex: the PE-End put in place of the package's own */
 	bool whole_bpp;   /* the BPP as one request to orsp_euicc_es10 (no APDU layer) */
+	/* card_reset after this many pieces (<0: before the last -reset_after), then the
+	 * others sent; 0: none */
+	int reset_after;
 	/* the errors expected of AuthenticateServer / PrepareDownload (0: none) */
 	int auth_code, prep_code;
 } dl_opts;

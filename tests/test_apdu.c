@@ -33,6 +33,8 @@ typedef struct test_app {
 	uint8_t last_ins;
 	uint8_t last[ORSP_EUICC_MAX_COMMAND];
 	size_t last_len;
+	int resets;          /* reset calls */
+	int deselects_reset; /* deselects (all channels) when reset was last called */
 } test_app;
 
 static uint8_t pattern(size_t i)
@@ -53,6 +55,15 @@ static void app_deselect(void *user, uint8_t ch)
 {
 	test_app *a = user;
 	a->deselects[ch]++;
+}
+
+static void app_card_reset(void *user)
+{
+	test_app *a = user;
+	a->resets++;
+	a->deselects_reset = 0;
+	for (size_t ch = 0; ch < ORSP_EUICC_MAX_CHANNELS; ch++)
+		a->deselects_reset += a->deselects[ch];
 }
 
 static uint16_t app_answer(test_app *a, uint8_t ch, orsp_slice data, orsp_writer *rsp)
@@ -91,6 +102,7 @@ static const orsp_euicc_app_ops full_ops = {
     .deselect = app_deselect,
     .store_data = app_store_data,
     .process = app_process,
+    .reset = app_card_reset,
 };
 static const orsp_euicc_app_ops select_only_ops = {
     .select = app_select,
@@ -873,10 +885,18 @@ static void test_channels(void **state)
 	assert_sw("0270800200", ORSP_SW_OK);
 	assert_sw("02C0000000", ORSP_SW_CHANNEL_NOT_SUPPORTED);
 
-	/* reset: back to the basic channel only, every application deselected */
-	int a3 = app_a.deselects[3];
+	/* reset: back to the basic channel only, every application deselected; then every
+	 * registered application hears of the reset, selected or not (B), after its deselects;
+	 * one without the callback (A2) is left alone */
+	int a3 = app_a.deselects[3], a_all = 0;
 	orsp_euicc_apdu_reset(&ctx);
 	assert_int_equal(app_a.deselects[3], a3 + 1);
+	for (size_t ch = 0; ch < ORSP_EUICC_MAX_CHANNELS; ch++)
+		a_all += app_a.deselects[ch];
+	assert_int_equal(app_a.resets, 1);
+	assert_int_equal(app_a.deselects_reset, a_all);
+	assert_int_equal(app_b.resets, 1);
+	assert_int_equal(app_a2.resets, 0);
 	assert_sw("83E2910001AA", ORSP_SW_CHANNEL_NOT_SUPPORTED);
 	assert_sw("80E2910001AA", ORSP_SW_CONDITIONS_NOT_SATISFIED);
 	expect("0070000001", "019000");

@@ -106,6 +106,29 @@ static int profile_state(card *f, const uint8_t iccid_ef[10])
 	return -1;
 }
 
+/* The newest pending notification, which must be a PIR, put in f->out as if it had been
+ * answered (for check_pir); its notificationAddress in addr. */
+static void pending_pir(card *f, char addr[ORSP_EUICC_ADDR_MAX])
+{
+	orsp_slice v = es10_value(f, "BF2B00", 0xBF2B);
+	orsp_tlv l, p = {0}, d, m, a;
+	orsp_reader r;
+
+	assert_true(find_tlv(v, 0xA0, &l));
+	orsp_reader_init(&r, l.value.p, l.value.len);
+	while (orsp_reader_remaining(&r))
+		assert_int_equal(orsp_der_read(&r, &p), ORSP_OK);
+	assert_int_equal(p.tag, 0xBF37);
+	assert_true(find_tlv(p.value, 0xBF27, &d));
+	assert_true(find_tlv(d.value, 0xBF2F, &m));
+	assert_true(find_tlv(m.value, 0x0C, &a));
+	assert_true(a.value.len < ORSP_EUICC_ADDR_MAX);
+	memcpy(addr, a.value.p, a.value.len);
+	addr[a.value.len] = '\0';
+	memmove(f->out, p.raw.p, p.raw.len);
+	f->out_len = p.raw.len;
+}
+
 /* The TS.48 USIM found by its RID + application code prefix on the basic channel. */
 static bool usim_on_basic(card *f)
 {
@@ -361,6 +384,80 @@ static void test_bpp_negatives(void **state)
 	sp = (dl_opts){0};
 	assert_int_equal(run_dl(f, &sp, aid, &cmd, iccid), 0);
 	assert_int_equal(run_dl(f, &sp, NULL, &cmd, NULL), 9); /* ICCID already there */
+	assert_int_equal(orsp_euicc_profile_count(&f->e), 1);
+	card_free(f);
+}
+
+/* A card reset (vpcd power off, power on, reset) ends the RSP session: the euiccChallenge
+ * of before is not taken (noSessionContext), nor is an authentication, nor are the pieces of
+ * a package after it. An installation that had begun (ConfigureISDP executed) leaves a PIR
+ * with installFailedDueToInterruption (11) at the last BPP command executed as a pending
+ * notification, committed; a reset before ConfigureISDP leaves nothing. */
+static void test_reset_ends_session(void **state)
+{
+	card *f = card_v7(PKI_NIST);
+	dl_opts sp = {0};
+	uint8_t aid[16], iccid[10];
+	char addr[ORSP_EUICC_ADDR_MAX];
+	int cmd = -1, reason = -1, commits;
+
+	(void)state;
+	get_challenge(f);
+	card_reset(f);
+	assert_int_equal(auth_step(f, &sp), 4); /* noSessionContext */
+	get_challenge(f);
+	assert_int_equal(auth_step(f, &sp), 0);
+	card_reset(f);
+	assert_int_equal(prepare_step(f, &sp), 4);
+
+	/* after InitialiseSecureChannel (BF23): the rest refused, nothing installed or kept */
+	commits = f->st.calls;
+	sp = (dl_opts){.reset_after = 1};
+	assert_int_equal(run_dl(f, &sp, NULL, &cmd, NULL), -3);
+	assert_int_equal(f->sw, 0x6A81); /* A0 alone is no ES10 function */
+	assert_int_equal(f->bpp_last_tag, 0xA0);
+	assert_int_equal(f->st.calls, commits);
+	assert_int_equal(orsp_euicc_notification_count(&f->e), 0);
+	assert_int_equal(orsp_euicc_profile_count(&f->e), 0);
+
+	/* after ConfigureISDP (A0): configureISDP(1), interruption(11), no ICCID known yet, to
+	 * the session's SM-DP+; kept through a power cycle */
+	sp = (dl_opts){.reset_after = 2};
+	assert_int_equal(run_dl(f, &sp, NULL, &cmd, NULL), -3);
+	assert_int_equal(f->sw, 0x6A80); /* the A1 header alone is not one TLV */
+	assert_int_equal(orsp_euicc_notification_count(&f->e), 1);
+	card_reopen(f);
+	pending_pir(f, addr);
+	assert_int_equal(check_pir(f, &cmd, &reason, NULL), 0xA1);
+	assert_int_equal(cmd, 1);
+	assert_int_equal(reason, 11);
+	assert_false(f->pir_has_iccid);
+	assert_string_equal(addr, SMDP_ADDR);
+
+	/* before the last '86' (the reviewer's case): the last piece refused, no profile, no
+	 * package; loadProfileElements(5), interruption(11), the profile's ICCID, to the
+	 * metadata's install address */
+	sp = (dl_opts){.reset_after = -1};
+	assert_int_equal(run_dl(f, &sp, NULL, &cmd, iccid), -3);
+	assert_int_equal(f->sw, 0x6A81); /* a lone '86' is no ES10 function */
+	assert_int_equal(f->bpp_last_tag, 0x86);
+	assert_int_equal(orsp_euicc_profile_count(&f->e), 0);
+	assert_int_equal(ms_count_prefix(&f->st, "upp."), 0);
+	assert_int_equal(orsp_euicc_notification_count(&f->e), 2);
+	pending_pir(f, addr);
+	assert_int_equal(check_pir(f, &cmd, &reason, NULL), 0xA1);
+	assert_int_equal(cmd, 5);
+	assert_int_equal(reason, 11);
+	assert_true(f->pir_has_iccid);
+	assert_memory_equal(f->pir_iccid, iccid, 10);
+	assert_string_equal(addr, NOTIF_ADDR);
+
+	/* a reset without a session changes nothing; the next download installs */
+	commits = f->st.calls;
+	card_reset(f);
+	assert_int_equal(f->st.calls, commits);
+	sp = (dl_opts){0};
+	assert_int_equal(run_dl(f, &sp, aid, &cmd, iccid), 0);
 	assert_int_equal(orsp_euicc_profile_count(&f->e), 1);
 	card_free(f);
 }
@@ -632,6 +729,7 @@ int main(void)
 	    cmocka_unit_test(test_bpp_negatives),       cmocka_unit_test(test_ppr),
 	    cmocka_unit_test(test_memory_full),         cmocka_unit_test(test_crash_injection),
 	    cmocka_unit_test(test_session_misc),        cmocka_unit_test(test_usim_sqn_persisted),
+	    cmocka_unit_test(test_reset_ends_session),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -123,6 +123,10 @@ typedef struct orsp_euicc_app_ops {
 	 * selected. NULL: the layer calls deselect and selects that application again (its
 	 * current file is not kept). */
 	void (*select_undo)(void *user, uint8_t channel);
+	/* The card was reset (orsp_euicc_apdu_reset: power on, power off, reset), after every
+	 * channel was closed and every application deselected: state that outlives a selection
+	 * but not a power cycle ends here (the ISD-R's RSP session). NULL: nothing to do. */
+	void (*reset)(void *user);
 } orsp_euicc_app_ops;
 
 typedef struct orsp_euicc_app {
@@ -189,7 +193,8 @@ void orsp_euicc_apdu_set_mf(orsp_euicc_apdu_ctx *ctx, const orsp_euicc_app_ops *
 
 /* Cold or warm reset (power on, reset, power off): every application is deselected, every
  * logical channel but the basic one closed, the STORE DATA chain and any pending response
- * dropped and wiped. Registered applications stay. */
+ * dropped and wiped, then the reset callback of every registered application called.
+ * Registered applications stay. */
 void orsp_euicc_apdu_reset(orsp_euicc_apdu_ctx *ctx);
 
 /* Process one command APDU and write the response APDU (data, SW1, SW2) into rapdu, which
@@ -563,6 +568,9 @@ typedef struct orsp_euicc {
 		size_t meta_len;
 		size_t upp_len;
 		bool upp_overflow;
+		/* BppCommandId of the last BPP command executed (configureISDP 1, storeMetadata
+		 * 2, replaceSessionKeys 4, loadProfileElements 5); 0: none yet, no ISD-P */
+		int bpp_cmd;
 	} s;
 	/* otSK.EUICC.ECKA of the last PrepareDownload, kept across sessions until a profile is
 	 * installed, for a retry with bppEuiccOtpk (SGP.22 §5.7.5); s.otsk borrows it */

@@ -257,6 +257,11 @@ void orsp_euicc_apdu_reset(orsp_euicc_apdu_ctx *ctx)
 	euicc_drop_chain(ctx);
 	euicc_drop_rsp(ctx);
 	ctx->terminal_capability = false;
+	/* n_apps read each time: a callback may unregister an application (the ISD-R does
+	 * with the USIM when its storage fails) */
+	for (size_t i = 0; i < ctx->n_apps; i++)
+		if (ctx->apps[i].ops->reset)
+			ctx->apps[i].ops->reset(ctx->apps[i].user);
 }
 
 bool orsp_euicc_apdu_terminal_capability(const orsp_euicc_apdu_ctx *ctx)

@@ -1195,10 +1195,13 @@ out:
 
 /* ----- LoadBoundProfilePackage (§5.7.6): the pieces arrive as separate commands ----- */
 
+/* Each callback records its BppCommandId once executed (s.bpp_cmd): from ConfigureISDP on,
+ * the ISD-P exists and an interruption is reported (isdr_reset). */
 static orsp_err cb_isdp(void *arg, orsp_slice der)
 {
-	(void)arg;
+	orsp_euicc *e = arg;
 	(void)der;
+	e->s.bpp_cmd = 1; /* configureISDP */
 	return ORSP_OK;
 }
 
@@ -1209,6 +1212,14 @@ static orsp_err cb_meta(void *arg, orsp_slice der)
 		return orsp_errf(ORSP_E_RESOURCE, "metadata too large");
 	memcpy(e->s.meta, der.p, der.len);
 	e->s.meta_len = der.len;
+	e->s.bpp_cmd = 2; /* storeMetadata */
+	return ORSP_OK;
+}
+
+static orsp_err cb_rsk(void *arg)
+{
+	orsp_euicc *e = arg;
+	e->s.bpp_cmd = 4; /* replaceSessionKeys */
 	return ORSP_OK;
 }
 
@@ -1221,6 +1232,7 @@ static orsp_err cb_data(void *arg, orsp_slice d)
 	}
 	memcpy(e->upp + e->s.upp_len, d.p, d.len);
 	e->s.upp_len += d.len;
+	e->s.bpp_cmd = 5; /* loadProfileElements */
 	return ORSP_OK;
 }
 
@@ -1471,23 +1483,31 @@ static orsp_err install(orsp_euicc *e, orsp_writer *w)
 	return err;
 }
 
-/* The ICCID of the session's StoreMetadataRequest, if one was received and carries it. */
-static void meta_iccid(const orsp_euicc *e, uint8_t iccid[10])
+/* The ICCID of the session's StoreMetadataRequest, if one was received and carries it, and
+ * (addr not NULL) where its PIR goes: the metadata's install notification address, else the
+ * session's SM-DP+, as install() addresses it. */
+static void session_meta(const orsp_euicc *e, uint8_t iccid[10], char addr[ORSP_EUICC_ADDR_MAX])
 {
+	orsp_euicc_profile_rec np = {0};
 	orsp_tlv t, f;
 	orsp_reader r;
 
+	if (addr)
+		snprintf(addr, ORSP_EUICC_ADDR_MAX, "%s", e->s.server_addr);
 	if (!e->s.meta_len || orsp_der_parse_one(orsp_slice_make(e->s.meta, e->s.meta_len), &t) ||
 	    t.tag != 0xBF25) {
 		orsp_err_clear();
 		return;
 	}
 	orsp_reader_init(&r, t.value.p, t.value.len);
-	while (orsp_reader_remaining(&r) && !orsp_der_read(&r, &f))
-		if (f.tag == 0x5A && f.value.len == 10) {
+	while (orsp_reader_remaining(&r) && !orsp_der_read(&r, &f)) {
+		if (f.tag == 0x5A && f.value.len == 10)
 			memcpy(iccid, f.value.p, 10);
-			break;
-		}
+		else if (f.tag == 0xB6)
+			parse_notif_config(f.value, &np);
+	}
+	if (addr && np.notif_addr[0][0])
+		snprintf(addr, ORSP_EUICC_ADDR_MAX, "%s", np.notif_addr[0]);
 	orsp_err_clear();
 }
 
@@ -1505,7 +1525,7 @@ static orsp_err bpp_piece(orsp_euicc *e, orsp_slice piece, orsp_writer *w)
 		uint8_t iccid[10] = {0};
 		int reason = e->s.upp_overflow ? 10 : bsp_reason(why);
 		orsp_err_clear();
-		meta_iccid(e, iccid); /* the profile's, when StoreMetadata got through */
+		session_meta(e, iccid, NULL); /* the profile's, when StoreMetadata got through */
 		return error_pir(e, iccid, e->s.server_addr, (int)step, reason, w);
 	}
 	if (e->s.bpp_fed < e->s.bpp_total)
@@ -1566,6 +1586,7 @@ static orsp_err load_bpp_start(orsp_euicc *e, orsp_slice req, orsp_writer *w)
 	p.cb.arg = e;
 	p.cb.configure_isdp = cb_isdp;
 	p.cb.store_metadata = cb_meta;
+	p.cb.replace_session_keys = cb_rsk;
 	p.cb.profile_data = cb_data;
 	if ((err = orsp_bsp_unwrap_new(&p, &e->s.uw)))
 		return err;
@@ -2128,7 +2149,39 @@ static uint16_t isdr_store_data(void *user, uint8_t channel, orsp_slice data, or
 	                               : orsp_euicc_sw_from_err(err);
 }
 
-static const orsp_euicc_app_ops isdr_ops = {.store_data = isdr_store_data};
+/* A card reset (orsp_euicc_apdu_reset: power on, power off, reset; openrsp euicc serve gets
+ * them from vpcd) ends the RSP session, as a card's RAM does not outlive one: the
+ * euiccChallenge, PK.DPpb, the session keys and a package half received are wiped, and no
+ * command after the reset continues the session. A package whose installation had begun
+ * (ConfigureISDP executed: SGP.22 has the ISD-P created there) ends as SGP.22 has it, with a
+ * PIR with installFailedDueToInterruption (11) at the last BPP command executed; no command
+ * is left to answer it, so it is kept and committed as a pending notification, which the
+ * LPA retrieves and sends to the SM-DP+ as the other PIRs. */
+static void isdr_reset(void *user)
+{
+	orsp_euicc *e = user;
+	uint8_t buf[ORSP_EUICC_NOTIF_MAX + 128];
+	uint8_t iccid[10] = {0};
+	char addr[ORSP_EUICC_ADDR_MAX];
+	orsp_writer w;
+
+	if (e->open && e->s.step == S_LOAD && e->s.bpp_cmd) {
+		session_meta(e, iccid, addr);
+		orsp_writer_init(&w, buf, sizeof(buf));
+		if (!notif_room(e, 1)) {
+			orsp_log(ORSP_LOG_WARN, "card reset: the notification list is full, the "
+			                        "interrupted installation's result is not kept");
+		} else if (error_pir(e, iccid, addr, e->s.bpp_cmd, 11, &w)) {
+			orsp_log(ORSP_LOG_WARN,
+			         "card reset: the interrupted installation's result not kept: %s",
+			         orsp_err_detail());
+			orsp_err_clear();
+		}
+	}
+	reset_session(e);
+}
+
+static const orsp_euicc_app_ops isdr_ops = {.store_data = isdr_store_data, .reset = isdr_reset};
 
 orsp_err orsp_euicc_attach(orsp_euicc *e, orsp_euicc_apdu_ctx *apdu)
 {
