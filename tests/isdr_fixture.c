@@ -1049,6 +1049,21 @@ uint16_t load_bpp(card *c, const dl_opts *o)
 		(void)store_data(c, bpp + pc[i].off, pc[i].len);
 	}
 	c->bpp_all_sent = !o->truncate && i == np;
+	c->bpp_rest = c->bpp_rest_refused = 0;
+	if (o->send_rest && i < np) { /* the answer in c->out stays */
+		uint8_t *keep = malloc(c->out_len + 1);
+		size_t kept = c->out_len;
+		uint16_t sw = c->sw;
+		assert_non_null(keep);
+		memcpy(keep, c->out, kept);
+		for (; i < np; i++, c->bpp_rest++)
+			if (store_data(c, bpp + pc[i].off, pc[i].len) != 0x9000 && !c->out_len)
+				c->bpp_rest_refused++;
+		memcpy(c->out, keep, kept);
+		c->out_len = kept;
+		c->sw = sw;
+		free(keep);
+	}
 	free(bpp);
 	return c->sw;
 }

@@ -85,6 +85,9 @@ typedef struct card {
 	uint8_t pir_iccid[10];
 	bool bpp_all_sent;    /* the last load_bpp sent every piece (the answer came at the end) */
 	uint32_t bpp_last_tag; /* the tag of the last piece it sent (BF36 for the first) */
+	/* with dl_opts.send_rest: the pieces sent after the answer, and how many of them were
+	 * refused (a status word other than 9000, no data) */
+	size_t bpp_rest, bpp_rest_refused;
 } card;
 
 /* The logical channel the ISD-R is selected on: 0 (basic), or 2 as lpac does with a
@@ -201,6 +204,7 @@ typedef struct dl_opts {
 	/* card_reset after this many pieces (<0: before the last -reset_after), then the
 	 * others sent; 0: none */
 	int reset_after;
+	bool send_rest; /* the pieces after an answer sent too (an LPA that goes on) */
 	/* the errors expected of AuthenticateServer / PrepareDownload (0: none) */
 	int auth_code, prep_code;
 } dl_opts;

@@ -388,6 +388,61 @@ static void test_bpp_negatives(void **state)
 	card_free(f);
 }
 
+/* ConfigureISDP and StoreMetadata are checked as their pieces arrive: a profile refused
+ * there is answered with the PIR at that piece (with the last '88' for StoreMetadata, the
+ * PIR naming the metadata's ICCID and sent to its install address), the rest of the
+ * package is refused, and nothing is installed. No free ISD-P: test_memory_full. */
+static void test_refused_at_piece(void **state)
+{
+	card *f = card_v7(PKI_NIST);
+	char name[66];
+	uint8_t iccid[10], first[10];
+	char addr[ORSP_EUICC_ADDR_MAX];
+	int cmd = -1, reason = -1;
+	struct {
+		dl_opts o;
+		int reason;
+	} cases[] = {
+	    {{.set_class = true, .profile_class = 0, .send_rest = true}, 6}, /* test profile */
+	    {{.set_class = true, .profile_class = 3, .send_rest = true}, 6}, /* unknown class */
+	    {{.name = name, .send_rest = true}, 1},                          /* 65 characters */
+	};
+
+	(void)state;
+	memset(name, 'n', 65);
+	name[65] = '\0';
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		assert_int_equal(run_dl(f, &cases[i].o, NULL, &cmd, iccid), cases[i].reason);
+		assert_int_equal(cmd, 2); /* storeMetadata */
+		assert_int_equal(f->bpp_last_tag, 0x88);
+		assert_false(f->bpp_all_sent);
+		assert_true(f->bpp_rest > 0);
+		assert_int_equal(f->bpp_rest_refused, f->bpp_rest);
+		assert_true(f->pir_has_iccid);
+		assert_memory_equal(f->pir_iccid, iccid, 10);
+		assert_int_equal(orsp_euicc_profile_count(&f->e), 0);
+		assert_int_equal(ms_count_prefix(&f->st, "upp."), 0);
+	}
+	/* kept as a notification, to the metadata's install address */
+	pending_pir(f, addr);
+	assert_int_equal(check_pir(f, &cmd, &reason, NULL), 0xA1);
+	assert_int_equal(reason, 1);
+	assert_string_equal(addr, NOTIF_ADDR);
+
+	/* the ICCID installed already: refused at StoreMetadata too */
+	dl_opts sp = {0};
+	assert_int_equal(run_dl(f, &sp, NULL, &cmd, first), 0);
+	sp = (dl_opts){.send_rest = true};
+	assert_int_equal(run_dl(f, &sp, NULL, &cmd, iccid), 9);
+	assert_int_equal(cmd, 2);
+	assert_int_equal(f->bpp_last_tag, 0x88);
+	assert_int_equal(f->bpp_rest_refused, f->bpp_rest);
+	assert_memory_equal(f->pir_iccid, first, 10);
+	assert_int_equal(orsp_euicc_profile_count(&f->e), 1);
+	assert_int_equal(ms_count_prefix(&f->st, "upp."), 1);
+	card_free(f);
+}
+
 /* A card reset (vpcd power off, power on, reset) ends the RSP session: the euiccChallenge
  * of before is not taken (noSessionContext), nor is an authentication, nor are the pieces of
  * a package after it. An installation that had begun (ConfigureISDP executed) leaves a PIR
@@ -522,9 +577,16 @@ static void test_memory_full(void **state)
 		assert_int_equal(run_dl(f, &sp, aid, &cmd, iccid), 0);
 	}
 	assert_int_equal(orsp_euicc_profile_count(&f->e), ORSP_EUICC_MAX_PROFILES);
-	sp = (dl_opts){.iccid_no = 100};
+	/* refused at ConfigureISDP (A0): configureISDP(1), the rest refused, no ICCID known */
+	sp = (dl_opts){.iccid_no = 100, .send_rest = true};
 	assert_int_equal(run_dl(f, &sp, NULL, &cmd, NULL), 10); /* insufficientMemory */
+	assert_int_equal(cmd, 1);
+	assert_int_equal(f->bpp_last_tag, 0xA0);
+	assert_true(f->bpp_rest > 0);
+	assert_int_equal(f->bpp_rest_refused, f->bpp_rest);
+	assert_false(f->pir_has_iccid);
 	assert_int_equal(orsp_euicc_profile_count(&f->e), ORSP_EUICC_MAX_PROFILES);
+	sp = (dl_opts){.iccid_no = 100};
 	assert_int_equal(ms_count_prefix(&f->st, "upp."), ORSP_EUICC_MAX_PROFILES);
 	/* delete one: room again */
 	assert_int_equal(profile_op(f, 0xBF33, iccid, NULL), 0);
@@ -729,7 +791,7 @@ int main(void)
 	    cmocka_unit_test(test_bpp_negatives),       cmocka_unit_test(test_ppr),
 	    cmocka_unit_test(test_memory_full),         cmocka_unit_test(test_crash_injection),
 	    cmocka_unit_test(test_session_misc),        cmocka_unit_test(test_usim_sqn_persisted),
-	    cmocka_unit_test(test_reset_ends_session),
+	    cmocka_unit_test(test_reset_ends_session),  cmocka_unit_test(test_refused_at_piece),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

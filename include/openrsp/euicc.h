@@ -567,7 +567,7 @@ typedef struct orsp_euicc {
 		uint8_t meta[ORSP_BSP_MAX_STORE_METADATA];
 		size_t meta_len;
 		size_t upp_len;
-		bool upp_overflow;
+		int refused; /* the ErrorReason a BPP callback refused the package with; 0 none */
 		/* BppCommandId of the last BPP command executed (configureISDP 1, storeMetadata
 		 * 2, replaceSessionKeys 4, loadProfileElements 5); 0: none yet, no ISD-P */
 		int bpp_cmd;

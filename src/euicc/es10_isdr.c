@@ -1195,23 +1195,106 @@ out:
 
 /* ----- LoadBoundProfilePackage (§5.7.6): the pieces arrive as separate commands ----- */
 
+/* The session's StoreMetadataRequest (BF25), checked when its piece arrives (cb_meta) and
+ * read again by install() and for an error PIR: the profile record's names, class, PPRs and
+ * notification addresses in *out, its ICCID in meta_iccid, and where the PIR goes in addr
+ * (the install notification's address, else the session's SM-DP+). Returns 0 or the
+ * ErrorReason that refuses it at storeMetadata: incorrectInputValues (1),
+ * unsupportedProfileClass (6), installFailedDueToIccidAlreadyExistsOnEuicc (9). */
+static int meta_check(orsp_euicc *e, orsp_euicc_profile_rec *out, uint8_t meta_iccid[10],
+                      char addr[ORSP_EUICC_ADDR_MAX])
+{
+	orsp_euicc_profile_rec np = {0};
+	orsp_tlv t, f;
+	orsp_reader r;
+	int reason = 0;
+	bool bad_class = false, bad_text = false;
+
+	snprintf(addr, ORSP_EUICC_ADDR_MAX, "%s", e->s.server_addr);
+	/* StoreMetadataRequest: ICCID, names, class, notification configuration, PPRs */
+	if (orsp_der_parse_one(orsp_slice_make(e->s.meta, e->s.meta_len), &t) || t.tag != 0xBF25) {
+		reason = 1;
+	} else {
+		uint64_t v;
+		orsp_reader_init(&r, t.value.p, t.value.len);
+		np.profile_class = 2;
+		while (orsp_reader_remaining(&r) && !orsp_der_read(&r, &f)) {
+			if (f.tag == 0x5A && f.value.len == 10)
+				memcpy(meta_iccid, f.value.p, 10);
+			else if (f.tag == 0x91 && text_ok(f.value, ORSP_EUICC_SPN_CHARS))
+				copy_str(f.value, np.spn, sizeof(np.spn));
+			else if (f.tag == 0x92 && text_ok(f.value, ORSP_EUICC_NAME_CHARS))
+				copy_str(f.value, np.name, sizeof(np.name));
+			else if (f.tag == 0x91 || f.tag == 0x92)
+				bad_text = true; /* over its SIZE in characters, or not UTF-8 */
+			else if (f.tag == 0x95) {
+				/* test (0) only with testProfileSupport in rspCapability, which
+				 * this eUICC does not announce (no test NAA key check, reason 14);
+				 * classes beyond operational (2) are unknown:
+				 * unsupportedProfileClass */
+				if (orsp_der_uint(f.value, &v) || v == 0 || v > 2)
+					bad_class = true;
+				else
+					np.profile_class = (int8_t)v;
+			} else if (f.tag == 0x99 && f.value.len == 2)
+				np.ppr = f.value.p[1];
+			else if (f.tag == 0xB6)
+				parse_notif_config(f.value, &np);
+		}
+		if (np.notif_addr[0][0]) /* the install notification: the PIR */
+			snprintf(addr, ORSP_EUICC_ADDR_MAX, "%s", np.notif_addr[0]);
+		if (bad_class) {
+			reason = 6; /* unsupportedProfileClass */
+		} else if (bad_text) {
+			/* a name that does not decode as its UTF8String (SIZE(0..32) or
+			 * SIZE(0..64) characters): refused rather than cut or stored as
+			 * received */
+			reason = 1; /* incorrectInputValues */
+		} else if (find_profile(e, (orsp_slice){0}, orsp_slice_make(meta_iccid, 10))) {
+			reason = 9; /* installFailedDueToIccidAlreadyExistsOnEuicc */
+		}
+	}
+	orsp_err_clear();
+	*out = np;
+	return reason;
+}
+
+/* A callback refusing the package: the ErrorReason of its PIR, at the command whose part the
+ * unwrap was processing (bpp_piece). */
+static orsp_err refuse(orsp_euicc *e, int reason, const char *why)
+{
+	e->s.refused = reason;
+	return orsp_errf(ORSP_E_POLICY, "profile refused: %s", why);
+}
+
 /* Each callback records its BppCommandId once executed (s.bpp_cmd): from ConfigureISDP on,
- * the ISD-P exists and an interruption is reported (isdr_reset). */
+ * the ISD-P exists and an interruption is reported (isdr_reset). ConfigureISDP and
+ * StoreMetadata are checked as their pieces arrive: SGP.22 answers the PIR at the failing
+ * command, so the download stops there and the rest is neither decrypted nor kept. */
 static orsp_err cb_isdp(void *arg, orsp_slice der)
 {
 	orsp_euicc *e = arg;
 	(void)der;
-	e->s.bpp_cmd = 1; /* configureISDP */
+	if (orsp_euicc_profile_count(e) == ORSP_EUICC_MAX_PROFILES)
+		return refuse(e, 10, "no free ISD-P"); /* insufficientMemoryForProfile */
+	e->s.bpp_cmd = 1;                              /* configureISDP */
 	return ORSP_OK;
 }
 
 static orsp_err cb_meta(void *arg, orsp_slice der)
 {
 	orsp_euicc *e = arg;
+	orsp_euicc_profile_rec np;
+	uint8_t iccid[10] = {0};
+	char addr[ORSP_EUICC_ADDR_MAX];
+	int reason;
+
 	if (der.len > sizeof(e->s.meta))
 		return orsp_errf(ORSP_E_RESOURCE, "metadata too large");
 	memcpy(e->s.meta, der.p, der.len);
-	e->s.meta_len = der.len;
+	e->s.meta_len = der.len; /* kept when refused too: the PIR names its ICCID */
+	if ((reason = meta_check(e, &np, iccid, addr)))
+		return refuse(e, reason, "StoreMetadata");
 	e->s.bpp_cmd = 2; /* storeMetadata */
 	return ORSP_OK;
 }
@@ -1227,7 +1310,7 @@ static orsp_err cb_data(void *arg, orsp_slice d)
 {
 	orsp_euicc *e = arg;
 	if (e->s.upp_len + d.len > sizeof(e->upp)) {
-		e->s.upp_overflow = true;
+		e->s.refused = 10; /* insufficientMemory */
 		return orsp_errf(ORSP_E_RESOURCE, "profile larger than %zu bytes", sizeof(e->upp));
 	}
 	memcpy(e->upp + e->s.upp_len, d.p, d.len);
@@ -1344,59 +1427,17 @@ static orsp_err install(orsp_euicc *e, orsp_writer *w)
 	orsp_euicc_profile_rec np = {0}, *slot = NULL;
 	uint8_t meta_iccid[10] = {0};
 	char addr[ORSP_EUICC_ADDR_MAX];
-	orsp_tlv t, f;
-	orsp_reader r;
 	int reason = 0, cmd = 5;
 	unsigned no = 0;
-	bool bad_class = false, bad_text = false, reused = false;
+	bool reused = false;
 	orsp_err err;
 
-	snprintf(addr, sizeof(addr), "%s", e->s.server_addr);
-	/* StoreMetadataRequest: ICCID, names, class, notification configuration, PPRs */
-	if (orsp_der_parse_one(orsp_slice_make(e->s.meta, e->s.meta_len), &t) || t.tag != 0xBF25) {
-		reason = 1;
-		cmd = 2;
-	} else {
-		uint64_t v;
-		orsp_reader_init(&r, t.value.p, t.value.len);
-		np.profile_class = 2;
-		while (orsp_reader_remaining(&r) && !orsp_der_read(&r, &f)) {
-			if (f.tag == 0x5A && f.value.len == 10)
-				memcpy(meta_iccid, f.value.p, 10);
-			else if (f.tag == 0x91 && text_ok(f.value, ORSP_EUICC_SPN_CHARS))
-				copy_str(f.value, np.spn, sizeof(np.spn));
-			else if (f.tag == 0x92 && text_ok(f.value, ORSP_EUICC_NAME_CHARS))
-				copy_str(f.value, np.name, sizeof(np.name));
-			else if (f.tag == 0x91 || f.tag == 0x92)
-				bad_text = true; /* over its SIZE in characters, or not UTF-8 */
-			else if (f.tag == 0x95) {
-				/* test (0) only with testProfileSupport in rspCapability, which
-				 * this eUICC does not announce (no test NAA key check, reason 14);
-				 * classes beyond operational (2) are unknown:
-				 * unsupportedProfileClass */
-				if (orsp_der_uint(f.value, &v) || v == 0 || v > 2)
-					bad_class = true;
-				else
-					np.profile_class = (int8_t)v;
-			} else if (f.tag == 0x99 && f.value.len == 2)
-				np.ppr = f.value.p[1];
-			else if (f.tag == 0xB6)
-				parse_notif_config(f.value, &np);
-		}
-		if (np.notif_addr[0][0]) /* the install notification: the PIR */
-			snprintf(addr, sizeof(addr), "%s", np.notif_addr[0]);
-		if (bad_class) {
-			reason = 6; /* unsupportedProfileClass */
-			cmd = 2;    /* storeMetadata */
-		} else if (bad_text) {
-			/* a name that does not decode as its UTF8String (SIZE(0..32) or
-			 * SIZE(0..64) characters): refused rather than cut or stored as
-			 * received */
-			reason = 1; /* incorrectInputValues */
-			cmd = 2;
-		}
-	}
-	/* the package: it decodes, its ICCID is the metadata's, not present yet, room for it */
+	/* checked at its piece already; read again for the record (the profiles cannot have
+	 * changed since: any other command ends the load) */
+	reason = meta_check(e, &np, meta_iccid, addr);
+	if (reason)
+		cmd = 2; /* storeMetadata */
+	/* the package: it decodes, its ICCID is the metadata's, room for it */
 	if (!reason) {
 		orsp_pkg *pkg = NULL;
 		orsp_pkg_header h;
@@ -1414,9 +1455,6 @@ static orsp_err install(orsp_euicc *e, orsp_writer *w)
 			reason = 12; /* installFailedDueToPEProcessingError */
 		} else if (memcmp(ef, meta_iccid, 10) != 0) {
 			reason = 13; /* installFailedDueToDataMismatch */
-		} else if (find_profile(e, (orsp_slice){0}, orsp_slice_make(ef, 10))) {
-			reason = 9;
-			cmd = 2; /* iccid already exists (seen with StoreMetadata) */
 		} else if ((uerr = orsp_usim_check_pkg(pkg)) != ORSP_OK) {
 			/* a USIM this card could not serve: refused here rather than installed
 			 * and enabled with no USIM (docs/euicc.md). A sound package whose files
@@ -1483,34 +1521,6 @@ static orsp_err install(orsp_euicc *e, orsp_writer *w)
 	return err;
 }
 
-/* The ICCID of the session's StoreMetadataRequest, if one was received and carries it, and
- * (addr not NULL) where its PIR goes: the metadata's install notification address, else the
- * session's SM-DP+, as install() addresses it. */
-static void session_meta(const orsp_euicc *e, uint8_t iccid[10], char addr[ORSP_EUICC_ADDR_MAX])
-{
-	orsp_euicc_profile_rec np = {0};
-	orsp_tlv t, f;
-	orsp_reader r;
-
-	if (addr)
-		snprintf(addr, ORSP_EUICC_ADDR_MAX, "%s", e->s.server_addr);
-	if (!e->s.meta_len || orsp_der_parse_one(orsp_slice_make(e->s.meta, e->s.meta_len), &t) ||
-	    t.tag != 0xBF25) {
-		orsp_err_clear();
-		return;
-	}
-	orsp_reader_init(&r, t.value.p, t.value.len);
-	while (orsp_reader_remaining(&r) && !orsp_der_read(&r, &f)) {
-		if (f.tag == 0x5A && f.value.len == 10)
-			memcpy(iccid, f.value.p, 10);
-		else if (f.tag == 0xB6)
-			parse_notif_config(f.value, &np);
-	}
-	if (addr && np.notif_addr[0][0])
-		snprintf(addr, ORSP_EUICC_ADDR_MAX, "%s", np.notif_addr[0]);
-	orsp_err_clear();
-}
-
 static orsp_err bpp_piece(orsp_euicc *e, orsp_slice piece, orsp_writer *w)
 {
 	orsp_err err;
@@ -1522,11 +1532,14 @@ static orsp_err bpp_piece(orsp_euicc *e, orsp_slice piece, orsp_writer *w)
 	if (err) {
 		orsp_bsp_step step = ORSP_BSP_STEP_INITIALISE_SECURE_CHANNEL;
 		orsp_bsp_reason why = orsp_bsp_unwrap_reason(e->s.uw, &step);
+		orsp_euicc_profile_rec np;
 		uint8_t iccid[10] = {0};
-		int reason = e->s.upp_overflow ? 10 : bsp_reason(why);
+		char addr[ORSP_EUICC_ADDR_MAX];
+		int reason = e->s.refused ? e->s.refused : bsp_reason(why);
 		orsp_err_clear();
-		session_meta(e, iccid, NULL); /* the profile's, when StoreMetadata got through */
-		return error_pir(e, iccid, e->s.server_addr, (int)step, reason, w);
+		/* the profile's ICCID and install address, once StoreMetadata got through */
+		(void)meta_check(e, &np, iccid, addr);
+		return error_pir(e, iccid, addr, (int)step, reason, w);
 	}
 	if (e->s.bpp_fed < e->s.bpp_total)
 		return ORSP_OK; /* 9000, no data: more pieces to come */
@@ -2161,12 +2174,13 @@ static void isdr_reset(void *user)
 {
 	orsp_euicc *e = user;
 	uint8_t buf[ORSP_EUICC_NOTIF_MAX + 128];
+	orsp_euicc_profile_rec np;
 	uint8_t iccid[10] = {0};
 	char addr[ORSP_EUICC_ADDR_MAX];
 	orsp_writer w;
 
 	if (e->open && e->s.step == S_LOAD && e->s.bpp_cmd) {
-		session_meta(e, iccid, addr);
+		(void)meta_check(e, &np, iccid, addr);
 		orsp_writer_init(&w, buf, sizeof(buf));
 		if (!notif_room(e, 1)) {
 			orsp_log(ORSP_LOG_WARN, "card reset: the notification list is full, the "
