@@ -2365,6 +2365,33 @@ static void test_cancel_session(void **state)
 	expect_ok(rsp);
 	json_decref(rsp);
 	assert_int_equal(state_of(f), ORSP_SMDP_ERROR);
+	/* the operator's report of the end carries status codes, as every Failed one must */
+	assert_int_equal(count_of(f, "SELECT count(*) FROM smdp_progress WHERE point_id = 3 AND"
+	                             " success = 0 AND subject_code = '8.1' AND reason_code ="
+	                             " '3.8' AND detail = 'cancelled: end user rejection'"),
+	                 1);
+	dl_free(&d);
+}
+
+/* pprNotAllowed ends the order too, reported as the profile's rules refused (8.2/3.8). */
+static void test_cancel_ppr_not_allowed(void **state)
+{
+	fx *f = *state;
+	static dl d;
+	int http;
+	json_t *rsp;
+
+	order(f, EID, "CANCEL-3", NULL);
+	reinitiate(f, &d);
+	authenticate(f, &d, "CANCEL-3");
+	rsp = call(f, "cancelSession", cancel_request(f, &d, 3, OID, false), &http);
+	expect_ok(rsp);
+	json_decref(rsp);
+	assert_int_equal(state_of(f), ORSP_SMDP_ERROR);
+	assert_int_equal(count_of(f, "SELECT count(*) FROM smdp_progress WHERE point_id = 3 AND"
+	                             " success = 0 AND subject_code = '8.2' AND reason_code ="
+	                             " '3.8' AND detail = 'cancelled: PPR not allowed'"),
+	                 1);
 	dl_free(&d);
 }
 
@@ -2421,6 +2448,13 @@ static void test_pir_checks(void **state)
 	assert_int_equal(state_of(f), ORSP_SMDP_ERROR);
 	assert_int_equal(orsp_es9p_notification_count(f->s, NULL, NULL, &n), ORSP_OK);
 	assert_int_equal(n, 1);
+	/* reported with the code of its errorReason and both numbers in the message */
+	assert_int_equal(
+	    count_of(f, "SELECT count(*) FROM smdp_progress WHERE point_id = 4 AND success = 0"
+	                " AND subject_code = '8.2.1' AND reason_code = '3.3' AND detail ="
+	                " 'profile installation failed: errorReason 9"
+	                " (installFailedDueToIccidAlreadyExistsOnEuicc) at bppCommandId 3'"),
+	    1);
 	/* and a forged copy sent after it changes nothing */
 	assert_null(call(f, "handleNotification", pir_request(f, &d, true, true), &http));
 	assert_int_equal(count_of(f, "SELECT count(*) FROM es9p_notification WHERE result ="
@@ -3765,6 +3799,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_authenticate_error_writes_nothing, setup,
 	                                    teardown),
 	    cmocka_unit_test_setup_teardown(test_cancel_session, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_cancel_ppr_not_allowed, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_unverified_bounded, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_gbpp_order_expired, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_cancel_without_reason, setup, teardown),

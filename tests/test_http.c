@@ -2679,6 +2679,26 @@ static void test_json_header_build(void **state)
 	assert_err(orsp_json_header_put(obj, &bad), ORSP_E_USAGE, NULL);
 	assert_string_equal(orsp_json_fes_str((orsp_json_fes)9), "?");
 	json_decref(obj);
+
+	/* the same object under another member (HandleDownloadProgressInfo's
+	 * notificationPointStatus), by the same rules; nothing set on refusal */
+	obj = json_object();
+	assert_err(orsp_json_status_put(obj, "notificationPointStatus", &failed_bare), ORSP_E_USAGE,
+	           "statusCodeData");
+	assert_int_equal(json_object_size(obj), 0);
+	orsp_json_status failed = {.status = ORSP_FES_FAILED,
+	                           .has_status_code_data = true,
+	                           .subject_code = "8.1",
+	                           .reason_code = "4.2",
+	                           .message = "m"};
+	assert_ok(orsp_json_status_put(obj, "notificationPointStatus", &failed));
+	assert_ok(orsp_json_dump(obj, &text, &n));
+	assert_string_equal(text, "{\"notificationPointStatus\":{\"status\":\"Failed\","
+	                          "\"statusCodeData\":{\"subjectCode\":\"8.1\",\"reasonCode\":"
+	                          "\"4.2\",\"message\":\"m\"}}}");
+	free(text);
+	assert_err(orsp_json_status_put(obj, NULL, &failed), ORSP_E_USAGE, NULL);
+	json_decref(obj);
 }
 
 static void test_json_fields(void **state)

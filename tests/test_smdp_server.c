@@ -32,8 +32,9 @@ typedef struct operator_end {
 	char last_iccid[32];
 	long last_point;
 	char last_status[32];
-	char last_codes[64]; /* statusCodeData: "subject/reason: message", "" if none */
+	char last_codes[256]; /* statusCodeData: "subject/reason: message", "" if none */
 	char last_result[64]; /* resultData, "" if none */
+	json_t *last_nps;     /* notificationPointStatus as received (the caller frees the last) */
 } operator_end;
 
 static orsp_err on_progress(void *ctx, const orsp_http_request *req, orsp_http_response *resp)
@@ -57,6 +58,8 @@ static orsp_err on_progress(void *ctx, const orsp_http_request *req, orsp_http_r
 			snprintf(op->last_result, sizeof(op->last_result), "%s",
 			         json_string_value(json_object_get(o, "resultData")) ?: "");
 			op->last_codes[0] = '\0';
+			json_decref(op->last_nps);
+			op->last_nps = json_incref(json_object_get(o, "notificationPointStatus"));
 			if (scd)
 				snprintf(
 				    op->last_codes, sizeof(op->last_codes), "%s/%s: %s",
@@ -272,6 +275,110 @@ static void test_progress_callbacks(void **state)
 	}
 	orsp_smdp_server_stop(srv);
 	released_free(&r);
+	orsp_http_server_stop(opsrv, 1000);
+}
+
+/* The integer the query sql answers (one row, one column). */
+static int64_t count_where(orsp_smdp *s, const char *sql)
+{
+	orsp_stmt *st = NULL;
+	bool row = false;
+	int64_t v;
+	assert_int_equal(orsp_db_prepare(orsp_smdp_db(s), sql, &st), ORSP_OK);
+	assert_int_equal(orsp_stmt_step(st, &row), ORSP_OK);
+	assert_true(row);
+	v = orsp_stmt_column_int64(st, 0);
+	orsp_stmt_finalize(st);
+	return v;
+}
+
+/* The two Failed reports that went out without statusCodeData, which SGP.22's
+ * FunctionExecutionStatus requires for Failed (and our own reader refuses without): a failed
+ * installation (point 4, the code of the eUICC's errorReason) and a download given up by
+ * cancelSession (point 3, the code of its reason). What the operator receives parses. */
+static void test_failed_reports_carry_codes(void **state)
+{
+	static operator_end op = {.lock = PTHREAD_MUTEX_INITIALIZER};
+	/* BF37 { BF27 { A2 { A1 { 80 bppCommandId 5, 81 errorReason 10 } } }, 5F37 } */
+	static const uint8_t pir[] = {0xBF, 0x37, 0x10, 0xBF, 0x27, 0x0A, 0xA2, 0x08, 0xA1, 0x06,
+	                              0x80, 0x01, 0x05, 0x81, 0x01, 0x0A, 0x5F, 0x37, 0x00};
+	orsp_http_server *opsrv;
+	static released r;
+	char url[64];
+	(void)state;
+
+	opsrv = operator_start(on_progress, &op, 0, url, sizeof(url));
+	for (int i = 0; i < 2; i++) {
+		orsp_smdp_server *srv = NULL;
+		json_t *body;
+		orsp_json_status st;
+
+		released_profile(&r, i ? "smdp_failed_cancel" : "smdp_failed_pir", url, "FC-1");
+		assert_int_equal(orsp_smdp_server_start(&r.cfg, &srv), ORSP_OK);
+		assert_int_equal(orsp_smdp_mark_downloaded(r.s, r.p.iccid), ORSP_OK);
+		if (i == 0)
+			assert_int_equal(
+			    orsp_smdp_mark_pir(r.s, r.p.iccid, NULL, NULL, false, pir, sizeof(pir)),
+			    ORSP_OK);
+		else
+			assert_int_equal(orsp_smdp_mark_error(r.s, r.p.iccid,
+			                                      ORSP_SMDP_FAIL_REJECTED,
+			                                      "cancelled: end user rejection"),
+			                 ORSP_OK);
+		wait_calls(&op, 2 * (i + 1));
+		pthread_mutex_lock(&op.lock);
+		assert_int_equal(op.calls, 2 * (i + 1)); /* point 3 delivered, then the failure */
+		assert_string_equal(op.last_status, "Failed");
+		if (i == 0) {
+			assert_int_equal(op.last_point, 4);
+			assert_string_equal(
+			    op.last_codes,
+			    "8.1/4.8: profile installation failed: errorReason 10"
+			    " (installFailedDueToInsufficientMemoryForProfile) at bppCommandId 5");
+			assert_string_equal(op.last_result, "vzcQvycKogihBoABBYEBCl83AA==");
+		} else {
+			assert_int_equal(op.last_point, 3);
+			assert_string_equal(op.last_codes,
+			                    "8.1/3.8: cancelled: end user rejection");
+		}
+		/* the FunctionExecutionStatus as sent: our strict reader takes it */
+		body = json_object();
+		assert_non_null(body);
+		assert_int_equal(json_object_set_new(body, "header", json_object()), 0);
+		assert_int_equal(json_object_set(json_object_get(body, "header"),
+		                                 "functionExecutionStatus", op.last_nps),
+		                 0);
+		assert_int_equal(orsp_json_header_get(body, &st), ORSP_OK);
+		assert_int_equal(st.status, ORSP_FES_FAILED);
+		assert_true(st.has_status_code_data);
+		json_decref(body);
+		pthread_mutex_unlock(&op.lock);
+		if (i == 1) {
+			/* a Failed report without codes (as queued before) is not sent: the
+			 * attempt fails before the POST */
+			int64_t attempts = 0;
+			assert_int_equal(orsp_db_exec(orsp_smdp_db(r.s),
+			                              "INSERT INTO smdp_progress (at, iccid,"
+			                              " profile_type, point_id, success, next_at)"
+			                              " VALUES (0, '89000000000000000018', 't', 4,"
+			                              " 0, 0)"),
+			                 ORSP_OK);
+			for (int k = 0; k < 100 && attempts == 0; k++) {
+				struct timespec ts = {0, 50 * 1000 * 1000};
+				nanosleep(&ts, NULL);
+				attempts =
+				    count_where(r.s, "SELECT attempts FROM smdp_progress"
+				                     " WHERE iccid = '89000000000000000018'");
+			}
+			assert_true(attempts >= 1);
+			pthread_mutex_lock(&op.lock);
+			assert_int_equal(op.calls, 4);
+			pthread_mutex_unlock(&op.lock);
+		}
+		orsp_smdp_server_stop(srv);
+		released_free(&r);
+	}
+	json_decref(op.last_nps);
 	orsp_http_server_stop(opsrv, 1000);
 }
 
@@ -1654,6 +1761,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_progress_callbacks),
+	    cmocka_unit_test(test_failed_reports_carry_codes),
 	    cmocka_unit_test(test_order_expiry),
 	    cmocka_unit_test(test_session_sweep_at_start),
 	    cmocka_unit_test(test_metrics_cache),

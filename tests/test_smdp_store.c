@@ -844,7 +844,7 @@ static void test_progress_points(void **state)
 	uint8_t wrong[32] = {0}, tid[4] = {9, 9, 9, 9};
 	int64_t audits, reports;
 	(void)state;
-	import_n(s, 90, 10, "R");
+	import_n(s, 90, 20, "R");
 	orsp_smdp_set_progress(s, true);
 	o.profile_type = "R";
 	/* confirmation code retries exhausted: point 2, 8.2.7/6.4 */
@@ -864,15 +864,18 @@ static void test_progress_points(void **state)
 	/* delivered, then each way of failing after it */
 	o.download_limit = 0;
 	o.eid = EID1;
-	for (int why = 0; why < 3; why++) {
+	for (int why = 0; why < 4; why++) {
+		/* every failure with its codes: cancelSession's endUserRejection and
+		 * pprNotAllowed, a failed installation without its result */
 		static const struct {
 			orsp_smdp_failure why;
 			int point;
 			const char *subject, *reason;
 		} f[] = {
-		    {ORSP_SMDP_FAIL_DOWNLOAD, 3, "", ""},
+		    {ORSP_SMDP_FAIL_REJECTED, 3, "8.1", "3.8"},
 		    {ORSP_SMDP_FAIL_RETRIES, 1, "8.8.5", "6.4"},
-		    {ORSP_SMDP_FAIL_INSTALL, 4, "", ""},
+		    {ORSP_SMDP_FAIL_INSTALL, 4, "8.1", "4.2"},
+		    {ORSP_SMDP_FAIL_PPR, 3, "8.2", "3.8"},
 		};
 		assert_int_equal(orsp_smdp_download_order(s, &o, &q), ORSP_OK);
 		assert_int_equal(orsp_smdp_confirm_order(s, q.matching_id, NULL, true), ORSP_OK);
@@ -882,20 +885,43 @@ static void test_progress_points(void **state)
 		expect_report(s, f[why].point, false, f[why].subject, f[why].reason, EID1, "why");
 	}
 	assert_int_equal(orsp_smdp_mark_error(s, q.iccid, (orsp_smdp_failure)7, "x"), ORSP_E_USAGE);
-	/* the installation result goes with its report, base64; one above 1 KiB does not */
+	/* the installation result goes with its report, base64; one above 1 KiB does not. A
+	 * failure's codes follow its errorResult's errorReason (BF37 { BF27 { A2 { A1 { 80
+	 * bppCommandId, 81 errorReason } } }, 5F37 }), 8.1/4.2 when it has no code of its own
+	 * or the result gives none */
 	{
 		static uint8_t big[1025];
+#define PIR_ERROR(reason)                                                                          \
+	(const uint8_t *)"\xBF\x37\x10\xBF\x27\x0A\xA2\x08\xA1\x06\x80\x01\x05\x81\x01" reason     \
+	                 "\x5F\x37\x00",                                                           \
+	    19
 		static const struct {
 			bool ok;
 			const uint8_t *pir;
 			size_t len;
-			const char *b64;
+			const char *b64, *subject, *reason, *detail;
 		} r[] = {
-		    {true, (const uint8_t *)"\xBF\x37\x01\x00", 4, "vzcBAA=="},
-		    {false, (const uint8_t *)"\xBF\x37\x02\x00\x01", 5, "vzcCAAE="},
-		    {true, big, sizeof(big), ""},
+		    {true, (const uint8_t *)"\xBF\x37\x01\x00", 4, "vzcBAA==", "", "", ""},
+		    {false, (const uint8_t *)"\xBF\x37\x02\x00\x01", 5, "vzcCAAE=", "8.1", "4.2",
+		     "profile installation failed"},
+		    {true, big, sizeof(big), "", "", "", ""},
+		    {false, PIR_ERROR("\x0A"), "vzcQvycKogihBoABBYEBCl83AA==", "8.1", "4.8",
+		     "profile installation failed: errorReason 10"
+		     " (installFailedDueToInsufficientMemoryForProfile) at bppCommandId 5"},
+		    {false, PIR_ERROR("\x09"), "vzcQvycKogihBoABBYEBCV83AA==", "8.2.1", "3.3",
+		     "profile installation failed: errorReason 9"
+		     " (installFailedDueToIccidAlreadyExistsOnEuicc) at bppCommandId 5"},
+		    {false, PIR_ERROR("\x07"), "vzcQvycKogihBoABBYEBB183AA==", "8.1", "4.2",
+		     "profile installation failed: errorReason 7 (scp03tStructureError) at"
+		     " bppCommandId 5"},
+		    {false, PIR_ERROR("\x7F"), "vzcQvycKogihBoABBYEBf183AA==", "8.1", "4.2",
+		     "profile installation failed: errorReason 127"
+		     " (installFailedDueToUnknownError) at bppCommandId 5"},
+		    {false, PIR_ERROR("\x63"), "vzcQvycKogihBoABBYEBY183AA==", "8.1", "4.2",
+		     "profile installation failed: errorReason 99 at bppCommandId 5"},
 		};
-		for (size_t i = 0; i < 3; i++) {
+#undef PIR_ERROR
+		for (size_t i = 0; i < ORSP_ARRAY_LEN(r); i++) {
 			assert_int_equal(orsp_smdp_download_order(s, &o, &q), ORSP_OK);
 			assert_int_equal(orsp_smdp_confirm_order(s, q.matching_id, NULL, true),
 			                 ORSP_OK);
@@ -903,8 +929,7 @@ static void test_progress_points(void **state)
 			assert_int_equal(
 			    orsp_smdp_mark_pir(s, q.iccid, NULL, NULL, r[i].ok, r[i].pir, r[i].len),
 			    ORSP_OK);
-			expect_report(s, 4, r[i].ok, "", "", EID1,
-			              r[i].ok ? "" : "profile installation failed");
+			expect_report(s, 4, r[i].ok, r[i].subject, r[i].reason, EID1, r[i].detail);
 			assert_int_equal(count_rows(s,
 			                            "SELECT count(*) FROM smdp_progress WHERE id ="
 			                            " (SELECT max(id) FROM smdp_progress) AND"
@@ -1473,10 +1498,13 @@ static void test_upp_encrypted_at_rest(void **state)
 
 /* ----- schema migration ----- */
 
-/* SQL that takes a current database back before migration 10 (profile class) */
+/* SQL that takes a current database back before migration 11 (codes of failed reports:
+ * a change of rows only) */
+#define UNDO_V11 "DELETE FROM schema_migrations WHERE module = 'smdp' AND version >= 11;"
+/* ... and before migration 10 (profile class) */
 #define UNDO_V10                                                                                   \
-	"ALTER TABLE smdp_profile DROP COLUMN profile_class;"                                      \
-	"DELETE FROM schema_migrations WHERE module = 'smdp' AND version >= 10;"
+	UNDO_V11 "ALTER TABLE smdp_profile DROP COLUMN profile_class;"                             \
+	         "DELETE FROM schema_migrations WHERE module = 'smdp' AND version >= 10;"
 /* ... and before migration 9 (no replacing audit rows) */
 #define UNDO_V9                                                                                    \
 	UNDO_V10 "DROP TRIGGER smdp_audit_no_replace;"                                             \
@@ -1698,7 +1726,7 @@ static void test_migration_upp_table(void **state)
 
 	assert_int_equal(orsp_smdp_open(db_path, &test_kek, &s), ORSP_OK);
 	assert_int_equal(orsp_db_schema_version(orsp_smdp_db(s), "smdp", &v), ORSP_OK);
-	assert_int_equal(v, 10);
+	assert_int_equal(v, 11);
 	assert_int_equal(
 	    count_rows(s, "SELECT count(*) FROM sqlite_master WHERE name = 'smdp_profile_eid'"), 1);
 	assert_int_equal(count_rows(s, "SELECT count(*) FROM smdp_upp"), 3);
@@ -1776,7 +1804,7 @@ static void test_migration_plain_rowids(void **state)
 
 	assert_int_equal(orsp_smdp_open(db_path, &test_kek, &s), ORSP_OK);
 	assert_int_equal(orsp_db_schema_version(orsp_smdp_db(s), "smdp", &v), ORSP_OK);
-	assert_int_equal(v, 10);
+	assert_int_equal(v, 11);
 	assert_int_equal(
 	    count_rows(s, "SELECT count(*) FROM sqlite_master WHERE name = 'smdp_profile_eid'"), 1);
 	assert_int_equal(count_rows(s, "SELECT count(*) FROM smdp_audit"), audits);
@@ -1802,6 +1830,57 @@ static void test_migration_plain_rowids(void **state)
 	assert_int_equal(q.state, ORSP_SMDP_ALLOCATED);
 	assert_int_equal(count_rows(s, "SELECT count(*) FROM smdp_audit"), audits + 1);
 	assert_int_equal(count_rows(s, "SELECT max(id) FROM smdp_audit"), max_id + 1);
+	orsp_smdp_close(s);
+}
+
+/* Migration 11: the undelivered Failed reports queued without status codes get the codes
+ * they would be queued with now, by point (and detail where the point has several); reports
+ * delivered or given up, successes and reports with codes are left as they are. */
+static void test_migration_failed_codes(void **state)
+{
+	orsp_smdp *s = open_new();
+	orsp_db *db = NULL;
+	int v = 0;
+	orsp_stmt *st = NULL;
+	bool row = false;
+	(void)state;
+
+	orsp_smdp_close(s);
+	assert_int_equal(orsp_db_open(db_path, &db), ORSP_OK);
+	assert_int_equal(
+	    orsp_db_exec(db,
+	                 "BEGIN;" UNDO_V11
+	                 "INSERT INTO smdp_progress (id, at, iccid, profile_type, point_id,"
+	                 " success, detail, next_at, done, subject_code, reason_code) VALUES"
+	                 " (1, 0, 'a', 'T', 4, 0, 'profile installation failed', 0, 0, '', ''),"
+	                 " (2, 0, 'b', 'T', 3, 0, 'cancelled: PPR not allowed', 0, 0, '', ''),"
+	                 " (3, 0, 'c', 'T', 3, 0, 'cancelled: end user rejection', 0, 0, '', ''),"
+	                 " (4, 0, 'd', 'T', 1, 0, 'download attempts exhausted', 0, 0, '', ''),"
+	                 " (5, 0, 'e', 'T', 1, 0, 'SAIP 2.2 only', 0, 0, '', ''),"
+	                 " (6, 0, 'f', 'T', 2, 0, 'x', 0, 0, '', ''),"
+	                 " (7, 0, 'g', 'T', 4, 0, 'given up', 0, 2, '', ''),"
+	                 " (8, 0, 'h', 'T', 4, 0, 'delivered', 0, 1, '', ''),"
+	                 " (9, 0, 'i', 'T', 4, 1, '', 0, 0, '', ''),"
+	                 " (10, 0, 'j', 'T', 1, 0, 'order expired', 0, 0, '8.8.5', '4.10');"
+	                 "COMMIT;"),
+	    ORSP_OK);
+	assert_int_equal(orsp_db_schema_version(db, "smdp", &v), ORSP_OK);
+	assert_int_equal(v, 10);
+	orsp_db_close(db);
+
+	assert_int_equal(orsp_smdp_open(db_path, &test_kek, &s), ORSP_OK);
+	assert_int_equal(orsp_db_schema_version(orsp_smdp_db(s), "smdp", &v), ORSP_OK);
+	assert_int_equal(v, 11);
+	assert_int_equal(orsp_db_prepare(orsp_smdp_db(s),
+	                                 "SELECT group_concat(subject_code || '/' || reason_code,"
+	                                 " ' ') FROM (SELECT * FROM smdp_progress ORDER BY id)",
+	                                 &st),
+	                 ORSP_OK);
+	assert_int_equal(orsp_stmt_step(st, &row), ORSP_OK);
+	assert_true(row);
+	assert_string_equal(orsp_stmt_column_text(st, 0), "8.1/4.2 8.2/3.8 8.1/3.8 8.8.5/6.4 "
+	                                                  "8.2.5/4.3 8.2.7/6.4 / / / 8.8.5/4.10");
+	orsp_stmt_finalize(st);
 	orsp_smdp_close(s);
 }
 
@@ -1831,7 +1910,7 @@ static void test_migration_ppr(void **state)
 
 	assert_int_equal(orsp_smdp_open(db_path, &test_kek, &s), ORSP_OK);
 	assert_int_equal(orsp_db_schema_version(orsp_smdp_db(s), "smdp", &v), ORSP_OK);
-	assert_int_equal(v, 10);
+	assert_int_equal(v, 11);
 	assert_int_equal(orsp_smdp_get(s, q.iccid, &r), ORSP_OK);
 	assert_int_equal(r.state, ORSP_SMDP_LINKED);
 	assert_string_equal(r.matching_id, q.matching_id);
@@ -1892,7 +1971,7 @@ static void test_migration_class(void **state)
 
 	assert_int_equal(orsp_smdp_open(db_path, &test_kek, &s), ORSP_OK);
 	assert_int_equal(orsp_db_schema_version(orsp_smdp_db(s), "smdp", &v), ORSP_OK);
-	assert_int_equal(v, 10);
+	assert_int_equal(v, 11);
 	assert_int_equal(count_rows(s, "SELECT count(*) FROM smdp_profile"
 	                               " WHERE profile_class IS NULL"),
 	                 1);
@@ -2286,6 +2365,7 @@ int main(void)
 	    cmocka_unit_test(test_migration_plain_rowids),
 	    cmocka_unit_test(test_migration_ppr),
 	    cmocka_unit_test(test_migration_class),
+	    cmocka_unit_test(test_migration_failed_codes),
 	    cmocka_unit_test(test_failure_injection),
 	    cmocka_unit_test(test_label_mac),
 	};

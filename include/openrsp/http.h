@@ -306,6 +306,10 @@ const char *orsp_json_fes_str(orsp_json_fes s);
 /* Set obj["header"] = {"functionExecutionStatus": {...}}. Codes must be dotted decimal
  * ("8.1.1"); ORSP_E_USAGE otherwise or when Failed comes without statusCodeData. */
 ORSP_MUST_CHECK orsp_err orsp_json_header_put(json_t *obj, const orsp_json_status *st);
+/* Set obj[field] to the FunctionExecutionStatus st, by the same rules (e.g. the
+ * notificationPointStatus of ES2+ HandleDownloadProgressInfo). obj is unchanged on error. */
+ORSP_MUST_CHECK orsp_err orsp_json_status_put(json_t *obj, const char *field,
+                                              const orsp_json_status *st);
 /* Shorthands: Executed-Success, and Failed with subject/reason codes and an optional message. */
 ORSP_MUST_CHECK orsp_err orsp_json_header_put_success(json_t *obj);
 ORSP_MUST_CHECK orsp_err orsp_json_header_put_failed(json_t *obj, const char *subject_code,

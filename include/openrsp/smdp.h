@@ -370,11 +370,13 @@ ORSP_MUST_CHECK orsp_err orsp_smdp_rebind(orsp_smdp *s, orsp_smdp_profile *p, co
  * orsp_pkg_buf_free. ORSP_E_VERIFY if the stored blob does not authenticate. */
 ORSP_MUST_CHECK orsp_err orsp_smdp_get_upp(orsp_smdp *s, const char *iccid, uint8_t **out,
                                            size_t *len);
-/* Why a download ends in Error, for the operator's progress report (SGP.22 §5.3.5). */
+/* Why a download ends in Error, for the operator's progress report (SGP.22 §5.3.5; every
+ * Failed report carries status codes). */
 typedef enum orsp_smdp_failure {
-	ORSP_SMDP_FAIL_DOWNLOAD, /* the download was given up (a cancelled session): point 3 */
+	ORSP_SMDP_FAIL_REJECTED, /* cancelSession with endUserRejection: point 3, 8.1/3.8 */
 	ORSP_SMDP_FAIL_RETRIES,  /* download retries exhausted: point 1, 8.8.5/6.4 */
-	ORSP_SMDP_FAIL_INSTALL,  /* the eUICC reported a failed installation: point 4 */
+	ORSP_SMDP_FAIL_INSTALL,  /* the eUICC reported a failed installation: point 4, 8.1/4.2 */
+	ORSP_SMDP_FAIL_PPR,      /* cancelSession with pprNotAllowed: point 3, 8.2/3.8 */
 } orsp_smdp_failure;
 
 /* Released -> Downloaded; Downloaded -> Installed; Released/Downloaded -> Error (detail is
@@ -390,9 +392,11 @@ ORSP_MUST_CHECK orsp_err orsp_smdp_reopen(orsp_smdp *s, const char *iccid, const
 /* ES9+ handleNotification: the eUICC's ProfileInstallationResult (pir: its DER as received)
  * for Downloaded profile iccid, delivered under the order `matching_id` to eUICC `eid` (the
  * session's; NULL: not checked). success: Installed, else Error. The operator's report (point
- * 4) carries it base64 as resultData (left out above 1 KiB). ORSP_E_STATE, changing nothing,
- * if the profile is not Downloaded or is no longer that order of that eUICC (cancelled and
- * placed again, delivered to another eUICC since). */
+ * 4) carries it base64 as resultData (left out above 1 KiB); a failure's report has the status
+ * code of the errorResult's errorReason (8.1/4.2 for most, and when pir gives none) and names
+ * errorReason and bppCommandId in its message, as the audit row does. ORSP_E_STATE, changing
+ * nothing, if the profile is not Downloaded or is no longer that order of that eUICC
+ * (cancelled and placed again, delivered to another eUICC since). */
 ORSP_MUST_CHECK orsp_err orsp_smdp_mark_pir(orsp_smdp *s, const char *iccid,
                                             const char *matching_id, const char *eid, bool success,
                                             const uint8_t *pir, size_t pir_len);

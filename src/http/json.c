@@ -509,21 +509,20 @@ orsp_err orsp_json_put_string(json_t *obj, const char *field, const char *str)
 	return set_new(obj, field, v);
 }
 
-orsp_err orsp_json_header_put(json_t *obj, const orsp_json_status *st)
+orsp_err orsp_json_status_put(json_t *obj, const char *field, const orsp_json_status *st)
 {
 	orsp_err err = ORSP_OK;
-	json_t *header = NULL, *fes = NULL, *scd = NULL;
+	json_t *fes = NULL, *scd = NULL;
 
-	if (!json_is_object(obj) || !st || (unsigned)st->status >= ORSP_ARRAY_LEN(fes_names))
-		return orsp_errf(ORSP_E_USAGE, "orsp_json_header_put: bad arguments");
+	if (!json_is_object(obj) || !field || !st ||
+	    (unsigned)st->status >= ORSP_ARRAY_LEN(fes_names))
+		return orsp_errf(ORSP_E_USAGE, "orsp_json_status_put: bad arguments");
+	/* SGP.22 §6.5.1, FunctionExecutionStatus: statusCodeData when the status is Failed */
 	if (st->status == ORSP_FES_FAILED && !st->has_status_code_data)
 		return orsp_errf(ORSP_E_USAGE, "Failed status needs statusCodeData");
-	header = json_object();
 	fes = json_object();
-	if (!header || !fes) {
-		err = orsp_errf(ORSP_E_RESOURCE, "out of memory");
-		goto out;
-	}
+	if (!fes)
+		return orsp_errf(ORSP_E_RESOURCE, "out of memory");
 	err = orsp_json_put_string(fes, "status", fes_names[st->status]);
 	if (err)
 		goto out;
@@ -552,17 +551,30 @@ orsp_err orsp_json_header_put(json_t *obj, const orsp_json_status *st)
 		if (err)
 			goto out;
 	}
-	err = set_new(header, "functionExecutionStatus", fes);
+	err = set_new(obj, field, fes);
 	fes = NULL;
-	if (err)
-		goto out;
-	err = set_new(obj, "header", header);
-	header = NULL;
 out:
 	json_decref(scd);
 	json_decref(fes);
-	json_decref(header);
 	return err;
+}
+
+orsp_err orsp_json_header_put(json_t *obj, const orsp_json_status *st)
+{
+	orsp_err err;
+	json_t *header;
+
+	if (!json_is_object(obj))
+		return orsp_errf(ORSP_E_USAGE, "orsp_json_header_put: bad arguments");
+	header = json_object();
+	if (!header)
+		return orsp_errf(ORSP_E_RESOURCE, "out of memory");
+	err = orsp_json_status_put(header, "functionExecutionStatus", st);
+	if (err) {
+		json_decref(header);
+		return err;
+	}
+	return set_new(obj, "header", header);
 }
 
 orsp_err orsp_json_header_put_success(json_t *obj)

@@ -2132,10 +2132,11 @@ static orsp_err cancel_session(ctx *c)
 		e = orsp_smdp_get(c->s, se.iccid, &p);
 		if (!e && order_of_session(&p, &se)) {
 			if (reason == 0 || reason == 3)
-				e = orsp_smdp_mark_error(c->s, se.iccid, ORSP_SMDP_FAIL_DOWNLOAD,
-				                         reason == 0
-				                             ? "cancelled: end user rejection"
-				                             : "cancelled: PPR not allowed");
+				e = orsp_smdp_mark_error(
+				    c->s, se.iccid,
+				    reason == 0 ? ORSP_SMDP_FAIL_REJECTED : ORSP_SMDP_FAIL_PPR,
+				    reason == 0 ? "cancelled: end user rejection"
+				                : "cancelled: PPR not allowed");
 			else if (p.state == ORSP_SMDP_DOWNLOADED && se.step == S_BPP)
 				/* postponed after this session's delivery: the eUICC dropped the
 				 * package; downloadable again, as before the delivery */

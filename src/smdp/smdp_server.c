@@ -476,7 +476,8 @@ static orsp_err send_progress(orsp_smdp_server *srv, orsp_http_client *http, con
 {
 	static const char *const none[] = {NULL};
 	char url[600], ts[32], callid[32];
-	json_t *o = json_object(), *h = json_object(), *st = json_object();
+	json_t *o = json_object(), *h = json_object();
+	orsp_json_status st = {0};
 	struct tm tm;
 	time_t t = (time_t)pr->at;
 	char *body = NULL;
@@ -489,10 +490,9 @@ static orsp_err send_progress(orsp_smdp_server *srv, orsp_http_client *http, con
 	snprintf(callid, sizeof(callid), "progress-%lld", (long long)pr->id);
 	snprintf(url, sizeof(url), "%s/gsma/rsp2/es2plus/handleDownloadProgressInfo",
 	         srv->c->callback_url);
-	if (!o || !h || !st) {
+	if (!o || !h) {
 		json_decref(o);
 		json_decref(h);
-		json_decref(st);
 		return orsp_errf(ORSP_E_RESOURCE, "out of memory");
 	}
 	json_object_set_new(h, "functionRequesterIdentifier", json_string(srv->c->svc.fqdn));
@@ -504,24 +504,19 @@ static orsp_err send_progress(orsp_smdp_server *srv, orsp_http_client *http, con
 	json_object_set_new(o, "profileType", json_string(pr->type));
 	json_object_set_new(o, "timestamp", json_string(ts));
 	json_object_set_new(o, "notificationPointId", json_integer(pr->point));
-	json_object_set_new(st, "status", json_string(pr->success ? "Executed-Success" : "Failed"));
+	/* a Failed report without its codes is refused here, never sent */
+	st.status = pr->success ? ORSP_FES_SUCCESS : ORSP_FES_FAILED;
 	if (!pr->success && pr->subject[0]) {
-		json_t *scd = json_object();
-		if (!scd) {
-			json_decref(o);
-			json_decref(st);
-			return orsp_errf(ORSP_E_RESOURCE, "out of memory");
-		}
-		json_object_set_new(scd, "subjectCode", json_string(pr->subject));
-		json_object_set_new(scd, "reasonCode", json_string(pr->reason));
-		if (pr->detail[0])
-			json_object_set_new(scd, "message", json_string(pr->detail));
-		json_object_set_new(st, "statusCodeData", scd);
+		st.has_status_code_data = true;
+		snprintf(st.subject_code, sizeof(st.subject_code), "%s", pr->subject);
+		snprintf(st.reason_code, sizeof(st.reason_code), "%s", pr->reason);
+		snprintf(st.message, sizeof(st.message), "%s", pr->detail);
 	}
-	json_object_set_new(o, "notificationPointStatus", st);
-	if (pr->result[0])
+	e = orsp_json_status_put(o, "notificationPointStatus", &st);
+	if (!e && pr->result[0])
 		json_object_set_new(o, "resultData", json_string(pr->result));
-	e = orsp_json_dump(o, &body, &blen);
+	if (!e)
+		e = orsp_json_dump(o, &body, &blen);
 	json_decref(o);
 	if (e)
 		return e;

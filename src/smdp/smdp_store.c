@@ -202,6 +202,22 @@ static const orsp_migration smdp_migrations[] = {
         .sql = "ALTER TABLE smdp_profile ADD COLUMN profile_class INTEGER"
                " CHECK (profile_class IS NULL OR profile_class IN (0, 1, 2));",
     },
+    {
+        .version = 11,
+        .description = "status codes for the failed reports still to be sent",
+        /* A Failed report is no longer sent without statusCodeData: the undelivered ones
+         * queued without codes (a failed installation or a cancelled download, and any
+         * report queued before migration 6) get the codes they are queued with now. */
+        .sql = "UPDATE smdp_progress SET subject_code = CASE"
+               " WHEN point_id = 1 AND detail = 'download attempts exhausted' THEN '8.8.5'"
+               " WHEN point_id = 1 THEN '8.2.5' WHEN point_id = 2 THEN '8.2.7'"
+               " WHEN point_id = 3 AND detail = 'cancelled: PPR not allowed' THEN '8.2'"
+               " ELSE '8.1' END, reason_code = CASE"
+               " WHEN point_id = 1 AND detail = 'download attempts exhausted' THEN '6.4'"
+               " WHEN point_id = 1 THEN '4.3' WHEN point_id = 2 THEN '6.4'"
+               " WHEN point_id = 3 THEN '3.8' ELSE '4.2' END"
+               " WHERE done = 0 AND success = 0 AND subject_code = '';",
+    },
 };
 
 /* What a progress report to the operator says (ES2+ HandleDownloadProgressInfo, SGP.22
@@ -226,6 +242,88 @@ static const progress_note NOT_ELIGIBLE = {.point = 1, .subject = "8.2.5", .reas
 /* An open order passed its validity: what authenticateClient answers the eUICC for it
  * (8.8.5/4.10), at the point of the checks that refuse a download before it starts. */
 static const progress_note EXPIRED = {.point = 1, .subject = "8.8.5", .reason = "4.10"};
+/* A download given up by cancelSession, for which SGP.22 lists no code: endUserRejection as
+ * eUICC (8.1) / Refused (3.8), pprNotAllowed as Profile (8.2) / Refused (3.8), the profile's
+ * Policy Rules being what the device refused. */
+static const progress_note USER_REJECTED = {.point = 3, .subject = "8.1", .reason = "3.8"};
+static const progress_note PPR_REFUSED = {.point = 3, .subject = "8.2", .reason = "3.8"};
+/* A failed installation whose errorReason has no code of its own below (or that gives none):
+ * eUICC (8.1) / Execution Error (4.2), what ES9+ answers the eUICC's own error answers with. */
+static const progress_note INSTALL_FAILED = {.point = 4, .subject = "8.1", .reason = "4.2"};
+
+/* The ErrorReason of a failed installation (SGP.22 §5.5.6 ErrorResult), by value: its name
+ * for the report's message and, where SGP.22 has a code for the same fact, that code
+ * (NULL: INSTALL_FAILED's). installFailedDueToUnknownError (127) is outside the table. */
+static const struct {
+	const char *name, *subject, *reason;
+} install_errors[] = {
+    [1] = {"incorrectInputValues"},
+    [2] = {"invalidSignature"},
+    [3] = {"invalidTransactionId"},
+    [4] = {"unsupportedCrtValues"},
+    [5] = {"unsupportedRemoteOperationType"},
+    [6] = {"unsupportedProfileClass"},
+    [7] = {"scp03tStructureError"},
+    [8] = {"scp03tSecurityError"},
+    /* Profile ICCID (8.2.1) / Already in Use (3.3), as downloadOrder answers it */
+    [9] = {"installFailedDueToIccidAlreadyExistsOnEuicc", "8.2.1", "3.3"},
+    /* eUICC (8.1) / Insufficient Memory (4.8), as authenticateClient answers it */
+    [10] = {"installFailedDueToInsufficientMemoryForProfile", "8.1", "4.8"},
+    [11] = {"installFailedDueToInterruption"},
+    [12] = {"installFailedDueToPEProcessingError"},
+    [13] = {"installFailedDueToIccidMismatch"},
+    [14] = {"testProfileInstallFailedDueToInvalidNaaKey"},
+    [15] = {"pprNotAllowed"},
+};
+
+/* The report of a failed installation, from the ProfileInstallationResult pir (DER as
+ * received, already verified; NULL or unreadable: INSTALL_FAILED with no reason named):
+ * BF37 { BF27 { ..., finalResult A2 { errorResult A1 { 80 bppCommandId, 81 errorReason,
+ * ... } } }, 5F37 }. Its message, into detail, names both. */
+static progress_note install_failure(const uint8_t *pir, size_t len, char *detail, size_t cap)
+{
+	progress_note n = INSTALL_FAILED;
+	orsp_tlv top, data, f, result = {0}, choice, cmd, why;
+	orsp_reader r;
+	uint64_t c = 0, reason = 0;
+	const char *name = NULL;
+
+	snprintf(detail, cap, "profile installation failed");
+	if (!pir || orsp_der_parse_one(orsp_slice_make(pir, len), &top) || top.tag != 0xBF37)
+		goto out;
+	orsp_reader_init(&r, top.value.p, top.value.len);
+	if (orsp_der_expect(&r, 0xBF27, &data))
+		goto out;
+	orsp_reader_init(&r, data.value.p, data.value.len);
+	while (orsp_reader_remaining(&r)) {
+		if (orsp_der_read(&r, &f))
+			goto out;
+		if (f.tag == 0xA2)
+			result = f;
+	}
+	if (!result.raw.p || orsp_der_parse_one(result.value, &choice) || choice.tag != 0xA1)
+		goto out;
+	orsp_reader_init(&r, choice.value.p, choice.value.len);
+	if (orsp_der_expect(&r, 0x80, &cmd) || orsp_der_expect(&r, 0x81, &why) ||
+	    orsp_der_uint(cmd.value, &c) || orsp_der_uint(why.value, &reason))
+		goto out;
+	if (reason < ORSP_ARRAY_LEN(install_errors) && install_errors[reason].name) {
+		name = install_errors[reason].name;
+		if (install_errors[reason].subject) {
+			n.subject = install_errors[reason].subject;
+			n.reason = install_errors[reason].reason;
+		}
+	} else if (reason == 127) {
+		name = "installFailedDueToUnknownError";
+	}
+	snprintf(detail, cap,
+	         "profile installation failed: errorReason %llu%s%s%s at bppCommandId %llu",
+	         (unsigned long long)reason, name ? " (" : "", name ? name : "", name ? ")" : "",
+	         (unsigned long long)c);
+out:
+	orsp_err_clear();
+	return n;
+}
 
 /* The report of a state change, when the operator hears about it (point 0: no report). */
 static progress_note progress_of(orsp_smdp_event ev)
@@ -236,8 +334,9 @@ static progress_note progress_of(orsp_smdp_event ev)
 	case ORSP_SMDP_EV_PIR_OK:
 		return (progress_note){.point = 4, .ok = true};
 	case ORSP_SMDP_EV_PIR_FAIL:
-		return (progress_note){.point = 4};
-	case ORSP_SMDP_EV_FAIL: /* the download ended otherwise (a cancelled session) */
+		return INSTALL_FAILED;
+	case ORSP_SMDP_EV_FAIL:
+		/* every caller names why (its note): a report without codes is refused */
 		return (progress_note){.point = 3};
 	case ORSP_SMDP_EV_EXPIRE:
 		return EXPIRED;
@@ -519,6 +618,10 @@ static orsp_err queue_progress(orsp_smdp *s, const orsp_smdp_profile *p, const c
 
 	if (s->no_progress || !n->point)
 		return ORSP_OK;
+	/* SGP.22's FunctionExecutionStatus: a Failed status carries statusCodeData */
+	if (!n->ok && (!n->subject || !n->reason))
+		return orsp_errf(ORSP_E_USAGE,
+		                 "a failed progress report (point %d) needs its codes", n->point);
 	if (n->result && n->result_len <= RESULT_DATA_MAX &&
 	    orsp_base64_encode(n->result, n->result_len, result, sizeof(result)) != ORSP_OK)
 		return orsp_errf(ORSP_E_RESOURCE, "installation result too large to report");
@@ -1416,8 +1519,12 @@ orsp_err orsp_smdp_mark_error(orsp_smdp *s, const char *iccid, orsp_smdp_failure
 	case ORSP_SMDP_FAIL_RETRIES:
 		return simple_event_note(s, iccid, NULL, ORSP_SMDP_EV_FAIL, "", detail,
 		                         &RETRIES_EXHAUSTED);
-	case ORSP_SMDP_FAIL_DOWNLOAD:
-		return simple_event(s, iccid, NULL, ORSP_SMDP_EV_FAIL, "", detail);
+	case ORSP_SMDP_FAIL_REJECTED:
+		return simple_event_note(s, iccid, NULL, ORSP_SMDP_EV_FAIL, "", detail,
+		                         &USER_REJECTED);
+	case ORSP_SMDP_FAIL_PPR:
+		return simple_event_note(s, iccid, NULL, ORSP_SMDP_EV_FAIL, "", detail,
+		                         &PPR_REFUSED);
 	}
 	return orsp_errf(ORSP_E_USAGE, "unknown failure %d", (int)why);
 }
@@ -1425,12 +1532,17 @@ orsp_err orsp_smdp_mark_error(orsp_smdp *s, const char *iccid, orsp_smdp_failure
 orsp_err orsp_smdp_mark_pir(orsp_smdp *s, const char *iccid, const char *matching_id,
                             const char *eid, bool success, const uint8_t *pir, size_t pir_len)
 {
-	progress_note n = {.point = 4, .ok = success, .result = pir, .result_len = pir_len};
+	progress_note n = {.point = 4, .ok = true};
+	char detail[256] = "";
 	orsp_smdp_profile p;
 	orsp_err err;
 
 	if (!s || (!pir && pir_len))
 		return orsp_errf(ORSP_E_USAGE, "missing arguments");
+	if (!success)
+		n = install_failure(pir, pir_len, detail, sizeof(detail));
+	n.result = pir;
+	n.result_len = pir_len;
 	err = orsp_db_begin(s->db);
 	if (err)
 		return err;
@@ -1445,7 +1557,7 @@ orsp_err orsp_smdp_mark_pir(orsp_smdp *s, const char *iccid, const char *matchin
 		              "profile %s is no longer the order delivered to that eUICC", p.iccid);
 	if (!err)
 		err = set_state_note(s, &p, success ? ORSP_SMDP_EV_PIR_OK : ORSP_SMDP_EV_PIR_FAIL,
-		                     "", success ? "" : "profile installation failed", &n);
+		                     "", detail, &n);
 	return finish(s, err);
 }
 
