@@ -292,6 +292,37 @@ static int64_t count_where(orsp_smdp *s, const char *sql)
 	return v;
 }
 
+/* A callback_url with a trailing '/' (or several) is the operator's server: stored without
+ * it, and the reports reach /gsma/rsp2/es2plus/handleDownloadProgressInfo. It was posted to
+ * //gsma/..., which the operator answered 404, until the report was given up. */
+static void test_callback_url_trailing_slash(void **state)
+{
+	static operator_end op = {.lock = PTHREAD_MUTEX_INITIALIZER};
+	orsp_http_server *opsrv;
+	static released r;
+	orsp_smdp_server *srv = NULL;
+	char url[64], slashed[80];
+	(void)state;
+
+	opsrv = operator_start(on_progress, &op, 0, url, sizeof(url));
+	snprintf(slashed, sizeof(slashed), "%s//", url);
+	released_profile(&r, "smdp_callback_slash", slashed, "SL-1");
+	assert_int_equal(orsp_smdp_server_start(&r.cfg, &srv), ORSP_OK);
+	assert_int_equal(orsp_smdp_mark_downloaded(r.s, r.p.iccid), ORSP_OK);
+	wait_calls(&op, 1);
+	pthread_mutex_lock(&op.lock);
+	assert_int_equal(op.calls, 1);
+	assert_int_equal(op.last_point, 3);
+	assert_string_equal(op.last_status, "Executed-Success");
+	pthread_mutex_unlock(&op.lock);
+	assert_int_equal(count_where(r.s, "SELECT count(*) FROM smdp_progress WHERE done = 1"), 1);
+	assert_string_equal(r.cfg.callback_url, url);
+	orsp_smdp_server_stop(srv);
+	released_free(&r);
+	json_decref(op.last_nps);
+	orsp_http_server_stop(opsrv, 1000);
+}
+
 /* The two Failed reports that went out without statusCodeData, which SGP.22's
  * FunctionExecutionStatus requires for Failed (and our own reader refuses without): a failed
  * installation (point 4, the code of the eUICC's errorReason) and a download given up by
@@ -601,6 +632,20 @@ static void test_config_errors(void **state)
 	    {"callback_url = https://operator.example.net@evil.example\n",
 	     "callback_url: no user name"},
 	    {"callback_url = http://127.0.0.1:80\\@evil.example/\n", "callback_url: no user name"},
+	    /* the operator's server only: the reports go to its /gsma/rsp2/es2plus/... */
+	    {"callback_url = https://operator.example.net/es2\n",
+	     "c.conf:1: callback_url: expected the operator's server only, scheme://host[:port],"
+	     " without a path, query or fragment"},
+	    {"callback_url = http://127.0.0.1:8080/gsma/rsp2/es2plus/\n",
+	     "c.conf:1: callback_url: expected the operator's server only"},
+	    {"callback_url = http://127.0.0.1//x\n",
+	     "callback_url: expected the operator's server"},
+	    {"callback_url = https://operator.example.net?k=1\n",
+	     "callback_url: expected the operator's server"},
+	    {"callback_url = https://operator.example.net/#f\n",
+	     "callback_url: expected the operator's server"},
+	    {"callback_url = https://\n", "c.conf:1: callback_url: no host in the URL"},
+	    {"callback_url = https:///x\n", "c.conf:1: callback_url: no host in the URL"},
 	    {"callback_ca = /nonexistent/ca.pem\n", "callback_ca: cannot open /nonexistent"},
 	    {"max_body = 1\n", "max_body: expected a number of bytes from 16384"},
 	    {"max_body = 16383\n", "max_body: expected a number of bytes from 16384"},
@@ -656,6 +701,15 @@ static void test_config_errors(void **state)
 			         cases[i].expect);
 	}
 	assert_int_equal(orsp_smdp_config_load("/nonexistent/x.conf", &cfg), ORSP_E_USAGE);
+	/* what follows the server in a refused callback_url is not echoed: a query may hold a
+	 * key */
+	f = fopen(conf, "w");
+	assert_non_null(f);
+	fputs("callback_url = https://operator.example.net/x?key=s3cr3t\n", f);
+	fclose(f);
+	assert_int_equal(orsp_smdp_config_load(conf, &cfg), ORSP_E_USAGE);
+	assert_non_null(strstr(orsp_err_detail(), "callback_url: expected"));
+	assert_null(strstr(orsp_err_detail(), "s3cr3t"));
 	/* a private key file that group or others can read is refused, naming the key */
 	{
 		char db[1100];
@@ -1762,6 +1816,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_progress_callbacks),
 	    cmocka_unit_test(test_failed_reports_carry_codes),
+	    cmocka_unit_test(test_callback_url_trailing_slash),
 	    cmocka_unit_test(test_order_expiry),
 	    cmocka_unit_test(test_session_sweep_at_start),
 	    cmocka_unit_test(test_metrics_cache),

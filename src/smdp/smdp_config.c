@@ -588,23 +588,40 @@ static orsp_err set_key(loader *l, const char *k, const char *v)
 	} else if (strcmp(k, "es2_client_ca") == 0) {
 		return path_value(l, k, v, c->es2_client_ca, sizeof(c->es2_client_ca));
 	} else if (strcmp(k, "callback_url") == 0) {
+		const char *host;
+		size_t n;
 		if ((strncmp(v, "https://", 8) && strncmp(v, "http://", 7)) ||
 		    strlen(v) >= sizeof(c->callback_url))
 			return bad(l, k, "expected an http:// or https:// URL");
+		host = v + (v[4] == 's' ? 8 : 7);
+		n = strcspn(host, "/?#"); /* the authority: host and port */
 		/* a user name or password in the URL would be sent (and logged), and the host is
 		 * the one after them: http://localhost:1@192.0.2.1/ goes to 192.0.2.1 */
-		if (url_has_userinfo(v + (v[4] == 's' ? 8 : 7)))
+		if (url_has_userinfo(host))
 			return bad(l, k,
 			           "no user name or password ('@' before the host) in the URL: "
 			           "libcurl would send them, to the host after the '@'");
 		/* the reports carry EIDs and ICCIDs, and their answer decides whether they are
 		 * sent again: plain HTTP only to a proxy or endpoint on this host */
-		if (strncmp(v, "http://", 7) == 0 && !loopback_url(v + 7))
+		if (strncmp(v, "http://", 7) == 0 && !loopback_url(host))
 			return bad(
 			    l, k,
 			    "plain http:// only to 127.0.0.1, [::1] or localhost; use https:// "
 			    "(and callback_ca) for another host");
-		snprintf(c->callback_url, sizeof(c->callback_url), "%s", v);
+		if (n == 0)
+			return bad(l, k, "no host in the URL");
+		/* the reports go to <callback_url>/gsma/rsp2/es2plus/handleDownloadProgressInfo,
+		 * the path SGP.22's JSON binding gives every ES2+ function: the URL names the
+		 * operator's server, scheme://host[:port]. A trailing '/' is dropped (it made the
+		 * path //gsma/..., refused by the operator, so every report was given up); what
+		 * else follows is refused, not echoed (a query may hold a key) */
+		if (host[n + strspn(host + n, "/")] != '\0')
+			return bad(
+			    l, k,
+			    "expected the operator's server only, scheme://host[:port], without "
+			    "a path, query or fragment (the reports go to its "
+			    "/gsma/rsp2/es2plus/handleDownloadProgressInfo)");
+		snprintf(c->callback_url, sizeof(c->callback_url), "%.*s", (int)(host - v + n), v);
 	} else if (strcmp(k, "callback_ca") == 0) {
 		e = path_value(l, k, v, c->callback_ca, sizeof(c->callback_ca));
 		return e ? e : pem_cert_file(l, k, c->callback_ca);
