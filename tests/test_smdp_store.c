@@ -1249,6 +1249,140 @@ static void test_expiry(void **state)
 	orsp_smdp_close(s);
 }
 
+/* Between two batches of expiry: another connection on the file takes the write lock at
+ * once (busy timeout 0) and sees the batches committed so far, each order with its audit
+ * row and report. */
+typedef struct between_probe {
+	int calls;
+	int stop_after; /* answer false at this call (0: never) */
+	int64_t seen[4];
+} between_probe;
+
+static bool take_lock_between(void *arg)
+{
+	between_probe *b = arg;
+	orsp_db *db = NULL;
+	orsp_stmt *st = NULL;
+	bool row = false;
+
+	assert_int_equal(orsp_db_open(db_path, &db), ORSP_OK);
+	assert_int_equal(orsp_db_set_busy_timeout(db, 0), ORSP_OK);
+	assert_int_equal(orsp_db_begin(db), ORSP_OK); /* BEGIN IMMEDIATE: the write lock */
+	assert_int_equal(orsp_db_prepare(db,
+	                                 "SELECT (SELECT count(*) FROM smdp_profile WHERE state ="
+	                                 " 'unavailable'), (SELECT count(*) FROM smdp_audit WHERE"
+	                                 " action = 'expire'), (SELECT count(*) FROM smdp_progress"
+	                                 " WHERE point_id = 1 AND reason_code = '4.10')",
+	                                 &st),
+	                 ORSP_OK);
+	assert_int_equal(orsp_stmt_step(st, &row), ORSP_OK);
+	assert_true(row);
+	assert_true(b->calls < 4);
+	b->seen[b->calls] = orsp_stmt_column_int64(st, 0);
+	assert_int_equal(orsp_stmt_column_int64(st, 1), b->seen[b->calls]);
+	assert_int_equal(orsp_stmt_column_int64(st, 2), b->seen[b->calls]);
+	orsp_stmt_finalize(st);
+	assert_int_equal(orsp_db_commit(db), ORSP_OK);
+	orsp_db_close(db);
+	return ++b->calls != b->stop_after;
+}
+
+/* Expiry works in batches, each its own transaction: every due order ends, audited and
+ * reported once; another writer takes the lock between batches; the call can end between
+ * them, the next one ends the rest; and a failure anywhere keeps the batches committed before
+ * it whole and changes nothing of its own batch. (One transaction for all due orders held
+ * the write lock for seconds.) */
+static void test_expiry_batches(void **state)
+{
+	orsp_smdp *s = open_new();
+	orsp_smdp_order o = {0};
+	orsp_smdp_profile q;
+	between_probe b = {0};
+	bool seen[6] = {false};
+	size_t n = 99;
+	(void)state;
+	import_n(s, 130, 10, "X");
+	orsp_smdp_set_progress(s, true);
+	orsp_smdp_set_clock(s, 1000000);
+	o.profile_type = "X";
+	o.validity_s = 100;
+	for (int i = 0; i < 5; i++)
+		assert_int_equal(orsp_smdp_download_order(s, &o, &q), ORSP_OK);
+	orsp_smdp_set_clock(s, 2000000);
+	/* 5 orders in batches of 2: the lock is taken after the first and the second */
+	assert_int_equal(orsp_smdp_expire_with(s, 2, take_lock_between, &b, &n), ORSP_OK);
+	assert_int_equal(n, 5);
+	assert_int_equal(b.calls, 2);
+	assert_int_equal(b.seen[0], 2);
+	assert_int_equal(b.seen[1], 4);
+	assert_int_equal(count_rows(s, "SELECT count(*) FROM smdp_profile WHERE state ="
+	                               " 'unavailable'"),
+	                 5);
+	assert_int_equal(count_rows(s, "SELECT count(*) FROM smdp_audit WHERE action = 'expire'"),
+	                 5);
+	assert_int_equal(count_rows(s, "SELECT count(DISTINCT iccid) FROM smdp_progress WHERE"
+	                               " point_id = 1 AND subject_code = '8.8.5' AND reason_code ="
+	                               " '4.10'"),
+	                 5);
+	assert_int_equal(count_rows(s, "SELECT count(*) FROM smdp_progress"), 5);
+	/* ended by `between` after the first batch: the next call takes the rest */
+	orsp_smdp_set_clock(s, 1000000);
+	for (int i = 0; i < 5; i++)
+		assert_int_equal(orsp_smdp_download_order(s, &o, &q), ORSP_OK);
+	orsp_smdp_set_clock(s, 2000000);
+	b = (between_probe){.stop_after = 1};
+	assert_int_equal(orsp_smdp_expire_with(s, 2, take_lock_between, &b, &n), ORSP_OK);
+	assert_int_equal(n, 2);
+	assert_int_equal(b.seen[0], 7);
+	assert_int_equal(orsp_smdp_expire(s, &n), ORSP_OK);
+	assert_int_equal(n, 3);
+	assert_int_equal(count_rows(s, "SELECT count(*) FROM smdp_progress"), 10);
+	assert_int_equal(count_rows(s, "SELECT count(DISTINCT iccid) FROM smdp_progress"), 10);
+	/* a failure at each database operation in turn, the same 5 orders due again each time */
+	for (int k = 0;; k++) {
+		orsp_err e;
+		int64_t audits, expired;
+		assert_true(k < 1000);
+		assert_int_equal(
+		    orsp_db_exec(orsp_smdp_db(s),
+		                 "UPDATE smdp_profile SET state = 'allocated' WHERE"
+		                 " iccid IN (SELECT iccid FROM smdp_profile ORDER BY id"
+		                 " LIMIT 5);"
+		                 "DELETE FROM smdp_progress"),
+		    ORSP_OK);
+		audits = count_rows(s, "SELECT count(*) FROM smdp_audit WHERE action = 'expire'");
+		orsp_db_inject_failure(orsp_smdp_db(s), k);
+		e = orsp_smdp_expire_with(s, 2, NULL, NULL, &n);
+		orsp_db_inject_failure(orsp_smdp_db(s), -1);
+		orsp_err_clear();
+		expired = count_rows(s, "SELECT count(*) FROM smdp_progress");
+		assert_int_equal(n, expired);
+		assert_int_equal(count_rows(s, "SELECT count(*) FROM smdp_audit WHERE action ="
+		                               " 'expire'") -
+		                     audits,
+		                 expired);
+		assert_int_equal(count_rows(s, "SELECT count(*) FROM smdp_profile WHERE state ="
+		                               " 'allocated'"),
+		                 5 - expired);
+		if (e == ORSP_OK) {
+			assert_int_equal(expired, 5);
+			break;
+		}
+		assert_int_equal(e, ORSP_E_STORAGE);
+		assert_int_equal(expired % 2, 0); /* whole batches only */
+		seen[expired] = true;
+		/* the next run ends the rest, each reported once */
+		assert_int_equal(orsp_smdp_expire(s, &n), ORSP_OK);
+		assert_int_equal(n, 5 - expired);
+		assert_int_equal(count_rows(s, "SELECT count(DISTINCT iccid) FROM smdp_progress"),
+		                 5);
+		assert_int_equal(count_rows(s, "SELECT count(*) FROM smdp_progress"), 5);
+	}
+	/* failures in the second and third batch kept the batches before them */
+	assert_true(seen[0] && seen[2] && seen[4]);
+	orsp_smdp_close(s);
+}
+
 /* The default SM-DP+ case does not find a Released order past its expiry (before the expiry
  * job has run), and so finds a newer one for the same EID. */
 static void test_find_released_skips_expired(void **state)
@@ -2356,6 +2490,7 @@ int main(void)
 	    cmocka_unit_test(test_progress_switch),
 	    cmocka_unit_test(test_expiry),
 	    cmocka_unit_test(test_find_released_skips_expired),
+	    cmocka_unit_test(test_expiry_batches),
 	    cmocka_unit_test(test_concurrent_orders),
 	    cmocka_unit_test(test_views),
 	    cmocka_unit_test(test_upp_encrypted_at_rest),

@@ -407,7 +407,15 @@ ORSP_MUST_CHECK orsp_err orsp_smdp_mark_pir(orsp_smdp *s, const char *iccid,
 ORSP_MUST_CHECK orsp_err orsp_smdp_report_ineligible(orsp_smdp *s, const char *iccid,
                                                      const char *eid, const char *detail);
 /* Every open order (Allocated, Linked, Confirmed, Released) whose expiry is before the
- * clock becomes Unavailable, in one transaction. *n (may be NULL) gets how many. */
+ * clock becomes Unavailable, each with its audit row and progress report, in batches of
+ * `batch` orders (0: 1000) in rowid order, each batch its own write transaction, so other
+ * writers can take the lock between batches. After each full batch is committed,
+ * between(arg) runs (NULL: nothing): it may wait, to let them in, and false ends the call
+ * there, the rest left for the next one. *n (may be NULL) gets how many orders ended, on an
+ * error those of the batches committed before it (the failed batch changes nothing). */
+ORSP_MUST_CHECK orsp_err orsp_smdp_expire_with(orsp_smdp *s, size_t batch, bool (*between)(void *),
+                                               void *arg, size_t *n);
+/* orsp_smdp_expire_with in batches of 1000, nothing between them. */
 ORSP_MUST_CHECK orsp_err orsp_smdp_expire(orsp_smdp *s, size_t *n);
 
 /* How many profiles are in each state (n is indexed by orsp_smdp_state), counted by the

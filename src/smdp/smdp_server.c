@@ -653,17 +653,53 @@ static void sender_round(orsp_smdp_server *srv, orsp_http_client *http, double d
 	}
 }
 
-/* Open orders past their expiry become Unavailable (orsp_smdp_expire): an expired order
+/* Until now_ms() reaches until_ms, or at once when the server stops (the stop signals wake
+ * under lock after setting stopping, so the wake-up cannot come between the check and the
+ * wait). */
+static void sender_wait(orsp_smdp_server *srv, double until_ms)
+{
+	pthread_mutex_lock(&srv->lock);
+	for (double now = now_ms(); !srv->stopping && now < until_ms; now = now_ms()) {
+		struct timespec ts;
+		int64_t left_ns = (int64_t)((until_ms - now) * 1e6);
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		ts.tv_sec += (time_t)(left_ns / 1000000000);
+		ts.tv_nsec += (long)(left_ns % 1000000000);
+		if (ts.tv_nsec >= 1000000000L) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000L;
+		}
+		(void)pthread_cond_timedwait(&srv->wake, &srv->lock, &ts);
+	}
+	pthread_mutex_unlock(&srv->lock);
+}
+
+/* A pause between two batches of order expiry (the write lock released), so that writers
+ * waiting for it get it: those of this process are woken at once, those of other processes
+ * poll in SQLite's busy handler, at most 100 ms apart. */
+#define EXPIRE_PAUSE_MS 50
+
+static bool expire_pause(void *arg)
+{
+	orsp_smdp_server *srv = arg;
+
+	sender_wait(srv, now_ms() + EXPIRE_PAUSE_MS);
+	return !srv->stopping;
+}
+
+/* Open orders past their expiry become Unavailable (orsp_smdp_expire_with, batches of 1000
+ * with a pause between them; a stop ends it after the batch in progress): an expired order
  * can no longer be downloaded anyway, and it must not stay Released, where the default
  * SM-DP+ case and /metrics would still see it. */
 static void expire_round(orsp_smdp_server *srv)
 {
 	size_t n = 0;
 
-	if (orsp_smdp_expire(srv->sender_db, &n) != ORSP_OK) {
+	if (orsp_smdp_expire_with(srv->sender_db, 0, expire_pause, srv, &n) != ORSP_OK) {
 		fprintf(stderr, "openrsp smdp: order expiry: %s\n", orsp_err_detail());
 		orsp_err_clear();
-	} else if (n)
+	}
+	if (n) /* also those of the batches committed before a failure */
 		fprintf(stderr, "openrsp smdp: %zu order(s) expired\n", n);
 }
 
@@ -689,27 +725,6 @@ static void sweep_round(orsp_smdp_server *srv)
 	}
 	if (total)
 		fprintf(stderr, "openrsp smdp: %zu ES9+ session(s) deleted\n", total);
-}
-
-/* Until now_ms() reaches until_ms, or at once when the server stops (the stop signals wake
- * under lock after setting stopping, so the wake-up cannot come between the check and the
- * wait). */
-static void sender_wait(orsp_smdp_server *srv, double until_ms)
-{
-	pthread_mutex_lock(&srv->lock);
-	for (double now = now_ms(); !srv->stopping && now < until_ms; now = now_ms()) {
-		struct timespec ts;
-		int64_t left_ns = (int64_t)((until_ms - now) * 1e6);
-		clock_gettime(CLOCK_MONOTONIC, &ts);
-		ts.tv_sec += (time_t)(left_ns / 1000000000);
-		ts.tv_nsec += (long)(left_ns % 1000000000);
-		if (ts.tv_nsec >= 1000000000L) {
-			ts.tv_sec++;
-			ts.tv_nsec -= 1000000000L;
-		}
-		(void)pthread_cond_timedwait(&srv->wake, &srv->lock, &ts);
-	}
-	pthread_mutex_unlock(&srv->lock);
 }
 
 /* The background thread: order expiry and the session sweep at start and then every
