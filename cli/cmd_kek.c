@@ -75,7 +75,7 @@ static int kek_args(int argc, char **argv, bool want_uri, const char **file, con
 			return cli_missing("--pkcs11");
 		if (!orsp_ec_pkcs11_uri(*uri))
 			return cli_usage("--pkcs11", "expected a PKCS#11 URI (pkcs11:...)");
-		if (strstr(*uri, "pin-value="))
+		if (orsp_ec_pkcs11_uri_has_pin(*uri))
 			return cli_usage("--pkcs11",
 			                 "a PIN on the command line shows in ps, and the "
 			                 "sealed file would hold it: give pin-source=FILE");

@@ -212,7 +212,7 @@ static orsp_err read_key(const char *path, orsp_ec_key **out)
  * (pin-value) makes the configuration file a secret, as a token in it does. */
 static orsp_err load_token_key(loader *l, const char *key, const char *v, orsp_ec_key **out)
 {
-	if (strstr(v, "pin-value=") && (l->mode & 077))
+	if (orsp_ec_pkcs11_uri_has_pin(v) && (l->mode & 077))
 		return bad(l, key,
 		           "%s holds a PIN (pin-value) and can be read or written by group or "
 		           "others (chmod 600 it, or use pin-source)",
