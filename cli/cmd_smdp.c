@@ -1752,8 +1752,9 @@ static int smdp_order_with(int argc, char **argv, char cc_buf[CLI_SECRET_STR_MAX
 	orsp_smdp_order o = {0};
 	orsp_smdp_profile p;
 	orsp_smdp *s = NULL;
+	orsp_db *db = NULL;
 	const char *cc = NULL, *fqdn = NULL;
-	bool release = false;
+	bool release = false, tx = false;
 	char ac[ORSP_SMDP_AC_MAX];
 	int rc, c;
 	orsp_err e;
@@ -1814,6 +1815,17 @@ static int smdp_order_with(int argc, char **argv, char cc_buf[CLI_SECRET_STR_MAX
 	rc = open_smdp(&dbo, "smdp order", &s, NULL);
 	if (rc)
 		return rc;
+	/* One transaction for downloadOrder, confirmOrder and the activation code (the store's
+	 * own transactions nest in it): a failure leaves the profile Available with no order,
+	 * where an order committed on its own would hold the profile under a matching ID that
+	 * nobody was told, until it expired to Unavailable. */
+	db = orsp_smdp_db(s);
+	e = orsp_db_begin(db);
+	if (e) {
+		rc = cli_fail("smdp order", e);
+		goto out;
+	}
+	tx = true;
 	e = orsp_smdp_download_order(s, &o, &p);
 	if (e) {
 		rc = cli_fail("downloadOrder", e);
@@ -1822,7 +1834,9 @@ static int smdp_order_with(int argc, char **argv, char cc_buf[CLI_SECRET_STR_MAX
 	if (cc || release) {
 		e = orsp_smdp_confirm_order(s, p.matching_id, cc, release);
 		if (e) {
-			rc = cli_fail("confirmOrder", e);
+			rc = cli_failf("confirmOrder",
+			               "%s (no order placed: profile %s stays Available)",
+			               orsp_err_detail(), p.iccid);
 			goto out;
 		}
 	}
@@ -1831,9 +1845,20 @@ static int smdp_order_with(int argc, char **argv, char cc_buf[CLI_SECRET_STR_MAX
 		rc = cli_fail("activation code", e);
 		goto out;
 	}
+	tx = false;
+	e = orsp_db_commit(db);
+	if (e && !orsp_db_committed(db)) {
+		rc = cli_failf("smdp order", "%s (no order placed: profile %s stays Available)",
+		               orsp_err_detail(), p.iccid);
+		goto out;
+	}
+	if (e) /* committed, only its flush failed: the order stands */
+		fprintf(stderr, "openrsp: warning: smdp order: %s\n", orsp_err_detail());
 	printf("%s\n", ac);
 	rc = CLI_OK;
 out:
+	if (tx)
+		orsp_db_rollback(db);
 	orsp_smdp_close(s);
 	return rc;
 }

@@ -579,6 +579,30 @@ expect "atomic: rerun rc" 0 "$rc"
 expect "atomic: both stores complete" "4 4" \
 	"$(sql "$ADB" "SELECT COUNT(*) FROM smdp_profile") $(sql "$AAUC" "SELECT COUNT(*) FROM auc_subscriber")"
 
+# ----- order --cc/--release is one transaction: a confirmOrder that fails (the move to
+# Released refused by a trigger, aborting the statement or the whole transaction) leaves the
+# profile Available, no matching ID, nothing in the audit log or the outbox; it was left
+# Allocated under a matching ID nobody knew, and the next order took another profile -----
+OI=$(sql "$ADB" "SELECT iccid FROM smdp_profile ORDER BY id LIMIT 1")
+for how in ABORT ROLLBACK; do
+	sql "$ADB" "CREATE TRIGGER inj BEFORE UPDATE OF state ON smdp_profile WHEN NEW.state = 'released'
+		BEGIN SELECT RAISE($how, 'injected release failure'); END" >/dev/null
+	run smdp order --db "$ADB" --profile-type "$TYPE" --cc 1234 --release --fqdn smdp.example.com
+	expect "order, confirmOrder failing ($how): rc, nothing printed" "1 " "$rc $out"
+	expect "order, confirmOrder failing ($how): the profile named" \
+		"openrsp: confirmOrder: step: injected release failure (no order placed: profile $OI stays Available)" "$err"
+	expect "order, confirmOrder failing ($how): profile Available, no order" "available||0||0" \
+		"$(sql "$ADB" "SELECT state || '|' || IFNULL(matching_id, '') || '|' || download_attempts || '|' || IFNULL(eid, '') || '|' || (cc_wrapped IS NOT NULL) FROM smdp_profile WHERE iccid = '$OI'")"
+	expect "order, confirmOrder failing ($how): no audit row, no report" "0 0" \
+		"$(sql "$ADB" "SELECT COUNT(*) FROM smdp_audit WHERE iccid = '$OI' AND action <> 'import'") $(sql "$ADB" "SELECT COUNT(*) FROM smdp_progress")"
+	sql "$ADB" "DROP TRIGGER inj" >/dev/null
+done
+# the same order again takes the same profile, released
+run smdp order --db "$ADB" --profile-type "$TYPE" --release --fqdn smdp.example.com
+expect "order after the failures: rc" 0 "$rc"
+expect "order after the failures: the same profile, released" "released $(cut -d'$' -f3 <<<"$out")" \
+	"$(sql "$ADB" "SELECT state || ' ' || matching_id FROM smdp_profile WHERE iccid = '$OI'")"
+
 # ----- generate's counters stay in the MSIN and after the ICCID's issuer number -----
 # V7's EF.AD gives a 2-digit MNC: 00101 999999 + 2 would become MNC 02; refused before
 # anything is written (no database created)
