@@ -169,6 +169,13 @@ static void test_order_with_eid(void **state)
 	                 "\",\"eid\":\"89049032123451234512345678901332\","
 	                 "\"finalProfileStatusIndicator\":\"Available\"}",
 	                 "8.1.1", "3.8"));
+	/* another EID and another matching ID: the EID is said (compared first) */
+	json_decref(call(f, "cancelOrder",
+	                 "{" HDR ",\"iccid\":\"" ICCID
+	                 "\",\"eid\":\"89049032123451234512345678901332\","
+	                 "\"matchingId\":\"NOT-THIS-ORDER\","
+	                 "\"finalProfileStatusIndicator\":\"Available\"}",
+	                 "8.1.1", "3.8"));
 	json_decref(call(f, "cancelOrder",
 	                 "{" HDR ",\"iccid\":\"" ICCID "\",\"eid\":\"123\","
 	                 "\"finalProfileStatusIndicator\":\"Available\"}",
@@ -179,6 +186,53 @@ static void test_order_with_eid(void **state)
 	                 "{" HDR ",\"iccid\":\"" ICCID "\",\"eid\":\"" EID "\",\"finalProfileStatusIndicator\":\"Available\"}",
 	                 NULL, NULL));
 	assert_int_equal(state_of(f), ORSP_SMDP_AVAILABLE);
+}
+
+/* cancelOrder and another process: the link wraps orsp_smdp_get (tests/CMakeLists.txt), and
+ * with reorder_eid set, right after the handler's read of the order, the order is cancelled
+ * and the profile ordered again for reorder_eid, as another process may do then. */
+#define EID2 "89049032123451234512345678901332"
+static orsp_smdp *reorder_s;
+static const char *reorder_eid;
+
+orsp_err __real_orsp_smdp_get(orsp_smdp *s, const char *iccid, orsp_smdp_profile *out);
+orsp_err __wrap_orsp_smdp_get(orsp_smdp *s, const char *iccid, orsp_smdp_profile *out);
+
+orsp_err __wrap_orsp_smdp_get(orsp_smdp *s, const char *iccid, orsp_smdp_profile *out)
+{
+	orsp_err e = __real_orsp_smdp_get(s, iccid, out);
+	orsp_smdp_order o = {.iccid = iccid};
+
+	if (e || !reorder_eid)
+		return e;
+	o.eid = reorder_eid;
+	reorder_eid = NULL;
+	assert_int_equal(orsp_smdp_cancel_order(reorder_s, iccid, NULL, NULL, true), ORSP_OK);
+	assert_int_equal(orsp_smdp_download_order(reorder_s, &o, NULL), ORSP_OK);
+	return e;
+}
+
+/* A cancelOrder naming the EID of an order that was cancelled and placed again for another
+ * eUICC after the handler read it: refused as another EID (8.1.1/3.8), the new order kept. It
+ * was cancelled: the EID was compared with the handler's read, outside the cancel's
+ * transaction. */
+static void test_cancel_reordered_meanwhile(void **state)
+{
+	fx *f = *state;
+	orsp_smdp_profile p;
+
+	json_decref(call(f, "downloadOrder",
+	                 "{" HDR ",\"iccid\":\"" ICCID "\",\"eid\":\"" EID "\"}", NULL, NULL));
+	reorder_s = f->s;
+	reorder_eid = EID2;
+	json_decref(call(f, "cancelOrder",
+	                 "{" HDR ",\"iccid\":\"" ICCID "\",\"eid\":\"" EID "\","
+	                 "\"finalProfileStatusIndicator\":\"Unavailable\"}",
+	                 "8.1.1", "3.8"));
+	assert_null(reorder_eid); /* the other process did run */
+	assert_int_equal(orsp_smdp_get(f->s, ICCID, &p), ORSP_OK);
+	assert_int_equal(p.state, ORSP_SMDP_LINKED);
+	assert_string_equal(p.eid, EID2);
 }
 
 /* Import the TS.48 profile once more as iccid, with IMSI imsi. */
@@ -556,6 +610,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_lifecycle, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_order_with_eid, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_cancel_reordered_meanwhile, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_confirm_eid_and_matching_id, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_refusals, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_expired_order, setup, teardown),

@@ -1967,7 +1967,8 @@ static void test_order_not_released(void **state)
 	expect_fail_msg(call(f, "authenticateClient", auth_request(f, &d, &o), &http), "8.2", "1.2",
 	                "not released yet");
 	assert_int_equal(state_of(f), ORSP_SMDP_ALLOCATED);
-	assert_int_equal(orsp_smdp_cancel_order(f->s, f->prof.iccid, "WAIT-1", true), ORSP_OK);
+	assert_int_equal(orsp_smdp_cancel_order(f->s, f->prof.iccid, NULL, "WAIT-1", true),
+	                 ORSP_OK);
 	ord.eid = EID;
 	assert_int_equal(orsp_smdp_download_order(f->s, &ord, NULL), ORSP_OK); /* Linked */
 	reinitiate(f, &d);
@@ -1983,7 +1984,8 @@ static void test_order_not_released(void **state)
 	expect_ok(rsp);
 	json_decref(rsp);
 	/* ended: the matching ID is refused */
-	assert_int_equal(orsp_smdp_cancel_order(f->s, f->prof.iccid, "WAIT-1", false), ORSP_OK);
+	assert_int_equal(orsp_smdp_cancel_order(f->s, f->prof.iccid, NULL, "WAIT-1", false),
+	                 ORSP_OK);
 	reinitiate(f, &d);
 	expect_fail(call(f, "authenticateClient", auth_request(f, &d, &o), &http), "8.2.6", "3.8");
 	dl_free(&d);
@@ -2102,7 +2104,7 @@ static void test_certificate_checks(void **state)
 	}
 	/* the genuine eUICC, but the order is linked to another EID: "EID doesn't match the
 	 * expected value" (SGP.22 §5.6.2) */
-	assert_int_equal(orsp_smdp_cancel_order(f->s, f->prof.iccid, NULL, true), ORSP_OK);
+	assert_int_equal(orsp_smdp_cancel_order(f->s, f->prof.iccid, NULL, NULL, true), ORSP_OK);
 	order(f, "89049032123451234512345678901332", "CERT-2", NULL);
 	o = (auth_opts){.mid = "CERT-2"};
 	expect_fail_msg(call(f, "authenticateClient", auth_request(f, &d, &o), &http), "8.1.1",
@@ -2787,7 +2789,7 @@ static void test_reordered_profile(void **state)
 	authenticate(f, &a, "OLD-1");
 	initiate(f, &b);
 	authenticate(f, &b, "OLD-1");
-	assert_int_equal(orsp_smdp_cancel_order(f->s, f->prof.iccid, "OLD-1", true), ORSP_OK);
+	assert_int_equal(orsp_smdp_cancel_order(f->s, f->prof.iccid, NULL, "OLD-1", true), ORSP_OK);
 	order(f, NULL, "NEW-1", NULL);
 	expect_fail(
 	    call(f, "getBoundProfilePackage", gbpp_request(f, &a, NULL, true, false), &http), "8.2",
@@ -2844,7 +2846,8 @@ static void test_cc_of_current_order(void **state)
 	reinitiate(f, &a);
 	authenticate(f, &a, "SAME-1");
 	assert_false(a.cc_required);
-	assert_int_equal(orsp_smdp_cancel_order(f->s, f->prof.iccid, "SAME-1", true), ORSP_OK);
+	assert_int_equal(orsp_smdp_cancel_order(f->s, f->prof.iccid, NULL, "SAME-1", true),
+	                 ORSP_OK);
 	order(f, NULL, "SAME-1", "1234");
 	expect_fail(
 	    call(f, "getBoundProfilePackage", gbpp_request(f, &a, NULL, true, false), &http),
@@ -2923,7 +2926,7 @@ static void test_pir_of_ended_order(void **state)
 	expect_ok(rsp);
 	json_decref(rsp);
 	assert_int_equal(state_of(f), ORSP_SMDP_RELEASED);
-	assert_int_equal(orsp_smdp_cancel_order(f->s, f->prof.iccid, "ENDED-ORDER-1", true),
+	assert_int_equal(orsp_smdp_cancel_order(f->s, f->prof.iccid, NULL, "ENDED-ORDER-1", true),
 	                 ORSP_OK);
 	order(f, NULL, "ENDED-ORDER-2", NULL);
 	f->sk_euicc = k2;

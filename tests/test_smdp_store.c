@@ -561,7 +561,7 @@ static void test_lifecycle(void **state)
 	/* illegal before an order */
 	assert_int_equal(orsp_smdp_release(s, p.iccid), ORSP_E_STATE);
 	assert_int_equal(orsp_smdp_mark_downloaded(s, p.iccid), ORSP_E_STATE);
-	assert_int_equal(orsp_smdp_cancel_order(s, p.iccid, NULL, true), ORSP_E_STATE);
+	assert_int_equal(orsp_smdp_cancel_order(s, p.iccid, NULL, NULL, true), ORSP_E_STATE);
 	/* usage errors */
 	assert_int_equal(orsp_smdp_download_order(s, &o, &q), ORSP_E_USAGE);
 	o.iccid = p.iccid;
@@ -620,7 +620,7 @@ static void test_lifecycle(void **state)
 	assert_int_equal(orsp_smdp_download_attempt(s, p.iccid), ORSP_OK);
 	assert_int_equal(orsp_smdp_mark_installed(s, p.iccid), ORSP_E_STATE);
 	assert_int_equal(orsp_smdp_mark_downloaded(s, p.iccid), ORSP_OK);
-	assert_int_equal(orsp_smdp_cancel_order(s, p.iccid, NULL, true), ORSP_E_STATE);
+	assert_int_equal(orsp_smdp_cancel_order(s, p.iccid, NULL, NULL, true), ORSP_E_STATE);
 	assert_int_equal(orsp_smdp_mark_installed(s, p.iccid), ORSP_OK);
 	assert_int_equal(orsp_smdp_get(s, p.iccid, &q), ORSP_OK);
 	assert_int_equal(q.state, ORSP_SMDP_INSTALLED);
@@ -728,8 +728,8 @@ static void test_cancel_and_reorder(void **state)
 	assert_int_equal(q.state, ORSP_SMDP_ALLOCATED);
 	assert_int_equal(strlen(q.matching_id), ORSP_SMDP_MATCHING_ID_GEN_LEN);
 	assert_int_equal(orsp_smdp_confirm_order(s, q.matching_id, NULL, true), ORSP_OK);
-	assert_int_equal(orsp_smdp_cancel_order(s, q.iccid, "WRONG", true), ORSP_E_NOT_FOUND);
-	assert_int_equal(orsp_smdp_cancel_order(s, q.iccid, q.matching_id, true), ORSP_OK);
+	assert_int_equal(orsp_smdp_cancel_order(s, q.iccid, NULL, "WRONG", true), ORSP_E_NOT_FOUND);
+	assert_int_equal(orsp_smdp_cancel_order(s, q.iccid, NULL, q.matching_id, true), ORSP_OK);
 	char iccid[21];
 	memcpy(iccid, q.iccid, sizeof(iccid));
 	assert_int_equal(orsp_smdp_get(s, iccid, &q), ORSP_OK);
@@ -739,7 +739,7 @@ static void test_cancel_and_reorder(void **state)
 	/* the same profile again (first Available by import order), then cancel for good */
 	assert_int_equal(orsp_smdp_download_order(s, &o, &q), ORSP_OK);
 	assert_string_equal(q.iccid, iccid);
-	assert_int_equal(orsp_smdp_cancel_order(s, iccid, NULL, false), ORSP_OK);
+	assert_int_equal(orsp_smdp_cancel_order(s, iccid, NULL, NULL, false), ORSP_OK);
 	assert_int_equal(orsp_smdp_get(s, iccid, &q), ORSP_OK);
 	assert_int_equal(q.state, ORSP_SMDP_UNAVAILABLE);
 	assert_int_equal(orsp_smdp_download_order(s, &o, &q), ORSP_OK);
@@ -759,6 +759,43 @@ static void test_cancel_and_reorder(void **state)
 	orsp_smdp_close(s);
 }
 
+/* cancelOrder's EID is compared in the cancel's transaction, as its matching ID: the order
+ * the caller read (for EID1) was cancelled and the profile ordered again for EID2 since, and
+ * a cancel naming EID1 must not cancel EID2's order. It was compared by the ES2+ handler with
+ * its read of the order, before the cancel's transaction. */
+static void test_cancel_checks_eid(void **state)
+{
+	orsp_smdp *s = open_new();
+	orsp_smdp_order o = {0};
+	orsp_smdp_profile q, now;
+	(void)state;
+	import_n(s, 30, 1, "T");
+	o.profile_type = "T";
+	o.eid = EID1;
+	assert_int_equal(orsp_smdp_download_order(s, &o, &q), ORSP_OK);
+	/* meanwhile, another process: cancelled, ordered again for another eUICC */
+	assert_int_equal(orsp_smdp_cancel_order(s, q.iccid, NULL, NULL, true), ORSP_OK);
+	o.eid = EID2;
+	assert_int_equal(orsp_smdp_download_order(s, &o, &now), ORSP_OK);
+	assert_string_equal(now.iccid, q.iccid);
+	/* the cancel for EID1's order: refused, EID2's order stays */
+	assert_int_equal(orsp_smdp_cancel_order(s, q.iccid, EID1, NULL, true), ORSP_E_POLICY);
+	assert_int_equal(orsp_smdp_cancel_order(s, q.iccid, EID1, now.matching_id, false),
+	                 ORSP_E_POLICY);
+	assert_int_equal(orsp_smdp_get(s, q.iccid, &q), ORSP_OK);
+	assert_int_equal(q.state, ORSP_SMDP_LINKED);
+	assert_string_equal(q.eid, EID2);
+	assert_string_equal(q.matching_id, now.matching_id);
+	/* the right EID and matching ID cancel it; an order without an EID has none to match */
+	assert_int_equal(orsp_smdp_cancel_order(s, q.iccid, EID2, now.matching_id, true), ORSP_OK);
+	o.eid = NULL;
+	assert_int_equal(orsp_smdp_download_order(s, &o, &q), ORSP_OK);
+	assert_int_equal(orsp_smdp_cancel_order(s, q.iccid, EID1, NULL, true), ORSP_E_POLICY);
+	assert_int_equal(orsp_smdp_get(s, q.iccid, &q), ORSP_OK);
+	assert_int_equal(q.state, ORSP_SMDP_ALLOCATED);
+	orsp_smdp_close(s);
+}
+
 static void test_cc_retry_limit(void **state)
 {
 	orsp_smdp *s = open_new();
@@ -773,7 +810,7 @@ static void test_cc_retry_limit(void **state)
 	/* no CC set: nothing to check */
 	assert_int_equal(orsp_smdp_confirm_order(s, q.matching_id, NULL, true), ORSP_OK);
 	assert_int_equal(orsp_smdp_check_cc(s, q.matching_id, wrong, tid, 4), ORSP_E_STATE);
-	assert_int_equal(orsp_smdp_cancel_order(s, q.iccid, NULL, true), ORSP_OK);
+	assert_int_equal(orsp_smdp_cancel_order(s, q.iccid, NULL, NULL, true), ORSP_OK);
 	assert_int_equal(orsp_smdp_download_order(s, &o, &q), ORSP_OK);
 	assert_int_equal(orsp_smdp_confirm_order(s, q.matching_id, "secret-cc", true), ORSP_OK);
 	assert_int_equal(orsp_smdp_check_cc(s, q.matching_id, wrong, tid, 4), ORSP_E_VERIFY);
@@ -2483,6 +2520,7 @@ int main(void)
 	    cmocka_unit_test(test_find_released),
 	    cmocka_unit_test(test_list_where),
 	    cmocka_unit_test(test_cancel_and_reorder),
+	    cmocka_unit_test(test_cancel_checks_eid),
 	    cmocka_unit_test(test_cc_retry_limit),
 	    cmocka_unit_test(test_progress_points),
 	    cmocka_unit_test(test_download_limit),

@@ -326,8 +326,10 @@ ORSP_MUST_CHECK orsp_err orsp_smdp_confirm(orsp_smdp *s, const char *iccid,
  * instead, and ORSP_E_POLICY is returned. */
 ORSP_MUST_CHECK orsp_err orsp_smdp_release(orsp_smdp *s, const char *iccid);
 /* ES2+.CancelOrder: to Available (EID, matching ID, CC and counters cleared) or Unavailable.
- * matching_id, when not NULL, must be the order's. */
-ORSP_MUST_CHECK orsp_err orsp_smdp_cancel_order(orsp_smdp *s, const char *iccid,
+ * eid and matching_id, when not NULL, must be the order's, compared in the transaction that
+ * cancels it: another EID (also for an order without one) is ORSP_E_POLICY, another
+ * matching ID ORSP_E_NOT_FOUND, and the order is left as it is. */
+ORSP_MUST_CHECK orsp_err orsp_smdp_cancel_order(orsp_smdp *s, const char *iccid, const char *eid,
                                                 const char *matching_id, bool final_available);
 
 /* ES9+ (later): the profile of an order. ORSP_E_NOT_FOUND if none. */

@@ -260,15 +260,13 @@ static orsp_err cancel_order(req *r)
 		eid = NULL;
 	if (eid && orsp_eid_check(eid))
 		return fail_field(r, ES2P_EID_INVALID, "eid");
-	if (eid && strcmp(eid, p.eid) != 0)
+	/* the order's EID and matching ID are compared by the store, in the transaction that
+	 * cancels it: another process may have cancelled the order read above and placed one
+	 * for another eUICC since. A matching ID that is not the order's (whatever its form)
+	 * is refused as such, not as an unknown ICCID (known above). */
+	e = orsp_smdp_cancel_order(r->s, iccid, eid, mid, strcmp(fpsi, "Available") == 0);
+	if (e == ORSP_E_POLICY)
 		return smdp_reply_fail(r->out, ES9P_EID_MISMATCH, NULL);
-	/* a matching ID that is not the order's (whatever its form) is refused as such, not
-	 * as an unknown ICCID; the store checks it again in its transaction (the order may
-	 * have changed since) */
-	if (mid && strcmp(mid, p.matching_id) != 0)
-		return smdp_reply_fail(r->out, ES9P_MATCHING_ID,
-		                       "not the matching ID of the order");
-	e = orsp_smdp_cancel_order(r->s, iccid, mid, strcmp(fpsi, "Available") == 0);
 	if (e == ORSP_E_NOT_FOUND && mid)
 		return smdp_reply_fail(r->out, ES9P_MATCHING_ID,
 		                       "not the matching ID of the order");

@@ -1438,11 +1438,13 @@ orsp_err orsp_smdp_confirm(orsp_smdp *s, const char *iccid, const orsp_smdp_conf
 	return confirm(s, BY_ICCID, iccid, c, out);
 }
 
-/* begin; load by ICCID (and check the matching ID if given); with `expiry`, an order past
- * its expiry ends instead (expire_if_due, ORSP_E_POLICY); event; commit. */
-static orsp_err event_tx(orsp_smdp *s, const char *iccid, const char *mid, orsp_smdp_event ev,
-                         const char *extra, const char *detail, const progress_note *note,
-                         bool expiry)
+/* begin; load by ICCID; when given, eid and mid must be the order's (ORSP_E_POLICY,
+ * ORSP_E_NOT_FOUND), checked here in the transaction, where nothing can change the order
+ * before the event; with `expiry`, an order past its expiry ends instead (expire_if_due,
+ * ORSP_E_POLICY); event; commit. */
+static orsp_err event_tx(orsp_smdp *s, const char *iccid, const char *eid, const char *mid,
+                         orsp_smdp_event ev, const char *extra, const char *detail,
+                         const progress_note *note, bool expiry)
 {
 	orsp_err err;
 	orsp_smdp_profile p;
@@ -1454,6 +1456,9 @@ static orsp_err event_tx(orsp_smdp *s, const char *iccid, const char *mid, orsp_
 	if (err)
 		return err;
 	err = load(s, BY_ICCID, iccid, &p);
+	if (!err && eid && strcmp(eid, p.eid) != 0)
+		err =
+		    orsp_errf(ORSP_E_POLICY, "profile %s has no order for EID %.32s", p.iccid, eid);
 	if (!err && mid && strcmp(mid, p.matching_id) != 0)
 		err = orsp_errf(ORSP_E_NOT_FOUND, "profile %s has no order with matching ID %.64s",
 		                p.iccid, mid);
@@ -1464,17 +1469,16 @@ static orsp_err event_tx(orsp_smdp *s, const char *iccid, const char *mid, orsp_
 	return finish_expired(s, err, expired, p.iccid);
 }
 
-static orsp_err simple_event_note(orsp_smdp *s, const char *iccid, const char *mid,
-                                  orsp_smdp_event ev, const char *extra, const char *detail,
-                                  const progress_note *note)
+static orsp_err simple_event_note(orsp_smdp *s, const char *iccid, orsp_smdp_event ev,
+                                  const char *extra, const char *detail, const progress_note *note)
 {
-	return event_tx(s, iccid, mid, ev, extra, detail, note, false);
+	return event_tx(s, iccid, NULL, NULL, ev, extra, detail, note, false);
 }
 
-static orsp_err simple_event(orsp_smdp *s, const char *iccid, const char *mid, orsp_smdp_event ev,
-                             const char *extra, const char *detail)
+static orsp_err simple_event(orsp_smdp *s, const char *iccid, orsp_smdp_event ev, const char *extra,
+                             const char *detail)
 {
-	return simple_event_note(s, iccid, mid, ev, extra, detail, NULL);
+	return simple_event_note(s, iccid, ev, extra, detail, NULL);
 }
 
 #define CLEAR_ORDER                                                                                \
@@ -1483,31 +1487,32 @@ static orsp_err simple_event(orsp_smdp *s, const char *iccid, const char *mid, o
 
 orsp_err orsp_smdp_release(orsp_smdp *s, const char *iccid)
 {
-	return event_tx(s, iccid, NULL, ORSP_SMDP_EV_RELEASE, "", "", NULL, true);
+	return event_tx(s, iccid, NULL, NULL, ORSP_SMDP_EV_RELEASE, "", "", NULL, true);
 }
 
-orsp_err orsp_smdp_cancel_order(orsp_smdp *s, const char *iccid, const char *matching_id,
-                                bool final_available)
+orsp_err orsp_smdp_cancel_order(orsp_smdp *s, const char *iccid, const char *eid,
+                                const char *matching_id, bool final_available)
 {
 	if (final_available)
-		return simple_event(s, iccid, matching_id, ORSP_SMDP_EV_CANCEL_AVAILABLE,
-		                    CLEAR_ORDER, "");
-	return simple_event(s, iccid, matching_id, ORSP_SMDP_EV_CANCEL_UNAVAILABLE, "", "");
+		return event_tx(s, iccid, eid, matching_id, ORSP_SMDP_EV_CANCEL_AVAILABLE,
+		                CLEAR_ORDER, "", NULL, false);
+	return event_tx(s, iccid, eid, matching_id, ORSP_SMDP_EV_CANCEL_UNAVAILABLE, "", "", NULL,
+	                false);
 }
 
 orsp_err orsp_smdp_mark_downloaded(orsp_smdp *s, const char *iccid)
 {
-	return simple_event(s, iccid, NULL, ORSP_SMDP_EV_DOWNLOADED, "", "");
+	return simple_event(s, iccid, ORSP_SMDP_EV_DOWNLOADED, "", "");
 }
 
 orsp_err orsp_smdp_mark_installed(orsp_smdp *s, const char *iccid)
 {
-	return simple_event(s, iccid, NULL, ORSP_SMDP_EV_PIR_OK, "", "");
+	return simple_event(s, iccid, ORSP_SMDP_EV_PIR_OK, "", "");
 }
 
 orsp_err orsp_smdp_reopen(orsp_smdp *s, const char *iccid, const char *detail)
 {
-	return simple_event(s, iccid, NULL, ORSP_SMDP_EV_REOPEN, "", detail ? detail : "");
+	return simple_event(s, iccid, ORSP_SMDP_EV_REOPEN, "", detail ? detail : "");
 }
 
 orsp_err orsp_smdp_mark_error(orsp_smdp *s, const char *iccid, orsp_smdp_failure why,
@@ -1515,16 +1520,14 @@ orsp_err orsp_smdp_mark_error(orsp_smdp *s, const char *iccid, orsp_smdp_failure
 {
 	switch (why) {
 	case ORSP_SMDP_FAIL_INSTALL:
-		return simple_event(s, iccid, NULL, ORSP_SMDP_EV_PIR_FAIL, "", detail);
+		return simple_event(s, iccid, ORSP_SMDP_EV_PIR_FAIL, "", detail);
 	case ORSP_SMDP_FAIL_RETRIES:
-		return simple_event_note(s, iccid, NULL, ORSP_SMDP_EV_FAIL, "", detail,
+		return simple_event_note(s, iccid, ORSP_SMDP_EV_FAIL, "", detail,
 		                         &RETRIES_EXHAUSTED);
 	case ORSP_SMDP_FAIL_REJECTED:
-		return simple_event_note(s, iccid, NULL, ORSP_SMDP_EV_FAIL, "", detail,
-		                         &USER_REJECTED);
+		return simple_event_note(s, iccid, ORSP_SMDP_EV_FAIL, "", detail, &USER_REJECTED);
 	case ORSP_SMDP_FAIL_PPR:
-		return simple_event_note(s, iccid, NULL, ORSP_SMDP_EV_FAIL, "", detail,
-		                         &PPR_REFUSED);
+		return simple_event_note(s, iccid, ORSP_SMDP_EV_FAIL, "", detail, &PPR_REFUSED);
 	}
 	return orsp_errf(ORSP_E_USAGE, "unknown failure %d", (int)why);
 }
