@@ -556,6 +556,62 @@ static void test_field_refusals(void **state)
 	assert_int_equal(state_of(f), ORSP_SMDP_ALLOCATED);
 }
 
+/* An empty optional member is an absent one, in every ES2+ function (releaseProfile has
+ * none): downloadOrder refused "eid":"" as an invalid EID (8.1.1/2.1) and cancelOrder
+ * "matchingId":"" as not the order's (8.2.6/3.8), where confirmOrder took both as absent.
+ * An empty confirmation code stays refused (test_field_refusals). */
+static void test_empty_optional_members(void **state)
+{
+	fx *f = *state;
+	orsp_smdp_profile p;
+	char mid[ORSP_SMDP_MATCHING_ID_MAX + 1];
+	json_t *o;
+
+	json_decref(call(f, "downloadOrder",
+	                 "{" HDR ",\"iccid\":\"" ICCID "\",\"eid\":\"\",\"profileType\":\"\"}",
+	                 NULL, NULL));
+	assert_int_equal(orsp_smdp_get(f->s, ICCID, &p), ORSP_OK);
+	assert_int_equal(p.state, ORSP_SMDP_ALLOCATED);
+	assert_string_equal(p.eid, "");
+	snprintf(mid, sizeof(mid), "%s", p.matching_id);
+	o = call(f, "confirmOrder",
+	         "{" HDR ",\"iccid\":\"" ICCID "\",\"eid\":\"\",\"matchingId\":\"\","
+	         "\"smdsAddress\":\"\",\"releaseFlag\":false}",
+	         NULL, NULL);
+	assert_string_equal(json_string_value(json_object_get(o, "matchingId")), mid);
+	assert_null(json_object_get(o, "eid"));
+	json_decref(o);
+	assert_int_equal(state_of(f), ORSP_SMDP_CONFIRMED);
+	json_decref(call(f, "cancelOrder",
+	                 "{" HDR ",\"iccid\":\"" ICCID "\",\"eid\":\"\",\"matchingId\":\"\","
+	                 "\"finalProfileStatusIndicator\":\"Available\"}",
+	                 NULL, NULL));
+	assert_int_equal(state_of(f), ORSP_SMDP_AVAILABLE);
+	/* an empty iccid in downloadOrder: by profile type */
+	o = call(f, "downloadOrder",
+	         "{" HDR ",\"iccid\":\"\",\"eid\":\"\","
+	         "\"profileType\":\"GSMA Generic eUICC Test Profile\"}",
+	         NULL, NULL);
+	assert_string_equal(json_string_value(json_object_get(o, "iccid")), ICCID);
+	json_decref(o);
+	assert_int_equal(state_of(f), ORSP_SMDP_ALLOCATED);
+	json_decref(call(f, "cancelOrder",
+	                 "{" HDR ",\"iccid\":\"" ICCID
+	                 "\",\"finalProfileStatusIndicator\":\"Available\"}",
+	                 NULL, NULL));
+	/* both empty is neither: refused as before, nothing ordered */
+	json_decref(call(f, "downloadOrder", "{" HDR ",\"iccid\":\"\",\"profileType\":\"\"}", "1.2",
+	                 "2.1"));
+	assert_int_equal(state_of(f), ORSP_SMDP_AVAILABLE);
+	/* required members stay required: an empty iccid or finalProfileStatusIndicator */
+	json_decref(call(f, "releaseProfile", "{" HDR ",\"iccid\":\"\"}", "1.2", "2.1"));
+	json_decref(
+	    call(f, "confirmOrder", "{" HDR ",\"iccid\":\"\",\"releaseFlag\":true}", "1.2", "2.1"));
+	json_decref(call(f, "cancelOrder",
+	                 "{" HDR ",\"iccid\":\"" ICCID "\",\"finalProfileStatusIndicator\":\"\"}",
+	                 "1.2", "2.1"));
+}
+
 static int last_report(const orsp_smdp_report_row *row, void *arg)
 {
 	*(orsp_smdp_report_row *)arg = *row;
@@ -616,6 +672,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_expired_order, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_iccid_f_pad, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_field_refusals, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_empty_optional_members, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_expiry_reported, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -20,8 +20,9 @@ typedef struct req {
  * code of its field, not as a string too long. */
 #define FIELD_MAX 1024
 
-/* An optional string member: NULL when absent; ORSP_E_MALFORMED when not a string. */
-static orsp_err opt_string(json_t *o, const char *k, size_t max, const char **out)
+/* An optional string member as it came: NULL when absent; ORSP_E_MALFORMED when not a
+ * string. */
+static orsp_err opt_member(json_t *o, const char *k, size_t max, const char **out)
 {
 	size_t n;
 
@@ -29,6 +30,19 @@ static orsp_err opt_string(json_t *o, const char *k, size_t max, const char **ou
 	if (!json_object_get(o, k))
 		return ORSP_OK;
 	return orsp_json_get_string(o, k, max, out, &n);
+}
+
+/* An optional string member: NULL when absent or empty, in every ES2+ function (an operator's
+ * system may send its unused optional members as ""; required members keep their checks).
+ * The one exception is the confirmation code (opt_member): an empty one is refused, not
+ * taken as none, which would release a profile the operator meant to protect without it. */
+static orsp_err opt_string(json_t *o, const char *k, size_t max, const char **out)
+{
+	orsp_err e = opt_member(o, k, max, out);
+
+	if (!e && *out && !**out)
+		*out = NULL;
+	return e;
 }
 
 /* A refusal naming the field: "<table message>: field: <the check's detail>". */
@@ -125,18 +139,19 @@ static orsp_err reply_ok(req *r, const char *k, const char *v)
 
 static orsp_err download_order(req *r)
 {
-	const char *eid, *type;
+	const char *eid, *type, *by_iccid;
 	char iccid[21];
-	bool by_iccid = json_object_get(r->body, "iccid") != NULL;
 	orsp_smdp_order o = {0};
 	orsp_smdp_profile p;
 	bool answered;
 	orsp_err e;
 
+	/* iccid and profileType: one of them, the other absent or empty */
 	if (opt_string(r->body, "eid", FIELD_MAX, &eid) ||
+	    opt_string(r->body, "iccid", FIELD_MAX, &by_iccid) ||
 	    opt_string(r->body, "profileType", 400, &type))
 		return smdp_reply_fail(r->out, ES9P_MALFORMED, orsp_err_detail());
-	if (by_iccid == !!type)
+	if (!by_iccid == !type)
 		return smdp_reply_fail(r->out, ES9P_MALFORMED, "give exactly one of iccid and profileType");
 	if (by_iccid && iccid_of(r->body, iccid))
 		return smdp_reply_fail(r->out, ES9P_MALFORMED, orsp_err_detail());
@@ -172,7 +187,7 @@ static orsp_err confirm_order(req *r)
 	 * matching ID and confirmation code is checked below, once the order is known */
 	if (iccid_of(r->body, iccid) || opt_string(r->body, "eid", FIELD_MAX, &eid) ||
 	    opt_string(r->body, "matchingId", FIELD_MAX, &mid) ||
-	    opt_string(r->body, "confirmationCode", FIELD_MAX, &cc) ||
+	    opt_member(r->body, "confirmationCode", FIELD_MAX, &cc) ||
 	    opt_string(r->body, "smdsAddress", FIELD_MAX, &smds))
 		return smdp_reply_fail(r->out, ES9P_MALFORMED, orsp_err_detail());
 	if (!json_is_boolean(flag))
@@ -191,13 +206,13 @@ static orsp_err confirm_order(req *r)
 	 * transaction (ORSP_E_POLICY below); only the formats are checked here, where a
 	 * malformed value gets its own status code: an EID 8.1.1/2.1, a matching ID 1.2/2.1,
 	 * a confirmation code 8.2.7/2.1 (docs/smdp-server.md). */
-	if (eid && eid[0] && orsp_eid_check(eid))
+	if (eid && orsp_eid_check(eid))
 		return fail_field(r, ES2P_EID_INVALID, "eid");
-	if (mid && mid[0] && orsp_smdp_matching_id_check(mid))
+	if (mid && orsp_smdp_matching_id_check(mid))
 		return fail_field(r, ES9P_MALFORMED, "matchingId");
 	if (cc && orsp_smdp_cc_check(cc))
 		return fail_field(r, ES2P_CC_INVALID, "confirmationCode");
-	if (smds && smds[0])
+	if (smds)
 		return smdp_reply_fail(r->out, ES9P_MALFORMED, "SM-DS registration is not supported");
 	if (!p.matching_id[0])
 		return smdp_reply_fail(r->out, ES2P_WRONG_STATE, orsp_smdp_state_name(p.state));
@@ -255,9 +270,7 @@ static orsp_err cancel_order(req *r)
 	if (e)
 		return e;
 	/* SGP.22 §5.3.4: a malformed EID is invalid (8.1.1/2.1), another one than the order's
-	 * does not match (8.1.1/3.8); an empty one is none, as in confirmOrder */
-	if (eid && !eid[0])
-		eid = NULL;
+	 * does not match (8.1.1/3.8) */
 	if (eid && orsp_eid_check(eid))
 		return fail_field(r, ES2P_EID_INVALID, "eid");
 	/* the order's EID and matching ID are compared by the store, in the transaction that
