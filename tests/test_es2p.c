@@ -1,5 +1,7 @@
 /* ES2+ handlers of the SM-DP+ (src/smdp/es2p_handler.c) called directly: the order
  * lifecycle through every state, and a refusal for each check. */
+#define _GNU_SOURCE /* memmem */
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -612,6 +614,55 @@ static void test_empty_optional_members(void **state)
 	                 "1.2", "2.1"));
 }
 
+/* The confirmation code's plaintext in the request's JSON tree is wiped before the tree is
+ * freed, whether confirmOrder succeeds or refuses: jansson's allocator is replaced here by
+ * one that counts every block freed with the code still in it. */
+#define CC_MARK "CC-SECRET-7f3a9e21"
+static bool cc_watch;
+static int cc_left;
+
+static void *watch_malloc(size_t n)
+{
+	return malloc(n);
+}
+
+static void watch_free(void *p)
+{
+	if (p && cc_watch && memmem(p, malloc_usable_size(p), CC_MARK, strlen(CC_MARK)))
+		cc_left++;
+	free(p);
+}
+
+static void test_cc_wiped(void **state)
+{
+	fx *f = *state;
+
+	json_set_alloc_funcs(watch_malloc, watch_free);
+	cc_watch = true;
+	/* the check sees a string freed with the code in it */
+	json_decref(json_string("x" CC_MARK));
+	assert_int_equal(cc_left, 1);
+	cc_left = 0;
+	json_decref(call(f, "downloadOrder", "{" HDR ",\"iccid\":\"" ICCID "\"}", NULL, NULL));
+	/* refused before the store (a malformed EID), confirmed, refused by the store */
+	json_decref(call(f, "confirmOrder",
+	                 "{" HDR ",\"iccid\":\"" ICCID "\",\"eid\":\"123\","
+	                 "\"confirmationCode\":\"" CC_MARK "\",\"releaseFlag\":true}",
+	                 "8.1.1", "2.1"));
+	json_decref(call(f, "confirmOrder",
+	                 "{" HDR ",\"iccid\":\"" ICCID "\",\"confirmationCode\":\"" CC_MARK
+	                 "\",\"releaseFlag\":true}",
+	                 NULL, NULL));
+	json_decref(call(f, "confirmOrder",
+	                 "{" HDR ",\"iccid\":\"" ICCID "\",\"confirmationCode\":\"" CC_MARK
+	                 "\",\"releaseFlag\":true}",
+	                 "8.2.1", "3.3"));
+	cc_watch = false;
+	json_set_alloc_funcs(malloc, free);
+	assert_int_equal(cc_left, 0);
+	assert_int_equal(state_of(f), ORSP_SMDP_RELEASED);
+}
+
 static int last_report(const orsp_smdp_report_row *row, void *arg)
 {
 	*(orsp_smdp_report_row *)arg = *row;
@@ -673,6 +724,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_iccid_f_pad, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_field_refusals, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_empty_optional_members, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_cc_wiped, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_expiry_reported, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

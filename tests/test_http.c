@@ -9,6 +9,7 @@
 #include <arpa/inet.h>
 #include <dlfcn.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <errno.h>
@@ -1104,6 +1105,118 @@ static void raw_answer(int fd, char *body, size_t cap)
 		assert_true(len < sizeof(buf) - 1);
 	}
 	snprintf(body, cap, "%s", end);
+}
+
+/* Request bodies carry confirmation codes and tokens: the server wipes its copy of a body
+ * before it frees it. The link wraps free and realloc (-Wl,--wrap, tests/CMakeLists.txt)
+ * for this binary's own objects, the server's among them (libmicrohttpd's read buffer is its
+ * own): while secret_watch is set, a buffer freed with SECRET_MARKER still in it, or handed
+ * to realloc with it (which frees the old block unwiped when it moves it), is counted. */
+#define SECRET_MARKER "CC-SECRET-7f3a9e21"
+static atomic_int secret_watch;
+static atomic_int secret_left;
+
+void __real_free(void *p);
+void __wrap_free(void *p);
+void *__real_realloc(void *p, size_t n);
+void *__wrap_realloc(void *p, size_t n);
+
+static void secret_check(void *p)
+{
+	if (p && atomic_load(&secret_watch) &&
+	    memmem(p, malloc_usable_size(p), SECRET_MARKER, strlen(SECRET_MARKER)))
+		atomic_fetch_add(&secret_left, 1);
+}
+
+void __wrap_free(void *p)
+{
+	secret_check(p);
+	__real_free(p);
+}
+
+void *__wrap_realloc(void *p, size_t n)
+{
+	secret_check(p);
+	return __real_realloc(p, n);
+}
+
+/* POST path on a new connection: head, then the body's first part (the marker in it), a
+ * pause that lets the server take it on its own, the second part; the answer's version and
+ * status code (the connection closes after it). */
+static void post_in_parts(uint16_t port, const char *head, const char *part1, const char *part2,
+                          char *status, size_t cap)
+{
+	int fd = raw_connect(port);
+	char resp[1024];
+	size_t got = 0;
+
+	assert_int_equal(send(fd, head, strlen(head), MSG_NOSIGNAL), (ssize_t)strlen(head));
+	assert_int_equal(send(fd, part1, strlen(part1), MSG_NOSIGNAL), (ssize_t)strlen(part1));
+	sleep_ms(150);
+	if (part2[0])
+		assert_int_equal(send(fd, part2, strlen(part2), MSG_NOSIGNAL),
+		                 (ssize_t)strlen(part2));
+	while (got + 1 < sizeof(resp)) {
+		ssize_t n = recv(fd, resp + got, sizeof(resp) - 1 - got, 0);
+		if (n <= 0)
+			break;
+		got += (size_t)n;
+	}
+	resp[got] = 0;
+	close(fd);
+	snprintf(status, cap, "%.12s", resp);
+}
+
+static void test_body_wiped(void **state)
+{
+	(void)state;
+	static char part1[601], part2[1001], big1[700], big2[1200];
+	char head[160], status[64];
+	void *probe;
+	orsp_http_server *srv;
+
+	/* the check sees a buffer freed with the marker in it */
+	probe = malloc(64);
+	assert_non_null(probe);
+	snprintf(probe, 64, "x" SECRET_MARKER);
+	atomic_store(&secret_watch, 1);
+	free(probe);
+	assert_int_equal(atomic_load(&secret_left), 1);
+	atomic_store(&secret_left, 0);
+
+	/* a body read in one piece, and one in two that outgrows the first buffer */
+	memset(part1, 'a', sizeof(part1) - 1);
+	memcpy(part1, SECRET_MARKER, strlen(SECRET_MARKER));
+	memset(part2, 'b', sizeof(part2) - 1);
+	srv = start_plain(0);
+	snprintf(
+	    head, sizeof(head),
+	    "POST /len HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: %zu\r\n\r\n",
+	    strlen(part1));
+	post_in_parts(orsp_http_server_port(srv), head, part1, "", status, sizeof(status));
+	assert_string_equal(status, "HTTP/1.1 200");
+	snprintf(
+	    head, sizeof(head),
+	    "POST /len HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: %zu\r\n\r\n",
+	    strlen(part1) + strlen(part2));
+	post_in_parts(orsp_http_server_port(srv), head, part1, part2, status, sizeof(status));
+	assert_string_equal(status, "HTTP/1.1 200");
+	assert_int_equal(orsp_http_server_stop(srv, 2000), 0);
+	assert_int_equal(atomic_load(&secret_left), 0);
+
+	/* a chunked body that goes beyond max_body after its first part was kept: 413 */
+	srv = start_plain(1024);
+	snprintf(big1, sizeof(big1), "258\r\n%s\r\n", part1); /* 0x258 = 600 */
+	memset(part2, 'c', 1000);
+	snprintf(big2, sizeof(big2), "3e8\r\n%s\r\n0\r\n\r\n", part2); /* 0x3e8 = 1000 */
+	post_in_parts(orsp_http_server_port(srv),
+	              "POST /len HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+	              "Transfer-Encoding: chunked\r\n\r\n",
+	              big1, big2, status, sizeof(status));
+	assert_string_equal(status, "HTTP/1.1 413");
+	assert_int_equal(orsp_http_server_stop(srv, 2000), 0);
+	atomic_store(&secret_watch, 0);
+	assert_int_equal(atomic_load(&secret_left), 0);
 }
 
 /* Connections are dealt to the polling threads by socket number: with two threads, two
@@ -3040,6 +3153,7 @@ int main(void)
 	    cmocka_unit_test(test_malformed_json_in_handler),
 	    cmocka_unit_test(test_204_404_405_500),
 	    cmocka_unit_test(test_413_body_limit),
+	    cmocka_unit_test(test_body_wiped),
 	    cmocka_unit_test(test_client_limits_and_errors),
 	    cmocka_unit_test(test_connection_refused),
 	    cmocka_unit_test_teardown(test_proxy_environment_ignored, fake_proxy_stop),

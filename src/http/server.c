@@ -661,6 +661,17 @@ static enum MHD_Result run_handler(struct MHD_Connection *conn, const char *url,
 	return queue(st, conn, &resp);
 }
 
+/* Request bodies carry confirmation codes, bearer tokens and keys: the buffer is wiped before
+ * it is freed, whatever the route (a memset of at most max_body). */
+static void body_free(struct req_state *st)
+{
+	if (st->body)
+		orsp_wipe(st->body, st->cap);
+	free(st->body);
+	st->body = NULL;
+	st->cap = 0;
+}
+
 /* Append a body chunk (keeps one spare byte for the terminating NUL). */
 static bool append(struct req_state *st, const char *data, size_t n)
 {
@@ -668,8 +679,7 @@ static bool append(struct req_state *st, const char *data, size_t n)
 
 	if (st->overflow || n > max - st->len) {
 		st->overflow = true;
-		free(st->body);
-		st->body = NULL;
+		body_free(st);
 		st->dropped += n;
 		/* A body of unannounced size (chunked) is read and dropped up to DROP_LIMIT so that
 		 * the client gets a clean 413; beyond that, close the connection. */
@@ -681,9 +691,13 @@ static bool append(struct req_state *st, const char *data, size_t n)
 			cap *= 2;
 		if (cap > max + 1)
 			cap = max + 1;
-		uint8_t *p = realloc(st->body, cap);
+		/* not realloc, which would free the part read so far unwiped when it moves it */
+		uint8_t *p = malloc(cap);
 		if (!p)
 			return false;
+		if (st->len)
+			memcpy(p, st->body, st->len);
+		body_free(st);
 		st->body = p;
 		st->cap = cap;
 	}
@@ -772,7 +786,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	 * connection has the deadline from now. */
 	if (st->slot)
 		slot_arm(srv, st->slot, false);
-	free(st->body);
+	body_free(st);
 	free(st);
 	*con_cls = NULL;
 	atomic_fetch_sub(&srv->in_flight, 1);

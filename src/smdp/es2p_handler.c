@@ -2,6 +2,7 @@
  * downloadOrder, confirmOrder, cancelOrder and releaseProfile over the inventory and state
  * machine of smdp_store.c. Authentication of the operator (API token or mutual TLS) is the
  * server's job (smdp_server.c); failures use the one status table (es9p_status.c). */
+#include <stdint.h>
 #include <string.h>
 
 #include "es9p_internal.h"
@@ -306,6 +307,17 @@ static orsp_err release_profile(req *r)
 	return reply_ok(r, NULL, NULL);
 }
 
+/* A confirmation code's plaintext is in the string jansson keeps for the member
+ * (json_string_value gives that buffer, not a copy): wiped before json_decref frees it, on
+ * every path, for any function whose request carries one. */
+static void wipe_cc(json_t *body)
+{
+	json_t *v = json_object_get(body, "confirmationCode");
+
+	if (json_is_string(v)) /* the tree is ours and freed next: its buffer may be written */
+		orsp_wipe((void *)(uintptr_t)json_string_value(v), json_string_length(v));
+}
+
 static const struct {
 	const char *name;
 	orsp_err (*fn)(req *r);
@@ -340,6 +352,7 @@ orsp_err orsp_es2p_handle(const orsp_smdp_service *svc, orsp_smdp *s, const char
 			                    "header.functionCallIdentifier are required");
 		else
 			e = functions[i].fn(&r);
+		wipe_cc(r.body);
 		json_decref(r.body);
 		if (e) {
 			orsp_smdp_reply_free(out);
