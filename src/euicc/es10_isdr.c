@@ -925,7 +925,7 @@ static void reset_session(orsp_euicc *e)
  * session: the euiccChallenge is used once, also when the eUICC fails inside. */
 static orsp_err authenticate_server(orsp_euicc *e, const orsp_tlv *req, orsp_writer *w)
 {
-	orsp_tlv s1, fsig, pkid, fcert, ctxp, f;
+	orsp_tlv s1, fsig, pkid = {0}, fcert, ctxp, f;
 	orsp_reader r;
 	orsp_cert *cert = NULL;
 	orsp_ec_key *pub = NULL;
@@ -991,9 +991,10 @@ static orsp_err authenticate_server(orsp_euicc *e, const orsp_tlv *req, orsp_wri
 			code = 127;
 	}
 	/* euiccCiPKIdToBeUsed must be in euiccCiPKIdListForSigning: the CI of our own EUM
-	 * chain, not just any CI we trust for verification */
-	known_ci =
-	    pkid.value.len == e->sign_ski_len && !memcmp(pkid.value.p, e->sign_ski, pkid.value.len);
+	 * chain, not just any CI we trust for verification; pkid is only there when the request
+	 * parsed */
+	known_ci = !code && pkid.value.len == e->sign_ski_len &&
+	           !memcmp(pkid.value.p, e->sign_ski, pkid.value.len);
 	/* only right after GetEUICCChallenge: a challenge is used once */
 	if (!code && e->s.step != S_CHAL)
 		code = 4; /* noSessionContext */
