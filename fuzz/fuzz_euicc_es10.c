@@ -165,7 +165,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	id.ci_certs[0] = orsp_slice_make(ci, cil);
 	id.n_ci = 1;
 	id.default_dp = "testsmdpplus1.example.com";
-	check(orsp_euicc_provision(&st_ops, &base, &id) == ORSP_OK);
+	check(orsp_euicc_provision(card, &st_ops, &base, &id) == ORSP_OK);
 	free(sk);
 	free(cert);
 	free(eum);

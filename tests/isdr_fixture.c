@@ -242,9 +242,9 @@ card *card_new_pki(pki which)
 	    .n_ci = 1,
 	    .default_dp = SMDP_ADDR,
 	};
-	assert_int_equal(orsp_euicc_provision(&ms_ops, &c->st, &id), ORSP_OK);
+	assert_int_equal(orsp_euicc_provision(&c->e, &ms_ops, &c->st, &id), ORSP_OK);
 	/* a second provisioning of the same store is refused */
-	assert_int_equal(orsp_euicc_provision(&ms_ops, &c->st, &id), ORSP_E_EXISTS);
+	assert_int_equal(orsp_euicc_provision(&c->e, &ms_ops, &c->st, &id), ORSP_E_EXISTS);
 	orsp_err_clear();
 
 	assert_int_equal(orsp_cert_parse(cid, ci_len, &ci), ORSP_OK);

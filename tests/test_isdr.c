@@ -795,7 +795,7 @@ static void test_ci_signing_list(void **state)
 	    .ci_certs = {orsp_slice_make(ci1, n1), orsp_slice_make(ci2, n2)},
 	    .n_ci = 2,
 	};
-	assert_int_equal(orsp_euicc_provision(&ms_ops, &c->st, &id), ORSP_OK);
+	assert_int_equal(orsp_euicc_provision(&c->e, &ms_ops, &c->st, &id), ORSP_OK);
 	card_attach(c);
 	/* the fixture's ci_ski is the NIST CI's: accepted */
 	get_challenge(c);
@@ -1804,6 +1804,85 @@ static void test_damaged_upp(void **state)
 	card_free(c);
 }
 
+/* Whether the n bytes at p are all zero. */
+static bool all_zero(const void *p, size_t n)
+{
+	const uint8_t *b = p;
+	for (size_t i = 0; i < n; i++)
+		if (b[i])
+			return false;
+	return true;
+}
+
+/* orsp_euicc_provision works in the caller's workspace (no card-sized frame or static of its
+ * own) and leaves it all zero whatever the outcome: provisioned, refused because the store
+ * holds an eUICC (the ecasd record read to find out, SK.EUICC in it), a commit that fails,
+ * an identity that does not verify (the key is another one), a bad EID. */
+static void test_provision_wipes(void **state)
+{
+	static orsp_euicc work;
+	mem_store st = {0}, failing = {.fail_at = 1};
+	size_t sk_len, other_len, cert_len, eum_len, ci_len;
+	uint8_t *sk = load_der("eUICC/SK_EUICC_ECDSA_NIST.pem", &sk_len);
+	uint8_t *other = load_der("eUICC/SK_EUICC_ECDSA_BRP.pem", &other_len);
+	uint8_t *cert = load_der("eUICC/CERT_EUICC_ECDSA_NIST.der", &cert_len);
+	uint8_t *eum = load_der("EUM/CERT_EUM_ECDSA_NIST.der", &eum_len);
+	uint8_t *ci = load_der("CertificateIssuer/CERT_CI_ECDSA_NIST.der", &ci_len);
+	orsp_euicc_identity id = {
+	    .eid = EID,
+	    .sk_euicc = orsp_slice_make(sk, sk_len),
+	    .cert_euicc = orsp_slice_make(cert, cert_len),
+	    .cert_eum = orsp_slice_make(eum, eum_len),
+	    .ci_certs = {orsp_slice_make(ci, ci_len)},
+	    .n_ci = 1,
+	    .default_dp = SMDP_ADDR,
+	};
+	(void)state;
+
+	memset(&work, 0xA5, sizeof(work));
+	assert_int_equal(orsp_euicc_provision(&work, &ms_ops, &st, &id), ORSP_OK);
+	assert_true(all_zero(&work, sizeof(work)));
+	memset(&work, 0xA5, sizeof(work));
+	assert_int_equal(orsp_euicc_provision(&work, &ms_ops, &st, &id), ORSP_E_EXISTS);
+	orsp_err_clear();
+	assert_true(all_zero(&work, sizeof(work)));
+	assert_int_equal(st.calls, 1);
+
+	memset(&work, 0xA5, sizeof(work));
+	assert_int_equal(orsp_euicc_provision(&work, &ms_ops, &failing, &id), ORSP_E_STORAGE);
+	orsp_err_clear();
+	assert_true(all_zero(&work, sizeof(work)));
+	assert_int_equal(ms_count_prefix(&failing, ""), 0);
+
+	id.sk_euicc = orsp_slice_make(other, other_len);
+	memset(&work, 0xA5, sizeof(work));
+	assert_int_not_equal(orsp_euicc_provision(&work, &ms_ops, &failing, &id), ORSP_OK);
+	orsp_err_clear();
+	assert_true(all_zero(&work, sizeof(work)));
+	id.sk_euicc = orsp_slice_make(sk, sk_len);
+	id.eid = "89049032123451234512345678901234"; /* check digits wrong */
+	memset(&work, 0xA5, sizeof(work));
+	assert_int_equal(orsp_euicc_provision(&work, &ms_ops, &failing, &id), ORSP_E_USAGE);
+	orsp_err_clear();
+	assert_true(all_zero(&work, sizeof(work)));
+	assert_int_equal(failing.calls, 1);
+	assert_int_equal(ms_count_prefix(&failing, ""), 0);
+
+	/* what was provisioned opens */
+	assert_int_equal(orsp_euicc_open(&work, &ms_ops, &st), ORSP_OK);
+	assert_string_equal(orsp_euicc_eid(&work), EID);
+	orsp_euicc_close(&work);
+	ms_free(&st);
+	ms_free(&failing);
+	orsp_wipe(sk, sk_len);
+	orsp_wipe(other, other_len);
+	free(sk);
+	free(other);
+	free(cert);
+	free(eum);
+	free(ci);
+}
+
 /* A damaged or missing store. */
 static void test_open_errors(void **state)
 {
@@ -1850,6 +1929,7 @@ int main(void)
 	    cmocka_unit_test(test_memory_reset_notifications),
 	    cmocka_unit_test(test_usim_sqn),
 	    cmocka_unit_test(test_open_errors),
+	    cmocka_unit_test(test_provision_wipes),
 	    cmocka_unit_test(test_damaged_upp),
 	    cmocka_unit_test(test_malformed),
 	};

@@ -589,9 +589,14 @@ typedef struct orsp_euicc {
 /* Write the identity into a new store (records "ecasd" and an empty "isdr"). ORSP_E_EXISTS
  * if the store holds an eUICC already; ORSP_E_USAGE / ORSP_E_VERIFY when the key does not
  * belong to CERT.EUICC or the chain does not verify to one of the CIs; ORSP_E_USAGE for a
- * default_dp that orsp_fqdn_check refuses, before anything is read or written. */
-ORSP_MUST_CHECK orsp_err orsp_euicc_provision(const orsp_euicc_storage_ops *ops, void *user,
-                                              const orsp_euicc_identity *id);
+ * default_dp that orsp_fqdn_check refuses, before anything is read or written.
+ * work is caller-allocated scratch (the core allocates nothing, and a card is too large for
+ * the stack): the identity is loaded into it from the record about to be written, as
+ * orsp_euicc_open will load it, to verify it first. Whatever it held is overwritten, not
+ * freed: not an open eUICC (it may be the one opened next). On return it is all zero, the
+ * result whatever it is (SK.EUICC read or written through it is wiped). */
+ORSP_MUST_CHECK orsp_err orsp_euicc_provision(orsp_euicc *work, const orsp_euicc_storage_ops *ops,
+                                              void *user, const orsp_euicc_identity *id);
 /* Load the records; the enabled profile's USIM is loaded. */
 ORSP_MUST_CHECK orsp_err orsp_euicc_open(orsp_euicc *e, const orsp_euicc_storage_ops *ops,
                                          void *user);

@@ -637,65 +637,69 @@ static orsp_err load_identity(orsp_euicc *e, orsp_slice rec, const orsp_euicc_id
 	return err;
 }
 
-orsp_err orsp_euicc_provision(const orsp_euicc_storage_ops *ops, void *user,
+orsp_err orsp_euicc_provision(orsp_euicc *work, const orsp_euicc_storage_ops *ops, void *user,
                               const orsp_euicc_identity *id)
 {
-	static orsp_euicc check; /* verifies the identity before anything is written */
-	uint8_t eid[16];
-	orsp_writer w;
+	/* work holds the ecasd record (SK.EUICC in it) and the identity loaded from it, which
+	 * verifies it before anything is written; every return below passes out: and wipes it */
+	uint8_t eid[16], buf[32 + ORSP_EUICC_ADDR_MAX];
+	orsp_writer w, w2;
 	size_t len;
 	orsp_euicc_record recs[2];
 	orsp_err err;
 
+	if (!work)
+		return orsp_errf(ORSP_E_USAGE, "eUICC provision: no workspace");
+	memset(work, 0, sizeof(*work));
 	if (!ops || !id || !id->eid || !id->sk_euicc.p || !id->cert_euicc.p || !id->cert_eum.p ||
-	    !id->n_ci || id->n_ci > ORSP_EUICC_MAX_CI)
-		return orsp_errf(ORSP_E_USAGE, "eUICC provision: incomplete identity");
-	if (orsp_eid_check(id->eid) || orsp_hex_decode_exact(id->eid, eid, 16))
-		return orsp_errf(ORSP_E_USAGE, "eUICC provision: EID %s is not valid", id->eid);
+	    !id->n_ci || id->n_ci > ORSP_EUICC_MAX_CI) {
+		err = orsp_errf(ORSP_E_USAGE, "eUICC provision: incomplete identity");
+		goto out;
+	}
+	if (orsp_eid_check(id->eid) || orsp_hex_decode_exact(id->eid, eid, 16)) {
+		err = orsp_errf(ORSP_E_USAGE, "eUICC provision: EID %s is not valid", id->eid);
+		goto out;
+	}
 	/* the address the LPA downloads from without an activation code: a host name by the rule
 	 * the LPA and the SM-DP+ follow ("" as none) */
 	if (id->default_dp && id->default_dp[0] &&
-	    orsp_fqdn_check(id->default_dp, strnlen(id->default_dp, ORSP_FQDN_MAX + 1)))
-		return orsp_errf(ORSP_E_USAGE, "eUICC provision: default SM-DP+ address: %s",
-		                 orsp_err_detail());
-	if (id->cert_euicc.len > ORSP_EUICC_CERT_MAX || id->cert_eum.len > ORSP_EUICC_CERT_MAX)
-		return orsp_errf(ORSP_E_USAGE, "eUICC provision: certificate too large");
-	if (ops->read(user, "ecasd", check.rec, sizeof(check.rec), &len) != ORSP_E_NOT_FOUND)
-		return orsp_errf(ORSP_E_EXISTS, "this store holds an eUICC already");
-	orsp_err_clear();
-	memset(&check, 0, sizeof(check));
-	orsp_writer_init(&w, check.rec, sizeof(check.rec));
-	if ((err = save_ecasd(&w, id, eid)))
-		return err;
-	err = load_identity(&check, orsp_slice_make(check.rec, w.len), id);
-	orsp_ec_free(check.sk);
-	orsp_ci_store_free(check.cis);
-	if (err)
+	    orsp_fqdn_check(id->default_dp, strnlen(id->default_dp, ORSP_FQDN_MAX + 1))) {
+		err = orsp_errf(ORSP_E_USAGE, "eUICC provision: default SM-DP+ address: %s",
+		                orsp_err_detail());
 		goto out;
-	recs[0] = (orsp_euicc_record){"ecasd", check.rec, w.len};
-	/* the empty isdr record after the identity */
-	memset(&check.profiles, 0, sizeof(check.profiles));
-	{
-		orsp_writer w2;
-		orsp_euicc empty_state;
-		/* counters, the default address (at most an FQDN's 253 bytes, as
-		 * SetDefaultDpAddress takes it) and two empty lists */
-		static uint8_t buf[32 + ORSP_EUICC_ADDR_MAX];
-		memset(&empty_state.default_dp, 0, sizeof(empty_state.default_dp));
-		if (id->default_dp)
-			snprintf(empty_state.default_dp, sizeof(empty_state.default_dp), "%s", id->default_dp);
-		memset(empty_state.profiles, 0, sizeof(empty_state.profiles));
-		memset(empty_state.notifs, 0, sizeof(empty_state.notifs));
-		empty_state.next_seq = 1;
-		empty_state.next_isdp = 0;
-		orsp_writer_init(&w2, buf, sizeof(buf));
-		if ((err = save_isdr(&empty_state, &w2)))
-			goto out;
-		recs[1] = (orsp_euicc_record){"isdr", buf, w2.len};
-		err = ops->commit(user, recs, 2);
 	}
+	if (id->cert_euicc.len > ORSP_EUICC_CERT_MAX || id->cert_eum.len > ORSP_EUICC_CERT_MAX) {
+		err = orsp_errf(ORSP_E_USAGE, "eUICC provision: certificate too large");
+		goto out;
+	}
+	/* read into work: an existing ecasd record, SK.EUICC included, is wiped at out: too */
+	if (ops->read(user, "ecasd", work->rec, sizeof(work->rec), &len) != ORSP_E_NOT_FOUND) {
+		err = orsp_errf(ORSP_E_EXISTS, "this store holds an eUICC already");
+		goto out;
+	}
+	orsp_err_clear();
+	orsp_writer_init(&w, work->rec, sizeof(work->rec));
+	if ((err = save_ecasd(&w, id, eid)) ||
+	    (err = load_identity(work, orsp_slice_make(work->rec, w.len), id)))
+		goto out;
+	recs[0] = (orsp_euicc_record){"ecasd", work->rec, w.len};
+	/* the empty isdr record after the identity: counters, the default address (at most an
+	 * FQDN's 253 bytes, as SetDefaultDpAddress takes it) and two empty lists */
+	memset(work->profiles, 0, sizeof(work->profiles));
+	memset(work->notifs, 0, sizeof(work->notifs));
+	snprintf(work->default_dp, sizeof(work->default_dp), "%s",
+	         id->default_dp ? id->default_dp : "");
+	work->next_seq = 1;
+	work->next_isdp = 0;
+	orsp_writer_init(&w2, buf, sizeof(buf));
+	if ((err = save_isdr(work, &w2)))
+		goto out;
+	recs[1] = (orsp_euicc_record){"isdr", buf, w2.len};
+	err = ops->commit(user, recs, 2);
 out:
-	orsp_wipe(&check, sizeof(check));
+	orsp_ec_free(work->sk);
+	orsp_ci_store_free(work->cis);
+	orsp_wipe(work, sizeof(*work));
 	return err;
 }
 

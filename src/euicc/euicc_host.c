@@ -54,14 +54,19 @@ static const orsp_euicc_storage_ops host_storage = {
 orsp_err orsp_euicc_host_create(const char *dir, const orsp_euicc_identity *id)
 {
 	orsp_seal *s = NULL;
+	orsp_euicc *work = NULL; /* the provisioning's workspace, wiped by it */
 	orsp_err e;
 
 	if (!dir || !dir[0] || !id)
 		return orsp_errf(ORSP_E_USAGE, "euicc host: bad arguments");
 	if ((e = orsp_seal_create(dir)) != ORSP_OK)
 		return e; /* EXISTS included: an existing store is never touched */
-	if ((e = orsp_seal_open(dir, NULL, &s)) == ORSP_OK)
-		e = orsp_euicc_provision(&host_storage, s, id);
+	work = calloc(1, sizeof(*work));
+	if (!work)
+		e = orsp_errf(ORSP_E_RESOURCE, "euicc host: out of memory");
+	else if ((e = orsp_seal_open(dir, NULL, &s)) == ORSP_OK)
+		e = orsp_euicc_provision(work, &host_storage, s, id);
+	free(work);
 	orsp_seal_close(s);
 	if (e != ORSP_OK) {
 		/* Undo the store this call created; keep the first error's detail. */
