@@ -135,13 +135,13 @@ static void test_info(void **state)
 	assert_true(find_tlv(rsp_value(c, 0xBF3C), 0x80, &f));
 	assert_int_equal(f.value.len, strlen(SMDP_ADDR));
 	assert_memory_equal(f.value.p, SMDP_ADDR, f.value.len);
-	assert_int_equal(es10_hex(c, "BF3F0580036E6577"), 0x9000); /* "new" */
+	assert_int_equal(es10_hex(c, "BF3F0780056E65772E6E"), 0x9000); /* "new.n" */
 	assert_int_equal(rsp_code(c, 0xBF3F), 0);
 	card_reopen(c);
 	assert_int_equal(es10_hex(c, "BF3C00"), 0x9000);
 	assert_true(find_tlv(rsp_value(c, 0xBF3C), 0x80, &f));
-	assert_int_equal(f.value.len, 3);
-	assert_memory_equal(f.value.p, "new", 3);
+	assert_int_equal(f.value.len, 5);
+	assert_memory_equal(f.value.p, "new.n", 5);
 
 	/* GetRAT answers (its content: test_ppr) */
 	assert_int_equal(es10_hex(c, "BF4300"), 0x9000);
@@ -152,6 +152,86 @@ static void test_info(void **state)
 	assert_int_not_equal(es10_hex(c, "BF2E05"), 0x9000);     /* length beyond the data */
 	assert_int_not_equal(es10_hex(c, "BF2E000000"), 0x9000); /* trailing bytes */
 	assert_int_not_equal(es10_hex(c, "BF2E8100"), 0x9000);   /* non-minimal length */
+	card_free(c);
+}
+
+/* SetDefaultDpAddress with these bytes as defaultDpAddress: the result code. */
+static int set_default_dp(card *c, const void *addr, size_t len)
+{
+	uint8_t req[300];
+	orsp_writer w;
+	orsp_der_mark m;
+
+	orsp_writer_init(&w, req, sizeof(req));
+	m = orsp_der_begin(&w, 0xBF3F);
+	orsp_der_put_tlv(&w, 0x80, addr, len);
+	orsp_der_end(&w, m);
+	assert_int_equal(orsp_writer_status(&w), ORSP_OK);
+	assert_int_equal(store_data(c, req, w.len), 0x9000);
+	return rsp_code(c, 0xBF3F);
+}
+
+/* GetEuiccConfiguredAddresses' defaultDpAddress is want ("": absent). */
+static void check_default_dp(card *c, const char *want)
+{
+	orsp_tlv f;
+
+	assert_int_equal(es10_hex(c, "BF3C00"), 0x9000);
+	if (!want[0]) {
+		assert_false(find_tlv(rsp_value(c, 0xBF3C), 0x80, &f));
+		return;
+	}
+	assert_true(find_tlv(rsp_value(c, 0xBF3C), 0x80, &f));
+	assert_int_equal(f.value.len, strlen(want));
+	assert_memory_equal(f.value.p, want, f.value.len);
+}
+
+/* SetDefaultDpAddress takes what provisioning takes, a host name by orsp_fqdn_check's rule,
+ * or nothing (the default address removed); anything else is undefinedError, never cut or
+ * kept as received: the address is unchanged and nothing is committed. */
+static void test_default_dp(void **state)
+{
+	static const struct {
+		const char *v;
+		size_t len;
+	} bad[] = {
+	    {"a.com\0x.yy", 10},          /* a NUL: was cut to "a.com" */
+	    {"\xFF\xFE", 2},              /* not UTF-8: was kept and answered */
+	    {"sm\303\251dp.example", 15}, /* UTF-8, but not a host name */
+	    {"smdp", 4},                  /* one label */
+	    {"192.0.2.1", 9},             /* an address */
+	    {"smdp.example.", 13},        /* a trailing dot */
+	    {"smdp.example:443", 16},     /* a port */
+	    {"https://smdp.example", 20},
+	};
+	char longest[ORSP_FQDN_MAX + 2];
+	card *c = card_new();
+	int calls;
+	(void)state;
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		calls = c->st.calls;
+		assert_int_equal(set_default_dp(c, bad[i].v, bad[i].len), 127);
+		assert_int_equal(c->st.calls, calls);
+		check_default_dp(c, SMDP_ADDR);
+	}
+	/* 253 characters, the longest host name, and one more */
+	memset(longest, 'a', sizeof(longest));
+	longest[63] = longest[127] = longest[191] = '.';
+	longest[ORSP_FQDN_MAX] = '\0';
+	assert_int_equal(set_default_dp(c, longest, ORSP_FQDN_MAX), 0);
+	card_reopen(c);
+	check_default_dp(c, longest);
+	longest[ORSP_FQDN_MAX] = 'a';
+	assert_int_equal(set_default_dp(c, longest, ORSP_FQDN_MAX + 1), 127);
+	longest[ORSP_FQDN_MAX] = '\0';
+	check_default_dp(c, longest);
+	/* empty: no default address any more */
+	assert_int_equal(set_default_dp(c, "", 0), 0);
+	card_reopen(c);
+	check_default_dp(c, "");
+	assert_int_equal(set_default_dp(c, "SMDP.Example-1.com", 18), 0);
+	check_default_dp(c, "SMDP.Example-1.com");
 	card_free(c);
 }
 
@@ -1904,6 +1984,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_info),
+	    cmocka_unit_test(test_default_dp),
 	    cmocka_unit_test(test_download_nist),
 	    cmocka_unit_test(test_download_brainpool),
 	    cmocka_unit_test(test_notifications),

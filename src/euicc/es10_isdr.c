@@ -2122,11 +2122,18 @@ orsp_err orsp_euicc_es10(orsp_euicc *e, orsp_slice req, orsp_writer *w)
 		orsp_der_end(w, m);
 		return orsp_writer_status(w);
 	}
-	case 0xBF3F: { /* SetDefaultDpAddress */
+	case 0xBF3F: { /* SetDefaultDpAddress { defaultDpAddress [0] UTF8String } (§5.7.4) */
 		orsp_tlv f;
 		orsp_err err;
-		if (orsp_der_parse_one(t.value, &f) || f.tag != 0x80 || f.value.len >= sizeof(e->default_dp))
+		/* a host name by the rule provisioning, the LPA and the SM-DP+ apply
+		 * (orsp_fqdn_check: at most 253 letters, digits, '-' and '.', so no NUL and nothing
+		 * that is not UTF-8), or empty: no default address. Anything else is
+		 * undefinedError, the address unchanged and nothing committed, never cut. */
+		if (orsp_der_parse_one(t.value, &f) || f.tag != 0x80 ||
+		    (f.value.len && orsp_fqdn_check((const char *)f.value.p, f.value.len))) {
+			orsp_err_clear();
 			return result(w, 0xBF3F, 127);
+		}
 		copy_str(f.value, e->default_dp, sizeof(e->default_dp));
 		if ((err = commit(e, NULL, 0))) {
 			restore(e);
