@@ -1479,6 +1479,32 @@ static void check_cancel_ok(card *c, uint64_t reason)
 	assert_int_equal(v, reason);
 }
 
+/* CancelSession {transactionId, then these bytes (hex) in place of the reason}: the
+ * CancelSessionResponse error code, -1 for an Ok answer. */
+static int cancel_raw(card *c, const uint8_t *tid, size_t tid_len, const char *tail)
+{
+	uint8_t req[64], t[16];
+	size_t tl = 0;
+	orsp_writer w;
+	orsp_der_mark m;
+	orsp_tlv f, a0;
+	uint64_t v;
+
+	assert_int_equal(orsp_hex_decode(tail, t, sizeof(t), &tl), ORSP_OK);
+	orsp_writer_init(&w, req, sizeof(req));
+	m = orsp_der_begin(&w, 0xBF41);
+	orsp_der_put_tlv(&w, 0x80, tid, tid_len);
+	orsp_write_bytes(&w, t, tl);
+	orsp_der_end(&w, m);
+	assert_int_equal(orsp_writer_status(&w), ORSP_OK);
+	assert_int_equal(store_data(c, req, w.len), 0x9000);
+	if (find_tlv(rsp_value(c, 0xBF41), 0xA0, &a0))
+		return -1;
+	assert_true(find_tlv(rsp_value(c, 0xBF41), 0x81, &f));
+	assert_int_equal(orsp_der_uint(f.value, &v), ORSP_OK);
+	return (int)v;
+}
+
 /* CancelSession: a signed EuiccCancelSessionSigned for the session's transactionId. */
 static void test_cancel_session(void **state)
 {
@@ -1493,6 +1519,24 @@ static void test_cancel_session(void **state)
 	/* a wrong transactionId */
 	assert_int_equal(cancel_session(c, (const uint8_t *)"\x01\x02", 2, 0), 0x9000);
 	assert_false(find_tlv(rsp_value(c, 0xBF41), 0xA0, &a0));
+	/* the session's transactionId with a reason that is no CancelSessionReason:
+	 * undefinedError (not invalidTransactionId), the session goes on; with another
+	 * transactionId it is that first */
+	{
+		static const char *const bad_reason[] = {
+		    "",           /* none */
+		    "8100",       /* empty */
+		    "8101FF",     /* negative */
+		    "81020001",   /* not minimal */
+		    "820101",     /* another tag */
+		    "8101010500", /* bytes after it */
+		};
+		for (size_t i = 0; i < sizeof(bad_reason) / sizeof(bad_reason[0]); i++) {
+			assert_int_equal(cancel_raw(c, c->tid, 16, bad_reason[i]), 127);
+			assert_int_equal(cancel_raw(c, (const uint8_t *)"\x01", 1, bad_reason[i]),
+			                 5);
+		}
+	}
 	/* the right one */
 	assert_int_equal(cancel_session(c, c->tid, 16, 1), 0x9000); /* postponed */
 	check_cancel_ok(c, 1);
@@ -1542,6 +1586,14 @@ static void test_cancel_during_load(void **state)
 	assert_int_equal(cancel_session(c, c->tid, 16, 2), 0x9000);
 	assert_true(find_tlv(rsp_value(c, 0xBF41), 0x81, &f));
 	assert_int_equal(orsp_euicc_profile_count(&c->e), 0);
+	/* the session's transactionId with a malformed reason while loading: undefinedError,
+	 * and the package is dropped too */
+	start_session(c, &tr);
+	assert_int_equal(load_bpp(c, &tr), 0x9000);
+	assert_int_equal(cancel_raw(c, c->tid, 16, "8101FF"), 127);
+	assert_int_equal(cancel_raw(c, c->tid, 16, "810102"), 5);
+	assert_int_equal(orsp_euicc_profile_count(&c->e), 0);
+	assert_int_equal(ms_count_prefix(&c->st, "upp."), 0);
 
 	/* a new download afterwards installs */
 	install_ok(c, ICCID_A, 0, NULL);
@@ -1761,6 +1813,8 @@ static void test_malformed(void **state)
 	    {"BF3003800201", 0, -1},                         /* length beyond the data */
 	    {"BF3F03810100", 0xBF3F, 127},                   /* SetDefaultDpAddress: wrong tag */
 	    {"BF41028000", 0xBF41, 5},                       /* CancelSession, no session */
+	    {"BF4100", 0xBF41, 5},                           /* no session, no transactionId */
+	    {"BF41058000810100", 0xBF41, 5},                 /* no session, reason given */
 	    {"BF21023000", 0xBF21, 127}, /* PrepareDownload: not its structure */
 	    /* AuthenticateServer cut short before, at and after euiccCiPKIdToBeUsed: 127, and
 	     * nothing read of the fields that are not there (valgrind: no uninitialised read) */

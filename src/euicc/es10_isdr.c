@@ -1928,13 +1928,22 @@ static orsp_err cancel_session(orsp_euicc *e, const orsp_tlv *req, orsp_writer *
 	uint8_t buf[128], sig[ORSP_EC_SIG_LEN];
 	orsp_der_mark m;
 	orsp_err err;
+	int code = 0;
 
+	/* the session first: a request that does not name it (no session, no transactionId or
+	 * another one) is invalidTransactionId; one that names it with no reason, a reason that
+	 * is no CancelSessionReason (a DER INTEGER, not negative), or bytes after it is
+	 * undefinedError */
 	orsp_reader_init(&r, req->value.p, req->value.len);
-	if (orsp_der_expect(&r, 0x80, &ft) || orsp_der_expect(&r, 0x81, &fr) ||
-	    orsp_der_uint(fr.value, &reason) || e->s.step < S_AUTH || ft.value.len != e->s.tid_len ||
-	    memcmp(ft.value.p, e->s.tid, ft.value.len)) {
+	if (e->s.step < S_AUTH || orsp_der_expect(&r, 0x80, &ft) || ft.value.len != e->s.tid_len ||
+	    memcmp(ft.value.p, e->s.tid, ft.value.len))
+		code = 5; /* invalidTransactionId */
+	else if (orsp_der_expect(&r, 0x81, &fr) || orsp_der_uint(fr.value, &reason) ||
+	         orsp_reader_remaining(&r))
+		code = 127; /* undefinedError */
+	if (code) {
 		m = orsp_der_begin(w, 0xBF41);
-		orsp_der_put_uint(w, 0x81, 5); /* invalidTransactionId */
+		orsp_der_put_uint(w, 0x81, (uint64_t)code);
 		orsp_der_end(w, m);
 		orsp_err_clear();
 		/* while loading, as any other command: the unfinished package is dropped */
