@@ -835,10 +835,13 @@ static size_t metadata(const card *c, const dl_opts *o, uint8_t *buf, size_t cap
 
 	orsp_writer_init(&w, buf, cap);
 	m = orsp_der_begin(&w, 0xBF25);
-	orsp_der_put_tlv(&w, 0x5A, c->iccid_ef, 10);
+	if (o->meta_omit != 0x5A)
+		orsp_der_put_tlv(&w, 0x5A, c->iccid_ef, 10);
 	const char *spn = o->spn ? o->spn : PROFILE_SPN, *name = o->name ? o->name : PROFILE_NAME;
-	orsp_der_put_tlv(&w, 0x91, spn, strlen(spn));
-	orsp_der_put_tlv(&w, 0x92, name, strlen(name));
+	if (o->meta_omit != 0x91)
+		orsp_der_put_tlv(&w, 0x91, spn, strlen(spn));
+	if (o->meta_omit != 0x92)
+		orsp_der_put_tlv(&w, 0x92, name, strlen(name));
 	orsp_der_put_uint(&w, 0x95, o->set_class ? o->profile_class : 2); /* operational */
 	if (o->notif[0].addr) {
 		nc = orsp_der_begin(&w, 0xB6);
@@ -867,6 +870,12 @@ static size_t metadata(const card *c, const dl_opts *o, uint8_t *buf, size_t cap
 				unused++;
 		uint8_t b[2] = {unused, o->ppr};
 		orsp_der_put_tlv(&w, 0x99, b, 2);
+	}
+	if (o->meta_extra) {
+		uint8_t x[600];
+		size_t n = 0;
+		assert_int_equal(orsp_hex_decode(o->meta_extra, x, sizeof(x), &n), ORSP_OK);
+		orsp_write_bytes(&w, x, n);
 	}
 	orsp_der_end(&w, m);
 	assert_int_equal(orsp_writer_status(&w), ORSP_OK);
@@ -910,7 +919,7 @@ static void spoil_smdp_otpk(card *c, uint8_t *bpp, size_t len)
 /* The BPP for the session (malloc'd) and its length. */
 static uint8_t *build_bpp(card *c, const dl_opts *o, size_t *len)
 {
-	uint8_t meta[512];
+	uint8_t meta[1024];
 	char iccid[21];
 	orsp_ec_key *otsk = NULL;
 	orsp_writer w;

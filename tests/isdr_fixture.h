@@ -169,6 +169,8 @@ typedef struct dl_opts {
 	uint8_t ppr;            /* PprIds bits (0x40 ppr1, 0x20 ppr2) */
 	uint8_t ppr_unused;     /* the bit string's unused-bits octet; 0: the DER-minimal one */
 	bool no_notif_config;
+	uint32_t meta_omit;     /* this field (0x5A, 0x91 or 0x92) left out of the metadata */
+	const char *meta_extra; /* hex: TLVs added at the end of the metadata */
 	const char *spn, *name; /* serviceProviderName, profileName; NULL: PROFILE_SPN / _NAME */
 	bool set_class;         /* the metadata's profileClass is profile_class, not 2 */
 	unsigned profile_class; /* 0 test, 1 provisioning, 2 operational, more: unknown */

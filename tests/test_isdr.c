@@ -1066,6 +1066,82 @@ static void test_names_utf8(void **state)
 	card_free(c);
 }
 
+/* StoreMetadataRequest is taken only as it decodes: iccid, serviceProviderName and
+ * profileName present, each field of the types the card keeps once and of its type, a
+ * notificationAddress kept whole (at most an FQDN's 253 bytes, UTF-8 without NUL). Anything
+ * else is incorrectInputValues under storeMetadata, nothing installed, never an empty name,
+ * a cut address or the last of two values. */
+static void test_metadata_checks(void **state)
+{
+	static const struct {
+		uint32_t omit;
+		const char *extra;
+		bool no_notif;
+	} bad[] = {
+	    {0x5A, NULL, false},                     /* no iccid (was 5/13) */
+	    {0x91, NULL, false},                     /* no serviceProviderName (was "") */
+	    {0x92, NULL, false},                     /* no profileName (was "") */
+	    {0x5A, "5A09980010325476981032", false}, /* an iccid of 9 bytes */
+	    {0, "9103414243", false},                /* serviceProviderName twice */
+	    {0, "950101", false},                    /* profileClass twice */
+	    {0, "9900", false},                      /* profilePolicyRules: no bits octet */
+	    {0, "99020800", false},                  /* 8 unused bits */
+	    {0, "B600", false},                      /* notificationConfigurationInfo twice */
+	    {0, "B6038001F0", true},                 /* an entry that is no SEQUENCE */
+	    {0, "B6063004800204F0", true},           /* an entry without its address */
+	    {0, "B6073005810361620A", true},         /* an entry without its events */
+	    {0, "B60B3009800204F08103610062", true}, /* a NUL in the address (was cut) */
+	    {0, "B60A3008800204F08102FFFE", true},   /* an address that is not UTF-8 */
+	    {0, "B60730058001008100", true}, /* NotificationEvent without bits, no address: ok */
+	};
+	char addr[ORSP_FQDN_MAX + 2];
+	orsp_euicc_profile_info pi;
+	card *c = card_new();
+	(void)state;
+
+	/* the last entry is well-formed (no events, an empty address): installed */
+	for (size_t i = 0; i + 1 < sizeof(bad) / sizeof(bad[0]); i++) {
+		dl_opts o = {.meta_omit = bad[i].omit,
+		             .meta_extra = bad[i].extra,
+		             .no_notif_config = bad[i].no_notif};
+		install_fails(c, &o, 2, 1);
+	}
+	{
+		dl_opts o = {.meta_extra = bad[ORSP_ARRAY_LEN(bad) - 1].extra,
+		             .no_notif_config = true};
+		int cmd = -1, reason = -1;
+		assert_int_equal(download(c, &o, &cmd, &reason, NULL), 0xA0);
+		assert_int_equal(orsp_euicc_profile_get(&c->e, 0, &pi), ORSP_OK);
+		assert_string_equal(pi.smdp_address, "");
+		assert_string_equal(pi.spn, PROFILE_SPN);
+		assert_int_equal(delete (c, ISDR_V2_ICCID), 0);
+	}
+	/* a notificationAddress of 254 bytes: refused (was cut to 253) */
+	memset(addr, 'a', sizeof(addr));
+	addr[63] = addr[127] = addr[191] = '.';
+	addr[ORSP_FQDN_MAX + 1] = '\0';
+	{
+		dl_opts o = {.notif = {{0xF0, addr}}};
+		install_fails(c, &o, 2, 1);
+	}
+	/* 253 bytes: kept whole, through a power cycle, for each event (a new card: the error
+	 * PIRs above fill the notification list) */
+	card_free(c);
+	c = card_new();
+	addr[ORSP_FQDN_MAX] = '\0';
+	{
+		dl_opts o = {.notif = {{0xF0, addr}}};
+		int cmd = -1, reason = -1;
+		assert_int_equal(download(c, &o, &cmd, &reason, NULL), 0xA0);
+		card_reopen(c);
+		assert_int_equal(orsp_euicc_profile_get(&c->e, 0, &pi), ORSP_OK);
+		assert_string_equal(pi.smdp_address, addr);
+		assert_int_equal(enable(c, ISDR_V2_ICCID), 0);
+		check_notif_addrs(c, addr, addr, 2); /* the PIR and the enable */
+	}
+	card_free(c);
+}
+
 /* ISD-P numbers end at 0xEFFF (the AID's last two bytes are 0x10 + (n >> 8), n & 0xFF): the
  * next install after it takes the lowest number no installed ISD-P has, and the stale SQN
  * record of that number is removed with its commit; never an AID past the range, which
@@ -2051,6 +2127,7 @@ int main(void)
 	    cmocka_unit_test(test_prepare_errors),
 	    cmocka_unit_test(test_install_errors),
 	    cmocka_unit_test(test_names_utf8),
+	    cmocka_unit_test(test_metadata_checks),
 	    cmocka_unit_test(test_isdp_numbers),
 	    cmocka_unit_test(test_profile_class),
 	    cmocka_unit_test(test_memory_full),

@@ -132,31 +132,38 @@ static const char *main_addr(const orsp_euicc_profile_rec *p)
 	return "";
 }
 
+_Static_assert(ORSP_EUICC_ADDR_MAX > ORSP_FQDN_MAX, "an address of an FQDN's length is kept whole");
+
 /* notificationConfigurationInfo (the value of B6): SEQUENCE OF {profileManagementOperation
  * [0] NotificationEvent, notificationAddress [1] UTF8String}; each event gets the address of
- * the first entry that lists it. The same coding is kept in the profile record. */
-static void parse_notif_config(orsp_slice v, orsp_euicc_profile_rec *p)
+ * the first entry that lists it (fields after the two: a later version's, skipped). The same
+ * coding is kept in the profile record. False when an entry does not decode as that, or its
+ * address is not UTF-8, holds a NUL or is longer than an FQDN's 253 bytes: never cut; the
+ * entries before it are taken. */
+static bool parse_notif_config(orsp_slice v, orsp_euicc_profile_rec *p)
 {
-	orsp_reader nr;
-	orsp_tlv c, g;
+	orsp_reader nr, cr;
+	orsp_tlv c, g, a;
+	uint64_t bits;
+	size_t nbits;
 
 	orsp_reader_init(&nr, v.p, v.len);
-	while (orsp_reader_remaining(&nr) && !orsp_der_read(&nr, &c)) {
-		orsp_reader cr;
-		uint8_t bits = 0;
-		char a[ORSP_EUICC_ADDR_MAX] = "";
+	while (orsp_reader_remaining(&nr)) {
+		if (orsp_der_read(&nr, &c) || c.tag != 0x30)
+			goto bad;
 		orsp_reader_init(&cr, c.value.p, c.value.len);
-		while (orsp_reader_remaining(&cr) && !orsp_der_read(&cr, &g)) {
-			if (g.tag == 0x80 && g.value.len == 2)
-				bits = g.value.p[1];
-			else if (g.tag == 0x81)
-				copy_str(g.value, a, sizeof(a));
-		}
-		for (int i = 0; a[0] && i < 4; i++)
-			if ((bits & (0x80 >> i)) && !p->notif_addr[i][0])
-				snprintf(p->notif_addr[i], sizeof(p->notif_addr[i]), "%s", a);
+		if (orsp_der_expect(&cr, 0x80, &g) || orsp_der_bits(g.value, &bits, &nbits) ||
+		    orsp_der_expect(&cr, 0x81, &a) || a.value.len > ORSP_FQDN_MAX ||
+		    !text_ok(a.value, ORSP_FQDN_MAX))
+			goto bad;
+		for (int i = 0; a.value.len && i < 4; i++) /* bit i: NotificationEvent i */
+			if ((bits >> i & 1) && !p->notif_addr[i][0])
+				copy_str(a.value, p->notif_addr[i], sizeof(p->notif_addr[i]));
 	}
+	return true;
+bad:
 	orsp_err_clear();
+	return false;
 }
 
 static void put_notif_config(orsp_writer *w, const orsp_euicc_profile_rec *p)
@@ -329,7 +336,9 @@ static orsp_err load_isdr(orsp_euicc *e, orsp_slice rec)
 							         sizeof(old_addr));
 						else if (g.tag == 0xB6) {
 							per_event = true;
-							parse_notif_config(g.value, p);
+							/* written by put_notif_config, checked when
+							 * it came with StoreMetadata */
+							(void)parse_notif_config(g.value, p);
 						} else if (g.tag == 0x85 &&
 						           !orsp_der_uint(g.value, &v))
 							p->upp_len = (uint32_t)v;
@@ -1213,7 +1222,7 @@ static int meta_check(orsp_euicc *e, orsp_euicc_profile_rec *out, uint8_t meta_i
 	orsp_tlv t, f;
 	orsp_reader r;
 	int reason = 0;
-	bool bad_class = false, bad_text = false;
+	bool bad_class = false, bad_text = false, bad_meta = false;
 
 	snprintf(addr, ORSP_EUICC_ADDR_MAX, "%s", e->s.server_addr);
 	/* StoreMetadataRequest: ICCID, names, class, notification configuration, PPRs */
@@ -1221,11 +1230,31 @@ static int meta_check(orsp_euicc *e, orsp_euicc_profile_rec *out, uint8_t meta_i
 		reason = 1;
 	} else {
 		uint64_t v;
+		size_t nbits;
+		unsigned seen = 0, bit;
 		orsp_reader_init(&r, t.value.p, t.value.len);
 		np.profile_class = 2;
-		while (orsp_reader_remaining(&r) && !orsp_der_read(&r, &f)) {
+		/* every field decodes as its type, each of those taken here at most once (never
+		 * the last of two), iccid, serviceProviderName and profileName are there;
+		 * fields of later versions are skipped */
+		while (orsp_reader_remaining(&r)) {
+			if (orsp_der_read(&r, &f)) {
+				bad_meta = true;
+				break;
+			}
+			bit = f.tag == 0x5A   ? 1u
+			      : f.tag == 0x91 ? 2u
+			      : f.tag == 0x92 ? 4u
+			      : f.tag == 0x95 ? 8u
+			      : f.tag == 0x99 ? 16u
+			      : f.tag == 0xB6 ? 32u
+			                      : 0u;
+			bad_meta |= (seen & bit) != 0;
+			seen |= bit;
 			if (f.tag == 0x5A && f.value.len == 10)
 				memcpy(meta_iccid, f.value.p, 10);
+			else if (f.tag == 0x5A)
+				bad_meta = true; /* Iccid: SIZE(10) */
 			else if (f.tag == 0x91 && text_ok(f.value, ORSP_EUICC_SPN_CHARS))
 				copy_str(f.value, np.spn, sizeof(np.spn));
 			else if (f.tag == 0x92 && text_ok(f.value, ORSP_EUICC_NAME_CHARS))
@@ -1241,19 +1270,24 @@ static int meta_check(orsp_euicc *e, orsp_euicc_profile_rec *out, uint8_t meta_i
 					bad_class = true;
 				else
 					np.profile_class = (int8_t)v;
-			} else if (f.tag == 0x99 && f.value.len == 2)
-				np.ppr = f.value.p[1];
-			else if (f.tag == 0xB6)
-				parse_notif_config(f.value, &np);
+			} else if (f.tag == 0x99 && !orsp_der_bits(f.value, &v, &nbits))
+				np.ppr = f.value.len > 1 ? f.value.p[1] : 0; /* PprIds bits 0..7 */
+			else if (f.tag == 0x99)
+				bad_meta = true;
+			else if (f.tag == 0xB6 && !parse_notif_config(f.value, &np))
+				bad_meta = true;
 		}
+		if ((seen & 7u) != 7u)
+			bad_meta = true;
 		if (np.notif_addr[0][0]) /* the install notification: the PIR */
 			snprintf(addr, ORSP_EUICC_ADDR_MAX, "%s", np.notif_addr[0]);
 		if (bad_class) {
 			reason = 6; /* unsupportedProfileClass */
-		} else if (bad_text) {
+		} else if (bad_text || bad_meta) {
 			/* a name that does not decode as its UTF8String (SIZE(0..32) or
-			 * SIZE(0..64) characters): refused rather than cut or stored as
-			 * received */
+			 * SIZE(0..64) characters), a field that does not decode, one twice,
+			 * a mandatory one missing: refused rather than cut, stored as received
+			 * or installed without it */
 			reason = 1; /* incorrectInputValues */
 		} else if (find_profile(e, (orsp_slice){0}, orsp_slice_make(meta_iccid, 10))) {
 			reason = 9; /* installFailedDueToIccidAlreadyExistsOnEuicc */
