@@ -532,6 +532,49 @@ typedef struct orsp_euicc_notification_rec {
 	uint8_t data[ORSP_EUICC_NOTIF_MAX]; /* the PIR, or NotificationMetadata + signature */
 } orsp_euicc_notification_rec;
 
+/* The largest "isdr" record (save_isdr in es10_isdr.c, docs/euicc.md "Records"), from the
+ * largest encoding of each field, every tag one byte: {next seqNumber, next ISD-P, default
+ * address, A3 {profile entries}, A4 {notification entries}}. It must fit the record buffer, or
+ * a card with every ISD-P in use and a full notification list could not commit anything: an
+ * override of ORSP_EUICC_MAX_PROFILES or ORSP_EUICC_MAX_NOTIFICATIONS that cannot work fails
+ * here, at compile time (33 338 bytes with the defaults; 23 profiles fit, 24 do not). */
+#define ORSP_EUICC_DER_LEN(n)                                                                      \
+	((n) < 0x80 ? 1 : (n) < 0x100 ? 2 : (n) < 0x10000 ? 3 : (n) < 0x1000000 ? 4 : 5)
+#define ORSP_EUICC_DER_TLV(n) (1 + ORSP_EUICC_DER_LEN(n) + (n))
+enum {
+	/* an unsigned INTEGER of 32 bits: at most 5 content bytes */
+	ORSP_EUICC_ENC_UINT = ORSP_EUICC_DER_TLV(5),
+	ORSP_EUICC_ENC_ADDR = ORSP_EUICC_DER_TLV(ORSP_EUICC_ADDR_MAX - 1),
+	/* notificationConfigurationInfo: up to one {NotificationEvent, address} per event */
+	ORSP_EUICC_ENC_NOTIF_CONFIG =
+	    ORSP_EUICC_DER_TLV(4 * ORSP_EUICC_DER_TLV(ORSP_EUICC_DER_TLV(2) + ORSP_EUICC_ENC_ADDR)),
+	/* a profile: AID, ICCID, enabled, nickname, serviceProviderName, profileName, class,
+	 * PPRs, event bits, the address of older readers, the configuration, package length */
+	ORSP_EUICC_ENC_PROFILE = ORSP_EUICC_DER_TLV(
+	    ORSP_EUICC_DER_TLV(16) + ORSP_EUICC_DER_TLV(10) + ORSP_EUICC_DER_TLV(1) +
+	    2 * ORSP_EUICC_DER_TLV(ORSP_EUICC_NAME_BUF - 1) +
+	    ORSP_EUICC_DER_TLV(ORSP_EUICC_SPN_BUF - 1) + ORSP_EUICC_ENC_UINT +
+	    2 * ORSP_EUICC_DER_TLV(1) + ORSP_EUICC_ENC_ADDR + ORSP_EUICC_ENC_NOTIF_CONFIG +
+	    ORSP_EUICC_ENC_UINT),
+	/* a notification: seqNumber, event, address, ICCID, the signed data */
+	ORSP_EUICC_ENC_NOTIFICATION =
+	    ORSP_EUICC_DER_TLV(ORSP_EUICC_ENC_UINT + ORSP_EUICC_DER_TLV(1) + ORSP_EUICC_ENC_ADDR +
+	                       ORSP_EUICC_DER_TLV(10) + ORSP_EUICC_DER_TLV(ORSP_EUICC_NOTIF_MAX)),
+	ORSP_EUICC_ENC_ISDR = ORSP_EUICC_DER_TLV(
+	    2 * ORSP_EUICC_ENC_UINT + ORSP_EUICC_ENC_ADDR +
+	    ORSP_EUICC_DER_TLV(ORSP_EUICC_MAX_PROFILES * ORSP_EUICC_ENC_PROFILE) +
+	    ORSP_EUICC_DER_TLV(ORSP_EUICC_MAX_NOTIFICATIONS * ORSP_EUICC_ENC_NOTIFICATION)),
+};
+_Static_assert(ORSP_EUICC_ENC_ISDR <= ORSP_EUICC_RECORD_MAX,
+               "the isdr record of ORSP_EUICC_MAX_PROFILES profiles and "
+               "ORSP_EUICC_MAX_NOTIFICATIONS notifications must fit ORSP_EUICC_RECORD_MAX");
+/* The records an ISD-P owns ("upp.<n>", "sqn.<n>", "isqn.<n>"), and the most records one
+ * store holds: "ecasd", "isdr" and those of every ISD-P. A commit (eUICCMemoryReset: "isdr"
+ * and the removal of every ISD-P's records) never names more. The host glue asserts that its
+ * sealed store takes as many (ORSP_SEAL_MAX_RECORDS). */
+#define ORSP_EUICC_ISDP_RECORDS 3
+#define ORSP_EUICC_MAX_RECORDS (2 + ORSP_EUICC_ISDP_RECORDS * ORSP_EUICC_MAX_PROFILES)
+
 /* Caller-allocated; every field is private (about 173 KiB with the defaults). */
 typedef struct orsp_euicc {
 	const orsp_euicc_storage_ops *ops;

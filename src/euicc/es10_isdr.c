@@ -101,6 +101,7 @@ static void rec_name(char out[16], const char *kind, const orsp_euicc_profile_re
  * puts the package in place of that removal. */
 static const char *const isdp_kinds[] = {"upp", "sqn", "isqn"};
 #define ISDP_RECORDS (sizeof(isdp_kinds) / sizeof(isdp_kinds[0]))
+_Static_assert(ISDP_RECORDS == ORSP_EUICC_ISDP_RECORDS, "euicc.h counts every ISD-P record kind");
 
 /* The removal of every record of ISD-P p, for a commit: ISDP_RECORDS entries of recs, their
  * names in names; returns ISDP_RECORDS. */
@@ -214,7 +215,8 @@ static orsp_err save_ecasd(orsp_writer *w, const orsp_euicc_identity *id, const 
 	return orsp_writer_status(w);
 }
 
-/* The "isdr" record: counters, default address, profiles, notifications. */
+/* The "isdr" record: counters, default address, profiles, notifications. Its largest size
+ * is euicc.h's ORSP_EUICC_ENC_ISDR, asserted to fit e->rec: a field added here goes there. */
 static orsp_err save_isdr(const orsp_euicc *e, orsp_writer *w)
 {
 	orsp_der_mark m = orsp_der_begin(w, 0x30), l;

@@ -24,6 +24,14 @@ struct orsp_euicc_host {
 
 /* ---------------------------------------------------------------- storage adapter ------- */
 
+/* Every record of a card fits the sealed store, in number and in size: a card with every
+ * ISD-P in use could otherwise not commit (ORSP_E_USAGE or ORSP_E_RESOURCE at run time). */
+_Static_assert(ORSP_EUICC_MAX_RECORDS <= ORSP_SEAL_MAX_RECORDS,
+               "ORSP_EUICC_MAX_PROFILES: more records than the sealed store holds");
+_Static_assert(ORSP_EUICC_RECORD_MAX <= ORSP_SEAL_MAX_RECORD &&
+                   ORSP_EUICC_MAX_UPP <= ORSP_SEAL_MAX_RECORD,
+               "a record of the card is larger than the sealed store takes");
+
 static orsp_err host_commit(void *user, const orsp_euicc_record *recs, size_t n)
 {
 	orsp_seal_record sr[ORSP_SEAL_MAX_RECORDS];
