@@ -947,20 +947,36 @@ static void test_euicc_refuses_server(void **state)
 }
 
 /* An AuthenticateServer answer the LPA cannot read: the eUICC may hold a session all the
- * same, so it is cancelled on both sides (postponed), and authenticateClient is not sent. */
+ * same, so it is cancelled on both sides (postponed), and authenticateClient is not sent.
+ * Only authenticateResponseError (A1) is the eUICC refusing: a well-formed BF38 with another
+ * choice is unreadable too, never forwarded as a refusal. */
 static void test_authenticate_server_unreadable(void **state)
 {
 	static const char *const calls[] = {"initiateAuthentication", "cancelSession"};
+	static const char *const answers[] = {
+	    "BF3800",         /* empty */
+	    "BF3802A200",     /* a choice SGP.22 does not define */
+	    "BF3803800100",   /* a primitive one */
+	    "BF3804A100A000", /* two choices */
+	};
+	static const uint8_t postponed[] = {0x81, 0x01, 0x01};
 	fx *x = *state;
 	char iccid[21];
 
-	x->card.bf38_ans = "BF3800";
-	assert_int_equal(run(x, NULL, iccid), ORSP_E_MALFORMED);
-	assert_non_null(strstr(orsp_err_detail(), "card: AuthenticateServer answer"));
-	assert_true(card_saw(x, 0xBF41));
-	assert_calls(x, calls, 2);
-	assert_non_null(strstr(orsp_err_detail(), "(session cancelled)"));
-	assert_false(card_saw(x, 0xBF21));
+	for (size_t k = 0; k < ORSP_ARRAY_LEN(answers); k++) {
+		reset(x);
+		x->card.bf38_ans = answers[k];
+		assert_int_equal(run(x, NULL, iccid), ORSP_E_MALFORMED);
+		if (strcmp(orsp_err_detail(),
+		           "card: AuthenticateServer answer (session cancelled)"))
+			fail_msg("%s: %s", answers[k], orsp_err_detail());
+		assert_true(card_saw(x, 0xBF41));
+		assert_true(x->card.bf41_len > sizeof(postponed));
+		assert_bytes_equal(x->card.bf41 + x->card.bf41_len - sizeof(postponed), postponed,
+		                   sizeof(postponed));
+		assert_calls(x, calls, 2);
+		assert_false(card_saw(x, 0xBF21));
+	}
 }
 
 /* PrepareDownload answered with downloadResponseError invalidSignature (2): the error goes to

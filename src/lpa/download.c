@@ -530,8 +530,8 @@ static uint64_t error_code(const orsp_tlv *err)
 	return code;
 }
 
-/* AuthenticateResponseError { transactionId [0], authenticateErrorCode } (SGP.22 §5.7.13)
- * as a one-line error. */
+/* AuthenticateResponseError { transactionId [0], authenticateErrorCode } (SGP.22 §5.7.13),
+ * the contents of the answer's [1], as a one-line error. */
 static orsp_err auth_error(const orsp_tlv *err)
 {
 	static const char *const names[] = {
@@ -545,7 +545,7 @@ static orsp_err auth_error(const orsp_tlv *err)
 		"the SM-DP+ certificate comes from a CI the eUICC does not trust (ciPKUnknown)",
 	};
 	uint64_t code = error_code(err);
-	if (err->tag == 0xA1 && code >= 1 && code <= 7)
+	if (code >= 1 && code <= 7)
 		return orsp_errf(ORSP_E_VERIFY, "the eUICC refused the SM-DP+: %s", names[code]);
 	return orsp_errf(ORSP_E_VERIFY,
 	                 "the eUICC refused the SM-DP+ (AuthenticateServer error %llu): wrong server, "
@@ -731,9 +731,12 @@ orsp_err orsp_lpa_download(orsp_lpa_card *c, const orsp_lpa_download_opts *o,
 		if (e)
 			goto out;
 	}
+	/* AuthenticateServerResponse ::= [56] CHOICE { authenticateResponseOk [0],
+	 * authenticateResponseError [1] } (SGP.22 §5.7.13): only [1] is the eUICC refusing; any
+	 * other answer is one the LPA cannot read, and the eUICC may hold a session all the same */
 	if (orsp_der_parse_one(orsp_slice_make(asr, asrl), &t) || t.tag != 0xBF38 ||
-	    orsp_der_parse_one(t.value, &f)) {
-		/* the eUICC may hold a session all the same */
+	    orsp_der_parse_one(t.value, &f) || (f.tag != 0xA0 && f.tag != 0xA1)) {
+		orsp_err_clear();
 		e = orsp_errf(ORSP_E_MALFORMED, "card: AuthenticateServer answer");
 		goto out_cancel;
 	}
