@@ -961,7 +961,7 @@ static int profile_nickname(int argc, char **argv)
 	if ((rc = parse_opts(argc, argv, &o, allowed)) ||
 	    (rc = cli_positional(argc, argv, 2, "ICCID NAME")))
 		return rc;
-	if (orsp_iccid_check(argv[optind]))
+	if (orsp_lpa_iccid_check(argv[optind]))
 		return cli_usage("ICCID", "%s", orsp_err_detail());
 	if (orsp_lpa_nickname_check(argv[optind + 1]))
 		return cli_usage("NAME", "%s", orsp_err_detail());

@@ -493,6 +493,75 @@ static void test_state_changes(void **state)
 	assert_int_equal(x->f.n_cmd, 0);
 }
 
+/* An ICCID whose last digit is not its Luhn check digit (SGP.22 Iccid is OCTET STRING
+ * (SIZE(10)): profiles with one exist) is listed as it is and can be named: enabled,
+ * disabled, deleted, renamed; a 19-digit one too. When the eUICC has no such profile, the
+ * message says the digit is not a check digit. */
+#define ICCID_NO_LUHN "89000123456789012301"
+#define ICCID_NO_LUHN_EF "98001032547698103210"
+static void test_iccid_without_check_digit(void **state)
+{
+	fixture *x = *state;
+	orsp_lpa_profile p[2];
+	size_t n = 0;
+
+	reset_log(x);
+	answer(x, "BF2D10A00EE30C5A0A" ICCID_NO_LUHN_EF);
+	assert_int_equal(orsp_lpa_profiles(&x->card, p, 2, &n), ORSP_OK);
+	assert_int_equal(n, 1);
+	assert_string_equal(p[0].iccid, ICCID_NO_LUHN);
+	assert_int_equal(orsp_lpa_profile_id_check(p[0].iccid), ORSP_OK);
+	assert_int_equal(orsp_lpa_iccid_check(p[0].iccid), ORSP_OK);
+
+	reset_log(x);
+	answer(x, "BF3103800100");
+	assert_int_equal(orsp_lpa_enable(&x->card, p[0].iccid), ORSP_OK);
+	assert_cmd_hex(x, 0, "BF3111A00C5A0A" ICCID_NO_LUHN_EF "8101FF");
+	reset_log(x);
+	answer(x, "BF3203800100");
+	assert_int_equal(orsp_lpa_disable(&x->card, p[0].iccid), ORSP_OK);
+	assert_cmd_hex(x, 0, "BF3211A00C5A0A" ICCID_NO_LUHN_EF "8101FF");
+	reset_log(x);
+	answer(x, "BF2903800100");
+	assert_int_equal(orsp_lpa_set_nickname(&x->card, p[0].iccid, "home"), ORSP_OK);
+	assert_cmd_hex(x, 0, "BF29125A0A" ICCID_NO_LUHN_EF "9004686F6D65");
+	reset_log(x);
+	answer(x, "BF3303800100");
+	assert_int_equal(orsp_lpa_delete(&x->card, "8900012345678901230"), ORSP_OK);
+	assert_cmd_hex(x, 0,
+	               "BF330C5A0A"
+	               "980010325476981032F0");
+
+	/* not on the eUICC: the last digit named as a likely typo, only when it is one */
+	reset_log(x);
+	answer(x, "BF3103800101");
+	assert_int_equal(orsp_lpa_enable(&x->card, ICCID_NO_LUHN), ORSP_E_NOT_FOUND);
+	assert_string_equal(orsp_err_detail(),
+	                    "no such profile on the eUICC (the ICCID's last digit is not its "
+	                    "Luhn check digit, 9: mistyped?)");
+	reset_log(x);
+	answer(x, "BF2903800101");
+	assert_int_equal(orsp_lpa_set_nickname(&x->card, ICCID_NO_LUHN, "home"), ORSP_E_NOT_FOUND);
+	assert_non_null(strstr(orsp_err_detail(), "Luhn check digit, 9: mistyped?"));
+	reset_log(x);
+	answer(x, "BF3103800101");
+	assert_int_equal(orsp_lpa_enable(&x->card, ICCID1), ORSP_E_NOT_FOUND);
+	assert_string_equal(orsp_err_detail(), "no such profile on the eUICC");
+
+	/* still refused without asking the card: not digits, too short (17 digits: no AID either)
+	 * or long */
+	reset_log(x);
+	assert_int_equal(orsp_lpa_profile_id_check("89000123456789012"), ORSP_E_USAGE);
+	assert_int_equal(orsp_lpa_iccid_check("890001234567890123"), ORSP_E_USAGE);
+	assert_int_equal(orsp_lpa_iccid_check("890001234567890123010"), ORSP_E_USAGE);
+	assert_int_equal(orsp_lpa_iccid_check("8900012345678901230F"), ORSP_E_USAGE);
+	assert_int_equal(orsp_lpa_set_nickname(&x->card, "8900012345678901230F", "home"),
+	                 ORSP_E_USAGE);
+	assert_string_equal(orsp_err_detail(),
+	                    "8900012345678901230F: give an ICCID (19-20 digits)");
+	assert_int_equal(x->f.n_cmd, 0);
+}
+
 static void test_notifications(void **state)
 {
 	fixture *x = *state;
@@ -1084,6 +1153,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_profiles, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_large_answers, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_state_changes, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_iccid_without_check_digit, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_notifications, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_bpp_real, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_bpp_synthetic, setup, teardown),

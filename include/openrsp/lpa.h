@@ -120,10 +120,16 @@ ORSP_MUST_CHECK orsp_err orsp_lpa_profiles(orsp_lpa_card *c, orsp_lpa_profile *o
 ORSP_MUST_CHECK orsp_err orsp_lpa_enable(orsp_lpa_card *c, const char *id);
 ORSP_MUST_CHECK orsp_err orsp_lpa_disable(orsp_lpa_card *c, const char *id);
 ORSP_MUST_CHECK orsp_err orsp_lpa_delete(orsp_lpa_card *c, const char *id);
-/* Whether id is a profile identifier those three take (an ICCID of 19-20 digits with its
- * check digit right, or an ISD-P AID of 10..32 hex digits, an even number): ORSP_OK, or
- * ORSP_E_USAGE with a detail naming id, which they return too; the card is not asked. */
+/* Whether id is a profile identifier those three take (an ICCID of 19-20 digits, or an
+ * ISD-P AID of 10..32 hex digits, an even number): ORSP_OK, or ORSP_E_USAGE with a detail
+ * naming id, which they return too; the card is not asked. The ICCID's last digit need not
+ * be its Luhn check digit (SGP.22 Iccid is OCTET STRING (SIZE(10)), and such profiles
+ * exist); when the eUICC has no profile of an ICCID without one, the ORSP_E_NOT_FOUND
+ * detail says so, as a likely typo. */
 ORSP_MUST_CHECK orsp_err orsp_lpa_profile_id_check(const char *id);
+/* Whether iccid is an ICCID orsp_lpa_set_nickname takes: 19 or 20 decimal digits, the last
+ * not checked (as above). ORSP_E_USAGE naming it otherwise. */
+ORSP_MUST_CHECK orsp_err orsp_lpa_iccid_check(const char *iccid);
 /* SetNickname: nickname is UTF-8 text of at most ORSP_LPA_NAME_CHARS characters (SGP.22
  * profileNickname SIZE(0..64), counted in characters), without control characters (C0, DEL,
  * C1); anything else is ORSP_E_USAGE before the card is asked (orsp_lpa_nickname_check,

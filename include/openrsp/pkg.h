@@ -542,6 +542,10 @@ ORSP_MUST_CHECK orsp_err orsp_iccid_check(const char *iccid);
 ORSP_MUST_CHECK orsp_err orsp_iccid_encode_header(const char *iccid, uint8_t out[10]);
 /* EF.ICCID (TS 102 221 §13.2): the same digits with the nibbles of each byte swapped. */
 ORSP_MUST_CHECK orsp_err orsp_iccid_encode_ef(const char *iccid, uint8_t out[10]);
+/* orsp_iccid_encode_ef of 19 or 20 decimal digits whose last is not checked: an ICCID as
+ * SGP.22 carries it (Iccid ::= OCTET STRING (SIZE(10))), which need not end in its Luhn
+ * check digit. ORSP_E_USAGE for anything else. */
+ORSP_MUST_CHECK orsp_err orsp_iccid_encode_ef_unchecked(const char *iccid, uint8_t out[10]);
 /* The inverses: digits up to the first 'F' nibble (only 'F' may follow). */
 ORSP_MUST_CHECK orsp_err orsp_iccid_decode_header(const uint8_t in[10], char out[21]);
 ORSP_MUST_CHECK orsp_err orsp_iccid_decode_ef(const uint8_t in[10], char out[21]);

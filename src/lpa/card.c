@@ -306,16 +306,17 @@ out:
 	return e;
 }
 
-/* The profile identifier of a request: an ICCID (19-20 digits) as 5A, an AID (hex) as 4F. */
 /* A profile identifier as its TLV value: an ICCID (19-20 digits) as EF.ICCID's 10 bytes,
- * tag 5A, or an ISD-P AID (5..16 bytes in hex), tag 4F, into b[16], *tag and *len. */
+ * tag 5A, or an ISD-P AID (5..16 bytes in hex), tag 4F, into b[16], *tag and *len. The
+ * ICCID's last digit is not checked: SGP.22 types Iccid as OCTET STRING (SIZE(10)), profiles
+ * exist whose ICCID has no Luhn check digit, and the LPA lists them as they are. */
 static orsp_err parse_id(const char *id, uint8_t b[16], uint32_t *tag, size_t *len)
 {
 	size_t n = strlen(id);
 
 	if ((n == 19 || n == 20) && strspn(id, "0123456789") == n) {
-		if (orsp_iccid_encode_ef(id, b))
-			return orsp_errf(ORSP_E_USAGE, "%s: not an ICCID (check digit)", id);
+		if (orsp_iccid_encode_ef_unchecked(id, b))
+			return orsp_errf(ORSP_E_USAGE, "%s: not an ICCID", id);
 		*tag = 0x5A;
 		*len = 10;
 		return ORSP_OK;
@@ -326,6 +327,35 @@ static orsp_err parse_id(const char *id, uint8_t b[16], uint32_t *tag, size_t *l
 		return ORSP_OK;
 	}
 	return orsp_errf(ORSP_E_USAGE, "%s: give an ICCID (19-20 digits) or an ISD-P AID (hex)", id);
+}
+
+orsp_err orsp_lpa_iccid_check(const char *iccid)
+{
+	uint8_t b[10];
+
+	if (!iccid)
+		return orsp_errf(ORSP_E_USAGE, "lpa: no ICCID");
+	if (orsp_iccid_encode_ef_unchecked(iccid, b))
+		return orsp_errf(ORSP_E_USAGE, "%s: give an ICCID (19-20 digits)", iccid);
+	return ORSP_OK;
+}
+
+/* e from the eUICC about profile id: a "no such profile" for an ICCID whose last digit is
+ * not its Luhn check digit says so, as the likely reason (a digit mistyped); the ICCID was
+ * sent as given all the same, being one a profile may have. */
+static orsp_err id_not_found(const char *id, orsp_err e)
+{
+	size_t n = strlen(id);
+	int want;
+	char detail[200];
+
+	if (e != ORSP_E_NOT_FOUND || (n != 19 && n != 20) || strspn(id, "0123456789") != n ||
+	    (want = orsp_luhn_digit(id, n - 1)) == id[n - 1] - '0')
+		return e;
+	snprintf(detail, sizeof(detail), "%s", orsp_err_detail());
+	return orsp_errf(e,
+	                 "%s (the ICCID's last digit is not its Luhn check digit, %d: mistyped?)",
+	                 detail, want);
 }
 
 orsp_err orsp_lpa_profile_id_check(const char *id)
@@ -441,7 +471,7 @@ static orsp_err state_change(orsp_lpa_card *c, uint32_t tag, const char *what, c
 	orsp_der_end(&w, m);
 	if ((e = orsp_writer_status(&w)) || (e = call(c, req, w.len, rsp, sizeof(rsp), &t)))
 		return e;
-	return result_of(c, what, &t);
+	return id_not_found(id, result_of(c, what, &t));
 }
 
 orsp_err orsp_lpa_enable(orsp_lpa_card *c, const char *id)
@@ -491,8 +521,8 @@ orsp_err orsp_lpa_set_nickname(orsp_lpa_card *c, const char *iccid, const char *
 		return orsp_errf(ORSP_E_USAGE, "nickname: missing arguments");
 	if ((e = orsp_lpa_nickname_check(nickname)))
 		return e;
-	if (orsp_iccid_encode_ef(iccid, b))
-		return orsp_errf(ORSP_E_USAGE, "%s: not an ICCID", iccid);
+	if ((e = orsp_lpa_iccid_check(iccid)) || (e = orsp_iccid_encode_ef_unchecked(iccid, b)))
+		return e;
 	orsp_writer_init(&w, req, sizeof(req));
 	m = orsp_der_begin(&w, 0xBF29);
 	orsp_der_put_tlv(&w, 0x5A, b, 10);
@@ -500,7 +530,7 @@ orsp_err orsp_lpa_set_nickname(orsp_lpa_card *c, const char *iccid, const char *
 	orsp_der_end(&w, m);
 	if ((e = orsp_writer_status(&w)) || (e = call(c, req, w.len, rsp, sizeof(rsp), &t)))
 		return e;
-	return result_of(NULL, "nickname", &t);
+	return id_not_found(iccid, result_of(NULL, "nickname", &t));
 }
 
 /* ListNotification: the first cap into out, *n of them; out NULL: *n counts them all (each

@@ -53,14 +53,16 @@ orsp_err orsp_iccid_check(const char *iccid)
 	return ORSP_OK;
 }
 
-static orsp_err iccid_encode(const char *iccid, uint8_t out[10], bool swap)
+static orsp_err iccid_encode(const char *iccid, uint8_t out[10], bool swap, bool luhn)
 {
-	orsp_err e = orsp_iccid_check(iccid);
-	size_t n;
+	size_t n = iccid ? strlen(iccid) : 0;
+	orsp_err e = luhn ? orsp_iccid_check(iccid) : ORSP_OK;
 
 	if (e)
 		return e;
-	n = strlen(iccid);
+	if (n < 19 || n > 20 || !all_digits(iccid, n))
+		return orsp_errf(ORSP_E_USAGE,
+		                 "ICCID must be 19 or 20 decimal digits, got %zu characters", n);
 	memset(out, 0xFF, 10);
 	for (size_t i = 0; i < n; i++) {
 		uint8_t d = (uint8_t)(iccid[i] - '0');
@@ -73,12 +75,17 @@ static orsp_err iccid_encode(const char *iccid, uint8_t out[10], bool swap)
 
 orsp_err orsp_iccid_encode_header(const char *iccid, uint8_t out[10])
 {
-	return iccid_encode(iccid, out, false);
+	return iccid_encode(iccid, out, false, true);
 }
 
 orsp_err orsp_iccid_encode_ef(const char *iccid, uint8_t out[10])
 {
-	return iccid_encode(iccid, out, true);
+	return iccid_encode(iccid, out, true, true);
+}
+
+orsp_err orsp_iccid_encode_ef_unchecked(const char *iccid, uint8_t out[10])
+{
+	return iccid_encode(iccid, out, true, false);
 }
 
 static orsp_err iccid_decode(const uint8_t in[10], char out[21], bool swap)

@@ -75,19 +75,21 @@ usage frob lpa profile frob --euicc pcsc
 usage chip lpa chip --euicc pcsc
 usage "ICCID|AID" lpa profile enable --euicc pcsc
 # a malformed ICCID or AID is a usage error naming it, before the eUICC is opened (not
-# "pcscd"); a well-formed one gets as far as the eUICC
+# "pcscd"); a well-formed one gets as far as the eUICC, an ICCID whose last digit is not a
+# Luhn check digit too (SGP.22 Iccid is 10 octets: profiles with one exist)
 for v in enable disable delete; do
 	usage "ICCID|AID" lpa profile $v 123 --euicc pcsc
-	usage "ICCID|AID" lpa profile $v 89000123456789012342 --euicc pcsc
+	usage "ICCID|AID" lpa profile $v 890001234567890123410 --euicc pcsc
 	usage "ICCID|AID" lpa profile $v a00000055910100 --euicc pcsc
 	failure "pcscd" lpa profile $v 89000123456789012341 --euicc pcsc
+	failure "pcscd" lpa profile $v 89000123456789012342 --euicc pcsc
 	failure "pcscd" lpa profile $v a0000005591010ffffffff8900001100 --euicc pcsc
 done
-has "the check digit named" "89000123456789012342: not an ICCID (check digit)" \
-	"$("$B" lpa profile delete 89000123456789012342 --euicc pcsc 2>&1)"
 usage ICCID lpa profile nickname 123 name --euicc pcsc
-usage ICCID lpa profile nickname 89000123456789012342 name --euicc pcsc
+usage ICCID lpa profile nickname 8900012345678901234F name --euicc pcsc
+has "nickname's ICCID rule named" "8900012345678901234F: give an ICCID (19-20 digits)" "$err"
 failure "pcscd" lpa profile nickname 89000123456789012341 name --euicc pcsc
+failure "pcscd" lpa profile nickname 89000123456789012342 name --euicc pcsc
 usage "ICCID NAME" lpa profile nickname 89000123456789012341 --euicc pcsc
 usage NAME lpa profile nickname 89000123456789012341 \
 	01234567890123456789012345678901234567890123456789012345678901234 --euicc pcsc
