@@ -552,7 +552,7 @@ static int profile_list(int argc, char **argv)
 	orsp_lpa_profile p[ORSP_LPA_MAX_PROFILES];
 	lpa_opts o;
 	lpa_session s;
-	size_t n = 0;
+	size_t n = 0, all = 0;
 	orsp_err e;
 	int rc;
 
@@ -564,6 +564,9 @@ static int profile_list(int argc, char **argv)
 		rc = fail(&o, "profile list", e);
 		goto out;
 	}
+	/* a full list may have left some out: counted, to say so */
+	if (!o.json && n == ORSP_ARRAY_LEN(p) && orsp_lpa_profile_count(&s.c, &all))
+		orsp_err_clear();
 	if (o.json) {
 		cli_json j = {0};
 		json_begin(&j);
@@ -609,6 +612,10 @@ static int profile_list(int argc, char **argv)
 			       p[i].nickname[0] ? ")" : "", rules[0] ? "  [rules: " : "", rules,
 			       rules[0] ? "]" : "");
 		}
+		if (all > n)
+			printf("... and %zu more profile%s on the eUICC: the LPA lists the first "
+			       "%zu\n",
+			       all - n, all - n == 1 ? "" : "s", n);
 	}
 out:
 	close_euicc(&s);

@@ -367,10 +367,22 @@ static void test_profiles(void **state)
 		if (orsp_lpa_profiles(&x->card, p, 4, &n) != ORSP_E_MALFORMED)
 			fail_msg("bad ProfileInfoList %zu accepted", i);
 	}
-	/* more profiles than room */
+	/* more profiles than room: the first ones, the others counted */
 	reset_log(x);
-	answer(x, "BF2D06A004E300E300");
-	assert_int_equal(orsp_lpa_profiles(&x->card, p, 1, &n), ORSP_E_RESOURCE);
+	answer(x, "BF2D1EA01CE30C5A0A" ICCID1_EF "E30C5A0A" ICCID2_EF);
+	assert_int_equal(orsp_lpa_profiles(&x->card, p, 1, &n), ORSP_OK);
+	assert_int_equal(n, 1);
+	assert_string_equal(p[0].iccid, ICCID1);
+	reset_log(x);
+	answer(x, "BF2D1EA01CE30C5A0A" ICCID1_EF "E30C5A0A" ICCID2_EF);
+	assert_int_equal(orsp_lpa_profile_count(&x->card, &n), ORSP_OK);
+	assert_cmd_hex(x, 0, "BF2D00");
+	assert_int_equal(n, 2);
+	/* counting reads them all: a malformed one is an error, and no count */
+	reset_log(x);
+	answer(x, "BF2D06A004E300E400");
+	assert_int_equal(orsp_lpa_profile_count(&x->card, &n), ORSP_E_MALFORMED);
+	assert_int_equal(n, 0);
 }
 
 /* The list begun with marks m and l in w, ended, as the one answer of the card. */
@@ -385,9 +397,10 @@ static void answer_list(fixture *x, orsp_writer *w, orsp_der_mark l, orsp_der_ma
 	x->f.n_ans = 1;
 }
 
-/* The largest answers a card may legitimately give: ORSP_LPA_MAX_PROFILES profiles with
- * every ProfileInfo field at its SGP.22 maximum (names, a 1024-byte icon), and
- * ORSP_LPA_MAX_NOTIFICATIONS notifications with 255-byte addresses. */
+/* The largest answers a card may legitimately give: ORSP_LPA_MAX_PROFILES profiles and one
+ * more with every ProfileInfo field at its SGP.22 maximum (names, a 1024-byte icon), the
+ * first ORSP_LPA_MAX_PROFILES listed and every one counted, and ORSP_LPA_MAX_NOTIFICATIONS
+ * notifications with 255-byte addresses. */
 static void test_large_answers(void **state)
 {
 	fixture *x = *state;
@@ -405,7 +418,7 @@ static void test_large_answers(void **state)
 	orsp_writer_init(&w, buf, sizeof(buf));
 	m = orsp_der_begin(&w, 0xBF2D);
 	l = orsp_der_begin(&w, 0xA0);
-	for (int i = 0; i < ORSP_LPA_MAX_PROFILES; i++) {
+	for (int i = 0; i < ORSP_LPA_MAX_PROFILES + 1; i++) {
 		e = orsp_der_begin(&w, 0xE3);
 		orsp_der_put_tlv(&w, 0x5A, iccid, 10);
 		orsp_der_put_tlv(&w, 0x4F,
@@ -424,6 +437,12 @@ static void test_large_answers(void **state)
 	assert_int_equal(orsp_lpa_profiles(&x->card, p, ORSP_LPA_MAX_PROFILES, &n), ORSP_OK);
 	assert_int_equal(n, ORSP_LPA_MAX_PROFILES);
 	assert_int_equal(strlen(p[15].name), 64);
+	reset_log(x); /* the same answer again */
+	x->f.ans[0] = w.p;
+	x->f.ans_len[0] = w.len;
+	x->f.n_ans = 1;
+	assert_int_equal(orsp_lpa_profile_count(&x->card, &n), ORSP_OK);
+	assert_int_equal(n, ORSP_LPA_MAX_PROFILES + 1);
 
 	orsp_writer_init(&w, buf, sizeof(buf));
 	m = orsp_der_begin(&w, 0xBF28);

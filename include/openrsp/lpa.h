@@ -108,9 +108,14 @@ typedef struct orsp_lpa_profile {
 	uint32_t ppr;      /* profilePolicyRules: PprIds bit b at 1 << b (ORSP_LPA_PPR*), 0 none */
 } orsp_lpa_profile;
 
+/* GetProfilesInfo: the first cap of the eUICC's profiles into out (more are left out), *n of
+ * them; *n is 0 on an error. */
 #define ORSP_LPA_MAX_PROFILES 16
 ORSP_MUST_CHECK orsp_err orsp_lpa_profiles(orsp_lpa_card *c, orsp_lpa_profile *out, size_t cap,
                                            size_t *n);
+/* *n = how many profiles the eUICC lists (GetProfilesInfo), none of them copied and with no
+ * limit of ORSP_LPA_MAX_PROFILES; *n is 0 on an error. */
+ORSP_MUST_CHECK orsp_err orsp_lpa_profile_count(orsp_lpa_card *c, size_t *n);
 
 /* Enable / disable / delete by ICCID (19-20 digits) or ISD-P AID (hex). The eUICC's result
  * code (SGP.22 §5.7.16-18: 1 not found, 2 not in disabled/enabled state, 3 disallowed by

@@ -234,7 +234,9 @@ orsp_err orsp_lpa_get_eid(orsp_lpa_card *c, char eid[33])
 #define PROFILES_ANSWER_MAX (64 * 1024)
 #define NOTIFICATIONS_ANSWER_MAX (32 * 1024)
 
-orsp_err orsp_lpa_profiles(orsp_lpa_card *c, orsp_lpa_profile *out, size_t cap, size_t *n)
+/* GetProfilesInfo: the first cap into out, *n of them; out NULL: *n counts them all (each
+ * read as a copy would be). *n is 0 on an error. */
+static orsp_err profiles_list(orsp_lpa_card *c, orsp_lpa_profile *out, size_t cap, size_t *n)
 {
 	static const uint8_t req[] = {0xBF, 0x2D, 0x00};
 	uint8_t *rsp = NULL;
@@ -261,16 +263,15 @@ orsp_err orsp_lpa_profiles(orsp_lpa_card *c, orsp_lpa_profile *out, size_t cap, 
 	while (orsp_reader_remaining(&r)) {
 		orsp_tlv pi, f;
 		orsp_reader fr;
-		orsp_lpa_profile *p;
+		orsp_lpa_profile *p, counted;
 		if (orsp_der_read(&r, &pi) || pi.tag != 0xE3) {
 			e = orsp_errf(ORSP_E_MALFORMED, "card: ProfileInfo");
 			goto out;
 		}
-		if (*n == cap) {
-			e = orsp_errf(ORSP_E_RESOURCE, "more than %zu profiles", cap);
-			goto out;
-		}
-		p = &out[(*n)++];
+		if (out && *n == cap)
+			break;
+		p = out ? &out[*n] : &counted; /* counting: each read all the same */
+		(*n)++;
 		memset(p, 0, sizeof(*p));
 		p->profile_class = 2; /* DEFAULT operational */
 		orsp_reader_init(&fr, pi.value.p, pi.value.len);
@@ -303,7 +304,22 @@ orsp_err orsp_lpa_profiles(orsp_lpa_card *c, orsp_lpa_profile *out, size_t cap, 
 	}
 out:
 	free(rsp);
+	if (e)
+		*n = 0;
 	return e;
+}
+
+orsp_err orsp_lpa_profiles(orsp_lpa_card *c, orsp_lpa_profile *out, size_t cap, size_t *n)
+{
+	*n = 0;
+	if (!out)
+		return orsp_errf(ORSP_E_USAGE, "lpa: bad arguments");
+	return profiles_list(c, out, cap, n);
+}
+
+orsp_err orsp_lpa_profile_count(orsp_lpa_card *c, size_t *n)
+{
+	return profiles_list(c, NULL, 0, n);
 }
 
 /* A profile identifier as its TLV value: an ICCID (19-20 digits) as EF.ICCID's 10 bytes,
