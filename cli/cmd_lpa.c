@@ -993,7 +993,7 @@ static int notification_list(int argc, char **argv)
 	orsp_lpa_notification no[ORSP_LPA_MAX_NOTIFICATIONS];
 	lpa_opts o;
 	lpa_session s;
-	size_t n = 0;
+	size_t n = 0, all = 0;
 	orsp_err e;
 	int rc;
 
@@ -1005,6 +1005,9 @@ static int notification_list(int argc, char **argv)
 		rc = fail(&o, "notification list", e);
 		goto out;
 	}
+	/* a full list may have left some out: counted, to say so */
+	if (!o.json && n == ORSP_ARRAY_LEN(no) && orsp_lpa_notification_count(&s.c, &all))
+		orsp_err_clear();
 	if (o.json) {
 		cli_json j = {0};
 		json_begin(&j);
@@ -1029,6 +1032,10 @@ static int notification_list(int argc, char **argv)
 		for (size_t i = 0; i < n; i++)
 			printf("%-6" PRIu64 "  %-8s  %-20s  %s\n", no[i].seq, no[i].event,
 			       no[i].iccid[0] ? no[i].iccid : "-", no[i].address);
+		if (all > n)
+			printf("... and %zu more notification%s on the eUICC: the LPA lists the "
+			       "first %zu (`notification process` sends them all)\n",
+			       all - n, all - n == 1 ? "" : "s", n);
 	}
 out:
 	close_euicc(&s);

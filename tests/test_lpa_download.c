@@ -126,6 +126,11 @@ typedef struct card {
 	uint64_t remove_fails; /* this seqNumber's removal answers undefinedError */
 	const char *rat;       /* the GetRAT answer (hex); NULL: RAT_ANY_CONSENT */
 	uint16_t rat_sw;       /* GetRAT answered with this status word instead, when set */
+	/* notifications 1..n_pending (at most 127) kept as a card does: ListNotification lists
+	 * those not removed, in order, each retrieved by its seqNumber and removed once sent */
+	unsigned n_pending;
+	bool pending_removed[128];
+	bool removal_ignored; /* RemoveNotificationFromList answers ok, removes nothing */
 } card;
 
 static void put_hex(orsp_writer *w, const char *hex)
@@ -134,6 +139,24 @@ static void put_hex(orsp_writer *w, const char *hex)
 	size_t n = 0;
 	assert_int_equal(orsp_hex_decode(hex, b, sizeof(b), &n), ORSP_OK);
 	orsp_write_bytes(w, b, n);
+}
+
+/* hex with each "@@" replaced by seq (two hex digits), as bytes */
+static void put_hex_seq(orsp_writer *w, const char *hex, unsigned seq)
+{
+	char buf[1024], two[3];
+	size_t o = 0;
+	snprintf(two, sizeof(two), "%02X", seq);
+	for (const char *h = hex; *h && o + 2 < sizeof(buf); h++)
+		if (h[0] == '@' && h[1] == '@') {
+			memcpy(buf + o, two, 2);
+			o += 2;
+			h++;
+		} else {
+			buf[o++] = *h;
+		}
+	buf[o] = '\0';
+	put_hex(w, buf);
 }
 
 static uint16_t card_store_data(void *user, uint8_t channel, orsp_slice d, orsp_writer *rsp)
@@ -189,7 +212,15 @@ static uint16_t card_store_data(void *user, uint8_t channel, orsp_slice d, orsp_
 			return 0x6A80;
 		break;
 	case 0xBF28:
-		if (c->list)
+		if (c->n_pending) {
+			orsp_der_mark l = orsp_der_begin(rsp, 0xBF28),
+			              a = orsp_der_begin(rsp, 0xA0);
+			for (unsigned s = 1; s <= c->n_pending; s++)
+				if (!c->pending_removed[s])
+					put_hex_seq(rsp, NM_SEQ("@@"), s);
+			orsp_der_end(rsp, a);
+			orsp_der_end(rsp, l);
+		} else if (c->list)
 			put_hex(rsp, c->list);
 		else if (c->n_notif == 0)
 			put_hex(rsp, "BF2802A000");
@@ -200,7 +231,13 @@ static uint16_t card_store_data(void *user, uint8_t channel, orsp_slice d, orsp_
 		break;
 	case 0xBF2B:
 		/* searchCriteria seqNumber: its last byte */
-		if (d.len >= 7 && d.p[d.len - 1] < 8 && c->retrieve[d.p[d.len - 1]])
+		if (c->n_pending && d.len >= 7 && d.p[d.len - 1] <= c->n_pending)
+			put_hex_seq(rsp,
+			            c->pending_removed[d.p[d.len - 1]]
+			                ? "BF2B02A000"
+			                : "BF2B81A8A081A5" PIR_OK_SEQ("@@"),
+			            d.p[d.len - 1]);
+		else if (d.len >= 7 && d.p[d.len - 1] < 8 && c->retrieve[d.p[d.len - 1]])
 			put_hex(rsp, c->retrieve[d.p[d.len - 1]]);
 		else
 			put_hex(rsp, "BF2B81A8A081A5" PIR_OK);
@@ -211,6 +248,9 @@ static uint16_t card_store_data(void *user, uint8_t channel, orsp_slice d, orsp_
 		if (c->n_removed < 8)
 			c->removed_seqs[c->n_removed++] = c->removed_seq;
 		put_hex(rsp, c->removed_seq == c->remove_fails ? "BF300380017F" : "BF3003800100");
+		if (c->n_pending && !c->removal_ignored && c->removed_seq != c->remove_fails &&
+		    c->removed_seq < 128)
+			c->pending_removed[c->removed_seq] = true;
 		break;
 	case 0xBF36:
 		if (c->pir_first) {
@@ -1514,6 +1554,76 @@ static void test_notifications_each(void **state)
 	                    "NotificationSent error 127");
 }
 
+/* How many RetrieveNotificationsList the card was sent. */
+static size_t retrieved(const fx *x)
+{
+	size_t k = 0;
+	for (size_t i = 0; i < x->card.n; i++)
+		k += x->card.tags[i] == 0xBF2B;
+	return k;
+}
+
+/* More notifications than the LPA reads at once (ORSP_LPA_MAX_NOTIFICATIONS, 32): each round
+ * sends and removes those it read, the next reads the ones after them, until none is left;
+ * each is tried once a run. Those that cannot be sent stay, and when they fill the first 32
+ * the ones behind them are counted as not tried and the run fails saying so. */
+static void test_notifications_more_than_listed(void **state)
+{
+	fx *x = *state;
+	size_t sent = 0;
+	orsp_lpa_route r = {"testsmdpplus1.example.com", x->base};
+
+	x->server.routes = &r;
+	x->card.n_pending = 40;
+	assert_int_equal(orsp_lpa_process_notifications(&x->lc, &x->server, &sent), ORSP_OK);
+	assert_int_equal(sent, 40);
+	for (unsigned q = 1; q <= 40; q++)
+		assert_true(x->card.pending_removed[q]);
+	assert_int_equal(retrieved(x), 40);
+
+	/* the removal of 3 fails: tried once, the 32 others sent and removed */
+	memset(x->card.pending_removed, 0, sizeof(x->card.pending_removed));
+	x->card.n = 0;
+	x->card.n_pending = 33;
+	x->card.remove_fails = 3;
+	assert_int_equal(orsp_lpa_process_notifications(&x->lc, &x->server, &sent), ORSP_E_STATE);
+	assert_int_equal(sent, 32);
+	assert_int_equal(retrieved(x), 33);
+	assert_false(x->card.pending_removed[3]);
+	assert_true(x->card.pending_removed[33]);
+	assert_string_equal(orsp_err_detail(),
+	                    "1 of 33 notifications failed (kept on the eUICC for the next run); "
+	                    "notification 3: delivered, but not removed from the eUICC: card: "
+	                    "NotificationSent error 127");
+
+	/* the server refuses them all (HTTP 400, not retried): the first 32 tried once and
+	 * kept, the 8 behind them not tried */
+	memset(x->card.pending_removed, 0, sizeof(x->card.pending_removed));
+	x->card.n = 0;
+	x->card.n_pending = 40;
+	x->card.remove_fails = 0;
+	x->smdp.mode[3] = ANS_400;
+	assert_int_equal(orsp_lpa_process_notifications(&x->lc, &x->server, &sent), ORSP_E_IO);
+	assert_int_equal(sent, 0);
+	assert_int_equal(retrieved(x), 32);
+	assert_non_null(strstr(orsp_err_detail(),
+	                       "32 of 32 notifications failed and 8 behind them were not tried "
+	                       "(the LPA reads 32 at a time: drop what cannot be sent with "
+	                       "`openrsp lpa notification remove SEQ`); notification 1: http://"));
+
+	/* an eUICC that keeps listing what it was told to remove: each sent once, the rest
+	 * counted */
+	x->card.n = 0;
+	x->smdp.mode[3] = ANS_OK;
+	x->card.removal_ignored = true;
+	assert_int_equal(orsp_lpa_process_notifications(&x->lc, &x->server, &sent), ORSP_E_STATE);
+	assert_int_equal(sent, 32);
+	assert_int_equal(retrieved(x), 32);
+	assert_string_equal(orsp_err_detail(),
+	                    "8 notifications on the eUICC not tried: the LPA reads the first 32 "
+	                    "it lists, each tried once a run, and the eUICC listed none other");
+}
+
 /* The eUICC answers the request for 5 with another notification (6): it is not sent, and 5
  * is not removed, since what would be delivered is not what was listed. With several, the
  * one carrying the listed seqNumber is sent. */
@@ -2205,6 +2315,7 @@ int main(void)
 	    T(test_server_text_sanitised),
 	    T(test_notifications_each),
 	    T(test_notifications_seq_mismatch),
+	    T(test_notifications_more_than_listed),
 	    T(test_notifications_bad_address),
 	    T(test_server_signed1),
 	    T(test_ppr_consent_missing),

@@ -322,7 +322,10 @@ ORSP_MUST_CHECK orsp_err orsp_lpa_download(orsp_lpa_card *c, const orsp_lpa_down
  * answer ends it at once), and remove it from the eUICC once the server accepted it. One
  * whose address is not orsp_lpa_address_ok is sent nowhere (the TLS certificate must name
  * it, base_url or not) and fails with ORSP_E_MALFORMED. The others are sent all the same.
- * *sent = how many were delivered. */
+ * ListNotification is read ORSP_LPA_MAX_NOTIFICATIONS at a time, again after each round, until
+ * a list is not full or holds only notifications tried already in this run (each is tried
+ * once a run); ones left behind those, never tried, fail the run with their number
+ * (ORSP_E_STATE when nothing else failed). *sent = how many were delivered. */
 ORSP_MUST_CHECK orsp_err orsp_lpa_process_notifications(orsp_lpa_card *c,
                                                         const orsp_lpa_server *server,
                                                         size_t *sent);

@@ -1160,39 +1160,100 @@ static orsp_err notification_send(orsp_lpa_card *c, const orsp_lpa_server *serve
 	return ORSP_OK;
 }
 
+/* Notifications one run of orsp_lpa_process_notifications tries at most: a card that kept
+ * listing new ones (or the delivered ones again under new numbers) would not end it. */
+#define PROCESS_MAX 1024
+
+static bool tried_before(const uint64_t *tried, size_t n, uint64_t seq)
+{
+	for (size_t i = 0; i < n; i++)
+		if (tried[i] == seq)
+			return true;
+	return false;
+}
+
 orsp_err orsp_lpa_process_notifications(orsp_lpa_card *c, const orsp_lpa_server *server,
                                         size_t *sent)
 {
 	orsp_lpa_notification list[ORSP_LPA_MAX_NOTIFICATIONS];
-	size_t n = 0, failed = 0;
+	uint64_t *tried = NULL;
+	size_t n = 0, n_tried = 0, fresh = 0, failed = 0, left = 0, all = 0;
 	orsp_err e, first = ORSP_OK;
 	char first_detail[400] = "";
 
 	if (sent)
 		*sent = 0;
-	if ((e = orsp_lpa_notifications(c, list, ORSP_ARRAY_LEN(list), &n)))
-		return e;
-	/* each on its own: one that fails does not keep the others from being sent */
-	for (size_t i = 0; i < n; i++) {
-		bool gone = false;
-		e = notification_send(c, server, &list[i], &gone);
-		if (e) {
-			if (!failed++) {
-				first = e;
-				snprintf(first_detail, sizeof(first_detail),
-				         "notification %llu: %s", (unsigned long long)list[i].seq,
-				         orsp_err_detail());
-			}
-			orsp_err_clear();
-			continue;
+	/* ListNotification is read into room for the first ORSP_LPA_MAX_NOTIFICATIONS: each
+	 * round sends those of them not tried yet in this run, and those delivered are removed,
+	 * so the next round reads the ones after them; it ends with a list that is not full,
+	 * or that holds none not tried (the ones that failed, kept on the eUICC) */
+	for (;;) {
+		uint64_t *grown;
+		if ((e = orsp_lpa_notifications(c, list, ORSP_ARRAY_LEN(list), &n)))
+			goto out;
+		fresh = 0;
+		for (size_t i = 0; i < n; i++)
+			if (!tried_before(tried, n_tried, list[i].seq))
+				fresh++;
+		if (!fresh || n_tried + fresh > PROCESS_MAX)
+			break;
+		if (!(grown = realloc(tried, (n_tried + fresh) * sizeof(*tried)))) {
+			e = orsp_errf(ORSP_E_RESOURCE, "out of memory");
+			goto out;
 		}
-		if (!gone && sent)
-			(*sent)++;
+		tried = grown;
+		/* each on its own: one that fails does not keep the others from being sent */
+		for (size_t i = 0; i < n; i++) {
+			bool gone = false;
+			if (tried_before(tried, n_tried, list[i].seq))
+				continue;
+			tried[n_tried++] = list[i].seq;
+			e = notification_send(c, server, &list[i], &gone);
+			if (e) {
+				if (!failed++) {
+					first = e;
+					snprintf(first_detail, sizeof(first_detail),
+					         "notification %llu: %s",
+					         (unsigned long long)list[i].seq,
+					         orsp_err_detail());
+				}
+				orsp_err_clear();
+				continue;
+			}
+			if (!gone && sent)
+				(*sent)++;
+		}
+		fresh = 0;
+		if (n < ORSP_ARRAY_LEN(list))
+			break;
 	}
-	if (failed)
-		return orsp_errf(
+	/* a full list read last: the eUICC may keep more behind it, not tried (those in it
+	 * not tried either, when PROCESS_MAX stopped the run) */
+	if (n == ORSP_ARRAY_LEN(list)) {
+		if ((e = orsp_lpa_notification_count(c, &all)))
+			goto out;
+		left = all > n - fresh ? all - (n - fresh) : 0;
+	}
+	e = ORSP_OK;
+	if (failed && left) /* what was not tried first: the detail holds 256 bytes */
+		e = orsp_errf(
+		    first,
+		    "%zu of %zu notifications failed and %zu behind them were not tried "
+		    "(the LPA reads %zu at a time: drop what cannot be sent with `openrsp "
+		    "lpa notification remove SEQ`); %s",
+		    failed, n_tried, left, ORSP_ARRAY_LEN(list), first_detail);
+	else if (failed)
+		e = orsp_errf(
 		    first,
 		    "%zu of %zu notifications failed (kept on the eUICC for the next run); %s",
-		    failed, n, first_detail);
-	return ORSP_OK;
+		    failed, n_tried, first_detail);
+	else if (left)
+		e = orsp_errf(ORSP_E_STATE,
+		              "%zu notification%s on the eUICC not tried: the LPA reads the first "
+		              "%zu it lists, each tried once a run, and the eUICC listed none "
+		              "other",
+		              left, left == 1 ? "" : "s", ORSP_ARRAY_LEN(list));
+out:
+	free(tried);
+	return e;
 }
