@@ -551,6 +551,7 @@ typedef struct fx {
 	uint32_t preconsented;    /* those of them that needed consent (the option's out) */
 	uint32_t consent_ppr;     /* the PPRs it was asked about */
 	int n_confirm, n_consent;
+	const char *address_from; /* the download option: where the address came from */
 } fx;
 
 enum { CONSENT_NONE, CONSENT_YES, CONSENT_NO };
@@ -684,6 +685,7 @@ static bool on_consent(void *arg, const orsp_lpa_profile *meta, uint32_t ppr)
 static orsp_err run(fx *x, const char *cc, char iccid[21])
 {
 	orsp_lpa_download_opts o = {.ac = &x->ac,
+	                            .address_from = x->address_from,
 	                            .cc = cc,
 	                            .server = &x->server,
 	                            .confirm = on_confirm,
@@ -842,15 +844,32 @@ static void test_download_refused(void **state)
 	assert_string_equal(iccid, "");
 }
 
+/* 8.8.1/3.8, the SM-DP+ address refused: the advice names where the address came from, the
+ * activation code or (no activation code) the eUICC's default SM-DP+ address. */
 static void test_initiate_failed(void **state)
 {
 	fx *x = *state;
 	char iccid[21];
 	x->smdp.mode[0] = ANS_FAILED;
 	assert_int_equal(run(x, NULL, iccid), ORSP_E_STATE);
-	assert_non_null(strstr(orsp_err_detail(), "8.8.1"));
-	assert_null(strchr(orsp_err_detail(), '\n'));
+	assert_string_equal(
+	    orsp_err_detail(),
+	    "SM-DP+ refused initiateAuthentication (Failed 8.8.1/3.8 refused by the "
+	    "test): the server reached is another SM-DP+ than the address named "
+	    "(the activation code's): check that address and --server-url");
 	assert_false(card_saw(x, 0xBF38));
+	assert_int_equal(x->smdp.n, 1);
+
+	x->smdp.n = 0;
+	x->address_from = "the eUICC's default SM-DP+ address";
+	assert_int_equal(run(x, NULL, iccid), ORSP_E_STATE);
+	assert_string_equal(
+	    orsp_err_detail(),
+	    "SM-DP+ refused initiateAuthentication (Failed 8.8.1/3.8 refused by the "
+	    "test): the server reached is another SM-DP+ than the address named "
+	    "(the eUICC's default SM-DP+ address): check that address and "
+	    "--server-url");
+	assert_null(strstr(orsp_err_detail(), "activation code"));
 	assert_int_equal(x->smdp.n, 1);
 }
 
@@ -1472,6 +1491,18 @@ static void test_server_signed1(void **state)
 	assert_false(card_saw(x, 0xBF38));
 	assert_false(card_saw(x, 0xBF41));
 	assert_calls(x, calls, 1);
+	/* the same from the eUICC's default SM-DP+ address: named as such */
+	x->smdp.n = 0;
+	x->card.n = 0;
+	x->address_from = "the eUICC's default SM-DP+ address";
+	assert_int_equal(run(x, NULL, iccid), ORSP_E_VERIFY);
+	assert_string_equal(orsp_err_detail(),
+	                    "SM-DP+: serverSigned1 names the SM-DP+ address "
+	                    "\"" THALES_FQDN "\", not smdp.example.com (the eUICC's default "
+	                    "SM-DP+ address); nothing was sent to the eUICC");
+	assert_false(card_saw(x, 0xBF38));
+	assert_calls(x, calls, 1);
+	x->address_from = NULL;
 	/* another transactionId in the JSON answer than in serverSigned1 */
 	x->smdp.n = 0;
 	x->card.n = 0;

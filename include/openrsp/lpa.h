@@ -268,8 +268,9 @@ typedef enum orsp_lpa_step {
 
 typedef struct orsp_lpa_download_opts {
 	const orsp_lpa_ac *ac;
-	/* Where ac's SM-DP+ address came from, for the advice of a TLS certificate for another
-	 * name ("check that address (...)"); NULL: "the activation code's". */
+	/* Where ac's SM-DP+ address came from, for the messages about that address (a TLS
+	 * certificate for another name: "check that address (...)", a serverSigned1 naming
+	 * another, the SM-DP+ refusing it with 8.8.1/3.8); NULL: "the activation code's". */
 	const char *address_from;
 	const char *cc;                  /* confirmation code, NULL when none */
 	const orsp_lpa_server *server;

@@ -72,15 +72,13 @@ static void es9_close(es9 *c)
 }
 
 /* What to do about an SGP.22 function failure (subject code / reason code, SGP.22 §5.6 and
- * the ES9+ function tables). */
-static const char *es9_advice(const char *subject, const char *reason)
+ * the ES9+ function tables), into buf (cap bytes) when it names c's address. */
+static const char *es9_advice(const es9 *c, const char *subject, const char *reason, char *buf,
+                              size_t cap)
 {
 	static const struct {
 		const char *subject, *reason, *advice;
 	} t[] = {
-	    {"8.8.1", "3.8",
-	     "the activation code names another SM-DP+ than the server reached: "
-	     "check the code and --server-url"},
 	    {"8.8.2", "3.1", "the SM-DP+ shares no certificate issuer (CI) with this eUICC"},
 	    {"8.8.3", "3.1", "the SM-DP+ does not support this eUICC's SGP.22 version"},
 	    {"8.8.4", "3.7", "the SM-DP+ has no valid certificate: contact the operator"},
@@ -103,6 +101,14 @@ static const char *es9_advice(const char *subject, const char *reason)
 	    {"8.10.1", "3.9",
 	     "the SM-DP+ forgot this session (timeout?): start the download again"},
 	};
+	/* the address is wherever it came from: an activation code, the eUICC's default */
+	if (!strcmp(subject, "8.8.1") && !strcmp(reason, "3.8")) {
+		snprintf(buf, cap,
+		         "the server reached is another SM-DP+ than the address named (%s): "
+		         "check that address and --server-url",
+		         c->whose);
+		return buf;
+	}
 	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++)
 		if (!strcmp(t[i].subject, subject) && !strcmp(t[i].reason, reason))
 			return t[i].advice;
@@ -210,14 +216,16 @@ static orsp_err es9_call(es9 *c, const char *fn, json_t *req, json_t **rsp)
 	}
 	if (st.status != ORSP_FES_SUCCESS && st.status != ORSP_FES_WARNING) {
 		/* the server's message goes to the user's terminal: one line, no control bytes */
-		char msg[sizeof(st.message)];
+		char msg[sizeof(st.message)], advice[400];
 		lpa_text_copy(orsp_slice_make(st.message, strlen(st.message)), msg, sizeof(msg));
 		snprintf(c->subject, sizeof(c->subject), "%s", st.subject_code);
 		snprintf(c->reason, sizeof(c->reason), "%s", st.reason_code);
 		c->refused = true;
-		e = orsp_errf(ORSP_E_STATE, "SM-DP+ refused %s (%s %s/%s%s%s): %s", fn,
-		              orsp_json_fes_str(st.status), st.subject_code, st.reason_code,
-		              msg[0] ? " " : "", msg, es9_advice(st.subject_code, st.reason_code));
+		e = orsp_errf(
+		    ORSP_E_STATE, "SM-DP+ refused %s (%s %s/%s%s%s): %s", fn,
+		    orsp_json_fes_str(st.status), st.subject_code, st.reason_code,
+		    msg[0] ? " " : "", msg,
+		    es9_advice(c, st.subject_code, st.reason_code, advice, sizeof(advice)));
 		json_decref(*rsp);
 		*rsp = NULL;
 	}
@@ -581,9 +589,9 @@ static orsp_err prepare_error(const orsp_tlv *err, bool sent_anyway, const char 
 /* ServerSigned1 { transactionId [0], euiccChallenge [1], serverAddress [3], serverChallenge
  * [4] } must be for this session (the transactionId of the JSON answer) and for the SM-DP+
  * address the LPA asked (case-insensitive, as SGP.22 compares addresses), before anything
- * goes to the eUICC. */
+ * goes to the eUICC; whose says where that address came from. */
 static orsp_err check_server_signed1(const uint8_t *s1, size_t n, const uint8_t *tid,
-                                     size_t tid_len, const char *fqdn)
+                                     size_t tid_len, const char *fqdn, const char *whose)
 {
 	orsp_tlv t, ftid, fch, faddr;
 	orsp_reader r;
@@ -609,9 +617,9 @@ static orsp_err check_server_signed1(const uint8_t *s1, size_t n, const uint8_t 
 		lpa_text_copy(faddr.value, addr, sizeof(addr));
 		return orsp_errf(
 		    ORSP_E_VERIFY,
-		    "SM-DP+: serverSigned1 names the SM-DP+ address \"%s\", not %s (the "
-		    "activation code's); nothing was sent to the eUICC",
-		    addr, fqdn);
+		    "SM-DP+: serverSigned1 names the SM-DP+ address \"%s\", not %s (%s); "
+		    "nothing was sent to the eUICC",
+		    addr, fqdn, whose);
 	}
 	return ORSP_OK;
 }
@@ -685,7 +693,7 @@ orsp_err orsp_lpa_download(orsp_lpa_card *c, const orsp_lpa_download_opts *o,
 		snprintf(tid_hex, sizeof(tid_hex), "%s", tx);
 	}
 	/* no cancelSession on a mismatch: the eUICC has no session to cancel and sign yet */
-	if ((e = check_server_signed1(s1, s1l, tid, tid_len, o->ac->fqdn)))
+	if ((e = check_server_signed1(s1, s1l, tid, tid_len, o->ac->fqdn, s.whose)))
 		goto out;
 	json_decref(rsp);
 	rsp = NULL;
