@@ -274,8 +274,21 @@ static const orsp_euicc_app_ops card_ops = {.store_data = card_store_data};
 /* ---------------------------------------------------------------- fake SM-DP+ ---------- */
 
 /* ANS_204: 204 No Content; ANS_EMPTY: 200 without a body; ANS_NO_HEADER: 200 with "{}";
- * ANS_HEADER_ONLY: 200 with a success header and nothing else; ANS_400: 400 */
-enum { ANS_OK, ANS_FAILED, ANS_500, ANS_204, ANS_EMPTY, ANS_NO_HEADER, ANS_HEADER_ONLY, ANS_400 };
+ * ANS_HEADER_ONLY: 200 with a success header and nothing else; ANS_400: 400; ANS_NOT_JSON:
+ * 200 with a body that is not JSON; ANS_HUGE: 200 with a body of ORSP_HTTP_DEFAULT_MAX_RESPONSE
+ * + 1 bytes */
+enum {
+	ANS_OK,
+	ANS_FAILED,
+	ANS_500,
+	ANS_204,
+	ANS_EMPTY,
+	ANS_NO_HEADER,
+	ANS_HEADER_ONLY,
+	ANS_400,
+	ANS_NOT_JSON,
+	ANS_HUGE
+};
 
 typedef struct smdp {
 	char calls[16][32];
@@ -462,6 +475,19 @@ static orsp_err smdp_handle(void *ctx, const orsp_http_request *req, orsp_http_r
 		return orsp_http_response_set_body(resp, 200, "application/json", NULL, 0);
 	if (s->mode[i] == ANS_NO_HEADER)
 		return orsp_http_response_set_body(resp, 200, "application/json", "{}", 2);
+	if (s->mode[i] == ANS_NOT_JSON)
+		return orsp_http_response_set_body(resp, 200, "application/json", "{\"a\":", 5);
+	if (s->mode[i] == ANS_HUGE) {
+		size_t n = ORSP_HTTP_DEFAULT_MAX_RESPONSE + 1;
+		char *big = malloc(n);
+		assert_non_null(big);
+		memset(big, ' ', n);
+		big[0] = '{';
+		big[n - 1] = '}';
+		e = orsp_http_response_set_body(resp, 200, "application/json", big, n);
+		free(big);
+		return e;
+	}
 	if (i == 3 && s->mode[i] == ANS_OK)
 		return orsp_http_response_set_body(resp, 204, NULL, NULL, 0);
 	if (i == 0 && s->mode[i] == ANS_OK) {
@@ -910,6 +936,66 @@ static void test_authenticate_500(void **state)
 static void reset(fx *x);
 static const char *const calls_cancelled[3];
 
+/* A package larger than its answer's share used to be (a BPP with applets: here 1 MiB of
+ * segments, above 256 KiB and, in base64, above 1 MiB of JSON) is taken and loaded whole; an
+ * answer above the HTTP client's 16 MiB is ORSP_E_RESOURCE "larger than the LPA takes", not
+ * a malformed answer, and the session is cancelled. */
+static void test_large_package(void **state)
+{
+	fx *x = *state;
+	char iccid[21];
+	size_t segs = 1100, cap = x->bpp_len + segs * 1024 + 64, pieces = 0;
+	uint8_t *big = malloc(cap), seg[1000];
+	orsp_tlv top, part;
+	orsp_reader r;
+	orsp_writer w;
+	orsp_der_mark m, a3;
+
+	assert_non_null(big);
+	memset(seg, 0x5A, sizeof(seg));
+	assert_int_equal(orsp_der_parse_one(orsp_slice_make(x->bpp, x->bpp_len), &top), ORSP_OK);
+	orsp_writer_init(&w, big, cap);
+	m = orsp_der_begin(&w, 0xBF36);
+	orsp_reader_init(&r, top.value.p, top.value.len);
+	while (orsp_reader_remaining(&r)) {
+		assert_int_equal(orsp_der_read(&r, &part), ORSP_OK);
+		if (part.tag != 0xA3) {
+			orsp_write_bytes(&w, part.raw.p, part.raw.len);
+			continue;
+		}
+		/* the segments before the package's own, whose last makes the card answer */
+		a3 = orsp_der_begin(&w, 0xA3);
+		for (size_t i = 0; i < segs; i++)
+			orsp_der_put_tlv(&w, 0x86, seg, sizeof(seg));
+		orsp_write_bytes(&w, part.value.p, part.value.len);
+		orsp_der_end(&w, a3);
+	}
+	orsp_der_end(&w, m);
+	assert_int_equal(orsp_writer_status(&w), ORSP_OK);
+	assert_true(w.len > 1024 * 1024);
+	x->smdp.bpp_base = big;
+	x->smdp.bpp_base_len = w.len;
+	assert_int_equal(run(x, NULL, iccid), ORSP_OK);
+	assert_string_equal(iccid, ICCID1);
+	for (size_t i = 0; i < x->card.n; i++)
+		pieces += x->card.tags[i] == 0x86;
+	assert_true(pieces >= 1000); /* the card's log holds 1024 commands */
+	x->smdp.bpp_base = x->bpp;
+	x->smdp.bpp_base_len = x->bpp_len;
+	free(big);
+
+	/* above the HTTP client's cap */
+	reset(x);
+	x->smdp.mode[2] = ANS_HUGE;
+	assert_int_equal(run(x, NULL, iccid), ORSP_E_RESOURCE);
+	assert_string_equal(
+	    orsp_err_detail(),
+	    "SM-DP+ getBoundProfilePackage: the answer is larger than the LPA takes "
+	    "(16777216 bytes) (session cancelled)");
+	assert_true(card_saw(x, 0xBF41));
+	assert_false(card_saw(x, 0xBF36));
+}
+
 /* Only handleNotification may answer nothing (204, or 200 without a body). Another function
  * answering 204, an empty body, JSON without a header or without a field it must carry is a
  * malformed answer named after the function; after AuthenticateServer the session is cancelled on
@@ -932,6 +1018,9 @@ static void test_malformed_answers(void **state)
 	    {2, ANS_NO_HEADER, "SM-DP+ getBoundProfilePackage: malformed answer: header: missing"},
 	    {2, ANS_HEADER_ONLY,
 	     "SM-DP+ getBoundProfilePackage: malformed answer: boundProfilePackage"},
+	    /* the parser's words, where it stopped */
+	    {1, ANS_NOT_JSON, "SM-DP+ authenticateClient: malformed answer: JSON: "},
+	    {2, ANS_NOT_JSON, "SM-DP+ getBoundProfilePackage: malformed answer: JSON: "},
 	};
 	fx *x = *state;
 	char iccid[21];
@@ -2327,6 +2416,7 @@ int main(void)
 	    T(test_authenticate_500),
 	    T(test_gbpp_failed),
 	    T(test_malformed_answers),
+	    T(test_large_package),
 	    T(test_euicc_refuses_server),
 	    T(test_authenticate_server_unreadable),
 	    T(test_prepare_download_error),

@@ -14,6 +14,14 @@
 
 /* ---------------------------------------------------------------- ES9+ client ----------- */
 
+/* The largest SM-DP+ answer the LPA takes, one cap from the HTTP client to the JSON parser:
+ * the HTTP client's default, room for a Bound Profile Package with applets (base64 adds a
+ * third). A larger answer is ORSP_E_RESOURCE, never a malformed one. */
+#define LPA_ANSWER_MAX ORSP_HTTP_DEFAULT_MAX_RESPONSE
+/* The largest field of an answer other than the package, decoded: certificates, signed
+ * data, metadata with an icon are a few KiB. */
+#define LPA_FIELD_MAX (256 * 1024)
+
 typedef struct es9 {
 	orsp_http_client *http;
 	char base[512];
@@ -50,6 +58,7 @@ static orsp_err es9_open(es9 *c, const orsp_lpa_server *sv, const char *fqdn, co
 	o.ca_file = sv ? sv->ca_file : NULL;
 	o.insecure_for_tests = sv && sv->insecure;
 	o.timeout_ms = sv ? sv->timeout_ms : 0;
+	o.max_response = LPA_ANSWER_MAX;
 	/* the certificate must name the SM-DP+ address, wherever we connect */
 	o.expected_host = fqdn;
 	/* plain HTTP authenticates no server: only when verification is off anyway */
@@ -184,6 +193,11 @@ static orsp_err es9_call(es9 *c, const char *fn, json_t *req, json_t **rsp)
 		lpa_text_copy(orsp_slice_make(d, strlen(d)), detail, sizeof(detail));
 		orsp_http_fail fail = res.fail;
 		orsp_http_result_free(&res);
+		if (fail == ORSP_HTTP_FAIL_TOO_LARGE)
+			return orsp_errf(ORSP_E_RESOURCE,
+			                 "SM-DP+ %s: the answer is larger than the LPA takes (%zu "
+			                 "bytes)",
+			                 fn, (size_t)LPA_ANSWER_MAX);
 		return request_failed(c, url, e, fail, detail);
 	}
 	c->status = res.status;
@@ -204,11 +218,10 @@ static orsp_err es9_call(es9 *c, const char *fn, json_t *req, json_t **rsp)
 		                 "a JSON answer",
 		                 fn, status);
 	}
-	e = orsp_json_parse(res.body, res.body_len, 1 << 20, rsp);
+	e = orsp_json_parse(res.body, res.body_len, LPA_ANSWER_MAX, rsp);
 	orsp_http_result_free(&res);
 	if (e)
-		return orsp_errf(ORSP_E_MALFORMED, "SM-DP+ %s: malformed answer: not JSON (%s)", fn,
-		                 url);
+		return answer_error(fn, e); /* the parser's detail: what and where */
 	if ((e = orsp_json_header_get(*rsp, &st))) {
 		json_decref(*rsp);
 		*rsp = NULL;
@@ -240,10 +253,12 @@ static void progress(const orsp_lpa_download_opts *o, orsp_lpa_step s, const cha
 		o->progress(o->arg, s, what);
 }
 
-/* Field k (base64) of the answer of SM-DP+ function fn. */
+/* Field k (base64) of the answer of SM-DP+ function fn, at most LPA_FIELD_MAX bytes decoded
+ * but the package, which may take the whole answer. */
 static orsp_err b64_field(const char *fn, json_t *o, const char *k, uint8_t **out, size_t *n)
 {
-	orsp_err e = orsp_json_get_base64_alloc(o, k, 64 * 1024 * 4, out, n);
+	size_t max = !strcmp(k, "boundProfilePackage") ? LPA_ANSWER_MAX : LPA_FIELD_MAX;
+	orsp_err e = orsp_json_get_base64_alloc(o, k, max, out, n);
 
 	return e ? answer_error(fn, e) : ORSP_OK;
 }
