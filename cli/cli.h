@@ -136,9 +136,10 @@ void cli_kv_hex(const char *name, const uint8_t *p, size_t n);
 void cli_kv_str(const char *name, const char *v);
 /* s, text from outside (a package's profileType, names from a database), made safe to show
  * on a terminal, into out (cap bytes, cut to fit, never inside a character): every control
- * character (orsp_utf8_is_control: C0, DEL, C1, tab and newline too, the LPA's rule) and
- * every byte that is not part of well-formed UTF-8 becomes '?', so that no escape sequence
- * reaches the terminal. Returns out ("" when cap is 0). */
+ * character (orsp_utf8_is_control: C0, DEL, C1, tab and newline too, and the characters
+ * that reorder or hide text, the LPA's rule) and every byte that is not part of well-formed
+ * UTF-8 becomes '?', so that no escape sequence reaches the terminal and nothing shows
+ * reordered or hidden. Returns out ("" when cap is 0). */
 const char *cli_text(const char *s, char *out, size_t cap);
 
 /* A minimal JSON writer to stdout: compact, strings escaped per RFC 8259 and always valid

@@ -87,12 +87,28 @@ static void test_utf8_seq(void **state)
 	}
 }
 
-/* C0, DEL and C1 are controls; everything around them is text. */
+/* C0, DEL and C1 are controls, and so are the format characters that reorder or hide text:
+ * each class at its ends; everything around them is text. */
 static void test_utf8_is_control(void **state)
 {
-	static const uint32_t controls[] = {0x00, 0x09, 0x0A, 0x1B, 0x1F, 0x7F, 0x80, 0x9B, 0x9F};
-	static const uint32_t text[] = {0x20,   0x41,   0x7E,    0xA0,    0xE9,
-	                                0x2028, 0xFEFF, 0x1F600, 0x10FFFF};
+	static const uint32_t controls[] = {
+	    0x00,    0x09,    0x0A,    0x1B,   0x1F,   0x7F, 0x80, 0x9B, 0x9F, 0x061C, /* ALM */
+	    0x180E,                                    /* Mongolian vowel separator */
+	    0x200B,  0x200C,  0x200D,                  /* zero width */
+	    0x200E,  0x200F,                           /* LRM, RLM */
+	    0x2028,  0x2029,                           /* line, paragraph separator */
+	    0x202A,  0x202B,  0x202C,  0x202D, 0x202E, /* LRE RLE PDF LRO RLO */
+	    0x2060,  0x2064,                           /* word joiner, invisible plus */
+	    0x2066,  0x2067,  0x2068,  0x2069,         /* LRI RLI FSI PDI */
+	    0x206A,  0x206F,                           /* deprecated format characters */
+	    0xFEFF,                                    /* BOM */
+	    0xFFF9,  0xFFFB,                           /* interlinear annotation */
+	    0xE0000, 0xE0001, 0xE007F,                 /* tags */
+	};
+	static const uint32_t text[] = {0x20,   0x41,   0x7E,    0xA0,    0xE9,    0x061B,
+	                                0x061D, 0x180D, 0x180F,  0x200A,  0x2010,  0x2027,
+	                                0x202F, 0x205F, 0x2070,  0xFEFE,  0xFF01,  0xFFF8,
+	                                0xFFFC, 0xFFFD, 0x1F600, 0xE0080, 0x10FFFF};
 	(void)state;
 	for (size_t i = 0; i < ORSP_ARRAY_LEN(controls); i++)
 		if (!orsp_utf8_is_control(controls[i]))
@@ -100,6 +116,34 @@ static void test_utf8_is_control(void **state)
 	for (size_t i = 0; i < ORSP_ARRAY_LEN(text); i++)
 		if (orsp_utf8_is_control(text[i]))
 			fail_msg("U+%04X is not a control", (unsigned)text[i]);
+}
+
+/* Text made safe to print: a right-to-left override (which would show "exe.txt" for
+ * "txt.exe"), isolates, marks, zero-width characters, separators and a BOM each become one
+ * '?', as controls do; other UTF-8 stays whole. */
+static void test_utf8_printable(void **state)
+{
+	static const struct {
+		const char *in, *out;
+	} t[] = {
+	    {"invoice\u202Etxt.exe", "invoice?txt.exe"},             /* RLO */
+	    {"a\u202Ab\u202Bc\u202Cd\u202De", "a?b?c?d?e"},          /* LRE RLE PDF LRO */
+	    {"\u2066x\u2067y\u2068z\u2069", "?x?y?z?"},              /* isolates */
+	    {"p\u200Bq\u200Cr\u200Ds\u200Et\u200Fu", "p?q?r?s?t?u"}, /* zero width, marks */
+	    {"one\u2028two\u2029three", "one?two?three"},            /* separators */
+	    {"\uFEFFbom", "?bom"},                                   /* BOM */
+	    {"\u061Calm\u2060wj", "?alm?wj"},                        /* ALM, word joiner */
+	    {"tag\U000E0041\U000E007F", "tag??"},                    /* tags */
+	    {"Op\u00E9ra \u0627\u0644 \U0001F600", "Op\u00E9ra \u0627\u0644 \U0001F600"}, /* text */
+	    {"\x1B[2J\xC2\x9B", "?[2J?"}, /* controls as before */
+	};
+	char out[64];
+	(void)state;
+	for (size_t i = 0; i < ORSP_ARRAY_LEN(t); i++) {
+		orsp_utf8_printable((const uint8_t *)t[i].in, strlen(t[i].in), out, sizeof(out));
+		if (strcmp(out, t[i].out))
+			fail_msg("case %zu: \"%s\", expected \"%s\"", i, out, t[i].out);
+	}
 }
 
 /* ------------------------------------------------------------------ host names ---------- */
@@ -730,7 +774,8 @@ int main(void)
 	    cmocka_unit_test(test_ct_eq),           cmocka_unit_test(test_wipe),
 	    cmocka_unit_test(test_secret),          cmocka_unit_test(test_errors),
 	    cmocka_unit_test(test_log_levels),      cmocka_unit_test(test_utf8_seq),
-	    cmocka_unit_test(test_utf8_is_control), cmocka_unit_test(test_fqdn_check),
+	    cmocka_unit_test(test_utf8_is_control), cmocka_unit_test(test_utf8_printable),
+	    cmocka_unit_test(test_fqdn_check),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

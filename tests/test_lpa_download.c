@@ -918,6 +918,12 @@ static void test_server_text_sanitised(void **state)
 	assert_non_null(
 	    strstr(orsp_err_detail(), "(Failed 8.8.1/3.8 line one??line two?[31m red?)"));
 	assert_null(strpbrk(orsp_err_detail(), "\r\n\x1b"));
+	/* nor what reorders or hides text: an override, an isolate, a mark, a zero-width
+	 * space, a separator, a BOM */
+	x->smdp.message = "call \u202E1234\u202C \u2067x\u2069\u200F\u200B\u2028\uFEFF";
+	assert_int_equal(run(x, NULL, iccid), ORSP_E_STATE);
+	assert_non_null(strstr(orsp_err_detail(), "(Failed 8.8.1/3.8 call ?1234? ?x????"
+	                                          "?)"));
 }
 
 static void test_authenticate_500(void **state)

@@ -501,8 +501,10 @@ static void test_state_changes(void **state)
 		if (orsp_lpa_enable(&x->card, ICCID1) != ORSP_E_MALFORMED)
 			fail_msg("bad enable answer %zu accepted", i);
 	}
-	/* bad identifiers never reach the card */
+	/* bad identifiers never reach the card, nor a nickname that would show reordered */
 	reset_log(x);
+	assert_int_equal(orsp_lpa_set_nickname(&x->card, ICCID1, "home\u202Ekrow"), ORSP_E_USAGE);
+	assert_string_equal(orsp_err_detail(), "control character U+202E at byte 5");
 	assert_int_equal(orsp_lpa_enable(&x->card, "12345"), ORSP_E_USAGE);
 	assert_int_equal(orsp_lpa_enable(&x->card, "A00000055910ZZ"), ORSP_E_USAGE);
 	assert_int_equal(orsp_lpa_set_nickname(&x->card, ICCID1,
@@ -880,7 +882,9 @@ static void test_addresses(void **state)
 	    /* not UTF-8 text: 8-bit CSI (0x9B) and 0xFF in defaultDpAddress, U+009B (a C1
 	     * control) in UTF-8, DEL, a UTF-8 sequence cut short, in rootDsAddress */
 	    "BF3C1C800A65769B324AFF2E636F6D810E64732E6578616D706C652E636F6D", "BF3C0681046162C29B",
-	    "BF3C0381017F", "BF3C04810261C3"};
+	    "BF3C0381017F", "BF3C04810261C3",
+	    /* a right-to-left override (U+202E), which would show another address */
+	    "BF3C07810561E280AE62"};
 	for (size_t k = 0; k < sizeof(bad) / sizeof(bad[0]); k++) {
 		reset_log(x);
 		answer(x, bad[k]);

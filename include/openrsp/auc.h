@@ -192,8 +192,9 @@ ORSP_MUST_CHECK orsp_err orsp_auc_resync(orsp_auc *a, const char *imsi, const ui
 #define ORSP_AUC_AUDIT_DETAIL_MAX 4160
 /* One row of the append-only audit table (auc_audit): what was done to or read from a
  * subscriber. Never a key: the table holds none. Text fields are valid UTF-8, cut to fit
- * between characters: a control character (C0, DEL, C1 U+0080-U+009F), each byte of an
- * invalid UTF-8 sequence and a character cut by the end of the field are given as '?'. */
+ * between characters: a control character (C0, DEL, C1 U+0080-U+009F, and those that reorder
+ * or hide text: orsp_utf8_is_control), each byte of an invalid UTF-8 sequence and a
+ * character cut by the end of the field are given as '?'. */
 typedef struct orsp_auc_audit_row {
 	int64_t id, at;  /* at: seconds since the epoch */
 	char action[32]; /* add, delete, vectors, resync, card secret set, card secret read,

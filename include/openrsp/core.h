@@ -104,7 +104,13 @@ ORSP_MUST_CHECK orsp_err orsp_writer_status(const orsp_writer *w);
 size_t orsp_utf8_seq(const uint8_t *p, size_t n, uint32_t *cp);
 /* Whether code point cp is a control character a terminal or a JSON reader would not take
  * as text: C0 (U+0000-U+001F), DEL (U+007F) and C1 (U+0080-U+009F), which terminals obey
- * as escapes. Tab and newline are controls too. */
+ * as escapes (tab and newline are controls too); and the format characters that reorder or
+ * hide text without being seen, so that text from another party cannot make the terminal
+ * show something else than it is: the bidirectional controls (U+061C, U+200E-U+200F,
+ * U+202A-U+202E, U+2066-U+2069), zero-width characters (U+180E, U+200B-U+200D,
+ * U+2060-U+2064, U+FEFF), the line and paragraph separators (U+2028-U+2029), the rest of
+ * U+2060-U+206F, the interlinear annotation characters (U+FFF9-U+FFFB) and the tags
+ * (U+E0000-U+E007F). */
 bool orsp_utf8_is_control(uint32_t cp);
 /* Text from another party made safe to print: p[0..n) copied into out (cap bytes, always
  * NUL-terminated), each control character (orsp_utf8_is_control) and each byte of no UTF-8

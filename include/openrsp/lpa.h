@@ -137,8 +137,9 @@ ORSP_MUST_CHECK orsp_err orsp_lpa_profile_id_check(const char *id);
 ORSP_MUST_CHECK orsp_err orsp_lpa_iccid_check(const char *iccid);
 /* SetNickname: nickname is UTF-8 text of at most ORSP_LPA_NAME_CHARS characters (SGP.22
  * profileNickname SIZE(0..64), counted in characters), without control characters (C0, DEL,
- * C1); anything else is ORSP_E_USAGE before the card is asked (orsp_lpa_nickname_check,
- * which the CLI calls first). */
+ * C1, and those that reorder or hide text: orsp_utf8_is_control); anything else is
+ * ORSP_E_USAGE before the card is asked (orsp_lpa_nickname_check, which the CLI calls
+ * first). */
 ORSP_MUST_CHECK orsp_err orsp_lpa_set_nickname(orsp_lpa_card *c, const char *iccid,
                                                const char *nickname);
 ORSP_MUST_CHECK orsp_err orsp_lpa_nickname_check(const char *nickname);

@@ -1124,7 +1124,8 @@ out:
 
 /* A text column into out, cut to fit. What a terminal or a JSON reader would not take as
  * text becomes '?': control characters (C0, DEL and the C1 range U+0080-U+009F, which
- * terminals obey as escapes) and every byte of a sequence that is not valid UTF-8 (the
+ * terminals obey as escapes, and those that reorder or hide text: orsp_utf8_is_control)
+ * and every byte of a sequence that is not valid UTF-8 (the
  * detail of an export holds an operator-chosen path, arbitrary bytes). A character that
  * does not fit whole is given as '?' too, so the text cut never ends inside one. */
 static void audit_text(orsp_stmt *st, int col, char *out, size_t cap)

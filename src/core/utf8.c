@@ -44,7 +44,27 @@ size_t orsp_utf8_seq(const uint8_t *p, size_t n, uint32_t *cp)
 
 bool orsp_utf8_is_control(uint32_t cp)
 {
-	return cp < 0x20 || (cp >= 0x7F && cp <= 0x9F);
+	/* format characters a terminal obeys without showing them: they reorder what follows
+	 * (bidirectional controls, UAX #9) or hide it (zero-width characters, tags) */
+	static const struct {
+		uint32_t lo, hi;
+	} hidden[] = {
+	    {0x061C, 0x061C},   /* ARABIC LETTER MARK */
+	    {0x180E, 0x180E},   /* MONGOLIAN VOWEL SEPARATOR (zero width) */
+	    {0x200B, 0x200F},   /* zero width space, non-joiner, joiner; LRM, RLM */
+	    {0x2028, 0x202E},   /* line and paragraph separators; LRE RLE PDF LRO RLO */
+	    {0x2060, 0x206F},   /* word joiner, invisible operators; LRI RLI FSI PDI; others */
+	    {0xFEFF, 0xFEFF},   /* zero width no-break space (BOM) */
+	    {0xFFF9, 0xFFFB},   /* interlinear annotation */
+	    {0xE0000, 0xE007F}, /* tags */
+	};
+
+	if (cp < 0x20 || (cp >= 0x7F && cp <= 0x9F))
+		return true;
+	for (size_t i = 0; i < sizeof(hidden) / sizeof(hidden[0]); i++)
+		if (cp >= hidden[i].lo && cp <= hidden[i].hi)
+			return true;
+	return false;
 }
 
 void orsp_utf8_printable(const uint8_t *p, size_t n, char *out, size_t cap)

@@ -35,7 +35,8 @@ static orsp_err version_str(orsp_slice v, char out[12])
 
 /* A UTF8String the LPA shows as it is: well-formed UTF-8 (X.690 §8.23.10: anything else is
  * not DER of a UTF8String) without a control character, C0, DEL or C1 (0x9B alone, or as
- * U+009B, is CSI to many terminals), and shorter than cap. What lpa_text_copy would show
+ * U+009B, is CSI to many terminals), or one that reorders or hides text (U+202E, U+200B:
+ * orsp_utf8_is_control), and shorter than cap. What lpa_text_copy would show
  * as '?' is refused here, as control characters always were: an address with a byte
  * replaced would be another address. */
 static bool text_ok(orsp_slice v, size_t cap)

@@ -9,8 +9,10 @@
 
 /* Text from the eUICC or the SM-DP+ (names, addresses, messages) made safe for a terminal,
  * into out (cap bytes, NUL-terminated): well-formed UTF-8 is kept, except control characters
- * (C0 with CR, LF and ESC, DEL, C1), which become '?', as does each byte that is not part of
- * well-formed UTF-8. Cut at a character boundary when out is too small. */
+ * (C0 with CR, LF and ESC, DEL, C1) and those that reorder or hide text (bidirectional
+ * controls, zero-width characters: orsp_utf8_is_control), which become '?', as does each
+ * byte that is not part of well-formed UTF-8. Cut at a character boundary when out is too
+ * small. */
 void lpa_text_copy(orsp_slice v, char *out, size_t cap);
 
 /* A PprIds or pprFlags BIT STRING's contents (ppr.c): bit b at 1 << b. ORSP_E_MALFORMED

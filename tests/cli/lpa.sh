@@ -97,6 +97,9 @@ usage NAME lpa profile nickname 89000123456789012341 $'a\tb' --euicc pcsc
 has "a tab is named as a control character" "control character U+0009 at byte 2" "$err"
 usage NAME lpa profile nickname 89000123456789012341 $'a\xff' --euicc pcsc
 has "a byte that is not UTF-8 is named" "not UTF-8 at byte 2" "$err"
+# a right-to-left override would show the nickname reordered
+usage NAME lpa profile nickname 89000123456789012341 $'a\xe2\x80\xaeb' --euicc pcsc
+has "a right-to-left override is named" "control character U+202E at byte 2" "$err"
 usage SEQ lpa notification remove x --euicc pcsc
 # without -a the eUICC's default SM-DP+ address is read: the eUICC is opened
 failure "pcscd" lpa profile download --euicc pcsc --ca /dev/null
