@@ -51,7 +51,9 @@ bool orsp_utf8_is_control(uint32_t cp)
 	} hidden[] = {
 	    {0x061C, 0x061C},   /* ARABIC LETTER MARK */
 	    {0x180E, 0x180E},   /* MONGOLIAN VOWEL SEPARATOR (zero width) */
-	    {0x200B, 0x200F},   /* zero width space, non-joiner, joiner; LRM, RLM */
+	    {0x200B, 0x200B},   /* zero width space (the joiners U+200C, U+200D are text:
+	                         * Persian, the Indic scripts and emoji sequences need them) */
+	    {0x200E, 0x200F},   /* LRM, RLM */
 	    {0x2028, 0x202E},   /* line and paragraph separators; LRE RLE PDF LRO RLO */
 	    {0x2060, 0x206F},   /* word joiner, invisible operators; LRI RLI FSI PDI; others */
 	    {0xFEFF, 0xFEFF},   /* zero width no-break space (BOM) */
