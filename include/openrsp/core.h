@@ -107,7 +107,7 @@ size_t orsp_utf8_seq(const uint8_t *p, size_t n, uint32_t *cp);
  * as escapes (tab and newline are controls too); and the format characters that reorder or
  * hide text without being seen, so that text from another party cannot make the terminal
  * show something else than it is: the bidirectional controls (U+061C, U+200E-U+200F,
- * U+202A-U+202E, U+2066-U+2069), zero-width characters (U+180E, U+200B-U+200D,
+ * U+202A-U+202E, U+2066-U+2069), zero-width characters (U+180E, U+200B,
  * U+2060-U+2064, U+FEFF), the line and paragraph separators (U+2028-U+2029), the rest of
  * U+2060-U+206F, the interlinear annotation characters (U+FFF9-U+FFFB) and the tags
  * (U+E0000-U+E007F). */
