@@ -2485,6 +2485,121 @@ static void test_https_from_files(void **state)
 	rmdir(dir);
 }
 
+/* libcurl's informational text (CURLOPT_VERBOSE) collected: it names the cipher suite. */
+static int curl_text(CURL *curl, curl_infotype type, char *data, size_t n, void *ctx)
+{
+	char *buf = ctx;
+	size_t len = strlen(buf);
+	(void)curl;
+	if (type == CURLINFO_TEXT && len + 1 < 1024) {
+		n = n < 1024 - 1 - len ? n : 1024 - 1 - len;
+		memcpy(buf + len, data, n);
+		buf[len + n] = 0;
+	}
+	return 0;
+}
+
+static size_t curl_discard(char *p, size_t size, size_t n, void *ctx)
+{
+	(void)p;
+	(void)ctx;
+	return size * n;
+}
+
+/* A TLS 1.2 exchange by libcurl (OpenSSL) offering only the OpenSSL cipher list given;
+ * libcurl's text (naming the suite it got) into text[1024]. */
+static CURLcode tls12_suites(uint16_t port, const char *ciphers, char *text)
+{
+	struct curl_blob ca = {pki.ca_pem, strlen(pki.ca_pem), CURL_BLOB_COPY};
+	CURL *curl = curl_easy_init();
+	CURLcode rc;
+
+	assert_non_null(curl);
+	text[0] = 0;
+	curl_easy_setopt(curl, CURLOPT_URL, url_for("https", port, "/len"));
+	curl_easy_setopt(curl, CURLOPT_PROXY, "");
+	curl_easy_setopt(curl, CURLOPT_CAINFO_BLOB, &ca);
+	curl_easy_setopt(curl, CURLOPT_SSLVERSION,
+	                 (long)(CURL_SSLVERSION_TLSv1_2 | CURL_SSLVERSION_MAX_TLSv1_2));
+	curl_easy_setopt(curl, CURLOPT_SSL_CIPHER_LIST, ciphers);
+	curl_easy_setopt(curl, CURLOPT_POSTFIELDS, "x");
+	curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, curl_discard);
+	curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, 5000L);
+	curl_easy_setopt(curl, CURLOPT_VERBOSE, 1L);
+	curl_easy_setopt(curl, CURLOPT_DEBUGFUNCTION, curl_text);
+	curl_easy_setopt(curl, CURLOPT_DEBUGDATA, text);
+	rc = curl_easy_perform(curl);
+	curl_easy_cleanup(curl);
+	return rc;
+}
+
+/* SGP.22 names two suites for ES9+/ES11 over TLS 1.2: TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256
+ * and TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA256. With the default priorities a client offering
+ * either alone completes a handshake (the CBC one failed: GnuTLS's NORMAL has no CBC suite
+ * with HMAC-SHA256), one offering only CBC suites with HMAC-SHA1 is refused (NORMAL had them),
+ * and one offering both, CBC first, gets GCM (the server's order). The HTTP client (libcurl
+ * with OpenSSL, as the LPA uses it) completes a handshake with a server offering either
+ * alone. */
+static void test_https_cipher_suites(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *ciphers; /* OpenSSL names */
+		const char *got;     /* the suite negotiated; NULL: refused */
+	} cases[] = {
+	    {"ECDHE-ECDSA-AES128-GCM-SHA256", "ECDHE-ECDSA-AES128-GCM-SHA256"},
+	    {"ECDHE-ECDSA-AES128-SHA256", "ECDHE-ECDSA-AES128-SHA256"},
+	    {"ECDHE-ECDSA-AES128-SHA256:ECDHE-ECDSA-AES128-GCM-SHA256",
+	     "ECDHE-ECDSA-AES128-GCM-SHA256"},
+	    {"ECDHE-ECDSA-AES128-SHA", NULL},
+	    {"ECDHE-ECDSA-AES256-SHA", NULL},
+	};
+	/* GnuTLS priorities offering one of the two suites (with an ECDSA key) */
+	static const char *const only[] = {
+	    "NORMAL:-VERS-ALL:+VERS-TLS1.2:-CIPHER-ALL:+AES-128-GCM:-MAC-ALL:+AEAD",
+	    "NORMAL:-VERS-ALL:+VERS-TLS1.2:-CIPHER-ALL:+AES-128-CBC:-MAC-ALL:+SHA256",
+	};
+	orsp_http_server *srv = start_tls(NULL, false);
+	uint16_t port = orsp_http_server_port(srv);
+	orsp_http_client_opts o = {.ca_pem = pki.ca_pem, .timeout_ms = 5000};
+	char text[1024], want[128], body[32];
+	orsp_http_fail fail;
+	long status;
+
+	for (size_t i = 0; i < ORSP_ARRAY_LEN(cases); i++) {
+		CURLcode rc = tls12_suites(port, cases[i].ciphers, text);
+		if (!cases[i].got) {
+			if (rc != CURLE_SSL_CONNECT_ERROR)
+				fail_msg("%s: want a refused handshake, got %d (%s)",
+				         cases[i].ciphers, (int)rc, text);
+			continue;
+		}
+		snprintf(want, sizeof(want), " %s", cases[i].got);
+		if (rc != CURLE_OK || !strstr(text, "TLSv1.2") || !strstr(text, want))
+			fail_msg("%s: want %s over TLS 1.2, got %d (%s)", cases[i].ciphers,
+			         cases[i].got, (int)rc, text);
+	}
+	orsp_http_server_stop(srv, 2000);
+
+	for (size_t i = 0; i < ORSP_ARRAY_LEN(only); i++) {
+		orsp_http_server_config cfg = {
+		    .routes = routes,
+		    .n_routes = ORSP_ARRAY_LEN(routes),
+		    .threads = 1,
+		    .timeout_s = 5,
+		    .cert_pem = pki.srv_pem,
+		    .key_pem = pki.srv_key_pem,
+		    .tls_priorities = only[i],
+		};
+		assert_ok(orsp_http_server_start(&cfg, &srv));
+		assert_ok(tls_post(&o, orsp_http_server_port(srv), "/len", &status, &fail, body,
+		                   sizeof(body)));
+		assert_int_equal(status, 200);
+		assert_string_equal(body, "4");
+		orsp_http_server_stop(srv, 2000);
+	}
+}
+
 /* The answer deadline over HTTPS (the plain HTTP case: test_slow_readers_answer_deadline).
  * Four TLS connections take every slot, each sends a whole request for /big; two then read
  * nothing and two a TLS record every 100 ms. They are cut request_timeout_ms (3 s) after
@@ -3178,6 +3293,7 @@ int main(void)
 	    cmocka_unit_test(test_mutual_tls),
 	    cmocka_unit_test(test_https_from_files),
 	    cmocka_unit_test(test_https_slow_readers_answer_deadline),
+	    cmocka_unit_test(test_https_cipher_suites),
 	    cmocka_unit_test(test_json_thales_response),
 	    cmocka_unit_test(test_json_thales_request),
 	    cmocka_unit_test(test_json_header_negative),

@@ -34,8 +34,12 @@
 #define ORSP_HTTP_MAX_EXTRA_HEADERS 8                     /* per response */
 #define ORSP_HTTP_MAX_PEM ((size_t)1 << 20)               /* a PEM file we agree to read */
 
-/* GnuTLS priority string of the server: TLS 1.2 (required by SGP.22 for ES9+/ES2+) and 1.3. */
-#define ORSP_HTTP_DEFAULT_TLS_PRIORITIES "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2"
+/* GnuTLS priority string of the server: TLS 1.2 (required by SGP.22 for ES9+/ES2+) and 1.3.
+ * SGP.22 names TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256 and _AES_128_CBC_SHA256 for TLS 1.2:
+ * NORMAL has no CBC suite with HMAC-SHA256 (+SHA256 adds them) but CBC suites with HMAC-SHA1
+ * (-SHA1 drops them); the server's order decides, so GCM (listed first) wins over CBC. */
+#define ORSP_HTTP_DEFAULT_TLS_PRIORITIES                                                           \
+	"NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2:-SHA1:+SHA256:%SERVER_PRECEDENCE"
 
 /* SGP.22 JSON binding: media type of every JSON body and the protocol header value we send. */
 #define ORSP_HTTP_JSON_CONTENT_TYPE "application/json"
