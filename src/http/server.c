@@ -553,8 +553,11 @@ static enum MHD_Result check_field(void *cls, enum MHD_ValueKind kind, const cha
  * is "chunked" (any case; it strips leading whitespace, not trailing), and reads anything
  * else ("identity", "gzip, chunked", "chunked, identity", "chunked ") as a body running to the
  * end of the connection, a pipelined request with it, answering nothing until the request
- * deadline; so exactly that value is accepted. */
-static const char *framing_error(struct MHD_Connection *conn)
+ * deadline; so exactly that value is accepted. An HTTP/1.0 request with a Transfer-Encoding
+ * has faulty framing (RFC 9112 §6.1: an HTTP/1.0 recipient may not know chunking, a proxy in
+ * front may frame it otherwise): libmicrohttpd decoded it as chunked and, asked for
+ * keep-alive, read the next request after it. */
+static const char *framing_error(struct MHD_Connection *conn, bool http10)
 {
 	struct framing f = {0, 0, false, NULL};
 	MHD_get_connection_values(conn, MHD_HEADER_KIND, check_field, &f);
@@ -563,19 +566,24 @@ static const char *framing_error(struct MHD_Connection *conn)
 	if (f.content_length > 1 || f.transfer_encoding > 1 ||
 	    (f.content_length && f.transfer_encoding))
 		return "ambiguous message framing";
+	if (f.transfer_encoding && http10)
+		return "transfer coding in an HTTP/1.0 request";
 	if (f.transfer_encoding && !f.chunked)
 		return "transfer coding not supported";
 	return NULL;
 }
 
 static enum MHD_Result first_call(orsp_http_server *srv, struct MHD_Connection *conn,
-                                  const char *url, const char *method, struct req_state *st)
+                                  const char *url, const char *method, const char *version,
+                                  struct req_state *st)
 {
 	char allow[256] = "";
 	bool path_found = false;
 	uint64_t cl;
+	/* libmicrohttpd passes on HTTP/1.0 and 1.1 to 1.9 only (others get its 400 or 505) */
+	bool http10 = strcmp(version, MHD_HTTP_VERSION_1_0) == 0;
 
-	const char *framing = framing_error(conn);
+	const char *framing = framing_error(conn, http10);
 
 	if (framing)
 		return reply_error(st, conn, 400, framing, NULL);
@@ -714,7 +722,6 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
 	orsp_http_server *srv = cls;
 	struct req_state *st = *con_cls;
 
-	(void)version;
 	if (!st) {
 		st = calloc(1, sizeof(*st));
 		if (!st)
@@ -731,7 +738,7 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
 		}
 		*con_cls = st;
 		atomic_fetch_add(&srv->in_flight, 1);
-		return first_call(srv, conn, url, method, st);
+		return first_call(srv, conn, url, method, version, st);
 	}
 	/* An early answer (first_call's 400, 403, 404, 405, 413) is queued before the body:
 	 * libmicrohttpd (0.9.75) then sends it with Connection: close, reads none of the body and
