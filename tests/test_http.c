@@ -1056,6 +1056,12 @@ static void test_early_answer_body_not_read(void **state)
 	    /* max_body 64: the drop limit is 2 × 64 + 64 KiB */
 	    {"POST /len HTTP/1.1\r\nHost: x\r\nContent-Length: 1000000\r\n\r\n0123456789", "/len",
 	     "HTTP/1.1 413", 413},
+	    /* within the drop limit, but the client waits for 100 Continue and sends nothing
+	     * before: answered at once (it got 100 Continue, then nothing within 2 s) */
+	    {"POST /len HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\nExpect: 100-continue\r\n\r\n",
+	     "/len", "HTTP/1.1 413", 413},
+	    {"POST /len HTTP/1.1\r\nHost: x\r\nExpect: 100-Continue\r\nContent-Length: 65\r\n\r\n",
+	     "/len", "HTTP/1.1 413", 413},
 	};
 	orsp_http_server *srv = start_plain(64);
 	uint16_t port = orsp_http_server_port(srv);
@@ -1258,6 +1264,34 @@ static void test_body_wiped(void **state)
 	assert_int_equal(orsp_http_server_stop(srv, 2000), 0);
 	atomic_store(&secret_watch, 0);
 	assert_int_equal(atomic_load(&secret_left), 0);
+}
+
+/* Expect: 100-continue with a body within max_body: 100 Continue, then the body is read and
+ * the handler answers (a larger one is answered 413 at once: test_early_answer_body_not_read). */
+static void test_expect_continue(void **state)
+{
+	(void)state;
+	static const char head[] = "POST /len HTTP/1.1\r\nHost: x\r\nContent-Length: 64\r\n"
+	                           "Expect: 100-continue\r\n\r\n";
+	static const char cont[] = "HTTP/1.1 100 Continue\r\n\r\n";
+	orsp_http_server *srv = start_plain(64);
+	int fd = raw_connect(orsp_http_server_port(srv));
+	char buf[sizeof(cont)], body[64], data[64];
+	size_t got = 0;
+
+	assert_int_equal(send(fd, head, sizeof(head) - 1, MSG_NOSIGNAL), (ssize_t)sizeof(head) - 1);
+	while (got < sizeof(cont) - 1) {
+		ssize_t n = recv(fd, buf + got, sizeof(cont) - 1 - got, 0);
+		assert_true(n > 0);
+		got += (size_t)n;
+	}
+	assert_memory_equal(buf, cont, sizeof(cont) - 1);
+	memset(data, 'a', sizeof(data));
+	assert_int_equal(send(fd, data, sizeof(data), MSG_NOSIGNAL), (ssize_t)sizeof(data));
+	raw_answer(fd, body, sizeof(body));
+	assert_string_equal(body, "64");
+	close(fd);
+	orsp_http_server_stop(srv, 2000);
 }
 
 /* Connections are dealt to the polling threads by socket number: with two threads, two
@@ -3320,6 +3354,7 @@ int main(void)
 	    cmocka_unit_test(test_malformed_http_and_log_hook),
 	    cmocka_unit_test(test_transfer_coding),
 	    cmocka_unit_test(test_early_answer_body_not_read),
+	    cmocka_unit_test(test_expect_continue),
 	    cmocka_unit_test(test_connection_limit_and_idle_timeout),
 	    cmocka_unit_test(test_slow_clients_request_deadline),
 	    cmocka_unit_test(test_connections_per_ip),

@@ -4,8 +4,9 @@
  * Request life cycle (libmicrohttpd calls on_access several times per request):
  *   1st call   headers complete: allocate the request state, check the framing, route,
  *              check the client certificate and Content-Length; answer 400/404/405/403 at
- *              once when they fail, and 413 at once for a body beyond DROP_LIMIT (an early
- *              answer: libmicrohttpd then reads none of the body and closes);
+ *              once when they fail, and 413 at once for a body beyond DROP_LIMIT, or beyond
+ *              max_body when the client waits for 100 Continue (an early answer:
+ *              libmicrohttpd then reads none of the body and closes);
  *   next calls body chunks: appended up to max_body, then counted and dropped;
  *   last call  body complete: run the handler, queue its response;
  *   on_completed (libmicrohttpd): log line, free the state, in-flight count down.
@@ -573,6 +574,14 @@ static const char *framing_error(struct MHD_Connection *conn, bool http10)
 	return NULL;
 }
 
+/* The client waits for 100 Continue before it sends the body: as libmicrohttpd (0.9.75)
+ * decides whether to send it, an HTTP/1.1 request whose Expect is "100-continue" (any case). */
+static bool expects_continue(struct MHD_Connection *conn, bool http10)
+{
+	const char *v = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_EXPECT);
+	return !http10 && v && strcasecmp(v, "100-continue") == 0;
+}
+
 static enum MHD_Result first_call(orsp_http_server *srv, struct MHD_Connection *conn,
                                   const char *url, const char *method, const char *version,
                                   struct req_state *st)
@@ -614,8 +623,10 @@ static enum MHD_Result first_call(orsp_http_server *srv, struct MHD_Connection *
 	if (content_length(conn, &cl) && cl > srv->max_body) {
 		/* Answering before the body is read makes the connection close with the body
 		 * still unread, and the client's TCP stack may then get a reset before it reads
-		 * the 413. A body within DROP_LIMIT is read and dropped first, the 413 follows. */
-		if (cl > DROP_LIMIT(srv->max_body))
+		 * the 413. A body within DROP_LIMIT is read and dropped first, the 413 follows;
+		 * unless the client waits for 100 Continue before it sends the body (RFC 9110
+		 * §10.1.1): libmicrohttpd sent that, and the body came only to be dropped. */
+		if (cl > DROP_LIMIT(srv->max_body) || expects_continue(conn, http10))
 			return reply_error(st, conn, 413, "request body too large", NULL);
 		st->overflow = true;
 	}
