@@ -1035,6 +1035,45 @@ static void test_transfer_coding(void **state)
 	orsp_http_server_stop(srv, 2000);
 }
 
+/* RFC 9112 §3.2: an HTTP/1.1 request without Host, and any request with more than one, get
+ * 400 (and the connection closed, the body not read); HTTP/1.0 needs none, an empty one is
+ * allowed (libmicrohttpd checked neither: each got 200). */
+static void test_host_field(void **state)
+{
+	(void)state;
+	static const char none[] = "{\"status\":400,\"error\":\"no Host field\"}";
+	static const char two[] = "{\"status\":400,\"error\":\"more than one Host field\"}";
+	static const struct {
+		const char *head; /* before Content-Length: 1, the body x */
+		int status;
+		const char *body;
+	} cases[] = {
+	    {"POST /len HTTP/1.1\r\n", 400, none},
+	    {"POST /len HTTP/1.1\r\nX-Host: x\r\n", 400, none},
+	    {"POST /len HTTP/1.2\r\n", 400, none},
+	    {"POST /len HTTP/1.1\r\nHost: a\r\nHost: b\r\n", 400, two},
+	    {"POST /len HTTP/1.1\r\nHost: a\r\nhost: a\r\n", 400, two},
+	    {"POST /len HTTP/1.0\r\nHost: a\r\nHOST: b\r\n", 400, two},
+	    {"POST /len HTTP/1.1\r\nHost: a\r\nConnection: close\r\n", 200, "1"},
+	    {"POST /len HTTP/1.1\r\nHost:\r\nConnection: close\r\n", 200, "1"},
+	    {"POST /len HTTP/1.0\r\n", 200, "1"},
+	};
+	orsp_http_server *srv = start_plain(64);
+	uint16_t port = orsp_http_server_port(srv);
+	char req[256], resp[4096], what[32];
+
+	for (size_t i = 0; i < ORSP_ARRAY_LEN(cases); i++) {
+		int k = snprintf(req, sizeof(req), "%sContent-Length: 1\r\n\r\nx", cases[i].head);
+		assert_true(k > 0 && (size_t)k < sizeof(req));
+		snprintf(what, sizeof(what), "request %zu", i);
+		size_t n = raw_exchange(port, req, (size_t)k, true, resp, sizeof(resp));
+		assert_one_answer(what, resp, n, cases[i].status, cases[i].body);
+		if (cases[i].status == 400)
+			assert_non_null(strstr(resp, "\r\nConnection: close\r\n"));
+	}
+	orsp_http_server_stop(srv, 2000);
+}
+
 /* An early answer (before the body: 400 for the framing, 404, 405, 413 above the drop limit)
  * is sent with Connection: close, none of the body is read (the log counts 0 bytes) and the
  * connection is closed, while the client keeps its side open and, for the 413, has sent only
@@ -3353,6 +3392,7 @@ int main(void)
 	    cmocka_unit_test(test_reset_connections),
 	    cmocka_unit_test(test_malformed_http_and_log_hook),
 	    cmocka_unit_test(test_transfer_coding),
+	    cmocka_unit_test(test_host_field),
 	    cmocka_unit_test(test_early_answer_body_not_read),
 	    cmocka_unit_test(test_expect_continue),
 	    cmocka_unit_test(test_connection_limit_and_idle_timeout),

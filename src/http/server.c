@@ -476,6 +476,7 @@ static bool content_length(struct MHD_Connection *conn, uint64_t *out)
 struct framing {
 	unsigned content_length;
 	unsigned transfer_encoding;
+	unsigned host;
 	bool chunked;          /* the Transfer-Encoding is exactly "chunked" */
 	const char *malformed; /* a field libmicrohttpd passed on that must be refused, why */
 };
@@ -541,12 +542,14 @@ static enum MHD_Result check_field(void *cls, enum MHD_ValueKind kind, const cha
 	} else if (strcasecmp(key, MHD_HTTP_HEADER_TRANSFER_ENCODING) == 0) {
 		f->transfer_encoding++;
 		f->chunked = strcasecmp(value, "chunked") == 0;
+	} else if (strcasecmp(key, MHD_HTTP_HEADER_HOST) == 0) {
+		f->host++;
 	}
 	return MHD_YES;
 }
 
-/* NULL if the request's header fields and body framing are usable, else why not (RFC 9112
- * §6.3). A field libmicrohttpd should have refused (see check_field) is refused here.
+/* NULL if the request's header fields, Host and body framing are usable, else why not (RFC
+ * 9112 §3.2, §6.3). A field libmicrohttpd should have refused (see check_field) is refused here.
  * Ambiguous framing is refused: libmicrohttpd takes the first of several Content-Length
  * fields, a proxy in front might take another (request smuggling).
  * A Transfer-Encoding whose last coding is not chunked leaves the body's length unknown: the
@@ -560,10 +563,17 @@ static enum MHD_Result check_field(void *cls, enum MHD_ValueKind kind, const cha
  * keep-alive, read the next request after it. */
 static const char *framing_error(struct MHD_Connection *conn, bool http10)
 {
-	struct framing f = {0, 0, false, NULL};
+	struct framing f = {0, 0, 0, false, NULL};
 	MHD_get_connection_values(conn, MHD_HEADER_KIND, check_field, &f);
 	if (f.malformed)
 		return f.malformed;
+	/* RFC 9112 §3.2: 400 for an HTTP/1.1 request without Host and for any request with more
+	 * than one (libmicrohttpd checks neither; its pedantic mode checks the first, and answers
+	 * it with its header block written twice, see docs/http.md). */
+	if (f.host > 1)
+		return "more than one Host field";
+	if (!f.host && !http10)
+		return "no Host field";
 	if (f.content_length > 1 || f.transfer_encoding > 1 ||
 	    (f.content_length && f.transfer_encoding))
 		return "ambiguous message framing";
