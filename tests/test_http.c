@@ -1074,6 +1074,73 @@ static void test_host_field(void **state)
 	orsp_http_server_stop(srv, 2000);
 }
 
+/* RFC 9112 §3.2.2: a server must accept a target in absolute form; the scheme (http or https,
+ * any case) and authority are not part of the path routed (a 404 before). They are kept as
+ * sent, a "%2F" there too, so the path starts where it did; the path is decoded as usual (%00
+ * kept), and the log shows the whole target. A target that is neither a path nor the
+ * absolute form as sent, one that only decodes to either included, gets 400 (a proxy in
+ * front matching paths sees no path in it: "%2Flen" was routed to /len). */
+static void test_request_target(void **state)
+{
+	(void)state;
+	static const char not_found[] = "{\"status\":404,\"error\":\"not found\"}";
+	static const char invalid[] = "{\"status\":400,\"error\":\"invalid request target\"}";
+	static const struct {
+		const char *target, *log; /* as sent; as the log hook sees it */
+		int status;
+		const char *body;
+	} cases[] = {
+	    {"http://x/len", "http://x/len", 200, "1"},
+	    {"HTTPS://h.example:8443/len?a=http://y/z", "HTTPS://h.example:8443/len", 200, "1"},
+	    {"http://x%2Fy/len", "http://x%2Fy/len", 200, "1"},
+	    {"http://x/l%65n", "http://x/len", 200, "1"},
+	    {"/l%65n", "/len", 200, "1"},
+	    {"http://x/len%00", "http://x/len%00", 404, not_found},
+	    {"http://x/x%2Flen", "http://x/x/len", 404, not_found},
+	    {"http://x", "http://x", 404, not_found},
+	    {"http://x?len", "http://x", 404, not_found},
+	    {"http://u@x/len", "http://u@x/len", 400, invalid},
+	    {"http:///len", "http:///len", 400, invalid},
+	    {"ftp://x/len", "ftp://x/len", 400, invalid},
+	    {"%68ttp://x/len", "http://x/len", 400, invalid},
+	    {"%2Flen", "/len", 400, invalid},
+	    {"*", "*", 400, invalid},
+	};
+	orsp_http_server *srv = start_plain(64);
+	uint16_t port = orsp_http_server_port(srv);
+	char req[256], resp[4096];
+
+	for (size_t i = 0; i < ORSP_ARRAY_LEN(cases); i++) {
+		int seen = 0;
+		int k = snprintf(req, sizeof(req),
+		                 "POST %s HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+		                 "Content-Length: 1\r\n\r\nx",
+		                 cases[i].target);
+		assert_true(k > 0 && (size_t)k < sizeof(req));
+		pthread_mutex_lock(&hooklog.lock);
+		snprintf(hooklog.want_path, sizeof(hooklog.want_path), "%s", cases[i].log);
+		hooklog.seen = 0;
+		pthread_mutex_unlock(&hooklog.lock);
+		size_t n = raw_exchange(port, req, (size_t)k, false, resp, sizeof(resp));
+		assert_one_answer(cases[i].target, resp, n, cases[i].status, cases[i].body);
+		for (int j = 0; j < 300 && !seen; j++) {
+			pthread_mutex_lock(&hooklog.lock);
+			seen = hooklog.seen;
+			pthread_mutex_unlock(&hooklog.lock);
+			if (!seen)
+				sleep_ms(10);
+		}
+		pthread_mutex_lock(&hooklog.lock);
+		if (hooklog.seen != 1 || hooklog.status != cases[i].status)
+			fail_msg("%s: the log hook saw \"%s\" %d times, status %d", cases[i].target,
+			         cases[i].log, hooklog.seen, hooklog.status);
+		assert_int_equal(hooklog.handled, cases[i].status == 200);
+		hooklog.want_path[0] = 0;
+		pthread_mutex_unlock(&hooklog.lock);
+	}
+	orsp_http_server_stop(srv, 2000);
+}
+
 /* An early answer (before the body: 400 for the framing, 404, 405, 413 above the drop limit)
  * is sent with Connection: close, none of the body is read (the log counts 0 bytes) and the
  * connection is closed, while the client keeps its side open and, for the 413, has sent only
@@ -3393,6 +3460,7 @@ int main(void)
 	    cmocka_unit_test(test_malformed_http_and_log_hook),
 	    cmocka_unit_test(test_transfer_coding),
 	    cmocka_unit_test(test_host_field),
+	    cmocka_unit_test(test_request_target),
 	    cmocka_unit_test(test_early_answer_body_not_read),
 	    cmocka_unit_test(test_expect_continue),
 	    cmocka_unit_test(test_connection_limit_and_idle_timeout),

@@ -52,7 +52,8 @@ typedef struct orsp_http_server orsp_http_server;
 /* One request as a handler sees it. Everything is borrowed and valid only during the call. */
 typedef struct orsp_http_request {
 	const char *method;      /* "POST", as sent */
-	const char *path;        /* %-decoded path without the query string (%00 kept as sent) */
+	const char *path;        /* %-decoded path without the query string (%00 kept as sent);
+	                          * of a target in absolute form, its path ("/" if none) */
 	const uint8_t *body;     /* body_len bytes, followed by one NUL not counted; never NULL */
 	size_t body_len;         /* at most the configured max_body */
 	const char *client_addr; /* numeric peer address, "127.0.0.1" or "::1" */
@@ -117,7 +118,7 @@ typedef struct orsp_http_route {
  * connection failed). Strings are sanitised for logs (non-printable bytes -> '?', cut at 200). */
 typedef struct orsp_http_log_entry {
 	const char *method;
-	const char *path;
+	const char *path; /* as the request's path, but a target in absolute form whole */
 	const char *client_addr;
 	int status;           /* 0: no response was sent (client went away, connection error) */
 	uint64_t duration_us; /* from the first byte of the request processed to completion */

@@ -2,6 +2,7 @@
  * answers, one log line per request, optional mutual TLS, and a graceful stop.
  *
  * Request life cycle (libmicrohttpd calls on_access several times per request):
+ *   on_target  request line read: the target as sent is a path, in absolute form or neither;
  *   1st call   headers complete: allocate the request state, check the framing, route,
  *              check the client certificate and Content-Length; answer 400/404/405/403 at
  *              once when they fail, and 413 at once for a body beyond DROP_LIMIT, or beyond
@@ -140,7 +141,10 @@ struct req_state {
 	bool overflow;
 	size_t dropped;
 	bool responded;
-	bool handled; /* the route's handler ran */
+	bool handled;      /* the route's handler ran */
+	bool other_target; /* neither a path nor the absolute form (on_target) */
+	size_t path_off;   /* the path in the target: after the scheme and authority of one in
+	                    * absolute form; "/" if nothing follows them (RFC 9112 §3.3) */
 	int status;
 	char method[LOG_FIELD_MAX + 1];
 	char path[LOG_FIELD_MAX + 1];
@@ -429,15 +433,54 @@ static bool verify_client_cert(struct MHD_Connection *conn, struct req_state *st
 	return true;
 }
 
+/* The length of the "http://authority" or "https://authority" (scheme in any case) that s
+ * starts with: a request target in absolute form (RFC 9112 §3.2.2), which a server must
+ * accept; 0 if none. The authority (RFC 3986 §3.2) runs to the first '/' or '?' and is not
+ * empty (RFC 9110 §4.2.1); one with userinfo ('@', RFC 9110 §4.2.4) or a '#' is refused. */
+static size_t absolute_prefix(const char *s)
+{
+	size_t start, n;
+
+	if (strncasecmp(s, "http://", 7) == 0)
+		start = 7;
+	else if (strncasecmp(s, "https://", 8) == 0)
+		start = 8;
+	else
+		return 0;
+	n = start + strcspn(s + start, "/?@#");
+	return n == start || s[n] == '@' || s[n] == '#' ? 0 : n;
+}
+
+/* Markers (never read or written) for the form of a request target, see on_target. */
+static char form_absolute, form_other;
+
+/* libmicrohttpd: the request target as sent, before any decoding, once per request. Its
+ * return value is the request's first *con_cls: NULL for a path (origin form, RFC 9112
+ * §3.2.1), &form_absolute for the absolute form (see unescape and on_access), &form_other
+ * for anything else, which first_call refuses (RFC 9112 §3: "*" and the authority form are
+ * for OPTIONS and CONNECT through a proxy). Told apart here, before decoding: "%2Fx" decodes
+ * to a path and "%68ttp://h/x" to the absolute form; routed, they passed a proxy in front
+ * that matches the paths of valid targets only. */
+static void *on_target(void *cls, const char *uri, struct MHD_Connection *conn)
+{
+	(void)cls;
+	(void)conn;
+	if (!uri || uri[0] == '/')
+		return NULL;
+	return absolute_prefix(uri) ? &form_absolute : &form_other;
+}
+
 /* libmicrohttpd's %-decoding (%HH; anything else kept as it is), except that %00 is kept too.
  * It decodes the path in place and hands it on as a C string: a decoded NUL cut it there, so
  * "/admin%00junk" matched the route /admin (and "/metrics%00.css" /metrics, past a proxy's
  * suffix rule), and the log showed the cut path. Kept, %00 matches no route (404) and is
- * logged as sent. Query arguments are decoded alike; no handler reads them. */
+ * logged as sent. Query arguments are decoded alike; no handler reads them. The scheme and
+ * authority of a target in absolute form are kept as sent (an argument starting with one
+ * likewise): a decoded "%2F" there would move where the path starts. */
 static size_t unescape(void *cls, struct MHD_Connection *conn, char *s)
 {
-	const char *r = s;
-	char *w = s;
+	char *w = s + absolute_prefix(s);
+	const char *r = w;
 	int hi, lo;
 
 	(void)cls;
@@ -592,6 +635,12 @@ static bool expects_continue(struct MHD_Connection *conn, bool http10)
 	return !http10 && v && strcasecmp(v, "100-continue") == 0;
 }
 
+/* The path of the target url (decoded, without the query string). */
+static const char *request_path(const struct req_state *st, const char *url)
+{
+	return url[st->path_off] ? url + st->path_off : "/";
+}
+
 static enum MHD_Result first_call(orsp_http_server *srv, struct MHD_Connection *conn,
                                   const char *url, const char *method, const char *version,
                                   struct req_state *st)
@@ -601,14 +650,16 @@ static enum MHD_Result first_call(orsp_http_server *srv, struct MHD_Connection *
 	uint64_t cl;
 	/* libmicrohttpd passes on HTTP/1.0 and 1.1 to 1.9 only (others get its 400 or 505) */
 	bool http10 = strcmp(version, MHD_HTTP_VERSION_1_0) == 0;
-
 	const char *framing = framing_error(conn, http10);
+	const char *path = request_path(st, url);
 
 	if (framing)
 		return reply_error(st, conn, 400, framing, NULL);
+	if (st->other_target)
+		return reply_error(st, conn, 400, "invalid request target", NULL);
 	for (size_t i = 0; i < srv->n_routes; i++) {
 		const struct route *r = &srv->routes[i];
-		if (strcmp(r->path, url) != 0)
+		if (strcmp(r->path, path) != 0)
 			continue;
 		if (strcmp(r->method, method) == 0) {
 			st->route = r;
@@ -649,7 +700,7 @@ static enum MHD_Result run_handler(struct MHD_Connection *conn, const char *url,
 	orsp_http_response resp = {.status = 200};
 	orsp_http_request req = {
 	    .method = method,
-	    .path = url,
+	    .path = request_path(st, url),
 	    .body = st->body ? st->body : (const uint8_t *)"",
 	    .body_len = st->len,
 	    .client_addr = st->addr,
@@ -741,12 +792,17 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
                                  size_t *upload_data_size, void **con_cls)
 {
 	orsp_http_server *srv = cls;
-	struct req_state *st = *con_cls;
+	void *form = *con_cls;
+	struct req_state *st = form;
 
-	if (!st) {
+	if (!form || form == &form_absolute || form == &form_other) {
 		st = calloc(1, sizeof(*st));
 		if (!st)
 			return MHD_NO;
+		/* unescape kept the scheme and authority as sent: the path starts where it did */
+		if (form == &form_absolute)
+			st->path_off = absolute_prefix(url);
+		st->other_target = form == &form_other;
 		st->srv = srv;
 		st->start_us = now_us();
 		sanitise(st->method, sizeof(st->method), method);
@@ -788,11 +844,14 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
                          enum MHD_RequestTerminationCode toe)
 {
 	orsp_http_server *srv = cls;
-	struct req_state *st = *con_cls;
+	void *form = *con_cls;
+	struct req_state *st = form;
 
 	(void)conn;
-	if (!st)
+	if (!form || form == &form_absolute || form == &form_other) {
+		*con_cls = NULL; /* refused by libmicrohttpd before on_access */
 		return;
+	}
 	orsp_http_log_entry e = {
 	    .method = st->method,
 	    .path = st->path,
@@ -1580,8 +1639,9 @@ orsp_err orsp_http_server_start(const orsp_http_server_config *cfg, orsp_http_se
 	    flags, cfg->port, NULL, NULL, on_access, srv, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, srv,
 	    MHD_OPTION_CONNECTION_TIMEOUT, timeout_s, MHD_OPTION_CONNECTION_LIMIT,
 	    max_conn * threads, MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
-	    MHD_OPTION_NOTIFY_CONNECTION, on_connection, srv, MHD_OPTION_UNESCAPE_CALLBACK,
-	    unescape, NULL, MHD_OPTION_ARRAY, opts, MHD_OPTION_END);
+	    MHD_OPTION_NOTIFY_CONNECTION, on_connection, srv, MHD_OPTION_URI_LOG_CALLBACK,
+	    on_target, NULL, MHD_OPTION_UNESCAPE_CALLBACK, unescape, NULL, MHD_OPTION_ARRAY, opts,
+	    MHD_OPTION_END);
 	pthread_mutex_lock(&srv->log_lock);
 	srv->starting = false;
 	pthread_mutex_unlock(&srv->log_lock);
