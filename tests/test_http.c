@@ -139,6 +139,15 @@ static orsp_err h_notify(void *ctx, const orsp_http_request *req, orsp_http_resp
 	return orsp_http_response_set_body(resp, 204, NULL, NULL, 0);
 }
 
+/* The method the handler saw, as the body and in X-Method. */
+static orsp_err h_method(void *ctx, const orsp_http_request *req, orsp_http_response *resp)
+{
+	(void)ctx;
+	orsp_err err =
+	    orsp_http_response_set_body(resp, 200, "text/plain", req->method, strlen(req->method));
+	return err ? err : orsp_http_response_add_header(resp, "X-Method", req->method);
+}
+
 /* Raw echo of the body length as text (for size tests). */
 static orsp_err h_len(void *ctx, const orsp_http_request *req, orsp_http_response *resp)
 {
@@ -263,6 +272,7 @@ static const orsp_http_route routes[] = {
     {"POST", "/whoami", h_whoami, NULL},
     {"POST", "/gate/wait", h_gate_wait, &gate},
     {"POST", "/gate/open", h_gate_open, &gate},
+    {"GET", "/get", h_method, NULL},
 };
 
 #define EP_INIT "/gsma/rsp2/es9plus/initiateAuthentication"
@@ -1137,6 +1147,48 @@ static void test_request_target(void **state)
 		assert_int_equal(hooklog.handled, cases[i].status == 200);
 		hooklog.want_path[0] = 0;
 		pthread_mutex_unlock(&hooklog.lock);
+	}
+	orsp_http_server_stop(srv, 2000);
+}
+
+/* RFC 9110 §9.3.2: HEAD on a path routed for GET is answered by the GET route, the header
+ * fields (Content-Length of the body included) without the body; the handler sees HEAD. A path
+ * with GET lists HEAD in Allow. (HEAD got 405, Allow: GET.) Answers to HEAD never carry a
+ * body, 404 and 405 included. */
+static void test_head(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *req, *status_line, *has; /* has: a header field the answer has */
+		const char *body;                    /* what GET would get; NULL: none */
+	} cases[] = {
+	    {"HEAD /get", "HTTP/1.1 200 ", "\r\nX-Method: HEAD\r\nContent-Length: 4\r\n", NULL},
+	    {"GET /get", "HTTP/1.1 200 ", "\r\nX-Method: GET\r\n", "GET"},
+	    {"POST /get", "HTTP/1.1 405 ", "\r\nAllow: GET, HEAD\r\n",
+	     "{\"status\":405,\"error\":\"method not allowed\"}"},
+	    {"HEAD /len", "HTTP/1.1 405 ", "\r\nAllow: POST, PUT\r\n", NULL},
+	    {"HEAD /nope", "HTTP/1.1 404 ", "\r\nContent-Type: application/json\r\n", NULL},
+	};
+	orsp_http_server *srv = start_plain(64);
+	uint16_t port = orsp_http_server_port(srv);
+	char req[128], resp[4096];
+
+	for (size_t i = 0; i < ORSP_ARRAY_LEN(cases); i++) {
+		int k =
+		    snprintf(req, sizeof(req),
+		             "%s HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", cases[i].req);
+		assert_true(k > 0 && (size_t)k < sizeof(req));
+		size_t n = raw_exchange(port, req, (size_t)k, false, resp, sizeof(resp));
+		const char *end = strstr(resp, "\r\n\r\n");
+		if (strncmp(resp, cases[i].status_line, strlen(cases[i].status_line)) != 0 ||
+		    !end || !strstr(resp, cases[i].has) || strstr(end, cases[i].has))
+			fail_msg("%s: want %s with %s, got \"%s\"", cases[i].req,
+			         cases[i].status_line, cases[i].has, resp);
+		if (cases[i].body)
+			assert_one_answer(cases[i].req, resp, n, atoi(cases[i].status_line + 9),
+			                  cases[i].body);
+		else if ((size_t)(end + 4 - resp) != n)
+			fail_msg("%s: want no body, got \"%s\"", cases[i].req, end + 4);
 	}
 	orsp_http_server_stop(srv, 2000);
 }
@@ -3461,6 +3513,7 @@ int main(void)
 	    cmocka_unit_test(test_transfer_coding),
 	    cmocka_unit_test(test_host_field),
 	    cmocka_unit_test(test_request_target),
+	    cmocka_unit_test(test_head),
 	    cmocka_unit_test(test_early_answer_body_not_read),
 	    cmocka_unit_test(test_expect_continue),
 	    cmocka_unit_test(test_connection_limit_and_idle_timeout),

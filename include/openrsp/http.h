@@ -106,7 +106,8 @@ ORSP_MUST_CHECK orsp_err orsp_http_response_add_header(orsp_http_response *resp,
 typedef orsp_err (*orsp_http_handler)(void *ctx, const orsp_http_request *req,
                                       orsp_http_response *resp);
 
-/* One route: exact method (case-sensitive, as HTTP says) and exact path. */
+/* One route: exact method (case-sensitive, as HTTP says) and exact path. A GET route also
+ * answers HEAD (without the body) unless the path has a HEAD route. */
 typedef struct orsp_http_route {
 	const char *method;
 	const char *path;

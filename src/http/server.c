@@ -646,7 +646,8 @@ static enum MHD_Result first_call(orsp_http_server *srv, struct MHD_Connection *
                                   struct req_state *st)
 {
 	char allow[256] = "";
-	bool path_found = false;
+	bool path_found = false, head_route = false;
+	const struct route *get = NULL;
 	uint64_t cl;
 	/* libmicrohttpd passes on HTTP/1.0 and 1.1 to 1.9 only (others get its 400 or 505) */
 	bool http10 = strcmp(version, MHD_HTTP_VERSION_1_0) == 0;
@@ -665,14 +666,26 @@ static enum MHD_Result first_call(orsp_http_server *srv, struct MHD_Connection *
 			st->route = r;
 			break;
 		}
+		if (strcmp(r->method, MHD_HTTP_METHOD_GET) == 0)
+			get = r;
+		head_route |= strcmp(r->method, MHD_HTTP_METHOD_HEAD) == 0;
 		/* Allow lists every method of the path (RFC 9110 §15.5.6). */
 		if (path_found)
 			strncat(allow, ", ", sizeof(allow) - strlen(allow) - 1);
 		strncat(allow, r->method, sizeof(allow) - strlen(allow) - 1);
 		path_found = true;
 	}
-	if (!st->route && path_found)
+	/* RFC 9110 §9.3.2: HEAD is GET without the body; the GET route answers it (the handler
+	 * sees the method HEAD), and libmicrohttpd sends the header fields of its answer,
+	 * Content-Length included, without the body. A HEAD route of the path comes first. */
+	if (!st->route && get && strcmp(method, MHD_HTTP_METHOD_HEAD) == 0)
+		st->route = get;
+	if (!st->route && path_found) {
+		if (get && !head_route)
+			strncat(allow, ", " MHD_HTTP_METHOD_HEAD,
+			        sizeof(allow) - strlen(allow) - 1);
 		return reply_error(st, conn, 405, "method not allowed", allow);
+	}
 	if (!st->route)
 		return reply_error(st, conn, 404, "not found", NULL);
 
