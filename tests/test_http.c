@@ -858,30 +858,46 @@ static void test_malformed_http_and_log_hook(void **state)
 	orsp_http_client *c = plain_client(5000);
 	orsp_http_result r;
 	char resp[4096];
+	/* Answered by the server (O: its status and body, the answer parsed whole: nothing but
+	 * one answer) or by libmicrohttpd before any callback (G: the start of its status line;
+	 * NULL: closed without an answer, or with a 4xx). libmicrohttpd (0.9.75) answers a
+	 * Content-Length that is not a plain decimal number with 400, one above 2^64 - 1 with
+	 * 413, and writes its header block twice (docs/http.md): only the status line is ours
+	 * to check there. */
 #define G(lit, want)                                                                               \
 	{                                                                                          \
-		lit, sizeof(lit) - 1, want                                                         \
+		lit, sizeof(lit) - 1, want, 0, NULL                                                \
 	}
-	/* want: the status line's start; NULL: closed without an answer (or with a 4xx) */
+#define O(lit, status, body)                                                                       \
+	{                                                                                          \
+		lit, sizeof(lit) - 1, NULL, status, body                                           \
+	}
+#define E400(msg) "{\"status\":400,\"error\":\"" msg "\"}"
 	static const struct {
 		const char *req;
 		size_t len;
 		const char *want;
+		int status;
+		const char *body;
 	} garbage[] = {
 	    G("GARBAGE\r\n\r\n", NULL),
 	    G("POST /len HTTP/1.1\r\nHost: x\r\nContent-Length: -5\r\n\r\n", "HTTP/1.1 400"),
+	    G("POST /len HTTP/1.1\r\nHost: x\r\nContent-Length: +2\r\n\r\nab", "HTTP/1.1 400"),
+	    G("POST /len HTTP/1.1\r\nHost: x\r\nContent-Length: 2, 2\r\n\r\nab", "HTTP/1.1 400"),
+	    G("POST /len HTTP/1.1\r\nHost: x\r\nContent-Length: 0x2\r\n\r\nab", "HTTP/1.1 400"),
+	    G("POST /len HTTP/1.1\r\nHost: x\r\nContent-Length: 2 \r\n\r\nab", "HTTP/1.1 400"),
 	    G("POST /len HTTP/1.1\r\nHost: x\r\nContent-Length: 99999999999999999999999\r\n\r\n",
 	      "HTTP/1.1 413"),
-	    G("POST /len HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nab",
-	      "HTTP/1.1 400"),
+	    O("POST /len HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nab",
+	      400, E400("ambiguous message framing")),
 	    G("POST /len HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nZZZ\r\n",
 	      "HTTP/1.1 400"),
-	    G("POST /len HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\nTransfer-Encoding: "
+	    O("POST /len HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\nTransfer-Encoding: "
 	      "chunked\r\n\r\n2\r\nab\r\n0\r\n\r\n",
-	      "HTTP/1.1 400"),
-	    G("POST /len HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: "
+	      400, E400("ambiguous message framing")),
+	    O("POST /len HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: "
 	      "identity\r\n\r\n2\r\nab\r\n0\r\n\r\n",
-	      "HTTP/1.1 400"),
+	      400, E400("transfer coding not supported")),
 	    G("POST /len HTTP/9.9\r\n\r\n", "HTTP/1.1 505"),
 	    /* libmicrohttpd (0.9.75) waits for more after a line starting with a NUL byte, even
 	     * after the client's half-close: closed by the request deadline */
@@ -891,48 +907,56 @@ static void test_malformed_http_and_log_hook(void **state)
 	     * libmicrohttpd kept it in the name ("Transfer-Encoding "), so the framing checks
 	     * missed the field: 200, framed by the Content-Length (a proxy in front trimming the
 	     * name frames by the chunking), or the second Content-Length's 2 bytes read */
-	    G("POST /len HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\nTransfer-Encoding : "
+	    O("POST /len HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\nTransfer-Encoding : "
 	      "chunked\r\n\r\n2\r\nab\r\n0\r\n\r\n",
-	      "HTTP/1.1 400"),
-	    G("POST /len HTTP/1.1\r\nHost: x\r\nContent-Length : 1\r\nContent-Length: 2\r\n\r\nab",
-	      "HTTP/1.1 400"),
-	    G("POST /len HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\nTransfer-Encoding\t: "
+	      400, E400("malformed header field name")),
+	    O("POST /len HTTP/1.1\r\nHost: x\r\nContent-Length : 1\r\nContent-Length: 2\r\n\r\nab",
+	      400, E400("malformed header field name")),
+	    O("POST /len HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\nTransfer-Encoding\t: "
 	      "chunked\r\n\r\n2\r\nab\r\n0\r\n\r\n",
-	      "HTTP/1.1 400"),
-	    G("POST /len HTTP/1.1\r\n Host: x\r\nContent-Length: 2\r\n\r\nab", "HTTP/1.1 400"),
+	      400, E400("malformed header field name")),
+	    O("POST /len HTTP/1.1\r\n Host: x\r\nContent-Length: 2\r\n\r\nab", 400,
+	      E400("malformed header field name")),
 	    /* RFC 9112 §2.2: a bare CR ends the line for some recipients; libmicrohttpd kept it
 	     * in the value, a Transfer-Encoding behind it included. Other controls likewise */
-	    G("POST /len HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\nX: y\rTransfer-Encoding: "
+	    O("POST /len HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\nX: y\rTransfer-Encoding: "
 	      "chunked\r\n\r\n2\r\nab\r\n0\r\n\r\n",
-	      "HTTP/1.1 400"),
-	    G("POST /len HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\nX: a\1b\r\n\r\nab",
-	      "HTTP/1.1 400"),
-	    G("POST /len HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\nX: a\177b\r\n\r\nab",
-	      "HTTP/1.1 400"),
+	      400, E400("control character in a header field value")),
+	    O("POST /len HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\nX: a\1b\r\n\r\nab", 400,
+	      E400("control character in a header field value")),
+	    O("POST /len HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\nX: a\177b\r\n\r\nab", 400,
+	      E400("control character in a header field value")),
 	    /* obs-fold (RFC 9112 §5.2): libmicrohttpd appends the continuation to the field's
 	     * name ("Transfer-Encodingchunked", "Transfer-Encodingidentity", "X-Ac d"), so the
 	     * folded framing field was not one for it, but is for a proxy that unfolds */
-	    G("POST /len HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\nTransfer-Encoding:\r\n "
+	    O("POST /len HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\nTransfer-Encoding:\r\n "
 	      "chunked\r\n\r\n2\r\nab\r\n0\r\n\r\n",
-	      "HTTP/1.1 400"),
-	    G("POST /len HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n identity\r\n\r\n"
+	      400, E400("folded framing header field")),
+	    O("POST /len HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n identity\r\n\r\n"
 	      "2\r\nab\r\n0\r\n\r\n",
-	      "HTTP/1.1 400"),
-	    G("POST /len HTTP/1.1\r\nHost: x\r\nContent-Length:\r\n\t2\r\n\r\nab", "HTTP/1.1 400"),
-	    G("POST /len HTTP/1.1\r\nHost: x\r\nX-A: b\r\n c d\r\nContent-Length: 2\r\n\r\nab",
-	      "HTTP/1.1 400"),
+	      400, E400("folded framing header field")),
+	    O("POST /len HTTP/1.1\r\nHost: x\r\nContent-Length:\r\n\t2\r\n\r\nab", 400,
+	      E400("folded framing header field")),
+	    O("POST /len HTTP/1.1\r\nHost: x\r\nX-A: b\r\n c d\r\nContent-Length: 2\r\n\r\nab", 400,
+	      E400("malformed header field name")),
 	    /* what is allowed still passes: any token character in a name, tab and obs-text in a
 	     * value, whitespace around it */
-	    G("POST /len HTTP/1.1\r\nhost: x\r\nX-Tok!#$%&'*+-.^_`|~09: \t a\tb \xe9\xff \r\n"
+	    O("POST /len HTTP/1.1\r\nhost: x\r\nX-Tok!#$%&'*+-.^_`|~09: \t a\tb \xe9\xff \r\n"
 	      "content-length:2\r\n\r\nab",
-	      "HTTP/1.1 200"),
+	      200, "2"),
 	};
 #undef G
+#undef O
+#undef E400
 
 	for (size_t i = 0; i < ORSP_ARRAY_LEN(garbage); i++) {
 		size_t n =
 		    raw_exchange(port, garbage[i].req, garbage[i].len, true, resp, sizeof(resp));
-		if (garbage[i].want) {
+		char what[32];
+		snprintf(what, sizeof(what), "request %zu", i);
+		if (garbage[i].status) {
+			assert_one_answer(what, resp, n, garbage[i].status, garbage[i].body);
+		} else if (garbage[i].want) {
 			if (strncmp(resp, garbage[i].want, strlen(garbage[i].want)) != 0)
 				fail_msg("request %zu: want \"%s\", got \"%.40s\"", i,
 				         garbage[i].want, resp);
