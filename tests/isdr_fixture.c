@@ -1052,8 +1052,12 @@ uint16_t load_bpp(card *c, const dl_opts *o)
 	c->out_len = 0;
 	for (i = 0; i < np && c->sw == 0x9000 && c->out_len == 0; i++) {
 		if (o->reset_after && i == (o->reset_after > 0 ? (size_t)o->reset_after
-		                                               : np - (size_t)-o->reset_after))
-			card_reset(c);
+		                                               : np - (size_t)-o->reset_after)) {
+			if (o->interject)
+				o->interject(c);
+			else
+				card_reset(c);
+		}
 		c->bpp_last_tag = pc[i].tag;
 		(void)store_data(c, bpp + pc[i].off, pc[i].len);
 	}

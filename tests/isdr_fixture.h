@@ -206,6 +206,9 @@ typedef struct dl_opts {
 	/* card_reset after this many pieces (<0: before the last -reset_after), then the
 	 * others sent; 0: none */
 	int reset_after;
+	/* with reset_after: called there in place of card_reset (another ES10 command in the
+	 * middle of the load) */
+	void (*interject)(card *c);
 	bool send_rest; /* the pieces after an answer sent too (an LPA that goes on) */
 	/* the errors expected of AuthenticateServer / PrepareDownload (0: none) */
 	int auth_code, prep_code;

@@ -517,6 +517,228 @@ static void test_reset_ends_session(void **state)
 	card_free(f);
 }
 
+/* What the interject hooks below send in the middle of a load (dl_opts.interject), and what
+ * came of it. */
+typedef struct interjected {
+	const char *hex;         /* send_cmd: this ES10 command */
+	bool fail;               /* send_cmd: the next commit fails */
+	const char *cancel_tail; /* send_cancel: CancelSession {transactionId, these bytes} */
+	bool other_tid;          /* send_cancel: a transactionId that is not the session's */
+	uint16_t sw;
+	int code;    /* send_cancel: the error code; -1 a signed answer (checked) */
+	int commits; /* store commits before the command */
+} interjected;
+static interjected mid;
+
+static void send_cmd(card *c)
+{
+	mid.commits = c->st.calls;
+	if (mid.fail)
+		c->st.fail_at = c->st.calls + 1;
+	mid.sw = es10_hex(c, mid.hex);
+	c->st.fail_at = 0;
+}
+
+static void send_cancel(card *c)
+{
+	uint8_t req[64], tail[8];
+	size_t tl = 0;
+	orsp_writer w;
+	orsp_der_mark m;
+	orsp_tlv a0, s, sig, f;
+	orsp_reader r;
+	uint64_t v = 0;
+
+	mid.commits = c->st.calls;
+	assert_int_equal(orsp_hex_decode(mid.cancel_tail, tail, sizeof(tail), &tl), ORSP_OK);
+	orsp_writer_init(&w, req, sizeof(req));
+	m = orsp_der_begin(&w, 0xBF41);
+	if (mid.other_tid)
+		orsp_der_put_tlv(&w, 0x80, "\x01\x02", 2);
+	else
+		orsp_der_put_tlv(&w, 0x80, c->tid, c->tid_len);
+	orsp_write_bytes(&w, tail, tl);
+	orsp_der_end(&w, m);
+	assert_int_equal(orsp_writer_status(&w), ORSP_OK);
+	mid.sw = store_data(c, req, w.len);
+	assert_int_equal(mid.sw, 0x9000);
+	if (!find_tlv(rsp_value(c, 0xBF41), 0xA0, &a0)) {
+		assert_true(find_tlv(rsp_value(c, 0xBF41), 0x81, &f));
+		assert_int_equal(orsp_der_uint(f.value, &v), ORSP_OK);
+		mid.code = (int)v;
+		return;
+	}
+	/* EuiccCancelSessionSigned {transactionId, smdpOid, reason} signed with SK.EUICC */
+	orsp_reader_init(&r, a0.value.p, a0.value.len);
+	assert_int_equal(orsp_der_expect(&r, 0x30, &s), ORSP_OK);
+	assert_int_equal(orsp_der_expect(&r, 0x5F37, &sig), ORSP_OK);
+	assert_int_equal(orsp_ecdsa_verify(c->euicc_pk, s.raw.p, s.raw.len, sig.value.p), ORSP_OK);
+	assert_true(find_tlv(s.value, 0x80, &f));
+	assert_int_equal(f.value.len, c->tid_len);
+	assert_memory_equal(f.value.p, c->tid, c->tid_len);
+	mid.code = -1;
+}
+
+/* An ES10 command other than the package's next piece ends the load as a card reset does:
+ * the command is answered, the package dropped (the pieces after it refused, nothing
+ * installed) and, once ConfigureISDP was executed, the PIR with installFailedDueToInterruption
+ * (11) at the last BPP command executed kept as a pending notification and committed, so the
+ * SM-DP+ learns of it; before ConfigureISDP nothing is kept. */
+static void test_cmd_interrupts(void **state)
+{
+	card *f = card_v7(PKI_NIST);
+	dl_opts sp;
+	uint8_t aid[16], iccid[10];
+	char addr[ORSP_EUICC_ADDR_MAX];
+	int cmd = -1, reason = -1, commits;
+
+	(void)state;
+	/* GetProfilesInfo after InitialiseSecureChannel (BF23): nothing kept or committed */
+	mid = (interjected){.hex = "BF2D00"};
+	commits = f->st.calls;
+	sp = (dl_opts){.reset_after = 1, .interject = send_cmd};
+	assert_int_equal(run_dl(f, &sp, NULL, &cmd, NULL), -3);
+	assert_int_equal(mid.sw, 0x9000);
+	assert_int_equal(f->bpp_last_tag, 0xA0);
+	assert_int_equal(f->sw, 0x6A81); /* A0 alone is no ES10 function: no load to continue */
+	assert_int_equal(f->st.calls, commits);
+	assert_int_equal(orsp_euicc_notification_count(&f->e), 0);
+
+	/* GetProfilesInfo after ConfigureISDP (A0): answered (no profile), the PIR {configureISDP
+	 * (1), 11} committed with it, no ICCID known yet, to the session's SM-DP+; kept through
+	 * a power cycle */
+	sp.reset_after = 2;
+	assert_int_equal(run_dl(f, &sp, NULL, &cmd, NULL), -3);
+	assert_int_equal(mid.sw, 0x9000);
+	assert_int_equal(f->sw, 0x6A80); /* the A1 header alone is not one TLV */
+	assert_int_equal(f->st.calls, mid.commits + 1);
+	assert_int_equal(orsp_euicc_notification_count(&f->e), 1);
+	card_reopen(f);
+	pending_pir(f, addr);
+	assert_int_equal(check_pir(f, &cmd, &reason, NULL), 0xA1);
+	assert_int_equal(cmd, 1);
+	assert_int_equal(reason, 11);
+	assert_false(f->pir_has_iccid);
+	assert_string_equal(addr, SMDP_ADDR);
+	assert_int_equal(orsp_euicc_profile_count(&f->e), 0);
+
+	/* GetEUICCChallenge (a new session) before the last '86': loadProfileElements(5), 11,
+	 * the profile's ICCID, to the metadata's install address; no profile, no package */
+	mid = (interjected){.hex = "BF2E00"};
+	sp.reset_after = -1;
+	assert_int_equal(run_dl(f, &sp, NULL, &cmd, iccid), -3);
+	assert_int_equal(mid.sw, 0x9000);
+	assert_int_equal(f->bpp_last_tag, 0x86);
+	assert_int_equal(f->sw, 0x6A81); /* a lone '86' is no ES10 function */
+	assert_int_equal(orsp_euicc_profile_count(&f->e), 0);
+	assert_int_equal(ms_count_prefix(&f->st, "upp."), 0);
+	assert_int_equal(orsp_euicc_notification_count(&f->e), 2);
+	pending_pir(f, addr);
+	assert_int_equal(check_pir(f, &cmd, &reason, NULL), 0xA1);
+	assert_int_equal(cmd, 5);
+	assert_int_equal(reason, 11);
+	assert_true(f->pir_has_iccid);
+	assert_memory_equal(f->pir_iccid, iccid, 10);
+	assert_string_equal(addr, NOTIF_ADDR);
+
+	/* a new LoadBoundProfilePackage after ConfigureISDP: the interrupted one's PIR {1, 11}
+	 * kept, the new one answered as one without a session (its PIR is not kept) */
+	mid = (interjected){.hex = "BF3606BF2303800101"};
+	sp.reset_after = 2;
+	assert_int_equal(run_dl(f, &sp, NULL, &cmd, NULL), -3);
+	assert_int_equal(mid.sw, 0x9000);
+	assert_int_equal(orsp_euicc_notification_count(&f->e), 3);
+	pending_pir(f, addr);
+	assert_int_equal(check_pir(f, &cmd, &reason, NULL), 0xA1);
+	assert_int_equal(cmd, 1);
+	assert_int_equal(reason, 11);
+
+	/* that commit failing: the command fails (6581), nothing is kept, the load ends all the
+	 * same */
+	mid = (interjected){.hex = "BF2D00", .fail = true};
+	sp.reset_after = -1;
+	assert_int_equal(run_dl(f, &sp, NULL, &cmd, NULL), -3);
+	assert_int_equal(mid.sw, 0x6581);
+	assert_int_equal(f->sw, 0x6A81);
+	assert_int_equal(orsp_euicc_notification_count(&f->e), 3);
+	assert_int_equal(orsp_euicc_profile_count(&f->e), 0);
+
+	/* the next download installs */
+	sp = (dl_opts){0};
+	assert_int_equal(run_dl(f, &sp, aid, &cmd, iccid), 0);
+	assert_int_equal(orsp_euicc_profile_count(&f->e), 1);
+	card_free(f);
+}
+
+/* CancelSession during the load: taken (the session's transactionId, a reason), its signed
+ * answer is the session's result, which the LPA passes on with ES9+ CancelSession, so no PIR
+ * is kept beside it and nothing is committed, also after ConfigureISDP; refused (another
+ * transactionId: 5, a malformed reason: 127) it drops the package as any other command does,
+ * with the interruption PIR kept once ConfigureISDP was executed. */
+static void test_cancel_in_load(void **state)
+{
+	card *f = card_v7(PKI_NIST);
+	dl_opts sp;
+	uint8_t aid[16], iccid[10];
+	char addr[ORSP_EUICC_ADDR_MAX];
+	int cmd = -1, reason = -1;
+	static const int at[] = {2, -1}; /* after ConfigureISDP, before the last '86' */
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(at) / sizeof(at[0]); i++) {
+		mid = (interjected){.cancel_tail = "810105"}; /* loadBppExecutionError */
+		sp = (dl_opts){.reset_after = at[i], .interject = send_cancel};
+		assert_int_equal(run_dl(f, &sp, NULL, &cmd, NULL), -3);
+		assert_int_equal(mid.code, -1);
+		assert_int_equal(f->st.calls, mid.commits);
+		assert_int_equal(orsp_euicc_notification_count(&f->e), 0);
+		assert_int_equal(orsp_euicc_profile_count(&f->e), 0);
+		assert_int_equal(ms_count_prefix(&f->st, "upp."), 0);
+	}
+
+	/* another transactionId after ConfigureISDP: invalidTransactionId, the PIR {1, 11} */
+	mid = (interjected){.cancel_tail = "810101", .other_tid = true};
+	sp = (dl_opts){.reset_after = 2, .interject = send_cancel};
+	assert_int_equal(run_dl(f, &sp, NULL, &cmd, NULL), -3);
+	assert_int_equal(mid.code, 5);
+	assert_int_equal(f->st.calls, mid.commits + 1);
+	assert_int_equal(orsp_euicc_notification_count(&f->e), 1);
+	pending_pir(f, addr);
+	assert_int_equal(check_pir(f, &cmd, &reason, NULL), 0xA1);
+	assert_int_equal(cmd, 1);
+	assert_int_equal(reason, 11);
+	assert_string_equal(addr, SMDP_ADDR);
+
+	/* the session's with a negative reason before the last '86': undefinedError, the PIR
+	 * {5, 11} with the ICCID */
+	mid = (interjected){.cancel_tail = "8101FF"};
+	sp.reset_after = -1;
+	assert_int_equal(run_dl(f, &sp, NULL, &cmd, iccid), -3);
+	assert_int_equal(mid.code, 127);
+	assert_int_equal(orsp_euicc_notification_count(&f->e), 2);
+	pending_pir(f, addr);
+	assert_int_equal(check_pir(f, &cmd, &reason, NULL), 0xA1);
+	assert_int_equal(cmd, 5);
+	assert_int_equal(reason, 11);
+	assert_memory_equal(f->pir_iccid, iccid, 10);
+	assert_string_equal(addr, NOTIF_ADDR);
+
+	/* refused before ConfigureISDP: the package dropped, nothing kept or committed */
+	mid = (interjected){.cancel_tail = "810101", .other_tid = true};
+	sp.reset_after = 1;
+	assert_int_equal(run_dl(f, &sp, NULL, &cmd, NULL), -3);
+	assert_int_equal(mid.code, 5);
+	assert_int_equal(f->st.calls, mid.commits);
+	assert_int_equal(orsp_euicc_notification_count(&f->e), 2);
+	assert_int_equal(orsp_euicc_profile_count(&f->e), 0);
+
+	/* the next download installs */
+	sp = (dl_opts){0};
+	assert_int_equal(run_dl(f, &sp, aid, &cmd, iccid), 0);
+	assert_int_equal(orsp_euicc_profile_count(&f->e), 1);
+	card_free(f);
+}
+
 /* PPR1: the enabled profile cannot be disabled, nor replaced by enabling another; PPR2: it
  * cannot be deleted. */
 static void test_ppr(void **state)
@@ -792,6 +1014,7 @@ int main(void)
 	    cmocka_unit_test(test_memory_full),         cmocka_unit_test(test_crash_injection),
 	    cmocka_unit_test(test_session_misc),        cmocka_unit_test(test_usim_sqn_persisted),
 	    cmocka_unit_test(test_reset_ends_session),  cmocka_unit_test(test_refused_at_piece),
+	    cmocka_unit_test(test_cmd_interrupts),      cmocka_unit_test(test_cancel_in_load),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1309,7 +1309,7 @@ static orsp_err refuse(orsp_euicc *e, int reason, const char *why)
 }
 
 /* Each callback records its BppCommandId once executed (s.bpp_cmd): from ConfigureISDP on,
- * the ISD-P exists and an interruption is reported (isdr_reset). ConfigureISDP and
+ * the ISD-P exists and an interruption is reported (interrupt_load). ConfigureISDP and
  * StoreMetadata are checked as their pieces arrive: SGP.22 answers the PIR at the failing
  * command, so the download stops there and the rest is neither decrypted nor kept. */
 static orsp_err cb_isdp(void *arg, orsp_slice der)
@@ -1651,6 +1651,40 @@ static orsp_err load_bpp_start(orsp_euicc *e, orsp_slice req, orsp_writer *w)
 	return bpp_piece(e, req, w);
 }
 
+/* A package whose load ends without its result: a card reset, or an ES10 command other than
+ * its next piece (a new BF36 and a CancelSession that is refused included). Once ConfigureISDP
+ * was executed (s.bpp_cmd) the installation had begun, and it ends as SGP.22 has an
+ * interrupted installation end: a PIR with installFailedDueToInterruption (11) at the last
+ * BPP command executed, addressed as the install PIR; no command is left to answer it, so it
+ * is kept as a pending notification and committed, which the LPA retrieves and sends to the
+ * SM-DP+ as the other PIRs. Before ConfigureISDP no ISD-P existed and nothing is kept. The
+ * session ends either way. A CancelSession that is taken does not come here: its signed
+ * answer is the session's result, which the SM-DP+ gets by ES9+ CancelSession, so a PIR too
+ * would give one session two results. when names the interruption for the log. */
+static orsp_err interrupt_load(orsp_euicc *e, const char *when)
+{
+	uint8_t buf[ORSP_EUICC_NOTIF_MAX + 128];
+	orsp_euicc_profile_rec np;
+	uint8_t iccid[10] = {0};
+	char addr[ORSP_EUICC_ADDR_MAX];
+	orsp_writer w;
+	orsp_err err = ORSP_OK;
+
+	if (e->s.step == S_LOAD && e->s.bpp_cmd) {
+		(void)meta_check(e, &np, iccid, addr);
+		orsp_writer_init(&w, buf, sizeof(buf));
+		if (notif_room(e, 1))
+			err = error_pir(e, iccid, addr, e->s.bpp_cmd, 11, &w);
+		else
+			orsp_log(ORSP_LOG_WARN,
+			         "%s: the notification list is full, the interrupted "
+			         "installation's result is not kept",
+			         when);
+	}
+	reset_session(e);
+	return err;
+}
+
 /* ----- profile management (ES10c) ----- */
 
 static orsp_err result(orsp_writer *w, uint32_t tag, int code)
@@ -1978,13 +2012,15 @@ static orsp_err cancel_session(orsp_euicc *e, const orsp_tlv *req, orsp_writer *
 	         orsp_reader_remaining(&r))
 		code = 127; /* undefinedError */
 	if (code) {
+		orsp_err_clear();
+		/* while loading, as any other command: the unfinished package is dropped, and the
+		 * session, which this answer does not end with a result, gets its interruption
+		 * PIR (interrupt_load); if that fails to commit, so does this command */
+		if (e->s.step == S_LOAD && (err = interrupt_load(e, "CancelSession refused")))
+			return err;
 		m = orsp_der_begin(w, 0xBF41);
 		orsp_der_put_uint(w, 0x81, (uint64_t)code);
 		orsp_der_end(w, m);
-		orsp_err_clear();
-		/* while loading, as any other command: the unfinished package is dropped */
-		if (e->s.step == S_LOAD)
-			reset_session(e);
 		return ORSP_OK;
 	}
 	{
@@ -2008,7 +2044,9 @@ static orsp_err cancel_session(orsp_euicc *e, const orsp_tlv *req, orsp_writer *
 	}
 	/* also while a package is loading (S_LOAD, the LPA gave up on it): nothing of it is
 	 * stored before its last piece, so dropping the session (unwrap context, metadata, the
-	 * package buffer) leaves no trace of it */
+	 * package buffer) leaves no trace of it. No interruption PIR (interrupt_load): this
+	 * signed answer is the session's one result, which the LPA passes to the SM-DP+ with
+	 * ES9+ CancelSession. */
 	reset_session(e);
 	return ORSP_OK;
 }
@@ -2085,12 +2123,16 @@ orsp_err orsp_euicc_es10(orsp_euicc *e, orsp_slice req, orsp_writer *w)
 	/* the pieces of a LoadBoundProfilePackage after the first one */
 	if (e->s.step == S_LOAD && req.len && req.p[0] != 0xBF)
 		return bpp_piece(e, req, w);
+	/* anything else ends an unfinished package, a new BF36 too, with the interruption PIR
+	 * once ConfigureISDP was executed; if that fails to commit, so does the command.
+	 * CancelSession ends it in cancel_session: taken, with its signed answer instead. */
+	if (e->s.step == S_LOAD && !(req.len >= 2 && req.p[0] == 0xBF && req.p[1] == 0x41)) {
+		orsp_err err = interrupt_load(e, "ES10 command during the load");
+		if (err)
+			return err;
+	}
 	if (req.len >= 2 && req.p[0] == 0xBF && req.p[1] == 0x36)
 		return load_bpp_start(e, req, w);
-	if (e->s.step == S_LOAD && !(req.len >= 2 && req.p[0] == 0xBF && req.p[1] == 0x41)) {
-		/* anything else ends an unfinished package (CancelSession ends it too, signed) */
-		reset_session(e);
-	}
 	if (orsp_der_parse_one(req, &t) || orsp_der_validate(t.raw, 16))
 		return orsp_errf(ORSP_E_MALFORMED, "ES10: not one well-formed TLV");
 	switch (t.tag) {
@@ -2223,33 +2265,22 @@ static uint16_t isdr_store_data(void *user, uint8_t channel, orsp_slice data, or
  * them from vpcd) ends the RSP session, as a card's RAM does not outlive one: the
  * euiccChallenge, PK.DPpb, the session keys and a package half received are wiped, and no
  * command after the reset continues the session. A package whose installation had begun
- * (ConfigureISDP executed: SGP.22 has the ISD-P created there) ends as SGP.22 has it, with a
- * PIR with installFailedDueToInterruption (11) at the last BPP command executed; no command
- * is left to answer it, so it is kept and committed as a pending notification, which the
- * LPA retrieves and sends to the SM-DP+ as the other PIRs. */
+ * ends with its interruption PIR kept (interrupt_load); if that cannot be kept, it is lost
+ * (logged): no command is there to fail. */
 static void isdr_reset(void *user)
 {
 	orsp_euicc *e = user;
-	uint8_t buf[ORSP_EUICC_NOTIF_MAX + 128];
-	orsp_euicc_profile_rec np;
-	uint8_t iccid[10] = {0};
-	char addr[ORSP_EUICC_ADDR_MAX];
-	orsp_writer w;
 
-	if (e->open && e->s.step == S_LOAD && e->s.bpp_cmd) {
-		(void)meta_check(e, &np, iccid, addr);
-		orsp_writer_init(&w, buf, sizeof(buf));
-		if (!notif_room(e, 1)) {
-			orsp_log(ORSP_LOG_WARN, "card reset: the notification list is full, the "
-			                        "interrupted installation's result is not kept");
-		} else if (error_pir(e, iccid, addr, e->s.bpp_cmd, 11, &w)) {
-			orsp_log(ORSP_LOG_WARN,
-			         "card reset: the interrupted installation's result not kept: %s",
-			         orsp_err_detail());
-			orsp_err_clear();
-		}
+	if (!e->open) {
+		reset_session(e);
+		return;
 	}
-	reset_session(e);
+	if (interrupt_load(e, "card reset")) {
+		orsp_log(ORSP_LOG_WARN,
+		         "card reset: the interrupted installation's result not kept: %s",
+		         orsp_err_detail());
+		orsp_err_clear();
+	}
 }
 
 static const orsp_euicc_app_ops isdr_ops = {.store_data = isdr_store_data, .reset = isdr_reset};
