@@ -1047,6 +1047,109 @@ static void test_seal_overwrites_clear(void **state)
 	orsp_secret_wipe(&got);
 }
 
+/* A second seal of the file, run to its end from the hook called once a KEK file is opened
+ * and before it is locked (at the seal's own open, or a read's), as another process could run
+ * it there; then the written hook's moves, in the instant before the sealed file is renamed
+ * over the clear one. */
+static const char *race_path, *race_uri, *race_other;
+static bool race_armed, race_at_seal;
+static orsp_err race_err;
+
+static void seal_meanwhile(bool sealing)
+{
+	if (!race_armed || sealing != race_at_seal)
+		return;
+	race_armed = false;
+	race_err = orsp_kek_seal(race_path, race_uri);
+}
+
+static void move_away(void)
+{
+	assert_int_equal(rename(race_path, race_other), 0);
+}
+
+static void link_other(void)
+{
+	assert_int_equal(link(race_path, race_other), 0);
+}
+
+/* Two seals at once, and a read during a seal: the clear file was read after the other seal
+ * had overwritten it with zeros, and those 32 zero bytes sealed over the real KEK. The KEK
+ * survives each: the second seal is refused, the read opens the sealed file. A file moved
+ * away just before the rename is not replaced; one given another name is not overwritten. */
+static void test_seal_races(void **state)
+{
+	char pinf[4200], extra[4300], u[8300], sub[4200], path[4300], other[4300], text[8300];
+	orsp_secret k = {0}, got = {0};
+	bool sealed = false;
+	uint8_t *was;
+	size_t n = 0;
+	(void)state;
+	write_pin("kek-pin-race", PIN "\n", 0600, pinf, sizeof(pinf));
+	snprintf(extra, sizeof(extra), "pin-source=%s", pinf);
+	snprintf(u, sizeof(u), "%s", uri("token=openrsp;object=kek", extra));
+	snprintf(sub, sizeof(sub), "%s/race", dir);
+	assert_int_equal(mkdir(sub, 0700), 0);
+	snprintf(path, sizeof(path), "%s/k.kek", sub);
+	snprintf(other, sizeof(other), "%s/other.kek", sub);
+	assert_int_equal(orsp_kek_create_new(path, &k), ORSP_OK);
+	race_path = path;
+	race_uri = u;
+	race_other = other;
+	orsp__kek_test_open_hook(seal_meanwhile);
+
+	/* seal B between seal A's open and its read */
+	race_armed = race_at_seal = true;
+	assert_int_equal(orsp_kek_seal(path, u), ORSP_E_STATE);
+	assert_false(race_armed);
+	assert_int_equal(race_err, ORSP_OK);
+	assert_int_equal(orsp_kek_load_existing(path, &got), ORSP_OK);
+	assert_memory_equal(got.v, k.v, ORSP_KEK_LEN);
+
+	/* a seal between a read's open and its read */
+	assert_int_equal(orsp_kek_unseal(path), ORSP_OK);
+	race_armed = true;
+	race_at_seal = false;
+	orsp_secret_wipe(&got);
+	assert_int_equal(orsp_kek_load_existing(path, &got), ORSP_OK);
+	assert_false(race_armed);
+	assert_int_equal(race_err, ORSP_OK);
+	assert_memory_equal(got.v, k.v, ORSP_KEK_LEN);
+	assert_int_equal(orsp_kek_sealed_uri(path, text, sizeof(text), &sealed), ORSP_OK);
+	assert_true(sealed);
+	orsp__kek_test_open_hook(NULL);
+
+	for (int refuse = 0; refuse < 2; refuse++) {
+		/* moved away: nothing renamed to path, the clear file as it was */
+		assert_int_equal(orsp_kek_unseal(path), ORSP_OK);
+		was = test_read_file(path, &n);
+		orsp__kek_test_hooks(move_away, refuse);
+		assert_int_equal(orsp_kek_seal(path, u), ORSP_E_STATE);
+		orsp__kek_test_hooks(NULL, false);
+		assert_int_equal(access(path, F_OK), -1);
+		file_is(other, was, n);
+		assert_int_equal(names_in(sub), 1);
+		assert_int_equal(rename(other, path), 0);
+
+		/* another name: path sealed, the other name's clear KEK left alone */
+		orsp__kek_test_hooks(link_other, refuse);
+		assert_int_equal(orsp_kek_seal(path, u), ORSP_E_POLICY);
+		orsp__kek_test_hooks(NULL, false);
+		file_is(other, was, n);
+		orsp_secret_wipe(&got);
+		assert_int_equal(orsp_kek_load_existing(path, &got), ORSP_OK);
+		assert_memory_equal(got.v, k.v, ORSP_KEK_LEN);
+		assert_int_equal(orsp_kek_sealed_uri(path, text, sizeof(text), &sealed), ORSP_OK);
+		assert_true(sealed);
+		assert_int_equal(unlink(other), 0);
+		assert_int_equal(names_in(sub), 1);
+		free(was);
+	}
+	orsp_err_clear();
+	orsp_secret_wipe(&k);
+	orsp_secret_wipe(&got);
+}
+
 /* A token key issues no certificate (X509_sign would need the scalar). */
 static void test_no_issuing(void **state)
 {
@@ -1141,6 +1244,7 @@ int main(void)
 	    cmocka_unit_test(test_sealed_kek_files),
 	    cmocka_unit_test(test_sealed_kek_killed),
 	    cmocka_unit_test(test_seal_overwrites_clear),
+	    cmocka_unit_test(test_seal_races),
 	    cmocka_unit_test(test_threads),
 	    cmocka_unit_test(test_two_keys),
 	};

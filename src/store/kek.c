@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -84,11 +85,43 @@ enum put_how { PUT_NEW, PUT_NEW_OR_THEIRS, PUT_REPLACE };
 /* The tests' hooks (kek_internal.h). */
 static void (*written_hook)(void);
 static bool refuse_tmpfile;
+static void (*opened_hook)(bool sealing);
 
 void orsp__kek_test_hooks(void (*written)(void), bool refuse)
 {
 	written_hook = written;
 	refuse_tmpfile = refuse;
+}
+
+void orsp__kek_test_open_hook(void (*opened)(bool sealing))
+{
+	opened_hook = opened;
+}
+
+/* flock `op` on fd: 0, or -1 and errno. */
+static int lock_fd(int fd, int op)
+{
+	int r;
+
+	while ((r = flock(fd, op)) != 0 && errno == EINTR)
+		;
+	return r;
+}
+
+/* Whether path (still) names the file that sb describes. */
+static bool still_named(const char *path, const struct stat *sb)
+{
+	struct stat now;
+
+	return stat(path, &now) == 0 && now.st_dev == sb->st_dev && now.st_ino == sb->st_ino;
+}
+
+static orsp_err replaced_meanwhile(const char *path)
+{
+	return orsp_errf(ORSP_E_STATE,
+	                 "KEK file %s was replaced or moved while it was being sealed (another "
+	                 "kek seal?): not sealed by this one; look at what the file is now",
+	                 path);
 }
 
 /* Fill the new file fd with data, mode 0600, flushed to the disk. */
@@ -153,7 +186,7 @@ static int link_unnamed(int fd, const char *name)
  * *refused: the kernel or the file system refuses O_TMPFILE or linking it; nothing was
  * named, put_named is the way. */
 static orsp_err put_unnamed(const char *path, const uint8_t *data, size_t len, enum put_how how,
-                            bool *refused)
+                            const struct stat *was, bool *refused)
 {
 	orsp_err err;
 	char dir[PATH_MAX], tmp[PATH_MAX];
@@ -193,17 +226,20 @@ static orsp_err put_unnamed(const char *path, const uint8_t *data, size_t len, e
 			return ORSP_OK;
 		return how == PUT_REPLACE ? create_failed(path, how, e) : link_failed(path, how, e);
 	}
-	if (how == PUT_REPLACE && rename(tmp, path) != 0) {
+	if (how == PUT_REPLACE && was && !still_named(path, was))
+		err = replaced_meanwhile(path);
+	else if (how == PUT_REPLACE && rename(tmp, path) != 0)
 		err = orsp_errf(ORSP_E_IO, "cannot replace %s: %s", path, strerror(errno));
+	if (err)
 		unlink(tmp);
-	}
 	return err;
 }
 
 /* The same through a named temporary file beside path (path.tmpXXXXXX, mkstemp: O_EXCL, mode
  * 0600), where O_TMPFILE is refused: link()ed to the new name (which fails if it exists, like
  * O_EXCL) or renamed over the file there. A crash before that leaves it, holding data. */
-static orsp_err put_named(const char *path, const uint8_t *data, size_t len, enum put_how how)
+static orsp_err put_named(const char *path, const uint8_t *data, size_t len, enum put_how how,
+                          const struct stat *was)
 {
 	orsp_err err;
 	char tmp[PATH_MAX];
@@ -216,7 +252,9 @@ static orsp_err put_named(const char *path, const uint8_t *data, size_t len, enu
 		return create_failed(path, how, errno);
 	err = fill(fd, path, data, len);
 	close(fd);
-	if (!err && how == PUT_REPLACE && rename(tmp, path) != 0)
+	if (!err && how == PUT_REPLACE && was && !still_named(path, was))
+		err = replaced_meanwhile(path);
+	else if (!err && how == PUT_REPLACE && rename(tmp, path) != 0)
 		err = orsp_errf(ORSP_E_IO, "cannot replace %s: %s", path, strerror(errno));
 	else if (!err && how != PUT_REPLACE && link(tmp, path) != 0)
 		err = link_failed(path, how, errno);
@@ -227,14 +265,16 @@ static orsp_err put_named(const char *path, const uint8_t *data, size_t len, enu
 
 /* Write the KEK file at path holding data, mode 0600, whole and flushed before it appears under
  * its name (a concurrent reader never sees a half-written file), the directory flushed after.
- */
-static orsp_err file_write(const char *path, const uint8_t *data, size_t len, enum put_how how)
+ * `was` (PUT_REPLACE; NULL: any): the file that path must still name right before it is
+ * replaced, else nothing is replaced (replaced_meanwhile). */
+static orsp_err file_write(const char *path, const uint8_t *data, size_t len, enum put_how how,
+                           const struct stat *was)
 {
 	bool refused = false;
-	orsp_err err = put_unnamed(path, data, len, how, &refused);
+	orsp_err err = put_unnamed(path, data, len, how, was, &refused);
 
 	if (!err && refused)
-		err = put_named(path, data, len, how);
+		err = put_named(path, data, len, how, was);
 	if (!err)
 		sync_dir_of(path);
 	return err;
@@ -249,7 +289,8 @@ static orsp_err kek_create(const char *path, bool exclusive)
 	orsp_err err = orsp_random(key, sizeof(key));
 
 	if (!err)
-		err = file_write(path, key, sizeof(key), exclusive ? PUT_NEW : PUT_NEW_OR_THEIRS);
+		err = file_write(path, key, sizeof(key), exclusive ? PUT_NEW : PUT_NEW_OR_THEIRS,
+		                 NULL);
 	orsp_wipe(key, sizeof(key));
 	return err;
 }
@@ -364,8 +405,9 @@ static enum kek_form kek_form_of(const uint8_t *buf, size_t *n)
 	return hex ? KEK_HEX : KEK_NONE;
 }
 
-/* Read and check the KEK file fd (path's, for messages), from its start; fd stays open. */
-static orsp_err kek_read_fd(int fd, const char *path, orsp_secret *kek)
+/* Read and check the KEK file fd (path's, for messages), from its start; fd stays open.
+ * `clear`: a sealed file is ORSP_E_EXISTS (kek seal), before the token is asked. */
+static orsp_err kek_read_fd(int fd, const char *path, bool clear, orsp_secret *kek)
 {
 	orsp_err err = ORSP_OK;
 	uint8_t buf[SEALED_FILE_MAX + 1];
@@ -419,6 +461,10 @@ static orsp_err kek_read_fd(int fd, const char *path, orsp_secret *kek)
 		kek->len = ORSP_KEK_LEN;
 		goto out;
 	case KEK_SEALED:
+		if (clear) {
+			err = orsp_errf(ORSP_E_EXISTS, "KEK file %s is sealed already", path);
+			goto out;
+		}
 		err = n == sizeof(buf) ? orsp_errf(ORSP_E_MALFORMED,
 		                                   "KEK file %s: a sealed KEK file of more than "
 		                                   "%d bytes",
@@ -442,18 +488,50 @@ out:
 	return err;
 }
 
+#define OPEN_TRIES 8
+
+/* Open the KEK file at path (open flags) to read it, with a shared lock (flock LOCK_SH, held
+ * until *fd is closed), as the file that path names once the lock is held. kek seal holds
+ * LOCK_EX on the clear file from before it reads it until the sealed file has replaced it and
+ * the old one is overwritten with zeros: a file opened just before is no longer named once
+ * the lock is had, and the name is opened again. ORSP_E_NOT_FOUND if there is no file. */
+static orsp_err open_shared(const char *path, int flags, int *fd)
+{
+	struct stat sb;
+
+	for (int tries = 0; tries < OPEN_TRIES; tries++) {
+		*fd = open(path, flags);
+		if (*fd < 0 && errno == ENOENT)
+			return orsp_errf(ORSP_E_NOT_FOUND, "KEK file %s does not exist", path);
+		if (*fd < 0)
+			return orsp_errf(ORSP_E_IO, "cannot open KEK file %s: %s", path,
+			                 strerror(errno));
+		if (opened_hook)
+			opened_hook(false);
+		if (lock_fd(*fd, LOCK_SH) != 0 || fstat(*fd, &sb) != 0) {
+			orsp_err err = orsp_errf(ORSP_E_IO, "cannot lock KEK file %s: %s", path,
+			                         strerror(errno));
+			close(*fd);
+			*fd = -1;
+			return err;
+		}
+		if (still_named(path, &sb))
+			return ORSP_OK;
+		close(*fd);
+	}
+	*fd = -1;
+	return orsp_errf(ORSP_E_STATE, "KEK file %s keeps being replaced while it is read", path);
+}
+
 /* Read and check an existing KEK file. ORSP_E_NOT_FOUND if it does not exist. */
 static orsp_err kek_read(const char *path, orsp_secret *kek)
 {
-	orsp_err err;
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	int fd = -1;
+	orsp_err err = open_shared(path, O_RDONLY | O_CLOEXEC | O_NOCTTY, &fd);
 
-	if (fd < 0) {
-		if (errno == ENOENT)
-			return orsp_errf(ORSP_E_NOT_FOUND, "KEK file %s does not exist", path);
-		return orsp_errf(ORSP_E_IO, "cannot open KEK file %s: %s", path, strerror(errno));
-	}
-	err = kek_read_fd(fd, path, kek);
+	if (err)
+		return err;
+	err = kek_read_fd(fd, path, false, kek);
 	close(fd);
 	return err;
 }
@@ -750,16 +828,14 @@ orsp_err orsp_kek_sealed_uri(const char *path, char *uri, size_t cap, bool *seal
 	struct stat sb;
 	orsp_err err = ORSP_OK;
 	enum kek_form form;
-	int fd;
+	int fd = -1;
 
 	if (!path || !uri || !sealed)
 		return orsp_errf(ORSP_E_USAGE, "orsp_kek_sealed_uri: NULL argument");
 	*sealed = false;
 	uri[0] = 0;
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-	if (fd < 0)
-		return orsp_errf(errno == ENOENT ? ORSP_E_NOT_FOUND : ORSP_E_IO,
-		                 "cannot open KEK file %s: %s", path, strerror(errno));
+	if ((err = open_shared(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK, &fd)))
+		return err;
 	if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
 		close(fd);
 		return orsp_errf(ORSP_E_MALFORMED, "%s is not a KEK file (not a regular file)",
@@ -809,7 +885,8 @@ static orsp_err sole_name(const char *path)
  * on copy-on-write file systems, in a journal that holds file data, in an SSD's remapped
  * cells, snapshots or backups (docs/crypto.md). Done after the rename, not before: a crash
  * between the zeros and the rename would leave F all zeros, the KEK only in a temporary file
- * (and 32 zero bytes load as a KEK). */
+ * (and 32 zero bytes load as a KEK). Only a file that no name is left to: one linked to
+ * another name meanwhile is that name's KEK. */
 static orsp_err overwrite_replaced(int fd, const char *path)
 {
 	static const uint8_t zero[256];
@@ -818,6 +895,12 @@ static orsp_err overwrite_replaced(int fd, const char *path)
 
 	if (fstat(fd, &sb) != 0)
 		goto fail;
+	if (sb.st_nlink != 0)
+		return orsp_errf(ORSP_E_POLICY,
+		                 "%s is sealed now, but its old clear file was given another name "
+		                 "meanwhile: it still holds the KEK there and is left alone; "
+		                 "find it and delete it",
+		                 path);
 	while (off < sb.st_size) {
 		size_t n = sb.st_size - off < (off_t)sizeof(zero) ? (size_t)(sb.st_size - off)
 		                                                  : sizeof(zero);
@@ -847,6 +930,7 @@ orsp_err orsp_kek_seal(const char *path, const char *uri)
 	char old[SEALED_URI_MAX + 1];
 	size_t len = 0;
 	bool sealed = false;
+	struct stat sb;
 	orsp_err err;
 	int fd;
 
@@ -863,11 +947,20 @@ orsp_err orsp_kek_seal(const char *path, const char *uri)
 		                 "cannot open KEK file %s for writing (its clear KEK is "
 		                 "overwritten once it is sealed): %s",
 		                 path, strerror(errno));
-	err = kek_read_fd(fd, path, &kek);
+	if (opened_hook)
+		opened_hook(true);
+	/* Held until the old file is overwritten: another seal waits, then finds the file it
+	 * opened replaced, and a reader (open_shared) opens the sealed one. */
+	if (lock_fd(fd, LOCK_EX) != 0 || fstat(fd, &sb) != 0)
+		err = orsp_errf(ORSP_E_IO, "cannot lock KEK file %s: %s", path, strerror(errno));
+	else if (!still_named(path, &sb))
+		err = replaced_meanwhile(path);
+	if (!err)
+		err = kek_read_fd(fd, path, true, &kek);
 	if (!err)
 		err = sealed_text(uri, &kek, text, sizeof(text), &len);
 	if (!err)
-		err = file_write(path, (const uint8_t *)text, len, PUT_REPLACE);
+		err = file_write(path, (const uint8_t *)text, len, PUT_REPLACE, &sb);
 	if (!err)
 		err = overwrite_replaced(fd, path);
 	orsp_secret_wipe(&kek);
@@ -890,7 +983,7 @@ orsp_err orsp_kek_unseal(const char *path)
 		return orsp_errf(ORSP_E_STATE, "KEK file %s is not sealed", path);
 	if ((err = kek_read(path, &kek)))
 		return err;
-	err = file_write(path, kek.v, ORSP_KEK_LEN, PUT_REPLACE);
+	err = file_write(path, kek.v, ORSP_KEK_LEN, PUT_REPLACE, NULL);
 	orsp_secret_wipe(&kek);
 	return err;
 }
@@ -910,7 +1003,7 @@ orsp_err orsp_kek_create_new_sealed(const char *path, const char *uri, orsp_secr
 	kek->len = ORSP_KEK_LEN;
 	err = sealed_text(uri, kek, text, sizeof(text), &len);
 	if (!err)
-		err = file_write(path, (const uint8_t *)text, len, PUT_NEW);
+		err = file_write(path, (const uint8_t *)text, len, PUT_NEW, NULL);
 	/* what a later load returns */
 	if (!err) {
 		err = kek_read(path, &back);

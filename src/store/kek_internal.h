@@ -10,5 +10,9 @@
  * the process there, as a crash would. `refuse_tmpfile`: act as a file system that refuses
  * O_TMPFILE, so the named temporary file is used. Process-wide; not thread-safe. */
 void orsp__kek_test_hooks(void (*written)(void), bool refuse_tmpfile);
+/* For the tests: `opened` (NULL: none) is called once a KEK file is opened, before it is
+ * locked: by kek seal for the clear file it is to read and replace (sealing true), by every
+ * read of a KEK file otherwise. A test runs another seal there, as another process could. */
+void orsp__kek_test_open_hook(void (*opened)(bool sealing));
 
 #endif
