@@ -1166,6 +1166,43 @@ static void test_kek_formats(void **state)
 	write_file(path, "", 0, 0600);
 	assert_int_equal(orsp_kek_load(path, &k), ORSP_E_MALFORMED);
 
+	/* 32 zero bytes, raw or in hex, are what kek seal leaves in the clear file it replaced,
+	 * never a KEK: refused by every reader, the file left as it is; one bit set is a KEK */
+	{
+		static const char zhex[] =
+		    "0000000000000000000000000000000000000000000000000000000000000000\n";
+		uint8_t zero[32] = {0};
+		char uri[64];
+		bool sealed = true;
+		for (int form = 0; form < 3; form++) {
+			if (form == 0)
+				write_file(path, zero, sizeof(zero), 0600);
+			else
+				write_file(path, zhex, form == 1 ? 64 : 65, 0600);
+			assert_int_equal(orsp_kek_load(path, &k), ORSP_E_MALFORMED);
+			assert_non_null(strstr(orsp_err_detail(), "32 zero bytes"));
+			assert_int_equal(orsp_kek_load_existing(path, &k), ORSP_E_MALFORMED);
+			assert_int_equal(orsp_kek_sealed_uri(path, uri, sizeof(uri), &sealed),
+			                 ORSP_E_MALFORMED);
+			assert_false(sealed);
+			size_t n = 0;
+			uint8_t *now = test_read_file(path, &n);
+			assert_int_equal(n, form == 0 ? 32u : form == 1 ? 64u : 65u);
+			assert_memory_equal(now, form == 0 ? (const void *)zero : zhex, n);
+			free(now);
+		}
+		zero[31] = 1;
+		write_file(path, zero, sizeof(zero), 0600);
+		assert_int_equal(orsp_kek_load(path, &k), ORSP_OK);
+		assert_bytes_equal(k.v, zero, 32);
+		memcpy(line, zhex, 65);
+		line[0] = '8';
+		write_file(path, line, 65, 0600);
+		assert_int_equal(orsp_kek_load(path, &k), ORSP_OK);
+		assert_int_equal(k.v[0], 0x80);
+		orsp_err_clear();
+	}
+
 	/* ORSP_KEK wins over the file, and must be 64 hex digits. */
 	setenv("ORSP_KEK", hex, 1);
 	assert_int_equal(orsp_kek_load(path, &k), ORSP_OK);

@@ -384,25 +384,42 @@ static orsp_err sealed_open(const char *path, const char *text, size_t n, orsp_s
 }
 
 /* The forms of a KEK file's content: the 32 bytes, 64 hex digits (a newline after them
- * allowed), or a sealed KEK (its magic first line; parsed by sealed_parse). */
-enum kek_form { KEK_NONE, KEK_RAW, KEK_HEX, KEK_SEALED };
+ * allowed), or a sealed KEK (its magic first line; parsed by sealed_parse). KEK_ZERO: 32 zero
+ * bytes, raw or in hex, which no KEK is (none is ever made so), but what kek seal leaves in
+ * the clear file it replaced. */
+enum kek_form { KEK_NONE, KEK_RAW, KEK_HEX, KEK_SEALED, KEK_ZERO };
 
 /* The form of buf[0..*n); for KEK_HEX *n loses the newline. */
 static enum kek_form kek_form_of(const uint8_t *buf, size_t *n)
 {
 	bool hex = true;
+	uint8_t any = 0;
 
-	if (*n == ORSP_KEK_LEN)
-		return KEK_RAW;
+	if (*n == ORSP_KEK_LEN) {
+		for (size_t i = 0; i < *n; i++)
+			any |= buf[i];
+		return any ? KEK_RAW : KEK_ZERO;
+	}
 	if (*n > strlen(SEALED_MAGIC) && memcmp(buf, SEALED_MAGIC, strlen(SEALED_MAGIC)) == 0)
 		return KEK_SEALED;
 	if (*n == 2 * ORSP_KEK_LEN + 1 && buf[*n - 1] == '\n')
 		(*n)--;
 	if (*n != 2 * ORSP_KEK_LEN)
 		return KEK_NONE;
-	for (size_t i = 0; i < *n; i++)
+	for (size_t i = 0; i < *n; i++) {
 		hex = hex && is_hex_digit(buf[i]);
-	return hex ? KEK_HEX : KEK_NONE;
+		any |= buf[i] ^ '0';
+	}
+	return !hex ? KEK_NONE : any ? KEK_HEX : KEK_ZERO;
+}
+
+static orsp_err zero_refused(const char *path)
+{
+	return orsp_errf(ORSP_E_MALFORMED,
+	                 "KEK file %s holds 32 zero bytes, which is no KEK (none is ever made "
+	                 "so): a clear KEK file overwritten by kek seal, or a damaged one; "
+	                 "restore the KEK file from its backup",
+	                 path);
 }
 
 /* Read and check the KEK file fd (path's, for messages), from its start; fd stays open.
@@ -478,6 +495,9 @@ static orsp_err kek_read_fd(int fd, const char *path, bool clear, orsp_secret *k
 			goto out;
 		}
 		break;
+	case KEK_ZERO:
+		err = zero_refused(path);
+		goto out;
 	case KEK_NONE:
 		break;
 	}
@@ -848,6 +868,8 @@ orsp_err orsp_kek_sealed_uri(const char *path, char *uri, size_t cap, bool *seal
 	if (form == KEK_SEALED && n < sizeof(buf)) {
 		err = sealed_parse(path, (const char *)buf, n, uri, cap, iv, data);
 		*sealed = err == ORSP_OK;
+	} else if (form == KEK_ZERO) {
+		err = zero_refused(path);
 	} else if (form == KEK_NONE || form == KEK_SEALED) {
 		err = orsp_errf(
 		    ORSP_E_MALFORMED,
@@ -885,7 +907,7 @@ static orsp_err sole_name(const char *path)
  * on copy-on-write file systems, in a journal that holds file data, in an SSD's remapped
  * cells, snapshots or backups (docs/crypto.md). Done after the rename, not before: a crash
  * between the zeros and the rename would leave F all zeros, the KEK only in a temporary file
- * (and 32 zero bytes load as a KEK). Only a file that no name is left to: one linked to
+ * (32 zero bytes, which a load refuses). Only a file that no name is left to: one linked to
  * another name meanwhile is that name's KEK. */
 static orsp_err overwrite_replaced(int fd, const char *path)
 {
