@@ -1916,6 +1916,11 @@ static void isim_impu_records(ProfileElement_t *pe, void *arg)
 	os_new(&fcp->efFileSize, "60");
 }
 
+static void isim_impu_size(ProfileElement_t *pe, void *arg)
+{
+	file_size_set(&pe->choice.isim.ef_impu, (const char *)arg);
+}
+
 /* Personalising an IMSI gives every PE-ISIM the TS 23.003 §13 identity of that IMSI
  * (TS 31.103 EF.IMPI, EF.DOMAIN, EF.IMPU record 1; the other records cleared): before, the
  * template's identity stayed in every profile. */
@@ -2101,6 +2106,23 @@ static void test_personalise_isim_keep_and_fail(void **state)
 	orsp_pkg_buf_free(enc, enc_len);
 	p.keep_ims_identity = true;
 	assert_int_equal(orsp_pkg_personalise(pkg, &p), ORSP_OK);
+	orsp_pkg_free(pkg);
+	free(raw);
+	pl_free(&pl);
+
+	/* EF.IMPU of 80 bytes in records of 64: no whole number of records, refused (it wrote
+	 * one record of 64 and 16 bytes the eUICC refuses), the package unchanged */
+	pl_load(&pl, V7);
+	pl_edit(&pl, pl_find(&pl, ORSP_PE_ISIM, 0), isim_impu_size, "50");
+	raw = pl_join(&pl, &len);
+	assert_int_equal(orsp_pkg_decode(raw, len, &pkg), ORSP_OK);
+	p.keep_ims_identity = false;
+	assert_int_equal(orsp_pkg_personalise(pkg, &p), ORSP_E_MALFORMED);
+	assert_detail_has("(isim): ef-impu: 80 bytes is not a whole number of records of 64 bytes");
+	assert_int_equal(orsp_pkg_encode(pkg, 0, &enc, &enc_len), ORSP_OK);
+	assert_int_equal(enc_len, len);
+	assert_bytes_equal(enc, raw, len);
+	orsp_pkg_buf_free(enc, enc_len);
 	orsp_pkg_free(pkg);
 	free(raw);
 	pl_free(&pl);
@@ -2861,6 +2883,128 @@ static void test_validate_rules(void **state)
 	}
 }
 
+/* The Fcp of a File (its first member). */
+static Fcp_t *fcp_of(File_t *f)
+{
+	assert_non_null(f);
+	assert_true(f->list.count > 0);
+	assert_int_equal(f->list.array[0]->present, File__Member_PR_fileDescriptor);
+	return &f->list.array[0]->choice.fileDescriptor;
+}
+static void isim_impu_fd(ProfileElement_t *pe, void *arg)
+{
+	os_new(&fcp_of(&pe->choice.isim.ef_impu)->fileDescriptor, (const char *)arg);
+}
+/* EF.IMPU as 255 records of 1 byte */
+static void isim_impu_255(ProfileElement_t *pe, void *arg)
+{
+	(void)arg;
+	isim_impu_fd(pe, "42210001");
+	isim_impu_size(pe, "FF");
+}
+static void usim_adf_aid(ProfileElement_t *pe, void *arg)
+{
+	os_new(&fcp_of(&pe->choice.usim.adf_usim)->dfName, (const char *)arg);
+}
+static void isim_adf_aid(ProfileElement_t *pe, void *arg)
+{
+	os_new(&fcp_of(&pe->choice.isim.adf_isim)->dfName, (const char *)arg);
+}
+static void usim_imsi_size(ProfileElement_t *pe, void *arg)
+{
+	file_size_set(&pe->choice.usim.ef_imsi, (const char *)arg);
+}
+/* A fillFileOffset of *arg in front of EF.IMSI's content. */
+static void usim_imsi_offset(ProfileElement_t *pe, void *arg)
+{
+	File_t *f = &pe->choice.usim.ef_imsi;
+	struct File__Member *m = calloc(1, sizeof(*m));
+	assert_non_null(m);
+	m->present = File__Member_PR_fillFileOffset;
+	m->choice.fillFileOffset = *(const long *)arg;
+	assert_int_equal(ASN_SEQUENCE_ADD(&f->list, m), 0);
+	assert_int_equal(f->list.count, 3);
+	f->list.array[2] = f->list.array[1];
+	f->list.array[1] = m;
+}
+/* A fillFileOffset of -1 after EF.PSISMSC's members. */
+static void telecom_psismsc_offset(ProfileElement_t *pe, void *arg)
+{
+	File_t *f = pe->choice.telecom.ef_psismsc;
+	struct File__Member *m = calloc(1, sizeof(*m));
+	(void)arg;
+	assert_non_null(f);
+	assert_non_null(m);
+	m->present = File__Member_PR_fillFileOffset;
+	m->choice.fillFileOffset = -1;
+	assert_int_equal(ASN_SEQUENCE_ADD(&f->list, m), 0);
+}
+static void telecom_psismsc_size(ProfileElement_t *pe, void *arg)
+{
+	file_size_set(pe->choice.telecom.ef_psismsc, (const char *)arg);
+}
+
+/* The layout of every file the package creates, as openrsp's eUICC creates it
+ * (orsp_pkg_ef_layout_check, shared with src/euicc/usim_fs.c): before, TS.48 v7 with EF.IMPU
+ * sized 80 bytes in records of 64 passed, and the eUICC served the profile without its ISIM.
+ * Each is an error for who vouches for the package, a warning for the eUICC installing it
+ * (whose trial load decides). TS.48 itself passes (test_ts48_profiles). */
+static void test_validate_layout(void **state)
+{
+	static const long one = 1;
+	static const edit_case edits[] = {
+	    {ORSP_PE_ISIM, isim_impu_size, "50",
+	     "PE #18 (isim): ef-impu: 80 bytes is not a whole number of records of 64 bytes"},
+	    {ORSP_PE_ISIM, isim_impu_size, "00", "(isim): ef-impu: a file of 0 bytes"},
+	    {ORSP_PE_ISIM, isim_impu_fd, "42210041",
+	     "ef-impu: 192 bytes is not a whole number of records of 65 bytes"},
+	    {ORSP_PE_ISIM, isim_impu_fd, "42210100", "ef-impu: records of 256 bytes (at most 255)"},
+	    {ORSP_PE_ISIM, isim_impu_fd, "4221", "ef-impu: a record file without a record length"},
+	    {ORSP_PE_ISIM, isim_impu_fd, "422100",
+	     "ef-impu: fileDescriptor of 3 bytes (TS 102 222: 2, or 4 with the record length)"},
+	    {ORSP_PE_ISIM, isim_impu_size, "010000", "ef-impu: a file of 65536 bytes"},
+	    {ORSP_PE_ISIM, isim_impu_255, NULL, "ef-impu: 255 records of 1 bytes (at most 254)"},
+	    {ORSP_PE_USIM, usim_adf_aid, "A0000000871005FF49FF0589",
+	     "(usim): adf-usim: dfName a0000000871005ff49ff0589 is not a USIM AID"},
+	    {ORSP_PE_USIM, usim_adf_aid, "A000000087", "adf-usim: dfName a000000087 is not a USIM"},
+	    {ORSP_PE_ISIM, isim_adf_aid, "A0000000871002FF49FF0589",
+	     "(isim): adf-isim: dfName a0000000871002ff49ff0589 is not an ISIM AID"},
+	    {ORSP_PE_USIM, usim_imsi_size, "08",
+	     "(usim): ef-imsi: its content ends at byte 9, past the file's 8 bytes"},
+	    {ORSP_PE_USIM, usim_imsi_offset, &one,
+	     "(usim): ef-imsi: its content ends at byte 10, past the file's 9 bytes"},
+	    {ORSP_PE_TELECOM, telecom_psismsc_offset, NULL,
+	     "(telecom): ef-psismsc: fillFileOffset -1 is not 0 to 65535"},
+	    {ORSP_PE_TELECOM, telecom_psismsc_size, "17",
+	     "(telecom): ef-psismsc: 23 bytes is not a whole number of records of 22 bytes"},
+	};
+	pelist pl;
+	(void)state;
+
+	for (size_t i = 0; i < ORSP_ARRAY_LEN(edits); i++) {
+		pl_load(&pl, V7);
+		pl_edit(&pl, pl_find(&pl, edits[i].type, 0), edits[i].fn,
+		        (void *)(uintptr_t)edits[i].arg);
+		expect_issue(&pl, true, edits[i].what);
+		expect_issue_flags(&pl, ORSP_PKG_VALIDATE_INSTALL, false, edits[i].what);
+		pl_free(&pl);
+	}
+	/* the sizes of a whole number of records, and a USIM AID of 7 bytes, pass */
+	pl_load(&pl, V7);
+	pl_edit(&pl, pl_find(&pl, ORSP_PE_ISIM, 0), isim_impu_size, "0100");
+	pl_edit(&pl, pl_find(&pl, ORSP_PE_USIM, 0), usim_adf_aid, "A0000000871002");
+	{
+		size_t len;
+		uint8_t *b = pl_join(&pl, &len);
+		orsp_pkg *pkg = NULL;
+		assert_int_equal(orsp_pkg_decode(b, len, &pkg), ORSP_OK);
+		assert_int_equal(orsp_pkg_validate(pkg, NULL), ORSP_OK);
+		orsp_pkg_free(pkg);
+		free(b);
+	}
+	pl_free(&pl);
+}
+
 /* ------------------------------------------------------------------ malformed input ----- */
 
 /* One genericFileManagement of n empty filePath items: 5 + n TLVs in all. */
@@ -3020,6 +3164,7 @@ int main(void)
 	    cmocka_unit_test(test_fs_members_fit),
 	    cmocka_unit_test(test_validate_rules),
 	    cmocka_unit_test(test_validate_iot_iccid),
+	    cmocka_unit_test(test_validate_layout),
 	    cmocka_unit_test(test_decode_malformed),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

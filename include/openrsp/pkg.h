@@ -214,6 +214,44 @@ ORSP_MUST_CHECK orsp_err orsp_pkg_get_files(const orsp_pkg *pkg, size_t pe, orsp
 ORSP_MUST_CHECK orsp_err orsp_pkg_file_read(const orsp_pkg *pkg, size_t pe, const char *name,
                                             uint8_t *buf, size_t cap, size_t *len);
 
+/* File descriptor bytes (TS 102 221 §11.1.1.4.3) of the template files. */
+#define ORSP_PKG_FD_DF 0x38 /* DF or ADF (b6-b4 111) */
+#define ORSP_PKG_FD_TR 0x41 /* working EF, transparent (shareable) */
+#define ORSP_PKG_FD_LF 0x42 /* working EF, linear fixed */
+#define ORSP_PKG_FD_CY 0x46 /* working EF, cyclic */
+
+/* One file of a TCA file template (eUICC Profile Package: Interoperable Format, Annex A): what
+ * the eUICC creates where the PE's Fcp does not say otherwise. */
+typedef struct orsp_pkg_tpl_file {
+	orsp_pe_type pe;  /* the file-system PE whose template has it */
+	const char *name; /* its PE member, "ef-imsi" */
+	uint16_t fid;
+	uint8_t fd;       /* file descriptor byte */
+	uint16_t rec_len; /* record files; 0: the package must give it */
+	uint16_t size;    /* whole file; 0: the package must give it */
+	uint8_t sfi;
+	const char *fill; /* default content as a hex fill pattern (last byte repeated); NULL: FF */
+} orsp_pkg_tpl_file;
+
+/* The template files openrsp knows (the MF's, the USIM's and ISIM's and a subset of their
+ * optional files: those openrsp's eUICC serves, docs/usim.md), *n their count. */
+const orsp_pkg_tpl_file *orsp_pkg_tpl_files(size_t *n);
+/* The template file `name` of file-system PE type pe, NULL if openrsp does not know it. */
+const orsp_pkg_tpl_file *orsp_pkg_tpl_find(orsp_pe_type pe, const char *name);
+/* The layout rules of a working EF with file descriptor byte fd, record length rec_len (0:
+ * none known) and size bytes (TS 102 221 §11.1.1.4.3): a transparent, linear fixed or cyclic
+ * EF has 1 to 65535 bytes, a linear fixed or cyclic one 1 to 254 records of 1 to 255 bytes,
+ * its size a whole number of them. ORSP_OK for any other file (DF, BER-TLV EF);
+ * ORSP_E_MALFORMED naming `name`, the sizes and the rule otherwise. Both the validator and
+ * openrsp's eUICC apply it. */
+ORSP_MUST_CHECK orsp_err orsp_pkg_ef_layout_check(const char *name, uint8_t fd, size_t rec_len,
+                                                  size_t size);
+/* Whether aid (len bytes) is an AID of the NAA whose PE type naa is: ORSP_PE_USIM the 3GPP RID
+ * and USIM code A0000000871002, ORSP_PE_ISIM the ISIM's A0000000871004 (TS 101 220 Annex
+ * E), at most 16 bytes; false for any other type. An AID shorter than the 7 bytes has not got
+ * the prefix. */
+bool orsp_pkg_naa_aid(orsp_pe_type naa, const uint8_t *aid, size_t len);
+
 /* ---------------------------------------------------------------- NAA summaries --------- */
 
 typedef struct orsp_pkg_usim {

@@ -1,9 +1,10 @@
 /* The USIM's and the ISIM's file systems and AKA parameters, taken from the profile package
  * once at load (docs/usim.md, docs/isim.md). File-system PEs name each file by its PE member
  * ("ef-imsi") and carry only what differs from the TCA template (eUICC Profile Package:
- * Interoperable Format, Annex A): the table below holds the template values (FID, structure,
- * record length, size, SFI, default content) for the files this card serves; an Fcp in the
- * package overrides them. */
+ * Interoperable Format, Annex A): pkg.h's orsp_pkg_tpl_files holds the template values (FID,
+ * structure, record length, size, SFI, default content) of the files this card serves; an
+ * Fcp in the package overrides them. The package validator checks files against the same
+ * table and layout rules (orsp_pkg_ef_layout_check). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,107 +13,12 @@
 #include "openrsp/euicc.h"
 #include "openrsp/pkg.h"
 
-#define FD_DF 0x38 /* TS 102 221 §11.1.1.4.3: DF or ADF */
-#define FD_TR 0x41 /* working EF, transparent (shareable) */
-#define FD_LF 0x42 /* working EF, linear fixed */
-#define FD_CY 0x46 /* working EF, cyclic */
-
-typedef struct tpl_file {
-	orsp_pe_type pe;
-	const char *name;
-	uint16_t fid;
-	uint8_t fd;
-	uint16_t rec_len; /* record files */
-	uint16_t size;    /* whole file; 0: the package must say */
-	uint8_t sfi;
-	const char *fill; /* default content (hex fill pattern, last byte repeated), NULL: FF */
-} tpl_file;
-
-/* TCA Interoperable Profile, Annex A: §9.2 files at MF, §9.5.1 ADF.USIM (created by
- * default), §9.5.2 optional USIM files (a subset), §9.6.1 ADF.ISIM (created by default),
- * §9.6.2 optional ISIM files (those that are not BER-TLV EFs). FIDs and sizes per
- * TS 102 221 §13, TS 31.102 §4.2 and TS 31.103 §4.2; a size 0 is one the package gives. */
-static const tpl_file tpl[] = {
-    {ORSP_PE_MF, "mf", 0x3F00, FD_DF, 0, 0, 0, NULL},
-    {ORSP_PE_MF, "ef-pl", 0x2F05, FD_TR, 0, 2, 0x05, "FF"},
-    {ORSP_PE_MF, "ef-iccid", 0x2FE2, FD_TR, 0, 10, 0, NULL},
-    {ORSP_PE_MF, "ef-dir", 0x2F00, FD_LF, 0, 0, 0x1E, NULL},
-    {ORSP_PE_MF, "ef-arr", 0x2F06, FD_LF, 0, 0, 0, NULL},
-    {ORSP_PE_MF, "ef-umpc", 0x2F08, FD_TR, 0, 5, 0x08, NULL},
-    {ORSP_PE_USIM, "ef-imsi", 0x6F07, FD_TR, 0, 9, 0x07, NULL},
-    {ORSP_PE_USIM, "ef-arr", 0x6F06, FD_LF, 0, 0, 0x17, NULL},
-    {ORSP_PE_USIM, "ef-keys", 0x6F08, FD_TR, 0, 33, 0x08, "07FF"},
-    {ORSP_PE_USIM, "ef-keysPS", 0x6F09, FD_TR, 0, 33, 0x09, "07FF"},
-    {ORSP_PE_USIM, "ef-hpplmn", 0x6F31, FD_TR, 0, 1, 0x12, "0A"},
-    {ORSP_PE_USIM, "ef-ust", 0x6F38, FD_TR, 0, 17, 0x04, NULL},
-    {ORSP_PE_USIM, "ef-fdn", 0x6F3B, FD_LF, 26, 20 * 26, 0, "FF"},
-    {ORSP_PE_USIM, "ef-sms", 0x6F3C, FD_LF, 176, 10 * 176, 0, "00FF"},
-    {ORSP_PE_USIM, "ef-smsp", 0x6F42, FD_LF, 38, 38, 0, "FF"},
-    {ORSP_PE_USIM, "ef-smss", 0x6F43, FD_TR, 0, 2, 0, "FF"},
-    {ORSP_PE_USIM, "ef-spn", 0x6F46, FD_TR, 0, 17, 0, NULL},
-    {ORSP_PE_USIM, "ef-est", 0x6F56, FD_TR, 0, 1, 0x05, NULL},
-    {ORSP_PE_USIM, "ef-start-hfn", 0x6F5B, FD_TR, 0, 6, 0x0F, "F00000F00000"},
-    {ORSP_PE_USIM, "ef-threshold", 0x6F5C, FD_TR, 0, 3, 0x10, "FF"},
-    {ORSP_PE_USIM, "ef-psloci", 0x6F73, FD_TR, 0, 14, 0x0C, "FFFFFFFFFFFFFFFFFFFF0000FF01"},
-    {ORSP_PE_USIM, "ef-acc", 0x6F78, FD_TR, 0, 2, 0x06, NULL},
-    {ORSP_PE_USIM, "ef-fplmn", 0x6F7B, FD_TR, 0, 12, 0x0D, "FF"},
-    {ORSP_PE_USIM, "ef-loci", 0x6F7E, FD_TR, 0, 11, 0x0B, "FFFFFFFFFFFFFF0000FF01"},
-    {ORSP_PE_USIM, "ef-ad", 0x6FAD, FD_TR, 0, 4, 0x03, "00000002"},
-    {ORSP_PE_USIM, "ef-ecc", 0x6FB7, FD_LF, 4, 4, 0x01, NULL},
-    {ORSP_PE_USIM, "ef-netpar", 0x6FC4, FD_TR, 0, 128, 0, "FF"},
-    {ORSP_PE_USIM, "ef-epsloci", 0x6FE3, FD_TR, 0, 18, 0x1E,
-     "FFFFFFFFFFFFFFFFFFFFFFFFFFFFFF000001"},
-    {ORSP_PE_USIM, "ef-epsnsc", 0x6FE4, FD_LF, 80, 80, 0x18, "FF"},
-    {ORSP_PE_OPT_USIM, "ef-li", 0x6F05, FD_TR, 0, 6, 0x02, "FF"},
-    {ORSP_PE_OPT_USIM, "ef-gid1", 0x6F3E, FD_TR, 0, 8, 0, NULL},
-    {ORSP_PE_OPT_USIM, "ef-gid2", 0x6F3F, FD_TR, 0, 8, 0, NULL},
-    {ORSP_PE_OPT_USIM, "ef-msisdn", 0x6F40, FD_LF, 24, 24, 0, "FF"},
-    {ORSP_PE_OPT_USIM, "ef-cbmid", 0x6F48, FD_TR, 0, 10, 0x0E, "FF"},
-    {ORSP_PE_OPT_USIM, "ef-plmnwact", 0x6F60, FD_TR, 0, 40, 0x0A, NULL},
-    {ORSP_PE_OPT_USIM, "ef-oplmnwact", 0x6F61, FD_TR, 0, 40, 0x11, NULL},
-    {ORSP_PE_OPT_USIM, "ef-hplmnwact", 0x6F62, FD_TR, 0, 5, 0x13, NULL},
-    {ORSP_PE_OPT_USIM, "ef-pnn", 0x6FC5, FD_LF, 16, 10 * 16, 0x19, NULL},
-    {ORSP_PE_OPT_USIM, "ef-opl", 0x6FC6, FD_LF, 8, 5 * 8, 0x1A, NULL},
-    {ORSP_PE_OPT_USIM, "ef-spdi", 0x6FCD, FD_TR, 0, 17, 0x1B, NULL},
-    {ORSP_PE_OPT_USIM, "ef-ehplmn", 0x6FD9, FD_TR, 0, 15, 0x1D, "FF"},
-    {ORSP_PE_ISIM, "ef-impi", 0x6F02, FD_TR, 0, 0, 0x02, NULL},
-    {ORSP_PE_ISIM, "ef-domain", 0x6F03, FD_TR, 0, 0, 0x05, NULL},
-    {ORSP_PE_ISIM, "ef-impu", 0x6F04, FD_LF, 0, 0, 0x04, NULL},
-    {ORSP_PE_ISIM, "ef-arr", 0x6F06, FD_LF, 0, 0, 0x06, NULL},
-    {ORSP_PE_ISIM, "ef-ist", 0x6F07, FD_TR, 0, 14, 0x07, "00"},
-    {ORSP_PE_ISIM, "ef-ad", 0x6FAD, FD_TR, 0, 3, 0x03, "00"},
-    {ORSP_PE_OPT_ISIM, "ef-pcscf", 0x6F09, FD_LF, 0, 0, 0, NULL},
-    {ORSP_PE_OPT_ISIM, "ef-sms", 0x6F3C, FD_LF, 176, 10 * 176, 0, "00FF"},
-    {ORSP_PE_OPT_ISIM, "ef-smsp", 0x6F42, FD_LF, 38, 38, 0, "FF"},
-    {ORSP_PE_OPT_ISIM, "ef-smss", 0x6F43, FD_TR, 0, 2, 0, "FF"},
-    {ORSP_PE_OPT_ISIM, "ef-smsr", 0x6F47, FD_LF, 30, 10 * 30, 0, "00FF"},
-    {ORSP_PE_OPT_ISIM, "ef-gbabp", 0x6FD5, FD_TR, 0, 0, 0, "FF"},
-    {ORSP_PE_OPT_ISIM, "ef-gbanl", 0x6FD7, FD_LF, 0, 0, 0, "FF"},
-    {ORSP_PE_OPT_ISIM, "ef-nafkca", 0x6FDD, FD_LF, 0, 0, 0, "FF"},
-    {ORSP_PE_OPT_ISIM, "ef-uicciari", 0x6FE7, FD_LF, 0, 0, 0, NULL},
-    {ORSP_PE_OPT_ISIM, "ef-frompreferred", 0x6FF7, FD_TR, 0, 1, 0, "00"},
-};
-
-/* ADF.USIM's AID starts with the 3GPP RID and the USIM application code, ADF.ISIM's with the
- * ISIM's (TS 101 220 Annex E, TS 31.102 Annex A, TS 31.103 Annex A). */
-#define AID_PREFIX_LEN 7
-static const uint8_t usim_aid_prefix[AID_PREFIX_LEN] = {0xA0, 0x00, 0x00, 0x00, 0x87, 0x10, 0x02};
-static const uint8_t isim_aid_prefix[AID_PREFIX_LEN] = {0xA0, 0x00, 0x00, 0x00, 0x87, 0x10, 0x04};
-
 /* The ADF of the NAA whose file-system PE this is: MF files, ADF.USIM or ADF.ISIM. */
 static uint8_t pe_df(orsp_pe_type type)
 {
 	if (type == ORSP_PE_ISIM || type == ORSP_PE_OPT_ISIM)
 		return ORSP_USIM_DF_ISIM;
 	return type == ORSP_PE_MF ? ORSP_USIM_DF_MF : ORSP_USIM_DF_ADF;
-}
-
-static const tpl_file *tpl_find(orsp_pe_type pe, const char *name)
-{
-	for (size_t i = 0; i < ORSP_ARRAY_LEN(tpl); i++)
-		if (tpl[i].pe == pe && strcmp(tpl[i].name, name) == 0)
-			return &tpl[i];
-	return NULL;
 }
 
 /* What one File member of a PE says, beyond orsp_pkg_file: the Fcp as TS 102 222 codes it
@@ -282,7 +188,7 @@ static orsp_err put_content(orsp_slice members, uint8_t *dst, size_t cap, size_t
 }
 
 static orsp_err add_file(orsp_usim *u, orsp_pe_type type, const orsp_pkg_file *pf,
-                         const raw_fcp *fcp, const tpl_file *t)
+                         const raw_fcp *fcp, const orsp_pkg_tpl_file *t)
 {
 	orsp_usim_file *f;
 	size_t size, room, len = 0;
@@ -358,14 +264,8 @@ static orsp_err add_file(orsp_usim *u, orsp_pe_type type, const orsp_pkg_file *p
 		if (len > size)
 			size = len;
 	}
-	if (size == 0 || size > 0xFFFF)
-		return orsp_errf(ORSP_E_MALFORMED, "%s: file size %zu", f->name, size);
-	if ((f->descriptor & 0x07) != 1) {
-		if (f->rec_len == 0 || f->rec_len > 255 || size % f->rec_len != 0 ||
-		    size / f->rec_len > 254)
-			return orsp_errf(ORSP_E_MALFORMED, "%s: %zu bytes in records of %u",
-			                 f->name, size, f->rec_len);
-	}
+	if ((e = orsp_pkg_ef_layout_check(f->name, f->descriptor, f->rec_len, size)) != ORSP_OK)
+		return e;
 	f->off = u->data_len;
 	f->size = (uint32_t)size;
 	u->data_len += (uint32_t)size;
@@ -378,10 +278,8 @@ static orsp_err add_file(orsp_usim *u, orsp_pe_type type, const orsp_pkg_file *p
  * is never compared past the value. */
 static bool take_aid(orsp_usim *u, orsp_slice aid, bool isim)
 {
-	const uint8_t *prefix = isim ? isim_aid_prefix : usim_aid_prefix;
-
-	if (aid.len < AID_PREFIX_LEN || aid.len < ORSP_EUICC_AID_MIN ||
-	    aid.len > ORSP_EUICC_AID_MAX || memcmp(aid.p, prefix, AID_PREFIX_LEN) != 0)
+	if (!orsp_pkg_naa_aid(isim ? ORSP_PE_ISIM : ORSP_PE_USIM, aid.p, aid.len) ||
+	    aid.len < ORSP_EUICC_AID_MIN || aid.len > ORSP_EUICC_AID_MAX)
 		return false;
 	memcpy(isim ? u->isim.aid : u->aid, aid.p, aid.len);
 	if (isim)
@@ -396,6 +294,8 @@ static bool take_aid(orsp_usim *u, orsp_slice aid, bool isim)
 static orsp_err load_fs_pe(orsp_usim *u, const orsp_pkg *pkg, size_t pe, orsp_pe_type type,
                            orsp_pkg_fs *fs)
 {
+	const orsp_pkg_tpl_file *tpl;
+	size_t n_tpl = 0;
 	orsp_pe_info info;
 	orsp_err e;
 
@@ -425,7 +325,7 @@ static orsp_err load_fs_pe(orsp_usim *u, const orsp_pkg *pkg, size_t pe, orsp_pe
 				                 "PE #%zu: ADF.ISIM AID is not an ISIM AID", pe);
 			continue;
 		}
-		const tpl_file *t = tpl_find(type, pf->name);
+		const orsp_pkg_tpl_file *t = orsp_pkg_tpl_find(type, pf->name);
 		if (!t && !(fcp.has_fd && pf->has_fid))
 			continue; /* neither template nor full Fcp: not served */
 		if ((e = add_file(u, type, pf, &fcp, t)) != ORSP_OK)
@@ -433,7 +333,8 @@ static orsp_err load_fs_pe(orsp_usim *u, const orsp_pkg *pkg, size_t pe, orsp_pe
 	}
 	if (type != ORSP_PE_MF && type != ORSP_PE_USIM && type != ORSP_PE_ISIM)
 		return ORSP_OK;
-	for (size_t k = 0; k < ORSP_ARRAY_LEN(tpl); k++) {
+	tpl = orsp_pkg_tpl_files(&n_tpl);
+	for (size_t k = 0; k < n_tpl; k++) {
 		bool listed = false;
 		if (tpl[k].pe != type)
 			continue;

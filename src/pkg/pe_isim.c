@@ -56,6 +56,12 @@ orsp_err isim_file_bytes(const File_t *f, const char *name, const char *what, co
 		return orsp_errf(ORSP_E_MALFORMED,
 		                 "%s: records of %zu bytes (fileDescriptor) in a file of %zu bytes",
 		                 name, rec, size);
+	/* nor one whose size is no whole number of records: the eUICC refuses such a file
+	 * (orsp_pkg_ef_layout_check), and the validator too */
+	if (size % rec != 0)
+		return orsp_errf(ORSP_E_MALFORMED,
+		                 "%s: %zu bytes is not a whole number of records of %zu bytes",
+		                 name, size, rec);
 	/* Record 1 gets the identity, every other record is cleared: the template's other
 	 * IMPUs belong to another subscriber. */
 	memset(buf, 0xFF, size);

@@ -272,7 +272,88 @@ static void check_fs_order(vctx *v)
 	}
 }
 
-/* Each File: doNotCreate stands alone; at most one Fcp, and it comes first. */
+/* The ADF dfName of a PE-USIM or PE-ISIM: that NAA's AID (TS 101 220 Annex E), the one the
+ * eUICC registers the application under. */
+static void check_adf_aid(vctx *v, size_t i, bool err, const char *name, const Fcp_t *fcp)
+{
+	orsp_pe_type t = v->pkg->pe[i].type;
+	const OCTET_STRING_t *aid = fcp ? fcp->dfName : NULL;
+	char hex[2 * 16 + 1] = "";
+
+	if (!aid || !((t == ORSP_PE_USIM && strcmp(name, "adf-usim") == 0) ||
+	              (t == ORSP_PE_ISIM && strcmp(name, "adf-isim") == 0)))
+		return;
+	if (orsp_pkg_naa_aid(t, aid->buf, (size_t)aid->size))
+		return;
+	if (orsp_hex_encode(aid->buf, (size_t)aid->size, hex, sizeof(hex)) != ORSP_OK)
+		hex[0] = '\0';
+	add(v, err, (long)i, "%s: dfName %s is not a%s AID (TS 101 220 Annex E: %s...)", name, hex,
+	    t == ORSP_PE_USIM ? " USIM" : "n ISIM",
+	    t == ORSP_PE_USIM ? "A0000000871002" : "A0000000871004");
+}
+
+/* A File as the eUICC creates it (TCA Annex A template values under the PE's Fcp, as
+ * src/euicc/usim_fs.c takes them): the fileDescriptor 2 bytes, or 4 with the record length
+ * (TS 102 222 §6.3.2.1); fillFileOffset a UInt16; the contents within the file's size; the
+ * layout of a working EF (orsp_pkg_ef_layout_check). For who vouches for the package these
+ * are errors; an eUICC installing has its trial load decide (docs/euicc.md): warnings. */
+static void check_layout(vctx *v, size_t i, const char *name, const File_t *f)
+{
+	bool err = !(v->flags & ORSP_PKG_VALIDATE_INSTALL);
+	const orsp_pkg_tpl_file *t = orsp_pkg_tpl_find(v->pkg->pe[i].type, name);
+	const Fcp_t *fcp = file_fcp(f);
+	const OCTET_STRING_t *fd = fcp ? fcp->fileDescriptor : NULL;
+	const OCTET_STRING_t *fs = fcp ? fcp->efFileSize : NULL;
+	bool has_fd = t != NULL;
+	uint8_t d = t ? t->fd : 0;
+	size_t rec = 0, size = t ? t->size : file_default_size(name), pos = 0, end = 0;
+
+	check_adf_aid(v, i, err, name, fcp);
+	if (fd && fd->size != 2 && fd->size != 4) {
+		add(v, err, (long)i,
+		    "%s: fileDescriptor of %d bytes (TS 102 222: 2, or 4 with the record length)",
+		    name, fd->size);
+		return;
+	}
+	if (fd) {
+		has_fd = true;
+		d = fd->buf[0];
+		if (fd->size == 4)
+			rec = (size_t)(fd->buf[2] << 8 | fd->buf[3]);
+	}
+	if (rec == 0 && t)
+		rec = t->rec_len;
+	if (fs && (fs->size < 1 || fs->size > 4)) {
+		add(v, err, (long)i, "%s: efFileSize of %d bytes", name, fs->size);
+		return;
+	}
+	if (fs)
+		size = file_size(f, name);
+	for (int j = 0; j < f->list.count; j++) {
+		const struct File__Member *m = f->list.array[j];
+		if (m && m->present == File__Member_PR_fillFileOffset) {
+			if (m->choice.fillFileOffset < 0 || m->choice.fillFileOffset > 0xFFFF) {
+				add(v, err, (long)i,
+				    "%s: fillFileOffset %ld is not 0 to 65535 (UInt16)", name,
+				    m->choice.fillFileOffset);
+				return;
+			}
+			pos += (size_t)m->choice.fillFileOffset;
+		} else if (m && m->present == File__Member_PR_fillFileContent) {
+			pos += (size_t)m->choice.fillFileContent.size;
+			end = pos;
+		}
+	}
+	/* a file of no known structure or size (no Fcp nor template gives it) is not judged */
+	if (has_fd && (size || fs) && orsp_pkg_ef_layout_check(name, d, rec, size) != ORSP_OK)
+		add(v, err, (long)i, "%s", orsp_err_detail());
+	orsp_err_clear();
+	if (size && end > size)
+		add(v, err, (long)i, "%s: its content ends at byte %zu, past the file's %zu bytes",
+		    name, end, size);
+}
+
+/* Each File: doNotCreate stands alone; at most one Fcp, and it comes first; its layout. */
 static void check_files(vctx *v)
 {
 	const orsp_pkg *pkg = v->pkg;
@@ -308,6 +389,8 @@ static void check_files(vctx *v)
 			if (fcps > 1)
 				add(v, true, (long)i, "%s: more than one fileDescriptor",
 				    m[k].name);
+			if (!dnc)
+				check_layout(v, i, m[k].name, f);
 		}
 	}
 }

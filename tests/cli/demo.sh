@@ -54,16 +54,49 @@ rc=0
 TMPDIR=$T "$B" demo --template "$T/none.der" >/dev/null 2>&1 || rc=$?
 [[ $rc -eq 1 ]] && ok || bad "missing template: rc=$rc"
 # The IMS step fails when the device cannot use an ISIM, the steps before it pass: the
-# template with the PE-ISIM dfName's application code 1004 made 1005 (the card serves no
-# ISIM, EF.DIR still lists it), and with every ISIM AID so changed (EF.DIR lists none).
+# template without its PE-ISIM and PE-OPT-ISIM (and the header's isim service), EF.DIR still
+# listing the ISIM (the card serves none), and so with every ISIM AID's application code
+# 1004 made 1005 (EF.DIR lists none). An ISIM the card would not serve (a dfName that is no
+# ISIM AID) is refused at import (docs/pkg.md).
 TPL=${ORSP_DATA_DIR:-$(dirname "$0")/../../data}/profiles/ts48-v7-saip2.3-nobertlv.der
 python3 - "$TPL" "$T" <<'END'
 import sys
-d = open(sys.argv[1], "rb").read()
-df, isim = bytes.fromhex("840ca0000000871004"), bytes.fromhex("a0000000871004")
-assert d.count(df) == 1 and d.count(isim) > 1
-open(sys.argv[2] + "/isim-unserved.der", "wb").write(d.replace(df, df[:-1] + b"\x05"))
-open(sys.argv[2] + "/isim-none.der", "wb").write(d.replace(isim, isim[:-1] + b"\x05"))
+
+
+def tlv(b, i):
+    """tag, value start and end of the TLV at b[i] (one-byte tags)"""
+    n, j = b[i + 1], i + 2
+    if n & 0x80:
+        n, j = int.from_bytes(b[j:j + (n & 0x7F)], "big"), j + (n & 0x7F)
+    return b[i], j, j + n
+
+
+def children(v):
+    i, out = 0, []
+    while i < len(v):
+        t, s, e = tlv(v, i)
+        out.append((t, v[s:e], v[i:e]))
+        i = e
+    return out
+
+
+def der(tag, v):
+    n = len(v).to_bytes((len(v).bit_length() + 7) // 8 or 1, "big")
+    return bytes([tag]) + (n if len(v) < 0x80 else bytes([0x80 | len(n)]) + n) + v
+
+
+d, out = open(sys.argv[1], "rb").read(), b""
+for t, v, raw in children(d):
+    if t in (0xB5, 0xB6):  # PE-ISIM [21], PE-OPT-ISIM [22]
+        continue
+    if t == 0xA0:  # ProfileHeader: eUICC-Mandatory-services [5] without isim [2]
+        raw = der(t, b"".join(der(ct, b"".join(r for st, _, r in children(cv) if st != 0x82))
+                              if ct == 0xA5 else r for ct, cv, r in children(v)))
+    out += raw
+isim = bytes.fromhex("a0000000871004")
+assert out.count(isim) > 1
+open(sys.argv[2] + "/isim-unserved.der", "wb").write(out)
+open(sys.argv[2] + "/isim-none.der", "wb").write(out.replace(isim, isim[:-1] + b"\x05"))
 END
 for c in "isim-unserved:EF.DIR lists an ISIM the card does not serve (SELECT: SW 6A82)" \
 	"isim-none:the profile has no ISIM (EF.DIR lists none)"; do

@@ -291,6 +291,41 @@ if [[ -e "$T/impu32-built.der" ]]; then bad "a refused IMS identity wrote output
 run profile build --template "$T/impu32.der" --iccid 8949449999999990171 \
 	--imsi 262019876543213 --k "$K" --op "$OP" --keep-ims-identity -o "$T/impu32-built.der"
 expect "too long kept" 0 "$rc"
+# EF.IMPU of 80 bytes (efFileSize C0 made 50) in records of 64: no whole number of records,
+# which openrsp's eUICC refuses (it served the profile without its ISIM): check and build
+# refuse it naming the file and both sizes, and build writes nothing
+"$PY" -c '
+import sys
+d = open(sys.argv[1], "rb").read()
+old = bytes.fromhex("83026F048B036F06018001C0")
+assert d.count(old) == 1
+open(sys.argv[2], "wb").write(d.replace(old, old[:-1] + b"\x50"))' "$TS48" "$T/impu80.der"
+run profile check "$T/impu80.der"
+expect "EF.IMPU of 80 bytes: check" 1 "$rc"
+has "EF.IMPU of 80 bytes named" "error: PE #18 (isim): ef-impu: 80 bytes is not a whole number of records of 64 bytes" "$out"
+for keep in "" --keep-ims-identity; do
+	run profile build --template "$T/impu80.der" --iccid 8949449999999990171 \
+		--imsi 262019876543213 --k "$K" --op "$OP" $keep -o "$T/impu80-built.der"
+	expect "EF.IMPU of 80 bytes: build $keep" 1 "$rc"
+	has "EF.IMPU of 80 bytes: build $keep names it" "ef-impu: 80 bytes is not a whole number of records of 64 bytes" "$err"
+	if [[ -e "$T/impu80-built.der" ]]; then bad "EF.IMPU of 80 bytes: build $keep wrote output"; else ok; fi
+done
+# a USIM dfName of the ISIM's application code, a record length that does not divide
+# EF.PSISMSC's 22 bytes (a PE the eUICC does not serve): refused naming them
+"$PY" -c '
+import sys
+d = open(sys.argv[1], "rb").read()
+for old, new, out in (("840CA0000000871002FF49FF0589", "840CA0000000871004FF49FF0589", "usim-aid"),
+                      ("8204422100168302" "6FE5", "8204422100158302" "6FE5", "psismsc")):
+    old, new = bytes.fromhex(old), bytes.fromhex(new)
+    assert d.count(old) == 1
+    open(sys.argv[2] + "/" + out + ".der", "wb").write(d.replace(old, new))' "$TS48" "$T"
+run profile check "$T/usim-aid.der"
+expect "USIM dfName of an ISIM: check" 1 "$rc"
+has "USIM dfName of an ISIM named" "error: PE #7 (usim): adf-usim: dfName a0000000871004ff49ff0589 is not a USIM AID" "$out"
+run profile check "$T/psismsc.der"
+expect "EF.PSISMSC in records of 21: check" 1 "$rc"
+has "EF.PSISMSC in records of 21 named" "error: PE #4 (telecom): ef-psismsc: 22 bytes is not a whole number of records of 21 bytes" "$out"
 
 # ----- --sqn-delta: each PE-AKAParameter keeps its own sqnOptions and sqnAgeLimit -----
 # The second one gets sqnAgeLimit [4] 000000001001 (before its sqnInit [5], if any).
