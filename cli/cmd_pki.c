@@ -84,6 +84,7 @@ typedef struct pki_opts {
 	const char *fqdn;
 	const char *oid;
 	unsigned days;
+	bool days_given; /* --days given, not the default */
 	bool eins, force, json;
 	bool quiet; /* no summary (in-process use by the demo) */
 	/* pki smdp: the DPauth and DPpb keys in a PKCS#11 token (URIs), or NULL: made here */
@@ -519,6 +520,7 @@ static int check_smdp_opts(pki_opts *o, const char *days)
 		if ((rc = cli_uint("--days", days, 1, MAX_DAYS, &v)) != CLI_OK)
 			return rc;
 		o->days = (unsigned)v;
+		o->days_given = true;
 	}
 	return CLI_OK;
 }
@@ -811,6 +813,51 @@ int cli_pki_create_smdp(const char *dir, const char *ci_dir, const char *fqdn, c
 	return pki_smdp_make(o, ci_dir);
 }
 
+/* t as UTC text for messages, "2026-05-01 12:00:00Z". */
+static void utc_text(time_t t, char *out, size_t cap)
+{
+	struct tm tm;
+
+	if (!gmtime_r(&t, &tm) || !strftime(out, cap, "%Y-%m-%d %H:%M:%SZ", &tm))
+		snprintf(out, cap, "%lld", (long long)t);
+}
+
+/* The validity of what the CI at path issues now for o->days. The CI must be valid now: a
+ * verifier accepts nothing under a CI outside its validity (RFC 5280 §6.1.3 (a)(2)). What
+ * it issues lies within the CI's validity, as pki init's certificates do: notAfter capped at
+ * the CI's (*capped when --days asked for more; a certificate that outlives its CI only
+ * looks valid longer), notBefore, backdated for clock skew, not before the CI's. */
+static int ci_window(const pki_opts *o, const orsp_cert *ci, const char *path, time_t now,
+                     time_t *nb, time_t *na, bool *capped)
+{
+	time_t ci_nb, ci_na;
+	char when[64];
+	orsp_err e = orsp_cert_validity(ci, &ci_nb, &ci_na);
+
+	if (e)
+		return cli_fail(path, e);
+	if (now < ci_nb) {
+		utc_text(ci_nb, when, sizeof(when));
+		return cli_failf(path,
+		                 "the CI is not valid before %s: nothing it issues now would "
+		                 "verify",
+		                 when);
+	}
+	if (now >= ci_na) {
+		utc_text(ci_na, when, sizeof(when));
+		return cli_failf(path,
+		                 "the CI expired on %s: nothing it issues would verify; "
+		                 "make a new one (pki init)",
+		                 when);
+	}
+	*nb = now - BACKDATE_S < ci_nb ? ci_nb : now - BACKDATE_S;
+	*na = now + (time_t)o->days * 86400;
+	*capped = *na > ci_na && o->days_given;
+	if (*na > ci_na)
+		*na = ci_na;
+	return CLI_OK;
+}
+
 static int pki_smdp_make(pki_opts o, const char *ci_dir)
 {
 	char path[PATH_CAP], smdp_dir[PATH_CAP];
@@ -820,7 +867,9 @@ static int pki_smdp_make(pki_opts o, const char *ci_dir)
 	bool dpauth_point_ok = false;
 	created *made = calloc(1, sizeof(*made));
 	orsp_rsp_role role;
-	time_t now = time(NULL);
+	time_t now = time(NULL), nb = 0, na = 0;
+	bool capped = false;
+	char when[64];
 	int rc;
 	orsp_err e;
 
@@ -840,6 +889,8 @@ static int pki_smdp_make(pki_opts o, const char *ci_dir)
 		               e ? "unreadable" : "of another role");
 		goto out;
 	}
+	if ((rc = ci_window(&o, ci, path, now, &nb, &na, &capped)) != CLI_OK)
+		goto out;
 	if ((rc = path_join(path, ci_dir, "ci", "ci_key.pem")) != CLI_OK ||
 	    (rc = load_key_file(path, &ci_key)) != CLI_OK)
 		goto out;
@@ -891,7 +942,7 @@ static int pki_smdp_make(pki_opts o, const char *ci_dir)
 			rc = cli_fail(l->label, e);
 			goto out;
 		}
-		fill_template(&o, i, now - BACKDATE_S, now + (time_t)o.days * 86400, NULL, &t);
+		fill_template(&o, i, nb, na, NULL, &t);
 		e = orsp_cert_issue(&t, key, ci_key, ci, &cert);
 		if (e) {
 			rc = cli_fail(l->label, e);
@@ -933,6 +984,13 @@ static int pki_smdp_make(pki_opts o, const char *ci_dir)
 		key = NULL;
 	}
 	/* said once everything is written (a failure removes it all) */
+	if (capped && !o.quiet) {
+		utc_text(na, when, sizeof(when));
+		fprintf(stderr,
+		        "openrsp: warning: the CI expires on %s, before the %u days of --days: "
+		        "DPauth, DPpb and DPtls expire with it\n",
+		        when, o.days);
+	}
 	if (!o.json && !o.quiet)
 		for (int i = C_DPAUTH; i <= C_DPTLS; i++)
 			printf("  %-6s  %s%s\n", layout[i].label,
@@ -982,7 +1040,8 @@ static const cli_cmd pki_cmds[] = {
      "  --smdp-fqdn NAME     DNS name in the DPtls certificate (default " DEFAULT_FQDN ")\n"
      "  --smdp-oid OID       SM-DP+ OID, registeredID in DPauth/DPpb/DPtls (default " DEFAULT_OID
      ")\n"
-     "  --days N             validity of every certificate, 1 to 36500 (default 3650)\n"
+     "  --days N             validity of every certificate, the CI's too, 1 to 36500\n"
+     "                       (default 3650)\n"
      "  --permitted-eins     also put the SGP.22 v3 permittedEins extension in the EUM\n"
      "  --force              write into a non-empty DIR, replacing the files of the layout\n"
      "  --json               one JSON document: paths, EID and key identifiers\n",
@@ -1001,7 +1060,8 @@ static const cli_cmd pki_cmds[] = {
      "  --dppb-key URI       DPpb's key in a PKCS#11 token\n"
      "  --smdp-fqdn NAME     DNS name in the DPtls certificate\n"
      "  --smdp-oid OID       SM-DP+ OID, registeredID in DPauth/DPpb/DPtls\n"
-     "  --days N             validity, 1 to 36500 (default 3650)\n"
+     "  --days N             validity, 1 to 36500 (default 3650), never past the CI's\n"
+     "                       end (a CI that has expired, or is not yet valid, issues nothing)\n"
      "  --force              write into a non-empty DIR, replacing the SM-DP+ files\n"
      "  --json               one JSON document\n",
      pki_smdp},

@@ -336,13 +336,15 @@ static void test_hierarchy_verifies(void **state)
 	}
 }
 
-/* A CI valid past 2049 is encoded with GeneralizedTime (RFC 5280 §4.1.2.5) and still works. */
+/* A CI valid past 2049 is encoded with GeneralizedTime (RFC 5280 §4.1.2.5) and still works;
+ * orsp_cert_validity reads both forms back as issued. */
 static void test_long_validity(void **state)
 {
 	orsp_cert_template t;
 	orsp_ec_key *k = new_key(ORSP_CURVE_P256);
 	orsp_cert *c;
 	orsp_ci_store *s;
+	time_t nb = 0, na = 0;
 	X509 *x;
 	(void)state;
 
@@ -353,6 +355,12 @@ static void test_long_validity(void **state)
 	assert_int_equal(ASN1_STRING_type(X509_get0_notBefore(x)), V_ASN1_UTCTIME);
 	assert_int_equal(ASN1_STRING_type(X509_get0_notAfter(x)), V_ASN1_GENERALIZEDTIME);
 	assert_int_equal(ASN1_TIME_cmp_time_t(X509_get0_notAfter(x), certmint_time(2060, 1, 1)), 0);
+	assert_int_equal(orsp_cert_validity(c, &nb, &na), ORSP_OK);
+	assert_int_equal(nb, t.not_before);
+	assert_int_equal(na, certmint_time(2060, 1, 1));
+	assert_int_equal(orsp_cert_validity(c, NULL, &na), ORSP_OK);
+	assert_int_equal(orsp_cert_validity(NULL, &nb, &na), ORSP_E_USAGE);
+	orsp_err_clear();
 	s = store_with(c);
 	X509_free(x);
 	orsp_ci_store_free(s);

@@ -222,6 +222,10 @@ ORSP_MUST_CHECK orsp_err orsp_cert_ski(const orsp_cert *c, uint8_t *out, size_t 
 ORSP_MUST_CHECK orsp_err orsp_cert_aki(const orsp_cert *c, uint8_t *out, size_t cap, size_t *len);
 /* The public key (caller frees with orsp_ec_free). */
 ORSP_MUST_CHECK orsp_err orsp_cert_public_key(const orsp_cert *c, orsp_ec_key **out);
+/* The validity period (RFC 5280 §4.1.2.5) as seconds since the epoch, UTC: either pointer
+ * may be NULL. ORSP_E_MALFORMED if a date does not decode. */
+ORSP_MUST_CHECK orsp_err orsp_cert_validity(const orsp_cert *c, time_t *not_before,
+                                            time_t *not_after);
 /* The RSP role from the certificate policies; ORSP_E_POLICY if none or several. */
 ORSP_MUST_CHECK orsp_err orsp_cert_rsp_role(const orsp_cert *c, orsp_rsp_role *out);
 /* The subject serialNumber attribute (the EID of an eUICC certificate, 32 digits). */

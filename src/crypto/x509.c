@@ -443,6 +443,34 @@ orsp_err orsp_cert_aki(const orsp_cert *c, uint8_t *out, size_t cap, size_t *len
 	                   out, cap, len);
 }
 
+static orsp_err asn1_time_t(const ASN1_TIME *a, time_t *out)
+{
+	struct tm tm;
+	time_t t;
+
+	if (!a || ASN1_TIME_to_tm(a, &tm) != 1)
+		return orsp__ossl_fail(ORSP_E_MALFORMED,
+		                       "certificate validity dates do not decode");
+	t = timegm(&tm);
+	if (t == (time_t)-1)
+		return orsp_errf(ORSP_E_MALFORMED, "certificate validity dates out of range");
+	*out = t;
+	return ORSP_OK;
+}
+
+orsp_err orsp_cert_validity(const orsp_cert *c, time_t *not_before, time_t *not_after)
+{
+	orsp_err e;
+
+	if (!c)
+		return orsp_errf(ORSP_E_USAGE, "orsp_cert_validity: NULL argument");
+	if (not_before && (e = asn1_time_t(X509_get0_notBefore(c->x), not_before)) != ORSP_OK)
+		return e;
+	if (not_after && (e = asn1_time_t(X509_get0_notAfter(c->x), not_after)) != ORSP_OK)
+		return e;
+	return ORSP_OK;
+}
+
 /* The curve of the certificate's key (ORSP_CURVE_NONE: not a supported EC key). */
 static orsp_curve cert_curve(const orsp_cert *c)
 {

@@ -279,6 +279,68 @@ rc=0
 if [[ $rc -eq 1 ]]; then ok; else bad "pki smdp write failure rc=$rc $(cat "$T/err")"; fi
 if [[ ! -e "$T/w5" ]]; then ok; else bad "a failed pki smdp left $(find "$T/w5" | head -3)"; fi
 
+# ----- pki smdp: nothing outlives the CI, nothing is issued by a CI outside its validity -----
+enddate() { openssl x509 -noout -enddate -in "$1"; }
+# pki init: every certificate ends with its CI
+run pki init "$T/ca1" --days 1
+for n in "${names[@]}"; do
+	expect "pki init: $n ends with the CI" "$(enddate "$T/ca1/ci/ci.pem")" "$(enddate "$T/ca1/$n.pem")"
+done
+# --days beyond the CI's end: capped at it, and said on stderr
+run pki smdp "$T/dp3" --ci "$T/ca1" --smdp-fqdn b.example --smdp-oid 2.999.12 --days 36500
+expect "pki smdp --days 36500 under a 1-day CI" 0 "$rc"
+has "the cap said" "openrsp: warning: the CI expires on " "$err"
+has "the cap said in full" "before the 36500 days of --days: DPauth, DPpb and DPtls expire with it" "$err"
+# without --days: the default 3650 days, silently no longer than the CI
+run pki smdp "$T/dp4" --ci "$T/ca1" --smdp-fqdn b.example --smdp-oid 2.999.12
+expect "pki smdp without --days under a 1-day CI" "0:" "$rc:$err"
+for d in dp3 dp4; do
+	for n in dpauth dppb dptls; do
+		expect "pki smdp: $d $n ends with the CI" "$(enddate "$T/ca1/ci/ci.pem")" "$(enddate "$T/$d/smdp/$n.pem")"
+		check "pki smdp: $d $n chains to the CI" openssl verify -CAfile "$T/ca1/ci/ci.pem" "$T/$d/smdp/$n.pem"
+	done
+done
+# within the CI's validity: as asked, no warning
+run pki smdp "$T/dp5" --ci "$T/ca" --smdp-fqdn b.example --smdp-oid 2.999.12 --days 10
+expect "pki smdp --days 10" "0:" "$rc:$err"
+check "pki smdp --days 10 ends in 10 days" openssl x509 -noout -in "$T/dp5/smdp/dpauth.pem" -checkend $((10 * 86400 - 120))
+if openssl x509 -noout -in "$T/dp5/smdp/dpauth.pem" -checkend $((10 * 86400 + 120)) >/dev/null; then bad "pki smdp --days 10 ends later"; else ok; fi
+# a CI with the CI policy and a key of its own, valid from $2 to $3 (openssl ca), in $1/ci
+dated_ci() {
+	mkdir -p "$1/ci" "$1/db"
+	cp "$T/ca1/ci/ci_key.pem" "$1/ci/ci_key.pem"
+	: >"$1/db/index.txt"
+	echo 01 >"$1/db/serial"
+	cat >"$1/ca.cnf" <<-EOF
+		[ca]
+		default_ca = ci
+		[ci]
+		database = $1/db/index.txt
+		new_certs_dir = $1/db
+		serial = $1/db/serial
+		default_md = sha256
+		policy = any
+		x509_extensions = ext
+		[any]
+		commonName = supplied
+		[ext]
+		basicConstraints = critical, CA:true
+		keyUsage = critical, keyCertSign, cRLSign
+		certificatePolicies = critical, 2.23.146.1.2.1.0
+		subjectKeyIdentifier = hash
+		authorityKeyIdentifier = keyid
+	EOF
+	openssl req -new -key "$1/ci/ci_key.pem" -subj "/CN=dated CI" -out "$1/ci.csr" 2>/dev/null
+	openssl ca -batch -config "$1/ca.cnf" -selfsign -keyfile "$1/ci/ci_key.pem" -in "$1/ci.csr" \
+		-startdate "$2" -enddate "$3" -out "$1/ci.pem" >/dev/null 2>&1
+	openssl x509 -in "$1/ci.pem" -outform der -out "$1/ci/ci.der"
+}
+dated_ci "$T/expired" 20200101000000Z 20210101000000Z
+failure "the CI expired on 2021-01-01 00:00:00Z" pki smdp "$T/w6" --ci "$T/expired" --smdp-fqdn b.example --smdp-oid 2.999.12
+dated_ci "$T/future" 20900101000000Z 20910101000000Z
+failure "the CI is not valid before 2090-01-01 00:00:00Z" pki smdp "$T/w6" --ci "$T/future" --smdp-fqdn b.example --smdp-oid 2.999.12
+if [[ ! -e "$T/w6" ]]; then ok; else bad "a CI outside its validity issued into $T/w6"; fi
+
 run pki init --help
 if [[ $rc -eq 0 && "$out" == *"--curve"* && "$out" == *"--eid-prefix"* ]]; then ok; else bad "pki init --help"; fi
 run help pki
