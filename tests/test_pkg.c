@@ -3136,6 +3136,99 @@ static void test_decode_malformed(void **state)
 	free(v7);
 }
 
+/* The module's constraints on named types (UInt8/15/16, ApplicationIdentifier) hold after the
+ * codec has run: asn1c 0.9.28 replaced each such type's own check by its base type's (none)
+ * on its first decode, so asn_check_constraints passed these from then on
+ * (src/asn1/asn1gen.cmake). Every edit here goes through the generated codec, which the
+ * package loaded first has run on every type of the profile already. */
+static void usim_aid(ProfileElement_t *pe, void *arg)
+{
+	File_t *f = &pe->choice.usim.adf_usim;
+	assert_true(f->list.count > 0);
+	assert_int_equal(f->list.array[0]->present, File__Member_PR_fileDescriptor);
+	assert_non_null(f->list.array[0]->choice.fileDescriptor.dfName);
+	os_put(f->list.array[0]->choice.fileDescriptor.dfName, (const char *)arg);
+}
+/* A fillFileOffset of *arg in front of EF.IMSI's content. */
+static void usim_imsi_offset(ProfileElement_t *pe, void *arg)
+{
+	File_t *f = &pe->choice.usim.ef_imsi;
+	struct File__Member *m = calloc(1, sizeof(*m));
+	assert_non_null(m);
+	m->present = File__Member_PR_fillFileOffset;
+	m->choice.fillFileOffset = *(const long *)arg;
+	assert_int_equal(ASN_SEQUENCE_ADD(&f->list, m), 0);
+	/* move it from last to before the content (second) */
+	assert_int_equal(f->list.count, 3);
+	f->list.array[2] = f->list.array[1];
+	f->list.array[1] = m;
+}
+/* TUAK with a 32-byte TOPc and numberOfKeccak *arg. */
+static void aka_tuak_keccak(ProfileElement_t *pe, void *arg)
+{
+	aka_tuak_zero_keccak(pe, NULL);
+	*algo(pe)->numberOfKeccak = *(const long *)arg;
+}
+
+static void test_decode_constraints(void **state)
+{
+	static const long id_max = 32767, id_over = 40000, keccak_max = 255, keccak_over = 256,
+	                  keccak_huge = 3000000000L, offset_neg = -1, offset_zero = 0;
+	static const struct {
+		edit_case c;
+		bool ok;
+	} cases[] = {
+	    {{ORSP_PE_PIN_CODES, set_id, &id_max, NULL}, true},
+	    {{ORSP_PE_PIN_CODES, set_id, &id_over,
+	      "(pinCodes): violates the module's constraints: UInt15: constraint failed"},
+	     false},
+	    {{ORSP_PE_USIM, usim_aid, "A0000000871002FF49FF058900000100", NULL}, true},
+	    {{ORSP_PE_USIM, usim_aid, "A00000",
+	      "(usim): violates the module's constraints: ApplicationIdentifier: constraint "
+	      "failed"},
+	     false},
+	    {{ORSP_PE_USIM, usim_aid, "A0000000",
+	      "(usim): violates the module's constraints: ApplicationIdentifier"},
+	     false},
+	    {{ORSP_PE_USIM, usim_aid, "A0000000871002FF49FF05890000010000",
+	      "(usim): violates the module's constraints: ApplicationIdentifier"},
+	     false},
+	    {{ORSP_PE_AKA_PARAMETER, aka_tuak_keccak, &keccak_max, NULL}, true},
+	    {{ORSP_PE_AKA_PARAMETER, aka_tuak_keccak, &keccak_over,
+	      "(akaParameter): violates the module's constraints: UInt8: constraint failed"},
+	     false},
+	    {{ORSP_PE_AKA_PARAMETER, aka_tuak_keccak, &keccak_huge,
+	      "(akaParameter): violates the module's constraints: UInt8"},
+	     false},
+	    {{ORSP_PE_USIM, usim_imsi_offset, &offset_zero, NULL}, true},
+	    {{ORSP_PE_USIM, usim_imsi_offset, &offset_neg,
+	      "(usim): violates the module's constraints: UInt16: constraint failed"},
+	     false},
+	};
+	pelist pl;
+	size_t len;
+	uint8_t *b;
+	orsp_pkg *pkg = NULL;
+	(void)state;
+
+	for (size_t i = 0; i < ORSP_ARRAY_LEN(cases); i++) {
+		pl_load(&pl, V7);
+		pl_edit(&pl, pl_find(&pl, cases[i].c.type, 0), cases[i].c.fn,
+		        (void *)(uintptr_t)cases[i].c.arg);
+		b = pl_join(&pl, &len);
+		if (cases[i].ok) {
+			if (orsp_pkg_decode(b, len, &pkg) != ORSP_OK)
+				fail_msg("case %zu: %s", i, orsp_err_detail());
+			orsp_pkg_free(pkg);
+			pkg = NULL;
+		} else {
+			expect_decode_fails(b, len, ORSP_E_MALFORMED, cases[i].c.what);
+		}
+		free(b);
+		pl_free(&pl);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -3166,6 +3259,7 @@ int main(void)
 	    cmocka_unit_test(test_validate_iot_iccid),
 	    cmocka_unit_test(test_validate_layout),
 	    cmocka_unit_test(test_decode_malformed),
+	    cmocka_unit_test(test_decode_constraints),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

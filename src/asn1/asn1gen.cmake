@@ -4,10 +4,10 @@
 #   cmake -DASN1C=<asn1c> -DOUT=<dir> -DMANIFEST=<set>.sources -DMODULES=<a.asn;b.asn>
 #         [-DWRITE_MANIFEST=1] -P asn1gen.cmake
 #
-# The generated code is never edited, by hand or by this script. The only files removed are
-# asn1c's usage examples (converter-sample.c, Makefile.am.sample, pdu_collection.c), which are
-# not part of the codec. WRITE_MANIFEST=1 rewrites the manifest instead of checking it (for a
-# new module set; see docs/asn1.md).
+# The generated code is never edited by hand; this script makes one rewrite of it (at the
+# end). The only files removed are asn1c's usage examples (converter-sample.c,
+# Makefile.am.sample, pdu_collection.c), which are not part of the codec. WRITE_MANIFEST=1
+# rewrites the manifest instead of checking it (for a new module set; see docs/asn1.md).
 cmake_minimum_required(VERSION 3.20)
 
 foreach(v ASN1C OUT MANIFEST MODULES)
@@ -26,7 +26,7 @@ file(MAKE_DIRECTORY "${OUT}" "${OUT}-modules")
 # the tag, `OrspTagged7OctetString ::= [7] OCTET STRING`, added before the module's END. In
 # the module's tagging environment this denotes the same encoding; nothing else is touched.
 # Only OCTET STRING and type references (second letter lower case, so no built-in keyword)
-# are rewritten; the generated code itself is never edited.
+# are rewritten.
 set(modules_used "")
 foreach(m IN LISTS MODULES)
 	file(READ "${m}" text)
@@ -92,4 +92,34 @@ if(NOT generated STREQUAL expected)
 		"  produced but not listed: ${extra}\n  listed but not produced: ${missing}\n"
 		"A different asn1c version or a changed module; see docs/asn1.md (WRITE_MANIFEST).")
 endif()
+# The one rewrite of generated code (docs/asn1.md). asn1c 0.9.28 gives a type defined from
+# another with a constraint (UInt15 ::= INTEGER (0..32767), ApplicationIdentifier ::= OCTET
+# STRING (SIZE(5..16))) a descriptor whose check_constraints is <T>_constraint, but each of
+# its codec functions first copies the base type's functions into that descriptor
+# (<T>_1_inherit_TYPE_descriptor), check_constraints among them: from the first decode,
+# encode, print or free of the type on, asn_check_constraints ran the base's check (none for
+# INTEGER and OCTET STRING) and never the type's own. That copy is dropped, so the descriptor
+# keeps <T>_constraint (which checks a string type's alphabet itself). A SIZE on a SEQUENCE OF
+# type ends in the base's checks through td->check_constraints, which would now call itself:
+# it calls the base's descriptor instead. Types without a constraint of their own keep
+# replacing their check by the base's (<T>_constraint), which is now the base's own.
+set(inherit_re "\ttd->check_constraints = asn_DEF_([A-Za-z0-9_]+)\\.check_constraints;\n\ttd->ber_decoder ")
+set(inner "/* Perform validation of the inner elements */\n\t\treturn ")
+foreach(f IN LISTS generated)
+	file(READ "${OUT}/${f}" text)
+	if(NOT text MATCHES "_inherit_TYPE_descriptor\\(asn_TYPE_descriptor_t \\*td\\) {")
+		continue()
+	endif()
+	if(NOT text MATCHES "${inherit_re}")
+		message(FATAL_ERROR "asn1gen: ${f}: an inherit_TYPE_descriptor that does not copy "
+			"check_constraints as asn1c 0.9.28 does (docs/asn1.md)")
+	endif()
+	set(base "${CMAKE_MATCH_1}")
+	string(REPLACE "\ttd->check_constraints = asn_DEF_${base}.check_constraints;\n\ttd->ber_decoder "
+		"\t/* check_constraints: the type's own (src/asn1/asn1gen.cmake) */\n\ttd->ber_decoder "
+		text "${text}")
+	string(REPLACE "${inner}td->check_constraints(td,"
+		"${inner}asn_DEF_${base}.check_constraints(&asn_DEF_${base}," text "${text}")
+	file(WRITE "${OUT}/${f}" "${text}")
+endforeach()
 file(TOUCH "${OUT}/.generated")

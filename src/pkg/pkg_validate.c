@@ -444,8 +444,9 @@ static void check_aka_one(vctx *v, const ServicesList_t *svc, size_t i, const PE
 					    p->rotationConstants->buf[r]);
 			break;
 		case ORSP_PKG_ALG_TUAK:
-			/* TS 35.231: K of 128 or 256 bits, TOPc of 256 bits, at least one Keccak.
-			 */
+			/* TS 35.231: K of 128 or 256 bits, TOPc of 256 bits, at least one Keccak;
+			 * at most 255 (PEDefinitions UInt8), which decoding checks already: each
+			 * AUTHENTICATE runs every iteration. */
 			need = p->key.size == 32 ? ORSP_SVC_TUAK256 : ORSP_SVC_TUAK128;
 			if (p->key.size != 16 && p->key.size != 32)
 				add(v, true, (long)i, "TUAK key is %d bytes, must be 16 or 32",
@@ -453,8 +454,10 @@ static void check_aka_one(vctx *v, const ServicesList_t *svc, size_t i, const PE
 			if (p->opc.size != 32)
 				add(v, true, (long)i, "TUAK TOPc is %d bytes, must be 32",
 				    p->opc.size);
-			if (p->numberOfKeccak && *p->numberOfKeccak < 1)
-				add(v, true, (long)i, "numberOfKeccak is 0, must be at least 1");
+			if (p->numberOfKeccak &&
+			    (*p->numberOfKeccak < 1 || *p->numberOfKeccak > 255))
+				add(v, true, (long)i, "numberOfKeccak is %ld, must be 1 to 255",
+				    *p->numberOfKeccak);
 			break;
 		case ORSP_PKG_ALG_TEST:
 			/* TS 34.108 §8.1.2: the test algorithm uses a 128-bit K (OPc is ignored).
