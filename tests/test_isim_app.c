@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "isdr_fixture.h"
+#include "orsp_asn1_pe.h"
 
 #include "openrsp/aka.h"
 #include "openrsp/pkg.h"
@@ -407,6 +408,103 @@ static void test_isim_files(void **state)
 	/* writes refused as on the USIM */
 	expect_sw(c, "01A4000C026F02", 0x9000);
 	expect_sw(c, "01D6000001FF", 0x6982);
+	isim_close(c);
+	card_free(c);
+}
+
+/* upp with the PE-ISIM's EF.IMPU defined by a fill pattern alone (no content): the
+ * tag-'80' TLV of impu, then 'FF'. */
+static uint8_t *impu_by_fill_pattern(const uint8_t *upp, size_t upp_len, const char *impu,
+                                     size_t *len)
+{
+	size_t cap = 64 * 1024, n = strlen(impu);
+	uint8_t *out = malloc(cap), pat[64];
+	ProfileElement_t *pe = NULL;
+	orsp_pkg *pkg = NULL;
+	orsp_pe_info info;
+	asn_codec_ctx_t no_stack_limit = {0};
+	File_t *f;
+	Fcp_t *fcp;
+	asn_enc_rval_t e;
+
+	assert_non_null(out);
+	assert_true(n + 3 <= sizeof(pat));
+	pat[0] = 0x80;
+	pat[1] = (uint8_t)n;
+	memcpy(pat + 2, impu, n);
+	pat[n + 2] = 0xFF;
+	assert_int_equal(orsp_pkg_decode(upp, upp_len, &pkg), ORSP_OK);
+	assert_int_equal(orsp_pkg_pe(pkg, PE_ISIM, &info), ORSP_OK);
+	assert_int_equal(info.type, ORSP_PE_ISIM);
+	assert_int_equal(ber_decode(&no_stack_limit, &asn_DEF_ProfileElement, (void **)&pe,
+	                            info.raw.p, info.raw.len)
+	                     .code,
+	                 RC_OK);
+	orsp_pkg_free(pkg);
+	f = &pe->choice.isim.ef_impu;
+	assert_int_equal(f->list.array[0]->present, File__Member_PR_fileDescriptor);
+	fcp = &f->list.array[0]->choice.fileDescriptor;
+	while (f->list.count > 1)
+		asn_sequence_del(&f->list, f->list.count - 1, 1);
+	assert_non_null(fcp->proprietaryEFInfo);
+	assert_null(fcp->proprietaryEFInfo->fillPattern);
+	fcp->proprietaryEFInfo->fillPattern =
+	    OCTET_STRING_new_fromBuf(&asn_DEF_OCTET_STRING, (const char *)pat, (int)(n + 3));
+	assert_non_null(fcp->proprietaryEFInfo->fillPattern);
+
+	*len = 0;
+	append_pes(out, len, cap, upp, upp_len, 0, PE_ISIM - 1);
+	e = der_encode_to_buffer(&asn_DEF_ProfileElement, pe, out + *len, cap - *len);
+	assert_true(e.encoded > 0);
+	*len += (size_t)e.encoded;
+	append_pes(out, len, cap, upp, upp_len, PE_ISIM + 1, PE_END);
+	ASN_STRUCT_FREE(asn_DEF_ProfileElement, pe);
+	return out;
+}
+
+/* TS 102 222 §6.3.2.2: in a linear fixed file each record starts the fill pattern afresh.
+ * TS.48's EF.IMPU (3 records of 64 bytes) defined by a pattern alone holds the IMPU in every
+ * record: orsp_pkg_get_isim and orsp_pkg_file_read (profile inspect) show what the card's
+ * READ RECORD gives (they once ran the pattern over the file, one IMPU in record 1). */
+static void test_isim_impu_fill_pattern(void **state)
+{
+	static const char impu[] = "sip:+15555550100@ims.example.org";
+	vec vu, vi;
+	size_t len, n;
+	uint8_t *two, *upp, file[256];
+	orsp_pkg *pkg = NULL;
+	orsp_pkg_isim want;
+	char got[ORSP_PKG_IMS_MAX], cmd[16];
+	card *c;
+	(void)state;
+	vec_load(0, &vu);
+	vec_load(1, &vi);
+
+	two = two_key_upp(&vu, &vi, false, &len);
+	upp = impu_by_fill_pattern(two, len, impu, &len);
+	free(two);
+	assert_int_equal(orsp_pkg_decode(upp, len, &pkg), ORSP_OK);
+	assert_int_equal(orsp_pkg_get_isim(pkg, 0, &want), ORSP_OK);
+	assert_int_equal(orsp_pkg_file_read(pkg, PE_ISIM, "ef-impu", file, sizeof(file), &n),
+	                 ORSP_OK);
+	orsp_pkg_free(pkg);
+	assert_int_equal(n, 192);
+	assert_int_equal(want.n_impu, 3);
+
+	c = upp_card(upp, len);
+	assert_int_equal(isim_open(c), 0x9000);
+	for (unsigned r = 1; r <= 3; r++) {
+		/* READ RECORD r of SFI 04 */
+		snprintf(cmd, sizeof(cmd), "01B2%02X2400", r);
+		expect_sw(c, cmd, 0x9000);
+		assert_int_equal(c->out_len, 64);
+		assert_memory_equal(c->out, file + (r - 1) * 64, 64);
+		tlv80_text(c->out, c->out_len, got, sizeof(got));
+		assert_string_equal(got, impu);
+		assert_string_equal(want.impu[r - 1], impu);
+		assert_int_equal(want.impu_record[r - 1], r);
+	}
+	expect_sw(c, "01B2042400", 0x6A83); /* no record 4 */
 	isim_close(c);
 	card_free(c);
 }
@@ -1425,6 +1523,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_isim_files),
+	    cmocka_unit_test(test_isim_impu_fill_pattern),
 	    cmocka_unit_test(test_isim_authenticate),
 	    cmocka_unit_test(test_isim_shared_sqn),
 	    cmocka_unit_test(test_isim_shared_sqn_consts),

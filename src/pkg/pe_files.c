@@ -109,6 +109,18 @@ size_t file_size(const File_t *f, const char *name)
 	return file_default_size(name);
 }
 
+size_t file_record_len(const File_t *f, size_t size)
+{
+	const Fcp_t *fcp = file_fcp(f);
+	const OCTET_STRING_t *fd = fcp ? fcp->fileDescriptor : NULL;
+
+	/* TS 102 222: a record file's descriptor is 4 bytes, the record length in 3-4. The TCA
+	 * ISIM template (Annex A) creates EF.IMPU with one record, whose length is the size. */
+	if (fd && fd->size == 4 && (fd->buf[2] || fd->buf[3]))
+		return (size_t)(fd->buf[2] << 8 | fd->buf[3]);
+	return size;
+}
+
 bool file_defines_content(const File_t *f)
 {
 	const Fcp_t *fcp = file_fcp(f);
@@ -139,20 +151,25 @@ orsp_err file_content(const File_t *f, const char *name, uint8_t *buf, size_t ca
 		repeat = fcp->proprietaryEFInfo->repeatPattern;
 	}
 	/* TS 102 222 §6.3.2.2: a fill pattern is written once and its last byte repeated; a
-	 * repeat pattern is repeated whole. */
+	 * repeat pattern is repeated whole; each record of a linear fixed or cyclic file starts
+	 * the pattern afresh (as the eUICC's file system does, usim_fs.c). */
 	if (fill && fill->size > 0) {
-		size_t n = size ? size : (size_t)fill->size;
+		size_t n = size ? size : (size_t)fill->size, unit;
 		if (n > cap)
 			return orsp_errf(ORSP_E_RESOURCE, "%s: no room", name);
-		for (size_t i = 0; i < n; i++)
-			buf[i] = i < (size_t)fill->size ? fill->buf[i] : fill->buf[fill->size - 1];
+		unit = file_record_len(f, n);
+		for (size_t i = 0; i < n; i++) {
+			size_t b = i % unit;
+			buf[i] = b < (size_t)fill->size ? fill->buf[b] : fill->buf[fill->size - 1];
+		}
 		end = n;
 	} else if (repeat && repeat->size > 0) {
-		size_t n = size ? size : (size_t)repeat->size;
+		size_t n = size ? size : (size_t)repeat->size, unit;
 		if (n > cap)
 			return orsp_errf(ORSP_E_RESOURCE, "%s: no room", name);
+		unit = file_record_len(f, n);
 		for (size_t i = 0; i < n; i++)
-			buf[i] = repeat->buf[i % (size_t)repeat->size];
+			buf[i] = repeat->buf[i % unit % (size_t)repeat->size];
 		end = n;
 	}
 	for (int i = 0; f && i < f->list.count; i++) {

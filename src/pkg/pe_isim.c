@@ -5,18 +5,6 @@
 
 #include "pkg_internal.h"
 
-size_t file_record_len(const File_t *f, size_t size)
-{
-	const Fcp_t *fcp = file_fcp(f);
-	const OCTET_STRING_t *fd = fcp ? fcp->fileDescriptor : NULL;
-
-	/* TS 102 222: a record file's descriptor is 4 bytes, the record length in 3-4. The TCA
-	 * ISIM template (Annex A) creates EF.IMPU with one record, whose length is the size. */
-	if (fd && fd->size == 4 && (fd->buf[2] || fd->buf[3]))
-		return (size_t)(fd->buf[2] << 8 | fd->buf[3]);
-	return size;
-}
-
 orsp_err isim_fit_file(File_t *f, const char *name, const char *text)
 {
 	Fcp_t *fcp = file_fcp(f);

@@ -86,11 +86,11 @@ bool file_defines_content(const File_t *f);
 ORSP_MUST_CHECK orsp_err file_set_content(File_t *f, const uint8_t *p, size_t n);
 /* Default size of the EFs whose size TS 31.102 / TS 102 221 fixes, else 0. */
 size_t file_default_size(const char *name);
+/* A record file's record length (Fcp fileDescriptor bytes 3-4), else size: one record. */
+size_t file_record_len(const File_t *f, size_t size);
 
 /* ----- pe_isim.c ----- */
 
-/* A record file's record length (Fcp fileDescriptor bytes 3-4), else size: one record. */
-size_t file_record_len(const File_t *f, size_t size);
 /* Grow transparent file f's efFileSize to the TLV of text when smaller (a file without
  * efFileSize is left alone). The caller has touched the PE. */
 ORSP_MUST_CHECK orsp_err isim_fit_file(File_t *f, const char *name, const char *text);
