@@ -2927,18 +2927,6 @@ static void usim_imsi_offset(ProfileElement_t *pe, void *arg)
 	f->list.array[2] = f->list.array[1];
 	f->list.array[1] = m;
 }
-/* A fillFileOffset of -1 after EF.PSISMSC's members. */
-static void telecom_psismsc_offset(ProfileElement_t *pe, void *arg)
-{
-	File_t *f = pe->choice.telecom.ef_psismsc;
-	struct File__Member *m = calloc(1, sizeof(*m));
-	(void)arg;
-	assert_non_null(f);
-	assert_non_null(m);
-	m->present = File__Member_PR_fillFileOffset;
-	m->choice.fillFileOffset = -1;
-	assert_int_equal(ASN_SEQUENCE_ADD(&f->list, m), 0);
-}
 static void telecom_psismsc_size(ProfileElement_t *pe, void *arg)
 {
 	file_size_set(pe->choice.telecom.ef_psismsc, (const char *)arg);
@@ -2973,8 +2961,6 @@ static void test_validate_layout(void **state)
 	     "(usim): ef-imsi: its content ends at byte 9, past the file's 8 bytes"},
 	    {ORSP_PE_USIM, usim_imsi_offset, &one,
 	     "(usim): ef-imsi: its content ends at byte 10, past the file's 9 bytes"},
-	    {ORSP_PE_TELECOM, telecom_psismsc_offset, NULL,
-	     "(telecom): ef-psismsc: fillFileOffset -1 is not 0 to 65535"},
 	    {ORSP_PE_TELECOM, telecom_psismsc_size, "17",
 	     "(telecom): ef-psismsc: 23 bytes is not a whole number of records of 22 bytes"},
 	};
@@ -3148,20 +3134,6 @@ static void usim_aid(ProfileElement_t *pe, void *arg)
 	assert_int_equal(f->list.array[0]->present, File__Member_PR_fileDescriptor);
 	assert_non_null(f->list.array[0]->choice.fileDescriptor.dfName);
 	os_put(f->list.array[0]->choice.fileDescriptor.dfName, (const char *)arg);
-}
-/* A fillFileOffset of *arg in front of EF.IMSI's content. */
-static void usim_imsi_offset(ProfileElement_t *pe, void *arg)
-{
-	File_t *f = &pe->choice.usim.ef_imsi;
-	struct File__Member *m = calloc(1, sizeof(*m));
-	assert_non_null(m);
-	m->present = File__Member_PR_fillFileOffset;
-	m->choice.fillFileOffset = *(const long *)arg;
-	assert_int_equal(ASN_SEQUENCE_ADD(&f->list, m), 0);
-	/* move it from last to before the content (second) */
-	assert_int_equal(f->list.count, 3);
-	f->list.array[2] = f->list.array[1];
-	f->list.array[1] = m;
 }
 /* TUAK with a 32-byte TOPc and numberOfKeccak *arg. */
 static void aka_tuak_keccak(ProfileElement_t *pe, void *arg)

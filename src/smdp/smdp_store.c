@@ -257,23 +257,27 @@ static const progress_note INSTALL_FAILED = {.point = 4, .subject = "8.1", .reas
 static const struct {
 	const char *name, *subject, *reason;
 } install_errors[] = {
-    [1] = {"incorrectInputValues"},
-    [2] = {"invalidSignature"},
-    [3] = {"invalidTransactionId"},
-    [4] = {"unsupportedCrtValues"},
-    [5] = {"unsupportedRemoteOperationType"},
-    [6] = {"unsupportedProfileClass"},
-    [7] = {"scp03tStructureError"},
-    [8] = {"scp03tSecurityError"},
+    [1] = {.name = "incorrectInputValues"},
+    [2] = {.name = "invalidSignature"},
+    [3] = {.name = "invalidTransactionId"},
+    [4] = {.name = "unsupportedCrtValues"},
+    [5] = {.name = "unsupportedRemoteOperationType"},
+    [6] = {.name = "unsupportedProfileClass"},
+    [7] = {.name = "scp03tStructureError"},
+    [8] = {.name = "scp03tSecurityError"},
     /* Profile ICCID (8.2.1) / Already in Use (3.3), as downloadOrder answers it */
-    [9] = {"installFailedDueToIccidAlreadyExistsOnEuicc", "8.2.1", "3.3"},
+    [9] = {.name = "installFailedDueToIccidAlreadyExistsOnEuicc",
+           .subject = "8.2.1",
+           .reason = "3.3"},
     /* eUICC (8.1) / Insufficient Memory (4.8), as authenticateClient answers it */
-    [10] = {"installFailedDueToInsufficientMemoryForProfile", "8.1", "4.8"},
-    [11] = {"installFailedDueToInterruption"},
-    [12] = {"installFailedDueToPEProcessingError"},
-    [13] = {"installFailedDueToIccidMismatch"},
-    [14] = {"testProfileInstallFailedDueToInvalidNaaKey"},
-    [15] = {"pprNotAllowed"},
+    [10] = {.name = "installFailedDueToInsufficientMemoryForProfile",
+            .subject = "8.1",
+            .reason = "4.8"},
+    [11] = {.name = "installFailedDueToInterruption"},
+    [12] = {.name = "installFailedDueToPEProcessingError"},
+    [13] = {.name = "installFailedDueToIccidMismatch"},
+    [14] = {.name = "testProfileInstallFailedDueToInvalidNaaKey"},
+    [15] = {.name = "pprNotAllowed"},
 };
 
 /* The report of a failed installation, from the ProfileInstallationResult pir (DER as
