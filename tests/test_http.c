@@ -1051,8 +1051,8 @@ static void test_transfer_coding(void **state)
 	 * chunked and answered 200, with keep-alive asked for the pipelined request too. */
 	static const char *const http10[] = {
 	    "POST /len HTTP/1.0\r\nConnection: keep-alive\r\nTransfer-Encoding: chunked\r\n\r\n",
-	    "POST /len HTTP/1.0\r\nHost: x\r\nConnection: Keep-Alive\r\nTransfer-Encoding: "
-	    "CHUNKED\r\n\r\n",
+	    ("POST /len HTTP/1.0\r\nHost: x\r\nConnection: Keep-Alive\r\nTransfer-Encoding: "
+	     "CHUNKED\r\n\r\n"),
 	    "POST /len HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n",
 	};
 	for (size_t i = 0; i < ORSP_ARRAY_LEN(http10); i++) {

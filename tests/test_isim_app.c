@@ -34,7 +34,7 @@ orsp_err __real_orsp_pkg_decode(const uint8_t *der, size_t len, orsp_pkg **out);
 orsp_err __wrap_orsp_pkg_decode(const uint8_t *der, size_t len, orsp_pkg **out);
 void __real_orsp_usim_sqn_init(orsp_usim_sqn *st, unsigned ind_bits);
 void __wrap_orsp_usim_sqn_init(orsp_usim_sqn *st, unsigned ind_bits);
-void __wrap_orsp__log_emit(orsp_log_level level, const char *fmt, ...);
+void __wrap_orsp__log_emit(orsp_log_level level, const char *fmt, ...) ORSP_PRINTF(2, 3);
 static const uint8_t *decode_watch; /* decodes of this buffer are counted */
 static int n_decodes, n_sqn_inits;
 static char last_log[512];
