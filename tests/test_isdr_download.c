@@ -732,6 +732,20 @@ static void test_cancel_in_load(void **state)
 	assert_int_equal(orsp_euicc_notification_count(&f->e), 2);
 	assert_int_equal(orsp_euicc_profile_count(&f->e), 0);
 
+	/* a CancelSession that is not even one TLV (5 bytes announced, 3 sent) after
+	 * ConfigureISDP: refused as malformed, and it ends the load as any other command,
+	 * the PIR {1, 11} kept (before, the load went on and installed) */
+	mid = (interjected){.hex = "BF4105800101"};
+	sp = (dl_opts){.reset_after = 2, .interject = send_cmd};
+	assert_int_equal(run_dl(f, &sp, NULL, &cmd, NULL), -3);
+	assert_int_not_equal(mid.sw, 0x9000);
+	assert_int_equal(orsp_euicc_notification_count(&f->e), 3);
+	assert_int_equal(orsp_euicc_profile_count(&f->e), 0);
+	pending_pir(f, addr);
+	assert_int_equal(check_pir(f, &cmd, &reason, NULL), 0xA1);
+	assert_int_equal(cmd, 1);
+	assert_int_equal(reason, 11);
+
 	/* the next download installs */
 	sp = (dl_opts){0};
 	assert_int_equal(run_dl(f, &sp, aid, &cmd, iccid), 0);

@@ -2133,8 +2133,15 @@ orsp_err orsp_euicc_es10(orsp_euicc *e, orsp_slice req, orsp_writer *w)
 	}
 	if (req.len >= 2 && req.p[0] == 0xBF && req.p[1] == 0x36)
 		return load_bpp_start(e, req, w);
-	if (orsp_der_parse_one(req, &t) || orsp_der_validate(t.raw, 16))
+	if (orsp_der_parse_one(req, &t) || orsp_der_validate(t.raw, 16)) {
+		/* a CancelSession that does not even read ends the load as any other command */
+		if (e->s.step == S_LOAD) {
+			orsp_err err = interrupt_load(e, "malformed ES10 command during the load");
+			if (err)
+				return err;
+		}
 		return orsp_errf(ORSP_E_MALFORMED, "ES10: not one well-formed TLV");
+	}
 	switch (t.tag) {
 	case 0xBF2E: { /* GetEUICCChallenge */
 		orsp_der_mark m;
