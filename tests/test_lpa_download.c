@@ -1345,7 +1345,9 @@ static void test_bad_bpp_part(void **state)
 }
 
 /* The eUICC refuses a piece without a result: the session is cancelled (undefinedReason); an
- * eUICC that cannot cancel it is said so, and its error answer is not sent to the SM-DP+. */
+ * eUICC that cannot cancel it is said so, and its error answer is not sent to the SM-DP+; one
+ * without the session (it ended it: a reset, another command) may keep an interruption
+ * result, which the message points to. */
 static void test_load_refused(void **state)
 {
 	fx *x = *state;
@@ -1363,7 +1365,9 @@ static void test_load_refused(void **state)
 	assert_int_equal(run(x, NULL, iccid), ORSP_E_STATE);
 	assert_string_equal(orsp_err_detail(),
 	                    "card refused STORE DATA block 0 (SW 6A80) (the eUICC did not cancel "
-	                    "the session: CancelSession error 5, invalidTransactionId)");
+	                    "the session: CancelSession error 5, invalidTransactionId); an "
+	                    "interrupted installation's result may be pending on the eUICC: "
+	                    "`openrsp lpa notification process` sends it");
 	assert_string_equal(x->smdp.calls[x->smdp.n - 1], "getBoundProfilePackage");
 }
 

@@ -358,6 +358,14 @@ static orsp_err cancel_failed(orsp_lpa_card *c, es9 *s, const uint8_t *tid, size
 
 	snprintf(detail, sizeof(detail), "%s", orsp_err_detail());
 	cancel(c, s, tid, tid_len, tid_hex, reason, false, note, sizeof(note));
+	/* a load the eUICC no longer has a session for: it ended it itself (a card reset,
+	 * another command in between), keeping the result of an installation it had begun as a
+	 * pending notification (docs/euicc.md), which nothing here sends */
+	if (reason == CANCEL_UNDEFINED && strstr(note, "CancelSession error 5,"))
+		return orsp_errf(e,
+		                 "%s%s; an interrupted installation's result may be pending on "
+		                 "the eUICC: `openrsp lpa notification process` sends it",
+		                 detail, note);
 	return orsp_errf(e, "%s%s", detail, note);
 }
 
