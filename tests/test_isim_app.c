@@ -444,8 +444,16 @@ static uint8_t *impu_by_fill_pattern(const uint8_t *upp, size_t upp_len, const c
 	f = &pe->choice.isim.ef_impu;
 	assert_int_equal(f->list.array[0]->present, File__Member_PR_fileDescriptor);
 	fcp = &f->list.array[0]->choice.fileDescriptor;
-	while (f->list.count > 1)
-		asn_sequence_del(&f->list, f->list.count - 1, 1);
+	while (f->list.count > 1) {
+		/* the list's own free is not set on a decoded list: each member freed here */
+		struct File__Member *m = f->list.array[f->list.count - 1];
+		asn_sequence_del(&f->list, f->list.count - 1, 0);
+		assert_true(m->present == File__Member_PR_fillFileContent ||
+		            m->present == File__Member_PR_fillFileOffset);
+		if (m->present == File__Member_PR_fillFileContent)
+			free(m->choice.fillFileContent.buf);
+		free(m);
+	}
 	assert_non_null(fcp->proprietaryEFInfo);
 	assert_null(fcp->proprietaryEFInfo->fillPattern);
 	fcp->proprietaryEFInfo->fillPattern =
