@@ -266,9 +266,10 @@ static orsp_err b64_field(const char *fn, json_t *o, const char *k, uint8_t **ou
 /* ES10b CancelSession on the eUICC, then ES9+ CancelSession with its signed answer. Writes
  * what became of the session to note: " (session cancelled)" when both sides did it.
  * euicc_refused: the eUICC refused a function of this session, which may have ended it
- * there; its invalidTransactionId then means nothing is left to cancel. */
-static void cancel(orsp_lpa_card *c, es9 *s, const uint8_t *tid, size_t tid_len,
-                   const char *tid_hex, int reason, bool euicc_refused, char *note, size_t cap)
+ * there; its invalidTransactionId then means nothing is left to cancel. Returns the eUICC's
+ * CancelSession error code (5, 127), or 0 when it answered none. */
+static uint64_t cancel(orsp_lpa_card *c, es9 *s, const uint8_t *tid, size_t tid_len,
+                       const char *tid_hex, int reason, bool euicc_refused, char *note, size_t cap)
 {
 	uint8_t req[32], rsp[512];
 	size_t rl = 0;
@@ -289,7 +290,7 @@ static void cancel(orsp_lpa_card *c, es9 *s, const uint8_t *tid, size_t tid_len,
 		snprintf(note, cap, " (the eUICC did not cancel the session: %s)",
 		         e ? orsp_err_detail() : "empty answer");
 		orsp_err_clear();
-		return;
+		return 0;
 	}
 	/* CancelSessionResponse ::= [65] CHOICE { ok [0], error [1] INTEGER }: only the signed
 	 * ok goes to the SM-DP+ */
@@ -305,14 +306,14 @@ static void cancel(orsp_lpa_card *c, es9 *s, const uint8_t *tid, size_t tid_len,
 			/* no session there: it ended it when it refused, nothing to sign or send */
 			if (euicc_refused && code == 5) {
 				snprintf(note, cap, " (the eUICC had already ended the session)");
-				return;
+				return code;
 			}
 			snprintf(
 			    note, cap,
 			    " (the eUICC did not cancel the session: CancelSession error %llu, %s)",
 			    (unsigned long long)code,
 			    code == 5 ? "invalidTransactionId" : "undefinedError");
-			return;
+			return code;
 		}
 	}
 	j = json_object();
@@ -338,6 +339,7 @@ static void cancel(orsp_lpa_card *c, es9 *s, const uint8_t *tid, size_t tid_len,
 	json_decref(r);
 	orsp_err_clear();
 	json_decref(j);
+	return 0;
 }
 
 /* CancelSessionReason (SGP.22 §5.7.14) values the LPA sends */
@@ -357,11 +359,11 @@ static orsp_err cancel_failed(orsp_lpa_card *c, es9 *s, const uint8_t *tid, size
 	char detail[300], note[300];
 
 	snprintf(detail, sizeof(detail), "%s", orsp_err_detail());
-	cancel(c, s, tid, tid_len, tid_hex, reason, false, note, sizeof(note));
+	uint64_t card_code = cancel(c, s, tid, tid_len, tid_hex, reason, false, note, sizeof(note));
 	/* a load the eUICC no longer has a session for: it ended it itself (a card reset,
 	 * another command in between), keeping the result of an installation it had begun as a
 	 * pending notification (docs/euicc.md), which nothing here sends */
-	if (reason == CANCEL_UNDEFINED && strstr(note, "CancelSession error 5,"))
+	if (reason == CANCEL_UNDEFINED && card_code == 5)
 		return orsp_errf(e,
 		                 "%s%s; an interrupted installation's result may be pending on "
 		                 "the eUICC: `openrsp lpa notification process` sends it",
