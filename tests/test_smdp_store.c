@@ -1286,6 +1286,73 @@ static void test_expiry(void **state)
 	orsp_smdp_close(s);
 }
 
+static bool stop_at_once(void *arg)
+{
+	(void)arg;
+	return false;
+}
+
+/* Expiry finds due orders through the index of open orders (the plans say so: a scan read
+ * every profile every round) and ends the earliest due first, whatever the import order; an
+ * order still open after its expiry (here a trigger reopens it) stops the round with an
+ * error instead of finding the same order again and again. */
+static void test_expiry_indexed(void **state)
+{
+	orsp_smdp *s = open_new();
+	orsp_smdp_order o = {0};
+	orsp_smdp_profile late, early;
+	orsp_stmt *st = NULL;
+	bool row = false, indexed;
+	size_t n = 9;
+	static const char *const plans[2] = {
+	    "EXPLAIN QUERY PLAN " SMDP_SQL_ANY_DUE,
+	    "EXPLAIN QUERY PLAN SELECT id" SMDP_SQL_NEXT_DUE_WHERE,
+	};
+	(void)state;
+
+	for (int i = 0; i < 2; i++) {
+		indexed = false;
+		assert_int_equal(orsp_db_prepare(orsp_smdp_db(s), plans[i], &st), ORSP_OK);
+		while (orsp_stmt_step(st, &row) == ORSP_OK && row)
+			indexed |= strstr(orsp_stmt_column_text(st, 3),
+			                  "smdp_profile_open_expiry") != NULL;
+		orsp_stmt_finalize(st);
+		assert_true(indexed);
+	}
+	import_n(s, 70, 3, "X");
+	orsp_smdp_set_clock(s, 1000000);
+	o.profile_type = "X";
+	o.validity_s = 500; /* ordered first, due last */
+	assert_int_equal(orsp_smdp_download_order(s, &o, &late), ORSP_OK);
+	o.validity_s = 100;
+	assert_int_equal(orsp_smdp_download_order(s, &o, &early), ORSP_OK);
+	assert_int_equal(orsp_smdp_confirm_order(s, early.matching_id, NULL, true), ORSP_OK);
+	orsp_smdp_set_clock(s, 2000000);
+	/* one batch of one, then stop: the earlier expiry went */
+	assert_int_equal(orsp_smdp_expire_with(s, 1, stop_at_once, NULL, &n), ORSP_OK);
+	assert_int_equal(n, 1);
+	assert_int_equal(orsp_smdp_get(s, early.iccid, &early), ORSP_OK);
+	assert_int_equal(early.state, ORSP_SMDP_UNAVAILABLE);
+	assert_int_equal(orsp_smdp_get(s, late.iccid, &late), ORSP_OK);
+	assert_int_equal(late.state, ORSP_SMDP_ALLOCATED);
+	/* the other one stays open whatever expiry does to it */
+	assert_int_equal(orsp_db_exec(orsp_smdp_db(s),
+	                              "CREATE TRIGGER keep_open AFTER UPDATE OF state ON"
+	                              " smdp_profile WHEN NEW.state = 'unavailable'"
+	                              " BEGIN UPDATE smdp_profile SET state = 'allocated'"
+	                              " WHERE id = NEW.id; END;"),
+	                 ORSP_OK);
+	n = 9;
+	assert_int_equal(orsp_smdp_expire(s, &n), ORSP_E_STATE);
+	assert_non_null(strstr(orsp_err_detail(), "still open after its expiry"));
+	assert_int_equal(n, 0);
+	/* nothing of the failed batch stayed: no audit row, no report */
+	assert_int_equal(count_rows(s, "SELECT count(*) FROM smdp_audit WHERE action = 'expire'"),
+	                 1);
+	assert_int_equal(count_rows(s, "SELECT count(*) FROM smdp_progress"), 1);
+	orsp_smdp_close(s);
+}
+
 /* Between two batches of expiry: another connection on the file takes the write lock at
  * once (busy timeout 0) and sees the batches committed so far, each order with its audit
  * row and report. */
@@ -1669,9 +1736,13 @@ static void test_upp_encrypted_at_rest(void **state)
 
 /* ----- schema migration ----- */
 
-/* SQL that takes a current database back before migration 11 (codes of failed reports:
- * a change of rows only) */
-#define UNDO_V11 "DELETE FROM schema_migrations WHERE module = 'smdp' AND version >= 11;"
+/* SQL that takes a current database back before migration 12 (the index of open orders by
+ * expiry) */
+#define UNDO_V12                                                                                   \
+	"DROP INDEX smdp_profile_open_expiry;"                                                     \
+	"DELETE FROM schema_migrations WHERE module = 'smdp' AND version >= 12;"
+/* ... and before migration 11 (codes of failed reports: a change of rows only) */
+#define UNDO_V11 UNDO_V12 "DELETE FROM schema_migrations WHERE module = 'smdp' AND version >= 11;"
 /* ... and before migration 10 (profile class) */
 #define UNDO_V10                                                                                   \
 	UNDO_V11 "ALTER TABLE smdp_profile DROP COLUMN profile_class;"                             \
@@ -1897,7 +1968,7 @@ static void test_migration_upp_table(void **state)
 
 	assert_int_equal(orsp_smdp_open(db_path, &test_kek, &s), ORSP_OK);
 	assert_int_equal(orsp_db_schema_version(orsp_smdp_db(s), "smdp", &v), ORSP_OK);
-	assert_int_equal(v, 11);
+	assert_int_equal(v, 12);
 	assert_int_equal(
 	    count_rows(s, "SELECT count(*) FROM sqlite_master WHERE name = 'smdp_profile_eid'"), 1);
 	assert_int_equal(count_rows(s, "SELECT count(*) FROM smdp_upp"), 3);
@@ -1975,7 +2046,7 @@ static void test_migration_plain_rowids(void **state)
 
 	assert_int_equal(orsp_smdp_open(db_path, &test_kek, &s), ORSP_OK);
 	assert_int_equal(orsp_db_schema_version(orsp_smdp_db(s), "smdp", &v), ORSP_OK);
-	assert_int_equal(v, 11);
+	assert_int_equal(v, 12);
 	assert_int_equal(
 	    count_rows(s, "SELECT count(*) FROM sqlite_master WHERE name = 'smdp_profile_eid'"), 1);
 	assert_int_equal(count_rows(s, "SELECT count(*) FROM smdp_audit"), audits);
@@ -2041,7 +2112,7 @@ static void test_migration_failed_codes(void **state)
 
 	assert_int_equal(orsp_smdp_open(db_path, &test_kek, &s), ORSP_OK);
 	assert_int_equal(orsp_db_schema_version(orsp_smdp_db(s), "smdp", &v), ORSP_OK);
-	assert_int_equal(v, 11);
+	assert_int_equal(v, 12);
 	assert_int_equal(orsp_db_prepare(orsp_smdp_db(s),
 	                                 "SELECT group_concat(subject_code || '/' || reason_code,"
 	                                 " ' ') FROM (SELECT * FROM smdp_progress ORDER BY id)",
@@ -2081,7 +2152,7 @@ static void test_migration_ppr(void **state)
 
 	assert_int_equal(orsp_smdp_open(db_path, &test_kek, &s), ORSP_OK);
 	assert_int_equal(orsp_db_schema_version(orsp_smdp_db(s), "smdp", &v), ORSP_OK);
-	assert_int_equal(v, 11);
+	assert_int_equal(v, 12);
 	assert_int_equal(orsp_smdp_get(s, q.iccid, &r), ORSP_OK);
 	assert_int_equal(r.state, ORSP_SMDP_LINKED);
 	assert_string_equal(r.matching_id, q.matching_id);
@@ -2142,7 +2213,7 @@ static void test_migration_class(void **state)
 
 	assert_int_equal(orsp_smdp_open(db_path, &test_kek, &s), ORSP_OK);
 	assert_int_equal(orsp_db_schema_version(orsp_smdp_db(s), "smdp", &v), ORSP_OK);
-	assert_int_equal(v, 11);
+	assert_int_equal(v, 12);
 	assert_int_equal(count_rows(s, "SELECT count(*) FROM smdp_profile"
 	                               " WHERE profile_class IS NULL"),
 	                 1);
@@ -2528,6 +2599,7 @@ int main(void)
 	    cmocka_unit_test(test_progress_switch),
 	    cmocka_unit_test(test_expiry),
 	    cmocka_unit_test(test_find_released_skips_expired),
+	    cmocka_unit_test(test_expiry_indexed),
 	    cmocka_unit_test(test_expiry_batches),
 	    cmocka_unit_test(test_concurrent_orders),
 	    cmocka_unit_test(test_views),

@@ -29,6 +29,17 @@ ORSP_MUST_CHECK orsp_err smdp_put_policy(orsp_writer *w, const orsp_smdp_profile
 ORSP_MUST_CHECK orsp_err smdp_filter_sql(const orsp_smdp_filter *f, bool count, char *sql,
                                          size_t cap);
 
+/* The expiry round's queries (orsp_smdp_expire_with): whether any open order is due, and
+ * the earliest due one (after COLS, its id). Each repeats the WHERE term of the index
+ * smdp_profile_open_expiry word for word, so SQLite searches the index instead of reading
+ * every profile; tests read their plans. ?1 is the current time. */
+#define SMDP_OPEN_ORDER "state IN ('allocated', 'linked', 'confirmed', 'released')"
+#define SMDP_SQL_ANY_DUE                                                                           \
+	"SELECT 1 FROM smdp_profile WHERE " SMDP_OPEN_ORDER " AND expires_at < ?1 LIMIT 1"
+#define SMDP_SQL_NEXT_DUE_WHERE                                                                    \
+	" FROM smdp_profile WHERE " SMDP_OPEN_ORDER " AND expires_at < ?1 ORDER BY expires_at"     \
+	" LIMIT 1"
+
 /* The DER contents (X.690 §8.19) of a dotted OID such as the configuration's `oid`
  * (orsp_cert_oid_ok), into out[cap], *len bytes: the form certificates (registeredID) and
  * the eUICC's results and cancelSession carry smdpOid in. ORSP_E_USAGE "bad OID" for text
