@@ -471,6 +471,65 @@ static void test_key_file(void **state)
 	orsp_seal_close(s);
 }
 
+/* What stands where the store keeps a file of its own: a FIFO (open() of one blocks until a
+ * writer comes; the alarm ends such a hang), a directory or a symbolic link (to the file
+ * itself) is refused at once, the device key's with ORSP_E_POLICY, the manifest's, the
+ * counter's and a record's with ORSP_E_VERIFY; with the file back, the store is intact. */
+static void test_not_regular(void **state)
+{
+	const char *files[] = {"device.key", "manifest", "counter", NULL};
+	static const char *const kinds[] = {"fifo", "directory", "symlink"};
+	char rec[256] = "", saved[4200];
+	orsp_seal *s = NULL;
+	struct dirent *de;
+	DIR *d;
+	(void)state;
+
+	create_with("a", "alpha");
+	d = opendir(dir);
+	assert_non_null(d);
+	while ((de = readdir(d)) != NULL)
+		if (strstr(de->d_name, ".rec"))
+			snprintf(rec, sizeof(rec), "%.200s", de->d_name);
+	closedir(d);
+	assert_true(rec[0]);
+	files[3] = rec;
+	snprintf(saved, sizeof(saved), "%s", in("saved"));
+	for (size_t i = 0; i < ORSP_ARRAY_LEN(files); i++) {
+		for (size_t k = 0; k < ORSP_ARRAY_LEN(kinds); k++) {
+			char path[4200];
+			orsp_err e;
+			snprintf(path, sizeof(path), "%s", in(files[i]));
+			assert_int_equal(rename(path, saved), 0);
+			if (k == 0)
+				assert_int_equal(mkfifo(path, 0600), 0);
+			else if (k == 1)
+				assert_int_equal(mkdir(path, 0700), 0);
+			else
+				assert_int_equal(symlink(saved, path), 0);
+			alarm(20);
+			e = orsp_seal_open(dir, NULL, &s);
+			if (files[i] == rec) {
+				uint8_t b[64];
+				size_t n;
+				assert_int_equal(e, ORSP_OK);
+				e = orsp_seal_read(s, "a", b, sizeof(b), &n);
+				orsp_seal_close(s);
+			}
+			alarm(0);
+			if (e != (i == 0 ? ORSP_E_POLICY : ORSP_E_VERIFY) ||
+			    !strstr(orsp_err_detail(), "not a regular file"))
+				fail_msg("%s as a %s: %s (%s)", files[i], kinds[k], orsp_err_str(e),
+				         orsp_err_detail());
+			assert_int_equal(k == 1 ? rmdir(path) : unlink(path), 0);
+			assert_int_equal(rename(saved, path), 0);
+		}
+	}
+	assert_int_equal(orsp_seal_open(dir, NULL, &s), ORSP_OK);
+	assert_string_equal(get(s, "a"), "alpha");
+	orsp_seal_close(s);
+}
+
 /* Between the key file's checks and the read: device.key becomes a symlink to a file that
  * others may read, holding another key. */
 static char swap_to[4200];
@@ -960,6 +1019,7 @@ int main(void)
 	    cmocka_unit_test_setup(test_rollback, setup),
 	    cmocka_unit_test_setup(test_key_file, setup),
 	    cmocka_unit_test_setup(test_key_file_swapped, setup),
+	    cmocka_unit_test_setup(test_not_regular, setup),
 	    cmocka_unit_test_setup(test_provider, setup),
 	    cmocka_unit_test_setup(test_manifest_parse, setup),
 	    cmocka_unit_test_setup(test_destroy, setup),

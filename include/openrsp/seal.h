@@ -63,8 +63,10 @@ ORSP_MUST_CHECK orsp_err orsp_seal_create(const char *dir);
 /* Open the store in dir. provider NULL: the file provider over dir (device.key must be a
  * regular file of 32 bytes that neither group nor others can access: ORSP_E_POLICY
  * otherwise). ORSP_E_NOT_FOUND when there is no store (no manifest); ORSP_E_VERIFY when the
- * manifest does not authenticate (wrong key, tampering), is older than the counter (rollback),
- * or has no device key or counter beside it (the provider says ORSP_E_NOT_FOUND: tampering);
+ * manifest or the counter is not a regular file (a FIFO, a symbolic link: never waited on or
+ * followed), the manifest does not authenticate (wrong key, tampering), is older than the
+ * counter (rollback), or has no device key or counter beside it (the provider says
+ * ORSP_E_NOT_FOUND: tampering);
  * ORSP_E_STATE while another handle has the store open. The lock is taken before the
  * manifest is read. Files of an unfinished commit are removed. provider is copied; its
  * close() runs in orsp_seal_close. */
@@ -88,8 +90,8 @@ ORSP_MUST_CHECK orsp_err orsp_seal_destroy(const char *dir);
 ORSP_MUST_CHECK orsp_err orsp_seal_commit(orsp_seal *s, const orsp_seal_record *recs, size_t n);
 
 /* Read one record into buf. ORSP_E_NOT_FOUND when absent; ORSP_E_RESOURCE when cap is too
- * small (*len = the size needed); ORSP_E_VERIFY when the record file does not authenticate or
- * does not match the manifest; ORSP_E_STORAGE when it cannot be read. */
+ * small (*len = the size needed); ORSP_E_VERIFY when the record file is not a regular file, does
+ * not authenticate or does not match the manifest; ORSP_E_STORAGE when it cannot be read. */
 ORSP_MUST_CHECK orsp_err orsp_seal_read(orsp_seal *s, const char *name, uint8_t *buf, size_t cap,
                                         size_t *len);
 

@@ -225,17 +225,45 @@ static orsp_err read_fd(int fd, const char *path, uint8_t *buf, size_t cap, size
 	return ORSP_OK;
 }
 
-/* Read a whole file of at most cap bytes. ORSP_E_NOT_FOUND when absent. */
-static orsp_err read_file(const char *path, uint8_t *buf, size_t cap, size_t *len)
+/* Open one of the store's own files for reading: a regular file, never through a symbolic
+ * link. O_NONBLOCK: a FIFO put in its place would block open() until a writer came; it is
+ * refused below like a device or a directory (code bad). ORSP_E_NOT_FOUND when absent. *st:
+ * the status of the file opened, for further checks on the same descriptor. */
+static orsp_err open_regular(const char *path, orsp_err bad, int *out, struct stat *st)
 {
-	orsp_err e;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY), flags;
 
+	*out = -1;
 	if (fd < 0) {
 		if (errno == ENOENT)
 			return orsp_errf(ORSP_E_NOT_FOUND, "%s: missing", path);
+		if (errno == ELOOP)
+			return orsp_errf(bad, "%s: a symbolic link, not a regular file", path);
 		return orsp_errf(ORSP_E_STORAGE, "%s: cannot open: %s", path, strerror(errno));
 	}
+	if (fstat(fd, st) != 0 || !S_ISREG(st->st_mode)) {
+		close(fd);
+		return orsp_errf(bad, "%s: not a regular file (a FIFO, device or directory)", path);
+	}
+	flags = fcntl(fd, F_GETFL);
+	if (flags < 0 || fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) != 0) {
+		close(fd);
+		return orsp_errf(ORSP_E_STORAGE, "%s: fcntl failed: %s", path, strerror(errno));
+	}
+	*out = fd;
+	return ORSP_OK;
+}
+
+/* Read a whole file of at most cap bytes. ORSP_E_NOT_FOUND when absent; ORSP_E_VERIFY when it
+ * is not a regular file: the store only ever writes regular files. */
+static orsp_err read_file(const char *path, uint8_t *buf, size_t cap, size_t *len)
+{
+	struct stat st;
+	orsp_err e;
+	int fd;
+
+	if ((e = open_regular(path, ORSP_E_VERIFY, &fd, &st)) != ORSP_OK)
+		return e;
 	e = read_fd(fd, path, buf, cap, len);
 	close(fd);
 	return e;
@@ -268,16 +296,9 @@ static orsp_err fp_device_key(void *user, uint8_t key[ORSP_SEAL_KEY_LEN])
 	orsp_err e;
 	int fd;
 
-	if ((e = path_of(path, fp->dir, "device.key")) != ORSP_OK)
+	if ((e = path_of(path, fp->dir, "device.key")) != ORSP_OK ||
+	    (e = open_regular(path, ORSP_E_POLICY, &fd, &st)) != ORSP_OK)
 		return e;
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	if (fd < 0)
-		return orsp_errf(errno == ENOENT ? ORSP_E_NOT_FOUND : ORSP_E_STORAGE,
-		                 "%s: cannot open the device key: %s", path, strerror(errno));
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-		close(fd);
-		return orsp_errf(ORSP_E_POLICY, "%s: not a regular file", path);
-	}
 	if (st.st_mode & 077) {
 		close(fd);
 		return orsp_errf(ORSP_E_POLICY,
