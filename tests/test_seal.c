@@ -530,6 +530,72 @@ static void test_not_regular(void **state)
 	orsp_seal_close(s);
 }
 
+static void assert_regular(const char *path)
+{
+	struct stat st;
+	assert_int_equal(lstat(path, &st), 0);
+	assert_true(S_ISREG(st.st_mode));
+}
+
+/* A symbolic link (to a file outside the store) or a FIFO where the store is about to write
+ * one of its files (the temporary counter and manifest, the next record files, the counter
+ * of a store being created) is removed and the file made anew: nothing is written through
+ * the link, nothing waits on the FIFO (the alarm ends such a hang), and the commit and the
+ * create succeed. */
+static void test_planted(void **state)
+{
+	char victim[1100], rec[64];
+	orsp_seal *s = NULL;
+	FILE *f;
+	(void)state;
+
+	snprintf(victim, sizeof(victim), "%.1000s.victim", dir);
+	f = fopen(victim, "wb");
+	assert_non_null(f);
+	assert_int_equal(fwrite("precious data\n", 1, 14, f), 14);
+	fclose(f);
+
+	/* create, in a directory that holds a link at the counter and the manifest's temp */
+	assert_int_equal(mkdir(dir, 0700), 0);
+	assert_int_equal(symlink(victim, in("counter")), 0);
+	assert_int_equal(symlink(victim, in("manifest.tmp")), 0);
+	alarm(20);
+	assert_int_equal(orsp_seal_create(dir), ORSP_OK);
+	alarm(0);
+	test_file_check(victim, (const uint8_t *)"precious data\n", 14);
+	assert_regular(in("counter"));
+	assert_regular(in("manifest"));
+
+	/* a commit: links and FIFOs at the temporary files and at the next two record files
+	 * (generations 1 and 2: the store has none yet) */
+	assert_int_equal(orsp_seal_open(dir, NULL, &s), ORSP_OK);
+	assert_int_equal(symlink(victim, in("counter.tmp")), 0);
+	assert_int_equal(mkfifo(in("manifest.tmp"), 0600), 0);
+	snprintf(rec, sizeof(rec), "r%016llx.rec", 1ull);
+	assert_int_equal(symlink(victim, in(rec)), 0);
+	snprintf(rec, sizeof(rec), "r%016llx.rec", 2ull);
+	assert_int_equal(mkfifo(in(rec), 0600), 0);
+	orsp_seal_record r[2] = {{"a", (const uint8_t *)"alpha", 5},
+	                         {"b", (const uint8_t *)"bravo", 5}};
+	alarm(20);
+	orsp_err e = orsp_seal_commit(s, r, 2);
+	alarm(0);
+	if (e != ORSP_OK)
+		fail_msg("commit: %s (%s)", orsp_err_str(e), orsp_err_detail());
+	orsp_seal_close(s);
+	test_file_check(victim, (const uint8_t *)"precious data\n", 14);
+	assert_regular(in("counter"));
+	assert_regular(in(rec));
+	snprintf(rec, sizeof(rec), "r%016llx.rec", 1ull);
+	assert_regular(in(rec));
+	assert_int_equal(count_files(".tmp"), 0);
+	assert_int_equal(orsp_seal_open(dir, NULL, &s), ORSP_OK);
+	assert_string_equal(get(s, "a"), "alpha");
+	assert_string_equal(get(s, "b"), "bravo");
+	assert_int_equal(orsp_seal_counter(s), 1);
+	orsp_seal_close(s);
+}
+
 /* Between the key file's checks and the read: device.key becomes a symlink to a file that
  * others may read, holding another key. */
 static char swap_to[4200];
@@ -1020,6 +1086,7 @@ int main(void)
 	    cmocka_unit_test_setup(test_key_file, setup),
 	    cmocka_unit_test_setup(test_key_file_swapped, setup),
 	    cmocka_unit_test_setup(test_not_regular, setup),
+	    cmocka_unit_test_setup(test_planted, setup),
 	    cmocka_unit_test_setup(test_provider, setup),
 	    cmocka_unit_test_setup(test_manifest_parse, setup),
 	    cmocka_unit_test_setup(test_destroy, setup),

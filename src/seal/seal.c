@@ -163,7 +163,12 @@ static orsp_err fsync_parent(const char *dir)
 	return fsync_dir(parent);
 }
 
-/* Write a whole file durably (write + fsync), through the crash hook when s is given. */
+/* Write a whole file durably (write + fsync), through the crash hook when s is given. The file
+ * is made anew: every name written here is the store's own (a temporary file, a record file
+ * of a generation no manifest lists, the counter of a store being created), so whatever has
+ * the name is a leftover, removed first. O_EXCL then creates the file itself: a symbolic link
+ * put there is removed, never followed (O_TRUNC would write through it), and a FIFO never
+ * blocks the open. */
 static orsp_err write_file(orsp_seal *s, const char *path, const uint8_t *p, size_t n, mode_t mode)
 {
 	orsp_err e = ORSP_OK;
@@ -171,9 +176,17 @@ static orsp_err write_file(orsp_seal *s, const char *path, const uint8_t *p, siz
 
 	if (s && (e = step(s, "write")) != ORSP_OK)
 		return e;
-	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
-	if (fd < 0)
-		return orsp_errf(ORSP_E_STORAGE, "%s: cannot create: %s", path, strerror(errno));
+	if (unlink(path) != 0 && errno != ENOENT)
+		return orsp_errf(ORSP_E_STORAGE, "%s: cannot remove what is in the way: %s", path,
+		                 strerror(errno));
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY, mode);
+	if (fd < 0) {
+		int err = errno;
+		return orsp_errf(ORSP_E_STORAGE, "%s: cannot create: %s%s", path, strerror(err),
+		                 err == EEXIST ? " (made again since it was removed: another "
+		                                 "process writes in the store's directory)"
+		                               : "");
+	}
 	while (n > 0) {
 		ssize_t w = write(fd, p, n);
 		if (w < 0 && errno == EINTR)
