@@ -596,6 +596,38 @@ static void test_planted(void **state)
 	orsp_seal_close(s);
 }
 
+/* A store's directory that group or others may write in is refused by create (which then
+ * writes nothing in it and leaves it there) and by open, saying how to fix it; one that they
+ * may only read is taken. */
+static void test_dir_mode(void **state)
+{
+	static const mode_t refused[] = {0777, 0770, 0730, 0702, 01777};
+	orsp_seal *s = NULL;
+	struct stat st;
+	(void)state;
+
+	assert_int_equal(mkdir(dir, 0700), 0);
+	for (size_t i = 0; i < ORSP_ARRAY_LEN(refused); i++) {
+		assert_int_equal(chmod(dir, refused[i]), 0);
+		assert_int_equal(orsp_seal_create(dir), ORSP_E_POLICY);
+		assert_non_null(strstr(orsp_err_detail(), "chmod go-w"));
+		assert_int_equal(stat(dir, &st), 0);
+		assert_int_equal(count_files(""), 2); /* . and .. */
+	}
+	assert_int_equal(chmod(dir, 0755), 0);
+	create_with("a", "alpha");
+	for (size_t i = 0; i < ORSP_ARRAY_LEN(refused); i++) {
+		assert_int_equal(chmod(dir, refused[i]), 0);
+		assert_int_equal(orsp_seal_open(dir, NULL, &s), ORSP_E_POLICY);
+		assert_non_null(strstr(orsp_err_detail(), "chmod go-w"));
+		assert_null(s);
+	}
+	assert_int_equal(chmod(dir, 0700), 0);
+	assert_int_equal(orsp_seal_open(dir, NULL, &s), ORSP_OK);
+	assert_string_equal(get(s, "a"), "alpha");
+	orsp_seal_close(s);
+}
+
 /* Between the key file's checks and the read: device.key becomes a symlink to a file that
  * others may read, holding another key. */
 static char swap_to[4200];
@@ -1087,6 +1119,7 @@ int main(void)
 	    cmocka_unit_test_setup(test_key_file_swapped, setup),
 	    cmocka_unit_test_setup(test_not_regular, setup),
 	    cmocka_unit_test_setup(test_planted, setup),
+	    cmocka_unit_test_setup(test_dir_mode, setup),
 	    cmocka_unit_test_setup(test_provider, setup),
 	    cmocka_unit_test_setup(test_manifest_parse, setup),
 	    cmocka_unit_test_setup(test_destroy, setup),

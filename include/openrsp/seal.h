@@ -53,23 +53,23 @@ typedef struct orsp_seal_provider {
 typedef struct orsp_seal orsp_seal;
 
 /* Create an empty store in dir (created with mode 0700 if missing; it must not hold a store
- * already: ORSP_E_EXISTS): a new random device key in dir/device.key (0600), the counter at 0
+ * already: ORSP_E_EXISTS, nor be writable by group or others: ORSP_E_POLICY, as in
+ * orsp_seal_open): a new random device key in dir/device.key (0600), the counter at 0
  * and an empty manifest. On a failure it removes what it wrote (and dir, if it made it). A
  * process that dies in it leaves device.key (and the counter) without a manifest: open then
  * says ORSP_E_NOT_FOUND and create ORSP_E_EXISTS, both naming the leftover;
  * orsp_seal_destroy removes it. */
 ORSP_MUST_CHECK orsp_err orsp_seal_create(const char *dir);
 
-/* Open the store in dir. provider NULL: the file provider over dir (device.key must be a
- * regular file of 32 bytes that neither group nor others can access: ORSP_E_POLICY
- * otherwise). ORSP_E_NOT_FOUND when there is no store (no manifest); ORSP_E_VERIFY when the
- * manifest or the counter is not a regular file (a FIFO, a symbolic link: never waited on or
- * followed), the manifest does not authenticate (wrong key, tampering), is older than the
- * counter (rollback), or has no device key or counter beside it (the provider says
- * ORSP_E_NOT_FOUND: tampering);
- * ORSP_E_STATE while another handle has the store open. The lock is taken before the
- * manifest is read. Files of an unfinished commit are removed. provider is copied; its
- * close() runs in orsp_seal_close. */
+/* Open the store in dir. ORSP_E_POLICY when group or others may write in dir. provider NULL:
+ * the file provider over dir (device.key must be a regular file of 32 bytes that neither
+ * group nor others can access: ORSP_E_POLICY otherwise). ORSP_E_NOT_FOUND when there is no
+ * store (no manifest); ORSP_E_VERIFY when the manifest or the counter is not a regular file
+ * (a FIFO, a symbolic link: never waited on or followed), the manifest does not authenticate
+ * (wrong key, tampering), is older than the counter (rollback), or has no device key or
+ * counter beside it (the provider says ORSP_E_NOT_FOUND: tampering); ORSP_E_STATE while
+ * another handle has the store open. The lock is taken before the manifest is read. Files of
+ * an unfinished commit are removed. provider is copied; its close() runs in orsp_seal_close. */
 ORSP_MUST_CHECK orsp_err orsp_seal_open(const char *dir, const orsp_seal_provider *provider,
                                         orsp_seal **out);
 void orsp_seal_close(orsp_seal *s); /* NULL is a no-op; wipes the key */

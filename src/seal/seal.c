@@ -492,6 +492,26 @@ static orsp_err manifest_write(orsp_seal *s, const uint8_t key[ORSP_SEAL_KEY_LEN
 
 /* ---------------------------------------------------------------- create / open --------- */
 
+/* The store's directory must be writable by its owner only: group or others who may write in
+ * it could remove its files or put others in their place (an older manifest with its
+ * records, a link, a FIFO). */
+static orsp_err check_dir(const char *dir)
+{
+	struct stat st;
+
+	if (stat(dir, &st) != 0)
+		return orsp_errf(errno == ENOENT ? ORSP_E_NOT_FOUND : ORSP_E_STORAGE, "%s: %s", dir,
+		                 strerror(errno));
+	if (!S_ISDIR(st.st_mode))
+		return orsp_errf(ORSP_E_STORAGE, "%s: not a directory", dir);
+	if (st.st_mode & (S_IWGRP | S_IWOTH))
+		return orsp_errf(ORSP_E_POLICY,
+		                 "%s: group or others may write in the sealed store's directory "
+		                 "(mode %04o); chmod go-w it (chmod 700)",
+		                 dir, (unsigned)(st.st_mode & 07777));
+	return ORSP_OK;
+}
+
 /* What a device key without a manifest is, for the messages of create and open. */
 #define HALF_CREATED                                                                               \
 	"a device key but no manifest: a creation that did not finish (or a store that lost "      \
@@ -505,7 +525,6 @@ orsp_err orsp_seal_create(const char *dir)
 	char path[PATH_CAP];
 	uint8_t key[ORSP_SEAL_KEY_LEN], zero[8] = {0};
 	bool made_dir, key_made = false;
-	struct stat st;
 	orsp_err e;
 	int fd;
 
@@ -514,8 +533,8 @@ orsp_err orsp_seal_create(const char *dir)
 	made_dir = mkdir(dir, 0700) == 0;
 	if (!made_dir && errno != EEXIST)
 		return orsp_errf(ORSP_E_STORAGE, "%s: cannot create: %s", dir, strerror(errno));
-	if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))
-		return orsp_errf(ORSP_E_STORAGE, "%s: not a directory", dir);
+	if ((e = check_dir(dir)) != ORSP_OK)
+		goto out;
 	/* A directory made here must survive a power cut once create has returned: its entry
 	 * lives in the parent, which the fsyncs of the store's own files do not reach. */
 	if (made_dir && ((e = hook("create: parent directory fsync")) != ORSP_OK ||
@@ -648,6 +667,8 @@ orsp_err orsp_seal_open(const char *dir, const orsp_seal_provider *provider, ors
 		                     "%s: no sealed store here (create one first)", dir);
 		goto fail;
 	}
+	if ((e = check_dir(dir)) != ORSP_OK)
+		goto fail;
 	/* One process at a time: another opener could take the files of a commit in progress
 	 * for an unfinished commit's and remove them. The manifest is read only under the
 	 * lock: a copy read before could be older than a commit that finished meanwhile, and
