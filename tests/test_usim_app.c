@@ -727,6 +727,55 @@ static void test_file_errors(void **state)
 	card_free(c);
 }
 
+/* A READ or UPDATE by SFI that fails leaves the current EF and its record pointer where they
+ * were (TS 102 221 §11.1.5.1: an unsuccessful READ RECORD does not change the record
+ * pointer); one that succeeds makes the EF current. Each failure below is followed by a READ
+ * RECORD of the current record, which must still be record 1 of the EF read before. */
+#define TS48_ECC_REC1 "11F2FF4575726F20456D6572FF00"
+#define TS48_ECC_REC2 "19F1FF456D657267656E6379FF00"
+static void test_sfi_failure_keeps_ef(void **state)
+{
+	static const struct {
+		const char *apdu;
+		uint16_t sw;
+	} fails[] = {
+	    {"00B2013C00", 0x6981},   /* READ RECORD, SFI 07: EF.IMSI is transparent */
+	    {"00B205C400", 0x6A83},   /* SFI 18 (EF.EPSNSC): it has one record */
+	    {"00B201C401", 0x6700},   /* its record 1 with an Le of 1 */
+	    {"00B0872001", 0x6B00},   /* READ BINARY, SFI 07, offset 32 of 9 bytes */
+	    {"00B0980001", 0x6981},   /* SFI 18: not transparent */
+	    {"00DC013C01FF", 0x6981}, /* UPDATE RECORD, SFI 07 */
+	    {"00DC01C401FF", 0x6982}, /* SFI 18: refused as any write */
+	    {"00D6870001FF", 0x6982}, /* UPDATE BINARY, SFI 07 */
+	};
+	card *c = card_v7();
+	(void)state;
+
+	expect(c, "00A4040C0C" TS48_AID, 0x9000, NULL);
+	expect(c, "00A4000C026FB7", 0x9000, NULL);      /* EF.ECC, 2 records */
+	expect(c, "00B2000200", 0x9000, TS48_ECC_REC1); /* next: record 1 */
+	for (size_t i = 0; i < ORSP_ARRAY_LEN(fails); i++) {
+		expect(c, fails[i].apdu, fails[i].sw, NULL);
+		expect(c, "00B2000400", 0x9000, TS48_ECC_REC1);
+	}
+	expect(c, "00B2000200", 0x9000, TS48_ECC_REC2); /* the pointer was on 1 */
+	/* a READ RECORD by SFI that succeeds: EF.EPSNSC current at its record 1; a next past its
+	 * end fails there, and so does an absolute read of EF.ECC's current record (EF.ECC is no
+	 * longer current: it has none) */
+	assert_int_equal(xfer(c, "00B200C200", NULL, NULL), 0x9000);
+	expect(c, "00B200C200", 0x6A83, NULL);
+	expect(c, "00B2000C00", 0x6A83, NULL);
+	assert_int_equal(xfer(c, "00B2000400", NULL, NULL), 0x9000);
+	expect(c, "00B0000001", 0x6981, NULL); /* EF.EPSNSC is the current EF */
+	/* the reviewer's case: EF.DIR at record 1, READ RECORD of EF.ICCID by SFI 02 */
+	expect(c, "00A4000C023F00", 0x9000, NULL);
+	expect(c, "00A4000C022F00", 0x9000, NULL);
+	expect(c, "00B2000200", 0x9000, TS48_DIR_REC1 "FFFFFFFFFFFFFFFFFFFFFF");
+	expect(c, "00B2011400", 0x6981, NULL);
+	expect(c, "00B2000400", 0x9000, TS48_DIR_REC1 "FFFFFFFFFFFFFFFFFFFFFF");
+	card_free(c);
+}
+
 /* Channels keep their own selection; a channel opened from one with the USIM inherits it. */
 static void test_channels(void **state)
 {
@@ -1693,6 +1742,7 @@ int main(void)
 	    cmocka_unit_test(test_usim_files),
 	    cmocka_unit_test(test_file_errors),
 	    cmocka_unit_test(test_record_patterns),
+	    cmocka_unit_test(test_sfi_failure_keeps_ef),
 	    cmocka_unit_test(test_channels),
 	    cmocka_unit_test(test_unregister),
 	    cmocka_unit_test(test_app_end_back_at_mf),

@@ -238,22 +238,36 @@ static uint16_t cmd_status(orsp_usim *u, orsp_usim_channel *c, const orsp_apdu *
 
 /* ---------------------------------------------------------------- READ ------------------ */
 
-/* The EF a READ addresses: by SFI in the current DF (which then becomes the current EF,
- * record pointer reset) or the current EF. */
-static uint16_t target_ef(orsp_usim *u, orsp_usim_channel *c, uint8_t sfi, int *idx)
+/* The EF a command addresses: by SFI in the current DF, or the current EF. Nothing on the
+ * channel changes here: a command that goes on to fail leaves the current EF and the record
+ * pointer as they were (TS 102 221 §11.1.5.1), and one that succeeds by SFI makes the EF
+ * current through use_ef. */
+static uint16_t target_ef(const orsp_usim *u, const orsp_usim_channel *c, uint8_t sfi, int *idx)
 {
 	if (sfi) {
 		int i = find_sfi(u, c->df, sfi);
 		if (i < 0)
 			return ORSP_SW_NOT_FOUND;
-		if (c->ef != i)
-			c->rec = 0;
-		c->ef = (int16_t)i;
+		*idx = i;
+		return ORSP_SW_OK;
 	}
 	if (c->ef < 0)
 		return SW_NO_EF_SELECTED;
 	*idx = c->ef;
 	return ORSP_SW_OK;
+}
+
+/* The record pointer as it applies to EF i: another EF than the current one has none yet. */
+static uint16_t rec_of(const orsp_usim_channel *c, int i)
+{
+	return c->ef == i ? c->rec : 0;
+}
+
+/* A command on EF i succeeded: i is the current EF, with rec as the record pointer. */
+static void use_ef(orsp_usim_channel *c, int i, uint16_t rec)
+{
+	c->ef = (int16_t)i;
+	c->rec = rec;
 }
 
 /* How many bytes the command asks for: Ne, or (no Le, T=0 style) everything up to 256. */
@@ -297,6 +311,7 @@ static uint16_t cmd_read_binary(orsp_usim *u, orsp_usim_channel *c, const orsp_a
 	if (n > rsp->cap - rsp->len)
 		n = rsp->cap - rsp->len; /* an extended Le beyond the layer's response buffer */
 	orsp_write_bytes(rsp, u->data + f->off + off, n);
+	use_ef(c, i, rec_of(c, i));
 	return ORSP_SW_OK;
 }
 
@@ -324,25 +339,26 @@ static uint16_t cmd_read_record(orsp_usim *u, orsp_usim_channel *c, const orsp_a
 	if (EF_STRUCT(f) != EF_LINEAR && EF_STRUCT(f) != EF_CYCLIC)
 		return SW_INCOMPATIBLE_STRUCTURE;
 	uint16_t nrec = (uint16_t)(f->size / f->rec_len);
+	uint16_t cur = rec_of(c, i);
 	bool cyclic = EF_STRUCT(f) == EF_CYCLIC;
 	if (mode == 0x04) {
-		rec = a->p1 ? a->p1 : c->rec;
+		rec = a->p1 ? a->p1 : cur;
 		if (rec == 0 || rec > nrec)
 			return SW_RECORD_NOT_FOUND;
 	} else if (mode == 0x02) { /* next */
-		if (c->rec == 0)
+		if (cur == 0)
 			rec = 1;
-		else if (c->rec < nrec)
-			rec = (uint16_t)(c->rec + 1);
+		else if (cur < nrec)
+			rec = (uint16_t)(cur + 1);
 		else if (cyclic)
 			rec = 1;
 		else
 			return SW_RECORD_NOT_FOUND;
 	} else { /* previous */
-		if (c->rec == 0)
+		if (cur == 0)
 			rec = nrec;
-		else if (c->rec > 1)
-			rec = (uint16_t)(c->rec - 1);
+		else if (cur > 1)
+			rec = (uint16_t)(cur - 1);
 		else if (cyclic)
 			rec = nrec;
 		else
@@ -353,8 +369,7 @@ static uint16_t cmd_read_record(orsp_usim *u, orsp_usim_channel *c, const orsp_a
 		return ORSP_SW_WRONG_LENGTH;
 	/* TS 102 221 §11.1.5: next and previous move the record pointer; absolute mode leaves it
 	 * where it was (and the current record, P1 00, is where it is). */
-	if (mode != 0x04)
-		c->rec = rec;
+	use_ef(c, i, mode != 0x04 ? rec : cur);
 	orsp_write_bytes(rsp, u->data + f->off + (size_t)(rec - 1) * f->rec_len, f->rec_len);
 	return ORSP_SW_OK;
 }
