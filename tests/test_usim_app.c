@@ -570,6 +570,17 @@ static uint8_t *v7_usim_member(uint32_t tag, const char *file_hex, size_t *len)
 	return out;
 }
 
+/* EF.SMSP as a PE-USIM member: file descriptor fd (42 linear fixed, 46 cyclic), 3 records
+ * of 4, fillPattern AA BB, content 01 02 03 at offset 5 (record 2, byte 2). */
+#define SMSP_FILE(fd)                                                                              \
+	"A113"                                                                                     \
+	"8204" fd "210004"                                                                         \
+	"83026F42"                                                                                 \
+	"80010C"                                                                                   \
+	"A504C102AABB"                                                                             \
+	"820105"                                                                                   \
+	"8303010203"
+
 /* TS 102 222 §6.3.2.2: in a linear fixed or cyclic EF the fill or repeat pattern starts
  * again in each record, and fillFileContent goes on top (at its offset in the file). */
 static void test_record_patterns(void **state)
@@ -598,15 +609,7 @@ static void test_record_patterns(void **state)
 	/* ef-smsp ([11]): 3 records of 4, fillPattern AA BB, content 01 02 03 at offset 5
 	 * (record 2, byte 2); ef-fdn ([9]): 2 records of 5, repeatPattern 01 02, content
 	 * 09 at offset 0 */
-	upp = v7_usim_member(0xAB,
-	                     "A113"
-	                     "820442210004"
-	                     "83026F42"
-	                     "80010C"
-	                     "A504C102AABB"
-	                     "820105"
-	                     "8303010203",
-	                     &len);
+	upp = v7_usim_member(0xAB, SMSP_FILE("42"), &len);
 	c = card_new(upp, len, NULL, 0);
 	free(upp);
 	expect(c, "00A4040C0C" TS48_AID, 0x9000, NULL);
@@ -629,6 +632,33 @@ static void test_record_patterns(void **state)
 	expect(c, "00A4000C026F3B", 0x9000, NULL);
 	expect(c, "00B2010405", 0x9000, "0902010201");
 	expect(c, "00B2020405", 0x9000, "0102010201");
+	card_free(c);
+}
+
+/* INCREASE on a cyclic EF (EF.SMSP made cyclic: 3 records of 4): '8X' reaches the command,
+ * which is refused as any write (6982), the records unchanged; '0X' is the wrong class
+ * (6E00, TS 102 221 Table 10.5); a logical channel's '8X' class reaches it too. READ RECORD
+ * wraps in a cyclic EF. */
+static void test_increase_cyclic(void **state)
+{
+	size_t len;
+	uint8_t *upp = v7_usim_member(0xAB, SMSP_FILE("46"), &len);
+	card *c = card_new(upp, len, NULL, 0);
+	(void)state;
+	free(upp);
+
+	expect(c, "00A4040C0C" TS48_AID, 0x9000, NULL);
+	expect(c, "00A4000C026F42", 0x9000, NULL);
+	expect(c, "8032000003000001", 0x6982, NULL);
+	expect(c, "0032000003000001", 0x6E00, NULL);
+	expect(c, "0070000001", 0x9000, "01");
+	expect(c, "01A4040C0C" TS48_AID, 0x9000, NULL);
+	expect(c, "01A4000C026F42", 0x9000, NULL);
+	expect(c, "8132000003000001", 0x6982, NULL);
+	expect(c, "0132000003000001", 0x6E00, NULL);
+	expect(c, "00B2000300", 0x9000, "AABBBBBB"); /* previous: the last, 3 */
+	expect(c, "00B2000200", 0x9000, "AABBBBBB"); /* next from the last: 1 */
+	expect(c, "00B2000200", 0x9000, "AA010203");
 	card_free(c);
 }
 
@@ -673,11 +703,15 @@ static void test_file_errors(void **state)
 	/* writes are refused: structure first, then security */
 	expect(c, "00DC010401FF", 0x6982, NULL);
 	expect(c, "00A201040161", 0x6982, NULL); /* SEARCH RECORD: not granted either */
+	/* INCREASE is '8X' (TS 102 221 Table 10.5) and needs a cyclic EF (§11.1.8) */
+	expect(c, "8032000003000001", 0x6981, NULL);
+	expect(c, "0032000003000001", 0x6E00, NULL);
 	expect(c, "00D6000001FF", 0x6981, NULL);
 	expect(c, "00A4000C022FE2", 0x9000, NULL);
 	expect(c, "00D6000001FF", 0x6982, NULL);
 	expect(c, "00DC010401FF", 0x6981, NULL);
 	expect(c, "00A201040161", 0x6981, NULL);
+	expect(c, "8032000003000001", 0x6981, NULL);
 	expect(c, "00B000000A", 0x9000, TS48_EF_ICCID); /* unchanged */
 	/* STATUS */
 	expect(c, "80F2030000", 0x6A86, NULL);
@@ -1743,6 +1777,7 @@ int main(void)
 	    cmocka_unit_test(test_file_errors),
 	    cmocka_unit_test(test_record_patterns),
 	    cmocka_unit_test(test_sfi_failure_keeps_ef),
+	    cmocka_unit_test(test_increase_cyclic),
 	    cmocka_unit_test(test_channels),
 	    cmocka_unit_test(test_unregister),
 	    cmocka_unit_test(test_app_end_back_at_mf),

@@ -375,8 +375,9 @@ static uint16_t cmd_read_record(orsp_usim *u, orsp_usim_channel *c, const orsp_a
 }
 
 /* UPDATE BINARY / UPDATE RECORD / SEARCH RECORD / INCREASE: the file system is the profile
- * as installed and read only; the structure is checked, then 6982 (security status not
- * satisfied: no access condition grants it). */
+ * as installed and read only; the structure is checked (INCREASE works on a cyclic EF only,
+ * TS 102 221 §11.1.8), then 6982 (security status not satisfied: no access condition grants
+ * it). */
 static uint16_t cmd_write(orsp_usim *u, orsp_usim_channel *c, const orsp_apdu *a)
 {
 	uint8_t sfi = 0;
@@ -393,6 +394,8 @@ static uint16_t cmd_write(orsp_usim *u, orsp_usim_channel *c, const orsp_apdu *a
 		return sw;
 	bool transparent = EF_STRUCT(&u->files[i]) == EF_TRANSPARENT;
 	if (transparent != (a->ins == INS_UPDATE_BINARY))
+		return SW_INCOMPATIBLE_STRUCTURE;
+	if (a->ins == INS_INCREASE && EF_STRUCT(&u->files[i]) != EF_CYCLIC)
 		return SW_INCOMPATIBLE_STRUCTURE;
 	return ORSP_SW_SECURITY_STATUS;
 }
@@ -593,8 +596,9 @@ static uint16_t usim_process(void *user, uint8_t ch, const orsp_apdu *a, orsp_wr
 
 	if (!c || !u->loaded)
 		return ORSP_SW_TECHNICAL_PROBLEM;
-	/* TS 102 221 §10.1.2: STATUS is '8X'; the others here '0X'. */
-	if ((a->ins == INS_STATUS) != proprietary)
+	/* TS 102 221 Table 10.5: STATUS and INCREASE are '8X' (and 'CX', 'EX'); the others here
+	 * '0X'. */
+	if ((a->ins == INS_STATUS || a->ins == INS_INCREASE) != proprietary)
 		return ORSP_SW_CLA_NOT_SUPPORTED;
 	switch (a->ins) {
 	case INS_SELECT:
