@@ -712,6 +712,20 @@ static void test_file_errors(void **state)
 	expect(c, "00DC010401FF", 0x6981, NULL);
 	expect(c, "00A201040161", 0x6981, NULL);
 	expect(c, "8032000003000001", 0x6981, NULL);
+	/* UPDATE BINARY's P1 is READ BINARY's: b7b6 set with b8, SFI 0 and 1F are wrong
+	 * parameters, an SFI without a file not found; the other writes' SFI 1F too */
+	expect(c, "00D6E20001FF", 0x6A86, NULL); /* b7b6 set: not SFI 02 (EF.ICCID) */
+	expect(c, "00D6A20001FF", 0x6A86, NULL);
+	expect(c, "00D6800001FF", 0x6A86, NULL); /* SFI 0: not the current EF */
+	expect(c, "00D69F0001FF", 0x6A86, NULL);
+	expect(c, "00D6990001FF", 0x6A82, NULL);
+	expect(c, "00D6820001FF", 0x6982, NULL); /* SFI 02: EF.ICCID */
+	expect(c, "00DC01FC01FF", 0x6A86, NULL);
+	expect(c, "00DC019C01FF", 0x6A82, NULL); /* SFI 13: none under the MF */
+	expect(c, "00A201FC0161", 0x6A86, NULL);
+	expect(c, "00A2019C0161", 0x6A82, NULL);
+	expect(c, "803200F803000001", 0x6A86, NULL);
+	expect(c, "8032009803000001", 0x6A82, NULL);
 	expect(c, "00B000000A", 0x9000, TS48_EF_ICCID); /* unchanged */
 	/* STATUS */
 	expect(c, "80F2030000", 0x6A86, NULL);

@@ -276,28 +276,38 @@ static size_t wanted(const orsp_apdu *a)
 	return a->le_present ? a->ne : ORSP_EUICC_CHUNK;
 }
 
-/* READ BINARY (TS 102 221 §11.1.3): P1 b8 set: SFI in b5..b1 and offset P2; else a 15-bit
- * offset. */
+/* P1 P2 of READ BINARY and UPDATE BINARY (TS 102 221 §11.1.3, §11.1.4): P1 b8 set: SFI in
+ * b5..b1 (b7b6 00; SFI 0 and 1F name no file) and the offset in P2; else a 15-bit offset.
+ * *sfi 0: the current EF. */
+static uint16_t binary_p1p2(const orsp_apdu *a, uint8_t *sfi, size_t *off)
+{
+	*sfi = 0;
+	if (!(a->p1 & 0x80)) {
+		*off = (size_t)a->p1 << 8 | a->p2;
+		return ORSP_SW_OK;
+	}
+	if (a->p1 & 0x60)
+		return ORSP_SW_INCORRECT_P1P2;
+	*sfi = a->p1 & 0x1F;
+	if (*sfi == 0 || *sfi == 0x1F)
+		return ORSP_SW_INCORRECT_P1P2;
+	*off = a->p2;
+	return ORSP_SW_OK;
+}
+
+/* READ BINARY (TS 102 221 §11.1.3). */
 static uint16_t cmd_read_binary(orsp_usim *u, orsp_usim_channel *c, const orsp_apdu *a,
                                 orsp_writer *rsp)
 {
-	uint8_t sfi = 0;
+	uint8_t sfi;
 	size_t off;
 	int i;
 	uint16_t sw;
 
 	if (a->data.len != 0)
 		return ORSP_SW_WRONG_LENGTH;
-	if (a->p1 & 0x80) {
-		if (a->p1 & 0x60)
-			return ORSP_SW_INCORRECT_P1P2;
-		sfi = a->p1 & 0x1F;
-		if (sfi == 0 || sfi == 0x1F)
-			return ORSP_SW_INCORRECT_P1P2;
-		off = a->p2;
-	} else {
-		off = (size_t)a->p1 << 8 | a->p2;
-	}
+	if ((sw = binary_p1p2(a, &sfi, &off)) != ORSP_SW_OK)
+		return sw;
 	if ((sw = target_ef(u, c, sfi, &i)) != ORSP_SW_OK)
 		return sw;
 	const orsp_usim_file *f = &u->files[i];
@@ -381,15 +391,19 @@ static uint16_t cmd_read_record(orsp_usim *u, orsp_usim_channel *c, const orsp_a
 static uint16_t cmd_write(orsp_usim *u, orsp_usim_channel *c, const orsp_apdu *a)
 {
 	uint8_t sfi = 0;
+	size_t off;
 	int i;
 	uint16_t sw;
 
-	if (a->ins == INS_UPDATE_BINARY && (a->p1 & 0x80))
-		sfi = a->p1 & 0x1F;
-	else if (a->ins != INS_UPDATE_BINARY)
+	if (a->ins == INS_UPDATE_BINARY) {
+		/* P1 P2 as READ BINARY's; the offset is not looked at: nothing is written */
+		if ((sw = binary_p1p2(a, &sfi, &off)) != ORSP_SW_OK)
+			return sw;
+	} else {
 		sfi = a->p2 >> 3;
-	if (sfi == 0x1F)
-		return ORSP_SW_INCORRECT_P1P2;
+		if (sfi == 0x1F)
+			return ORSP_SW_INCORRECT_P1P2;
+	}
 	if ((sw = target_ef(u, c, sfi, &i)) != ORSP_SW_OK)
 		return sw;
 	bool transparent = EF_STRUCT(&u->files[i]) == EF_TRANSPARENT;
