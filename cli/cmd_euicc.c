@@ -303,7 +303,9 @@ out:
 
 /* ----- serve ----- */
 
-/* HOST:PORT, HOST alone or :PORT; [v6]:PORT. */
+/* HOST:PORT, HOST alone (the default port) or :PORT (the default host); an IPv6 address in
+ * brackets, [ADDR]:PORT or [ADDR]. An IPv6 address without brackets is refused: "::1" would
+ * read as host ":" port 1, and "fe80::1:2" could be either. */
 static int parse_vpcd(const char *arg, char *host, size_t cap, uint16_t *port)
 {
 	const char *colon, *h = arg;
@@ -316,11 +318,17 @@ static int parse_vpcd(const char *arg, char *host, size_t cap, uint16_t *port)
 			return cli_usage("--vpcd", "unterminated [");
 		h = arg + 1;
 		hl = (size_t)(end - h);
+		if (hl == 0)
+			return cli_usage("--vpcd", "no address between [ and ]");
 		colon = end[1] == ':' ? end + 1 : NULL;
 		if (end[1] && !colon)
 			return cli_usage("--vpcd", "expected [HOST]:PORT");
 	} else {
-		colon = strrchr(arg, ':');
+		colon = strchr(arg, ':');
+		if (colon && strchr(colon + 1, ':'))
+			return cli_usage("--vpcd",
+			                 "more than one ':'; an IPv6 address goes in brackets: "
+			                 "[ADDR]:PORT or [ADDR]");
 		hl = colon ? (size_t)(colon - arg) : strlen(arg);
 	}
 	if (colon && cli_uint("--vpcd", colon + 1, 1, 65535, &p) != CLI_OK)
@@ -377,9 +385,11 @@ static int euicc_serve(int argc, char **argv)
 	if ((e = orsp_euicc_host_open(state, &h)) != ORSP_OK)
 		return cli_fail("euicc", e);
 	serve_stop = cli_stop_on_signals();
+	bool v6 = strchr(host, ':') != NULL;
 	fprintf(stderr,
-	        "openrsp euicc: EID %s served to vpcd at %s:%u (SIGINT/SIGTERM/SIGHUP stop)\n",
-	        orsp_euicc_eid(orsp_euicc_host_core(h)), host, (unsigned)vo.port);
+	        "openrsp euicc: EID %s served to vpcd at %s%s%s:%u (SIGINT/SIGTERM/SIGHUP stop)\n",
+	        orsp_euicc_eid(orsp_euicc_host_core(h)), v6 ? "[" : "", host, v6 ? "]" : "",
+	        (unsigned)vo.port);
 	e = orsp_vpcd_serve_opts(&vo, orsp_euicc_host_apdu(h), serve_stop);
 	fprintf(stderr, "openrsp euicc: stopped\n");
 	orsp_euicc_host_close(h);
@@ -522,7 +532,9 @@ static const cli_cmd euicc_cmds[] = {
                 "State changes (profile download, enable, delete, SQN) are committed to DIR\n"
                 "as they happen.\n\n"
                 "options:\n" STATE_HELP
-                "  --vpcd HOST:PORT     vpcd's address (default 127.0.0.1:35963)\n"
+                "  --vpcd HOST:PORT     vpcd's address (default 127.0.0.1:35963); HOST alone\n"
+                "                       takes port 35963, :PORT host 127.0.0.1; an IPv6 address\n"
+                "                       in brackets: [::1]:35963 or [::1]\n"
                 "  --trace              print every APDU in hex on stderr (it shows whole ES10\n"
                 "                       requests, profile packages included: lab use only)\n",
         .run = euicc_serve,

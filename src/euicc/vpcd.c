@@ -266,6 +266,8 @@ orsp_err orsp_vpcd_serve_opts(const orsp_vpcd_opts *opts, orsp_euicc_apdu_ctx *c
 	unsigned hi = opts->retry_max_ms ? opts->retry_max_ms : RETRY_MAX_MS;
 	if (hi < lo)
 		hi = lo;
+	/* an IPv6 address is logged in brackets, [::1]:35963 */
+	const char *lb = strchr(host, ':') ? "[" : "", *rb = *lb ? "]" : "";
 
 	unsigned delay = lo;
 	bool warned = false;
@@ -277,14 +279,15 @@ orsp_err orsp_vpcd_serve_opts(const orsp_vpcd_opts *opts, orsp_euicc_apdu_ctx *c
 				break;
 			/* Say it once, then quietly keep trying: vpcd appears when pcscd starts. */
 			orsp_log(warned ? ORSP_LOG_DEBUG : ORSP_LOG_WARN,
-			         "vpcd at %s:%u: %s; retrying (every %u ms at most)", host,
-			         (unsigned)port, why, hi);
+			         "vpcd at %s%s%s:%u: %s; retrying (every %u ms at most)", lb, host,
+			         rb, (unsigned)port, why, hi);
 			warned = true;
 			nap(delay, stop);
 			delay = delay > hi / 2 ? hi : delay * 2;
 			continue;
 		}
-		orsp_log(ORSP_LOG_INFO, "connected to vpcd at %s:%u", host, (unsigned)port);
+		orsp_log(ORSP_LOG_INFO, "connected to vpcd at %s%s%s:%u", lb, host, rb,
+		         (unsigned)port);
 		warned = false;
 		delay = lo;
 		orsp_euicc_apdu_reset(ctx); /* a new connection is a card insertion */

@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # `openrsp euicc`: init from the SGP.26 NIST eUICC identity and from an `openrsp pki init`
 # directory (both curves), the sealed directory's modes, info (text and JSON, no key ever
-# printed), serve against a fake vpcd (ATR, SELECT ISD-R, GetEID by STORE DATA; info refused
-# meanwhile; SIGTERM and SIGHUP stop it), the errors (missing directory, wrong key file, init twice,
-# device.key readable by others or missing, a tampered manifest, usage), and `bench euicc`
-# once (a complete download into a fresh sealed card).
+# printed), serve against a fake vpcd (ATR, SELECT ISD-R, GetEID by STORE DATA; at 127.0.0.1
+# and at [::1]; info refused meanwhile; SIGTERM and SIGHUP stop it), the errors (missing
+# directory, wrong key file, init twice, device.key readable by others or missing, a tampered
+# manifest, usage: an IPv6 --vpcd address without brackets), and `bench euicc` once (a
+# complete download into a fresh sealed card).
 set -euo pipefail
 
 B=${ORSP_BIN:?set ORSP_BIN to the openrsp binary}
@@ -113,6 +114,15 @@ usage --default-dp euicc init --state "$T/u" "${nist[@]}" --default-dp 192.0.2.1
 if [[ -e "$T/u" ]]; then bad "--default-dp refused, but $T/u was made"; else ok; fi
 usage --key euicc init --state "$T/u" --cert a --eum-cert b --ci-cert c
 usage --vpcd euicc serve --state "$S" --vpcd 127.0.0.1:99999
+# an IPv6 address goes in brackets: unbracketed, "::1" would be host ":" and port 1 (tried
+# for ever), and "fe80::1:2" either of two (with no card: the option is refused first)
+usage --vpcd euicc serve --state "$T/none" --vpcd ::1
+has "--vpcd ::1" "in brackets" "$err"
+usage --vpcd euicc serve --state "$T/none" --vpcd fe80::1:35963
+usage --vpcd euicc serve --state "$T/none" --vpcd '[::1'
+usage --vpcd euicc serve --state "$T/none" --vpcd '[::1]35963'
+usage --vpcd euicc serve --state "$T/none" --vpcd '[]:35963'
+usage --vpcd euicc serve --state "$T/none" --vpcd '[::1]:0'
 usage --bogus euicc info --state "$S" --bogus
 run euicc init --help
 [[ $rc -eq 0 && "$out" == *"--pki"* ]] && ok || bad "init --help"
@@ -122,8 +132,10 @@ run help euicc
 # ----- serve against a fake vpcd -----
 cat >"$T/vpcd.py" <<'PY'
 import socket, struct, sys
-srv = socket.socket(); srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-srv.bind(("127.0.0.1", 0)); srv.listen(1)
+addr = sys.argv[1] if len(sys.argv) > 1 else "127.0.0.1"
+srv = socket.socket(socket.AF_INET6 if ":" in addr else socket.AF_INET)
+srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+srv.bind((addr, 0)); srv.listen(1)
 print(srv.getsockname()[1], flush=True)
 srv.settimeout(20)
 c, _ = srv.accept(); c.settimeout(20)
@@ -155,22 +167,31 @@ assert sw == "9000", sw
 print(data.hex(), flush=True)
 c.close()
 PY
-python3 "$T/vpcd.py" >"$T/vpcd.out" 2>"$T/vpcd.err" &
-vp=$!
-for _ in $(seq 50); do [[ -s "$T/vpcd.out" ]] && break; sleep 0.1; done
-port=$(head -1 "$T/vpcd.out")
-"$B" euicc serve --state "$S" --vpcd "127.0.0.1:$port" 2>"$T/serve.err" &
-sv=$!
-vrc=0
-wait $vp || vrc=$?
-if [[ $vrc -eq 0 && $(sed -n 2p "$T/vpcd.out") == "bf3e125a10$EID" ]]; then ok; else
-	bad "serve over vpcd: $(cat "$T/vpcd.out" "$T/vpcd.err" "$T/serve.err")"; fi
+# serve_session ADDR NAME: the fake vpcd listening on ADDR (any port) and `euicc serve --vpcd`
+# with that address (an IPv6 one in brackets) and port; checks the EID vpcd got back and
+# leaves serve running as $sv, the port in $port, its stderr in $T/NAME-serve.err.
+serve_session() {
+	local addr=$1 name=$2 spec=$1
+	[[ $addr == *:* ]] && spec="[$addr]"
+	python3 "$T/vpcd.py" "$addr" >"$T/$name.out" 2>"$T/$name.err" &
+	vp=$!
+	for _ in $(seq 50); do [[ -s "$T/$name.out" ]] && break; sleep 0.1; done
+	port=$(head -1 "$T/$name.out")
+	"$B" euicc serve --state "$S" --vpcd "$spec:$port" 2>"$T/$name-serve.err" &
+	sv=$!
+	vrc=0
+	wait $vp || vrc=$?
+	if [[ $vrc -eq 0 && $(sed -n 2p "$T/$name.out") == "bf3e125a10$EID" ]]; then ok; else
+		bad "serve over vpcd at $spec: $(cat "$T/$name.out" "$T/$name.err" "$T/$name-serve.err")"
+	fi
+}
+serve_session 127.0.0.1 vpcd
 # one user at a time: info is refused while serve holds the directory
 failure "in use" euicc info --state "$S"
 kill -TERM $sv
 src=0
 wait $sv || src=$?
-[[ $src -eq 0 ]] && ok || bad "serve after SIGTERM: rc=$src $(cat "$T/serve.err")"
+[[ $src -eq 0 ]] && ok || bad "serve after SIGTERM: rc=$src $(cat "$T/vpcd-serve.err")"
 # SIGHUP stops it the same way (vpcd gone: it waits to reconnect meanwhile); sent once the
 # start-up line says the handlers are in place (in a new file: the redirection comes a
 # moment late)
@@ -192,6 +213,16 @@ kill -TERM $sv
 src=0
 wait $sv || src=$?
 [[ $src -eq 0 ]] && ok || bad "serve under nohup after SIGTERM: rc=$src $(cat "$T/serve3.err")"
+
+# an IPv6 vpcd, [::1]:PORT (where this host has IPv6 loopback)
+if python3 -c 'import socket; socket.socket(socket.AF_INET6).bind(("::1", 0))' 2>/dev/null; then
+	serve_session ::1 vpcd6
+	kill -TERM $sv
+	src=0
+	wait $sv || src=$?
+	[[ $src -eq 0 ]] && ok || bad "serve [::1] after SIGTERM: rc=$src $(cat "$T/vpcd6-serve.err")"
+	has "serve [::1] start-up line" "served to vpcd at [::1]:$port" "$(cat "$T/vpcd6-serve.err")"
+fi
 
 # ----- bench euicc: a complete download into a fresh sealed card, and AUTHENTICATE -----
 run bench euicc --seconds 0.2 --installs 1 --json \
