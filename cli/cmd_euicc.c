@@ -536,7 +536,8 @@ static const cli_cmd euicc_cmds[] = {
                 "                       takes port 35963, :PORT host 127.0.0.1; an IPv6 address\n"
                 "                       in brackets: [::1]:35963 or [::1]\n"
                 "  --trace              print every APDU in hex on stderr (it shows whole ES10\n"
-                "                       requests, profile packages included: lab use only)\n",
+                "                       requests, profile packages included: lab use only;\n"
+                "                       AUTHENTICATE's keys and PIN values are left out)\n",
         .run = euicc_serve,
     },
     {

@@ -11,6 +11,7 @@
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <time.h>
@@ -327,6 +328,151 @@ static void test_serve_args(void **state)
 	assert_int_equal(orsp_vpcd_serve(NULL, 0, &ctx, &stop), ORSP_OK);
 }
 
+/* --trace (orsp_vpcd_opts.trace) prints every APDU but the secrets of a NAA: the response
+ * data of AUTHENTICATE (RES, CK, IK, Kc), with the command or in GET RESPONSE, also when
+ * commands on another channel come in between, and the data of the PIN commands. A test
+ * application on the MF answers AUTHENTICATE with SECRET and echoes anything else. */
+static const uint8_t SECRET[] = {0xDB, 0x08, 0x5E, 0xC7, 0x2A, 0x91, 0x0B, 0xF4, 0x66, 0x3D,
+                                 0x10, 0xA7, 0x52, 0xE9, 0x84, 0x1F, 0xC3, 0x78, 0x25, 0xBE};
+#define SECRET_HEX "5EC72A910BF4663D" /* what must not appear */
+#define PIN_HEX "3132333435363738"    /* the PIN sent */
+
+static uint16_t naa_process(void *user, uint8_t ch, const orsp_apdu *a, orsp_writer *rsp)
+{
+	(void)user;
+	(void)ch;
+	if (a->ins == 0x88 || a->ins == 0x89)
+		orsp_write_bytes(rsp, SECRET, sizeof(SECRET));
+	else if (a->ins != 0x20 && a->ins != 0x24 && a->ins != 0x26 && a->ins != 0x28 &&
+	         a->ins != 0x2C) /* the PIN commands answer no data */
+		orsp_write_bytes(rsp, a->data.p, a->data.len);
+	return ORSP_SW_OK;
+}
+
+/* stderr while the trace goes elsewhere, put back by the teardown (a failed assertion
+ * leaves the test early, and its message must be seen) */
+static int saved_stderr = -1;
+static FILE *trace_log; /* the trace; still set when the test ended early */
+
+static int restore_stderr(void **state)
+{
+	(void)state;
+	if (saved_stderr >= 0) {
+		fflush(stderr);
+		(void)dup2(saved_stderr, STDERR_FILENO);
+		close(saved_stderr);
+		saved_stderr = -1;
+	}
+	if (trace_log) {
+		char line[512];
+		rewind(trace_log);
+		while (fgets(line, sizeof(line), trace_log))
+			fputs(line, stderr);
+		fclose(trace_log);
+		trace_log = NULL;
+	}
+	return 0;
+}
+
+static void test_trace_redacts(void **state)
+{
+	static const orsp_euicc_app_ops naa_ops = {.process = naa_process};
+	char hex[2 * sizeof(SECRET) + 1], secret_rsp[2 * sizeof(SECRET) + 5];
+	uint16_t port = 0;
+	pthread_t th;
+	FILE *log = trace_log = tmpfile();
+
+	assert_non_null(log);
+	assert_int_equal(orsp_hex_encode(SECRET, sizeof(SECRET), hex, sizeof(hex)), ORSP_OK);
+	snprintf(secret_rsp, sizeof(secret_rsp), "%s9000", hex);
+	card();
+	orsp_euicc_apdu_set_mf(&ctx, &naa_ops, NULL);
+	int ls = listen_loopback(&port);
+	memset(&opts, 0, sizeof(opts));
+	opts.host = "127.0.0.1";
+	opts.port = port;
+	opts.trace = true;
+	stop = 0;
+	/* the trace goes to stderr: into log while the card is served */
+	fflush(stderr);
+	saved_stderr = dup(STDERR_FILENO);
+	assert_true(saved_stderr >= 0);
+	assert_true(dup2(fileno(log), STDERR_FILENO) >= 0);
+	assert_int_equal(pthread_create(&th, NULL, serve_thread, NULL), 0);
+
+	int c = accept_within(ls, 5000);
+	send_msg(c, "0070000100"); /* channel 1, by number: nothing pending */
+	expect_msg(c, "9000");
+	/* with Le: the answer comes at once */
+	send_msg(c, "008800812210"
+	            "00112233445566778899AABBCCDDEEFF"
+	            "10"
+	            "00112233445566778899AABBCCDDEEFF"
+	            "00");
+	expect_msg(c, secret_rsp);
+	send_msg(c, "0089008102100000");
+	expect_msg(c, secret_rsp);
+	/* without: in GET RESPONSE, two parts, another channel's commands in between (a
+	 * GET RESPONSE there is refused, a channel opened by number keeps it pending) */
+	send_msg(c, "01880081021000");
+	expect_msg(c, "6114");
+	send_msg(c, "00C0000014");
+	expect_msg(c, "6985");
+	send_msg(c, "0070000200");
+	expect_msg(c, "9000");
+	send_msg(c, "01C000000A");
+	expect_msg(c, "DB085EC72A910BF4663D610A");
+	send_msg(c, "01C000000A");
+	expect_msg(c, "10A752E9841FC37825BE9000");
+	/* the response delivered: the next GET RESPONSE's data is shown again */
+	send_msg(c, "01B0000003010203");
+	expect_msg(c, "6103");
+	send_msg(c, "01C0000003");
+	expect_msg(c, "0102039000");
+	/* the PIN commands' data */
+	send_msg(c, "0020000108" PIN_HEX);
+	expect_msg(c, "9000");
+	send_msg(c, "002400011031323334FFFFFFFF" PIN_HEX);
+	expect_msg(c, "9000");
+	send_msg(c, "002C00011031323334FFFFFFFF" PIN_HEX);
+	expect_msg(c, "9000");
+	send_msg(c, "0026000108" PIN_HEX);
+	expect_msg(c, "9000");
+	send_msg(c, "0028000108" PIN_HEX);
+	expect_msg(c, "9000");
+	/* a card reset forgets the pending response: an echo that follows is shown */
+	send_msg(c, "01880081021000");
+	expect_msg(c, "6114");
+	send_msg(c, "02");
+	send_msg(c, "00B0000002ABCD");
+	expect_msg(c, "6102");
+	send_msg(c, "00C0000002");
+	expect_msg(c, "ABCD9000");
+
+	stop_serving(th);
+	assert_int_equal(pthread_join(th, NULL), 0);
+	trace_log = NULL;
+	restore_stderr(state);
+	close(c);
+	close(ls);
+
+	char text[8192];
+	rewind(log);
+	size_t n = fread(text, 1, sizeof(text) - 1, log);
+	text[n] = '\0';
+	fclose(log);
+	if (strstr(text, SECRET_HEX) || strstr(text, "10A752E9841FC378") || strstr(text, PIN_HEX))
+		fail_msg("a secret in the trace:\n%s", text);
+	/* what is left out is counted, the rest is there */
+	assert_non_null(strstr(text, "vpcd << 9000 [20 bytes of response data not shown]"));
+	assert_non_null(strstr(text, "vpcd << 610A [10 bytes of response data not shown]"));
+	assert_non_null(strstr(text, "vpcd >> 00200001 [9 bytes not shown]"));
+	assert_non_null(strstr(text, "vpcd >> 002C0001 [17 bytes not shown]"));
+	assert_non_null(strstr(text, "vpcd >> 008800812210"));
+	assert_non_null(strstr(text, "vpcd << 0102039000"));
+	assert_non_null(strstr(text, "vpcd << ABCD9000"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -334,6 +480,7 @@ int main(void)
 	    cmocka_unit_test(test_serve),
 	    cmocka_unit_test(test_serve_retries),
 	    cmocka_unit_test(test_serve_args),
+	    cmocka_unit_test_teardown(test_trace_redacts, restore_stderr),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

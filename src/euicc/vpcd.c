@@ -191,7 +191,23 @@ static int vpcd_connect(const char *host, uint16_t port, const volatile sig_atom
 
 /* ---------------------------------------------------------------- trace ---------------- */
 
-static void trace(const char *dir, const uint8_t *p, size_t n)
+/* The trace leaves out what is secret in the APDUs of a NAA (docs/euicc-apdu.md, "Trace"):
+ * the command data of the PIN commands (TS 102 221 §11.1.9-11.1.13: VERIFY, CHANGE,
+ * DISABLE, ENABLE and UNBLOCK PIN carry PIN and PUK values) and the response data of
+ * AUTHENTICATE (§11.1.16, INS 88 and 89: RES, CK, IK and Kc, or AUTS), whether it comes
+ * with the command or later in GET RESPONSE. Only their length is printed. */
+static bool pin_command(uint8_t ins)
+{
+	return ins == 0x20 || ins == 0x24 || ins == 0x26 || ins == 0x28 || ins == 0x2C;
+}
+
+static bool auth_command(uint8_t ins)
+{
+	return ins == 0x88 || ins == 0x89;
+}
+
+/* "vpcd DIR " and the first `shown` bytes of p in hex; the rest of its n bytes counted. */
+static void trace(const char *dir, const uint8_t *p, size_t n, size_t shown)
 {
 	flockfile(stderr);
 	fprintf(stderr, "vpcd %s ", dir);
@@ -200,11 +216,48 @@ static void trace(const char *dir, const uint8_t *p, size_t n)
 		                                    "get ATR"};
 		fprintf(stderr, "%s", p[0] < ORSP_ARRAY_LEN(names) ? names[p[0]] : "?");
 	} else {
-		for (size_t i = 0; i < n; i++)
+		for (size_t i = 0; i < n && i < shown; i++)
 			fprintf(stderr, "%02X", p[i]);
+		if (n > shown)
+			fprintf(stderr, " [%zu bytes not shown]", n - shown);
 	}
 	fputc('\n', stderr);
 	funlockfile(stderr);
+}
+
+/* The command: all of it, but the data of a PIN command (its 4-byte header only). */
+static void trace_command(const uint8_t *msg, size_t n)
+{
+	trace(">>", msg, n, n > 4 && pin_command(msg[1]) ? 4 : n);
+}
+
+/* The response rsp (n >= 2: data, SW1 SW2) to a command with instruction ins. *auth_pending
+ * says whether the response data waiting for GET RESPONSE is AUTHENTICATE's: it is when a
+ * command other than GET RESPONSE answered 61xx (the layer keeps one pending response, that
+ * command's), and stays so until a GET RESPONSE delivers the last of it (9000) or another
+ * command answers 61xx. Any other answer may leave it pending (a command on another
+ * channel), so the flag stays: data in a GET RESPONSE can only be the last 61xx's. */
+static void trace_response(uint8_t ins, const uint8_t *rsp, size_t n, bool *auth_pending)
+{
+	uint8_t sw1 = rsp[n - 2];
+	bool get_response = ins == INS_GET_RESPONSE;
+	bool secret = auth_command(ins) || (get_response && *auth_pending);
+
+	if (!secret) {
+		trace("<<", rsp, n, n);
+	} else {
+		/* the status word, then how many bytes of data were left out */
+		flockfile(stderr);
+		fprintf(stderr, "vpcd << %02X%02X", sw1, rsp[n - 1]);
+		if (n > 2)
+			fprintf(stderr, " [%zu bytes of response data not shown]", n - 2);
+		fputc('\n', stderr);
+		funlockfile(stderr);
+	}
+	if (!get_response && sw1 == ORSP_SW1_BYTES_AVAILABLE)
+		*auth_pending = auth_command(ins);
+	else if (get_response && sw1 == 0x90)
+		*auth_pending = false;
 }
 
 /* ---------------------------------------------------------------- serve ---------------- */
@@ -214,6 +267,7 @@ static io_result serve_connection(int fd, orsp_euicc_apdu_ctx *ctx, bool tracing
                                   const volatile sig_atomic_t *stop)
 {
 	uint8_t reply[2 + ORSP_EUICC_RAPDU_MAX];
+	bool auth_pending = false; /* for the trace: a new connection is a card reset */
 
 	for (;;) {
 		uint8_t hdr[2];
@@ -224,8 +278,14 @@ static io_result serve_connection(int fd, orsp_euicc_apdu_ctx *ctx, bool tracing
 		r = read_full(fd, msg, n, stop);
 		if (r != IO_OK)
 			return r;
-		if (tracing)
-			trace(">>", msg, n);
+		if (tracing && n > 1)
+			trace_command(msg, n);
+		else if (tracing)
+			trace(">>", msg, n, n);
+		uint8_t ins = n > 1 ? msg[1] : 0;
+		if (n == 1 && (msg[0] == ORSP_VPCD_CTRL_OFF || msg[0] == ORSP_VPCD_CTRL_ON ||
+		               msg[0] == ORSP_VPCD_CTRL_RESET))
+			auth_pending = false; /* the card is reset: the response is gone */
 
 		size_t rlen = 0;
 		orsp_err e = orsp_vpcd_handle(ctx, msg, n, reply + 2, sizeof(reply) - 2, &rlen);
@@ -238,7 +298,10 @@ static io_result serve_connection(int fd, orsp_euicc_apdu_ctx *ctx, bool tracing
 		if (rlen == 0)
 			continue;
 		if (tracing) {
-			trace("<<", reply + 2, rlen);
+			if (n > 1)
+				trace_response(ins, reply + 2, rlen, &auth_pending);
+			else
+				trace("<<", reply + 2, rlen, rlen);
 			if (n > 1 && orsp_err_detail()[0] != '\0')
 				fprintf(stderr, "vpcd    (%s)\n", orsp_err_detail());
 		}
