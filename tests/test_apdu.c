@@ -1009,6 +1009,27 @@ static void test_select_overflow(void **state)
 	assert_int_equal(app_a.calls, 1);
 }
 
+/* The same overflow, and the application selected before refuses to be selected again
+ * (the layer's fallback without select_undo): the channel is left with no application
+ * rather than one whose state the new one's deselect may have ended. */
+static void test_select_overflow_reselect_refused(void **state)
+{
+	(void)state;
+	static uint8_t big[400];
+	card(sizeof(cmd_buf), ORSP_EUICC_MIN_RESPONSE);
+	assert_int_equal(select_aid(0x00, AID_B, sizeof(AID_B), 0x0C), ORSP_SW_OK);
+	app_b.select_sw = ORSP_SW_CONDITIONS_NOT_SATISFIED;
+	app_a.prop = big;
+	app_a.prop_len = sizeof(big);
+	assert_int_equal(select_aid(0x00, AID_A, sizeof(AID_A), 0x00), ORSP_SW_TECHNICAL_PROBLEM);
+	assert_int_equal(app_a.deselects[0], 1);
+	assert_int_equal(app_b.selects[0], 2); /* asked again, and refused */
+	assert_int_equal(app_b.deselects[0], 1);
+	assert_int_equal(ctx.selected[0], -1);
+	assert_sw("80E2910001AA", ORSP_SW_CONDITIONS_NOT_SATISFIED); /* no application */
+	assert_int_equal(app_a.calls + app_b.calls, 0);
+}
+
 /* ---------------------------------------------------------------- STORE DATA ----------- */
 
 static void test_store_data_chaining(void **state)
@@ -1234,11 +1255,9 @@ static void test_get_response_chunks(void **state)
 	expect("81C0000001", "01 9000"); /* pattern(256) = 256*7+1 mod 256 = 01 */
 }
 
-/* Whose response is it: the channel that asked; other channels and other commands. */
-static void test_get_response_ownership(void **state)
+/* A fresh card with A on channel 1 answering 10 pattern bytes, B on channel 2 answering 20. */
+static void two_channel_card(void)
 {
-	(void)state;
-	uint8_t r[ORSP_EUICC_RAPDU_MAX];
 	default_card();
 	expect("0070000001", "019000");
 	expect("0070000001", "029000");
@@ -1246,6 +1265,14 @@ static void test_get_response_ownership(void **state)
 	assert_int_equal(select_aid(0x02, AID_B, sizeof(AID_B), 0x0C), ORSP_SW_OK);
 	app_a.pattern_len = 10;
 	app_b.pattern_len = 20;
+}
+
+/* Whose response is it: the channel that asked; other channels and other commands. */
+static void test_get_response_ownership(void **state)
+{
+	(void)state;
+	uint8_t r[ORSP_EUICC_RAPDU_MAX];
+	two_channel_card();
 
 	assert_sw("81E2910001AA", 0x610A);
 	assert_sw("82C000000A", ORSP_SW_CONDITIONS_NOT_SATISFIED); /* not channel 2's */
@@ -1279,6 +1306,31 @@ static void test_get_response_ownership(void **state)
 	orsp_euicc_apdu_reset(&ctx);
 	expect("0070000001", "019000");
 	assert_sw("81C000000A", ORSP_SW_CONDITIONS_NOT_SATISFIED);
+}
+
+/* Unregistering an application drops the response it left pending on its channel, wiped
+ * (an AUTHENTICATE's RES, CK and IK wait there for GET RESPONSE), and leaves another
+ * application's pending response alone. */
+static void test_unregister_drops_response(void **state)
+{
+	(void)state;
+	uint8_t r[ORSP_EUICC_RAPDU_MAX];
+	two_channel_card();
+	assert_sw("81E2910001AA", 0x610A);
+	assert_int_equal(rsp_buf[0], pattern(0));
+	assert_int_equal(orsp_euicc_apdu_unregister(&ctx, AID_A, sizeof(AID_A)), ORSP_OK);
+	assert_sw("81C000000A", ORSP_SW_CONDITIONS_NOT_SATISFIED);
+	for (size_t i = 0; i < 10; i++)
+		assert_int_equal(rsp_buf[i], 0);
+	/* B's, pending while A is unregistered, stays */
+	assert_sw("82E2910001AA", 0x6114);
+	assert_int_equal(orsp_euicc_apdu_register(&ctx, AID_A, sizeof(AID_A), &full_ops, &app_a),
+	                 ORSP_OK);
+	assert_int_equal(orsp_euicc_apdu_unregister(&ctx, AID_A, sizeof(AID_A)), ORSP_OK);
+	size_t n = xfer("82C0000014", r);
+	assert_int_equal(n, 22);
+	assert_int_equal(sw_of(r, n), ORSP_SW_OK);
+	assert_int_equal(r[0], pattern(0));
 }
 
 /* A response larger than the response buffer is 6F00, never a truncated answer. */
@@ -1485,11 +1537,13 @@ int main(void)
 	    cmocka_unit_test(test_channel_inherits),
 	    cmocka_unit_test(test_select),
 	    cmocka_unit_test(test_select_overflow),
+	    cmocka_unit_test(test_select_overflow_reselect_refused),
 	    cmocka_unit_test(test_store_data_chaining),
 	    cmocka_unit_test(test_store_data_sequence),
 	    cmocka_unit_test(test_store_data_overflow),
 	    cmocka_unit_test(test_get_response_chunks),
 	    cmocka_unit_test(test_get_response_ownership),
+	    cmocka_unit_test(test_unregister_drops_response),
 	    cmocka_unit_test(test_response_overflow),
 	    cmocka_unit_test(test_extended_length),
 	    cmocka_unit_test(test_mf_handler),

@@ -1688,14 +1688,54 @@ static void test_auth_tuak(void **state)
 	tsv_free(t);
 }
 
-/* TS.48 as published uses the usim-test-algorithm: files work, AUTHENTICATE is refused. */
+/* TS.48 as published uses the usim-test-algorithm: files work, AUTHENTICATE is refused, the
+ * USIM's and the ISIM's (IMS AKA) alike. */
 static void test_auth_test_algorithm(void **state)
 {
+	uint8_t aid[16];
+	size_t al = 0;
 	card *c = card_v7();
 	(void)state;
 	expect(c, "00A4040C0C" TS48_AID, 0x9000, NULL);
 	expect(c, "008800812210000000000000000000000000000000001000000000000000000000000000000000",
 	       0x6A81, NULL);
+	assert_int_equal(orsp_usim_isim_aid(&c->u, aid, &al), ORSP_OK);
+	assert_int_equal(orsp_euicc_apdu_register(&c->ctx, aid, al, &orsp_isim_app_ops, &c->u),
+	                 ORSP_OK);
+	assert_true(c->u.isim.loaded);
+	assert_false(c->u.isim.aka_ok);
+	expect(c, "00A4040C0CA0000000871004FF49FF0589", 0x9000, NULL);
+	expect(c, "008800812210000000000000000000000000000000001000000000000000000000000000000000",
+	       0x6A81, NULL);
+	expect(c, "00880084021000", 0x9864, NULL); /* the context is looked at first */
+	card_free(c);
+}
+
+/* An EF.UST shorter than a service's byte has not got the service (TS 31.102 §4.2.8): four
+ * bytes (services 1-32, 27 GSM Access among them) and no n°38, so no GSM context (9864),
+ * whatever the bytes after the file in the card's memory say. */
+static void test_auth_ust_short(void **state)
+{
+	size_t len;
+	uint8_t *upp = v7_usim_member(0xA8,
+	                              "A10B"
+	                              "82024121"
+	                              "83026F38"
+	                              "800104"
+	                              "83049EFFBF1D",
+	                              &len);
+	card *c = card_new(upp, len, NULL, 0);
+	(void)state;
+	free(upp);
+
+	expect(c, "00A4040C0C" TS48_AID, 0x9000, NULL);
+	expect(c, "00A4000C026F38", 0x9000, NULL);
+	expect(c, "00B0000000", 0x9000, "9EFFBF1D");
+	/* the byte after it would say service 38 is there */
+	const orsp_usim_file *f = &c->u.files[c->u.ch[0].ef];
+	assert_int_equal(f->size, 4);
+	assert_true(c->u.data[f->off + 4] & (1u << 5));
+	expect(c, "00880080111000000000000000000000000000000000", 0x9864, NULL);
 	card_free(c);
 }
 
@@ -1799,6 +1839,7 @@ int main(void)
 	    cmocka_unit_test(test_auth_gsm),
 	    cmocka_unit_test(test_auth_ust_no_gsm_context),
 	    cmocka_unit_test(test_auth_ust_no_gsm_access),
+	    cmocka_unit_test(test_auth_ust_short),
 	    cmocka_unit_test(test_auth_own_naa),
 	    cmocka_unit_test(test_opt_usim_of_second_usim),
 	    cmocka_unit_test(test_auth_persist_failure),
