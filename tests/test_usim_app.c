@@ -679,8 +679,10 @@ static void test_file_errors(void **state)
 	expect(c, "00A4080C033F0000", 0x6700, NULL);
 	expect(c, "00A40000023F00", 0x6A86, NULL); /* P2 00 (FCI) not offered */
 	expect(c, "00A40008023F00", 0x6A86, NULL);
-	expect(c, "00A40104023F00", 0x6A86, NULL);
-	expect(c, "00A40304023F00", 0x6A86, NULL);
+	expect(c, "00A40204023F00", 0x6A86, NULL); /* P1 02 (EF under the DF): not in TS 102 221 */
+	expect(c, "00A40104023F00", 0x6A82, NULL); /* the MF is no child DF */
+	expect(c, "00A40304023F00", 0x6A87, NULL); /* P1 03 takes no data */
+	expect(c, "00A40300", 0x6A86, NULL);
 	/* a failed SELECT keeps the current file */
 	expect(c, "00A4000C022FE2", 0x9000, NULL);
 	expect(c, "00A4000C029999", 0x6A82, NULL);
@@ -821,6 +823,69 @@ static void test_sfi_failure_keeps_ef(void **state)
 	expect(c, "00B2000200", 0x9000, TS48_DIR_REC1 "FFFFFFFFFFFFFFFFFFFFFF");
 	expect(c, "00B2011400", 0x6981, NULL);
 	expect(c, "00B2000400", 0x9000, TS48_DIR_REC1 "FFFFFFFFFFFFFFFFFFFFFF");
+	card_free(c);
+}
+
+/* SELECT P1 03, the parent DF of the current DF, and P1 01, a child DF of the current DF by
+ * FID (TS 102 221 §11.1.1.2, Table 11.1): the ADF's parent is the MF, and from the MF the
+ * current application's ADF is the child DF 7FFF; the MF has no parent, and there are no
+ * other DFs. pySim's select_parent_df sends 00 A4 03 04 without Le (the FCP then comes with
+ * GET RESPONSE) or with Le 00. Each selects the DF with no current EF; a failed one keeps
+ * the current file. */
+static void test_select_parent_child(void **state)
+{
+	uint8_t fcp[256], aid[16];
+	size_t n, vl, al = 0;
+	const uint8_t *v;
+	card *c = card_v7();
+	(void)state;
+
+	/* no application: the MF has no parent, 7FFF is no child */
+	expect(c, "00A40304", 0x6A82, NULL);
+	expect(c, "00A4030C", 0x6A82, NULL);
+	expect(c, "00A4010C027FFF", 0x6A82, NULL);
+	/* the USIM, EF.IMSI current: parent of ADF.USIM is the MF */
+	expect(c, "00A4040C0C" TS48_AID, 0x9000, NULL);
+	expect(c, "00A4000C026F07", 0x9000, NULL);
+	/* what no DF is, or not a child of the ADF: 6A82, the current EF stays */
+	expect(c, "00A4010C027FFF", 0x6A82, NULL);
+	expect(c, "00A4010C026F07", 0x6A82, NULL); /* an EF, not a DF */
+	expect(c, "00A4010C023F00", 0x6A82, NULL);
+	expect(c, "00A4010C017F", 0x6700, NULL);
+	expect(c, "00A4010C", 0x6700, NULL);
+	expect(c, "00A4030C027FFF", 0x6A87, NULL);
+	expect(c, "00A40100027FFF", 0x6A86, NULL); /* P2 00 (FCI) */
+	expect(c, "00B0000009", 0x9000, TS48_EF_IMSI);
+	assert_int_equal(xfer(c, "00A40304", fcp, &n), 0x9000); /* 61xx, GET RESPONSE */
+	assert_non_null(v = fcp_find(fcp, n, 0x83, &vl));
+	assert_int_equal(v[0] << 8 | v[1], 0x3F00);
+	expect(c, "00B0000001", 0x6986, NULL);     /* no current EF */
+	expect(c, "00A4000C022FE2", 0x9000, NULL); /* the MF is the current DF */
+	expect(c, "00A4030C", 0x6A82, NULL);
+	expect(c, "00B0000001", 0x9000, "98");
+	/* the ADF as the MF's child DF: its FCP, then no current EF */
+	assert_int_equal(xfer(c, "00A40104027FFF00", fcp, &n), 0x9000);
+	assert_non_null(v = fcp_find(fcp, n, 0x84, &vl));
+	assert_int_equal(vl, 12);
+	expect(c, "00B0000001", 0x6986, NULL);
+	expect(c, "00A4000C026F07", 0x9000, NULL);
+	assert_int_equal(xfer(c, "00A4030400", fcp, &n), 0x9000); /* with Le: at once */
+	assert_null(fcp_find(fcp, n, 0x84, &vl));
+	expect(c, "00A4010C027FFF", 0x9000, NULL);
+	expect(c, "80F2000C00", 0x9000, "");
+	/* the ISIM on channel 1: its ADF's parent is the MF too, and it is the child 7FFF */
+	assert_int_equal(orsp_usim_isim_aid(&c->u, aid, &al), ORSP_OK);
+	assert_int_equal(orsp_euicc_apdu_register(&c->ctx, aid, al, &orsp_isim_app_ops, &c->u),
+	                 ORSP_OK);
+	expect(c, "0070000001", 0x9000, "01");
+	expect(c, "01A4040C0CA0000000871004FF49FF0589", 0x9000, NULL);
+	expect(c, "01A4030C", 0x9000, NULL);
+	expect(c, "01A4000C022FE2", 0x9000, NULL);
+	expect(c, "01A4010C027FFF", 0x9000, NULL);
+	assert_int_equal(xfer(c, "81F2000000", fcp, &n), 0x9000);
+	assert_non_null(v = fcp_find(fcp, n, 0x84, &vl));
+	assert_bytes_equal(v, aid, al);
+	expect(c, "00A4000C026F07", 0x9000, NULL); /* channel 0 is still in ADF.USIM */
 	card_free(c);
 }
 
@@ -1829,6 +1894,7 @@ int main(void)
 	    cmocka_unit_test(test_select_mf_iccid),
 	    cmocka_unit_test(test_usim_files),
 	    cmocka_unit_test(test_file_errors),
+	    cmocka_unit_test(test_select_parent_child),
 	    cmocka_unit_test(test_record_patterns),
 	    cmocka_unit_test(test_sfi_failure_keeps_ef),
 	    cmocka_unit_test(test_increase_cyclic),

@@ -1,10 +1,10 @@
 /* The USIM and ISIM applications and the UICC file system behind the APDU layer
- * (docs/usim.md, docs/isim.md): SELECT by FID and path, STATUS, READ BINARY, READ RECORD,
- * VERIFY (PIN status only) and AUTHENTICATE, per ETSI TS 102 221 §11, 3GPP TS 31.102 §7 and
- * TS 31.103 §7. The files are read only. One orsp_usim serves the USIM (orsp_usim_app_ops,
- * under the ADF.USIM AID), the ISIM (orsp_isim_app_ops, under the ADF.ISIM AID) and the MF
- * handler (orsp_usim_mf_ops); each logical channel has its own current application (at most
- * one of the two) and DF/EF/record. */
+ * (docs/usim.md, docs/isim.md): SELECT by FID, path, parent and child DF, STATUS, READ
+ * BINARY, READ RECORD, VERIFY (PIN status only) and AUTHENTICATE, per ETSI TS 102 221 §11,
+ * 3GPP TS 31.102 §7 and TS 31.103 §7. The files are read only. One orsp_usim serves the USIM
+ * (orsp_usim_app_ops, under the ADF.USIM AID), the ISIM (orsp_isim_app_ops, under the ADF.ISIM AID)
+ * and the MF handler (orsp_usim_mf_ops); each logical channel has its own current application (at
+ * most one of the two) and DF/EF/record. */
 #include <string.h>
 
 #include "openrsp/der.h"
@@ -26,6 +26,7 @@
 #define SW_NO_EF_SELECTED 0x6986
 #define SW_WRONG_OFFSET 0x6B00
 #define SW_RECORD_NOT_FOUND 0x6A83
+#define SW_LC_INCONSISTENT 0x6A87  /* TS 102 221 §10.2.1.5: Lc inconsistent with P1 to P2 */
 #define SW_AUTH_MAC_FAILURE 0x9862 /* TS 31.102 §7.3.1: authentication error, incorrect MAC */
 /* TS 31.102 §7.3.1 (TS 31.103 §7.3): authentication error, security context not supported */
 #define SW_AUTH_CONTEXT_NOT_SUPPORTED 0x9864
@@ -167,6 +168,17 @@ static uint16_t resolve(const orsp_usim *u, const orsp_usim_channel *c, uint8_t 
 	return ORSP_SW_OK;
 }
 
+/* The child DF fid of the current DF (TS 102 221 §11.1.1.2, P1 01). The only DFs served
+ * are the MF and the ADFs, and the ADF is the MF's child (P1 03 from it selects the MF): the
+ * current application's ADF, by its FID 7FFF, from the MF. */
+static uint16_t child_df(const orsp_usim_channel *c, uint16_t fid, uint8_t *df_out)
+{
+	if (c->df != ORSP_USIM_DF_MF || fid != FID_ADF || (!c->adf_active && !c->isim_active))
+		return ORSP_SW_NOT_FOUND;
+	*df_out = c->isim_active ? ORSP_USIM_DF_ISIM : ORSP_USIM_DF_ADF;
+	return ORSP_SW_OK;
+}
+
 static uint16_t cmd_select(orsp_usim *u, orsp_usim_channel *c, const orsp_apdu *a, orsp_writer *rsp)
 {
 	uint8_t df;
@@ -181,6 +193,17 @@ static uint16_t cmd_select(orsp_usim *u, orsp_usim_channel *c, const orsp_apdu *
 		if (d.len != 2)
 			return ORSP_SW_WRONG_LENGTH;
 		sw = resolve(u, c, c->df, (uint16_t)(d.p[0] << 8 | d.p[1]), &df, &ef);
+		break;
+	case 0x01: /* a child DF of the current DF by FID */
+		if (d.len != 2)
+			return ORSP_SW_WRONG_LENGTH;
+		sw = child_df(c, (uint16_t)(d.p[0] << 8 | d.p[1]), &df);
+		break;
+	case 0x03: /* the parent DF of the current DF: no data; the MF has none */
+		if (d.len != 0)
+			return SW_LC_INCONSISTENT;
+		df = ORSP_USIM_DF_MF;
+		sw = c->df == ORSP_USIM_DF_MF ? ORSP_SW_NOT_FOUND : ORSP_SW_OK;
 		break;
 	case 0x08:   /* path from the MF, MF's FID left out */
 	case 0x09: { /* path from the current DF */
