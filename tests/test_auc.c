@@ -890,6 +890,18 @@ static int resync_failing(orsp_auc *a, const uint8_t rand[16], const uint8_t aut
 	}
 }
 
+/* milenage_auts.tsv's wmnsk-ts35207-1-auts: SQN_MS ff9bb4d0b607, far ahead of a new
+ * subscriber's SQN, so a resync with it resets. */
+static void far_auts(const tsv *t, uint8_t k[16], uint8_t opc[16], uint8_t rand[16],
+                     uint8_t auts[14])
+{
+	assert_string_equal(tsv_get(t, 2, "id"), "wmnsk-ts35207-1-auts");
+	tsv_hex(t, 2, "k", k, 16);
+	tsv_hex(t, 2, "opc", opc, 16);
+	tsv_hex(t, 2, "rand", rand, 16);
+	tsv_hex(t, 2, "auts", auts, 14);
+}
+
 static void test_failure_injection(void **state)
 {
 	(void)state;
@@ -904,12 +916,7 @@ static void test_failure_injection(void **state)
 	orsp_err e;
 	memset(zero, 0, sizeof(zero));
 
-	/* wmnsk-ts35207-1-auts: SQN_MS ff9bb4d0b607, far ahead of the AuC, so it resets */
-	assert_string_equal(tsv_get(t, 2, "id"), "wmnsk-ts35207-1-auts");
-	tsv_hex(t, 2, "k", k, 16);
-	tsv_hex(t, 2, "opc", opc, 16);
-	tsv_hex(t, 2, "rand", rand, 16);
-	tsv_hex(t, 2, "auts", auts, 14);
+	far_auts(t, k, opc, rand, auts);
 
 	/* add */
 	orsp_auc_new_init(&n);
@@ -974,52 +981,28 @@ static void test_failure_injection(void **state)
 	tsv_free(t);
 }
 
-/* The AuC's functions nest in a caller's transaction (cli/cmd_smdp.c adds a subscriber and
- * its card secrets together with the SM-DP+ import). One that fails, wherever it fails (its
- * own begin, a statement, its commit), undoes only its own level: the caller's transaction
- * stays open with what it did before. */
-typedef enum nested_op {
-	NESTED_ADD,
-	NESTED_SET_SECRET,
-	NESTED_GET_SECRET,
-	NESTED_VECTORS,
-	NESTED_RESYNC,
-	NESTED_DELETE,
-	NESTED__COUNT
-} nested_op;
+/* The AuC's writes nest in a caller's transaction (cli/cmd_smdp.c adds a subscriber and its
+ * card secrets together with the SM-DP+ import). One that fails, wherever it fails (its own
+ * begin, a statement, its commit), undoes only its own level: the caller's transaction stays
+ * open with what it did before. (What hands something out is refused inside one:
+ * test_nested_refused.) */
+typedef enum nested_op { NESTED_ADD, NESTED_SET_SECRET, NESTED_DELETE, NESTED__COUNT } nested_op;
 
-typedef struct nested_ctx {
-	orsp_auc_new n;
-	uint8_t rand[16], auts[14];
-} nested_ctx;
-
-static orsp_err nested_run(orsp_auc *a, nested_op op, nested_ctx *c)
+static orsp_err nested_run(orsp_auc *a, nested_op op, const orsp_auc_new *n)
 {
-	orsp_secret v = {0}, got = {0};
-	orsp_aka_vector vec[2];
+	orsp_secret v = {0};
 	orsp_err e;
 
 	switch (op) {
 	case NESTED_ADD:
-		return orsp_auc_add(a, &c->n);
+		return orsp_auc_add(a, n);
 	case NESTED_SET_SECRET:
 		assert_int_equal(orsp_secret_set(&v, "12345678", 8), ORSP_OK);
-		e = orsp_auc_set_card_secret(a, c->n.imsi, ORSP_AUC_PUK1, &v);
+		e = orsp_auc_set_card_secret(a, n->imsi, ORSP_AUC_PUK1, &v);
 		orsp_secret_wipe(&v);
 		return e;
-	case NESTED_GET_SECRET:
-		e = orsp_auc_get_card_secret(a, c->n.imsi, ORSP_AUC_PUK1, &got);
-		orsp_secret_wipe(&got);
-		return e;
-	case NESTED_VECTORS:
-		e = orsp_auc_vectors(a, c->n.imsi, 0, 2, vec);
-		orsp_aka_vector_wipe(&vec[0]);
-		orsp_aka_vector_wipe(&vec[1]);
-		return e;
-	case NESTED_RESYNC:
-		return orsp_auc_resync(a, c->n.imsi, c->rand, c->auts, NULL, NULL);
 	default:
-		return orsp_auc_delete(a, c->n.imsi);
+		return orsp_auc_delete(a, n->imsi);
 	}
 }
 
@@ -1029,26 +1012,21 @@ static void test_nested_failure(void **state)
 	tsv *t = tsv_load("milenage_auts.tsv");
 	orsp_auc *a = open_auc("nested.db");
 	orsp_db *db = orsp_auc_db(a);
-	orsp_auc_new first;
+	orsp_auc_new first, second;
 	orsp_auc_info info;
-	nested_ctx c;
 	uint8_t k[16], opc[16];
 	const char *count_first = "SELECT COUNT(*) FROM auc_subscriber"
 	                          " WHERE imsi = '001010000000801'";
 
-	/* wmnsk-ts35207-1-auts: SQN_MS far ahead of the AuC, so the resync resets */
-	assert_string_equal(tsv_get(t, 2, "id"), "wmnsk-ts35207-1-auts");
 	tsv_hex(t, 2, "k", k, 16);
 	tsv_hex(t, 2, "opc", opc, 16);
-	tsv_hex(t, 2, "rand", c.rand, 16);
-	tsv_hex(t, 2, "auts", c.auts, 14);
 	orsp_auc_new_init(&first);
 	first.imsi = "001010000000801";
 	assert_int_equal(orsp_aka_subscriber_init(&first.sub, ORSP_AKA_MILENAGE, k, 16, opc, 16),
 	                 ORSP_OK);
-	orsp_auc_new_init(&c.n);
-	c.n.imsi = "001010000000802";
-	assert_int_equal(orsp_aka_subscriber_init(&c.n.sub, ORSP_AKA_MILENAGE, k, 16, opc, 16),
+	orsp_auc_new_init(&second);
+	second.imsi = "001010000000802";
+	assert_int_equal(orsp_aka_subscriber_init(&second.sub, ORSP_AKA_MILENAGE, k, 16, opc, 16),
 	                 ORSP_OK);
 
 	assert_int_equal(orsp_db_begin(db), ORSP_OK);
@@ -1057,7 +1035,7 @@ static void test_nested_failure(void **state)
 		int fails;
 		for (fails = 0;; fails++) {
 			orsp_db_inject_failure(db, fails);
-			orsp_err e = nested_run(a, (nested_op)op, &c);
+			orsp_err e = nested_run(a, (nested_op)op, &second);
 			orsp_db_inject_failure(db, -1);
 			if (e == ORSP_OK)
 				break;
@@ -1067,21 +1045,124 @@ static void test_nested_failure(void **state)
 		}
 		assert_true(fails >= 3); /* at least the begin, a statement and the commit */
 	}
-	/* a resync refused for its MAC-S records it and leaves the caller's transaction alone */
-	c.auts[13] ^= 0x80;
-	assert_int_equal(orsp_auc_resync(a, "001010000000801", c.rand, c.auts, NULL, NULL),
-	                 ORSP_E_VERIFY);
-	assert_true(orsp_db_in_transaction(db));
 	assert_int_equal(orsp_db_commit(db), ORSP_OK);
 	assert_false(orsp_db_in_transaction(db));
 	assert_int_equal(orsp_auc_get(a, "001010000000801", &info), ORSP_OK);
 	assert_int_equal(orsp_auc_get(a, "001010000000802", &info), ORSP_E_NOT_FOUND);
-	/* add, add, secret set and read, vectors, resync, delete, failed resync: once each */
-	assert_int_equal(query_int(a, "SELECT COUNT(*) FROM auc_audit"), 8);
+	/* add, add, secret set, delete: once each */
+	assert_int_equal(query_int(a, "SELECT COUNT(*) FROM auc_audit"), 4);
 	orsp_auc_new_wipe(&first);
-	orsp_auc_new_wipe(&c.n);
+	orsp_auc_new_wipe(&second);
 	orsp_wipe(k, sizeof(k));
 	orsp_wipe(opc, sizeof(opc));
+	orsp_auc_close(a);
+	tsv_free(t);
+}
+
+/* The refusal of one function that hands something out, called inside the caller's
+ * transaction: ORSP_E_STATE naming the transaction, the caller's transaction still open. */
+static void refused_nested(orsp_err e)
+{
+	assert_int_equal(e, ORSP_E_STATE);
+	assert_non_null(strstr(orsp_err_detail(), "a transaction is open"));
+}
+
+/* What hands something out (vectors, a resync, a card secret, keys) is refused inside a
+ * caller's transaction, whose rollback would undo the stored SQN or the audit row after the
+ * output had left (the same SQN handed out twice, a read not audited): nothing comes out,
+ * nothing is stored or audited, no export file is created. Outside one, each works. */
+static void test_nested_refused(void **state)
+{
+	(void)state;
+	tsv *t = tsv_load("milenage_auts.tsv");
+	orsp_auc *a = open_auc("refused.db");
+	orsp_db *db = orsp_auc_db(a);
+	orsp_auc_new n;
+	orsp_aka_vector v[2], zero[2];
+	orsp_secret puk = {0}, got, k, opc;
+	uint8_t key[16], o[16], rand[16], auts[14];
+	const char *imsi = "001010000000811", *const one[] = {imsi};
+	char out[4200];
+	uint64_t sqn_ms = 7;
+	bool reset = true;
+	size_t count = 9;
+	struct stat sb;
+	int fd;
+
+	far_auts(t, key, o, rand, auts);
+	orsp_auc_new_init(&n);
+	n.imsi = imsi;
+	assert_int_equal(orsp_aka_subscriber_init(&n.sub, ORSP_AKA_MILENAGE, key, 16, o, 16),
+	                 ORSP_OK);
+	assert_int_equal(orsp_auc_add(a, &n), ORSP_OK);
+	orsp_auc_new_wipe(&n);
+	assert_int_equal(orsp_secret_set(&puk, "12345678", 8), ORSP_OK);
+	assert_int_equal(orsp_auc_set_card_secret(a, imsi, ORSP_AUC_PUK1, &puk), ORSP_OK);
+	const int64_t audits = query_int(a, "SELECT COUNT(*) FROM auc_audit");
+	snprintf(out, sizeof(out), "%s", db_path("refused.vty"));
+	unlink(out);
+	fd = open(db_path("refused.fd"), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	assert_true(fd >= 0);
+	memset(zero, 0, sizeof(zero));
+
+	assert_int_equal(orsp_db_begin(db), ORSP_OK);
+	memset(v, 0xa5, sizeof(v));
+	refused_nested(orsp_auc_vectors(a, imsi, 0, 2, v));
+	assert_memory_equal(v, zero, sizeof(v));
+	memset(v, 0xa5, sizeof(v));
+	refused_nested(orsp_auc_vectors_for(a, imsi, ORSP_AUC_FOR_EPS_5G, 0, 2, v));
+	assert_memory_equal(v, zero, sizeof(v));
+	refused_nested(orsp_auc_resync(a, imsi, rand, auts, &sqn_ms, &reset));
+	assert_true(sqn_ms == 7 && reset);
+	auts[13] ^= 0x80; /* a forged AUTS: its audit row could be rolled back too */
+	refused_nested(orsp_auc_resync(a, imsi, rand, auts, NULL, NULL));
+	auts[13] ^= 0x80;
+	memset(&got, 0xa5, sizeof(got));
+	refused_nested(orsp_auc_get_secret(a, imsi, "puk1", &got));
+	assert_int_equal(got.len, 0);
+	memset(&got, 0xa5, sizeof(got));
+	refused_nested(orsp_auc_get_card_secret(a, imsi, ORSP_AUC_PUK1, &got));
+	assert_int_equal(got.len, 0);
+	memset(&k, 0xa5, sizeof(k));
+	memset(&opc, 0xa5, sizeof(opc));
+	refused_nested(orsp_auc_export_keys(a, imsi, "test", NULL, &k, &opc));
+	assert_int_equal(k.len, 0);
+	assert_int_equal(opc.len, 0);
+	refused_nested(orsp_auc_export(a, ORSP_AUC_EXPORT_OSMO_HLR_VTY, one, 1, out, -1, &count));
+	assert_int_equal(count, 0);
+	assert_int_equal(stat(out, &sb), -1); /* not even created */
+	refused_nested(orsp_auc_export(a, ORSP_AUC_EXPORT_OSMO_HLR_VTY, NULL, 0, NULL, fd, NULL));
+	assert_int_equal(fstat(fd, &sb), 0);
+	assert_int_equal(sb.st_size, 0);
+	/* the caller's transaction is open and holds nothing of them */
+	assert_true(orsp_db_in_transaction(db));
+	assert_true(sqn_of(a, imsi) == 0);
+	assert_int_equal(query_int(a, "SELECT COUNT(*) FROM auc_audit"), audits);
+	orsp_db_rollback(db); /* the caller's later step failed */
+
+	/* outside a transaction each works, the first vector with SQN 1 (IND 0, 5 IND bits) */
+	assert_int_equal(orsp_auc_vectors(a, imsi, 0, 2, v), ORSP_OK);
+	assert_true(orsp_get_be48(v[0].sqn) == 1u << 5);
+	orsp_aka_vector_wipe(&v[0]);
+	orsp_aka_vector_wipe(&v[1]);
+	assert_int_equal(orsp_auc_resync(a, imsi, rand, auts, &sqn_ms, &reset), ORSP_OK);
+	assert_true(reset);
+	assert_int_equal(orsp_auc_get_secret(a, imsi, "puk1", &got), ORSP_OK);
+	assert_true(got.len == 8 && orsp_ct_eq(got.v, puk.v, 8));
+	orsp_secret_wipe(&got);
+	assert_int_equal(orsp_auc_export_keys(a, imsi, "test", NULL, &k, &opc), ORSP_OK);
+	assert_true(k.len == 16 && orsp_ct_eq(k.v, key, 16));
+	orsp_secret_wipe(&k);
+	orsp_secret_wipe(&opc);
+	assert_int_equal(orsp_auc_export(a, ORSP_AUC_EXPORT_OSMO_HLR_VTY, one, 1, out, -1, &count),
+	                 ORSP_OK);
+	assert_int_equal(count, 1);
+	assert_int_equal(query_int(a, "SELECT COUNT(*) FROM auc_audit"), audits + 5);
+	unlink(out);
+	close(fd);
+	orsp_secret_wipe(&puk);
+	orsp_wipe(key, sizeof(key));
+	orsp_wipe(o, sizeof(o));
 	orsp_auc_close(a);
 	tsv_free(t);
 }
@@ -2054,6 +2135,7 @@ int main(void)
 	    cmocka_unit_test(test_concurrent_processes),
 	    cmocka_unit_test(test_failure_injection),
 	    cmocka_unit_test(test_nested_failure),
+	    cmocka_unit_test(test_nested_refused),
 	    cmocka_unit_test(test_schema_versions),
 	    cmocka_unit_test(test_own_database),
 	    cmocka_unit_test(test_foreign_file),

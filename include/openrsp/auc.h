@@ -8,8 +8,11 @@
  * Atomicity: handing out vectors is one write transaction (read SQN, compute, store the new
  * SQN, append to the audit table, commit); if anything fails, nothing is stored and no vector
  * is returned, so an SQN is never handed out twice, also across processes sharing one
- * database. K and OPc are unwrapped into orsp_aka_subscriber for the duration of one call
- * and wiped before it returns.
+ * database. Add, delete and setting a card secret nest in a caller's transaction (as a
+ * savepoint); what hands something out (vectors, resync, reading a card secret, export) is
+ * refused with ORSP_E_STATE inside one, since a rollback of the caller's transaction would
+ * undo its SQN or audit row after the output had left. K and OPc are unwrapped into
+ * orsp_aka_subscriber for the duration of one call and wiped before it returns.
  */
 #ifndef OPENRSP_AUC_H
 #define OPENRSP_AUC_H
@@ -116,7 +119,9 @@ ORSP_MUST_CHECK orsp_err orsp_auc_set_card_secret(orsp_auc *a, const char *imsi,
                                                   orsp_auc_card_secret which,
                                                   const orsp_secret *value);
 /* Read one card secret into out (the caller wipes it). Every read is audited (a write
- * transaction). ORSP_E_NOT_FOUND if none is stored, ORSP_E_VERIFY if it does not unwrap. */
+ * transaction, committed before the value is returned). ORSP_E_NOT_FOUND if none is stored,
+ * ORSP_E_VERIFY if it does not unwrap, ORSP_E_STATE inside an open transaction (nothing
+ * read). */
 ORSP_MUST_CHECK orsp_err orsp_auc_get_card_secret(orsp_auc *a, const char *imsi,
                                                   orsp_auc_card_secret which, orsp_secret *out);
 
@@ -154,7 +159,9 @@ ORSP_MUST_CHECK orsp_err orsp_auc_list_secrets(orsp_auc *a, const char *imsi, or
  * SEQ increases by one per vector (TS 33.102 C.3.2). One write transaction: on success the
  * last SQN is stored and audited; on any failure nothing changes and out[] is wiped.
  * Errors: ORSP_E_NOT_FOUND, ORSP_E_USAGE (bad n or ind), ORSP_E_RESOURCE (SEQ exhausted),
- * ORSP_E_VERIFY (K/OPc do not unwrap: wrong KEK or altered record), ORSP_E_STORAGE. */
+ * ORSP_E_VERIFY (K/OPc do not unwrap: wrong KEK or altered record), ORSP_E_STORAGE,
+ * ORSP_E_STATE when a transaction is open on the AuC's database (the caller's: its rollback
+ * would undo the stored SQN after the vectors had left). */
 ORSP_MUST_CHECK orsp_err orsp_auc_vectors(orsp_auc *a, const char *imsi, unsigned ind, size_t n,
                                           orsp_aka_vector *out);
 
@@ -181,7 +188,8 @@ ORSP_MUST_CHECK orsp_err orsp_auc_vectors_for(orsp_auc *a, const char *imsi,
  * when the USIM would accept new vectors anyway, so an old (RAND, AUTS) replayed cannot make SQNs
  * repeat. Otherwise SQN_MS is stored as the last used SQN, so the next vector has SEQ_MS + 1. On
  * success *sqn_ms (may be NULL) gets SQN_MS and *reset (may be NULL) whether the SQN was reset to
- * it (false: kept). */
+ * it (false: kept). ORSP_E_STATE, nothing verified or audited, when a transaction is open on the
+ * AuC's database: its outcome, a MAC-S failure's audit row too, is committed before it returns. */
 ORSP_MUST_CHECK orsp_err orsp_auc_resync(orsp_auc *a, const char *imsi, const uint8_t rand[16],
                                          const uint8_t auts[14], uint64_t *sqn_ms, bool *reset);
 
@@ -213,12 +221,14 @@ ORSP_MUST_CHECK orsp_err orsp_auc_audit_walk(orsp_auc *a, const char *imsi, size
 /* ----- export: subscribers with their keys in the clear, for another core network element ----- */
 
 /* Unwrap one subscriber's K and OPc (TOPc) into k and opc, for handing the subscriber to
- * an HLR/AuC that needs them in the clear. One write transaction (a savepoint inside the
- * caller's) that reads the row and appends an "export" audit row with detail `purpose`
- * (never a key): a read that is not audited returns nothing. info (may be NULL) gets the
- * non-secret part. The caller wipes k and opc (orsp_secret_wipe) as soon as it is done; on
- * failure both are wiped. Errors: ORSP_E_USAGE, ORSP_E_NOT_FOUND, ORSP_E_VERIFY (does not
- * unwrap), ORSP_E_MALFORMED (corrupt row), ORSP_E_STORAGE. */
+ * an HLR/AuC that needs them in the clear. One write transaction that reads the row and
+ * appends an "export" audit row with detail `purpose` (never a key), committed before the keys
+ * are returned: a read that is not audited returns nothing. So it is refused (ORSP_E_STATE)
+ * when a transaction is open on the AuC's database, whose rollback would undo the audit row.
+ * info (may be NULL) gets the non-secret part. The caller wipes k and opc (orsp_secret_wipe)
+ * as soon as it is done; on failure both are wiped. Errors: ORSP_E_USAGE, ORSP_E_NOT_FOUND,
+ * ORSP_E_VERIFY (does not unwrap), ORSP_E_MALFORMED (corrupt row), ORSP_E_STORAGE,
+ * ORSP_E_STATE. */
 ORSP_MUST_CHECK orsp_err orsp_auc_export_keys(orsp_auc *a, const char *imsi, const char *purpose,
                                               orsp_auc_info *info, orsp_secret *k,
                                               orsp_secret *opc);
@@ -257,7 +267,8 @@ ORSP_MUST_CHECK orsp_err orsp_auc_export_check(orsp_auc_export_format fmt,
  * result "not written" follows. A reader gone (EPIPE) is such a failure, ORSP_E_IO: SIGPIPE is
  * blocked in the calling thread for the write and the one it raised taken off, so the process is
  * not killed whatever its SIGPIPE disposition (the mask is restored). *count (may be NULL) gets the
- * number of subscribers written. */
+ * number of subscribers written. ORSP_E_STATE, before any file is created, when a transaction is
+ * open on the AuC's database. */
 ORSP_MUST_CHECK orsp_err orsp_auc_export(orsp_auc *a, orsp_auc_export_format fmt,
                                          const char *const *imsis, size_t n, const char *path,
                                          int fd, size_t *count);

@@ -236,6 +236,22 @@ static orsp_err finish(orsp_auc *a, orsp_err err)
 	return orsp_db_commit(a->db);
 }
 
+/* What vectors, a resync, a card secret's read and an export hand out is only sound once
+ * their transaction is committed: the SQN stored and the audit row appended. Inside a
+ * caller's transaction their commit is a savepoint's release, and a rollback of the
+ * caller's would undo the SQN and the audit row after the vectors or keys had left (the
+ * same SQN handed out twice, a read not audited). They refuse to run inside one. */
+static orsp_err refuse_nested(orsp_auc *a, const char *what)
+{
+	if (!orsp_db_in_transaction(a->db))
+		return ORSP_OK;
+	return orsp_errf(ORSP_E_STATE,
+	                 "auc %s: a transaction is open on the AuC's database: what it hands "
+	                 "out must be committed with its SQN and audit row first, so it is "
+	                 "called outside any transaction",
+	                 what);
+}
+
 /* ----- reading rows ----- */
 
 static orsp_err corrupt(const char *imsi, const char *what)
@@ -860,6 +876,9 @@ orsp_err orsp_auc_get_secret(orsp_auc *a, const char *imsi, const char *name, or
 	err = check_secret_name(imsi, name, &pin_like);
 	if (err)
 		return err;
+	err = refuse_nested(a, "card secret read");
+	if (err)
+		return err;
 	/* A write transaction: reading a secret out is audited. */
 	err = orsp_db_begin(a->db);
 	if (err)
@@ -992,6 +1011,9 @@ orsp_err orsp_auc_vectors_for(orsp_auc *a, const char *imsi, orsp_auc_vector_use
 	if (err)
 		return err;
 	memset(out, 0, n * sizeof(*out));
+	err = refuse_nested(a, "vectors");
+	if (err)
+		return err;
 
 	/* TS 33.102 C.3: read SEQ, hand out SEQ+1.., store the last: one write transaction,
 	 * so no two callers (threads or processes) can see the same SEQ. */
@@ -1071,6 +1093,10 @@ orsp_err orsp_auc_resync(orsp_auc *a, const char *imsi, const uint8_t rand[16],
 	if (!a || !rand || !auts)
 		return orsp_errf(ORSP_E_USAGE, "auc resync: missing arguments");
 	err = check_imsi(imsi);
+	if (err)
+		return err;
+	/* also its refusals: a MAC-S failure's audit row must not be undone */
+	err = refuse_nested(a, "resync");
 	if (err)
 		return err;
 	err = orsp_db_begin(a->db);
@@ -1189,20 +1215,15 @@ orsp_err orsp_auc_audit_walk(orsp_auc *a, const char *imsi, size_t limit, orsp_a
 
 /* ----- export ----- */
 
-orsp_err orsp_auc_export_keys(orsp_auc *a, const char *imsi, const char *purpose,
-                              orsp_auc_info *info_out, orsp_secret *k, orsp_secret *opc)
+/* Read and audit one subscriber's keys in a transaction level of its own: the caller makes
+ * sure no key leaves before the outermost commit. */
+static orsp_err export_keys(orsp_auc *a, const char *imsi, const char *purpose,
+                            orsp_auc_info *info_out, orsp_secret *k, orsp_secret *opc)
 {
 	orsp_err err;
 	orsp_auc_info info;
 	orsp_aka_subscriber sub = {0};
 
-	if (!a || !purpose || !k || !opc)
-		return orsp_errf(ORSP_E_USAGE, "auc export: missing arguments");
-	orsp_secret_wipe(k);
-	orsp_secret_wipe(opc);
-	err = check_imsi(imsi);
-	if (err)
-		return err;
 	/* A write transaction: the audit row is committed before the keys leave this function,
 	 * in the same transaction as the read. */
 	err = orsp_db_begin(a->db);
@@ -1221,6 +1242,42 @@ orsp_err orsp_auc_export_keys(orsp_auc *a, const char *imsi, const char *purpose
 	}
 	orsp_aka_subscriber_wipe(&sub);
 	return err;
+}
+
+/* Checks the arguments; `nested`: whether a transaction may be open (the caller's own). */
+static orsp_err export_keys_checked(orsp_auc *a, const char *imsi, const char *purpose,
+                                    orsp_auc_info *info_out, orsp_secret *k, orsp_secret *opc,
+                                    bool nested)
+{
+	orsp_err err;
+
+	if (!a || !purpose || !k || !opc)
+		return orsp_errf(ORSP_E_USAGE, "auc export: missing arguments");
+	orsp_secret_wipe(k);
+	orsp_secret_wipe(opc);
+	err = check_imsi(imsi);
+	if (!err && !nested)
+		err = refuse_nested(a, "export");
+	if (!err)
+		err = export_keys(a, imsi, purpose, info_out, k, opc);
+	return err;
+}
+
+orsp_err orsp_auc_export_keys(orsp_auc *a, const char *imsi, const char *purpose,
+                              orsp_auc_info *info_out, orsp_secret *k, orsp_secret *opc)
+{
+	return export_keys_checked(a, imsi, purpose, info_out, k, opc, false);
+}
+
+orsp_err orsp__auc_export_keys_in(orsp_auc *a, const char *imsi, const char *purpose,
+                                  orsp_auc_info *info_out, orsp_secret *k, orsp_secret *opc)
+{
+	return export_keys_checked(a, imsi, purpose, info_out, k, opc, true);
+}
+
+orsp_err orsp__auc_refuse_nested(orsp_auc *a, const char *what)
+{
+	return refuse_nested(a, what);
 }
 
 orsp_err orsp__auc_audit(orsp_auc *a, const char *action, const char *imsi, const char *result,

@@ -278,7 +278,7 @@ static orsp_err make_text(orsp_auc *a, orsp_auc_export_format fmt, const imsi_li
 	if (!err)
 		put(t, osmo_hlr_header);
 	for (size_t i = 0; i < l->n && !err; i++) {
-		err = orsp_auc_export_keys(a, l->v[i], detail, &info, &k, &opc);
+		err = orsp__auc_export_keys_in(a, l->v[i], detail, &info, &k, &opc);
 		if (!err)
 			put_osmo_hlr(t, &info, &k, &opc);
 		orsp_secret_wipe(&k);
@@ -337,6 +337,11 @@ orsp_err orsp_auc_export(orsp_auc *a, orsp_auc_export_format fmt, const char *co
 		return orsp_errf(ORSP_E_USAGE, "auc export: missing arguments");
 	if (fmt != ORSP_AUC_EXPORT_OSMO_HLR_VTY)
 		return orsp_errf(ORSP_E_USAGE, "unknown export format %d", (int)fmt);
+	/* before the file is created: its keys would be out while a rollback of the caller's
+	 * transaction could still undo their audit rows */
+	err = orsp__auc_refuse_nested(a, "export");
+	if (err)
+		return err;
 	err = collect(a, imsis, n, &l);
 	if (err)
 		goto out;
