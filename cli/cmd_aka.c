@@ -103,7 +103,7 @@ static int tuak_opts(const cli_aka_opts *o, orsp_tuak_params *p)
 	int rc = CLI_OK;
 
 	if (o->keccak) {
-		rc = cli_uint("--keccak", o->keccak, 1, 65536, &it);
+		rc = cli_uint("--keccak", o->keccak, 1, ORSP_TUAK_MAX_KECCAK, &it);
 		if (rc)
 			return rc;
 		p->keccak_iterations = (unsigned)it;

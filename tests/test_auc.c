@@ -80,6 +80,14 @@ static uint64_t sqn_of(orsp_auc *a, const char *imsi)
 	return info.sqn;
 }
 
+/* The stored SQN, read past the row checks (for a row they refuse). */
+static uint64_t sqn_of_row(orsp_auc *a, const char *imsi)
+{
+	char sql[96];
+	snprintf(sql, sizeof(sql), "SELECT sqn FROM auc_subscriber WHERE imsi = '%s'", imsi);
+	return (uint64_t)query_int(a, sql);
+}
+
 /* The USIM side accepts a vector from the AuC: AUTN verifies, RES = XRES, keys agree. */
 static void usim_accepts(const orsp_aka_subscriber *sub, orsp_usim_sqn *st,
                          const orsp_aka_vector *v)
@@ -248,6 +256,57 @@ static void test_invalid_input(void **state)
 	assert_true(sqn_of(a, "001010000000009") == 0);
 	orsp_auc_close(a);
 	tsv_free(t);
+}
+
+/* TUAK takes 1 to 255 Keccak iterations (a profile's numberOfKeccak is a UInt8; vectors are
+ * computed inside the write transaction): more is refused at add, with TOPc or TOP, nothing
+ * stored, and a stored row with more (versions before the limit took 65536) is corrupt. */
+static void test_tuak_keccak_limit(void **state)
+{
+	(void)state;
+	orsp_auc *a = open_auc("keccak.db");
+	orsp_auc_new n;
+	orsp_auc_info info;
+	orsp_aka_vector v;
+	uint8_t k[32] = {1}, top[32] = {2};
+	const char *imsi = "001010000000007";
+
+	orsp_auc_new_init(&n);
+	n.imsi = imsi;
+	assert_int_equal(orsp_aka_subscriber_init(&n.sub, ORSP_AKA_TUAK, k, 32, top, 32), ORSP_OK);
+	for (int op = 0; op < 2; op++) {
+		n.op_given = op;
+		n.sub.tuak.keccak_iterations = ORSP_TUAK_MAX_KECCAK + 1;
+		assert_int_equal(orsp_auc_add(a, &n), ORSP_E_USAGE);
+		assert_non_null(strstr(orsp_err_detail(), "Keccak iterations 256 above 255"));
+		n.sub.tuak.keccak_iterations = 65536;
+		assert_int_equal(orsp_auc_add(a, &n), ORSP_E_USAGE);
+		assert_int_equal(orsp_auc_get(a, imsi, &info), ORSP_E_NOT_FOUND);
+	}
+	assert_int_equal(query_int(a, "SELECT COUNT(*) FROM auc_audit"), 0);
+	n.sub.tuak.keccak_iterations = ORSP_TUAK_MAX_KECCAK;
+	assert_int_equal(orsp_auc_add(a, &n), ORSP_OK);
+	orsp_auc_new_wipe(&n);
+	assert_int_equal(orsp_auc_get(a, imsi, &info), ORSP_OK);
+	assert_int_equal(info.tuak.keccak_iterations, 255);
+	assert_int_equal(orsp_auc_vectors(a, imsi, 0, 1, &v), ORSP_OK);
+	orsp_aka_vector_wipe(&v);
+	/* a row with more: refused as corrupt, naming the IMSI; the SQN kept */
+	static const char *const more[] = {
+	    "UPDATE auc_subscriber SET tuak_keccak = 256 WHERE imsi = '001010000000007'",
+	    "UPDATE auc_subscriber SET tuak_keccak = 65536 WHERE imsi = '001010000000007'",
+	};
+	for (size_t i = 0; i < ORSP_ARRAY_LEN(more); i++) {
+		assert_int_equal(orsp_db_exec(orsp_auc_db(a), more[i]), ORSP_OK);
+		assert_int_equal(orsp_auc_vectors(a, imsi, 0, 1, &v), ORSP_E_MALFORMED);
+		assert_non_null(strstr(orsp_err_detail(), "001010000000007: corrupt row (TUAK "
+		                                          "Keccak iterations above 255)"));
+		assert_int_equal(orsp_auc_get(a, imsi, &info), ORSP_E_MALFORMED);
+		assert_true(sqn_of_row(a, imsi) == 1u << 5);
+	}
+	/* it can be deleted (and added again) */
+	assert_int_equal(orsp_auc_delete(a, imsi), ORSP_OK);
+	orsp_auc_close(a);
 }
 
 /* Vectors verify on the USIM side with the published keys, SQN = SEQ || IND advances by
@@ -2115,6 +2174,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_add_get_list_delete),
 	    cmocka_unit_test(test_invalid_input),
+	    cmocka_unit_test(test_tuak_keccak_limit),
 	    cmocka_unit_test(test_vectors_sqn),
 	    cmocka_unit_test(test_vectors_tuak),
 	    cmocka_unit_test(test_resync),

@@ -148,10 +148,11 @@ static void test_bad_params(void **state)
 	static const struct {
 		unsigned it, mac, res, ck, ik;
 	} bad[] = {
-	    {0, 64, 64, 128, 128},  {1, 32, 64, 128, 128}, {1, 96, 64, 128, 128},
-	    {1, 512, 64, 128, 128}, {1, 64, 16, 128, 128}, {1, 64, 48, 128, 128},
-	    {1, 64, 512, 128, 128}, {1, 64, 64, 64, 128},  {1, 64, 64, 192, 128},
-	    {1, 64, 64, 128, 0},    {1, 64, 64, 128, 512},
+	    {0, 64, 64, 128, 128},     {1, 32, 64, 128, 128}, {1, 96, 64, 128, 128},
+	    {1, 512, 64, 128, 128},    {1, 64, 16, 128, 128}, {1, 64, 48, 128, 128},
+	    {1, 64, 512, 128, 128},    {1, 64, 64, 64, 128},  {1, 64, 64, 192, 128},
+	    {1, 64, 64, 128, 0},       {1, 64, 64, 128, 512}, {256, 64, 64, 128, 128},
+	    {65536, 64, 64, 128, 128},
 	};
 	for (size_t i = 0; i < ORSP_ARRAY_LEN(bad); i++) {
 		p.keccak_iterations = bad[i].it;
@@ -163,6 +164,17 @@ static void test_bad_params(void **state)
 		assert_int_equal(orsp_tuak_compute(k, 16, topc, &p, rand, NULL, NULL, &o),
 		                 ORSP_E_USAGE);
 	}
+
+	/* at most 255 Keccak iterations (numberOfKeccak is a UInt8): TOPc too */
+	orsp_tuak_default_params(&p);
+	p.keccak_iterations = ORSP_TUAK_MAX_KECCAK;
+	assert_int_equal(ORSP_TUAK_MAX_KECCAK, 255);
+	assert_int_equal(orsp_tuak_check_params(&p), ORSP_OK);
+	assert_int_equal(orsp_tuak_compute(k, 16, topc, &p, rand, NULL, NULL, &o), ORSP_OK);
+	assert_int_equal(orsp_tuak_topc(k, 16, topc, 255, out), ORSP_OK);
+	assert_int_equal(orsp_tuak_topc(k, 16, topc, 256, out), ORSP_E_USAGE);
+	assert_non_null(strstr(orsp_err_detail(), "256 above 255"));
+	assert_int_equal(orsp_tuak_topc(k, 16, topc, 65536, out), ORSP_E_USAGE);
 
 	orsp_tuak_default_params(&p);
 	/* K of 24 or 0 octets */

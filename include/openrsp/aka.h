@@ -2,7 +2,7 @@
  *
  * Milenage (TS 35.206) with configurable rotation r1..r5 and constants c1..c5, OPc from OP,
  * GSM conversions (TS 33.102 c2/c3, GSM-Milenage TS 55.205); TUAK (TS 35.231) with
- * 128/256-bit K, any Keccak iteration count and all output lengths; USIM-side AUTN
+ * 128/256-bit K, 1 to ORSP_TUAK_MAX_KECCAK Keccak iterations and all output lengths; USIM-side AUTN
  * verification with SQN freshness (TS 33.102 Annex C.2: SEQ array indexed by IND, delta,
  * age limit L) and AUTS generation; AuC-side vectors (UMTS quintets, EPS KASME per
  * TS 33.401 A.2, 5G RES* and XRES*, HXRES*, KAUSF, KSEAF per TS 33.501 Annex A) and AUTS
@@ -89,8 +89,14 @@ ORSP_MUST_CHECK orsp_err orsp_gsm_milenage(const uint8_t k[16], const uint8_t op
  * little-endian within the lane). */
 void orsp_keccak_f1600(uint8_t state[200]);
 
+/* The most Keccak iterations taken. TS 35.231 leaves the count to the operator, but a profile
+ * can carry at most 255 (PE-AKAParameter numberOfKeccak is a UInt8, SGP.22's PEDefinitions),
+ * and every vector costs four times the count in permutations (the AuC computes them inside
+ * its write transaction: 65536 iterations held it for seconds). */
+#define ORSP_TUAK_MAX_KECCAK 255
+
 typedef struct orsp_tuak_params {
-	unsigned keccak_iterations; /* >= 1 */
+	unsigned keccak_iterations; /* 1..ORSP_TUAK_MAX_KECCAK */
 	unsigned mac_bits;          /* 64, 128 or 256 */
 	unsigned res_bits;          /* 32, 64, 128 or 256 */
 	unsigned ck_bits;           /* 128 or 256 */
@@ -101,7 +107,8 @@ typedef struct orsp_tuak_params {
 void orsp_tuak_default_params(orsp_tuak_params *p);
 ORSP_MUST_CHECK orsp_err orsp_tuak_check_params(const orsp_tuak_params *p);
 
-/* TOPc from TOP (32 bytes) and K (16 or 32 bytes). */
+/* TOPc from TOP (32 bytes) and K (16 or 32 bytes), with 1..ORSP_TUAK_MAX_KECCAK iterations
+ * (else ORSP_E_USAGE). */
 ORSP_MUST_CHECK orsp_err orsp_tuak_topc(const uint8_t *k, size_t k_len, const uint8_t top[32],
                                         unsigned keccak_iterations, uint8_t topc[32]);
 

@@ -49,6 +49,10 @@ orsp_err orsp_tuak_check_params(const orsp_tuak_params *p)
 		return orsp_errf(ORSP_E_USAGE, "TUAK parameters missing");
 	if (p->keccak_iterations < 1)
 		return orsp_errf(ORSP_E_USAGE, "TUAK needs at least one Keccak iteration");
+	if (p->keccak_iterations > ORSP_TUAK_MAX_KECCAK)
+		return orsp_errf(ORSP_E_USAGE,
+		                 "TUAK Keccak iterations %u above %d (a profile's numberOfKeccak)",
+		                 p->keccak_iterations, ORSP_TUAK_MAX_KECCAK);
 	if (p->mac_bits != 64 && p->mac_bits != 128 && p->mac_bits != 256)
 		return orsp_errf(ORSP_E_USAGE, "TUAK MAC length %u bits not 64, 128 or 256",
 		                 p->mac_bits);
@@ -129,6 +133,10 @@ orsp_err orsp_tuak_topc(const uint8_t *k, size_t k_len, const uint8_t top[32],
 		return e;
 	if (keccak_iterations < 1)
 		return orsp_errf(ORSP_E_USAGE, "TUAK needs at least one Keccak iteration");
+	if (keccak_iterations > ORSP_TUAK_MAX_KECCAK)
+		return orsp_errf(ORSP_E_USAGE,
+		                 "TUAK Keccak iterations %u above %d (a profile's numberOfKeccak)",
+		                 keccak_iterations, ORSP_TUAK_MAX_KECCAK);
 
 	/* TS 35.231 TOPc: INSTANCE = 0 except the K-length bit; RAND, AMF, SQN zero. */
 	tuak_core(st, top, k_bit, NULL, NULL, NULL, k, k_len, keccak_iterations);

@@ -320,6 +320,10 @@ static orsp_err row_to_info(orsp_stmt *st, orsp_auc_info *info)
 			if (t[i] < 1 || t[i] > 65536)
 				return corrupt(imsi, "TUAK parameters");
 		}
+		/* a count add refuses (versions before the limit took up to 65536) would hold the
+		 * write transaction of vectors for seconds */
+		if (t[0] > ORSP_TUAK_MAX_KECCAK)
+			return corrupt(imsi, "TUAK Keccak iterations above 255");
 		info->tuak.keccak_iterations = (unsigned)t[0];
 		info->tuak.mac_bits = (unsigned)t[1];
 		info->tuak.res_bits = (unsigned)t[2];
@@ -506,11 +510,9 @@ static orsp_err check_new(const orsp_auc_new *n)
 		if (s->opc.len != 32)
 			return orsp_errf(ORSP_E_USAGE, "TUAK %s must be 32 bytes",
 			                 n->op_given ? "TOP" : "TOPc");
+		/* the detail names the parameter; at most ORSP_TUAK_MAX_KECCAK iterations */
 		if (orsp_tuak_check_params(&s->tuak) != ORSP_OK)
-			return ORSP_E_USAGE; /* the detail names the parameter */
-		if (s->tuak.keccak_iterations > 65536)
-			return orsp_errf(ORSP_E_USAGE,
-			                 "TUAK Keccak iterations must be at most 65536");
+			return ORSP_E_USAGE;
 	} else {
 		return orsp_errf(ORSP_E_USAGE, "unknown algorithm %d", (int)s->alg);
 	}

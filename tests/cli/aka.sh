@@ -282,6 +282,12 @@ usage --topc aka gen --alg tuak --k "$K" --topc "$OPC" --rand "$R" --sqn 0000000
 usage --topc aka gen --alg tuak --k "$K" --rand "$R" --sqn 000000000001 --amf 8000
 usage --k aka gen --alg tuak --k "${K}00" --topc "$OPC$OPC" --rand "$R" --sqn 000000000001 --amf 8000
 usage --keccak "${T_ARGS[@]}" --keccak 0
+# at most 255 Keccak iterations, a profile's numberOfKeccak (one byte)
+usage --keccak "${T_ARGS[@]}" --keccak 256
+usage --keccak "${T_ARGS[@]}" --keccak 65536
+usage --keccak aka opc --alg tuak --k "$K" --top "$OPC$OPC" --keccak 256
+run "${T_ARGS[@]}" --keccak 255
+expect "aka gen --keccak 255" 0 "$rc"
 usage --mac-bits "${T_ARGS[@]}" --mac-bits 32
 usage --res-bits "${T_ARGS[@]}" --res-bits 16
 usage --ck-bits "${T_ARGS[@]}" --ck-bits 64

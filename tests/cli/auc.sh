@@ -394,6 +394,8 @@ usage --amf auc add "${A[@]}" --imsi 001010000000009 --k "$K" --opc "$OPC" --amf
 usage --sqn auc add "${A[@]}" --imsi 001010000000009 --k "$K" --opc "$OPC" --sqn 281474976710656
 usage --sqn auc add "${A[@]}" --imsi 001010000000009 --k "$K" --opc "$OPC" --sqn -1
 usage --ind-bits auc add "${A[@]}" --imsi 001010000000009 --k "$K" --opc "$OPC" --ind-bits 9
+usage --keccak auc add "${A[@]}" --imsi 001010000000009 --alg tuak --k "$K" --topc "$OPC$OPC" --keccak 256
+usage --keccak auc add "${A[@]}" --imsi 001010000000009 --alg tuak --k "$K" --top "$OPC$OPC" --keccak 65536
 usage --sqn-delta auc add "${A[@]}" --imsi 001010000000009 --k "$K" --opc "$OPC" --sqn-delta 281474976710656
 usage --nope auc add "${A[@]}" --imsi 001010000000009 --k "$K" --opc "$OPC" --nope
 usage -x auc add "${A[@]}" --imsi 001010000000009 --opc "$OPC" --k "$K" -xy
