@@ -1,10 +1,12 @@
 /* `openrsp auc`: the SHO subscriber store from the command line. K and OPc go in with
  * `add` and come out only through `export`, into a new 0600 file (or a standard output that
  * is not a terminal), audited: no other command prints them. */
+#include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -92,6 +94,59 @@ static int db_name(const db_opts *o, const char **db)
 	return CLI_OK;
 }
 
+/* The KEK of a database `auc add` is about to create: ORSP_KEK's, or the file's, created when
+ * missing. *made tells that this run created the file (*st its identity): never when the
+ * file was there, or another process created it meanwhile (orsp_kek_create_new does not
+ * replace it; its KEK is then taken). */
+static orsp_err new_db_kek(const char *path, orsp_secret *kek, bool *made, struct stat *st)
+{
+	orsp_err e = orsp_kek_load_existing(path, kek);
+
+	*made = false;
+	if (e != ORSP_E_NOT_FOUND)
+		return e;
+	orsp_err_clear();
+	e = orsp_kek_create_new(path, kek);
+	if (e == ORSP_E_EXISTS) {
+		orsp_err_clear();
+		return orsp_kek_load_existing(path, kek);
+	}
+	/* what cannot be told apart from another file later is not removed then */
+	if (!e)
+		*made = lstat(path, st) == 0;
+	return e;
+}
+
+/* Remove the KEK file new_db_kek created for a database that could not be created (its
+ * directory missing, not writable...): it wraps nothing, and a later add would take it for
+ * the KEK of a database restored without its own. Kept when a database is at db now
+ * (another add may have made it under this KEK) or the file at path is no longer the one
+ * created. Best effort: the error reported is the open's. */
+static void drop_new_kek(const char *db, const char *path, const struct stat *made)
+{
+	orsp_db *probe = NULL;
+	struct stat now;
+	char dir[PATH_MAX];
+	const char *slash = strrchr(path, '/');
+	orsp_err e = orsp_db_open_ex(db, ORSP_DB_OPEN_EXISTING, &probe);
+	int fd;
+
+	orsp_db_close(probe);
+	if (e != ORSP_E_NOT_FOUND || lstat(path, &now) != 0 || now.st_dev != made->st_dev ||
+	    now.st_ino != made->st_ino || unlink(path) != 0)
+		return;
+	/* the removal made durable, as the creation was */
+	if (!slash)
+		snprintf(dir, sizeof(dir), ".");
+	else
+		snprintf(dir, sizeof(dir), "%.*s", slash == path ? 1 : (int)(slash - path), path);
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd >= 0) {
+		(void)fsync(fd);
+		close(fd);
+	}
+}
+
 /* Open the AuC of --db (else $ORSP_AUC_DB, else DEFAULT_DB). `verb` NULL: `add`, which
  * creates the database and its KEK file when they are missing. Any other verb only works on
  * subscribers that exist, and creates nothing: a database or a KEK file that does not exist
@@ -99,7 +154,8 @@ static int db_name(const db_opts *o, const char **db)
  * database or a new KEK behind, or a random KEK where the real one belongs. The database
  * is looked at first (opened without creating it, and closed), so that a missing or unusable
  * one is reported before any KEK is read or created; then the AuC is opened, again without
- * creating anything but for add. */
+ * creating anything but for add. A KEK file add created is removed again when the database
+ * cannot be created. */
 static int open_auc(const db_opts *o, const char *verb, orsp_auc **out)
 {
 	const char *db, *what = verb ? verb : "auc add";
@@ -107,6 +163,8 @@ static int open_auc(const db_opts *o, const char *verb, orsp_auc **out)
 	char kek_path[PATH_MAX];
 	orsp_secret kek = {0};
 	orsp_db *probe = NULL;
+	struct stat made_st;
+	bool made = false;
 	orsp_err e;
 	int rc;
 
@@ -122,7 +180,7 @@ static int open_auc(const db_opts *o, const char *verb, orsp_auc **out)
 	orsp_err_clear();
 	/* A KEK file is created only with the database: for a database that exists (add to
 	 * one restored without its KEK) a new random KEK would take the real one's place. */
-	e = e == ORSP_E_NOT_FOUND ? orsp_kek_load(kek_path, &kek)
+	e = e == ORSP_E_NOT_FOUND ? new_db_kek(kek_path, &kek, &made, &made_st)
 	                          : orsp_kek_load_existing(kek_path, &kek);
 	if (e == ORSP_E_USAGE && getenv("ORSP_KEK")) {
 		/* A malformed ORSP_KEK is a usage error; the detail names the variable. */
@@ -138,14 +196,17 @@ static int open_auc(const db_opts *o, const char *verb, orsp_auc **out)
 		return cli_fail("KEK", e);
 	e = orsp_auc_open_ex(db, mode, &kek, out);
 	orsp_secret_wipe(&kek);
+	rc = CLI_OK;
 	/* a database that holds no AuC (another program's, the SM-DP+'s) or that went away */
 	if (e == ORSP_E_NOT_FOUND && verb)
-		return cli_failf(verb, "%s (`openrsp auc add` creates one)", orsp_err_detail());
-	if (e == ORSP_E_POLICY)
-		return cli_fail(what, e);
-	if (e)
-		return cli_fail(db, e);
-	return CLI_OK;
+		rc = cli_failf(verb, "%s (`openrsp auc add` creates one)", orsp_err_detail());
+	else if (e == ORSP_E_POLICY)
+		rc = cli_fail(what, e);
+	else if (e)
+		rc = cli_fail(db, e);
+	if (e && made)
+		drop_new_kek(db, kek_path, &made_st);
+	return rc;
 }
 
 static int imsi_arg(const char *name, const char *imsi)

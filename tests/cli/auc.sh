@@ -303,6 +303,14 @@ cp "$DB.kek" "$T/copy.db.kek"
 run auc list --db "$T/copy.db" --json
 expect "a copy with its KEK" 3 "$("$PY" -c 'import json,sys; print(len(json.loads(sys.argv[1])))' "$out")"
 rm -f "$T"/copy.db*
+# a new database that cannot be created (its directory missing): the KEK file add created for
+# it is removed again; one that was there before is left as it was
+failure "$T/nodir/n.db: cannot create" auc add --db "$T/nodir/n.db" --kek-file "$T/n.kek" --imsi $IMSI --k "$K" --opc "$OPC"
+nothing_left "$T/n.kek" "$T/nodir"
+cp "$DB.kek" "$T/n.kek"
+failure "$T/nodir/n.db: cannot create" auc add --db "$T/nodir/n.db" --kek-file "$T/n.kek" --imsi $IMSI --k "$K" --opc "$OPC"
+cmp -s "$DB.kek" "$T/n.kek" && ok || bad "a KEK file there before the failed add was changed"
+rm -f "$T/n.kek"
 # a path that is not a regular file: refused by every verb, add included, before any KEK
 mkdir "$T/dir.db"
 failure "auc list: $T/dir.db is a directory, not a database file" auc list --db "$T/dir.db"
