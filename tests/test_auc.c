@@ -842,6 +842,115 @@ static void test_tampered_record(void **state)
 	tsv_free(t);
 }
 
+static int list_nothing(const orsp_auc_info *info, void *arg)
+{
+	(void)info;
+	(void)arg;
+	return 0;
+}
+
+/* One column of a stored row out of range (the schema's CHECKs switched off, as an edited
+ * file or another program could leave it): orsp_auc_get, orsp_auc_list and orsp_auc_vectors
+ * refuse it as corrupt, naming the IMSI and the column; nothing is handed out, stored or
+ * audited. Each row is put back after its case, and then gives vectors again. */
+static void test_corrupt_columns(void **state)
+{
+	(void)state;
+	tsv *t = tsv_load("milenage.tsv");
+	orsp_auc *a = open_auc("columns.db");
+	orsp_db *db = orsp_auc_db(a);
+	orsp_auc_new n;
+	orsp_auc_info info;
+	orsp_aka_vector v, zero;
+	uint8_t k[32] = {3}, top[32] = {4};
+	char sql[256];
+#define M "001010000000521"
+#define TU "001010000000522"
+	static const struct {
+		const char *imsi, *set, *what;
+	} bad[] = {
+	    {M, "alg = 'xor'", M ": corrupt row (algorithm)"},
+	    {M, "k_len = 32", M ": corrupt row (key length)"},
+	    {TU, "k_len = 24", TU ": corrupt row (key length)"},
+	    {M, "amf = -1", M ": corrupt row (AMF)"},
+	    {M, "amf = 65536", M ": corrupt row (AMF)"},
+	    {M, "sqn = -1", M ": corrupt row (SQN)"},
+	    {M, "sqn = 281474976710656", M ": corrupt row (SQN)"},
+	    {M, "ind_bits = -1", M ": corrupt row (IND length)"},
+	    {M, "ind_bits = 9", M ": corrupt row (IND length)"},
+	    {TU, "ind_bits = 9", TU ": corrupt row (IND length)"},
+	    {M, "sqn_delta = -1", M ": corrupt row (SQN delta)"},
+	    {M, "sqn_delta = 281474976710656", M ": corrupt row (SQN delta)"},
+	    {M, "milenage_r1 = 128", M ": corrupt row (Milenage constants)"},
+	    {M, "milenage_r5 = -1", M ": corrupt row (Milenage constants)"},
+	    {M, "milenage_c1 = x'00'", M ": corrupt row (Milenage constants)"},
+	    {M, "milenage_c5 = NULL", M ": corrupt row (Milenage constants)"},
+	    {TU, "tuak_keccak = 0", TU ": corrupt row (TUAK parameters)"},
+	    {TU, "tuak_keccak = NULL", TU ": corrupt row (TUAK parameters)"},
+	    {TU, "tuak_keccak = 256", TU ": corrupt row (TUAK Keccak iterations above 255)"},
+	    {TU, "tuak_mac_bits = 96", TU ": corrupt row (TUAK parameters)"},
+	    {TU, "tuak_res_bits = 16", TU ": corrupt row (TUAK parameters)"},
+	    {TU, "tuak_ck_bits = 192", TU ": corrupt row (TUAK parameters)"},
+	    {TU, "tuak_ik_bits = 0", TU ": corrupt row (TUAK parameters)"},
+	    {TU, "tuak_ik_bits = 4294967552", TU ": corrupt row (TUAK parameters)"},
+	};
+
+	memset(&zero, 0, sizeof(zero));
+	new_from_tsv(&n, M, t, 0, false);
+	assert_int_equal(orsp_auc_add(a, &n), ORSP_OK);
+	orsp_auc_new_wipe(&n);
+	orsp_auc_new_init(&n);
+	n.imsi = TU;
+	assert_int_equal(orsp_aka_subscriber_init(&n.sub, ORSP_AKA_TUAK, k, 32, top, 32), ORSP_OK);
+	assert_int_equal(orsp_auc_add(a, &n), ORSP_OK);
+	orsp_auc_new_wipe(&n);
+	assert_int_equal(orsp_db_exec(db, "CREATE TEMP TABLE kept AS SELECT * FROM auc_subscriber"),
+	                 ORSP_OK);
+	assert_int_equal(orsp_db_exec(db, "PRAGMA ignore_check_constraints = ON"), ORSP_OK);
+	const int64_t audits = query_int(a, "SELECT COUNT(*) FROM auc_audit");
+
+	for (size_t i = 0; i < ORSP_ARRAY_LEN(bad); i++) {
+		snprintf(sql, sizeof(sql), "UPDATE auc_subscriber SET %s WHERE imsi = '%s'",
+		         bad[i].set, bad[i].imsi);
+		assert_int_equal(orsp_db_exec(db, sql), ORSP_OK);
+		assert_int_equal(orsp_db_changes(db), 1);
+		assert_int_equal(orsp_auc_get(a, bad[i].imsi, &info), ORSP_E_MALFORMED);
+		if (!strstr(orsp_err_detail(), bad[i].what))
+			fail_msg("%s: '%s', want '%s'", bad[i].set, orsp_err_detail(), bad[i].what);
+		assert_int_equal(orsp_auc_list(a, list_nothing, NULL), ORSP_E_MALFORMED);
+		assert_non_null(strstr(orsp_err_detail(), bad[i].what));
+		memset(&v, 0xa5, sizeof(v));
+		assert_int_equal(orsp_auc_vectors(a, bad[i].imsi, 0, 1, &v), ORSP_E_MALFORMED);
+		assert_non_null(strstr(orsp_err_detail(), bad[i].what));
+		assert_memory_equal(&v, &zero, sizeof(v));
+		assert_int_equal(query_int(a, "SELECT COUNT(*) FROM auc_audit"), audits);
+		/* put back as it was */
+		assert_int_equal(orsp_db_exec(db, "DELETE FROM auc_subscriber"), ORSP_OK);
+		assert_int_equal(
+		    orsp_db_exec(db, "INSERT INTO auc_subscriber SELECT * FROM temp.kept"),
+		    ORSP_OK);
+	}
+	/* an IMSI that is not digits: found by no lookup, refused by the list */
+	assert_int_equal(orsp_db_exec(db, "UPDATE auc_subscriber SET imsi = '00101000000052x'"
+	                                  " WHERE imsi = '" M "'"),
+	                 ORSP_OK);
+	assert_int_equal(orsp_auc_list(a, list_nothing, NULL), ORSP_E_MALFORMED);
+	assert_non_null(strstr(orsp_err_detail(), "corrupt subscriber row (IMSI)"));
+	assert_int_equal(orsp_db_exec(db, "DELETE FROM auc_subscriber"), ORSP_OK);
+	assert_int_equal(orsp_db_exec(db, "INSERT INTO auc_subscriber SELECT * FROM temp.kept"),
+	                 ORSP_OK);
+	/* the rows as they were: taken again */
+	assert_int_equal(orsp_auc_vectors(a, M, 0, 1, &v), ORSP_OK);
+	orsp_aka_vector_wipe(&v);
+	assert_int_equal(orsp_auc_vectors(a, TU, 0, 1, &v), ORSP_OK);
+	orsp_aka_vector_wipe(&v);
+	assert_int_equal(orsp_auc_list(a, list_nothing, NULL), ORSP_OK);
+#undef M
+#undef TU
+	orsp_auc_close(a);
+	tsv_free(t);
+}
+
 /* N processes take vectors from one database at the same time: every SQN is handed out
  * exactly once. */
 #define CHILDREN 4
@@ -2192,6 +2301,7 @@ int main(void)
 	    cmocka_unit_test(test_no_plaintext_at_rest),
 	    cmocka_unit_test(test_wrong_kek),
 	    cmocka_unit_test(test_tampered_record),
+	    cmocka_unit_test(test_corrupt_columns),
 	    cmocka_unit_test(test_concurrent_processes),
 	    cmocka_unit_test(test_failure_injection),
 	    cmocka_unit_test(test_nested_failure),
