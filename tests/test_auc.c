@@ -883,6 +883,7 @@ static void test_corrupt_columns(void **state)
 	    {M, "sqn_delta = 281474976710656", M ": corrupt row (SQN delta)"},
 	    {M, "milenage_r1 = 128", M ": corrupt row (Milenage constants)"},
 	    {M, "milenage_r5 = -1", M ": corrupt row (Milenage constants)"},
+	    {M, "milenage_r2 = NULL", M ": corrupt row (Milenage constants)"},
 	    {M, "milenage_c1 = x'00'", M ": corrupt row (Milenage constants)"},
 	    {M, "milenage_c5 = NULL", M ": corrupt row (Milenage constants)"},
 	    {TU, "tuak_keccak = 0", TU ": corrupt row (TUAK parameters)"},

@@ -308,7 +308,10 @@ static orsp_err row_to_info(orsp_stmt *st, orsp_auc_info *info)
 		for (int i = 0; i < 5; i++) {
 			orsp_slice c = orsp_stmt_column_blob(st, COL_C1 + i);
 			v = orsp_stmt_column_int64(st, COL_R1 + i);
-			if (v < 0 || v > 127 || c.len != 16)
+			/* a NULL would read as 0, a valid rotation (the columns are NULL in TUAK
+			 * rows) */
+			if (orsp_stmt_column_is_null(st, COL_R1 + i) || v < 0 || v > 127 ||
+			    c.len != 16)
 				return corrupt(imsi, "Milenage constants");
 			info->milenage.r[i] = (uint8_t)v;
 			memcpy(info->milenage.c[i], c.p, 16);
