@@ -788,6 +788,44 @@ static void test_sgp26_keys_match_certs(void **state)
 	}
 }
 
+enum key_encoding { ENC_SEC1, ENC_PKCS8, ENC_PEM };
+
+/* orsp_ec_load_private of pk written by OpenSSL in the given encoding (the key loaded, if
+ * any, is freed; a refusal must leave no key). */
+static orsp_err load_encoded(EVP_PKEY *pk, enum key_encoding enc)
+{
+	unsigned char *der = NULL;
+	char *pem = NULL;
+	BIO *bio = NULL;
+	orsp_ec_key *k = NULL;
+	long n = 0;
+	orsp_err e;
+
+	if (enc == ENC_PEM) {
+		bio = BIO_new(BIO_s_mem());
+		assert_int_equal(PEM_write_bio_PrivateKey(bio, pk, NULL, NULL, 0, NULL, NULL), 1);
+		n = BIO_get_mem_data(bio, &pem);
+		der = (unsigned char *)pem;
+	} else if (enc == ENC_PKCS8) {
+		PKCS8_PRIV_KEY_INFO *p8 = EVP_PKEY2PKCS8(pk);
+		assert_non_null(p8);
+		n = i2d_PKCS8_PRIV_KEY_INFO(p8, &der);
+		PKCS8_PRIV_KEY_INFO_free(p8);
+	} else {
+		n = i2d_PrivateKey(pk, &der);
+	}
+	assert_true(n > 0);
+	e = orsp_ec_load_private(der, (size_t)n, &k);
+	if (e != ORSP_OK)
+		assert_null(k);
+	orsp_ec_free(k);
+	if (bio)
+		BIO_free(bio);
+	else
+		OPENSSL_free(der);
+	return e;
+}
+
 static void test_load_private_formats(void **state)
 {
 	EVP_PKEY *ossl = certmint_key_load("sgp26/EUM/SK_EUM_ECDSA_BRP.pem");
@@ -860,6 +898,22 @@ static void test_load_private_formats(void **state)
 	assert_null(k);
 	OPENSSL_free(der);
 	EVP_PKEY_free(p384);
+	/* A P-256 key with explicit curve parameters (OpenSSL 3 still names its group): SEC1
+	 * and PKCS#8 DER, and PEM; the same key with the named curve loads. */
+	{
+		EVP_PKEY *xk = certmint_key_new("prime256v1");
+		assert_int_equal(EVP_PKEY_set_utf8_string_param(xk, OSSL_PKEY_PARAM_EC_ENCODING,
+		                                                OSSL_PKEY_EC_ENCODING_EXPLICIT),
+		                 1);
+		assert_int_equal(load_encoded(xk, ENC_SEC1), ORSP_E_POLICY);
+		assert_int_equal(load_encoded(xk, ENC_PKCS8), ORSP_E_POLICY);
+		assert_int_equal(load_encoded(xk, ENC_PEM), ORSP_E_POLICY);
+		assert_int_equal(EVP_PKEY_set_utf8_string_param(xk, OSSL_PKEY_PARAM_EC_ENCODING,
+		                                                OSSL_PKEY_EC_ENCODING_GROUP),
+		                 1);
+		assert_int_equal(load_encoded(xk, ENC_SEC1), ORSP_OK);
+		EVP_PKEY_free(xk);
+	}
 	/* Not an EC key at all. */
 	EVP_PKEY *ed = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519");
 	assert_non_null(ed);

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <openssl/core_names.h>
 #include <openssl/ec.h>
 #include <openssl/evp.h>
 #include <openssl/x509.h>
@@ -1461,6 +1462,77 @@ static void test_minted_server_certs(void **state)
 	pki_free(&p);
 }
 
+/* A P-256 key whose SPKI carries the curve as explicit parameters (a SEQUENCE with p, a, b,
+ * G, n) instead of the named-curve OID. OpenSSL 3 still names the group of such a key. */
+static EVP_PKEY *explicit_params_key(void)
+{
+	EVP_PKEY *k = certmint_key_new("prime256v1");
+	unsigned char *spki = NULL;
+	int n;
+
+	assert_int_equal(EVP_PKEY_set_utf8_string_param(k, OSSL_PKEY_PARAM_EC_ENCODING,
+	                                                OSSL_PKEY_EC_ENCODING_EXPLICIT),
+	                 1);
+	static const uint8_t p256_oid[] = {0x06, 0x08, 0x2A, 0x86, 0x48,
+	                                   0xCE, 0x3D, 0x03, 0x01, 0x07};
+
+	n = i2d_PUBKEY(k, &spki);
+	assert_true(n > 91); /* 91 bytes with the named curve */
+	for (size_t i = 0; i + sizeof(p256_oid) <= (size_t)n; i++) /* no named-curve OID */
+		assert_memory_not_equal(spki + i, p256_oid, sizeof(p256_oid));
+	OPENSSL_free(spki);
+	return k;
+}
+
+/* Keys with explicit curve parameters are refused everywhere (docs/crypto.md): the full path
+ * must not accept a certificate whose key orsp_cert_der_public_key then refuses. */
+static void test_explicit_curve_parameters(void **state)
+{
+	pki p;
+	orsp_cert *c;
+	orsp_ec_key *pub = NULL;
+	X509 *x;
+	EVP_PKEY *xk = explicit_params_key();
+	certmint_spec s = {0}, u;
+	char eid[33];
+	(void)state;
+	pki_load(&p);
+
+	/* A DPpb certificate under the SGP.26 CI. */
+	s.subject = "/O=ACME/CN=minted dppb";
+	s.policy = "2.23.146.1.2.1.5";
+	s.key_usage = "critical,digitalSignature";
+	x = certmint_issue(&s, p.euicc_key, p.ci, p.ci_key); /* control: named curve */
+	c = certmint_to_orsp(x);
+	expect(orsp_rsp_verify_server_cert(p.store, c, ORSP_ROLE_DP_PB, NULL, 0), ORSP_OK, NULL);
+	orsp_cert_free(c);
+	X509_free(x);
+	x = certmint_issue(&s, xk, p.ci, p.ci_key);
+	c = certmint_to_orsp(x);
+	expect(orsp_rsp_verify_server_cert(p.store, c, ORSP_ROLE_DP_PB, NULL, 0), ORSP_E_POLICY,
+	       "P-256");
+	expect(orsp_cert_public_key(c, &pub), ORSP_E_POLICY, NULL);
+	assert_null(pub);
+	orsp_cert_free(c);
+	X509_free(x);
+
+	/* An eUICC certificate under the SGP.26 EUM (the control is test_eid_range's). */
+	u = euicc_spec("89049032000000000000000000000017");
+	x = certmint_issue(&u, xk, p.eum, p.eum_key);
+	c = certmint_to_orsp(x);
+	expect(chain_both(p.store, p.eum_c, c, 0, eid), ORSP_E_POLICY, "P-256");
+	assert_int_equal(eid[0], '\0');
+	{
+		orsp_slice d = orsp_cert_der(c);
+		expect(orsp_cert_der_public_key(d.p, d.len, &pub), ORSP_E_POLICY, "named curve");
+		assert_null(pub);
+	}
+	orsp_cert_free(c);
+	X509_free(x);
+	EVP_PKEY_free(xk);
+	pki_free(&p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1485,6 +1557,7 @@ int main(void)
 	    cmocka_unit_test(test_wrong_policy_and_usage),
 	    cmocka_unit_test(test_permitted_eins),
 	    cmocka_unit_test(test_minted_server_certs),
+	    cmocka_unit_test(test_explicit_curve_parameters),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -83,8 +83,16 @@ orsp_curve orsp__ec_curve_of_pkey(const EVP_PKEY *pk)
 
 	if (!pk || !EVP_PKEY_is_a(pk, "EC"))
 		return ORSP_CURVE_NONE;
+	/* OpenSSL 3 also names the group of a key with explicit parameters when they match a
+	 * built-in curve; only the named-curve encoding is accepted. */
+	if (EVP_PKEY_get_utf8_string_param(pk, OSSL_PKEY_PARAM_EC_ENCODING, name, sizeof(name),
+	                                   &len) != 1 ||
+	    strcmp(name, OSSL_PKEY_EC_ENCODING_GROUP) != 0) {
+		ERR_clear_error();
+		return ORSP_CURVE_NONE;
+	}
 	if (EVP_PKEY_get_group_name(pk, name, sizeof(name), &len) != 1) {
-		ERR_clear_error(); /* explicit parameters: not a named curve */
+		ERR_clear_error();
 		return ORSP_CURVE_NONE;
 	}
 	nid = OBJ_sn2nid(name);
