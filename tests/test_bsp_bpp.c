@@ -20,6 +20,31 @@
 #include "openrsp/crypto.h"
 #include "openrsp/der.h"
 
+/* ---------------------------------------------------------------- failure injection ----- */
+
+/* The build's segments are encrypted through orsp_aes_cbc_encrypt, wrapped here
+ * (tests/CMakeLists.txt, --wrap): the cbc_fail_at-th call from now fails as an OpenSSL
+ * failure would (0: never). */
+orsp_err __real_orsp_aes_cbc_encrypt(const uint8_t *key, size_t key_len, const uint8_t iv[16],
+                                     const uint8_t *in, size_t n, uint8_t *out);
+orsp_err __wrap_orsp_aes_cbc_encrypt(const uint8_t *key, size_t key_len, const uint8_t iv[16],
+                                     const uint8_t *in, size_t n, uint8_t *out);
+static int cbc_calls, cbc_fail_at;
+
+orsp_err __wrap_orsp_aes_cbc_encrypt(const uint8_t *key, size_t key_len, const uint8_t iv[16],
+                                     const uint8_t *in, size_t n, uint8_t *out)
+{
+	if (cbc_fail_at && ++cbc_calls == cbc_fail_at)
+		return orsp_errf(ORSP_E_CRYPTO, "injected AES-CBC failure");
+	return __real_orsp_aes_cbc_encrypt(key, key_len, iv, in, n, out);
+}
+
+static void cbc_fail(int at)
+{
+	cbc_calls = 0;
+	cbc_fail_at = at;
+}
+
 /* ---------------------------------------------------------------- fixture --------------- */
 
 typedef struct fx {
@@ -1608,6 +1633,69 @@ static void test_build_rejects(void **state)
 	fx_free(f);
 }
 
+/* A build that fails after it wrote segments leaves the writer as it found it: the bytes
+ * before it kept, its own wiped, the length back where it started. */
+#define KEEP 5
+#define UNTOUCHED 0xA5
+
+static void expect_rolled_back(const orsp_writer *w, const uint8_t *buf, size_t cap)
+{
+	size_t wiped = 0;
+	assert_int_equal(w->len, KEEP);
+	for (size_t i = 0; i < KEEP; i++)
+		assert_int_equal(buf[i], 0x11);
+	for (size_t i = KEEP; i < cap; i++) {
+		assert_true(buf[i] == 0 || buf[i] == UNTOUCHED);
+		wiped += buf[i] == 0;
+	}
+	assert_true(wiped > 1000); /* the segments written before the failure (see cbc_calls) */
+}
+
+static void test_build_failure_leaves_nothing(void **state)
+{
+	(void)state;
+	fx *f = fx_new(ORSP_CURVE_P256);
+	orsp_bsp_bpp_params p = params(f, false);
+	size_t cap = KEEP + orsp_bsp_ppp_len(f->upp_len), n;
+	uint8_t *buf;
+	orsp_writer w;
+
+	assert_int_equal(orsp_bsp_bpp_size(&p, &n), ORSP_OK);
+	buf = malloc(KEEP + (n > cap ? n : cap));
+	assert_non_null(buf);
+
+	/* PPP: the third '86' segment's encryption fails */
+	memset(buf, UNTOUCHED, cap);
+	orsp_writer_init(&w, buf, cap);
+	orsp_write_bytes(&w, (const uint8_t[KEEP]){0x11, 0x11, 0x11, 0x11, 0x11}, KEEP);
+	cbc_fail(3);
+	assert_int_equal(orsp_bsp_ppp_build(&f->ppk, orsp_slice_make(f->upp, f->upp_len), &w),
+	                 ORSP_E_CRYPTO);
+	assert_int_equal(cbc_calls, 3);
+	expect_rolled_back(&w, buf, cap);
+	/* control: without the failure the same writer takes the whole PPP */
+	cbc_fail(0);
+	assert_int_equal(orsp_bsp_ppp_build(&f->ppk, orsp_slice_make(f->upp, f->upp_len), &w),
+	                 ORSP_OK);
+	assert_int_equal(w.len, cap);
+	assert_memory_equal(buf + KEEP, f->ppp, f->ppp_len);
+
+	/* BPP: the first '87' of A0, then the second '86' of A3, whose encryption fails */
+	cap = KEEP + n;
+	memset(buf, UNTOUCHED, cap);
+	orsp_writer_init(&w, buf, cap);
+	orsp_write_bytes(&w, (const uint8_t[KEEP]){0x11, 0x11, 0x11, 0x11, 0x11}, KEEP);
+	cbc_fail(3);
+	assert_int_equal(orsp_bsp_bpp_build(&p, &w), ORSP_E_CRYPTO);
+	assert_int_equal(cbc_calls, 3);
+	expect_rolled_back(&w, buf, cap);
+	cbc_fail(0);
+	assert_int_equal(orsp_bsp_bpp_build(&p, &w), ORSP_OK);
+	assert_int_equal(w.len, cap);
+	free(buf);
+	fx_free(f);
+}
+
 static void test_unwrap_api(void **state)
 {
 	(void)state;
@@ -1678,6 +1766,7 @@ int main(void)
 	    cmocka_unit_test(test_callback_refuses),
 	    cmocka_unit_test(test_reject_metadata_too_large),
 	    cmocka_unit_test(test_build_rejects),
+	    cmocka_unit_test(test_build_failure_leaves_nothing),
 	    cmocka_unit_test(test_unwrap_api),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -167,8 +167,9 @@ ORSP_MUST_CHECK orsp_err orsp_bsp_bpp_size(const orsp_bsp_bpp_params *p, size_t 
 ORSP_MUST_CHECK orsp_err orsp_bsp_bpp_build(const orsp_bsp_bpp_params *p, orsp_writer *w);
 
 /* A Protected Profile Package (§2.5.3): upp cut into '86' segments under a fresh context
- * of ppk (counter 1, MCV = ppk->mcv), appended to w. orsp_bsp_ppp_len is exact for upp_len
- * up to ORSP_BSP_MAX_BUILD_PART. */
+ * of ppk (counter 1, MCV = ppk->mcv), appended to w (ORSP_E_RESOURCE if it does not fit).
+ * On any error w is left as it was (the partial output wiped). orsp_bsp_ppp_len is exact
+ * for upp_len up to ORSP_BSP_MAX_BUILD_PART. */
 size_t orsp_bsp_ppp_len(size_t upp_len);
 ORSP_MUST_CHECK orsp_err orsp_bsp_ppp_build(const orsp_bsp_keys *ppk, orsp_slice upp,
                                             orsp_writer *w);

@@ -186,7 +186,7 @@ size_t orsp_bsp_ppp_len(size_t upp_len)
 orsp_err orsp_bsp_ppp_build(const orsp_bsp_keys *ppk, orsp_slice upp, orsp_writer *w)
 {
 	orsp_bsp_ctx *c = NULL;
-	size_t max = ORSP_BSP_MAX_ENC_PAYLOAD;
+	size_t max = ORSP_BSP_MAX_ENC_PAYLOAD, start;
 	orsp_err e;
 
 	if (!ppk || !w || !upp.p || !upp.len)
@@ -196,11 +196,17 @@ orsp_err orsp_bsp_ppp_build(const orsp_bsp_keys *ppk, orsp_slice upp, orsp_write
 		                 ORSP_BSP_MAX_BUILD_PART);
 	if (w->overflow || w->cap - w->len < orsp_bsp_ppp_len(upp.len))
 		return orsp_errf(ORSP_E_RESOURCE, "PPP build: output buffer too small");
+	start = w->len;
 	e = orsp_bsp_ctx_new(ppk, 0, &c);
 	for (size_t off = 0; e == ORSP_OK && off < upp.len; off += max)
 		e = orsp_bsp_protect(c, ORSP_BSP_TAG_PPP, upp.p + off,
 		                     upp.len - off < max ? upp.len - off : max, w);
 	orsp_bsp_ctx_free(c);
+	if (e != ORSP_OK && w->len > start) {
+		/* Leave nothing half-built behind, as orsp_bsp_bpp_build. */
+		orsp_wipe(w->p + start, w->len - start);
+		w->len = start;
+	}
 	return e;
 }
 
