@@ -288,6 +288,7 @@ static orsp_err on_prof(void *arg, orsp_slice d)
 typedef struct unwrap_opts {
 	const orsp_ec_key *dppb;  /* NULL: the fixture's DPpb certificate key */
 	const uint8_t *tid, *eid; /* NULL: the fixture's */
+	size_t tid_len;           /* 0: 16 */
 } unwrap_opts;
 
 static orsp_bsp_unwrap *unwrap_new(const fx *f, sink *s, const unwrap_opts *o)
@@ -296,7 +297,8 @@ static orsp_bsp_unwrap *unwrap_new(const fx *f, sink *s, const unwrap_opts *o)
 	    .euicc_otsk = f->euicc_otsk,
 	    .dppb = o && o->dppb ? o->dppb : f->dppb_pk,
 	    .eid = o && o->eid ? o->eid : f->eid,
-	    .transaction_id = orsp_slice_make(o && o->tid ? o->tid : f->tid, 16),
+	    .transaction_id =
+	        orsp_slice_make(o && o->tid ? o->tid : f->tid, o && o->tid_len ? o->tid_len : 16),
 	    .cb = {s, on_cfg, on_smd, on_rsk, on_prof},
 	};
 	orsp_bsp_unwrap *u = NULL;
@@ -1019,80 +1021,150 @@ static void test_reject_session_mismatch(void **state)
 	neg_teardown(&n);
 }
 
-/* A BF23 built here and signed with the DPpb key, with chosen field values. */
-static size_t make_iscr(const fx *f, const parts *p, uint8_t op, uint8_t ktype, uint8_t klen,
-                        const uint8_t *smdp_otpk, uint8_t *out, size_t cap)
+/* The fields of a BF23 built here, as their content octets; a slice with p == NULL is the
+ * normal value (remoteOpId 1, the fixture's transactionId and hostId, keyType 88, keyLen 10,
+ * the SM-DP+'s one-time key). crt_extra is appended inside A6; sign_adjust adds that many
+ * zero bytes to smdpSign's value (or, negative, drops its last bytes). */
+typedef struct iscr_fields {
+	orsp_slice op, tid, ktype, klen, hid, crt_extra, otpk;
+	int sign_adjust;
+} iscr_fields;
+
+static orsp_slice or_default(orsp_slice v, const void *p, size_t n)
 {
-	uint8_t fields[200], tbs[300], sig[64], pt[65];
+	return v.p ? v : orsp_slice_make(p, n);
+}
+
+/* A BF23 built here from x and signed with the DPpb key over its fields as encoded. */
+static size_t make_iscr_fields(const fx *f, const iscr_fields *x, uint8_t *out, size_t cap)
+{
+	static const uint8_t op1 = 1, aes = 0x88, k16 = 0x10;
+	uint8_t fields[300], tbs[400], sig[64 + 4] = {0}, pt[65];
+	orsp_slice v;
 	orsp_writer w, t, o;
 	assert_int_equal(orsp_ec_public_point(f->smdp_otsk, pt), ORSP_OK);
-	(void)p;
 	orsp_writer_init(&w, fields, sizeof(fields));
-	orsp_der_put_tlv(&w, 0x82, &op, 1);
-	orsp_der_put_tlv(&w, 0x80, f->tid, 16);
+	v = or_default(x->op, &op1, 1);
+	orsp_der_put_tlv(&w, 0x82, v.p, v.len);
+	v = or_default(x->tid, f->tid, 16);
+	orsp_der_put_tlv(&w, 0x80, v.p, v.len);
 	orsp_der_mark m = orsp_der_begin(&w, 0xA6);
-	orsp_der_put_tlv(&w, 0x80, &ktype, 1);
-	orsp_der_put_tlv(&w, 0x81, &klen, 1);
-	orsp_der_put_tlv(&w, 0x84, f->hid, sizeof(f->hid));
+	v = or_default(x->ktype, &aes, 1);
+	orsp_der_put_tlv(&w, 0x80, v.p, v.len);
+	v = or_default(x->klen, &k16, 1);
+	orsp_der_put_tlv(&w, 0x81, v.p, v.len);
+	v = or_default(x->hid, f->hid, sizeof(f->hid));
+	orsp_der_put_tlv(&w, 0x84, v.p, v.len);
+	if (x->crt_extra.p)
+		orsp_write_bytes(&w, x->crt_extra.p, x->crt_extra.len);
 	orsp_der_end(&w, m);
-	orsp_der_put_tlv(&w, 0x5F49, smdp_otpk ? smdp_otpk : pt, 65);
+	v = or_default(x->otpk, pt, 65);
+	orsp_der_put_tlv(&w, 0x5F49, v.p, v.len);
 	assert_int_equal(orsp_writer_status(&w), ORSP_OK);
 	orsp_writer_init(&t, tbs, sizeof(tbs));
 	orsp_write_bytes(&t, fields, w.len);
 	orsp_der_put_tlv(&t, 0x5F49, f->euicc_otpk, 65);
+	assert_int_equal(orsp_writer_status(&t), ORSP_OK);
 	assert_int_equal(orsp_ecdsa_sign(f->dppb_sk, tbs, t.len, sig), ORSP_OK);
+	assert_true(x->sign_adjust > -64 && x->sign_adjust <= 4);
 	orsp_writer_init(&o, out, cap);
 	m = orsp_der_begin(&o, 0xBF23);
 	orsp_write_bytes(&o, fields, w.len);
-	orsp_der_put_tlv(&o, 0x5F37, sig, 64);
+	orsp_der_put_tlv(&o, 0x5F37, sig, (size_t)(64 + x->sign_adjust));
 	orsp_der_end(&o, m);
 	assert_int_equal(orsp_writer_status(&o), ORSP_OK);
 	return o.len;
+}
+
+/* The package with the BF23 made from x, unwrapped under o: the result wanted, found at
+ * InitialiseSecureChannel (before anything is delivered) unless it is ORSP_OK. */
+static void expect_iscr(neg *n, const iscr_fields *x, const unwrap_opts *o, orsp_err want_e,
+                        orsp_bsp_reason want_r)
+{
+	uint8_t iscr[400];
+	parts q = n->p;
+	orsp_bsp_reason r;
+	orsp_bsp_step st;
+	orsp_err e;
+
+	q.iscr = orsp_slice_make(iscr, make_iscr_fields(n->f, x, iscr, sizeof(iscr)));
+	size_t l = assemble(&q, NULL, 0, n->buf, n->cap);
+	sink_reset(&n->s);
+	e = unwrap_cuts(n->f, n->buf, l, NULL, 0, &n->s, o, &r, &st);
+	if (e != want_e || r != want_r)
+		fail_msg("got %s / %s, want %s / %s (%s)", orsp_err_str(e), orsp_bsp_reason_str(r),
+		         orsp_err_str(want_e), orsp_bsp_reason_str(want_r), orsp_err_detail());
+	assert_true(n->s.order_ok);
+	if (want_e == ORSP_OK) {
+		check_sink(n->f, &n->s, false);
+	} else {
+		assert_int_equal(st, ORSP_BSP_STEP_INITIALISE_SECURE_CHANNEL);
+		assert_int_equal(n->s.cfg_calls, 0);
+	}
 }
 
 static void test_reject_iscr_values(void **state)
 {
 	(void)state;
 	neg n;
-	uint8_t iscr[300], pt[65];
+	uint8_t pt[65], bad[65], longer[66], tid17[17];
 	size_t l;
 	parts q;
 	neg_setup(&n, ORSP_CURVE_P256, false);
 	assert_int_equal(orsp_ec_public_point(n.f->smdp_otsk, pt), ORSP_OK);
+	memcpy(bad, pt, 65);
+	bad[64] ^= 1; /* (x, y+-1) is not on the curve */
+	memcpy(longer, pt, 65);
+	longer[65] = 0;
+	memcpy(tid17, n.f->tid, 16);
+	tid17[16] = 0;
+#define V(...)                                                                                     \
+	orsp_slice_make((const uint8_t[]){__VA_ARGS__}, sizeof((const uint8_t[]){__VA_ARGS__}))
+#define EMPTY orsp_slice_make(pt, 0)
 
 	/* control: a BF23 made here with the normal values is accepted */
-	q = n.p;
-	q.iscr =
-	    orsp_slice_make(iscr, make_iscr(n.f, &n.p, 1, 0x88, 0x10, NULL, iscr, sizeof(iscr)));
-	l = assemble(&q, NULL, 0, n.buf, n.cap);
-	assert_int_equal(unwrap_all(n.f, n.buf, l, &n.s, NULL, NULL), ORSP_OK);
-	check_sink(n.f, &n.s, false);
+	expect_iscr(&n, &(iscr_fields){0}, NULL, ORSP_OK, ORSP_BSP_OK);
 
 	const struct {
-		uint8_t op, ktype, klen;
-		bool off_curve;
+		iscr_fields x;
 		orsp_err e;
 		orsp_bsp_reason r;
 	} cases[] = {
-	    {2, 0x88, 0x10, false, ORSP_E_POLICY, ORSP_BSP_R_REMOTE_OP},
-	    {1, 0x80, 0x10, false, ORSP_E_POLICY, ORSP_BSP_R_CRT},
-	    {1, 0x88, 0x20, false, ORSP_E_POLICY, ORSP_BSP_R_CRT},
-	    {1, 0x88, 0x10, true, ORSP_E_MALFORMED, ORSP_BSP_R_KEY_AGREEMENT},
+	    {{.op = V(2)}, ORSP_E_POLICY, ORSP_BSP_R_REMOTE_OP},
+	    {{.ktype = V(0x80)}, ORSP_E_POLICY, ORSP_BSP_R_CRT},
+	    {{.klen = V(0x20)}, ORSP_E_POLICY, ORSP_BSP_R_CRT},
+	    {{.otpk = orsp_slice_make(bad, 65)}, ORSP_E_MALFORMED, ORSP_BSP_R_KEY_AGREEMENT},
+	    /* remoteOpId 1 in two octets: not DER */
+	    {{.op = V(0x00, 0x01)}, ORSP_E_MALFORMED, ORSP_BSP_R_STRUCTURE},
+	    /* every field of a wrong size; each is signed, so only the size check refuses it
+	     * (without it: accepted, or refused later for another reason) */
+	    {{.ktype = EMPTY}, ORSP_E_MALFORMED, ORSP_BSP_R_STRUCTURE},
+	    {{.ktype = V(0x88, 0x00)}, ORSP_E_MALFORMED, ORSP_BSP_R_STRUCTURE},
+	    {{.klen = EMPTY}, ORSP_E_MALFORMED, ORSP_BSP_R_STRUCTURE},
+	    {{.klen = V(0x10, 0x00)}, ORSP_E_MALFORMED, ORSP_BSP_R_STRUCTURE},
+	    {{.hid = EMPTY}, ORSP_E_MALFORMED, ORSP_BSP_R_STRUCTURE},
+	    {{.hid = orsp_slice_make(tid17, 17)}, ORSP_E_MALFORMED, ORSP_BSP_R_STRUCTURE},
+	    {{.tid = EMPTY}, ORSP_E_MALFORMED, ORSP_BSP_R_STRUCTURE},
+	    {{.tid = orsp_slice_make(tid17, 17)}, ORSP_E_MALFORMED, ORSP_BSP_R_STRUCTURE},
+	    {{.otpk = orsp_slice_make(pt, 64)}, ORSP_E_MALFORMED, ORSP_BSP_R_STRUCTURE},
+	    {{.otpk = orsp_slice_make(longer, 66)}, ORSP_E_MALFORMED, ORSP_BSP_R_STRUCTURE},
+	    {{.sign_adjust = 1}, ORSP_E_MALFORMED, ORSP_BSP_R_STRUCTURE}, /* r||s, then 00 */
+	    {{.sign_adjust = -1}, ORSP_E_MALFORMED, ORSP_BSP_R_STRUCTURE},
+	    /* a field in controlRefTemplate after hostId */
+	    {{.crt_extra = V(0x85, 0x00)}, ORSP_E_MALFORMED, ORSP_BSP_R_STRUCTURE},
 	};
-	for (size_t i = 0; i < ORSP_ARRAY_LEN(cases); i++) {
-		uint8_t bad[65];
-		memcpy(bad, pt, 65);
-		bad[64] ^= 1; /* (x, y+-1) is not on the curve */
-		q = n.p;
-		q.iscr = orsp_slice_make(
-		    iscr, make_iscr(n.f, &n.p, cases[i].op, cases[i].ktype, cases[i].klen,
-		                    cases[i].off_curve ? bad : NULL, iscr, sizeof(iscr)));
-		l = assemble(&q, NULL, 0, n.buf, n.cap);
-		sink_reset(&n.s);
-		expect_fail(n.f, n.buf, l, &n.s, cases[i].e, cases[i].r,
-		            ORSP_BSP_STEP_INITIALISE_SECURE_CHANNEL);
-		assert_int_equal(n.s.cfg_calls, 0);
-	}
+	for (size_t i = 0; i < ORSP_ARRAY_LEN(cases); i++)
+		expect_iscr(&n, &cases[i].x, NULL, cases[i].e, cases[i].r);
+
+	/* A session whose transactionId is 8 bytes: a BF23 with those 8 is accepted, one with
+	 * 9 that start with them is not. */
+	unwrap_opts o8 = {.tid_len = 8};
+	expect_iscr(&n, &(iscr_fields){.tid = orsp_slice_make(n.f->tid, 8)}, &o8, ORSP_OK,
+	            ORSP_BSP_OK);
+	expect_iscr(&n, &(iscr_fields){.tid = orsp_slice_make(n.f->tid, 9)}, &o8, ORSP_E_POLICY,
+	            ORSP_BSP_R_TRANSACTION_ID);
+#undef V
+#undef EMPTY
 
 	/* structure: a field missing, an extra field, a BF23 over the 512-byte bound */
 	static const uint8_t short_iscr[] = {0xBF, 0x23, 0x03, 0x82, 0x01, 0x01};
@@ -1454,6 +1526,16 @@ static void test_reject_trailing_and_non_der(void **state)
 	orsp_write_bytes(&w, n.bpp + n.p.bf36_hdr.len, n.len - n.p.bf36_hdr.len);
 	orsp_der_put_tlv(&w, 0x04, "x", 1);
 	orsp_der_end(&w, m);
+	assert_int_equal(orsp_writer_status(&w), ORSP_OK);
+	sink_reset(&n.s);
+	expect_fail(n.f, again, w.len, &n.s, ORSP_E_MALFORMED, ORSP_BSP_R_STRUCTURE,
+	            ORSP_BSP_STEP_LOAD_PROFILE_ELEMENTS);
+	assert_int_equal(n.s.prof_len, n.f->upp_len);
+	/* BF36's length one byte past the end of A3, the stream ending right after A3: refused
+	 * on A3's last byte, not taken as complete */
+	orsp_writer_init(&w, again, n.cap);
+	orsp_der_put_header(&w, 0xBF36, n.len - n.p.bf36_hdr.len + 1);
+	orsp_write_bytes(&w, n.bpp + n.p.bf36_hdr.len, n.len - n.p.bf36_hdr.len);
 	assert_int_equal(orsp_writer_status(&w), ORSP_OK);
 	sink_reset(&n.s);
 	expect_fail(n.f, again, w.len, &n.s, ORSP_E_MALFORMED, ORSP_BSP_R_STRUCTURE,
