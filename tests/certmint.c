@@ -148,13 +148,14 @@ static void add_policies(X509 *x, const char *p1, const char *p2)
 	CERTIFICATEPOLICIES_free(pols);
 }
 
-static void add_name_constraints(X509 *x, const char *org, const char *serial)
+/* Subtrees of one directoryName "O=org, serialNumber=serial". */
+static STACK_OF(GENERAL_SUBTREE) * dirname_subtrees(const char *org, const char *serial)
 {
-	NAME_CONSTRAINTS *nc = NAME_CONSTRAINTS_new();
+	STACK_OF(GENERAL_SUBTREE) *sts = sk_GENERAL_SUBTREE_new_null();
 	GENERAL_SUBTREE *st = GENERAL_SUBTREE_new();
 	GENERAL_NAME *gn = GENERAL_NAME_new();
 	X509_NAME *dn = X509_NAME_new();
-	assert_true(nc && st && gn && dn);
+	assert_true(sts && st && gn && dn);
 	if (org)
 		X509_NAME_add_entry_by_txt(dn, "O", MBSTRING_ASC, (const unsigned char *)org, -1,
 		                           -1, 0);
@@ -163,8 +164,17 @@ static void add_name_constraints(X509 *x, const char *org, const char *serial)
 	GENERAL_NAME_set0_value(gn, GEN_DIRNAME, dn);
 	GENERAL_NAME_free(st->base);
 	st->base = gn;
-	nc->permittedSubtrees = sk_GENERAL_SUBTREE_new_null();
-	sk_GENERAL_SUBTREE_push(nc->permittedSubtrees, st);
+	assert_true(sk_GENERAL_SUBTREE_push(sts, st) > 0);
+	return sts;
+}
+
+static void add_name_constraints(X509 *x, const char *org, const char *serial, const char *excluded)
+{
+	NAME_CONSTRAINTS *nc = NAME_CONSTRAINTS_new();
+	assert_non_null(nc);
+	nc->permittedSubtrees = dirname_subtrees(org, serial);
+	if (excluded)
+		nc->excludedSubtrees = dirname_subtrees(org, excluded);
 	if (X509_add1_ext_i2d(x, NID_name_constraints, nc, 1, X509V3_ADD_DEFAULT) != 1)
 		fail_ossl("nameConstraints");
 	NAME_CONSTRAINTS_free(nc);
@@ -194,19 +204,26 @@ X509 *certmint_issue(const certmint_spec *s, EVP_PKEY *subject_key, X509 *issuer
 {
 	X509 *x = X509_new();
 	X509_NAME *subject = parse_name(s->subject);
+	X509_NAME *iname = s->issuer_name ? parse_name(s->issuer_name) : NULL;
+	const EVP_MD *md = s->digest ? EVP_get_digestbyname(s->digest) : EVP_sha256();
 	X509V3_CTX ctx;
 	time_t nb = s->not_before ? s->not_before : certmint_time(2020, 1, 1);
 	time_t na = s->not_after ? s->not_after : certmint_time(2050, 1, 1);
 
 	assert_non_null(x);
-	if (X509_set_version(x, X509_VERSION_3) != 1 ||
+	assert_non_null(md);
+	assert_true(s->version >= 0 && s->version <= 3);
+	if (X509_set_version(x, s->version ? s->version - 1 : X509_VERSION_3) != 1 ||
 	    ASN1_INTEGER_set(X509_get_serialNumber(x), s->serial ? s->serial : 1) != 1 ||
 	    X509_set_subject_name(x, subject) != 1 ||
-	    X509_set_issuer_name(x, issuer ? X509_get_subject_name(issuer) : subject) != 1 ||
+	    X509_set_issuer_name(x, iname    ? iname
+	                            : issuer ? X509_get_subject_name(issuer)
+	                                     : subject) != 1 ||
 	    !ASN1_TIME_set(X509_getm_notBefore(x), nb) ||
 	    !ASN1_TIME_set(X509_getm_notAfter(x), na) || X509_set_pubkey(x, subject_key) != 1)
 		fail_ossl("certificate fields");
 	X509_NAME_free(subject);
+	X509_NAME_free(iname);
 
 	X509V3_set_ctx(&ctx, issuer ? issuer : x, x, NULL, NULL, 0);
 	if (!s->no_ski)
@@ -224,14 +241,16 @@ X509 *certmint_issue(const certmint_spec *s, EVP_PKEY *subject_key, X509 *issuer
 	if (s->ext_key_usage)
 		add_conf_ext(x, &ctx, NID_ext_key_usage, s->ext_key_usage);
 	if (s->nc_serial)
-		add_name_constraints(x, s->nc_org, s->nc_serial);
+		add_name_constraints(x, s->nc_org, s->nc_serial, s->nc_excluded_serial);
 	if (s->eins)
 		add_permitted_eins(x, s->eins, s->eins_critical, s->eins_bad_type);
+	if (s->eins_der)
+		add_raw_ext(x, "2.23.146.1.2.2.0", s->eins_critical, s->eins_der, s->eins_der_len);
 	if (s->critical_unknown_oid) {
 		static const uint8_t null_der[] = {0x05, 0x00};
 		add_raw_ext(x, s->critical_unknown_oid, 1, null_der, sizeof(null_der));
 	}
-	if (X509_sign(x, issuer_key, EVP_sha256()) <= 0)
+	if (X509_sign(x, issuer_key, md) <= 0)
 		fail_ossl("X509_sign");
 	return x;
 }

@@ -25,14 +25,23 @@ typedef struct certmint_spec {
 	const char *basic_constraints; /* "critical,CA:TRUE,pathlen:0"; NULL: none */
 	const char *san;               /* "DNS:host.example.com"; NULL: none */
 	const char *ext_key_usage;     /* "critical,clientAuth"; NULL: none */
-	/* nameConstraints permitted directoryName "O=nc_org, serialNumber=nc_serial". */
+	/* nameConstraints permitted directoryName "O=nc_org, serialNumber=nc_serial"; with
+	 * nc_excluded_serial also excluded "O=nc_org, serialNumber=nc_excluded_serial". */
 	const char *nc_org;
 	const char *nc_serial; /* NULL: no nameConstraints */
+	const char *nc_excluded_serial;
 	/* permittedEins (2.23.146.1.2.2.0) prefixes, NULL-terminated; NULL: no extension.
 	 * eins_bad_type encodes them as UTF8String instead of PrintableString. */
 	const char *const *eins;
 	bool eins_critical;
 	bool eins_bad_type;
+	/* A permittedEins extension whose value is these bytes as given (after the one from
+	 * eins, if both are set); NULL: none. */
+	const uint8_t *eins_der;
+	size_t eins_der_len;
+	int version;             /* 1, 2 or 3; 0: 3 */
+	const char *digest;      /* the signature's hash, "SHA384"; NULL: SHA-256 */
+	const char *issuer_name; /* "/K=V..." instead of the issuer's subject; NULL: that */
 	const char *critical_unknown_oid; /* a critical extension nobody processes; NULL: none */
 	bool no_ski, no_aki;
 } certmint_spec;

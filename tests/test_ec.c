@@ -914,6 +914,35 @@ static void test_load_private_formats(void **state)
 		assert_int_equal(load_encoded(xk, ENC_SEC1), ORSP_OK);
 		EVP_PKEY_free(xk);
 	}
+	/* A SEC1 key whose stored public point is another key's. */
+	{
+		EVP_PKEY *other = certmint_key_new("brainpoolP256r1");
+		uint8_t q[65];
+		size_t ql = 0;
+		assert_int_equal(EVP_PKEY_get_octet_string_param(other, OSSL_PKEY_PARAM_PUB_KEY, q,
+		                                                 sizeof(q), &ql),
+		                 1);
+		assert_int_equal(ql, 65);
+		der = NULL;
+		n = i2d_PrivateKey(ossl, &der);
+		assert_true(n > 68);
+		/* ... [1] { BIT STRING 00 04 X Y }, last in the SEQUENCE */
+		assert_int_equal(der[n - 68], 0x03);
+		assert_int_equal(der[n - 67], 0x42);
+		assert_int_equal(der[n - 66], 0x00);
+		assert_bytes_equal(der + n - 65, qr, 65);
+		memcpy(der + n - 65, q, 65);
+		assert_int_equal(orsp_ec_load_private(der, (size_t)n, &k), ORSP_E_MALFORMED);
+		assert_non_null(strstr(orsp_err_detail(), "do not match"));
+		assert_null(k);
+		/* control: with its own point back it loads */
+		memcpy(der + n - 65, qr, 65);
+		assert_int_equal(orsp_ec_load_private(der, (size_t)n, &k), ORSP_OK);
+		orsp_ec_free(k);
+		k = NULL;
+		OPENSSL_free(der);
+		EVP_PKEY_free(other);
+	}
 	/* Not an EC key at all. */
 	EVP_PKEY *ed = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519");
 	assert_non_null(ed);

@@ -622,6 +622,11 @@ static void test_eid_range(void **state)
 	u = euicc_spec("x");
 	u.subject = "/C=ES/O=RSP Test EUM/CN=Test eUICC";
 	expect(verify_under_sgp26_eum(&p, &u, eid), ORSP_E_POLICY, "serialNumber");
+	/* Two serialNumber attributes, both in the range: which is the EID? */
+	u.subject = "/C=ES/O=RSP Test EUM/serialNumber=89049032000000000000000000000017"
+	            "/serialNumber=89049032123451234512345678901235/CN=Test eUICC";
+	expect(verify_under_sgp26_eum(&p, &u, eid), ORSP_E_MALFORMED, "several serialNumber");
+	assert_int_equal(eid[0], '\0');
 	pki_free(&p);
 }
 
@@ -1215,6 +1220,24 @@ static void test_unknown_ci(void **state)
 		orsp_cert_free(ci0c);
 		X509_free(ci0);
 	}
+	/* A CI signed with its own key and naming its own key (no AKI, or AKI = SKI) but
+	 * another issuer is not self-issued: not taken as a trust anchor. */
+	{
+		certmint_spec c1 = cs;
+		orsp_ci_store *s1 = NULL;
+		assert_int_equal(orsp_ci_store_new(&s1), ORSP_OK);
+		c1.issuer_name = "/C=XX/O=Elsewhere/CN=Another CI";
+		for (int with_aki = 0; with_aki < 2; with_aki++) {
+			c1.no_aki = !with_aki;
+			X509 *ci1 = certmint_issue(&c1, k, NULL, k);
+			orsp_cert *ci1c = certmint_to_orsp(ci1);
+			expect(orsp_ci_store_add(s1, ci1c), ORSP_E_POLICY, "not self-issued");
+			orsp_cert_free(ci1c);
+			X509_free(ci1);
+		}
+		assert_int_equal(orsp_ci_store_count(s1), 0);
+		orsp_ci_store_free(s1);
+	}
 	/* An EUM without AKI cannot name its CI. */
 	m.no_aki = true;
 	X509 *eum2 = certmint_issue(&m, ek, ci, k);
@@ -1346,6 +1369,48 @@ static void test_wrong_policy_and_usage(void **state)
 	pki_free(&p);
 }
 
+/* The fields every RSP certificate shares: X.509 v3, ecdsa-with-SHA256, and an issuer name
+ * that is its issuer's subject (the AKI alone matching is not enough). */
+static void test_certificate_fields(void **state)
+{
+	pki p;
+	certmint_spec m, u;
+	(void)state;
+	pki_load(&p);
+
+	/* Controls: the fields spelled out as the defaults are. */
+	u = euicc_spec(SGP26_EID);
+	u.version = 3;
+	u.digest = "SHA256";
+	expect(verify_under_sgp26_eum(&p, &u, NULL), ORSP_OK, NULL);
+	u.issuer_name = "/C=ES/O=RSP Test EUM/CN=EUM Test";
+	expect(verify_under_sgp26_eum(&p, &u, NULL), ORSP_OK, NULL);
+
+	u = euicc_spec(SGP26_EID);
+	u.version = 2;
+	expect(verify_under_sgp26_eum(&p, &u, NULL), ORSP_E_POLICY, "not an X.509 v3");
+	u.version = 1;
+	expect(verify_under_sgp26_eum(&p, &u, NULL), ORSP_E_POLICY, "not an X.509 v3");
+	u = euicc_spec(SGP26_EID);
+	u.digest = "SHA384";
+	expect(verify_under_sgp26_eum(&p, &u, NULL), ORSP_E_POLICY, "ecdsa-with-SHA256");
+	u = euicc_spec(SGP26_EID);
+	u.issuer_name = "/C=ES/O=RSP Test EUM/CN=EUM Other";
+	expect(verify_under_sgp26_eum(&p, &u, NULL), ORSP_E_POLICY, "issuer name");
+	/* the same on the EUM */
+	u = euicc_spec(SGP26_EID);
+	m = eum_spec();
+	m.digest = "SHA384";
+	expect(verify_minted(&p, &m, &u, NULL), ORSP_E_POLICY, "ecdsa-with-SHA256");
+	m = eum_spec();
+	m.version = 2;
+	expect(verify_minted(&p, &m, &u, NULL), ORSP_E_POLICY, "not an X.509 v3");
+	m = eum_spec();
+	m.issuer_name = "/C=XX/O=Elsewhere/CN=Other CI";
+	expect(verify_minted(&p, &m, &u, NULL), ORSP_E_POLICY, "issuer name");
+	pki_free(&p);
+}
+
 /* SGP.22 v3 permittedEins (2.23.146.1.2.2.0) on a minted EUM. */
 static void test_permitted_eins(void **state)
 {
@@ -1389,6 +1454,64 @@ static void test_permitted_eins(void **state)
 	expect(verify_minted(&p, &m, &u, eid), ORSP_OK, NULL);
 	m.nc_serial = "89049033";
 	expect(verify_minted(&p, &m, &u, eid), ORSP_E_POLICY, "nameConstraints");
+
+	/* nameConstraints excludedSubtrees: an EID under an excluded prefix is refused even
+	 * though a permitted one admits it; one that excludes another prefix is no matter. */
+	m = eum_spec();
+	m.nc_excluded_serial = "890490321234";
+	expect(verify_minted(&p, &m, &u, eid), ORSP_E_POLICY, "excluded");
+	m.nc_excluded_serial = "890490329";
+	expect(verify_minted(&p, &m, &u, eid), ORSP_OK, NULL);
+
+	/* permittedEins encoded here byte by byte: long-form lengths only where DER needs
+	 * them (a SEQUENCE of 13 and of 26 prefixes: 130 and 260 bytes), never for less */
+	{
+		uint8_t der[300];
+		size_t n;
+		m = eum_spec();
+		m.nc_serial = NULL;
+		m.eins_der = der;
+		for (size_t count = 13; count <= 26; count += 13) {
+			n = count * 10 > 255 ? 4 : 3;
+			der[0] = 0x30;
+			der[1] = (uint8_t)(0x80 | (n - 2));
+			der[n - 1] = (uint8_t)(count * 10);
+			if (n == 4)
+				der[2] = (uint8_t)(count * 10 >> 8);
+			for (size_t i = 0; i < count; i++, n += 10)
+				memcpy(der + n,
+				       "\x13\x08"
+				       "89049032",
+				       10);
+			m.eins_der_len = n;
+			expect(verify_minted(&p, &m, &u, eid), ORSP_OK, NULL);
+		}
+		static const struct {
+			uint8_t der[16];
+			size_t len;
+		} non_minimal[] = {
+		    {{0x30, 0x81, 0x0A, 0x13, 0x08, '8', '9', '0', '4', '9', '0', '3', '2'}, 13},
+		    {{0x30, 0x82, 0x00, 0x0A, 0x13, 0x08, '8', '9', '0', '4', '9', '0', '3', '2'},
+		     14},
+		    {{0x30, 0x0B, 0x13, 0x81, 0x08, '8', '9', '0', '4', '9', '0', '3', '2'}, 13},
+		    {{0x30, 0x0C, 0x13, 0x82, 0x00, 0x08, '8', '9', '0', '4', '9', '0', '3', '2'},
+		     14},
+		};
+		for (size_t i = 0; i < ORSP_ARRAY_LEN(non_minimal); i++) {
+			m.eins_der = non_minimal[i].der;
+			m.eins_der_len = non_minimal[i].len;
+			expect(verify_minted(&p, &m, &u, eid), ORSP_E_MALFORMED, "permittedEins");
+		}
+		/* the extension twice, both admitting the EID */
+		static const uint8_t one[] = {0x30, 0x0A, 0x13, 0x08, '8', '9',
+		                              '0',  '4',  '9',  '0',  '3', '2'};
+		m.eins_der = one;
+		m.eins_der_len = sizeof(one);
+		expect(verify_minted(&p, &m, &u, eid), ORSP_OK, NULL);
+		m.eins = ok_list;
+		expect(verify_minted(&p, &m, &u, eid), ORSP_E_MALFORMED,
+		       "permittedEins appears twice");
+	}
 
 	/* Neither: refused. */
 	m = eum_spec();
@@ -1555,6 +1678,7 @@ int main(void)
 	    cmocka_unit_test(test_unknown_ci),
 	    cmocka_unit_test(test_validity),
 	    cmocka_unit_test(test_wrong_policy_and_usage),
+	    cmocka_unit_test(test_certificate_fields),
 	    cmocka_unit_test(test_permitted_eins),
 	    cmocka_unit_test(test_minted_server_certs),
 	    cmocka_unit_test(test_explicit_curve_parameters),
