@@ -58,6 +58,76 @@ int __wrap_p11_kit_uri_parse(const char *string, P11KitUriType uri_type, P11KitU
 	return __real_p11_kit_uri_parse(string, uri_type, uri);
 }
 
+/* A module that does not keep to PKCS#11: while lie_types is set, the next module loaded
+ * (tests/CMakeLists.txt: --wrap of p11_kit_module_load and the calls given its list) is
+ * SoftHSM behind a copy of its function list whose C_GetAttributeValue answers CKR_OK with
+ * a length one byte over the caller's buffer for the attribute types in lie_types (it writes
+ * no more than the buffer holds, as SoftHSM does). */
+struct ck_function_list *__real_p11_kit_module_load(const char *path, int flags);
+ck_rv_t __real_p11_kit_module_initialize(struct ck_function_list *m);
+ck_rv_t __real_p11_kit_module_finalize(struct ck_function_list *m);
+void __real_p11_kit_module_release(struct ck_function_list *m);
+struct ck_function_list *__wrap_p11_kit_module_load(const char *path, int flags);
+ck_rv_t __wrap_p11_kit_module_initialize(struct ck_function_list *m);
+ck_rv_t __wrap_p11_kit_module_finalize(struct ck_function_list *m);
+void __wrap_p11_kit_module_release(struct ck_function_list *m);
+
+static const ck_attribute_type_t *lie_types; /* ended by (ck_attribute_type_t)-1 */
+static struct ck_function_list lie_list, *lie_real;
+static unsigned lies;
+
+static ck_rv_t lying_get_attribute_value(ck_session_handle_t s, ck_object_handle_t o,
+                                         struct ck_attribute *t, unsigned long n)
+{
+	unsigned long cap[8];
+	ck_rv_t rv;
+
+	assert_true(n <= 8);
+	for (unsigned long i = 0; i < n; i++)
+		cap[i] = t[i].value_len;
+	rv = lie_real->C_GetAttributeValue(s, o, t, n);
+	for (unsigned long i = 0; rv == CKR_OK && lie_types && i < n; i++)
+		for (const ck_attribute_type_t *l = lie_types; *l != (ck_attribute_type_t)-1; l++)
+			if (t[i].type == *l && t[i].value) {
+				t[i].value_len = cap[i] + 1;
+				lies++;
+			}
+	return rv;
+}
+
+static struct ck_function_list *real_list(struct ck_function_list *m)
+{
+	return m == &lie_list ? lie_real : m;
+}
+
+struct ck_function_list *__wrap_p11_kit_module_load(const char *path, int flags)
+{
+	struct ck_function_list *m = __real_p11_kit_module_load(path, flags);
+	if (!m || !lie_types || lie_real)
+		return m;
+	lie_real = m;
+	lie_list = *m;
+	lie_list.C_GetAttributeValue = lying_get_attribute_value;
+	return &lie_list;
+}
+
+ck_rv_t __wrap_p11_kit_module_initialize(struct ck_function_list *m)
+{
+	return __real_p11_kit_module_initialize(real_list(m));
+}
+
+ck_rv_t __wrap_p11_kit_module_finalize(struct ck_function_list *m)
+{
+	return __real_p11_kit_module_finalize(real_list(m));
+}
+
+void __wrap_p11_kit_module_release(struct ck_function_list *m)
+{
+	__real_p11_kit_module_release(real_list(m));
+	if (m == &lie_list)
+		lie_real = NULL;
+}
+
 static const char *find_module(void)
 {
 	static const char *const paths[] = {"/usr/lib/softhsm/libsofthsm2.so",
@@ -364,6 +434,35 @@ static void test_sign_p256_by_label(void **state)
 	orsp_ec_key *k = load_ok(uri("token=openrsp;object=dpauth", "pin-value=" PIN));
 	signs_and_verifies(k, point_p256, ORSP_CURVE_P256);
 	orsp_ec_free(k);
+}
+
+/* A module that answers CKR_OK with a CKA_ID or CKA_LABEL longer than the buffer it was
+ * given: the length is not believed (it indexed past the buffers, a NUL written after the
+ * label), the attribute counts as unreadable. */
+static void test_attribute_longer_than_buffer(void **state)
+{
+	static const ck_attribute_type_t id_only[] = {CKA_ID, (ck_attribute_type_t)-1};
+	static const ck_attribute_type_t id_label[] = {CKA_ID, CKA_LABEL, (ck_attribute_type_t)-1};
+	orsp_ec_key *k;
+	(void)state;
+
+	/* no usable id: the public key is found by the label */
+	lies = 0;
+	lie_types = id_only;
+	k = load_ok(uri("token=openrsp;object=dpauth", "pin-value=" PIN));
+	lie_types = NULL;
+	assert_true(lies > 0);
+	signs_and_verifies(k, point_p256, ORSP_CURVE_P256);
+	orsp_ec_free(k);
+	assert_null(lie_real); /* the module was released through the copy */
+	/* neither */
+	lies = 0;
+	lie_types = id_label;
+	expect_refused(uri("token=openrsp;object=dpauth", "pin-value=" PIN), ORSP_E_NOT_FOUND,
+	               "neither an id nor a label");
+	lie_types = NULL;
+	assert_true(lies >= 2);
+	assert_null(lie_real);
 }
 
 /* The token by its slot, the module by its library information */
@@ -1232,6 +1331,7 @@ int main(void)
 	    cmocka_unit_test(test_select_slot_and_library),
 	    cmocka_unit_test(test_pin_source),
 	    cmocka_unit_test(test_refusals),
+	    cmocka_unit_test(test_attribute_longer_than_buffer),
 	    cmocka_unit_test(test_pin_value_not_given_to_p11kit),
 	    cmocka_unit_test(test_uri_has_pin),
 	    cmocka_unit_test(test_only_signs),

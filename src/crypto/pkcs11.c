@@ -486,7 +486,7 @@ static ck_rv_t find_private(struct orsp__p11_key *k, ck_session_handle_t s, ck_o
 	                k->has_label ? k->label : NULL, out, count);
 }
 
-/* An attribute into buf (cap bytes): *len its length. */
+/* An attribute into buf (cap bytes): *len its length, at most cap. */
 static ck_rv_t get_attr(struct orsp__p11_key *k, ck_session_handle_t s, ck_object_handle_t o,
                         ck_attribute_type_t type, void *buf, size_t cap, size_t *len)
 {
@@ -495,6 +495,10 @@ static ck_rv_t get_attr(struct orsp__p11_key *k, ck_session_handle_t s, ck_objec
 
 	if (rv == CKR_OK && a.value_len == (unsigned long)-1)
 		rv = CKR_ATTRIBUTE_TYPE_INVALID;
+	/* A value longer than buf is CKR_BUFFER_TOO_SMALL (C_GetAttributeValue); a module that says
+	 * CKR_OK with such a length is not believed, since the callers index buf with it. */
+	else if (rv == CKR_OK && a.value_len > cap)
+		rv = CKR_BUFFER_TOO_SMALL;
 	*len = rv == CKR_OK ? a.value_len : 0;
 	return rv;
 }
