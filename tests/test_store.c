@@ -1104,6 +1104,30 @@ static void test_kek_permissions_refused(void **state)
 	orsp_secret_wipe(&k);
 }
 
+/* A FIFO at the KEK file's path is refused at once, as a directory is, not waited on for a
+ * writer (the alarm ends a hang: SIGALRM fails the test instead), and is left where it is. */
+static void test_kek_fifo_refused(void **state)
+{
+	(void)state;
+	orsp_secret k = {0};
+	struct stat sb;
+	char path[4200];
+	snprintf(path, sizeof(path), "%s", path_in("fifo.kek"));
+
+	unlink(path);
+	assert_int_equal(mkfifo(path, 0600), 0);
+	alarm(20);
+	assert_int_equal(orsp_kek_load(path, &k), ORSP_E_POLICY);
+	assert_non_null(strstr(orsp_err_detail(), "not a regular file"));
+	assert_int_equal(orsp_kek_load_existing(path, &k), ORSP_E_POLICY);
+	assert_int_equal(orsp_kek_load_for_db(path_in("fifo.db"), path, &k), ORSP_E_POLICY);
+	alarm(0);
+	assert_int_equal(k.len, 0);
+	assert_int_equal(lstat(path, &sb), 0);
+	assert_true(S_ISFIFO(sb.st_mode));
+	assert_int_equal(unlink(path), 0);
+}
+
 /* A KEK file of another user is refused (whoever owns it may have planted it and knows the
  * key), even by root; the same file back in our hands loads. Needs root to give it away. */
 static void test_kek_owner_refused(void **state)
@@ -1303,6 +1327,7 @@ int main(void)
 	    cmocka_unit_test(test_kek_created_0600),
 	    cmocka_unit_test(test_kek_killed_while_written),
 	    cmocka_unit_test(test_kek_permissions_refused),
+	    cmocka_unit_test(test_kek_fifo_refused),
 	    cmocka_unit_test(test_kek_owner_refused),
 	    cmocka_unit_test(test_kek_formats),
 	    cmocka_unit_test(test_wrap),

@@ -430,6 +430,7 @@ static orsp_err kek_read_fd(int fd, const char *path, bool clear, orsp_secret *k
 	uint8_t buf[SEALED_FILE_MAX + 1];
 	size_t n = 0;
 	struct stat sb;
+	int fl;
 
 	/* Check the opened file itself, not the name (no race with a rename). */
 	if (fstat(fd, &sb) != 0) {
@@ -438,6 +439,11 @@ static orsp_err kek_read_fd(int fd, const char *path, bool clear, orsp_secret *k
 	}
 	if (!S_ISREG(sb.st_mode)) {
 		err = orsp_errf(ORSP_E_POLICY, "KEK file %s is not a regular file", path);
+		goto out;
+	}
+	/* opened with O_NONBLOCK, so that a FIFO was refused above instead of waited on */
+	if ((fl = fcntl(fd, F_GETFL)) < 0 || fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) != 0) {
+		err = orsp_errf(ORSP_E_IO, "cannot read KEK file %s: %s", path, strerror(errno));
 		goto out;
 	}
 	/* A file of another user could have been put there by that user (a directory others
@@ -543,11 +549,12 @@ static orsp_err open_shared(const char *path, int flags, int *fd)
 	return orsp_errf(ORSP_E_STATE, "KEK file %s keeps being replaced while it is read", path);
 }
 
-/* Read and check an existing KEK file. ORSP_E_NOT_FOUND if it does not exist. */
+/* Read and check an existing KEK file. ORSP_E_NOT_FOUND if it does not exist. O_NONBLOCK: a
+ * FIFO (or a device) at path is refused by kek_read_fd, not waited on for a writer. */
 static orsp_err kek_read(const char *path, orsp_secret *kek)
 {
 	int fd = -1;
-	orsp_err err = open_shared(path, O_RDONLY | O_CLOEXEC | O_NOCTTY, &fd);
+	orsp_err err = open_shared(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK, &fd);
 
 	if (err)
 		return err;
