@@ -1237,6 +1237,15 @@ static void test_kek_formats(void **state)
 	assert_non_null(strstr(orsp_err_detail(), "ORSP_KEK"));
 	setenv("ORSP_KEK", "zz0102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f", 1);
 	assert_int_equal(orsp_kek_load(path, &k), ORSP_E_USAGE);
+	/* 32 zero bytes are no KEK here either, and the file is not read instead */
+	setenv("ORSP_KEK", "0000000000000000000000000000000000000000000000000000000000000000", 1);
+	assert_int_equal(orsp_kek_load(path, &k), ORSP_E_USAGE);
+	assert_non_null(strstr(orsp_err_detail(), "ORSP_KEK: holds 32 zero bytes"));
+	assert_int_equal(k.len, 0);
+	assert_int_equal(orsp_kek_load_existing(path, &k), ORSP_E_USAGE);
+	setenv("ORSP_KEK", "0000000000000000000000000000000000000000000000000000000000000001", 1);
+	assert_int_equal(orsp_kek_load(path, &k), ORSP_OK);
+	assert_int_equal(k.v[31], 1);
 	unsetenv("ORSP_KEK");
 	assert_int_equal(orsp_kek_load(NULL, &k), ORSP_E_USAGE);
 	orsp_secret_wipe(&k);

@@ -258,7 +258,8 @@ void orsp_db_inject_sync_failure(orsp_db *db);
 #define ORSP_WRAP_OVERHEAD (1 + ORSP_WRAP_IV_LEN + ORSP_WRAP_TAG_LEN)
 #define ORSP_WRAP_MAX (ORSP_SECRET_MAX + ORSP_WRAP_OVERHEAD)
 
-/* Load the 256-bit KEK: from the environment variable ORSP_KEK (64 hex digits) when set,
+/* Load the 256-bit KEK: from the environment variable ORSP_KEK (64 hex digits, not all zeros:
+ * ORSP_E_USAGE) when set,
  * otherwise from `path` (32 raw bytes, or 64 hex digits with an optional final newline; 32
  * zero bytes in either form are refused, ORSP_E_MALFORMED: what kek seal leaves in a file).
  * If `path` does not exist it is created with 32 random bytes and mode 0600 (atomically:

@@ -41,11 +41,20 @@ static bool is_hex_digit(uint8_t c)
 
 static orsp_err kek_from_env(const char *hex, orsp_secret *kek)
 {
+	uint8_t any = 0;
+
 	if (strlen(hex) != 2 * ORSP_KEK_LEN)
 		return orsp_errf(ORSP_E_USAGE, KEK_ENV ": expected %d hex digits, got %zu",
 		                 2 * ORSP_KEK_LEN, strlen(hex));
 	if (orsp_hex_decode_exact(hex, kek->v, ORSP_KEK_LEN) != ORSP_OK)
 		return orsp_errf(ORSP_E_USAGE, KEK_ENV ": not a hex string");
+	/* as a KEK file of 32 zero bytes (zero_refused): none is ever made so */
+	for (size_t i = 0; i < ORSP_KEK_LEN; i++)
+		any |= kek->v[i];
+	if (!any)
+		return orsp_errf(ORSP_E_USAGE, KEK_ENV
+		                 ": holds 32 zero bytes, which is no KEK (none is ever made "
+		                 "so): set it to the database's KEK, or unset it");
 	kek->len = ORSP_KEK_LEN;
 	return ORSP_OK;
 }

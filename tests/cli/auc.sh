@@ -238,6 +238,10 @@ ORSP_KEK=00$(head -c 62 <<<"$ORSP_KEK")
 failure "$DB: wrong KEK" auc list "${A[@]}"
 ORSP_KEK=0011
 usage ORSP_KEK auc list "${A[@]}"
+# 64 zeros are no KEK, as a KEK file of 32 zero bytes is not
+ORSP_KEK=$(printf '%064d' 0)
+usage ORSP_KEK auc list "${A[@]}"
+has "zero ORSP_KEK named" "holds 32 zero bytes, which is no KEK" "$err"
 unset ORSP_KEK
 cmp -s "$DB.kek" "$T/kek.saved" && ok || bad "KEK file unchanged"
 
@@ -329,8 +333,8 @@ expect "the SM-DP+ database: no table added" "$tables" "$(schema "$T/s.db")"
 rm -f "$T"/s.db*
 # an empty file is no AuC either, but add may create one in it
 : >"$T/empty.db"
-ORSP_KEK=$(printf '%064d' 0) failure "auc list: $T/empty.db holds no AuC" auc list --db "$T/empty.db"
-ORSP_KEK=$(printf '%064d' 0) run auc add --db "$T/empty.db" --imsi $IMSI --k "$K" --opc "$OPC"
+ORSP_KEK=$(printf '%064d' 7) failure "auc list: $T/empty.db holds no AuC" auc list --db "$T/empty.db"
+ORSP_KEK=$(printf '%064d' 7) run auc add --db "$T/empty.db" --imsi $IMSI --k "$K" --opc "$OPC"
 expect "add into an empty file" 0 "$rc"
 rm -f "$T"/empty.db*
 # an SQLite file: URI names the file it resolves to: the same database, its KEK beside it
