@@ -1051,6 +1051,27 @@ static void file_is(const char *path, const uint8_t *want, size_t n)
 	free(now);
 }
 
+/* A directory of its own (dir/name) holding the clear KEK file k.kek (*k: its KEK), the name
+ * `fresh` beside it for another file, and u, the token key's URI with its PIN in the file
+ * pin_name. */
+typedef struct kek_dir {
+	char u[8300], sub[4200], path[4300], fresh[4300];
+} kek_dir;
+
+static void kek_dir_make(kek_dir *d, const char *pin_name, const char *name, const char *fresh,
+                         orsp_secret *k)
+{
+	char pinf[4200], extra[4300];
+	write_pin(pin_name, PIN "\n", 0600, pinf, sizeof(pinf));
+	snprintf(extra, sizeof(extra), "pin-source=%s", pinf);
+	snprintf(d->u, sizeof(d->u), "%s", uri("token=openrsp;object=kek", extra));
+	snprintf(d->sub, sizeof(d->sub), "%s/%s", dir, name);
+	assert_int_equal(mkdir(d->sub, 0700), 0);
+	snprintf(d->path, sizeof(d->path), "%s/k.kek", d->sub);
+	snprintf(d->fresh, sizeof(d->fresh), "%s/%s", d->sub, fresh);
+	assert_int_equal(orsp_kek_create_new(d->path, k), ORSP_OK);
+}
+
 /* kek seal, kek unseal and a new sealed KEK (a rekey's) killed once the new file is written
  * and flushed, before it has its name: the KEK file as it was (none for the new one), and no
  * other name in its directory. The new file was an unnamed one (O_TMPFILE): a named temporary
@@ -1058,19 +1079,13 @@ static void file_is(const char *path, const uint8_t *want, size_t n)
  * way, where O_TMPFILE is refused, leaving it). */
 static void test_sealed_kek_killed(void **state)
 {
-	char pinf[4200], extra[4300], u[8300], sub[4200], path[4300], fresh[4300];
+	static kek_dir d;
+	const char *u = d.u, *sub = d.sub, *path = d.path, *fresh = d.fresh;
 	orsp_secret k = {0}, got = {0};
 	uint8_t *was;
 	size_t n = 0;
 	(void)state;
-	write_pin("kek-pin-killed", PIN "\n", 0600, pinf, sizeof(pinf));
-	snprintf(extra, sizeof(extra), "pin-source=%s", pinf);
-	snprintf(u, sizeof(u), "%s", uri("token=openrsp;object=kek", extra));
-	snprintf(sub, sizeof(sub), "%s/killed", dir);
-	assert_int_equal(mkdir(sub, 0700), 0);
-	snprintf(path, sizeof(path), "%s/k.kek", sub);
-	snprintf(fresh, sizeof(fresh), "%s/new.kek", sub);
-	assert_int_equal(orsp_kek_create_new(path, &k), ORSP_OK);
+	kek_dir_make(&d, "kek-pin-killed", "killed", "new.kek", &k);
 
 	was = test_read_file(path, &n);
 	kek_op_killed(OP_SEAL, path, u);
@@ -1146,6 +1161,47 @@ static void test_seal_overwrites_clear(void **state)
 	orsp_secret_wipe(&got);
 }
 
+/* The directory cannot be flushed after the sealed file was renamed over the clear one (a
+ * failing disk): a crash could bring the clear file back under the name, so it is not
+ * overwritten with zeros, and the seal fails. A new sealed KEK (a rekey's) whose directory
+ * cannot be flushed is removed again. */
+static void test_seal_dir_sync_failed(void **state)
+{
+	static kek_dir d;
+	const char *u = d.u, *sub = d.sub, *path = d.path, *fresh = d.fresh;
+	orsp_secret k = {0}, got = {0};
+	uint8_t buf[64];
+	int fd;
+	(void)state;
+	kek_dir_make(&d, "kek-pin-dsync", "dsync", "new.kek", &k);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	assert_true(fd >= 0);
+
+	orsp__kek_test_dir_sync_failure(0);
+	assert_int_equal(orsp_kek_seal(path, u), ORSP_E_IO);
+	orsp__kek_test_dir_sync_failure(-1);
+	assert_non_null(strstr(orsp_err_detail(), "cannot flush the directory of"));
+	assert_non_null(strstr(orsp_err_detail(), "left as it was"));
+	assert_int_equal(pread(fd, buf, sizeof(buf), 0), ORSP_KEK_LEN);
+	assert_memory_equal(buf, k.v, ORSP_KEK_LEN);
+	close(fd);
+	/* the sealed file is at the name (the rename was made), and opens */
+	assert_int_equal(orsp_kek_load_existing(path, &got), ORSP_OK);
+	assert_memory_equal(got.v, k.v, ORSP_KEK_LEN);
+	assert_int_equal(names_in(sub), 1);
+
+	orsp__kek_test_dir_sync_failure(0);
+	assert_int_equal(orsp_kek_create_new_sealed(fresh, u, &got), ORSP_E_IO);
+	orsp__kek_test_dir_sync_failure(-1);
+	assert_non_null(strstr(orsp_err_detail(), "is removed again"));
+	assert_int_equal(got.len, 0);
+	assert_int_equal(access(fresh, F_OK), -1);
+	assert_int_equal(names_in(sub), 1);
+	orsp_err_clear();
+	orsp_secret_wipe(&k);
+	orsp_secret_wipe(&got);
+}
+
 /* A second seal of the file, run to its end from the hook called once a KEK file is opened
  * and before it is locked (at the seal's own open, or a read's), as another process could run
  * it there; then the written hook's moves, in the instant before the sealed file is renamed
@@ -1178,20 +1234,15 @@ static void link_other(void)
  * away just before the rename is not replaced; one given another name is not overwritten. */
 static void test_seal_races(void **state)
 {
-	char pinf[4200], extra[4300], u[8300], sub[4200], path[4300], other[4300], text[8300];
+	static kek_dir d;
+	const char *u = d.u, *sub = d.sub, *path = d.path, *other = d.fresh;
+	char text[8300];
 	orsp_secret k = {0}, got = {0};
 	bool sealed = false;
 	uint8_t *was;
 	size_t n = 0;
 	(void)state;
-	write_pin("kek-pin-race", PIN "\n", 0600, pinf, sizeof(pinf));
-	snprintf(extra, sizeof(extra), "pin-source=%s", pinf);
-	snprintf(u, sizeof(u), "%s", uri("token=openrsp;object=kek", extra));
-	snprintf(sub, sizeof(sub), "%s/race", dir);
-	assert_int_equal(mkdir(sub, 0700), 0);
-	snprintf(path, sizeof(path), "%s/k.kek", sub);
-	snprintf(other, sizeof(other), "%s/other.kek", sub);
-	assert_int_equal(orsp_kek_create_new(path, &k), ORSP_OK);
+	kek_dir_make(&d, "kek-pin-race", "race", "other.kek", &k);
 	race_path = path;
 	race_uri = u;
 	race_other = other;
@@ -1344,6 +1395,7 @@ int main(void)
 	    cmocka_unit_test(test_sealed_kek_files),
 	    cmocka_unit_test(test_sealed_kek_killed),
 	    cmocka_unit_test(test_seal_overwrites_clear),
+	    cmocka_unit_test(test_seal_dir_sync_failed),
 	    cmocka_unit_test(test_seal_races),
 	    cmocka_unit_test(test_threads),
 	    cmocka_unit_test(test_two_keys),

@@ -11,6 +11,8 @@
 
 #include "testutil.h"
 
+#include "../src/store/kek_internal.h" /* orsp__kek_test_dir_sync_failure */
+
 #include "openrsp/auc.h"
 #include "openrsp/crypto.h"
 #include "openrsp/smdp.h"
@@ -375,6 +377,17 @@ static void test_auc_refusals(void **state)
 	orsp_auc_close(a);
 	orsp_db_guard_close(g);
 	assert_false(exists(path_of("new.kek")));
+
+	/* NEW's directory cannot be flushed (a failing disk): a crash could lose NEW's name, so
+	 * nothing is wrapped under it; stopped before the transaction, NEW removed */
+	orsp__kek_test_dir_sync_failure(0);
+	assert_int_equal(auc_rekey_file("a.db", &old, "new.kek", -1), ORSP_E_IO);
+	orsp__kek_test_dir_sync_failure(-1);
+	assert_non_null(strstr(orsp_err_detail(), "cannot flush the directory of"));
+	assert_false(exists(path_of("new.kek")));
+	digest(path_of("a.db"), cols, n, after);
+	assert_memory_equal(before, after, 32);
+	check_values(path_of("a.db"), cols, n, &old, &other);
 
 	/* a tampered value: named, nothing changed */
 	assert_int_equal(orsp_db_open_ex(path_of("a.db"), ORSP_DB_OPEN_EXISTING, &db), ORSP_OK);

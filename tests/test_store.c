@@ -14,7 +14,7 @@
 
 #include "testutil.h"
 
-#include "../src/store/kek_internal.h" /* orsp__kek_test_hooks: a crash mid-write */
+#include "../src/store/kek_internal.h" /* the test hooks: a crash mid-write, a failed flush */
 #include "openrsp/store.h"
 
 static char dir[4096];
@@ -1081,6 +1081,41 @@ static void test_kek_killed_while_written(void **state)
 	orsp_secret_wipe(&k);
 }
 
+/* A KEK file's directory that cannot be flushed once the new file is named (a failing disk):
+ * the name could be lost in a crash, after a database's keys were wrapped under the KEK, so
+ * the load or creation fails and the name is removed again, both ways of writing the file;
+ * the next load (the disk well again) makes one. */
+static void test_kek_dir_sync_failed(void **state)
+{
+	(void)state;
+	orsp_secret k = {0};
+	struct stat sb;
+	char path[4200];
+
+	for (int refuse = 0; refuse < 2; refuse++) {
+		snprintf(path, sizeof(path), "%s",
+		         path_in(refuse ? "dsync-named.kek" : "dsync.kek"));
+		orsp__kek_test_hooks(NULL, refuse);
+		for (int load = 0; load < 2; load++) {
+			orsp__kek_test_dir_sync_failure(0);
+			assert_int_equal(load ? orsp_kek_load(path, &k)
+			                      : orsp_kek_create_new(path, &k),
+			                 ORSP_E_IO);
+			orsp__kek_test_dir_sync_failure(-1);
+			assert_non_null(strstr(orsp_err_detail(), "cannot flush the directory of"));
+			assert_non_null(strstr(orsp_err_detail(), "is removed again"));
+			assert_int_equal(k.len, 0);
+			assert_int_not_equal(lstat(path, &sb), 0);
+			assert_int_equal(names_with(refuse ? "dsync-named.kek" : "dsync.kek"), 0);
+		}
+		assert_int_equal(orsp_kek_load(path, &k), ORSP_OK);
+		assert_int_equal(stat(path, &sb), 0);
+		assert_int_equal(sb.st_size, ORSP_KEK_LEN);
+	}
+	orsp__kek_test_hooks(NULL, false);
+	orsp_secret_wipe(&k);
+}
+
 static void test_kek_permissions_refused(void **state)
 {
 	(void)state;
@@ -1335,6 +1370,7 @@ int main(void)
 	    cmocka_unit_test(test_empty_existing_untouched),
 	    cmocka_unit_test(test_kek_created_0600),
 	    cmocka_unit_test(test_kek_killed_while_written),
+	    cmocka_unit_test(test_kek_dir_sync_failed),
 	    cmocka_unit_test(test_kek_permissions_refused),
 	    cmocka_unit_test(test_kek_fifo_refused),
 	    cmocka_unit_test(test_kek_owner_refused),

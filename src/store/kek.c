@@ -59,17 +59,40 @@ static orsp_err kek_from_env(const char *hex, orsp_secret *kek)
 	return ORSP_OK;
 }
 
-/* fsync the directory holding path, so a newly linked file survives a crash. */
-static void sync_dir_of(const char *path)
+/* The tests' hook (kek_internal.h): directory flushes left before one fails; -1: none. */
+static int dir_sync_fail_in = -1;
+
+void orsp__kek_test_dir_sync_failure(int n)
+{
+	dir_sync_fail_in = n < 0 ? -1 : n;
+}
+
+/* fsync the directory holding path, so that a name linked or renamed there survives a crash.
+ * ORSP_E_IO if it fails: the name may then be lost by a crash, and nothing may rely on it. */
+static orsp_err sync_dir_of(const char *path)
 {
 	char copy[PATH_MAX];
+	int fd, r = -1, e = EIO;
+
 	if (snprintf(copy, sizeof(copy), "%s", path) >= (int)sizeof(copy))
-		return;
-	int fd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		return orsp_errf(ORSP_E_USAGE, "KEK file path too long");
+	fd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0)
-		return;
-	(void)fsync(fd);
+		return orsp_errf(ORSP_E_IO, "cannot open the directory of %s to flush it: %s", path,
+		                 strerror(errno));
+	if (dir_sync_fail_in != 0) {
+		if (dir_sync_fail_in > 0)
+			dir_sync_fail_in--;
+		r = fsync(fd);
+		e = errno;
+	} else {
+		dir_sync_fail_in = -1;
+	}
 	close(fd);
+	if (r != 0)
+		return orsp_errf(ORSP_E_IO, "cannot flush the directory of %s: %s", path,
+		                 strerror(e));
+	return ORSP_OK;
 }
 
 static orsp_err write_all(int fd, const uint8_t *p, size_t n)
@@ -193,15 +216,17 @@ static int link_unnamed(int fd, const char *name)
  * name beside path (path.tmp and six random hex digits) and renamed over path: a crash
  * between these two calls (no write or flush between them) still leaves that name.
  * *refused: the kernel or the file system refuses O_TMPFILE or linking it; nothing was
- * named, put_named is the way. */
+ * named, put_named is the way. *named: this call gave path its name (not another process's
+ * file taken, PUT_NEW_OR_THEIRS). */
 static orsp_err put_unnamed(const char *path, const uint8_t *data, size_t len, enum put_how how,
-                            const struct stat *was, bool *refused)
+                            const struct stat *was, bool *refused, bool *named)
 {
 	orsp_err err;
 	char dir[PATH_MAX], tmp[PATH_MAX];
 	int fd, r = -1, e;
 
 	*refused = false;
+	*named = false;
 	if (snprintf(dir, sizeof(dir), "%s", path) >= (int)sizeof(dir))
 		return orsp_errf(ORSP_E_USAGE, "KEK file path too long");
 	errno = EOPNOTSUPP;
@@ -241,14 +266,16 @@ static orsp_err put_unnamed(const char *path, const uint8_t *data, size_t len, e
 		err = orsp_errf(ORSP_E_IO, "cannot replace %s: %s", path, strerror(errno));
 	if (err)
 		unlink(tmp);
+	*named = !err;
 	return err;
 }
 
 /* The same through a named temporary file beside path (path.tmpXXXXXX, mkstemp: O_EXCL, mode
  * 0600), where O_TMPFILE is refused: link()ed to the new name (which fails if it exists, like
- * O_EXCL) or renamed over the file there. A crash before that leaves it, holding data. */
+ * O_EXCL) or renamed over the file there. A crash before that leaves it, holding data.
+ * *named as for put_unnamed. */
 static orsp_err put_named(const char *path, const uint8_t *data, size_t len, enum put_how how,
-                          const struct stat *was)
+                          const struct stat *was, bool *named)
 {
 	orsp_err err;
 	char tmp[PATH_MAX];
@@ -266,7 +293,9 @@ static orsp_err put_named(const char *path, const uint8_t *data, size_t len, enu
 	else if (!err && how == PUT_REPLACE && rename(tmp, path) != 0)
 		err = orsp_errf(ORSP_E_IO, "cannot replace %s: %s", path, strerror(errno));
 	else if (!err && how != PUT_REPLACE && link(tmp, path) != 0)
-		err = link_failed(path, how, errno);
+		err = link_failed(path, how, errno); /* ORSP_OK: another process's file */
+	else if (!err)
+		*named = true;
 	if (err || how != PUT_REPLACE)
 		unlink(tmp);
 	return err;
@@ -275,18 +304,33 @@ static orsp_err put_named(const char *path, const uint8_t *data, size_t len, enu
 /* Write the KEK file at path holding data, mode 0600, whole and flushed before it appears under
  * its name (a concurrent reader never sees a half-written file), the directory flushed after.
  * `was` (PUT_REPLACE; NULL: any): the file that path must still name right before it is
- * replaced, else nothing is replaced (replaced_meanwhile). */
+ * replaced, else nothing is replaced (replaced_meanwhile). A directory that cannot be flushed
+ * is an error: a new name this call gave is removed again (nothing may rely on a name that a
+ * crash can take away), a replacement stays (the file it replaced is gone from the directory
+ * in memory), and the caller must not treat the file it replaced as gone (kek seal does not
+ * overwrite it). */
 static orsp_err file_write(const char *path, const uint8_t *data, size_t len, enum put_how how,
                            const struct stat *was)
 {
-	bool refused = false;
-	orsp_err err = put_unnamed(path, data, len, how, was, &refused);
+	bool refused = false, named = false;
+	orsp_err err = put_unnamed(path, data, len, how, was, &refused, &named);
+	char why[256];
 
 	if (!err && refused)
-		err = put_named(path, data, len, how, was);
-	if (!err)
-		sync_dir_of(path);
-	return err;
+		err = put_named(path, data, len, how, was, &named);
+	if (err || (err = sync_dir_of(path)) == ORSP_OK)
+		return err;
+	snprintf(why, sizeof(why), "%s", orsp_err_detail());
+	if (how == PUT_REPLACE)
+		return orsp_errf(err,
+		                 "%s: %s was replaced, but a crash may bring back the file it "
+		                 "replaced, which is left as it was",
+		                 why, path);
+	if (!named)
+		return err;
+	unlink(path);
+	(void)sync_dir_of(path);
+	return orsp_errf(err, "%s: the new KEK file %s is removed again", why, path);
 }
 
 /* Create the KEK file with 32 random bytes, mode 0600 (file_write). `exclusive`: a file
@@ -808,7 +852,7 @@ orsp_err orsp_kek_create_new(const char *path, orsp_secret *kek)
 	err = kek_read(path, kek);
 	if (err) {
 		unlink(path); /* created above, by this call */
-		sync_dir_of(path);
+		(void)sync_dir_of(path);
 	}
 	return err;
 }
@@ -1050,7 +1094,7 @@ orsp_err orsp_kek_create_new_sealed(const char *path, const char *uri, orsp_secr
 			                path);
 		if (err) {
 			unlink(path);
-			sync_dir_of(path);
+			(void)sync_dir_of(path);
 		}
 	}
 	orsp_secret_wipe(&back);
@@ -1342,7 +1386,7 @@ out:
 	if (err) {
 		orsp_secret_wipe(new_kek);
 		unlink(new_path);
-		sync_dir_of(new_path);
+		(void)sync_dir_of(new_path);
 		return err;
 	}
 	if (count)

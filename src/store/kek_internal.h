@@ -14,5 +14,8 @@ void orsp__kek_test_hooks(void (*written)(void), bool refuse_tmpfile);
  * locked: by kek seal for the clear file it is to read and replace (sealing true), by every
  * read of a KEK file otherwise. A test runs another seal there, as another process could. */
 void orsp__kek_test_open_hook(void (*opened)(bool sealing));
+/* For the tests: the flush (fsync) of a KEK file's directory after n more of them fails once
+ * with EIO, as a failing disk would (0: the next one; -1: none, as in every program). */
+void orsp__kek_test_dir_sync_failure(int n);
 
 #endif
