@@ -714,12 +714,15 @@ static void test_flush_failed(void **state)
 	e = orsp_auc_rekey(a, g, path_of("new.kek"), NULL, NULL);
 	assert_int_equal(e, ORSP_E_STORAGE);
 	assert_non_null(strstr(orsp_err_detail(), "but its flush to disk failed"));
-	/* the same handle, after the error: its writes are under the new KEK */
+	/* the same handle, after the error: its writes are under the new KEK (committed, but
+	 * no longer called durable once a flush of the file failed: test_store
+	 * test_db_sync_failure_sticky) */
 	orsp_auc_new_init(&nw);
 	nw.imsi = "001010000000009";
 	assert_int_equal(orsp_aka_subscriber_init(&nw.sub, ORSP_AKA_MILENAGE, K16, 16, K32, 16),
 	                 ORSP_OK);
-	assert_int_equal(orsp_auc_add(a, &nw), ORSP_OK);
+	assert_int_equal(orsp_auc_add(a, &nw), ORSP_E_STORAGE);
+	assert_non_null(strstr(orsp_err_detail(), "an earlier flush of"));
 	orsp_auc_new_wipe(&nw);
 	orsp_auc_close(a);
 	orsp_db_guard_close(g);
@@ -727,6 +730,13 @@ static void test_flush_failed(void **state)
 	load_kek("new.kek", &nk);
 	check_values(path_of("a.db"), cols, n, &nk, &old);
 	assert_int_equal(rotated_rows(&nk), 1);
+	{
+		orsp_auc_info info;
+		assert_int_equal(orsp_auc_open_ex(path_of("a.db"), ORSP_DB_OPEN_EXISTING, &nk, &a),
+		                 ORSP_OK);
+		assert_int_equal(orsp_auc_get(a, "001010000000009", &info), ORSP_OK);
+		orsp_auc_close(a);
+	}
 	orsp_secret_wipe(&old);
 	orsp_secret_wipe(&nk);
 }

@@ -742,14 +742,71 @@ static void test_db_failure_injection(void **state)
 	assert_true(orsp_db_committed(db));
 	assert_false(orsp_db_in_transaction(db));
 	assert_int_equal(count_rows(db, "SELECT COUNT(*) FROM t WHERE a = 2"), 1);
-	/* a rolled-back transaction is not committed; the injection fired once */
+	/* a rolled-back transaction is not committed */
 	assert_int_equal(orsp_db_begin(db), ORSP_OK);
 	orsp_db_rollback(db);
 	assert_false(orsp_db_committed(db));
+	orsp_db_close(db);
+	/* the injection fired once: a new handle commits and flushes */
+	assert_int_equal(orsp_db_open(path_in("inj.db"), &db), ORSP_OK);
 	assert_int_equal(orsp_db_begin(db), ORSP_OK);
 	assert_int_equal(orsp_db_commit(db), ORSP_OK);
 	assert_true(orsp_db_committed(db));
 	orsp_db_close(db);
+}
+
+/* After a flush of the log failed, Linux may have dropped the pages it could not write and a
+ * later fsync succeeds without them (PostgreSQL's "fsyncgate"): no later commit of the process
+ * on that file is reported durable, whichever handle flushes (a write outside a transaction
+ * too), until every handle on it is closed; another file is not concerned. */
+static void test_db_sync_failure_sticky(void **state)
+{
+	(void)state;
+	orsp_db *a = NULL, *b = NULL, *other = NULL;
+	orsp_stmt *st = NULL;
+
+	assert_int_equal(orsp_db_open(path_in("sticky.db"), &a), ORSP_OK);
+	assert_int_equal(orsp_db_open(path_in("sticky.db"), &b), ORSP_OK);
+	assert_int_equal(orsp_db_open(path_in("sticky-other.db"), &other), ORSP_OK);
+	assert_int_equal(orsp_db_exec(a, "CREATE TABLE IF NOT EXISTS t (a)"), ORSP_OK);
+	assert_int_equal(orsp_db_exec(other, "CREATE TABLE IF NOT EXISTS t (a)"), ORSP_OK);
+	orsp_db_inject_sync_failure(a);
+	assert_int_equal(orsp_db_begin(a), ORSP_OK);
+	assert_int_equal(orsp_db_exec(a, "INSERT INTO t VALUES (1)"), ORSP_OK);
+	assert_int_equal(orsp_db_commit(a), ORSP_E_STORAGE);
+	assert_non_null(strstr(orsp_err_detail(), "injected failure at sync"));
+	/* b's flush would succeed: its commit is still not called durable, nor is a's next */
+	for (int i = 0; i < 2; i++) {
+		orsp_db *h = i ? a : b;
+		assert_int_equal(orsp_db_begin(h), ORSP_OK);
+		assert_int_equal(orsp_db_exec(h, "INSERT INTO t VALUES (2)"), ORSP_OK);
+		assert_int_equal(orsp_db_commit(h), ORSP_E_STORAGE);
+		assert_non_null(strstr(orsp_err_detail(), "may not survive a power cut"));
+		assert_non_null(strstr(orsp_err_detail(), "an earlier flush of"));
+		assert_non_null(strstr(orsp_err_detail(), "restart"));
+		assert_true(orsp_db_committed(h));
+	}
+	assert_int_equal(orsp_db_prepare(b, "INSERT INTO t VALUES (3)", &st), ORSP_OK);
+	assert_int_equal(orsp_stmt_run(st), ORSP_E_STORAGE);
+	orsp_stmt_finalize(st);
+	assert_int_equal(orsp_db_exec(b, "CREATE TABLE IF NOT EXISTS u (a)"), ORSP_E_STORAGE);
+	assert_non_null(strstr(orsp_err_detail(), "an earlier flush of"));
+	/* what was committed is there, and another file's commits are durable */
+	assert_int_equal(count_rows(b, "SELECT COUNT(*) FROM t"), 4);
+	assert_int_equal(orsp_db_begin(other), ORSP_OK);
+	assert_int_equal(orsp_db_exec(other, "INSERT INTO t VALUES (1)"), ORSP_OK);
+	assert_int_equal(orsp_db_commit(other), ORSP_OK);
+	/* one handle closed is not enough; all of them are */
+	orsp_db_close(a);
+	assert_int_equal(orsp_db_begin(b), ORSP_OK);
+	assert_int_equal(orsp_db_commit(b), ORSP_E_STORAGE);
+	orsp_db_close(b);
+	assert_int_equal(orsp_db_open(path_in("sticky.db"), &a), ORSP_OK);
+	assert_int_equal(orsp_db_begin(a), ORSP_OK);
+	assert_int_equal(orsp_db_exec(a, "INSERT INTO t VALUES (4)"), ORSP_OK);
+	assert_int_equal(orsp_db_commit(a), ORSP_OK);
+	orsp_db_close(a);
+	orsp_db_close(other);
 }
 
 /* ----- migrations ----- */
@@ -1365,6 +1422,7 @@ int main(void)
 	    cmocka_unit_test(test_db_view_turns),
 	    cmocka_unit_test(test_db_commit_lazy),
 	    cmocka_unit_test(test_db_failure_injection),
+	    cmocka_unit_test(test_db_sync_failure_sticky),
 	    cmocka_unit_test(test_migrations),
 	    cmocka_unit_test(test_foreign_untouched),
 	    cmocka_unit_test(test_empty_existing_untouched),

@@ -103,7 +103,10 @@ ORSP_MUST_CHECK orsp_err orsp_db_begin_flat(orsp_db *db);
  * An error of the outermost commit means either that nothing of the transaction is kept
  * (it was rolled back) or, when only the flush after the commit failed, that it was
  * committed (visible, survives a crash of the process) but may not survive a power cut:
- * orsp_db_committed tells the two apart. The transaction is closed in both cases. */
+ * orsp_db_committed tells the two apart. The transaction is closed in both cases. Once a
+ * flush of a file has failed, every later durable commit on it in this process fails that
+ * way (the kernel may have dropped what it could not write, and a later flush would not
+ * see it), until every handle on the file is closed. */
 ORSP_MUST_CHECK orsp_err orsp_db_commit(orsp_db *db);
 /* Commit the outermost transaction without waiting for the flush: it is visible at once,
  * survives a crash of the process, and becomes durable with the next durable commit on the
@@ -245,7 +248,8 @@ ORSP_MUST_CHECK orsp_err orsp_db_backup(orsp_db *db, const char *out,
  * Used by the tests to prove that a failure between any two writes leaves no trace. */
 void orsp_db_inject_failure(orsp_db *db, int n);
 /* Make the next flush after a durable commit of this handle fail with ORSP_E_STORAGE, once
- * (orsp_db_inject_failure does not count flushes). The commit itself has happened then. */
+ * (orsp_db_inject_failure does not count flushes). The commit itself has happened then; as
+ * after a real failure, no later commit on the file is called durable (orsp_db_commit). */
 void orsp_db_inject_sync_failure(orsp_db *db);
 
 /* ----- key-encryption key ----- */

@@ -18,7 +18,8 @@
  * SQLite backend's fdatasync of its log). Commits of one file are numbered in the order
  * they were made; a handle whose commit number is already covered by a sync that started
  * after it skips its own, so concurrent commits share one flush. Commit returns only once
- * its transaction is durable.
+ * its transaction is durable. After one failed flush none is reported durable on the file
+ * again while the process has a handle on it (make_durable).
  *
  * Shared connections: orsp_db_open_view gives another handle on the same backend
  * connection, for another thread. The handles take turns: a handle has the connection from
@@ -67,6 +68,8 @@ typedef struct write_queue {
 	pthread_cond_t cv;
 	uint64_t committed; /* commits made through this queue (under mu) */
 	uint64_t synced;    /* commits known durable (under sync_mu) */
+	bool sync_failed;   /* a flush of the file failed: no commit is known durable from then
+	                       on (under sync_mu) */
 	pthread_mutex_t sync_mu;
 	struct write_queue *next;
 } write_queue;
@@ -230,8 +233,22 @@ static orsp_err log_of(orsp_db *db, void **log)
 	return err;
 }
 
+/* Flush the log (the injected failure first, orsp_db_inject_sync_failure). */
+static orsp_err sync_log(orsp_db *db, void *log)
+{
+	if (db->fail_sync) {
+		db->fail_sync = false;
+		return orsp_errf(ORSP_E_STORAGE, "injected failure at sync");
+	}
+	return db->ops->sync_log(log);
+}
+
 /* Make commit number n (0: every commit of this handle) durable, sharing the flush with
- * other handles on the same file: a sync covers every commit numbered when it started. */
+ * other handles on the same file: a sync covers every commit numbered when it started.
+ * A failed flush is final for the file's queue: after fsync fails, Linux may have marked the
+ * pages it could not write clean and dropped them, and a later fsync (of any handle) succeeds
+ * without writing them (PostgreSQL's "fsyncgate"), so no commit of this process on the file is
+ * reported durable again until every handle on it is closed. */
 static orsp_err make_durable(orsp_db *db, uint64_t n)
 {
 	write_queue *q = db->wq;
@@ -241,19 +258,24 @@ static orsp_err make_durable(orsp_db *db, uint64_t n)
 
 	if (err)
 		return err;
-	if (db->fail_sync) {
-		db->fail_sync = false;
-		err = orsp_errf(ORSP_E_STORAGE, "injected failure at sync");
-	} else if (!q || n == 0) {
-		err = db->ops->sync_log(log);
+	if (!q) {
+		err = sync_log(db, log);
 	} else {
 		pthread_mutex_lock(&q->sync_mu);
-		if (q->synced < n) {
+		if (q->sync_failed) {
+			err =
+			    orsp_errf(ORSP_E_STORAGE,
+			              "an earlier flush of %s failed, and its lost writes may not "
+			              "be seen again: restart (close every handle on the database)",
+			              q->path);
+		} else if (n == 0 || q->synced < n) {
 			pthread_mutex_lock(&q->mu);
 			upto = q->committed;
 			pthread_mutex_unlock(&q->mu);
-			err = db->ops->sync_log(log);
-			if (!err)
+			err = sync_log(db, log);
+			if (err)
+				q->sync_failed = true;
+			else if (n)
 				q->synced = upto;
 		}
 		pthread_mutex_unlock(&q->sync_mu);
