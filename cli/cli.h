@@ -123,7 +123,9 @@ int cli_positional(int argc, char **argv, int want, const char *names);
  * naming opt (a malformed `file:` URI, a path that does not fit). */
 int cli_db_file(const char *opt, const char *db, char *out, size_t cap);
 /* The KEK file of a database: kek_file (--kek-file) when given, else the database's file
- * (cli_db_file, naming db_opt) + ".kek", into out[cap]. CLI_OK, or CLI_USAGE. */
+ * (cli_db_file, naming db_opt) + ".kek", into out[cap]. CLI_OK, or CLI_USAGE (a malformed
+ * database URI; a --kek-file that is the database or one of SQLite's files beside it,
+ * orsp_db_uri_not_own_file). */
 int cli_kek_path(const char *kek_file, const char *db_opt, const char *db, char *out, size_t cap);
 /* The token key's URI of the sealed KEK file kek_path (in buf), or NULL: not sealed, or the
  * KEK comes from ORSP_KEK (cli/cmd_kek.c). For rekey: the new KEK is sealed the same way. */

@@ -400,54 +400,28 @@ int cli_positional(int argc, char **argv, int want, const char *names)
 
 int cli_db_file(const char *opt, const char *db, char *out, size_t cap)
 {
-	const char *p = strncmp(db, "sqlite:", 7) == 0 ? db + 7 : db;
-	size_t n = 0;
-
-	if (strncmp(p, "file:", 5) != 0) {
-		if (snprintf(out, cap, "%s", p) >= (int)cap)
-			return cli_usage(opt, "path too long");
-		return CLI_OK;
-	}
-	p += 5;
-	if (strncmp(p, "//", 2) == 0) {
-		p += 2;
-		if (strncmp(p, "localhost/", 10) == 0)
-			p += 9;
-		else if (p[0] != '/')
-			return cli_usage(opt, "a file: URI names no host but localhost");
-	}
-	for (; *p && *p != '?' && *p != '#'; p++) {
-		char c = *p;
-		if (c == '%') {
-			int hi = orsp_hex_digit(p[1]), lo = hi < 0 ? -1 : orsp_hex_digit(p[2]);
-			if (lo < 0 || (hi == 0 && lo == 0))
-				return cli_usage(opt, "bad %%-escape in the file: URI");
-			c = (char)(hi << 4 | lo);
-			p += 2;
-		}
-		if (n + 1 >= cap)
-			return cli_usage(opt, "path too long");
-		out[n++] = c;
-	}
-	if (n == 0)
-		return cli_usage(opt, "a file: URI without a path");
-	out[n] = 0;
+	if (orsp_db_uri_file(db, out, cap))
+		return cli_usage(opt, "%s", orsp_err_detail());
 	return CLI_OK;
 }
 
 int cli_kek_path(const char *kek_file, const char *db_opt, const char *db, char *out, size_t cap)
 {
-	int rc;
+	char file[PATH_MAX];
+	int rc = cli_db_file(db_opt, db, file, sizeof(file));
 
-	if (kek_file) {
-		if (snprintf(out, cap, "%s", kek_file) >= (int)cap)
-			return cli_usage("--kek-file", "path too long");
-		return CLI_OK;
-	}
-	rc = cli_db_file(db_opt, db, out, cap - 4);
 	if (rc)
 		return rc;
-	memcpy(out + strlen(out), ".kek", 5);
+	if (!kek_file) {
+		if (snprintf(out, cap, "%s.kek", file) >= (int)cap)
+			return cli_usage(db_opt, "path too long");
+		return CLI_OK;
+	}
+	if (snprintf(out, cap, "%s", kek_file) >= (int)cap)
+		return cli_usage("--kek-file", "path too long");
+	/* SQLite would delete or take over such a file, and the KEK with it */
+	if (orsp_db_uri_not_own_file(db, out, "KEK file"))
+		return cli_usage("--kek-file", "%s", orsp_err_detail());
 	return CLI_OK;
 }
 

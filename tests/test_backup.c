@@ -268,9 +268,9 @@ static void test_smdp(void **state)
 	orsp_smdp_close(s);
 }
 
-/* Refusals before any work: --out exists (left untouched), its directory missing, a name
- * that is a directory, a transaction open, an interruption already asked for. No file, no
- * temporary file, no audit row. */
+/* Refusals before any work: --out exists (left untouched), the database or one of SQLite's
+ * files beside it, its directory missing, a name that is a directory, a transaction open, an
+ * interruption already asked for. No file, no temporary file, no audit row. */
 static void test_refusals(void **state)
 {
 	orsp_auc *a = NULL;
@@ -293,6 +293,19 @@ static void test_refusals(void **state)
 	assert_int_equal(read(fd, buf, sizeof(buf)), 4);
 	close(fd);
 	assert_string_equal(buf, "keep");
+	/* the database itself, or one of SQLite's files beside it (which SQLite deletes or takes
+	 * over at the next open): refused, whatever the spelling */
+	{
+		static const char *const own[] = {"a.db", "a.db-journal", "a.db-wal", "a.db-shm",
+		                                  "./a.db-journal"};
+		char alt[4300];
+		for (size_t i = 0; i < ORSP_ARRAY_LEN(own); i++) {
+			snprintf(alt, sizeof(alt), "%s/%s", dir, own[i]);
+			assert_int_equal(orsp_auc_backup(a, alt, NULL, &info), ORSP_E_USAGE);
+			assert_non_null(strstr(orsp_err_detail(), "name another file"));
+		}
+		assert_false(exists(path_of("a.db-journal")));
+	}
 	assert_int_equal(orsp_auc_backup(a, path_of("none/b.db"), NULL, &info), ORSP_E_NOT_FOUND);
 	assert_int_equal(orsp_auc_backup(a, path_of("x/"), NULL, &info), ORSP_E_USAGE);
 	assert_int_equal(orsp_db_begin(orsp_auc_db(a)), ORSP_OK);

@@ -378,6 +378,21 @@ static void test_auc_refusals(void **state)
 	orsp_db_guard_close(g);
 	assert_false(exists(path_of("new.kek")));
 
+	/* NEW named like the database or one of SQLite's files beside it, which SQLite deletes
+	 * or takes over (the KEK with it): refused before anything is made */
+	{
+		static const char *const own[] = {"a.db", "a.db-journal", "a.db-wal", "a.db-shm"};
+		for (size_t i = 0; i < ORSP_ARRAY_LEN(own); i++) {
+			assert_int_equal(auc_rekey_file("a.db", &old, own[i], -1), ORSP_E_USAGE);
+			assert_non_null(strstr(orsp_err_detail(), "new KEK file"));
+			assert_non_null(strstr(orsp_err_detail(), "name another file"));
+		}
+		assert_false(exists(path_of("a.db-journal")));
+		digest(path_of("a.db"), cols, n, after);
+		assert_memory_equal(before, after, 32);
+		check_values(path_of("a.db"), cols, n, &old, &other);
+	}
+
 	/* NEW's directory cannot be flushed (a failing disk): a crash could lose NEW's name, so
 	 * nothing is wrapped under it; stopped before the transaction, NEW removed */
 	orsp__kek_test_dir_sync_failure(0);

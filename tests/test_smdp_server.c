@@ -734,6 +734,17 @@ static void test_config_errors(void **state)
 		assert_int_equal(chmod(conf, 0600), 0);
 		assert_int_equal(orsp_smdp_config_load(conf, &cfg), ORSP_OK);
 		orsp_smdp_config_free(&cfg);
+		/* a kek_file that SQLite would delete or take over (the database's log), or the
+		 * database itself, is refused at its line */
+		for (int i = 0; i < 2; i++) {
+			char extra[1200];
+			snprintf(extra, sizeof(extra), "kek_file = %s%s\n", db, i ? "" : "-wal");
+			write_conf_extra(conf, db, "http://127.0.0.1:9", 0600, extra);
+			assert_int_equal(orsp_smdp_config_load(conf, &cfg), ORSP_E_USAGE);
+			if (!strstr(orsp_err_detail(), "c.conf:10: kek_file: KEK file") ||
+			    !strstr(orsp_err_detail(), i ? "itself" : "write-ahead log"))
+				fail_msg("'%s'", orsp_err_detail());
+		}
 		/* a /metrics token of its own: not the operator's (the scraper would get its
 		 * ES2+ rights), and in a file only the owner can read, as es2_token */
 		write_conf_extra(conf, db, "http://127.0.0.1:9", 0600,

@@ -1011,6 +1011,121 @@ static void test_migrations(void **state)
 	orsp_db_close(db);
 }
 
+/* ----- the database's own files ----- */
+
+/* orsp_db_uri_file reads a database URI as the store opens it. */
+static void test_db_uri_file(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *uri, *file;
+	} ok[] = {
+	    {"a.db", "a.db"},
+	    {"sqlite:/x/a.db", "/x/a.db"},
+	    {"file:a.db", "a.db"},
+	    {"file:///x/a.db?mode=rw", "/x/a.db"},
+	    {"sqlite:file://localhost/x/a%20b.db#f", "/x/a b.db"},
+	};
+	static const char *const bad[] = {"file://host/x/a.db", "file:", "file:?mode=rw",
+	                                  "file:a%00.db", "file:a%zz.db"};
+	char out[64];
+
+	for (size_t i = 0; i < ORSP_ARRAY_LEN(ok); i++) {
+		assert_int_equal(orsp_db_uri_file(ok[i].uri, out, sizeof(out)), ORSP_OK);
+		assert_string_equal(out, ok[i].file);
+	}
+	for (size_t i = 0; i < ORSP_ARRAY_LEN(bad); i++)
+		assert_int_equal(orsp_db_uri_file(bad[i], out, sizeof(out)), ORSP_E_USAGE);
+	assert_int_equal(
+	    orsp_db_uri_file("/a/very/long/path/that/does/not/fit/in/a/buffer/of/sixty-"
+	                     "four/bytes",
+	                     out, sizeof(out)),
+	    ORSP_E_USAGE);
+}
+
+/* A file named like the database or one of SQLite's own files beside it (-journal, -wal,
+ * -shm), which SQLite deletes or takes over, is refused as a KEK file, however it is spelled
+ * (a file: URI for the database, "sub/.." in the path, a symbolic link to the directory, a hard
+ * link to the file), before the database exists and while it is open; a name beside a
+ * symbolic link to the database is not SQLite's (it names its files after the real path).
+ * orsp_kek_load_for_db refuses it and creates nothing. */
+static void test_db_own_files(void **state)
+{
+	(void)state;
+	static const char *const suffix[] = {"", "-journal", "-wal", "-shm"};
+	static const char *const role[] = {"the database", "rollback journal", "write-ahead log",
+	                                   "WAL-index"};
+	orsp_secret k = {0};
+	orsp_db *db = NULL;
+	char dbp[4200], uri[4300], p[4300];
+	struct stat sb;
+
+	snprintf(dbp, sizeof(dbp), "%s", path_in("own.db"));
+	snprintf(uri, sizeof(uri), "file://%s?mode=rwc", dbp);
+	unlink(path_in("lnk"));
+	assert_int_equal(symlink(".", path_in("lnk")), 0);
+	rmdir(path_in("sub"));
+	assert_int_equal(mkdir(path_in("sub"), 0700), 0);
+	for (int open = 0; open < 2; open++) {
+		if (open) {
+			assert_int_equal(orsp_db_open(dbp, &db), ORSP_OK);
+			assert_int_equal(orsp_db_exec(db, "CREATE TABLE IF NOT EXISTS t (a)"),
+			                 ORSP_OK);
+		}
+		for (size_t i = 0; i < ORSP_ARRAY_LEN(suffix); i++) {
+			snprintf(p, sizeof(p), "%s%s", dbp, suffix[i]);
+			assert_int_equal(orsp_db_uri_not_own_file(dbp, p, "KEK file"),
+			                 ORSP_E_USAGE);
+			assert_non_null(strstr(orsp_err_detail(), role[i]));
+			assert_non_null(strstr(orsp_err_detail(), "KEK file"));
+			assert_int_equal(orsp_db_uri_not_own_file(uri, p, "KEK file"),
+			                 ORSP_E_USAGE);
+			snprintf(p, sizeof(p), "%s/sub/../own.db%s", dir, suffix[i]);
+			assert_int_equal(orsp_db_uri_not_own_file(dbp, p, "KEK file"),
+			                 ORSP_E_USAGE);
+			snprintf(p, sizeof(p), "%s/lnk/own.db%s", dir, suffix[i]);
+			assert_int_equal(orsp_db_uri_not_own_file(dbp, p, "KEK file"),
+			                 ORSP_E_USAGE);
+			if (open) {
+				assert_int_equal(orsp_db_not_own_file(db, p, "backup"),
+				                 ORSP_E_USAGE);
+				assert_non_null(strstr(orsp_err_detail(), "backup"));
+			}
+			if (!open && i > 0) {
+				assert_int_equal(orsp_kek_load_for_db(dbp, p, &k), ORSP_E_USAGE);
+				assert_int_equal(k.len, 0);
+				assert_int_not_equal(lstat(p, &sb), 0);
+				assert_int_not_equal(lstat(dbp, &sb), 0);
+			}
+		}
+		snprintf(p, sizeof(p), "%s.kek", dbp);
+		assert_int_equal(orsp_db_uri_not_own_file(dbp, p, "KEK file"), ORSP_OK);
+		assert_int_equal(orsp_db_uri_not_own_file(dbp, path_in("own.db-walk"), "x"),
+		                 ORSP_OK);
+		assert_int_equal(orsp_db_uri_not_own_file(":memory:", path_in(":memory:-wal"), "x"),
+		                 ORSP_OK);
+	}
+	/* a hard link to the log, under another name */
+	snprintf(p, sizeof(p), "%s-wal", dbp);
+	unlink(path_in("hard"));
+	assert_int_equal(link(p, path_in("hard")), 0);
+	assert_int_equal(orsp_db_not_own_file(db, path_in("hard"), "backup"), ORSP_E_USAGE);
+	assert_int_equal(unlink(path_in("hard")), 0);
+	/* beside a symbolic link to the database: not SQLite's names */
+	snprintf(uri, sizeof(uri), "%s", path_in("alias.db"));
+	unlink(uri);
+	assert_int_equal(symlink("own.db", uri), 0);
+	assert_int_equal(orsp_db_uri_not_own_file(uri, path_in("alias.db-wal"), "x"), ORSP_OK);
+	assert_int_equal(orsp_db_uri_not_own_file(uri, p, "x"), ORSP_E_USAGE);
+	assert_int_equal(orsp_db_uri_not_own_file("file://elsewhere/x.db", p, "x"), ORSP_E_USAGE);
+	orsp_db_close(db);
+	assert_int_equal(unlink(path_in("alias.db")), 0);
+	assert_int_equal(unlink(path_in("lnk")), 0);
+	assert_int_equal(rmdir(path_in("sub")), 0);
+	orsp_err_clear();
+}
+
+/* ----- KEK file ----- */
 /* ----- KEK file ----- */
 
 static void test_kek_created_0600(void **state)
@@ -1426,6 +1541,8 @@ int main(void)
 	    cmocka_unit_test(test_migrations),
 	    cmocka_unit_test(test_foreign_untouched),
 	    cmocka_unit_test(test_empty_existing_untouched),
+	    cmocka_unit_test(test_db_uri_file),
+	    cmocka_unit_test(test_db_own_files),
 	    cmocka_unit_test(test_kek_created_0600),
 	    cmocka_unit_test(test_kek_killed_while_written),
 	    cmocka_unit_test(test_kek_dir_sync_failed),

@@ -183,6 +183,28 @@ ORSP_MUST_CHECK orsp_err orsp_db_schema_version(orsp_db *db, const char *module,
  * for a module that must not move into a database another module or program uses. */
 ORSP_MUST_CHECK orsp_err orsp_db_has_tables(orsp_db *db, bool *any);
 
+/* ----- the database's own files ----- */
+
+/* The file of the SQLite database `uri` names, as the store opens it, into out[cap]:
+ * "sqlite:" taken off, a plain path as it is, a "file:" URI's path as SQLite reads it (an
+ * authority other than localhost refused, %-escapes decoded, query and fragment dropped).
+ * Errors: ORSP_E_USAGE (a malformed file: URI, a path longer than cap). */
+ORSP_MUST_CHECK orsp_err orsp_db_uri_file(const char *uri, char *out, size_t cap);
+/* Refuse `path`, a file to be made or read beside a database (a KEK file, a rotation's new
+ * KEK file, a backup; `what` names it in the message), where it is the database file itself
+ * or one of the files SQLite keeps beside it, <database>-journal, -wal or -shm: SQLite
+ * deletes or takes those over at a later open or commit, and with them the KEK or the
+ * backup. Compared by name (the database's real path, symbolic links resolved as SQLite
+ * resolves them to name those files; path's own real path, or its directory's where it does
+ * not exist yet), and by device and inode where both exist (a hard link).
+ * orsp_db_uri_not_own_file: the database db_uri names (orsp_db_uri_file; ":memory:" has no
+ * file); orsp_db_not_own_file: the one db has open.
+ * Errors: ORSP_E_USAGE (such a path: "... is the write-ahead log of the database ...", or
+ * a malformed db_uri). */
+ORSP_MUST_CHECK orsp_err orsp_db_uri_not_own_file(const char *db_uri, const char *path,
+                                                  const char *what);
+ORSP_MUST_CHECK orsp_err orsp_db_not_own_file(orsp_db *db, const char *path, const char *what);
+
 /* ----- backups ----- */
 
 #define ORSP_DB_PATH_MAX 4096 /* PATH_MAX on Linux, its NUL included */
@@ -213,7 +235,8 @@ typedef struct orsp_db_backup_result {
  * read transaction, which in WAL mode blocks no writer; the copy holds the live rows only and
  * is in rollback-journal mode until a store opens it for writing). Steps:
  *   1. out's directory must exist (ORSP_E_NOT_FOUND) and out must not (ORSP_E_EXISTS, the
- *      file there untouched), before anything is read;
+ *      file there untouched), nor be the database or one of SQLite's files beside it
+ *      (ORSP_E_USAGE, orsp_db_not_own_file), before anything is read;
  *   2. the copy goes to a temporary file created O_EXCL beside out (out + ".tmpXXXXXX",
  *      out's last component cut so that it and SQLite's "-journal" of it fit NAME_MAX),
  *      is fsynced, opened read-only and checked: PRAGMA integrity_check (every page, and
@@ -278,7 +301,9 @@ ORSP_MUST_CHECK orsp_err orsp_kek_load_existing(const char *path, orsp_secret *k
 /* The KEK of the database db_uri, from path or ORSP_KEK: orsp_kek_load (the file created if
  * missing) for a database that does not exist yet or holds no table, orsp_kek_load_existing
  * for one that holds anything (ORSP_E_NOT_FOUND without its KEK file): a new random KEK
- * could not open that database, and would sit where the real one is to be restored. */
+ * could not open that database, and would sit where the real one is to be restored. A path
+ * that is the database or one of SQLite's files beside it is ORSP_E_USAGE, nothing read or
+ * made (orsp_db_uri_not_own_file). */
 ORSP_MUST_CHECK orsp_err orsp_kek_load_for_db(const char *db_uri, const char *path,
                                               orsp_secret *kek);
 
@@ -378,7 +403,9 @@ typedef struct orsp_kek_column {
 } orsp_kek_column;
 
 /* Rotate the KEK of the database `db`, opened (after `g`) with and checked against
- * old_kek: create the KEK file new_path (orsp_kek_create_new: refused if it exists; sealed
+ * old_kek: create the KEK file new_path (orsp_kek_create_new: refused if it exists, and with
+ * ORSP_E_USAGE if it is the database or one of SQLite's files beside it,
+ * orsp_db_not_own_file; sealed
  * under the token key seal_uri with orsp_kek_create_new_sealed when seal_uri is not NULL), then
  * in one write transaction unwrap every value of `cols` with old_kek and wrap it under the
  * new KEK with the same record name (each plaintext wiped at once), append the audit row

@@ -961,6 +961,9 @@ static orsp_err check_all(loader *l)
 	    snprintf(c->kek_file, sizeof(c->kek_file), "%s.kek", c->database) >=
 	        (int)sizeof(c->kek_file))
 		return bad_at(l, "database", "database", "path too long");
+	/* SQLite would delete or take over such a file, and the KEK with it */
+	if (orsp_db_uri_not_own_file(c->database, c->kek_file, "KEK file"))
+		return bad_at(l, "kek_file", "kek_file", "%s", orsp_err_detail());
 	return ORSP_OK;
 }
 

@@ -837,6 +837,121 @@ orsp_slice orsp_stmt_column_blob(orsp_stmt *st, int col)
 	return st->db->ops->column_blob(st->impl, col);
 }
 
+/* ----- the database's own files ----- */
+
+orsp_err orsp_db_uri_file(const char *uri, char *out, size_t cap)
+{
+	const char *p;
+	size_t n = 0;
+
+	if (!uri || !out || !cap)
+		return orsp_errf(ORSP_E_USAGE, "database file: missing arguments");
+	p = strncmp(uri, "sqlite:", 7) == 0 ? uri + 7 : uri;
+	if (strncmp(p, "file:", 5) != 0) {
+		if (snprintf(out, cap, "%s", p) >= (int)cap)
+			return orsp_errf(ORSP_E_USAGE, "path too long");
+		return ORSP_OK;
+	}
+	/* SQLite's reading of a file: URI (sqlite3ParseUri, on Unix) */
+	p += 5;
+	if (strncmp(p, "//", 2) == 0) {
+		p += 2;
+		if (strncmp(p, "localhost/", 10) == 0)
+			p += 9;
+		else if (p[0] != '/')
+			return orsp_errf(ORSP_E_USAGE, "a file: URI names no host but localhost");
+	}
+	for (; *p && *p != '?' && *p != '#'; p++) {
+		char c = *p;
+		if (c == '%') {
+			int hi = orsp_hex_digit(p[1]), lo = hi < 0 ? -1 : orsp_hex_digit(p[2]);
+			if (lo < 0 || (hi == 0 && lo == 0))
+				return orsp_errf(ORSP_E_USAGE, "bad %%-escape in the file: URI");
+			c = (char)(hi << 4 | lo);
+			p += 2;
+		}
+		if (n + 1 >= cap)
+			return orsp_errf(ORSP_E_USAGE, "path too long");
+		out[n++] = c;
+	}
+	if (n == 0)
+		return orsp_errf(ORSP_E_USAGE, "a file: URI without a path");
+	out[n] = 0;
+	return ORSP_OK;
+}
+
+/* path's absolute name for comparing: the real path of the file where it exists (symbolic
+ * links followed, as an open follows them), else its directory's real path and its last
+ * component (the file is yet to be made). false if neither resolves. */
+static bool own_resolve(const char *path, char out[PATH_MAX])
+{
+	char dir[PATH_MAX], real[PATH_MAX];
+	const char *slash = strrchr(path, '/'), *base = slash ? slash + 1 : path;
+	int n;
+
+	if (realpath(path, out))
+		return true;
+	n = slash
+	        ? snprintf(dir, sizeof(dir), "%.*s", slash == path ? 1 : (int)(slash - path), path)
+	        : snprintf(dir, sizeof(dir), ".");
+	if (n < 0 || n >= (int)sizeof(dir) || !base[0] || !realpath(dir, real))
+		return false;
+	n = snprintf(out, PATH_MAX, "%s/%s", strcmp(real, "/") == 0 ? "" : real, base);
+	return n > 0 && n < PATH_MAX;
+}
+
+/* Refuse path where it is the database file db_file or one of SQLite's files beside it. */
+static orsp_err not_own_file(const char *db_file, const char *path, const char *what)
+{
+	static const char *const suffix[] = {"", "-journal", "-wal", "-shm"};
+	static const char *const role[] = {"", "rollback journal", "write-ahead log", "WAL-index"};
+	char db_real[PATH_MAX], p_real[PATH_MAX], name[PATH_MAX + 16];
+	struct stat ps, ns;
+	bool p_exists;
+
+	if (!db_file || !db_file[0] || strcmp(db_file, ":memory:") == 0)
+		return ORSP_OK;
+	if (!own_resolve(db_file, db_real) || !own_resolve(path, p_real))
+		return ORSP_OK; /* a directory that does not exist: nothing can be made there */
+	p_exists = stat(path, &ps) == 0;
+	for (size_t i = 0; i < ORSP_ARRAY_LEN(suffix); i++) {
+		snprintf(name, sizeof(name), "%s%s", db_real, suffix[i]);
+		if (strcmp(name, p_real) != 0 &&
+		    !(p_exists && stat(name, &ns) == 0 && ns.st_dev == ps.st_dev &&
+		      ns.st_ino == ps.st_ino))
+			continue;
+		if (i == 0)
+			return orsp_errf(ORSP_E_USAGE,
+			                 "%s %s is the database %s itself: name another file", what,
+			                 path, db_file);
+		return orsp_errf(
+		    ORSP_E_USAGE,
+		    "%s %s is the %s of the database %s, a file SQLite deletes or takes "
+		    "over: name another file",
+		    what, path, role[i], db_file);
+	}
+	return ORSP_OK;
+}
+
+orsp_err orsp_db_uri_not_own_file(const char *db_uri, const char *path, const char *what)
+{
+	char file[PATH_MAX];
+	orsp_err err;
+
+	if (!db_uri || !path || !what)
+		return orsp_errf(ORSP_E_USAGE, "database files: missing arguments");
+	err = orsp_db_uri_file(db_uri, file, sizeof(file));
+	return err ? err : not_own_file(file, path, what);
+}
+
+orsp_err orsp_db_not_own_file(orsp_db *db, const char *path, const char *what)
+{
+	if (!db || !path || !what)
+		return orsp_errf(ORSP_E_USAGE, "database files: missing arguments");
+	/* the backend's name of the file: absolute, symbolic links resolved (SQLite) */
+	return not_own_file(db->ops->file_of(db->conn), path, what);
+}
+
 /* ----- backups ----- */
 
 /* out's directory (dir[cap]) and its last component (*base: not empty, "." or ".."). */
@@ -1019,6 +1134,8 @@ orsp_err orsp_db_backup(orsp_db *db, const char *out, const orsp_db_backup_hooks
 		return orsp_errf(ORSP_E_USAGE, "backup: not supported by the %s backend",
 		                 db->ops->name);
 	err = backup_split(out, dir, sizeof(dir), &base);
+	if (!err)
+		err = orsp_db_not_own_file(db, out, "backup");
 	if (err)
 		return err;
 	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);

@@ -672,6 +672,10 @@ orsp_err orsp_kek_load_for_db(const char *db_uri, const char *path, orsp_secret 
 
 	if (!db_uri || !kek)
 		return orsp_errf(ORSP_E_USAGE, "KEK: missing arguments");
+	orsp_secret_wipe(kek);
+	/* SQLite would delete or take over such a file, and the KEK with it */
+	if (path && (err = orsp_db_uri_not_own_file(db_uri, path, "KEK file")))
+		return err;
 	err = orsp_db_open_ex(db_uri, ORSP_DB_OPEN_EXISTING, &probe);
 	if (!err)
 		err = orsp_db_has_tables(probe, &tables);
@@ -1321,6 +1325,10 @@ orsp_err orsp_kek_rekey(orsp_db *db, orsp_db_guard *g, const orsp_secret *old_ke
 	    !cols || !audit || !new_kek)
 		return orsp_errf(ORSP_E_USAGE, "rekey: missing arguments");
 	orsp_secret_wipe(new_kek);
+	/* SQLite would delete or take over such a file once the database is under it */
+	err = orsp_db_not_own_file(db, new_path, "new KEK file");
+	if (err)
+		return err;
 	if (lstat(new_path, &sb) == 0)
 		return orsp_errf(
 		    ORSP_E_EXISTS,

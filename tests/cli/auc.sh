@@ -315,6 +315,18 @@ cp "$DB.kek" "$T/n.kek"
 failure "$T/nodir/n.db: cannot create" auc add --db "$T/nodir/n.db" --kek-file "$T/n.kek" --imsi $IMSI --k "$K" --opc "$OPC"
 cmp -s "$DB.kek" "$T/n.kek" && ok || bad "a KEK file there before the failed add was changed"
 rm -f "$T/n.kek"
+# a KEK file named like the database or one of SQLite's files beside it (which SQLite deletes
+# or takes over, the KEK with it): a usage error before anything is made, for a new database
+# and an existing one, a file: URI and another spelling of the directory too
+for s in -journal -wal -shm; do
+	usage --kek-file auc add --db "$T/own.db" --kek-file "$T/own.db$s" --imsi $IMSI --k "$K" --opc "$OPC"
+	has "--kek-file $s named" "KEK file $T/own.db$s is the" "$err"
+	usage --kek-file auc add --db "file://$T/own.db" --kek-file "$T/./own.db$s" --imsi $IMSI --k "$K" --opc "$OPC"
+	usage --kek-file auc list "${A[@]}" --kek-file "$DB$s"
+done
+usage --kek-file auc add --db "$T/own.db" --kek-file "$T/own.db" --imsi $IMSI --k "$K" --opc "$OPC"
+has "--kek-file the database itself" "is the database $T/own.db itself" "$err"
+nothing_left "$T/own.db" "$T/own.db-journal" "$T/own.db-wal" "$T/own.db-shm"
 # a path that is not a regular file: refused by every verb, add included, before any KEK
 mkdir "$T/dir.db"
 failure "auc list: $T/dir.db is a directory, not a database file" auc list --db "$T/dir.db"

@@ -128,6 +128,10 @@ rows=$(auc_backups "$A")
 echo keep >"$T/taken"
 failure "already exists (not overwritten)" auc backup --db "$A" --out "$T/taken"
 expect "existing file untouched" keep "$(cat "$T/taken")"
+for s in "" -journal -wal -shm; do
+	failure "backup $A$s is the" auc backup --db "$A" --out "$A$s"
+done
+absent "no backup as the database's journal" "$A-journal"
 failure "no directory $T/none" auc backup --db "$A" --out "$T/none/b.db"
 failure "no AuC database at $T/nothere.db" auc backup --db "$T/nothere.db" --out "$T/b.db"
 absent "no database created" "$T/nothere.db"
@@ -243,6 +247,8 @@ expect "json module" smdp "$(json_get "$out" 'j["module"]')"
 rows=$(smdp_backups "$S")
 expect "two backup rows" 2 "$rows"
 failure "already exists" smdp backup --db "$S" --out "$T/s1.db"
+failure "the rollback journal of the database" smdp backup --db "$S" --out "$S-journal"
+absent "no backup as the database's journal" "$S-journal"
 failure "no directory" smdp backup --db "$S" --out "$T/none/s.db"
 failure "no SM-DP+ database at $T/nothere.db" smdp backup --db "$T/nothere.db" --out "$T/b.db"
 absent "no database created" "$T/nothere.db"

@@ -53,6 +53,14 @@ failure "exists already" auc rekey --db "$A" --new-kek-file "$T/taken"
 has "NEW is not the database's KEK" "The database still opens with the KEK given, so that file is not its KEK: delete it only if an interrupted rotation of this database left it" "$err"
 lacks "no unconditional advice to delete" "delete it and run again" "$err"
 expect "existing file kept" keep "$(cat "$T/taken")"
+# NEW named like the database or one of SQLite's files beside it (SQLite would delete it or
+# take it over, and the database would be under a KEK that is gone): refused, nothing made
+for s in "" -journal -wal -shm; do
+	failure "new KEK file $A$s is the" auc rekey --db "$A" --new-kek-file "$A$s"
+	has "rekey $s: another name asked for" "name another file" "$err"
+done
+absent "a refused NEW left behind" "$A-journal"
+expect "the database unchanged by the refusals" "$before" "$(sum "$A")"
 # wrong old KEK
 head -c 32 /dev/urandom >"$T/wrong.kek"
 chmod 600 "$T/wrong.kek"
@@ -161,6 +169,10 @@ usage --new-kek-file smdp rekey --db "$S" --new-kek-file ''
 usage "--db or --config" smdp rekey --new-kek-file "$T/s.kek"
 usage --config smdp rekey --config "$T/x.conf" --db "$S" --new-kek-file "$T/s.kek"
 failure "exists already" smdp rekey --db "$S" --new-kek-file "$S.kek"
+failure "new KEK file $S-wal is the write-ahead log" smdp rekey --db "$S" --new-kek-file "$S-wal"
+failure "new KEK file $S-journal is the rollback journal" smdp rekey --db "$S" --new-kek-file "$S-journal"
+absent "a refused NEW left behind" "$S-journal"
+usage --kek-file smdp rekey --db "$S" --kek-file "$S-shm" --new-kek-file "$T/s.kek"
 failure "wrong KEK" smdp rekey --db "$S" --kek-file "$T/wrong.kek" --new-kek-file "$T/s.kek"
 failure "smdp rekey: no SM-DP+ database at $T/none.db" smdp rekey --db "$T/none.db" --new-kek-file "$T/s.kek"
 absent "smdp rekey created a database" "$T/none.db"
