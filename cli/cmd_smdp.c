@@ -962,6 +962,10 @@ static int smdp_rekey(int argc, char **argv)
 			return CLI_USAGE;
 		if (db_opt(&dbo, c, optarg))
 			continue;
+		/* given twice, the last would be taken silently: the operator may then move the
+		 * other one in place of the old KEK file */
+		if (c == OPT_NEW_KEK_FILE && next)
+			return cli_usage("--new-kek-file", "given twice");
 		if (c == OPT_NEW_KEK_FILE)
 			next = optarg;
 		else

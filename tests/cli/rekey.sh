@@ -166,6 +166,10 @@ expect "smdp order" 0 "$rc"
 before=$(sum "$S")
 usage --new-kek-file smdp rekey --db "$S"
 usage --new-kek-file smdp rekey --db "$S" --new-kek-file ''
+usage --new-kek-file smdp rekey --db "$S" --new-kek-file "$T/twice1.kek" --new-kek-file "$T/twice2.kek"
+has "a repeated --new-kek-file named" "given twice" "$err"
+absent "a repeated --new-kek-file made the first" "$T/twice1.kek"
+absent "a repeated --new-kek-file made the last" "$T/twice2.kek"
 usage "--db or --config" smdp rekey --new-kek-file "$T/s.kek"
 usage --config smdp rekey --config "$T/x.conf" --db "$S" --new-kek-file "$T/s.kek"
 failure "exists already" smdp rekey --db "$S" --new-kek-file "$S.kek"
