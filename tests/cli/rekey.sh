@@ -42,6 +42,10 @@ before=$(sum "$A")
 
 usage --new-kek-file auc rekey --db "$A"
 usage --new-kek-file auc rekey --db "$A" --new-kek-file ''
+usage --new-kek-file auc rekey --db "$A" --new-kek-file "$T/atwice1.kek" --new-kek-file "$T/atwice2.kek"
+has "a repeated --new-kek-file named (auc)" "given twice" "$err"
+absent "a repeated --new-kek-file made the first (auc)" "$T/atwice1.kek"
+absent "a repeated --new-kek-file made the last (auc)" "$T/atwice2.kek"
 usage --db auc rekey --db '' --new-kek-file "$T/x.kek"
 usage --kek-file auc rekey --db "$A" --kek-file '' --new-kek-file "$T/x.kek"
 absent "a usage error created the new KEK file" "$T/x.kek"
