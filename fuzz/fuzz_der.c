@@ -8,7 +8,12 @@
  *  - every tag read equals the minimal identifier octets of its class, form and number;
  *  - every TLV read re-encodes with orsp_der_put_tlv() to exactly its raw bytes, and every
  *    universal INTEGER that orsp_der_uint() accepts re-encodes with orsp_der_put_uint() to
- *    its raw bytes: DER has one encoding per value, and we accept only that one.
+ *    its raw bytes: DER has one encoding per value, and we accept only that one;
+ *  - orsp_der_bits(), given the contents of every primitive TLV (a universal BIT STRING, or
+ *    one under an implicit tag as SGP.22 writes them), accepts exactly the contents X.690
+ *    §8.6.2 and §11.2.1 allow (an unused-bits octet of 0..7, 0 when no bit octet follows,
+ *    every unused bit zero), and what it accepts is written again from the count and bits it
+ *    gives, to the same octets.
  * A violated property calls abort(), which libFuzzer reports as a crash. Deterministic: no
  * clock, no randomness, no global state carried between inputs.
  */
@@ -66,6 +71,33 @@ static void check_canonical(const orsp_tlv *t, uint8_t *scratch)
 	}
 }
 
+/* The BIT STRING property above for contents v, written independently of the library. */
+static void check_bits(orsp_slice v)
+{
+	uint64_t first = 0;
+	size_t nbits = 0;
+	orsp_err e = orsp_der_bits(v, &first, &nbits);
+	bool der = v.len > 0 && v.p[0] <= 7 && (v.len > 1 || v.p[0] == 0) &&
+	           (v.len == 1 || (v.p[v.len - 1] & ((1u << v.p[0]) - 1u)) == 0);
+
+	check(e == ORSP_OK || e == ORSP_E_MALFORMED);
+	check((e == ORSP_OK) == der);
+	if (e != ORSP_OK)
+		return;
+	check(nbits == (v.len - 1) * 8 - v.p[0]);
+	/* the unused-bits octet from the count, then bit b (b < 64) at the high end first */
+	check(v.p[0] == (8 - nbits % 8) % 8);
+	for (size_t i = 1; i < v.len && i <= 8; i++) {
+		uint8_t o = 0;
+		for (unsigned k = 0; k < 8; k++) {
+			size_t b = (i - 1) * 8 + k;
+			if (b < nbits && (first >> b & 1))
+				o |= (uint8_t)(0x80u >> k);
+		}
+		check(o == v.p[i]);
+	}
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	orsp_slice in = orsp_slice_make(data, size);
@@ -109,6 +141,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		check(t.raw.p == r->p + off);
 		check(t.value.p + t.value.len == t.raw.p + t.raw.len);
 		check_canonical(&t, scratch);
+		if (!t.constructed)
+			check_bits(t.value);
 		if (depth == 1)
 			top_count++;
 		/* t sits at nesting level `depth`; its contents would be at depth + 1. */

@@ -578,8 +578,12 @@ static void test_bits(void **state)
 	    {"0102", 1 << 6, 7},
 	    {"0770000380", 1 << 1 | 1 << 2 | 1 << 3 | 1 << 22 | 1 << 23 | 1 << 24, 25},
 	    {"00ffffffffffffffff01", UINT64_MAX, 72}, /* bit 71 set, left out */
+	    {"0780", 1, 1},
+	    {"04f0", 0xF, 4},
 	};
-	static const char *const bad[] = {"", "08ff", "01", "07"};
+	/* X.690 §11.2.1: a set unused bit ({07 60}: one bit, clear; 0x60 would be bits 1, 2) */
+	static const char *const bad[] = {"",     "08ff", "01",   "07",     "0760",
+	                                  "07e0", "0101", "04f1", "0780ff", "0700000001"};
 	(void)state;
 	for (size_t i = 0; i < ORSP_ARRAY_LEN(good); i++) {
 		uint8_t c[16];

@@ -1479,6 +1479,12 @@ static void test_eligibility(void **state)
 	o = (auth_opts){.mid = "ELIG-1", .uicc_cap = "\x03", .uicc_cap_len = 1, .not_asn1 = true};
 	expect_fail_msg(call(f, "authenticateClient", auth_request(f, &d, &o), &http), "1.2", "2.1",
 	                "uiccCapability");
+	/* {01 4B}: seven bits (usim, Milenage, TUAK-128), the one unused bit set; DER has it
+	 * zero (X.690 §11.2.1) */
+	o = (auth_opts){
+	    .mid = "ELIG-1", .uicc_cap = "\x01\x4B", .uicc_cap_len = 2, .not_asn1 = true};
+	expect_fail_msg(call(f, "authenticateClient", auth_request(f, &d, &o), &http), "1.2", "2.1",
+	                "uiccCapability");
 	/* the AKA algorithm */
 	for (size_t i = 0; i < ORSP_ARRAY_LEN(alg_cases); i++) {
 		o = (auth_opts){.mid = alg_cases[i].mid,

@@ -1142,6 +1142,40 @@ static void test_metadata_checks(void **state)
 	card_free(c);
 }
 
+/* The BIT STRINGs of StoreMetadataRequest are taken as DER only (X.690 §11.2.1: every
+ * unused bit zero): pprIds {07 60} holds one bit, clear, and its padding bits sit where ppr1
+ * and ppr2 would be; a NotificationEvent {07 C0} holds install only, enable in its padding.
+ * Each is incorrectInputValues under storeMetadata, nothing installed (pprIds {07 60} was
+ * installed with ppr1 and ppr2, which the LPA had refused to read and shown no one). */
+static void test_metadata_bit_padding(void **state)
+{
+	static const struct {
+		uint8_t ppr, ppr_unused;
+		const char *extra;
+		bool no_notif;
+	} bad[] = {
+	    {0x60, 7, NULL, false},                         /* pprIds {07 60} */
+	    {0x61, 5, NULL, false},                         /* pprIds {05 61}: bit 7 set */
+	    {0, 0, "B60B3009800207C08103612E62", true},     /* events {07 C0} */
+	    {0, 0, "B60D300B800204F1810561622E6578", true}, /* events {04 F1} */
+	};
+	card *c = card_new();
+	(void)state;
+
+	for (size_t i = 0; i < ORSP_ARRAY_LEN(bad); i++) {
+		dl_opts o = {.ppr = bad[i].ppr,
+		             .ppr_unused = bad[i].ppr_unused,
+		             .meta_extra = bad[i].extra,
+		             .no_notif_config = bad[i].no_notif};
+		install_fails(c, &o, 2, 1);
+	}
+	/* the same bits with zero padding: installed, the rules those bits name kept */
+	install_ok(c, ICCID_A, 0x60, NULL); /* {05 60}: ppr1, ppr2 */
+	assert_int_equal(enable(c, ICCID_A), 0);
+	assert_int_equal(disable(c, ICCID_A), 3); /* disallowedByPolicy */
+	card_free(c);
+}
+
 /* ISD-P numbers end at 0xEFFF (the AID's last two bytes are 0x10 + (n >> 8), n & 0xFF): the
  * next install after it takes the lowest number no installed ISD-P has, and the stale SQN
  * record of that number is removed with its commit; never an AID past the range, which
@@ -2128,6 +2162,7 @@ int main(void)
 	    cmocka_unit_test(test_install_errors),
 	    cmocka_unit_test(test_names_utf8),
 	    cmocka_unit_test(test_metadata_checks),
+	    cmocka_unit_test(test_metadata_bit_padding),
 	    cmocka_unit_test(test_isdp_numbers),
 	    cmocka_unit_test(test_profile_class),
 	    cmocka_unit_test(test_memory_full),

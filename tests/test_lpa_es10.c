@@ -819,8 +819,10 @@ static void test_info2(void **state)
 	assert_int_equal(i.uicc_cap_bits, 3); /* 85 02 05 00: three bits, none set */
 	assert_int_equal(i.uicc_caps, 0);
 	static const char *const bad[] = {
-	    /* uiccCapability with 8 unused bits, and one longer than 64 bits */
+	    /* uiccCapability with 8 unused bits, a set unused bit ({07 C0}: contactlessSupport
+	     * only, usimSupport in the padding), and one longer than 64 bits */
 	    "BF221B8103020300820302020283030401008403810103850108A900AA00",
+	    "BF221C8103020300820302020283030401008403810103850207C0A900AA00",
 	    "BF22248103020300820302020283030401008403810103850A00FFFFFFFFFFFFFFFFFFA900AA00",
 	    "BF2213810302030083030401008403810103A900AA00",                 /* no svn */
 	    "BF221781030203008202020283030401008403810103A900AA00",         /* 2-byte svn */

@@ -52,8 +52,8 @@ ORSP_MUST_CHECK orsp_err orsp_der_uint(orsp_slice value, uint64_t *out);
 
 /* Read a BIT STRING's contents (the unused-bits octet, then the bits, bit 0 first as in a
  * named-bit list): *nbits gets how many bits it holds, *first64 bit b (b < 64) at 1 << b,
- * later bits left out. ORSP_E_MALFORMED for no contents octet, more than 7 unused bits, or
- * unused bits without a bit octet. */
+ * later bits left out. ORSP_E_MALFORMED for no contents octet, more than 7 unused bits,
+ * unused bits without a bit octet, or an unused bit that is set (X.690 §11.2.1). */
 ORSP_MUST_CHECK orsp_err orsp_der_bits(orsp_slice value, uint64_t *first64, size_t *nbits);
 
 /* ----- writer ----- */

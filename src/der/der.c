@@ -397,6 +397,11 @@ orsp_err orsp_der_bits(orsp_slice value, uint64_t *first64, size_t *nbits)
 	if (p[0] > 7 || (n == 1 && p[0] != 0))
 		return orsp_errf(ORSP_E_MALFORMED, "DER: BIT STRING with %u unused bits of %zu",
 		                 p[0], (n - 1) * 8);
+	/* §11.2.1: in DER each unused bit is zero. A set one is a second encoding of the value,
+	 * which a reader that takes the whole octet would read as another. */
+	if (n > 1 && (p[n - 1] & ((1u << p[0]) - 1u)))
+		return orsp_errf(ORSP_E_MALFORMED,
+		                 "DER: BIT STRING with a set bit among its %u unused bits", p[0]);
 	count = (n - 1) * 8 - p[0];
 	for (size_t b = 0; b < count && b < 64; b++)
 		if (p[1 + b / 8] & (0x80u >> (b % 8)))

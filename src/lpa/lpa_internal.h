@@ -16,8 +16,8 @@
 void lpa_text_copy(orsp_slice v, char *out, size_t cap);
 
 /* A PprIds or pprFlags BIT STRING's contents (ppr.c): bit b at 1 << b. ORSP_E_MALFORMED
- * (no detail) for what orsp_der_bits refuses, padding bits that are not zero, or a set bit
- * beyond 31. */
+ * (no detail) for what orsp_der_bits refuses (padding bits that are not zero among it), or
+ * a set bit beyond 31. */
 ORSP_MUST_CHECK orsp_err lpa_ppr_bits(orsp_slice v, uint32_t *out);
 
 /* The contents of an OperatorID (profileOwner B7, an allowedOperators entry) parsed strictly

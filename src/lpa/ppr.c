@@ -23,10 +23,8 @@ orsp_err lpa_ppr_bits(orsp_slice v, uint32_t *out)
 		orsp_err_clear();
 		return ORSP_E_MALFORMED;
 	}
-	/* X.690 §11.2.1: DER pads with zero bits. Trailing zero bits of a named-bit list
-	 * (§11.2.2) are taken: they change nothing. */
-	if (v.len > 1 && (v.p[v.len - 1] & ((1u << v.p[0]) - 1u)))
-		return ORSP_E_MALFORMED;
+	/* orsp_der_bits refuses a set padding bit (X.690 §11.2.1). Trailing zero bits of a
+	 * named-bit list (§11.2.2) are taken: they change nothing. */
 	/* contents octets 1..4 hold bits 0..31; a set bit beyond is no rule the LPA knows */
 	for (size_t i = 5; i < v.len; i++)
 		if (v.p[i])
