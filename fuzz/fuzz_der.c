@@ -13,7 +13,8 @@
  *    one under an implicit tag as SGP.22 writes them), accepts exactly the contents X.690
  *    §8.6.2 and §11.2.1 allow (an unused-bits octet of 0..7, 0 when no bit octet follows,
  *    every unused bit zero), and what it accepts is written again from the count and bits it
- *    gives, to the same octets.
+ *    gives, to the same octets; orsp_der_bits_octet() agrees with it, its octet the first
+ *    contents octet after the unused-bits octet (0 for an empty string).
  * A violated property calls abort(), which libFuzzer reports as a crash. Deterministic: no
  * clock, no randomness, no global state carried between inputs.
  */
@@ -80,10 +81,17 @@ static void check_bits(orsp_slice v)
 	bool der = v.len > 0 && v.p[0] <= 7 && (v.len > 1 || v.p[0] == 0) &&
 	           (v.len == 1 || (v.p[v.len - 1] & ((1u << v.p[0]) - 1u)) == 0);
 
+	uint8_t octet = 0;
+	size_t obits = 0;
+	orsp_err eo = orsp_der_bits_octet(v, &octet, &obits);
+
 	check(e == ORSP_OK || e == ORSP_E_MALFORMED);
 	check((e == ORSP_OK) == der);
+	check(eo == e);
 	if (e != ORSP_OK)
 		return;
+	check(obits == nbits);
+	check(octet == (v.len > 1 ? v.p[1] : 0));
 	check(nbits == (v.len - 1) * 8 - v.p[0]);
 	/* the unused-bits octet from the count, then bit b (b < 64) at the high end first */
 	check(v.p[0] == (8 - nbits % 8) % 8);

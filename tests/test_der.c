@@ -572,14 +572,16 @@ static void test_bits(void **state)
 		const char *contents;
 		uint64_t first64;
 		size_t nbits;
+		uint8_t octet; /* orsp_der_bits_octet: bits 0..7, bit b at 0x80 >> b */
 	} good[] = {
-	    {"00", 0, 0},
-	    {"004b", 0x1 << 1 | 0x1 << 4 | 0x1 << 6 | 0x1 << 7, 8},
-	    {"0102", 1 << 6, 7},
-	    {"0770000380", 1 << 1 | 1 << 2 | 1 << 3 | 1 << 22 | 1 << 23 | 1 << 24, 25},
-	    {"00ffffffffffffffff01", UINT64_MAX, 72}, /* bit 71 set, left out */
-	    {"0780", 1, 1},
-	    {"04f0", 0xF, 4},
+	    {"00", 0, 0, 0},
+	    {"004b", 0x1 << 1 | 0x1 << 4 | 0x1 << 6 | 0x1 << 7, 8, 0x4B},
+	    {"0102", 1 << 6, 7, 0x02},
+	    {"0770000380", 1 << 1 | 1 << 2 | 1 << 3 | 1 << 22 | 1 << 23 | 1 << 24, 25, 0x70},
+	    {"00ffffffffffffffff01", UINT64_MAX, 72, 0xFF}, /* bit 71 set, left out */
+	    {"0780", 1, 1, 0x80},
+	    {"04f0", 0xF, 4, 0xF0},
+	    {"0560", 1 << 1 | 1 << 2, 3, 0x60}, /* PprIds ppr1, ppr2 */
 	};
 	/* X.690 §11.2.1: a set unused bit ({07 60}: one bit, clear; 0x60 would be bits 1, 2) */
 	static const char *const bad[] = {"",     "08ff", "01",   "07",     "0760",
@@ -589,17 +591,27 @@ static void test_bits(void **state)
 		uint8_t c[16];
 		size_t n = unhex(good[i].contents, c, sizeof(c)), nbits = 99;
 		uint64_t v = 1234;
+		uint8_t o = 0x5A;
 		assert_int_equal(orsp_der_bits(orsp_slice_make(c, n), &v, &nbits), ORSP_OK);
 		assert_true(v == good[i].first64);
+		assert_int_equal(nbits, good[i].nbits);
+		nbits = 99;
+		assert_int_equal(orsp_der_bits_octet(orsp_slice_make(c, n), &o, &nbits), ORSP_OK);
+		assert_int_equal(o, good[i].octet);
 		assert_int_equal(nbits, good[i].nbits);
 	}
 	for (size_t i = 0; i < ORSP_ARRAY_LEN(bad); i++) {
 		uint8_t c[16];
 		size_t n = unhex(bad[i], c, sizeof(c)), nbits;
 		uint64_t v;
+		uint8_t o = 0x5A;
 		if (orsp_der_bits(orsp_slice_make(c, n), &v, &nbits) != ORSP_E_MALFORMED)
 			fail_msg("BIT STRING %s accepted", bad[i]);
 		assert_detail_has("BIT STRING", bad[i]);
+		if (orsp_der_bits_octet(orsp_slice_make(c, n), &o, &nbits) != ORSP_E_MALFORMED)
+			fail_msg("BIT STRING %s accepted as an octet", bad[i]);
+		assert_detail_has("BIT STRING", bad[i]);
+		assert_int_equal(o, 0x5A); /* left alone */
 	}
 }
 

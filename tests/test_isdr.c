@@ -1790,6 +1790,14 @@ static void test_memory_reset(void **state)
 	assert_int_equal(rsp_code(c, 0xBF34), 1);
 	assert_int_equal(es10_hex(c, "BF3F0C800A6F746865722E686F7374"), 0x9000); /* other.host */
 	assert_int_equal(rsp_code(c, 0xBF3F), 0);
+	/* resetOptions {07 20}: one bit, clear, and resetDefaultSmdpAddress's place a set
+	 * padding bit: not DER, undefinedError, the address kept */
+	assert_int_equal(es10_hex(c, "BF340482020720"), 0x9000);
+	assert_int_equal(rsp_code(c, 0xBF34), 127);
+	assert_int_equal(es10_hex(c, "BF3C00"), 0x9000);
+	assert_true(find_tlv(rsp_value(c, 0xBF3C), 0x80, &f));
+	assert_int_equal(f.value.len, strlen("other.host"));
+	assert_memory_equal(f.value.p, "other.host", f.value.len);
 	assert_int_equal(es10_hex(c, "BF340482020520"), 0x9000);
 	assert_int_equal(rsp_code(c, 0xBF34), 0);
 	card_reopen(c);
@@ -1946,11 +1954,19 @@ static void test_malformed(void **state)
 	    {"BF2803810100", 0xBF28, 127},       /* an empty NotificationEvent */
 	    {"BF280581030780FF", 0xBF28, 127},   /* two content octets */
 	    {"BF2804810208FF", 0xBF28, 127},     /* 8 unused bits */
+	    {"BF2804810207C0", 0xBF28, 127},     /* install, enable in a set unused bit */
+	    {"BF2804810204F1", 0xBF28, 127},     /* four events, a set unused bit */
 	    {"BF2B03810101", 0xBF2B, 127},       /* RetrieveNotificationsList: no [0] */
 	    {"BF2B02A000", 0xBF2B, 127},         /* empty searchCriteria */
 	    {"BF2B04A0028200", 0xBF2B, 127},     /* unknown criterion */
 	    {"BF2B05A003810100", 0xBF2B, 127},   /* an empty NotificationEvent */
 	    {"BF2B06A00281008000", 0xBF2B, 127}, /* bytes after searchCriteria */
+	    {"BF2B06A004810207C0", 0xBF2B, 127}, /* a set unused bit */
+	    /* eUICCMemoryReset: resetOptions {07 20} is bit 0 (clear) and a set unused bit
+	     * where resetDefaultSmdpAddress would be; {07 C0}: deleteOperationalProfiles and
+	     * deleteFieldLoadedTestProfiles in a set unused bit */
+	    {"BF340482020720", 0xBF34, 127},
+	    {"BF3404820207C0", 0xBF34, 127},
 	    {"BF36", 0, -1},
 	    {"BF3601", 0, -1},
 	    {"BF2E", 0, -1},

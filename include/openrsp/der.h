@@ -55,6 +55,11 @@ ORSP_MUST_CHECK orsp_err orsp_der_uint(orsp_slice value, uint64_t *out);
  * later bits left out. ORSP_E_MALFORMED for no contents octet, more than 7 unused bits,
  * unused bits without a bit octet, or an unused bit that is set (X.690 §11.2.1). */
 ORSP_MUST_CHECK orsp_err orsp_der_bits(orsp_slice value, uint64_t *first64, size_t *nbits);
+/* orsp_der_bits, with bits 0..7 in *octet where a first contents octet holds them: bit b at
+ * 0x80 >> b, the way SGP.22's masks are written (PprIds ppr1 0x40, NotificationEvent delete
+ * 0x10). Only the string's bits: one past its *nbits is 0 in *octet, whatever the contents
+ * octet held there; bits from 8 on are left out. */
+ORSP_MUST_CHECK orsp_err orsp_der_bits_octet(orsp_slice value, uint8_t *octet, size_t *nbits);
 
 /* ----- writer ----- */
 

@@ -410,3 +410,18 @@ orsp_err orsp_der_bits(orsp_slice value, uint64_t *first64, size_t *nbits)
 	*nbits = count;
 	return ORSP_OK;
 }
+
+orsp_err orsp_der_bits_octet(orsp_slice value, uint8_t *octet, size_t *nbits)
+{
+	uint64_t v = 0;
+	uint8_t o = 0;
+	orsp_err e = orsp_der_bits(value, &v, nbits);
+
+	if (e)
+		return e;
+	for (unsigned b = 0; b < 8; b++)
+		if (v >> b & 1)
+			o |= (uint8_t)(0x80u >> b);
+	*octet = o;
+	return ORSP_OK;
+}

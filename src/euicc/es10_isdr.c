@@ -1234,6 +1234,7 @@ static int meta_check(orsp_euicc *e, orsp_euicc_profile_rec *out, uint8_t meta_i
 		uint64_t v;
 		size_t nbits;
 		unsigned seen = 0, bit;
+		uint8_t ppr;
 		orsp_reader_init(&r, t.value.p, t.value.len);
 		np.profile_class = 2;
 		/* every field decodes as its type, each of those taken here at most once (never
@@ -1272,8 +1273,8 @@ static int meta_check(orsp_euicc *e, orsp_euicc_profile_rec *out, uint8_t meta_i
 					bad_class = true;
 				else
 					np.profile_class = (int8_t)v;
-			} else if (f.tag == 0x99 && !orsp_der_bits(f.value, &v, &nbits))
-				np.ppr = f.value.len > 1 ? f.value.p[1] : 0; /* PprIds bits 0..7 */
+			} else if (f.tag == 0x99 && !orsp_der_bits_octet(f.value, &ppr, &nbits))
+				np.ppr = ppr; /* PprIds bits 0..7, those the string holds */
 			else if (f.tag == 0x99)
 				bad_meta = true;
 			else if (f.tag == 0xB6 && !parse_notif_config(f.value, &np))
@@ -1819,12 +1820,18 @@ static orsp_err list_error(orsp_writer *w, uint32_t tag, int code)
 	return ORSP_OK;
 }
 
-/* A NotificationEvent filter: a DER BIT STRING of one content octet with a bit set. */
+/* A NotificationEvent filter: a DER BIT STRING of one content octet with a bit set (its
+ * unused bits zero: orsp_der_bits_octet). */
 static bool event_filter(const orsp_tlv *f, uint8_t *filter)
 {
-	if (f->value.len != 2 || f->value.p[0] > 7 || !f->value.p[1])
+	uint8_t bits = 0;
+	size_t nbits;
+
+	if (f->value.len != 2 || orsp_der_bits_octet(f->value, &bits, &nbits) || !bits) {
+		orsp_err_clear();
 		return false;
-	*filter = f->value.p[1];
+	}
+	*filter = bits;
 	return true;
 }
 
@@ -2071,14 +2078,18 @@ static orsp_err memory_reset(orsp_euicc *e, const orsp_tlv *req, orsp_writer *w)
 	char names[ISDP_RECORDS * ORSP_EUICC_MAX_PROFILES][16];
 	size_t n = 0, need = 0;
 	bool any = false;
-	uint8_t opts;
+	uint8_t opts = 0;
+	size_t nbits;
 	orsp_tlv f;
 	orsp_err err;
 
+	/* resetOptions of one contents octet, DER: {07 20} (bit 0, clear; bit 2 a set padding
+	 * bit) is undefinedError, never resetDefaultSmdpAddress */
 	if (orsp_der_parse_one(req->value, &f) || f.tag != 0x82 || f.value.len != 2 ||
-	    f.value.p[0] > 7)
+	    orsp_der_bits_octet(f.value, &opts, &nbits)) {
+		orsp_err_clear();
 		return result(w, 0xBF34, 127);
-	opts = f.value.p[1];
+	}
 	for (size_t i = 0; i < ORSP_EUICC_MAX_PROFILES; i++)
 		if (reset_deletes(&e->profiles[i], opts))
 			need += notif_need(&e->profiles[i], 0x10);
