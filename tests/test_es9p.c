@@ -2602,6 +2602,27 @@ static void test_other_notification_checks(void **state)
 	dl_free(&d);
 }
 
+/* A notification's profileManagementOperation is a DER BIT STRING: {07 C0} (install, and
+ * enable in a set unused bit) does not parse, 1.2/2.1, nothing recorded (it was recorded as
+ * an install); {07 80} parses. */
+static void test_notification_event_der(void **state)
+{
+	fx *f = *state;
+	uint8_t n[] = {0x30, 0x52, 0xBF, 0x2F, 0x08, 0x80, 0x02,        0x01, 0x00, 0x81,
+	               0x02, 0x07, 0xC0, 0x5F, 0x37, 0x40, [80] = 0x30, 0x00, 0x30, 0x00};
+	json_t *req = json_object();
+	int http;
+	_Static_assert(sizeof(n) == 2 + 0x52, "the notification's length");
+
+	put_b64(req, "pendingNotification", n, sizeof(n));
+	expect_fail(call(f, "handleNotification", req, &http), "1.2", "2.1");
+	assert_int_equal(count_of(f, "SELECT count(*) FROM es9p_notification"), 0);
+	refused_notification(f, 0x100); /* the same bytes with 81 02 07 80 */
+	assert_int_equal(count_of(f, "SELECT count(*) FROM es9p_notification WHERE event ="
+	                             " 'install' AND result = 'certificate refused'"),
+	                 1);
+}
+
 /* Anyone can send notifications that fail verification, each with a new sequence number:
  * the newest max_unverified_notifications are kept (pruned every 32nd), verified records are
  * never pruned, and with ORSP_SMDP_KEEP_NO_UNVERIFIED none is recorded. */
@@ -3814,6 +3835,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_cancel_without_reason, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_pir_checks, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_other_notification_checks, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_notification_event_der, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_pir_storage_failure, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_session_sweep, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_session_retention, setup, teardown),

@@ -629,8 +629,15 @@ static void test_notifications(void **state)
 	reset_log(x);
 	answer(x, "BF3003800101");
 	assert_int_equal(orsp_lpa_notification_remove(&x->card, 9), ORSP_E_NOT_FOUND);
-	static const char *const bad[] = {"BF2802A100", "BF2804A002BF2F", "BF2804A0023000",
-	                                  "BF2807A005BF2F02800100"};
+	/* malformed lists: an error, no list, no entry that is not a NotificationMetadata, a
+	 * NotificationMetadata without its fields, and a profileManagementOperation that is not a
+	 * DER BIT STRING ({07 C0}: install, enable in a set unused bit; empty) */
+	static const char *const bad[] = {"BF2802A100",
+	                                  "BF2804A002BF2F",
+	                                  "BF2804A0023000",
+	                                  "BF2807A005BF2F02800100",
+	                                  "BF280CA00ABF2F07800101810207C0",
+	                                  "BF280AA008BF2F058001018100"};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		reset_log(x);
 		answer(x, bad[i]);

@@ -595,8 +595,18 @@ static orsp_err notifications_list(orsp_lpa_card *c, orsp_lpa_notification *out,
 				e = orsp_errf(ORSP_E_MALFORMED, "card: seqNumber");
 				goto out;
 			}
-			if (f.tag == 0x81 && f.value.len == 2) {
-				uint8_t b = f.value.p[1];
+			if (f.tag == 0x81) {
+				/* profileManagementOperation: DER, its unused bits zero */
+				uint8_t b = 0;
+				size_t nbits;
+				if (orsp_der_bits_octet(f.value, &b, &nbits)) {
+					orsp_err_clear();
+					e = orsp_errf(ORSP_E_MALFORMED,
+					              "card: NotificationMetadata: the"
+					              " profileManagementOperation is not a DER BIT"
+					              " STRING");
+					goto out;
+				}
 				snprintf(no->event, sizeof(no->event), "%s",
 				         b & 0x80   ? "install"
 				         : b & 0x40 ? "enable"

@@ -1796,7 +1796,13 @@ static orsp_err parse_meta(orsp_slice v, uint64_t *seq, const char **event, char
 				return ORSP_E_MALFORMED;
 			have_seq = true;
 		} else if (f.tag == 0x81 && f.value.len == 2) {
-			uint8_t b = f.value.p[1];
+			/* profileManagementOperation: DER, its unused bits zero */
+			uint8_t b = 0;
+			size_t nbits;
+			if (orsp_der_bits_octet(f.value, &b, &nbits)) {
+				orsp_err_clear();
+				return ORSP_E_MALFORMED;
+			}
 			*event = b & 0x80 ? "install" : b & 0x40 ? "enable" : b & 0x20 ? "disable"
 			                                        : b & 0x10 ? "delete" : "unknown";
 			have_op = true;
