@@ -4,7 +4,8 @@
  *  - the parser fails only with ORSP_E_MALFORMED;
  *  - an accepted code has a non-empty FQDN of at most 253 characters made of letters, digits,
  *    '-' and '.', a matching ID of at most 64 characters of [0-9A-Za-z-], an OID of digits and
- *    dots, all NUL-terminated within their fields;
+ *    dots whose first arc is 0, 1 or 2 and, under 0 and 1, whose second is at most 39 (X.660
+ *    §A.2), all NUL-terminated within their fields;
  *  - an accepted code, written back as "1$FQDN$MatchingID$OID$flag", parses to the same
  *    fields (the parser is a function of the fields, not of their spelling).
  * A violated property calls abort(). Deterministic, no global state.
@@ -49,6 +50,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	check(a.fqdn[0] && strlen(a.fqdn) <= 253 && only(a.fqdn, ALNUM "-."));
 	check(strlen(a.matching_id) <= 64 && only(a.matching_id, ALNUM "-"));
 	check(only(a.oid, "0123456789."));
+	if (a.oid[0]) {
+		char *end;
+		unsigned long second;
+		check(a.oid[0] >= '0' && a.oid[0] <= '2' && a.oid[1] == '.');
+		second = strtoul(a.oid + 2, &end, 10);
+		check(end > a.oid + 2 && (*end == '.' || *end == '\0'));
+		check(a.oid[0] == '2' || second <= 39);
+	}
 	snprintf(again, sizeof(again), "1$%s$%s$%s$%s", a.fqdn, a.matching_id, a.oid,
 	         a.cc_required ? "1" : "");
 	check(orsp_lpa_ac_parse(again, &b) == ORSP_OK);

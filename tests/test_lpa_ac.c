@@ -39,6 +39,14 @@ static const ac_row good[] = {
     {"1$smdp.example.org$", "smdp.example.org", "", "", false},
     {"1$smdp.example.org$ABC$$", "smdp.example.org", "ABC", "", false},
     {"1$a-b.c0$x", "a-b.c0", "x", "", false},
+    /* OIDs: a second arc up to 39 under 0 and 1, any under 2 (the SGP.26 SM-DP+'s), an arc
+     * of more than 10 digits (a UUID under 2.25, X.667) as the SM-DP+ configuration takes
+     * it */
+    {"1$smdp.example.com$ABC$1.39.1", "smdp.example.com", "ABC", "1.39.1", false},
+    {"1$smdp.example.com$ABC$0.0", "smdp.example.com", "ABC", "0.0", false},
+    {"1$smdp.example.com$ABC$2.999.10", "smdp.example.com", "ABC", "2.999.10", false},
+    {"1$smdp.example.com$ABC$2.25.329800735698586629295641978511506172918$1", "smdp.example.com",
+     "ABC", "2.25.329800735698586629295641978511506172918", true},
 };
 
 static const char *const bad[] = {
@@ -76,6 +84,13 @@ static const char *const bad[] = {
     "1$smdp.example.org$ABC$3.1$1",    /* first arc above 2 */
     "1$smdp.example.org$ABC$1.03.6$1", /* leading zero */
     "1$smdp.example.org$ABC$1.x.6$1",
+    /* X.660 §A.2: under the first arcs 0 and 1 the second is at most 39 (X.690 §8.19.4
+     * codes both in one subidentifier, 40 * first + second: 1.40 would be 2.0) */
+    "1$smdp.example.org$ABC$1.40$1",
+    "1$smdp.example.org$ABC$0.40.1",
+    "1$smdp.example.org$ABC$1.100.3",
+    /* 64 characters: longer than the LPA keeps */
+    "1$smdp.example.org$ABC$2.999.1234567890.1234567890.1234567890.1234567890.1234567890.123",
     "1$smdp.example.org$ABC$$0", /* CC flag 0 */
     "1$smdp.example.org$ABC$$11",
     "1$smdp.example.org$ABC$$true",

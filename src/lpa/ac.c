@@ -24,28 +24,18 @@ static bool matching_id_ok(const char *s, size_t n)
 	return true;
 }
 
-/* A dotted OID: at least two arcs of decimal digits, no leading zeros, first arc 0..2. */
+/* The SM-DP+ OID field (n < 64 characters): a dotted OID as the SM-DP+'s configuration and
+ * its certificates' registeredID take it (orsp_cert_oid_ok: first arc 0..2, under 0 and 1 a
+ * second arc below 40, X.660 §A.2). */
 static bool oid_ok(const char *s, size_t n)
 {
-	size_t arcs = 0, digits = 0;
+	char oid[sizeof(((orsp_lpa_ac *)0)->oid)];
 
-	for (size_t i = 0; i <= n; i++) {
-		char ch = i < n ? s[i] : '.';
-		if (ch == '.') {
-			if (digits == 0)
-				return false;
-			arcs++;
-			digits = 0;
-			continue;
-		}
-		if (ch < '0' || ch > '9')
-			return false;
-		if (digits == 1 && s[i - 1] == '0')
-			return false; /* leading zero */
-		if (++digits > 10)
-			return false;
-	}
-	return arcs >= 2 && s[0] >= '0' && s[0] <= '2' && (n == 1 || s[1] == '.');
+	if (n >= sizeof(oid))
+		return false;
+	memcpy(oid, s, n);
+	oid[n] = '\0';
+	return orsp_cert_oid_ok(oid);
 }
 
 orsp_err orsp_lpa_ac_parse(const char *ac, orsp_lpa_ac *out)
@@ -104,10 +94,11 @@ orsp_err orsp_lpa_ac_parse(const char *ac, orsp_lpa_ac *out)
 		return orsp_errf(ORSP_E_MALFORMED,
 		                 "activation code: the matching ID must be at most 64 characters "
 		                 "of 0-9, A-Z, a-z and '-'");
-	if (nf >= 4 && len[3] > 0 && (len[3] >= sizeof(out->oid) || !oid_ok(f[3], len[3])))
+	if (nf >= 4 && len[3] > 0 && !oid_ok(f[3], len[3]))
 		return orsp_errf(
 		    ORSP_E_MALFORMED,
-		    "activation code: the SM-DP+ OID is not a dotted object identifier");
+		    "activation code: the SM-DP+ OID is not a dotted object identifier (at "
+		    "least two arcs, the first 0, 1 or 2, the second below 40 under 0 and 1)");
 	if (nf == 5 && !(len[4] == 0 || (len[4] == 1 && f[4][0] == '1')))
 		return orsp_errf(ORSP_E_MALFORMED,
 		                 "activation code: the confirmation code flag must be 1 or empty");
