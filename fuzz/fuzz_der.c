@@ -14,7 +14,9 @@
  *    §8.6.2 and §11.2.1 allow (an unused-bits octet of 0..7, 0 when no bit octet follows,
  *    every unused bit zero), and what it accepts is written again from the count and bits it
  *    gives, to the same octets; orsp_der_bits_octet() agrees with it, its octet the first
- *    contents octet after the unused-bits octet (0 for an empty string).
+ *    contents octet after the unused-bits octet (0 for an empty string);
+ *  - orsp_der_bool(), given the same contents, accepts exactly one octet of 0x00 or 0xFF
+ *    (X.690 §11.1), and the value it gives is written again to the same octet.
  * A violated property calls abort(), which libFuzzer reports as a crash. Deterministic: no
  * clock, no randomness, no global state carried between inputs.
  */
@@ -106,6 +108,18 @@ static void check_bits(orsp_slice v)
 	}
 }
 
+/* The BOOLEAN property above for contents v. */
+static void check_bool(orsp_slice v)
+{
+	bool b = false;
+	orsp_err e = orsp_der_bool(v, &b);
+
+	check(e == ORSP_OK || e == ORSP_E_MALFORMED);
+	check((e == ORSP_OK) == (v.len == 1 && (v.p[0] == 0x00 || v.p[0] == 0xFF)));
+	if (e == ORSP_OK)
+		check((b ? 0xFF : 0x00) == v.p[0]);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	orsp_slice in = orsp_slice_make(data, size);
@@ -149,8 +163,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		check(t.raw.p == r->p + off);
 		check(t.value.p + t.value.len == t.raw.p + t.raw.len);
 		check_canonical(&t, scratch);
-		if (!t.constructed)
+		if (!t.constructed) {
 			check_bits(t.value);
+			check_bool(t.value);
+		}
 		if (depth == 1)
 			top_count++;
 		/* t sits at nesting level `depth`; its contents would be at depth + 1. */

@@ -674,7 +674,10 @@ uint16_t prepare(card *c, const dl_opts *o)
 	if (o->wrong_tid2)
 		tid[0] ^= 0x80;
 	orsp_der_put_tlv(&w, 0x80, tid, 16);
-	orsp_der_put_tlv(&w, 0x01, o->cc_required ? "\xFF" : "\x00", 1);
+	if (o->cc_flag)
+		orsp_der_put_tlv(&w, 0x01, &o->cc_flag, 1);
+	else
+		orsp_der_put_tlv(&w, 0x01, o->cc_required ? "\xFF" : "\x00", 1);
 	if (o->bpp_otpk)
 		orsp_der_put_tlv(&w, 0x5F49, o->bpp_otpk, 65);
 	if (o->big_signed2) {

@@ -190,6 +190,7 @@ typedef struct dl_opts {
 	uint32_t s1_omit, s1_twice;
 	/* PrepareDownload */
 	bool bad_sig2, wrong_tid2, cc_required, hash_cc, pb_cert_as_auth;
+	uint8_t cc_flag;         /* non-zero: ccRequiredFlag's contents octet, not 00 / FF */
 	size_t hash_cc_len;      /* with hash_cc: its length; 0: 32 */
 	bool prep_trailing;      /* a field after CERT.DPpb */
 	bool big_signed2;        /* an unknown extension making smdpSigned2 large, bad signature */

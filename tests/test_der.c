@@ -565,6 +565,28 @@ static void test_uint(void **state)
 	}
 }
 
+/* BOOLEAN contents: one octet, 00 or FF (X.690 §11.1); BER's other TRUEs are refused. */
+static void test_bool(void **state)
+{
+	static const char *const bad[] = {"", "01", "80", "fe", "7f", "0000", "ffff", "00ff"};
+	uint8_t c[4];
+	bool v = true;
+	(void)state;
+
+	assert_int_equal(orsp_der_bool(orsp_slice_make((const uint8_t *)"\x00", 1), &v), ORSP_OK);
+	assert_false(v);
+	assert_int_equal(orsp_der_bool(orsp_slice_make((const uint8_t *)"\xFF", 1), &v), ORSP_OK);
+	assert_true(v);
+	for (size_t i = 0; i < ORSP_ARRAY_LEN(bad); i++) {
+		size_t n = unhex(bad[i], c, sizeof(c));
+		v = false;
+		if (orsp_der_bool(orsp_slice_make(c, n), &v) != ORSP_E_MALFORMED)
+			fail_msg("BOOLEAN %s accepted", bad[i]);
+		assert_detail_has("BOOLEAN", bad[i]);
+		assert_false(v); /* left alone */
+	}
+}
+
 /* BIT STRING contents as a named-bit list: bit 0 is the first octet's high bit. */
 static void test_bits(void **state)
 {
@@ -903,6 +925,7 @@ int main(void)
 	    cmocka_unit_test(test_depth),
 	    cmocka_unit_test(test_expect),
 	    cmocka_unit_test(test_uint),
+	    cmocka_unit_test(test_bool),
 	    cmocka_unit_test(test_bits),
 	    cmocka_unit_test(test_begin_end),
 	    cmocka_unit_test(test_sgp26_certificates),

@@ -909,6 +909,11 @@ static void test_prepare_errors(void **state)
 	    {{.hash_cc = true, .hash_cc_len = 31}, 127}, /* not an Octet32, not required */
 	    {{.cc_required = true, .hash_cc = true, .hash_cc_len = 33}, 127}, /* nor required */
 	    {{.prep_trailing = true}, 127}, /* a field after CERT.DPpb */
+	    /* a ccRequiredFlag that is no DER BOOLEAN (X.690 §11.1: TRUE is FF), with and
+	     * without hashCc: malformed, not read as TRUE */
+	    {{.cc_flag = 0x01, .hash_cc = true}, 127},
+	    {{.cc_flag = 0x80, .hash_cc = true}, 127},
+	    {{.cc_flag = 0x01}, 127},
 	};
 	card *c = card_new();
 	(void)state;

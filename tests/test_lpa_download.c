@@ -295,6 +295,7 @@ typedef struct smdp {
 	size_t n;
 	int mode[5]; /* per function below */
 	bool cc;     /* ccRequiredFlag in smdpSigned2 */
+	const char *s2; /* smdpSigned2 (hex) when not the one cc picks */
 	json_t *last_req[5];
 	char admin[64], agent[64];
 	char *bpp_b64; /* the boundProfilePackage when set, else built by bpp_b64_of */
@@ -513,12 +514,13 @@ static orsp_err smdp_handle(void *ctx, const orsp_http_request *req, orsp_http_r
 		e = orsp_json_header_put_failed(out, i == 0 ? "8.8.1" : "8.2.6", "3.8",
 		                                s->message ? s->message : "refused by the test");
 	} else if (i == 1) {
-		uint8_t s2[24];
+		uint8_t s2[64];
 		size_t n = 0;
-		assert_int_equal(
-		    orsp_hex_decode(s->cc ? "30158010" TID "0101FF" : "30158010" TID "010100", s2,
-		                    sizeof(s2), &n),
-		    ORSP_OK);
+		assert_int_equal(orsp_hex_decode(s->s2   ? s->s2
+		                                 : s->cc ? "30158010" TID "0101FF"
+		                                         : "30158010" TID "010100",
+		                                 s2, sizeof(s2), &n),
+		                 ORSP_OK);
 		uint8_t meta[256], sig[67];
 		size_t ml = 0, sl = 0;
 		assert_int_equal(orsp_hex_decode(s->meta ? s->meta : META, meta, sizeof(meta), &ml),
@@ -1848,6 +1850,32 @@ static void reset(fx *x)
 static const char *const calls_cancelled[] = {"initiateAuthentication", "authenticateClient",
                                               "cancelSession"};
 
+/* A ccRequiredFlag that is not a DER BOOLEAN (one octet, 00 or FF; 01 is TRUE to BER) is
+ * malformed: the session is cancelled before the user is asked anything or PrepareDownload
+ * is sent (it was read as TRUE, and the download asked for a confirmation code). */
+static void test_download_cc_not_der(void **state)
+{
+	static const char *const s2[] = {"30158010" TID "010101", "30158010" TID "010180",
+	                                 "30168010" TID "0102FFFF", "30148010" TID "0100"};
+	fx *x = *state;
+	char iccid[21];
+
+	for (size_t i = 0; i < ORSP_ARRAY_LEN(s2); i++) {
+		reset(x);
+		x->smdp.s2 = s2[i];
+		assert_int_equal(run(x, "12345678", iccid), ORSP_E_MALFORMED);
+		assert_string_equal(
+		    orsp_err_detail(),
+		    "SM-DP+ authenticateClient: malformed answer: the ccRequiredFlag "
+		    "of smdpSigned2 is not a DER BOOLEAN (00 or FF) (session "
+		    "cancelled)");
+		assert_calls(x, calls_cancelled, 3);
+		assert_true(card_saw(x, 0xBF41));
+		assert_false(card_saw(x, 0xBF21));
+		assert_int_equal(x->n_confirm, 0);
+	}
+}
+
 /* PPR1 and PPR2, whose rule in the RAT asks consent, and no way to ask: the session is
  * cancelled with postponed (the order stays for a device that can ask) before the user is
  * shown anything or PrepareDownload is sent. pprUpdateControl alone binds nobody: no GetRAT,
@@ -2421,6 +2449,7 @@ int main(void)
 	    T(test_download_ok),
 	    T(test_download_cc),
 	    T(test_download_cc_missing),
+	    T(test_download_cc_not_der),
 	    T(test_download_refused),
 	    T(test_initiate_failed),
 	    T(test_authenticate_500),

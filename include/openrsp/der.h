@@ -50,6 +50,11 @@ ORSP_MUST_CHECK orsp_err orsp_der_validate_count(orsp_slice in, unsigned max_dep
 /* Decode a non-negative INTEGER contents (minimal two's complement) into a uint64_t. */
 ORSP_MUST_CHECK orsp_err orsp_der_uint(orsp_slice value, uint64_t *out);
 
+/* Decode a BOOLEAN's contents (X.690 §8.2, §11.1): one octet, 0x00 FALSE or 0xFF TRUE.
+ * ORSP_E_MALFORMED for any other contents (BER's other non-zero octets for TRUE are not
+ * DER: two components could read one encoding differently). */
+ORSP_MUST_CHECK orsp_err orsp_der_bool(orsp_slice value, bool *out);
+
 /* Read a BIT STRING's contents (the unused-bits octet, then the bits, bit 0 first as in a
  * named-bit list): *nbits gets how many bits it holds, *first64 bit b (b < 64) at 1 << b,
  * later bits left out. ORSP_E_MALFORMED for no contents octet, more than 7 unused bits,

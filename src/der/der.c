@@ -384,6 +384,20 @@ orsp_err orsp_der_uint(orsp_slice value, uint64_t *out)
 	return ORSP_OK;
 }
 
+orsp_err orsp_der_bool(orsp_slice value, bool *out)
+{
+	/* §8.2.1: one contents octet; §11.1: in DER, TRUE is all ones */
+	if (value.len != 1 || !value.p)
+		return orsp_errf(ORSP_E_MALFORMED, "DER: BOOLEAN of %zu contents octets, not one",
+		                 value.len);
+	if (value.p[0] != 0x00 && value.p[0] != 0xFF)
+		return orsp_errf(ORSP_E_MALFORMED,
+		                 "DER: BOOLEAN of 0x%02X, neither FALSE (0x00) nor TRUE (0xFF)",
+		                 value.p[0]);
+	*out = value.p[0] == 0xFF;
+	return ORSP_OK;
+}
+
 orsp_err orsp_der_bits(orsp_slice value, uint64_t *first64, size_t *nbits)
 {
 	const uint8_t *p = value.p;

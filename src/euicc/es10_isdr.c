@@ -1084,7 +1084,7 @@ static orsp_err prepare_download(orsp_euicc *e, const orsp_tlv *req, orsp_writer
 	orsp_reader r;
 	orsp_cert *cert = NULL;
 	uint8_t msg[512], sig[ORSP_EC_SIG_LEN], buf[256], pt[ORSP_EC_POINT_LEN];
-	bool tid_ok = false, cc_required = false;
+	bool tid_ok = false, cc_required = false, cc_flag_ok = true;
 	int code = 0;
 	orsp_err err = ORSP_OK;
 
@@ -1110,12 +1110,16 @@ static orsp_err prepare_download(orsp_euicc *e, const orsp_tlv *req, orsp_writer
 		while (orsp_reader_remaining(&sr) && !orsp_der_read(&sr, &f)) {
 			if (f.tag == 0x80)
 				tid_ok = f.value.len == e->s.tid_len && !memcmp(f.value.p, e->s.tid, f.value.len);
-			else if (f.tag == 0x01 && f.value.len == 1)
-				cc_required = f.value.p[0] != 0;
+			else if (f.tag == 0x01)
+				cc_flag_ok = !orsp_der_bool(f.value, &cc_required);
 			else if (f.tag == 0x5F49)
 				bpp_otpk = f;
 		}
 	}
+	/* ccRequiredFlag not a DER BOOLEAN (01 01 01): malformed, undefinedError, not read as
+	 * TRUE or FALSE */
+	if (!code && !cc_flag_ok)
+		code = 127;
 	if (!code) {
 		orsp_ec_free(e->s.dppb); /* one PK.DPpb per session, never leaked */
 		e->s.dppb = NULL;
@@ -1726,11 +1730,12 @@ static orsp_err enable_disable(orsp_euicc *e, const orsp_tlv *req, orsp_writer *
 	orsp_reader r;
 	orsp_euicc_profile_rec *p, *cur;
 	uint32_t tag = enable ? 0xBF31 : 0xBF32;
+	bool refresh; /* checked, no effect */
 	orsp_err err;
 
 	orsp_reader_init(&r, req->value.p, req->value.len);
-	if (orsp_der_expect(&r, 0xA0, &id) || orsp_der_expect(&r, 0x81, &rf) || rf.value.len != 1 ||
-	    (rf.value.p[0] != 0x00 && rf.value.p[0] != 0xFF) || orsp_reader_remaining(&r) ||
+	if (orsp_der_expect(&r, 0xA0, &id) || orsp_der_expect(&r, 0x81, &rf) ||
+	    orsp_der_bool(rf.value, &refresh) || orsp_reader_remaining(&r) ||
 	    !target(e, id.value, &p)) {
 		orsp_err_clear();
 		return result(w, tag, 127); /* undefinedError */

@@ -798,6 +798,30 @@ orsp_err orsp_lpa_download(orsp_lpa_card *c, const orsp_lpa_download_opts *o,
 	    (e = b64_field("authenticateClient", rsp, "smdpCertificate", &dpcert, &dpcertl)) ||
 	    (e = metadata_of(meta, metal, &mp, &owner, &has_owner)))
 		goto out_cancel;
+	/* SmdpSigned2: ccRequiredFlag, read before anyone is asked anything */
+	if (orsp_der_parse_one(orsp_slice_make(s2, s2l), &t) || t.tag != 0x30) {
+		e = orsp_errf(ORSP_E_MALFORMED, "smdpSigned2");
+		goto out_cancel;
+	}
+	{
+		orsp_reader r;
+		orsp_reader_init(&r, t.value.p, t.value.len);
+		while (orsp_reader_remaining(&r)) {
+			if (orsp_der_read(&r, &f)) {
+				e = orsp_errf(ORSP_E_MALFORMED, "smdpSigned2");
+				goto out_cancel;
+			}
+			if (f.tag == 0x01 && orsp_der_bool(f.value, &cc_required)) {
+				/* 01 01 01 is TRUE to a BER reader, and nothing in DER */
+				orsp_err_clear();
+				e = orsp_errf(ORSP_E_MALFORMED,
+				              "SM-DP+ authenticateClient: malformed answer: the "
+				              "ccRequiredFlag of smdpSigned2 is not a DER BOOLEAN "
+				              "(00 or FF)");
+				goto out_cancel;
+			}
+		}
+	}
 	json_decref(rsp);
 	rsp = NULL;
 	progress(o, ORSP_LPA_STEP_METADATA, mp.iccid);
@@ -842,23 +866,6 @@ orsp_err orsp_lpa_download(orsp_lpa_card *c, const orsp_lpa_download_opts *o,
 		e = orsp_errf(ORSP_E_POLICY, "the profile's policy rules %s were refused%s", rules,
 		              note);
 		goto out;
-	}
-	/* SmdpSigned2: ccRequiredFlag */
-	if (orsp_der_parse_one(orsp_slice_make(s2, s2l), &t) || t.tag != 0x30) {
-		e = orsp_errf(ORSP_E_MALFORMED, "smdpSigned2");
-		goto out_cancel;
-	}
-	{
-		orsp_reader r;
-		orsp_reader_init(&r, t.value.p, t.value.len);
-		while (orsp_reader_remaining(&r)) {
-			if (orsp_der_read(&r, &f)) {
-				e = orsp_errf(ORSP_E_MALFORMED, "smdpSigned2");
-				goto out_cancel;
-			}
-			if (f.tag == 0x01 && f.value.len == 1)
-				cc_required = f.value.p[0] != 0;
-		}
 	}
 	if (cc_required && !o->cc) {
 		char note[300];
