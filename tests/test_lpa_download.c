@@ -296,6 +296,14 @@ typedef struct smdp {
 	int mode[5]; /* per function below */
 	bool cc;     /* ccRequiredFlag in smdpSigned2 */
 	const char *s2; /* smdpSigned2 (hex) when not the one cc picks */
+	/* a base64 field of the answer to function fn (0 initiateAuthentication, 1
+	 * authenticateClient) spoiled: the bytes of hex in its place or, with append, after its
+	 * own */
+	struct {
+		int fn;
+		const char *field, *hex;
+		bool append;
+	} spoil;
 	json_t *last_req[5];
 	char admin[64], agent[64];
 	char *bpp_b64; /* the boundProfilePackage when set, else built by bpp_b64_of */
@@ -441,6 +449,21 @@ static char *bpp_b64_of(const smdp *s)
 	return bpp_with_a1(s->bpp_base, s->bpp_base_len, a1, n);
 }
 
+/* s->spoil applied to out, the answer to function fn. */
+static void spoil_field(const smdp *s, int fn, json_t *out)
+{
+	uint8_t v[4096];
+	size_t n = 0, k = 0;
+
+	if (!s->spoil.field || s->spoil.fn != fn)
+		return;
+	if (s->spoil.append)
+		assert_int_equal(orsp_json_get_base64(out, s->spoil.field, v, sizeof(v), &n),
+		                 ORSP_OK);
+	assert_int_equal(orsp_hex_decode(s->spoil.hex, v + n, sizeof(v) - n, &k), ORSP_OK);
+	assert_int_equal(orsp_json_put_base64(out, s->spoil.field, v, n + k), ORSP_OK);
+}
+
 static orsp_err smdp_handle(void *ctx, const orsp_http_request *req, orsp_http_response *resp)
 {
 	smdp *s = ctx;
@@ -495,10 +518,12 @@ static orsp_err smdp_handle(void *ctx, const orsp_http_request *req, orsp_http_r
 		size_t n = 0;
 		uint8_t *b =
 		    test_read_vector("sgp22/es9p/thales_initiateAuthentication_response.json", &n);
-		if (s->tid) { /* the captured answer with another transactionId */
+		if (s->tid || s->spoil.field) { /* the captured answer, changed */
 			assert_int_equal(orsp_json_parse(b, n, 1 << 20, &out), ORSP_OK);
-			assert_int_equal(orsp_json_put_string(out, "transactionId", s->tid),
-			                 ORSP_OK);
+			if (s->tid)
+				assert_int_equal(orsp_json_put_string(out, "transactionId", s->tid),
+				                 ORSP_OK);
+			spoil_field(s, 0, out);
 			e = orsp_http_response_set_json(resp, 200, out);
 			json_decref(out);
 		} else {
@@ -537,6 +562,8 @@ static orsp_err smdp_handle(void *ctx, const orsp_http_request *req, orsp_http_r
 			e = orsp_json_put_base64(out, "smdpSignature2", sig, sl);
 		if (!e)
 			e = orsp_json_put_string(out, "smdpCertificate", s->dpcert_b64);
+		if (!e)
+			spoil_field(s, 1, out);
 	} else if (i == 2) {
 		char *bpp = bpp_b64_of(s);
 		e = orsp_json_header_put_success(out);
@@ -1850,6 +1877,73 @@ static void reset(fx *x)
 static const char *const calls_cancelled[] = {"initiateAuthentication", "authenticateClient",
                                               "cancelSession"};
 
+/* The fields of the SM-DP+'s answers that go to the eUICC as they are must each be one DER
+ * TLV of their type: a second TLV after one (which a lenient eUICC would take as the next
+ * field of AuthenticateServer or PrepareDownload), another tag, or a cut TLV is a malformed
+ * answer. Nothing goes to the eUICC: an initiateAuthentication answer is refused before
+ * AuthenticateServer (no session to cancel yet), an authenticateClient answer before the
+ * user is asked anything, the session cancelled. */
+static void test_fields_one_tlv(void **state)
+{
+	static const struct {
+		int fn;
+		const char *field, *hex;
+		bool append;
+		const char *type;
+	} t[] = {
+	    {0, "serverSignature1", "0400", true, "signature (a DER TLV tagged 5F37)"},
+	    {0, "serverSignature1", "04020000", false, "signature (a DER TLV tagged 5F37)"},
+	    {0, "euiccCiPKIdToBeUsed", "30008100", true,
+	     "SubjectKeyIdentifier (a DER TLV tagged 04)"},
+	    {0, "euiccCiPKIdToBeUsed", "80020000", false,
+	     "SubjectKeyIdentifier (a DER TLV tagged 04)"},
+	    {0, "serverCertificate", "A0028000", true, "Certificate (a DER TLV tagged 30)"},
+	    {0, "serverCertificate", "3081", false, "Certificate (a DER TLV tagged 30)"},
+	    {1, "smdpSigned2", "5F370100", true, "SmdpSigned2 (a DER TLV tagged 30)"},
+	    {1, "smdpSignature2", "0420" S8 S8 S8 S8, true, "signature (a DER TLV tagged 5F37)"},
+	    {1, "smdpSignature2", "5F3740" S8 S8 S8 S8 S8 S8 S8, false,
+	     "signature (a DER TLV tagged 5F37)"},
+	    {1, "smdpCertificate", "3000", true, "Certificate (a DER TLV tagged 30)"},
+	    {1, "smdpCertificate", "040100", false, "Certificate (a DER TLV tagged 30)"},
+	};
+	fx *x = *state;
+	char iccid[21], want[200];
+
+	for (size_t i = 0; i < ORSP_ARRAY_LEN(t); i++) {
+		reset(x);
+		x->smdp.spoil.fn = t[i].fn;
+		x->smdp.spoil.field = t[i].field;
+		x->smdp.spoil.hex = t[i].hex;
+		x->smdp.spoil.append = t[i].append;
+		assert_int_equal(run(x, NULL, iccid), ORSP_E_MALFORMED);
+		snprintf(want, sizeof(want), "SM-DP+ %s: malformed answer: %s is not one %s%s",
+		         fn_names[t[i].fn], t[i].field, t[i].type,
+		         t[i].fn ? " (session cancelled)" : "");
+		if (strcmp(orsp_err_detail(), want))
+			fail_msg("case %zu: %s", i, orsp_err_detail());
+		assert_int_equal(x->n_confirm, 0);
+		if (t[i].fn == 0) {
+			assert_false(card_saw(x, 0xBF38));
+			assert_int_equal(x->smdp.n, 1);
+		} else {
+			assert_calls(x, calls_cancelled, 3);
+			assert_true(card_saw(x, 0xBF41));
+			assert_false(card_saw(x, 0xBF21));
+		}
+	}
+	memset(&x->smdp.spoil, 0, sizeof(x->smdp.spoil));
+	/* one TLV tagged 30 whose contents are no TLVs: named as the ccRequiredFlag's is */
+	reset(x);
+	x->smdp.s2 = "30028005";
+	assert_int_equal(run(x, NULL, iccid), ORSP_E_MALFORMED);
+	assert_string_equal(orsp_err_detail(),
+	                    "SM-DP+ authenticateClient: malformed answer: "
+	                    "smdpSigned2 is not a SmdpSigned2 (session cancelled)");
+	assert_int_equal(x->n_confirm, 0);
+	assert_calls(x, calls_cancelled, 3);
+	x->smdp.s2 = NULL;
+}
+
 /* A ccRequiredFlag that is not a DER BOOLEAN (one octet, 00 or FF; 01 is TRUE to BER) is
  * malformed: the session is cancelled before the user is asked anything or PrepareDownload
  * is sent (it was read as TRUE, and the download asked for a confirmation code). */
@@ -2450,6 +2544,7 @@ int main(void)
 	    T(test_download_cc),
 	    T(test_download_cc_missing),
 	    T(test_download_cc_not_der),
+	    T(test_fields_one_tlv),
 	    T(test_download_refused),
 	    T(test_initiate_failed),
 	    T(test_authenticate_500),

@@ -263,6 +263,26 @@ static orsp_err b64_field(const char *fn, json_t *o, const char *k, uint8_t **ou
 	return e ? answer_error(fn, e) : ORSP_OK;
 }
 
+/* A field of the SM-DP+'s answer that goes into an ES10 command as it is: after base64,
+ * exactly one DER TLV with the tag of its ASN.1 type (type names it), so that nothing rides
+ * along in it to the eUICC, such as a second TLV that a lenient eUICC would read as the next
+ * field of the command. The TLV in *out when out is not NULL. */
+static orsp_err one_tlv(const char *fn, const char *field, const uint8_t *p, size_t n, uint32_t tag,
+                        const char *type, orsp_tlv *out)
+{
+	orsp_tlv t;
+
+	if (!orsp_der_parse_one(orsp_slice_make(p, n), &t) && t.tag == tag) {
+		if (out)
+			*out = t;
+		return ORSP_OK;
+	}
+	orsp_err_clear();
+	return orsp_errf(ORSP_E_MALFORMED,
+	                 "SM-DP+ %s: malformed answer: %s is not one %s (a DER TLV tagged %02X)",
+	                 fn, field, type, (unsigned)tag);
+}
+
 /* ES10b CancelSession on the eUICC, then ES9+ CancelSession with its signed answer. Writes
  * what became of the session to note: " (session cancelled)" when both sides did it.
  * euicc_refused: the eUICC refused a function of this session, which may have ended it
@@ -713,7 +733,13 @@ orsp_err orsp_lpa_download(orsp_lpa_card *c, const orsp_lpa_download_opts *o,
 		    (e = b64_field("initiateAuthentication", rsp, "euiccCiPKIdToBeUsed", &pkid,
 		                   &pkidl)) ||
 		    (e = b64_field("initiateAuthentication", rsp, "serverCertificate", &cert,
-		                   &certl)))
+		                   &certl)) ||
+		    (e = one_tlv("initiateAuthentication", "serverSignature1", sig1, sig1l, 0x5F37,
+		                 "signature", NULL)) ||
+		    (e = one_tlv("initiateAuthentication", "euiccCiPKIdToBeUsed", pkid, pkidl, 0x04,
+		                 "SubjectKeyIdentifier", NULL)) ||
+		    (e = one_tlv("initiateAuthentication", "serverCertificate", cert, certl, 0x30,
+		                 "Certificate", NULL)))
 			goto out;
 		snprintf(tid_hex, sizeof(tid_hex), "%s", tx);
 	}
@@ -796,19 +822,23 @@ orsp_err orsp_lpa_download(orsp_lpa_card *c, const orsp_lpa_download_opts *o,
 	    (e = b64_field("authenticateClient", rsp, "smdpSigned2", &s2, &s2l)) ||
 	    (e = b64_field("authenticateClient", rsp, "smdpSignature2", &sig2, &sig2l)) ||
 	    (e = b64_field("authenticateClient", rsp, "smdpCertificate", &dpcert, &dpcertl)) ||
+	    (e = one_tlv("authenticateClient", "smdpSigned2", s2, s2l, 0x30, "SmdpSigned2", &t)) ||
+	    (e = one_tlv("authenticateClient", "smdpSignature2", sig2, sig2l, 0x5F37, "signature",
+	                 NULL)) ||
+	    (e = one_tlv("authenticateClient", "smdpCertificate", dpcert, dpcertl, 0x30,
+	                 "Certificate", NULL)) ||
 	    (e = metadata_of(meta, metal, &mp, &owner, &has_owner)))
 		goto out_cancel;
-	/* SmdpSigned2: ccRequiredFlag, read before anyone is asked anything */
-	if (orsp_der_parse_one(orsp_slice_make(s2, s2l), &t) || t.tag != 0x30) {
-		e = orsp_errf(ORSP_E_MALFORMED, "smdpSigned2");
-		goto out_cancel;
-	}
+	/* SmdpSigned2 (t): ccRequiredFlag, read before anyone is asked anything */
 	{
 		orsp_reader r;
 		orsp_reader_init(&r, t.value.p, t.value.len);
 		while (orsp_reader_remaining(&r)) {
 			if (orsp_der_read(&r, &f)) {
-				e = orsp_errf(ORSP_E_MALFORMED, "smdpSigned2");
+				orsp_err_clear();
+				e = orsp_errf(ORSP_E_MALFORMED,
+				              "SM-DP+ authenticateClient: malformed answer: "
+				              "smdpSigned2 is not a SmdpSigned2");
 				goto out_cancel;
 			}
 			if (f.tag == 0x01 && orsp_der_bool(f.value, &cc_required)) {
