@@ -292,7 +292,10 @@ typedef struct dl {
 	size_t meta_len;
 } dl;
 
-static json_t *info1_request(fx *f, dl *d, const char *addr, const uint8_t *ski, size_t ski_len)
+/* initiateAuthentication's request with one CI in euiccCiPKIdListForVerification (verif) and
+ * one in ...ForSigning (sig) */
+static json_t *info1_lists(dl *d, const char *addr, const uint8_t *verif, size_t verif_len,
+                           const uint8_t *sig, size_t sig_len)
 {
 	uint8_t info1[128];
 	orsp_writer w;
@@ -304,10 +307,10 @@ static json_t *info1_request(fx *f, dl *d, const char *addr, const uint8_t *ski,
 	m = orsp_der_begin(&w, 0xBF20);
 	orsp_der_put_tlv(&w, 0x82, "\x02\x02\x02", 3);
 	v = orsp_der_begin(&w, 0xA9);
-	orsp_der_put_tlv(&w, 0x04, ski ? ski : f->ci_ski, ski ? ski_len : f->ci_ski_len);
+	orsp_der_put_tlv(&w, 0x04, verif, verif_len);
 	orsp_der_end(&w, v);
 	s = orsp_der_begin(&w, 0xAA);
-	orsp_der_put_tlv(&w, 0x04, ski ? ski : f->ci_ski, ski ? ski_len : f->ci_ski_len);
+	orsp_der_put_tlv(&w, 0x04, sig, sig_len);
 	orsp_der_end(&w, s);
 	orsp_der_end(&w, m);
 	assert_int_equal(orsp_writer_status(&w), ORSP_OK);
@@ -317,11 +320,19 @@ static json_t *info1_request(fx *f, dl *d, const char *addr, const uint8_t *ski,
 	return req;
 }
 
-/* initiateAuthentication, checking serverSignature1 as an eUICC does. */
-static void initiate(fx *f, dl *d)
+/* info1_lists with the CI ski (NULL: the fixture's) in both lists */
+static json_t *info1_request(fx *f, dl *d, const char *addr, const uint8_t *ski, size_t ski_len)
+{
+	return info1_lists(d, addr, ski ? ski : f->ci_ski, ski ? ski_len : f->ci_ski_len,
+	                   ski ? ski : f->ci_ski, ski ? ski_len : f->ci_ski_len);
+}
+
+/* initiateAuthentication with request req, checking serverSignature1 as an eUICC does and
+ * that euiccCiPKIdToBeUsed is the CI want (want_len bytes). */
+static void initiate_req(fx *f, dl *d, json_t *req, const uint8_t *want, size_t want_len)
 {
 	int http;
-	json_t *rsp = call(f, "initiateAuthentication", info1_request(f, d, FQDN, NULL, 0), &http);
+	json_t *rsp = call(f, "initiateAuthentication", req, &http);
 	uint8_t s1[256], sig[80], pkid[40], cert[2048];
 	const char *tid;
 	size_t n1, ns, np, nc, tl;
@@ -338,9 +349,9 @@ static void initiate(fx *f, dl *d)
 	np = get_b64(rsp, "euiccCiPKIdToBeUsed", pkid, sizeof(pkid));
 	nc = get_b64(rsp, "serverCertificate", cert, sizeof(cert));
 	assert_int_equal(ns, 67);
-	assert_int_equal(np, 2 + f->ci_ski_len);
+	assert_int_equal(np, 2 + want_len);
 	assert_int_equal(pkid[0], 0x04);
-	assert_memory_equal(pkid + 2, f->ci_ski, f->ci_ski_len);
+	assert_memory_equal(pkid + 2, want, want_len);
 	assert_true(nc > 100);
 	assert_int_equal(orsp_ecdsa_verify(f->dpauth_pub, s1, n1, sig + 3), ORSP_OK);
 	asn1_ok(&asn_DEF_ServerSigned1, s1, n1);
@@ -356,6 +367,12 @@ static void initiate(fx *f, dl *d)
 			assert_memory_equal(fld.value.p, d->tid, d->tid_len);
 	}
 	json_decref(rsp);
+}
+
+/* initiateAuthentication, the fixture's CI in both lists */
+static void initiate(fx *f, dl *d)
+{
+	initiate_req(f, d, info1_request(f, d, FQDN, NULL, 0), f->ci_ski, f->ci_ski_len);
 }
 
 typedef struct auth_opts {
@@ -1372,6 +1389,71 @@ static void test_initiate_checks(void **state)
 		assert_int_equal(rep.http_status, 404);
 		orsp_smdp_reply_free(&rep);
 	}
+}
+
+/* The two CI lists of euiccInfo1 are judged apart (SGP.22 §5.6.1): a trusted CI in
+ * euiccCiPKIdListForSigning (the eUICC's certificate chain), else 8.8.2/3.1; then a key set
+ * whose CERT.DPauth chains to a CI of ...ForVerification, else 8.8.4/3.7. An eUICC that
+ * verifies with one CI and signs under another gets the key set of the first and, as
+ * euiccCiPKIdToBeUsed, the second; its chain must then end at that one. */
+static void test_ci_lists(void **state)
+{
+	fx *f = *state;
+	static dl d;
+	int http;
+	static const uint8_t other_ski[20] = {9, 9, 9};
+	uint8_t brp_ski[32], *brp_cert, *brp_eum;
+	size_t brp_ski_len = 0, brp_cert_len = 0, brp_eum_len = 0;
+	orsp_cert *brp_ci = test_load_cert("sgp26/CertificateIssuer/CERT_CI_ECDSA_BRP.der");
+	orsp_ec_key *brp_key = test_load_key("sgp26/eUICC/SK_EUICC_ECDSA_BRP.pem");
+	auth_opts o;
+
+	assert_int_equal(orsp_cert_ski(brp_ci, brp_ski, sizeof(brp_ski), &brp_ski_len), ORSP_OK);
+	brp_cert = test_read_vector("sgp26/eUICC/CERT_EUICC_ECDSA_BRP.der", &brp_cert_len);
+	brp_eum = test_read_vector("sgp26/EUM/CERT_EUM_ECDSA_BRP.der", &brp_eum_len);
+	/* our CI only for signing: no CERT.DPauth the eUICC can verify */
+	expect_fail(call(f, "initiateAuthentication",
+	                 info1_lists(&d, FQDN, other_ski, 20, f->ci_ski, f->ci_ski_len), &http),
+	            "8.8.4", "3.7");
+	/* our CI only for verification, no CI we trust for signing */
+	expect_fail(call(f, "initiateAuthentication",
+	                 info1_lists(&d, FQDN, f->ci_ski, f->ci_ski_len, other_ski, 20), &http),
+	            "8.8.2", "3.1");
+	/* neither: the signing list is judged first */
+	expect_fail(call(f, "initiateAuthentication",
+	                 info1_lists(&d, FQDN, other_ski, 20, other_ski, 20), &http),
+	            "8.8.2", "3.1");
+	/* the key set's CI (NIST) to verify, the other trusted CI (brainpool, no key set of its
+	 * own) to sign: the NIST CERT.DPauth, the brainpool CI to be used */
+	order(f, EID, "CI-LISTS", NULL);
+	memset(&d, 0, sizeof(d));
+	initiate_req(f, &d, info1_lists(&d, FQDN, f->ci_ski, f->ci_ski_len, brp_ski, brp_ski_len),
+	             brp_ski, brp_ski_len);
+	/* the eUICC's chain under the NIST CI is not the one it was told to use */
+	o = (auth_opts){.mid = "CI-LISTS"};
+	expect_fail(call(f, "authenticateClient", auth_request(f, &d, &o), &http), "8.11.1", "3.9");
+	/* its brainpool chain is */
+	memset(&d, 0, sizeof(d));
+	initiate_req(f, &d, info1_lists(&d, FQDN, f->ci_ski, f->ci_ski_len, brp_ski, brp_ski_len),
+	             brp_ski, brp_ski_len);
+	o = (auth_opts){.mid = "CI-LISTS",
+	                .cert = brp_cert,
+	                .cert_len = brp_cert_len,
+	                .eum = brp_eum,
+	                .eum_len = brp_eum_len,
+	                .key = brp_key};
+	{
+		json_t *rsp = call(f, "authenticateClient", auth_request(f, &d, &o), &http);
+		expect_ok(rsp);
+		json_decref(rsp);
+	}
+	/* and the same eUICC with both in both lists gets the key set's own CI */
+	memset(&d, 0, sizeof(d));
+	initiate(f, &d);
+	orsp_cert_free(brp_ci);
+	orsp_ec_free(brp_key);
+	free(brp_cert);
+	free(brp_eum);
 }
 
 /* A copy of the fixture's package with another ICCID and AKA algorithm, imported. */
@@ -3791,6 +3873,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_authenticate_failure_injection, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_gbpp_cc_failure_injection, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_initiate_checks, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_ci_lists, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_authenticate_checks, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_eligibility, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_device_info, setup, teardown),

@@ -242,6 +242,8 @@ ORSP_MUST_CHECK orsp_err orsp_ci_store_add(orsp_ci_store *s, const orsp_cert *ci
 /* Find a CI by subject key identifier; NULL if none. */
 const orsp_cert *orsp_ci_store_find(const orsp_ci_store *s, const uint8_t *ski, size_t ski_len);
 size_t orsp_ci_store_count(const orsp_ci_store *s);
+/* The i-th CI in the order they were added; NULL when i >= orsp_ci_store_count(s). */
+const orsp_cert *orsp_ci_store_at(const orsp_ci_store *s, size_t i);
 void orsp_ci_store_free(orsp_ci_store *s);
 
 /* The EC public key of a DER certificate, read with the DER reader alone (no X.509

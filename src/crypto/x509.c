@@ -1062,6 +1062,11 @@ size_t orsp_ci_store_count(const orsp_ci_store *s)
 	return s ? s->n : 0;
 }
 
+const orsp_cert *orsp_ci_store_at(const orsp_ci_store *s, size_t i)
+{
+	return s && i < s->n ? s->cis[i] : NULL;
+}
+
 const orsp_cert *orsp_ci_store_find(const orsp_ci_store *s, const uint8_t *ski, size_t ski_len)
 {
 	if (!s || (!ski && ski_len))

@@ -235,7 +235,11 @@ typedef struct sess {
 
 /* initiateAuthentication writes nothing: the transactionId carries, authenticated, what the
  * next step needs, and the serverChallenge is derived from it.
- *   transactionId   = random (7) || created_at (4, big-endian seconds) || key set (1) || tag (4)
+ *   transactionId   = random (7) || created_at (4, big-endian seconds) || CIs (1) || tag (4)
+ *   CIs             = the key set (low 3 bits: its CERT.DPauth and CERT.DPpb, chaining to a CI
+ *                     of euiccCiPKIdListForVerification) | the CI the eUICC's chain must end at
+ *                     (euiccCiPKIdToBeUsed, one of ...ForSigning) << 3: 0 the key set's own,
+ *                     else 1 + its index among the trusted CIs (orsp_ci_store_at)
  *   tag             = HMAC-SHA256(K, "tid" || its first 12 bytes), first 4 bytes
  *   serverChallenge = HMAC-SHA256(K, "challenge" || transactionId), first 16 bytes
  * K = HMAC-SHA256(KEK, TID_KEY_LABEL) (orsp_smdp_label_mac keeps the keyed MAC with the
@@ -261,7 +265,13 @@ static orsp_err tid_mac(const ctx *c, const char *what, const uint8_t *data, siz
 	return orsp_smdp_label_mac(c->s, TID_KEY_LABEL, buf, wl + n, out);
 }
 
-static orsp_err tid_make(const ctx *c, int keyset, uint8_t tid[TID_LEN], uint8_t schal[16])
+#define TID_KEYSET_BITS 3
+#define TID_CI_MAX ((0xFF >> TID_KEYSET_BITS) - 1) /* CI indexes 0..30 fit the byte */
+_Static_assert(ORSP_SMDP_MAX_KEYSETS <= 1 << TID_KEYSET_BITS, "a key set index fits 3 bits");
+
+/* sci: the index of the CI for the eUICC's chain among c->svc->cis, or -1 for the key set's
+ * own CI. */
+static orsp_err tid_make(const ctx *c, int keyset, int sci, uint8_t tid[TID_LEN], uint8_t schal[16])
 {
 	uint8_t mac[32];
 	uint32_t t = (uint32_t)now_s(c);
@@ -271,7 +281,7 @@ static orsp_err tid_make(const ctx *c, int keyset, uint8_t tid[TID_LEN], uint8_t
 	tid[8] = (uint8_t)(t >> 16);
 	tid[9] = (uint8_t)(t >> 8);
 	tid[10] = (uint8_t)t;
-	tid[11] = (uint8_t)keyset;
+	tid[11] = (uint8_t)(keyset | (sci + 1) << TID_KEYSET_BITS);
 	if (!e)
 		e = tid_mac(c, "tid", tid, 12, mac);
 	if (!e) {
@@ -283,10 +293,10 @@ static orsp_err tid_make(const ctx *c, int keyset, uint8_t tid[TID_LEN], uint8_t
 	return e;
 }
 
-/* One of our transactionIds, within the session lifetime: its key set, creation time and
- * serverChallenge. false for anything else. */
+/* One of our transactionIds, within the session lifetime: its key set, the CI the eUICC's
+ * chain must end at (*ci), creation time and serverChallenge. false for anything else. */
 static bool tid_open(const ctx *c, const uint8_t *tid, size_t len, int *keyset,
-                     int64_t *created, uint8_t schal[16])
+                     const orsp_cert **ci, int64_t *created, uint8_t schal[16])
 {
 	int64_t ttl = c->svc->session_ttl_s > 0 ? c->svc->session_ttl_s : DEFAULT_TTL;
 	int64_t now = now_s(c);
@@ -298,9 +308,14 @@ static bool tid_open(const ctx *c, const uint8_t *tid, size_t len, int *keyset,
 	}
 	*created = (int64_t)(((uint32_t)tid[7] << 24) | ((uint32_t)tid[8] << 16) |
 	                     ((uint32_t)tid[9] << 8) | tid[10]);
-	*keyset = tid[11];
+	*keyset = tid[11] & ((1 << TID_KEYSET_BITS) - 1);
 	if ((size_t)*keyset >= c->svc->n_sets || *created > now + TID_CLOCK_SKEW ||
 	    now - *created > ttl)
+		return false;
+	*ci = tid[11] >> TID_KEYSET_BITS
+	          ? orsp_ci_store_at(c->svc->cis, (size_t)(tid[11] >> TID_KEYSET_BITS) - 1)
+	          : c->svc->sets[*keyset].ci;
+	if (!*ci)
 		return false;
 	if (tid_mac(c, "challenge", tid, TID_LEN, mac)) {
 		orsp_err_clear();
@@ -706,6 +721,53 @@ static bool ski_listed(orsp_slice list, const uint8_t *ski, size_t ski_len)
 	return false;
 }
 
+/* The CIs of a session (SGP.22 §5.6.1, §5.7.13): the eUICC verifies CERT.DPauth (and later
+ * CERT.DPpb) with a CI of euiccCiPKIdListForVerification, so the key set is one whose CI is
+ * listed there; it signs with the CERT.EUICC it holds under the CI named by
+ * euiccCiPKIdToBeUsed, which must be one of euiccCiPKIdListForSigning, and authenticateClient
+ * verifies that chain with it, so that CI is one we trust (a key set's or a trusted_ci). A key
+ * set whose CI is in both lists is taken first (*sci -1: its own CI); otherwise the first key
+ * set with its CI in ...ForVerification and the first trusted CI in ...ForSigning (*sci its
+ * index among c->svc->cis). *chosen -1 and *sci -2: no trusted CI is in ...ForSigning
+ * (8.8.2/3.1, checked first, as SGP.22 lists it); *chosen -1 otherwise: none of our key sets
+ * chains to a CI of ...ForVerification (8.8.4/3.7). ski receives euiccCiPKIdToBeUsed. */
+static void choose_cis(const ctx *c, orsp_slice verif, orsp_slice signing, int *chosen, int *sci,
+                       uint8_t *ski, size_t cap, size_t *ski_len)
+{
+	const orsp_smdp_service *svc = c->svc;
+	int first_verif = -1;
+
+	*chosen = -1;
+	*sci = -2;
+	for (size_t i = 0; i < svc->n_sets; i++) {
+		if (orsp_cert_ski(svc->sets[i].ci, ski, cap, ski_len)) {
+			orsp_err_clear();
+			continue;
+		}
+		if (!ski_listed(verif, ski, *ski_len))
+			continue;
+		if (ski_listed(signing, ski, *ski_len)) {
+			*chosen = (int)i;
+			*sci = -1;
+			return;
+		}
+		if (first_verif < 0)
+			first_verif = (int)i;
+	}
+	for (size_t i = 0; i < orsp_ci_store_count(svc->cis) && i <= TID_CI_MAX; i++) {
+		if (orsp_cert_ski(orsp_ci_store_at(svc->cis, i), ski, cap, ski_len)) {
+			orsp_err_clear();
+			continue;
+		}
+		if (ski_listed(signing, ski, *ski_len)) {
+			*sci = (int)i;
+			break;
+		}
+	}
+	if (*sci >= 0)
+		*chosen = first_verif;
+}
+
 static orsp_err initiate_authentication(ctx *c)
 {
 	uint8_t echal[16], info1[1024], tid[TID_LEN], schal[16], signed1[512], sig[ORSP_EC_SIG_LEN];
@@ -716,7 +778,7 @@ static orsp_err initiate_authentication(ctx *c)
 	orsp_tlv t, verif = {0}, signing = {0};
 	orsp_reader r;
 	orsp_writer w;
-	int chosen = -1;
+	int chosen = -1, sci = -1;
 	json_t *obj = NULL;
 	orsp_err e;
 
@@ -745,16 +807,10 @@ static orsp_err initiate_authentication(ctx *c)
 	}
 	if (!verif.raw.p || !signing.raw.p)
 		return fail(c, ES9P_MALFORMED, "euiccInfo1: CI lists missing");
-	/* SGP.22 §3.1.2.1: a CI both to verify our signature and to sign the eUICC's. */
-	for (size_t i = 0; i < c->svc->n_sets && chosen < 0; i++) {
-		if (orsp_cert_ski(c->svc->sets[i].ci, ski, sizeof(ski), &ski_len))
-			continue;
-		if (ski_listed(verif.value, ski, ski_len) && ski_listed(signing.value, ski, ski_len))
-			chosen = (int)i;
-	}
+	choose_cis(c, verif.value, signing.value, &chosen, &sci, ski, sizeof(ski), &ski_len);
 	if (chosen < 0)
-		return fail(c, ES9P_NO_CI, NULL);
-	if ((e = tid_make(c, chosen, tid, schal)))
+		return fail(c, sci == -2 ? ES9P_NO_CI : ES9P_NO_DPAUTH, NULL);
+	if ((e = tid_make(c, chosen, sci, tid, schal)))
 		return e;
 	if ((e = orsp_hex_encode(tid, sizeof(tid), tid_hex, sizeof(tid_hex))))
 		return e;
@@ -865,6 +921,7 @@ static orsp_err authenticate_client(ctx *c)
 	orsp_smdp_profile prof;
 	es9p_needs needs;
 	const orsp_smdp_keyset *ks;
+	const orsp_cert *sess_ci = NULL;
 	sess se = {0};
 	json_t *obj = NULL;
 	orsp_err e = ORSP_OK;
@@ -883,7 +940,7 @@ static orsp_err authenticate_client(ctx *c)
 		e = fail(c, ES9P_MALFORMED, orsp_err_detail());
 		goto out;
 	}
-	if (!tid_open(c, tid, tid_len, &se.keyset, &se.created_at, se.schal)) {
+	if (!tid_open(c, tid, tid_len, &se.keyset, &sess_ci, &se.created_at, se.schal)) {
 		e = fail(c, ES9P_UNKNOWN_TID, NULL);
 		goto out;
 	}
@@ -948,12 +1005,13 @@ static orsp_err authenticate_client(ctx *c)
 		e = fail(c, ES9P_EUICC_INVALID, orsp_err_detail());
 		goto out;
 	}
-	/* the chain must end at the CI this session chose */
+	/* the chain must end at the CI this session chose (euiccCiPKIdToBeUsed) */
 	{
 		uint8_t aki[32], ski[32];
 		size_t al = 0, sl = 0;
 		if (orsp_cert_aki(eum, aki, sizeof(aki), &al) ||
-		    orsp_cert_ski(ks->ci, ski, sizeof(ski), &sl) || al != sl || memcmp(aki, ski, sl)) {
+		    orsp_cert_ski(sess_ci, ski, sizeof(ski), &sl) || al != sl ||
+		    memcmp(aki, ski, sl)) {
 			e = fail(c, ES9P_CI_UNKNOWN, "the EUM is not under the CI of this session");
 			goto out;
 		}

@@ -13,7 +13,10 @@ static const struct {
     /* a request that does not parse: JSON, base64 or ASN.1 (mandatory element invalid) */
     [ES9P_MALFORMED] = {"1.2", "2.1", "invalid request data"},
     [ES9P_BAD_ADDRESS] = {"8.8.1", "3.8", "invalid SM-DP+ address"},
+    /* initiateAuthentication: no CI of euiccCiPKIdListForSigning that we trust, then no
+     * CERT.DPauth under a CI of ...ForVerification (SGP.22 §5.6.1) */
     [ES9P_NO_CI] = {"8.8.2", "3.1", "no supported CI public key identifier"},
+    [ES9P_NO_DPAUTH] = {"8.8.4", "3.7", "no CERT.DPauth chaining to a CI the eUICC verifies with"},
     [ES9P_SVN] = {"8.8.3", "3.1", "SGP.22 version not supported"},
     [ES9P_UNKNOWN_TID] = {"8.10.1", "3.9", "unknown or finished transaction"},
     [ES9P_EUICC_SIGNATURE] = {"8.1", "6.1", "eUICC signature invalid"},
