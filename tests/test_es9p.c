@@ -2079,6 +2079,157 @@ static void test_order_not_released(void **state)
 	dl_free(&d);
 }
 
+/* An OpenSSL key as an orsp key, for signing as that eUICC. */
+static orsp_ec_key *orsp_key_of(EVP_PKEY *k)
+{
+	unsigned char *pem = NULL;
+	BIO *b = BIO_new(BIO_s_mem());
+	orsp_ec_key *out = NULL;
+	long n;
+
+	assert_non_null(b);
+	PEM_write_bio_PrivateKey(b, k, NULL, NULL, 0, NULL, NULL);
+	n = BIO_get_mem_data(b, &pem);
+	assert_int_equal(orsp_ec_load_private(pem, (size_t)n, &out), ORSP_OK);
+	BIO_free(b);
+	return out;
+}
+
+/* authenticateClient for order mid with an eUICC certificate for EID (key k, the same as
+ * ok) under an EUM minted from es (its own fresh key), issued by CI ci with ci_key. */
+static json_t *auth_minted_eum(fx *f, dl *d, const char *mid, const certmint_spec *es, X509 *ci,
+                               EVP_PKEY *ci_key, EVP_PKEY *k, orsp_ec_key *ok)
+{
+	certmint_spec us = {0};
+	EVP_PKEY *ek = certmint_key_new("prime256v1");
+	X509 *m = certmint_issue(es, ek, ci, ci_key), *x;
+	uint8_t *der, *eder;
+	size_t len, elen;
+	int http;
+	auth_opts o;
+	json_t *rsp;
+
+	us.subject = "/C=ES/O=RSP Test EUM/serialNumber=" EID "/CN=Test eUICC";
+	us.policy = "2.23.146.1.2.1.1";
+	us.key_usage = "critical,digitalSignature";
+	x = certmint_issue(&us, k, m, ek);
+	der = certmint_der(x, &len);
+	eder = certmint_der(m, &elen);
+	o = (auth_opts){
+	    .mid = mid, .cert = der, .cert_len = len, .eum = eder, .eum_len = elen, .key = ok};
+	rsp = call(f, "authenticateClient", auth_request(f, d, &o), &http);
+	free(der);
+	free(eder);
+	X509_free(x);
+	X509_free(m);
+	EVP_PKEY_free(ek);
+	return rsp;
+}
+
+/* An EUM's certificate spec as SGP.26's, for the EID prefix 89049032 */
+static certmint_spec minted_eum_spec(void)
+{
+	certmint_spec es = {0};
+	es.subject = "/C=ES/O=RSP Test EUM/CN=Minted EUM";
+	es.policy = "2.23.146.1.2.1.2";
+	es.key_usage = "critical,keyCertSign";
+	es.basic_constraints = "critical,CA:TRUE,pathlen:0";
+	es.nc_org = "RSP Test EUM";
+	es.nc_serial = "89049032";
+	return es;
+}
+
+/* The status of a certificate that fails follows from which one failed and why
+ * (orsp_rsp_verify_euicc_chain_fault), not from words in the error text, which quotes the
+ * certificates' CNs: an eUICC certificate whose CN names the EUM, an unknown CI or a
+ * permitted range is still the eUICC's (8.1.3), an EUM's fault is 8.1.2. */
+static void test_certificate_codes(void **state)
+{
+	fx *f = *state;
+	static dl d;
+	int http;
+	auth_opts o;
+	EVP_PKEY *ci_key = certmint_key_load("sgp26/CertificateIssuer/SK_CI_ECDSA_NIST.pem");
+	EVP_PKEY *eum_key = certmint_key_load("sgp26/EUM/SK_EUM_ECDSA_NIST.pem");
+	X509 *ci = certmint_cert_load("sgp26/CertificateIssuer/CERT_CI_ECDSA_NIST.der");
+	X509 *eum = certmint_cert_load("sgp26/EUM/CERT_EUM_ECDSA_NIST.der");
+	EVP_PKEY *k = certmint_key_new("prime256v1"), *other = certmint_key_new("prime256v1");
+	orsp_ec_key *ok = orsp_key_of(k);
+	static const struct {
+		const char *what, *cn;
+		bool forged, expired, not_yet;
+		const char *subject, *reason;
+	} euiccs[] = {
+	    /* signed by another key than the EUM's, under its names */
+	    {"forged signature", "Test eUICC", true, false, false, "8.1.3", "6.1"},
+	    {"expired, CN naming the EUM", "EUM-provisioned eUICC", false, true, false, "8.1.3",
+	     "6.3"},
+	    {"expired, CN naming an unknown CI", "unknown CI eUICC", false, true, false, "8.1.3",
+	     "6.3"},
+	    {"not valid yet, CN with outside/permitted", "EUM outside permitted", false, false,
+	     true, "8.1.3", "6.1"},
+	};
+
+	order(f, EID, "CODES-1", NULL);
+	reinitiate(f, &d);
+	for (size_t i = 0; i < ORSP_ARRAY_LEN(euiccs); i++) {
+		char subject[160];
+		certmint_spec s = {0};
+		X509 *x;
+		uint8_t *der;
+		size_t len;
+		json_t *rsp;
+		orsp_json_status st;
+		snprintf(subject, sizeof(subject),
+		         "/C=ES/O=RSP Test EUM/serialNumber=" EID "/CN=%s", euiccs[i].cn);
+		s.subject = subject;
+		s.policy = "2.23.146.1.2.1.1";
+		s.key_usage = "critical,digitalSignature";
+		if (euiccs[i].expired) {
+			s.not_before = certmint_time(2019, 1, 1);
+			s.not_after = certmint_time(2020, 1, 1);
+		}
+		if (euiccs[i].not_yet)
+			s.not_before = certmint_time(2045, 1, 1);
+		x = certmint_issue(&s, k, eum, euiccs[i].forged ? other : eum_key);
+		der = certmint_der(x, &len);
+		o = (auth_opts){.mid = "CODES-1", .cert = der, .cert_len = len, .key = ok};
+		rsp = call(f, "authenticateClient", auth_request(f, &d, &o), &http);
+		assert_int_equal(orsp_json_header_get(rsp, &st), ORSP_OK);
+		if (strcmp(st.subject_code, euiccs[i].subject) ||
+		    strcmp(st.reason_code, euiccs[i].reason))
+			fail_msg("%s: expected %s/%s, got %s/%s (%s)", euiccs[i].what,
+			         euiccs[i].subject, euiccs[i].reason, st.subject_code,
+			         st.reason_code, st.message);
+		json_decref(rsp);
+		free(der);
+		X509_free(x);
+	}
+	/* the EUM's faults, under the SGP.26 CI with a sound eUICC below: expired (8.1.2/6.3),
+	 * and without an EID range, which is the EUM's, not the eUICC's (8.1.2/6.1) */
+	{
+		certmint_spec es = minted_eum_spec();
+		es.not_before = certmint_time(2018, 1, 1);
+		es.not_after = certmint_time(2021, 1, 1);
+		expect_fail(auth_minted_eum(f, &d, "CODES-1", &es, ci, ci_key, k, ok), "8.1.2",
+		            "6.3");
+		es = minted_eum_spec();
+		es.nc_serial = NULL;
+		expect_fail(auth_minted_eum(f, &d, "CODES-1", &es, ci, ci_key, k, ok), "8.1.2",
+		            "6.1");
+	}
+	/* the genuine eUICC still gets in with the same transactionId (nothing was written) */
+	authenticate(f, &d, "CODES-1");
+	orsp_ec_free(ok);
+	EVP_PKEY_free(k);
+	EVP_PKEY_free(other);
+	EVP_PKEY_free(eum_key);
+	EVP_PKEY_free(ci_key);
+	X509_free(eum);
+	X509_free(ci);
+	dl_free(&d);
+}
+
 /* Certificates: an order for another EID, an eUICC outside its EUM's range, an expired eUICC
  * certificate, an EUM under an unknown CI. */
 static void test_certificate_checks(void **state)
@@ -2096,16 +2247,7 @@ static void test_certificate_checks(void **state)
 
 	order(f, "89049032123451234512345678901235", "CERT-1", NULL);
 	reinitiate(f, &d);
-	{
-		/* the key as an orsp key for signing */
-		unsigned char *pem = NULL;
-		BIO *b = BIO_new(BIO_s_mem());
-		long n;
-		PEM_write_bio_PrivateKey(b, k, NULL, NULL, 0, NULL, NULL);
-		n = BIO_get_mem_data(b, &pem);
-		assert_int_equal(orsp_ec_load_private(pem, (size_t)n, &ok), ORSP_OK);
-		BIO_free(b);
-	}
+	ok = orsp_key_of(k);
 	/* EID outside the EUM's range 89049032 */
 	{
 		certmint_spec s = {0};
@@ -2142,53 +2284,19 @@ static void test_certificate_checks(void **state)
 	}
 	/* an EUM under a CI nobody trusts */
 	{
-		EVP_PKEY *ci_key = certmint_key_new("prime256v1"), *eum2_key =
-		                                                       certmint_key_new("prime256v1");
-		certmint_spec cs = {0}, es = {0}, us = {0};
-		X509 *ci, *eum2, *x;
-		uint8_t *eder;
-		size_t elen;
+		EVP_PKEY *ci_key = certmint_key_new("prime256v1");
+		certmint_spec cs = {0}, es = minted_eum_spec();
+		X509 *ci;
 		cs.subject = "/C=XX/O=Rogue/CN=Rogue CI";
 		cs.policy = "2.23.146.1.2.1.0";
 		cs.key_usage = "critical,keyCertSign,cRLSign";
 		cs.basic_constraints = "critical,CA:TRUE";
 		ci = certmint_issue(&cs, ci_key, NULL, ci_key);
 		es.subject = "/C=XX/O=RSP Test EUM/CN=Rogue EUM";
-		es.policy = "2.23.146.1.2.1.2";
-		es.key_usage = "critical,keyCertSign";
-		es.basic_constraints = "critical,CA:TRUE,pathlen:0";
-		es.nc_org = "RSP Test EUM";
-		es.nc_serial = "89049032";
-		eum2 = certmint_issue(&es, eum2_key, ci, ci_key);
-		us.subject = "/C=XX/O=RSP Test EUM/serialNumber=89049032123451234512345678901235"
-		             "/CN=Test eUICC";
-		us.policy = "2.23.146.1.2.1.1";
-		us.key_usage = "critical,digitalSignature";
-		x = certmint_issue(&us, k, eum2, eum2_key);
-		der = certmint_der(x, &len);
-		eder = certmint_der(eum2, &elen);
-		o = (auth_opts){.mid = "CERT-1",
-		                .cert = der,
-		                .cert_len = len,
-		                .eum = eder,
-		                .eum_len = elen,
-		                .key = ok};
-		{
-			json_t *rsp = call(f, "authenticateClient", auth_request(f, &d, &o), &http);
-			orsp_json_status st;
-			assert_int_equal(orsp_json_header_get(rsp, &st), ORSP_OK);
-			assert_int_equal(st.status, ORSP_FES_FAILED);
-			assert_true(strncmp(st.subject_code, "8.1", 3) == 0 ||
-			            strcmp(st.subject_code, "8.11.1") == 0);
-			json_decref(rsp);
-		}
-		free(der);
-		free(eder);
-		X509_free(x);
-		X509_free(eum2);
+		expect_fail(auth_minted_eum(f, &d, "CERT-1", &es, ci, ci_key, k, ok), "8.11.1",
+		            "3.9");
 		X509_free(ci);
 		EVP_PKEY_free(ci_key);
-		EVP_PKEY_free(eum2_key);
 	}
 	/* the genuine eUICC, but the order is linked to another EID: "EID doesn't match the
 	 * expected value" (SGP.22 §5.6.2) */
@@ -2758,15 +2866,9 @@ static void other_euicc(const char *eid, uint8_t **der, size_t *len, orsp_ec_key
 	EVP_PKEY *k = certmint_key_new("prime256v1");
 	certmint_spec s = {0};
 	char subject[128];
-	unsigned char *pem = NULL;
-	BIO *bio = BIO_new(BIO_s_mem());
-	long n;
 	X509 *x;
 
-	PEM_write_bio_PrivateKey(bio, k, NULL, NULL, 0, NULL, NULL);
-	n = BIO_get_mem_data(bio, &pem);
-	assert_int_equal(orsp_ec_load_private(pem, (size_t)n, key), ORSP_OK);
-	BIO_free(bio);
+	*key = orsp_key_of(k);
 	snprintf(subject, sizeof(subject), "/C=ES/O=RSP Test EUM/serialNumber=%s/CN=Test eUICC",
 	         eid);
 	s.subject = subject;
@@ -3880,6 +3982,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_platform_policy, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_eligibility_services, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_certificate_checks, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_certificate_codes, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_order_not_released, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_gbpp_checks, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_download_retry_limit, setup, teardown),

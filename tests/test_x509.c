@@ -676,6 +676,163 @@ static void test_bad_signatures(void **state)
 	pki_free(&p);
 }
 
+/* The structured verdict of orsp_rsp_verify_euicc_chain_fault for eUICC x (issued by EUM m
+ * under CI ci with their keys; x NULL: the SGP.26 eUICC) at now, in store s (NULL: p's):
+ * refused with the same error as orsp_rsp_verify_euicc_chain. */
+static orsp_chain_fault fault_of(const orsp_ci_store *s, const orsp_cert *eum, X509 *x, time_t now)
+{
+	orsp_chain_fault f = {ORSP_CHAIN_CERT_NONE, ORSP_CHAIN_OK};
+	orsp_cert *u = x ? certmint_to_orsp(x) : load("sgp26/eUICC/CERT_EUICC_ECDSA_NIST.der");
+	orsp_err plain = orsp_rsp_verify_euicc_chain(s, eum, u, now, NULL);
+	orsp_err e = orsp_rsp_verify_euicc_chain_fault(s, eum, u, now, NULL, &f);
+	assert_int_equal(e, plain);
+	assert_int_not_equal(e, ORSP_OK);
+	orsp_cert_free(u);
+	return f;
+}
+
+/* fault_of for a sound eUICC (SGP.26's EID) under an EUM minted from m with key ek, issued by
+ * ci and signed with signer. */
+static orsp_chain_fault minted_eum_fault(pki *p, const orsp_ci_store *s, const certmint_spec *m,
+                                         EVP_PKEY *ek, X509 *ci, EVP_PKEY *signer)
+{
+	certmint_spec u = euicc_spec(SGP26_EID);
+	X509 *mx = certmint_issue(m, ek, ci, signer);
+	orsp_cert *mc = certmint_to_orsp(mx);
+	X509 *x = certmint_issue(&u, p->euicc_key, mx, ek);
+	orsp_chain_fault f = fault_of(s, mc, x, 0);
+	X509_free(x);
+	orsp_cert_free(mc);
+	X509_free(mx);
+	return f;
+}
+
+#define FAULT(f, c, w)                                                                             \
+	do {                                                                                       \
+		orsp_chain_fault got_ = (f);                                                       \
+		assert_int_equal(got_.cert, (c));                                                  \
+		assert_int_equal(got_.why, (w));                                                   \
+	} while (0)
+
+/* Which certificate failed and why, whatever the certificates' names say: an SM-DP+ answers
+ * its status code from this, never from the error text (which quotes the CN). */
+static void test_chain_fault(void **state)
+{
+	pki p;
+	certmint_spec u, m;
+	EVP_PKEY *rogue = certmint_key_new("prime256v1"), *ek = certmint_key_new("prime256v1");
+	orsp_chain_fault f = {ORSP_CHAIN_CERT_EUM, ORSP_CHAIN_INVALID};
+	orsp_cert *eum = load("sgp26/EUM/CERT_EUM_ECDSA_NIST.der");
+	orsp_cert *euicc = load("sgp26/eUICC/CERT_EUICC_ECDSA_NIST.der");
+	X509 *x;
+	(void)state;
+	pki_load(&p);
+
+	/* verified: nothing named; NULL fault allowed */
+	assert_int_equal(orsp_rsp_verify_euicc_chain_fault(p.store, eum, euicc, 0, NULL, &f),
+	                 ORSP_OK);
+	FAULT(f, ORSP_CHAIN_CERT_NONE, ORSP_CHAIN_OK);
+	assert_int_equal(orsp_rsp_verify_euicc_chain_fault(p.store, eum, euicc, 0, NULL, NULL),
+	                 ORSP_OK);
+	/* the eUICC: signed by another key than the EUM's, under the EUM's names */
+	u = euicc_spec(SGP26_EID);
+	x = certmint_issue(&u, p.euicc_key, p.eum, rogue);
+	FAULT(fault_of(p.store, eum, x, 0), ORSP_CHAIN_CERT_EUICC, ORSP_CHAIN_SIGNATURE);
+	X509_free(x);
+	/* expired, its CN naming the EUM (the text says "EUM", the verdict does not) */
+	u = euicc_spec(SGP26_EID);
+	u.subject = "/C=ES/O=RSP Test EUM/serialNumber=" SGP26_EID "/CN=EUM expired outside";
+	u.not_before = certmint_time(2019, 1, 1);
+	u.not_after = certmint_time(2020, 1, 1);
+	x = certmint_issue(&u, p.euicc_key, p.eum, p.eum_key);
+	FAULT(fault_of(p.store, eum, x, 0), ORSP_CHAIN_CERT_EUICC, ORSP_CHAIN_EXPIRED);
+	X509_free(x);
+	/* not valid yet */
+	u = euicc_spec(SGP26_EID);
+	u.not_before = certmint_time(2040, 1, 1);
+	x = certmint_issue(&u, p.euicc_key, p.eum, p.eum_key);
+	FAULT(fault_of(p.store, eum, x, 0), ORSP_CHAIN_CERT_EUICC, ORSP_CHAIN_NOT_YET_VALID);
+	X509_free(x);
+	/* an EID outside the EUM's range (a CN that says "permitted" changes nothing) */
+	u = euicc_spec("89049033123451234512345678901235");
+	u.subject = "/C=ES/O=RSP Test EUM/serialNumber=89049033123451234512345678901235"
+	            "/CN=permitted EUM";
+	x = certmint_issue(&u, p.euicc_key, p.eum, p.eum_key);
+	FAULT(fault_of(p.store, eum, x, 0), ORSP_CHAIN_CERT_EUICC, ORSP_CHAIN_EID_OUTSIDE);
+	X509_free(x);
+	/* not an eUICC certificate (the EUM's policy) */
+	u = euicc_spec(SGP26_EID);
+	u.policy = P_EUM;
+	x = certmint_issue(&u, p.euicc_key, p.eum, p.eum_key);
+	FAULT(fault_of(p.store, eum, x, 0), ORSP_CHAIN_CERT_EUICC, ORSP_CHAIN_INVALID);
+	X509_free(x);
+	/* the EUM: an impostor (not signed by the CI), expired, without an EID range; the
+	 * eUICCs below them are sound */
+	m = eum_spec();
+	FAULT(minted_eum_fault(&p, p.store, &m, ek, p.ci, rogue), ORSP_CHAIN_CERT_EUM,
+	      ORSP_CHAIN_SIGNATURE);
+	m.not_before = certmint_time(2018, 1, 1);
+	m.not_after = certmint_time(2021, 1, 1);
+	FAULT(minted_eum_fault(&p, p.store, &m, ek, p.ci, p.ci_key), ORSP_CHAIN_CERT_EUM,
+	      ORSP_CHAIN_EXPIRED);
+	m = eum_spec();
+	m.nc_serial = NULL;
+	FAULT(minted_eum_fault(&p, p.store, &m, ek, p.ci, p.ci_key), ORSP_CHAIN_CERT_EUM,
+	      ORSP_CHAIN_INVALID);
+	/* no authorityKeyIdentifier: it names no CI, its own fault */
+	m = eum_spec();
+	m.no_aki = true;
+	FAULT(minted_eum_fault(&p, p.store, &m, ek, p.ci, p.ci_key), ORSP_CHAIN_CERT_EUM,
+	      ORSP_CHAIN_INVALID);
+	/* the CI: none trusted for the EUM; one expired */
+	{
+		certmint_spec cs = {0};
+		EVP_PKEY *ck = certmint_key_new("prime256v1");
+		X509 *ci, *mx;
+		orsp_cert *cic, *mc;
+		orsp_ci_store *s = NULL;
+		cs.subject = "/C=XX/O=Elsewhere/CN=Old CI";
+		cs.policy = P_CI;
+		cs.key_usage = "critical,keyCertSign,cRLSign";
+		cs.basic_constraints = "critical,CA:TRUE";
+		cs.no_aki = true;
+		cs.not_after = certmint_time(2021, 1, 1);
+		ci = certmint_issue(&cs, ck, NULL, ck);
+		cic = certmint_to_orsp(ci);
+		assert_int_equal(orsp_ci_store_new(&s), ORSP_OK);
+		assert_int_equal(orsp_ci_store_add(s, cic), ORSP_OK);
+		FAULT(fault_of(s, eum, NULL, 0), ORSP_CHAIN_CERT_CI, ORSP_CHAIN_UNKNOWN_CI);
+		m = eum_spec();
+		FAULT(minted_eum_fault(&p, s, &m, ek, ci, ck), ORSP_CHAIN_CERT_CI,
+		      ORSP_CHAIN_EXPIRED);
+		mx = certmint_issue(&m, ek, ci, ck);
+		mc = certmint_to_orsp(mx);
+		u = euicc_spec(SGP26_EID);
+		x = certmint_issue(&u, p.euicc_key, mx, ek);
+		{
+			/* the same chain while the CI was valid: the expiry was the fault */
+			orsp_cert *uc = certmint_to_orsp(x);
+			assert_int_equal(orsp_rsp_verify_euicc_chain_fault(
+			                     s, mc, uc, certmint_time(2020, 6, 1), NULL, &f),
+			                 ORSP_OK);
+			FAULT(f, ORSP_CHAIN_CERT_NONE, ORSP_CHAIN_OK);
+			orsp_cert_free(uc);
+		}
+		X509_free(x);
+		orsp_cert_free(mc);
+		X509_free(mx);
+		orsp_ci_store_free(s);
+		orsp_cert_free(cic);
+		X509_free(ci);
+		EVP_PKEY_free(ck);
+	}
+	orsp_cert_free(euicc);
+	orsp_cert_free(eum);
+	EVP_PKEY_free(ek);
+	EVP_PKEY_free(rogue);
+	pki_free(&p);
+}
+
 /* Parsed certificates are shared by their bytes (a cache in src/crypto/x509.c): each
  * caller owns a reference, the object outlives any one of them, threads may share it, and
  * a different byte is a different certificate. */
@@ -1672,6 +1829,7 @@ int main(void)
 	    cmocka_unit_test(test_production_dpauth),
 	    cmocka_unit_test(test_ci_store),
 	    cmocka_unit_test(test_eid_range),
+	    cmocka_unit_test(test_chain_fault),
 	    cmocka_unit_test(test_bad_signatures),
 	    cmocka_unit_test(test_parse_cache),
 	    cmocka_unit_test(test_fast_path_accepts),

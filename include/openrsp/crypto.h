@@ -277,6 +277,41 @@ ORSP_MUST_CHECK orsp_err orsp_rsp_verify_euicc_chain(const orsp_ci_store *cis, c
                                                      const orsp_cert *euicc, time_t now,
                                                      char eid_out[33]);
 
+/* Which certificate of CI -> EUM -> eUICC failed, and why: a verdict to act on (an SM-DP+
+ * answers with its status code), where orsp_err_detail() is for people and quotes the
+ * certificates' names. */
+typedef enum orsp_chain_cert {
+	ORSP_CHAIN_CERT_NONE = 0, /* nothing failed, or the arguments */
+	ORSP_CHAIN_CERT_CI,       /* the CI above the EUM: none trusted, or unusable now */
+	ORSP_CHAIN_CERT_EUM,
+	ORSP_CHAIN_CERT_EUICC,
+} orsp_chain_cert;
+
+typedef enum orsp_chain_why {
+	ORSP_CHAIN_OK = 0,
+	ORSP_CHAIN_UNKNOWN_CI,    /* the EUM's authorityKeyIdentifier names no trusted CI */
+	ORSP_CHAIN_SIGNATURE,     /* its signature does not verify with its issuer's key */
+	ORSP_CHAIN_EXPIRED,       /* after its notAfter */
+	ORSP_CHAIN_NOT_YET_VALID, /* before its notBefore */
+	ORSP_CHAIN_EID_OUTSIDE,   /* (eUICC) its EID is not in the range its EUM may issue */
+	ORSP_CHAIN_INVALID,       /* anything else: encoding, profile, policy, key usage, issuer
+	                           * linkage; for an EUM also an EID range it lacks or that does
+	                           * not decode */
+} orsp_chain_why;
+
+typedef struct orsp_chain_fault {
+	orsp_chain_cert cert;
+	orsp_chain_why why;
+} orsp_chain_fault;
+
+/* orsp_rsp_verify_euicc_chain, and *fault (may be NULL) says which certificate failed and
+ * why ({NONE, OK} on success and for ORSP_E_USAGE). */
+ORSP_MUST_CHECK orsp_err orsp_rsp_verify_euicc_chain_fault(const orsp_ci_store *cis,
+                                                           const orsp_cert *eum,
+                                                           const orsp_cert *euicc, time_t now,
+                                                           char eid_out[33],
+                                                           orsp_chain_fault *fault);
+
 /* Verify a server certificate issued directly by a trusted CI for the given role
  * (DPauth, DPpb, DPtls, ...): signature, validity, policy, key usage. For ORSP_ROLE_DP_TLS
  * a non-NULL fqdn must appear as a DNS subjectAltName. */

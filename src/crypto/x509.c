@@ -632,8 +632,9 @@ static void fmt_time(const ASN1_TIME *t, char *out, size_t cap)
 	         tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
 }
 
-/* RFC 5280 §4.1.2.5 / §6.1.3 (a)(2): notBefore <= now <= notAfter. */
-static orsp_err check_validity(const cert_ref *r, time_t now)
+/* RFC 5280 §4.1.2.5 / §6.1.3 (a)(2): notBefore <= now <= notAfter. *why (may be NULL) gets
+ * the reason of a refusal. */
+static orsp_err check_validity(const cert_ref *r, time_t now, orsp_chain_why *why)
 {
 	const ASN1_TIME *nb = X509_get0_notBefore(r->c->x);
 	const ASN1_TIME *na = X509_get0_notAfter(r->c->x);
@@ -641,14 +642,21 @@ static orsp_err check_validity(const cert_ref *r, time_t now)
 	int c1 = ASN1_TIME_cmp_time_t(nb, now);
 	int c2 = ASN1_TIME_cmp_time_t(na, now);
 
-	if (c1 == -2 || c2 == -2)
+	if (c1 == -2 || c2 == -2) {
+		if (why)
+			*why = ORSP_CHAIN_INVALID;
 		return orsp__ossl_fail(ORSP_E_MALFORMED,
 		                       "certificate validity dates do not decode");
+	}
 	if (c1 > 0) {
+		if (why)
+			*why = ORSP_CHAIN_NOT_YET_VALID;
 		fmt_time(nb, when, sizeof(when));
 		return orsp_errf(ORSP_E_POLICY, REF_FMT "not valid before %s", REF_ARGS(r), when);
 	}
 	if (c2 < 0) {
+		if (why)
+			*why = ORSP_CHAIN_EXPIRED;
 		fmt_time(na, when, sizeof(when));
 		return orsp_errf(ORSP_E_POLICY, REF_FMT "expired on %s", REF_ARGS(r), when);
 	}
@@ -877,9 +885,10 @@ static orsp_err subtrees_match(const cert_ref *eum, STACK_OF(GENERAL_SUBTREE) * 
 }
 
 /* SGP.22 v2 §4.5.2.1.0.2: the EUM's nameConstraints permittedSubtrees directoryName holds
- * serialNumber = the EID prefix granted to the EUM; the eUICC's EID must start with it. */
+ * serialNumber = the EID prefix granted to the EUM; the eUICC's EID must start with it.
+ * *outside is set when the range is readable and the EID is not in it. */
 static orsp_err check_eid_name_constraints(const cert_ref *eum, NAME_CONSTRAINTS *nc,
-                                           const char *eid)
+                                           const char *eid, bool *outside)
 {
 	bool match;
 	int count;
@@ -888,20 +897,24 @@ static orsp_err check_eid_name_constraints(const cert_ref *eum, NAME_CONSTRAINTS
 	e = subtrees_match(eum, nc->excludedSubtrees, eid, &match, &count);
 	if (e != ORSP_OK)
 		return e;
-	if (match)
+	if (match) {
+		*outside = true;
 		return orsp_errf(ORSP_E_POLICY,
 		                 REF_FMT "EID %s is in an excluded nameConstraints range",
 		                 REF_ARGS(eum), eid);
+	}
 	e = subtrees_match(eum, nc->permittedSubtrees, eid, &match, &count);
 	if (e != ORSP_OK)
 		return e;
 	if (count == 0)
 		return orsp_errf(ORSP_E_POLICY, REF_FMT "nameConstraints permit no EID prefix",
 		                 REF_ARGS(eum));
-	if (!match)
+	if (!match) {
+		*outside = true;
 		return orsp_errf(ORSP_E_POLICY,
 		                 REF_FMT "EID %s is outside the permitted nameConstraints range",
 		                 REF_ARGS(eum), eid);
+	}
 	return ORSP_OK;
 }
 
@@ -932,8 +945,10 @@ static orsp_err der_len(orsp_reader *r, size_t *len)
 	return ORSP_E_MALFORMED;
 }
 
-/* SGP.22 v3: permittedEins ::= SEQUENCE OF PrintableString, each an EID prefix. */
-static orsp_err check_eid_permitted_eins(const cert_ref *eum, X509_EXTENSION *ext, const char *eid)
+/* SGP.22 v3: permittedEins ::= SEQUENCE OF PrintableString, each an EID prefix. *outside as
+ * for check_eid_name_constraints. */
+static orsp_err check_eid_permitted_eins(const cert_ref *eum, X509_EXTENSION *ext, const char *eid,
+                                         bool *outside)
 {
 	const ASN1_OCTET_STRING *v = X509_EXTENSION_get_data(ext);
 	orsp_reader r, seq;
@@ -959,10 +974,12 @@ static orsp_err check_eid_permitted_eins(const cert_ref *eum, X509_EXTENSION *ex
 	}
 	if (count == 0)
 		return orsp_errf(ORSP_E_POLICY, REF_FMT "permittedEins is empty", REF_ARGS(eum));
-	if (!match)
+	if (!match) {
+		*outside = true;
 		return orsp_errf(ORSP_E_POLICY,
 		                 REF_FMT "EID %s is not under any permittedEins prefix",
 		                 REF_ARGS(eum), eid);
+	}
 	return ORSP_OK;
 malformed:
 	return orsp_errf(ORSP_E_MALFORMED,
@@ -1004,14 +1021,20 @@ static orsp_err eum_name_constraints(const cert_ref *eum, NAME_CONSTRAINTS **nc)
 }
 
 /* The EID range of SGP.22 §4.5.2.1.0.2: every range the EUM carries (v2 nameConstraints,
- * v3 permittedEins) must admit the EID; an EUM with neither is refused (fail closed). */
-static orsp_err check_eid_range(const cert_ref *eum, const char *eid)
+ * v3 permittedEins) must admit the EID; an EUM with neither is refused (fail closed).
+ * *outside (may be NULL): set when the refusal is of the EID (a range it is not in), left
+ * false when it is of the EUM (no range, or one that does not decode or admits nothing). */
+static orsp_err check_eid_range(const cert_ref *eum, const char *eid, bool *outside)
 {
 	X509 *x = eum->c->x;
 	NAME_CONSTRAINTS *nc = NULL;
 	X509_EXTENSION *eins = NULL;
 	orsp_err e = ORSP_OK;
+	bool out = false;
 
+	if (!outside)
+		outside = &out;
+	*outside = false;
 	for (int i = 0; i < X509_get_ext_count(x); i++) {
 		X509_EXTENSION *ext = X509_get_ext(x, i);
 		if (!ext_is(ext, permitted_eins_oid, sizeof(permitted_eins_oid)))
@@ -1029,9 +1052,9 @@ static orsp_err check_eid_range(const cert_ref *eum, const char *eid)
 		                 REF_FMT "carries no EID range (nameConstraints or permittedEins)",
 		                 REF_ARGS(eum));
 	if (nc)
-		e = check_eid_name_constraints(eum, nc, eid);
+		e = check_eid_name_constraints(eum, nc, eid, outside);
 	if (e == ORSP_OK && eins)
-		e = check_eid_permitted_eins(eum, eins, eid);
+		e = check_eid_permitted_eins(eum, eins, eid, outside);
 	return e;
 }
 
@@ -1138,9 +1161,9 @@ orsp_err orsp_ci_store_add(orsp_ci_store *s, const orsp_cert *ci)
 /* ---------------------------------------------------------------- paths -------------- */
 
 /* Everything about a CI at verification time (its structure was checked when added). */
-static orsp_err check_ci_now(const cert_ref *ci, time_t now)
+static orsp_err check_ci_now(const cert_ref *ci, time_t now, orsp_chain_why *why)
 {
-	return check_validity(ci, now);
+	return check_validity(ci, now, why);
 }
 
 /* A CI above an EUM has a CA below it: its pathLenConstraint, if any, must allow one
@@ -1155,14 +1178,33 @@ static orsp_err check_ci_above_eum(const cert_ref *ci)
 	return ORSP_OK;
 }
 
-orsp_err orsp_rsp_verify_euicc_chain(const orsp_ci_store *cis, const orsp_cert *eum,
-                                     const orsp_cert *euicc, time_t now, char eid_out[33])
+/* Record in *f which certificate failed and why when e is an error; e passed on. */
+static orsp_err chain_fault(orsp_chain_fault *f, orsp_chain_cert cert, orsp_chain_why why,
+                            orsp_err e)
+{
+	if (e != ORSP_OK) {
+		f->cert = cert;
+		f->why = why;
+	}
+	return e;
+}
+
+orsp_err orsp_rsp_verify_euicc_chain_fault(const orsp_ci_store *cis, const orsp_cert *eum,
+                                           const orsp_cert *euicc, time_t now, char eid_out[33],
+                                           orsp_chain_fault *fault)
 {
 	const orsp_cert *ci_cert = NULL;
 	cert_ref ci, m, u;
 	char eid[EID_LEN + 8];
+	orsp_chain_fault ignored;
+	orsp_chain_why why = ORSP_CHAIN_INVALID;
+	bool outside = false;
 	orsp_err e;
 
+	if (!fault)
+		fault = &ignored;
+	fault->cert = ORSP_CHAIN_CERT_NONE;
+	fault->why = ORSP_CHAIN_OK;
 	if (!cis || !eum || !euicc)
 		return orsp_errf(ORSP_E_USAGE, "orsp_rsp_verify_euicc_chain: NULL argument");
 	if (eid_out)
@@ -1172,43 +1214,75 @@ orsp_err orsp_rsp_verify_euicc_chain(const orsp_ci_store *cis, const orsp_cert *
 	cert_ref_init(&m, eum, "EUM");
 	cert_ref_init(&u, euicc, "eUICC");
 
-	/* CI -> EUM (SGP.22 §4.5.2.1.0.2). */
+	/* CI -> EUM (SGP.22 §4.5.2.1.0.2). An EUM without an authorityKeyIdentifier is its own
+	 * fault; one that names no CI we trust, the CI's. */
 	e = find_ci(cis, &m, &ci_cert);
 	if (e != ORSP_OK)
-		return e;
+		return X509_get0_authority_key_id(eum->x)
+		           ? chain_fault(fault, ORSP_CHAIN_CERT_CI, ORSP_CHAIN_UNKNOWN_CI, e)
+		           : chain_fault(fault, ORSP_CHAIN_CERT_EUM, ORSP_CHAIN_INVALID, e);
 	cert_ref_init(&ci, ci_cert, "CI");
-	if ((e = check_ci_now(&ci, now)) != ORSP_OK || (e = check_ci_above_eum(&ci)) != ORSP_OK ||
-	    (e = check_issued(&m, &ci)) != ORSP_OK || (e = check_validity(&m, now)) != ORSP_OK ||
-	    (e = check_role(&m, ORSP_ROLE_EUM)) != ORSP_OK ||
+	if ((e = check_ci_now(&ci, now, &why)) != ORSP_OK)
+		return chain_fault(fault, ORSP_CHAIN_CERT_CI, why, e);
+	if ((e = check_ci_above_eum(&ci)) != ORSP_OK)
+		return chain_fault(fault, ORSP_CHAIN_CERT_CI, ORSP_CHAIN_INVALID, e);
+	if ((e = check_issued(&m, &ci)) != ORSP_OK)
+		return chain_fault(fault, ORSP_CHAIN_CERT_EUM,
+		                   e == ORSP_E_VERIFY ? ORSP_CHAIN_SIGNATURE : ORSP_CHAIN_INVALID,
+		                   e);
+	if ((e = check_validity(&m, now, &why)) != ORSP_OK)
+		return chain_fault(fault, ORSP_CHAIN_CERT_EUM, why, e);
+	if ((e = check_role(&m, ORSP_ROLE_EUM)) != ORSP_OK ||
 	    (e = check_profile(&m, true, false)) != ORSP_OK || (e = check_ca(&m, true)) != ORSP_OK)
-		return e;
+		return chain_fault(fault, ORSP_CHAIN_CERT_EUM, ORSP_CHAIN_INVALID, e);
 	if (!X509_get0_subject_key_id(eum->x))
-		return orsp_errf(ORSP_E_POLICY, REF_FMT "no subjectKeyIdentifier", REF_ARGS(&m));
+		return chain_fault(
+		    fault, ORSP_CHAIN_CERT_EUM, ORSP_CHAIN_INVALID,
+		    orsp_errf(ORSP_E_POLICY, REF_FMT "no subjectKeyIdentifier", REF_ARGS(&m)));
 
 	/* EUM -> eUICC (SGP.22 §4.5.2.1.0.3). */
-	if ((e = check_issued(&u, &m)) != ORSP_OK || (e = check_validity(&u, now)) != ORSP_OK ||
-	    (e = check_role(&u, ORSP_ROLE_EUICC)) != ORSP_OK ||
+	if ((e = check_issued(&u, &m)) != ORSP_OK)
+		return chain_fault(fault, ORSP_CHAIN_CERT_EUICC,
+		                   e == ORSP_E_VERIFY ? ORSP_CHAIN_SIGNATURE : ORSP_CHAIN_INVALID,
+		                   e);
+	if ((e = check_validity(&u, now, &why)) != ORSP_OK)
+		return chain_fault(fault, ORSP_CHAIN_CERT_EUICC, why, e);
+	if ((e = check_role(&u, ORSP_ROLE_EUICC)) != ORSP_OK ||
 	    (e = check_profile(&u, false, false)) != ORSP_OK ||
 	    (e = check_end_entity(&u)) != ORSP_OK)
-		return e;
+		return chain_fault(fault, ORSP_CHAIN_CERT_EUICC, ORSP_CHAIN_INVALID, e);
 
 	/* The EID is the eUICC subject serialNumber: 32 digits (SGP.22 §4.5.2.1.0.3). */
 	e = orsp_cert_subject_serial(euicc, eid, sizeof(eid));
 	if (e == ORSP_E_NOT_FOUND || e == ORSP_E_RESOURCE ||
 	    (e == ORSP_OK && (strlen(eid) != EID_LEN || !all_digits(eid, EID_LEN))))
-		return orsp_errf(ORSP_E_POLICY,
-		                 REF_FMT "subject serialNumber is not a 32-digit EID",
-		                 REF_ARGS(&u));
+		return chain_fault(fault, ORSP_CHAIN_CERT_EUICC, ORSP_CHAIN_INVALID,
+		                   orsp_errf(ORSP_E_POLICY,
+		                             REF_FMT "subject serialNumber is not a 32-digit EID",
+		                             REF_ARGS(&u)));
 	if (e != ORSP_OK) {
-		char why[256];
-		return orsp_errf(e, REF_FMT "%s", REF_ARGS(&u), saved_detail(why, sizeof(why)));
+		char detail[256];
+		return chain_fault(
+		    fault, ORSP_CHAIN_CERT_EUICC, ORSP_CHAIN_INVALID,
+		    orsp_errf(e, REF_FMT "%s", REF_ARGS(&u), saved_detail(detail, sizeof(detail))));
 	}
-	e = check_eid_range(&m, eid);
+	/* An EID the EUM's range does not admit is the eUICC certificate's fault (RFC 5280
+	 * applies name constraints to the certificates below the one that carries them); a
+	 * range the EUM lacks or that does not decode, the EUM's. */
+	e = check_eid_range(&m, eid, &outside);
 	if (e != ORSP_OK)
-		return e;
+		return outside
+		           ? chain_fault(fault, ORSP_CHAIN_CERT_EUICC, ORSP_CHAIN_EID_OUTSIDE, e)
+		           : chain_fault(fault, ORSP_CHAIN_CERT_EUM, ORSP_CHAIN_INVALID, e);
 	if (eid_out)
 		memcpy(eid_out, eid, EID_LEN + 1);
 	return ORSP_OK;
+}
+
+orsp_err orsp_rsp_verify_euicc_chain(const orsp_ci_store *cis, const orsp_cert *eum,
+                                     const orsp_cert *euicc, time_t now, char eid_out[33])
+{
+	return orsp_rsp_verify_euicc_chain_fault(cis, eum, euicc, now, eid_out, NULL);
 }
 
 static bool is_server_role(orsp_rsp_role role)
@@ -1273,8 +1347,10 @@ orsp_err orsp_rsp_verify_server_cert(const orsp_ci_store *cis, const orsp_cert *
 	if (e != ORSP_OK)
 		return e;
 	cert_ref_init(&ci, ci_cert, "CI");
-	if ((e = check_ci_now(&ci, now)) != ORSP_OK || (e = check_issued(&s, &ci)) != ORSP_OK ||
-	    (e = check_validity(&s, now)) != ORSP_OK || (e = check_role(&s, role)) != ORSP_OK ||
+	if ((e = check_ci_now(&ci, now, NULL)) != ORSP_OK ||
+	    (e = check_issued(&s, &ci)) != ORSP_OK ||
+	    (e = check_validity(&s, now, NULL)) != ORSP_OK ||
+	    (e = check_role(&s, role)) != ORSP_OK ||
 	    (e = check_profile(&s, false, tls)) != ORSP_OK || (e = check_end_entity(&s)) != ORSP_OK)
 		return e;
 	if (tls) {
@@ -1712,10 +1788,10 @@ orsp_err orsp_rsp_euicc_fast_accept(const orsp_ci_store *cis, const orsp_cert *e
 	if (find_ci(cis, &m, &ci_cert) != ORSP_OK)
 		goto out;
 	cert_ref_init(&ci, ci_cert, "CI");
-	if (check_ci_now(&ci, now) || check_ci_above_eum(&ci) || check_issued(&m, &ci) ||
-	    check_validity(&m, now) || check_role(&m, ORSP_ROLE_EUM) ||
+	if (check_ci_now(&ci, now, NULL) || check_ci_above_eum(&ci) || check_issued(&m, &ci) ||
+	    check_validity(&m, now, NULL) || check_role(&m, ORSP_ROLE_EUM) ||
 	    check_profile(&m, true, false) || check_ca(&m, true) ||
-	    !X509_get0_subject_key_id(eum->x) || check_eid_range(&m, eid))
+	    !X509_get0_subject_key_id(eum->x) || check_eid_range(&m, eid, NULL))
 		goto out;
 	/* EUM -> eUICC: the signature over the TBS bytes; then the key (on the curve). */
 	if (orsp_cert_public_key(eum, &eum_pub) ||

@@ -865,22 +865,6 @@ static orsp_err initiate_authentication(ctx *c)
 
 /* ---------------------------------------------------------------- authenticateClient ---- */
 
-static es9p_code chain_code(orsp_err e)
-{
-	const char *d = orsp_err_detail();
-	bool eum = strstr(d, "EUM") != NULL;
-	bool expired = strstr(d, "expired") != NULL || strstr(d, "not yet valid") != NULL;
-
-	if (strstr(d, "unknown CI") || strstr(d, "no trusted CI"))
-		return ES9P_CI_UNKNOWN;
-	if (strstr(d, "outside") || strstr(d, "permitted"))
-		return ES9P_EUICC_INVALID; /* the eUICC's EID is not the EUM's to issue */
-	if (eum)
-		return expired ? ES9P_EUM_EXPIRED : ES9P_EUM_INVALID;
-	(void)e;
-	return expired ? ES9P_EUICC_EXPIRED : ES9P_EUICC_INVALID;
-}
-
 /* authenticateClient refuses the eUICC's verified answer for the order prof with code and
  * why. A verdict on the eUICC (not eligible, too little memory) uses up the transactionId (a
  * finished session row), so a replay of the same bytes is refused as a used transaction and
@@ -987,9 +971,10 @@ static orsp_err authenticate_client(ctx *c)
 			e = fail(c, ES9P_EUICC_INVALID, orsp_err_detail());
 			goto out;
 		}
-		e = orsp_rsp_verify_euicc_chain(c->svc->cis, eum, euicc, 0, eid);
+		orsp_chain_fault why;
+		e = orsp_rsp_verify_euicc_chain_fault(c->svc->cis, eum, euicc, 0, eid, &why);
 		if (e) {
-			e = fail(c, chain_code(e), orsp_err_detail());
+			e = fail(c, es9p_chain_code(&why), orsp_err_detail());
 			goto out;
 		}
 		if (orsp_cert_public_key(euicc, &pub)) {

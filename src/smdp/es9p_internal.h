@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "openrsp/crypto.h"
 #include "openrsp/der.h"
 #include "openrsp/smdp.h"
 
@@ -51,6 +52,9 @@ typedef enum es9p_code {
 } es9p_code;
 
 void es9p_status(es9p_code c, const char **subject, const char **reason, const char **message);
+/* The code of an eUICC certificate chain that failed verification, from the certificate that
+ * failed and why (orsp_rsp_verify_euicc_chain_fault). */
+es9p_code es9p_chain_code(const orsp_chain_fault *f);
 /* Whether e is a failure of the SM-DP+ itself (database, memory, crypto library, I/O), not a
  * verdict on the request: answered HTTP 500 with no body, its detail only in the server's
  * log, never with an SGP.22 status code, which the LPA takes as final. */

@@ -68,6 +68,29 @@ void es9p_status(es9p_code c, const char **subject, const char **reason, const c
 	*message = table[c].message;
 }
 
+/* SGP.22 §5.6.2 (authenticateClient) names the certificate and Verification failed (6.1) or
+ * Expired (6.3); it has no code for a certificate not valid yet (invalid, 6.1) nor for an EID
+ * outside its EUM's range: that is the eUICC certificate failing the name constraints its
+ * EUM puts on it (RFC 5280 §4.2.1.10 applies them to the certificates below), 8.1.3/6.1 (not
+ * osmo-smdpp's 8.1.4/6.1, which SGP.22 v2.2 and lpac's table do not have). A range the EUM
+ * lacks, or one that does not decode, is the EUM's (8.1.2/6.1). A CI that no trusted one is,
+ * or that cannot be used now (expired, a path length that forbids an EUM), is not a trusted
+ * root for this SM-DP+: 8.11.1/3.9. */
+es9p_code es9p_chain_code(const orsp_chain_fault *f)
+{
+	switch (f->cert) {
+	case ORSP_CHAIN_CERT_CI:
+		return ES9P_CI_UNKNOWN;
+	case ORSP_CHAIN_CERT_EUM:
+		return f->why == ORSP_CHAIN_EXPIRED ? ES9P_EUM_EXPIRED : ES9P_EUM_INVALID;
+	case ORSP_CHAIN_CERT_EUICC:
+		return f->why == ORSP_CHAIN_EXPIRED ? ES9P_EUICC_EXPIRED : ES9P_EUICC_INVALID;
+	case ORSP_CHAIN_CERT_NONE:
+		break;
+	}
+	return ES9P_INTERNAL; /* no certificate named: the arguments, never a request's */
+}
+
 bool smdp_internal_error(orsp_err e)
 {
 	return e == ORSP_E_STORAGE || e == ORSP_E_RESOURCE || e == ORSP_E_CRYPTO || e == ORSP_E_IO;
