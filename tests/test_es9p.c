@@ -2419,6 +2419,74 @@ static void test_gbpp_order_expired(void **state)
 	dl_free(&d);
 }
 
+/* An order its expiry ended is refused as expired (8.8.5/4.10) after the background expiry
+ * has made it Unavailable too, not only until then: getBoundProfilePackage of a session
+ * authenticated before (the session ends) and authenticateClient of a new one. */
+static void test_order_expired_after_sweep(void **state)
+{
+	fx *f = *state;
+	static dl d, d2;
+	int http;
+	size_t n = 0;
+	auth_opts o = {.mid = "EXP-S"};
+	const char *exp = "UPDATE smdp_profile SET expires_at = strftime('%s', 'now') + 60";
+
+	order(f, EID, "EXP-S", NULL);
+	assert_int_equal(orsp_db_exec(orsp_smdp_db(f->s), exp), ORSP_OK);
+	reinitiate(f, &d);
+	authenticate(f, &d, "EXP-S");
+	orsp_smdp_set_clock(f->s, time(NULL) + 120);
+	assert_int_equal(orsp_smdp_expire(f->s, &n), ORSP_OK);
+	assert_int_equal(n, 1);
+	assert_int_equal(state_of(f), ORSP_SMDP_UNAVAILABLE);
+	expect_fail_msg(
+	    call(f, "getBoundProfilePackage", gbpp_request(f, &d, NULL, true, false), &http),
+	    "8.8.5", "4.10", "order expired");
+	expect_fail(
+	    call(f, "getBoundProfilePackage", gbpp_request(f, &d, NULL, true, false), &http),
+	    "8.10.1", "3.9");
+	reinitiate(f, &d2);
+	expect_fail_msg(call(f, "authenticateClient", auth_request(f, &d2, &o), &http), "8.8.5",
+	                "4.10", "order expired");
+	orsp_smdp_set_clock(f->s, 0);
+	dl_free(&d);
+	dl_free(&d2);
+}
+
+/* An order the operator cancelled to Unavailable after its expiry passed, before the
+ * background expiry reached it, ended by the cancel (the audit log's last move says so):
+ * its matching ID is refused (8.2.6/3.8) and its session's package is not available
+ * (8.2/1.2), not expired. */
+static void test_order_cancelled_after_expiry(void **state)
+{
+	fx *f = *state;
+	static dl d, d2;
+	int http;
+	auth_opts o = {.mid = "EXP-C"};
+	const char *exp = "UPDATE smdp_profile SET expires_at = strftime('%s', 'now') + 60";
+	bool expired = true;
+
+	order(f, EID, "EXP-C", NULL);
+	assert_int_equal(orsp_db_exec(orsp_smdp_db(f->s), exp), ORSP_OK);
+	reinitiate(f, &d);
+	authenticate(f, &d, "EXP-C");
+	orsp_smdp_set_clock(f->s, time(NULL) + 120);
+	assert_int_equal(orsp_smdp_cancel_order(f->s, f->prof.iccid, NULL, NULL, false), ORSP_OK);
+	assert_int_equal(orsp_smdp_get(f->s, f->prof.iccid, &f->prof), ORSP_OK);
+	assert_int_equal(f->prof.state, ORSP_SMDP_UNAVAILABLE);
+	assert_true(f->prof.updated_at > f->prof.expires_at); /* only the audit log tells */
+	assert_int_equal(orsp_smdp_ended_by_expiry(f->s, &f->prof, &expired), ORSP_OK);
+	assert_false(expired);
+	expect_fail(
+	    call(f, "getBoundProfilePackage", gbpp_request(f, &d, NULL, true, false), &http), "8.2",
+	    "1.2");
+	reinitiate(f, &d2);
+	expect_fail(call(f, "authenticateClient", auth_request(f, &d2, &o), &http), "8.2.6", "3.8");
+	orsp_smdp_set_clock(f->s, 0);
+	dl_free(&d);
+	dl_free(&d2);
+}
+
 /* reason: CancelSessionReason, or CANCEL_NO_REASON, CANCEL_NEGATIVE_REASON,
  * CANCEL_EMPTY_REASON for a reason left out or not a non-negative INTEGER (still signed) */
 enum { CANCEL_NO_REASON = -1, CANCEL_NEGATIVE_REASON = -2, CANCEL_EMPTY_REASON = -3 };
@@ -4018,6 +4086,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_cancel_ppr_not_allowed, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_unverified_bounded, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_gbpp_order_expired, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_order_expired_after_sweep, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_order_cancelled_after_expiry, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_cancel_without_reason, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_pir_checks, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_other_notification_checks, setup, teardown),

@@ -419,6 +419,13 @@ ORSP_MUST_CHECK orsp_err orsp_smdp_expire_with(orsp_smdp *s, size_t batch, bool 
                                                void *arg, size_t *n);
 /* orsp_smdp_expire_with in batches of 1000, nothing between them. */
 ORSP_MUST_CHECK orsp_err orsp_smdp_expire(orsp_smdp *s, size_t *n);
+/* *expired: whether profile p (as read) is an order that its expiry ended (Unavailable by
+ * orsp_smdp_expire or by an ES2+ call that found it past its validity), as the audit log's
+ * last move of the profile to Unavailable says; false for one cancelled to Unavailable. Only
+ * an Unavailable order last changed after its expiry is looked up (the audit log has no
+ * index by ICCID; it is read from its end). */
+ORSP_MUST_CHECK orsp_err orsp_smdp_ended_by_expiry(orsp_smdp *s, const orsp_smdp_profile *p,
+                                                   bool *expired);
 
 /* How many profiles are in each state (n is indexed by orsp_smdp_state), counted by the
  * database without reading the profiles one by one: orsp_smdp_count_where with no filter. */

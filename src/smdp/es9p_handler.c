@@ -483,6 +483,16 @@ static bool order_of_session(const orsp_smdp_profile *p, const sess *se)
 	return p->state == ORSP_SMDP_DOWNLOADED && strcmp(p->eid, se->eid) == 0;
 }
 
+/* Whether the order of profile p (as read) is one its expiry ended: past its validity and
+ * moved to Unavailable by the expiry, not cancelled (orsp_smdp_ended_by_expiry). */
+static orsp_err ended_by_expiry(ctx *c, const orsp_smdp_profile *p, bool *expired)
+{
+	*expired = false;
+	if (p->state != ORSP_SMDP_UNAVAILABLE || !p->expires_at || now_s(c) <= p->expires_at)
+		return ORSP_OK;
+	return orsp_smdp_ended_by_expiry(c->s, p, expired);
+}
+
 /* Move the session from step `from` to `to` (fails if another request moved it first). */
 static orsp_err sess_advance(ctx *c, const char *tid, int from, int to, const char *reason)
 {
@@ -906,6 +916,7 @@ static orsp_err authenticate_client(ctx *c)
 	es9p_needs needs;
 	const orsp_smdp_keyset *ks;
 	const orsp_cert *sess_ci = NULL;
+	bool order_expired = false;
 	sess se = {0};
 	json_t *obj = NULL;
 	orsp_err e = ORSP_OK;
@@ -1099,6 +1110,14 @@ static orsp_err authenticate_client(ctx *c)
 		/* SGP.22 §5.6.2: 8.1.1/3.8 "EID doesn't match the expected value" */
 		if (prof.eid[0] && strcmp(prof.eid, eid) != 0) {
 			e = fail(c, ES9P_EID_MISMATCH, NULL);
+			goto out;
+		}
+		/* An order its expiry ended is refused as expired (8.8.5/4.10) after the
+		 * background expiry too, as it was before it (below), not as one that ended */
+		if ((e = ended_by_expiry(c, &prof, &order_expired)))
+			goto out;
+		if (order_expired) {
+			e = fail(c, ES9P_ORDER_EXPIRED, NULL);
 			goto out;
 		}
 		/* 8.2/1.2 "Profile has not yet been released" for an order still waiting for
@@ -1381,6 +1400,28 @@ out:
 	return e;
 }
 
+/* getBoundProfilePackage for session se whose order is no longer open to it (profile p as
+ * read, order_of_session false): the session ends, and the answer is 8.8.5/4.10 for the same
+ * order ended by its expiry (as before the background expiry reached it), otherwise 8.2/1.2:
+ * cancelled, placed again, ended in Error, or delivered to another eUICC. */
+static orsp_err order_gone(ctx *c, const orsp_smdp_profile *p, const sess *se, const char *tid_hex)
+{
+	bool expired = false;
+	orsp_err e = ORSP_OK;
+
+	if (strcmp(p->matching_id, se->mid) == 0 && (e = ended_by_expiry(c, p, &expired)))
+		return e;
+	if (sess_advance(c, tid_hex, se->step, S_DONE,
+	                 expired ? "order expired" : "order no longer available"))
+		orsp_err_clear();
+	if (expired)
+		return fail(c, ES9P_ORDER_EXPIRED, NULL);
+	return fail(c, ES9P_PROFILE_STATE,
+	            p->state == ORSP_SMDP_DOWNLOADED && strcmp(p->matching_id, se->mid) == 0
+	                ? "the profile was delivered to another eUICC"
+	                : "the order of this session has ended");
+}
+
 static orsp_err get_bound_profile_package(ctx *c)
 {
 	uint8_t tid[TID_LEN], *pdr = NULL, sig2[ORSP_EC_SIG_LEN], msg[512];
@@ -1512,12 +1553,7 @@ static orsp_err get_bound_profile_package(ctx *c)
 		 * Checked before the confirmation code, whose attempts another eUICC must not
 		 * use up. */
 		if (!order_of_session(&prof, &se)) {
-			if (sess_advance(c, tid_hex, se.step, S_DONE, "order no longer available"))
-				orsp_err_clear();
-			e = fail(c, ES9P_PROFILE_STATE,
-			         prof.state == ORSP_SMDP_DOWNLOADED
-			             ? "the profile was delivered to another eUICC"
-			             : "the order of this session has ended");
+			e = order_gone(c, &prof, &se, tid_hex);
 			goto out;
 		}
 		/* An order that expired since authenticateClient is not delivered (the
@@ -1717,7 +1753,15 @@ static orsp_err get_bound_profile_package(ctx *c)
 			goto out;
 		}
 		if (e == ORSP_E_STATE) {
-			e = fail(c, ES9P_PROFILE_STATE, orsp_err_detail());
+			/* the order ended or went to another eUICC since it was read (then as
+			 * above), or changed otherwise */
+			char why[256];
+			snprintf(why, sizeof(why), "%s", orsp_err_detail());
+			orsp_err_clear();
+			if ((e = orsp_smdp_get(c->s, se.iccid, &prof)))
+				goto out;
+			e = order_of_session(&prof, &se) ? fail(c, ES9P_PROFILE_STATE, why)
+			                                 : order_gone(c, &prof, &se, tid_hex);
 			goto out;
 		}
 		if (e)

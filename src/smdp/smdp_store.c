@@ -1931,6 +1931,37 @@ orsp_err orsp_smdp_expire(orsp_smdp *s, size_t *n)
 	return orsp_smdp_expire_with(s, 0, NULL, NULL, n);
 }
 
+orsp_err orsp_smdp_ended_by_expiry(orsp_smdp *s, const orsp_smdp_profile *p, bool *expired)
+{
+	orsp_stmt *st = NULL;
+	bool row = false;
+	orsp_err err;
+
+	if (!s || !p || !expired)
+		return orsp_errf(ORSP_E_USAGE, "ended_by_expiry: missing arguments");
+	*expired = false;
+	/* the expiry moves an order only once it is due (expires_at < now), and stamps
+	 * updated_at with that now: an order that ended no later than its expiry was
+	 * cancelled, without reading the audit log */
+	if (p->state != ORSP_SMDP_UNAVAILABLE || !p->expires_at || p->updated_at <= p->expires_at)
+		return ORSP_OK;
+	err = orsp_db_prepare(s->db,
+	                      "SELECT action = ?2 FROM smdp_audit WHERE iccid = ?1"
+	                      " AND to_state = 'unavailable' AND from_state <> 'unavailable'"
+	                      " ORDER BY id DESC LIMIT 1",
+	                      &st);
+	if (!err)
+		err = orsp_stmt_bind_text(st, 1, p->iccid);
+	if (!err)
+		err = orsp_stmt_bind_text(st, 2, orsp_smdp_event_name(ORSP_SMDP_EV_EXPIRE));
+	if (!err)
+		err = orsp_stmt_step(st, &row);
+	if (!err && row)
+		*expired = orsp_stmt_column_int64(st, 0) != 0;
+	orsp_stmt_finalize(st);
+	return err;
+}
+
 orsp_err orsp_smdp_count_states(orsp_smdp *s, size_t n[ORSP_SMDP_STATE__COUNT])
 {
 	return orsp_smdp_count_where(s, NULL, n); /* every profile */
