@@ -1189,7 +1189,7 @@ static void test_authenticate_failure_injection(void **state)
 }
 
 /* A database failure at each operation of getBoundProfilePackage with a confirmation code
- * (its check is a transaction of its own): a 500 every time (never the final 8.2/1.2 with
+ * (its check is a transaction of its own): a 500 every time (never the final 8.2/3.7 with
  * the database's error text), the order Released with no attempt counted and the session
  * where it was; then the delivery. A stored code that does not decrypt is a 500 too. */
 static void test_gbpp_cc_failure_injection(void **state)
@@ -2456,7 +2456,7 @@ static void test_order_expired_after_sweep(void **state)
 /* An order the operator cancelled to Unavailable after its expiry passed, before the
  * background expiry reached it, ended by the cancel (the audit log's last move says so):
  * its matching ID is refused (8.2.6/3.8) and its session's package is not available
- * (8.2/1.2), not expired. */
+ * (8.2/3.7), not expired. */
 static void test_order_cancelled_after_expiry(void **state)
 {
 	fx *f = *state;
@@ -2479,7 +2479,7 @@ static void test_order_cancelled_after_expiry(void **state)
 	assert_false(expired);
 	expect_fail(
 	    call(f, "getBoundProfilePackage", gbpp_request(f, &d, NULL, true, false), &http), "8.2",
-	    "1.2");
+	    "3.7");
 	reinitiate(f, &d2);
 	expect_fail(call(f, "authenticateClient", auth_request(f, &d2, &o), &http), "8.2.6", "3.8");
 	orsp_smdp_set_clock(f->s, 0);
@@ -2965,7 +2965,9 @@ static void authenticate_as(fx *f, dl *d, const char *mid, const uint8_t *der, s
 /* An order without an EID whose activation code two eUICCs use: both may authenticate while
  * the profile is Released, but the first to get a Bound Profile Package has it. The profile
  * is bound to that EID at delivery: the other eUICC's getBoundProfilePackage is refused
- * (8.2/1.2, its session ended, nothing counted) and its cancelSession (end user rejection)
+ * (8.2/3.7 "BPP is not available for a new binding", getBoundProfilePackage's code in SGP.22
+ * §5.6.2 and lpac's table; it was 8.2/1.2, authenticateClient's "Profile has not yet been
+ * released"; its session ended, nothing counted) and its cancelSession (end user rejection)
  * leaves the profile alone; the first eUICC's new binding and installation still work. */
 static void test_two_euiccs_one_order(void **state)
 {
@@ -2998,9 +3000,9 @@ static void test_two_euiccs_one_order(void **state)
 	rsp = call(f, "cancelSession", cancel_request(f, &b, 0, OID, false), &http);
 	expect_ok(rsp);
 	json_decref(rsp);
-	expect_fail(
+	expect_fail_msg(
 	    call(f, "getBoundProfilePackage", gbpp_request(f, &b2, NULL, true, false), &http),
-	    "8.2", "1.2");
+	    "8.2", "3.7", "delivered to another eUICC");
 	expect_fail(
 	    call(f, "getBoundProfilePackage", gbpp_request(f, &b2, NULL, true, false), &http),
 	    "8.10.1", "3.9");
@@ -3052,7 +3054,8 @@ static void test_eid_check_digits(void **state)
 }
 
 /* Sessions of an order that the operator cancelled and placed again (a new matching ID):
- * getBoundProfilePackage is refused (8.2/1.2) and cancelSession leaves the new order alone. */
+ * getBoundProfilePackage is refused (8.2/3.7, as in test_two_euiccs_one_order) and
+ * cancelSession leaves the new order alone. */
 static void test_reordered_profile(void **state)
 {
 	fx *f = *state;
@@ -3072,7 +3075,7 @@ static void test_reordered_profile(void **state)
 	order(f, NULL, "NEW-1", NULL);
 	expect_fail(
 	    call(f, "getBoundProfilePackage", gbpp_request(f, &a, NULL, true, false), &http), "8.2",
-	    "1.2");
+	    "3.7");
 	rsp = call(f, "cancelSession", cancel_request(f, &b, 0, OID, false), &http);
 	expect_ok(rsp);
 	json_decref(rsp);
@@ -3662,7 +3665,7 @@ static void test_gbpp_same_key_late_profile_read(void **state)
 }
 
 /* The same with a confirmation code: the code was checked against the order already
- * delivered (8.2/1.2 "the order of this session has changed", final for the LPA). */
+ * delivered (8.2/3.7 "the order of this session has changed", final for the LPA). */
 static void test_gbpp_same_key_late_cc(void **state)
 {
 	same_key_held(*state, "SAME-3", "1234", HOLD_PROFILE_READ);
@@ -3670,7 +3673,7 @@ static void test_gbpp_same_key_late_cc(void **state)
 
 /* The second read the profile (Released) and the session before the first delivered, and
  * checks the code after: the check finds the order delivered, and the second reads both again
- * instead of answering 8.2/1.2. */
+ * instead of answering 8.2/3.7. */
 static void test_gbpp_same_key_cc_after_delivery(void **state)
 {
 	same_key_held(*state, "SAME-4", "1234", HOLD_CC_CHECK);

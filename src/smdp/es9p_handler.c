@@ -1402,8 +1402,11 @@ out:
 
 /* getBoundProfilePackage for session se whose order is no longer open to it (profile p as
  * read, order_of_session false): the session ends, and the answer is 8.8.5/4.10 for the same
- * order ended by its expiry (as before the background expiry reached it), otherwise 8.2/1.2:
- * cancelled, placed again, ended in Error, or delivered to another eUICC. */
+ * order ended by its expiry (as before the background expiry reached it), otherwise 8.2/3.7
+ * "BPP is not available for a new binding", SGP.22 §5.6.2's code for this function (lpac's
+ * table gives the same text; 8.2/1.2 "Profile has not yet been released" is
+ * authenticateClient's): cancelled, placed again, ended in Error, or delivered to another
+ * eUICC. */
 static orsp_err order_gone(ctx *c, const orsp_smdp_profile *p, const sess *se, const char *tid_hex)
 {
 	bool expired = false;
@@ -1416,7 +1419,7 @@ static orsp_err order_gone(ctx *c, const orsp_smdp_profile *p, const sess *se, c
 		orsp_err_clear();
 	if (expired)
 		return fail(c, ES9P_ORDER_EXPIRED, NULL);
-	return fail(c, ES9P_PROFILE_STATE,
+	return fail(c, ES9P_BPP_UNAVAILABLE,
 	            p->state == ORSP_SMDP_DOWNLOADED && strcmp(p->matching_id, se->mid) == 0
 	                ? "the profile was delivered to another eUICC"
 	                : "the order of this session has ended");
@@ -1601,7 +1604,7 @@ static orsp_err get_bound_profile_package(ctx *c)
 			orsp_err_clear();
 			continue;
 		}
-		e = fail(c, ES9P_PROFILE_STATE, "the order of this session has changed");
+		e = fail(c, ES9P_BPP_UNAVAILABLE, "the order of this session has changed");
 		goto out;
 	}
 	/* A new binding after delivery (the LPA lost the BPP; or another session of the same
@@ -1760,7 +1763,7 @@ static orsp_err get_bound_profile_package(ctx *c)
 			orsp_err_clear();
 			if ((e = orsp_smdp_get(c->s, se.iccid, &prof)))
 				goto out;
-			e = order_of_session(&prof, &se) ? fail(c, ES9P_PROFILE_STATE, why)
+			e = order_of_session(&prof, &se) ? fail(c, ES9P_BPP_UNAVAILABLE, why)
 			                                 : order_gone(c, &prof, &se, tid_hex);
 			goto out;
 		}

@@ -41,7 +41,10 @@ static const struct {
     [ES9P_CC_REFUSED] = {"8.2.7", "3.8", "confirmation code refused"},
     [ES9P_CC_EXHAUSTED] = {"8.2.7", "6.4", "confirmation code retries exceeded"},
     [ES9P_DL_EXHAUSTED] = {"8.8.5", "6.4", "download retries exceeded"},
+    /* authenticateClient: "Profile has not yet been released" */
     [ES9P_PROFILE_STATE] = {"8.2", "1.2", "profile not available for download"},
+    /* getBoundProfilePackage: the session's order ended, or went to another eUICC */
+    [ES9P_BPP_UNAVAILABLE] = {"8.2", "3.7", "BPP is not available for a new binding"},
     /* the eUICC's own error answer (AuthenticateResponseError, downloadResponseError), for
      * which SGP.22's function tables list no code: eUICC (8.1) / Execution Error (4.2), as
      * "8.9/4.2 Root SM-DS has raised an error" for the SM-DS; not 8.1/4.8, which LPAs show
