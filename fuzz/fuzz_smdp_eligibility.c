@@ -3,7 +3,8 @@
  * es9p_ineligible and es9p_platform_refused, called on the input as it comes (not validated
  * as DER first).
  *
- * Input: byte 0 sets `eligibility = services` (bit 0); bytes 1-2 are the profile's SAIP
+ * Input: byte 0 sets `eligibility = services` (bit 0) and the profile's PPRs (bits 1-2,
+ * ORSP_SMDP_PPR1 and PPR2); bytes 1-2 are the profile's SAIP
  * major.minor, bytes 3-6 its eUICC-Mandatory-services (ORSP_SVC_BIT bits), bytes 7-8 the
  * package length in KiB; the rest is the contents of euiccInfo2, and of deviceInfo. The
  * platform policy is made from bytes 1-8 too: byte 0's bits 1-6 choose its items, the
@@ -96,6 +97,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	needs.saip_minor = data[2];
 	needs.services =
 	    (uint64_t)data[3] << 24 | (uint64_t)data[4] << 16 | (uint64_t)data[5] << 8 | data[6];
+	needs.ppr = data[0] & ORSP_SMDP_PPR_ALL;
 	upp_len = ((size_t)data[7] << 8 | data[8]) * 1024;
 	body = orsp_slice_make(data + 9, size - 9);
 

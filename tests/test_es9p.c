@@ -404,6 +404,10 @@ typedef struct auth_opts {
 	const char *svn, *fw, *pp, *gp, *sas;
 	size_t fw_len;
 	const char *fw_unsigned; /* euiccFirmwareVer changed to this after signing */
+	/* forbiddenProfilePolicyRules' contents (forbidden_ppr_len bytes, a PprIds BIT STRING);
+	 * NULL: absent */
+	const char *forbidden_ppr;
+	size_t forbidden_ppr_len;
 } auth_opts;
 
 static json_t *auth_request(fx *f, dl *d, const auth_opts *o)
@@ -468,6 +472,8 @@ static json_t *auth_request(fx *f, dl *d, const auth_opts *o)
 			orsp_der_end(&w, l);
 		}
 		PUT(0x8B, "\x02", 1);          /* euiccCategory (optional) */
+		if (o->forbidden_ppr)          /* forbiddenProfilePolicyRules (optional) */
+			orsp_der_put_tlv(&w, 0x99, o->forbidden_ppr, o->forbidden_ppr_len);
 		PUT(0x04, o->pp ? o->pp : "\x00\x01\x00", 3); /* ppVersion */
 		PUT(0x0C, o->sas ? o->sas : "openrsp-test",
 		    strlen(o->sas ? o->sas : "openrsp-test")); /* sasAcreditationNumber */
@@ -3927,6 +3933,68 @@ static void test_metadata_ppr(void **state)
 	dl_free(&d);
 }
 
+/* euiccInfo2.forbiddenProfilePolicyRules (PprIds): an eUICC that forbids a rule the profile
+ * has (PPR1 and PPR2 here) is not eligible, 8.2.5/4.3 naming the rules, audited and reported
+ * as other refusals, the order kept (its LPA would otherwise cancel with pprNotAllowed, which
+ * ends the order in Error); rules the profile does not have are no reason; a value that is
+ * not a BIT STRING is 1.2/2.1. */
+static void test_forbidden_ppr(void **state)
+{
+	fx *f = *state;
+	static dl d;
+	int http;
+	auth_opts o;
+	static const struct {
+		const char *bits;
+		size_t len;
+		const char *named;
+	} forbid[] = {
+	    {"\x06\x40", 2, "has ppr1, which the eUICC forbids"},
+	    {"\x05\x20", 2, "has ppr2, which"},
+	    {"\x04\x70", 2, "has ppr1,ppr2, which"}, /* with ppr3 */
+	};
+
+	order(f, EID, "PPR-F", NULL);
+	for (size_t i = 0; i < ORSP_ARRAY_LEN(forbid); i++) {
+		reinitiate(f, &d);
+		o = (auth_opts){.mid = "PPR-F",
+		                .forbidden_ppr = forbid[i].bits,
+		                .forbidden_ppr_len = forbid[i].len};
+		expect_fail_msg(call(f, "authenticateClient", auth_request(f, &d, &o), &http),
+		                "8.2.5", "4.3", forbid[i].named);
+		/* the transactionId is used up, as for every refusal of a verified answer */
+		expect_fail(call(f, "authenticateClient", auth_request(f, &d, &o), &http), "8.10.1",
+		            "3.9");
+	}
+	assert_int_equal(count_of(f, "SELECT count(*) FROM smdp_audit WHERE action = 'ineligible'"
+	                             " AND detail LIKE '%forbiddenProfilePolicyRules%'"),
+	                 3);
+	assert_int_equal(count_of(f, "SELECT count(*) FROM smdp_progress WHERE point_id = 1 AND"
+	                             " subject_code = '8.2.5' AND reason_code = '4.3' AND"
+	                             " detail LIKE '%forbiddenProfilePolicyRules%'"),
+	                 3);
+	assert_int_equal(state_of(f), ORSP_SMDP_RELEASED);
+	/* more than 7 unused bits: not a BIT STRING */
+	reinitiate(f, &d);
+	o = (auth_opts){
+	    .mid = "PPR-F", .forbidden_ppr = "\x08\x80", .forbidden_ppr_len = 2, .not_asn1 = true};
+	expect_fail_msg(call(f, "authenticateClient", auth_request(f, &d, &o), &http), "1.2", "2.1",
+	                "forbiddenProfilePolicyRules");
+	/* pprUpdateControl and ppr3 forbidden, none of the profile's rules: accepted */
+	o = (auth_opts){.mid = "PPR-F", .forbidden_ppr = "\x04\x90", .forbidden_ppr_len = 2};
+	auth_accepted(f, &d, &o);
+}
+
+/* A profile without PPRs is no concern of an eUICC that forbids them all. */
+static void test_forbidden_ppr_none(void **state)
+{
+	fx *f = *state;
+	auth_opts o = {.mid = "PPR-N", .forbidden_ppr = "\x04\xF0", .forbidden_ppr_len = 2};
+
+	order(f, EID, "PPR-N", NULL);
+	auth_accepted(f, NULL, &o);
+}
+
 /* PPR1 on a copy of the package with a GID1 ('BA01') and a 3-digit MNC in EF.AD: the owner
  * carries MCC 001 MNC 010 ('00 01 10') and the GID1, no GID2 (EF.GID2 is 'FFFF'); PPR1
  * alone is bit 1: '06 40'. */
@@ -4031,6 +4099,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_full_download, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_metadata_without_ppr, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_metadata_ppr, setup_ppr, teardown),
+	    cmocka_unit_test_setup_teardown(test_forbidden_ppr, setup_ppr, teardown),
+	    cmocka_unit_test_setup_teardown(test_forbidden_ppr_none, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_metadata_ppr_gid, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_metadata_class, setup_class, teardown),
 	    cmocka_unit_test_setup_teardown(test_metadata_class_operational,

@@ -84,9 +84,10 @@ static bool aka_service(orsp_pkg_service s)
 
 /* Whether the eUICC that euiccInfo2 describes can take a profile of upp_len bytes asking for
  * *needs: the SAIP version it supports (profileVersion) at least the profile's, its free
- * memory (extCardResource) at least the package, and in its uiccCapability the profile's
- * AKA algorithm (all_services: every mandatory service with a bit). ES9P_OK
- * if so; otherwise why not, in buf. */
+ * memory (extCardResource) at least the package, in its uiccCapability the profile's AKA
+ * algorithm (all_services: every mandatory service with a bit), and none of the profile's
+ * PPRs among those it forbids (forbiddenProfilePolicyRules). ES9P_OK if so; otherwise why
+ * not, in buf. */
 es9p_code es9p_ineligible(orsp_slice info2, size_t upp_len, const es9p_needs *needs,
                           bool all_services, char *buf, size_t cap)
 {
@@ -178,6 +179,29 @@ es9p_code es9p_ineligible(orsp_slice info2, size_t upp_len, const es9p_needs *ne
 				         aka ? "the profile's AKA algorithm needs"
 				             : "the profile needs",
 				         orsp_uicc_capability_name((unsigned)bit));
+				return ES9P_NOT_ELIGIBLE;
+			}
+		} else if (t.tag == 0x99) {
+			/* forbiddenProfilePolicyRules [25] PprIds (SGP.22 §5.7.8): the eUICC takes
+			 * no profile with these rules, and its LPA would cancel the download
+			 * (pprNotAllowed), which ends the order; refused here, the order kept */
+			uint64_t forbidden = 0;
+			size_t nbits = 0;
+			char names[32];
+			if (orsp_der_bits(t.value, &forbidden, &nbits) != ORSP_OK) {
+				orsp_err_clear();
+				snprintf(
+				    buf, cap,
+				    "euiccInfo2: forbiddenProfilePolicyRules is not a BIT STRING");
+				return ES9P_MALFORMED;
+			}
+			if (forbidden & needs->ppr) {
+				orsp_smdp_ppr_str((unsigned)(forbidden & needs->ppr), names,
+				                  sizeof(names));
+				snprintf(buf, cap,
+				         "the profile has %s, which the eUICC forbids"
+				         " (forbiddenProfilePolicyRules)",
+				         names);
 				return ES9P_NOT_ELIGIBLE;
 			}
 		}

@@ -913,7 +913,7 @@ static orsp_err authenticate_client(ctx *c)
 	orsp_cert *euicc = NULL, *eum = NULL;
 	orsp_ec_key *pub = NULL;
 	orsp_smdp_profile prof;
-	es9p_needs needs;
+	es9p_needs needs = {0};
 	const orsp_smdp_keyset *ks;
 	const orsp_cert *sess_ci = NULL;
 	bool order_expired = false;
@@ -1163,6 +1163,7 @@ static orsp_err authenticate_client(ctx *c)
 		if ((e = profile_metadata(c->svc, c->s, prof.iccid, meta, sizeof(meta), &meta_len,
 		                          &needs)))
 			goto out;
+		needs.ppr = prof.ppr;
 		{
 			char why[160];
 			es9p_code code =

@@ -67,11 +67,13 @@ orsp_err smdp_reply_fail(orsp_smdp_reply *out, es9p_code code, const char *detai
 
 /* ----- es9p_eligibility.c: euiccInfo2 and deviceInfo (input need not be valid DER) ----- */
 
-/* What a profile asks of the eUICC (its ProfileHeader): the SAIP version and the
- * eUICC-Mandatory-services, as ORSP_SVC_BIT() bits. */
+/* What a profile asks of the eUICC: from its ProfileHeader the SAIP version and the
+ * eUICC-Mandatory-services, as ORSP_SVC_BIT() bits; and the Profile Policy Rules it carries
+ * (ORSP_SMDP_PPR*, PprIds bits: set at import, not from the package). */
 typedef struct es9p_needs {
 	unsigned saip_major, saip_minor;
 	uint64_t services;
+	unsigned ppr;
 } es9p_needs;
 
 /* NULL when euiccInfo2's contents (NULL slice: absent) carry every mandatory field in order;
@@ -79,7 +81,8 @@ typedef struct es9p_needs {
 const char *es9p_info2_missing(orsp_slice info2);
 /* NULL when deviceInfo's contents have the shape SGP.22 asks; otherwise what is wrong. */
 const char *es9p_device_info_bad(orsp_slice di);
-/* ES9P_OK when the eUICC can take a profile of upp_len bytes asking for *needs;
+/* ES9P_OK when the eUICC can take a profile of upp_len bytes asking for *needs (and does not
+ * forbid its PPRs: euiccInfo2.forbiddenProfilePolicyRules);
  * ES9P_INSUFFICIENT_MEMORY (too little free memory), ES9P_NOT_ELIGIBLE (anything else it
  * lacks) or ES9P_MALFORMED with the reason in buf (cap > 0) otherwise.
  * all_services: `eligibility = services`. */
