@@ -129,6 +129,77 @@ static void test_lifecycle(void **state)
 	json_decref(call(f, "downloadOrder", "{" HDR ",\"iccid\":\"" ICCID "\"}", "8.2.1", "3.3"));
 }
 
+/* The last audit row's action, states and detail. */
+typedef struct last_audit {
+	orsp_smdp_audit_row r;
+} last_audit;
+
+static int keep_last(const orsp_smdp_audit_row *r, void *arg)
+{
+	((last_audit *)arg)->r = *r;
+	return 0;
+}
+
+/* cancelOrder of an order delivered with no installation result yet (Downloaded: the eUICC
+ * never reported), to either final state as from Released; the audit row keeps the EID the
+ * package went to (final Available clears it from the profile). An order with its result
+ * (Installed) is not cancelled: 8.2.1/3.3, nothing changes. */
+static void test_cancel_downloaded(void **state)
+{
+	fx *f = *state;
+	static const char *const order = "{" HDR ",\"iccid\":\"" ICCID "\",\"eid\":\"" EID "\"}";
+	static const char *const release = "{" HDR ",\"iccid\":\"" ICCID "\",\"releaseFlag\":true}";
+	last_audit a;
+	orsp_smdp_profile p;
+
+	json_decref(call(f, "downloadOrder", order, NULL, NULL));
+	json_decref(call(f, "confirmOrder", release, NULL, NULL));
+	assert_int_equal(orsp_smdp_mark_downloaded(f->s, ICCID), ORSP_OK);
+	json_decref(call(f, "cancelOrder",
+	                 "{" HDR ",\"iccid\":\"" ICCID "\",\"eid\":\"" EID "\","
+	                 "\"finalProfileStatusIndicator\":\"Available\"}",
+	                 NULL, NULL));
+	assert_int_equal(orsp_smdp_get(f->s, ICCID, &p), ORSP_OK);
+	assert_int_equal(p.state, ORSP_SMDP_AVAILABLE);
+	assert_string_equal(p.eid, "");
+	assert_string_equal(p.matching_id, "");
+	assert_int_equal(p.download_attempts, 0);
+	assert_int_equal(orsp_smdp_audit_walk(f->s, ICCID, keep_last, &a, NULL), ORSP_OK);
+	assert_string_equal(a.r.action, "cancelOrder(available)");
+	assert_string_equal(a.r.from, "downloaded");
+	assert_string_equal(a.r.detail, "delivered to EID " EID ", no installation result");
+	/* ordered again, delivered, cancelled to Unavailable */
+	json_decref(call(f, "downloadOrder", order, NULL, NULL));
+	json_decref(call(f, "confirmOrder", release, NULL, NULL));
+	assert_int_equal(orsp_smdp_mark_downloaded(f->s, ICCID), ORSP_OK);
+	json_decref(call(f, "cancelOrder",
+	                 "{" HDR ",\"iccid\":\"" ICCID "\","
+	                 "\"finalProfileStatusIndicator\":\"Unavailable\"}",
+	                 NULL, NULL));
+	assert_int_equal(state_of(f), ORSP_SMDP_UNAVAILABLE);
+	assert_int_equal(orsp_smdp_audit_walk(f->s, ICCID, keep_last, &a, NULL), ORSP_OK);
+	assert_string_equal(a.r.action, "cancelOrder(unavailable)");
+	assert_string_equal(a.r.detail, "delivered to EID " EID ", no installation result");
+}
+
+/* An installed profile's order is over: cancelOrder refuses it and changes nothing. */
+static void test_cancel_installed(void **state)
+{
+	fx *f = *state;
+
+	json_decref(call(f, "downloadOrder",
+	                 "{" HDR ",\"iccid\":\"" ICCID "\",\"eid\":\"" EID "\"}", NULL, NULL));
+	json_decref(call(f, "confirmOrder",
+	                 "{" HDR ",\"iccid\":\"" ICCID "\",\"releaseFlag\":true}", NULL, NULL));
+	assert_int_equal(orsp_smdp_mark_downloaded(f->s, ICCID), ORSP_OK);
+	assert_int_equal(orsp_smdp_mark_installed(f->s, ICCID), ORSP_OK);
+	json_decref(call(f, "cancelOrder",
+	                 "{" HDR ",\"iccid\":\"" ICCID "\","
+	                 "\"finalProfileStatusIndicator\":\"Available\"}",
+	                 "8.2.1", "3.3"));
+	assert_int_equal(state_of(f), ORSP_SMDP_INSTALLED);
+}
+
 static void test_order_with_eid(void **state)
 {
 	fx *f = *state;
@@ -717,6 +788,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_lifecycle, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_order_with_eid, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_cancel_downloaded, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_cancel_installed, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_cancel_reordered_meanwhile, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_confirm_eid_and_matching_id, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_refusals, setup, teardown),

@@ -827,6 +827,33 @@ static void reinitiate(fx *f, dl *d)
 	initiate(f, d);
 }
 
+/* A whole download, its metadata returned in d (checked against the BPP by check_bpp). */
+static void download_all(fx *f, dl *d, const char *mid)
+{
+	memset(d, 0, sizeof(*d));
+	order(f, EID, mid, NULL);
+	initiate(f, d);
+	authenticate(f, d, mid);
+	get_bpp(f, d, NULL, true);
+	check_bpp(f, d);
+}
+
+/* d's installation result (success or not), sent: answered 204 and recorded with the
+ * judgment `result`. */
+static void pir_judged(fx *f, dl *d, bool success, const char *result)
+{
+	int http;
+	char sql[256];
+
+	assert_null(call(f, "handleNotification", pir_request(f, d, success, false), &http));
+	assert_int_equal(http, 204);
+	snprintf(sql, sizeof(sql),
+	         "SELECT count(*) FROM es9p_notification WHERE upper(tid) = upper('%s')"
+	         " AND result = '%s'",
+	         d->tid_hex, result);
+	assert_int_equal(count_of(f, sql), 1);
+}
+
 /* ---------------------------------------------------------------- the happy paths ------- */
 
 static void test_full_download(void **state)
@@ -3246,6 +3273,37 @@ static void test_pir_of_ended_order(void **state)
 	orsp_ec_free(k2);
 }
 
+/* The operator cancels an order delivered with no installation result (ES2+ cancelOrder from
+ * Downloaded): the delivered session changes nothing any more. Cancelled to Available, its
+ * installation result is recorded as `profile not downloaded` and the profile stays
+ * Available; ordered again and delivered, then cancelled to Unavailable, the session's new
+ * binding is refused (8.2/1.2), nothing counted. */
+static void test_cancel_order_downloaded(void **state)
+{
+	fx *f = *state;
+	static dl a, b;
+	int http;
+	orsp_smdp_profile p;
+
+	download_all(f, &a, "CANCEL-DL-1");
+	assert_int_equal(orsp_smdp_cancel_order(f->s, f->prof.iccid, EID, "CANCEL-DL-1", true),
+	                 ORSP_OK);
+	pir_judged(f, &a, true, "profile not downloaded");
+	assert_int_equal(orsp_smdp_get(f->s, f->prof.iccid, &p), ORSP_OK);
+	assert_int_equal(p.state, ORSP_SMDP_AVAILABLE);
+	assert_string_equal(p.eid, "");
+	download_all(f, &b, "CANCEL-DL-2");
+	assert_int_equal(orsp_smdp_cancel_order(f->s, f->prof.iccid, NULL, NULL, false), ORSP_OK);
+	expect_fail(
+	    call(f, "getBoundProfilePackage", gbpp_request(f, &b, NULL, true, false), &http), "8.2",
+	    "1.2");
+	assert_int_equal(orsp_smdp_get(f->s, f->prof.iccid, &p), ORSP_OK);
+	assert_int_equal(p.state, ORSP_SMDP_UNAVAILABLE);
+	assert_int_equal(p.download_attempts, 1);
+	dl_free(&a);
+	dl_free(&b);
+}
+
 /* cancelSession (end user rejection) under a failure at each store operation in turn: a
  * failed call (500) leaves both the session and the order as they were, so the LPA's retry
  * still ends them; the first call that succeeds does both. */
@@ -3841,17 +3899,6 @@ static void test_authenticate_error_writes_nothing(void **state)
 #define META_TS48_BODY META_TS48_HEAD META_TS48_NOTIF
 #define META_TS48 "BF255B" META_TS48_BODY
 
-/* A whole download, its metadata returned in d (checked against the BPP by check_bpp). */
-static void download_all(fx *f, dl *d, const char *mid)
-{
-	memset(d, 0, sizeof(*d));
-	order(f, EID, mid, NULL);
-	initiate(f, d);
-	authenticate(f, d, mid);
-	get_bpp(f, d, NULL, true);
-	check_bpp(f, d);
-}
-
 static void expect_meta(const dl *d, const char *hex)
 {
 	uint8_t want[4096];
@@ -4137,6 +4184,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_cc_of_current_order, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_second_pir, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_pir_of_ended_order, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_cancel_order_downloaded, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_cancel_failure_injection, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_download_error_after_delivery, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_postponed_after_delivery, setup, teardown),

@@ -325,7 +325,9 @@ ORSP_MUST_CHECK orsp_err orsp_smdp_confirm(orsp_smdp *s, const char *iccid,
 /* ES2+.ReleaseProfile: Confirmed -> Released. An order past its expiry becomes Unavailable
  * instead, and ORSP_E_POLICY is returned. */
 ORSP_MUST_CHECK orsp_err orsp_smdp_release(orsp_smdp *s, const char *iccid);
-/* ES2+.CancelOrder: to Available (EID, matching ID, CC and counters cleared) or Unavailable.
+/* ES2+.CancelOrder: to Available (EID, matching ID, CC and counters cleared) or Unavailable,
+ * from an open order or a Downloaded one (delivered, no installation result yet: the audit
+ * row names the EID it went to).
  * eid and matching_id, when not NULL, must be the order's, compared in the transaction that
  * cancels it: another EID (also for an order without one) is ORSP_E_POLICY, another
  * matching ID ORSP_E_NOT_FOUND, and the order is left as it is. */

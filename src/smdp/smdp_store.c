@@ -1465,6 +1465,7 @@ static orsp_err event_tx(orsp_smdp *s, const char *iccid, const char *eid, const
 	orsp_err err;
 	orsp_smdp_profile p;
 	bool expired = false;
+	char delivered[96];
 
 	if (!s)
 		return orsp_errf(ORSP_E_USAGE, "missing arguments");
@@ -1480,6 +1481,14 @@ static orsp_err event_tx(orsp_smdp *s, const char *iccid, const char *eid, const
 		                p.iccid, mid);
 	if (!err && expiry)
 		err = expire_if_due(s, &p, &expired);
+	/* an order cancelled after its delivery: the audit row keeps which eUICC got the
+	 * package (cancelled to Available, the profile forgets it) */
+	if (!err && p.state == ORSP_SMDP_DOWNLOADED &&
+	    (ev == ORSP_SMDP_EV_CANCEL_AVAILABLE || ev == ORSP_SMDP_EV_CANCEL_UNAVAILABLE)) {
+		snprintf(delivered, sizeof(delivered),
+		         "delivered to EID %s, no installation result", p.eid);
+		detail = delivered;
+	}
 	if (!err && !expired)
 		err = set_state_note(s, &p, ev, extra, detail, note);
 	return finish_expired(s, err, expired, p.iccid);
