@@ -812,6 +812,12 @@ static int64_t kept_keys(fx *f)
 	return count_of(f, "SELECT count(*) FROM es9p_session WHERE otsk_wrapped IS NOT NULL");
 }
 
+/* Deliveries audited as new bindings. */
+static int64_t new_bindings(fx *f)
+{
+	return count_of(f, "SELECT count(*) FROM smdp_audit WHERE detail LIKE 'new binding%'");
+}
+
 static void dl_free(dl *d)
 {
 	orsp_ec_free(d->otk);
@@ -2606,6 +2612,18 @@ static void test_download_limit_after_reopen(void **state)
 	dl_free(&d);
 }
 
+/* Sessions a and b of the eUICC, both authenticated for the order mid before either
+ * delivers. */
+static void parallel_sessions(fx *f, dl *a, dl *b, const char *mid)
+{
+	memset(a, 0, sizeof(*a));
+	memset(b, 0, sizeof(*b));
+	initiate(f, a);
+	authenticate(f, a, mid);
+	initiate(f, b);
+	authenticate(f, b, mid);
+}
+
 /* Sessions of one eUICC authenticated in parallel while the profile was Released (an LPA
  * that started over) share the profile's limit: with limit 2, session A's delivery and new
  * binding leave session B none (each session had a budget of its own: 1 + N(L-1)). */
@@ -2616,12 +2634,7 @@ static void test_download_limit_parallel_sessions(void **state)
 	int http;
 
 	order_limit(f, EID, "LIMIT-4", NULL, 2);
-	memset(&a, 0, sizeof(a));
-	memset(&b, 0, sizeof(b));
-	initiate(f, &a);
-	authenticate(f, &a, "LIMIT-4");
-	initiate(f, &b);
-	authenticate(f, &b, "LIMIT-4");
+	parallel_sessions(f, &a, &b, "LIMIT-4");
 	get_bpp(f, &a, NULL, true);
 	get_bpp(f, &a, NULL, true);
 	expect_fail(
@@ -2629,6 +2642,37 @@ static void test_download_limit_parallel_sessions(void **state)
 	    "8.8.5", "6.4");
 	assert_int_equal(state_of(f), ORSP_SMDP_ERROR);
 	assert_int_equal(download_attempts_of(f), 2);
+	dl_free(&a);
+	dl_free(&b);
+}
+
+/* Sessions A and B of one eUICC authenticated while the order with a confirmation code was
+ * Released; A delivers. B's getBoundProfilePackage still has to give the code (missing:
+ * 8.2.7/2.2, wrong: 8.2.7/3.8, counted), and with it binds anew, counted on the profile: it
+ * was refused 8.2/1.2, the code being checked only while the order was Released. */
+static void test_parallel_session_cc(void **state)
+{
+	fx *f = *state;
+	static dl a, b;
+	int http;
+	orsp_smdp_profile p;
+
+	order(f, EID, "PAR-CC-1", "1234");
+	parallel_sessions(f, &a, &b, "PAR-CC-1");
+	get_bpp(f, &a, "1234", true);
+	expect_fail(
+	    call(f, "getBoundProfilePackage", gbpp_request(f, &b, NULL, true, false), &http),
+	    "8.2.7", "2.2");
+	expect_fail(
+	    call(f, "getBoundProfilePackage", gbpp_request(f, &b, "9999", true, false), &http),
+	    "8.2.7", "3.8");
+	get_bpp(f, &b, "1234", true);
+	check_bpp(f, &b);
+	assert_int_equal(orsp_smdp_get(f->s, f->prof.iccid, &p), ORSP_OK);
+	assert_int_equal(p.state, ORSP_SMDP_DOWNLOADED);
+	assert_int_equal(p.download_attempts, 2);
+	assert_int_equal(p.cc_attempts, 1);
+	assert_int_equal(new_bindings(f), 1);
 	dl_free(&a);
 	dl_free(&b);
 }
@@ -3521,9 +3565,11 @@ static void hold_point(int point)
 
 orsp_err __real_orsp_smdp_get(orsp_smdp *s, const char *iccid, orsp_smdp_profile *out);
 orsp_err __wrap_orsp_smdp_get(orsp_smdp *s, const char *iccid, orsp_smdp_profile *out);
-orsp_err __real_orsp_smdp_check_cc(orsp_smdp *s, const char *matching_id, const uint8_t hash_cc[32],
+orsp_err __real_orsp_smdp_check_cc(orsp_smdp *s, const char *matching_id,
+                                   const orsp_smdp_profile *seen, const uint8_t hash_cc[32],
                                    const uint8_t *tid, size_t tid_len);
-orsp_err __wrap_orsp_smdp_check_cc(orsp_smdp *s, const char *matching_id, const uint8_t hash_cc[32],
+orsp_err __wrap_orsp_smdp_check_cc(orsp_smdp *s, const char *matching_id,
+                                   const orsp_smdp_profile *seen, const uint8_t hash_cc[32],
                                    const uint8_t *tid, size_t tid_len);
 
 orsp_err __wrap_orsp_smdp_get(orsp_smdp *s, const char *iccid, orsp_smdp_profile *out)
@@ -3532,11 +3578,12 @@ orsp_err __wrap_orsp_smdp_get(orsp_smdp *s, const char *iccid, orsp_smdp_profile
 	return __real_orsp_smdp_get(s, iccid, out);
 }
 
-orsp_err __wrap_orsp_smdp_check_cc(orsp_smdp *s, const char *matching_id, const uint8_t hash_cc[32],
+orsp_err __wrap_orsp_smdp_check_cc(orsp_smdp *s, const char *matching_id,
+                                   const orsp_smdp_profile *seen, const uint8_t hash_cc[32],
                                    const uint8_t *tid, size_t tid_len)
 {
 	hold_point(HOLD_CC_CHECK);
-	return __real_orsp_smdp_check_cc(s, matching_id, hash_cc, tid, tid_len);
+	return __real_orsp_smdp_check_cc(s, matching_id, seen, hash_cc, tid, tid_len);
 }
 
 static void *race_main(void *arg)
@@ -3642,12 +3689,6 @@ static void cancel_on(fx *f, dl *d, orsp_smdp *h)
 	json_t *rsp = call_on(f, h, "cancelSession", cancel_request(f, d, 1, OID, false), &http);
 	expect_ok(rsp);
 	json_decref(rsp);
-}
-
-/* Deliveries audited as new bindings. */
-static int64_t new_bindings(fx *f)
-{
-	return count_of(f, "SELECT count(*) FROM smdp_audit WHERE detail LIKE 'new binding%'");
 }
 
 /* cancelSession (postponed) racing this session's getBoundProfilePackage in another server
@@ -4176,6 +4217,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_download_retry_limit, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_download_limit_after_reopen, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_download_limit_parallel_sessions, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_parallel_session_cc, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_download_limit_released, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_two_euiccs_one_order, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_eid_check_digits, setup, teardown),

@@ -609,9 +609,9 @@ static void test_lifecycle(void **state)
 	assert_int_equal(orsp_sha256("1234", 4, buf), ORSP_OK);
 	memcpy(buf + 32, tid, 8);
 	assert_int_equal(orsp_sha256(buf, 40, hcc), ORSP_OK);
-	assert_int_equal(orsp_smdp_check_cc(s, "MID-0001", hcc, tid, 8), ORSP_OK);
-	assert_int_equal(orsp_smdp_check_cc(s, "MID-0001", hcc, tid, 9), ORSP_E_VERIFY);
-	assert_int_equal(orsp_smdp_check_cc(s, "MID-0001", hcc, tid, 0), ORSP_E_USAGE);
+	assert_int_equal(orsp_smdp_check_cc(s, "MID-0001", NULL, hcc, tid, 8), ORSP_OK);
+	assert_int_equal(orsp_smdp_check_cc(s, "MID-0001", NULL, hcc, tid, 9), ORSP_E_VERIFY);
+	assert_int_equal(orsp_smdp_check_cc(s, "MID-0001", NULL, hcc, tid, 0), ORSP_E_USAGE);
 	/* the UPP comes back intact */
 	assert_int_equal(orsp_smdp_get_upp(s, p.iccid, &back, &ulen), ORSP_OK);
 	assert_int_equal(ulen, len);
@@ -811,17 +811,69 @@ static void test_cc_retry_limit(void **state)
 	assert_int_equal(orsp_smdp_download_order(s, &o, &q), ORSP_OK);
 	/* no CC set: nothing to check */
 	assert_int_equal(orsp_smdp_confirm_order(s, q.matching_id, NULL, true), ORSP_OK);
-	assert_int_equal(orsp_smdp_check_cc(s, q.matching_id, wrong, tid, 4), ORSP_E_STATE);
+	assert_int_equal(orsp_smdp_check_cc(s, q.matching_id, NULL, wrong, tid, 4), ORSP_E_STATE);
 	assert_int_equal(orsp_smdp_cancel_order(s, q.iccid, NULL, NULL, true), ORSP_OK);
 	assert_int_equal(orsp_smdp_download_order(s, &o, &q), ORSP_OK);
 	assert_int_equal(orsp_smdp_confirm_order(s, q.matching_id, "secret-cc", true), ORSP_OK);
-	assert_int_equal(orsp_smdp_check_cc(s, q.matching_id, wrong, tid, 4), ORSP_E_VERIFY);
-	assert_int_equal(orsp_smdp_check_cc(s, q.matching_id, wrong, tid, 4), ORSP_E_VERIFY);
-	assert_int_equal(orsp_smdp_check_cc(s, q.matching_id, wrong, tid, 4), ORSP_E_POLICY);
+	assert_int_equal(orsp_smdp_check_cc(s, q.matching_id, NULL, wrong, tid, 4), ORSP_E_VERIFY);
+	assert_int_equal(orsp_smdp_check_cc(s, q.matching_id, NULL, wrong, tid, 4), ORSP_E_VERIFY);
+	assert_int_equal(orsp_smdp_check_cc(s, q.matching_id, NULL, wrong, tid, 4), ORSP_E_POLICY);
 	assert_int_equal(orsp_smdp_lookup(s, q.matching_id, &q), ORSP_OK);
 	assert_int_equal(q.state, ORSP_SMDP_ERROR);
 	assert_int_equal(q.cc_attempts, 3);
-	assert_int_equal(orsp_smdp_check_cc(s, q.matching_id, wrong, tid, 4), ORSP_E_STATE);
+	assert_int_equal(orsp_smdp_check_cc(s, q.matching_id, NULL, wrong, tid, 4), ORSP_E_STATE);
+	orsp_smdp_close(s);
+}
+
+/* The confirmation code of an order as its caller read it: a Downloaded order's too (the
+ * eUICC retries its download in a new session), its attempts audited in that state and on the
+ * same counter, the attempt at the limit to Error; an order that moved on since it was read
+ * (another state, one more download counted) is not checked and nothing is counted. */
+static void test_cc_as_seen(void **state)
+{
+	orsp_smdp *s = open_new();
+	orsp_smdp_order o = {0};
+	orsp_smdp_profile q, seen;
+	uint8_t h[32], in[36], wrong[32] = {0}, tid[4] = {9, 9, 9, 9};
+	(void)state;
+	import_n(s, 20, 1, "T");
+	o.profile_type = "T";
+	o.eid = EID1;
+	o.cc_limit = 3;
+	assert_int_equal(orsp_smdp_download_order(s, &o, &q), ORSP_OK);
+	assert_int_equal(orsp_smdp_confirm_order(s, q.matching_id, "secret-cc", true), ORSP_OK);
+	assert_int_equal(orsp_sha256("secret-cc", 9, in), ORSP_OK);
+	memcpy(in + 32, tid, 4);
+	assert_int_equal(orsp_sha256(in, 36, h), ORSP_OK);
+	assert_int_equal(orsp_smdp_lookup(s, q.matching_id, &seen), ORSP_OK);
+	assert_int_equal(orsp_smdp_check_cc(s, q.matching_id, &seen, h, tid, 4), ORSP_OK);
+	/* delivered since it was read: not checked, nothing counted */
+	assert_int_equal(orsp_smdp_mark_downloaded(s, q.iccid), ORSP_OK);
+	assert_int_equal(orsp_smdp_check_cc(s, q.matching_id, &seen, wrong, tid, 4), ORSP_E_STATE);
+	/* without what the caller saw, only a Released order */
+	assert_int_equal(orsp_smdp_check_cc(s, q.matching_id, NULL, h, tid, 4), ORSP_E_STATE);
+	assert_int_equal(orsp_smdp_lookup(s, q.matching_id, &seen), ORSP_OK);
+	assert_int_equal(seen.cc_attempts, 0);
+	/* Downloaded, as read */
+	assert_int_equal(orsp_smdp_check_cc(s, q.matching_id, &seen, h, tid, 4), ORSP_OK);
+	assert_int_equal(orsp_smdp_check_cc(s, q.matching_id, &seen, wrong, tid, 4), ORSP_E_VERIFY);
+	assert_int_equal(count_rows(s,
+	                            "SELECT count(*) FROM smdp_audit WHERE action = 'checkCc'"
+	                            " AND from_state = 'downloaded' AND to_state = 'downloaded'"),
+	                 2);
+	/* one more download counted since it was read (a new binding) */
+	assert_int_equal(orsp_db_exec(orsp_smdp_db(s), "UPDATE smdp_profile SET download_attempts"
+	                                               " = download_attempts + 1"),
+	                 ORSP_OK);
+	assert_int_equal(orsp_smdp_check_cc(s, q.matching_id, &seen, wrong, tid, 4), ORSP_E_STATE);
+	assert_int_equal(orsp_smdp_lookup(s, q.matching_id, &seen), ORSP_OK);
+	assert_int_equal(seen.cc_attempts, 1);
+	/* the same counter as before the delivery: its limit moves the Downloaded order to Error */
+	assert_int_equal(orsp_smdp_check_cc(s, q.matching_id, &seen, wrong, tid, 4), ORSP_E_VERIFY);
+	assert_int_equal(orsp_smdp_check_cc(s, q.matching_id, &seen, wrong, tid, 4), ORSP_E_POLICY);
+	assert_int_equal(orsp_smdp_lookup(s, q.matching_id, &q), ORSP_OK);
+	assert_int_equal(q.state, ORSP_SMDP_ERROR);
+	assert_int_equal(orsp_smdp_check_cc(s, q.matching_id, &q, h, tid, 4), ORSP_E_STATE);
 	orsp_smdp_close(s);
 }
 
@@ -890,7 +942,7 @@ static void test_progress_points(void **state)
 	o.cc_limit = 1;
 	assert_int_equal(orsp_smdp_download_order(s, &o, &q), ORSP_OK);
 	assert_int_equal(orsp_smdp_confirm_order(s, q.matching_id, "secret-cc", true), ORSP_OK);
-	assert_int_equal(orsp_smdp_check_cc(s, q.matching_id, wrong, tid, 4), ORSP_E_POLICY);
+	assert_int_equal(orsp_smdp_check_cc(s, q.matching_id, NULL, wrong, tid, 4), ORSP_E_POLICY);
 	expect_report(s, 2, false, "8.2.7", "6.4", "", "confirmation code retries exhausted");
 	/* download attempts exhausted: point 1, 8.8.5/6.4 */
 	o.cc_limit = 0;
@@ -2595,6 +2647,7 @@ int main(void)
 	    cmocka_unit_test(test_cancel_and_reorder),
 	    cmocka_unit_test(test_cancel_checks_eid),
 	    cmocka_unit_test(test_cc_retry_limit),
+	    cmocka_unit_test(test_cc_as_seen),
 	    cmocka_unit_test(test_progress_points),
 	    cmocka_unit_test(test_download_limit),
 	    cmocka_unit_test(test_deliver),

@@ -343,12 +343,17 @@ ORSP_MUST_CHECK orsp_err orsp_smdp_get(orsp_smdp *s, const char *iccid, orsp_smd
 ORSP_MUST_CHECK orsp_err orsp_smdp_find_released(orsp_smdp *s, const char *eid,
                                                  orsp_smdp_profile *out);
 
-/* ES9+ (later): check hashCc = SHA-256(SHA-256(CC) || transactionId) (SGP.22 §3.1.3) for the
- * Released order `matching_id`, in constant time. A mismatch counts an attempt (committed)
- * and returns ORSP_E_VERIFY; the attempt that reaches the limit moves the profile to Error
- * and returns ORSP_E_POLICY. ORSP_E_STATE if not Released or no CC was set, ORSP_E_NOT_FOUND
- * for no such order, ORSP_E_STORAGE also when the stored code does not decrypt. */
+/* ES9+: check hashCc = SHA-256(SHA-256(CC) || transactionId) (SGP.22 §3.1.3) for the order
+ * `matching_id`, in constant time: Released, or with `seen` (the profile as the caller read
+ * it) Released or Downloaded (the eUICC it was delivered to retries the download in a new
+ * session, which must give the code too) and still as seen, in state and download count (a
+ * delivery since is ORSP_E_STATE, nothing counted). A mismatch counts an attempt on the
+ * order's counter (committed) and returns ORSP_E_VERIFY; the attempt that reaches the limit
+ * moves the profile to Error and returns ORSP_E_POLICY. ORSP_E_STATE if not in such a state
+ * or no CC was set, ORSP_E_NOT_FOUND for no such order, ORSP_E_STORAGE also when the stored
+ * code does not decrypt. */
 ORSP_MUST_CHECK orsp_err orsp_smdp_check_cc(orsp_smdp *s, const char *matching_id,
+                                            const orsp_smdp_profile *seen,
                                             const uint8_t hash_cc[32], const uint8_t *tid,
                                             size_t tid_len);
 /* ES9+ (later): count one download attempt of a Released profile; the attempt past the

@@ -1573,15 +1573,16 @@ static orsp_err get_bound_profile_package(ctx *c)
 		}
 		/* Confirmation code (§3.1.3): checked with its retry limit, as the order now
 		 * asks (one cancelled and placed again under the same matching ID may have
-		 * gained one); not again for a new binding in a session that passed it before
-		 * its delivery. */
+		 * gained one), also for a session authenticated before another session of the
+		 * eUICC delivered the order; not again for a new binding in a session that
+		 * passed it before its delivery. */
 		if (!prof.cc_required || se.step == S_BPP)
 			break;
 		if (!has_cc) {
 			e = fail(c, ES9P_CC_MISSING, NULL);
 			goto out;
 		}
-		e = orsp_smdp_check_cc(c->s, se.mid, hash_cc, tid, tid_len);
+		e = orsp_smdp_check_cc(c->s, se.mid, &prof, hash_cc, tid, tid_len);
 		if (e && e != ORSP_E_VERIFY && e != ORSP_E_POLICY && e != ORSP_E_STATE &&
 		    e != ORSP_E_NOT_FOUND)
 			goto out; /* the store failed (a busy database, a stored code that does
@@ -1598,9 +1599,9 @@ static orsp_err get_bound_profile_package(ctx *c)
 		}
 		if (!e)
 			break;
-		/* The order is no longer Released with a code: changed since it was read,
-		 * perhaps delivered by another request of this session (then the session
-		 * read again says so) */
+		/* The order is no longer as read (another state, one more package counted)
+		 * or has no code: changed since it was read, perhaps delivered by another
+		 * request of this session (then the session read again says so) */
 		if (pass == 0) {
 			orsp_err_clear();
 			continue;

@@ -1635,8 +1635,8 @@ orsp_err orsp_smdp_get(orsp_smdp *s, const char *iccid, orsp_smdp_profile *out)
 
 /* ----- ES9+ hooks ----- */
 
-orsp_err orsp_smdp_check_cc(orsp_smdp *s, const char *matching_id, const uint8_t hash_cc[32],
-                            const uint8_t *tid, size_t tid_len)
+orsp_err orsp_smdp_check_cc(orsp_smdp *s, const char *matching_id, const orsp_smdp_profile *seen,
+                            const uint8_t hash_cc[32], const uint8_t *tid, size_t tid_len)
 {
 	orsp_err err;
 	orsp_stmt *st = NULL;
@@ -1655,9 +1655,16 @@ orsp_err orsp_smdp_check_cc(orsp_smdp *s, const char *matching_id, const uint8_t
 	if (err)
 		return err;
 	err = load(s, BY_MATCHING_ID, matching_id, &p);
-	if (!err && p.state != ORSP_SMDP_RELEASED)
-		err = orsp_errf(ORSP_E_STATE, "profile %s is %s, not released", p.iccid,
-		                orsp_smdp_state_name(p.state));
+	/* Released, or Downloaded: the eUICC it went to retries the download in a new session,
+	 * which must give the code too. As the caller saw it: a delivery since (another state,
+	 * or one more download counted) is not checked, the caller reads again. */
+	if (!err &&
+	    (seen ? p.state != seen->state || p.download_attempts != seen->download_attempts ||
+	                (p.state != ORSP_SMDP_RELEASED && p.state != ORSP_SMDP_DOWNLOADED)
+	          : p.state != ORSP_SMDP_RELEASED))
+		err =
+		    orsp_errf(ORSP_E_STATE, "profile %s is %s, not %s", p.iccid,
+		              orsp_smdp_state_name(p.state), seen ? "as it was read" : "released");
 	if (!err && !p.cc_required)
 		err = orsp_errf(ORSP_E_STATE, "the order of profile %s has no confirmation code",
 		                p.iccid);
@@ -1694,7 +1701,8 @@ orsp_err orsp_smdp_check_cc(orsp_smdp *s, const char *matching_id, const uint8_t
 		goto out;
 	match = orsp_ct_eq(expect, hash_cc, ORSP_SHA256_LEN) != 0;
 	if (match) {
-		err = audit(s, "checkCc", p.iccid, "released", "released", "ok");
+		err = audit(s, "checkCc", p.iccid, orsp_smdp_state_name(p.state),
+		            orsp_smdp_state_name(p.state), "ok");
 		goto out;
 	}
 	p.cc_attempts++;
@@ -1707,7 +1715,8 @@ orsp_err orsp_smdp_check_cc(orsp_smdp *s, const char *matching_id, const uint8_t
 		                     "confirmation code retries exhausted", &CC_EXHAUSTED);
 		result = ORSP_E_POLICY;
 	} else {
-		err = audit(s, "checkCc", p.iccid, "released", "released", "mismatch");
+		err = audit(s, "checkCc", p.iccid, orsp_smdp_state_name(p.state),
+		            orsp_smdp_state_name(p.state), "mismatch");
 		result = ORSP_E_VERIFY;
 	}
 out:
