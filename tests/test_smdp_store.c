@@ -654,6 +654,21 @@ static void test_lifecycle(void **state)
 	orsp_smdp_close(s);
 }
 
+/* Whether the plan SQLite makes for sql names the index `index`. */
+static bool plan_uses(orsp_smdp *s, const char *sql, const char *index)
+{
+	char plan[1100];
+	orsp_stmt *st = NULL;
+	bool row = false, found = false;
+
+	snprintf(plan, sizeof(plan), "EXPLAIN QUERY PLAN %s", sql);
+	assert_int_equal(orsp_db_prepare(orsp_smdp_db(s), plan, &st), ORSP_OK);
+	while (orsp_stmt_step(st, &row) == ORSP_OK && row)
+		found |= strstr(orsp_stmt_column_text(st, 3), index) != NULL;
+	orsp_stmt_finalize(st);
+	return found;
+}
+
 /* The default SM-DP+ case: an eUICC without a matching ID gets the first Released order
  * for its EID, found through the EID index (the query plan says so), not by a scan. Then
  * the profiles counted by state. */
@@ -662,8 +677,6 @@ static void test_find_released(void **state)
 	orsp_smdp *s = open_new();
 	orsp_smdp_profile p[4], q;
 	static const char *const eids[4] = {EID1, EID1, EID1, EID2};
-	orsp_stmt *st = NULL;
-	bool row = false, indexed = false;
 	(void)state;
 
 	import_n(s, 90, 4, "R");
@@ -694,15 +707,10 @@ static void test_find_released(void **state)
 	assert_int_equal(orsp_smdp_find_released(s, NULL, &q), ORSP_E_USAGE);
 	assert_int_equal(orsp_smdp_find_released(NULL, EID1, &q), ORSP_E_USAGE);
 	assert_int_equal(orsp_smdp_find_released(s, EID1, NULL), ORSP_E_USAGE);
-	assert_int_equal(orsp_db_prepare(orsp_smdp_db(s),
-	                                 "EXPLAIN QUERY PLAN SELECT id FROM smdp_profile WHERE eid "
-	                                 "= ?1 AND state = 'released' ORDER BY id LIMIT 1",
-	                                 &st),
-	                 ORSP_OK);
-	while (orsp_stmt_step(st, &row) == ORSP_OK && row)
-		indexed |= strstr(orsp_stmt_column_text(st, 3), "smdp_profile_eid") != NULL;
-	orsp_stmt_finalize(st);
-	assert_true(indexed);
+	assert_true(plan_uses(s,
+	                      "SELECT id FROM smdp_profile WHERE eid = ?1 AND state = 'released'"
+	                      " ORDER BY id LIMIT 1",
+	                      "smdp_profile_eid"));
 	/* the counts by state, as /metrics gives them */
 	{
 		size_t n[ORSP_SMDP_STATE__COUNT];
@@ -715,6 +723,47 @@ static void test_find_released(void **state)
 		assert_int_equal(orsp_smdp_count_states(NULL, n), ORSP_E_USAGE);
 		assert_int_equal(orsp_smdp_count_states(s, NULL), ORSP_E_USAGE);
 	}
+	orsp_smdp_close(s);
+}
+
+/* The default SM-DP+ case with a download to retry: the eUICC's first Released order, else
+ * its first Downloaded one, through the EID index; an order of another eUICC, or installed,
+ * is not one. */
+static void test_find_order(void **state)
+{
+	orsp_smdp *s = open_new();
+	orsp_smdp_profile p[3], q;
+	static const char *const eids[3] = {EID1, EID1, EID2};
+	(void)state;
+
+	import_n(s, 90, 3, "R");
+	for (int i = 0; i < 3; i++) {
+		orsp_smdp_order o = {.profile_type = "R", .eid = eids[i]};
+		assert_int_equal(orsp_smdp_download_order(s, &o, &p[i]), ORSP_OK);
+		assert_int_equal(orsp_smdp_confirm_order(s, p[i].matching_id, NULL, true), ORSP_OK);
+	}
+	assert_int_equal(orsp_smdp_mark_downloaded(s, p[0].iccid), ORSP_OK);
+	assert_int_equal(orsp_smdp_mark_downloaded(s, p[2].iccid), ORSP_OK);
+	/* a Released order first, though it came later */
+	assert_int_equal(orsp_smdp_find_order(s, EID1, &q), ORSP_OK);
+	assert_string_equal(q.iccid, p[1].iccid);
+	assert_int_equal(orsp_smdp_mark_downloaded(s, p[1].iccid), ORSP_OK);
+	assert_int_equal(orsp_smdp_find_order(s, EID1, &q), ORSP_OK);
+	assert_string_equal(q.iccid, p[0].iccid);
+	assert_int_equal(q.state, ORSP_SMDP_DOWNLOADED);
+	assert_int_equal(orsp_smdp_mark_installed(s, p[0].iccid), ORSP_OK);
+	assert_int_equal(orsp_smdp_find_order(s, EID1, &q), ORSP_OK);
+	assert_string_equal(q.iccid, p[1].iccid);
+	assert_int_equal(orsp_smdp_mark_installed(s, p[1].iccid), ORSP_OK);
+	assert_int_equal(orsp_smdp_find_order(s, EID1, &q), ORSP_E_NOT_FOUND);
+	assert_int_equal(orsp_smdp_find_order(s, EID2, &q), ORSP_OK);
+	assert_string_equal(q.iccid, p[2].iccid);
+	assert_int_equal(orsp_smdp_find_order(s, "89049032123451234512345678909966", &q),
+	                 ORSP_E_USAGE);
+	assert_true(plan_uses(s,
+	                      "SELECT id FROM smdp_profile WHERE eid = ?1 AND state = 'downloaded'"
+	                      " ORDER BY id LIMIT 1",
+	                      "smdp_profile_eid"));
 	orsp_smdp_close(s);
 }
 
@@ -2398,9 +2447,7 @@ static void expect_list(orsp_smdp *s, const orsp_smdp_filter *f, char ic[6][21],
 /* Whether the plan SQLite makes for the listing of f (count: its count) names `what`. */
 static bool plan_has(orsp_smdp *s, const orsp_smdp_filter *f, bool count, const char *what)
 {
-	char sql[1024], plan[1100];
-	orsp_stmt *st = NULL;
-	bool row = false, found = false;
+	char sql[1024];
 
 	assert_int_equal(smdp_filter_sql(f, count, sql, sizeof(sql)), ORSP_OK);
 	/* the values are parameters, never part of the text */
@@ -2408,12 +2455,7 @@ static bool plan_has(orsp_smdp *s, const orsp_smdp_filter *f, bool count, const 
 		assert_null(strstr(sql, f->iccid));
 	if (f->eid)
 		assert_null(strstr(sql, f->eid));
-	snprintf(plan, sizeof(plan), "EXPLAIN QUERY PLAN %s", sql);
-	assert_int_equal(orsp_db_prepare(orsp_smdp_db(s), plan, &st), ORSP_OK);
-	while (orsp_stmt_step(st, &row) == ORSP_OK && row)
-		found |= strstr(orsp_stmt_column_text(st, 3), what) != NULL;
-	orsp_stmt_finalize(st);
-	return found;
+	return plan_uses(s, sql, what);
 }
 
 #define BIT(st) (1u << (st))
@@ -2643,6 +2685,7 @@ int main(void)
 	    cmocka_unit_test(test_import_ppr_refused),
 	    cmocka_unit_test(test_lifecycle),
 	    cmocka_unit_test(test_find_released),
+	    cmocka_unit_test(test_find_order),
 	    cmocka_unit_test(test_list_where),
 	    cmocka_unit_test(test_cancel_and_reorder),
 	    cmocka_unit_test(test_cancel_checks_eid),

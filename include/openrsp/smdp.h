@@ -342,6 +342,11 @@ ORSP_MUST_CHECK orsp_err orsp_smdp_get(orsp_smdp *s, const char *iccid, orsp_smd
  * `eid`, through an index. ORSP_E_NOT_FOUND if none, ORSP_E_USAGE if eid is not an EID. */
 ORSP_MUST_CHECK orsp_err orsp_smdp_find_released(orsp_smdp *s, const char *eid,
                                                  orsp_smdp_profile *out);
+/* ES9+, the default SM-DP+ case: the eUICC's order to download, its first Released one as
+ * orsp_smdp_find_released finds it, else its first Downloaded one (in import order), a
+ * download the eUICC retries. Errors as orsp_smdp_find_released. */
+ORSP_MUST_CHECK orsp_err orsp_smdp_find_order(orsp_smdp *s, const char *eid,
+                                              orsp_smdp_profile *out);
 
 /* ES9+: check hashCc = SHA-256(SHA-256(CC) || transactionId) (SGP.22 §3.1.3) for the order
  * `matching_id`, in constant time: Released, or with `seen` (the profile as the caller read

@@ -556,21 +556,25 @@ static orsp_err read_row(orsp_stmt *st, orsp_smdp_profile *p)
 }
 
 /* How load() finds a profile: by ICCID, by matching ID, or as the first Released order of an
- * EID. */
-typedef enum { BY_ICCID, BY_MATCHING_ID, BY_EID_RELEASED } load_key;
+ * EID, or its first Downloaded one. */
+typedef enum { BY_ICCID, BY_MATCHING_ID, BY_EID_RELEASED, BY_EID_DOWNLOADED } load_key;
 
 static orsp_err load(orsp_smdp *s, load_key by, const char *key, orsp_smdp_profile *p)
 {
-	/* BY_EID_RELEASED (the default SM-DP+ case) goes through the EID index */
+	/* BY_EID_* (the default SM-DP+ case) go through the EID index */
 	static const char *const sql[] = {
 	    [BY_ICCID] = "SELECT " COLS " FROM smdp_profile WHERE iccid = ?1",
 	    [BY_MATCHING_ID] = "SELECT " COLS " FROM smdp_profile WHERE matching_id = ?1",
 	    [BY_EID_RELEASED] = "SELECT " COLS " FROM smdp_profile"
 	                        " WHERE eid = ?1 AND state = 'released'"
 	                        " AND (expires_at IS NULL OR expires_at >= ?2) ORDER BY id LIMIT 1",
+	    [BY_EID_DOWNLOADED] = "SELECT " COLS " FROM smdp_profile"
+	                          " WHERE eid = ?1 AND state = 'downloaded' ORDER BY id LIMIT 1",
 	};
-	static const char *const name[] = {
-	    [BY_ICCID] = "ICCID", [BY_MATCHING_ID] = "matching ID", [BY_EID_RELEASED] = "EID"};
+	static const char *const name[] = {[BY_ICCID] = "ICCID",
+	                                   [BY_MATCHING_ID] = "matching ID",
+	                                   [BY_EID_RELEASED] = "EID",
+	                                   [BY_EID_DOWNLOADED] = "EID"};
 	orsp_err err;
 	orsp_stmt *st = NULL;
 	bool row = false;
@@ -585,9 +589,11 @@ static orsp_err load(orsp_smdp *s, load_key by, const char *key, orsp_smdp_profi
 	if (!err)
 		err = orsp_stmt_step(st, &row);
 	if (!err && !row)
-		err =
-		    orsp_errf(ORSP_E_NOT_FOUND, "no %s with %s %.64s",
-		              by == BY_EID_RELEASED ? "released order" : "profile", name[by], key);
+		err = orsp_errf(ORSP_E_NOT_FOUND, "no %s with %s %.64s",
+		                by == BY_EID_RELEASED     ? "released order"
+		                : by == BY_EID_DOWNLOADED ? "released or downloaded order"
+		                                          : "profile",
+		                name[by], key);
 	if (!err)
 		err = read_row(st, p);
 	orsp_stmt_finalize(st);
@@ -1624,6 +1630,16 @@ orsp_err orsp_smdp_find_released(orsp_smdp *s, const char *eid, orsp_smdp_profil
 	if (eid && orsp_eid_check(eid))
 		return orsp_errf(ORSP_E_USAGE, "find released: not an EID");
 	return load(s, BY_EID_RELEASED, eid, out);
+}
+
+orsp_err orsp_smdp_find_order(orsp_smdp *s, const char *eid, orsp_smdp_profile *out)
+{
+	orsp_err err = orsp_smdp_find_released(s, eid, out);
+
+	if (err != ORSP_E_NOT_FOUND)
+		return err;
+	orsp_err_clear();
+	return load(s, BY_EID_DOWNLOADED, eid, out);
 }
 
 orsp_err orsp_smdp_get(orsp_smdp *s, const char *iccid, orsp_smdp_profile *out)
