@@ -833,6 +833,15 @@ static void reinitiate(fx *f, dl *d)
 	initiate(f, d);
 }
 
+/* d's session, authenticated, for the fixture's profile ordered with matching ID mid,
+ * confirmation code code (or none) and download limit limit (0: the default). */
+static void authenticated_session(fx *f, dl *d, const char *mid, const char *code, unsigned limit)
+{
+	order_limit(f, EID, mid, code, limit);
+	reinitiate(f, d);
+	authenticate(f, d, mid);
+}
+
 /* A whole download, its metadata returned in d (checked against the BPP by check_bpp). */
 static void download_all(fx *f, dl *d, const char *mid)
 {
@@ -949,18 +958,20 @@ static void test_notification_migration(void **state)
 	                 "DROP TABLE es9p_notification;"
 	                 "ALTER TABLE n3 RENAME TO es9p_notification;"
 	                 "DROP INDEX es9p_session_created;"
+	                 "DROP INDEX es9p_session_iccid;"
 	                 "DELETE FROM schema_migrations WHERE module = 'smdp_es9p' AND"
-	                 " version IN (4, 6, 7);"
+	                 " version IN (4, 6, 7, 8);"
 	                 "COMMIT;"),
 	    ORSP_OK);
 	orsp_db_close(db);
 	assert_int_equal(orsp_smdp_open(f->db, &f->kek, &f->s), ORSP_OK);
 	assert_int_equal(orsp_es9p_prepare(f->s), ORSP_OK);
 	assert_int_equal(orsp_db_schema_version(orsp_smdp_db(f->s), "smdp_es9p", &v), ORSP_OK);
-	assert_int_equal(v, 7);
+	assert_int_equal(v, 8);
 	assert_int_equal(count_of(f, "SELECT count(*) FROM sqlite_master WHERE name IN"
-	                             " ('es9p_notification_unverified', 'es9p_session_created')"),
-	                 2);
+	                             " ('es9p_notification_unverified', 'es9p_session_created',"
+	                             " 'es9p_session_iccid')"),
+	                 3);
 	assert_int_equal(orsp_es9p_notification_count(f->s, f->prof.iccid, "install", &n), ORSP_OK);
 	assert_int_equal(n, 1);
 	assert_null(call(f, "handleNotification", pir_request(f, &d, true, false), &http));
@@ -3513,6 +3524,371 @@ static void test_cancel_after_ttl(void **state)
 	dl_free(&d);
 }
 
+/* ---------------------------------------------------------------- retry across sessions - */
+
+/* The step of d's session (5: delivered, then superseded by a retry). */
+static int64_t step_of(fx *f, const dl *d)
+{
+	char sql[160];
+	snprintf(sql, sizeof(sql), "SELECT step FROM es9p_session WHERE upper(tid) = upper('%s')",
+	         d->tid_hex);
+	return count_of(f, sql);
+}
+
+/* authenticateClient for d, matching ID mid (NULL: the default SM-DP+ case) on a new
+ * session: refused with subject/reason. */
+static void auth_refused(fx *f, dl *d, const char *mid, const char *subject, const char *reason)
+{
+	int http;
+	auth_opts o = {.mid = mid};
+	reinitiate(f, d);
+	expect_fail(call(f, "authenticateClient", auth_request(f, d, &o), &http), subject, reason);
+}
+
+/* The order mid for the eUICC with confirmation code cc (or none) and download limit limit
+ * (0: the default); session a delivered (its answer lost), then the eUICC's retry b
+ * authenticated; b delivers too when deliver. */
+static void retried(fx *f, dl *a, dl *b, const char *mid, const char *cc, unsigned limit,
+                    bool deliver)
+{
+	authenticated_session(f, a, mid, cc, limit);
+	get_bpp(f, a, cc, true);
+	reinitiate(f, b);
+	authenticate(f, b, mid);
+	if (deliver)
+		get_bpp(f, b, cc, true);
+}
+
+/* The reviewer's case: the getBoundProfilePackage answer of session A never reached the
+ * device (network loss, the LPA crashed), the profile stays Downloaded. The LPA starts over
+ * with the same activation code: session B of the same eUICC is a retry (it was 8.2/1.2 and
+ * the profile stuck for good). A's session ends with it: its new binding and its cancel are
+ * 8.10.1/3.9 and its one-time key is gone. B binds anew (a new package the eUICC decrypts to
+ * the profile, counted as a download) and installs; then the profile is installed once: a
+ * third session is refused 8.2/1.2 and A's late success changes nothing. */
+static void test_retry_across_sessions(void **state)
+{
+	fx *f = *state;
+	static dl a, b, c;
+	int http;
+	orsp_smdp_profile p;
+
+	retried(f, &a, &b, "RETRY-X-1", NULL, 0, false); /* A's answer is lost */
+	assert_int_equal(step_of(f, &a), 5);
+	assert_int_equal(kept_keys(f), 0);
+	expect_fail(
+	    call(f, "getBoundProfilePackage", gbpp_request(f, &a, NULL, true, false), &http),
+	    "8.10.1", "3.9");
+	expect_fail(call(f, "cancelSession", cancel_request(f, &a, 1, OID, false), &http), "8.10.1",
+	            "3.9");
+	get_bpp(f, &b, NULL, true);
+	check_bpp(f, &b);
+	assert_true(memcmp(a.bpp, b.bpp, 256) != 0);
+	assert_int_equal(orsp_smdp_get(f->s, f->prof.iccid, &p), ORSP_OK);
+	assert_int_equal(p.state, ORSP_SMDP_DOWNLOADED);
+	assert_int_equal(p.download_attempts, 2);
+	assert_int_equal(new_bindings(f), 1);
+	pir_judged(f, &b, true, "installed");
+	assert_int_equal(state_of(f), ORSP_SMDP_INSTALLED);
+	auth_refused(f, &c, "RETRY-X-1", "8.2", "1.2");
+	pir_judged(f, &a, true, "profile not downloaded");
+	assert_int_equal(state_of(f), ORSP_SMDP_INSTALLED);
+	assert_int_equal(count_of(f, "SELECT count(*) FROM smdp_audit WHERE action ="
+	                             " 'pir(success)'"),
+	                 1);
+	dl_free(&a);
+	dl_free(&b);
+	dl_free(&c);
+}
+
+/* The same in the default SM-DP+ case (no matching ID): the eUICC's Downloaded order is found
+ * when it has no Released one, and a Released one goes first. */
+static void test_retry_default_smdp(void **state)
+{
+	fx *f = *state;
+	static dl a, b;
+
+	order(f, EID, NULL, NULL);
+	reinitiate(f, &a);
+	authenticate(f, &a, NULL);
+	get_bpp(f, &a, NULL, true);
+	reinitiate(f, &b);
+	authenticate(f, &b, NULL);
+	assert_int_equal(step_of(f, &a), 5);
+	get_bpp(f, &b, NULL, true);
+	check_bpp(f, &b);
+	pir_judged(f, &b, true, "installed");
+	assert_int_equal(state_of(f), ORSP_SMDP_INSTALLED);
+	dl_free(&a);
+	dl_free(&b);
+}
+
+/* A retry is the eUICC's own: another eUICC with the activation code of an order delivered
+ * (bound at delivery to the first one) is refused as before, 8.1.1/3.8 by matching ID, and in
+ * the default SM-DP+ case has no order (8.2.6/3.8); the delivered session lives on. */
+static void test_retry_other_eid(void **state)
+{
+	fx *f = *state;
+	static dl a, b;
+	int http;
+	uint8_t *der;
+	size_t len;
+	orsp_ec_key *k2 = NULL, *k1 = f->sk_euicc;
+	auth_opts o = {.mid = "RETRY-X-2"};
+
+	other_euicc("89049032123451234512345678909965", &der, &len, &k2);
+	order(f, NULL, "RETRY-X-2", NULL);
+	reinitiate(f, &a);
+	authenticate(f, &a, "RETRY-X-2");
+	get_bpp(f, &a, NULL, true);
+	f->sk_euicc = k2;
+	o.cert = der;
+	o.cert_len = len;
+	o.key = k2;
+	reinitiate(f, &b);
+	expect_fail(call(f, "authenticateClient", auth_request(f, &b, &o), &http), "8.1.1", "3.8");
+	o.mid = NULL;
+	reinitiate(f, &b);
+	expect_fail(call(f, "authenticateClient", auth_request(f, &b, &o), &http), "8.2.6", "3.8");
+	f->sk_euicc = k1;
+	assert_int_equal(step_of(f, &a), 3);
+	assert_int_equal(state_of(f), ORSP_SMDP_DOWNLOADED);
+	assert_int_equal(count_of(f, "SELECT count(*) FROM es9p_session"), 1);
+	get_bpp(f, &a, NULL, false);
+	dl_free(&a);
+	dl_free(&b);
+	free(der);
+	orsp_ec_free(k2);
+}
+
+/* Retries count against the order's download limit: with limit 2, A's delivery and retry B's
+ * new binding use it up; retry C is refused at authenticateClient, 8.8.5/6.4 (maximum number
+ * of retries exceeded), the profile goes to Error and the operator hears of it (point 1,
+ * 8.8.5/6.4), as at getBoundProfilePackage. */
+static void test_retry_limit(void **state)
+{
+	fx *f = *state;
+	static dl a, b, c;
+
+	retried(f, &a, &b, "RETRY-X-3", NULL, 2, true);
+	assert_int_equal(download_attempts_of(f), 2);
+	auth_refused(f, &c, "RETRY-X-3", "8.8.5", "6.4");
+	assert_int_equal(state_of(f), ORSP_SMDP_ERROR);
+	assert_int_equal(download_attempts_of(f), 2);
+	assert_int_equal(count_of(f, "SELECT count(*) FROM smdp_progress WHERE point_id = 1 AND"
+	                             " success = 0 AND subject_code = '8.8.5' AND"
+	                             " reason_code = '6.4'"),
+	                 1);
+	/* nothing of C was written: B still takes its result, which changes nothing now */
+	assert_int_equal(count_of(f, "SELECT count(*) FROM es9p_session"), 2);
+	pir_judged(f, &b, true, "profile not downloaded");
+	auth_refused(f, &c, "RETRY-X-3", "8.2.6", "3.8");
+	dl_free(&a);
+	dl_free(&b);
+	dl_free(&c);
+}
+
+/* A retry of an order with a confirmation code asks for it again: smdpSigned2's
+ * ccRequiredFlag is set, getBoundProfilePackage without the code is 8.2.7/2.2, with a wrong
+ * one 8.2.7/3.8 (counted on the order's counter), with the right one it binds anew. */
+static void test_retry_cc(void **state)
+{
+	fx *f = *state;
+	static dl a, b;
+	int http;
+
+	retried(f, &a, &b, "RETRY-X-4", "1234", 0, false);
+	assert_true(b.cc_required);
+	expect_fail(
+	    call(f, "getBoundProfilePackage", gbpp_request(f, &b, NULL, true, false), &http),
+	    "8.2.7", "2.2");
+	expect_fail(
+	    call(f, "getBoundProfilePackage", gbpp_request(f, &b, "9999", true, false), &http),
+	    "8.2.7", "3.8");
+	assert_int_equal(count_of(f, "SELECT cc_attempts FROM smdp_profile"), 1);
+	get_bpp(f, &b, "1234", true);
+	check_bpp(f, &b);
+	assert_int_equal(download_attempts_of(f), 2);
+	dl_free(&a);
+	dl_free(&b);
+}
+
+/* The installation result of a session a retry superseded (the eUICC kept it from before the
+ * retry: the LPA crashed during the load, or after it): a failure changes nothing, the retry
+ * decides (recorded `retried`, the old session ends); the retry then installs. */
+static void test_retry_old_failure(void **state)
+{
+	fx *f = *state;
+	static dl a, b;
+
+	retried(f, &a, &b, "RETRY-X-5", NULL, 0, true);
+	pir_judged(f, &a, false, "retried");
+	assert_int_equal(state_of(f), ORSP_SMDP_DOWNLOADED);
+	assert_int_equal(step_of(f, &a), 4);
+	pir_judged(f, &b, true, "installed");
+	assert_int_equal(state_of(f), ORSP_SMDP_INSTALLED);
+	dl_free(&a);
+	dl_free(&b);
+}
+
+/* A success of the superseded session is the eUICC's word that it holds the profile:
+ * Installed; the retry's package is then refused (8.2/1.2, the order is over) and, had it
+ * been delivered, its result (the eUICC refusing a second copy of the ICCID) would be
+ * `profile not downloaded`. */
+static void test_retry_old_success(void **state)
+{
+	fx *f = *state;
+	static dl a, b;
+	int http;
+
+	retried(f, &a, &b, "RETRY-X-6", NULL, 0, false);
+	pir_judged(f, &a, true, "installed");
+	assert_int_equal(state_of(f), ORSP_SMDP_INSTALLED);
+	expect_fail(
+	    call(f, "getBoundProfilePackage", gbpp_request(f, &b, NULL, true, false), &http), "8.2",
+	    "1.2");
+	dl_free(&a);
+	dl_free(&b);
+}
+
+/* The two results the other way round (what docs/smdp-es9p.md leaves open): the retry's
+ * failure first puts the profile in Error, and the old session's success after it changes
+ * nothing (`profile not downloaded`): the operator's report of the failure (errorReason 9,
+ * the ICCID already on the eUICC: 8.2.1/3.3) tells why. */
+static void test_retry_results_reversed(void **state)
+{
+	fx *f = *state;
+	static dl a, b;
+
+	retried(f, &a, &b, "RETRY-X-7", NULL, 0, true);
+	pir_judged(f, &b, false, "installation failed");
+	assert_int_equal(state_of(f), ORSP_SMDP_ERROR);
+	assert_int_equal(count_of(f, "SELECT count(*) FROM smdp_progress WHERE point_id = 4 AND"
+	                             " subject_code = '8.2.1' AND reason_code = '3.3'"),
+	                 1);
+	pir_judged(f, &a, true, "profile not downloaded");
+	assert_int_equal(state_of(f), ORSP_SMDP_ERROR);
+	dl_free(&a);
+	dl_free(&b);
+}
+
+/* A retry ends every older live session of the order of this eUICC, also one authenticated
+ * while the profile was Released that has not delivered (it would otherwise bind a second
+ * package): 8.10.1/3.9, nothing counted. */
+static void test_retry_ends_parallel(void **state)
+{
+	fx *f = *state;
+	static dl a, p, b;
+	int http;
+
+	order(f, EID, "RETRY-X-8", NULL);
+	parallel_sessions(f, &a, &p, "RETRY-X-8");
+	get_bpp(f, &a, NULL, true);
+	reinitiate(f, &b);
+	authenticate(f, &b, "RETRY-X-8");
+	assert_int_equal(step_of(f, &a), 5);
+	assert_int_equal(step_of(f, &p), 4);
+	expect_fail(
+	    call(f, "getBoundProfilePackage", gbpp_request(f, &p, NULL, true, false), &http),
+	    "8.10.1", "3.9");
+	assert_int_equal(download_attempts_of(f), 1);
+	get_bpp(f, &b, NULL, true);
+	assert_int_equal(download_attempts_of(f), 2);
+	/* the older sessions are found through the index on the ICCID, not by a scan of all
+	 * the sessions kept */
+	{
+		orsp_stmt *st = NULL;
+		bool row = false, indexed = false;
+		assert_int_equal(
+		    orsp_db_prepare(orsp_smdp_db(f->s),
+		                    "EXPLAIN QUERY PLAN UPDATE es9p_session SET step = 4"
+		                    " WHERE iccid = ?1 AND eid = ?2 AND"
+		                    " matching_id = ?3 AND step IN (2, 3)",
+		                    &st),
+		    ORSP_OK);
+		while (orsp_stmt_step(st, &row) == ORSP_OK && row)
+			indexed |=
+			    strstr(orsp_stmt_column_text(st, 3), "es9p_session_iccid") != NULL;
+		orsp_stmt_finalize(st);
+		assert_true(indexed);
+	}
+	dl_free(&a);
+	dl_free(&p);
+	dl_free(&b);
+}
+
+/* A database failure at each operation of a retry's authenticateClient: a 500 each time,
+ * and nothing of it stays (the old session still delivered, no new session, the order as it
+ * was); then the retry. */
+static void test_retry_failure_injection(void **state)
+{
+	fx *f = *state;
+	static dl a, b;
+	auth_opts o = {.mid = "RETRY-X-9"};
+	int k;
+
+	download_all(f, &a, "RETRY-X-9");
+	for (k = 0;; k++) {
+		assert_true(k < 40);
+		reinitiate(f, &b);
+		if (!injected_call(f, "authenticateClient", auth_request(f, &b, &o), k))
+			break;
+		assert_int_equal(count_of(f, "SELECT count(*) FROM es9p_session"), 1);
+		assert_int_equal(step_of(f, &a), 3);
+		assert_int_equal(kept_keys(f), 1);
+		assert_int_equal(state_of(f), ORSP_SMDP_DOWNLOADED);
+		assert_int_equal(download_attempts_of(f), 1);
+	}
+	assert_true(k >= 6);
+	assert_int_equal(step_of(f, &a), 5);
+	assert_int_equal(count_of(f, "SELECT count(*) FROM es9p_session"), 2);
+	dl_free(&a);
+	dl_free(&b);
+}
+
+/* A session a retry superseded is kept as a delivered one is, for its installation result,
+ * while its profile is Downloaded to its order: a day after (past the TTL) the sweep leaves
+ * it, and its result still counts; once the order is over it goes. */
+static void test_retry_sweep(void **state)
+{
+	fx *f = *state;
+	static dl a, b;
+	int64_t t0 = time(NULL);
+
+	orsp_smdp_set_clock(f->s, t0);
+	retried(f, &a, &b, "RETRY-X-10", NULL, 0, true);
+	orsp_smdp_set_clock(f->s, t0 + 86400);
+	assert_int_equal(sweep(f, 0), 0);
+	pir_judged(f, &a, true, "installed");
+	assert_int_equal(state_of(f), ORSP_SMDP_INSTALLED);
+	assert_int_equal(sweep(f, 0), 2);
+	orsp_smdp_set_clock(f->s, 0);
+	dl_free(&a);
+	dl_free(&b);
+}
+
+/* A retry is a download made in time, as getBoundProfilePackage judges a new binding after
+ * delivery: an order past its validity by then (the expiry leaves Downloaded alone) is not
+ * refused for it. */
+static void test_retry_after_expiry(void **state)
+{
+	fx *f = *state;
+	static dl a, b;
+
+	download_all(f, &a, "RETRY-X-11");
+	assert_int_equal(orsp_db_exec(orsp_smdp_db(f->s), "UPDATE smdp_profile SET expires_at ="
+	                                                  " strftime('%s', 'now') + 60"),
+	                 ORSP_OK);
+	orsp_smdp_set_clock(f->s, time(NULL) + 120);
+	reinitiate(f, &b);
+	authenticate(f, &b, "RETRY-X-11");
+	get_bpp(f, &b, NULL, true);
+	check_bpp(f, &b);
+	orsp_smdp_set_clock(f->s, 0);
+	dl_free(&a);
+	dl_free(&b);
+}
+
 /* ---------------------------------------------------------------- racing requests ------- */
 
 /* A race: one request of a session (the watched one) answered in a thread of its own (cmocka
@@ -3551,6 +3927,18 @@ orsp_err __wrap_orsp_db_begin(orsp_db *db)
 	if (begin_watched)
 		atomic_fetch_add(&begins_seen, 1);
 	return __real_orsp_db_begin(db);
+}
+
+/* handleNotification's transaction (orsp_db_begin_flat calls orsp_db_begin inside the store
+ * library, which the link does not wrap) */
+orsp_err __real_orsp_db_begin_flat(orsp_db *db);
+orsp_err __wrap_orsp_db_begin_flat(orsp_db *db);
+
+orsp_err __wrap_orsp_db_begin_flat(orsp_db *db)
+{
+	if (begin_watched)
+		atomic_fetch_add(&begins_seen, 1);
+	return __real_orsp_db_begin_flat(db);
 }
 
 static void hold_point(int point)
@@ -3657,15 +4045,6 @@ static json_t *race_answer(race *r)
 	return rsp;
 }
 
-/* d's session, authenticated, for the fixture's profile ordered with matching ID mid,
- * confirmation code code (or none) and download limit limit (0: the default). */
-static void authenticated_session(fx *f, dl *d, const char *mid, const char *code, unsigned limit)
-{
-	order_limit(f, EID, mid, code, limit);
-	reinitiate(f, d);
-	authenticate(f, d, mid);
-}
-
 /* getBoundProfilePackage with req on h (it takes req): Executed-Success; returns the length
  * of its package, put in bpp[cap] (bpp NULL: not looked at, 0). */
 static size_t gbpp_on(fx *f, orsp_smdp *h, json_t *req, uint8_t *bpp, size_t cap)
@@ -3689,6 +4068,98 @@ static void cancel_on(fx *f, dl *d, orsp_smdp *h)
 	json_t *rsp = call_on(f, h, "cancelSession", cancel_request(f, d, 1, OID, false), &http);
 	expect_ok(rsp);
 	json_decref(rsp);
+}
+
+/* authenticateClient of d for mid on the database handle h (another server process). */
+static void authenticate_on(fx *f, orsp_smdp *h, dl *d, const char *mid)
+{
+	orsp_smdp *keep = f->s;
+	f->s = h;
+	authenticate(f, d, mid);
+	f->s = keep;
+}
+
+/* Session A's new binding waits for the write lock of its binding's transaction while the
+ * eUICC's retry B authenticates in another process: the transaction reads A again, finds it
+ * superseded and answers 8.10.1/3.9, nothing counted; only B delivers. */
+static void test_retry_racing_old_binding(void **state)
+{
+	fx *f = *state;
+	static dl a, b;
+	race r;
+	json_t *req;
+
+	download_all(f, &a, "RETRY-R-1");
+	reinitiate(f, &b);
+	req = gbpp_request(f, &a, NULL, true, false);
+	race_start(f, &r, "getBoundProfilePackage", req, HOLD_WRITE_LOCK);
+	json_decref(req);
+	authenticate_on(f, r.other, &b, "RETRY-R-1");
+	race_finish(&r);
+	expect_fail(race_answer(&r), "8.10.1", "3.9");
+	assert_int_equal(download_attempts_of(f), 1);
+	assert_int_equal(new_bindings(f), 0);
+	get_bpp(f, &b, NULL, true);
+	assert_int_equal(download_attempts_of(f), 2);
+	dl_free(&a);
+	dl_free(&b);
+}
+
+/* Session A's installation result (success), read before the retry B authenticates in
+ * another process and written after: judged by A's step as it is then, superseded, whose
+ * success still counts (Installed); it was `session ended` and the profile stayed
+ * Downloaded. */
+static void test_retry_racing_old_result(void **state)
+{
+	fx *f = *state;
+	static dl a, b;
+	race r;
+	json_t *req;
+
+	download_all(f, &a, "RETRY-R-2");
+	reinitiate(f, &b);
+	req = pir_request(f, &a, true, false);
+	race_start(f, &r, "handleNotification", req, HOLD_WRITE_LOCK);
+	json_decref(req);
+	authenticate_on(f, r.other, &b, "RETRY-R-2");
+	race_finish(&r);
+	assert_int_equal(r.rep.http_status, 204);
+	orsp_smdp_reply_free(&r.rep);
+	free(r.body);
+	assert_int_equal(state_of(f), ORSP_SMDP_INSTALLED);
+	assert_int_equal(count_of(f, "SELECT count(*) FROM es9p_notification WHERE result ="
+	                             " 'installed'"),
+	                 1);
+	dl_free(&a);
+	dl_free(&b);
+}
+
+/* In the retry B (an order with a confirmation code, Downloaded when B read it), a request
+ * with a wrong code held before its code check while another request of B with the right
+ * code binds anew: the check finds the order moved on (one more download counted), reads
+ * again and takes it as a new binding of a session that gave the code, not asked again (it
+ * was asked, 8.2.7/3.8, counted: a Downloaded order looks the same before and after its new
+ * binding). */
+static void test_retry_cc_racing_binding(void **state)
+{
+	fx *f = *state;
+	static dl a, b;
+	race r;
+	json_t *req, *rsp;
+
+	retried(f, &a, &b, "RETRY-R-3", "1234", 0, false);
+	req = gbpp_request(f, &b, "9999", true, false);
+	race_start(f, &r, "getBoundProfilePackage", req, HOLD_CC_CHECK);
+	json_decref(req);
+	gbpp_on(f, r.other, gbpp_request(f, &b, "1234", true, false), NULL, 0);
+	race_finish(&r);
+	rsp = race_answer(&r);
+	expect_ok(rsp);
+	json_decref(rsp);
+	assert_int_equal(download_attempts_of(f), 3);
+	assert_int_equal(count_of(f, "SELECT cc_attempts FROM smdp_profile"), 0);
+	dl_free(&a);
+	dl_free(&b);
 }
 
 /* cancelSession (postponed) racing this session's getBoundProfilePackage in another server
@@ -4227,6 +4698,21 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_second_pir, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_pir_of_ended_order, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_cancel_order_downloaded, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_retry_across_sessions, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_retry_default_smdp, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_retry_other_eid, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_retry_limit, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_retry_cc, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_retry_old_failure, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_retry_old_success, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_retry_results_reversed, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_retry_ends_parallel, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_retry_failure_injection, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_retry_sweep, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_retry_after_expiry, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_retry_racing_old_binding, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_retry_racing_old_result, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_retry_cc_racing_binding, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_cancel_failure_injection, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_download_error_after_delivery, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_postponed_after_delivery, setup, teardown),

@@ -4,7 +4,9 @@
  * the eUICC is the software eUICC core in a sealed directory (orsp_euicc_host) provisioned with
  * the SGP.26 test eUICC identity, reached through the local transport. Download -> installed
  * (disabled) -> enable -> notifications delivered and removed; the SM-DP+ records each
- * notification after checking the eUICC's signature. Negative: a wrong matching ID, a wrong
+ * notification after checking the eUICC's signature. A package whose answer is lost (the
+ * profile Downloaded at the SM-DP+, nothing on the eUICC) is downloaded again with the same
+ * activation code, as the eUICC's retry. Negative: a wrong matching ID, a wrong
  * confirmation code (eUICC unchanged both times), a CC order, and deletion. Profile Policy
  * Rules: a profile the operator imported with PPR1 and PPR2 (the software eUICC's RAT allows
  * them for any operator with consent) is postponed with nobody to consent, installed with consent
@@ -47,6 +49,10 @@ typedef struct fx {
 	orsp_lpa_transport t;
 	orsp_lpa_card c;
 	int fail_gbpp; /* answer this many getBoundProfilePackage with 503 (server trouble) */
+	/* lose this many getBoundProfilePackage answers after the SM-DP+ served them (503 to
+	 * the LPA: the network dropped), and this many cancelSession requests before the
+	 * SM-DP+ gets them */
+	int lose_gbpp, lose_cancel;
 	int edit_bpp;  /* what to do to the BPP getBoundProfilePackage answers (BPP_*) */
 	bool bad_sig2; /* authenticateClient's smdpSignature2 altered: PrepareDownload fails */
 	bool package_anyway; /* getBoundProfilePackage answers a package whatever happened */
@@ -138,11 +144,20 @@ static orsp_err es9p(void *ctx, const orsp_http_request *req, orsp_http_response
 		f->fail_gbpp--;
 		return orsp_http_response_set_body(resp, 503, NULL, NULL, 0);
 	}
+	if (f->lose_cancel > 0 && strcmp(fn, "cancelSession") == 0) {
+		f->lose_cancel--;
+		return orsp_http_response_set_body(resp, 503, NULL, NULL, 0);
+	}
 	if (f->meta_after_auth && strcmp(fn, "getBoundProfilePackage") == 0) {
 		metadata_add(f, f->meta_after_auth);
 		f->meta_after_auth = NULL;
 	}
 	e = orsp_es9p_handle(&f->svc, f->s, fn, req->body, req->body_len, &r);
+	if (!e && f->lose_gbpp > 0 && strcmp(fn, "getBoundProfilePackage") == 0) {
+		f->lose_gbpp--;
+		orsp_smdp_reply_free(&r);
+		return orsp_http_response_set_body(resp, 503, NULL, NULL, 0);
+	}
 	if (!e && f->edit_bpp && r.body && strcmp(fn, "getBoundProfilePackage") == 0)
 		edit_bpp(f, &r);
 	if (!e)
@@ -750,6 +765,35 @@ static void test_e2e_server_trouble(void **state)
 	assert_int_equal(n, 1);
 }
 
+/* The getBoundProfilePackage answer is lost after the SM-DP+ delivered the package (the
+ * network drops, and the LPA's cancelSession does not get through either): nothing on the
+ * eUICC, the profile Downloaded at the SM-DP+. The LPA starts over with the same activation
+ * code: the SM-DP+ takes the new session as the eUICC's retry (it refused it, 8.2/1.2, and
+ * the profile stayed Downloaded for good), binds anew, and the eUICC installs the profile,
+ * once. */
+static void test_e2e_lost_package(void **state)
+{
+	fx *f = *state;
+	char iccid[21];
+	orsp_smdp_profile sp;
+
+	order(f, "LOST-1", NULL);
+	f->lose_gbpp = 1;
+	f->lose_cancel = 1;
+	assert_int_not_equal(download(f, "LOST-1", NULL, iccid), ORSP_OK);
+	assert_int_equal(euicc_profiles(f), 0);
+	assert_int_equal(profile_state(f), ORSP_SMDP_DOWNLOADED);
+	download_installs(f);
+	assert_int_equal(euicc_profiles(f), 1);
+	assert_int_equal(orsp_smdp_get(f->s, f->prof.iccid, &sp), ORSP_OK);
+	assert_int_equal(sp.state, ORSP_SMDP_INSTALLED);
+	assert_int_equal(sp.download_attempts, 2);
+	assert_int_equal(smdp_notifications(f, "install"), 1);
+	/* and not a second time */
+	assert_int_not_equal(download(f, "LOST-1", NULL, iccid), ORSP_OK);
+	assert_int_equal(euicc_profiles(f), 1);
+}
+
 static bool refuse(void *arg, const orsp_lpa_profile *meta)
 {
 	(void)arg;
@@ -1086,6 +1130,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_e2e_cc, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_e2e_address_case, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_e2e_server_trouble, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_e2e_lost_package, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_e2e_refused, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_e2e_euicc_full, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_e2e_bad_smdp_sign, setup, teardown),

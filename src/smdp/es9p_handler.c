@@ -28,7 +28,10 @@
 #define DEFAULT_MAX_BODY (256 * 1024)
 #define HOST_ID "openrsp-smdp"
 
-enum { S_INIT = 1, S_AUTH = 2, S_BPP = 3, S_DONE = 4 };
+/* A session's step. S_RETRIED: it delivered, then the eUICC retried the download in a newer
+ * session (authenticateClient for the profile Downloaded to it): finished for every request
+ * but its installation result, which the eUICC may have kept from before the retry. */
+enum { S_INIT = 1, S_AUTH = 2, S_BPP = 3, S_DONE = 4, S_RETRIED = 5 };
 
 static const orsp_migration es9p_migrations[] = {
     {
@@ -133,6 +136,14 @@ static const orsp_migration es9p_migrations[] = {
         .description = "sessions found by age, for their deletion",
         /* orsp_es9p_sweep deletes the sessions nobody needs any more, oldest first. */
         .sql = "CREATE INDEX es9p_session_created ON es9p_session (created_at);",
+    },
+    {
+        .version = 8,
+        .description = "sessions found by profile",
+        /* A download the eUICC retries in a new session ends the order's older sessions,
+         * found by ICCID among all kept (delivered ones up to delivered_session_days). One
+         * index entry more per authenticateClient; a session's later steps do not move it. */
+        .sql = "CREATE INDEX es9p_session_iccid ON es9p_session (iccid);",
     },
 };
 
@@ -347,8 +358,10 @@ static void copy_text(const char *t, char *out, size_t cap)
 
 /* How old a session sess_load takes: within the TTL, or, once it has delivered a package, at
  * any age. A delivered profile waits in Downloaded for the eUICC's installation result or its
- * cancelSession, which an LPA may send days later, and nothing else moves it out. */
-typedef enum { AGE_TTL, AGE_ANY_ONCE_DELIVERED } sess_age;
+ * cancelSession, which an LPA may send days later (or for the eUICC's retry, or the
+ * operator's cancelOrder). AGE_RESULT: as AGE_ANY_ONCE_DELIVERED, and also a session whose
+ * delivery a retry superseded (S_RETRIED), for its installation result. */
+typedef enum { AGE_TTL, AGE_ANY_ONCE_DELIVERED, AGE_RESULT } sess_age;
 
 /* Load a live session: ORSP_E_NOT_FOUND if unknown, finished or too old for `age`. */
 static orsp_err sess_load(ctx *c, const char *tid, sess *se, sess_age age)
@@ -397,8 +410,10 @@ static orsp_err sess_load(ctx *c, const char *tid, sess *se, sess_age age)
 	orsp_stmt_finalize(st);
 	if (e)
 		return e;
-	if (se->step >= S_DONE || (now_s(c) - se->created_at > ttl &&
-	                           !(age == AGE_ANY_ONCE_DELIVERED && se->step == S_BPP))) {
+	bool retried = age == AGE_RESULT && se->step == S_RETRIED;
+	if ((se->step >= S_DONE && !retried) ||
+	    (now_s(c) - se->created_at > ttl &&
+	     !(age != AGE_TTL && (se->step == S_BPP || retried)))) {
 		sess_free(se);
 		return orsp_errf(ORSP_E_NOT_FOUND, "session %s is finished or expired", tid);
 	}
@@ -902,6 +917,75 @@ static orsp_err refuse(ctx *c, sess *se, const char *eid, const orsp_smdp_profil
 	return fail(c, code, why);
 }
 
+/* A download the eUICC retries (authenticateClient for the profile Downloaded to it; session
+ * se, not written yet): the order's older live sessions of this eUICC end, in the transaction
+ * that writes se, so that only the new one can deliver or cancel; the eUICC, authenticated
+ * anew, has left them. One that delivered still takes its installation result (S_RETRIED):
+ * the eUICC may have installed its package before the retry. Their one-time keys go. */
+static orsp_err sess_end_retried(ctx *c, const sess *se)
+{
+	char why[64];
+	orsp_stmt *st = NULL;
+	orsp_err e = orsp_db_prepare(
+	    c->db,
+	    "UPDATE es9p_session SET step = CASE step WHEN ?1 THEN ?2 ELSE ?3 END, end_reason = ?4,"
+	    " otsk_wrapped = NULL, updated_at = ?5"
+	    " WHERE iccid = ?6 AND eid = ?7 AND matching_id = ?8 AND step IN (?9, ?1)",
+	    &st);
+
+	snprintf(why, sizeof(why), "retried in session %s", se->tid);
+	if (!e)
+		e = orsp_stmt_bind_int64(st, 1, S_BPP);
+	if (!e)
+		e = orsp_stmt_bind_int64(st, 2, S_RETRIED);
+	if (!e)
+		e = orsp_stmt_bind_int64(st, 3, S_DONE);
+	if (!e)
+		e = orsp_stmt_bind_text(st, 4, why);
+	if (!e)
+		e = orsp_stmt_bind_int64(st, 5, now_s(c));
+	if (!e)
+		e = orsp_stmt_bind_text(st, 6, se->iccid);
+	if (!e)
+		e = orsp_stmt_bind_text(st, 7, se->eid);
+	if (!e)
+		e = orsp_stmt_bind_text(st, 8, se->mid);
+	if (!e)
+		e = orsp_stmt_bind_int64(st, 9, S_AUTH);
+	if (!e)
+		e = orsp_stmt_run(st);
+	orsp_stmt_finalize(st);
+	return e;
+}
+
+/* A retry of the download of prof (as read) by eUICC eid with no download left: refused
+ * 8.8.5/6.4 (SGP.22 §5.6.2, maximum number of retries exceeded) and the profile to Error, as
+ * getBoundProfilePackage does at the limit (audited, reported to the operator), in a
+ * transaction that reads it again: only while it is still that order, Downloaded to this
+ * eUICC, at its limit. Refused either way: if Error could not be written, the profile stays
+ * as it was and the next retry is refused the same way. */
+static orsp_err retries_exhausted(ctx *c, const orsp_smdp_profile *prof, const char *eid)
+{
+	orsp_smdp_profile p;
+	orsp_err e = orsp_db_begin(c->db);
+
+	if (!e) {
+		e = orsp_smdp_get(c->s, prof->iccid, &p);
+		if (!e && p.state == ORSP_SMDP_DOWNLOADED &&
+		    strcmp(p.matching_id, prof->matching_id) == 0 && strcmp(p.eid, eid) == 0 &&
+		    p.download_attempts >= p.download_limit)
+			e = orsp_smdp_mark_error(c->s, p.iccid, ORSP_SMDP_FAIL_RETRIES,
+			                         "download retries exceeded");
+		if (e)
+			orsp_db_rollback(c->db);
+		else
+			e = orsp_db_commit(c->db);
+	}
+	if (e)
+		orsp_err_clear();
+	return fail(c, ES9P_DL_EXHAUSTED, "download retries exceeded");
+}
+
 static orsp_err authenticate_client(ctx *c)
 {
 	uint8_t tid[TID_LEN], *asr = NULL, sig1[ORSP_EC_SIG_LEN], meta[4096], signed2[256];
@@ -919,6 +1003,7 @@ static orsp_err authenticate_client(ctx *c)
 	bool order_expired = false;
 	sess se = {0};
 	json_t *obj = NULL;
+	bool retry = false;
 	orsp_err e = ORSP_OK;
 
 	/* The session starts here (initiateAuthentication stored nothing): the transactionId
@@ -1098,7 +1183,7 @@ static orsp_err authenticate_client(ctx *c)
 			goto out;
 		}
 		e = mid[0] ? orsp_smdp_lookup(c->s, mid, &prof)
-		           : orsp_smdp_find_released(c->s, eid, &prof);
+		           : orsp_smdp_find_order(c->s, eid, &prof);
 		if (e == ORSP_E_NOT_FOUND || (!mid[0] && e == ORSP_E_USAGE)) {
 			orsp_err_clear();
 			e = fail(c, ES9P_MATCHING_ID,
@@ -1121,9 +1206,12 @@ static orsp_err authenticate_client(ctx *c)
 			goto out;
 		}
 		/* 8.2/1.2 "Profile has not yet been released" for an order still waiting for
-		 * its confirmation or release, as for one already downloaded; an order that
-		 * ended (Error, Unavailable) refuses its matching ID */
-		if (prof.state != ORSP_SMDP_RELEASED) {
+		 * its confirmation or release, as for one installed; an order that ended
+		 * (Error, Unavailable) refuses its matching ID. One Downloaded to this eUICC
+		 * (its EID was compared above) is a download the eUICC retries: the package
+		 * was lost (the getBoundProfilePackage answer, the LPA with it) */
+		retry = prof.state == ORSP_SMDP_DOWNLOADED && strcmp(prof.eid, eid) == 0;
+		if (prof.state != ORSP_SMDP_RELEASED && !retry) {
 			bool waiting = prof.state == ORSP_SMDP_ALLOCATED ||
 			               prof.state == ORSP_SMDP_LINKED ||
 			               prof.state == ORSP_SMDP_CONFIRMED;
@@ -1135,8 +1223,15 @@ static orsp_err authenticate_client(ctx *c)
 			         waiting ? "not released yet" : orsp_smdp_state_name(prof.state));
 			goto out;
 		}
-		if (prof.expires_at && now_s(c) > prof.expires_at) {
+		if (!retry && prof.expires_at && now_s(c) > prof.expires_at) {
 			e = fail(c, ES9P_ORDER_EXPIRED, NULL);
+			goto out;
+		}
+		/* A retry is one more download of the order, counted on the profile when it
+		 * binds anew (not for the expiry: delivered in time, as getBoundProfilePackage
+		 * judges a new binding); with none left it is refused now */
+		if (retry && prof.download_attempts >= prof.download_limit) {
+			e = retries_exhausted(c, &prof, eid);
 			goto out;
 		}
 		/* The operator's platform policy (TR 33.812's platform validation) on the
@@ -1210,11 +1305,14 @@ static orsp_err authenticate_client(ctx *c)
 		se.has_sig1 = se.has_sig2 = true;
 		se.cc_required = prof.cc_required;
 		/* Not waiting for the flush: a session lost to a power cut only makes the eUICC's
-		 * getBoundProfilePackage fail as unknown, and the LPA starts over. The profile is
-		 * not touched here; what is delivered later is committed durably. */
+		 * getBoundProfilePackage fail as unknown, and the LPA starts over (a retry's end
+		 * of the older sessions is lost with it). The profile is not touched here; what
+		 * is delivered later is committed durably. */
 		e = orsp_db_begin(c->db);
 		if (!e) {
-			e = sess_insert(c, &se, S_AUTH, NULL);
+			e = retry ? sess_end_retried(c, &se) : ORSP_OK;
+			if (!e)
+				e = sess_insert(c, &se, S_AUTH, NULL);
 			if (e)
 				orsp_db_rollback(c->db);
 			else
@@ -1609,8 +1707,9 @@ static orsp_err get_bound_profile_package(ctx *c)
 		e = fail(c, ES9P_BPP_UNAVAILABLE, "the order of this session has changed");
 		goto out;
 	}
-	/* A new binding after delivery (the LPA lost the BPP; or another session of the same
-	 * eUICC, authenticated while the profile was Released, delivered first) counts on the
+	/* A new binding after delivery (the LPA lost the BPP; another session of the same
+	 * eUICC, authenticated while the profile was Released, delivered first; or the session
+	 * is the eUICC's retry, authenticated for the Downloaded profile) counts on the
 	 * profile's download counter, as the first delivery did: the counter outlives the
 	 * session, which a cancelSession postponed ends while it reopens the profile, and is
 	 * shared by the eUICC's sessions. One over the limit is not built: the transaction
@@ -1948,13 +2047,14 @@ static orsp_err handle_pir(ctx *c, const orsp_tlv *pir)
 		return ORSP_E_MALFORMED;
 	snprintf(c->out->transaction_id, sizeof(c->out->transaction_id), "%s", tid_hex);
 	/* An installation result may come late (the LPA keeps it until it can send it): a
-	 * session that delivered a package takes it at any age, as nothing else would move its
-	 * profile out of Downloaded. A session that could not be read is not an unknown one: a
-	 * 500, so the LPA keeps the result and sends it again (a 204 would make it delete it). */
-	e = sess_load(c, tid_hex, &se, AGE_ANY_ONCE_DELIVERED);
+	 * session that delivered a package takes it at any age, also once a retry of the eUICC
+	 * superseded it (the eUICC may have loaded its package before the retry). A session that
+	 * could not be read is not an unknown one: a 500, so the LPA keeps the result and sends it
+	 * again (a 204 would make it delete it). */
+	e = sess_load(c, tid_hex, &se, AGE_RESULT);
 	if (e && e != ORSP_E_NOT_FOUND)
 		goto out;
-	if (e || se.step != S_BPP) {
+	if (e || (se.step != S_BPP && se.step != S_RETRIED)) {
 		orsp_err_clear();
 		e = record_notification(c, "", iccid, event, seq, tid_hex, "unknown session");
 		goto out;
@@ -1972,15 +2072,35 @@ static orsp_err handle_pir(ctx *c, const orsp_tlv *pir)
 	}
 	/* the session's end, the profile's state and the record: one transaction, given up
 	 * whole if a part fails (so the state change needs no savepoint of its own). The
-	 * session ends first: one that another request ended since it was read (its
-	 * cancelSession, the same result sent again) changes no profile, which may have been
-	 * reopened and delivered again meanwhile. */
+	 * session ends first, from its step as it is now: one that another request ended since
+	 * it was read (its cancelSession, the same result sent again) changes no profile, which
+	 * may have been reopened and delivered again meanwhile; one that a retry superseded
+	 * meanwhile is judged as such. A superseded session's success is the eUICC's word that
+	 * it holds the profile: Installed, as from the retry's own result (whose package the
+	 * eUICC then refuses, and whose result comes second). Its failure changes nothing: the
+	 * retry, still under way, decides. */
 	if ((e = orsp_db_begin_flat(c->db)))
 		goto out;
-	e = sess_advance(c, tid_hex, S_BPP, S_DONE, success ? "installed" : "installation failed");
+	{
+		sess cur;
+		e = sess_load(c, tid_hex, &cur, AGE_RESULT);
+		se.step = cur.step;
+		sess_free(&cur);
+	}
+	if (e == ORSP_E_NOT_FOUND)
+		e = ORSP_E_STATE;
+	if (!e)
+		e = sess_advance(c, tid_hex, se.step, S_DONE,
+		                 success            ? "installed"
+		                 : se.step == S_BPP ? "installation failed"
+		                                    : "installation failed, retried since");
 	if (e == ORSP_E_STATE) {
 		orsp_err_clear();
 		e = record_notification(c, se.eid, se.iccid, event, seq, tid_hex, "session ended");
+		goto done;
+	}
+	if (!e && se.step == S_RETRIED && !success) {
+		e = record_notification(c, se.eid, se.iccid, event, seq, tid_hex, "retried");
 		goto done;
 	}
 	if (!e)
@@ -1995,7 +2115,7 @@ static orsp_err handle_pir(ctx *c, const orsp_tlv *pir)
 		orsp_err_clear();
 		if ((e = orsp_db_begin_flat(c->db)))
 			goto out;
-		if (sess_advance(c, tid_hex, S_BPP, S_DONE, "profile not downloaded"))
+		if (sess_advance(c, tid_hex, se.step, S_DONE, "profile not downloaded"))
 			orsp_err_clear();
 		e = record_notification(c, se.eid, se.iccid, event, seq, tid_hex,
 		                        "profile not downloaded");
@@ -2277,11 +2397,12 @@ out:
  *     allowed between server processes: its row is what refuses a second authenticateClient
  *     with its transactionId, and by then every process refuses that transactionId by its
  *     age (tid_open; its creation time is authenticated by the tag);
- *   - a delivered one (S_BPP), past the same age, once its profile is no longer Downloaded
- *     to this session's order (installed, failed, reopened, delivered again in another
- *     session that reported first: its installation result and cancel would change nothing),
- *     or after `delivered_session_days` whatever the profile's state (the eUICC never
- *     reported; a later result is then recorded as for an unknown session).
+ *   - a delivered one (S_BPP, or S_RETRIED: a retry superseded it), past the same age, once
+ *     its profile is no longer Downloaded to this session's order (installed, failed,
+ *     reopened, cancelled by the operator, delivered again in another session that reported
+ *     first: its installation result and cancel would change nothing), or after
+ *     `delivered_session_days` whatever the profile's state (the eUICC never reported; a
+ *     later result is then recorded as for an unknown session).
  * Nothing else reads the rows: notifications keep their own transactionId, the audit log and
  * the progress reports are tables of their own. At most `max` rows, oldest first, in one
  * short write transaction. */
@@ -2307,7 +2428,7 @@ orsp_err orsp_es9p_sweep(const orsp_smdp_service *svc, orsp_smdp *s, size_t max,
 	e = orsp_db_prepare(
 	    db,
 	    "DELETE FROM es9p_session WHERE rowid IN (SELECT rowid FROM es9p_session AS se"
-	    " WHERE created_at < ?1 AND (step <> ?5 OR created_at < ?2 OR NOT EXISTS"
+	    " WHERE created_at < ?1 AND (step NOT IN (?5, ?6) OR created_at < ?2 OR NOT EXISTS"
 	    " (SELECT 1 FROM smdp_profile AS p WHERE p.iccid = se.iccid AND p.state = ?3"
 	    " AND p.eid = se.eid AND p.matching_id = se.matching_id))"
 	    " ORDER BY created_at LIMIT ?4)",
@@ -2322,6 +2443,8 @@ orsp_err orsp_es9p_sweep(const orsp_smdp_service *svc, orsp_smdp *s, size_t max,
 		e = orsp_stmt_bind_int64(st, 4, max ? (int64_t)max : DEFAULT_SWEEP_BATCH);
 	if (!e)
 		e = orsp_stmt_bind_int64(st, 5, S_BPP);
+	if (!e)
+		e = orsp_stmt_bind_int64(st, 6, S_RETRIED);
 	if (!e)
 		e = orsp_stmt_run(st);
 	orsp_stmt_finalize(st);
