@@ -3351,7 +3351,7 @@ static void test_cancel_order_downloaded(void **state)
 	assert_int_equal(orsp_smdp_cancel_order(f->s, f->prof.iccid, NULL, NULL, false), ORSP_OK);
 	expect_fail(
 	    call(f, "getBoundProfilePackage", gbpp_request(f, &b, NULL, true, false), &http), "8.2",
-	    "1.2");
+	    "3.7");
 	assert_int_equal(orsp_smdp_get(f->s, f->prof.iccid, &p), ORSP_OK);
 	assert_int_equal(p.state, ORSP_SMDP_UNAVAILABLE);
 	assert_int_equal(p.download_attempts, 1);
@@ -3746,7 +3746,7 @@ static void test_retry_old_success(void **state)
 	assert_int_equal(state_of(f), ORSP_SMDP_INSTALLED);
 	expect_fail(
 	    call(f, "getBoundProfilePackage", gbpp_request(f, &b, NULL, true, false), &http), "8.2",
-	    "1.2");
+	    "3.7");
 	dl_free(&a);
 	dl_free(&b);
 }

@@ -1407,21 +1407,26 @@ static void test_expiry_indexed(void **state)
 	orsp_stmt *st = NULL;
 	bool row = false, indexed;
 	size_t n = 9;
-	static const char *const plans[2] = {
-	    "EXPLAIN QUERY PLAN " SMDP_SQL_ANY_DUE,
-	    "EXPLAIN QUERY PLAN SELECT id" SMDP_SQL_NEXT_DUE_WHERE,
+	static const char *const plans[3][2] = {
+	    {"EXPLAIN QUERY PLAN " SMDP_SQL_ANY_DUE, "smdp_profile_open_expiry"},
+	    {"EXPLAIN QUERY PLAN SELECT id" SMDP_SQL_NEXT_DUE_WHERE, "smdp_profile_open_expiry"},
+	    /* orsp_smdp_ended_by_expiry's lookup of the expiry's audit row */
+	    {"EXPLAIN QUERY PLAN " SMDP_SQL_EXPIRED_ROW, "smdp_audit_expired"},
 	};
+	char term[64];
 	(void)state;
 
-	for (int i = 0; i < 2; i++) {
+	for (int i = 0; i < 3; i++) {
 		indexed = false;
-		assert_int_equal(orsp_db_prepare(orsp_smdp_db(s), plans[i], &st), ORSP_OK);
+		assert_int_equal(orsp_db_prepare(orsp_smdp_db(s), plans[i][0], &st), ORSP_OK);
 		while (orsp_stmt_step(st, &row) == ORSP_OK && row)
-			indexed |= strstr(orsp_stmt_column_text(st, 3),
-			                  "smdp_profile_open_expiry") != NULL;
+			indexed |= strstr(orsp_stmt_column_text(st, 3), plans[i][1]) != NULL;
 		orsp_stmt_finalize(st);
 		assert_true(indexed);
 	}
+	/* the index's term names the expiry's audit action */
+	snprintf(term, sizeof(term), "action = '%s'", orsp_smdp_event_name(ORSP_SMDP_EV_EXPIRE));
+	assert_string_equal(term, SMDP_EXPIRE_ROW);
 	import_n(s, 70, 3, "X");
 	orsp_smdp_set_clock(s, 1000000);
 	o.profile_type = "X";
@@ -1839,11 +1844,15 @@ static void test_upp_encrypted_at_rest(void **state)
 
 /* ----- schema migration ----- */
 
-/* SQL that takes a current database back before migration 12 (the index of open orders by
- * expiry) */
+/* SQL that takes a current database back before migration 13 (the index of the expiry's
+ * audit rows) */
+#define UNDO_V13                                                                                   \
+	"DROP INDEX smdp_audit_expired;"                                                           \
+	"DELETE FROM schema_migrations WHERE module = 'smdp' AND version >= 13;"
+/* ... and before migration 12 (the index of open orders by expiry) */
 #define UNDO_V12                                                                                   \
-	"DROP INDEX smdp_profile_open_expiry;"                                                     \
-	"DELETE FROM schema_migrations WHERE module = 'smdp' AND version >= 12;"
+	UNDO_V13 "DROP INDEX smdp_profile_open_expiry;"                                            \
+	         "DELETE FROM schema_migrations WHERE module = 'smdp' AND version >= 12;"
 /* ... and before migration 11 (codes of failed reports: a change of rows only) */
 #define UNDO_V11 UNDO_V12 "DELETE FROM schema_migrations WHERE module = 'smdp' AND version >= 11;"
 /* ... and before migration 10 (profile class) */
@@ -2071,7 +2080,7 @@ static void test_migration_upp_table(void **state)
 
 	assert_int_equal(orsp_smdp_open(db_path, &test_kek, &s), ORSP_OK);
 	assert_int_equal(orsp_db_schema_version(orsp_smdp_db(s), "smdp", &v), ORSP_OK);
-	assert_int_equal(v, 12);
+	assert_int_equal(v, 13);
 	assert_int_equal(
 	    count_rows(s, "SELECT count(*) FROM sqlite_master WHERE name = 'smdp_profile_eid'"), 1);
 	assert_int_equal(count_rows(s, "SELECT count(*) FROM smdp_upp"), 3);
@@ -2149,7 +2158,7 @@ static void test_migration_plain_rowids(void **state)
 
 	assert_int_equal(orsp_smdp_open(db_path, &test_kek, &s), ORSP_OK);
 	assert_int_equal(orsp_db_schema_version(orsp_smdp_db(s), "smdp", &v), ORSP_OK);
-	assert_int_equal(v, 12);
+	assert_int_equal(v, 13);
 	assert_int_equal(
 	    count_rows(s, "SELECT count(*) FROM sqlite_master WHERE name = 'smdp_profile_eid'"), 1);
 	assert_int_equal(count_rows(s, "SELECT count(*) FROM smdp_audit"), audits);
@@ -2215,7 +2224,7 @@ static void test_migration_failed_codes(void **state)
 
 	assert_int_equal(orsp_smdp_open(db_path, &test_kek, &s), ORSP_OK);
 	assert_int_equal(orsp_db_schema_version(orsp_smdp_db(s), "smdp", &v), ORSP_OK);
-	assert_int_equal(v, 12);
+	assert_int_equal(v, 13);
 	assert_int_equal(orsp_db_prepare(orsp_smdp_db(s),
 	                                 "SELECT group_concat(subject_code || '/' || reason_code,"
 	                                 " ' ') FROM (SELECT * FROM smdp_progress ORDER BY id)",
@@ -2255,7 +2264,7 @@ static void test_migration_ppr(void **state)
 
 	assert_int_equal(orsp_smdp_open(db_path, &test_kek, &s), ORSP_OK);
 	assert_int_equal(orsp_db_schema_version(orsp_smdp_db(s), "smdp", &v), ORSP_OK);
-	assert_int_equal(v, 12);
+	assert_int_equal(v, 13);
 	assert_int_equal(orsp_smdp_get(s, q.iccid, &r), ORSP_OK);
 	assert_int_equal(r.state, ORSP_SMDP_LINKED);
 	assert_string_equal(r.matching_id, q.matching_id);
@@ -2316,7 +2325,7 @@ static void test_migration_class(void **state)
 
 	assert_int_equal(orsp_smdp_open(db_path, &test_kek, &s), ORSP_OK);
 	assert_int_equal(orsp_db_schema_version(orsp_smdp_db(s), "smdp", &v), ORSP_OK);
-	assert_int_equal(v, 12);
+	assert_int_equal(v, 13);
 	assert_int_equal(count_rows(s, "SELECT count(*) FROM smdp_profile"
 	                               " WHERE profile_class IS NULL"),
 	                 1);

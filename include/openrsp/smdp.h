@@ -433,9 +433,9 @@ ORSP_MUST_CHECK orsp_err orsp_smdp_expire_with(orsp_smdp *s, size_t batch, bool 
 ORSP_MUST_CHECK orsp_err orsp_smdp_expire(orsp_smdp *s, size_t *n);
 /* *expired: whether profile p (as read) is an order that its expiry ended (Unavailable by
  * orsp_smdp_expire or by an ES2+ call that found it past its validity), as the audit log's
- * last move of the profile to Unavailable says; false for one cancelled to Unavailable. Only
- * an Unavailable order last changed after its expiry is looked up (the audit log has no
- * index by ICCID; it is read from its end). */
+ * expiry row of the profile says (Unavailable has no way out, so the profile has at most
+ * one); false for one cancelled to Unavailable. Only an Unavailable order last changed after
+ * its expiry is looked up, through an index of the expiry's rows by ICCID (migration 13). */
 ORSP_MUST_CHECK orsp_err orsp_smdp_ended_by_expiry(orsp_smdp *s, const orsp_smdp_profile *p,
                                                    bool *expired);
 

@@ -40,6 +40,14 @@ ORSP_MUST_CHECK orsp_err smdp_filter_sql(const orsp_smdp_filter *f, bool count, 
 	" FROM smdp_profile WHERE " SMDP_OPEN_ORDER " AND expires_at < ?1 ORDER BY expires_at"     \
 	" LIMIT 1"
 
+/* Whether the audit log has the expiry's row for the profile of ICCID ?1: Unavailable has no
+ * way out, so a profile in it with such a row ended by its expiry. The term repeats the WHERE
+ * of the index smdp_audit_expired (orsp_smdp_event_name(ORSP_SMDP_EV_EXPIRE), a test checks
+ * they agree); tests read its plan. */
+#define SMDP_EXPIRE_ROW "action = 'expire'"
+#define SMDP_SQL_EXPIRED_ROW                                                                       \
+	"SELECT 1 FROM smdp_audit WHERE iccid = ?1 AND " SMDP_EXPIRE_ROW " LIMIT 1"
+
 /* The DER contents (X.690 §8.19) of a dotted OID such as the configuration's `oid`
  * (orsp_cert_oid_ok), into out[cap], *len bytes: the form certificates (registeredID) and
  * the eUICC's results and cancelSession carry smdpOid in. ORSP_E_USAGE "bad OID" for text

@@ -230,6 +230,16 @@ static const orsp_migration smdp_migrations[] = {
         .sql = "CREATE INDEX smdp_profile_open_expiry ON smdp_profile (expires_at)"
                " WHERE " SMDP_OPEN_ORDER ";",
     },
+    {
+        .version = 13,
+        .description = "expired orders by ICCID",
+        /* Whether an Unavailable order ended by its expiry (authenticateClient and
+         * getBoundProfilePackage then answer 8.8.5/4.10) was found by reading the audit log
+         * backwards until the profile's last row: every row since, for an order that expired
+         * long ago. Only the expiry's rows are in this index, so nothing of a download writes
+         * to it. */
+        .sql = "CREATE INDEX smdp_audit_expired ON smdp_audit (iccid) WHERE " SMDP_EXPIRE_ROW ";",
+    },
 };
 
 /* What a progress report to the operator says (ES2+ HandleDownloadProgressInfo, SGP.22
@@ -1979,19 +1989,12 @@ orsp_err orsp_smdp_ended_by_expiry(orsp_smdp *s, const orsp_smdp_profile *p, boo
 	 * cancelled, without reading the audit log */
 	if (p->state != ORSP_SMDP_UNAVAILABLE || !p->expires_at || p->updated_at <= p->expires_at)
 		return ORSP_OK;
-	err = orsp_db_prepare(s->db,
-	                      "SELECT action = ?2 FROM smdp_audit WHERE iccid = ?1"
-	                      " AND to_state = 'unavailable' AND from_state <> 'unavailable'"
-	                      " ORDER BY id DESC LIMIT 1",
-	                      &st);
+	err = orsp_db_prepare(s->db, SMDP_SQL_EXPIRED_ROW, &st);
 	if (!err)
 		err = orsp_stmt_bind_text(st, 1, p->iccid);
 	if (!err)
-		err = orsp_stmt_bind_text(st, 2, orsp_smdp_event_name(ORSP_SMDP_EV_EXPIRE));
-	if (!err)
 		err = orsp_stmt_step(st, &row);
-	if (!err && row)
-		*expired = orsp_stmt_column_int64(st, 0) != 0;
+	*expired = !err && row;
 	orsp_stmt_finalize(st);
 	return err;
 }
