@@ -315,6 +315,7 @@ typedef struct smdp {
 	const char *meta;    /* profileMetadata (hex) when not META */
 	const char *message; /* statusCodeData.message of a Failed answer */
 	const char *tid;     /* the JSON transactionId of initiateAuthentication, when set */
+	const char *subject, *reason; /* the codes of a Failed answer, when set */
 } smdp;
 
 static char *b64(const uint8_t *p, size_t n)
@@ -536,7 +537,11 @@ static orsp_err smdp_handle(void *ctx, const orsp_http_request *req, orsp_http_r
 	if (s->mode[i] == ANS_HEADER_ONLY) {
 		e = orsp_json_header_put_success(out);
 	} else if (s->mode[i] == ANS_FAILED) {
-		e = orsp_json_header_put_failed(out, i == 0 ? "8.8.1" : "8.2.6", "3.8",
+		e = orsp_json_header_put_failed(out,
+		                                s->subject ? s->subject
+		                                : i == 0   ? "8.8.1"
+		                                           : "8.2.6",
+		                                s->reason ? s->reason : "3.8",
 		                                s->message ? s->message : "refused by the test");
 	} else if (i == 1) {
 		uint8_t s2[64];
@@ -1099,6 +1104,37 @@ static void test_gbpp_failed(void **state)
 	assert_false(card_saw(x, 0xBF36));
 	assert_string_equal(x->smdp.calls[x->smdp.n - 1], "cancelSession");
 	assert_non_null(strstr(orsp_err_detail(), "new activation code (session cancelled)"));
+}
+
+/* The codes of an SM-DP+ whose order ended, changed or ran out of tries get advice of their
+ * own, not the catch-all: 8.2/3.7 from getBoundProfilePackage (no new binding: the order
+ * ended since authenticateClient), 8.8.5/6.4 and 8.8.5/4.10 from authenticateClient (the
+ * download retried too often, the order expired). */
+static void test_refusal_advice(void **state)
+{
+	fx *x = *state;
+	char iccid[21];
+	static const struct {
+		int fn;
+		const char *subject, *reason, *advice;
+	} t[] = {
+	    {2, "8.2", "3.7",
+	     "the order ended or changed since this download began: ask the operator"},
+	    {1, "8.8.5", "6.4",
+	     "the download was tried too often: ask the operator for a new order"},
+	    {1, "8.8.5", "4.10", "the order has expired: ask the operator for a new one"},
+	};
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		memset(x->smdp.mode, 0, sizeof(x->smdp.mode));
+		x->smdp.n = 0;
+		x->smdp.mode[t[i].fn] = ANS_FAILED;
+		x->smdp.subject = t[i].subject;
+		x->smdp.reason = t[i].reason;
+		assert_int_equal(run(x, NULL, iccid), ORSP_E_STATE);
+		if (!strstr(orsp_err_detail(), t[i].advice))
+			fail_msg("%s/%s: %s", t[i].subject, t[i].reason, orsp_err_detail());
+		assert_null(strstr(orsp_err_detail(), "check the activation code or ask"));
+	}
 }
 
 /* The SM-DP+ fails its cancelSession too (osmo-smdpp answers 500 when authenticateClient
@@ -2549,6 +2585,7 @@ int main(void)
 	    T(test_initiate_failed),
 	    T(test_authenticate_500),
 	    T(test_gbpp_failed),
+	    T(test_refusal_advice),
 	    T(test_malformed_answers),
 	    T(test_large_package),
 	    T(test_euicc_refuses_server),

@@ -103,7 +103,11 @@ static const char *es9_advice(const es9 *c, const char *subject, const char *rea
 	    {"8.1", "4.8", "the eUICC has no room for this profile: delete a profile and retry"},
 	    {"8.2", "1.2",
 	     "the profile is not available for download (not released yet, or "
-	     "already downloaded): ask the operator"},
+	     "already installed): ask the operator"},
+	    {"8.2", "3.7",
+	     "the order ended or changed since this download began: ask the operator"},
+	    {"8.8.5", "6.4", "the download was tried too often: ask the operator for a new order"},
+	    {"8.8.5", "4.10", "the order has expired: ask the operator for a new one"},
 	    {"8.2.7", "2.2", "a confirmation code is needed: give it with -c CODE"},
 	    {"8.2.7", "3.8", "wrong confirmation code: check it and retry"},
 	    {"8.2.7", "6.4", "too many wrong confirmation codes: ask the operator for a new order"},
