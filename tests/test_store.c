@@ -742,13 +742,15 @@ static void test_db_failure_injection(void **state)
 	assert_true(orsp_db_committed(db));
 	assert_false(orsp_db_in_transaction(db));
 	assert_int_equal(count_rows(db, "SELECT COUNT(*) FROM t WHERE a = 2"), 1);
-	/* a rolled-back transaction is not committed */
+	/* no write begins on the file after a failed flush (test_db_sync_failure_sticky) */
+	assert_int_equal(orsp_db_begin(db), ORSP_E_STORAGE);
+	orsp_db_close(db);
+	/* the injection fired once: a new handle commits and flushes; a rolled-back
+	 * transaction is not committed */
+	assert_int_equal(orsp_db_open(path_in("inj.db"), &db), ORSP_OK);
 	assert_int_equal(orsp_db_begin(db), ORSP_OK);
 	orsp_db_rollback(db);
 	assert_false(orsp_db_committed(db));
-	orsp_db_close(db);
-	/* the injection fired once: a new handle commits and flushes */
-	assert_int_equal(orsp_db_open(path_in("inj.db"), &db), ORSP_OK);
 	assert_int_equal(orsp_db_begin(db), ORSP_OK);
 	assert_int_equal(orsp_db_commit(db), ORSP_OK);
 	assert_true(orsp_db_committed(db));
@@ -775,31 +777,31 @@ static void test_db_sync_failure_sticky(void **state)
 	assert_int_equal(orsp_db_exec(a, "INSERT INTO t VALUES (1)"), ORSP_OK);
 	assert_int_equal(orsp_db_commit(a), ORSP_E_STORAGE);
 	assert_non_null(strstr(orsp_err_detail(), "injected failure at sync"));
-	/* b's flush would succeed: its commit is still not called durable, nor is a's next */
+	/* b's flush would succeed, but no write begins on the file any more, on either handle:
+	 * a commit reported failed must not have changed anything (nothing was written) */
 	for (int i = 0; i < 2; i++) {
 		orsp_db *h = i ? a : b;
-		assert_int_equal(orsp_db_begin(h), ORSP_OK);
-		assert_int_equal(orsp_db_exec(h, "INSERT INTO t VALUES (2)"), ORSP_OK);
-		assert_int_equal(orsp_db_commit(h), ORSP_E_STORAGE);
-		assert_non_null(strstr(orsp_err_detail(), "may not survive a power cut"));
+		assert_int_equal(orsp_db_begin(h), ORSP_E_STORAGE);
 		assert_non_null(strstr(orsp_err_detail(), "an earlier flush of"));
 		assert_non_null(strstr(orsp_err_detail(), "restart"));
-		assert_true(orsp_db_committed(h));
+		assert_non_null(strstr(orsp_err_detail(), "nothing was written"));
+		assert_int_equal(orsp_db_exec(h, "INSERT INTO t VALUES (2)"), ORSP_E_STORAGE);
 	}
 	assert_int_equal(orsp_db_prepare(b, "INSERT INTO t VALUES (3)", &st), ORSP_OK);
 	assert_int_equal(orsp_stmt_run(st), ORSP_E_STORAGE);
+	assert_non_null(strstr(orsp_err_detail(), "nothing was written"));
 	orsp_stmt_finalize(st);
 	assert_int_equal(orsp_db_exec(b, "CREATE TABLE IF NOT EXISTS u (a)"), ORSP_E_STORAGE);
 	assert_non_null(strstr(orsp_err_detail(), "an earlier flush of"));
-	/* what was committed is there, and another file's commits are durable */
-	assert_int_equal(count_rows(b, "SELECT COUNT(*) FROM t"), 4);
+	/* reads go on */
+	assert_int_equal(count_rows(b, "SELECT COUNT(*) FROM t"), 1);
+	/* another file's commits are durable */
 	assert_int_equal(orsp_db_begin(other), ORSP_OK);
 	assert_int_equal(orsp_db_exec(other, "INSERT INTO t VALUES (1)"), ORSP_OK);
 	assert_int_equal(orsp_db_commit(other), ORSP_OK);
 	/* one handle closed is not enough; all of them are */
 	orsp_db_close(a);
-	assert_int_equal(orsp_db_begin(b), ORSP_OK);
-	assert_int_equal(orsp_db_commit(b), ORSP_E_STORAGE);
+	assert_int_equal(orsp_db_begin(b), ORSP_E_STORAGE);
 	orsp_db_close(b);
 	assert_int_equal(orsp_db_open(path_in("sticky.db"), &a), ORSP_OK);
 	assert_int_equal(orsp_db_begin(a), ORSP_OK);

@@ -286,6 +286,28 @@ static orsp_err make_durable(orsp_db *db, uint64_t n)
 	return ORSP_OK;
 }
 
+/* A write about to begin on a file whose flush failed (make_durable): refused before anything
+ * is written, so that no change is committed and then reported failed (a server would count a
+ * download it never delivered). */
+static orsp_err refuse_after_failed_flush(orsp_db *db)
+{
+	bool failed = false;
+
+	if (db->wq) {
+		pthread_mutex_lock(&db->wq->sync_mu);
+		failed = db->wq->sync_failed;
+		pthread_mutex_unlock(&db->wq->sync_mu);
+	}
+	if (failed)
+		return orsp_errf(
+		    ORSP_E_STORAGE,
+		    "an earlier flush of %s failed, and its lost writes may not be seen "
+		    "again: restart (close every handle on the database); nothing was "
+		    "written",
+		    db->wq->path);
+	return ORSP_OK;
+}
+
 static void queue_leave(orsp_db *db)
 {
 	if (!db->wq_held)
@@ -496,6 +518,8 @@ orsp_err orsp_db_exec(orsp_db *db, const char *sql)
 	orsp_err err = check_aborted(db);
 	if (!err)
 		err = injected(db, "exec");
+	if (!err && db->depth == 0)
+		err = refuse_after_failed_flush(db);
 	if (!err)
 		err = turn_take(db);
 	if (err)
@@ -536,7 +560,9 @@ orsp_err orsp_db_begin(orsp_db *db)
 		return ORSP_OK;
 	}
 	db->committed = false;
-	err = turn_take(db);
+	err = refuse_after_failed_flush(db);
+	if (!err)
+		err = turn_take(db);
 	if (err)
 		return err;
 	if (db->wq)
@@ -791,6 +817,10 @@ orsp_err orsp_stmt_step(orsp_stmt *st, bool *row)
 	 * is durable when the step returns (a write that returns rows commits when it is
 	 * reset, and becomes durable with the next sync). */
 	write = db->depth == 0 && !db->ops->readonly(st->impl);
+	if (write && (err = refuse_after_failed_flush(db)) != ORSP_OK) {
+		*row = false;
+		return err;
+	}
 	if (write && db->wq)
 		db->wq_held = queue_enter(db->wq, db->busy_ms);
 	err = db->ops->step(st->impl, row);
