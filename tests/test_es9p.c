@@ -2505,8 +2505,8 @@ static void test_order_expired_after_sweep(void **state)
 
 /* An order the operator cancelled to Unavailable after its expiry passed, before the
  * background expiry reached it, ended by the cancel (the audit log's last move says so):
- * its matching ID is refused (8.2.6/3.8) and its session's package is not available
- * (8.2/3.7), not expired. */
+ * its matching ID is refused (8.2.6/3.8) and its session, which the cancel ended, is refused
+ * as such (8.10.1/3.9), not as expired. */
 static void test_order_cancelled_after_expiry(void **state)
 {
 	fx *f = *state;
@@ -2528,8 +2528,8 @@ static void test_order_cancelled_after_expiry(void **state)
 	assert_int_equal(orsp_smdp_ended_by_expiry(f->s, &f->prof, &expired), ORSP_OK);
 	assert_false(expired);
 	expect_fail(
-	    call(f, "getBoundProfilePackage", gbpp_request(f, &d, NULL, true, false), &http), "8.2",
-	    "3.7");
+	    call(f, "getBoundProfilePackage", gbpp_request(f, &d, NULL, true, false), &http),
+	    "8.10.1", "3.9");
 	reinitiate(f, &d2);
 	expect_fail(call(f, "authenticateClient", auth_request(f, &d2, &o), &http), "8.2.6", "3.8");
 	orsp_smdp_set_clock(f->s, 0);
@@ -3142,14 +3142,13 @@ static void test_eid_check_digits(void **state)
 }
 
 /* Sessions of an order that the operator cancelled and placed again (a new matching ID):
- * getBoundProfilePackage is refused (8.2/3.7, as in test_two_euiccs_one_order) and
- * cancelSession leaves the new order alone. */
+ * the cancel ended them, so getBoundProfilePackage and cancelSession are refused as for an
+ * ended session (8.10.1/3.9) and leave the new order alone. */
 static void test_reordered_profile(void **state)
 {
 	fx *f = *state;
 	static dl a, b;
 	int http;
-	json_t *rsp;
 	orsp_smdp_profile p;
 
 	order(f, NULL, "OLD-1", NULL);
@@ -3162,11 +3161,10 @@ static void test_reordered_profile(void **state)
 	assert_int_equal(orsp_smdp_cancel_order(f->s, f->prof.iccid, NULL, "OLD-1", true), ORSP_OK);
 	order(f, NULL, "NEW-1", NULL);
 	expect_fail(
-	    call(f, "getBoundProfilePackage", gbpp_request(f, &a, NULL, true, false), &http), "8.2",
-	    "3.7");
-	rsp = call(f, "cancelSession", cancel_request(f, &b, 0, OID, false), &http);
-	expect_ok(rsp);
-	json_decref(rsp);
+	    call(f, "getBoundProfilePackage", gbpp_request(f, &a, NULL, true, false), &http),
+	    "8.10.1", "3.9");
+	expect_fail(call(f, "cancelSession", cancel_request(f, &b, 0, OID, false), &http), "8.10.1",
+	            "3.9");
 	assert_int_equal(orsp_smdp_get(f->s, f->prof.iccid, &p), ORSP_OK);
 	assert_int_equal(p.state, ORSP_SMDP_RELEASED);
 	assert_string_equal(p.matching_id, "NEW-1");
@@ -3204,8 +3202,9 @@ static void test_late_pir(void **state)
 }
 
 /* The confirmation code is the order's as it is now: a session of an order without one,
- * cancelled and placed again under the same matching ID with a code, must give it; a new
- * binding after delivery in a session that gave it does not ask again. */
+ * cancelled and placed again under the same matching ID with a code, ended with the cancel
+ * (8.10.1/3.9, with or without the code); a new session must give the code; a new binding
+ * after delivery in a session that gave it does not ask again. */
 static void test_cc_of_current_order(void **state)
 {
 	fx *f = *state;
@@ -3219,6 +3218,12 @@ static void test_cc_of_current_order(void **state)
 	assert_int_equal(orsp_smdp_cancel_order(f->s, f->prof.iccid, NULL, "SAME-1", true),
 	                 ORSP_OK);
 	order(f, NULL, "SAME-1", "1234");
+	expect_fail(
+	    call(f, "getBoundProfilePackage", gbpp_request(f, &a, "1234", true, false), &http),
+	    "8.10.1", "3.9");
+	reinitiate(f, &a);
+	authenticate(f, &a, "SAME-1");
+	assert_true(a.cc_required);
 	expect_fail(
 	    call(f, "getBoundProfilePackage", gbpp_request(f, &a, NULL, true, false), &http),
 	    "8.2.7", "2.2");
@@ -3268,8 +3273,8 @@ static void test_second_pir(void **state)
 /* An installation result of a session whose order has ended changes nothing: eUICC 1's
  * sessions A and B both get a package, A cancels (postponed), the operator cancels the order
  * and orders the profile again (a new matching ID), eUICC 2 downloads it; eUICC 1's signed
- * result for B (failed, then installed) is recorded as `profile not downloaded` and eUICC 2's
- * download stays Downloaded (it went to Error, or Installed). */
+ * result for B (failed, then installed), whose session the cancel ended, is recorded as
+ * `session ended` and eUICC 2's download stays Downloaded (it went to Error, or Installed). */
 static void test_pir_of_ended_order(void **state)
 {
 	fx *f = *state;
@@ -3313,7 +3318,7 @@ static void test_pir_of_ended_order(void **state)
 		assert_string_equal(p.eid, "89049032123451234512345678909965");
 	}
 	assert_int_equal(count_of(f, "SELECT count(*) FROM es9p_notification WHERE result ="
-	                             " 'profile not downloaded'"),
+	                             " 'session ended'"),
 	                 1);
 	/* eUICC 2's own result still counts */
 	f->sk_euicc = k2;
@@ -3328,11 +3333,20 @@ static void test_pir_of_ended_order(void **state)
 	orsp_ec_free(k2);
 }
 
+/* The step of d's session (5: delivered, then superseded by a retry). */
+static int64_t step_of(fx *f, const dl *d)
+{
+	char sql[160];
+	snprintf(sql, sizeof(sql), "SELECT step FROM es9p_session WHERE upper(tid) = upper('%s')",
+	         d->tid_hex);
+	return count_of(f, sql);
+}
+
 /* The operator cancels an order delivered with no installation result (ES2+ cancelOrder from
- * Downloaded): the delivered session changes nothing any more. Cancelled to Available, its
- * installation result is recorded as `profile not downloaded` and the profile stays
- * Available; ordered again and delivered, then cancelled to Unavailable, the session's new
- * binding is refused (8.2/1.2), nothing counted. */
+ * Downloaded): the cancel ends the delivered session, which changes nothing any more.
+ * Cancelled to Available, its installation result is recorded as `session ended` and the
+ * profile stays Available; ordered again and delivered, then cancelled to Unavailable, the
+ * session's new binding is refused as for an ended session (8.10.1/3.9), nothing counted. */
 static void test_cancel_order_downloaded(void **state)
 {
 	fx *f = *state;
@@ -3343,20 +3357,110 @@ static void test_cancel_order_downloaded(void **state)
 	download_all(f, &a, "CANCEL-DL-1");
 	assert_int_equal(orsp_smdp_cancel_order(f->s, f->prof.iccid, EID, "CANCEL-DL-1", true),
 	                 ORSP_OK);
-	pir_judged(f, &a, true, "profile not downloaded");
+	pir_judged(f, &a, true, "session ended");
 	assert_int_equal(orsp_smdp_get(f->s, f->prof.iccid, &p), ORSP_OK);
 	assert_int_equal(p.state, ORSP_SMDP_AVAILABLE);
 	assert_string_equal(p.eid, "");
 	download_all(f, &b, "CANCEL-DL-2");
 	assert_int_equal(orsp_smdp_cancel_order(f->s, f->prof.iccid, NULL, NULL, false), ORSP_OK);
 	expect_fail(
-	    call(f, "getBoundProfilePackage", gbpp_request(f, &b, NULL, true, false), &http), "8.2",
-	    "3.7");
+	    call(f, "getBoundProfilePackage", gbpp_request(f, &b, NULL, true, false), &http),
+	    "8.10.1", "3.9");
 	assert_int_equal(orsp_smdp_get(f->s, f->prof.iccid, &p), ORSP_OK);
 	assert_int_equal(p.state, ORSP_SMDP_UNAVAILABLE);
 	assert_int_equal(p.download_attempts, 1);
 	dl_free(&a);
 	dl_free(&b);
+}
+
+/* cancelOrder ends every live session of the profile in its transaction, with its one-time
+ * key: a delivered session's getBoundProfilePackage sent again with the same one-time key
+ * (which otherwise gets the same package again) is refused 8.10.1/3.9 once the order is
+ * cancelled, also after the profile was ordered again for another eUICC; a session
+ * authenticated for a Released order cannot bind either. */
+static void test_cancel_order_ends_sessions(void **state)
+{
+	fx *f = *state;
+	static dl a, b;
+	int http;
+
+	download_all(f, &a, "CANCEL-END-1");
+	assert_int_equal(kept_keys(f), 1);
+	assert_int_equal(orsp_smdp_cancel_order(f->s, f->prof.iccid, EID, "CANCEL-END-1", true),
+	                 ORSP_OK);
+	assert_int_equal(step_of(f, &a), 4);
+	assert_int_equal(kept_keys(f), 0);
+	order(f, "89049032123451234512345678909965", "CANCEL-END-2", NULL);
+	expect_fail(
+	    call(f, "getBoundProfilePackage", gbpp_request(f, &a, NULL, false, false), &http),
+	    "8.10.1", "3.9");
+	assert_int_equal(state_of(f), ORSP_SMDP_RELEASED);
+	assert_int_equal(download_attempts_of(f), 0);
+	/* a session of a Released order, cancelled and placed again under its matching ID */
+	assert_int_equal(orsp_smdp_cancel_order(f->s, f->prof.iccid, NULL, NULL, true), ORSP_OK);
+	authenticated_session(f, &b, "CANCEL-END-3", NULL, 0);
+	assert_int_equal(orsp_smdp_cancel_order(f->s, f->prof.iccid, EID, "CANCEL-END-3", true),
+	                 ORSP_OK);
+	order(f, EID, "CANCEL-END-3", NULL);
+	expect_fail(
+	    call(f, "getBoundProfilePackage", gbpp_request(f, &b, NULL, true, false), &http),
+	    "8.10.1", "3.9");
+	assert_int_equal(state_of(f), ORSP_SMDP_RELEASED);
+	dl_free(&a);
+	dl_free(&b);
+}
+
+/* An order cancelled from Downloaded and placed again under the same matching ID for the
+ * same eUICC (a caller may choose the ID): the old delivered session is not the new order's.
+ * Its failed installation result is `session ended` and leaves the new delivery Downloaded
+ * (whose own result decides); its cancelSession (postponed) does not reopen the new order;
+ * its new binding does not skip the new order's confirmation code. */
+static void test_cancel_then_same_matching_id(void **state)
+{
+	fx *f = *state;
+	static dl a, b;
+	int http;
+
+	download_all(f, &a, "CANCEL-SAME-1");
+	assert_int_equal(orsp_smdp_cancel_order(f->s, f->prof.iccid, EID, "CANCEL-SAME-1", true),
+	                 ORSP_OK);
+	order(f, EID, "CANCEL-SAME-1", NULL);
+	reinitiate(f, &b);
+	authenticate(f, &b, "CANCEL-SAME-1");
+	get_bpp(f, &b, NULL, true);
+	pir_judged(f, &a, false, "session ended");
+	assert_int_equal(state_of(f), ORSP_SMDP_DOWNLOADED);
+	expect_fail(call(f, "cancelSession", cancel_request(f, &a, 1, OID, false), &http), "8.10.1",
+	            "3.9");
+	assert_int_equal(state_of(f), ORSP_SMDP_DOWNLOADED);
+	pir_judged(f, &b, true, "installed");
+	assert_int_equal(state_of(f), ORSP_SMDP_INSTALLED);
+	dl_free(&a);
+	dl_free(&b);
+}
+
+/* The same, the new order with a confirmation code: the old session, past the code of the
+ * cancelled order, binds nothing for the new one (a delivered session is not asked the code
+ * again), with or without the code. */
+static void test_cancel_then_same_mid_cc(void **state)
+{
+	fx *f = *state;
+	static dl a;
+	int http;
+
+	download_all(f, &a, "CANCEL-SAME-2");
+	assert_int_equal(orsp_smdp_cancel_order(f->s, f->prof.iccid, EID, "CANCEL-SAME-2", true),
+	                 ORSP_OK);
+	order(f, EID, "CANCEL-SAME-2", "1234");
+	expect_fail(
+	    call(f, "getBoundProfilePackage", gbpp_request(f, &a, NULL, true, false), &http),
+	    "8.10.1", "3.9");
+	expect_fail(
+	    call(f, "getBoundProfilePackage", gbpp_request(f, &a, "1234", true, false), &http),
+	    "8.10.1", "3.9");
+	assert_int_equal(state_of(f), ORSP_SMDP_RELEASED);
+	assert_int_equal(download_attempts_of(f), 0);
+	dl_free(&a);
 }
 
 /* cancelSession (end user rejection) under a failure at each store operation in turn: a
@@ -3525,15 +3629,6 @@ static void test_cancel_after_ttl(void **state)
 }
 
 /* ---------------------------------------------------------------- retry across sessions - */
-
-/* The step of d's session (5: delivered, then superseded by a retry). */
-static int64_t step_of(fx *f, const dl *d)
-{
-	char sql[160];
-	snprintf(sql, sizeof(sql), "SELECT step FROM es9p_session WHERE upper(tid) = upper('%s')",
-	         d->tid_hex);
-	return count_of(f, sql);
-}
 
 /* authenticateClient for d, matching ID mid (NULL: the default SM-DP+ case) on a new
  * session: refused with subject/reason. */
@@ -4134,6 +4229,42 @@ static void test_retry_racing_old_result(void **state)
 	dl_free(&b);
 }
 
+/* The installation result of delivered session A waits for the write lock of its
+ * transaction while another process cancels A's order and places it again under the same
+ * matching ID for the same eUICC, which session B downloads: the transaction reads A again,
+ * finds it ended by the cancel and records `session ended`; B's download stays Downloaded. */
+static void test_cancel_racing_old_result(void **state)
+{
+	fx *f = *state;
+	static dl a, b;
+	race r;
+	json_t *req;
+	orsp_smdp *keep = f->s;
+
+	download_all(f, &a, "CANCEL-R-1");
+	req = pir_request(f, &a, true, false);
+	race_start(f, &r, "handleNotification", req, HOLD_WRITE_LOCK);
+	json_decref(req);
+	f->s = r.other;
+	assert_int_equal(orsp_smdp_cancel_order(f->s, f->prof.iccid, EID, "CANCEL-R-1", true),
+	                 ORSP_OK);
+	order(f, EID, "CANCEL-R-1", NULL);
+	reinitiate(f, &b);
+	authenticate(f, &b, "CANCEL-R-1");
+	get_bpp(f, &b, NULL, true);
+	f->s = keep;
+	race_finish(&r);
+	assert_int_equal(r.rep.http_status, 204);
+	orsp_smdp_reply_free(&r.rep);
+	free(r.body);
+	assert_int_equal(state_of(f), ORSP_SMDP_DOWNLOADED);
+	assert_int_equal(count_of(f, "SELECT count(*) FROM es9p_notification WHERE result ="
+	                             " 'session ended'"),
+	                 1);
+	dl_free(&a);
+	dl_free(&b);
+}
+
 /* In the retry B (an order with a confirmation code, Downloaded when B read it), a request
  * with a wrong code held before its code check while another request of B with the right
  * code binds anew: the check finds the order moved on (one more download counted), reads
@@ -4698,6 +4829,10 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_second_pir, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_pir_of_ended_order, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_cancel_order_downloaded, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_cancel_order_ends_sessions, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_cancel_then_same_matching_id, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_cancel_then_same_mid_cc, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_cancel_racing_old_result, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_retry_across_sessions, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_retry_default_smdp, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_retry_other_eid, setup, teardown),

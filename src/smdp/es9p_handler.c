@@ -360,14 +360,20 @@ static void copy_text(const char *t, char *out, size_t cap)
  * any age. A delivered profile waits in Downloaded for the eUICC's installation result or its
  * cancelSession, which an LPA may send days later (or for the eUICC's retry, or the
  * operator's cancelOrder). AGE_RESULT: as AGE_ANY_ONCE_DELIVERED, and also a session whose
- * delivery a retry superseded (S_RETRIED), for its installation result. */
+ * delivery a retry superseded (S_RETRIED), for its installation result, and one that had
+ * delivered when its order was cancelled (S_DONE, END_CANCELLED_DELIVERED), whose result is
+ * recorded and changes nothing. */
 typedef enum { AGE_TTL, AGE_ANY_ONCE_DELIVERED, AGE_RESULT } sess_age;
+
+/* end_reason of a session that had delivered a package when its order was cancelled: its
+ * installation result is still verified and recorded (`session ended`), nothing more. */
+#define END_CANCELLED_DELIVERED "order cancelled after delivery"
 
 /* Load a live session: ORSP_E_NOT_FOUND if unknown, finished or too old for `age`. */
 static orsp_err sess_load(ctx *c, const char *tid, sess *se, sess_age age)
 {
 	orsp_stmt *st = NULL;
-	bool row = false;
+	bool row = false, cancelled = false;
 	int64_t ttl = c->svc->session_ttl_s > 0 ? c->svc->session_ttl_s : DEFAULT_TTL;
 	orsp_err e;
 
@@ -375,7 +381,8 @@ static orsp_err sess_load(ctx *c, const char *tid, sess *se, sess_age age)
 	e = orsp_db_prepare(c->db,
 	                    "SELECT step, keyset, euicc_challenge, server_challenge, eid, iccid,"
 	                    " matching_id, euicc_cert, euicc_sig1, smdp_sig2, cc_required,"
-	                    " euicc_otpk, otsk_wrapped, smdp_sign, created_at"
+	                    " euicc_otpk, otsk_wrapped, smdp_sign, created_at,"
+	                    " end_reason = '" END_CANCELLED_DELIVERED "'"
 	                    " FROM es9p_session WHERE tid = ?1",
 	                    &st);
 	if (!e)
@@ -406,11 +413,12 @@ static orsp_err sess_load(ctx *c, const char *tid, sess *se, sess_age age)
 		copy_blob(orsp_stmt_column_blob(st, 13), se->bsig, ORSP_EC_SIG_LEN, &l);
 		se->has_bsig = l == ORSP_EC_SIG_LEN;
 		se->created_at = orsp_stmt_column_int64(st, 14);
+		cancelled = se->step == S_DONE && orsp_stmt_column_int64(st, 15) != 0;
 	}
 	orsp_stmt_finalize(st);
 	if (e)
 		return e;
-	bool retried = age == AGE_RESULT && se->step == S_RETRIED;
+	bool retried = age == AGE_RESULT && (se->step == S_RETRIED || cancelled);
 	if ((se->step >= S_DONE && !retried) ||
 	    (now_s(c) - se->created_at > ttl &&
 	     !(age != AGE_TTL && (se->step == S_BPP || retried)))) {
@@ -952,6 +960,39 @@ static orsp_err sess_end_retried(ctx *c, const sess *se)
 		e = orsp_stmt_bind_text(st, 8, se->mid);
 	if (!e)
 		e = orsp_stmt_bind_int64(st, 9, S_AUTH);
+	if (!e)
+		e = orsp_stmt_run(st);
+	orsp_stmt_finalize(st);
+	return e;
+}
+
+orsp_err smdp_es9p_end_order_sessions(orsp_db *db, const char *iccid, int64_t now)
+{
+	orsp_stmt *st = NULL;
+	int v = 0;
+	orsp_err e = orsp_db_schema_version(db, "smdp_es9p", &v);
+
+	if (e || v < 1)
+		return e;
+	e = orsp_db_prepare(
+	    db,
+	    "UPDATE es9p_session SET step = ?1, otsk_wrapped = NULL, updated_at = ?2,"
+	    " end_reason = CASE step WHEN ?3 THEN 'order cancelled'"
+	    " ELSE '" END_CANCELLED_DELIVERED "' END"
+	    " WHERE iccid = ?4 AND step IN (?3, ?5, ?6)",
+	    &st);
+	if (!e)
+		e = orsp_stmt_bind_int64(st, 1, S_DONE);
+	if (!e)
+		e = orsp_stmt_bind_int64(st, 2, now);
+	if (!e)
+		e = orsp_stmt_bind_int64(st, 3, S_AUTH);
+	if (!e)
+		e = orsp_stmt_bind_text(st, 4, iccid);
+	if (!e)
+		e = orsp_stmt_bind_int64(st, 5, S_BPP);
+	if (!e)
+		e = orsp_stmt_bind_int64(st, 6, S_RETRIED);
 	if (!e)
 		e = orsp_stmt_run(st);
 	orsp_stmt_finalize(st);
@@ -2054,7 +2095,7 @@ static orsp_err handle_pir(ctx *c, const orsp_tlv *pir)
 	e = sess_load(c, tid_hex, &se, AGE_RESULT);
 	if (e && e != ORSP_E_NOT_FOUND)
 		goto out;
-	if (e || (se.step != S_BPP && se.step != S_RETRIED)) {
+	if (e || (se.step != S_BPP && se.step != S_RETRIED && se.step != S_DONE)) {
 		orsp_err_clear();
 		e = record_notification(c, "", iccid, event, seq, tid_hex, "unknown session");
 		goto out;
@@ -2069,6 +2110,12 @@ static orsp_err handle_pir(ctx *c, const orsp_tlv *pir)
 	{
 		orsp_tlv choice;
 		success = orsp_der_parse_one(result.value, &choice) == ORSP_OK && choice.tag == 0xA0;
+	}
+	/* delivered, then its order cancelled (which ended the session): the eUICC's word is
+	 * recorded, for no order (the profile may have been ordered again since) */
+	if (se.step == S_DONE) {
+		e = record_notification(c, se.eid, se.iccid, event, seq, tid_hex, "session ended");
+		goto out;
 	}
 	/* the session's end, the profile's state and the record: one transaction, given up
 	 * whole if a part fails (so the state change needs no savepoint of its own). The
@@ -2087,7 +2134,7 @@ static orsp_err handle_pir(ctx *c, const orsp_tlv *pir)
 		se.step = cur.step;
 		sess_free(&cur);
 	}
-	if (e == ORSP_E_NOT_FOUND)
+	if (e == ORSP_E_NOT_FOUND || (!e && se.step == S_DONE)) /* cancelled meanwhile */
 		e = ORSP_E_STATE;
 	if (!e)
 		e = sess_advance(c, tid_hex, se.step, S_DONE,

@@ -59,4 +59,11 @@ ORSP_MUST_CHECK orsp_err smdp_oid_der(const char *dotted, uint8_t *out, size_t c
  * with: the ES9+ handler wraps and unwraps it, the KEK rotation re-wraps it. */
 void smdp_otsk_aad(char *aad, size_t cap, const char *tid_hex);
 
+/* The end of an order (ES2+ cancelOrder, in its transaction on db): every live ES9+ session
+ * of profile iccid ends and loses its one-time key, so that none outlives the order it was
+ * authenticated for (a new order may take the same matching ID and EID). One that delivered
+ * a package still has its installation result recorded (`session ended`), which changes
+ * nothing. Nothing to do in a database the ES9+ handler never prepared. */
+ORSP_MUST_CHECK orsp_err smdp_es9p_end_order_sessions(orsp_db *db, const char *iccid, int64_t now);
+
 #endif

@@ -1507,6 +1507,10 @@ static orsp_err event_tx(orsp_smdp *s, const char *iccid, const char *eid, const
 	}
 	if (!err && !expired)
 		err = set_state_note(s, &p, ev, extra, detail, note);
+	/* no ES9+ session outlives the order it was made for */
+	if (!err && !expired &&
+	    (ev == ORSP_SMDP_EV_CANCEL_AVAILABLE || ev == ORSP_SMDP_EV_CANCEL_UNAVAILABLE))
+		err = smdp_es9p_end_order_sessions(s->db, p.iccid, now_s(s));
 	return finish_expired(s, err, expired, p.iccid);
 }
 
