@@ -3758,8 +3758,9 @@ static void test_retry_other_eid(void **state)
 
 /* Retries count against the order's download limit: with limit 2, A's delivery and retry B's
  * new binding use it up; retry C is refused at authenticateClient, 8.8.5/6.4 (maximum number
- * of retries exceeded), the profile goes to Error and the operator hears of it (point 1,
- * 8.8.5/6.4), as at getBoundProfilePackage. */
+ * of retries exceeded), and nothing is written: C bound nothing, and B's package may be
+ * installed, so the profile stays Downloaded, with no report to the operator, and B's
+ * success makes it Installed. */
 static void test_retry_limit(void **state)
 {
 	fx *f = *state;
@@ -3768,18 +3769,36 @@ static void test_retry_limit(void **state)
 	retried(f, &a, &b, "RETRY-X-3", NULL, 2, true);
 	assert_int_equal(download_attempts_of(f), 2);
 	auth_refused(f, &c, "RETRY-X-3", "8.8.5", "6.4");
-	assert_int_equal(state_of(f), ORSP_SMDP_ERROR);
+	assert_int_equal(state_of(f), ORSP_SMDP_DOWNLOADED);
 	assert_int_equal(download_attempts_of(f), 2);
-	assert_int_equal(count_of(f, "SELECT count(*) FROM smdp_progress WHERE point_id = 1 AND"
-	                             " success = 0 AND subject_code = '8.8.5' AND"
-	                             " reason_code = '6.4'"),
-	                 1);
-	/* nothing of C was written: B still takes its result, which changes nothing now */
+	assert_int_equal(count_of(f, "SELECT count(*) FROM smdp_progress WHERE subject_code ="
+	                             " '8.8.5' AND reason_code = '6.4'"),
+	                 0);
 	assert_int_equal(count_of(f, "SELECT count(*) FROM es9p_session"), 2);
-	pir_judged(f, &b, true, "profile not downloaded");
-	auth_refused(f, &c, "RETRY-X-3", "8.2.6", "3.8");
+	pir_judged(f, &b, true, "installed");
+	assert_int_equal(state_of(f), ORSP_SMDP_INSTALLED);
+	auth_refused(f, &c, "RETRY-X-3", "8.2", "1.2");
 	dl_free(&a);
 	dl_free(&b);
+	dl_free(&c);
+}
+
+/* Download limit 1: the package delivered in A, its result not in yet, the eUICC scans the
+ * activation code again (retry C, refused 8.8.5/6.4 at the limit): A's signed success that
+ * follows still makes the profile Installed (it went to Error at C, and A's success was
+ * `profile not downloaded`). */
+static void test_retry_limit_keeps_delivery(void **state)
+{
+	fx *f = *state;
+	static dl a, c;
+
+	authenticated_session(f, &a, "RETRY-X-9", NULL, 1);
+	get_bpp(f, &a, NULL, true);
+	auth_refused(f, &c, "RETRY-X-9", "8.8.5", "6.4");
+	assert_int_equal(state_of(f), ORSP_SMDP_DOWNLOADED);
+	pir_judged(f, &a, true, "installed");
+	assert_int_equal(state_of(f), ORSP_SMDP_INSTALLED);
+	dl_free(&a);
 	dl_free(&c);
 }
 
@@ -4837,6 +4856,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_retry_default_smdp, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_retry_other_eid, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_retry_limit, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_retry_limit_keeps_delivery, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_retry_cc, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_retry_old_failure, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_retry_old_success, setup, teardown),

@@ -999,34 +999,6 @@ orsp_err smdp_es9p_end_order_sessions(orsp_db *db, const char *iccid, int64_t no
 	return e;
 }
 
-/* A retry of the download of prof (as read) by eUICC eid with no download left: refused
- * 8.8.5/6.4 (SGP.22 §5.6.2, maximum number of retries exceeded) and the profile to Error, as
- * getBoundProfilePackage does at the limit (audited, reported to the operator), in a
- * transaction that reads it again: only while it is still that order, Downloaded to this
- * eUICC, at its limit. Refused either way: if Error could not be written, the profile stays
- * as it was and the next retry is refused the same way. */
-static orsp_err retries_exhausted(ctx *c, const orsp_smdp_profile *prof, const char *eid)
-{
-	orsp_smdp_profile p;
-	orsp_err e = orsp_db_begin(c->db);
-
-	if (!e) {
-		e = orsp_smdp_get(c->s, prof->iccid, &p);
-		if (!e && p.state == ORSP_SMDP_DOWNLOADED &&
-		    strcmp(p.matching_id, prof->matching_id) == 0 && strcmp(p.eid, eid) == 0 &&
-		    p.download_attempts >= p.download_limit)
-			e = orsp_smdp_mark_error(c->s, p.iccid, ORSP_SMDP_FAIL_RETRIES,
-			                         "download retries exceeded");
-		if (e)
-			orsp_db_rollback(c->db);
-		else
-			e = orsp_db_commit(c->db);
-	}
-	if (e)
-		orsp_err_clear();
-	return fail(c, ES9P_DL_EXHAUSTED, "download retries exceeded");
-}
-
 static orsp_err authenticate_client(ctx *c)
 {
 	uint8_t tid[TID_LEN], *asr = NULL, sig1[ORSP_EC_SIG_LEN], meta[4096], signed2[256];
@@ -1270,9 +1242,14 @@ static orsp_err authenticate_client(ctx *c)
 		}
 		/* A retry is one more download of the order, counted on the profile when it
 		 * binds anew (not for the expiry: delivered in time, as getBoundProfilePackage
-		 * judges a new binding); with none left it is refused now */
+		 * judges a new binding); with none left it is refused now, 8.8.5/6.4 (SGP.22
+		 * §5.6.2, maximum number of retries exceeded), and nothing is written: nothing
+		 * was bound in this session, and the package already delivered may be
+		 * installed, so the profile stays Downloaded and the delivered session's
+		 * installation result decides (getBoundProfilePackage, which would bind, puts
+		 * the profile in Error at its limit) */
 		if (retry && prof.download_attempts >= prof.download_limit) {
-			e = retries_exhausted(c, &prof, eid);
+			e = fail(c, ES9P_DL_EXHAUSTED, "download retries exceeded");
 			goto out;
 		}
 		/* The operator's platform policy (TR 33.812's platform validation) on the
