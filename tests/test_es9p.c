@@ -2504,7 +2504,7 @@ static void test_order_expired_after_sweep(void **state)
 }
 
 /* An order the operator cancelled to Unavailable after its expiry passed, before the
- * background expiry reached it, ended by the cancel (the audit log's last move says so):
+ * background expiry reached it, ended by the cancel (it has no `expire` row in the audit log):
  * its matching ID is refused (8.2.6/3.8) and its session, which the cancel ended, is refused
  * as such (8.10.1/3.9), not as expired. */
 static void test_order_cancelled_after_expiry(void **state)
