@@ -68,8 +68,10 @@ typedef struct write_queue {
 	pthread_cond_t cv;
 	uint64_t committed; /* commits made through this queue (under mu) */
 	uint64_t synced;    /* commits known durable (under sync_mu) */
-	bool sync_failed;   /* a flush of the file failed: no commit is known durable from then
-	                       on (under sync_mu) */
+	/* a flush of the file failed: no commit is known durable from then on (set under
+	 * sync_mu; read without it by a write about to begin, which must not wait for a flush
+	 * under way) */
+	_Atomic bool sync_failed;
 	pthread_mutex_t sync_mu;
 	struct write_queue *next;
 } write_queue;
@@ -291,14 +293,7 @@ static orsp_err make_durable(orsp_db *db, uint64_t n)
  * download it never delivered). */
 static orsp_err refuse_after_failed_flush(orsp_db *db)
 {
-	bool failed = false;
-
-	if (db->wq) {
-		pthread_mutex_lock(&db->wq->sync_mu);
-		failed = db->wq->sync_failed;
-		pthread_mutex_unlock(&db->wq->sync_mu);
-	}
-	if (failed)
+	if (db->wq && atomic_load(&db->wq->sync_failed))
 		return orsp_errf(
 		    ORSP_E_STORAGE,
 		    "an earlier flush of %s failed, and its lost writes may not be seen "
