@@ -245,6 +245,11 @@ static orsp_err sync_log(orsp_db *db, void *log)
 	return db->ops->sync_log(log);
 }
 
+/* What a commit or write on a file whose flush failed is told (%s: the file). */
+#define FLUSH_FAILED                                                                               \
+	"an earlier flush of %s failed, and its lost writes may not be seen again: restart "       \
+	"(close every handle on the database)"
+
 /* Make commit number n (0: every commit of this handle) durable, sharing the flush with
  * other handles on the same file: a sync covers every commit numbered when it started.
  * A failed flush is final for the file's queue: after fsync fails, Linux may have marked the
@@ -265,11 +270,7 @@ static orsp_err make_durable(orsp_db *db, uint64_t n)
 	} else {
 		pthread_mutex_lock(&q->sync_mu);
 		if (q->sync_failed) {
-			err =
-			    orsp_errf(ORSP_E_STORAGE,
-			              "an earlier flush of %s failed, and its lost writes may not "
-			              "be seen again: restart (close every handle on the database)",
-			              q->path);
+			err = orsp_errf(ORSP_E_STORAGE, FLUSH_FAILED, q->path);
 		} else if (n == 0 || q->synced < n) {
 			pthread_mutex_lock(&q->mu);
 			upto = q->committed;
@@ -294,12 +295,8 @@ static orsp_err make_durable(orsp_db *db, uint64_t n)
 static orsp_err refuse_after_failed_flush(orsp_db *db)
 {
 	if (db->wq && atomic_load(&db->wq->sync_failed))
-		return orsp_errf(
-		    ORSP_E_STORAGE,
-		    "an earlier flush of %s failed, and its lost writes may not be seen "
-		    "again: restart (close every handle on the database); nothing was "
-		    "written",
-		    db->wq->path);
+		return orsp_errf(ORSP_E_STORAGE, FLUSH_FAILED "; nothing was written",
+		                 db->wq->path);
 	return ORSP_OK;
 }
 
