@@ -702,13 +702,25 @@ static void test_errors(void **state)
 	orsp_err_clear();
 	assert_string_equal(orsp_err_detail(), "");
 
-	/* An over-long detail is cut, not overflowed. */
-	char longs[2000];
+	/* An over-long detail is cut, not overflowed, and says it was cut. */
+	char longs[ORSP_ERR_DETAIL_MAX + 100];
 	memset(longs, 'x', sizeof(longs) - 1);
 	longs[sizeof(longs) - 1] = '\0';
 	(void)orsp_errf(ORSP_E_USAGE, "%s", longs);
-	assert_true(strlen(orsp_err_detail()) > 0);
-	assert_true(strlen(orsp_err_detail()) < sizeof(longs) - 1);
+	assert_int_equal(strlen(orsp_err_detail()), ORSP_ERR_DETAIL_MAX - 1);
+	assert_string_equal(orsp_err_detail() + ORSP_ERR_DETAIL_MAX - 4, "...");
+	/* one that just fits is whole */
+	longs[ORSP_ERR_DETAIL_MAX - 1] = '\0';
+	(void)orsp_errf(ORSP_E_USAGE, "%s", longs);
+	assert_string_equal(orsp_err_detail(), longs);
+	/* a detail wrapping three full paths and more is whole (4 KiB paths would not be) */
+	char path[600];
+	memset(path, 'p', sizeof(path) - 1);
+	path[sizeof(path) - 1] = '\0';
+	(void)orsp_errf(ORSP_E_IO, "cannot flush the directory of %s: Input/output error", path);
+	(void)orsp_errf(ORSP_E_IO, "%s: %s was replaced, and %s is left as it was",
+	                orsp_err_detail(), path, path);
+	assert_non_null(strstr(orsp_err_detail(), "is left as it was"));
 
 	/* Per thread: another thread's error does not replace ours. */
 	(void)orsp_errf(ORSP_E_MALFORMED, "mine");

@@ -39,6 +39,11 @@ typedef enum orsp_err {
 /* Short fixed name of the category ("malformed", "verify failed", ...). Never NULL. */
 const char *orsp_err_str(orsp_err e);
 
+/* The size of the detail buffer, its terminating NUL included. A detail quotes paths and
+ * wraps the details of the calls below it, so it is sized for several paths; a longer one is
+ * cut and ends in "...". */
+#define ORSP_ERR_DETAIL_MAX 2048
+
 /* Record a human-readable detail for the error being returned (per thread, overwritten by
  * the next call) and return e, so call sites read `return orsp_errf(ORSP_E_MALFORMED, ...)`.
  * Details must never contain secret material. */

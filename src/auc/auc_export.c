@@ -391,7 +391,7 @@ out:
 	if (err && committed) {
 		/* the export rows are in: say the keys did not get out after all (best effort:
 		 * the error reported is the write's) */
-		char why[256];
+		char why[ORSP_ERR_DETAIL_MAX];
 		snprintf(why, sizeof(why), "%s", orsp_err_detail());
 		for (size_t i = 0; i < l.n; i++)
 			if (orsp__auc_audit(a, "export", l.v[i], "not written", detail) != ORSP_OK)

@@ -20,7 +20,7 @@ static const char *const err_names[ORSP_E__COUNT] = {
 	[ORSP_E_IO] = "I/O error",
 };
 
-static _Thread_local char err_detail[256];
+static _Thread_local char err_detail[ORSP_ERR_DETAIL_MAX];
 
 const char *orsp_err_str(orsp_err e)
 {
@@ -35,10 +35,15 @@ orsp_err orsp_errf(orsp_err e, const char *fmt, ...)
 	 * orsp_err_detail()), and vsnprintf may not read from the buffer it writes. */
 	char tmp[sizeof(err_detail)];
 	va_list ap;
+	int n;
 	va_start(ap, fmt);
-	vsnprintf(tmp, sizeof(tmp), fmt, ap);
+	n = vsnprintf(tmp, sizeof(tmp), fmt, ap);
 	va_end(ap);
-	memcpy(err_detail, tmp, sizeof(err_detail));
+	if (n < 0)
+		snprintf(tmp, sizeof(tmp), "(the detail could not be formatted)");
+	else if ((size_t)n >= sizeof(tmp))
+		memcpy(tmp + sizeof(tmp) - 4, "...", 4); /* cut: say so */
+	memcpy(err_detail, tmp, strlen(tmp) + 1);
 	return e;
 }
 

@@ -347,7 +347,7 @@ orsp_err orsp_cert_pem_bundle_check(const char *path, size_t *n)
 	if (e == ORSP_OK && *n == 0)
 		e = orsp_errf(ORSP_E_MALFORMED, "no PEM certificate in it");
 	if (e != ORSP_OK) {
-		char why[256];
+		char why[ORSP_ERR_DETAIL_MAX];
 		e = orsp_errf(e, "%s: %s", path, saved_detail(why, sizeof(why)));
 	}
 	return e;
@@ -399,7 +399,7 @@ orsp_err orsp_cert_load_file(const char *path, orsp_cert **out)
 	e = orsp_cert_parse(data, (size_t)data_len, out);
 out:
 	if (e != ORSP_OK) {
-		char why[256];
+		char why[ORSP_ERR_DETAIL_MAX];
 		e = orsp_errf(e, "%s: %s", path, saved_detail(why, sizeof(why)));
 	}
 	OPENSSL_free(name);
@@ -736,7 +736,7 @@ static orsp_err check_role(const cert_ref *r, orsp_rsp_role want)
 {
 	orsp_rsp_role got;
 	orsp_err e = orsp_cert_rsp_role(r->c, &got);
-	char why[256];
+	char why[ORSP_ERR_DETAIL_MAX];
 
 	if (e != ORSP_OK)
 		return orsp_errf(e, REF_FMT "%s; expected %s (2.23.146.1.2.1.%d)", REF_ARGS(r),
@@ -1261,7 +1261,7 @@ orsp_err orsp_rsp_verify_euicc_chain_fault(const orsp_ci_store *cis, const orsp_
 		                             REF_FMT "subject serialNumber is not a 32-digit EID",
 		                             REF_ARGS(&u)));
 	if (e != ORSP_OK) {
-		char detail[256];
+		char detail[ORSP_ERR_DETAIL_MAX];
 		return chain_fault(
 		    fault, ORSP_CHAIN_CERT_EUICC, ORSP_CHAIN_INVALID,
 		    orsp_errf(e, REF_FMT "%s", REF_ARGS(&u), saved_detail(detail, sizeof(detail))));

@@ -78,7 +78,7 @@ orsp_err orsp_euicc_host_create(const char *dir, const orsp_euicc_identity *id)
 	orsp_seal_close(s);
 	if (e != ORSP_OK) {
 		/* Undo the store this call created; keep the first error's detail. */
-		char detail[256];
+		char detail[ORSP_ERR_DETAIL_MAX];
 		snprintf(detail, sizeof(detail), "%s", orsp_err_detail());
 		if (orsp_seal_destroy(dir) != ORSP_OK) {
 			/* nothing more to do: the caller sees the provisioning error */

@@ -612,7 +612,7 @@ static void clean_orphans(orsp_seal *s)
  * without them: create writes it last, destroy removes it first. */
 static orsp_err missing_part(orsp_err e, const char *dir, const char *what)
 {
-	char detail[256];
+	char detail[ORSP_ERR_DETAIL_MAX];
 
 	if (e != ORSP_E_NOT_FOUND)
 		return e;

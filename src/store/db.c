@@ -629,7 +629,7 @@ void orsp_db_rollback(orsp_db *db)
 	if (!db || db->depth == 0)
 		return;
 	/* Keep the caller's error detail: the rollback is a consequence, not the cause. */
-	char detail[256];
+	char detail[ORSP_ERR_DETAIL_MAX];
 	snprintf(detail, sizeof(detail), "%s", orsp_err_detail());
 	if (db->depth > 1) {
 		/* undo the inner part only; if that fails, the whole transaction goes and
@@ -1241,7 +1241,7 @@ out:
 	if ((err && published) || made)
 		(void)fsync(dfd);
 	if (err && audited) {
-		char why[256];
+		char why[ORSP_ERR_DETAIL_MAX];
 		snprintf(why, sizeof(why), "%s", orsp_err_detail());
 		(void)h->audit(h->arg, res->path, false);
 		err = orsp_errf(err, "%s", why);

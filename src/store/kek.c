@@ -314,7 +314,7 @@ static orsp_err file_write(const char *path, const uint8_t *data, size_t len, en
 {
 	bool refused = false, named = false;
 	orsp_err err = put_unnamed(path, data, len, how, was, &refused, &named);
-	char why[256];
+	char why[ORSP_ERR_DETAIL_MAX];
 
 	if (!err && refused)
 		err = put_named(path, data, len, how, was, &named);
