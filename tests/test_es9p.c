@@ -2054,12 +2054,14 @@ static void test_authenticate_checks(void **state)
 		}
 	}
 	/* the order expired */
-	assert_int_equal(orsp_db_exec(orsp_smdp_db(f->s), "UPDATE smdp_profile SET expires_at = 5"),
-	                 ORSP_OK);
+	assert_int_equal(
+	    orsp_db_exec(orsp_smdp_db(f->s), "UPDATE smdp_profile SET expires_at = 5, due_at = 5"),
+	    ORSP_OK);
 	o = (auth_opts){.mid = "AUTH-1"};
 	expect_fail(call(f, "authenticateClient", auth_request(f, &d, &o), &http), "8.8.5", "4.10");
-	assert_int_equal(orsp_db_exec(orsp_smdp_db(f->s), "UPDATE smdp_profile SET expires_at = 0"),
-	                 ORSP_OK);
+	assert_int_equal(
+	    orsp_db_exec(orsp_smdp_db(f->s), "UPDATE smdp_profile SET expires_at = 0, due_at = 0"),
+	    ORSP_OK);
 	/* now it works, and a replay of the same step is refused */
 	o = (auth_opts){.mid = "AUTH-1"};
 	rsp = call(f, "authenticateClient", auth_request(f, &d, &o), &http);
@@ -2440,7 +2442,8 @@ static void test_gbpp_order_expired(void **state)
 	fx *f = *state;
 	static dl d;
 	int http;
-	const char *exp = "UPDATE smdp_profile SET expires_at = strftime('%s', 'now') + 60";
+	const char *exp = "UPDATE smdp_profile SET expires_at = strftime('%s', 'now') + 60,"
+	                  " due_at = strftime('%s', 'now') + 60";
 
 	order(f, EID, "EXP-2", NULL);
 	assert_int_equal(orsp_db_exec(orsp_smdp_db(f->s), exp), ORSP_OK);
@@ -2479,7 +2482,8 @@ static void test_order_expired_after_sweep(void **state)
 	int http;
 	size_t n = 0;
 	auth_opts o = {.mid = "EXP-S"};
-	const char *exp = "UPDATE smdp_profile SET expires_at = strftime('%s', 'now') + 60";
+	const char *exp = "UPDATE smdp_profile SET expires_at = strftime('%s', 'now') + 60,"
+	                  " due_at = strftime('%s', 'now') + 60";
 
 	order(f, EID, "EXP-S", NULL);
 	assert_int_equal(orsp_db_exec(orsp_smdp_db(f->s), exp), ORSP_OK);
@@ -2513,7 +2517,8 @@ static void test_order_cancelled_after_expiry(void **state)
 	static dl d, d2;
 	int http;
 	auth_opts o = {.mid = "EXP-C"};
-	const char *exp = "UPDATE smdp_profile SET expires_at = strftime('%s', 'now') + 60";
+	const char *exp = "UPDATE smdp_profile SET expires_at = strftime('%s', 'now') + 60,"
+	                  " due_at = strftime('%s', 'now') + 60";
 	bool expired = true;
 
 	order(f, EID, "EXP-C", NULL);
@@ -3991,6 +3996,7 @@ static void test_retry_after_expiry(void **state)
 
 	download_all(f, &a, "RETRY-X-11");
 	assert_int_equal(orsp_db_exec(orsp_smdp_db(f->s), "UPDATE smdp_profile SET expires_at ="
+	                                                  " strftime('%s', 'now') + 60, due_at ="
 	                                                  " strftime('%s', 'now') + 60"),
 	                 ORSP_OK);
 	orsp_smdp_set_clock(f->s, time(NULL) + 120);

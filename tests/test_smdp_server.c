@@ -422,8 +422,9 @@ static void test_order_expiry(void **state)
 	(void)state;
 
 	released_profile(&r, "smdp_expiry", "http://127.0.0.1:9", "EXP-1");
-	assert_int_equal(orsp_db_exec(orsp_smdp_db(r.s), "UPDATE smdp_profile SET expires_at = 1"),
-	                 ORSP_OK);
+	assert_int_equal(
+	    orsp_db_exec(orsp_smdp_db(r.s), "UPDATE smdp_profile SET expires_at = 1, due_at = 1"),
+	    ORSP_OK);
 	assert_int_equal(orsp_smdp_server_start(&r.cfg, &srv), ORSP_OK);
 	wait_left_released(&r, 100, 50);
 	assert_int_equal(r.p.state, ORSP_SMDP_UNAVAILABLE);
@@ -1528,7 +1529,8 @@ static void test_expiry_behind_slow_callback(void **state)
 	    ORSP_OK);
 	assert_int_equal(
 	    orsp_db_exec(orsp_smdp_db(r.s),
-	                 "UPDATE smdp_profile SET expires_at = strftime('%s', 'now') + 2"),
+	                 "UPDATE smdp_profile SET expires_at = strftime('%s', 'now') + 2,"
+	                 " due_at = strftime('%s', 'now') + 2"),
 	    ORSP_OK);
 	r.cfg.housekeeping_s = 1;
 	assert_int_equal(orsp_smdp_server_start(&r.cfg, &srv), ORSP_OK);

@@ -1408,8 +1408,8 @@ static void test_expiry_indexed(void **state)
 	bool row = false, indexed;
 	size_t n = 9;
 	static const char *const plans[3][2] = {
-	    {"EXPLAIN QUERY PLAN " SMDP_SQL_ANY_DUE, "smdp_profile_open_expiry"},
-	    {"EXPLAIN QUERY PLAN SELECT id" SMDP_SQL_NEXT_DUE_WHERE, "smdp_profile_open_expiry"},
+	    {"EXPLAIN QUERY PLAN " SMDP_SQL_ANY_DUE, "smdp_profile_due"},
+	    {"EXPLAIN QUERY PLAN SELECT id" SMDP_SQL_NEXT_DUE_WHERE, "smdp_profile_due"},
 	    /* orsp_smdp_ended_by_expiry's lookup of the expiry's audit row */
 	    {"EXPLAIN QUERY PLAN " SMDP_SQL_EXPIRED_ROW, "smdp_audit_expired"},
 	};
@@ -1447,17 +1447,74 @@ static void test_expiry_indexed(void **state)
 	assert_int_equal(orsp_db_exec(orsp_smdp_db(s),
 	                              "CREATE TRIGGER keep_open AFTER UPDATE OF state ON"
 	                              " smdp_profile WHEN NEW.state = 'unavailable'"
-	                              " BEGIN UPDATE smdp_profile SET state = 'allocated'"
-	                              " WHERE id = NEW.id; END;"),
+	                              " BEGIN UPDATE smdp_profile SET state = 'allocated',"
+	                              " due_at = expires_at WHERE id = NEW.id; END;"),
 	                 ORSP_OK);
 	n = 9;
 	assert_int_equal(orsp_smdp_expire(s, &n), ORSP_E_STATE);
-	assert_non_null(strstr(orsp_err_detail(), "still open after its expiry"));
+	assert_non_null(strstr(orsp_err_detail(), "still due after the round looked at it"));
 	assert_int_equal(n, 0);
 	/* nothing of the failed batch stayed: no audit row, no report */
 	assert_int_equal(count_rows(s, "SELECT count(*) FROM smdp_audit WHERE action = 'expire'"),
 	                 1);
 	assert_int_equal(count_rows(s, "SELECT count(*) FROM smdp_progress"), 1);
+	orsp_smdp_close(s);
+}
+
+/* Migration 14: an order's due time does not move when it is delivered, so a download's
+ * commit writes no page of the index; the round clears the delivered orders' entries once
+ * due, changing nothing else, and an order reopened after that (cancelSession, postponed) is
+ * due again and expires. */
+static void test_expiry_delivered(void **state)
+{
+	orsp_smdp *s = open_new();
+	orsp_smdp_order o = {.profile_type = "D", .validity_s = 100};
+	orsp_smdp_profile a, b, c, q;
+	size_t n = 9;
+	bool expired = false;
+	const char *due = "SELECT count(*) FROM smdp_profile WHERE due_at IS NOT NULL";
+	(void)state;
+
+	import_n(s, 80, 3, "D");
+	orsp_smdp_set_clock(s, 1000000);
+	assert_int_equal(orsp_smdp_download_order(s, &o, &a), ORSP_OK);
+	assert_int_equal(orsp_smdp_download_order(s, &o, &b), ORSP_OK);
+	assert_int_equal(orsp_smdp_download_order(s, &o, &c), ORSP_OK);
+	assert_int_equal(count_rows(s, due), 3);
+	assert_int_equal(orsp_smdp_confirm_order(s, b.matching_id, NULL, true), ORSP_OK);
+	assert_int_equal(orsp_smdp_confirm_order(s, c.matching_id, NULL, true), ORSP_OK);
+	assert_int_equal(orsp_smdp_mark_downloaded(s, b.iccid), ORSP_OK);
+	assert_int_equal(orsp_smdp_mark_downloaded(s, c.iccid), ORSP_OK);
+	assert_int_equal(count_rows(s, due), 3);
+	/* before the due time the round does nothing */
+	assert_int_equal(orsp_smdp_expire(s, &n), ORSP_OK);
+	assert_int_equal(n, 0);
+	assert_int_equal(count_rows(s, due), 3);
+	/* after it: the open order expires, the delivered ones only leave the index */
+	orsp_smdp_set_clock(s, 2000000);
+	assert_int_equal(orsp_smdp_expire(s, &n), ORSP_OK);
+	assert_int_equal(n, 1);
+	assert_int_equal(count_rows(s, due), 0);
+	assert_int_equal(orsp_smdp_get(s, a.iccid, &q), ORSP_OK);
+	assert_int_equal(q.state, ORSP_SMDP_UNAVAILABLE);
+	assert_int_equal(orsp_smdp_get(s, b.iccid, &q), ORSP_OK);
+	assert_int_equal(q.state, ORSP_SMDP_DOWNLOADED);
+	assert_int_equal(q.expires_at, 1000100);
+	assert_int_equal(count_rows(s, "SELECT count(*) FROM smdp_audit WHERE action = 'expire'"),
+	                 1);
+	/* reopened: due again, expired by the next round */
+	assert_int_equal(orsp_smdp_reopen(s, c.iccid, "postponed"), ORSP_OK);
+	assert_int_equal(count_rows(s, due), 1);
+	assert_int_equal(orsp_smdp_expire(s, &n), ORSP_OK);
+	assert_int_equal(n, 1);
+	assert_int_equal(orsp_smdp_get(s, c.iccid, &q), ORSP_OK);
+	assert_int_equal(q.state, ORSP_SMDP_UNAVAILABLE);
+	assert_int_equal(orsp_smdp_ended_by_expiry(s, &q, &expired), ORSP_OK);
+	assert_true(expired);
+	assert_int_equal(orsp_smdp_get(s, b.iccid, &q), ORSP_OK);
+	assert_int_equal(q.state, ORSP_SMDP_DOWNLOADED);
+	assert_int_equal(count_rows(s, due), 0);
+	orsp_smdp_set_clock(s, 0);
 	orsp_smdp_close(s);
 }
 
@@ -1557,8 +1614,8 @@ static void test_expiry_batches(void **state)
 		assert_true(k < 1000);
 		assert_int_equal(
 		    orsp_db_exec(orsp_smdp_db(s),
-		                 "UPDATE smdp_profile SET state = 'allocated' WHERE"
-		                 " iccid IN (SELECT iccid FROM smdp_profile ORDER BY id"
+		                 "UPDATE smdp_profile SET state = 'allocated', due_at = expires_at"
+		                 " WHERE iccid IN (SELECT iccid FROM smdp_profile ORDER BY id"
 		                 " LIMIT 5);"
 		                 "DELETE FROM smdp_progress"),
 		    ORSP_OK);
@@ -1844,11 +1901,17 @@ static void test_upp_encrypted_at_rest(void **state)
 
 /* ----- schema migration ----- */
 
-/* SQL that takes a current database back before migration 13 (the index of the expiry's
- * audit rows) */
+/* SQL that takes a current database back before migration 14 (orders by due time) */
+#define UNDO_V14                                                                                   \
+	"DROP INDEX smdp_profile_due;"                                                             \
+	"ALTER TABLE smdp_profile DROP COLUMN due_at;"                                             \
+	"CREATE INDEX smdp_profile_open_expiry ON smdp_profile (expires_at) "                      \
+	"WHERE " SMDP_OPEN_ORDER ";"                                                               \
+	"DELETE FROM schema_migrations WHERE module = 'smdp' AND version >= 14;"
+/* ... and before migration 13 (the index of the expiry's audit rows) */
 #define UNDO_V13                                                                                   \
-	"DROP INDEX smdp_audit_expired;"                                                           \
-	"DELETE FROM schema_migrations WHERE module = 'smdp' AND version >= 13;"
+	UNDO_V14 "DROP INDEX smdp_audit_expired;"                                                  \
+	         "DELETE FROM schema_migrations WHERE module = 'smdp' AND version >= 13;"
 /* ... and before migration 12 (the index of open orders by expiry) */
 #define UNDO_V12                                                                                   \
 	UNDO_V13 "DROP INDEX smdp_profile_open_expiry;"                                            \
@@ -2080,7 +2143,7 @@ static void test_migration_upp_table(void **state)
 
 	assert_int_equal(orsp_smdp_open(db_path, &test_kek, &s), ORSP_OK);
 	assert_int_equal(orsp_db_schema_version(orsp_smdp_db(s), "smdp", &v), ORSP_OK);
-	assert_int_equal(v, 13);
+	assert_int_equal(v, 14);
 	assert_int_equal(
 	    count_rows(s, "SELECT count(*) FROM sqlite_master WHERE name = 'smdp_profile_eid'"), 1);
 	assert_int_equal(count_rows(s, "SELECT count(*) FROM smdp_upp"), 3);
@@ -2158,7 +2221,7 @@ static void test_migration_plain_rowids(void **state)
 
 	assert_int_equal(orsp_smdp_open(db_path, &test_kek, &s), ORSP_OK);
 	assert_int_equal(orsp_db_schema_version(orsp_smdp_db(s), "smdp", &v), ORSP_OK);
-	assert_int_equal(v, 13);
+	assert_int_equal(v, 14);
 	assert_int_equal(
 	    count_rows(s, "SELECT count(*) FROM sqlite_master WHERE name = 'smdp_profile_eid'"), 1);
 	assert_int_equal(count_rows(s, "SELECT count(*) FROM smdp_audit"), audits);
@@ -2224,7 +2287,7 @@ static void test_migration_failed_codes(void **state)
 
 	assert_int_equal(orsp_smdp_open(db_path, &test_kek, &s), ORSP_OK);
 	assert_int_equal(orsp_db_schema_version(orsp_smdp_db(s), "smdp", &v), ORSP_OK);
-	assert_int_equal(v, 13);
+	assert_int_equal(v, 14);
 	assert_int_equal(orsp_db_prepare(orsp_smdp_db(s),
 	                                 "SELECT group_concat(subject_code || '/' || reason_code,"
 	                                 " ' ') FROM (SELECT * FROM smdp_progress ORDER BY id)",
@@ -2264,7 +2327,7 @@ static void test_migration_ppr(void **state)
 
 	assert_int_equal(orsp_smdp_open(db_path, &test_kek, &s), ORSP_OK);
 	assert_int_equal(orsp_db_schema_version(orsp_smdp_db(s), "smdp", &v), ORSP_OK);
-	assert_int_equal(v, 13);
+	assert_int_equal(v, 14);
 	assert_int_equal(orsp_smdp_get(s, q.iccid, &r), ORSP_OK);
 	assert_int_equal(r.state, ORSP_SMDP_LINKED);
 	assert_string_equal(r.matching_id, q.matching_id);
@@ -2301,6 +2364,52 @@ static void test_migration_ppr(void **state)
 	orsp_smdp_close(s);
 }
 
+/* Migration 14 (orders by due time): an open order's due time is its expiry, a delivered
+ * one has none (nothing to expire); the index of open orders is replaced. */
+static void test_migration_due(void **state)
+{
+	orsp_smdp *s = open_new();
+	orsp_smdp_order o = {.profile_type = "M14", .validity_s = 100};
+	orsp_smdp_profile a, b;
+	orsp_db *db = NULL;
+	int v = 0;
+	size_t n = 9;
+	(void)state;
+
+	import_n(s, 97, 2, "M14");
+	orsp_smdp_set_clock(s, 1000000);
+	assert_int_equal(orsp_smdp_download_order(s, &o, &a), ORSP_OK);
+	assert_int_equal(orsp_smdp_download_order(s, &o, &b), ORSP_OK);
+	assert_int_equal(orsp_smdp_confirm_order(s, b.matching_id, NULL, true), ORSP_OK);
+	assert_int_equal(orsp_smdp_mark_downloaded(s, b.iccid), ORSP_OK);
+	orsp_smdp_close(s);
+	assert_int_equal(orsp_db_open(db_path, &db), ORSP_OK);
+	assert_int_equal(orsp_db_exec(db, "BEGIN;" UNDO_V14 "COMMIT;"), ORSP_OK);
+	assert_int_equal(orsp_db_schema_version(db, "smdp", &v), ORSP_OK);
+	assert_int_equal(v, 13);
+	orsp_db_close(db);
+
+	assert_int_equal(orsp_smdp_open(db_path, &test_kek, &s), ORSP_OK);
+	assert_int_equal(orsp_db_schema_version(orsp_smdp_db(s), "smdp", &v), ORSP_OK);
+	assert_int_equal(v, 14);
+	assert_int_equal(count_rows(s, "SELECT count(*) FROM smdp_profile WHERE due_at = 1000100"
+	                               " AND state = 'allocated'"),
+	                 1);
+	assert_int_equal(
+	    count_rows(s, "SELECT count(*) FROM smdp_profile WHERE due_at IS NOT NULL"), 1);
+	assert_int_equal(count_rows(s, "SELECT count(*) FROM sqlite_master WHERE name ="
+	                               " 'smdp_profile_open_expiry'"),
+	                 0);
+	assert_int_equal(count_rows(s, "SELECT count(*) FROM sqlite_master WHERE name ="
+	                               " 'smdp_profile_due'"),
+	                 1);
+	orsp_smdp_set_clock(s, 2000000);
+	assert_int_equal(orsp_smdp_expire(s, &n), ORSP_OK);
+	assert_int_equal(n, 1);
+	orsp_smdp_set_clock(s, 0);
+	orsp_smdp_close(s);
+}
+
 /* Migration 10 (profile class): profiles imported before have none; the class set at import
  * is read back; the column takes SGP.22's codes only; the names parse in any case. */
 static void test_migration_class(void **state)
@@ -2325,7 +2434,7 @@ static void test_migration_class(void **state)
 
 	assert_int_equal(orsp_smdp_open(db_path, &test_kek, &s), ORSP_OK);
 	assert_int_equal(orsp_db_schema_version(orsp_smdp_db(s), "smdp", &v), ORSP_OK);
-	assert_int_equal(v, 13);
+	assert_int_equal(v, 14);
 	assert_int_equal(count_rows(s, "SELECT count(*) FROM smdp_profile"
 	                               " WHERE profile_class IS NULL"),
 	                 1);
@@ -2707,6 +2816,7 @@ int main(void)
 	    cmocka_unit_test(test_expiry),
 	    cmocka_unit_test(test_find_released_skips_expired),
 	    cmocka_unit_test(test_expiry_indexed),
+	    cmocka_unit_test(test_expiry_delivered),
 	    cmocka_unit_test(test_expiry_batches),
 	    cmocka_unit_test(test_concurrent_orders),
 	    cmocka_unit_test(test_views),
@@ -2717,6 +2827,7 @@ int main(void)
 	    cmocka_unit_test(test_migration_plain_rowids),
 	    cmocka_unit_test(test_migration_ppr),
 	    cmocka_unit_test(test_migration_class),
+	    cmocka_unit_test(test_migration_due),
 	    cmocka_unit_test(test_migration_failed_codes),
 	    cmocka_unit_test(test_failure_injection),
 	    cmocka_unit_test(test_label_mac),

@@ -29,16 +29,18 @@ ORSP_MUST_CHECK orsp_err smdp_put_policy(orsp_writer *w, const orsp_smdp_profile
 ORSP_MUST_CHECK orsp_err smdp_filter_sql(const orsp_smdp_filter *f, bool count, char *sql,
                                          size_t cap);
 
-/* The expiry round's queries (orsp_smdp_expire_with): whether any open order is due, and
- * the earliest due one (after COLS, its id). Each repeats the WHERE term of the index
- * smdp_profile_open_expiry word for word, so SQLite searches the index instead of reading
+/* The expiry round's queries (orsp_smdp_expire_with): whether any order is due, and the
+ * earliest due one (after COLS, its id). due_at is an order's expiry time until the round
+ * has looked at it past that time (set with the order, and again when a delivered order is
+ * reopened; cleared by the round, or when the order ends in Available): the order may have
+ * been delivered since, which the round finds and only clears. Each repeats the WHERE term of
+ * the index smdp_profile_due word for word, so SQLite searches the index instead of reading
  * every profile; tests read their plans. ?1 is the current time. */
 #define SMDP_OPEN_ORDER "state IN ('allocated', 'linked', 'confirmed', 'released')"
-#define SMDP_SQL_ANY_DUE                                                                           \
-	"SELECT 1 FROM smdp_profile WHERE " SMDP_OPEN_ORDER " AND expires_at < ?1 LIMIT 1"
+#define SMDP_DUE "due_at IS NOT NULL"
+#define SMDP_SQL_ANY_DUE "SELECT 1 FROM smdp_profile WHERE " SMDP_DUE " AND due_at < ?1 LIMIT 1"
 #define SMDP_SQL_NEXT_DUE_WHERE                                                                    \
-	" FROM smdp_profile WHERE " SMDP_OPEN_ORDER " AND expires_at < ?1 ORDER BY expires_at"     \
-	" LIMIT 1"
+	" FROM smdp_profile WHERE " SMDP_DUE " AND due_at < ?1 ORDER BY due_at LIMIT 1"
 
 /* Whether the audit log has the expiry's row for the profile of ICCID ?1: Unavailable has no
  * way out, so a profile in it with such a row ended by its expiry. The term repeats the WHERE

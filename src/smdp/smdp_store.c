@@ -240,6 +240,20 @@ static const orsp_migration smdp_migrations[] = {
          * to it. */
         .sql = "CREATE INDEX smdp_audit_expired ON smdp_audit (iccid) WHERE " SMDP_EXPIRE_ROW ";",
     },
+    {
+        .version = 14,
+        .description = "orders by due time, left alone by their delivery",
+        /* Migration 12's index of the open orders lost an order when it was delivered (it
+         * left the open states): a page of every download's delivery commit. due_at holds
+         * the expiry of every order until the expiry round has looked at it past that time
+         * (SMDP_SQL_NEXT_DUE_WHERE); a delivery does not move it, and the round clears the
+         * delivered orders' entries in its batches, many to a page. */
+        .sql = "ALTER TABLE smdp_profile ADD COLUMN due_at INTEGER;"
+               "UPDATE smdp_profile SET due_at = expires_at WHERE " SMDP_OPEN_ORDER
+               " AND expires_at IS NOT NULL;"
+               "DROP INDEX smdp_profile_open_expiry;"
+               "CREATE INDEX smdp_profile_due ON smdp_profile (due_at) WHERE " SMDP_DUE ";",
+    },
 };
 
 /* What a progress report to the operator says (ES2+ HandleDownloadProgressInfo, SGP.22
@@ -1250,7 +1264,7 @@ orsp_err orsp_smdp_download_order(orsp_smdp *s, const orsp_smdp_order *o, orsp_s
 		goto out;
 	err = orsp_db_prepare(s->db,
 	                      "UPDATE smdp_profile SET eid = ?1, matching_id = ?2, expires_at = ?3,"
-	                      " cc_limit = ?4, download_limit = ?5, cc_attempts = 0,"
+	                      " due_at = ?3, cc_limit = ?4, download_limit = ?5, cc_attempts = 0,"
 	                      " download_attempts = 0, cc_wrapped = NULL WHERE iccid = ?6",
 	                      &st);
 	if (!err)
@@ -1340,6 +1354,13 @@ orsp_err orsp_smdp_cc_check(const char *cc)
 	return ORSP_OK;
 }
 
+/* An order in one of the states it can expire from (SMDP_OPEN_ORDER). */
+static bool order_open(orsp_smdp_state st)
+{
+	return st == ORSP_SMDP_ALLOCATED || st == ORSP_SMDP_LINKED || st == ORSP_SMDP_CONFIRMED ||
+	       st == ORSP_SMDP_RELEASED;
+}
+
 /* Inside a transaction: an open order (Allocated, Linked, Confirmed, Released) past its
  * expiry becomes Unavailable here, as orsp_smdp_expire would have made it (the background
  * sweep runs only every so often), and *expired is set: the caller commits that and refuses
@@ -1347,11 +1368,9 @@ orsp_err orsp_smdp_cc_check(const char *cc)
 static orsp_err expire_if_due(orsp_smdp *s, orsp_smdp_profile *p, bool *expired)
 {
 	orsp_err err;
-	bool open = p->state == ORSP_SMDP_ALLOCATED || p->state == ORSP_SMDP_LINKED ||
-	            p->state == ORSP_SMDP_CONFIRMED || p->state == ORSP_SMDP_RELEASED;
 
 	*expired = false;
-	if (!open || !p->expires_at || p->expires_at >= now_s(s))
+	if (!order_open(p->state) || !p->expires_at || p->expires_at >= now_s(s))
 		return ORSP_OK;
 	err = set_state(s, p, ORSP_SMDP_EV_EXPIRE, "", "order expired");
 	if (!err)
@@ -1528,7 +1547,7 @@ static orsp_err simple_event(orsp_smdp *s, const char *iccid, orsp_smdp_event ev
 
 #define CLEAR_ORDER                                                                                \
 	", eid = NULL, matching_id = NULL, cc_wrapped = NULL, cc_attempts = 0,"                    \
-	" download_attempts = 0, expires_at = NULL"
+	" download_attempts = 0, expires_at = NULL, due_at = NULL"
 
 orsp_err orsp_smdp_release(orsp_smdp *s, const char *iccid)
 {
@@ -1557,7 +1576,9 @@ orsp_err orsp_smdp_mark_installed(orsp_smdp *s, const char *iccid)
 
 orsp_err orsp_smdp_reopen(orsp_smdp *s, const char *iccid, const char *detail)
 {
-	return simple_event(s, iccid, ORSP_SMDP_EV_REOPEN, "", detail ? detail : "");
+	/* open again: due again at its expiry (the round may have cleared it meanwhile) */
+	return simple_event(s, iccid, ORSP_SMDP_EV_REOPEN, ", due_at = expires_at",
+	                    detail ? detail : "");
 }
 
 orsp_err orsp_smdp_mark_error(orsp_smdp *s, const char *iccid, orsp_smdp_failure why,
@@ -1927,14 +1948,15 @@ orsp_err orsp_smdp_expire_with(orsp_smdp *s, size_t batch, bool (*between)(void 
 	st = NULL;
 	if (err || !row)
 		return err;
-	/* The earliest due order first, through the index of open orders, in batches: each
+	/* The earliest due order first, through the index of due orders, in batches: each
 	 * its own transaction (every order's state change, audit row and report in the same
-	 * one), committed before `between` runs and the next batch begins. An expired order
-	 * leaves the open states, and so the index: each search finds the next one at the
-	 * index's start (a cursor past the last one would rescan the orders that share its
-	 * expiry time, as a bulk order's do, at every step). */
+	 * one), committed before `between` runs and the next batch begins. An order still open
+	 * expires; one that moved on (delivered, installed, failed, cancelled) only leaves the
+	 * index. Either way it leaves the index: each search finds the next one at the index's
+	 * start (a cursor past the last one would rescan the orders that share its due time, as
+	 * a bulk order's do, at every step). */
 	for (;;) {
-		size_t done = 0;
+		size_t done = 0, expired = 0;
 		if ((err = orsp_db_begin(s->db)))
 			break;
 		while (!err && done < batch) {
@@ -1950,7 +1972,7 @@ orsp_err orsp_smdp_expire_with(orsp_smdp *s, size_t batch, bool (*between)(void 
 				if (id == last)
 					err = orsp_errf(ORSP_E_STATE,
 					                "expire: profile %lld is still "
-					                "open after its expiry",
+					                "due after the round looked at it",
 					                (long long)id);
 				last = id;
 				if (!err)
@@ -1960,12 +1982,21 @@ orsp_err orsp_smdp_expire_with(orsp_smdp *s, size_t batch, bool (*between)(void 
 			st = NULL;
 			if (err || !row)
 				break;
-			err = set_state(s, &p, ORSP_SMDP_EV_EXPIRE, "", "order expired");
+			if (order_open(p.state)) {
+				err = set_state(s, &p, ORSP_SMDP_EV_EXPIRE, ", due_at = NULL",
+				                "order expired");
+				expired++;
+			} else {
+				err = update_one(s,
+				                 "UPDATE smdp_profile SET due_at = NULLIF(?1, 0)"
+				                 " WHERE iccid = ?2",
+				                 NULL, 0, p.iccid);
+			}
 			done++;
 		}
 		if ((err = finish(s, err)))
 			break;
-		count += done;
+		count += expired;
 		if (done < batch || (between && !between(arg)))
 			break;
 	}
