@@ -23,6 +23,7 @@
 #include "openrsp/smdp.h"
 
 #include "orsp_asn1_rsp.h"
+#include "../src/smdp/smdp_internal.h" /* smdp_set_es9p_keys_from: a new handle's search */
 
 #define FQDN "testsmdpplus1.example.com"
 #define OID "2.999.10"
@@ -812,6 +813,16 @@ static int64_t kept_keys(fx *f)
 	return count_of(f, "SELECT count(*) FROM es9p_session WHERE otsk_wrapped IS NOT NULL");
 }
 
+/* The sweep of sessions nobody can use any more (orsp_es9p_sweep). */
+static size_t sweep(fx *f, size_t max)
+{
+	size_t n = 99;
+	assert_int_equal(orsp_es9p_sweep(&f->svc, f->s, max, &n), ORSP_OK);
+	return n;
+}
+
+#define SESSIONS "SELECT count(*) FROM es9p_session"
+
 /* Deliveries audited as new bindings. */
 static int64_t new_bindings(fx *f)
 {
@@ -960,18 +971,21 @@ static void test_notification_migration(void **state)
 	                 "DROP INDEX es9p_session_created;"
 	                 "DROP INDEX es9p_session_iccid;"
 	                 "DELETE FROM schema_migrations WHERE module = 'smdp_es9p' AND"
-	                 " version IN (4, 6, 7, 8);"
+	                 " version IN (4, 6, 7, 8, 9);"
 	                 "COMMIT;"),
 	    ORSP_OK);
 	orsp_db_close(db);
 	assert_int_equal(orsp_smdp_open(f->db, &f->kek, &f->s), ORSP_OK);
 	assert_int_equal(orsp_es9p_prepare(f->s), ORSP_OK);
 	assert_int_equal(orsp_db_schema_version(orsp_smdp_db(f->s), "smdp_es9p", &v), ORSP_OK);
-	assert_int_equal(v, 8);
+	assert_int_equal(v, 9);
 	assert_int_equal(count_of(f, "SELECT count(*) FROM sqlite_master WHERE name IN"
 	                             " ('es9p_notification_unverified', 'es9p_session_created',"
 	                             " 'es9p_session_iccid')"),
 	                 3);
+	/* migration 9 dropped the index of the sessions holding a one-time key */
+	assert_int_equal(
+	    count_of(f, "SELECT count(*) FROM sqlite_master WHERE name = 'es9p_session_otsk'"), 0);
 	assert_int_equal(orsp_es9p_notification_count(f->s, f->prof.iccid, "install", &n), ORSP_OK);
 	assert_int_equal(n, 1);
 	assert_null(call(f, "handleNotification", pir_request(f, &d, true, false), &http));
@@ -1137,6 +1151,10 @@ static void test_gbpp_kept_key(void **state)
 	assert_int_equal(kept_keys(f), 2);
 	get_bpp(f, &d, NULL, true);
 	check_bpp(f, &d);
+	/* a delivery no longer looks for it; the sweep deletes it with its row, and leaves the
+	 * key of the delivered session, within the TTL */
+	assert_int_equal(kept_keys(f), 2);
+	assert_int_equal(sweep(f, 0), 1);
 	assert_int_equal(kept_keys(f), 1);
 	dl_free(&d);
 }
@@ -1280,16 +1298,6 @@ static void test_gbpp_cc_failure_injection(void **state)
 	dl_free(&d);
 }
 
-/* The sweep of sessions nobody can use any more (orsp_es9p_sweep). */
-static size_t sweep(fx *f, size_t max)
-{
-	size_t n = 99;
-	assert_int_equal(orsp_es9p_sweep(&f->svc, f->s, max, &n), ORSP_OK);
-	return n;
-}
-
-#define SESSIONS "SELECT count(*) FROM es9p_session"
-
 /* Sessions of authenticateClient are deleted once older than the TTL and the clock skew
  * between server processes (60 s), in bounded batches: before, the row refuses a replayed
  * transactionId; after, its age does. Delivered sessions stay while their profile is
@@ -1378,6 +1386,84 @@ static void test_session_retention(void **state)
 	orsp_smdp_set_clock(f->s, 0);
 	f->svc.delivered_session_days = 0;
 	dl_free(&d);
+}
+
+/* A delivered session past the TTL keeps its row for its installation result, but its
+ * one-time key goes with the next sweep (nothing can bind with it any more), oldest first and
+ * `max` at a time; the result is still taken. After a complete search a handle looks only at
+ * the sessions that came of age since (a key is written within the TTL of its session's
+ * creation); a new handle, as after a restart, searches them all once. */
+static void test_sweep_forgets_keys(void **state)
+{
+	fx *f = *state;
+	static dl d, e;
+	int64_t t0 = time(NULL);
+	int http;
+	char sql[160];
+
+	orsp_smdp_set_clock(f->s, t0);
+	order_limit(f, EID, "KEYS-1", NULL, 10);
+	reinitiate(f, &d);
+	authenticate(f, &d, "KEYS-1");
+	/* a second session a second later, both delivered (an LPA that started over) */
+	orsp_smdp_set_clock(f->s, t0 + 1);
+	reinitiate(f, &e);
+	authenticate(f, &e, "KEYS-1");
+	get_bpp(f, &d, NULL, true);
+	get_bpp(f, &e, NULL, true);
+	assert_int_equal(kept_keys(f), 2);
+	/* within the TTL the keys stay: a getBoundProfilePackage sent again gets its package */
+	orsp_smdp_set_clock(f->s, t0 + 600);
+	assert_int_equal(sweep(f, 0), 0);
+	assert_int_equal(kept_keys(f), 2);
+	/* past it, only the older one's goes at first (the younger one is still within it) */
+	orsp_smdp_set_clock(f->s, t0 + 601);
+	assert_int_equal(sweep(f, 0), 0);
+	assert_int_equal(kept_keys(f), 1);
+	assert_int_equal(count_of(f, "SELECT count(*) FROM es9p_session WHERE otsk_wrapped IS NOT"
+	                             " NULL AND created_at = (SELECT max(created_at) FROM"
+	                             " es9p_session)"),
+	                 1);
+	/* `max` at a time: a key put back on the older one, then one per sweep, oldest first */
+	assert_int_equal(orsp_db_exec(orsp_smdp_db(f->s),
+	                              "UPDATE es9p_session SET otsk_wrapped = x'0102' WHERE"
+	                              " otsk_wrapped IS NULL"),
+	                 ORSP_OK);
+	smdp_set_es9p_keys_from(f->s, 0); /* as a new handle */
+	orsp_smdp_set_clock(f->s, t0 + 630);
+	assert_int_equal(sweep(f, 1), 0);
+	assert_int_equal(kept_keys(f), 1);
+	assert_int_equal(count_of(f, "SELECT count(*) FROM es9p_session WHERE otsk_wrapped IS NOT"
+	                             " NULL AND created_at = (SELECT max(created_at) FROM"
+	                             " es9p_session)"),
+	                 1);
+	assert_int_equal(sweep(f, 1), 0);
+	assert_int_equal(kept_keys(f), 0);
+	assert_int_equal(count_of(f, SESSIONS), 2);
+	/* a search that found fewer than `max` is complete: a key of a session of long ago is
+	 * not looked for again by this handle, but by a new one */
+	assert_int_equal(sweep(f, 0), 0);
+	snprintf(sql, sizeof(sql),
+	         "UPDATE es9p_session SET otsk_wrapped = x'0102', created_at = %lld WHERE"
+	         " created_at = %lld",
+	         (long long)t0 - 1000, (long long)t0);
+	assert_int_equal(orsp_db_exec(orsp_smdp_db(f->s), sql), ORSP_OK);
+	assert_int_equal(sweep(f, 0), 0);
+	assert_int_equal(kept_keys(f), 1);
+	orsp_smdp_close(f->s);
+	assert_int_equal(orsp_smdp_open(f->db, &f->kek, &f->s), ORSP_OK);
+	assert_int_equal(orsp_es9p_prepare(f->s), ORSP_OK);
+	orsp_smdp_set_clock(f->s, t0 + 630);
+	assert_int_equal(sweep(f, 0), 0);
+	assert_int_equal(kept_keys(f), 0);
+	assert_int_equal(count_of(f, SESSIONS), 2);
+	/* the rows stay for the result, which is taken */
+	assert_null(call(f, "handleNotification", pir_request(f, &e, true, false), &http));
+	assert_int_equal(http, 204);
+	assert_int_equal(state_of(f), ORSP_SMDP_INSTALLED);
+	orsp_smdp_set_clock(f->s, 0);
+	dl_free(&d);
+	dl_free(&e);
 }
 
 /* ---------------------------------------------------------------- negative paths -------- */
@@ -4905,6 +4991,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_pir_storage_failure, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_session_sweep, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_session_retention, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_sweep_forgets_keys, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -145,6 +145,16 @@ static const orsp_migration es9p_migrations[] = {
          * index entry more per authenticateClient; a session's later steps do not move it. */
         .sql = "CREATE INDEX es9p_session_iccid ON es9p_session (iccid);",
     },
+    {
+        .version = 9,
+        .description = "one-time keys forgotten by the sweep",
+        /* getBoundProfilePackage dropped the one-time keys of the sessions past the TTL in its
+         * own commit, through this partial index of the sessions holding a key; the key's
+         * coming and going took a page of every delivery's commit and another of every
+         * installation result's. The sweep forgets them now (sweep_keys), through the index
+         * on created_at. */
+        .sql = "DROP INDEX IF EXISTS es9p_session_otsk;",
+    },
 };
 
 orsp_err orsp_es9p_prepare(orsp_smdp *s)
@@ -1397,24 +1407,6 @@ static orsp_err send_bpp(ctx *c, const char *tid_hex, const uint8_t *bpp, size_t
 	return e;
 }
 
-/* Forget the one-time keys of sessions that expired after getBoundProfilePackage without
- * ending (the eUICC never reported): nothing can use them any more. */
-static orsp_err drop_expired_keys(ctx *c)
-{
-	int64_t ttl = c->svc->session_ttl_s > 0 ? c->svc->session_ttl_s : DEFAULT_TTL;
-	orsp_stmt *st = NULL;
-	orsp_err e = orsp_db_prepare(c->db,
-	                             "UPDATE es9p_session SET otsk_wrapped = NULL"
-	                             " WHERE otsk_wrapped IS NOT NULL AND created_at < ?1",
-	                             &st);
-	if (!e)
-		e = orsp_stmt_bind_int64(st, 1, now_s(c) - ttl);
-	if (!e)
-		e = orsp_stmt_run(st);
-	orsp_stmt_finalize(st);
-	return e;
-}
-
 /* The AAD that binds a wrapped one-time key to its session. */
 void smdp_otsk_aad(char *aad, size_t cap, const char *tid_hex)
 {
@@ -1767,10 +1759,10 @@ static orsp_err get_bound_profile_package(ctx *c)
 	}
 	/* One transaction (one commit): count the attempt on the profile's counter (with its
 	 * move to Downloaded, or alone for a new binding), keep the wrapped one-time key and
-	 * smdpSign with the session, mark the profile Downloaded, and drop the one-time keys of
-	 * sessions that expired before they ended. An attempt over the limit (found before the
-	 * binding, or here: another session delivered meanwhile, or the Released counter ran out)
-	 * marks the profile Error and commits that. */
+	 * smdpSign with the session and mark the profile Downloaded (the one-time keys of sessions
+	 * that expired before they ended are dropped by the sweep). An attempt over the limit
+	 * (found before the binding, or here: another session delivered meanwhile, or the Released
+	 * counter ran out) marks the profile Error and commits that. */
 	{
 		orsp_smdp_profile p;
 		orsp_stmt *st = NULL;
@@ -1857,8 +1849,6 @@ static orsp_err get_bound_profile_package(ctx *c)
 			orsp_stmt_finalize(st);
 			if (!e && orsp_db_changes(c->db) != 1)
 				e = orsp_errf(ORSP_E_STATE, "session %s moved meanwhile", tid_hex);
-			if (!e)
-				e = drop_expired_keys(c);
 		}
 		if (e)
 			orsp_db_rollback(c->db);
@@ -2414,6 +2404,40 @@ out:
 #define DEFAULT_DELIVERED_DAYS 90
 #define DEFAULT_SWEEP_BATCH 1000
 
+/* Forget the one-time keys of sessions past the TTL (delivered, and the eUICC never reported,
+ * or kept for their result): no request can use them any more (tid_open refuses the
+ * transactionId by its age). At most `max`, oldest first, of sessions created from *from on:
+ * a key is written within the TTL of its session's creation, so once every key of sessions
+ * created before `cutoff` is gone, none older can appear but from a process whose clock is
+ * ahead, and the next search starts TID_CLOCK_SKEW before it (*from moves there once the
+ * caller's transaction is committed, *next_from). *from is 0 at first: one search of every
+ * session older than the TTL per handle, then only those that came of age since. */
+static orsp_err sweep_keys(orsp_db *db, int64_t from, int64_t cutoff, int64_t max,
+                           int64_t *next_from)
+{
+	orsp_stmt *st = NULL;
+	orsp_err e = orsp_db_prepare(db,
+	                             "UPDATE es9p_session SET otsk_wrapped = NULL WHERE rowid IN"
+	                             " (SELECT rowid FROM es9p_session WHERE created_at >= ?1 AND"
+	                             " created_at < ?2 AND otsk_wrapped IS NOT NULL"
+	                             " ORDER BY created_at LIMIT ?3)",
+	                             &st);
+
+	*next_from = from;
+	if (!e)
+		e = orsp_stmt_bind_int64(st, 1, from);
+	if (!e)
+		e = orsp_stmt_bind_int64(st, 2, cutoff);
+	if (!e)
+		e = orsp_stmt_bind_int64(st, 3, max);
+	if (!e)
+		e = orsp_stmt_run(st);
+	orsp_stmt_finalize(st);
+	if (!e && orsp_db_changes(db) < max && cutoff - TID_CLOCK_SKEW > from)
+		*next_from = cutoff - TID_CLOCK_SKEW;
+	return e;
+}
+
 /* Every authenticateClient writes a session row (CERT.EUICC, signatures, EID: some 0.8 KiB),
  * and anyone with one valid activation code can start sessions without end; so the rows no
  * request can use any more are deleted:
@@ -2429,10 +2453,12 @@ out:
  *     later result is then recorded as for an unknown session).
  * Nothing else reads the rows: notifications keep their own transactionId, the audit log and
  * the progress reports are tables of their own. At most `max` rows, oldest first, in one
- * short write transaction. */
+ * short write transaction, which also forgets the one-time keys of sessions past the TTL
+ * (sweep_keys). */
 orsp_err orsp_es9p_sweep(const orsp_smdp_service *svc, orsp_smdp *s, size_t max, size_t *deleted)
 {
-	int64_t ttl, keep_s, now;
+	int64_t ttl, keep_s, now, keys_from = 0;
+	int64_t batch = max ? (int64_t)max : DEFAULT_SWEEP_BATCH;
 	orsp_db *db;
 	orsp_stmt *st = NULL;
 	orsp_err e;
@@ -2449,14 +2475,17 @@ orsp_err orsp_es9p_sweep(const orsp_smdp_service *svc, orsp_smdp *s, size_t max,
 	now = orsp_smdp_now(s);
 	if ((e = orsp_db_begin(db)))
 		return e;
-	e = orsp_db_prepare(
-	    db,
-	    "DELETE FROM es9p_session WHERE rowid IN (SELECT rowid FROM es9p_session AS se"
-	    " WHERE created_at < ?1 AND (step NOT IN (?5, ?6) OR created_at < ?2 OR NOT EXISTS"
-	    " (SELECT 1 FROM smdp_profile AS p WHERE p.iccid = se.iccid AND p.state = ?3"
-	    " AND p.eid = se.eid AND p.matching_id = se.matching_id))"
-	    " ORDER BY created_at LIMIT ?4)",
-	    &st);
+	e = sweep_keys(db, smdp_es9p_keys_from(s), now - ttl, batch, &keys_from);
+	if (!e)
+		e = orsp_db_prepare(
+		    db,
+		    "DELETE FROM es9p_session WHERE rowid IN (SELECT rowid FROM es9p_session AS se"
+		    " WHERE created_at < ?1 AND (step NOT IN (?5, ?6) OR created_at < ?2 OR NOT "
+		    "EXISTS"
+		    " (SELECT 1 FROM smdp_profile AS p WHERE p.iccid = se.iccid AND p.state = ?3"
+		    " AND p.eid = se.eid AND p.matching_id = se.matching_id))"
+		    " ORDER BY created_at LIMIT ?4)",
+		    &st);
 	if (!e)
 		e = orsp_stmt_bind_int64(st, 1, now - ttl - TID_CLOCK_SKEW);
 	if (!e)
@@ -2464,7 +2493,7 @@ orsp_err orsp_es9p_sweep(const orsp_smdp_service *svc, orsp_smdp *s, size_t max,
 	if (!e)
 		e = orsp_stmt_bind_text(st, 3, orsp_smdp_state_name(ORSP_SMDP_DOWNLOADED));
 	if (!e)
-		e = orsp_stmt_bind_int64(st, 4, max ? (int64_t)max : DEFAULT_SWEEP_BATCH);
+		e = orsp_stmt_bind_int64(st, 4, batch);
 	if (!e)
 		e = orsp_stmt_bind_int64(st, 5, S_BPP);
 	if (!e)
@@ -2477,8 +2506,11 @@ orsp_err orsp_es9p_sweep(const orsp_smdp_service *svc, orsp_smdp *s, size_t max,
 		return e;
 	}
 	*deleted = (size_t)orsp_db_changes(db);
-	/* a deletion lost to a power cut is made again by the next sweep */
-	return orsp_db_commit_lazy(db);
+	/* a deletion lost to a power cut is made again by the next sweep, and so is the search
+	 * for keys of a process that starts again */
+	if ((e = orsp_db_commit_lazy(db)) == ORSP_OK)
+		smdp_set_es9p_keys_from(s, keys_from);
+	return e;
 }
 
 /* ---------------------------------------------------------------- dispatch -------------- */

@@ -42,6 +42,12 @@ ORSP_MUST_CHECK orsp_err smdp_filter_sql(const orsp_smdp_filter *f, bool count, 
 #define SMDP_SQL_NEXT_DUE_WHERE                                                                    \
 	" FROM smdp_profile WHERE " SMDP_DUE " AND due_at < ?1 ORDER BY due_at LIMIT 1"
 
+/* The creation time from which the ES9+ sweep of this handle looks for one-time keys past
+ * the TTL (es9p_handler.c sweep_keys): 0 until its first complete search, then a little
+ * before the TTL's cutoff of the last one. */
+int64_t smdp_es9p_keys_from(const orsp_smdp *s);
+void smdp_set_es9p_keys_from(orsp_smdp *s, int64_t t);
+
 /* Whether the audit log has the expiry's row for the profile of ICCID ?1: Unavailable has no
  * way out, so a profile in it with such a row ended by its expiry. The term repeats the WHERE
  * of the index smdp_audit_expired (orsp_smdp_event_name(ORSP_SMDP_EV_EXPIRE), a test checks

@@ -28,6 +28,7 @@ struct orsp_smdp {
 	/* orsp_smdp_label_mac: the keyed MAC of the last label */
 	orsp_hmac_key *mac_key;
 	char mac_label[64];
+	int64_t es9p_keys_from; /* smdp_es9p_keys_from */
 };
 
 static const orsp_migration smdp_migrations[] = {
@@ -1352,6 +1353,16 @@ orsp_err orsp_smdp_cc_check(const char *cc)
 			    ORSP_E_USAGE,
 			    "confirmation code must be printable ASCII without spaces");
 	return ORSP_OK;
+}
+
+int64_t smdp_es9p_keys_from(const orsp_smdp *s)
+{
+	return s->es9p_keys_from;
+}
+
+void smdp_set_es9p_keys_from(orsp_smdp *s, int64_t t)
+{
+	s->es9p_keys_from = t;
 }
 
 /* An order in one of the states it can expire from (SMDP_OPEN_ORDER). */
