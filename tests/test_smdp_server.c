@@ -606,6 +606,8 @@ static void test_config_errors(void **state)
 	    {"oid = 2\n", "c.conf:1: oid: expected a dotted OID"},
 	    {"oid = 2.999.010\n", "c.conf:1: oid: expected a dotted OID"},
 	    {"oid = 02.999.10\n", "c.conf:1: oid: expected a dotted OID"},
+	    /* an arc over 64 bits: OpenSSL takes it, the ES9+ handlers could not encode it */
+	    {"oid = 2.999.18446744073709551616\n", "c.conf:1: oid: expected a dotted OID"},
 	    {"plain_http = maybe\n", "plain_http: expected yes or no"},
 	    {"eligibility = strict\n", "eligibility: expected aka or services"},
 	    {"request_timeout = 7201\n", "request_timeout: expected a number up to 7200"},
