@@ -1997,7 +1997,7 @@ orsp_err orsp_smdp_expire_with(orsp_smdp *s, size_t batch, bool (*between)(void 
 				err = set_state(s, &p, ORSP_SMDP_EV_EXPIRE, ", due_at = NULL",
 				                "order expired");
 				expired++;
-			} else {
+			} else { /* NULL (update_one binds ?1, here 0) */
 				err = update_one(s,
 				                 "UPDATE smdp_profile SET due_at = NULLIF(?1, 0)"
 				                 " WHERE iccid = ?2",
