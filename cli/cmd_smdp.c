@@ -51,6 +51,7 @@ enum {
 	OPT_FQDN,
 	OPT_NEW_KEK_FILE,
 	OPT_OUT,
+	OPT_FINAL,
 };
 
 // clang-format off
@@ -1876,6 +1877,89 @@ static int smdp_order(int argc, char **argv)
 	return rc;
 }
 
+/* ES2+ cancelOrder for an operator at the console: the same store call as the server's
+ * handler (orsp_smdp_cancel_order: the order's EID and matching ID compared in its
+ * transaction, its ES9+ sessions ended with it, audited and reported). */
+static int smdp_cancel(int argc, char **argv)
+{
+	static const struct option opts[] = {
+	    DB_LONGOPTS,
+	    {"iccid", required_argument, NULL, OPT_ICCID},
+	    {"eid", required_argument, NULL, OPT_EID},
+	    {"matching-id", required_argument, NULL, OPT_MATCHING_ID},
+	    {"final", required_argument, NULL, OPT_FINAL},
+	    {NULL, 0, NULL, 0},
+	};
+	db_opts dbo = {0};
+	const char *iccid = NULL, *eid = NULL, *mid = NULL, *final = NULL;
+	orsp_smdp *s = NULL;
+	orsp_smdp_profile p;
+	bool available;
+	int rc, c;
+	orsp_err e;
+
+	while ((c = cli_getopt(argc, argv, opts)) != -1) {
+		if (c == '?')
+			return CLI_USAGE;
+		if (db_opt(&dbo, c, optarg))
+			continue;
+		switch (c) {
+		case OPT_ICCID:
+			iccid = optarg;
+			break;
+		case OPT_EID:
+			eid = optarg;
+			break;
+		case OPT_MATCHING_ID:
+			mid = optarg;
+			break;
+		case OPT_FINAL:
+			final = optarg;
+			break;
+		default:
+			return cli_usage(argv[optind - 1], "unexpected option");
+		}
+	}
+	if ((rc = cli_positional(argc, argv, 0, "")))
+		return rc;
+	if ((rc = db_config(&dbo)))
+		return rc;
+	if (!iccid)
+		return cli_missing("--iccid");
+	if (strlen(iccid) < 18 || strlen(iccid) > 20 ||
+	    strspn(iccid, "0123456789") != strlen(iccid))
+		return cli_usage("--iccid", "expected 18 to 20 digits");
+	if (!final)
+		return cli_missing("--final");
+	if (strcmp(final, "available") != 0 && strcmp(final, "unavailable") != 0)
+		return cli_usage("--final", "expected available or unavailable, not '%s'", final);
+	available = strcmp(final, "available") == 0;
+	if (eid && orsp_eid_check(eid) != ORSP_OK)
+		return cli_usage("--eid", "expected 32 digits with valid check digits");
+	if (mid && orsp_smdp_matching_id_check(mid))
+		return cli_usage("--matching-id", "%s", orsp_err_detail());
+	if ((rc = open_smdp(&dbo, "smdp cancel", &s, NULL)))
+		return rc;
+	e = orsp_smdp_cancel_order(s, iccid, eid, mid, available);
+	if (e == ORSP_E_POLICY)
+		rc = cli_failf("cancelOrder", "profile %s: --eid is not the order's EID", iccid);
+	else if (e == ORSP_E_NOT_FOUND && mid && orsp_smdp_get(s, iccid, &p) == ORSP_OK)
+		rc =
+		    cli_failf("cancelOrder", "profile %s: --matching-id is not the order's", iccid);
+	else if (e && !orsp_db_committed(orsp_smdp_db(s)))
+		rc = cli_fail("cancelOrder", e);
+	else {
+		if (e) /* committed, only its flush failed: the cancel stands */
+			fprintf(stderr, "openrsp: warning: smdp cancel: %s\n", orsp_err_detail());
+		printf("cancelled the order of %s: %s\n", iccid,
+		       available ? "Available" : "Unavailable");
+		rc = CLI_OK;
+	}
+	orsp_err_clear();
+	orsp_smdp_close(s);
+	return rc;
+}
+
 /* ----- serve ----- */
 
 
@@ -2038,6 +2122,25 @@ static const cli_cmd smdp_cmds[] = {
                 "  --fqdn NAME          SM-DP+ address for the activation code (with --config:\n"
                 "                       the configuration's fqdn unless given)\n" DB_HELP,
         .run = smdp_order,
+    },
+    {
+        .verb = "cancel",
+        .summary = "cancelOrder: end an order, the profile to Available or Unavailable",
+        .synopsis = "(--config FILE | --db PATH [--kek-file PATH]) --iccid N\n"
+                    "       --final available|unavailable [--eid EID] [--matching-id ID]",
+        .help = "Ends the order of the profile as ES2+ cancelOrder does: from Allocated,\n"
+                "Linked, Confirmed, Released or Downloaded (delivered, no installation\n"
+                "result yet), to Available (the order cleared: it can be ordered again) or\n"
+                "Unavailable (for good). The profile's ES9+ sessions end with it. Audited,\n"
+                "and reported to the operator's callback like the server's own cancels.\n"
+                "Choose unavailable for a delivered profile unless that eUICC is known not\n"
+                "to hold it.\n\n"
+                "options:\n"
+                "  --iccid N            the profile\n"
+                "  --final S            available or unavailable\n"
+                "  --eid EID            refuse unless the order is for this eUICC\n"
+                "  --matching-id ID     refuse unless this is the order's matching ID\n" DB_HELP,
+        .run = smdp_cancel,
     },
     {
         .verb = "audit",
