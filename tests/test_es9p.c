@@ -23,7 +23,7 @@
 #include "openrsp/smdp.h"
 
 #include "orsp_asn1_rsp.h"
-#include "../src/smdp/smdp_internal.h" /* smdp_set_es9p_keys_from: a new handle's search */
+#include "../src/smdp/smdp_internal.h" /* smdp_set_es9p_keys_done: a new handle's search */
 
 #define FQDN "testsmdpplus1.example.com"
 #define OID "2.999.10"
@@ -970,6 +970,8 @@ static void test_notification_migration(void **state)
 	                 "ALTER TABLE n3 RENAME TO es9p_notification;"
 	                 "DROP INDEX es9p_session_created;"
 	                 "DROP INDEX es9p_session_iccid;"
+	                 "CREATE INDEX es9p_session_otsk ON es9p_session (created_at)"
+	                 " WHERE otsk_wrapped IS NOT NULL;"
 	                 "DELETE FROM schema_migrations WHERE module = 'smdp_es9p' AND"
 	                 " version IN (4, 6, 7, 8, 9);"
 	                 "COMMIT;"),
@@ -1429,7 +1431,7 @@ static void test_sweep_forgets_keys(void **state)
 	                              "UPDATE es9p_session SET otsk_wrapped = x'0102' WHERE"
 	                              " otsk_wrapped IS NULL"),
 	                 ORSP_OK);
-	smdp_set_es9p_keys_from(f->s, 0); /* as a new handle */
+	smdp_set_es9p_keys_done(f->s, 0); /* as a new handle */
 	orsp_smdp_set_clock(f->s, t0 + 630);
 	assert_int_equal(sweep(f, 1), 0);
 	assert_int_equal(kept_keys(f), 1);
@@ -1441,13 +1443,26 @@ static void test_sweep_forgets_keys(void **state)
 	assert_int_equal(kept_keys(f), 0);
 	assert_int_equal(count_of(f, SESSIONS), 2);
 	/* a search that found fewer than `max` is complete: a key of a session of long ago is
-	 * not looked for again by this handle, but by a new one */
+	 * not looked for again by this handle (nor is any while the cutoff stays), but by one
+	 * whose clock was set back, and by a new handle */
 	assert_int_equal(sweep(f, 0), 0);
 	snprintf(sql, sizeof(sql),
 	         "UPDATE es9p_session SET otsk_wrapped = x'0102', created_at = %lld WHERE"
 	         " created_at = %lld",
 	         (long long)t0 - 1000, (long long)t0);
 	assert_int_equal(orsp_db_exec(orsp_smdp_db(f->s), sql), ORSP_OK);
+	assert_int_equal(sweep(f, 0), 0);
+	assert_int_equal(kept_keys(f), 1);
+	orsp_smdp_set_clock(f->s, t0 + 500);
+	assert_int_equal(sweep(f, 0), 0);
+	assert_int_equal(kept_keys(f), 0);
+	/* that search was complete up to t0 - 100: the next, at t0 + 630, starts at t0 - 160 */
+	snprintf(sql, sizeof(sql),
+	         "UPDATE es9p_session SET otsk_wrapped = x'0102' WHERE"
+	         " created_at = %lld",
+	         (long long)t0 - 1000);
+	assert_int_equal(orsp_db_exec(orsp_smdp_db(f->s), sql), ORSP_OK);
+	orsp_smdp_set_clock(f->s, t0 + 630);
 	assert_int_equal(sweep(f, 0), 0);
 	assert_int_equal(kept_keys(f), 1);
 	orsp_smdp_close(f->s);
@@ -4529,6 +4544,37 @@ static void test_gbpp_new_key_late_cc(void **state)
 	dl_free(&d);
 }
 
+/* A new binding of a delivered session (another otPK.EUICC) that passes the session's TTL
+ * between the step's age check and the binding (held at its profile read meanwhile) is made,
+ * but stores no one-time key: no request may bind with it again, and the sweep looks for keys
+ * only among the sessions that came of age since its last search. (An undelivered session is
+ * refused then: the binding's transaction reads it again with its age.) */
+static void test_gbpp_late_binding_no_key(void **state)
+{
+	fx *f = *state;
+	static dl d;
+	race r;
+	json_t *rsp;
+
+	authenticated_session(f, &d, "LATE-1", NULL, 2);
+	get_bpp(f, &d, NULL, true);
+	assert_int_equal(kept_keys(f), 1);
+	rsp = gbpp_request(f, &d, NULL, true, false);
+	race_start(f, &r, "getBoundProfilePackage", rsp, HOLD_PROFILE_READ);
+	json_decref(rsp);
+	orsp_smdp_set_clock(f->s, time(NULL) + 700);
+	race_finish(&r);
+	rsp = race_answer(&r);
+	assert_non_null(rsp);
+	expect_ok(rsp);
+	json_decref(rsp);
+	orsp_smdp_set_clock(f->s, 0);
+	assert_int_equal(state_of(f), ORSP_SMDP_DOWNLOADED);
+	assert_int_equal(download_attempts_of(f), 2);
+	assert_int_equal(kept_keys(f), 0);
+	dl_free(&d);
+}
+
 /* What the watched getBoundProfilePackage answers when its session ended meanwhile: the
  * session is unknown, and the profile stays Released with its one attempt (limit 1), not put
  * in Error by a delivery counted over the limit for a session that no longer exists. */
@@ -4969,6 +5015,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_gbpp_same_key_late_cc, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_gbpp_same_key_cc_after_delivery, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_gbpp_new_key_late_cc, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_gbpp_late_binding_no_key, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_gbpp_session_ended_before_profile_read, setup,
 	                                    teardown),
 	    cmocka_unit_test_setup_teardown(test_gbpp_session_ended_cc, setup, teardown),

@@ -1461,6 +1461,45 @@ static void test_expiry_indexed(void **state)
 	orsp_smdp_close(s);
 }
 
+/* `between` of orsp_smdp_expire_with reopens the order the batch before only cleared (a
+ * delivered one: cancelSession, postponed, came meanwhile): the next batch finds it due again
+ * and expires it, not an error that the round found the same order twice. */
+static orsp_smdp *reopen_s;
+static const char *reopen_iccid;
+static bool reopen_between(void *arg)
+{
+	(void)arg;
+	if (reopen_iccid) {
+		assert_int_equal(orsp_smdp_reopen(reopen_s, reopen_iccid, "postponed"), ORSP_OK);
+		reopen_iccid = NULL;
+	}
+	return true;
+}
+
+static void test_expiry_reopened_between(void **state)
+{
+	orsp_smdp *s = open_new();
+	orsp_smdp_order o = {.profile_type = "R", .validity_s = 100};
+	orsp_smdp_profile x, q;
+	size_t n = 9;
+	(void)state;
+
+	import_n(s, 85, 1, "R");
+	orsp_smdp_set_clock(s, 1000000);
+	assert_int_equal(orsp_smdp_download_order(s, &o, &x), ORSP_OK);
+	assert_int_equal(orsp_smdp_confirm_order(s, x.matching_id, NULL, true), ORSP_OK);
+	assert_int_equal(orsp_smdp_mark_downloaded(s, x.iccid), ORSP_OK);
+	orsp_smdp_set_clock(s, 2000000);
+	reopen_s = s;
+	reopen_iccid = x.iccid;
+	assert_int_equal(orsp_smdp_expire_with(s, 1, reopen_between, NULL, &n), ORSP_OK);
+	assert_int_equal(n, 1);
+	assert_int_equal(orsp_smdp_get(s, x.iccid, &q), ORSP_OK);
+	assert_int_equal(q.state, ORSP_SMDP_UNAVAILABLE);
+	orsp_smdp_set_clock(s, 0);
+	orsp_smdp_close(s);
+}
+
 /* Migration 14: an order's due time does not move when it is delivered, so a download's
  * commit writes no page of the index; the round clears the delivered orders' entries once
  * due, changing nothing else, and an order reopened after that (cancelSession, postponed) is
@@ -2817,6 +2856,7 @@ int main(void)
 	    cmocka_unit_test(test_find_released_skips_expired),
 	    cmocka_unit_test(test_expiry_indexed),
 	    cmocka_unit_test(test_expiry_delivered),
+	    cmocka_unit_test(test_expiry_reopened_between),
 	    cmocka_unit_test(test_expiry_batches),
 	    cmocka_unit_test(test_concurrent_orders),
 	    cmocka_unit_test(test_views),

@@ -132,8 +132,8 @@ static const char *es9_advice(const es9 *c, const char *subject, const char *rea
  * words (libcurl's), as one line with what to do. A TLS certificate for another name than the
  * SM-DP+ address (ORSP_HTTP_FAIL_TLS_NAME: its chain verified) is the address's fault, the CA
  * being right: said without libcurl's words, the address being the point; one that does not
- * chain to the trust anchors is --ca's. The detail holds 256 bytes: the TLS messages name the
- * server, not the whole URL. */
+ * chain to the trust anchors is --ca's. The detail is bounded (ORSP_ERR_DETAIL_MAX): the TLS
+ * messages name the server, not the whole URL. */
 static orsp_err request_failed(const es9 *c, const char *url, orsp_err e, orsp_http_fail fail,
                                const char *detail)
 {
@@ -1309,7 +1309,7 @@ orsp_err orsp_lpa_process_notifications(orsp_lpa_card *c, const orsp_lpa_server 
 		left = all > n - fresh ? all - (n - fresh) : 0;
 	}
 	e = ORSP_OK;
-	if (failed && left) /* what was not tried first: the detail holds 256 bytes */
+	if (failed && left) /* what was not tried first: the detail is bounded */
 		e = orsp_errf(
 		    first,
 		    "%zu of %zu notifications failed and %zu behind them were not tried "

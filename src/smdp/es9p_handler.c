@@ -175,6 +175,12 @@ typedef struct ctx {
 	orsp_smdp_reply *out;
 } ctx;
 
+/* The session lifetime (session_ttl, DEFAULT_TTL when not set). */
+static int64_t ttl_of(const ctx *c)
+{
+	return c->svc->session_ttl_s > 0 ? c->svc->session_ttl_s : DEFAULT_TTL;
+}
+
 static orsp_err reply_json(ctx *c, json_t *obj)
 {
 	return smdp_reply_ok(c->out, obj);
@@ -319,7 +325,7 @@ static orsp_err tid_make(const ctx *c, int keyset, int sci, uint8_t tid[TID_LEN]
 static bool tid_open(const ctx *c, const uint8_t *tid, size_t len, int *keyset,
                      const orsp_cert **ci, int64_t *created, uint8_t schal[16])
 {
-	int64_t ttl = c->svc->session_ttl_s > 0 ? c->svc->session_ttl_s : DEFAULT_TTL;
+	int64_t ttl = ttl_of(c);
 	int64_t now = now_s(c);
 	uint8_t mac[32];
 
@@ -384,7 +390,7 @@ static orsp_err sess_load(ctx *c, const char *tid, sess *se, sess_age age)
 {
 	orsp_stmt *st = NULL;
 	bool row = false, cancelled = false;
-	int64_t ttl = c->svc->session_ttl_s > 0 ? c->svc->session_ttl_s : DEFAULT_TTL;
+	int64_t ttl = ttl_of(c);
 	orsp_err e;
 
 	memset(se, 0, sizeof(*se));
@@ -1834,7 +1840,13 @@ static orsp_err get_bound_profile_package(ctx *c)
 				e = orsp_stmt_bind_int64(st, 1, S_BPP);
 			if (!e)
 				e = orsp_stmt_bind_blob(st, 2, otpk, otpk_len);
-			if (!e)
+			/* no key for a session past the TTL by now (a request slow between its
+			 * age check and here): nothing may bind with it again, and the sweep
+			 * searches keys only among sessions that came of age since its last
+			 * search (sweep_keys) */
+			if (!e && now_s(c) - se.created_at > ttl_of(c))
+				e = orsp_stmt_bind_null(st, 3);
+			else if (!e)
 				e = orsp_stmt_bind_blob(st, 3, otsk_w, otsk_w_len);
 			if (!e)
 				e = orsp_stmt_bind_int64(st, 4, now_s(c));
@@ -2405,25 +2417,32 @@ out:
 #define DEFAULT_SWEEP_BATCH 1000
 
 /* Forget the one-time keys of sessions past the TTL (delivered, and the eUICC never reported,
- * or kept for their result): no request can use them any more (tid_open refuses the
- * transactionId by its age). At most `max`, oldest first, of sessions created from *from on:
- * a key is written within the TTL of its session's creation, so once every key of sessions
- * created before `cutoff` is gone, none older can appear but from a process whose clock is
- * ahead, and the next search starts TID_CLOCK_SKEW before it (*from moves there once the
- * caller's transaction is committed, *next_from). *from is 0 at first: one search of every
- * session older than the TTL per handle, then only those that came of age since. */
-static orsp_err sweep_keys(orsp_db *db, int64_t from, int64_t cutoff, int64_t max,
-                           int64_t *next_from)
+ * or kept for their result): no request can use them any more (getBoundProfilePackage's
+ * steps refuse a session past it, and its binding stores no key for one). At most `max`,
+ * oldest first. `done`: the cutoff of this handle's last complete search (0: none yet). A
+ * key is stored only while its session is within the TTL on the storing process's clock, so
+ * after a complete search up to `done`, a key of an older session can only come from a
+ * process whose clock is behind this one's: the next search starts TID_CLOCK_SKEW before
+ * `done`, and none is made until the cutoff has moved (the sweep is called several times a
+ * round). A cutoff behind `done` (the clock was set back) searches everything again.
+ * *next_done: the cutoff, once no more than `max` keys were found (the caller keeps it once
+ * its transaction is committed), else `done`. */
+static orsp_err sweep_keys(orsp_db *db, int64_t done, int64_t cutoff, int64_t max,
+                           int64_t *next_done)
 {
 	orsp_stmt *st = NULL;
-	orsp_err e = orsp_db_prepare(db,
-	                             "UPDATE es9p_session SET otsk_wrapped = NULL WHERE rowid IN"
-	                             " (SELECT rowid FROM es9p_session WHERE created_at >= ?1 AND"
-	                             " created_at < ?2 AND otsk_wrapped IS NOT NULL"
-	                             " ORDER BY created_at LIMIT ?3)",
-	                             &st);
+	int64_t from = done > TID_CLOCK_SKEW && done <= cutoff ? done - TID_CLOCK_SKEW : 0;
+	orsp_err e;
 
-	*next_from = from;
+	*next_done = done;
+	if (done && done == cutoff)
+		return ORSP_OK;
+	e = orsp_db_prepare(db,
+	                    "UPDATE es9p_session SET otsk_wrapped = NULL WHERE rowid IN"
+	                    " (SELECT rowid FROM es9p_session WHERE created_at >= ?1 AND"
+	                    " created_at < ?2 AND otsk_wrapped IS NOT NULL"
+	                    " ORDER BY created_at LIMIT ?3)",
+	                    &st);
 	if (!e)
 		e = orsp_stmt_bind_int64(st, 1, from);
 	if (!e)
@@ -2433,8 +2452,8 @@ static orsp_err sweep_keys(orsp_db *db, int64_t from, int64_t cutoff, int64_t ma
 	if (!e)
 		e = orsp_stmt_run(st);
 	orsp_stmt_finalize(st);
-	if (!e && orsp_db_changes(db) < max && cutoff - TID_CLOCK_SKEW > from)
-		*next_from = cutoff - TID_CLOCK_SKEW;
+	if (!e && orsp_db_changes(db) < max)
+		*next_done = cutoff;
 	return e;
 }
 
@@ -2454,10 +2473,10 @@ static orsp_err sweep_keys(orsp_db *db, int64_t from, int64_t cutoff, int64_t ma
  * Nothing else reads the rows: notifications keep their own transactionId, the audit log and
  * the progress reports are tables of their own. At most `max` rows, oldest first, in one
  * short write transaction, which also forgets the one-time keys of sessions past the TTL
- * (sweep_keys). */
+ * (sweep_keys; not counted in *deleted). */
 orsp_err orsp_es9p_sweep(const orsp_smdp_service *svc, orsp_smdp *s, size_t max, size_t *deleted)
 {
-	int64_t ttl, keep_s, now, keys_from = 0;
+	int64_t ttl, keep_s, now, keys_done = 0;
 	int64_t batch = max ? (int64_t)max : DEFAULT_SWEEP_BATCH;
 	orsp_db *db;
 	orsp_stmt *st = NULL;
@@ -2475,7 +2494,7 @@ orsp_err orsp_es9p_sweep(const orsp_smdp_service *svc, orsp_smdp *s, size_t max,
 	now = orsp_smdp_now(s);
 	if ((e = orsp_db_begin(db)))
 		return e;
-	e = sweep_keys(db, smdp_es9p_keys_from(s), now - ttl, batch, &keys_from);
+	e = sweep_keys(db, smdp_es9p_keys_done(s), now - ttl, batch, &keys_done);
 	if (!e)
 		e = orsp_db_prepare(
 		    db,
@@ -2509,7 +2528,7 @@ orsp_err orsp_es9p_sweep(const orsp_smdp_service *svc, orsp_smdp *s, size_t max,
 	/* a deletion lost to a power cut is made again by the next sweep, and so is the search
 	 * for keys of a process that starts again */
 	if ((e = orsp_db_commit_lazy(db)) == ORSP_OK)
-		smdp_set_es9p_keys_from(s, keys_from);
+		smdp_set_es9p_keys_done(s, keys_done);
 	return e;
 }
 

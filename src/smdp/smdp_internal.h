@@ -42,11 +42,10 @@ ORSP_MUST_CHECK orsp_err smdp_filter_sql(const orsp_smdp_filter *f, bool count, 
 #define SMDP_SQL_NEXT_DUE_WHERE                                                                    \
 	" FROM smdp_profile WHERE " SMDP_DUE " AND due_at < ?1 ORDER BY due_at LIMIT 1"
 
-/* The creation time from which the ES9+ sweep of this handle looks for one-time keys past
- * the TTL (es9p_handler.c sweep_keys): 0 until its first complete search, then a little
- * before the TTL's cutoff of the last one. */
-int64_t smdp_es9p_keys_from(const orsp_smdp *s);
-void smdp_set_es9p_keys_from(orsp_smdp *s, int64_t t);
+/* The cutoff of the last complete search of the ES9+ sweep of this handle for one-time keys
+ * past the TTL (es9p_handler.c sweep_keys), 0 before its first. */
+int64_t smdp_es9p_keys_done(const orsp_smdp *s);
+void smdp_set_es9p_keys_done(orsp_smdp *s, int64_t t);
 
 /* Whether the audit log has the expiry's row for the profile of ICCID ?1: Unavailable has no
  * way out, so a profile in it with such a row ended by its expiry. The term repeats the WHERE

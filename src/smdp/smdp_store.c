@@ -28,7 +28,7 @@ struct orsp_smdp {
 	/* orsp_smdp_label_mac: the keyed MAC of the last label */
 	orsp_hmac_key *mac_key;
 	char mac_label[64];
-	int64_t es9p_keys_from; /* smdp_es9p_keys_from */
+	int64_t es9p_keys_done; /* smdp_es9p_keys_done */
 };
 
 static const orsp_migration smdp_migrations[] = {
@@ -1355,14 +1355,14 @@ orsp_err orsp_smdp_cc_check(const char *cc)
 	return ORSP_OK;
 }
 
-int64_t smdp_es9p_keys_from(const orsp_smdp *s)
+int64_t smdp_es9p_keys_done(const orsp_smdp *s)
 {
-	return s->es9p_keys_from;
+	return s->es9p_keys_done;
 }
 
-void smdp_set_es9p_keys_from(orsp_smdp *s, int64_t t)
+void smdp_set_es9p_keys_done(orsp_smdp *s, int64_t t)
 {
-	s->es9p_keys_from = t;
+	s->es9p_keys_done = t;
 }
 
 /* An order in one of the states it can expire from (SMDP_OPEN_ORDER). */
@@ -1968,6 +1968,9 @@ orsp_err orsp_smdp_expire_with(orsp_smdp *s, size_t batch, bool (*between)(void 
 	 * a bulk order's do, at every step). */
 	for (;;) {
 		size_t done = 0, expired = 0;
+		/* the guard holds within a batch, one transaction; between two, another writer
+		 * may make an order just looked at due again (a delivered one reopened) */
+		last = 0;
 		if ((err = orsp_db_begin(s->db)))
 			break;
 		while (!err && done < batch) {
