@@ -126,25 +126,18 @@ static void drop_new_kek(const char *db, const char *path, const struct stat *ma
 {
 	orsp_db *probe = NULL;
 	struct stat now;
-	char dir[PATH_MAX];
-	const char *slash = strrchr(path, '/');
 	orsp_err e = orsp_db_open_ex(db, ORSP_DB_OPEN_EXISTING, &probe);
-	int fd;
 
 	orsp_db_close(probe);
 	if (e != ORSP_E_NOT_FOUND || lstat(path, &now) != 0 || now.st_dev != made->st_dev ||
 	    now.st_ino != made->st_ino || unlink(path) != 0)
 		return;
-	/* the removal made durable, as the creation was */
-	if (!slash)
-		snprintf(dir, sizeof(dir), ".");
-	else
-		snprintf(dir, sizeof(dir), "%.*s", slash == path ? 1 : (int)(slash - path), path);
-	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd >= 0) {
-		(void)fsync(fd);
-		close(fd);
-	}
+	/* the removal made durable, as the creation was (best effort: the error reported, the
+	 * database's, keeps its detail) */
+	char keep[ORSP_ERR_DETAIL_MAX];
+	snprintf(keep, sizeof(keep), "%s", orsp_err_detail());
+	if (orsp_fsync_dir_of(path) != ORSP_OK)
+		(void)orsp_errf(ORSP_E_IO, "%s", keep);
 }
 
 /* Open the AuC of --db (else $ORSP_AUC_DB, else DEFAULT_DB). `verb` NULL: `add`, which

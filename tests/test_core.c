@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 /* ------------------------------------------------------------------ hex ----------------- */
@@ -663,6 +664,58 @@ static void test_secret(void **state)
 	assert_secret_empty(&s);
 }
 
+/* ------------------------------------------------------------------ directories --------- */
+
+/* orsp_fsync_dir and orsp_fsync_dir_of: a directory, the directory of a file (trailing
+ * slashes name the last component; a bare name is in "."), and their refusals. */
+static void test_fsync_dir(void **state)
+{
+	char dir[4200], sub[4300], file[4400], missing[4400], big[5000];
+	(void)state;
+
+	snprintf(dir, sizeof(dir), "%s", test_tmpdir("core_fsync"));
+	snprintf(sub, sizeof(sub), "%s/sub", dir);
+	assert_int_equal(mkdir(sub, 0700), 0);
+	snprintf(file, sizeof(file), "%s/f", sub);
+	assert_int_equal(orsp_fsync_dir(dir), ORSP_OK);
+	assert_int_equal(orsp_fsync_dir_of(file), ORSP_OK);
+	assert_int_equal(orsp_fsync_dir_of(sub), ORSP_OK);
+	snprintf(file, sizeof(file), "%s///", sub);
+	assert_int_equal(orsp_fsync_dir_of(file), ORSP_OK);
+	assert_int_equal(orsp_fsync_dir_of("bare-name"), ORSP_OK);
+	assert_int_equal(orsp_fsync_dir_of("/"), ORSP_OK);
+	/* a directory that is not there */
+	snprintf(missing, sizeof(missing), "%s/none/f", dir);
+	assert_int_equal(orsp_fsync_dir_of(missing), ORSP_E_IO);
+	assert_non_null(strstr(orsp_err_detail(), "cannot flush the directory of"));
+	assert_non_null(strstr(orsp_err_detail(), "No such file or directory"));
+	snprintf(missing, sizeof(missing), "%s/none", dir);
+	assert_int_equal(orsp_fsync_dir(missing), ORSP_E_IO);
+	assert_non_null(strstr(orsp_err_detail(), "cannot flush the directory"));
+	/* a file is no directory */
+	snprintf(file, sizeof(file), "%s/f", sub);
+	{
+		int fd = open(file, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+		assert_true(fd >= 0);
+		close(fd);
+	}
+	assert_int_equal(orsp_fsync_dir(file), ORSP_E_IO);
+	assert_non_null(strstr(orsp_err_detail(), "Not a directory"));
+	/* no path, an empty one, one too long */
+	assert_int_equal(orsp_fsync_dir(NULL), ORSP_E_USAGE);
+	assert_int_equal(orsp_fsync_dir(""), ORSP_E_USAGE);
+	assert_int_equal(orsp_fsync_dir_of(NULL), ORSP_E_USAGE);
+	assert_int_equal(orsp_fsync_dir_of(""), ORSP_E_USAGE);
+	memset(big, 'a', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	assert_int_equal(orsp_fsync_dir_of(big), ORSP_E_USAGE);
+	assert_non_null(strstr(orsp_err_detail(), "path too long"));
+	orsp_err_clear();
+	assert_int_equal(unlink(file), 0);
+	assert_int_equal(rmdir(sub), 0);
+	assert_int_equal(rmdir(dir), 0);
+}
+
 /* ------------------------------------------------------------------ errors -------------- */
 
 static void *other_thread(void *arg)
@@ -781,15 +834,15 @@ static void test_log_levels(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_name_set),        cmocka_unit_test(test_hex_rfc4648),
-	    cmocka_unit_test(test_hex_rejects),     cmocka_unit_test(test_base64_rfc4648),
-	    cmocka_unit_test(test_base64_rejects),  cmocka_unit_test(test_base64_every_byte),
-	    cmocka_unit_test(test_reader),          cmocka_unit_test(test_writer),
-	    cmocka_unit_test(test_ct_eq),           cmocka_unit_test(test_wipe),
-	    cmocka_unit_test(test_secret),          cmocka_unit_test(test_errors),
-	    cmocka_unit_test(test_log_levels),      cmocka_unit_test(test_utf8_seq),
-	    cmocka_unit_test(test_utf8_is_control), cmocka_unit_test(test_utf8_printable),
-	    cmocka_unit_test(test_fqdn_check),
+	    cmocka_unit_test(test_name_set),       cmocka_unit_test(test_hex_rfc4648),
+	    cmocka_unit_test(test_hex_rejects),    cmocka_unit_test(test_base64_rfc4648),
+	    cmocka_unit_test(test_base64_rejects), cmocka_unit_test(test_base64_every_byte),
+	    cmocka_unit_test(test_reader),         cmocka_unit_test(test_writer),
+	    cmocka_unit_test(test_ct_eq),          cmocka_unit_test(test_wipe),
+	    cmocka_unit_test(test_secret),         cmocka_unit_test(test_errors),
+	    cmocka_unit_test(test_fsync_dir),      cmocka_unit_test(test_log_levels),
+	    cmocka_unit_test(test_utf8_seq),       cmocka_unit_test(test_utf8_is_control),
+	    cmocka_unit_test(test_utf8_printable), cmocka_unit_test(test_fqdn_check),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -53,6 +53,17 @@ const char *orsp_err_detail(void);
 /* Forget the recorded detail. */
 void orsp_err_clear(void);
 
+/* ---------------------------------------------------------------- directories ----------- */
+
+/* Flush the directory dir (fsync), so that the names made, replaced or removed in it survive
+ * a crash. A file system that cannot flush a directory (EINVAL) passes: nothing more can be
+ * done there. ORSP_E_IO "cannot flush the directory DIR: <reason>" otherwise. */
+ORSP_MUST_CHECK orsp_err orsp_fsync_dir(const char *dir);
+/* The same for the directory that holds path ("." for a bare name; trailing slashes name the
+ * last component: "a/b/" is b, held by a). ORSP_E_IO "cannot flush the directory of PATH:
+ * <reason>". */
+ORSP_MUST_CHECK orsp_err orsp_fsync_dir_of(const char *path);
+
 /* ---------------------------------------------------------------- bounded buffers ------- */
 
 /* A borrowed, read-only view of bytes. */

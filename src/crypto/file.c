@@ -4,7 +4,6 @@
  * flushed after. */
 #include <errno.h>
 #include <fcntl.h>
-#include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,26 +36,6 @@ static orsp_err fill(int fd, const char *path, const uint8_t *data, size_t len)
 		e = orsp_errf(ORSP_E_IO, "fsync of %s failed: %s", path, strerror(errno));
 	if (close(fd) != 0 && e == ORSP_OK)
 		e = orsp_errf(ORSP_E_IO, "close of %s failed: %s", path, strerror(errno));
-	return e;
-}
-
-/* Flush the directory holding path, so that the new name survives a power cut. */
-static orsp_err sync_dir_of(const char *path)
-{
-	char *copy = strdup(path);
-	int fd;
-	orsp_err e = ORSP_OK;
-
-	if (!copy)
-		return orsp_errf(ORSP_E_RESOURCE, "out of memory");
-	fd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	/* some file systems cannot flush a directory (EINVAL): nothing more to do there */
-	if (fd < 0 || (fsync(fd) != 0 && errno != EINVAL))
-		e = orsp_errf(ORSP_E_IO, "flushing the directory of %s failed: %s", path,
-		              strerror(errno));
-	if (fd >= 0)
-		close(fd);
-	free(copy);
 	return e;
 }
 
@@ -130,7 +109,7 @@ orsp_err orsp__file_create(const char *path, const uint8_t *data, size_t len, mo
 	free(tmp);
 	if (e == ORSP_OK && fallback)
 		e = create_in_place(path, data, len, mode);
-	if (e == ORSP_OK && (e = sync_dir_of(path)) != ORSP_OK)
+	if (e == ORSP_OK && (e = orsp_fsync_dir_of(path)) != ORSP_OK)
 		unlink(path);
 	return e;
 }

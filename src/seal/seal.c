@@ -127,40 +127,15 @@ static orsp_err step(orsp_seal *s, const char *what)
 
 static orsp_err fsync_dir(const char *dir)
 {
-	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	int rc;
-
-	if (fd < 0)
-		return orsp_errf(ORSP_E_STORAGE, "%s: cannot open directory: %s", dir,
-		                 strerror(errno));
-	rc = fsync(fd);
-	close(fd);
-	if (rc != 0)
-		return orsp_errf(ORSP_E_STORAGE, "%s: fsync failed: %s", dir, strerror(errno));
-	return ORSP_OK;
+	orsp_err e = orsp_fsync_dir(dir);
+	return e == ORSP_E_IO ? orsp_errf(ORSP_E_STORAGE, "%s", orsp_err_detail()) : e;
 }
 
 /* fsync the directory that holds dir, so that an entry made for dir is durable. */
 static orsp_err fsync_parent(const char *dir)
 {
-	char parent[PATH_CAP];
-	size_t n = strlen(dir);
-
-	if (n >= sizeof(parent))
-		return orsp_errf(ORSP_E_USAGE, "path too long: %s", dir);
-	memcpy(parent, dir, n + 1);
-	while (n > 1 && parent[n - 1] == '/') /* "a/b/" names b too */
-		parent[--n] = '\0';
-	while (n > 0 && parent[n - 1] != '/')
-		n--;
-	if (n == 0)
-		snprintf(parent, sizeof(parent), ".");
-	else {
-		while (n > 1 && parent[n - 1] == '/')
-			n--;
-		parent[n] = '\0';
-	}
-	return fsync_dir(parent);
+	orsp_err e = orsp_fsync_dir_of(dir);
+	return e == ORSP_E_IO ? orsp_errf(ORSP_E_STORAGE, "%s", orsp_err_detail()) : e;
 }
 
 /* Write a whole file durably (write + fsync), through the crash hook when s is given. The file

@@ -67,32 +67,30 @@ void orsp__kek_test_dir_sync_failure(int n)
 	dir_sync_fail_in = n < 0 ? -1 : n;
 }
 
-/* fsync the directory holding path, so that a name linked or renamed there survives a crash.
- * ORSP_E_IO if it fails: the name may then be lost by a crash, and nothing may rely on it. */
+/* fsync the directory holding path, so that a name linked or renamed there survives a crash
+ * (orsp_fsync_dir_of: a file system that cannot flush a directory passes). ORSP_E_IO if it
+ * fails: the name may then be lost by a crash, and nothing may rely on it. */
 static orsp_err sync_dir_of(const char *path)
 {
-	char copy[PATH_MAX];
-	int fd, r = -1, e = EIO;
-
-	if (snprintf(copy, sizeof(copy), "%s", path) >= (int)sizeof(copy))
-		return orsp_errf(ORSP_E_USAGE, "KEK file path too long");
-	fd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
-		return orsp_errf(ORSP_E_IO, "cannot open the directory of %s to flush it: %s", path,
-		                 strerror(errno));
-	if (dir_sync_fail_in != 0) {
-		if (dir_sync_fail_in > 0)
-			dir_sync_fail_in--;
-		r = fsync(fd);
-		e = errno;
-	} else {
+	if (dir_sync_fail_in == 0) {
 		dir_sync_fail_in = -1;
-	}
-	close(fd);
-	if (r != 0)
 		return orsp_errf(ORSP_E_IO, "cannot flush the directory of %s: %s", path,
-		                 strerror(e));
-	return ORSP_OK;
+		                 strerror(EIO));
+	}
+	if (dir_sync_fail_in > 0)
+		dir_sync_fail_in--;
+	return orsp_fsync_dir_of(path);
+}
+
+/* sync_dir_of where nothing more can be done on failure (a removal's flush): the detail of
+ * the error being reported stays */
+static void sync_dir_of_best_effort(const char *path)
+{
+	char keep[ORSP_ERR_DETAIL_MAX];
+
+	snprintf(keep, sizeof(keep), "%s", orsp_err_detail());
+	if (sync_dir_of(path) != ORSP_OK)
+		(void)orsp_errf(ORSP_E_IO, "%s", keep);
 }
 
 static orsp_err write_all(int fd, const uint8_t *p, size_t n)
@@ -329,7 +327,7 @@ static orsp_err file_write(const char *path, const uint8_t *data, size_t len, en
 	if (!named)
 		return err;
 	unlink(path);
-	(void)sync_dir_of(path);
+	sync_dir_of_best_effort(path);
 	return orsp_errf(err, "%s: the new KEK file %s is removed again", why, path);
 }
 
@@ -856,7 +854,7 @@ orsp_err orsp_kek_create_new(const char *path, orsp_secret *kek)
 	err = kek_read(path, kek);
 	if (err) {
 		unlink(path); /* created above, by this call */
-		(void)sync_dir_of(path);
+		sync_dir_of_best_effort(path);
 	}
 	return err;
 }
@@ -1098,7 +1096,7 @@ orsp_err orsp_kek_create_new_sealed(const char *path, const char *uri, orsp_secr
 			                path);
 		if (err) {
 			unlink(path);
-			(void)sync_dir_of(path);
+			sync_dir_of_best_effort(path);
 		}
 	}
 	orsp_secret_wipe(&back);
@@ -1394,7 +1392,7 @@ out:
 	if (err) {
 		orsp_secret_wipe(new_kek);
 		unlink(new_path);
-		(void)sync_dir_of(new_path);
+		sync_dir_of_best_effort(new_path);
 		return err;
 	}
 	if (count)

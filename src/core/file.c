@@ -1,0 +1,66 @@
+/* Directory flushes: the names a program makes, replaces or removes in a directory survive a
+ * crash only once the directory itself is flushed. One rule for every caller (key files, the
+ * KEK, the sealed store, the CLI): a file system that cannot flush a directory says EINVAL,
+ * and nothing more can be done there, so that passes; any other failure is an error. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "openrsp/core.h"
+
+/* fsync of the directory dir; -1 with errno set on failure, EINVAL passing. */
+static int flush(const char *dir)
+{
+	int fd, rc, e;
+
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	rc = fsync(fd);
+	e = errno;
+	close(fd);
+	if (rc != 0 && e == EINVAL)
+		return 0;
+	errno = e;
+	return rc;
+}
+
+orsp_err orsp_fsync_dir(const char *dir)
+{
+	if (!dir || !dir[0])
+		return orsp_errf(ORSP_E_USAGE, "no directory to flush");
+	if (flush(dir) != 0)
+		return orsp_errf(ORSP_E_IO, "cannot flush the directory %s: %s", dir,
+		                 strerror(errno));
+	return ORSP_OK;
+}
+
+orsp_err orsp_fsync_dir_of(const char *path)
+{
+	char parent[4096];
+	size_t n;
+
+	if (!path || !path[0])
+		return orsp_errf(ORSP_E_USAGE, "no path whose directory to flush");
+	n = strlen(path);
+	if (n >= sizeof(parent))
+		return orsp_errf(ORSP_E_USAGE, "path too long: %.64s...", path);
+	memcpy(parent, path, n + 1);
+	while (n > 1 && parent[n - 1] == '/') /* "a/b/" names b */
+		parent[--n] = '\0';
+	while (n > 0 && parent[n - 1] != '/')
+		n--;
+	if (n == 0) {
+		snprintf(parent, sizeof(parent), ".");
+	} else {
+		while (n > 1 && parent[n - 1] == '/')
+			n--;
+		parent[n] = '\0';
+	}
+	if (flush(parent) != 0)
+		return orsp_errf(ORSP_E_IO, "cannot flush the directory of %s: %s", path,
+		                 strerror(errno));
+	return ORSP_OK;
+}
