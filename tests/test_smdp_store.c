@@ -1514,7 +1514,7 @@ static void test_expiry_delivered(void **state)
 	const char *due = "SELECT count(*) FROM smdp_profile WHERE due_at IS NOT NULL";
 	(void)state;
 
-	import_n(s, 80, 3, "D");
+	import_n(s, 80, 4, "D");
 	orsp_smdp_set_clock(s, 1000000);
 	assert_int_equal(orsp_smdp_download_order(s, &o, &a), ORSP_OK);
 	assert_int_equal(orsp_smdp_download_order(s, &o, &b), ORSP_OK);
@@ -1552,6 +1552,16 @@ static void test_expiry_delivered(void **state)
 	assert_true(expired);
 	assert_int_equal(orsp_smdp_get(s, b.iccid, &q), ORSP_OK);
 	assert_int_equal(q.state, ORSP_SMDP_DOWNLOADED);
+	assert_int_equal(count_rows(s, due), 0);
+	/* an order found past its expiry by a request (here confirmOrder) expires there, and
+	 * leaves the index with it */
+	orsp_smdp_set_clock(s, 1000000);
+	assert_int_equal(orsp_smdp_download_order(s, &o, &a), ORSP_OK);
+	assert_int_equal(count_rows(s, due), 1);
+	orsp_smdp_set_clock(s, 2000000);
+	assert_int_equal(orsp_smdp_confirm_order(s, a.matching_id, NULL, true), ORSP_E_POLICY);
+	assert_int_equal(orsp_smdp_get(s, a.iccid, &q), ORSP_OK);
+	assert_int_equal(q.state, ORSP_SMDP_UNAVAILABLE);
 	assert_int_equal(count_rows(s, due), 0);
 	orsp_smdp_set_clock(s, 0);
 	orsp_smdp_close(s);

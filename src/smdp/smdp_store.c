@@ -1383,7 +1383,7 @@ static orsp_err expire_if_due(orsp_smdp *s, orsp_smdp_profile *p, bool *expired)
 	*expired = false;
 	if (!order_open(p->state) || !p->expires_at || p->expires_at >= now_s(s))
 		return ORSP_OK;
-	err = set_state(s, p, ORSP_SMDP_EV_EXPIRE, "", "order expired");
+	err = set_state(s, p, ORSP_SMDP_EV_EXPIRE, ", due_at = NULL", "order expired");
 	if (!err)
 		*expired = true;
 	return err;
