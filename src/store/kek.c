@@ -1366,7 +1366,7 @@ orsp_err orsp_kek_rekey(orsp_db *db, orsp_db_guard *g, const orsp_secret *old_ke
 	}
 	err = orsp_db_commit(db);
 	if (err) {
-		char why[160];
+		char why[ORSP_ERR_DETAIL_MAX];
 		snprintf(why, sizeof(why), "%s", orsp_err_detail());
 		/* only its flush failed: the database is under the new KEK now, which *new_kek
 		 * keeps for the caller's handle (writes under the old one would not open) */
