@@ -1472,6 +1472,28 @@ static void test_sweep_forgets_keys(void **state)
 	assert_int_equal(sweep(f, 0), 0);
 	assert_int_equal(kept_keys(f), 0);
 	assert_int_equal(count_of(f, SESSIONS), 2);
+	/* a sweep that fails at any of its database operations forgets no key and leaves the
+	 * search where it was: the next one still finds the key */
+	assert_int_equal(orsp_db_exec(orsp_smdp_db(f->s), "UPDATE es9p_session SET otsk_wrapped ="
+	                                                  " x'0102'"),
+	                 ORSP_OK);
+	smdp_set_es9p_keys_done(f->s, 0);
+	for (int k = 0;; k++) {
+		size_t n = 0;
+		orsp_err err;
+		assert_true(k < 100);
+		orsp_db_inject_failure(orsp_smdp_db(f->s), k);
+		err = orsp_es9p_sweep(&f->svc, f->s, 0, &n);
+		orsp_db_inject_failure(orsp_smdp_db(f->s), -1);
+		orsp_err_clear();
+		if (err == ORSP_OK) {
+			assert_int_equal(kept_keys(f), 0);
+			assert_int_equal(smdp_es9p_keys_done(f->s), t0 + 30);
+			break;
+		}
+		assert_int_equal(kept_keys(f), 2);
+		assert_int_equal(smdp_es9p_keys_done(f->s), 0);
+	}
 	/* the rows stay for the result, which is taken */
 	assert_null(call(f, "handleNotification", pir_request(f, &e, true, false), &http));
 	assert_int_equal(http, 204);
