@@ -176,9 +176,9 @@ typedef struct ctx {
 } ctx;
 
 /* The session lifetime (session_ttl, DEFAULT_TTL when not set). */
-static int64_t ttl_of(const ctx *c)
+static int64_t ttl_of(const orsp_smdp_service *svc)
 {
-	return c->svc->session_ttl_s > 0 ? c->svc->session_ttl_s : DEFAULT_TTL;
+	return svc->session_ttl_s > 0 ? svc->session_ttl_s : DEFAULT_TTL;
 }
 
 static orsp_err reply_json(ctx *c, json_t *obj)
@@ -325,7 +325,7 @@ static orsp_err tid_make(const ctx *c, int keyset, int sci, uint8_t tid[TID_LEN]
 static bool tid_open(const ctx *c, const uint8_t *tid, size_t len, int *keyset,
                      const orsp_cert **ci, int64_t *created, uint8_t schal[16])
 {
-	int64_t ttl = ttl_of(c);
+	int64_t ttl = ttl_of(c->svc);
 	int64_t now = now_s(c);
 	uint8_t mac[32];
 
@@ -390,7 +390,7 @@ static orsp_err sess_load(ctx *c, const char *tid, sess *se, sess_age age)
 {
 	orsp_stmt *st = NULL;
 	bool row = false, cancelled = false;
-	int64_t ttl = ttl_of(c);
+	int64_t ttl = ttl_of(c->svc);
 	orsp_err e;
 
 	memset(se, 0, sizeof(*se));
@@ -1844,7 +1844,7 @@ static orsp_err get_bound_profile_package(ctx *c)
 			 * age check and here): nothing may bind with it again, and the sweep
 			 * searches keys only among sessions that came of age since its last
 			 * search (sweep_keys) */
-			if (!e && now_s(c) - se.created_at > ttl_of(c))
+			if (!e && now_s(c) - se.created_at > ttl_of(c->svc))
 				e = orsp_stmt_bind_null(st, 3);
 			else if (!e)
 				e = orsp_stmt_bind_blob(st, 3, otsk_w, otsk_w_len);
@@ -2487,7 +2487,7 @@ orsp_err orsp_es9p_sweep(const orsp_smdp_service *svc, orsp_smdp *s, size_t max,
 	if (!svc || !s || !deleted)
 		return orsp_errf(ORSP_E_USAGE, "es9p sweep: bad arguments");
 	db = orsp_smdp_db(s);
-	ttl = svc->session_ttl_s > 0 ? svc->session_ttl_s : DEFAULT_TTL;
+	ttl = ttl_of(svc);
 	keep_s = (int64_t)(svc->delivered_session_days ? svc->delivered_session_days
 	                                               : DEFAULT_DELIVERED_DAYS) *
 	         86400;
