@@ -1943,6 +1943,24 @@ static void test_upp_encrypted_at_rest(void **state)
 	size_t blen = 0;
 	assert_int_equal(orsp_smdp_get_upp(s, q.iccid, &back, &blen), ORSP_E_VERIFY);
 	assert_null(back);
+	/* a wrapped key too long for any key, or cut short; a sealed package of another
+	 * length than the profile's: refused, nothing handed out */
+	assert_int_equal(orsp_db_exec(orsp_smdp_db(s), "UPDATE smdp_upp SET dek_wrapped ="
+	                                               " dek_wrapped || zeroblob(200)"),
+	                 ORSP_OK);
+	assert_int_equal(orsp_smdp_get_upp(s, q.iccid, &back, &blen), ORSP_E_MALFORMED);
+	assert_non_null(strstr(orsp_err_detail(), "key has a bad length"));
+	assert_int_equal(orsp_db_exec(orsp_smdp_db(s), "UPDATE smdp_upp SET dek_wrapped ="
+	                                               " substr(dek_wrapped, 1, 20)"),
+	                 ORSP_OK);
+	assert_int_equal(orsp_smdp_get_upp(s, q.iccid, &back, &blen), ORSP_E_MALFORMED);
+	assert_int_equal(orsp_db_exec(orsp_smdp_db(s), "UPDATE smdp_upp SET upp_sealed ="
+	                                               " substr(upp_sealed, 1, 50)"),
+	                 ORSP_OK);
+	assert_int_equal(orsp_smdp_get_upp(s, q.iccid, &back, &blen), ORSP_E_MALFORMED);
+	assert_non_null(strstr(orsp_err_detail(), "UPP has a bad length"));
+	assert_null(back);
+	assert_int_equal(blen, 0);
 	orsp_pkg_free(pkg);
 	orsp_pkg_buf_free(u, len);
 	orsp_smdp_close(s);

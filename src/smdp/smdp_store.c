@@ -1135,15 +1135,18 @@ orsp_err orsp_smdp_get_upp(orsp_smdp *s, const char *iccid, uint8_t **out, size_
 	orsp_err err;
 	orsp_stmt *st = NULL;
 	orsp_secret dek = {0};
-	uint8_t *plain = NULL;
+	uint8_t *plain = NULL, *sealed = NULL, dw[ORSP_WRAP_MAX];
+	size_t dw_len = 0, n = 0;
 	char aad[64];
 	bool row = false;
-	size_t n = 0;
 
 	if (!s || !iccid || !out || !len)
 		return orsp_errf(ORSP_E_USAGE, "get UPP: missing arguments");
 	*out = NULL;
 	*len = 0;
+	/* The row is copied out and the statement finalized before the key is unwrapped and
+	 * the package decrypted: the connection is shared by the server's threads, and
+	 * none of them waits for it while this one decrypts 12 KiB or more. */
 	err = orsp_db_prepare(s->db,
 	                      "SELECT u.dek_wrapped, u.upp_sealed, p.upp_len FROM smdp_profile p"
 	                      " JOIN smdp_upp u ON u.profile_id = p.id WHERE p.iccid = ?1",
@@ -1154,39 +1157,48 @@ orsp_err orsp_smdp_get_upp(orsp_smdp *s, const char *iccid, uint8_t **out, size_
 		err = orsp_stmt_step(st, &row);
 	if (!err && !row)
 		err = orsp_errf(ORSP_E_NOT_FOUND, "no profile with ICCID %.24s", iccid);
-	if (err)
-		goto out;
-	{
-		orsp_slice dw = orsp_stmt_column_blob(st, 0);
-		orsp_slice sealed = orsp_stmt_column_blob(st, 1);
+	if (!err) {
+		orsp_slice w = orsp_stmt_column_blob(st, 0);
+		orsp_slice b = orsp_stmt_column_blob(st, 1);
 		int64_t l = orsp_stmt_column_int64(st, 2);
 
-		if (l <= 0 || l > (int64_t)ORSP_PKG_MAX_SIZE || sealed.len != (size_t)l + 28) {
+		if (l <= 0 || l > (int64_t)ORSP_PKG_MAX_SIZE || b.len != (size_t)l + 28)
 			err = orsp_errf(ORSP_E_MALFORMED, "stored UPP has a bad length");
-			goto out;
-		}
-		n = (size_t)l;
-		aad_for(aad, sizeof(aad), "dek", iccid);
-		err = orsp_kek_unwrap(&s->kek, aad, dw.p, dw.len, &dek);
-		if (err)
-			goto out;
-		plain = malloc(n);
-		if (!plain) {
+		else if (w.len > sizeof(dw))
+			err = orsp_errf(ORSP_E_MALFORMED, "stored UPP key has a bad length");
+		else if (!(sealed = malloc(b.len)))
 			err = orsp_errf(ORSP_E_RESOURCE, "out of memory");
-			goto out;
+		else {
+			n = (size_t)l;
+			memcpy(dw, w.p, w.len);
+			dw_len = w.len;
+			memcpy(sealed, b.p, b.len);
 		}
-		aad_for(aad, sizeof(aad), "upp", iccid);
-		err = orsp_aes_gcm_open(dek.v, dek.len, sealed.p, aad, strlen(aad), sealed.p + 12,
-		                        n, sealed.p + 12 + n, plain);
-		if (err)
-			goto out;
 	}
+	orsp_stmt_finalize(st);
+	if (err)
+		goto out;
+	aad_for(aad, sizeof(aad), "dek", iccid);
+	err = orsp_kek_unwrap(&s->kek, aad, dw, dw_len, &dek);
+	if (err)
+		goto out;
+	plain = malloc(n);
+	if (!plain) {
+		err = orsp_errf(ORSP_E_RESOURCE, "out of memory");
+		goto out;
+	}
+	aad_for(aad, sizeof(aad), "upp", iccid);
+	err = orsp_aes_gcm_open(dek.v, dek.len, sealed, aad, strlen(aad), sealed + 12, n,
+	                        sealed + 12 + n, plain);
+	if (err)
+		goto out;
 	*out = plain;
 	*len = n;
 	plain = NULL;
 out:
-	orsp_stmt_finalize(st);
 	orsp_secret_wipe(&dek);
+	orsp_wipe(dw, sizeof(dw));
+	free(sealed); /* ciphertext: no secret */
 	if (plain)
 		orsp_pkg_buf_free(plain, n);
 	return err;
