@@ -367,9 +367,14 @@ static void copy_blob(orsp_slice b, uint8_t *out, size_t cap, size_t *len)
 		*len = n;
 }
 
+/* t cut to cap - 1 bytes, as snprintf("%s") would, without formatting (sessions are read
+ * several times per request) */
 static void copy_text(const char *t, char *out, size_t cap)
 {
-	snprintf(out, cap, "%s", t ? t : "");
+	size_t n = t ? strnlen(t, cap - 1) : 0;
+	if (n)
+		memcpy(out, t, n);
+	out[n] = '\0';
 }
 
 /* How old a session sess_load takes: within the TTL, or, once it has delivered a package, at
