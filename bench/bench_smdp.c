@@ -479,6 +479,57 @@ static double server_crypto_s(const char *base, const char *ca, const char *fqdn
 	return v;
 }
 
+/* One initiateAuthentication whose euiccChallenge is not base64, answered as refused. */
+static bool refused_once(orsp_http_client *h, const char *url)
+{
+	static const char body[] = "{\"euiccChallenge\":\"@\"}";
+	static const char *const hdr[] = {"User-Agent: gsma-rsp-lpad", NULL};
+	orsp_http_result r = {0};
+	bool refused =
+	    orsp_http_client_post_json(h, url, body, sizeof(body) - 1, hdr, &r) == ORSP_OK &&
+	    r.status == 200 && strstr((const char *)r.body, "\"Failed\"");
+	orsp_http_result_free(&r);
+	return refused;
+}
+
+/* The server's CPU per request for requests it refuses at once (SGP.22 1.2/2.1 after the HTTP
+ * exchange, the JSON parse, the answer and the log line; no crypto, no database): what the
+ * request path itself costs, each request waking the server and the client once as each of
+ * a download's four does. REFUSED_REQUESTS requests over one keep-alive connection, made
+ * (and its TLS set up) by a first request before the count starts, the server otherwise
+ * idle. Seconds per request (*sys_s: in the kernel); -1 if a request was not refused so or
+ * the CPU time could not be read. */
+#define REFUSED_REQUESTS 5000
+static double refused_request_s(const char *base, const char *ca, const char *fqdn, bool tls,
+                                pid_t srv, double *sys_s)
+{
+	orsp_http_client_opts o = {0};
+	orsp_http_client *h = NULL;
+	char url[300];
+	double cpu0, cpu1, sys0 = 0, sys1 = 0, v = -1;
+	size_t i;
+
+	*sys_s = -1;
+	o.ca_file = tls ? ca : NULL;
+	o.expected_host = tls ? fqdn : NULL;
+	o.timeout_ms = 30000;
+	snprintf(url, sizeof(url), "%s/gsma/rsp2/es9plus/initiateAuthentication", base);
+	if (orsp_http_client_new(&o, &h) != ORSP_OK || !refused_once(h, url))
+		goto out;
+	cpu0 = proc_cpu_s(srv, &sys0);
+	for (i = 0; i < REFUSED_REQUESTS && refused_once(h, url); i++)
+		;
+	cpu1 = proc_cpu_s(srv, &sys1);
+	if (i == REFUSED_REQUESTS && cpu0 >= 0 && cpu1 >= cpu0) {
+		v = (cpu1 - cpu0) / REFUSED_REQUESTS;
+		*sys_s = (sys1 - sys0) / REFUSED_REQUESTS;
+	}
+out:
+	orsp_http_client_free(h);
+	orsp_err_clear();
+	return v;
+}
+
 /* ---------------------------------------------------------------- crypto reference ------ */
 
 /* Touch every cache line of buf: what a server's other work (the database, JSON, HTTP, the
@@ -857,7 +908,7 @@ int bench_smdp(int argc, char **argv)
 	uint16_t port = 0;
 	double cpu0, cpu1, sys0 = 0, sys1 = 0, t0, wall, crypto, crypto_cold, *lat = NULL;
 	double gen0, gen1, idle0, idle1;
-	double scrypto0, scrypto1;
+	double scrypto0, scrypto1, refused, refused_sys;
 	size_t total = 0;
 	int c, rc = CLI_FAIL;
 	orsp_err e;
@@ -1007,6 +1058,7 @@ int bench_smdp(int argc, char **argv)
 	gen1 = self_cpu_s();
 	idle1 = machine_idle_s();
 	scrypto1 = server_crypto_s(url, ca, fqdn, !plain);
+	refused = refused_request_s(url, ca, fqdn, !plain, srv, &refused_sys);
 	for (size_t i = 0; i < nc; i++) {
 		if (cl[i].err) {
 			cli_failf("download", "client %zu: %s", i, cl[i].detail);
@@ -1051,11 +1103,14 @@ int bench_smdp(int argc, char **argv)
 			       "\"server_crypto_ms_per_download\":%.3f,"
 			       "\"ratio_to_server_crypto\":%.2f,\"loadgen_cores_used\":%.2f,"
 			       "\"idle_cores\":%.2f,\"cores\":%ld,\"external\":%s,"
-			       "\"crypto_cold_ms_per_download\":%.3f,\"ratio_cold\":%.2f}\n",
+			       "\"crypto_cold_ms_per_download\":%.3f,\"ratio_cold\":%.2f,"
+			       "\"refused_request_us\":%.1f,\"refused_request_sys_us\":%.1f}\n",
 			       plain ? "http" : "https", total, (unsigned long long)nc, wall,
 			       (double)total / wall, p50, p90, p99, per * 1e3, crypto * 1e3, ratio,
 			       srv_cores, sys_ms, in_run_ms, ratio2, gen_cores, idle_cores, ncpu,
-			       x.url ? "true" : "false", crypto_cold * 1e3, ratio_cold);
+			       x.url ? "true" : "false", crypto_cold * 1e3, ratio_cold,
+			       refused >= 0 ? refused * 1e6 : -1.0,
+			       refused >= 0 ? refused_sys * 1e6 : -1.0);
 		else
 			printf(
 			    "bench smdp: %zu complete downloads (%s, %llu clients, keep-alive)"
@@ -1075,6 +1130,15 @@ int bench_smdp(int argc, char **argv)
 			    (double)total / wall, p50, p90, p99, per * 1e3, sys_ms, srv_cores,
 			    crypto * 1e3, ratio, crypto_cold * 1e3, ratio_cold, in_run_ms, ratio2,
 			    ncpu, srv_cores, gen_cores, idle_cores);
+		if (!json && refused >= 0)
+			printf("  a request refused at once (initiateAuthentication, bad "
+			       "euiccChallenge),"
+			       " one client: %.1f us of SM-DP+ CPU (%.1f in the kernel); four "
+			       "such: %.0f %%"
+			       " of a download's\n",
+			       refused * 1e6, refused_sys * 1e6, per > 0 ? 400 * refused / per : 0);
+		else if (!json)
+			printf("  a request refused at once: not measured (a request failed)\n");
 		if (!json && x.url)
 			printf("  SM-DP+: %s (process %d)\n", url, (int)srv);
 	}

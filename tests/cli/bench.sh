@@ -49,9 +49,12 @@ for c, r in (("crypto_ms_per_download", "ratio"), ("crypto_cold_ms_per_download"
     assert d[c] > 0, c
     assert abs(d[r] - cpu / d[c]) <= 0.01 + 0.01 * d[r], r
 assert d["external"] is False
+# the refused requests (HTTPS here) were all refused and cost the server some CPU
+assert d["refused_request_us"] > 0, "refused_request_us"
+assert 0 <= d["refused_request_sys_us"] <= d["refused_request_us"], "refused_request_sys_us"
 EOF
 run bench smdp --downloads 4 --clients 1 --plain-http
-if [[ $rc -eq 0 && "$out" == *"4 complete downloads (plain HTTP"* && "$out" == *"ratio server CPU / crypto"* ]]; then ok; else bad "bench smdp text: rc=$rc $out $err"; fi
+if [[ $rc -eq 0 && "$out" == *"4 complete downloads (plain HTTP"* && "$out" == *"ratio server CPU / crypto"* && "$out" == *"a request refused at once (initiateAuthentication, bad euiccChallenge), one client: "*" us of SM-DP+ CPU"* ]]; then ok; else bad "bench smdp text: rc=$rc $out $err"; fi
 run bench smdp --downloads 4 --clients 2 --server-threads 1 --plain-http --json
 if [[ $rc -eq 0 && "$out" == *'"downloads":4'* && "$out" =~ \"server_crypto_ms_per_download\":[0-9]*\.[0-9]*[1-9] ]]; then ok; else bad "bench smdp one server thread: rc=$rc $out $err"; fi
 run bench e2e --cycles 2 --json
@@ -61,7 +64,7 @@ usage --clients bench smdp --clients 0
 usage --server-threads bench smdp --server-threads 0
 usage --downloads bench smdp --downloads x
 # bench smdp --url (another server): its companions, all checked before anything runs
-X=(--server-pid 1 --pki "$T" --smdp-address smdp.example.org --matching-id AB-{n})
+X=(--server-pid 1 --pki "$T" --smdp-address smdp.example.org --matching-id 'AB-{n}')
 usage --url bench smdp --url ftp://127.0.0.1:8000 "${X[@]}"
 usage --url bench smdp --url "http://127.0.0.1:8000/?x" "${X[@]}"
 usage --url bench smdp --url http://127.0.0.1:8000
