@@ -1968,13 +1968,20 @@ static void test_upp_encrypted_at_rest(void **state)
 
 /* ----- schema migration ----- */
 
-/* SQL that takes a current database back before migration 14 (orders by due time) */
+/* SQL that takes a current database back before migration 15 (the state's CHECK) */
+#define UNDO_V15                                                                                   \
+	"PRAGMA writable_schema = ON;"                                                             \
+	"UPDATE sqlite_master SET sql = replace(sql, " SMDP_STATE_CHECK_V15                        \
+	", " SMDP_STATE_CHECK_V1 ") WHERE type = 'table' AND name = 'smdp_profile';"               \
+	"PRAGMA writable_schema = RESET;"                                                          \
+	"DELETE FROM schema_migrations WHERE module = 'smdp' AND version >= 15;"
+/* ... and before migration 14 (orders by due time) */
 #define UNDO_V14                                                                                   \
-	"DROP INDEX smdp_profile_due;"                                                             \
-	"ALTER TABLE smdp_profile DROP COLUMN due_at;"                                             \
-	"CREATE INDEX smdp_profile_open_expiry ON smdp_profile (expires_at) "                      \
-	"WHERE " SMDP_OPEN_ORDER ";"                                                               \
-	"DELETE FROM schema_migrations WHERE module = 'smdp' AND version >= 14;"
+	UNDO_V15 "DROP INDEX smdp_profile_due;"                                                    \
+	         "ALTER TABLE smdp_profile DROP COLUMN due_at;"                                    \
+	         "CREATE INDEX smdp_profile_open_expiry ON smdp_profile (expires_at) "             \
+	         "WHERE " SMDP_OPEN_ORDER ";"                                                      \
+	         "DELETE FROM schema_migrations WHERE module = 'smdp' AND version >= 14;"
 /* ... and before migration 13 (the index of the expiry's audit rows) */
 #define UNDO_V13                                                                                   \
 	UNDO_V14 "DROP INDEX smdp_audit_expired;"                                                  \
@@ -2210,7 +2217,7 @@ static void test_migration_upp_table(void **state)
 
 	assert_int_equal(orsp_smdp_open(db_path, &test_kek, &s), ORSP_OK);
 	assert_int_equal(orsp_db_schema_version(orsp_smdp_db(s), "smdp", &v), ORSP_OK);
-	assert_int_equal(v, 14);
+	assert_int_equal(v, 15);
 	assert_int_equal(
 	    count_rows(s, "SELECT count(*) FROM sqlite_master WHERE name = 'smdp_profile_eid'"), 1);
 	assert_int_equal(count_rows(s, "SELECT count(*) FROM smdp_upp"), 3);
@@ -2288,7 +2295,7 @@ static void test_migration_plain_rowids(void **state)
 
 	assert_int_equal(orsp_smdp_open(db_path, &test_kek, &s), ORSP_OK);
 	assert_int_equal(orsp_db_schema_version(orsp_smdp_db(s), "smdp", &v), ORSP_OK);
-	assert_int_equal(v, 14);
+	assert_int_equal(v, 15);
 	assert_int_equal(
 	    count_rows(s, "SELECT count(*) FROM sqlite_master WHERE name = 'smdp_profile_eid'"), 1);
 	assert_int_equal(count_rows(s, "SELECT count(*) FROM smdp_audit"), audits);
@@ -2354,7 +2361,7 @@ static void test_migration_failed_codes(void **state)
 
 	assert_int_equal(orsp_smdp_open(db_path, &test_kek, &s), ORSP_OK);
 	assert_int_equal(orsp_db_schema_version(orsp_smdp_db(s), "smdp", &v), ORSP_OK);
-	assert_int_equal(v, 14);
+	assert_int_equal(v, 15);
 	assert_int_equal(orsp_db_prepare(orsp_smdp_db(s),
 	                                 "SELECT group_concat(subject_code || '/' || reason_code,"
 	                                 " ' ') FROM (SELECT * FROM smdp_progress ORDER BY id)",
@@ -2394,7 +2401,7 @@ static void test_migration_ppr(void **state)
 
 	assert_int_equal(orsp_smdp_open(db_path, &test_kek, &s), ORSP_OK);
 	assert_int_equal(orsp_db_schema_version(orsp_smdp_db(s), "smdp", &v), ORSP_OK);
-	assert_int_equal(v, 14);
+	assert_int_equal(v, 15);
 	assert_int_equal(orsp_smdp_get(s, q.iccid, &r), ORSP_OK);
 	assert_int_equal(r.state, ORSP_SMDP_LINKED);
 	assert_string_equal(r.matching_id, q.matching_id);
@@ -2458,7 +2465,7 @@ static void test_migration_due(void **state)
 
 	assert_int_equal(orsp_smdp_open(db_path, &test_kek, &s), ORSP_OK);
 	assert_int_equal(orsp_db_schema_version(orsp_smdp_db(s), "smdp", &v), ORSP_OK);
-	assert_int_equal(v, 14);
+	assert_int_equal(v, 15);
 	assert_int_equal(count_rows(s, "SELECT count(*) FROM smdp_profile WHERE due_at = 1000100"
 	                               " AND state = 'allocated'"),
 	                 1);
@@ -2474,6 +2481,71 @@ static void test_migration_due(void **state)
 	assert_int_equal(orsp_smdp_expire(s, &n), ORSP_OK);
 	assert_int_equal(n, 1);
 	orsp_smdp_set_clock(s, 0);
+	orsp_smdp_close(s);
+}
+
+/* Migration 15 (the state's CHECK without an IN list): a database made before it has the new
+ * text after it, with its profiles; the CHECK still refuses a state that is not one; a
+ * connection opened on the file before the migration reloads the table's definition. */
+static void test_migration_state_check(void **state)
+{
+	static const char old_check[] = "state IN ('available'";
+	static const char new_check[] = "state = 'available' OR state = 'allocated'";
+	orsp_smdp *s = open_new();
+	orsp_db *db = NULL, *before = NULL;
+	orsp_stmt *st = NULL;
+	bool row = false;
+	int v = 0;
+	(void)state;
+
+	import_n(s, 93, 2, "M15");
+	/* a new database gets the new text through migration 15 */
+	assert_int_equal(count_rows(s, "SELECT count(*) FROM sqlite_master WHERE name ="
+	                               " 'smdp_profile' AND instr(sql, 'state IN') = 0"
+	                               " AND instr(sql, 'state = ''unavailable'')') > 0"),
+	                 1);
+	orsp_smdp_close(s);
+	assert_int_equal(orsp_db_open(db_path, &db), ORSP_OK);
+	assert_int_equal(orsp_db_exec(db, "BEGIN;" UNDO_V15 "COMMIT;"), ORSP_OK);
+	assert_int_equal(orsp_db_schema_version(db, "smdp", &v), ORSP_OK);
+	assert_int_equal(v, 14);
+	orsp_db_close(db);
+	/* a connection that read the old definition, then the migration by another one */
+	assert_int_equal(orsp_db_open(db_path, &before), ORSP_OK);
+	assert_int_equal(orsp_db_exec(before, "UPDATE smdp_profile SET state = 'bogus'"),
+	                 ORSP_E_STORAGE);
+	assert_non_null(strstr(orsp_err_detail(), old_check));
+	assert_int_equal(orsp_smdp_open(db_path, &test_kek, &s), ORSP_OK);
+	assert_int_equal(orsp_db_schema_version(orsp_smdp_db(s), "smdp", &v), ORSP_OK);
+	assert_int_equal(v, 15);
+	assert_int_equal(count_rows(s, "SELECT count(*) FROM sqlite_master WHERE name ="
+	                               " 'smdp_profile' AND instr(sql, 'state IN') = 0"),
+	                 1);
+	assert_int_equal(count_rows(s, "SELECT count(*) FROM smdp_profile WHERE profile_type ="
+	                               " 'M15' AND state = 'available'"),
+	                 2);
+	/* the migrating connection and the other one both check the new text */
+	assert_int_equal(orsp_db_exec(orsp_smdp_db(s), "UPDATE smdp_profile SET state = 'bogus'"),
+	                 ORSP_E_STORAGE);
+	assert_non_null(strstr(orsp_err_detail(), new_check));
+	assert_int_equal(orsp_db_exec(before, "UPDATE smdp_profile SET state = 'Available'"),
+	                 ORSP_E_STORAGE);
+	assert_non_null(strstr(orsp_err_detail(), new_check));
+	assert_int_equal(orsp_db_exec(before, "UPDATE smdp_profile SET state = NULL"),
+	                 ORSP_E_STORAGE);
+	/* every state still is one */
+	assert_int_equal(orsp_db_exec(before, "BEGIN;"
+	                                      "UPDATE smdp_profile SET state = 'unavailable';"
+	                                      "UPDATE smdp_profile SET state = 'error';"
+	                                      "UPDATE smdp_profile SET state = 'available';"
+	                                      "COMMIT;"),
+	                 ORSP_OK);
+	assert_int_equal(orsp_db_prepare(before, "PRAGMA integrity_check", &st), ORSP_OK);
+	assert_int_equal(orsp_stmt_step(st, &row), ORSP_OK);
+	assert_true(row);
+	assert_string_equal(orsp_stmt_column_text(st, 0), "ok");
+	orsp_stmt_finalize(st);
+	orsp_db_close(before);
 	orsp_smdp_close(s);
 }
 
@@ -2501,7 +2573,7 @@ static void test_migration_class(void **state)
 
 	assert_int_equal(orsp_smdp_open(db_path, &test_kek, &s), ORSP_OK);
 	assert_int_equal(orsp_db_schema_version(orsp_smdp_db(s), "smdp", &v), ORSP_OK);
-	assert_int_equal(v, 14);
+	assert_int_equal(v, 15);
 	assert_int_equal(count_rows(s, "SELECT count(*) FROM smdp_profile"
 	                               " WHERE profile_class IS NULL"),
 	                 1);
@@ -2896,6 +2968,7 @@ int main(void)
 	    cmocka_unit_test(test_migration_ppr),
 	    cmocka_unit_test(test_migration_class),
 	    cmocka_unit_test(test_migration_due),
+	    cmocka_unit_test(test_migration_state_check),
 	    cmocka_unit_test(test_migration_failed_codes),
 	    cmocka_unit_test(test_failure_injection),
 	    cmocka_unit_test(test_label_mac),
