@@ -47,7 +47,8 @@ enum {
 	OPT_PID,
 	OPT_PKI,
 	OPT_ADDRESS,
-	OPT_MID
+	OPT_MID,
+	OPT_REFUSED
 };
 
 /* ---------------------------------------------------------------- a simulated eUICC ----- */
@@ -495,21 +496,22 @@ static bool refused_once(orsp_http_client *h, const char *url)
 /* The server's CPU per request for requests it refuses at once (SGP.22 1.2/2.1 after the HTTP
  * exchange, the JSON parse, the answer and the log line; no crypto, no database): what the
  * request path itself costs, each request waking the server and the client once as each of
- * a download's four does. REFUSED_REQUESTS requests over one keep-alive connection, made
+ * a download's four does. n requests over one keep-alive connection, made
  * (and its TLS set up) by a first request before the count starts, the server otherwise
  * idle. Seconds per request (*sys_s: in the kernel); -1 if a request was not refused so or
  * the CPU time could not be read. */
-#define REFUSED_REQUESTS 5000
 static double refused_request_s(const char *base, const char *ca, const char *fqdn, bool tls,
-                                pid_t srv, double *sys_s)
+                                pid_t srv, uint64_t n, double *sys_s)
 {
 	orsp_http_client_opts o = {0};
 	orsp_http_client *h = NULL;
 	char url[300];
 	double cpu0, cpu1, sys0 = 0, sys1 = 0, v = -1;
-	size_t i;
+	uint64_t i;
 
 	*sys_s = -1;
+	if (n == 0)
+		return -1;
 	o.ca_file = tls ? ca : NULL;
 	o.expected_host = tls ? fqdn : NULL;
 	o.timeout_ms = 30000;
@@ -517,12 +519,12 @@ static double refused_request_s(const char *base, const char *ca, const char *fq
 	if (orsp_http_client_new(&o, &h) != ORSP_OK || !refused_once(h, url))
 		goto out;
 	cpu0 = proc_cpu_s(srv, &sys0);
-	for (i = 0; i < REFUSED_REQUESTS && refused_once(h, url); i++)
+	for (i = 0; i < n && refused_once(h, url); i++)
 		;
 	cpu1 = proc_cpu_s(srv, &sys1);
-	if (i == REFUSED_REQUESTS && cpu0 >= 0 && cpu1 >= cpu0) {
-		v = (cpu1 - cpu0) / REFUSED_REQUESTS;
-		*sys_s = (sys1 - sys0) / REFUSED_REQUESTS;
+	if (i == n && cpu0 >= 0 && cpu1 >= cpu0) {
+		v = (cpu1 - cpu0) / (double)n;
+		*sys_s = (sys1 - sys0) / (double)n;
 	}
 out:
 	orsp_http_client_free(h);
@@ -891,9 +893,10 @@ int bench_smdp(int argc, char **argv)
 	    {"pki", required_argument, NULL, OPT_PKI},
 	    {"smdp-address", required_argument, NULL, OPT_ADDRESS},
 	    {"matching-id", required_argument, NULL, OPT_MID},
+	    {"refused-requests", required_argument, NULL, OPT_REFUSED},
 	    {NULL, 0, NULL, 0},
 	};
-	uint64_t nd = 400, nc = 4, nt = 0;
+	uint64_t nd = 400, nc = 4, nt = 0, nr = 5000;
 	bool plain = false, json = false;
 	external x = {0};
 	char base[P] = "", pki[P + 8], conf[P + 16], db[P + 16], ca[P + 32], url[256], cmd[P + 32];
@@ -950,6 +953,10 @@ int bench_smdp(int argc, char **argv)
 			break;
 		case OPT_MID:
 			x.mid = optarg;
+			break;
+		case OPT_REFUSED:
+			if ((rc = cli_uint("--refused-requests", optarg, 0, 1000000, &nr)))
+				return rc;
 			break;
 		default:
 			return cli_usage(argv[optind - 1], "unexpected option");
@@ -1058,7 +1065,7 @@ int bench_smdp(int argc, char **argv)
 	gen1 = self_cpu_s();
 	idle1 = machine_idle_s();
 	scrypto1 = server_crypto_s(url, ca, fqdn, !plain);
-	refused = refused_request_s(url, ca, fqdn, !plain, srv, &refused_sys);
+	refused = refused_request_s(url, ca, fqdn, !plain, srv, nr, &refused_sys);
 	for (size_t i = 0; i < nc; i++) {
 		if (cl[i].err) {
 			cli_failf("download", "client %zu: %s", i, cl[i].detail);
@@ -1137,7 +1144,7 @@ int bench_smdp(int argc, char **argv)
 			       "such: %.0f %%"
 			       " of a download's\n",
 			       refused * 1e6, refused_sys * 1e6, per > 0 ? 400 * refused / per : 0);
-		else if (!json)
+		else if (!json && nr)
 			printf("  a request refused at once: not measured (a request failed)\n");
 		if (!json && x.url)
 			printf("  SM-DP+: %s (process %d)\n", url, (int)srv);

@@ -5,7 +5,8 @@
 
 #define BENCH_SMDP_SUMMARY "complete profile downloads per second against the SM-DP+"
 #define BENCH_SMDP_SYNOPSIS                                                                        \
-	"[--downloads N] [--clients C] [--server-threads T] [--plain-http] [--json]\n"             \
+	"[--downloads N] [--clients C] [--server-threads T] [--plain-http]\n"                      \
+	"                          [--refused-requests R] [--json]\n"                              \
 	"       openrsp bench smdp --url URL --server-pid PID --pki DIR --smdp-address FQDN\n"     \
 	"                          --matching-id ID [--downloads N] [--clients C] [--json]"
 #define BENCH_SMDP_HELP                                                                            \
@@ -20,12 +21,18 @@
 	"alone in this process, with warm caches and with cold ones (4 MiB touched before each\n"  \
 	"operation); and the crypto CPU time the server itself counted during the\n"               \
 	"load (its /metrics), with the ratio of its CPU time to each; and how the machine's\n"     \
-	"cores were shared: the server, the load generator (this process), idle.\n\n"              \
+	"cores were shared: the server, the load generator (this process), idle. After the "       \
+	"load,\n"                                                                                  \
+	"R requests the server refuses at once (initiateAuthentication with an euiccChallenge\n"   \
+	"that is not base64), one after another over one connection, give its CPU time per\n"      \
+	"request without ES9+ work.\n\n"                                                           \
 	"options:\n"                                                                               \
 	"  --downloads N        complete downloads (default 400)\n"                                \
 	"  --clients C          concurrent clients (default 4)\n"                                  \
 	"  --server-threads T   the server's threads (default: C, at most 8)\n"                    \
 	"  --plain-http         without TLS (the server behind a TLS-terminating proxy)\n"         \
+	"  --refused-requests R the requests refused at once after the load (default 5000;\n"      \
+	"                       0: none)\n"                                                        \
 	"  --json               one JSON object instead of text\n\n"                               \
 	"Another SM-DP+ (pySim's osmo-smdpp, say), already running on this machine:\n"             \
 	"  --url URL            its ES9+ base URL (http://127.0.0.1:8000); https:// checks its\n"  \

@@ -10,7 +10,8 @@
 # N (default 3000) downloads and C (default 4) clients over plain HTTP; BENCH_OPTIONS go to
 # the bench after these (say --server-threads 2; set the downloads with N, which the counts
 # are divided by). The counts cover the server's whole life (start, load, the bench's /metrics
-# reads), which adds a few hundred system calls in all. Needs perf (Debian: linux-perf) and
+# reads; not the refused requests the bench otherwise makes after the load: --refused-requests 0),
+# which adds a few hundred system calls in all. Needs perf (Debian: linux-perf) and
 # permission to trace (root, or kernel.perf_event_paranoid <= 1). Not run by `make test`
 # or CI.
 set -euo pipefail
@@ -40,7 +41,8 @@ perf stat -e syscalls:sys_enter_getpid -- true >/dev/null 2>&1 ||
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-"$B" bench smdp --downloads "$N" --clients "$C" --plain-http "$@" >"$work/bench" 2>&1 &
+"$B" bench smdp --downloads "$N" --clients "$C" --plain-http --refused-requests 0 "$@" \
+	>"$work/bench" 2>&1 &
 bench=$!
 server=$(bench_server_pid "$bench" 60)
 [ -n "$server" ] || {

@@ -5,6 +5,7 @@
 # statement, its page reads and, for COMMIT, the log's writes; not the durable flush, which
 # runs after the commit, nor waits), per download, with the steps per download and the time
 # per step. The clock reads and a hash of the text add about 0.5 us to each step.
+# The bench makes no refused requests after the load here (--refused-requests 0).
 #
 #   scripts/bench-sql-profile.sh [OPENRSP_BINARY] [-- BENCH_OPTIONS...]
 #
@@ -37,7 +38,8 @@ gcc -O2 -shared -fPIC -o "$work/sql-profile.so" "$here/sql-profile.c" -ldl ||
 	fail "cannot build the preload library (gcc, libsqlite3-dev)"
 rc=0
 LD_PRELOAD="$work/sql-profile.so" ORSP_SQL_PROFILE="$work/prof" \
-	"$B" bench smdp --downloads "$N" --clients "$C" --plain-http "$@" >"$work/bench" 2>&1 &
+	"$B" bench smdp --downloads "$N" --clients "$C" --plain-http --refused-requests 0 "$@" \
+	>"$work/bench" 2>&1 &
 bench=$!
 wait "$bench" || rc=$?
 cat "$work/bench"

@@ -55,14 +55,16 @@ assert 0 <= d["refused_request_sys_us"] <= d["refused_request_us"], "refused_req
 EOF
 run bench smdp --downloads 4 --clients 1 --plain-http
 if [[ $rc -eq 0 && "$out" == *"4 complete downloads (plain HTTP"* && "$out" == *"ratio server CPU / crypto"* && "$out" == *"a request refused at once (initiateAuthentication, bad euiccChallenge), one client: "*" us of SM-DP+ CPU"* ]]; then ok; else bad "bench smdp text: rc=$rc $out $err"; fi
-run bench smdp --downloads 4 --clients 2 --server-threads 1 --plain-http --json
-if [[ $rc -eq 0 && "$out" == *'"downloads":4'* && "$out" =~ \"server_crypto_ms_per_download\":[0-9]*\.[0-9]*[1-9] ]]; then ok; else bad "bench smdp one server thread: rc=$rc $out $err"; fi
+run bench smdp --downloads 4 --clients 2 --server-threads 1 --plain-http --refused-requests 0 --json
+if [[ $rc -eq 0 && "$out" == *'"downloads":4'* && "$out" =~ \"server_crypto_ms_per_download\":[0-9]*\.[0-9]*[1-9] && "$out" == *'"refused_request_us":-1.0,'* ]]; then ok; else bad "bench smdp one server thread, no refused requests: rc=$rc $out $err"; fi
 run bench e2e --cycles 2 --json
 if [[ $rc -eq 0 && "$out" == *'"cycles":2,'* && "$out" == *'"cycles_per_s":'* ]]; then ok; else bad "bench e2e: rc=$rc $out $err"; fi
 usage --cycles bench e2e --cycles 0
 usage --clients bench smdp --clients 0
 usage --server-threads bench smdp --server-threads 0
 usage --downloads bench smdp --downloads x
+usage --refused-requests bench smdp --refused-requests -1
+usage --refused-requests bench smdp --refused-requests 1000001
 # bench smdp --url (another server): its companions, all checked before anything runs
 X=(--server-pid 1 --pki "$T" --smdp-address smdp.example.org --matching-id 'AB-{n}')
 usage --url bench smdp --url ftp://127.0.0.1:8000 "${X[@]}"
