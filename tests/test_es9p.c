@@ -973,14 +973,14 @@ static void test_notification_migration(void **state)
 	                 "CREATE INDEX es9p_session_otsk ON es9p_session (created_at)"
 	                 " WHERE otsk_wrapped IS NOT NULL;"
 	                 "DELETE FROM schema_migrations WHERE module = 'smdp_es9p' AND"
-	                 " version IN (4, 6, 7, 8, 9);"
+	                 " version IN (4, 6, 7, 8, 9, 10);"
 	                 "COMMIT;"),
 	    ORSP_OK);
 	orsp_db_close(db);
 	assert_int_equal(orsp_smdp_open(f->db, &f->kek, &f->s), ORSP_OK);
 	assert_int_equal(orsp_es9p_prepare(f->s), ORSP_OK);
 	assert_int_equal(orsp_db_schema_version(orsp_smdp_db(f->s), "smdp_es9p", &v), ORSP_OK);
-	assert_int_equal(v, 9);
+	assert_int_equal(v, 10);
 	assert_int_equal(count_of(f, "SELECT count(*) FROM sqlite_master WHERE name IN"
 	                             " ('es9p_notification_unverified', 'es9p_session_created',"
 	                             " 'es9p_session_iccid')"),
@@ -3132,6 +3132,32 @@ static void test_unverified_bounded(void **state)
 	assert_int_equal(count_of(f, "SELECT count(*) FROM es9p_notification WHERE result ="
 	                             " 'installed'"),
 	                 1);
+	/* the partial index names the results one by one (es9p migration 10), and the prune's
+	 * search and deletion both go through it */
+	assert_int_equal(count_of(f, "SELECT count(*) FROM sqlite_master WHERE name ="
+	                             " 'es9p_notification_unverified' AND instr(sql, ' IN ') = 0"
+	                             " AND instr(sql, 'result = ''wrong smdpOid''') > 0"),
+	                 1);
+	{
+		orsp_stmt *st = NULL;
+		bool row = false;
+		int indexed = 0;
+		assert_int_equal(
+		    orsp_db_prepare(
+		        orsp_smdp_db(f->s),
+		        "EXPLAIN QUERY PLAN DELETE FROM es9p_notification "
+		        "WHERE " ES9P_UNVERIFIED_RESULT(
+		            "result") " AND id < (SELECT id FROM"
+		                      " es9p_notification WHERE " ES9P_UNVERIFIED_RESULT(
+		                          "result") " ORDER BY id DESC LIMIT 1 OFFSET ?1)",
+		        &st),
+		    ORSP_OK);
+		while (orsp_stmt_step(st, &row) == ORSP_OK && row)
+			indexed += strstr(orsp_stmt_column_text(st, 3),
+			                  "es9p_notification_unverified") != NULL;
+		orsp_stmt_finalize(st);
+		assert_int_equal(indexed, 2);
+	}
 	/* none kept */
 	f->svc.max_unverified_notifications = ORSP_SMDP_KEEP_NO_UNVERIFIED;
 	n = count_of(f, "SELECT count(*) FROM es9p_notification");

@@ -155,6 +155,16 @@ static const orsp_migration es9p_migrations[] = {
          * on created_at. */
         .sql = "DROP INDEX IF EXISTS es9p_session_otsk;",
     },
+    {
+        .version = 10,
+        .description = "unverified notifications found without an IN list",
+        /* Migration 6's partial index named the four results in an IN list, which SQLite
+         * evaluated by building a temporary index of them at every notification recorded;
+         * the same results compared one by one (ES9P_UNVERIFIED_RESULT) index the same rows. */
+        .sql = "DROP INDEX IF EXISTS es9p_notification_unverified;"
+               "CREATE INDEX es9p_notification_unverified ON es9p_notification (id) "
+               "WHERE " ES9P_UNVERIFIED_RESULT("result") ";",
+    },
 };
 
 orsp_err orsp_es9p_prepare(orsp_smdp *s)
@@ -1912,7 +1922,6 @@ out:
 
 /* The judgments of notifications whose signature was not verified (also in migration 6's
  * partial index, which must list the same). */
-#define UNVERIFIED "('bad signature', 'certificate refused', 'unknown session', 'wrong smdpOid')"
 #define DEFAULT_MAX_UNVERIFIED 10000
 /* Unverified records are pruned to the limit every PRUNE_EVERY-th one a process records, so
  * at most limit + PRUNE_EVERY - 1 per process exist between two prunings. */
@@ -1933,12 +1942,13 @@ static bool unverified(const char *result)
 static orsp_err prune_unverified(ctx *c, size_t keep)
 {
 	orsp_stmt *st = NULL;
-	orsp_err e =
-	    orsp_db_prepare(c->db,
-	                    "DELETE FROM es9p_notification WHERE result IN " UNVERIFIED " AND id <"
-	                    " (SELECT id FROM es9p_notification WHERE result IN " UNVERIFIED
-	                    " ORDER BY id DESC LIMIT 1 OFFSET ?1)",
-	                    &st);
+	orsp_err e = orsp_db_prepare(
+	    c->db,
+	    "DELETE FROM es9p_notification WHERE " ES9P_UNVERIFIED_RESULT(
+	        "result") " AND id < (SELECT id FROM es9p_notification "
+	                  "WHERE " ES9P_UNVERIFIED_RESULT("result") " ORDER BY id DESC LIMIT 1 "
+	                                                            "OFFSET ?1)",
+	    &st);
 	if (!e)
 		e = orsp_stmt_bind_int64(st, 1, (int64_t)keep - 1);
 	if (!e)
@@ -1967,8 +1977,8 @@ static orsp_err record_notification(ctx *c, const char *eid, const char *iccid,
 	    "INSERT INTO es9p_notification (received_at, eid, iccid, event, seq, tid, result)"
 	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT (eid, seq, event) DO UPDATE SET"
 	    " received_at = excluded.received_at, iccid = excluded.iccid, tid = excluded.tid,"
-	    " result = excluded.result WHERE es9p_notification.result IN " UNVERIFIED
-	    " AND excluded.result NOT IN " UNVERIFIED,
+	    " result = excluded.result WHERE " ES9P_UNVERIFIED_RESULT(
+	        "es9p_notification.result") " AND NOT " ES9P_UNVERIFIED_RESULT("excluded.result"),
 	    &st);
 	if (!e)
 		e = orsp_stmt_bind_int64(st, 1, now_s(c));

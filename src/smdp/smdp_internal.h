@@ -37,20 +37,29 @@ ORSP_MUST_CHECK orsp_err smdp_filter_sql(const orsp_smdp_filter *f, bool count, 
  * the index smdp_profile_due word for word, so SQLite searches the index instead of reading
  * every profile; tests read their plans. ?1 is the current time. */
 #define SMDP_OPEN_ORDER "state IN ('allocated', 'linked', 'confirmed', 'released')"
-/* The CHECK of smdp_profile.state as migration 1 wrote it, and as migration 15 rewrites it
- * (SQL string literals of the two texts, for replace()). */
-#define SMDP_STATE_CHECK_V1                                                                        \
-	"'CHECK (state IN (''available'', ''allocated'', ''linked'',  ''confirmed'', "             \
-	"''released'',"                                                                            \
-	" ''downloaded'', ''installed'', ''error'', ''unavailable''))'"
-#define SMDP_STATE_CHECK_V15                                                                       \
-	"'CHECK (state = ''available'' OR state = ''allocated'' OR state = ''linked'' OR"          \
-	" state = ''confirmed'' OR state = ''released'' OR state = ''downloaded'' OR"              \
-	" state = ''installed'' OR state = ''error'' OR state = ''unavailable'')'"
 #define SMDP_DUE "due_at IS NOT NULL"
 #define SMDP_SQL_ANY_DUE "SELECT 1 FROM smdp_profile WHERE " SMDP_DUE " AND due_at < ?1 LIMIT 1"
 #define SMDP_SQL_NEXT_DUE_WHERE                                                                    \
 	" FROM smdp_profile WHERE " SMDP_DUE " AND due_at < ?1 ORDER BY due_at LIMIT 1"
+
+/* A WHERE term: the result in column x is one of a notification that failed verification.
+ * Compared one by one, not `IN (...)`: SQLite evaluates an IN list of constants by building a
+ * temporary index of it at every statement, and the partial index es9p_notification_unverified
+ * is evaluated at every notification recorded (es9p migration 10). The prune (es9p_handler.c)
+ * repeats the index's term word for word, as SQLite uses a partial index only then. */
+#define ES9P_UNVERIFIED_RESULT(x)                                                                  \
+	"(" x " = 'bad signature' OR " x " = 'certificate refused' OR " x                          \
+	" = 'unknown session' OR " x " = 'wrong smdpOid')"
+
+/* The CHECK of smdp_profile.state as migration 1 wrote it, and as migration 15 rewrites it
+ * (SQL string literals of the two texts, for replace()). */
+#define SMDP_STATE_CHECK_V1                                                                        \
+	"'CHECK (state IN (''available'', ''allocated'', ''linked'',  ''confirmed'',"              \
+	" ''released'', ''downloaded'', ''installed'', ''error'', ''unavailable''))'"
+#define SMDP_STATE_CHECK_V15                                                                       \
+	"'CHECK (state = ''available'' OR state = ''allocated'' OR state = ''linked'' OR"          \
+	" state = ''confirmed'' OR state = ''released'' OR state = ''downloaded'' OR"              \
+	" state = ''installed'' OR state = ''error'' OR state = ''unavailable'')'"
 
 /* The cutoff of the last complete search of the ES9+ sweep of this handle for one-time keys
  * past the TTL (es9p_handler.c sweep_keys), 0 before its first. */
