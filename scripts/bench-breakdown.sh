@@ -19,13 +19,9 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=SCRIPTDIR/lib/bench-server.bash
 . "$here/lib/bench-server.bash"
-B=$here/../build/openrsp
-if [ $# -gt 0 ] && [ "$1" != "--" ]; then
-	B=$1
-	shift
-fi
-[ "${1:-}" = "--" ] && shift
-B=$(realpath "$B")
+bench_args "$here/../build/openrsp" "$@"
+B=$BENCH_BIN
+set -- "${BENCH_ARGS[@]}"
 N=${N:-3000}
 C=${C:-4}
 EVENTS=fdatasync,pwrite64,pread64,fcntl,futex,epoll_wait,recvfrom,sendto,sendmsg,write,clock_gettime,getpid

@@ -15,13 +15,11 @@
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
-B=$here/../build/openrsp
-if [ $# -gt 0 ] && [ "$1" != "--" ]; then
-	B=$1
-	shift
-fi
-[ "${1:-}" = "--" ] && shift
-B=$(realpath "$B")
+# shellcheck source=SCRIPTDIR/lib/bench-server.bash
+. "$here/lib/bench-server.bash"
+bench_args "$here/../build/openrsp" "$@"
+B=$BENCH_BIN
+set -- "${BENCH_ARGS[@]}"
 N=${N:-2000}
 C=${C:-4}
 TOP=${TOP:-25}

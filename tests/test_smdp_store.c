@@ -2179,6 +2179,22 @@ static void test_open_existing(void **state)
 	assert_null(s);
 }
 
+/* Take the closed database at db_path back with the SQL undo (one transaction) and check it
+ * then records smdp schema version `version`. */
+static void undo_to(const char *undo, int version)
+{
+	orsp_db *db = NULL;
+	int v = 0;
+
+	assert_int_equal(orsp_db_open(db_path, &db), ORSP_OK);
+	assert_int_equal(orsp_db_exec(db, "BEGIN;"), ORSP_OK);
+	assert_int_equal(orsp_db_exec(db, undo), ORSP_OK);
+	assert_int_equal(orsp_db_exec(db, "COMMIT;"), ORSP_OK);
+	assert_int_equal(orsp_db_schema_version(db, "smdp", &v), ORSP_OK);
+	assert_int_equal(v, version);
+	orsp_db_close(db);
+}
+
 /* A database of schema version 2 (the sealed package in smdp_profile's own columns) opens
  * with its packages intact: migration 3 moves them to smdp_upp. The version-2 layout is
  * made from a current database by hand, as the code of that version wrote it. */
@@ -2386,18 +2402,13 @@ static void test_migration_ppr(void **state)
 	orsp_smdp_profile q, r;
 	size_t len = 0;
 	uint8_t *u;
-	orsp_db *db = NULL;
 	int v = 0;
 	(void)state;
 	import_n(s, 90, 2, "M8");
 	assert_int_equal(orsp_smdp_download_order(s, &o, &q), ORSP_OK);
 	orsp_smdp_close(s);
 
-	assert_int_equal(orsp_db_open(db_path, &db), ORSP_OK);
-	assert_int_equal(orsp_db_exec(db, "BEGIN;" UNDO_V8 "COMMIT;"), ORSP_OK);
-	assert_int_equal(orsp_db_schema_version(db, "smdp", &v), ORSP_OK);
-	assert_int_equal(v, 7);
-	orsp_db_close(db);
+	undo_to(UNDO_V8, 7);
 
 	assert_int_equal(orsp_smdp_open(db_path, &test_kek, &s), ORSP_OK);
 	assert_int_equal(orsp_db_schema_version(orsp_smdp_db(s), "smdp", &v), ORSP_OK);
@@ -2445,7 +2456,6 @@ static void test_migration_due(void **state)
 	orsp_smdp *s = open_new();
 	orsp_smdp_order o = {.profile_type = "M14", .validity_s = 100};
 	orsp_smdp_profile a, b;
-	orsp_db *db = NULL;
 	int v = 0;
 	size_t n = 9;
 	(void)state;
@@ -2457,11 +2467,7 @@ static void test_migration_due(void **state)
 	assert_int_equal(orsp_smdp_confirm_order(s, b.matching_id, NULL, true), ORSP_OK);
 	assert_int_equal(orsp_smdp_mark_downloaded(s, b.iccid), ORSP_OK);
 	orsp_smdp_close(s);
-	assert_int_equal(orsp_db_open(db_path, &db), ORSP_OK);
-	assert_int_equal(orsp_db_exec(db, "BEGIN;" UNDO_V14 "COMMIT;"), ORSP_OK);
-	assert_int_equal(orsp_db_schema_version(db, "smdp", &v), ORSP_OK);
-	assert_int_equal(v, 13);
-	orsp_db_close(db);
+	undo_to(UNDO_V14, 13);
 
 	assert_int_equal(orsp_smdp_open(db_path, &test_kek, &s), ORSP_OK);
 	assert_int_equal(orsp_db_schema_version(orsp_smdp_db(s), "smdp", &v), ORSP_OK);
@@ -2492,7 +2498,7 @@ static void test_migration_state_check(void **state)
 	static const char old_check[] = "state IN ('available'";
 	static const char new_check[] = "state = 'available' OR state = 'allocated'";
 	orsp_smdp *s = open_new();
-	orsp_db *db = NULL, *before = NULL;
+	orsp_db *before = NULL;
 	orsp_stmt *st = NULL;
 	bool row = false;
 	int v = 0;
@@ -2505,11 +2511,7 @@ static void test_migration_state_check(void **state)
 	                               " AND instr(sql, 'state = ''unavailable'')') > 0"),
 	                 1);
 	orsp_smdp_close(s);
-	assert_int_equal(orsp_db_open(db_path, &db), ORSP_OK);
-	assert_int_equal(orsp_db_exec(db, "BEGIN;" UNDO_V15 "COMMIT;"), ORSP_OK);
-	assert_int_equal(orsp_db_schema_version(db, "smdp", &v), ORSP_OK);
-	assert_int_equal(v, 14);
-	orsp_db_close(db);
+	undo_to(UNDO_V15, 14);
 	/* a connection that read the old definition, then the migration by another one */
 	assert_int_equal(orsp_db_open(db_path, &before), ORSP_OK);
 	assert_int_equal(orsp_db_exec(before, "UPDATE smdp_profile SET state = 'bogus'"),
@@ -2559,17 +2561,12 @@ static void test_migration_class(void **state)
 	orsp_pkg_class c = ORSP_PKG_CLASS_UNSET;
 	size_t len = 0;
 	uint8_t *u;
-	orsp_db *db = NULL;
 	int v = 0;
 	(void)state;
 
 	import_n(s, 95, 1, "M10");
 	orsp_smdp_close(s);
-	assert_int_equal(orsp_db_open(db_path, &db), ORSP_OK);
-	assert_int_equal(orsp_db_exec(db, "BEGIN;" UNDO_V10 "COMMIT;"), ORSP_OK);
-	assert_int_equal(orsp_db_schema_version(db, "smdp", &v), ORSP_OK);
-	assert_int_equal(v, 9);
-	orsp_db_close(db);
+	undo_to(UNDO_V10, 9);
 
 	assert_int_equal(orsp_smdp_open(db_path, &test_kek, &s), ORSP_OK);
 	assert_int_equal(orsp_db_schema_version(orsp_smdp_db(s), "smdp", &v), ORSP_OK);
