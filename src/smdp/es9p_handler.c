@@ -1920,8 +1920,12 @@ out:
 
 /* ---------------------------------------------------------------- notifications --------- */
 
-/* The judgments of notifications whose signature was not verified (also in migration 6's
- * partial index, which must list the same). */
+/* The judgments of notifications whose signature was not verified, as SQL terms on the
+ * stored row, the row in place (an upsert) and the one arriving: ES9P_UNVERIFIED_RESULT, also
+ * the partial index's term (es9p migration 10); unverified() below lists the same. */
+#define UNVERIFIED_ROW ES9P_UNVERIFIED_RESULT("result")
+#define UNVERIFIED_KEPT ES9P_UNVERIFIED_RESULT("es9p_notification.result")
+#define UNVERIFIED_NEW ES9P_UNVERIFIED_RESULT("excluded.result")
 #define DEFAULT_MAX_UNVERIFIED 10000
 /* Unverified records are pruned to the limit every PRUNE_EVERY-th one a process records, so
  * at most limit + PRUNE_EVERY - 1 per process exist between two prunings. */
@@ -1942,13 +1946,12 @@ static bool unverified(const char *result)
 static orsp_err prune_unverified(ctx *c, size_t keep)
 {
 	orsp_stmt *st = NULL;
-	orsp_err e = orsp_db_prepare(
-	    c->db,
-	    "DELETE FROM es9p_notification WHERE " ES9P_UNVERIFIED_RESULT(
-	        "result") " AND id < (SELECT id FROM es9p_notification "
-	                  "WHERE " ES9P_UNVERIFIED_RESULT("result") " ORDER BY id DESC LIMIT 1 "
-	                                                            "OFFSET ?1)",
-	    &st);
+	orsp_err e =
+	    orsp_db_prepare(c->db,
+	                    "DELETE FROM es9p_notification WHERE " UNVERIFIED_ROW
+	                    " AND id < (SELECT id FROM es9p_notification WHERE " UNVERIFIED_ROW
+	                    " ORDER BY id DESC LIMIT 1 OFFSET ?1)",
+	                    &st);
 	if (!e)
 		e = orsp_stmt_bind_int64(st, 1, (int64_t)keep - 1);
 	if (!e)
@@ -1977,8 +1980,7 @@ static orsp_err record_notification(ctx *c, const char *eid, const char *iccid,
 	    "INSERT INTO es9p_notification (received_at, eid, iccid, event, seq, tid, result)"
 	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT (eid, seq, event) DO UPDATE SET"
 	    " received_at = excluded.received_at, iccid = excluded.iccid, tid = excluded.tid,"
-	    " result = excluded.result WHERE " ES9P_UNVERIFIED_RESULT(
-	        "es9p_notification.result") " AND NOT " ES9P_UNVERIFIED_RESULT("excluded.result"),
+	    " result = excluded.result WHERE " UNVERIFIED_KEPT " AND NOT " UNVERIFIED_NEW,
 	    &st);
 	if (!e)
 		e = orsp_stmt_bind_int64(st, 1, now_s(c));

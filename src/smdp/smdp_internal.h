@@ -46,7 +46,8 @@ ORSP_MUST_CHECK orsp_err smdp_filter_sql(const orsp_smdp_filter *f, bool count, 
  * Compared one by one, not `IN (...)`: SQLite evaluates an IN list of constants by building a
  * temporary index of it at every statement, and the partial index es9p_notification_unverified
  * is evaluated at every notification recorded (es9p migration 10). The prune (es9p_handler.c)
- * repeats the index's term word for word, as SQLite uses a partial index only then. */
+ * repeats the index's term word for word, as SQLite uses a partial index only then, and
+ * es9p_handler.c's unverified() lists the same four. */
 #define ES9P_UNVERIFIED_RESULT(x)                                                                  \
 	"(" x " = 'bad signature' OR " x " = 'certificate refused' OR " x                          \
 	" = 'unknown session' OR " x " = 'wrong smdpOid')"
