@@ -498,8 +498,8 @@ static bool refused_once(orsp_http_client *h, const char *url)
  * request path itself costs, each request waking the server and the client once as each of
  * a download's four does. n requests over one keep-alive connection, made
  * (and its TLS set up) by a first request before the count starts, the server otherwise
- * idle. Seconds per request (*sys_s: in the kernel); -1 if a request was not refused so or
- * the CPU time could not be read. */
+ * idle. Seconds per request (*sys_s: in the kernel); -1 if n is 0, a request was not
+ * answered with that refusal, or the CPU time could not be read. */
 static double refused_request_s(const char *base, const char *ca, const char *fqdn, bool tls,
                                 pid_t srv, uint64_t n, double *sys_s)
 {
@@ -1065,7 +1065,6 @@ int bench_smdp(int argc, char **argv)
 	gen1 = self_cpu_s();
 	idle1 = machine_idle_s();
 	scrypto1 = server_crypto_s(url, ca, fqdn, !plain);
-	refused = refused_request_s(url, ca, fqdn, !plain, srv, nr, &refused_sys);
 	for (size_t i = 0; i < nc; i++) {
 		if (cl[i].err) {
 			cli_failf("download", "client %zu: %s", i, cl[i].detail);
@@ -1073,6 +1072,7 @@ int bench_smdp(int argc, char **argv)
 		}
 		total += cl[i].done;
 	}
+	refused = refused_request_s(url, ca, fqdn, !plain, srv, nr, &refused_sys);
 	/* measured after the load as well as before it, the lower figure counts */
 	crypto = lower_ref(crypto, crypto_per_download(upp, upp_len, false));
 	crypto_cold = lower_ref(crypto_cold, crypto_per_download(upp, upp_len, true));
