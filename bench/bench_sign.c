@@ -63,7 +63,7 @@ static void *work(void *arg)
 	worker *w = arg;
 	w->r = run_slice(w->k, w->slice, w->seed);
 	if (w->r.failed)
-		snprintf(w->why, sizeof(w->why), "%s", orsp_err_detail());
+		orsp_err_detail_copy(w->why, sizeof(w->why));
 	return NULL;
 }
 

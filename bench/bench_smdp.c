@@ -329,14 +329,14 @@ static void *client_main(void *arg)
 	o.expected_host = c->tls ? c->fqdn : NULL;
 	o.timeout_ms = 30000;
 	if ((c->err = orsp_http_client_new(&o, &h))) {
-		snprintf(c->detail, sizeof(c->detail), "%s", orsp_err_detail());
+		orsp_err_detail_copy(c->detail, sizeof(c->detail));
 		return NULL;
 	}
 	for (size_t i = 0; i < c->count; i++) {
 		double t = bench_now_s();
 		c->err = download(c, h, c->first + i);
 		if (c->err) {
-			snprintf(c->detail, sizeof(c->detail), "%s", orsp_err_detail());
+			orsp_err_detail_copy(c->detail, sizeof(c->detail));
 			break;
 		}
 		c->lat[c->done++] = bench_now_s() - t;

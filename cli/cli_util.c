@@ -78,7 +78,7 @@ orsp_err cli_cdma_keys_check(orsp_pkg *tpkg, bool keep, size_t *n_secrets, size_
 	e = orsp_pkg_personalise(tpkg, &tp);
 	if (e) {
 		char detail[256];
-		snprintf(detail, sizeof(detail), "%s", orsp_err_detail());
+		orsp_err_detail_copy(detail, sizeof(detail));
 		e = orsp_errf(e, "%s (--keep-cdma-keys keeps the template's CDMA keys)", detail);
 	}
 	orsp_pkg_perso_wipe(&tp);

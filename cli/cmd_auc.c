@@ -135,7 +135,7 @@ static void drop_new_kek(const char *db, const char *path, const struct stat *ma
 	/* the removal made durable, as the creation was (best effort: the error reported, the
 	 * database's, keeps its detail) */
 	char keep[ORSP_ERR_DETAIL_MAX];
-	snprintf(keep, sizeof(keep), "%s", orsp_err_detail());
+	orsp_err_detail_copy(keep, sizeof(keep));
 	if (orsp_fsync_dir_of(path) != ORSP_OK)
 		(void)orsp_errf(ORSP_E_IO, "%s", keep);
 }

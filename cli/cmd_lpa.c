@@ -813,7 +813,7 @@ static int download_run(lpa_opts *op, int argc, char **argv)
 	 * eUICC's default SM-DP+ address (read below) */
 	if (op->ac && (e = orsp_lpa_ac_parse(op->ac, &ac))) {
 		char detail[256];
-		snprintf(detail, sizeof(detail), "%s", orsp_err_detail());
+		orsp_err_detail_copy(detail, sizeof(detail));
 		e = orsp_errf(e,
 		              "%s; check the code you were given (LPA:1$<SM-DP+ address>$<matching "
 		              "ID>)",

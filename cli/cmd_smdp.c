@@ -1197,7 +1197,7 @@ static orsp_err sd_keys_check(orsp_pkg *tpkg, size_t *n_sym)
 	}
 	if (e) {
 		char detail[256];
-		snprintf(detail, sizeof(detail), "%s", orsp_err_detail());
+		orsp_err_detail_copy(detail, sizeof(detail));
 		e = orsp_errf(e, "%s (--keep-sd-keys keeps the template's security-domain keys)",
 		              detail);
 	}
@@ -1393,7 +1393,7 @@ static orsp_err import_with_auc(orsp_smdp *s, orsp_auc *auc, const orsp_auc_new 
 			e = ORSP_OK;
 		} else if (e) {
 			char detail[256];
-			snprintf(detail, sizeof(detail), "%s", orsp_err_detail());
+			orsp_err_detail_copy(detail, sizeof(detail));
 			if (orsp_auc_delete(auc, imsi) == ORSP_OK)
 				e = orsp_errf(e, "%s (the AuC subscriber %s was deleted again)",
 				              detail, imsi);
@@ -1410,7 +1410,7 @@ static orsp_err import_with_auc(orsp_smdp *s, orsp_auc *auc, const orsp_auc_new 
 		orsp_db_rollback(adb);
 	if (e && !committed) {
 		char detail[256];
-		snprintf(detail, sizeof(detail), "%s", orsp_err_detail());
+		orsp_err_detail_copy(detail, sizeof(detail));
 		e = orsp_errf(e, "%s; neither the SM-DP+ nor the AuC keeps this profile", detail);
 	}
 	orsp_auc_new_wipe(&an);

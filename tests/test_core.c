@@ -775,6 +775,25 @@ static void test_errors(void **state)
 	                orsp_err_detail(), path, path);
 	assert_non_null(strstr(orsp_err_detail(), "is left as it was"));
 
+	/* a copy of the detail: whole when it fits, else cut and saying so */
+	{
+		char small[16], exact[8], tiny[3];
+		(void)orsp_errf(ORSP_E_IO, "disk full");
+		orsp_err_detail_copy(small, sizeof(small));
+		assert_string_equal(small, "disk full");
+		(void)orsp_errf(ORSP_E_IO, "1234567");
+		orsp_err_detail_copy(exact, sizeof(exact));
+		assert_string_equal(exact, "1234567");
+		(void)orsp_errf(ORSP_E_IO, "cannot write the database file");
+		orsp_err_detail_copy(small, sizeof(small));
+		assert_string_equal(small, "cannot write...");
+		orsp_err_detail_copy(tiny, sizeof(tiny));
+		assert_string_equal(tiny, "ca");
+		orsp_err_clear();
+		orsp_err_detail_copy(small, sizeof(small));
+		assert_string_equal(small, "");
+	}
+
 	/* Per thread: another thread's error does not replace ours. */
 	(void)orsp_errf(ORSP_E_MALFORMED, "mine");
 	pthread_t th;

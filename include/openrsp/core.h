@@ -50,6 +50,9 @@ const char *orsp_err_str(orsp_err e);
 orsp_err orsp_errf(orsp_err e, const char *fmt, ...) ORSP_PRINTF(2, 3);
 /* The detail recorded by the last orsp_errf() on this thread, or "" if none. */
 const char *orsp_err_detail(void);
+/* Copy that detail into out[cap] (cap > 0), to keep it while other calls record theirs; a
+ * copy cut to fit ends in "..." as orsp_errf's own cut does (cap >= 4). */
+void orsp_err_detail_copy(char *out, size_t cap);
 /* Forget the recorded detail. */
 void orsp_err_clear(void);
 

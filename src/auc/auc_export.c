@@ -392,7 +392,7 @@ out:
 		/* the export rows are in: say the keys did not get out after all (best effort:
 		 * the error reported is the write's) */
 		char why[ORSP_ERR_DETAIL_MAX];
-		snprintf(why, sizeof(why), "%s", orsp_err_detail());
+		orsp_err_detail_copy(why, sizeof(why));
 		for (size_t i = 0; i < l.n; i++)
 			if (orsp__auc_audit(a, "export", l.v[i], "not written", detail) != ORSP_OK)
 				break;

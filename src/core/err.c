@@ -52,6 +52,22 @@ const char *orsp_err_detail(void)
 	return err_detail;
 }
 
+void orsp_err_detail_copy(char *out, size_t cap)
+{
+	size_t n = strlen(err_detail);
+
+	if (cap == 0)
+		return;
+	if (n < cap) {
+		memcpy(out, err_detail, n + 1);
+		return;
+	}
+	memcpy(out, err_detail, cap - 1);
+	out[cap - 1] = '\0';
+	if (cap >= 4)
+		memcpy(out + cap - 4, "...", 4); /* cut: say so */
+}
+
 void orsp_err_clear(void)
 {
 	err_detail[0] = '\0';

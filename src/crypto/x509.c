@@ -130,7 +130,7 @@ static const char *role_name(orsp_rsp_role r)
 /* The current detail, copied: orsp_errf() must not read the buffer it is writing. */
 static const char *saved_detail(char *buf, size_t cap)
 {
-	snprintf(buf, cap, "%s", orsp_err_detail());
+	orsp_err_detail_copy(buf, cap);
 	return buf;
 }
 

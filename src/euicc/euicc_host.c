@@ -79,7 +79,7 @@ orsp_err orsp_euicc_host_create(const char *dir, const orsp_euicc_identity *id)
 	if (e != ORSP_OK) {
 		/* Undo the store this call created; keep the first error's detail. */
 		char detail[ORSP_ERR_DETAIL_MAX];
-		snprintf(detail, sizeof(detail), "%s", orsp_err_detail());
+		orsp_err_detail_copy(detail, sizeof(detail));
 		if (orsp_seal_destroy(dir) != ORSP_OK) {
 			/* nothing more to do: the caller sees the provisioning error */
 		}

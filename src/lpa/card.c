@@ -107,7 +107,7 @@ orsp_err orsp_lpa_card_open(orsp_lpa_card *c, const orsp_lpa_transport *t)
 	return ORSP_OK;
 fail:
 	/* closing the channel talks to the card, which may replace the error detail */
-	snprintf(detail, sizeof(detail), "%s", orsp_err_detail());
+	orsp_err_detail_copy(detail, sizeof(detail));
 	orsp_lpa_card_close(c);
 	return orsp_errf(e, "%s", detail);
 }
@@ -368,7 +368,7 @@ static orsp_err id_not_found(const char *id, orsp_err e)
 	if (e != ORSP_E_NOT_FOUND || (n != 19 && n != 20) || strspn(id, "0123456789") != n ||
 	    (want = orsp_luhn_digit(id, n - 1)) == id[n - 1] - '0')
 		return e;
-	snprintf(detail, sizeof(detail), "%s", orsp_err_detail());
+	orsp_err_detail_copy(detail, sizeof(detail));
 	return orsp_errf(e,
 	                 "%s (the ICCID's last digit is not its Luhn check digit, %d: mistyped?)",
 	                 detail, want);

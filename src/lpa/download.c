@@ -163,7 +163,7 @@ static orsp_err answer_error(const char *fn, orsp_err e)
 {
 	char detail[200];
 
-	snprintf(detail, sizeof(detail), "%s", orsp_err_detail());
+	orsp_err_detail_copy(detail, sizeof(detail));
 	return orsp_errf(e, "SM-DP+ %s: malformed answer: %s", fn, detail);
 }
 
@@ -382,7 +382,7 @@ static orsp_err cancel_failed(orsp_lpa_card *c, es9 *s, const uint8_t *tid, size
 {
 	char detail[300], note[300];
 
-	snprintf(detail, sizeof(detail), "%s", orsp_err_detail());
+	orsp_err_detail_copy(detail, sizeof(detail));
 	uint64_t card_code = cancel(c, s, tid, tid_len, tid_hex, reason, false, note, sizeof(note));
 	/* a load the eUICC no longer has a session for: it ended it itself (a card reset,
 	 * another command in between), keeping the result of an installation it had begun as a
@@ -482,7 +482,7 @@ static orsp_err metadata_of(const uint8_t *meta, size_t n, orsp_lpa_profile *p,
 				return orsp_errf(ORSP_E_MALFORMED,
 				                 "profileMetadata: two profileOwner fields");
 			if (lpa_operator_parse(f.value, owner)) {
-				snprintf(detail, sizeof(detail), "%s", orsp_err_detail());
+				orsp_err_detail_copy(detail, sizeof(detail));
 				return orsp_errf(ORSP_E_MALFORMED,
 				                 "profileMetadata: profileOwner: %s", detail);
 			}
@@ -1228,7 +1228,7 @@ static orsp_err notification_send(orsp_lpa_card *c, const orsp_lpa_server *serve
 	}
 	if (e) {
 		char detail[300];
-		snprintf(detail, sizeof(detail), "%s", orsp_err_detail());
+		orsp_err_detail_copy(detail, sizeof(detail));
 		return orsp_errf(e, "delivered, but not removed from the eUICC: %s", detail);
 	}
 	return ORSP_OK;

@@ -147,7 +147,7 @@ orsp_err orsp_lpa_rat_parse(orsp_slice der, orsp_lpa_rat *out)
 			              "card: GetRAT: more than %d rules (the LPA takes %d)",
 			              ORSP_LPA_RAT_MAX_RULES, ORSP_LPA_RAT_MAX_RULES);
 		} else if ((e = rule_parse(rule.value, &out->rules[i]))) {
-			snprintf(detail, sizeof(detail), "%s", orsp_err_detail());
+			orsp_err_detail_copy(detail, sizeof(detail));
 			e = orsp_errf(e, "card: GetRAT: rule %zu: %s", i + 1, detail);
 		} else {
 			out->n_rules++;
@@ -173,7 +173,7 @@ orsp_err orsp_lpa_get_rat(orsp_lpa_card *c, orsp_lpa_rat *out)
 	e = orsp_lpa_es10(c, req, sizeof(req), rsp, RAT_ANSWER_MAX, &rl);
 	if (e) {
 		char detail[200];
-		snprintf(detail, sizeof(detail), "%s", orsp_err_detail());
+		orsp_err_detail_copy(detail, sizeof(detail));
 		e = orsp_errf(e, "card: GetRAT: %s", detail);
 	} else {
 		e = orsp_lpa_rat_parse(orsp_slice_make(rsp, rl), out);

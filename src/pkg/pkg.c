@@ -504,7 +504,7 @@ orsp_err orsp_pkg_decode(const uint8_t *der, size_t len, orsp_pkg **out)
 		e = orsp_der_read(&r, &tlv);
 		if (e) {
 			char why[160];
-			snprintf(why, sizeof(why), "%s", orsp_err_detail());
+			orsp_err_detail_copy(why, sizeof(why));
 			e = orsp_errf(ORSP_E_MALFORMED, "PE #%zu (at byte %zu): %s", i, off, why);
 			goto out;
 		}
@@ -514,7 +514,7 @@ orsp_err orsp_pkg_decode(const uint8_t *der, size_t len, orsp_pkg **out)
 		e = orsp_der_validate_count(tlv.raw, ORSP_PKG_MAX_DEPTH, &tlvs);
 		if (e) {
 			char why[160];
-			snprintf(why, sizeof(why), "%s", orsp_err_detail());
+			orsp_err_detail_copy(why, sizeof(why));
 			e = pe_errf(i, tlv_pe_type(&tlv), ORSP_E_MALFORMED, "not DER: %s", why);
 			goto out;
 		}

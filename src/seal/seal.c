@@ -591,7 +591,7 @@ static orsp_err missing_part(orsp_err e, const char *dir, const char *what)
 
 	if (e != ORSP_E_NOT_FOUND)
 		return e;
-	snprintf(detail, sizeof(detail), "%s", orsp_err_detail());
+	orsp_err_detail_copy(detail, sizeof(detail));
 	return orsp_errf(ORSP_E_VERIFY,
 	                 "%s: the sealed store has a manifest but its %s is missing (%s): it was "
 	                 "tampered with or partly removed",

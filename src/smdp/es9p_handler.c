@@ -1763,7 +1763,7 @@ static orsp_err get_bound_profile_package(ctx *c)
 			orsp_ec_key *k = NULL;
 			char why[256];
 			orsp_err pe;
-			snprintf(why, sizeof(why), "%s", orsp_err_detail());
+			orsp_err_detail_copy(why, sizeof(why));
 			pe = orsp_ec_from_public_point(orsp_ec_curve(ks->dppb_key), otpk, otpk_len,
 			                               &k);
 			orsp_ec_free(k);
@@ -1895,7 +1895,7 @@ static orsp_err get_bound_profile_package(ctx *c)
 			/* the order ended or went to another eUICC since it was read (then as
 			 * above), or changed otherwise */
 			char why[256];
-			snprintf(why, sizeof(why), "%s", orsp_err_detail());
+			orsp_err_detail_copy(why, sizeof(why));
 			orsp_err_clear();
 			if ((e = orsp_smdp_get(c->s, se.iccid, &prof)))
 				goto out;

@@ -259,7 +259,7 @@ static orsp_err pem_cert_file(loader *l, const char *key, const char *path)
 		return bad(l, key, "%s is DER; a PEM certificate file is needed", path);
 	if (orsp_cert_pem_bundle_check(path, &n) != ORSP_OK) {
 		char why[ORSP_ERR_DETAIL_MAX];
-		snprintf(why, sizeof(why), "%s", orsp_err_detail());
+		orsp_err_detail_copy(why, sizeof(why));
 		return bad(l, key, "%s holds no PEM certificate (%s)", path, why);
 	}
 	return ORSP_OK;
@@ -850,7 +850,7 @@ static orsp_err check_tls(loader *l)
 	/* the token's key is the configuration's (kept); a file's is read for the check */
 	if (!c->tls_token_key && read_key(c->tls_key, &k)) {
 		char why[ORSP_ERR_DETAIL_MAX];
-		snprintf(why, sizeof(why), "%s", orsp_err_detail());
+		orsp_err_detail_copy(why, sizeof(why));
 		orsp_cert_free(tls);
 		return bad_at(l, "tls_key", "tls_key", "%s is not a usable private key (%s)",
 		              c->tls_key, why);

@@ -630,7 +630,7 @@ void orsp_db_rollback(orsp_db *db)
 		return;
 	/* Keep the caller's error detail: the rollback is a consequence, not the cause. */
 	char detail[ORSP_ERR_DETAIL_MAX];
-	snprintf(detail, sizeof(detail), "%s", orsp_err_detail());
+	orsp_err_detail_copy(detail, sizeof(detail));
 	if (db->depth > 1) {
 		/* undo the inner part only; if that fails, the whole transaction goes and
 		 * the enclosing levels learn it at their commit */
@@ -1242,7 +1242,7 @@ out:
 		(void)fsync(dfd);
 	if (err && audited) {
 		char why[ORSP_ERR_DETAIL_MAX];
-		snprintf(why, sizeof(why), "%s", orsp_err_detail());
+		orsp_err_detail_copy(why, sizeof(why));
 		(void)h->audit(h->arg, res->path, false);
 		err = orsp_errf(err, "%s", why);
 	}

@@ -88,7 +88,7 @@ static void sync_dir_of_best_effort(const char *path)
 {
 	char keep[ORSP_ERR_DETAIL_MAX];
 
-	snprintf(keep, sizeof(keep), "%s", orsp_err_detail());
+	orsp_err_detail_copy(keep, sizeof(keep));
 	if (sync_dir_of(path) != ORSP_OK)
 		(void)orsp_errf(ORSP_E_IO, "%s", keep);
 }
@@ -318,7 +318,7 @@ static orsp_err file_write(const char *path, const uint8_t *data, size_t len, en
 		err = put_named(path, data, len, how, was, &named);
 	if (err || (err = sync_dir_of(path)) == ORSP_OK)
 		return err;
-	snprintf(why, sizeof(why), "%s", orsp_err_detail());
+	orsp_err_detail_copy(why, sizeof(why));
 	if (how == PUT_REPLACE)
 		return orsp_errf(err,
 		                 "%s: %s was replaced, but a crash may bring back the file it "
@@ -1367,7 +1367,7 @@ orsp_err orsp_kek_rekey(orsp_db *db, orsp_db_guard *g, const orsp_secret *old_ke
 	err = orsp_db_commit(db);
 	if (err) {
 		char why[ORSP_ERR_DETAIL_MAX];
-		snprintf(why, sizeof(why), "%s", orsp_err_detail());
+		orsp_err_detail_copy(why, sizeof(why));
 		/* only its flush failed: the database is under the new KEK now, which *new_kek
 		 * keeps for the caller's handle (writes under the old one would not open) */
 		if (orsp_db_committed(db))
