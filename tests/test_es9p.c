@@ -3097,6 +3097,9 @@ static void test_notification_event_der(void **state)
 	                 1);
 }
 
+/* es9p_handler.c's prune term (the partial index's) */
+#define UNVERIFIED_RESULT ES9P_UNVERIFIED_RESULT("result")
+
 /* Anyone can send notifications that fail verification, each with a new sequence number:
  * the newest max_unverified_notifications are kept (pruned every 32nd), verified records are
  * never pruned, and with ORSP_SMDP_KEEP_NO_UNVERIFIED none is recorded. */
@@ -3142,16 +3145,13 @@ static void test_unverified_bounded(void **state)
 		orsp_stmt *st = NULL;
 		bool row = false;
 		int indexed = 0;
-		assert_int_equal(
-		    orsp_db_prepare(
-		        orsp_smdp_db(f->s),
-		        "EXPLAIN QUERY PLAN DELETE FROM es9p_notification "
-		        "WHERE " ES9P_UNVERIFIED_RESULT(
-		            "result") " AND id < (SELECT id FROM"
-		                      " es9p_notification WHERE " ES9P_UNVERIFIED_RESULT(
-		                          "result") " ORDER BY id DESC LIMIT 1 OFFSET ?1)",
-		        &st),
-		    ORSP_OK);
+		assert_int_equal(orsp_db_prepare(orsp_smdp_db(f->s),
+		                                 "EXPLAIN QUERY PLAN DELETE FROM es9p_notification"
+		                                 " WHERE " UNVERIFIED_RESULT " AND id < (SELECT id"
+		                                 " FROM es9p_notification WHERE " UNVERIFIED_RESULT
+		                                 " ORDER BY id DESC LIMIT 1 OFFSET ?1)",
+		                                 &st),
+		                 ORSP_OK);
 		while (orsp_stmt_step(st, &row) == ORSP_OK && row)
 			indexed += strstr(orsp_stmt_column_text(st, 3),
 			                  "es9p_notification_unverified") != NULL;
