@@ -3,7 +3,8 @@
  * time spent waiting), and adds it up per SQL text. At exit it writes one line per text to
  * $ORSP_SQL_PROFILE.<pid>: nanoseconds, steps, the text (tabs between, newlines in the text
  * turned into spaces). Two clock reads per step (about 0.3 us each on a virtual machine) and a
- * hash of the text are counted in. A measuring aid, not part of openrsp. */
+ * hash of the text are counted in, and the steps of all threads take one mutex in turn. A
+ * measuring aid, not part of openrsp. */
 #define _GNU_SOURCE
 #include <dlfcn.h>
 #include <pthread.h>
@@ -79,7 +80,6 @@ __attribute__((destructor)) static void dump(void)
 	const char *out = getenv("ORSP_SQL_PROFILE");
 	char path[4096];
 	FILE *f;
-
 	size_t used = 0;
 
 	for (size_t i = 0; i < SLOTS; i++)
