@@ -55,6 +55,7 @@ struct orsp_stmt {
 
 typedef struct cached_stmt {
 	char *sql;
+	uint64_t hash; /* sql_hash(sql): most texts compared differ in it, not only late */
 	bool busy;
 	orsp_stmt st;
 } cached_stmt;
@@ -668,12 +669,24 @@ int64_t orsp_db_changes(orsp_db *db)
 	return db->sc ? db->last_changes : db->ops->changes(db->conn);
 }
 
-/* A free cached statement for sql, or a slot to cache a new one in (-1: none). */
-static int cache_find(orsp_db *db, const char *sql, bool *hit)
+/* FNV-1a over the text. Many of the cached texts begin alike ("SELECT iccid, imsi, ..."), so
+ * comparing them one by one read far into each (strcmp was 0.3 % of the SM-DP+'s CPU). */
+static uint64_t sql_hash(const char *sql)
+{
+	uint64_t h = 0xcbf29ce484222325u;
+	for (const unsigned char *p = (const unsigned char *)sql; *p; p++)
+		h = (h ^ *p) * 0x100000001b3u;
+	return h;
+}
+
+/* A free cached statement for sql (hash: sql_hash(sql)), or a slot to cache a new one in
+ * (-1: none). */
+static int cache_find(orsp_db *db, const char *sql, uint64_t hash, bool *hit)
 {
 	*hit = false;
 	for (size_t i = 0; i < db->n_cache; i++) {
-		if (!db->cache[i].busy && strcmp(db->cache[i].sql, sql) == 0) {
+		if (!db->cache[i].busy && db->cache[i].hash == hash &&
+		    strcmp(db->cache[i].sql, sql) == 0) {
 			*hit = true;
 			return (int)i;
 		}
@@ -699,6 +712,7 @@ orsp_err orsp_db_prepare(orsp_db *db, const char *sql, orsp_stmt **out)
 	char *copy = NULL;
 	bool hit;
 	int slot;
+	uint64_t hash;
 
 	if (!sql || !out)
 		return orsp_errf(ORSP_E_USAGE, "no statement");
@@ -708,7 +722,8 @@ orsp_err orsp_db_prepare(orsp_db *db, const char *sql, orsp_stmt **out)
 		err = turn_take(db); /* given back when the statement is finalized */
 	if (err)
 		return err;
-	slot = cache_find(db, sql, &hit);
+	hash = sql_hash(sql);
+	slot = cache_find(db, sql, hash, &hit);
 	if (hit) {
 		db->cache[slot].busy = true;
 		*out = &db->cache[slot].st;
@@ -728,6 +743,7 @@ orsp_err orsp_db_prepare(orsp_db *db, const char *sql, orsp_stmt **out)
 			free(c->sql);
 		}
 		c->sql = copy;
+		c->hash = hash;
 		c->busy = true;
 		c->st.db = db;
 		c->st.impl = impl;
