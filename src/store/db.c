@@ -55,7 +55,7 @@ struct orsp_stmt {
 
 typedef struct cached_stmt {
 	char *sql;
-	uint64_t hash; /* sql_hash(sql): most texts compared differ in it, not only late */
+	uint64_t hash; /* sql_hash(sql), compared before the text */
 	bool busy;
 	orsp_stmt st;
 } cached_stmt;
