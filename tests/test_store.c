@@ -436,7 +436,7 @@ static void test_db_statement_cache(void **state)
 {
 	(void)state;
 	orsp_db *db = NULL;
-	orsp_stmt *a = NULL, *b = NULL;
+	orsp_stmt *a = NULL, *b = NULL, *first;
 	bool row = false;
 	static const char ins[] = "INSERT INTO c VALUES (?1, ?2)";
 	assert_int_equal(orsp_db_open(path_in("cache.db"), &db), ORSP_OK);
@@ -449,10 +449,13 @@ static void test_db_statement_cache(void **state)
 	assert_int_equal(orsp_stmt_bind_int64(b, 1, 3), ORSP_OK);
 	assert_int_equal(orsp_stmt_run(a), ORSP_OK);
 	assert_int_equal(orsp_stmt_run(b), ORSP_OK); /* y unbound: NULL */
+	first = a;
 	orsp_stmt_finalize(a);
 	orsp_stmt_finalize(b);
-	/* again (from the cache): only x bound, y must not keep the old 2 */
+	/* again (from the cache: the first statement, not a new one): only x bound, y must not
+	 * keep the old 2 */
 	assert_int_equal(orsp_db_prepare(db, ins, &a), ORSP_OK);
+	assert_ptr_equal(a, first);
 	assert_int_equal(orsp_stmt_bind_int64(a, 1, 4), ORSP_OK);
 	assert_int_equal(orsp_stmt_run(a), ORSP_OK);
 	orsp_stmt_finalize(a);
