@@ -2195,6 +2195,20 @@ static void undo_to(const char *undo, int version)
 	orsp_db_close(db);
 }
 
+/* Open the database at db_path again, which runs the migrations it lacks, and check that it
+ * then records the latest smdp schema version. */
+#define SMDP_LATEST 15
+static orsp_smdp *reopen_migrated(void)
+{
+	orsp_smdp *s = NULL;
+	int v = 0;
+
+	assert_int_equal(orsp_smdp_open(db_path, &test_kek, &s), ORSP_OK);
+	assert_int_equal(orsp_db_schema_version(orsp_smdp_db(s), "smdp", &v), ORSP_OK);
+	assert_int_equal(v, SMDP_LATEST);
+	return s;
+}
+
 /* A database of schema version 2 (the sealed package in smdp_profile's own columns) opens
  * with its packages intact: migration 3 moves them to smdp_upp. The version-2 layout is
  * made from a current database by hand, as the code of that version wrote it. */
@@ -2231,9 +2245,7 @@ static void test_migration_upp_table(void **state)
 	assert_int_equal(v, 2);
 	orsp_db_close(db);
 
-	assert_int_equal(orsp_smdp_open(db_path, &test_kek, &s), ORSP_OK);
-	assert_int_equal(orsp_db_schema_version(orsp_smdp_db(s), "smdp", &v), ORSP_OK);
-	assert_int_equal(v, 15);
+	s = reopen_migrated();
 	assert_int_equal(
 	    count_rows(s, "SELECT count(*) FROM sqlite_master WHERE name = 'smdp_profile_eid'"), 1);
 	assert_int_equal(count_rows(s, "SELECT count(*) FROM smdp_upp"), 3);
@@ -2309,9 +2321,7 @@ static void test_migration_plain_rowids(void **state)
 	assert_int_equal(v, 3);
 	orsp_db_close(db);
 
-	assert_int_equal(orsp_smdp_open(db_path, &test_kek, &s), ORSP_OK);
-	assert_int_equal(orsp_db_schema_version(orsp_smdp_db(s), "smdp", &v), ORSP_OK);
-	assert_int_equal(v, 15);
+	s = reopen_migrated();
 	assert_int_equal(
 	    count_rows(s, "SELECT count(*) FROM sqlite_master WHERE name = 'smdp_profile_eid'"), 1);
 	assert_int_equal(count_rows(s, "SELECT count(*) FROM smdp_audit"), audits);
@@ -2375,9 +2385,7 @@ static void test_migration_failed_codes(void **state)
 	assert_int_equal(v, 10);
 	orsp_db_close(db);
 
-	assert_int_equal(orsp_smdp_open(db_path, &test_kek, &s), ORSP_OK);
-	assert_int_equal(orsp_db_schema_version(orsp_smdp_db(s), "smdp", &v), ORSP_OK);
-	assert_int_equal(v, 15);
+	s = reopen_migrated();
 	assert_int_equal(orsp_db_prepare(orsp_smdp_db(s),
 	                                 "SELECT group_concat(subject_code || '/' || reason_code,"
 	                                 " ' ') FROM (SELECT * FROM smdp_progress ORDER BY id)",
@@ -2402,7 +2410,6 @@ static void test_migration_ppr(void **state)
 	orsp_smdp_profile q, r;
 	size_t len = 0;
 	uint8_t *u;
-	int v = 0;
 	(void)state;
 	import_n(s, 90, 2, "M8");
 	assert_int_equal(orsp_smdp_download_order(s, &o, &q), ORSP_OK);
@@ -2410,9 +2417,7 @@ static void test_migration_ppr(void **state)
 
 	undo_to(UNDO_V8, 7);
 
-	assert_int_equal(orsp_smdp_open(db_path, &test_kek, &s), ORSP_OK);
-	assert_int_equal(orsp_db_schema_version(orsp_smdp_db(s), "smdp", &v), ORSP_OK);
-	assert_int_equal(v, 15);
+	s = reopen_migrated();
 	assert_int_equal(orsp_smdp_get(s, q.iccid, &r), ORSP_OK);
 	assert_int_equal(r.state, ORSP_SMDP_LINKED);
 	assert_string_equal(r.matching_id, q.matching_id);
@@ -2456,7 +2461,6 @@ static void test_migration_due(void **state)
 	orsp_smdp *s = open_new();
 	orsp_smdp_order o = {.profile_type = "M14", .validity_s = 100};
 	orsp_smdp_profile a, b;
-	int v = 0;
 	size_t n = 9;
 	(void)state;
 
@@ -2469,9 +2473,7 @@ static void test_migration_due(void **state)
 	orsp_smdp_close(s);
 	undo_to(UNDO_V14, 13);
 
-	assert_int_equal(orsp_smdp_open(db_path, &test_kek, &s), ORSP_OK);
-	assert_int_equal(orsp_db_schema_version(orsp_smdp_db(s), "smdp", &v), ORSP_OK);
-	assert_int_equal(v, 15);
+	s = reopen_migrated();
 	assert_int_equal(count_rows(s, "SELECT count(*) FROM smdp_profile WHERE due_at = 1000100"
 	                               " AND state = 'allocated'"),
 	                 1);
@@ -2501,7 +2503,6 @@ static void test_migration_state_check(void **state)
 	orsp_db *before = NULL;
 	orsp_stmt *st = NULL;
 	bool row = false;
-	int v = 0;
 	(void)state;
 
 	import_n(s, 93, 2, "M15");
@@ -2517,9 +2518,7 @@ static void test_migration_state_check(void **state)
 	assert_int_equal(orsp_db_exec(before, "UPDATE smdp_profile SET state = 'bogus'"),
 	                 ORSP_E_STORAGE);
 	assert_non_null(strstr(orsp_err_detail(), old_check));
-	assert_int_equal(orsp_smdp_open(db_path, &test_kek, &s), ORSP_OK);
-	assert_int_equal(orsp_db_schema_version(orsp_smdp_db(s), "smdp", &v), ORSP_OK);
-	assert_int_equal(v, 15);
+	s = reopen_migrated();
 	assert_int_equal(count_rows(s, "SELECT count(*) FROM sqlite_master WHERE name ="
 	                               " 'smdp_profile' AND instr(sql, 'state IN') = 0"),
 	                 1);
@@ -2561,16 +2560,13 @@ static void test_migration_class(void **state)
 	orsp_pkg_class c = ORSP_PKG_CLASS_UNSET;
 	size_t len = 0;
 	uint8_t *u;
-	int v = 0;
 	(void)state;
 
 	import_n(s, 95, 1, "M10");
 	orsp_smdp_close(s);
 	undo_to(UNDO_V10, 9);
 
-	assert_int_equal(orsp_smdp_open(db_path, &test_kek, &s), ORSP_OK);
-	assert_int_equal(orsp_db_schema_version(orsp_smdp_db(s), "smdp", &v), ORSP_OK);
-	assert_int_equal(v, 15);
+	s = reopen_migrated();
 	assert_int_equal(count_rows(s, "SELECT count(*) FROM smdp_profile"
 	                               " WHERE profile_class IS NULL"),
 	                 1);
