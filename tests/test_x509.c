@@ -579,6 +579,22 @@ static orsp_err verify_minted(pki *p, const certmint_spec *m, const certmint_spe
 	return e;
 }
 
+/* orsp_cert_parse of an EUM minted from m under the SGP.26 CI. */
+static orsp_err parse_minted_eum(pki *p, const certmint_spec *m)
+{
+	EVP_PKEY *key = certmint_key_new("prime256v1");
+	X509 *x = certmint_issue(m, key, p->ci, p->ci_key);
+	size_t len;
+	uint8_t *der = certmint_der(x, &len);
+	orsp_cert *c = NULL;
+	orsp_err e = orsp_cert_parse(der, len, &c);
+	orsp_cert_free(c);
+	free(der);
+	X509_free(x);
+	EVP_PKEY_free(key);
+	return e;
+}
+
 /* Verify a minted eUICC under the published SGP.26 EUM (signed with its published key). */
 static orsp_err verify_under_sgp26_eum(pki *p, const certmint_spec *u, char eid[33])
 {
@@ -1288,10 +1304,10 @@ static void test_der_public_key_point_forms(void **state)
 	pki_free(&p);
 }
 
-/* orsp_cert_der_public_key reads the key of any certificate the full path accepted: the
+/* orsp_cert_der_public_key reads a key only from a certificate the full path accepts: the
  * SGP.26 NIST eUICC with its issuer Name tagged 10 (a primitive SEQUENCE, not DER), which
- * OpenSSL's parse takes, re-signed by the SGP.26 EUM. The fast path leaves it to the full
- * path. */
+ * OpenSSL's d2i_X509 takes, re-signed by the SGP.26 EUM. The fast path leaves it to the
+ * full path, which refuses it, and so does the key reader. */
 static void test_der_public_key_follows_full_path(void **state)
 {
 	pki p;
@@ -1315,22 +1331,130 @@ static void test_der_public_key_follows_full_path(void **state)
 	assert_int_equal(tbs[off], 0x30); /* the issuer */
 	tbs[off] = 0x10;
 	der = sign_tbs(tbs, tbs_len, p.eum_key, &n);
-	/* whether the full path should take it is another question: while it does, the key
-	 * must be read from it later */
-	if (orsp_cert_parse(der, n, &u) == ORSP_OK &&
-	    chain_both(p.store, p.eum_c, u, 0, eid) == ORSP_OK) {
-		assert_int_equal(orsp_cert_public_key(u, &ref), ORSP_OK);
-		assert_int_equal(orsp_ec_public_point(ref, p1), ORSP_OK);
-		expect(orsp_cert_der_public_key(der, n, &k), ORSP_OK, NULL);
-		assert_int_equal(orsp_ec_public_point(k, p2), ORSP_OK);
-		assert_memory_equal(p1, p2, sizeof(p1));
-	} else {
-		expect(orsp_cert_der_public_key(der, n, &k), ORSP_E_MALFORMED, NULL);
-	}
+	assert_int_equal(orsp_rsp_euicc_fast_accept(p.store, p.eum_c, der, n, 0, eid, &k),
+	                 ORSP_E_NOT_FOUND);
+	assert_null(k);
+	expect(orsp_cert_parse(der, n, &u), ORSP_E_MALFORMED, "primitive SEQUENCE");
+	expect(orsp_cert_der_public_key(der, n, &k), ORSP_E_MALFORMED, "primitive SEQUENCE");
+	assert_null(k);
+	/* the control: the same TBS unchanged, signed again, gives the eUICC's own key */
+	tbs[off] = 0x30;
+	free(der);
+	der = sign_tbs(tbs, tbs_len, p.eum_key, &n);
+	expect(orsp_cert_parse(der, n, &u), ORSP_OK, NULL);
+	expect(chain_both(p.store, p.eum_c, u, 0, eid), ORSP_OK, NULL);
+	assert_int_equal(orsp_cert_public_key(u, &ref), ORSP_OK);
+	assert_int_equal(orsp_ec_public_point(ref, p1), ORSP_OK);
+	expect(orsp_cert_der_public_key(der, n, &k), ORSP_OK, NULL);
+	assert_int_equal(orsp_ec_public_point(k, p2), ORSP_OK);
+	assert_memory_equal(p1, p2, sizeof(p1));
 	orsp_ec_free(k);
 	orsp_ec_free(ref);
 	orsp_cert_free(u);
 	free(der);
+	free(tbs);
+	free(cert);
+	pki_free(&p);
+}
+
+/* A copy of the TLVs in p[0..len) into out at *n with DER lengths, but for the TLV whose
+ * header starts at offset `at` (counted from base), whose length is written in the long
+ * form 0x81 (or 0x82 for one of 128 to 255 bytes) although the short one fits: one byte
+ * more there, and in every TLV around it. Descends only into the TLV that holds `at`,
+ * primitive ones included (an extension's value is DER inside an OCTET STRING). */
+static void long_form_at(const uint8_t *p, size_t len, const uint8_t *base, size_t at, uint8_t *out,
+                         size_t *n)
+{
+	for (size_t off = 0; off < len;) {
+		size_t hl, vl, pos = (size_t)(p + off - base);
+		tlv_header(p + off, &hl, &vl);
+		if (pos == at) {
+			assert_true(vl < 0x80);
+			out[(*n)++] = p[off];
+			out[(*n)++] = 0x81;
+			out[(*n)++] = (uint8_t)vl;
+			memcpy(out + *n, p + off + hl, vl);
+			*n += vl;
+		} else if (at > pos && at < pos + hl + vl) {
+			uint8_t inner[2048];
+			size_t in = 0;
+			long_form_at(p + off + hl, vl, base, at, inner, &in);
+			put_tlv(out, n, p[off], inner, in);
+		} else {
+			memcpy(out + *n, p + off, hl + vl);
+			*n += hl + vl;
+		}
+		off += hl + vl;
+	}
+}
+
+/* orsp_cert_parse refuses a TBS that is not DER though d2i_X509 takes it and the signature
+ * over it is right: the SGP.26 NIST eUICC changed and re-signed by the SGP.26 EUM, with a
+ * length in the long form where the short one fits, in the TBS (the validity) and inside an
+ * extension's value (the authorityKeyIdentifier's keyIdentifier). The unchanged TBS
+ * re-signed, and the copy without a target, are the controls. (A Name tagged as a primitive
+ * SEQUENCE: test_der_public_key_follows_full_path.) */
+static void test_parse_non_der_tbs(void **state)
+{
+	static const uint8_t aki_oid[] = {0x06, 0x03, 0x55, 0x1D, 0x23};
+	pki p;
+	size_t cert_len, tbs_len, hl, vl, off, n, validity = 0, aki_kid = 0;
+	uint8_t *cert = test_read_vector("sgp26/eUICC/CERT_EUICC_ECDSA_NIST.der", &cert_len);
+	uint8_t *tbs = tbs_of(cert, &tbs_len), *der, copy[2048];
+	orsp_cert *u = NULL;
+	char eid[33];
+	(void)state;
+	pki_load(&p);
+	assert_true(tbs_len < sizeof(copy) - 8);
+
+	/* the validity: the fifth field of the TBS */
+	tlv_header(tbs, &hl, &vl);
+	off = hl;
+	for (int i = 0; i < 5; i++) {
+		size_t fh, fv;
+		validity = off;
+		tlv_header(tbs + off, &fh, &fv);
+		off += fh + fv;
+	}
+	assert_int_equal(tbs[validity], 0x30);
+	/* the keyIdentifier [0] in the authorityKeyIdentifier's value:
+	 * OID, OCTET STRING { SEQUENCE { [0] ... } } */
+	for (size_t i = 0; i + sizeof(aki_oid) < tbs_len; i++)
+		if (memcmp(tbs + i, aki_oid, sizeof(aki_oid)) == 0)
+			aki_kid = i + sizeof(aki_oid) + 4;
+	assert_true(aki_kid > 0);
+	assert_int_equal(tbs[aki_kid - 4], 0x04);
+	assert_int_equal(tbs[aki_kid - 2], 0x30);
+	assert_int_equal(tbs[aki_kid], 0x80);
+
+	/* controls: the copy without a target is the TBS itself, and it parses and verifies */
+	n = 0;
+	long_form_at(tbs, tbs_len, tbs, SIZE_MAX, copy, &n);
+	assert_int_equal(n, tbs_len);
+	assert_memory_equal(copy, tbs, n);
+	der = sign_tbs(tbs, tbs_len, p.eum_key, &n);
+	expect(orsp_cert_parse(der, n, &u), ORSP_OK, NULL);
+	expect(chain_both(p.store, p.eum_c, u, 0, eid), ORSP_OK, NULL);
+	orsp_cert_free(u);
+	u = NULL;
+	free(der);
+
+	const struct {
+		size_t at;
+		const char *detail;
+	} cases[] = {
+	    {validity, "not DER encoded: DER: length"},
+	    {aki_kid, "not DER encoded: the value of extension"},
+	};
+	for (size_t i = 0; i < ORSP_ARRAY_LEN(cases); i++) {
+		size_t cn = 0;
+		long_form_at(tbs, tbs_len, tbs, cases[i].at, copy, &cn);
+		assert_true(cn > tbs_len);
+		der = sign_tbs(copy, cn, p.eum_key, &n);
+		expect(orsp_cert_parse(der, n, &u), ORSP_E_MALFORMED, cases[i].detail);
+		assert_null(u);
+		free(der);
+	}
 	free(tbs);
 	free(cert);
 	pki_free(&p);
@@ -1658,10 +1782,12 @@ static void test_permitted_eins(void **state)
 		    {{0x30, 0x0C, 0x13, 0x82, 0x00, 0x08, '8', '9', '0', '4', '9', '0', '3', '2'},
 		     14},
 		};
+		/* not DER: refused by the parse already, before the EID range is looked at */
 		for (size_t i = 0; i < ORSP_ARRAY_LEN(non_minimal); i++) {
 			m.eins_der = non_minimal[i].der;
 			m.eins_der_len = non_minimal[i].len;
-			expect(verify_minted(&p, &m, &u, eid), ORSP_E_MALFORMED, "permittedEins");
+			expect(parse_minted_eum(&p, &m), ORSP_E_MALFORMED,
+			       "not DER encoded: the value of extension");
 		}
 		/* the extension twice, both admitting the EID */
 		static const uint8_t one[] = {0x30, 0x0A, 0x13, 0x08, '8', '9',
@@ -1837,6 +1963,7 @@ int main(void)
 	    cmocka_unit_test(test_der_public_key),
 	    cmocka_unit_test(test_der_public_key_point_forms),
 	    cmocka_unit_test(test_der_public_key_follows_full_path),
+	    cmocka_unit_test(test_parse_non_der_tbs),
 	    cmocka_unit_test(test_unknown_ci),
 	    cmocka_unit_test(test_validity),
 	    cmocka_unit_test(test_wrong_policy_and_usage),

@@ -187,6 +187,40 @@ static void sig_memo_set(const orsp_cert *child, const orsp_cert *issuer)
 	free(old);
 }
 
+/* The envelope's DER check leaves the TBS to this: d2i_X509 takes BER in it (a Name tagged as
+ * a primitive SEQUENCE, a length in the long form where the short one fits) and keeps those
+ * bytes, which the signature covers, so such a certificate would verify. X.509 certificates
+ * are DER (RFC 5280 §4.1, SGP.22 §4.5.2), and the eUICC fast path refuses anything else; so
+ * every TLV of the certificate must be DER (src/der's strict reader), and so must every
+ * extension's value, the DER encoding of the extension's own type inside its OCTET STRING. */
+static orsp_err tbs_is_der(const void *der, size_t n, const X509 *x)
+{
+	char why[ORSP_ERR_DETAIL_MAX];
+	orsp_err e = orsp_der_validate(orsp_slice_make(der, n), ORSP_DER_MAX_DEPTH);
+	int count = X509_get_ext_count(x);
+
+	for (int i = 0; !e && i < count; i++) {
+		/* an empty value is refused too: no ASN.1 value encodes to nothing */
+		const ASN1_OCTET_STRING *v = X509_EXTENSION_get_data(X509_get_ext(x, i));
+		int vn = ASN1_STRING_length(v);
+		e = orsp_der_validate(
+		    orsp_slice_make(ASN1_STRING_get0_data(v), vn > 0 ? (size_t)vn : 0),
+		    ORSP_DER_MAX_DEPTH);
+		if (e) {
+			orsp_err_detail_copy(why, sizeof(why));
+			return orsp_errf(
+			    ORSP_E_MALFORMED,
+			    "certificate is not DER encoded: the value of extension %d: %s", i + 1,
+			    why);
+		}
+	}
+	if (e == ORSP_E_MALFORMED) {
+		orsp_err_detail_copy(why, sizeof(why));
+		return orsp_errf(ORSP_E_MALFORMED, "certificate is not DER encoded: %s", why);
+	}
+	return e;
+}
+
 orsp_err orsp_cert_parse(const void *der, size_t n, orsp_cert **out)
 {
 	const unsigned char *p = der;
@@ -232,6 +266,8 @@ orsp_err orsp_cert_parse(const void *der, size_t n, orsp_cert **out)
 		e = orsp__ossl_fail(ORSP_E_MALFORMED, "certificate is not DER encoded");
 		goto out;
 	}
+	if ((e = tbs_is_der(der, n, c->x)) != ORSP_OK)
+		goto out;
 	/* Extensions that fail to decode, or appear twice, make OpenSSL flag the certificate. */
 	if (X509_get_extension_flags(c->x) & EXFLAG_INVALID) {
 		e = orsp__ossl_fail(ORSP_E_MALFORMED,
@@ -1854,9 +1890,8 @@ orsp_err orsp_cert_der_public_key(const void *der, size_t len, orsp_ec_key **out
 	orsp_err_clear();
 	/* Anything else is read as the full path read it when it accepted the certificate
 	 * (orsp_cert_parse, cached, and orsp_cert_public_key), so that the two never disagree:
-	 * a compressed or hybrid point (RFC 5480 §2.2 allows the first, OpenSSL reads both), or
-	 * a TBS OpenSSL's parse takes though it is not DER (a Name tagged as a primitive
-	 * SEQUENCE, 0x10). Rare enough to go without the key cache. */
+	 * a compressed or hybrid point (RFC 5480 §2.2 allows the first, OpenSSL reads both).
+	 * Rare enough to go without the key cache. */
 	if ((e = orsp_cert_parse(der, len, &c)) != ORSP_OK)
 		return e;
 	e = orsp_cert_public_key(c, out);
