@@ -1358,9 +1358,9 @@ static void test_der_public_key_follows_full_path(void **state)
 }
 
 /* A copy of the TLVs in p[0..len) into out at *n with DER lengths, but for the TLV whose
- * header starts at offset `at` (counted from base), whose length is written in the long
- * form 0x81 (or 0x82 for one of 128 to 255 bytes) although the short one fits: one byte
- * more there, and in every TLV around it. Descends only into the TLV that holds `at`,
+ * header starts at offset `at` (counted from base): its length, under 128, is written in
+ * the long form 0x81 although the short one fits, one byte more there and in every TLV
+ * around it. Descends only into the TLV that holds `at`,
  * primitive ones included (an extension's value is DER inside an OCTET STRING). */
 static void long_form_at(const uint8_t *p, size_t len, const uint8_t *base, size_t at, uint8_t *out,
                          size_t *n)
