@@ -2330,19 +2330,25 @@ static void test_certificate_codes(void **state)
 	X509 *eum = certmint_cert_load("sgp26/EUM/CERT_EUM_ECDSA_NIST.der");
 	EVP_PKEY *k = certmint_key_new("prime256v1"), *other = certmint_key_new("prime256v1");
 	orsp_ec_key *ok = orsp_key_of(k);
+	/* a permittedEins value whose SEQUENCE's length is in the long form: not DER */
+	static const uint8_t non_der[] = {0x30, 0x81, 0x0A, 0x13, 0x08, '8', '9',
+	                                  '0',  '4',  '9',  '0',  '3',  '2'};
 	static const struct {
 		const char *what, *cn;
 		bool forged, expired, not_yet;
 		const char *subject, *reason;
+		bool non_der_ext;
 	} euiccs[] = {
 	    /* signed by another key than the EUM's, under its names */
-	    {"forged signature", "Test eUICC", true, false, false, "8.1.3", "6.1"},
+	    {"forged signature", "Test eUICC", true, false, false, "8.1.3", "6.1", false},
 	    {"expired, CN naming the EUM", "EUM-provisioned eUICC", false, true, false, "8.1.3",
-	     "6.3"},
+	     "6.3", false},
 	    {"expired, CN naming an unknown CI", "unknown CI eUICC", false, true, false, "8.1.3",
-	     "6.3"},
+	     "6.3", false},
 	    {"not valid yet, CN with outside/permitted", "EUM outside permitted", false, false,
-	     true, "8.1.3", "6.1"},
+	     true, "8.1.3", "6.1", false},
+	    /* signed by the EUM, but an extension's value is not DER (orsp_cert_parse) */
+	    {"an extension not DER", "Test eUICC", false, false, false, "8.1.3", "6.1", true},
 	};
 
 	order(f, EID, "CODES-1", NULL);
@@ -2366,6 +2372,10 @@ static void test_certificate_codes(void **state)
 		}
 		if (euiccs[i].not_yet)
 			s.not_before = certmint_time(2045, 1, 1);
+		if (euiccs[i].non_der_ext) {
+			s.eins_der = non_der;
+			s.eins_der_len = sizeof(non_der);
+		}
 		x = certmint_issue(&s, k, eum, euiccs[i].forged ? other : eum_key);
 		der = certmint_der(x, &len);
 		o = (auth_opts){.mid = "CODES-1", .cert = der, .cert_len = len, .key = ok};
@@ -2381,7 +2391,8 @@ static void test_certificate_codes(void **state)
 		X509_free(x);
 	}
 	/* the EUM's faults, under the SGP.26 CI with a sound eUICC below: expired (8.1.2/6.3),
-	 * and without an EID range, which is the EUM's, not the eUICC's (8.1.2/6.1) */
+	 * without an EID range, which is the EUM's, not the eUICC's (8.1.2/6.1), and with an
+	 * extension's value that is not DER (8.1.2/6.1) */
 	{
 		certmint_spec es = minted_eum_spec();
 		es.not_before = certmint_time(2018, 1, 1);
@@ -2390,6 +2401,11 @@ static void test_certificate_codes(void **state)
 		            "6.3");
 		es = minted_eum_spec();
 		es.nc_serial = NULL;
+		expect_fail(auth_minted_eum(f, &d, "CODES-1", &es, ci, ci_key, k, ok), "8.1.2",
+		            "6.1");
+		es = minted_eum_spec();
+		es.eins_der = non_der;
+		es.eins_der_len = sizeof(non_der);
 		expect_fail(auth_minted_eum(f, &d, "CODES-1", &es, ci, ci_key, k, ok), "8.1.2",
 		            "6.1");
 	}
