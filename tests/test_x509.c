@@ -1391,9 +1391,10 @@ static void long_form_at(const uint8_t *p, size_t len, const uint8_t *base, size
 /* orsp_cert_parse refuses a TBS that is not DER though d2i_X509 takes it and the signature
  * over it is right: the SGP.26 NIST eUICC changed and re-signed by the SGP.26 EUM, with a
  * length in the long form where the short one fits, in the TBS (the validity) and inside an
- * extension's value (the authorityKeyIdentifier's keyIdentifier). The unchanged TBS
- * re-signed, and the copy without a target, are the controls. (A Name tagged as a primitive
- * SEQUENCE: test_der_public_key_follows_full_path.) */
+ * extension's value (the authorityKeyIdentifier's keyIdentifier); with keyUsage's critical
+ * flag as 01 instead of FF, and as an explicit FALSE (00). The unchanged TBS re-signed, and
+ * the copy without a target, are the controls. (A Name tagged as a primitive SEQUENCE:
+ * test_der_public_key_follows_full_path.) */
 static void test_parse_non_der_tbs(void **state)
 {
 	static const uint8_t aki_oid[] = {0x06, 0x03, 0x55, 0x1D, 0x23};
@@ -1455,6 +1456,24 @@ static void test_parse_non_der_tbs(void **state)
 		assert_null(u);
 		free(der);
 	}
+
+	/* keyUsage: OID, critical TRUE (01 01 FF), its value */
+	static const uint8_t ku_critical[] = {0x06, 0x03, 0x55, 0x1D, 0x0F, 0x01, 0x01, 0xFF};
+	uint8_t *flag = NULL;
+	for (size_t i = 0; !flag && i + sizeof(ku_critical) <= tbs_len; i++)
+		if (memcmp(tbs + i, ku_critical, sizeof(ku_critical)) == 0)
+			flag = tbs + i + sizeof(ku_critical) - 1;
+	assert_non_null(flag);
+	static const uint8_t flags[] = {0x01, 0x00};
+	for (size_t i = 0; i < sizeof(flags); i++) {
+		*flag = flags[i];
+		der = sign_tbs(tbs, tbs_len, p.eum_key, &n);
+		expect(orsp_cert_parse(der, n, &u), ORSP_E_MALFORMED,
+		       "not DER encoded: the critical flag of extension");
+		assert_null(u);
+		free(der);
+	}
+	*flag = 0xFF;
 	free(tbs);
 	free(cert);
 	pki_free(&p);

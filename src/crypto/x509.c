@@ -187,38 +187,90 @@ static void sig_memo_set(const orsp_cert *child, const orsp_cert *issuer)
 	free(old);
 }
 
+/* The extensions of a certificate whose TLVs are DER (`der`), as read from its bytes: each
+ * one's critical flag is DER (TRUE as FF; FALSE, the DEFAULT, left out: X.690 11.1, 11.5),
+ * and so is its value, the DER encoding of the extension's type inside the OCTET STRING.
+ * OpenSSL takes critical as 01 or an explicit FALSE, and keeps the value's bytes as they
+ * came. */
+static orsp_err exts_unreadable(void)
+{
+	/* the structure d2i_X509 read and src/der not: not expected */
+	return orsp_errf(ORSP_E_MALFORMED, "certificate: its extensions cannot be read as DER");
+}
+
+static orsp_err extensions_are_der(orsp_slice der)
+{
+	char why[ORSP_ERR_DETAIL_MAX];
+	orsp_reader r, x;
+	orsp_tlv t, exts, ext, f;
+	unsigned i = 0;
+
+	/* Certificate { TBSCertificate { ..., [3] EXPLICIT Extensions }, ... } */
+	if (orsp_der_parse_one(der, &t))
+		return exts_unreadable();
+	orsp_reader_init(&r, t.value.p, t.value.len);
+	if (orsp_der_expect(&r, 0x30, &t))
+		return exts_unreadable();
+	orsp_reader_init(&r, t.value.p, t.value.len);
+	do {
+		if (!orsp_reader_remaining(&r))
+			return ORSP_OK; /* no extensions */
+		if (orsp_der_read(&r, &t))
+			return exts_unreadable();
+	} while (t.tag != 0xA3);
+	if (orsp_der_parse_one(t.value, &exts) || exts.tag != 0x30)
+		return exts_unreadable();
+	orsp_reader_init(&r, exts.value.p, exts.value.len);
+	while (orsp_reader_remaining(&r)) {
+		i++;
+		if (orsp_der_expect(&r, 0x30, &ext))
+			return exts_unreadable();
+		orsp_reader_init(&x, ext.value.p, ext.value.len);
+		if (orsp_der_expect(&x, 0x06, &f) || orsp_der_read(&x, &f))
+			return exts_unreadable();
+		if (f.tag == 0x01) {
+			if (f.value.len != 1 || f.value.p[0] != 0xFF)
+				return orsp_errf(
+				    ORSP_E_MALFORMED,
+				    "certificate is not DER encoded: the critical flag of "
+				    "extension %u (TRUE is FF, FALSE is left out)",
+				    i);
+			if (orsp_der_read(&x, &f))
+				return exts_unreadable();
+		}
+		if (f.tag != 0x04 || orsp_reader_remaining(&x))
+			return exts_unreadable();
+		if (orsp_der_validate(f.value, ORSP_DER_MAX_DEPTH)) {
+			orsp_err_detail_copy(why, sizeof(why));
+			return orsp_errf(
+			    ORSP_E_MALFORMED,
+			    "certificate is not DER encoded: the value of extension %u: %s", i,
+			    why);
+		}
+	}
+	return ORSP_OK;
+}
+
 /* The envelope's DER check leaves the TBS to this: d2i_X509 takes BER in it (a Name tagged as
  * a primitive SEQUENCE, a length in the long form where the short one fits) and keeps those
  * bytes, which the signature covers, so such a certificate would verify. X.509 certificates
  * are DER (RFC 5280 §4.1, SGP.22 §4.5.2), and the eUICC fast path refuses anything else; so
- * every TLV of the certificate must be DER (src/der's strict reader), and so must every
- * extension's value, the DER encoding of the extension's own type inside its OCTET STRING. */
-static orsp_err tbs_is_der(const void *der, size_t n, const X509 *x)
+ * every TLV of the certificate must be DER (src/der's strict reader), and so must the
+ * extensions (extensions_are_der). What DER asks of other values is left to OpenSSL's
+ * decoders (docs/crypto.md). */
+static orsp_err tbs_is_der(const void *der, size_t n)
 {
 	char why[ORSP_ERR_DETAIL_MAX];
-	orsp_err e = orsp_der_validate(orsp_slice_make(der, n), ORSP_DER_MAX_DEPTH);
-	int count = X509_get_ext_count(x);
+	orsp_slice all = orsp_slice_make(der, n);
+	orsp_err e = orsp_der_validate(all, ORSP_DER_MAX_DEPTH);
 
-	for (int i = 0; !e && i < count; i++) {
-		/* an empty value is refused too: no ASN.1 value encodes to nothing */
-		const ASN1_OCTET_STRING *v = X509_EXTENSION_get_data(X509_get_ext(x, i));
-		int vn = ASN1_STRING_length(v);
-		e = orsp_der_validate(
-		    orsp_slice_make(ASN1_STRING_get0_data(v), vn > 0 ? (size_t)vn : 0),
-		    ORSP_DER_MAX_DEPTH);
-		if (e) {
-			orsp_err_detail_copy(why, sizeof(why));
-			return orsp_errf(
-			    ORSP_E_MALFORMED,
-			    "certificate is not DER encoded: the value of extension %d: %s", i + 1,
-			    why);
-		}
-	}
 	if (e == ORSP_E_MALFORMED) {
 		orsp_err_detail_copy(why, sizeof(why));
 		return orsp_errf(ORSP_E_MALFORMED, "certificate is not DER encoded: %s", why);
 	}
-	return e;
+	if (e)
+		return e;
+	return extensions_are_der(all);
 }
 
 orsp_err orsp_cert_parse(const void *der, size_t n, orsp_cert **out)
@@ -266,7 +318,7 @@ orsp_err orsp_cert_parse(const void *der, size_t n, orsp_cert **out)
 		e = orsp__ossl_fail(ORSP_E_MALFORMED, "certificate is not DER encoded");
 		goto out;
 	}
-	if ((e = tbs_is_der(der, n, c->x)) != ORSP_OK)
+	if ((e = tbs_is_der(der, n)) != ORSP_OK)
 		goto out;
 	/* Extensions that fail to decode, or appear twice, make OpenSSL flag the certificate. */
 	if (X509_get_extension_flags(c->x) & EXFLAG_INVALID) {
