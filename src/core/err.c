@@ -29,6 +29,12 @@ const char *orsp_err_str(orsp_err e)
 	return err_names[e];
 }
 
+/* A detail cut to fit buf[0..cap) ends in "..." to say so (cap >= 4). */
+static void mark_cut(char *buf, size_t cap)
+{
+	memcpy(buf + cap - 4, "...", 4);
+}
+
 orsp_err orsp_errf(orsp_err e, const char *fmt, ...)
 {
 	/* Formatted aside first: callers wrap the previous detail ("...: %s",
@@ -42,7 +48,7 @@ orsp_err orsp_errf(orsp_err e, const char *fmt, ...)
 	if (n < 0)
 		snprintf(tmp, sizeof(tmp), "(the detail could not be formatted)");
 	else if ((size_t)n >= sizeof(tmp))
-		memcpy(tmp + sizeof(tmp) - 4, "...", 4); /* cut: say so */
+		mark_cut(tmp, sizeof(tmp));
 	memcpy(err_detail, tmp, strlen(tmp) + 1);
 	return e;
 }
@@ -65,7 +71,7 @@ void orsp_err_detail_copy(char *out, size_t cap)
 	memcpy(out, err_detail, cap - 1);
 	out[cap - 1] = '\0';
 	if (cap >= 4)
-		memcpy(out + cap - 4, "...", 4); /* cut: say so */
+		mark_cut(out, cap);
 }
 
 void orsp_err_clear(void)

@@ -200,7 +200,6 @@ static orsp_err exts_unreadable(void)
 
 static orsp_err extensions_are_der(orsp_slice der)
 {
-	char why[ORSP_ERR_DETAIL_MAX];
 	orsp_reader r, x;
 	orsp_tlv t, exts, ext, f;
 	unsigned i = 0;
@@ -240,13 +239,12 @@ static orsp_err extensions_are_der(orsp_slice der)
 		}
 		if (f.tag != 0x04 || orsp_reader_remaining(&x))
 			return exts_unreadable();
-		if (orsp_der_validate(f.value, ORSP_DER_MAX_DEPTH)) {
-			orsp_err_detail_copy(why, sizeof(why));
+		/* orsp_errf takes the detail it replaces as an argument */
+		if (orsp_der_validate(f.value, ORSP_DER_MAX_DEPTH))
 			return orsp_errf(
 			    ORSP_E_MALFORMED,
 			    "certificate is not DER encoded: the value of extension %u: %s", i,
-			    why);
-		}
+			    orsp_err_detail());
 	}
 	return ORSP_OK;
 }
@@ -260,17 +258,13 @@ static orsp_err extensions_are_der(orsp_slice der)
  * decoders (docs/crypto.md). */
 static orsp_err tbs_is_der(const void *der, size_t n)
 {
-	char why[ORSP_ERR_DETAIL_MAX];
 	orsp_slice all = orsp_slice_make(der, n);
 	orsp_err e = orsp_der_validate(all, ORSP_DER_MAX_DEPTH);
 
-	if (e == ORSP_E_MALFORMED) {
-		orsp_err_detail_copy(why, sizeof(why));
-		return orsp_errf(ORSP_E_MALFORMED, "certificate is not DER encoded: %s", why);
-	}
-	if (e)
-		return e;
-	return extensions_are_der(all);
+	if (e == ORSP_E_MALFORMED)
+		return orsp_errf(ORSP_E_MALFORMED, "certificate is not DER encoded: %s",
+		                 orsp_err_detail());
+	return e ? e : extensions_are_der(all);
 }
 
 orsp_err orsp_cert_parse(const void *der, size_t n, orsp_cert **out)
