@@ -187,17 +187,17 @@ static void sig_memo_set(const orsp_cert *child, const orsp_cert *issuer)
 	free(old);
 }
 
-/* The extensions of a certificate whose TLVs are DER (`der`), as read from its bytes: each
- * one's critical flag is DER (TRUE as FF; FALSE, the DEFAULT, left out: X.690 11.1, 11.5),
- * and so is its value, the DER encoding of the extension's type inside the OCTET STRING.
- * OpenSSL takes critical as 01 or an explicit FALSE, and keeps the value's bytes as they
- * came. */
 static orsp_err exts_unreadable(void)
 {
 	/* the structure d2i_X509 read and src/der not: not expected */
 	return orsp_errf(ORSP_E_MALFORMED, "certificate: its extensions cannot be read as DER");
 }
 
+/* The extensions of a certificate whose TLVs are DER (`der`), as read from its bytes: each
+ * one's critical flag is DER (TRUE as FF; FALSE, the DEFAULT, left out: X.690 11.1, 11.5),
+ * and so is its value, the DER encoding of the extension's type inside the OCTET STRING.
+ * OpenSSL takes critical as 01 or an explicit FALSE, and keeps the value's bytes as they
+ * came. */
 static orsp_err extensions_are_der(orsp_slice der)
 {
 	orsp_reader r, x;
