@@ -704,6 +704,41 @@ static void test_config_errors(void **state)
 			         cases[i].expect);
 	}
 	assert_int_equal(orsp_smdp_config_load("/nonexistent/x.conf", &cfg), ORSP_E_USAGE);
+	/* a certificate that cannot be loaded: the reason is given */
+	{
+		char cert[1100], text[1300];
+		size_t n;
+		uint8_t *der =
+		    test_read_vector("sgp26/CertificateIssuer/CERT_CI_ECDSA_NIST.der", &n);
+		uint8_t *flag = NULL;
+		static const char *const expect[] = {
+		    "c.conf:2: ci: cannot load the certificate: /nonexistent/ci.der does not exist",
+		    "ci.der: certificate is not DER encoded: the critical flag of extension"};
+		/* its first critical flag as 01 instead of FF (d2i_X509 takes it) */
+		for (size_t i = 0; !flag && i + 3 <= n; i++)
+			if (der[i] == 0x01 && der[i + 1] == 0x01 && der[i + 2] == 0xFF)
+				flag = der + i + 2;
+		assert_non_null(flag);
+		*flag = 0x01;
+		snprintf(cert, sizeof(cert), "%s/ci.der", dir);
+		f = fopen(cert, "wb");
+		assert_non_null(f);
+		assert_int_equal(fwrite(der, 1, n, f), n);
+		fclose(f);
+		free(der);
+		for (int i = 0; i < 2; i++) {
+			snprintf(text, sizeof(text), "[keyset]\nci = %s\n",
+			         i == 0 ? "/nonexistent/ci.der" : cert);
+			f = fopen(conf, "w");
+			assert_non_null(f);
+			fputs(text, f);
+			fclose(f);
+			assert_int_equal(orsp_smdp_config_load(conf, &cfg), ORSP_E_USAGE);
+			if (!strstr(orsp_err_detail(), expect[i]))
+				fail_msg("'%s' does not mention '%s'", orsp_err_detail(),
+				         expect[i]);
+		}
+	}
 	/* what follows the server in a refused callback_url is not echoed: a query may hold a
 	 * key */
 	f = fopen(conf, "w");

@@ -169,8 +169,13 @@ static orsp_err load_cert(loader *l, const char *key, const char *v, orsp_rsp_ro
 		return e;
 	if (*out)
 		return bad(l, key, "given twice");
-	if (orsp_cert_load_file(path, out) != ORSP_OK)
-		return bad(l, key, "cannot load the certificate %s", path);
+	if (orsp_cert_load_file(path, out) != ORSP_OK) {
+		/* with the reason, which names the file when it is about the file */
+		const char *why = orsp_err_detail();
+		return strstr(why, path)
+		           ? bad(l, key, "cannot load the certificate: %s", why)
+		           : bad(l, key, "cannot load the certificate %s: %s", path, why);
+	}
 	if (orsp_cert_rsp_role(*out, &got) != ORSP_OK || got != role)
 		return bad(l, key, "%s is not a certificate of the expected role (policy)", path);
 	return ORSP_OK;
