@@ -713,7 +713,12 @@ static void test_config_errors(void **state)
 		uint8_t *flag = NULL;
 		static const char *const expect[] = {
 		    "c.conf:2: ci: cannot load the certificate: /nonexistent/ci.der does not exist",
-		    "ci.der: certificate is not DER encoded: the critical flag of extension"};
+		    "ci.der: certificate is not DER encoded: the critical flag of extension",
+		    "c.conf:1: trusted_ci: cannot load the certificate: /nonexistent/ci.der does "
+		    "not "
+		    "exist",
+		    "c.conf:1: trusted_ci: cannot load the certificate: ",
+		};
 		/* its first critical flag as 01 instead of FF (d2i_X509 takes it) */
 		for (size_t i = 0; !flag && i + 3 <= n; i++)
 			if (der[i] == 0x01 && der[i + 1] == 0x01 && der[i + 2] == 0xFF)
@@ -726,17 +731,20 @@ static void test_config_errors(void **state)
 		assert_int_equal(fwrite(der, 1, n, f), n);
 		fclose(f);
 		free(der);
-		for (int i = 0; i < 2; i++) {
-			snprintf(text, sizeof(text), "[keyset]\nci = %s\n",
-			         i == 0 ? "/nonexistent/ci.der" : cert);
+		for (int i = 0; i < 4; i++) {
+			snprintf(text, sizeof(text), "%sci = %s\n",
+			         i < 2 ? "[keyset]\n" : "trusted_",
+			         i % 2 == 0 ? "/nonexistent/ci.der" : cert);
 			f = fopen(conf, "w");
 			assert_non_null(f);
 			fputs(text, f);
 			fclose(f);
 			assert_int_equal(orsp_smdp_config_load(conf, &cfg), ORSP_E_USAGE);
-			if (!strstr(orsp_err_detail(), expect[i]))
-				fail_msg("'%s' does not mention '%s'", orsp_err_detail(),
-				         expect[i]);
+			/* the file that does not parse: the reason with it */
+			const char *reason = i % 2 ? expect[1] : expect[i];
+			if (!strstr(orsp_err_detail(), expect[i]) ||
+			    !strstr(orsp_err_detail(), reason))
+				fail_msg("'%s' does not mention '%s'", orsp_err_detail(), reason);
 		}
 	}
 	/* what follows the server in a refused callback_url is not echoed: a query may hold a

@@ -158,6 +158,19 @@ static orsp_err path_value(loader *l, const char *key, const char *v, char *out,
 	return ORSP_OK;
 }
 
+/* Why orsp_cert_load_file refused path, into out: its reason, which names the file when it
+ * is about the file (missing, unreadable), else the path and the reason (not DER, not a
+ * certificate...). */
+static void cert_failure(const char *path, char *out, size_t cap)
+{
+	const char *why = orsp_err_detail();
+
+	if (strstr(why, path))
+		snprintf(out, cap, "%s", why);
+	else
+		snprintf(out, cap, "%s: %s", path, why);
+}
+
 static orsp_err load_cert(loader *l, const char *key, const char *v, orsp_rsp_role role,
                           orsp_cert **out)
 {
@@ -170,11 +183,9 @@ static orsp_err load_cert(loader *l, const char *key, const char *v, orsp_rsp_ro
 	if (*out)
 		return bad(l, key, "given twice");
 	if (orsp_cert_load_file(path, out) != ORSP_OK) {
-		/* with the reason, which names the file when it is about the file */
-		const char *why = orsp_err_detail();
-		return strstr(why, path)
-		           ? bad(l, key, "cannot load the certificate: %s", why)
-		           : bad(l, key, "cannot load the certificate %s: %s", path, why);
+		char why[1024];
+		cert_failure(path, why, sizeof(why));
+		return bad(l, key, "cannot load the certificate: %s", why);
 	}
 	if (orsp_cert_rsp_role(*out, &got) != ORSP_OK || got != role)
 		return bad(l, key, "%s is not a certificate of the expected role (policy)", path);
@@ -587,9 +598,15 @@ static orsp_err set_key(loader *l, const char *k, const char *v)
 		orsp_cert *ci = NULL;
 		if ((e = path_value(l, k, v, path, sizeof(path))))
 			return e;
-		if (orsp_cert_load_file(path, &ci) || orsp_ci_store_add(c->svc.cis, ci)) {
+		if (orsp_cert_load_file(path, &ci)) {
+			char why[1024];
+			cert_failure(path, why, sizeof(why));
+			return bad(l, k, "cannot load the certificate: %s", why);
+		}
+		if (orsp_ci_store_add(c->svc.cis, ci)) {
 			orsp_cert_free(ci);
-			return bad(l, k, "%s is not a usable CI certificate", path);
+			return bad(l, k, "%s is not a usable CI certificate: %s", path,
+			           orsp_err_detail());
 		}
 		orsp_cert_free(ci);
 	} else if (strcmp(k, "es2_token") == 0) {
@@ -837,8 +854,11 @@ static orsp_err check_tls(loader *l)
 	bool mine;
 	orsp_err e;
 
-	if (orsp_cert_load_file(c->tls_cert, &tls))
-		return bad_at(l, "tls_cert", "tls_cert", "cannot load %s", c->tls_cert);
+	if (orsp_cert_load_file(c->tls_cert, &tls)) {
+		char why[1024];
+		cert_failure(c->tls_cert, why, sizeof(why));
+		return bad_at(l, "tls_cert", "tls_cert", "cannot load the certificate: %s", why);
+	}
 	e = orsp_rsp_verify_server_cert(c->svc.cis, tls, ORSP_ROLE_DP_TLS, c->svc.fqdn, 0);
 	if (e) {
 		orsp_cert_free(tls);
