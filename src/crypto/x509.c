@@ -187,6 +187,35 @@ static void sig_memo_set(const orsp_cert *child, const orsp_cert *issuer)
 	free(old);
 }
 
+/* One Extension ::= SEQUENCE { extnID OID, critical BOOLEAN DEFAULT FALSE, extnValue OCTET
+ * STRING } from r, read as DER: the flag, when there, is TRUE as FF (FALSE, the DEFAULT, is
+ * left out: X.690 11.1, 11.5). *value is the OCTET STRING. Shared by orsp_cert_parse and the
+ * eUICC fast path, so that both read an extension the same way. */
+typedef enum { EXT_OK, EXT_UNREADABLE, EXT_BAD_FLAG } ext_read;
+
+static ext_read read_extension(orsp_reader *r, orsp_tlv *oid, bool *critical, orsp_tlv *value)
+{
+	orsp_reader e;
+	orsp_tlv ext, f;
+
+	if (orsp_der_expect(r, 0x30, &ext))
+		return EXT_UNREADABLE;
+	orsp_reader_init(&e, ext.value.p, ext.value.len);
+	if (orsp_der_expect(&e, 0x06, oid) || orsp_der_read(&e, &f))
+		return EXT_UNREADABLE;
+	*critical = f.tag == 0x01;
+	if (*critical) {
+		if (f.value.len != 1 || f.value.p[0] != 0xFF)
+			return EXT_BAD_FLAG;
+		if (orsp_der_read(&e, &f))
+			return EXT_UNREADABLE;
+	}
+	if (f.tag != 0x04 || orsp_reader_remaining(&e))
+		return EXT_UNREADABLE;
+	*value = f;
+	return EXT_OK;
+}
+
 static orsp_err exts_unreadable(void)
 {
 	/* the structure d2i_X509 read and src/der not: not expected */
@@ -194,14 +223,14 @@ static orsp_err exts_unreadable(void)
 }
 
 /* The extensions of a certificate whose TLVs are DER (`der`), as read from its bytes: each
- * one's critical flag is DER (TRUE as FF; FALSE, the DEFAULT, left out: X.690 11.1, 11.5),
- * and so is its value, the DER encoding of the extension's type inside the OCTET STRING.
- * OpenSSL takes critical as 01 or an explicit FALSE, and keeps the value's bytes as they
- * came. */
+ * one's critical flag is DER (read_extension), and so is its value, the DER encoding of the
+ * extension's type inside the OCTET STRING. OpenSSL takes critical as 01 or an explicit
+ * FALSE, and keeps the value's bytes as they came. */
 static orsp_err extensions_are_der(orsp_slice der)
 {
-	orsp_reader r, x;
-	orsp_tlv t, exts, ext, f;
+	orsp_reader r;
+	orsp_tlv t, exts, oid, f;
+	bool critical;
 	unsigned i = 0;
 
 	/* Certificate { TBSCertificate { ..., [3] EXPLICIT Extensions }, ... } */
@@ -222,23 +251,17 @@ static orsp_err extensions_are_der(orsp_slice der)
 	orsp_reader_init(&r, exts.value.p, exts.value.len);
 	while (orsp_reader_remaining(&r)) {
 		i++;
-		if (orsp_der_expect(&r, 0x30, &ext))
+		switch (read_extension(&r, &oid, &critical, &f)) {
+		case EXT_OK:
+			break;
+		case EXT_BAD_FLAG:
+			return orsp_errf(ORSP_E_MALFORMED,
+			                 "certificate is not DER encoded: the critical flag of "
+			                 "extension %u (TRUE is FF, FALSE is left out)",
+			                 i);
+		default:
 			return exts_unreadable();
-		orsp_reader_init(&x, ext.value.p, ext.value.len);
-		if (orsp_der_expect(&x, 0x06, &f) || orsp_der_read(&x, &f))
-			return exts_unreadable();
-		if (f.tag == 0x01) {
-			if (f.value.len != 1 || f.value.p[0] != 0xFF)
-				return orsp_errf(
-				    ORSP_E_MALFORMED,
-				    "certificate is not DER encoded: the critical flag of "
-				    "extension %u (TRUE is FF, FALSE is left out)",
-				    i);
-			if (orsp_der_read(&x, &f))
-				return exts_unreadable();
 		}
-		if (f.tag != 0x04 || orsp_reader_remaining(&x))
-			return exts_unreadable();
 		/* orsp_errf takes the detail it replaces as an argument */
 		if (orsp_der_validate(f.value, ORSP_DER_MAX_DEPTH))
 			return orsp_errf(
@@ -1671,28 +1694,13 @@ static bool fast_subject(orsp_slice name, char eid[EID_LEN + 1])
 static bool fast_extensions(orsp_slice exts, const ASN1_OCTET_STRING *eum_ski)
 {
 	orsp_reader r;
-	orsp_tlv ext, oid, crit, val;
+	orsp_tlv oid, val;
 	bool have_ku = false, have_pol = false, have_ski = false, have_aki = false;
 
 	orsp_reader_init(&r, exts.p, exts.len);
 	while (orsp_reader_remaining(&r)) {
-		orsp_reader e;
-		bool critical = false;
-		if (orsp_der_expect(&r, 0x30, &ext))
-			return false;
-		orsp_reader_init(&e, ext.value.p, ext.value.len);
-		if (orsp_der_expect(&e, 0x06, &oid) || orsp_der_read(&e, &crit))
-			return false;
-		if (crit.tag == 0x01) {
-			/* DER: DEFAULT FALSE is never encoded, TRUE is FF */
-			if (crit.value.len != 1 || crit.value.p[0] != 0xFF ||
-			    orsp_der_read(&e, &val))
-				return false;
-			critical = true;
-		} else {
-			val = crit;
-		}
-		if (val.tag != 0x04 || orsp_reader_remaining(&e))
+		bool critical;
+		if (read_extension(&r, &oid, &critical, &val) != EXT_OK)
 			return false;
 		if (slice_is(oid.value, oid_key_usage, sizeof(oid_key_usage))) {
 			if (have_ku || !critical ||
