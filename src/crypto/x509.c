@@ -376,7 +376,7 @@ static orsp_err read_small_file(const char *path, uint8_t **buf, size_t *len)
 	/* Read one byte more than allowed to detect over-long files. */
 	b = malloc(CERT_MAX * 2 + 2);
 	if (!b) {
-		e = orsp_errf(ORSP_E_RESOURCE, "out of memory");
+		e = orsp_errf(ORSP_E_RESOURCE, "%s: out of memory", path);
 		goto out;
 	}
 	n = fread(b, 1, CERT_MAX * 2 + 1, f);

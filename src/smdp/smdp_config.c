@@ -158,19 +158,6 @@ static orsp_err path_value(loader *l, const char *key, const char *v, char *out,
 	return ORSP_OK;
 }
 
-/* Why orsp_cert_load_file refused path, into out: its reason, which names the file when it
- * is about the file (missing, unreadable), else the path and the reason (not DER, not a
- * certificate...). */
-static void cert_failure(const char *path, char *out, size_t cap)
-{
-	const char *why = orsp_err_detail();
-
-	if (strstr(why, path))
-		snprintf(out, cap, "%s", why);
-	else
-		snprintf(out, cap, "%s: %s", path, why);
-}
-
 static orsp_err load_cert(loader *l, const char *key, const char *v, orsp_rsp_role role,
                           orsp_cert **out)
 {
@@ -182,11 +169,9 @@ static orsp_err load_cert(loader *l, const char *key, const char *v, orsp_rsp_ro
 		return e;
 	if (*out)
 		return bad(l, key, "given twice");
-	if (orsp_cert_load_file(path, out) != ORSP_OK) {
-		char why[1024];
-		cert_failure(path, why, sizeof(why));
-		return bad(l, key, "cannot load the certificate: %s", why);
-	}
+	/* the reason names the file; bad() formats it before it replaces the detail */
+	if (orsp_cert_load_file(path, out) != ORSP_OK)
+		return bad(l, key, "cannot load the certificate: %s", orsp_err_detail());
 	if (orsp_cert_rsp_role(*out, &got) != ORSP_OK || got != role)
 		return bad(l, key, "%s is not a certificate of the expected role (policy)", path);
 	return ORSP_OK;
@@ -598,11 +583,8 @@ static orsp_err set_key(loader *l, const char *k, const char *v)
 		orsp_cert *ci = NULL;
 		if ((e = path_value(l, k, v, path, sizeof(path))))
 			return e;
-		if (orsp_cert_load_file(path, &ci)) {
-			char why[1024];
-			cert_failure(path, why, sizeof(why));
-			return bad(l, k, "cannot load the certificate: %s", why);
-		}
+		if (orsp_cert_load_file(path, &ci))
+			return bad(l, k, "cannot load the certificate: %s", orsp_err_detail());
 		if (orsp_ci_store_add(c->svc.cis, ci)) {
 			orsp_cert_free(ci);
 			return bad(l, k, "%s is not a usable CI certificate: %s", path,
@@ -854,11 +836,9 @@ static orsp_err check_tls(loader *l)
 	bool mine;
 	orsp_err e;
 
-	if (orsp_cert_load_file(c->tls_cert, &tls)) {
-		char why[1024];
-		cert_failure(c->tls_cert, why, sizeof(why));
-		return bad_at(l, "tls_cert", "tls_cert", "cannot load the certificate: %s", why);
-	}
+	if (orsp_cert_load_file(c->tls_cert, &tls))
+		return bad_at(l, "tls_cert", "tls_cert", "cannot load the certificate: %s",
+		              orsp_err_detail());
 	e = orsp_rsp_verify_server_cert(c->svc.cis, tls, ORSP_ROLE_DP_TLS, c->svc.fqdn, 0);
 	if (e) {
 		orsp_cert_free(tls);
