@@ -104,6 +104,8 @@ static void count(orsp_smdp_server *srv, const orsp_smdp_reply *r, double ms)
 
 	if (r->subject_code[0])
 		snprintf(code, sizeof(code), "%s/%s", r->subject_code, r->reason_code);
+	else if (r->http_status == 0)
+		snprintf(code, sizeof(code), "aborted");
 	else
 		snprintf(code, sizeof(code), "%d", r->http_status);
 	pthread_mutex_lock(&srv->lock);
@@ -159,6 +161,7 @@ static void log_request(const orsp_smdp_server *srv, const char *iface, const or
 	    iface, r->function, r->transaction_id[0] ? r->transaction_id : "-",
 	    r->eid[0] ? r->eid : "-", r->http_status,
 	    r->subject_code[0]      ? r->subject_code
+	    : r->http_status == 0   ? "aborted"
 	    : r->http_status >= 500 ? "error"
 	    : r->http_status >= 400 ? "refused"
 	                            : "ok",
@@ -429,8 +432,10 @@ static orsp_err on_metrics(void *ctx, const orsp_http_request *req, orsp_http_re
 }
 
 /* The HTTP server's hook: requests that reached a handler are logged and counted by it (one
- * line each); the others, answered by the HTTP server (404, 405, 413 ...), here, counted under
- * function "other" (never the path: a client could make up any number of series). */
+ * line each); the others, answered by the HTTP server (404, 405, 413 ...) or not answered at
+ * all (the client went away before its request was whole, or was reset at the request
+ * deadline: status 0, result "aborted"), here, counted under function "other" (never the
+ * path: a client could make up any number of series). */
 static void unhandled(void *ctx, const orsp_http_log_entry *e)
 {
 	orsp_smdp_server *srv = ctx;
@@ -438,7 +443,7 @@ static void unhandled(void *ctx, const orsp_http_log_entry *e)
 	char extra[512];
 	orsp_smdp_reply r;
 
-	if (e->handled || e->status < 400)
+	if (e->handled || (e->status > 0 && e->status < 400))
 		return;
 	memset(&r, 0, sizeof(r));
 	snprintf(r.function, sizeof(r.function), "other");

@@ -198,6 +198,17 @@ for _ in 1 2 3 4 5; do
 	codes+=$("${C[@]}" -o /dev/null -w '%{http_code}' -X POST -H 'X-Admin-Protocol: gsma/rsp/v2.2.0' --data-binary @"$T/big" "$URL/gsma/rsp2/es9plus/initiateAuthentication" || true)" "
 done
 [[ "$codes" == "413 413 413 413 413 " ]] && ok || bad "oversized body: $codes"
+# a client that leaves before its request is whole gets no answer: still one log line and a
+# count, "aborted" (else a slow or vanishing client would leave no trace)
+python3 -c 'import socket, ssl, sys, time
+ctx = ssl.create_default_context()
+ctx.check_hostname = False
+ctx.verify_mode = ssl.CERT_NONE
+s = ctx.wrap_socket(socket.create_connection(("127.0.0.1", int(sys.argv[1]))))
+s.sendall(b"POST /gsma/rsp2/es9plus/initiateAuthentication HTTP/1.1\r\nHost: x\r\n"
+          b"Content-Length: 100\r\n\r\n{\"a\"")
+time.sleep(0.3)
+s.close()' "$PORT"
 # the server certificate is checked by the client against the FQDN: wrong name fails
 if "${C[@]}" -o /dev/null "https://127.0.0.1:$PORT/metrics" 2>/dev/null; then bad "TLS name check passed for 127.0.0.1"; else ok; fi
 # /metrics
@@ -217,6 +228,12 @@ for _ in $(seq 1 50); do
 done
 [[ "$m" == *'openrsp_smdp_requests_total{function="other",result="404"} 1'* && "$m" == *'openrsp_smdp_requests_total{function="other",result="413"} 5'* ]] && ok || bad "metrics: 404/413: $(grep function=.other <<<"$m")"
 if grep -q frobnicate <<<"$m"; then bad "metrics: a path as a label"; else ok; fi
+for _ in $(seq 1 50); do
+	[[ "$m" == *'openrsp_smdp_requests_total{function="other",result="aborted"} 1'* ]] && break
+	sleep 0.1
+	m=$("${C[@]}" "$URL/metrics")
+done
+[[ "$m" == *'openrsp_smdp_requests_total{function="other",result="aborted"} 1'* ]] && ok || bad "metrics: a request left unfinished: $(grep function=.other <<<"$m")"
 [[ "$m" == *'openrsp_smdp_profiles{state="released"} 1'* ]] && ok || bad "metrics: profiles by state"
 # the crypto CPU time: serverSignature1 was made, so more than nothing, and less than all
 cs=$(sed -n 's/^openrsp_smdp_crypto_cpu_seconds_total //p' <<<"$m")
@@ -238,6 +255,7 @@ grep -q '^openrsp smdp: es2+ function=downloadOrder tid=- eid=- http=401 result=
 grep -q '^openrsp smdp: es9+ function=initiateAuthentication tid=- eid=- http=400 result=refused ms=[0-9.]* client=127.0.0.1$' "$T/serve.log" && ok || bad "log line of a 400: $(grep 'http=400' "$T/serve.log")"
 grep -q '^openrsp smdp: http function=other tid=- eid=- http=404 result=refused ms=[0-9.]* client=127.0.0.1 method=POST path=/gsma/rsp2/es9plus/frobnicate$' "$T/serve.log" && ok || bad "log line of a 404: $(grep 'http=404' "$T/serve.log")"
 [[ $(grep -c 'http=413' "$T/serve.log") -eq 5 ]] && ok || bad "log lines of 413s: $(grep 'http=413' "$T/serve.log")"
+grep -q '^openrsp smdp: http function=other tid=- eid=- http=0 result=aborted ms=[0-9.]* client=127.0.0.1 method=POST path=/gsma/rsp2/es9plus/initiateAuthentication$' "$T/serve.log" && ok || bad "log line of a request left unfinished: $(grep 'result=aborted' "$T/serve.log")"
 if grep -q "$TOKEN" "$T/serve.log"; then bad "token in the log"; else ok; fi
 # a scrape of /metrics too: logged and counted like the others
 if grep -q '^openrsp smdp: metrics function=metrics tid=- eid=- http=200 result=ok ms=[0-9.]*$' "$T/serve.log"; then ok; else bad "log line of a scrape: $(grep 'function=metrics' "$T/serve.log")"; fi
