@@ -1818,6 +1818,63 @@ static void test_memory_reset(void **state)
 	card_free(c);
 }
 
+/* EF.IMSI selected and read on channel 1 (the USIM selected there first): the status words. */
+static void imsi_on_channel1(card *c, uint16_t *sel, uint16_t *read)
+{
+	static const uint8_t sel_imsi[] = {0x01, 0xA4, 0x00, 0x0C, 0x02, 0x6F, 0x07};
+	static const uint8_t read_imsi[] = {0x01, 0xB0, 0x00, 0x00, 0x09};
+
+	xfer(c, sel_imsi, sizeof(sel_imsi));
+	*sel = c->sw;
+	xfer(c, read_imsi, sizeof(read_imsi));
+	*read = c->sw;
+}
+
+/* An eUICCMemoryReset that leaves the enabled profile leaves its USIM as the terminal uses
+ * it: the application selected on its channel, the current EF (the modem's session goes on,
+ * no REFRESH). Here after resetDefaultSmdpAddress alone, and after deleteOperationalProfiles
+ * with a provisioning profile enabled, which it keeps. */
+static void test_memory_reset_keeps_session(void **state)
+{
+	card *c = card_new();
+	uint16_t sel, rd;
+	(void)state;
+
+	install_ok(c, ICCID_A, 0, NULL);
+	assert_int_equal(enable(c, ICCID_A), 0);
+	assert_int_equal(usim_select(c, 1), 0x9000);
+	imsi_on_channel1(c, &sel, &rd);
+	assert_int_equal(sel, 0x9000);
+	assert_int_equal(rd, 0x9000);
+	assert_int_equal(es10_hex(c, "BF3F0C800A6F746865722E686F7374"), 0x9000); /* other.host */
+	assert_int_equal(rsp_code(c, 0xBF3F), 0);
+	assert_int_equal(es10_hex(c, "BF340482020520"), 0x9000);
+	assert_int_equal(rsp_code(c, 0xBF34), 0);
+	imsi_on_channel1(c, &sel, &rd);
+	assert_int_equal(sel, 0x9000);
+	assert_int_equal(rd, 0x9000);
+	card_free(c);
+
+	c = card_new();
+	dl_opts prov = {.iccid = ICCID_A, .set_class = true, .profile_class = 1};
+	int cmd = -1, reason = -1;
+	assert_int_equal(download(c, &prov, &cmd, &reason, NULL), 0xA0);
+	install_ok(c, ICCID_B, 0, NULL);
+	assert_int_equal(enable(c, ICCID_A), 0);
+	assert_int_equal(usim_select(c, 1), 0x9000);
+	static const uint8_t sel_imsi[] = {0x01, 0xA4, 0x00, 0x0C, 0x02, 0x6F, 0x07};
+	xfer(c, sel_imsi, sizeof(sel_imsi));
+	assert_int_equal(c->sw, 0x9000);
+	assert_int_equal(es10_hex(c, "BF340482020780"), 0x9000); /* deleteOperationalProfiles */
+	assert_int_equal(rsp_code(c, 0xBF34), 0);
+	assert_int_equal(orsp_euicc_profile_count(&c->e), 1);
+	assert_string_equal(enabled_iccid(c), ICCID_A);
+	static const uint8_t read_imsi[] = {0x01, 0xB0, 0x00, 0x00, 0x09};
+	xfer(c, read_imsi, sizeof(read_imsi)); /* the current EF is still EF.IMSI */
+	assert_int_equal(c->sw, 0x9000);
+	card_free(c);
+}
+
 /* The newest entry of ListNotification (highest seqNumber): its event bits and ICCID
  * (EF.ICCID coding). */
 static void last_notification(card *c, uint8_t *event, orsp_tlv *iccid)
@@ -2194,6 +2251,7 @@ int main(void)
 	    cmocka_unit_test(test_cancel_session),
 	    cmocka_unit_test(test_cancel_during_load),
 	    cmocka_unit_test(test_memory_reset),
+	    cmocka_unit_test(test_memory_reset_keeps_session),
 	    cmocka_unit_test(test_memory_reset_notifications),
 	    cmocka_unit_test(test_usim_sqn),
 	    cmocka_unit_test(test_open_errors),

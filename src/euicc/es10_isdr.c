@@ -2082,7 +2082,7 @@ static orsp_err memory_reset(orsp_euicc *e, const orsp_tlv *req, orsp_writer *w)
 	orsp_euicc_record recs[ISDP_RECORDS * ORSP_EUICC_MAX_PROFILES];
 	char names[ISDP_RECORDS * ORSP_EUICC_MAX_PROFILES][16];
 	size_t n = 0, need = 0;
-	bool any = false;
+	bool any = false, enabled_gone = false;
 	uint8_t opts = 0;
 	size_t nbits;
 	orsp_tlv f;
@@ -2109,6 +2109,7 @@ static orsp_err memory_reset(orsp_euicc *e, const orsp_tlv *req, orsp_writer *w)
 			return err;
 		}
 		n += isdp_removals(p, names + n, recs + n);
+		enabled_gone |= p->enabled;
 		memset(p, 0, sizeof(*p));
 		any = true;
 	}
@@ -2123,7 +2124,9 @@ static orsp_err memory_reset(orsp_euicc *e, const orsp_tlv *req, orsp_writer *w)
 		restore(e);
 		return err;
 	}
-	if (usim_sync(e))
+	/* The USIM (and ISIM) go with the enabled profile only: a reset that keeps it leaves
+	 * the terminal's session on them as it is. */
+	if (enabled_gone && usim_sync(e))
 		orsp_err_clear();
 	return result(w, 0xBF34, 0);
 }
