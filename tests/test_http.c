@@ -537,6 +537,112 @@ static void test_client_limits_and_errors(void **state)
 	assert_int_equal(atomic_load(&slow.finished), 1);
 }
 
+/* A server of one canned answer per connection: it reads the request's head, sends the
+ * answer as it is and closes. */
+struct canned {
+	int fd;
+	const char *answer;
+	size_t len;
+	pthread_t thread;
+};
+
+static void *canned_main(void *arg)
+{
+	struct canned *k = arg;
+	char buf[4096];
+	size_t got = 0;
+	ssize_t n;
+	int c = accept(k->fd, NULL, NULL);
+
+	if (c < 0)
+		return NULL;
+	while (got < sizeof(buf) - 1 && (n = recv(c, buf + got, sizeof(buf) - 1 - got, 0)) > 0) {
+		got += (size_t)n;
+		buf[got] = '\0';
+		if (strstr(buf, "\r\n\r\n"))
+			break;
+	}
+	for (size_t off = 0; off < k->len; off += (size_t)n) {
+		n = send(c, k->answer + off, k->len - off, MSG_NOSIGNAL);
+		if (n <= 0)
+			break;
+	}
+	shutdown(c, SHUT_WR);
+	while (recv(c, buf, sizeof(buf), 0) > 0)
+		;
+	close(c);
+	return NULL;
+}
+
+/* GET from a canned server answering these bytes: the client's error and result.fail. */
+static orsp_err get_canned(const char *answer, size_t len, orsp_http_fail *fail)
+{
+	struct canned k = {.answer = answer, .len = len};
+	struct sockaddr_in sa = {.sin_family = AF_INET};
+	socklen_t sl = sizeof(sa);
+	orsp_http_client *c = plain_client(5000);
+	orsp_http_result r;
+	orsp_err e;
+
+	k.fd = socket(AF_INET, SOCK_STREAM, 0);
+	assert_true(k.fd >= 0);
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_int_equal(bind(k.fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	assert_int_equal(listen(k.fd, 1), 0);
+	assert_int_equal(getsockname(k.fd, (struct sockaddr *)&sa, &sl), 0);
+	assert_int_equal(pthread_create(&k.thread, NULL, canned_main, &k), 0);
+	e = orsp_http_client_request(c, "GET", url_for("http", ntohs(sa.sin_port), "/x"), NULL,
+	                             NULL, 0, &r);
+	*fail = r.fail;
+	orsp_http_result_free(&r);
+	orsp_http_client_free(c); /* closes a kept-alive connection: the server's drain ends */
+	pthread_join(k.thread, NULL);
+	close(k.fd);
+	return e;
+}
+
+/* An answer that is not HTTP is PROTOCOL (ORSP_E_MALFORMED), whatever libcurl calls it: no
+ * status line (HTTP/0.9, which libcurl reports as an unsupported protocol, as it does a URL's
+ * scheme: the LPA said "bad URL"), a status line of another version, a broken chunked coding
+ * (a receive error to libcurl), a header line over libcurl's limit (out of memory to it). An
+ * answer cut short stays an I/O failure, an unsupported scheme in the URL a usage error. */
+static void test_client_malformed_answers(void **state)
+{
+	static const char http09[] = "hello\n";
+	static const char version[] = "HTTP/1.1 abc\r\n\r\n";
+	static const char chunk[] = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+	                            "ZZ\r\nabc\r\n0\r\n\r\n";
+	static const char cut[] = "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nab";
+	static const char fine[] = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
+	const char *const bad[] = {http09, version, chunk};
+	orsp_http_fail fail;
+	orsp_err e;
+	(void)state;
+
+	for (size_t i = 0; i < ORSP_ARRAY_LEN(bad); i++) {
+		e = get_canned(bad[i], strlen(bad[i]), &fail);
+		assert_err(e, ORSP_E_MALFORMED, "malformed response");
+		assert_int_equal(fail, ORSP_HTTP_FAIL_PROTOCOL);
+	}
+	size_t big_len = 200000;
+	char *big = malloc(big_len + 64);
+	assert_non_null(big);
+	int h = snprintf(big, 64, "HTTP/1.1 200 OK\r\nX-Big: ");
+	memset(big + h, 'a', big_len);
+	static const char tail[] = "\r\nContent-Length: 0\r\n\r\n";
+	memcpy(big + h + big_len, tail, strlen(tail));
+	e = get_canned(big, (size_t)h + big_len + strlen(tail), &fail);
+	free(big);
+	assert_err(e, ORSP_E_MALFORMED, "header");
+	assert_int_equal(fail, ORSP_HTTP_FAIL_PROTOCOL);
+
+	e = get_canned(cut, strlen(cut), &fail);
+	assert_err(e, ORSP_E_IO, NULL);
+	assert_int_equal(fail, ORSP_HTTP_FAIL_OTHER);
+	assert_ok(get_canned(fine, strlen(fine), &fail));
+	assert_int_equal(fail, ORSP_HTTP_FAIL_NONE);
+}
+
 static void test_connection_refused(void **state)
 {
 	(void)state;
@@ -3527,6 +3633,7 @@ int main(void)
 	    cmocka_unit_test(test_413_body_limit),
 	    cmocka_unit_test(test_body_wiped),
 	    cmocka_unit_test(test_client_limits_and_errors),
+	    cmocka_unit_test(test_client_malformed_answers),
 	    cmocka_unit_test(test_connection_refused),
 	    cmocka_unit_test_teardown(test_proxy_environment_ignored, fake_proxy_stop),
 	    cmocka_unit_test(test_graceful_stop),

@@ -230,7 +230,7 @@ typedef enum orsp_http_fail {
 	ORSP_HTTP_FAIL_TLS,       /* ORSP_E_VERIFY: handshake or certificate (chain) check */
 	ORSP_HTTP_FAIL_TOO_LARGE, /* ORSP_E_RESOURCE: response body above max_response */
 	ORSP_HTTP_FAIL_PROTOCOL,  /* ORSP_E_MALFORMED: not a valid HTTP response */
-	ORSP_HTTP_FAIL_OTHER,     /* ORSP_E_IO or ORSP_E_USAGE: anything else (detail says) */
+	ORSP_HTTP_FAIL_OTHER,     /* ORSP_E_IO, _USAGE or _RESOURCE: anything else (detail says) */
 	/* ORSP_E_VERIFY: the certificate chains to a trust anchor but is not for the host (the
 	 * URL's, or expected_host): the name is wrong, not the trust anchors */
 	ORSP_HTTP_FAIL_TLS_NAME,

@@ -292,6 +292,13 @@ static bool name_mismatch(CURL *curl, CURLcode rc)
 	       vr == X509_V_ERR_HOSTNAME_MISMATCH || vr == X509_V_ERR_IP_ADDRESS_MISMATCH;
 }
 
+/* Whether the failed transfer got as far as a connection to the server (its address known). */
+static bool connected(CURL *curl)
+{
+	char *ip = NULL;
+	return curl_easy_getinfo(curl, CURLINFO_PRIMARY_IP, &ip) == CURLE_OK && ip && ip[0];
+}
+
 static orsp_err map_curl_error(CURL *curl, CURLcode rc, const struct sink *s, const char *errbuf,
                                orsp_http_fail *fail)
 {
@@ -331,10 +338,38 @@ static orsp_err map_curl_error(CURL *curl, CURLcode rc, const struct sink *s, co
 	case CURLE_BAD_CONTENT_ENCODING:
 		*fail = ORSP_HTTP_FAIL_PROTOCOL;
 		return orsp_errf(ORSP_E_MALFORMED, "http: malformed response: %s", d);
-	case CURLE_URL_MALFORMAT:
 	case CURLE_UNSUPPORTED_PROTOCOL:
+		/* also an answer that is not HTTP/1.x (no status line: HTTP/0.9; "HTTP/1.1 abc"),
+		 * once connected; a URL's scheme is refused before any connection */
+		if (connected(curl)) {
+			*fail = ORSP_HTTP_FAIL_PROTOCOL;
+			return orsp_errf(ORSP_E_MALFORMED, "http: malformed response: %s", d);
+		}
 		*fail = ORSP_HTTP_FAIL_OTHER;
 		return orsp_errf(ORSP_E_USAGE, "http: bad URL: %s", d);
+	case CURLE_URL_MALFORMAT:
+		*fail = ORSP_HTTP_FAIL_OTHER;
+		return orsp_errf(ORSP_E_USAGE, "http: bad URL: %s", d);
+	case CURLE_RECV_ERROR:
+		/* a broken chunked coding comes as a receive error, told by its message */
+		if (strstr(d, "chunk")) {
+			*fail = ORSP_HTTP_FAIL_PROTOCOL;
+			return orsp_errf(ORSP_E_MALFORMED, "http: malformed response: %s", d);
+		}
+		*fail = ORSP_HTTP_FAIL_OTHER;
+		return orsp_errf(ORSP_E_IO, "http: %s", d);
+	case CURLE_OUT_OF_MEMORY:
+		/* libcurl's answer to a header line over its limit (100 KiB), too */
+		if (connected(curl)) {
+			*fail = ORSP_HTTP_FAIL_PROTOCOL;
+			return orsp_errf(
+			    ORSP_E_MALFORMED,
+			    "http: malformed response: a header over libcurl's limit, or "
+			    "out of memory (%s)",
+			    d);
+		}
+		*fail = ORSP_HTTP_FAIL_OTHER;
+		return orsp_errf(ORSP_E_RESOURCE, "http: %s", d);
 	default:
 		*fail = ORSP_HTTP_FAIL_OTHER;
 		return orsp_errf(ORSP_E_IO, "http: %s", d);
