@@ -482,6 +482,63 @@ static void test_413_body_limit(void **state)
 	orsp_http_server_stop(srv, 2000);
 }
 
+static int raw_connect(uint16_t port);
+
+/* A chunked body to /len: a first chunk of first bytes (the server takes it whole before the
+ * rest comes), then chunks up to total bytes in all and the last chunk; what the server sent
+ * back before it closed (NUL-terminated, "" when nothing). */
+static void post_chunked(uint16_t port, size_t first, size_t total, char *resp, size_t cap)
+{
+	static const char head[] = "POST /len HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+	                           "Transfer-Encoding: chunked\r\n\r\n";
+	static char data[4096];
+	char size[16];
+	size_t sent = 0, got = 0;
+	ssize_t n;
+	int fd = raw_connect(port);
+
+	memset(data, 'a', sizeof(data));
+	(void)!send(fd, head, strlen(head), MSG_NOSIGNAL);
+	while (sent < total) {
+		size_t k = sent ? total - sent : first;
+		if (k > sizeof(data))
+			k = sizeof(data);
+		snprintf(size, sizeof(size), "%zx\r\n", k);
+		if (send(fd, size, strlen(size), MSG_NOSIGNAL) < 0 ||
+		    send(fd, data, k, MSG_NOSIGNAL) < 0 || send(fd, "\r\n", 2, MSG_NOSIGNAL) < 0)
+			break; /* closed by the server */
+		if (!sent)
+			sleep_ms(100);
+		sent += k;
+	}
+	(void)!send(fd, "0\r\n\r\n", 5, MSG_NOSIGNAL);
+	while (got < cap - 1 && (n = recv(fd, resp + got, cap - 1 - got, 0)) > 0)
+		got += (size_t)n;
+	resp[got] = 0;
+	close(fd);
+}
+
+/* A chunked body above max_body is read and dropped up to 2 x max_body + 64 KiB in all, then
+ * answered 413; one byte past that, the connection is closed without an answer. The part
+ * stored before the body outgrew max_body counts (it was left out, so a client could send up
+ * to max_body more, 3 x max_body + 64 KiB). */
+static void test_chunked_drop_limit(void **state)
+{
+	(void)state;
+	enum { MAX = 1024, LIMIT = 2 * MAX + 65536 };
+	orsp_http_server *srv = start_plain(MAX);
+	uint16_t port = orsp_http_server_port(srv);
+	char resp[1024];
+
+	post_chunked(port, MAX, LIMIT, resp, sizeof(resp));
+	if (strncmp(resp, "HTTP/1.1 413", 12) != 0)
+		fail_msg("a chunked body of the drop limit: want 413, got \"%.60s\"", resp);
+	post_chunked(port, MAX, LIMIT + 1, resp, sizeof(resp));
+	if (resp[0])
+		fail_msg("a chunked body past the drop limit: want no answer, got \"%.60s\"", resp);
+	orsp_http_server_stop(srv, 2000);
+}
+
 static void test_client_limits_and_errors(void **state)
 {
 	(void)state;
@@ -3631,6 +3688,7 @@ int main(void)
 	    cmocka_unit_test(test_malformed_json_in_handler),
 	    cmocka_unit_test(test_204_404_405_500),
 	    cmocka_unit_test(test_413_body_limit),
+	    cmocka_unit_test(test_chunked_drop_limit),
 	    cmocka_unit_test(test_body_wiped),
 	    cmocka_unit_test(test_client_limits_and_errors),
 	    cmocka_unit_test(test_client_malformed_answers),

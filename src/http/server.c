@@ -771,6 +771,11 @@ static bool append(struct req_state *st, const char *data, size_t n)
 	size_t max = st->srv->max_body;
 
 	if (st->overflow || n > max - st->len) {
+		if (!st->overflow) {
+			/* the part stored so far counts as dropped too: the limit is the body's */
+			st->dropped = st->len;
+			st->len = 0;
+		}
 		st->overflow = true;
 		body_free(st);
 		st->dropped += n;
