@@ -647,6 +647,28 @@ static void test_config_errors(void **state)
 	     "callback_url: expected the operator's server"},
 	    {"callback_url = https://operator.example.net/#f\n",
 	     "callback_url: expected the operator's server"},
+	    /* host[:port]: libcurl refused the others only when a report was sent, and each
+	     * was given up after its last retry */
+	    {"callback_url = http://127.0.0.1:18099x\n",
+	     "c.conf:1: callback_url: expected scheme://host[:port]: a host name or address, and "
+	     "a port of 1 to 65535"},
+	    {"callback_url = http://127.0.0.1:0\n", "callback_url: expected scheme://host[:port]"},
+	    {"callback_url = http://127.0.0.1:65536\n",
+	     "callback_url: expected scheme://host[:port]"},
+	    {"callback_url = http://127.0.0.1:080080\n",
+	     "callback_url: expected scheme://host[:port]"},
+	    {"callback_url = http://127.0.0.1:\n", "callback_url: expected scheme://host[:port]"},
+	    {"callback_url = http://127.0.0.1:8080\\evil.example\n",
+	     "callback_url: expected scheme://host[:port]"},
+	    {"callback_url = http://127.0.0.1:8080;x\n",
+	     "callback_url: expected scheme://host[:port]"},
+	    {"callback_url = https://op example.net\n",
+	     "callback_url: expected scheme://host[:port]"},
+	    {"callback_url = https://[2001:db8::1\n",
+	     "callback_url: expected scheme://host[:port]"},
+	    {"callback_url = https://[]:443\n", "callback_url: expected scheme://host[:port]"},
+	    {"callback_url = https://a:1:2\n", "callback_url: expected scheme://host[:port]"},
+	    {"callback_url = https://:443\n", "callback_url: expected scheme://host[:port]"},
 	    {"callback_url = https://\n", "c.conf:1: callback_url: no host in the URL"},
 	    {"callback_url = https:///x\n", "c.conf:1: callback_url: no host in the URL"},
 	    {"callback_ca = /nonexistent/ca.pem\n", "callback_ca: cannot open /nonexistent"},
@@ -758,6 +780,24 @@ static void test_config_errors(void **state)
 			if (!strstr(orsp_err_detail(), want))
 				fail_msg("'%s' does not mention '%s'", orsp_err_detail(), want);
 		}
+	}
+	/* the callback_url forms taken: the line after it is the first refused */
+	static const char *const urls[] = {"http://127.0.0.1",
+	                                   "http://127.0.0.1:1",
+	                                   "http://[::1]:8080",
+	                                   "http://localhost:65535/",
+	                                   "https://operator.example.net:443",
+	                                   "https://192.0.2.1",
+	                                   "https://[2001:db8::1]:8443",
+	                                   "https://op_1.example.net"};
+	for (size_t i = 0; i < ORSP_ARRAY_LEN(urls); i++) {
+		f = fopen(conf, "w");
+		assert_non_null(f);
+		fprintf(f, "callback_url = %s\nmax_body = 1\n", urls[i]);
+		fclose(f);
+		assert_int_equal(orsp_smdp_config_load(conf, &cfg), ORSP_E_USAGE);
+		if (!strstr(orsp_err_detail(), "c.conf:2: max_body"))
+			fail_msg("callback_url = %s: %s", urls[i], orsp_err_detail());
 	}
 	/* what follows the server in a refused callback_url is not echoed: a query may hold a
 	 * key */

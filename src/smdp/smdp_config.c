@@ -5,6 +5,7 @@
  *   [keyset]          starts one more key set (CI, DPauth, DPpb); repeat for several CIs
  *
  * Every problem names the file, the line and the key. */
+#include <ctype.h>
 #include <errno.h>
 #include <libgen.h>
 #include <stdarg.h>
@@ -436,6 +437,40 @@ static bool loopback_url(const char *s)
 	return false;
 }
 
+/* Whether the authority a[0..n) is host[:port]: a host name or IPv4 address (letters, digits,
+ * '.', '-', '_'), or an IPv6 address in brackets, then nothing or ':' and a port of 1 to
+ * 65535 in at most five digits. libcurl refuses the others only when a report is sent. */
+static bool authority_ok(const char *a, size_t n)
+{
+	size_t h = 0;
+
+	if (n && a[0] == '[') {
+		for (h = 1; h < n && (isxdigit((unsigned char)a[h]) || a[h] == ':' || a[h] == '.');
+		     h++)
+			;
+		if (h == 1 || h >= n || a[h] != ']')
+			return false;
+		h++;
+	} else {
+		while (h < n &&
+		       (isalnum((unsigned char)a[h]) || a[h] == '.' || a[h] == '-' || a[h] == '_'))
+			h++;
+		if (h == 0)
+			return false;
+	}
+	if (h == n)
+		return true;
+	if (a[h] != ':' || n - h - 1 < 1 || n - h - 1 > 5)
+		return false;
+	unsigned port = 0;
+	for (size_t i = h + 1; i < n; i++) {
+		if (!isdigit((unsigned char)a[i]))
+			return false;
+		port = port * 10 + (unsigned)(a[i] - '0');
+	}
+	return port >= 1 && port <= 65535;
+}
+
 /* How many different characters s has. */
 static size_t distinct_chars(const char *s)
 {
@@ -620,6 +655,11 @@ static orsp_err set_key(loader *l, const char *k, const char *v)
 			    "(and callback_ca) for another host");
 		if (n == 0)
 			return bad(l, k, "no host in the URL");
+		if (!authority_ok(host, n))
+			return bad(
+			    l, k,
+			    "expected scheme://host[:port]: a host name or address, and a port "
+			    "of 1 to 65535");
 		/* the reports go to <callback_url>/gsma/rsp2/es2plus/handleDownloadProgressInfo,
 		 * the path SGP.22's JSON binding gives every ES2+ function: the URL names the
 		 * operator's server, scheme://host[:port]. A trailing '/' is dropped (it made the
