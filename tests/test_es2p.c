@@ -153,6 +153,13 @@ static void test_cancel_downloaded(void **state)
 	orsp_smdp_profile p;
 
 	json_decref(call(f, "downloadOrder", order, NULL, NULL));
+	/* the order's row names the EID (the cancel to Available below clears it) */
+	assert_int_equal(orsp_smdp_get(f->s, ICCID, &p), ORSP_OK);
+	assert_int_equal(orsp_smdp_audit_walk(f->s, ICCID, keep_last, &a, NULL), ORSP_OK);
+	assert_string_equal(a.r.to, "linked");
+	char want[160];
+	snprintf(want, sizeof(want), "%s, EID %s", p.matching_id, EID);
+	assert_string_equal(a.r.detail, want);
 	json_decref(call(f, "confirmOrder", release, NULL, NULL));
 	assert_int_equal(orsp_smdp_mark_downloaded(f->s, ICCID), ORSP_OK);
 	json_decref(call(f, "cancelOrder",
@@ -385,6 +392,11 @@ static void test_confirm_eid_and_matching_id(void **state)
 	assert_string_equal(json_string_value(json_object_get(o, "matchingId")), "OP-CHOSEN-1");
 	assert_null(json_object_get(o, "eid"));
 	json_decref(o);
+	/* the audit names the operator's matching ID, the one the LPAs use */
+	last_audit a;
+	assert_int_equal(orsp_smdp_audit_walk(f->s, ICCID2, keep_last, &a, NULL), ORSP_OK);
+	assert_string_equal(a.r.to, "released");
+	assert_string_equal(a.r.detail, "matching ID from the operator: OP-CHOSEN-1");
 	assert_int_equal(orsp_smdp_lookup(f->s, "OP-CHOSEN-1", &p), ORSP_OK);
 	assert_string_equal(p.iccid, ICCID2);
 	assert_int_equal(p.state, ORSP_SMDP_RELEASED);

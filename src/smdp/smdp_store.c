@@ -1327,9 +1327,14 @@ orsp_err orsp_smdp_download_order(orsp_smdp *s, const orsp_smdp_order *o, orsp_s
 		err = orsp_stmt_run(st);
 	if (err == ORSP_E_EXISTS)
 		err = orsp_errf(ORSP_E_EXISTS, "matching ID %s is already in use", mid);
-	if (!err)
-		err =
-		    set_state(s, &p, o->eid ? ORSP_SMDP_EV_ORDER_EID : ORSP_SMDP_EV_ORDER, "", mid);
+	if (!err) {
+		/* the EID too: a cancel to Available clears it from the profile */
+		char detail[128];
+		snprintf(detail, sizeof(detail), "%s%s%s", mid, o->eid ? ", EID " : "",
+		         o->eid ? o->eid : "");
+		err = set_state(s, &p, o->eid ? ORSP_SMDP_EV_ORDER_EID : ORSP_SMDP_EV_ORDER, "",
+		                detail);
+	}
 out:
 	orsp_stmt_finalize(st);
 	err = finish(s, err);
@@ -1501,10 +1506,15 @@ static orsp_err confirm(orsp_smdp *s, load_key by, const char *key, const orsp_s
 		if (err)
 			goto out;
 	}
-	err = set_state(s, &p, ev, "",
-	                new_mid ? (cc ? "confirmation code set; matching ID from the operator"
-	                              : "matching ID from the operator")
-	                        : (cc ? "confirmation code set" : ""));
+	{
+		/* the operator's matching ID named: the one its LPAs use from now on */
+		char detail[160];
+		snprintf(detail, sizeof(detail), "%s%s%s%s", cc ? "confirmation code set" : "",
+		         cc && new_mid ? "; " : "",
+		         new_mid ? "matching ID from the operator: " : "",
+		         new_mid ? c->matching_id : "");
+		err = set_state(s, &p, ev, "", detail);
+	}
 out:
 	orsp_stmt_finalize(st);
 	orsp_secret_wipe(&h);
