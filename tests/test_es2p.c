@@ -638,6 +638,29 @@ static void test_field_refusals(void **state)
 	for (size_t i = 0; i < ORSP_ARRAY_LEN(cases); i++)
 		call_msg(f, cases[i].fn, cases[i].body, cases[i].subject, cases[i].reason,
 		         cases[i].needle);
+	/* the same codes for values of any length (over 1024 characters they were 1.2/2.1, a
+	 * string too long): the body limit bounds them, each field's check judges them */
+	static const struct {
+		const char *fn, *member, *subject, *reason, *needle;
+		char fill;
+	} longs[] = {
+	    {"downloadOrder", "eid", "8.1.1", "2.1", "eid", '8'},
+	    {"confirmOrder", "eid", "8.1.1", "2.1", "eid", '8'},
+	    {"confirmOrder", "confirmationCode", "8.2.7", "2.1", "confirmationCode", '1'},
+	    {"cancelOrder", "eid", "8.1.1", "2.1", "eid", '8'},
+	    {"cancelOrder", "matchingId", "8.2.6", "3.8", "matching ID", 'A'},
+	};
+	static char value[1501], body[2048];
+	for (size_t i = 0; i < ORSP_ARRAY_LEN(longs); i++) {
+		memset(value, longs[i].fill, sizeof(value) - 1);
+		snprintf(body, sizeof(body), "{" HDR ",\"iccid\":\"" ICCID "\",%s\"%s\":\"%s\"}",
+		         !strcmp(longs[i].fn, "confirmOrder")  ? "\"releaseFlag\":true,"
+		         : !strcmp(longs[i].fn, "cancelOrder") ? "\"finalProfileStatusIndicator\":"
+		                                                 "\"Available\","
+		                                               : "",
+		         longs[i].member, value);
+		call_msg(f, longs[i].fn, body, longs[i].subject, longs[i].reason, longs[i].needle);
+	}
 	assert_int_equal(state_of(f), ORSP_SMDP_ALLOCATED);
 }
 

@@ -16,10 +16,11 @@ typedef struct req {
 	orsp_smdp_reply *out;
 } req;
 
-/* The longest string member read before its own check (the body limit bounds it anyway): an
- * EID or confirmation code of the wrong length is refused by that check, with the status
- * code of its field, not as a string too long. */
-#define FIELD_MAX 1024
+/* No length cap on a string member read before its own check (the body limit bounds it): an
+ * EID, confirmation code or matching ID of any wrong length is refused by that check, with
+ * the status code of its field, not as a string too long (1.2/2.1, over 1024 characters
+ * until the cap went). */
+#define FIELD_MAX SIZE_MAX
 
 /* An optional string member as it came: NULL when absent; ORSP_E_MALFORMED when not a
  * string. */
