@@ -1013,6 +1013,22 @@ static void test_migrations(void **state)
 	assert_int_equal(orsp_db_migrate(db, "test", good, 1), ORSP_E_STATE);
 	/* Versions must be 1, 2, 3... */
 	assert_int_equal(orsp_db_migrate(db, "x", misnumbered, 2), ORSP_E_USAGE);
+	/* A version no int holds, or below 0 (a damaged table), is refused, not wrapped: 2^32 + 1
+	 * read as 1 ran step 2 again, -5 as a start past every step applied nothing */
+	static const char *const out_of_range[] = {"4294967297", "-5"};
+	for (size_t i = 0; i < ORSP_ARRAY_LEN(out_of_range); i++) {
+		char sql[160];
+		snprintf(sql, sizeof(sql),
+		         "INSERT INTO schema_migrations (module, version, description, applied_at)"
+		         " VALUES ('w%zu', %s, 'x', 0)",
+		         i, out_of_range[i]);
+		assert_int_equal(orsp_db_exec(db, sql), ORSP_OK);
+		snprintf(sql, sizeof(sql), "w%zu", i);
+		assert_int_equal(orsp_db_schema_version(db, sql, &v), ORSP_E_MALFORMED);
+		assert_non_null(strstr(orsp_err_detail(), "out of range"));
+		assert_int_equal(orsp_db_migrate(db, sql, good, 2), ORSP_E_MALFORMED);
+	}
+	assert_int_equal(count_rows(db, "SELECT COUNT(*) FROM m1"), 1);
 	orsp_db_close(db);
 }
 

@@ -2,6 +2,7 @@
  * `schema_migrations`. Each step runs in its own write transaction together with the row
  * that records it, so a step is applied completely or not at all, exactly once, even when
  * several processes start at the same time. */
+#include <limits.h>
 #include <time.h>
 
 #include "store_impl.h"
@@ -50,9 +51,17 @@ orsp_err orsp_db_schema_version(orsp_db *db, const char *module, int *version)
 	err = count_of(db,
 	               "SELECT COALESCE(MAX(version), 0) FROM schema_migrations WHERE module = ?1",
 	               module, &n);
-	if (!err)
-		*version = (int)n;
-	return err;
+	if (err)
+		return err;
+	/* a version no migration list reaches (a damaged or foreign table): taken as an int it
+	 * would wrap, 2^32 + 1 to 1 (migrations run again on a newer file), -5 to a start past
+	 * every step (nothing applied, the file taken as current) */
+	if (n < 0 || n > INT_MAX)
+		return orsp_errf(ORSP_E_MALFORMED,
+		                 "%s schema version %lld in schema_migrations is out of range",
+		                 module, (long long)n);
+	*version = (int)n;
+	return ORSP_OK;
 }
 
 orsp_err orsp_db_has_tables(orsp_db *db, bool *any)
