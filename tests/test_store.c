@@ -1417,6 +1417,25 @@ static void test_kek_formats(void **state)
 	assert_int_equal(orsp_kek_load(path, &k), ORSP_E_MALFORMED);
 	write_file(path, "", 0, 0600);
 	assert_int_equal(orsp_kek_load(path, &k), ORSP_E_MALFORMED);
+	/* a hex KEK cut to 32 digits is no raw KEK (all 32 bytes hex digits: one random key in
+	 * 10^34), refused by every reader; the same bytes with one that is not a digit load */
+	{
+		char uri[64];
+		bool sealed = true;
+		write_file(path, hex, 32, 0600);
+		assert_int_equal(orsp_kek_load(path, &k), ORSP_E_MALFORMED);
+		assert_non_null(strstr(orsp_err_detail(), "holds 32 hex digits"));
+		assert_int_equal(orsp_kek_load_existing(path, &k), ORSP_E_MALFORMED);
+		assert_int_equal(orsp_kek_sealed_uri(path, uri, sizeof(uri), &sealed),
+		                 ORSP_E_MALFORMED);
+		assert_false(sealed);
+		uint8_t raw[32];
+		memcpy(raw, hex, 32);
+		raw[7] = 'g';
+		write_file(path, raw, 32, 0600);
+		assert_int_equal(orsp_kek_load(path, &k), ORSP_OK);
+		assert_bytes_equal(k.v, raw, 32);
+	}
 
 	/* 32 zero bytes, raw or in hex, are what kek seal leaves in the clear file it replaced,
 	 * never a KEK: refused by every reader, the file left as it is; one bit set is a KEK */

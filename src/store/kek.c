@@ -437,8 +437,9 @@ static orsp_err sealed_open(const char *path, const char *text, size_t n, orsp_s
 /* The forms of a KEK file's content: the 32 bytes, 64 hex digits (a newline after them
  * allowed), or a sealed KEK (its magic first line; parsed by sealed_parse). KEK_ZERO: 32 zero
  * bytes, raw or in hex, which no KEK is (none is ever made so), but what kek seal leaves in
- * the clear file it replaced. */
-enum kek_form { KEK_NONE, KEK_RAW, KEK_HEX, KEK_SEALED, KEK_ZERO };
+ * the clear file it replaced. KEK_CUT: 32 bytes that are all hex digits, a hex KEK cut to half
+ * its length (a short copy, a paste) rather than a random key (one in 10^34 is). */
+enum kek_form { KEK_NONE, KEK_RAW, KEK_HEX, KEK_SEALED, KEK_ZERO, KEK_CUT };
 
 /* The form of buf[0..*n); for KEK_HEX *n loses the newline. */
 static enum kek_form kek_form_of(const uint8_t *buf, size_t *n)
@@ -447,9 +448,11 @@ static enum kek_form kek_form_of(const uint8_t *buf, size_t *n)
 	uint8_t any = 0;
 
 	if (*n == ORSP_KEK_LEN) {
-		for (size_t i = 0; i < *n; i++)
+		for (size_t i = 0; i < *n; i++) {
 			any |= buf[i];
-		return any ? KEK_RAW : KEK_ZERO;
+			hex = hex && is_hex_digit(buf[i]);
+		}
+		return !any ? KEK_ZERO : hex ? KEK_CUT : KEK_RAW;
 	}
 	if (*n > strlen(SEALED_MAGIC) && memcmp(buf, SEALED_MAGIC, strlen(SEALED_MAGIC)) == 0)
 		return KEK_SEALED;
@@ -462,6 +465,15 @@ static enum kek_form kek_form_of(const uint8_t *buf, size_t *n)
 		any |= buf[i] ^ '0';
 	}
 	return !hex ? KEK_NONE : any ? KEK_HEX : KEK_ZERO;
+}
+
+static orsp_err cut_refused(const char *path)
+{
+	return orsp_errf(ORSP_E_MALFORMED,
+	                 "KEK file %s holds 32 hex digits, which is no KEK: a hex KEK (64 "
+	                 "digits) cut short, or a damaged file; restore the KEK file from its "
+	                 "backup",
+	                 path);
 }
 
 static orsp_err zero_refused(const char *path)
@@ -554,6 +566,9 @@ static orsp_err kek_read_fd(int fd, const char *path, bool clear, orsp_secret *k
 		break;
 	case KEK_ZERO:
 		err = zero_refused(path);
+		goto out;
+	case KEK_CUT:
+		err = cut_refused(path);
 		goto out;
 	case KEK_NONE:
 		break;
@@ -932,6 +947,8 @@ orsp_err orsp_kek_sealed_uri(const char *path, char *uri, size_t cap, bool *seal
 		*sealed = err == ORSP_OK;
 	} else if (form == KEK_ZERO) {
 		err = zero_refused(path);
+	} else if (form == KEK_CUT) {
+		err = cut_refused(path);
 	} else if (form == KEK_NONE || form == KEK_SEALED) {
 		err = orsp_errf(
 		    ORSP_E_MALFORMED,
