@@ -1385,6 +1385,32 @@ static void test_kek_owner_refused(void **state)
 	orsp_secret_wipe(&k);
 }
 
+/* The KEK file at path is refused as malformed by every reader (the load, mentioning needle,
+ * the load of an existing file, the sealed-or-not check). */
+static void kek_refused_by_all(const char *path, const char *needle)
+{
+	orsp_secret k = {0};
+	char uri[64];
+	bool sealed = true;
+
+	assert_int_equal(orsp_kek_load(path, &k), ORSP_E_MALFORMED);
+	assert_non_null(strstr(orsp_err_detail(), needle));
+	assert_int_equal(orsp_kek_load_existing(path, &k), ORSP_E_MALFORMED);
+	assert_int_equal(orsp_kek_sealed_uri(path, uri, sizeof(uri), &sealed), ORSP_E_MALFORMED);
+	assert_false(sealed);
+}
+
+/* A KEK file of these n bytes at path loads as the KEK expect. */
+static void kek_loads(const char *path, const void *bytes, size_t n, const uint8_t expect[32])
+{
+	orsp_secret k = {0};
+
+	write_file(path, bytes, n, 0600);
+	assert_int_equal(orsp_kek_load(path, &k), ORSP_OK);
+	assert_bytes_equal(k.v, expect, 32);
+	orsp_secret_wipe(&k);
+}
+
 static void test_kek_formats(void **state)
 {
 	(void)state;
@@ -1397,15 +1423,11 @@ static void test_kek_formats(void **state)
 		expect[i] = (uint8_t)i;
 	snprintf(path, sizeof(path), "%s", path_in("fmt.kek"));
 
-	write_file(path, hex, 64, 0600);
-	assert_int_equal(orsp_kek_load(path, &k), ORSP_OK);
-	assert_bytes_equal(k.v, expect, 32);
+	kek_loads(path, hex, 64, expect);
 	char line[66];
 	memcpy(line, hex, 64);
 	line[64] = '\n';
-	write_file(path, line, 65, 0600);
-	assert_int_equal(orsp_kek_load(path, &k), ORSP_OK);
-	assert_bytes_equal(k.v, expect, 32);
+	kek_loads(path, line, 65, expect);
 
 	/* Wrong sizes and non-hex text are refused. */
 	write_file(path, hex, 31, 0600);
@@ -1420,21 +1442,12 @@ static void test_kek_formats(void **state)
 	/* a hex KEK cut to 32 digits is no raw KEK (all 32 bytes hex digits: one random key in
 	 * 10^34), refused by every reader; the same bytes with one that is not a digit load */
 	{
-		char uri[64];
-		bool sealed = true;
 		write_file(path, hex, 32, 0600);
-		assert_int_equal(orsp_kek_load(path, &k), ORSP_E_MALFORMED);
-		assert_non_null(strstr(orsp_err_detail(), "holds 32 hex digits"));
-		assert_int_equal(orsp_kek_load_existing(path, &k), ORSP_E_MALFORMED);
-		assert_int_equal(orsp_kek_sealed_uri(path, uri, sizeof(uri), &sealed),
-		                 ORSP_E_MALFORMED);
-		assert_false(sealed);
+		kek_refused_by_all(path, "holds 32 hex digits");
 		uint8_t raw[32];
 		memcpy(raw, hex, 32);
 		raw[7] = 'g';
-		write_file(path, raw, 32, 0600);
-		assert_int_equal(orsp_kek_load(path, &k), ORSP_OK);
-		assert_bytes_equal(k.v, raw, 32);
+		kek_loads(path, raw, 32, raw);
 	}
 
 	/* 32 zero bytes, raw or in hex, are what kek seal leaves in the clear file it replaced,
@@ -1443,19 +1456,12 @@ static void test_kek_formats(void **state)
 		static const char zhex[] =
 		    "0000000000000000000000000000000000000000000000000000000000000000\n";
 		uint8_t zero[32] = {0};
-		char uri[64];
-		bool sealed = true;
 		for (int form = 0; form < 3; form++) {
 			if (form == 0)
 				write_file(path, zero, sizeof(zero), 0600);
 			else
 				write_file(path, zhex, form == 1 ? 64 : 65, 0600);
-			assert_int_equal(orsp_kek_load(path, &k), ORSP_E_MALFORMED);
-			assert_non_null(strstr(orsp_err_detail(), "32 zero bytes"));
-			assert_int_equal(orsp_kek_load_existing(path, &k), ORSP_E_MALFORMED);
-			assert_int_equal(orsp_kek_sealed_uri(path, uri, sizeof(uri), &sealed),
-			                 ORSP_E_MALFORMED);
-			assert_false(sealed);
+			kek_refused_by_all(path, "32 zero bytes");
 			size_t n = 0;
 			uint8_t *now = test_read_file(path, &n);
 			assert_int_equal(n, form == 0 ? 32u : form == 1 ? 64u : 65u);
