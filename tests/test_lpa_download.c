@@ -126,6 +126,7 @@ typedef struct card {
 	uint64_t remove_fails; /* this seqNumber's removal answers undefinedError */
 	const char *rat;       /* the GetRAT answer (hex); NULL: RAT_ANY_CONSENT */
 	uint16_t rat_sw;       /* GetRAT answered with this status word instead, when set */
+	uint16_t bf38_sw;      /* AuthenticateServer run, then answered with this status word */
 	/* notifications 1..n_pending (at most 127) kept as a card does: ListNotification lists
 	 * those not removed, in order, each retrieved by its seqNumber and removed once sent */
 	unsigned n_pending;
@@ -180,6 +181,8 @@ static uint16_t card_store_data(void *user, uint8_t channel, orsp_slice d, orsp_
 			memcpy(c->bf38, d.p, d.len);
 			c->bf38_len = d.len;
 		}
+		if (c->bf38_sw)
+			return c->bf38_sw;
 		if (c->bf38_ans) {
 			put_hex(rsp, c->bf38_ans);
 			break;
@@ -1193,6 +1196,21 @@ static void test_authenticate_server_unreadable(void **state)
 		assert_true(x->card.bf41_len > sizeof(postponed));
 		assert_bytes_equal(x->card.bf41 + x->card.bf41_len - sizeof(postponed), postponed,
 		                   sizeof(postponed));
+		assert_calls(x, calls, 2);
+		assert_false(card_saw(x, 0xBF21));
+	}
+	/* no answer at all: the exchange failed (a status word in place of the data, as when a
+	 * GET RESPONSE chain breaks), after the eUICC ran the command: cancelled all the same */
+	static const uint16_t sws[] = {0x6F00, 0x6A80};
+	for (size_t k = 0; k < ORSP_ARRAY_LEN(sws); k++) {
+		char want[80];
+		reset(x);
+		x->card.bf38_sw = sws[k];
+		assert_int_equal(run(x, NULL, iccid), ORSP_E_STATE);
+		snprintf(want, sizeof(want), "(SW %04X) (session cancelled)", sws[k]);
+		if (!strstr(orsp_err_detail(), want))
+			fail_msg("%04X: %s", sws[k], orsp_err_detail());
+		assert_true(card_saw(x, 0xBF41));
 		assert_calls(x, calls, 2);
 		assert_false(card_saw(x, 0xBF21));
 	}

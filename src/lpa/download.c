@@ -788,11 +788,18 @@ orsp_err orsp_lpa_download(orsp_lpa_card *c, const orsp_lpa_download_opts *o,
 		asr = malloc(8192);
 		if (!e && !asr)
 			e = orsp_errf(ORSP_E_RESOURCE, "out of memory");
-		if (!e)
-			e = orsp_lpa_es10(c, buf, w.len, asr, 8192, &asrl);
+		if (e) {
+			free(buf);
+			goto out;
+		}
+		/* an exchange that fails (a status word in place of the answer, a GET RESPONSE
+		 * chain broken, an answer over 8 KiB) may come after the eUICC ran the command
+		 * and opened its session: cancelled, as for an answer that does not read (an
+		 * eUICC without a session answers the cancel invalidTransactionId) */
+		e = orsp_lpa_es10(c, buf, w.len, asr, 8192, &asrl);
 		free(buf);
 		if (e)
-			goto out;
+			goto out_cancel;
 	}
 	/* AuthenticateServerResponse ::= [56] CHOICE { authenticateResponseOk [0],
 	 * authenticateResponseError [1] } (SGP.22 §5.7.13): only [1] is the eUICC refusing; any
