@@ -10,7 +10,8 @@
  *  - for every member, orsp_json_get_string() and orsp_json_get_base64() fail only with
  *    ORSP_E_MALFORMED; a decoded base64 value re-encodes to exactly the text it came from
  *    (strict RFC 4648: one encoding per value), and the allocating decoder agrees;
- *  - orsp_json_dump() of an accepted object parses back to an equal object.
+ *  - orsp_json_dump() of an accepted object parses back to an equal object;
+ *  - a refusal's detail is printable ASCII (jansson quotes the input in its message).
  * A violated property calls abort(). Deterministic: no clock, no randomness, no state kept
  * between inputs.
  */
@@ -137,6 +138,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	if (e) {
 		check(obj == NULL);
+		/* the refusal's words reach logs and terminals: printable ASCII only */
+		for (const char *t = orsp_err_detail(); *t; t++)
+			check((unsigned char)*t >= 0x20 && (unsigned char)*t <= 0x7E);
 		return 0;
 	}
 	check(json_is_object(obj));

@@ -3435,6 +3435,23 @@ static void test_json_parse_strict(void **state)
 		           ORSP_E_MALFORMED, cases[i].needle);
 		assert_null(obj);
 	}
+	/* jansson quotes the input: the detail keeps printable ASCII only (an escape sequence,
+	 * a C1 CSI, a right-to-left override and a control byte of a server's making) */
+	static const char *const hostile[] = {
+	    "{\"a\": \x1b]0;X\x07}",
+	    "{\"t\": \"\xc2\x9b"
+	    "2J\xc2\x9b"
+	    "1;31m\xe2\x80\xae"
+	    "evil\x01\"}",
+	};
+	for (size_t i = 0; i < ORSP_ARRAY_LEN(hostile); i++) {
+		assert_err(orsp_json_parse(hostile[i], strlen(hostile[i]), 4096, &obj),
+		           ORSP_E_MALFORMED, "JSON: ");
+		for (const char *t = orsp_err_detail(); *t; t++)
+			if ((unsigned char)*t < 0x20 || (unsigned char)*t > 0x7E)
+				fail_msg("case %zu: byte %02X in \"%s\"", i, (unsigned char)*t,
+				         orsp_err_detail());
+	}
 	assert_err(orsp_json_parse("{\"a\":1}", 7, 6, &obj), ORSP_E_MALFORMED, "exceeds");
 	assert_ok(orsp_json_parse("{\"a\":1}", 7, 7, &obj));
 	json_decref(obj);
@@ -3469,6 +3486,9 @@ static void assert_parse_is_janssons(const char *text, size_t len)
 		theirs = NULL;
 		snprintf(jerr.text, sizeof(jerr.text), "top level is not an object");
 	}
+	for (char *t = jerr.text; *t; t++) /* as orsp_json_parse makes it printable */
+		if ((unsigned char)*t < 0x20 || (unsigned char)*t > 0x7E)
+			*t = '?';
 	if (!theirs) {
 		if (e != ORSP_E_MALFORMED || !strstr(orsp_err_detail(), jerr.text))
 			fail_msg("\"%.*s\": jansson refuses (%s), ours: %s", (int)len, text,

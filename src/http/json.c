@@ -262,9 +262,16 @@ orsp_err orsp_json_parse(const void *body, size_t len, size_t max_len, json_t **
 	/* JSON_REJECT_DUPLICATES: two values for one key would let two readers disagree.
 	 * No JSON_ALLOW_NUL: a NUL inside a string would cut it short for C code. */
 	root = json_loadb((const char *)body, len, JSON_REJECT_DUPLICATES, &jerr);
-	if (!root)
+	if (!root) {
+		/* jansson quotes the sender's bytes ("near '...'"): the detail reaches logs and
+		 * terminals, so anything but printable ASCII becomes '?' (no escape sequence,
+		 * C1 control or bidirectional override of a client's or a server's making) */
+		for (char *t = jerr.text; *t; t++)
+			if ((unsigned char)*t < 0x20 || (unsigned char)*t > 0x7E)
+				*t = '?';
 		return orsp_errf(ORSP_E_MALFORMED, "JSON: %s at line %d column %d", jerr.text,
 		                 jerr.line, jerr.column);
+	}
 	if (!json_is_object(root)) {
 		json_decref(root);
 		return orsp_errf(ORSP_E_MALFORMED, "JSON: top level is not an object");
