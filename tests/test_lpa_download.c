@@ -1507,6 +1507,24 @@ static void test_http_needs_insecure(void **state)
 	}
 }
 
+/* An SM-DP+ URL longer than the LPA keeps is refused, never cut to another URL (it was cut
+ * to 511 characters and the requests went to that), before anything is asked. */
+static void test_server_url_too_long(void **state)
+{
+	fx *x = *state;
+	char iccid[21];
+	static char url[600];
+	size_t n = (size_t)snprintf(url, sizeof(url), "%s/", x->base);
+
+	memset(url + n, 'x', sizeof(url) - 1 - n);
+	x->route.base_url = url;
+	assert_int_equal(run(x, NULL, iccid), ORSP_E_USAGE);
+	assert_string_equal(orsp_err_detail(), "the SM-DP+ URL has 599 characters, at most 511");
+	assert_int_equal(x->smdp.n, 0);
+	assert_int_equal(x->card.n, 0);
+	x->route.base_url = x->base;
+}
+
 /* HTTPS: a DPtls certificate for the Thales address (whose ServerSigned1 the server answers)
  * issued now by the SGP.26 test CI; the LPA trusts the SGP.26 CI certificate file. */
 static void test_tls(void **state)
@@ -2622,6 +2640,7 @@ int main(void)
 	    T(test_bad_bpp_part),
 	    T(test_load_refused),
 	    T(test_http_needs_insecure),
+	    T(test_server_url_too_long),
 	    T(test_server_text_sanitised),
 	    T(test_notifications_each),
 	    T(test_notifications_seq_mismatch),

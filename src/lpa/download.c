@@ -52,6 +52,10 @@ static orsp_err es9_open(es9 *c, const orsp_lpa_server *sv, const char *fqdn, co
 	const char *base = base_for(sv, fqdn, tmp, sizeof(tmp));
 
 	memset(c, 0, sizeof(*c));
+	/* never cut: a shorter URL is another server's, or another path's */
+	if (strlen(base) >= sizeof(c->base))
+		return orsp_errf(ORSP_E_USAGE, "the SM-DP+ URL has %zu characters, at most %zu",
+		                 strlen(base), sizeof(c->base) - 1);
 	snprintf(c->base, sizeof(c->base), "%s", base);
 	c->fqdn = fqdn;
 	c->whose = whose;
