@@ -336,6 +336,7 @@ static const uint8_t SECRET[] = {0xDB, 0x08, 0x5E, 0xC7, 0x2A, 0x91, 0x0B, 0xF4,
                                  0x10, 0xA7, 0x52, 0xE9, 0x84, 0x1F, 0xC3, 0x78, 0x25, 0xBE};
 #define SECRET_HEX "5EC72A910BF4663D" /* what must not appear */
 #define PIN_HEX "3132333435363738"    /* the PIN sent */
+#define KEYS_HEX "C1C2C3C4C5C6C7C8C9CACBCCCDCECFD0" /* keys written back */
 
 static uint16_t naa_process(void *user, uint8_t ch, const orsp_apdu *a, orsp_writer *rsp)
 {
@@ -344,7 +345,8 @@ static uint16_t naa_process(void *user, uint8_t ch, const orsp_apdu *a, orsp_wri
 	if (a->ins == 0x88 || a->ins == 0x89)
 		orsp_write_bytes(rsp, SECRET, sizeof(SECRET));
 	else if (a->ins != 0x20 && a->ins != 0x24 && a->ins != 0x26 && a->ins != 0x28 &&
-	         a->ins != 0x2C) /* the PIN commands answer no data */
+	         a->ins != 0x2C && a->ins != 0xD6 && a->ins != 0xD7 && a->ins != 0xDC &&
+	         a->ins != 0xDD) /* the PIN and UPDATE commands answer no data */
 		orsp_write_bytes(rsp, a->data.p, a->data.len);
 	return ORSP_SW_OK;
 }
@@ -440,6 +442,18 @@ static void test_trace_redacts(void **state)
 	expect_msg(c, "9000");
 	send_msg(c, "0028000108" PIN_HEX);
 	expect_msg(c, "9000");
+	/* UPDATE BINARY and RECORD: CK and IK written back to EF.KEYS, a NAS context */
+	send_msg(c, "00D6000011"
+	            "01" KEYS_HEX);
+	expect_msg(c, "9000");
+	send_msg(c, "00D7000016"
+	            "540200005310" KEYS_HEX);
+	expect_msg(c, "9000");
+	send_msg(c, "00DC010410" KEYS_HEX);
+	expect_msg(c, "9000");
+	send_msg(c, "00DD000016"
+	            "540200005310" KEYS_HEX);
+	expect_msg(c, "9000");
 	/* a card reset forgets the pending response: an echo that follows is shown */
 	send_msg(c, "01880081021000");
 	expect_msg(c, "6114");
@@ -461,13 +475,16 @@ static void test_trace_redacts(void **state)
 	size_t n = fread(text, 1, sizeof(text) - 1, log);
 	text[n] = '\0';
 	fclose(log);
-	if (strstr(text, SECRET_HEX) || strstr(text, "10A752E9841FC378") || strstr(text, PIN_HEX))
+	if (strstr(text, SECRET_HEX) || strstr(text, "10A752E9841FC378") || strstr(text, PIN_HEX) ||
+	    strstr(text, KEYS_HEX))
 		fail_msg("a secret in the trace:\n%s", text);
 	/* what is left out is counted, the rest is there */
 	assert_non_null(strstr(text, "vpcd << 9000 [20 bytes of response data not shown]"));
 	assert_non_null(strstr(text, "vpcd << 610A [10 bytes of response data not shown]"));
 	assert_non_null(strstr(text, "vpcd >> 00200001 [9 bytes not shown]"));
 	assert_non_null(strstr(text, "vpcd >> 002C0001 [17 bytes not shown]"));
+	assert_non_null(strstr(text, "vpcd >> 00D60000 [18 bytes not shown]"));
+	assert_non_null(strstr(text, "vpcd >> 00DC0104 [17 bytes not shown]"));
 	assert_non_null(strstr(text, "vpcd >> 008800812210"));
 	assert_non_null(strstr(text, "vpcd << 0102039000"));
 	assert_non_null(strstr(text, "vpcd << ABCD9000"));

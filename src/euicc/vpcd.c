@@ -195,10 +195,14 @@ static int vpcd_connect(const char *host, uint16_t port, const volatile sig_atom
  * the command data of the PIN commands (TS 102 221 §11.1.9-11.1.13: VERIFY, CHANGE,
  * DISABLE, ENABLE and UNBLOCK PIN carry PIN and PUK values) and the response data of
  * AUTHENTICATE (§11.1.16, INS 88 and 89: RES, CK, IK and Kc, or AUTS), whether it comes
- * with the command or later in GET RESPONSE. Only their length is printed. */
-static bool pin_command(uint8_t ins)
+ * with the command or later in GET RESPONSE, and the command data of UPDATE BINARY and
+ * UPDATE RECORD (§11.1.4, §11.1.6, INS D6, D7, DC, DD): a terminal writes the keys of the
+ * last AUTHENTICATE back to EF.KEYS, EF.KEYSPS and the NAS security contexts (TS 31.102
+ * §4.2), and this layer does not know which file is current. Only their length is printed. */
+static bool hidden_data_command(uint8_t ins)
 {
-	return ins == 0x20 || ins == 0x24 || ins == 0x26 || ins == 0x28 || ins == 0x2C;
+	return ins == 0x20 || ins == 0x24 || ins == 0x26 || ins == 0x28 || ins == 0x2C ||
+	       ins == 0xD6 || ins == 0xD7 || ins == 0xDC || ins == 0xDD;
 }
 
 static bool auth_command(uint8_t ins)
@@ -225,10 +229,10 @@ static void trace(const char *dir, const uint8_t *p, size_t n, size_t shown)
 	funlockfile(stderr);
 }
 
-/* The command: all of it, but the data of a PIN command (its 4-byte header only). */
+/* The command: all of it, but the data of a PIN or UPDATE command (its 4-byte header only). */
 static void trace_command(const uint8_t *msg, size_t n)
 {
-	trace(">>", msg, n, n > 4 && pin_command(msg[1]) ? 4 : n);
+	trace(">>", msg, n, n > 4 && hidden_data_command(msg[1]) ? 4 : n);
 }
 
 /* The response rsp (n >= 2: data, SW1 SW2) to a command with instruction ins. *auth_pending
