@@ -40,7 +40,7 @@ FQDN=smdp.example.org
 	echo "plain_http = yes"
 	echo "threads = 2"
 	echo "database = smdp.db"
-	echo "callback_url = http://127.0.0.1:OPERATOR_PORT"
+	echo "callback_url = http://127.0.0.1:9" # the operator's port goes in below
 	smdp_keyset_conf
 } >"$T/smdp.conf"
 "$B" smdp profile generate --db "$T/smdp.db" \
@@ -62,7 +62,7 @@ done
 	2>"$T/operator.log" &
 pid[operator]=$!
 wait_for 30 "the operator endpoint's port" nonempty "$T/operator.port"
-sed -i "s|OPERATOR_PORT|$(cat "$T/operator.port")|" "$T/smdp.conf"
+sed -i "s|^callback_url = .*|callback_url = http://127.0.0.1:$(cat "$T/operator.port")|" "$T/smdp.conf"
 start_server() { # start_server NAME: one more `smdp serve` process on the database
 	: >"$T/$1.port"
 	"$B" smdp serve --config "$T/smdp.conf" >"$T/$1.port" 2>"$T/$1.log" &
