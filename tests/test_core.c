@@ -149,6 +149,15 @@ static void test_utf8_printable(void **state)
 	}
 }
 
+/* orsp_ascii_printable: every byte outside 0x20..0x7E, UTF-8 and DEL included, one '?'. */
+static void test_ascii_printable(void **state)
+{
+	char s[] = "a\x1B[2J\xC2\x9B\xE2\x80\xAE~\x7F\x01 z";
+	(void)state;
+	orsp_ascii_printable(s);
+	assert_string_equal(s, "a?[2J?????~?? z");
+}
+
 /* ------------------------------------------------------------------ host names ---------- */
 
 /* orsp_fqdn_check: every rule on both sides, with the detail that names the problem. */
@@ -861,7 +870,8 @@ int main(void)
 	    cmocka_unit_test(test_secret),         cmocka_unit_test(test_errors),
 	    cmocka_unit_test(test_fsync_dir),      cmocka_unit_test(test_log_levels),
 	    cmocka_unit_test(test_utf8_seq),       cmocka_unit_test(test_utf8_is_control),
-	    cmocka_unit_test(test_utf8_printable), cmocka_unit_test(test_fqdn_check),
+	    cmocka_unit_test(test_utf8_printable), cmocka_unit_test(test_ascii_printable),
+	    cmocka_unit_test(test_fqdn_check),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

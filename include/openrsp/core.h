@@ -135,6 +135,10 @@ bool orsp_utf8_is_control(uint32_t cp);
  * NUL-terminated), each control character (orsp_utf8_is_control) and each byte of no UTF-8
  * sequence as one '?'; a character that does not fit whole is left out, never cut. */
 void orsp_utf8_printable(const uint8_t *p, size_t n, char *out, size_t cap);
+/* The NUL-terminated s made printable ASCII in place: each byte outside 0x20..0x7E becomes
+ * '?' (for text that quotes another party's bytes and must stay plain ASCII, such as a
+ * parser's "near '...'"; orsp_utf8_printable keeps UTF-8 text). */
+void orsp_ascii_printable(char *s);
 
 /* ---------------------------------------------------------------- host names ------------ */
 

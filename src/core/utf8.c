@@ -94,3 +94,10 @@ void orsp_utf8_printable(const uint8_t *p, size_t n, char *out, size_t cap)
 	}
 	out[o] = '\0';
 }
+
+void orsp_ascii_printable(char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || (unsigned char)*s > 0x7E)
+			*s = '?';
+}

@@ -299,6 +299,13 @@ static bool connected(CURL *curl)
 	return curl_easy_getinfo(curl, CURLINFO_PRIMARY_IP, &ip) == CURLE_OK && ip && ip[0];
 }
 
+/* An answer that is not HTTP: PROTOCOL, ORSP_E_MALFORMED with libcurl's words d. */
+static orsp_err malformed_response(orsp_http_fail *fail, const char *d)
+{
+	*fail = ORSP_HTTP_FAIL_PROTOCOL;
+	return orsp_errf(ORSP_E_MALFORMED, "http: malformed response: %s", d);
+}
+
 static orsp_err map_curl_error(CURL *curl, CURLcode rc, const struct sink *s, const char *errbuf,
                                orsp_http_fail *fail)
 {
@@ -336,15 +343,12 @@ static orsp_err map_curl_error(CURL *curl, CURLcode rc, const struct sink *s, co
 		return orsp_errf(ORSP_E_VERIFY, "http: TLS failure: %s", d);
 	case CURLE_WEIRD_SERVER_REPLY:
 	case CURLE_BAD_CONTENT_ENCODING:
-		*fail = ORSP_HTTP_FAIL_PROTOCOL;
-		return orsp_errf(ORSP_E_MALFORMED, "http: malformed response: %s", d);
+		return malformed_response(fail, d);
 	case CURLE_UNSUPPORTED_PROTOCOL:
 		/* also an answer that is not HTTP/1.x (no status line: HTTP/0.9; "HTTP/1.1 abc"),
 		 * once connected; a URL's scheme is refused before any connection */
-		if (connected(curl)) {
-			*fail = ORSP_HTTP_FAIL_PROTOCOL;
-			return orsp_errf(ORSP_E_MALFORMED, "http: malformed response: %s", d);
-		}
+		if (connected(curl))
+			return malformed_response(fail, d);
 		*fail = ORSP_HTTP_FAIL_OTHER;
 		return orsp_errf(ORSP_E_USAGE, "http: bad URL: %s", d);
 	case CURLE_URL_MALFORMAT:
@@ -352,10 +356,8 @@ static orsp_err map_curl_error(CURL *curl, CURLcode rc, const struct sink *s, co
 		return orsp_errf(ORSP_E_USAGE, "http: bad URL: %s", d);
 	case CURLE_RECV_ERROR:
 		/* a broken chunked coding comes as a receive error, told by its message */
-		if (strstr(d, "chunk")) {
-			*fail = ORSP_HTTP_FAIL_PROTOCOL;
-			return orsp_errf(ORSP_E_MALFORMED, "http: malformed response: %s", d);
-		}
+		if (strstr(d, "chunk"))
+			return malformed_response(fail, d);
 		*fail = ORSP_HTTP_FAIL_OTHER;
 		return orsp_errf(ORSP_E_IO, "http: %s", d);
 	case CURLE_OUT_OF_MEMORY:

@@ -266,9 +266,7 @@ orsp_err orsp_json_parse(const void *body, size_t len, size_t max_len, json_t **
 		/* jansson quotes the sender's bytes ("near '...'"): the detail reaches logs and
 		 * terminals, so anything but printable ASCII becomes '?' (no escape sequence,
 		 * C1 control or bidirectional override of a client's or a server's making) */
-		for (char *t = jerr.text; *t; t++)
-			if ((unsigned char)*t < 0x20 || (unsigned char)*t > 0x7E)
-				*t = '?';
+		orsp_ascii_printable(jerr.text);
 		return orsp_errf(ORSP_E_MALFORMED, "JSON: %s at line %d column %d", jerr.text,
 		                 jerr.line, jerr.column);
 	}

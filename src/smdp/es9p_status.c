@@ -124,9 +124,7 @@ orsp_err smdp_reply_fail(orsp_smdp_reply *out, es9p_code code, const char *detai
 	         detail ? detail : "");
 	/* A detail may quote the request (a parser's "near '...'") or be cut inside a UTF-8
 	 * sequence: the message is printable ASCII, always valid JSON text. */
-	for (char *p = msg; *p; p++)
-		if ((unsigned char)*p < 0x20 || (unsigned char)*p > 0x7e)
-			*p = '?';
+	orsp_ascii_printable(msg);
 	snprintf(out->subject_code, sizeof(out->subject_code), "%s", subject);
 	snprintf(out->reason_code, sizeof(out->reason_code), "%s", reason);
 	e = orsp_json_header_put_failed(obj, subject, reason, msg);
