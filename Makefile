@@ -27,14 +27,19 @@ test-asan: setup
 
 # The suite under ThreadSanitizer (clang), then a loaded SM-DP+ (four clients, four server
 # threads sharing one database connection) whose first race report ends the server and so
-# fails the run.
+# fails the run. A failure ends with the first report shortened (scripts/tsan-digest.sh): the
+# end of the output is what a CI summary shows.
 test-tsan: setup
 	@CC=clang cmake -S . -B $(BUILD)-tsan -DCMAKE_BUILD_TYPE=Debug -DORSP_TSAN=ON >/dev/null
 	@cmake --build $(BUILD)-tsan -j$(JOBS)
-	@TSAN_OPTIONS=halt_on_error=1 ctest --test-dir $(BUILD)-tsan --output-on-failure -j$(JOBS)
+	@TSAN_OPTIONS=halt_on_error=1 ctest --test-dir $(BUILD)-tsan --output-on-failure -j$(JOBS) || \
+		{ echo "the first race report, shortened:"; \
+		  scripts/tsan-digest.sh $(BUILD)-tsan/Testing/Temporary/LastTest.log; exit 1; }
 	@TSAN_OPTIONS=halt_on_error=1 ORSP_BENCH_SERVER_LOG=$(BUILD)-tsan/bench-server.log \
 		$(BUILD)-tsan/openrsp bench smdp --downloads 300 --clients 4 --plain-http || \
-		{ echo "the SM-DP+'s log (race reports end it):"; tail -n 60 $(BUILD)-tsan/bench-server.log; exit 1; }
+		{ echo "the SM-DP+'s log (race reports end it):"; tail -n 60 $(BUILD)-tsan/bench-server.log; \
+		  echo "its first race report, shortened:"; \
+		  scripts/tsan-digest.sh $(BUILD)-tsan/bench-server.log; exit 1; }
 
 # Warning-free with clang too (-Werror), and its test run.
 test-clang: setup

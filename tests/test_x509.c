@@ -1161,6 +1161,92 @@ static void test_der_public_key(void **state)
 	}
 }
 
+/* The key cache shares an EVP_PKEY between threads: one uses a cached key and drops it, another
+ * pushes it out of its slot with a new key and so drops the last reference. Ordered only by
+ * OpenSSL's own reference count, which ThreadSanitizer cannot see, the free looked like a race
+ * with the use (a CI run under load). The threads here are ordered by a relaxed flag, which
+ * orders nothing for ThreadSanitizer either: under make test-tsan this fails without the
+ * drops under one lock (ec_internal.h); elsewhere it checks that both keys work. */
+typedef struct key_cache_arg {
+	const uint8_t *der;
+	size_t len;
+	atomic_int *used;
+	int failures;
+} key_cache_arg;
+
+static uint64_t point_slot(EVP_PKEY *key)
+{
+	uint8_t pt[ORSP_EC_POINT_LEN];
+	size_t n = 0;
+	uint64_t h = 0xcbf29ce484222325ULL; /* x509.c's slot: FNV-1a of the point, mod 128 */
+	if (EVP_PKEY_get_octet_string_param(key, OSSL_PKEY_PARAM_PUB_KEY, pt, sizeof(pt), &n) !=
+	        1 ||
+	    n != sizeof(pt))
+		return UINT64_MAX;
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ pt[i]) * 0x100000001b3ULL;
+	return h % 128;
+}
+
+static void *key_cache_user(void *p)
+{
+	key_cache_arg *a = p;
+	orsp_ec_key *k = NULL;
+	uint8_t sig[ORSP_EC_SIG_LEN] = {0};
+	uint8_t pt[ORSP_EC_POINT_LEN];
+
+	sig[ORSP_EC_SIG_LEN / 2 - 1] = sig[ORSP_EC_SIG_LEN - 1] =
+	    1; /* r = s = 1: in range, wrong */
+	if (orsp_cert_der_public_key(a->der, a->len, &k) || orsp_ec_public_point(k, pt) ||
+	    orsp_ecdsa_verify(k, "m", 1, sig) != ORSP_E_VERIFY)
+		a->failures++;
+	orsp_ec_free(k);
+	atomic_store_explicit(a->used, 1, memory_order_relaxed);
+	return NULL;
+}
+
+static void test_der_public_key_cache_threads(void **state)
+{
+	(void)state;
+	certmint_spec u = euicc_spec(SGP26_EID);
+	EVP_PKEY *k1 = certmint_key_new("prime256v1"), *k2 = NULL;
+	X509 *x1 = certmint_issue(&u, k1, NULL, k1), *x2;
+	size_t n1, n2;
+	uint8_t *d1 = certmint_der(x1, &n1), *d2;
+	atomic_int used = 0;
+	key_cache_arg a = {d1, n1, &used, 0};
+	pthread_t th;
+	orsp_ec_key *k = NULL;
+	uint8_t pt[ORSP_EC_POINT_LEN];
+
+	/* a second key in the first one's slot */
+	for (int i = 0; i < 5000; i++) {
+		k2 = certmint_key_new("prime256v1");
+		if (point_slot(k2) == point_slot(k1))
+			break;
+		EVP_PKEY_free(k2);
+		k2 = NULL;
+	}
+	assert_non_null(k2);
+	x2 = certmint_issue(&u, k2, NULL, k2);
+	d2 = certmint_der(x2, &n2);
+	assert_int_equal(pthread_create(&th, NULL, key_cache_user, &a), 0);
+	while (!atomic_load_explicit(&used, memory_order_relaxed))
+		usleep(1000);
+	/* pushes the first key out: the last reference to it */
+	assert_int_equal(orsp_cert_der_public_key(d2, n2, &k), ORSP_OK);
+	assert_int_equal(orsp_ec_public_point(k, pt), ORSP_OK);
+	orsp_ec_free(k);
+	assert_int_equal(pthread_join(th, NULL), 0);
+	assert_int_equal(a.failures, 0);
+	free(d1);
+	free(d2);
+	X509_free(x1);
+	X509_free(x2);
+	EVP_PKEY_free(k1);
+	EVP_PKEY_free(k2);
+}
+
 /* Forms of the SGP.26 NIST eUICC's point (SEC 1 §2.3.3): compressed 02/03 || X and hybrid
  * 06/07 || X || Y, which RFC 5480 §2.2 and OpenSSL allow, and broken ones: 33 bytes starting
  * 04, a compressed X >= p, a hybrid prefix with Y's parity wrong. */
@@ -1980,6 +2066,7 @@ int main(void)
 	    cmocka_unit_test(test_fast_path_accepts),
 	    cmocka_unit_test(test_fast_path_resigned),
 	    cmocka_unit_test(test_der_public_key),
+	    cmocka_unit_test(test_der_public_key_cache_threads),
 	    cmocka_unit_test(test_der_public_key_point_forms),
 	    cmocka_unit_test(test_der_public_key_follows_full_path),
 	    cmocka_unit_test(test_parse_non_der_tbs),

@@ -30,6 +30,7 @@ struct orsp_ec_key {
 	EVP_PKEY *pkey; /* with a token's key: its public half */
 	orsp_curve curve;
 	bool has_private;
+	bool shared;               /* pkey is in a cache: its reference dropped under shared_mu */
 	struct orsp__p11_key *p11; /* the private half in a PKCS#11 token (pkcs11.c), or NULL */
 };
 
@@ -190,12 +191,32 @@ orsp_err orsp__ec_wrap_public_as(EVP_PKEY *pk, orsp_curve curve, orsp_ec_key **o
 	return wrap_as(pk, curve, false, out);
 }
 
+static pthread_mutex_t shared_mu = PTHREAD_MUTEX_INITIALIZER;
+
+void orsp__ec_pkey_free_shared(EVP_PKEY *pk)
+{
+	if (!pk)
+		return;
+	pthread_mutex_lock(&shared_mu);
+	EVP_PKEY_free(pk);
+	pthread_mutex_unlock(&shared_mu);
+}
+
+void orsp__ec_mark_shared(orsp_ec_key *k)
+{
+	if (k)
+		k->shared = true;
+}
+
 void orsp_ec_free(orsp_ec_key *k)
 {
 	if (!k)
 		return;
 	/* EVP_PKEY_free clears the private scalar (BN_clear_free inside the EC key). */
-	EVP_PKEY_free(k->pkey);
+	if (k->shared)
+		orsp__ec_pkey_free_shared(k->pkey);
+	else
+		EVP_PKEY_free(k->pkey);
 	orsp__p11_free(k->p11);
 	free(k);
 }

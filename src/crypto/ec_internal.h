@@ -34,6 +34,16 @@ ORSP_MUST_CHECK orsp_err orsp__file_create(const char *path, const uint8_t *data
 /* The wrapped EVP_PKEY (borrowed). */
 EVP_PKEY *orsp__ec_pkey(const orsp_ec_key *k);
 
+/* Keys shared between threads through a cache (x509.c's public keys by point). OpenSSL counts
+ * an EVP_PKEY's references with atomics that ThreadSanitizer cannot see in an uninstrumented
+ * libcrypto: a thread that used the key and dropped its reference, and another that dropped
+ * the last one and freed it, looked unordered, a race in free (a CI run). Every drop of a
+ * reference to such a key goes through one lock instead, so the last one is ordered after
+ * every use. orsp__ec_mark_shared: k's reference is dropped that way by orsp_ec_free;
+ * orsp__ec_pkey_free_shared: the cache's own. */
+void orsp__ec_mark_shared(orsp_ec_key *k);
+void orsp__ec_pkey_free_shared(EVP_PKEY *pk);
+
 /* A private key in a PKCS#11 token (src/crypto/pkcs11.c). */
 struct orsp__p11_key;
 /* ECDSA in the token over a SHA-256 digest computed by the caller, into raw r || s. */

@@ -1760,19 +1760,21 @@ static orsp_err key_from_point_cached(orsp_curve cv, const uint8_t *point, orsp_
 	pthread_mutex_unlock(&key_cache_mu);
 	if (pk) {
 		e = orsp__ec_wrap_public_as(pk, cv, out);
-		EVP_PKEY_free(pk);
+		orsp__ec_mark_shared(*out);
+		orsp__ec_pkey_free_shared(pk);
 		return e;
 	}
 	e = orsp_ec_from_public_point(cv, point, ORSP_EC_POINT_LEN, out);
 	if (e || EVP_PKEY_up_ref(orsp__ec_pkey(*out)) != 1)
 		return e;
+	orsp__ec_mark_shared(*out);
 	pthread_mutex_lock(&key_cache_mu);
 	old = k->pk;
 	k->pk = orsp__ec_pkey(*out);
 	k->curve = cv;
 	memcpy(k->point, point, ORSP_EC_POINT_LEN);
 	pthread_mutex_unlock(&key_cache_mu);
-	EVP_PKEY_free(old);
+	orsp__ec_pkey_free_shared(old);
 	return ORSP_OK;
 }
 
