@@ -3441,10 +3441,11 @@ static void test_second_pir(void **state)
 }
 
 /* An installation result of a session whose order has ended changes nothing: eUICC 1's
- * sessions A and B both get a package, A cancels (postponed), the operator cancels the order
- * and orders the profile again (a new matching ID), eUICC 2 downloads it; eUICC 1's signed
- * result for B (failed, then installed), whose session the cancel ended, is recorded as
- * `session ended` and eUICC 2's download stays Downloaded (it went to Error, or Installed). */
+ * sessions A and B both get a package, A cancels (postponed; B's package is still out, so
+ * the order stays Downloaded), the operator cancels the order and orders the profile again (a new
+ * matching ID), eUICC 2 downloads it; eUICC 1's signed result for B (failed, then installed), whose
+ * session the cancel ended, is recorded as `session ended` and eUICC 2's download stays Downloaded
+ * (it went to Error, or Installed). */
 static void test_pir_of_ended_order(void **state)
 {
 	fx *f = *state;
@@ -3470,7 +3471,7 @@ static void test_pir_of_ended_order(void **state)
 	rsp = call(f, "cancelSession", cancel_request(f, &a, 1, OID, false), &http);
 	expect_ok(rsp);
 	json_decref(rsp);
-	assert_int_equal(state_of(f), ORSP_SMDP_RELEASED);
+	assert_int_equal(state_of(f), ORSP_SMDP_DOWNLOADED);
 	assert_int_equal(orsp_smdp_cancel_order(f->s, f->prof.iccid, NULL, "ENDED-ORDER-1", true),
 	                 ORSP_OK);
 	order(f, NULL, "ENDED-ORDER-2", NULL);
@@ -4031,6 +4032,109 @@ static void test_retry_old_success(void **state)
 	expect_fail(
 	    call(f, "getBoundProfilePackage", gbpp_request(f, &b, NULL, true, false), &http), "8.2",
 	    "3.7");
+	dl_free(&a);
+	dl_free(&b);
+}
+
+/* A's package installed but its result not sent yet; the eUICC's retry B delivered and was
+ * then postponed (cancelSession, reason postponed): the order is Released again. A's success
+ * coming after that is still the eUICC's word that it holds the profile: Installed (audit
+ * pir(success,reopened), the operator's report of point 4), not "profile not downloaded"
+ * with the profile left downloadable. */
+static void test_retry_old_success_after_reopen(void **state)
+{
+	fx *f = *state;
+	static dl a, b, c;
+	json_t *rsp;
+	int http;
+
+	retried(f, &a, &b, "RETRY-X-12", NULL, 0, true);
+	rsp = call(f, "cancelSession", cancel_request(f, &b, 1, OID, false), &http);
+	expect_ok(rsp);
+	json_decref(rsp);
+	assert_int_equal(state_of(f), ORSP_SMDP_RELEASED);
+	pir_judged(f, &a, true, "installed");
+	assert_int_equal(state_of(f), ORSP_SMDP_INSTALLED);
+	assert_int_equal(count_of(f, "SELECT count(*) FROM smdp_audit WHERE action ="
+	                             " 'pir(success,reopened)' AND from_state = 'released'"
+	                             " AND to_state = 'installed'"),
+	                 1);
+	assert_int_equal(count_of(f, "SELECT count(*) FROM smdp_progress WHERE point_id = 4 AND"
+	                             " success = 1"),
+	                 1);
+	/* the order is over: no further session */
+	auth_refused(f, &c, "RETRY-X-12", "8.2", "1.2");
+	dl_free(&a);
+	dl_free(&b);
+	dl_free(&c);
+}
+
+/* Its failure leaves the reopened order as it is: downloadable again. */
+static void test_retry_old_failure_after_reopen(void **state)
+{
+	fx *f = *state;
+	static dl a, b;
+	json_t *rsp;
+	int http;
+
+	retried(f, &a, &b, "RETRY-X-13", NULL, 0, true);
+	rsp = call(f, "cancelSession", cancel_request(f, &b, 1, OID, false), &http);
+	expect_ok(rsp);
+	json_decref(rsp);
+	pir_judged(f, &a, false, "retried");
+	assert_int_equal(state_of(f), ORSP_SMDP_RELEASED);
+	dl_free(&a);
+	dl_free(&b);
+}
+
+/* Sessions A and B authenticated in parallel; A delivers, then B binds (a new package, the
+ * second download). A's cancelSession (postponed) ends A but does not reopen the order while
+ * B's package is out (before, the order went back to Released and B's success was recorded as
+ * "profile not downloaded", the profile left downloadable): B's result decides, or B's own
+ * cancel reopens it. */
+static void parallel_both_delivered(fx *f, dl *a, dl *b, const char *mid)
+{
+	json_t *rsp;
+	int http;
+
+	order(f, EID, mid, NULL);
+	parallel_sessions(f, a, b, mid);
+	get_bpp(f, a, NULL, true);
+	get_bpp(f, b, NULL, true);
+	assert_int_equal(download_attempts_of(f), 2);
+	assert_int_equal(step_of(f, a), 3);
+	assert_int_equal(step_of(f, b), 3);
+	rsp = call(f, "cancelSession", cancel_request(f, a, 1, OID, false), &http);
+	expect_ok(rsp);
+	json_decref(rsp);
+	assert_int_equal(step_of(f, a), 4);
+	assert_int_equal(state_of(f), ORSP_SMDP_DOWNLOADED);
+}
+
+static void test_parallel_cancel_keeps_other(void **state)
+{
+	fx *f = *state;
+	static dl a, b;
+
+	parallel_both_delivered(f, &a, &b, "RETRY-X-14");
+	pir_judged(f, &b, true, "installed");
+	assert_int_equal(state_of(f), ORSP_SMDP_INSTALLED);
+	dl_free(&a);
+	dl_free(&b);
+}
+
+static void test_parallel_cancel_both(void **state)
+{
+	fx *f = *state;
+	static dl a, b;
+	json_t *rsp;
+	int http;
+
+	parallel_both_delivered(f, &a, &b, "RETRY-X-15");
+	rsp = call(f, "cancelSession", cancel_request(f, &b, 1, OID, false), &http);
+	expect_ok(rsp);
+	json_decref(rsp);
+	assert_int_equal(state_of(f), ORSP_SMDP_RELEASED);
 	dl_free(&a);
 	dl_free(&b);
 }
@@ -5063,6 +5167,10 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_retry_old_failure, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_retry_old_success, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_retry_results_reversed, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_retry_old_success_after_reopen, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_retry_old_failure_after_reopen, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_parallel_cancel_keeps_other, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_parallel_cancel_both, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_retry_ends_parallel, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_retry_failure_injection, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_retry_sweep, setup, teardown),

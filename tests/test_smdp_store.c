@@ -101,17 +101,17 @@ static void test_state_table(void **state)
 	enum { AV, AL, LI, CO, RE, DO, IN, ER, UN, X = -1 };
 	/* rows: states; columns: ORDER, ORDER_EID, CONFIRM, CONFIRM_RELEASE, RELEASE,
 	 * CANCEL_AVAILABLE, CANCEL_UNAVAILABLE, EXPIRE, DOWNLOADED, PIR_OK, PIR_FAIL, FAIL,
-	 * REOPEN */
+	 * REOPEN, PIR_OK_REOPENED */
 	static const int expect[ORSP_SMDP_STATE__COUNT][ORSP_SMDP_EVENT__COUNT] = {
-	    [AV] = {AL, LI, X, X, X, X, X, X, X, X, X, X, X},
-	    [AL] = {X, X, CO, RE, X, AV, UN, UN, X, X, X, X, X},
-	    [LI] = {X, X, CO, RE, X, AV, UN, UN, X, X, X, X, X},
-	    [CO] = {X, X, X, X, RE, AV, UN, UN, X, X, X, X, X},
-	    [RE] = {X, X, X, X, X, AV, UN, UN, DO, X, X, ER, X},
-	    [DO] = {X, X, X, X, X, AV, UN, X, X, IN, ER, ER, RE},
-	    [IN] = {X, X, X, X, X, X, X, X, X, X, X, X, X},
-	    [ER] = {X, X, X, X, X, X, X, X, X, X, X, X, X},
-	    [UN] = {X, X, X, X, X, X, X, X, X, X, X, X, X},
+	    [AV] = {AL, LI, X, X, X, X, X, X, X, X, X, X, X, X},
+	    [AL] = {X, X, CO, RE, X, AV, UN, UN, X, X, X, X, X, X},
+	    [LI] = {X, X, CO, RE, X, AV, UN, UN, X, X, X, X, X, X},
+	    [CO] = {X, X, X, X, RE, AV, UN, UN, X, X, X, X, X, X},
+	    [RE] = {X, X, X, X, X, AV, UN, UN, DO, X, X, ER, X, IN},
+	    [DO] = {X, X, X, X, X, AV, UN, X, X, IN, ER, ER, RE, X},
+	    [IN] = {X, X, X, X, X, X, X, X, X, X, X, X, X, X},
+	    [ER] = {X, X, X, X, X, X, X, X, X, X, X, X, X, X},
+	    [UN] = {X, X, X, X, X, X, X, X, X, X, X, X, X, X},
 	};
 	unsigned legal = 0, illegal = 0;
 	(void)state;
@@ -132,7 +132,7 @@ static void test_state_table(void **state)
 			}
 		}
 	}
-	assert_int_equal(legal, 27);
+	assert_int_equal(legal, 28);
 	assert_int_equal(legal + illegal, ORSP_SMDP_STATE__COUNT * ORSP_SMDP_EVENT__COUNT);
 	orsp_smdp_state next;
 	assert_int_equal(orsp_smdp_transition(ORSP_SMDP_STATE__COUNT, ORSP_SMDP_EV_ORDER, &next),

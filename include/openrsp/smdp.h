@@ -45,6 +45,7 @@ typedef enum orsp_smdp_event {
 	ORSP_SMDP_EV_PIR_FAIL,           /* Profile Installation Result: failure */
 	ORSP_SMDP_EV_FAIL,               /* too many CC or download attempts, other error */
 	ORSP_SMDP_EV_REOPEN,             /* the eUICC postponed after delivery (cancelSession) */
+	ORSP_SMDP_EV_PIR_OK_REOPENED,    /* success of a package delivered before a reopen */
 	ORSP_SMDP_EVENT__COUNT
 } orsp_smdp_event;
 

@@ -547,6 +547,36 @@ static orsp_err ended_by_expiry(ctx *c, const orsp_smdp_profile *p, bool *expire
 	return orsp_smdp_ended_by_expiry(c->s, p, expired);
 }
 
+/* Whether another session of se's order and eUICC holds a package delivered and not yet
+ * judged (step 3): sessions authenticated in parallel that both bound (the second binding a
+ * new download of the Downloaded profile). One of them cancelled (postponed) does not reopen
+ * the order while the other's package may still be installed: that one's result or cancel
+ * decides. */
+static orsp_err other_delivered(ctx *c, const sess *se, bool *found)
+{
+	orsp_stmt *st = NULL;
+	orsp_err e = orsp_db_prepare(c->db,
+	                             "SELECT 1 FROM es9p_session WHERE iccid = ?1 AND eid = ?2 AND"
+	                             " matching_id = ?3 AND step = ?4 AND tid <> ?5 LIMIT 1",
+	                             &st);
+
+	*found = false;
+	if (!e)
+		e = orsp_stmt_bind_text(st, 1, se->iccid);
+	if (!e)
+		e = orsp_stmt_bind_text(st, 2, se->eid);
+	if (!e)
+		e = orsp_stmt_bind_text(st, 3, se->mid);
+	if (!e)
+		e = orsp_stmt_bind_int64(st, 4, S_BPP);
+	if (!e)
+		e = orsp_stmt_bind_text(st, 5, se->tid);
+	if (!e)
+		e = orsp_stmt_step(st, found);
+	orsp_stmt_finalize(st);
+	return e;
+}
+
 /* Move the session from step `from` to `to` (fails if another request moved it first). */
 static orsp_err sess_advance(ctx *c, const char *tid, int from, int to, const char *reason)
 {
@@ -2398,10 +2428,16 @@ static orsp_err cancel_session(ctx *c)
 				    reason == 0 ? ORSP_SMDP_FAIL_REJECTED : ORSP_SMDP_FAIL_PPR,
 				    reason == 0 ? "cancelled: end user rejection"
 				                : "cancelled: PPR not allowed");
-			else if (p.state == ORSP_SMDP_DOWNLOADED && se.step == S_BPP)
+			else if (p.state == ORSP_SMDP_DOWNLOADED && se.step == S_BPP) {
 				/* postponed after this session's delivery: the eUICC dropped the
-				 * package; downloadable again, as before the delivery */
-				e = orsp_smdp_reopen(c->s, se.iccid, "cancelled after delivery");
+				 * package; downloadable again, as before the delivery (unless
+				 * another session's package is still out) */
+				bool other = false;
+				e = other_delivered(c, &se, &other);
+				if (!e && !other)
+					e = orsp_smdp_reopen(c->s, se.iccid,
+					                     "cancelled after delivery");
+			}
 		} else if (e == ORSP_E_NOT_FOUND) {
 			orsp_err_clear();
 			e = ORSP_OK;

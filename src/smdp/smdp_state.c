@@ -50,6 +50,9 @@ static const transition table[] = {
     {ORSP_SMDP_DOWNLOADED, ORSP_SMDP_EV_FAIL, ORSP_SMDP_ERROR},
     /* The eUICC postponed after delivery (cancelSession: postponed, timeout). */
     {ORSP_SMDP_DOWNLOADED, ORSP_SMDP_EV_REOPEN, ORSP_SMDP_RELEASED},
+    /* The success of a package this order delivered to the eUICC before a later session of
+     * the same eUICC (its retry) postponed and so reopened it: the eUICC holds the profile. */
+    {ORSP_SMDP_RELEASED, ORSP_SMDP_EV_PIR_OK_REOPENED, ORSP_SMDP_INSTALLED},
 };
 
 static const char *const state_names[ORSP_SMDP_STATE__COUNT] = {
@@ -74,6 +77,7 @@ static const char *const event_names[ORSP_SMDP_EVENT__COUNT] = {
     [ORSP_SMDP_EV_PIR_FAIL] = "pir(failure)",
     [ORSP_SMDP_EV_FAIL] = "fail",
     [ORSP_SMDP_EV_REOPEN] = "cancelSession(postponed)",
+    [ORSP_SMDP_EV_PIR_OK_REOPENED] = "pir(success,reopened)",
 };
 
 const char *orsp_smdp_state_name(orsp_smdp_state s)

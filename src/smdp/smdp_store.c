@@ -393,6 +393,7 @@ static progress_note progress_of(orsp_smdp_event ev)
 	case ORSP_SMDP_EV_DOWNLOADED:
 		return (progress_note){.point = 3, .ok = true};
 	case ORSP_SMDP_EV_PIR_OK:
+	case ORSP_SMDP_EV_PIR_OK_REOPENED:
 		return (progress_note){.point = 4, .ok = true};
 	case ORSP_SMDP_EV_PIR_FAIL:
 		return INSTALL_FAILED;
@@ -1657,6 +1658,7 @@ orsp_err orsp_smdp_mark_pir(orsp_smdp *s, const char *iccid, const char *matchin
 	progress_note n = {.point = 4, .ok = true};
 	char detail[256] = "";
 	orsp_smdp_profile p;
+	orsp_smdp_event ev = success ? ORSP_SMDP_EV_PIR_OK : ORSP_SMDP_EV_PIR_FAIL;
 	orsp_err err;
 
 	if (!s || (!pir && pir_len))
@@ -1677,9 +1679,15 @@ orsp_err orsp_smdp_mark_pir(orsp_smdp *s, const char *iccid, const char *matchin
 		err =
 		    orsp_errf(ORSP_E_STATE,
 		              "profile %s is no longer the order delivered to that eUICC", p.iccid);
+	/* Released under that order and EID: reopened since the delivery, by a later session of
+	 * the eUICC (its retry) postponed after its own delivery; the eUICC had installed the
+	 * first package. A failure leaves the reopened order as it is (ORSP_E_STATE). */
+	if (!err && success && p.state == ORSP_SMDP_RELEASED)
+		ev = ORSP_SMDP_EV_PIR_OK_REOPENED;
 	if (!err)
-		err = set_state_note(s, &p, success ? ORSP_SMDP_EV_PIR_OK : ORSP_SMDP_EV_PIR_FAIL,
-		                     "", detail, &n);
+		err = set_state_note(s, &p, ev,
+		                     ev == ORSP_SMDP_EV_PIR_OK_REOPENED ? ", due_at = NULL" : "",
+		                     detail, &n);
 	return finish(s, err);
 }
 
