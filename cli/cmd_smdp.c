@@ -1331,6 +1331,21 @@ static void generate_summary(size_t made, bool auc, const card_secrets *cs, size
 	printf("\n");
 }
 
+/* Whether the SM-DP+ holds a profile of this IMSI. */
+static orsp_err smdp_has_imsi(orsp_db *db, const char *imsi, bool *has)
+{
+	orsp_stmt *st = NULL;
+	orsp_err e = orsp_db_prepare(db, "SELECT 1 FROM smdp_profile WHERE imsi = ?1 LIMIT 1", &st);
+
+	*has = false;
+	if (!e)
+		e = orsp_stmt_bind_text(st, 1, imsi);
+	if (!e)
+		e = orsp_stmt_step(st, has);
+	orsp_stmt_finalize(st);
+	return e;
+}
+
 /* One generated profile into both stores, all or nothing: the AuC subscriber is added
  * inside an open AuC transaction (it refuses a known IMSI), then the SM-DP+ imports the
  * profile inside an open SM-DP+ transaction (it refuses a known ICCID or IMSI); only when
@@ -1411,7 +1426,27 @@ static orsp_err import_with_auc(orsp_smdp *s, orsp_auc *auc, const orsp_auc_new 
 	if (e && !committed) {
 		char detail[256];
 		orsp_err_detail_copy(detail, sizeof(detail));
-		e = orsp_errf(e, "%s; neither the SM-DP+ nor the AuC keeps this profile", detail);
+		/* a known IMSI: the stores hold an earlier profile or subscriber of it (a range
+		 * generated before, or a run stopped by SIGKILL or a power cut between the two
+		 * commits), which is not "neither keeps it" */
+		bool in_smdp = true;
+		if (e == ORSP_E_EXISTS && smdp_has_imsi(sdb, imsi, &in_smdp) != ORSP_OK) {
+			orsp_err_clear();
+			in_smdp = true; /* not known: no advice to delete */
+		}
+		if (e == ORSP_E_EXISTS && in_smdp)
+			e = orsp_errf(e, "%s; nothing of this profile was written by this run",
+			              detail);
+		else if (e == ORSP_E_EXISTS)
+			e = orsp_errf(
+			    e,
+			    "%s; nothing of this profile was written by this run, and the"
+			    " SM-DP+ has no profile of IMSI %s: a subscriber left by a run"
+			    " killed between the two commits? (`openrsp auc delete %s`)",
+			    detail, imsi, imsi);
+		else
+			e = orsp_errf(e, "%s; neither the SM-DP+ nor the AuC keeps this profile",
+			              detail);
 	}
 	orsp_auc_new_wipe(&an);
 	return e;
@@ -1467,6 +1502,7 @@ static int smdp_profile_generate(int argc, char **argv)
 	orsp_pkg_usim tu;
 	orsp_auc_new sqn_tpl;
 	card_secrets cs;
+	volatile sig_atomic_t *stop;
 	unsigned mnc_opt = 0, mnc_len = 0;
 	bool json = false, keep_ims = false, keep_sd_keys = false, keep_cdma = false;
 	int c, rc;
@@ -1631,6 +1667,10 @@ static int smdp_profile_generate(int argc, char **argv)
 			goto out;
 		}
 	}
+	/* SIGINT, SIGTERM, SIGHUP stop between two profiles, never between a profile's AuC
+	 * commit and its SM-DP+ commit (the default action, death there, left a subscriber
+	 * without a profile); the rest of the range is named for a rerun */
+	stop = cli_stop_on_signals();
 	for (made = 0; made < count; made++) {
 		orsp_pkg *pkg = NULL;
 		orsp_pkg_perso pp;
@@ -1639,6 +1679,16 @@ static int smdp_profile_generate(int argc, char **argv)
 		char full[32];
 		int luhn = orsp_luhn_digit(iccid, ibody);
 
+		if (*stop) {
+			if (made && isatty(STDERR_FILENO))
+				fputc('\n', stderr);
+			rc = cli_failf("generate",
+			               "stopped by a signal after %zu of %zu profile(s), each in"
+			               " both stores; the rest: --iccid-start %s --imsi-start %s"
+			               " --count %zu",
+			               made, count, iccid, imsi, count - made);
+			goto out;
+		}
 		snprintf(full, sizeof(full), "%s%d", iccid, luhn);
 		orsp_pkg_perso_init(&pp);
 		pp.iccid = full;

@@ -579,6 +579,34 @@ run smdp profile generate --db "$ADB" --template "$V7" --iccid-start 89882470000
 expect "atomic: rerun rc" 0 "$rc"
 expect "atomic: both stores complete" "4 4" \
 	"$(sql "$ADB" "SELECT COUNT(*) FROM smdp_profile") $(sql "$AAUC" "SELECT COUNT(*) FROM auc_subscriber")"
+# a range generated before: both stores keep theirs, and the message says so (it said neither
+# store kept the profile); a subscriber the SM-DP+ has no profile of (a run killed between
+# the two commits) is named for deletion
+run smdp profile generate --db "$ADB" --template "$V7" --iccid-start 898824700000004003 \
+	--imsi-start 001019000000303 --count 1 --auc "$AAUC"
+expect "atomic: range again rc" 1 "$rc"
+expect "atomic: range again named" "openrsp: 8988247000000040031: profile 1 of 1: subscriber 001019000000303 already exists; nothing of this profile was written by this run" "$err"
+sql "$ADB" "DELETE FROM smdp_profile WHERE imsi = '001019000000303'" >/dev/null
+run smdp profile generate --db "$ADB" --template "$V7" --iccid-start 898824700000004003 \
+	--imsi-start 001019000000303 --count 1 --auc "$AAUC"
+has "atomic: orphan subscriber named" "the SM-DP+ has no profile of IMSI 001019000000303: a subscriber left by a run killed between the two commits? (\`openrsp auc delete 001019000000303\`)" "$err"
+# SIGINT stops between two profiles, each in both stores or in neither, and names the rest
+SDB=$T/stop.db
+SAUC=$T/stop-auc.db
+"$B" smdp profile generate --db "$SDB" --template "$V7" --iccid-start 898824700000100000 \
+	--imsi-start 001019000100000 --count 100000 --auc "$SAUC" >/dev/null 2>"$T/stop.err" &
+gen=$!
+for _ in $(seq 1 600); do
+	[[ -e $SDB && $(sql "$SDB" "SELECT COUNT(*) FROM smdp_profile" 2>/dev/null || echo 0) -gt 0 ]] && break
+	sleep 0.1
+done
+kill -INT "$gen"
+rc=0
+wait "$gen" || rc=$?
+expect "generate stopped by SIGINT: rc" 1 "$rc"
+made=$(sql "$SDB" "SELECT COUNT(*) FROM smdp_profile")
+expect "generate stopped: the AuC has as many" "$made" "$(sql "$SAUC" "SELECT COUNT(*) FROM auc_subscriber")"
+expect "generate stopped: the rest named" "openrsp: generate: stopped by a signal after $made of 100000 profile(s), each in both stores; the rest: --iccid-start $((898824700000100000 + made)) --imsi-start $(printf '00101900%07d' $((100000 + made))) --count $((100000 - made))" "$(cat "$T/stop.err")"
 
 # ----- order --cc/--release is one transaction: a confirmOrder that fails (the move to
 # Released refused by a trigger, aborting the statement or the whole transaction) leaves the
