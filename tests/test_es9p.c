@@ -4036,6 +4036,30 @@ static void test_retry_old_success(void **state)
 	dl_free(&b);
 }
 
+/* An installation result sent again (the LPA lost the 204 and resends it; so does a copy
+ * after a failed one): one record, the first judgement, with the eUICC's EID; the session
+ * that ended is still read for it. It was recorded a second time as `unknown session` with no
+ * EID. A forged copy of it (another signature) does not replace it either. */
+static void test_pir_sent_again(void **state)
+{
+	fx *f = *state;
+	static dl d;
+	int http;
+
+	download_all(f, &d, "AGAIN-1");
+	pir_judged(f, &d, true, "installed");
+	for (int i = 0; i < 2; i++) {
+		assert_null(call(f, "handleNotification", pir_request(f, &d, true, i == 1), &http));
+		assert_int_equal(http, 204);
+	}
+	assert_int_equal(count_of(f, "SELECT count(*) FROM es9p_notification"), 1);
+	assert_int_equal(count_of(f, "SELECT count(*) FROM es9p_notification WHERE result ="
+	                             " 'installed' AND eid = '" EID "'"),
+	                 1);
+	assert_int_equal(state_of(f), ORSP_SMDP_INSTALLED);
+	dl_free(&d);
+}
+
 /* A's package installed but its result not sent yet; the eUICC's retry B delivered and was
  * then postponed (cancelSession, reason postponed): the order is Released again. A's success
  * coming after that is still the eUICC's word that it holds the profile: Installed (audit
@@ -5167,6 +5191,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_retry_old_failure, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_retry_old_success, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_retry_results_reversed, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_pir_sent_again, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_retry_old_success_after_reopen, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_retry_old_failure_after_reopen, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_parallel_cancel_keeps_other, setup, teardown),

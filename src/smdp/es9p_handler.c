@@ -391,9 +391,11 @@ static void copy_text(const char *t, char *out, size_t cap)
  * any age. A delivered profile waits in Downloaded for the eUICC's installation result or its
  * cancelSession, which an LPA may send days later (or for the eUICC's retry, or the
  * operator's cancelOrder). AGE_RESULT: as AGE_ANY_ONCE_DELIVERED, and also a session whose
- * delivery a retry superseded (S_RETRIED), for its installation result, and one that had
- * delivered when its order was cancelled (S_DONE, END_CANCELLED_DELIVERED), whose result is
- * recorded and changes nothing. */
+ * delivery a retry superseded (S_RETRIED), for its installation result, and one that has
+ * ended (S_DONE: delivered when its order was cancelled, END_CANCELLED_DELIVERED, or ended by
+ * its own installation result or cancel), whose result is verified, recorded and changes
+ * nothing: an installation result sent again (its 204 lost) is then the same eUICC's word,
+ * recorded once, not an `unknown session` with no EID. */
 typedef enum { AGE_TTL, AGE_ANY_ONCE_DELIVERED, AGE_RESULT } sess_age;
 
 /* end_reason of a session that had delivered a package when its order was cancelled: its
@@ -404,7 +406,7 @@ typedef enum { AGE_TTL, AGE_ANY_ONCE_DELIVERED, AGE_RESULT } sess_age;
 static orsp_err sess_load(ctx *c, const char *tid, sess *se, sess_age age)
 {
 	orsp_stmt *st = NULL;
-	bool row = false, cancelled = false;
+	bool row = false;
 	int64_t ttl = ttl_of(c->svc);
 	orsp_err e;
 
@@ -412,8 +414,7 @@ static orsp_err sess_load(ctx *c, const char *tid, sess *se, sess_age age)
 	e = orsp_db_prepare(c->db,
 	                    "SELECT step, keyset, euicc_challenge, server_challenge, eid, iccid,"
 	                    " matching_id, euicc_cert, euicc_sig1, smdp_sig2, cc_required,"
-	                    " euicc_otpk, otsk_wrapped, smdp_sign, created_at,"
-	                    " end_reason = '" END_CANCELLED_DELIVERED "'"
+	                    " euicc_otpk, otsk_wrapped, smdp_sign, created_at"
 	                    " FROM es9p_session WHERE tid = ?1",
 	                    &st);
 	if (!e)
@@ -444,12 +445,11 @@ static orsp_err sess_load(ctx *c, const char *tid, sess *se, sess_age age)
 		copy_blob(orsp_stmt_column_blob(st, 13), se->bsig, ORSP_EC_SIG_LEN, &l);
 		se->has_bsig = l == ORSP_EC_SIG_LEN;
 		se->created_at = orsp_stmt_column_int64(st, 14);
-		cancelled = se->step == S_DONE && orsp_stmt_column_int64(st, 15) != 0;
 	}
 	orsp_stmt_finalize(st);
 	if (e)
 		return e;
-	bool retried = age == AGE_RESULT && (se->step == S_RETRIED || cancelled);
+	bool retried = age == AGE_RESULT && (se->step == S_RETRIED || se->step == S_DONE);
 	if ((se->step >= S_DONE && !retried) ||
 	    (now_s(c) - se->created_at > ttl &&
 	     !(age != AGE_TTL && (se->step == S_BPP || retried)))) {
