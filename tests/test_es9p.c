@@ -3075,7 +3075,8 @@ static void test_other_notification_checks(void **state)
 	assert_string_equal(other_notification(f, 1, "other.example", NULL), "other SM-DP+");
 	assert_string_equal(other_notification(f, 2, FQDN, NULL), "unknown profile");
 	assert_string_equal(other_notification(f, 3, FQDN, f->prof.iccid), "profile not delivered");
-	order(f, NULL, "OTHER-1", NULL);
+	/* ordered for this very eUICC, but not delivered yet (it was `accepted`) */
+	order(f, EID, "OTHER-1", NULL);
 	assert_string_equal(other_notification(f, 4, FQDN, f->prof.iccid), "profile not delivered");
 	reinitiate(f, &d);
 	authenticate(f, &d, "OTHER-1");

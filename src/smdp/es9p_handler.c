@@ -2256,6 +2256,10 @@ static orsp_err handle_other(ctx *c, const orsp_tlv *n)
 			result = "profile not delivered";
 		else if (strcmp(p.eid, eid) != 0)
 			result = "profile of another eUICC";
+		else if (p.download_attempts == 0)
+			/* ordered for this eUICC, but no package was ever delivered: it does not
+			 * hold the profile (it was `accepted`) */
+			result = "profile not delivered";
 	}
 	snprintf(c->out->eid, sizeof(c->out->eid), "%s", eid);
 	e = record_notification(c, eid, iccid, event, seq, NULL, result);
