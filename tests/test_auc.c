@@ -741,7 +741,22 @@ static void test_wrong_kek(void **state)
 	/* The right KEK still works. */
 	a = open_auc("kek.db");
 	assert_true(sqn_of(a, "001010000000401") == 0);
+	/* A database with subscribers that lost its check value (damage, a partial restore) is
+	 * refused whatever the KEK: it used to take the next KEK given as its own, which then
+	 * locked out the real one. */
+	assert_int_equal(orsp_db_exec(orsp_auc_db(a), "DELETE FROM auc_kek_check"), ORSP_OK);
 	orsp_auc_close(a);
+	other = kek;
+	other.v[0] ^= 0xff;
+	for (int i = 0; i < 2; i++) {
+		a = NULL;
+		assert_int_equal(orsp_auc_open(db_path("kek.db"), i ? &kek : &other, &a),
+		                 ORSP_E_VERIFY);
+		assert_null(a);
+		assert_non_null(strstr(orsp_err_detail(), "no KEK check value in auc_kek_check, but"
+		                                          " the database holds data"));
+	}
+	orsp_secret_wipe(&other);
 	tsv_free(t);
 }
 

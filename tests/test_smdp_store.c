@@ -1943,6 +1943,22 @@ static void test_upp_encrypted_at_rest(void **state)
 	size_t blen = 0;
 	assert_int_equal(orsp_smdp_get_upp(s, q.iccid, &back, &blen), ORSP_E_VERIFY);
 	assert_null(back);
+	/* its check value lost, a database that holds profiles binds to no KEK, not even one
+	 * that unwraps nothing of it */
+	{
+		orsp_smdp *s2 = NULL;
+		assert_int_equal(orsp_db_exec(orsp_smdp_db(s),
+		                              "CREATE TEMP TABLE temp_kek_keep AS SELECT * FROM"
+		                              " smdp_kek_check; DELETE FROM smdp_kek_check"),
+		                 ORSP_OK);
+		assert_int_equal(orsp_smdp_open(db_path, &other, &s2), ORSP_E_VERIFY);
+		assert_null(s2);
+		assert_non_null(strstr(orsp_err_detail(), "no KEK check value in smdp_kek_check"));
+		assert_int_equal(
+		    orsp_db_exec(orsp_smdp_db(s),
+		                 "INSERT INTO smdp_kek_check SELECT * FROM temp_kek_keep"),
+		    ORSP_OK);
+	}
 	/* a wrapped key too long for any key, or cut short; a sealed package of another
 	 * length than the profile's: refused, nothing handed out */
 	assert_int_equal(orsp_db_exec(orsp_smdp_db(s), "UPDATE smdp_upp SET dek_wrapped ="

@@ -322,10 +322,15 @@ ORSP_MUST_CHECK orsp_err orsp_kek_unwrap(const orsp_secret *kek, const char *aad
 /* Bind a database to its KEK. `table` (a module's own table with columns id INTEGER PRIMARY
  * KEY and wrapped BLOB) holds `check` wrapped under the KEK with `aad`. On the first open this
  * stores it; on later opens the stored value must unwrap with this KEK to exactly `check`
- * (compared in constant time), else ORSP_E_VERIFY "wrong KEK". Runs in its own transaction.
- * `table` is an identifier from the caller's code, never outside input. */
+ * (compared in constant time), else ORSP_E_VERIFY "wrong KEK". A missing check value is
+ * stored only while `data_probe` (a query that returns a row when the module holds data,
+ * or NULL) returns none: a database that holds data but lost its check value (damage, a
+ * partial restore) is ORSP_E_VERIFY, not bound to whatever KEK opens it next. Runs in its
+ * own transaction. `table` and `data_probe` come from the caller's code, never outside
+ * input. */
 ORSP_MUST_CHECK orsp_err orsp_kek_check(orsp_db *db, const orsp_secret *kek, const char *table,
-                                        const char *aad, const uint8_t *check, size_t check_len);
+                                        const char *aad, const uint8_t *check, size_t check_len,
+                                        const char *data_probe);
 
 /* orsp_kek_check for a database that must already hold its check value and may be read-only
  * (a backup being verified): only reads. ORSP_E_VERIFY "wrong KEK" as orsp_kek_check, or

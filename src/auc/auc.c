@@ -406,8 +406,10 @@ out:
 /* First open: store a wrapped check value. Later opens: it must unwrap with this KEK. */
 static orsp_err kek_check(orsp_auc *a)
 {
-	return orsp_kek_check(a->db, &a->kek, "auc_kek_check", KEK_CHECK_AAD, kek_check_plain,
-	                      sizeof(kek_check_plain));
+	return orsp_kek_check(
+	    a->db, &a->kek, "auc_kek_check", KEK_CHECK_AAD, kek_check_plain,
+	    sizeof(kek_check_plain),
+	    "SELECT 1 FROM auc_subscriber UNION ALL SELECT 1 FROM auc_audit LIMIT 1");
 }
 
 /* Whether the database may hold the AuC: one with the auc module's schema, or one that does

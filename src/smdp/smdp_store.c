@@ -809,8 +809,10 @@ static orsp_err finish(orsp_smdp *s, orsp_err err)
 /* First open: store a wrapped check value. Later opens: it must unwrap with this KEK. */
 static orsp_err kek_check(orsp_smdp *s)
 {
-	return orsp_kek_check(s->db, &s->kek, "smdp_kek_check", KEK_CHECK_AAD, kek_check_plain,
-	                      sizeof(kek_check_plain));
+	return orsp_kek_check(
+	    s->db, &s->kek, "smdp_kek_check", KEK_CHECK_AAD, kek_check_plain,
+	    sizeof(kek_check_plain),
+	    "SELECT 1 FROM smdp_profile UNION ALL SELECT 1 FROM smdp_audit LIMIT 1");
 }
 
 /* Whether the database may hold the inventory: one with the smdp module's schema, or, when

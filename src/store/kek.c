@@ -805,7 +805,7 @@ orsp_err orsp_kek_check_existing(orsp_db *db, const orsp_secret *kek, const char
 }
 
 orsp_err orsp_kek_check(orsp_db *db, const orsp_secret *kek, const char *table, const char *aad,
-                        const uint8_t *check, size_t check_len)
+                        const uint8_t *check, size_t check_len, const char *data_probe)
 {
 	orsp_err err;
 	orsp_stmt *st = NULL;
@@ -832,6 +832,23 @@ orsp_err orsp_kek_check(orsp_db *db, const orsp_secret *kek, const char *table, 
 	}
 	orsp_stmt_finalize(st);
 	st = NULL;
+	/* no check value: a new database, or one that lost it; the second holds data wrapped
+	 * under some KEK, maybe not this one, which must not become its KEK */
+	if (data_probe) {
+		err = orsp_db_prepare(db, data_probe, &st);
+		if (!err)
+			err = orsp_stmt_step(st, &row);
+		if (!err && row)
+			err = orsp_errf(ORSP_E_VERIFY,
+			                "no KEK check value in %s, but the database holds data: it"
+			                " cannot be told whether this is its KEK (restore the"
+			                " database from a backup)",
+			                table);
+		orsp_stmt_finalize(st);
+		st = NULL;
+		if (err)
+			goto out;
+	}
 	err = orsp_secret_set(&plain, check, check_len);
 	if (!err)
 		err = orsp_kek_wrap(kek, aad, &plain, blob, sizeof(blob), &blob_len);
