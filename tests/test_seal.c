@@ -869,7 +869,22 @@ static void test_destroy(void **state)
 	FILE *f = fopen(in("notes.txt"), "w");
 	assert_non_null(f);
 	fclose(f);
+	/* and so do files of names like a record's the store never gives (r + 16 lower-case
+	 * hex digits + .rec), at open (orphans) and at destroy: they were removed */
+	static const char *const foreign[] = {"r1.rec", "r 0x2a.rec", "r000000000000000A.rec",
+	                                      "r+000000000000001.rec", "r0000000000000001.recx"};
+	for (size_t i = 0; i < sizeof(foreign) / sizeof(foreign[0]); i++) {
+		f = fopen(in(foreign[i]), "w");
+		assert_non_null(f);
+		fclose(f);
+	}
+	assert_int_equal(orsp_seal_open(dir, NULL, &s), ORSP_OK);
+	orsp_seal_close(s);
+	for (size_t i = 0; i < sizeof(foreign) / sizeof(foreign[0]); i++)
+		assert_int_equal(stat(in(foreign[i]), &st), 0);
 	assert_int_equal(orsp_seal_destroy(dir), ORSP_OK);
+	for (size_t i = 0; i < sizeof(foreign) / sizeof(foreign[0]); i++)
+		assert_int_equal(stat(in(foreign[i]), &st), 0);
 	assert_int_equal(stat(in("notes.txt"), &st), 0);
 	assert_int_not_equal(stat(in("manifest"), &st), 0);
 	assert_int_not_equal(stat(in("device.key"), &st), 0);

@@ -448,11 +448,12 @@ static orsp_err manifest_write(orsp_seal *s, const uint8_t key[ORSP_SEAL_KEY_LEN
 	uint8_t body[MF_BODY_MAX], blob[MF_BODY_MAX + OVERHEAD];
 	char path[PATH_CAP], tmp[PATH_CAP];
 	size_t len = manifest_body(s, ents, n, counter, next_gen, body);
-	orsp_err e;
+	orsp_err e =
+	    seal_blob(key, mf_magic, (const uint8_t *)mf_aad, sizeof(mf_aad) - 1, body, len, blob);
 
-	if ((e = seal_blob(key, mf_magic, (const uint8_t *)mf_aad, sizeof(mf_aad) - 1, body, len,
-	                   blob)) != ORSP_OK ||
-	    (e = path_of(path, dir, "manifest")) != ORSP_OK ||
+	/* the body in clear (names, lengths, digests of the plaintexts) goes, as open's does */
+	orsp_wipe(body, sizeof(body));
+	if (e != ORSP_OK || (e = path_of(path, dir, "manifest")) != ORSP_OK ||
 	    (e = path_of(tmp, dir, "manifest.tmp")) != ORSP_OK ||
 	    (e = write_file(s, tmp, blob, len + OVERHEAD, 0600)) != ORSP_OK)
 		return e;
@@ -557,6 +558,28 @@ out:
 }
 
 /* Remove record files that the manifest does not list (an unfinished commit's). */
+/* Whether name is one the store gives a record file (record_name's "r%016llx.rec": r, 16
+ * lower-case hex digits, .rec), and its generation. Nothing else is the store's to remove:
+ * sscanf's %16llx also took fewer digits, a sign, spaces or 0x (r1.rec, "r 0x2a.rec"). */
+static bool record_file(const char *name, unsigned long long *gen)
+{
+	unsigned long long g = 0;
+
+	if (strlen(name) != 21 || name[0] != 'r' || strcmp(name + 17, ".rec") != 0)
+		return false;
+	for (size_t i = 1; i < 17; i++) {
+		char c = name[i];
+		if (c >= '0' && c <= '9')
+			g = g << 4 | (unsigned)(c - '0');
+		else if (c >= 'a' && c <= 'f')
+			g = g << 4 | (unsigned)(c - 'a' + 10);
+		else
+			return false;
+	}
+	*gen = g;
+	return true;
+}
+
 static void clean_orphans(orsp_seal *s)
 {
 	DIR *d = opendir(s->dir);
@@ -567,9 +590,8 @@ static void clean_orphans(orsp_seal *s)
 		return;
 	while ((de = readdir(d)) != NULL) {
 		unsigned long long g;
-		char tail[8];
 		bool listed = false;
-		if (sscanf(de->d_name, "r%16llx.%4s", &g, tail) != 2 || strcmp(tail, "rec") != 0)
+		if (!record_file(de->d_name, &g))
 			continue;
 		for (size_t i = 0; i < s->n; i++)
 			listed |= s->ents[i].gen == g;
@@ -657,8 +679,11 @@ orsp_err orsp_seal_open(const char *dir, const orsp_seal_provider *provider, ors
 	if ((e = hook("open: lock file opened")) != ORSP_OK)
 		goto fail;
 	if (flock(s->lock_fd, LOCK_EX | LOCK_NB) != 0) {
-		e = orsp_errf(errno == EWOULDBLOCK ? ORSP_E_STATE : ORSP_E_STORAGE,
-		              "%s: the sealed store is in use by another process", dir);
+		if (errno == EWOULDBLOCK)
+			e = orsp_errf(ORSP_E_STATE,
+			              "%s: the sealed store is in use by another process", dir);
+		else /* ENOLCK on a file system without locks: nobody else is to blame */
+			e = orsp_errf(ORSP_E_STORAGE, "%s: cannot lock: %s", lock, strerror(errno));
 		goto fail;
 	}
 	/* The lock held must be on the lock file the directory has now: orsp_seal_destroy
@@ -807,6 +832,7 @@ orsp_err orsp_seal_read(orsp_seal *s, const char *name, uint8_t *buf, size_t cap
 out:
 	if (e && buf)
 		orsp_wipe(buf, cap < en->len ? cap : en->len);
+	orsp_wipe(sha, sizeof(sha)); /* a short record's digest gives its value away */
 	free(blob);
 	return e;
 }
@@ -996,8 +1022,7 @@ orsp_err orsp_seal_destroy(const char *dir)
 	}
 	while ((de = readdir(d)) != NULL) {
 		unsigned long long g;
-		char tail[8];
-		if (sscanf(de->d_name, "r%16llx.%4s", &g, tail) != 2 || strcmp(tail, "rec") != 0)
+		if (!record_file(de->d_name, &g))
 			continue;
 		if (path_of(path, dir, de->d_name) == ORSP_OK && unlink(path) != 0 && e == ORSP_OK)
 			e = orsp_errf(ORSP_E_STORAGE, "%s: cannot remove: %s", path,
