@@ -1361,7 +1361,7 @@ static orsp_err import_with_auc(orsp_smdp *s, orsp_auc *auc, const orsp_auc_new 
                                 const card_secrets *cs, const orsp_pkg *sd_keys)
 {
 	orsp_db *adb = orsp_auc_db(auc), *sdb = orsp_smdp_db(s);
-	bool auc_tx = false, smdp_tx = false, committed = false;
+	bool auc_tx = false, smdp_tx = false, committed = false, auc_known = false;
 	orsp_auc_new an;
 	orsp_err e;
 
@@ -1373,7 +1373,7 @@ static orsp_err import_with_auc(orsp_smdp *s, orsp_auc *auc, const orsp_auc_new 
 	if (!e && !(e = orsp_db_begin(adb)))
 		auc_tx = true;
 	if (!e)
-		e = orsp_auc_add(auc, &an);
+		auc_known = (e = orsp_auc_add(auc, &an)) == ORSP_E_EXISTS;
 	for (size_t j = 0; !e && j < 4; j++) {
 		orsp_secret v = {0};
 		if (!cs->has[j])
@@ -1426,15 +1426,15 @@ static orsp_err import_with_auc(orsp_smdp *s, orsp_auc *auc, const orsp_auc_new 
 	if (e && !committed) {
 		char detail[256];
 		orsp_err_detail_copy(detail, sizeof(detail));
-		/* a known IMSI: the stores hold an earlier profile or subscriber of it (a range
-		 * generated before, or a run stopped by SIGKILL or a power cut between the two
-		 * commits), which is not "neither keeps it" */
+		/* a known IMSI or ICCID: the stores hold an earlier profile or subscriber of it (a
+		 * range generated before, a subscriber added for another SIM, or one a run killed
+		 * between the two commits left), which is not "neither keeps it" */
 		bool in_smdp = true;
-		if (e == ORSP_E_EXISTS && smdp_has_imsi(sdb, imsi, &in_smdp) != ORSP_OK) {
+		if (auc_known && smdp_has_imsi(sdb, imsi, &in_smdp) != ORSP_OK) {
 			orsp_err_clear();
 			in_smdp = true; /* not known: no advice to delete */
 		}
-		if (e == ORSP_E_EXISTS && in_smdp)
+		if (e == ORSP_E_EXISTS && (!auc_known || in_smdp))
 			e = orsp_errf(e, "%s; nothing of this profile was written by this run",
 			              detail);
 		else if (e == ORSP_E_EXISTS)
@@ -1442,7 +1442,8 @@ static orsp_err import_with_auc(orsp_smdp *s, orsp_auc *auc, const orsp_auc_new 
 			    e,
 			    "%s; nothing of this profile was written by this run, and the"
 			    " SM-DP+ has no profile of IMSI %s: a subscriber left by a run"
-			    " killed between the two commits? (`openrsp auc delete %s`)",
+			    " killed between the two commits? (if no SIM uses it: `openrsp auc"
+			    " delete %s`)",
 			    detail, imsi, imsi);
 		else
 			e = orsp_errf(e, "%s; neither the SM-DP+ nor the AuC keeps this profile",
@@ -1682,11 +1683,12 @@ static int smdp_profile_generate(int argc, char **argv)
 		if (*stop) {
 			if (made && isatty(STDERR_FILENO))
 				fputc('\n', stderr);
-			rc = cli_failf("generate",
-			               "stopped by a signal after %zu of %zu profile(s), each in"
-			               " both stores; the rest: --iccid-start %s --imsi-start %s"
-			               " --count %zu",
-			               made, count, iccid, imsi, count - made);
+			rc =
+			    cli_failf("generate",
+			              "stopped by a signal after %zu of %zu profile(s)%s; the rest:"
+			              " --iccid-start %s --imsi-start %s --count %zu",
+			              made, count, auc ? ", each in both stores" : "", iccid, imsi,
+			              count - made);
 			goto out;
 		}
 		snprintf(full, sizeof(full), "%s%d", iccid, luhn);

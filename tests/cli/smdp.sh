@@ -589,7 +589,11 @@ expect "atomic: range again named" "openrsp: 8988247000000040031: profile 1 of 1
 sql "$ADB" "DELETE FROM smdp_profile WHERE imsi = '001019000000303'" >/dev/null
 run smdp profile generate --db "$ADB" --template "$V7" --iccid-start 898824700000004003 \
 	--imsi-start 001019000000303 --count 1 --auc "$AAUC"
-has "atomic: orphan subscriber named" "the SM-DP+ has no profile of IMSI 001019000000303: a subscriber left by a run killed between the two commits? (\`openrsp auc delete 001019000000303\`)" "$err"
+has "atomic: orphan subscriber named" "the SM-DP+ has no profile of IMSI 001019000000303: a subscriber left by a run killed between the two commits? (if no SIM uses it: \`openrsp auc delete 001019000000303\`)" "$err"
+# a known ICCID (the SM-DP+ refused; the AuC added nothing): no subscriber named for deletion
+run smdp profile generate --db "$ADB" --template "$V7" --iccid-start 898824700000004000 \
+	--imsi-start 001019000000999 --count 1 --auc "$AAUC"
+expect "atomic: known ICCID named, no advice" "openrsp: 8988247000000040007: profile 1 of 1: ICCID 8988247000000040007 already imported; nothing of this profile was written by this run" "$err"
 # SIGINT stops between two profiles, each in both stores or in neither, and names the rest
 SDB=$T/stop.db
 SAUC=$T/stop-auc.db
