@@ -2222,6 +2222,135 @@ static void test_open_errors(void **state)
 	ms_free(&st);
 }
 
+/* AuthenticateServer with serverAddress given as raw bytes (may hold a NUL, or be empty),
+ * correctly signed with CERT.DPauth's key (reviewer's reproducer, session 28). */
+static uint16_t auth_raw_addr(card *c, const uint8_t *addr, size_t addr_len)
+{
+	uint8_t s1[512], req[4096], sig[64];
+	orsp_writer w;
+	orsp_der_mark m, ctx, di;
+
+	assert_int_equal(orsp_random(c->tid, 16), ORSP_OK);
+	c->tid_len = 16;
+	assert_int_equal(orsp_random(c->schal, 16), ORSP_OK);
+	orsp_writer_init(&w, s1, sizeof(s1));
+	m = orsp_der_begin(&w, 0x30);
+	orsp_der_put_tlv(&w, 0x80, c->tid, 16);
+	orsp_der_put_tlv(&w, 0x81, c->echal, 16);
+	orsp_der_put_tlv(&w, 0x83, addr, addr_len);
+	orsp_der_put_tlv(&w, 0x84, c->schal, 16);
+	orsp_der_end(&w, m);
+	size_t s1_len = w.len;
+	assert_int_equal(orsp_ecdsa_sign(c->auth_sk, s1, s1_len, sig), ORSP_OK);
+	orsp_writer_init(&w, req, sizeof(req));
+	m = orsp_der_begin(&w, 0xBF38);
+	orsp_write_bytes(&w, s1, s1_len);
+	orsp_der_put_tlv(&w, 0x5F37, sig, 64);
+	orsp_der_put_tlv(&w, 0x04, c->ci_ski, c->ci_ski_len);
+	orsp_write_bytes(&w, c->auth_cert, c->auth_cert_len);
+	ctx = orsp_der_begin(&w, 0xA0);
+	orsp_der_put_tlv(&w, 0x80, "", 0);
+	di = orsp_der_begin(&w, 0xA1);
+	orsp_der_put_tlv(&w, 0x80, "\x35\x29\x06\x11", 4);
+	orsp_der_put_tlv(&w, 0xA1, "", 0);
+	orsp_der_end(&w, di);
+	orsp_der_end(&w, ctx);
+	orsp_der_end(&w, m);
+	assert_int_equal(orsp_writer_status(&w), ORSP_OK);
+	return store_data(c, req, w.len);
+}
+
+/* The serverAddress the eUICC put in euiccSigned1 (and signed), or -1 if refused. */
+static int signed_addr(card *c, char *out, size_t cap)
+{
+	orsp_tlv top, a0, s1, f;
+	orsp_reader r;
+	if (orsp_der_parse_one(orsp_slice_make(c->out, c->out_len), &top) || top.tag != 0xBF38)
+		return -2;
+	if (!find_tlv(top.value, 0xA0, &a0))
+		return -1;
+	assert_true(find_tlv(a0.value, 0x30, &s1));
+	orsp_reader_init(&r, s1.value.p, s1.value.len);
+	while (orsp_reader_remaining(&r)) {
+		assert_int_equal(orsp_der_read(&r, &f), ORSP_OK);
+		if (f.tag == 0x83) {
+			snprintf(out, cap, "%.*s", (int)f.value.len, (const char *)f.value.p);
+			return (int)f.value.len;
+		}
+	}
+	return -3;
+}
+
+/* A serverAddress the SM-DP+ signed but that the eUICC cannot sign as it is: with a NUL
+ * inside (copied as a C string it was cut at the NUL, and the eUICC signed "a"), empty (it
+ * signed ""), or not UTF-8: 127, nothing signed, the session ended (docs/euicc.md). */
+static void test_server_address_refused(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *a;
+		size_t n;
+	} bad[] = {{"a\0evil.example.com", 18}, {"", 0}, {"smdp.\xff.example", 16}};
+	char got[300];
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		card *c = card_new();
+		get_challenge(c);
+		assert_int_equal(auth_raw_addr(c, (const uint8_t *)bad[i].a, bad[i].n), 0x9000);
+		assert_int_equal(signed_addr(c, got, sizeof(got)), -1);
+		card_free(c);
+	}
+	{
+		/* the same path signs a good address as it is */
+		card *c = card_new();
+		get_challenge(c);
+		assert_int_equal(auth_raw_addr(c, (const uint8_t *)"smdp.example.com", 16), 0x9000);
+		assert_int_equal(signed_addr(c, got, sizeof(got)), 16);
+		assert_string_equal(got, "smdp.example.com");
+		card_free(c);
+	}
+}
+
+/* EUICCInfo2's rspCapability in DER (X.690 §11.2.2, no trailing zero bits): additionalProfile
+ * alone is 07 80, not 06 80 (which an eUICC signs inside euiccSigned1). */
+static void test_info2_rsp_capability_der(void **state)
+{
+	(void)state;
+	card *c = card_new();
+	orsp_slice v = es10_value(c, "BF2200", 0xBF22);
+	orsp_tlv f;
+	assert_true(find_tlv(v, 0x88, &f));
+	assert_int_equal(f.value.len, 2);
+	assert_int_equal(f.value.p[0], 0x07);
+	assert_int_equal(f.value.p[1], 0x80);
+	card_free(c);
+}
+
+/* SetNickname with a field after the nickname, or an ICCID that is not 10 bytes: 127 and
+ * nothing stored (the first was taken and committed, the second answered iccidNotFound). */
+static void test_nickname_strict(void **state)
+{
+	(void)state;
+	card *c = card_new();
+	uint8_t aid[16];
+	orsp_euicc_profile_info pi;
+	install_ok(c, ISDR_V2_ICCID, 0, aid);
+	int before = c->st.calls;
+	assert_int_equal(es10_hex(c, "BF29135A0A98001032547698103214900378797A0500"), 0x9000);
+	assert_int_equal(rsp_code(c, 0xBF29), 127);
+	assert_int_equal(es10_hex(c, "BF290A5A03980010900378797A"), 0x9000);
+	assert_int_equal(rsp_code(c, 0xBF29), 127);
+	assert_int_equal(c->st.calls, before);
+	assert_int_equal(orsp_euicc_profile_get(&c->e, 0, &pi), ORSP_OK);
+	assert_string_not_equal(pi.nickname, "xyz");
+	/* without them it is taken */
+	assert_int_equal(es10_hex(c, "BF29115A0A98001032547698103214900378797A"), 0x9000);
+	assert_int_equal(rsp_code(c, 0xBF29), 0);
+	assert_int_equal(orsp_euicc_profile_get(&c->e, 0, &pi), ORSP_OK);
+	assert_string_equal(pi.nickname, "xyz");
+	card_free(c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -2252,6 +2381,9 @@ int main(void)
 	    cmocka_unit_test(test_cancel_during_load),
 	    cmocka_unit_test(test_memory_reset),
 	    cmocka_unit_test(test_memory_reset_keeps_session),
+	    cmocka_unit_test(test_server_address_refused),
+	    cmocka_unit_test(test_info2_rsp_capability_der),
+	    cmocka_unit_test(test_nickname_strict),
 	    cmocka_unit_test(test_memory_reset_notifications),
 	    cmocka_unit_test(test_usim_sqn),
 	    cmocka_unit_test(test_open_errors),

@@ -512,8 +512,11 @@ static orsp_err usim_sync(orsp_euicc *e)
 	if (!p)
 		return ORSP_OK;
 	rec_name(name, "upp", p);
-	if ((err = e->ops->read(e->user, name, e->upp, sizeof(e->upp), &len)))
+	if ((err = e->ops->read(e->user, name, e->upp, sizeof(e->upp), &len))) {
+		orsp_wipe(e->upp,
+		          sizeof(e->upp)); /* a read that failed midway may have left part */
 		return err;
+	}
 	err = read_sqn(e, "sqn", p, sqn, &sl);
 	if (!err)
 		err = orsp_usim_load(&e->usim, e->upp, len, sqn, sl, persist_sqn, e);
@@ -902,7 +905,9 @@ static void info2(const orsp_euicc *e, orsp_writer *w)
 	orsp_der_mark m = orsp_der_begin(w, 0xBF22), ecr;
 	size_t used = orsp_euicc_profile_count(e);
 	size_t free_slots = ORSP_EUICC_MAX_PROFILES - used;
-	uint8_t rsp_cap[2] = {0x06, (uint8_t)(free_slots ? 0x80 : 0x00)};
+	/* DER drops trailing zero bits of a named bit list (X.690 §11.2.2): 07 80 with the
+	 * first bit, an empty BIT STRING without it */
+	static const uint8_t rsp_cap_on[2] = {0x07, 0x80}, rsp_cap_off[1] = {0x00};
 
 	orsp_der_put_tlv(w, 0x81, "\x02\x03\x01", 3); /* SAIP 2.3.1 */
 	orsp_der_put_tlv(w, 0x82, "\x02\x02\x02", 3); /* SGP.22 2.2.2 */
@@ -916,7 +921,10 @@ static void info2(const orsp_euicc *e, orsp_writer *w)
 	 * akaTuak128 (6), akaTuak256 (7): the USIM and ISIM applications and their algorithms
 	 * (docs/usim.md, docs/isim.md) */
 	orsp_der_put_tlv(w, 0x85, "\x00\x6B", 2);
-	orsp_der_put_tlv(w, 0x88, rsp_cap, 2);
+	if (free_slots)
+		orsp_der_put_tlv(w, 0x88, rsp_cap_on, sizeof(rsp_cap_on));
+	else
+		orsp_der_put_tlv(w, 0x88, rsp_cap_off, sizeof(rsp_cap_off));
 	put_info1_lists(e, w);
 	orsp_der_put_tlv(w, 0x04, "\x00\x01\x00", 3);
 	put_str(w, 0x0C, "openrsp-software-euicc");
@@ -990,9 +998,12 @@ static orsp_err authenticate_server(orsp_euicc *e, const orsp_tlv *req, orsp_wri
 			} else if (f.tag == 0x81 && f.value.len == 16)
 				chal_ok =
 				    e->s.step == S_CHAL && orsp_ct_eq(f.value.p, e->s.echal, 16);
-			else if (f.tag == 0x83 && f.value.len < sizeof(addr))
+			else if (f.tag == 0x83 && f.value.len >= 1 &&
+			         text_ok(f.value, sizeof(addr) - 1) && f.value.len < sizeof(addr))
 				copy_str(f.value, addr, sizeof(addr));
-			else if (f.tag == 0x83) { /* longer than an FQDN: not cut and signed */
+			else if (f.tag == 0x83) {
+				/* longer than an FQDN, empty, not UTF-8 or with a NUL inside (which
+				 * copy_str would cut at): not cut and signed */
 				code = 127;
 				break;
 			} else if (f.tag == 0x84 && f.value.len == 16) {
@@ -2215,7 +2226,8 @@ orsp_err orsp_euicc_es10(orsp_euicc *e, orsp_slice req, orsp_writer *w)
 		orsp_reader_init(&r, t.value.p, t.value.len);
 		/* profileNickname: UTF8String (SIZE(0..64)), in characters; refused (never cut)
 		 * when longer or not UTF-8 */
-		if (orsp_der_expect(&r, 0x5A, &fi) || orsp_der_expect(&r, 0x90, &fn) ||
+		if (orsp_der_expect(&r, 0x5A, &fi) || fi.value.len != 10 ||
+		    orsp_der_expect(&r, 0x90, &fn) || orsp_reader_remaining(&r) ||
 		    !text_ok(fn.value, ORSP_EUICC_NAME_CHARS))
 			return result(w, 0xBF29, 127);
 		if (!(p = find_profile(e, (orsp_slice){0}, fi.value)))
