@@ -1573,6 +1573,24 @@ static void test_card_secrets(void **state)
 	                 ORSP_E_NOT_FOUND);
 	assert_int_equal(orsp_auc_set_card_secret(a, imsi, (orsp_auc_card_secret)4, &v),
 	                 ORSP_E_USAGE);
+	/* PUK and ADM values are digits (8 for a PUK, 4 to 8 for an ADM): a terminal's control
+	 * sequence, other bytes or a short PUK are refused (`auc secret` prints the value) */
+	{
+		static const struct {
+			orsp_auc_card_secret which;
+			const char *v;
+		} bad[] = {{ORSP_AUC_PUK1, "\x1b]2;X\a12"}, {ORSP_AUC_PUK2, "1234"},
+		           {ORSP_AUC_ADM1, "12a4"},         {ORSP_AUC_ADM2, "123"},
+		           {ORSP_AUC_PUK1, "1234567 "},     {ORSP_AUC_ADM1, "123456789"}};
+		orsp_secret b = {0};
+		for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+			assert_int_equal(orsp_secret_set(&b, bad[i].v, strlen(bad[i].v)), ORSP_OK);
+			assert_int_equal(orsp_auc_set_card_secret(a, imsi, bad[i].which, &b),
+			                 ORSP_E_USAGE);
+			assert_non_null(strstr(orsp_err_detail(), "ASCII digits"));
+		}
+		orsp_secret_wipe(&b);
+	}
 	assert_int_equal(orsp_auc_set_card_secret(a, imsi, ORSP_AUC_PUK1, &v), ORSP_OK);
 	assert_int_equal(orsp_auc_get_card_secret(a, imsi, ORSP_AUC_PUK1, &got), ORSP_OK);
 	assert_int_equal(got.len, 8);

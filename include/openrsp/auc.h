@@ -112,9 +112,10 @@ typedef enum orsp_auc_card_secret {
 } orsp_auc_card_secret;
 /* "puk1", "puk2", "adm1", "adm2", or "?" */
 const char *orsp_auc_card_secret_name(orsp_auc_card_secret which);
-/* Store (or replace) one card secret of an existing subscriber: 4 to 8 bytes (the digits as
- * ASCII). One transaction, audited without the value. ORSP_E_NOT_FOUND for an unknown IMSI,
- * ORSP_E_USAGE for a bad IMSI, name or length. */
+/* Store (or replace) one card secret of an existing subscriber: ASCII digits, 8 for a PUK, 4
+ * to 8 for an ADM. One transaction, audited without the value. ORSP_E_NOT_FOUND for an
+ * unknown IMSI, ORSP_E_USAGE for a bad IMSI, name, length or a byte that is not a digit (a
+ * stored value that is not, read back: ORSP_E_MALFORMED). */
 ORSP_MUST_CHECK orsp_err orsp_auc_set_card_secret(orsp_auc *a, const char *imsi,
                                                   orsp_auc_card_secret which,
                                                   const orsp_secret *value);

@@ -821,6 +821,21 @@ static orsp_err check_secret_name(const char *imsi, const char *name, bool *pin_
 	return ORSP_OK;
 }
 
+/* A PUK (8) or ADM (4..8) value: that many ASCII digits (TS 102 221 §9.5.1 codes PINs as
+ * digits), nothing else, so that what `auc secret` prints is digits and never a terminal's
+ * control sequence. */
+static bool pin_value_ok(const char *name, const orsp_secret *v)
+{
+	bool puk = strncmp(name, "puk", 3) == 0;
+
+	if (v->len < (puk ? 8 : 4) || v->len > 8)
+		return false;
+	for (size_t i = 0; i < v->len; i++)
+		if (v->v[i] < '0' || v->v[i] > '9')
+			return false;
+	return true;
+}
+
 orsp_err orsp_auc_set_secret(orsp_auc *a, const char *imsi, const char *name,
                              const orsp_secret *value)
 {
@@ -839,8 +854,9 @@ orsp_err orsp_auc_set_secret(orsp_auc *a, const char *imsi, const char *name,
 		return err;
 	/* PUK: 8 digits, ADM: 4..8 (TS 102 221 §9.5.1, coded like PINs); a security domain's
 	 * key: single DES (8 bytes) up to the longest orsp_secret */
-	if (pin_like && (value->len < 4 || value->len > 8))
-		return orsp_errf(ORSP_E_USAGE, "%s must be 4 to 8 bytes", name);
+	if (pin_like && !pin_value_ok(name, value))
+		return orsp_errf(ORSP_E_USAGE, "%s must be %s ASCII digits", name,
+		                 strncmp(name, "puk", 3) == 0 ? "8" : "4 to 8");
 	if (!pin_like && (value->len < 8 || value->len > ORSP_SECRET_MAX))
 		return orsp_errf(ORSP_E_USAGE, "%s must be 8 to %d bytes", name, ORSP_SECRET_MAX);
 	aad_name(aad, sizeof(aad), name, imsi);
@@ -904,6 +920,10 @@ orsp_err orsp_auc_get_secret(orsp_auc *a, const char *imsi, const char *name, or
 		orsp_slice w = orsp_stmt_column_blob(st, 0);
 		aad_name(aad, sizeof(aad), name, imsi);
 		err = orsp_kek_unwrap(&a->kek, aad, w.p, w.len, out);
+		/* written before the digits were checked: not handed out to be printed */
+		if (!err && pin_like && !pin_value_ok(name, out))
+			err = orsp_errf(ORSP_E_MALFORMED, "%s stored for IMSI %s is not digits",
+			                name, imsi);
 	}
 	orsp_stmt_finalize(st);
 	if (!err)
