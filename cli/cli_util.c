@@ -139,8 +139,28 @@ int cli_getopt(int argc, char **argv, const struct option *longopts)
 			cli_usage(name, "requires a value");
 		else if (optopt >= 0x100)
 			cli_usage(name, "does not take a value");
-		else
-			cli_usage(name, "unknown option");
+		else {
+			/* a value glued to an option's name (--cc1234, --k00112233...) is not
+			 * echoed: the known option it starts with is named instead (a rest of
+			 * lower-case letters and hyphens, --cafile, is a misspelt name: echoed) */
+			size_t best = 0;
+			for (const struct option *o = longopts; o && o->name; o++) {
+				size_t k = strlen(o->name);
+				if (o->has_arg != no_argument && k > best &&
+				    strncmp(arg, "--", 2) == 0 &&
+				    strncmp(arg + 2, o->name, k) == 0 &&
+				    arg[2 + k + strspn(arg + 2 + k, "abcdefghijklmnopqrstuvwxyz-")])
+					best = k;
+			}
+			if (best) {
+				snprintf(name, sizeof(name), "--%.*s...", (int)best, arg + 2);
+				cli_usage(name,
+				          "unknown option (a value glued to --%.*s? give it as"
+				          " --%.*s VALUE)",
+				          (int)best, arg + 2, (int)best, arg + 2);
+			} else
+				cli_usage(name, "unknown option");
+		}
 		return '?';
 	}
 	return c;

@@ -2288,6 +2288,86 @@ static void test_ppr_bad_metadata(void **state)
 	assert_int_equal(x->n_confirm, 0);
 }
 
+/* The fields the user is shown and confirms, and the ICCID reported installed, are read
+ * strictly as well: one given twice (the last was shown, and an eUICC that keeps the first
+ * would install another ICCID), an ICCID missing (the download "succeeded" with an empty
+ * one) or not 10 bytes, a name too long (it was dropped), a profileClass out of range (shown
+ * as operational): refused (postponed) before the user is asked. */
+static void test_metadata_strict(void **state)
+{
+	fx *x = *state;
+	char iccid[21];
+	static const struct {
+		const char *meta, *detail;
+	} bad[] = {
+	    {"BF252C5A0A980010325476981032145A0A9810325476981032547691074F70656E5253509209545334382"
+	     "074657374",
+	     "profileMetadata: a field (tag 5A) twice"},
+	    {"BF251491074F70656E5253509209545334382074657374", "profileMetadata: no ICCID"},
+	    {"BF25165A0998001032547698103291074F70656E5253509200", "profileMetadata: ICCID"},
+	    {"BF251E5A0A9800103254769810321491074F70656E52535091074F70656E525350",
+	     "profileMetadata: a field (tag 91) twice"},
+	    {"BF25235A0A9800103254769810321491074F70656E5253509209545334382074657374950103",
+	     "profileMetadata: profileClass"},
+	};
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		x->consent = CONSENT_YES;
+		x->smdp.meta = bad[i].meta;
+		assert_int_equal(run(x, NULL, iccid), ORSP_E_MALFORMED);
+		assert_non_null(strstr(orsp_err_detail(), bad[i].detail));
+		assert_int_equal(cancel_reason(x), 1);
+		assert_int_equal(x->n_confirm, 0);
+		reset(x);
+	}
+}
+
+/* A package whose structure is fine but one of whose pieces (an 86 segment of 31000 bytes)
+ * cannot go to the eUICC in 256 STORE DATA blocks: refused before any piece is sent (the
+ * eUICC got BF23, A0, A1 and the A3 header first, then the LPA found it could not send the
+ * segment, and said "nothing was sent"); the session cancelled. */
+static void test_bpp_piece_too_big(void **state)
+{
+	fx *x = *state;
+	char iccid[21] = "";
+	orsp_tlv top, part;
+	orsp_reader r;
+	orsp_writer w;
+	orsp_der_mark m, a3;
+	uint8_t a1[1024];
+	size_t n1 = a1_of(META, 1, a1, sizeof(a1));
+	size_t cap = x->bpp_len + 40000;
+	uint8_t *out = malloc(cap), *big = calloc(1, 31000);
+
+	assert_non_null(out);
+	assert_non_null(big);
+	assert_int_equal(orsp_der_parse_one(orsp_slice_make(x->bpp, x->bpp_len), &top), ORSP_OK);
+	orsp_writer_init(&w, out, cap);
+	m = orsp_der_begin(&w, 0xBF36);
+	orsp_reader_init(&r, top.value.p, top.value.len);
+	while (orsp_reader_remaining(&r)) {
+		assert_int_equal(orsp_der_read(&r, &part), ORSP_OK);
+		if (part.tag == 0xBF23 || part.tag == 0xA0)
+			orsp_write_bytes(&w, part.raw.p, part.raw.len);
+	}
+	orsp_der_put_tlv(&w, 0xA1, a1, n1);
+	a3 = orsp_der_begin(&w, 0xA3);
+	orsp_der_put_tlv(&w, 0x86, big, 31000);
+	orsp_der_end(&w, a3);
+	orsp_der_end(&w, m);
+	assert_int_equal(orsp_writer_status(&w), ORSP_OK);
+	x->smdp.bpp_b64 = b64(out, w.len);
+	free(out);
+	free(big);
+	x->consent = CONSENT_YES;
+	assert_int_equal(run(x, NULL, iccid), ORSP_E_MALFORMED);
+	assert_non_null(strstr(orsp_err_detail(), "a piece of 31004 bytes (tag 86) needs more than"
+	                                          " 256 STORE DATA blocks"));
+	assert_false(card_saw(x, 0xBF36));
+	assert_false(card_saw(x, 0xA0));
+	assert_true(card_saw(x, 0xBF41));
+}
+
 /* ---------------------------------------------------------------- the package's metadata */
 
 /* META with ICCID 89000123456789012358 */
@@ -2655,6 +2735,8 @@ int main(void)
 	    T(test_ppr_not_allowed),
 	    T(test_ppr_bad_rat),
 	    T(test_ppr_bad_metadata),
+	    T(test_metadata_strict),
+	    T(test_bpp_piece_too_big),
 	    T(test_bpp_metadata_read),
 	    cmocka_unit_test(test_metadata_compare),
 	    T(test_bpp_metadata_ppr_added),

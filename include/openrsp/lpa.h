@@ -250,6 +250,9 @@ typedef struct orsp_lpa_route {
 	const char *base_url; /* e.g. "https://127.0.0.1:8443" (TLS still checked against fqdn) */
 } orsp_lpa_route;
 
+/* The longest SM-DP+ base URL (base_url, a route's): a longer one is refused, never cut. */
+#define ORSP_LPA_URL_MAX 511
+
 typedef struct orsp_lpa_server {
 	const char *base_url;   /* for every address not in routes; NULL: https://<fqdn> */
 	const orsp_lpa_route *routes;

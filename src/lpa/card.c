@@ -668,10 +668,22 @@ orsp_err orsp_lpa_notification_remove(orsp_lpa_card *c, uint64_t seq)
  * ProfileInstallationResult, which ends the loading (SGP.22 §5.7.6: any piece may return it,
  * an error result as soon as the eUICC fails, e.g. on BF23's smdpSign). c NULL: send nothing
  * (the package's structure is being checked). */
+/* One piece to the eUICC; without a card (the check before any piece is sent) only whether
+ * it fits in 256 STORE DATA blocks of *rl bytes each (the block number is one byte): a piece
+ * that does not would otherwise be found only once the pieces before it had gone. */
 static orsp_err bpp_piece(orsp_lpa_card *c, const uint8_t *p, size_t n, uint8_t *pir, size_t cap,
                           size_t *rl, bool *got)
 {
-	orsp_err e = c ? orsp_lpa_es10(c, p, n, pir, cap, rl) : ORSP_OK;
+	orsp_err e = ORSP_OK;
+
+	if (c)
+		e = orsp_lpa_es10(c, p, n, pir, cap, rl);
+	else if (*rl && n && (n - 1) / *rl >= 256)
+		e = orsp_errf(
+		    ORSP_E_MALFORMED,
+		    "bound profile package: a piece of %zu bytes (tag %02X) needs more than"
+		    " 256 STORE DATA blocks of %zu bytes",
+		    n, p[0], *rl);
 	*got = c && !e && *rl > 0;
 	return e;
 }
@@ -785,12 +797,19 @@ static orsp_err bpp_walk(orsp_lpa_card *c, const uint8_t *bpp, size_t n, uint8_t
 	return e;
 }
 
-orsp_err lpa_bpp_check(const uint8_t *bpp, size_t n)
+/* The check with the STORE DATA block size mss (rl carries it to bpp_piece, which answers
+ * nothing without a card). */
+static orsp_err bpp_check_mss(const uint8_t *bpp, size_t n, size_t mss)
 {
-	size_t rl = 0;
+	size_t rl = mss;
 	bool got = false;
 
 	return bpp_walk(NULL, bpp, n, NULL, 0, &rl, &got);
+}
+
+orsp_err lpa_bpp_check(const uint8_t *bpp, size_t n)
+{
+	return bpp_check_mss(bpp, n, ORSP_LPA_DEFAULT_MSS);
 }
 
 orsp_err orsp_lpa_load_bpp(orsp_lpa_card *c, const uint8_t *bpp, size_t n, uint8_t *pir, size_t cap,
@@ -803,7 +822,8 @@ orsp_err orsp_lpa_load_bpp(orsp_lpa_card *c, const uint8_t *bpp, size_t n, uint8
 	if (!c || !bpp || !pir || !pir_len)
 		return orsp_errf(ORSP_E_USAGE, "lpa: bad arguments");
 	*pir_len = 0;
-	if ((e = lpa_bpp_check(bpp, n)) || (e = bpp_walk(c, bpp, n, pir, cap, &rl, &got)))
+	if ((e = bpp_check_mss(bpp, n, c->mss ? c->mss : ORSP_LPA_DEFAULT_MSS)) ||
+	    (e = bpp_walk(c, bpp, n, pir, cap, &rl, &got)))
 		return e;
 	if (!got)
 		return orsp_errf(ORSP_E_MALFORMED, "card: no ProfileInstallationResult");

@@ -24,7 +24,7 @@
 
 typedef struct es9 {
 	orsp_http_client *http;
-	char base[512];
+	char base[ORSP_LPA_URL_MAX + 1];
 	const char *fqdn;  /* the SM-DP+ address the TLS certificate must name */
 	const char *whose; /* where that address came from, for advice: "the activation code's" */
 	long status;       /* the HTTP status of the last answer, 0 when none came */
@@ -453,6 +453,7 @@ static orsp_err metadata_of(const uint8_t *meta, size_t n, orsp_lpa_profile *p,
 	orsp_tlv t, f;
 	orsp_reader r;
 	bool has_ppr = false;
+	unsigned seen = 0; /* 1 iccid, 2 serviceProviderName, 4 profileName, 8 profileClass */
 
 	memset(p, 0, sizeof(*p));
 	memset(owner, 0, sizeof(*owner));
@@ -465,15 +466,36 @@ static orsp_err metadata_of(const uint8_t *meta, size_t n, orsp_lpa_profile *p,
 		uint64_t v;
 		if (orsp_der_read(&r, &f))
 			return orsp_errf(ORSP_E_MALFORMED, "profileMetadata");
-		if (f.tag == 0x5A && f.value.len == 10) {
-			if (orsp_iccid_decode_ef(f.value.p, p->iccid))
+		/* what the user is shown and confirms, and what is reported installed: the one
+		 * value there is, never the last of two (an eUICC that keeps the first would
+		 * install another ICCID than the one confirmed), nor one cut or dropped */
+		unsigned bit = f.tag == 0x5A   ? 1u
+		               : f.tag == 0x91 ? 2u
+		               : f.tag == 0x92 ? 4u
+		               : f.tag == 0x95 ? 8u
+		                               : 0u;
+		if (bit & seen)
+			return orsp_errf(ORSP_E_MALFORMED,
+			                 "profileMetadata: a field (tag %02X) twice",
+			                 (unsigned)f.tag);
+		seen |= bit;
+		if (f.tag == 0x5A) {
+			if (f.value.len != 10 || orsp_iccid_decode_ef(f.value.p, p->iccid))
 				return orsp_errf(ORSP_E_MALFORMED, "profileMetadata: ICCID");
-		} else if (f.tag == 0x91 && f.value.len < sizeof(p->spn)) {
+		} else if (f.tag == 0x91) {
+			if (f.value.len >= sizeof(p->spn))
+				return orsp_errf(ORSP_E_MALFORMED,
+				                 "profileMetadata: serviceProviderName too long");
 			/* text for the user's terminal: made safe as the card's is */
 			lpa_text_copy(f.value, p->spn, sizeof(p->spn));
-		} else if (f.tag == 0x92 && f.value.len < sizeof(p->name)) {
+		} else if (f.tag == 0x92) {
+			if (f.value.len >= sizeof(p->name))
+				return orsp_errf(ORSP_E_MALFORMED,
+				                 "profileMetadata: profileName too long");
 			lpa_text_copy(f.value, p->name, sizeof(p->name));
-		} else if (f.tag == 0x95 && !orsp_der_uint(f.value, &v) && v <= 2) {
+		} else if (f.tag == 0x95) {
+			if (orsp_der_uint(f.value, &v) || v > 2)
+				return orsp_errf(ORSP_E_MALFORMED, "profileMetadata: profileClass");
 			p->profile_class = (int)v;
 		} else if (f.tag == 0x99) {
 			if (has_ppr || lpa_ppr_bits(f.value, &p->ppr))
@@ -493,6 +515,8 @@ static orsp_err metadata_of(const uint8_t *meta, size_t n, orsp_lpa_profile *p,
 			*has_owner = true;
 		}
 	}
+	if (!(seen & 1))
+		return orsp_errf(ORSP_E_MALFORMED, "profileMetadata: no ICCID");
 	orsp_err_clear(); /* a lenient field's parse may have left a detail */
 	return ORSP_OK;
 }

@@ -104,6 +104,18 @@ usage SEQ lpa notification remove x --euicc pcsc
 # without -a the eUICC's default SM-DP+ address is read: the eUICC is opened
 failure "pcscd" lpa profile download --euicc pcsc --ca /dev/null
 usage --server-url lpa profile download -a '1$a.example$X' --server-url ftp://x --euicc pcsc
+# a URL over 511 characters is refused before the eUICC is opened (pcsc is not reached),
+# never cut to another server's or path's
+usage --server-url lpa profile download -a '1$a.example$X' --server-url "https://$(printf 'a%.0s' {1..600}).example" --euicc pcsc
+has "long URL: how long" "616 characters, at most 511" "$err"
+# a value glued to an option's name is not echoed (a confirmation code, a key): the option
+# it starts with is named; a misspelt name is echoed as it is
+usage --cc... lpa profile download -a '1$a.example$X' --cc1234SECRET --euicc pcsc
+lacks "glued CC not echoed" "1234SECRET" "$err"
+has "glued CC: the hint" "give it as --cc VALUE" "$err"
+usage --k... auc add --k00112233445566778899aabbccddeeff --imsi 001010000000001
+lacks "glued K not echoed" "0011223344" "$err"
+usage --cafile lpa profile download -a '1$a.example$X' --cafile x --euicc pcsc
 # plain HTTP (no TLS) only with --insecure
 usage --server-url lpa profile download -a '1$a.example$X' --server-url http://127.0.0.1:1 --euicc pcsc
 usage --server-url lpa notification process --server-url http://127.0.0.1:1 --euicc pcsc
