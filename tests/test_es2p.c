@@ -624,6 +624,13 @@ static void test_field_refusals(void **state)
 	     "2.1", "releaseFlag"},
 	    {"confirmOrder", "{" HDR ",\"iccid\":\"" ICCID "\"}", "1.2", "2.1", "releaseFlag"},
 	    {"confirmOrder", "{" HDR ",\"releaseFlag\":true}", "1.2", "2.1", "iccid"},
+	    /* an ICCID's message names what is wrong: a non-digit (it counted bytes and said
+	     * 19 or 20 digits, though 18 are taken), or the number of digits */
+	    {"confirmOrder",
+	     "{" HDR ",\"iccid\":\"89882470000000100\xc3\xa9\",\"releaseFlag\":true}", "1.2", "2.1",
+	     "iccid: a character other than a digit at byte 18"},
+	    {"confirmOrder", "{" HDR ",\"iccid\":\"89882470000000100\",\"releaseFlag\":true}",
+	     "1.2", "2.1", "iccid: 17 digits, expected 18 to 20"},
 	    {"cancelOrder", CANCEL("\"eid\":\"" EID33 "\""), "8.1.1", "2.1", "eid"},
 	    {"cancelOrder", CANCEL("\"eid\":\"" EID31 "\""), "8.1.1", "2.1", "eid"},
 	    {"cancelOrder", CANCEL("\"matchingId\":\"" MID69 "\""), "8.2.6", "3.8", "matching ID"},

@@ -707,8 +707,12 @@ static void test_config_errors(void **state)
 	    {"fqdn = a.example\n# x\nfqdn = b.example\n",
 	     ":3: fqdn: given twice (first on line 1)"},
 	    {"max_body = 16384\nmax_body = 16384\n", ":2: max_body: given twice"},
-	    {"[other]\n", "unknown section"},
-	    {"just words\n", "expected key = value"},
+	    {"[other]\n", ":1: [other]: unknown section"},
+	    {"just words\n", ":1: just...: expected key = value"},
+	    /* a typo before a secret: the line is not echoed, only its first word */
+	    {"es2_token: test-operator-token-0123456789\n",
+	     ":1: es2_token...: expected key = value"},
+	    {"[es2_token test-operator-token-0123456789]\n", ":1: [es2_token...: unknown section"},
 	    {"fqdn = x.example\noid = 2.999.10\ndatabase = d\nplain_http = yes\n", "[keyset]"},
 	};
 	(void)state;
@@ -724,6 +728,8 @@ static void test_config_errors(void **state)
 		if (!strstr(orsp_err_detail(), cases[i].expect))
 			fail_msg("case %zu: '%s' does not mention '%s'", i, orsp_err_detail(),
 			         cases[i].expect);
+		if (strstr(orsp_err_detail(), "token-0123456789"))
+			fail_msg("case %zu: '%s' echoes the token", i, orsp_err_detail());
 	}
 	assert_int_equal(orsp_smdp_config_load("/nonexistent/x.conf", &cfg), ORSP_E_USAGE);
 	/* a certificate that cannot be loaded: the reason is given */
@@ -898,6 +904,15 @@ static void test_config_errors(void **state)
 		    /* a CA bundle as the system's: many certificates with text between, over the
 		     * 128 KiB of one RSP certificate file */
 		    {"https://operator.example.net", "callback_ca", "*bundle", NULL},
+		    /* es2_client_ca is read at load as callback_ca is (it was found only when
+		     * the server started, with neither line nor key named), and refused with
+		     * plain_http (no TLS here for mutual TLS; these configurations have it) */
+		    {"http://127.0.0.1:9", "es2_client_ca", "", "holds no PEM certificate"},
+		    {"http://127.0.0.1:9", "es2_client_ca",
+		     "sgp26/CertificateIssuer/CERT_CI_ECDSA_NIST.der",
+		     "is DER; a PEM certificate file"},
+		    {"http://127.0.0.1:9", "es2_client_ca", "sgp26/DPtls/CERT_S_SM_DP_TLS_NIST.pem",
+		     "es2_client_ca: mutual TLS for ES2+, but plain_http = yes"},
 		    /* the one key that may be repeated: each adds a CI */
 		    {"http://127.0.0.1:9", "trusted_ci",
 		     "sgp26/CertificateIssuer/CERT_CI_ECDSA_BRP.der", NULL},

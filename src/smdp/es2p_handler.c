@@ -72,11 +72,14 @@ static orsp_err iccid_of(json_t *o, char out[21])
 		return ORSP_E_MALFORMED;
 	if (n == 20 && (v[19] == 'F' || v[19] == 'f') && strspn(v, "0123456789") == 19)
 		n = 19;
-	else if (n < 18 || n > 20 || strspn(v, "0123456789") != n)
+	else if (strspn(v, "0123456789") != n)
 		return orsp_errf(ORSP_E_MALFORMED,
-		                 "iccid: %zu characters, expected 19 or 20 digits, or 19 digits "
-		                 "and F",
-		                 n);
+		                 "iccid: a character other than a digit at byte %zu (18 to 20 "
+		                 "digits, or 19 digits and F)",
+		                 strspn(v, "0123456789") + 1);
+	else if (n < 18 || n > 20)
+		return orsp_errf(ORSP_E_MALFORMED,
+		                 "iccid: %zu digits, expected 18 to 20, or 19 digits and F", n);
 	memcpy(out, v, n);
 	out[n] = '\0';
 	return ORSP_OK;

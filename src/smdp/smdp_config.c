@@ -92,6 +92,19 @@ static orsp_err vbad(const loader *l, unsigned line, const char *key, const char
 	return orsp_errf(ORSP_E_USAGE, "%s: %s: %.1500s", l->file, key, msg);
 }
 
+/* A line that is not "key = value" (or a known section) is named by its first word only,
+ * "..." when more follows: the rest may be a secret with a typo before it (es2_token:
+ * <token>), never echoed to a log. */
+static const char *first_word(const char *s, char *out, size_t cap)
+{
+	size_t k = strcspn(s, " \t:=");
+
+	if (k > 24)
+		k = 24;
+	snprintf(out, cap, "%.*s%s", (int)k, s, s[k] ? "..." : "");
+	return out;
+}
+
 /* A problem of the line being read. */
 static orsp_err bad(loader *l, const char *key, const char *fmt, ...) ORSP_PRINTF(3, 4);
 
@@ -631,7 +644,10 @@ static orsp_err set_key(loader *l, const char *k, const char *v)
 	} else if (strcmp(k, "metrics_token") == 0) {
 		return token_value(l, k, v, c->metrics_token, sizeof(c->metrics_token));
 	} else if (strcmp(k, "es2_client_ca") == 0) {
-		return path_value(l, k, v, c->es2_client_ca, sizeof(c->es2_client_ca));
+		/* read now, as callback_ca: a missing or broken file named with its line, not
+		 * found only when the server starts */
+		e = path_value(l, k, v, c->es2_client_ca, sizeof(c->es2_client_ca));
+		return e ? e : pem_cert_file(l, k, c->es2_client_ca);
 	} else if (strcmp(k, "callback_url") == 0) {
 		const char *host;
 		size_t n;
@@ -977,6 +993,11 @@ static orsp_err check_all(loader *l)
 		if (c->tls_cert[0] || c->tls_key[0])
 			return bad_at(l, "plain_http", "plain_http",
 			              "yes, but tls_cert/tls_key are given");
+		/* mutual TLS needs the server's TLS: a proxy in front cannot pass the client's
+		 * certificate on */
+		if (c->es2_client_ca[0])
+			return bad_at(l, "es2_client_ca", "es2_client_ca",
+			              "mutual TLS for ES2+, but plain_http = yes (no TLS here)");
 	} else {
 		orsp_err e;
 		if (!c->tls_cert[0] || !c->tls_key[0])
@@ -1071,12 +1092,14 @@ orsp_err orsp_smdp_config_load(const char *path, orsp_smdp_config *c)
 			continue;
 		}
 		if (s[0] == '[') {
-			e = bad(&l, s, "unknown section");
+			char word[33];
+			e = bad(&l, first_word(s, word, sizeof(word)), "unknown section");
 			continue;
 		}
 		eq = strchr(s, '=');
 		if (!eq) {
-			e = bad(&l, s, "expected key = value");
+			char word[33];
+			e = bad(&l, first_word(s, word, sizeof(word)), "expected key = value");
 			continue;
 		}
 		*eq = '\0';
