@@ -35,6 +35,7 @@ typedef struct operator_end {
 	char last_codes[256]; /* statusCodeData: "subject/reason: message", "" if none */
 	char last_result[64]; /* resultData, "" if none */
 	json_t *last_nps;     /* notificationPointStatus as received (the caller frees the last) */
+	char callid[8][64];   /* functionCallIdentifier of the first 8 calls */
 } operator_end;
 
 static orsp_err on_progress(void *ctx, const orsp_http_request *req, orsp_http_response *resp)
@@ -52,6 +53,11 @@ static orsp_err on_progress(void *ctx, const orsp_http_request *req, orsp_http_r
 		         json_string_value(json_object_get(o, "iccid")) ?: "");
 		op->last_point = (long)json_integer_value(json_object_get(o, "notificationPointId"));
 		snprintf(op->last_status, sizeof(op->last_status), "%s", json_string_value(st) ?: "");
+		if (n <= 8)
+			snprintf(op->callid[n - 1], sizeof(op->callid[0]), "%s",
+			         json_string_value(json_object_get(json_object_get(o, "header"),
+			                                           "functionCallIdentifier"))
+			             ?: "");
 		{
 			json_t *scd = json_object_get(json_object_get(o, "notificationPointStatus"),
 			                              "statusCodeData");
@@ -258,6 +264,24 @@ static void test_progress_callbacks(void **state)
 	assert_string_equal(op.last_status, "Failed");
 	assert_string_equal(op.last_codes, "8.2.5/4.3: SAIP 2.2 only");
 	assert_string_equal(op.last_result, "");
+	/* one functionCallIdentifier per report, the same for its retry */
+	assert_string_equal(op.callid[0], op.callid[1]);
+	assert_string_not_equal(op.callid[1], op.callid[2]);
+	assert_string_not_equal(op.callid[2], op.callid[3]);
+	assert_int_equal(strncmp(op.callid[3], "progress-3-", 11), 0);
+	pthread_mutex_unlock(&op.lock);
+	/* the outbox as a restore from an older backup leaves it (the last report's row gone):
+	 * the next report takes its row number again, but not its functionCallIdentifier (an
+	 * operator that drops calls it has seen dropped the new report) */
+	assert_int_equal(orsp_db_exec(orsp_smdp_db(r.s), "DELETE FROM smdp_progress WHERE id = 3"),
+	                 ORSP_OK);
+	assert_int_equal(orsp_smdp_report_ineligible(
+	                     r.s, r.p.iccid, "89049032123451234512345678901235", "no ISIM support"),
+	                 ORSP_OK);
+	wait_calls(&op, 5);
+	pthread_mutex_lock(&op.lock);
+	assert_int_equal(strncmp(op.callid[4], "progress-3-", 11), 0);
+	assert_string_not_equal(op.callid[4], op.callid[3]);
 	pthread_mutex_unlock(&op.lock);
 	/* all three marked delivered in the outbox */
 	{

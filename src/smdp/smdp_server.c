@@ -475,12 +475,32 @@ typedef struct progress_row {
 	char result[1400]; /* resultData, base64 ("" none) */
 } progress_row;
 
+/* The report's functionCallIdentifier: its row and a digest of what it reports (time, ICCID,
+ * EID, point, outcome, codes, detail), the same for every retry of it. The row number alone was
+ * used again after a restore from a backup (the rows after the backup's are numbered anew), so an
+ * operator that drops a call it has seen would drop new reports as duplicates. */
+static void progress_call_id(const progress_row *pr, char *out, size_t cap)
+{
+	char text[512];
+	uint8_t d[ORSP_SHA256_LEN];
+	int n = snprintf(text, sizeof(text), "%lld|%lld|%s|%s|%d|%d|%s|%s|%s", (long long)pr->id,
+	                 (long long)pr->at, pr->iccid, pr->eid, pr->point, pr->success ? 1 : 0,
+	                 pr->subject, pr->reason, pr->detail);
+
+	if (n < 0 || (size_t)n >= sizeof(text) || orsp_sha256(text, (size_t)n, d) != ORSP_OK) {
+		orsp_err_clear();
+		memset(d, 0, sizeof(d));
+	}
+	snprintf(out, cap, "progress-%lld-%02x%02x%02x%02x", (long long)pr->id, d[0], d[1], d[2],
+	         d[3]);
+}
+
 /* POST one report; ORSP_OK when the operator answered 2xx. A failure carries the
  * statusCodeData it was queued with (subjectCode, reasonCode, the detail as message). */
 static orsp_err send_progress(orsp_smdp_server *srv, orsp_http_client *http, const progress_row *pr)
 {
 	static const char *const none[] = {NULL};
-	char url[600], ts[32], callid[32];
+	char url[600], ts[32], callid[48];
 	json_t *o = json_object(), *h = json_object();
 	orsp_json_status st = {0};
 	struct tm tm;
@@ -492,7 +512,7 @@ static orsp_err send_progress(orsp_smdp_server *srv, orsp_http_client *http, con
 
 	gmtime_r(&t, &tm);
 	strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%SZ", &tm);
-	snprintf(callid, sizeof(callid), "progress-%lld", (long long)pr->id);
+	progress_call_id(pr, callid, sizeof(callid));
 	snprintf(url, sizeof(url), "%s/gsma/rsp2/es2plus/handleDownloadProgressInfo",
 	         srv->c->callback_url);
 	if (!o || !h) {
