@@ -1839,6 +1839,31 @@ static void read_log(const char *path, char *log, size_t cap)
 	fclose(f);
 }
 
+/* A server without callback_url on a database whose outbox holds another server's reports
+ * says at start that it queues none of its own (several processes on one database with
+ * different configurations: the operator never heard of what this one did). */
+static void test_no_callback_warns(void **state)
+{
+	static released r;
+	orsp_smdp_server *srv = NULL;
+	char logpath[4200], log[4096];
+	int saved;
+	(void)state;
+
+	released_profile(&r, "smdp_no_cb", "http://127.0.0.1:9", "NOCB-1");
+	/* a report queued (the store queues them unless told not to), none sent */
+	assert_int_equal(orsp_smdp_mark_downloaded(r.s, r.p.iccid), ORSP_OK);
+	r.cfg.callback_url[0] = '\0';
+	saved = stderr_to("smdp_no_cb_log", logpath, sizeof(logpath));
+	assert_int_equal(orsp_smdp_server_start(&r.cfg, &srv), ORSP_OK);
+	orsp_smdp_server_stop(srv);
+	stderr_back(saved);
+	read_log(logpath, log, sizeof(log));
+	if (!strstr(log, "warning: no callback_url, but the database holds 1 progress report(s)"))
+		fail_msg("no warning in: %s", log);
+	released_free(&r);
+}
+
 /* The line of a report's last attempt says it is given up (docs/smdp-server.md: "given up
  * after 10 attempts, logged"), and an earlier failed attempt's does not. The server's
  * stderr goes to a file meanwhile. */
@@ -1981,6 +2006,7 @@ int main(void)
 	    cmocka_unit_test(test_stop_closes_listener_first),
 	    cmocka_unit_test(test_stop_wakes_sender),
 	    cmocka_unit_test(test_given_up_logged),
+	    cmocka_unit_test(test_no_callback_warns),
 	    cmocka_unit_test(test_given_up_not_logged_when_taken_over),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -814,7 +814,7 @@ orsp_err orsp_smdp_server_start(const orsp_smdp_config *c, orsp_smdp_server **ou
 	orsp_http_server_config hc = {0};
 	orsp_smdp_server *srv;
 	orsp_secret kek = {0};
-	size_t n = 0;
+	size_t n = 0, others_pending = 0;
 	orsp_err e;
 	bool new_db, new_kek;
 
@@ -901,6 +901,12 @@ orsp_err orsp_smdp_server_start(const orsp_smdp_config *c, orsp_smdp_server **ou
 		orsp_secret_wipe(&k2);
 		if (!e)
 			orsp_smdp_set_progress(srv->sender_db, c->callback_url[0] != '\0');
+		/* counted before the sender thread starts: the connection is its own after */
+		if (!e && !c->callback_url[0]) {
+			size_t given_up = 0;
+			if (orsp_smdp_count_undelivered(srv->sender_db, &others_pending, &given_up))
+				orsp_err_clear();
+		}
 		if (!e && pthread_create(&srv->sender, NULL, sender_main, srv) != 0)
 			e = orsp_errf(ORSP_E_RESOURCE, "cannot start the background thread");
 		if (e)
@@ -913,6 +919,17 @@ orsp_err orsp_smdp_server_start(const orsp_smdp_config *c, orsp_smdp_server **ou
 		fprintf(stderr, "openrsp smdp: created a new, empty database %s%s%s\n", c->database,
 		        kek_made ? " and its KEK file " : "", kek_made ? c->kek_file : "");
 	}
+	/* Reports are queued only by servers with a callback_url: one without it on a database
+	 * whose outbox holds reports another server queued (several processes on one database
+	 * with different configurations) drops the reports of what it does itself, silently
+	 * before: said at start. */
+	if (!c->callback_url[0] && others_pending)
+		fprintf(stderr,
+		        "openrsp smdp: warning: no callback_url, but the database holds %zu "
+		        "progress report(s) for the operator queued by another server: this "
+		        "one queues none of its own (expired orders, downloads); give every "
+		        "server of the database the same callback_url\n",
+		        others_pending);
 	/* the operator sees which eUICCs authenticateClient will refuse (no secret in it) */
 	{
 		char pol[1024];
