@@ -338,6 +338,10 @@ static const uint8_t SECRET[] = {0xDB, 0x08, 0x5E, 0xC7, 0x2A, 0x91, 0x0B, 0xF4,
 #define PIN_HEX "3132333435363738"    /* the PIN sent */
 #define KEYS_HEX "C1C2C3C4C5C6C7C8C9CACBCCCDCECFD0" /* keys written back */
 
+/* a hashCc (32 bytes) in two parts: 15 bytes, then 17 */
+#define HASHCC1_HEX "C0FFEE0123456789ABCDEF01234567"
+#define HASHCC2_HEX "89ABCDEFC0FFEE0123456789ABCDEF0123"
+
 static uint16_t naa_process(void *user, uint8_t ch, const orsp_apdu *a, orsp_writer *rsp)
 {
 	(void)user;
@@ -454,6 +458,15 @@ static void test_trace_redacts(void **state)
 	send_msg(c, "00DD000016"
 	            "540200005310" KEYS_HEX);
 	expect_msg(c, "9000");
+	/* PrepareDownload's STORE DATA (hashCc, from which a short confirmation code would be
+	 * found) in two blocks, then another ES10 command's, shown (no ISD-R is selected here:
+	 * refused, 6985; the trace is of the commands) */
+	send_msg(c, "80E2110014BF21400420" HASHCC1_HEX);
+	expect_msg(c, "6985");
+	send_msg(c, "80E2910111" HASHCC2_HEX);
+	expect_msg(c, "6985");
+	send_msg(c, "80E2910003BF2E00");
+	expect_msg(c, "6985");
 	/* a card reset forgets the pending response: an echo that follows is shown */
 	send_msg(c, "01880081021000");
 	expect_msg(c, "6114");
@@ -476,7 +489,7 @@ static void test_trace_redacts(void **state)
 	text[n] = '\0';
 	fclose(log);
 	if (strstr(text, SECRET_HEX) || strstr(text, "10A752E9841FC378") || strstr(text, PIN_HEX) ||
-	    strstr(text, KEYS_HEX))
+	    strstr(text, KEYS_HEX) || strstr(text, HASHCC1_HEX) || strstr(text, HASHCC2_HEX))
 		fail_msg("a secret in the trace:\n%s", text);
 	/* what is left out is counted, the rest is there */
 	assert_non_null(strstr(text, "vpcd << 9000 [20 bytes of response data not shown]"));
@@ -486,6 +499,9 @@ static void test_trace_redacts(void **state)
 	assert_non_null(strstr(text, "vpcd >> 00D60000 [18 bytes not shown]"));
 	assert_non_null(strstr(text, "vpcd >> 00DC0104 [17 bytes not shown]"));
 	assert_non_null(strstr(text, "vpcd >> 008800812210"));
+	assert_non_null(strstr(text, "vpcd >> 80E21100 [21 bytes not shown]"));
+	assert_non_null(strstr(text, "vpcd >> 80E29101 [18 bytes not shown]"));
+	assert_non_null(strstr(text, "vpcd >> 80E2910003BF2E00\n"));
 	assert_non_null(strstr(text, "vpcd << 0102039000"));
 	assert_non_null(strstr(text, "vpcd << ABCD9000"));
 }

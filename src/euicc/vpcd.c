@@ -198,7 +198,8 @@ static int vpcd_connect(const char *host, uint16_t port, const volatile sig_atom
  * with the command or later in GET RESPONSE, and the command data of UPDATE BINARY and
  * UPDATE RECORD (§11.1.4, §11.1.6, INS D6, D7, DC, DD): a terminal writes the keys of the
  * last AUTHENTICATE back to EF.KEYS, EF.KEYSPS and the NAS security contexts (TS 31.102
- * §4.2), and this layer does not know which file is current. Only their length is printed. */
+ * §4.2), and this layer does not know which file is current; and PrepareDownload's hashCc
+ * (below). Only their length is printed. */
 static bool hidden_data_command(uint8_t ins)
 {
 	return ins == 0x20 || ins == 0x24 || ins == 0x26 || ins == 0x28 || ins == 0x2C ||
@@ -229,10 +230,29 @@ static void trace(const char *dir, const uint8_t *p, size_t n, size_t shown)
 	funlockfile(stderr);
 }
 
-/* The command: all of it, but the data of a PIN or UPDATE command (its 4-byte header only). */
-static void trace_command(const uint8_t *msg, size_t n)
+/* Whether the data of this STORE DATA (INS E2) is PrepareDownload's (ES10b, BF21), in its
+ * first block or a later one of its chain (*chain: more blocks of it follow, P1 b8 clear):
+ * it carries hashCc, SHA-256 over the confirmation code's hash and the transactionId, which
+ * the trace shows elsewhere, so a code of a few digits would be found from it by trying
+ * them all. */
+static bool hidden_store_data(const uint8_t *msg, size_t n, bool *chain)
 {
-	trace(">>", msg, n, n > 4 && hidden_data_command(msg[1]) ? 4 : n);
+	bool hide;
+
+	if (n <= 4 || msg[1] != 0xE2)
+		return false;
+	hide = *chain || (n > 6 && msg[5] == 0xBF && msg[6] == 0x21);
+	*chain = hide && !(msg[2] & 0x80);
+	return hide;
+}
+
+/* The command: all of it, but the data of a PIN or UPDATE command or of PrepareDownload's
+ * STORE DATA (its 4-byte header only). */
+static void trace_command(const uint8_t *msg, size_t n, bool *store_chain)
+{
+	bool hide =
+	    n > 4 && (hidden_data_command(msg[1]) || hidden_store_data(msg, n, store_chain));
+	trace(">>", msg, n, hide ? 4 : n);
 }
 
 /* The response rsp (n >= 2: data, SW1 SW2) to a command with instruction ins. *auth_pending
@@ -272,6 +292,7 @@ static io_result serve_connection(int fd, orsp_euicc_apdu_ctx *ctx, bool tracing
 {
 	uint8_t reply[2 + ORSP_EUICC_RAPDU_MAX];
 	bool auth_pending = false; /* for the trace: a new connection is a card reset */
+	bool store_chain = false;  /* for the trace: PrepareDownload's next STORE DATA block */
 
 	for (;;) {
 		uint8_t hdr[2];
@@ -283,7 +304,7 @@ static io_result serve_connection(int fd, orsp_euicc_apdu_ctx *ctx, bool tracing
 		if (r != IO_OK)
 			return r;
 		if (tracing && n > 1)
-			trace_command(msg, n);
+			trace_command(msg, n, &store_chain);
 		else if (tracing)
 			trace(">>", msg, n, n);
 		uint8_t ins = n > 1 ? msg[1] : 0;
