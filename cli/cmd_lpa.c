@@ -163,8 +163,8 @@ static int parse_opts(int argc, char **argv, lpa_opts *o, const int *allowed)
 		case OPT_SERVER_URL:
 			if (strncmp(optarg, "https://", 8) && strncmp(optarg, "http://", 7))
 				return cli_usage("--server-url", "give an http:// or https:// URL");
-			if (strlen(optarg) >
-			    ORSP_LPA_URL_MAX) /* never cut, refused before the card */
+			/* never cut: refused before the eUICC is opened */
+			if (strlen(optarg) > ORSP_LPA_URL_MAX)
 				return cli_usage("--server-url", "%zu characters, at most %d",
 				                 strlen(optarg), ORSP_LPA_URL_MAX);
 			o->server_url = optarg;

@@ -513,8 +513,8 @@ static orsp_err usim_sync(orsp_euicc *e)
 		return ORSP_OK;
 	rec_name(name, "upp", p);
 	if ((err = e->ops->read(e->user, name, e->upp, sizeof(e->upp), &len))) {
-		orsp_wipe(e->upp,
-		          sizeof(e->upp)); /* a read that failed midway may have left part */
+		/* a read that failed midway may have left part of the package */
+		orsp_wipe(e->upp, sizeof(e->upp));
 		return err;
 	}
 	err = read_sqn(e, "sqn", p, sqn, &sl);
