@@ -129,10 +129,16 @@ void orsp_lpa_card_close(orsp_lpa_card *c)
 	c->open = false;
 }
 
+/* The STORE DATA block size for card c (lpac's when none was set). */
+static size_t card_mss(const orsp_lpa_card *c)
+{
+	return c && c->mss ? c->mss : ORSP_LPA_DEFAULT_MSS;
+}
+
 orsp_err orsp_lpa_es10(orsp_lpa_card *c, const uint8_t *req, size_t n, uint8_t *rsp, size_t cap,
                        size_t *rlen)
 {
-	size_t mss = c && c->mss ? c->mss : ORSP_LPA_DEFAULT_MSS, off = 0, ol = 0;
+	size_t mss = card_mss(c), off = 0, ol = 0;
 	uint8_t cmd[5 + 255 + 1];
 	unsigned block = 0;
 	uint16_t sw = 0;
@@ -667,23 +673,22 @@ orsp_err orsp_lpa_notification_remove(orsp_lpa_card *c, uint64_t seq)
 /* One piece of the BPP; *got true when the eUICC answered it with data: its
  * ProfileInstallationResult, which ends the loading (SGP.22 §5.7.6: any piece may return it,
  * an error result as soon as the eUICC fails, e.g. on BF23's smdpSign). c NULL: send nothing
- * (the package's structure is being checked). */
-/* One piece to the eUICC; without a card (the check before any piece is sent) only whether
- * it fits in 256 STORE DATA blocks of *rl bytes each (the block number is one byte): a piece
- * that does not would otherwise be found only once the pieces before it had gone. */
-static orsp_err bpp_piece(orsp_lpa_card *c, const uint8_t *p, size_t n, uint8_t *pir, size_t cap,
-                          size_t *rl, bool *got)
+ * (the package's structure is being checked), only check that the piece fits in 256 STORE
+ * DATA blocks of mss bytes (the block number is one byte): a piece that does not would
+ * otherwise be found only once the pieces before it had gone. */
+static orsp_err bpp_piece(orsp_lpa_card *c, size_t mss, const uint8_t *p, size_t n, uint8_t *pir,
+                          size_t cap, size_t *rl, bool *got)
 {
 	orsp_err e = ORSP_OK;
 
 	if (c)
 		e = orsp_lpa_es10(c, p, n, pir, cap, rl);
-	else if (*rl && n && (n - 1) / *rl >= 256)
+	else if (n && (n - 1) / mss >= 256)
 		e = orsp_errf(
 		    ORSP_E_MALFORMED,
 		    "bound profile package: a piece of %zu bytes (tag %02X) needs more than"
 		    " 256 STORE DATA blocks of %zu bytes",
-		    n, p[0], *rl);
+		    n, p[0], mss);
 	*got = c && !e && *rl > 0;
 	return e;
 }
@@ -749,9 +754,9 @@ static orsp_err bpp_part_next(const orsp_tlv *part, size_t *next)
  * eUICC answers one with its ProfileInstallationResult; nothing is sent after that. c NULL:
  * only the structure is checked (every part present, in order, with its own element tags), so
  * a malformed package is refused before the eUICC got any of it (and the session can still
- * be cancelled there). */
-static orsp_err bpp_walk(orsp_lpa_card *c, const uint8_t *bpp, size_t n, uint8_t *pir, size_t cap,
-                         size_t *rl, bool *got)
+ * be cancelled there), each piece against the block size mss. */
+static orsp_err bpp_walk(orsp_lpa_card *c, size_t mss, const uint8_t *bpp, size_t n, uint8_t *pir,
+                         size_t cap, size_t *rl, bool *got)
 {
 	orsp_tlv top, iscr, part;
 	orsp_reader r;
@@ -766,7 +771,7 @@ static orsp_err bpp_walk(orsp_lpa_card *c, const uint8_t *bpp, size_t n, uint8_t
 	if (orsp_der_expect(&r, 0xBF23, &iscr))
 		return orsp_errf(ORSP_E_MALFORMED, "bound profile package: no BF23");
 	/* 1: BF36 header together with BF23 */
-	e = bpp_piece(c, bpp, hdr + iscr.raw.len, pir, cap, rl, got);
+	e = bpp_piece(c, mss, bpp, hdr + iscr.raw.len, pir, cap, rl, got);
 	while (!e && !*got && orsp_reader_remaining(&r)) {
 		if (orsp_der_read(&r, &part))
 			return orsp_errf(ORSP_E_MALFORMED, "bound profile package: bad part");
@@ -774,18 +779,18 @@ static orsp_err bpp_walk(orsp_lpa_card *c, const uint8_t *bpp, size_t n, uint8_t
 			return e;
 		if (part.tag == 0xA0 || part.tag == 0xA2) {
 			/* 2, 4: the whole A0 / A2 */
-			e = bpp_piece(c, part.raw.p, part.raw.len, pir, cap, rl, got);
+			e = bpp_piece(c, mss, part.raw.p, part.raw.len, pir, cap, rl, got);
 		} else {
 			/* 3, 5: the header alone, then each segment */
 			orsp_reader sr;
 			orsp_tlv seg;
-			e = bpp_piece(c, part.raw.p, part.raw.len - part.value.len, pir, cap, rl,
-			              got);
+			e = bpp_piece(c, mss, part.raw.p, part.raw.len - part.value.len, pir, cap,
+			              rl, got);
 			orsp_reader_init(&sr, part.value.p, part.value.len);
 			while (!e && !*got && orsp_reader_remaining(&sr)) {
 				if (orsp_der_read(&sr, &seg))
 					return orsp_errf(ORSP_E_MALFORMED, "bound profile package: segment");
-				e = bpp_piece(c, seg.raw.p, seg.raw.len, pir, cap, rl, got);
+				e = bpp_piece(c, mss, seg.raw.p, seg.raw.len, pir, cap, rl, got);
 			}
 		}
 	}
@@ -797,19 +802,12 @@ static orsp_err bpp_walk(orsp_lpa_card *c, const uint8_t *bpp, size_t n, uint8_t
 	return e;
 }
 
-/* The check with the STORE DATA block size mss (rl carries it to bpp_piece, which answers
- * nothing without a card). */
-static orsp_err bpp_check_mss(const uint8_t *bpp, size_t n, size_t mss)
-{
-	size_t rl = mss;
-	bool got = false;
-
-	return bpp_walk(NULL, bpp, n, NULL, 0, &rl, &got);
-}
-
 orsp_err lpa_bpp_check(const uint8_t *bpp, size_t n)
 {
-	return bpp_check_mss(bpp, n, ORSP_LPA_DEFAULT_MSS);
+	size_t rl = 0;
+	bool got = false;
+
+	return bpp_walk(NULL, ORSP_LPA_DEFAULT_MSS, bpp, n, NULL, 0, &rl, &got);
 }
 
 orsp_err orsp_lpa_load_bpp(orsp_lpa_card *c, const uint8_t *bpp, size_t n, uint8_t *pir, size_t cap,
@@ -822,8 +820,9 @@ orsp_err orsp_lpa_load_bpp(orsp_lpa_card *c, const uint8_t *bpp, size_t n, uint8
 	if (!c || !bpp || !pir || !pir_len)
 		return orsp_errf(ORSP_E_USAGE, "lpa: bad arguments");
 	*pir_len = 0;
-	if ((e = bpp_check_mss(bpp, n, c->mss ? c->mss : ORSP_LPA_DEFAULT_MSS)) ||
-	    (e = bpp_walk(c, bpp, n, pir, cap, &rl, &got)))
+	/* checked whole first, against this card's block size */
+	if ((e = bpp_walk(NULL, card_mss(c), bpp, n, NULL, 0, &rl, &got)) ||
+	    (e = bpp_walk(c, card_mss(c), bpp, n, pir, cap, &rl, &got)))
 		return e;
 	if (!got)
 		return orsp_errf(ORSP_E_MALFORMED, "card: no ProfileInstallationResult");
