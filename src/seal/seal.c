@@ -563,20 +563,10 @@ out:
  * sscanf's %16llx also took fewer digits, a sign, spaces or 0x (r1.rec, "r 0x2a.rec"). */
 static bool record_file(const char *name, unsigned long long *gen)
 {
-	unsigned long long g = 0;
-
-	if (strlen(name) != 21 || name[0] != 'r' || strcmp(name + 17, ".rec") != 0)
+	if (strlen(name) != 21 || name[0] != 'r' || strspn(name + 1, "0123456789abcdef") != 16 ||
+	    strcmp(name + 17, ".rec") != 0)
 		return false;
-	for (size_t i = 1; i < 17; i++) {
-		char c = name[i];
-		if (c >= '0' && c <= '9')
-			g = g << 4 | (unsigned)(c - '0');
-		else if (c >= 'a' && c <= 'f')
-			g = g << 4 | (unsigned)(c - 'a' + 10);
-		else
-			return false;
-	}
-	*gen = g;
+	*gen = strtoull(name + 1, NULL, 16); /* 16 hex digits: no overflow */
 	return true;
 }
 
