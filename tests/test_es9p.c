@@ -4280,6 +4280,36 @@ static void test_retry_sweep(void **state)
 	dl_free(&b);
 }
 
+/* The superseded session A kept by the sweep while its retry B's cancel (postponed) has
+ * reopened the order (Released, the same EID and matching ID): A's success, sent after the
+ * sweep of a TTL later, still makes the profile Installed, not "unknown session" with the
+ * order left open to another delivery. The sweep deletes B (ended) and, once A's result has
+ * come, A. */
+static void test_retry_reopen_sweep(void **state)
+{
+	fx *f = *state;
+	static dl a, b;
+	json_t *rsp;
+	int http;
+	int64_t t0 = time(NULL);
+
+	orsp_smdp_set_clock(f->s, t0);
+	retried(f, &a, &b, "RETRY-X-14", NULL, 0, true);
+	rsp = call(f, "cancelSession", cancel_request(f, &b, 1, OID, false), &http);
+	expect_ok(rsp);
+	json_decref(rsp);
+	assert_int_equal(state_of(f), ORSP_SMDP_RELEASED);
+	orsp_smdp_set_clock(f->s, t0 + 1200);
+	assert_int_equal(sweep(f, 0), 1);
+	pir_judged(f, &a, true, "installed");
+	assert_int_equal(state_of(f), ORSP_SMDP_INSTALLED);
+	assert_int_equal(sweep(f, 0), 1);
+	assert_int_equal(count_of(f, "SELECT count(*) FROM es9p_session"), 0);
+	orsp_smdp_set_clock(f->s, 0);
+	dl_free(&a);
+	dl_free(&b);
+}
+
 /* A retry is a download made in time, as getBoundProfilePackage judges a new binding after
  * delivery: an order past its validity by then (the expiry leaves Downloaded alone) is not
  * refused for it. */
@@ -5194,6 +5224,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_retry_results_reversed, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_pir_sent_again, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_retry_old_success_after_reopen, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_retry_reopen_sweep, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_retry_old_failure_after_reopen, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_parallel_cancel_keeps_other, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_parallel_cancel_both, setup, teardown),

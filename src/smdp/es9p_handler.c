@@ -2522,9 +2522,11 @@ static orsp_err sweep_keys(orsp_db *db, int64_t done, int64_t cutoff, int64_t ma
  *     with its transactionId, and by then every process refuses that transactionId by its
  *     age (tid_open; its creation time is authenticated by the tag);
  *   - a delivered one (S_BPP, or S_RETRIED: a retry superseded it), past the same age, once
- *     its profile is no longer Downloaded to this session's order (installed, failed,
- *     reopened, cancelled by the operator, delivered again in another session that reported
- *     first: its installation result and cancel would change nothing), or after
+ *     its profile is neither Downloaded nor Released to this session's order and eUICC
+ *     (installed, failed, cancelled by the operator, delivered to another eUICC, ordered
+ *     again: its installation result and cancel would change nothing; Released under the
+ *     same order and EID is the order reopened by a later session's cancel, postponed,
+ *     and this session's success still makes it Installed, orsp_smdp_mark_pir), or after
  *     `delivered_session_days` whatever the profile's state (the eUICC never reported; a
  *     later result is then recorded as for an unknown session).
  * Nothing else reads the rows: notifications keep their own transactionId, the audit log and
@@ -2558,7 +2560,8 @@ orsp_err orsp_es9p_sweep(const orsp_smdp_service *svc, orsp_smdp *s, size_t max,
 		    "DELETE FROM es9p_session WHERE rowid IN (SELECT rowid FROM es9p_session AS se"
 		    " WHERE created_at < ?1 AND (step NOT IN (?5, ?6) OR created_at < ?2"
 		    " OR NOT EXISTS (SELECT 1 FROM smdp_profile AS p WHERE p.iccid = se.iccid"
-		    " AND p.state = ?3 AND p.eid = se.eid AND p.matching_id = se.matching_id))"
+		    " AND p.state IN (?3, ?7) AND p.eid = se.eid AND p.matching_id = "
+		    "se.matching_id))"
 		    " ORDER BY created_at LIMIT ?4)",
 		    &st);
 	if (!e)
@@ -2573,6 +2576,8 @@ orsp_err orsp_es9p_sweep(const orsp_smdp_service *svc, orsp_smdp *s, size_t max,
 		e = orsp_stmt_bind_int64(st, 5, S_BPP);
 	if (!e)
 		e = orsp_stmt_bind_int64(st, 6, S_RETRIED);
+	if (!e)
+		e = orsp_stmt_bind_text(st, 7, orsp_smdp_state_name(ORSP_SMDP_RELEASED));
 	if (!e)
 		e = orsp_stmt_run(st);
 	orsp_stmt_finalize(st);
