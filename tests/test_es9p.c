@@ -4343,7 +4343,7 @@ static void test_retry_after_expiry(void **state)
  * The points: the write lock (other holds a write transaction: the watched request waits
  * for it after its first read of the session), or where getBoundProfilePackage reads the
  * profile or checks the confirmation code. The link wraps orsp_db_begin, orsp_smdp_get and
- * orsp_smdp_check_cc (-Wl,--wrap, tests/CMakeLists.txt) so that the main thread knows,
+ * smdp_check_cc (-Wl,--wrap, tests/CMakeLists.txt) so that the main thread knows,
  * without a sleep, that the watched thread got there. */
 enum { HOLD_NONE, HOLD_WRITE_LOCK, HOLD_PROFILE_READ, HOLD_CC_CHECK };
 
@@ -4397,12 +4397,12 @@ static void hold_point(int point)
 
 orsp_err __real_orsp_smdp_get(orsp_smdp *s, const char *iccid, orsp_smdp_profile *out);
 orsp_err __wrap_orsp_smdp_get(orsp_smdp *s, const char *iccid, orsp_smdp_profile *out);
-orsp_err __real_orsp_smdp_check_cc(orsp_smdp *s, const char *matching_id,
-                                   const orsp_smdp_profile *seen, const uint8_t hash_cc[32],
-                                   const uint8_t *tid, size_t tid_len);
-orsp_err __wrap_orsp_smdp_check_cc(orsp_smdp *s, const char *matching_id,
-                                   const orsp_smdp_profile *seen, const uint8_t hash_cc[32],
-                                   const uint8_t *tid, size_t tid_len);
+orsp_err __real_smdp_check_cc(orsp_smdp *s, const char *tid_hex, const char *matching_id,
+                              const orsp_smdp_profile *seen, const uint8_t hash_cc[32],
+                              const uint8_t *tid, size_t tid_len);
+orsp_err __wrap_smdp_check_cc(orsp_smdp *s, const char *tid_hex, const char *matching_id,
+                              const orsp_smdp_profile *seen, const uint8_t hash_cc[32],
+                              const uint8_t *tid, size_t tid_len);
 
 orsp_err __wrap_orsp_smdp_get(orsp_smdp *s, const char *iccid, orsp_smdp_profile *out)
 {
@@ -4410,12 +4410,12 @@ orsp_err __wrap_orsp_smdp_get(orsp_smdp *s, const char *iccid, orsp_smdp_profile
 	return __real_orsp_smdp_get(s, iccid, out);
 }
 
-orsp_err __wrap_orsp_smdp_check_cc(orsp_smdp *s, const char *matching_id,
-                                   const orsp_smdp_profile *seen, const uint8_t hash_cc[32],
-                                   const uint8_t *tid, size_t tid_len)
+orsp_err __wrap_smdp_check_cc(orsp_smdp *s, const char *tid_hex, const char *matching_id,
+                              const orsp_smdp_profile *seen, const uint8_t hash_cc[32],
+                              const uint8_t *tid, size_t tid_len)
 {
 	hold_point(HOLD_CC_CHECK);
-	return __real_orsp_smdp_check_cc(s, matching_id, seen, hash_cc, tid, tid_len);
+	return __real_smdp_check_cc(s, tid_hex, matching_id, seen, hash_cc, tid, tid_len);
 }
 
 static void *race_main(void *arg)
@@ -4640,6 +4640,42 @@ static void test_retry_cc_racing_binding(void **state)
 	assert_int_equal(count_of(f, "SELECT cc_attempts FROM smdp_profile"), 0);
 	dl_free(&a);
 	dl_free(&b);
+}
+
+/* A request of session A with a wrong confirmation code held before the code check while the
+ * operator cancels A's order (which ends A) and places it again under the same matching ID,
+ * with the same code and a limit of one attempt, and confirms it: the new order is Released
+ * with no package counted, as A saw its own. The check reads the session in its transaction
+ * and finds it ended: 8.10.1/3.9, nothing counted on the new order (not Error). */
+static void test_cancel_racing_cc(void **state)
+{
+	fx *f = *state;
+	static dl a;
+	race r;
+	json_t *req, *rsp;
+	orsp_smdp_order o = {0};
+	orsp_smdp_profile p;
+
+	order(f, EID, "CANCEL-CC-1", "1234");
+	reinitiate(f, &a);
+	authenticate(f, &a, "CANCEL-CC-1");
+	req = gbpp_request(f, &a, "9999", true, false);
+	race_start(f, &r, "getBoundProfilePackage", req, HOLD_CC_CHECK);
+	json_decref(req);
+	assert_int_equal(orsp_smdp_cancel_order(r.other, f->prof.iccid, EID, "CANCEL-CC-1", true),
+	                 ORSP_OK);
+	o.iccid = f->prof.iccid;
+	o.eid = EID;
+	o.matching_id = "CANCEL-CC-1";
+	o.cc_limit = 1;
+	assert_int_equal(orsp_smdp_download_order(r.other, &o, &p), ORSP_OK);
+	assert_int_equal(orsp_smdp_confirm_order(r.other, "CANCEL-CC-1", "1234", true), ORSP_OK);
+	race_finish(&r);
+	rsp = race_answer(&r);
+	expect_fail(rsp, "8.10.1", "3.9");
+	assert_int_equal(state_of(f), ORSP_SMDP_RELEASED);
+	assert_int_equal(count_of(f, "SELECT cc_attempts FROM smdp_profile"), 0);
+	dl_free(&a);
 }
 
 /* cancelSession (postponed) racing this session's getBoundProfilePackage in another server
@@ -5235,6 +5271,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_retry_racing_old_binding, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_retry_racing_old_result, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_retry_cc_racing_binding, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_cancel_racing_cc, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_cancel_failure_injection, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_download_error_after_delivery, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_postponed_after_delivery, setup, teardown),

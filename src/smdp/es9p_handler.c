@@ -1060,6 +1060,25 @@ orsp_err smdp_es9p_end_order_sessions(orsp_db *db, const char *iccid, int64_t no
 	return e;
 }
 
+orsp_err smdp_es9p_session_open(orsp_db *db, const char *tid_hex, bool *open)
+{
+	orsp_stmt *st = NULL;
+	orsp_err e = orsp_db_prepare(
+	    db, "SELECT 1 FROM es9p_session WHERE tid = ?1 AND step IN (?2, ?3)", &st);
+
+	*open = false;
+	if (!e)
+		e = orsp_stmt_bind_text(st, 1, tid_hex);
+	if (!e)
+		e = orsp_stmt_bind_int64(st, 2, S_AUTH);
+	if (!e)
+		e = orsp_stmt_bind_int64(st, 3, S_BPP);
+	if (!e)
+		e = orsp_stmt_step(st, open);
+	orsp_stmt_finalize(st);
+	return e;
+}
+
 static orsp_err authenticate_client(ctx *c)
 {
 	uint8_t tid[TID_LEN], *asr = NULL, sig1[ORSP_EC_SIG_LEN], meta[4096], signed2[256];
@@ -1741,7 +1760,7 @@ static orsp_err get_bound_profile_package(ctx *c)
 			e = fail(c, ES9P_CC_MISSING, NULL);
 			goto out;
 		}
-		e = orsp_smdp_check_cc(c->s, se.mid, &prof, hash_cc, tid, tid_len);
+		e = smdp_check_cc(c->s, tid_hex, se.mid, &prof, hash_cc, tid, tid_len);
 		if (e && e != ORSP_E_VERIFY && e != ORSP_E_POLICY && e != ORSP_E_STATE &&
 		    e != ORSP_E_NOT_FOUND)
 			goto out; /* the store failed (a busy database, a stored code that does

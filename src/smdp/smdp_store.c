@@ -1752,6 +1752,13 @@ orsp_err orsp_smdp_get(orsp_smdp *s, const char *iccid, orsp_smdp_profile *out)
 orsp_err orsp_smdp_check_cc(orsp_smdp *s, const char *matching_id, const orsp_smdp_profile *seen,
                             const uint8_t hash_cc[32], const uint8_t *tid, size_t tid_len)
 {
+	return smdp_check_cc(s, NULL, matching_id, seen, hash_cc, tid, tid_len);
+}
+
+orsp_err smdp_check_cc(orsp_smdp *s, const char *tid_hex, const char *matching_id,
+                       const orsp_smdp_profile *seen, const uint8_t hash_cc[32], const uint8_t *tid,
+                       size_t tid_len)
+{
 	orsp_err err;
 	orsp_stmt *st = NULL;
 	orsp_smdp_profile p;
@@ -1759,7 +1766,7 @@ orsp_err orsp_smdp_check_cc(orsp_smdp *s, const char *matching_id, const orsp_sm
 	uint8_t buf[ORSP_SHA256_LEN + 16];
 	uint8_t expect[ORSP_SHA256_LEN];
 	char aad[64];
-	bool row = false, match = false;
+	bool row = false, match = false, open = true;
 	orsp_err result = ORSP_OK;
 
 	if (!s || !hash_cc || !tid || tid_len == 0 || tid_len > 16)
@@ -1768,7 +1775,12 @@ orsp_err orsp_smdp_check_cc(orsp_smdp *s, const char *matching_id, const orsp_sm
 	err = orsp_db_begin(s->db);
 	if (err)
 		return err;
-	err = load(s, BY_MATCHING_ID, matching_id, &p);
+	if (tid_hex)
+		err = smdp_es9p_session_open(s->db, tid_hex, &open);
+	if (!err && !open)
+		err = orsp_errf(ORSP_E_NOT_FOUND, "session %s has ended", tid_hex);
+	if (!err)
+		err = load(s, BY_MATCHING_ID, matching_id, &p);
 	/* Released, or Downloaded: the eUICC it went to retries the download in a new session,
 	 * which must give the code too. As the caller saw it: a delivery since (another state,
 	 * or one more download counted) is not checked, the caller reads again. */
