@@ -1151,6 +1151,9 @@ static void test_malformed_http_and_log_hook(void **state)
 	orsp_http_result_free(&r);
 	/* answered by the server, no handler ran */
 	hook_request(c, port, "/a%0Ab", "/a?b", 404, false);
+	/* a decoded space would separate fields of the client's in the line */
+	hook_request(c, port, "/x%20status=200%20client=10.0.0.1", "/x?status=200?client=10.0.0.1",
+	             404, false);
 	/* Routes are exact: an encoded NUL is not decoded, so it does not cut the path short
 	 * (the route /len answered /len%00x and the log showed /len); other escapes are. */
 	hook_request(c, port, "/len%00x", "/len%00x", 404, false);
@@ -1847,6 +1850,49 @@ static void test_connection_limit_and_idle_timeout(void **state)
 	served_after_retries(c, port);
 	orsp_http_client_free(c);
 	orsp_http_server_stop(srv, 1000);
+}
+
+/* Clients that send their request and close at once, the end of the stream arriving with the
+ * request's bytes, before the server first reads the connection: a request cut short in its
+ * body, and a whole one. Each slot they took is free again at once, not at the idle timeout
+ * (30 s here; with libmicrohttpd's edge-triggered epoll, which MHD_USE_AUTO chose, the end of
+ * the stream was never seen and each slot stayed taken until then). Two rounds of such
+ * connections on the server's two slots; a request after them is served well within the
+ * timeout (the client's own timeout, 5 s, tells "freed" from "held"). */
+static void test_closed_at_once_frees_slot(void **state)
+{
+	(void)state;
+	orsp_http_server *srv = NULL;
+	orsp_http_server_config cfg = {.address = "127.0.0.1",
+	                               .routes = routes,
+	                               .n_routes = ORSP_ARRAY_LEN(routes),
+	                               .threads = 1,
+	                               .max_connections = 2,
+	                               .timeout_s = 30};
+	static const char cut[] = "POST /len HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\n{";
+	static const char whole[] = "POST /len HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\n\r\nx";
+	orsp_http_client *c;
+	orsp_http_result r;
+
+	assert_ok(orsp_http_server_start(&cfg, &srv));
+	uint16_t port = orsp_http_server_port(srv);
+	for (int round = 0; round < 2; round++) {
+		for (int i = 0; i < 2; i++) {
+			const char *req = i ? whole : cut;
+			int fd = raw_connect(port);
+			assert_int_equal(send(fd, req, strlen(req), MSG_NOSIGNAL),
+			                 (ssize_t)strlen(req));
+			close(fd);
+		}
+		sleep_ms(100);
+	}
+	c = plain_client(5000);
+	assert_ok(
+	    orsp_http_client_request(c, "POST", url_for("http", port, "/len"), NULL, "ab", 2, &r));
+	assert_int_equal(r.status, 200);
+	orsp_http_result_free(&r);
+	orsp_http_client_free(c);
+	assert_int_equal(orsp_http_server_stop(srv, 2000), 0);
 }
 
 /* Slow clients: four connections take every slot (max_connections 4) and send a header line
@@ -3726,6 +3772,7 @@ int main(void)
 	    cmocka_unit_test(test_early_answer_body_not_read),
 	    cmocka_unit_test(test_expect_continue),
 	    cmocka_unit_test(test_connection_limit_and_idle_timeout),
+	    cmocka_unit_test(test_closed_at_once_frees_slot),
 	    cmocka_unit_test(test_slow_clients_request_deadline),
 	    cmocka_unit_test(test_connections_per_ip),
 	    cmocka_unit_test(test_deadline_not_server_time),

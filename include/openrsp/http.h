@@ -116,7 +116,8 @@ typedef struct orsp_http_route {
 } orsp_http_route;
 
 /* What the request hook receives once per request, after the response went out (or the
- * connection failed). Strings are sanitised for logs (non-printable bytes -> '?', cut at 200). */
+ * connection failed). Strings are sanitised for logs (non-printable bytes and the space -> '?', cut
+ * at 200). */
 typedef struct orsp_http_log_entry {
 	const char *method;
 	const char *path; /* as the request's path, but a target in absolute form whole */

@@ -195,13 +195,15 @@ static void slot_arm(const orsp_http_server *srv, struct conn_slot *s, bool send
 	                      memory_order_release);
 }
 
-/* Copy for a log line: printable ASCII only, cut at LOG_FIELD_MAX. */
+/* Copy for a log line: printable ASCII other than the space only (the line's fields are
+ * separated by spaces: a decoded %20 in a path would add fields of the client's, such as a
+ * status or a client address), cut at LOG_FIELD_MAX. */
 static void sanitise(char *dst, size_t cap, const char *src)
 {
 	size_t i = 0;
 	for (; src && src[i] && i + 1 < cap; i++) {
 		unsigned char c = (unsigned char)src[i];
-		dst[i] = (c >= 0x20 && c < 0x7f) ? (char)c : '?';
+		dst[i] = (c > 0x20 && c < 0x7f) ? (char)c : '?';
 	}
 	dst[i] = '\0';
 }
@@ -1548,7 +1550,12 @@ orsp_err orsp_http_server_start(const orsp_http_server_config *cfg, orsp_http_se
 	struct sockaddr_in *in4 = (struct sockaddr_in *)&ss;
 	struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&ss;
 	const char *address;
-	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | MHD_USE_ITC |
+	/* poll(), not the epoll MHD_USE_AUTO picks: libmicrohttpd 0.9.75 waits for its epoll
+	 * edge-triggered, and misses the end of a stream that came with the request's bytes
+	 * before its first read of the connection; the slot of a client that sent its request
+	 * and closed at once then stayed taken until the idle timeout (a few hundred such
+	 * connections kept every other client out for that long). */
+	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL | MHD_USE_ITC |
 	                 MHD_USE_NO_LISTEN_SOCKET | MHD_USE_ERROR_LOG;
 	unsigned threads, max_conn, timeout_s;
 	bool tls = false;
