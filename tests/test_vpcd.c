@@ -330,8 +330,10 @@ static void test_serve_args(void **state)
 
 /* --trace (orsp_vpcd_opts.trace) prints every APDU but the secrets of a NAA: the response
  * data of AUTHENTICATE (RES, CK, IK, Kc), with the command or in GET RESPONSE, also when
- * commands on another channel come in between, and the data of the PIN commands. A test
- * application on the MF answers AUTHENTICATE with SECRET and echoes anything else. */
+ * commands on another channel come in between, the data of the PIN and UPDATE commands,
+ * and PrepareDownload's hashCc in its STORE DATA and in the answer. A test application on
+ * the MF answers AUTHENTICATE with SECRET and echoes anything else; the echo application
+ * answers STORE DATA with its data. */
 static const uint8_t SECRET[] = {0xDB, 0x08, 0x5E, 0xC7, 0x2A, 0x91, 0x0B, 0xF4, 0x66, 0x3D,
                                  0x10, 0xA7, 0x52, 0xE9, 0x84, 0x1F, 0xC3, 0x78, 0x25, 0xBE};
 #define SECRET_HEX "5EC72A910BF4663D" /* what must not appear */
@@ -341,6 +343,9 @@ static const uint8_t SECRET[] = {0xDB, 0x08, 0x5E, 0xC7, 0x2A, 0x91, 0x0B, 0xF4,
 /* a hashCc (32 bytes) in two parts: 15 bytes, then 17 */
 #define HASHCC1_HEX "C0FFEE0123456789ABCDEF01234567"
 #define HASHCC2_HEX "89ABCDEFC0FFEE0123456789ABCDEF0123"
+/* hashCc in commands the echo application answers: with extended lengths, and without Le */
+#define HASHCC3_HEX "5A5A0F0F1E1E2D2D3C3C4B4B69697878"
+#define HASHCC4_HEX "A1B2C3D4E5F60718293A4B5C6D7E8F90"
 
 static uint16_t naa_process(void *user, uint8_t ch, const orsp_apdu *a, orsp_writer *rsp)
 {
@@ -467,6 +472,21 @@ static void test_trace_redacts(void **state)
 	expect_msg(c, "6985");
 	send_msg(c, "80E2910003BF2E00");
 	expect_msg(c, "6985");
+	/* the answer to PrepareDownload (EUICCSigned2 echoes hashCc), from the echo application
+	 * on channel 2: at once, to a command with extended lengths; in GET RESPONSE, in two
+	 * parts; another STORE DATA's answer is shown */
+	send_msg(c, "02A4040C05F076706364");
+	expect_msg(c, "9000");
+	send_msg(c, "82E29100000015BF21128010" HASHCC3_HEX "0000");
+	expect_msg(c, "BF21128010" HASHCC3_HEX "9000");
+	send_msg(c, "82E2910015BF21128010" HASHCC4_HEX);
+	expect_msg(c, "6115");
+	send_msg(c, "02C0000008");
+	expect_msg(c, "BF21128010A1B2C3610D");
+	send_msg(c, "02C000000D");
+	expect_msg(c, "D4E5F60718293A4B5C6D7E8F909000");
+	send_msg(c, "82E2910003BF2E0000");
+	expect_msg(c, "BF2E009000");
 	/* a card reset forgets the pending response: an echo that follows is shown */
 	send_msg(c, "01880081021000");
 	expect_msg(c, "6114");
@@ -489,7 +509,9 @@ static void test_trace_redacts(void **state)
 	text[n] = '\0';
 	fclose(log);
 	if (strstr(text, SECRET_HEX) || strstr(text, "10A752E9841FC378") || strstr(text, PIN_HEX) ||
-	    strstr(text, KEYS_HEX) || strstr(text, HASHCC1_HEX) || strstr(text, HASHCC2_HEX))
+	    strstr(text, KEYS_HEX) || strstr(text, HASHCC1_HEX) || strstr(text, HASHCC2_HEX) ||
+	    strstr(text, HASHCC3_HEX) || strstr(text, "0F1E1E2D2D3C3C4B") ||
+	    strstr(text, "A1B2C3") || strstr(text, "D4E5F6"))
 		fail_msg("a secret in the trace:\n%s", text);
 	/* what is left out is counted, the rest is there */
 	assert_non_null(strstr(text, "vpcd << 9000 [20 bytes of response data not shown]"));
@@ -502,6 +524,14 @@ static void test_trace_redacts(void **state)
 	assert_non_null(strstr(text, "vpcd >> 80E21100 [21 bytes not shown]"));
 	assert_non_null(strstr(text, "vpcd >> 80E29101 [18 bytes not shown]"));
 	assert_non_null(strstr(text, "vpcd >> 80E2910003BF2E00\n"));
+	assert_non_null(strstr(text, "vpcd >> 82E29100 [26 bytes not shown]"));
+	assert_non_null(strstr(text, "vpcd << 9000 [21 bytes of response data not shown]"));
+	assert_non_null(strstr(text, "vpcd >> 82E29100 [22 bytes not shown]"));
+	assert_non_null(strstr(text, "vpcd << 6115\n"));
+	assert_non_null(strstr(text, "vpcd << 610D [8 bytes of response data not shown]"));
+	assert_non_null(strstr(text, "vpcd << 9000 [13 bytes of response data not shown]"));
+	assert_non_null(strstr(text, "vpcd >> 82E2910003BF2E0000\n"));
+	assert_non_null(strstr(text, "vpcd << BF2E009000\n"));
 	assert_non_null(strstr(text, "vpcd << 0102039000"));
 	assert_non_null(strstr(text, "vpcd << ABCD9000"));
 }

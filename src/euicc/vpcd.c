@@ -199,7 +199,7 @@ static int vpcd_connect(const char *host, uint16_t port, const volatile sig_atom
  * UPDATE RECORD (§11.1.4, §11.1.6, INS D6, D7, DC, DD): a terminal writes the keys of the
  * last AUTHENTICATE back to EF.KEYS, EF.KEYSPS and the NAS security contexts (TS 31.102
  * §4.2), and this layer does not know which file is current; and PrepareDownload's hashCc
- * (below). Only their length is printed. */
+ * (below), in the command's data and in the response's. Only their length is printed. */
 static bool hidden_data_command(uint8_t ins)
 {
 	return ins == 0x20 || ins == 0x24 || ins == 0x26 || ins == 0x28 || ins == 0x2C ||
@@ -230,42 +230,60 @@ static void trace(const char *dir, const uint8_t *p, size_t n, size_t shown)
 	funlockfile(stderr);
 }
 
-/* Whether the data of this STORE DATA (INS E2) is PrepareDownload's (ES10b, BF21), in its
- * first block or a later one of its chain (*chain: more blocks of it follow, P1 b8 clear):
- * it carries hashCc, SHA-256 over the confirmation code's hash and the transactionId, which
- * the trace shows elsewhere, so a code of a few digits would be found from it by trying
- * them all. */
-static bool hidden_store_data(const uint8_t *msg, size_t n, bool *chain)
-{
-	bool hide;
+/* What the trace carries from one message to the next. */
+typedef struct trace_state {
+	bool secret_pending; /* the response waiting for GET RESPONSE is secret (below) */
+	bool store_chain;    /* PrepareDownload's STORE DATA goes on in the next block */
+} trace_state;
 
-	if (n <= 4 || msg[1] != 0xE2)
-		return false;
-	hide = *chain || (n > 6 && msg[5] == 0xBF && msg[6] == 0x21);
-	*chain = hide && !(msg[2] & 0x80);
+/* Whether this STORE DATA (INS E2, parsed as a) is PrepareDownload's (ES10b, BF21), in its
+ * first block or a later one of its chain (st->store_chain: more blocks of it follow, P1 b8
+ * clear). Its hashCc is SHA-256 over the confirmation code's hash and the transactionId,
+ * which the trace shows elsewhere, so a code of a few digits would be found from it by
+ * trying them all; the response (EUICCSigned2) echoes it. */
+static bool prepare_download_block(const orsp_apdu *a, trace_state *st)
+{
+	bool hide =
+	    st->store_chain || (a->data.len >= 2 && a->data.p[0] == 0xBF && a->data.p[1] == 0x21);
+	st->store_chain = hide && !(a->p1 & 0x80);
 	return hide;
 }
 
 /* The command: all of it, but the data of a PIN or UPDATE command or of PrepareDownload's
- * STORE DATA (its 4-byte header only). */
-static void trace_command(const uint8_t *msg, size_t n, bool *store_chain)
+ * STORE DATA (its 4-byte header only; the data found by the APDU parser, whatever the
+ * length encoding). A command the parser refuses is refused by the card too; its header is
+ * all that is printed when its INS is one of those. Returns whether the response data is
+ * secret: AUTHENTICATE's or PrepareDownload's. */
+static bool trace_command(const uint8_t *msg, size_t n, trace_state *st)
 {
-	bool hide =
-	    n > 4 && (hidden_data_command(msg[1]) || hidden_store_data(msg, n, store_chain));
-	trace(">>", msg, n, hide ? 4 : n);
+	orsp_apdu a;
+	bool hide, secret_rsp = auth_command(msg[1]);
+
+	if (orsp_apdu_parse(msg, n, &a) != ORSP_OK) {
+		hide = hidden_data_command(msg[1]) || msg[1] == 0xE2;
+		st->store_chain = false;
+	} else if (a.ins == 0xE2) {
+		hide = secret_rsp = prepare_download_block(&a, st);
+	} else {
+		hide = hidden_data_command(a.ins);
+	}
+	trace(">>", msg, n, hide && n > 4 ? 4 : n);
+	return secret_rsp;
 }
 
-/* The response rsp (n >= 2: data, SW1 SW2) to a command with instruction ins. *auth_pending
- * says whether the response data waiting for GET RESPONSE is AUTHENTICATE's: it is when a
- * command other than GET RESPONSE answered 61xx (the layer keeps one pending response, that
- * command's), and stays so until a GET RESPONSE delivers the last of it (9000) or another
- * command answers 61xx. Any other answer may leave it pending (a command on another
- * channel), so the flag stays: data in a GET RESPONSE can only be the last 61xx's. */
-static void trace_response(uint8_t ins, const uint8_t *rsp, size_t n, bool *auth_pending)
+/* The response rsp (n >= 2: data, SW1 SW2) to a command with instruction ins, whose response
+ * data is secret when secret_rsp. st->secret_pending says whether the response data waiting
+ * for GET RESPONSE is secret: it is when a command other than GET RESPONSE with a secret
+ * response answered 61xx (the layer keeps one pending response, that command's), and stays
+ * so until a GET RESPONSE delivers the last of it (9000) or another command answers 61xx.
+ * Any other answer may leave it pending (a command on another channel), so the flag stays:
+ * data in a GET RESPONSE can only be the last 61xx's. */
+static void trace_response(uint8_t ins, bool secret_rsp, const uint8_t *rsp, size_t n,
+                           trace_state *st)
 {
 	uint8_t sw1 = rsp[n - 2];
 	bool get_response = ins == INS_GET_RESPONSE;
-	bool secret = auth_command(ins) || (get_response && *auth_pending);
+	bool secret = secret_rsp || (get_response && st->secret_pending);
 
 	if (!secret) {
 		trace("<<", rsp, n, n);
@@ -279,9 +297,9 @@ static void trace_response(uint8_t ins, const uint8_t *rsp, size_t n, bool *auth
 		funlockfile(stderr);
 	}
 	if (!get_response && sw1 == ORSP_SW1_BYTES_AVAILABLE)
-		*auth_pending = auth_command(ins);
+		st->secret_pending = secret_rsp;
 	else if (get_response && sw1 == 0x90)
-		*auth_pending = false;
+		st->secret_pending = false;
 }
 
 /* ---------------------------------------------------------------- serve ---------------- */
@@ -291,8 +309,8 @@ static io_result serve_connection(int fd, orsp_euicc_apdu_ctx *ctx, bool tracing
                                   const volatile sig_atomic_t *stop)
 {
 	uint8_t reply[2 + ORSP_EUICC_RAPDU_MAX];
-	bool auth_pending = false; /* for the trace: a new connection is a card reset */
-	bool store_chain = false;  /* for the trace: PrepareDownload's next STORE DATA block */
+	trace_state st = {0}; /* for the trace: a new connection is a card reset */
+	bool secret_rsp = false;
 
 	for (;;) {
 		uint8_t hdr[2];
@@ -304,13 +322,13 @@ static io_result serve_connection(int fd, orsp_euicc_apdu_ctx *ctx, bool tracing
 		if (r != IO_OK)
 			return r;
 		if (tracing && n > 1)
-			trace_command(msg, n, &store_chain);
+			secret_rsp = trace_command(msg, n, &st);
 		else if (tracing)
 			trace(">>", msg, n, n);
 		uint8_t ins = n > 1 ? msg[1] : 0;
 		if (n == 1 && (msg[0] == ORSP_VPCD_CTRL_OFF || msg[0] == ORSP_VPCD_CTRL_ON ||
 		               msg[0] == ORSP_VPCD_CTRL_RESET))
-			auth_pending = false; /* the card is reset: the response is gone */
+			st = (trace_state){0}; /* the card is reset: the response is gone */
 
 		size_t rlen = 0;
 		orsp_err e = orsp_vpcd_handle(ctx, msg, n, reply + 2, sizeof(reply) - 2, &rlen);
@@ -324,7 +342,7 @@ static io_result serve_connection(int fd, orsp_euicc_apdu_ctx *ctx, bool tracing
 			continue;
 		if (tracing) {
 			if (n > 1)
-				trace_response(ins, reply + 2, rlen, &auth_pending);
+				trace_response(ins, secret_rsp, reply + 2, rlen, &st);
 			else
 				trace("<<", reply + 2, rlen, rlen);
 			if (n > 1 && orsp_err_detail()[0] != '\0')
