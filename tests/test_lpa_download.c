@@ -132,6 +132,7 @@ typedef struct card {
 	unsigned n_pending;
 	bool pending_removed[128];
 	bool removal_ignored; /* RemoveNotificationFromList answers ok, removes nothing */
+	const char *chal;     /* the GetEUICCChallenge answer (hex) when not CHALLENGE's */
 } card;
 
 static void put_hex(orsp_writer *w, const char *hex)
@@ -171,7 +172,7 @@ static uint16_t card_store_data(void *user, uint8_t channel, orsp_slice d, orsp_
 		c->tags[c->n++] = tag;
 	switch (tag) {
 	case 0xBF2E:
-		put_hex(rsp, "BF2E128010" CHALLENGE);
+		put_hex(rsp, c->chal ? c->chal : "BF2E128010" CHALLENGE);
 		break;
 	case 0xBF20:
 		put_hex(rsp, INFO1);
@@ -318,6 +319,7 @@ typedef struct smdp {
 	const char *meta;    /* profileMetadata (hex) when not META */
 	const char *message; /* statusCodeData.message of a Failed answer */
 	const char *tid;     /* the JSON transactionId of initiateAuthentication, when set */
+	const char *ac_tid, *gbpp_tid; /* those of authenticateClient, getBoundProfilePackage */
 	const char *subject, *reason; /* the codes of a Failed answer, when set */
 } smdp;
 
@@ -328,6 +330,23 @@ static char *b64(const uint8_t *p, size_t n)
 	assert_non_null(s);
 	assert_int_equal(orsp_base64_encode(p, n, s, cap), ORSP_OK);
 	return s;
+}
+
+/* The transactionId of bpp's InitialiseSecureChannelRequest (BF23 { 82 remoteOpId, 80
+ * transactionId, ... }) made tid_hex, in place (the same length, 16 bytes). */
+static void set_bpp_tid(uint8_t *bpp, size_t n, const char *tid_hex)
+{
+	orsp_tlv top, isc, f;
+	orsp_reader r;
+
+	assert_int_equal(orsp_der_parse_one(orsp_slice_make(bpp, n), &top), ORSP_OK);
+	orsp_reader_init(&r, top.value.p, top.value.len);
+	assert_int_equal(orsp_der_expect(&r, 0xBF23, &isc), ORSP_OK);
+	orsp_reader_init(&r, isc.value.p, isc.value.len);
+	assert_int_equal(orsp_der_expect(&r, 0x82, &f), ORSP_OK);
+	assert_int_equal(orsp_der_expect(&r, 0x80, &f), ORSP_OK);
+	assert_int_equal(f.value.len, 16);
+	assert_int_equal(orsp_hex_decode_exact(tid_hex, bpp + (f.value.p - bpp), 16), ORSP_OK);
 }
 
 /* base (a BPP) with its sequenceOf88 replaced by a1, the contents of an A1 (A2 dropped), in
@@ -561,7 +580,7 @@ static orsp_err smdp_handle(void *ctx, const orsp_http_request *req, orsp_http_r
 		assert_int_equal(orsp_hex_decode(SIG64, sig, sizeof(sig), &sl), ORSP_OK);
 		e = orsp_json_header_put_success(out);
 		if (!e)
-			e = orsp_json_put_string(out, "transactionId", TID);
+			e = orsp_json_put_string(out, "transactionId", s->ac_tid ? s->ac_tid : TID);
 		if (!e)
 			e = orsp_json_put_base64(out, "profileMetadata", meta, ml);
 		if (!e)
@@ -576,7 +595,8 @@ static orsp_err smdp_handle(void *ctx, const orsp_http_request *req, orsp_http_r
 		char *bpp = bpp_b64_of(s);
 		e = orsp_json_header_put_success(out);
 		if (!e)
-			e = orsp_json_put_string(out, "transactionId", TID);
+			e = orsp_json_put_string(out, "transactionId",
+			                         s->gbpp_tid ? s->gbpp_tid : TID);
 		if (!e)
 			e = orsp_json_put_string(out, "boundProfilePackage", bpp);
 		free(bpp);
@@ -661,9 +681,12 @@ static int setup(void **state)
 	assert_int_equal(orsp_lpa_transport_apdu(&x->ctx, &t), ORSP_OK);
 	assert_int_equal(orsp_lpa_card_open(&x->lc, &t), ORSP_OK);
 	/* pySim's BPP (osmo-smdpp), its sequenceOf88 made to carry the metadata the SM-DP+
-	 * gives (bpp_b64_of); its last 86 segment makes the card answer the PIR */
+	 * gives (bpp_b64_of); its last 86 segment makes the card answer the PIR. It was made in
+	 * another session: its InitialiseSecureChannelRequest's transactionId (DF9C0EF4...)
+	 * becomes this session's, TID, as a package of this session would carry. */
 	x->bpp = test_read_vector("sgp22/bpp/bpp.der", &x->bpp_len);
 	assert_non_null(x->bpp);
+	set_bpp_tid(x->bpp, x->bpp_len, TID);
 	assert_int_equal(orsp_der_parse_one(orsp_slice_make(x->bpp, x->bpp_len), &top), ORSP_OK);
 	orsp_reader_init(&r, top.value.p, top.value.len);
 	while (orsp_reader_remaining(&r)) {
@@ -1056,11 +1079,10 @@ static void test_malformed_answers(void **state)
 	    {1, ANS_204, "SM-DP+ authenticateClient: malformed answer: empty (HTTP 204)"},
 	    {1, ANS_EMPTY, "SM-DP+ authenticateClient: malformed answer: empty (HTTP 200)"},
 	    {1, ANS_NO_HEADER, "SM-DP+ authenticateClient: malformed answer: header: missing"},
-	    {1, ANS_HEADER_ONLY, "SM-DP+ authenticateClient: malformed answer: profileMetadata"},
+	    {1, ANS_HEADER_ONLY, "SM-DP+ authenticateClient: malformed answer: transactionId"},
 	    {2, ANS_204, "SM-DP+ getBoundProfilePackage: malformed answer: empty (HTTP 204)"},
 	    {2, ANS_NO_HEADER, "SM-DP+ getBoundProfilePackage: malformed answer: header: missing"},
-	    {2, ANS_HEADER_ONLY,
-	     "SM-DP+ getBoundProfilePackage: malformed answer: boundProfilePackage"},
+	    {2, ANS_HEADER_ONLY, "SM-DP+ getBoundProfilePackage: malformed answer: transactionId"},
 	    /* the parser's words, where it stopped */
 	    {1, ANS_NOT_JSON, "SM-DP+ authenticateClient: malformed answer: JSON: "},
 	    {2, ANS_NOT_JSON, "SM-DP+ getBoundProfilePackage: malformed answer: JSON: "},
@@ -2688,6 +2710,70 @@ static void test_bpp_structure(void **state)
 	free(base);
 }
 
+/* Every answer of the SM-DP+ must be for this session and this request before any of it
+ * goes to the eUICC: serverSigned1 echoing the eUICC's challenge, the transactionId of
+ * authenticateClient's and getBoundProfilePackage's answers and of smdpSigned2, and the
+ * package's own (its InitialiseSecureChannelRequest). A mismatch after AuthenticateServer
+ * cancels the session: postponed for an answer, undefinedReason for a package (as for one
+ * that does not read). */
+#define OTHER_TID "E4F6996D64A543FC8A7F6F8F97F9428E"
+
+static void test_answers_of_another_session(void **state)
+{
+	static const struct {
+		int what;
+		const char *detail;
+		uint32_t last_tag; /* the last ES10 command the eUICC saw */
+	} t[] = {
+	    {0, "SM-DP+: serverSigned1 does not echo the eUICC's challenge", 0xBF20},
+	    {1, "SM-DP+ authenticateClient: the answer is for another session", 0xBF41},
+	    {2, "SM-DP+ authenticateClient: smdpSigned2 is for another session", 0xBF41},
+	    {3, "SM-DP+ getBoundProfilePackage: the answer is for another session", 0xBF41},
+	    {4, "the package is for another session", 0xBF41},
+	};
+	fx *x = *state;
+	char iccid[21];
+
+	for (size_t k = 0; k < ORSP_ARRAY_LEN(t); k++) {
+		reset(x);
+		x->card.chal = NULL;
+		x->smdp.ac_tid = x->smdp.gbpp_tid = x->smdp.s2 = NULL;
+		free(x->smdp.bpp_b64);
+		x->smdp.bpp_b64 = NULL;
+		set_bpp_tid(x->bpp, x->bpp_len, TID);
+		if (t[k].what == 0)
+			x->card.chal = "BF2E128010"
+			               "8BCF1BE4ADA9C98AF062987330056104"; /* CHALLENGE + 1 */
+		else if (t[k].what == 1)
+			x->smdp.ac_tid = OTHER_TID;
+		else if (t[k].what == 2)
+			x->smdp.s2 = "30158010" OTHER_TID "010100";
+		else if (t[k].what == 3)
+			x->smdp.gbpp_tid = OTHER_TID;
+		else
+			set_bpp_tid(x->bpp, x->bpp_len, OTHER_TID);
+		assert_int_equal(run(x, NULL, iccid), ORSP_E_VERIFY);
+		if (!strstr(orsp_err_detail(), t[k].detail))
+			fail_msg("case %zu: %s", k, orsp_err_detail());
+		/* nothing of the answer reached the eUICC: no AuthenticateServer after a wrong
+		 * serverSigned1, no PrepareDownload after a wrong authenticateClient answer, no
+		 * package after a wrong one; the session cancelled where there was one */
+		assert_false(card_saw(x, 0xBF36));
+		assert_int_equal(x->card.tags[x->card.n - 1], t[k].last_tag);
+		if (t[k].what == 0) {
+			assert_false(card_saw(x, 0xBF38));
+			assert_int_equal(x->smdp.n, 1);
+			continue;
+		}
+		assert_int_equal(card_saw(x, 0xBF21), t[k].what >= 3);
+		assert_string_equal(x->smdp.calls[x->smdp.n - 1], "cancelSession");
+		assert_non_null(strstr(orsp_err_detail(), "(session cancelled)"));
+		assert_int_equal(cancel_reason(x), t[k].what < 4 ? 1 /* postponed */
+		                                                 : 127 /* undefinedReason */);
+	}
+	set_bpp_tid(x->bpp, x->bpp_len, TID);
+}
+
 int main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
@@ -2744,6 +2830,7 @@ int main(void)
 	    T(test_bpp_metadata_segments),
 	    T(test_bpp_metadata_unreadable),
 	    T(test_bpp_structure),
+	    T(test_answers_of_another_session),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -271,6 +271,27 @@ static orsp_err b64_field(const char *fn, json_t *o, const char *k, uint8_t **ou
 	return e ? answer_error(fn, e) : ORSP_OK;
 }
 
+/* The transactionId of an answer after initiateAuthentication's (mandatory in each, SGP.22
+ * §6.5.2) must be the session's, tid: an answer for another session is not used. */
+static orsp_err answer_tid(const char *fn, json_t *rsp, const uint8_t *tid, size_t tid_len)
+{
+	uint8_t got[16];
+	size_t gl = 0;
+	const char *tx;
+	size_t tl;
+	orsp_err e;
+
+	if ((e = orsp_json_get_string(rsp, "transactionId", 32, &tx, &tl)) ||
+	    (e = orsp_hex_decode(tx, got, sizeof(got), &gl)))
+		return answer_error(fn, e);
+	if (gl != tid_len || memcmp(got, tid, tid_len) != 0)
+		return orsp_errf(ORSP_E_VERIFY,
+		                 "SM-DP+ %s: the answer is for another session (transactionId) "
+		                 "than this one; nothing of it was sent to the eUICC",
+		                 fn);
+	return ORSP_OK;
+}
+
 /* A field of the SM-DP+'s answer that goes into an ES10 command as it is: after base64,
  * exactly one DER TLV with the tag of its ASN.1 type (type names it), so that nothing rides
  * along in it to the eUICC, such as a second TLV that a lenient eUICC would read as the next
@@ -599,6 +620,35 @@ static orsp_err check_bpp_metadata(const uint8_t *bpp, size_t bppl, const uint8_
 	return e;
 }
 
+/* The BPP's InitialiseSecureChannelRequest (BF23 { remoteOpId [2], transactionId [0], ... },
+ * SGP.22 §5.5.1) must be for this session, tid: a package for another session is not sent to
+ * the eUICC (which would refuse it too, but only after the LPA had started loading it). */
+static orsp_err check_bpp_tid(const uint8_t *bpp, size_t bppl, const uint8_t *tid, size_t tid_len)
+{
+	orsp_tlv top, isc, f;
+	orsp_reader r;
+
+	if (orsp_der_parse_one(orsp_slice_make(bpp, bppl), &top) || top.tag != 0xBF36)
+		goto malformed;
+	orsp_reader_init(&r, top.value.p, top.value.len);
+	if (orsp_der_expect(&r, 0xBF23, &isc))
+		goto malformed;
+	orsp_reader_init(&r, isc.value.p, isc.value.len);
+	if (orsp_der_expect(&r, 0x82, &f) || orsp_der_expect(&r, 0x80, &f))
+		goto malformed;
+	if (f.value.len != tid_len || memcmp(f.value.p, tid, tid_len) != 0)
+		return orsp_errf(ORSP_E_VERIFY,
+		                 "the package is for another session (the transactionId of its "
+		                 "InitialiseSecureChannelRequest) than this one; nothing of it was "
+		                 "sent to the eUICC");
+	return ORSP_OK;
+malformed:
+	orsp_err_clear();
+	return orsp_errf(ORSP_E_MALFORMED, "the package's InitialiseSecureChannelRequest does "
+	                                   "not read (remoteOpId, then transactionId); nothing "
+	                                   "of it was sent to the eUICC");
+}
+
 /* The error code (the INTEGER) of an eUICC's error answer { transactionId [0], code }
  * (AuthenticateResponseError, PrepareDownloadResponseError); 127, undefinedError, when there
  * is none or it does not read. */
@@ -664,11 +714,13 @@ static orsp_err prepare_error(const orsp_tlv *err, bool sent_anyway, const char 
 }
 
 /* ServerSigned1 { transactionId [0], euiccChallenge [1], serverAddress [3], serverChallenge
- * [4] } must be for this session (the transactionId of the JSON answer) and for the SM-DP+
- * address the LPA asked (case-insensitive, as SGP.22 compares addresses), before anything
- * goes to the eUICC; whose says where that address came from. */
+ * [4] } must be for this session (the transactionId of the JSON answer), echo the eUICC's
+ * challenge chal and name the SM-DP+ address the LPA asked (case-insensitive, as SGP.22
+ * compares addresses), before anything goes to the eUICC; whose says where that address
+ * came from. */
 static orsp_err check_server_signed1(const uint8_t *s1, size_t n, const uint8_t *tid,
-                                     size_t tid_len, const char *fqdn, const char *whose)
+                                     size_t tid_len, const uint8_t chal[16], const char *fqdn,
+                                     const char *whose)
 {
 	orsp_tlv t, ftid, fch, faddr;
 	orsp_reader r;
@@ -689,6 +741,10 @@ static orsp_err check_server_signed1(const uint8_t *s1, size_t n, const uint8_t 
 		    ORSP_E_VERIFY,
 		    "SM-DP+: serverSigned1 is for another session than the transactionId "
 		    "of its answer; nothing was sent to the eUICC");
+	if (fch.value.len != 16 || memcmp(fch.value.p, chal, 16) != 0)
+		return orsp_errf(ORSP_E_VERIFY,
+		                 "SM-DP+: serverSigned1 does not echo the eUICC's challenge (an "
+		                 "answer to another request); nothing was sent to the eUICC");
 	if (faddr.value.len != strlen(fqdn) ||
 	    strncasecmp((const char *)faddr.value.p, fqdn, faddr.value.len) != 0) {
 		lpa_text_copy(faddr.value, addr, sizeof(addr));
@@ -705,7 +761,7 @@ orsp_err orsp_lpa_download(orsp_lpa_card *c, const orsp_lpa_download_opts *o,
                            char installed_iccid[21])
 {
 	static const uint8_t req_chal[] = {0xBF, 0x2E, 0x00}, req_info1[] = {0xBF, 0x20, 0x00};
-	uint8_t chal_rsp[64], info1[512], tid[16];
+	uint8_t chal_rsp[64], info1[512], tid[16], chal[16];
 	size_t chal_len = 0, info1_len = 0, tid_len = 0, n;
 	char tid_hex[33] = "";
 	uint8_t *s1 = NULL, *sig1 = NULL, *pkid = NULL, *cert = NULL, *asr = NULL, *meta = NULL,
@@ -742,11 +798,12 @@ orsp_err orsp_lpa_download(orsp_lpa_card *c, const orsp_lpa_download_opts *o,
 		e = orsp_errf(ORSP_E_MALFORMED, "card: GetEUICCChallenge answer");
 		goto out;
 	}
+	memcpy(chal, f.value.p, sizeof(chal));
 	if ((e = orsp_lpa_es10(c, req_info1, sizeof(req_info1), info1, sizeof(info1), &info1_len)))
 		goto out;
 	/* initiateAuthentication */
 	req = json_object();
-	if (!req || (e = orsp_json_put_base64(req, "euiccChallenge", f.value.p, 16)) ||
+	if (!req || (e = orsp_json_put_base64(req, "euiccChallenge", chal, sizeof(chal))) ||
 	    (e = orsp_json_put_base64(req, "euiccInfo1", info1, info1_len)) ||
 	    (e = orsp_json_put_string(req, "smdpAddress", o->ac->fqdn)) ||
 	    (e = es9_call(&s, "initiateAuthentication", req, &rsp)))
@@ -776,7 +833,7 @@ orsp_err orsp_lpa_download(orsp_lpa_card *c, const orsp_lpa_download_opts *o,
 		snprintf(tid_hex, sizeof(tid_hex), "%s", tx);
 	}
 	/* no cancelSession on a mismatch: the eUICC has no session to cancel and sign yet */
-	if ((e = check_server_signed1(s1, s1l, tid, tid_len, o->ac->fqdn, s.whose)))
+	if ((e = check_server_signed1(s1, s1l, tid, tid_len, chal, o->ac->fqdn, s.whose)))
 		goto out;
 	json_decref(rsp);
 	rsp = NULL;
@@ -857,7 +914,8 @@ orsp_err orsp_lpa_download(orsp_lpa_card *c, const orsp_lpa_download_opts *o,
 		goto out_cancel;
 	json_decref(req);
 	req = NULL;
-	if ((e = b64_field("authenticateClient", rsp, "profileMetadata", &meta, &metal)) ||
+	if ((e = answer_tid("authenticateClient", rsp, tid, tid_len)) ||
+	    (e = b64_field("authenticateClient", rsp, "profileMetadata", &meta, &metal)) ||
 	    (e = b64_field("authenticateClient", rsp, "smdpSigned2", &s2, &s2l)) ||
 	    (e = b64_field("authenticateClient", rsp, "smdpSignature2", &sig2, &sig2l)) ||
 	    (e = b64_field("authenticateClient", rsp, "smdpCertificate", &dpcert, &dpcertl)) ||
@@ -868,10 +926,25 @@ orsp_err orsp_lpa_download(orsp_lpa_card *c, const orsp_lpa_download_opts *o,
 	                 "Certificate", NULL)) ||
 	    (e = metadata_of(meta, metal, &mp, &owner, &has_owner)))
 		goto out_cancel;
-	/* SmdpSigned2 (t): ccRequiredFlag, read before anyone is asked anything */
+	/* SmdpSigned2 (t): for this session (its first field, transactionId [0]), and its
+	 * ccRequiredFlag, read before anyone is asked anything */
 	{
 		orsp_reader r;
 		orsp_reader_init(&r, t.value.p, t.value.len);
+		if (orsp_der_expect(&r, 0x80, &f)) {
+			orsp_err_clear();
+			e = orsp_errf(ORSP_E_MALFORMED,
+			              "SM-DP+ authenticateClient: malformed answer: "
+			              "smdpSigned2 is not a SmdpSigned2");
+			goto out_cancel;
+		}
+		if (f.value.len != tid_len || memcmp(f.value.p, tid, tid_len) != 0) {
+			e = orsp_errf(
+			    ORSP_E_VERIFY,
+			    "SM-DP+ authenticateClient: smdpSigned2 is for another session "
+			    "(transactionId) than this one; nothing of it was sent to the eUICC");
+			goto out_cancel;
+		}
 		while (orsp_reader_remaining(&r)) {
 			if (orsp_der_read(&r, &f)) {
 				orsp_err_clear();
@@ -1005,15 +1078,18 @@ orsp_err orsp_lpa_download(orsp_lpa_card *c, const orsp_lpa_download_opts *o,
 		e = prepare_error(&pd, !e, note); /* it clears what the SM-DP+ call left */
 		goto out;
 	}
-	if (e || (e = b64_field("getBoundProfilePackage", rsp, "boundProfilePackage", &bpp, &bppl)))
+	if (e || (e = answer_tid("getBoundProfilePackage", rsp, tid, tid_len)) ||
+	    (e = b64_field("getBoundProfilePackage", rsp, "boundProfilePackage", &bpp, &bppl)))
 		goto out_cancel;
 	json_decref(rsp);
 	rsp = NULL;
 	json_decref(req);
 	req = NULL;
 	/* The metadata the eUICC would store must be the metadata shown, whose PPRs were checked
-	 * and consented to (SGP.22 §3.1.3): compared before any of the package is sent. */
-	if ((e = check_bpp_metadata(bpp, bppl, meta, metal)))
+	 * and consented to (SGP.22 §3.1.3), and the package must be for this session: both
+	 * compared before any of the package is sent. */
+	if ((e = check_bpp_metadata(bpp, bppl, meta, metal)) ||
+	    (e = check_bpp_tid(bpp, bppl, tid, tid_len)))
 		goto out_cancel_load;
 	progress(o, ORSP_LPA_STEP_INSTALL, mp.iccid);
 	pir = malloc(4096);
