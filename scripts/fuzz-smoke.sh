@@ -5,9 +5,10 @@
 #
 # Configures a clang build with -DORSP_FUZZ=ON in BUILD_DIR (default build-fuzz), builds the
 # fuzz targets only, and runs each for SECONDS (default 30, or $FUZZ_SECONDS) on a scratch
-# copy of its seed corpus fuzz/corpus/<name>/ (so the tree's corpus is not grown). Exit
-# status is non-zero if any target fails to build, crashes, leaks, times out or finds a
-# sanitizer error; the reproducer is kept under BUILD_DIR/fuzz-artifacts/<target>/.
+# copy of its seed corpus fuzz/corpus/<name>/ (so the tree's corpus is not grown), $JOBS
+# (default 2) targets at a time. Exit status is non-zero if any target fails to build,
+# crashes, leaks, times out or finds a sanitizer error; the reproducer is kept under
+# BUILD_DIR/fuzz-artifacts/<target>/.
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -43,16 +44,15 @@ cmake --build "$build" -j"$jobs" --target "${targets[@]}"
 scratch=$(mktemp -d "${TMPDIR:-/tmp}/orsp-fuzz.XXXXXX")
 trap 'rm -rf "$scratch"' EXIT
 
-failed=()
-for name in "${targets[@]}"; do
-	corpus_src="$root/fuzz/corpus/${name#fuzz_}"
-	corpus="$scratch/$name"
-	artifacts="$build/fuzz-artifacts/$name"
+# One target's run; its report goes to $scratch/$name.out, printed when it ends.
+run_target() {
+	local name=$1 corpus_src="$root/fuzz/corpus/${1#fuzz_}" corpus="$scratch/$1"
+	local artifacts="$build/fuzz-artifacts/$1"
 	mkdir -p "$corpus" "$artifacts"
 	if [ -d "$corpus_src" ]; then
 		cp -R "$corpus_src"/. "$corpus"/
 	else
-		echo "fuzz-smoke: warning: $name has no seed corpus in ${corpus_src#"$root"/}" >&2
+		echo "fuzz-smoke: warning: $name has no seed corpus in ${corpus_src#"$root"/}"
 	fi
 	echo "== $name: ${seconds}s on $(find "$corpus" -type f | wc -l) seed files"
 	# -timeout: seconds per input; -rss_limit_mb: memory cap; leaks fail the run (ASan).
@@ -60,13 +60,37 @@ for name in "${targets[@]}"; do
 		"$build/fuzz/$name" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
 		-print_final_stats=1 -artifact_prefix="$artifacts/" "$corpus" \
 		>"$artifacts/log.txt" 2>&1; then
-		echo "== $name: FAILED (log and reproducer in $artifacts)" >&2
-		tail -n 40 "$artifacts/log.txt" >&2
-		failed+=("$name")
-	else
-		grep -E '^(stat::number_of_executed_units|stat::peak_rss_mb)' "$artifacts/log.txt" || true
-		echo "== $name: ok"
+		echo "== $name: FAILED (log and reproducer in $artifacts)"
+		tail -n 40 "$artifacts/log.txt"
+		return 1
 	fi
+	grep -E '^(stat::number_of_executed_units|stat::peak_rss_mb)' "$artifacts/log.txt" || true
+	echo "== $name: ok"
+}
+
+# $jobs targets at a time (each libFuzzer run uses one core), reports in the order they end.
+failed=()
+declare -A running=() # pid -> target
+finish_one() {
+	local pid name
+	if wait -n -p pid; then
+		name=${running[$pid]}
+	else
+		name=${running[$pid]}
+		failed+=("$name")
+	fi
+	unset "running[$pid]"
+	cat "$scratch/$name.out"
+}
+for name in "${targets[@]}"; do
+	while [ ${#running[@]} -ge "$jobs" ]; do
+		finish_one
+	done
+	run_target "$name" >"$scratch/$name.out" 2>&1 &
+	running[$!]=$name
+done
+while [ ${#running[@]} -gt 0 ]; do
+	finish_one
 done
 
 if [ ${#failed[@]} -ne 0 ]; then
