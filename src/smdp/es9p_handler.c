@@ -2579,8 +2579,8 @@ orsp_err orsp_es9p_sweep(const orsp_smdp_service *svc, orsp_smdp *s, size_t max,
 		    "DELETE FROM es9p_session WHERE rowid IN (SELECT rowid FROM es9p_session AS se"
 		    " WHERE created_at < ?1 AND (step NOT IN (?5, ?6) OR created_at < ?2"
 		    " OR NOT EXISTS (SELECT 1 FROM smdp_profile AS p WHERE p.iccid = se.iccid"
-		    " AND p.state IN (?3, ?7) AND p.eid = se.eid AND p.matching_id = "
-		    "se.matching_id))"
+		    " AND p.state IN (?3, ?7) AND p.eid = se.eid"
+		    " AND p.matching_id = se.matching_id))"
 		    " ORDER BY created_at LIMIT ?4)",
 		    &st);
 	if (!e)
