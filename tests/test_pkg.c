@@ -2702,6 +2702,69 @@ static void test_validate_iot_iccid(void **state)
 	pl_free(&pl);
 }
 
+/* EF.ICCID with content from byte 1 on (fillFileOffset 1, then the 8 bytes arg): content
+ * all the same, which the check judges whole */
+static void mf_iccid_from_byte1(ProfileElement_t *pe, void *arg)
+{
+	File_t *f = &pe->choice.mf.ef_iccid;
+	struct File__Member *m = calloc(1, sizeof(*m));
+	assert_non_null(m);
+	for (int i = 0; i < f->list.count; i++)
+		if (f->list.array[i]->present == File__Member_PR_fillFileContent)
+			os_put(&f->list.array[i]->choice.fillFileContent, (const char *)arg);
+	m->present = File__Member_PR_fillFileOffset;
+	m->choice.fillFileOffset = 1;
+	assert_int_equal(ASN_SEQUENCE_ADD(&f->list, m), 0);
+	assert_int_equal(f->list.count, 3);
+	f->list.array[2] = f->list.array[1];
+	f->list.array[1] = m;
+}
+static void iot_imsi(ProfileElement_t *pe, void *arg)
+{
+	File_t *f = &pe->choice.iot.ef_imsi;
+	for (int i = 0; i < f->list.count; i++)
+		if (f->list.array[i]->present == File__Member_PR_fillFileContent)
+			os_put(&f->list.array[i]->choice.fillFileContent, (const char *)arg);
+}
+
+/* What the eUICC serves is what the SM-DP+ records: an EF.ICCID whose content starts past
+ * byte 0 (before, a file whose first and last bytes were 'FF' counted as left empty, so 8
+ * bytes of another ICCID in between passed), and one IMSI in each PE-USIM and PE-IoT (the
+ * SM-DP+ recorded the first one's, the eUICC serves the PE-USIM's). */
+static void test_validate_served_identity(void **state)
+{
+	pelist pl;
+	(void)state;
+
+	pl_load(&pl, V7);
+	pl_edit(&pl, pl_find(&pl, ORSP_PE_MF, 0), mf_iccid_from_byte1, "9810325476981032");
+	expect_issue(&pl, true, "PE #1 (mf): ef-iccid: content is not a BCD ICCID");
+	pl_free(&pl);
+	/* PE-MF, a PE-IoT with IMSI 001019999999999, TS.48's PE-USIM with 001010123456789 */
+	pl_load(&pl, V7);
+	pl_iot_from_mf(&pl, pl_find(&pl, ORSP_PE_MF, 0), pl_find(&pl, ORSP_PE_USIM, 0), true);
+	pl_edit(&pl, pl_find(&pl, ORSP_PE_IOT, 0), iot_imsi, "080910109999999999");
+	expect_issue(&pl, true,
+	             "ef-imsi holds 001010123456789, PE #2's 001019999999999: a profile is one "
+	             "subscription");
+	pl_free(&pl);
+	/* the same IMSI in both: valid (test_validate_iot_iccid's package, unedited) */
+	pl_load(&pl, V7);
+	pl_iot_from_mf(&pl, pl_find(&pl, ORSP_PE_MF, 0), pl_find(&pl, ORSP_PE_USIM, 0), true);
+	pl_edit(&pl, pl_find(&pl, ORSP_PE_IOT, 0), iot_imsi, "080910101032547698");
+	{
+		size_t len;
+		uint8_t *b = pl_join(&pl, &len);
+		orsp_pkg *pkg = NULL;
+		assert_int_equal(orsp_pkg_decode(b, len, &pkg), ORSP_OK);
+		if (orsp_pkg_validate(pkg, NULL) != ORSP_OK)
+			fail_msg("the same IMSI twice: %s", orsp_err_detail());
+		orsp_pkg_free(pkg);
+		free(b);
+	}
+	pl_free(&pl);
+}
+
 static void test_validate_rules(void **state)
 {
 	static const long dup_id = 4; /* PE-MF's */
@@ -2972,7 +3035,12 @@ static void test_validate_layout(void **state)
 		pl_edit(&pl, pl_find(&pl, edits[i].type, 0), edits[i].fn,
 		        (void *)(uintptr_t)edits[i].arg);
 		expect_issue(&pl, true, edits[i].what);
-		expect_issue_flags(&pl, ORSP_PKG_VALIDATE_INSTALL, false, edits[i].what);
+		/* the IMSI moved a byte on is no IMSI, whatever the layout: an error still */
+		if (edits[i].fn == usim_imsi_offset)
+			expect_issue_flags(&pl, ORSP_PKG_VALIDATE_INSTALL, true,
+			                   "(usim): EF.IMSI: length byte 255 invalid");
+		else
+			expect_issue_flags(&pl, ORSP_PKG_VALIDATE_INSTALL, false, edits[i].what);
 		pl_free(&pl);
 	}
 	/* the sizes of a whole number of records, and a USIM AID of 7 bytes, pass */
@@ -3229,6 +3297,7 @@ int main(void)
 	    cmocka_unit_test(test_fs_members_fit),
 	    cmocka_unit_test(test_validate_rules),
 	    cmocka_unit_test(test_validate_iot_iccid),
+	    cmocka_unit_test(test_validate_served_identity),
 	    cmocka_unit_test(test_validate_layout),
 	    cmocka_unit_test(test_decode_malformed),
 	    cmocka_unit_test(test_decode_constraints),

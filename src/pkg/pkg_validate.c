@@ -144,6 +144,19 @@ static void check_ids(vctx *v)
 	}
 }
 
+/* Whether the package gives file f content (buf, its len bytes as the file system would hold
+ * them): a fill pattern or fillFileContent, and not only 'FF' (a file left empty). Content
+ * in part of the file, the rest 'FF', is content, judged whole. */
+static bool content_defined(const File_t *f, const uint8_t *buf, size_t len)
+{
+	if (!file_defines_content(f))
+		return false;
+	for (size_t k = 0; k < len; k++)
+		if (buf[k] != 0xFF)
+			return true;
+	return false;
+}
+
 /* EF.ICCID of file-system PE i (PE-MF, or PE-IoT's for the IoT Minimal Profile), if it has
  * one: 10 bytes (TS 102 221 §13.2) holding the header's ICCID, or left undefined. */
 static void check_ef_iccid(vctx *v, size_t i, const char *iccid)
@@ -166,8 +179,8 @@ static void check_ef_iccid(vctx *v, size_t i, const char *iccid)
 		add(v, true, (long)i, "ef-iccid is %zu bytes, TS 102 221 §13.2 makes it 10", len);
 		return;
 	}
-	if (buf[0] == 0xFF && buf[9] == 0xFF)
-		return; /* not defined by the package */
+	if (!content_defined(f, buf, len))
+		return; /* not defined by the package: personalisation writes it */
 	if (orsp_iccid_decode_ef(buf, ef) != ORSP_OK)
 		add(v, true, (long)i, "ef-iccid: content is not a BCD ICCID");
 	else if (strcmp(ef, iccid) != 0)
@@ -395,9 +408,15 @@ static void check_files(vctx *v)
 	}
 }
 
+/* EF.IMSI of each PE-USIM and PE-IoT: 9 bytes holding an IMSI, or left undefined; where
+ * several define one, the same one. A profile is one subscription: personalisation writes one
+ * IMSI into each of them, and the SM-DP+ and the AuC record one per profile, while the eUICC
+ * serves the first PE-USIM's. */
 static void check_imsi(vctx *v)
 {
 	const orsp_pkg *pkg = v->pkg;
+	char first[16] = "";
+	size_t first_pe = 0;
 
 	for (size_t i = 0; i < pkg->n; i++) {
 		uint8_t buf[64];
@@ -415,10 +434,19 @@ static void check_imsi(vctx *v)
 			    orsp_err_detail());
 			continue;
 		}
-		if (len == 0 || buf[0] == 0xFF)
-			continue; /* content not defined by the package */
-		if (orsp_imsi_decode_ef(buf, len, imsi) != ORSP_OK)
+		if (!content_defined(f, buf, len))
+			continue; /* not defined by the package: personalisation writes it */
+		if (orsp_imsi_decode_ef(buf, len, imsi) != ORSP_OK) {
 			add(v, true, (long)i, "%s", orsp_err_detail());
+		} else if (!first[0]) {
+			memcpy(first, imsi, sizeof(first));
+			first_pe = i;
+		} else if (strcmp(imsi, first) != 0) {
+			add(v, true, (long)i,
+			    "ef-imsi holds %s, PE #%zu's %s: a profile is one subscription (one "
+			    "IMSI in each PE-USIM and PE-IoT)",
+			    imsi, first_pe, first);
+		}
 	}
 }
 
