@@ -2747,6 +2747,9 @@ static void test_validate_served_identity(void **state)
 	expect_issue(&pl, true,
 	             "ef-imsi holds 001010123456789, PE #2's 001019999999999: a profile is one "
 	             "subscription");
+	/* an eUICC installing it serves the PE-USIM's: a warning */
+	expect_issue_flags(&pl, ORSP_PKG_VALIDATE_INSTALL, false,
+	                   "ef-imsi holds 001010123456789, PE #2's 001019999999999");
 	pl_free(&pl);
 	/* the same IMSI in both: valid (test_validate_iot_iccid's package, unedited) */
 	pl_load(&pl, V7);

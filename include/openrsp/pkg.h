@@ -468,8 +468,9 @@ ORSP_MUST_CHECK orsp_err orsp_pkg_validate(const orsp_pkg *pkg, orsp_pkg_report 
  * A known PE that does not re-encode to its received bytes (an element of a later
  * PEDefinitions, or a value that is not DER: the two cannot be told apart) is a warning,
  * processed without what the model drops, unless its PEHeader has `mandated`: then it is an
- * error. (The ProfileHeader, which has no PEHeader, counts as not mandated.) Every other rule
- * is the same. */
+ * error. (The ProfileHeader, which has no PEHeader, counts as not mandated.) The layout of a
+ * file as the eUICC creates it, and PE-USIMs and PE-IoTs whose EF.IMSI differ, are warnings
+ * too. Every other rule is the same. */
 #define ORSP_PKG_VALIDATE_INSTALL 1u
 /* orsp_pkg_validate with flags (0 or ORSP_PKG_VALIDATE_INSTALL); other bits: ORSP_E_USAGE. */
 ORSP_MUST_CHECK orsp_err orsp_pkg_validate_flags(const orsp_pkg *pkg, unsigned flags,

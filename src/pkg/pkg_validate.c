@@ -411,7 +411,8 @@ static void check_files(vctx *v)
 /* EF.IMSI of each PE-USIM and PE-IoT: 9 bytes holding an IMSI, or left undefined; where
  * several define one, the same one. A profile is one subscription: personalisation writes one
  * IMSI into each of them, and the SM-DP+ and the AuC record one per profile, while the eUICC
- * serves the first PE-USIM's. */
+ * serves the first PE-USIM's. Two that differ are an error for who vouches for the package, a
+ * warning for an eUICC installing it (which serves the first PE-USIM's). */
 static void check_imsi(vctx *v)
 {
 	const orsp_pkg *pkg = v->pkg;
@@ -442,7 +443,7 @@ static void check_imsi(vctx *v)
 			memcpy(first, imsi, sizeof(first));
 			first_pe = i;
 		} else if (strcmp(imsi, first) != 0) {
-			add(v, true, (long)i,
+			add(v, !(v->flags & ORSP_PKG_VALIDATE_INSTALL), (long)i,
 			    "ef-imsi holds %s, PE #%zu's %s: a profile is one subscription (one "
 			    "IMSI in each PE-USIM and PE-IoT)",
 			    imsi, first_pe, first);
