@@ -737,6 +737,22 @@ static void test_config_errors(void **state)
 	    {"es2_token: test-operator-token-0123456789\n",
 	     ":1: es2_token...: expected key = value"},
 	    {"[es2_token test-operator-token-0123456789]\n", ":1: [es2_token...: unknown section"},
+	    /* the same typos before a base64 token, whose '=' padding made the line split there
+	     * and its text an "unknown key"; a token on a line of its own is not shown at all */
+	    {"es2_token: test-operator-token-0123456789==\n",
+	     ":1: es2_token...: expected key = value"},
+	    {"es2_token test-operator-token-0123456789==\n",
+	     ":1: es2_token...: expected key = value"},
+	    {"[keyset]\ndpauth_key: test-operator-token-0123456789==\n",
+	     ":2: dpauth_key...: expected key = value"},
+	    {"test-operator-token-0123456789==\n",
+	     ":1: a line not shown (it may hold a secret): expected key = value"},
+	    {"test-operator-token-0123456789\n",
+	     ":1: a line not shown (it may hold a secret): expected key = value"},
+	    /* the HTTP server takes a numeric address only: refused at its line, before any
+	     * database is opened */
+	    {"listen = localhost\n", ":1: listen: expected a numeric IPv4 or IPv6 address"},
+	    {"listen = 999.1.1.1\n", ":1: listen: expected a numeric IPv4 or IPv6 address"},
 	    {"fqdn = x.example\noid = 2.999.10\ndatabase = d\nplain_http = yes\n", "[keyset]"},
 	};
 	(void)state;

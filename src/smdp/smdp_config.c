@@ -5,6 +5,7 @@
  *   [keyset]          starts one more key set (CI, DPauth, DPpb); repeat for several CIs
  *
  * Every problem names the file, the line and the key. */
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
 #include <libgen.h>
@@ -92,17 +93,36 @@ static orsp_err vbad(const loader *l, unsigned line, const char *key, const char
 	return orsp_errf(ORSP_E_USAGE, "%s: %s: %.1500s", l->file, key, msg);
 }
 
+/* What a key is spelt with. */
+#define KEY_CHARS "abcdefghijklmnopqrstuvwxyz0123456789_"
+
 /* A line that is not "key = value" (or a known section) is named by its first word only,
- * "..." when more follows: the rest may be a secret with a typo before it (es2_token:
- * <token>), never echoed to a log. */
+ * "..." when more follows, and only if that word is spelt as a key can be (a-z, 0-9, '_',
+ * after a section's '['): the rest may be a secret with a typo before it (es2_token:
+ * <token>), and a word of another kind may be one itself (a token pasted on a line of its
+ * own); neither is echoed to a log. */
 static const char *first_word(const char *s, char *out, size_t cap)
 {
-	size_t k = strcspn(s, " \t:=");
+	size_t skip = s[0] == '[', n = strspn(s + skip, KEY_CHARS), k = skip + n;
 
-	if (k > 24)
-		k = 24;
+	if (skip && s[k] == ']')
+		k++; /* a section's closing bracket */
+	if (n == 0 || n > 32 || (s[k] && !strchr(" \t:=", s[k]))) {
+		snprintf(out, cap, "a line not shown (it may hold a secret)");
+		return out;
+	}
 	snprintf(out, cap, "%.*s%s", (int)k, s, s[k] ? "..." : "");
 	return out;
+}
+
+/* Whether k is spelt as a key can be: 1-32 of a-z, 0-9 and '_'. Anything else before the
+ * '=' (a ':' or a space after a key, a token on a line of its own, whose base64 ends in '=')
+ * is not named whole: it may hold a secret (first_word). */
+static bool key_like(const char *k)
+{
+	size_t n = strspn(k, KEY_CHARS);
+
+	return n > 0 && n <= 32 && k[n] == '\0';
 }
 
 /* A problem of the line being read. */
@@ -589,8 +609,14 @@ static orsp_err set_key(loader *l, const char *k, const char *v)
 		}
 		snprintf(c->svc.oid, sizeof(c->svc.oid), "%s", v);
 	} else if (strcmp(k, "listen") == 0) {
+		struct in6_addr a6;
 		if (strlen(v) >= sizeof(c->listen))
 			return bad(l, k, "too long");
+		/* as the HTTP server takes it: a numeric address, no name to resolve */
+		if (inet_pton(AF_INET, v, &a6) != 1 && inet_pton(AF_INET6, v, &a6) != 1)
+			return bad(l, k,
+			           "expected a numeric IPv4 or IPv6 address (127.0.0.1, ::1, "
+			           "0.0.0.0), not a name");
 		snprintf(c->listen, sizeof(c->listen), "%s", v);
 	} else if (strcmp(k, "port") == 0) {
 		if ((e = parse_uint(l, k, v, 65535, &x)))
@@ -916,6 +942,17 @@ static orsp_err check_tls(loader *l)
 		return bad_at(l, "tls_key", "tls_key", "%s is not a usable private key (%s)",
 		              c->tls_key, why);
 	}
+	if (k && orsp_ec_curve(k) != ORSP_CURVE_P256) {
+		/* GnuTLS, the HTTPS server's TLS, has no brainpool curves */
+		orsp_curve c_k = orsp_ec_curve(k);
+		orsp_ec_free(k);
+		orsp_cert_free(tls);
+		return bad_at(
+		    l, "tls_key", "tls_key",
+		    "the DPtls key must be on P-256: the HTTPS server (GnuTLS) cannot use "
+		    "%s (serve plain HTTP behind a TLS proxy that can, or use a P-256 DPtls)",
+		    orsp_curve_name(c_k));
+	}
 	mine = same_point(c->tls_token_key ? c->tls_token_key : k, tls);
 	orsp_ec_free(k);
 	orsp_cert_free(tls);
@@ -1092,17 +1129,23 @@ orsp_err orsp_smdp_config_load(const char *path, orsp_smdp_config *c)
 			continue;
 		}
 		if (s[0] == '[') {
-			char word[33];
+			char word[48];
 			e = bad(&l, first_word(s, word, sizeof(word)), "unknown section");
 			continue;
 		}
 		eq = strchr(s, '=');
 		if (!eq) {
-			char word[33];
+			char word[48];
 			e = bad(&l, first_word(s, word, sizeof(word)), "expected key = value");
 			continue;
 		}
 		*eq = '\0';
+		if (!key_like(trim(s))) {
+			char word[48];
+			e = bad(&l, first_word(trim(s), word, sizeof(word)),
+			        "expected key = value");
+			continue;
+		}
 		/* a comment after the value: whitespace then '#' */
 		for (char *h = eq + 1; *h; h++)
 			if (*h == '#' && (h[-1] == ' ' || h[-1] == '\t')) {

@@ -69,6 +69,18 @@ bad_conf "c4.conf:13: dppb_key: does not belong" "$T/c4.conf"
 conf "$T/c4t.conf"
 sed -i 's|^tls_key = .*|tls_key = pki/smdp/dppb_key.pem|' "$T/c4t.conf"
 bad_conf "c4t.conf:6: tls_key: does not belong to tls_cert" "$T/c4t.conf"
+# a listen address the HTTP server cannot take, and a brainpoolP256r1 DPtls (GnuTLS has no
+# brainpool curves): refused at their lines, before any database or KEK file is created (they
+# were found only when the server started, after the database, in words naming neither)
+conf "$T/cl.conf" "listen = localhost"
+sed -i 's|^database = .*|database = never.db|' "$T/cl.conf"
+bad_conf "cl.conf:8: listen: expected a numeric IPv4 or IPv6 address" "$T/cl.conf"
+"$B" pki init "$T/pkib" --curve brainpool --smdp-fqdn $FQDN >/dev/null
+conf "$T/cb.conf"
+sed -i 's|^database = .*|database = never.db|; s|pki/smdp/dptls|pkib/smdp/dptls|' "$T/cb.conf"
+sed 's|pki/|pkib/|' <(smdp_keyset_conf) >>"$T/cb.conf"
+bad_conf "cb.conf:6: tls_key: the DPtls key must be on P-256: the HTTPS server (GnuTLS) cannot use brainpoolP256r1" "$T/cb.conf"
+if compgen -G "$T/never.db*" >/dev/null; then bad "a refused configuration created $(ls "$T"/never.db*)"; else ok; fi
 # a key of the global part appended after [keyset]: says where it goes
 conf "$T/c4g.conf"
 echo "metrics_cache = 0" >>"$T/c4g.conf"
