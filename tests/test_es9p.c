@@ -3407,9 +3407,9 @@ static void test_cc_of_current_order(void **state)
 	dl_free(&a);
 }
 
-/* Two sessions of one eUICC both got a package (an LPA that started over): the first
- * result that arrives decides; the other one is recorded, answered 204, and ends its
- * session. */
+/* Two sessions of one eUICC both got a package (an LPA that started over): a success decides
+ * (a failure does not while the other's package is out: test_parallel_failure_keeps_other);
+ * the other result is recorded, answered 204, and ends its session. */
 static void test_second_pir(void **state)
 {
 	fx *f = *state;
@@ -3425,12 +3425,12 @@ static void test_second_pir(void **state)
 	authenticate(f, &a2, "TWICE-1");
 	get_bpp(f, &a1, NULL, true);
 	get_bpp(f, &a2, NULL, true);
-	assert_null(call(f, "handleNotification", pir_request(f, &a1, false, false), &http));
+	assert_null(call(f, "handleNotification", pir_request(f, &a1, true, false), &http));
 	assert_int_equal(http, 204);
-	assert_int_equal(state_of(f), ORSP_SMDP_ERROR);
-	assert_null(call(f, "handleNotification", pir_request(f, &a2, true, false), &http));
+	assert_int_equal(state_of(f), ORSP_SMDP_INSTALLED);
+	assert_null(call(f, "handleNotification", pir_request(f, &a2, false, false), &http));
 	assert_int_equal(http, 204);
-	assert_int_equal(state_of(f), ORSP_SMDP_ERROR);
+	assert_int_equal(state_of(f), ORSP_SMDP_INSTALLED);
 	assert_int_equal(count_of(f, "SELECT count(*) FROM es9p_notification WHERE result ="
 	                             " 'profile not downloaded'"),
 	                 1);
@@ -4146,6 +4146,46 @@ static void test_parallel_cancel_keeps_other(void **state)
 	assert_int_equal(state_of(f), ORSP_SMDP_INSTALLED);
 	dl_free(&a);
 	dl_free(&b);
+}
+
+/* Parallel sessions of one eUICC, both delivered: a failure of one while the other's package
+ * is out changes no state (the other's result or cancel decides, as for a cancel after
+ * delivery); the other's success then makes the profile Installed. Before, the first failure
+ * put the profile in Error at once, and the success the eUICC signed after it was recorded
+ * as "profile not downloaded". When both fail, the second failure (no package left out) puts
+ * the profile in Error. */
+static void test_parallel_failure_keeps_other(void **state)
+{
+	fx *f = *state;
+	static dl a, b;
+
+	order(f, EID, "RETRY-X-16", NULL);
+	parallel_sessions(f, &a, &b, "RETRY-X-16");
+	get_bpp(f, &a, NULL, true);
+	get_bpp(f, &b, NULL, true);
+	pir_judged(f, &a, false, "installation failed, another package still out");
+	assert_int_equal(state_of(f), ORSP_SMDP_DOWNLOADED);
+	assert_int_equal(step_of(f, &a), 4);
+	pir_judged(f, &b, true, "installed");
+	assert_int_equal(state_of(f), ORSP_SMDP_INSTALLED);
+	dl_free(&a);
+	dl_free(&b);
+}
+
+static void test_parallel_failures_both(void **state)
+{
+	fx *f = *state;
+	static dl c, d;
+
+	order(f, EID, "RETRY-X-17", NULL);
+	parallel_sessions(f, &c, &d, "RETRY-X-17");
+	get_bpp(f, &c, NULL, true);
+	get_bpp(f, &d, NULL, true);
+	pir_judged(f, &c, false, "installation failed, another package still out");
+	pir_judged(f, &d, false, "installation failed");
+	assert_int_equal(state_of(f), ORSP_SMDP_ERROR);
+	dl_free(&c);
+	dl_free(&d);
 }
 
 static void test_parallel_cancel_both(void **state)
@@ -5263,6 +5303,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_retry_reopen_sweep, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_retry_old_failure_after_reopen, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_parallel_cancel_keeps_other, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_parallel_failure_keeps_other, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_parallel_failures_both, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_parallel_cancel_both, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_retry_ends_parallel, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_retry_failure_injection, setup, teardown),

@@ -2170,7 +2170,8 @@ static orsp_err handle_pir(ctx *c, const orsp_tlv *pir)
 	 * meanwhile is judged as such. A superseded session's success is the eUICC's word that
 	 * it holds the profile: Installed, as from the retry's own result (whose package the
 	 * eUICC then refuses, and whose result comes second). Its failure changes nothing: the
-	 * retry, still under way, decides. */
+	 * retry, still under way, decides; nor does the failure of one of two parallel sessions
+	 * while the other's package is out. */
 	if ((e = orsp_db_begin_flat(c->db)))
 		goto out;
 	{
@@ -2194,6 +2195,18 @@ static orsp_err handle_pir(ctx *c, const orsp_tlv *pir)
 	if (!e && se.step == S_RETRIED && !success) {
 		e = record_notification(c, se.eid, se.iccid, event, seq, tid_hex, "retried");
 		goto done;
+	}
+	if (!e && !success) {
+		/* a failure while another session of this eUICC and order still has its package
+		 * out (parallel sessions, both delivered): that one's result or cancel decides,
+		 * as for a cancelSession after delivery */
+		bool other = false;
+		e = other_delivered(c, &se, &other);
+		if (!e && other) {
+			e = record_notification(c, se.eid, se.iccid, event, seq, tid_hex,
+			                        "installation failed, another package still out");
+			goto done;
+		}
 	}
 	if (!e)
 		e = orsp_smdp_mark_pir(c->s, se.iccid, se.mid, se.eid, success, pir->raw.p,
