@@ -1559,6 +1559,7 @@ static void test_tls(void **state)
 	EVP_PKEY *k = certmint_key_new("prime256v1");
 	certmint_spec spec = {.subject = "/O=RSPTEST/CN=" THALES_FQDN,
 	                      .serial = 77,
+	                      .policy = "2.23.146.1.2.1.3", /* DPtls */
 	                      .key_usage = "critical,digitalSignature",
 	                      .ext_key_usage = "serverAuth",
 	                      .san = "DNS:" THALES_FQDN};
@@ -1627,6 +1628,76 @@ static void test_tls(void **state)
 	assert_int_equal(x->smdp.n, 0);
 
 	X509_free(leaf);
+	X509_free(ci);
+	EVP_PKEY_free(k);
+	EVP_PKEY_free(ci_key);
+}
+
+/* A TLS certificate that chains to --ca and carries the name, but is not a DPtls certificate
+ * for the SM-DP+ address (SGP.22 §4.5.2.1.0.3), is refused during the handshake, before any
+ * request goes out: no DPtls policy (another role's, or none), the name only as the CN (no DNS
+ * subjectAltName), a wildcard name. Before, libcurl's chain and name checks let each of them
+ * through a whole download. */
+static void test_tls_not_dptls(void **state)
+{
+	static const struct {
+		const char *policy, *san, *detail;
+	} t[] = {
+	    {"2.23.146.1.2.1.4", "DNS:" THALES_FQDN, "policy is DPauth"},
+	    {NULL, "DNS:" THALES_FQDN, "no RSP role policy"},
+	    {"2.23.146.1.2.1.3", NULL, "no subjectAltName, expected DNS:" THALES_FQDN},
+	    {"2.23.146.1.2.1.3", "DNS:*.prod.ondemandconnectivity.com",
+	     "no DNS subjectAltName matches " THALES_FQDN},
+	};
+	fx *x = *state;
+	char iccid[21], cert_path[512], key_path[512], ci_path[512];
+	const char *dir = test_tmpdir("lpa_tls_dptls");
+	EVP_PKEY *ci_key = certmint_key_load("sgp26/CertificateIssuer/SK_CI_ECDSA_NIST.pem");
+	X509 *ci = certmint_cert_load("sgp26/CertificateIssuer/CERT_CI_ECDSA_NIST.der");
+	EVP_PKEY *k = certmint_key_new("prime256v1");
+	FILE *f;
+
+	assert_non_null(ci_key);
+	assert_non_null(ci);
+	snprintf(cert_path, sizeof(cert_path), "%s/tls.pem", dir);
+	snprintf(key_path, sizeof(key_path), "%s/tls.key", dir);
+	f = fopen(key_path, "w");
+	assert_non_null(f);
+	PEM_write_PrivateKey(f, k, NULL, NULL, 0, NULL, NULL);
+	fclose(f);
+	snprintf(ci_path, sizeof(ci_path), "%s",
+	         test_vector_path("sgp26/CertificateIssuer/CERT_CI_ECDSA_NIST.pem"));
+	for (size_t i = 0; i < ORSP_ARRAY_LEN(t); i++) {
+		certmint_spec spec = {.subject = "/O=RSPTEST/CN=" THALES_FQDN,
+		                      .serial = 78 + (long)i,
+		                      .policy = t[i].policy,
+		                      .key_usage = "critical,digitalSignature",
+		                      .ext_key_usage = "serverAuth",
+		                      .san = t[i].san};
+		X509 *leaf = certmint_issue(&spec, k, ci, ci_key);
+		assert_non_null(leaf);
+		f = fopen(cert_path, "w");
+		assert_non_null(f);
+		PEM_write_X509(f, leaf);
+		fclose(f);
+		X509_free(leaf);
+		orsp_http_server_stop(x->srv, 1000);
+		x->srv = NULL;
+		assert_int_equal(start_server(x, cert_path, key_path), ORSP_OK);
+		x->route.base_url = x->base;
+		x->route.fqdn = THALES_FQDN;
+		x->server.ca_file = ci_path;
+		x->server.insecure = false;
+		x->smdp.n = 0;
+		x->card.n = 0;
+		assert_int_equal(orsp_lpa_ac_parse("1$" THALES_FQDN "$X", &x->ac), ORSP_OK);
+		assert_int_equal(run(x, NULL, iccid), ORSP_E_VERIFY);
+		if (!strstr(orsp_err_detail(), "the server's certificate: ") ||
+		    !strstr(orsp_err_detail(), t[i].detail))
+			fail_msg("case %zu: %s", i, orsp_err_detail());
+		assert_int_equal(x->smdp.n, 0); /* no request reached the server */
+		assert_false(card_saw(x, 0xBF38));
+	}
 	X509_free(ci);
 	EVP_PKEY_free(k);
 	EVP_PKEY_free(ci_key);
@@ -2798,6 +2869,7 @@ int main(void)
 	    T(test_connection_refused),
 	    T(test_no_trust_anchor),
 	    T(test_tls),
+	    T(test_tls_not_dptls),
 	    T(test_notifications),
 	    T(test_install_failed_named),
 	    T(test_cancel_not_confirmed),

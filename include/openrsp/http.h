@@ -220,6 +220,16 @@ typedef struct orsp_http_client_opts {
 	size_t max_response;         /* 0: ORSP_HTTP_DEFAULT_MAX_RESPONSE */
 	/* Skip certificate and hostname verification. Tests only; logged as a warning. */
 	bool insecure_for_tests;
+	/* A check of the server's certificate beyond the chain and the name, made once both
+	 * verified and before each request is sent (on a new connection or a reused one):
+	 * peer_check gets the server's certificate and the one that issued it in the chain
+	 * OpenSSL verified (NULL, 0 when the chain is the certificate alone), DER; anything but
+	 * ORSP_OK stops the exchange before the request goes out: ORSP_E_VERIFY
+	 * (ORSP_HTTP_FAIL_TLS) with its detail. Called in the thread of the request. TLS sessions
+	 * are not resumed then. NULL: none (nor with insecure_for_tests). */
+	orsp_err (*peer_check)(void *arg, const uint8_t *cert, size_t cert_len,
+	                       const uint8_t *issuer, size_t issuer_len);
+	void *peer_check_arg;
 } orsp_http_client_opts;
 
 /* Why an exchange failed, finer than the orsp_err category (for retry decisions). */

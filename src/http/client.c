@@ -10,6 +10,7 @@
 #include <strings.h>
 
 #include <curl/curl.h>
+#include <openssl/ssl.h>
 #include <openssl/x509_vfy.h>
 
 #include "openrsp/http.h"
@@ -27,6 +28,11 @@ struct orsp_http_client {
 	unsigned connect_timeout_ms, timeout_ms;
 	size_t max_response;
 	bool insecure;
+	/* opts.peer_check, and what it said of the last handshake it failed */
+	orsp_err (*peer_check)(void *, const uint8_t *, size_t, const uint8_t *, size_t);
+	void *peer_arg;
+	bool peer_failed;
+	char peer_detail[512];
 };
 
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
@@ -136,6 +142,8 @@ orsp_err orsp_http_client_new(const orsp_http_client_opts *opts, orsp_http_clien
 		goto out;
 	}
 	c->insecure = opts->insecure_for_tests;
+	c->peer_check = opts->peer_check;
+	c->peer_arg = opts->peer_check_arg;
 	if (c->insecure)
 		orsp_log(ORSP_LOG_WARN,
 		         "http client: TLS verification DISABLED (insecure_for_tests)");
@@ -297,6 +305,60 @@ static bool connected(CURL *curl)
 {
 	char *ip = NULL;
 	return curl_easy_getinfo(curl, CURLINFO_PRIMARY_IP, &ip) == CURLE_OK && ip && ip[0];
+}
+
+/* ---- the peer check (opts.peer_check) ----
+ * libcurl calls CURLOPT_PREREQFUNCTION once a connection is made (or reused), its TLS
+ * handshake done and the server's certificate verified, chain and name, before the request
+ * goes out: there the verified chain OpenSSL kept (the server's certificate, then its issuer)
+ * goes to peer_check, and a refusal aborts the transfer. TLS session resumption is off for
+ * such a client (a resumed session has no verified chain to show). */
+static size_t der_of(X509 *x, unsigned char **der)
+{
+	int n = i2d_X509(x, der);
+	return n > 0 ? (size_t)n : 0;
+}
+
+static orsp_err peer_chain_check(orsp_http_client *c)
+{
+	struct curl_tlssessioninfo *ti = NULL;
+	STACK_OF(X509) * chain;
+	unsigned char *leaf = NULL, *iss = NULL;
+	size_t leaf_len = 0, iss_len = 0;
+	orsp_err e;
+
+	if (curl_easy_getinfo(c->curl, CURLINFO_TLS_SSL_PTR, &ti) != CURLE_OK || !ti ||
+	    ti->backend != CURLSSLBACKEND_OPENSSL || !ti->internals)
+		return orsp_errf(ORSP_E_VERIFY, "no TLS connection (with OpenSSL) to check");
+	chain = SSL_get0_verified_chain((SSL *)ti->internals);
+	if (!chain || sk_X509_num(chain) < 1)
+		return orsp_errf(ORSP_E_VERIFY, "no verified certificate chain");
+	leaf_len = der_of(sk_X509_value(chain, 0), &leaf);
+	if (sk_X509_num(chain) > 1)
+		iss_len = der_of(sk_X509_value(chain, 1), &iss);
+	if (!leaf_len || (sk_X509_num(chain) > 1 && !iss_len))
+		e = orsp_errf(ORSP_E_RESOURCE, "cannot encode the server's certificate chain");
+	else
+		e = c->peer_check(c->peer_arg, leaf, leaf_len, iss, iss_len);
+	OPENSSL_free(leaf);
+	OPENSSL_free(iss);
+	return e;
+}
+
+static int peer_prereq(void *arg, char *primary_ip, char *local_ip, int primary_port,
+                       int local_port)
+{
+	orsp_http_client *c = arg;
+
+	(void)primary_ip;
+	(void)local_ip;
+	(void)primary_port;
+	(void)local_port;
+	if (peer_chain_check(c) == ORSP_OK)
+		return CURL_PREREQFUNC_OK;
+	c->peer_failed = true;
+	snprintf(c->peer_detail, sizeof(c->peer_detail), "%s", orsp_err_detail());
+	return CURL_PREREQFUNC_ABORT;
 }
 
 /* An answer that is not HTTP: PROTOCOL, ORSP_E_MALFORMED with libcurl's words d. */
@@ -477,6 +539,11 @@ orsp_err orsp_http_client_request(orsp_http_client *c, const char *method, const
 	} else {
 		SETOPT(CURLOPT_SSL_VERIFYPEER, 1L);
 		SETOPT(CURLOPT_SSL_VERIFYHOST, 2L);
+		if (c->peer_check) {
+			SETOPT(CURLOPT_SSL_SESSIONID_CACHE, 0L);
+			SETOPT(CURLOPT_PREREQFUNCTION, peer_prereq);
+			SETOPT(CURLOPT_PREREQDATA, c);
+		}
 	}
 	if (c->cert.file)
 		SETOPT(CURLOPT_SSLCERT, c->cert.file);
@@ -502,7 +569,14 @@ orsp_err orsp_http_client_request(orsp_http_client *c, const char *method, const
 			SETOPT(CURLOPT_CUSTOMREQUEST, method);
 	}
 
+	c->peer_failed = false;
 	rc = curl_easy_perform(curl);
+	if (rc != CURLE_OK && c->peer_failed) {
+		out->fail = ORSP_HTTP_FAIL_TLS;
+		err = orsp_errf(ORSP_E_VERIFY, "http: TLS failure: the server's certificate: %s",
+		                c->peer_detail);
+		goto out;
+	}
 	if (rc != CURLE_OK) {
 		err = map_curl_error(curl, rc, &s, errbuf, &out->fail);
 		goto out;

@@ -45,6 +45,32 @@ static const char *base_for(const orsp_lpa_server *sv, const char *fqdn, char *b
 	return buf;
 }
 
+/* The SM-DP+'s TLS certificate, once OpenSSL verified its chain to --ca and its name: a
+ * DPtls certificate (SGP.22 §4.5.2.1.0.3: the DPtls role policy, its key usage) issued by the
+ * CI that chain ended at, with the SM-DP+ address (arg) as a DNS subjectAltName, matched
+ * exactly (libcurl's match also takes the CN when there is no DNS name, and wildcards); as
+ * the SM-DP+ checks its own tls_cert (orsp_rsp_verify_server_cert). */
+static orsp_err dptls_check(void *arg, const uint8_t *cert, size_t cert_len, const uint8_t *issuer,
+                            size_t issuer_len)
+{
+	orsp_cert *leaf = NULL, *ci = NULL;
+	orsp_ci_store *cis = NULL;
+	orsp_err e;
+
+	if (!issuer)
+		return orsp_errf(ORSP_E_VERIFY, "self-issued, not a DPtls certificate of a CI");
+	if ((e = orsp_cert_parse(cert, cert_len, &leaf)) ||
+	    (e = orsp_cert_parse(issuer, issuer_len, &ci)) || (e = orsp_ci_store_new(&cis)) ||
+	    (e = orsp_ci_store_add(cis, ci)))
+		goto out;
+	e = orsp_rsp_verify_server_cert(cis, leaf, ORSP_ROLE_DP_TLS, (const char *)arg, 0);
+out:
+	orsp_ci_store_free(cis);
+	orsp_cert_free(ci);
+	orsp_cert_free(leaf);
+	return e;
+}
+
 static orsp_err es9_open(es9 *c, const orsp_lpa_server *sv, const char *fqdn, const char *whose)
 {
 	orsp_http_client_opts o = {0};
@@ -63,8 +89,10 @@ static orsp_err es9_open(es9 *c, const orsp_lpa_server *sv, const char *fqdn, co
 	o.insecure_for_tests = sv && sv->insecure;
 	o.timeout_ms = sv ? sv->timeout_ms : 0;
 	o.max_response = LPA_ANSWER_MAX;
-	/* the certificate must name the SM-DP+ address, wherever we connect */
+	/* the certificate must name the SM-DP+ address, wherever we connect, and be a DPtls one */
 	o.expected_host = fqdn;
+	o.peer_check = dptls_check;
+	o.peer_check_arg = (void *)(uintptr_t)fqdn;
 	/* plain HTTP authenticates no server: only when verification is off anyway */
 	if (strncmp(base, "https://", 8) != 0 && !o.insecure_for_tests)
 		return orsp_errf(
