@@ -1960,16 +1960,20 @@ static void test_upp_encrypted_at_rest(void **state)
 		    ORSP_OK);
 	}
 	/* a wrapped key too long for any key, or cut short; a sealed package of another
-	 * length than the profile's: refused, nothing handed out */
-	assert_int_equal(orsp_db_exec(orsp_smdp_db(s), "UPDATE smdp_upp SET dek_wrapped ="
-	                                               " dek_wrapped || zeroblob(200)"),
+	 * length than the profile's: refused, nothing handed out. (SQL's || makes text, on
+	 * which substr counts characters, not bytes: a cut of 20 characters of the random
+	 * bytes was sometimes long enough to reach the unwrap, ORSP_E_VERIFY; hence the casts.) */
+	assert_int_equal(orsp_db_exec(orsp_smdp_db(s),
+	                              "UPDATE smdp_upp SET dek_wrapped ="
+	                              " CAST(dek_wrapped || zeroblob(200) AS BLOB)"),
 	                 ORSP_OK);
 	assert_int_equal(orsp_smdp_get_upp(s, q.iccid, &back, &blen), ORSP_E_MALFORMED);
 	assert_non_null(strstr(orsp_err_detail(), "key has a bad length"));
 	assert_int_equal(orsp_db_exec(orsp_smdp_db(s), "UPDATE smdp_upp SET dek_wrapped ="
-	                                               " substr(dek_wrapped, 1, 20)"),
+	                                               " substr(CAST(dek_wrapped AS BLOB), 1, 20)"),
 	                 ORSP_OK);
 	assert_int_equal(orsp_smdp_get_upp(s, q.iccid, &back, &blen), ORSP_E_MALFORMED);
+	assert_non_null(strstr(orsp_err_detail(), "bad length 20"));
 	assert_int_equal(orsp_db_exec(orsp_smdp_db(s), "UPDATE smdp_upp SET upp_sealed ="
 	                                               " substr(upp_sealed, 1, 50)"),
 	                 ORSP_OK);
