@@ -320,6 +320,8 @@ typedef struct smdp {
 	const char *message; /* statusCodeData.message of a Failed answer */
 	const char *tid;     /* the JSON transactionId of initiateAuthentication, when set */
 	const char *ac_tid, *gbpp_tid; /* those of authenticateClient, getBoundProfilePackage */
+	/* initiateAuthentication's Content-Type when not application/json; X-Admin-Protocol */
+	const char *ctype, *admin_hdr;
 	const char *subject, *reason; /* the codes of a Failed answer, when set */
 } smdp;
 
@@ -550,8 +552,11 @@ static orsp_err smdp_handle(void *ctx, const orsp_http_request *req, orsp_http_r
 			e = orsp_http_response_set_json(resp, 200, out);
 			json_decref(out);
 		} else {
-			e = orsp_http_response_set_body(resp, 200, "application/json", b, n);
+			e = orsp_http_response_set_body(
+			    resp, 200, s->ctype ? s->ctype : "application/json", b, n);
 		}
+		if (!e && s->admin_hdr)
+			e = orsp_http_response_add_header(resp, "X-Admin-Protocol", s->admin_hdr);
 		free(b);
 		return e;
 	}
@@ -1631,6 +1636,43 @@ static void test_tls(void **state)
 	X509_free(ci);
 	EVP_PKEY_free(k);
 	EVP_PKEY_free(ci_key);
+}
+
+/* An answer is JSON by its Content-Type (application/json, parameters allowed: osmo-smdpp
+ * adds ;charset=UTF-8), and an X-Admin-Protocol, when there is one, names SGP.22 v2 (SGP.22
+ * §6.5.1); otherwise it is malformed, and nothing of it reaches the eUICC. */
+static void test_answer_headers(void **state)
+{
+	static const struct {
+		const char *ctype, *admin, *detail; /* detail NULL: taken */
+	} t[] = {
+	    {"text/html", NULL, "Content-Type \"text/html\", not application/json"},
+	    {"application/jsonx", NULL, "Content-Type \"application/jsonx\""},
+	    {"application/json;charset=UTF-8", NULL, NULL},
+	    {"Application/JSON", "gsma/rsp/v2.1.0", NULL},
+	    {NULL, "bogus/9", "X-Admin-Protocol \"bogus/9\" is not an SGP.22 v2 version"},
+	    {NULL, "gsma/rsp/v3.0.0", "X-Admin-Protocol \"gsma/rsp/v3.0.0\""},
+	};
+	fx *x = *state;
+	char iccid[21];
+
+	for (size_t i = 0; i < ORSP_ARRAY_LEN(t); i++) {
+		reset(x);
+		x->smdp.ctype = t[i].ctype;
+		x->smdp.admin_hdr = t[i].admin;
+		orsp_err e = run(x, NULL, iccid);
+		if (!t[i].detail) {
+			if (e != ORSP_OK)
+				fail_msg("case %zu: %s", i, orsp_err_detail());
+			continue;
+		}
+		assert_int_equal(e, ORSP_E_MALFORMED);
+		if (!strstr(orsp_err_detail(), t[i].detail) ||
+		    !strstr(orsp_err_detail(), "SM-DP+ initiateAuthentication: malformed answer"))
+			fail_msg("case %zu: %s", i, orsp_err_detail());
+		assert_false(card_saw(x, 0xBF38));
+	}
+	x->smdp.ctype = x->smdp.admin_hdr = NULL;
 }
 
 /* A TLS certificate that chains to --ca and carries the name, but is not a DPtls certificate
@@ -2870,6 +2912,7 @@ int main(void)
 	    T(test_no_trust_anchor),
 	    T(test_tls),
 	    T(test_tls_not_dptls),
+	    T(test_answer_headers),
 	    T(test_notifications),
 	    T(test_install_failed_named),
 	    T(test_cancel_not_confirmed),

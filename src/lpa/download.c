@@ -254,6 +254,33 @@ static orsp_err es9_call(es9 *c, const char *fn, json_t *req, json_t **rsp)
 		                 "a JSON answer",
 		                 fn, status);
 	}
+	/* SGP.22 §6.5.1: a JSON answer says so (application/json, parameters allowed), and an
+	 * X-Admin-Protocol it gives names an SGP.22 v2 version (none is taken, as pySim takes) */
+	{
+		size_t ct = strcspn(res.content_type, "; \t");
+		unsigned ma = 0, mi = 0, pa = 0;
+		bool json = ct == 16 && strncasecmp(res.content_type, "application/json", 16) == 0;
+		bool admin =
+		    !res.x_admin_protocol[0] ||
+		    (!orsp_http_admin_protocol_parse(res.x_admin_protocol, &ma, &mi, &pa) &&
+		     ma == 2);
+		if (!json || !admin) {
+			char what[160];
+			orsp_err_clear();
+			lpa_text_copy(
+			    orsp_slice_make(json ? res.x_admin_protocol : res.content_type,
+			                    strlen(json ? res.x_admin_protocol : res.content_type)),
+			    what, sizeof(what));
+			orsp_http_result_free(&res);
+			return orsp_errf(
+			    ORSP_E_MALFORMED,
+			    json ? "SM-DP+ %s: malformed answer: X-Admin-Protocol \"%s\" "
+			           "is not an SGP.22 v2 version (gsma/rsp/v2.x.y)"
+			         : "SM-DP+ %s: malformed answer: Content-Type \"%s\", "
+			           "not application/json",
+			    fn, what);
+		}
+	}
 	e = orsp_json_parse(res.body, res.body_len, LPA_ANSWER_MAX, rsp);
 	orsp_http_result_free(&res);
 	if (e)
