@@ -4718,6 +4718,50 @@ static void test_cancel_racing_cc(void **state)
 	dl_free(&a);
 }
 
+/* authenticateClient racing ES2+ cancelOrder in another server process: it reads the order,
+ * and while it waits for the write lock the operator cancels the order (which ends the
+ * sessions that exist, not this one, not written yet) and places it again under the same
+ * matching ID for the same eUICC, now with a confirmation code. The session is not written
+ * for the order placed again: 8.10.1/3.9, and the LPA starts over and meets the new order.
+ * Before, it was written and delivered the new order, with the old order's ccRequiredFlag. */
+static void test_auth_racing_cancel_order(void **state)
+{
+	fx *f = *state;
+	static dl a, d;
+	race r;
+	json_t *req, *rsp;
+	auth_opts o = {.mid = "AUTH-CO-1"};
+	orsp_smdp_order ord = {0};
+	int http;
+
+	/* a first session, so that authenticateClient's first write is its session's */
+	order(f, EID, "AUTH-CO-1", NULL);
+	reinitiate(f, &a);
+	authenticate(f, &a, "AUTH-CO-1");
+	reinitiate(f, &d);
+	req = auth_request(f, &d, &o);
+	race_start(f, &r, "authenticateClient", req, HOLD_WRITE_LOCK);
+	json_decref(req);
+	assert_int_equal(orsp_smdp_cancel_order(r.other, f->prof.iccid, EID, "AUTH-CO-1", true),
+	                 ORSP_OK);
+	ord.iccid = f->prof.iccid;
+	ord.eid = EID;
+	ord.matching_id = "AUTH-CO-1";
+	assert_int_equal(orsp_smdp_download_order(r.other, &ord, NULL), ORSP_OK);
+	assert_int_equal(orsp_smdp_confirm_order(r.other, "AUTH-CO-1", "5678", true), ORSP_OK);
+	race_finish(&r);
+	rsp = race_answer(&r);
+	expect_fail(rsp, "8.10.1", "3.9");
+	assert_int_equal(step_of(f, &a), 4); /* ended by the cancel */
+	assert_int_equal(count_of(f, "SELECT count(*) FROM es9p_session WHERE step = 2"), 0);
+	expect_fail(
+	    call(f, "getBoundProfilePackage", gbpp_request(f, &d, "5678", true, false), &http),
+	    "8.10.1", "3.9");
+	assert_int_equal(state_of(f), ORSP_SMDP_RELEASED);
+	dl_free(&a);
+	dl_free(&d);
+}
+
 /* cancelSession (postponed) racing this session's getBoundProfilePackage in another server
  * process: the cancel reads the session before the delivery and waits for the write lock
  * while the delivery commits. It ends the session as it is then, delivered: the profile goes
@@ -5314,6 +5358,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_retry_racing_old_result, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_retry_cc_racing_binding, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_cancel_racing_cc, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_auth_racing_cancel_order, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_cancel_failure_injection, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_download_error_after_delivery, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_postponed_after_delivery, setup, teardown),

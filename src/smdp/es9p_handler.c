@@ -539,6 +539,27 @@ static bool order_of_session(const orsp_smdp_profile *p, const sess *se)
 
 /* Whether the order of profile p (as read) is one its expiry ended: past its validity and
  * moved to Unavailable by the expiry, not cancelled (orsp_smdp_ended_by_expiry). */
+/* Whether the order authenticateClient read before its session's transaction (p) is still
+ * the one, read again inside that transaction. ES2+ cancelOrder ends the sessions that exist
+ * (smdp_es9p_end_order_sessions); one written after it must not bind the order placed again
+ * under the same matching ID: a new expiry, or another confirmation code requirement, tells
+ * it apart (one placed again within the same second on the same terms is the same order in
+ * all but name, and its code is checked from the profile). ORSP_E_STATE when it changed. */
+static orsp_err order_still(ctx *c, const orsp_smdp_profile *p)
+{
+	orsp_smdp_profile cur;
+	orsp_err e = orsp_smdp_get(c->s, p->iccid, &cur);
+
+	if (e && e != ORSP_E_NOT_FOUND)
+		return e;
+	if (e || cur.state != p->state || strcmp(cur.matching_id, p->matching_id) != 0 ||
+	    strcmp(cur.eid, p->eid) != 0 || cur.cc_required != p->cc_required ||
+	    cur.expires_at != p->expires_at)
+		return orsp_errf(ORSP_E_STATE, "the order changed while authenticateClient ran "
+		                               "(cancelled, or placed again)");
+	return ORSP_OK;
+}
+
 static orsp_err ended_by_expiry(ctx *c, const orsp_smdp_profile *p, bool *expired)
 {
 	*expired = false;
@@ -1408,7 +1429,9 @@ static orsp_err authenticate_client(ctx *c)
 		 * is delivered later is committed durably. */
 		e = orsp_db_begin(c->db);
 		if (!e) {
-			e = retry ? sess_end_retried(c, &se) : ORSP_OK;
+			e = order_still(c, &prof);
+			if (!e && retry)
+				e = sess_end_retried(c, &se);
 			if (!e)
 				e = sess_insert(c, &se, S_AUTH, NULL);
 			if (e)
@@ -1418,6 +1441,13 @@ static orsp_err authenticate_client(ctx *c)
 		}
 		if (e == ORSP_E_EXISTS) {
 			e = fail(c, ES9P_UNKNOWN_TID, "authenticateClient was done already");
+			goto out;
+		}
+		if (e == ORSP_E_STATE) {
+			/* the LPA starts over, and meets the order as it is now */
+			char why[ORSP_ERR_DETAIL_MAX];
+			orsp_err_detail_copy(why, sizeof(why));
+			e = fail(c, ES9P_UNKNOWN_TID, why);
 			goto out;
 		}
 		if (e)
