@@ -4117,11 +4117,8 @@ static void test_retry_old_failure_after_reopen(void **state)
  * B's package is out (before, the order went back to Released and B's success was recorded as
  * "profile not downloaded", the profile left downloadable): B's result decides, or B's own
  * cancel reopens it. */
-static void parallel_both_delivered(fx *f, dl *a, dl *b, const char *mid)
+static void parallel_delivered(fx *f, dl *a, dl *b, const char *mid)
 {
-	json_t *rsp;
-	int http;
-
 	order(f, EID, mid, NULL);
 	parallel_sessions(f, a, b, mid);
 	get_bpp(f, a, NULL, true);
@@ -4129,6 +4126,14 @@ static void parallel_both_delivered(fx *f, dl *a, dl *b, const char *mid)
 	assert_int_equal(download_attempts_of(f), 2);
 	assert_int_equal(step_of(f, a), 3);
 	assert_int_equal(step_of(f, b), 3);
+}
+
+static void parallel_both_delivered(fx *f, dl *a, dl *b, const char *mid)
+{
+	json_t *rsp;
+	int http;
+
+	parallel_delivered(f, a, b, mid);
 	rsp = call(f, "cancelSession", cancel_request(f, a, 1, OID, false), &http);
 	expect_ok(rsp);
 	json_decref(rsp);
@@ -4159,10 +4164,7 @@ static void test_parallel_failure_keeps_other(void **state)
 	fx *f = *state;
 	static dl a, b;
 
-	order(f, EID, "RETRY-X-16", NULL);
-	parallel_sessions(f, &a, &b, "RETRY-X-16");
-	get_bpp(f, &a, NULL, true);
-	get_bpp(f, &b, NULL, true);
+	parallel_delivered(f, &a, &b, "RETRY-X-16");
 	pir_judged(f, &a, false, "installation failed, another package still out");
 	assert_int_equal(state_of(f), ORSP_SMDP_DOWNLOADED);
 	assert_int_equal(step_of(f, &a), 4);
@@ -4177,10 +4179,7 @@ static void test_parallel_failures_both(void **state)
 	fx *f = *state;
 	static dl c, d;
 
-	order(f, EID, "RETRY-X-17", NULL);
-	parallel_sessions(f, &c, &d, "RETRY-X-17");
-	get_bpp(f, &c, NULL, true);
-	get_bpp(f, &d, NULL, true);
+	parallel_delivered(f, &c, &d, "RETRY-X-17");
 	pir_judged(f, &c, false, "installation failed, another package still out");
 	pir_judged(f, &d, false, "installation failed");
 	assert_int_equal(state_of(f), ORSP_SMDP_ERROR);

@@ -265,12 +265,10 @@ static orsp_err es9_call(es9 *c, const char *fn, json_t *req, json_t **rsp)
 		    (!orsp_http_admin_protocol_parse(res.x_admin_protocol, &ma, &mi, &pa) &&
 		     ma == 2);
 		if (!json || !admin) {
+			const char *got = json ? res.x_admin_protocol : res.content_type;
 			char what[160];
 			orsp_err_clear();
-			lpa_text_copy(
-			    orsp_slice_make(json ? res.x_admin_protocol : res.content_type,
-			                    strlen(json ? res.x_admin_protocol : res.content_type)),
-			    what, sizeof(what));
+			lpa_text_copy(orsp_slice_make(got, strlen(got)), what, sizeof(what));
 			orsp_http_result_free(&res);
 			return orsp_errf(
 			    ORSP_E_MALFORMED,

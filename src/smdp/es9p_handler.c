@@ -537,8 +537,6 @@ static bool order_of_session(const orsp_smdp_profile *p, const sess *se)
 	return p->state == ORSP_SMDP_DOWNLOADED && strcmp(p->eid, se->eid) == 0;
 }
 
-/* Whether the order of profile p (as read) is one its expiry ended: past its validity and
- * moved to Unavailable by the expiry, not cancelled (orsp_smdp_ended_by_expiry). */
 /* Whether the order authenticateClient read before its session's transaction (p) is still
  * the one, read again inside that transaction. ES2+ cancelOrder ends the sessions that exist
  * (smdp_es9p_end_order_sessions); one written after it must not bind the order placed again
@@ -560,6 +558,8 @@ static orsp_err order_still(ctx *c, const orsp_smdp_profile *p)
 	return ORSP_OK;
 }
 
+/* Whether the order of profile p (as read) is one its expiry ended: past its validity and
+ * moved to Unavailable by the expiry, not cancelled (orsp_smdp_ended_by_expiry). */
 static orsp_err ended_by_expiry(ctx *c, const orsp_smdp_profile *p, bool *expired)
 {
 	*expired = false;

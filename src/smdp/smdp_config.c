@@ -944,7 +944,7 @@ static orsp_err check_tls(loader *l)
 	}
 	if (k && orsp_ec_curve(k) != ORSP_CURVE_P256) {
 		/* GnuTLS, the HTTPS server's TLS, has no brainpool curves */
-		orsp_curve c_k = orsp_ec_curve(k);
+		orsp_curve c_k = orsp_ec_curve(k); /* read before k is freed */
 		orsp_ec_free(k);
 		orsp_cert_free(tls);
 		return bad_at(
@@ -1134,16 +1134,11 @@ orsp_err orsp_smdp_config_load(const char *path, orsp_smdp_config *c)
 			continue;
 		}
 		eq = strchr(s, '=');
-		if (!eq) {
+		if (eq)
+			*eq = '\0';
+		if (!eq || !key_like(trim(s))) {
 			char word[48];
 			e = bad(&l, first_word(s, word, sizeof(word)), "expected key = value");
-			continue;
-		}
-		*eq = '\0';
-		if (!key_like(trim(s))) {
-			char word[48];
-			e = bad(&l, first_word(trim(s), word, sizeof(word)),
-			        "expected key = value");
 			continue;
 		}
 		/* a comment after the value: whitespace then '#' */
