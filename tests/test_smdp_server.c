@@ -1195,6 +1195,47 @@ static void test_metrics_token(void **state)
 	released_free(&r);
 }
 
+/* X-Admin-Protocol's value is the field value: libmicrohttpd strips the whitespace before it
+ * but not after it (RFC 9110 §5.5: neither belongs to the value), so trailing SP and HTAB
+ * are not "trailing characters"; a version other than 2, or anything after the version, is
+ * still refused with 400. */
+static void test_admin_protocol_whitespace(void **state)
+{
+	static released r;
+	static char head[1 << 16];
+	static const char path[] = "/gsma/rsp2/es9plus/initiateAuthentication";
+	static const struct {
+		const char *header;
+		bool ok;
+	} cases[] = {
+	    {"X-Admin-Protocol: gsma/rsp/v2.2.0 \t ", true},
+	    {"X-Admin-Protocol:   gsma/rsp/v2.2.0", true},
+	    {"X-Admin-Protocol: gsma/rsp/v2.2.0 x", false},
+	    {"X-Admin-Protocol: gsma/rsp/v1.2.0 ", false},
+	    {"X-Admin-Protocol:    ", false},
+	    {"X-Admin-Protocol: gsma/rsp/v2.2.0                                 ", true},
+	};
+	orsp_smdp_server *srv = NULL;
+	const char *body;
+	(void)state;
+
+	released_profile(&r, "smdp_admin_ws", "http://127.0.0.1:9", "AWS-1");
+	assert_int_equal(orsp_smdp_server_start(&r.cfg, &srv), ORSP_OK);
+	for (size_t i = 0; i < ORSP_ARRAY_LEN(cases); i++) {
+		body = raw_head(srv, "POST", path, cases[i].header, head, sizeof(head));
+		if (cases[i].ok) {
+			/* through to the handler: the empty body is not JSON */
+			assert_true(strncmp(head, "HTTP/1.1 200 ", 13) == 0);
+			assert_non_null(strstr(body, "\"subjectCode\":\"1.2\""));
+		} else {
+			assert_true(strncmp(head, "HTTP/1.1 400 ", 13) == 0);
+			assert_string_equal(body, "X-Admin-Protocol gsma/rsp/v2.x.y required\n");
+		}
+	}
+	orsp_smdp_server_stop(srv);
+	released_free(&r);
+}
+
 /* A 401 names the scheme the client can answer with (RFC 9110 §15.5.2: it must): ES2+ as
  * /metrics, WWW-Authenticate: Bearer and the same body; with no es2_token (ES2+ by client
  * certificate only) no HTTP scheme would do: 403, without a challenge. */
@@ -2012,6 +2053,7 @@ int main(void)
 	    cmocka_unit_test(test_metrics_cache),
 	    cmocka_unit_test(test_metrics_token),
 	    cmocka_unit_test(test_es2_unauthorised),
+	    cmocka_unit_test(test_admin_protocol_whitespace),
 	    cmocka_unit_test(test_config_errors),
 	    cmocka_unit_test(test_config_oid_matches_certs),
 	    cmocka_unit_test(test_config_platform_policy),

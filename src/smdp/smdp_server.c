@@ -201,6 +201,7 @@ static orsp_err serve(orsp_smdp_server *srv, handle_fn fn, const char *iface,
 {
 	const char *function = strrchr(req->path, '/') + 1;
 	const char *proto = orsp_http_request_header(req, "X-Admin-Protocol");
+	char pv[32];
 	unsigned ma, mi, pa;
 	double ms;
 	orsp_smdp_reply r;
@@ -208,7 +209,16 @@ static orsp_err serve(orsp_smdp_server *srv, handle_fn fn, const char *iface,
 	size_t slot;
 	orsp_err e;
 
-	/* SGP.22 §6.5.1: the request must say which binding version it speaks. */
+	/* SGP.22 §6.5.1: the request must say which binding version it speaks. A field value
+	 * has no trailing whitespace (RFC 9110 §5.5); libmicrohttpd strips only the leading. */
+	if (proto) {
+		size_t n = strlen(proto);
+		while (n && (proto[n - 1] == ' ' || proto[n - 1] == '\t'))
+			n--;
+		proto = n < sizeof(pv) ? memcpy(pv, proto, n) : NULL;
+		if (proto)
+			pv[n] = 0;
+	}
 	if (!proto || orsp_http_admin_protocol_parse(proto, &ma, &mi, &pa) || ma != 2)
 		return refuse(srv, iface, req, t0, resp, 400,
 		              "X-Admin-Protocol gsma/rsp/v2.x.y required\n");
