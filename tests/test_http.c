@@ -258,6 +258,7 @@ static void hook(void *ctx, const orsp_http_log_entry *e)
 
 static struct slow_ctx slow = {.sleep_ms = 1200};
 static struct slow_ctx slow3 = {.sleep_ms = 3000};
+static struct slow_ctx nap = {.sleep_ms = 400};
 static struct gate_ctx gate = {.mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
 static struct hook_log hooklog = {.lock = PTHREAD_MUTEX_INITIALIZER};
 
@@ -269,6 +270,7 @@ static const orsp_http_route routes[] = {
     {"POST", "/fail", h_fail, NULL},
     {"POST", "/slow", h_slow, &slow},
     {"POST", "/slow3", h_slow, &slow3},
+    {"POST", "/nap", h_slow, &nap},
     {"POST", "/whoami", h_whoami, NULL},
     {"POST", "/gate/wait", h_gate_wait, &gate},
     {"POST", "/gate/open", h_gate_open, &gate},
@@ -821,6 +823,7 @@ static void test_proxy_environment_ignored(void **state)
  * exchange ended (0: closed by the server; else the errno). No cmocka asserts here. */
 struct bg_request {
 	uint16_t port;
+	char path[16]; /* /slow when empty */
 	int err;
 	size_t len;
 	char resp[1024];
@@ -828,8 +831,11 @@ struct bg_request {
 
 static void *bg_post(void *arg)
 {
-	static const char req[] = "POST /slow HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\n\r\nx";
 	struct bg_request *b = arg;
+	char req[128];
+	int len =
+	    snprintf(req, sizeof(req), "POST %s HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\n\r\nx",
+	             b->path[0] ? b->path : "/slow");
 	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(b->port)};
 	struct timeval tv = {10, 0};
 	int fd = socket(AF_INET, SOCK_STREAM, 0);
@@ -840,7 +846,7 @@ static void *bg_post(void *arg)
 	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	if (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) != 0 ||
 	    connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0 ||
-	    send(fd, req, sizeof(req) - 1, MSG_NOSIGNAL) != (ssize_t)(sizeof(req) - 1)) {
+	    send(fd, req, (size_t)len, MSG_NOSIGNAL) != (ssize_t)len) {
 		b->err = errno;
 		close(fd);
 		return NULL;
@@ -902,6 +908,100 @@ static void test_graceful_stop(void **state)
 	orsp_http_client_free(c);
 	/* Stopping nothing is harmless. */
 	assert_int_equal(orsp_http_server_stop(NULL, 0), 0);
+}
+
+static int connected(uint16_t port, const struct timeval *rcv_timeout)
+{
+	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(port)};
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_true(fd >= 0);
+	assert_int_equal(setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, rcv_timeout, sizeof(*rcv_timeout)),
+	                 0);
+	assert_int_equal(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	return fd;
+}
+
+/* Requests that arrived whole while their polling thread was busy in another connection's
+ * handler are answered by a graceful stop: one thread, a 400 ms handler, and 100 requests
+ * waiting behind it when the stop begins, their connections not yet taken over by the thread
+ * (round 0) or taken over with their bytes unread (the others). Between two of them no
+ * request is in flight for a moment; a stop that went by that count alone took such a moment
+ * for the end and lost the answers of the pass the thread was in (its handlers ran and were
+ * logged): about two rounds in five lost some, so nine rounds. */
+static void test_graceful_stop_waiting_requests(void **state)
+{
+	enum { WAITING = 100 };
+	static const char req[] = "POST /len HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nabc";
+	(void)state;
+
+	for (int round = 0; round < 9; round++) {
+		orsp_http_server_config cfg = {
+		    .address = "127.0.0.1",
+		    .routes = routes,
+		    .n_routes = ORSP_ARRAY_LEN(routes),
+		    .timeout_s = 5,
+		    .threads = 1,
+		};
+		orsp_http_server *srv = NULL;
+		struct timeval tv = {5, 0};
+		struct bg_request b;
+		int fds[WAITING];
+		unsigned answered = 0;
+		pthread_t t;
+
+		/* round 0: the connections open while the handler runs (the thread has not
+		 * taken them over); then open before it (taken over, their bytes unread) */
+		bool early = round > 0;
+
+		assert_ok(orsp_http_server_start(&cfg, &srv));
+		memset(&b, 0, sizeof(b));
+		b.port = orsp_http_server_port(srv);
+		snprintf(b.path, sizeof(b.path), "/nap");
+		for (int i = 0; early && i < WAITING; i++)
+			fds[i] = connected(b.port, &tv);
+		if (early)
+			sleep_ms(100);
+		atomic_store(&nap.started, 0);
+		atomic_store(&nap.finished, 0);
+		assert_int_equal(pthread_create(&t, NULL, bg_post, &b), 0);
+		for (int i = 0; i < 500 && !atomic_load(&nap.started); i++)
+			sleep_ms(2);
+		assert_int_equal(atomic_load(&nap.started), 1);
+		for (int i = 0; i < WAITING; i++) {
+			if (!early)
+				fds[i] = connected(b.port, &tv);
+			assert_int_equal(send(fds[i], req, sizeof(req) - 1, MSG_NOSIGNAL),
+			                 (ssize_t)(sizeof(req) - 1));
+		}
+		/* accepted (the accept thread is not the busy one): a connection still in the
+		 * listen queue when the stop closes the socket is reset (docs/http.md). On a
+		 * loaded machine the handler may be over by the stop: the round then proves
+		 * nothing, and must still pass. */
+		sleep_ms(200);
+		assert_int_equal(orsp_http_server_stop(srv, 10000), 0);
+		assert_int_equal(pthread_join(t, NULL), 0);
+		assert_int_equal(b.err, 0);
+		assert_true(strncmp(b.resp, "HTTP/1.1 200", 12) == 0);
+		for (int i = 0; i < WAITING; i++) {
+			char resp[512];
+			size_t len = 0;
+			ssize_t n;
+
+			while (len + 1 < sizeof(resp) &&
+			       (n = recv(fds[i], resp + len, sizeof(resp) - 1 - len, 0)) > 0)
+				len += (size_t)n;
+			resp[len] = 0;
+			close(fds[i]);
+			if (strncmp(resp, "HTTP/1.1 200", 12) == 0 && len >= 5 &&
+			    strcmp(resp + len - 5, "\r\n\r\n3") == 0)
+				answered++;
+		}
+		if (answered != WAITING)
+			fail_msg("round %d: %u of %d waiting requests answered", round, answered,
+			         WAITING);
+	}
 }
 
 /* Send raw bytes (then half-close when half_close), read until the server closes the
@@ -3761,6 +3861,7 @@ int main(void)
 	    cmocka_unit_test(test_connection_refused),
 	    cmocka_unit_test_teardown(test_proxy_environment_ignored, fake_proxy_stop),
 	    cmocka_unit_test(test_graceful_stop),
+	    cmocka_unit_test(test_graceful_stop_waiting_requests),
 	    cmocka_unit_test(test_connections_dealt_to_threads),
 	    cmocka_unit_test(test_slow_handler_does_not_stall_accept),
 	    cmocka_unit_test(test_reset_connections),

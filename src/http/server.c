@@ -36,6 +36,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -1701,9 +1702,28 @@ uint16_t orsp_http_server_port(const orsp_http_server *srv)
 	return srv ? srv->port : 0;
 }
 
+/* Whether a connection may hold a request that is not yet "in flight" (that starts at its
+ * first callback): one accepted that libmicrohttpd's polling thread has not taken over yet,
+ * or one with bytes in its socket that the thread has not read, both while it was busy in
+ * another connection's handler. Connections the sweeper shut down do not count. */
+static bool input_waiting_locked(const orsp_http_server *srv)
+{
+	for (unsigned i = 0; i < srv->max_conns; i++) {
+		const struct conn_slot *s = &srv->slots[i];
+		int n = 0;
+
+		if (s->state == SLOT_PENDING && !s->shut)
+			return true;
+		if (s->state == SLOT_STARTED && !s->shut && ioctl(s->fd, FIONREAD, &n) == 0 &&
+		    n > 0)
+			return true;
+	}
+	return false;
+}
+
 unsigned orsp_http_server_stop(orsp_http_server *srv, unsigned grace_ms)
 {
-	unsigned left;
+	unsigned left, quiet = 0;
 	uint64_t deadline;
 
 	if (!srv)
@@ -1713,12 +1733,22 @@ unsigned orsp_http_server_stop(orsp_http_server *srv, unsigned grace_ms)
 	 * on. */
 	acceptor_stop(srv);
 	deadline = now_us() + (uint64_t)(grace_ms ? grace_ms : 10000u) * 1000u;
-	while (atomic_load(&srv->in_flight) > 0 && now_us() < deadline) {
+	/* Done when no request is in flight and no connection has unread bytes, twice in a row
+	 * 5 ms apart: between two requests of a connection, or of two connections its polling
+	 * thread serves, the count is 0 for a moment, and libmicrohttpd's stop ends the pass it
+	 * is in without sending what that pass answered. */
+	while (now_us() < deadline) {
 		struct timespec ts = {0, 5 * 1000 * 1000};
+		bool busy;
+
 		/* The accept thread is gone: request deadlines are kept here. */
 		pthread_mutex_lock(&srv->conn_lock);
 		(void)sweep_locked(srv);
+		busy = atomic_load(&srv->in_flight) > 0 || input_waiting_locked(srv);
 		pthread_mutex_unlock(&srv->conn_lock);
+		quiet = busy ? 0 : quiet + 1;
+		if (quiet == 2)
+			break;
 		nanosleep(&ts, NULL);
 	}
 	left = atomic_load(&srv->in_flight);
