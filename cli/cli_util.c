@@ -707,7 +707,9 @@ int cli_read_package(const char *path, uint8_t **out, size_t *len)
 	struct stat st = {0};
 	uint8_t *b = NULL;
 	size_t got = 0;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* O_NONBLOCK: a FIFO without a writer would block the open; a regular file's reads
+	 * are not changed by it, and anything else is refused below */
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
 	int rc = CLI_OK;
 
 	*out = NULL;

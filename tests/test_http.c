@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
@@ -3046,6 +3047,18 @@ static void test_https_from_files(void **state)
 	assert_err(orsp_http_server_start(&cfg, &srv), ORSP_E_IO, "cannot start");
 	cfg.key_pem = "not a key";
 	assert_err(orsp_http_server_start(&cfg, &srv), ORSP_E_USAGE, "private key");
+	/* A certificate "file" that is a directory, or a FIFO (nobody writing: the open must
+	 * not wait for a writer) */
+	char fifo[4200];
+	snprintf(fifo, sizeof(fifo), "%s/fifo.pem", dir);
+	assert_int_equal(mkfifo(fifo, 0600), 0);
+	cfg.key_pem = pki.srv_key_pem;
+	cfg.cert_pem = NULL;
+	cfg.cert_file = dir;
+	assert_err(orsp_http_server_start(&cfg, &srv), ORSP_E_IO, "not a regular file");
+	cfg.cert_file = fifo;
+	assert_err(orsp_http_server_start(&cfg, &srv), ORSP_E_IO, "not a regular file");
+	unlink(fifo);
 	for (int i = 0; i < 3; i++)
 		unlink(paths[i]);
 	rmdir(dir);

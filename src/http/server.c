@@ -946,7 +946,8 @@ static orsp_err load_pem(const char *pem, const char *file, const char *what, ch
 		memcpy(buf, pem, len + 1);
 		goto done;
 	}
-	fd = open(file, O_RDONLY | O_CLOEXEC);
+	/* O_NONBLOCK: a FIFO without a writer would block the open (it is refused below) */
+	fd = open(file, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
 	if (fd < 0)
 		return orsp_errf(ORSP_E_IO, "%s: cannot open %s: %s", what, file, strerror(errno));
 	if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode) || sb.st_size <= 0 ||

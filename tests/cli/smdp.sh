@@ -45,14 +45,19 @@ expect "v7 ICCID" "89000123456789012341" "$(python3 -c 'import json,sys; print(j
 head -c 100 /dev/urandom >"$T/junk.der"
 run smdp profile import "$T/junk.der" --db "$DB"
 expect "junk rc" 1 "$rc"
-# In a directory: an entry named *.der that is not a regular file, and an empty file
+# In a directory: entries named *.der that are not regular files (a directory; a FIFO, which
+# must not block the open waiting for a writer), and an empty file
 mkdir -p "$T/odd/a.der"
 : >"$T/odd/b.der"
-run smdp profile import "$T/odd" --db "$DB"
+mkfifo "$T/odd/c.der"
+rc=0
+out=$(timeout 60 "$B" smdp profile import "$T/odd" --db "$DB" 2>"$T/err") || rc=$?
+err=$(cat "$T/err")
 expect "odd directory rc" 1 "$rc"
 has "odd: not a regular file" "openrsp: $T/odd/a.der: not a regular file" "$err"
 has "odd: empty file" "openrsp: $T/odd/b.der: empty file" "$err"
-has "odd: summary" "0 imported, 2 failed" "$out"
+has "odd: a FIFO" "openrsp: $T/odd/c.der: not a regular file" "$err"
+has "odd: summary" "0 imported, 3 failed" "$out"
 # A directory without a *.der file: a failure (the wrong directory, or packages not named
 # *.der), not "0 imported, 0 failed" and exit 0; no database is created for it
 mkdir -p "$T/nothing"
