@@ -673,13 +673,28 @@ uint16_t prepare(card *c, const dl_opts *o)
 	memcpy(tid, c->tid, 16);
 	if (o->wrong_tid2)
 		tid[0] ^= 0x80;
+	if (o->s2_shape == 4)
+		orsp_der_put_tlv(&w, 0x01, "\x00", 1);
+	if (o->s2_shape == 2) {
+		tid[0] ^= 0x80;
+		orsp_der_put_tlv(&w, 0x80, tid, 16);
+		tid[0] ^= 0x80;
+	}
 	orsp_der_put_tlv(&w, 0x80, tid, 16);
-	if (o->cc_flag)
+	if (o->s2_shape == 3)
+		orsp_der_put_tlv(&w, 0x01, "\xFF", 1);
+	if (o->s2_shape == 1 || o->s2_shape == 4)
+		; /* no ccRequiredFlag here */
+	else if (o->cc_flag)
 		orsp_der_put_tlv(&w, 0x01, &o->cc_flag, 1);
 	else
 		orsp_der_put_tlv(&w, 0x01, o->cc_required ? "\xFF" : "\x00", 1);
-	if (o->bpp_otpk)
-		orsp_der_put_tlv(&w, 0x5F49, o->bpp_otpk, 65);
+	if (o->s2_shape == 5 || o->s2_shape == 7)
+		orsp_der_put_tlv(&w, 0x9F7F, "\x01", 1);
+	if (o->s2_shape == 5 || o->s2_shape == 6)
+		orsp_der_put_tlv(&w, 0x5F49, c->otpk, 65);
+	if (o->bpp_otpk || o->s2_shape == 6)
+		orsp_der_put_tlv(&w, 0x5F49, o->bpp_otpk ? o->bpp_otpk : c->otpk, 65);
 	if (o->big_signed2) {
 		/* an extension the eUICC does not know, making smdpSigned2 large */
 		static const uint8_t pad[470];

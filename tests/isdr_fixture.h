@@ -191,6 +191,11 @@ typedef struct dl_opts {
 	/* PrepareDownload */
 	bool bad_sig2, wrong_tid2, cc_required, hash_cc, pb_cert_as_auth;
 	uint8_t cc_flag;         /* non-zero: ccRequiredFlag's contents octet, not 00 / FF */
+	/* smdpSigned2's fields, validly signed, in another layout: 1 no ccRequiredFlag, 2
+	 * transactionId twice (a wrong one first), 3 ccRequiredFlag twice (FF, then 00), 4
+	 * ccRequiredFlag before transactionId, 5 bppEuiccOtpk after an unknown extension, 6
+	 * bppEuiccOtpk twice, 7 an unknown extension after ccRequiredFlag (well-formed) */
+	uint8_t s2_shape;
 	size_t hash_cc_len;      /* with hash_cc: its length; 0: 32 */
 	bool prep_trailing;      /* a field after CERT.DPpb */
 	bool big_signed2;        /* an unknown extension making smdpSigned2 large, bad signature */

@@ -914,6 +914,14 @@ static void test_prepare_errors(void **state)
 	    {{.cc_flag = 0x01, .hash_cc = true}, 127},
 	    {{.cc_flag = 0x80, .hash_cc = true}, 127},
 	    {{.cc_flag = 0x01}, 127},
+	    /* smdpSigned2 validly signed, its fields not as the ASN.1 has them: a field
+	     * missing, twice or out of order is malformed, never the last of two values */
+	    {{.s2_shape = 1}, 127},
+	    {{.s2_shape = 2}, 127},
+	    {{.s2_shape = 3}, 127},
+	    {{.s2_shape = 4}, 127},
+	    {{.s2_shape = 5}, 127},
+	    {{.s2_shape = 6}, 127},
 	};
 	card *c = card_new();
 	(void)state;
@@ -925,6 +933,15 @@ static void test_prepare_errors(void **state)
 		assert_int_equal(prepare(c, &cases[i].o), 0x9000);
 		assert_int_equal(rsp_error(c, 0xBF21), cases[i].code);
 	}
+	/* an extension after ccRequiredFlag is skipped */
+	dl_opts ext = {.s2_shape = 7};
+	get_challenge(c);
+	assert_int_equal(authenticate(c, &ext), 0x9000);
+	check_auth_ok(c);
+	assert_int_equal(prepare(c, &ext), 0x9000);
+	check_prepare_ok(c, false);
+	card_free(c);
+	c = card_new();
 	/* with a confirmation code: hashCc comes back in EUICCSigned2 */
 	dl_opts cc = {.cc_required = true, .hash_cc = true};
 	int cmd = -1, reason = -1;

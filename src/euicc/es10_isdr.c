@@ -1115,20 +1115,29 @@ static orsp_err prepare_download(orsp_euicc *e, const orsp_tlv *req, orsp_writer
 	}
 	if (!code && e->s.step != S_AUTH)
 		code = 4; /* noSessionContext */
+	/* SmdpSigned2 { transactionId [0], ccRequiredFlag BOOLEAN, bppEuiccOtpk [APPLICATION
+	 * 73] OPTIONAL, ... }: in that order, each once (a later extension is skipped). A field
+	 * missing, twice or out of order, or a ccRequiredFlag that is not a DER BOOLEAN (01 01
+	 * 01 is not read as TRUE): malformed, undefinedError; never the last of two values. */
 	if (!code) {
 		orsp_reader sr;
+		orsp_tlv ft, fc;
 		orsp_reader_init(&sr, s2.value.p, s2.value.len);
-		while (orsp_reader_remaining(&sr) && !orsp_der_read(&sr, &f)) {
-			if (f.tag == 0x80)
-				tid_ok = f.value.len == e->s.tid_len && !memcmp(f.value.p, e->s.tid, f.value.len);
-			else if (f.tag == 0x01)
-				cc_flag_ok = !orsp_der_bool(f.value, &cc_required);
+		cc_flag_ok = !orsp_der_read(&sr, &ft) && ft.tag == 0x80 &&
+		             !orsp_der_read(&sr, &fc) && fc.tag == 0x01 &&
+		             !orsp_der_bool(fc.value, &cc_required);
+		for (bool first = true; cc_flag_ok && orsp_reader_remaining(&sr); first = false) {
+			if (orsp_der_read(&sr, &f) || f.tag == 0x80 || f.tag == 0x01 ||
+			    (f.tag == 0x5F49 && !first))
+				cc_flag_ok = false;
 			else if (f.tag == 0x5F49)
 				bpp_otpk = f;
 		}
+		if (cc_flag_ok)
+			tid_ok = ft.value.len == e->s.tid_len &&
+			         !memcmp(ft.value.p, e->s.tid, ft.value.len);
+		orsp_err_clear();
 	}
-	/* ccRequiredFlag not a DER BOOLEAN (01 01 01): malformed, undefinedError, not read as
-	 * TRUE or FALSE */
 	if (!code && !cc_flag_ok)
 		code = 127;
 	if (!code) {
