@@ -185,6 +185,45 @@ static void test_refused_identity(void **state)
 	assert_int_equal(orsp_euicc_host_create(NULL, NULL), ORSP_E_USAGE);
 }
 
+/* A refused create removes the store's files, and the directory only when it made it: one
+ * the administrator made (owner, mode, ACL) stays. A create that stopped before provisioning
+ * (killed: an empty sealed store) is named as such at open, and the next create goes on in
+ * it; a store with records is never touched (test_create_open). */
+static void test_create_own_dir_and_resume(void **state)
+{
+	orsp_euicc_host *h = (orsp_euicc_host *)1;
+	struct stat st;
+	ident x;
+	(void)state;
+
+	assert_int_equal(mkdir(dir, 0700), 0);
+	ident_load(&x, SGP26 "DPauth/SK_S_SM_DPauth_ECDSA_NIST.pem");
+	assert_int_not_equal(orsp_euicc_host_create(dir, &x.id), ORSP_OK);
+	ident_free(&x);
+	assert_int_equal(stat(dir, &st), 0);
+	assert_true(S_ISDIR(st.st_mode));
+	assert_int_not_equal(stat(in("device.key"), &st), 0);
+	assert_int_not_equal(stat(in("lock"), &st), 0);
+	/* what a create killed between the store and the provisioning leaves */
+	assert_int_equal(orsp_seal_create(dir), ORSP_OK);
+	assert_int_equal(orsp_euicc_host_open(dir, &h), ORSP_E_NOT_FOUND);
+	assert_null(h);
+	assert_non_null(strstr(orsp_err_detail(), "an empty sealed store"));
+	assert_non_null(strstr(orsp_err_detail(), "run it again"));
+	create_sgp26();
+	assert_int_equal(orsp_euicc_host_open(dir, &h), ORSP_OK);
+	expect_eid(h);
+	orsp_euicc_host_close(h);
+	/* a refused create was given a store it did not make: it stays, empty */
+	assert_int_equal(orsp_seal_destroy(dir), ORSP_OK);
+	assert_int_equal(orsp_seal_create(dir), ORSP_OK);
+	ident_load(&x, SGP26 "DPauth/SK_S_SM_DPauth_ECDSA_NIST.pem");
+	assert_int_not_equal(orsp_euicc_host_create(dir, &x.id), ORSP_OK);
+	ident_free(&x);
+	assert_int_equal(stat(in("manifest"), &st), 0);
+	create_sgp26();
+}
+
 static void test_open_refusals(void **state)
 {
 	orsp_euicc_host *h = (orsp_euicc_host *)1;
@@ -457,6 +496,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup(test_create_open, setup),
 	    cmocka_unit_test_setup(test_refused_identity, setup),
+	    cmocka_unit_test_setup(test_create_own_dir_and_resume, setup),
 	    cmocka_unit_test_setup(test_open_refusals, setup),
 	    cmocka_unit_test_setup(test_persist, setup),
 	    cmocka_unit_test_setup(test_long_default_dp, setup),

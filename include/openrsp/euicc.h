@@ -686,9 +686,10 @@ size_t orsp_euicc_notification_count(const orsp_euicc *e);
 typedef struct orsp_euicc_host orsp_euicc_host;
 
 /* Create the sealed store in dir (created 0700 if missing) and provision the identity into
- * it (orsp_euicc_provision). ORSP_E_EXISTS if dir holds a store already; on any other
- * failure the files created are removed again. Errors of orsp_seal_create and
- * orsp_euicc_provision otherwise. */
+ * it (orsp_euicc_provision). ORSP_E_EXISTS if dir holds a store with records already; an
+ * empty one (a create that stopped before provisioning) is provisioned. On any other failure
+ * the files created are removed again, and dir if this call made it. Errors of
+ * orsp_seal_create and orsp_euicc_provision otherwise. */
 ORSP_MUST_CHECK orsp_err orsp_euicc_host_create(const char *dir, const orsp_euicc_identity *id);
 
 /* Open the store in dir, load the eUICC (orsp_euicc_open) and attach it to a fresh APDU

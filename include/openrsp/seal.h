@@ -80,6 +80,9 @@ void orsp_seal_close(orsp_seal *s); /* NULL is a no-op; wipes the key */
  * undoing a half-finished set-up; it does not overwrite the media. ORSP_E_NOT_FOUND when dir
  * does not exist, ORSP_E_STORAGE when a file cannot be removed. */
 ORSP_MUST_CHECK orsp_err orsp_seal_destroy(const char *dir);
+/* The same, leaving dir itself (one the caller did not make, with the owner, mode or ACL its
+ * administrator gave it). */
+ORSP_MUST_CHECK orsp_err orsp_seal_destroy_keep_dir(const char *dir);
 
 /* Replace the n records (distinct names; data NULL: delete, absent already is fine) all
  * together or not at all. ORSP_E_USAGE for a bad name, duplicates, or more than

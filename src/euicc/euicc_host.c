@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "openrsp/euicc.h"
 #include "openrsp/seal.h"
@@ -63,24 +64,44 @@ orsp_err orsp_euicc_host_create(const char *dir, const orsp_euicc_identity *id)
 {
 	orsp_seal *s = NULL;
 	orsp_euicc *work = NULL; /* the provisioning's workspace, wiped by it */
+	struct stat st;
+	bool dir_existed, resumed = false;
 	orsp_err e;
 
 	if (!dir || !dir[0] || !id)
 		return orsp_errf(ORSP_E_USAGE, "euicc host: bad arguments");
-	if ((e = orsp_seal_create(dir)) != ORSP_OK)
-		return e; /* EXISTS included: an existing store is never touched */
+	dir_existed = stat(dir, &st) == 0;
+	e = orsp_seal_create(dir);
+	if (e == ORSP_E_EXISTS) {
+		/* A store without a single record is one whose create stopped before the
+		 * provisioning committed (killed, a power cut): the provisioning goes on in it.
+		 * A store with records, or one that does not open, is never touched. */
+		char detail[ORSP_ERR_DETAIL_MAX];
+		orsp_err_detail_copy(detail, sizeof(detail));
+		if (orsp_seal_open(dir, NULL, &s) == ORSP_OK && orsp_seal_count(s) == 0) {
+			resumed = true;
+			orsp_err_clear();
+		} else {
+			orsp_seal_close(s);
+			return orsp_errf(ORSP_E_EXISTS, "%s", detail);
+		}
+	} else if (e != ORSP_OK) {
+		return e;
+	}
 	work = calloc(1, sizeof(*work));
 	if (!work)
 		e = orsp_errf(ORSP_E_RESOURCE, "euicc host: out of memory");
-	else if ((e = orsp_seal_open(dir, NULL, &s)) == ORSP_OK)
+	else if (s || (e = orsp_seal_open(dir, NULL, &s)) == ORSP_OK)
 		e = orsp_euicc_provision(work, &host_storage, s, id);
 	free(work);
 	orsp_seal_close(s);
-	if (e != ORSP_OK) {
-		/* Undo the store this call created; keep the first error's detail. */
+	if (e != ORSP_OK && !resumed) {
+		/* Undo the store this call created, and the directory if it made that too;
+		 * keep the first error's detail. */
 		char detail[ORSP_ERR_DETAIL_MAX];
 		orsp_err_detail_copy(detail, sizeof(detail));
-		if (orsp_seal_destroy(dir) != ORSP_OK) {
+		if ((dir_existed ? orsp_seal_destroy_keep_dir(dir) : orsp_seal_destroy(dir)) !=
+		    ORSP_OK) {
 			/* nothing more to do: the caller sees the provisioning error */
 		}
 		e = orsp_errf(e, "%s", detail);
@@ -101,8 +122,15 @@ orsp_err orsp_euicc_host_open(const char *dir, orsp_euicc_host **out)
 		return orsp_errf(ORSP_E_RESOURCE, "euicc host: out of memory");
 	if ((e = orsp_seal_open(dir, NULL, &h->seal)) != ORSP_OK)
 		goto out;
-	if ((e = orsp_euicc_open(&h->core, &host_storage, h->seal)) != ORSP_OK)
+	if ((e = orsp_euicc_open(&h->core, &host_storage, h->seal)) != ORSP_OK) {
+		if (e == ORSP_E_NOT_FOUND && orsp_seal_count(h->seal) == 0)
+			e = orsp_errf(
+			    ORSP_E_NOT_FOUND,
+			    "%s: an empty sealed store, no eUICC in it (an `openrsp euicc "
+			    "init` that did not finish: run it again)",
+			    dir);
 		goto out;
+	}
 	h->core_open = true;
 	if ((e = orsp_euicc_apdu_init(&h->apdu, h->cmd, sizeof(h->cmd), h->rsp, sizeof(h->rsp))) !=
 	    ORSP_OK)
