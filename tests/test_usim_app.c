@@ -923,6 +923,45 @@ static void test_channels(void **state)
 	card_free(c);
 }
 
+/* A channel opened from a non-basic channel has that channel's application and current DF
+ * (ISO/IEC 7816-4 §5.4.2, TS 102 221 §11.1.17), no current EF: from channel 1 with the USIM
+ * selected and the MF as current DF, channel 2 is on the MF (EF.ICCID, a child of the MF,
+ * selectable by FID; STATUS gives the MF's FCP); with the ADF current, on the ADF. */
+static void test_open_from_channel_keeps_df(void **state)
+{
+	card *c = card_v7();
+	uint8_t d[512];
+	size_t n = 0;
+	orsp_tlv fcp, f;
+	orsp_reader r;
+	(void)state;
+
+	expect(c, "0070000001", 0x9000, "01");
+	expect(c, "01A4040C0C" TS48_AID, 0x9000, NULL);
+	expect(c, "01A4000C023F00", 0x9000, NULL);
+	expect(c, "01A4000C022FE2", 0x9000, NULL);
+	expect(c, "0170000001", 0x9000, "02");
+	assert_int_equal(xfer(c, "82F2000000", d, &n), 0x9000);
+	orsp_reader_init(&r, d, n);
+	assert_int_equal(orsp_der_expect(&r, 0x62, &fcp), ORSP_OK);
+	orsp_reader_init(&r, fcp.value.p, fcp.value.len);
+	while (orsp_reader_remaining(&r) && !orsp_der_read(&r, &f) && f.tag != 0x83)
+		;
+	assert_int_equal(f.tag, 0x83);
+	assert_int_equal(f.value.len, 2);
+	assert_memory_equal(f.value.p, "\x3F\x00", 2);
+	expect(c, "02B0000001", 0x6986, NULL);     /* no current EF */
+	expect(c, "02A4000C022FE2", 0x9000, NULL); /* a child of the MF */
+	expect(c, "02B0000001", 0x9000, "98");
+	expect(c, "02A4000C027FFF", 0x9000, NULL); /* the USIM is its application */
+	/* from the ADF: the ADF */
+	expect(c, "0270000001", 0x9000, "03");
+	expect(c, "03A4000C026F07", 0x9000, NULL);
+	expect(c, "03B0000001", 0x9000, "08");
+	expect(c, "01B0000001", 0x9000, "98"); /* channel 1 kept its EF */
+	card_free(c);
+}
+
 /* An application selected by AID over the MF handler's file state (ISD-R-like: no process
  * of its own) and then left, by termination (P2 4C), by closing the channel or by being
  * unregistered, puts the channel back at the MF with no current EF: the EF selected before
@@ -1899,6 +1938,7 @@ int main(void)
 	    cmocka_unit_test(test_sfi_failure_keeps_ef),
 	    cmocka_unit_test(test_increase_cyclic),
 	    cmocka_unit_test(test_channels),
+	    cmocka_unit_test(test_open_from_channel_keeps_df),
 	    cmocka_unit_test(test_unregister),
 	    cmocka_unit_test(test_app_end_back_at_mf),
 	    cmocka_unit_test(test_auth_milenage_vectors),

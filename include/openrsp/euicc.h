@@ -127,6 +127,11 @@ typedef struct orsp_euicc_app_ops {
 	 * channel was closed and every application deselected: state that outlives a selection
 	 * but not a power cycle ends here (the ISD-R's RSP session). NULL: nothing to do. */
 	void (*reset)(void *user);
+	/* A channel was opened (MANAGE CHANNEL open) from channel `from`, not the basic one,
+	 * where this application is selected, and the select on the new `channel` accepted:
+	 * the new channel's current DF is the one of `from` (TS 102 221 §11.1.17, ISO/IEC
+	 * 7816-4 §5.4.2), with no current EF. NULL: the new channel stays where select put it. */
+	void (*opened_from)(void *user, uint8_t from, uint8_t channel);
 } orsp_euicc_app_ops;
 
 typedef struct orsp_euicc_app {

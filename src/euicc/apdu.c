@@ -330,15 +330,19 @@ static uint16_t channel_open(orsp_euicc_apdu_ctx *ctx, const orsp_apdu *a, euicc
 	ctx->open[n] = true;
 	ctx->selected[n] = -1;
 	/* Opened from a channel other than the basic one, the new channel starts with that
-	 * channel's application selected (ISO/IEC 7816-4 §5.4.2); from the basic channel, with
-	 * none (the MF). The application may refuse; the channel then has none. */
+	 * channel's application selected and its current DF (ISO/IEC 7816-4 §5.4.2); from the
+	 * basic channel, with none (the MF). The application may refuse; the channel then has
+	 * none. */
 	int8_t from = ctx->selected[a->channel];
 	if (a->channel != 0 && from >= 0) {
 		const orsp_euicc_app *app = &ctx->apps[from];
 		orsp_writer none;
 		orsp_writer_init(&none, NULL, 0);
-		if (!app->ops->select || app->ops->select(app->user, n, &none) == ORSP_SW_OK)
+		if (!app->ops->select || app->ops->select(app->user, n, &none) == ORSP_SW_OK) {
 			ctx->selected[n] = from;
+			if (app->ops->opened_from)
+				app->ops->opened_from(app->user, a->channel, n);
+		}
 	}
 	if (a->p2 != 0)
 		return ORSP_SW_OK;

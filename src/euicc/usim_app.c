@@ -744,6 +744,20 @@ static void naa_select_undo(void *user, uint8_t ch)
 		*c = u->ch_undo[ch];
 }
 
+/* A channel opened from another where the USIM or ISIM is selected: that channel's current
+ * DF (the MF, or the application's ADF), no current EF. */
+static void naa_opened_from(void *user, uint8_t from, uint8_t ch)
+{
+	orsp_usim *u = user;
+	orsp_usim_channel *f = u ? chan(u, from) : NULL, *c = u ? chan(u, ch) : NULL;
+
+	if (!f || !c)
+		return;
+	c->df = f->df;
+	c->ef = -1;
+	c->rec = 0;
+}
+
 /* The FCP the layer builds for SELECT by AID gets the ADF's security attributes and PIN
  * status template (mandatory in TS 102 221 Table 11.3). */
 static void usim_fcp(void *user, uint8_t ch, orsp_writer *w)
@@ -761,6 +775,7 @@ const orsp_euicc_app_ops orsp_usim_app_ops = {
     .process = usim_process,
     .fcp = usim_fcp,
     .select_undo = naa_select_undo,
+    .opened_from = naa_opened_from,
 };
 
 /* The ISIM: the same commands on its ADF (the process function reads which application the
@@ -772,6 +787,7 @@ const orsp_euicc_app_ops orsp_isim_app_ops = {
     .process = usim_process,
     .fcp = usim_fcp,
     .select_undo = naa_select_undo,
+    .opened_from = naa_opened_from,
 };
 
 /* The MF handler's deselect (channel closed, reset) puts the channel back on the MF. */
