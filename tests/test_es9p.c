@@ -4717,6 +4717,69 @@ static void test_cancel_racing_cc(void **state)
 	dl_free(&a);
 }
 
+/* An order that expires while getBoundProfilePackage builds its package (checked before the
+ * build) and waits for the write lock of its binding: not delivered after its expiry, the
+ * binding's transaction reads the order again. 8.8.5/4.10, nothing counted, the profile
+ * still Released (the background expiry ends it), the session ended. It was delivered and
+ * Downloaded. */
+static void test_expiry_racing_binding(void **state)
+{
+	fx *f = *state;
+	static dl d;
+	race r;
+	json_t *req;
+	int http;
+
+	order(f, EID, "EXP-RACE-1", NULL);
+	reinitiate(f, &d);
+	authenticate(f, &d, "EXP-RACE-1");
+	req = gbpp_request(f, &d, NULL, true, false);
+	race_start(f, &r, "getBoundProfilePackage", req, HOLD_WRITE_LOCK);
+	json_decref(req);
+	assert_int_equal(
+	    orsp_db_exec(orsp_smdp_db(r.other),
+	                 "UPDATE smdp_profile SET expires_at = strftime('%s', 'now') - 5"),
+	    ORSP_OK);
+	race_finish(&r);
+	expect_fail(race_answer(&r), "8.8.5", "4.10");
+	assert_int_equal(state_of(f), ORSP_SMDP_RELEASED);
+	assert_int_equal(download_attempts_of(f), 0);
+	assert_int_equal(count_of(f, "SELECT count(*) FROM es9p_session WHERE step = 3"), 0);
+	expect_fail(
+	    call(f, "getBoundProfilePackage", gbpp_request(f, &d, NULL, true, false), &http),
+	    "8.10.1", "3.9");
+	dl_free(&d);
+}
+
+/* The same with a confirmation code, the order expiring while the request with a wrong code
+ * waits before its check: no attempt counted (a limit of one would put the order in Error,
+ * and tell the operator the retries were exhausted), 8.8.5/4.10. */
+static void test_expiry_racing_cc(void **state)
+{
+	fx *f = *state;
+	static dl d;
+	race r;
+	json_t *req;
+
+	order(f, EID, "EXP-RACE-2", "1234");
+	assert_int_equal(orsp_db_exec(orsp_smdp_db(f->s), "UPDATE smdp_profile SET cc_limit = 1"),
+	                 ORSP_OK);
+	reinitiate(f, &d);
+	authenticate(f, &d, "EXP-RACE-2");
+	req = gbpp_request(f, &d, "9999", true, false);
+	race_start(f, &r, "getBoundProfilePackage", req, HOLD_CC_CHECK);
+	json_decref(req);
+	assert_int_equal(
+	    orsp_db_exec(orsp_smdp_db(r.other),
+	                 "UPDATE smdp_profile SET expires_at = strftime('%s', 'now') - 5"),
+	    ORSP_OK);
+	race_finish(&r);
+	expect_fail(race_answer(&r), "8.8.5", "4.10");
+	assert_int_equal(state_of(f), ORSP_SMDP_RELEASED);
+	assert_int_equal(count_of(f, "SELECT cc_attempts FROM smdp_profile"), 0);
+	dl_free(&d);
+}
+
 /* authenticateClient racing ES2+ cancelOrder in another server process: it reads the order,
  * and while it waits for the write lock the operator cancels the order (which ends the
  * sessions that exist, not this one, not written yet) and places it again under the same
@@ -5357,6 +5420,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_retry_racing_old_result, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_retry_cc_racing_binding, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_cancel_racing_cc, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_expiry_racing_binding, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_expiry_racing_cc, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_auth_racing_cancel_order, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_cancel_failure_injection, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_download_error_after_delivery, setup, teardown),

@@ -1866,7 +1866,7 @@ static orsp_err get_bound_profile_package(ctx *c)
 	{
 		orsp_smdp_profile p;
 		orsp_stmt *st = NULL;
-		bool limit = false;
+		bool limit = false, expired = false;
 		sess cur;
 		if ((e = orsp_db_begin(c->db)))
 			goto out;
@@ -1900,7 +1900,14 @@ static orsp_err get_bound_profile_package(ctx *c)
 			              "profile %s: the order of this session has ended or"
 			              " was delivered to another eUICC meanwhile",
 			              p.iccid);
-		else if (!e && p.state == ORSP_SMDP_DOWNLOADED) {
+		else if (!e && p.state == ORSP_SMDP_RELEASED && p.expires_at &&
+		         now_s(c) > p.expires_at) {
+			/* expired since the check above (the build, a wait for the write lock):
+			 * not delivered after its expiry either */
+			expired = true;
+			e = orsp_errf(ORSP_E_POLICY, "the order of profile %s has expired",
+			              p.iccid);
+		} else if (!e && p.state == ORSP_SMDP_DOWNLOADED) {
 			if (p.download_attempts >= p.download_limit) {
 				limit = true;
 				e = orsp_smdp_mark_error(c->s, se.iccid, ORSP_SMDP_FAIL_RETRIES,
@@ -1960,6 +1967,14 @@ static orsp_err get_bound_profile_package(ctx *c)
 			orsp_db_rollback(c->db);
 		else
 			e = orsp_db_commit(c->db);
+		if (expired) {
+			/* nothing counted or delivered; the background expiry ends the order */
+			orsp_err_clear();
+			if (sess_advance(c, tid_hex, se.step, S_DONE, "order expired"))
+				orsp_err_clear();
+			e = fail(c, ES9P_ORDER_EXPIRED, NULL);
+			goto out;
+		}
 		if (limit) {
 			/* refused either way; if the Error state could not be kept, the profile
 			 * stays as it was and the next attempt is refused the same way */

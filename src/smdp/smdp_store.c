@@ -1794,6 +1794,10 @@ orsp_err smdp_check_cc(orsp_smdp *s, const char *tid_hex, const char *matching_i
 	if (!err && !p.cc_required)
 		err = orsp_errf(ORSP_E_STATE, "the order of profile %s has no confirmation code",
 		                p.iccid);
+	/* a Released order past its expiry takes no more attempts (nor goes to Error for
+	 * them): the caller finds it expired when it reads again */
+	if (!err && p.state == ORSP_SMDP_RELEASED && p.expires_at && p.expires_at < now_s(s))
+		err = orsp_errf(ORSP_E_STATE, "the order of profile %s has expired", p.iccid);
 	if (!err)
 		err = orsp_db_prepare(s->db, "SELECT cc_wrapped FROM smdp_profile WHERE iccid = ?1",
 		                      &st);
