@@ -475,6 +475,12 @@ static void test_select_slot_and_library(void **state)
 	orsp_ec_free(load_ok(uri(path, "pin-value=" PIN)));
 	orsp_ec_free(load_ok(
 	    uri("library-manufacturer=SoftHSM;token=openrsp;object=dpauth", "pin-value=" PIN)));
+	/* SoftHSM 2.6's library version (Debian's softhsm2 2.6.1); p11-kit refused the
+	 * attribute before */
+	orsp_ec_free(
+	    load_ok(uri("library-version=2.6;token=openrsp;object=dpauth", "pin-value=" PIN)));
+	expect_refused(uri("library-version=99.1;token=openrsp;object=dpauth", "pin-value=" PIN),
+	               ORSP_E_NOT_FOUND, "is not the library");
 }
 
 static void test_sign_brainpool_by_id(void **state)
@@ -565,6 +571,12 @@ static void test_refusals(void **state)
 	               "RFC 7512");
 	expect_refused(uri("token=openrsp;object=dpauth;colour=blue", "pin-value=" PIN),
 	               ORSP_E_USAGE, "does not know");
+	/* a query attribute p11-kit would keep silently (a misspelt pin-source) */
+	expect_refused(uri("token=openrsp;object=dpauth", "pin-value=" PIN "&pin-sourc=/x"),
+	               ORSP_E_USAGE, "a query attribute it does not know");
+	/* a label with a NUL: cut there, it named the key "dpauth" */
+	expect_refused(uri("token=openrsp;object=dpauth%00zz", "pin-value=" PIN), ORSP_E_USAGE,
+	               "NUL");
 	expect_refused(uri("token=openrsp;type=cert;object=dpauth", "pin-value=" PIN), ORSP_E_USAGE,
 	               "not a private key");
 	expect_refused(uri("token=openrsp", "pin-value=" PIN), ORSP_E_USAGE, "name the key");

@@ -236,6 +236,17 @@ static orsp_err cut_pin_value(char *seg, char **end, struct orsp__p11_key *k, bo
  * one. The URI's parts are found as p11-kit's parser finds them (p11_kit_uri_parse, 0.24):
  * white space (" \n\r\v") dropped first, then the path split at ';' up to '?', then the
  * query at '&', pin-value accepted in both. */
+/* A query attribute p11-kit reads (RFC 7512 §2.3, and pinfile, its old name of pin-source). */
+static bool query_known(const char *name, size_t n)
+{
+	static const char *const known[] = {"module-path", "module-name", "pin-source", "pin-value",
+	                                    "pinfile"};
+	for (size_t i = 0; i < ORSP_ARRAY_LEN(known); i++)
+		if (strlen(known[i]) == n && memcmp(known[i], name, n) == 0)
+			return true;
+	return false;
+}
+
 static orsp_err uri_without_pin(const char *uri, char *out, struct orsp__p11_key *k, bool *given)
 {
 	char *s, *end, *eq;
@@ -273,6 +284,12 @@ static orsp_err uri_without_pin(const char *uri, char *out, struct orsp__p11_key
 		eq = strchr(s, '=');
 		if (!eq || end == s || eq == s || eq >= end)
 			goto syntax;
+		/* p11-kit keeps a query attribute it does not know as a vendor one, silently:
+		 * a misspelt pin-source would go unnoticed */
+		if (!query_known(s, (size_t)(eq - s)))
+			return orsp_errf(ORSP_E_USAGE,
+			                 "PKCS#11 URI: a query attribute it does not know (known: "
+			                 "module-path, module-name, pin-source, pin-value)");
 		if ((e = cut_pin_value(s, &end, k, given)))
 			return e;
 		s = end;
@@ -320,6 +337,9 @@ static orsp_err uri_take(P11KitUri *u, struct orsp__p11_key *k, bool pin_value, 
 		if (a->value_len == 0 || a->value_len >= LABEL_MAX)
 			return orsp_errf(ORSP_E_USAGE, "PKCS#11 URI: object= of 1 to %d bytes",
 			                 LABEL_MAX - 1);
+		/* the label is compared as a string: one cut at a %00 would name another key */
+		if (memchr(a->value, 0, a->value_len))
+			return orsp_errf(ORSP_E_USAGE, "PKCS#11 URI: object= with a NUL (%%00)");
 		memcpy(k->label, a->value, a->value_len);
 		k->label[a->value_len] = '\0';
 		k->has_label = true;
@@ -791,8 +811,12 @@ static orsp_err token_open(struct orsp__p11_key *k, const char *uri, ck_session_
 		return orsp_errf(ORSP_E_RESOURCE, "out of memory");
 	if ((e = uri_without_pin(uri, bare, k, &pin_value)))
 		goto out;
-	rc = p11_kit_uri_parse(
-	    bare, P11_KIT_URI_FOR_OBJECT_ON_TOKEN_AND_MODULE | P11_KIT_URI_FOR_SLOT, u);
+	/* FOR_MODULE_WITH_VERSION: without it p11-kit takes library-version for an attribute
+	 * it does not know */
+	rc = p11_kit_uri_parse(bare,
+	                       P11_KIT_URI_FOR_OBJECT_ON_TOKEN_AND_MODULE | P11_KIT_URI_FOR_SLOT |
+	                           P11_KIT_URI_FOR_MODULE_WITH_VERSION,
+	                       u);
 	if (rc != P11_KIT_URI_OK) {
 		e = orsp_errf(ORSP_E_USAGE, "not a PKCS#11 URI (RFC 7512): %s",
 		              p11_kit_uri_message(rc));
