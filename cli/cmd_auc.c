@@ -1242,7 +1242,8 @@ static const cli_cmd auc_cmds[] = {
         .summary = "the audit log: every change, vector, resync, card secret and export",
         .synopsis = "[--imsi IMSI] [--limit N] [--json] [--db PATH] [--kek-file PATH]",
         .help = "Prints the AuC's append-only audit log, oldest first: time (UTC), action (add,\n"
-                "delete, vectors, resync, card secret set, card secret read, export), IMSI,\n"
+                "delete, vectors, resync, card secret set, card secret read, export, kek\n"
+                "rotated, backup), IMSI,\n"
                 "result (ok, verify failed, not written) and detail. Never a key: the log holds\n"
                 "none. Reads only (not audited itself).\n\n"
                 "options:\n"

@@ -2052,9 +2052,10 @@ static int smdp_serve(int argc, char **argv)
 	}
 	/* an IPv6 address in brackets, as in a URL (RFC 3986 §3.2.2) */
 	v6 = strchr(cfg.listen, ':') != NULL;
-	fprintf(stderr, "openrsp smdp: serving %s on %s://%s%s%s:%u (ES9+, ES2+, /metrics)\n",
+	fprintf(stderr, "openrsp smdp: serving %s on %s://%s%s%s:%u (ES9+, %s/metrics)\n",
 	        cfg.svc.fqdn, cfg.plain_http ? "http" : "https", v6 ? "[" : "", cfg.listen,
-	        v6 ? "]" : "", (unsigned)orsp_smdp_server_port(srv));
+	        v6 ? "]" : "", (unsigned)orsp_smdp_server_port(srv),
+	        cfg.es2_token[0] || cfg.es2_client_ca[0] ? "ES2+, " : "");
 	/* The port on stdout for scripts (port 0 = ephemeral). */
 	printf("%u\n", (unsigned)orsp_smdp_server_port(srv));
 	fflush(stdout);
@@ -2077,7 +2078,7 @@ static int smdp_serve(int argc, char **argv)
 static const cli_cmd smdp_cmds[] = {
     {
         .verb = "profile",
-        .summary = "Import profile packages into the inventory, or list it",
+        .summary = "Import or generate profile packages into the inventory, or list it",
         .synopsis = "import DIR|FILE " DB_SYNOPSIS "\n"
                     "         [--ppr LIST] [--mnc-length 2|3] [--class C]\n"
                     "       profile list " DB_SYNOPSIS "\n"

@@ -73,7 +73,7 @@ static void help_noun(const cli_noun *n)
 	}
 	printf("usage: openrsp %s <verb> [options]\n\n%s\n\nverbs:\n", n->name, n->summary);
 	for (const cli_cmd *c = n->cmds; c->verb; c++)
-		printf("  %-8s %s\n", c->verb, c->summary);
+		printf("  %-12s %s\n", c->verb, c->summary);
 	printf("\nRun `openrsp %s <verb> --help` for the options of a verb.\n", n->name);
 }
 
