@@ -229,13 +229,6 @@ static orsp_err cut_pin_value(char *seg, char **end, struct orsp__p11_key *k, bo
 	return ORSP_OK;
 }
 
-/* The URI for p11-kit, into out (URI_MAX + 1 bytes): without white space and with each
- * pin-value's value cut out (decoded into k->pin, *given set). p11-kit frees the copies it
- * makes of a PIN without wiping them (its parsed value, one given twice, one half decoded
- * when the encoding is bad, the whole URI when it drops white space), so it is never given
- * one. The URI's parts are found as p11-kit's parser finds them (p11_kit_uri_parse, 0.24):
- * white space (" \n\r\v") dropped first, then the path split at ';' up to '?', then the
- * query at '&', pin-value accepted in both. */
 /* A query attribute p11-kit reads (RFC 7512 §2.3, and pinfile, its old name of pin-source). */
 static bool query_known(const char *name, size_t n)
 {
@@ -247,6 +240,13 @@ static bool query_known(const char *name, size_t n)
 	return false;
 }
 
+/* The URI for p11-kit, into out (URI_MAX + 1 bytes): without white space and with each
+ * pin-value's value cut out (decoded into k->pin, *given set). p11-kit frees the copies it
+ * makes of a PIN without wiping them (its parsed value, one given twice, one half decoded
+ * when the encoding is bad, the whole URI when it drops white space), so it is never given
+ * one. The URI's parts are found as p11-kit's parser finds them (p11_kit_uri_parse, 0.24):
+ * white space (" \n\r\v") dropped first, then the path split at ';' up to '?', then the
+ * query at '&', pin-value accepted in both. */
 static orsp_err uri_without_pin(const char *uri, char *out, struct orsp__p11_key *k, bool *given)
 {
 	char *s, *end, *eq;

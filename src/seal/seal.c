@@ -970,18 +970,6 @@ void orsp_seal_set_test_hook(orsp_err (*fn)(const char *point, void *arg), void 
 	test_hook_arg = arg;
 }
 
-static orsp_err destroy(const char *dir, bool remove_dir);
-
-orsp_err orsp_seal_destroy(const char *dir)
-{
-	return destroy(dir, true);
-}
-
-orsp_err orsp_seal_destroy_keep_dir(const char *dir)
-{
-	return destroy(dir, false);
-}
-
 static orsp_err destroy(const char *dir, bool remove_dir)
 {
 	static const char *const fixed[] = {"manifest",    "manifest.tmp", "counter",
@@ -1035,4 +1023,14 @@ static orsp_err destroy(const char *dir, bool remove_dir)
 	if (e == ORSP_OK && remove_dir)
 		(void)rmdir(dir); /* only if nothing else is left in it */
 	return e;
+}
+
+orsp_err orsp_seal_destroy(const char *dir)
+{
+	return destroy(dir, true);
+}
+
+orsp_err orsp_seal_destroy_keep_dir(const char *dir)
+{
+	return destroy(dir, false);
 }
