@@ -2855,6 +2855,15 @@ static void test_validate_rules(void **state)
 	pl_move(&pl, pl_find(&pl, ORSP_PE_OPT_USIM, 0), pl_find(&pl, ORSP_PE_USIM, 0));
 	expect_issue(&pl, true, "(opt-usim): needs a preceding PE-usim");
 	pl_free(&pl);
+	/* after another NAA's PE: its files would go into no ADF (the eUICC served the USIM
+	 * without EF.MSISDN, EF.PNN and the other 49 OPT-USIM files, and it passed) */
+	pl_load(&pl, V7);
+	pl_move(&pl, pl_find(&pl, ORSP_PE_OPT_USIM, 0), pl_find(&pl, ORSP_PE_ISIM, 0));
+	expect_issue(&pl, true,
+	             "(opt-usim): needs a preceding PE-usim with no other NAA's PE between them");
+	expect_issue_flags(&pl, ORSP_PKG_VALIDATE_INSTALL, true,
+	                   "(opt-usim): needs a preceding PE-usim with no other NAA's PE");
+	pl_free(&pl);
 	pl_load(&pl, V7);
 	pl_drop(&pl, pl_find(&pl, ORSP_PE_MF, 0));
 	expect_issue(&pl, true, "no PE-MF");
@@ -2980,6 +2989,14 @@ static void usim_imsi_size(ProfileElement_t *pe, void *arg)
 {
 	file_size_set(&pe->choice.usim.ef_imsi, (const char *)arg);
 }
+static void usim_imsi_fd(ProfileElement_t *pe, void *arg)
+{
+	os_new(&fcp_of(&pe->choice.usim.ef_imsi)->fileDescriptor, (const char *)arg);
+}
+static void mf_iccid_fd(ProfileElement_t *pe, void *arg)
+{
+	os_new(&fcp_of(&pe->choice.mf.ef_iccid)->fileDescriptor, (const char *)arg);
+}
 /* A fillFileOffset of *arg in front of EF.IMSI's content. */
 static void usim_imsi_offset(ProfileElement_t *pe, void *arg)
 {
@@ -3029,6 +3046,15 @@ static void test_validate_layout(void **state)
 	     "(usim): ef-imsi: its content ends at byte 10, past the file's 9 bytes"},
 	    {ORSP_PE_TELECOM, telecom_psismsc_size, "17",
 	     "(telecom): ef-psismsc: 23 bytes is not a whole number of records of 22 bytes"},
+	    /* PEDefinitions: efFileSize "on the minimum number of octets possible" */
+	    {ORSP_PE_USIM, usim_imsi_size, "0009",
+	     "(usim): ef-imsi: efFileSize of 2 bytes not in the fewest bytes"},
+	    /* EF.IMSI and EF.ICCID are transparent (a record file: READ BINARY finds
+	     * nothing) */
+	    {ORSP_PE_USIM, usim_imsi_fd, "42210009",
+	     "(usim): ef-imsi: not a transparent file (fileDescriptor 42)"},
+	    {ORSP_PE_MF, mf_iccid_fd, "4221000A",
+	     "(mf): ef-iccid: not a transparent file (fileDescriptor 42)"},
 	};
 	pelist pl;
 	(void)state;

@@ -266,7 +266,7 @@ static void check_fs_order(vctx *v)
 	};
 	const orsp_pkg *pkg = v->pkg;
 	long mf = first_of(pkg, ORSP_PE_MF);
-	bool seen[ORSP_PE__COUNT] = {false};
+	orsp_pe_type naa = ORSP_PE__COUNT; /* the last NAA's PE: none yet */
 
 	if (mf < 0 && first_of(pkg, ORSP_PE_IOT) < 0)
 		add(v, true, -1, "no PE-MF: the MF and its files are not created");
@@ -277,11 +277,20 @@ static void check_fs_order(vctx *v)
 		orsp_pe_type t = pkg->pe[i].type;
 		if (orsp_pe_type_is_fs(t) && t != ORSP_PE_MF && mf >= 0 && (long)i < mf)
 			add(v, true, (long)i, "a file-system PE before PE-MF");
+		/* the NAA's PE itself, and no other NAA's after it: its files go into that
+		 * NAA's ADF, up to the next NAA's PE (an eUICC, openrsp's too, puts them
+		 * nowhere else) */
 		for (size_t k = 0; k < ORSP_ARRAY_LEN(needs); k++)
-			if (needs[k].t == t && !seen[needs[k].parent])
-				add(v, true, (long)i, "needs a preceding PE-%s",
+			if (needs[k].t == t && naa != needs[k].parent)
+				add(v, true, (long)i,
+				    naa == ORSP_PE__COUNT || first_of(pkg, needs[k].parent) < 0 ||
+				            first_of(pkg, needs[k].parent) > (long)i
+				        ? "needs a preceding PE-%s"
+				        : "needs a preceding PE-%s with no other NAA's PE between "
+				          "them",
 				    orsp_pe_type_name(needs[k].parent));
-		seen[t] = true;
+		if (t == ORSP_PE_USIM || t == ORSP_PE_ISIM || t == ORSP_PE_CSIM || t == ORSP_PE_IOT)
+			naa = t;
 	}
 }
 
@@ -340,6 +349,15 @@ static void check_layout(vctx *v, size_t i, const char *name, const File_t *f)
 		add(v, err, (long)i, "%s: efFileSize of %d bytes", name, fs->size);
 		return;
 	}
+	/* PEDefinitions Fcp.efFileSize: "on the minimum number of octets possible" */
+	if (fs && fs->size > 1 && fs->buf[0] == 0)
+		add(v, err, (long)i, "%s: efFileSize %s not in the fewest bytes (a leading 00)",
+		    name, fs->size == 2 ? "of 2 bytes" : "of 3 or 4 bytes");
+	/* EF.IMSI (TS 31.102 §4.2.2) and EF.ICCID (TS 102 221 §13.2) are transparent: as a
+	 * record file a terminal's READ BINARY finds neither */
+	if (has_fd && (strcmp(name, "ef-imsi") == 0 || strcmp(name, "ef-iccid") == 0) &&
+	    (d & 0x07) != 1)
+		add(v, err, (long)i, "%s: not a transparent file (fileDescriptor %02x)", name, d);
 	if (fs)
 		size = file_size(f, name);
 	for (int j = 0; j < f->list.count; j++) {
