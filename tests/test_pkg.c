@@ -2551,6 +2551,25 @@ static void usim_dnc_plus(ProfileElement_t *pe, void *arg)
 	m->present = File__Member_PR_doNotCreate;
 	assert_int_equal(ASN_SEQUENCE_ADD(&f->list, m), 0);
 }
+/* doNotCreate added to a file (with its other members: "must be the only element" too) */
+static void dnc_add(File_t *f)
+{
+	struct File__Member *m = calloc(1, sizeof(*m));
+	assert_non_null(f);
+	assert_non_null(m);
+	m->present = File__Member_PR_doNotCreate;
+	assert_int_equal(ASN_SEQUENCE_ADD(&f->list, m), 0);
+}
+static void mf_iccid_dnc(ProfileElement_t *pe, void *arg)
+{
+	(void)arg;
+	dnc_add(&pe->choice.mf.ef_iccid);
+}
+static void opt_usim_li_dnc(ProfileElement_t *pe, void *arg)
+{
+	(void)arg;
+	dnc_add(pe->choice.opt_usim.ef_li);
+}
 static void pin_dup(ProfileElement_t *pe, void *arg)
 {
 	struct PE_PINCodes__pinCodes__pinconfig *l = &pe->choice.pinCodes.pinCodes.choice.pinconfig;
@@ -2804,6 +2823,11 @@ static void test_validate_rules(void **state)
 	    {ORSP_PE_MF, mf_iccid_long, NULL, "(mf): ef-iccid is 12 bytes"},
 	    {ORSP_PE_USIM, usim_fcp_last, NULL, "ef-imsi: fileDescriptor must come first"},
 	    {ORSP_PE_USIM, usim_dnc_plus, NULL, "ef-imsi: doNotCreate must be the only element"},
+	    /* PEDefinitions: no effect in the MF (an eUICC that heeds it goes without
+	     * EF.ICCID), not to be used in a template of files not created by default */
+	    {ORSP_PE_MF, mf_iccid_dnc, NULL, "(mf): ef-iccid: doNotCreate in PE-MF"},
+	    {ORSP_PE_OPT_USIM, opt_usim_li_dnc, NULL,
+	     "(opt-usim): ef-li: doNotCreate in a template of files not created by default"},
 	    {ORSP_PE_PIN_CODES, pin_dup, NULL, "PIN adm1 defined twice"},
 	    {ORSP_PE_PIN_CODES, pin_unblock, NULL, "unblocked by PUK pukAppl5"},
 	    {ORSP_PE_PUK_CODES, puk_dup, NULL, "PUK pukAppl1 defined twice"},

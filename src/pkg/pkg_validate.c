@@ -417,6 +417,21 @@ static void check_files(vctx *v)
 			if (dnc && f->list.count != 1)
 				add(v, true, (long)i, "%s: doNotCreate must be the only element",
 				    m[k].name);
+			/* PEDefinitions File.doNotCreate: "no effect for the creation of files in
+			 * the MF and shall not be used for all the files listed in a 'Not Created
+			 * by Default' template" (the OPT- PEs). An eUICC that heeded it in the MF
+			 * (openrsp's did) would go without the file, EF.ICCID say: refused in both.
+			 */
+			if (dnc && pkg->pe[i].type == ORSP_PE_MF)
+				add(v, true, (long)i,
+				    "%s: doNotCreate in PE-MF (it has no effect there)", m[k].name);
+			if (dnc && (pkg->pe[i].type == ORSP_PE_OPT_USIM ||
+			            pkg->pe[i].type == ORSP_PE_OPT_ISIM ||
+			            pkg->pe[i].type == ORSP_PE_OPT_CSIM ||
+			            pkg->pe[i].type == ORSP_PE_OPT_IOT))
+				add(v, true, (long)i,
+				    "%s: doNotCreate in a template of files not created by default",
+				    m[k].name);
 			if (fcps > 1)
 				add(v, true, (long)i, "%s: more than one fileDescriptor",
 				    m[k].name);
