@@ -2570,6 +2570,43 @@ static void opt_usim_li_dnc(ProfileElement_t *pe, void *arg)
 	(void)arg;
 	dnc_add(pe->choice.opt_usim.ef_li);
 }
+/* The Fcp of a File (its first member). */
+static Fcp_t *fcp_of(File_t *f)
+{
+	assert_non_null(f);
+	assert_true(f->list.count > 0);
+	assert_int_equal(f->list.array[0]->present, File__Member_PR_fileDescriptor);
+	return &f->list.array[0]->choice.fileDescriptor;
+}
+/* The ADF.USIM's dfName dropped; EF.DIR's USIM application record changed to an AID of no
+ * USIM (A0000000871009...). */
+static void usim_no_dfname(ProfileElement_t *pe, void *arg)
+{
+	Fcp_t *fcp = fcp_of(&pe->choice.usim.adf_usim);
+	(void)arg;
+	assert_non_null(fcp->dfName);
+	ASN_STRUCT_FREE(asn_DEF_OCTET_STRING, fcp->dfName);
+	fcp->dfName = NULL;
+}
+static void mf_dir_no_usim(ProfileElement_t *pe, void *arg)
+{
+	static const uint8_t usim[] = {0x4F, 0x0C, 0xA0, 0x00, 0x00, 0x00, 0x87, 0x10, 0x02};
+	File_t *f = &pe->choice.mf.ef_dir;
+	int changed = 0;
+	(void)arg;
+	for (int i = 0; i < f->list.count; i++) {
+		OCTET_STRING_t *c;
+		if (f->list.array[i]->present != File__Member_PR_fillFileContent)
+			continue;
+		c = &f->list.array[i]->choice.fillFileContent;
+		for (int k = 0; k + (int)sizeof(usim) <= c->size; k++)
+			if (memcmp(c->buf + k, usim, sizeof(usim)) == 0) {
+				c->buf[k + sizeof(usim) - 1] = 0x09;
+				changed++;
+			}
+	}
+	assert_true(changed > 0);
+}
 static void pin_dup(ProfileElement_t *pe, void *arg)
 {
 	struct PE_PINCodes__pinCodes__pinconfig *l = &pe->choice.pinCodes.pinCodes.choice.pinconfig;
@@ -2843,6 +2880,23 @@ static void test_validate_rules(void **state)
 		pl_free(&pl);
 	}
 
+	/* The USIM's AID: from EF.DIR when the adf-usim has no dfName (valid); with neither,
+	 * the eUICC refused every install of a package that passed */
+	pl_load(&pl, V7);
+	pl_edit(&pl, pl_find(&pl, ORSP_PE_USIM, 0), usim_no_dfname, NULL);
+	{
+		size_t len;
+		uint8_t *b = pl_join(&pl, &len);
+		orsp_pkg *pkg = NULL;
+		assert_int_equal(orsp_pkg_decode(b, len, &pkg), ORSP_OK);
+		assert_int_equal(orsp_pkg_validate(pkg, NULL), ORSP_OK);
+		orsp_pkg_free(pkg);
+		free(b);
+	}
+	pl_edit(&pl, pl_find(&pl, ORSP_PE_MF, 0), mf_dir_no_usim, NULL);
+	expect_issue(&pl, true, "(usim): no USIM AID: adf-usim has no dfName and EF.DIR no USIM");
+	expect_issue_flags(&pl, ORSP_PKG_VALIDATE_INSTALL, true, "(usim): no USIM AID");
+	pl_free(&pl);
 	/* PE-Header first: dropped, or moved. */
 	pl_load(&pl, V7);
 	pl_drop(&pl, 0);
@@ -2982,14 +3036,6 @@ static void test_validate_rules(void **state)
 	}
 }
 
-/* The Fcp of a File (its first member). */
-static Fcp_t *fcp_of(File_t *f)
-{
-	assert_non_null(f);
-	assert_true(f->list.count > 0);
-	assert_int_equal(f->list.array[0]->present, File__Member_PR_fileDescriptor);
-	return &f->list.array[0]->choice.fileDescriptor;
-}
 static void isim_impu_fd(ProfileElement_t *pe, void *arg)
 {
 	os_new(&fcp_of(&pe->choice.isim.ef_impu)->fileDescriptor, (const char *)arg);

@@ -3,8 +3,10 @@
  * it. docs/pkg.md lists the rules and where they come from. */
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "openrsp/der.h"
 #include "pkg_internal.h"
 
 typedef struct vctx {
@@ -441,6 +443,53 @@ static void check_files(vctx *v)
 	}
 }
 
+/* Each PE-USIM's AID: the dfName of its adf-usim, else an application record of EF.DIR (PE-MF)
+ * with a USIM AID, where the eUICC takes it from (usim_fs.c); with neither, the eUICC cannot
+ * register the USIM and refuses the install. */
+static void check_usim_aid(vctx *v)
+{
+	const orsp_pkg *pkg = v->pkg;
+	long mf = first_of(pkg, ORSP_PE_MF);
+	bool dir_aid = false;
+
+	if (mf >= 0) {
+		File_t *dir = fs_file(pkg->pe[mf].asn, "ef-dir");
+		enum { DIR_MAX = 8192 };
+		uint8_t *buf = dir ? malloc(DIR_MAX) : NULL;
+		size_t len = 0, rec;
+
+		if (buf && file_content(dir, "ef-dir", buf, DIR_MAX, &len) == ORSP_OK &&
+		    (rec = file_record_len(dir, len)) > 0) {
+			for (size_t off = 0; off + rec <= len && !dir_aid; off += rec) {
+				orsp_reader r;
+				orsp_tlv t, a;
+				orsp_reader_init(&r, buf + off, rec);
+				if (buf[off] != 0x61 || orsp_der_read(&r, &t) != ORSP_OK)
+					continue;
+				orsp_reader_init(&r, t.value.p, t.value.len);
+				while (!dir_aid && orsp_reader_remaining(&r) > 0 &&
+				       orsp_der_read(&r, &a) == ORSP_OK)
+					dir_aid =
+					    a.tag == 0x4F &&
+					    orsp_pkg_naa_aid(ORSP_PE_USIM, a.value.p, a.value.len);
+			}
+		}
+		free(buf);
+		orsp_err_clear();
+	}
+	for (size_t i = 0; i < pkg->n && !dir_aid; i++) {
+		const File_t *adf;
+		const Fcp_t *fcp;
+		if (pkg->pe[i].type != ORSP_PE_USIM)
+			continue;
+		adf = fs_file(pkg->pe[i].asn, "adf-usim");
+		fcp = adf ? file_fcp(adf) : NULL;
+		if (!fcp || !fcp->dfName || fcp->dfName->size == 0)
+			add(v, true, (long)i,
+			    "no USIM AID: adf-usim has no dfName and EF.DIR no USIM application");
+	}
+}
+
 /* EF.IMSI of each PE-USIM and PE-IoT: 9 bytes holding an IMSI, or left undefined; where
  * several define one, the same one. A profile is one subscription: personalisation writes one
  * IMSI into each of them, and the SM-DP+ and the AuC record one per profile, while the eUICC
@@ -658,6 +707,7 @@ orsp_err orsp_pkg_validate_flags(const orsp_pkg *pkg, unsigned flags, orsp_pkg_r
 	}
 	check_fs_order(&v);
 	check_files(&v);
+	check_usim_aid(&v);
 	check_imsi(&v);
 	for (size_t i = 0; i < pkg->n; i++)
 		if (pkg->pe[i].type == ORSP_PE_AKA_PARAMETER)
