@@ -2570,6 +2570,18 @@ static void opt_usim_li_dnc(ProfileElement_t *pe, void *arg)
 	(void)arg;
 	dnc_add(pe->choice.opt_usim.ef_li);
 }
+/* The package of the list decodes and validates with no error. */
+static void expect_valid(const pelist *pl)
+{
+	size_t len;
+	uint8_t *b = pl_join(pl, &len);
+	orsp_pkg *pkg = NULL;
+	assert_int_equal(orsp_pkg_decode(b, len, &pkg), ORSP_OK);
+	assert_int_equal(orsp_pkg_validate(pkg, NULL), ORSP_OK);
+	orsp_pkg_free(pkg);
+	free(b);
+}
+
 /* The Fcp of a File (its first member). */
 static Fcp_t *fcp_of(File_t *f)
 {
@@ -2884,15 +2896,7 @@ static void test_validate_rules(void **state)
 	 * the eUICC refused every install of a package that passed */
 	pl_load(&pl, V7);
 	pl_edit(&pl, pl_find(&pl, ORSP_PE_USIM, 0), usim_no_dfname, NULL);
-	{
-		size_t len;
-		uint8_t *b = pl_join(&pl, &len);
-		orsp_pkg *pkg = NULL;
-		assert_int_equal(orsp_pkg_decode(b, len, &pkg), ORSP_OK);
-		assert_int_equal(orsp_pkg_validate(pkg, NULL), ORSP_OK);
-		orsp_pkg_free(pkg);
-		free(b);
-	}
+	expect_valid(&pl);
 	pl_edit(&pl, pl_find(&pl, ORSP_PE_MF, 0), mf_dir_no_usim, NULL);
 	expect_issue(&pl, true, "(usim): no USIM AID: adf-usim has no dfName and EF.DIR no USIM");
 	expect_issue_flags(&pl, ORSP_PKG_VALIDATE_INSTALL, true, "(usim): no USIM AID");
@@ -3146,15 +3150,7 @@ static void test_validate_layout(void **state)
 	pl_load(&pl, V7);
 	pl_edit(&pl, pl_find(&pl, ORSP_PE_ISIM, 0), isim_impu_size, "0100");
 	pl_edit(&pl, pl_find(&pl, ORSP_PE_USIM, 0), usim_adf_aid, "A0000000871002");
-	{
-		size_t len;
-		uint8_t *b = pl_join(&pl, &len);
-		orsp_pkg *pkg = NULL;
-		assert_int_equal(orsp_pkg_decode(b, len, &pkg), ORSP_OK);
-		assert_int_equal(orsp_pkg_validate(pkg, NULL), ORSP_OK);
-		orsp_pkg_free(pkg);
-		free(b);
-	}
+	expect_valid(&pl);
 	pl_free(&pl);
 }
 
