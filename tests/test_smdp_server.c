@@ -128,6 +128,29 @@ static void write_conf_mode(const char *path, const char *db, const char *callba
 	write_conf_extra(path, db, callback, key_mode, "");
 }
 
+/* Until n progress reports are marked delivered, at most 10 s: the operator counts a call
+ * as it answers it, and the SM-DP+ marks the report once it has the answer. */
+static void wait_delivered(orsp_smdp *s, int64_t n)
+{
+	for (int i = 0; i < 100; i++) {
+		struct timespec ts = {0, 100 * 1000 * 1000};
+		orsp_stmt *st = NULL;
+		bool row = false;
+		int64_t done = -1;
+		assert_int_equal(
+		    orsp_db_prepare(orsp_smdp_db(s),
+		                    "SELECT count(*) FROM smdp_progress WHERE done = 1", &st),
+		    ORSP_OK);
+		if (orsp_stmt_step(st, &row) == ORSP_OK && row)
+			done = orsp_stmt_column_int64(st, 0);
+		orsp_stmt_finalize(st);
+		orsp_err_clear();
+		if (done >= n)
+			break;
+		nanosleep(&ts, NULL);
+	}
+}
+
 /* Until the operator had n calls, at most 10 s. */
 static void wait_calls(operator_end *op, int n)
 {
@@ -284,6 +307,7 @@ static void test_progress_callbacks(void **state)
 	assert_string_not_equal(op.callid[4], op.callid[3]);
 	pthread_mutex_unlock(&op.lock);
 	/* all three marked delivered in the outbox */
+	wait_delivered(r.s, 3);
 	{
 		orsp_stmt *st = NULL;
 		bool row = false;
@@ -339,6 +363,7 @@ static void test_callback_url_trailing_slash(void **state)
 	assert_int_equal(op.last_point, 3);
 	assert_string_equal(op.last_status, "Executed-Success");
 	pthread_mutex_unlock(&op.lock);
+	wait_delivered(r.s, 1);
 	assert_int_equal(count_where(r.s, "SELECT count(*) FROM smdp_progress WHERE done = 1"), 1);
 	assert_string_equal(r.cfg.callback_url, url);
 	orsp_smdp_server_stop(srv);
