@@ -149,7 +149,7 @@ if [[ $rc -eq 2 ]]; then ok; else bad "no --config: rc=$rc"; fi
 conf "$T/good.conf" "callback_url = http://127.0.0.1:9" "metrics_cache = 0"
 "$B" smdp serve --config "$T/good.conf" >"$T/port" 2>"$T/serve.log" &
 pid=$!
-for _ in $(seq 1 50); do [[ -s "$T/port" ]] && break; sleep 0.1; done
+for _ in $(seq 1 300); do [[ -s "$T/port" ]] && break; kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
 PORT=$(head -1 "$T/port")
 [[ -n "$PORT" ]] || {
 	cat "$T/serve.log" >&2
@@ -350,7 +350,7 @@ serve_briefly() { # serve_briefly CONF: start a second server, stop it once it h
 	rm -f "$T/port2"
 	"$B" smdp serve --config "$1" >"$T/port2" 2>"$T/err" &
 	pid2=$!
-	for _ in $(seq 1 50); do [[ -s "$T/port2" ]] && break; sleep 0.1; done
+	for _ in $(seq 1 300); do [[ -s "$T/port2" ]] && break; kill -0 "$pid2" 2>/dev/null || break; sleep 0.1; done
 	kill -TERM "$pid2" 2>/dev/null || true
 	wait "$pid2" || true
 	pid2=""
@@ -383,7 +383,7 @@ pid=""
 rm -f "$T/port" # (not the last server's port: the redirection below comes a moment late)
 "$B" smdp serve --config "$T/good.conf" >"$T/port" 2>"$T/serve.log" &
 pid=$!
-for _ in $(seq 1 50); do [[ -s "$T/port" ]] && break; sleep 0.1; done
+for _ in $(seq 1 300); do [[ -s "$T/port" ]] && break; kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
 [[ -s "$T/port" ]] || bad "restart: $(cat "$T/serve.log")"
 kill -HUP "$pid"
 rc=0
