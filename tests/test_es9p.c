@@ -4717,6 +4717,24 @@ static void test_cancel_racing_cc(void **state)
 	dl_free(&a);
 }
 
+/* The getBoundProfilePackage request req held at point while the order expires (from
+ * another server process): 8.8.5/4.10, the order still Released (the background expiry
+ * ends it). */
+static void gbpp_as_order_expires(fx *f, json_t *req, int point)
+{
+	race r;
+
+	race_start(f, &r, "getBoundProfilePackage", req, point);
+	json_decref(req);
+	assert_int_equal(
+	    orsp_db_exec(orsp_smdp_db(r.other),
+	                 "UPDATE smdp_profile SET expires_at = strftime('%s', 'now') - 5"),
+	    ORSP_OK);
+	race_finish(&r);
+	expect_fail(race_answer(&r), "8.8.5", "4.10");
+	assert_int_equal(state_of(f), ORSP_SMDP_RELEASED);
+}
+
 /* An order that expires while getBoundProfilePackage builds its package (checked before the
  * build) and waits for the write lock of its binding: not delivered after its expiry, the
  * binding's transaction reads the order again. 8.8.5/4.10, nothing counted, the profile
@@ -4726,23 +4744,12 @@ static void test_expiry_racing_binding(void **state)
 {
 	fx *f = *state;
 	static dl d;
-	race r;
-	json_t *req;
 	int http;
 
 	order(f, EID, "EXP-RACE-1", NULL);
 	reinitiate(f, &d);
 	authenticate(f, &d, "EXP-RACE-1");
-	req = gbpp_request(f, &d, NULL, true, false);
-	race_start(f, &r, "getBoundProfilePackage", req, HOLD_WRITE_LOCK);
-	json_decref(req);
-	assert_int_equal(
-	    orsp_db_exec(orsp_smdp_db(r.other),
-	                 "UPDATE smdp_profile SET expires_at = strftime('%s', 'now') - 5"),
-	    ORSP_OK);
-	race_finish(&r);
-	expect_fail(race_answer(&r), "8.8.5", "4.10");
-	assert_int_equal(state_of(f), ORSP_SMDP_RELEASED);
+	gbpp_as_order_expires(f, gbpp_request(f, &d, NULL, true, false), HOLD_WRITE_LOCK);
 	assert_int_equal(download_attempts_of(f), 0);
 	assert_int_equal(count_of(f, "SELECT count(*) FROM es9p_session WHERE step = 3"), 0);
 	expect_fail(
@@ -4758,24 +4765,13 @@ static void test_expiry_racing_cc(void **state)
 {
 	fx *f = *state;
 	static dl d;
-	race r;
-	json_t *req;
 
 	order(f, EID, "EXP-RACE-2", "1234");
 	assert_int_equal(orsp_db_exec(orsp_smdp_db(f->s), "UPDATE smdp_profile SET cc_limit = 1"),
 	                 ORSP_OK);
 	reinitiate(f, &d);
 	authenticate(f, &d, "EXP-RACE-2");
-	req = gbpp_request(f, &d, "9999", true, false);
-	race_start(f, &r, "getBoundProfilePackage", req, HOLD_CC_CHECK);
-	json_decref(req);
-	assert_int_equal(
-	    orsp_db_exec(orsp_smdp_db(r.other),
-	                 "UPDATE smdp_profile SET expires_at = strftime('%s', 'now') - 5"),
-	    ORSP_OK);
-	race_finish(&r);
-	expect_fail(race_answer(&r), "8.8.5", "4.10");
-	assert_int_equal(state_of(f), ORSP_SMDP_RELEASED);
+	gbpp_as_order_expires(f, gbpp_request(f, &d, "9999", true, false), HOLD_CC_CHECK);
 	assert_int_equal(count_of(f, "SELECT cc_attempts FROM smdp_profile"), 0);
 	dl_free(&d);
 }

@@ -196,6 +196,16 @@ static orsp_err refuse(orsp_smdp_server *srv, const char *iface, const orsp_http
 	return orsp_http_response_set_body(resp, status, "text/plain", text, strlen(text));
 }
 
+/* The length of a header field's value without the whitespace after it: no part of the value
+ * (RFC 9110 §5.5), which libmicrohttpd strips before the value only. */
+static size_t field_len(const char *v)
+{
+	size_t n = strlen(v);
+	while (n && (v[n - 1] == ' ' || v[n - 1] == '\t'))
+		n--;
+	return n;
+}
+
 static orsp_err serve(orsp_smdp_server *srv, handle_fn fn, const char *iface,
                       const orsp_http_request *req, orsp_http_response *resp, double t0)
 {
@@ -209,12 +219,9 @@ static orsp_err serve(orsp_smdp_server *srv, handle_fn fn, const char *iface,
 	size_t slot;
 	orsp_err e;
 
-	/* SGP.22 §6.5.1: the request must say which binding version it speaks. A field value
-	 * has no trailing whitespace (RFC 9110 §5.5); libmicrohttpd strips only the leading. */
+	/* SGP.22 §6.5.1: the request must say which binding version it speaks. */
 	if (proto) {
-		size_t n = strlen(proto);
-		while (n && (proto[n - 1] == ' ' || proto[n - 1] == '\t'))
-			n--;
+		size_t n = field_len(proto);
 		proto = n < sizeof(pv) ? memcpy(pv, proto, n) : NULL;
 		if (proto)
 			pv[n] = 0;
@@ -269,10 +276,7 @@ static bool bearer_ok(const orsp_http_request *req, const char *token)
 	auth += 7;
 	while (*auth == ' ')
 		auth++;
-	/* a field value has no trailing whitespace (RFC 9110 §5.5); libmicrohttpd keeps it */
-	len = strlen(auth);
-	while (len && (auth[len - 1] == ' ' || auth[len - 1] == '\t'))
-		len--;
+	len = field_len(auth);
 	return len == n && orsp_ct_eq(auth, token, n);
 }
 
