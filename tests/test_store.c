@@ -125,6 +125,8 @@ static void test_db_roundtrip(void **state)
 	assert_int_equal(orsp_stmt_step(st, &row), ORSP_OK);
 	assert_string_equal(orsp_stmt_column_text(st, 0), "wal");
 	orsp_stmt_finalize(st);
+	/* SQLite keeps no memory statistics (they take a global mutex per allocation) */
+	assert_true(sqlite3_memory_used() == 0);
 	orsp_db_close(db);
 }
 

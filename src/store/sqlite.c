@@ -22,10 +22,12 @@
  *   - a new database file is created with mode 0600 (SQLite gives its -wal and -shm files
  *     the same mode);
  *   - SQLite URIs ("file:PATH?mode=..."): the path is one when it starts with "file:",
- *     whatever SQLite's compile-time default, so every caller reads it the same way.
+ *     whatever SQLite's compile-time default, so every caller reads it the same way;
+ *   - no memory statistics (no_memstatus, below).
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
@@ -191,10 +193,21 @@ static orsp_err journal_mode(sqlite3 *db, bool change, bool *wal)
 	return rc == SQLITE_OK ? ORSP_OK : map_rc(db, rc, "exec");
 }
 
+/* SQLite's memory statistics (on by default) take a global mutex around every allocation
+ * it makes, in every connection of every thread; openrsp reads none of them. The setting
+ * must come before SQLite initializes itself: if something else in the process did that
+ * first, sqlite3_config refuses it and the statistics stay on, which changes nothing else. */
+static void no_memstatus(void)
+{
+	(void)sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+}
+
 /* sqlite3_open_v2 with flags; the error names path, and a file that is not there is
  * ORSP_E_NOT_FOUND. */
 static orsp_err open_v2(const char *path, int flags, sq_conn *c)
 {
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+	pthread_once(&once, no_memstatus);
 	int rc = sqlite3_open_v2(path, &c->db, flags | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_URI, NULL);
 	int sys = c->db ? sqlite3_system_errno(c->db) : 0;
 	orsp_err err;
