@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "certmint.h"
 #include "isdr_fixture.h"
 
 #include "openrsp/aka.h"
@@ -745,6 +746,48 @@ static void test_bpp_without_session(void **state)
 	install_ok(c, ICCID_A, 0, NULL);
 	assert_int_equal(orsp_euicc_notification_count(&c->e), 1);
 	assert_int_equal(pir_seq(c), 1);
+	card_free(c);
+}
+
+/* CERT.DPauth names the SM-DP+ by its OID (subjectAltName registeredID), which the session
+ * signs in CancelSession's smdpOid: a DPauth issued by a trusted CI without one is refused
+ * with invalidCertificate, never a session whose CancelSession signs an empty OID (81 00). */
+static void test_authenticate_dpauth_without_oid(void **state)
+{
+	card *c = card_new();
+	dl_opts ok = {0};
+	EVP_PKEY *ci_sk = certmint_key_load("sgp26/CertificateIssuer/SK_CI_ECDSA_NIST.pem");
+	EVP_PKEY *auth_sk = certmint_key_load("sgp26/DPauth/SK_S_SM_DPauth_ECDSA_NIST.pem");
+	X509 *ci = certmint_cert_load("sgp26/CertificateIssuer/CERT_CI_ECDSA_NIST.der");
+	certmint_spec spec = {.subject = "/C=ES/O=ACME/CN=TEST SM-DP+ without OID",
+	                      .policy = "2.23.146.1.2.1.4", /* id-rspRole-dp-auth */
+	                      .key_usage = "critical,digitalSignature"};
+	X509 *x = certmint_issue(&spec, auth_sk, ci, ci_sk);
+	(void)state;
+
+	free(c->auth_cert);
+	c->auth_cert = certmint_der(x, &c->auth_cert_len);
+	get_challenge(c);
+	assert_int_equal(auth_step(c, &ok), 1); /* invalidCertificate */
+	/* no session: a CancelSession naming its transactionId is invalidTransactionId */
+	uint8_t req[32];
+	orsp_writer w;
+	orsp_der_mark m;
+	orsp_tlv f;
+	uint64_t v = 0;
+	orsp_writer_init(&w, req, sizeof(req));
+	m = orsp_der_begin(&w, 0xBF41);
+	orsp_der_put_tlv(&w, 0x80, c->tid, c->tid_len);
+	orsp_der_put_tlv(&w, 0x81, "\x00", 1);
+	orsp_der_end(&w, m);
+	assert_int_equal(store_data(c, req, w.len), 0x9000);
+	assert_true(find_tlv(rsp_value(c, 0xBF41), 0x81, &f));
+	assert_int_equal(orsp_der_uint(f.value, &v), ORSP_OK);
+	assert_int_equal(v, 5);
+	X509_free(x);
+	X509_free(ci);
+	EVP_PKEY_free(auth_sk);
+	EVP_PKEY_free(ci_sk);
 	card_free(c);
 }
 
@@ -2381,6 +2424,7 @@ int main(void)
 	    cmocka_unit_test(test_seq_not_reused),
 	    cmocka_unit_test(test_bpp_without_session),
 	    cmocka_unit_test(test_authenticate_errors),
+	    cmocka_unit_test(test_authenticate_dpauth_without_oid),
 	    cmocka_unit_test(test_ci_signing_list),
 	    cmocka_unit_test(test_prepare_errors),
 	    cmocka_unit_test(test_install_errors),

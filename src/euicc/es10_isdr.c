@@ -955,8 +955,9 @@ static orsp_err authenticate_server(orsp_euicc *e, const orsp_tlv *req, orsp_wri
 	/* euiccSigned1: transactionId, serverAddress, serverChallenge, euiccInfo2 (under 384
 	 * bytes with ORSP_EUICC_MAX_CI CIs), ctxParams1 */
 	uint8_t sig[ORSP_EC_SIG_LEN], tid[16] = {0}, schal[16] = {0},
-	                              buf[64 + ORSP_EUICC_ADDR_MAX + 384 + CTX_PARAMS1_MAX];
-	size_t tid_len = 0;
+	                              buf[64 + ORSP_EUICC_ADDR_MAX + 384 + CTX_PARAMS1_MAX],
+	                              oid[sizeof(e->s.smdp_oid)];
+	size_t tid_len = 0, oid_len = 0;
 	char addr[ORSP_EUICC_ADDR_MAX] = "";
 	bool chal_ok = false, known_ci = false;
 	int code = 0;
@@ -1026,8 +1027,12 @@ static orsp_err authenticate_server(orsp_euicc *e, const orsp_tlv *req, orsp_wri
 		code = 4; /* noSessionContext */
 	if (!code && !known_ci)
 		code = 7; /* ciPKUnknown */
+	/* the SM-DP+ OID (subjectAltName registeredID) is part of CERT.DPauth: the session
+	 * names the SM-DP+ by it (CancelSession's smdpOid, the PIR, CERT.DPpb's check), so a
+	 * certificate without one is refused, never a session with an empty OID */
 	if (!code && (orsp_cert_parse(fcert.raw.p, fcert.raw.len, &cert) ||
-	              orsp_rsp_verify_server_cert(e->cis, cert, ORSP_ROLE_DP_AUTH, NULL, 0)))
+	              orsp_rsp_verify_server_cert(e->cis, cert, ORSP_ROLE_DP_AUTH, NULL, 0) ||
+	              orsp_cert_rid(cert, oid, sizeof(oid), &oid_len)))
 		code = 1; /* invalidCertificate */
 	if (!code) {
 		memcpy(sig, fsig.value.p, 64);
@@ -1079,8 +1084,8 @@ static orsp_err authenticate_server(orsp_euicc *e, const orsp_tlv *req, orsp_wri
 	e->s.tid_len = tid_len;
 	snprintf(e->s.server_addr, sizeof(e->s.server_addr), "%s", addr);
 	memcpy(e->s.sig1, sig, sizeof(sig));
-	if (orsp_cert_rid(cert, e->s.smdp_oid, sizeof(e->s.smdp_oid), &e->s.smdp_oid_len))
-		orsp_err_clear();
+	memcpy(e->s.smdp_oid, oid, oid_len);
+	e->s.smdp_oid_len = oid_len;
 	e->s.step = S_AUTH;
 out:
 	orsp_ec_free(pub);
