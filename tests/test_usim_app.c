@@ -728,6 +728,22 @@ static void test_file_errors(void **state)
 	expect(c, "00A2019C0161", 0x6A82, NULL);
 	expect(c, "803200F803000001", 0x6A86, NULL);
 	expect(c, "8032009803000001", 0x6A82, NULL);
+	/* the other P1 P2 bits too: UPDATE RECORD's mode and record number as READ RECORD's,
+	 * SEARCH RECORD's mode, INCREASE's P1 and P2 b3..b1 (TS 102 221 §11.1.6-§11.1.8) */
+	expect(c, "00A4000C022F00", 0x9000, NULL);
+	expect(c, "00DC010001FF", 0x6A86, NULL); /* mode 000 */
+	expect(c, "00DC010501FF", 0x6A86, NULL); /* mode 101 */
+	expect(c, "00DC010201FF", 0x6A86, NULL); /* next with a record number */
+	expect(c, "00DC010301FF", 0x6A86, NULL); /* previous with a record number */
+	expect(c, "00DCFF0401FF", 0x6A86, NULL);
+	expect(c, "00DC000201FF", 0x6982, NULL);
+	expect(c, "00A2010001FF", 0x6A86, NULL);
+	expect(c, "00A2010301FF", 0x6A86, NULL);
+	expect(c, "00A2010501FF", 0x6982, NULL); /* simple search backward */
+	expect(c, "8032010003000001", 0x6A86, NULL);
+	expect(c, "8032000103000001", 0x6A86, NULL);
+	expect(c, "8032000003000001", 0x6981, NULL);
+	expect(c, "00A4000C022FE2", 0x9000, NULL);
 	expect(c, "00B000000A", 0x9000, TS48_EF_ICCID); /* unchanged */
 	/* STATUS */
 	expect(c, "80F2030000", 0x6A86, NULL);

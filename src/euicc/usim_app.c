@@ -423,8 +423,20 @@ static uint16_t cmd_write(orsp_usim *u, orsp_usim_channel *c, const orsp_apdu *a
 		if ((sw = binary_p1p2(a, &sfi, &off)) != ORSP_SW_OK)
 			return sw;
 	} else {
+		uint8_t mode = a->p2 & 0x07;
 		sfi = a->p2 >> 3;
 		if (sfi == 0x1F)
+			return ORSP_SW_INCORRECT_P1P2;
+		/* UPDATE RECORD's mode and record number as READ RECORD's (§11.1.6); SEARCH
+		 * RECORD's mode 100/101 simple, 110 enhanced, 111 proprietary (§11.1.7); INCREASE
+		 * P1 00 and P2 b3..b1 000 (§11.1.8) */
+		if (a->ins == INS_UPDATE_RECORD &&
+		    ((mode != 0x04 && mode != 0x02 && mode != 0x03) ||
+		     (mode != 0x04 && a->p1 != 0) || a->p1 == 0xFF))
+			return ORSP_SW_INCORRECT_P1P2;
+		if (a->ins == INS_SEARCH_RECORD && mode < 0x04)
+			return ORSP_SW_INCORRECT_P1P2;
+		if (a->ins == INS_INCREASE && (a->p1 != 0 || mode != 0))
 			return ORSP_SW_INCORRECT_P1P2;
 	}
 	if ((sw = target_ef(u, c, sfi, &i)) != ORSP_SW_OK)
