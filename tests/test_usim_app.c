@@ -743,7 +743,14 @@ static void test_file_errors(void **state)
 	expect(c, "8032010003000001", 0x6A86, NULL);
 	expect(c, "8032000103000001", 0x6A86, NULL);
 	expect(c, "8032000003000001", 0x6981, NULL);
+	/* each write carries data: without it a wrong length (READ BINARY's 6700 the other way) */
+	expect(c, "00DC0104", 0x6700, NULL);
+	expect(c, "00DC010400", 0x6700, NULL);
+	expect(c, "00A20104", 0x6700, NULL);
+	expect(c, "80320000", 0x6700, NULL);
 	expect(c, "00A4000C022FE2", 0x9000, NULL);
+	expect(c, "00D60000", 0x6700, NULL);
+	expect(c, "00D6000000", 0x6700, NULL);
 	expect(c, "00B000000A", 0x9000, TS48_EF_ICCID); /* unchanged */
 	/* STATUS */
 	expect(c, "80F2030000", 0x6A86, NULL);

@@ -418,6 +418,9 @@ static uint16_t cmd_write(orsp_usim *u, orsp_usim_channel *c, const orsp_apdu *a
 	int i;
 	uint16_t sw;
 
+	/* each carries command data (TS 102 221 §11.1.4, §11.1.6-§11.1.8: case 3 or 4) */
+	if (a->data.len == 0)
+		return ORSP_SW_WRONG_LENGTH;
 	if (a->ins == INS_UPDATE_BINARY) {
 		/* P1 P2 as READ BINARY's; the offset is not looked at: nothing is written */
 		if ((sw = binary_p1p2(a, &sfi, &off)) != ORSP_SW_OK)
