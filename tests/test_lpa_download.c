@@ -280,7 +280,8 @@ static const orsp_euicc_app_ops card_ops = {.store_data = card_store_data};
 /* ANS_204: 204 No Content; ANS_EMPTY: 200 without a body; ANS_NO_HEADER: 200 with "{}";
  * ANS_HEADER_ONLY: 200 with a success header and nothing else; ANS_400: 400; ANS_NOT_JSON:
  * 200 with a body that is not JSON; ANS_HUGE: 200 with a body of ORSP_HTTP_DEFAULT_MAX_RESPONSE
- * + 1 bytes */
+ * + 1 bytes; ANS_EXPIRED: 200 with status Expired and no statusCodeData (required for Failed
+ * only) */
 enum {
 	ANS_OK,
 	ANS_FAILED,
@@ -291,7 +292,8 @@ enum {
 	ANS_HEADER_ONLY,
 	ANS_400,
 	ANS_NOT_JSON,
-	ANS_HUGE
+	ANS_HUGE,
+	ANS_EXPIRED
 };
 
 typedef struct smdp {
@@ -563,6 +565,9 @@ static orsp_err smdp_handle(void *ctx, const orsp_http_request *req, orsp_http_r
 	out = json_object();
 	if (s->mode[i] == ANS_HEADER_ONLY) {
 		e = orsp_json_header_put_success(out);
+	} else if (s->mode[i] == ANS_EXPIRED) {
+		orsp_json_status st = {.status = ORSP_FES_EXPIRED};
+		e = orsp_json_header_put(out, &st);
 	} else if (s->mode[i] == ANS_FAILED) {
 		e = orsp_json_header_put_failed(out,
 		                                s->subject ? s->subject
@@ -1165,6 +1170,21 @@ static void test_refusal_advice(void **state)
 			fail_msg("%s/%s: %s", t[i].subject, t[i].reason, orsp_err_detail());
 		assert_null(strstr(orsp_err_detail(), "check the activation code or ask"));
 	}
+}
+
+/* An answer Expired without statusCodeData (SGP.22 requires it for Failed only) is a refusal
+ * without codes: none is quoted (it was "(Expired /)"), and the session is cancelled. */
+static void test_refused_without_codes(void **state)
+{
+	fx *x = *state;
+	char iccid[21];
+	x->smdp.mode[1] = ANS_EXPIRED;
+	assert_int_equal(run(x, NULL, iccid), ORSP_E_STATE);
+	assert_non_null(strstr(orsp_err_detail(), "SM-DP+ refused authenticateClient (Expired): "));
+	assert_null(strstr(orsp_err_detail(), "/)"));
+	assert_true(card_saw(x, 0xBF41));
+	assert_false(card_saw(x, 0xBF21));
+	assert_string_equal(x->smdp.calls[x->smdp.n - 1], "cancelSession");
 }
 
 /* The SM-DP+ fails its cancelSession too (osmo-smdpp answers 500 when authenticateClient
@@ -2901,6 +2921,7 @@ int main(void)
 	    T(test_authenticate_500),
 	    T(test_gbpp_failed),
 	    T(test_refusal_advice),
+	    T(test_refused_without_codes),
 	    T(test_malformed_answers),
 	    T(test_large_package),
 	    T(test_euicc_refuses_server),

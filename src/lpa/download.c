@@ -290,15 +290,17 @@ static orsp_err es9_call(es9 *c, const char *fn, json_t *req, json_t **rsp)
 	}
 	if (st.status != ORSP_FES_SUCCESS && st.status != ORSP_FES_WARNING) {
 		/* the server's message goes to the user's terminal: one line, no control bytes */
-		char msg[sizeof(st.message)], advice[400];
+		char msg[sizeof(st.message)], advice[400], codes[2 * ORSP_JSON_CODE_MAX + 2] = "";
 		lpa_text_copy(orsp_slice_make(st.message, strlen(st.message)), msg, sizeof(msg));
 		snprintf(c->subject, sizeof(c->subject), "%s", st.subject_code);
 		snprintf(c->reason, sizeof(c->reason), "%s", st.reason_code);
 		c->refused = true;
+		/* statusCodeData is required for Failed only: an Expired without it has no codes */
+		if (st.has_status_code_data)
+			snprintf(codes, sizeof(codes), " %s/%s", st.subject_code, st.reason_code);
 		e = orsp_errf(
-		    ORSP_E_STATE, "SM-DP+ refused %s (%s %s/%s%s%s): %s", fn,
-		    orsp_json_fes_str(st.status), st.subject_code, st.reason_code,
-		    msg[0] ? " " : "", msg,
+		    ORSP_E_STATE, "SM-DP+ refused %s (%s%s%s%s): %s", fn,
+		    orsp_json_fes_str(st.status), codes, msg[0] ? " " : "", msg,
 		    es9_advice(c, st.subject_code, st.reason_code, advice, sizeof(advice)));
 		json_decref(*rsp);
 		*rsp = NULL;
