@@ -1870,6 +1870,24 @@ static void test_server_signed1(void **state)
 	assert_false(card_saw(x, 0xBF38));
 	assert_false(card_saw(x, 0xBF41));
 	assert_calls(x, calls, 1);
+	/* an empty transactionId, in the JSON answer and in serverSigned1 alike: TransactionId
+	 * is OCTET STRING (SIZE(1..16)), so the answer is malformed and nothing goes to the
+	 * eUICC (it went into AuthenticateServer) */
+	x->smdp.n = 0;
+	x->card.n = 0;
+	x->smdp.tid = "";
+	x->smdp.spoil.fn = 0;
+	x->smdp.spoil.field = "serverSigned1";
+	x->smdp.spoil.hex =
+	    "3049800081108BCF1BE4ADA9C98AF06298733005610383217762672E70726F642E6F6E6"
+	    "4656D616E64636F6E6E65637469766974792E636F6D84100000000000000000000000"
+	    "0000000000";
+	assert_int_equal(run(x, NULL, iccid), ORSP_E_MALFORMED);
+	assert_non_null(strstr(orsp_err_detail(),
+	                       "SM-DP+ initiateAuthentication: malformed answer: transactionId"));
+	assert_false(card_saw(x, 0xBF38));
+	assert_false(card_saw(x, 0xBF41));
+	assert_calls(x, calls, 1);
 }
 
 /* ListNotification: seqNumbers 5 and 6 */

@@ -871,6 +871,13 @@ orsp_err orsp_lpa_download(orsp_lpa_card *c, const orsp_lpa_download_opts *o,
 			e = answer_error("initiateAuthentication", e);
 			goto out;
 		}
+		/* TransactionId ::= OCTET STRING (SIZE(1..16)): an empty one would go to the
+		 * eUICC in serverSigned1 and be the session's */
+		if (!tid_len) {
+			e = orsp_errf(ORSP_E_MALFORMED, "SM-DP+ initiateAuthentication: malformed "
+			                                "answer: transactionId: empty");
+			goto out;
+		}
 		if ((e = b64_field("initiateAuthentication", rsp, "serverSigned1", &s1, &s1l)) ||
 		    (e = b64_field("initiateAuthentication", rsp, "serverSignature1", &sig1,
 		                   &sig1l)) ||
