@@ -1572,6 +1572,23 @@ static void test_server_url_too_long(void **state)
 	x->route.base_url = x->base;
 }
 
+/* A server URL given with a trailing slash ("http://127.0.0.1:PORT/", as URLs are often
+ * written): the function paths begin with one, so the requests went to
+ * "//gsma/rsp2/es9plus/..." and a server answered 404; the slash is dropped. */
+static void test_server_url_trailing_slash(void **state)
+{
+	fx *x = *state;
+	char iccid[21];
+	static char url[96];
+
+	snprintf(url, sizeof(url), "%s//", x->base);
+	x->route.base_url = url;
+	assert_int_equal(run(x, NULL, iccid), ORSP_OK);
+	assert_string_equal(iccid, ICCID1);
+	assert_int_equal(x->smdp.n, 4);
+	x->route.base_url = x->base;
+}
+
 /* HTTPS: a DPtls certificate for the Thales address (whose ServerSigned1 the server answers)
  * issued now by the SGP.26 test CI; the LPA trusts the SGP.26 CI certificate file. */
 static void test_tls(void **state)
@@ -2961,6 +2978,7 @@ int main(void)
 	    T(test_load_refused),
 	    T(test_http_needs_insecure),
 	    T(test_server_url_too_long),
+	    T(test_server_url_trailing_slash),
 	    T(test_server_text_sanitised),
 	    T(test_notifications_each),
 	    T(test_notifications_seq_mismatch),

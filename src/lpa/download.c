@@ -83,6 +83,14 @@ static orsp_err es9_open(es9 *c, const orsp_lpa_server *sv, const char *fqdn, co
 		return orsp_errf(ORSP_E_USAGE, "the SM-DP+ URL has %zu characters, at most %zu",
 		                 strlen(base), sizeof(c->base) - 1);
 	snprintf(c->base, sizeof(c->base), "%s", base);
+	/* the function paths begin with '/': a URL written with a trailing one
+	 * ("https://host:port/") asked "//gsma/rsp2/es9plus/...", which servers answer 404 */
+	{
+		const char *auth = strstr(c->base, "://");
+		size_t n = strlen(c->base), min = auth ? (size_t)(auth - c->base) + 3 : 0;
+		while (n > min && c->base[n - 1] == '/')
+			c->base[--n] = '\0';
+	}
 	c->fqdn = fqdn;
 	c->whose = whose;
 	o.ca_file = sv ? sv->ca_file : NULL;
