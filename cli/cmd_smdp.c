@@ -1502,6 +1502,7 @@ static int smdp_profile_generate(int argc, char **argv)
 	orsp_pkg *tpkg = NULL;
 	orsp_pkg_usim tu;
 	orsp_auc_new sqn_tpl;
+	char first[32] = "", last[32] = "";
 	card_secrets cs;
 	volatile sig_atomic_t *stop;
 	unsigned mnc_opt = 0, mnc_len = 0;
@@ -1732,11 +1733,23 @@ static int smdp_profile_generate(int argc, char **argv)
 			orsp_pkg_buf_free(upp, upp_len);
 		orsp_pkg_free(pkg);
 		if (e) {
+			char done[256] = "";
+			/* the profiles before it stay: say which, and the rest for a rerun */
+			if (made)
+				snprintf(done, sizeof(done),
+				         "; the %zu before it (ICCID %s to %s) stay imported%s; the"
+				         " rest: --iccid-start %s --imsi-start %s --count %zu",
+				         made, first, last, auc ? ", each in both stores" : "",
+				         iccid, imsi, count - made);
 			if (isatty(STDERR_FILENO))
 				fputc('\n', stderr);
-			rc = cli_failf(full, "profile %zu of %zu: %s", made + 1, count, orsp_err_detail());
+			rc = cli_failf(full, "profile %zu of %zu: %s%s", made + 1, count,
+			               orsp_err_detail(), done);
 			goto out;
 		}
+		if (made == 0)
+			memcpy(first, full, sizeof(first));
+		memcpy(last, full, sizeof(last));
 		progress_bar(made + 1, count);
 		if (made + 1 < count && (!incr_digits(iccid, ibody) || !incr_digits(imsi, strlen(imsi)))) {
 			rc = cli_failf("generate", "ICCID or IMSI range exhausted after %zu", made + 1);

@@ -599,6 +599,16 @@ has "atomic: orphan subscriber named" "the SM-DP+ has no profile of IMSI 0010190
 run smdp profile generate --db "$ADB" --template "$V7" --iccid-start 898824700000004000 \
 	--imsi-start 001019000000999 --count 1 --auc "$AAUC"
 expect "atomic: known ICCID named, no advice" "openrsp: 8988247000000040007: profile 1 of 1: ICCID 8988247000000040007 already imported; nothing of this profile was written by this run" "$err"
+# a failure half-way keeps the profiles before it, and says which, and the rest of the range
+# (it said only "profile 3 of 4: ...", exit 1, as if nothing had been imported)
+run smdp profile generate --db "$T/half.db" --template "$V7" --iccid-start 898824700000006002 \
+	--imsi-start 001019000000602 --count 1
+expect "half-way: the profile in the way rc" 0 "$rc"
+run smdp profile generate --db "$T/half.db" --template "$V7" --iccid-start 898824700000006000 \
+	--imsi-start 001019000000600 --count 4
+expect "half-way: rc" 1 "$rc"
+expect "half-way: the profiles kept and the rest named" "openrsp: 8988247000000060021: profile 3 of 4: ICCID 8988247000000060021 already imported; the 2 before it (ICCID 8988247000000060005 to 8988247000000060013) stay imported; the rest: --iccid-start 898824700000006002 --imsi-start 001019000000602 --count 2" "$err"
+expect "half-way: the two kept" 3 "$(sql "$T/half.db" "SELECT COUNT(*) FROM smdp_profile")"
 # SIGINT stops between two profiles, each in both stores or in neither, and names the rest
 SDB=$T/stop.db
 SAUC=$T/stop-auc.db
