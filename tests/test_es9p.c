@@ -1549,6 +1549,40 @@ static void test_initiate_checks(void **state)
 			orsp_smdp_reply_free(&rep);
 			expect_fail(o, "1.2", "2.1");
 		}
+		/* a challenge of another length than 16 bytes, an empty transactionId: the message
+		 * names the field, not a detail the caller's thread kept from an earlier error */
+		static const struct {
+			const char *fn, *body, *field;
+		} named[] = {
+		    {"initiateAuthentication",
+		     "{\"euiccChallenge\":\"AAAAAAAAAAAAAAAAAAAA\",\"euiccInfo1\":\"vyAA\","
+		     "\"smdpAddress\":\"" FQDN "\"}",
+		     "euiccChallenge"},
+		    {"authenticateClient",
+		     "{\"transactionId\":\"\",\"authenticateServerResponse\":\"\"}",
+		     "transactionId"},
+		    {"getBoundProfilePackage",
+		     "{\"transactionId\":\"\",\"prepareDownloadResponse\":\"\"}", "transactionId"},
+		    {"cancelSession", "{\"transactionId\":\"\",\"cancelSessionResponse\":\"\"}",
+		     "transactionId"},
+		};
+		for (size_t i = 0; i < ORSP_ARRAY_LEN(named); i++) {
+			json_t *o;
+			json_error_t je;
+			orsp_json_status st;
+			(void)orsp_errf(ORSP_E_STORAGE, "earlier: /srv/smdp/stale.db is locked");
+			assert_int_equal(orsp_es9p_handle(&f->svc, f->s, named[i].fn,
+			                                  (const uint8_t *)named[i].body,
+			                                  strlen(named[i].body), &rep),
+			                 ORSP_OK);
+			o = json_loads(rep.body, 0, &je);
+			orsp_smdp_reply_free(&rep);
+			assert_non_null(o);
+			assert_int_equal(orsp_json_header_get(o, &st), ORSP_OK);
+			if (strstr(st.message, "stale"))
+				fail_msg("%s: \"%s\"", named[i].fn, st.message);
+			expect_fail_msg(o, "1.2", "2.1", named[i].field);
+		}
 		/* a body over the limit */
 		f->svc.max_body = 64;
 		req = info1_request(f, &d, FQDN, NULL, 0);

@@ -236,8 +236,13 @@ static es9p_code get_tid(ctx *c, uint8_t tid[TID_LEN], size_t *tid_len, char hex
 	size_t n;
 
 	if (orsp_json_get_string(c->req, "transactionId", 2 * TID_LEN, &str, &n) != ORSP_OK ||
-	    orsp_hex_decode(str, tid, TID_LEN, tid_len) != ORSP_OK || *tid_len == 0)
+	    orsp_hex_decode(str, tid, TID_LEN, tid_len) != ORSP_OK)
 		return ES9P_MALFORMED;
+	/* the caller answers with the detail: this one's, not one an earlier error left */
+	if (*tid_len == 0) {
+		(void)orsp_errf(ORSP_E_MALFORMED, "transactionId: empty");
+		return ES9P_MALFORMED;
+	}
 	if (orsp_hex_encode(tid, *tid_len, hex, 2 * TID_LEN + 1) != ORSP_OK)
 		return ES9P_MALFORMED;
 	for (char *p = hex; *p; p++)
@@ -898,10 +903,11 @@ static orsp_err initiate_authentication(ctx *c)
 	orsp_err e;
 
 	if (orsp_json_get_base64(c->req, "euiccChallenge", echal, sizeof(echal), &n_echal) ||
-	    n_echal != 16 ||
 	    orsp_json_get_base64(c->req, "euiccInfo1", info1, sizeof(info1), &n_info1) ||
 	    orsp_json_get_string(c->req, "smdpAddress", 255, &addr, &addr_len))
 		return fail(c, ES9P_MALFORMED, orsp_err_detail());
+	if (n_echal != 16)
+		return fail(c, ES9P_MALFORMED, "euiccChallenge: not 16 bytes");
 	if (strlen(addr) != strlen(c->svc->fqdn) || strcasecmp(addr, c->svc->fqdn) != 0)
 		return fail(c, ES9P_BAD_ADDRESS, NULL);
 	/* EUICCInfo1 ::= [32] SEQUENCE { svn [2], ...ForVerification [9], ...ForSigning [10] } */
