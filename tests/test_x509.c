@@ -1977,6 +1977,57 @@ static void test_minted_server_certs(void **state)
 	pki_free(&p);
 }
 
+/* One hierarchy is on one curve: a brainpoolP256r1 key certified by a P-256 issuer (the EUM
+ * under the CI, the eUICC under the EUM, a DPauth under the CI) is refused by both paths. */
+static void test_curve_mismatch(void **state)
+{
+	pki p;
+	orsp_cert *c;
+	X509 *x, *eum;
+	EVP_PKEY *bp = certmint_key_new("brainpoolP256r1");
+	certmint_spec s = {0}, m = eum_spec(), u = euicc_spec(SGP26_EID);
+	char eid[33];
+	(void)state;
+	pki_load(&p);
+
+	/* A brainpool eUICC under the SGP.26 P-256 EUM (the control is test_eid_range's). */
+	x = certmint_issue(&u, bp, p.eum, p.eum_key);
+	c = certmint_to_orsp(x);
+	expect(chain_both(p.store, p.eum_c, c, 0, eid), ORSP_E_POLICY, "brainpoolP256r1");
+	assert_int_equal(eid[0], '\0');
+	orsp_cert_free(c);
+	X509_free(x);
+	/* A brainpool EUM under the P-256 CI, with a brainpool eUICC below it. */
+	eum = certmint_issue(&m, bp, p.ci, p.ci_key);
+	x = certmint_issue(&u, bp, eum, bp);
+	{
+		orsp_cert *ce = certmint_to_orsp(eum);
+		c = certmint_to_orsp(x);
+		expect(chain_both(p.store, ce, c, 0, eid), ORSP_E_POLICY, "EUM certificate");
+		orsp_cert_free(ce);
+		orsp_cert_free(c);
+	}
+	X509_free(x);
+	X509_free(eum);
+	/* A brainpool DPauth under the P-256 CI; the same on P-256 verifies. */
+	s.subject = "/O=ACME/CN=TEST SM-DP+";
+	s.policy = P_DPAUTH;
+	s.key_usage = "critical,digitalSignature";
+	x = certmint_issue(&s, p.euicc_key, p.ci, p.ci_key);
+	c = certmint_to_orsp(x);
+	expect(orsp_rsp_verify_server_cert(p.store, c, ORSP_ROLE_DP_AUTH, NULL, 0), ORSP_OK, NULL);
+	orsp_cert_free(c);
+	X509_free(x);
+	x = certmint_issue(&s, bp, p.ci, p.ci_key);
+	c = certmint_to_orsp(x);
+	expect(orsp_rsp_verify_server_cert(p.store, c, ORSP_ROLE_DP_AUTH, NULL, 0), ORSP_E_POLICY,
+	       "brainpoolP256r1");
+	orsp_cert_free(c);
+	X509_free(x);
+	EVP_PKEY_free(bp);
+	pki_free(&p);
+}
+
 /* A P-256 key whose SPKI carries the curve as explicit parameters (a SEQUENCE with p, a, b,
  * G, n) instead of the named-curve OID. OpenSSL 3 still names the group of such a key. */
 static EVP_PKEY *explicit_params_key(void)
@@ -2077,6 +2128,7 @@ int main(void)
 	    cmocka_unit_test(test_permitted_eins),
 	    cmocka_unit_test(test_minted_server_certs),
 	    cmocka_unit_test(test_explicit_curve_parameters),
+	    cmocka_unit_test(test_curve_mismatch),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

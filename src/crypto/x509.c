@@ -905,6 +905,15 @@ static orsp_err check_issued(const cert_ref *child, const cert_ref *issuer)
 	if (X509_NAME_cmp(X509_get_issuer_name(cx), X509_get_subject_name(ix)) != 0)
 		return orsp_errf(ORSP_E_POLICY, REF_FMT "issuer name is not the %s subject name",
 		                 REF_ARGS(child), issuer->what);
+	/* One RSP hierarchy is on one curve (SGP.26's NIST and brainpool sets, orsp_cert_issue):
+	 * a key on the other curve is refused (an unsupported one is check_profile's). */
+	if (cert_curve(child->c) != ORSP_CURVE_NONE &&
+	    cert_curve(child->c) != cert_curve(issuer->c)) {
+		ERR_clear_error();
+		return orsp_errf(ORSP_E_POLICY, REF_FMT "key is on %s, the %s key on %s",
+		                 REF_ARGS(child), orsp_curve_name(cert_curve(child->c)),
+		                 issuer->what, orsp_curve_name(cert_curve(issuer->c)));
+	}
 	if (sig_memo_has(child->c, issuer->c))
 		return ORSP_OK;
 	if (X509_verify(cx, X509_get0_pubkey(ix)) != 1) {
@@ -1885,8 +1894,9 @@ orsp_err orsp_rsp_euicc_fast_accept(const orsp_ci_store *cis, const orsp_cert *e
 	    check_profile(&m, true, false) || check_ca(&m, true) ||
 	    !X509_get0_subject_key_id(eum->x) || check_eid_range(&m, eid, NULL))
 		goto out;
-	/* EUM -> eUICC: the signature over the TBS bytes; then the key (on the curve). */
-	if (orsp_cert_public_key(eum, &eum_pub) ||
+	/* EUM -> eUICC: on the EUM's curve, the signature over the TBS bytes; then the key (on
+	 * the curve). */
+	if (cv != cert_curve(eum) || orsp_cert_public_key(eum, &eum_pub) ||
 	    orsp_ecdsa_verify(eum_pub, tbs.raw.p, tbs.raw.len, sig) != ORSP_OK ||
 	    key_from_point_cached(cv, point, &pub))
 		goto out;
