@@ -3154,6 +3154,107 @@ static void test_validate_layout(void **state)
 	pl_free(&pl);
 }
 
+/* A File's Fcp fileID (hex). */
+static void file_fid_set(File_t *f, const char *hex)
+{
+	os_new(&fcp_of(f)->fileID, hex);
+}
+static void usim_imsi_fid(ProfileElement_t *pe, void *arg)
+{
+	file_fid_set(&pe->choice.usim.ef_imsi, (const char *)arg);
+}
+static void isim_adf_fid(ProfileElement_t *pe, void *arg)
+{
+	file_fid_set(&pe->choice.isim.adf_isim, (const char *)arg);
+}
+static void gsm_kc_fid(ProfileElement_t *pe, void *arg)
+{
+	file_fid_set(pe->choice.gsm_access.ef_kc, (const char *)arg);
+}
+/* EF.PL left to the MF's template (2F05), EF.UMPC given its FID */
+static void mf_umpc_as_pl(ProfileElement_t *pe, void *arg)
+{
+	(void)arg;
+	assert_non_null(pe->choice.mf.ef_pl);
+	ASN_STRUCT_FREE(asn_DEF_File, pe->choice.mf.ef_pl);
+	pe->choice.mf.ef_pl = NULL;
+	file_fid_set(pe->choice.mf.ef_umpc, "2F05");
+}
+/* The fileID of createFCP number *arg (from 0) of TS.48 v7's first genericFileManagement:
+ * #0 2FFB in the MF, #1 6F44 in DF.TELECOM (7F10). */
+static void gfm_fid(ProfileElement_t *pe, void *arg)
+{
+	const struct {
+		int nth;
+		const char *hex;
+	} *a = arg;
+	FileManagement_t *fm = pe->choice.genericFileManagement.fileManagementCMD.list.array[0];
+	int n = 0;
+	for (int j = 0; j < fm->list.count; j++)
+		if (fm->list.array[j]->present == FileManagement__Member_PR_createFCP &&
+		    n++ == a->nth) {
+			os_new(&fm->list.array[j]->choice.createFCP.fileID, a->hex);
+			return;
+		}
+	fail_msg("no createFCP %d", a->nth);
+}
+
+/* TS 102 221 §8.3: the files of one directory have distinct FIDs, none has its parent's,
+ * 3F00, 7FFF and FFFF are reserved; an ADF's temporary file ID is unique in the profile
+ * (PEDefinitions Fcp.fileID). Before, TS.48 v7 with EF.IMSI given EF.SPN's FID passed, and
+ * the eUICC served two files 6F46 and no EF.IMSI. A warning for the eUICC installing (as the
+ * layout rules: its trial load decides). */
+static void test_validate_fids(void **state)
+{
+	static const struct {
+		int nth;
+		const char *hex;
+	} gfm_mf = {0, "2FE2"}, gfm_telecom = {1, "6F06"};
+	static const edit_case edits[] = {
+	    {ORSP_PE_USIM, usim_imsi_fid, "6F46",
+	     "PE #7 (usim): ef-spn: file ID 6F46 in adf-usim (PE #7) is also that of ef-imsi, "
+	     "PE #7"},
+	    {ORSP_PE_MF, mf_umpc_as_pl, NULL,
+	     "PE #1 (mf): ef-umpc: file ID 2F05 in the MF is also that of ef-pl (created by the "
+	     "template), PE #1"},
+	    {ORSP_PE_ISIM, isim_adf_fid, "7FD0",
+	     "PE #18 (isim): adf-isim: file ID 7FD0 in the MF is also that of adf-usim, PE #7"},
+	    {ORSP_PE_GENERIC_FILE_MANAGEMENT, gfm_fid, &gfm_mf,
+	     "PE #6 (genericFileManagement): createFCP #1: file ID 2FE2 in the MF is also that "
+	     "of ef-iccid, PE #1"},
+	    {ORSP_PE_GENERIC_FILE_MANAGEMENT, gfm_fid, &gfm_telecom,
+	     "PE #6 (genericFileManagement): createFCP #2: file ID 6F06 in df-telecom (PE #4) is "
+	     "also that of ef-arr, PE #4"},
+	    {ORSP_PE_GSM_ACCESS, gsm_kc_fid, "5F3B",
+	     "(gsm-access): ef-kc: file ID 5F3B is that of df-gsm-access (PE #11) above it"},
+	    {ORSP_PE_USIM, usim_imsi_fid, "7FFF", "(usim): ef-imsi: file ID 7FFF is reserved"},
+	    {ORSP_PE_USIM, usim_imsi_fid, "3F00", "(usim): ef-imsi: file ID 3F00 is reserved"},
+	};
+	pelist pl;
+	long id = 99;
+	(void)state;
+
+	for (size_t i = 0; i < ORSP_ARRAY_LEN(edits); i++) {
+		pl_load(&pl, V7);
+		pl_edit(&pl, pl_find(&pl, edits[i].type, 0), edits[i].fn,
+		        (void *)(uintptr_t)edits[i].arg);
+		expect_issue(&pl, true, edits[i].what);
+		expect_issue_flags(&pl, ORSP_PKG_VALIDATE_INSTALL, false, edits[i].what);
+		pl_free(&pl);
+	}
+	/* a template file a PE gives again is that file: TS.48 itself passes (EF.IMSI given
+	 * 6F07, EF.IMG and EF.MLPL both 4F20, in DF.GRAPHICS and DF.MMSS); so does a PE-USIM
+	 * repeated (its files in an ADF of its own) */
+	pl_load(&pl, V7);
+	expect_valid(&pl);
+	pl_insert(&pl, pl_find(&pl, ORSP_PE_USIM, 0) + 1, pl.p[pl_find(&pl, ORSP_PE_USIM, 0)],
+	          pl.len[pl_find(&pl, ORSP_PE_USIM, 0)]);
+	pl_edit(&pl, pl_find(&pl, ORSP_PE_USIM, 1), set_id, &id);
+	expect_issue(&pl, true, "a second PE-USIM without the multiple-usim service");
+	expect_issue(&pl, true, "adf-usim: file ID 7FD0 in the MF is also that of adf-usim");
+	pl_free(&pl);
+}
+
 /* ------------------------------------------------------------------ malformed input ----- */
 
 /* One genericFileManagement of n empty filePath items: 5 + n TLVs in all. */
@@ -3394,6 +3495,7 @@ int main(void)
 	    cmocka_unit_test(test_validate_iot_iccid),
 	    cmocka_unit_test(test_validate_served_identity),
 	    cmocka_unit_test(test_validate_layout),
+	    cmocka_unit_test(test_validate_fids),
 	    cmocka_unit_test(test_decode_malformed),
 	    cmocka_unit_test(test_decode_constraints),
 	};

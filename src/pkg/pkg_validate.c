@@ -443,6 +443,344 @@ static void check_files(vctx *v)
 	}
 }
 
+/* A directory as its path from the MF, as PE-GenericFileManagement's filePath names it: the
+ * FIDs below the MF, an ADF by its temporary file ID (PEDefinitions Fcp.fileID). A DF whose
+ * FID neither the package nor openrsp's template table gives stands in by a number above
+ * 0xFFFF of its own: no filePath reaches it, and no FID equals it. name and pe: the
+ * file-system PE member that is this DF, for messages (NULL: none). */
+#define FID_DEPTH 6
+typedef struct fid_dir {
+	uint32_t p[FID_DEPTH];
+	uint8_t n;
+	bool known;
+	const char *name;
+	long pe;
+} fid_dir;
+
+/* A file the package creates with a known FID, in a known directory. */
+typedef struct fid_file {
+	fid_dir dir;
+	long pe;
+	const char *name; /* its PE member; NULL: a genericFileManagement createFCP */
+	size_t cmd;       /* createFCP number within its PE, from 1 */
+	bool tpl;         /* not listed by its PE: created by the template */
+	uint16_t fid;
+	size_t seq; /* package order */
+} fid_file;
+
+typedef struct fid_list {
+	fid_file *f;
+	size_t n, cap;
+	bool oom;
+} fid_list;
+
+static void fid_push(fid_list *l, fid_file *f)
+{
+	if (l->oom)
+		return;
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? 2 * l->cap : 256;
+		fid_file *p = realloc(l->f, cap * sizeof(*p));
+		if (!p) {
+			l->oom = true;
+			return;
+		}
+		l->f = p;
+		l->cap = cap;
+	}
+	f->seq = l->n;
+	l->f[l->n++] = *f;
+}
+
+/* parent's child id; unknown past FID_DEPTH or under an unknown parent */
+static fid_dir fid_child(const fid_dir *parent, uint32_t id)
+{
+	fid_dir d = {.known = false};
+
+	if (!parent->known || parent->n >= FID_DEPTH)
+		return d;
+	d = *parent;
+	d.p[d.n++] = id;
+	d.name = NULL;
+	return d;
+}
+
+static bool fcp_fid(const Fcp_t *fcp, uint16_t *fid)
+{
+	if (!fcp || !fcp->fileID || fcp->fileID->size != 2)
+		return false;
+	*fid = (uint16_t)(fcp->fileID->buf[0] << 8 | fcp->fileID->buf[1]);
+	return true;
+}
+
+static bool file_dnc(const File_t *f)
+{
+	for (int j = 0; f && j < f->list.count; j++)
+		if (f->list.array[j] && f->list.array[j]->present == File__Member_PR_doNotCreate)
+			return true;
+	return false;
+}
+
+/* The files of file-system PE i. PEDefinitions lists each DF's EFs after it: a DF member,
+ * present or not, is the directory of the EF members that follow. The PE's first DF is under
+ * the MF (PE-CD, -TELECOM, the NAAs' ADFs) or under the ADF of the NAA's PE before it (the
+ * NAA's optional files and DFs); PE-TELECOM's other DFs are under DF.TELECOM, PE-IoT's ADF
+ * under its MF. naa: the ADF of the last NAA's PE. */
+static void fids_fs(vctx *v, size_t i, fid_list *l, fid_dir *naa)
+{
+	orsp_pe_type t = v->pkg->pe[i].type;
+	fs_member m[ORSP_PKG_MAX_FILES];
+	size_t n = fs_members(v->pkg->pe[i].asn, m, ORSP_ARRAY_LEN(m));
+	const fid_dir mf = {.n = 0, .known = true, .pe = -1};
+	fid_dir parent0 = {.known = false}, root = {.known = false}, cur;
+	bool first_df = true;
+
+	switch (t) {
+	case ORSP_PE_CD:
+	case ORSP_PE_TELECOM:
+	case ORSP_PE_USIM:
+	case ORSP_PE_ISIM:
+	case ORSP_PE_CSIM:
+		parent0 = mf;
+		break;
+	case ORSP_PE_MF:
+	case ORSP_PE_IOT:
+	case ORSP_PE_EAP: /* DF.EAP's parent is not known here */
+		break;
+	default: /* the optional files and DFs of an NAA */
+		parent0 = *naa;
+		break;
+	}
+	cur = parent0;
+	for (size_t k = 0; k < n && k < ORSP_ARRAY_LEN(m); k++) {
+		const char *name = m[k].name;
+		const File_t *f = m[k].file;
+		const orsp_pkg_tpl_file *tf = orsp_pkg_tpl_find(t, name);
+		bool is_df = strcmp(name, "mf") == 0 || strncmp(name, "df-", 3) == 0 ||
+		             strncmp(name, "adf-", 4) == 0;
+		uint16_t fid = 0;
+		bool has_fid = f && fcp_fid(file_fcp(f), &fid);
+		fid_file e = {.pe = (long)i, .name = name, .tpl = f == NULL};
+
+		if (!has_fid && tf) {
+			fid = tf->fid;
+			has_fid = true;
+		}
+		if (strcmp(name, "mf") == 0) {
+			if (has_fid && fid != 0x3F00)
+				add(v, !(v->flags & ORSP_PKG_VALIDATE_INSTALL), (long)i,
+				    "mf: file ID %04X (TS 102 221 §8.3: the MF's is 3F00)", fid);
+			cur = root = mf;
+			first_df = false;
+			continue;
+		}
+		if (is_df) {
+			fid_dir parent = first_df               ? parent0
+			                 : t == ORSP_PE_TELECOM ? root
+			                 : t == ORSP_PE_IOT     ? mf
+			                                        : parent0;
+			uint32_t id =
+			    has_fid ? fid : 0x10000u + (uint32_t)(i * ORSP_PKG_MAX_FILES + k);
+			fid_dir self = fid_child(&parent, id);
+			if (!parent.known) /* a directory of its own */
+				self = (fid_dir){.p = {id}, .n = 1, .known = true};
+			self.name = name;
+			self.pe = (long)i;
+			if (has_fid && parent.known && f && !file_dnc(f)) {
+				e.dir = parent;
+				e.fid = fid;
+				fid_push(l, &e);
+			}
+			if (first_df)
+				root = self;
+			first_df = false;
+			if (strncmp(name, "adf-", 4) == 0)
+				*naa = self;
+			cur = self;
+			continue;
+		}
+		/* an EF, listed; or not listed in a template created by default (openrsp knows
+		 * the FIDs of the MF's, USIM's and ISIM's) */
+		if (!f && !(tf && (t == ORSP_PE_MF || t == ORSP_PE_USIM || t == ORSP_PE_ISIM)))
+			continue;
+		if (!has_fid || !cur.known || file_dnc(f))
+			continue;
+		e.dir = cur;
+		e.fid = fid;
+		fid_push(l, &e);
+	}
+}
+
+/* The files a PE-GenericFileManagement creates: each createFCP in the DF its filePath
+ * selected (empty: the MF; the first FID may be an ADF's temporary file ID). Where a
+ * createFCP goes after one that created a DF, without a filePath between, is not assumed,
+ * nor before a FileManagement's first filePath. */
+static void fids_gfm(vctx *v, size_t i, fid_list *l)
+{
+	const PE_GenericFileManagement_t *g = &v->pkg->pe[i].asn->choice.genericFileManagement;
+	size_t cmd = 0;
+
+	for (int a = 0; a < g->fileManagementCMD.list.count; a++) {
+		const FileManagement_t *fm = g->fileManagementCMD.list.array[a];
+		fid_dir cur = {.known = false};
+		for (int b = 0; fm && b < fm->list.count; b++) {
+			const struct FileManagement__Member *c = fm->list.array[b];
+			if (!c)
+				continue;
+			if (c->present == FileManagement__Member_PR_filePath) {
+				const OCTET_STRING_t *p = &c->choice.filePath;
+				memset(&cur, 0, sizeof(cur));
+				cur.known = p->size % 2 == 0 && p->size / 2 <= FID_DEPTH;
+				cur.pe = -1;
+				for (int k = 0; cur.known && k + 1 < p->size; k += 2) {
+					uint16_t id = (uint16_t)(p->buf[k] << 8 | p->buf[k + 1]);
+					/* 3F00 is left out, 7FFF is whichever ADF is current */
+					if (id == 0x3F00 || id == 0x7FFF || id == 0xFFFF)
+						cur.known = false;
+					cur.p[cur.n++] = id;
+				}
+			} else if (c->present == FileManagement__Member_PR_createFCP) {
+				const Fcp_t *fcp = &c->choice.createFCP;
+				fid_file e = {.pe = (long)i};
+				e.cmd = ++cmd;
+				if (cur.known && fcp_fid(fcp, &e.fid)) {
+					e.dir = cur;
+					fid_push(l, &e);
+				}
+				/* a DF (TS 102 221 Table 11.5: b6-b4 111, b1-b3 000) */
+				if (fcp->fileDescriptor && fcp->fileDescriptor->size >= 1 &&
+				    (fcp->fileDescriptor->buf[0] & 0xBF) == 0x38)
+					cur.known = false;
+			}
+		}
+	}
+}
+
+static int fid_cmp(const void *pa, const void *pb)
+{
+	const fid_file *a = pa, *b = pb;
+
+	if (a->dir.n != b->dir.n)
+		return a->dir.n < b->dir.n ? -1 : 1;
+	for (size_t k = 0; k < a->dir.n; k++)
+		if (a->dir.p[k] != b->dir.p[k])
+			return a->dir.p[k] < b->dir.p[k] ? -1 : 1;
+	if (a->fid != b->fid)
+		return a->fid < b->fid ? -1 : 1;
+	return a->seq < b->seq ? -1 : a->seq > b->seq;
+}
+
+/* the same directory and FID */
+static bool fid_same(const fid_file *a, const fid_file *b)
+{
+	return a->dir.n == b->dir.n && a->fid == b->fid &&
+	       memcmp(a->dir.p, b->dir.p, a->dir.n * sizeof(a->dir.p[0])) == 0;
+}
+
+static void fid_file_name(const fid_file *f, char *buf, size_t cap)
+{
+	if (!f->name)
+		snprintf(buf, cap, "createFCP #%zu", f->cmd);
+	else if (f->tpl)
+		snprintf(buf, cap, "%s (created by the template)", f->name);
+	else
+		snprintf(buf, cap, "%s", f->name);
+}
+
+static void fid_dir_name(const fid_dir *d, char *buf, size_t cap)
+{
+	size_t o;
+
+	if (d->n == 0) {
+		snprintf(buf, cap, "the MF");
+		return;
+	}
+	if (d->name) {
+		snprintf(buf, cap, "%s (PE #%ld)", d->name, d->pe);
+		return;
+	}
+	o = (size_t)snprintf(buf, cap, "DF ");
+	for (size_t k = 0; k < d->n && o < cap; k++)
+		o += (size_t)snprintf(buf + o, cap - o, "%s%04X", k ? "/" : "", (unsigned)d->p[k]);
+}
+
+/* TS 102 221 §8.3: the files under one parent have distinct FIDs; no file has the FID of a DF
+ * above it; 3F00 is the MF's, 7FFF (the current ADF) and FFFF are reserved. An ADF's
+ * temporary file ID is unique in the profile (PEDefinitions Fcp.fileID): ADFs are counted
+ * with the MF's files, as filePath names them. One template file a PE gives again (its Fcp,
+ * its content) is one file; so is an EF of one name that two PEs give in one directory
+ * (PE-MF's and PE-IoT's EF.ICCID): the TCA templates name each file. A DF is each PE's own
+ * (two PE-USIMs, two ADFs). Errors for who vouches for the package; for an eUICC installing
+ * it warnings, as check_layout's (its trial load decides). Before, two files of one FID passed and
+ * openrsp's eUICC served both, and the file whose FID was taken not at all. */
+static void check_fids(vctx *v)
+{
+	const orsp_pkg *pkg = v->pkg;
+	fid_list l = {0};
+	fid_dir naa = {.known = false};
+	bool err = !(v->flags & ORSP_PKG_VALIDATE_INSTALL);
+
+	for (size_t i = 0; i < pkg->n; i++) {
+		if (orsp_pe_type_is_fs(pkg->pe[i].type))
+			fids_fs(v, i, &l, &naa);
+		else if (pkg->pe[i].type == ORSP_PE_GENERIC_FILE_MANAGEMENT)
+			fids_gfm(v, i, &l);
+	}
+	if (l.oom) {
+		add(v, true, -1, "cannot check the file IDs: out of memory");
+		free(l.f);
+		return;
+	}
+	for (size_t k = 0; k < l.n; k++) {
+		const fid_file *f = &l.f[k];
+		char fn[64], dn[64];
+		fid_file_name(f, fn, sizeof(fn));
+		if (f->fid == 0x3F00 || f->fid == 0x7FFF || f->fid == 0xFFFF) {
+			add(v, err, f->pe,
+			    "%s: file ID %04X is reserved (TS 102 221 §8.3: 3F00 the MF's, 7FFF "
+			    "the current ADF's, FFFF)",
+			    fn, f->fid);
+			continue;
+		}
+		for (size_t a = 0; a < f->dir.n; a++)
+			if (f->dir.p[a] == f->fid) {
+				fid_dir up = f->dir;
+				up.n = (uint8_t)(a + 1);
+				if (a + 1 != f->dir.n)
+					up.name = NULL;
+				fid_dir_name(&up, dn, sizeof(dn));
+				add(v, err, f->pe,
+				    "%s: file ID %04X is that of %s above it (TS 102 221 §8.3)", fn,
+				    f->fid, dn);
+				break;
+			}
+	}
+	if (l.n > 1)
+		qsort(l.f, l.n, sizeof(l.f[0]), fid_cmp);
+	/* each file against the first of its directory and FID, unless both are the template
+	 * EF of one name, or one PE's member */
+	for (size_t k = 1, head = 0; k < l.n; k++) {
+		const fid_file *f = &l.f[k], *h = &l.f[head];
+		char fn[64], hn[64], dn[64];
+		if (!fid_same(h, f)) {
+			head = k;
+			continue;
+		}
+		if ((h->name && f->name && strcmp(h->name, f->name) == 0 &&
+		     (h->pe == f->pe || strncmp(f->name, "ef-", 3) == 0)) ||
+		    f->fid == 0x3F00 || f->fid == 0x7FFF || f->fid == 0xFFFF)
+			continue;
+		fid_file_name(f, fn, sizeof(fn));
+		fid_file_name(h, hn, sizeof(hn));
+		fid_dir_name(h->dir.name ? &h->dir : &f->dir, dn, sizeof(dn));
+		add(v, err, f->pe,
+		    "%s: file ID %04X in %s is also that of %s, PE #%ld (TS 102 221 §8.3: one "
+		    "per directory)",
+		    fn, f->fid, dn, hn, h->pe);
+	}
+	free(l.f);
+}
+
 /* Each PE-USIM's AID: the dfName of its adf-usim, else an application record of EF.DIR (PE-MF)
  * with a USIM AID, where the eUICC takes it from (usim_fs.c); with neither, the eUICC cannot
  * register the USIM and refuses the install. */
@@ -707,6 +1045,7 @@ orsp_err orsp_pkg_validate_flags(const orsp_pkg *pkg, unsigned flags, orsp_pkg_r
 	}
 	check_fs_order(&v);
 	check_files(&v);
+	check_fids(&v);
 	check_usim_aid(&v);
 	check_imsi(&v);
 	for (size_t i = 0; i < pkg->n; i++)
