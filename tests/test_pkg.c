@@ -3089,6 +3089,30 @@ static void telecom_psismsc_size(ProfileElement_t *pe, void *arg)
 	file_size_set(pe->choice.telecom.ef_psismsc, (const char *)arg);
 }
 
+/* A File's efFileSize left out. */
+static void file_size_drop(File_t *f)
+{
+	Fcp_t *fcp = fcp_of(f);
+	assert_non_null(fcp->efFileSize);
+	ASN_STRUCT_FREE(asn_DEF_OCTET_STRING, fcp->efFileSize);
+	fcp->efFileSize = NULL;
+}
+static void mf_dir_no_size(ProfileElement_t *pe, void *arg)
+{
+	(void)arg;
+	file_size_drop(&pe->choice.mf.ef_dir);
+}
+static void isim_impi_no_size(ProfileElement_t *pe, void *arg)
+{
+	(void)arg;
+	file_size_drop(&pe->choice.isim.ef_impi);
+}
+static void telecom_psismsc_no_size(ProfileElement_t *pe, void *arg)
+{
+	(void)arg;
+	file_size_drop(pe->choice.telecom.ef_psismsc);
+}
+
 /* The layout of every file the package creates, as openrsp's eUICC creates it
  * (orsp_pkg_ef_layout_check, shared with src/euicc/usim_fs.c): before, TS.48 v7 with EF.IMPU
  * sized 80 bytes in records of 64 passed, and the eUICC served the profile without its ISIM.
@@ -3129,6 +3153,11 @@ static void test_validate_layout(void **state)
 	     "(usim): ef-imsi: not a transparent file (fileDescriptor 42)"},
 	    {ORSP_PE_MF, mf_iccid_fd, "4221000A",
 	     "(mf): ef-iccid: not a transparent file (fileDescriptor 42)"},
+	    /* an EF neither the Fcp nor the template gives a size: before, it passed and the
+	     * eUICC went without it (EF.DIR and its records) */
+	    {ORSP_PE_MF, mf_dir_no_size, NULL,
+	     "PE #1 (mf): ef-dir: an EF of no size (no efFileSize, and the template gives none)"},
+	    {ORSP_PE_ISIM, isim_impi_no_size, NULL, "(isim): ef-impi: an EF of no size"},
 	};
 	pelist pl;
 	(void)state;
@@ -3150,6 +3179,13 @@ static void test_validate_layout(void **state)
 	pl_load(&pl, V7);
 	pl_edit(&pl, pl_find(&pl, ORSP_PE_ISIM, 0), isim_impu_size, "0100");
 	pl_edit(&pl, pl_find(&pl, ORSP_PE_USIM, 0), usim_adf_aid, "A0000000871002");
+	expect_valid(&pl);
+	pl_free(&pl);
+	/* no efFileSize where the template gives the size (TS.48's EF.IMSI, EF.AD), or where
+	 * openrsp does not know the template (TS.48's EF.ACMmax; PE-TELECOM's EF.PSISMSC): not
+	 * refused */
+	pl_load(&pl, V7);
+	pl_edit(&pl, pl_find(&pl, ORSP_PE_TELECOM, 0), telecom_psismsc_no_size, NULL);
 	expect_valid(&pl);
 	pl_free(&pl);
 }

@@ -316,6 +316,32 @@ static void check_adf_aid(vctx *v, size_t i, bool err, const char *name, const F
 	    t == ORSP_PE_USIM ? "A0000000871002" : "A0000000871004");
 }
 
+/* Whether openrsp's eUICC, creating file `name` of a PE of type pe (src/euicc/usim_fs.c,
+ * add_file), leaves it out, its content with it, for want of a size: a transparent, linear
+ * fixed or cyclic EF of its template table (PE-MF's, the USIM's and the ISIM's and some of
+ * their optional files) whose Fcp has no efFileSize and whose template gives no size (EF.DIR,
+ * EF.ARR, EF.IMPI, ...). PEDefinitions Fcp.efFileSize: "Mandatory for EF file types". A file
+ * the table does not know is not judged: its TCA template may give the size (TS.48 gives
+ * EF.ACMmax none); the eUICC serves such a file only with a complete Fcp (docs/usim.md). An
+ * efFileSize given is judged by its value (orsp_pkg_ef_layout_check). */
+static bool ef_unsized(const char *name, const Fcp_t *fcp, const orsp_pkg_tpl_file *t)
+{
+	const OCTET_STRING_t *fd = fcp ? fcp->fileDescriptor : NULL;
+	const OCTET_STRING_t *id = fcp ? fcp->fileID : NULL;
+	uint8_t d;
+
+	if (!t || t->size != 0 || (fcp && fcp->efFileSize))
+		return false;
+	/* the ADFs: no file of the eUICC's tables */
+	if (strcmp(name, "adf-usim") == 0 || strcmp(name, "adf-isim") == 0)
+		return false;
+	if (id && id->size == 2 ? (id->buf[0] | id->buf[1]) == 0 : t->fid == 0)
+		return false; /* not addressable: not created whatever its size */
+	d = fd && fd->size > 0 ? fd->buf[0] : t->fd;
+	/* a DF, a BER-TLV EF: no such size */
+	return (d & 0x38) != 0x38 && ((d & 0x07) == 1 || (d & 0x07) == 2 || (d & 0x07) == 6);
+}
+
 /* A File as the eUICC creates it (TCA Annex A template values under the PE's Fcp, as
  * src/euicc/usim_fs.c takes them): the fileDescriptor 2 bytes, or 4 with the record length
  * (TS 102 222 §6.3.2.1); fillFileOffset a UInt16; the contents within the file's size; the
@@ -377,7 +403,13 @@ static void check_layout(vctx *v, size_t i, const char *name, const File_t *f)
 			end = pos;
 		}
 	}
-	/* a file of no known structure or size (no Fcp nor template gives it) is not judged */
+	/* an EF the eUICC would leave out, no size known (EF.DIR with no efFileSize: the
+	 * template gives none); another file of no known structure or size is not judged */
+	if (ef_unsized(name, fcp, t))
+		add(v, err, (long)i,
+		    "%s: an EF of no size (no efFileSize, and the template gives none): it would "
+		    "not be created",
+		    name);
 	if (has_fd && (size || fs) && orsp_pkg_ef_layout_check(name, d, rec, size) != ORSP_OK)
 		add(v, err, (long)i, "%s", orsp_err_detail());
 	orsp_err_clear();
