@@ -323,6 +323,8 @@ static void server_of(const lpa_opts *o, orsp_lpa_server *sv)
 	sv->base_url = o->server_url;
 	sv->ca_file = o->ca;
 	sv->insecure = o->insecure;
+	/* one warning, the one below in the user's terms, not the http module's as well */
+	sv->insecure_warned = o->insecure;
 	sv->timeout_ms = o->timeout_ms;
 	if (o->insecure && o->server_url && !strncmp(o->server_url, "http://", 7))
 		fprintf(stderr,

@@ -218,8 +218,10 @@ typedef struct orsp_http_client_opts {
 	unsigned connect_timeout_ms; /* 0: ORSP_HTTP_DEFAULT_CONNECT_TIMEOUT_MS */
 	unsigned timeout_ms;         /* whole exchange; 0: ORSP_HTTP_DEFAULT_CLIENT_TIMEOUT_MS */
 	size_t max_response;         /* 0: ORSP_HTTP_DEFAULT_MAX_RESPONSE */
-	/* Skip certificate and hostname verification. Tests only; logged as a warning. */
+	/* Skip certificate and hostname verification. Tests only; logged as a warning unless
+	 * insecure_warned: the caller has warned its user already, in its own words. */
 	bool insecure_for_tests;
+	bool insecure_warned;
 	/* A check of the server's certificate beyond the chain and the name, made once both
 	 * verified and before each request is sent (on a new connection or a reused one):
 	 * peer_check gets the server's certificate and the one that issued it in the chain

@@ -259,6 +259,7 @@ typedef struct orsp_lpa_server {
 	size_t n_routes;
 	const char *ca_file;    /* trust anchors for the SM-DP+ TLS certificate (the CI) */
 	bool insecure;          /* skip TLS verification and allow http:// URLs (labs only) */
+	bool insecure_warned;   /* the caller has warned of insecure: no http log line */
 	unsigned timeout_ms;    /* 0: the http module's default */
 } orsp_lpa_server;
 

@@ -144,7 +144,7 @@ orsp_err orsp_http_client_new(const orsp_http_client_opts *opts, orsp_http_clien
 	c->insecure = opts->insecure_for_tests;
 	c->peer_check = opts->peer_check;
 	c->peer_arg = opts->peer_check_arg;
-	if (c->insecure)
+	if (c->insecure && !opts->insecure_warned)
 		orsp_log(ORSP_LOG_WARN,
 		         "http client: TLS verification DISABLED (insecure_for_tests)");
 	c->curl = curl_easy_init();

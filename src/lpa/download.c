@@ -95,6 +95,7 @@ static orsp_err es9_open(es9 *c, const orsp_lpa_server *sv, const char *fqdn, co
 	c->whose = whose;
 	o.ca_file = sv ? sv->ca_file : NULL;
 	o.insecure_for_tests = sv && sv->insecure;
+	o.insecure_warned = sv && sv->insecure_warned;
 	o.timeout_ms = sv ? sv->timeout_ms : 0;
 	o.max_response = LPA_ANSWER_MAX;
 	/* the certificate must name the SM-DP+ address, wherever we connect, and be a DPtls one */

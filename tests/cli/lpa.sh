@@ -258,6 +258,13 @@ if [[ $rc -eq 0 ]]; then
 		bad "unreachable SM-DP+: rc=$rc $err"
 	fi
 	has "http:// with --insecure is warned about" "WARNING: --insecure: http:// has no TLS" "$err"
+	# once, in the command's words: the http module does not log its own warning as well
+	expect "--insecure warned once" 1 "$(grep -ci 'insecure\|TLS verification' "$T/err")"
+	lacks "--insecure: no internal field named" "insecure_for_tests" "$err"
+	run lpa profile download -a '1$testsmdpplus1.example.com$X' --server-url https://127.0.0.1:1 \
+		--insecure --euicc "local:$S"
+	has "https:// with --insecure is warned about" "TLS certificate is NOT verified" "$err"
+	expect "https:// --insecure warned once" 1 "$(grep -ci 'insecure\|TLS verification' "$T/err")"
 	# the confirmation code leaves the command line once read: a download waiting on an
 	# SM-DP+ that never answers (a socket listening, nobody accepting) shows it overwritten
 	coproc SILENT { exec "$PY" -c 'import socket, time
