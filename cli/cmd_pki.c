@@ -858,6 +858,28 @@ static int ci_window(const pki_opts *o, const orsp_cert *ci, const char *path, t
 	return CLI_OK;
 }
 
+/* CIDIR holds no ci/ci.der: named once, with the per-curve hierarchies of --curve both. */
+static int no_ci(const char *ci_dir)
+{
+	char p[PATH_CAP];
+	bool nist =
+	    snprintf(p, sizeof(p), "%s/nist/ci/ci.der", ci_dir) < PATH_CAP && !access(p, F_OK);
+	bool bp =
+	    snprintf(p, sizeof(p), "%s/brainpool/ci/ci.der", ci_dir) < PATH_CAP && !access(p, F_OK);
+
+	if (nist && bp)
+		return cli_failf(
+		    "pki smdp",
+		    "%s holds no ci/ci.der but a hierarchy per curve (pki init --curve "
+		    "both): give --ci %s/nist or --ci %s/brainpool",
+		    ci_dir, ci_dir, ci_dir);
+	if (nist || bp)
+		return cli_failf("pki smdp", "%s holds no ci/ci.der: give --ci %s/%s", ci_dir,
+		                 ci_dir, nist ? "nist" : "brainpool");
+	return cli_failf("pki smdp", "%s holds no ci/ci.der (give a directory made by pki init)",
+	                 ci_dir);
+}
+
 static int pki_smdp_make(pki_opts o, const char *ci_dir)
 {
 	char path[PATH_CAP], smdp_dir[PATH_CAP];
@@ -878,6 +900,10 @@ static int pki_smdp_make(pki_opts o, const char *ci_dir)
 	/* The CI: certificate and key from a `pki init` hierarchy, checked to belong together. */
 	if ((rc = path_join(path, ci_dir, "ci", "ci.der")) != CLI_OK)
 		goto out;
+	if (access(path, F_OK) != 0 && errno == ENOENT) {
+		rc = no_ci(ci_dir);
+		goto out;
+	}
 	e = orsp_cert_load_file(path, &ci);
 	if (e) {
 		rc = cli_fail(path, e);

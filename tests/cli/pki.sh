@@ -261,6 +261,11 @@ run pki init "$T/ca2"
 cp "$T/ca/ci/ci.der" "$T/ca2/ci/ci.der"
 failure "does not belong" pki smdp "$T/w2" --ci "$T/ca2" --smdp-fqdn b.example --smdp-oid 2.999.12
 failure "" pki smdp "$T/w3" --ci "$T/no-such" --smdp-fqdn b.example --smdp-oid 2.999.12
+expect "no CI: the directory named once" 1 "$(grep -o "$T/no-such" <<<"$err" | wc -l)"
+# a --curve both hierarchy has its CIs one level down: the error says which to give
+failure "give --ci $T/both/nist or --ci $T/both/brainpool" \
+	pki smdp "$T/w3" --ci "$T/both" --smdp-fqdn b.example --smdp-oid 2.999.12
+expect "--curve both: the directory named once" 1 "$(grep -o "$T/both holds" <<<"$err" | wc -l)"
 failure "not empty" pki smdp "$T/dp2" --ci "$T/ca" --smdp-fqdn smdp-b.example.org --smdp-oid 2.999.11
 usage --ci pki smdp "$T/w4" --smdp-fqdn b.example --smdp-oid 2.999.12
 usage --smdp-fqdn pki smdp "$T/w4" --ci "$T/ca" --smdp-oid 2.999.12
