@@ -219,6 +219,8 @@ static int euicc_init(int argc, char **argv)
 		return rc;
 	if (!state)
 		return cli_missing("--state");
+	if (!state[0]) /* a script's unset variable: no directory, not "." */
+		return cli_usage("--state", "empty path");
 	if (pki && (key || cert || eum || n_ci))
 		return cli_usage("--pki", "either --pki or --key/--cert/--eum-cert/--ci-cert");
 	if (!pki && curve)
@@ -377,6 +379,8 @@ static int euicc_serve(int argc, char **argv)
 		return rc;
 	if (!state)
 		return cli_missing("--state");
+	if (!state[0]) /* a script's unset variable: no directory, not "." */
+		return cli_usage("--state", "empty path");
 	snprintf(host, sizeof(host), "%s", ORSP_VPCD_DEFAULT_HOST);
 	vo.port = ORSP_VPCD_DEFAULT_PORT;
 	if (vpcd && (rc = parse_vpcd(vpcd, host, sizeof(host), &vo.port)) != CLI_OK)
@@ -444,6 +448,8 @@ static int euicc_info(int argc, char **argv)
 		return rc;
 	if (!state)
 		return cli_missing("--state");
+	if (!state[0]) /* a script's unset variable: no directory, not "." */
+		return cli_usage("--state", "empty path");
 	if ((e = orsp_euicc_host_open(state, &h)) != ORSP_OK)
 		return cli_fail("euicc", e);
 	core = orsp_euicc_host_core(h);

@@ -103,6 +103,10 @@ failure "" euicc init --state "$T/card4" --pki "$T/no-such"
 usage --state euicc init $(sgp26_nist)
 usage --state euicc info
 usage --state euicc serve
+# an empty --state (a script's unset variable) is a usage error naming it, for every verb
+usage --state euicc init --state "" $(sgp26_nist)
+usage --state euicc info --state ""
+usage --state euicc serve --state ""
 usage --pki euicc init --state "$T/u" --pki "$T/pki" --key x.pem
 usage --curve euicc init --state "$T/u" --pki "$T/pki" --curve ed25519
 usage --eid euicc init --state "$T/u" $(sgp26_nist) --eid 1234
