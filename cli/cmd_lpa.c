@@ -169,7 +169,9 @@ static int parse_opts(int argc, char **argv, lpa_opts *o, const int *allowed)
 				                 strlen(optarg), ORSP_LPA_URL_MAX);
 			o->server_url = optarg;
 			break;
-		case OPT_CA:
+		case OPT_CA: /* "" (an unset variable) would fail only at the first TLS handshake */
+			if (!optarg[0])
+				return cli_usage("--ca", "empty path");
 			o->ca = optarg;
 			break;
 		case OPT_INSECURE:
@@ -213,6 +215,8 @@ static int parse_opts(int argc, char **argv, lpa_opts *o, const int *allowed)
 		o->euicc = getenv("ORSP_LPA_EUICC");
 	if (!o->ca)
 		o->ca = getenv("ORSP_LPA_CA");
+	if (o->ca && !o->ca[0]) /* an empty ORSP_LPA_CA counts as unset */
+		o->ca = NULL;
 	if (!o->euicc || !o->euicc[0])
 		return cli_usage("--euicc", "say which eUICC: local:DIR or pcsc[:READER] (or set "
 		                            "ORSP_LPA_EUICC)");

@@ -169,6 +169,10 @@ failure "the SM-DP+ address is not a host name (FQDN): the last label is all dig
 failure "-c CODE" lpa profile download -a '1$smdp.example.com$ABC$$1' --euicc pcsc --ca /dev/null
 # no trust anchor for https
 failure "--ca FILE" lpa profile download -a '1$smdp.example.com$ABC' --euicc pcsc
+# an empty --ca is a usage error (it failed only at the TLS handshake, "error setting
+# certificate file: "), an empty ORSP_LPA_CA counts as unset
+usage --ca lpa profile download -a '1$smdp.example.com$ABC' --ca "" --euicc pcsc
+ORSP_LPA_CA= failure "--ca FILE" lpa profile download -a '1$smdp.example.com$ABC' --euicc pcsc
 
 # ----- the eUICC cannot be reached -----
 failure "pcscd" lpa profile list --euicc pcsc
