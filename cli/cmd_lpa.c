@@ -107,6 +107,14 @@ static int parse_accept_ppr(const char *arg, uint32_t *out)
 	return CLI_OK;
 }
 
+/* Whether an http:// or https:// URL names a host: "https://" alone made
+ * https:///gsma/rsp2/..., a request to the host "gsma". */
+static bool url_has_host(const char *url)
+{
+	const char *h = url + strcspn(url, ":") + 3;
+	return *h && *h != '/';
+}
+
 /* Options of the sub-verb: -a/-c are the short forms lpac users know. `allowed` lists the
  * option values this sub-verb takes. */
 static int parse_opts(int argc, char **argv, lpa_opts *o, const int *allowed)
@@ -163,6 +171,8 @@ static int parse_opts(int argc, char **argv, lpa_opts *o, const int *allowed)
 		case OPT_SERVER_URL:
 			if (strncmp(optarg, "https://", 8) && strncmp(optarg, "http://", 7))
 				return cli_usage("--server-url", "give an http:// or https:// URL");
+			if (!url_has_host(optarg))
+				return cli_usage("--server-url", "no host after the scheme");
 			/* never cut: refused before the eUICC is opened */
 			if (strlen(optarg) > ORSP_LPA_URL_MAX)
 				return cli_usage("--server-url", "%zu characters, at most %d",

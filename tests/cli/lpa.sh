@@ -104,6 +104,10 @@ usage SEQ lpa notification remove x --euicc pcsc
 # without -a the eUICC's default SM-DP+ address is read: the eUICC is opened
 failure "pcscd" lpa profile download --euicc pcsc --ca /dev/null
 usage --server-url lpa profile download -a '1$a.example$X' --server-url ftp://x --euicc pcsc
+# a URL without a host (its path taken for one: https:///gsma/rsp2/... went to host "gsma")
+for u in https:// http:// https:///x; do
+	usage --server-url lpa profile download -a '1$a.example$X' --server-url "$u" --insecure --euicc pcsc
+done
 # a URL over 511 characters is refused before the eUICC is opened (pcsc is not reached),
 # never cut to another server's or path's
 usage --server-url lpa profile download -a '1$a.example$X' --server-url "https://$(printf 'a%.0s' {1..600}).example" --euicc pcsc
