@@ -167,6 +167,8 @@ static int run_main(int argc, char **argv)
 		return CLI_USAGE;
 	}
 	if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "version") == 0) {
+		if (argc > 2) /* as every verb: an argument it does not take is not ignored */
+			return cli_usage(argv[2], "unexpected argument");
 		printf("openrsp %s\n", orsp_version());
 		return CLI_OK;
 	}

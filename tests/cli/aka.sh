@@ -364,6 +364,9 @@ run
 expect "no arguments exit" 2 "$rc"
 run --version
 expect "--version" "openrsp $(sed -n 's/^project(openrsp VERSION \([0-9.]*\).*/\1/p' "$V/../../CMakeLists.txt")" "$out"
+# an argument it does not take is refused, as by every verb, not ignored
+usage extra --version extra
+usage --json version --json
 
 rm -rf "$T"
 finish
