@@ -785,6 +785,9 @@ static int build_perso(const build_opts *o, orsp_pkg_perso *p)
 
 	if (!o->tmpl)
 		return cli_missing("--template");
+	/* a script's unset variable: refused here, not as a file named "" (after the build) */
+	if (!o->tmpl[0])
+		return cli_usage("--template", "empty path");
 	if (!o->iccid)
 		return cli_missing("--iccid");
 	if (orsp_iccid_check(o->iccid) != ORSP_OK)
@@ -862,6 +865,8 @@ static int build_perso(const build_opts *o, orsp_pkg_perso *p)
 	}
 	if (!o->output)
 		return cli_missing("-o");
+	if (!o->output[0])
+		return cli_usage("-o", "empty path");
 	return CLI_OK;
 }
 

@@ -484,6 +484,10 @@ usage x profile build "${A[@]}" --adm1 -o x
 # a stray argument before or among the options (getopt moves it to the end)
 usage stray profile build stray "${A[@]}" -o "$T/u.der"
 usage stray profile build -o "$T/u.der" stray "${A[@]}"
+# an empty path (a script's unset variable) is a usage error naming the option, not
+# "openrsp: : cannot write" once the package is built
+usage -o profile build "${A[@]}" -o ""
+usage --template profile build "${A[@]}" --template "" -o "$T/u.der"
 # -oOUT (no such form: -o OUT) is named -o, not by the OPc before it; a forgotten --opc
 # leaves the OPc a stray argument, not echoed either
 usage -o profile build "${A[@]}" "-o$T/u.der"
