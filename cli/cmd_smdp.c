@@ -1564,6 +1564,8 @@ static int smdp_profile_generate(int argc, char **argv)
 		io.mnc_len = 0;
 	if (!tpl_path)
 		return cli_missing("--template");
+	if (!tpl_path[0]) /* a script's unset variable: not a file named "" */
+		return cli_usage("--template", "empty path");
 	if (!iccid_s)
 		return cli_missing("--iccid-start");
 	if (!imsi_s)

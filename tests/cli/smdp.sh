@@ -380,6 +380,7 @@ usage --iccid-start smdp profile generate --db "$GDB" --template x --iccid-start
 usage --imsi-start smdp profile generate --db "$GDB" --template x --iccid-start 898824700000001000 --imsi-start 12a
 usage --count smdp profile generate --db "$GDB" --template x --iccid-start 898824700000001000 --imsi-start 001019000000000 --count 0
 usage --template smdp profile generate --db "$GDB" --iccid-start 898824700000001000 --imsi-start 001019000000000
+usage --template smdp profile generate --db "$GDB" --template "" --iccid-start 898824700000001000 --imsi-start 001019000000000
 usage "--db or --config" smdp profile generate --template x --iccid-start 898824700000001000 --imsi-start 001019000000000
 # the template is read as a regular file of bounded size (no unchecked seeking): a directory
 # or a pipe is refused by name, before any database is opened
