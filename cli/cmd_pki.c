@@ -776,8 +776,9 @@ static int parse_smdp(int argc, char **argv, pki_opts *o, const char **ci_dir)
 		return cli_usage("DIR", "empty or too long path");
 	if (!*ci_dir)
 		return cli_missing("--ci");
-	if (strlen(*ci_dir) > PATH_CAP - 64)
-		return cli_usage("--ci", "path too long");
+	/* "" (a script's unset variable) would read the CI at /ci/ci.der */
+	if (!(*ci_dir)[0] || strlen(*ci_dir) > PATH_CAP - 64)
+		return cli_usage("--ci", "empty or too long path");
 	if (!o->fqdn)
 		return cli_missing("--smdp-fqdn");
 	if (!o->oid)

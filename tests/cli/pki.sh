@@ -268,6 +268,8 @@ failure "give --ci $T/both/nist or --ci $T/both/brainpool" \
 expect "--curve both: the directory named once" 1 "$(grep -o "$T/both holds" <<<"$err" | wc -l)"
 failure "not empty" pki smdp "$T/dp2" --ci "$T/ca" --smdp-fqdn smdp-b.example.org --smdp-oid 2.999.11
 usage --ci pki smdp "$T/w4" --smdp-fqdn b.example --smdp-oid 2.999.12
+# an empty --ci (a script's unset variable) is no directory: it read /ci/ci.der
+usage --ci pki smdp "$T/w4" --ci "" --smdp-fqdn b.example --smdp-oid 2.999.12
 usage --smdp-fqdn pki smdp "$T/w4" --ci "$T/ca" --smdp-oid 2.999.12
 usage --smdp-oid pki smdp "$T/w4" --ci "$T/ca" --smdp-fqdn b.example
 usage --smdp-fqdn pki smdp "$T/w4" --ci "$T/ca" --smdp-fqdn "a..b" --smdp-oid 2.999.12
