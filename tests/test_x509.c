@@ -528,6 +528,22 @@ static void pki_load(pki *p)
 	p->store = store_of(both_cis);
 }
 
+/* A certificate minted from s with key k by issuer (its key ikey), verified as a server
+ * certificate of role (for fqdn): want, with word in the detail. */
+#define expect_minted_server(p, s, k, issuer, ikey, role, fqdn, want, word)                        \
+	expect_minted_server_((p), (s), (k), (issuer), (ikey), (role), (fqdn), (want), (word),     \
+	                      __LINE__)
+static void expect_minted_server_(const pki *p, const certmint_spec *s, EVP_PKEY *k, X509 *issuer,
+                                  EVP_PKEY *ikey, orsp_rsp_role role, const char *fqdn,
+                                  orsp_err want, const char *word, int line)
+{
+	X509 *x = certmint_issue(s, k, issuer, ikey);
+	orsp_cert *c = certmint_to_orsp(x);
+	expect_(orsp_rsp_verify_server_cert(p->store, c, role, fqdn, 0), want, word, line);
+	orsp_cert_free(c);
+	X509_free(x);
+}
+
 static void pki_free(pki *p)
 {
 	orsp_ci_store_free(p->store);
@@ -1930,37 +1946,21 @@ static void test_minted_server_certs(void **state)
 	s.key_usage = "critical,digitalSignature";
 	s.san = "DNS:minted.example.com";
 	s.ext_key_usage = "critical,serverAuth,clientAuth";
-	x = certmint_issue(&s, k, p.ci, p.ci_key);
-	c = certmint_to_orsp(x);
-	expect(orsp_rsp_verify_server_cert(p.store, c, ORSP_ROLE_DP_TLS, "minted.example.com", 0),
-	       ORSP_OK, NULL);
-	orsp_cert_free(c);
-	X509_free(x);
+	expect_minted_server(&p, &s, k, p.ci, p.ci_key, ORSP_ROLE_DP_TLS, "minted.example.com",
+	                     ORSP_OK, NULL);
 	/* extendedKeyUsage without serverAuth. */
 	s.ext_key_usage = "critical,clientAuth";
-	x = certmint_issue(&s, k, p.ci, p.ci_key);
-	c = certmint_to_orsp(x);
-	expect(orsp_rsp_verify_server_cert(p.store, c, ORSP_ROLE_DP_TLS, NULL, 0), ORSP_E_POLICY,
-	       "serverAuth");
-	orsp_cert_free(c);
-	X509_free(x);
+	expect_minted_server(&p, &s, k, p.ci, p.ci_key, ORSP_ROLE_DP_TLS, NULL, ORSP_E_POLICY,
+	                     "serverAuth");
 	/* No subjectAltName at all. */
 	s.ext_key_usage = NULL;
 	s.san = NULL;
-	x = certmint_issue(&s, k, p.ci, p.ci_key);
-	c = certmint_to_orsp(x);
-	expect(orsp_rsp_verify_server_cert(p.store, c, ORSP_ROLE_DP_TLS, "minted.example.com", 0),
-	       ORSP_E_POLICY, "subjectAltName");
-	orsp_cert_free(c);
-	X509_free(x);
+	expect_minted_server(&p, &s, k, p.ci, p.ci_key, ORSP_ROLE_DP_TLS, "minted.example.com",
+	                     ORSP_E_POLICY, "subjectAltName");
 	/* A DPauth issued by the EUM instead of the CI: its AKI names no CI. */
 	s.policy = P_DPAUTH;
-	x = certmint_issue(&s, k, p.eum, p.eum_key);
-	c = certmint_to_orsp(x);
-	expect(orsp_rsp_verify_server_cert(p.store, c, ORSP_ROLE_DP_AUTH, NULL, 0), ORSP_E_POLICY,
-	       "unknown CI");
-	orsp_cert_free(c);
-	X509_free(x);
+	expect_minted_server(&p, &s, k, p.eum, p.eum_key, ORSP_ROLE_DP_AUTH, NULL, ORSP_E_POLICY,
+	                     "unknown CI");
 	/* A DPauth on an unsupported curve. */
 	EVP_PKEY *p384 = certmint_key_new("secp384r1");
 	x = certmint_issue(&s, p384, p.ci, p.ci_key);
@@ -2013,17 +2013,10 @@ static void test_curve_mismatch(void **state)
 	s.subject = "/O=ACME/CN=TEST SM-DP+";
 	s.policy = P_DPAUTH;
 	s.key_usage = "critical,digitalSignature";
-	x = certmint_issue(&s, p.euicc_key, p.ci, p.ci_key);
-	c = certmint_to_orsp(x);
-	expect(orsp_rsp_verify_server_cert(p.store, c, ORSP_ROLE_DP_AUTH, NULL, 0), ORSP_OK, NULL);
-	orsp_cert_free(c);
-	X509_free(x);
-	x = certmint_issue(&s, bp, p.ci, p.ci_key);
-	c = certmint_to_orsp(x);
-	expect(orsp_rsp_verify_server_cert(p.store, c, ORSP_ROLE_DP_AUTH, NULL, 0), ORSP_E_POLICY,
-	       "brainpoolP256r1");
-	orsp_cert_free(c);
-	X509_free(x);
+	expect_minted_server(&p, &s, p.euicc_key, p.ci, p.ci_key, ORSP_ROLE_DP_AUTH, NULL, ORSP_OK,
+	                     NULL);
+	expect_minted_server(&p, &s, bp, p.ci, p.ci_key, ORSP_ROLE_DP_AUTH, NULL, ORSP_E_POLICY,
+	                     "brainpoolP256r1");
 	EVP_PKEY_free(bp);
 	pki_free(&p);
 }
@@ -2068,11 +2061,9 @@ static void test_explicit_curve_parameters(void **state)
 	s.subject = "/O=ACME/CN=minted dppb";
 	s.policy = "2.23.146.1.2.1.5";
 	s.key_usage = "critical,digitalSignature";
-	x = certmint_issue(&s, p.euicc_key, p.ci, p.ci_key); /* control: named curve */
-	c = certmint_to_orsp(x);
-	expect(orsp_rsp_verify_server_cert(p.store, c, ORSP_ROLE_DP_PB, NULL, 0), ORSP_OK, NULL);
-	orsp_cert_free(c);
-	X509_free(x);
+	/* control: named curve */
+	expect_minted_server(&p, &s, p.euicc_key, p.ci, p.ci_key, ORSP_ROLE_DP_PB, NULL, ORSP_OK,
+	                     NULL);
 	x = certmint_issue(&s, xk, p.ci, p.ci_key);
 	c = certmint_to_orsp(x);
 	expect(orsp_rsp_verify_server_cert(p.store, c, ORSP_ROLE_DP_PB, NULL, 0), ORSP_E_POLICY,
