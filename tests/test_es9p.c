@@ -2957,6 +2957,32 @@ static void test_cancel_without_reason(void **state)
 	dl_free(&d);
 }
 
+/* The eUICC's own error answer to CancelSession (cancelSessionResponseError, [1] INTEGER:
+ * invalidTransactionId) is well formed: answered 8.1/4.2 as its other error answers are, not
+ * 1.2/2.1 "invalid request data"; unsigned, it ends nothing and a signed cancel still works. */
+static void test_cancel_error_answer(void **state)
+{
+	fx *f = *state;
+	static dl d;
+	int http;
+	json_t *rsp, *req = json_object();
+	static const uint8_t csr[] = {0xBF, 0x41, 0x03, 0x81, 0x01, 0x05};
+
+	order(f, EID, "CANCEL-4", NULL);
+	reinitiate(f, &d);
+	authenticate(f, &d, "CANCEL-4");
+	asn1_ok(&asn_DEF_CancelSessionResponse, csr, sizeof(csr));
+	assert_int_equal(orsp_json_put_string(req, "transactionId", d.tid_hex), ORSP_OK);
+	put_b64(req, "cancelSessionResponse", csr, sizeof(csr));
+	expect_fail(call(f, "cancelSession", req, &http), "8.1", "4.2");
+	assert_int_equal(count_of(f, "SELECT count(*) FROM es9p_session WHERE step = 2"), 1);
+	rsp = call(f, "cancelSession", cancel_request(f, &d, 1, OID, false), &http);
+	expect_ok(rsp);
+	json_decref(rsp);
+	assert_int_equal(state_of(f), ORSP_SMDP_RELEASED);
+	dl_free(&d);
+}
+
 static void test_pir_checks(void **state)
 {
 	fx *f = *state;
@@ -5479,6 +5505,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_order_expired_after_sweep, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_order_cancelled_after_expiry, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_cancel_without_reason, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_cancel_error_answer, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_pir_checks, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_other_notification_checks, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_notification_event_der, setup, teardown),

@@ -2436,8 +2436,15 @@ static orsp_err cancel_session(ctx *c)
 	/* CancelSessionResponse ::= [65] CHOICE { ok [0] { euiccCancelSessionSigned,
 	 * signature 5F37 }, error [1] INTEGER } */
 	if (orsp_der_parse_one(orsp_slice_make(csr, csr_len), &top) || top.tag != 0xBF41 ||
-	    orsp_der_validate(top.raw, 8) || orsp_der_parse_one(top.value, &ok) || ok.tag != 0xA0) {
+	    orsp_der_validate(top.raw, 8) || orsp_der_parse_one(top.value, &ok) ||
+	    (ok.tag != 0xA0 && ok.tag != 0x81)) {
 		e = fail(c, ES9P_MALFORMED, "cancelSessionResponse");
+		goto out;
+	}
+	/* the eUICC's own error answer (invalidTransactionId, undefinedError): well formed, and
+	 * answered as its other error answers are; unsigned, so it ends nothing */
+	if (ok.tag == 0x81) {
+		e = fail(c, ES9P_DOWNLOAD_ERROR, "cancelSessionResponseError");
 		goto out;
 	}
 	orsp_reader_init(&r, ok.value.p, ok.value.len);
