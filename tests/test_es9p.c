@@ -2983,6 +2983,38 @@ static void test_cancel_error_answer(void **state)
 	dl_free(&d);
 }
 
+/* A delivered session waits for its installation result or cancel at any age, and neither
+ * needs a key set (the eUICC's signature is checked with the CERT.EUICC the session keeps):
+ * a key set removed from the configuration since the delivery (here: the session's index 1,
+ * past the one configured) does not make the eUICC's cancel 8.10.1/3.9, nor its signed
+ * result an `unknown session`, answered 204 and lost with the profile left Downloaded. A new
+ * binding, which needs the key set, is still 8.10.1/3.9. */
+static void test_result_after_keyset_removed(void **state)
+{
+	fx *f = *state;
+	static dl d;
+	int http;
+	json_t *rsp;
+	static const char gone[] = "UPDATE es9p_session SET keyset = 1";
+
+	download_all(f, &d, "KEYSET-GONE-1");
+	assert_int_equal(orsp_db_exec(orsp_smdp_db(f->s), gone), ORSP_OK);
+	expect_fail(
+	    call(f, "getBoundProfilePackage", gbpp_request(f, &d, NULL, true, false), &http),
+	    "8.10.1", "3.9");
+	rsp = call(f, "cancelSession", cancel_request(f, &d, 1, OID, false), &http);
+	expect_ok(rsp);
+	json_decref(rsp);
+	assert_int_equal(state_of(f), ORSP_SMDP_RELEASED);
+	reinitiate(f, &d);
+	authenticate(f, &d, "KEYSET-GONE-1");
+	get_bpp(f, &d, NULL, true);
+	assert_int_equal(orsp_db_exec(orsp_smdp_db(f->s), gone), ORSP_OK);
+	pir_judged(f, &d, true, "installed");
+	assert_int_equal(state_of(f), ORSP_SMDP_INSTALLED);
+	dl_free(&d);
+}
+
 static void test_pir_checks(void **state)
 {
 	fx *f = *state;
@@ -5506,6 +5538,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_order_cancelled_after_expiry, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_cancel_without_reason, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_cancel_error_answer, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_result_after_keyset_removed, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_pir_checks, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_other_notification_checks, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_notification_event_der, setup, teardown),

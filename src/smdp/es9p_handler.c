@@ -461,10 +461,6 @@ static orsp_err sess_load(ctx *c, const char *tid, sess *se, sess_age age)
 		sess_free(se);
 		return orsp_errf(ORSP_E_NOT_FOUND, "session %s is finished or expired", tid);
 	}
-	if (se->keyset < 0 || (size_t)se->keyset >= c->svc->n_sets) {
-		sess_free(se);
-		return orsp_errf(ORSP_E_NOT_FOUND, "session %s: key set no longer configured", tid);
-	}
 	return ORSP_OK;
 }
 
@@ -1663,6 +1659,12 @@ static orsp_err get_bound_profile_package(ctx *c)
 	                    &pdr, &pdr_len, &se, &answered)) ||
 	    answered)
 		goto out;
+	/* the only step that signs with the session's key set (its later reads of the session
+	 * read the same key set); the installation result and cancelSession need none */
+	if (se.keyset < 0 || (size_t)se.keyset >= c->svc->n_sets) {
+		e = fail(c, ES9P_UNKNOWN_TID, NULL);
+		goto out;
+	}
 	ks = &c->svc->sets[se.keyset];
 	if (orsp_der_parse_one(orsp_slice_make(pdr, pdr_len), &top) || top.tag != 0xBF21 ||
 	    orsp_der_validate(top.raw, 8) || orsp_der_parse_one(top.value, &ok)) {
