@@ -468,6 +468,12 @@ static void test_trace_redacts(void **state)
 	 * refused, 6985; the trace is of the commands) */
 	send_msg(c, "80E2110014BF21400420" HASHCC1_HEX);
 	expect_msg(c, "6985");
+	/* in between, a command refused unparsed (the card's chain goes on after it) and a
+	 * STORE DATA on another channel: the next block is still PrepareDownload's */
+	send_msg(c, "00B0000005AA");
+	expect_msg(c, "6700");
+	send_msg(c, "81E2910003BF2E00");
+	expect_msg(c, "6985");
 	send_msg(c, "80E2910111" HASHCC2_HEX);
 	expect_msg(c, "6985");
 	send_msg(c, "80E2910003BF2E00");
@@ -523,6 +529,7 @@ static void test_trace_redacts(void **state)
 	assert_non_null(strstr(text, "vpcd >> 008800812210"));
 	assert_non_null(strstr(text, "vpcd >> 80E21100 [21 bytes not shown]"));
 	assert_non_null(strstr(text, "vpcd >> 80E29101 [18 bytes not shown]"));
+	assert_non_null(strstr(text, "vpcd >> 81E2910003BF2E00\n"));
 	assert_non_null(strstr(text, "vpcd >> 80E2910003BF2E00\n"));
 	assert_non_null(strstr(text, "vpcd >> 82E29100 [26 bytes not shown]"));
 	assert_non_null(strstr(text, "vpcd << 9000 [21 bytes of response data not shown]"));

@@ -232,20 +232,26 @@ static void trace(const char *dir, const uint8_t *p, size_t n, size_t shown)
 
 /* What the trace carries from one message to the next. */
 typedef struct trace_state {
-	bool secret_pending; /* the response waiting for GET RESPONSE is secret (below) */
-	bool store_chain;    /* PrepareDownload's STORE DATA goes on in the next block */
+	bool secret_pending;  /* the response waiting for GET RESPONSE is secret (below) */
+	uint32_t store_chain; /* bit ch: PrepareDownload's STORE DATA goes on in the next block
+	                         on channel ch */
 } trace_state;
 
-/* Whether this STORE DATA (INS E2, parsed as a) is PrepareDownload's (ES10b, BF21), in its
- * first block or a later one of its chain (st->store_chain: more blocks of it follow, P1 b8
- * clear). Its hashCc is SHA-256 over the confirmation code's hash and the transactionId,
+/* Whether this STORE DATA (INS E2, parsed as a, on channel ch) is PrepareDownload's (ES10b,
+ * BF21), in its first block or a later one of its chain on that channel (st->store_chain:
+ * more blocks of it follow, P1 b8 clear; a command on another channel in between does not
+ * end it). Its hashCc is SHA-256 over the confirmation code's hash and the transactionId,
  * which the trace shows elsewhere, so a code of a few digits would be found from it by
  * trying them all; the response (EUICCSigned2) echoes it. */
-static bool prepare_download_block(const orsp_apdu *a, trace_state *st)
+static bool prepare_download_block(const orsp_apdu *a, uint8_t ch, trace_state *st)
 {
-	bool hide =
-	    st->store_chain || (a->data.len >= 2 && a->data.p[0] == 0xBF && a->data.p[1] == 0x21);
-	st->store_chain = hide && !(a->p1 & 0x80);
+	uint32_t bit = (uint32_t)1 << ch;
+	bool hide = (st->store_chain & bit) ||
+	            (a->data.len >= 2 && a->data.p[0] == 0xBF && a->data.p[1] == 0x21);
+	if (hide && !(a->p1 & 0x80))
+		st->store_chain |= bit;
+	else
+		st->store_chain &= ~bit;
 	return hide;
 }
 
@@ -257,13 +263,16 @@ static bool prepare_download_block(const orsp_apdu *a, trace_state *st)
 static bool trace_command(const uint8_t *msg, size_t n, trace_state *st)
 {
 	orsp_apdu a;
-	bool hide, secret_rsp = auth_command(msg[1]);
+	uint8_t ch = 0;
+	bool prop = false, hide, secret_rsp = auth_command(msg[1]);
 
-	if (orsp_apdu_parse(msg, n, &a) != ORSP_OK) {
+	if (orsp_apdu_parse(msg, n, &a) != ORSP_OK ||
+	    orsp_apdu_decode_cla(msg[0], &ch, &prop) != ORSP_SW_OK || (a.ins == 0xE2 && !prop)) {
+		/* refused before it reaches a STORE DATA chain, which goes on: so does the
+		 * trace's */
 		hide = hidden_data_command(msg[1]) || msg[1] == 0xE2;
-		st->store_chain = false;
 	} else if (a.ins == 0xE2) {
-		hide = secret_rsp = prepare_download_block(&a, st);
+		hide = secret_rsp = prepare_download_block(&a, ch, st);
 	} else {
 		hide = hidden_data_command(a.ins);
 	}
