@@ -27,6 +27,7 @@
 #include <curl/curl.h>
 #include <gnutls/gnutls.h>
 #include <openssl/pem.h>
+#include <openssl/ssl.h>
 
 #include "certmint.h"
 #include "openrsp/http.h"
@@ -3179,6 +3180,110 @@ static void test_https_cipher_suites(void **state)
 	}
 }
 
+/* A TLS server of OpenSSL's (GnuTLS, the HTTP server's, has no brainpool curves): one
+ * connection, answered 200 "ok" whatever it asks. */
+struct ossl_server {
+	int lfd;
+	uint16_t port;
+	SSL_CTX *ctx;
+	pthread_t th;
+	int handshake; /* SSL_accept's result */
+};
+
+static void *ossl_serve(void *arg)
+{
+	struct ossl_server *o = arg;
+	struct pollfd p = {.fd = o->lfd, .events = POLLIN};
+	struct timeval tv = {.tv_sec = 5};
+	char buf[4096];
+	SSL *ssl;
+	int fd;
+
+	if (poll(&p, 1, 10000) != 1 || (fd = accept(o->lfd, NULL, NULL)) < 0)
+		return NULL;
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	ssl = SSL_new(o->ctx);
+	SSL_set_fd(ssl, fd);
+	o->handshake = SSL_accept(ssl);
+	if (o->handshake == 1) {
+		static const char ans[] = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n"
+		                          "Connection: close\r\n\r\nok";
+		size_t got = 0;
+		int n;
+		while (got < sizeof(buf) - 1 &&
+		       (n = SSL_read(ssl, buf + got, (int)(sizeof(buf) - 1 - got))) > 0) {
+			got += (size_t)n;
+			buf[got] = 0;
+			if (strstr(buf, "\r\n\r\nabcd"))
+				break;
+		}
+		SSL_write(ssl, ans, (int)strlen(ans));
+		SSL_shutdown(ssl);
+	}
+	SSL_free(ssl);
+	close(fd);
+	return NULL;
+}
+
+/* SGP.22 §2.6.6: the TLS client supports brainpoolP256r1 besides secp256r1. A server whose
+ * certificate is on brainpoolP256r1 (an SM-DP+ with the SGP.26 brainpool DPtls) is reached:
+ * the client offers that curve (libcurl's default, OpenSSL's, has none: the server found no
+ * shared cipher suite and the handshake failed). */
+static void test_https_brainpool_server(void **state)
+{
+	(void)state;
+	certmint_spec ca_spec = {.subject = "/O=openrsp test/CN=Brainpool TLS CA",
+	                         .basic_constraints = "critical,CA:TRUE",
+	                         .key_usage = "critical,keyCertSign,cRLSign"};
+	certmint_spec srv_spec = {.subject = "/O=openrsp test/CN=localhost",
+	                          .serial = 2,
+	                          .key_usage = "critical,digitalSignature",
+	                          .ext_key_usage = "serverAuth",
+	                          .san = "DNS:localhost,IP:127.0.0.1"};
+	EVP_PKEY *ca_key = certmint_key_new("brainpoolP256r1");
+	EVP_PKEY *srv_key = certmint_key_new("brainpoolP256r1");
+	X509 *ca = certmint_issue(&ca_spec, ca_key, NULL, ca_key);
+	X509 *srv = certmint_issue(&srv_spec, srv_key, ca, ca_key);
+	char *ca_text = cert_pem(ca);
+	orsp_http_client_opts o = {.ca_pem = ca_text, .timeout_ms = 5000};
+	struct ossl_server os = {.handshake = -99};
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	socklen_t al = sizeof(a);
+	orsp_http_fail fail;
+	long status = 0;
+	char body[32];
+	orsp_err e;
+
+	os.ctx = SSL_CTX_new(TLS_server_method());
+	assert_non_null(os.ctx);
+	assert_int_equal(SSL_CTX_use_certificate(os.ctx, srv), 1);
+	assert_int_equal(SSL_CTX_use_PrivateKey(os.ctx, srv_key), 1);
+	os.lfd = socket(AF_INET, SOCK_STREAM, 0);
+	assert_true(os.lfd >= 0);
+	assert_int_equal(bind(os.lfd, (struct sockaddr *)&a, sizeof(a)), 0);
+	assert_int_equal(listen(os.lfd, 4), 0);
+	assert_int_equal(getsockname(os.lfd, (struct sockaddr *)&a, &al), 0);
+	os.port = ntohs(a.sin_port);
+	assert_int_equal(pthread_create(&os.th, NULL, ossl_serve, &os), 0);
+
+	e = tls_post(&o, os.port, "/x", &status, &fail, body, sizeof(body));
+	pthread_join(os.th, NULL);
+	if (e != ORSP_OK)
+		fail_msg("brainpoolP256r1 server: %s (fail %d, server handshake %d)",
+		         orsp_err_detail(), (int)fail, os.handshake);
+	assert_int_equal(os.handshake, 1);
+	assert_int_equal(status, 200);
+	assert_string_equal(body, "ok");
+
+	close(os.lfd);
+	SSL_CTX_free(os.ctx);
+	free(ca_text);
+	X509_free(srv);
+	X509_free(ca);
+	EVP_PKEY_free(srv_key);
+	EVP_PKEY_free(ca_key);
+}
+
 /* The answer deadline over HTTPS (the plain HTTP case: test_slow_readers_answer_deadline).
  * Four TLS connections take every slot, each sends a whole request for /big; two then read
  * nothing and two a TLS record every 100 ms. They are cut request_timeout_ms (3 s) after
@@ -3901,6 +4006,7 @@ int main(void)
 	    cmocka_unit_test(test_https_from_files),
 	    cmocka_unit_test(test_https_slow_readers_answer_deadline),
 	    cmocka_unit_test(test_https_cipher_suites),
+	    cmocka_unit_test(test_https_brainpool_server),
 	    cmocka_unit_test(test_json_thales_response),
 	    cmocka_unit_test(test_json_thales_request),
 	    cmocka_unit_test(test_json_header_negative),

@@ -10,6 +10,7 @@
 #include <strings.h>
 
 #include <curl/curl.h>
+#include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <openssl/x509_vfy.h>
 
@@ -38,9 +39,29 @@ struct orsp_http_client {
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
 static CURLcode curl_init_rc = CURLE_FAILED_INIT;
 
+/* The groups (curves) offered in supported_groups. SGP.22 §2.6.6 has the TLS client support
+ * secp256r1 and brainpoolP256r1; OpenSSL's default list (X25519, P-256, X448, P-521, P-384)
+ * has no brainpool curve, and a TLS 1.2 server may only use an ECDSA certificate on a curve
+ * the client offers (RFC 8422 §5.1): a server with a brainpoolP256r1 DPtls certificate (the
+ * SGP.26 brainpool set) found no shared cipher suite. This is that default with
+ * brainpoolP256r1 after P-256, set when libcurl's TLS backend is an OpenSSL that takes it. */
+#define TLS_GROUPS "X25519:P-256:brainpoolP256r1:X448:P-521:P-384"
+static bool tls_groups_ok;
+
 static void curl_init(void)
 {
+	const curl_version_info_data *v;
+	SSL_CTX *ctx;
+
 	curl_init_rc = curl_global_init(CURL_GLOBAL_DEFAULT);
+	v = curl_version_info(CURLVERSION_NOW);
+	if (curl_init_rc != CURLE_OK || !v || !v->ssl_version ||
+	    strncmp(v->ssl_version, "OpenSSL", 7) != 0)
+		return;
+	ctx = SSL_CTX_new(TLS_client_method());
+	tls_groups_ok = ctx && SSL_CTX_set1_groups_list(ctx, TLS_GROUPS) == 1;
+	SSL_CTX_free(ctx);
+	ERR_clear_error();
 }
 
 static orsp_err copy_pem(struct pem_copy *dst, const char *pem, const char *file, const char *what)
@@ -527,6 +548,8 @@ orsp_err orsp_http_client_request(orsp_http_client *c, const char *method, const
 
 	/* TLS. The system trust store is switched off: only the given anchors count. */
 	SETOPT(CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2);
+	if (tls_groups_ok)
+		SETOPT(CURLOPT_SSL_EC_CURVES, TLS_GROUPS);
 	SETOPT(CURLOPT_CAPATH, NULL);
 	SETOPT(CURLOPT_CAINFO, c->ca.file);
 	if (c->ca.pem) {
