@@ -1782,6 +1782,79 @@ static void test_tls_not_dptls(void **state)
 	EVP_PKEY_free(ci_key);
 }
 
+/* A DPtls certificate that chains to --ca and names the address but is outside its validity
+ * period (expired, or not yet valid: the server's fault or this device's clock) is refused,
+ * and the advice is about the dates, not --ca: before, it said the certificate "does not
+ * chain to a trusted CA: check --ca", which it does. */
+static void test_tls_expired(void **state)
+{
+	static const struct {
+		int nb_y, na_y;
+		const char *detail;
+	} t[] = {
+	    {2020, 2021, "SSL certificate problem: certificate has expired"},
+	    {2090, 2091, "SSL certificate problem: certificate is not yet valid"},
+	};
+	fx *x = *state;
+	char iccid[21], cert_path[512], key_path[512], ci_path[512];
+	const char *dir = test_tmpdir("lpa_tls_expired");
+	EVP_PKEY *ci_key = certmint_key_load("sgp26/CertificateIssuer/SK_CI_ECDSA_NIST.pem");
+	X509 *ci = certmint_cert_load("sgp26/CertificateIssuer/CERT_CI_ECDSA_NIST.der");
+	EVP_PKEY *k = certmint_key_new("prime256v1");
+	FILE *f;
+
+	assert_non_null(ci_key);
+	assert_non_null(ci);
+	snprintf(cert_path, sizeof(cert_path), "%s/tls.pem", dir);
+	snprintf(key_path, sizeof(key_path), "%s/tls.key", dir);
+	f = fopen(key_path, "w");
+	assert_non_null(f);
+	PEM_write_PrivateKey(f, k, NULL, NULL, 0, NULL, NULL);
+	fclose(f);
+	snprintf(ci_path, sizeof(ci_path), "%s",
+	         test_vector_path("sgp26/CertificateIssuer/CERT_CI_ECDSA_NIST.pem"));
+	for (size_t i = 0; i < ORSP_ARRAY_LEN(t); i++) {
+		certmint_spec spec = {.subject = "/O=RSPTEST/CN=" THALES_FQDN,
+		                      .serial = 90 + (long)i,
+		                      .not_before = certmint_time(t[i].nb_y, 1, 1),
+		                      .not_after = certmint_time(t[i].na_y, 1, 1),
+		                      .policy = "2.23.146.1.2.1.3", /* DPtls */
+		                      .key_usage = "critical,digitalSignature",
+		                      .ext_key_usage = "serverAuth",
+		                      .san = "DNS:" THALES_FQDN};
+		X509 *leaf = certmint_issue(&spec, k, ci, ci_key);
+		assert_non_null(leaf);
+		f = fopen(cert_path, "w");
+		assert_non_null(f);
+		PEM_write_X509(f, leaf);
+		fclose(f);
+		X509_free(leaf);
+		orsp_http_server_stop(x->srv, 1000);
+		x->srv = NULL;
+		assert_int_equal(start_server(x, cert_path, key_path), ORSP_OK);
+		x->route.base_url = x->base;
+		x->route.fqdn = THALES_FQDN;
+		x->server.ca_file = ci_path;
+		x->server.insecure = false;
+		x->smdp.n = 0;
+		x->card.n = 0;
+		assert_int_equal(orsp_lpa_ac_parse("1$" THALES_FQDN "$X", &x->ac), ORSP_OK);
+		assert_int_equal(run(x, NULL, iccid), ORSP_E_VERIFY);
+		if (!strstr(orsp_err_detail(), t[i].detail) ||
+		    !strstr(orsp_err_detail(),
+		            "; the server's TLS certificate (or its CI's) is not "
+		            "valid at this time: check this device's date and "
+		            "time, and the server") ||
+		    strstr(orsp_err_detail(), "check --ca"))
+			fail_msg("case %zu: %s", i, orsp_err_detail());
+		assert_int_equal(x->smdp.n, 0); /* no request reached the server */
+		assert_false(card_saw(x, 0xBF38));
+	}
+	X509_free(ci);
+	EVP_PKEY_free(k);
+	EVP_PKEY_free(ci_key);
+}
+
 static void test_notifications(void **state)
 {
 	fx *x = *state;
@@ -2968,6 +3041,7 @@ int main(void)
 	    T(test_no_trust_anchor),
 	    T(test_tls),
 	    T(test_tls_not_dptls),
+	    T(test_tls_expired),
 	    T(test_answer_headers),
 	    T(test_notifications),
 	    T(test_install_failed_named),
