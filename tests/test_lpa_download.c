@@ -1783,17 +1783,25 @@ static void test_tls_not_dptls(void **state)
 }
 
 /* A DPtls certificate that chains to --ca and names the address but is outside its validity
- * period (expired, or not yet valid: the server's fault or this device's clock) is refused,
- * and the advice is about the dates, not --ca: before, it said the certificate "does not
- * chain to a trusted CA: check --ca", which it does. */
+ * period (expired, or not yet valid: the server's fault or this device's clock), or whose
+ * extendedKeyUsage leaves out serverAuth, is refused, and the advice is about the dates or
+ * the server, not --ca: before, it said the certificate "does not chain to a trusted CA:
+ * check --ca", which it does. */
 static void test_tls_expired(void **state)
 {
 	static const struct {
 		int nb_y, na_y;
-		const char *detail;
+		const char *eku, *detail, *advice;
 	} t[] = {
-	    {2020, 2021, "SSL certificate problem: certificate has expired"},
-	    {2090, 2091, "SSL certificate problem: certificate is not yet valid"},
+	    {2020, 2021, "serverAuth", "SSL certificate problem: certificate has expired",
+	     "; the server's TLS certificate (or its CI's) is not valid at this time: check this "
+	     "device's date and time, and the server"},
+	    {2090, 2091, "serverAuth", "SSL certificate problem: certificate is not yet valid",
+	     "; the server's TLS certificate (or its CI's) is not valid at this time: check this "
+	     "device's date and time, and the server"},
+	    {0, 0, "clientAuth", "SSL certificate problem: unsuitable certificate purpose",
+	     "; the server's TLS certificate (or its CI's) is not one for a TLS server "
+	     "(extendedKeyUsage without serverAuth): check the server"},
 	};
 	fx *x = *state;
 	char iccid[21], cert_path[512], key_path[512], ci_path[512];
@@ -1816,11 +1824,11 @@ static void test_tls_expired(void **state)
 	for (size_t i = 0; i < ORSP_ARRAY_LEN(t); i++) {
 		certmint_spec spec = {.subject = "/O=RSPTEST/CN=" THALES_FQDN,
 		                      .serial = 90 + (long)i,
-		                      .not_before = certmint_time(t[i].nb_y, 1, 1),
-		                      .not_after = certmint_time(t[i].na_y, 1, 1),
+		                      .not_before = t[i].nb_y ? certmint_time(t[i].nb_y, 1, 1) : 0,
+		                      .not_after = t[i].na_y ? certmint_time(t[i].na_y, 1, 1) : 0,
 		                      .policy = "2.23.146.1.2.1.3", /* DPtls */
 		                      .key_usage = "critical,digitalSignature",
-		                      .ext_key_usage = "serverAuth",
+		                      .ext_key_usage = t[i].eku,
 		                      .san = "DNS:" THALES_FQDN};
 		X509 *leaf = certmint_issue(&spec, k, ci, ci_key);
 		assert_non_null(leaf);
@@ -1841,10 +1849,7 @@ static void test_tls_expired(void **state)
 		assert_int_equal(orsp_lpa_ac_parse("1$" THALES_FQDN "$X", &x->ac), ORSP_OK);
 		assert_int_equal(run(x, NULL, iccid), ORSP_E_VERIFY);
 		if (!strstr(orsp_err_detail(), t[i].detail) ||
-		    !strstr(orsp_err_detail(),
-		            "; the server's TLS certificate (or its CI's) is not "
-		            "valid at this time: check this device's date and "
-		            "time, and the server") ||
+		    !strstr(orsp_err_detail(), t[i].advice) ||
 		    strstr(orsp_err_detail(), "check --ca"))
 			fail_msg("case %zu: %s", i, orsp_err_detail());
 		assert_int_equal(x->smdp.n, 0); /* no request reached the server */

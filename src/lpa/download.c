@@ -174,7 +174,8 @@ static const char *es9_advice(const es9 *c, const char *subject, const char *rea
  * SM-DP+ address (ORSP_HTTP_FAIL_TLS_NAME: its chain verified) is the address's fault, the CA
  * being right: said without libcurl's words, the address being the point; one that does not
  * chain to the trust anchors is --ca's; one that chains but is expired or not yet valid (or
- * its CI) is the server's or this device's clock's, not --ca's. The detail is bounded
+ * its CI) is the server's or this device's clock's, and one not for a TLS server the
+ * server's, not --ca's. The detail is bounded
  * (ORSP_ERR_DETAIL_MAX): the TLS messages name the server, not the whole URL. */
 static orsp_err request_failed(const es9 *c, const char *url, orsp_err e, orsp_http_fail fail,
                                const char *detail)
@@ -194,6 +195,15 @@ static orsp_err request_failed(const es9 *c, const char *url, orsp_err e, orsp_h
 		                 "%s: %s; the server's TLS certificate (or its CI's) is not valid "
 		                 "at this time: check this device's date and time, and the server",
 		                 c->base, detail);
+	/* a certificate of the chain whose extendedKeyUsage leaves out serverAuth: OpenSSL 3
+	 * says "unsuitable", 1.1 "unsupported certificate purpose" */
+	if (e == ORSP_E_VERIFY && strstr(detail, "SSL certificate problem") &&
+	    strstr(detail, "certificate purpose"))
+		return orsp_errf(
+		    e,
+		    "%s: %s; the server's TLS certificate (or its CI's) is not one for "
+		    "a TLS server (extendedKeyUsage without serverAuth): check the server",
+		    c->base, detail);
 	if (e == ORSP_E_VERIFY && strstr(detail, "SSL certificate problem"))
 		return orsp_errf(e,
 		                 "%s: %s; the server's TLS certificate does not chain to a trusted "
