@@ -861,7 +861,8 @@ static void make_rollback_db(const char *path, const char *sql)
  * mistake and then refused by the module that looks at it, keeps its journal mode (the
  * switch to WAL is persistent), gets no -wal/-shm files and no table, whatever the open
  * mode or the form of its name. A new or empty database, and one with openrsp's migration
- * table, still become WAL. */
+ * table (at its module's migration, unless the schema is newer than the program's), still
+ * become WAL. */
 static void test_foreign_untouched(void **state)
 {
 	(void)state;
@@ -907,8 +908,29 @@ static void test_foreign_untouched(void **state)
 	                 " applied_at INTEGER NOT NULL, PRIMARY KEY (module, version));"
 	                 "CREATE TABLE m (a INTEGER)");
 	assert_int_equal(orsp_db_open(path_in("ours.db"), &db), ORSP_OK);
+	assert_int_equal(orsp_db_migrate(db, "test", good, 0), ORSP_OK);
 	orsp_db_close(db);
 	assert_int_equal(journal_bytes(path_in("ours.db")), 22);
+	/* ours, but a newer program's: refused by the migration, and left byte for byte as it
+	 * was, its journal mode too (a backup a newer openrsp made, opened by an older one) */
+	make_rollback_db(path_in("newer.db"),
+	                 "CREATE TABLE schema_migrations (module TEXT NOT NULL,"
+	                 " version INTEGER NOT NULL, description TEXT NOT NULL,"
+	                 " applied_at INTEGER NOT NULL, PRIMARY KEY (module, version));"
+	                 "INSERT INTO schema_migrations VALUES ('test', 3, 'future', 0)");
+	bytes = test_read_file(path_in("newer.db"), &len);
+	for (int i = 0; i < 2; i++) {
+		assert_int_equal(orsp_db_open_ex(path_in("newer.db"),
+		                                 i ? ORSP_DB_OPEN_EXISTING : ORSP_DB_OPEN_CREATE,
+		                                 &db),
+		                 ORSP_OK);
+		assert_int_equal(orsp_db_migrate(db, "test", good, 2), ORSP_E_STATE);
+		assert_non_null(strstr(orsp_err_detail(), "newer than this program"));
+		orsp_db_close(db);
+		db = NULL;
+		test_file_check(path_in("newer.db"), bytes, len);
+	}
+	free(bytes);
 	make_rollback_db(path_in("empty.db"), "PRAGMA user_version=0");
 	assert_int_equal(orsp_db_open(path_in("empty.db"), &db), ORSP_OK);
 	orsp_db_close(db);

@@ -535,6 +535,22 @@ orsp_err orsp_db_exec(orsp_db *db, const char *sql)
 	return err;
 }
 
+orsp_err orsp__db_use_wal(orsp_db *db)
+{
+	orsp_err err = ORSP_OK;
+
+	if (!db->ops->use_wal)
+		return ORSP_OK;
+	if (db->depth)
+		return orsp_errf(ORSP_E_STATE, "journal mode: a transaction is open");
+	err = turn_take(db);
+	if (err)
+		return err;
+	err = db->ops->use_wal(db->conn);
+	turn_give(db);
+	return err;
+}
+
 /* Nested transactions are savepoints "orsp_<level>" inside the outermost one. */
 static orsp_err savepoint_exec(orsp_db *db, const char *verb, unsigned level)
 {

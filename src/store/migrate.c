@@ -155,6 +155,19 @@ orsp_err orsp_db_migrate(orsp_db *db, const char *module, const orsp_migration *
 			                 module, i, i + 1);
 	}
 
+	/* A database a newer program migrated is refused before anything is written to it,
+	 * its journal mode included (the switch to WAL is written into the file's header). */
+	err = orsp_db_schema_version(db, module, &have);
+	if (err)
+		return err;
+	if (have > (int)n)
+		return orsp_errf(ORSP_E_STATE,
+		                 "%s schema version %d is newer than this program (knows %zu)",
+		                 module, have, n);
+	err = orsp__db_use_wal(db);
+	if (err)
+		return err;
+
 	/* Create the bookkeeping table if needed (idempotent; a no-op transaction writes
 	 * nothing), then apply only what is missing. */
 	err = orsp_db_begin(db);

@@ -4,10 +4,12 @@
  *   - WAL journal: readers never block the writer and vice versa, so `list` runs while
  *     vectors are handed out. The switch is persistent (it is written into the file's
  *     header), so it is made only on a database that is ours or no one's yet: one with
- *     openrsp's migration table, or one with no schema at all (new, or empty) when the open
- *     may create the database. Any other file (another program's, opened by mistake and
- *     then refused by the module; an empty one opened to find a module's data) keeps its
- *     journal mode and gets no -wal/-shm files; the connection only reads it;
+ *     openrsp's migration table, by orsp_db_migrate once the module's schema is found no
+ *     newer than the program's (a newer program's database is refused unchanged), or one
+ *     with no schema at all (new, or empty) at the open when it may create the database.
+ *     Any other file (another program's, opened by mistake and then refused by the module;
+ *     an empty one opened to find a module's data) keeps its journal mode and gets no
+ *     -wal/-shm files; the connection only reads it;
  *   - durable commits: a committed transaction survives a power cut. The AuC relies on
  *     it (an SQN handed out must never be handed out again after a crash), and so does the
  *     SM-DP+ (a profile delivered must stay delivered). In WAL mode the connection runs with
@@ -42,6 +44,7 @@ typedef struct sq_conn {
 	sqlite3 *db;
 	sqlite3_stmt *begin, *commit, *rollback;
 	const volatile sig_atomic_t *stop; /* sq_copy_into's, while it runs */
+	bool wal_later; /* openrsp's database not in WAL yet: switched by sq_use_wal */
 } sq_conn;
 
 static orsp_err map_rc(sqlite3 *db, int rc, const char *what)
@@ -140,32 +143,34 @@ static void sq_close(void *conn)
 	free(c);
 }
 
-/* Whether the file may be switched to WAL: it has openrsp's migration table
- * (store/migrate.c; its four columns, so another program's "schema_migrations" does not
- * count) or, for an open that may create the database (`empty`), no schema at all (a new or
- * empty database, no one's yet). Only reads. An open that creates nothing leaves an empty
- * database as it is: the switch writes the file's header, which would make an SQLite
- * database of a 0-byte file that the module then refuses as holding nothing of its own.
- * Another process may add tables to an empty database between this and the switch: it then
- * becomes WAL as it would have had it been opened a moment earlier, and the module that
- * opened it refuses it all the same. */
-static orsp_err may_switch(sqlite3 *db, bool empty, bool *ok)
+/* Whether the file may be switched to WAL: *now for an open that may create the database
+ * (`empty`) when it has no schema at all (a new or empty database, no one's yet), *later when
+ * it has openrsp's migration table (store/migrate.c; its four columns, so another program's
+ * "schema_migrations" does not count): that one is switched by orsp_db_migrate once the module
+ * found its schema no newer than the program (a database a newer openrsp migrated is refused
+ * unchanged). Only reads. An open that creates nothing leaves an empty database as it is: the
+ * switch writes the file's header, which would make an SQLite database of a 0-byte file that
+ * the module then refuses as holding nothing of its own. Another process may add tables to an
+ * empty database between this and the switch: it then becomes WAL as it would have had it been
+ * opened a moment earlier, and the module that opened it refuses it all the same. */
+static orsp_err may_switch(sqlite3 *db, bool empty, bool *now, bool *later)
 {
 	sqlite3_stmt *st = NULL;
 	int rc = sqlite3_prepare_v2(
 	    db,
-	    "SELECT (?1 AND NOT EXISTS (SELECT 1 FROM sqlite_master))"
-	    " OR (SELECT COUNT(*) FROM pragma_table_info('schema_migrations')"
+	    "SELECT (?1 AND NOT EXISTS (SELECT 1 FROM sqlite_master)),"
+	    " (SELECT COUNT(*) FROM pragma_table_info('schema_migrations')"
 	    " WHERE name IN ('module', 'version', 'description', 'applied_at')) = 4",
 	    -1, &st, NULL);
 
-	*ok = false;
+	*now = *later = false;
 	if (rc == SQLITE_OK)
 		rc = sqlite3_bind_int(st, 1, empty);
 	if (rc == SQLITE_OK)
 		rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW) {
-		*ok = sqlite3_column_int(st, 0) != 0;
+		*now = sqlite3_column_int(st, 0) != 0;
+		*later = sqlite3_column_int(st, 1) != 0;
 		rc = SQLITE_OK;
 	}
 	sqlite3_finalize(st);
@@ -260,7 +265,7 @@ static orsp_err sq_open(const char *path, orsp_db_open_mode mode, void **out)
 {
 	orsp_err err;
 	sq_conn *c = NULL;
-	bool wal = false, ours = false;
+	bool wal = false, now = false, later = false;
 
 	c = calloc(1, sizeof(*c));
 	if (!c)
@@ -286,12 +291,14 @@ static orsp_err sq_open(const char *path, orsp_db_open_mode mode, void **out)
 	/* Switching to WAL takes an exclusive lock once per file; the busy handler covers a
 	 * concurrent first open. The mode is persistent, later opens only read it. A file
 	 * that is not ours keeps its mode, and so does an empty one unless the open may create
-	 * the database (may_switch). */
-	err = may_switch(c->db, mode == ORSP_DB_OPEN_CREATE, &ours);
+	 * the database; one with openrsp's migration table is switched by orsp_db_migrate
+	 * (may_switch). */
+	err = may_switch(c->db, mode == ORSP_DB_OPEN_CREATE, &now, &later);
 	if (!err)
-		err = journal_mode(c->db, ours && mode != ORSP_DB_OPEN_READONLY, &wal);
+		err = journal_mode(c->db, now && mode != ORSP_DB_OPEN_READONLY, &wal);
 	if (err)
 		goto out;
+	c->wal_later = later && !wal && mode != ORSP_DB_OPEN_READONLY;
 	err = sq_exec(c, wal ? "PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;"
 	                     : "PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;");
 	if (err)
@@ -300,6 +307,23 @@ static orsp_err sq_open(const char *path, orsp_db_open_mode mode, void **out)
 	c = NULL;
 out:
 	sq_close(c);
+	return err;
+}
+
+/* The switch to WAL that sq_open left to orsp_db_migrate (wal_later); a no-op otherwise. */
+static orsp_err sq_use_wal(void *conn)
+{
+	sq_conn *c = conn;
+	orsp_err err;
+	bool wal = false;
+
+	if (!c->wal_later)
+		return ORSP_OK;
+	err = journal_mode(c->db, true, &wal);
+	if (!err && wal)
+		err = sq_exec(c, "PRAGMA synchronous=NORMAL");
+	if (!err)
+		c->wal_later = false;
 	return err;
 }
 
@@ -395,9 +419,10 @@ static int copy_progress(void *arg)
  * stops at the snapshot until the copy ends); VACUUM INTO writes the live rows only, so
  * pages freed since (deleted subscribers, values wrapped under a KEK rotated away) are not
  * carried into the copy, and its output is in rollback-journal mode: a read-only open of the
- * copy creates no -wal/-shm beside it, and the store's open switches it to WAL once it is
- * restored (it holds openrsp's schema_migrations). The target must not exist or be empty;
- * path is bound as a parameter, and an absolute path is never read as a "file:" URI. */
+ * copy creates no -wal/-shm beside it, and the module's open (orsp_db_migrate) switches it
+ * to WAL once it is restored (it holds openrsp's schema_migrations). The target must not
+ * exist or be empty; path is bound as a parameter, and an absolute path is never read as a
+ * "file:" URI. */
 static orsp_err sq_copy_into(void *conn, const char *path, const volatile sig_atomic_t *stop)
 {
 	sq_conn *c = conn;
@@ -550,6 +575,7 @@ const struct orsp_db_ops orsp_db_sqlite_ops = {
     .in_tx = sq_in_tx,
     .changes = sq_changes,
     .copy_into = sq_copy_into,
+    .use_wal = sq_use_wal,
     .prepare = sq_prepare,
     .finalize = sq_finalize,
     .reset = sq_reset,

@@ -34,6 +34,10 @@ struct orsp_db_ops {
 	 * writers for long) into the file `path`, which does not exist or is empty; stops with
 	 * ORSP_E_STATE when *stop (may be NULL) becomes non-zero. Outside a transaction. */
 	orsp_err (*copy_into)(void *conn, const char *path, const volatile sig_atomic_t *stop);
+	/* Switch an existing database of openrsp's to the journal mode the backend prefers,
+	 * which the open left for orsp_db_migrate to do once the schema is found no newer than
+	 * the program (NULL: nothing to do). Outside a transaction. */
+	orsp_err (*use_wal)(void *conn);
 	/* Making commits durable, in two steps: log_of finds what to flush (a connection call;
 	 * *log NULL: commits are durable by themselves), sync_log flushes it and makes every
 	 * commit of the connection so far durable. sync_log must not use the connection, so
@@ -59,5 +63,8 @@ struct orsp_db_ops {
 };
 
 extern const struct orsp_db_ops orsp_db_sqlite_ops;
+
+/* ops->use_wal of db's connection, in a turn (migrate.c). */
+orsp_err orsp__db_use_wal(orsp_db *db);
 
 #endif
