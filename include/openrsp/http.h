@@ -119,8 +119,8 @@ typedef struct orsp_http_route {
  * connection failed). Strings are sanitised for logs (non-printable bytes and the space -> '?', cut
  * at 200). */
 typedef struct orsp_http_log_entry {
-	const char *method;
-	const char *path; /* as the request's path, but a target in absolute form whole */
+	const char *method; /* "-" for a request cut short in its header block */
+	const char *path;   /* as the request's path, but a target in absolute form whole */
 	const char *client_addr;
 	int status;           /* 0: no response was sent (client went away, connection error) */
 	uint64_t duration_us; /* from the first byte of the request processed to completion */

@@ -2,8 +2,10 @@
  * answers, one log line per request, optional mutual TLS, and a graceful stop.
  *
  * Request life cycle (libmicrohttpd calls on_access several times per request):
- *   on_target  request line read: the target as sent is a path, in absolute form or neither;
- *   1st call   headers complete: allocate the request state, check the framing, route,
+ *   on_target  request line read: allocate the request state (a request cut short in its
+ *              headers is logged too); the target as sent is a path, in absolute form or
+ *              neither;
+ *   1st call   headers complete: the request is in flight; check the framing, route,
  *              check the client certificate and Content-Length; answer 400/404/405/403 at
  *              once when they fail, and 413 at once for a body beyond DROP_LIMIT, or beyond
  *              max_body when the client waits for 100 Continue (an early answer:
@@ -143,6 +145,8 @@ struct req_state {
 	size_t dropped;
 	bool responded;
 	bool handled;      /* the route's handler ran */
+	bool accessed;     /* on_access was called: the headers are in, the request in flight */
+	bool absolute;     /* the target is in absolute form (on_target) */
 	bool other_target; /* neither a path nor the absolute form (on_target) */
 	size_t path_off;   /* the path in the target: after the scheme and authority of one in
 	                    * absolute form; "/" if nothing follows them (RFC 9112 §3.3) */
@@ -454,23 +458,49 @@ static size_t absolute_prefix(const char *s)
 	return n == start || s[n] == '@' || s[n] == '#' ? 0 : n;
 }
 
-/* Markers (never read or written) for the form of a request target, see on_target. */
-static char form_absolute, form_other;
+/* Marker (never read or written): on_target could not allocate the request's state. */
+static char target_oom;
 
-/* libmicrohttpd: the request target as sent, before any decoding, once per request. Its
- * return value is the request's first *con_cls: NULL for a path (origin form, RFC 9112
- * §3.2.1), &form_absolute for the absolute form (see unescape and on_access), &form_other
- * for anything else, which first_call refuses (RFC 9112 §3: "*" and the authority form are
- * for OPTIONS and CONNECT through a proxy). Told apart here, before decoding: "%2Fx" decodes
- * to a path and "%68ttp://h/x" to the absolute form; routed, they passed a proxy in front
- * that matches the paths of valid targets only. */
+/* The request's state, from its request line on: a request cut short in its headers (its
+ * client gone, or reset at the request deadline) or refused by libmicrohttpd itself still
+ * gets its log line (status 0, method "-", the target as sent). */
+static struct req_state *req_new(orsp_http_server *srv, struct MHD_Connection *conn,
+                                 const char *target)
+{
+	struct req_state *st = calloc(1, sizeof(*st));
+	const union MHD_ConnectionInfo *ci;
+	size_t n = target ? strcspn(target, "?") + 1 : 1; /* the query string is never logged */
+
+	if (!st)
+		return NULL;
+	st->srv = srv;
+	st->start_us = now_us();
+	snprintf(st->method, sizeof(st->method), "-");
+	sanitise(st->path, n < sizeof(st->path) ? n : sizeof(st->path), target);
+	peer_address(conn, st);
+	ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+	st->slot = ci ? ci->socket_context : NULL;
+	return st;
+}
+
+/* libmicrohttpd: the request target as sent, before any decoding, once per request, when its
+ * request line is in. Its return value is the request's first *con_cls: the request's state,
+ * with the target's form: a path (origin form, RFC 9112 §3.2.1), the absolute form (see
+ * unescape and on_access), or anything else, which first_call refuses (RFC 9112 §3: "*" and
+ * the authority form are for OPTIONS and CONNECT through a proxy). Told apart here, before
+ * decoding: "%2Fx" decodes to a path and "%68ttp://h/x" to the absolute form; routed, they
+ * passed a proxy in front that matches the paths of valid targets only. */
 static void *on_target(void *cls, const char *uri, struct MHD_Connection *conn)
 {
-	(void)cls;
-	(void)conn;
-	if (!uri || uri[0] == '/')
-		return NULL;
-	return absolute_prefix(uri) ? &form_absolute : &form_other;
+	struct req_state *st = req_new(cls, conn, uri);
+
+	if (!st)
+		return &target_oom;
+	if (uri && uri[0] != '/') {
+		st->absolute = absolute_prefix(uri) != 0;
+		st->other_target = !st->absolute;
+	}
+	return st;
 }
 
 /* libmicrohttpd's %-decoding (%HH; anything else kept as it is), except that %00 is kept too.
@@ -813,28 +843,20 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
                                  size_t *upload_data_size, void **con_cls)
 {
 	orsp_http_server *srv = cls;
-	void *form = *con_cls;
-	struct req_state *st = form;
+	struct req_state *st = *con_cls;
 
-	if (!form || form == &form_absolute || form == &form_other) {
-		st = calloc(1, sizeof(*st));
-		if (!st)
+	if (st == (void *)&target_oom)
+		return MHD_NO;
+	if (!st || !st->accessed) {
+		if (!st && !(st = req_new(srv, conn, url)))
 			return MHD_NO;
+		*con_cls = st;
+		st->accessed = true;
 		/* unescape kept the scheme and authority as sent: the path starts where it did */
-		if (form == &form_absolute)
+		if (st->absolute)
 			st->path_off = absolute_prefix(url);
-		st->other_target = form == &form_other;
-		st->srv = srv;
-		st->start_us = now_us();
 		sanitise(st->method, sizeof(st->method), method);
 		sanitise(st->path, sizeof(st->path), url);
-		peer_address(conn, st);
-		{
-			const union MHD_ConnectionInfo *ci =
-			    MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
-			st->slot = ci ? ci->socket_context : NULL;
-		}
-		*con_cls = st;
 		atomic_fetch_add(&srv->in_flight, 1);
 		return first_call(srv, conn, url, method, version, st);
 	}
@@ -865,12 +887,11 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
                          enum MHD_RequestTerminationCode toe)
 {
 	orsp_http_server *srv = cls;
-	void *form = *con_cls;
-	struct req_state *st = form;
+	struct req_state *st = *con_cls;
 
 	(void)conn;
-	if (!form || form == &form_absolute || form == &form_other) {
-		*con_cls = NULL; /* refused by libmicrohttpd before on_access */
+	if (!st || st == (void *)&target_oom) {
+		*con_cls = NULL;
 		return;
 	}
 	orsp_http_log_entry e = {
@@ -891,13 +912,15 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 		         e.method, e.path, e.status, (unsigned long long)e.duration_us,
 		         e.client_addr, e.body_len, e.completed ? "" : " aborted");
 	/* The answer is out (or the connection failed): the next request on a keep-alive
-	 * connection has the deadline from now. */
-	if (st->slot)
+	 * connection has the deadline from now. A request that never reached on_access (cut
+	 * short in its headers, or answered by libmicrohttpd) was not in flight. */
+	if (st->accessed && st->slot)
 		slot_arm(srv, st->slot, false);
 	body_free(st);
-	free(st);
 	*con_cls = NULL;
-	atomic_fetch_sub(&srv->in_flight, 1);
+	if (st->accessed)
+		atomic_fetch_sub(&srv->in_flight, 1);
+	free(st);
 }
 
 static void mhd_log(void *cls, const char *fmt, va_list ap) ORSP_PRINTF(2, 0);
@@ -1667,7 +1690,7 @@ orsp_err orsp_http_server_start(const orsp_http_server_config *cfg, orsp_http_se
 	    MHD_OPTION_CONNECTION_TIMEOUT, timeout_s, MHD_OPTION_CONNECTION_LIMIT,
 	    max_conn * threads, MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
 	    MHD_OPTION_NOTIFY_CONNECTION, on_connection, srv, MHD_OPTION_URI_LOG_CALLBACK,
-	    on_target, NULL, MHD_OPTION_UNESCAPE_CALLBACK, unescape, NULL, MHD_OPTION_ARRAY, opts,
+	    on_target, srv, MHD_OPTION_UNESCAPE_CALLBACK, unescape, NULL, MHD_OPTION_ARRAY, opts,
 	    MHD_OPTION_END);
 	pthread_mutex_lock(&srv->log_lock);
 	srv->starting = false;
