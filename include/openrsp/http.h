@@ -187,6 +187,12 @@ typedef struct orsp_http_server_config {
  * failed to start; detail says which), ORSP_E_RESOURCE (memory). */
 ORSP_MUST_CHECK orsp_err orsp_http_server_start(const orsp_http_server_config *cfg,
                                                 orsp_http_server **out);
+/* Whether a file is one orsp_http_server_start takes as cert_file or client_ca_file (key:
+ * false) or as key_file (key: true), read as it reads them, so that a configuration can be
+ * refused at its line before anything else starts; what names the file in the detail.
+ * ORSP_E_IO (not a regular file of 1..ORSP_HTTP_MAX_PEM bytes, unreadable), ORSP_E_USAGE
+ * (not the PEM text the server takes). */
+ORSP_MUST_CHECK orsp_err orsp_http_server_pem_check(const char *file, bool key, const char *what);
 /* The bound TCP port (useful with port 0). */
 uint16_t orsp_http_server_port(const orsp_http_server *srv);
 /* Graceful stop: stop accepting connections, let requests in flight finish (at most grace_ms

@@ -1090,6 +1090,26 @@ out:
 	return err;
 }
 
+orsp_err orsp_http_server_pem_check(const char *file, bool key, const char *what)
+{
+	char *pem = NULL;
+	size_t len = 0;
+	orsp_err err;
+
+	if (!file || !what)
+		return orsp_errf(ORSP_E_USAGE, "orsp_http_server_pem_check: bad arguments");
+	err = load_pem(NULL, file, what, &pem, &len);
+	if (!err && !key)
+		err = check_cert_pem(pem, what);
+	if (!err && key && (!strstr(pem, "-----BEGIN ") || !strstr(pem, "PRIVATE KEY-----")))
+		err = orsp_errf(ORSP_E_USAGE, "%s: no PEM private key", what);
+	if (pem) {
+		orsp_wipe(pem, len);
+		free(pem);
+	}
+	return err;
+}
+
 static void acceptor_stop(orsp_http_server *srv);
 
 /* The one server of the process whose key is held elsewhere: libmicrohttpd's certificate

@@ -16,6 +16,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "openrsp/http.h"
 #include "openrsp/smdp.h"
 #include "smdp_internal.h"
 
@@ -673,7 +674,12 @@ static orsp_err set_key(loader *l, const char *k, const char *v)
 		/* read now, as callback_ca: a missing or broken file named with its line, not
 		 * found only when the server starts */
 		e = path_value(l, k, v, c->es2_client_ca, sizeof(c->es2_client_ca));
-		return e ? e : pem_cert_file(l, k, c->es2_client_ca);
+		if (!e)
+			e = pem_cert_file(l, k, c->es2_client_ca);
+		/* and as the HTTPS server reads it: certificates only, no text between them */
+		if (!e && orsp_http_server_pem_check(c->es2_client_ca, false, c->es2_client_ca))
+			return bad(l, k, "%s", orsp_err_detail());
+		return e;
 	} else if (strcmp(k, "callback_url") == 0) {
 		const char *host;
 		size_t n;
@@ -918,6 +924,13 @@ static orsp_err check_tls(loader *l)
 	bool mine;
 	orsp_err e;
 
+	/* read as the HTTPS server will read them (PEM only, the certificate file nothing but
+	 * certificates): a DER file passed the checks below and was refused only when the server
+	 * started, after the database and its KEK were made, naming neither line nor key */
+	if (orsp_http_server_pem_check(c->tls_cert, false, c->tls_cert))
+		return bad_at(l, "tls_cert", "tls_cert", "%s", orsp_err_detail());
+	if (!c->tls_token_key && orsp_http_server_pem_check(c->tls_key, true, c->tls_key))
+		return bad_at(l, "tls_key", "tls_key", "%s", orsp_err_detail());
 	if (orsp_cert_load_file(c->tls_cert, &tls))
 		return bad_at(l, "tls_cert", "tls_cert", "cannot load the certificate: %s",
 		              orsp_err_detail());

@@ -81,6 +81,34 @@ sed -i 's|^database = .*|database = never.db|; s|pki/smdp/dptls|pkib/smdp/dptls|
 sed 's|pki/|pkib/|' <(smdp_keyset_conf) >>"$T/cb.conf"
 bad_conf "cb.conf:6: tls_key: the DPtls key must be on P-256: the HTTPS server (GnuTLS) cannot use brainpoolP256r1" "$T/cb.conf"
 if compgen -G "$T/never.db*" >/dev/null; then bad "a refused configuration created $(ls "$T"/never.db*)"; else ok; fi
+# DPtls files the configuration's checks took but the HTTPS server does not (a DER certificate
+# or key, text before the PEM block, as a PKCS#12 export writes it; an es2_client_ca with a
+# comment): refused at their lines, before any database or KEK file is created (they were
+# found only when the server started, after the database and its KEK were made)
+openssl ec -in "$T/pki/smdp/dptls_key.pem" -outform DER -out "$T/dptls_key.der" 2>/dev/null
+chmod 600 "$T/dptls_key.der"
+{
+	echo "Bag Attributes"
+	echo "    localKeyID: 01"
+	cat "$T/pki/smdp/dptls.pem"
+} >"$T/dptls_bag.pem"
+{
+	echo "# the operator's CA"
+	cat "$T/pki/ci/ci.pem"
+} >"$T/opca.pem"
+conf "$T/cd1.conf"
+sed -i 's|^database = .*|database = never.db|; s|^tls_cert = .*|tls_cert = pki/smdp/dptls.der|' "$T/cd1.conf"
+bad_conf "cd1.conf:5: tls_cert: $T/pki/smdp/dptls.der: $T/pki/smdp/dptls.der is not PEM text" "$T/cd1.conf"
+conf "$T/cd2.conf"
+sed -i 's|^database = .*|database = never.db|; s|^tls_cert = .*|tls_cert = dptls_bag.pem|' "$T/cd2.conf"
+bad_conf "cd2.conf:5: tls_cert: $T/dptls_bag.pem: expected -----BEGIN CERTIFICATE-----" "$T/cd2.conf"
+conf "$T/cd3.conf"
+sed -i 's|^database = .*|database = never.db|; s|^tls_key = .*|tls_key = dptls_key.der|' "$T/cd3.conf"
+bad_conf "cd3.conf:6: tls_key: $T/dptls_key.der: $T/dptls_key.der is not PEM text" "$T/cd3.conf"
+conf "$T/cd4.conf" "es2_client_ca = opca.pem"
+sed -i 's|^database = .*|database = never.db|' "$T/cd4.conf"
+bad_conf "cd4.conf:8: es2_client_ca: $T/opca.pem: expected -----BEGIN CERTIFICATE-----" "$T/cd4.conf"
+if compgen -G "$T/never.db*" >/dev/null; then bad "a refused DPtls or client CA file created $(ls "$T"/never.db*)"; else ok; fi
 # a key of the global part appended after [keyset]: says where it goes
 conf "$T/c4g.conf"
 echo "metrics_cache = 0" >>"$T/c4g.conf"
