@@ -2,6 +2,7 @@
  * behind a proxy, and ES2+ HandleDownloadProgressInfo reports delivered to an operator
  * endpoint from the database outbox, with a retry after the operator failed once. */
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1029,6 +1030,73 @@ static void test_config_errors(void **state)
 			if (!strstr(orsp_err_detail(), full[i].expect))
 				fail_msg("full case %zu: '%s' does not mention '%s'", i,
 				         orsp_err_detail(), full[i].expect);
+		}
+	}
+}
+
+/* Opens the FIFO `path` for writing and closes it again until *done: a loader blocked in
+ * its open then reads the end of the file instead of waiting for ever. */
+typedef struct fifo_writer {
+	const char *path;
+	atomic_bool done;
+} fifo_writer;
+
+static void *fifo_write_main(void *arg)
+{
+	fifo_writer *w = arg;
+
+	while (!atomic_load(&w->done)) {
+		struct timespec ts = {0, 10 * 1000 * 1000};
+		int fd = open(w->path, O_WRONLY | O_NONBLOCK);
+		if (fd >= 0)
+			close(fd);
+		nanosleep(&ts, NULL);
+	}
+	return NULL;
+}
+
+/* A file the loader reads that is a FIFO or a directory is refused at its line as "not a
+ * regular file": a FIFO blocked the start for ever in its open (here a helper opens it for
+ * writing, so that the old loader goes on with an empty file instead of hanging). */
+static void test_config_not_regular_files(void **state)
+{
+	static orsp_smdp_config cfg;
+	static const char *const lines[] = {"[keyset]\nci",         "[keyset]\ndpauth_cert",
+	                                    "[keyset]\ndpauth_key", "[keyset]\ndppb_cert",
+	                                    "[keyset]\ndppb_key",   "trusted_ci",
+	                                    "es2_client_ca",        "callback_ca",
+	                                    "callback_cert",        "callback_key"};
+	char dir[1024], conf[1100], fifo[1100], sub[1100], want[2400];
+	(void)state;
+
+	snprintf(dir, sizeof(dir), "%s", test_tmpdir("smdp_config_fifo"));
+	snprintf(conf, sizeof(conf), "%s/c.conf", dir);
+	snprintf(fifo, sizeof(fifo), "%s/fifo", dir);
+	snprintf(sub, sizeof(sub), "%s/sub", dir);
+	assert_int_equal(mkfifo(fifo, 0600), 0);
+	assert_int_equal(mkdir(sub, 0700), 0);
+	for (size_t i = 0; i < ORSP_ARRAY_LEN(lines); i++) {
+		for (int d = 0; d < 2; d++) {
+			const char *path = d ? sub : fifo;
+			const char *key =
+			    strchr(lines[i], '\n') ? strchr(lines[i], '\n') + 1 : lines[i];
+			fifo_writer w = {.path = fifo};
+			pthread_t t;
+			orsp_err e;
+			FILE *f = fopen(conf, "w");
+			assert_non_null(f);
+			fprintf(f, "%s = %s\n", lines[i], path);
+			fclose(f);
+			atomic_init(&w.done, false);
+			assert_int_equal(pthread_create(&t, NULL, fifo_write_main, &w), 0);
+			e = orsp_smdp_config_load(conf, &cfg);
+			atomic_store(&w.done, true);
+			pthread_join(t, NULL);
+			assert_int_equal(e, ORSP_E_USAGE);
+			snprintf(want, sizeof(want), "c.conf:%d: %s: %s is not a regular file",
+			         key == lines[i] ? 1 : 2, key, path);
+			if (!strstr(orsp_err_detail(), want))
+				fail_msg("'%s' does not mention '%s'", orsp_err_detail(), want);
 		}
 	}
 }
@@ -2080,6 +2148,7 @@ int main(void)
 	    cmocka_unit_test(test_es2_unauthorised),
 	    cmocka_unit_test(test_admin_protocol_whitespace),
 	    cmocka_unit_test(test_config_errors),
+	    cmocka_unit_test(test_config_not_regular_files),
 	    cmocka_unit_test(test_config_oid_matches_certs),
 	    cmocka_unit_test(test_config_platform_policy),
 	    cmocka_unit_test(test_config_wipes_lines),

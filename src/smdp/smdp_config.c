@@ -193,12 +193,27 @@ static orsp_err path_value(loader *l, const char *key, const char *v, char *out,
 	return ORSP_OK;
 }
 
+/* The path of a file read at load (a certificate, a key, a CA file): a regular file, if it
+ * exists (a missing one is named by its reader). A FIFO blocked the start for ever in its
+ * open, waiting for a writer; a directory read as an empty or unreadable file. */
+static orsp_err file_value(loader *l, const char *key, const char *v, char *out, size_t cap)
+{
+	struct stat st;
+	orsp_err e = path_value(l, key, v, out, cap);
+
+	if (e)
+		return e;
+	if (stat(out, &st) == 0 && !S_ISREG(st.st_mode))
+		return bad(l, key, "%s is not a regular file", out);
+	return ORSP_OK;
+}
+
 static orsp_err load_cert(loader *l, const char *key, const char *v, orsp_rsp_role role,
                           orsp_cert **out)
 {
 	char path[ORSP_SMDP_PATH_MAX];
 	orsp_rsp_role got;
-	orsp_err e = path_value(l, key, v, path, sizeof(path));
+	orsp_err e = file_value(l, key, v, path, sizeof(path));
 
 	if (e)
 		return e;
@@ -267,7 +282,7 @@ static orsp_err load_key(loader *l, const char *key, const char *v, orsp_ec_key 
 		return bad(l, key, "given twice");
 	if (orsp_ec_pkcs11_uri(v))
 		return load_token_key(l, key, v, out);
-	if ((e = path_value(l, key, v, path, sizeof(path))))
+	if ((e = file_value(l, key, v, path, sizeof(path))))
 		return e;
 	if ((e = key_file_private(l, key, path)))
 		return e;
@@ -656,7 +671,7 @@ static orsp_err set_key(loader *l, const char *k, const char *v)
 	} else if (strcmp(k, "trusted_ci") == 0) {
 		char path[ORSP_SMDP_PATH_MAX];
 		orsp_cert *ci = NULL;
-		if ((e = path_value(l, k, v, path, sizeof(path))))
+		if ((e = file_value(l, k, v, path, sizeof(path))))
 			return e;
 		if (orsp_cert_load_file(path, &ci))
 			return bad(l, k, "cannot load the certificate: %s", orsp_err_detail());
@@ -673,7 +688,7 @@ static orsp_err set_key(loader *l, const char *k, const char *v)
 	} else if (strcmp(k, "es2_client_ca") == 0) {
 		/* read now, as callback_ca: a missing or broken file named with its line, not
 		 * found only when the server starts */
-		e = path_value(l, k, v, c->es2_client_ca, sizeof(c->es2_client_ca));
+		e = file_value(l, k, v, c->es2_client_ca, sizeof(c->es2_client_ca));
 		if (!e)
 			e = pem_cert_file(l, k, c->es2_client_ca);
 		/* and as the HTTPS server reads it: certificates only, no text between them */
@@ -721,13 +736,13 @@ static orsp_err set_key(loader *l, const char *k, const char *v)
 			    "/gsma/rsp2/es2plus/handleDownloadProgressInfo)");
 		snprintf(c->callback_url, sizeof(c->callback_url), "%.*s", (int)(host - v + n), v);
 	} else if (strcmp(k, "callback_ca") == 0) {
-		e = path_value(l, k, v, c->callback_ca, sizeof(c->callback_ca));
+		e = file_value(l, k, v, c->callback_ca, sizeof(c->callback_ca));
 		return e ? e : pem_cert_file(l, k, c->callback_ca);
 	} else if (strcmp(k, "callback_cert") == 0) {
-		e = path_value(l, k, v, c->callback_cert, sizeof(c->callback_cert));
+		e = file_value(l, k, v, c->callback_cert, sizeof(c->callback_cert));
 		return e ? e : pem_cert_file(l, k, c->callback_cert);
 	} else if (strcmp(k, "callback_key") == 0) {
-		e = path_value(l, k, v, c->callback_key, sizeof(c->callback_key));
+		e = file_value(l, k, v, c->callback_key, sizeof(c->callback_key));
 		return e ? e : pem_key_file(l, k, c->callback_key);
 	} else if (strcmp(k, "max_body") == 0) {
 		if ((e = parse_uint(l, k, v, 16u << 20, &x)))
