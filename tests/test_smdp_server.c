@@ -1034,6 +1034,40 @@ static void test_config_errors(void **state)
 	}
 }
 
+/* Two key sets for one CI: refused at the second's ci line (a session takes the first key set
+ * whose CI the eUICC lists, so the second was never used, silently). */
+static void test_config_keyset_per_ci(void **state)
+{
+	static orsp_smdp_config cfg;
+	char dir[1024], conf[1100], db[1100], text[8192];
+	const char *ks;
+	size_t n;
+	FILE *f;
+	(void)state;
+
+	snprintf(dir, sizeof(dir), "%s", test_tmpdir("smdp_config_ks"));
+	snprintf(conf, sizeof(conf), "%s/c.conf", dir);
+	snprintf(db, sizeof(db), "%s/c.db", dir);
+	write_conf_mode(conf, db, "http://127.0.0.1:9", 0600);
+	assert_int_equal(orsp_smdp_config_load(conf, &cfg), ORSP_OK);
+	orsp_smdp_config_free(&cfg);
+	f = fopen(conf, "r");
+	assert_non_null(f);
+	n = fread(text, 1, sizeof(text) - 1, f);
+	fclose(f);
+	text[n] = '\0';
+	ks = strstr(text, "[keyset]\n"); /* line 10: the second is line 16, its ci 17 */
+	assert_non_null(ks);
+	f = fopen(conf, "a");
+	assert_non_null(f);
+	fputs(ks, f);
+	fclose(f);
+	assert_int_equal(orsp_smdp_config_load(conf, &cfg), ORSP_E_USAGE);
+	if (!strstr(orsp_err_detail(), "c.conf:17: ci: key set 2 has the CI of key set 1 (line "
+	                               "11): one key set per CI"))
+		fail_msg("'%s'", orsp_err_detail());
+}
+
 /* Opens the FIFO `path` for writing and closes it again until *done: a loader blocked in
  * its open then reads the end of the file instead of waiting for ever. */
 typedef struct fifo_writer {
@@ -2149,6 +2183,7 @@ int main(void)
 	    cmocka_unit_test(test_admin_protocol_whitespace),
 	    cmocka_unit_test(test_config_errors),
 	    cmocka_unit_test(test_config_not_regular_files),
+	    cmocka_unit_test(test_config_keyset_per_ci),
 	    cmocka_unit_test(test_config_oid_matches_certs),
 	    cmocka_unit_test(test_config_platform_policy),
 	    cmocka_unit_test(test_config_wipes_lines),

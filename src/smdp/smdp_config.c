@@ -833,6 +833,20 @@ static bool same_point(const orsp_ec_key *a, const orsp_cert *c)
 	return ok;
 }
 
+/* Whether two CI certificates have the same subjectKeyIdentifier, the CI's identifier in
+ * euiccCiPKIdListForVerification. */
+static bool same_ci(const orsp_cert *a, const orsp_cert *b)
+{
+	uint8_t sa[64], sb[64];
+	size_t la = 0, lb = 0;
+
+	if (orsp_cert_ski(a, sa, sizeof(sa), &la) || orsp_cert_ski(b, sb, sizeof(sb), &lb)) {
+		orsp_err_clear();
+		return false;
+	}
+	return la == lb && memcmp(sa, sb, la) == 0;
+}
+
 orsp_err smdp_oid_der(const char *dotted, uint8_t *out, size_t cap, size_t *len)
 {
 	uint64_t arcs[32];
@@ -1051,6 +1065,16 @@ static orsp_err check_all(loader *l)
 		if ((e = check_ks_oid(l, i, 2, ks->dpauth_cert)) ||
 		    (e = check_ks_oid(l, i, 4, ks->dppb_cert)))
 			return e;
+		/* one key set per CI: a session takes the first whose CI (by its key identifier)
+		 * the eUICC lists, so a second one for the same CI would never be used */
+		for (size_t j = 0; j < i; j++)
+			if (same_ci(c->svc.sets[j].ci, ks->ci))
+				return bad_ks(
+				    l, i, 1, "ci",
+				    "key set %zu has the CI of key set %zu (line %u): one "
+				    "key set per CI (a session takes the first whose CI the "
+				    "eUICC lists, so this one would never be used)",
+				    i + 1, j + 1, l->ks_line[j][1]);
 		if (orsp_ci_store_add(c->svc.cis, ks->ci))
 			orsp_err_clear(); /* listed twice */
 	}
