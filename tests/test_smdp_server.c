@@ -798,6 +798,26 @@ static void test_config_errors(void **state)
 			fail_msg("case %zu: '%s' echoes the token", i, orsp_err_detail());
 	}
 	assert_int_equal(orsp_smdp_config_load("/nonexistent/x.conf", &cfg), ORSP_E_USAGE);
+	/* a NUL byte: named as such (it was "longer than 8190 characters"), also on a last line
+	 * without a newline (whose text after the NUL was dropped unseen) */
+	{
+		static const struct {
+			const char *text;
+			size_t n;
+		} nul[] = {
+		    {"fqdn = a.example\ndatabase = x.db\0junk\n", 38},
+		    {"fqdn = a.example\ndatabase = x.db\0junk", 37},
+		};
+		for (size_t i = 0; i < ORSP_ARRAY_LEN(nul); i++) {
+			f = fopen(conf, "w");
+			assert_non_null(f);
+			assert_int_equal(fwrite(nul[i].text, 1, nul[i].n, f), nul[i].n);
+			fclose(f);
+			assert_int_equal(orsp_smdp_config_load(conf, &cfg), ORSP_E_USAGE);
+			if (!strstr(orsp_err_detail(), "c.conf:2: line: holds a NUL byte"))
+				fail_msg("NUL case %zu: '%s'", i, orsp_err_detail());
+		}
+	}
 	/* a certificate that cannot be loaded: the reason is given */
 	{
 		char cert[1100], text[1300];

@@ -1159,9 +1159,22 @@ orsp_err orsp_smdp_config_load(const char *path, orsp_smdp_config *c)
 		struct stat st;
 		l.mode = fstat(fileno(f), &st) == 0 ? st.st_mode : 0777;
 	}
-	while (!e && fgets(line, sizeof(line), f)) {
+	for (;;) {
 		char *s, *eq;
+		size_t n;
+		/* no NUL in the buffer but the one fgets ends the text with: the last one is it,
+		 * and an earlier one came from the file */
+		memset(line, 1, sizeof(line));
+		if (e || !fgets(line, sizeof(line), f))
+			break;
+		for (n = sizeof(line) - 1; line[n]; n--)
+			;
 		l.line++;
+		/* the text after it would be dropped unseen (or the line taken as too long) */
+		if (strlen(line) != n) {
+			e = bad(&l, "line", "holds a NUL byte (a binary file, or UTF-16 text?)");
+			continue;
+		}
 		/* a longer line would be read as two, its value cut (a PIN too) */
 		if (!strchr(line, '\n') && !feof(f)) {
 			e = bad(&l, "line", "longer than %d characters", LINE_MAX_ - 2);
