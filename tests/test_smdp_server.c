@@ -779,6 +779,14 @@ static void test_config_errors(void **state)
 	     * database is opened */
 	    {"listen = localhost\n", ":1: listen: expected a numeric IPv4 or IPv6 address"},
 	    {"listen = 999.1.1.1\n", ":1: listen: expected a numeric IPv4 or IPv6 address"},
+	    /* an empty path named the configuration's directory: "./ is a directory" when the
+	     * server started, or "./ can be read or written by group or others" */
+	    {"database =\n", ":1: database: no path given (the value is empty)"},
+	    {"kek_file = \n", ":1: kek_file: no path given"},
+	    {"tls_key =\n", ":1: tls_key: no path given"},
+	    {"callback_ca =\n", ":1: callback_ca: no path given"},
+	    {"[keyset]\nci =\n", ":2: ci: no path given"},
+	    {"[keyset]\ndppb_key =\n", ":2: dppb_key: no path given"},
 	    {"fqdn = x.example\noid = 2.999.10\ndatabase = d\nplain_http = yes\n", "[keyset]"},
 	};
 	(void)state;

@@ -182,6 +182,9 @@ static orsp_err bad_ks(const loader *l, size_t i, size_t k, const char *key, con
 
 static orsp_err path_value(loader *l, const char *key, const char *v, char *out, size_t cap)
 {
+	/* it would name this file's directory: "./ is a directory" when the server started */
+	if (!v[0])
+		return bad(l, key, "no path given (the value is empty)");
 	/* not echoed: it may hold a PIN (pin-value) */
 	if (orsp_ec_pkcs11_uri(v))
 		return bad(l, key,
