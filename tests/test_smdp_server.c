@@ -779,6 +779,15 @@ static void test_config_errors(void **state)
 	     * database is opened */
 	    {"listen = localhost\n", ":1: listen: expected a numeric IPv4 or IPv6 address"},
 	    {"listen = 999.1.1.1\n", ":1: listen: expected a numeric IPv4 or IPv6 address"},
+	    /* a UTF-8 byte order mark before the first line is skipped (it made the line "not
+	     * shown"); elsewhere it is no key */
+	    {"\xEF\xBB\xBF"
+	     "fqdn = a..b\n",
+	     "c.conf:1: fqdn: not a DNS name"},
+	    {"\xEF\xBB\xBF# comment\nmax_body = 1\n", "c.conf:2: max_body: expected"},
+	    {"fqdn = a.example\n\xEF\xBB\xBF"
+	     "oid = 2.999.10\n",
+	     "c.conf:2: a line not shown (it may hold a secret): expected key = value"},
 	    /* an empty path named the configuration's directory: "./ is a directory" when the
 	     * server started, or "./ can be read or written by group or others" */
 	    {"database =\n", ":1: database: no path given (the value is empty)"},

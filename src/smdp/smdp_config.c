@@ -1183,7 +1183,9 @@ orsp_err orsp_smdp_config_load(const char *path, orsp_smdp_config *c)
 			e = bad(&l, "line", "longer than %d characters", LINE_MAX_ - 2);
 			continue;
 		}
-		s = trim(line);
+		/* a UTF-8 byte order mark, as some editors on Windows start a file with: it made
+		 * the first line "a line not shown" */
+		s = trim(l.line == 1 && strncmp(line, "\xEF\xBB\xBF", 3) == 0 ? line + 3 : line);
 		if (!s[0] || s[0] == '#' || s[0] == ';')
 			continue;
 		if (strcmp(s, "[keyset]") == 0) {
