@@ -758,6 +758,11 @@ static void test_config_errors(void **state)
 	     ":3: fqdn: given twice (first on line 1)"},
 	    {"max_body = 16384\nmax_body = 16384\n", ":2: max_body: given twice"},
 	    {"[other]\n", ":1: [other]: unknown section"},
+	    {"[other] # x\n", ":1: [other]: unknown section"},
+	    /* a comment after a section, as after a value (it made "[keyset]...: unknown
+	     * section") */
+	    {"[keyset]  # brainpoolP256r1\nci =\n", ":2: ci: no path given"},
+	    {"[keyset]\t# x\nmin_svn = 2.2.0\n", ":2: min_svn: not a key of [keyset]"},
 	    {"just words\n", ":1: just...: expected key = value"},
 	    /* a typo before a secret: the line is not echoed, only its first word */
 	    {"es2_token: test-operator-token-0123456789\n",

@@ -1188,6 +1188,13 @@ orsp_err orsp_smdp_config_load(const char *path, orsp_smdp_config *c)
 		s = trim(l.line == 1 && strncmp(line, "\xEF\xBB\xBF", 3) == 0 ? line + 3 : line);
 		if (!s[0] || s[0] == '#' || s[0] == ';')
 			continue;
+		/* a comment after a section, as after a value: "[keyset]  # brainpoolP256r1" */
+		for (char *h = s; s[0] == '[' && *h; h++)
+			if (*h == '#' && (h[-1] == ' ' || h[-1] == '\t')) {
+				*h = '\0';
+				s = trim(s);
+				break;
+			}
 		if (strcmp(s, "[keyset]") == 0) {
 			if (c->svc.n_sets == ORSP_SMDP_MAX_KEYSETS)
 				e = bad(&l, "[keyset]", "too many key sets");
