@@ -753,6 +753,10 @@ static void test_config_errors(void **state)
 	    {"eum_allowed = 00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff00\n",
 	     "expected the hex subjectKeyIdentifier of CERT.EUM (1 to 32 bytes)"},
 	    {"[keyset]\nmin_svn = 2.2.0\n", "min_svn: not a key of [keyset]"},
+	    /* the other way round: it was an "unknown key" */
+	    {"fqdn = a.example\ndpauth_key = k.pem\n",
+	     ":2: dpauth_key: a key of a key set: it goes after a [keyset] line"},
+	    {"ci = ci.der\n", ":1: ci: a key of a key set"},
 	    /* a key given twice would silently take the last value */
 	    {"fqdn = a.example\n# x\nfqdn = b.example\n",
 	     ":3: fqdn: given twice (first on line 1)"},

@@ -810,6 +810,11 @@ static orsp_err set_key(loader *l, const char *k, const char *v)
 			return e;
 		c->max_connections_per_ip = (unsigned)x;
 	} else {
+		for (size_t i = 0; i < ORSP_ARRAY_LEN(ks_keys); i++)
+			if (strcmp(k, ks_keys[i]) == 0)
+				return bad(l, k,
+				           "a key of a key set: it goes after a [keyset] line (one "
+				           "per CI)");
 		return bad(l, k, "unknown key");
 	}
 	return ORSP_OK;
