@@ -1141,11 +1141,18 @@ static void *fifo_write_main(void *arg)
 static void test_config_not_regular_files(void **state)
 {
 	static orsp_smdp_config cfg;
-	static const char *const lines[] = {"[keyset]\nci",         "[keyset]\ndpauth_cert",
-	                                    "[keyset]\ndpauth_key", "[keyset]\ndppb_cert",
-	                                    "[keyset]\ndppb_key",   "trusted_ci",
-	                                    "es2_client_ca",        "callback_ca",
-	                                    "callback_cert",        "callback_key"};
+	static const char *const lines[] = {"[keyset]\nci",
+	                                    "[keyset]\ndpauth_cert",
+	                                    "[keyset]\ndpauth_key",
+	                                    "[keyset]\ndppb_cert",
+	                                    "[keyset]\ndppb_key",
+	                                    "trusted_ci",
+	                                    "es2_client_ca",
+	                                    "callback_ca",
+	                                    "callback_cert",
+	                                    "callback_key",
+	                                    "database",
+	                                    "kek_file"};
 	char dir[1024], conf[1100], fifo[1100], sub[1100], want[2400];
 	(void)state;
 

@@ -196,8 +196,9 @@ static orsp_err path_value(loader *l, const char *key, const char *v, char *out,
 	return ORSP_OK;
 }
 
-/* The path of a file read at load (a certificate, a key, a CA file): a regular file, if it
- * exists (a missing one is named by its reader). A FIFO blocked the start for ever in its
+/* The path of a file read at load (a certificate, a key, a CA file) or at start (the
+ * database, the KEK file): a regular file, if it exists (a missing one is named by its
+ * reader, or made). A FIFO blocked the start for ever in its
  * open, waiting for a writer; a directory read as an empty or unreadable file. */
 static orsp_err file_value(loader *l, const char *key, const char *v, char *out, size_t cap)
 {
@@ -646,9 +647,11 @@ static orsp_err set_key(loader *l, const char *k, const char *v)
 			return bad(l, k, "expected yes or no");
 		c->reuse_port = strcmp(v, "yes") == 0;
 	} else if (strcmp(k, "database") == 0) {
-		return path_value(l, k, v, c->database, sizeof(c->database));
+		/* one that does not exist is made at start; another kind of file was refused only
+		 * then, without line or key */
+		return file_value(l, k, v, c->database, sizeof(c->database));
 	} else if (strcmp(k, "kek_file") == 0) {
-		return path_value(l, k, v, c->kek_file, sizeof(c->kek_file));
+		return file_value(l, k, v, c->kek_file, sizeof(c->kek_file));
 	} else if (strcmp(k, "tls_cert") == 0) {
 		return path_value(l, k, v, c->tls_cert, sizeof(c->tls_cert));
 	} else if (strcmp(k, "tls_key") == 0) {
