@@ -788,6 +788,10 @@ static void test_config_errors(void **state)
 	     * database is opened */
 	    {"listen = localhost\n", ":1: listen: expected a numeric IPv4 or IPv6 address"},
 	    {"listen = 999.1.1.1\n", ":1: listen: expected a numeric IPv4 or IPv6 address"},
+	    /* numeric, but never bound by the IPv6-only socket (EINVAL at start, after the
+	     * database was made) */
+	    {"listen = ::ffff:127.0.0.1\n", ":1: listen: an IPv4-mapped IPv6 address"},
+	    {"listen = fe80::1\n", ":1: listen: a link-local IPv6 address"},
 	    /* a UTF-8 byte order mark before the first line is skipped (it made the line "not
 	     * shown"); elsewhere it is no key */
 	    {"\xEF\xBB\xBF"

@@ -6,6 +6,7 @@
  *
  * Every problem names the file, the line and the key. */
 #include <arpa/inet.h>
+#include <netinet/in.h>
 #include <ctype.h>
 #include <errno.h>
 #include <libgen.h>
@@ -637,6 +638,15 @@ static orsp_err set_key(loader *l, const char *k, const char *v)
 			return bad(l, k,
 			           "expected a numeric IPv4 or IPv6 address (127.0.0.1, ::1, "
 			           "0.0.0.0), not a name");
+		/* addresses the server's IPv6-only socket can never bind (EINVAL), found only
+		 * when the server started, after the database and its KEK were made */
+		if (strchr(v, ':') && IN6_IS_ADDR_V4MAPPED(&a6))
+			return bad(l, k,
+			           "an IPv4-mapped IPv6 address: give the IPv4 address itself");
+		if (strchr(v, ':') && IN6_IS_ADDR_LINKLOCAL(&a6))
+			return bad(l, k,
+			           "a link-local IPv6 address, which needs an interface (a scope) "
+			           "that listen cannot name: give another address");
 		snprintf(c->listen, sizeof(c->listen), "%s", v);
 	} else if (strcmp(k, "port") == 0) {
 		if ((e = parse_uint(l, k, v, 65535, &x)))
