@@ -2,7 +2,8 @@
  * matched against a rule's allowed operators (wildcard digits 'E', GIDs), a profile's PPRs
  * checked against the RAT, the rules as text. Every valid vector is also decoded by the
  * generated RSPDefinitions codec (asn1c) and re-encoded to the same bytes, so the vectors are
- * the DER of the ASN.1 module and not only what this parser takes. */
+ * the DER of the ASN.1 module and not only what this parser takes. Also the ICCID of
+ * authenticateClient's profileMetadata (lpa_metadata_of, download.c). */
 #include "testutil.h"
 
 #include <stdlib.h>
@@ -10,6 +11,7 @@
 
 #include "orsp_asn1_rsp.h"
 
+#include "../src/lpa/lpa_internal.h" /* lpa_metadata_of: authenticateClient's profileMetadata */
 #include "openrsp/der.h"
 #include "openrsp/lpa.h"
 
@@ -387,12 +389,47 @@ static void test_ppr_str(void **state)
 	orsp_lpa_ppr_str(ORSP_LPA_PPR1, NULL, 0); /* no room: nothing written */
 }
 
+/* authenticateClient's profileMetadata (lpa_metadata_of): its ICCID is 19 or 20 digits; one of
+ * 'F' nibbles from the start (none) or cut short was shown and reported installed */
+static void test_metadata_iccid(void **state)
+{
+	(void)state;
+	static const char *const bad[] = {
+	    "BF250C5A0AFFFFFFFFFFFFFFFFFFFF", /* no digit */
+	    "BF250C5A0A980010FFFFFFFFFFFFFF", /* 890001 */
+	    "BF250C5A0A980010325476981032FF", /* 18 digits */
+	    "BF250C5A0A98001032547698103F14", /* a digit after the filler */
+	    "BF25005A0A9800103254769810321F", /* not one TLV */
+	};
+	orsp_lpa_profile p;
+	orsp_lpa_operator owner;
+	bool has_owner;
+	uint8_t *b;
+	size_t n = 0;
+
+	b = hex("BF250C5A0A98001032547698103214", &n);
+	assert_int_equal(lpa_metadata_of(b, n, &p, &owner, &has_owner), ORSP_OK);
+	assert_string_equal(p.iccid, "89000123456789012341");
+	free(b);
+	b = hex("BF250C5A0A980010325476981032F4", &n);
+	assert_int_equal(lpa_metadata_of(b, n, &p, &owner, &has_owner), ORSP_OK);
+	assert_string_equal(p.iccid, "8900012345678901234");
+	free(b);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		b = hex(bad[i], &n);
+		assert_int_equal(lpa_metadata_of(b, n, &p, &owner, &has_owner), ORSP_E_MALFORMED);
+		orsp_err_clear();
+		free(b);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_parse),        cmocka_unit_test(test_parse_malformed),
-	    cmocka_unit_test(test_parse_limits), cmocka_unit_test(test_operator_matches),
-	    cmocka_unit_test(test_check),        cmocka_unit_test(test_ppr_str),
+	    cmocka_unit_test(test_parse),          cmocka_unit_test(test_parse_malformed),
+	    cmocka_unit_test(test_parse_limits),   cmocka_unit_test(test_operator_matches),
+	    cmocka_unit_test(test_check),          cmocka_unit_test(test_ppr_str),
+	    cmocka_unit_test(test_metadata_iccid),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -552,8 +552,8 @@ static void error_result_str(orsp_slice v, char *out, size_t cap)
 /* StoreMetadataRequest (SGP.22 §5.5.3) into p and *owner (profileOwner, *has_owner). The
  * fields the LPA acts on, profilePolicyRules and profileOwner, are read strictly: a malformed
  * or repeated one is an error, never a profile without rules. */
-static orsp_err metadata_of(const uint8_t *meta, size_t n, orsp_lpa_profile *p,
-                            orsp_lpa_operator *owner, bool *has_owner)
+orsp_err lpa_metadata_of(const uint8_t *meta, size_t n, orsp_lpa_profile *p,
+                         orsp_lpa_operator *owner, bool *has_owner)
 {
 	orsp_tlv t, f;
 	orsp_reader r;
@@ -585,7 +585,10 @@ static orsp_err metadata_of(const uint8_t *meta, size_t n, orsp_lpa_profile *p,
 			                 (unsigned)f.tag);
 		seen |= bit;
 		if (f.tag == 0x5A) {
-			if (f.value.len != 10 || orsp_iccid_decode_ef(f.value.p, p->iccid))
+			/* 19 or 20 digits, then 'F' filler: 'F' nibbles from the start would show
+			 * and report an ICCID cut short, or none at all */
+			if (f.value.len != 10 || orsp_iccid_decode_ef(f.value.p, p->iccid) ||
+			    strlen(p->iccid) < 19)
 				return orsp_errf(ORSP_E_MALFORMED, "profileMetadata: ICCID");
 		} else if (f.tag == 0x91) {
 			if (f.value.len >= sizeof(p->spn))
@@ -1015,7 +1018,7 @@ orsp_err orsp_lpa_download(orsp_lpa_card *c, const orsp_lpa_download_opts *o,
 	                 NULL)) ||
 	    (e = one_tlv("authenticateClient", "smdpCertificate", dpcert, dpcertl, 0x30,
 	                 "Certificate", NULL)) ||
-	    (e = metadata_of(meta, metal, &mp, &owner, &has_owner)))
+	    (e = lpa_metadata_of(meta, metal, &mp, &owner, &has_owner)))
 		goto out_cancel;
 	/* SmdpSigned2 (t): for this session (its first field, transactionId [0]), and its
 	 * ccRequiredFlag, read before anyone is asked anything */

@@ -33,6 +33,12 @@ ORSP_MUST_CHECK orsp_err lpa_undefined_error(orsp_lpa_card *c);
  * { BF23, then A0..A3 parts of TLVs }, nothing sent. ORSP_E_MALFORMED naming what is wrong. */
 ORSP_MUST_CHECK orsp_err lpa_bpp_check(const uint8_t *bpp, size_t n);
 
+/* authenticateClient's profileMetadata, a StoreMetadataRequest (download.c), into *p, *owner
+ * and *has_owner (all zeroed first, profile class 2 when none is given). ORSP_E_MALFORMED for
+ * what does not read, an ICCID of other than 19 or 20 digits among it. */
+ORSP_MUST_CHECK orsp_err lpa_metadata_of(const uint8_t *meta, size_t n, orsp_lpa_profile *p,
+                                         orsp_lpa_operator *owner, bool *has_owner);
+
 /* Room for the eUICC's answer to RetrieveNotificationsList by seqNumber: one
  * PendingNotification. */
 #define LPA_NOTIFICATION_MAX 8192
