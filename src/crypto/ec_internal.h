@@ -61,6 +61,14 @@ void orsp__p11_end_session(struct orsp__p11_key *k, size_t idle);
 size_t orsp__p11_pool(struct orsp__p11_key *k, unsigned long *out, size_t cap);
 /* For the tests: how many times the key logged in (C_Login calls). */
 unsigned orsp__p11_login_count(struct orsp__p11_key *k);
+/* For fuzz/fuzz_crypto_pkcs11_uri.c: what orsp_ec_load_pkcs11 (secret: orsp_p11_aes_gcm_*)
+ * makes of uri before it loads the module: the URI without white space and its pin-values
+ * into bare (4097 bytes, the URI given to p11-kit; "" when it was refused before), then
+ * p11-kit's parse and the checks of its parts (a pin-source is read). *pin_value: a
+ * pin-value was cut out; *pin_len: the PIN's length (from the pin-value or the pin-source),
+ * 0 when none. No module is loaded. */
+ORSP_MUST_CHECK orsp_err orsp__p11_uri_parse(const char *uri, bool secret, char bare[4097],
+                                             bool *pin_value, size_t *pin_len);
 /* Make the public key k the face of the token's key p11 (k then owns it). */
 ORSP_MUST_CHECK orsp_err orsp__ec_attach_p11(orsp_ec_key *k, struct orsp__p11_key *p11);
 /* The token's key behind k, or NULL for a key of our own. */

@@ -377,6 +377,44 @@ static orsp_err uri_take(P11KitUri *u, struct orsp__p11_key *k, bool pin_value, 
 	return ORSP_OK;
 }
 
+orsp_err orsp__p11_uri_parse(const char *uri, bool secret, char bare[4097], bool *pin_value,
+                             size_t *pin_len)
+{
+	struct orsp__p11_key k = {.cls = secret ? CKO_SECRET_KEY : CKO_PRIVATE_KEY};
+	P11KitUri *u;
+	const char *module = NULL, *pv;
+	orsp_err e;
+	int rc;
+
+	bare[0] = '\0';
+	*pin_value = false;
+	*pin_len = 0;
+	if (!orsp_ec_pkcs11_uri(uri) || strnlen(uri, URI_MAX + 1) > URI_MAX)
+		return orsp_errf(ORSP_E_USAGE, "not a pkcs11: URI of at most %d characters",
+		                 URI_MAX);
+	if (!(u = p11_kit_uri_new()))
+		return orsp_errf(ORSP_E_RESOURCE, "out of memory");
+	if ((e = uri_without_pin(uri, bare, &k, pin_value)))
+		orsp_wipe(bare, 4097);
+	else {
+		rc = p11_kit_uri_parse(bare,
+		                       P11_KIT_URI_FOR_OBJECT_ON_TOKEN_AND_MODULE |
+		                           P11_KIT_URI_FOR_SLOT |
+		                           P11_KIT_URI_FOR_MODULE_WITH_VERSION,
+		                       u);
+		e = rc != P11_KIT_URI_OK
+		        ? orsp_errf(ORSP_E_USAGE, "not a PKCS#11 URI (RFC 7512): %s",
+		                    p11_kit_uri_message(rc))
+		        : uri_take(u, &k, *pin_value, &module);
+	}
+	*pin_len = k.pin_len;
+	if ((pv = p11_kit_uri_get_pin_value(u)) != NULL)
+		orsp_wipe((void *)(uintptr_t)pv, strlen(pv));
+	p11_kit_uri_free(u);
+	orsp_wipe(&k, sizeof(k));
+	return e;
+}
+
 /* ------------------------------------------------------------------ the token --------- */
 
 static void token_label(const struct ck_token_info *ti, char *out, size_t cap)

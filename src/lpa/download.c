@@ -710,7 +710,7 @@ static orsp_err check_bpp_metadata(const uint8_t *bpp, size_t bppl, const uint8_
 /* The BPP's InitialiseSecureChannelRequest (BF23 { remoteOpId [2], transactionId [0], ... },
  * SGP.22 §5.5.1) must be for this session, tid: a package for another session is not sent to
  * the eUICC (which would refuse it too, but only after the LPA had started loading it). */
-static orsp_err check_bpp_tid(const uint8_t *bpp, size_t bppl, const uint8_t *tid, size_t tid_len)
+orsp_err lpa_bpp_tid_check(const uint8_t *bpp, size_t bppl, const uint8_t *tid, size_t tid_len)
 {
 	orsp_tlv top, isc, f;
 	orsp_reader r;
@@ -805,9 +805,8 @@ static orsp_err prepare_error(const orsp_tlv *err, bool sent_anyway, const char 
  * challenge chal and name the SM-DP+ address the LPA asked (case-insensitive, as SGP.22
  * compares addresses), before anything goes to the eUICC; whose says where that address
  * came from. */
-static orsp_err check_server_signed1(const uint8_t *s1, size_t n, const uint8_t *tid,
-                                     size_t tid_len, const uint8_t chal[16], const char *fqdn,
-                                     const char *whose)
+orsp_err lpa_server_signed1_check(const uint8_t *s1, size_t n, const uint8_t *tid, size_t tid_len,
+                                  const uint8_t chal[16], const char *fqdn, const char *whose)
 {
 	orsp_tlv t, ftid, fch, faddr;
 	orsp_reader r;
@@ -840,6 +839,45 @@ static orsp_err check_server_signed1(const uint8_t *s1, size_t n, const uint8_t 
 		    "SM-DP+: serverSigned1 names the SM-DP+ address \"%s\", not %s (%s); "
 		    "nothing was sent to the eUICC",
 		    addr, fqdn, whose);
+	}
+	return ORSP_OK;
+}
+
+/* SmdpSigned2 { transactionId [0], ccRequiredFlag BOOLEAN, ... } (SGP.22 §5.6.2), its
+ * contents v: for this session (its first field) and its ccRequiredFlag (*cc_required), a
+ * DER BOOLEAN. */
+orsp_err lpa_smdp_signed2_check(orsp_slice v, const uint8_t *tid, size_t tid_len, bool *cc_required)
+{
+	orsp_reader r;
+	orsp_tlv f;
+
+	*cc_required = false;
+	orsp_reader_init(&r, v.p, v.len);
+	if (orsp_der_expect(&r, 0x80, &f)) {
+		orsp_err_clear();
+		return orsp_errf(ORSP_E_MALFORMED, "SM-DP+ authenticateClient: malformed answer: "
+		                                   "smdpSigned2 is not a SmdpSigned2");
+	}
+	if (f.value.len != tid_len || memcmp(f.value.p, tid, tid_len) != 0)
+		return orsp_errf(
+		    ORSP_E_VERIFY,
+		    "SM-DP+ authenticateClient: smdpSigned2 is for another session "
+		    "(transactionId) than this one; nothing of it was sent to the eUICC");
+	while (orsp_reader_remaining(&r)) {
+		if (orsp_der_read(&r, &f)) {
+			orsp_err_clear();
+			return orsp_errf(ORSP_E_MALFORMED,
+			                 "SM-DP+ authenticateClient: malformed answer: "
+			                 "smdpSigned2 is not a SmdpSigned2");
+		}
+		if (f.tag == 0x01 && orsp_der_bool(f.value, cc_required)) {
+			/* 01 01 01 is TRUE to a BER reader, and nothing in DER */
+			orsp_err_clear();
+			return orsp_errf(ORSP_E_MALFORMED,
+			                 "SM-DP+ authenticateClient: malformed answer: the "
+			                 "ccRequiredFlag of smdpSigned2 is not a DER BOOLEAN "
+			                 "(00 or FF)");
+		}
 	}
 	return ORSP_OK;
 }
@@ -927,7 +965,7 @@ orsp_err orsp_lpa_download(orsp_lpa_card *c, const orsp_lpa_download_opts *o,
 		snprintf(tid_hex, sizeof(tid_hex), "%s", tx);
 	}
 	/* no cancelSession on a mismatch: the eUICC has no session to cancel and sign yet */
-	if ((e = check_server_signed1(s1, s1l, tid, tid_len, chal, o->ac->fqdn, s.whose)))
+	if ((e = lpa_server_signed1_check(s1, s1l, tid, tid_len, chal, o->ac->fqdn, s.whose)))
 		goto out;
 	json_decref(rsp);
 	rsp = NULL;
@@ -1020,44 +1058,10 @@ orsp_err orsp_lpa_download(orsp_lpa_card *c, const orsp_lpa_download_opts *o,
 	                 "Certificate", NULL)) ||
 	    (e = lpa_metadata_of(meta, metal, &mp, &owner, &has_owner)))
 		goto out_cancel;
-	/* SmdpSigned2 (t): for this session (its first field, transactionId [0]), and its
-	 * ccRequiredFlag, read before anyone is asked anything */
-	{
-		orsp_reader r;
-		orsp_reader_init(&r, t.value.p, t.value.len);
-		if (orsp_der_expect(&r, 0x80, &f)) {
-			orsp_err_clear();
-			e = orsp_errf(ORSP_E_MALFORMED,
-			              "SM-DP+ authenticateClient: malformed answer: "
-			              "smdpSigned2 is not a SmdpSigned2");
-			goto out_cancel;
-		}
-		if (f.value.len != tid_len || memcmp(f.value.p, tid, tid_len) != 0) {
-			e = orsp_errf(
-			    ORSP_E_VERIFY,
-			    "SM-DP+ authenticateClient: smdpSigned2 is for another session "
-			    "(transactionId) than this one; nothing of it was sent to the eUICC");
-			goto out_cancel;
-		}
-		while (orsp_reader_remaining(&r)) {
-			if (orsp_der_read(&r, &f)) {
-				orsp_err_clear();
-				e = orsp_errf(ORSP_E_MALFORMED,
-				              "SM-DP+ authenticateClient: malformed answer: "
-				              "smdpSigned2 is not a SmdpSigned2");
-				goto out_cancel;
-			}
-			if (f.tag == 0x01 && orsp_der_bool(f.value, &cc_required)) {
-				/* 01 01 01 is TRUE to a BER reader, and nothing in DER */
-				orsp_err_clear();
-				e = orsp_errf(ORSP_E_MALFORMED,
-				              "SM-DP+ authenticateClient: malformed answer: the "
-				              "ccRequiredFlag of smdpSigned2 is not a DER BOOLEAN "
-				              "(00 or FF)");
-				goto out_cancel;
-			}
-		}
-	}
+	/* SmdpSigned2 (t): for this session, and its ccRequiredFlag, read before anyone is asked
+	 * anything */
+	if ((e = lpa_smdp_signed2_check(t.value, tid, tid_len, &cc_required)))
+		goto out_cancel;
 	json_decref(rsp);
 	rsp = NULL;
 	progress(o, ORSP_LPA_STEP_METADATA, mp.iccid);
@@ -1183,7 +1187,7 @@ orsp_err orsp_lpa_download(orsp_lpa_card *c, const orsp_lpa_download_opts *o,
 	 * and consented to (SGP.22 §3.1.3), and the package must be for this session: both
 	 * compared before any of the package is sent. */
 	if ((e = check_bpp_metadata(bpp, bppl, meta, metal)) ||
-	    (e = check_bpp_tid(bpp, bppl, tid, tid_len)))
+	    (e = lpa_bpp_tid_check(bpp, bppl, tid, tid_len)))
 		goto out_cancel_load;
 	progress(o, ORSP_LPA_STEP_INSTALL, mp.iccid);
 	pir = malloc(4096);

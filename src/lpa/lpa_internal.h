@@ -33,11 +33,27 @@ ORSP_MUST_CHECK orsp_err lpa_undefined_error(orsp_lpa_card *c);
  * { BF23, then A0..A3 parts of TLVs }, nothing sent. ORSP_E_MALFORMED naming what is wrong. */
 ORSP_MUST_CHECK orsp_err lpa_bpp_check(const uint8_t *bpp, size_t n);
 
-/* authenticateClient's profileMetadata, a StoreMetadataRequest (download.c), into *p, *owner
- * and *has_owner (all zeroed first, profile class 2 when none is given). ORSP_E_MALFORMED for
- * what does not read, an ICCID of other than 19 or 20 digits among it. */
+/* Checks of the SM-DP+'s ES9+ answers in the download (download.c), before anything of them
+ * goes to the eUICC; each ORSP_E_MALFORMED for what does not read, ORSP_E_VERIFY for what is
+ * not this session's. Not static so that fuzz/fuzz_lpa_es9p.c reaches them.
+ * lpa_server_signed1_check: ServerSigned1 (initiateAuthentication) for session tid, echoing
+ * chal and naming fqdn (whose: where that address came from).
+ * lpa_metadata_of: profileMetadata (authenticateClient), a StoreMetadataRequest, into *p,
+ * *owner and *has_owner (all zeroed first, profile class 2 when none is given); an ICCID of
+ * other than 19 or 20 digits is malformed.
+ * lpa_smdp_signed2_check: the contents of SmdpSigned2 (authenticateClient): for session tid,
+ * its ccRequiredFlag into *cc_required (false when none).
+ * lpa_bpp_tid_check: the Bound Profile Package's InitialiseSecureChannelRequest for session
+ * tid. */
+ORSP_MUST_CHECK orsp_err lpa_server_signed1_check(const uint8_t *s1, size_t n, const uint8_t *tid,
+                                                  size_t tid_len, const uint8_t chal[16],
+                                                  const char *fqdn, const char *whose);
 ORSP_MUST_CHECK orsp_err lpa_metadata_of(const uint8_t *meta, size_t n, orsp_lpa_profile *p,
                                          orsp_lpa_operator *owner, bool *has_owner);
+ORSP_MUST_CHECK orsp_err lpa_smdp_signed2_check(orsp_slice v, const uint8_t *tid, size_t tid_len,
+                                                bool *cc_required);
+ORSP_MUST_CHECK orsp_err lpa_bpp_tid_check(const uint8_t *bpp, size_t bppl, const uint8_t *tid,
+                                           size_t tid_len);
 
 /* Room for the eUICC's answer to RetrieveNotificationsList by seqNumber: one
  * PendingNotification. */
