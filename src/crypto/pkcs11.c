@@ -377,6 +377,31 @@ static orsp_err uri_take(P11KitUri *u, struct orsp__p11_key *k, bool pin_value, 
 	return ORSP_OK;
 }
 
+/* The URI as a key load reads it into u: without white space and its pin-value into bare
+ * (URI_MAX + 1 bytes; wiped when refused there), p11-kit's parse, and the checks of its
+ * parts into k (*pin_value: a pin-value was cut out; *module: the module path). */
+static orsp_err uri_parse(const char *uri, struct orsp__p11_key *k, P11KitUri *u, char *bare,
+                          bool *pin_value, const char **module)
+{
+	orsp_err e;
+	int rc;
+
+	if ((e = uri_without_pin(uri, bare, k, pin_value))) {
+		orsp_wipe(bare, URI_MAX + 1);
+		return e;
+	}
+	/* FOR_MODULE_WITH_VERSION: without it p11-kit takes library-version for an attribute
+	 * it does not know */
+	rc = p11_kit_uri_parse(bare,
+	                       P11_KIT_URI_FOR_OBJECT_ON_TOKEN_AND_MODULE | P11_KIT_URI_FOR_SLOT |
+	                           P11_KIT_URI_FOR_MODULE_WITH_VERSION,
+	                       u);
+	if (rc != P11_KIT_URI_OK)
+		return orsp_errf(ORSP_E_USAGE, "not a PKCS#11 URI (RFC 7512): %s",
+		                 p11_kit_uri_message(rc));
+	return uri_take(u, k, *pin_value, module);
+}
+
 orsp_err orsp__p11_uri_parse(const char *uri, bool secret, char bare[4097], bool *pin_value,
                              size_t *pin_len)
 {
@@ -384,7 +409,6 @@ orsp_err orsp__p11_uri_parse(const char *uri, bool secret, char bare[4097], bool
 	P11KitUri *u;
 	const char *module = NULL, *pv;
 	orsp_err e;
-	int rc;
 
 	bare[0] = '\0';
 	*pin_value = false;
@@ -394,19 +418,7 @@ orsp_err orsp__p11_uri_parse(const char *uri, bool secret, char bare[4097], bool
 		                 URI_MAX);
 	if (!(u = p11_kit_uri_new()))
 		return orsp_errf(ORSP_E_RESOURCE, "out of memory");
-	if ((e = uri_without_pin(uri, bare, &k, pin_value)))
-		orsp_wipe(bare, 4097);
-	else {
-		rc = p11_kit_uri_parse(bare,
-		                       P11_KIT_URI_FOR_OBJECT_ON_TOKEN_AND_MODULE |
-		                           P11_KIT_URI_FOR_SLOT |
-		                           P11_KIT_URI_FOR_MODULE_WITH_VERSION,
-		                       u);
-		e = rc != P11_KIT_URI_OK
-		        ? orsp_errf(ORSP_E_USAGE, "not a PKCS#11 URI (RFC 7512): %s",
-		                    p11_kit_uri_message(rc))
-		        : uri_take(u, &k, *pin_value, &module);
-	}
+	e = uri_parse(uri, &k, u, bare, pin_value, &module);
 	*pin_len = k.pin_len;
 	if ((pv = p11_kit_uri_get_pin_value(u)) != NULL)
 		orsp_wipe((void *)(uintptr_t)pv, strlen(pv));
@@ -840,27 +852,13 @@ static orsp_err token_open(struct orsp__p11_key *k, const char *uri, ck_session_
 	char bare[URI_MAX + 1]; /* the URI without its PIN: uri_without_pin */
 	unsigned long count = 0;
 	bool pin_value = false;
-	int rc;
 	ck_rv_t rv;
 	orsp_err e;
 
 	*s = 0;
 	if (!u)
 		return orsp_errf(ORSP_E_RESOURCE, "out of memory");
-	if ((e = uri_without_pin(uri, bare, k, &pin_value)))
-		goto out;
-	/* FOR_MODULE_WITH_VERSION: without it p11-kit takes library-version for an attribute
-	 * it does not know */
-	rc = p11_kit_uri_parse(bare,
-	                       P11_KIT_URI_FOR_OBJECT_ON_TOKEN_AND_MODULE | P11_KIT_URI_FOR_SLOT |
-	                           P11_KIT_URI_FOR_MODULE_WITH_VERSION,
-	                       u);
-	if (rc != P11_KIT_URI_OK) {
-		e = orsp_errf(ORSP_E_USAGE, "not a PKCS#11 URI (RFC 7512): %s",
-		              p11_kit_uri_message(rc));
-		goto out;
-	}
-	if ((e = uri_take(u, k, pin_value, &module)))
+	if ((e = uri_parse(uri, k, u, bare, &pin_value, &module)))
 		goto out;
 	k->m = p11_kit_module_load(module, 0);
 	if (!k->m) {
