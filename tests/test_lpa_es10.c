@@ -631,13 +631,19 @@ static void test_notifications(void **state)
 	assert_int_equal(orsp_lpa_notification_remove(&x->card, 9), ORSP_E_NOT_FOUND);
 	/* malformed lists: an error, no list, no entry that is not a NotificationMetadata, a
 	 * NotificationMetadata without its fields, and a profileManagementOperation that is not a
-	 * DER BIT STRING ({07 C0}: install, enable in a set unused bit; empty) */
+	 * DER BIT STRING ({07 C0}: install, enable in a set unused bit; empty); then a mandatory
+	 * field missing: all of them, seqNumber, profileManagementOperation, notificationAddress
+	 * (listed as seqNumber 0, an empty event or address) */
 	static const char *const bad[] = {"BF2802A100",
 	                                  "BF2804A002BF2F",
 	                                  "BF2804A0023000",
 	                                  "BF2807A005BF2F02800100",
 	                                  "BF280CA00ABF2F07800101810207C0",
-	                                  "BF280AA008BF2F058001018100"};
+	                                  "BF280AA008BF2F058001018100",
+	                                  "BF2805A003BF2F00",
+	                                  "BF2810A00EBF2F0B810207800C0561612E6262",
+	                                  "BF280FA00DBF2F0A8001010C0561612E6262",
+	                                  "BF280CA00ABF2F0780010181020780"};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		reset_log(x);
 		answer(x, bad[i]);
@@ -1158,8 +1164,10 @@ static void *card_thread_run(void *arg)
 static void test_two_cards_two_threads(void **state)
 {
 	card_thread ct[2] = {
-	    {"BF2D10A00EE30C5A0A" ICCID1_EF, "BF2808A006BF2F03800105", ICCID1, 5, 0},
-	    {"BF2D10A00EE30C5A0A" ICCID2_EF, "BF2808A006BF2F03800106", ICCID2, 6, 0},
+	    {"BF2D10A00EE30C5A0A" ICCID1_EF, "BF2811A00FBF2F0C800105810207800C03612E62", ICCID1, 5,
+	     0},
+	    {"BF2D10A00EE30C5A0A" ICCID2_EF, "BF2811A00FBF2F0C800106810207800C03612E62", ICCID2, 6,
+	     0},
 	};
 	pthread_t th[2];
 	(void)state;

@@ -582,6 +582,7 @@ static orsp_err notifications_list(orsp_lpa_card *c, orsp_lpa_notification *out,
 		orsp_tlv m, f;
 		orsp_reader fr;
 		orsp_lpa_notification *no, counted;
+		unsigned seen = 0; /* the mandatory fields: seqNumber, operation, address */
 		if (orsp_der_read(&r, &m) || m.tag != 0xBF2F) {
 			e = orsp_errf(ORSP_E_MALFORMED, "card: NotificationMetadata");
 			goto out;
@@ -601,6 +602,7 @@ static orsp_err notifications_list(orsp_lpa_card *c, orsp_lpa_notification *out,
 				e = orsp_errf(ORSP_E_MALFORMED, "card: seqNumber");
 				goto out;
 			}
+			seen |= f.tag == 0x80 ? 1u : f.tag == 0x81 ? 2u : f.tag == 0x0C ? 4u : 0u;
 			if (f.tag == 0x81) {
 				/* profileManagementOperation: DER, its unused bits zero */
 				uint8_t b = 0;
@@ -624,6 +626,15 @@ static orsp_err notifications_list(orsp_lpa_card *c, orsp_lpa_notification *out,
 				lpa_text_copy(f.value, no->address, sizeof(no->address));
 			if (f.tag == 0x5A && f.value.len == 10 && orsp_iccid_decode_ef(f.value.p, no->iccid))
 				no->iccid[0] = '\0';
+		}
+		/* NotificationMetadata: seqNumber, profileManagementOperation and
+		 * notificationAddress are mandatory; without one it would be listed (and removed)
+		 * as seqNumber 0, an empty event or address the card did not give */
+		if (seen != 7) {
+			e = orsp_errf(ORSP_E_MALFORMED,
+			              "card: NotificationMetadata without its seqNumber, "
+			              "profileManagementOperation or notificationAddress");
+			goto out;
 		}
 	}
 out:
