@@ -961,11 +961,16 @@ static int profile_change(int argc, char **argv, const char *what,
 		rc = fail(&o, label, e);
 	} else if (o.json) {
 		json_ok_null(&o);
-	} else if ((known = notifications_added(&s.c, counted, before, &n)) && n) {
+	} else if ((known = notifications_added(&s.c, counted, before, &n)) && n == 1) {
 		printf(
 		    "%sd %s; a notification for the operator is pending (`openrsp lpa notification "
 		    "process` sends it)\n",
 		    what, argv[optind]);
+	} else if (known && n) {
+		/* an enable that disabled another profile: its disable notification too */
+		printf("%sd %s; %zu notifications for the operators are pending (`openrsp lpa "
+		       "notification process` sends them)\n",
+		       what, argv[optind], n);
 	} else if (known) {
 		printf("%sd %s\n", what, argv[optind]);
 	} else {

@@ -331,6 +331,10 @@ if command -v curl >/dev/null; then
 	"$B" smdp profile generate --db "$T/smdp.db" --template "$TS48" \
 		--iccid-start 8900012345678900100 --imsi-start 001010000000100 --count 6 \
 		--ppr ppr1,ppr2 >/dev/null
+	# ...and two without rules, for an enable that disables another: 89000123456789002003 and
+	# 89000123456789002011
+	"$B" smdp profile generate --db "$T/smdp.db" --template "$TS48" \
+		--iccid-start 8900012345678900200 --imsi-start 001010000000200 --count 2 >/dev/null
 	"$B" smdp serve --config "$T/smdp.conf" >"$T/port" 2>"$T/serve.log" &
 	server_pid=$!
 	for _ in $(seq 1 300); do [[ -s "$T/port" ]] && break; kill -0 "$server_pid" 2>/dev/null || break; sleep 0.1; done
@@ -536,6 +540,20 @@ sys.exit(os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]))' "$@") || rc=$?
 	else
 		bad "--ask with a long answer at the consent: rc=$rc $out"
 	fi
+	# enabling a profile while another is enabled disables that one: a notification for each
+	# profile's operator, and the message counts both (it said one)
+	ICCIDA=89000123456789002003
+	ICCIDB=89000123456789002011
+	for i in $ICCIDA $ICCIDB; do
+		run lpa profile download -a "LPA:1\$$FQDN\$$(order $i)" "${SRV[@]}"
+		[[ $rc -eq 0 ]] && ok || bad "download $i: rc=$rc $err"
+	done
+	run lpa profile enable $ICCIDA --euicc "local:$E2"
+	expect "enable: one notification" \
+		"enabled $ICCIDA; a notification for the operator is pending (\`openrsp lpa notification process\` sends it)" "$out"
+	run lpa profile enable $ICCIDB --euicc "local:$E2"
+	expect "enable disabling another: two notifications" \
+		"enabled $ICCIDB; 2 notifications for the operators are pending (\`openrsp lpa notification process\` sends them)" "$out"
 	kill "$server_pid" 2>/dev/null || true
 	wait "$server_pid" 2>/dev/null || true
 	server_pid=""
