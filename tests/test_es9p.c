@@ -2927,6 +2927,53 @@ static void test_cancel_ppr_not_allowed(void **state)
 	dl_free(&d);
 }
 
+/* SGP.22 §5.3.5: a report names the eUICC whenever the SM-DP+ knows it. For an order placed
+ * without an EID and not delivered yet, the eUICC of the session that ended it (here a cancel
+ * by the end user) is known only from that session: its EID goes into the report, as the
+ * eligibility report's does (the report went out without one). */
+static void test_unbound_reports_name_eid(void **state)
+{
+	fx *f = *state;
+	static dl d;
+	int http;
+	json_t *rsp;
+
+	order(f, NULL, "NOEID-1", NULL);
+	reinitiate(f, &d);
+	authenticate(f, &d, "NOEID-1");
+	rsp = call(f, "cancelSession", cancel_request(f, &d, 0, OID, false), &http);
+	expect_ok(rsp);
+	json_decref(rsp);
+	assert_int_equal(state_of(f), ORSP_SMDP_ERROR);
+	assert_int_equal(count_of(f, "SELECT count(*) FROM smdp_progress WHERE point_id = 3 AND"
+	                             " success = 0 AND eid = '" EID "'"),
+	                 1);
+	dl_free(&d);
+}
+
+/* The same for the report of the confirmation code retries (5) used up (point 2). */
+static void test_unbound_cc_report_names_eid(void **state)
+{
+	fx *f = *state;
+	static dl d;
+	int http;
+
+	order(f, NULL, "NOEID-2", "4321");
+	reinitiate(f, &d);
+	authenticate(f, &d, "NOEID-2");
+	for (int i = 0; i < 4; i++)
+		expect_fail(call(f, "getBoundProfilePackage",
+		                 gbpp_request(f, &d, "0000", true, false), &http),
+		            "8.2.7", "3.8");
+	expect_fail(
+	    call(f, "getBoundProfilePackage", gbpp_request(f, &d, "0000", true, false), &http),
+	    "8.2.7", "6.4");
+	assert_int_equal(count_of(f, "SELECT count(*) FROM smdp_progress WHERE point_id = 2 AND"
+	                             " success = 0 AND eid = '" EID "'"),
+	                 1);
+	dl_free(&d);
+}
+
 /* reason is mandatory in euiccCancelSessionSigned: one left out, negative or empty is
  * 1.2/2.1 and changes nothing (it was taken as undefinedReason (127), which after delivery
  * reopened the profile as postponed does); the session is still there for a proper cancel. */
@@ -4528,12 +4575,12 @@ static void hold_point(int point)
 
 orsp_err __real_orsp_smdp_get(orsp_smdp *s, const char *iccid, orsp_smdp_profile *out);
 orsp_err __wrap_orsp_smdp_get(orsp_smdp *s, const char *iccid, orsp_smdp_profile *out);
-orsp_err __real_smdp_check_cc(orsp_smdp *s, const char *tid_hex, const char *matching_id,
-                              const orsp_smdp_profile *seen, const uint8_t hash_cc[32],
-                              const uint8_t *tid, size_t tid_len);
-orsp_err __wrap_smdp_check_cc(orsp_smdp *s, const char *tid_hex, const char *matching_id,
-                              const orsp_smdp_profile *seen, const uint8_t hash_cc[32],
-                              const uint8_t *tid, size_t tid_len);
+orsp_err __real_smdp_check_cc(orsp_smdp *s, const char *tid_hex, const char *eid,
+                              const char *matching_id, const orsp_smdp_profile *seen,
+                              const uint8_t hash_cc[32], const uint8_t *tid, size_t tid_len);
+orsp_err __wrap_smdp_check_cc(orsp_smdp *s, const char *tid_hex, const char *eid,
+                              const char *matching_id, const orsp_smdp_profile *seen,
+                              const uint8_t hash_cc[32], const uint8_t *tid, size_t tid_len);
 
 orsp_err __wrap_orsp_smdp_get(orsp_smdp *s, const char *iccid, orsp_smdp_profile *out)
 {
@@ -4541,12 +4588,12 @@ orsp_err __wrap_orsp_smdp_get(orsp_smdp *s, const char *iccid, orsp_smdp_profile
 	return __real_orsp_smdp_get(s, iccid, out);
 }
 
-orsp_err __wrap_smdp_check_cc(orsp_smdp *s, const char *tid_hex, const char *matching_id,
-                              const orsp_smdp_profile *seen, const uint8_t hash_cc[32],
-                              const uint8_t *tid, size_t tid_len)
+orsp_err __wrap_smdp_check_cc(orsp_smdp *s, const char *tid_hex, const char *eid,
+                              const char *matching_id, const orsp_smdp_profile *seen,
+                              const uint8_t hash_cc[32], const uint8_t *tid, size_t tid_len)
 {
 	hold_point(HOLD_CC_CHECK);
-	return __real_smdp_check_cc(s, tid_hex, matching_id, seen, hash_cc, tid, tid_len);
+	return __real_smdp_check_cc(s, tid_hex, eid, matching_id, seen, hash_cc, tid, tid_len);
 }
 
 static void *race_main(void *arg)
@@ -5532,6 +5579,8 @@ int main(void)
 	                                    teardown),
 	    cmocka_unit_test_setup_teardown(test_cancel_session, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_cancel_ppr_not_allowed, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_unbound_reports_name_eid, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_unbound_cc_report_names_eid, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_unverified_bounded, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_gbpp_order_expired, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_order_expired_after_sweep, setup, teardown),

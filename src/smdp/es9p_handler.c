@@ -1798,7 +1798,7 @@ static orsp_err get_bound_profile_package(ctx *c)
 			e = fail(c, ES9P_CC_MISSING, NULL);
 			goto out;
 		}
-		e = smdp_check_cc(c->s, tid_hex, se.mid, &prof, hash_cc, tid, tid_len);
+		e = smdp_check_cc(c->s, tid_hex, se.eid, se.mid, &prof, hash_cc, tid, tid_len);
 		if (e && e != ORSP_E_VERIFY && e != ORSP_E_POLICY && e != ORSP_E_STATE &&
 		    e != ORSP_E_NOT_FOUND)
 			goto out; /* the store failed (a busy database, a stored code that does
@@ -2519,11 +2519,12 @@ static orsp_err cancel_session(ctx *c)
 		e = orsp_smdp_get(c->s, se.iccid, &p);
 		if (!e && order_of_session(&p, &se)) {
 			if (reason == 0 || reason == 3)
-				e = orsp_smdp_mark_error(
+				e = smdp_mark_error_eid(
 				    c->s, se.iccid,
 				    reason == 0 ? ORSP_SMDP_FAIL_REJECTED : ORSP_SMDP_FAIL_PPR,
 				    reason == 0 ? "cancelled: end user rejection"
-				                : "cancelled: PPR not allowed");
+				                : "cancelled: PPR not allowed",
+				    se.eid);
 			else if (p.state == ORSP_SMDP_DOWNLOADED && se.step == S_BPP) {
 				/* postponed after this session's delivery: the eUICC dropped the
 				 * package; downloadable again, as before the delivery (unless

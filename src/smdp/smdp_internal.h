@@ -97,14 +97,21 @@ ORSP_MUST_CHECK orsp_err smdp_es9p_end_order_sessions(orsp_db *db, const char *i
  * delivered; not ended, superseded or deleted), read in the caller's transaction on db. */
 ORSP_MUST_CHECK orsp_err smdp_es9p_session_open(orsp_db *db, const char *tid_hex, bool *open);
 
-/* orsp_smdp_check_cc for the request of ES9+ session tid_hex (NULL: none), which must still
+/* orsp_smdp_mark_error for the request of an ES9+ session of eUICC eid (NULL: none known):
+ * the operator's report names that eUICC also when the profile is bound to none yet. */
+ORSP_MUST_CHECK orsp_err smdp_mark_error_eid(orsp_smdp *s, const char *iccid, orsp_smdp_failure why,
+                                             const char *detail, const char *eid);
+
+/* orsp_smdp_check_cc for the request of ES9+ session tid_hex (NULL: none) of eUICC eid (NULL:
+ * none known; named in the operator's report when the retries run out), which must still
  * be open (smdp_es9p_session_open) in the check's transaction: ORSP_E_NOT_FOUND if it has
  * ended, nothing counted. ES2+ cancelOrder ends the sessions of its order, and an order
  * placed again under the same matching ID is Released with no package counted, as the
  * ended session saw its own: without this read such a session's wrong code would count
  * on the new order. */
-ORSP_MUST_CHECK orsp_err smdp_check_cc(orsp_smdp *s, const char *tid_hex, const char *matching_id,
-                                       const orsp_smdp_profile *seen, const uint8_t hash_cc[32],
-                                       const uint8_t *tid, size_t tid_len);
+ORSP_MUST_CHECK orsp_err smdp_check_cc(orsp_smdp *s, const char *tid_hex, const char *eid,
+                                       const char *matching_id, const orsp_smdp_profile *seen,
+                                       const uint8_t hash_cc[32], const uint8_t *tid,
+                                       size_t tid_len);
 
 #endif

@@ -287,6 +287,9 @@ typedef struct progress_note {
 	const char *subject, *reason;
 	const uint8_t *result; /* resultData (the installation result), result_len bytes */
 	size_t result_len;
+	/* the eUICC of the event when the profile is bound to none yet (NULL: none known):
+	 * SGP.22 §5.3.5 wants the EID whenever the SM-DP+ has it */
+	const char *eid;
 } progress_note;
 
 /* The largest installation result a report carries (a PIR is about 200 bytes; SGP.22's
@@ -763,7 +766,7 @@ static orsp_err set_state_note(orsp_smdp *s, orsp_smdp_profile *p, orsp_smdp_eve
 	            orsp_smdp_state_name(next), detail);
 	if (!err) {
 		progress_note n = note ? *note : progress_of(ev);
-		err = queue_progress(s, p, NULL, &n, detail);
+		err = queue_progress(s, p, n.eid, &n, detail);
 	}
 	if (!err)
 		p->state = next;
@@ -1640,18 +1643,31 @@ orsp_err orsp_smdp_reopen(orsp_smdp *s, const char *iccid, const char *detail)
 orsp_err orsp_smdp_mark_error(orsp_smdp *s, const char *iccid, orsp_smdp_failure why,
                               const char *detail)
 {
+	return smdp_mark_error_eid(s, iccid, why, detail, NULL);
+}
+
+orsp_err smdp_mark_error_eid(orsp_smdp *s, const char *iccid, orsp_smdp_failure why,
+                             const char *detail, const char *eid)
+{
+	progress_note n;
+
 	switch (why) {
 	case ORSP_SMDP_FAIL_INSTALL:
 		return simple_event(s, iccid, ORSP_SMDP_EV_PIR_FAIL, "", detail);
 	case ORSP_SMDP_FAIL_RETRIES:
-		return simple_event_note(s, iccid, ORSP_SMDP_EV_FAIL, "", detail,
-		                         &RETRIES_EXHAUSTED);
+		n = RETRIES_EXHAUSTED;
+		break;
 	case ORSP_SMDP_FAIL_REJECTED:
-		return simple_event_note(s, iccid, ORSP_SMDP_EV_FAIL, "", detail, &USER_REJECTED);
+		n = USER_REJECTED;
+		break;
 	case ORSP_SMDP_FAIL_PPR:
-		return simple_event_note(s, iccid, ORSP_SMDP_EV_FAIL, "", detail, &PPR_REFUSED);
+		n = PPR_REFUSED;
+		break;
+	default:
+		return orsp_errf(ORSP_E_USAGE, "unknown failure %d", (int)why);
 	}
-	return orsp_errf(ORSP_E_USAGE, "unknown failure %d", (int)why);
+	n.eid = eid;
+	return simple_event_note(s, iccid, ORSP_SMDP_EV_FAIL, "", detail, &n);
 }
 
 orsp_err orsp_smdp_mark_pir(orsp_smdp *s, const char *iccid, const char *matching_id,
@@ -1752,10 +1768,10 @@ orsp_err orsp_smdp_get(orsp_smdp *s, const char *iccid, orsp_smdp_profile *out)
 orsp_err orsp_smdp_check_cc(orsp_smdp *s, const char *matching_id, const orsp_smdp_profile *seen,
                             const uint8_t hash_cc[32], const uint8_t *tid, size_t tid_len)
 {
-	return smdp_check_cc(s, NULL, matching_id, seen, hash_cc, tid, tid_len);
+	return smdp_check_cc(s, NULL, NULL, matching_id, seen, hash_cc, tid, tid_len);
 }
 
-orsp_err smdp_check_cc(orsp_smdp *s, const char *tid_hex, const char *matching_id,
+orsp_err smdp_check_cc(orsp_smdp *s, const char *tid_hex, const char *eid, const char *matching_id,
                        const orsp_smdp_profile *seen, const uint8_t hash_cc[32], const uint8_t *tid,
                        size_t tid_len)
 {
@@ -1841,8 +1857,10 @@ orsp_err smdp_check_cc(orsp_smdp *s, const char *tid_hex, const char *matching_i
 	if (err)
 		goto out;
 	if (p.cc_attempts >= p.cc_limit) {
+		progress_note n = CC_EXHAUSTED;
+		n.eid = eid;
 		err = set_state_note(s, &p, ORSP_SMDP_EV_FAIL, "",
-		                     "confirmation code retries exhausted", &CC_EXHAUSTED);
+		                     "confirmation code retries exhausted", &n);
 		result = ORSP_E_POLICY;
 	} else {
 		err = audit(s, "checkCc", p.iccid, orsp_smdp_state_name(p.state),
