@@ -141,6 +141,20 @@ out:
 	return orsp_db_commit(db);
 }
 
+/* The module's schema version in *have; ORSP_E_STATE when a newer program migrated it
+ * (more than the n steps this one knows). */
+static orsp_err schema_known(orsp_db *db, const char *module, size_t n, int *have)
+{
+	orsp_err err = orsp_db_schema_version(db, module, have);
+	if (err)
+		return err;
+	if (*have > (int)n)
+		return orsp_errf(ORSP_E_STATE,
+		                 "%s schema version %d is newer than this program (knows %zu)",
+		                 module, *have, n);
+	return ORSP_OK;
+}
+
 orsp_err orsp_db_migrate(orsp_db *db, const char *module, const orsp_migration *migrations,
                          size_t n)
 {
@@ -157,13 +171,9 @@ orsp_err orsp_db_migrate(orsp_db *db, const char *module, const orsp_migration *
 
 	/* A database a newer program migrated is refused before anything is written to it,
 	 * its journal mode included (the switch to WAL is written into the file's header). */
-	err = orsp_db_schema_version(db, module, &have);
+	err = schema_known(db, module, n, &have);
 	if (err)
 		return err;
-	if (have > (int)n)
-		return orsp_errf(ORSP_E_STATE,
-		                 "%s schema version %d is newer than this program (knows %zu)",
-		                 module, have, n);
 	err = orsp__db_use_wal(db);
 	if (err)
 		return err;
@@ -182,13 +192,9 @@ orsp_err orsp_db_migrate(orsp_db *db, const char *module, const orsp_migration *
 	if (err)
 		return err;
 
-	err = orsp_db_schema_version(db, module, &have);
+	err = schema_known(db, module, n, &have);
 	if (err)
 		return err;
-	if (have > (int)n)
-		return orsp_errf(ORSP_E_STATE,
-		                 "%s schema version %d is newer than this program (knows %zu)",
-		                 module, have, n);
 	for (size_t i = (size_t)have; i < n; i++) {
 		err = apply_one(db, module, &migrations[i]);
 		if (err)
