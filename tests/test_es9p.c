@@ -2767,6 +2767,15 @@ static json_t *cancel_request(fx *f, dl *d, int reason, const char *oid_dotted, 
 	return req;
 }
 
+/* The eUICC's signed cancelSession of d's session, reason postponed: accepted. */
+static void cancel_postponed(fx *f, dl *d)
+{
+	int http;
+	json_t *rsp = call(f, "cancelSession", cancel_request(f, d, 1, OID, false), &http);
+	expect_ok(rsp);
+	json_decref(rsp);
+}
+
 /* Every delivery counts on the profile's counter: a new binding is not forgotten when a
  * cancelSession (postponed) reopens the profile and ends its session, so with limit 2 a
  * first delivery, a new binding and a reopen leave no third delivery (the counter was the
@@ -2776,7 +2785,6 @@ static void test_download_limit_after_reopen(void **state)
 	fx *f = *state;
 	static dl d;
 	int http;
-	json_t *rsp;
 
 	order_limit(f, EID, "LIMIT-3", NULL, 2);
 	reinitiate(f, &d);
@@ -2784,9 +2792,7 @@ static void test_download_limit_after_reopen(void **state)
 	get_bpp(f, &d, NULL, true);
 	get_bpp(f, &d, NULL, true);
 	assert_int_equal(download_attempts_of(f), 2);
-	rsp = call(f, "cancelSession", cancel_request(f, &d, 1, OID, false), &http);
-	expect_ok(rsp);
-	json_decref(rsp);
+	cancel_postponed(f, &d);
 	assert_int_equal(state_of(f), ORSP_SMDP_RELEASED);
 	assert_int_equal(download_attempts_of(f), 2);
 	reinitiate(f, &d);
@@ -2982,7 +2988,6 @@ static void test_cancel_without_reason(void **state)
 	fx *f = *state;
 	static dl d;
 	int http;
-	json_t *rsp;
 	static const int bad[] = {CANCEL_NO_REASON, CANCEL_NEGATIVE_REASON, CANCEL_EMPTY_REASON};
 
 	order(f, EID, "CANCEL-2", NULL);
@@ -2997,9 +3002,7 @@ static void test_cancel_without_reason(void **state)
 		assert_int_equal(count_of(f, "SELECT count(*) FROM es9p_session WHERE step = 3"),
 		                 1);
 	}
-	rsp = call(f, "cancelSession", cancel_request(f, &d, 1, OID, false), &http);
-	expect_ok(rsp);
-	json_decref(rsp);
+	cancel_postponed(f, &d);
 	assert_int_equal(state_of(f), ORSP_SMDP_RELEASED);
 	dl_free(&d);
 }
@@ -3012,7 +3015,7 @@ static void test_cancel_error_answer(void **state)
 	fx *f = *state;
 	static dl d;
 	int http;
-	json_t *rsp, *req = json_object();
+	json_t *req = json_object();
 	static const uint8_t csr[] = {0xBF, 0x41, 0x03, 0x81, 0x01, 0x05};
 
 	order(f, EID, "CANCEL-4", NULL);
@@ -3023,9 +3026,7 @@ static void test_cancel_error_answer(void **state)
 	put_b64(req, "cancelSessionResponse", csr, sizeof(csr));
 	expect_fail(call(f, "cancelSession", req, &http), "8.1", "4.2");
 	assert_int_equal(count_of(f, "SELECT count(*) FROM es9p_session WHERE step = 2"), 1);
-	rsp = call(f, "cancelSession", cancel_request(f, &d, 1, OID, false), &http);
-	expect_ok(rsp);
-	json_decref(rsp);
+	cancel_postponed(f, &d);
 	assert_int_equal(state_of(f), ORSP_SMDP_RELEASED);
 	dl_free(&d);
 }
@@ -3041,7 +3042,6 @@ static void test_result_after_keyset_removed(void **state)
 	fx *f = *state;
 	static dl d;
 	int http;
-	json_t *rsp;
 	static const char gone[] = "UPDATE es9p_session SET keyset = 1";
 
 	download_all(f, &d, "KEYSET-GONE-1");
@@ -3049,9 +3049,7 @@ static void test_result_after_keyset_removed(void **state)
 	expect_fail(
 	    call(f, "getBoundProfilePackage", gbpp_request(f, &d, NULL, true, false), &http),
 	    "8.10.1", "3.9");
-	rsp = call(f, "cancelSession", cancel_request(f, &d, 1, OID, false), &http);
-	expect_ok(rsp);
-	json_decref(rsp);
+	cancel_postponed(f, &d);
 	assert_int_equal(state_of(f), ORSP_SMDP_RELEASED);
 	reinitiate(f, &d);
 	authenticate(f, &d, "KEYSET-GONE-1");
@@ -3885,9 +3883,7 @@ static void test_postponed_after_delivery(void **state)
 	reinitiate(f, &d);
 	authenticate(f, &d, "POSTPONE-1");
 	get_bpp(f, &d, NULL, true);
-	rsp = call(f, "cancelSession", cancel_request(f, &d, 1, OID, false), &http);
-	expect_ok(rsp);
-	json_decref(rsp);
+	cancel_postponed(f, &d);
 	assert_int_equal(orsp_smdp_get(f->s, f->prof.iccid, &p), ORSP_OK);
 	assert_int_equal(p.state, ORSP_SMDP_RELEASED);
 	assert_int_equal(p.download_attempts, 1);
@@ -3909,7 +3905,6 @@ static void test_cancel_after_ttl(void **state)
 	fx *f = *state;
 	static dl d;
 	int http;
-	json_t *rsp;
 	orsp_smdp_profile p;
 
 	order(f, EID, "CANCEL-TTL", NULL);
@@ -3928,9 +3923,7 @@ static void test_cancel_after_ttl(void **state)
 	expect_fail(
 	    call(f, "getBoundProfilePackage", gbpp_request(f, &d, NULL, true, false), &http),
 	    "8.10.1", "3.9");
-	rsp = call(f, "cancelSession", cancel_request(f, &d, 1, OID, false), &http);
-	expect_ok(rsp);
-	json_decref(rsp);
+	cancel_postponed(f, &d);
 	assert_int_equal(orsp_smdp_get(f->s, f->prof.iccid, &p), ORSP_OK);
 	assert_int_equal(p.state, ORSP_SMDP_RELEASED);
 	expect_fail(call(f, "cancelSession", cancel_request(f, &d, 1, OID, false), &http), "8.10.1",
