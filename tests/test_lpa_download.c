@@ -1589,53 +1589,98 @@ static void test_server_url_trailing_slash(void **state)
 	x->route.base_url = x->base;
 }
 
+/* A DPtls-like server key and the SGP.26 NIST CI that issues its certificates (tls_minted). */
+typedef struct tls_minted {
+	char cert_path[512], key_path[512], ci_path[512];
+	EVP_PKEY *ci_key, *k;
+	X509 *ci;
+} tls_minted;
+
+static void tls_minted_init(tls_minted *m, const char *tmp_name)
+{
+	const char *dir = test_tmpdir(tmp_name);
+	FILE *f;
+
+	m->ci_key = certmint_key_load("sgp26/CertificateIssuer/SK_CI_ECDSA_NIST.pem");
+	m->ci = certmint_cert_load("sgp26/CertificateIssuer/CERT_CI_ECDSA_NIST.der");
+	m->k = certmint_key_new("prime256v1");
+	assert_non_null(m->ci_key);
+	assert_non_null(m->ci);
+	snprintf(m->cert_path, sizeof(m->cert_path), "%s/tls.pem", dir);
+	snprintf(m->key_path, sizeof(m->key_path), "%s/tls.key", dir);
+	f = fopen(m->key_path, "w");
+	assert_non_null(f);
+	PEM_write_PrivateKey(f, m->k, NULL, NULL, 0, NULL, NULL);
+	fclose(f);
+	snprintf(m->ci_path, sizeof(m->ci_path), "%s",
+	         test_vector_path("sgp26/CertificateIssuer/CERT_CI_ECDSA_NIST.pem"));
+}
+
+static void tls_minted_free(tls_minted *m)
+{
+	X509_free(m->ci);
+	EVP_PKEY_free(m->k);
+	EVP_PKEY_free(m->ci_key);
+}
+
+/* The server restarted with a certificate minted from spec (by m's CI, for m's key), and
+ * the LPA to trust m's CI (--ca) and reach it as THALES_FQDN; nothing counted yet. */
+static void tls_minted_serve(fx *x, tls_minted *m, const certmint_spec *spec)
+{
+	X509 *leaf = certmint_issue(spec, m->k, m->ci, m->ci_key);
+	FILE *f;
+
+	assert_non_null(leaf);
+	f = fopen(m->cert_path, "w");
+	assert_non_null(f);
+	PEM_write_X509(f, leaf);
+	fclose(f);
+	X509_free(leaf);
+	orsp_http_server_stop(x->srv, 1000);
+	x->srv = NULL;
+	assert_int_equal(start_server(x, m->cert_path, m->key_path), ORSP_OK);
+	x->route.base_url = x->base;
+	x->route.fqdn = THALES_FQDN;
+	x->server.ca_file = m->ci_path;
+	x->server.insecure = false;
+	x->smdp.n = 0;
+	x->card.n = 0;
+	assert_int_equal(orsp_lpa_ac_parse("1$" THALES_FQDN "$X", &x->ac), ORSP_OK);
+}
+
+/* tls_minted_serve, and a download through it: refused (ORSP_E_VERIFY) before any request
+ * reached the server or AuthenticateServer the card. The detail is the caller's to judge. */
+static void tls_minted_refused(fx *x, tls_minted *m, const certmint_spec *spec)
+{
+	char iccid[21];
+
+	tls_minted_serve(x, m, spec);
+	assert_int_equal(run(x, NULL, iccid), ORSP_E_VERIFY);
+	assert_int_equal(x->smdp.n, 0); /* no request reached the server */
+	assert_false(card_saw(x, 0xBF38));
+}
+
 /* HTTPS: a DPtls certificate for the Thales address (whose ServerSigned1 the server answers)
  * issued now by the SGP.26 test CI; the LPA trusts the SGP.26 CI certificate file. */
 static void test_tls(void **state)
 {
 	fx *x = *state;
-	char iccid[21], cert_path[512], key_path[512], ci_path[512], root_path[512];
-	const char *dir = test_tmpdir("lpa_tls");
-	EVP_PKEY *ci_key = certmint_key_load("sgp26/CertificateIssuer/SK_CI_ECDSA_NIST.pem");
-	X509 *ci = certmint_cert_load("sgp26/CertificateIssuer/CERT_CI_ECDSA_NIST.der");
-	EVP_PKEY *k = certmint_key_new("prime256v1");
+	char iccid[21], root_path[512];
 	certmint_spec spec = {.subject = "/O=RSPTEST/CN=" THALES_FQDN,
 	                      .serial = 77,
 	                      .policy = "2.23.146.1.2.1.3", /* DPtls */
 	                      .key_usage = "critical,digitalSignature",
 	                      .ext_key_usage = "serverAuth",
 	                      .san = "DNS:" THALES_FQDN};
-	X509 *leaf;
-	FILE *f;
+	tls_minted m;
 
-	assert_non_null(ci_key);
-	assert_non_null(ci);
-	leaf = certmint_issue(&spec, k, ci, ci_key);
-	assert_non_null(leaf);
-	snprintf(cert_path, sizeof(cert_path), "%s/tls.pem", dir);
-	snprintf(key_path, sizeof(key_path), "%s/tls.key", dir);
-	f = fopen(cert_path, "w");
-	assert_non_null(f);
-	PEM_write_X509(f, leaf);
-	fclose(f);
-	f = fopen(key_path, "w");
-	assert_non_null(f);
-	PEM_write_PrivateKey(f, k, NULL, NULL, 0, NULL, NULL);
-	fclose(f);
-	orsp_http_server_stop(x->srv, 1000);
-	assert_int_equal(start_server(x, cert_path, key_path), ORSP_OK);
-	x->route.base_url = x->base;
-	/* test_vector_path returns a static buffer: keep copies */
-	snprintf(ci_path, sizeof(ci_path), "%s",
-	         test_vector_path("sgp26/CertificateIssuer/CERT_CI_ECDSA_NIST.pem"));
+	tls_minted_init(&m, "lpa_tls");
+	tls_minted_serve(x, &m, &spec);
+	/* test_vector_path returns a static buffer: keep a copy */
 	snprintf(root_path, sizeof(root_path), "%s",
 	         test_vector_path("sgp22/es9p/gsma_rsp2_root_ci1.pem"));
-	x->server.ca_file = ci_path;
-	x->server.insecure = false;
 
 	/* the right name: the exchange gets through TLS */
-	x->route.fqdn = THALES_FQDN;
-	assert_int_equal(orsp_lpa_ac_parse("1$" THALES_FQDN "$X", &x->ac), ORSP_OK);
 	assert_int_equal(run(x, NULL, iccid), ORSP_OK);
 	assert_string_equal(x->smdp.calls[0], "initiateAuthentication");
 
@@ -1669,10 +1714,7 @@ static void test_tls(void **state)
 	assert_null(strstr(orsp_err_detail(), "not for"));
 	assert_int_equal(x->smdp.n, 0);
 
-	X509_free(leaf);
-	X509_free(ci);
-	EVP_PKEY_free(k);
-	EVP_PKEY_free(ci_key);
+	tls_minted_free(&m);
 }
 
 /* An answer is JSON by its Content-Type (application/json, parameters allowed: osmo-smdpp
@@ -1729,23 +1771,9 @@ static void test_tls_not_dptls(void **state)
 	     "no DNS subjectAltName matches " THALES_FQDN},
 	};
 	fx *x = *state;
-	char iccid[21], cert_path[512], key_path[512], ci_path[512];
-	const char *dir = test_tmpdir("lpa_tls_dptls");
-	EVP_PKEY *ci_key = certmint_key_load("sgp26/CertificateIssuer/SK_CI_ECDSA_NIST.pem");
-	X509 *ci = certmint_cert_load("sgp26/CertificateIssuer/CERT_CI_ECDSA_NIST.der");
-	EVP_PKEY *k = certmint_key_new("prime256v1");
-	FILE *f;
+	tls_minted m;
 
-	assert_non_null(ci_key);
-	assert_non_null(ci);
-	snprintf(cert_path, sizeof(cert_path), "%s/tls.pem", dir);
-	snprintf(key_path, sizeof(key_path), "%s/tls.key", dir);
-	f = fopen(key_path, "w");
-	assert_non_null(f);
-	PEM_write_PrivateKey(f, k, NULL, NULL, 0, NULL, NULL);
-	fclose(f);
-	snprintf(ci_path, sizeof(ci_path), "%s",
-	         test_vector_path("sgp26/CertificateIssuer/CERT_CI_ECDSA_NIST.pem"));
+	tls_minted_init(&m, "lpa_tls_dptls");
 	for (size_t i = 0; i < ORSP_ARRAY_LEN(t); i++) {
 		certmint_spec spec = {.subject = "/O=RSPTEST/CN=" THALES_FQDN,
 		                      .serial = 78 + (long)i,
@@ -1753,33 +1781,12 @@ static void test_tls_not_dptls(void **state)
 		                      .key_usage = "critical,digitalSignature",
 		                      .ext_key_usage = "serverAuth",
 		                      .san = t[i].san};
-		X509 *leaf = certmint_issue(&spec, k, ci, ci_key);
-		assert_non_null(leaf);
-		f = fopen(cert_path, "w");
-		assert_non_null(f);
-		PEM_write_X509(f, leaf);
-		fclose(f);
-		X509_free(leaf);
-		orsp_http_server_stop(x->srv, 1000);
-		x->srv = NULL;
-		assert_int_equal(start_server(x, cert_path, key_path), ORSP_OK);
-		x->route.base_url = x->base;
-		x->route.fqdn = THALES_FQDN;
-		x->server.ca_file = ci_path;
-		x->server.insecure = false;
-		x->smdp.n = 0;
-		x->card.n = 0;
-		assert_int_equal(orsp_lpa_ac_parse("1$" THALES_FQDN "$X", &x->ac), ORSP_OK);
-		assert_int_equal(run(x, NULL, iccid), ORSP_E_VERIFY);
+		tls_minted_refused(x, &m, &spec);
 		if (!strstr(orsp_err_detail(), "the server's certificate: ") ||
 		    !strstr(orsp_err_detail(), t[i].detail))
 			fail_msg("case %zu: %s", i, orsp_err_detail());
-		assert_int_equal(x->smdp.n, 0); /* no request reached the server */
-		assert_false(card_saw(x, 0xBF38));
 	}
-	X509_free(ci);
-	EVP_PKEY_free(k);
-	EVP_PKEY_free(ci_key);
+	tls_minted_free(&m);
 }
 
 /* A DPtls certificate that chains to --ca and names the address but is outside its validity
@@ -1804,23 +1811,9 @@ static void test_tls_expired(void **state)
 	     "(extendedKeyUsage without serverAuth): check the server"},
 	};
 	fx *x = *state;
-	char iccid[21], cert_path[512], key_path[512], ci_path[512];
-	const char *dir = test_tmpdir("lpa_tls_expired");
-	EVP_PKEY *ci_key = certmint_key_load("sgp26/CertificateIssuer/SK_CI_ECDSA_NIST.pem");
-	X509 *ci = certmint_cert_load("sgp26/CertificateIssuer/CERT_CI_ECDSA_NIST.der");
-	EVP_PKEY *k = certmint_key_new("prime256v1");
-	FILE *f;
+	tls_minted m;
 
-	assert_non_null(ci_key);
-	assert_non_null(ci);
-	snprintf(cert_path, sizeof(cert_path), "%s/tls.pem", dir);
-	snprintf(key_path, sizeof(key_path), "%s/tls.key", dir);
-	f = fopen(key_path, "w");
-	assert_non_null(f);
-	PEM_write_PrivateKey(f, k, NULL, NULL, 0, NULL, NULL);
-	fclose(f);
-	snprintf(ci_path, sizeof(ci_path), "%s",
-	         test_vector_path("sgp26/CertificateIssuer/CERT_CI_ECDSA_NIST.pem"));
+	tls_minted_init(&m, "lpa_tls_expired");
 	for (size_t i = 0; i < ORSP_ARRAY_LEN(t); i++) {
 		certmint_spec spec = {.subject = "/O=RSPTEST/CN=" THALES_FQDN,
 		                      .serial = 90 + (long)i,
@@ -1830,34 +1823,13 @@ static void test_tls_expired(void **state)
 		                      .key_usage = "critical,digitalSignature",
 		                      .ext_key_usage = t[i].eku,
 		                      .san = "DNS:" THALES_FQDN};
-		X509 *leaf = certmint_issue(&spec, k, ci, ci_key);
-		assert_non_null(leaf);
-		f = fopen(cert_path, "w");
-		assert_non_null(f);
-		PEM_write_X509(f, leaf);
-		fclose(f);
-		X509_free(leaf);
-		orsp_http_server_stop(x->srv, 1000);
-		x->srv = NULL;
-		assert_int_equal(start_server(x, cert_path, key_path), ORSP_OK);
-		x->route.base_url = x->base;
-		x->route.fqdn = THALES_FQDN;
-		x->server.ca_file = ci_path;
-		x->server.insecure = false;
-		x->smdp.n = 0;
-		x->card.n = 0;
-		assert_int_equal(orsp_lpa_ac_parse("1$" THALES_FQDN "$X", &x->ac), ORSP_OK);
-		assert_int_equal(run(x, NULL, iccid), ORSP_E_VERIFY);
+		tls_minted_refused(x, &m, &spec);
 		if (!strstr(orsp_err_detail(), t[i].detail) ||
 		    !strstr(orsp_err_detail(), t[i].advice) ||
 		    strstr(orsp_err_detail(), "check --ca"))
 			fail_msg("case %zu: %s", i, orsp_err_detail());
-		assert_int_equal(x->smdp.n, 0); /* no request reached the server */
-		assert_false(card_saw(x, 0xBF38));
 	}
-	X509_free(ci);
-	EVP_PKEY_free(k);
-	EVP_PKEY_free(ci_key);
+	tls_minted_free(&m);
 }
 
 static void test_notifications(void **state)
