@@ -135,7 +135,7 @@ int bench_e2e(int argc, char **argv)
 	}
 	const char *const eid_list[] = {eid};
 	if ((e = orsp_smdp_config_load(conf, &cfg)) ||
-	    (e = bench_smdp_inventory(&cfg.svc, db, eid_list, 1, cycles, NULL, NULL)) ||
+	    (e = bench_smdp_inventory(&cfg.svc, db, eid_list, 1, cycles, NULL, NULL, NULL)) ||
 	    (e = orsp_smdp_server_start(&cfg, &srv)) || (e = orsp_euicc_host_open(edir, &host)) ||
 	    (e = orsp_lpa_transport_apdu(orsp_euicc_host_apdu(host), &t)) ||
 	    (e = orsp_lpa_card_open(&card, &t)))

@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -36,6 +37,16 @@
 #define OID "2.999.10"
 #define P 4096
 #define MID_MAX 64 /* a matching ID pattern, in bytes */
+
+/* Set by SIGINT, SIGTERM or SIGHUP (cli_stop_on_signals): every phase of a run stops at its
+ * next step, and the run ends as any failed one does, its server stopped and its throw-away
+ * directory removed. */
+static volatile sig_atomic_t *stopped;
+
+static orsp_err stop_error(void)
+{
+	return orsp_errf(ORSP_E_STATE, "stopped by a signal");
+}
 
 enum {
 	OPT_DOWNLOADS = CLI_OPT_CMD,
@@ -334,7 +345,7 @@ static void *client_main(void *arg)
 	}
 	for (size_t i = 0; i < c->count; i++) {
 		double t = bench_now_s();
-		c->err = download(c, h, c->first + i);
+		c->err = *stopped ? stop_error() : download(c, h, c->first + i);
 		if (c->err) {
 			orsp_err_detail_copy(c->detail, sizeof(c->detail));
 			break;
@@ -409,8 +420,12 @@ static pid_t start_server(const char *conf, uint16_t *port)
 
 	if (pipe(fd) != 0)
 		return -1;
+	pid_t parent = getpid();
 	pid = fork();
 	if (pid == 0) {
+		/* a bench that dies (SIGKILL) takes its server with it */
+		if (prctl(PR_SET_PDEATHSIG, SIGTERM) != 0 || getppid() != parent)
+			_exit(127);
 		/* The server's log (one line per request) goes nowhere, as writing it would weigh
 		 * on the figures; ORSP_BENCH_SERVER_LOG=1 leaves it on the bench's stderr, and a
 		 * path (holding a '/') writes it to that file (make test-tsan: a race report of the
@@ -519,7 +534,7 @@ static double refused_request_s(const char *base, const char *ca, const char *fq
 	if (orsp_http_client_new(&o, &h) != ORSP_OK || !refused_once(h, url))
 		goto out;
 	cpu0 = proc_cpu_s(srv, &sys0);
-	for (i = 0; i < n && refused_once(h, url); i++)
+	for (i = 0; i < n && !*stopped && refused_once(h, url); i++)
 		;
 	cpu1 = proc_cpu_s(srv, &sys1);
 	if (i == n && cpu0 >= 0 && cpu1 >= cpu0) {
@@ -648,9 +663,9 @@ static orsp_err read_template(uint8_t **tpl, size_t *len)
 	return ORSP_OK;
 }
 
-orsp_err bench_smdp_inventory(const orsp_smdp_service *svc, const char *db,
-                              const char *const *eids, size_t n_eids, size_t n,
-                              uint8_t **upp_out, size_t *upp_len)
+orsp_err bench_smdp_inventory(const orsp_smdp_service *svc, const char *db, const char *const *eids,
+                              size_t n_eids, size_t n, uint8_t **upp_out, size_t *upp_len,
+                              const volatile sig_atomic_t *stop)
 {
 	char kp[P + 32];
 	uint8_t *tpl = NULL;
@@ -676,6 +691,10 @@ orsp_err bench_smdp_inventory(const orsp_smdp_service *svc, const char *db,
 		size_t ul = 0;
 		char body[40], iccid[48], imsi[40], mid[32];
 		unsigned u = (unsigned)(i % 100000000u);
+		if (stop && *stop) {
+			e = stop_error();
+			break;
+		}
 		snprintf(body, sizeof(body), "8988247090%08u", u);
 		snprintf(iccid, sizeof(iccid), "%s%d", body, orsp_luhn_digit(body, 18));
 		snprintf(imsi, sizeof(imsi), "0010900%08u", u);
@@ -790,6 +809,10 @@ static orsp_err make_euiccs(const char *pki, size_t n, sim *s, char ***eids_out)
 		orsp_cert_template t;
 		orsp_cert *c = NULL;
 		char eid[33];
+		if (*stopped) {
+			e = stop_error();
+			break;
+		}
 		if ((e = orsp_ec_generate(ORSP_CURVE_P256, &s->ids[i].sk)) ||
 		    (e = orsp_eid_generate(prefix, eid)) ||
 		    (e = orsp_cert_template_init(&t, ORSP_ROLE_EUICC)))
@@ -967,6 +990,7 @@ int bench_smdp(int argc, char **argv)
 	if ((rc = check_external(&x, nt, plain)))
 		return rc;
 	rc = CLI_FAIL;
+	stopped = cli_stop_on_signals();
 	if (x.url) {
 		/* someone else's server: its PKI's EUM issues the eUICCs, its profile is ordered */
 		double unused;
@@ -1024,7 +1048,7 @@ int bench_smdp(int argc, char **argv)
 			e = orsp_smdp_config_load(conf, &cfg);
 			if (!e) {
 				e = bench_smdp_inventory(&cfg.svc, db, (const char *const *)eids,
-				                         nd, nd, &upp, &upp_len);
+				                         nd, nd, &upp, &upp_len, stopped);
 				orsp_smdp_config_free(&cfg);
 			}
 		}
@@ -1034,7 +1058,8 @@ int bench_smdp(int argc, char **argv)
 		}
 		srv = start_server(conf, &port);
 		if (srv < 0) {
-			cli_failf("server", "openrsp smdp serve did not start");
+			cli_failf("server", "openrsp smdp serve %s",
+			          *stopped ? "stopped by a signal" : "did not start");
 			goto out;
 		}
 		snprintf(url, sizeof(url), "%s://127.0.0.1:%u", plain ? "http" : "https", port);
@@ -1065,6 +1090,10 @@ int bench_smdp(int argc, char **argv)
 	gen1 = self_cpu_s();
 	idle1 = machine_idle_s();
 	scrypto1 = server_crypto_s(url, ca, fqdn, !plain);
+	if (*stopped) { /* not what a client saw of it: a server stopped by the same signal */
+		cli_fail("bench smdp", stop_error());
+		goto out;
+	}
 	for (size_t i = 0; i < nc; i++) {
 		if (cl[i].err) {
 			cli_failf("download", "client %zu: %s", i, cl[i].detail);
@@ -1073,6 +1102,10 @@ int bench_smdp(int argc, char **argv)
 		total += cl[i].done;
 	}
 	refused = refused_request_s(url, ca, fqdn, !plain, srv, nr, &refused_sys);
+	if (*stopped) {
+		cli_fail("bench smdp", stop_error());
+		goto out;
+	}
 	/* measured after the load as well as before it, the lower figure counts */
 	crypto = lower_ref(crypto, crypto_per_download(upp, upp_len, false));
 	crypto_cold = lower_ref(crypto_cold, crypto_per_download(upp, upp_len, true));

@@ -52,13 +52,14 @@ int bench_smdp(int argc, char **argv);
 /* Shared with bench e2e: n profiles from the TS.48 template (personalised ICCID/IMSI),
  * profile i ordered for eids[i % n_eids] with matching ID BENCH-<i>, released and its
  * metadata built; the first package is copied to *upp_out (malloc'd) when upp_out is not
- * NULL. */
+ * NULL. Stops (ORSP_E_STATE) before the next profile once *stop is set, if stop is not NULL. */
+#include <signal.h>
 #include <stdbool.h>
 
 #include "openrsp/smdp.h"
-orsp_err bench_smdp_inventory(const orsp_smdp_service *svc, const char *db,
-                              const char *const *eids, size_t n_eids, size_t n,
-                              uint8_t **upp_out, size_t *upp_len);
+orsp_err bench_smdp_inventory(const orsp_smdp_service *svc, const char *db, const char *const *eids,
+                              size_t n_eids, size_t n, uint8_t **upp_out, size_t *upp_len,
+                              const volatile sig_atomic_t *stop);
 /* Shared with bench e2e: the SM-DP+ configuration of a bench run written to path: fqdn, OID
  * 2.999.10, the PKI that cli_pki_create made under pki (DPtls for HTTPS unless plain),
  * database db, any free port, extra ("" or whole lines) in the global section. 0, or -1 if

@@ -86,5 +86,39 @@ if [[ $rc -eq 1 && "$err" == *"no process 2147483647"* ]]; then ok; else bad "be
 run bench smdp --url http://127.0.0.1:8000 --server-pid $$ --pki "$T" --smdp-address a.b --matching-id A
 if [[ $rc -eq 1 && "$err" == *"$T/eum/eum_key.pem"* ]]; then ok; else bad "bench smdp no EUM: rc=$rc $err"; fi
 
+# A signal stops a run and leaves nothing behind: SIGTERM while it runs (here: its refused
+# requests, a million of them, long after the load) ends it with exit 1 saying so, its server
+# stopped and its throw-away directory removed; and a bench killed outright (SIGKILL) takes
+# its server with it (the directory it cannot remove then).
+srv_of() { srv=$(pgrep -P "$1" -f "smdp serve" || true); [[ -n $srv ]]; }
+gone() { ! kill -0 "$1" 2>/dev/null; }
+mkdir -p "$T/sig"
+TMPDIR="$T/sig" "$B" bench smdp --downloads 4 --clients 1 --plain-http \
+	--refused-requests 1000000 >/dev/null 2>"$T/sig.err" &
+pid=$!
+wait_for 120 "the bench's server" srv_of $pid
+sleep 1
+kill -TERM $pid
+rc=0
+wait $pid || rc=$?
+if [[ $rc -eq 1 && "$(cat "$T/sig.err")" == *"stopped by a signal"* ]] && gone "$srv" &&
+	[[ -z "$(ls -A "$T/sig")" ]]; then ok; else
+	bad "bench smdp SIGTERM: rc=$rc $(cat "$T/sig.err"); left: $(ls -A "$T/sig")"
+	kill "$srv" 2>/dev/null || true
+fi
+rm -rf "$T/sig"/*
+TMPDIR="$T/sig" "$B" bench smdp --downloads 4 --clients 1 --plain-http \
+	--refused-requests 1000000 >/dev/null 2>&1 &
+pid=$!
+wait_for 120 "the bench's server" srv_of $pid
+kill -KILL $pid
+wait $pid || true
+end=$((SECONDS + 10))
+until gone "$srv" || ((SECONDS >= end)); do sleep 0.05; done
+if gone "$srv"; then ok; else
+	bad "bench smdp SIGKILL left its server $srv running"
+	kill "$srv" 2>/dev/null || true
+fi
+
 rm -rf "$T"
 finish
