@@ -87,7 +87,6 @@ int bench_e2e(int argc, char **argv)
 	uint64_t cycles = 30;
 	bool json = false;
 	char base[1024], pki[1100], conf[1100], db[1100], edir[1100], ca[1200], url[64], eid[33];
-	char cmd[1200];
 	orsp_smdp_server *srv = NULL;
 	orsp_euicc_host *host = NULL;
 	orsp_lpa_transport t;
@@ -198,8 +197,7 @@ out:
 	free(t_dl);
 	free(t_en);
 	free(t_rm);
-	if (strstr(base, "openrsp-bench-e2e.") && snprintf(cmd, sizeof(cmd), "rm -rf '%s'", base) > 0 &&
-	    system(cmd) != 0)
+	if (strstr(base, "openrsp-bench-e2e.") && cli_rm_rf(base) != 0)
 		fprintf(stderr, "bench e2e: could not remove %s\n", base);
 	return rc;
 }

@@ -922,7 +922,7 @@ int bench_smdp(int argc, char **argv)
 	uint64_t nd = 400, nc = 4, nt = 0, nr = 5000;
 	bool plain = false, json = false;
 	external x = {0};
-	char base[P] = "", pki[P + 8], conf[P + 16], db[P + 16], ca[P + 32], url[256], cmd[P + 32];
+	char base[P] = "", pki[P + 8], conf[P + 16], db[P + 16], ca[P + 32], url[256];
 	const char *fqdn = FQDN, *mid = "BENCH-{n}";
 	char **eids = NULL;
 	sim s = {0};
@@ -1193,8 +1193,7 @@ out:
 	free(th);
 	free(lat);
 	free(upp);
-	if (strstr(base, "openrsp-bench.") && snprintf(cmd, sizeof(cmd), "rm -rf '%s'", base) > 0 &&
-	    system(cmd) != 0)
+	if (strstr(base, "openrsp-bench.") && cli_rm_rf(base) != 0)
 		fprintf(stderr, "bench smdp: could not remove %s\n", base);
 	return rc;
 }

@@ -312,6 +312,10 @@ void cli_vector_json(cli_json *j, const char *key, const orsp_aka_vector *v, con
  * prefix), whether it exists or not, so that an error names the installed place. */
 const char *cli_data_dir(void);
 
+/* rm -rf DIR, DIR given to rm as it is (no shell reads it: a quote or a space in $TMPDIR
+ * is part of the name). 0 when rm succeeded, else -1. */
+int cli_rm_rf(const char *dir);
+
 /* s as one word of a POSIX shell command line: unchanged when it holds only characters no
  * shell treats specially, else in single quotes (a ' inside as '\''). The text goes to out
  * (cap bytes); one that does not fit gives NULL. */

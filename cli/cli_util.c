@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -748,6 +749,23 @@ out:
 	orsp_pkg_buf_free(b, (size_t)st.st_size);
 	close(fd);
 	return rc;
+}
+
+int cli_rm_rf(const char *dir)
+{
+	int st;
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		execlp("rm", "rm", "-rf", "--", dir, (char *)NULL);
+		_exit(127);
+	}
+	if (pid < 0)
+		return -1;
+	while (waitpid(pid, &st, 0) < 0)
+		if (errno != EINTR)
+			return -1;
+	return WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : -1;
 }
 
 const char *cli_shell_word(const char *s, char *out, size_t cap)

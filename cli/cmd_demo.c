@@ -117,11 +117,9 @@ static orsp_err read_file(const char *path, uint8_t **out, size_t *len)
 
 static void rm_rf(const char *dir)
 {
-	char cmd[P + 32];
 	/* the demo's own temporary directory only */
-	if (strstr(dir, "openrsp-demo.") && snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir) < (int)sizeof(cmd))
-		if (system(cmd) != 0)
-			fprintf(stderr, "openrsp demo: could not remove %s\n", dir);
+	if (strstr(dir, "openrsp-demo.") && cli_rm_rf(dir) != 0)
+		fprintf(stderr, "openrsp demo: could not remove %s\n", dir);
 }
 
 /* The operator's subscription: the template personalised with a fresh K/OPc, imported into

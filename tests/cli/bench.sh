@@ -86,6 +86,20 @@ if [[ $rc -eq 1 && "$err" == *"no process 2147483647"* ]]; then ok; else bad "be
 run bench smdp --url http://127.0.0.1:8000 --server-pid $$ --pki "$T" --smdp-address a.b --matching-id A
 if [[ $rc -eq 1 && "$err" == *"$T/eum/eum_key.pem"* ]]; then ok; else bad "bench smdp no EUM: rc=$rc $err"; fi
 
+# Its throw-away directory is removed under a TMPDIR holding a quote and a space too
+odd="$T/it's x"
+mkdir -p "$odd"
+for cmd in "smdp --downloads 2 --clients 1 --refused-requests 0 --json" "e2e --cycles 1 --json"; do
+	rc=0
+	# shellcheck disable=SC2086 # the words of $cmd are the arguments
+	TMPDIR=$odd "$B" bench $cmd >/dev/null 2>"$T/err" || rc=$?
+	if [[ $rc -eq 0 && -z "$(ls -A "$odd")" && "$(cat "$T/err")" != *"could not remove"* ]]; then
+		ok
+	else
+		bad "bench $cmd under TMPDIR=$odd: rc=$rc $(cat "$T/err"); left: $(ls -A "$odd")"
+	fi
+done
+
 # A signal stops a run and leaves nothing behind: SIGTERM while it runs (here: its refused
 # requests, a million of them, long after the load) ends it with exit 1 saying so, its server
 # stopped and its throw-away directory removed; and a bench killed outright (SIGKILL) takes

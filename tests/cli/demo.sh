@@ -42,6 +42,16 @@ done
 # nothing left behind
 left=$(find "$T" -maxdepth 1 -name 'openrsp-demo.*' | wc -l)
 [[ $left -eq 0 ]] && ok || bad "work directory left behind"
+# and so under a TMPDIR holding a quote and a space: its directory removed, and nothing else
+# (a shell's reading of "rm -rf '$TMPDIR/...'" removed "$T/q/x" instead and kept its own)
+odd="$T/q/x' '$T/q/y"
+mkdir -p "$odd" "$T/q/x"
+touch "$T/q/x/keep"
+rc=0
+TMPDIR=$odd "$B" demo >/dev/null 2>"$T/err" || rc=$?
+if [[ $rc -eq 0 && -f "$T/q/x/keep" && -z "$(ls -A "$odd")" && ! -s "$T/err" ]]; then ok; else
+	bad "demo under TMPDIR=$odd: rc=$rc $(cat "$T/err"); left: $(ls -A "$odd")"
+fi
 # no key material in the output
 if grep -qiE "BEGIN (EC )?PRIVATE KEY" <<<"$out"; then bad "key in the output"; else ok; fi
 # --keep keeps it; the kept eUICC state is sealed (no profile bytes in clear)
