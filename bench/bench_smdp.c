@@ -641,6 +641,14 @@ static int cmp_d(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+/* The p-th percentile of the n (at least 1) sorted values v, by nearest rank: the smallest
+ * value that p % of them do not exceed (the ceil(n p / 100)-th). */
+static double percentile(const double *v, size_t n, unsigned p)
+{
+	size_t rank = (n * p + 99) / 100;
+	return v[rank ? rank - 1 : 0];
+}
+
 /* The profile the inventory is made of (also the reference crypto's BPP): *tpl malloc'd. */
 static orsp_err read_template(uint8_t **tpl, size_t *len)
 {
@@ -1130,9 +1138,9 @@ int bench_smdp(int argc, char **argv)
 		long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 
 		qsort(v, total, sizeof(double), cmp_d);
-		p50 = v[total / 2] * 1e3;
-		p90 = v[total * 9 / 10] * 1e3;
-		p99 = v[total * 99 / 100] * 1e3;
+		p50 = percentile(v, total, 50) * 1e3;
+		p90 = percentile(v, total, 90) * 1e3;
+		p99 = percentile(v, total, 99) * 1e3;
 		if (json)
 			printf("{\"transport\":\"%s\",\"downloads\":%zu,\"clients\":%llu,"
 			       "\"seconds\":%.3f,\"downloads_per_s\":%.1f,"

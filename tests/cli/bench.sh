@@ -53,6 +53,15 @@ assert d["external"] is False
 assert d["refused_request_us"] > 0, "refused_request_us"
 assert 0 <= d["refused_request_sys_us"] <= d["refused_request_us"], "refused_request_sys_us"
 EOF
+# latency percentiles by nearest rank: of two downloads over one connection, p50 is the faster
+# (the second: no TLS handshake), p90 and p99 the slower (v[n p / 100] made all three the
+# slower one)
+run bench smdp --downloads 2 --clients 1 --refused-requests 0 --json
+if [[ $rc -eq 0 ]] && python3 - "$out" <<'EOF'; then ok; else bad "bench smdp percentiles: rc=$rc $out $err"; fi
+import json, sys
+d = json.loads(sys.argv[1])
+assert d["p50_ms"] < d["p90_ms"] == d["p99_ms"], d
+EOF
 run bench smdp --downloads 4 --clients 1 --plain-http
 if [[ $rc -eq 0 && "$out" == *"4 complete downloads (plain HTTP"* && "$out" == *"ratio server CPU / crypto"* && "$out" == *"a request refused at once (initiateAuthentication, bad euiccChallenge), one client: "*" us of SM-DP+ CPU"* ]]; then ok; else bad "bench smdp text: rc=$rc $out $err"; fi
 run bench smdp --downloads 4 --clients 2 --server-threads 1 --plain-http --refused-requests 0 --json
