@@ -891,8 +891,10 @@ static int check_external(const external *x, uint64_t nt, bool plain)
 			                 "only with --url");
 		return CLI_OK;
 	}
+	const char *host = strstr(x->url, "://");
 	if ((strncmp(x->url, "http://", 7) != 0 && strncmp(x->url, "https://", 8) != 0) ||
-	    strlen(x->url) > 200 || strchr(x->url, '?') || strchr(x->url, '#'))
+	    strlen(x->url) > 200 || strchr(x->url, '?') || strchr(x->url, '#') || !host[3] ||
+	    host[3] == '/')
 		return cli_usage("--url",
 		                 "an http:// or https:// base URL of at most 200 characters");
 	if (nt || plain)

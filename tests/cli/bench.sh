@@ -78,6 +78,9 @@ usage --refused-requests bench smdp --refused-requests 1000001
 X=(--server-pid 1 --pki "$T" --smdp-address smdp.example.org --matching-id 'AB-{n}')
 usage --url bench smdp --url ftp://127.0.0.1:8000 "${X[@]}"
 usage --url bench smdp --url "http://127.0.0.1:8000/?x" "${X[@]}"
+# no host: not taken for "http://gsma/rsp2/..." once N eUICCs are issued
+usage --url bench smdp --url http:// "${X[@]}"
+usage --url bench smdp --url https:///gsma "${X[@]}"
 usage --url bench smdp --url http://127.0.0.1:8000
 usage --url bench smdp --url http://127.0.0.1:8000 --server-pid 1 --pki "$T" --smdp-address a.b
 usage --pki bench smdp --pki "$T"
