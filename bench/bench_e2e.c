@@ -94,6 +94,7 @@ int bench_e2e(int argc, char **argv)
 	orsp_lpa_route route;
 	orsp_lpa_server sv = {0};
 	double *t_dl = NULL, *t_en = NULL, *t_rm = NULL, t0, total;
+	volatile sig_atomic_t *stop;
 	int c, rc;
 	orsp_err e = ORSP_OK;
 
@@ -112,6 +113,9 @@ int bench_e2e(int argc, char **argv)
 	if ((rc = cli_positional(argc, argv, 0, "")))
 		return rc;
 	rc = CLI_FAIL;
+	/* SIGINT, SIGTERM, SIGHUP: the run stops before its next profile or cycle and removes its
+	 * directory (the default action left the PKI's keys and the eUICC's state there) */
+	stop = cli_stop_on_signals();
 	snprintf(base, sizeof(base), "%.900s/openrsp-bench-e2e.XXXXXX",
 	         getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
 	if (!mkdtemp(base))
@@ -134,7 +138,7 @@ int bench_e2e(int argc, char **argv)
 	}
 	const char *const eid_list[] = {eid};
 	if ((e = orsp_smdp_config_load(conf, &cfg)) ||
-	    (e = bench_smdp_inventory(&cfg.svc, db, eid_list, 1, cycles, NULL, NULL, NULL)) ||
+	    (e = bench_smdp_inventory(&cfg.svc, db, eid_list, 1, cycles, NULL, NULL, stop)) ||
 	    (e = orsp_smdp_server_start(&cfg, &srv)) || (e = orsp_euicc_host_open(edir, &host)) ||
 	    (e = orsp_lpa_transport_apdu(orsp_euicc_host_apdu(host), &t)) ||
 	    (e = orsp_lpa_card_open(&card, &t)))
@@ -152,6 +156,10 @@ int bench_e2e(int argc, char **argv)
 		double a = bench_now_s(), b2, c2;
 		size_t sent;
 
+		if (*stop) {
+			e = orsp_errf(ORSP_E_STATE, "stopped by a signal");
+			goto fail;
+		}
 		snprintf(ac, sizeof(ac), "LPA:1$%s$BENCH-%llu", FQDN, (unsigned long long)i);
 		o.ac = &pac;
 		o.server = &sv;

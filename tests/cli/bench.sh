@@ -145,6 +145,21 @@ if gone "$srv"; then ok; else
 	bad "bench smdp SIGKILL left its server $srv running"
 	kill "$srv" 2>/dev/null || true
 fi
+# bench e2e the same: SIGTERM while it prepares or runs its cycles, exit 1, nothing left
+rm -rf "$T/sig"/*
+e2e_dir() { compgen -G "$T/sig/openrsp-bench-e2e.*/euicc" >/dev/null; }
+TMPDIR="$T/sig" "$B" bench e2e --cycles 2000 >/dev/null 2>"$T/sig.err" &
+pid=$!
+wait_for 120 "bench e2e's eUICC" e2e_dir
+sleep 1
+kill -TERM $pid
+rc=0
+wait $pid || rc=$?
+if [[ $rc -eq 1 && "$(cat "$T/sig.err")" == *"stopped by a signal"* && -z "$(ls -A "$T/sig")" ]]; then
+	ok
+else
+	bad "bench e2e SIGTERM: rc=$rc $(cat "$T/sig.err"); left: $(ls -A "$T/sig")"
+fi
 
 rm -rf "$T"
 finish
