@@ -620,6 +620,7 @@ static int demo_run(int argc, char **argv)
 	orsp_lpa_ac pac;
 	orsp_lpa_download_opts dopt = {0};
 	orsp_aka_vector used;
+	volatile sig_atomic_t *stop;
 	int c, rc = CLI_FAIL;
 	orsp_err e;
 
@@ -649,6 +650,17 @@ static int demo_run(int argc, char **argv)
 		free(tpl);
 		return cli_failf(base, "cannot create: %s", strerror(errno));
 	}
+	/* SIGINT, SIGTERM, SIGHUP: the demo stops before its next step and removes the work
+	 * directory (the default action left the PKI's keys, the databases and the eUICC there) */
+	stop = cli_stop_on_signals();
+#define STEP(...)                                                                                  \
+	do {                                                                                       \
+		if (*stop) {                                                                       \
+			failedf("stopped by a signal");                                            \
+			goto out;                                                                  \
+		}                                                                                  \
+		say(__VA_ARGS__);                                                                  \
+	} while (0)
 	printf("openrsp demo: TR 33.812 remote provisioning and change of subscription, on loopback"
 	       "\n              (work directory %s)\n\n",
 	       base);
@@ -657,8 +669,8 @@ static int demo_run(int argc, char **argv)
 	snprintf(pki, sizeof(pki), "%s/pki", base);
 	snprintf(pkib, sizeof(pkib), "%s/pki-b", base);
 	snprintf(ca, sizeof(ca), "%s/ci/ci.pem", pki);
-	say("private PKI: CI, EUM, eUICC, and DPauth/DPpb/DPtls for %s and %s", ops[0].fqdn,
-	    ops[1].fqdn);
+	STEP("private PKI: CI, EUM, eUICC, and DPauth/DPpb/DPtls for %s and %s", ops[0].fqdn,
+	     ops[1].fqdn);
 	if (cli_pki_create(pki, ops[0].fqdn, ops[0].oid) != CLI_OK ||
 	    cli_pki_create_smdp(pkib, pki, ops[1].fqdn, ops[1].oid) != CLI_OK) {
 		failedf("PKI");
@@ -674,9 +686,9 @@ static int demo_run(int argc, char **argv)
 			failedf("mkdir");
 			goto out;
 		}
-		say("%s: a new subscription (ICCID %s, IMSI %s, Milenage, fresh K/OPc) in its "
-		    "SM-DP+ inventory and its AuC",
-		    o->name, o->iccid, o->imsi);
+		STEP("%s: a new subscription (ICCID %s, IMSI %s, Milenage, fresh K/OPc) in its "
+		     "SM-DP+ inventory and its AuC",
+		     o->name, o->iccid, o->imsi);
 		if ((e = make_subscription(o, tpl, tpl_len))) {
 			failed("subscription", e);
 			goto out;
@@ -697,7 +709,7 @@ static int demo_run(int argc, char **argv)
 	}
 	/* 3. the device */
 	snprintf(edir, sizeof(edir), "%s/device-euicc", base);
-	say("device: a software eUICC (sealed state, identity from the EUM), LPA on top");
+	STEP("device: a software eUICC (sealed state, identity from the EUM), LPA on top");
 	{
 		orsp_euicc_identity id = {0};
 		uint8_t *k = NULL, *ce = NULL, *cm = NULL, *cc = NULL;
@@ -752,13 +764,14 @@ static int demo_run(int argc, char **argv)
 	/* 5-8. operator A; 9-14. operator B, its IMS, A's challenge refused */
 	for (int i = 0; i < 2; i++) {
 		op *o = &ops[i];
-		say("%s orders a profile for EID %s (ES2+ downloadOrder + confirmOrder)", o->name, eid);
+		STEP("%s orders a profile for EID %s (ES2+ downloadOrder + confirmOrder)", o->name,
+		     eid);
 		if ((e = order(o, ca, eid, ac))) {
 			failed("ES2+", e);
 			goto out;
 		}
 		detail("activation code %s", ac);
-		say("device downloads and installs %s's profile (ES9+ / ES10)", o->name);
+		STEP("device downloads and installs %s's profile (ES9+ / ES10)", o->name);
 		if ((e = orsp_lpa_ac_parse(ac, &pac)) || (e = orsp_lpa_download(&card, &dopt, iccid))) {
 			failed("download", e);
 			goto out;
@@ -767,7 +780,7 @@ static int demo_run(int argc, char **argv)
 			failedf("installed ICCID differs");
 			goto out;
 		}
-		say("device enables %s (ICCID %s)%s", o->name, iccid, i ? "; A is disabled" : "");
+		STEP("device enables %s (ICCID %s)%s", o->name, iccid, i ? "; A is disabled" : "");
 		if ((e = orsp_lpa_enable(&card, iccid))) {
 			failed("enable", e);
 			goto out;
@@ -780,25 +793,26 @@ static int demo_run(int argc, char **argv)
 			}
 			detail("%zu notification(s) delivered to the SM-DP+", sent);
 		}
-		say("%s authenticates the device (AKA: AuC vector, USIM AUTHENTICATE)", o->name);
+		STEP("%s authenticates the device (AKA: AuC vector, USIM AUTHENTICATE)", o->name);
 		if (aka(o, orsp_euicc_host_apdu(host), true, i == 1 ? &used : NULL) != CLI_OK)
 			goto out;
 		if (i == 1) {
 			int r;
-			say("%s authenticates the device's IMS client (ISIM identity; IMS AKA: AuC "
+			STEP(
+			    "%s authenticates the device's IMS client (ISIM identity; IMS AKA: AuC "
 			    "vector, ISIM AUTHENTICATE)",
 			    o->name);
 			r = ims(o, orsp_euicc_host_apdu(host), &used);
 			orsp_aka_vector_wipe(&used);
 			if (r != CLI_OK)
 				goto out;
-			say("the old subscription no longer answers: %s's challenge", ops[0].name);
+			STEP("the old subscription no longer answers: %s's challenge", ops[0].name);
 			if (aka(&ops[0], orsp_euicc_host_apdu(host), false, NULL) != CLI_OK)
 				goto out;
 		}
 	}
 	/* 15. delete A, notifications to A */
-	say("device deletes %s's profile; its SM-DP+ is notified", ops[0].name);
+	STEP("device deletes %s's profile; its SM-DP+ is notified", ops[0].name);
 	if ((e = orsp_lpa_delete(&card, ops[0].iccid))) {
 		failed("delete", e);
 		goto out;
@@ -811,7 +825,7 @@ static int demo_run(int argc, char **argv)
 		}
 		detail("%zu notification(s) delivered", sent);
 	}
-	say("checking what %s's SM-DP+ received", ops[0].name);
+	STEP("checking what %s's SM-DP+ received", ops[0].name);
 	{
 		static const char *const ev[] = {"install", "enable", "disable", "delete"};
 		orsp_smdp *s = NULL;
@@ -854,8 +868,8 @@ static int demo_run(int argc, char **argv)
 			goto out;
 		}
 	}
-	say("done: the device changed operator remotely; every step verified (%.2f s)",
-	    now_s() - t0);
+	STEP("done: the device changed operator remotely; every step verified (%.2f s)",
+	     now_s() - t0);
 	rc = CLI_OK;
 out:
 	orsp_lpa_card_close(&card);
@@ -873,6 +887,7 @@ out:
 	else
 		rm_rf(base);
 	return rc;
+#undef STEP
 }
 
 static const cli_cmd demo_cmds[] = {

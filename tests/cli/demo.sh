@@ -52,6 +52,37 @@ TMPDIR=$odd "$B" demo >/dev/null 2>"$T/err" || rc=$?
 if [[ $rc -eq 0 && -f "$T/q/x/keep" && -z "$(ls -A "$odd")" && ! -s "$T/err" ]]; then ok; else
 	bad "demo under TMPDIR=$odd: rc=$rc $(cat "$T/err"); left: $(ls -A "$odd")"
 fi
+# A signal stops it before its next step, its work directory removed: the demo is held at its
+# first step's line (its stdout a pipe filled beforehand) when SIGTERM comes, then let go.
+mkdir -p "$T/sig"
+mkfifo "$T/fifo"
+exec 3<>"$T/fifo"
+python3 -c '
+import os
+os.set_blocking(3, False)
+try:
+    while True:
+        os.write(3, b"x" * 4096)
+except BlockingIOError:
+    pass
+os.set_blocking(3, True)'
+TMPDIR="$T/sig" "$B" demo >&3 2>"$T/sig.err" &
+pid=$!
+held() { compgen -G "$T/sig/openrsp-demo.*" >/dev/null; }
+wait_for 60 "the demo's work directory" held
+sleep 0.5
+kill -TERM $pid
+cat <&3 >/dev/null &
+drain=$!
+rc=0
+wait $pid || rc=$?
+kill $drain
+exec 3>&-
+if [[ $rc -eq 1 && "$(cat "$T/sig.err")" == *"stopped by a signal"* && -z "$(ls -A "$T/sig")" ]]; then
+	ok
+else
+	bad "demo SIGTERM: rc=$rc $(cat "$T/sig.err"); left: $(ls -A "$T/sig")"
+fi
 # no key material in the output
 if grep -qiE "BEGIN (EC )?PRIVATE KEY" <<<"$out"; then bad "key in the output"; else ok; fi
 # --keep keeps it; the kept eUICC state is sealed (no profile bytes in clear)
