@@ -378,6 +378,7 @@ static void initiate(fx *f, dl *d)
 
 typedef struct auth_opts {
 	const char *mid;          /* NULL: absent */
+	size_t mid_len;           /* 0: strlen(mid) */
 	const char *address;      /* NULL: FQDN */
 	bool bad_challenge, bad_signature;
 	const uint8_t *cert;      /* NULL: the SGP.26 eUICC */
@@ -487,7 +488,8 @@ static json_t *auth_request(fx *f, dl *d, const auth_opts *o)
 		/* ctxParams1: ctxParamsForCommonAuthentication [0] { matchingId, deviceInfo [1] } */
 		orsp_der_mark ctx = orsp_der_begin(&w, 0xA0), di;
 		if (o->mid)
-			orsp_der_put_tlv(&w, 0x80, o->mid, strlen(o->mid));
+			orsp_der_put_tlv(&w, 0x80, o->mid,
+			                 o->mid_len ? o->mid_len : strlen(o->mid));
 		if (o->device)
 			orsp_der_put_tlv(&w, 0xA1, o->device, o->device_len);
 		else if (!o->no_device) {
@@ -2241,6 +2243,27 @@ static void test_authenticate_checks(void **state)
 		expect_fail(call(f, "authenticateClient", auth_request(f, &d2, &o), &http), "8.10.1",
 		            "3.9");
 	}
+	dl_free(&d);
+}
+
+/* A matchingId (UTF8String) with a NUL byte names no order: it was cut at the NUL, so
+ * "NUL-1\0X" took the order NUL-1 and a lone NUL the default SM-DP+ case. 8.2.6/3.8, and
+ * no session is written. */
+static void test_matching_id_nul(void **state)
+{
+	fx *f = *state;
+	static dl d;
+	int http;
+	auth_opts o;
+
+	order(f, EID, "NUL-1", NULL);
+	reinitiate(f, &d);
+	o = (auth_opts){.mid = "NUL-1\0X", .mid_len = 7, .not_asn1 = true};
+	expect_fail(call(f, "authenticateClient", auth_request(f, &d, &o), &http), "8.2.6", "3.8");
+	o = (auth_opts){.mid = "\0", .mid_len = 1, .not_asn1 = true};
+	expect_fail(call(f, "authenticateClient", auth_request(f, &d, &o), &http), "8.2.6", "3.8");
+	assert_int_equal(count_of(f, "SELECT count(*) FROM es9p_session"), 0);
+	authenticate(f, &d, "NUL-1");
 	dl_free(&d);
 }
 
@@ -5498,6 +5521,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_initiate_checks, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_ci_lists, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_authenticate_checks, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_matching_id_nul, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_eligibility, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_device_info, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_platform_policy, setup, teardown),

@@ -1281,6 +1281,12 @@ static orsp_err authenticate_client(ctx *c)
 					e = fail(c, ES9P_MATCHING_ID, "too long");
 					goto out;
 				}
+				/* cut at a NUL it would name another order, or none (the
+				 * default SM-DP+ case) */
+				if (memchr(f.value.p, 0, f.value.len)) {
+					e = fail(c, ES9P_MATCHING_ID, "contains NUL");
+					goto out;
+				}
 				memcpy(mid, f.value.p, f.value.len);
 				mid[f.value.len] = '\0';
 			}
