@@ -473,12 +473,13 @@ static void test_key_file(void **state)
 
 /* What stands where the store keeps a file of its own: a FIFO (open() of one blocks until a
  * writer comes; the alarm ends such a hang), a directory or a symbolic link (to the file
- * itself) is refused at once, the device key's with ORSP_E_POLICY, the manifest's, the
- * counter's and a record's with ORSP_E_VERIFY; with the file back, the store is intact. */
+ * itself, or dangling: a manifest so is tampering, not "no store") is refused at once, the device
+ * key's with ORSP_E_POLICY, the manifest's, the counter's and a record's with ORSP_E_VERIFY; with
+ * the file back, the store is intact. */
 static void test_not_regular(void **state)
 {
 	const char *files[] = {"device.key", "manifest", "counter", NULL};
-	static const char *const kinds[] = {"fifo", "directory", "symlink"};
+	static const char *const kinds[] = {"fifo", "directory", "symlink", "dangling symlink"};
 	char rec[256] = "", saved[4200];
 	orsp_seal *s = NULL;
 	struct dirent *de;
@@ -505,8 +506,10 @@ static void test_not_regular(void **state)
 				assert_int_equal(mkfifo(path, 0600), 0);
 			else if (k == 1)
 				assert_int_equal(mkdir(path, 0700), 0);
-			else
+			else if (k == 2)
 				assert_int_equal(symlink(saved, path), 0);
+			else
+				assert_int_equal(symlink(in("nowhere"), path), 0);
 			alarm(20);
 			e = orsp_seal_open(dir, NULL, &s);
 			if (files[i] == rec) {
@@ -520,6 +523,11 @@ static void test_not_regular(void **state)
 			if (e != (i == 0 ? ORSP_E_POLICY : ORSP_E_VERIFY) ||
 			    !strstr(orsp_err_detail(), "not a regular file"))
 				fail_msg("%s as a %s: %s (%s)", files[i], kinds[k], orsp_err_str(e),
+				         orsp_err_detail());
+			/* and create does not take it for a creation that did not finish */
+			if (i == 1 && (orsp_seal_create(dir) != ORSP_E_EXISTS ||
+			               !strstr(orsp_err_detail(), "holds a sealed store already")))
+				fail_msg("create, manifest as a %s: %s", kinds[k],
 				         orsp_err_detail());
 			assert_int_equal(k == 1 ? rmdir(path) : unlink(path), 0);
 			assert_int_equal(rename(saved, path), 0);

@@ -501,6 +501,7 @@ orsp_err orsp_seal_create(const char *dir)
 	char path[PATH_CAP];
 	uint8_t key[ORSP_SEAL_KEY_LEN], zero[8] = {0};
 	bool made_dir, key_made = false;
+	struct stat st;
 	orsp_err e;
 	int fd;
 
@@ -518,7 +519,7 @@ orsp_err orsp_seal_create(const char *dir)
 		goto out;
 	if ((e = path_of(path, dir, "manifest")) != ORSP_OK)
 		goto out;
-	if (access(path, F_OK) == 0)
+	if (lstat(path, &st) == 0) /* a link there too, dangling or not: as open takes it */
 		return orsp_errf(ORSP_E_EXISTS, "%s: holds a sealed store already", dir);
 	if ((e = path_of(path, dir, "device.key")) != ORSP_OK ||
 	    (e = orsp_random(key, sizeof(key))) != ORSP_OK)
@@ -616,6 +617,7 @@ orsp_err orsp_seal_open(const char *dir, const orsp_seal_provider *provider, ors
 	char path[PATH_CAP], lock[PATH_CAP];
 	orsp_seal *s = NULL;
 	uint64_t counter = 0;
+	struct stat mst;
 	size_t n = 0;
 	orsp_err e;
 
@@ -644,8 +646,10 @@ orsp_err orsp_seal_open(const char *dir, const orsp_seal_provider *provider, ors
 	if ((e = path_of(path, dir, "manifest")) != ORSP_OK ||
 	    (e = path_of(lock, dir, "lock")) != ORSP_OK)
 		goto fail;
-	/* Only a directory that holds a store gets a lock file. */
-	if (access(path, F_OK) != 0 && errno == ENOENT) {
+	/* Only a directory that holds a store gets a lock file. lstat, not access: a symbolic
+	 * link in the manifest's place, dangling or not, is a manifest tampered with (refused
+	 * by its read below), not "no store". */
+	if (lstat(path, &mst) != 0 && errno == ENOENT) {
 		char key[PATH_CAP];
 		bool half = path_of(key, dir, "device.key") == ORSP_OK && access(key, F_OK) == 0;
 		e = half ? orsp_errf(ORSP_E_NOT_FOUND, "%s: no sealed store here, " HALF_CREATED,
