@@ -936,6 +936,38 @@ static void expect_imsi(card *c, const uint8_t imsi[9])
 	usim_leave(c, 1);
 }
 
+/* A damaged upp.<n> or sqn.<n> record of the enabled profile (what the sealed store finds
+ * when one was tampered with) leaves the USIM out (SELECT 6A82) and the ISD-R reachable, and
+ * says so in the log: the card is not silently served without its USIM. */
+static void test_usim_defect_reported(void **state)
+{
+	static const char *const kinds[] = {"sqn.", "upp."};
+	vec vu, vi;
+	(void)state;
+	vec_load(0, &vu);
+	vec_load(1, &vi);
+
+	for (size_t k = 0; k < 2; k++) {
+		char name[ORSP_EUICC_RECORD_NAME_MAX + 1] = "";
+		card *c = isim_card(&vu, &vi);
+		assert_int_equal(select_usim(c), 0x9000);
+		usim_leave(c, 1);
+		assert_int_equal(naa_auth(c, false, 0x81, vu.rand, vu.autn), 0x9000);
+		for (size_t i = 0; i < MS_MAX && !name[0]; i++)
+			if (c->st.r[i].data && strncmp(c->st.r[i].name, kinds[k], 4) == 0)
+				snprintf(name, sizeof(name), "%s", c->st.r[i].name);
+		assert_true(name[0]);
+		orsp_euicc_record bad = {name, (const uint8_t *)"XX", 2};
+		assert_int_equal(ms_commit(&c->st, &bad, 1), ORSP_OK);
+		last_log[0] = '\0';
+		card_reopen(c);
+		assert_int_equal(select_usim(c), 0x6A82);
+		if (!strstr(last_log, "its USIM is not served") || !strstr(last_log, ICCID))
+			fail_msg("%s damaged: logged '%s'", name, last_log);
+		card_free(c);
+	}
+}
+
 /* A PE-ISIM whose first file's Fcp says DF with FID 3F00 (EF.IMPI's '82 02 41 21 83 02 6F 02'
  * made '82 02 78 21 83 02 3F 00'): that is no file of the ISIM, and taking a failed ISIM
  * back out of the tables (EF.IMPU's fileSize C0 made C1, not a multiple of its 64-byte
@@ -1537,6 +1569,7 @@ int main(void)
 	    cmocka_unit_test(test_isim_shared_sqn_consts),
 	    cmocka_unit_test(test_isim_memory_reset),
 	    cmocka_unit_test(test_isim_defect_keeps_usim),
+	    cmocka_unit_test(test_usim_defect_reported),
 	    cmocka_unit_test(test_isim_df_entry_drop),
 	    cmocka_unit_test(test_usim_too_large),
 	    cmocka_unit_test(test_isim_absent),

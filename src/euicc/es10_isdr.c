@@ -487,6 +487,19 @@ static orsp_err isim_register(orsp_euicc *e, const orsp_euicc_profile_rec *p)
 	return err;
 }
 
+/* Say why the enabled profile's USIM is not served (its upp or sqn record does not read or
+ * does not authenticate: the sealed store found it damaged or tampered with; a package the
+ * USIM refuses): the callers go on without it, and this is where it is reported. */
+static void usim_not_served(const orsp_euicc_profile_rec *p)
+{
+	char detail[ORSP_ERR_DETAIL_MAX], iccid[21];
+
+	orsp_err_detail_copy(detail, sizeof(detail));
+	if (orsp_iccid_decode_ef(p->iccid, iccid))
+		snprintf(iccid, sizeof(iccid), "?");
+	orsp_log(ORSP_LOG_WARN, "profile %s: its USIM is not served: %s", iccid, detail);
+}
+
 /* Keep the USIM and ISIM of the enabled profile registered on the APDU context, and only
  * them. */
 static orsp_err usim_sync(orsp_euicc *e)
@@ -515,6 +528,7 @@ static orsp_err usim_sync(orsp_euicc *e)
 	if ((err = e->ops->read(e->user, name, e->upp, sizeof(e->upp), &len))) {
 		/* a read that failed midway may have left part of the package */
 		orsp_wipe(e->upp, sizeof(e->upp));
+		usim_not_served(p);
 		return err;
 	}
 	err = read_sqn(e, "sqn", p, sqn, &sl);
@@ -536,6 +550,7 @@ static orsp_err usim_sync(orsp_euicc *e)
 		orsp_usim_isim_drop(&e->usim); /* its files too, as orsp_usim_load does */
 	}
 	if (err) {
+		usim_not_served(p);
 		orsp_usim_unload(&e->usim);
 		return err;
 	}
