@@ -150,16 +150,15 @@ static void smdp_signed2(const uint8_t *p, size_t n)
 		refusal(e, true);
 		return;
 	}
+	/* accepted: the transactionId, then the one ccRequiredFlag, a DER BOOLEAN, which cc is */
 	orsp_reader_init(&r, t.value.p, t.value.len);
 	check(field_is(&r, 0x80, tid, sizeof(tid)));
-	while (orsp_reader_remaining(&r)) {
-		check(!orsp_der_read(&r, &f));
-		if (f.tag == 0x01) {
-			check(f.value.len == 1 && (f.value.p[0] == 0x00 || f.value.p[0] == 0xFF));
-			seen_true |= f.value.p[0] == 0xFF;
-		}
-	}
-	check(!cc || seen_true);
+	check(!orsp_der_read(&r, &f) && f.tag == 0x01 && f.value.len == 1 &&
+	      (f.value.p[0] == 0x00 || f.value.p[0] == 0xFF));
+	seen_true = f.value.p[0] == 0xFF;
+	while (orsp_reader_remaining(&r))
+		check(!orsp_der_read(&r, &f) && f.tag != 0x01);
+	check(cc == seen_true);
 }
 
 static void bpp_tid(const uint8_t *p, size_t n)

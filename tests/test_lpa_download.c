@@ -2282,6 +2282,40 @@ static void test_download_cc_not_der(void **state)
 	}
 }
 
+/* smdpSigned2's fields in the ASN.1's order, each once (transactionId, ccRequiredFlag,
+ * bppEuiccOtpk OPTIONAL, then extensions), as the eUICC reads them: a missing flag was read
+ * as FALSE and of two the last counted. An extension after the flag is taken. */
+static void test_download_s2_fields(void **state)
+{
+	static const char *const bad[] = {
+	    "30128010" TID,                      /* no ccRequiredFlag */
+	    "30188010" TID "0101FF010100",       /* two */
+	    "30188010" TID "5F49000101FF",       /* bppEuiccOtpk before it */
+	    "301B8010" TID "0101FF5F49005F4900", /* bppEuiccOtpk twice */
+	    "301B8010" TID "0101FF8201005F4900", /* bppEuiccOtpk after an extension */
+	};
+	fx *x = *state;
+	char iccid[21];
+
+	for (size_t i = 0; i < ORSP_ARRAY_LEN(bad); i++) {
+		reset(x);
+		x->smdp.s2 = bad[i];
+		assert_int_equal(run(x, NULL, iccid), ORSP_E_MALFORMED);
+		if (strcmp(orsp_err_detail(),
+		           "SM-DP+ authenticateClient: malformed answer: "
+		           "smdpSigned2 is not a SmdpSigned2 (session cancelled)"))
+			fail_msg("case %zu: %s", i, orsp_err_detail());
+		assert_calls(x, calls_cancelled, 3);
+		assert_false(card_saw(x, 0xBF21));
+		assert_int_equal(x->n_confirm, 0);
+	}
+	reset(x);
+	x->smdp.s2 = "30188010" TID "010100820100";
+	assert_int_equal(run(x, NULL, iccid), ORSP_OK);
+	assert_true(card_saw(x, 0xBF21));
+	x->smdp.s2 = NULL;
+}
+
 /* PPR1 and PPR2, whose rule in the RAT asks consent, and no way to ask: the session is
  * cancelled with postponed (the order stays for a device that can ask) before the user is
  * shown anything or PrepareDownload is sent. pprUpdateControl alone binds nobody: no GetRAT,
@@ -3000,6 +3034,7 @@ int main(void)
 	    T(test_download_cc),
 	    T(test_download_cc_missing),
 	    T(test_download_cc_not_der),
+	    T(test_download_s2_fields),
 	    T(test_fields_one_tlv),
 	    T(test_download_refused),
 	    T(test_initiate_failed),

@@ -843,20 +843,24 @@ orsp_err lpa_server_signed1_check(const uint8_t *s1, size_t n, const uint8_t *ti
 	return ORSP_OK;
 }
 
-/* SmdpSigned2 { transactionId [0], ccRequiredFlag BOOLEAN, ... } (SGP.22 §5.6.2), its
- * contents v: for this session (its first field) and its ccRequiredFlag (*cc_required), a
- * DER BOOLEAN. */
+#define S2_MALFORMED "SM-DP+ authenticateClient: malformed answer: smdpSigned2 is not a SmdpSigned2"
+
+/* SmdpSigned2 ::= SEQUENCE { transactionId [0], ccRequiredFlag BOOLEAN, bppEuiccOtpk
+ * [APPLICATION 73] OPTIONAL, ... } (SGP.22 §5.6.2), its contents v: for this session (its
+ * first field) and its ccRequiredFlag (*cc_required), a DER BOOLEAN. The fields in that
+ * order, each once (extensions after them skipped), as the eUICC reads them: a missing flag
+ * was read as FALSE, and of two the last one counted. */
 orsp_err lpa_smdp_signed2_check(orsp_slice v, const uint8_t *tid, size_t tid_len, bool *cc_required)
 {
 	orsp_reader r;
 	orsp_tlv f;
+	int stage = 0; /* 0 transactionId, 1 ccRequiredFlag, 2 bppEuiccOtpk, 3 extensions */
 
 	*cc_required = false;
 	orsp_reader_init(&r, v.p, v.len);
 	if (orsp_der_expect(&r, 0x80, &f)) {
 		orsp_err_clear();
-		return orsp_errf(ORSP_E_MALFORMED, "SM-DP+ authenticateClient: malformed answer: "
-		                                   "smdpSigned2 is not a SmdpSigned2");
+		return orsp_errf(ORSP_E_MALFORMED, S2_MALFORMED);
 	}
 	if (f.value.len != tid_len || memcmp(f.value.p, tid, tid_len) != 0)
 		return orsp_errf(
@@ -866,19 +870,27 @@ orsp_err lpa_smdp_signed2_check(orsp_slice v, const uint8_t *tid, size_t tid_len
 	while (orsp_reader_remaining(&r)) {
 		if (orsp_der_read(&r, &f)) {
 			orsp_err_clear();
-			return orsp_errf(ORSP_E_MALFORMED,
-			                 "SM-DP+ authenticateClient: malformed answer: "
-			                 "smdpSigned2 is not a SmdpSigned2");
+			return orsp_errf(ORSP_E_MALFORMED, S2_MALFORMED);
 		}
-		if (f.tag == 0x01 && orsp_der_bool(f.value, cc_required)) {
-			/* 01 01 01 is TRUE to a BER reader, and nothing in DER */
-			orsp_err_clear();
-			return orsp_errf(ORSP_E_MALFORMED,
-			                 "SM-DP+ authenticateClient: malformed answer: the "
-			                 "ccRequiredFlag of smdpSigned2 is not a DER BOOLEAN "
-			                 "(00 or FF)");
+		if (f.tag == 0x01 && stage == 0) {
+			stage = 1;
+			if (orsp_der_bool(f.value, cc_required)) {
+				/* 01 01 01 is TRUE to a BER reader, and nothing in DER */
+				orsp_err_clear();
+				return orsp_errf(
+				    ORSP_E_MALFORMED,
+				    "SM-DP+ authenticateClient: malformed answer: the "
+				    "ccRequiredFlag of smdpSigned2 is not a DER BOOLEAN "
+				    "(00 or FF)");
+			}
+		} else if (stage == 0 || f.tag == 0x01 || (f.tag == 0x5F49 && stage != 1)) {
+			return orsp_errf(ORSP_E_MALFORMED, S2_MALFORMED);
+		} else {
+			stage = f.tag == 0x5F49 ? 2 : 3;
 		}
 	}
+	if (stage == 0)
+		return orsp_errf(ORSP_E_MALFORMED, S2_MALFORMED);
 	return ORSP_OK;
 }
 

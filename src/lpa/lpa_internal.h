@@ -42,7 +42,8 @@ ORSP_MUST_CHECK orsp_err lpa_bpp_check(const uint8_t *bpp, size_t n);
  * *owner and *has_owner (all zeroed first, profile class 2 when none is given); an ICCID of
  * other than 19 or 20 digits is malformed.
  * lpa_smdp_signed2_check: the contents of SmdpSigned2 (authenticateClient): for session tid,
- * its ccRequiredFlag into *cc_required (false when none).
+ * its ccRequiredFlag (mandatory, a DER BOOLEAN) into *cc_required; the fields in the
+ * ASN.1's order, each once.
  * lpa_bpp_tid_check: the Bound Profile Package's InitialiseSecureChannelRequest for session
  * tid. */
 ORSP_MUST_CHECK orsp_err lpa_server_signed1_check(const uint8_t *s1, size_t n, const uint8_t *tid,
