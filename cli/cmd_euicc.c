@@ -150,6 +150,16 @@ static int pki_paths(const char *pki, const char *curve, char base[4096])
 	return CLI_OK;
 }
 
+/* --state was given, and not empty (a script's unset variable: no directory, not "."). */
+static int state_given(const char *state)
+{
+	if (!state)
+		return cli_missing("--state");
+	if (!state[0])
+		return cli_usage("--state", "empty path");
+	return CLI_OK;
+}
+
 static int euicc_init(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -217,10 +227,8 @@ static int euicc_init(int argc, char **argv)
 	}
 	if ((rc = cli_positional(argc, argv, 0, "")) != CLI_OK)
 		return rc;
-	if (!state)
-		return cli_missing("--state");
-	if (!state[0]) /* a script's unset variable: no directory, not "." */
-		return cli_usage("--state", "empty path");
+	if ((rc = state_given(state)) != CLI_OK)
+		return rc;
 	if (pki && (key || cert || eum || n_ci))
 		return cli_usage("--pki", "either --pki or --key/--cert/--eum-cert/--ci-cert");
 	if (!pki && curve)
@@ -377,10 +385,8 @@ static int euicc_serve(int argc, char **argv)
 	}
 	if ((rc = cli_positional(argc, argv, 0, "")) != CLI_OK)
 		return rc;
-	if (!state)
-		return cli_missing("--state");
-	if (!state[0]) /* a script's unset variable: no directory, not "." */
-		return cli_usage("--state", "empty path");
+	if ((rc = state_given(state)) != CLI_OK)
+		return rc;
 	snprintf(host, sizeof(host), "%s", ORSP_VPCD_DEFAULT_HOST);
 	vo.port = ORSP_VPCD_DEFAULT_PORT;
 	if (vpcd && (rc = parse_vpcd(vpcd, host, sizeof(host), &vo.port)) != CLI_OK)
@@ -446,10 +452,8 @@ static int euicc_info(int argc, char **argv)
 	}
 	if ((rc = cli_positional(argc, argv, 0, "")) != CLI_OK)
 		return rc;
-	if (!state)
-		return cli_missing("--state");
-	if (!state[0]) /* a script's unset variable: no directory, not "." */
-		return cli_usage("--state", "empty path");
+	if ((rc = state_given(state)) != CLI_OK)
+		return rc;
 	if ((e = orsp_euicc_host_open(state, &h)) != ORSP_OK)
 		return cli_fail("euicc", e);
 	core = orsp_euicc_host_core(h);
