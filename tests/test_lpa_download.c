@@ -2256,6 +2256,24 @@ static void test_fields_one_tlv(void **state)
 	x->smdp.s2 = NULL;
 }
 
+/* smdpSigned2 s2 in the authenticateClient answer (cc: the confirmation code given, or
+ * NULL): a malformed answer with detail `want`, the session cancelled on both sides before
+ * the user is asked anything or PrepareDownload is sent. */
+static void s2_refused(fx *x, const char *s2, const char *cc, const char *want)
+{
+	char iccid[21];
+
+	reset(x);
+	x->smdp.s2 = s2;
+	assert_int_equal(run(x, cc, iccid), ORSP_E_MALFORMED);
+	if (strcmp(orsp_err_detail(), want))
+		fail_msg("%s: %s", s2, orsp_err_detail());
+	assert_calls(x, calls_cancelled, 3);
+	assert_true(card_saw(x, 0xBF41));
+	assert_false(card_saw(x, 0xBF21));
+	assert_int_equal(x->n_confirm, 0);
+}
+
 /* A ccRequiredFlag that is not a DER BOOLEAN (one octet, 00 or FF; 01 is TRUE to BER) is
  * malformed: the session is cancelled before the user is asked anything or PrepareDownload
  * is sent (it was read as TRUE, and the download asked for a confirmation code). */
@@ -2264,22 +2282,11 @@ static void test_download_cc_not_der(void **state)
 	static const char *const s2[] = {"30158010" TID "010101", "30158010" TID "010180",
 	                                 "30168010" TID "0102FFFF", "30148010" TID "0100"};
 	fx *x = *state;
-	char iccid[21];
 
-	for (size_t i = 0; i < ORSP_ARRAY_LEN(s2); i++) {
-		reset(x);
-		x->smdp.s2 = s2[i];
-		assert_int_equal(run(x, "12345678", iccid), ORSP_E_MALFORMED);
-		assert_string_equal(
-		    orsp_err_detail(),
-		    "SM-DP+ authenticateClient: malformed answer: the ccRequiredFlag "
-		    "of smdpSigned2 is not a DER BOOLEAN (00 or FF) (session "
-		    "cancelled)");
-		assert_calls(x, calls_cancelled, 3);
-		assert_true(card_saw(x, 0xBF41));
-		assert_false(card_saw(x, 0xBF21));
-		assert_int_equal(x->n_confirm, 0);
-	}
+	for (size_t i = 0; i < ORSP_ARRAY_LEN(s2); i++)
+		s2_refused(x, s2[i], "12345678",
+		           "SM-DP+ authenticateClient: malformed answer: the ccRequiredFlag of "
+		           "smdpSigned2 is not a DER BOOLEAN (00 or FF) (session cancelled)");
 }
 
 /* smdpSigned2's fields in the ASN.1's order, each once (transactionId, ccRequiredFlag,
@@ -2297,18 +2304,10 @@ static void test_download_s2_fields(void **state)
 	fx *x = *state;
 	char iccid[21];
 
-	for (size_t i = 0; i < ORSP_ARRAY_LEN(bad); i++) {
-		reset(x);
-		x->smdp.s2 = bad[i];
-		assert_int_equal(run(x, NULL, iccid), ORSP_E_MALFORMED);
-		if (strcmp(orsp_err_detail(),
-		           "SM-DP+ authenticateClient: malformed answer: "
-		           "smdpSigned2 is not a SmdpSigned2 (session cancelled)"))
-			fail_msg("case %zu: %s", i, orsp_err_detail());
-		assert_calls(x, calls_cancelled, 3);
-		assert_false(card_saw(x, 0xBF21));
-		assert_int_equal(x->n_confirm, 0);
-	}
+	for (size_t i = 0; i < ORSP_ARRAY_LEN(bad); i++)
+		s2_refused(x, bad[i], NULL,
+		           "SM-DP+ authenticateClient: malformed answer: smdpSigned2 is not a "
+		           "SmdpSigned2 (session cancelled)");
 	reset(x);
 	x->smdp.s2 = "30188010" TID "010100820100";
 	assert_int_equal(run(x, NULL, iccid), ORSP_OK);

@@ -1089,7 +1089,7 @@ static void test_config_errors(void **state)
 static void test_config_keyset_per_ci(void **state)
 {
 	static orsp_smdp_config cfg;
-	char dir[1024], conf[1100], db[1100], text[8192];
+	char dir[1024], conf[1100], db[1100], *text;
 	const char *ks;
 	size_t n;
 	FILE *f;
@@ -1101,17 +1101,14 @@ static void test_config_keyset_per_ci(void **state)
 	write_conf_mode(conf, db, "http://127.0.0.1:9", 0600);
 	assert_int_equal(orsp_smdp_config_load(conf, &cfg), ORSP_OK);
 	orsp_smdp_config_free(&cfg);
-	f = fopen(conf, "r");
-	assert_non_null(f);
-	n = fread(text, 1, sizeof(text) - 1, f);
-	fclose(f);
-	text[n] = '\0';
+	text = (char *)test_read_file(conf, &n);
 	ks = strstr(text, "[keyset]\n"); /* line 10: the second is line 16, its ci 17 */
 	assert_non_null(ks);
 	f = fopen(conf, "a");
 	assert_non_null(f);
 	fputs(ks, f);
 	fclose(f);
+	free(text);
 	assert_int_equal(orsp_smdp_config_load(conf, &cfg), ORSP_E_USAGE);
 	if (!strstr(orsp_err_detail(), "c.conf:17: ci: key set 2 has the CI of key set 1 (line "
 	                               "11): one key set per CI"))
