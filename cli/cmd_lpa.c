@@ -351,7 +351,7 @@ static void server_of(const lpa_opts *o, orsp_lpa_server *sv)
 
 static const char *class_str(int c)
 {
-	return c == 0 ? "test" : c == 1 ? "provisioning" : c == 2 ? "operational" : "";
+	return c == 0 ? "test" : c == 1 ? "provisioning" : c == 2 ? "operational" : "unknown";
 }
 
 /* ----- chip ----- */

@@ -373,6 +373,23 @@ static void test_profiles(void **state)
 	assert_int_equal(orsp_lpa_profiles(&x->card, p, 1, &n), ORSP_OK);
 	assert_int_equal(n, 1);
 	assert_string_equal(p[0].iccid, ICCID1);
+	assert_int_equal(p[0].profile_class, 2); /* no 95: DEFAULT operational */
+	/* a profileClass v2.2 does not define (7, a negative one, not an INTEGER) is none of
+	 * its classes, not the DEFAULT */
+	static const char *const odd_class[] = {"950107", "9501FF", "9500"};
+	for (size_t i = 0; i < sizeof(odd_class) / sizeof(odd_class[0]); i++) {
+		char rsp[64];
+		snprintf(rsp, sizeof(rsp), "BF2D%02XA0%02XE3%02X5A0A%s%s",
+		         (unsigned)(14 + strlen(odd_class[i]) / 2 + 2),
+		         (unsigned)(14 + strlen(odd_class[i]) / 2),
+		         (unsigned)(12 + strlen(odd_class[i]) / 2), ICCID1_EF, odd_class[i]);
+		reset_log(x);
+		answer(x, rsp);
+		assert_int_equal(orsp_lpa_profiles(&x->card, p, 4, &n), ORSP_OK);
+		assert_int_equal(n, 1);
+		if (p[0].profile_class != -1)
+			fail_msg("profileClass %s read as %d", odd_class[i], p[0].profile_class);
+	}
 	reset_log(x);
 	answer(x, "BF2D1EA01CE30C5A0A" ICCID1_EF "E30C5A0A" ICCID2_EF);
 	assert_int_equal(orsp_lpa_profile_count(&x->card, &n), ORSP_OK);

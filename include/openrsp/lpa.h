@@ -104,7 +104,9 @@ typedef struct orsp_lpa_profile {
 	/* UTF-8 as shown (lpa_text_copy): SGP.22 sizes profileName and profileNickname at 64
 	 * characters, serviceProviderName at 32, up to 4 bytes each */
 	char name[ORSP_LPA_NAME_BUF], spn[ORSP_LPA_SPN_BUF], nickname[ORSP_LPA_NAME_BUF];
-	int profile_class; /* 0 test, 1 provisioning, 2 operational, -1 absent */
+	/* 0 test, 1 provisioning, 2 operational, also when the card leaves it out (SGP.22
+	 * ProfileInfo: profileClass DEFAULT operational); -1 a value v2.2 does not define */
+	int profile_class;
 	uint32_t ppr;      /* profilePolicyRules: PprIds bit b at 1 << b (ORSP_LPA_PPR*), 0 none */
 } orsp_lpa_profile;
 

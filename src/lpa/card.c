@@ -301,8 +301,11 @@ static orsp_err profiles_list(orsp_lpa_card *c, orsp_lpa_profile *out, size_t ca
 				lpa_text_copy(f.value, p->spn, sizeof(p->spn));
 			} else if (f.tag == 0x92) {
 				lpa_text_copy(f.value, p->name, sizeof(p->name));
-			} else if (f.tag == 0x95 && !orsp_der_uint(f.value, &v) && v <= 2) {
-				p->profile_class = (int)v;
+			} else if (f.tag == 0x95) {
+				/* a class SGP.22 v2.2 does not define is shown as such, never as
+				 * the DEFAULT (operational), which only an absent one is */
+				p->profile_class =
+				    !orsp_der_uint(f.value, &v) && v <= 2 ? (int)v : -1;
 			} else if (f.tag == 0x99 && lpa_ppr_bits(f.value, &p->ppr) != ORSP_OK) {
 				p->ppr = 0; /* shown, not acted on: lenient as the names */
 			}
