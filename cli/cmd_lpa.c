@@ -605,11 +605,16 @@ static int profile_list(int argc, char **argv)
 			cj_str(&j, "profileClass", class_str(p[i].profile_class));
 			if (p[i].ppr &
 			    ORSP_LPA_PPR_RULES) { /* only when set: lpac has no such key */
-				static const char *const names[] = {"ppr1", "ppr2", "ppr3"};
+				/* each rule by its PprIds bit, "ppr1" for bit 1: those v2.2 does
+				 * not define too, as the text's "PPR5 (unknown)", never dropped */
 				cj_arr_begin(&j, "profilePolicyRules");
-				for (size_t b = 0; b < ORSP_ARRAY_LEN(names); b++)
-					if (p[i].ppr & (ORSP_LPA_PPR1 << b))
-						cj_str(&j, NULL, names[b]);
+				for (unsigned b = 1; b < 32; b++) {
+					char name[8];
+					if (!(p[i].ppr & (1u << b)))
+						continue;
+					snprintf(name, sizeof(name), "ppr%u", b);
+					cj_str(&j, NULL, name);
+				}
 				cj_arr_end(&j);
 			}
 			cj_obj_end(&j);

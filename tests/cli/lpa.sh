@@ -416,6 +416,26 @@ sys.exit(os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]))' "$@") || rc=$?
 		ok || bad "profile list --json: the PPR1 the profile carries: $out"
 	run lpa profile list --euicc "local:$E2"
 	has "profile list: the rules" "[rules: PPR1 (no disabling)]" "$out"
+	# a card whose profile has a PprIds bit v2.2 does not define (bit 5; its record's
+	# 99 01 40 made 99 01 44) and an unknown profileClass (95 01 07): both shown as they are,
+	# neither dropped nor taken for another
+	if [[ -n "${ORSP_SEAL_RECORD:-}" ]]; then
+		cp -a "$E2" "$T/e2-odd"
+		"$ORSP_SEAL_RECORD" "$T/e2-odd" isdr get >"$T/isdr"
+		"$PY" -c '
+import sys
+b = open(sys.argv[1], "rb").read()
+assert b.count(bytes.fromhex("950102990140")) == 1
+open(sys.argv[1], "wb").write(b.replace(bytes.fromhex("950102990140"), bytes.fromhex("950107990144")))' "$T/isdr"
+		"$ORSP_SEAL_RECORD" "$T/e2-odd" isdr put <"$T/isdr"
+		run lpa profile list --euicc "local:$T/e2-odd" --json
+		[[ "$(json payload data 0 profilePolicyRules)" == "['ppr1', 'ppr5']" &&
+			"$(json payload data 0 profileClass)" == unknown ]] &&
+			ok || bad "profile list --json: PPR bit 5 and class 7: $out"
+		run lpa profile list --euicc "local:$T/e2-odd"
+		has "profile list: an unknown rule" "[rules: PPR1 (no disabling), PPR5 (unknown)]" "$out"
+		has "profile list: an unknown class" "disabled  unknown " "$out"
+	fi
 	run lpa profile enable "$ICCID" --euicc "local:$E2"
 	[[ $rc -eq 0 ]] && ok || bad "enable: rc=$rc $err"
 	# the profile asks for an enable notification: counted before and after, so said
