@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "testutil.h"
@@ -1075,8 +1076,8 @@ static void test_create_parent_fsync(void **state)
 	assert_int_equal(chdir(cwd), 0);
 }
 
-/* A create that fails removes what it wrote, so that the next one succeeds; what a crash
- * leaves is named by open and create and removed by orsp_seal_destroy. */
+/* A create that fails removes what it wrote, so that the next one succeeds; a store that
+ * lost its manifest is named by open and create and removed by orsp_seal_destroy. */
 static void test_create_fails(void **state)
 {
 	static const char *const points[] = {"create: counter", "create: manifest"};
@@ -1115,18 +1116,81 @@ static void test_create_fails(void **state)
 		assert_int_equal(unlink(in("notes.txt")), 0);
 		assert_int_equal(rmdir(dir), 0);
 	}
-	/* a crash after the key was written: key and counter, no manifest */
-	assert_int_equal(orsp_seal_create(dir), ORSP_OK);
+	/* a store that lost its manifest (a record, a counter past 0): named, never created over */
+	create_with("a", "alpha");
 	assert_int_equal(unlink(in("manifest")), 0);
 	assert_int_equal(orsp_seal_open(dir, NULL, &s), ORSP_E_NOT_FOUND);
-	assert_non_null(strstr(orsp_err_detail(), "did not finish"));
+	assert_non_null(strstr(orsp_err_detail(), "lost its manifest"));
 	assert_int_equal(orsp_seal_create(dir), ORSP_E_EXISTS);
-	assert_non_null(strstr(orsp_err_detail(), "did not finish"));
+	assert_non_null(strstr(orsp_err_detail(), "lost its manifest"));
 	assert_int_equal(stat(in("device.key"), &st), 0); /* a key it did not write stays */
 	assert_int_equal(orsp_seal_destroy(dir), ORSP_OK);
 	assert_int_equal(orsp_seal_create(dir), ORSP_OK);
 	assert_int_equal(orsp_seal_open(dir, NULL, &s), ORSP_OK);
 	orsp_seal_close(s);
+}
+
+/* The process dies where the hook runs: nothing of create's clean-up happens. */
+static orsp_err die_at(const char *point, void *arg)
+{
+	if (strcmp(point, *(const char *const *)arg) == 0)
+		_exit(0);
+	return ORSP_OK;
+}
+
+/* A create killed after the device key (before the counter, before the manifest: the key, a
+ * counter at 0, a manifest.tmp perhaps, no manifest) leaves nothing of value: open names it,
+ * and the next create starts afresh, with a new key, instead of refusing the directory until
+ * its files are removed by hand. A counter past 0 without a manifest is not taken for one. */
+static void test_create_killed(void **state)
+{
+	static const char *const points[] = {"create: counter", "create: manifest"};
+	orsp_seal *s = NULL;
+	uint8_t *old_key, *new_key;
+	size_t n;
+	(void)state;
+
+	for (size_t i = 0; i < ORSP_ARRAY_LEN(points); i++) {
+		const char *at = points[i];
+		int status = 0;
+		pid_t pid = fork();
+		assert_true(pid >= 0);
+		if (pid == 0) {
+			orsp_seal_set_test_hook(die_at, &at);
+			if (orsp_seal_create(dir) != ORSP_OK)
+				_exit(2);
+			_exit(1); /* not reached: the hook ends the process */
+		}
+		assert_int_equal(waitpid(pid, &status, 0), pid);
+		assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+		old_key = test_read_file(in("device.key"), &n);
+		assert_non_null(old_key);
+		assert_int_equal(orsp_seal_open(dir, NULL, &s), ORSP_E_NOT_FOUND);
+		assert_non_null(strstr(orsp_err_detail(), "did not finish"));
+		assert_int_equal(orsp_seal_create(dir), ORSP_OK);
+		new_key = test_read_file(in("device.key"), &n);
+		assert_non_null(new_key);
+		assert_int_equal(n, 32);
+		assert_memory_not_equal(old_key, new_key, 32);
+		free(old_key);
+		free(new_key);
+		assert_int_equal(orsp_seal_open(dir, NULL, &s), ORSP_OK);
+		put(s, "a", "alpha");
+		orsp_seal_close(s);
+		assert_int_equal(orsp_seal_destroy(dir), ORSP_OK);
+	}
+	/* a counter past 0 beside the key: a store's, refused */
+	assert_int_equal(orsp_seal_create(dir), ORSP_OK);
+	assert_int_equal(orsp_seal_open(dir, NULL, &s), ORSP_OK);
+	put(s, "a", "alpha");
+	put(s, "a", "beta");
+	orsp_seal_close(s);
+	assert_int_equal(unlink(in("manifest")), 0);
+	assert_int_equal(count_files(".rec"), 1);
+	assert_int_equal(unlink(in("r0000000000000002.rec")), 0);
+	assert_int_equal(orsp_seal_create(dir), ORSP_E_EXISTS);
+	assert_non_null(strstr(orsp_err_detail(), "lost its manifest"));
+	assert_int_equal(orsp_seal_destroy(dir), ORSP_OK);
 }
 
 int main(void)
@@ -1150,6 +1214,7 @@ int main(void)
 	    cmocka_unit_test_setup(test_open_race, setup),
 	    cmocka_unit_test_setup(test_open_lock_replaced, setup),
 	    cmocka_unit_test_setup(test_create_fails, setup),
+	    cmocka_unit_test_setup(test_create_killed, setup),
 	    cmocka_unit_test_setup(test_create_parent_fsync, setup),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

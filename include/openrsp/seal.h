@@ -55,10 +55,12 @@ typedef struct orsp_seal orsp_seal;
 /* Create an empty store in dir (created with mode 0700 if missing; it must not hold a store
  * already: ORSP_E_EXISTS, nor be writable by group or others: ORSP_E_POLICY, as in
  * orsp_seal_open): a new random device key in dir/device.key (0600), the counter at 0
- * and an empty manifest. On a failure it removes what it wrote (and dir, if it made it). A
- * process that dies in it leaves device.key (and the counter) without a manifest: open then
- * says ORSP_E_NOT_FOUND and create ORSP_E_EXISTS, both naming the leftover;
- * orsp_seal_destroy removes it. */
+ * and an empty manifest, under the lock orsp_seal_open takes (ORSP_E_STATE while another
+ * process holds it). On a failure it removes what it wrote (and dir, if it made it). A
+ * process that dies in it leaves device.key (and the counter at 0) without a manifest: open
+ * then says ORSP_E_NOT_FOUND naming the leftover, and the next create removes it and starts
+ * afresh. A device key without a manifest beside record files or a counter past 0 is a store
+ * that lost its manifest: create refuses it (ORSP_E_EXISTS) and never removes a key there. */
 ORSP_MUST_CHECK orsp_err orsp_seal_create(const char *dir);
 
 /* Open the store in dir. ORSP_E_POLICY when group or others may write in dir. provider NULL:

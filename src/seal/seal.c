@@ -490,20 +490,59 @@ static orsp_err check_dir(const char *dir)
 
 /* What a device key without a manifest is, for the messages of create and open. */
 #define HALF_CREATED                                                                               \
-	"a device key but no manifest: a creation that did not finish (or a store that lost "      \
-	"its manifest); remove device.key and counter (orsp_seal_destroy does) to create it "      \
-	"again"
+	"a device key but no manifest: a creation that did not finish (create it again: that "     \
+	"starts afresh)"
+#define MANIFEST_LOST                                                                              \
+	"a device key, and records or a counter past 0, but no manifest: a store that lost its "   \
+	"manifest (tampered with or damaged); nothing is created over it (orsp_seal_destroy "      \
+	"removes it)"
+
+static bool record_file(const char *name, unsigned long long *gen);
+
+/* A directory without a manifest, with a device key: whether it is what a create that died
+ * left (no record file, no counter.tmp, a counter absent or of zero bytes only: create writes
+ * 0 there, cut short perhaps) and so holds nothing of value, or a store that lost its manifest
+ * (a commit made records and moved the counter past 0), which is never created over. */
+static bool unfinished_create(const char *dir)
+{
+	char path[PATH_CAP];
+	uint8_t b[8];
+	size_t n = 0;
+	struct dirent *de;
+	struct stat st;
+	bool clean = true;
+	orsp_err e;
+	DIR *d;
+
+	if (path_of(path, dir, "counter.tmp") != ORSP_OK || lstat(path, &st) == 0 ||
+	    path_of(path, dir, "counter") != ORSP_OK)
+		return false;
+	e = read_file(path, b, sizeof(b), &n);
+	if (e != ORSP_OK && e != ORSP_E_NOT_FOUND)
+		return false;
+	for (size_t i = 0; e == ORSP_OK && i < n; i++)
+		clean &= b[i] == 0;
+	d = opendir(dir);
+	if (!d)
+		return false;
+	while (clean && (de = readdir(d)) != NULL) {
+		unsigned long long g;
+		clean = !record_file(de->d_name, &g);
+	}
+	closedir(d);
+	return clean;
+}
 
 orsp_err orsp_seal_create(const char *dir)
 {
 	/* What this call writes; on a failure removed again, the manifest first. */
 	static const char *const written[] = {"manifest", "manifest.tmp", "counter", "device.key"};
-	char path[PATH_CAP];
+	char path[PATH_CAP], lock[PATH_CAP];
 	uint8_t key[ORSP_SEAL_KEY_LEN], zero[8] = {0};
 	bool made_dir, key_made = false;
 	struct stat st;
 	orsp_err e;
-	int fd;
+	int fd, err, lock_fd = -1;
 
 	if (!dir || !dir[0])
 		return orsp_errf(ORSP_E_USAGE, "sealed store: no directory");
@@ -521,15 +560,49 @@ orsp_err orsp_seal_create(const char *dir)
 		goto out;
 	if (lstat(path, &st) == 0) /* a link there too, dangling or not: as open takes it */
 		return orsp_errf(ORSP_E_EXISTS, "%s: holds a sealed store already", dir);
+	/* The lock open and destroy take: with it held, a device key without a manifest is not
+	 * another create's in progress but one that died, which is started afresh. */
+	if ((e = path_of(lock, dir, "lock")) != ORSP_OK)
+		goto out;
+	lock_fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (lock_fd < 0 || flock(lock_fd, LOCK_EX | LOCK_NB) != 0) {
+		e = orsp_errf(lock_fd >= 0 && errno == EWOULDBLOCK ? ORSP_E_STATE : ORSP_E_STORAGE,
+		              "%s: the sealed store is in use by another process, or its lock "
+		              "cannot be taken: %s",
+		              dir, strerror(errno));
+		if (lock_fd >= 0)
+			close(lock_fd);
+		lock_fd = -1;
+		goto out;
+	}
+	if (lstat(path, &st) == 0) { /* made by a create that held the lock before */
+		e = orsp_errf(ORSP_E_EXISTS, "%s: holds a sealed store already", dir);
+		goto out;
+	}
 	if ((e = path_of(path, dir, "device.key")) != ORSP_OK ||
 	    (e = orsp_random(key, sizeof(key))) != ORSP_OK)
 		goto out;
 	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+	err = errno;
+	if (fd < 0 && err == EEXIST && unfinished_create(dir)) {
+		/* what a create that died left: nothing of value, removed, the key last */
+		static const char *const left[] = {"manifest.tmp", "counter", "device.key"};
+		char p[PATH_CAP];
+		for (size_t i = 0; i < ORSP_ARRAY_LEN(left); i++)
+			if (path_of(p, dir, left[i]) == ORSP_OK && unlink(p) != 0 &&
+			    errno != ENOENT) {
+				e = orsp_errf(ORSP_E_STORAGE, "%s: cannot remove: %s", p,
+				              strerror(errno));
+				goto out;
+			}
+		fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+		err = errno;
+	}
 	if (fd < 0) {
-		e = errno == EEXIST
-		        ? orsp_errf(ORSP_E_EXISTS, "%s: " HALF_CREATED, dir)
+		e = err == EEXIST
+		        ? orsp_errf(ORSP_E_EXISTS, "%s: " MANIFEST_LOST, dir)
 		        : orsp_errf(ORSP_E_STORAGE, "%s: cannot create the device key: %s", path,
-		                    strerror(errno));
+		                    strerror(err));
 		goto out;
 	}
 	key_made = true;
@@ -552,6 +625,13 @@ out:
 		for (size_t i = 0; i < ORSP_ARRAY_LEN(written); i++)
 			if (path_of(path, dir, written[i]) == ORSP_OK)
 				(void)unlink(path);
+	}
+	if (lock_fd >= 0) {
+		/* removed while held, as destroy does, unless a store is there */
+		if (e != ORSP_OK && path_of(path, dir, "manifest") == ORSP_OK &&
+		    lstat(path, &st) != 0)
+			(void)unlink(lock);
+		close(lock_fd);
 	}
 	if (e != ORSP_OK && made_dir)
 		(void)rmdir(dir);
@@ -646,16 +726,19 @@ orsp_err orsp_seal_open(const char *dir, const orsp_seal_provider *provider, ors
 	if ((e = path_of(path, dir, "manifest")) != ORSP_OK ||
 	    (e = path_of(lock, dir, "lock")) != ORSP_OK)
 		goto fail;
-	/* Only a directory that holds a store gets a lock file. lstat, not access: a symbolic
-	 * link in the manifest's place, dangling or not, is a manifest tampered with (refused
-	 * by its read below), not "no store". */
+	/* Open makes a lock file only in a directory that holds a store. lstat, not access: a
+	 * symbolic link in the manifest's place, dangling or not, is a manifest tampered with
+	 * (refused by its read below), not "no store". */
 	if (lstat(path, &mst) != 0 && errno == ENOENT) {
 		char key[PATH_CAP];
 		bool half = path_of(key, dir, "device.key") == ORSP_OK && access(key, F_OK) == 0;
-		e = half ? orsp_errf(ORSP_E_NOT_FOUND, "%s: no sealed store here, " HALF_CREATED,
-		                     dir)
-		         : orsp_errf(ORSP_E_NOT_FOUND,
-		                     "%s: no sealed store here (create one first)", dir);
+		e = !half ? orsp_errf(ORSP_E_NOT_FOUND,
+		                      "%s: no sealed store here (create one first)", dir)
+		    : unfinished_create(dir)
+		        ? orsp_errf(ORSP_E_NOT_FOUND, "%s: no sealed store here, " HALF_CREATED,
+		                    dir)
+		        : orsp_errf(ORSP_E_NOT_FOUND, "%s: no sealed store here, " MANIFEST_LOST,
+		                    dir);
 		goto fail;
 	}
 	if ((e = check_dir(dir)) != ORSP_OK)

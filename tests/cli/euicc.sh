@@ -56,6 +56,15 @@ if ! cat "$S"/* | od -An -tx1 | tr -d ' \n' | grep -q "$cert_hex"; then ok; else
 run euicc init --state "$S" $(sgp26_nist)
 if [[ $rc -eq 1 && "$err" == *"$S"* ]]; then ok; else bad "init twice: rc=$rc $err"; fi
 failure "no sealed store" euicc info --state "$T/none"
+# what an init killed before the manifest leaves (a device key, the counter at 0): info names
+# it, and init run again starts afresh instead of asking for files to be removed by hand
+mkdir -m 700 "$T/killed"
+head -c 32 /dev/urandom >"$T/killed/device.key"
+chmod 600 "$T/killed/device.key"
+head -c 8 /dev/zero >"$T/killed/counter"
+failure "did not finish" euicc info --state "$T/killed"
+run euicc init --state "$T/killed" $(sgp26_nist)
+if [[ $rc -eq 0 && "$out" == *"$EID"* ]]; then ok; else bad "init after a killed init: rc=$rc $err"; fi
 [[ ! -e "$T/none" ]] && ok || bad "info created the missing directory"
 # A key that does not belong to CERT.EUICC: refused, and nothing left behind.
 run euicc init --state "$T/wrongkey" --key "$V/DPauth/SK_S_SM_DPauth_ECDSA_NIST.pem" \
