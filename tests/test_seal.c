@@ -83,6 +83,7 @@ static void copy_file(const char *from, const char *to)
 	assert_int_equal(fwrite(p, 1, n, f), n);
 	fclose(f);
 	free(p);
+	assert_int_equal(chmod(to, 0600), 0); /* as the store writes it, whatever the umask */
 }
 
 static void flip_byte(const char *path, long off)
@@ -635,6 +636,65 @@ static void test_dir_mode(void **state)
 	assert_int_equal(orsp_seal_open(dir, NULL, &s), ORSP_OK);
 	assert_string_equal(get(s, "a"), "alpha");
 	orsp_seal_close(s);
+}
+
+/* The store's files that group or others may write (they could put an older counter back, or
+ * other bytes in the manifest or a record) and a directory or file another user owns are
+ * refused (ORSP_E_POLICY), as ssh refuses such key files; with the mode or owner back, the
+ * store opens. The owner cases need root (chown). */
+static void test_file_owner_mode(void **state)
+{
+	static const char *const files[] = {"counter", "manifest", "r0000000000000001.rec"};
+	static const mode_t refused[] = {0620, 0602, 0666};
+	orsp_seal *s = NULL;
+	uint8_t buf[16];
+	size_t n;
+	(void)state;
+
+	create_with("a", "alpha");
+	for (size_t f = 0; f < ORSP_ARRAY_LEN(files); f++) {
+		for (size_t i = 0; i < ORSP_ARRAY_LEN(refused); i++) {
+			orsp_err e;
+			assert_int_equal(chmod(in(files[f]), refused[i]), 0);
+			e = orsp_seal_open(dir, NULL, &s);
+			if (f == 2) { /* a record: when it is read */
+				assert_int_equal(e, ORSP_OK);
+				e = orsp_seal_read(s, "a", buf, sizeof(buf), &n);
+				orsp_seal_close(s);
+				s = NULL;
+			}
+			assert_int_equal(e, ORSP_E_POLICY);
+			assert_non_null(strstr(orsp_err_detail(), "chmod go-w"));
+			assert_null(s);
+		}
+		assert_int_equal(chmod(in(files[f]), 0644), 0); /* readable only: taken */
+		assert_int_equal(orsp_seal_open(dir, NULL, &s), ORSP_OK);
+		assert_string_equal(get(s, "a"), "alpha");
+		orsp_seal_close(s);
+		assert_int_equal(chmod(in(files[f]), 0600), 0);
+	}
+	if (geteuid() != 0) {
+		print_message("not root: the owner cases are skipped\n");
+		return;
+	}
+	static const char *const owned[] = {"", "counter", "manifest", "device.key"};
+	for (size_t f = 0; f < ORSP_ARRAY_LEN(owned); f++) {
+		const char *p = owned[f][0] ? in(owned[f]) : dir;
+		assert_int_equal(chown(p, 65534, (gid_t)-1), 0);
+		assert_int_equal(orsp_seal_open(dir, NULL, &s), ORSP_E_POLICY);
+		assert_non_null(strstr(orsp_err_detail(), "owned by uid 65534"));
+		assert_null(s);
+		assert_int_equal(chown(p, 0, (gid_t)-1), 0);
+	}
+	assert_int_equal(orsp_seal_open(dir, NULL, &s), ORSP_OK);
+	assert_string_equal(get(s, "a"), "alpha");
+	orsp_seal_close(s);
+	/* create in a directory another user owns */
+	assert_int_equal(orsp_seal_destroy(dir), ORSP_OK);
+	assert_int_equal(mkdir(dir, 0700), 0);
+	assert_int_equal(chown(dir, 65534, (gid_t)-1), 0);
+	assert_int_equal(orsp_seal_create(dir), ORSP_E_POLICY);
+	assert_int_equal(count_files(""), 2); /* . and .. */
 }
 
 /* Between the key file's checks and the read: device.key becomes a symlink to a file that
@@ -1207,6 +1267,7 @@ int main(void)
 	    cmocka_unit_test_setup(test_not_regular, setup),
 	    cmocka_unit_test_setup(test_planted, setup),
 	    cmocka_unit_test_setup(test_dir_mode, setup),
+	    cmocka_unit_test_setup(test_file_owner_mode, setup),
 	    cmocka_unit_test_setup(test_provider, setup),
 	    cmocka_unit_test_setup(test_manifest_parse, setup),
 	    cmocka_unit_test_setup(test_destroy, setup),

@@ -63,7 +63,9 @@ typedef struct orsp_seal orsp_seal;
  * that lost its manifest: create refuses it (ORSP_E_EXISTS) and never removes a key there. */
 ORSP_MUST_CHECK orsp_err orsp_seal_create(const char *dir);
 
-/* Open the store in dir. ORSP_E_POLICY when group or others may write in dir. provider NULL:
+/* Open the store in dir. ORSP_E_POLICY when group or others may write in dir, when another
+ * user than the process's (or root) owns dir or a file of the store it reads, or when group
+ * or others may write such a file (docs/seal.md, "Who may write the store"). provider NULL:
  * the file provider over dir (device.key must be a regular file of 32 bytes that neither
  * group nor others can access: ORSP_E_POLICY otherwise). ORSP_E_NOT_FOUND when there is no
  * store (no manifest); ORSP_E_VERIFY when the manifest or the counter is not a regular file
@@ -95,7 +97,8 @@ ORSP_MUST_CHECK orsp_err orsp_seal_destroy_keep_dir(const char *dir);
 ORSP_MUST_CHECK orsp_err orsp_seal_commit(orsp_seal *s, const orsp_seal_record *recs, size_t n);
 
 /* Read one record into buf. ORSP_E_NOT_FOUND when absent; ORSP_E_RESOURCE when cap is too
- * small (*len = the size needed); ORSP_E_VERIFY when the record file is not a regular file, does
+ * small (*len = the size needed); ORSP_E_POLICY when its file is another user's or writable by
+ * group or others; ORSP_E_VERIFY when the record file is not a regular file, does
  * not authenticate or does not match the manifest; ORSP_E_STORAGE when it cannot be read. */
 ORSP_MUST_CHECK orsp_err orsp_seal_read(orsp_seal *s, const char *name, uint8_t *buf, size_t cap,
                                         size_t *len);

@@ -242,8 +242,23 @@ static orsp_err open_regular(const char *path, orsp_err bad, int *out, struct st
 	return ORSP_OK;
 }
 
+/* The store's directory and files belong to the process's user (or root): whoever else owns
+ * one may change its mode and write it. As ssh does for its keys. */
+static orsp_err check_owner(const char *path, const struct stat *st)
+{
+	if (st->st_uid != geteuid() && st->st_uid != 0)
+		return orsp_errf(
+		    ORSP_E_POLICY,
+		    "%s: owned by uid %u, not by this process's user (uid %u) or root; "
+		    "chown it",
+		    path, (unsigned)st->st_uid, (unsigned)geteuid());
+	return ORSP_OK;
+}
+
 /* Read a whole file of at most cap bytes. ORSP_E_NOT_FOUND when absent; ORSP_E_VERIFY when it
- * is not a regular file: the store only ever writes regular files. */
+ * is not a regular file: the store only ever writes regular files. ORSP_E_POLICY when another
+ * user owns it or group or others may write it (the store writes its files 0600): they could
+ * put an older counter back, or another manifest or record in place of its bytes. */
 static orsp_err read_file(const char *path, uint8_t *buf, size_t cap, size_t *len)
 {
 	struct stat st;
@@ -252,7 +267,12 @@ static orsp_err read_file(const char *path, uint8_t *buf, size_t cap, size_t *le
 
 	if ((e = open_regular(path, ORSP_E_VERIFY, &fd, &st)) != ORSP_OK)
 		return e;
-	e = read_fd(fd, path, buf, cap, len);
+	if ((e = check_owner(path, &st)) == ORSP_OK && (st.st_mode & (S_IWGRP | S_IWOTH)))
+		e = orsp_errf(ORSP_E_POLICY,
+		              "%s: group or others may write it (mode %03o); chmod go-w it", path,
+		              (unsigned)(st.st_mode & 0777));
+	if (e == ORSP_OK)
+		e = read_fd(fd, path, buf, cap, len);
 	close(fd);
 	return e;
 }
@@ -287,6 +307,10 @@ static orsp_err fp_device_key(void *user, uint8_t key[ORSP_SEAL_KEY_LEN])
 	if ((e = path_of(path, fp->dir, "device.key")) != ORSP_OK ||
 	    (e = open_regular(path, ORSP_E_POLICY, &fd, &st)) != ORSP_OK)
 		return e;
+	if ((e = check_owner(path, &st)) != ORSP_OK) {
+		close(fd);
+		return e;
+	}
 	if (st.st_mode & 077) {
 		close(fd);
 		return orsp_errf(ORSP_E_POLICY,
@@ -468,9 +492,9 @@ static orsp_err manifest_write(orsp_seal *s, const uint8_t key[ORSP_SEAL_KEY_LEN
 
 /* ---------------------------------------------------------------- create / open --------- */
 
-/* The store's directory must be writable by its owner only: group or others who may write in
- * it could remove its files or put others in their place (an older manifest with its
- * records, a link, a FIFO). */
+/* The store's directory must be the process user's (or root's) and writable by its owner
+ * only: group or others who may write in it could remove its files or put others in their
+ * place (an older manifest with its records, a link, a FIFO). */
 static orsp_err check_dir(const char *dir)
 {
 	struct stat st;
@@ -480,6 +504,8 @@ static orsp_err check_dir(const char *dir)
 		                 strerror(errno));
 	if (!S_ISDIR(st.st_mode))
 		return orsp_errf(ORSP_E_STORAGE, "%s: not a directory", dir);
+	if (check_owner(dir, &st) != ORSP_OK)
+		return ORSP_E_POLICY;
 	if (st.st_mode & (S_IWGRP | S_IWOTH))
 		return orsp_errf(ORSP_E_POLICY,
 		                 "%s: group or others may write in the sealed store's directory "

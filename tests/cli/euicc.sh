@@ -81,6 +81,12 @@ failure "chmod 600" euicc info --state "$S"
 chmod 600 "$S/device.key"
 run euicc info --state "$S"
 [[ $rc -eq 0 ]] && ok || bad "info after chmod 600: $err"
+# a counter or manifest others may write (they could put an older counter back): refused
+for f in counter manifest; do
+	chmod o+w "$S/$f"
+	failure "chmod go-w" euicc info --state "$S"
+	chmod 600 "$S/$f"
+done
 mv "$S/device.key" "$T/device.key.saved"
 failure "device key" euicc info --state "$S"
 mv "$T/device.key.saved" "$S/device.key"
