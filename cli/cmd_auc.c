@@ -170,6 +170,14 @@ static int open_auc(const db_opts *o, const char *verb, orsp_auc **out)
 		return no_db(verb, db);
 	if (e && e != ORSP_E_NOT_FOUND)
 		return cli_fail(what, e);
+	/* one that holds no AuC (another program's, an empty file) is said so before any KEK
+	 * file is read: a missing KEK file beside it is not what is wrong */
+	if (!e && (e = orsp_auc_probe(db, mode))) {
+		if (e == ORSP_E_NOT_FOUND && verb)
+			return cli_failf(verb, "%s (`openrsp auc add` creates one)",
+			                 orsp_err_detail());
+		return e == ORSP_E_POLICY ? cli_fail(what, e) : cli_fail(db, e);
+	}
 	orsp_err_clear();
 	/* A KEK file is created only with the database: for a database that exists (add to
 	 * one restored without its KEK) a new random KEK would take the real one's place. */

@@ -84,6 +84,12 @@ ORSP_MUST_CHECK orsp_err orsp_auc_open(const char *db_uri, const orsp_secret *ke
  * ORSP_E_NOT_FOUND ("PATH holds no AuC"), and no AuC table is added to it. */
 ORSP_MUST_CHECK orsp_err orsp_auc_open_ex(const char *db_uri, orsp_db_open_mode mode,
                                           const orsp_secret *kek, orsp_auc **out);
+/* Whether the existing database `db_uri` may be opened as the AuC with `mode`, looked at
+ * without a KEK and without creating or writing anything: ORSP_OK, or what orsp_auc_open_ex
+ * refuses before it reads the KEK check (the same errors and messages: ORSP_E_NOT_FOUND
+ * "PATH holds no AuC", ORSP_E_POLICY "... but other tables"). For a caller that says what is
+ * wrong with the database before it reads a KEK file for it. */
+ORSP_MUST_CHECK orsp_err orsp_auc_probe(const char *db_uri, orsp_db_open_mode mode);
 /* NULL-safe. */
 void orsp_auc_close(orsp_auc *a);
 /* The underlying database (for tools and failure-injection tests). */

@@ -438,6 +438,20 @@ static orsp_err own_database(orsp_db *db, const char *db_uri, orsp_db_open_mode 
 	return err;
 }
 
+orsp_err orsp_auc_probe(const char *db_uri, orsp_db_open_mode mode)
+{
+	orsp_db *db = NULL;
+	orsp_err err;
+
+	if (!db_uri)
+		return orsp_errf(ORSP_E_USAGE, "auc probe: missing arguments");
+	err = orsp_db_open_ex(db_uri, ORSP_DB_OPEN_EXISTING, &db);
+	if (!err)
+		err = own_database(db, db_uri, mode);
+	orsp_db_close(db);
+	return err;
+}
+
 orsp_err orsp_auc_open(const char *db_uri, const orsp_secret *kek, orsp_auc **out)
 {
 	return orsp_auc_open_ex(db_uri, ORSP_DB_OPEN_CREATE, kek, out);

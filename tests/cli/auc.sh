@@ -343,9 +343,18 @@ failure "auc show: $T/s.db holds no AuC" auc show --db "$T/s.db" --kek-file "$T/
 failure "auc add: $T/s.db holds no AuC but other tables (an SM-DP+ database?): the AuC needs a database of its own" auc add --db "$T/s.db" --imsi $IMSI --k "$K" --opc "$OPC"
 expect "the SM-DP+ database: no table added" "$tables" "$(schema "$T/s.db")"
 rm -f "$T"/s.db*
+# another program's database, with no KEK file beside it: what is wrong is the database,
+# said before any KEK file is looked for (it said "no KEK file at ...", as if one were lost)
+"$PY" -c 'import sqlite3, sys; c = sqlite3.connect(sys.argv[1]); c.execute("CREATE TABLE t(x)"); c.commit()' "$T/o.db"
+failure "auc list: $T/o.db holds no AuC (\`openrsp auc add\` creates one)" auc list --db "$T/o.db"
+failure "auc add: $T/o.db holds no AuC but other tables (an SM-DP+ database?): the AuC needs a database of its own" auc add --db "$T/o.db" --imsi $IMSI --k "$K" --opc "$OPC"
+nothing_left "$T/o.db.kek"
+rm -f "$T"/o.db*
 # an empty file is no AuC either, but add may create one in it
 : >"$T/empty.db"
 ORSP_KEK=$(printf '%064d' 7) failure "auc list: $T/empty.db holds no AuC" auc list --db "$T/empty.db"
+failure "auc list: $T/empty.db holds no AuC" auc list --db "$T/empty.db"
+nothing_left "$T/empty.db.kek"
 ORSP_KEK=$(printf '%064d' 7) run auc add --db "$T/empty.db" --imsi $IMSI --k "$K" --opc "$OPC"
 expect "add into an empty file" 0 "$rc"
 rm -f "$T"/empty.db*
