@@ -1659,7 +1659,14 @@ static int smdp_profile_generate(int argc, char **argv)
 		if ((rc = cli_kek_path(NULL, "--auc", auc_db, kp, sizeof(kp))) ||
 		    (rc = made_before(&maf, "--auc", auc_db, kp)))
 			goto out;
-		e = orsp_kek_load_for_db(auc_db, kp, &kek);
+		/* one that cannot hold the AuC is said so before its KEK file is looked for */
+		e = orsp_auc_probe(auc_db, ORSP_DB_OPEN_CREATE);
+		if (e == ORSP_E_NOT_FOUND) { /* none yet: created below */
+			orsp_err_clear();
+			e = ORSP_OK;
+		}
+		if (!e)
+			e = orsp_kek_load_for_db(auc_db, kp, &kek);
 		if (e == ORSP_E_NOT_FOUND)
 			e = orsp_errf(e, "no KEK file at %s for the AuC %s", kp, auc_db);
 		if (!e)

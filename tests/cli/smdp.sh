@@ -791,6 +791,13 @@ failure "no KEK file at $T/own/auc2.db.kek for the AuC $T/own/auc2.db" \
 	smdp profile generate --template "$V7" --iccid-start 898824799999999997 \
 	--imsi-start 00101999997 --count 1 --db "$T/own/gen.db" --auc "$T/own/auc2.db"
 [ ! -e "$T/own/auc2.db.kek" ] && ok || bad "a KEK file was created beside the AuC's database"
+# another program's database as --auc, without a KEK file: refused for what it is, not as
+# one whose KEK is missing
+python3 -c 'import sqlite3, sys; c = sqlite3.connect(sys.argv[1]); c.execute("CREATE TABLE t(x)"); c.commit()' "$T/own/other.db"
+failure "$T/own/other.db: $T/own/other.db holds no AuC but other tables" \
+	smdp profile generate --template "$V7" --iccid-start 898824799999999997 \
+	--imsi-start 00101999997 --count 1 --db "$T/own/gen.db" --auc "$T/own/other.db"
+[ ! -e "$T/own/other.db.kek" ] && ok || bad "a KEK file was created beside another program's database"
 
 rm -rf "$T"
 finish
