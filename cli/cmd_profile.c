@@ -1073,7 +1073,7 @@ static const cli_cmd profile_cmds[] = {
             "key and PIN/PUK values are shown by length only.\n\n"
             "options:\n"
             "  --json               one JSON object (file, size, header, pes, usim, isim, aka,\n"
-            "                       pins, security_domains)\n",
+            "                       pins, security_domains, security_domain_keys_complete)\n",
         .run = profile_inspect,
     },
     {
@@ -1132,7 +1132,8 @@ static const cli_cmd profile_cmds[] = {
                 "error and warning, one per line, naming the profile element; exits 1 if there\n"
                 "is an error.\n\n"
                 "options:\n"
-                "  --json               one JSON object (valid, errors, warnings, issues)\n",
+                "  --json               one JSON object (file, valid, profile_elements, errors,\n"
+                "                       warnings, issues)\n",
         .run = profile_check,
     },
     {NULL, NULL, NULL, NULL, NULL},

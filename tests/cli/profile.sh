@@ -533,6 +533,13 @@ for args in "help profile" "profile --help" "profile build --help" "help profile
 	run $args
 	if [[ $rc -eq 0 && "$out" == usage:* && -z "$err" ]]; then ok; else bad "'openrsp $args' prints help"; fi
 done
+# the --json fields each help names are those the verb writes
+for verb in inspect check; do
+	run profile $verb --json "$TS48"
+	got=$("$PY" -c 'import json, sys; print(", ".join(json.loads(sys.argv[1])))' "$out")
+	named=$("$B" profile $verb --help | tr '\n' ' ' | sed -n 's/.*--json *one JSON object (\([^)]*\)).*/\1/p' | tr -s ' ')
+	expect "$verb --help names the --json fields" "$got" "$named"
+done
 # -h or --help as an option's value is that value, not a request for help
 for name in -h --help; do
 	run profile build "${A[@]}" --profile-name "$name" -o "$T/h$name.der"
