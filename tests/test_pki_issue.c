@@ -799,6 +799,7 @@ static void test_template_checks(void **state)
 	BAD(t.not_after = t.not_before, "notBefore");
 	BAD(t.key_usage = 0, "keyUsage");
 	BAD(t.key_usage = 1u << 7, "keyUsage");
+	BAD(t.key_usage |= ORSP_KU_KEY_CERT_SIGN, "keyCertSign needs");
 	BAD(t.ext_key_usage = 1u << 2, "extendedKeyUsage");
 	BAD(t.path_len = 0, "pathLen");
 	BAD((t.ca = true, t.path_len = -2), "pathLen");

@@ -1750,6 +1750,18 @@ static void test_wrong_policy_and_usage(void **state)
 	u = euicc_spec(SGP26_EID);
 	u.basic_constraints = "critical,CA:TRUE";
 	expect(verify_minted(&p, &m, &u, NULL), ORSP_E_POLICY, "CA");
+	/* keyCertSign without cA (RFC 5280 §4.2.1.3, §4.2.1.9): with no basicConstraints, and
+	 * with cA FALSE */
+	u = euicc_spec(SGP26_EID);
+	u.key_usage = "critical,digitalSignature,keyCertSign";
+	expect(verify_minted(&p, &m, &u, NULL), ORSP_E_POLICY, "keyCertSign without");
+	u.basic_constraints = "critical,CA:FALSE";
+	expect(verify_minted(&p, &m, &u, NULL), ORSP_E_POLICY, "keyCertSign without");
+	/* on an EUM (an issuer) it is the missing cA that is refused */
+	u = euicc_spec(SGP26_EID);
+	m.basic_constraints = "critical,CA:FALSE";
+	expect(verify_minted(&p, &m, &u, NULL), ORSP_E_POLICY, "cA is not set");
+	m = eum_spec();
 
 	/* A critical extension nobody processes, on the eUICC and on the EUM; nameConstraints
 	 * on an eUICC is not processed either. */
@@ -1948,6 +1960,17 @@ static void test_minted_server_certs(void **state)
 	s.ext_key_usage = "critical,serverAuth,clientAuth";
 	expect_minted_server(&p, &s, k, p.ci, p.ci_key, ORSP_ROLE_DP_TLS, "minted.example.com",
 	                     ORSP_OK, NULL);
+	/* keyCertSign on an end entity (no cA): refused, for DPtls and DPauth alike */
+	s.key_usage = "critical,digitalSignature,keyCertSign";
+	expect_minted_server(&p, &s, k, p.ci, p.ci_key, ORSP_ROLE_DP_TLS, "minted.example.com",
+	                     ORSP_E_POLICY, "keyCertSign without");
+	s.policy = P_DPAUTH;
+	s.ext_key_usage = NULL;
+	expect_minted_server(&p, &s, k, p.ci, p.ci_key, ORSP_ROLE_DP_AUTH, NULL, ORSP_E_POLICY,
+	                     "keyCertSign without");
+	s.policy = "2.23.146.1.2.1.3";
+	s.key_usage = "critical,digitalSignature";
+	s.ext_key_usage = "critical,serverAuth,clientAuth";
 	/* extendedKeyUsage without serverAuth. */
 	s.ext_key_usage = "critical,clientAuth";
 	expect_minted_server(&p, &s, k, p.ci, p.ci_key, ORSP_ROLE_DP_TLS, NULL, ORSP_E_POLICY,

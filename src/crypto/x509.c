@@ -872,7 +872,8 @@ static orsp_err check_ca(const cert_ref *r, bool need_pathlen0)
 	return ORSP_OK;
 }
 
-/* An end-entity signing certificate: not a CA, keyUsage digitalSignature. */
+/* An end-entity signing certificate: not a CA, keyUsage digitalSignature and not
+ * keyCertSign (RFC 5280 §4.2.1.3, §4.2.1.9: keyCertSign only with basicConstraints cA). */
 static orsp_err check_end_entity(const cert_ref *r)
 {
 	uint32_t flags = X509_get_extension_flags(r->c->x);
@@ -880,6 +881,10 @@ static orsp_err check_end_entity(const cert_ref *r)
 	if (flags & EXFLAG_CA)
 		return orsp_errf(ORSP_E_POLICY,
 		                 REF_FMT "is a CA certificate, expected an end entity",
+		                 REF_ARGS(r));
+	if ((flags & EXFLAG_KUSAGE) && (X509_get_key_usage(r->c->x) & KU_KEY_CERT_SIGN))
+		return orsp_errf(ORSP_E_POLICY,
+		                 REF_FMT "keyUsage asserts keyCertSign without basicConstraints cA",
 		                 REF_ARGS(r));
 	if (!(flags & EXFLAG_KUSAGE) || !(X509_get_key_usage(r->c->x) & KU_DIGITAL_SIGNATURE))
 		return orsp_errf(ORSP_E_POLICY, REF_FMT "keyUsage lacks digitalSignature",

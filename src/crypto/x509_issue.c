@@ -270,6 +270,9 @@ static orsp_err check_template(const orsp_cert_template *t)
 	if (t->key_usage == 0 || t->key_usage > ORSP_KU_CRL_SIGN * 2 - 1)
 		return orsp_errf(ORSP_E_USAGE, "keyUsage %#x is empty or has unknown bits",
 		                 t->key_usage);
+	/* RFC 5280 §4.2.1.3: keyCertSign asserted means cA asserted too */
+	if ((t->key_usage & ORSP_KU_KEY_CERT_SIGN) && !t->ca)
+		return orsp_errf(ORSP_E_USAGE, "keyUsage keyCertSign needs basicConstraints cA");
 	if (t->ext_key_usage & ~(ORSP_EKU_SERVER_AUTH | ORSP_EKU_CLIENT_AUTH))
 		return orsp_errf(ORSP_E_USAGE, "extendedKeyUsage %#x has unknown bits",
 		                 t->ext_key_usage);
