@@ -1813,6 +1813,23 @@ static int smdp_profile(int argc, char **argv)
 
 /* ----- order ----- */
 
+/* --iccid of order and cancel in the forms ES2+ takes them (es2p_handler.c's iccid_of:
+ * SGP.22 v2.2 §6.5.2 ^[0-9]{19}[0-9F]?$, and 18 digits), into out as the inventory keeps
+ * it: 19 digits and an 'F' (or 'f') pad are the 19-digit ICCID, so that the CLI and ES2+
+ * name the same profile. */
+static int iccid_order_opt(const char *val, char out[21])
+{
+	size_t n = strlen(val);
+
+	if (n == 20 && (val[19] == 'F' || val[19] == 'f') && strspn(val, "0123456789") == 19)
+		n = 19;
+	else if (n < 18 || n > 20 || strspn(val, "0123456789") != n)
+		return cli_usage("--iccid", "expected 18 to 20 digits, or 19 digits and F");
+	memcpy(out, val, n);
+	out[n] = '\0';
+	return CLI_OK;
+}
+
 /* cc_buf receives --cc (copied out of argv); smdp_order wipes it whatever happens. */
 static int smdp_order_with(int argc, char **argv, char cc_buf[CLI_SECRET_STR_MAX + 1])
 {
@@ -1834,7 +1851,7 @@ static int smdp_order_with(int argc, char **argv, char cc_buf[CLI_SECRET_STR_MAX
 	orsp_db *db = NULL;
 	const char *cc = NULL, *fqdn = NULL;
 	bool release = false, tx = false;
-	char ac[ORSP_SMDP_AC_MAX];
+	char ac[ORSP_SMDP_AC_MAX], iccid[21];
 	int rc, c;
 	orsp_err e;
 
@@ -1891,6 +1908,11 @@ static int smdp_order_with(int argc, char **argv, char cc_buf[CLI_SECRET_STR_MAX
 	/* checked before the order is placed, which a refused code would leave open */
 	if (cc && orsp_smdp_cc_check(cc))
 		return cli_usage("--cc", "%s", orsp_err_detail());
+	if (o.iccid) {
+		if ((rc = iccid_order_opt(o.iccid, iccid)))
+			return rc;
+		o.iccid = iccid;
+	}
 	rc = open_smdp(&dbo, "smdp order", &s, NULL);
 	if (rc)
 		return rc;
@@ -1965,7 +1987,8 @@ static int smdp_cancel(int argc, char **argv)
 	    {NULL, 0, NULL, 0},
 	};
 	db_opts dbo = {0};
-	const char *iccid = NULL, *eid = NULL, *mid = NULL, *final = NULL;
+	const char *iccid_s = NULL, *eid = NULL, *mid = NULL, *final = NULL;
+	char iccid[21];
 	orsp_smdp *s = NULL;
 	orsp_smdp_profile p;
 	bool available;
@@ -1979,7 +2002,7 @@ static int smdp_cancel(int argc, char **argv)
 			continue;
 		switch (c) {
 		case OPT_ICCID:
-			iccid = optarg;
+			iccid_s = optarg;
 			break;
 		case OPT_EID:
 			eid = optarg;
@@ -1998,11 +2021,10 @@ static int smdp_cancel(int argc, char **argv)
 		return rc;
 	if ((rc = db_config(&dbo)))
 		return rc;
-	if (!iccid)
+	if (!iccid_s)
 		return cli_missing("--iccid");
-	if (strlen(iccid) < 18 || strlen(iccid) > 20 ||
-	    strspn(iccid, "0123456789") != strlen(iccid))
-		return cli_usage("--iccid", "expected 18 to 20 digits");
+	if ((rc = iccid_order_opt(iccid_s, iccid)))
+		return rc;
 	if (!final)
 		return cli_missing("--final");
 	if (strcmp(final, "available") != 0 && strcmp(final, "unavailable") != 0)

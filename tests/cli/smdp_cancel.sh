@@ -44,12 +44,16 @@ run smdp cancel --db "$DB" --iccid "$I0" --eid "$EID1" --matching-id CANCEL-0 --
 expect "cancel 0 rc" 0 "$rc"
 expect "cancel 0 line" "cancelled the order of $I0: Available" "$out"
 expect "cancel 0 state" "available - -" "$(state "$I0")"
-run smdp order --db "$DB" --iccid "$I0" --matching-id CANCEL-0B --fqdn smdp.example.com
+# by 19 digits and the F pad, as ES2+ takes them (TS.48's form): the same profile (it was
+# looked up as given, "no profile with ICCID ...F")
+run smdp order --db "$DB" --iccid "${I0}F" --matching-id CANCEL-0B --fqdn smdp.example.com
 expect "ordered again" 0 "$rc"
+expect "ordered again: the padded ICCID's profile" "allocated - CANCEL-0B" "$(state "$I0")"
 
 # Released -> Unavailable; then nothing to cancel
-run smdp cancel --db "$DB" --iccid "$I1" --final unavailable
+run smdp cancel --db "$DB" --iccid "${I1}f" --final unavailable
 expect "cancel 1 rc" 0 "$rc"
+expect "cancel 1 line: the ICCID without the pad" "cancelled the order of $I1: Unavailable" "$out"
 expect "cancel 1 state" "unavailable" "$(state "$I1" | cut -d' ' -f1)"
 failure "cancelOrder" smdp cancel --db "$DB" --iccid "$I1" --final available
 expect "Unavailable stays" "unavailable" "$(state "$I1" | cut -d' ' -f1)"
@@ -69,6 +73,11 @@ usage --final smdp cancel --db "$NO" --iccid "$I0"
 usage --iccid smdp cancel --db "$NO" --final available
 usage --iccid smdp cancel --db "$NO" --iccid 12345 --final available
 usage --iccid smdp cancel --db "$NO" --iccid 89882470000000600x --final available
+usage --iccid smdp cancel --db "$NO" --iccid "${I0}FF" --final available
+usage --iccid smdp cancel --db "$NO" --iccid 89882470000000600F --final available
+usage --iccid smdp order --db "$NO" --iccid 89882470000000600x --fqdn smdp.example.com
+usage --iccid smdp order --db "$NO" --iccid 12345 --fqdn smdp.example.com
+usage --iccid smdp order --db "$NO" --iccid "${I0}FF" --fqdn smdp.example.com
 usage --eid smdp cancel --db "$NO" --iccid "$I0" --eid 1234 --final available
 usage --matching-id smdp cancel --db "$NO" --iccid "$I0" --matching-id 'a b' --final available
 if [[ -e "$NO" ]]; then bad "a usage error created $NO"; else ok; fi
