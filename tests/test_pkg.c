@@ -2892,6 +2892,20 @@ static void test_validate_rules(void **state)
 		pl_free(&pl);
 	}
 
+	/* A reserved alternative (rfu1..rfu5, PE-Dummy): empty, it decodes, but PEDefinitions
+	 * defines no PE of it; it passed as valid with no warning */
+	for (uint8_t tag = 0xAB; tag <= 0xAF; tag++) {
+		const uint8_t rfu[] = {tag, 0x00};
+		char what[64];
+		pl_load(&pl, V7);
+		pl_insert(&pl, pl.n - 1, rfu, sizeof(rfu));
+		snprintf(what, sizeof(what), "PE #%zu (rfu%d): a reserved alternative", pl.n - 2,
+		         tag - 0xAA);
+		expect_issue(&pl, true, what);
+		expect_issue_flags(&pl, ORSP_PKG_VALIDATE_INSTALL, true, what);
+		pl_free(&pl);
+	}
+
 	/* The USIM's AID: from EF.DIR when the adf-usim has no dfName (valid); with neither,
 	 * the eUICC refused every install of a package that passed */
 	pl_load(&pl, V7);

@@ -95,7 +95,8 @@ static void check_lossy(vctx *v, size_t i)
 		    "version does not know, or a value that is not DER); not mandated");
 }
 
-/* PE-Header first and once, PE-End last and once, unknown PEs, PEs that are not DER. */
+/* PE-Header first and once, PE-End last and once, reserved (rfu) and unknown PEs, PEs that
+ * are not DER. */
 static void check_order(vctx *v)
 {
 	const orsp_pkg *pkg = v->pkg;
@@ -116,7 +117,11 @@ static void check_order(vctx *v)
 		if (p->type == ORSP_PE_END && i + 1 < pkg->n)
 			add(v, true, (long)i,
 			    "PE-End before the last PE: it must be last and unique");
-		if (p->type == ORSP_PE_UNKNOWN)
+		if (p->type >= ORSP_PE_RFU1 && p->type <= ORSP_PE_RFU5)
+			add(v, true, (long)i,
+			    "a reserved alternative (PEDefinitions keeps rfu1..rfu5 for future "
+			    "PEs; none is defined)");
+		else if (p->type == ORSP_PE_UNKNOWN)
 			add(v, false, (long)i,
 			    "an alternative this PEDefinitions version does not know; kept as "
 			    "received");
