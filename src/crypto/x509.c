@@ -222,13 +222,58 @@ static orsp_err exts_unreadable(void)
 	return orsp_errf(ORSP_E_MALFORMED, "certificate: its extensions cannot be read as DER");
 }
 
+static int oid_order(const void *a, const void *b)
+{
+	const orsp_slice *x = a, *y = b;
+
+	if (x->len != y->len)
+		return x->len < y->len ? -1 : 1;
+	return memcmp(x->p, y->p, x->len);
+}
+
+/* RFC 5280 §4.2: "A certificate MUST NOT include more than one instance of a particular
+ * extension." OpenSSL flags a repeated extension only among those it caches (keyUsage,
+ * basicConstraints, SKI, AKI, ...), so the n extensions' OIDs are sorted and compared here:
+ * any extension twice is refused. r reads the extensions, already read once as DER. */
+static orsp_err extensions_unique(orsp_reader r, unsigned n)
+{
+	orsp_slice *oids;
+	orsp_tlv oid, f;
+	bool critical;
+	orsp_err e = ORSP_OK;
+
+	if (n < 2)
+		return ORSP_OK;
+	oids = calloc(n, sizeof(*oids));
+	if (!oids)
+		return orsp_errf(ORSP_E_RESOURCE, "out of memory");
+	for (unsigned i = 0; i < n; i++) {
+		if (read_extension(&r, &oid, &critical, &f) != EXT_OK) {
+			e = exts_unreadable();
+			goto out;
+		}
+		oids[i] = oid.value;
+	}
+	qsort(oids, n, sizeof(*oids), oid_order);
+	for (unsigned i = 1; i < n; i++)
+		if (oid_order(&oids[i - 1], &oids[i]) == 0) {
+			e = orsp_errf(ORSP_E_MALFORMED,
+			              "certificate has an extension twice (RFC 5280 §4.2)");
+			goto out;
+		}
+out:
+	free(oids);
+	return e;
+}
+
 /* The extensions of a certificate whose TLVs are DER (`der`), as read from its bytes: each
  * one's critical flag is DER (read_extension), and so is its value, the DER encoding of the
- * extension's type inside the OCTET STRING. OpenSSL takes critical as 01 or an explicit
- * FALSE, and keeps the value's bytes as they came. */
+ * extension's type inside the OCTET STRING; and no extension appears twice
+ * (extensions_unique). OpenSSL takes critical as 01 or an explicit FALSE, and keeps the
+ * value's bytes as they came. */
 static orsp_err extensions_are_der(orsp_slice der)
 {
-	orsp_reader r;
+	orsp_reader r, all;
 	orsp_tlv t, exts, oid, f;
 	bool critical;
 	unsigned i = 0;
@@ -249,6 +294,7 @@ static orsp_err extensions_are_der(orsp_slice der)
 	if (orsp_der_parse_one(t.value, &exts) || exts.tag != 0x30)
 		return exts_unreadable();
 	orsp_reader_init(&r, exts.value.p, exts.value.len);
+	all = r;
 	while (orsp_reader_remaining(&r)) {
 		i++;
 		switch (read_extension(&r, &oid, &critical, &f)) {
@@ -269,7 +315,7 @@ static orsp_err extensions_are_der(orsp_slice der)
 			    "certificate is not DER encoded: the value of extension %u: %s", i,
 			    orsp_err_detail());
 	}
-	return ORSP_OK;
+	return extensions_unique(all, i);
 }
 
 /* The envelope's DER check leaves the TBS to this: d2i_X509 takes BER in it (a Name tagged as
@@ -337,7 +383,8 @@ orsp_err orsp_cert_parse(const void *der, size_t n, orsp_cert **out)
 	}
 	if ((e = tbs_is_der(der, n)) != ORSP_OK)
 		goto out;
-	/* Extensions that fail to decode, or appear twice, make OpenSSL flag the certificate. */
+	/* Extensions that fail to decode make OpenSSL flag the certificate (and those it caches
+	 * when they appear twice; any extension twice is tbs_is_der's). */
 	if (X509_get_extension_flags(c->x) & EXFLAG_INVALID) {
 		e = orsp__ossl_fail(ORSP_E_MALFORMED,
 		                    "certificate has invalid or duplicate extensions");
