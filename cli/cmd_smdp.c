@@ -2253,8 +2253,9 @@ static const cli_cmd smdp_cmds[] = {
         .synopsis = LOG_SYNOPSIS,
         .help = "Prints the outbox of download progress reports, oldest first: time (UTC),\n"
                 "ICCID, notificationPointId, status (with the status codes of a failure),\n"
-                "delivery (pending, delivered, or given-up after the last retry), attempts\n"
-                "and detail. docs/smdp-server.md explains the points.\n\n" LOG_HELP,
+                "delivery (pending, delivered, or given-up after the last retry or when the\n"
+                "operator answered Failed), attempts and detail. docs/smdp-server.md explains\n"
+                "the points.\n\n" LOG_HELP,
         .run = smdp_reports,
     },
     {

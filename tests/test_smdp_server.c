@@ -463,6 +463,83 @@ static void test_failed_reports_carry_codes(void **state)
 	orsp_http_server_stop(opsrv, 1000);
 }
 
+/* The operator answers the first report 200 with functionExecutionStatus Failed (SGP.22's
+ * JSON binding: a function that fails answers so), the next with Executed-WithWarning, the
+ * third 200 with a body that is not JSON, the rest Failed without statusCodeData. */
+static orsp_err on_progress_answer(void *ctx, const orsp_http_request *req,
+                                   orsp_http_response *resp)
+{
+	static const char failed[] =
+	    "{\"header\":{\"functionExecutionStatus\":{\"status\":\"Failed\",\"statusCodeData\":"
+	    "{\"subjectCode\":\"8.1\",\"reasonCode\":\"3.8\",\"message\":\"unknown EID\"}}}}";
+	static const char warning[] =
+	    "{\"header\":{\"functionExecutionStatus\":{\"status\":\"Executed-WithWarning\"}}}";
+	static const char bare[] =
+	    "{\"header\":{\"functionExecutionStatus\":{\"status\":\"Failed\"}}}";
+	operator_end *op = ctx;
+	int n;
+
+	(void)req;
+	pthread_mutex_lock(&op->lock);
+	n = ++op->calls;
+	pthread_mutex_unlock(&op->lock);
+	if (n == 1)
+		return orsp_http_response_set_body(resp, 200, "application/json", failed,
+		                                   sizeof(failed) - 1);
+	if (n == 2)
+		return orsp_http_response_set_body(resp, 200, "application/json", warning,
+		                                   sizeof(warning) - 1);
+	if (n == 3)
+		return orsp_http_response_set_body(resp, 200, "text/plain", "ok", 2);
+	return orsp_http_response_set_body(resp, 200, "application/json", bare, sizeof(bare) - 1);
+}
+
+/* A report the operator answered Failed was marked delivered, as any 2xx: the operator's
+ * refusal was seen nowhere (neither the log, `smdp reports` nor /metrics). It is given up at
+ * once (the same report would be refused again), so later reports of the profile go on; an
+ * answer that succeeded, with a warning or without a JSON header, is a delivery. */
+static void test_progress_answer_failed(void **state)
+{
+	static operator_end op = {.lock = PTHREAD_MUTEX_INITIALIZER};
+	orsp_http_server *opsrv;
+	static released r;
+	orsp_smdp_server *srv = NULL;
+	char url[64];
+	(void)state;
+
+	opsrv = operator_start(on_progress_answer, &op, 0, url, sizeof(url));
+	released_profile(&r, "smdp_progress_answer", url, "PA-1");
+	assert_int_equal(orsp_smdp_server_start(&r.cfg, &srv), ORSP_OK);
+	assert_int_equal(orsp_smdp_mark_downloaded(r.s, r.p.iccid), ORSP_OK);
+	assert_int_equal(orsp_smdp_mark_pir(r.s, r.p.iccid, NULL, NULL, true,
+	                                    (const uint8_t *)"\xBF\x37\x01\x00", 4),
+	                 ORSP_OK);
+	assert_int_equal(orsp_smdp_report_ineligible(
+	                     r.s, r.p.iccid, "89049032123451234512345678901235", "SAIP 2.2 only"),
+	                 ORSP_OK);
+	wait_calls(&op, 3);
+	wait_delivered(r.s, 2);
+	assert_int_equal(orsp_smdp_report_ineligible(
+	                     r.s, r.p.iccid, "89049032123451234512345678901235", "no ISIM support"),
+	                 ORSP_OK);
+	wait_calls(&op, 4);
+	for (int i = 0; i < 100 && count_where(r.s, "SELECT attempts FROM smdp_progress"
+	                                            " WHERE id = 4") == 0;
+	     i++)
+		nanosleep(&(struct timespec){0, 50 * 1000 * 1000}, NULL);
+	pthread_mutex_lock(&op.lock);
+	assert_int_equal(op.calls, 4); /* the refused ones not sent again */
+	pthread_mutex_unlock(&op.lock);
+	assert_int_equal(count_where(r.s, "SELECT done FROM smdp_progress WHERE id = 1"), 2);
+	assert_int_equal(count_where(r.s, "SELECT attempts FROM smdp_progress WHERE id = 1"), 1);
+	assert_int_equal(count_where(r.s, "SELECT done FROM smdp_progress WHERE id = 2"), 1);
+	assert_int_equal(count_where(r.s, "SELECT done FROM smdp_progress WHERE id = 3"), 1);
+	assert_int_equal(count_where(r.s, "SELECT done FROM smdp_progress WHERE id = 4"), 2);
+	orsp_smdp_server_stop(srv);
+	released_free(&r);
+	orsp_http_server_stop(opsrv, 1000);
+}
+
 /* The server's background thread ends open orders past their expiry (Released ->
  * Unavailable) at start and every 30 s after, with or without a callback URL. */
 static void test_order_expiry(void **state)
@@ -2228,6 +2305,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_progress_callbacks),
 	    cmocka_unit_test(test_failed_reports_carry_codes),
+	    cmocka_unit_test(test_progress_answer_failed),
 	    cmocka_unit_test(test_callback_url_trailing_slash),
 	    cmocka_unit_test(test_order_expiry),
 	    cmocka_unit_test(test_session_sweep_at_start),

@@ -509,9 +509,52 @@ static void progress_call_id(const progress_row *pr, char *out, size_t cap)
 	         d[3]);
 }
 
-/* POST one report; ORSP_OK when the operator answered 2xx. A failure carries the
- * statusCodeData it was queued with (subjectCode, reasonCode, the detail as message). */
-static orsp_err send_progress(orsp_smdp_server *srv, orsp_http_client *http, const progress_row *pr)
+/* The operator's answer to a report (2xx), when it is JSON with the common header (SGP.22
+ * JSON binding: a function that fails answers 200 with functionExecutionStatus Failed, one
+ * without output that succeeds 204): ORSP_OK for an answer that is no such header (the report
+ * was taken), else an error naming the status, its codes and message (printable ASCII only: it
+ * goes to the log); *refused for Failed, which the same report would get again. */
+static orsp_err progress_answer(const orsp_http_result *r, bool *refused)
+{
+	json_t *o = NULL;
+	orsp_json_status st;
+	char msg[ORSP_JSON_MESSAGE_MAX];
+	size_t i;
+
+	if (!r->body_len || orsp_json_parse(r->body, r->body_len, 65536, &o) != ORSP_OK) {
+		orsp_err_clear();
+		return ORSP_OK;
+	}
+	if (orsp_json_header_get(o, &st) != ORSP_OK) {
+		/* a Failed or Expired status the strict reader refuses (Failed without its
+		 * statusCodeData) is still no execution */
+		const char *v = json_string_value(json_object_get(
+		    json_object_get(json_object_get(o, "header"), "functionExecutionStatus"),
+		    "status"));
+		memset(&st, 0, sizeof(st));
+		st.status = v && !strcmp(v, "Failed")    ? ORSP_FES_FAILED
+		            : v && !strcmp(v, "Expired") ? ORSP_FES_EXPIRED
+		                                         : ORSP_FES_SUCCESS;
+		orsp_err_clear();
+	}
+	json_decref(o);
+	if (st.status == ORSP_FES_SUCCESS || st.status == ORSP_FES_WARNING)
+		return ORSP_OK;
+	for (i = 0; i < sizeof(msg) - 1 && st.message[i]; i++)
+		msg[i] = st.message[i] >= 0x20 && st.message[i] < 0x7f ? st.message[i] : '?';
+	msg[i] = '\0';
+	*refused = st.status == ORSP_FES_FAILED;
+	return orsp_errf(ORSP_E_STATE, "the operator answered %s%s%s%s%s%s%s",
+	                 orsp_json_fes_str(st.status), st.has_status_code_data ? " " : "",
+	                 st.subject_code, st.has_status_code_data ? "/" : "", st.reason_code,
+	                 msg[0] ? ": " : "", msg);
+}
+
+/* POST one report; ORSP_OK when the operator answered 2xx without a Failed or Expired status
+ * (progress_answer; *refused: Failed). A failure carries the statusCodeData it was queued
+ * with (subjectCode, reasonCode, the detail as message). */
+static orsp_err send_progress(orsp_smdp_server *srv, orsp_http_client *http, const progress_row *pr,
+                              bool *refused)
 {
 	static const char *const none[] = {NULL};
 	char url[600], ts[32], callid[48];
@@ -563,6 +606,8 @@ static orsp_err send_progress(orsp_smdp_server *srv, orsp_http_client *http, con
 	free(body);
 	if (!e && (r.status < 200 || r.status > 299))
 		e = orsp_errf(ORSP_E_IO, "%s: HTTP %ld", url, r.status);
+	else if (!e)
+		e = progress_answer(&r, refused);
 	orsp_http_result_free(&r);
 	return e;
 }
@@ -582,8 +627,8 @@ static void sender_round(orsp_smdp_server *srv, orsp_http_client *http, double d
 
 	for (int n = 0; n < 20 && !srv->stopping && now_ms() < deadline_ms; n++) {
 		progress_row pr;
-		char why[256]; /* a failed send's detail, for the line logged after the update */
-		bool recorded;
+		char why[512]; /* a failed send's detail, for the line logged after the update */
+		bool recorded, refused;
 		/* read for each report: a round of slow sends can outlast a claim's lease */
 		int64_t now = wall_s();
 
@@ -640,7 +685,8 @@ static void sender_round(orsp_smdp_server *srv, orsp_http_client *http, double d
 			orsp_err_clear();
 			continue;
 		}
-		e = send_progress(srv, http, &pr);
+		refused = false;
+		e = send_progress(srv, http, &pr, &refused);
 		pr.attempts++;
 		snprintf(why, sizeof(why), "%s", e ? orsp_err_detail() : "");
 		orsp_err_clear();
@@ -653,7 +699,8 @@ static void sender_round(orsp_smdp_server *srv, orsp_http_client *http, double d
 		        " WHERE id = ?4 AND next_at = ?5 AND done = 0",
 		        &st) == ORSP_OK) {
 			int64_t backoff = pr.attempts >= 8 ? 300 : (int64_t)1 << pr.attempts;
-			int done = !e ? 1 : pr.attempts >= PROGRESS_MAX_ATTEMPTS ? 2 : 0;
+			/* an answer Failed would come again: given up at once */
+			int done = !e ? 1 : refused || pr.attempts >= PROGRESS_MAX_ATTEMPTS ? 2 : 0;
 			if (orsp_stmt_bind_int64(st, 1, pr.attempts) ||
 			    orsp_stmt_bind_int64(st, 2, done) ||
 			    orsp_stmt_bind_int64(st, 3, now + (e ? backoff : 0)) ||
@@ -670,7 +717,14 @@ static void sender_round(orsp_smdp_server *srv, orsp_http_client *http, double d
 		/* the last attempt's line says the report is given up (done = 2 above), so the
 		 * operator's staff learn it from the log, not only from /metrics; only once that is
 		 * recorded: a report another process took over, or whose update failed, is live */
-		if (e && recorded && pr.attempts >= PROGRESS_MAX_ATTEMPTS)
+		if (e && recorded && refused)
+			fprintf(
+			    stderr,
+			    "openrsp smdp: progress report %lld (ICCID %s, point %d) refused "
+			    "(attempt %lld): %s; given up, not sent again (`openrsp smdp reports` "
+			    "lists it)\n",
+			    (long long)pr.id, pr.iccid, pr.point, (long long)pr.attempts, why);
+		else if (e && recorded && pr.attempts >= PROGRESS_MAX_ATTEMPTS)
 			fprintf(
 			    stderr,
 			    "openrsp smdp: progress report %lld (ICCID %s, point %d) not delivered "
