@@ -940,6 +940,34 @@ static void test_full_download(void **state)
 	dl_free(&d);
 }
 
+/* A database whose ES9+ tables a newer openrsp migrated (a backup it made, in rollback-journal
+ * mode), its inventory one step behind this program's, is refused by the inventory's open
+ * before anything is written to it: the inventory's migration and the switch to WAL ran
+ * before, and orsp_es9p_prepare refused the file only once they had changed it. */
+static void test_newer_es9p_untouched(void **state)
+{
+	fx *f = *state;
+	orsp_db *db = NULL;
+	uint8_t *bytes;
+	size_t len = 0;
+
+	orsp_smdp_close(f->s);
+	f->s = NULL;
+	assert_int_equal(orsp_db_open(f->db, &db), ORSP_OK);
+	assert_int_equal(
+	    orsp_db_exec(db, "PRAGMA journal_mode=DELETE;"
+	                     "DELETE FROM schema_migrations WHERE module = 'smdp' AND version = 15;"
+	                     "INSERT INTO schema_migrations VALUES ('smdp_es9p', 99, 'future', 0)"),
+	    ORSP_OK);
+	orsp_db_close(db);
+	bytes = test_read_file(f->db, &len);
+	assert_int_equal(orsp_smdp_open(f->db, &f->kek, &f->s), ORSP_E_STATE);
+	assert_null(f->s);
+	assert_non_null(strstr(orsp_err_detail(), "smdp_es9p schema version 99 is newer"));
+	test_file_check(f->db, bytes, len);
+	free(bytes);
+}
+
 /* Migration 4 of the ES9+ tables from the layout before it (notifications with
  * AUTOINCREMENT): the rows are kept and a repeated notification is still counted once. */
 static void test_notification_migration(void **state)
@@ -5510,6 +5538,7 @@ int main(void)
 	                                    setup_class_operational, teardown),
 	    cmocka_unit_test_setup_teardown(test_metadata_class_ppr, setup_class_ppr, teardown),
 	    cmocka_unit_test_setup_teardown(test_notification_migration, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_newer_es9p_untouched, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_default_smdp_other_eid, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_default_smdp_cc_restart, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_gbpp_retry, setup, teardown),

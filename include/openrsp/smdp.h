@@ -97,8 +97,9 @@ typedef struct orsp_smdp orsp_smdp;
  * later opens with another KEK fail with ORSP_E_VERIFY. The SM-DP+ keeps a database of its
  * own: one without the smdp schema that holds other tables (an AuC's, another program's) is
  * refused with ORSP_E_POLICY before anything is written to it; a new or empty one is taken.
- * Errors: ORSP_E_USAGE, ORSP_E_STORAGE, ORSP_E_VERIFY, ORSP_E_STATE (schema newer than this
- * program), ORSP_E_POLICY, ORSP_E_RESOURCE. */
+ * Errors: ORSP_E_USAGE, ORSP_E_STORAGE, ORSP_E_VERIFY, ORSP_E_STATE (its schema, or the ES9+
+ * handler's, newer than this program; refused before anything is written), ORSP_E_POLICY,
+ * ORSP_E_RESOURCE. */
 ORSP_MUST_CHECK orsp_err orsp_smdp_open(const char *db_uri, const orsp_secret *kek,
                                         orsp_smdp **out);
 /* orsp_smdp_open with an orsp_db_open_ex mode, ORSP_DB_OPEN_CREATE (orsp_smdp_open) or

@@ -176,6 +176,12 @@ typedef struct orsp_migration {
  * ORSP_E_STATE if the database records a version newer than this program knows. */
 ORSP_MUST_CHECK orsp_err orsp_db_migrate(orsp_db *db, const char *module,
                                          const orsp_migration *migrations, size_t n);
+/* ORSP_E_STATE (the same as orsp_db_migrate's) if the database records a version of
+ * `module` newer than the n steps this program knows; only reads. For a caller that
+ * migrates several modules of one database in turn: each module's migration writes to the
+ * database (its steps, the switch to WAL) before the next one can refuse it, so the caller
+ * checks every module first. */
+ORSP_MUST_CHECK orsp_err orsp_db_schema_check(orsp_db *db, const char *module, size_t n);
 /* The recorded version of `module` (0 if none, also in a database without
  * `schema_migrations`). */
 ORSP_MUST_CHECK orsp_err orsp_db_schema_version(orsp_db *db, const char *module, int *version);

@@ -86,6 +86,11 @@ ORSP_MUST_CHECK orsp_err smdp_oid_der(const char *dotted, uint8_t *out, size_t c
  * with: the ES9+ handler wraps and unwraps it, the KEK rotation re-wraps it. */
 void smdp_otsk_aad(char *aad, size_t cap, const char *tid_hex);
 
+/* ORSP_E_STATE if a newer program's ES9+ handler migrated db (orsp_db_schema_check): the
+ * inventory's open refuses such a database before its own migration writes to it, as it
+ * refuses one whose inventory a newer program migrated. Only reads. */
+ORSP_MUST_CHECK orsp_err smdp_es9p_schema_check(orsp_db *db);
+
 /* The end of an order (ES2+ cancelOrder, in its transaction on db): every live ES9+ session
  * of profile iccid ends and loses its one-time key, so that none outlives the order it was
  * authenticated for (a new order may take the same matching ID and EID). One that delivered

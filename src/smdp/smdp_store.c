@@ -871,6 +871,11 @@ orsp_err orsp_smdp_open_ex(const char *db_uri, orsp_db_open_mode mode, const ors
 	err = orsp_db_open_ex(db_uri, mode, &s->db);
 	if (!err)
 		err = own_database(s->db, db_uri, mode);
+	/* the ES9+ tables share the database: one a newer program's ES9+ handler migrated is
+	 * refused before the inventory's migration writes to it (orsp_es9p_prepare, after this
+	 * open, would refuse it only then) */
+	if (!err)
+		err = smdp_es9p_schema_check(s->db);
 	if (!err)
 		err = orsp_db_migrate(s->db, "smdp", smdp_migrations,
 		                      ORSP_ARRAY_LEN(smdp_migrations));

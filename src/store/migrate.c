@@ -155,6 +155,15 @@ static orsp_err schema_known(orsp_db *db, const char *module, size_t n, int *hav
 	return ORSP_OK;
 }
 
+orsp_err orsp_db_schema_check(orsp_db *db, const char *module, size_t n)
+{
+	int have = 0;
+
+	if (!db || !module || !module[0])
+		return orsp_errf(ORSP_E_USAGE, "schema check: missing arguments");
+	return schema_known(db, module, n, &have);
+}
+
 orsp_err orsp_db_migrate(orsp_db *db, const char *module, const orsp_migration *migrations,
                          size_t n)
 {
