@@ -601,6 +601,45 @@ static void test_session_sweep_at_start(void **state)
 	released_free(&r);
 }
 
+/* A start whose port is taken fails before the database is opened: an older database is
+ * not migrated (the port was found taken only after the migrations, an upgrade left by a
+ * server that never ran), and a new one is not made, nor its KEK file. */
+static void test_busy_port_database_untouched(void **state)
+{
+	static released r;
+	static operator_end op = {.lock = PTHREAD_MUTEX_INITIALIZER};
+	orsp_smdp_server *srv = NULL;
+	orsp_http_server *opsrv;
+	char url[64];
+	int v = 0, n;
+	(void)state;
+
+	released_profile(&r, "smdp_busy", "http://127.0.0.1:9", "BSY-1");
+	assert_int_equal(orsp_es9p_prepare(r.s), ORSP_OK);
+	/* one ES9+ migration behind */
+	assert_int_equal(orsp_db_exec(orsp_smdp_db(r.s),
+	                              "DROP INDEX es9p_notification_unverified;"
+	                              "DELETE FROM schema_migrations WHERE module = 'smdp_es9p'"
+	                              " AND version = 10"),
+	                 ORSP_OK);
+	opsrv = operator_start(on_progress, &op, 1, url, sizeof(url));
+	r.cfg.port = orsp_http_server_port(opsrv);
+	assert_int_equal(orsp_smdp_server_start(&r.cfg, &srv), ORSP_E_IO);
+	assert_null(srv);
+	assert_non_null(strstr(orsp_err_detail(), "Address already in use"));
+	assert_int_equal(orsp_db_schema_version(orsp_smdp_db(r.s), "smdp_es9p", &v), ORSP_OK);
+	assert_int_equal(v, 9);
+	/* a database that does not exist yet */
+	snprintf(r.cfg.database, sizeof(r.cfg.database), "%s/new.db", test_tmpdir("smdp_busy"));
+	n = snprintf(r.cfg.kek_file, sizeof(r.cfg.kek_file), "%s.kek", r.cfg.database);
+	assert_true(n > 0 && (size_t)n < sizeof(r.cfg.kek_file));
+	assert_int_equal(orsp_smdp_server_start(&r.cfg, &srv), ORSP_E_IO);
+	assert_int_equal(access(r.cfg.database, F_OK), -1);
+	assert_int_equal(access(r.cfg.kek_file, F_OK), -1);
+	orsp_http_server_stop(opsrv, 0);
+	released_free(&r);
+}
+
 /* Replace the first `from` in the file at path by `to`. */
 static void conf_replace(const char *path, const char *from, const char *to)
 {
@@ -2309,6 +2348,7 @@ int main(void)
 	    cmocka_unit_test(test_callback_url_trailing_slash),
 	    cmocka_unit_test(test_order_expiry),
 	    cmocka_unit_test(test_session_sweep_at_start),
+	    cmocka_unit_test(test_busy_port_database_untouched),
 	    cmocka_unit_test(test_metrics_cache),
 	    cmocka_unit_test(test_metrics_token),
 	    cmocka_unit_test(test_es2_unauthorised),

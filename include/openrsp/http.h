@@ -156,6 +156,12 @@ typedef struct orsp_http_server_config {
 	 * replacement process started beside a running one takes over the port before the old
 	 * one stops (a rolling restart, docs/deploy.md). */
 	bool reuse_port;
+	/* Bind the listening socket (a port in use is refused by orsp_http_server_start) but
+	 * neither listen nor accept until orsp_http_server_listen: for a caller with work to do
+	 * before it serves (opening and migrating a database) that a port in use is to stop
+	 * before it starts. Meanwhile no connection is queued, nor dealt to this server by
+	 * SO_REUSEPORT. */
+	bool paused;
 
 	/* HTTPS: a certificate (chain) and its private key, each as PEM text or a file path
 	 * (exactly one form each). All NULL: plain HTTP. The server keeps its own copy of the key
@@ -193,6 +199,9 @@ ORSP_MUST_CHECK orsp_err orsp_http_server_start(const orsp_http_server_config *c
  * ORSP_E_IO (not a regular file of 1..ORSP_HTTP_MAX_PEM bytes, unreadable), ORSP_E_USAGE
  * (not the PEM text the server takes). */
 ORSP_MUST_CHECK orsp_err orsp_http_server_pem_check(const char *file, bool key, const char *what);
+/* Listen and accept on a server started `paused`. Errors: ORSP_E_USAGE (not paused, or
+ * listening already), ORSP_E_IO (listen failed), ORSP_E_RESOURCE. */
+ORSP_MUST_CHECK orsp_err orsp_http_server_listen(orsp_http_server *srv);
 /* The bound TCP port (useful with port 0). */
 uint16_t orsp_http_server_port(const orsp_http_server *srv);
 /* Graceful stop: stop accepting connections, let requests in flight finish (at most grace_ms

@@ -115,6 +115,7 @@ struct orsp_http_server {
 	int wake[2]; /* a pipe: a byte in wake[1] stops the accept thread */
 	pthread_t acceptor;
 	bool acceptor_running;
+	bool paused; /* bound, not listening yet (orsp_http_server_config.paused) */
 	pthread_mutex_t conn_lock;
 	pthread_cond_t conn_cv;
 	unsigned open_conns, max_conns; /* open_conns: slots in use */
@@ -1557,9 +1558,11 @@ static void acceptor_stop(orsp_http_server *srv)
 	}
 }
 
-/* The listening socket on ss; its port into *port. */
+/* The listening socket on ss (bound only, not listening, when paused); its port into
+ * *port. */
 static orsp_err listen_on(orsp_http_server *srv, const struct sockaddr_storage *ss,
-                          const char *address, uint16_t want, bool reuse_port, uint16_t *port)
+                          const char *address, uint16_t want, bool reuse_port, bool paused,
+                          uint16_t *port)
 {
 	socklen_t len =
 	    ss->ss_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
@@ -1578,7 +1581,7 @@ static orsp_err listen_on(orsp_http_server *srv, const struct sockaddr_storage *
 	if (ss->ss_family == AF_INET6)
 		(void)setsockopt(srv->listen_fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
 	if (bind(srv->listen_fd, (const struct sockaddr *)ss, len) != 0 ||
-	    listen(srv->listen_fd, SOMAXCONN) != 0 ||
+	    (!paused && listen(srv->listen_fd, SOMAXCONN) != 0) ||
 	    getsockname(srv->listen_fd, (struct sockaddr *)&bound, &blen) != 0)
 		return orsp_errf(ORSP_E_IO, "http server: cannot start on %s port %u: %s", address,
 		                 (unsigned)want, strerror(errno));
@@ -1726,19 +1729,34 @@ orsp_err orsp_http_server_start(const orsp_http_server_config *cfg, orsp_http_se
 		err = orsp_errf(ORSP_E_RESOURCE, "http server: pipe: %s", strerror(errno));
 		goto out;
 	}
-	err = listen_on(srv, &ss, address, cfg->port, cfg->reuse_port, &srv->port);
+	err = listen_on(srv, &ss, address, cfg->port, cfg->reuse_port, cfg->paused, &srv->port);
 	if (err)
 		goto out;
-	if (pthread_create(&srv->acceptor, NULL, accept_main, srv) != 0) {
+	srv->paused = cfg->paused;
+	if (!srv->paused && pthread_create(&srv->acceptor, NULL, accept_main, srv) != 0) {
 		err = orsp_errf(ORSP_E_RESOURCE, "http server: cannot start the accept thread");
 		goto out;
 	}
-	srv->acceptor_running = true;
+	srv->acceptor_running = !srv->paused;
 	*out = srv;
 	srv = NULL;
 out:
 	server_free(srv);
 	return err;
+}
+
+orsp_err orsp_http_server_listen(orsp_http_server *srv)
+{
+	if (!srv || !srv->paused)
+		return orsp_errf(ORSP_E_USAGE, "http server: not paused");
+	if (listen(srv->listen_fd, SOMAXCONN) != 0)
+		return orsp_errf(ORSP_E_IO, "http server: cannot listen on port %u: %s",
+		                 (unsigned)srv->port, strerror(errno));
+	if (pthread_create(&srv->acceptor, NULL, accept_main, srv) != 0)
+		return orsp_errf(ORSP_E_RESOURCE, "http server: cannot start the accept thread");
+	srv->acceptor_running = true;
+	srv->paused = false;
+	return ORSP_OK;
 }
 
 uint16_t orsp_http_server_port(const orsp_http_server *srv)

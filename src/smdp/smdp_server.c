@@ -889,9 +889,10 @@ orsp_err orsp_smdp_server_start(const orsp_smdp_config *c, orsp_smdp_server **ou
 	if (!c || !out)
 		return orsp_errf(ORSP_E_USAGE, "smdp server: bad arguments");
 	*out = NULL;
-	/* for the announcement below. A start that fails later (a busy port, say) leaves the
-	 * new files: removing them could remove what another process, starting on the same
-	 * database at the same moment, has opened and goes on using; the next start takes them */
+	/* for the announcement below. A start that fails after the database was opened leaves
+	 * the new files: removing them could remove what another process, starting on the same
+	 * database at the same moment, has opened and goes on using; the next start takes them
+	 * (a port in use is found before, below) */
 	new_db = access(c->database, F_OK) != 0;
 	new_kek = access(c->kek_file, F_OK) != 0;
 	srv = calloc(1, sizeof(*srv));
@@ -910,22 +911,6 @@ orsp_err orsp_smdp_server_start(const orsp_smdp_config *c, orsp_smdp_server **ou
 		pthread_cond_init(&srv->wake, &ca);
 		pthread_condattr_destroy(&ca);
 	}
-	e = orsp_kek_load_for_db(c->database, c->kek_file, &kek);
-	srv->n_pool = c->threads ? (c->threads < POOL_MAX ? c->threads : POOL_MAX) : 4;
-	for (size_t i = 0; !e && i < srv->n_pool; i++) {
-		/* one connection, its handles taking turns (store.h, orsp_db_open_view) */
-		e = i == 0 ? orsp_smdp_open(c->database, &kek, &srv->pool[0])
-		           : orsp_smdp_open_view(srv->pool[0], &srv->pool[i]);
-		if (!e && i == 0)
-			e = orsp_es9p_prepare(srv->pool[0]);
-		if (!e)
-			e = orsp_db_set_busy_timeout(orsp_smdp_db(srv->pool[i]), 5000);
-		if (!e)
-			orsp_smdp_set_progress(srv->pool[i], c->callback_url[0] != '\0');
-	}
-	orsp_secret_wipe(&kek);
-	if (e)
-		goto fail;
 	for (size_t i = 0; i < ORSP_ARRAY_LEN(es9); i++, n++) {
 		snprintf(srv->paths[n], sizeof(srv->paths[n]), "/gsma/rsp2/es9plus/%s", es9[i]);
 		srv->routes[n] = (orsp_http_route){"POST", srv->paths[n], on_es9p, srv};
@@ -958,7 +943,31 @@ orsp_err orsp_smdp_server_start(const orsp_smdp_config *c, orsp_smdp_server **ou
 		hc.client_ca_file = c->es2_client_ca;
 	hc.on_request = unhandled;
 	hc.hook_ctx = srv;
+	/* The listening socket is bound before the database is opened, and listens once it is
+	 * ready: a port in use (a start beside a running server) stops the start before the
+	 * database is created or migrated, or its KEK file made. */
+	hc.paused = true;
 	e = orsp_http_server_start(&hc, &srv->http);
+	if (e)
+		goto fail;
+	e = orsp_kek_load_for_db(c->database, c->kek_file, &kek);
+	srv->n_pool = c->threads ? (c->threads < POOL_MAX ? c->threads : POOL_MAX) : 4;
+	for (size_t i = 0; !e && i < srv->n_pool; i++) {
+		/* one connection, its handles taking turns (store.h, orsp_db_open_view) */
+		e = i == 0 ? orsp_smdp_open(c->database, &kek, &srv->pool[0])
+		           : orsp_smdp_open_view(srv->pool[0], &srv->pool[i]);
+		if (!e && i == 0)
+			e = orsp_es9p_prepare(srv->pool[0]);
+		if (!e)
+			e = orsp_db_set_busy_timeout(orsp_smdp_db(srv->pool[i]), 5000);
+		if (!e)
+			orsp_smdp_set_progress(srv->pool[i], c->callback_url[0] != '\0');
+	}
+	orsp_secret_wipe(&kek);
+	if (e)
+		goto fail;
+	/* accepting only once the database is ready (the port was bound above) */
+	e = orsp_http_server_listen(srv->http);
 	if (e)
 		goto fail;
 	{

@@ -363,13 +363,33 @@ expect_reports=$(python3 -c 'import json,sys; print(" ".join("%d:%s:%s" % (r["no
 [[ $rc -eq 0 && "$expect_reports" == "3:Executed-Success:pending 4:Executed-Success:pending" ]] && ok || bad "smdp reports: rc=$rc $expect_reports"
 bench_url
 [[ $rc -eq 1 && "$(cat "$T/err")" == *"authenticateClient: 8.1.1/3.8"*"EID does not match the order"* ]] && ok || bad "bench --url, order used up: rc=$rc $(cat "$T/err")"
-# the port already in use (by this server): start-up fails with one line; a new database it
-# created stays (removing it could pull it from under another process starting on it)
+# the port already in use (by this server): start-up fails with one line, before the
+# database is opened: a new one is not created (nor its KEK file), an older one is not
+# migrated (the port is bound first; it was found only after the migrations)
 conf "$T/busy.conf"
 sed -i "s|^port = .*|port = $PORT|; s|^database = .*|database = busy.db|" "$T/busy.conf"
 rc=0
 "$B" smdp serve --config "$T/busy.conf" >/dev/null 2>"$T/err" || rc=$?
 [[ $rc -eq 1 && $(grep -c '^openrsp: ' "$T/err") -eq 1 ]] && ok || bad "busy port: rc=$rc $(cat "$T/err")"
+[[ ! -e "$T/busy.db" && ! -e "$T/busy.db.kek" ]] && ok || bad "busy port: a database or KEK file made"
+# a copy of the served database one ES9+ migration behind, in rollback-journal mode
+python3 -c 'import sqlite3, sys
+s = sqlite3.connect(sys.argv[1])
+d = sqlite3.connect(sys.argv[2])
+s.backup(d)
+s.close()
+d.execute("PRAGMA journal_mode=DELETE")
+d.execute("DROP INDEX es9p_notification_unverified")
+d.execute("DELETE FROM schema_migrations WHERE module = ? AND version = 10", ("smdp_es9p",))
+d.commit()
+d.close()' "$T/smdp.db" "$T/older.db"
+cp "$T/smdp.db.kek" "$T/older.db.kek"
+cp "$T/older.db" "$T/older.orig"
+sed -i "s|^database = .*|database = older.db|" "$T/busy.conf"
+rc=0
+"$B" smdp serve --config "$T/busy.conf" >/dev/null 2>"$T/err" || rc=$?
+[[ $rc -eq 1 && "$(cat "$T/err")" == *"Address already in use"* ]] && ok || bad "busy port, older database: rc=$rc $(cat "$T/err")"
+cmp -s "$T/older.db" "$T/older.orig" && [[ ! -e "$T/older.db-wal" ]] && ok || bad "busy port: the older database was changed"
 # a new database path on a free port: served, and the new (empty) database is announced
 sed -i "s|^port = .*|port = 0|; s|^database = .*|database = new.db|" "$T/busy.conf"
 serve_briefly() { # serve_briefly CONF: start a second server, stop it once it has its port
