@@ -734,6 +734,22 @@ static void test_wrong_kek(void **state)
 	assert_int_equal(orsp_auc_open(db_path("kek.db"), &other, &a), ORSP_E_VERIFY);
 	assert_null(a);
 	assert_non_null(strstr(orsp_err_detail(), "wrong KEK"));
+	/* refused before the migration writes to the database: one in rollback-journal mode (a
+	 * backup, an older program's) was switched to WAL, and an older one upgraded, first */
+	{
+		orsp_db *db = NULL;
+		uint8_t *bytes;
+		size_t len = 0;
+
+		assert_int_equal(orsp_db_open(db_path("kek.db"), &db), ORSP_OK);
+		assert_int_equal(orsp_db_exec(db, "PRAGMA journal_mode=DELETE"), ORSP_OK);
+		orsp_db_close(db);
+		bytes = test_read_file(db_path("kek.db"), &len);
+		assert_int_equal(orsp_auc_open(db_path("kek.db"), &other, &a), ORSP_E_VERIFY);
+		assert_null(a);
+		test_file_check(db_path("kek.db"), bytes, len);
+		free(bytes);
+	}
 	other.len = 16;
 	assert_int_equal(orsp_auc_open(db_path("kek.db"), &other, &a), ORSP_E_USAGE);
 	orsp_secret_wipe(&other);

@@ -2102,6 +2102,48 @@ static void test_own_database(void **state)
 	orsp_smdp_close(s);
 }
 
+/* A wrong KEK is refused before the inventory's migration writes to the database: an older
+ * one (in rollback-journal mode, as a backup is, one step behind) was upgraded and switched to
+ * WAL by an open that then refused it. */
+static void test_wrong_kek_untouched(void **state)
+{
+	const char *dir = test_tmpdir("smdp-wrong-kek");
+	char path[600];
+	orsp_smdp *s = NULL;
+	orsp_db *db = NULL;
+	orsp_secret other = test_kek;
+	uint8_t *bytes;
+	size_t len = 0;
+	(void)state;
+
+	snprintf(path, sizeof(path), "%s/smdp.db", dir);
+	assert_int_equal(orsp_smdp_open(path, &test_kek, &s), ORSP_OK);
+	orsp_smdp_close(s);
+	s = NULL;
+	assert_int_equal(orsp_db_open(path, &db), ORSP_OK);
+	assert_int_equal(
+	    orsp_db_exec(db,
+	                 "PRAGMA journal_mode=DELETE;"
+	                 "DELETE FROM schema_migrations WHERE module = 'smdp' AND version = 15"),
+	    ORSP_OK);
+	orsp_db_close(db);
+	bytes = test_read_file(path, &len);
+	other.v[0] ^= 1;
+	for (int i = 0; i < 2; i++) {
+		assert_int_equal(orsp_smdp_open_ex(path,
+		                                   i ? ORSP_DB_OPEN_EXISTING : ORSP_DB_OPEN_CREATE,
+		                                   &other, &s),
+		                 ORSP_E_VERIFY);
+		assert_null(s);
+		assert_non_null(strstr(orsp_err_detail(), "wrong KEK"));
+		test_file_check(path, bytes, len);
+	}
+	free(bytes);
+	/* the right KEK upgrades it */
+	assert_int_equal(orsp_smdp_open(path, &test_kek, &s), ORSP_OK);
+	orsp_smdp_close(s);
+}
+
 /* An open for a verb that works on the inventory there (ORSP_DB_OPEN_EXISTING) and the probe
  * before it create nothing and write nothing into a database that holds no inventory: a
  * path that does not exist (plain, sqlite:, file: URI) is not created, a 0-byte file is not
@@ -2975,6 +3017,7 @@ int main(void)
 	    cmocka_unit_test(test_views),
 	    cmocka_unit_test(test_upp_encrypted_at_rest),
 	    cmocka_unit_test(test_own_database),
+	    cmocka_unit_test(test_wrong_kek_untouched),
 	    cmocka_unit_test(test_open_existing),
 	    cmocka_unit_test(test_migration_upp_table),
 	    cmocka_unit_test(test_migration_plain_rowids),

@@ -344,6 +344,13 @@ ORSP_MUST_CHECK orsp_err orsp_kek_check(orsp_db *db, const orsp_secret *kek, con
 ORSP_MUST_CHECK orsp_err orsp_kek_check_existing(orsp_db *db, const orsp_secret *kek,
                                                  const char *table, const char *aad,
                                                  const uint8_t *check, size_t check_len);
+/* orsp_kek_check_existing, but ORSP_OK when the table holds no check value: for a module's
+ * open, to refuse a wrong KEK before its migration writes to the database (an older
+ * database would be upgraded, and switched to WAL, by an open that then refuses it); the
+ * check value, missing or not, is then seen to by orsp_kek_check. Only reads. */
+ORSP_MUST_CHECK orsp_err orsp_kek_check_stored(orsp_db *db, const orsp_secret *kek,
+                                               const char *table, const char *aad,
+                                               const uint8_t *check, size_t check_len);
 
 /* ----- KEK rotation ----- */
 

@@ -818,6 +818,20 @@ static orsp_err kek_check(orsp_smdp *s)
 	    "SELECT 1 FROM smdp_profile UNION ALL SELECT 1 FROM smdp_audit LIMIT 1");
 }
 
+/* An inventory there already (of a schema this program knows: a newer one is refused by its
+ * migration) must open with the KEK before the migration writes to it: a wrong KEK upgraded
+ * an older database, and switched it to WAL, before kek_check refused it. Only reads. */
+static orsp_err kek_precheck(orsp_smdp *s)
+{
+	int v = 0;
+	orsp_err err = orsp_db_schema_version(s->db, "smdp", &v);
+
+	if (err || v == 0 || v > (int)ORSP_ARRAY_LEN(smdp_migrations))
+		return err;
+	return orsp_kek_check_stored(s->db, &s->kek, "smdp_kek_check", KEK_CHECK_AAD,
+	                             kek_check_plain, sizeof(kek_check_plain));
+}
+
 /* Whether the database may hold the inventory: one with the smdp module's schema, or, when
  * the mode allows creating it, one that holds no table at all (new, or empty). The SM-DP+
  * keeps a database of its own, as the AuC does (auc.c): `smdp serve --db` naming the AuC's
@@ -876,6 +890,8 @@ orsp_err orsp_smdp_open_ex(const char *db_uri, orsp_db_open_mode mode, const ors
 	 * open, would refuse it only then) */
 	if (!err)
 		err = smdp_es9p_schema_check(s->db);
+	if (!err)
+		err = kek_precheck(s);
 	if (!err)
 		err = orsp_db_migrate(s->db, "smdp", smdp_migrations,
 		                      ORSP_ARRAY_LEN(smdp_migrations));

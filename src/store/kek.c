@@ -782,8 +782,9 @@ static orsp_err check_value(orsp_slice w, const orsp_secret *kek, const char *aa
 	return err;
 }
 
-orsp_err orsp_kek_check_existing(orsp_db *db, const orsp_secret *kek, const char *table,
-                                 const char *aad, const uint8_t *check, size_t check_len)
+/* The stored check value must unwrap with kek; none stored: ORSP_E_VERIFY if required. */
+static orsp_err check_stored(orsp_db *db, const orsp_secret *kek, const char *table,
+                             const char *aad, const uint8_t *check, size_t check_len, bool required)
 {
 	orsp_err err;
 	orsp_stmt *st = NULL;
@@ -796,12 +797,24 @@ orsp_err orsp_kek_check_existing(orsp_db *db, const orsp_secret *kek, const char
 	err = orsp_db_prepare(db, sql, &st);
 	if (!err)
 		err = orsp_stmt_step(st, &row);
-	if (!err && !row)
+	if (!err && !row && required)
 		err = orsp_errf(ORSP_E_VERIFY, "no KEK check value in %s", table);
-	if (!err)
+	if (!err && row)
 		err = check_value(orsp_stmt_column_blob(st, 0), kek, aad, check, check_len);
 	orsp_stmt_finalize(st);
 	return err;
+}
+
+orsp_err orsp_kek_check_existing(orsp_db *db, const orsp_secret *kek, const char *table,
+                                 const char *aad, const uint8_t *check, size_t check_len)
+{
+	return check_stored(db, kek, table, aad, check, check_len, true);
+}
+
+orsp_err orsp_kek_check_stored(orsp_db *db, const orsp_secret *kek, const char *table,
+                               const char *aad, const uint8_t *check, size_t check_len)
+{
+	return check_stored(db, kek, table, aad, check, check_len, false);
 }
 
 orsp_err orsp_kek_check(orsp_db *db, const orsp_secret *kek, const char *table, const char *aad,
