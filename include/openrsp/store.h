@@ -38,8 +38,9 @@ typedef enum orsp_db_backend {
 /* Open (creating if needed) the database named by `uri`: "sqlite:PATH" or a plain PATH
  * (SQLite; a PATH starting with "file:" is an SQLite URI, resolved by SQLite). A new file is
  * created with mode 0600. Sets foreign keys on and the busy timeout, and switches the
- * database to WAL mode (persistent) when it is new or empty or holds openrsp's
- * `schema_migrations`; any other database (another program's) is only read and keeps its
+ * database to WAL mode (persistent) when it is new or empty; one that holds openrsp's
+ * `schema_migrations` is switched by orsp_db_migrate, once the module's schema is found no
+ * newer than the program; any other database (another program's) is only read and keeps its
  * journal mode, so a caller that then refuses it leaves it as it was. A path that exists but
  * is not a regular file (a directory, a device) is refused.
  * Errors: ORSP_E_USAGE (unknown scheme, not a regular file), ORSP_E_STORAGE (cannot
@@ -55,11 +56,11 @@ typedef enum orsp_db_open_mode {
 } orsp_db_open_mode;
 
 /* orsp_db_open with a mode. ORSP_DB_OPEN_EXISTING: a database that does not exist is
- * ORSP_E_NOT_FOUND ("no database at PATH") and no file is left behind. Opening an existing
- * openrsp database (one with `schema_migrations`) still writes to it (it is switched to WAL
- * mode if it was not); an empty one (a 0-byte file, or a database without tables) and
- * another program's are only read, so a module that refuses them leaves them as they
- * were. */
+ * ORSP_E_NOT_FOUND ("no database at PATH") and no file is left behind. The open only reads
+ * an existing database: an openrsp database (one with `schema_migrations`) is switched to WAL
+ * mode, if it was not, by orsp_db_migrate; an empty one (a 0-byte file, or a database without
+ * tables) and another program's are left as they were, so a module that refuses them leaves
+ * them as they were. */
 ORSP_MUST_CHECK orsp_err orsp_db_open_ex(const char *uri, orsp_db_open_mode mode, orsp_db **out);
 /* Another handle on db's connection, for another thread. Handles of one connection take
  * turns: a handle has the connection from orsp_db_begin to the end of the transaction and
