@@ -2227,6 +2227,22 @@ static void test_open_existing(void **state)
 	test_file_check(path, bytes, len);
 	free(bytes);
 
+	/* another program's database with a "schema_migrations" of its own (Rails): refused as
+	 * another program's, not by an SQL error reading it as openrsp's */
+	snprintf(path, sizeof(path), "%s/rails.db", dir);
+	{
+		orsp_db *db = NULL;
+		assert_int_equal(orsp_db_open(path, &db), ORSP_OK);
+		assert_int_equal(orsp_db_exec(db, "CREATE TABLE schema_migrations (version TEXT"
+		                                  " PRIMARY KEY)"),
+		                 ORSP_OK);
+		orsp_db_close(db);
+	}
+	assert_int_equal(orsp_smdp_probe(path), ORSP_E_POLICY);
+	assert_int_equal(orsp_smdp_open(path, &test_kek, &s), ORSP_E_POLICY);
+	assert_null(s);
+	assert_non_null(strstr(orsp_err_detail(), "rails.db holds no SM-DP+ inventory but other"));
+
 	/* an inventory: found, and opened */
 	snprintf(path, sizeof(path), "%s/smdp.db", dir);
 	assert_int_equal(orsp_smdp_open(path, &test_kek, &s), ORSP_OK);

@@ -897,6 +897,12 @@ static void test_foreign_untouched(void **state)
 	make_rollback_db(path_in("rails.db"),
 	                 "CREATE TABLE schema_migrations (version TEXT PRIMARY KEY)");
 	assert_int_equal(orsp_db_open(path_in("rails.db"), &db), ORSP_OK);
+	/* and what a module reads of it is no openrsp schema but a table of another program's
+	 * (it read the table as its own: "no such column: module") */
+	assert_int_equal(orsp_db_schema_version(db, "smdp", &v), ORSP_OK);
+	assert_int_equal(v, 0);
+	assert_int_equal(orsp_db_has_tables(db, &any), ORSP_OK);
+	assert_true(any);
 	orsp_db_close(db);
 	assert_int_equal(journal_bytes(path_in("rails.db")), 11);
 

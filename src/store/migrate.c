@@ -33,6 +33,12 @@ static orsp_err count_of(orsp_db *db, const char *sql, const char *arg, int64_t 
 	return err;
 }
 
+/* Whether schema_migrations is openrsp's: its four columns, as sqlite.c's may_switch reads
+ * it (another program's, a Rails or Flyway one, has a table of that name too). 4 if it is. */
+#define OURS_SQL                                                                                   \
+	"(SELECT COUNT(*) FROM pragma_table_info('schema_migrations')"                             \
+	" WHERE name IN ('module', 'version', 'description', 'applied_at'))"
+
 /* Tables are looked up in SQLite's catalogue: this build has no other backend (one for
  * PostgreSQL would read information_schema.tables). */
 orsp_err orsp_db_schema_version(orsp_db *db, const char *module, int *version)
@@ -41,12 +47,10 @@ orsp_err orsp_db_schema_version(orsp_db *db, const char *module, int *version)
 	int64_t n = 0;
 
 	*version = 0;
-	/* a database no module has migrated yet has no bookkeeping table */
-	err = count_of(db,
-	               "SELECT COUNT(*) FROM sqlite_master"
-	               " WHERE type = 'table' AND name = 'schema_migrations'",
-	               NULL, &n);
-	if (err || n == 0)
+	/* a database no module has migrated yet has no bookkeeping table, and another program's
+	 * has none of openrsp's (reading its own as ours failed: "no such column: module") */
+	err = count_of(db, "SELECT " OURS_SQL, NULL, &n);
+	if (err || n != 4)
 		return err;
 	err = count_of(db,
 	               "SELECT COALESCE(MAX(version), 0) FROM schema_migrations WHERE module = ?1",
@@ -70,11 +74,11 @@ orsp_err orsp_db_has_tables(orsp_db *db, bool *any)
 	int64_t n = 0;
 
 	*any = false;
-	err =
-	    count_of(db,
-	             "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table'"
-	             " AND name <> 'schema_migrations' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\'",
-	             NULL, &n);
+	err = count_of(db,
+	               "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table'"
+	               " AND (name <> 'schema_migrations' OR " OURS_SQL " <> 4)"
+	               " AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\'",
+	               NULL, &n);
 	if (!err)
 		*any = n > 0;
 	return err;
