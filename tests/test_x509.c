@@ -4,10 +4,13 @@
  * published material does not cover. */
 #include "testutil.h"
 
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <openssl/core_names.h>
@@ -197,6 +200,26 @@ static void test_cert_accessors(void **state)
 	orsp_cert_free(ci);
 }
 
+typedef struct fifo_writer {
+	const char *path;
+	atomic_bool done;
+} fifo_writer;
+
+/* Opens and closes the FIFO for writing until done: a reader blocked in its open goes on. */
+static void *fifo_write_main(void *arg)
+{
+	fifo_writer *w = arg;
+
+	while (!atomic_load(&w->done)) {
+		struct timespec ts = {0, 10 * 1000 * 1000};
+		int fd = open(w->path, O_WRONLY | O_NONBLOCK);
+		if (fd >= 0)
+			close(fd);
+		nanosleep(&ts, NULL);
+	}
+	return NULL;
+}
+
 static void test_parse_rejects(void **state)
 {
 	size_t len;
@@ -225,6 +248,30 @@ static void test_parse_rejects(void **state)
 	expect(orsp_cert_load_file(test_vector_path("sgp26/EUM/PK_EUM_ECDSA_NIST.pem"), &c),
 	       ORSP_E_MALFORMED, NULL);
 	expect(orsp_cert_load_file(test_vector_path("sgp22/ecka.tsv"), &c), ORSP_E_MALFORMED, NULL);
+	/* not a regular file: a FIFO blocked the open for ever, waiting for a writer (here a
+	 * thread opens it for writing, so that the old reader read it as empty instead); a
+	 * directory or a device is refused alike */
+	{
+		const char *dir = test_tmpdir("x509_not_regular");
+		char fifo[4200];
+		fifo_writer w = {.path = fifo};
+		pthread_t t;
+		orsp_err e;
+
+		snprintf(fifo, sizeof(fifo), "%s/ci.der", dir);
+		assert_int_equal(mkfifo(fifo, 0600), 0);
+		atomic_init(&w.done, false);
+		assert_int_equal(pthread_create(&t, NULL, fifo_write_main, &w), 0);
+		e = orsp_cert_load_file(fifo, &c);
+		atomic_store(&w.done, true);
+		pthread_join(t, NULL);
+		expect(e, ORSP_E_IO, "ci.der is not a regular file");
+		expect(orsp_cert_load_file(dir, &c), ORSP_E_IO, "is not a regular file");
+		expect(orsp_cert_load_file("/dev/zero", &c), ORSP_E_IO,
+		       "/dev/zero is not a regular file");
+		assert_null(c);
+		unlink(fifo);
+	}
 	free(nonmin);
 	free(longer);
 	free(der);

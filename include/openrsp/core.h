@@ -67,6 +67,15 @@ ORSP_MUST_CHECK orsp_err orsp_fsync_dir(const char *dir);
  * <reason>". */
 ORSP_MUST_CHECK orsp_err orsp_fsync_dir_of(const char *path);
 
+/* ---------------------------------------------------------------- files -------------------- */
+
+/* Open a file the user named (a certificate, a key, a configuration) for reading: a regular
+ * file only. A FIFO does not block the open waiting for a writer: it is refused, as a device
+ * or a directory is. *fd a blocking descriptor (close it), -1 on failure. ORSP_E_NOT_FOUND
+ * "PATH does not exist"; ORSP_E_IO "cannot open PATH: <reason>" or "PATH is not a regular
+ * file (a FIFO, a device or a directory)". */
+ORSP_MUST_CHECK orsp_err orsp_file_open_regular(const char *path, int *fd);
+
 /* ---------------------------------------------------------------- bounded buffers ------- */
 
 /* A borrowed, read-only view of bytes. */

@@ -207,7 +207,9 @@ typedef struct orsp_cert orsp_cert;
 
 /* Parse one DER certificate (strict: exactly one certificate, no trailing bytes). */
 ORSP_MUST_CHECK orsp_err orsp_cert_parse(const void *der, size_t n, orsp_cert **out);
-/* Load a certificate file, DER or PEM. Every error's detail names the file. */
+/* Load a certificate file, DER or PEM. Every error's detail names the file. A FIFO, a device
+ * or a directory is refused (ORSP_E_IO "PATH is not a regular file ..."), a FIFO without
+ * waiting for a writer. */
 ORSP_MUST_CHECK orsp_err orsp_cert_load_file(const char *path, orsp_cert **out);
 /* A PEM file as a TLS library reads one (a CA bundle, a certificate and its chain): *n gets
  * the number of certificates it holds, read as OpenSSL reads them (any size up to 64 MiB,

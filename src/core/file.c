@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "openrsp/core.h"
@@ -62,5 +63,34 @@ orsp_err orsp_fsync_dir_of(const char *path)
 	if (flush(parent) != 0)
 		return orsp_errf(ORSP_E_IO, "cannot flush the directory of %s: %s", path,
 		                 strerror(errno));
+	return ORSP_OK;
+}
+
+orsp_err orsp_file_open_regular(const char *path, int *fd)
+{
+	struct stat st;
+	int f, flags;
+
+	*fd = -1;
+	if (!path || !path[0])
+		return orsp_errf(ORSP_E_USAGE, "no file to open");
+	/* O_NONBLOCK: a FIFO without a writer would block the open (it is refused below); a
+	 * regular file's reads are not changed by it, and it is cleared all the same */
+	f = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+	if (f < 0)
+		return errno == ENOENT
+		           ? orsp_errf(ORSP_E_NOT_FOUND, "%s does not exist", path)
+		           : orsp_errf(ORSP_E_IO, "cannot open %s: %s", path, strerror(errno));
+	if (fstat(f, &st) != 0 || !S_ISREG(st.st_mode)) {
+		close(f);
+		return orsp_errf(
+		    ORSP_E_IO, "%s is not a regular file (a FIFO, a device or a directory)", path);
+	}
+	flags = fcntl(f, F_GETFL);
+	if (flags < 0 || fcntl(f, F_SETFL, flags & ~O_NONBLOCK) != 0) {
+		close(f);
+		return orsp_errf(ORSP_E_IO, "cannot open %s: %s", path, strerror(errno));
+	}
+	*fd = f;
 	return ORSP_OK;
 }

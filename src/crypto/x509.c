@@ -20,6 +20,7 @@
 #include <strings.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <openssl/asn1.h>
 #include <openssl/bio.h>
@@ -413,13 +414,17 @@ static orsp_err read_small_file(const char *path, uint8_t **buf, size_t *len)
 	uint8_t *b = NULL;
 	size_t n = 0;
 	orsp_err e = ORSP_OK;
+	int fd;
 
 	*buf = NULL;
-	f = fopen(path, "rb");
-	if (!f)
-		return errno == ENOENT
-		           ? orsp_errf(ORSP_E_NOT_FOUND, "%s does not exist", path)
-		           : orsp_errf(ORSP_E_IO, "cannot open %s: %s", path, strerror(errno));
+	/* a regular file: a FIFO blocked the open for ever, waiting for a writer */
+	if ((e = orsp_file_open_regular(path, &fd)) != ORSP_OK)
+		return e;
+	f = fdopen(fd, "rb");
+	if (!f) {
+		close(fd);
+		return orsp_errf(ORSP_E_RESOURCE, "%s: out of memory", path);
+	}
 	/* Read one byte more than allowed to detect over-long files. */
 	b = malloc(CERT_MAX * 2 + 2);
 	if (!b) {
