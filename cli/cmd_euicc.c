@@ -40,12 +40,13 @@ static int slurp(const char *opt, const char *path, uint8_t **out, size_t *len)
 {
 	uint8_t *buf = NULL;
 	size_t got = 0;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int fd;
 
 	*out = NULL;
 	*len = 0;
-	if (fd < 0)
-		return cli_failf(path, "cannot open (%s): %s", opt, strerror(errno));
+	/* a regular file: a FIFO blocked the open for ever, waiting for a writer */
+	if (orsp_file_open_regular(path, &fd) != ORSP_OK)
+		return cli_failf(opt, "%s", orsp_err_detail());
 	buf = malloc(FILE_MAX);
 	if (!buf) {
 		close(fd);

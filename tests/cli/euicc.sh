@@ -76,6 +76,22 @@ if [[ $rc -eq 1 && $(wc -l <"$T/err") -eq 1 ]]; then ok; else bad "wrong key: rc
 failure "" euicc init --state "$T/nokey" --key "$T/no-such.pem" \
 	--cert "$V/eUICC/CERT_EUICC_ECDSA_NIST.der" --eum-cert "$V/EUM/CERT_EUM_ECDSA_NIST.der" \
 	--ci-cert "$V/CertificateIssuer/CERT_CI_ECDSA_NIST.der"
+# A FIFO or a directory as the key or a certificate: refused at once, naming it (a FIFO
+# blocked the open for ever, waiting for a writer), and no store made
+mkfifo "$T/fifo"
+for o in --key --cert --eum-cert --ci-cert; do
+	for f in "$T/fifo" "$T"; do
+		args=($(sgp26_nist))
+		for i in "${!args[@]}"; do [[ ${args[$i]} == "$o" ]] && args[$((i + 1))]=$f; done
+		rc=0
+		timeout 60 "$B" euicc init --state "$T/notreg" "${args[@]}" >/dev/null 2>"$T/err" ||
+			rc=$?
+		err=$(cat "$T/err")
+		expect "$o $f rc" 1 "$rc"
+		has "$o $f" "$f is not a regular file" "$err"
+		[[ ! -e "$T/notreg" ]] && ok || bad "$o $f: a store was made"
+	done
+done
 chmod 644 "$S/device.key"
 failure "chmod 600" euicc info --state "$S"
 chmod 600 "$S/device.key"
