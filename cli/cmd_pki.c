@@ -693,11 +693,17 @@ static int load_key_file(const char *path, orsp_ec_key **out)
 {
 	uint8_t buf[8192];
 	size_t n;
-	FILE *f = fopen(path, "rb");
+	FILE *f;
 	orsp_err e;
+	int fd;
 
-	if (!f)
-		return cli_failf(path, "cannot open: %s", strerror(errno));
+	/* a regular file: a FIFO blocked the open for ever, waiting for a writer */
+	if (orsp_file_open_regular(path, &fd) != ORSP_OK)
+		return cli_failf(path, "%s", orsp_err_detail());
+	if (!(f = fdopen(fd, "rb"))) {
+		close(fd);
+		return cli_failf(path, "out of memory");
+	}
 	n = fread(buf, 1, sizeof(buf), f);
 	if (ferror(f) || !feof(f)) {
 		fclose(f);

@@ -262,6 +262,24 @@ cp "$T/ca/ci/ci.der" "$T/ca2/ci/ci.der"
 failure "does not belong" pki smdp "$T/w2" --ci "$T/ca2" --smdp-fqdn b.example --smdp-oid 2.999.12
 failure "" pki smdp "$T/w3" --ci "$T/no-such" --smdp-fqdn b.example --smdp-oid 2.999.12
 expect "no CI: the directory named once" 1 "$(grep -o "$T/no-such" <<<"$err" | wc -l)"
+# the CI's certificate or key a FIFO or a directory: refused at once, naming it (a FIFO
+# blocked the open for ever, waiting for a writer), and nothing written
+for n in ci.der ci_key.pem; do
+	for kind in fifo dir; do
+		rm -rf "$T/odd" "$T/w5"
+		cp -r "$T/ca" "$T/odd"
+		rm -f "$T/odd/ci/$n"
+		if [[ $kind == fifo ]]; then mkfifo "$T/odd/ci/$n"; else mkdir "$T/odd/ci/$n"; fi
+		rc=0
+		timeout 60 "$B" pki smdp "$T/w5" --ci "$T/odd" --smdp-fqdn b.example \
+			--smdp-oid 2.999.12 >/dev/null 2>"$T/err" || rc=$?
+		err=$(cat "$T/err")
+		expect "$n a $kind: rc" 1 "$rc"
+		has "$n a $kind" "$T/odd/ci/$n is not a regular file" "$err"
+		[[ ! -e "$T/w5/smdp" ]] && ok || bad "$n a $kind: files written"
+	done
+done
+rm -rf "$T/odd" "$T/w5"
 # a --curve both hierarchy has its CIs one level down: the error says which to give
 failure "give --ci $T/both/nist or --ci $T/both/brainpool" \
 	pki smdp "$T/w3" --ci "$T/both" --smdp-fqdn b.example --smdp-oid 2.999.12
