@@ -1254,7 +1254,8 @@ static void *fifo_write_main(void *arg)
 
 /* A file the loader reads that is a FIFO or a directory is refused at its line as "not a
  * regular file": a FIFO blocked the start for ever in its open (here a helper opens it for
- * writing, so that the old loader goes on with an empty file instead of hanging). */
+ * writing, so that the old loader goes on with an empty file instead of hanging). So is the
+ * configuration file itself. */
 static void test_config_not_regular_files(void **state)
 {
 	static orsp_smdp_config cfg;
@@ -1302,6 +1303,23 @@ static void test_config_not_regular_files(void **state)
 			if (!strstr(orsp_err_detail(), want))
 				fail_msg("'%s' does not mention '%s'", orsp_err_detail(), want);
 		}
+	}
+	/* the configuration file itself: a FIFO blocked the load in its open, a directory was
+	 * read as an empty file ("fqdn: missing") */
+	for (int d = 0; d < 2; d++) {
+		const char *path = d ? sub : fifo;
+		fifo_writer w = {.path = fifo};
+		pthread_t t;
+		orsp_err e;
+		atomic_init(&w.done, false);
+		assert_int_equal(pthread_create(&t, NULL, fifo_write_main, &w), 0);
+		e = orsp_smdp_config_load(path, &cfg);
+		atomic_store(&w.done, true);
+		pthread_join(t, NULL);
+		assert_int_equal(e, ORSP_E_USAGE);
+		snprintf(want, sizeof(want), "%s is not a regular file", path);
+		if (!strstr(orsp_err_detail(), want))
+			fail_msg("'%s' does not mention '%s'", orsp_err_detail(), want);
 	}
 }
 

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include "openrsp/http.h"
 #include "openrsp/smdp.h"
@@ -1155,8 +1156,9 @@ orsp_err orsp_smdp_config_load(const char *path, orsp_smdp_config *c)
 	 * metrics_token): both are ours, wiped once the file is read */
 	char line[LINE_MAX_], fbuf[4096], tmp[ORSP_SMDP_PATH_MAX];
 	loader l = {0};
-	FILE *f;
+	FILE *f = NULL;
 	orsp_err e = ORSP_OK;
+	int fd;
 
 	if (!path || !c)
 		return orsp_errf(ORSP_E_USAGE, "config: bad arguments");
@@ -1170,10 +1172,16 @@ orsp_err orsp_smdp_config_load(const char *path, orsp_smdp_config *c)
 	l.c = c;
 	snprintf(tmp, sizeof(tmp), "%s", path);
 	snprintf(l.dir, sizeof(l.dir), "%s", dirname(tmp));
-	f = fopen(path, "r");
-	if (!f) {
+	/* a regular file: a FIFO blocked the start for ever, a directory read as an empty file */
+	if ((e = orsp_file_open_regular(path, &fd)) == ORSP_OK && !(f = fdopen(fd, "r"))) {
+		close(fd);
+		e = orsp_errf(ORSP_E_RESOURCE, "%s: out of memory", path);
+	}
+	if (e) {
+		char why[ORSP_ERR_DETAIL_MAX];
+		orsp_err_detail_copy(why, sizeof(why));
 		orsp_smdp_config_free(c);
-		return orsp_errf(ORSP_E_USAGE, "%s: cannot open: %s", path, strerror(errno));
+		return orsp_errf(ORSP_E_USAGE, "%s", why);
 	}
 	setvbuf(f, fbuf, _IOFBF, sizeof(fbuf));
 	{
