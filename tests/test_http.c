@@ -2911,6 +2911,16 @@ static void test_https_verification(void **state)
 	both.ca_pem = pki.ca_pem;
 	assert_err(tls_post(&both, port, "/len", &status, &fail, NULL, 0), ORSP_E_USAGE,
 	           "not both");
+	/* A CA "file" that is a directory, or a FIFO nobody writes to (OpenSSL's read of it
+	 * waited for ever, whatever the timeouts): refused before connecting, naming it */
+	orsp_http_client_opts odd = {.ca_file = dir, .timeout_ms = 5000};
+	assert_err(tls_post(&odd, port, "/len", &status, &fail, NULL, 0), ORSP_E_USAGE,
+	           "the CA file: ");
+	unlink(ca_path);
+	assert_int_equal(mkfifo(ca_path, 0600), 0);
+	odd.ca_file = ca_path;
+	assert_err(tls_post(&odd, port, "/len", &status, &fail, NULL, 0), ORSP_E_USAGE,
+	           "ca.pem is not a regular file");
 	unlink(ca_path);
 	rmdir(dir);
 

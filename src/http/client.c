@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include <curl/curl.h>
 #include <openssl/err.h>
@@ -502,6 +503,17 @@ orsp_err orsp_http_client_request(orsp_http_client *c, const char *method, const
 	if (strncasecmp(url, "https://", 8) == 0 && !pem_given(&c->ca) && !c->insecure)
 		return orsp_errf(ORSP_E_USAGE,
 		                 "http: no trust anchor (ca_file/ca_pem) to verify %s", "https");
+	/* a regular file: OpenSSL's read of a FIFO there (the LPA's --ca) waited for a writer
+	 * for ever, whatever the timeouts */
+	if (c->ca.file && strncasecmp(url, "https://", 8) == 0) {
+		int fd;
+		if (orsp_file_open_regular(c->ca.file, &fd) != ORSP_OK) {
+			char why[ORSP_ERR_DETAIL_MAX];
+			orsp_err_detail_copy(why, sizeof(why));
+			return orsp_errf(ORSP_E_USAGE, "http: the CA file: %s", why);
+		}
+		close(fd);
+	}
 	curl = c->curl;
 	curl_easy_reset(curl); /* keeps the connection cache for keep-alive */
 	errbuf[0] = '\0';
