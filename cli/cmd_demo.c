@@ -642,8 +642,14 @@ static int demo_run(int argc, char **argv)
 		snprintf(tmpl, sizeof(tmpl), "%s/%s", cli_data_dir(), TEMPLATE);
 		template_path = tmpl;
 	}
-	if ((e = read_file(template_path, &tpl, &tpl_len)))
-		return cli_fail("profile template (--template FILE)", e);
+	/* as profile build reads it: a regular file of at most ORSP_PKG_MAX_SIZE bytes (a FIFO
+	 * blocked the demo for ever, a directory or a huge file was malloc'd at its size) */
+	if (cli_read_package(template_path, &tpl, &tpl_len) != CLI_OK)
+		return CLI_FAIL;
+	if (!tpl_len) {
+		free(tpl);
+		return cli_failf(template_path, "empty file");
+	}
 	snprintf(base, sizeof(base), "%s/openrsp-demo.XXXXXX",
 	         getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
 	if (!mkdtemp(base)) {

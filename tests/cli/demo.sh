@@ -94,6 +94,23 @@ if [[ -n "$kept" ]] && grep -rqa "GSMA Generic eUICC Test Profile\|Operator B" "
 rc=0
 TMPDIR=$T "$B" demo --template "$T/none.der" >/dev/null 2>&1 || rc=$?
 [[ $rc -eq 1 ]] && ok || bad "missing template: rc=$rc"
+# a template that is not a regular file (a FIFO blocked the demo for ever in its open; a
+# directory was malloc'd at the size ftell gave it), an empty one, and one over the limit of
+# a profile package: refused at once, naming it, before any step
+mkfifo "$T/tpl.fifo"
+mkdir -p "$T/tpl.dir"
+: >"$T/tpl.empty"
+truncate -s 3G "$T/tpl.big"
+for c in "tpl.fifo:not a regular file" "tpl.dir:not a regular file" "tpl.empty:empty file" \
+	"tpl.big:3221225472 bytes exceeds the"; do
+	rc=0
+	out=$(TMPDIR=$T timeout 60 "$B" demo --template "$T/${c%%:*}" 2>"$T/err") || rc=$?
+	err=$(cat "$T/err")
+	expect "template ${c%%:*} rc" 1 "$rc"
+	has "template ${c%%:*}" "openrsp: $T/${c%%:*}: ${c#*:}" "$err"
+	expect "template ${c%%:*}: no step" "" "$out"
+done
+rm -f "$T/tpl.big"
 # The IMS step fails when the device cannot use an ISIM, the steps before it pass: the
 # template without its PE-ISIM and PE-OPT-ISIM (and the header's isim service), EF.DIR still
 # listing the ISIM (the card serves none), and so with every ISIM AID's application code
