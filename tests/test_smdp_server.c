@@ -1231,27 +1231,6 @@ static void test_config_keyset_per_ci(void **state)
 		fail_msg("'%s'", orsp_err_detail());
 }
 
-/* Opens the FIFO `path` for writing and closes it again until *done: a loader blocked in
- * its open then reads the end of the file instead of waiting for ever. */
-typedef struct fifo_writer {
-	const char *path;
-	atomic_bool done;
-} fifo_writer;
-
-static void *fifo_write_main(void *arg)
-{
-	fifo_writer *w = arg;
-
-	while (!atomic_load(&w->done)) {
-		struct timespec ts = {0, 10 * 1000 * 1000};
-		int fd = open(w->path, O_WRONLY | O_NONBLOCK);
-		if (fd >= 0)
-			close(fd);
-		nanosleep(&ts, NULL);
-	}
-	return NULL;
-}
-
 /* A file the loader reads that is a FIFO or a directory is refused at its line as "not a
  * regular file": a FIFO blocked the start for ever in its open (here a helper opens it for
  * writing, so that the old loader goes on with an empty file instead of hanging). So is the
@@ -1285,7 +1264,7 @@ static void test_config_not_regular_files(void **state)
 			const char *path = d ? sub : fifo;
 			const char *key =
 			    strchr(lines[i], '\n') ? strchr(lines[i], '\n') + 1 : lines[i];
-			fifo_writer w = {.path = fifo};
+			test_fifo_writer w = {.path = fifo};
 			pthread_t t;
 			orsp_err e;
 			FILE *f = fopen(conf, "w");
@@ -1293,7 +1272,7 @@ static void test_config_not_regular_files(void **state)
 			fprintf(f, "%s = %s\n", lines[i], path);
 			fclose(f);
 			atomic_init(&w.done, false);
-			assert_int_equal(pthread_create(&t, NULL, fifo_write_main, &w), 0);
+			assert_int_equal(pthread_create(&t, NULL, test_fifo_write_main, &w), 0);
 			e = orsp_smdp_config_load(conf, &cfg);
 			atomic_store(&w.done, true);
 			pthread_join(t, NULL);
@@ -1308,11 +1287,11 @@ static void test_config_not_regular_files(void **state)
 	 * read as an empty file ("fqdn: missing") */
 	for (int d = 0; d < 2; d++) {
 		const char *path = d ? sub : fifo;
-		fifo_writer w = {.path = fifo};
+		test_fifo_writer w = {.path = fifo};
 		pthread_t t;
 		orsp_err e;
 		atomic_init(&w.done, false);
-		assert_int_equal(pthread_create(&t, NULL, fifo_write_main, &w), 0);
+		assert_int_equal(pthread_create(&t, NULL, test_fifo_write_main, &w), 0);
 		e = orsp_smdp_config_load(path, &cfg);
 		atomic_store(&w.done, true);
 		pthread_join(t, NULL);

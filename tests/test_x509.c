@@ -200,26 +200,6 @@ static void test_cert_accessors(void **state)
 	orsp_cert_free(ci);
 }
 
-typedef struct fifo_writer {
-	const char *path;
-	atomic_bool done;
-} fifo_writer;
-
-/* Opens and closes the FIFO for writing until done: a reader blocked in its open goes on. */
-static void *fifo_write_main(void *arg)
-{
-	fifo_writer *w = arg;
-
-	while (!atomic_load(&w->done)) {
-		struct timespec ts = {0, 10 * 1000 * 1000};
-		int fd = open(w->path, O_WRONLY | O_NONBLOCK);
-		if (fd >= 0)
-			close(fd);
-		nanosleep(&ts, NULL);
-	}
-	return NULL;
-}
-
 static void test_parse_rejects(void **state)
 {
 	size_t len;
@@ -254,14 +234,14 @@ static void test_parse_rejects(void **state)
 	{
 		const char *dir = test_tmpdir("x509_not_regular");
 		char fifo[4200];
-		fifo_writer w = {.path = fifo};
+		test_fifo_writer w = {.path = fifo};
 		pthread_t t;
 		orsp_err e;
 
 		snprintf(fifo, sizeof(fifo), "%s/ci.der", dir);
 		assert_int_equal(mkfifo(fifo, 0600), 0);
 		atomic_init(&w.done, false);
-		assert_int_equal(pthread_create(&t, NULL, fifo_write_main, &w), 0);
+		assert_int_equal(pthread_create(&t, NULL, test_fifo_write_main, &w), 0);
 		e = orsp_cert_load_file(fifo, &c);
 		atomic_store(&w.done, true);
 		pthread_join(t, NULL);

@@ -7,7 +7,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 struct tsv {
@@ -151,6 +153,20 @@ const char *test_tmpdir(const char *name)
 	if (!mkdtemp(path))
 		fail_msg("mkdtemp %s: %s", path, strerror(errno));
 	return path;
+}
+
+void *test_fifo_write_main(void *arg)
+{
+	test_fifo_writer *w = arg;
+
+	while (!atomic_load(&w->done)) {
+		struct timespec ts = {0, 10 * 1000 * 1000};
+		int fd = open(w->path, O_WRONLY | O_NONBLOCK);
+		if (fd >= 0)
+			close(fd);
+		nanosleep(&ts, NULL);
+	}
+	return NULL;
 }
 
 void assert_bytes_equal_(const void *a, const void *b, size_t n, const char *file, int line)

@@ -4,6 +4,8 @@
 
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdatomic.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 /* cmocka needs the headers above first. */
@@ -38,6 +40,16 @@ struct orsp_cert *test_load_cert(const char *rel);
 
 /* A fresh empty directory under $ORSP_TEST_TMP (or /tmp) for this test; static buffer. */
 const char *test_tmpdir(const char *name);
+
+/* Opens the FIFO `path` for writing and closes it again until `done`, on a thread of its own
+ * (pthread_create(..., test_fifo_write_main, &w)): a reader blocked in its open of the FIFO
+ * then reads the end of the file instead of waiting for ever, so a test of "a FIFO is
+ * refused" fails rather than hangs when the refusal is missing. */
+typedef struct test_fifo_writer {
+	const char *path;
+	atomic_bool done;
+} test_fifo_writer;
+void *test_fifo_write_main(void *arg);
 
 /* Compare bytes with a readable hex diff on mismatch. */
 #define assert_bytes_equal(a, b, n) assert_bytes_equal_((a), (b), (n), __FILE__, __LINE__)

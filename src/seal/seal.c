@@ -514,6 +514,25 @@ static orsp_err check_dir(const char *dir)
 	return ORSP_OK;
 }
 
+/* The store's lock file `lock` (DIR/lock) opened, made if need be, and flock()ed at once, into
+ * *fd; -1 and ORSP_E_STATE when another process holds it. */
+static orsp_err take_lock(const char *dir, const char *lock, int *fd)
+{
+	int err;
+
+	*fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (*fd >= 0 && flock(*fd, LOCK_EX | LOCK_NB) == 0)
+		return ORSP_OK;
+	err = errno;
+	if (*fd >= 0)
+		close(*fd);
+	*fd = -1;
+	return orsp_errf(err == EWOULDBLOCK ? ORSP_E_STATE : ORSP_E_STORAGE,
+	                 "%s: the sealed store is in use by another process, or its lock cannot "
+	                 "be taken: %s",
+	                 dir, strerror(err));
+}
+
 /* What a device key without a manifest is, for the messages of create and open. */
 #define HALF_CREATED                                                                               \
 	"a device key but no manifest: a creation that did not finish (create it again: that "     \
@@ -590,17 +609,8 @@ orsp_err orsp_seal_create(const char *dir)
 	 * another create's in progress but one that died, which is started afresh. */
 	if ((e = path_of(lock, dir, "lock")) != ORSP_OK)
 		goto out;
-	lock_fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-	if (lock_fd < 0 || flock(lock_fd, LOCK_EX | LOCK_NB) != 0) {
-		e = orsp_errf(lock_fd >= 0 && errno == EWOULDBLOCK ? ORSP_E_STATE : ORSP_E_STORAGE,
-		              "%s: the sealed store is in use by another process, or its lock "
-		              "cannot be taken: %s",
-		              dir, strerror(errno));
-		if (lock_fd >= 0)
-			close(lock_fd);
-		lock_fd = -1;
+	if ((e = take_lock(dir, lock, &lock_fd)) != ORSP_OK)
 		goto out;
-	}
 	if (lstat(path, &st) == 0) { /* made by a create that held the lock before */
 		e = orsp_errf(ORSP_E_EXISTS, "%s: holds a sealed store already", dir);
 		goto out;
@@ -1105,14 +1115,7 @@ static orsp_err destroy(const char *dir, bool remove_dir)
 		closedir(d);
 		return e;
 	}
-	lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-	if (lock_fd < 0 || flock(lock_fd, LOCK_EX | LOCK_NB) != 0) {
-		e = orsp_errf(lock_fd >= 0 && errno == EWOULDBLOCK ? ORSP_E_STATE : ORSP_E_STORAGE,
-		              "%s: the sealed store is in use by another process, or its lock "
-		              "cannot be taken: %s",
-		              dir, strerror(errno));
-		if (lock_fd >= 0)
-			close(lock_fd);
+	if ((e = take_lock(dir, path, &lock_fd)) != ORSP_OK) {
 		closedir(d);
 		return e;
 	}
