@@ -1042,6 +1042,9 @@ static int auc_rekey(int argc, char **argv)
 	e = orsp_db_guard_open(file, &g);
 	if (e == ORSP_E_NOT_FOUND)
 		return no_db("auc rekey", db);
+	/* NEW before the open, which migrates an older database */
+	if (!e && (e = orsp_kek_rekey_check(db, next)))
+		orsp_db_guard_close(g);
 	if (e)
 		return cli_fail("auc rekey", e);
 	rc = open_auc(&dbo, "auc rekey", &a);

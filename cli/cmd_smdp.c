@@ -987,6 +987,9 @@ static int smdp_rekey(int argc, char **argv)
 	 * is opened) */
 	if ((rc = check_inventory(dbo.db, "smdp rekey")))
 		return rc;
+	/* NEW before the open, which migrates an older database */
+	if ((e = orsp_kek_rekey_check(dbo.db, next)))
+		return cli_fail("smdp rekey", e);
 	/* before this process opens the database: the guard must see other processes only */
 	e = orsp_db_guard_open(file, &g);
 	if (e)

@@ -421,6 +421,14 @@ typedef struct orsp_kek_column {
 	void (*aad)(orsp_stmt *row, char *out, size_t cap);
 } orsp_kek_column;
 
+/* The checks of new_path that orsp_kek_rekey makes, for a caller to make before it opens the
+ * database db_uri names (that open may migrate an older one, or switch it to WAL, and a
+ * refusal must leave it as it was): ORSP_E_USAGE (the database or one of SQLite's files
+ * beside it), ORSP_E_EXISTS (new_path exists: the message says to find out which KEK opens
+ * the database before deleting it, the KEK not being checked yet), ORSP_E_IO (its directory
+ * missing, or new_path not to be looked at). Only looks. */
+ORSP_MUST_CHECK orsp_err orsp_kek_rekey_check(const char *db_uri, const char *new_path);
+
 /* Rotate the KEK of the database `db`, opened (after `g`) with and checked against
  * old_kek: create the KEK file new_path (orsp_kek_create_new: refused if it exists, and with
  * ORSP_E_USAGE if it is the database or one of SQLite's files beside it,

@@ -1357,6 +1357,38 @@ static orsp_err require_wal(orsp_db *db, const orsp_db_guard *g)
 	return ORSP_OK;
 }
 
+orsp_err orsp_kek_rekey_check(const char *db_uri, const char *new_path)
+{
+	char dir[PATH_MAX];
+	struct stat sb;
+	orsp_err err;
+
+	if (!db_uri || !new_path || !new_path[0])
+		return orsp_errf(ORSP_E_USAGE, "rekey: missing arguments");
+	err = orsp_db_uri_not_own_file(db_uri, new_path, "new KEK file");
+	if (err)
+		return err;
+	/* the KEK given is not checked yet: a rotation that committed made new_path the
+	 * database's KEK */
+	if (lstat(new_path, &sb) == 0)
+		return orsp_errf(
+		    ORSP_E_EXISTS,
+		    "%s exists already, and is never overwritten: name a new file. An interrupted "
+		    "rotation of this database leaves it behind: delete it only if the database "
+		    "still opens with the KEK given and not with that file (a rotation that "
+		    "committed made it the KEK): check with a read-only verb first",
+		    new_path);
+	if (errno != ENOENT)
+		return create_failed(new_path, PUT_NEW, errno);
+	if (snprintf(dir, sizeof(dir), "%s", new_path) >= (int)sizeof(dir))
+		return orsp_errf(ORSP_E_USAGE, "KEK file path too long");
+	if (stat(dirname(dir), &sb) != 0)
+		return create_failed(new_path, PUT_NEW, errno);
+	if (!S_ISDIR(sb.st_mode))
+		return create_failed(new_path, PUT_NEW, ENOTDIR);
+	return ORSP_OK;
+}
+
 orsp_err orsp_kek_rekey(orsp_db *db, orsp_db_guard *g, const orsp_secret *old_kek,
                         const char *new_path, const char *seal_uri, const orsp_kek_column *cols,
                         size_t n, orsp_err (*audit)(void *arg, const char *new_path), void *arg,

@@ -54,7 +54,7 @@ absent "a usage error created the new KEK file" "$T/x.kek"
 failure "exists already" auc rekey --db "$A" --new-kek-file "$A.kek"
 echo keep >"$T/taken"
 failure "exists already" auc rekey --db "$A" --new-kek-file "$T/taken"
-has "NEW is not the database's KEK" "The database still opens with the KEK given, so that file is not its KEK: delete it only if an interrupted rotation of this database left it" "$err"
+has "NEW: which KEK opens the database" "delete it only if the database still opens with the KEK given and not with that file (a rotation that committed made it the KEK): check with a read-only verb first" "$err"
 lacks "no unconditional advice to delete" "delete it and run again" "$err"
 expect "existing file kept" keep "$(cat "$T/taken")"
 # NEW named like the database or one of SQLite's files beside it (SQLite would delete it or
@@ -189,6 +189,46 @@ failure "stop the servers" smdp rekey --db "$S" --new-kek-file "$T/s.kek"
 unhold
 absent "a refusal left the new KEK file" "$T/s.kek"
 expect "nothing changed by the refusals" "$before" "$(sum "$S")"
+
+# older OLD SRC SQL: OLD a copy of SRC (and its KEK file) one migration behind, in
+# rollback-journal mode, and OLD.orig its bytes
+older() {
+	"$PY" -c '
+import sqlite3, sys
+s = sqlite3.connect(sys.argv[1])
+d = sqlite3.connect(sys.argv[2])
+s.backup(d)
+s.close()
+d.execute("PRAGMA journal_mode=DELETE")
+d.executescript(sys.argv[3])
+d.close()' "$2" "$1" "$3"
+	cp "$2.kek" "$1.kek"
+	cp "$1" "$1.orig"
+}
+# untouched DESC OLD: OLD has the bytes of OLD.orig, and no -wal or -shm beside it
+untouched() {
+	if cmp -s "$2" "$2.orig" && [[ ! -e "$2-wal" && ! -e "$2-shm" ]]; then ok; else bad "$1: $2 changed"; fi
+}
+# A refused rotation of an older database leaves it as it was: NEW is looked at before the
+# open, which migrates it and switches it to WAL
+older "$T/old.db" "$S" "DELETE FROM schema_migrations WHERE module = 'smdp' AND version = 15"
+run auc add --db "$T/fresha.db" --imsi $IMSI --k $K --opc $OPC
+expect "auc add (older)" 0 "$rc"
+older "$T/olda.db" "$T/fresha.db" "DROP TRIGGER auc_audit_no_replace;
+DELETE FROM schema_migrations WHERE module = 'auc' AND version >= 4"
+for m in smdp auc; do
+	o=$T/old.db
+	[[ $m == auc ]] && o=$T/olda.db
+	failure "exists already" $m rekey --db "$o" --new-kek-file "$T/taken"
+	untouched "$m rekey, NEW exists" "$o"
+	failure "is the rollback journal" $m rekey --db "$o" --new-kek-file "$o-journal"
+	untouched "$m rekey, NEW the journal" "$o"
+	failure "cannot create KEK file $T/none/n.kek" $m rekey --db "$o" --new-kek-file "$T/none/n.kek"
+	untouched "$m rekey, no directory for NEW" "$o"
+	failure "wrong KEK" $m rekey --db "$o" --kek-file "$T/wrong.kek" --new-kek-file "$T/n.kek"
+	untouched "$m rekey, wrong KEK" "$o"
+	absent "$m rekey: a refusal left NEW" "$T/n.kek"
+done
 
 # the round, through the server's configuration
 "$B" pki init "$T/pki" --smdp-fqdn smdp.example.org >/dev/null
