@@ -1100,6 +1100,11 @@ static int auc_backup(int argc, char **argv)
 		return cli_missing("--out");
 	if (!out[0])
 		return cli_usage("--out", "empty path");
+	/* FILE before anything is read: the open migrates an older database */
+	if ((rc = db_name(&dbo, &db)))
+		return rc;
+	if ((e = orsp_db_backup_check(db, out)))
+		return cli_fail("auc backup", e);
 	/* open_auc's checks first; then the KEK file it read, for the summary (no error left
 	 * once it opened the database) */
 	if ((rc = open_auc(&dbo, "auc backup", &a)))

@@ -1070,6 +1070,9 @@ static int smdp_backup(int argc, char **argv)
 	if ((rc = db_config(&dbo)) ||
 	    (rc = cli_kek_path(dbo.kek_file, "--db", dbo.db, kek_path, sizeof(kek_path))))
 		return rc;
+	/* FILE before anything is read: the open migrates an older database */
+	if ((e = orsp_db_backup_check(dbo.db, out)))
+		return cli_fail("smdp backup", e);
 	if ((rc = open_smdp(&dbo, "smdp backup", &s, NULL)))
 		return rc;
 	e = orsp_smdp_backup(s, out, cli_stop_on_signals(), &info);

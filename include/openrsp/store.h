@@ -266,6 +266,13 @@ typedef struct orsp_db_backup_result {
  * ORSP_E_STORAGE (the copy, or a copy that fails its checks), ORSP_E_IO, ORSP_E_STATE (a
  * transaction is open on db; interrupted), and what the hooks return. res gets the backup's
  * absolute name and size (on failure the size is 0). */
+/* The checks of `out` that orsp_db_backup makes before it reads anything (its name, not the
+ * database db_uri names nor one of SQLite's files beside it, its directory there, out not),
+ * for a caller to make before it opens the database: that open may migrate an older one, or
+ * switch it to WAL, and a refusal must leave it as it was. Only looks. Errors as
+ * orsp_db_backup's for these. */
+ORSP_MUST_CHECK orsp_err orsp_db_backup_check(const char *db_uri, const char *out);
+
 ORSP_MUST_CHECK orsp_err orsp_db_backup(orsp_db *db, const char *out,
                                         const orsp_db_backup_hooks *hooks,
                                         const volatile sig_atomic_t *stop,

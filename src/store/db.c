@@ -1183,6 +1183,48 @@ static orsp_err backup_copy(orsp_db *db, int fd, const char *tmp, const char *ab
 	return ORSP_OK;
 }
 
+/* out's directory dir must exist and out must not: ORSP_OK with the directory open in *dfd
+ * (NULL: closed again), or the error. */
+static orsp_err backup_out_dir(const char *out, const char *dir, int *dfd)
+{
+	struct stat sb;
+	orsp_err err = ORSP_OK;
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	if (fd < 0)
+		return errno == ENOENT || errno == ENOTDIR
+		           ? orsp_errf(ORSP_E_NOT_FOUND, "no directory %s for %s", dir, out)
+		           : orsp_errf(ORSP_E_IO, "cannot open the directory: %s: %s",
+		                       strerror(errno), dir);
+	if (lstat(out, &sb) == 0)
+		err = orsp_errf(ORSP_E_EXISTS, "%s already exists (not overwritten)", out);
+	else if (errno == ENAMETOOLONG)
+		err = orsp_errf(ORSP_E_USAGE, "path too long: %s", out);
+	else if (errno != ENOENT)
+		err = orsp_errf(ORSP_E_IO, "cannot look at the file: %s: %s", strerror(errno), out);
+	if (err || !dfd)
+		close(fd);
+	else
+		*dfd = fd;
+	return err;
+}
+
+orsp_err orsp_db_backup_check(const char *db_uri, const char *out)
+{
+	char dir[ORSP_DB_PATH_MAX];
+	const char *base = NULL;
+	orsp_err err;
+
+	if (!db_uri || !out || !out[0])
+		return orsp_errf(ORSP_E_USAGE, "backup: missing arguments");
+	err = backup_split(out, dir, sizeof(dir), &base);
+	if (!err)
+		err = orsp_db_uri_not_own_file(db_uri, out, "backup");
+	if (!err)
+		err = backup_out_dir(out, dir, NULL);
+	return err;
+}
+
 orsp_err orsp_db_backup(orsp_db *db, const char *out, const orsp_db_backup_hooks *h,
                         const volatile sig_atomic_t *stop, orsp_db_backup_result *res)
 {
@@ -1204,22 +1246,11 @@ orsp_err orsp_db_backup(orsp_db *db, const char *out, const orsp_db_backup_hooks
 	err = backup_split(out, dir, sizeof(dir), &base);
 	if (!err)
 		err = orsp_db_not_own_file(db, out, "backup");
+	if (!err)
+		err = backup_out_dir(out, dir, &dfd);
 	if (err)
 		return err;
-	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dfd < 0)
-		return errno == ENOENT || errno == ENOTDIR
-		           ? orsp_errf(ORSP_E_NOT_FOUND, "no directory %s for %s", dir, out)
-		           : orsp_errf(ORSP_E_IO, "cannot open the directory: %s: %s",
-		                       strerror(errno), dir);
-	if (lstat(out, &sb) == 0)
-		err = orsp_errf(ORSP_E_EXISTS, "%s already exists (not overwritten)", out);
-	else if (errno == ENAMETOOLONG)
-		err = orsp_errf(ORSP_E_USAGE, "path too long: %s", out);
-	else if (errno != ENOENT)
-		err = orsp_errf(ORSP_E_IO, "cannot look at the file: %s: %s", strerror(errno), out);
-	if (!err)
-		err = interrupted(stop);
+	err = interrupted(stop);
 	if (!err)
 		err = backup_tmp_name(out, base, dfd, tmp);
 	if (err)

@@ -260,6 +260,39 @@ absent "no backup after the refusals" "$T/b.db"
 no_tmp "smdp refusals"
 expect "no backup row after the refusals" "$rows" "$(smdp_backups "$S")"
 
+# A refused backup of an older database (one migration behind, in rollback-journal mode)
+# leaves it as it was: --out is looked at before the open, which migrates it
+older() { # older OLD SRC SQL: OLD a copy of SRC and its KEK file, OLD.orig its bytes
+	"$PY" -c '
+import sqlite3, sys
+s = sqlite3.connect(sys.argv[1])
+d = sqlite3.connect(sys.argv[2])
+s.backup(d)
+s.close()
+d.execute("PRAGMA journal_mode=DELETE")
+d.executescript(sys.argv[3])
+d.close()' "$2" "$1" "$3"
+	cp "$2.kek" "$1.kek"
+	cp "$1" "$1.orig"
+}
+untouched() { # untouched DESC OLD: the bytes of OLD.orig, no -wal or -shm beside it
+	if cmp -s "$2" "$2.orig" && [[ ! -e "$2-wal" && ! -e "$2-shm" ]]; then ok; else bad "$1: $2 changed"; fi
+}
+older "$T/old.db" "$S" "DELETE FROM schema_migrations WHERE module = 'smdp' AND version = 15"
+older "$T/olda.db" "$A" "DROP TRIGGER auc_audit_no_replace;
+DELETE FROM schema_migrations WHERE module = 'auc' AND version >= 4"
+for m in smdp auc; do
+	o=$T/old.db
+	[[ $m == auc ]] && o=$T/olda.db
+	failure "already exists" $m backup --db "$o" --out "$T/taken"
+	untouched "$m backup, --out exists" "$o"
+	failure "the rollback journal of the database" $m backup --db "$o" --out "$o-journal"
+	untouched "$m backup, --out the journal" "$o"
+	failure "no directory" $m backup --db "$o" --out "$T/none/o.db"
+	untouched "$m backup, no directory" "$o"
+done
+absent "no backup as the older database's journal" "$T/old.db-journal"
+
 # restore: an order after the backup; stopped, restored: the profile is Available again
 run smdp order --config "$T/smdp.conf" --iccid $ICCID --release
 expect "smdp order" 0 "$rc"
