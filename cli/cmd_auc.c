@@ -878,6 +878,8 @@ static int auc_export(int argc, char **argv)
 		return cli_usage("--format", "expected osmo-hlr-vty");
 	if (!out)
 		return cli_missing("--out");
+	if (!out[0])
+		return cli_usage("--out", "empty path");
 	if (all && optind < argc)
 		return cli_usage(argv[optind], "IMSIs and --all exclude each other");
 	if (!all && optind == argc)
@@ -892,6 +894,16 @@ static int auc_export(int argc, char **argv)
 		                          "(give --to-terminal if that is meant)");
 	if (to_terminal && !to_stdout)
 		return cli_usage("--to-terminal", "only with --out -");
+	/* FILE before the database is opened (the open migrates an older one): not there yet,
+	 * its directory there, and not one of the database's own files (SQLite could take a
+	 * file named as its journal for one, or delete it, with the keys in the clear in it) */
+	if (!to_stdout) {
+		const char *db = NULL;
+		if ((rc = db_name(&dbo, &db)))
+			return rc;
+		if ((e = orsp_db_out_check(db, out, "export")))
+			return cli_fail("auc export", e);
+	}
 	rc = open_auc(&dbo, "auc export", &a);
 	if (rc)
 		return rc;
@@ -1103,7 +1115,7 @@ static int auc_backup(int argc, char **argv)
 	/* FILE before anything is read: the open migrates an older database */
 	if ((rc = db_name(&dbo, &db)))
 		return rc;
-	if ((e = orsp_db_backup_check(db, out)))
+	if ((e = orsp_db_out_check(db, out, "backup")))
 		return cli_fail("auc backup", e);
 	/* open_auc's checks first; then the KEK file it read, for the summary (no error left
 	 * once it opened the database) */

@@ -1071,7 +1071,7 @@ static int smdp_backup(int argc, char **argv)
 	    (rc = cli_kek_path(dbo.kek_file, "--db", dbo.db, kek_path, sizeof(kek_path))))
 		return rc;
 	/* FILE before anything is read: the open migrates an older database */
-	if ((e = orsp_db_backup_check(dbo.db, out)))
+	if ((e = orsp_db_out_check(dbo.db, out, "backup")))
 		return cli_fail("smdp backup", e);
 	if ((rc = open_smdp(&dbo, "smdp backup", &s, NULL)))
 		return rc;

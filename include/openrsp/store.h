@@ -269,9 +269,10 @@ typedef struct orsp_db_backup_result {
 /* The checks of `out` that orsp_db_backup makes before it reads anything (its name, not the
  * database db_uri names nor one of SQLite's files beside it, its directory there, out not),
  * for a caller to make before it opens the database: that open may migrate an older one, or
- * switch it to WAL, and a refusal must leave it as it was. Only looks. Errors as
- * orsp_db_backup's for these. */
-ORSP_MUST_CHECK orsp_err orsp_db_backup_check(const char *db_uri, const char *out);
+ * switch it to WAL, and a refusal must leave it as it was. Also for other files a verb
+ * writes beside a database (an export); `what` names the file in the messages ("backup").
+ * Only looks. Errors as orsp_db_backup's for these. */
+ORSP_MUST_CHECK orsp_err orsp_db_out_check(const char *db_uri, const char *out, const char *what);
 
 ORSP_MUST_CHECK orsp_err orsp_db_backup(orsp_db *db, const char *out,
                                         const orsp_db_backup_hooks *hooks,

@@ -1209,17 +1209,17 @@ static orsp_err backup_out_dir(const char *out, const char *dir, int *dfd)
 	return err;
 }
 
-orsp_err orsp_db_backup_check(const char *db_uri, const char *out)
+orsp_err orsp_db_out_check(const char *db_uri, const char *out, const char *what)
 {
 	char dir[ORSP_DB_PATH_MAX];
 	const char *base = NULL;
 	orsp_err err;
 
-	if (!db_uri || !out || !out[0])
-		return orsp_errf(ORSP_E_USAGE, "backup: missing arguments");
+	if (!db_uri || !out || !out[0] || !what)
+		return orsp_errf(ORSP_E_USAGE, "output file check: missing arguments");
 	err = backup_split(out, dir, sizeof(dir), &base);
 	if (!err)
-		err = orsp_db_uri_not_own_file(db_uri, out, "backup");
+		err = orsp_db_uri_not_own_file(db_uri, out, what);
 	if (!err)
 		err = backup_out_dir(out, dir, NULL);
 	return err;

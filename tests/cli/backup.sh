@@ -292,6 +292,16 @@ for m in smdp auc; do
 	untouched "$m backup, no directory" "$o"
 done
 absent "no backup as the older database's journal" "$T/old.db-journal"
+# auc export's FILE the same, K and OPc in the clear never in a file SQLite takes for its own
+failure "already exists" auc export --db "$T/olda.db" --format osmo-hlr-vty --all --out "$T/taken"
+untouched "auc export, --out exists" "$T/olda.db"
+failure "export $T/olda.db-journal is the rollback journal of the database" \
+	auc export --db "$T/olda.db" --format osmo-hlr-vty --all --out "$T/olda.db-journal"
+untouched "auc export, --out the journal" "$T/olda.db"
+absent "no export as the older database's journal" "$T/olda.db-journal"
+failure "no directory" auc export --db "$T/olda.db" --format osmo-hlr-vty --all --out "$T/none/e.vty"
+untouched "auc export, no directory" "$T/olda.db"
+usage --out auc export --db "$T/olda.db" --format osmo-hlr-vty --all --out ""
 
 # restore: an order after the backup; stopped, restored: the profile is Available again
 run smdp order --config "$T/smdp.conf" --iccid $ICCID --release
