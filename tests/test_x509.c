@@ -194,6 +194,20 @@ static void test_cert_accessors(void **state)
 	expect(orsp_cert_subject_serial(euicc, serial, 32), ORSP_E_RESOURCE, NULL);
 	expect(orsp_cert_subject_serial(eum, serial, sizeof(serial)), ORSP_E_NOT_FOUND, NULL);
 
+	/* The SM-DP+ OID (registeredID) of CERT.DPauth, 2.999.10 in the SGP.26 certificates;
+	 * found, it leaves no error detail behind (the vpcd trace printed "certificate has no
+	 * registeredID" after every successful AuthenticateServer and PrepareDownload) */
+	orsp_cert *dpauth = load("sgp26/DPauth/CERT_S_SM_DPauth_ECDSA_NIST.der");
+	const uint8_t rid_want[] = {0x88, 0x37, 0x0A};
+	orsp_err_clear();
+	assert_int_equal(orsp_cert_rid(dpauth, id, sizeof(id), &len), ORSP_OK);
+	assert_int_equal(len, sizeof(rid_want));
+	assert_bytes_equal(id, rid_want, sizeof(rid_want));
+	assert_string_equal(orsp_err_detail(), "");
+	expect(orsp_cert_rid(euicc, id, sizeof(id), &len), ORSP_E_NOT_FOUND, "registeredID");
+	expect(orsp_cert_rid(dpauth, id, 2, &len), ORSP_E_RESOURCE, "too long");
+	orsp_cert_free(dpauth);
+
 	orsp_cert_free(euicc);
 	orsp_cert_free(eum);
 	orsp_cert_free(ci_pem);

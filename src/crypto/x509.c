@@ -1540,7 +1540,7 @@ orsp_err orsp_rsp_verify_server_cert(const orsp_ci_store *cis, const orsp_cert *
 orsp_err orsp_cert_rid(const orsp_cert *c, uint8_t *out, size_t cap, size_t *len)
 {
 	GENERAL_NAMES *names;
-	orsp_err e = orsp_errf(ORSP_E_NOT_FOUND, "certificate has no registeredID");
+	orsp_err e = ORSP_E_NOT_FOUND; /* its detail only when none is found: not left on success */
 
 	if (!c || !out || !len)
 		return orsp_errf(ORSP_E_USAGE, "cert rid: bad arguments");
@@ -1563,6 +1563,8 @@ orsp_err orsp_cert_rid(const orsp_cert *c, uint8_t *out, size_t cap, size_t *len
 		break;
 	}
 	GENERAL_NAMES_free(names);
+	if (e == ORSP_E_NOT_FOUND)
+		e = orsp_errf(ORSP_E_NOT_FOUND, "certificate has no registeredID");
 	return e;
 }
 
