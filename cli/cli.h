@@ -165,6 +165,8 @@ void cj_bool(cli_json *j, const char *key, bool v);
 /* Ends the document with a newline and flushes. A failed flush leaves stdout's error flag
  * set, which main turns into exit 1; its errno is kept in cli_stdout_errno for the message. */
 void cj_done(cli_json *j);
+/* The errno of the first write to stdout that failed (main's stdout stream keeps it for every
+ * write, cj_done for its flush), or 0. */
 extern int cli_stdout_errno;
 
 /* ----- backups (`auc backup`, `smdp backup`) ----- */

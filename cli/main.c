@@ -3,6 +3,7 @@
  * The table below lists the nouns; each noun's file (cli/cmd_<noun>.c) lists its verbs with
  * their help. Adding a noun is one row here and one file there.
  */
+#define _GNU_SOURCE /* fopencookie */
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
@@ -138,6 +139,47 @@ static void hold_std_fds(void)
 	}
 }
 
+/* Standard output's writes: each whole, and the errno of the first that fails is kept in
+ * cli_stdout_errno. stdio drops what it could not write, so after a write that failed inside
+ * a printf (the buffer flushed mid-way) or a verb's own fflush, main's last fflush has nothing
+ * left to write and errno no longer tells why. */
+static ssize_t stdout_write(void *cookie, const char *buf, size_t n)
+{
+	size_t done = 0;
+
+	(void)cookie;
+	while (done < n) {
+		ssize_t w = write(STDOUT_FILENO, buf + done, n - done);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0) {
+			if (!cli_stdout_errno)
+				cli_stdout_errno = w < 0 ? errno : EIO;
+			break;
+		}
+		done += (size_t)w;
+	}
+	return (ssize_t)done; /* less than n: stdio sets the error flag */
+}
+
+/* stdout becomes a stream through stdout_write, buffered as stdio buffers descriptor 1 (by
+ * line on a terminal). glibc lets stdout be assigned; elsewhere only cj_done keeps the errno. */
+static void stdout_keep_errno(void)
+{
+#ifdef __GLIBC__
+	static const cookie_io_functions_t io = {.write = stdout_write};
+	FILE *f = fopencookie(NULL, "w", io);
+
+	if (!f)
+		return;
+	if (isatty(STDOUT_FILENO))
+		setvbuf(f, NULL, _IOLBF, BUFSIZ);
+	stdout = f;
+#else
+	(void)stdout_write;
+#endif
+}
+
 /* Output lost (a full disk, a closed or read-only standard output) is a failure, exit 1, also
  * after a verb's change that cannot be undone (an SQN spent, an order made): the change stays
  * made, and the message says the output is missing. A verb that failed already keeps its
@@ -205,5 +247,6 @@ static int run_main(int argc, char **argv)
 int main(int argc, char **argv)
 {
 	hold_std_fds();
+	stdout_keep_errno();
 	return stdout_done(run_main(argc, argv));
 }

@@ -258,6 +258,11 @@ expect "aka gen to a full disk" "1 openrsp: standard output: write failed: No sp
 rc=0
 "$B" help >/dev/full 2>"$T/err" || rc=$?
 expect "help to a full disk" "1 openrsp: standard output: write failed: No space left on device" "$rc $(cat "$T/err")"
+# a help longer than stdio's buffer: the write that failed was inside printf, and stdio
+# dropped the rest, so the final flush had nothing to write; the reason is still given
+rc=0
+"$B" help smdp profile >/dev/full 2>"$T/err" || rc=$?
+expect "long help to a full disk" "1 openrsp: standard output: write failed: No space left on device" "$rc $(cat "$T/err")"
 # an unknown short option inside a cluster or with text attached is named by its letter, not
 # by the argument before it, which getopt has not moved past: here K or OPc
 usage -j aka gen --rand "$R" --sqn 000000000001 --amf 8000 --opc "$OPC" --k "$K" -jv

@@ -366,6 +366,16 @@ dated_ci "$T/future" 20900101000000Z 20910101000000Z
 failure "the CI is not valid before 2090-01-01 00:00:00Z" pki smdp "$T/w6" --ci "$T/future" --smdp-fqdn b.example --smdp-oid 2.999.12
 if [[ ! -e "$T/w6" ]]; then ok; else bad "a CI outside its validity issued into $T/w6"; fi
 
+# output that cannot be written: exit 1 with the reason (pki init and pki smdp flush
+# their summary themselves), and the hierarchy made stays made
+rc=0
+"$B" pki init "$T/full" >/dev/full 2>"$T/err" || rc=$?
+expect "pki init to a full disk" "1 openrsp: standard output: write failed: No space left on device" "$rc $(cat "$T/err")"
+if [[ -f "$T/full/ci/ci_key.pem" ]]; then ok; else bad "pki init to a full disk made no hierarchy"; fi
+rc=0
+"$B" pki smdp "$T/full2" --ci "$T/ca" --smdp-fqdn b.example --smdp-oid 2.999.12 >/dev/full 2>"$T/err" || rc=$?
+expect "pki smdp to a full disk" "1 openrsp: standard output: write failed: No space left on device" "$rc $(cat "$T/err")"
+
 run pki init --help
 if [[ $rc -eq 0 && "$out" == *"--curve"* && "$out" == *"--eid-prefix"* ]]; then ok; else bad "pki init --help"; fi
 run help pki
