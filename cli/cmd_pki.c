@@ -691,7 +691,7 @@ int cli_pki_create(const char *dir, const char *fqdn, const char *oid)
 
 static int load_key_file(const char *path, orsp_ec_key **out)
 {
-	uint8_t buf[8192];
+	uint8_t buf[ORSP_EC_KEY_FILE_MAX + 1]; /* one more: a larger file is told apart */
 	size_t n;
 	FILE *f;
 	orsp_err e;
@@ -705,10 +705,12 @@ static int load_key_file(const char *path, orsp_ec_key **out)
 		return cli_failf(path, "out of memory");
 	}
 	n = fread(buf, 1, sizeof(buf), f);
-	if (ferror(f) || !feof(f)) {
+	if (ferror(f) || n > ORSP_EC_KEY_FILE_MAX) {
 		fclose(f);
 		orsp_wipe(buf, sizeof(buf));
-		return cli_failf(path, "cannot read (or larger than %zu bytes)", sizeof(buf));
+		if (n > ORSP_EC_KEY_FILE_MAX)
+			return cli_failf(path, "larger than %d bytes", ORSP_EC_KEY_FILE_MAX);
+		return cli_failf(path, "cannot read");
 	}
 	fclose(f);
 	e = orsp_ec_load_private(buf, n, out);

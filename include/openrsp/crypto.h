@@ -109,7 +109,9 @@ const char *orsp_curve_name(orsp_curve c);
 typedef struct orsp_ec_key orsp_ec_key;
 
 ORSP_MUST_CHECK orsp_err orsp_ec_generate(orsp_curve curve, orsp_ec_key **out);
-/* Private key from PEM (SEC1 "EC PRIVATE KEY" or PKCS#8) or DER bytes. */
+/* Private key from PEM (SEC1 "EC PRIVATE KEY" or PKCS#8) or DER bytes: at most
+ * ORSP_EC_KEY_FILE_MAX of them (a key file, text around a PEM block included). */
+#define ORSP_EC_KEY_FILE_MAX 16384
 ORSP_MUST_CHECK orsp_err orsp_ec_load_private(const void *data, size_t n, orsp_ec_key **out);
 /* Private key from a raw 32-byte scalar. */
 ORSP_MUST_CHECK orsp_err orsp_ec_from_private_scalar(orsp_curve curve, const uint8_t d[32],

@@ -24,7 +24,7 @@
 
 #define SCALAR_LEN 32
 /* Largest key file accepted by orsp_ec_load_private (PEM of a P-256 key is ~300 bytes). */
-#define KEY_FILE_MAX 16384
+#define KEY_FILE_MAX ORSP_EC_KEY_FILE_MAX
 
 struct orsp_ec_key {
 	EVP_PKEY *pkey; /* with a token's key: its public half */

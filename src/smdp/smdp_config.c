@@ -250,7 +250,7 @@ static orsp_err key_file_private(loader *l, const char *key, const char *path)
 /* The private key of a file (PEM or DER) into *out. */
 static orsp_err read_key(const char *path, orsp_ec_key **out)
 {
-	uint8_t buf[8192];
+	uint8_t buf[ORSP_EC_KEY_FILE_MAX + 1]; /* one more: a larger file is refused, not cut */
 	size_t n;
 	orsp_err e;
 	FILE *f = fopen(path, "rb");

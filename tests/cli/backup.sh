@@ -234,6 +234,18 @@ start_server
 
 usage --out smdp backup --config "$T/smdp.conf"
 usage --config smdp backup --config "$T/smdp.conf" --db "$S" --out "$T/x.db"
+# a key file with text before its PEM block, over 8 KiB: read whole (up to 16 KiB, as
+# orsp_ec_load_private takes it), not cut and refused as "not a private key"
+{
+	for i in $(seq 150); do echo "Explanatory text line $i about this key, its origin and its use."; done
+	cat "$T/pki/smdp/dpauth_key.pem"
+} >"$T/pki/smdp/dpauth_long.pem"
+chmod 600 "$T/pki/smdp/dpauth_long.pem"
+sed 's|^dpauth_key = .*|dpauth_key = pki/smdp/dpauth_long.pem|' "$T/smdp.conf" >"$T/long.conf"
+chmod 600 "$T/long.conf"
+run smdp backup --config "$T/long.conf" --out "$T/long.db"
+expect "smdp backup with an 11 KB dpauth_key file" "0:" "$rc:$err"
+rm -f "$T/long.db"
 run smdp backup --config "$T/smdp.conf" --out "$T/s1.db"
 expect "smdp backup while serving" 0 "$rc"
 has "the backup's name" "backup:      $real/s1.db" "$out"
@@ -245,7 +257,7 @@ expect "smdp backup --json" 0 "$rc"
 expect "json profiles" "1 1 0" "$(json_get "$out" 'str(j["profiles"]["available"]) + " " + str(j["profiles"]["total"]) + " " + str(j["profiles"]["released"])')"
 expect "json module" smdp "$(json_get "$out" 'j["module"]')"
 rows=$(smdp_backups "$S")
-expect "two backup rows" 2 "$rows"
+expect "three backup rows (long.db, s1.db, s2.db)" 3 "$rows"
 failure "already exists" smdp backup --db "$S" --out "$T/s1.db"
 failure "the rollback journal of the database" smdp backup --db "$S" --out "$S-journal"
 absent "no backup as the database's journal" "$S-journal"

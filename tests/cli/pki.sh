@@ -330,6 +330,20 @@ run pki smdp "$T/dp5" --ci "$T/ca" --smdp-fqdn b.example --smdp-oid 2.999.12 --d
 expect "pki smdp --days 10" "0:" "$rc:$err"
 check "pki smdp --days 10 ends in 10 days" openssl x509 -noout -in "$T/dp5/smdp/dpauth.pem" -checkend $((10 * 86400 - 120))
 if openssl x509 -noout -in "$T/dp5/smdp/dpauth.pem" -checkend $((10 * 86400 + 120)) >/dev/null; then bad "pki smdp --days 10 ends later"; else ok; fi
+# a CI key file with text before its PEM block (as openssl's own output has), over 8 KiB:
+# read as orsp_ec_load_private takes it (up to 16 KiB), not refused as unreadable
+mkdir -p "$T/long/ci"
+cp "$T/ca/ci/ci.der" "$T/long/ci/"
+{
+	for i in $(seq 150); do echo "Explanatory text line $i about this CI key, its origin and its use."; done
+	cat "$T/ca/ci/ci_key.pem"
+} >"$T/long/ci/ci_key.pem"
+chmod 600 "$T/long/ci/ci_key.pem"
+run pki smdp "$T/dp6" --ci "$T/long" --smdp-fqdn b.example --smdp-oid 2.999.12
+expect "pki smdp with an 11 KB CI key file" "0:" "$rc:$err"
+head -c 16385 /dev/zero | tr '\0' x >"$T/long/ci/ci_key.pem"
+failure "larger than 16384 bytes" pki smdp "$T/dp7" --ci "$T/long" --smdp-fqdn b.example --smdp-oid 2.999.12
+
 # a CI with the CI policy and a key of its own, valid from $2 to $3 (openssl ca), in $1/ci
 dated_ci() {
 	mkdir -p "$1/ci" "$1/db"
