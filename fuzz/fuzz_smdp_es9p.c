@@ -5,9 +5,12 @@
  * an unknown name), the rest is the HTTP body. Properties: the handler never crashes, and
  * either answers
  * (ORSP_OK with 200 and a JSON body, 204 without one, or 404) or reports an internal failure
- * with a 500 and no body. The SM-DP+ runs on an in-memory database with a private PKI made
- * at start-up (CI, DPauth, DPpb) and one imported, released profile, so that bodies that get
- * past the JSON and ASN.1 checks reach the session and order logic.
+ * (a storage, resource, crypto or I/O error, as smdp_internal_error) with a 500 and no body:
+ * malformed or unexpected input never gets a 500. The SM-DP+ runs on a scratch database with
+ * a private PKI made at start-up (CI, DPauth, DPpb) and one imported, released profile (the
+ * GSMA TS.48 test profile of tests/vectors, ICCID 89000123456789012341, matching ID FUZZ-1),
+ * so that bodies that get past the JSON and ASN.1 checks reach the session and order logic;
+ * a setup that fails aborts at once instead of leaving an empty inventory.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,6 +37,9 @@ static void remove_db(void)
 	snprintf(p, sizeof(p), "%s-shm", db_path);
 	unlink(p);
 }
+
+/* The package imported at start-up: its path comes from fuzz/CMakeLists.txt. */
+#define UPP_MAX (256 * 1024)
 
 static void check(bool ok)
 {
@@ -64,13 +70,9 @@ static void init(void)
 	orsp_ec_key *ci_key = NULL;
 	orsp_smdp_order o = {0};
 	orsp_smdp_profile p;
-	/* a minimal package: a ProfileHeader (A0) with version 2.3, a profile type and an ICCID,
-	 * and an End element (AA) */
-	static const uint8_t upp[] = {
-	    0xA0, 0x1B, 0x80, 0x01, 0x02, 0x81, 0x01, 0x03, 0x82, 0x04, 0x66, 0x75, 0x7A, 0x7A,
-	    0x83, 0x0A, 0x98, 0x10, 0x32, 0x54, 0x76, 0x98, 0x10, 0x32, 0x54, 0xF6, 0xA1, 0x00,
-	    0xAA, 0x02, 0xA0, 0x00,
-	};
+	FILE *upp_f;
+	uint8_t *upp;
+	size_t n;
 
 	memset(kek.v, 7, 32);
 	snprintf(db_path, sizeof(db_path), "%s/orsp-fuzz-es9p-%d.db",
@@ -93,13 +95,18 @@ static void init(void)
 	check(orsp_ci_store_new(&svc.cis) == ORSP_OK);
 	check(orsp_ci_store_add(svc.cis, svc.sets[0].ci) == ORSP_OK);
 	orsp_ec_free(ci_key);
-	if (orsp_smdp_import(smdp, upp, sizeof(upp), &p) == ORSP_OK) {
-		o.iccid = p.iccid;
-		o.matching_id = "FUZZ-1";
-		if (orsp_smdp_download_order(smdp, &o, &p) == ORSP_OK &&
-		    orsp_smdp_confirm_order(smdp, "FUZZ-1", NULL, true) != ORSP_OK)
-			abort();
-	}
+	upp_f = fopen(ORSP_FUZZ_UPP, "rb");
+	check(upp_f != NULL);
+	upp = malloc(UPP_MAX);
+	check(upp != NULL);
+	n = fread(upp, 1, UPP_MAX, upp_f);
+	check(n > 0 && n < UPP_MAX && fclose(upp_f) == 0);
+	check(orsp_smdp_import(smdp, upp, n, &p) == ORSP_OK);
+	free(upp);
+	o.iccid = p.iccid;
+	o.matching_id = "FUZZ-1";
+	check(orsp_smdp_download_order(smdp, &o, &p) == ORSP_OK);
+	check(orsp_smdp_confirm_order(smdp, "FUZZ-1", NULL, true) == ORSP_OK);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -126,6 +133,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		check((rep.http_status == 200) == (rep.body != NULL));
 	} else {
 		check(rep.http_status == 500 && rep.body == NULL);
+		check(e == ORSP_E_STORAGE || e == ORSP_E_RESOURCE || e == ORSP_E_CRYPTO ||
+		      e == ORSP_E_IO);
 	}
 	orsp_smdp_reply_free(&rep);
 	return 0;
