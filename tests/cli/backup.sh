@@ -274,22 +274,6 @@ expect "no backup row after the refusals" "$rows" "$(smdp_backups "$S")"
 
 # A refused backup of an older database (one migration behind, in rollback-journal mode)
 # leaves it as it was: --out is looked at before the open, which migrates it
-older() { # older OLD SRC SQL: OLD a copy of SRC and its KEK file, OLD.orig its bytes
-	"$PY" -c '
-import sqlite3, sys
-s = sqlite3.connect(sys.argv[1])
-d = sqlite3.connect(sys.argv[2])
-s.backup(d)
-s.close()
-d.execute("PRAGMA journal_mode=DELETE")
-d.executescript(sys.argv[3])
-d.close()' "$2" "$1" "$3"
-	cp "$2.kek" "$1.kek"
-	cp "$1" "$1.orig"
-}
-untouched() { # untouched DESC OLD: the bytes of OLD.orig, no -wal or -shm beside it
-	if cmp -s "$2" "$2.orig" && [[ ! -e "$2-wal" && ! -e "$2-shm" ]]; then ok; else bad "$1: $2 changed"; fi
-}
 older "$T/old.db" "$S" "DELETE FROM schema_migrations WHERE module = 'smdp' AND version = 15"
 older "$T/olda.db" "$A" "DROP TRIGGER auc_audit_no_replace;
 DELETE FROM schema_migrations WHERE module = 'auc' AND version >= 4"

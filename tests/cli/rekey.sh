@@ -190,25 +190,6 @@ unhold
 absent "a refusal left the new KEK file" "$T/s.kek"
 expect "nothing changed by the refusals" "$before" "$(sum "$S")"
 
-# older OLD SRC SQL: OLD a copy of SRC (and its KEK file) one migration behind, in
-# rollback-journal mode, and OLD.orig its bytes
-older() {
-	"$PY" -c '
-import sqlite3, sys
-s = sqlite3.connect(sys.argv[1])
-d = sqlite3.connect(sys.argv[2])
-s.backup(d)
-s.close()
-d.execute("PRAGMA journal_mode=DELETE")
-d.executescript(sys.argv[3])
-d.close()' "$2" "$1" "$3"
-	cp "$2.kek" "$1.kek"
-	cp "$1" "$1.orig"
-}
-# untouched DESC OLD: OLD has the bytes of OLD.orig, and no -wal or -shm beside it
-untouched() {
-	if cmp -s "$2" "$2.orig" && [[ ! -e "$2-wal" && ! -e "$2-shm" ]]; then ok; else bad "$1: $2 changed"; fi
-}
 # A refused rotation of an older database leaves it as it was: NEW is looked at before the
 # open, which migrates it and switches it to WAL
 older "$T/old.db" "$S" "DELETE FROM schema_migrations WHERE module = 'smdp' AND version = 15"

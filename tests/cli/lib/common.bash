@@ -76,6 +76,26 @@ wait_for() {
 	done
 }
 nonempty() { [[ -s "$1" ]]; }
+# older OLD SRC SQL: OLD a copy of the database SRC (and its KEK file SRC.kek) in
+# rollback-journal mode with SQL run on it (a migration taken back: one behind), and
+# OLD.orig its bytes, for `untouched`
+older() {
+	python3 -c '
+import sqlite3, sys
+s = sqlite3.connect(sys.argv[1])
+d = sqlite3.connect(sys.argv[2])
+s.backup(d)
+s.close()
+d.execute("PRAGMA journal_mode=DELETE")
+d.executescript(sys.argv[3])
+d.close()' "$2" "$1" "$3"
+	cp "$2.kek" "$1.kek"
+	cp "$1" "$1.orig"
+}
+# untouched DESC OLD: OLD has the bytes of OLD.orig, and no -wal or -shm beside it
+untouched() {
+	if cmp -s "$2" "$2.orig" && [[ ! -e "$2-wal" && ! -e "$2-shm" ]]; then ok; else bad "$1: $2 changed"; fi
+}
 # The closing line ctest's log shows, and the exit status.
 finish() {
 	echo "$pass passed, $fail failed"
