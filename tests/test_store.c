@@ -667,6 +667,47 @@ static void test_db_view_turns(void **state)
 	orsp_db_close(b);
 }
 
+/* A row's bytes are gone from the database file once their page is checkpointed after the
+ * row was overwritten or deleted (secure_delete, set by the backend whatever SQLite's build
+ * default: Debian's is on, SQLite's own off). */
+static void test_db_secure_delete(void **state)
+{
+	(void)state;
+	orsp_db *db = NULL;
+	orsp_stmt *st = NULL;
+	static const uint8_t mark[] = "dropped-secret-0123456789abcdef";
+	const char *path = path_in("secdel.db");
+	uint8_t *raw;
+	size_t n = 0;
+	bool row = true;
+
+	assert_int_equal(orsp_db_open(path, &db), ORSP_OK);
+	assert_int_equal(count_rows(db, "PRAGMA secure_delete"), 1);
+	assert_int_equal(orsp_db_exec(db, "CREATE TABLE t (id INTEGER PRIMARY KEY, k BLOB)"),
+	                 ORSP_OK);
+	for (int i = 0; i < 2; i++) {
+		assert_int_equal(orsp_db_prepare(db, "INSERT INTO t (id, k) VALUES (?, ?)", &st),
+		                 ORSP_OK);
+		assert_int_equal(orsp_stmt_bind_int64(st, 1, i), ORSP_OK);
+		assert_int_equal(orsp_stmt_bind_blob(st, 2, mark, sizeof(mark) - 1), ORSP_OK);
+		assert_int_equal(orsp_stmt_step(st, &row), ORSP_OK);
+		assert_false(row);
+		orsp_stmt_finalize(st);
+	}
+	assert_int_equal(orsp_db_exec(db, "PRAGMA wal_checkpoint(TRUNCATE)"), ORSP_OK);
+	raw = test_read_file(path, &n);
+	assert_true(contains(raw, n, mark, sizeof(mark) - 1));
+	free(raw);
+	/* one dropped the way the SM-DP+ drops a wrapped key, the other deleted */
+	assert_int_equal(orsp_db_exec(db, "UPDATE t SET k = NULL WHERE id = 0"), ORSP_OK);
+	assert_int_equal(orsp_db_exec(db, "DELETE FROM t WHERE id = 1"), ORSP_OK);
+	assert_int_equal(orsp_db_exec(db, "PRAGMA wal_checkpoint(TRUNCATE)"), ORSP_OK);
+	raw = test_read_file(path, &n);
+	assert_false(contains(raw, n, mark, sizeof(mark) - 1));
+	free(raw);
+	orsp_db_close(db);
+}
+
 /* A lazy commit is visible at once and survives the end of the process that made it (it
  * is in the log; only a power cut before the next flush could lose it). A file database in
  * WAL mode runs with synchronous=NORMAL: db.c syncs the log after each durable commit. */
@@ -1612,6 +1653,7 @@ int main(void)
 	    cmocka_unit_test(test_db_view_threads),
 	    cmocka_unit_test(test_db_view_turns),
 	    cmocka_unit_test(test_db_commit_lazy),
+	    cmocka_unit_test(test_db_secure_delete),
 	    cmocka_unit_test(test_db_failure_injection),
 	    cmocka_unit_test(test_db_sync_failure_sticky),
 	    cmocka_unit_test(test_migrations),

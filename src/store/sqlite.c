@@ -25,7 +25,14 @@
  *     the same mode);
  *   - SQLite URIs ("file:PATH?mode=..."): the path is one when it starts with "file:",
  *     whatever SQLite's compile-time default, so every caller reads it the same way;
- *   - no memory statistics (no_memstatus, below).
+ *   - no memory statistics (no_memstatus, below);
+ *   - secure_delete on: the content of a deleted or overwritten row is zeroed in its page
+ *     (and a freed page is zeroed), so a dropped secret (the SM-DP+'s wrapped one-time keys)
+ *     is gone from the database file once the page is checkpointed. Debian's SQLite has it
+ *     on by default (SQLITE_SECURE_DELETE), SQLite's own default is off: set here so that
+ *     it does not depend on the build. It adds no page write (the page is written anyway;
+ *     `scripts/bench-breakdown.sh` counts the same pwrite calls per download with it on,
+ *     off or FAST). What is in the log stays there until SQLite writes over it.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -299,8 +306,10 @@ static orsp_err sq_open(const char *path, orsp_db_open_mode mode, void **out)
 	if (err)
 		goto out;
 	c->wal_later = later && !wal && mode != ORSP_DB_OPEN_READONLY;
-	err = sq_exec(c, wal ? "PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;"
-	                     : "PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;");
+	err = sq_exec(c, wal ? "PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; "
+	                       "PRAGMA secure_delete=ON;"
+	                     : "PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON; "
+	                       "PRAGMA secure_delete=ON;");
 	if (err)
 		goto out;
 	*out = c;
