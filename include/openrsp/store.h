@@ -189,6 +189,15 @@ ORSP_MUST_CHECK orsp_err orsp_db_schema_version(orsp_db *db, const char *module,
 /* Whether the database holds any table but `schema_migrations` (and the backend's own):
  * for a module that must not move into a database another module or program uses. */
 ORSP_MUST_CHECK orsp_err orsp_db_has_tables(orsp_db *db, bool *any);
+/* A module's test of whether `db` (opened from `db_uri`) is its own, or may become its own
+ * under `mode`: ORSP_OK, or the refusal to report. Only reads. */
+typedef orsp_err (*orsp_db_own_fn)(orsp_db *db, const char *db_uri, orsp_db_open_mode mode);
+/* Open the existing database `db_uri` (ORSP_DB_OPEN_EXISTING: nothing created, nothing
+ * migrated), run `own` on it with `mode` and close it: a module's check, before it takes
+ * its KEK or creates files beside the database, that its open would not refuse the database.
+ * `what` names the caller in the usage error. */
+ORSP_MUST_CHECK orsp_err orsp_db_probe(const char *what, const char *db_uri, orsp_db_open_mode mode,
+                                       orsp_db_own_fn own);
 
 /* ----- the database's own files ----- */
 
@@ -353,13 +362,15 @@ ORSP_MUST_CHECK orsp_err orsp_kek_check(orsp_db *db, const orsp_secret *kek, con
 ORSP_MUST_CHECK orsp_err orsp_kek_check_existing(orsp_db *db, const orsp_secret *kek,
                                                  const char *table, const char *aad,
                                                  const uint8_t *check, size_t check_len);
-/* orsp_kek_check_existing, but ORSP_OK when the table holds no check value: for a module's
- * open, to refuse a wrong KEK before its migration writes to the database (an older
- * database would be upgraded, and switched to WAL, by an open that then refuses it); the
- * check value, missing or not, is then seen to by orsp_kek_check. Only reads. */
-ORSP_MUST_CHECK orsp_err orsp_kek_check_stored(orsp_db *db, const orsp_secret *kek,
-                                               const char *table, const char *aad,
-                                               const uint8_t *check, size_t check_len);
+/* For a module's open, before its migration writes to the database: a database with the
+ * schema of `module` at a version of the n this program knows must open with `kek`
+ * (orsp_kek_check_existing), so a wrong KEK is refused before an older database is upgraded,
+ * and switched to WAL, by an open that then refuses it. ORSP_OK when there is no such schema
+ * yet, a newer one (the migration refuses it), or no check value (orsp_kek_check sees to a
+ * missing one after the migration). Only reads. */
+ORSP_MUST_CHECK orsp_err orsp_kek_precheck(orsp_db *db, const char *module, size_t n,
+                                           const orsp_secret *kek, const char *table,
+                                           const char *aad, const uint8_t *check, size_t check_len);
 
 /* ----- KEK rotation ----- */
 

@@ -412,20 +412,6 @@ static orsp_err kek_check(orsp_auc *a)
 	    "SELECT 1 FROM auc_subscriber UNION ALL SELECT 1 FROM auc_audit LIMIT 1");
 }
 
-/* An AuC there already (of a schema this program knows: a newer one is refused by its
- * migration) must open with the KEK before the migration writes to it: a wrong KEK upgraded
- * an older database, and switched it to WAL, before kek_check refused it. Only reads. */
-static orsp_err kek_precheck(orsp_auc *a)
-{
-	int v = 0;
-	orsp_err err = orsp_db_schema_version(a->db, "auc", &v);
-
-	if (err || v == 0 || v > (int)ORSP_ARRAY_LEN(auc_migrations))
-		return err;
-	return orsp_kek_check_stored(a->db, &a->kek, "auc_kek_check", KEK_CHECK_AAD,
-	                             kek_check_plain, sizeof(kek_check_plain));
-}
-
 /* Whether the database may hold the AuC: one with the auc module's schema, or one that does
  * not hold an AuC yet and nothing else either (new, or empty) when the mode allows creating
  * it. The AuC keeps a database of its own: in another module's (an SM-DP+'s) its K/OPc
@@ -454,16 +440,7 @@ static orsp_err own_database(orsp_db *db, const char *db_uri, orsp_db_open_mode 
 
 orsp_err orsp_auc_probe(const char *db_uri, orsp_db_open_mode mode)
 {
-	orsp_db *db = NULL;
-	orsp_err err;
-
-	if (!db_uri)
-		return orsp_errf(ORSP_E_USAGE, "auc probe: missing arguments");
-	err = orsp_db_open_ex(db_uri, ORSP_DB_OPEN_EXISTING, &db);
-	if (!err)
-		err = own_database(db, db_uri, mode);
-	orsp_db_close(db);
-	return err;
+	return orsp_db_probe("auc probe", db_uri, mode, own_database);
 }
 
 orsp_err orsp_auc_open(const char *db_uri, const orsp_secret *kek, orsp_auc **out)
@@ -492,7 +469,10 @@ orsp_err orsp_auc_open_ex(const char *db_uri, orsp_db_open_mode mode, const orsp
 	err = own_database(a->db, db_uri, mode);
 	if (err)
 		goto out;
-	err = kek_precheck(a);
+	/* a wrong KEK is refused before the migration writes to an older AuC */
+	err = orsp_kek_precheck(a->db, "auc", ORSP_ARRAY_LEN(auc_migrations), &a->kek,
+	                        "auc_kek_check", KEK_CHECK_AAD, kek_check_plain,
+	                        sizeof(kek_check_plain));
 	if (err)
 		goto out;
 	err = orsp_db_migrate(a->db, "auc", auc_migrations, ORSP_ARRAY_LEN(auc_migrations));

@@ -818,20 +818,6 @@ static orsp_err kek_check(orsp_smdp *s)
 	    "SELECT 1 FROM smdp_profile UNION ALL SELECT 1 FROM smdp_audit LIMIT 1");
 }
 
-/* An inventory there already (of a schema this program knows: a newer one is refused by its
- * migration) must open with the KEK before the migration writes to it: a wrong KEK upgraded
- * an older database, and switched it to WAL, before kek_check refused it. Only reads. */
-static orsp_err kek_precheck(orsp_smdp *s)
-{
-	int v = 0;
-	orsp_err err = orsp_db_schema_version(s->db, "smdp", &v);
-
-	if (err || v == 0 || v > (int)ORSP_ARRAY_LEN(smdp_migrations))
-		return err;
-	return orsp_kek_check_stored(s->db, &s->kek, "smdp_kek_check", KEK_CHECK_AAD,
-	                             kek_check_plain, sizeof(kek_check_plain));
-}
-
 /* Whether the database may hold the inventory: one with the smdp module's schema, or, when
  * the mode allows creating it, one that holds no table at all (new, or empty). The SM-DP+
  * keeps a database of its own, as the AuC does (auc.c): `smdp serve --db` naming the AuC's
@@ -890,8 +876,11 @@ orsp_err orsp_smdp_open_ex(const char *db_uri, orsp_db_open_mode mode, const ors
 	 * open, would refuse it only then) */
 	if (!err)
 		err = smdp_es9p_schema_check(s->db);
+	/* a wrong KEK is refused before the migration writes to an older inventory */
 	if (!err)
-		err = kek_precheck(s);
+		err = orsp_kek_precheck(s->db, "smdp", ORSP_ARRAY_LEN(smdp_migrations), &s->kek,
+		                        "smdp_kek_check", KEK_CHECK_AAD, kek_check_plain,
+		                        sizeof(kek_check_plain));
 	if (!err)
 		err = orsp_db_migrate(s->db, "smdp", smdp_migrations,
 		                      ORSP_ARRAY_LEN(smdp_migrations));
@@ -907,16 +896,7 @@ orsp_err orsp_smdp_open_ex(const char *db_uri, orsp_db_open_mode mode, const ors
 
 orsp_err orsp_smdp_probe(const char *db_uri)
 {
-	orsp_db *db = NULL;
-	orsp_err err;
-
-	if (!db_uri)
-		return orsp_errf(ORSP_E_USAGE, "smdp probe: missing arguments");
-	err = orsp_db_open_ex(db_uri, ORSP_DB_OPEN_EXISTING, &db);
-	if (!err)
-		err = own_database(db, db_uri, ORSP_DB_OPEN_EXISTING);
-	orsp_db_close(db);
-	return err;
+	return orsp_db_probe("smdp probe", db_uri, ORSP_DB_OPEN_EXISTING, own_database);
 }
 
 orsp_err orsp_smdp_open_view(orsp_smdp *s, orsp_smdp **out)

@@ -811,9 +811,18 @@ orsp_err orsp_kek_check_existing(orsp_db *db, const orsp_secret *kek, const char
 	return check_stored(db, kek, table, aad, check, check_len, true);
 }
 
-orsp_err orsp_kek_check_stored(orsp_db *db, const orsp_secret *kek, const char *table,
-                               const char *aad, const uint8_t *check, size_t check_len)
+orsp_err orsp_kek_precheck(orsp_db *db, const char *module, size_t n, const orsp_secret *kek,
+                           const char *table, const char *aad, const uint8_t *check,
+                           size_t check_len)
 {
+	int v = 0;
+	orsp_err err;
+
+	if (!db || !module)
+		return orsp_errf(ORSP_E_USAGE, "KEK check: missing arguments");
+	err = orsp_db_schema_version(db, module, &v);
+	if (err || v == 0 || (size_t)v > n)
+		return err;
 	return check_stored(db, kek, table, aad, check, check_len, false);
 }
 

@@ -84,6 +84,21 @@ orsp_err orsp_db_has_tables(orsp_db *db, bool *any)
 	return err;
 }
 
+orsp_err orsp_db_probe(const char *what, const char *db_uri, orsp_db_open_mode mode,
+                       orsp_db_own_fn own)
+{
+	orsp_db *db = NULL;
+	orsp_err err;
+
+	if (!what || !db_uri || !own)
+		return orsp_errf(ORSP_E_USAGE, "%s: missing arguments", what ? what : "probe");
+	err = orsp_db_open_ex(db_uri, ORSP_DB_OPEN_EXISTING, &db);
+	if (!err)
+		err = own(db, db_uri, mode);
+	orsp_db_close(db);
+	return err;
+}
+
 static orsp_err record(orsp_db *db, const char *module, const orsp_migration *m)
 {
 	orsp_err err;
