@@ -574,6 +574,12 @@ static void test_refusals(void **state)
 	/* a query attribute p11-kit would keep silently (a misspelt pin-source) */
 	expect_refused(uri("token=openrsp;object=dpauth", "pin-value=" PIN "&pin-sourc=/x"),
 	               ORSP_E_USAGE, "a query attribute it does not know");
+	/* an attribute twice in the path (RFC 7512 §2.3): p11-kit kept the last, the key
+	 * "dpauth" and the token "openrsp" were loaded */
+	expect_refused(uri("token=openrsp;object=dppb;object=dpauth", "pin-value=" PIN),
+	               ORSP_E_USAGE, "given twice");
+	expect_refused(uri("token=spare;object=dpauth;token=openrsp", "pin-value=" PIN),
+	               ORSP_E_USAGE, "given twice");
 	/* a label with a NUL: cut there, it named the key "dpauth" */
 	expect_refused(uri("token=openrsp;object=dpauth%00zz", "pin-value=" PIN), ORSP_E_USAGE,
 	               "NUL");

@@ -240,6 +240,18 @@ static bool query_known(const char *name, size_t n)
 	return false;
 }
 
+/* Whether the path's attributes from p up to end (each NAME=VALUE, then ';') hold one whose
+ * NAME is name (n bytes). */
+static bool path_has(const char *p, const char *end, const char *name, size_t n)
+{
+	while (p < end) {
+		if (strcspn(p, "=") == n && memcmp(p, name, n) == 0)
+			return true;
+		p += strcspn(p, ";") + 1;
+	}
+	return false;
+}
+
 /* The URI for p11-kit, into out (URI_MAX + 1 bytes): without white space and with each
  * pin-value's value cut out (decoded into k->pin, *given set). p11-kit frees the copies it
  * makes of a PIN without wiping them (its parsed value, one given twice, one half decoded
@@ -266,6 +278,12 @@ static orsp_err uri_without_pin(const char *uri, char *out, struct orsp__p11_key
 		eq = strchr(s, '=');
 		if (!eq || eq == s || eq >= end)
 			goto syntax;
+		/* RFC 7512 §2.3: an attribute at most once in the path; p11-kit keeps the last of
+		 * two silently ("object=a;object=b" named key b) */
+		if (path_has(out + 7, s, s, (size_t)(eq - s)))
+			return orsp_errf(ORSP_E_USAGE,
+			                 "PKCS#11 URI: an attribute given twice in the "
+			                 "path (RFC 7512: at most once)");
 		if ((e = cut_pin_value(s, &end, k, given)))
 			return e;
 		s = end;
