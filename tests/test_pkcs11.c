@@ -1397,6 +1397,25 @@ static void test_two_keys(void **state)
 	orsp_ec_free(b);
 }
 
+/* A wrong PIN while another key of the process holds the token's login: C_Login answers
+ * CKR_USER_ALREADY_LOGGED_IN without checking it, and the key was loaded, to have its PIN
+ * refused only at a login after a token reset. Refused at load; the other key, logged out by
+ * the check, logs in again at its next signature, and the right PIN still loads beside it. */
+static void test_wrong_pin_while_logged_in(void **state)
+{
+	orsp_ec_key *a = load_ok(uri("token=openrsp;object=dpauth", "pin-value=" PIN)), *b;
+	(void)state;
+	expect_refused(uri("token=openrsp;object=dppb", "pin-value=" BADPIN), ORSP_E_VERIFY,
+	               "refused the PIN");
+	signs_and_verifies(a, point_p256, ORSP_CURVE_P256);
+	b = load_ok(uri("token=openrsp;object=dppb", "pin-value=" PIN));
+	signs_and_verifies(a, point_p256, ORSP_CURVE_P256);
+	signs_and_verifies(b, point_bp, ORSP_CURVE_BRAINPOOLP256R1);
+	orsp_ec_free(b);
+	orsp_ec_free(a);
+	orsp_err_clear();
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1422,6 +1441,7 @@ int main(void)
 	    cmocka_unit_test(test_seal_races),
 	    cmocka_unit_test(test_threads),
 	    cmocka_unit_test(test_two_keys),
+	    cmocka_unit_test(test_wrong_pin_while_logged_in),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

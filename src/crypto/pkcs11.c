@@ -525,7 +525,8 @@ static ck_rv_t login(struct orsp__p11_key *k, ck_session_handle_t s)
 	 * counts towards the token's lock-out. */
 	if (pin_refusal(rv))
 		atomic_store(&k->pin_refused, true);
-	return rv == CKR_USER_ALREADY_LOGGED_IN ? CKR_OK : rv;
+	/* CKR_USER_ALREADY_LOGGED_IN, the PIN unchecked, is the caller's to judge */
+	return rv;
 }
 
 /* Find the objects of class cls and key type kt named by id and/or label: the first in *out,
@@ -711,7 +712,8 @@ static ck_rv_t sign_in(struct orsp__p11_key *k, ck_session_handle_t s, const uin
 	pthread_mutex_unlock(&k->mu);
 	if (fresh) {
 		/* a new session after a lost one: the login and the handle may be gone too */
-		if ((k->has_pin || k->protected_path) && (rv = login(k, s)) != CKR_OK)
+		if ((k->has_pin || k->protected_path) && (rv = login(k, s)) != CKR_OK &&
+		    rv != CKR_USER_ALREADY_LOGGED_IN)
 			return rv;
 		if ((rv = find_private(k, s, &obj, &count)) != CKR_OK)
 			return rv;
@@ -928,6 +930,15 @@ static orsp_err token_open(struct orsp__p11_key *k, const char *uri, ck_session_
 	}
 	if (k->has_pin || k->protected_path) {
 		rv = login(k, *s);
+		/* Logged in already, by another key of the process on this token: C_Login did not
+		 * check this PIN, which the token would refuse only at a login after a reset (each
+		 * time counting towards its lock-out). Logged out and in again, it is checked now;
+		 * the process's other sessions on the token share the new login, or log in again
+		 * at their next signature if this PIN is refused. */
+		if (rv == CKR_USER_ALREADY_LOGGED_IN && k->has_pin && k->m->C_Logout(*s) == CKR_OK)
+			rv = login(k, *s);
+		if (rv == CKR_USER_ALREADY_LOGGED_IN)
+			rv = CKR_OK;
 		if (rv == CKR_PIN_INCORRECT || rv == CKR_PIN_INVALID || rv == CKR_PIN_LEN_RANGE) {
 			e = orsp_errf(ORSP_E_VERIFY, "PKCS#11: the token %s refused the PIN",
 			              tname);
