@@ -14,8 +14,6 @@
 #include "openrsp/crypto.h"
 #include "openrsp/euicc.h"
 
-#define FILE_MAX (64 * 1024) /* a certificate or a PEM key */
-
 enum {
 	OPT_STATE = CLI_OPT_CMD,
 	OPT_PKI,
@@ -35,46 +33,22 @@ enum {
 	"  --state DIR          the eUICC's sealed directory (device.key, records, manifest,\n"    \
 	"                       counter; docs/seal.md)\n"
 
-/* A whole small file, into a fresh buffer the caller wipes and frees. */
-static int slurp(const char *opt, const char *path, uint8_t **out, size_t *len)
+/* The --key file whole (PEM or DER, stored as it is), into a fresh buffer the caller wipes
+ * and frees. */
+static int read_key(const char *path, uint8_t **out, size_t *len)
 {
-	uint8_t *buf = NULL;
-	size_t got = 0;
-	int fd;
+	uint8_t *buf = malloc(ORSP_EC_KEY_FILE_MAX);
+	orsp_err e;
 
 	*out = NULL;
 	*len = 0;
-	/* a regular file: a FIFO blocked the open for ever, waiting for a writer */
-	if (orsp_file_open_regular(path, &fd) != ORSP_OK)
-		return cli_failf(opt, "%s", orsp_err_detail());
-	buf = malloc(FILE_MAX);
-	if (!buf) {
-		close(fd);
-		return cli_failf(path, "out of memory");
+	if (!buf)
+		return cli_failf("--key", "out of memory");
+	if ((e = orsp_ec_read_private_file(path, buf, len)) != ORSP_OK) {
+		free(buf);
+		return cli_fail("--key", e);
 	}
-	for (;;) {
-		ssize_t r = read(fd, buf + got, FILE_MAX - got);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0) {
-			close(fd);
-			orsp_wipe(buf, got);
-			free(buf);
-			return cli_failf(path, "read failed: %s", strerror(errno));
-		}
-		if (r == 0)
-			break;
-		got += (size_t)r;
-		if (got == FILE_MAX) {
-			close(fd);
-			orsp_wipe(buf, got);
-			free(buf);
-			return cli_failf(path, "larger than %d bytes", FILE_MAX);
-		}
-	}
-	close(fd);
 	*out = buf;
-	*len = got;
 	return CLI_OK;
 }
 
@@ -263,7 +237,7 @@ static int euicc_init(int argc, char **argv)
 		if (!n_ci)
 			return cli_missing("--ci-cert");
 	}
-	if ((rc = slurp("--key", key, &f.key, &f.key_len)) != CLI_OK ||
+	if ((rc = read_key(key, &f.key, &f.key_len)) != CLI_OK ||
 	    (rc = load_cert("--cert", cert, &f.cert, &f.cert_len, cert_eid, sizeof(cert_eid))) !=
 	        CLI_OK ||
 	    (rc = load_cert("--eum-cert", eum, &f.eum, &f.eum_len, NULL, 0)) != CLI_OK)

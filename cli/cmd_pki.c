@@ -691,30 +691,7 @@ int cli_pki_create(const char *dir, const char *fqdn, const char *oid)
 
 static int load_key_file(const char *path, orsp_ec_key **out)
 {
-	uint8_t buf[ORSP_EC_KEY_FILE_MAX + 1]; /* one more: a larger file is told apart */
-	size_t n;
-	FILE *f;
-	orsp_err e;
-	int fd;
-
-	/* a regular file: a FIFO blocked the open for ever, waiting for a writer */
-	if (orsp_file_open_regular(path, &fd) != ORSP_OK)
-		return cli_failf(path, "%s", orsp_err_detail());
-	if (!(f = fdopen(fd, "rb"))) {
-		close(fd);
-		return cli_failf(path, "out of memory");
-	}
-	n = fread(buf, 1, sizeof(buf), f);
-	if (ferror(f) || n > ORSP_EC_KEY_FILE_MAX) {
-		fclose(f);
-		orsp_wipe(buf, sizeof(buf));
-		if (n > ORSP_EC_KEY_FILE_MAX)
-			return cli_failf(path, "larger than %d bytes", ORSP_EC_KEY_FILE_MAX);
-		return cli_failf(path, "cannot read");
-	}
-	fclose(f);
-	e = orsp_ec_load_private(buf, n, out);
-	orsp_wipe(buf, sizeof(buf));
+	orsp_err e = orsp_ec_load_private_file(path, out);
 	return e ? cli_fail(path, e) : CLI_OK;
 }
 

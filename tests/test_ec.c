@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <dirent.h>
+#include <pthread.h>
 #include <signal.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -958,6 +959,109 @@ static void test_load_private_formats(void **state)
 	EVP_PKEY_free(ossl);
 }
 
+/* path holds pad bytes of text lines (no PEM marker) before the SGP.26 DPauth key file */
+static void write_padded_key(const char *path, size_t pad)
+{
+	size_t len;
+	uint8_t *pem = test_read_vector("sgp26/DPauth/SK_S_SM_DPauth_ECDSA_NIST.pem", &len);
+	FILE *f = fopen(path, "wb");
+
+	assert_non_null(f);
+	for (size_t i = 0; i < pad; i++)
+		assert_int_not_equal(fputc(i % 64 == 63 || i + 1 == pad ? '\n' : 'x', f), EOF);
+	assert_int_equal(fwrite(pem, 1, len, f), len);
+	assert_int_equal(fclose(f), 0);
+	orsp_wipe(pem, len);
+	free(pem);
+}
+
+static void test_load_private_file(void **state)
+{
+	const char *dir = test_tmpdir("ec_key_file");
+	char path[4096], fifo[4096], want[4200];
+	static uint8_t buf[ORSP_EC_KEY_FILE_MAX];
+	uint8_t q1[65], q2[65], *pem;
+	size_t len, klen, n = 1;
+	struct stat st;
+	orsp_ec_key *k = NULL, *ref = test_load_key("sgp26/DPauth/SK_S_SM_DPauth_ECDSA_NIST.pem");
+	(void)state;
+
+	assert_int_equal(orsp_ec_public_point(ref, q1), ORSP_OK);
+	/* a key file: read as it is, and loaded */
+	snprintf(path, sizeof(path), "%s/key.pem", dir);
+	write_padded_key(path, 0);
+	pem = test_read_file(path, &len);
+	assert_int_equal(orsp_ec_read_private_file(path, buf, &n), ORSP_OK);
+	assert_int_equal(n, len);
+	assert_bytes_equal(buf, pem, len);
+	orsp_wipe(buf, n);
+	free(pem);
+	assert_int_equal(orsp_ec_load_private_file(path, &k), ORSP_OK);
+	assert_int_equal(orsp_ec_public_point(k, q2), ORSP_OK);
+	assert_bytes_equal(q1, q2, 65);
+	orsp_ec_free(k);
+	k = NULL;
+	/* text before the PEM block, ORSP_EC_KEY_FILE_MAX bytes in all: loaded */
+	assert_int_equal(stat(path, &st), 0);
+	klen = (size_t)st.st_size;
+	write_padded_key(path, ORSP_EC_KEY_FILE_MAX - klen);
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_size, ORSP_EC_KEY_FILE_MAX);
+	assert_int_equal(orsp_ec_load_private_file(path, &k), ORSP_OK);
+	assert_int_equal(orsp_ec_public_point(k, q2), ORSP_OK);
+	assert_bytes_equal(q1, q2, 65);
+	orsp_ec_free(k);
+	k = NULL;
+	/* one byte more: refused by name, not cut (and then "not a readable private key"), and
+	 * nothing read left in buf */
+	write_padded_key(path, ORSP_EC_KEY_FILE_MAX + 1 - klen);
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_size, ORSP_EC_KEY_FILE_MAX + 1);
+	snprintf(want, sizeof(want), "%s is larger than %d bytes", path, ORSP_EC_KEY_FILE_MAX);
+	memset(buf, 0xA5, sizeof(buf));
+	n = 1;
+	assert_int_equal(orsp_ec_read_private_file(path, buf, &n), ORSP_E_RESOURCE);
+	assert_string_equal(orsp_err_detail(), want);
+	assert_int_equal(n, 0);
+	for (size_t i = 0; i < sizeof(buf); i++)
+		if (buf[i])
+			fail_msg("byte %zu of the refused file left in the buffer", i);
+	assert_int_equal(orsp_ec_load_private_file(path, &k), ORSP_E_RESOURCE);
+	assert_string_equal(orsp_err_detail(), want);
+	assert_null(k);
+	/* an empty file is read, and is no key */
+	assert_int_equal(truncate(path, 0), 0);
+	assert_int_equal(orsp_ec_read_private_file(path, buf, &n), ORSP_OK);
+	assert_int_equal(n, 0);
+	assert_int_equal(orsp_ec_load_private_file(path, &k), ORSP_E_MALFORMED);
+	assert_null(k);
+	/* a FIFO (its open blocked for ever, waiting for a writer) and a directory: refused */
+	snprintf(fifo, sizeof(fifo), "%s/fifo", dir);
+	assert_int_equal(mkfifo(fifo, 0600), 0);
+	for (int d = 0; d < 2; d++) {
+		const char *p = d ? dir : fifo;
+		test_fifo_writer w = {.path = fifo};
+		pthread_t t;
+		orsp_err e1, e2;
+		atomic_init(&w.done, false);
+		assert_int_equal(pthread_create(&t, NULL, test_fifo_write_main, &w), 0);
+		e1 = orsp_ec_read_private_file(p, buf, &n);
+		e2 = orsp_ec_load_private_file(p, &k);
+		atomic_store(&w.done, true);
+		pthread_join(t, NULL);
+		assert_int_equal(e1, ORSP_E_IO);
+		assert_int_equal(e2, ORSP_E_IO);
+		snprintf(want, sizeof(want), "%s is not a regular file", p);
+		assert_non_null(strstr(orsp_err_detail(), want));
+		assert_null(k);
+	}
+	/* a missing file */
+	snprintf(path, sizeof(path), "%s/none.pem", dir);
+	assert_int_equal(orsp_ec_load_private_file(path, &k), ORSP_E_NOT_FOUND);
+	assert_null(k);
+	orsp_ec_free(ref);
+}
+
 static void test_save_private_pem(void **state)
 {
 	const char *dir = test_tmpdir("ec_save");
@@ -1173,6 +1277,7 @@ int main(void)
 	    cmocka_unit_test(test_public_point_of_compressed_key),
 	    cmocka_unit_test(test_sgp26_keys_match_certs),
 	    cmocka_unit_test(test_load_private_formats),
+	    cmocka_unit_test(test_load_private_file),
 	    cmocka_unit_test(test_save_private_pem),
 	    cmocka_unit_test(test_thales_server_signature1),
 	    cmocka_unit_test(test_random),

@@ -1202,6 +1202,44 @@ static void test_config_errors(void **state)
 
 /* Two key sets for one CI: refused at the second's ci line (a session takes the first key set
  * whose CI the eUICC lists, so the second was never used, silently). */
+/* A key file of up to ORSP_EC_KEY_FILE_MAX bytes (text before its PEM block) loads; one
+ * byte more is refused by its size: cut, it was refused as "not a private key". */
+static void test_config_key_file_size(void **state)
+{
+	static orsp_smdp_config cfg;
+	char dir[1024], conf[1100], db[1100], key[1200], want[1400];
+	size_t len;
+	uint8_t *pem = test_read_vector("sgp26/DPpb/SK_S_SM_DPpb_ECDSA_NIST.pem", &len);
+	(void)state;
+
+	snprintf(dir, sizeof(dir), "%s", test_tmpdir("smdp_config_keysize"));
+	snprintf(conf, sizeof(conf), "%s/c.conf", dir);
+	snprintf(db, sizeof(db), "%s/c.db", dir);
+	snprintf(key, sizeof(key), "%s.SK_S_SM_DPpb_ECDSA_NIST.pem", conf);
+	for (size_t total = ORSP_EC_KEY_FILE_MAX; total <= ORSP_EC_KEY_FILE_MAX + 1; total++) {
+		FILE *f;
+		write_conf_mode(conf, db, "http://127.0.0.1:9", 0600);
+		f = fopen(key, "wb");
+		assert_non_null(f);
+		for (size_t i = 0; i < total - len; i++)
+			assert_int_not_equal(
+			    fputc(i % 64 == 63 || i + 1 == total - len ? '\n' : 'x', f), EOF);
+		assert_int_equal(fwrite(pem, 1, len, f), len);
+		assert_int_equal(fclose(f), 0);
+		if (total == ORSP_EC_KEY_FILE_MAX) {
+			assert_int_equal(orsp_smdp_config_load(conf, &cfg), ORSP_OK);
+			orsp_smdp_config_free(&cfg);
+			continue;
+		}
+		assert_int_equal(orsp_smdp_config_load(conf, &cfg), ORSP_E_USAGE);
+		snprintf(want, sizeof(want), "dppb_key: %s is larger than %d bytes", key,
+		         ORSP_EC_KEY_FILE_MAX);
+		if (!strstr(orsp_err_detail(), want))
+			fail_msg("'%s' does not mention '%s'", orsp_err_detail(), want);
+	}
+	free(pem);
+}
+
 static void test_config_keyset_per_ci(void **state)
 {
 	static orsp_smdp_config cfg;
@@ -2353,6 +2391,7 @@ int main(void)
 	    cmocka_unit_test(test_config_errors),
 	    cmocka_unit_test(test_config_not_regular_files),
 	    cmocka_unit_test(test_config_keyset_per_ci),
+	    cmocka_unit_test(test_config_key_file_size),
 	    cmocka_unit_test(test_config_oid_matches_certs),
 	    cmocka_unit_test(test_config_platform_policy),
 	    cmocka_unit_test(test_config_wipes_lines),

@@ -113,6 +113,18 @@ ORSP_MUST_CHECK orsp_err orsp_ec_generate(orsp_curve curve, orsp_ec_key **out);
  * ORSP_EC_KEY_FILE_MAX of them (a key file, text around a PEM block included). */
 #define ORSP_EC_KEY_FILE_MAX 16384
 ORSP_MUST_CHECK orsp_err orsp_ec_load_private(const void *data, size_t n, orsp_ec_key **out);
+/* A private key file (PEM or DER, as orsp_ec_load_private takes it) read whole into buf, which
+ * holds ORSP_EC_KEY_FILE_MAX bytes; *len its length. A regular file only: the errors of
+ * orsp_file_open_regular (a FIFO does not block), ORSP_E_IO "cannot read PATH: <reason>",
+ * ORSP_E_RESOURCE "PATH is larger than ORSP_EC_KEY_FILE_MAX bytes" (refused, not cut). buf
+ * holds key material: the caller wipes it after use (orsp_wipe); on failure nothing read is
+ * left in it. */
+ORSP_MUST_CHECK orsp_err orsp_ec_read_private_file(const char *path,
+                                                   uint8_t buf[ORSP_EC_KEY_FILE_MAX], size_t *len);
+/* orsp_ec_read_private_file, then orsp_ec_load_private, the bytes read wiped: the errors of
+ * both (reading: ORSP_E_NOT_FOUND, ORSP_E_IO, ORSP_E_RESOURCE for a larger file; parsing:
+ * ORSP_E_MALFORMED, ORSP_E_POLICY). */
+ORSP_MUST_CHECK orsp_err orsp_ec_load_private_file(const char *path, orsp_ec_key **out);
 /* Private key from a raw 32-byte scalar. */
 ORSP_MUST_CHECK orsp_err orsp_ec_from_private_scalar(orsp_curve curve, const uint8_t d[32],
                                                      orsp_ec_key **out);

@@ -23,7 +23,8 @@
 #include "ec_internal.h"
 
 #define SCALAR_LEN 32
-/* Largest key file accepted by orsp_ec_load_private (PEM of a P-256 key is ~300 bytes). */
+/* Largest key file accepted by orsp_ec_load_private and read by orsp_ec_read_private_file
+ * (PEM of a P-256 key is ~300 bytes). */
 #define KEY_FILE_MAX ORSP_EC_KEY_FILE_MAX
 
 struct orsp_ec_key {
@@ -391,6 +392,69 @@ out:
 	EVP_PKEY_CTX_free(cctx);
 	EVP_PKEY_free(pk);
 	BIO_free(bio);
+	return e;
+}
+
+orsp_err orsp_ec_read_private_file(const char *path, uint8_t buf[ORSP_EC_KEY_FILE_MAX], size_t *len)
+{
+	size_t got = 0;
+	uint8_t extra = 0;
+	ssize_t r;
+	orsp_err e;
+	int fd;
+
+	if (!len)
+		return orsp_errf(ORSP_E_USAGE, "orsp_ec_read_private_file: NULL argument");
+	*len = 0;
+	if (!buf)
+		return orsp_errf(ORSP_E_USAGE, "orsp_ec_read_private_file: NULL argument");
+	/* a regular file: a FIFO blocked the open for ever, waiting for a writer */
+	if ((e = orsp_file_open_regular(path, &fd)) != ORSP_OK)
+		return e;
+	for (;;) {
+		/* once full, one byte more: a larger file is refused, not cut */
+		if (got < KEY_FILE_MAX)
+			r = read(fd, buf + got, KEY_FILE_MAX - got);
+		else
+			r = read(fd, &extra, 1);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		if (got == KEY_FILE_MAX)
+			break;
+		got += (size_t)r;
+	}
+	if (r < 0)
+		e = orsp_errf(ORSP_E_IO, "cannot read %s: %s", path, strerror(errno));
+	else if (r > 0)
+		e = orsp_errf(ORSP_E_RESOURCE, "%s is larger than %d bytes", path, KEY_FILE_MAX);
+	close(fd);
+	orsp_wipe(&extra, sizeof(extra));
+	if (e) {
+		orsp_wipe(buf, got);
+		return e;
+	}
+	*len = got;
+	return ORSP_OK;
+}
+
+orsp_err orsp_ec_load_private_file(const char *path, orsp_ec_key **out)
+{
+	uint8_t *buf;
+	size_t n;
+	orsp_err e;
+
+	if (!out)
+		return orsp_errf(ORSP_E_USAGE, "orsp_ec_load_private_file: NULL argument");
+	*out = NULL;
+	if (!(buf = malloc(KEY_FILE_MAX)))
+		return orsp_errf(ORSP_E_RESOURCE, "out of memory");
+	if (!(e = orsp_ec_read_private_file(path, buf, &n))) {
+		e = orsp_ec_load_private(buf, n, out);
+		orsp_wipe(buf, n);
+	}
+	free(buf);
 	return e;
 }
 

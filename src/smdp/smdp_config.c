@@ -247,24 +247,6 @@ static orsp_err key_file_private(loader *l, const char *key, const char *path)
 	return ORSP_OK;
 }
 
-/* The private key of a file (PEM or DER) into *out. */
-static orsp_err read_key(const char *path, orsp_ec_key **out)
-{
-	uint8_t buf[ORSP_EC_KEY_FILE_MAX + 1]; /* one more: a larger file is refused, not cut */
-	size_t n;
-	orsp_err e;
-	FILE *f = fopen(path, "rb");
-
-	*out = NULL;
-	if (!f)
-		return orsp_errf(ORSP_E_IO, "cannot open %s: %s", path, strerror(errno));
-	n = fread(buf, 1, sizeof(buf), f);
-	fclose(f);
-	e = orsp_ec_load_private(buf, n, out);
-	orsp_wipe(buf, sizeof(buf));
-	return e;
-}
-
 /* A key in a PKCS#11 token (an HSM), named by its URI (docs/crypto.md). A PIN in the URI
  * (pin-value) makes the configuration file a secret, as a token in it does. */
 static orsp_err load_token_key(loader *l, const char *key, const char *v, orsp_ec_key **out)
@@ -292,8 +274,11 @@ static orsp_err load_key(loader *l, const char *key, const char *v, orsp_ec_key 
 		return e;
 	if ((e = key_file_private(l, key, path)))
 		return e;
-	if ((e = read_key(path, out)) == ORSP_E_IO)
-		return bad(l, key, "cannot open %s", path);
+	/* what reading it says names the file: it cannot be opened or read, or is larger than
+	 * ORSP_EC_KEY_FILE_MAX (cut, it was refused as no key) */
+	e = orsp_ec_load_private_file(path, out);
+	if (e == ORSP_E_IO || e == ORSP_E_NOT_FOUND || e == ORSP_E_RESOURCE)
+		return bad(l, key, "%s", orsp_err_detail());
 	if (e)
 		return bad(l, key, "%s is not a private key", path);
 	return ORSP_OK;
@@ -999,7 +984,7 @@ static orsp_err check_tls(loader *l)
 		              orsp_curve_name(orsp_ec_curve(c->tls_token_key)));
 	}
 	/* the token's key is the configuration's (kept); a file's is read for the check */
-	if (!c->tls_token_key && read_key(c->tls_key, &k)) {
+	if (!c->tls_token_key && orsp_ec_load_private_file(c->tls_key, &k)) {
 		char why[ORSP_ERR_DETAIL_MAX];
 		orsp_err_detail_copy(why, sizeof(why));
 		orsp_cert_free(tls);
@@ -1036,7 +1021,8 @@ static bool callback_pair_ok(const orsp_smdp_config *c)
 	bool ok = true;
 
 	if (orsp_cert_load_file(c->callback_cert, &cert) == ORSP_OK &&
-	    orsp_cert_public_key(cert, &pub) == ORSP_OK && read_key(c->callback_key, &k) == ORSP_OK)
+	    orsp_cert_public_key(cert, &pub) == ORSP_OK &&
+	    orsp_ec_load_private_file(c->callback_key, &k) == ORSP_OK)
 		ok = same_point(k, cert);
 	orsp_err_clear();
 	orsp_ec_free(k);

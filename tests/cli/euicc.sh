@@ -92,6 +92,13 @@ for o in --key --cert --eum-cert --ci-cert; do
 		[[ ! -e "$T/notreg" ]] && ok || bad "$o $f: a store was made"
 	done
 done
+# a key file over ORSP_EC_KEY_FILE_MAX: refused by its size, naming it (it was read up to
+# 64 KiB and refused by the parser without a name), and no store made
+head -c 16385 /dev/zero | tr '\0' x >"$T/big.pem"
+failure "--key: $T/big.pem is larger than 16384 bytes" euicc init --state "$T/bigkey" \
+	--key "$T/big.pem" --cert "$V/eUICC/CERT_EUICC_ECDSA_NIST.der" \
+	--eum-cert "$V/EUM/CERT_EUM_ECDSA_NIST.der" --ci-cert "$V/CertificateIssuer/CERT_CI_ECDSA_NIST.der"
+[[ ! -e "$T/bigkey" ]] && ok || bad "a key file too large: a store was made"
 chmod 644 "$S/device.key"
 failure "chmod 600" euicc info --state "$S"
 chmod 600 "$S/device.key"
