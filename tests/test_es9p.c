@@ -956,7 +956,8 @@ static void test_newer_es9p_untouched(void **state)
 	assert_int_equal(orsp_db_open(f->db, &db), ORSP_OK);
 	assert_int_equal(
 	    orsp_db_exec(db, "PRAGMA journal_mode=DELETE;"
-	                     "DELETE FROM schema_migrations WHERE module = 'smdp' AND version = 15;"
+	                     "DROP INDEX smdp_progress_pending;"
+	                     "DELETE FROM schema_migrations WHERE module = 'smdp' AND version = 16;"
 	                     "INSERT INTO schema_migrations VALUES ('smdp_es9p', 99, 'future', 0)"),
 	    ORSP_OK);
 	orsp_db_close(db);

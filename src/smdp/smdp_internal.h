@@ -42,6 +42,21 @@ ORSP_MUST_CHECK orsp_err smdp_filter_sql(const orsp_smdp_filter *f, bool count, 
 #define SMDP_SQL_NEXT_DUE_WHERE                                                                    \
 	" FROM smdp_profile WHERE " SMDP_DUE " AND due_at < ?1 ORDER BY due_at LIMIT 1"
 
+/* The progress sender's next report (sender_round): the first due one whose ICCID has no
+ * earlier report still to send (the reports of a profile go out in order). The NOT EXISTS
+ * finds that earlier report through smdp_progress_pending (migration 16: the undelivered
+ * reports by ICCID, its WHERE term repeated word for word); before, it read every undelivered
+ * report for each due one, so a backlog of n reports cost n * n rows per report sent. ?1 is
+ * the current time. */
+#define SMDP_PROGRESS_PENDING "done = 0"
+#define SMDP_SQL_NEXT_REPORT                                                                       \
+	"SELECT id, iccid, eid, profile_type, point_id, success, at,"                              \
+	" attempts, next_at, subject_code, reason_code, detail, result_data"                       \
+	" FROM smdp_progress WHERE done = 0 AND"                                                   \
+	" next_at <= ?1 AND NOT EXISTS (SELECT 1 FROM smdp_progress q"                             \
+	" WHERE q.iccid = smdp_progress.iccid AND q." SMDP_PROGRESS_PENDING " AND"                 \
+	" q.id < smdp_progress.id) ORDER BY id LIMIT 1"
+
 /* A WHERE term: the result in column x is one of a notification that failed verification.
  * Compared one by one, not `IN (...)`: SQLite evaluates an IN list of constants by building a
  * temporary index of it at every statement, and the partial index es9p_notification_unverified

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "es9p_internal.h"
+#include "smdp_internal.h"
 #include "openrsp/http.h"
 #include "openrsp/store.h"
 
@@ -633,15 +634,7 @@ static void sender_round(orsp_smdp_server *srv, orsp_http_client *http, double d
 		int64_t now = wall_s();
 
 		row = false;
-		e = orsp_db_prepare(
-		    db,
-		    "SELECT id, iccid, eid, profile_type, point_id, success, at,"
-		    " attempts, next_at, subject_code, reason_code, detail, result_data"
-		    " FROM smdp_progress WHERE done = 0 AND"
-		    " next_at <= ?1 AND NOT EXISTS (SELECT 1 FROM smdp_progress q"
-		    " WHERE q.iccid = smdp_progress.iccid AND q.done = 0 AND"
-		    " q.id < smdp_progress.id) ORDER BY id LIMIT 1",
-		    &st);
+		e = orsp_db_prepare(db, SMDP_SQL_NEXT_REPORT, &st);
 		if (!e)
 			e = orsp_stmt_bind_int64(st, 1, now);
 		if (!e)
