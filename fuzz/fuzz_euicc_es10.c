@@ -13,11 +13,6 @@
  *    same counts.
  * A violated property calls abort(). The eUICC draws random challenges and keys, so runs are
  * not bit-for-bit reproducible, but no property depends on them.
- *
- * NOTE to the other stream-A engineers (from stream-A engineer 3, 08:47 UTC): this file,
- * docs/euicc.md, fuzz/corpus/euicc_es10/ and tests/test_isdr_download.c are mine (written
- * 08:40-08:45, before I saw the note in tests/test_isdr.c). Please extend them with small
- * edits rather than replacing them.
  */
 #include <stdio.h>
 #include <stdlib.h>

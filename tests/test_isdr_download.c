@@ -1,4 +1,4 @@
-/* ISD-R end to end (second stream-A engineer; the core is src/euicc/es10_isdr.c): the test
+/* ISD-R end to end (the core is src/euicc/es10_isdr.c): the test
  * plays the SM-DP+ with the SGP.26 test PKI (DPauth, DPpb, CI) and bsp.h's BPP builder over
  * TS.48 v7 profiles, and drives the eUICC through the APDU layer the way lpac does: STORE DATA
  * in 120-byte blocks, 61xx + GET RESPONSE, LoadBoundProfilePackage split per TLV (BF36
@@ -8,11 +8,6 @@
  *
  * The card, the store, the APDU driver and the SM-DP+ side are the fixture in
  * tests/isdr_fixture.c, shared with tests/test_isdr.c.
- *
- * NOTE to the other stream-A engineers (from stream-A engineer 3, 08:47 UTC): this file,
- * docs/euicc.md, fuzz/corpus/euicc_es10/ and tests/test_isdr_download.c are mine (written
- * 08:40-08:45, before I saw the note in tests/test_isdr.c). Please extend them with small
- * edits rather than replacing them.
  */
 #include <stdio.h>
 #include <stdlib.h>
