@@ -55,17 +55,10 @@
 #include "openrsp/euicc.h"
 #include "openrsp/pkg.h"
 
+#include "euicc_fixture.h"
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerInitialize(int *argc, char ***argv);
-
-static void check(bool ok)
-{
-	if (!ok)
-		abort();
-}
-
-#define EID "89049032123451234512345678901235"
-#define SMDP_ADDR "testsmdpplus1.example.com"
 
 enum {
 	F_CC = 0x01,
@@ -77,114 +70,7 @@ enum {
 	F_TAIL_FIRST = 0x40,
 };
 
-/* ---------------------------------------------------------------- record store ---------- */
-
-#define RECS 24
-#define REC_CAP (ORSP_EUICC_RECORD_MAX + 1024)
-
-typedef struct store {
-	char name[RECS][ORSP_EUICC_RECORD_NAME_MAX + 1];
-	size_t len[RECS];
-	bool used[RECS];
-	uint8_t *data[RECS]; /* REC_CAP each */
-} store;
-
 static store live, base;
-
-static int st_find(store *s, const char *name)
-{
-	for (int i = 0; i < RECS; i++)
-		if (s->used[i] && !strcmp(s->name[i], name))
-			return i;
-	return -1;
-}
-
-/* All or nothing: a commit that does not fit changes nothing. */
-static orsp_err st_commit(void *user, const orsp_euicc_record *recs, size_t n)
-{
-	store *s = user;
-	int freed = 0, added = 0;
-
-	for (size_t i = 0; i < n; i++) {
-		if (strlen(recs[i].name) > ORSP_EUICC_RECORD_NAME_MAX || recs[i].len > REC_CAP)
-			return ORSP_E_STORAGE;
-		freed += st_find(s, recs[i].name) >= 0;
-		added += recs[i].data != NULL;
-	}
-	for (int k = 0; k < RECS; k++)
-		freed += !s->used[k];
-	if (added > freed)
-		return ORSP_E_STORAGE;
-	for (size_t i = 0; i < n; i++) {
-		int k = st_find(s, recs[i].name);
-		if (k >= 0)
-			s->used[k] = false;
-		if (!recs[i].data)
-			continue;
-		for (k = 0; k < RECS && s->used[k]; k++)
-			;
-		snprintf(s->name[k], sizeof(s->name[k]), "%s", recs[i].name);
-		memcpy(s->data[k], recs[i].data, recs[i].len);
-		s->len[k] = recs[i].len;
-		s->used[k] = true;
-	}
-	return ORSP_OK;
-}
-
-static orsp_err st_read(void *user, const char *name, uint8_t *buf, size_t cap, size_t *len)
-{
-	store *s = user;
-	int k = st_find(s, name);
-	if (k < 0)
-		return ORSP_E_NOT_FOUND;
-	*len = s->len[k];
-	if (cap < s->len[k])
-		return ORSP_E_RESOURCE;
-	memcpy(buf, s->data[k], s->len[k]);
-	return ORSP_OK;
-}
-
-static const orsp_euicc_storage_ops st_ops = {st_commit, st_read};
-
-static void st_copy(store *dst, const store *src)
-{
-	for (int i = 0; i < RECS; i++) {
-		dst->used[i] = src->used[i];
-		if (!src->used[i])
-			continue;
-		memcpy(dst->name[i], src->name[i], sizeof(dst->name[i]));
-		memcpy(dst->data[i], src->data[i], src->len[i]);
-		dst->len[i] = src->len[i];
-	}
-}
-
-/* ---------------------------------------------------------------- set-up ---------------- */
-
-/* tests/<rel>, found next to this source file */
-static uint8_t *slurp(const char *rel, size_t *len)
-{
-	char path[1024];
-	const char *slash = strrchr(__FILE__, '/');
-	int dl = slash ? (int)(slash - __FILE__) : 1;
-	FILE *fp;
-	uint8_t *buf;
-	long n;
-
-	snprintf(path, sizeof(path), "%.*s/../tests/vectors/%s", dl, slash ? __FILE__ : ".", rel);
-	fp = fopen(path, "rb");
-	if (!fp) {
-		fprintf(stderr, "fuzz_euicc_download: cannot open %s\n", path);
-		abort();
-	}
-	fseek(fp, 0, SEEK_END);
-	n = ftell(fp);
-	fseek(fp, 0, SEEK_SET);
-	buf = malloc((size_t)n + 1);
-	check(buf && fread(buf, 1, (size_t)n, fp) == (size_t)n);
-	fclose(fp);
-	*len = (size_t)n;
-	return buf;
-}
 
 static orsp_ec_key *slurp_key(const char *rel)
 {
@@ -210,41 +96,20 @@ static uint8_t seed_iccid_ef[10];
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-	orsp_euicc_identity id = {0};
-	uint8_t *sk, *cert, *eum, *ci;
-	size_t skl, cl, el, cil;
+	uint8_t *ci;
+	size_t cil;
 	orsp_cert *cic = NULL;
 	orsp_pkg *pkg = NULL;
 	orsp_pkg_header h;
 
 	(void)argc;
 	(void)argv;
-	for (int i = 0; i < RECS; i++) {
-		live.data[i] = malloc(REC_CAP);
-		base.data[i] = malloc(REC_CAP);
-		check(live.data[i] && base.data[i]);
-	}
-	card = calloc(1, sizeof(*card));
-	check(card != NULL);
-	sk = slurp("sgp26/eUICC/SK_EUICC_ECDSA_NIST.pem", &skl);
-	cert = slurp("sgp26/eUICC/CERT_EUICC_ECDSA_NIST.der", &cl);
-	eum = slurp("sgp26/EUM/CERT_EUM_ECDSA_NIST.der", &el);
+	fx_provision(&card, &live, &base);
+	check(orsp_hex_decode_exact(FX_EID, eid, 16) == ORSP_OK);
 	ci = slurp("sgp26/CertificateIssuer/CERT_CI_ECDSA_NIST.der", &cil);
-	id.eid = EID;
-	id.sk_euicc = orsp_slice_make(sk, skl);
-	id.cert_euicc = orsp_slice_make(cert, cl);
-	id.cert_eum = orsp_slice_make(eum, el);
-	id.ci_certs[0] = orsp_slice_make(ci, cil);
-	id.n_ci = 1;
-	id.default_dp = SMDP_ADDR;
-	check(orsp_euicc_provision(card, &st_ops, &base, &id) == ORSP_OK);
-	check(orsp_hex_decode_exact(EID, eid, 16) == ORSP_OK);
 	check(orsp_cert_parse(ci, cil, &cic) == ORSP_OK);
 	check(orsp_cert_ski(cic, ci_ski, sizeof(ci_ski), &ci_ski_len) == ORSP_OK);
 	orsp_cert_free(cic);
-	free(sk);
-	free(cert);
-	free(eum);
 	free(ci);
 
 	auth_sk = slurp_key("sgp26/DPauth/SK_S_SM_DPauth_ECDSA_NIST.pem");
@@ -261,11 +126,6 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 }
 
 /* ---------------------------------------------------------------- ES10 ------------------ */
-
-static bool known_error(orsp_err e)
-{
-	return e > ORSP_OK && e < ORSP_E__COUNT;
-}
 
 /* One ES10 request, its response checked; the response's TLV in *t (t->tag 0: none). */
 static orsp_err es10(orsp_slice req, orsp_tlv *t)
@@ -355,7 +215,7 @@ static bool authenticate(session *s, unsigned flags, orsp_slice ctx)
 	m = orsp_der_begin(&w, 0x30);
 	orsp_der_put_tlv(&w, 0x80, s->tid, 16);
 	orsp_der_put_tlv(&w, 0x81, s->echal, 16);
-	orsp_der_put_tlv(&w, 0x83, SMDP_ADDR, strlen(SMDP_ADDR));
+	orsp_der_put_tlv(&w, 0x83, FX_SMDP_ADDR, strlen(FX_SMDP_ADDR));
 	orsp_der_put_tlv(&w, 0x84, schal, 16);
 	orsp_der_end(&w, m);
 	check(orsp_writer_status(&w) == ORSP_OK);

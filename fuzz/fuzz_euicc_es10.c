@@ -21,159 +21,25 @@
 #include "openrsp/der.h"
 #include "openrsp/euicc.h"
 
+#include "euicc_fixture.h"
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerInitialize(int *argc, char ***argv);
-
-static void check(bool ok)
-{
-	if (!ok)
-		abort();
-}
-
-/* ---------------------------------------------------------------- record store ---------- */
-
-#define RECS 24
-#define REC_CAP (ORSP_EUICC_RECORD_MAX + 1024)
-
-typedef struct store {
-	char name[RECS][ORSP_EUICC_RECORD_NAME_MAX + 1];
-	size_t len[RECS];
-	bool used[RECS];
-	uint8_t *data[RECS]; /* REC_CAP each */
-} store;
-
-static store live, base;
-
-static int st_find(store *s, const char *name)
-{
-	for (int i = 0; i < RECS; i++)
-		if (s->used[i] && !strcmp(s->name[i], name))
-			return i;
-	return -1;
-}
-
-static orsp_err st_commit(void *user, const orsp_euicc_record *recs, size_t n)
-{
-	store *s = user;
-	for (size_t i = 0; i < n; i++) {
-		int k = st_find(s, recs[i].name);
-		if (strlen(recs[i].name) > ORSP_EUICC_RECORD_NAME_MAX || recs[i].len > REC_CAP)
-			return ORSP_E_STORAGE;
-		if (k >= 0)
-			s->used[k] = false;
-		if (!recs[i].data)
-			continue;
-		for (k = 0; k < RECS && s->used[k]; k++)
-			;
-		if (k == RECS)
-			return ORSP_E_STORAGE; /* not atomic here; the store is only ever this big
-			                        */
-		snprintf(s->name[k], sizeof(s->name[k]), "%s", recs[i].name);
-		memcpy(s->data[k], recs[i].data, recs[i].len);
-		s->len[k] = recs[i].len;
-		s->used[k] = true;
-	}
-	return ORSP_OK;
-}
-
-static orsp_err st_read(void *user, const char *name, uint8_t *buf, size_t cap, size_t *len)
-{
-	store *s = user;
-	int k = st_find(s, name);
-	if (k < 0)
-		return ORSP_E_NOT_FOUND;
-	*len = s->len[k];
-	if (cap < s->len[k])
-		return ORSP_E_RESOURCE;
-	memcpy(buf, s->data[k], s->len[k]);
-	return ORSP_OK;
-}
-
-static const orsp_euicc_storage_ops st_ops = {st_commit, st_read};
-
-static void st_copy(store *dst, const store *src)
-{
-	for (int i = 0; i < RECS; i++) {
-		dst->used[i] = src->used[i];
-		if (!src->used[i])
-			continue;
-		memcpy(dst->name[i], src->name[i], sizeof(dst->name[i]));
-		memcpy(dst->data[i], src->data[i], src->len[i]);
-		dst->len[i] = src->len[i];
-	}
-}
-
-/* ---------------------------------------------------------------- set-up ---------------- */
-
-static uint8_t *slurp(const char *rel, size_t *len)
-{
-	char path[1024];
-	const char *slash = strrchr(__FILE__, '/');
-	int dl = slash ? (int)(slash - __FILE__) : 1;
-	FILE *fp;
-	uint8_t *buf;
-	long n;
-
-	snprintf(path, sizeof(path), "%.*s/../tests/vectors/sgp26/%s", dl, slash ? __FILE__ : ".",
-	         rel);
-	fp = fopen(path, "rb");
-	if (!fp) {
-		fprintf(stderr, "fuzz_euicc_es10: cannot open %s\n", path);
-		abort();
-	}
-	fseek(fp, 0, SEEK_END);
-	n = ftell(fp);
-	fseek(fp, 0, SEEK_SET);
-	buf = malloc((size_t)n + 1);
-	check(buf && fread(buf, 1, (size_t)n, fp) == (size_t)n);
-	fclose(fp);
-	*len = (size_t)n;
-	return buf;
-}
 
 static orsp_euicc *card;
 static uint8_t rsp_buf[ORSP_EUICC_MAX_RESPONSE];
 
+static store live, base;
+
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-	orsp_euicc_identity id = {0};
-	uint8_t *sk, *cert, *eum, *ci;
-	size_t skl, cl, el, cil;
-
 	(void)argc;
 	(void)argv;
-	for (int i = 0; i < RECS; i++) {
-		live.data[i] = malloc(REC_CAP);
-		base.data[i] = malloc(REC_CAP);
-		check(live.data[i] && base.data[i]);
-	}
-	card = calloc(1, sizeof(*card));
-	check(card != NULL);
-	sk = slurp("eUICC/SK_EUICC_ECDSA_NIST.pem", &skl);
-	cert = slurp("eUICC/CERT_EUICC_ECDSA_NIST.der", &cl);
-	eum = slurp("EUM/CERT_EUM_ECDSA_NIST.der", &el);
-	ci = slurp("CertificateIssuer/CERT_CI_ECDSA_NIST.der", &cil);
-	id.eid = "89049032123451234512345678901235";
-	id.sk_euicc = orsp_slice_make(sk, skl);
-	id.cert_euicc = orsp_slice_make(cert, cl);
-	id.cert_eum = orsp_slice_make(eum, el);
-	id.ci_certs[0] = orsp_slice_make(ci, cil);
-	id.n_ci = 1;
-	id.default_dp = "testsmdpplus1.example.com";
-	check(orsp_euicc_provision(card, &st_ops, &base, &id) == ORSP_OK);
-	free(sk);
-	free(cert);
-	free(eum);
-	free(ci);
+	fx_provision(&card, &live, &base);
 	return 0;
 }
 
 /* ---------------------------------------------------------------- one input ------------- */
-
-static bool known_error(orsp_err e)
-{
-	return e > ORSP_OK && e < ORSP_E__COUNT;
-}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
