@@ -302,6 +302,11 @@ ORSP_MUST_CHECK orsp_err orsp_http_client_post_json(orsp_http_client *c, const c
 
 /* ---------------------------------------------------------------- SGP.22 JSON ----------- */
 
+/* Every block jansson frees in this process is wiped first (json.c sets jansson's allocator
+ * before main): a body's secret (ES2+ confirmationCode) leaves no copy in freed memory, on
+ * any path. For tests: `release` frees the wiped block instead of free() (NULL: free). */
+void orsp__json_release_hook(void (*release)(void *));
+
 /* Parse a request/response body: UTF-8 JSON whose top level is an object, no duplicate keys, no
  * NUL bytes, at most max_len bytes. ORSP_E_MALFORMED with the parser's position otherwise.
  * Caller releases *out with json_decref. */

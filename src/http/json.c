@@ -4,6 +4,7 @@
  * Everything that reads a value from outside names the field in its error detail, so a
  * handler can answer with a precise message and the fuzz target can check that nothing but
  * ORSP_E_MALFORMED (or ORSP_E_RESOURCE) ever comes back. */
+#include <malloc.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -11,6 +12,31 @@
 #include <string.h>
 
 #include "openrsp/http.h"
+
+/* Every block jansson frees is wiped first. A body can carry a secret (ES2+ confirmOrder's
+ * confirmationCode), and jansson frees copies of it that no caller can reach: its lexer's
+ * buffer, the tree of a body it refuses half-way, and the tree the fast reader below built
+ * before handing the body over. Set before main, while the process has one thread
+ * (json_set_alloc_funcs is not thread-safe); glibc's malloc_usable_size gives the size. */
+static void (*json_release)(void *) = free;
+
+static void wiping_free(void *p)
+{
+	if (p) {
+		orsp_wipe(p, malloc_usable_size(p));
+		json_release(p);
+	}
+}
+
+void orsp__json_release_hook(void (*release)(void *))
+{
+	json_release = release ? release : free;
+}
+
+__attribute__((constructor)) static void json_wiping_alloc(void)
+{
+	json_set_alloc_funcs(malloc, wiping_free);
+}
 
 static const char *const fes_names[] = {
     [ORSP_FES_SUCCESS] = "Executed-Success",

@@ -311,17 +311,6 @@ static orsp_err release_profile(req *r)
 	return reply_ok(r, NULL, NULL);
 }
 
-/* A confirmation code's plaintext is in the string jansson keeps for the member
- * (json_string_value gives that buffer, not a copy): wiped before json_decref frees it, on
- * every path, for any function whose request carries one. */
-static void wipe_cc(json_t *body)
-{
-	json_t *v = json_object_get(body, "confirmationCode");
-
-	if (json_is_string(v)) /* the tree is ours and freed next: its buffer may be written */
-		orsp_wipe((void *)(uintptr_t)json_string_value(v), json_string_length(v));
-}
-
 static const struct {
 	const char *name;
 	orsp_err (*fn)(req *r);
@@ -356,7 +345,7 @@ orsp_err orsp_es2p_handle(const orsp_smdp_service *svc, orsp_smdp *s, const char
 			                    "header.functionCallIdentifier are required");
 		else
 			e = functions[i].fn(&r);
-		wipe_cc(r.body);
+		/* a confirmation code in it is wiped as jansson frees it (json.c) */
 		json_decref(r.body);
 		if (e) {
 			orsp_smdp_reply_free(out);
