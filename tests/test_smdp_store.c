@@ -1805,6 +1805,52 @@ static void test_concurrent_orders(void **state)
 	orsp_smdp_close(s);
 }
 
+/* Processes opening one new database at once: exactly one of them made the inventory
+ * (orsp_smdp_created, what `smdp serve` announces), none of the later opens or views. */
+static void test_created_once(void **state)
+{
+	orsp_smdp *s = open_new(), *v = NULL;
+	int fds[2], made = 0;
+	char c;
+	(void)state;
+
+	assert_true(orsp_smdp_created(s));
+	orsp_smdp_close(s);
+	unlink(db_path);
+	assert_int_equal(pipe(fds), 0);
+	for (int i = 0; i < CHILDREN; i++) {
+		pid_t pid = fork();
+		assert_true(pid >= 0);
+		if (pid == 0) {
+			orsp_smdp *cs = NULL;
+			close(fds[0]);
+			if (orsp_smdp_open(db_path, &test_kek, &cs))
+				_exit(2);
+			c = orsp_smdp_created(cs) ? '1' : '0';
+			orsp_smdp_close(cs);
+			_exit(write(fds[1], &c, 1) == 1 ? 0 : 3);
+		}
+	}
+	close(fds[1]);
+	while (read(fds[0], &c, 1) == 1)
+		made += c == '1';
+	close(fds[0]);
+	for (int i = 0; i < CHILDREN; i++) {
+		int st = 0;
+		assert_true(wait(&st) > 0);
+		assert_true(WIFEXITED(st));
+		assert_int_equal(WEXITSTATUS(st), 0);
+	}
+	assert_int_equal(made, 1);
+	assert_int_equal(orsp_smdp_open(db_path, &test_kek, &s), ORSP_OK);
+	assert_false(orsp_smdp_created(s));
+	assert_int_equal(orsp_smdp_open_view(s, &v), ORSP_OK);
+	assert_false(orsp_smdp_created(v));
+	orsp_smdp_close(v);
+	orsp_smdp_close(s);
+	assert_false(orsp_smdp_created(NULL));
+}
+
 /* Handles on one connection (orsp_smdp_open_view), as the server's threads use them:
  * orders placed in four threads at once never get the same profile, and a view reads what
  * the KEK protects once the handle it came from is closed. */
@@ -3093,6 +3139,7 @@ int main(void)
 	    cmocka_unit_test(test_expiry_reopened_between),
 	    cmocka_unit_test(test_expiry_batches),
 	    cmocka_unit_test(test_concurrent_orders),
+	    cmocka_unit_test(test_created_once),
 	    cmocka_unit_test(test_views),
 	    cmocka_unit_test(test_upp_encrypted_at_rest),
 	    cmocka_unit_test(test_own_database),

@@ -235,6 +235,19 @@ static void test_kek_load_for_db(void **state)
 	assert_int_equal(stat(kp, &sb), 0);
 	assert_int_equal(stat(dbp, &sb), -1); /* the probe made no database */
 	orsp_secret_wipe(&k);
+	/* _ex says whether this call made the KEK file: not when it takes the file that is there
+	 * (another process starting on the same new database made it a moment before) */
+	{
+		bool made = false;
+		snprintf(dbp, sizeof(dbp), "%s", path_in("fordb-made.db"));
+		snprintf(kp, sizeof(kp), "%s", path_in("fordb-made.db.kek"));
+		assert_int_equal(orsp_kek_load_for_db_ex(dbp, kp, &k, &made), ORSP_OK);
+		assert_true(made);
+		orsp_secret_wipe(&k);
+		assert_int_equal(orsp_kek_load_for_db_ex(dbp, kp, &k, &made), ORSP_OK);
+		assert_false(made);
+		orsp_secret_wipe(&k);
+	}
 	/* an empty file: no one's data, the KEK file is made */
 	snprintf(dbp, sizeof(dbp), "%s", path_in("fordb-empty.db"));
 	snprintf(kp, sizeof(kp), "%s", path_in("fordb-empty.db.kek"));
@@ -1067,6 +1080,24 @@ static void test_migrations(void **state)
 	assert_int_equal(v, 1);
 	assert_int_equal(orsp_db_migrate(db, "test", good, 2), ORSP_OK);
 	assert_int_equal(orsp_db_migrate(db, "test", good, 2), ORSP_OK); /* idempotent */
+	/* _ex says whether this call applied the first step: once, for one of two connections
+	 * that both found the module new (two processes starting on one new database) */
+	{
+		orsp_db *d1 = NULL, *d2 = NULL;
+		bool first = true;
+		assert_int_equal(orsp_db_open(path_in("mig-first.db"), &d1), ORSP_OK);
+		assert_int_equal(orsp_db_open(path_in("mig-first.db"), &d2), ORSP_OK);
+		assert_int_equal(orsp_db_migrate_ex(d1, "test", good, 0, &first), ORSP_OK);
+		assert_false(first);
+		assert_int_equal(orsp_db_migrate_ex(d1, "test", good, 1, &first), ORSP_OK);
+		assert_true(first);
+		assert_int_equal(orsp_db_migrate_ex(d2, "test", good, 2, &first), ORSP_OK);
+		assert_false(first); /* only step 2 was left */
+		assert_int_equal(orsp_db_migrate_ex(d1, "test", good, 2, &first), ORSP_OK);
+		assert_false(first);
+		orsp_db_close(d1);
+		orsp_db_close(d2);
+	}
 	assert_int_equal(orsp_db_schema_version(db, "test", &v), ORSP_OK);
 	assert_int_equal(v, 2);
 	assert_int_equal(count_rows(db, "SELECT COUNT(*) FROM m1"), 1); /* step 2 ran once */

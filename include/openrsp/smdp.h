@@ -118,6 +118,10 @@ ORSP_MUST_CHECK orsp_err orsp_smdp_open_ex(const char *db_uri, orsp_db_open_mode
  * before it reads the KEK check (the same errors and messages). For a caller that says what
  * is wrong with the database before it reads a KEK file for it. */
 ORSP_MUST_CHECK orsp_err orsp_smdp_probe(const char *db_uri);
+/* Whether the open of s made the inventory: applied the schema's first step to a new or empty
+ * database (one with other tables is refused), not another process opening it at the same
+ * moment. False for a view. */
+bool orsp_smdp_created(const orsp_smdp *s);
 /* Another handle on s's database connection (orsp_db_open_view: the handles take turns on
  * it), for another thread, with a copy of the KEK, the clock and the progress setting.
  * Errors: ORSP_E_USAGE, ORSP_E_STATE, ORSP_E_RESOURCE. */

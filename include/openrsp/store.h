@@ -177,6 +177,12 @@ typedef struct orsp_migration {
  * ORSP_E_STATE if the database records a version newer than this program knows. */
 ORSP_MUST_CHECK orsp_err orsp_db_migrate(orsp_db *db, const char *module,
                                          const orsp_migration *migrations, size_t n);
+/* orsp_db_migrate; *first (not NULL): whether this call applied the module's first migration,
+ * not another process migrating at the same moment (a caller that says it made a new
+ * database). */
+ORSP_MUST_CHECK orsp_err orsp_db_migrate_ex(orsp_db *db, const char *module,
+                                            const orsp_migration *migrations, size_t n,
+                                            bool *first);
 /* ORSP_E_STATE (the same as orsp_db_migrate's) if the database records a version of
  * `module` newer than the n steps this program knows; only reads. For a caller that
  * migrates several modules of one database in turn: each module's migration writes to the
@@ -330,6 +336,10 @@ ORSP_MUST_CHECK orsp_err orsp_kek_load_existing(const char *path, orsp_secret *k
  * made (orsp_db_uri_not_own_file). */
 ORSP_MUST_CHECK orsp_err orsp_kek_load_for_db(const char *db_uri, const char *path,
                                               orsp_secret *kek);
+/* orsp_kek_load_for_db; *made (not NULL): whether this call created the KEK file (not another
+ * process creating it at the same moment, whose file is taken). */
+ORSP_MUST_CHECK orsp_err orsp_kek_load_for_db_ex(const char *db_uri, const char *path,
+                                                 orsp_secret *kek, bool *made);
 
 /* Wrap `plain` under `kek` for the record named by `aad` (e.g. "auc:k:001010123456789"):
  * out (cap >= plain->len + ORSP_WRAP_OVERHEAD) gets version || IV || ciphertext || tag.

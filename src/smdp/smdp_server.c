@@ -877,17 +877,15 @@ orsp_err orsp_smdp_server_start(const orsp_smdp_config *c, orsp_smdp_server **ou
 	orsp_secret kek = {0};
 	size_t n = 0, others_pending = 0;
 	orsp_err e;
-	bool new_db, new_kek;
+	bool kek_made = false;
 
 	if (!c || !out)
 		return orsp_errf(ORSP_E_USAGE, "smdp server: bad arguments");
 	*out = NULL;
-	/* for the announcement below. A start that fails after the database was opened leaves
-	 * the new files: removing them could remove what another process, starting on the same
-	 * database at the same moment, has opened and goes on using; the next start takes them
-	 * (a port in use is found before, below) */
-	new_db = access(c->database, F_OK) != 0;
-	new_kek = access(c->kek_file, F_OK) != 0;
+	/* A start that fails after the database was opened leaves the new files: removing them
+	 * could remove what another process, starting on the same database at the same moment,
+	 * has opened and goes on using; the next start takes them (a port in use is found
+	 * before, below) */
 	srv = calloc(1, sizeof(*srv));
 	if (!srv)
 		return orsp_errf(ORSP_E_RESOURCE, "out of memory");
@@ -943,7 +941,7 @@ orsp_err orsp_smdp_server_start(const orsp_smdp_config *c, orsp_smdp_server **ou
 	e = orsp_http_server_start(&hc, &srv->http);
 	if (e)
 		goto fail;
-	e = orsp_kek_load_for_db(c->database, c->kek_file, &kek);
+	e = orsp_kek_load_for_db_ex(c->database, c->kek_file, &kek, &kek_made);
 	srv->n_pool = c->threads ? (c->threads < POOL_MAX ? c->threads : POOL_MAX) : 4;
 	for (size_t i = 0; !e && i < srv->n_pool; i++) {
 		/* one connection, its handles taking turns (store.h, orsp_db_open_view) */
@@ -983,9 +981,10 @@ orsp_err orsp_smdp_server_start(const orsp_smdp_config *c, orsp_smdp_server **ou
 			goto fail;
 		srv->sender_running = true;
 	}
-	/* a typo in `database` would otherwise go unnoticed: a server with no profiles */
-	if (new_db) {
-		bool kek_made = new_kek && access(c->kek_file, F_OK) == 0;
+	/* a typo in `database` would otherwise go unnoticed: a server with no profiles. Said by
+	 * the process that made them, not by another one starting on the same new path at the
+	 * same moment (a file missing before the open is no proof) */
+	if (orsp_smdp_created(srv->pool[0])) {
 		fprintf(stderr, "openrsp smdp: created a new, empty database %s%s%s\n", c->database,
 		        kek_made ? " and its KEK file " : "", kek_made ? c->kek_file : "");
 	}

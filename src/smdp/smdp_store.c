@@ -29,6 +29,7 @@ struct orsp_smdp {
 	orsp_hmac_key *mac_key;
 	char mac_label[64];
 	int64_t es9p_keys_done; /* smdp_es9p_keys_done */
+	bool created;           /* orsp_smdp_created */
 };
 
 static const orsp_migration smdp_migrations[] = {
@@ -894,8 +895,8 @@ orsp_err orsp_smdp_open_ex(const char *db_uri, orsp_db_open_mode mode, const ors
 		                        "smdp_kek_check", KEK_CHECK_AAD, kek_check_plain,
 		                        sizeof(kek_check_plain));
 	if (!err)
-		err = orsp_db_migrate(s->db, "smdp", smdp_migrations,
-		                      ORSP_ARRAY_LEN(smdp_migrations));
+		err = orsp_db_migrate_ex(s->db, "smdp", smdp_migrations,
+		                         ORSP_ARRAY_LEN(smdp_migrations), &s->created);
 	if (!err)
 		err = kek_check(s);
 	if (!err) {
@@ -904,6 +905,11 @@ orsp_err orsp_smdp_open_ex(const char *db_uri, orsp_db_open_mode mode, const ors
 	}
 	orsp_smdp_close(s);
 	return err;
+}
+
+bool orsp_smdp_created(const orsp_smdp *s)
+{
+	return s && s->created;
 }
 
 orsp_err orsp_smdp_probe(const char *db_uri)

@@ -306,9 +306,10 @@ static orsp_err put_named(const char *path, const uint8_t *data, size_t len, enu
  * is an error: a new name this call gave is removed again (nothing may rely on a name that a
  * crash can take away), a replacement stays (the file it replaced is gone from the directory
  * in memory), and the caller must not treat the file it replaced as gone (kek seal does not
- * overwrite it). */
+ * overwrite it). *made (not NULL): this call gave path its name (not another process's file
+ * taken, PUT_NEW_OR_THEIRS). */
 static orsp_err file_write(const char *path, const uint8_t *data, size_t len, enum put_how how,
-                           const struct stat *was)
+                           const struct stat *was, bool *made)
 {
 	bool refused = false, named = false;
 	orsp_err err = put_unnamed(path, data, len, how, was, &refused, &named);
@@ -316,8 +317,11 @@ static orsp_err file_write(const char *path, const uint8_t *data, size_t len, en
 
 	if (!err && refused)
 		err = put_named(path, data, len, how, was, &named);
-	if (err || (err = sync_dir_of(path)) == ORSP_OK)
+	if (err || (err = sync_dir_of(path)) == ORSP_OK) {
+		if (made)
+			*made = !err && named;
 		return err;
+	}
 	orsp_err_detail_copy(why, sizeof(why));
 	if (how == PUT_REPLACE)
 		return orsp_errf(err,
@@ -333,15 +337,15 @@ static orsp_err file_write(const char *path, const uint8_t *data, size_t len, en
 
 /* Create the KEK file with 32 random bytes, mode 0600 (file_write). `exclusive`: a file
  * already at path is ORSP_E_EXISTS (it is left alone); otherwise it is taken as another
- * process's KEK, created meanwhile. */
-static orsp_err kek_create(const char *path, bool exclusive)
+ * process's KEK, created meanwhile (*made false). */
+static orsp_err kek_create(const char *path, bool exclusive, bool *made)
 {
 	uint8_t key[ORSP_KEK_LEN];
 	orsp_err err = orsp_random(key, sizeof(key));
 
 	if (!err)
 		err = file_write(path, key, sizeof(key), exclusive ? PUT_NEW : PUT_NEW_OR_THEIRS,
-		                 NULL);
+		                 NULL, made);
 	orsp_wipe(key, sizeof(key));
 	return err;
 }
@@ -629,11 +633,14 @@ static orsp_err kek_read(const char *path, orsp_secret *kek)
 	return err;
 }
 
-static orsp_err kek_load(const char *path, bool create, orsp_secret *kek)
+/* *made (not NULL): this call created the KEK file. */
+static orsp_err kek_load(const char *path, bool create, orsp_secret *kek, bool *made)
 {
 	orsp_err err;
 	const char *env = getenv(KEK_ENV);
 
+	if (made)
+		*made = false;
 	if (!kek)
 		return orsp_errf(ORSP_E_USAGE, "no KEK output");
 	orsp_secret_wipe(kek);
@@ -645,7 +652,7 @@ static orsp_err kek_load(const char *path, bool create, orsp_secret *kek)
 		return orsp_errf(ORSP_E_USAGE, "no KEK file given and " KEK_ENV " is not set");
 	err = kek_read(path, kek);
 	if (err == ORSP_E_NOT_FOUND && create) {
-		err = kek_create(path, false);
+		err = kek_create(path, false, made);
 		if (!err)
 			err = kek_read(path, kek);
 	}
@@ -657,12 +664,12 @@ out:
 
 orsp_err orsp_kek_load(const char *path, orsp_secret *kek)
 {
-	return kek_load(path, true, kek);
+	return kek_load(path, true, kek, NULL);
 }
 
 orsp_err orsp_kek_load_existing(const char *path, orsp_secret *kek)
 {
-	return kek_load(path, false, kek);
+	return kek_load(path, false, kek, NULL);
 }
 
 static orsp_err build_aad(const char *aad, uint8_t out[AAD_MAX], size_t *len)
@@ -679,10 +686,17 @@ static orsp_err build_aad(const char *aad, uint8_t out[AAD_MAX], size_t *len)
 
 orsp_err orsp_kek_load_for_db(const char *db_uri, const char *path, orsp_secret *kek)
 {
+	return orsp_kek_load_for_db_ex(db_uri, path, kek, NULL);
+}
+
+orsp_err orsp_kek_load_for_db_ex(const char *db_uri, const char *path, orsp_secret *kek, bool *made)
+{
 	orsp_db *probe = NULL;
 	bool tables = false;
 	orsp_err err;
 
+	if (made)
+		*made = false;
 	if (!db_uri || !kek)
 		return orsp_errf(ORSP_E_USAGE, "KEK: missing arguments");
 	orsp_secret_wipe(kek);
@@ -699,7 +713,7 @@ orsp_err orsp_kek_load_for_db(const char *db_uri, const char *path, orsp_secret 
 	}
 	if (err)
 		return err;
-	return tables ? orsp_kek_load_existing(path, kek) : orsp_kek_load(path, kek);
+	return kek_load(path, !tables, kek, made);
 }
 
 orsp_err orsp_kek_wrap(const orsp_secret *kek, const char *aad, const orsp_secret *plain,
@@ -900,7 +914,7 @@ orsp_err orsp_kek_create_new(const char *path, orsp_secret *kek)
 	if (!path || !path[0] || !kek)
 		return orsp_errf(ORSP_E_USAGE, "new KEK: missing arguments");
 	orsp_secret_wipe(kek);
-	err = kek_create(path, true);
+	err = kek_create(path, true, NULL);
 	if (err)
 		return err;
 	/* the value read back from the file is what a later orsp_kek_load returns (never ORSP_KEK)
@@ -1100,7 +1114,7 @@ orsp_err orsp_kek_seal(const char *path, const char *uri)
 	if (!err)
 		err = sealed_text(uri, &kek, text, sizeof(text), &len);
 	if (!err)
-		err = file_write(path, (const uint8_t *)text, len, PUT_REPLACE, &sb);
+		err = file_write(path, (const uint8_t *)text, len, PUT_REPLACE, &sb, NULL);
 	if (!err)
 		err = overwrite_replaced(fd, path);
 	orsp_secret_wipe(&kek);
@@ -1123,7 +1137,7 @@ orsp_err orsp_kek_unseal(const char *path)
 		return orsp_errf(ORSP_E_STATE, "KEK file %s is not sealed", path);
 	if ((err = kek_read(path, &kek)))
 		return err;
-	err = file_write(path, kek.v, ORSP_KEK_LEN, PUT_REPLACE, NULL);
+	err = file_write(path, kek.v, ORSP_KEK_LEN, PUT_REPLACE, NULL, NULL);
 	orsp_secret_wipe(&kek);
 	return err;
 }
@@ -1143,7 +1157,7 @@ orsp_err orsp_kek_create_new_sealed(const char *path, const char *uri, orsp_secr
 	kek->len = ORSP_KEK_LEN;
 	err = sealed_text(uri, kek, text, sizeof(text), &len);
 	if (!err)
-		err = file_write(path, (const uint8_t *)text, len, PUT_NEW, NULL);
+		err = file_write(path, (const uint8_t *)text, len, PUT_NEW, NULL, NULL);
 	/* what a later load returns */
 	if (!err) {
 		err = kek_read(path, &back);

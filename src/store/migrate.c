@@ -125,13 +125,15 @@ out:
 	return err;
 }
 
-/* Apply migration m if the module is exactly one version behind it. */
-static orsp_err apply_one(orsp_db *db, const char *module, const orsp_migration *m)
+/* Apply migration m if the module is exactly one version behind it; *applied: this call did
+ * (not another process meanwhile). */
+static orsp_err apply_one(orsp_db *db, const char *module, const orsp_migration *m, bool *applied)
 {
 	orsp_err err;
 	int have = 0;
 	const char *sql = m->sql;
 
+	*applied = false;
 	if (orsp_db_backend_of(db) != ORSP_DB_SQLITE && m->sql_pgsql)
 		sql = m->sql_pgsql;
 	err = orsp_db_begin(db);
@@ -157,7 +159,9 @@ out:
 		orsp_db_rollback(db);
 		return err;
 	}
-	return orsp_db_commit(db);
+	err = orsp_db_commit(db);
+	*applied = !err && have < m->version;
+	return err;
 }
 
 /* The module's schema version in *have; ORSP_E_STATE when a newer program migrated it
@@ -186,9 +190,18 @@ orsp_err orsp_db_schema_check(orsp_db *db, const char *module, size_t n)
 orsp_err orsp_db_migrate(orsp_db *db, const char *module, const orsp_migration *migrations,
                          size_t n)
 {
+	return orsp_db_migrate_ex(db, module, migrations, n, NULL);
+}
+
+orsp_err orsp_db_migrate_ex(orsp_db *db, const char *module, const orsp_migration *migrations,
+                            size_t n, bool *first)
+{
 	orsp_err err;
 	int have = 0;
+	bool applied = false;
 
+	if (first)
+		*first = false;
 	if (!db || !module || !module[0] || (n && !migrations))
 		return orsp_errf(ORSP_E_USAGE, "migrate: missing arguments");
 	for (size_t i = 0; i < n; i++) {
@@ -224,9 +237,11 @@ orsp_err orsp_db_migrate(orsp_db *db, const char *module, const orsp_migration *
 	if (err)
 		return err;
 	for (size_t i = (size_t)have; i < n; i++) {
-		err = apply_one(db, module, &migrations[i]);
+		err = apply_one(db, module, &migrations[i], &applied);
 		if (err)
 			return err;
+		if (first && i == 0)
+			*first = applied;
 	}
 	return ORSP_OK;
 }

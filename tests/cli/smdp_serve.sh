@@ -13,9 +13,11 @@ unset ORSP_KEK
 . "$(dirname "$0")/lib/common.bash"
 pid=""
 pid2=""
+pid3=""
 cleanup() {
 	[[ -n "$pid" ]] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
 	[[ -n "$pid2" ]] && kill "$pid2" 2>/dev/null && wait "$pid2" 2>/dev/null
+	[[ -n "$pid3" ]] && kill "$pid3" 2>/dev/null && wait "$pid3" 2>/dev/null
 	rm -rf "$T"
 }
 trap cleanup EXIT
@@ -406,6 +408,29 @@ serve_briefly() { # serve_briefly CONF: start a second server, stop it once it h
 serve_briefly "$T/busy.conf"
 grep -q "^openrsp smdp: created a new, empty database $T/new.db and its KEK file $T/new.db.kek$" "$T/err" && ok || bad "new database not announced: $(cat "$T/err")"
 if grep -q "created a new" "$T/serve.log"; then bad "an existing database announced as new"; else ok; fi
+# two servers starting at once on one new path: only the one that made the database says
+# so (both did, each having found no file before its open)
+cp "$T/busy.conf" "$T/twin.conf"
+sed -i "s|^database = .*|database = twin.db|" "$T/twin.conf"
+for round in 1 2 3 4 5 6; do
+	rm -f "$T"/twin.db* "$T/tport"*
+	"$B" smdp serve --config "$T/twin.conf" >"$T/tport1" 2>"$T/terr1" &
+	pid2=$!
+	"$B" smdp serve --config "$T/twin.conf" >"$T/tport2" 2>"$T/terr2" &
+	pid3=$!
+	for _ in $(seq 1 300); do
+		[[ -s "$T/tport1" && -s "$T/tport2" ]] && break
+		kill -0 "$pid2" 2>/dev/null && kill -0 "$pid3" 2>/dev/null || break
+		sleep 0.1
+	done
+	kill -TERM "$pid2" "$pid3" 2>/dev/null || true
+	wait "$pid2" || true
+	wait "$pid3" || true
+	pid2=""
+	pid3=""
+	n=$(cat "$T/terr1" "$T/terr2" | grep -c "created a new" || true)
+	[[ $n -eq 1 && -s "$T/tport1" && -s "$T/tport2" ]] && ok || bad "two starts on a new database, round $round: $n announcements: $(cat "$T/terr1" "$T/terr2")"
+done
 # the platform policy is logged at start, and only when there is one
 if grep -q "platform policy" "$T/serve.log"; then bad "a platform policy logged without one"; else ok; fi
 conf "$T/pol.conf" "min_svn = 2.2.0" "euicc_firmware_denied = 1.3.1, 1.3.2" \
