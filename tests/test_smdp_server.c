@@ -1950,6 +1950,67 @@ static void test_callback_client_cert(void **state)
 	}
 }
 
+/* callback_key is read as the other key files are: a FIFO or a directory is refused by name
+ * (not waited on, nor read as empty), and a file over ORSP_EC_KEY_FILE_MAX bytes by its size
+ * (not cut, and then called no PEM key or passed with its PEM block cut off). */
+static void test_config_callback_key_file(void **state)
+{
+	static orsp_smdp_config cfg;
+	static tls_pki pki;
+	char dir[1024], conf[1100], db[1100], key[1200], extra[4000], want[1400];
+	size_t len = 0;
+	uint8_t *pem;
+	FILE *f;
+	(void)state;
+
+	snprintf(dir, sizeof(dir), "%s", test_tmpdir("smdp_config_cbkey"));
+	tls_pki_make(&pki, dir);
+	snprintf(conf, sizeof(conf), "%s/c.conf", dir);
+	snprintf(db, sizeof(db), "%s/c.db", dir);
+	snprintf(key, sizeof(key), "%s/cb_key.pem", dir);
+	pem = test_read_file(pki.cli_key, &len);
+	assert_non_null(pem);
+	snprintf(extra, sizeof(extra), "callback_ca = %s\ncallback_cert = %s\ncallback_key = %s\n",
+	         pki.ca, pki.cli, key);
+	for (int kind = 0; kind < 2; kind++) {
+		unlink(key);
+		rmdir(key);
+		assert_int_equal(kind == 0 ? mkfifo(key, 0600) : mkdir(key, 0700), 0);
+		write_conf_extra(conf, db, "https://operator.example.net", 0600, extra);
+		assert_int_equal(orsp_smdp_config_load(conf, &cfg), ORSP_E_USAGE);
+		snprintf(want, sizeof(want), "callback_key: %s is not a regular file", key);
+		if (!strstr(orsp_err_detail(), want))
+			fail_msg("'%s' does not mention '%s'", orsp_err_detail(), want);
+	}
+	rmdir(key);
+	/* the key at the end of a file of the limit, one byte more, and 20000 bytes */
+	const size_t totals[] = {ORSP_EC_KEY_FILE_MAX, ORSP_EC_KEY_FILE_MAX + 1, 20000};
+	for (size_t t = 0; t < ORSP_ARRAY_LEN(totals); t++) {
+		f = fopen(key, "wb");
+		assert_non_null(f);
+		for (size_t i = 0; i < totals[t] - len; i++)
+			assert_int_not_equal(
+			    fputc(i % 64 == 63 || i + 1 == totals[t] - len ? '\n' : 'x', f), EOF);
+		assert_int_equal(fwrite(pem, 1, len, f), len);
+		assert_int_equal(fclose(f), 0);
+		assert_int_equal(chmod(key, 0600), 0);
+		write_conf_extra(conf, db, "https://operator.example.net", 0600, extra);
+		if (t == 0) {
+			if (orsp_smdp_config_load(conf, &cfg) != ORSP_OK)
+				fail_msg("%zu bytes: '%s'", totals[t], orsp_err_detail());
+			orsp_smdp_config_free(&cfg);
+			continue;
+		}
+		assert_int_equal(orsp_smdp_config_load(conf, &cfg), ORSP_E_USAGE);
+		snprintf(want, sizeof(want), "callback_key: %s is larger than %d bytes", key,
+		         ORSP_EC_KEY_FILE_MAX);
+		if (!strstr(orsp_err_detail(), want))
+			fail_msg("%zu bytes: '%s' does not mention '%s'", totals[t],
+			         orsp_err_detail(), want);
+	}
+	free(pem);
+}
+
 /* ES2+ over HTTPS with operator client certificates (es2_client_ca) and no token sent: one
  * from the configured CA is let through, one from another CA and none at all get 401; with
  * no es2_token configured (mutual TLS alone) the refusals are 403 "client certificate
@@ -2396,6 +2457,7 @@ int main(void)
 	    cmocka_unit_test(test_config_platform_policy),
 	    cmocka_unit_test(test_config_wipes_lines),
 	    cmocka_unit_test(test_callback_client_cert),
+	    cmocka_unit_test(test_config_callback_key_file),
 	    cmocka_unit_test(test_es2_client_cert),
 	    cmocka_unit_test(test_expiry_behind_slow_callback),
 	    cmocka_unit_test(test_stop_closes_listener_first),

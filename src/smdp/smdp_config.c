@@ -311,21 +311,20 @@ static orsp_err pem_cert_file(loader *l, const char *key, const char *path)
  * whether it belongs to its certificate is found at the first connection). */
 static orsp_err pem_key_file(loader *l, const char *key, const char *path)
 {
-	char buf[16384];
-	size_t n;
+	uint8_t buf[ORSP_EC_KEY_FILE_MAX + 1]; /* the file and a NUL */
+	size_t n = 0;
 	bool pem;
-	FILE *f;
 	orsp_err e = key_file_private(l, key, path);
 
 	if (e)
 		return e;
-	f = fopen(path, "rb");
-	if (!f)
-		return bad(l, key, "cannot open %s: %s", path, strerror(errno));
-	n = fread(buf, 1, sizeof(buf) - 1, f);
-	fclose(f);
+	/* read whole, as the other key files (load_key): a regular file only, and one over
+	 * the limit refused by its size, not cut and then called no PEM key (the key may be
+	 * RSA, for libcurl: only read here, not parsed) */
+	if (orsp_ec_read_private_file(path, buf, &n))
+		return bad(l, key, "%s", orsp_err_detail());
 	buf[n] = '\0';
-	pem = strstr(buf, "-----BEGIN ") && strstr(buf, "PRIVATE KEY-----");
+	pem = strstr((char *)buf, "-----BEGIN ") && strstr((char *)buf, "PRIVATE KEY-----");
 	orsp_wipe(buf, sizeof(buf));
 	if (!pem)
 		return bad(l, key, "%s is not a PEM private key", path);
