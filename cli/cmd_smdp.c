@@ -2091,10 +2091,17 @@ static int smdp_serve(int argc, char **argv)
 		return rc;
 	if (!config)
 		return cli_missing("--config");
+	/* before the configuration is read (its keys loaded, a token's login): a stop asked
+	 * meanwhile was the signal's default action, the process killed (143, 129) */
+	serve_stop = cli_stop_on_signals();
 	e = orsp_smdp_config_load(config, &cfg);
 	if (e)
 		return cli_fail("configuration", e);
-	serve_stop = cli_stop_on_signals();
+	if (*serve_stop) {
+		fprintf(stderr, "openrsp smdp: stopped by a signal before serving\n");
+		orsp_smdp_config_free(&cfg);
+		return CLI_OK;
+	}
 	e = orsp_smdp_server_start(&cfg, &srv);
 	if (e) {
 		orsp_smdp_config_free(&cfg);

@@ -446,6 +446,30 @@ if python3 -c 'import socket; socket.socket(socket.AF_INET6).bind(("::1", 0))' 2
 else
 	echo "no IPv6 loopback: the IPv6 start-up line is not checked" >&2
 fi
+# SIGTERM while the configuration is read (keys loaded, a token's login): a stop, exit 0,
+# nothing served and no database made; it was the signal's default action (exit 143). Sent
+# once the process catches it (SigCgt), which the server did only after the configuration.
+sigterm_caught() {
+	local m
+	m=$(awk '/^SigCgt:/ { print $2 }' "/proc/$pid2/status" 2>/dev/null) && [[ -n "$m" ]] &&
+		((16#$m >> 14 & 1))
+}
+if [[ -r /proc/self/status ]]; then
+	cp "$T/busy.conf" "$T/early.conf"
+	sed -i "s|^database = .*|database = early.db|" "$T/early.conf"
+	"$B" smdp serve --config "$T/early.conf" >"$T/eport" 2>"$T/eerr" &
+	pid2=$!
+	for _ in $(seq 1 3000); do sigterm_caught && break; kill -0 "$pid2" 2>/dev/null || break; done
+	kill -TERM "$pid2"
+	rc=0
+	wait "$pid2" || rc=$?
+	pid2=""
+	[[ $rc -eq 0 && ! -s "$T/eport" && ! -e "$T/early.db" ]] &&
+		grep -q "^openrsp smdp: stopped by a signal before serving$" "$T/eerr" && ok ||
+		bad "SIGTERM during start-up: rc=$rc port=$(cat "$T/eport") $(cat "$T/eerr")"
+else
+	echo "no /proc: SIGTERM during start-up is not checked" >&2
+fi
 # SIGTERM: clean exit 0
 kill -TERM "$pid"
 rc=0
