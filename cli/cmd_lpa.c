@@ -818,6 +818,12 @@ static orsp_err default_smdp_ac(orsp_lpa_card *c, orsp_lpa_ac *ac)
 	return orsp_lpa_ac_parse(code, ac);
 }
 
+/* an installation result neither delivered nor kept by the eUICC (its list full) */
+#define RESULT_LOST                                                                                \
+	"the eUICC did not keep it either (its notification list is full), so the SM-DP+ will "    \
+	"not learn from this device that the profile is installed; deliver the pending "           \
+	"notifications (`openrsp lpa notification process`) before the next download"
+
 static int download_run(lpa_opts *op, int argc, char **argv)
 {
 	static const int allowed[] = {OPT_AC,  OPT_CC,         OPT_SERVER_URL, OPT_CA, OPT_INSECURE,
@@ -828,7 +834,7 @@ static int download_run(lpa_opts *op, int argc, char **argv)
 	orsp_lpa_download_opts d = {0};
 	dl_ctx dc = {0};
 	char iccid[21] = "";
-	bool pending = false;
+	bool pending = false, lost = false;
 	orsp_err e;
 	int rc;
 
@@ -895,6 +901,7 @@ static int download_run(lpa_opts *op, int argc, char **argv)
 	d.progress = dl_progress;
 	d.arg = &dc;
 	d.result_pending = &pending;
+	d.result_lost = &lost;
 	e = orsp_lpa_download(&s.c, &d, iccid);
 	orsp_wipe(op->cc_buf, sizeof(op->cc_buf));
 	if (e) {
@@ -908,6 +915,8 @@ static int download_run(lpa_opts *op, int argc, char **argv)
 			cj_str(&j, "installationResult",
 			       "pending on the eUICC: `openrsp lpa notification process` sends it "
 			       "to the SM-DP+");
+		else if (lost)
+			cj_str(&j, "installationResult", "did not reach the SM-DP+: " RESULT_LOST);
 		cj_obj_end(&j);
 		json_end(&j);
 	} else {
@@ -917,6 +926,9 @@ static int download_run(lpa_opts *op, int argc, char **argv)
 			printf(
 			    "the installation result did not reach the SM-DP+: it is still pending "
 			    "on the eUICC, `openrsp lpa notification process` sends it\n");
+		else if (lost)
+			printf("the installation result did not reach the SM-DP+: %s\n",
+			       RESULT_LOST);
 	}
 out:
 	if (dc.tty_in) {

@@ -639,6 +639,7 @@ typedef struct fx {
 	bool refuse;
 	orsp_lpa_profile offered; /* what confirm was shown */
 	bool pending;             /* result_pending of the last download */
+	bool lost;                /* result_lost of the last download */
 	int consent;              /* CONSENT_*: the consent callback given and its answer */
 	uint32_t preconsent;      /* the PPRs consented to beforehand */
 	uint32_t preconsented;    /* those of them that needed consent (the option's out) */
@@ -790,7 +791,8 @@ static orsp_err run(fx *x, const char *cc, char iccid[21])
 	                            .consent = x->consent != CONSENT_NONE ? on_consent : NULL,
 	                            .progress = on_progress,
 	                            .arg = x,
-	                            .result_pending = &x->pending};
+	                            .result_pending = &x->pending,
+	                            .result_lost = &x->lost};
 	orsp_err e = orsp_lpa_download(&x->lc, &o, iccid);
 	if (e)
 		fprintf(stderr, "download: %s: %s\n", orsp_err_str(e), orsp_err_detail());
@@ -1360,6 +1362,30 @@ static void test_result_not_delivered(void **state)
 	assert_non_null(strstr(orsp_err_detail(), "; the installation result did not reach the "
 	                                          "SM-DP+: it stays on the eUICC"));
 	assert_false(x->card.removed);
+	assert_false(x->lost);
+
+	/* an eUICC whose notification list was full kept no result (RetrieveNotificationsList
+	 * by its seqNumber, 5: noResultAvailable): nothing will send it, and the caller is not
+	 * told that `notification process` does */
+	reset(x);
+	x->card.removed = false;
+	x->card.pir_error = false;
+	x->smdp.mode[3] = ANS_500;
+	x->card.retrieve[5] = "BF2B03810101";
+	x->pending = true;
+	assert_int_equal(run(x, NULL, iccid), ORSP_OK);
+	assert_false(x->pending);
+	assert_true(x->lost);
+	reset(x);
+	x->smdp.mode[3] = ANS_500;
+	x->card.retrieve[5] = "BF2B02A000"; /* an empty list says the same */
+	x->card.pir_error = true;
+	assert_int_equal(run(x, NULL, iccid), ORSP_E_STATE);
+	assert_false(x->pending);
+	assert_true(x->lost);
+	assert_non_null(strstr(orsp_err_detail(), "; the installation result did not reach the "
+	                                          "SM-DP+, and the eUICC did not keep it"));
+	assert_null(strstr(orsp_err_detail(), "notification process"));
 }
 
 static void test_install_failed(void **state)

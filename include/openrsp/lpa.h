@@ -302,17 +302,22 @@ typedef struct orsp_lpa_download_opts {
 	void (*progress)(void *arg, orsp_lpa_step step, const char *what);
 	void *arg;
 	/* Out, may be NULL: set true when the eUICC gave its installation result but it did not
-	 * reach the SM-DP+ (handleNotification failed), false otherwise. The result stays on the
-	 * eUICC; orsp_lpa_process_notifications sends it. The download itself is not failed for
-	 * it: the profile is installed. */
+	 * reach the SM-DP+ (handleNotification failed) and the eUICC kept it, false otherwise.
+	 * The result stays on the eUICC; orsp_lpa_process_notifications sends it. The download
+	 * itself is not failed for it: the profile is installed. */
 	bool *result_pending;
+	/* Out, may be NULL: set true when the installation result did not reach the SM-DP+ and
+	 * the eUICC did not keep it either (it keeps one only while its notification list has
+	 * room), so nothing will send it; false otherwise. */
+	bool *result_lost;
 } orsp_lpa_download_opts;
 
 /* The whole download of SGP.22 §3.1.3: ES10 challenge and info, initiateAuthentication,
  * AuthenticateServer, authenticateClient, (GetRAT and the PPR check when the metadata has
  * PPRs), (confirm), (consent), PrepareDownload, getBoundProfilePackage,
  * LoadBoundProfilePackage, then the installation result sent to the SM-DP+ and removed from
- * the eUICC (kept there when it could not be sent: o->result_pending). After AuthenticateServer,
+ * the eUICC (kept there when it could not be sent and the eUICC has room: o->result_pending,
+ * else o->result_lost). After AuthenticateServer,
  * a failure of the LPA, the SM-DP+ or the user (a refusal) cancels the session on the eUICC and
  * on the SM-DP+: a PPR the RAT does not allow for the profile's owner with pprNotAllowed
  * (ORSP_E_POLICY). When the eUICC itself refused (an AuthenticateServer or PrepareDownload

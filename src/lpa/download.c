@@ -894,6 +894,38 @@ orsp_err lpa_smdp_signed2_check(orsp_slice v, const uint8_t *tid, size_t tid_len
 	return ORSP_OK;
 }
 
+/* Whether the eUICC keeps notification seq (RetrieveNotificationsList by its seqNumber): it
+ * keeps a ProfileInstallationResult as a notification only while its notification list has
+ * room. An answer that does not say it has none (an error, one the LPA cannot read) counts
+ * as kept. */
+static bool pir_kept(orsp_lpa_card *c, uint64_t seq)
+{
+	uint8_t req[24], *rsp = malloc(LPA_NOTIFICATION_MAX);
+	orsp_writer w;
+	orsp_der_mark m, sc;
+	orsp_tlv t, l;
+	uint64_t code = 0;
+	size_t rl = 0;
+	bool kept = true;
+
+	orsp_writer_init(&w, req, sizeof(req));
+	m = orsp_der_begin(&w, 0xBF2B);
+	sc = orsp_der_begin(&w, 0xA0);
+	orsp_der_put_uint(&w, 0x80, seq);
+	orsp_der_end(&w, sc);
+	orsp_der_end(&w, m);
+	if (rsp && !orsp_writer_status(&w) &&
+	    !orsp_lpa_es10(c, req, w.len, rsp, LPA_NOTIFICATION_MAX, &rl) &&
+	    !orsp_der_parse_one(orsp_slice_make(rsp, rl), &t) && t.tag == 0xBF2B &&
+	    !orsp_der_parse_one(t.value, &l))
+		/* an empty list, or noResultAvailable (1) */
+		kept = !((l.tag == 0xA0 && !l.value.len) ||
+		         (l.tag == 0x81 && !orsp_der_uint(l.value, &code) && code == 1));
+	orsp_err_clear();
+	free(rsp);
+	return kept;
+}
+
 orsp_err orsp_lpa_download(orsp_lpa_card *c, const orsp_lpa_download_opts *o,
                            char installed_iccid[21])
 {
@@ -921,6 +953,8 @@ orsp_err orsp_lpa_download(orsp_lpa_card *c, const orsp_lpa_download_opts *o,
 		installed_iccid[0] = '\0';
 	if (o->result_pending)
 		*o->result_pending = false;
+	if (o->result_lost)
+		*o->result_lost = false;
 	if (o->preconsented)
 		*o->preconsented = 0;
 	/* the server settings first: a usage error there must not touch the eUICC */
@@ -1218,7 +1252,7 @@ orsp_err orsp_lpa_download(orsp_lpa_card *c, const orsp_lpa_download_opts *o,
 	{
 		orsp_tlv data, res, choice;
 		orsp_reader r;
-		bool ok = false, has_seq = false;
+		bool ok = false, has_seq = false, kept;
 		uint64_t pir_seq = 0;
 		char why[160] = "";
 		if (orsp_der_parse_one(orsp_slice_make(pir, pirl), &t) || t.tag != 0xBF37) {
@@ -1254,14 +1288,20 @@ orsp_err orsp_lpa_download(orsp_lpa_card *c, const orsp_lpa_download_opts *o,
 		if (delivered && has_seq && orsp_lpa_notification_remove(c, pir_seq))
 			orsp_err_clear();
 		orsp_err_clear();
-		if (!delivered && o->result_pending)
+		/* not delivered: on the eUICC for `notification process` only if it kept it,
+		 * which it does only while its notification list has room */
+		kept = !delivered && (!has_seq || pir_kept(c, pir_seq));
+		if (kept && o->result_pending)
 			*o->result_pending = true;
+		if (!delivered && !kept && o->result_lost)
+			*o->result_lost = true;
 		if (!ok) {
 			const char *pending =
-			    delivered
-			        ? ""
-			        : "; the installation result did not reach the SM-DP+: it stays "
-			          "on the eUICC, `openrsp lpa notification process` sends it";
+			    delivered ? ""
+			    : kept ? "; the installation result did not reach the SM-DP+: it stays "
+			             "on the eUICC, `openrsp lpa notification process` sends it"
+			           : "; the installation result did not reach the SM-DP+, and the "
+			             "eUICC did not keep it (its notification list is full)";
 			e = why[0] ? orsp_errf(ORSP_E_STATE,
 			                       "the eUICC could not install the profile: %s%s", why,
 			                       pending)
