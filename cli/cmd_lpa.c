@@ -654,6 +654,7 @@ typedef struct dl_ctx {
 	 * (C11 7.21.5.3), which a terminal cannot do */
 	FILE *tty_in, *tty_out;
 	uint32_t preconsented; /* the rules that needed consent and --accept-ppr gave it */
+	bool unanswered;       /* a question got no answer: the input ended */
 } dl_ctx;
 
 static const char *step_name(orsp_lpa_step s, bool json)
@@ -754,9 +755,13 @@ static bool dl_confirm(void *arg, const orsp_lpa_profile *m)
 		show_profile(tty, m);
 	fprintf(tty, "Install this profile? [y/N] ");
 	fflush(tty);
-	/* a weak confirmation: the answer's first letter, however long the answer */
-	return tty_answer(d->tty_in, line, sizeof(line), &whole) &&
-	       (line[0] == 'y' || line[0] == 'Y');
+	/* a weak confirmation: the answer's first letter, however long the answer; none at all
+	 * (end of input: the terminal went away) is no refusal */
+	if (!tty_answer(d->tty_in, line, sizeof(line), &whole)) {
+		d->unanswered = true;
+		return false;
+	}
+	return line[0] == 'y' || line[0] == 'Y';
 }
 
 /* Consent to the PPRs whose RAT rule asks for it (SGP.22 §2.9.2) and --accept-ppr does not
@@ -786,9 +791,13 @@ static bool dl_consent(void *arg, const orsp_lpa_profile *m, uint32_t ppr)
 			                                 : "a rule this LPA does not know");
 	fprintf(d->tty_out, "Type \"yes\" to accept them (anything else refuses the profile): ");
 	fflush(d->tty_out);
-	/* the word itself and nothing more: a longer line refuses, even one starting "yes" */
-	return tty_answer(d->tty_in, line, sizeof(line), &whole) && whole &&
-	       !strcasecmp(line, "yes");
+	/* the word itself and nothing more: a longer line refuses, even one starting "yes";
+	 * no answer at all (end of input) is no refusal */
+	if (!tty_answer(d->tty_in, line, sizeof(line), &whole)) {
+		d->unanswered = true;
+		return false;
+	}
+	return whole && !strcasecmp(line, "yes");
 }
 
 /* A download without an activation code goes to the eUICC's default SM-DP+ address
@@ -898,6 +907,7 @@ static int download_run(lpa_opts *op, int argc, char **argv)
 	d.preconsent = op->accept_ppr;
 	d.preconsented = &dc.preconsented;
 	d.consent = op->ask ? dl_consent : NULL;
+	d.unanswered = &dc.unanswered;
 	d.progress = dl_progress;
 	d.arg = &dc;
 	d.result_pending = &pending;

@@ -637,6 +637,7 @@ typedef struct fx {
 	int steps[8];
 	size_t n_steps;
 	bool refuse;
+	bool unanswered;          /* with refuse or CONSENT_NO: nobody answered (the input ended) */
 	orsp_lpa_profile offered; /* what confirm was shown */
 	bool pending;             /* result_pending of the last download */
 	bool lost;                /* result_lost of the last download */
@@ -789,6 +790,7 @@ static orsp_err run(fx *x, const char *cc, char iccid[21])
 	                            .preconsent = x->preconsent,
 	                            .preconsented = &x->preconsented,
 	                            .consent = x->consent != CONSENT_NONE ? on_consent : NULL,
+	                            .unanswered = &x->unanswered,
 	                            .progress = on_progress,
 	                            .arg = x,
 	                            .result_pending = &x->pending,
@@ -2398,6 +2400,35 @@ static void test_ppr_consent_refused(void **state)
 	assert_string_equal(iccid, "");
 }
 
+/* Nobody answered the question (the input ended, the terminal went away): no refusal, so the
+ * session is cancelled with timeout (2), which leaves the order downloadable, not
+ * endUserRejection, which ends it; at the confirmation and at the consent to PPRs alike. */
+static void test_download_unanswered(void **state)
+{
+	fx *x = *state;
+	char iccid[21];
+
+	x->refuse = x->unanswered = true;
+	assert_int_equal(run(x, NULL, iccid), ORSP_E_USAGE);
+	assert_string_equal(orsp_err_detail(),
+	                    "nobody answered the question (the input ended): not installed, the "
+	                    "order stays for another try (session cancelled)");
+	assert_calls(x, calls_cancelled, 3);
+	assert_int_equal(cancel_reason(x), 2); /* timeout */
+	assert_false(card_saw(x, 0xBF21));
+	assert_string_equal(iccid, "");
+
+	reset(x);
+	x->refuse = false;
+	x->smdp.meta = META_PPR12;
+	x->consent = CONSENT_NO;
+	assert_int_equal(run(x, NULL, iccid), ORSP_E_USAGE);
+	assert_int_equal(x->n_consent, 1);
+	assert_calls(x, calls_cancelled, 3);
+	assert_int_equal(cancel_reason(x), 2);
+	assert_false(card_saw(x, 0xBF21));
+}
+
 /* Consent given: the RAT is read once, after authenticateClient and before PrepareDownload,
  * and the profile is installed. */
 static void test_ppr_consent_given(void **state)
@@ -3062,6 +3093,7 @@ int main(void)
 	    T(test_download_s2_fields),
 	    T(test_fields_one_tlv),
 	    T(test_download_refused),
+	    T(test_download_unanswered),
 	    T(test_initiate_failed),
 	    T(test_authenticate_500),
 	    T(test_gbpp_failed),

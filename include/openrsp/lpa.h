@@ -299,6 +299,11 @@ typedef struct orsp_lpa_download_opts {
 	 * for a device that can ask) and the download fails with ORSP_E_USAGE naming those
 	 * rules. */
 	bool (*consent)(void *arg, const orsp_lpa_profile *meta, uint32_t ppr);
+	/* May be NULL: true once confirm or consent returned false because nobody answered
+	 * (the input ended, the terminal went away), not because the user refused: the session
+	 * is then cancelled with timeout, which leaves the order downloadable, instead of
+	 * endUserRejection, which ends it; the download fails with ORSP_E_USAGE. */
+	const bool *unanswered;
 	void (*progress)(void *arg, orsp_lpa_step step, const char *what);
 	void *arg;
 	/* Out, may be NULL: set true when the eUICC gave its installation result but it did not

@@ -479,6 +479,7 @@ static uint64_t cancel(orsp_lpa_card *c, es9 *s, const uint8_t *tid, size_t tid_
 enum {
 	CANCEL_END_USER_REJECTION = 0,
 	CANCEL_POSTPONED = 1,
+	CANCEL_TIMEOUT = 2,
 	CANCEL_PPR_NOT_ALLOWED = 3,
 	CANCEL_UNDEFINED = 127
 };
@@ -502,6 +503,24 @@ static orsp_err cancel_failed(orsp_lpa_card *c, es9 *s, const uint8_t *tid, size
 		                 "the eUICC: `openrsp lpa notification process` sends it",
 		                 detail, note);
 	return orsp_errf(e, "%s%s", detail, note);
+}
+
+/* After confirm or consent returned false: when nobody answered (o->unanswered), that is no
+ * refusal, and the session is cancelled with timeout, which leaves the order downloadable,
+ * not endUserRejection, which ends it; *e the error then, and true. */
+static bool unanswered(const orsp_lpa_download_opts *o, orsp_lpa_card *c, es9 *s,
+                       const uint8_t *tid, size_t tid_len, const char *tid_hex, orsp_err *e)
+{
+	char note[300];
+
+	if (!o->unanswered || !*o->unanswered)
+		return false;
+	cancel(c, s, tid, tid_len, tid_hex, CANCEL_TIMEOUT, false, note, sizeof(note));
+	*e = orsp_errf(ORSP_E_USAGE,
+	               "nobody answered the question (the input ended): not installed, the "
+	               "order stays for another try%s",
+	               note);
+	return true;
 }
 
 /* SGP.22 §5.5.6 ErrorResult { bppCommandId, errorReason, simaResponse OPTIONAL } as text,
@@ -1138,6 +1157,8 @@ orsp_err orsp_lpa_download(orsp_lpa_card *c, const orsp_lpa_download_opts *o,
 	}
 	if (o->confirm && !o->confirm(o->arg, &mp)) {
 		char note[300];
+		if (unanswered(o, c, &s, tid, tid_len, tid_hex, &e))
+			goto out;
 		cancel(c, &s, tid, tid_len, tid_hex, CANCEL_END_USER_REJECTION, false, note,
 		       sizeof(note));
 		e = orsp_errf(ORSP_E_POLICY, "download refused by the user%s", note);
@@ -1146,6 +1167,8 @@ orsp_err orsp_lpa_download(orsp_lpa_card *c, const orsp_lpa_download_opts *o,
 	/* the strong confirmation of SGP.22 §3.1.3 for the rules that need consent */
 	if (consent && !o->consent(o->arg, &mp, consent)) {
 		char rules[120], note[300];
+		if (unanswered(o, c, &s, tid, tid_len, tid_hex, &e))
+			goto out;
 		orsp_lpa_ppr_str(consent, rules, sizeof(rules));
 		cancel(c, &s, tid, tid_len, tid_hex, CANCEL_END_USER_REJECTION, false, note,
 		       sizeof(note));
