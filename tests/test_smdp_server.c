@@ -837,7 +837,7 @@ static void test_config_errors(void **state)
 	    {"callback_url = https://:443\n", "callback_url: expected scheme://host[:port]"},
 	    {"callback_url = https://\n", "c.conf:1: callback_url: no host in the URL"},
 	    {"callback_url = https:///x\n", "c.conf:1: callback_url: no host in the URL"},
-	    {"callback_ca = /nonexistent/ca.pem\n", "callback_ca: cannot open /nonexistent"},
+	    {"callback_ca = /nonexistent/ca.pem\n", "callback_ca: /nonexistent/ca.pem does not exist"},
 	    {"max_body = 1\n", "max_body: expected a number of bytes from 16384"},
 	    {"max_body = 16383\n", "max_body: expected a number of bytes from 16384"},
 	    {"max_body = 0\n", "max_body: expected a number of bytes from 16384"},

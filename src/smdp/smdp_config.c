@@ -289,15 +289,21 @@ static orsp_err load_key(loader *l, const char *key, const char *v, orsp_ec_key 
  * certificate in it every connection would fail, long after the start. */
 static orsp_err pem_cert_file(loader *l, const char *key, const char *path)
 {
-	FILE *f = fopen(path, "rb");
 	size_t n = 0;
-	int first;
+	uint8_t first = 0;
+	ssize_t got;
+	int fd = -1;
 
-	if (!f)
-		return bad(l, key, "cannot open %s: %s", path, strerror(errno));
-	first = fgetc(f);
-	fclose(f);
-	if (first == 0x30)
+	/* a regular file only: a FIFO put there after file_value's check must not block */
+	if (orsp_file_open_regular(path, &fd))
+		return bad(l, key, "%s", orsp_err_detail());
+	do
+		got = read(fd, &first, 1);
+	while (got < 0 && errno == EINTR);
+	close(fd);
+	if (got < 0)
+		return bad(l, key, "cannot read %s: %s", path, strerror(errno));
+	if (got == 1 && first == 0x30)
 		return bad(l, key, "%s is DER; a PEM certificate file is needed", path);
 	if (orsp_cert_pem_bundle_check(path, &n) != ORSP_OK) {
 		char why[ORSP_ERR_DETAIL_MAX];
