@@ -2985,6 +2985,50 @@ static void test_cancel_ppr_not_allowed(void **state)
 	dl_free(&d);
 }
 
+/* SGP.22 §5.6.5: the SM-DP+ notifies the operator of every cancelled session, also when the
+ * reason (postponed, timeout, undefinedReason) leaves the order downloadable: point 3, Failed,
+ * 8.1/4.2, the message naming the reason, before and after the delivery (no report was
+ * queued, so the operator of a Downloaded profile reopened never heard of it). */
+static void test_cancel_postponed_reported(void **state)
+{
+	fx *f = *state;
+	static dl d;
+	int http;
+	json_t *rsp;
+
+	order(f, NULL, "CANCEL-5", NULL);
+	reinitiate(f, &d);
+	authenticate(f, &d, "CANCEL-5");
+	cancel_postponed(f, &d);
+	assert_int_equal(state_of(f), ORSP_SMDP_RELEASED);
+	assert_int_equal(count_of(f,
+	                          "SELECT count(*) FROM smdp_progress WHERE point_id = 3 AND"
+	                          " success = 0 AND subject_code = '8.1' AND reason_code ="
+	                          " '4.2' AND detail = 'cancelled: postponed' AND eid = '" EID "'"),
+	                 1);
+	dl_free(&d);
+	reinitiate(f, &d);
+	authenticate(f, &d, "CANCEL-5");
+	get_bpp(f, &d, NULL, true);
+	rsp = call(f, "cancelSession", cancel_request(f, &d, 2, OID, false), &http);
+	expect_ok(rsp);
+	json_decref(rsp);
+	assert_int_equal(state_of(f), ORSP_SMDP_RELEASED);
+	assert_int_equal(count_of(f, "SELECT count(*) FROM smdp_progress WHERE point_id = 3 AND"
+	                             " success = 0 AND detail = 'cancelled: timeout'"),
+	                 1);
+	dl_free(&d);
+	reinitiate(f, &d);
+	authenticate(f, &d, "CANCEL-5");
+	rsp = call(f, "cancelSession", cancel_request(f, &d, 127, OID, false), &http);
+	expect_ok(rsp);
+	json_decref(rsp);
+	assert_int_equal(count_of(f, "SELECT count(*) FROM smdp_progress WHERE point_id = 3 AND"
+	                             " success = 0 AND detail = 'cancelled: reason 127'"),
+	                 1);
+	dl_free(&d);
+}
+
 /* SGP.22 §5.3.5: a report names the eUICC whenever the SM-DP+ knows it. For an order placed
  * without an EID and not delivered yet, the eUICC of the session that ended it (here a cancel
  * by the end user) is known only from that session: its EID goes into the report, as the
@@ -5608,6 +5652,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_cancel_failure_injection, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_download_error_after_delivery, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_postponed_after_delivery, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_cancel_postponed_reported, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_cancel_racing_delivery, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_gbpp_same_key_racing, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_gbpp_same_key_late_profile_read, setup, teardown),

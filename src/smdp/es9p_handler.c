@@ -2503,9 +2503,9 @@ static orsp_err cancel_session(ctx *c)
 	 * were and the LPA's retry finds the session still open. endUserRejection (0) and
 	 * pprNotAllowed (3) end the order (the profile goes to Error, the operator is told by
 	 * the state change); postponed (1) and timeout (2) leave it downloadable with the same
-	 * activation code. Only the order of this session, and only while it is open to this
-	 * eUICC, as read inside the transaction: not one placed again since, nor a profile
-	 * another eUICC has been given. */
+	 * activation code, the operator told by a report of its own (smdp_report_cancel). Only the
+	 * order of this session, and only while it is open to this eUICC, as read inside the
+	 * transaction: not one placed again since, nor a profile another eUICC has been given. */
 	if ((e = orsp_db_begin(c->db)))
 		goto out;
 	/* The session as it is now, under the write lock: a getBoundProfilePackage of this
@@ -2545,6 +2545,18 @@ static orsp_err cancel_session(ctx *c)
 				if (!e && !other)
 					e = orsp_smdp_reopen(c->s, se.iccid,
 					                     "cancelled after delivery");
+			}
+			/* the operator hears of every cancel (SGP.22 §5.6.5), not only of
+			 * those that end the order */
+			if (!e && reason != 0 && reason != 3) {
+				char why[64];
+				if (reason == 1 || reason == 2)
+					snprintf(why, sizeof(why), "cancelled: %s",
+					         reason == 1 ? "postponed" : "timeout");
+				else
+					snprintf(why, sizeof(why), "cancelled: reason %llu",
+					         (unsigned long long)reason);
+				e = smdp_report_cancel(c->s, se.iccid, se.eid, why);
 			}
 		} else if (e == ORSP_E_NOT_FOUND) {
 			orsp_err_clear();

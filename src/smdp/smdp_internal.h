@@ -122,6 +122,13 @@ ORSP_MUST_CHECK orsp_err smdp_es9p_session_open(orsp_db *db, const char *tid_hex
 ORSP_MUST_CHECK orsp_err smdp_mark_error_eid(orsp_smdp *s, const char *iccid, orsp_smdp_failure why,
                                              const char *detail, const char *eid);
 
+/* ES9+ cancelSession of the order of profile iccid by eUICC eid with a reason that leaves
+ * the order downloadable (postponed, timeout, ...): the operator's report (point 3, Failed,
+ * 8.1/4.2, detail naming the reason; SGP.22 §5.6.5 has the SM-DP+ notify the operator of
+ * every cancelled session), in the caller's transaction when one is open. */
+ORSP_MUST_CHECK orsp_err smdp_report_cancel(orsp_smdp *s, const char *iccid, const char *eid,
+                                            const char *detail);
+
 /* orsp_smdp_check_cc for the request of ES9+ session tid_hex (NULL: none) of eUICC eid (NULL:
  * none known; named in the operator's report when the retries run out), which must still
  * be open (smdp_es9p_session_open) in the check's transaction: ORSP_E_NOT_FOUND if it has

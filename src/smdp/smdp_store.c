@@ -320,6 +320,10 @@ static const progress_note EXPIRED = {.point = 1, .subject = "8.8.5", .reason = 
  * Policy Rules being what the device refused. */
 static const progress_note USER_REJECTED = {.point = 3, .subject = "8.1", .reason = "3.8"};
 static const progress_note PPR_REFUSED = {.point = 3, .subject = "8.2", .reason = "3.8"};
+/* Any other reason (postponed, timeout, undefinedReason ...), which leaves the order
+ * downloadable: eUICC (8.1) / Execution Error (4.2), the code of the eUICC's own error
+ * answers; the message names the reason. */
+static const progress_note CANCELLED = {.point = 3, .subject = "8.1", .reason = "4.2"};
 /* A failed installation whose errorReason has no code of its own below (or that gives none):
  * eUICC (8.1) / Execution Error (4.2), what ES9+ answers the eUICC's own error answers with. */
 static const progress_note INSTALL_FAILED = {.point = 4, .subject = "8.1", .reason = "4.2"};
@@ -1746,6 +1750,22 @@ orsp_err orsp_smdp_report_ineligible(orsp_smdp *s, const char *iccid, const char
 	}
 	if (!err)
 		err = queue_progress(s, &p, eid, &NOT_ELIGIBLE, detail);
+	return finish(s, err);
+}
+
+orsp_err smdp_report_cancel(orsp_smdp *s, const char *iccid, const char *eid, const char *detail)
+{
+	orsp_err err;
+	orsp_smdp_profile p;
+
+	if (!s || !iccid)
+		return orsp_errf(ORSP_E_USAGE, "missing arguments");
+	err = orsp_db_begin(s->db);
+	if (err)
+		return err;
+	err = load(s, BY_ICCID, iccid, &p);
+	if (!err)
+		err = queue_progress(s, &p, eid, &CANCELLED, detail);
 	return finish(s, err);
 }
 
