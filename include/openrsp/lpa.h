@@ -282,7 +282,8 @@ typedef struct orsp_lpa_download_opts {
 	const char *cc;                  /* confirmation code, NULL when none */
 	const orsp_lpa_server *server;
 	/* Called with the profile's metadata (ICCID, names, PPRs); return false to refuse the
-	 * download (the session is then cancelled with endUserRejection). NULL: accept. */
+	 * download (the session is then cancelled with endUserRejection; with timeout when
+	 * unanswered, below, says nobody answered). NULL: accept. */
 	bool (*confirm)(void *arg, const orsp_lpa_profile *meta);
 	/* The PPR bits (ORSP_LPA_PPR*) consented to beforehand (by the device's owner, for
 	 * devices nobody can ask): these need no consent callback. 0: none. */
@@ -294,10 +295,10 @@ typedef struct orsp_lpa_download_opts {
 	/* The end user's consent to the profile's PPRs whose RAT rule asks for it (SGP.22
 	 * §2.9.2, a strong confirmation) and which preconsent leaves out, called with those
 	 * after confirm accepted the profile; true only if the user gave it. false: the session
-	 * is cancelled with endUserRejection. NULL: nobody here can consent, so a profile with
-	 * such a rule is not installed; the session is cancelled with postponed (the order stays
-	 * for a device that can ask) and the download fails with ORSP_E_USAGE naming those
-	 * rules. */
+	 * is cancelled with endUserRejection (timeout when unanswered says nobody answered). NULL:
+	 * nobody here can consent, so a profile with such a rule is not installed; the session is
+	 * cancelled with postponed (the order stays for a device that can ask) and the download
+	 * fails with ORSP_E_USAGE naming those rules. */
 	bool (*consent)(void *arg, const orsp_lpa_profile *meta, uint32_t ppr);
 	/* May be NULL: true once confirm or consent returned false because nobody answered
 	 * (the input ended, the terminal went away), not because the user refused: the session
