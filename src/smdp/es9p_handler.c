@@ -2502,10 +2502,11 @@ static orsp_err cancel_session(ctx *c)
 	/* The session's end and the order's: one transaction, so a failure leaves both as they
 	 * were and the LPA's retry finds the session still open. endUserRejection (0) and
 	 * pprNotAllowed (3) end the order (the profile goes to Error, the operator is told by
-	 * the state change); postponed (1) and timeout (2) leave it downloadable with the same
-	 * activation code, the operator told by a report of its own (smdp_report_cancel). Only the
-	 * order of this session, and only while it is open to this eUICC, as read inside the
-	 * transaction: not one placed again since, nor a profile another eUICC has been given. */
+	 * the state change); postponed (1), timeout (2) and any other reason leave it downloadable
+	 * with the same activation code, the operator told by a report of its own
+	 * (smdp_report_cancel). Only the order of this session, and only while it is open to
+	 * this eUICC, as read inside the transaction: not one placed again since, nor a profile
+	 * another eUICC has been given. */
 	if ((e = orsp_db_begin(c->db)))
 		goto out;
 	/* The session as it is now, under the write lock: a getBoundProfilePackage of this
