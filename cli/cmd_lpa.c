@@ -921,7 +921,8 @@ static int download_run(lpa_opts *op, int argc, char **argv)
 		json_begin(&j);
 		cj_obj_begin(&j, "data");
 		cj_str(&j, "iccid", iccid);
-		if (pending) /* only then: lpac's data has the ICCID alone */
+		/* only when the result did not reach the SM-DP+: lpac's data has the ICCID alone */
+		if (pending)
 			cj_str(&j, "installationResult",
 			       "pending on the eUICC: `openrsp lpa notification process` sends it "
 			       "to the SM-DP+");
