@@ -190,18 +190,30 @@ static orsp_err may_switch(sqlite3 *db, bool empty, bool *now, bool *later)
 static orsp_err journal_mode(sqlite3 *db, bool change, bool *wal)
 {
 	sqlite3_stmt *st = NULL;
-	int rc = sqlite3_prepare_v2(db, change ? "PRAGMA journal_mode=WAL" : "PRAGMA journal_mode",
-	                            -1, &st, NULL);
+	int rc;
 
 	*wal = false;
-	if (rc == SQLITE_OK)
-		rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		const unsigned char *m = sqlite3_column_text(st, 0);
-		*wal = m && strcmp((const char *)m, "wal") == 0;
-		rc = SQLITE_OK;
+	/* The switch reads the file under a shared lock, then needs it exclusive: when another
+	 * process switches the same new file at that moment, SQLite answers SQLITE_BUSY at once,
+	 * without its busy handler (waiting could deadlock two upgrading connections). Tried
+	 * again, after the lock was let go, for as long as the busy timeout: by then the other
+	 * process has switched it, and this one finds WAL. */
+	for (unsigned waited = 0;; waited += 2) {
+		rc = sqlite3_prepare_v2(db, change ? "PRAGMA journal_mode=WAL" : "PRAGMA journal_mode",
+		                        -1, &st, NULL);
+		if (rc == SQLITE_OK)
+			rc = sqlite3_step(st);
+		if (rc == SQLITE_ROW) {
+			const unsigned char *m = sqlite3_column_text(st, 0);
+			*wal = m && strcmp((const char *)m, "wal") == 0;
+			rc = SQLITE_OK;
+		}
+		sqlite3_finalize(st);
+		st = NULL;
+		if (rc != SQLITE_BUSY || waited >= ORSP_DB_BUSY_TIMEOUT_MS)
+			break;
+		sqlite3_sleep(2);
 	}
-	sqlite3_finalize(st);
 	return rc == SQLITE_OK ? ORSP_OK : map_rc(db, rc, "exec");
 }
 
@@ -295,11 +307,11 @@ static orsp_err sq_open(const char *path, orsp_db_open_mode mode, void **out)
 	err = sq_set_busy_timeout(c, ORSP_DB_BUSY_TIMEOUT_MS);
 	if (err)
 		goto out;
-	/* Switching to WAL takes an exclusive lock once per file; the busy handler covers a
-	 * concurrent first open. The mode is persistent, later opens only read it. A file
-	 * that is not ours keeps its mode, and so does an empty one unless the open may create
-	 * the database; one with openrsp's migration table is switched by orsp_db_migrate
-	 * (may_switch). */
+	/* Switching to WAL takes an exclusive lock once per file; journal_mode tries again when
+	 * a concurrent first open of the file holds it. The mode is persistent, later opens only
+	 * read it. A file that is not ours keeps its mode, and so does an empty one unless the
+	 * open may create the database; one with openrsp's migration table is switched by
+	 * orsp_db_migrate (may_switch). */
 	err = may_switch(c->db, mode == ORSP_DB_OPEN_CREATE, &now, &later);
 	if (!err)
 		err = journal_mode(c->db, now && mode != ORSP_DB_OPEN_READONLY, &wal);
