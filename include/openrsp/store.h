@@ -195,6 +195,13 @@ ORSP_MUST_CHECK orsp_err orsp_db_schema_version(orsp_db *db, const char *module,
 /* Whether the database holds any table but `schema_migrations` (and the backend's own):
  * for a module that must not move into a database another module or program uses. */
 ORSP_MUST_CHECK orsp_err orsp_db_has_tables(orsp_db *db, bool *any);
+/* The recorded version of `module` in *version and, when it is 0, whether the database holds
+ * other tables (orsp_db_has_tables) in *other: a module's test of whether the database is its
+ * own or no one's yet. Safe against another process migrating the same new database at that
+ * moment: tables seen without a version are looked at again (the first step's tables and
+ * its version row are committed together), so they are not taken for another program's. */
+ORSP_MUST_CHECK orsp_err orsp_db_module_state(orsp_db *db, const char *module, int *version,
+                                              bool *other);
 /* A module's test of whether `db` (opened from `db_uri`) is its own, or may become its own
  * under `mode`: ORSP_OK, or the refusal to report. Only reads. */
 typedef orsp_err (*orsp_db_own_fn)(orsp_db *db, const char *db_uri, orsp_db_open_mode mode);

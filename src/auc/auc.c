@@ -424,13 +424,12 @@ static orsp_err own_database(orsp_db *db, const char *db_uri, orsp_db_open_mode 
 	int v = 0;
 	bool other = false;
 
-	err = orsp_db_schema_version(db, "auc", &v);
+	err = orsp_db_module_state(db, "auc", &v, &other);
 	if (err || v > 0)
 		return err;
 	if (mode == ORSP_DB_OPEN_EXISTING)
 		return orsp_errf(ORSP_E_NOT_FOUND, "%s holds no AuC", name);
-	err = orsp_db_has_tables(db, &other);
-	if (!err && other)
+	if (other)
 		err = orsp_errf(ORSP_E_POLICY,
 		                "%s holds no AuC but other tables (an SM-DP+ database?): the AuC "
 		                "needs a database of its own",

@@ -849,11 +849,10 @@ static orsp_err own_database(orsp_db *db, const char *db_uri, orsp_db_open_mode 
 	int v = 0;
 	bool other = false;
 
-	err = orsp_db_schema_version(db, "smdp", &v);
+	err = orsp_db_module_state(db, "smdp", &v, &other);
 	if (err || v > 0)
 		return err;
-	err = orsp_db_has_tables(db, &other);
-	if (!err && other)
+	if (other)
 		err = orsp_errf(ORSP_E_POLICY,
 		                "%s holds no SM-DP+ inventory but other tables (an AuC database?): "
 		                "the SM-DP+ needs a database of its own",

@@ -84,6 +84,24 @@ orsp_err orsp_db_has_tables(orsp_db *db, bool *any)
 	return err;
 }
 
+orsp_err orsp_db_module_state(orsp_db *db, const char *module, int *version, bool *other)
+{
+	orsp_err err;
+
+	*other = false;
+	err = orsp_db_schema_version(db, module, version);
+	if (err || *version > 0)
+		return err;
+	err = orsp_db_has_tables(db, other);
+	/* the version and the tables are two reads: a first migration committed between them
+	 * shows its tables but not its version */
+	if (!err && *other)
+		err = orsp_db_schema_version(db, module, version);
+	if (!err && *version > 0)
+		*other = false;
+	return err;
+}
+
 orsp_err orsp_db_probe(const char *what, const char *db_uri, orsp_db_open_mode mode,
                        orsp_db_own_fn own)
 {
