@@ -114,6 +114,23 @@ static inline void st_copy(store *dst, const store *src)
 	}
 }
 
+/* The end of an input: the counts within the compile-time limits, and what was committed
+ * reopens (from `live`) to the same counts; the card is closed. */
+static inline void fx_check_reopen(orsp_euicc *card, store *live)
+{
+	size_t profiles = orsp_euicc_profile_count(card);
+	size_t notifs = orsp_euicc_notification_count(card);
+
+	check(profiles <= ORSP_EUICC_MAX_PROFILES);
+	check(notifs <= ORSP_EUICC_MAX_NOTIFICATIONS);
+	orsp_euicc_close(card);
+	memset(card, 0, sizeof(*card));
+	check(orsp_euicc_open(card, &st_ops, live) == ORSP_OK);
+	check(orsp_euicc_profile_count(card) == profiles);
+	check(orsp_euicc_notification_count(card) == notifs);
+	orsp_euicc_close(card);
+}
+
 /* ---------------------------------------------------------------- set-up ---------------- */
 
 /* tests/vectors/<rel>, found next to this source file; aborts when it cannot be read. */

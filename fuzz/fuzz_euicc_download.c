@@ -476,7 +476,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	session s1 = {0}, s = {0};
 	unsigned flags;
 	bool clean, ok = false;
-	size_t profiles, notifs;
 	uint32_t pir = 0;
 
 	if (size < 1)
@@ -520,16 +519,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!(flags & F_TAIL_FIRST))
 		tail(&in);
 
-	profiles = orsp_euicc_profile_count(card);
-	notifs = orsp_euicc_notification_count(card);
-	check(profiles <= ORSP_EUICC_MAX_PROFILES);
-	check(notifs <= ORSP_EUICC_MAX_NOTIFICATIONS);
-	orsp_euicc_close(card);
-	/* what was committed reopens to the same state */
-	memset(card, 0, sizeof(*card));
-	check(orsp_euicc_open(card, &st_ops, &live) == ORSP_OK);
-	check(orsp_euicc_profile_count(card) == profiles);
-	check(orsp_euicc_notification_count(card) == notifs);
-	orsp_euicc_close(card);
+	fx_check_reopen(card, &live);
 	return 0;
 }

@@ -44,7 +44,6 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	orsp_reader in;
-	size_t profiles, notifs;
 
 	st_copy(&live, &base);
 	memset(card, 0, sizeof(*card));
@@ -80,16 +79,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			check(orsp_der_parse_one(req, &q) == ORSP_OK && q.tag == t.tag);
 		}
 	}
-	profiles = orsp_euicc_profile_count(card);
-	notifs = orsp_euicc_notification_count(card);
-	check(profiles <= ORSP_EUICC_MAX_PROFILES);
-	check(notifs <= ORSP_EUICC_MAX_NOTIFICATIONS);
-	orsp_euicc_close(card);
-	/* what was committed reopens to the same state */
-	memset(card, 0, sizeof(*card));
-	check(orsp_euicc_open(card, &st_ops, &live) == ORSP_OK);
-	check(orsp_euicc_profile_count(card) == profiles);
-	check(orsp_euicc_notification_count(card) == notifs);
-	orsp_euicc_close(card);
+	fx_check_reopen(card, &live);
 	return 0;
 }
