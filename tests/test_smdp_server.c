@@ -1200,8 +1200,18 @@ static void test_config_errors(void **state)
 	}
 }
 
-/* Two key sets for one CI: refused at the second's ci line (a session takes the first key set
- * whose CI the eUICC lists, so the second was never used, silently). */
+/* `total` bytes at path: lines of text, then the PEM key (pem, len) at the end. */
+static void write_padded_key(const char *path, const uint8_t *pem, size_t len, size_t total)
+{
+	FILE *f = fopen(path, "wb");
+
+	assert_non_null(f);
+	for (size_t i = 0; i < total - len; i++)
+		assert_int_not_equal(fputc(i % 64 == 63 || i + 1 == total - len ? '\n' : 'x', f), EOF);
+	assert_int_equal(fwrite(pem, 1, len, f), len);
+	assert_int_equal(fclose(f), 0);
+}
+
 /* A key file of up to ORSP_EC_KEY_FILE_MAX bytes (text before its PEM block) loads; one
  * byte more is refused by its size: cut, it was refused as "not a private key". */
 static void test_config_key_file_size(void **state)
@@ -1217,15 +1227,8 @@ static void test_config_key_file_size(void **state)
 	snprintf(db, sizeof(db), "%s/c.db", dir);
 	snprintf(key, sizeof(key), "%s.SK_S_SM_DPpb_ECDSA_NIST.pem", conf);
 	for (size_t total = ORSP_EC_KEY_FILE_MAX; total <= ORSP_EC_KEY_FILE_MAX + 1; total++) {
-		FILE *f;
 		write_conf_mode(conf, db, "http://127.0.0.1:9", 0600);
-		f = fopen(key, "wb");
-		assert_non_null(f);
-		for (size_t i = 0; i < total - len; i++)
-			assert_int_not_equal(
-			    fputc(i % 64 == 63 || i + 1 == total - len ? '\n' : 'x', f), EOF);
-		assert_int_equal(fwrite(pem, 1, len, f), len);
-		assert_int_equal(fclose(f), 0);
+		write_padded_key(key, pem, len, total);
 		if (total == ORSP_EC_KEY_FILE_MAX) {
 			assert_int_equal(orsp_smdp_config_load(conf, &cfg), ORSP_OK);
 			orsp_smdp_config_free(&cfg);
@@ -1240,6 +1243,8 @@ static void test_config_key_file_size(void **state)
 	free(pem);
 }
 
+/* Two key sets for one CI: refused at the second's ci line (a session takes the first key set
+ * whose CI the eUICC lists, so the second was never used, silently). */
 static void test_config_keyset_per_ci(void **state)
 {
 	static orsp_smdp_config cfg;
@@ -1960,7 +1965,6 @@ static void test_config_callback_key_file(void **state)
 	char dir[1024], conf[1100], db[1100], key[1200], extra[4000], want[1400];
 	size_t len = 0;
 	uint8_t *pem;
-	FILE *f;
 	(void)state;
 
 	snprintf(dir, sizeof(dir), "%s", test_tmpdir("smdp_config_cbkey"));
@@ -1986,13 +1990,7 @@ static void test_config_callback_key_file(void **state)
 	/* the key at the end of a file of the limit, one byte more, and 20000 bytes */
 	const size_t totals[] = {ORSP_EC_KEY_FILE_MAX, ORSP_EC_KEY_FILE_MAX + 1, 20000};
 	for (size_t t = 0; t < ORSP_ARRAY_LEN(totals); t++) {
-		f = fopen(key, "wb");
-		assert_non_null(f);
-		for (size_t i = 0; i < totals[t] - len; i++)
-			assert_int_not_equal(
-			    fputc(i % 64 == 63 || i + 1 == totals[t] - len ? '\n' : 'x', f), EOF);
-		assert_int_equal(fwrite(pem, 1, len, f), len);
-		assert_int_equal(fclose(f), 0);
+		write_padded_key(key, pem, len, totals[t]);
 		assert_int_equal(chmod(key, 0600), 0);
 		write_conf_extra(conf, db, "https://operator.example.net", 0600, extra);
 		if (t == 0) {
