@@ -934,6 +934,64 @@ static void spoil_smdp_otpk(card *c, uint8_t *bpp, size_t len)
 	                 ORSP_OK);
 }
 
+/* bpp (built with otsk, no ReplaceSessionKeys) with its A3 cut again as a sender that counts
+ * n plaintext bytes per '86' segment: the profile protected anew under the session keys,
+ * after A0 and A1 as they were. Returns the new package (malloc'd); bpp is freed. */
+static uint8_t *recut_86(card *c, orsp_ec_key *otsk, uint8_t *bpp, size_t *len, size_t n)
+{
+	orsp_tlv top, iscr, a0, a1, seg;
+	orsp_reader r, sr;
+	orsp_bsp_keys k;
+	orsp_bsp_ctx *x = NULL;
+	uint8_t ss[32], plain[1100];
+	size_t cap = *len + 1024, pl;
+	uint8_t *out = malloc(cap);
+	orsp_writer w;
+
+	assert_non_null(out);
+	assert_int_equal(orsp_ecka(otsk, c->otpk, 65, ss), ORSP_OK);
+	assert_int_equal(orsp_bsp_derive_keys(ss, sizeof(ss), 0x88, 16,
+	                                      (const uint8_t *)"openrsp-test", 12, c->eid, &k),
+	                 ORSP_OK);
+	orsp_wipe(ss, sizeof(ss));
+	assert_int_equal(orsp_bsp_ctx_new(&k, 2048, &x), ORSP_OK);
+	orsp_bsp_keys_wipe(&k);
+	assert_int_equal(orsp_der_parse_one(orsp_slice_make(bpp, *len), &top), ORSP_OK);
+	orsp_reader_init(&r, top.value.p, top.value.len);
+	assert_int_equal(orsp_der_expect(&r, 0xBF23, &iscr), ORSP_OK);
+	assert_int_equal(orsp_der_expect(&r, 0xA0, &a0), ORSP_OK);
+	assert_int_equal(orsp_der_expect(&r, 0xA1, &a1), ORSP_OK);
+	/* A0's and A1's segments read through x: its counter and MAC chain as the builder's */
+	for (int i = 0; i < 2; i++) {
+		const orsp_tlv *part = i ? &a1 : &a0;
+		orsp_reader_init(&sr, part->value.p, part->value.len);
+		while (orsp_reader_remaining(&sr)) {
+			assert_int_equal(orsp_der_read(&sr, &seg), ORSP_OK);
+			assert_int_equal(orsp_bsp_unprotect(x, (uint8_t)seg.tag, seg.raw, plain,
+			                                    sizeof(plain), &pl),
+			                 ORSP_OK);
+		}
+	}
+	orsp_writer_init(&w, out, cap);
+	orsp_der_mark m = orsp_der_begin(&w, 0xBF36);
+	orsp_write_bytes(&w, iscr.raw.p, iscr.raw.len);
+	orsp_write_bytes(&w, a0.raw.p, a0.raw.len);
+	orsp_write_bytes(&w, a1.raw.p, a1.raw.len);
+	orsp_der_mark m3 = orsp_der_begin(&w, 0xA3);
+	for (size_t at = 0; at < c->upp_len; at += n)
+		assert_int_equal(orsp_bsp_protect(x, 0x86, c->upp + at,
+		                                  c->upp_len - at < n ? c->upp_len - at : n, &w),
+		                 ORSP_OK);
+	orsp_der_end(&w, m3);
+	orsp_der_end(&w, m);
+	assert_int_equal(orsp_writer_status(&w), ORSP_OK);
+	orsp_bsp_ctx_free(x);
+	orsp_wipe(plain, sizeof(plain));
+	free(bpp);
+	*len = w.len;
+	return out;
+}
+
 /* The BPP for the session (malloc'd) and its length. */
 static uint8_t *build_bpp(card *c, const dl_opts *o, size_t *len)
 {
@@ -988,6 +1046,8 @@ static uint8_t *build_bpp(card *c, const dl_opts *o, size_t *len)
 	orsp_writer_init(&w, bpp, *len);
 	assert_int_equal(orsp_bsp_bpp_build(&p, &w), ORSP_OK);
 	assert_int_equal(w.len, *len);
+	if (o->seg86_plain)
+		bpp = recut_86(c, otsk, bpp, len, o->seg86_plain);
 	orsp_ec_free(otsk);
 	if (o->bad_smdp_otpk)
 		spoil_smdp_otpk(c, bpp, *len);

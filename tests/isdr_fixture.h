@@ -207,6 +207,9 @@ typedef struct dl_opts {
 	bool wrong_tid_bpp, truncate;
 	bool bad_smdp_otpk; /* smdpOtpk in BF23 off the curve, smdpSign made over it all the same */
 	bool drop_end_pe; /* the package without its PE-End: decodes, breaks the rules */
+	/* >0: the '86' segments cut from this many profile bytes each (1008: osmo-smdpp's
+	 * 1036-byte segments, over what orsp_bsp_bpp_build sends), properly protected */
+	size_t seg86_plain;
 	const char *end_pe; /* hex: the PE-End put in place of the package's own */
 	bool whole_bpp;   /* the BPP as one request to orsp_euicc_es10 (no APDU layer) */
 	/* card_reset after this many pieces (<0: before the last -reset_after), then the

@@ -446,7 +446,7 @@ static void test_protect_limits(void **state)
 	assert_bytes_equal(out, s.prot, s.prl);
 
 	/* 1020-byte segments round-trip; a context allowing 2048 makes a 1036-byte one, which
-	 * an SGP.22 context refuses to read. */
+	 * a context of the SGP.22 limit (the default, what we send) refuses to read. */
 	orsp_bsp_ctx *rx = ctx_new(&s.k, 0);
 	assert_int_equal(
 	    orsp_bsp_unprotect(rx, 0x87, orsp_slice_make(out, s.prl), plain, sizeof(plain), &ol),
@@ -472,6 +472,25 @@ static void test_protect_limits(void **state)
 	assert_int_equal(orsp_bsp_unprotect(wide_rx, 0x86, orsp_slice_make(out, w.len), plain,
 	                                    sizeof(plain), &ol),
 	                 ORSP_OK);
+	/* the unwrap's context (ORSP_BSP_MAX_RECV_SEGMENT) reads the 1036-byte one and refuses
+	 * a 1037-byte '88' (1025 bytes), though its C-MAC is good: the wide one reads that */
+	orsp_bsp_ctx *recv = ctx_new(&s.k, ORSP_BSP_MAX_RECV_SEGMENT);
+	assert_int_equal(
+	    orsp_bsp_unprotect(recv, 0x86, orsp_slice_make(out, w.len), plain, sizeof(plain), &ol),
+	    ORSP_OK);
+	assert_int_equal(ol, ORSP_BSP_MAX_ENC_PAYLOAD + 1);
+	orsp_writer_init(&w, out, sizeof(out));
+	assert_int_equal(orsp_bsp_protect(wide, 0x88, big, 1025, &w), ORSP_OK);
+	assert_int_equal(w.len, 1037);
+	assert_int_equal(
+	    orsp_bsp_unprotect(recv, 0x88, orsp_slice_make(out, w.len), plain, sizeof(plain), &ol),
+	    ORSP_E_MALFORMED);
+	assert_int_equal(orsp_bsp_ctx_counter(recv), 2);
+	assert_int_equal(orsp_bsp_unprotect(wide_rx, 0x88, orsp_slice_make(out, w.len), plain,
+	                                    sizeof(plain), &ol),
+	                 ORSP_OK);
+	assert_int_equal(ol, 1025);
+	orsp_bsp_ctx_free(recv);
 	orsp_bsp_ctx_free(wide);
 	orsp_bsp_ctx_free(wide_rx);
 	orsp_bsp_ctx_free(strict);

@@ -604,6 +604,8 @@ static void check_built(const fx *f, const uint8_t *bpp, size_t len, bool rsk)
 		for (size_t j = 0; j < p.n[i]; j++) {
 			orsp_slice s = p.el[i][j];
 			assert_int_equal(s.p[0], tags[i]);
+			/* what we send: SGP.22's 1020 at most, whatever the unwrap accepts */
+			assert_true(s.len <= 1020);
 			assert_true(s.len <= ORSP_BSP_MAX_SEGMENT);
 			if (j + 1 < p.n[i])
 				assert_int_equal(s.len, ORSP_BSP_MAX_SEGMENT); /* filled */
@@ -1209,18 +1211,60 @@ static void test_reject_iscr_values(void **state)
 	neg_teardown(&n);
 }
 
-/* A segment one byte over 1020 is refused as soon as its header is in. */
-static void test_reject_overlong_segment(void **state)
+/* n's package (built with ReplaceSessionKeys) with its session-key part protected again by
+ * a context that makes segments of up to 2048 bytes: A0 and A2 carry what they carried, A1
+ * carries smd in two '88' segments, the first of `first` bytes. Every C-MAC verifies. */
+static size_t with_88(neg *n, const uint8_t *smd, size_t smd_len, size_t first, uint8_t *segs,
+                      size_t cap)
+{
+	orsp_bsp_keys k;
+	orsp_bsp_ctx *c = NULL;
+	orsp_writer w;
+	parts q = n->p;
+	uint8_t rsk[80];
+	size_t at, rl;
+
+	session_keys(n->f, &n->p, &k);
+	rl = hand_decrypt(k.enc.v, 3, n->p.el[2][0], rsk); /* after one '87' and one '88' */
+	assert_int_equal(orsp_bsp_ctx_new(&k, 2048, &c), ORSP_OK);
+	orsp_bsp_keys_wipe(&k);
+	orsp_writer_init(&w, segs, cap);
+	assert_int_equal(orsp_bsp_protect(c, 0x87, n->f->cfg, n->f->cfg_len, &w), ORSP_OK);
+	q.el[0][0] = orsp_slice_make(segs, w.len);
+	at = w.len;
+	assert_int_equal(orsp_bsp_protect(c, 0x88, smd, first, &w), ORSP_OK);
+	q.el[1][0] = orsp_slice_make(segs + at, w.len - at);
+	at = w.len;
+	assert_int_equal(orsp_bsp_protect(c, 0x88, smd + first, smd_len - first, &w), ORSP_OK);
+	q.el[1][1] = orsp_slice_make(segs + at, w.len - at);
+	at = w.len;
+	assert_int_equal(orsp_bsp_protect(c, 0x87, rsk, rl, &w), ORSP_OK);
+	q.el[2][0] = orsp_slice_make(segs + at, w.len - at);
+	q.n[0] = q.n[2] = 1;
+	q.n[1] = 2;
+	orsp_bsp_ctx_free(c);
+	orsp_wipe(rsk, sizeof(rsk));
+	return assemble(&q, NULL, 0, n->buf, n->cap);
+}
+
+/* The receive limit, ORSP_BSP_MAX_RECV_SEGMENT: segments of 1036 bytes, as osmo-smdpp cuts
+ * the profile (1008 plaintext bytes per '86'), are taken and deliver the whole profile; a
+ * segment of 1037 bytes is refused as soon as its header is in. What the builder sends stays
+ * at 1020 (check_built). */
+static void test_segment_receive_limit(void **state)
 {
 	(void)state;
 	neg n;
 	neg_setup(&n, ORSP_CURVE_P256, true);
-	uint8_t *ppp = malloc(16 * 1100);
+	uint8_t *ppp = malloc(16 * 1100), *cut = malloc(n.cap), segs[4096];
+	size_t *cuts = malloc(n.cap * sizeof(*cuts));
 	orsp_bsp_ctx *wide = NULL;
 	orsp_writer w;
 	parts q = n.p;
-	size_t l, off = 0;
+	size_t l, off;
 	assert_non_null(ppp);
+	assert_non_null(cut);
+	assert_non_null(cuts);
 
 	/* 1008 plaintext bytes per segment -> 1036-byte '86' TLVs, under the PPKs */
 	assert_int_equal(orsp_bsp_ctx_new(&n.f->ppk, 2048, &wide), ORSP_OK);
@@ -1234,20 +1278,88 @@ static void test_reject_overlong_segment(void **state)
 	orsp_bsp_ctx_free(wide);
 	assert_int_equal(q.el[3][0].len, 1036);
 	l = assemble(&q, NULL, 0, n.buf, n.cap);
-	expect_fail(n.f, n.buf, l, &n.s, ORSP_E_MALFORMED, ORSP_BSP_R_STRUCTURE,
-	            ORSP_BSP_STEP_LOAD_PROFILE_ELEMENTS);
-	assert_int_equal(n.s.rsk_calls, 1);
-	assert_int_equal(n.s.prof_calls, 0);
+	/* fed whole, then one byte at a time: the whole profile arrives */
+	for (int bytewise = 0; bytewise < 2; bytewise++) {
+		for (size_t i = 0; i + 1 < l; i++)
+			cuts[i] = i + 1;
+		sink_reset(&n.s);
+		assert_int_equal(
+		    unwrap_cuts(n.f, n.buf, l, cuts, bytewise ? l - 1 : 0, &n.s, NULL, NULL, NULL),
+		    ORSP_OK);
+		assert_true(n.s.order_ok);
+		assert_int_equal(n.s.cfg_calls, 1);
+		assert_int_equal(n.s.smd_calls, 1);
+		assert_int_equal(n.s.rsk_calls, 1);
+		assert_int_equal(n.s.prof_calls, (int)q.n[3]);
+		assert_int_equal(n.s.prof_len, n.f->upp_len);
+		assert_bytes_equal(n.s.prof, n.f->upp, n.f->upp_len);
+	}
 
-	/* refused on the header: feed up to the 4 header bytes of the first '86' */
+	/* a first '86' whose header says 1037 bytes (86 82 04 09): refused on its last header
+	 * byte, for its size; the 1036-byte one's header (86 82 04 08) is taken */
 	split(n.buf, l, &q);
-	off = (size_t)(q.el[3][0].p - n.buf) + 4;
+	off = (size_t)(q.el[3][0].p - n.buf);
+	static const uint8_t h1036[] = {0x86, 0x82, 0x04, 0x08};
+	assert_memory_equal(n.buf + off, h1036, sizeof(h1036));
+	memcpy(cut, n.buf, off + 4);
+	cut[off + 3] = 0x09;
 	sink_reset(&n.s);
 	orsp_bsp_unwrap *u = unwrap_new(n.f, &n.s, NULL);
-	assert_int_equal(orsp_bsp_unwrap_feed(u, n.buf, off - 1), ORSP_OK);
-	assert_int_equal(orsp_bsp_unwrap_feed(u, n.buf + off - 1, 1), ORSP_E_MALFORMED);
-	assert_int_equal(orsp_bsp_unwrap_reason(u, NULL), ORSP_BSP_R_STRUCTURE);
+	assert_int_equal(orsp_bsp_unwrap_feed(u, n.buf, off + 4), ORSP_OK);
 	orsp_bsp_unwrap_free(u);
+	sink_reset(&n.s);
+	u = unwrap_new(n.f, &n.s, NULL);
+	assert_int_equal(orsp_bsp_unwrap_feed(u, cut, off + 3), ORSP_OK);
+	assert_int_equal(orsp_bsp_unwrap_feed(u, cut + off + 3, 1), ORSP_E_MALFORMED);
+	assert_non_null(strstr(orsp_err_detail(), "of 1037 bytes exceeds 1036"));
+	orsp_bsp_step st;
+	assert_int_equal(orsp_bsp_unwrap_reason(u, &st), ORSP_BSP_R_STRUCTURE);
+	assert_int_equal(st, ORSP_BSP_STEP_LOAD_PROFILE_ELEMENTS);
+	assert_int_equal(n.s.prof_calls, 0);
+	orsp_bsp_unwrap_free(u);
+
+	/* '88' segments with good C-MACs: 1024 bytes of data (1036 in all) are taken, 1025
+	 * (1037) are refused before the C-MAC is looked at. The StoreMetadata they carry: the
+	 * fixture's fields and a 1500-byte one after them. */
+	uint8_t smd[1600];
+	orsp_tlv t;
+	assert_int_equal(orsp_der_parse_one(orsp_slice_make(n.f->smd, n.f->smd_len), &t), ORSP_OK);
+	orsp_writer_init(&w, smd, sizeof(smd));
+	orsp_der_mark m = orsp_der_begin(&w, 0xBF25);
+	orsp_write_bytes(&w, t.value.p, t.value.len);
+	orsp_der_put_header(&w, 0x94, 1300);
+	for (size_t i = 0; i < 1300; i++)
+		orsp_write_u8(&w, (uint8_t)i);
+	orsp_der_end(&w, m);
+	assert_int_equal(orsp_writer_status(&w), ORSP_OK);
+	size_t smd_len = w.len;
+
+	l = with_88(&n, smd, smd_len, 1024, segs, sizeof(segs));
+	split(n.buf, l, &q);
+	assert_int_equal(q.el[1][0].len, 1036);
+	sink_reset(&n.s);
+	assert_int_equal(unwrap_all(n.f, n.buf, l, &n.s, NULL, NULL), ORSP_OK);
+	assert_int_equal(n.s.smd_len, smd_len);
+	assert_bytes_equal(n.s.smd, smd, smd_len);
+	assert_int_equal(n.s.prof_len, n.f->upp_len);
+
+	l = with_88(&n, smd, smd_len, 1025, segs, sizeof(segs));
+	split(n.buf, l, &q);
+	assert_int_equal(q.el[1][0].len, 1037);
+	sink_reset(&n.s);
+	u = unwrap_new(n.f, &n.s, NULL);
+	assert_int_equal(orsp_bsp_unwrap_feed(u, n.buf, l), ORSP_E_MALFORMED);
+	assert_non_null(strstr(orsp_err_detail(), "of 1037 bytes exceeds 1036"));
+	assert_int_equal(orsp_bsp_unwrap_reason(u, &st), ORSP_BSP_R_STRUCTURE);
+	assert_int_equal(st, ORSP_BSP_STEP_STORE_METADATA);
+	orsp_bsp_unwrap_free(u);
+	sink_reset(&n.s);
+	expect_fail(n.f, n.buf, l, &n.s, ORSP_E_MALFORMED, ORSP_BSP_R_STRUCTURE,
+	            ORSP_BSP_STEP_STORE_METADATA);
+	assert_int_equal(n.s.cfg_calls, 1);
+	assert_int_equal(n.s.smd_calls, 0);
+	free(cuts);
+	free(cut);
 	free(ppp);
 	neg_teardown(&n);
 }
@@ -1840,7 +1952,7 @@ int main(void)
 	    cmocka_unit_test(test_reject_bad_signature),
 	    cmocka_unit_test(test_reject_session_mismatch),
 	    cmocka_unit_test(test_reject_iscr_values),
-	    cmocka_unit_test(test_reject_overlong_segment),
+	    cmocka_unit_test(test_segment_receive_limit),
 	    cmocka_unit_test(test_reject_wrong_counter),
 	    cmocka_unit_test(test_reject_bad_87_plaintext),
 	    cmocka_unit_test(test_reject_missing_and_out_of_order),

@@ -1324,6 +1324,16 @@ static void test_install_errors(void **state)
 	assert_int_equal(download(c, &whole, &wcmd, &wreason, NULL), 0xA0);
 	assert_true(has_profile(c, ICCID_C));
 	assert_int_equal(delete (c, ICCID_C), 0);
+	/* '86' segments of 1036 bytes, as osmo-smdpp cuts the profile (1008 plaintext bytes
+	 * each; SGP.22 has the sender stop at 1020): installed. The next size an '86' can
+	 * have, 1052 bytes (1024 plaintext bytes), is over the 1036 accepted:
+	 * loadProfileElements (5), scp03tStructureError (7) */
+	dl_opts osmo = {.iccid = ICCID_C, .seg86_plain = 1008};
+	assert_int_equal(download(c, &osmo, &wcmd, &wreason, NULL), 0xA0);
+	assert_true(has_profile(c, ICCID_C));
+	assert_int_equal(delete (c, ICCID_C), 0);
+	dl_opts over = {.iccid = ICCID_C, .seg86_plain = 1024};
+	install_fails(c, &over, 5, 7);
 	/* a package that breaks the package rules (no PE-End): PE processing error */
 	dl_opts noend = {.drop_end_pe = true};
 	install_fails(c, &noend, 5, 12);

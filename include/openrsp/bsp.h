@@ -41,6 +41,14 @@
 #define ORSP_BSP_MAX_MAC_PAYLOAD 1008
 #define ORSP_BSP_MAX_ENC_PAYLOAD 1007
 
+/* The 1020 above is what we send. What the unwrap (the eUICC) accepts is one padding block
+ * more, 1036 bytes: a sender that counts 1008 plaintext bytes instead of the padded
+ * ciphertext (osmo-smdpp, pySim's BspInstance.max_payload_size) makes 1036-byte '86'
+ * segments, and eUICCs in the field install them. 1037 and above are refused. A segment
+ * this size carries at most 1024 plaintext bytes (a '88'; 1023 in an '86' or '87'). */
+#define ORSP_BSP_MAX_RECV_SEGMENT (ORSP_BSP_MAX_SEGMENT + 16)
+#define ORSP_BSP_MAX_RECV_PAYLOAD 1024
+
 /* The largest ConfigureISDP, StoreMetadata or profile (UPP or PPP) the builder takes, and
  * the largest UPP orsp_bsp_ppp_build takes (ORSP_E_USAGE above it): 1 GiB. With it every
  * size the builder computes, the whole BPP included, stays below 2^32: it cannot wrap where
@@ -93,8 +101,9 @@ typedef struct orsp_bsp_ctx orsp_bsp_ctx;
 
 /* New context from keys (copied; the caller may wipe keys afterwards). max_segment is the
  * largest protected TLV (tag + length + data + MAC) the context produces or accepts: 0
- * means ORSP_BSP_MAX_SEGMENT, the SGP.22 limit; larger values (up to 65535) exist only to
- * read non-conforming producers and are never used by orsp_bsp_bpp_build or the unwrap. */
+ * means ORSP_BSP_MAX_SEGMENT, the SGP.22 limit, which orsp_bsp_bpp_build always uses;
+ * larger values (up to 65535) exist to read non-conforming producers: the unwrap reads
+ * with ORSP_BSP_MAX_RECV_SEGMENT. */
 ORSP_MUST_CHECK orsp_err orsp_bsp_ctx_new(const orsp_bsp_keys *keys, size_t max_segment,
                                           orsp_bsp_ctx **out);
 /* Wipes keys and buffers. NULL-safe. */
@@ -245,9 +254,10 @@ ORSP_MUST_CHECK orsp_err orsp_bsp_unwrap_new(const orsp_bsp_unwrap_params *p,
 /* Feed the next n bytes of the BPP (any split: one byte, one TLV, the whole BPP). Each
  * complete part is checked as soon as it is in: InitialiseSecureChannelRequest (structure,
  * remoteOpId, transactionId, CRT, smdpSign, ECKA, key derivation), then every segment (tag,
- * place, size <= 1020, C-MAC chain, counter, padding). A failure is final: it returns the
- * error (ORSP_E_MALFORMED, ORSP_E_VERIFY, ORSP_E_POLICY, ORSP_E_RESOURCE, ORSP_E_CRYPTO or
- * the callback's), wipes the keys, and every later call returns ORSP_E_STATE. */
+ * place, size <= ORSP_BSP_MAX_RECV_SEGMENT, C-MAC chain, counter, padding). A failure is
+ * final: it returns the error (ORSP_E_MALFORMED, ORSP_E_VERIFY, ORSP_E_POLICY,
+ * ORSP_E_RESOURCE, ORSP_E_CRYPTO or the callback's), wipes the keys, and every later call
+ * returns ORSP_E_STATE. */
 ORSP_MUST_CHECK orsp_err orsp_bsp_unwrap_feed(orsp_bsp_unwrap *u, const void *data, size_t n);
 
 /* The BPP is complete: ORSP_OK only if every part arrived, up to the end of BF36, and

@@ -27,11 +27,12 @@
 /* Recommended size of the STORE DATA reassembly buffer (one complete ES10 command).
  * SGP.22 §5.7.2: each ES10 function is one BER-TLV sent as STORE DATA blocks of at most 255
  * bytes; the LPA splits LoadBoundProfilePackage per TLV (BF36 header + BF23, A0, A1 header,
- * each 88, A2, A3 header, each 86: docs/euicc-apdu.md), and a BPP segment is at most 1020
- * bytes (SGP.22 §2.5.3, ORSP_BSP_MAX_SEGMENT), BF23 at most ORSP_BSP_MAX_ISCR (512), the
- * whole A0 a ConfigureISDP of at most 1024 bytes plus MACs. The largest other requests are
- * AuthenticateServer (BF38) and PrepareDownload (BF21), which carry the SM-DP+ certificate
- * (and, from v3, further chain certificates): about 2-3 KiB. 8 KiB leaves a wide margin. */
+ * each 88, A2, A3 header, each 86: docs/euicc-apdu.md), and a BPP segment is at most 1036
+ * bytes (SGP.22 §2.5.3's 1020 plus one padding block, ORSP_BSP_MAX_RECV_SEGMENT), BF23 at
+ * most ORSP_BSP_MAX_ISCR (512), the whole A0 a ConfigureISDP of at most 1024 bytes plus
+ * MACs. The largest other requests are AuthenticateServer (BF38) and PrepareDownload
+ * (BF21), which carry the SM-DP+ certificate (and, from v3, further chain certificates):
+ * about 2-3 KiB. 8 KiB leaves a wide margin. */
 #ifndef ORSP_EUICC_MAX_COMMAND
 #define ORSP_EUICC_MAX_COMMAND 8192
 #endif

@@ -2,7 +2,7 @@
  *
  * The BPP arrives in pieces of any size. It is read as a sequence of units: the header of
  * a container (BF36, A0..A3) or a whole leaf TLV (BF23, one '86'/'87'/'88' segment). A
- * unit is buffered until complete (a leaf is at most 1020 bytes, BF23 at most 512), then
+ * unit is buffered until complete (a leaf is at most 1036 bytes, BF23 at most 512), then
  * checked against the transition table below; container contents are never buffered.
  * Every length is checked against the remaining length of each enclosing container as soon
  * as the header is in, and every tag as soon as its octets are in, so a wrong or over-long
@@ -47,14 +47,14 @@ static const transition transitions[] = {
     {ST_BPP, BSP_TAG_BPP, K_OUTER, 0, ST_ISCR},
     {ST_ISCR, BSP_TAG_ISCR, K_LEAF, ORSP_BSP_MAX_ISCR, ST_SEQ0_HDR},
     {ST_SEQ0_HDR, BSP_TAG_SEQ87_FIRST, K_SEQ, 0, ST_SEQ0},
-    {ST_SEQ0, ORSP_BSP_TAG_ENC_MAC, K_LEAF, ORSP_BSP_MAX_SEGMENT, ST_SEQ0},
+    {ST_SEQ0, ORSP_BSP_TAG_ENC_MAC, K_LEAF, ORSP_BSP_MAX_RECV_SEGMENT, ST_SEQ0},
     {ST_SEQ1_HDR, BSP_TAG_SEQ88, K_SEQ, 0, ST_SEQ1},
-    {ST_SEQ1, ORSP_BSP_TAG_MAC_ONLY, K_LEAF, ORSP_BSP_MAX_SEGMENT, ST_SEQ1},
+    {ST_SEQ1, ORSP_BSP_TAG_MAC_ONLY, K_LEAF, ORSP_BSP_MAX_RECV_SEGMENT, ST_SEQ1},
     {ST_SEQ23_HDR, BSP_TAG_SEQ87_SECOND, K_SEQ, 0, ST_SEQ2},
     {ST_SEQ23_HDR, BSP_TAG_SEQ86, K_SEQ, 0, ST_SEQ3},
-    {ST_SEQ2, ORSP_BSP_TAG_ENC_MAC, K_LEAF, ORSP_BSP_MAX_SEGMENT, ST_SEQ2},
+    {ST_SEQ2, ORSP_BSP_TAG_ENC_MAC, K_LEAF, ORSP_BSP_MAX_RECV_SEGMENT, ST_SEQ2},
     {ST_SEQ3_HDR, BSP_TAG_SEQ86, K_SEQ, 0, ST_SEQ3},
-    {ST_SEQ3, ORSP_BSP_TAG_PPP, K_LEAF, ORSP_BSP_MAX_SEGMENT, ST_SEQ3},
+    {ST_SEQ3, ORSP_BSP_TAG_PPP, K_LEAF, ORSP_BSP_MAX_RECV_SEGMENT, ST_SEQ3},
 };
 
 /* Per state: the state after the open sequence ends, the part being worked on (BppCommandId
@@ -81,6 +81,8 @@ static const struct {
 };
 
 #define HDR_MAX (2 + 1 + 4) /* two tag octets, at most four length octets */
+_Static_assert(ORSP_BSP_MAX_RECV_PAYLOAD + 1 + 3 + ORSP_BSP_MAC_LEN == ORSP_BSP_MAX_RECV_SEGMENT,
+               "plain holds the data of the largest segment accepted");
 #define RSK_MAX 128
 #define MSG_MAX ORSP_BSP_MAX_STORE_METADATA
 
@@ -108,9 +110,9 @@ struct orsp_bsp_unwrap {
 	const transition *tr; /* set once the tag is known */
 	bool in_leaf;         /* header done, collecting a leaf's contents */
 	size_t unit_len, unit_need;
-	uint8_t unit[ORSP_BSP_MAX_SEGMENT];
+	uint8_t unit[ORSP_BSP_MAX_RECV_SEGMENT];
 
-	uint8_t plain[ORSP_BSP_MAX_MAC_PAYLOAD];
+	uint8_t plain[ORSP_BSP_MAX_RECV_PAYLOAD];
 	uint8_t msg[MSG_MAX]; /* ConfigureISDP, StoreMetadata or ReplaceSessionKeys so far */
 	size_t msg_len;
 };
@@ -318,7 +320,7 @@ static orsp_err process_iscr(orsp_bsp_unwrap *u, orsp_slice raw)
 	e = orsp_bsp_derive_keys(ss, sizeof(ss), ktype.value.p[0], klen.value.p[0], hid.value.p,
 	                         hid.value.len, u->eid, &keys);
 	if (e == ORSP_OK)
-		e = orsp_bsp_ctx_new(&keys, 0, &u->ctx);
+		e = orsp_bsp_ctx_new(&keys, ORSP_BSP_MAX_RECV_SEGMENT, &u->ctx);
 	if (e != ORSP_OK)
 		e = fail(u, e, reason_of(e, ORSP_BSP_R_INTERNAL));
 out:
@@ -426,7 +428,7 @@ static orsp_err replace_session_keys(orsp_bsp_unwrap *u)
 	if (e == ORSP_OK)
 		e = orsp_bsp_keys_set(&keys, f[1].value.p, f[2].value.p, f[0].value.p);
 	if (e == ORSP_OK)
-		e = orsp_bsp_ctx_new(&keys, 0, &nc);
+		e = orsp_bsp_ctx_new(&keys, ORSP_BSP_MAX_RECV_SEGMENT, &nc);
 	orsp_bsp_keys_wipe(&keys);
 	orsp_wipe(u->msg, u->msg_len);
 	u->msg_len = 0;
@@ -605,8 +607,10 @@ static orsp_err header_done(orsp_bsp_unwrap *u, size_t len)
 		u->tr = NULL;
 		return ORSP_OK;
 	}
-	/* A leaf: §2.5.3 limits a segment to 1020 bytes; BF23 has its own bound. Refused
-	 * here, before its contents are read. */
+	/* A leaf: a segment is accepted up to ORSP_BSP_MAX_RECV_SEGMENT, 1036 bytes: §2.5.3's
+	 * 1020 (what we send) plus the padding block of senders that count the plaintext
+	 * (osmo-smdpp, bsp.h); BF23 has its own bound. Refused here, before its contents are
+	 * read. */
 	if (total > tr->max) {
 		orsp_errf(ORSP_E_MALFORMED, "BPP: %s element of %zu bytes exceeds %u",
 		          states[u->state].what, total, (unsigned)tr->max);

@@ -135,7 +135,8 @@ orsp_err orsp_bsp_protect(orsp_bsp_ctx *c, uint8_t tag, const uint8_t *in, size_
 	dlen = data_len(tag, n);
 	vlen = dlen + ORSP_BSP_MAC_LEN;
 	total = orsp_bsp_segment_len(tag, n);
-	/* SGP.22 §2.5.3: at most 1020 bytes including tag, length and MAC. */
+	/* The sender's side: SGP.22 §2.5.3 allows at most 1020 bytes including tag, length and
+	 * MAC, the default max_segment, which orsp_bsp_bpp_build never widens. */
 	if (total > c->max_segment)
 		return orsp_errf(
 		    ORSP_E_USAGE,
