@@ -660,6 +660,77 @@ static void test_notifications_full(void **state)
 	}
 }
 
+/* The newest entry of ListNotification: its event bits and ICCID (below). */
+static void last_notification(card *c, uint8_t *event, orsp_tlv *iccid);
+
+/* A download needs a place in the notification list for its installation result (PIR), as
+ * enable, disable and delete need one for theirs: with the list full PrepareDownload is
+ * refused (undefinedError), nothing is committed, the session ends and no profile is
+ * installed, rather than a profile installed whose result the SM-DP+ never learns. With one
+ * place left the download holds it from PrepareDownload on: an enable or disable in between
+ * that would record a notification is refused, and the PIR takes the 16th place; so does the
+ * PIR of an installation that a card reset interrupts. */
+static void test_download_needs_room(void **state)
+{
+	card *c = card_new();
+	dl_opts b = {.iccid = ICCID_B}, cc = {.iccid = ICCID_C, .reset_after = -1};
+	uint8_t event = 0, iccid_b[10];
+	orsp_tlv f;
+	bool on = false;
+	int calls, cmd = -1, reason = -1;
+	(void)state;
+
+	install_ok(c, ICCID_A, 0, NULL); /* its PIR: seqNumber 1 */
+	while (orsp_euicc_notification_count(&c->e) < ORSP_EUICC_MAX_NOTIFICATIONS) {
+		assert_int_equal(on ? disable(c, ICCID_A) : enable(c, ICCID_A), 0);
+		on = !on;
+	}
+	get_challenge(c);
+	assert_int_equal(auth_step(c, &b), 0);
+	calls = c->st.calls;
+	assert_int_equal(prepare_step(c, &b), 127);
+	assert_int_equal(c->st.calls, calls);
+	assert_int_equal(prepare_step(c, &b), 4); /* the session is over: noSessionContext */
+	assert_int_equal(orsp_euicc_notification_count(&c->e), ORSP_EUICC_MAX_NOTIFICATIONS);
+	assert_int_equal(orsp_euicc_profile_count(&c->e), 1);
+	card_reopen(c);
+	assert_int_equal(orsp_euicc_notification_count(&c->e), ORSP_EUICC_MAX_NOTIFICATIONS);
+	assert_false(has_profile(c, ICCID_B));
+
+	/* one removed: the download takes the place, which nothing else gets meanwhile */
+	assert_int_equal(es10_hex(c, "BF3003800101"), 0x9000);
+	assert_int_equal(rsp_code(c, 0xBF30), 0);
+	start_session(c, &b);
+	calls = c->st.calls;
+	assert_int_equal(on ? disable(c, ICCID_A) : enable(c, ICCID_A), 127);
+	assert_int_equal(c->st.calls, calls);
+	assert_int_equal(load_bpp(c, &b), 0x9000);
+	assert_int_equal(check_pir(c, &cmd, &reason, NULL), 0xA0);
+	memcpy(iccid_b, c->iccid_ef, 10);
+	assert_true(has_profile(c, ICCID_B));
+	assert_int_equal(orsp_euicc_notification_count(&c->e), ORSP_EUICC_MAX_NOTIFICATIONS);
+	last_notification(c, &event, &f);
+	assert_int_equal(event, 0x80);
+	assert_memory_equal(f.value.p, iccid_b, 10);
+
+	/* an interrupted installation's PIR the same */
+	assert_int_equal(es10_hex(c, "BF3003800102"), 0x9000);
+	assert_int_equal(rsp_code(c, 0xBF30), 0);
+	start_session(c, &cc);
+	(void)load_bpp(c, &cc);
+	assert_false(has_profile(c, ICCID_C));
+	assert_int_equal(orsp_euicc_notification_count(&c->e), ORSP_EUICC_MAX_NOTIFICATIONS);
+	card_reopen(c);
+	last_notification(c, &event, &f);
+	assert_int_equal(event, 0x80);
+	assert_memory_equal(f.value.p, c->iccid_ef, 10);
+	/* and the list full again: refused */
+	get_challenge(c);
+	assert_int_equal(auth_step(c, &b), 0);
+	assert_int_equal(prepare_step(c, &b), 127);
+	card_free(c);
+}
+
 /* The seqNumber of the PIR in c->out. */
 static uint64_t pir_seq(card *c)
 {
@@ -672,9 +743,10 @@ static uint64_t pir_seq(card *c)
 	return seq;
 }
 
-/* A seqNumber is handed out once, also when the list is full and the error PIR of a failed
- * download is not kept: the counter is committed before the PIR leaves the card (a failing
- * commit fails the command, no PIR), so a power cycle does not hand the number out again. */
+/* A seqNumber is handed out once: the counter is committed with the PIR before the PIR
+ * leaves the card (a failing commit fails the command, no PIR), so a power cycle does not
+ * hand the number out again. (A full list no longer drops a PIR: PrepareDownload is refused,
+ * test_download_needs_room.) */
 static void test_seq_not_reused(void **state)
 {
 	card *c = card_new();
@@ -682,19 +754,14 @@ static void test_seq_not_reused(void **state)
 	(void)state;
 
 	install_ok(c, ICCID_A, 0, NULL); /* its PIR: seqNumber 1 */
-	for (bool on = false; orsp_euicc_notification_count(&c->e) < ORSP_EUICC_MAX_NOTIFICATIONS;
-	     on = !on)
-		assert_int_equal(on ? disable(c, ICCID_A) : enable(c, ICCID_A), 0);
-	install_fails(c, &again, 2, 9); /* ICCID already there; the list is full */
+	install_fails(c, &again, 2, 9);  /* ICCID already there */
 	uint64_t s1 = pir_seq(c);
 	card_reopen(c);
-	assert_int_equal(es10_hex(c, "BF3003800101"), 0x9000);
-	assert_int_equal(rsp_code(c, 0xBF30), 0);
-	install_fails(c, &again, 2, 9); /* kept this time */
+	install_fails(c, &again, 2, 9);
 	uint64_t s2 = pir_seq(c);
 	assert_true(s2 > s1);
-	assert_int_equal(orsp_euicc_notification_count(&c->e), ORSP_EUICC_MAX_NOTIFICATIONS);
-	/* full again, and the counter's commit fails: no PIR leaves the card */
+	assert_int_equal(orsp_euicc_notification_count(&c->e), 3);
+	/* the commit fails: no PIR leaves the card */
 	start_session(c, &again);
 	c->st.fail_at = c->st.calls + 1;
 	assert_int_equal(load_bpp(c, &again), 0x6581);
@@ -2430,6 +2497,7 @@ int main(void)
 	    cmocka_unit_test(test_download_brainpool),
 	    cmocka_unit_test(test_notifications),
 	    cmocka_unit_test(test_notifications_full),
+	    cmocka_unit_test(test_download_needs_room),
 	    cmocka_unit_test(test_notification_addresses),
 	    cmocka_unit_test(test_seq_not_reused),
 	    cmocka_unit_test(test_bpp_without_session),

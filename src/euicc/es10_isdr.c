@@ -888,10 +888,13 @@ static size_t notif_need(const orsp_euicc_profile_rec *p, uint8_t event)
  * delete the profile asks notifications for produce one (eUICCMemoryReset's deletes too), and
  * their results have no code for a full list: the operation is refused (undefinedError)
  * rather than done without its notification, until the LPA has delivered and removed some
- * (RemoveNotificationFromList). */
+ * (RemoveNotificationFromList). A download from PrepareDownload on holds one place for its
+ * installation result (PIR, or the interruption PIR): prepare_download takes a session only
+ * when there is room for it, and nothing else can take that place until the session ends. */
 static bool notif_room(const orsp_euicc *e, size_t need)
 {
-	return orsp_euicc_notification_count(e) + need <= ORSP_EUICC_MAX_NOTIFICATIONS;
+	size_t pir_held = e->s.step == S_PREP || e->s.step == S_LOAD;
+	return orsp_euicc_notification_count(e) + pir_held + need <= ORSP_EUICC_MAX_NOTIFICATIONS;
 }
 
 /* ---------------------------------------------------------------- ES10 functions -------- */
@@ -1192,6 +1195,13 @@ static orsp_err prepare_download(orsp_euicc *e, const orsp_tlv *req, orsp_writer
 	if (!code && !tid_ok)
 		code = 5; /* invalidTransactionId */
 	if (!code && cc_required != (hcc.value.p != NULL))
+		code = 127;
+	/* the PIR of this download must have its place in the notification list (held from here
+	 * to the session's end, notif_room): a profile is never installed without the result the
+	 * SM-DP+ learns it from. SGP.22 has no code for a full list: undefinedError, as for
+	 * enable, disable and delete; nothing changes, and the download can be tried again once
+	 * the LPA has delivered and removed notifications. */
+	if (!code && !notif_room(e, 1))
 		code = 127;
 	if (code) {
 		orsp_der_mark m = orsp_der_begin(w, 0xBF21), x = orsp_der_begin(w, 0xA1);
@@ -1701,12 +1711,13 @@ static orsp_err load_bpp_start(orsp_euicc *e, orsp_slice req, orsp_writer *w)
  * was executed (s.bpp_cmd) the installation had begun, and it ends as SGP.22 has an
  * interrupted installation end: a PIR with installFailedDueToInterruption (11) at the last
  * BPP command executed, addressed as the install PIR; no command is left to answer it, so it
- * is kept as a pending notification and committed, which the LPA retrieves and sends to the
- * SM-DP+ as the other PIRs. Before ConfigureISDP no ISD-P existed and nothing is kept. The
- * session ends either way. A CancelSession that is taken does not come here: its signed
- * answer is the session's result, which the SM-DP+ gets by ES9+ CancelSession, so a PIR too
- * would give one session two results. when names the interruption for the log. */
-static orsp_err interrupt_load(orsp_euicc *e, const char *when)
+ * is kept as a pending notification (in the place held for it since PrepareDownload,
+ * notif_room) and committed, which the LPA retrieves and sends to the SM-DP+ as the other
+ * PIRs. Before ConfigureISDP no ISD-P existed and nothing is kept. The session ends either
+ * way. A CancelSession that is taken does not come here: its signed answer is the session's
+ * result, which the SM-DP+ gets by ES9+ CancelSession, so a PIR too would give one session
+ * two results. */
+static orsp_err interrupt_load(orsp_euicc *e)
 {
 	uint8_t buf[ORSP_EUICC_NOTIF_MAX + 128];
 	orsp_euicc_profile_rec np;
@@ -1718,13 +1729,7 @@ static orsp_err interrupt_load(orsp_euicc *e, const char *when)
 	if (e->s.step == S_LOAD && e->s.bpp_cmd) {
 		(void)meta_check(e, &np, iccid, addr);
 		orsp_writer_init(&w, buf, sizeof(buf));
-		if (notif_room(e, 1))
-			err = error_pir(e, iccid, addr, e->s.bpp_cmd, 11, &w);
-		else
-			orsp_log(ORSP_LOG_WARN,
-			         "%s: the notification list is full, the interrupted "
-			         "installation's result is not kept",
-			         when);
+		err = error_pir(e, iccid, addr, e->s.bpp_cmd, 11, &w);
 	}
 	reset_session(e);
 	return err;
@@ -2068,7 +2073,7 @@ static orsp_err cancel_session(orsp_euicc *e, const orsp_tlv *req, orsp_writer *
 		/* while loading, as any other command: the unfinished package is dropped, and the
 		 * session, which this answer does not end with a result, gets its interruption
 		 * PIR (interrupt_load); if that fails to commit, so does this command */
-		if (e->s.step == S_LOAD && (err = interrupt_load(e, "CancelSession refused")))
+		if (e->s.step == S_LOAD && (err = interrupt_load(e)))
 			return err;
 		m = orsp_der_begin(w, 0xBF41);
 		orsp_der_put_uint(w, 0x81, (uint64_t)code);
@@ -2186,7 +2191,7 @@ orsp_err orsp_euicc_es10(orsp_euicc *e, orsp_slice req, orsp_writer *w)
 	 * once ConfigureISDP was executed; if that fails to commit, so does the command.
 	 * CancelSession ends it in cancel_session: taken, with its signed answer instead. */
 	if (e->s.step == S_LOAD && !(req.len >= 2 && req.p[0] == 0xBF && req.p[1] == 0x41)) {
-		orsp_err err = interrupt_load(e, "ES10 command during the load");
+		orsp_err err = interrupt_load(e);
 		if (err)
 			return err;
 	}
@@ -2195,7 +2200,7 @@ orsp_err orsp_euicc_es10(orsp_euicc *e, orsp_slice req, orsp_writer *w)
 	if (orsp_der_parse_one(req, &t) || orsp_der_validate(t.raw, 16)) {
 		/* a CancelSession that does not even read ends the load as any other command */
 		if (e->s.step == S_LOAD) {
-			orsp_err err = interrupt_load(e, "malformed ES10 command during the load");
+			orsp_err err = interrupt_load(e);
 			if (err)
 				return err;
 		}
@@ -2332,7 +2337,7 @@ static uint16_t isdr_store_data(void *user, uint8_t channel, orsp_slice data, or
  * them from vpcd) ends the RSP session, as a card's RAM does not outlive one: the
  * euiccChallenge, PK.DPpb, the session keys and a package half received are wiped, and no
  * command after the reset continues the session. A package whose installation had begun
- * ends with its interruption PIR kept (interrupt_load); if that cannot be kept, it is lost
+ * ends with its interruption PIR kept (interrupt_load); if its commit fails, it is lost
  * (logged): no command is there to fail. */
 static void isdr_reset(void *user)
 {
@@ -2342,7 +2347,7 @@ static void isdr_reset(void *user)
 		reset_session(e);
 		return;
 	}
-	if (interrupt_load(e, "card reset")) {
+	if (interrupt_load(e)) {
 		orsp_log(ORSP_LOG_WARN,
 		         "card reset: the interrupted installation's result not kept: %s",
 		         orsp_err_detail());
