@@ -1324,6 +1324,32 @@ static void test_prepare_download_error(void **state)
 	assert_calls(x, calls, 3);
 	x->card.cancel_error = false;
 
+	/* undefinedError with notifications pending: a full list is a likely cause (openrsp's
+	 * eUICC refuses a download whose result it could not keep), which the user can clear;
+	 * without any, the plain code */
+	reset(x);
+	x->card.bf21_ans = "BF2117A1158010" TID "02017F";
+	x->smdp.mode[2] = ANS_FAILED;
+	assert_int_equal(x->card.n_notif, 1);
+	assert_int_equal(run(x, NULL, iccid), ORSP_E_STATE);
+	assert_string_equal(orsp_err_detail(),
+	                    "the eUICC refused the profile's download (PrepareDownload error 127, "
+	                    "undefinedError) with 1 notification pending: a full notification "
+	                    "list refuses a download, as the eUICC could not keep its "
+	                    "installation result; nothing was installed: deliver them (`openrsp "
+	                    "lpa notification process`), then download again with the same "
+	                    "activation code");
+	assert_true(card_saw(x, 0xBF28));
+	assert_false(card_saw(x, 0xBF36));
+	assert_calls(x, calls, 3);
+	reset(x);
+	x->card.n_notif = 0;
+	assert_int_equal(run(x, NULL, iccid), ORSP_E_VERIFY);
+	assert_string_equal(orsp_err_detail(), "the eUICC refused the profile's download "
+	                                       "(PrepareDownload error 127, undefinedError)");
+	x->smdp.mode[2] = ANS_OK;
+	x->card.n_notif = 1;
+
 	/* an answer that is neither: the session is cancelled, nothing asked of the SM-DP+ */
 	reset(x);
 	x->card.bf21_ans = "BF2103820100";

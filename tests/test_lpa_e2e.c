@@ -1011,6 +1011,53 @@ static void test_e2e_euicc_full(void **state)
 	assert_int_equal(order_state(f, mid), ORSP_SMDP_INSTALLED);
 }
 
+/* A download to an eUICC whose notification list is full: the eUICC refuses PrepareDownload
+ * (undefinedError), as it could not keep the installation result; the error goes to the
+ * SM-DP+, which ends the session and keeps the order (Released); the LPA says how many
+ * notifications are pending and what to do. Once they are delivered the same activation code
+ * installs the profile, and its result reaches the SM-DP+. */
+static void test_e2e_download_notifications_full(void **state)
+{
+	fx *f = *state;
+	char iccid[21], first[21];
+	size_t sent = 0, pending = 0;
+	orsp_lpa_notification no[ORSP_LPA_MAX_NOTIFICATIONS];
+	orsp_smdp_profile sp;
+
+	order(f, NULL, NULL);
+	assert_int_equal(download(f, f->prof.matching_id, NULL, first), ORSP_OK);
+	for (;;) {
+		assert_int_equal(orsp_lpa_notifications(&f->c, no, ORSP_ARRAY_LEN(no), &pending),
+		                 ORSP_OK);
+		if (pending == ORSP_EUICC_MAX_NOTIFICATIONS)
+			break;
+		assert_int_equal(pending % 2 == 0 ? orsp_lpa_enable(&f->c, first)
+		                                  : orsp_lpa_disable(&f->c, first),
+		                 ORSP_OK);
+	}
+	add_profile(f, 1, "NFULL-1");
+	assert_int_equal(download(f, "NFULL-1", NULL, iccid), ORSP_E_STATE);
+	assert_string_equal(orsp_err_detail(),
+	                    "the eUICC refused the profile's download (PrepareDownload error 127, "
+	                    "undefinedError) with 16 notifications pending: a full notification "
+	                    "list refuses a download, as the eUICC could not keep its "
+	                    "installation result; nothing was installed: deliver them (`openrsp "
+	                    "lpa notification process`), then download again with the same "
+	                    "activation code");
+	assert_string_equal(iccid, "");
+	assert_int_equal(euicc_profiles(f), 1);
+	assert_int_equal(euicc_notifications(f), ORSP_EUICC_MAX_NOTIFICATIONS);
+	assert_int_equal(orsp_smdp_lookup(f->s, "NFULL-1", &sp), ORSP_OK);
+	assert_int_equal(sp.state, ORSP_SMDP_RELEASED);
+	assert_int_equal(sp.download_attempts, 0);
+	assert_int_equal(orsp_lpa_process_notifications(&f->c, &f->server, &sent), ORSP_OK);
+	assert_int_equal(sent, ORSP_EUICC_MAX_NOTIFICATIONS);
+	assert_int_equal(download(f, "NFULL-1", NULL, iccid), ORSP_OK);
+	assert_int_equal(euicc_profiles(f), 2);
+	assert_int_equal(order_state(f, "NFULL-1"), ORSP_SMDP_INSTALLED);
+	assert_int_equal(euicc_notifications(f), 0);
+}
+
 /* The SM-DP+'s smdpSign in BF23 is wrong: the eUICC answers the first piece of the BPP with
  * its error result; the LPA sends nothing more, delivers the result to the SM-DP+ (the order
  * ends in Error there, the result leaves the eUICC) and names the eUICC's reason. */
@@ -1123,6 +1170,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_e2e, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_e2e_foreign_notifications, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_e2e_notifications_full, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_e2e_download_notifications_full, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_e2e_memory_reset, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_e2e_provisioning_class, setup_provisioning_class,
 	                                    teardown),

@@ -796,8 +796,12 @@ static orsp_err auth_error(const orsp_tlv *err)
 
 /* DownloadErrorCode of a PrepareDownloadResponseError { transactionId [0],
  * downloadErrorCode } (SGP.22 §5.7.5) as a one-line error; sent_anyway: the SM-DP+ answered
- * with a package all the same (note: what became of the session). */
-static orsp_err prepare_error(const orsp_tlv *err, bool sent_anyway, const char *note)
+ * with a package all the same (note: what became of the session). An undefinedError with
+ * notifications pending on c: a full list is a likely cause (an eUICC that could not keep
+ * the installation result refuses the download; openrsp's does, at 16), which the user can
+ * clear: the message says how many there are and what to do. */
+static orsp_err prepare_error(orsp_lpa_card *c, const orsp_tlv *err, bool sent_anyway,
+                              const char *note)
 {
 	static const char *const names[] = {
 	    NULL,
@@ -808,11 +812,22 @@ static orsp_err prepare_error(const orsp_tlv *err, bool sent_anyway, const char 
 	    "invalidTransactionId: the SM-DP+ answered for another session",
 	};
 	uint64_t code = error_code(err);
+	size_t n = 0;
+	char full[300] = "";
+
+	orsp_err_clear();
+	if (code == 127 && orsp_lpa_notification_count(c, &n) == ORSP_OK && n)
+		snprintf(full, sizeof(full),
+		         " with %zu notification%s pending: a full notification list refuses a "
+		         "download, as the eUICC could not keep its installation result; nothing "
+		         "was installed: deliver them (`openrsp lpa notification process`), then "
+		         "download again with the same activation code",
+		         n, n == 1 ? "" : "s");
 	orsp_err_clear();
 	return orsp_errf(
-	    ORSP_E_VERIFY,
-	    "the eUICC refused the profile's download (PrepareDownload error %llu, %s)%s%s",
-	    (unsigned long long)code, code >= 1 && code <= 5 ? names[code] : "undefinedError",
+	    full[0] ? ORSP_E_STATE : ORSP_E_VERIFY,
+	    "the eUICC refused the profile's download (PrepareDownload error %llu, %s)%s%s%s",
+	    (unsigned long long)code, code >= 1 && code <= 5 ? names[code] : "undefinedError", full,
 	    sent_anyway ? "; the SM-DP+ sent a package all the same: nothing of it was sent to "
 	                  "the eUICC"
 	                : "",
@@ -1242,7 +1257,7 @@ orsp_err orsp_lpa_download(orsp_lpa_card *c, const orsp_lpa_download_opts *o,
 		if (!e)
 			cancel(c, &s, tid, tid_len, tid_hex, CANCEL_UNDEFINED, true, note,
 			       sizeof(note));
-		e = prepare_error(&pd, !e, note); /* it clears what the SM-DP+ call left */
+		e = prepare_error(c, &pd, !e, note); /* it clears what the SM-DP+ call left */
 		goto out;
 	}
 	if (e || (e = answer_tid("getBoundProfilePackage", rsp, tid, tid_len)) ||
