@@ -3149,6 +3149,41 @@ static void test_https_from_files(void **state)
 	cfg.cert_file = fifo;
 	assert_err(orsp_http_server_start(&cfg, &srv), ORSP_E_IO, "not a regular file");
 	unlink(fifo);
+	/* A file's bytes already read are checked as the file would be: a configuration reads
+	 * its file once, and checks and uses the same bytes. */
+	assert_ok(orsp_http_server_pem_check(ca, false, "ca"));
+	assert_ok(orsp_http_server_pem_check_mem(pki.ca_pem, strlen(pki.ca_pem), false, "ca"));
+	assert_ok(
+	    orsp_http_server_pem_check_mem(pki.srv_key_pem, strlen(pki.srv_key_pem), true, "key"));
+	assert_err(
+	    orsp_http_server_pem_check_mem(pki.srv_key_pem, strlen(pki.srv_key_pem), false, "ca"),
+	    ORSP_E_USAGE, "ca: expected -----BEGIN CERTIFICATE-----");
+	assert_err(orsp_http_server_pem_check_mem(pki.ca_pem, strlen(pki.ca_pem), true, "key"),
+	           ORSP_E_USAGE, "key: no PEM private key");
+	for (size_t i = 0; i < ORSP_ARRAY_LEN(bad_certs); i++)
+		assert_err(orsp_http_server_pem_check_mem(bad_certs[i].pem,
+		                                          strlen(bad_certs[i].pem), false, "ca"),
+		           ORSP_E_USAGE, bad_certs[i].needle);
+	{
+		/* the text with a NUL byte inside, none, or over the limit */
+		size_t len = strlen(pki.ca_pem);
+		char *big = calloc(1, ORSP_HTTP_MAX_PEM + 1);
+		assert_non_null(big);
+		memcpy(big, pki.ca_pem, len);
+		big[len] = '\0';
+		memcpy(big + len + 1, pki.ca_pem, len);
+		assert_err(orsp_http_server_pem_check_mem(big, 2 * len + 1, false, "ca"),
+		           ORSP_E_USAGE, "ca: not PEM text (NUL byte)");
+		assert_err(orsp_http_server_pem_check_mem(big, 0, false, "ca"), ORSP_E_IO,
+		           "ca: not PEM text of 1..");
+		memset(big + len, '\n', ORSP_HTTP_MAX_PEM + 1 - len);
+		assert_ok(orsp_http_server_pem_check_mem(big, ORSP_HTTP_MAX_PEM, false, "ca"));
+		assert_err(orsp_http_server_pem_check_mem(big, ORSP_HTTP_MAX_PEM + 1, false, "ca"),
+		           ORSP_E_IO, "ca: not PEM text of 1..");
+		free(big);
+	}
+	assert_err(orsp_http_server_pem_check_mem(NULL, 1, false, "ca"), ORSP_E_USAGE,
+	           "bad arguments");
 	for (int i = 0; i < 3; i++)
 		unlink(paths[i]);
 	rmdir(dir);

@@ -1145,6 +1145,10 @@ static void test_config_errors(void **state)
 		     "is DER; a PEM certificate file"},
 		    {"http://127.0.0.1:9", "es2_client_ca", "sgp26/DPtls/CERT_S_SM_DP_TLS_NIST.pem",
 		     "es2_client_ca: mutual TLS for ES2+, but plain_http = yes"},
+		    /* a bundle libcurl takes, with text the HTTPS server does not: checked from
+		     * the bytes read once */
+		    {"http://127.0.0.1:9", "es2_client_ca", "*bundle",
+		     "bundle.pem: expected -----BEGIN CERTIFICATE-----"},
 		    /* the one key that may be repeated: each adds a CI */
 		    {"http://127.0.0.1:9", "trusted_ci",
 		     "sgp26/CertificateIssuer/CERT_CI_ECDSA_BRP.der", NULL},
@@ -1952,6 +1956,45 @@ static void test_callback_client_cert(void **state)
 		                               "callback_cert"))
 			fail_msg("'%s' does not refuse another certificate's key",
 			         orsp_err_detail());
+		/* the certificate with a chain of over 128 KiB after it: the pair is compared on
+		 * the bytes its line read and checked (a second read, as a single certificate
+		 * file of at most 128 KiB, took it for a kind of key left to libcurl) */
+		{
+			char chain[1200];
+			size_t cl = 0, pl = 0;
+			uint8_t *cli = test_read_file(pki.cli, &cl);
+			uint8_t *pem =
+			    test_read_vector("sgp26/DPtls/CERT_S_SM_DP_TLS_NIST.pem", &pl);
+			FILE *b;
+			snprintf(chain, sizeof(chain), "%s/cli-chain.pem", dir);
+			b = fopen(chain, "w");
+			assert_non_null(b);
+			assert_int_equal(fwrite(cli, 1, cl, b), cl);
+			for (int k = 0; k < 200; k++)
+				assert_int_equal(fwrite(pem, 1, pl, b), pl);
+			fclose(b);
+			free(cli);
+			free(pem);
+			for (int k = 0; k < 2; k++) {
+				snprintf(
+				    extra, sizeof(extra),
+				    "callback_ca = %s\ncallback_cert = %s\ncallback_key = %s\n",
+				    pki.ca, chain, k ? pki.cli_key : pki.srv_key);
+				write_conf_extra(conf, db, "https://operator.example.net", 0600,
+				                 extra);
+				if (k) {
+					assert_int_equal(orsp_smdp_config_load(conf, &cfg),
+					                 ORSP_OK);
+					orsp_smdp_config_free(&cfg);
+					continue;
+				}
+				assert_int_equal(orsp_smdp_config_load(conf, &cfg), ORSP_E_USAGE);
+				if (!strstr(orsp_err_detail(), "c.conf:12: callback_key: does not "
+				                               "belong to callback_cert"))
+					fail_msg("'%s': another certificate's key, a long chain",
+					         orsp_err_detail());
+			}
+		}
 	}
 }
 

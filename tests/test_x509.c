@@ -312,6 +312,57 @@ static void test_parse_rejects(void **state)
 			fclose(f);
 			expect(orsp_cert_pem_bundle_check(path, &n), ORSP_E_MALFORMED, "PEM block");
 		}
+		/* the file read once: the bytes checked are those the certificate is taken from */
+		{
+			uint8_t *got = NULL, *cert = NULL;
+			size_t gl = 0, dl = 0;
+			orsp_cert *one = NULL;
+			f = fopen(path, "w");
+			assert_non_null(f);
+			fputs("# a comment\n", f);
+			fwrite(pem, 1, pl, f);
+			fwrite(pem, 1, pl, f);
+			fclose(f);
+			assert_int_equal(orsp_cert_pem_bundle_read(path, &got, &gl), ORSP_OK);
+			assert_int_equal(gl, 2 * pl + 12);
+			assert_int_equal(got[gl], 0);
+			assert_int_equal(orsp_cert_pem_bundle_check_mem(got, gl, &n), ORSP_OK);
+			assert_int_equal(n, 2);
+			assert_int_equal(orsp_cert_load_mem(got, gl, &one), ORSP_OK);
+			cert = test_read_vector("sgp26/DPtls/CERT_S_SM_DP_TLS_NIST.der", &dl);
+			assert_int_equal(orsp_cert_der(one).len, dl);
+			assert_memory_equal(orsp_cert_der(one).p, cert, dl);
+			orsp_cert_free(one);
+			one = NULL;
+			/* DER bytes are a certificate too, and no PEM bundle */
+			assert_int_equal(orsp_cert_load_mem(cert, dl, &one), ORSP_OK);
+			orsp_cert_free(one);
+			one = NULL;
+			expect(orsp_cert_pem_bundle_check_mem(cert, dl, &n), ORSP_E_MALFORMED,
+			       "no PEM certificate");
+			assert_int_equal(n, 0);
+			/* a good certificate with a bad one after it: the first is taken, the
+			 * bundle refused */
+			memcpy(got + gl - pl + 40, "!!!!", 4);
+			expect(orsp_cert_pem_bundle_check_mem(got, gl, &n), ORSP_E_MALFORMED, NULL);
+			assert_int_equal(orsp_cert_load_mem(got, gl, &one), ORSP_OK);
+			orsp_cert_free(one);
+			one = NULL;
+			expect(orsp_cert_load_mem(got, 12, &one), ORSP_E_MALFORMED,
+			       "no DER or PEM certificate");
+			assert_null(one);
+			expect(orsp_cert_load_mem(cert, dl - 1, &one), ORSP_E_MALFORMED, NULL);
+			assert_null(one);
+			expect(orsp_cert_pem_bundle_check_mem(got, 0, &n), ORSP_E_MALFORMED,
+			       "no PEM certificate");
+			expect(orsp_cert_load_mem(NULL, 1, &one), ORSP_E_USAGE, NULL);
+			free(got);
+			free(cert);
+			/* a directory is no file to read */
+			expect(orsp_cert_pem_bundle_read(dir, &got, &gl), ORSP_E_IO,
+			       "is not a regular file");
+			assert_null(got);
+		}
 		unlink(path);
 		free(pem);
 	}

@@ -225,10 +225,22 @@ ORSP_MUST_CHECK orsp_err orsp_cert_parse(const void *der, size_t n, orsp_cert **
  * or a directory is refused (ORSP_E_IO "PATH is not a regular file ..."), a FIFO without
  * waiting for a writer. */
 ORSP_MUST_CHECK orsp_err orsp_cert_load_file(const char *path, orsp_cert **out);
-/* A PEM file as a TLS library reads one (a CA bundle, a certificate and its chain): *n gets
- * the number of certificates it holds, read as OpenSSL reads them (any size up to 64 MiB,
- * other PEM blocks skipped). ORSP_E_IO when it cannot be read, ORSP_E_MALFORMED when it holds
- * no certificate or a certificate block that does not parse. */
+/* The certificate of a file's bytes, as orsp_cert_load_file reads them: DER, or the first
+ * CERTIFICATE block of PEM text (other blocks and text around it skipped, headers refused).
+ * ORSP_E_MALFORMED when there is none or it does not parse. */
+ORSP_MUST_CHECK orsp_err orsp_cert_load_mem(const void *data, size_t n, orsp_cert **out);
+/* A PEM file as a TLS library reads one (a CA bundle, a certificate and its chain), read
+ * whole so that what is checked (orsp_cert_pem_bundle_check_mem) and used are the same bytes:
+ * *pem (malloc'ed, NUL-terminated, the caller frees it) and *len. A regular file of at most
+ * 64 MiB: the errors of orsp_file_open_regular (ORSP_E_NOT_FOUND, ORSP_E_IO), ORSP_E_MALFORMED
+ * for a larger file, ORSP_E_IO when it cannot be read or grew while read, ORSP_E_RESOURCE. */
+ORSP_MUST_CHECK orsp_err orsp_cert_pem_bundle_read(const char *path, uint8_t **pem, size_t *len);
+/* PEM text as a TLS library reads a CA bundle: *n gets the number of certificates it holds,
+ * read as OpenSSL reads them (other PEM blocks skipped). ORSP_E_MALFORMED when it holds no
+ * certificate, a certificate block that does not parse, or a block cut short. */
+ORSP_MUST_CHECK orsp_err orsp_cert_pem_bundle_check_mem(const void *pem, size_t len, size_t *n);
+/* orsp_cert_pem_bundle_read, then orsp_cert_pem_bundle_check_mem, every detail naming the
+ * file. ORSP_E_IO when it cannot be read, ORSP_E_MALFORMED otherwise. */
 ORSP_MUST_CHECK orsp_err orsp_cert_pem_bundle_check(const char *path, size_t *n);
 void orsp_cert_free(orsp_cert *c);
 /* The DER encoding as parsed (borrowed, valid while c lives). */

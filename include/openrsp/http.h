@@ -199,6 +199,11 @@ ORSP_MUST_CHECK orsp_err orsp_http_server_start(const orsp_http_server_config *c
  * ORSP_E_IO (not a regular file of 1..ORSP_HTTP_MAX_PEM bytes, unreadable), ORSP_E_USAGE
  * (not the PEM text the server takes). */
 ORSP_MUST_CHECK orsp_err orsp_http_server_pem_check(const char *file, bool key, const char *what);
+/* The same for a file's bytes already read (pem[0..len)), so that the bytes checked are
+ * those used: ORSP_E_IO for 0 or more than ORSP_HTTP_MAX_PEM bytes, ORSP_E_USAGE as above
+ * (also for a NUL byte). */
+ORSP_MUST_CHECK orsp_err orsp_http_server_pem_check_mem(const void *pem, size_t len, bool key,
+                                                        const char *what);
 /* Listen and accept on a server started `paused`. Errors: ORSP_E_USAGE (not paused, or
  * listening already), ORSP_E_IO (listen failed), ORSP_E_RESOURCE. */
 ORSP_MUST_CHECK orsp_err orsp_http_server_listen(orsp_http_server *srv);

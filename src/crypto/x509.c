@@ -11,6 +11,7 @@
  */
 #include <ctype.h>
 #include <errno.h>
+#include <limits.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -450,26 +451,81 @@ out:
 	return e;
 }
 
-orsp_err orsp_cert_pem_bundle_check(const char *path, size_t *n)
+/* A PEM file as a TLS library reads it, whole: at most 64 MiB (a system CA bundle is well
+ * under 1 MiB). */
+#define PEM_BUNDLE_MAX ((size_t)64 << 20)
+
+orsp_err orsp_cert_pem_bundle_read(const char *path, uint8_t **pem, size_t *len)
+{
+	uint8_t *b = NULL, extra = 0;
+	size_t got = 0, cap;
+	struct stat st;
+	ssize_t r = 0;
+	orsp_err e = ORSP_OK;
+	int fd = -1;
+
+	if (!path || !pem || !len)
+		return orsp_errf(ORSP_E_USAGE, "orsp_cert_pem_bundle_read: NULL argument");
+	*pem = NULL;
+	*len = 0;
+	/* a regular file: a FIFO blocked the open for ever, waiting for a writer */
+	if ((e = orsp_file_open_regular(path, &fd)) != ORSP_OK)
+		return e;
+	if (fstat(fd, &st) != 0) {
+		e = orsp_errf(ORSP_E_IO, "cannot read %s: %s", path, strerror(errno));
+		goto out;
+	}
+	if (st.st_size < 0 || (uint64_t)st.st_size > PEM_BUNDLE_MAX) {
+		e = orsp_errf(ORSP_E_MALFORMED, "%s: not a regular file of at most 64 MiB", path);
+		goto out;
+	}
+	cap = (size_t)st.st_size;
+	if (!(b = malloc(cap + 1))) {
+		e = orsp_errf(ORSP_E_RESOURCE, "%s: out of memory", path);
+		goto out;
+	}
+	/* the size fstat gave, then one byte more: a file that grew meanwhile is refused, not
+	 * cut */
+	for (;;) {
+		r = got < cap ? read(fd, b + got, cap - got) : read(fd, &extra, 1);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0 || got == cap)
+			break;
+		got += (size_t)r;
+	}
+	if (r < 0)
+		e = orsp_errf(ORSP_E_IO, "cannot read %s: %s", path, strerror(errno));
+	else if (r > 0)
+		e = orsp_errf(ORSP_E_IO, "%s changed while it was read", path);
+	if (e)
+		goto out;
+	b[got] = 0;
+	*pem = b;
+	*len = got;
+	b = NULL;
+out:
+	free(b);
+	close(fd);
+	return e;
+}
+
+orsp_err orsp_cert_pem_bundle_check_mem(const void *pem, size_t len, size_t *n)
 {
 	BIO *bio;
 	char *name = NULL, *header = NULL;
 	unsigned char *data = NULL;
 	long data_len = 0;
-	struct stat st;
 	orsp_err e = ORSP_OK;
 
-	if (!path || !n)
-		return orsp_errf(ORSP_E_USAGE, "orsp_cert_pem_bundle_check: NULL argument");
+	if ((!pem && len) || !n)
+		return orsp_errf(ORSP_E_USAGE, "orsp_cert_pem_bundle_check_mem: NULL argument");
 	*n = 0;
-	if (stat(path, &st) != 0)
-		return orsp_errf(ORSP_E_IO, "%s: %s", path, strerror(errno));
-	if (!S_ISREG(st.st_mode) || st.st_size > (64 << 20))
-		return orsp_errf(ORSP_E_MALFORMED, "%s: not a regular file of at most 64 MiB",
-		                 path);
-	bio = BIO_new_file(path, "r");
+	if (len > PEM_BUNDLE_MAX)
+		return orsp_errf(ORSP_E_MALFORMED, "larger than 64 MiB");
+	bio = BIO_new_mem_buf(len ? pem : "", (int)len);
 	if (!bio)
-		return orsp__ossl_fail(ORSP_E_IO, "cannot open the PEM file");
+		return orsp__ossl_fail(ORSP_E_RESOURCE, "out of memory");
 	/* every block; certificates (also OpenSSL's "TRUSTED CERTIFICATE") must parse */
 	while (PEM_read_bio(bio, &name, &header, &data, &data_len) == 1) {
 		const unsigned char *p = data;
@@ -492,7 +548,7 @@ orsp_err orsp_cert_pem_bundle_check(const char *path, size_t *n)
 		name = header = NULL;
 		data = NULL;
 	}
-	/* the end of the file is reported as an error too: "no start line"; anything else (a
+	/* the end of the text is reported as an error too: "no start line"; anything else (a
 	 * block cut short, bad base64) is a file the TLS library refuses as a whole */
 	if (e == ORSP_OK && ERR_GET_REASON(ERR_peek_last_error()) != PEM_R_NO_START_LINE)
 		e = orsp__ossl_fail(ORSP_E_MALFORMED, "a PEM block is cut short or not base64");
@@ -503,39 +559,53 @@ orsp_err orsp_cert_pem_bundle_check(const char *path, size_t *n)
 	BIO_free(bio);
 	if (e == ORSP_OK && *n == 0)
 		e = orsp_errf(ORSP_E_MALFORMED, "no PEM certificate in it");
-	if (e != ORSP_OK) {
-		char why[ORSP_ERR_DETAIL_MAX];
-		e = orsp_errf(e, "%s: %s", path, saved_detail(why, sizeof(why)));
-	}
 	return e;
 }
 
-orsp_err orsp_cert_load_file(const char *path, orsp_cert **out)
+orsp_err orsp_cert_pem_bundle_check(const char *path, size_t *n)
 {
-	uint8_t *buf = NULL;
+	uint8_t *pem = NULL;
 	size_t len = 0;
+	orsp_err e;
+
+	if (!path || !n)
+		return orsp_errf(ORSP_E_USAGE, "orsp_cert_pem_bundle_check: NULL argument");
+	*n = 0;
+	e = orsp_cert_pem_bundle_read(path, &pem, &len);
+	if (e == ORSP_E_NOT_FOUND) {
+		char why[ORSP_ERR_DETAIL_MAX];
+		e = orsp_errf(ORSP_E_IO, "%s", saved_detail(why, sizeof(why)));
+	}
+	if (e != ORSP_OK)
+		return e;
+	if ((e = orsp_cert_pem_bundle_check_mem(pem, len, n)) != ORSP_OK) {
+		char why[ORSP_ERR_DETAIL_MAX];
+		e = orsp_errf(e, "%s: %s", path, saved_detail(why, sizeof(why)));
+	}
+	free(pem);
+	return e;
+}
+
+orsp_err orsp_cert_load_mem(const void *data_in, size_t len, orsp_cert **out)
+{
+	const uint8_t *buf = data_in;
 	BIO *bio = NULL;
 	char *name = NULL, *header = NULL;
 	unsigned char *data = NULL;
 	long data_len = 0;
 	orsp_err e;
 
-	if (!path || !out)
-		return orsp_errf(ORSP_E_USAGE, "orsp_cert_load_file: NULL argument");
+	if ((!buf && len) || !out)
+		return orsp_errf(ORSP_E_USAGE, "orsp_cert_load_mem: NULL argument");
 	*out = NULL;
-	e = read_small_file(path, &buf, &len);
-	if (e != ORSP_OK)
-		return e;
-	if (len > 0 && buf[0] == 0x30) {
-		e = orsp_cert_parse(buf, len, out);
-		goto out;
-	}
+	if (len > 0 && buf[0] == 0x30)
+		return orsp_cert_parse(buf, len, out);
+	if (len > INT_MAX)
+		return orsp_errf(ORSP_E_MALFORMED, "no DER or PEM certificate found");
 	/* PEM: the first CERTIFICATE block (other blocks and text around it are skipped). */
-	bio = BIO_new_mem_buf(buf, (int)len);
-	if (!bio) {
-		e = orsp__ossl_fail(ORSP_E_RESOURCE, "out of memory");
-		goto out;
-	}
+	bio = BIO_new_mem_buf(len ? buf : (const void *)"", (int)len);
+	if (!bio)
+		return orsp__ossl_fail(ORSP_E_RESOURCE, "out of memory");
 	for (;;) {
 		if (PEM_read_bio(bio, &name, &header, &data, &data_len) != 1) {
 			e = orsp__ossl_fail(ORSP_E_MALFORMED, "no DER or PEM certificate found");
@@ -555,14 +625,29 @@ orsp_err orsp_cert_load_file(const char *path, orsp_cert **out)
 	}
 	e = orsp_cert_parse(data, (size_t)data_len, out);
 out:
-	if (e != ORSP_OK) {
-		char why[ORSP_ERR_DETAIL_MAX];
-		e = orsp_errf(e, "%s: %s", path, saved_detail(why, sizeof(why)));
-	}
 	OPENSSL_free(name);
 	OPENSSL_free(header);
 	OPENSSL_free(data);
 	BIO_free(bio);
+	return e;
+}
+
+orsp_err orsp_cert_load_file(const char *path, orsp_cert **out)
+{
+	uint8_t *buf = NULL;
+	size_t len = 0;
+	orsp_err e;
+
+	if (!path || !out)
+		return orsp_errf(ORSP_E_USAGE, "orsp_cert_load_file: NULL argument");
+	*out = NULL;
+	e = read_small_file(path, &buf, &len);
+	if (e != ORSP_OK)
+		return e;
+	if ((e = orsp_cert_load_mem(buf, len, out)) != ORSP_OK) {
+		char why[ORSP_ERR_DETAIL_MAX];
+		e = orsp_errf(e, "%s: %s", path, saved_detail(why, sizeof(why)));
+	}
 	free(buf);
 	return e;
 }

@@ -1091,6 +1091,16 @@ out:
 	return err;
 }
 
+/* orsp_http_server_pem_check's reading of text load_pem gave. */
+static orsp_err pem_text_check(const char *pem, bool key, const char *what)
+{
+	if (!key)
+		return check_cert_pem(pem, what);
+	if (!strstr(pem, "-----BEGIN ") || !strstr(pem, "PRIVATE KEY-----"))
+		return orsp_errf(ORSP_E_USAGE, "%s: no PEM private key", what);
+	return ORSP_OK;
+}
+
 orsp_err orsp_http_server_pem_check(const char *file, bool key, const char *what)
 {
 	char *pem = NULL;
@@ -1100,14 +1110,35 @@ orsp_err orsp_http_server_pem_check(const char *file, bool key, const char *what
 	if (!file || !what)
 		return orsp_errf(ORSP_E_USAGE, "orsp_http_server_pem_check: bad arguments");
 	err = load_pem(NULL, file, what, &pem, &len);
-	if (!err && !key)
-		err = check_cert_pem(pem, what);
-	if (!err && key && (!strstr(pem, "-----BEGIN ") || !strstr(pem, "PRIVATE KEY-----")))
-		err = orsp_errf(ORSP_E_USAGE, "%s: no PEM private key", what);
+	if (!err)
+		err = pem_text_check(pem, key, what);
 	if (pem) {
 		orsp_wipe(pem, len);
 		free(pem);
 	}
+	return err;
+}
+
+orsp_err orsp_http_server_pem_check_mem(const void *pem, size_t len, bool key, const char *what)
+{
+	char *text = NULL;
+	orsp_err err;
+
+	if ((!pem && len) || !what)
+		return orsp_errf(ORSP_E_USAGE, "orsp_http_server_pem_check_mem: bad arguments");
+	/* the limits load_pem puts on a file */
+	if (len == 0 || len > ORSP_HTTP_MAX_PEM)
+		return orsp_errf(ORSP_E_IO, "%s: not PEM text of 1..%zu bytes", what,
+		                 ORSP_HTTP_MAX_PEM);
+	if (memchr(pem, '\0', len))
+		return orsp_errf(ORSP_E_USAGE, "%s: not PEM text (NUL byte)", what);
+	if (!(text = malloc(len + 1)))
+		return orsp_errf(ORSP_E_RESOURCE, "out of memory");
+	memcpy(text, pem, len);
+	text[len] = '\0';
+	err = pem_text_check(text, key, what);
+	orsp_wipe(text, len);
+	free(text);
 	return err;
 }
 

@@ -39,6 +39,10 @@ typedef struct loader {
 	size_t n_seen;
 	/* the lines of each key set: its [keyset] line, then those of ks_keys[] */
 	unsigned ks_line[ORSP_SMDP_MAX_KEYSETS][6];
+	/* callback_cert's first certificate and callback_key's EC key, from the bytes their
+	 * lines read (NULL when not given, or not one openrsp reads): check_all matches them */
+	orsp_cert *callback_cert;
+	orsp_ec_key *callback_key;
 } loader;
 
 /* The keys of a key set, in the order of loader.ks_line[i][1..]. */
@@ -286,36 +290,39 @@ static orsp_err load_key(loader *l, const char *key, const char *v, orsp_ec_key 
 
 /* A certificate file for the HTTPS client (libcurl reads PEM only): a CA bundle (the
  * system's, say) or a certificate with its chain, read as OpenSSL will read it; without a
- * certificate in it every connection would fail, long after the start. */
-static orsp_err pem_cert_file(loader *l, const char *key, const char *path)
+ * certificate in it every connection would fail, long after the start. server: also as the
+ * HTTPS server reads it (certificates only, no text between them). The file is read once:
+ * the bytes judged are those *first (when asked for) is taken from, not a file put in its
+ * place between two reads. */
+static orsp_err pem_cert_file(loader *l, const char *key, const char *path, bool server,
+                              orsp_cert **first)
 {
-	size_t n = 0;
-	uint8_t first = 0;
-	ssize_t got;
-	int fd = -1;
+	uint8_t *pem = NULL;
+	size_t len = 0, n = 0;
+	orsp_err e = ORSP_OK;
 
 	/* a regular file only: a FIFO put there after file_value's check must not block */
-	if (orsp_file_open_regular(path, &fd))
+	if (orsp_cert_pem_bundle_read(path, &pem, &len))
 		return bad(l, key, "%s", orsp_err_detail());
-	do
-		got = read(fd, &first, 1);
-	while (got < 0 && errno == EINTR);
-	close(fd);
-	if (got < 0)
-		return bad(l, key, "cannot read %s: %s", path, strerror(errno));
-	if (got == 1 && first == 0x30)
-		return bad(l, key, "%s is DER; a PEM certificate file is needed", path);
-	if (orsp_cert_pem_bundle_check(path, &n) != ORSP_OK) {
+	if (len && pem[0] == 0x30) {
+		e = bad(l, key, "%s is DER; a PEM certificate file is needed", path);
+	} else if (orsp_cert_pem_bundle_check_mem(pem, len, &n) != ORSP_OK) {
 		char why[ORSP_ERR_DETAIL_MAX];
 		orsp_err_detail_copy(why, sizeof(why));
-		return bad(l, key, "%s holds no PEM certificate (%s)", path, why);
+		e = bad(l, key, "%s holds no PEM certificate (%s: %s)", path, path, why);
+	} else if (server && orsp_http_server_pem_check_mem(pem, len, false, path) != ORSP_OK) {
+		e = bad(l, key, "%s", orsp_err_detail());
+	} else if (first && orsp_cert_load_mem(pem, len, first) != ORSP_OK) {
+		orsp_err_clear(); /* a certificate OpenSSL reads and openrsp does not */
 	}
-	return ORSP_OK;
+	free(pem);
+	return e;
 }
 
 /* A private key file for the HTTPS client: the owner's alone, and PEM (libcurl's default;
- * whether it belongs to its certificate is found at the first connection). */
-static orsp_err pem_key_file(loader *l, const char *key, const char *path)
+ * whether it belongs to its certificate is found at the first connection, or at start-up
+ * for an EC key on a curve openrsp reads: *ec, from the same bytes, NULL for another). */
+static orsp_err pem_key_file(loader *l, const char *key, const char *path, orsp_ec_key **ec)
 {
 	uint8_t buf[ORSP_EC_KEY_FILE_MAX + 1]; /* the file and a NUL */
 	size_t n = 0;
@@ -331,6 +338,8 @@ static orsp_err pem_key_file(loader *l, const char *key, const char *path)
 		return bad(l, key, "%s", orsp_err_detail());
 	buf[n] = '\0';
 	pem = strstr((char *)buf, "-----BEGIN ") && strstr((char *)buf, "PRIVATE KEY-----");
+	if (pem && orsp_ec_load_private(buf, n, ec) != ORSP_OK)
+		orsp_err_clear(); /* RSA, say: left to libcurl */
 	orsp_wipe(buf, sizeof(buf));
 	if (!pem)
 		return bad(l, key, "%s is not a PEM private key", path);
@@ -696,12 +705,8 @@ static orsp_err set_key(loader *l, const char *k, const char *v)
 		/* read now, as callback_ca: a missing or broken file named with its line, not
 		 * found only when the server starts */
 		e = file_value(l, k, v, c->es2_client_ca, sizeof(c->es2_client_ca));
-		if (!e)
-			e = pem_cert_file(l, k, c->es2_client_ca);
 		/* and as the HTTPS server reads it: certificates only, no text between them */
-		if (!e && orsp_http_server_pem_check(c->es2_client_ca, false, c->es2_client_ca))
-			return bad(l, k, "%s", orsp_err_detail());
-		return e;
+		return e ? e : pem_cert_file(l, k, c->es2_client_ca, true, NULL);
 	} else if (strcmp(k, "callback_url") == 0) {
 		const char *host;
 		size_t n;
@@ -744,13 +749,13 @@ static orsp_err set_key(loader *l, const char *k, const char *v)
 		snprintf(c->callback_url, sizeof(c->callback_url), "%.*s", (int)(host - v + n), v);
 	} else if (strcmp(k, "callback_ca") == 0) {
 		e = file_value(l, k, v, c->callback_ca, sizeof(c->callback_ca));
-		return e ? e : pem_cert_file(l, k, c->callback_ca);
+		return e ? e : pem_cert_file(l, k, c->callback_ca, false, NULL);
 	} else if (strcmp(k, "callback_cert") == 0) {
 		e = file_value(l, k, v, c->callback_cert, sizeof(c->callback_cert));
-		return e ? e : pem_cert_file(l, k, c->callback_cert);
+		return e ? e : pem_cert_file(l, k, c->callback_cert, false, &l->callback_cert);
 	} else if (strcmp(k, "callback_key") == 0) {
 		e = file_value(l, k, v, c->callback_key, sizeof(c->callback_key));
-		return e ? e : pem_key_file(l, k, c->callback_key);
+		return e ? e : pem_key_file(l, k, c->callback_key, &l->callback_key);
 	} else if (strcmp(k, "max_body") == 0) {
 		if ((e = parse_uint(l, k, v, 16u << 20, &x)))
 			return e;
@@ -1018,21 +1023,17 @@ static orsp_err check_tls(loader *l)
 
 /* Whether callback_key belongs to callback_cert (its first certificate), when both are EC
  * keys on the curves openrsp reads; another kind of key (RSA, say) is left to the first
- * connection. */
-static bool callback_pair_ok(const orsp_smdp_config *c)
+ * connection. Both as their lines read them: the files are not read again. */
+static bool callback_pair_ok(const loader *l)
 {
-	orsp_cert *cert = NULL;
-	orsp_ec_key *k = NULL, *pub = NULL;
+	orsp_ec_key *pub = NULL;
 	bool ok = true;
 
-	if (orsp_cert_load_file(c->callback_cert, &cert) == ORSP_OK &&
-	    orsp_cert_public_key(cert, &pub) == ORSP_OK &&
-	    orsp_ec_load_private_file(c->callback_key, &k) == ORSP_OK)
-		ok = same_point(k, cert);
+	if (l->callback_cert && l->callback_key &&
+	    orsp_cert_public_key(l->callback_cert, &pub) == ORSP_OK)
+		ok = same_point(l->callback_key, l->callback_cert);
 	orsp_err_clear();
-	orsp_ec_free(k);
 	orsp_ec_free(pub);
-	orsp_cert_free(cert);
 	return ok;
 }
 
@@ -1128,7 +1129,7 @@ static orsp_err check_all(loader *l)
 	if (c->callback_cert[0] && strncmp(c->callback_url, "https://", 8) != 0)
 		return bad_at(l, "callback_cert", "callback_cert",
 		              "needs an https:// callback_url");
-	if (c->callback_cert[0] && !callback_pair_ok(c))
+	if (c->callback_cert[0] && !callback_pair_ok(l))
 		return bad_at(l, "callback_key", "callback_key",
 		              "does not belong to callback_cert");
 	if (!c->kek_file[0] &&
@@ -1248,6 +1249,8 @@ orsp_err orsp_smdp_config_load(const char *path, orsp_smdp_config *c)
 	orsp_wipe(fbuf, sizeof(fbuf));
 	if (!e)
 		e = check_all(&l);
+	orsp_cert_free(l.callback_cert);
+	orsp_ec_free(l.callback_key);
 	if (e)
 		orsp_smdp_config_free(c);
 	return e;
