@@ -603,8 +603,11 @@ static int profile_list(int argc, char **argv)
 			cj_str(&j, "serviceProviderName", p[i].spn);
 			cj_str(&j, "profileName", p[i].name);
 			cj_str(&j, "profileClass", class_str(p[i].profile_class));
-			if (p[i].ppr &
-			    ORSP_LPA_PPR_RULES) { /* only when set: lpac has no such key */
+			if (p[i].ppr_unreadable) {
+				/* a string where rules are an array: never read as none */
+				cj_str(&j, "profilePolicyRules", "unreadable");
+			} else if (p[i].ppr &
+			           ORSP_LPA_PPR_RULES) { /* only when set: lpac has no such key */
 				/* each rule by its PprIds bit, "ppr1" for bit 1: those v2.2 does
 				 * not define too, as the text's "PPR5 (unknown)", never dropped */
 				cj_arr_begin(&j, "profilePolicyRules");
@@ -628,7 +631,9 @@ static int profile_list(int argc, char **argv)
 		       "NAME (NICKNAME)");
 		for (size_t i = 0; i < n; i++) {
 			char rules[160] = "";
-			if (p[i].ppr & ORSP_LPA_PPR_RULES)
+			if (p[i].ppr_unreadable)
+				snprintf(rules, sizeof(rules), "unreadable");
+			else if (p[i].ppr & ORSP_LPA_PPR_RULES)
 				orsp_lpa_ppr_str(p[i].ppr & ORSP_LPA_PPR_RULES, rules,
 				                 sizeof(rules));
 			printf("%-20s  %-8s  %-12s  %-20s  %s%s%s%s%s%s%s\n", p[i].iccid,

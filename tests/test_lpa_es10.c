@@ -390,6 +390,35 @@ static void test_profiles(void **state)
 		if (p[0].profile_class != -1)
 			fail_msg("profileClass %s read as %d", odd_class[i], p[0].profile_class);
 	}
+	/* profilePolicyRules: read, or when malformed (no bits octet, 8 unused bits, a set
+	 * padding bit, a bit beyond 31) or given twice, unreadable: never taken for no rules */
+	static const struct {
+		const char *ppr;
+		uint32_t bits;
+		bool unreadable;
+	} pprs[] = {
+	    {"99020560", ORSP_LPA_PPR1 | ORSP_LPA_PPR2, false},
+	    {"990100", 0, false},
+	    {"9900", 0, true},
+	    {"99020800", 0, true},
+	    {"99020561", 0, true},
+	    {"9906000000000080", 0, true},
+	    {"9902064099020640", 0, true}, /* twice */
+	};
+	for (size_t i = 0; i < sizeof(pprs) / sizeof(pprs[0]); i++) {
+		char rsp[96];
+		size_t fl = strlen(pprs[i].ppr) / 2;
+		snprintf(rsp, sizeof(rsp), "BF2D%02XA0%02XE3%02X5A0A%s%s", (unsigned)(14 + fl + 2),
+		         (unsigned)(14 + fl), (unsigned)(12 + fl), ICCID1_EF, pprs[i].ppr);
+		reset_log(x);
+		answer(x, rsp);
+		assert_int_equal(orsp_lpa_profiles(&x->card, p, 4, &n), ORSP_OK);
+		assert_int_equal(n, 1);
+		if (p[0].ppr != pprs[i].bits || p[0].ppr_unreadable != pprs[i].unreadable)
+			fail_msg("profilePolicyRules %s read as %x%s", pprs[i].ppr,
+			         (unsigned)p[0].ppr, p[0].ppr_unreadable ? " (unreadable)" : "");
+		assert_string_equal(p[0].iccid, ICCID1);
+	}
 	reset_log(x);
 	answer(x, "BF2D1EA01CE30C5A0A" ICCID1_EF "E30C5A0A" ICCID2_EF);
 	assert_int_equal(orsp_lpa_profile_count(&x->card, &n), ORSP_OK);

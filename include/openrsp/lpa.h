@@ -108,6 +108,9 @@ typedef struct orsp_lpa_profile {
 	 * ProfileInfo: profileClass DEFAULT operational); -1 a value v2.2 does not define */
 	int profile_class;
 	uint32_t ppr;      /* profilePolicyRules: PprIds bit b at 1 << b (ORSP_LPA_PPR*), 0 none */
+	/* GetProfilesInfo: the card gave profilePolicyRules that are no PprIds bit string (or
+	 * gave them twice): its rules are unknown (ppr 0), never "none" */
+	bool ppr_unreadable;
 } orsp_lpa_profile;
 
 /* GetProfilesInfo: the first cap of the eUICC's profiles into out (more are left out), *n of

@@ -270,6 +270,7 @@ static orsp_err profiles_list(orsp_lpa_card *c, orsp_lpa_profile *out, size_t ca
 		orsp_tlv pi, f;
 		orsp_reader fr;
 		orsp_lpa_profile *p, counted;
+		bool has_ppr = false;
 		if (orsp_der_read(&r, &pi) || pi.tag != 0xE3) {
 			e = orsp_errf(ORSP_E_MALFORMED, "card: ProfileInfo");
 			goto out;
@@ -306,8 +307,14 @@ static orsp_err profiles_list(orsp_lpa_card *c, orsp_lpa_profile *out, size_t ca
 				 * the DEFAULT (operational), which only an absent one is */
 				p->profile_class =
 				    !orsp_der_uint(f.value, &v) && v <= 2 ? (int)v : -1;
-			} else if (f.tag == 0x99 && lpa_ppr_bits(f.value, &p->ppr) != ORSP_OK) {
-				p->ppr = 0; /* shown, not acted on: lenient as the names */
+			} else if (f.tag == 0x99) {
+				/* shown, not acted on: lenient as the names, but a malformed (or
+				 * repeated) value is rules unknown, never a profile without any */
+				if (has_ppr || lpa_ppr_bits(f.value, &p->ppr) != ORSP_OK) {
+					p->ppr = 0;
+					p->ppr_unreadable = true;
+				}
+				has_ppr = true;
 			}
 		}
 	}
