@@ -987,6 +987,7 @@ static void test_notification_migration(void **state)
 	assert_null(call(f, "handleNotification", pir_request(f, &d, true, false), &http));
 	assert_int_equal(http, 204);
 	orsp_smdp_close(f->s);
+	f->s = NULL; /* not closed twice by the teardown when a check below fails */
 	assert_int_equal(orsp_db_open(f->db, &db), ORSP_OK);
 	assert_int_equal(
 	    orsp_db_exec(db,
@@ -1003,15 +1004,17 @@ static void test_notification_migration(void **state)
 	                 "DROP INDEX es9p_session_iccid;"
 	                 "CREATE INDEX es9p_session_otsk ON es9p_session (created_at)"
 	                 " WHERE otsk_wrapped IS NOT NULL;"
+	                 "ALTER TABLE es9p_session ADD COLUMN attempts INTEGER NOT NULL"
+	                 " DEFAULT 0;"
 	                 "DELETE FROM schema_migrations WHERE module = 'smdp_es9p' AND"
-	                 " version IN (4, 6, 7, 8, 9, 10);"
+	                 " version IN (4, 6, 7, 8, 9, 10, 11);"
 	                 "COMMIT;"),
 	    ORSP_OK);
 	orsp_db_close(db);
 	assert_int_equal(orsp_smdp_open(f->db, &f->kek, &f->s), ORSP_OK);
 	assert_int_equal(orsp_es9p_prepare(f->s), ORSP_OK);
 	assert_int_equal(orsp_db_schema_version(orsp_smdp_db(f->s), "smdp_es9p", &v), ORSP_OK);
-	assert_int_equal(v, 10);
+	assert_int_equal(v, 11);
 	assert_int_equal(count_of(f, "SELECT count(*) FROM sqlite_master WHERE name IN"
 	                             " ('es9p_notification_unverified', 'es9p_session_created',"
 	                             " 'es9p_session_iccid')"),
@@ -1025,6 +1028,73 @@ static void test_notification_migration(void **state)
 	assert_int_equal(http, 204);
 	assert_int_equal(orsp_es9p_notification_count(f->s, NULL, NULL, &n), ORSP_OK);
 	assert_int_equal(n, 1);
+	dl_free(&d);
+}
+
+/* The columns of es9p_session, "name type notnull default" each, one a line, into out. */
+static void session_columns(fx *f, char *out, size_t cap)
+{
+	orsp_stmt *st = NULL;
+	bool row = false;
+	size_t len = 0;
+
+	out[0] = '\0';
+	assert_int_equal(orsp_db_prepare(orsp_smdp_db(f->s),
+	                                 "SELECT name, type, \"notnull\", dflt_value"
+	                                 " FROM pragma_table_info('es9p_session') ORDER BY cid",
+	                                 &st),
+	                 ORSP_OK);
+	while (orsp_stmt_step(st, &row) == ORSP_OK && row) {
+		const char *d = orsp_stmt_column_text(st, 3);
+		int n = snprintf(out + len, cap - len, "%s %s %d %s\n",
+		                 orsp_stmt_column_text(st, 0), orsp_stmt_column_text(st, 1),
+		                 (int)orsp_stmt_column_int64(st, 2), d ? d : "-");
+		assert_true(n > 0 && (size_t)n < cap - len);
+		len += (size_t)n;
+	}
+	orsp_stmt_finalize(st);
+}
+
+/* Migration 11 of the ES9+ tables from the layout before it: es9p_session's attempts column,
+ * which nothing read or wrote, is gone, the table has the columns of a new database, and a
+ * session begun before the upgrade keeps its row and completes. */
+static void test_session_attempts_migration(void **state)
+{
+	fx *f = *state;
+	static dl d;
+	static char fresh[4096], migrated[4096];
+	orsp_db *db = NULL;
+	int v = 0;
+
+	memset(&d, 0, sizeof(d));
+	session_columns(f, fresh, sizeof(fresh));
+	assert_null(strstr(fresh, "attempts"));
+	order(f, EID, NULL, NULL);
+	initiate(f, &d);
+	authenticate(f, &d, f->prof.matching_id);
+	orsp_smdp_close(f->s);
+	f->s = NULL;
+	assert_int_equal(orsp_db_open(f->db, &db), ORSP_OK);
+	assert_int_equal(orsp_db_exec(db, "BEGIN;"
+	                                  "ALTER TABLE es9p_session ADD COLUMN attempts INTEGER"
+	                                  " NOT NULL DEFAULT 0;"
+	                                  "UPDATE es9p_session SET attempts = 2;"
+	                                  "DELETE FROM schema_migrations WHERE module = 'smdp_es9p'"
+	                                  " AND version = 11;"
+	                                  "COMMIT;"),
+	                 ORSP_OK);
+	orsp_db_close(db);
+	assert_int_equal(orsp_smdp_open(f->db, &f->kek, &f->s), ORSP_OK);
+	assert_int_equal(orsp_db_schema_version(orsp_smdp_db(f->s), "smdp_es9p", &v), ORSP_OK);
+	assert_int_equal(v, 10);
+	assert_int_equal(orsp_es9p_prepare(f->s), ORSP_OK);
+	assert_int_equal(orsp_db_schema_version(orsp_smdp_db(f->s), "smdp_es9p", &v), ORSP_OK);
+	assert_int_equal(v, 11);
+	session_columns(f, migrated, sizeof(migrated));
+	assert_string_equal(migrated, fresh);
+	assert_int_equal(count_of(f, "SELECT count(*) FROM es9p_session WHERE step = 2"), 1);
+	get_bpp(f, &d, NULL, true);
+	check_bpp(f, &d);
 	dl_free(&d);
 }
 
@@ -5583,6 +5653,7 @@ int main(void)
 	                                    setup_class_operational, teardown),
 	    cmocka_unit_test_setup_teardown(test_metadata_class_ppr, setup_class_ppr, teardown),
 	    cmocka_unit_test_setup_teardown(test_notification_migration, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_session_attempts_migration, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_newer_es9p_untouched, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_default_smdp_other_eid, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_default_smdp_cc_restart, setup, teardown),

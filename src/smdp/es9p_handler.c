@@ -165,6 +165,15 @@ static const orsp_migration es9p_migrations[] = {
                "CREATE INDEX es9p_notification_unverified ON es9p_notification (id) "
                "WHERE " ES9P_UNVERIFIED_RESULT("result") ";",
     },
+    {
+        .version = 11,
+        .description = "sessions without an attempts column",
+        /* Written when a session's package was bound anew; the attempts have been counted
+         * on the profile since, and nothing read or wrote the column. Dropped, not left for
+         * a reader to take as a count (SQLite 3.35 and later drop a column, as migration 3
+         * did; the table is rewritten once). */
+        .sql = "ALTER TABLE es9p_session DROP COLUMN attempts;",
+    },
 };
 
 orsp_err smdp_es9p_schema_check(orsp_db *db)

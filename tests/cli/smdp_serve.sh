@@ -381,8 +381,8 @@ d = sqlite3.connect(sys.argv[2])
 s.backup(d)
 s.close()
 d.execute("PRAGMA journal_mode=DELETE")
-d.execute("DROP INDEX es9p_notification_unverified")
-d.execute("DELETE FROM schema_migrations WHERE module = ? AND version = 10", ("smdp_es9p",))
+d.execute("ALTER TABLE es9p_session ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0")
+d.execute("DELETE FROM schema_migrations WHERE module = ? AND version = 11", ("smdp_es9p",))
 d.commit()
 d.close()' "$T/smdp.db" "$T/older.db"
 cp "$T/smdp.db.kek" "$T/older.db.kek"
