@@ -20,6 +20,7 @@
 #include "openrsp/smdp.h"
 #include "testutil.h"
 #include "../src/smdp/smdp_internal.h" /* smdp_filter_sql: the plans of the listing */
+#include "../src/store/db_internal.h"  /* the hook between the open's two reads */
 
 #define TS48_V1A "saip/pysim-unique/TS48V1-A-UNIQUE.der"
 #define TS48_V1B "saip/pysim-unique/TS48V1-B-UNIQUE.der"
@@ -1875,6 +1876,42 @@ static void test_created_once(void **state)
 	assert_false(orsp_smdp_created(NULL));
 }
 
+/* The race test_created_once meets by chance, made to happen: another open makes the
+ * inventory between this open's read of the smdp version and its look for other tables (the
+ * store's test hook, db_internal.h). This open takes the database as the SM-DP+'s, not as
+ * another program's ("holds no SM-DP+ inventory but other tables"), and did not make it. */
+static void open_between(void *p)
+{
+	bool *made = p;
+	orsp_smdp *o = NULL;
+
+	orsp__db_test_state_hook(NULL, NULL); /* this open's own reads go on undisturbed */
+	assert_int_equal(orsp_smdp_open(db_path, &test_kek, &o), ORSP_OK);
+	*made = orsp_smdp_created(o);
+	orsp_smdp_close(o);
+}
+
+static void test_created_between_reads(void **state)
+{
+	orsp_smdp *s = open_new();
+	bool made = false;
+	orsp_err err;
+	(void)state;
+
+	orsp_smdp_close(s);
+	s = NULL;
+	remove_db(db_path);
+	orsp__db_test_state_hook(open_between, &made);
+	err = orsp_smdp_open(db_path, &test_kek, &s);
+	orsp__db_test_state_hook(NULL, NULL);
+	if (err)
+		fprintf(stderr, "%s\n", orsp_err_detail());
+	assert_int_equal(err, ORSP_OK);
+	assert_true(made);
+	assert_false(orsp_smdp_created(s));
+	orsp_smdp_close(s);
+}
+
 /* Handles on one connection (orsp_smdp_open_view), as the server's threads use them:
  * orders placed in four threads at once never get the same profile, and a view reads what
  * the KEK protects once the handle it came from is closed. */
@@ -3164,6 +3201,7 @@ int main(void)
 	    cmocka_unit_test(test_expiry_batches),
 	    cmocka_unit_test(test_concurrent_orders),
 	    cmocka_unit_test(test_created_once),
+	    cmocka_unit_test(test_created_between_reads),
 	    cmocka_unit_test(test_views),
 	    cmocka_unit_test(test_upp_encrypted_at_rest),
 	    cmocka_unit_test(test_own_database),

@@ -14,6 +14,7 @@
 
 #include "testutil.h"
 
+#include "../src/store/db_internal.h" /* the test hook between orsp_db_module_state's reads */
 #include "../src/store/kek_internal.h" /* the test hooks: a crash mid-write, a failed flush */
 #include "openrsp/store.h"
 
@@ -1134,6 +1135,60 @@ static void test_migrations(void **state)
 	orsp_db_close(db);
 }
 
+/* orsp_db_module_state with another connection's first migration committed between its two
+ * reads, the version and the tables (the tests' hook, db_internal.h), as another process
+ * starting on the same new database can: its tables are not taken for another program's
+ * (test_smdp_store's test_created_once met this in about 1 run of 12, by chance). Another
+ * module's tables committed there are other tables; a module found migrated is read once. */
+typedef struct state_arg {
+	char path[4200];
+	const char *module; /* whose first migration the hook commits */
+	int calls;
+} state_arg;
+
+static void migrate_between(void *p)
+{
+	state_arg *a = p;
+	orsp_db *other = NULL;
+
+	a->calls++;
+	assert_int_equal(orsp_db_open(a->path, &other), ORSP_OK);
+	assert_int_equal(orsp_db_migrate(other, a->module, good, 1), ORSP_OK);
+	orsp_db_close(other);
+}
+
+static void test_module_state_race(void **state)
+{
+	static const char *const modules[] = {"test", "x"};
+	(void)state;
+
+	for (size_t i = 0; i < ORSP_ARRAY_LEN(modules); i++) {
+		state_arg a = {.module = modules[i]};
+		orsp_db *db = NULL;
+		int v = -1;
+		bool other = false;
+
+		snprintf(a.path, sizeof(a.path), "%s", path_in(i == 0 ? "state.db" : "state-x.db"));
+		assert_int_equal(orsp_db_open(a.path, &db), ORSP_OK);
+		orsp__db_test_state_hook(migrate_between, &a);
+		assert_int_equal(orsp_db_module_state(db, "test", &v, &other), ORSP_OK);
+		assert_int_equal(a.calls, 1);
+		if (i == 0) {
+			assert_int_equal(v, 1); /* the same module: its version, no other tables */
+			assert_false(other);
+			a.calls = 0;
+			assert_int_equal(orsp_db_module_state(db, "test", &v, &other), ORSP_OK);
+			assert_int_equal(a.calls, 0);
+			assert_int_equal(v, 1);
+		} else {
+			assert_int_equal(v, 0); /* another module's tables */
+			assert_true(other);
+		}
+		orsp__db_test_state_hook(NULL, NULL);
+		orsp_db_close(db);
+	}
+}
+
 /* ----- the database's own files ----- */
 
 /* orsp_db_uri_file reads a database URI as the store opens it. */
@@ -1688,6 +1743,7 @@ int main(void)
 	    cmocka_unit_test(test_db_failure_injection),
 	    cmocka_unit_test(test_db_sync_failure_sticky),
 	    cmocka_unit_test(test_migrations),
+	    cmocka_unit_test(test_module_state_race),
 	    cmocka_unit_test(test_foreign_untouched),
 	    cmocka_unit_test(test_empty_existing_untouched),
 	    cmocka_unit_test(test_db_uri_file),

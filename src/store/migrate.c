@@ -5,6 +5,7 @@
 #include <limits.h>
 #include <time.h>
 
+#include "db_internal.h"
 #include "store_impl.h"
 
 static const char create_table_sql[] = "CREATE TABLE IF NOT EXISTS schema_migrations ("
@@ -84,6 +85,16 @@ orsp_err orsp_db_has_tables(orsp_db *db, bool *any)
 	return err;
 }
 
+/* The tests' hook (db_internal.h). */
+static void (*state_hook)(void *arg);
+static void *state_hook_arg;
+
+void orsp__db_test_state_hook(void (*between)(void *arg), void *arg)
+{
+	state_hook = between;
+	state_hook_arg = arg;
+}
+
 orsp_err orsp_db_module_state(orsp_db *db, const char *module, int *version, bool *other)
 {
 	orsp_err err;
@@ -92,6 +103,8 @@ orsp_err orsp_db_module_state(orsp_db *db, const char *module, int *version, boo
 	err = orsp_db_schema_version(db, module, version);
 	if (err || *version > 0)
 		return err;
+	if (state_hook)
+		state_hook(state_hook_arg);
 	err = orsp_db_has_tables(db, other);
 	/* the version and the tables are two reads: a first migration committed between them
 	 * shows its tables but not its version */

@@ -1,0 +1,13 @@
+/* PRIVATE to src/store (migrate.c) and its tests: not installed, not for other modules. */
+#ifndef ORSP_STORE_DB_INTERNAL_H
+#define ORSP_STORE_DB_INTERNAL_H
+
+#include "openrsp/store.h"
+
+/* For the tests: `between` (NULL: none, as in every program) is called by
+ * orsp_db_module_state between its read of the module's version (found 0) and its look for
+ * other tables, with `arg`: a test commits another connection's first migration there, as
+ * another process starting on the same new database could. Process-wide; not thread-safe. */
+void orsp__db_test_state_hook(void (*between)(void *arg), void *arg);
+
+#endif
