@@ -14,7 +14,7 @@
 
 #include "testutil.h"
 
-#include "../src/store/db_internal.h" /* the test hook between orsp_db_module_state's reads */
+#include "../src/store/db_internal.h" /* the test hooks: orsp_db_module_state, the write queue */
 #include "../src/store/kek_internal.h" /* the test hooks: a crash mid-write, a failed flush */
 #include "openrsp/store.h"
 
@@ -583,6 +583,166 @@ static void test_db_write_queue(void **state)
 	assert_int_equal(orsp_db_open(path_in("queue.db"), &db), ORSP_OK);
 	assert_int_equal(orsp_db_exec(db, "CREATE TABLE w (v PRIMARY KEY)"), ORSP_OK);
 	assert_int_equal(run_writers(db, "queue.db", 4, 0), 800);
+	orsp_db_close(db);
+}
+
+/* The write queue is first come, first served. Threads wait for it in a known order (each
+ * starts once the one before is in the line) while the test holds it; when it is given up,
+ * they enter in that order, and a handle that asks right after the release waits behind all
+ * of them (with one condition variable for all, it took the queue first, and a woken waiter
+ * was not the earliest either). Each records its turn as a row, in its transaction. */
+#define LINE 6
+
+typedef struct line_arg {
+	orsp_db *db;
+	int who;
+	bool held; /* the handle had the queue in its transaction */
+	orsp_err err;
+} line_arg;
+
+static void *line_main(void *p)
+{
+	line_arg *a = p;
+	orsp_stmt *st = NULL;
+
+	a->err = orsp_db_begin(a->db);
+	if (a->err)
+		return NULL;
+	a->held = orsp__db_test_queue_held(a->db);
+	a->err = orsp_db_prepare(a->db, "INSERT INTO turn (who) VALUES (?1)", &st);
+	if (!a->err)
+		a->err = orsp_stmt_bind_int64(st, 1, a->who);
+	if (!a->err)
+		a->err = orsp_stmt_run(st);
+	orsp_stmt_finalize(st);
+	a->err = a->err ? a->err : orsp_db_commit(a->db);
+	if (a->err)
+		orsp_db_rollback(a->db);
+	return NULL;
+}
+
+/* Start a thread for a and wait until the queue's line (seen through db) holds `waiting`. */
+static void line_up(pthread_t *th, line_arg *a, orsp_db *db, unsigned waiting)
+{
+	assert_int_equal(pthread_create(th, NULL, line_main, a), 0);
+	for (int ms = 0; orsp__db_test_queue_waiting(db) != waiting; ms++) {
+		assert_true(ms < 5000);
+		usleep(1000);
+	}
+}
+
+/* A new database `name` with the table of turns. */
+static orsp_db *turn_db(const char *name)
+{
+	orsp_db *db = NULL;
+
+	assert_int_equal(orsp_db_open(path_in(name), &db), ORSP_OK);
+	assert_int_equal(
+	    orsp_db_exec(db, "CREATE TABLE turn (id INTEGER PRIMARY KEY, who INTEGER)"), ORSP_OK);
+	return db;
+}
+
+/* The rows' `who` in order of their turns, into who[n]. */
+static void turns_of(orsp_db *db, int *who, size_t n)
+{
+	orsp_stmt *st = NULL;
+	bool row = false;
+	size_t i = 0;
+
+	assert_int_equal(orsp_db_prepare(db, "SELECT who FROM turn ORDER BY id", &st), ORSP_OK);
+	while (orsp_stmt_step(st, &row) == ORSP_OK && row) {
+		assert_true(i < n);
+		who[i++] = (int)orsp_stmt_column_int64(st, 0);
+	}
+	orsp_stmt_finalize(st);
+	assert_int_equal(i, n);
+}
+
+static void test_db_queue_fifo(void **state)
+{
+	orsp_db *db;
+	pthread_t th[LINE];
+	line_arg args[LINE + 1];
+	int who[LINE + 1];
+	(void)state;
+
+	db = turn_db("fifo.db");
+	for (int i = 0; i <= LINE; i++) {
+		args[i] = (line_arg){.who = i};
+		assert_int_equal(orsp_db_open(path_in("fifo.db"), &args[i].db), ORSP_OK);
+	}
+	/* rounds: with one condition variable for all, the one woken sometimes took the queue
+	 * before the handle asking again */
+	for (int round = 0; round < 5; round++) {
+		assert_int_equal(orsp_db_exec(db, "DELETE FROM turn"), ORSP_OK);
+		assert_int_equal(orsp_db_begin(db), ORSP_OK);
+		assert_true(orsp__db_test_queue_held(db));
+		for (int i = 0; i < LINE; i++)
+			line_up(&th[i], &args[i], db, (unsigned)i + 1);
+		/* given up, and asked for again at once by another handle of this thread */
+		orsp_db_rollback(db);
+		line_main(&args[LINE]);
+		for (int i = 0; i < LINE; i++)
+			assert_int_equal(pthread_join(th[i], NULL), 0);
+		for (int i = 0; i <= LINE; i++) {
+			assert_int_equal(args[i].err, ORSP_OK);
+			assert_true(args[i].held);
+		}
+		turns_of(db, who, LINE + 1);
+		for (int i = 0; i <= LINE; i++)
+			assert_int_equal(who[i], i);
+		assert_int_equal(orsp__db_test_queue_waiting(db), 0);
+	}
+	for (int i = 0; i <= LINE; i++)
+		orsp_db_close(args[i].db);
+	orsp_db_close(db);
+}
+
+/* Waiters that give up (their busy timeout) leave the line without holding up those behind
+ * them: the first in the line, one in the middle and the last time out; the others, and one
+ * that lines up after them, enter in their order when the queue is given up. */
+static void test_db_queue_timeout(void **state)
+{
+	/* the busy timeout of each in the line: short ones give up while the test holds it */
+	static const unsigned wait_ms[] = {500, 20000, 500, 20000, 500, 20000};
+	orsp_db *db;
+	pthread_t th[ORSP_ARRAY_LEN(wait_ms)];
+	line_arg args[ORSP_ARRAY_LEN(wait_ms)];
+	int who[3];
+	unsigned waiting = 0;
+	(void)state;
+
+	db = turn_db("giveup.db");
+	for (size_t i = 0; i < ORSP_ARRAY_LEN(wait_ms); i++) {
+		args[i] = (line_arg){.who = (int)i};
+		assert_int_equal(orsp_db_open(path_in("giveup.db"), &args[i].db), ORSP_OK);
+		assert_int_equal(orsp_db_set_busy_timeout(args[i].db, wait_ms[i]), ORSP_OK);
+	}
+	assert_int_equal(orsp_db_begin(db), ORSP_OK);
+	/* all but the last long one line up; the short ones give up (the queue, then SQLite's
+	 * lock: ORSP_E_STORAGE) */
+	for (size_t i = 0; i + 1 < ORSP_ARRAY_LEN(wait_ms); i++)
+		line_up(&th[i], &args[i], db, ++waiting);
+	for (size_t i = 0; i + 1 < ORSP_ARRAY_LEN(wait_ms); i += 2) {
+		assert_int_equal(pthread_join(th[i], NULL), 0);
+		assert_int_equal(args[i].err, ORSP_E_STORAGE);
+		assert_false(args[i].held);
+	}
+	assert_int_equal(orsp__db_test_queue_waiting(db), 2);
+	line_up(&th[5], &args[5], db, 3);
+	assert_int_equal(orsp_db_commit(db), ORSP_OK);
+	for (size_t i = 1; i < ORSP_ARRAY_LEN(wait_ms); i += 2) {
+		assert_int_equal(pthread_join(th[i], NULL), 0);
+		assert_int_equal(args[i].err, ORSP_OK);
+		assert_true(args[i].held); /* handed the queue, not past its own timeout */
+	}
+	for (size_t i = 0; i < ORSP_ARRAY_LEN(wait_ms); i++)
+		orsp_db_close(args[i].db);
+	turns_of(db, who, 3);
+	assert_int_equal(who[0], 1);
+	assert_int_equal(who[1], 3);
+	assert_int_equal(who[2], 5);
+	assert_int_equal(orsp__db_test_queue_waiting(db), 0);
 	orsp_db_close(db);
 }
 
@@ -1736,6 +1896,8 @@ int main(void)
 	    cmocka_unit_test(test_db_backend_rollback),
 	    cmocka_unit_test(test_db_statement_cache),
 	    cmocka_unit_test(test_db_write_queue),
+	    cmocka_unit_test(test_db_queue_fifo),
+	    cmocka_unit_test(test_db_queue_timeout),
 	    cmocka_unit_test(test_db_view_threads),
 	    cmocka_unit_test(test_db_view_turns),
 	    cmocka_unit_test(test_db_commit_lazy),

@@ -9,10 +9,15 @@
  *
  * Write queue: SQLite's busy handler waits for a held write lock by sleeping (1, 2, 5, 10
  * ... ms), which leaves cores idle when the threads of one server contend for it. Handles
- * of one process on the same file therefore first queue on a process-wide lock (woken as
- * soon as the holder commits), then take SQLite's lock, which other processes still
- * contend for through the busy handler. The queue gives up after the busy timeout and
- * lets SQLite decide, so a handle that waits on itself fails as before, only later.
+ * of one process on the same file therefore first queue on a process-wide lock, then take
+ * SQLite's lock, which other processes still contend for through the busy handler. The
+ * queue is first come, first served: waiters line up in a list, and the holder that leaves
+ * hands the queue to the first of them (woken alone, on its own condition variable), so a
+ * handle that arrives later cannot take it before one that has waited (with one condition
+ * variable for all, a newcomer often did, and under load one request could wait the whole
+ * busy timeout while others passed). A waiter gives up after the busy timeout, leaves the
+ * line without holding up those behind it, and lets SQLite decide, so a handle that waits
+ * on itself fails as before, only later.
  *
  * Group commit: a commit is made durable after the write lock is released (ops->sync_log, the
  * SQLite backend's fdatasync of its log). Commits of one file are numbered in the order
@@ -43,6 +48,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "db_internal.h"
 #include "store_impl.h"
 
 #define STMT_CACHE 64
@@ -60,13 +66,20 @@ typedef struct cached_stmt {
 	orsp_stmt st;
 } cached_stmt;
 
+/* A handle waiting for the write queue (on its thread's stack, in the queue's line). */
+typedef struct queue_waiter {
+	pthread_cond_t cv;
+	bool granted; /* the holder handed the queue over (under the queue's mu) */
+	struct queue_waiter *next;
+} queue_waiter;
+
 /* The in-process write queue of one database file. */
 typedef struct write_queue {
 	char *path;
 	unsigned refs;
-	bool held;
+	bool held; /* false only while nobody waits: a holder hands it to the first waiter */
 	pthread_mutex_t mu;
-	pthread_cond_t cv;
+	queue_waiter *first, **last; /* the line, in order of arrival (under mu) */
 	uint64_t committed; /* commits made through this queue (under mu) */
 	uint64_t synced;    /* commits known durable (under sync_mu) */
 	/* a flush of the file failed: no commit is known durable from then on (set under
@@ -158,7 +171,7 @@ static write_queue *queue_get(const char *target)
 			q = NULL;
 		} else {
 			pthread_mutex_init(&q->mu, NULL);
-			pthread_cond_init(&q->cv, NULL);
+			q->last = &q->first;
 			pthread_mutex_init(&q->sync_mu, NULL);
 			q->next = queues;
 			queues = q;
@@ -183,7 +196,6 @@ static void queue_put(write_queue *q)
 		if (*pp)
 			*pp = q->next;
 		pthread_mutex_destroy(&q->mu);
-		pthread_cond_destroy(&q->cv);
 		pthread_mutex_destroy(&q->sync_mu);
 		free(q->path);
 		free(q);
@@ -191,22 +203,56 @@ static void queue_put(write_queue *q)
 	pthread_mutex_unlock(&queues_mu);
 }
 
-/* Wait up to ms for the queue; false if it stayed taken. */
+/* Wait up to ms for the queue, after those already waiting; false if it was not handed over
+ * in time (the waiter has left the line then). */
 static bool queue_enter(write_queue *q, unsigned ms)
 {
 	struct timespec until;
-	bool got;
+	queue_waiter me = {.granted = false, .next = NULL};
+	queue_waiter **pp;
 
-	orsp_deadline_ms(&until, ms);
 	pthread_mutex_lock(&q->mu);
-	while (q->held)
-		if (pthread_cond_timedwait(&q->cv, &q->mu, &until) == ETIMEDOUT)
+	if (!q->held) {
+		q->held = true; /* a free queue has nobody waiting */
+		pthread_mutex_unlock(&q->mu);
+		return true;
+	}
+	orsp_deadline_ms(&until, ms);
+	pthread_cond_init(&me.cv, NULL);
+	*q->last = &me;
+	q->last = &me.next;
+	while (!me.granted)
+		if (pthread_cond_timedwait(&me.cv, &q->mu, &until) == ETIMEDOUT)
 			break;
-	got = !q->held;
-	if (got)
-		q->held = true;
+	if (!me.granted) {
+		/* out of the line; those behind move up, and a holder hands the queue to them */
+		for (pp = &q->first; *pp != &me; pp = &(*pp)->next)
+			;
+		*pp = me.next;
+		if (q->last == &me.next)
+			q->last = pp;
+	}
 	pthread_mutex_unlock(&q->mu);
-	return got;
+	pthread_cond_destroy(&me.cv);
+	return me.granted;
+}
+
+unsigned orsp__db_test_queue_waiting(orsp_db *db)
+{
+	unsigned n = 0;
+
+	if (!db->wq)
+		return 0;
+	pthread_mutex_lock(&db->wq->mu);
+	for (const queue_waiter *w = db->wq->first; w; w = w->next)
+		n++;
+	pthread_mutex_unlock(&db->wq->mu);
+	return n;
+}
+
+bool orsp__db_test_queue_held(const orsp_db *db)
+{
+	return db->wq_held;
 }
 
 /* Number a commit just made while holding the queue; 0 without a queue. */
@@ -310,12 +356,25 @@ static orsp_err refuse_after_failed_flush(orsp_db *db)
 
 static void queue_leave(orsp_db *db)
 {
+	write_queue *q;
+	queue_waiter *w;
+
 	if (!db->wq_held)
 		return;
-	pthread_mutex_lock(&db->wq->mu);
-	db->wq->held = false;
-	pthread_cond_signal(&db->wq->cv);
-	pthread_mutex_unlock(&db->wq->mu);
+	q = db->wq;
+	pthread_mutex_lock(&q->mu);
+	/* handed to the first waiter, still held: a handle arriving now queues behind it */
+	w = q->first;
+	if (w) {
+		q->first = w->next;
+		if (!q->first)
+			q->last = &q->first;
+		w->granted = true;
+		pthread_cond_signal(&w->cv);
+	} else {
+		q->held = false;
+	}
+	pthread_mutex_unlock(&q->mu);
 	db->wq_held = false;
 }
 

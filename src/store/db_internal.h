@@ -1,4 +1,4 @@
-/* PRIVATE to src/store (migrate.c) and its tests: not installed, not for other modules. */
+/* PRIVATE to src/store (db.c, migrate.c) and its tests: not installed, not for other modules. */
 #ifndef ORSP_STORE_DB_INTERNAL_H
 #define ORSP_STORE_DB_INTERNAL_H
 
@@ -9,5 +9,10 @@
  * other tables, with `arg`: a test commits another connection's first migration there, as
  * another process starting on the same new database could. Process-wide; not thread-safe. */
 void orsp__db_test_state_hook(void (*between)(void *arg), void *arg);
+
+/* For the tests: the handles waiting in the line of db's write queue (0 without a queue). */
+unsigned orsp__db_test_queue_waiting(orsp_db *db);
+/* For the tests: whether db holds its file's write queue (in a transaction, or a write). */
+bool orsp__db_test_queue_held(const orsp_db *db);
 
 #endif
