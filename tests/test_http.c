@@ -2907,6 +2907,20 @@ static void test_https_verification(void **state)
 	orsp_http_client_opts from_file = {.ca_file = ca_path, .timeout_ms = 5000};
 	assert_ok(tls_post(&from_file, port, "/len", &status, &fail, NULL, 0));
 	assert_int_equal(status, 200);
+	/* As PEM text, a bundle larger than ORSP_HTTP_MAX_PEM (the CA, then lines of text) as a
+	 * file of it is taken: it was refused as PEM of 1..1048576 bytes */
+	{
+		size_t cl = strlen(pki.ca_pem), big_len = 2 * ORSP_HTTP_MAX_PEM;
+		char *big = malloc(big_len + 1);
+		assert_non_null(big);
+		memcpy(big, pki.ca_pem, cl);
+		memset(big + cl, '\n', big_len - cl);
+		big[big_len] = '\0';
+		orsp_http_client_opts big_ca = {.ca_pem = big, .timeout_ms = 5000};
+		assert_ok(tls_post(&big_ca, port, "/len", &status, &fail, NULL, 0));
+		assert_int_equal(status, 200);
+		free(big);
+	}
 	orsp_http_client_opts both = from_file;
 	both.ca_pem = pki.ca_pem;
 	assert_err(tls_post(&both, port, "/len", &status, &fail, NULL, 0), ORSP_E_USAGE,
@@ -3052,6 +3066,29 @@ static void test_mutual_tls(void **state)
 	/* An expired client certificate of the right CA. */
 	assert_ok(tls_post(&expired, port, "/whoami", &status, &fail, body, sizeof(body)));
 	assert_int_equal(status, 403);
+
+	/* The certificate as PEM text larger than ORSP_HTTP_MAX_PEM (a long chain as a file of
+	 * it may be: the certificate, then lines of text); the key's limit stays 1 MiB */
+	{
+		size_t cl = strlen(pki.cli_pem), big_len = 2 * ORSP_HTTP_MAX_PEM;
+		char *big = malloc(big_len + 1);
+		assert_non_null(big);
+		memcpy(big, pki.cli_pem, cl);
+		memset(big + cl, '\n', big_len - cl);
+		big[big_len] = '\0';
+		orsp_http_client_opts big_cert = ok;
+		big_cert.client_cert_pem = big;
+		assert_ok(tls_post(&big_cert, port, "/whoami", &status, &fail, body, sizeof(body)));
+		assert_int_equal(status, 200);
+		assert_string_equal(body, want);
+		memcpy(big, pki.cli_key_pem, strlen(pki.cli_key_pem));
+		memset(big + strlen(pki.cli_key_pem), '\n', big_len - strlen(pki.cli_key_pem));
+		orsp_http_client_opts big_key = ok;
+		big_key.client_key_pem = big;
+		assert_err(tls_post(&big_key, port, "/whoami", &status, &fail, NULL, 0),
+		           ORSP_E_USAGE, "client key: PEM of 1..1048576 bytes expected");
+		free(big);
+	}
 
 	/* Key without certificate is refused up front. */
 	orsp_http_client_opts half = {.ca_pem = pki.ca_pem, .client_key_pem = pki.cli_key_pem};

@@ -33,6 +33,9 @@
 #define ORSP_HTTP_DEFAULT_CLIENT_TIMEOUT_MS 60000u        /* client: whole exchange */
 #define ORSP_HTTP_MAX_EXTRA_HEADERS 8                     /* per response */
 #define ORSP_HTTP_MAX_PEM ((size_t)1 << 20)               /* a PEM file we agree to read */
+/* client: CA or certificate PEM text, as large as a file of them OpenSSL reads (a system CA
+ * bundle given as text); a key's at most ORSP_HTTP_MAX_PEM */
+#define ORSP_HTTP_CLIENT_MAX_PEM ((size_t)64 << 20)
 
 /* GnuTLS priority string of the server: TLS 1.2 (required by SGP.22 for ES9+/ES2+) and 1.3.
  * SGP.22 names TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256 and _AES_128_CBC_SHA256 for TLS 1.2:
@@ -223,7 +226,7 @@ typedef struct orsp_http_client_opts {
 	 * in-memory PEM, not both; required for https:// URLs unless insecure_for_tests (plain
 	 * http:// needs none). For ES9+/ES11 this is the GSMA CI
 	 * (or test CI) that the DPtls/DStls certificate chains to. The
-	 * system store is never used. */
+	 * system store is never used. PEM text of up to ORSP_HTTP_CLIENT_MAX_PEM bytes. */
 	const char *ca_file;
 	const char *ca_pem;
 	/* Verify the server certificate against this DNS name (an FQDN by orsp_fqdn_check's rule,
@@ -232,7 +235,8 @@ typedef struct orsp_http_client_opts {
 	 * connection pinned to the original host; Host and SNI carry this name). NULL: URL host. */
 	const char *expected_host;
 	/* Mutual TLS (ES2+, ES12): client certificate and key as PEM text or file path. The key
-	 * copy is wiped when the client is freed. */
+	 * copy is wiped when the client is freed. PEM text of the certificate (and its chain) of up
+	 * to ORSP_HTTP_CLIENT_MAX_PEM bytes, of the key up to ORSP_HTTP_MAX_PEM. */
 	const char *client_cert_pem, *client_cert_file;
 	const char *client_key_pem, *client_key_file;
 	unsigned connect_timeout_ms; /* 0: ORSP_HTTP_DEFAULT_CONNECT_TIMEOUT_MS */

@@ -65,15 +65,16 @@ static void curl_init(void)
 	ERR_clear_error();
 }
 
-static orsp_err copy_pem(struct pem_copy *dst, const char *pem, const char *file, const char *what)
+static orsp_err copy_pem(struct pem_copy *dst, const char *pem, const char *file, size_t max,
+                         const char *what)
 {
 	if (pem && file)
 		return orsp_errf(ORSP_E_USAGE, "%s: give PEM text or a file, not both", what);
 	if (pem) {
-		dst->len = strnlen(pem, ORSP_HTTP_MAX_PEM + 1);
-		if (dst->len > ORSP_HTTP_MAX_PEM || dst->len == 0)
+		dst->len = strnlen(pem, max + 1);
+		if (dst->len > max || dst->len == 0)
 			return orsp_errf(ORSP_E_USAGE, "%s: PEM of 1..%zu bytes expected", what,
-			                 ORSP_HTTP_MAX_PEM);
+			                 max);
 		dst->pem = malloc(dst->len + 1);
 		if (!dst->pem)
 			return orsp_errf(ORSP_E_RESOURCE, "out of memory");
@@ -128,12 +129,14 @@ orsp_err orsp_http_client_new(const orsp_http_client_opts *opts, orsp_http_clien
 	c = calloc(1, sizeof(*c));
 	if (!c)
 		return orsp_errf(ORSP_E_RESOURCE, "out of memory");
-	err = copy_pem(&c->ca, opts->ca_pem, opts->ca_file, "CA");
+	/* a CA bundle or a certificate chain as large as a file of them may be */
+	err = copy_pem(&c->ca, opts->ca_pem, opts->ca_file, ORSP_HTTP_CLIENT_MAX_PEM, "CA");
 	if (!err)
 		err = copy_pem(&c->cert, opts->client_cert_pem, opts->client_cert_file,
-		               "client certificate");
+		               ORSP_HTTP_CLIENT_MAX_PEM, "client certificate");
 	if (!err)
-		err = copy_pem(&c->key, opts->client_key_pem, opts->client_key_file, "client key");
+		err = copy_pem(&c->key, opts->client_key_pem, opts->client_key_file,
+		               ORSP_HTTP_MAX_PEM, "client key");
 	if (err)
 		goto out;
 	if (pem_given(&c->cert) != pem_given(&c->key)) {
