@@ -1150,12 +1150,30 @@ static void test_config_errors(void **state)
 		     * the bytes read once */
 		    {"http://127.0.0.1:9", "es2_client_ca", "*bundle",
 		     "bundle.pem: expected -----BEGIN CERTIFICATE-----"},
+		    /* a NUL byte after the certificates: libcurl and the HTTPS server are given
+		     * the text read at load, which would end there */
+		    {"https://operator.example.net", "callback_ca", "*nul",
+		     "nul.pem is not PEM text (NUL byte)"},
+		    {"http://127.0.0.1:9", "es2_client_ca", "*nul",
+		     "nul.pem is not PEM text (NUL byte)"},
 		    /* the one key that may be repeated: each adds a CI */
 		    {"http://127.0.0.1:9", "trusted_ci",
 		     "sgp26/CertificateIssuer/CERT_CI_ECDSA_BRP.der", NULL},
 		};
-		char bundle[1100];
+		char bundle[1100], nul[1100];
 		snprintf(bundle, sizeof(bundle), "%s/bundle.pem", dir);
+		snprintf(nul, sizeof(nul), "%s/nul.pem", dir);
+		{
+			size_t pl = 0;
+			uint8_t *pem =
+			    test_read_vector("sgp26/DPtls/CERT_S_SM_DP_TLS_NIST.pem", &pl);
+			FILE *b = fopen(nul, "wb");
+			assert_non_null(b);
+			assert_int_equal(fwrite(pem, 1, pl, b), pl);
+			assert_int_equal(fwrite("\0\n", 1, 2, b), 2);
+			fclose(b);
+			free(pem);
+		}
 		{
 			size_t pl = 0;
 			uint8_t *pem =
@@ -1185,10 +1203,12 @@ static void test_config_errors(void **state)
 				         test_vector_path(
 				             "sgp26/CertificateIssuer/CERT_CI_ECDSA_NIST.der"));
 			} else if (full[i].line) {
-				snprintf(extra, sizeof(extra), "%s = %s\n", full[i].line,
-				         full[i].arg[0] == '*' ? bundle
-				         : full[i].arg[0]      ? test_vector_path(full[i].arg)
-				                               : text);
+				const char *file = full[i].arg[0] == '*' ? bundle
+				                   : full[i].arg[0] ? test_vector_path(full[i].arg)
+				                                    : text;
+				if (strcmp(full[i].arg, "*nul") == 0)
+					file = nul;
+				snprintf(extra, sizeof(extra), "%s = %s\n", full[i].line, file);
 			}
 			write_conf_extra(conf, db, full[i].callback, 0600, extra);
 			if (!full[i].expect) {
@@ -2006,7 +2026,7 @@ static void test_config_callback_key_file(void **state)
 {
 	static orsp_smdp_config cfg;
 	static tls_pki pki;
-	char dir[1024], conf[1100], db[1100], key[1200], extra[4000], want[1400];
+	char dir[1024], conf[1100], db[1100], key[1200], extra[4000], want[2600];
 	size_t len = 0;
 	uint8_t *pem;
 	(void)state;
@@ -2050,7 +2070,187 @@ static void test_config_callback_key_file(void **state)
 			fail_msg("%zu bytes: '%s' does not mention '%s'", totals[t],
 			         orsp_err_detail(), want);
 	}
+	/* a NUL byte after the PEM key: libcurl is given the text read at load, which would end
+	 * there */
+	{
+		FILE *f = fopen(key, "wb");
+		assert_non_null(f);
+		assert_int_equal(fwrite(pem, 1, len, f), len);
+		assert_int_equal(fwrite("\0junk\n", 1, 6, f), 6);
+		assert_int_equal(fclose(f), 0);
+		assert_int_equal(chmod(key, 0600), 0);
+		assert_int_equal(orsp_smdp_config_load(conf, &cfg), ORSP_E_USAGE);
+		snprintf(want, sizeof(want), "callback_key: %s: %s is not PEM text (NUL byte)", key,
+		         key);
+		if (!strstr(orsp_err_detail(), want))
+			fail_msg("'%s' does not mention '%s'", orsp_err_detail(), want);
+	}
 	free(pem);
+}
+
+/* A copy of the file `from` at `to`, with mode `mode`. */
+static void file_copy(const char *from, const char *to, mode_t mode)
+{
+	size_t n = 0;
+	uint8_t *b = test_read_file(from, &n);
+	FILE *f;
+
+	assert_non_null(b);
+	f = fopen(to, "wb");
+	assert_non_null(f);
+	assert_int_equal(fwrite(b, 1, n, f), n);
+	assert_int_equal(fclose(f), 0);
+	free(b);
+	assert_int_equal(chmod(to, mode), 0);
+}
+
+/* The files of callback_ca, callback_cert and callback_key are read once, at their lines,
+ * and the progress reports use those bytes: the CA file replaced by another CA's certificate
+ * and the certificate and key files removed once the configuration is loaded change nothing
+ * (libcurl read them again by name at every report, which then failed). */
+static void test_callback_files_read_once(void **state)
+{
+	static operator_end op = {.lock = PTHREAD_MUTEX_INITIALIZER};
+	static tls_pki pki;
+	static released r;
+	orsp_http_route route = {"POST", "/gsma/rsp2/es2plus/handleDownloadProgressInfo",
+	                         on_progress, &op};
+	orsp_http_server_config hc = {0};
+	orsp_http_server *opsrv = NULL;
+	orsp_smdp_server *srv = NULL;
+	char dir[1024], ca[1100], cli[1100], cli_key[1100], url[64], extra[4000];
+	(void)state;
+
+	snprintf(dir, sizeof(dir), "%s", test_tmpdir("smdp_cb_once"));
+	tls_pki_make(&pki, dir);
+	snprintf(ca, sizeof(ca), "%s/cb_ca.pem", dir);
+	snprintf(cli, sizeof(cli), "%s/cb_cli.pem", dir);
+	snprintf(cli_key, sizeof(cli_key), "%s/cb_cli_key.pem", dir);
+	file_copy(pki.ca, ca, 0644);
+	file_copy(pki.cli, cli, 0644);
+	file_copy(pki.cli_key, cli_key, 0600);
+	hc.address = "127.0.0.1";
+	hc.routes = &route;
+	hc.n_routes = 1;
+	hc.cert_file = pki.srv;
+	hc.key_file = pki.srv_key;
+	hc.client_ca_file = pki.ca;
+	hc.require_client_cert = true;
+	assert_int_equal(orsp_http_server_start(&hc, &opsrv), ORSP_OK);
+	snprintf(url, sizeof(url), "https://127.0.0.1:%u", orsp_http_server_port(opsrv));
+	snprintf(extra, sizeof(extra), "callback_ca = %s\ncallback_cert = %s\ncallback_key = %s\n",
+	         ca, cli, cli_key);
+	released_profile_extra(&r, "smdp_cb_once_db", url, "CBO-1", extra);
+	file_copy(pki.foreign, ca, 0644); /* not the CA of the operator's certificate */
+	assert_int_equal(unlink(cli), 0);
+	assert_int_equal(unlink(cli_key), 0);
+	assert_int_equal(orsp_smdp_mark_downloaded(r.s, r.p.iccid), ORSP_OK);
+	assert_int_equal(orsp_smdp_server_start(&r.cfg, &srv), ORSP_OK);
+	wait_calls(&op, 1);
+	orsp_smdp_server_stop(srv);
+	pthread_mutex_lock(&op.lock);
+	assert_int_equal(op.calls, 1);
+	assert_int_equal(op.last_point, 3);
+	pthread_mutex_unlock(&op.lock);
+	released_free(&r);
+	orsp_http_server_stop(opsrv, 1000);
+}
+
+/* A DPtls certificate for the key in key_file, valid now for a day, issued by the SGP.26
+ * test CI (its own expired on 2026-08-02), written as PEM to path. */
+static void dptls_issue(const char *key_file, const char *path)
+{
+	orsp_cert_template t;
+	orsp_ec_key *k = NULL, *ci_key = NULL;
+	orsp_cert *ci = NULL, *c = NULL;
+
+	assert_int_equal(orsp_ec_load_private_file(key_file, &k), ORSP_OK);
+	assert_int_equal(
+	    orsp_ec_load_private_file(
+	        test_vector_path("sgp26/CertificateIssuer/SK_CI_ECDSA_NIST.pem"), &ci_key),
+	    ORSP_OK);
+	assert_int_equal(
+	    orsp_cert_load_file(test_vector_path("sgp26/CertificateIssuer/CERT_CI_ECDSA_NIST.der"),
+	                        &ci),
+	    ORSP_OK);
+	assert_int_equal(orsp_cert_template_init(&t, ORSP_ROLE_DP_TLS), ORSP_OK);
+	t.org = "ACME";
+	t.common_name = "testsmdpplus1.example.com";
+	t.san_dns = "testsmdpplus1.example.com";
+	t.san_rid = "2.999.10";
+	t.not_before = time(NULL) - 3600;
+	t.not_after = time(NULL) + 86400;
+	assert_int_equal(orsp_cert_issue(&t, k, ci_key, ci, &c), ORSP_OK);
+	unlink(path);
+	assert_int_equal(orsp_cert_save(c, path), ORSP_OK);
+	orsp_cert_free(c);
+	orsp_cert_free(ci);
+	orsp_ec_free(ci_key);
+	orsp_ec_free(k);
+}
+
+/* es2_client_ca is read once, at its line, and the HTTPS server is given those bytes: the
+ * file replaced by a certificate of another CA once the configuration is loaded changes
+ * nothing (the server read it again by name, and refused the operator's certificate). */
+static void test_es2_client_ca_read_once(void **state)
+{
+	static orsp_smdp_config cfg;
+	static tls_pki pki;
+	orsp_smdp_server *srv = NULL;
+	const char *body = "{\"header\":{\"functionRequesterIdentifier\":\"op\","
+	                   "\"functionCallIdentifier\":\"1\"},\"iccid\":\"89000000000000000000\"}";
+	char dir[1024], conf[1100], db[1100], ca[1100], tls_key[1200], tls_cert[1100];
+	char extra[5000], url[128], *text, *at;
+	size_t n = 0;
+	orsp_http_client_opts co = {
+	    .insecure_for_tests = true, .insecure_warned = true, .timeout_ms = 20000};
+	orsp_http_client *c = NULL;
+	orsp_http_result res;
+	FILE *f;
+	(void)state;
+
+	snprintf(dir, sizeof(dir), "%s", test_tmpdir("smdp_es2_once"));
+	tls_pki_make(&pki, dir);
+	snprintf(conf, sizeof(conf), "%s/c.conf", dir);
+	snprintf(db, sizeof(db), "%s/c.db", dir);
+	snprintf(ca, sizeof(ca), "%s/es2_ca.pem", dir);
+	snprintf(tls_cert, sizeof(tls_cert), "%s/dptls.pem", dir);
+	file_copy(pki.ca, ca, 0644);
+	key_copy("sgp26/DPtls/SK_S_SM_DP_TLS_NIST.pem", conf, 0600, tls_key, sizeof(tls_key));
+	dptls_issue(tls_key, tls_cert);
+	snprintf(extra, sizeof(extra), "tls_cert = %s\ntls_key = %s\nes2_client_ca = %s\n",
+	         tls_cert, tls_key, ca);
+	write_conf_extra(conf, db, "http://127.0.0.1:9", 0600, extra);
+	/* over HTTPS: the server's own TLS, for mutual TLS */
+	text = (char *)test_read_file(conf, &n);
+	assert_non_null(text);
+	at = strstr(text, "plain_http = yes");
+	assert_non_null(at);
+	memcpy(at, "plain_http = no ", 16);
+	f = fopen(conf, "wb");
+	assert_non_null(f);
+	assert_int_equal(fwrite(text, 1, n, f), n);
+	assert_int_equal(fclose(f), 0);
+	free(text);
+	if (orsp_smdp_config_load(conf, &cfg) != ORSP_OK)
+		fail_msg("%s", orsp_err_detail());
+	file_copy(pki.foreign, ca, 0644); /* not the CA of the operator's certificate */
+	assert_int_equal(orsp_smdp_server_start(&cfg, &srv), ORSP_OK);
+	snprintf(url, sizeof(url), "https://127.0.0.1:%u/gsma/rsp2/es2plus/downloadOrder",
+	         orsp_smdp_server_port(srv));
+	co.client_cert_file = pki.cli;
+	co.client_key_file = pki.cli_key;
+	assert_int_equal(orsp_http_client_new(&co, &c), ORSP_OK);
+	assert_int_equal(orsp_http_client_post_json(c, url, body, strlen(body), NULL, &res),
+	                 ORSP_OK);
+	/* let through by its certificate, without the token: the ES2+ answer */
+	if (res.status != 200)
+		fail_msg("HTTP %ld, expected 200", res.status);
+	assert_non_null(strstr((const char *)res.body, "\"8.2.1\""));
+	orsp_http_result_free(&res);
+	orsp_http_client_free(c);
+	orsp_smdp_server_stop(srv);
+	orsp_smdp_config_free(&cfg);
 }
 
 /* ES2+ over HTTPS with operator client certificates (es2_client_ca) and no token sent: one
@@ -2500,6 +2700,8 @@ int main(void)
 	    cmocka_unit_test(test_config_wipes_lines),
 	    cmocka_unit_test(test_callback_client_cert),
 	    cmocka_unit_test(test_config_callback_key_file),
+	    cmocka_unit_test(test_callback_files_read_once),
+	    cmocka_unit_test(test_es2_client_ca_read_once),
 	    cmocka_unit_test(test_es2_client_cert),
 	    cmocka_unit_test(test_expiry_behind_slow_callback),
 	    cmocka_unit_test(test_stop_closes_listener_first),

@@ -292,10 +292,11 @@ static orsp_err load_key(loader *l, const char *key, const char *v, orsp_ec_key 
  * system's, say) or a certificate with its chain, read as OpenSSL will read it; without a
  * certificate in it every connection would fail, long after the start. server: also as the
  * HTTPS server reads it (certificates only, no text between them). The file is read once:
- * the bytes judged are those *first (when asked for) is taken from, not a file put in its
- * place between two reads. */
+ * the bytes judged are those *first (when asked for) is taken from, and those *keep gets
+ * (the text its user is given, without a NUL byte that would cut it), not a file put in its
+ * place between two reads or after the load. */
 static orsp_err pem_cert_file(loader *l, const char *key, const char *path, bool server,
-                              orsp_cert **first)
+                              orsp_cert **first, char **keep)
 {
 	uint8_t *pem = NULL;
 	size_t len = 0, n = 0;
@@ -310,10 +311,16 @@ static orsp_err pem_cert_file(loader *l, const char *key, const char *path, bool
 		char why[ORSP_ERR_DETAIL_MAX];
 		orsp_err_detail_copy(why, sizeof(why));
 		e = bad(l, key, "%s holds no PEM certificate (%s: %s)", path, path, why);
+	} else if (memchr(pem, '\0', len)) {
+		e = bad(l, key, "%s: %s is not PEM text (NUL byte)", path, path);
 	} else if (server && orsp_http_server_pem_check_mem(pem, len, false, path) != ORSP_OK) {
 		e = bad(l, key, "%s", orsp_err_detail());
 	} else if (first && orsp_cert_load_mem(pem, len, first) != ORSP_OK) {
 		orsp_err_clear(); /* a certificate OpenSSL reads and openrsp does not */
+	}
+	if (!e) {
+		*keep = (char *)pem;
+		pem = NULL;
 	}
 	free(pem);
 	return e;
@@ -321,28 +328,40 @@ static orsp_err pem_cert_file(loader *l, const char *key, const char *path, bool
 
 /* A private key file for the HTTPS client: the owner's alone, and PEM (libcurl's default;
  * whether it belongs to its certificate is found at the first connection, or at start-up
- * for an EC key on a curve openrsp reads: *ec, from the same bytes, NULL for another). */
-static orsp_err pem_key_file(loader *l, const char *key, const char *path, orsp_ec_key **ec)
+ * for an EC key on a curve openrsp reads: *ec, from the same bytes, NULL for another). The
+ * bytes read are those *keep gets, the text libcurl is given (wiped when the configuration
+ * is freed), not the file read again. */
+static orsp_err pem_key_file(loader *l, const char *key, const char *path, orsp_ec_key **ec,
+                             char **keep)
 {
-	uint8_t buf[ORSP_EC_KEY_FILE_MAX + 1]; /* the file and a NUL */
+	uint8_t *buf;
 	size_t n = 0;
-	bool pem;
 	orsp_err e = key_file_private(l, key, path);
 
 	if (e)
 		return e;
+	if (!(buf = malloc(ORSP_EC_KEY_FILE_MAX + 1))) /* the file and a NUL */
+		return bad(l, key, "out of memory");
 	/* read whole, as the other key files (load_key): a regular file only, and one over
 	 * the limit refused by its size, not cut and then called no PEM key (the key may be
 	 * RSA, for libcurl: only read here, not parsed) */
-	if (orsp_ec_read_private_file(path, buf, &n))
+	if (orsp_ec_read_private_file(path, buf, &n)) {
+		free(buf); /* wiped by the reader */
 		return bad(l, key, "%s", orsp_err_detail());
+	}
 	buf[n] = '\0';
-	pem = strstr((char *)buf, "-----BEGIN ") && strstr((char *)buf, "PRIVATE KEY-----");
-	if (pem && orsp_ec_load_private(buf, n, ec) != ORSP_OK)
+	if (!strstr((char *)buf, "-----BEGIN ") || !strstr((char *)buf, "PRIVATE KEY-----"))
+		e = bad(l, key, "%s is not a PEM private key", path);
+	else if (strlen((char *)buf) != n) /* the text would end there */
+		e = bad(l, key, "%s: %s is not PEM text (NUL byte)", path, path);
+	else if (orsp_ec_load_private(buf, n, ec) != ORSP_OK)
 		orsp_err_clear(); /* RSA, say: left to libcurl */
-	orsp_wipe(buf, sizeof(buf));
-	if (!pem)
-		return bad(l, key, "%s is not a PEM private key", path);
+	if (e) {
+		orsp_wipe(buf, n);
+		free(buf);
+		return e;
+	}
+	*keep = (char *)buf;
 	return ORSP_OK;
 }
 
@@ -706,7 +725,8 @@ static orsp_err set_key(loader *l, const char *k, const char *v)
 		 * found only when the server starts */
 		e = file_value(l, k, v, c->es2_client_ca, sizeof(c->es2_client_ca));
 		/* and as the HTTPS server reads it: certificates only, no text between them */
-		return e ? e : pem_cert_file(l, k, c->es2_client_ca, true, NULL);
+		return e ? e
+		         : pem_cert_file(l, k, c->es2_client_ca, true, NULL, &c->es2_client_ca_pem);
 	} else if (strcmp(k, "callback_url") == 0) {
 		const char *host;
 		size_t n;
@@ -749,13 +769,18 @@ static orsp_err set_key(loader *l, const char *k, const char *v)
 		snprintf(c->callback_url, sizeof(c->callback_url), "%.*s", (int)(host - v + n), v);
 	} else if (strcmp(k, "callback_ca") == 0) {
 		e = file_value(l, k, v, c->callback_ca, sizeof(c->callback_ca));
-		return e ? e : pem_cert_file(l, k, c->callback_ca, false, NULL);
+		return e ? e
+		         : pem_cert_file(l, k, c->callback_ca, false, NULL, &c->callback_ca_pem);
 	} else if (strcmp(k, "callback_cert") == 0) {
 		e = file_value(l, k, v, c->callback_cert, sizeof(c->callback_cert));
-		return e ? e : pem_cert_file(l, k, c->callback_cert, false, &l->callback_cert);
+		return e ? e
+		         : pem_cert_file(l, k, c->callback_cert, false, &l->callback_cert,
+		                         &c->callback_cert_pem);
 	} else if (strcmp(k, "callback_key") == 0) {
 		e = file_value(l, k, v, c->callback_key, sizeof(c->callback_key));
-		return e ? e : pem_key_file(l, k, c->callback_key, &l->callback_key);
+		return e ? e
+		         : pem_key_file(l, k, c->callback_key, &l->callback_key,
+		                        &c->callback_key_pem);
 	} else if (strcmp(k, "max_body") == 0) {
 		if ((e = parse_uint(l, k, v, 16u << 20, &x)))
 			return e;
@@ -1269,5 +1294,11 @@ void orsp_smdp_config_free(orsp_smdp_config *c)
 	}
 	orsp_ci_store_free(c->svc.cis);
 	orsp_ec_free(c->tls_token_key);
+	if (c->callback_key_pem)
+		orsp_wipe(c->callback_key_pem, strlen(c->callback_key_pem));
+	free(c->callback_key_pem);
+	free(c->callback_cert_pem);
+	free(c->callback_ca_pem);
+	free(c->es2_client_ca_pem);
 	orsp_wipe(c, sizeof(*c));
 }

@@ -813,6 +813,15 @@ static void sweep_round(orsp_smdp_server *srv)
 		fprintf(stderr, "openrsp smdp: %zu ES9+ session(s) deleted\n", total);
 }
 
+/* A file of the configuration as its user is given it: the PEM text the loader read and
+ * checked (*pem), or the path (*file) in a configuration filled in without the loader;
+ * neither when the path is not set. */
+static void pem_or_file(const char *path, const char *text, const char **pem, const char **file)
+{
+	*pem = path[0] ? text : NULL;
+	*file = path[0] && !text ? path : NULL;
+}
+
 /* The background thread: order expiry and the session sweep at start and then every
  * c->housekeeping_s seconds (default EXPIRE_EVERY_S) on the monotonic clock, and the progress
  * reports every 200 ms when a callback URL is configured, in rounds that end when the next
@@ -829,10 +838,13 @@ static void *sender_main(void *arg)
 	    1000.0 * (srv->c->housekeeping_s ? srv->c->housekeeping_s : EXPIRE_EVERY_S);
 	double next_ms = now_ms(), until_ms;
 
-	o.ca_file = srv->c->callback_ca[0] ? srv->c->callback_ca : NULL;
+	/* the bytes checked at load, not the files read again */
+	pem_or_file(srv->c->callback_ca, srv->c->callback_ca_pem, &o.ca_pem, &o.ca_file);
 	/* the SM-DP+'s own client certificate, when the operator asks for one */
-	o.client_cert_file = srv->c->callback_cert[0] ? srv->c->callback_cert : NULL;
-	o.client_key_file = srv->c->callback_key[0] ? srv->c->callback_key : NULL;
+	pem_or_file(srv->c->callback_cert, srv->c->callback_cert_pem, &o.client_cert_pem,
+	            &o.client_cert_file);
+	pem_or_file(srv->c->callback_key, srv->c->callback_key_pem, &o.client_key_pem,
+	            &o.client_key_file);
 	o.timeout_ms = 5000;
 	if (srv->c->callback_url[0] && orsp_http_client_new(&o, &http)) {
 		fprintf(stderr, "openrsp smdp: progress reports disabled: %s\n", orsp_err_detail());
@@ -930,8 +942,7 @@ orsp_err orsp_smdp_server_start(const orsp_smdp_config *c, orsp_smdp_server **ou
 			hc.key_file = c->tls_key;
 		}
 	}
-	if (c->es2_client_ca[0])
-		hc.client_ca_file = c->es2_client_ca;
+	pem_or_file(c->es2_client_ca, c->es2_client_ca_pem, &hc.client_ca_pem, &hc.client_ca_file);
 	hc.on_request = unhandled;
 	hc.hook_ctx = srv;
 	/* The listening socket is bound before the database is opened, and listens once it is
