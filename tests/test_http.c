@@ -3189,6 +3189,25 @@ static void test_https_from_files(void **state)
 	/* A file's bytes already read are checked as the file would be: a configuration reads
 	 * its file once, and checks and uses the same bytes. */
 	assert_ok(orsp_http_server_pem_check(ca, false, "ca"));
+	/* read once, the text kept: what was checked, for cert_pem, key_pem or client_ca_pem;
+	 * nothing kept when it is refused */
+	{
+		char *text = NULL;
+		size_t len = 0;
+		assert_ok(orsp_http_server_pem_read(ca, false, "ca", &text, &len));
+		assert_int_equal(len, strlen(pki.ca_pem));
+		assert_string_equal(text, pki.ca_pem);
+		free(text);
+		assert_err(orsp_http_server_pem_read(ca, true, "key", &text, &len), ORSP_E_USAGE,
+		           "key: no PEM private key");
+		assert_null(text);
+		assert_int_equal(len, 0);
+		assert_err(orsp_http_server_pem_read(dir, false, "ca", &text, &len), ORSP_E_IO,
+		           "not a regular file");
+		assert_null(text);
+		assert_err(orsp_http_server_pem_read(ca, false, "ca", NULL, &len), ORSP_E_USAGE,
+		           "bad arguments");
+	}
 	assert_ok(orsp_http_server_pem_check_mem(pki.ca_pem, strlen(pki.ca_pem), false, "ca"));
 	assert_ok(
 	    orsp_http_server_pem_check_mem(pki.srv_key_pem, strlen(pki.srv_key_pem), true, "key"));

@@ -2189,10 +2189,12 @@ static void dptls_issue(const char *key_file, const char *path)
 	orsp_ec_free(k);
 }
 
-/* es2_client_ca is read once, at its line, and the HTTPS server is given those bytes: the
- * file replaced by a certificate of another CA once the configuration is loaded changes
- * nothing (the server read it again by name, and refused the operator's certificate). */
-static void test_es2_client_ca_read_once(void **state)
+/* tls_cert, tls_key and es2_client_ca are read once, tls_cert and tls_key for all their
+ * checks, and the HTTPS server is given those bytes: the certificate and key files removed
+ * and the client CA file replaced by a certificate of another CA once the configuration is
+ * loaded change nothing (the server read them again by name: it did not start, and then it
+ * refused the operator's certificate). */
+static void test_https_files_read_once(void **state)
 {
 	static orsp_smdp_config cfg;
 	static tls_pki pki;
@@ -2200,8 +2202,9 @@ static void test_es2_client_ca_read_once(void **state)
 	const char *body = "{\"header\":{\"functionRequesterIdentifier\":\"op\","
 	                   "\"functionCallIdentifier\":\"1\"},\"iccid\":\"89000000000000000000\"}";
 	char dir[1024], conf[1100], db[1100], ca[1100], tls_key[1200], tls_cert[1100];
-	char extra[5000], url[128], *text, *at;
-	size_t n = 0;
+	char extra[5000], url[128], want[3000], *text, *at;
+	size_t n = 0, kl = 0;
+	uint8_t *key_pem;
 	orsp_http_client_opts co = {
 	    .insecure_for_tests = true, .insecure_warned = true, .timeout_ms = 20000};
 	orsp_http_client *c = NULL;
@@ -2209,7 +2212,7 @@ static void test_es2_client_ca_read_once(void **state)
 	FILE *f;
 	(void)state;
 
-	snprintf(dir, sizeof(dir), "%s", test_tmpdir("smdp_es2_once"));
+	snprintf(dir, sizeof(dir), "%s", test_tmpdir("smdp_https_once"));
 	tls_pki_make(&pki, dir);
 	snprintf(conf, sizeof(conf), "%s/c.conf", dir);
 	snprintf(db, sizeof(db), "%s/c.db", dir);
@@ -2232,8 +2235,23 @@ static void test_es2_client_ca_read_once(void **state)
 	assert_int_equal(fwrite(text, 1, n, f), n);
 	assert_int_equal(fclose(f), 0);
 	free(text);
+	/* a key file over ORSP_EC_KEY_FILE_MAX: refused by its size, as the file was read
+	 * before (now the bytes the server check read) */
+	key_pem = test_read_file(tls_key, &kl);
+	assert_non_null(key_pem);
+	write_padded_key(tls_key, key_pem, kl, ORSP_EC_KEY_FILE_MAX + 1);
+	assert_int_equal(orsp_smdp_config_load(conf, &cfg), ORSP_E_USAGE);
+	snprintf(want, sizeof(want),
+	         "tls_key: %s is not a usable private key (%s is larger than %d bytes)", tls_key,
+	         tls_key, ORSP_EC_KEY_FILE_MAX);
+	if (!strstr(orsp_err_detail(), want))
+		fail_msg("'%s' does not mention '%s'", orsp_err_detail(), want);
+	write_padded_key(tls_key, key_pem, kl, kl + 1);
+	free(key_pem);
 	if (orsp_smdp_config_load(conf, &cfg) != ORSP_OK)
 		fail_msg("%s", orsp_err_detail());
+	assert_int_equal(unlink(tls_cert), 0);
+	assert_int_equal(unlink(tls_key), 0);
 	file_copy(pki.foreign, ca, 0644); /* not the CA of the operator's certificate */
 	assert_int_equal(orsp_smdp_server_start(&cfg, &srv), ORSP_OK);
 	snprintf(url, sizeof(url), "https://127.0.0.1:%u/gsma/rsp2/es2plus/downloadOrder",
@@ -2701,7 +2719,7 @@ int main(void)
 	    cmocka_unit_test(test_callback_client_cert),
 	    cmocka_unit_test(test_config_callback_key_file),
 	    cmocka_unit_test(test_callback_files_read_once),
-	    cmocka_unit_test(test_es2_client_ca_read_once),
+	    cmocka_unit_test(test_https_files_read_once),
 	    cmocka_unit_test(test_es2_client_cert),
 	    cmocka_unit_test(test_expiry_behind_slow_callback),
 	    cmocka_unit_test(test_stop_closes_listener_first),

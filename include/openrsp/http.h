@@ -202,6 +202,11 @@ ORSP_MUST_CHECK orsp_err orsp_http_server_start(const orsp_http_server_config *c
  * ORSP_E_IO (not a regular file of 1..ORSP_HTTP_MAX_PEM bytes, unreadable), ORSP_E_USAGE
  * (not the PEM text the server takes). */
 ORSP_MUST_CHECK orsp_err orsp_http_server_pem_check(const char *file, bool key, const char *what);
+/* The same, keeping what was read and checked: *pem (malloc'ed, NUL-terminated, no NUL inside;
+ * the caller wipes a key's and frees it) and *len, to be given as cert_pem, key_pem or
+ * client_ca_pem, so that the bytes checked are those used and the file is read once. */
+ORSP_MUST_CHECK orsp_err orsp_http_server_pem_read(const char *file, bool key, const char *what,
+                                                   char **pem, size_t *len);
 /* The same for a file's bytes already read (pem[0..len)), so that the bytes checked are
  * those used: ORSP_E_IO for 0 or more than ORSP_HTTP_MAX_PEM bytes, ORSP_E_USAGE as above
  * (also for a NUL byte). */

@@ -682,13 +682,15 @@ typedef struct orsp_smdp_config {
 	 * TLS), both or neither; the key file must be the owner's alone */
 	char callback_cert[ORSP_SMDP_PATH_MAX];
 	char callback_key[ORSP_SMDP_PATH_MAX];
-	/* The PEM text of es2_client_ca, callback_ca, callback_cert and callback_key as
-	 * orsp_smdp_config_load read and checked them, each file read once, at its line
-	 * (malloc'ed, NUL-terminated, no NUL inside; NULL when not given): the HTTPS server and
-	 * the progress reports use these bytes, not the files again, so a file replaced or
-	 * removed after the load changes nothing until the next start. A text is used only
-	 * while its path is set; a configuration filled in by other means leaves them NULL, and
-	 * the files are read by path then. orsp_smdp_config_free frees them, the key's wiped. */
+	/* The PEM text of tls_cert, tls_key (not a token's), es2_client_ca, callback_ca,
+	 * callback_cert and callback_key as orsp_smdp_config_load read and checked them, each
+	 * file read once (malloc'ed, NUL-terminated, no NUL inside; NULL when not given): the
+	 * HTTPS server and the progress reports use these bytes, not the files again, so a
+	 * file replaced or removed after the load changes nothing until the next start. A text
+	 * is used only while its path is set; a configuration filled in by other means leaves
+	 * them NULL, and the files are read by path then. orsp_smdp_config_free frees them,
+	 * the keys' wiped. */
+	char *tls_cert_pem, *tls_key_pem;
 	char *es2_client_ca_pem, *callback_ca_pem, *callback_cert_pem, *callback_key_pem;
 	/* seconds between runs of order expiry and the ES9+ session sweep (0: 30); not a key of
 	 * the file: tests shorten it */

@@ -1101,6 +1101,32 @@ static orsp_err pem_text_check(const char *pem, bool key, const char *what)
 	return ORSP_OK;
 }
 
+orsp_err orsp_http_server_pem_read(const char *file, bool key, const char *what, char **pem,
+                                   size_t *len)
+{
+	char *text = NULL;
+	size_t n = 0;
+	orsp_err err;
+
+	if (!file || !what || !pem || !len)
+		return orsp_errf(ORSP_E_USAGE, "orsp_http_server_pem_read: bad arguments");
+	*pem = NULL;
+	*len = 0;
+	err = load_pem(NULL, file, what, &text, &n);
+	if (!err)
+		err = pem_text_check(text, key, what);
+	if (err) {
+		if (text) {
+			orsp_wipe(text, n);
+			free(text);
+		}
+		return err;
+	}
+	*pem = text;
+	*len = n;
+	return ORSP_OK;
+}
+
 orsp_err orsp_http_server_pem_check(const char *file, bool key, const char *what)
 {
 	char *pem = NULL;
@@ -1109,9 +1135,7 @@ orsp_err orsp_http_server_pem_check(const char *file, bool key, const char *what
 
 	if (!file || !what)
 		return orsp_errf(ORSP_E_USAGE, "orsp_http_server_pem_check: bad arguments");
-	err = load_pem(NULL, file, what, &pem, &len);
-	if (!err)
-		err = pem_text_check(pem, key, what);
+	err = orsp_http_server_pem_read(file, key, what, &pem, &len);
 	if (pem) {
 		orsp_wipe(pem, len);
 		free(pem);

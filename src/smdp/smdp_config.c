@@ -992,19 +992,24 @@ static orsp_err check_tls(loader *l)
 	orsp_smdp_config *c = l->c;
 	orsp_cert *tls = NULL;
 	orsp_ec_key *k = NULL;
+	size_t cert_len = 0, key_len = 0;
 	bool mine;
 	orsp_err e;
 
 	/* read as the HTTPS server will read them (PEM only, the certificate file nothing but
 	 * certificates): a DER file passed the checks below and was refused only when the server
-	 * started, after the database and its KEK were made, naming neither line nor key */
-	if (orsp_http_server_pem_check(c->tls_cert, false, c->tls_cert))
+	 * started, after the database and its KEK were made, naming neither line nor key. Read
+	 * once: the checks below and the server take these bytes (the configuration keeps them,
+	 * orsp_smdp_config_free wipes the key's), not the files again */
+	if (orsp_http_server_pem_read(c->tls_cert, false, c->tls_cert, &c->tls_cert_pem, &cert_len))
 		return bad_at(l, "tls_cert", "tls_cert", "%s", orsp_err_detail());
-	if (!c->tls_token_key && orsp_http_server_pem_check(c->tls_key, true, c->tls_key))
+	if (!c->tls_token_key &&
+	    orsp_http_server_pem_read(c->tls_key, true, c->tls_key, &c->tls_key_pem, &key_len))
 		return bad_at(l, "tls_key", "tls_key", "%s", orsp_err_detail());
-	if (orsp_cert_load_file(c->tls_cert, &tls))
-		return bad_at(l, "tls_cert", "tls_cert", "cannot load the certificate: %s",
-		              orsp_err_detail());
+	/* the detail named the file, as orsp_cert_load_file's does */
+	if (orsp_cert_load_mem(c->tls_cert_pem, cert_len, &tls))
+		return bad_at(l, "tls_cert", "tls_cert", "cannot load the certificate: %s: %s",
+		              c->tls_cert, orsp_err_detail());
 	e = orsp_rsp_verify_server_cert(c->svc.cis, tls, ORSP_ROLE_DP_TLS, c->svc.fqdn, 0);
 	if (e) {
 		orsp_cert_free(tls);
@@ -1018,8 +1023,15 @@ static orsp_err check_tls(loader *l)
 		              "a DPtls key in a PKCS#11 token must be on P-256 (this one is on %s)",
 		              orsp_curve_name(orsp_ec_curve(c->tls_token_key)));
 	}
-	/* the token's key is the configuration's (kept); a file's is read for the check */
-	if (!c->tls_token_key && orsp_ec_load_private_file(c->tls_key, &k)) {
+	/* the token's key is the configuration's (kept); a file's comes from the bytes read
+	 * above, of at most ORSP_EC_KEY_FILE_MAX as orsp_ec_load_private_file reads them */
+	if (!c->tls_token_key && key_len > ORSP_EC_KEY_FILE_MAX) {
+		orsp_cert_free(tls);
+		return bad_at(l, "tls_key", "tls_key",
+		              "%s is not a usable private key (%s is larger than %d bytes)",
+		              c->tls_key, c->tls_key, ORSP_EC_KEY_FILE_MAX);
+	}
+	if (!c->tls_token_key && orsp_ec_load_private(c->tls_key_pem, key_len, &k)) {
 		char why[ORSP_ERR_DETAIL_MAX];
 		orsp_err_detail_copy(why, sizeof(why));
 		orsp_cert_free(tls);
@@ -1294,6 +1306,10 @@ void orsp_smdp_config_free(orsp_smdp_config *c)
 	}
 	orsp_ci_store_free(c->svc.cis);
 	orsp_ec_free(c->tls_token_key);
+	if (c->tls_key_pem)
+		orsp_wipe(c->tls_key_pem, strlen(c->tls_key_pem));
+	free(c->tls_key_pem);
+	free(c->tls_cert_pem);
 	if (c->callback_key_pem)
 		orsp_wipe(c->callback_key_pem, strlen(c->callback_key_pem));
 	free(c->callback_key_pem);

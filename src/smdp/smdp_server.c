@@ -934,12 +934,15 @@ orsp_err orsp_smdp_server_start(const orsp_smdp_config *c, orsp_smdp_server **ou
 	hc.max_connections_per_ip = c->max_connections_per_ip;
 	hc.threads = c->threads;
 	if (!c->plain_http) {
-		hc.cert_file = c->tls_cert;
+		/* the bytes the loader checked; the path (a file the server must find) else */
+		hc.cert_pem = c->tls_cert[0] ? c->tls_cert_pem : NULL;
+		hc.cert_file = hc.cert_pem ? NULL : c->tls_cert;
 		if (c->tls_token_key) {
 			hc.key_sign = tls_token_sign;
 			hc.key_sign_ctx = c->tls_token_key;
 		} else {
-			hc.key_file = c->tls_key;
+			hc.key_pem = c->tls_key[0] ? c->tls_key_pem : NULL;
+			hc.key_file = hc.key_pem ? NULL : c->tls_key;
 		}
 	}
 	pem_or_file(c->es2_client_ca, c->es2_client_ca_pem, &hc.client_ca_pem, &hc.client_ca_file);
