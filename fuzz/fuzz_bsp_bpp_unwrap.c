@@ -14,16 +14,22 @@
  *
  * Seeds (fuzz/corpus/bsp_bpp_unwrap/): pySim's bpp.der (tests/vectors/sgp22/bpp/), and
  * packages built for the fixed keys here, so mutations reach past smdpSign and the first
- * C-MAC. Regenerate those with:
+ * C-MAC; one of them (p256_replace_session_keys_1036.der) has 1036-byte '86' segments, as
+ * osmo-smdpp cuts the profile, the largest the unwrap accepts. Regenerate those with:
  *   cc -std=c17 -DORSP_FUZZ_MAKE_SEED -Iinclude fuzz/fuzz_bsp_bpp_unwrap.c \
  *      <build>/liborsp_bsp.a <build>/liborsp_crypto.a <build>/liborsp_der.a \
- *      <build>/liborsp_core.a -lcrypto -o mkseed && ./mkseed fuzz/corpus/bsp_bpp_unwrap
+ *      <build>/liborsp_core.a -lcrypto -lp11-kit -o mkseed && ./mkseed fuzz/corpus/bsp_bpp_unwrap
+ * (with the build's -fsanitize flags; a fuzz build's libraries also need libFuzzer's
+ * clang_rt.fuzzer_no_main and -lstdc++). smdpSign is a new ECDSA signature each time, so
+ * the files differ from run to run; mkseed unwraps each package it writes and aborts unless
+ * it is accepted.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "openrsp/bsp.h"
+#include "openrsp/der.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -170,7 +176,50 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 #else /* ORSP_FUZZ_MAKE_SEED: write packages for the fixed keys into argv[1] */
 
-static int write_seed(const char *dir, const char *name, bool rsk)
+/* The package in out[0..*len) with its A3 made again from upp under ppk, in '86' segments
+ * of `plain` plaintext bytes each (the last one shorter), as a sender that counts the
+ * plaintext cuts it (osmo-smdpp: 1008 bytes, 1036-byte segments). The builder sends at most
+ * 1020-byte segments, so this is done here. A3 is the last part of BF36; smdpSign does not
+ * cover it. */
+static void recut_ppp(const orsp_bsp_keys *ppk, orsp_slice upp, size_t plain, uint8_t *out,
+                      size_t cap, size_t *len)
+{
+	uint8_t *copy = malloc(*len), a3[8192];
+	orsp_bsp_ctx *c = NULL;
+	orsp_reader r;
+	orsp_tlv bpp, t;
+	orsp_writer w;
+
+	check(copy != NULL);
+	memcpy(copy, out, *len);
+	check(orsp_der_parse_one(orsp_slice_make(copy, *len), &bpp) == ORSP_OK);
+	check(orsp_bsp_ctx_new(ppk, 2048, &c) == ORSP_OK);
+	orsp_writer_init(&w, a3, sizeof(a3));
+	for (size_t at = 0; at < upp.len; at += plain)
+		check(orsp_bsp_protect(c, ORSP_BSP_TAG_PPP, upp.p + at,
+		                       upp.len - at < plain ? upp.len - at : plain, &w) == ORSP_OK);
+	orsp_bsp_ctx_free(c);
+	size_t a3_len = w.len;
+
+	orsp_writer_init(&w, out, cap);
+	orsp_der_mark m = orsp_der_begin(&w, 0xBF36);
+	orsp_reader_init(&r, bpp.value.p, bpp.value.len);
+	while (orsp_reader_remaining(&r)) {
+		check(orsp_der_read(&r, &t) == ORSP_OK);
+		if (t.tag == 0xA3)
+			orsp_der_put_tlv(&w, 0xA3, a3, a3_len);
+		else
+			orsp_write_bytes(&w, t.raw.p, t.raw.len);
+	}
+	orsp_der_end(&w, m);
+	check(orsp_writer_status(&w) == ORSP_OK);
+	*len = w.len;
+	free(copy);
+}
+
+/* plain: 0 for the builder's segments, else '86' segments of that many plaintext bytes
+ * (rsk only). */
+static int write_seed(const char *dir, const char *name, bool rsk, size_t plain)
 {
 	static const uint8_t cfg[] = {0xBF, 0x24, 0x00};
 	static const uint8_t smd[] = {0xBF, 0x25, 0x10, 0x5A, 0x0A, 0x98, 0x00, 0x10, 0x32, 0x54,
@@ -210,14 +259,17 @@ static int write_seed(const char *dir, const char *name, bool rsk)
 	};
 	orsp_writer_init(&w, out, sizeof(out));
 	check(orsp_bsp_bpp_build(&p, &w) == ORSP_OK);
+	size_t len = w.len;
+	if (plain)
+		recut_ppp(&ppk, orsp_slice_make(upp, sizeof(upp)), plain, out, sizeof(out), &len);
 	snprintf(path, sizeof(path), "%s/%s", dir, name);
 	f = fopen(path, "wb");
-	check(f && fwrite(out, 1, w.len, f) == w.len && fclose(f) == 0);
+	check(f && fwrite(out, 1, len, f) == len && fclose(f) == 0);
 	orsp_ec_free(smdp);
 	orsp_bsp_keys_wipe(&ppk);
 
 	verdict v;
-	run(out, w.len, SIZE_MAX, &v);
+	run(out, len, SIZE_MAX, &v);
 	check(v.e == ORSP_OK);
 	return 0;
 }
@@ -228,8 +280,10 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: %s CORPUS_DIR\n", argv[0]);
 		return 2;
 	}
-	write_seed(argv[1], "p256_session_keys.der", false);
-	write_seed(argv[1], "p256_replace_session_keys.der", true);
+	write_seed(argv[1], "p256_session_keys.der", false, 0);
+	write_seed(argv[1], "p256_replace_session_keys.der", true, 0);
+	/* osmo-smdpp's cut: 1008 plaintext bytes, 1036-byte '86' segments */
+	write_seed(argv[1], "p256_replace_session_keys_1036.der", true, ORSP_BSP_MAX_MAC_PAYLOAD);
 	return 0;
 }
 
