@@ -2793,6 +2793,21 @@ static orsp_http_server *start_tls(const char *client_ca, bool require)
 }
 
 /* POST /len over HTTPS with the given options; returns the error, fills *status. */
+/* A malloc'ed PEM text of `total` bytes: pem, then newlines (as a file with text after its
+ * blocks); the caller frees it. */
+static char *pem_padded(const char *pem, size_t total)
+{
+	size_t n = strlen(pem);
+	char *big = malloc(total + 1);
+
+	assert_non_null(big);
+	assert_true(n <= total);
+	memcpy(big, pem, n);
+	memset(big + n, '\n', total - n);
+	big[total] = '\0';
+	return big;
+}
+
 static orsp_err tls_post(const orsp_http_client_opts *o, uint16_t port, const char *path,
                          long *status, orsp_http_fail *fail, char *body, size_t cap)
 {
@@ -2910,12 +2925,7 @@ static void test_https_verification(void **state)
 	/* As PEM text, a bundle larger than ORSP_HTTP_MAX_PEM (the CA, then lines of text) as a
 	 * file of it is taken: it was refused as PEM of 1..1048576 bytes */
 	{
-		size_t cl = strlen(pki.ca_pem), big_len = 2 * ORSP_HTTP_MAX_PEM;
-		char *big = malloc(big_len + 1);
-		assert_non_null(big);
-		memcpy(big, pki.ca_pem, cl);
-		memset(big + cl, '\n', big_len - cl);
-		big[big_len] = '\0';
+		char *big = pem_padded(pki.ca_pem, 2 * ORSP_HTTP_MAX_PEM);
 		orsp_http_client_opts big_ca = {.ca_pem = big, .timeout_ms = 5000};
 		assert_ok(tls_post(&big_ca, port, "/len", &status, &fail, NULL, 0));
 		assert_int_equal(status, 200);
@@ -3070,19 +3080,14 @@ static void test_mutual_tls(void **state)
 	/* The certificate as PEM text larger than ORSP_HTTP_MAX_PEM (a long chain as a file of
 	 * it may be: the certificate, then lines of text); the key's limit stays 1 MiB */
 	{
-		size_t cl = strlen(pki.cli_pem), big_len = 2 * ORSP_HTTP_MAX_PEM;
-		char *big = malloc(big_len + 1);
-		assert_non_null(big);
-		memcpy(big, pki.cli_pem, cl);
-		memset(big + cl, '\n', big_len - cl);
-		big[big_len] = '\0';
+		char *big = pem_padded(pki.cli_pem, 2 * ORSP_HTTP_MAX_PEM);
 		orsp_http_client_opts big_cert = ok;
 		big_cert.client_cert_pem = big;
 		assert_ok(tls_post(&big_cert, port, "/whoami", &status, &fail, body, sizeof(body)));
 		assert_int_equal(status, 200);
 		assert_string_equal(body, want);
-		memcpy(big, pki.cli_key_pem, strlen(pki.cli_key_pem));
-		memset(big + strlen(pki.cli_key_pem), '\n', big_len - strlen(pki.cli_key_pem));
+		free(big);
+		big = pem_padded(pki.cli_key_pem, 2 * ORSP_HTTP_MAX_PEM);
 		orsp_http_client_opts big_key = ok;
 		big_key.client_key_pem = big;
 		assert_err(tls_post(&big_key, port, "/whoami", &status, &fail, NULL, 0),

@@ -1850,6 +1850,26 @@ static void first_report(orsp_smdp *s, int64_t *attempts, int64_t *done)
 	orsp_stmt_finalize(st);
 }
 
+/* An operator's ES2+ endpoint (route) over HTTPS on loopback that asks for a client
+ * certificate of pki's CA; its base URL in url. */
+static orsp_http_server *operator_mtls(const tls_pki *pki, orsp_http_route *route, char *url,
+                                       size_t url_len)
+{
+	orsp_http_server_config hc = {0};
+	orsp_http_server *srv = NULL;
+
+	hc.address = "127.0.0.1";
+	hc.routes = route;
+	hc.n_routes = 1;
+	hc.cert_file = pki->srv;
+	hc.key_file = pki->srv_key;
+	hc.client_ca_file = pki->ca;
+	hc.require_client_cert = true;
+	assert_int_equal(orsp_http_server_start(&hc, &srv), ORSP_OK);
+	snprintf(url, url_len, "https://127.0.0.1:%u", orsp_http_server_port(srv));
+	return srv;
+}
+
 /* The SM-DP+ authenticates itself to an operator endpoint that asks for a client certificate
  * (callback_cert, callback_key): with them the report is delivered; without them it is not
  * (the endpoint refuses before its handler), and stays queued. */
@@ -1860,7 +1880,6 @@ static void test_callback_client_cert(void **state)
 	static released r;
 	orsp_http_route route = {"POST", "/gsma/rsp2/es2plus/handleDownloadProgressInfo",
 	                         on_progress, &op};
-	orsp_http_server_config hc = {0};
 	orsp_http_server *opsrv = NULL;
 	orsp_smdp_server *srv = NULL;
 	char url[64], extra[4000];
@@ -1868,15 +1887,7 @@ static void test_callback_client_cert(void **state)
 	(void)state;
 
 	tls_pki_make(&pki, test_tmpdir("smdp_cb_pki"));
-	hc.address = "127.0.0.1";
-	hc.routes = &route;
-	hc.n_routes = 1;
-	hc.cert_file = pki.srv;
-	hc.key_file = pki.srv_key;
-	hc.client_ca_file = pki.ca;
-	hc.require_client_cert = true;
-	assert_int_equal(orsp_http_server_start(&hc, &opsrv), ORSP_OK);
-	snprintf(url, sizeof(url), "https://127.0.0.1:%u", orsp_http_server_port(opsrv));
+	opsrv = operator_mtls(&pki, &route, url, sizeof(url));
 	snprintf(extra, sizeof(extra), "callback_ca = %s\ncallback_cert = %s\ncallback_key = %s\n",
 	         pki.ca, pki.cli, pki.cli_key);
 	released_profile_extra(&r, "smdp_cb_cert", url, "CBC-1", extra);
@@ -2115,7 +2126,6 @@ static void test_callback_files_read_once(void **state)
 	static released r;
 	orsp_http_route route = {"POST", "/gsma/rsp2/es2plus/handleDownloadProgressInfo",
 	                         on_progress, &op};
-	orsp_http_server_config hc = {0};
 	orsp_http_server *opsrv = NULL;
 	orsp_smdp_server *srv = NULL;
 	char dir[1024], ca[1100], cli[1100], cli_key[1100], url[64], extra[4000];
@@ -2129,15 +2139,7 @@ static void test_callback_files_read_once(void **state)
 	file_copy(pki.ca, ca, 0644);
 	file_copy(pki.cli, cli, 0644);
 	file_copy(pki.cli_key, cli_key, 0600);
-	hc.address = "127.0.0.1";
-	hc.routes = &route;
-	hc.n_routes = 1;
-	hc.cert_file = pki.srv;
-	hc.key_file = pki.srv_key;
-	hc.client_ca_file = pki.ca;
-	hc.require_client_cert = true;
-	assert_int_equal(orsp_http_server_start(&hc, &opsrv), ORSP_OK);
-	snprintf(url, sizeof(url), "https://127.0.0.1:%u", orsp_http_server_port(opsrv));
+	opsrv = operator_mtls(&pki, &route, url, sizeof(url));
 	snprintf(extra, sizeof(extra), "callback_ca = %s\ncallback_cert = %s\ncallback_key = %s\n",
 	         ca, cli, cli_key);
 	released_profile_extra(&r, "smdp_cb_once_db", url, "CBO-1", extra);
