@@ -2889,11 +2889,12 @@ static json_t *cancel_request(fx *f, dl *d, int reason, const char *oid_dotted, 
 	return req;
 }
 
-/* The eUICC's signed cancelSession of d's session, reason postponed: accepted. */
-static void cancel_postponed(fx *f, dl *d)
+/* The eUICC's signed cancelSession of d's session with reason (1 postponed, 2 timeout ...),
+ * this SM-DP+'s OID: accepted. */
+static void cancel_ok(fx *f, dl *d, int reason)
 {
 	int http;
-	json_t *rsp = call(f, "cancelSession", cancel_request(f, d, 1, OID, false), &http);
+	json_t *rsp = call(f, "cancelSession", cancel_request(f, d, reason, OID, false), &http);
 	expect_ok(rsp);
 	json_decref(rsp);
 }
@@ -2914,7 +2915,7 @@ static void test_download_limit_after_reopen(void **state)
 	get_bpp(f, &d, NULL, true);
 	get_bpp(f, &d, NULL, true);
 	assert_int_equal(download_attempts_of(f), 2);
-	cancel_postponed(f, &d);
+	cancel_ok(f, &d, 1);
 	assert_int_equal(state_of(f), ORSP_SMDP_RELEASED);
 	assert_int_equal(download_attempts_of(f), 2);
 	reinitiate(f, &d);
@@ -2999,7 +3000,6 @@ static void test_cancel_session(void **state)
 	fx *f = *state;
 	static dl d;
 	int http;
-	json_t *rsp;
 
 	order(f, EID, "CANCEL-1", NULL);
 	/* postponed: the order stays downloadable */
@@ -3011,9 +3011,7 @@ static void test_cancel_session(void **state)
 	expect_fail_msg(
 	    call(f, "cancelSession", cancel_request(f, &d, 1, "2.999.11", false), &http), "8.8",
 	    "3.10", "SM-DP+ OID");
-	rsp = call(f, "cancelSession", cancel_request(f, &d, 1, "2.999.10", false), &http);
-	expect_ok(rsp);
-	json_decref(rsp);
+	cancel_ok(f, &d, 1);
 	assert_int_equal(state_of(f), ORSP_SMDP_RELEASED);
 	expect_fail(call(f, "cancelSession", cancel_request(f, &d, 1, "2.999.10", false), &http),
 	            "8.10.1", "3.9");
@@ -3021,9 +3019,7 @@ static void test_cancel_session(void **state)
 	/* end user rejection: the order ends in Error */
 	reinitiate(f, &d);
 	authenticate(f, &d, "CANCEL-1");
-	rsp = call(f, "cancelSession", cancel_request(f, &d, 0, "2.999.10", false), &http);
-	expect_ok(rsp);
-	json_decref(rsp);
+	cancel_ok(f, &d, 0);
 	assert_int_equal(state_of(f), ORSP_SMDP_ERROR);
 	/* the operator's report of the end carries status codes, as every Failed one must */
 	assert_int_equal(count_of(f, "SELECT count(*) FROM smdp_progress WHERE point_id = 3 AND"
@@ -3038,15 +3034,11 @@ static void test_cancel_ppr_not_allowed(void **state)
 {
 	fx *f = *state;
 	static dl d;
-	int http;
-	json_t *rsp;
 
 	order(f, EID, "CANCEL-3", NULL);
 	reinitiate(f, &d);
 	authenticate(f, &d, "CANCEL-3");
-	rsp = call(f, "cancelSession", cancel_request(f, &d, 3, OID, false), &http);
-	expect_ok(rsp);
-	json_decref(rsp);
+	cancel_ok(f, &d, 3);
 	assert_int_equal(state_of(f), ORSP_SMDP_ERROR);
 	assert_int_equal(count_of(f, "SELECT count(*) FROM smdp_progress WHERE point_id = 3 AND"
 	                             " success = 0 AND subject_code = '8.2' AND reason_code ="
@@ -3063,13 +3055,11 @@ static void test_cancel_postponed_reported(void **state)
 {
 	fx *f = *state;
 	static dl d;
-	int http;
-	json_t *rsp;
 
 	order(f, NULL, "CANCEL-5", NULL);
 	reinitiate(f, &d);
 	authenticate(f, &d, "CANCEL-5");
-	cancel_postponed(f, &d);
+	cancel_ok(f, &d, 1);
 	assert_int_equal(state_of(f), ORSP_SMDP_RELEASED);
 	assert_int_equal(count_of(f,
 	                          "SELECT count(*) FROM smdp_progress WHERE point_id = 3 AND"
@@ -3080,9 +3070,7 @@ static void test_cancel_postponed_reported(void **state)
 	reinitiate(f, &d);
 	authenticate(f, &d, "CANCEL-5");
 	get_bpp(f, &d, NULL, true);
-	rsp = call(f, "cancelSession", cancel_request(f, &d, 2, OID, false), &http);
-	expect_ok(rsp);
-	json_decref(rsp);
+	cancel_ok(f, &d, 2);
 	assert_int_equal(state_of(f), ORSP_SMDP_RELEASED);
 	assert_int_equal(count_of(f, "SELECT count(*) FROM smdp_progress WHERE point_id = 3 AND"
 	                             " success = 0 AND detail = 'cancelled: timeout'"),
@@ -3090,9 +3078,7 @@ static void test_cancel_postponed_reported(void **state)
 	dl_free(&d);
 	reinitiate(f, &d);
 	authenticate(f, &d, "CANCEL-5");
-	rsp = call(f, "cancelSession", cancel_request(f, &d, 127, OID, false), &http);
-	expect_ok(rsp);
-	json_decref(rsp);
+	cancel_ok(f, &d, 127);
 	assert_int_equal(count_of(f, "SELECT count(*) FROM smdp_progress WHERE point_id = 3 AND"
 	                             " success = 0 AND detail = 'cancelled: reason 127'"),
 	                 1);
@@ -3107,15 +3093,11 @@ static void test_unbound_reports_name_eid(void **state)
 {
 	fx *f = *state;
 	static dl d;
-	int http;
-	json_t *rsp;
 
 	order(f, NULL, "NOEID-1", NULL);
 	reinitiate(f, &d);
 	authenticate(f, &d, "NOEID-1");
-	rsp = call(f, "cancelSession", cancel_request(f, &d, 0, OID, false), &http);
-	expect_ok(rsp);
-	json_decref(rsp);
+	cancel_ok(f, &d, 0);
 	assert_int_equal(state_of(f), ORSP_SMDP_ERROR);
 	assert_int_equal(count_of(f, "SELECT count(*) FROM smdp_progress WHERE point_id = 3 AND"
 	                             " success = 0 AND eid = '" EID "'"),
@@ -3168,7 +3150,7 @@ static void test_cancel_without_reason(void **state)
 		assert_int_equal(count_of(f, "SELECT count(*) FROM es9p_session WHERE step = 3"),
 		                 1);
 	}
-	cancel_postponed(f, &d);
+	cancel_ok(f, &d, 1);
 	assert_int_equal(state_of(f), ORSP_SMDP_RELEASED);
 	dl_free(&d);
 }
@@ -3192,7 +3174,7 @@ static void test_cancel_error_answer(void **state)
 	put_b64(req, "cancelSessionResponse", csr, sizeof(csr));
 	expect_fail(call(f, "cancelSession", req, &http), "8.1", "4.2");
 	assert_int_equal(count_of(f, "SELECT count(*) FROM es9p_session WHERE step = 2"), 1);
-	cancel_postponed(f, &d);
+	cancel_ok(f, &d, 1);
 	assert_int_equal(state_of(f), ORSP_SMDP_RELEASED);
 	dl_free(&d);
 }
@@ -3215,7 +3197,7 @@ static void test_result_after_keyset_removed(void **state)
 	expect_fail(
 	    call(f, "getBoundProfilePackage", gbpp_request(f, &d, NULL, true, false), &http),
 	    "8.10.1", "3.9");
-	cancel_postponed(f, &d);
+	cancel_ok(f, &d, 1);
 	assert_int_equal(state_of(f), ORSP_SMDP_RELEASED);
 	reinitiate(f, &d);
 	authenticate(f, &d, "KEYSET-GONE-1");
@@ -3559,9 +3541,7 @@ static void test_two_euiccs_one_order(void **state)
 	assert_string_equal(p.eid, EID);
 	/* the other eUICC, signing with its own key */
 	f->sk_euicc = kb;
-	rsp = call(f, "cancelSession", cancel_request(f, &b, 0, OID, false), &http);
-	expect_ok(rsp);
-	json_decref(rsp);
+	cancel_ok(f, &b, 0);
 	expect_fail_msg(
 	    call(f, "getBoundProfilePackage", gbpp_request(f, &b2, NULL, true, false), &http),
 	    "8.2", "3.7", "delivered to another eUICC");
@@ -3759,7 +3739,6 @@ static void test_pir_of_ended_order(void **state)
 	uint8_t *der;
 	size_t len;
 	orsp_smdp_profile p;
-	json_t *rsp;
 
 	other_euicc("89049032123451234512345678909965", &der, &len, &k2);
 	order(f, NULL, "ENDED-ORDER-1", NULL);
@@ -3772,9 +3751,7 @@ static void test_pir_of_ended_order(void **state)
 	authenticate(f, &b, "ENDED-ORDER-1");
 	get_bpp(f, &a, NULL, true);
 	get_bpp(f, &b, NULL, true);
-	rsp = call(f, "cancelSession", cancel_request(f, &a, 1, OID, false), &http);
-	expect_ok(rsp);
-	json_decref(rsp);
+	cancel_ok(f, &a, 1);
 	assert_int_equal(state_of(f), ORSP_SMDP_DOWNLOADED);
 	assert_int_equal(orsp_smdp_cancel_order(f->s, f->prof.iccid, NULL, "ENDED-ORDER-1", true),
 	                 ORSP_OK);
@@ -4035,21 +4012,17 @@ static void test_postponed_after_delivery(void **state)
 {
 	fx *f = *state;
 	static dl d;
-	int http;
-	json_t *rsp;
 	orsp_smdp_profile p;
 
 	order(f, EID, "POSTPONE-1", NULL);
 	reinitiate(f, &d);
 	authenticate(f, &d, "POSTPONE-1");
-	rsp = call(f, "cancelSession", cancel_request(f, &d, 2, OID, false), &http);
-	expect_ok(rsp);
-	json_decref(rsp);
+	cancel_ok(f, &d, 2);
 	assert_int_equal(state_of(f), ORSP_SMDP_RELEASED);
 	reinitiate(f, &d);
 	authenticate(f, &d, "POSTPONE-1");
 	get_bpp(f, &d, NULL, true);
-	cancel_postponed(f, &d);
+	cancel_ok(f, &d, 1);
 	assert_int_equal(orsp_smdp_get(f->s, f->prof.iccid, &p), ORSP_OK);
 	assert_int_equal(p.state, ORSP_SMDP_RELEASED);
 	assert_int_equal(p.download_attempts, 1);
@@ -4089,7 +4062,7 @@ static void test_cancel_after_ttl(void **state)
 	expect_fail(
 	    call(f, "getBoundProfilePackage", gbpp_request(f, &d, NULL, true, false), &http),
 	    "8.10.1", "3.9");
-	cancel_postponed(f, &d);
+	cancel_ok(f, &d, 1);
 	assert_int_equal(orsp_smdp_get(f->s, f->prof.iccid, &p), ORSP_OK);
 	assert_int_equal(p.state, ORSP_SMDP_RELEASED);
 	expect_fail(call(f, "cancelSession", cancel_request(f, &d, 1, OID, false), &http), "8.10.1",
@@ -4368,13 +4341,9 @@ static void test_retry_old_success_after_reopen(void **state)
 {
 	fx *f = *state;
 	static dl a, b, c;
-	json_t *rsp;
-	int http;
 
 	retried(f, &a, &b, "RETRY-X-12", NULL, 0, true);
-	rsp = call(f, "cancelSession", cancel_request(f, &b, 1, OID, false), &http);
-	expect_ok(rsp);
-	json_decref(rsp);
+	cancel_ok(f, &b, 1);
 	assert_int_equal(state_of(f), ORSP_SMDP_RELEASED);
 	pir_judged(f, &a, true, "installed");
 	assert_int_equal(state_of(f), ORSP_SMDP_INSTALLED);
@@ -4397,13 +4366,9 @@ static void test_retry_old_failure_after_reopen(void **state)
 {
 	fx *f = *state;
 	static dl a, b;
-	json_t *rsp;
-	int http;
 
 	retried(f, &a, &b, "RETRY-X-13", NULL, 0, true);
-	rsp = call(f, "cancelSession", cancel_request(f, &b, 1, OID, false), &http);
-	expect_ok(rsp);
-	json_decref(rsp);
+	cancel_ok(f, &b, 1);
 	pir_judged(f, &a, false, "retried");
 	assert_int_equal(state_of(f), ORSP_SMDP_RELEASED);
 	dl_free(&a);
@@ -4489,13 +4454,9 @@ static void test_parallel_cancel_both(void **state)
 {
 	fx *f = *state;
 	static dl a, b;
-	json_t *rsp;
-	int http;
 
 	parallel_both_delivered(f, &a, &b, "RETRY-X-15");
-	rsp = call(f, "cancelSession", cancel_request(f, &b, 1, OID, false), &http);
-	expect_ok(rsp);
-	json_decref(rsp);
+	cancel_ok(f, &b, 1);
 	assert_int_equal(state_of(f), ORSP_SMDP_RELEASED);
 	dl_free(&a);
 	dl_free(&b);
@@ -4626,15 +4587,11 @@ static void test_retry_reopen_sweep(void **state)
 {
 	fx *f = *state;
 	static dl a, b;
-	json_t *rsp;
-	int http;
 	int64_t t0 = time(NULL);
 
 	orsp_smdp_set_clock(f->s, t0);
 	retried(f, &a, &b, "RETRY-X-14", NULL, 0, true);
-	rsp = call(f, "cancelSession", cancel_request(f, &b, 1, OID, false), &http);
-	expect_ok(rsp);
-	json_decref(rsp);
+	cancel_ok(f, &b, 1);
 	assert_int_equal(state_of(f), ORSP_SMDP_RELEASED);
 	orsp_smdp_set_clock(f->s, t0 + 1200);
 	assert_int_equal(sweep(f, 0), 1);
