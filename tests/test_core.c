@@ -859,6 +859,57 @@ static void test_log_levels(void **state)
 	orsp_log_set_level(old);
 }
 
+/* orsp_file_read_upto: a file of exactly cap bytes is whole; one byte more is reported, not
+ * read into the buffer; a descriptor that cannot be read is ORSP_E_IO naming the path. */
+static void test_file_read_upto(void **state)
+{
+	char dir[1024], path[1100];
+	uint8_t buf[9];
+	size_t n = 0;
+	bool more = true;
+	FILE *f;
+	int fd;
+	(void)state;
+
+	snprintf(dir, sizeof(dir), "%s", test_tmpdir("core_read_upto"));
+	snprintf(path, sizeof(path), "%s/f", dir);
+	f = fopen(path, "wb");
+	assert_non_null(f);
+	assert_int_equal(fwrite("abcdefgh", 1, 8, f), 8);
+	assert_int_equal(fclose(f), 0);
+	/* cap 8: the whole file */
+	assert_int_equal(orsp_file_open_regular(path, &fd), ORSP_OK);
+	memset(buf, 0, sizeof(buf));
+	assert_int_equal(orsp_file_read_upto(fd, path, buf, 8, &n, &more), ORSP_OK);
+	assert_int_equal(n, 8);
+	assert_false(more);
+	assert_memory_equal(buf, "abcdefgh", 8);
+	close(fd);
+	/* cap 7: seven bytes, and more; the eighth never lands in the buffer */
+	assert_int_equal(orsp_file_open_regular(path, &fd), ORSP_OK);
+	memset(buf, 0, sizeof(buf));
+	assert_int_equal(orsp_file_read_upto(fd, path, buf, 7, &n, &more), ORSP_OK);
+	assert_int_equal(n, 7);
+	assert_true(more);
+	assert_int_equal(buf[7], 0);
+	close(fd);
+	/* cap 9: all of it, nothing more */
+	assert_int_equal(orsp_file_open_regular(path, &fd), ORSP_OK);
+	assert_int_equal(orsp_file_read_upto(fd, path, buf, 9, &n, &more), ORSP_OK);
+	assert_int_equal(n, 8);
+	assert_false(more);
+	close(fd);
+	/* a descriptor open for writing only: a read error, named */
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	assert_true(fd >= 0);
+	assert_int_equal(orsp_file_read_upto(fd, path, buf, 8, &n, &more), ORSP_E_IO);
+	assert_non_null(strstr(orsp_err_detail(), "cannot read"));
+	assert_non_null(strstr(orsp_err_detail(), path));
+	assert_int_equal(n, 0);
+	close(fd);
+	orsp_err_clear();
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -871,7 +922,7 @@ int main(void)
 	    cmocka_unit_test(test_fsync_dir),      cmocka_unit_test(test_log_levels),
 	    cmocka_unit_test(test_utf8_seq),       cmocka_unit_test(test_utf8_is_control),
 	    cmocka_unit_test(test_utf8_printable), cmocka_unit_test(test_ascii_printable),
-	    cmocka_unit_test(test_fqdn_check),
+	    cmocka_unit_test(test_fqdn_check),     cmocka_unit_test(test_file_read_upto),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -76,6 +76,13 @@ ORSP_MUST_CHECK orsp_err orsp_fsync_dir_of(const char *path);
  * file (a FIFO, a device or a directory)". */
 ORSP_MUST_CHECK orsp_err orsp_file_open_regular(const char *path, int *fd);
 
+/* Read fd (opened on path, which errors name) to its end into buf, at most cap bytes: *n the
+ * bytes read; *more true when the file holds more (one byte past cap was read, then wiped and
+ * dropped: a larger file is refused by the caller, never cut). ORSP_E_IO "cannot read PATH:
+ * <reason>" on a read error; *n is set either way, so that the caller can wipe what came. */
+ORSP_MUST_CHECK orsp_err orsp_file_read_upto(int fd, const char *path, void *buf, size_t cap,
+                                             size_t *n, bool *more);
+
 /* ---------------------------------------------------------------- bounded buffers ------- */
 
 /* A borrowed, read-only view of bytes. */

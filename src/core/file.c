@@ -94,3 +94,29 @@ orsp_err orsp_file_open_regular(const char *path, int *fd)
 	*fd = f;
 	return ORSP_OK;
 }
+
+orsp_err orsp_file_read_upto(int fd, const char *path, void *buf, size_t cap, size_t *n, bool *more)
+{
+	uint8_t *b = buf, extra = 0;
+	size_t got = 0;
+	ssize_t r;
+	int err = 0;
+
+	for (;;) {
+		/* once full, one byte more: whether the file is larger */
+		r = got < cap ? read(fd, b + got, cap - got) : read(fd, &extra, 1);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0 || got == cap)
+			break;
+		got += (size_t)r;
+	}
+	if (r < 0)
+		err = errno;
+	orsp_wipe(&extra, sizeof(extra));
+	*n = got;
+	*more = r > 0;
+	if (r < 0)
+		return orsp_errf(ORSP_E_IO, "cannot read %s: %s", path, strerror(err));
+	return ORSP_OK;
+}

@@ -398,8 +398,7 @@ out:
 orsp_err orsp_ec_read_private_file(const char *path, uint8_t buf[ORSP_EC_KEY_FILE_MAX], size_t *len)
 {
 	size_t got = 0;
-	uint8_t extra = 0;
-	ssize_t r;
+	bool more = false;
 	orsp_err e;
 	int fd;
 
@@ -411,26 +410,11 @@ orsp_err orsp_ec_read_private_file(const char *path, uint8_t buf[ORSP_EC_KEY_FIL
 	/* a regular file: a FIFO blocked the open for ever, waiting for a writer */
 	if ((e = orsp_file_open_regular(path, &fd)) != ORSP_OK)
 		return e;
-	for (;;) {
-		/* once full, one byte more: a larger file is refused, not cut */
-		if (got < KEY_FILE_MAX)
-			r = read(fd, buf + got, KEY_FILE_MAX - got);
-		else
-			r = read(fd, &extra, 1);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			break;
-		if (got == KEY_FILE_MAX)
-			break;
-		got += (size_t)r;
-	}
-	if (r < 0)
-		e = orsp_errf(ORSP_E_IO, "cannot read %s: %s", path, strerror(errno));
-	else if (r > 0)
+	/* a larger file is refused, not cut */
+	e = orsp_file_read_upto(fd, path, buf, KEY_FILE_MAX, &got, &more);
+	if (!e && more)
 		e = orsp_errf(ORSP_E_RESOURCE, "%s is larger than %d bytes", path, KEY_FILE_MAX);
 	close(fd);
-	orsp_wipe(&extra, sizeof(extra));
 	if (e) {
 		orsp_wipe(buf, got);
 		return e;

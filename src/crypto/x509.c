@@ -457,10 +457,10 @@ out:
 
 orsp_err orsp_cert_pem_bundle_read(const char *path, uint8_t **pem, size_t *len)
 {
-	uint8_t *b = NULL, extra = 0;
+	uint8_t *b = NULL;
 	size_t got = 0, cap;
+	bool more = false;
 	struct stat st;
-	ssize_t r = 0;
 	orsp_err e = ORSP_OK;
 	int fd = -1;
 
@@ -486,17 +486,8 @@ orsp_err orsp_cert_pem_bundle_read(const char *path, uint8_t **pem, size_t *len)
 	}
 	/* the size fstat gave, then one byte more: a file that grew meanwhile is refused, not
 	 * cut */
-	for (;;) {
-		r = got < cap ? read(fd, b + got, cap - got) : read(fd, &extra, 1);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0 || got == cap)
-			break;
-		got += (size_t)r;
-	}
-	if (r < 0)
-		e = orsp_errf(ORSP_E_IO, "cannot read %s: %s", path, strerror(errno));
-	else if (r > 0)
+	e = orsp_file_read_upto(fd, path, b, cap, &got, &more);
+	if (!e && more)
 		e = orsp_errf(ORSP_E_IO, "%s changed while it was read", path);
 	if (e)
 		goto out;
