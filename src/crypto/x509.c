@@ -411,9 +411,9 @@ out:
 
 static orsp_err read_small_file(const char *path, uint8_t **buf, size_t *len)
 {
-	FILE *f = NULL;
 	uint8_t *b = NULL;
 	size_t n = 0;
+	bool more = false;
 	orsp_err e = ORSP_OK;
 	int fd;
 
@@ -421,33 +421,24 @@ static orsp_err read_small_file(const char *path, uint8_t **buf, size_t *len)
 	/* a regular file: a FIFO blocked the open for ever, waiting for a writer */
 	if ((e = orsp_file_open_regular(path, &fd)) != ORSP_OK)
 		return e;
-	f = fdopen(fd, "rb");
-	if (!f) {
-		close(fd);
-		return orsp_errf(ORSP_E_RESOURCE, "%s: out of memory", path);
-	}
-	/* Read one byte more than allowed to detect over-long files. */
-	b = malloc(CERT_MAX * 2 + 2);
+	b = malloc(CERT_MAX * 2 + 1);
 	if (!b) {
 		e = orsp_errf(ORSP_E_RESOURCE, "%s: out of memory", path);
 		goto out;
 	}
-	n = fread(b, 1, CERT_MAX * 2 + 1, f);
-	if (ferror(f)) {
-		e = orsp_errf(ORSP_E_IO, "cannot read %s", path);
-		goto out;
-	}
-	if (n > CERT_MAX * 2) {
+	/* an over-long file is refused, not cut */
+	e = orsp_file_read_upto(fd, path, b, CERT_MAX * 2, &n, &more);
+	if (!e && more)
 		e = orsp_errf(ORSP_E_MALFORMED, "%s is too large for a certificate", path);
+	if (e)
 		goto out;
-	}
 	b[n] = 0;
 	*buf = b;
 	*len = n;
 	b = NULL;
 out:
 	free(b);
-	fclose(f);
+	close(fd);
 	return e;
 }
 
