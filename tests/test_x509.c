@@ -266,6 +266,33 @@ static void test_parse_rejects(void **state)
 		assert_null(c);
 		unlink(fifo);
 	}
+	/* a file past the reader's limit (128 KiB) is refused whole, not cut to a certificate; one
+	 * at the limit is read and judged as a certificate */
+	{
+		char big[4200];
+		size_t lim = 2 * 65536;
+		uint8_t *z = calloc(1, lim + 1);
+		FILE *f;
+
+		assert_non_null(z);
+		snprintf(big, sizeof(big), "%s/big.der", test_tmpdir("x509_big_file"));
+		for (int extra = 0; extra <= 1; extra++) {
+			f = fopen(big, "wb");
+			assert_non_null(f);
+			assert_int_equal(fwrite(z, 1, lim + (size_t)extra, f), lim + (size_t)extra);
+			assert_int_equal(fclose(f), 0);
+			if (extra)
+				expect(orsp_cert_load_file(big, &c), ORSP_E_MALFORMED,
+				       "is too large for a certificate");
+			else
+				assert_int_equal(orsp_cert_load_file(big, &c), ORSP_E_MALFORMED);
+			assert_null(c);
+			if (!extra)
+				assert_null(strstr(orsp_err_detail(), "too large"));
+		}
+		unlink(big);
+		free(z);
+	}
 	free(nonmin);
 	free(longer);
 	free(der);
