@@ -12,6 +12,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "faulty_vfs.h"
 #include "testutil.h"
 
 #include "../src/store/db_internal.h" /* the test hooks: orsp_db_module_state, the write queue */
@@ -1031,6 +1032,296 @@ static void test_db_sync_failure_sticky(void **state)
 	orsp_db_close(other);
 }
 
+/* ----- faults of the file system under SQLite (tests/faulty_vfs.c) ----- */
+
+#define VFS_ROWS 24 /* rows of one transaction, a page each: spilled to the log on the way */
+
+/* One write transaction, as a careful caller writes it (it gives up at the first error):
+ * VFS_ROWS rows of `tag`, a blob of most of a page each, and the count of transactions
+ * committed (c.n) raised by one. With a page cache of 4 pages, SQLite writes most of it to the
+ * log during the INSERTs (a statement in the middle of the transaction), the rest at COMMIT. */
+static orsp_err vfs_tx(orsp_db *db, int tag)
+{
+	orsp_stmt *st = NULL;
+	orsp_err err = orsp_db_begin(db);
+
+	for (int i = 0; !err && i < VFS_ROWS; i++) {
+		err = orsp_db_prepare(
+		    db, "INSERT INTO t (tag, i, b) VALUES (?1, ?2, zeroblob(3000))", &st);
+		if (!err)
+			err = orsp_stmt_bind_int64(st, 1, tag);
+		if (!err)
+			err = orsp_stmt_bind_int64(st, 2, i);
+		if (!err)
+			err = orsp_stmt_run(st);
+		orsp_stmt_finalize(st);
+		st = NULL;
+	}
+	if (!err)
+		err = orsp_db_exec(db, "UPDATE c SET n = n + 1");
+	if (err) {
+		orsp_db_rollback(db);
+		return err;
+	}
+	return orsp_db_commit(db);
+}
+
+/* The database as a new connection (the default VFS) reads it: PRAGMA integrity_check says
+ * ok, and *rows of tag `tag`, c.n in *n. */
+static void vfs_look(const char *path, int tag, int64_t *rows, int64_t *n)
+{
+	orsp_db *db = NULL;
+	orsp_stmt *st = NULL;
+	bool row = false;
+	char sql[96];
+
+	assert_int_equal(orsp_db_open_ex(path, ORSP_DB_OPEN_EXISTING, &db), ORSP_OK);
+	assert_int_equal(orsp_db_prepare(db, "PRAGMA integrity_check", &st), ORSP_OK);
+	assert_int_equal(orsp_stmt_step(st, &row), ORSP_OK);
+	assert_true(row);
+	assert_string_equal(orsp_stmt_column_text(st, 0), "ok");
+	orsp_stmt_finalize(st);
+	snprintf(sql, sizeof(sql), "SELECT count(*) FROM t WHERE tag = %d", tag);
+	*rows = count_rows(db, sql);
+	*n = count_rows(db, "SELECT n FROM c");
+	orsp_db_close(db);
+}
+
+/* A new database through the faulty VFS, its schema made, the handle's page cache 4 pages. */
+static orsp_db *vfs_open(const char *path)
+{
+	char uri[4300];
+	orsp_db *db = NULL;
+
+	faulty_vfs_register();
+	assert_int_equal(orsp_db_open(faulty_vfs_uri(path, uri, sizeof(uri)), &db), ORSP_OK);
+	assert_int_equal(orsp_db_exec(db,
+	                              "CREATE TABLE IF NOT EXISTS t (tag INTEGER, i INTEGER,"
+	                              " b BLOB);"
+	                              "CREATE TABLE IF NOT EXISTS c (n INTEGER);"
+	                              "INSERT INTO c SELECT 0 WHERE NOT EXISTS (SELECT 1 FROM c);"
+	                              "PRAGMA cache_size = 4"),
+	                 ORSP_OK);
+	return db;
+}
+
+/* A full disk or an I/O error at the k-th write or flush of the log during a write transaction,
+ * for every k until the transaction runs without meeting one (and with a disk that stays full
+ * from the k-th write on): the transaction fails with ORSP_E_STORAGE, the database holds all
+ * of it or nothing (read by a new connection), passes its integrity check, and the same handle
+ * commits again once the fault is gone. Every k starts from a new, empty log (checkpointed and
+ * truncated), so the log's header and its flush are among the calls. A failed flush of the
+ * log after SQLite's COMMIT is the one case where the transaction is kept and the error says
+ * so (orsp_db_committed): no write is accepted on the file then until every handle on it is
+ * closed (test_db_sync_failure_sticky), and a new handle works. */
+static void test_db_vfs_log_faults(void **state)
+{
+	static const struct {
+		faulty_op op;
+		int rc;
+		bool sticky;
+	} cases[] = {
+	    {FAULTY_WRITE, SQLITE_FULL, false},
+	    {FAULTY_WRITE, SQLITE_FULL, true},
+	    {FAULTY_WRITE, SQLITE_IOERR_WRITE, false},
+	    {FAULTY_SYNC, SQLITE_IOERR_FSYNC, false},
+	};
+	const char *path = path_in("vfs-log.db");
+	int tag = 0;
+	int64_t rows, n, want_n = 0;
+	(void)state;
+
+	unlink(path);
+	orsp_db *db = vfs_open(path);
+	for (size_t c = 0; c < ORSP_ARRAY_LEN(cases); c++) {
+		unsigned failed = 0;
+		for (unsigned k = 1;; k++) {
+			orsp_err err;
+			tag++;
+			assert_int_equal(orsp_db_exec(db, "PRAGMA wal_checkpoint(TRUNCATE)"),
+			                 ORSP_OK);
+			faulty_vfs_arm(cases[c].op, "-wal", k, cases[c].sticky, cases[c].rc);
+			err = vfs_tx(db, tag);
+			failed = faulty_vfs_failed();
+			faulty_vfs_disarm();
+			vfs_look(path, tag, &rows, &n);
+			if (!failed) {
+				/* every call before it was failed in an earlier round */
+				assert_int_equal(faulty_vfs_calls(), k - 1);
+				assert_int_equal(err, ORSP_OK);
+				assert_int_equal(rows, VFS_ROWS);
+				assert_int_equal(n, ++want_n);
+				assert_true(k > 1);
+				break;
+			}
+			assert_int_equal(err, ORSP_E_STORAGE);
+			assert_false(orsp_db_in_transaction(db));
+			if (orsp_db_committed(db)) {
+				/* only the flush after the commit failed: all of it is there */
+				assert_int_equal(cases[c].op, FAULTY_SYNC);
+				assert_non_null(strstr(orsp_err_detail(), "committed"));
+				assert_int_equal(rows, VFS_ROWS);
+				assert_int_equal(n, ++want_n);
+				assert_int_equal(vfs_tx(db, -1), ORSP_E_STORAGE);
+				assert_non_null(strstr(orsp_err_detail(), "restart"));
+				orsp_db_close(db);
+				db = vfs_open(path);
+			} else {
+				assert_int_equal(rows, 0);
+				assert_int_equal(n, want_n);
+			}
+			/* the fault gone, the handle commits again */
+			assert_int_equal(vfs_tx(db, -k - 1000 * (int)c), ORSP_OK);
+			want_n++;
+		}
+	}
+	orsp_db_close(db);
+	vfs_look(path, -1, &rows, &n);
+	assert_int_equal(n, want_n);
+}
+
+/* A checkpoint (the log written back into the database file, flushed, the log truncated) that
+ * meets a full disk or an I/O error at any of its writes, flushes or truncations: the pragma
+ * fails or not, nothing is lost either way (the log keeps what was not written back), the
+ * database passes its integrity check, and the next checkpoint completes. The same at a close,
+ * whose checkpoint's errors nobody hears of: the next open finds everything. */
+static void test_db_vfs_checkpoint_faults(void **state)
+{
+	static const struct {
+		faulty_op op;
+		const char *file;
+		int rc;
+	} cases[] = {
+	    {FAULTY_WRITE, "vfs-ckpt.db", SQLITE_FULL},
+	    {FAULTY_WRITE, "vfs-ckpt.db", SQLITE_IOERR_WRITE},
+	    {FAULTY_SYNC, "vfs-ckpt.db", SQLITE_IOERR_FSYNC},
+	    {FAULTY_SYNC, "-wal", SQLITE_IOERR_FSYNC},
+	    {FAULTY_TRUNCATE, "-wal", SQLITE_IOERR_TRUNCATE},
+	    {FAULTY_TRUNCATE, "vfs-ckpt.db", SQLITE_IOERR_TRUNCATE},
+	};
+	const char *path = path_in("vfs-ckpt.db");
+	int tag = 0;
+	int64_t rows, n, want_n = 0;
+	(void)state;
+
+	unlink(path);
+	orsp_db *db = vfs_open(path);
+	for (size_t c = 0; c < ORSP_ARRAY_LEN(cases); c++) {
+		for (unsigned k = 1;; k++) {
+			unsigned failed;
+			orsp_err err;
+			bool flush;
+			assert_int_equal(vfs_tx(db, ++tag), ORSP_OK);
+			want_n++;
+			/* and a delete, so that the checkpoint has pages to free and may shrink the
+			 * file */
+			assert_int_equal(orsp_db_exec(db, "DELETE FROM t WHERE tag < 0"), ORSP_OK);
+			faulty_vfs_arm(cases[c].op, cases[c].file, k, false, cases[c].rc);
+			err = orsp_db_exec(db, "PRAGMA wal_checkpoint(TRUNCATE)");
+			failed = faulty_vfs_failed();
+			faulty_vfs_disarm();
+			assert_true(failed ? err == ORSP_OK || err == ORSP_E_STORAGE
+			                   : err == ORSP_OK);
+			flush = err && strstr(orsp_err_detail(), "may not survive a power cut");
+			vfs_look(path, tag, &rows, &n);
+			assert_int_equal(rows, VFS_ROWS);
+			assert_int_equal(n, want_n);
+			if (flush) {
+				/* the store's own flush of the log after the checkpoint failed: no
+				 * write on the file until it is opened again
+				 * (test_db_sync_failure_sticky) */
+				assert_int_equal(vfs_tx(db, -1), ORSP_E_STORAGE);
+				orsp_db_close(db);
+				db = vfs_open(path);
+			}
+			assert_int_equal(orsp_db_exec(db, "PRAGMA wal_checkpoint(TRUNCATE)"),
+			                 ORSP_OK);
+			assert_int_equal(vfs_tx(db, -1), ORSP_OK);
+			want_n++;
+			if (!failed)
+				break;
+		}
+	}
+	/* the checkpoint of the last close fails: the next open recovers the log */
+	assert_int_equal(vfs_tx(db, ++tag), ORSP_OK);
+	want_n++;
+	faulty_vfs_arm(FAULTY_WRITE, "vfs-ckpt.db", 1, true, SQLITE_FULL);
+	orsp_db_close(db);
+	assert_true(faulty_vfs_failed() > 0);
+	faulty_vfs_disarm();
+	vfs_look(path, tag, &rows, &n);
+	assert_int_equal(rows, VFS_ROWS);
+	assert_int_equal(n, want_n);
+}
+
+/* Rows of t in the database at path, read by a new connection after its integrity check. */
+static int64_t vfs_rows(const char *path)
+{
+	int64_t rows = 0, n = 0;
+	vfs_look(path, 7, &rows, &n);
+	return rows;
+}
+
+/* A child process commits 4200 rows in one transaction, more frames than the first page of
+ * the WAL-index (-shm) indexes, and that page's growth fails (SQLITE_IOERR_SHMSIZE) after
+ * SQLite wrote the whole transaction, its commit frame included, to the log: the commit fails
+ * and the transaction is not visible. With `again`, the child then commits one more row;
+ * either way it dies without closing. */
+static void vfs_orphan_child(const char *path, bool again)
+{
+	char uri[4300];
+	orsp_db *db = NULL;
+	orsp_err err;
+
+	faulty_vfs_register();
+	if (orsp_db_open(faulty_vfs_uri(path, uri, sizeof(uri)), &db) ||
+	    orsp_db_exec(db, "PRAGMA cache_size = -200000") || orsp_db_begin(db) ||
+	    orsp_db_exec(db, "WITH RECURSIVE s(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM s"
+	                     " WHERE i < 4200) INSERT INTO t (tag, i, b)"
+	                     " SELECT 7, i, zeroblob(3000) FROM s"))
+		_exit(2);
+	faulty_vfs_arm(FAULTY_SHMMAP, NULL, 1, true, SQLITE_IOERR_SHMSIZE);
+	err = orsp_db_commit(db);
+	if (faulty_vfs_failed() != 1 || err != ORSP_E_STORAGE || orsp_db_committed(db))
+		_exit(3);
+	faulty_vfs_disarm();
+	if (vfs_rows(path) != 0)
+		_exit(4);
+	if (again &&
+	    (orsp_db_exec(db, "INSERT INTO t (tag, i) VALUES (8, 0)") || vfs_rows(path) != 0))
+		_exit(5);
+	_exit(0); /* no close, no checkpoint */
+}
+
+/* What SQLite does not undo: a COMMIT that failed after SQLite wrote the commit frame to the
+ * log (here the WAL-index could not grow; the same with synchronous=FULL when the log's flush
+ * after it fails) is rolled back in the process and reported failed, but the frame stays in
+ * the log beyond what the WAL-index counts. The next commit on the file writes over it; a
+ * process that dies before that leaves it there, and the next open, which rebuilds the
+ * WAL-index from the log, finds the transaction committed. docs/auc.md says so. */
+static void test_db_vfs_commit_in_log(void **state)
+{
+	const char *path = path_in("vfs-orphan.db");
+	(void)state;
+
+	for (int again = 0; again < 2; again++) {
+		pid_t pid;
+		int status = 0;
+		orsp_db *db = NULL;
+		unlink(path);
+		db = vfs_open(path);
+		orsp_db_close(db);
+		pid = fork();
+		assert_true(pid >= 0);
+		if (pid == 0)
+			vfs_orphan_child(path, again);
+		assert_int_equal(waitpid(pid, &status, 0), pid);
+		assert_true(WIFEXITED(status));
+		assert_int_equal(WEXITSTATUS(status), 0);
+		assert_int_equal(vfs_rows(path), again ? 0 : 4200);
+	}
+}
+
 /* ----- migrations ----- */
 
 static const orsp_migration good[] = {
@@ -1904,6 +2195,9 @@ int main(void)
 	    cmocka_unit_test(test_db_secure_delete),
 	    cmocka_unit_test(test_db_failure_injection),
 	    cmocka_unit_test(test_db_sync_failure_sticky),
+	    cmocka_unit_test(test_db_vfs_log_faults),
+	    cmocka_unit_test(test_db_vfs_checkpoint_faults),
+	    cmocka_unit_test(test_db_vfs_commit_in_log),
 	    cmocka_unit_test(test_migrations),
 	    cmocka_unit_test(test_module_state_race),
 	    cmocka_unit_test(test_foreign_untouched),

@@ -104,7 +104,11 @@ ORSP_MUST_CHECK orsp_err orsp_db_begin_flat(orsp_db *db);
  * An error of the outermost commit means either that nothing of the transaction is kept
  * (it was rolled back) or, when only the flush after the commit failed, that it was
  * committed (visible, survives a crash of the process) but may not survive a power cut:
- * orsp_db_committed tells the two apart. The transaction is closed in both cases. Once a
+ * orsp_db_committed tells the two apart. One exception SQLite leaves: a COMMIT that failed
+ * after its commit frame reached the log (the WAL-index could not grow, an I/O error) is
+ * rolled back here, but if the process dies before its next commit on the file, the next
+ * open finds it committed (docs/auc.md, "Faults under SQLite"). The transaction is closed
+ * in both cases. Once a
  * flush of a file has failed, every later durable commit on it in this process fails that
  * way (the kernel may have dropped what it could not write, and a later flush would not
  * see it), until every handle on the file is closed. */
