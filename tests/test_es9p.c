@@ -3,6 +3,7 @@
  * the way a card does, checks every server signature, and decrypts the bound profile package
  * to the exact package the SM-DP+ holds. Then a negative test for every check. */
 #include <pthread.h>
+#include <sqlite3.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -14,6 +15,7 @@
 #include <openssl/pem.h>
 
 #include "certmint.h"
+#include "faulty_vfs.h"
 #include "testutil.h"
 
 #include "openrsp/bsp.h"
@@ -67,13 +69,21 @@ static void order(fx *f, const char *eid, const char *mid, const char *cc)
 	order_limit(f, eid, mid, cc, 0);
 }
 
-/* The fixture: the TS.48 package imported with the options o (NULL: none). */
-static int setup_with(void **state, const orsp_smdp_import_opts *o)
+/* The fixture: the TS.48 package imported with the options o (NULL: none), its database
+ * opened through the fault-injecting VFS when `faulty` (tests/faulty_vfs.h). */
+static int setup_on(void **state, const orsp_smdp_import_opts *o, bool faulty)
 {
 	fx *f = calloc(1, sizeof(*f));
 	orsp_cert *c;
+	char path[1100];
 	assert_non_null(f);
-	snprintf(f->db, sizeof(f->db), "%s/smdp.db", test_tmpdir("es9p"));
+	snprintf(path, sizeof(path), "%s/smdp.db", test_tmpdir("es9p"));
+	if (faulty) {
+		faulty_vfs_register();
+		faulty_vfs_uri(path, f->db, sizeof(f->db));
+	} else {
+		snprintf(f->db, sizeof(f->db), "%s", path);
+	}
 	f->kek.len = 32;
 	memset(f->kek.v, 0x42, 32);
 	assert_int_equal(orsp_smdp_open(f->db, &f->kek, &f->s), ORSP_OK);
@@ -108,9 +118,19 @@ static int setup_with(void **state, const orsp_smdp_import_opts *o)
 	return 0;
 }
 
+static int setup_with(void **state, const orsp_smdp_import_opts *o)
+{
+	return setup_on(state, o, false);
+}
+
 static int setup(void **state)
 {
 	return setup_with(state, NULL);
+}
+
+static int setup_faulty(void **state)
+{
+	return setup_on(state, NULL, true);
 }
 
 /* The fixture's profile with PPR1 and PPR2 */
@@ -178,16 +198,16 @@ static void asn1_ok(asn_TYPE_descriptor_t *td, const uint8_t *p, size_t n)
 /* The platform policy item that refused the last call's eUICC (the reply's), or "". */
 static char last_policy[32];
 
-/* POST one request to the server process on database handle s; returns the parsed answer
- * (NULL for 204) and the reply's HTTP status. */
-static json_t *call_on(fx *f, orsp_smdp *s, const char *fn, json_t *req, int *http)
+/* POST one request to the server process on database handle s, which may fail internally:
+ * what orsp_es9p_handle returned in *e (a failure is an HTTP 500 with no body); returns the
+ * parsed answer (NULL for 204 or none) and the reply's HTTP status. */
+static json_t *call_on_any(fx *f, orsp_smdp *s, const char *fn, json_t *req, int *http, orsp_err *e)
 {
 	char *body = json_dumps(req, JSON_COMPACT);
 	orsp_smdp_reply rep;
 	json_t *out = NULL;
 	assert_non_null(body);
-	assert_int_equal(
-	    orsp_es9p_handle(&f->svc, s, fn, (const uint8_t *)body, strlen(body), &rep), ORSP_OK);
+	*e = orsp_es9p_handle(&f->svc, s, fn, (const uint8_t *)body, strlen(body), &rep);
 	*http = rep.http_status;
 	snprintf(last_policy, sizeof(last_policy), "%s", rep.policy);
 	if (rep.body) {
@@ -198,6 +218,16 @@ static json_t *call_on(fx *f, orsp_smdp *s, const char *fn, json_t *req, int *ht
 	orsp_smdp_reply_free(&rep);
 	free(body);
 	json_decref(req);
+	return out;
+}
+
+/* call_on_any that must not fail internally */
+static json_t *call_on(fx *f, orsp_smdp *s, const char *fn, json_t *req, int *http)
+{
+	orsp_err e;
+	json_t *out = call_on_any(f, s, fn, req, http, &e);
+
+	assert_int_equal(e, ORSP_OK);
 	return out;
 }
 
@@ -1299,6 +1329,98 @@ static void test_gbpp_failure_injection(void **state)
 	get_bpp(f, &d, NULL, false);
 	check_bpp(f, &d);
 	assert_int_equal(state_of(f), ORSP_SMDP_DOWNLOADED);
+	dl_free(&d);
+}
+
+/* call_on_any the fixture's handle */
+static json_t *call_any(fx *f, const char *fn, json_t *req, int *http, orsp_err *e)
+{
+	return call_on_any(f, f->s, fn, req, http, e);
+}
+
+/* The disk full under the SM-DP+ (SQLite's own writes to its log fail, tests/faulty_vfs.c),
+ * from the k-th write of getBoundProfilePackage on, for every k until the request meets no
+ * fault, then under the installation result: every failed request is a 500 (the LPA tries
+ * again), and leaves the profile where it was, neither delivered nor counted nor audited;
+ * once the disk has room again the same session delivers, once, and the notification sent
+ * again is recorded, once. */
+static void test_disk_full(void **state)
+{
+	fx *f = *state;
+	static dl d;
+	unsigned k, failed = 1;
+	size_t n = 99;
+
+	memset(&d, 0, sizeof(d));
+	order(f, EID, "FULL-1", NULL);
+	initiate(f, &d);
+	authenticate(f, &d, "FULL-1");
+	assert_int_equal(orsp_ec_generate(ORSP_CURVE_P256, &d.otk), ORSP_OK);
+	assert_int_equal(orsp_ec_public_point(d.otk, d.otpk), ORSP_OK);
+	for (k = 1; failed; k++) {
+		int http = 0;
+		orsp_err e;
+		json_t *rsp;
+		faulty_vfs_arm(FAULTY_WRITE, "-wal", k, true, SQLITE_FULL);
+		rsp = call_any(f, "getBoundProfilePackage", gbpp_request(f, &d, NULL, false, false),
+		               &http, &e);
+		failed = faulty_vfs_failed();
+		faulty_vfs_disarm();
+		if (!failed) {
+			assert_int_equal(e, ORSP_OK);
+			expect_ok(rsp);
+			json_decref(rsp);
+			break;
+		}
+		assert_int_equal(e, ORSP_E_STORAGE);
+		assert_null(rsp);
+		assert_int_equal(http, 500);
+		assert_int_equal(state_of(f), ORSP_SMDP_RELEASED);
+		assert_int_equal(download_attempts_of(f), 0);
+		assert_int_equal(count_of(f, "SELECT count(*) FROM smdp_audit WHERE action ="
+		                             " 'downloadAttempt'"),
+		                 0);
+		assert_int_equal(count_of(f, "SELECT count(*) FROM es9p_session WHERE step = 2"),
+		                 1);
+	}
+	assert_true(k > 1);
+	/* delivered: the retry of the same request gives the same package, counted once */
+	get_bpp(f, &d, NULL, false);
+	check_bpp(f, &d);
+	assert_int_equal(state_of(f), ORSP_SMDP_DOWNLOADED);
+	assert_int_equal(download_attempts_of(f), 1);
+	assert_int_equal(count_of(f, "SELECT count(*) FROM smdp_audit WHERE action ="
+	                             " 'downloadAttempt'"),
+	                 1);
+
+	for (k = 1, failed = 1; failed; k++) {
+		int http = 0;
+		orsp_err e;
+		json_t *rsp;
+		faulty_vfs_arm(FAULTY_WRITE, "-wal", k, true, SQLITE_FULL);
+		rsp = call_any(f, "handleNotification", pir_request(f, &d, true, false), &http, &e);
+		failed = faulty_vfs_failed();
+		faulty_vfs_disarm();
+		assert_null(rsp);
+		if (!failed) {
+			assert_int_equal(e, ORSP_OK);
+			assert_int_equal(http, 204);
+			break;
+		}
+		assert_int_equal(e, ORSP_E_STORAGE);
+		assert_int_equal(http, 500);
+		assert_int_equal(state_of(f), ORSP_SMDP_DOWNLOADED);
+		assert_int_equal(orsp_es9p_notification_count(f->s, NULL, NULL, &n), ORSP_OK);
+		assert_int_equal(n, 0);
+		assert_int_equal(
+		    count_of(f, "SELECT count(*) FROM smdp_progress WHERE point_id = 4"), 0);
+	}
+	assert_true(k > 1);
+	assert_int_equal(state_of(f), ORSP_SMDP_INSTALLED);
+	assert_int_equal(orsp_es9p_notification_count(f->s, f->prof.iccid, "install", &n), ORSP_OK);
+	assert_int_equal(n, 1);
+	assert_int_equal(count_of(f, "SELECT count(*) FROM smdp_progress WHERE point_id = 4"), 1);
+	assert_int_equal(kept_keys(f), 0);
 	dl_free(&d);
 }
 
@@ -5618,6 +5740,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_gbpp_kept_key, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_gbpp_build_failure, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_gbpp_failure_injection, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_disk_full, setup_faulty, teardown),
 	    cmocka_unit_test_setup_teardown(test_authenticate_failure_injection, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_gbpp_cc_failure_injection, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_initiate_checks, setup, teardown),
