@@ -1381,7 +1381,9 @@ static void test_host_field(void **state)
  * sent, a "%2F" there too, so the path starts where it did; the path is decoded as usual (%00
  * kept), and the log shows the whole target. A target that is neither a path nor the
  * absolute form as sent, one that only decodes to either included, gets 400 (a proxy in
- * front matching paths sees no path in it: "%2Flen" was routed to /len). */
+ * front matching paths sees no path in it: "%2Flen" was routed to /len). So does a target with
+ * whitespace, a control character or a NUL as sent (RFC 9112 §3.2; "/len\0junk" was routed to
+ * /len, "/len x" to the path "/len x"). */
 static void test_request_target(void **state)
 {
 	(void)state;
@@ -1391,39 +1393,57 @@ static void test_request_target(void **state)
 		const char *target, *log; /* as sent; as the log hook sees it */
 		int status;
 		const char *body;
+		size_t len; /* of target, when it holds a NUL; 0: strlen */
 	} cases[] = {
-	    {"http://x/len", "http://x/len", 200, "1"},
-	    {"HTTPS://h.example:8443/len?a=http://y/z", "HTTPS://h.example:8443/len", 200, "1"},
-	    {"http://x%2Fy/len", "http://x%2Fy/len", 200, "1"},
-	    {"http://x/l%65n", "http://x/len", 200, "1"},
-	    {"/l%65n", "/len", 200, "1"},
-	    {"http://x/len%00", "http://x/len%00", 404, not_found},
-	    {"http://x/x%2Flen", "http://x/x/len", 404, not_found},
-	    {"http://x", "http://x", 404, not_found},
-	    {"http://x?len", "http://x", 404, not_found},
-	    {"http://u@x/len", "http://u@x/len", 400, invalid},
-	    {"http:///len", "http:///len", 400, invalid},
-	    {"ftp://x/len", "ftp://x/len", 400, invalid},
-	    {"%68ttp://x/len", "http://x/len", 400, invalid},
-	    {"%2Flen", "/len", 400, invalid},
-	    {"*", "*", 400, invalid},
+	    {"http://x/len", "http://x/len", 200, "1", 0},
+	    {"HTTPS://h.example:8443/len?a=http://y/z", "HTTPS://h.example:8443/len", 200, "1", 0},
+	    {"http://x%2Fy/len", "http://x%2Fy/len", 200, "1", 0},
+	    {"http://x/l%65n", "http://x/len", 200, "1", 0},
+	    {"/l%65n", "/len", 200, "1", 0},
+	    {"http://x/len%00", "http://x/len%00", 404, not_found, 0},
+	    {"http://x/x%2Flen", "http://x/x/len", 404, not_found, 0},
+	    {"http://x", "http://x", 404, not_found, 0},
+	    {"http://x?len", "http://x", 404, not_found, 0},
+	    {"http://u@x/len", "http://u@x/len", 400, invalid, 0},
+	    {"http:///len", "http:///len", 400, invalid, 0},
+	    {"ftp://x/len", "ftp://x/len", 400, invalid, 0},
+	    {"%68ttp://x/len", "http://x/len", 400, invalid, 0},
+	    {"%2Flen", "/len", 400, invalid, 0},
+	    {"*", "*", 400, invalid, 0},
+	    /* whitespace or a control in the target as sent (libmicrohttpd took the target up
+	     * to the line's last space), a NUL (it cut the target there: /len was served) */
+	    {"/len x", "/len?x", 400, invalid, 0},
+	    {"/len\tx", "/len?x", 400, invalid, 0},
+	    {"/len\rx", "/len?x", 400, invalid, 0},
+	    {"/len\x01", "/len?", 400, invalid, 0},
+	    {"/len\x7f", "/len?", 400, invalid, 0},
+	    {"/len ", "/len?", 400, invalid, 0},
+	    {"/len\0junk", "/len", 400, invalid, 9},
+	    {"/len\0?a=b", "/len", 400, invalid, 9},
+	    {"http://x/len\0", "http://x/len", 400, invalid, 13},
+	    {"/len%20x", "/len?x", 404, not_found, 0},
+	    {"/len?a=\x80", "/len", 200, "1", 0},
 	};
+	static const char head[] = "POST ";
+	static const char tail[] = " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+	                           "Content-Length: 1\r\n\r\nx";
 	orsp_http_server *srv = start_plain(64);
 	uint16_t port = orsp_http_server_port(srv);
 	char req[256], resp[4096];
 
 	for (size_t i = 0; i < ORSP_ARRAY_LEN(cases); i++) {
 		int seen = 0;
-		int k = snprintf(req, sizeof(req),
-		                 "POST %s HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
-		                 "Content-Length: 1\r\n\r\nx",
-		                 cases[i].target);
-		assert_true(k > 0 && (size_t)k < sizeof(req));
+		size_t t = cases[i].len ? cases[i].len : strlen(cases[i].target);
+		size_t k = sizeof(head) - 1 + t + sizeof(tail) - 1;
+		assert_true(k < sizeof(req));
+		memcpy(req, head, sizeof(head) - 1);
+		memcpy(req + sizeof(head) - 1, cases[i].target, t);
+		memcpy(req + sizeof(head) - 1 + t, tail, sizeof(tail) - 1);
 		pthread_mutex_lock(&hooklog.lock);
 		snprintf(hooklog.want_path, sizeof(hooklog.want_path), "%s", cases[i].log);
 		hooklog.seen = 0;
 		pthread_mutex_unlock(&hooklog.lock);
-		size_t n = raw_exchange(port, req, (size_t)k, false, resp, sizeof(resp));
+		size_t n = raw_exchange(port, req, k, false, resp, sizeof(resp));
 		assert_one_answer(cases[i].target, resp, n, cases[i].status, cases[i].body);
 		for (int j = 0; j < 300 && !seen; j++) {
 			pthread_mutex_lock(&hooklog.lock);

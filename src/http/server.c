@@ -55,6 +55,9 @@
 /* Bytes of an oversized body (chunked, or with a Content-Length up to this) we read and drop
  * before answering 413; a Content-Length above it is answered at once, its body not read. */
 #define DROP_LIMIT(max) (2 * (max) + 65536)
+/* The most a request line spans in libmicrohttpd's read buffer: its whole memory pool
+ * (MHD_POOL_SIZE_DEFAULT, 32 KiB; a longer line gets its 414). */
+#define TARGET_SPAN_MAX (32 * 1024)
 
 struct route {
 	char *method;
@@ -148,7 +151,10 @@ struct req_state {
 	bool handled;      /* the route's handler ran */
 	bool accessed;     /* on_access was called: the headers are in, the request in flight */
 	bool absolute;     /* the target is in absolute form (on_target) */
-	bool other_target; /* neither a path nor the absolute form (on_target) */
+	bool other_target; /* neither a path nor the absolute form (on_target), or with bytes
+	                    * a target cannot have (on_target, target_cut) */
+	const char *target; /* the target as on_target saw it, and its length then */
+	size_t target_len;
 	size_t path_off;   /* the path in the target: after the scheme and authority of one in
 	                    * absolute form; "/" if nothing follows them (RFC 9112 §3.3) */
 	int status;
@@ -459,6 +465,22 @@ static size_t absolute_prefix(const char *s)
 	return n == start || s[n] == '@' || s[n] == '#' ? 0 : n;
 }
 
+/* RFC 9112 §3.2: a request target has no whitespace nor control character (RFC 3986 allows
+ * neither in a URI). libmicrohttpd (0.9.75, not in its strict mode) takes the target up to the
+ * line's last space, so "GET /a b HTTP/1.1" had the target "/a b", and keeps a bare CR or other
+ * control in it; a proxy in front may end the target at the first space, or the line at the
+ * CR, and see another request (RFC 9112 §3.2: such a line "might be deliberately crafted to
+ * bypass security filters", SHOULD be 400). Seen before any decoding: %20 is allowed. */
+static bool target_chars_ok(const char *s)
+{
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+		if (c <= 0x20 || c == 0x7f)
+			return false;
+	}
+	return true;
+}
+
 /* Marker (never read or written): on_target could not allocate the request's state. */
 static char target_oom;
 
@@ -501,7 +523,28 @@ static void *on_target(void *cls, const char *uri, struct MHD_Connection *conn)
 		st->absolute = absolute_prefix(uri) != 0;
 		st->other_target = !st->absolute;
 	}
+	if (uri) {
+		st->target = uri;
+		st->target_len = strlen(uri);
+		st->other_target |= !target_chars_ok(uri);
+	}
 	return st;
+}
+
+/* Whether the target as sent held a NUL: libmicrohttpd (0.9.75) hands it on as a C string, so
+ * "/metrics\0junk" was the path /metrics (routed, and logged so), as "%00" was before unescape
+ * kept it. It is not seen in the string: only where the request line goes on. The target and
+ * the version are one line in libmicrohttpd's read buffer, the version right after the space
+ * that ends the target (parse_initial_message_line: the space after the target, the last of
+ * the line, is made the target's NUL; '?' is cut only after on_target saw it): a version that
+ * starts further than one byte past the target on_target measured follows a NUL inside it. url
+ * is the same pointer then; anything else (another libmicrohttpd's layout) is left alone. */
+static bool target_cut(const struct req_state *st, const char *url, const char *version)
+{
+	uintptr_t u = (uintptr_t)url, v = (uintptr_t)version;
+
+	return st->target && url == st->target && v > u && v - u > st->target_len + 1 &&
+	       v - u <= TARGET_SPAN_MAX;
 }
 
 /* libmicrohttpd's %-decoding (%HH; anything else kept as it is), except that %00 is kept too.
@@ -856,6 +899,7 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
 		/* unescape kept the scheme and authority as sent: the path starts where it did */
 		if (st->absolute)
 			st->path_off = absolute_prefix(url);
+		st->other_target |= target_cut(st, url, version);
 		sanitise(st->method, sizeof(st->method), method);
 		sanitise(st->path, sizeof(st->path), url);
 		atomic_fetch_add(&srv->in_flight, 1);
