@@ -1463,6 +1463,49 @@ static void test_request_target(void **state)
 	orsp_http_server_stop(srv, 2000);
 }
 
+/* RFC 9110 §9.1, RFC 9112 §3: the method is a token followed by one space. A NUL in it
+ * ("POST\0X" was served as POST), more than one space before the target (served), or a
+ * character that is not a token's (405 before) get 400 and the connection closed. */
+static void test_request_method(void **state)
+{
+	(void)state;
+	static const char bad[] = "{\"status\":400,\"error\":\"malformed request line\"}";
+	static const char not_allowed[] = "{\"status\":405,\"error\":\"method not allowed\"}";
+	static const struct {
+		const char *line; /* up to the target */
+		size_t len;       /* of line, when it holds a NUL; 0: strlen */
+		int status;
+		const char *body;
+	} cases[] = {
+	    {"POST /len", 0, 200, "1"},
+	    {"POST\0X /len", 11, 400, bad},
+	    {"POST\0 /len", 10, 400, bad},
+	    {"POST  /len", 0, 400, bad},
+	    {"PO(ST /len", 0, 400, bad},
+	    {"PO\x01ST /len", 0, 400, bad},
+	    {"POST\x80 /len", 0, 400, bad},
+	    {"post /len", 0, 405, not_allowed},
+	    {"M-SEARCH /len", 0, 405, not_allowed},
+	};
+	static const char tail[] = " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+	                           "Content-Length: 1\r\n\r\nx";
+	orsp_http_server *srv = start_plain(64);
+	uint16_t port = orsp_http_server_port(srv);
+	char req[256], resp[4096];
+
+	for (size_t i = 0; i < ORSP_ARRAY_LEN(cases); i++) {
+		size_t t = cases[i].len ? cases[i].len : strlen(cases[i].line);
+		assert_true(t + sizeof(tail) <= sizeof(req));
+		memcpy(req, cases[i].line, t);
+		memcpy(req + t, tail, sizeof(tail) - 1);
+		size_t n = raw_exchange(port, req, t + sizeof(tail) - 1, false, resp, sizeof(resp));
+		assert_one_answer(cases[i].line, resp, n, cases[i].status, cases[i].body);
+		if (cases[i].status == 400)
+			assert_non_null(strstr(resp, "\r\nConnection: close\r\n"));
+	}
+	orsp_http_server_stop(srv, 2000);
+}
+
 /* RFC 9110 §9.3.2: HEAD on a path routed for GET is answered by the GET route, the header
  * fields (Content-Length of the body included) without the body; the handler sees HEAD. A path
  * with GET lists HEAD in Allow. (HEAD got 405, Allow: GET.) Answers to HEAD never carry a
@@ -4192,6 +4235,7 @@ int main(void)
 	    cmocka_unit_test(test_transfer_coding),
 	    cmocka_unit_test(test_host_field),
 	    cmocka_unit_test(test_request_target),
+	    cmocka_unit_test(test_request_method),
 	    cmocka_unit_test(test_head),
 	    cmocka_unit_test(test_early_answer_body_not_read),
 	    cmocka_unit_test(test_expect_continue),

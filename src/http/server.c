@@ -547,6 +547,27 @@ static bool target_cut(const struct req_state *st, const char *url, const char *
 	       v - u <= TARGET_SPAN_MAX;
 }
 
+/* Whether the request line's method is a token (RFC 9110 §9.1) followed by exactly one space
+ * (RFC 9112 §3). libmicrohttpd (0.9.75) ends the method at the line's first space and hands it
+ * on as a C string, so "GET\0X /metrics" was the method GET (served, where a proxy in front
+ * sees another method), and it skips more spaces before the target ("GET  /metrics", an empty
+ * target to a proxy parting the line at each space). Both leave a gap between the method's
+ * end and the target: the method starts the line in libmicrohttpd's read buffer and the target
+ * follows the space made the method's NUL. Another layout (url not after the method, or
+ * further than a line) is left alone. */
+static bool method_ok(const char *method, const char *url)
+{
+	uintptr_t m = (uintptr_t)method, u = (uintptr_t)url;
+	size_t n = strlen(method);
+
+	if (!n)
+		return false;
+	for (const char *c = method; *c; c++)
+		if (!token_char((unsigned char)*c))
+			return false;
+	return !(u > m && u - m <= TARGET_SPAN_MAX && u - m != n + 1);
+}
+
 /* libmicrohttpd's %-decoding (%HH; anything else kept as it is), except that %00 is kept too.
  * It decodes the path in place and hands it on as a C string: a decoded NUL cut it there, so
  * "/admin%00junk" matched the route /admin (and "/metrics%00.css" /metrics, past a proxy's
@@ -735,6 +756,8 @@ static enum MHD_Result first_call(orsp_http_server *srv, struct MHD_Connection *
 		return reply_error(st, conn, 400, framing, NULL);
 	if (st->other_target)
 		return reply_error(st, conn, 400, "invalid request target", NULL);
+	if (!method_ok(method, url))
+		return reply_error(st, conn, 400, "malformed request line", NULL);
 	for (size_t i = 0; i < srv->n_routes; i++) {
 		const struct route *r = &srv->routes[i];
 		if (strcmp(r->path, path) != 0)
