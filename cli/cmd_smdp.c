@@ -403,26 +403,36 @@ static void ppr_note(const orsp_smdp_profile *p, char *out, size_t cap)
 
 /* ----- profile import ----- */
 
-static int import_file(orsp_smdp *s, const orsp_smdp_import_opts *o, const char *path, size_t *ok,
-                       size_t *failed)
+/* A package file into *buf (freed with orsp_pkg_buf_free: K/OPc) and *len: a regular file
+ * within the package size limit, not empty; with check, also one the import would take but
+ * for a duplicate (orsp_smdp_import_check). CLI_OK, or the failure said. */
+static int read_package(const char *path, const orsp_smdp_import_opts *o, bool check, uint8_t **buf,
+                        size_t *len)
 {
-	uint8_t *buf = NULL;
-	size_t len = 0;
-	orsp_smdp_profile p;
-	char note[128], type[sizeof(p.profile_type)];
 	orsp_err e;
 	int rc;
 
-	/* a regular file within the package size limit; freed with the package wipe (K/OPc) */
-	if ((rc = cli_read_package(path, &buf, &len)) != CLI_OK) {
-		(*failed)++;
+	if ((rc = cli_read_package(path, buf, len)) != CLI_OK)
 		return rc;
+	if (*len == 0)
+		rc = cli_failf(path, "empty file");
+	else if (check && (e = orsp_smdp_import_check(*buf, *len, o)))
+		rc = cli_fail(path, e);
+	if (rc) {
+		orsp_pkg_buf_free(*buf, *len);
+		*buf = NULL;
 	}
-	if (len == 0) {
-		orsp_pkg_buf_free(buf, len);
-		(*failed)++;
-		return cli_failf(path, "empty file");
-	}
+	return rc;
+}
+
+/* The package buf of path (read_package) into s; buf is freed. */
+static int import_buf(orsp_smdp *s, const orsp_smdp_import_opts *o, const char *path, uint8_t *buf,
+                      size_t len, size_t *ok, size_t *failed)
+{
+	orsp_smdp_profile p;
+	char note[128], type[sizeof(p.profile_type)];
+	orsp_err e;
+
 	e = orsp_smdp_import_with(s, buf, len, o, &p);
 	orsp_pkg_buf_free(buf, len);
 	if (e) {
@@ -437,10 +447,36 @@ static int import_file(orsp_smdp *s, const orsp_smdp_import_opts *o, const char 
 	return CLI_OK;
 }
 
+static int import_file(orsp_smdp *s, const orsp_smdp_import_opts *o, const char *path, size_t *ok,
+                       size_t *failed)
+{
+	uint8_t *buf = NULL;
+	size_t len = 0;
+	int rc;
+
+	if ((rc = read_package(path, o, false, &buf, &len)) != CLI_OK) {
+		(*failed)++;
+		return rc;
+	}
+	return import_buf(s, o, path, buf, len, ok, failed);
+}
+
 static int der_filter(const struct dirent *d)
 {
 	size_t n = strlen(d->d_name);
 	return d->d_name[0] != '.' && n > 4 && strcmp(d->d_name + n - 4, ".der") == 0;
+}
+
+/* The entry name of the directory dir into out; false when it does not fit. "profiles/" and
+ * "profiles" give the same file names. */
+static bool dir_entry(const char *dir, const char *name, char *out, size_t cap)
+{
+	size_t dl = strlen(dir);
+
+	while (dl > 1 && dir[dl - 1] == '/')
+		dl--;
+	return snprintf(out, cap, "%.*s%s%s", (int)dl, dir, dir[dl - 1] == '/' ? "" : "/", name) <
+	       (int)cap;
 }
 
 static int smdp_profile_import(int argc, char **argv)
@@ -451,8 +487,12 @@ static int smdp_profile_import(int argc, char **argv)
 	orsp_smdp *s = NULL;
 	made_files made = {0};
 	struct stat st;
-	size_t ok = 0, failed = 0;
-	int rc, c;
+	size_t ok = 0, failed = 0, first_len = 0;
+	uint8_t *first = NULL;
+	char entry[4096];
+	const char *first_path = entry;
+	bool any_good;
+	int rc, c, next = 0;
 
 	while ((c = cli_getopt(argc, argv, opts)) != -1) {
 		if (c == '?')
@@ -484,25 +524,38 @@ static int smdp_profile_import(int argc, char **argv)
 			return cli_failf(path, "no *.der file in this directory");
 		}
 	}
-	rc = open_smdp(&dbo, "smdp profile import", &s, &made);
-	if (rc == CLI_OK && S_ISDIR(st.st_mode)) {
-		/* "profiles/" and "profiles" give the same file names */
-		size_t dl = strlen(path);
-		while (dl > 1 && path[dl - 1] == '/')
-			dl--;
-		for (int i = 0; i < n; i++) {
+	/* Bad input changes nothing: the open creates a database, or migrates an older one, so
+	 * the FILE, or a DIR's files up to the first the import would take, are read and judged
+	 * before it (orsp_smdp_import_check); a FILE or a DIR of nothing but such files leaves
+	 * the database as it was. The DIR's files after that one are read once it is open. */
+	if (!S_ISDIR(st.st_mode)) {
+		first_path = path;
+		if (read_package(path, &io, true, &first, &first_len))
+			failed++;
+	}
+	for (next = 0; next < n && !first; next++) {
+		if (!dir_entry(path, list[next]->d_name, entry, sizeof(entry)) ||
+		    read_package(entry, &io, true, &first, &first_len))
+			failed++;
+	}
+	any_good = first != NULL;
+	rc = any_good ? open_smdp(&dbo, "smdp profile import", &s, &made) : CLI_FAIL;
+	if (rc == CLI_OK) {
+		(void)import_buf(s, &io, first_path, first, first_len, &ok, &failed);
+		first = NULL;
+		for (int i = next; i < n; i++) {
 			char file[4096];
-			if (snprintf(file, sizeof(file), "%.*s%s%s", (int)dl, path,
-			             path[dl - 1] == '/' ? "" : "/",
-			             list[i]->d_name) < (int)sizeof(file))
+			if (dir_entry(path, list[i]->d_name, file, sizeof(file)))
 				(void)import_file(s, &io, file, &ok, &failed);
 			else
 				failed++;
 		}
-		printf("%zu imported, %zu failed\n", ok, failed);
-	} else if (rc == CLI_OK) {
-		(void)import_file(s, &io, path, &ok, &failed);
 	}
+	/* the summary of a directory whose files were all looked at */
+	if (S_ISDIR(st.st_mode) && (s || !any_good))
+		printf("%zu imported, %zu failed\n", ok, failed);
+	if (first)
+		orsp_pkg_buf_free(first, first_len);
 	for (int i = 0; i < n; i++)
 		free(list[i]);
 	free(list);
@@ -2148,6 +2201,8 @@ static const cli_cmd smdp_cmds[] = {
         .help = "import: decode and validate each package (a FILE, or every *.der in DIR),\n"
                 "take its ICCID, IMSI and profile type, and store it Available, encrypted\n"
                 "under a key wrapped by the KEK. A duplicate ICCID or IMSI is refused.\n"
+                "A FILE the import would refuse, or a DIR of nothing but such files, is\n"
+                "refused before the database is opened: it is left as it was.\n"
                 "list: every profile with its state, in import order, or those the filters\n"
                 "take (all must match); never key material. Stuck downloads (delivered, no\n"
                 "installation result for 6 hours): --state downloaded --older-than 6h.\n"

@@ -496,6 +496,34 @@ static uint8_t *with_gid1(const uint8_t *der, size_t len, const uint8_t *gid, si
 	return out;
 }
 
+/* orsp_smdp_import_check judges a package as the import does, with no store: a package the
+ * import would take passes (a duplicate too: only the store knows), and every refusal the
+ * import makes of the bytes or the options is made, with the same code. */
+static void test_import_check(void **state)
+{
+	static const uint8_t junk[16] = {0x30, 0x03, 0x01};
+	orsp_smdp_import_opts o = {.mnc_len = 2};
+	size_t len = 0, nad = 0;
+	uint8_t *u = make_upp(TS48_V7, 401, "chk", &len);
+	uint8_t *no_ad = make_upp(TS48_V7, 402, "chk", &nad);
+	(void)state;
+
+	assert_int_equal(orsp_smdp_import_check(u, len, NULL), ORSP_OK);
+	assert_int_equal(orsp_smdp_import_check(junk, sizeof(junk), NULL), ORSP_E_MALFORMED);
+	assert_int_equal(orsp_smdp_import_check(u, 0, NULL), ORSP_E_USAGE);
+	assert_int_equal(orsp_smdp_import_check(u, len, &o), ORSP_E_USAGE);
+	assert_non_null(strstr(orsp_err_detail(), "only for the owner of a profile with PPRs"));
+	/* the owner is found from the package: no MNC length anywhere */
+	test_patch_der(no_ad, nad, TS48_EF_AD, "6fad8b036f0607a500830480000000");
+	o = (orsp_smdp_import_opts){.ppr = ORSP_SMDP_PPR1};
+	assert_int_equal(orsp_smdp_import_check(no_ad, nad, &o), ORSP_E_POLICY);
+	assert_non_null(strstr(orsp_err_detail(), "does not give the MNC length"));
+	o.mnc_len = 2;
+	assert_int_equal(orsp_smdp_import_check(no_ad, nad, &o), ORSP_OK);
+	orsp_pkg_buf_free(u, len);
+	orsp_pkg_buf_free(no_ad, nad);
+}
+
 /* Every refused import names its reason and stores nothing. */
 static void test_import_ppr_refused(void **state)
 {
@@ -3178,6 +3206,7 @@ int main(void)
 	    cmocka_unit_test(test_state_table),
 	    cmocka_unit_test(test_activation_code),
 	    cmocka_unit_test(test_import_ts48),
+	    cmocka_unit_test(test_import_check),
 	    cmocka_unit_test(test_ppr_parse),
 	    cmocka_unit_test(test_import_ppr),
 	    cmocka_unit_test(test_import_ppr_refused),

@@ -278,6 +278,13 @@ ORSP_MUST_CHECK orsp_err orsp_smdp_import_with(orsp_smdp *s, const uint8_t *upp,
                                                const orsp_smdp_import_opts *o,
                                                orsp_smdp_profile *out);
 
+/* The checks of orsp_smdp_import_with on upp and o alone, without a store: whether the
+ * package would be taken but for a duplicate ICCID or IMSI (and the storage). Lets a caller
+ * refuse a file that is no package before it opens, and so creates or migrates, a database.
+ * Errors: those of orsp_smdp_import_with but ORSP_E_EXISTS and ORSP_E_STORAGE. */
+ORSP_MUST_CHECK orsp_err orsp_smdp_import_check(const uint8_t *upp, size_t len,
+                                                const orsp_smdp_import_opts *o);
+
 /* ES2+.DownloadOrder. Exactly one of iccid and profile_type. */
 typedef struct orsp_smdp_order {
 	const char *iccid;        /* that profile, which must be Available */

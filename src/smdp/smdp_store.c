@@ -1030,23 +1030,17 @@ orsp_err orsp_smdp_import(orsp_smdp *s, const uint8_t *upp, size_t len, orsp_smd
 	return orsp_smdp_import_with(s, upp, len, NULL, out);
 }
 
-orsp_err orsp_smdp_import_with(orsp_smdp *s, const uint8_t *upp, size_t len,
-                               const orsp_smdp_import_opts *o, orsp_smdp_profile *out)
+/* What an import takes from the package upp and the options o, before the store is touched:
+ * the decoded and validated package (*pkg, the caller frees it), its header, its first USIM
+ * and the PPRs, class and owner (*policy). The checks of orsp_smdp_import_check. */
+static orsp_err import_read(const uint8_t *upp, size_t len, const orsp_smdp_import_opts *o,
+                            orsp_pkg **pkg, orsp_pkg_header *hdr, orsp_pkg_usim *usim,
+                            orsp_smdp_profile *policy)
 {
 	static const orsp_smdp_import_opts none = {0};
 	orsp_err err;
-	orsp_pkg *pkg = NULL;
-	orsp_pkg_header *hdr = NULL;
-	orsp_pkg_usim usim;
-	orsp_smdp_profile policy; /* ppr and owner */
-	orsp_stmt *st = NULL;
-	uint8_t *sealed = NULL;
-	uint8_t dek_w[ORSP_WRAP_MAX];
-	size_t dek_w_len = 0;
-	char detail[128];
-	bool in_tx = false;
 
-	if (!s || !upp || len == 0)
+	if (!upp || len == 0)
 		return orsp_errf(ORSP_E_USAGE, "import: missing arguments");
 	if (!o)
 		o = &none;
@@ -1063,34 +1057,64 @@ orsp_err orsp_smdp_import_with(orsp_smdp *s, const uint8_t *upp, size_t len,
 	if ((unsigned)o->profile_class > ORSP_PKG_CLASS_OPERATIONAL)
 		return orsp_errf(ORSP_E_USAGE, "import: profile class %u unknown",
 		                 (unsigned)o->profile_class);
-	memset(&policy, 0, sizeof(policy));
-	policy.ppr = o->ppr;
-	policy.profile_class = o->profile_class;
-	err = orsp_pkg_decode(upp, len, &pkg);
+	memset(policy, 0, sizeof(*policy));
+	policy->ppr = o->ppr;
+	policy->profile_class = o->profile_class;
+	err = orsp_pkg_decode(upp, len, pkg);
 	if (!err)
-		err = orsp_pkg_validate(pkg, NULL);
+		err = orsp_pkg_validate(*pkg, NULL);
+	if (!err)
+		err = orsp_pkg_get_header(*pkg, hdr);
 	if (err)
-		goto out;
+		return err;
+	if (strlen(hdr->iccid) < 18)
+		return orsp_errf(ORSP_E_POLICY, "the ProfileHeader carries no usable ICCID");
+	err = orsp_pkg_get_usim(*pkg, 0, usim);
+	if (err == ORSP_E_NOT_FOUND || (!err && !usim->has_imsi))
+		return orsp_errf(ORSP_E_POLICY, "the package defines no EF.IMSI");
+	if (!err && policy->ppr)
+		err = smdp_owner_of(*pkg, usim, o->mnc_len, &policy->owner);
+	return err;
+}
+
+orsp_err orsp_smdp_import_check(const uint8_t *upp, size_t len, const orsp_smdp_import_opts *o)
+{
+	orsp_pkg *pkg = NULL;
+	orsp_pkg_header *hdr = malloc(sizeof(*hdr));
+	orsp_pkg_usim usim;
+	orsp_smdp_profile policy;
+	orsp_err err;
+
+	if (!hdr)
+		return orsp_errf(ORSP_E_RESOURCE, "out of memory");
+	err = import_read(upp, len, o, &pkg, hdr, &usim, &policy);
+	free(hdr);
+	orsp_pkg_free(pkg);
+	return err;
+}
+
+orsp_err orsp_smdp_import_with(orsp_smdp *s, const uint8_t *upp, size_t len,
+                               const orsp_smdp_import_opts *o, orsp_smdp_profile *out)
+{
+	orsp_err err;
+	orsp_pkg *pkg = NULL;
+	orsp_pkg_header *hdr = NULL;
+	orsp_pkg_usim usim;
+	orsp_smdp_profile policy; /* ppr and owner */
+	orsp_stmt *st = NULL;
+	uint8_t *sealed = NULL;
+	uint8_t dek_w[ORSP_WRAP_MAX];
+	size_t dek_w_len = 0;
+	char detail[128];
+	bool in_tx = false;
+
+	if (!s)
+		return orsp_errf(ORSP_E_USAGE, "import: missing arguments");
 	hdr = malloc(sizeof(*hdr));
-	if (!hdr) {
-		err = orsp_errf(ORSP_E_RESOURCE, "out of memory");
-		goto out;
-	}
-	err = orsp_pkg_get_header(pkg, hdr);
+	if (!hdr)
+		return orsp_errf(ORSP_E_RESOURCE, "out of memory");
+	err = import_read(upp, len, o, &pkg, hdr, &usim, &policy);
 	if (err)
-		goto out;
-	if (strlen(hdr->iccid) < 18) {
-		err = orsp_errf(ORSP_E_POLICY, "the ProfileHeader carries no usable ICCID");
-		goto out;
-	}
-	err = orsp_pkg_get_usim(pkg, 0, &usim);
-	if (err == ORSP_E_NOT_FOUND || (!err && !usim.has_imsi)) {
-		err = orsp_errf(ORSP_E_POLICY, "the package defines no EF.IMSI");
-		goto out;
-	}
-	if (err)
-		goto out;
-	if (policy.ppr && (err = smdp_owner_of(pkg, &usim, o->mnc_len, &policy.owner)))
 		goto out;
 	import_detail(&policy, detail, sizeof(detail));
 	sealed = malloc(len + 28);

@@ -45,6 +45,26 @@ expect "v7 ICCID" "89000123456789012341" "$(python3 -c 'import json,sys; print(j
 head -c 100 /dev/urandom >"$T/junk.der"
 run smdp profile import "$T/junk.der" --db "$DB"
 expect "junk rc" 1 "$rc"
+# Bad input changes nothing: the file is judged before the database is opened, which would
+# migrate an older one (here one migration behind, in rollback-journal mode); a directory of
+# nothing but such files too
+older "$T/old.db" "$DB" "DROP INDEX smdp_progress_pending;
+DELETE FROM schema_migrations WHERE module = 'smdp' AND version = 16"
+failure "junk.der: PE #0" smdp profile import "$T/junk.der" --db "$T/old.db"
+untouched "junk into an older database" "$T/old.db"
+mkdir -p "$T/junkdir"
+cp "$T/junk.der" "$T/junkdir/a.der"
+: >"$T/junkdir/b.der"
+run smdp profile import "$T/junkdir" --db "$T/old.db"
+expect "a directory of junk: rc and summary" "1 0 imported, 2 failed" "$rc $out"
+has "a directory of junk: the file named" "$T/junkdir/a.der: PE #0" "$err"
+untouched "a directory of junk into an older database" "$T/old.db"
+# with a package after the junk, the database is opened (and migrated) for it
+cp "$G/v7/TS48_V7.0_eSIM_GTP_SAIP2.3_BERTLV_SUCI.der" "$T/junkdir/c.der"
+run smdp profile import "$T/junkdir" --db "$T/old.db"
+expect "junk, then a package: rc and summary" "1 1 imported, 2 failed" "$rc $(tail -1 <<<"$out")"
+has "junk, then a package: imported" "from $T/junkdir/c.der" "$out"
+if cmp -s "$T/old.db" "$T/old.db.orig"; then bad "junk, then a package: not migrated"; else ok; fi
 # In a directory: entries named *.der that are not regular files (a directory; a FIFO, which
 # must not block the open waiting for a writer), and an empty file
 mkdir -p "$T/odd/a.der"
