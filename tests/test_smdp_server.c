@@ -2191,43 +2191,13 @@ static void dptls_issue(const char *key_file, const char *path)
 	orsp_ec_free(k);
 }
 
-/* tls_cert, tls_key and es2_client_ca are read once, tls_cert and tls_key for all their
- * checks, and the HTTPS server is given those bytes: the certificate and key files removed
- * and the client CA file replaced by a certificate of another CA once the configuration is
- * loaded change nothing (the server read them again by name: it did not start, and then it
- * refused the operator's certificate). */
-static void test_https_files_read_once(void **state)
+/* The configuration file conf served over HTTPS: plain_http = yes becomes no. */
+static void conf_https(const char *conf)
 {
-	static orsp_smdp_config cfg;
-	static tls_pki pki;
-	orsp_smdp_server *srv = NULL;
-	const char *body = "{\"header\":{\"functionRequesterIdentifier\":\"op\","
-	                   "\"functionCallIdentifier\":\"1\"},\"iccid\":\"89000000000000000000\"}";
-	char dir[1024], conf[1100], db[1100], ca[1100], tls_key[1200], tls_cert[1100];
-	char extra[5000], url[128], want[3000], *text, *at;
-	size_t n = 0, kl = 0;
-	uint8_t *key_pem;
-	orsp_http_client_opts co = {
-	    .insecure_for_tests = true, .insecure_warned = true, .timeout_ms = 20000};
-	orsp_http_client *c = NULL;
-	orsp_http_result res;
+	size_t n = 0;
+	char *text = (char *)test_read_file(conf, &n), *at;
 	FILE *f;
-	(void)state;
 
-	snprintf(dir, sizeof(dir), "%s", test_tmpdir("smdp_https_once"));
-	tls_pki_make(&pki, dir);
-	snprintf(conf, sizeof(conf), "%s/c.conf", dir);
-	snprintf(db, sizeof(db), "%s/c.db", dir);
-	snprintf(ca, sizeof(ca), "%s/es2_ca.pem", dir);
-	snprintf(tls_cert, sizeof(tls_cert), "%s/dptls.pem", dir);
-	file_copy(pki.ca, ca, 0644);
-	key_copy("sgp26/DPtls/SK_S_SM_DP_TLS_NIST.pem", conf, 0600, tls_key, sizeof(tls_key));
-	dptls_issue(tls_key, tls_cert);
-	snprintf(extra, sizeof(extra), "tls_cert = %s\ntls_key = %s\nes2_client_ca = %s\n",
-	         tls_cert, tls_key, ca);
-	write_conf_extra(conf, db, "http://127.0.0.1:9", 0600, extra);
-	/* over HTTPS: the server's own TLS, for mutual TLS */
-	text = (char *)test_read_file(conf, &n);
 	assert_non_null(text);
 	at = strstr(text, "plain_http = yes");
 	assert_non_null(at);
@@ -2237,29 +2207,154 @@ static void test_https_files_read_once(void **state)
 	assert_int_equal(fwrite(text, 1, n, f), n);
 	assert_int_equal(fclose(f), 0);
 	free(text);
+}
+
+/* The files of an SM-DP+ served over HTTPS in a new test directory: the PKI of tls_pki_make,
+ * es2_client_ca a copy of its CA, the SGP.26 DPtls key (copied next to conf) and a DPtls
+ * certificate issued for it; conf and db are only named. */
+typedef struct https_files {
+	tls_pki pki;
+	char dir[1024], conf[1100], db[1100], ca[1100], tls_key[1200], tls_cert[1100];
+} https_files;
+
+static void https_files_make(https_files *h, const char *name)
+{
+	snprintf(h->dir, sizeof(h->dir), "%s", test_tmpdir(name));
+	tls_pki_make(&h->pki, h->dir);
+	snprintf(h->conf, sizeof(h->conf), "%s/c.conf", h->dir);
+	snprintf(h->db, sizeof(h->db), "%s/c.db", h->dir);
+	snprintf(h->ca, sizeof(h->ca), "%s/es2_ca.pem", h->dir);
+	snprintf(h->tls_cert, sizeof(h->tls_cert), "%s/dptls.pem", h->dir);
+	file_copy(h->pki.ca, h->ca, 0644);
+	key_copy("sgp26/DPtls/SK_S_SM_DP_TLS_NIST.pem", h->conf, 0600, h->tls_key,
+	         sizeof(h->tls_key));
+	dptls_issue(h->tls_key, h->tls_cert);
+}
+
+/* Each PEM file of the configuration over its limit, empty, or text without PEM is refused
+ * naming its key, the file and why: over the limit said as such (es2_client_ca's 1 MiB was
+ * "not PEM text of 1..1048576 bytes", callback_ca's 64 MiB "not a regular file of at most
+ * 64 MiB"). The files over a limit are sparse: nothing of them is read. */
+static void test_config_pem_file_refusals(void **state)
+{
+	static orsp_smdp_config cfg;
+	static https_files h;
+	static const struct {
+		const char *key;
+		size_t limit;                   /* bytes; one more is refused */
+		const char *big, *empty, *text; /* what each says after "<key>: <file>" */
+	} files[] = {
+	    {"tls_cert", ORSP_HTTP_MAX_PEM, ": * is larger than 1048576 bytes", ": * is empty",
+	     ": expected -----BEGIN CERTIFICATE-----"},
+	    {"tls_key", ORSP_HTTP_MAX_PEM, ": * is larger than 1048576 bytes", ": * is empty",
+	     ": no PEM private key"},
+	    {"es2_client_ca", ORSP_HTTP_MAX_PEM,
+	     " is larger than 1048576 bytes (1 MiB, what the HTTPS server reads)",
+	     " holds no PEM certificate", " holds no PEM certificate"},
+	    {"callback_ca", (size_t)64 << 20, " is larger than 67108864 bytes (64 MiB)",
+	     " holds no PEM certificate", " holds no PEM certificate"},
+	    {"callback_cert", (size_t)64 << 20, " is larger than 67108864 bytes (64 MiB)",
+	     " holds no PEM certificate", " holds no PEM certificate"},
+	    {"callback_key", ORSP_EC_KEY_FILE_MAX, " is larger than 16384 bytes",
+	     " is not a PEM private key", " is not a PEM private key"},
+	};
+	char bad[1100], extra[8000], want[3000];
+	(void)state;
+
+	https_files_make(&h, "smdp_config_pem_refusals");
+	snprintf(bad, sizeof(bad), "%s/bad.pem", h.dir);
+	for (size_t i = 0; i <= ORSP_ARRAY_LEN(files); i++) {
+		/* the good files, file i (none for the last round) replaced by bad */
+		const char *val[ORSP_ARRAY_LEN(files)] = {h.tls_cert, h.tls_key, h.ca,
+		                                          h.pki.ca,   h.pki.cli, h.pki.cli_key};
+		size_t at = 0;
+		for (size_t k = 0; k < ORSP_ARRAY_LEN(files); k++)
+			at += (size_t)snprintf(extra + at, sizeof(extra) - at, "%s = %s\n",
+			                       files[k].key, i == k ? bad : val[k]);
+		write_conf_extra(h.conf, h.db, "https://operator.example.net", 0600, extra);
+		conf_https(h.conf);
+		if (i == ORSP_ARRAY_LEN(files)) {
+			if (orsp_smdp_config_load(h.conf, &cfg) != ORSP_OK)
+				fail_msg("the good files: '%s'", orsp_err_detail());
+			orsp_smdp_config_free(&cfg);
+			continue;
+		}
+		for (int kind = 0; kind < 3; kind++) {
+			const char *why = kind == 0   ? files[i].big
+			                  : kind == 1 ? files[i].empty
+			                              : files[i].text;
+			const char *star = strchr(why, '*');
+			FILE *f = fopen(bad, "w");
+			assert_non_null(f);
+			if (kind == 2)
+				fputs("no PEM here\n", f);
+			assert_int_equal(fclose(f), 0);
+			if (kind == 0)
+				assert_int_equal(truncate(bad, (off_t)files[i].limit + 1), 0);
+			assert_int_equal(chmod(bad, 0600), 0);
+			assert_int_equal(orsp_smdp_config_load(h.conf, &cfg), ORSP_E_USAGE);
+			/* "*" in why: the file named again */
+			snprintf(want, sizeof(want), "%s: %s%.*s%s%s", files[i].key, bad,
+			         star ? (int)(star - why) : (int)strlen(why), why, star ? bad : "",
+			         star ? star + 1 : "");
+			if (!strstr(orsp_err_detail(), want))
+				fail_msg("%s, kind %d: '%s' does not mention '%s'", files[i].key,
+				         kind, orsp_err_detail(), want);
+		}
+	}
+	unlink(bad);
+}
+
+/* tls_cert, tls_key and es2_client_ca are read once, tls_cert and tls_key for all their
+ * checks, and the HTTPS server is given those bytes: the certificate and key files removed
+ * and the client CA file replaced by a certificate of another CA once the configuration is
+ * loaded change nothing (the server read them again by name: it did not start, and then it
+ * refused the operator's certificate). */
+static void test_https_files_read_once(void **state)
+{
+	static orsp_smdp_config cfg;
+	static https_files h;
+	orsp_smdp_server *srv = NULL;
+	const char *body = "{\"header\":{\"functionRequesterIdentifier\":\"op\","
+	                   "\"functionCallIdentifier\":\"1\"},\"iccid\":\"89000000000000000000\"}";
+	char extra[5000], url[128], want[3000];
+	size_t kl = 0;
+	uint8_t *key_pem;
+	orsp_http_client_opts co = {
+	    .insecure_for_tests = true, .insecure_warned = true, .timeout_ms = 20000};
+	orsp_http_client *c = NULL;
+	orsp_http_result res;
+	(void)state;
+
+	https_files_make(&h, "smdp_https_once");
+	snprintf(extra, sizeof(extra), "tls_cert = %s\ntls_key = %s\nes2_client_ca = %s\n",
+	         h.tls_cert, h.tls_key, h.ca);
+	write_conf_extra(h.conf, h.db, "http://127.0.0.1:9", 0600, extra);
+	/* over HTTPS: the server's own TLS, for mutual TLS */
+	conf_https(h.conf);
 	/* a key file over ORSP_EC_KEY_FILE_MAX: refused by its size, as the file was read
 	 * before (now the bytes the server check read) */
-	key_pem = test_read_file(tls_key, &kl);
+	key_pem = test_read_file(h.tls_key, &kl);
 	assert_non_null(key_pem);
-	write_padded_key(tls_key, key_pem, kl, ORSP_EC_KEY_FILE_MAX + 1);
-	assert_int_equal(orsp_smdp_config_load(conf, &cfg), ORSP_E_USAGE);
+	write_padded_key(h.tls_key, key_pem, kl, ORSP_EC_KEY_FILE_MAX + 1);
+	assert_int_equal(orsp_smdp_config_load(h.conf, &cfg), ORSP_E_USAGE);
 	snprintf(want, sizeof(want),
-	         "tls_key: %s is not a usable private key (%s is larger than %d bytes)", tls_key,
-	         tls_key, ORSP_EC_KEY_FILE_MAX);
+	         "tls_key: %s is not a usable private key (%s is larger than %d bytes)", h.tls_key,
+	         h.tls_key, ORSP_EC_KEY_FILE_MAX);
 	if (!strstr(orsp_err_detail(), want))
 		fail_msg("'%s' does not mention '%s'", orsp_err_detail(), want);
-	write_padded_key(tls_key, key_pem, kl, kl + 1);
+	write_padded_key(h.tls_key, key_pem, kl, kl + 1);
 	free(key_pem);
-	if (orsp_smdp_config_load(conf, &cfg) != ORSP_OK)
+	if (orsp_smdp_config_load(h.conf, &cfg) != ORSP_OK)
 		fail_msg("%s", orsp_err_detail());
-	assert_int_equal(unlink(tls_cert), 0);
-	assert_int_equal(unlink(tls_key), 0);
-	file_copy(pki.foreign, ca, 0644); /* not the CA of the operator's certificate */
+	assert_int_equal(unlink(h.tls_cert), 0);
+	assert_int_equal(unlink(h.tls_key), 0);
+	file_copy(h.pki.foreign, h.ca, 0644); /* not the CA of the operator's certificate */
 	assert_int_equal(orsp_smdp_server_start(&cfg, &srv), ORSP_OK);
 	snprintf(url, sizeof(url), "https://127.0.0.1:%u/gsma/rsp2/es2plus/downloadOrder",
 	         orsp_smdp_server_port(srv));
-	co.client_cert_file = pki.cli;
-	co.client_key_file = pki.cli_key;
+	co.client_cert_file = h.pki.cli;
+	co.client_key_file = h.pki.cli_key;
 	assert_int_equal(orsp_http_client_new(&co, &c), ORSP_OK);
 	assert_int_equal(orsp_http_client_post_json(c, url, body, strlen(body), NULL, &res),
 	                 ORSP_OK);
@@ -2722,6 +2817,7 @@ int main(void)
 	    cmocka_unit_test(test_config_callback_key_file),
 	    cmocka_unit_test(test_callback_files_read_once),
 	    cmocka_unit_test(test_https_files_read_once),
+	    cmocka_unit_test(test_config_pem_file_refusals),
 	    cmocka_unit_test(test_es2_client_cert),
 	    cmocka_unit_test(test_expiry_behind_slow_callback),
 	    cmocka_unit_test(test_stop_closes_listener_first),

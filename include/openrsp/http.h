@@ -199,7 +199,8 @@ ORSP_MUST_CHECK orsp_err orsp_http_server_start(const orsp_http_server_config *c
 /* Whether a file is one orsp_http_server_start takes as cert_file or client_ca_file (key:
  * false) or as key_file (key: true), read as it reads them, so that a configuration can be
  * refused at its line before anything else starts; what names the file in the detail.
- * ORSP_E_IO (not a regular file of 1..ORSP_HTTP_MAX_PEM bytes, unreadable), ORSP_E_USAGE
+ * ORSP_E_IO (not a regular file, empty, larger than ORSP_HTTP_MAX_PEM bytes, unreadable; the
+ * detail says which), ORSP_E_USAGE
  * (not the PEM text the server takes). */
 ORSP_MUST_CHECK orsp_err orsp_http_server_pem_check(const char *file, bool key, const char *what);
 /* The same, keeping what was read and checked: *pem (malloc'ed, NUL-terminated, no NUL inside;

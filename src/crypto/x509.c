@@ -467,7 +467,8 @@ orsp_err orsp_cert_pem_bundle_read(const char *path, uint8_t **pem, size_t *len)
 		goto out;
 	}
 	if (st.st_size < 0 || (uint64_t)st.st_size > PEM_BUNDLE_MAX) {
-		e = orsp_errf(ORSP_E_MALFORMED, "%s: not a regular file of at most 64 MiB", path);
+		e = orsp_errf(ORSP_E_MALFORMED, "%s is larger than %zu bytes (64 MiB)", path,
+		              PEM_BUNDLE_MAX);
 		goto out;
 	}
 	cap = (size_t)st.st_size;

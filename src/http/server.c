@@ -1041,10 +1041,15 @@ static orsp_err load_pem(const char *pem, const char *file, const char *what, ch
 	fd = open(file, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
 	if (fd < 0)
 		return orsp_errf(ORSP_E_IO, "%s: cannot open %s: %s", what, file, strerror(errno));
-	if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode) || sb.st_size <= 0 ||
-	    (uint64_t)sb.st_size > ORSP_HTTP_MAX_PEM) {
-		err = orsp_errf(ORSP_E_IO, "%s: %s is not a regular file of 1..%zu bytes", what,
-		                file, ORSP_HTTP_MAX_PEM);
+	/* each reason its own words: the key of a configuration names the file, they say why */
+	if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
+		err = orsp_errf(ORSP_E_IO, "%s: %s is not a regular file", what, file);
+		goto out;
+	}
+	if (sb.st_size <= 0 || (uint64_t)sb.st_size > ORSP_HTTP_MAX_PEM) {
+		err = sb.st_size <= 0 ? orsp_errf(ORSP_E_IO, "%s: %s is empty", what, file)
+		                      : orsp_errf(ORSP_E_IO, "%s: %s is larger than %zu bytes",
+		                                  what, file, ORSP_HTTP_MAX_PEM);
 		goto out;
 	}
 	buf = malloc((size_t)sb.st_size + 1);

@@ -305,7 +305,11 @@ static orsp_err pem_cert_file(loader *l, const char *key, const char *path, bool
 	/* a regular file only: a FIFO put there after file_value's check must not block */
 	if (orsp_cert_pem_bundle_read(path, &pem, &len))
 		return bad(l, key, "%s", orsp_err_detail());
-	if (len && pem[0] == 0x30) {
+	if (server && len > ORSP_HTTP_MAX_PEM) {
+		/* what the HTTPS server takes of a PEM file, less than a CA bundle may be */
+		e = bad(l, key, "%s is larger than %zu bytes (1 MiB, what the HTTPS server reads)",
+		        path, ORSP_HTTP_MAX_PEM);
+	} else if (len && pem[0] == 0x30) {
 		e = bad(l, key, "%s is DER; a PEM certificate file is needed", path);
 	} else if (orsp_cert_pem_bundle_check_mem(pem, len, &n) != ORSP_OK) {
 		char why[ORSP_ERR_DETAIL_MAX];
