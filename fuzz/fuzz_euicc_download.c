@@ -20,6 +20,9 @@
  *     0x20 chunk C is the whole value of StoreMetadataRequest (BF25), else TLVs appended to
  *          a valid one
  *     0x40 the ES10 requests of the tail are sent between PrepareDownload and the BPP
+ *     0x80 the card starts with its notification list full (ORSP_EUICC_MAX_NOTIFICATIONS
+ *          pending: the seed installed, then enabled and disabled), so PrepareDownload finds
+ *          no place for the PIR and is refused (undefinedError)
  *   then five chunks, each a 2-byte big-endian length and that many bytes (cut short at the
  *   end of the input):
  *     A ctxParams1 / matchingId;  B TLVs appended to smdpSigned2 (signed all the same);
@@ -41,7 +44,8 @@
  *    profile: the eUICC's AuthenticateServer and PrepareDownload answer OK, its PIR is a
  *    success and one profile is there; a retry gets the same otPK.EUICC again. This keeps
  *    the harness itself honest: if it stopped producing valid downloads, the fuzzer would
- *    learn nothing.
+ *    learn nothing. The same with 0x80 is refused at PrepareDownload and changes nothing:
+ *    the full card's one profile and its notifications stay.
  * The eUICC and the SM-DP+ draw random challenges and keys, so runs are not bit-for-bit
  * reproducible, but no property depends on them.
  */
@@ -59,6 +63,7 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerInitialize(int *argc, char ***argv);
+static void make_full(void);
 
 enum {
 	F_CC = 0x01,
@@ -68,9 +73,10 @@ enum {
 	F_RAW_CTX = 0x10,
 	F_RAW_META = 0x20,
 	F_TAIL_FIRST = 0x40,
+	F_FULL = 0x80,
 };
 
-static store live, base;
+static store live, base, full;
 
 static orsp_ec_key *slurp_key(const char *rel)
 {
@@ -122,6 +128,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	check(orsp_pkg_get_header(pkg, &h) == ORSP_OK && h.iccid[0]);
 	check(orsp_iccid_encode_ef(h.iccid, seed_iccid_ef) == ORSP_OK);
 	orsp_pkg_free(pkg);
+	make_full();
 	return 0;
 }
 
@@ -469,13 +476,53 @@ static uint32_t load_bpp(uint8_t *bpp, size_t len, unsigned flags, orsp_slice mu
 	return res.tag;
 }
 
+/* `full`: `base` with the seed installed (its PIR the first notification), then enabled and
+ * disabled until ORSP_EUICC_MAX_NOTIFICATIONS notifications are pending. */
+static void make_full(void)
+{
+	static const orsp_slice none = {0};
+	session s = {0};
+	size_t len = 0;
+	uint8_t *bpp, req[20];
+	orsp_tlv t, f;
+	orsp_writer w;
+	orsp_der_mark m, a;
+
+	st_alloc(&full);
+	st_copy(&live, &base);
+	memset(card, 0, sizeof(*card));
+	check(orsp_euicc_open(card, &st_ops, &live) == ORSP_OK);
+	check(authenticate(&s, 0, none) && prepare(&s, 0, NULL, none));
+	bpp = build_bpp(&s, 0, none, orsp_slice_make(seed_upp, seed_upp_len), &len);
+	check(bpp && load_bpp(bpp, len, 0, none) == 0xA0);
+	free(bpp);
+	/* EnableProfileRequest, DisableProfileRequest { profileIdentifier [0] { iccid },
+	 * refreshFlag FALSE }, each answered ok (0) with one notification recorded */
+	for (uint32_t fn = 0xBF31;
+	     orsp_euicc_notification_count(card) < ORSP_EUICC_MAX_NOTIFICATIONS;
+	     fn ^= 0xBF31 ^ 0xBF32) {
+		orsp_writer_init(&w, req, sizeof(req));
+		m = orsp_der_begin(&w, fn);
+		a = orsp_der_begin(&w, 0xA0);
+		orsp_der_put_tlv(&w, 0x5A, seed_iccid_ef, 10);
+		orsp_der_end(&w, a);
+		orsp_der_put_tlv(&w, 0x81, "\x00", 1);
+		orsp_der_end(&w, m);
+		check(orsp_writer_status(&w) == ORSP_OK);
+		check(es10(orsp_slice_make(req, w.len), &t) == ORSP_OK && find(t.value, 0x80, &f) &&
+		      f.value.len == 1 && f.value.p[0] == 0);
+	}
+	orsp_euicc_close(card);
+	st_copy(&full, &live);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	orsp_reader in;
 	orsp_slice ctx, ext2, meta, upp, mut;
 	session s1 = {0}, s = {0};
 	unsigned flags;
-	bool clean, ok = false;
+	bool clean, full_card, ok = false;
 	uint32_t pir = 0;
 
 	if (size < 1)
@@ -489,20 +536,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	mut = chunk(&in);
 	if (!upp.len)
 		upp = orsp_slice_make(seed_upp, seed_upp_len);
-	clean = !(flags & ~(unsigned)(F_CC | F_HASH_CC | F_RETRY | F_PIECES)) &&
+	full_card = flags & F_FULL;
+	clean = !(flags & ~(unsigned)(F_CC | F_HASH_CC | F_RETRY | F_PIECES | F_FULL)) &&
 	        !(flags & F_CC) == !(flags & F_HASH_CC) && ctx.len <= 255 && !ext2.len &&
 	        !meta.len && !mut.len && upp.len == seed_upp_len &&
 	        !memcmp(upp.p, seed_upp, seed_upp_len);
 
-	st_copy(&live, &base);
+	st_copy(&live, flags & F_FULL ? &full : &base);
 	memset(card, 0, sizeof(*card));
 	check(orsp_euicc_open(card, &st_ops, &live) == ORSP_OK);
 
 	if (flags & F_RETRY) /* a first session up to PrepareDownload */
 		ok = authenticate(&s1, flags, ctx) && prepare(&s1, flags, NULL, ext2);
-	check(!clean || !(flags & F_RETRY) || ok);
+	check(!clean || !(flags & F_RETRY) || ok == !full_card);
 	ok = authenticate(&s, flags, ctx) && prepare(&s, flags, s1.has_otpk ? s1.otpk : NULL, ext2);
-	check(!clean || ok);
+	check(!clean || ok == !full_card);
 	/* the retry of the same binding gets the same otPK.EUICC (§5.7.5) */
 	check(!clean || !s1.has_otpk || !memcmp(s1.otpk, s.otpk, 65));
 	if (flags & F_TAIL_FIRST)
@@ -515,7 +563,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			pir = load_bpp(bpp, len, flags, mut);
 		free(bpp);
 	}
-	check(!clean || (pir == 0xA0 && orsp_euicc_profile_count(card) == 1));
+	check(!clean || orsp_euicc_profile_count(card) == 1);
+	check(!clean ||
+	      (full_card ? orsp_euicc_notification_count(card) == ORSP_EUICC_MAX_NOTIFICATIONS
+	                 : pir == 0xA0));
 	if (!(flags & F_TAIL_FIRST))
 		tail(&in);
 
