@@ -2065,7 +2065,7 @@ static void test_closed_at_once_frees_slot(void **state)
  * deadline closes them, and a fifth client is served; its own timeout (3 x the deadline) only
  * tells "served" from "never served". */
 struct drip {
-	int fd[4];
+	int fd[4]; /* -1: not dripping */
 	bool body;
 	atomic_bool stop;
 };
@@ -2075,8 +2075,9 @@ static void *drip_main(void *arg)
 	struct drip *d = arg;
 	while (!atomic_load(&d->stop)) {
 		for (int i = 0; i < 4; i++)
-			(void)send(d->fd[i], d->body ? "x" : "X-Drip: 1\r\n", d->body ? 1 : 11,
-			           MSG_NOSIGNAL);
+			if (d->fd[i] >= 0)
+				(void)send(d->fd[i], d->body ? "x" : "X-Drip: 1\r\n",
+				           d->body ? 1 : 11, MSG_NOSIGNAL);
 		sleep_ms(500);
 	}
 	return NULL;
@@ -2138,6 +2139,178 @@ static void test_slow_clients_request_deadline(void **state)
 	run_drip(false, 1, 0, 6000);    /* headers; default deadline 2 x timeout_s */
 	run_drip(true, 1, 0, 6000);     /* body */
 	run_drip(false, 5, 1000, 3000); /* request_timeout_ms below the idle timeout */
+}
+
+/* Idle connections make room for a new one: max_connections 4, a 3 s request deadline, a
+ * 10 s idle timeout. The four slots are taken by connections of the given kinds, opened one
+ * after another: IDLE_KEPT made one request and stays open (keep-alive), IDLE_NEW sent
+ * nothing, IDLE_DRIP sends a header line every 500 ms (a request in progress). A fifth client
+ * comes. With an idle connection among them, the one idle the longest (index reset) is reset
+ * after being idle 1 s, and the fifth is answered well before the deadline (before, it
+ * waited for the deadline to reset one), while the others stay open. With none (reset -1),
+ * no request in progress is cut: the fifth is answered only once the deadline reset the
+ * dripping ones (after about 2.8 s here; 1 s if they were taken for idle). */
+enum idle_kind { IDLE_KEPT, IDLE_NEW, IDLE_DRIP };
+
+static void run_idle_reset(const enum idle_kind kind[4], int reset)
+{
+	orsp_http_server *srv = NULL;
+	orsp_http_server_config cfg = {.address = "127.0.0.1",
+	                               .routes = routes,
+	                               .n_routes = ORSP_ARRAY_LEN(routes),
+	                               .threads = 2,
+	                               .max_connections = 4,
+	                               .timeout_s = 10,
+	                               .request_timeout_ms = 3000};
+	static const char head[] = "POST /len HTTP/1.1\r\nHost: x\r\n";
+	struct drip d = {.fd = {-1, -1, -1, -1}};
+	bool dripping = false;
+	orsp_http_client *c;
+	orsp_http_result r;
+	orsp_err e;
+	uint64_t t0, waited;
+	bool closed[4];
+	int fd[4];
+	pthread_t t;
+	char buf[64];
+
+	assert_ok(orsp_http_server_start(&cfg, &srv));
+	uint16_t port = orsp_http_server_port(srv);
+	atomic_init(&d.stop, false);
+	for (int i = 0; i < 4; i++) {
+		fd[i] = raw_connect(port);
+		if (kind[i] == IDLE_KEPT) {
+			raw_post(fd[i], "/len");
+			raw_answer(fd[i], buf, sizeof(buf));
+			assert_string_equal(buf, "1");
+		} else if (kind[i] == IDLE_DRIP) {
+			assert_int_equal(send(fd[i], head, strlen(head), MSG_NOSIGNAL),
+			                 (ssize_t)strlen(head));
+			d.fd[i] = fd[i];
+			dripping = true;
+		}
+		sleep_ms(50);
+	}
+	if (dripping)
+		assert_int_equal(pthread_create(&t, NULL, drip_main, &d), 0);
+	t0 = mono_ms();
+	c = plain_client(10000);
+	e = orsp_http_client_request(c, "POST", url_for("http", port, "/len"), NULL, "ab", 2, &r);
+	waited = mono_ms() - t0;
+	/* Closed: the end of the stream or a reset; open: nothing to read yet. With none reset
+	 * for the newcomer, each is waited for (raw_socket's 5 s): the deadline resets them
+	 * within 50 ms of each other. */
+	for (int i = 0; i < 4; i++) {
+		ssize_t got = recv(fd[i], buf, sizeof(buf), reset < 0 ? 0 : MSG_DONTWAIT);
+		closed[i] = got == 0 || (got < 0 && errno != EAGAIN && errno != EWOULDBLOCK);
+	}
+	/* the thread stopped before any assertion: a failure leaves it no dangling fd */
+	if (dripping) {
+		atomic_store(&d.stop, true);
+		pthread_join(t, NULL);
+	}
+	assert_ok(e);
+	assert_int_equal(r.status, 200);
+	orsp_http_result_free(&r);
+	orsp_http_client_free(c);
+	if (reset >= 0)
+		assert_true(waited < 2500);
+	else
+		assert_true(waited >= 2000);
+	for (int i = 0; i < 4; i++)
+		if (reset < 0 || i == reset)
+			assert_true(closed[i]);
+		else
+			assert_false(closed[i]);
+	for (int i = 0; i < 4; i++)
+		close(fd[i]);
+	assert_int_equal(orsp_http_server_stop(srv, 2000), 0);
+}
+
+static void test_idle_kept_alive_make_room(void **state)
+{
+	static const enum idle_kind k[4] = {IDLE_KEPT, IDLE_KEPT, IDLE_KEPT, IDLE_KEPT};
+	(void)state;
+	run_idle_reset(k, 0);
+}
+
+static void test_idle_new_make_room(void **state)
+{
+	static const enum idle_kind k[4] = {IDLE_NEW, IDLE_NEW, IDLE_NEW, IDLE_NEW};
+	(void)state;
+	run_idle_reset(k, 0);
+}
+
+static void test_request_in_progress_not_reset(void **state)
+{
+	static const enum idle_kind k[4] = {IDLE_DRIP, IDLE_DRIP, IDLE_DRIP, IDLE_DRIP};
+	(void)state;
+	run_idle_reset(k, -1);
+}
+
+static void test_idle_one_chosen(void **state)
+{
+	static const enum idle_kind k[4] = {IDLE_DRIP, IDLE_DRIP, IDLE_DRIP, IDLE_KEPT};
+	(void)state;
+	run_idle_reset(k, 3);
+}
+
+/* A request that came while the connection's polling thread runs another's handler is not
+ * read yet, so no request line marks its connection busy: the bytes in its socket do. One
+ * thread, max_connections 4: A, B and C made a request each and are idle (A the longest), D
+ * runs a 3 s handler; A sends a request meanwhile. After A's idle second a fifth client comes:
+ * B is reset for it, not A, whose request is answered after D's handler. */
+static void test_unread_request_not_reset(void **state)
+{
+	(void)state;
+	orsp_http_server *srv = NULL;
+	orsp_http_server_config cfg = {.address = "127.0.0.1",
+	                               .routes = routes,
+	                               .n_routes = ORSP_ARRAY_LEN(routes),
+	                               .threads = 1,
+	                               .max_connections = 4,
+	                               .timeout_s = 10,
+	                               .request_timeout_ms = 5000};
+	orsp_http_client *c;
+	orsp_http_result r;
+	char body[64];
+	int fd[4];
+	ssize_t got;
+
+	assert_ok(orsp_http_server_start(&cfg, &srv));
+	uint16_t port = orsp_http_server_port(srv);
+	atomic_store(&slow3.started, 0);
+	for (int i = 0; i < 4; i++) {
+		fd[i] = raw_connect(port);
+		raw_post(fd[i], i < 3 ? "/len" : "/slow3");
+		if (i < 3) {
+			raw_answer(fd[i], body, sizeof(body));
+			assert_string_equal(body, "1");
+		}
+		sleep_ms(50);
+	}
+	for (int i = 0; i < 500 && !atomic_load(&slow3.started); i++)
+		sleep_ms(10);
+	assert_int_equal(atomic_load(&slow3.started), 1);
+	raw_post(fd[0], "/len");
+	sleep_ms(1000);
+	c = plain_client(10000);
+	assert_ok(
+	    orsp_http_client_request(c, "POST", url_for("http", port, "/len"), NULL, "ab", 2, &r));
+	assert_int_equal(r.status, 200);
+	orsp_http_result_free(&r);
+	orsp_http_client_free(c);
+	raw_answer(fd[0], body, sizeof(body));
+	assert_string_equal(body, "1");
+	got = recv(fd[1], body, sizeof(body), MSG_DONTWAIT);
+	assert_true(got == 0 || (got < 0 && errno != EAGAIN && errno != EWOULDBLOCK));
+	got = recv(fd[2], body, sizeof(body), MSG_DONTWAIT);
+	assert_true(got < 0 && (errno == EAGAIN || errno == EWOULDBLOCK));
+	raw_answer(fd[3], body, sizeof(body));
+	assert_string_equal(body, "done");
+	for (int i = 0; i < 4; i++)
+		close(fd[i]);
+	assert_int_equal(orsp_http_server_stop(srv, 2000), 0);
 }
 
 /* Wait (bounded) until the hook has seen want_path; its entry stays in hooklog. */
@@ -4242,6 +4415,11 @@ int main(void)
 	    cmocka_unit_test(test_connection_limit_and_idle_timeout),
 	    cmocka_unit_test(test_closed_at_once_frees_slot),
 	    cmocka_unit_test(test_slow_clients_request_deadline),
+	    cmocka_unit_test(test_idle_kept_alive_make_room),
+	    cmocka_unit_test(test_idle_new_make_room),
+	    cmocka_unit_test(test_request_in_progress_not_reset),
+	    cmocka_unit_test(test_idle_one_chosen),
+	    cmocka_unit_test(test_unread_request_not_reset),
 	    cmocka_unit_test(test_cut_in_headers_logged),
 	    cmocka_unit_test(test_connections_per_ip),
 	    cmocka_unit_test(test_deadline_not_server_time),

@@ -24,8 +24,10 @@
  * own accept let the first thread awake take up to ten connections in a row: connections
  * opened together all landed on one thread, whose handlers then ran one after another while
  * the other threads idled (seen with eight keep-alive clients: one thread of eight did all
- * the work, 0.88 cores busy). At max_connections the accept thread waits, and new connections
- * wait in the kernel's backlog as before. */
+ * the work, 0.88 cores busy). At max_connections, with a new connection waiting in the
+ * kernel's backlog, the accept thread resets the connection idle the longest (no request in
+ * progress, idle IDLE_MIN_US at least: idle_reset_locked); with none such it waits for a
+ * connection to close, the new ones waiting in the backlog. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -58,6 +60,13 @@
 /* The most a request line spans in libmicrohttpd's read buffer: its whole memory pool
  * (MHD_POOL_SIZE_DEFAULT, 32 KiB; a longer line gets its 414). */
 #define TARGET_SPAN_MAX (32 * 1024)
+/* How long a connection must have been idle (no request in progress) before a new connection
+ * may take its slot: longer than a client takes from its accept, or from its previous answer,
+ * to a request line that libmicrohttpd has read (a round trip or two, a TLS handshake), short
+ * for a newcomer to wait (docs/http.md). */
+#define IDLE_MIN_US 1000000u
+/* conn_slot.idle_since_us: chosen by the accept thread to be reset (idle_reset_locked) */
+#define SLOT_CHOSEN UINT64_MAX
 
 struct route {
 	char *method;
@@ -84,6 +93,11 @@ struct conn_slot {
 	 * One value, so that the sweeper never pairs a deadline with another's base. 0: none. */
 	_Atomic uint64_t deadline_us;
 	_Atomic bool sending; /* the deadline is the answer's (for the log line) */
+	/* Monotonic time since when no request is in progress on the connection: its accept, or
+	 * its previous request's completion (on_completed). 0 from a request line (on_target) to
+	 * that request's completion; SLOT_CHOSEN once the accept thread chose it to reset. A
+	 * compare-and-swap on both sides: either the request line or the reset comes first. */
+	_Atomic uint64_t idle_since_us;
 	unsigned worker;
 	int family;
 	uint8_t addr[16];
@@ -150,6 +164,7 @@ struct req_state {
 	bool responded;
 	bool handled;      /* the route's handler ran */
 	bool accessed;     /* on_access was called: the headers are in, the request in flight */
+	bool chosen;       /* its connection was chosen to be reset (slot_busy): not served */
 	bool absolute;     /* the target is in absolute form (on_target) */
 	bool other_target; /* neither a path nor the absolute form (on_target), or with bytes
 	                    * a target cannot have (on_target, target_cut) */
@@ -205,6 +220,22 @@ static void slot_arm(const orsp_http_server *srv, struct conn_slot *s, bool send
 	atomic_store_explicit(&s->deadline_us,
 	                      worker_clock(&srv->workers[s->worker], now) + srv->request_timeout_us,
 	                      memory_order_release);
+}
+
+/* A request line came in on the slot's connection: a request is in progress on it until
+ * on_completed, and idle_reset_locked leaves it alone. False if the accept thread chose the
+ * connection to reset before: the request is then not served (the reset follows at once), so
+ * that a request cut by the reset never had its handler run. */
+static bool slot_busy(struct conn_slot *s)
+{
+	uint64_t since;
+
+	if (!s)
+		return true;
+	since = atomic_load(&s->idle_since_us);
+	while (since != SLOT_CHOSEN && !atomic_compare_exchange_weak(&s->idle_since_us, &since, 0))
+		;
+	return since != SLOT_CHOSEN;
 }
 
 /* Copy for a log line: printable ASCII other than the space only (the line's fields are
@@ -519,6 +550,7 @@ static void *on_target(void *cls, const char *uri, struct MHD_Connection *conn)
 
 	if (!st)
 		return &target_oom;
+	st->chosen = !slot_busy(st->slot);
 	if (uri && uri[0] != '/') {
 		st->absolute = absolute_prefix(uri) != 0;
 		st->other_target = !st->absolute;
@@ -915,9 +947,15 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
 	if (st == (void *)&target_oom)
 		return MHD_NO;
 	if (!st || !st->accessed) {
-		if (!st && !(st = req_new(srv, conn, url)))
-			return MHD_NO;
+		if (!st) {
+			if (!(st = req_new(srv, conn, url)))
+				return MHD_NO;
+			st->chosen = !slot_busy(st->slot);
+		}
 		*con_cls = st;
+		/* its connection is being reset for a new one: closed without an answer */
+		if (st->chosen)
+			return MHD_NO;
 		st->accessed = true;
 		/* unescape kept the scheme and authority as sent: the path starts where it did */
 		if (st->absolute)
@@ -984,6 +1022,9 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	 * short in its headers, or answered by libmicrohttpd) was not in flight. */
 	if (st->accessed && st->slot)
 		slot_arm(srv, st->slot, false);
+	/* no request in progress on the connection from now on (idle_reset_locked) */
+	if (st->slot)
+		atomic_store(&st->slot->idle_since_us, now_us());
 	body_free(st);
 	*con_cls = NULL;
 	if (st->accessed)
@@ -1554,6 +1595,58 @@ static int sweep_locked(orsp_http_server *srv)
 	return (int)((next - now + 999) / 1000);
 }
 
+/* Lock held, every slot taken and a new connection waiting in the backlog: reset the
+ * connection idle the longest, as sweep_locked resets an overdue one, if it has been idle for
+ * IDLE_MIN_US at least. Idle: no request in progress (idle_since_us), and no bytes in its
+ * socket that libmicrohttpd's thread has not read yet (a request on its way to a thread busy
+ * in a handler). A connection with a request in progress is never chosen: its request and
+ * its answer have their deadline. Returns the milliseconds until the one idle the longest
+ * qualifies; -1 if none may (the accept thread then waits for a connection to close, as
+ * without this), if one was reset now, or if one is being closed already (its slot comes
+ * free: one reset per newcomer). */
+static int idle_reset_locked(orsp_http_server *srv)
+{
+	static const struct linger reset = {.l_onoff = 1, .l_linger = 0};
+	uint64_t now = now_us(), oldest = SLOT_CHOSEN;
+	struct conn_slot *pick = NULL;
+
+	for (unsigned i = 0; i < srv->max_conns; i++) {
+		struct conn_slot *s = &srv->slots[i];
+		uint64_t since;
+		int n = 0;
+
+		/* a pending one is not libmicrohttpd's yet (see sweep_locked) */
+		if (s->state != SLOT_STARTED)
+			continue;
+		/* shut down, here or by sweep_locked, and not closed yet */
+		if (s->shut)
+			return -1;
+		/* 0: a request in progress; SLOT_CHOSEN (the greatest) goes with shut */
+		since = atomic_load(&s->idle_since_us);
+		if (!since || since >= oldest)
+			continue;
+		if (ioctl(s->fd, FIONREAD, &n) == 0 && n > 0)
+			continue;
+		oldest = since;
+		pick = s;
+	}
+	if (!pick)
+		return -1;
+	if (now < oldest + IDLE_MIN_US)
+		return (int)((oldest + IDLE_MIN_US - now + 999) / 1000);
+	/* A request line read since the look came first (slot_busy): look again. */
+	if (!atomic_compare_exchange_strong(&pick->idle_since_us, &oldest, SLOT_CHOSEN))
+		return 0;
+	(void)setsockopt(pick->fd, SOL_SOCKET, SO_LINGER, &reset, sizeof(reset));
+	(void)shutdown(pick->fd, SHUT_RDWR);
+	pick->shut = true;
+	orsp_log(ORSP_LOG_INFO,
+	         "http: idle for %llu ms with all %u connections taken and a new one waiting: "
+	         "connection reset",
+	         (unsigned long long)((now - oldest) / 1000), srv->max_conns);
+	return -1;
+}
+
 static bool same_addr(const struct conn_slot *s, int family, const uint8_t *addr)
 {
 	return s->family == family && memcmp(s->addr, addr, family == AF_INET6 ? 16 : 4) == 0;
@@ -1593,6 +1686,7 @@ static struct conn_slot *slot_take(orsp_http_server *srv, int fd,
 	free_slot->family = family;
 	memcpy(free_slot->addr, addr, sizeof(addr));
 	free_slot->worker = (unsigned)fd % srv->n_workers;
+	atomic_store(&free_slot->idle_since_us, now_us());
 	slot_arm(srv, free_slot, false);
 	srv->open_conns++;
 	return free_slot;
@@ -1620,14 +1714,18 @@ static void *accept_main(void *arg)
 		bool ready = false;
 		int fd, wait_ms;
 
-		/* Overdue requests are cut; at the limit, wait for a connection to close (or the
-		 * stop). */
+		/* Overdue requests are cut; at the limit, with a new connection waiting, an idle
+		 * one makes room, else wait for a connection to close (or the stop). */
 		pthread_mutex_lock(&srv->conn_lock);
 		wait_ms = sweep_locked(srv);
-		while (srv->open_conns >= srv->max_conns && !stop_requested(srv, 0, NULL)) {
+		while (srv->open_conns >= srv->max_conns && !stop_requested(srv, 0, &ready)) {
 			struct timespec until;
-			orsp_deadline_ms(&until,
-			                 wait_ms >= 0 && wait_ms < 100 ? (unsigned)wait_ms : 100);
+			unsigned ms = wait_ms >= 0 && wait_ms < 100 ? (unsigned)wait_ms : 100;
+			int idle_ms = ready ? idle_reset_locked(srv) : -1;
+
+			if (idle_ms >= 0 && (unsigned)idle_ms < ms)
+				ms = (unsigned)idle_ms;
+			orsp_deadline_ms(&until, ms);
 			(void)pthread_cond_timedwait(&srv->conn_cv, &srv->conn_lock, &until);
 			wait_ms = sweep_locked(srv);
 		}
