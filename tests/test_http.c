@@ -2734,6 +2734,57 @@ static void test_connections_per_ip(void **state)
 	orsp_http_server_stop(srv, 1000);
 }
 
+/* max_connections_per_ip counts an IPv4 address, one mapped into IPv6 the same, and an IPv6
+ * address by its /64 (a host takes any address of its /64: per address, one client could
+ * open 2^64 times the limit). */
+static void test_client_key(void **state)
+{
+	static const struct {
+		const char *a, *b;
+		int family;
+		bool same;
+	} cases[] = {
+	    {"192.0.2.1", "192.0.2.1", AF_INET, true},
+	    {"192.0.2.1", "192.0.2.2", AF_INET, false},
+	    {"2001:db8:1:2::1", "2001:db8:1:2:ffff:ffff:ffff:fffe", AF_INET6, true},
+	    {"2001:db8:1:2::1", "2001:db8:1:3::1", AF_INET6, false},
+	    {"2001:db8::1", "2001:db9::1", AF_INET6, false},
+	    {"::ffff:192.0.2.1", "192.0.2.1", AF_INET, true},
+	    {"::ffff:192.0.2.1", "::ffff:192.0.2.2", AF_INET, false},
+	};
+	(void)state;
+
+	for (size_t i = 0; i < ORSP_ARRAY_LEN(cases); i++) {
+		uint8_t ka[16], kb[16];
+		const char *addr[2] = {cases[i].a, cases[i].b};
+		uint8_t *key[2] = {ka, kb};
+
+		for (int j = 0; j < 2; j++) {
+			struct sockaddr_storage ss;
+			memset(&ss, 0, sizeof(ss));
+			if (strchr(addr[j], ':')) {
+				struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&ss;
+				in6->sin6_family = AF_INET6;
+				in6->sin6_port = htons((uint16_t)(1000 + j));
+				assert_int_equal(inet_pton(AF_INET6, addr[j], &in6->sin6_addr), 1);
+			} else {
+				struct sockaddr_in *in4 = (struct sockaddr_in *)&ss;
+				in4->sin_family = AF_INET;
+				in4->sin_port = htons((uint16_t)(1000 + j));
+				assert_int_equal(inet_pton(AF_INET, addr[j], &in4->sin_addr), 1);
+			}
+			if (orsp__http_client_key(&ss, key[j]) != cases[i].family)
+				fail_msg("%s: not family %d", addr[j], cases[i].family);
+		}
+		if ((memcmp(ka, kb, 16) == 0) != cases[i].same)
+			fail_msg("%s and %s: expected %s", cases[i].a, cases[i].b,
+			         cases[i].same ? "one client" : "two clients");
+	}
+	struct sockaddr_storage un = {.ss_family = AF_UNIX};
+	uint8_t k[16];
+	assert_int_equal(orsp__http_client_key(&un, k), 0);
+}
+
 static void test_server_config_errors(void **state)
 {
 	(void)state;
@@ -4422,6 +4473,7 @@ int main(void)
 	    cmocka_unit_test(test_unread_request_not_reset),
 	    cmocka_unit_test(test_cut_in_headers_logged),
 	    cmocka_unit_test(test_connections_per_ip),
+	    cmocka_unit_test(test_client_key),
 	    cmocka_unit_test(test_deadline_not_server_time),
 	    cmocka_unit_test(test_slow_readers_answer_deadline),
 	    cmocka_unit_test(test_answer_deadline_keep_alive),

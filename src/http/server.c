@@ -99,7 +99,7 @@ struct conn_slot {
 	 * compare-and-swap on both sides: either the request line or the reset comes first. */
 	_Atomic uint64_t idle_since_us;
 	unsigned worker;
-	int family;
+	int family; /* the client the connection counts for (orsp__http_client_key) */
 	uint8_t addr[16];
 };
 
@@ -1649,24 +1649,43 @@ static int idle_reset_locked(orsp_http_server *srv)
 
 static bool same_addr(const struct conn_slot *s, int family, const uint8_t *addr)
 {
-	return s->family == family && memcmp(s->addr, addr, family == AF_INET6 ? 16 : 4) == 0;
+	return s->family == family && memcmp(s->addr, addr, 16) == 0;
 }
 
-/* Take a slot for a new connection (lock held); NULL when the client address has its
- * max_per_ip connections. A pending slot with the same socket number is a connection that
- * libmicrohttpd closed without notice (the number was free for accept to return): released. */
+int orsp__http_client_key(const void *peer, uint8_t key[16])
+{
+	const struct sockaddr_storage *ss = peer;
+	const uint8_t *a6;
+
+	memset(key, 0, 16);
+	if (ss->ss_family == AF_INET) {
+		memcpy(key, &((const struct sockaddr_in *)peer)->sin_addr, 4);
+		return AF_INET;
+	}
+	if (ss->ss_family != AF_INET6)
+		return 0;
+	a6 = ((const struct sockaddr_in6 *)peer)->sin6_addr.s6_addr;
+	/* ::ffff:a.b.c.d (a socket that is not IPv6-only, which this server's is) */
+	if (IN6_IS_ADDR_V4MAPPED(&((const struct sockaddr_in6 *)peer)->sin6_addr)) {
+		memcpy(key, a6 + 12, 4);
+		return AF_INET;
+	}
+	memcpy(key, a6, 8);
+	return AF_INET6;
+}
+
+/* Take a slot for a new connection (lock held); NULL when the client (an IPv4 address or an
+ * IPv6 /64, orsp__http_client_key) has its max_per_ip connections. A pending slot with the same
+ * socket number is a connection that libmicrohttpd closed without notice (the number was free for
+ * accept to return): released. */
 static struct conn_slot *slot_take(orsp_http_server *srv, int fd,
                                    const struct sockaddr_storage *peer)
 {
 	struct conn_slot *free_slot = NULL;
-	uint8_t addr[16] = {0};
+	uint8_t addr[16];
 	unsigned same = 0;
-	int family = peer->ss_family;
+	int family = orsp__http_client_key(peer, addr);
 
-	if (family == AF_INET)
-		memcpy(addr, &((const struct sockaddr_in *)peer)->sin_addr, 4);
-	else if (family == AF_INET6)
-		memcpy(addr, &((const struct sockaddr_in6 *)peer)->sin6_addr, 16);
 	for (unsigned i = 0; i < srv->max_conns; i++) {
 		struct conn_slot *s = &srv->slots[i];
 		if (s->state == SLOT_PENDING && s->fd == fd)
