@@ -2699,6 +2699,44 @@ static void test_answer_deadline_keep_alive(void **state)
 	big_teardown();
 }
 
+/* A connection waiting in the backlog at max_connections is served once another closes: the
+ * accept thread takes it when libmicrohttpd announces the close (CLOSED), but libmicrohttpd
+ * counts that connection until it has closed its socket, after the announcement, and refused
+ * the newcomer at its own limit while it did ("Server reached connection limit": the client
+ * saw a reset, sometimes). One thread, max_connections 1, 200 times: A takes the slot, B
+ * waits, A's request closes A, and B must be answered. */
+static void test_backlog_taken_at_close(void **state)
+{
+	(void)state;
+	static const char close_req[] = "POST /len HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+	                                "Content-Length: 1\r\n\r\nx";
+	orsp_http_server *srv = NULL;
+	orsp_http_server_config cfg = {.address = "127.0.0.1",
+	                               .routes = routes,
+	                               .n_routes = ORSP_ARRAY_LEN(routes),
+	                               .threads = 1,
+	                               .max_connections = 1,
+	                               .timeout_s = 10};
+	char body[64];
+
+	assert_ok(orsp_http_server_start(&cfg, &srv));
+	uint16_t port = orsp_http_server_port(srv);
+	for (int i = 0; i < 200; i++) {
+		int a = raw_connect(port), b = raw_connect(port);
+
+		raw_post(b, "/len");
+		assert_int_equal(send(a, close_req, strlen(close_req), MSG_NOSIGNAL),
+		                 (ssize_t)strlen(close_req));
+		raw_answer(a, body, sizeof(body));
+		assert_string_equal(body, "1");
+		raw_answer(b, body, sizeof(body));
+		assert_string_equal(body, "1");
+		close(a);
+		close(b);
+	}
+	assert_int_equal(orsp_http_server_stop(srv, 2000), 0);
+}
+
 /* max_connections_per_ip: a third connection from 127.0.0.1 is closed at once; when one of
  * the two closes, requests are served again. */
 static void test_connections_per_ip(void **state)
@@ -4477,6 +4515,7 @@ int main(void)
 	    cmocka_unit_test(test_deadline_not_server_time),
 	    cmocka_unit_test(test_slow_readers_answer_deadline),
 	    cmocka_unit_test(test_answer_deadline_keep_alive),
+	    cmocka_unit_test(test_backlog_taken_at_close),
 	    cmocka_unit_test(test_server_config_errors),
 	    cmocka_unit_test(test_reuse_port),
 	    cmocka_unit_test(test_response_setters),

@@ -1949,13 +1949,17 @@ orsp_err orsp_http_server_start(const orsp_http_server_config *cfg, orsp_http_se
 
 	srv->starting = true;
 	/* max_connections is kept by the accept thread. libmicrohttpd splits its own limit among
-	 * the threads and checks a thread's share only when that thread takes a queued connection
-	 * over, closing it unannounced beyond the share: with max_conn for every thread, no
-	 * thread's share is ever reached. The logger must come first to see every message. */
+	 * the threads and checks a thread's share in MHD_add_connection and when that thread takes
+	 * a queued connection over, closing it unannounced beyond the share. It counts a closed
+	 * connection until after its CLOSED notice, where on_connection frees the slot and the
+	 * accept thread takes the next one at once: one more than max_conn for every thread, so
+	 * that no thread's share is ever reached (at most one of a thread's connections is between
+	 * the two: its thread closes them one at a time). The logger must come first to see every
+	 * message. */
 	srv->daemon = MHD_start_daemon(
 	    flags, cfg->port, NULL, NULL, on_access, srv, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, srv,
 	    MHD_OPTION_CONNECTION_TIMEOUT, timeout_s, MHD_OPTION_CONNECTION_LIMIT,
-	    max_conn * threads, MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
+	    (max_conn + 1) * threads, MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
 	    MHD_OPTION_NOTIFY_CONNECTION, on_connection, srv, MHD_OPTION_URI_LOG_CALLBACK,
 	    on_target, srv, MHD_OPTION_UNESCAPE_CALLBACK, unescape, NULL, MHD_OPTION_ARRAY, opts,
 	    MHD_OPTION_END);
