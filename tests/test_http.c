@@ -2737,6 +2737,69 @@ static void test_backlog_taken_at_close(void **state)
 	assert_int_equal(orsp_http_server_stop(srv, 2000), 0);
 }
 
+/* An answer libmicrohttpd wrote out whole may still be in the socket's send queue while its
+ * client reads it slowly: the connection is not idle, and is not reset for a newcomer (the reset,
+ * SO_LINGER 0, drops the queue: the answer cut short). One thread, max_connections 2: a reader
+ * with a 64 KiB window takes a /big answer until the server has completed it, then pauses; a
+ * second connection opens and sends nothing. After more than 1 s a third client comes: the
+ * second connection is reset for it (before, the reader's, idle the longest), and the reader
+ * then gets the rest of its answer. */
+static void test_unsent_answer_not_reset(void **state)
+{
+	(void)state;
+	static char buf[256 * 1024];
+	orsp_http_server *srv;
+	orsp_http_client *c;
+	orsp_http_result r;
+	size_t len = 0, body, want;
+	const char *end = NULL, *cl;
+	ssize_t got;
+	int fd, other;
+
+	big_setup();
+	srv = start_big(1, 2, 20000);
+	uint16_t port = orsp_http_server_port(srv);
+	fd = small_window_connect(port, 64 * 1024);
+	raw_post(fd, "/big");
+	for (;;) { /* headers */
+		got = recv(fd, buf + len, 1024, 0);
+		assert_true(got > 0);
+		len += (size_t)got;
+		buf[len] = 0;
+		if ((end = strstr(buf, "\r\n\r\n")) != NULL)
+			break;
+		assert_true(len < 4096);
+	}
+	cl = strstr(buf, "Content-Length:");
+	assert_non_null(cl);
+	want = strtoul(cl + 15, NULL, 10);
+	body = len - (size_t)(end + 4 - buf);
+	/* read until the server completed the answer: the rest is in its send queue */
+	while (!atomic_load(&big_ans.completed_ms)) {
+		got = recv(fd, buf, sizeof(buf), 0);
+		assert_true(got > 0);
+		body += (size_t)got;
+	}
+	assert_true(body < want);
+	other = raw_connect(port);
+	sleep_ms(1200);
+	c = plain_client(5000);
+	assert_ok(
+	    orsp_http_client_request(c, "POST", url_for("http", port, "/len"), NULL, "ab", 2, &r));
+	assert_int_equal(r.status, 200);
+	orsp_http_result_free(&r);
+	orsp_http_client_free(c);
+	while (body < want && (got = recv(fd, buf, sizeof(buf), 0)) > 0)
+		body += (size_t)got;
+	assert_int_equal(body, want);
+	got = recv(other, buf, 1, MSG_DONTWAIT);
+	assert_true(got == 0 || (got < 0 && errno != EAGAIN && errno != EWOULDBLOCK));
+	close(fd);
+	close(other);
+	assert_int_equal(orsp_http_server_stop(srv, 2000), 0);
+	big_teardown();
+}
+
 /* max_connections_per_ip: a third connection from 127.0.0.1 is closed at once; when one of
  * the two closes, requests are served again. */
 static void test_connections_per_ip(void **state)
@@ -4515,6 +4578,7 @@ int main(void)
 	    cmocka_unit_test(test_deadline_not_server_time),
 	    cmocka_unit_test(test_slow_readers_answer_deadline),
 	    cmocka_unit_test(test_answer_deadline_keep_alive),
+	    cmocka_unit_test(test_unsent_answer_not_reset),
 	    cmocka_unit_test(test_backlog_taken_at_close),
 	    cmocka_unit_test(test_server_config_errors),
 	    cmocka_unit_test(test_reuse_port),

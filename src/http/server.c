@@ -31,6 +31,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/sockios.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
@@ -1597,12 +1598,13 @@ static int sweep_locked(orsp_http_server *srv)
 
 /* Lock held, every slot taken and a new connection waiting in the backlog: reset the
  * connection idle the longest, as sweep_locked resets an overdue one, if it has been idle for
- * IDLE_MIN_US at least. Idle: no request in progress (idle_since_us), and no bytes in its
- * socket that libmicrohttpd's thread has not read yet (a request on its way to a thread busy
- * in a handler). A connection with a request in progress is never chosen: its request and
- * its answer have their deadline. Returns the milliseconds until the one idle the longest
- * qualifies; -1 if none may (the accept thread then waits for a connection to close, as
- * without this), if one was reset now, or if one is being closed already (its slot comes
+ * IDLE_MIN_US at least. Idle: no request in progress (idle_since_us), no bytes in its socket
+ * that libmicrohttpd's thread has not read yet (a request on its way to a thread busy in a
+ * handler), and none in its send queue (an answer libmicrohttpd wrote out, the client still
+ * reading it: SO_LINGER 0 would drop the rest). A connection with a request in progress is never
+ * chosen: its request and its answer have their deadline. Returns the milliseconds until the one
+ * idle the longest qualifies; -1 if none may (the accept thread then waits for a connection to
+ * close, as without this), if one was reset now, or if one is being closed already (its slot comes
  * free: one reset per newcomer). */
 static int idle_reset_locked(orsp_http_server *srv)
 {
@@ -1626,6 +1628,10 @@ static int idle_reset_locked(orsp_http_server *srv)
 		if (!since || since >= oldest)
 			continue;
 		if (ioctl(s->fd, FIONREAD, &n) == 0 && n > 0)
+			continue;
+		/* an answer written out whole (on_completed) that its client has not taken yet:
+		 * the reset would drop what is left of it in the send queue */
+		if (ioctl(s->fd, SIOCOUTQ, &n) == 0 && n > 0)
 			continue;
 		oldest = since;
 		pick = s;
