@@ -2835,9 +2835,9 @@ static void test_connections_per_ip(void **state)
 	orsp_http_server_stop(srv, 1000);
 }
 
-/* max_connections_per_ip counts an IPv4 address, one mapped into IPv6 the same, and an IPv6
- * address by its /64 (a host takes any address of its /64: per address, one client could
- * open 2^64 times the limit). */
+/* max_connections_per_ip counts an IPv4 address, one mapped into IPv6 or translated into
+ * 64:ff9b::/96 the same, and an IPv6 address by its /64 (a host takes any address of its /64: per
+ * address, one client could open 2^64 times the limit). */
 static void test_client_key(void **state)
 {
 	static const struct {
@@ -2852,6 +2852,9 @@ static void test_client_key(void **state)
 	    {"2001:db8::1", "2001:db9::1", AF_INET6, false},
 	    {"::ffff:192.0.2.1", "192.0.2.1", AF_INET, true},
 	    {"::ffff:192.0.2.1", "::ffff:192.0.2.2", AF_INET, false},
+	    {"64:ff9b::192.0.2.1", "192.0.2.1", AF_INET, true},
+	    {"64:ff9b::192.0.2.1", "64:ff9b::192.0.2.2", AF_INET, false},
+	    {"64:ff9b:0:1::192.0.2.1", "64:ff9b:0:1::1", AF_INET6, true},
 	};
 	(void)state;
 

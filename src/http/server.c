@@ -1660,6 +1660,7 @@ static bool same_addr(const struct conn_slot *s, int family, const uint8_t *addr
 
 int orsp__http_client_key(const void *peer, uint8_t key[16])
 {
+	static const uint8_t nat64_wkp[12] = {0x00, 0x64, 0xff, 0x9b};
 	const struct sockaddr_storage *ss = peer;
 	const uint8_t *a6;
 
@@ -1671,8 +1672,11 @@ int orsp__http_client_key(const void *peer, uint8_t key[16])
 	if (ss->ss_family != AF_INET6)
 		return 0;
 	a6 = ((const struct sockaddr_in6 *)peer)->sin6_addr.s6_addr;
-	/* ::ffff:a.b.c.d (a socket that is not IPv6-only, which this server's is) */
-	if (IN6_IS_ADDR_V4MAPPED(&((const struct sockaddr_in6 *)peer)->sin6_addr)) {
+	/* ::ffff:a.b.c.d (a socket that is not IPv6-only, which this server's is), and
+	 * 64:ff9b::a.b.c.d (RFC 6052's well-known prefix: IPv4 clients translated to IPv6 in front
+	 * of an IPv6-only server, RFC 7755; by their /64 all of them were one client) */
+	if (IN6_IS_ADDR_V4MAPPED(&((const struct sockaddr_in6 *)peer)->sin6_addr) ||
+	    memcmp(a6, nat64_wkp, sizeof(nat64_wkp)) == 0) {
 		memcpy(key, a6 + 12, 4);
 		return AF_INET;
 	}
