@@ -1528,6 +1528,69 @@ static void progress_bar(size_t done, size_t total)
 	fflush(stderr);
 }
 
+/* What generate_one made of a profile, once used: K, OPc and the card secrets wiped, the
+ * package (upp may be NULL) and its encoding freed. */
+static void generate_clear(uint8_t k[16], uint8_t opc[16], card_secrets *cs, uint8_t *upp,
+                           size_t upp_len, orsp_pkg *pkg)
+{
+	orsp_wipe(k, 16);
+	orsp_wipe(opc, 16);
+	orsp_wipe(cs->value, sizeof(cs->value));
+	if (upp)
+		orsp_pkg_buf_free(upp, upp_len);
+	orsp_pkg_free(pkg);
+}
+
+/* What every profile of a generation is made of: the template and the options. */
+typedef struct gen_tpl {
+	const uint8_t *tpl;
+	size_t len;
+	const char *spn, *name;
+	unsigned mnc_len;
+	bool keep_ims, keep_sd_keys, keep_cdma;
+} gen_tpl;
+
+/* The profile of ICCID full and IMSI imsi made from g, with K, OPc and cs's card secrets
+ * drawn at random into k, opc and cs (the caller wipes them): the personalised package in
+ * *pkg (orsp_pkg_free) and its encoding in *upp (orsp_pkg_buf_free: K/OPc). */
+static orsp_err generate_one(const gen_tpl *g, const char *full, const char *imsi, uint8_t k[16],
+                             uint8_t opc[16], card_secrets *cs, orsp_pkg **pkg, uint8_t **upp,
+                             size_t *upp_len)
+{
+	orsp_pkg_perso pp;
+	orsp_err e;
+
+	orsp_pkg_perso_init(&pp);
+	pp.iccid = full;
+	pp.imsi = imsi;
+	pp.set_aka = true;
+	pp.alg = ORSP_AKA_MILENAGE;
+	pp.spn = g->spn;
+	pp.profile_name = g->name;
+	pp.keep_ims_identity = g->keep_ims;
+	/* for the IMS domain only: EF.AD stays the template's (generate checked that it agrees) */
+	pp.ims_mnc_len = g->mnc_len;
+	pp.sd_keys = !g->keep_sd_keys;
+	pp.cdma_keys = !g->keep_cdma;
+	e = orsp_random(k, 16);
+	if (!e)
+		e = orsp_random(opc, 16);
+	if (!e)
+		e = orsp_secret_set(&pp.k, k, 16);
+	if (!e)
+		e = orsp_secret_set(&pp.opc, opc, 16);
+	if (!e)
+		e = card_secrets_draw(cs, &pp);
+	if (!e)
+		e = orsp_pkg_decode(g->tpl, g->len, pkg);
+	if (!e)
+		e = orsp_pkg_personalise(*pkg, &pp);
+	if (!e)
+		e = orsp_pkg_encode(*pkg, 0, upp, upp_len);
+	orsp_pkg_perso_wipe(&pp);
+	return e;
+}
+
 static int smdp_profile_generate(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -1558,11 +1621,13 @@ static int smdp_profile_generate(int argc, char **argv)
 	orsp_smdp *s = NULL;
 	made_files mf = {0}, maf = {0};
 	orsp_auc *auc = NULL;
+	orsp_secret auc_kek = {0};
 	orsp_pkg *tpkg = NULL;
 	orsp_pkg_usim tu;
 	orsp_auc_new sqn_tpl;
 	char first[32] = "", last[32] = "";
 	card_secrets cs;
+	gen_tpl gt;
 	volatile sig_atomic_t *stop;
 	unsigned mnc_opt = 0, mnc_len = 0;
 	bool json = false, keep_ims = false, keep_sd_keys = false, keep_cdma = false;
@@ -1656,6 +1721,13 @@ static int smdp_profile_generate(int argc, char **argv)
 	/* the template holds its K/OPc: read as a regular file of bounded size, wiped on free */
 	if ((rc = cli_read_package(tpl_path, &tpl, &tpl_len)))
 		return rc;
+	gt = (gen_tpl){.tpl = tpl,
+	               .len = tpl_len,
+	               .spn = spn,
+	               .name = name,
+	               .keep_ims = keep_ims,
+	               .keep_sd_keys = keep_sd_keys,
+	               .keep_cdma = keep_cdma};
 	/* The IMSI counts only in its MSIN (TS 23.003 §2.2: MCC 3 digits, MNC 2 or 3, from the
 	 * template's EF.AD, which generate keeps, else --mnc-length), the ICCID only after its
 	 * issuer identification number: a range that would carry into either is refused here,
@@ -1708,12 +1780,31 @@ static int smdp_profile_generate(int argc, char **argv)
 		               count, iccid, ICCID_IIN_MAX_DIGITS);
 		goto out;
 	}
-	if ((rc = open_smdp(&dbo, "smdp profile generate", &s, &mf)))
-		goto out;
+	/* Bad input changes nothing: the open creates a database, or migrates an older one, so
+	 * the first profile is made and judged as the import will judge it (an --spn or --name
+	 * personalisation refuses, --ppr without the owner in the template), and the AuC of
+	 * --auc looked at with its KEK file, before it. Only a duplicate ICCID or IMSI, and a
+	 * wrong KEK of the AuC, are found after it. */
+	gt.mnc_len = mnc_len;
+	{
+		uint8_t k[16], opc[16], *upp = NULL;
+		size_t upp_len = 0;
+		orsp_pkg *pkg = NULL;
+		char full[32];
+
+		snprintf(full, sizeof(full), "%s%d", iccid, orsp_luhn_digit(iccid, ibody));
+		e = generate_one(&gt, full, imsi, k, opc, &cs, &pkg, &upp, &upp_len);
+		if (!e)
+			e = orsp_smdp_import_check(upp, upp_len, &io);
+		generate_clear(k, opc, &cs, upp, upp_len, pkg);
+		if (e) {
+			rc = cli_failf(full, "profile 1 of %zu: %s", count, orsp_err_detail());
+			goto out;
+		}
+	}
 	if (auc_db) {
 		/* the operator's AuC gets the same K/OPc; its KEK is <auc db>.kek */
 		char kp[4096];
-		orsp_secret kek = {0};
 		/* the same path `openrsp auc` uses: the database file's name + ".kek" */
 		if ((rc = cli_kek_path(NULL, "--auc", auc_db, kp, sizeof(kp))) ||
 		    (rc = made_before(&maf, "--auc", auc_db, kp)))
@@ -1725,12 +1816,20 @@ static int smdp_profile_generate(int argc, char **argv)
 			e = ORSP_OK;
 		}
 		if (!e)
-			e = orsp_kek_load_for_db(auc_db, kp, &kek);
+			e = orsp_kek_load_for_db(auc_db, kp, &auc_kek);
 		if (e == ORSP_E_NOT_FOUND)
 			e = orsp_errf(e, "no KEK file at %s for the AuC %s", kp, auc_db);
-		if (!e)
-			e = orsp_auc_open(auc_db, &kek, &auc);
-		orsp_secret_wipe(&kek);
+		made_after(&maf);
+		if (e) {
+			rc = cli_fail(auc_db, e);
+			goto out;
+		}
+	}
+	if ((rc = open_smdp(&dbo, "smdp profile generate", &s, &mf)))
+		goto out;
+	if (auc_db) {
+		e = orsp_auc_open(auc_db, &auc_kek, &auc);
+		orsp_secret_wipe(&auc_kek);
 		made_after(&maf);
 		if (e) {
 			rc = cli_fail(auc_db, e);
@@ -1743,7 +1842,6 @@ static int smdp_profile_generate(int argc, char **argv)
 	stop = cli_stop_on_signals();
 	for (made = 0; made < count; made++) {
 		orsp_pkg *pkg = NULL;
-		orsp_pkg_perso pp;
 		uint8_t k[16], opc[16], *upp = NULL;
 		size_t upp_len = 0;
 		char full[32];
@@ -1761,45 +1859,13 @@ static int smdp_profile_generate(int argc, char **argv)
 			goto out;
 		}
 		snprintf(full, sizeof(full), "%s%d", iccid, luhn);
-		orsp_pkg_perso_init(&pp);
-		pp.iccid = full;
-		pp.imsi = imsi;
-		pp.set_aka = true;
-		pp.alg = ORSP_AKA_MILENAGE;
-		pp.spn = spn;
-		pp.profile_name = name;
-		pp.keep_ims_identity = keep_ims;
-		/* for the IMS domain only: EF.AD stays the template's (it agrees, above) */
-		pp.ims_mnc_len = mnc_len;
-		pp.sd_keys = !keep_sd_keys;
-		pp.cdma_keys = !keep_cdma;
-		e = orsp_random(k, 16);
-		if (!e)
-			e = orsp_random(opc, 16);
-		if (!e)
-			e = orsp_secret_set(&pp.k, k, 16);
-		if (!e)
-			e = orsp_secret_set(&pp.opc, opc, 16);
-		if (!e)
-			e = card_secrets_draw(&cs, &pp);
-		if (!e)
-			e = orsp_pkg_decode(tpl, tpl_len, &pkg);
-		if (!e)
-			e = orsp_pkg_personalise(pkg, &pp);
-		if (!e)
-			e = orsp_pkg_encode(pkg, 0, &upp, &upp_len);
+		e = generate_one(&gt, full, imsi, k, opc, &cs, &pkg, &upp, &upp_len);
 		if (!e && auc)
 			e = import_with_auc(s, auc, &sqn_tpl, upp, upp_len, &io, imsi, k, opc, &cs,
 			                    keep_sd_keys ? NULL : pkg);
 		else if (!e)
 			e = orsp_smdp_import_with(s, upp, upp_len, &io, NULL);
-		orsp_wipe(k, sizeof(k));
-		orsp_wipe(opc, sizeof(opc));
-		orsp_wipe(cs.value, sizeof(cs.value));
-		orsp_pkg_perso_wipe(&pp);
-		if (upp)
-			orsp_pkg_buf_free(upp, upp_len);
-		orsp_pkg_free(pkg);
+		generate_clear(k, opc, &cs, upp, upp_len, pkg);
 		if (e) {
 			char done[256] = "";
 			/* the profiles before it stay: say which, and the rest for a rerun */
@@ -1853,6 +1919,7 @@ out:
 		unmake(&mf);
 		unmake(&maf);
 	}
+	orsp_secret_wipe(&auc_kek);
 	orsp_pkg_buf_free(tpl, tpl_len);
 	return rc;
 }
@@ -2216,6 +2283,8 @@ static const cli_cmd smdp_cmds[] = {
                 "each profile into both or neither. A range that would run past either counter is "
                 "refused first. The\n"
                 "keys are never printed. A progress bar on a terminal.\n"
+                "The first profile is made and judged (--spn, --name, --ppr), and the AuC of\n"
+                "--auc looked at, before the database is opened: a refusal leaves it as it was.\n"
                 "Every symmetric key of the template's security domains (OTA keys: SCP80\n"
                 "KIc/KID/KIK, SCP03) is drawn at random per profile too, and kept in the AuC\n"
                 "with --auc (`openrsp auc secret IMSI sd1-kvn01-kid01`); --keep-sd-keys\n"

@@ -409,6 +409,34 @@ failure "$T: not a regular file" smdp profile generate --db "$T/tpl.db" --templa
 failure "not a regular file" smdp profile generate --db "$T/tpl.db" --template <(cat "$G/v7/TS48_V7.0_eSIM_GTP_SAIP2.3_NoBERTLV.der") \
 	--iccid-start 898824700000001000 --imsi-start 001019000000000
 [[ ! -e "$T/tpl.db" ]] && ok || bad "a refused template created the database"
+# Bad input changes nothing: the first profile is made and judged, and the AuC of --auc looked
+# at with its KEK file, before the database is opened, which would migrate an older one (one
+# migration behind, in rollback-journal mode)
+older "$T/gold.db" "$GDB" "DROP INDEX smdp_progress_pending;
+DELETE FROM schema_migrations WHERE module = 'smdp' AND version = 16"
+# gen_refused WORD DESC ARGS...: a generation into that copy (put back first) with ARGS
+# refused, saying WORD, and the copy untouched
+gen_refused() {
+	cp "$T/gold.db.orig" "$T/gold.db"
+	failure "$1" smdp profile generate --db "$T/gold.db" --template "$TPL" \
+		--iccid-start 898824700000006000 --imsi-start 001019000000600 --count 2 "${@:3}"
+	untouched "generate, $2" "$T/gold.db"
+}
+gen_refused "profile 1 of 2: spn: SPN: longer than 16 characters" "--spn too long" \
+	--spn 12345678901234567
+gen_refused "profile 1 of 2: spn: SPN: character U+0001" "--spn not GSM" --spn $'a\x01b'
+gen_refused "profile 1 of 2: profile_name: must be 1 to 100" "--name too long" \
+	--name "$(printf 'n%.0s' {1..101})"
+gen_refused "$T/junk.der: open: file is not a database" "--auc not a database" --auc "$T/junk.der"
+gen_refused "is a directory, not a database file" "--auc a directory" --auc "$T"
+gen_refused "cannot create KEK file $T/none/auc.db.kek" "--auc in no directory" \
+	--auc "$T/none/auc.db"
+gen_refused "holds no AuC but other tables" "--auc the SM-DP+'s" --auc "$DB"
+# a new AuC's KEK file, made before the SM-DP+ is opened, goes again when that is refused
+head -c 32 /dev/urandom >"$T/gwrong.kek"
+chmod 600 "$T/gwrong.kek"
+gen_refused "wrong KEK" "wrong KEK" --auc "$T/gnew-auc.db" --kek-file "$T/gwrong.kek"
+[[ ! -e "$T/gnew-auc.db" && ! -e "$T/gnew-auc.db.kek" ]] && ok || bad "a refused generate left the new AuC's files"
 # --keep-sd-keys: the template's security-domain keys in every profile, none in the AuC
 run smdp profile generate --db "$T/keep.db" --template "$TPL" --iccid-start 898824700000007000 \
 	--imsi-start 001019000000700 --auc "$T/keep-auc.db" --keep-sd-keys
