@@ -2039,6 +2039,11 @@ static int smdp_order_with(int argc, char **argv, char cc_buf[CLI_SECRET_STR_MAX
 			return rc;
 		o.iccid = iccid;
 	}
+	/* a type no profile can have, before the open (which migrates an older database): the
+	 * inventory keeps at most 400 bytes of it, and ES2+ takes no more (es2p_handler.c) */
+	if (o.profile_type && strlen(o.profile_type) >= sizeof(p.profile_type))
+		return cli_usage("--profile-type", "longer than %zu bytes",
+		                 sizeof(p.profile_type) - 1);
 	rc = open_smdp(&dbo, "smdp order", &s, NULL);
 	if (rc)
 		return rc;
@@ -2349,6 +2354,7 @@ static const cli_cmd smdp_cmds[] = {
                 "options:\n"
                 "  --iccid N            order this profile\n"
                 "  --profile-type T     order the first Available profile of this type\n"
+                "                       (at most 400 bytes, as ES2+)\n"
                 "  --eid EID            bind the order to this eUICC (32 digits)\n"
                 "  --matching-id ID     1..64 of [0-9A-Z-] (default: random, 23 characters)\n"
                 "  --cc CODE            confirmation code (stored as SHA-256, KEK-wrapped)\n"

@@ -261,6 +261,13 @@ usage --iccid smdp order --db "$DB" --fqdn a.b
 usage --iccid smdp order --db "$DB" --iccid 1 --profile-type x --fqdn a.b
 usage --matching-id smdp order --db "$DB" --iccid 1 --fqdn a.b --matching-id "abc"
 usage --eid smdp order --db "$DB" --iccid 1 --fqdn a.b --eid 123
+# a --profile-type no profile can have (over 400 bytes, as ES2+) is judged before the open,
+# which would migrate an older database; one of 400 bytes is looked for
+older "$T/oold.db" "$DB" "DROP INDEX smdp_progress_pending;
+DELETE FROM schema_migrations WHERE module = 'smdp' AND version = 16"
+usage --profile-type smdp order --db "$T/oold.db" --profile-type "$(printf 't%.0s' {1..401})" --fqdn a.b
+untouched "order, --profile-type too long" "$T/oold.db"
+failure "unknown profile type" smdp order --db "$T/oold.db" --profile-type "$(printf 't%.0s' {1..400})" --fqdn a.b
 usage "--db or --config" smdp profile list
 usage "--db or --config" smdp profile import "$U/TS48V1-A-UNIQUE.der"
 usage "$T/nope" smdp profile import "$T/nope" --db "$DB"
