@@ -210,6 +210,10 @@ static int euicc_init(int argc, char **argv)
 		return cli_usage("--curve", "only with --pki");
 	if (eid && (strlen(eid) != 32 || strspn(eid, "0123456789") != 32))
 		return cli_usage("--eid", "expected 32 decimal digits");
+	/* the check digits too before the sealed store is made, which the provisioning would
+	 * refuse them in (and take away again) */
+	if (eid && orsp_eid_check(eid) != ORSP_OK)
+		return cli_usage("--eid", "wrong check digits (ISO 7064 MOD 97-10, SGP.29)");
 	if (dp && dp[0] && orsp_fqdn_check(dp, strlen(dp)))
 		return cli_usage("--default-dp",
 		                 "%s; expected a host name (at least two labels of letters, digits "
@@ -503,7 +507,8 @@ static const cli_cmd euicc_cmds[] = {
             "  --cert CERT          CERT.EUICC.ECDSA (DER or PEM)\n"
             "  --eum-cert CERT      CERT.EUM.ECDSA\n"
             "  --ci-cert CERT       a trusted CI certificate (repeat, up to 4)\n"
-            "  --eid EID            32 digits (default: the certificate's serialNumber)\n"
+            "  --eid EID            32 digits with valid check digits (default: the\n"
+            "                       certificate's serialNumber)\n"
             "  --default-dp ADDR    the default SM-DP+ address\n"
             "  --json               one JSON object (state, eid)\n",
         .run = euicc_init,

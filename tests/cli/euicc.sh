@@ -154,6 +154,13 @@ usage --default-dp euicc init --state "$T/u" "${nist[@]}" --default-dp smdp
 has "--default-dp smdp" "one label only" "$err"
 usage --default-dp euicc init --state "$T/u" "${nist[@]}" --default-dp 192.0.2.1
 if [[ -e "$T/u" ]]; then bad "--default-dp refused, but $T/u was made"; else ok; fi
+# wrong check digits: refused before the sealed store is made in --state (an empty directory
+# there is not written in)
+mkdir "$T/u-empty"
+touch -d @1000000000 "$T/u-empty"
+usage --eid euicc init --state "$T/u-empty" "${nist[@]}" --eid 89049032123451234512345678901234
+has "--eid check digits" "wrong check digits" "$err"
+expect "--eid check digits: the directory not written in" 1000000000 "$(stat -c %Y "$T/u-empty")"
 usage --key euicc init --state "$T/u" --cert a --eum-cert b --ci-cert c
 usage --vpcd euicc serve --state "$S" --vpcd 127.0.0.1:99999
 # an IPv6 address goes in brackets: unbracketed, "::1" would be host ":" and port 1 (tried
