@@ -156,7 +156,7 @@ int bench_e2e(int argc, char **argv)
 		double a = bench_now_s(), b2, c2;
 		size_t sent;
 
-		if (*stop) {
+		if (orsp_stop_set(stop)) {
 			e = orsp_errf(ORSP_E_STATE, "stopped by a signal");
 			goto fail;
 		}

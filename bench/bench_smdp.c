@@ -345,7 +345,7 @@ static void *client_main(void *arg)
 	}
 	for (size_t i = 0; i < c->count; i++) {
 		double t = bench_now_s();
-		c->err = *stopped ? stop_error() : download(c, h, c->first + i);
+		c->err = orsp_stop_set(stopped) ? stop_error() : download(c, h, c->first + i);
 		if (c->err) {
 			orsp_err_detail_copy(c->detail, sizeof(c->detail));
 			break;
@@ -534,7 +534,7 @@ static double refused_request_s(const char *base, const char *ca, const char *fq
 	if (orsp_http_client_new(&o, &h) != ORSP_OK || !refused_once(h, url))
 		goto out;
 	cpu0 = proc_cpu_s(srv, &sys0);
-	for (i = 0; i < n && !*stopped && refused_once(h, url); i++)
+	for (i = 0; i < n && !orsp_stop_set(stopped) && refused_once(h, url); i++)
 		;
 	cpu1 = proc_cpu_s(srv, &sys1);
 	if (i == n && cpu0 >= 0 && cpu1 >= cpu0) {
@@ -699,7 +699,7 @@ orsp_err bench_smdp_inventory(const orsp_smdp_service *svc, const char *db, cons
 		size_t ul = 0;
 		char body[40], iccid[48], imsi[40], mid[32];
 		unsigned u = (unsigned)(i % 100000000u);
-		if (stop && *stop) {
+		if (orsp_stop_set(stop)) {
 			e = stop_error();
 			break;
 		}
@@ -817,7 +817,7 @@ static orsp_err make_euiccs(const char *pki, size_t n, sim *s, char ***eids_out)
 		orsp_cert_template t;
 		orsp_cert *c = NULL;
 		char eid[33];
-		if (*stopped) {
+		if (orsp_stop_set(stopped)) {
 			e = stop_error();
 			break;
 		}
@@ -1069,7 +1069,7 @@ int bench_smdp(int argc, char **argv)
 		srv = start_server(conf, &port);
 		if (srv < 0) {
 			cli_failf("server", "openrsp smdp serve %s",
-			          *stopped ? "stopped by a signal" : "did not start");
+			          orsp_stop_set(stopped) ? "stopped by a signal" : "did not start");
 			goto out;
 		}
 		snprintf(url, sizeof(url), "%s://127.0.0.1:%u", plain ? "http" : "https", port);
@@ -1100,7 +1100,8 @@ int bench_smdp(int argc, char **argv)
 	gen1 = self_cpu_s();
 	idle1 = machine_idle_s();
 	scrypto1 = server_crypto_s(url, ca, fqdn, !plain);
-	if (*stopped) { /* not what a client saw of it: a server stopped by the same signal */
+	if (orsp_stop_set(
+	        stopped)) { /* not what a client saw of it: a server stopped by the same signal */
 		cli_fail("bench smdp", stop_error());
 		goto out;
 	}
@@ -1112,7 +1113,7 @@ int bench_smdp(int argc, char **argv)
 		total += cl[i].done;
 	}
 	refused = refused_request_s(url, ca, fqdn, !plain, srv, nr, &refused_sys);
-	if (*stopped) {
+	if (orsp_stop_set(stopped)) {
 		cli_fail("bench smdp", stop_error());
 		goto out;
 	}

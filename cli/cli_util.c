@@ -308,7 +308,8 @@ static volatile sig_atomic_t stop_requested;
 static void on_stop_signal(int sig)
 {
 	(void)sig;
-	stop_requested = 1;
+	/* atomic, as orsp_stop_set reads it: another thread may be polling the flag */
+	__atomic_store_n(&stop_requested, 1, __ATOMIC_RELAXED);
 }
 
 volatile sig_atomic_t *cli_stop_on_signals(void)

@@ -661,7 +661,7 @@ static int demo_run(int argc, char **argv)
 	stop = cli_stop_on_signals();
 #define STEP(...)                                                                                  \
 	do {                                                                                       \
-		if (*stop) {                                                                       \
+		if (orsp_stop_set(stop)) {                                                         \
 			failedf("stopped by a signal");                                            \
 			goto out;                                                                  \
 		}                                                                                  \

@@ -1847,7 +1847,7 @@ static int smdp_profile_generate(int argc, char **argv)
 		char full[32];
 		int luhn = orsp_luhn_digit(iccid, ibody);
 
-		if (*stop) {
+		if (orsp_stop_set(stop)) {
 			if (made && isatty(STDERR_FILENO))
 				fputc('\n', stderr);
 			rc =
@@ -2222,7 +2222,7 @@ static int smdp_serve(int argc, char **argv)
 	e = orsp_smdp_config_load(config, &cfg);
 	if (e)
 		return cli_fail("configuration", e);
-	if (*serve_stop) {
+	if (orsp_stop_set(serve_stop)) {
 		fprintf(stderr, "openrsp smdp: stopped by a signal before serving\n");
 		orsp_smdp_config_free(&cfg);
 		return CLI_OK;
@@ -2241,7 +2241,7 @@ static int smdp_serve(int argc, char **argv)
 	/* The port on stdout for scripts (port 0 = ephemeral). */
 	printf("%u\n", (unsigned)orsp_smdp_server_port(srv));
 	fflush(stdout);
-	while (!*serve_stop) {
+	while (!orsp_stop_set(serve_stop)) {
 		struct timespec ts = {0, 200 * 1000 * 1000};
 		nanosleep(&ts, NULL);
 	}

@@ -6,6 +6,7 @@
 #ifndef OPENRSP_CORE_H
 #define OPENRSP_CORE_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -55,6 +56,18 @@ const char *orsp_err_detail(void);
 void orsp_err_detail_copy(char *out, size_t cap);
 /* Forget the recorded detail. */
 void orsp_err_clear(void);
+
+/* ---------------------------------------------------------------- stop flags ------------ */
+
+/* Whether the flag a signal handler sets to ask for a stop (cli_stop_on_signals) is set; NULL:
+ * no flag. An atomic load, as the handler's store is: the handler runs on whichever thread the
+ * signal was delivered to, and other threads poll the flag (a plain access to a volatile
+ * sig_atomic_t is defined only on the handler's own thread; ThreadSanitizer reports it as a
+ * data race). Lock-free on every target, so async-signal-safe. */
+static inline bool orsp_stop_set(const volatile sig_atomic_t *stop)
+{
+	return stop && __atomic_load_n(stop, __ATOMIC_RELAXED) != 0;
+}
 
 /* ---------------------------------------------------------------- directories ----------- */
 

@@ -57,7 +57,7 @@ typedef enum { IO_OK, IO_CLOSED, IO_STOPPED } io_result;
 
 static bool stopped(const volatile sig_atomic_t *stop)
 {
-	return *stop != 0;
+	return orsp_stop_set(stop);
 }
 
 /* Sleep ms milliseconds, waking early when stopped. */

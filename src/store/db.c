@@ -1200,7 +1200,7 @@ static orsp_err backup_verify(orsp_db *db, const char *path, const orsp_db_backu
 
 static orsp_err interrupted(const volatile sig_atomic_t *stop)
 {
-	if (stop && *stop)
+	if (orsp_stop_set(stop))
 		return orsp_errf(ORSP_E_STATE, "interrupted: no backup made");
 	return ORSP_OK;
 }

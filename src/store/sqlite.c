@@ -432,7 +432,7 @@ static int64_t sq_changes(void *conn)
 /* SQLite's progress handler: a non-zero return interrupts the statement running. */
 static int copy_progress(void *arg)
 {
-	return *((sq_conn *)arg)->stop != 0;
+	return orsp_stop_set(((sq_conn *)arg)->stop);
 }
 
 /* VACUUM INTO rather than the online backup API (sqlite3_backup_step): both read one
