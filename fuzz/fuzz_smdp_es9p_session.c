@@ -7,11 +7,15 @@
  * fixed, EID 8904...0163). The SM-DP+ has SGP.26's CI, DPauth and DPpb and the TS.48 test
  * profile imported, Available. Each input runs on the same database: an in-memory one
  * (SQLite's memdb), restored from a copy taken at start-up before every input, with the
- * SM-DP+'s clock fixed, so an input's answers depend on it alone (but for the random
+ * SM-DP+'s clock set to the same instant (OP_EXPIRE and OP_LATE move it on within the
+ * input), so an input's answers depend on it alone (but for the random
  * challenges, transactionIds and signatures, which no check compares across inputs).
  *
- * Input: byte 0 picks the message to mutate (target below), byte 1 the flags of the flow
- * before it, the rest is an edit script for that message's signed content. The flow: the
+ * Input: byte 0 picks the message to mutate (target below: byte 0 % 5) and, with byte 0 / 5,
+ * what happens to the order just before it (op below: / 5 % 8) and the platform policy the
+ * service has (/ 40: none, one the correct steps pass, one whose EUM list leaves the eUICCs'
+ * out), byte 1 the flags of the flow before it, the rest is an edit script for that message's
+ * signed content. The flow: the
  * profile is ordered (flags: for no EID, for A or for B; with a confirmation code; download
  * limit 1 or the default) and released; with F_EARLIER the session's eUICC first runs a whole
  * download without a result, so the session is its retry; then initiateAuthentication and
@@ -20,14 +24,22 @@
  * otherSignedNotification's NotificationMetadata) is built as a tree of TLVs, edited, encoded
  * and signed with the eUICC's key, so the server's parser and logic see the edited fields.
  * A correct step the server refuses (the flags ask for it: an order for the other eUICC)
- * ends the input.
+ * ends the input. Just before the target, the op may change the order as the operator does
+ * through ES2+ (with the library functions its handler calls): cancelOrder to Available or
+ * Unavailable, or cancelled and placed again for the same EID or for the other eUICC; or the
+ * other eUICC downloads it first; or the clock passes the order's validity, with or without
+ * the background expiry run. The platform policy (orsp_smdp_service.platform) is set per
+ * input, so a fuzzed euiccInfo2 reaches its checks with a valid signature.
  *
  * Properties (abort on violation): every answer is 200 with a JSON body whose header is
  * Executed-Success, or Failed with a status code of es9p_status.c's table, or 204 without
  * a body for handleNotification, or an internal failure (smdp_internal_error) as 500 without
  * a body; no answer carries the KEK, DPauth's or DPpb's private key or the confirmation code;
  * within an input every package goes to one EID, the profile is bound to that EID (or the
- * order's) and its download counter stays within its limit.
+ * order's) and its download counter stays within its limit; no package leaves for an order
+ * cancelled before (the sessions end with it), nor a new binding for an order past its
+ * validity before any delivery; a cancelOrder to Available leaves the profile bound to no
+ * EID, or to the EID of the order placed again.
  */
 #define _GNU_SOURCE /* memmem */
 #include <sqlite3.h>
@@ -68,6 +80,20 @@ enum { T_AUTH, T_GBPP, T_PIR, T_CANCEL, T_OTHER, T__COUNT };
 #define F_NO_MID 0x40    /* the correct authenticateClient without a matching ID */
 #define F_LIMIT1 0x80    /* download limit 1 */
 
+/* byte 0 / T__COUNT % 8: what happens to the order just before the target step */
+enum {
+	OP_NONE,
+	OP_CANCEL,      /* ES2+ cancelOrder, to Available */
+	OP_CANCEL_UNAV, /* cancelOrder, to Unavailable */
+	OP_AGAIN,       /* cancelled, and ordered again on the same terms (EID, matching ID) */
+	OP_OTHER_EUICC, /* cancelled, and ordered again for the other eUICC */
+	OP_RIVAL,       /* the other eUICC downloads the order */
+	OP_EXPIRE,      /* the clock passes the order's validity, the background expiry runs */
+	OP_LATE,        /* the clock passes the order's validity, nothing else */
+	OP__COUNT
+};
+#define VALIDITY 60 /* the order's validity for OP_EXPIRE and OP_LATE */
+
 static void check(bool ok)
 {
 	if (!ok)
@@ -93,6 +119,7 @@ static orsp_ec_key *otk[2]; /* the eUICC's one-time keys: a first and a new one 
 static sqlite3 *live, *tmpl;
 static uint8_t dp_scalar[2][32]; /* DPauth's and DPpb's private keys, never in an answer */
 static char iccid[21];
+static orsp_smdp_platform_policy policy[3]; /* none, passed by the correct steps, no EUM */
 
 /* tests/vectors/<rel> (ORSP_FUZZ_VECTORS, from fuzz/CMakeLists.txt) into buf */
 static size_t vector(const char *rel, uint8_t *buf, size_t cap)
@@ -203,6 +230,30 @@ static void init(void)
 	mint_b();
 	otk[0] = fixed_key(0x11);
 	otk[1] = fixed_key(0x22);
+
+	/* a platform policy with every item, which the correct euiccInfo2 below passes (each
+	 * version at its least, its firmware not denied, its SAS and EUM listed); the same with
+	 * an EUM list that has only another key's */
+	{
+		orsp_smdp_platform_policy *pol = &policy[1];
+		orsp_cert *eum = vector_cert("sgp26/EUM/CERT_EUM_ECDSA_NIST.der");
+		pol->min_firmware = (orsp_smdp_version){true, {1, 0, 0}};
+		pol->min_pp = (orsp_smdp_version){true, {0, 1, 0}};
+		pol->min_svn = (orsp_smdp_version){true, {2, 2, 0}};
+		pol->min_gp = (orsp_smdp_version){true, {2, 3, 0}};
+		memcpy(pol->firmware_denied, "\x01\x00\x01\x00\x09\x09", 6);
+		pol->n_firmware_denied = 2;
+		snprintf(pol->sas[0], sizeof(pol->sas[0]), "%s", "openrsp-fuzz");
+		snprintf(pol->sas[1], sizeof(pol->sas[1]), "%s", "openrsp-fuzz-2");
+		pol->n_sas = 2;
+		check(orsp_cert_ski(eum, pol->eum_ski[0], sizeof(pol->eum_ski[0]),
+		                    &pol->eum_ski_len[0]) == ORSP_OK);
+		pol->n_eum = 1;
+		orsp_cert_free(eum);
+		policy[2] = *pol;
+		memcpy(policy[2].eum_ski[0], ci_ski, ci_ski_len);
+		policy[2].eum_ski_len[0] = ci_ski_len;
+	}
 
 	/* the in-memory databases: ours hold them open (a memdb lives while a connection does) */
 	check(sqlite3_open_v2(LIVE, &live,
@@ -501,6 +552,9 @@ typedef struct outcome {
 	char tid[BINDINGS][33];
 	int key[BINDINGS];
 	unsigned n;
+	bool closed;        /* no package may leave any more (the order cancelled or expired) */
+	bool cancelled;     /* the op cancelled the order */
+	const char *expect; /* then: the EID the profile ends bound to ("": none) */
 } outcome;
 
 static json_t *request(const char *tid_hex)
@@ -669,8 +723,9 @@ static bool get_bpp(session *s, int key, bool cc, const script *sc, outcome *o)
 	put_b64(req, "prepareDownloadResponse", pdr, w.len);
 	rsp = call("getBoundProfilePackage", req, &good);
 	if (good) {
-		/* a package: every one of this input goes to the same eUICC */
-		check(json_object_get(rsp, "boundProfilePackage") != NULL);
+		/* a package: every one of this input goes to the same eUICC, none once the
+		 * order was cancelled or expired undelivered */
+		check(json_object_get(rsp, "boundProfilePackage") != NULL && !o->closed);
 		unsigned i;
 		check(!o->bpp_eid || strcmp(o->bpp_eid, s->e->eid) == 0);
 		o->bpp_eid = s->e->eid;
@@ -801,11 +856,77 @@ static const char *order_eid(unsigned fl)
 	}
 }
 
-/* The flow up to the target step, then the target with the edit script mut; a correct step
- * the server refuses ends it. */
-static void run(int target, unsigned fl, const script *mut, outcome *o)
+static const script none = {NULL, 0};
+
+/* The order placed and released as the operator does it (ES2+ downloadOrder, confirmOrder
+ * with releaseFlag): for eid, with the confirmation code when fl has F_CC. */
+static void place(const char *eid, unsigned fl, unsigned op)
 {
-	static const script none = {NULL, 0};
+	orsp_smdp_order ord = {0};
+	orsp_smdp_profile p;
+
+	ord.iccid = iccid;
+	ord.eid = eid;
+	ord.matching_id = MID;
+	ord.download_limit = fl & F_LIMIT1 ? 1 : 0;
+	ord.validity_s = op == OP_EXPIRE || op == OP_LATE ? VALIDITY : 0;
+	check(orsp_smdp_download_order(smdp, &ord, &p) == ORSP_OK);
+	check(orsp_smdp_confirm_order(smdp, MID, fl & F_CC ? CC : NULL, true) == ORSP_OK);
+}
+
+/* What op does to the order just before the target step of eUICC e's session. */
+static void act(unsigned op, unsigned fl, const euicc *e, outcome *o)
+{
+	const euicc *rival = e == &eu[0] ? &eu[1] : &eu[0];
+	session r = {.e = rival};
+	orsp_err err;
+	size_t n;
+
+	switch (op) {
+	case OP_NONE:
+		return;
+	case OP_RIVAL: /* refused unless the order is for no EID or the rival's */
+		if (initiate(&r) && authenticate(&r, fl & F_NO_MID ? NULL : MID, &none))
+			get_bpp(&r, 0, fl & F_CC, &none, o);
+		return;
+	case OP_EXPIRE:
+	case OP_LATE:
+		orsp_smdp_set_clock(smdp, CLOCK + 2 * VALIDITY);
+		if (op == OP_EXPIRE)
+			check(orsp_smdp_expire(smdp, &n) == ORSP_OK);
+		/* a delivered order may still be bound again (a retry); an undelivered one not */
+		o->closed = o->n == 0;
+		return;
+	default:
+		break;
+	}
+	/* ES2+ cancelOrder: from an open or a delivered order, not an installed one */
+	err = orsp_smdp_cancel_order(smdp, iccid, NULL, NULL, op != OP_CANCEL_UNAV);
+	if (err) {
+		check(err == ORSP_E_STATE);
+		orsp_err_clear();
+		return;
+	}
+	o->closed = true;
+	if (op == OP_CANCEL_UNAV)
+		return; /* Unavailable: the profile keeps the order's EID */
+	o->cancelled = true;
+	o->bpp_eid = NULL; /* to Available: the profile forgets the eUICC it went to */
+	o->expect = "";
+	if (op == OP_AGAIN || op == OP_OTHER_EUICC) {
+		o->expect = op == OP_AGAIN ? order_eid(fl) : rival->eid;
+		place(o->expect, fl, OP_NONE);
+		if (!o->expect)
+			o->expect = "";
+		if (orsp_es9p_warm(&svc, smdp, iccid)) /* as ES2+ confirmOrder does */
+			orsp_err_clear();
+	}
+}
+
+/* The flow up to the target step, then the target with the edit script mut, op just before
+ * it; a correct step the server refuses ends it. */
+static void run(int target, unsigned fl, unsigned op, const script *mut, outcome *o)
+{
 	const euicc *e = &eu[fl & F_AS_B ? 1 : 0];
 	const char *mid = fl & F_NO_MID ? NULL : MID;
 	bool cc = fl & F_CC;
@@ -822,11 +943,13 @@ static void run(int target, unsigned fl, const script *mut, outcome *o)
 		if (fl & F_TWICE && initiate(&s) && authenticate(&s, mid, &none) &&
 		    get_bpp(&s, 0, cc, &none, o))
 			pir(&s, &none);
+		act(op, fl, e, o);
 		other(e, mut);
 		return;
 	}
 	initiate(&s);
 	if (target == T_AUTH) {
+		act(op, fl, e, o);
 		authenticate(&s, mid, mut);
 		return;
 	}
@@ -837,15 +960,19 @@ static void run(int target, unsigned fl, const script *mut, outcome *o)
 		/* F_TWICE: the edited request is the session's second, after a delivery */
 		if (fl & F_TWICE && !get_bpp(&s, 0, cc, &none, o))
 			return;
+		act(op, fl, e, o);
 		get_bpp(&s, fl & F_EARLIER ? 1 : 0, cc, mut, o);
 		return;
 	case T_PIR:
-		if (get_bpp(&s, fl & F_TWICE ? 1 : 0, cc, &none, o))
+		if (get_bpp(&s, fl & F_TWICE ? 1 : 0, cc, &none, o)) {
+			act(op, fl, e, o);
 			pir(&s, mut);
+		}
 		return;
 	default: /* T_CANCEL: before the delivery, or after it with F_TWICE */
 		if (fl & F_TWICE && !get_bpp(&s, 0, cc, &none, o))
 			return;
+		act(op, fl, e, o);
 		cancel(&s, mut);
 		return;
 	}
@@ -853,34 +980,36 @@ static void run(int target, unsigned fl, const script *mut, outcome *o)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	orsp_smdp_order ord = {0};
 	orsp_smdp_profile p;
 	outcome o = {0};
+	const char *eid;
 	script mut;
-	unsigned fl;
+	unsigned fl, op;
 
 	if (!smdp)
 		init();
 	if (size < 2)
 		return 0;
 	fl = data[1];
+	op = data[0] / T__COUNT % OP__COUNT;
 	mut.p = data + 2;
 	mut.len = size - 2;
 	reset();
-	ord.iccid = iccid;
-	ord.eid = order_eid(fl);
-	ord.matching_id = MID;
-	ord.download_limit = fl & F_LIMIT1 ? 1 : 0;
-	check(orsp_smdp_download_order(smdp, &ord, &p) == ORSP_OK);
-	check(orsp_smdp_confirm_order(smdp, MID, fl & F_CC ? CC : NULL, true) == ORSP_OK);
-	run(data[0] % T__COUNT, fl, &mut, &o);
+	orsp_smdp_set_clock(smdp, CLOCK);
+	svc.platform = policy[data[0] / (T__COUNT * OP__COUNT) % 3];
+	eid = order_eid(fl);
+	place(eid, fl, op);
+	run(data[0] % T__COUNT, fl, op, &mut, &o);
 
-	/* the profile is bound to the order's EID or the one that got its packages, and
-	 * bound no more often than its download limit allows */
+	/* the profile is bound to the order's EID or the one that got its packages (after a
+	 * cancellation: to the order placed again, or none), and bound no more often than its
+	 * download limit allows */
 	check(orsp_smdp_get(smdp, iccid, &p) == ORSP_OK);
 	check(o.n <= (fl & F_LIMIT1 ? 1u : ORSP_SMDP_DEFAULT_DOWNLOAD_LIMIT));
-	if (ord.eid)
-		check(strcmp(p.eid, ord.eid) == 0);
+	if (o.cancelled)
+		check(strcmp(p.eid, o.expect) == 0);
+	else if (eid)
+		check(strcmp(p.eid, eid) == 0);
 	if (o.bpp_eid)
 		check(strcmp(p.eid, o.bpp_eid) == 0);
 	check(!p.eid[0] || !strcmp(p.eid, EID_A) || !strcmp(p.eid, EID_B));
