@@ -39,7 +39,8 @@
  * order's) and its download counter stays within its limit; no package leaves for an order
  * cancelled before (the sessions end with it), nor a new binding for an order past its
  * validity before any delivery; a cancelOrder to Available leaves the profile bound to no
- * EID, or to the EID of the order placed again.
+ * EID, or to the EID of the order placed again; under the policy whose EUM list leaves the
+ * eUICCs' EUM out, no authenticateClient succeeds.
  */
 #define _GNU_SOURCE /* memmem */
 #include <sqlite3.h>
@@ -120,6 +121,7 @@ static sqlite3 *live, *tmpl;
 static uint8_t dp_scalar[2][32]; /* DPauth's and DPpb's private keys, never in an answer */
 static char iccid[21];
 static orsp_smdp_platform_policy policy[3]; /* none, passed by the correct steps, no EUM */
+static bool eum_refused; /* this input's policy is policy[2]: no eUICC is authenticated */
 
 /* tests/vectors/<rel> (ORSP_FUZZ_VECTORS, from fuzz/CMakeLists.txt) into buf */
 static size_t vector(const char *rel, uint8_t *buf, size_t cap)
@@ -678,6 +680,8 @@ static bool authenticate(session *s, const char *mid, const script *sc)
 		put_b64(req, "authenticateServerResponse", asr, w.len);
 		rsp = call("authenticateClient", req, &good);
 	}
+	/* an EUM the policy does not list is refused, whatever the rest */
+	check(!good || !eum_refused);
 	if (good)
 		check(orsp_json_get_base64(rsp, "smdpSignature2", s->sig2, sizeof(s->sig2), &n) ==
 		          ORSP_OK &&
@@ -997,6 +1001,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	reset();
 	orsp_smdp_set_clock(smdp, CLOCK);
 	svc.platform = policy[data[0] / (T__COUNT * OP__COUNT) % 3];
+	eum_refused = data[0] / (T__COUNT * OP__COUNT) % 3 == 2;
 	eid = order_eid(fl);
 	place(eid, fl, op);
 	run(data[0] % T__COUNT, fl, op, &mut, &o);
