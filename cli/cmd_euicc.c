@@ -210,8 +210,8 @@ static int euicc_init(int argc, char **argv)
 		return cli_usage("--curve", "only with --pki");
 	if (eid && (strlen(eid) != 32 || strspn(eid, "0123456789") != 32))
 		return cli_usage("--eid", "expected 32 decimal digits");
-	/* the check digits too before the sealed store is made, which the provisioning would
-	 * refuse them in (and take away again) */
+	/* the check digits too, as a usage error naming --eid (orsp_euicc_host_create refuses
+	 * them as well, as a failure) */
 	if (eid && orsp_eid_check(eid) != ORSP_OK)
 		return cli_usage("--eid", "wrong check digits (ISO 7064 MOD 97-10, SGP.29)");
 	if (dp && dp[0] && orsp_fqdn_check(dp, strlen(dp)))
@@ -497,7 +497,10 @@ static const cli_cmd euicc_cmds[] = {
         .help =
             "Creates DIR (0700) with a new random device key (device.key, 0600) and seals\n"
             "the eUICC identity into it: EID, SK.EUICC.ECDSA, CERT.EUICC, CERT.EUM and the\n"
-            "trusted CI certificates. Refuses a directory that holds an eUICC already.\n\n"
+            "trusted CI certificates. Refuses a directory that holds an eUICC already.\n"
+            "Every file is judged first (the key belongs to the certificate, the chain\n"
+            "verifies to a CI, the EID is the certificate's): a bad one leaves DIR as it\n"
+            "was, not created, not written in.\n\n"
             "options:\n" STATE_HELP
             "  --pki DIR            a directory made by `openrsp pki init`: takes\n"
             "                       euicc/euicc_key.pem, euicc/euicc.der, eum/eum.der, ci/ci.der\n"

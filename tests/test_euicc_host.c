@@ -185,6 +185,76 @@ static void test_refused_identity(void **state)
 	assert_int_equal(orsp_euicc_host_create(NULL, NULL), ORSP_E_USAGE);
 }
 
+/* A refused identity changes nothing: create judges it before the store is made, with the
+ * provisioning's own checks and errors (orsp_euicc_identity_check), so dir is never made (nor
+ * made and removed again: its parent's mtime stays), and what a create killed inside
+ * orsp_seal_create left (a device key, the counter at 0), which create starts afresh from,
+ * keeps its bytes. */
+static void test_identity_judged_first(void **state)
+{
+	static orsp_euicc work;
+	static const char *const keys[] = {
+	    SGP26 "DPauth/SK_S_SM_DPauth_ECDSA_NIST.pem", /* not CERT.EUICC's */
+	    SGP26 "eUICC/SK_EUICC_ECDSA_BRP.pem",         /* not on CERT.EUICC's curve */
+	    SGP26 "eUICC/CERT_EUICC_ECDSA_NIST.der",      /* not a key */
+	};
+	static const uint8_t zero[8];
+	const struct timespec old[2] = {{1000000000, 0}, {1000000000, 0}};
+	char parent[1024], detail[ORSP_ERR_DETAIL_MAX];
+	uint8_t key[32], got[40];
+	struct stat st;
+	orsp_err e;
+	size_t n;
+	FILE *f;
+	ident x;
+	(void)state;
+
+	snprintf(parent, sizeof(parent), "%s", dir);
+	*strrchr(parent, '/') = '\0';
+	ident_load(&x, SGP26 "eUICC/SK_EUICC_ECDSA_NIST.pem");
+	assert_int_equal(orsp_euicc_identity_check(NULL, &x.id), ORSP_E_USAGE);
+	assert_int_equal(orsp_euicc_identity_check(&work, NULL), ORSP_E_USAGE);
+	assert_int_equal(orsp_euicc_identity_check(&work, &x.id), ORSP_OK);
+	x.id.eid = "89049032123451234512345678909965"; /* valid, not the certificate's */
+	for (size_t i = 0; i <= ORSP_ARRAY_LEN(keys); i++) {
+		if (i > 0) {
+			ident_free(&x);
+			ident_load(&x, keys[i - 1]);
+		}
+		e = orsp_euicc_identity_check(&work, &x.id);
+		orsp_err_detail_copy(detail, sizeof(detail));
+		assert_int_not_equal(e, ORSP_OK);
+		assert_int_equal(utimensat(AT_FDCWD, parent, old, 0), 0);
+		assert_int_equal(orsp_euicc_host_create(dir, &x.id), e);
+		assert_string_equal(orsp_err_detail(), detail);
+		assert_int_not_equal(stat(dir, &st), 0);
+		assert_int_equal(stat(parent, &st), 0);
+		assert_int_equal(st.st_mtime, 1000000000);
+	}
+	/* a killed create's leftovers */
+	assert_int_equal(mkdir(dir, 0700), 0);
+	assert_int_equal(orsp_random(key, sizeof(key)), ORSP_OK);
+	assert_non_null(f = fopen(in("device.key"), "wb"));
+	assert_int_equal(fwrite(key, 1, sizeof(key), f), sizeof(key));
+	assert_int_equal(fclose(f), 0);
+	assert_int_equal(chmod(in("device.key"), 0600), 0);
+	assert_non_null(f = fopen(in("counter"), "wb"));
+	assert_int_equal(fwrite(zero, 1, sizeof(zero), f), sizeof(zero));
+	assert_int_equal(fclose(f), 0);
+	assert_int_equal(utimensat(AT_FDCWD, dir, old, 0), 0);
+	assert_int_not_equal(orsp_euicc_host_create(dir, &x.id), ORSP_OK);
+	assert_int_equal(stat(dir, &st), 0);
+	assert_int_equal(st.st_mtime, 1000000000);
+	assert_non_null(f = fopen(in("device.key"), "rb"));
+	n = fread(got, 1, sizeof(got), f);
+	fclose(f);
+	assert_int_equal(n, sizeof(key));
+	assert_bytes_equal(got, key, sizeof(key));
+	ident_free(&x);
+	/* the right key: create starts afresh there */
+	create_sgp26();
+}
+
 /* A refused create removes the store's files, and the directory only when it made it: one
  * the administrator made (owner, mode, ACL) stays. A create that stopped before provisioning
  * (killed: an empty sealed store) is named as such at open, and the next create goes on in
@@ -496,6 +566,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup(test_create_open, setup),
 	    cmocka_unit_test_setup(test_refused_identity, setup),
+	    cmocka_unit_test_setup(test_identity_judged_first, setup),
 	    cmocka_unit_test_setup(test_create_own_dir_and_resume, setup),
 	    cmocka_unit_test_setup(test_open_refusals, setup),
 	    cmocka_unit_test_setup(test_persist, setup),

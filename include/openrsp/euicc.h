@@ -646,6 +646,13 @@ typedef struct orsp_euicc {
  * result whatever it is (SK.EUICC read or written through it is wiped). */
 ORSP_MUST_CHECK orsp_err orsp_euicc_provision(orsp_euicc *work, const orsp_euicc_storage_ops *ops,
                                               void *user, const orsp_euicc_identity *id);
+/* Every check orsp_euicc_provision makes of id, on the same code path, without a store:
+ * the identity complete, the EID valid, default_dp, the certificates' sizes, SK.EUICC a
+ * key that belongs to CERT.EUICC, the chain verifying to one of the CIs, the EID
+ * CERT.EUICC's; with the same errors. Nothing is read or written. For a caller that must
+ * judge its input before it makes the store (orsp_euicc_host_create). work as for
+ * orsp_euicc_provision: scratch, all zero on return. */
+ORSP_MUST_CHECK orsp_err orsp_euicc_identity_check(orsp_euicc *work, const orsp_euicc_identity *id);
 /* Load the records; the enabled profile's USIM is loaded. */
 ORSP_MUST_CHECK orsp_err orsp_euicc_open(orsp_euicc *e, const orsp_euicc_storage_ops *ops,
                                          void *user);
@@ -691,10 +698,12 @@ size_t orsp_euicc_notification_count(const orsp_euicc *e);
 typedef struct orsp_euicc_host orsp_euicc_host;
 
 /* Create the sealed store in dir (created 0700 if missing) and provision the identity into
- * it (orsp_euicc_provision). ORSP_E_EXISTS if dir holds a store with records already; an
- * empty one (a create that stopped before provisioning) is provisioned. On any other failure
- * the files created are removed again, and dir if this call made it. Errors of
- * orsp_seal_create and orsp_euicc_provision otherwise. */
+ * it (orsp_euicc_provision). The identity is judged first (orsp_euicc_identity_check): one
+ * that is refused leaves dir as it was, not created, not written in, whatever it holds.
+ * Then ORSP_E_EXISTS if dir holds a store with records already; an empty one (a create that
+ * stopped before provisioning) is provisioned. On a later failure (storage) the files
+ * created are removed again, and dir if this call made it. Errors of
+ * orsp_euicc_identity_check, orsp_seal_create and orsp_euicc_provision otherwise. */
 ORSP_MUST_CHECK orsp_err orsp_euicc_host_create(const char *dir, const orsp_euicc_identity *id);
 
 /* Open the store in dir, load the eUICC (orsp_euicc_open) and attach it to a fresh APDU

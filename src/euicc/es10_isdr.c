@@ -666,13 +666,74 @@ static orsp_err load_identity(orsp_euicc *e, orsp_slice rec, const orsp_euicc_id
 	return err;
 }
 
+/* What provisioning checks of an identity before it looks at the store: complete, a valid
+ * EID (its 16 bytes into eid), a default address the LPA downloads from, certificates that
+ * fit the record. */
+static orsp_err identity_args(const orsp_euicc_identity *id, uint8_t eid[16])
+{
+	if (!id || !id->eid || !id->sk_euicc.p || !id->cert_euicc.p || !id->cert_eum.p ||
+	    !id->n_ci || id->n_ci > ORSP_EUICC_MAX_CI)
+		return orsp_errf(ORSP_E_USAGE, "eUICC provision: incomplete identity");
+	if (orsp_eid_check(id->eid) || orsp_hex_decode_exact(id->eid, eid, 16))
+		return orsp_errf(ORSP_E_USAGE, "eUICC provision: EID %s is not valid", id->eid);
+	/* the address the LPA downloads from without an activation code: a host name by the rule
+	 * the LPA and the SM-DP+ follow ("" as none) */
+	if (id->default_dp && id->default_dp[0] &&
+	    orsp_fqdn_check(id->default_dp, strnlen(id->default_dp, ORSP_FQDN_MAX + 1)))
+		return orsp_errf(ORSP_E_USAGE, "eUICC provision: default SM-DP+ address: %s",
+		                 orsp_err_detail());
+	if (id->cert_euicc.len > ORSP_EUICC_CERT_MAX || id->cert_eum.len > ORSP_EUICC_CERT_MAX)
+		return orsp_errf(ORSP_E_USAGE, "eUICC provision: certificate too large");
+	return ORSP_OK;
+}
+
+/* The ecasd record of id written into work->rec (its length into len) and loaded back from
+ * there as orsp_euicc_open will load it: the key parses and belongs to CERT.EUICC, the chain
+ * verifies to a CI, the EID is the certificate's. */
+static orsp_err identity_build(orsp_euicc *work, const orsp_euicc_identity *id,
+                               const uint8_t eid[16], size_t *len)
+{
+	orsp_writer w;
+	orsp_err err;
+
+	orsp_writer_init(&w, work->rec, sizeof(work->rec));
+	if ((err = save_ecasd(&w, id, eid)) ||
+	    (err = load_identity(work, orsp_slice_make(work->rec, w.len), id)))
+		return err;
+	*len = w.len;
+	return ORSP_OK;
+}
+
+/* SK.EUICC (in the record and loaded) and the CI store out of work, all of it zero after. */
+static void work_wipe(orsp_euicc *work)
+{
+	orsp_ec_free(work->sk);
+	orsp_ci_store_free(work->cis);
+	orsp_wipe(work, sizeof(*work));
+}
+
+orsp_err orsp_euicc_identity_check(orsp_euicc *work, const orsp_euicc_identity *id)
+{
+	uint8_t eid[16];
+	size_t len = 0;
+	orsp_err err;
+
+	if (!work)
+		return orsp_errf(ORSP_E_USAGE, "eUICC provision: no workspace");
+	memset(work, 0, sizeof(*work));
+	if (!(err = identity_args(id, eid)))
+		err = identity_build(work, id, eid, &len);
+	work_wipe(work);
+	return err;
+}
+
 orsp_err orsp_euicc_provision(orsp_euicc *work, const orsp_euicc_storage_ops *ops, void *user,
                               const orsp_euicc_identity *id)
 {
 	/* work holds the ecasd record (SK.EUICC in it) and the identity loaded from it, which
 	 * verifies it before anything is written; every return below passes out: and wipes it */
 	uint8_t eid[16], buf[32 + ORSP_EUICC_ADDR_MAX];
-	orsp_writer w, w2;
+	orsp_writer w2;
 	size_t len;
 	orsp_euicc_record recs[2];
 	orsp_err err;
@@ -680,38 +741,21 @@ orsp_err orsp_euicc_provision(orsp_euicc *work, const orsp_euicc_storage_ops *op
 	if (!work)
 		return orsp_errf(ORSP_E_USAGE, "eUICC provision: no workspace");
 	memset(work, 0, sizeof(*work));
-	if (!ops || !id || !id->eid || !id->sk_euicc.p || !id->cert_euicc.p || !id->cert_eum.p ||
-	    !id->n_ci || id->n_ci > ORSP_EUICC_MAX_CI) {
+	if (!ops) {
 		err = orsp_errf(ORSP_E_USAGE, "eUICC provision: incomplete identity");
 		goto out;
 	}
-	if (orsp_eid_check(id->eid) || orsp_hex_decode_exact(id->eid, eid, 16)) {
-		err = orsp_errf(ORSP_E_USAGE, "eUICC provision: EID %s is not valid", id->eid);
+	if ((err = identity_args(id, eid)))
 		goto out;
-	}
-	/* the address the LPA downloads from without an activation code: a host name by the rule
-	 * the LPA and the SM-DP+ follow ("" as none) */
-	if (id->default_dp && id->default_dp[0] &&
-	    orsp_fqdn_check(id->default_dp, strnlen(id->default_dp, ORSP_FQDN_MAX + 1))) {
-		err = orsp_errf(ORSP_E_USAGE, "eUICC provision: default SM-DP+ address: %s",
-		                orsp_err_detail());
-		goto out;
-	}
-	if (id->cert_euicc.len > ORSP_EUICC_CERT_MAX || id->cert_eum.len > ORSP_EUICC_CERT_MAX) {
-		err = orsp_errf(ORSP_E_USAGE, "eUICC provision: certificate too large");
-		goto out;
-	}
 	/* read into work: an existing ecasd record, SK.EUICC included, is wiped at out: too */
 	if (ops->read(user, "ecasd", work->rec, sizeof(work->rec), &len) != ORSP_E_NOT_FOUND) {
 		err = orsp_errf(ORSP_E_EXISTS, "this store holds an eUICC already");
 		goto out;
 	}
 	orsp_err_clear();
-	orsp_writer_init(&w, work->rec, sizeof(work->rec));
-	if ((err = save_ecasd(&w, id, eid)) ||
-	    (err = load_identity(work, orsp_slice_make(work->rec, w.len), id)))
+	if ((err = identity_build(work, id, eid, &len)))
 		goto out;
-	recs[0] = (orsp_euicc_record){"ecasd", work->rec, w.len};
+	recs[0] = (orsp_euicc_record){"ecasd", work->rec, len};
 	/* the empty isdr record after the identity: counters, the default address (at most an
 	 * FQDN's 253 bytes, as SetDefaultDpAddress takes it) and two empty lists */
 	memset(work->profiles, 0, sizeof(work->profiles));
@@ -726,9 +770,7 @@ orsp_err orsp_euicc_provision(orsp_euicc *work, const orsp_euicc_storage_ops *op
 	recs[1] = (orsp_euicc_record){"isdr", buf, w2.len};
 	err = ops->commit(user, recs, 2);
 out:
-	orsp_ec_free(work->sk);
-	orsp_ci_store_free(work->cis);
-	orsp_wipe(work, sizeof(*work));
+	work_wipe(work);
 	return err;
 }
 

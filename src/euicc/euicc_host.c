@@ -70,6 +70,14 @@ orsp_err orsp_euicc_host_create(const char *dir, const orsp_euicc_identity *id)
 
 	if (!dir || !dir[0] || !id)
 		return orsp_errf(ORSP_E_USAGE, "euicc host: bad arguments");
+	work = calloc(1, sizeof(*work));
+	if (!work)
+		return orsp_errf(ORSP_E_RESOURCE, "euicc host: out of memory");
+	/* Bad input changes nothing in dir: the identity is judged whole before the store is
+	 * made (judged by the provisioning alone, a refused key cost a store made and taken
+	 * away again, with whatever a killed create had left there). */
+	if ((e = orsp_euicc_identity_check(work, id)) != ORSP_OK)
+		goto out;
 	dir_existed = stat(dir, &st) == 0;
 	e = orsp_seal_create(dir);
 	if (e == ORSP_E_EXISTS) {
@@ -82,19 +90,16 @@ orsp_err orsp_euicc_host_create(const char *dir, const orsp_euicc_identity *id)
 			resumed = true;
 			orsp_err_clear();
 		} else {
-			orsp_seal_close(s);
-			return orsp_errf(ORSP_E_EXISTS, "%s", detail);
+			e = orsp_errf(ORSP_E_EXISTS, "%s", detail);
+			goto out;
 		}
 	} else if (e != ORSP_OK) {
-		return e;
+		goto out;
 	}
-	work = calloc(1, sizeof(*work));
-	if (!work)
-		e = orsp_errf(ORSP_E_RESOURCE, "euicc host: out of memory");
-	else if (s || (e = orsp_seal_open(dir, NULL, &s)) == ORSP_OK)
+	if (s || (e = orsp_seal_open(dir, NULL, &s)) == ORSP_OK)
 		e = orsp_euicc_provision(work, &host_storage, s, id);
-	free(work);
 	orsp_seal_close(s);
+	s = NULL;
 	if (e != ORSP_OK && !resumed) {
 		/* Undo the store this call created, and the directory if it made that too;
 		 * keep the first error's detail. */
@@ -106,6 +111,9 @@ orsp_err orsp_euicc_host_create(const char *dir, const orsp_euicc_identity *id)
 		}
 		e = orsp_errf(e, "%s", detail);
 	}
+out:
+	orsp_seal_close(s);
+	free(work);
 	return e;
 }
 

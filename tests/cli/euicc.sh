@@ -4,8 +4,10 @@
 # printed), serve against a fake vpcd (ATR, SELECT ISD-R, GetEID by STORE DATA; at 127.0.0.1
 # and at [::1]; info refused meanwhile; SIGTERM and SIGHUP stop it), the errors (missing
 # directory, wrong key file, init twice, device.key readable by others or missing, a tampered
-# manifest, usage: an IPv6 --vpcd address without brackets), and `bench euicc` once (a
-# complete download into a fresh sealed card).
+# manifest, usage: an IPv6 --vpcd address without brackets), bad key and certificate files
+# refused before --state is touched (junk, empty, a certificate for the key, a key not
+# CERT.EUICC's, an EUM not its issuer, a CI not the EUM's, another EID), and `bench euicc`
+# once (a complete download into a fresh sealed card).
 set -euo pipefail
 
 B=${ORSP_BIN:?set ORSP_BIN to the openrsp binary}
@@ -136,6 +138,70 @@ run euicc init --state "$T/card3" --pki "$T/pki2" --curve brainpool
 [[ $rc -eq 0 ]] && ok || bad "init --pki --curve brainpool: $err"
 failure "brainpool" euicc init --state "$T/card4" --pki "$T/pki" --curve brainpool
 failure "" euicc init --state "$T/card4" --pki "$T/no-such"
+
+# ----- bad key and certificate files: judged whole before --state is touched -----
+# Each refused with the message it always had, and nothing changed: a --state to be made is
+# never made (nor made and taken away again: its parent's mtime would move), and what a
+# killed init left (init goes on in that) and a store holding an eUICC stay byte for byte.
+printf 'junk\000\377\060\202' >"$T/junk"
+: >"$T/empty"
+mkdir -m 700 "$T/parent" "$T/half.orig"
+head -c 32 /dev/urandom >"$T/half.orig/device.key"
+chmod 600 "$T/half.orig/device.key"
+head -c 8 /dev/zero >"$T/half.orig/counter"
+touch -d @1000000000 "$T/half.orig" "$T/half.orig"/*
+# snapshot DIR: the name, mode, size and mtime of DIR and of every file in it, and its bytes
+snapshot() {
+	stat -c '%n %a %s %Y' "$1" "$1"/*
+	sha256sum "$1"/*
+}
+cp -a "$T/half.orig" "$T/half"
+half_before=$(snapshot "$T/half")
+card_before=$(snapshot "$S")
+# bad_files WANT OPTION FILE [ARGS...]: init with the SGP.26 identity, FILE for OPTION (added
+# if it is not one of the identity's) and ARGS, into each of the three; refused with WANT,
+# and none of them changed
+bad_files() {
+	local want=$1 opt=$2 file=$3 st i args added=("$2" "$3")
+	shift 3
+	rm -rf "$T/half"
+	cp -a "$T/half.orig" "$T/half"
+	touch -d @1000000000 "$T/parent"
+	read -r -a args <<<"$(sgp26_nist)"
+	for i in "${!args[@]}"; do [[ ${args[i]} == "$opt" ]] && args[i + 1]=$file && added=(); done
+	for st in "$T/parent/card" "$T/half" "$S"; do
+		failure "$want" euicc init --state "$st" "${args[@]}" "${added[@]}" "$@"
+	done
+	if [[ -e "$T/parent/card" ]]; then bad "$opt $file: --state made"; else ok; fi
+	expect "$opt $file: --state's parent mtime" 1000000000 "$(stat -c %Y "$T/parent")"
+	expect "$opt $file: a killed init's directory" "$half_before" "$(snapshot "$T/half")"
+	expect "$opt $file: a card's directory" "$card_before" "$(snapshot "$S")"
+}
+nokey="euicc init: not a readable private key (PEM or DER SEC1/PKCS#8, unencrypted)"
+notcert="no DER or PEM certificate found"
+notmine="euicc init: SK.EUICC does not belong to CERT.EUICC"
+bad_files "$nokey" --key "$T/junk"
+bad_files "euicc init: private key data of 0 bytes (1..16384 accepted)" --key "$T/empty"
+bad_files "$nokey" --key "$V/eUICC/CERT_EUICC_ECDSA_NIST.der"
+bad_files "$nokey" --key "$V/CertificateIssuer/CERT_CI_ECDSA_NIST.pem"
+# the brainpool SK.EUICC (a brainpool identity is taken: the key's curve is not CERT.EUICC's)
+bad_files "$notmine" --key "$V/eUICC/SK_EUICC_ECDSA_BRP.pem"
+bad_files "$notmine" --key "$V/DPauth/SK_S_SM_DPauth_ECDSA_NIST.pem"
+for o in --cert --eum-cert --ci-cert; do
+	bad_files "$T/junk: $notcert" $o "$T/junk"
+	bad_files "$T/empty: $notcert" $o "$T/empty"
+done
+bad_files "$V/eUICC/SK_EUICC_ECDSA_NIST.pem: $notcert" --cert "$V/eUICC/SK_EUICC_ECDSA_NIST.pem"
+# an EUM the CIs know, but not CERT.EUICC's issuer
+bad_files "authorityKeyIdentifier does not match the EUM subjectKeyIdentifier" \
+	--eum-cert "$T/pki/eum/eum.der" --ci-cert "$T/pki/ci/ci.der"
+bad_files "EUM certificate \"EUM Test\": issued by an unknown CI" \
+	--eum-cert "$V/EUM/CERT_EUM_ECDSA_BRP.der"
+bad_files "EUM certificate \"EUM Test\": issued by an unknown CI" \
+	--ci-cert "$V/CertificateIssuer/CERT_CI_ECDSA_BRP.der"
+bad_files "expected EUM (2.23.146.1.2.1.2)" --eum-cert "$V/DPauth/CERT_S_SM_DPauth_ECDSA_NIST.der"
+# an EID with valid check digits, not the certificate's
+bad_files "euicc init: the EID is not CERT.EUICC's ($EID)" --eid 89049032123451234512345678909965
 
 # ----- usage -----
 usage --state euicc init $(sgp26_nist)
