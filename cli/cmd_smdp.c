@@ -2104,6 +2104,199 @@ static int smdp_order(int argc, char **argv)
 	return rc;
 }
 
+/* After confirmOrder or releaseProfile returned *e: a transaction that was committed and
+ * failed only in its flush stands, so it is said with a warning and the profile read again
+ * into *p: *e becomes the refusal of an order that expired instead (ORSP_E_POLICY, *p
+ * Unavailable), else ORSP_OK. A refusal the store committed (the expiry) and one it rolled
+ * back are left as they are. CLI_OK, or the failure of reading the profile again. */
+static int flushed(const char *verb, orsp_smdp *s, const char *iccid, orsp_err *e,
+                   orsp_smdp_profile *p)
+{
+	if (!*e || *e == ORSP_E_POLICY || !orsp_db_committed(orsp_smdp_db(s)))
+		return CLI_OK;
+	fprintf(stderr, "openrsp: warning: %s: %s\n", verb, orsp_err_detail());
+	*e = orsp_smdp_get(s, iccid, p);
+	if (*e)
+		return cli_fail(verb, *e);
+	if (p->state == ORSP_SMDP_UNAVAILABLE)
+		*e = orsp_errf(ORSP_E_POLICY, "the order of profile %s has expired", iccid);
+	return CLI_OK;
+}
+
+/* ES2+ confirmOrder for an operator at the console, for an order placed without --cc or
+ * --release: the same store call as the server's handler (orsp_smdp_confirm: an EID binds an
+ * order placed without one and must be the order's otherwise, a matching ID replaces the
+ * order's, the code stored as SHA-256 wrapped under the KEK, in one transaction that is
+ * audited; an order past its expiry ends Unavailable instead and is reported). cc_buf
+ * receives --cc (copied out of argv); smdp_confirm wipes it whatever happens. */
+static int smdp_confirm_with(int argc, char **argv, char cc_buf[CLI_SECRET_STR_MAX + 1])
+{
+	static const struct option opts[] = {
+	    DB_LONGOPTS,
+	    {"iccid", required_argument, NULL, OPT_ICCID},
+	    {"eid", required_argument, NULL, OPT_EID},
+	    {"matching-id", required_argument, NULL, OPT_MATCHING_ID},
+	    {"cc", required_argument, NULL, OPT_CC},
+	    {"release", no_argument, NULL, OPT_RELEASE},
+	    {"fqdn", required_argument, NULL, OPT_FQDN},
+	    {NULL, 0, NULL, 0},
+	};
+	db_opts dbo = {0};
+	orsp_smdp_confirmation conf = {0};
+	orsp_smdp_profile p = {0};
+	orsp_smdp *s = NULL;
+	const char *iccid_s = NULL, *fqdn = NULL;
+	char ac[ORSP_SMDP_AC_MAX], iccid[21];
+	int rc, c;
+	orsp_err e;
+
+	while ((c = cli_getopt(argc, argv, opts)) != -1) {
+		if (c == '?')
+			return CLI_USAGE;
+		if (db_opt(&dbo, c, optarg))
+			continue;
+		switch (c) {
+		case OPT_ICCID:
+			iccid_s = optarg;
+			break;
+		case OPT_EID:
+			conf.eid = optarg;
+			break;
+		case OPT_MATCHING_ID:
+			conf.matching_id = optarg;
+			break;
+		case OPT_CC:
+			if ((rc = cli_secret_str("--cc", optarg, cc_buf, CLI_SECRET_STR_MAX + 1,
+			                         &conf.cc)))
+				return rc;
+			break;
+		case OPT_RELEASE:
+			conf.release = true;
+			break;
+		case OPT_FQDN:
+			fqdn = optarg;
+			break;
+		default:
+			return cli_usage(argv[optind - 1], "unexpected option");
+		}
+	}
+	if ((rc = cli_positional(argc, argv, 0, "")))
+		return rc;
+	if ((rc = db_config(&dbo)))
+		return rc;
+	if (dbo.config && !fqdn)
+		fqdn = dbo.fqdn;
+	if (!iccid_s)
+		return cli_missing("--iccid");
+	if ((rc = iccid_order_opt(iccid_s, iccid)))
+		return rc;
+	if (!fqdn)
+		return cli_missing("--fqdn");
+	if (orsp_smdp_fqdn_check(fqdn))
+		return cli_usage("--fqdn", "%s", orsp_err_detail());
+	/* every value judged before the open (which migrates an older database); an empty one
+	 * is refused, as by order, not taken as none as ES2+ takes "" */
+	if (conf.matching_id && orsp_smdp_matching_id_check(conf.matching_id))
+		return cli_usage("--matching-id", "%s", orsp_err_detail());
+	if (conf.eid && orsp_eid_check(conf.eid) != ORSP_OK)
+		return cli_usage("--eid", "expected 32 digits with valid check digits");
+	if (conf.cc && orsp_smdp_cc_check(conf.cc))
+		return cli_usage("--cc", "%s", orsp_err_detail());
+	if ((rc = open_smdp(&dbo, "smdp confirm", &s, NULL)))
+		return rc;
+	e = orsp_smdp_confirm(s, iccid, &conf, &p);
+	if ((rc = flushed("smdp confirm", s, iccid, &e, &p)))
+		goto out;
+	if (e == ORSP_E_POLICY && p.state == ORSP_SMDP_UNAVAILABLE) /* p: as it expired */
+		rc = cli_failf("confirmOrder", "%s: the profile is Unavailable now",
+		               orsp_err_detail());
+	else if (e == ORSP_E_POLICY)
+		rc = cli_failf("confirmOrder", "profile %s: --eid is not the order's EID", iccid);
+	else if (e == ORSP_E_EXISTS)
+		rc = cli_failf("confirmOrder",
+		               "profile %s: --matching-id %s is another order's matching ID", iccid,
+		               conf.matching_id);
+	else if (e)
+		rc = cli_fail("confirmOrder", e);
+	else if ((e = orsp_smdp_activation_code(fqdn, p.matching_id, conf.cc || p.cc_required, ac,
+	                                        sizeof(ac))))
+		rc = cli_failf("activation code", "%s (profile %s is %s, matching ID %s)",
+		               orsp_err_detail(), iccid, orsp_smdp_state_name(p.state),
+		               p.matching_id);
+	else {
+		printf("%s\n", ac);
+		rc = CLI_OK;
+	}
+out:
+	orsp_err_clear();
+	orsp_smdp_close(s);
+	return rc;
+}
+
+static int smdp_confirm(int argc, char **argv)
+{
+	char cc_buf[CLI_SECRET_STR_MAX + 1];
+	int rc = smdp_confirm_with(argc, argv, cc_buf);
+
+	orsp_wipe(cc_buf, sizeof(cc_buf));
+	return rc;
+}
+
+/* ES2+ releaseProfile for an operator at the console: the server's store call
+ * (orsp_smdp_release: Confirmed -> Released, audited; an order past its expiry ends
+ * Unavailable instead and is reported). */
+static int smdp_release(int argc, char **argv)
+{
+	static const struct option opts[] = {
+	    DB_LONGOPTS,
+	    {"iccid", required_argument, NULL, OPT_ICCID},
+	    {NULL, 0, NULL, 0},
+	};
+	db_opts dbo = {0};
+	const char *iccid_s = NULL;
+	char iccid[21];
+	orsp_smdp *s = NULL;
+	orsp_smdp_profile p = {0};
+	int rc, c;
+	orsp_err e;
+
+	while ((c = cli_getopt(argc, argv, opts)) != -1) {
+		if (c == '?')
+			return CLI_USAGE;
+		if (db_opt(&dbo, c, optarg))
+			continue;
+		if (c != OPT_ICCID)
+			return cli_usage(argv[optind - 1], "unexpected option");
+		iccid_s = optarg;
+	}
+	if ((rc = cli_positional(argc, argv, 0, "")))
+		return rc;
+	if ((rc = db_config(&dbo)))
+		return rc;
+	if (!iccid_s)
+		return cli_missing("--iccid");
+	if ((rc = iccid_order_opt(iccid_s, iccid)))
+		return rc;
+	if ((rc = open_smdp(&dbo, "smdp release", &s, NULL)))
+		return rc;
+	e = orsp_smdp_release(s, iccid);
+	if ((rc = flushed("smdp release", s, iccid, &e, &p)))
+		goto out;
+	if (e == ORSP_E_POLICY) /* expired, and that committed */
+		rc = cli_failf("releaseProfile", "%s: the profile is Unavailable now",
+		               orsp_err_detail());
+	else if (e)
+		rc = cli_fail("releaseProfile", e);
+	else {
+		printf("released the order of %s: Released\n", iccid);
+		rc = CLI_OK;
+	}
+out:
+	orsp_err_clear();
+	orsp_smdp_close(s);
+	return rc;
+}
+
 /* ES2+ cancelOrder for an operator at the console: the same store call as the server's
  * handler (orsp_smdp_cancel_order: the order's EID and matching ID compared in its
  * transaction, its ES9+ sessions ended with it, audited and reported). */
@@ -2348,7 +2541,8 @@ static const cli_cmd smdp_cmds[] = {
                     "       [--cc CODE] [--release]",
         .help = "Takes the profile (or the first Available profile of the type) out of\n"
                 "Available: Allocated, or Linked with --eid. With --cc and/or --release it\n"
-                "is then confirmed (Confirmed, or Released with --release). Prints\n"
+                "is then confirmed (Confirmed, or Released with --release); without them\n"
+                "`smdp confirm` confirms it later. Prints\n"
                 "LPA:1$FQDN$MatchingID, with --cc LPA:1$FQDN$MatchingID$$1 (the flag\n"
                 "that tells the LPA to ask for the confirmation code).\n\n"
                 "options:\n"
@@ -2362,6 +2556,47 @@ static const cli_cmd smdp_cmds[] = {
                 "  --fqdn NAME          SM-DP+ address for the activation code (with --config:\n"
                 "                       the configuration's fqdn unless given)\n" DB_HELP,
         .run = smdp_order,
+    },
+    {
+        .verb = "confirm",
+        .summary = "confirmOrder: confirm an order placed without --cc or --release",
+        .synopsis = "(--config FILE | --db PATH --fqdn NAME [--kek-file PATH]) --iccid N\n"
+                    "       [--eid EID] [--matching-id ID] [--cc CODE] [--release]",
+        .help = "Confirms the order of an Allocated or Linked profile as ES2+ confirmOrder\n"
+                "does: Confirmed (`smdp release` releases it later), or Released with\n"
+                "--release. An --eid binds an order placed without one (a bindEid audit\n"
+                "row) and must be the order's EID otherwise; a --matching-id replaces the\n"
+                "order's (refused if another order has it), else the order keeps its own.\n"
+                "Audited as the server's own confirmations are; an order past its validity\n"
+                "is not confirmed but ends Unavailable, reported to the operator's callback\n"
+                "as expired. Prints the activation code as `smdp order` does,\n"
+                "LPA:1$FQDN$MatchingID, with --cc LPA:1$FQDN$MatchingID$$1. Every value is\n"
+                "judged before the database is opened; a profile in another state is\n"
+                "refused and left as it is.\n\n"
+                "options:\n"
+                "  --iccid N            the profile\n"
+                "  --eid EID            bind the order to this eUICC, or refuse unless the\n"
+                "                       order is for it (32 digits)\n"
+                "  --matching-id ID     the order's new matching ID, 1..64 of [0-9A-Z-]\n"
+                "                       (default: the one the order has)\n"
+                "  --cc CODE            confirmation code (stored as SHA-256, KEK-wrapped)\n"
+                "  --release            release the profile for download at once\n"
+                "  --fqdn NAME          SM-DP+ address for the activation code (with --config:\n"
+                "                       the configuration's fqdn unless given)\n" DB_HELP,
+        .run = smdp_confirm,
+    },
+    {
+        .verb = "release",
+        .summary = "releaseProfile: release a Confirmed profile for download",
+        .synopsis = "(--config FILE | --db PATH [--kek-file PATH]) --iccid N",
+        .help = "Releases the profile as ES2+ releaseProfile does: Confirmed to Released,\n"
+                "downloadable with the activation code `smdp confirm` printed. Audited as\n"
+                "the server's own releases are; an order past its validity is not released\n"
+                "but ends Unavailable, reported to the operator's callback as expired. A\n"
+                "profile in another state is refused and left as it is.\n\n"
+                "options:\n"
+                "  --iccid N            the profile\n" DB_HELP,
+        .run = smdp_release,
     },
     {
         .verb = "cancel",

@@ -2,7 +2,11 @@
 # `openrsp smdp cancel` (ES2+ cancelOrder at the console): an order back to Available (its
 # EID and matching ID cleared, ordered again), a released one to Unavailable for good, the
 # order's EID and matching ID compared, the audit row, a profile without an order refused,
-# and every bad value a usage error (exit 2) before the database is opened.
+# and every bad value a usage error (exit 2) before the database is opened. Then `smdp
+# confirm` and `smdp release` (confirmOrder, releaseProfile): an order placed without
+# --release confirmed and released, the EID, matching ID and code of confirmOrder, a profile
+# in another state or an expired order refused with the audit log unchanged, the usage errors,
+# and a download of a profile released this way.
 set -euo pipefail
 
 B=${ORSP_BIN:?set ORSP_BIN to the openrsp binary}
@@ -81,6 +85,175 @@ usage --iccid smdp order --db "$NO" --iccid "${I0}FF" --fqdn smdp.example.com
 usage --eid smdp cancel --db "$NO" --iccid "$I0" --eid 1234 --final available
 usage --matching-id smdp cancel --db "$NO" --iccid "$I0" --matching-id 'a b' --final available
 if [[ -e "$NO" ]]; then bad "a usage error created $NO"; else ok; fi
+
+# ----- `smdp confirm` and `smdp release` (ES2+ confirmOrder, releaseProfile at the console):
+# an order placed without --cc or --release goes on from the command line -----
+run smdp profile generate --db "$DB" --template "$V7" --iccid-start 898824700000007000 \
+	--imsi-start 001019000000700 --count 6
+expect "generate for confirm rc" 0 "$rc"
+run smdp profile list --db "$DB" --json
+read -r C0 C1 C2 C3 C4 C5 <<<"$(iccids | tr ' ' '\n' | grep '^8988247000000070' | tr '\n' ' ')"
+if [[ -n "$C5" ]]; then ok; else bad "six more profiles: $out"; fi
+cc() {
+	run smdp profile list --db "$DB" --iccid "$1" --json
+	python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["ccRequired"])' <<<"$out"
+}
+audit_now() { "$B" smdp audit --db "$DB" --json; }
+
+# Allocated -> Confirmed -> Released, the matching ID the order's
+run smdp order --db "$DB" --iccid "$C0" --matching-id CONF-0 --fqdn smdp.example.com
+expect "order C0 (no --release)" "0 LPA:1\$smdp.example.com\$CONF-0" "$rc $out"
+expect "order C0 state" "allocated - CONF-0" "$(state "$C0")"
+# a profile in a state confirmOrder or releaseProfile does not take: refused naming the
+# state, nothing changed, not even the audit log
+A=$(audit_now)
+failure "releaseProfile is not allowed in state allocated" smdp release --db "$DB" --iccid "$C0"
+failure "confirmOrder is not allowed in state available" smdp confirm --db "$DB" --iccid "$C3" \
+	--fqdn smdp.example.com
+failure "releaseProfile is not allowed in state available" smdp release --db "$DB" --iccid "$C3"
+failure "no profile with ICCID 898824700000009999" smdp confirm --db "$DB" \
+	--iccid 898824700000009999 --fqdn smdp.example.com
+failure "no profile with ICCID 898824700000009999" smdp release --db "$DB" --iccid 898824700000009999
+expect "refusals: the audit log as it was" "$A" "$(audit_now)"
+expect "refusals: C0 as it was" "allocated - CONF-0" "$(state "$C0")"
+run smdp confirm --db "$DB" --iccid "${C0}F" --fqdn smdp.example.com
+expect "confirm C0: the order's matching ID" "0 LPA:1\$smdp.example.com\$CONF-0" "$rc $out"
+expect "confirm C0 state" "confirmed - CONF-0" "$(state "$C0")"
+A=$(audit_now)
+failure "confirmOrder(release) is not allowed in state confirmed" smdp confirm --db "$DB" --iccid "$C0" \
+	--fqdn smdp.example.com --release
+expect "confirmed twice: the audit log as it was" "$A" "$(audit_now)"
+run smdp release --db "$DB" --iccid "$C0"
+expect "release C0" "0 released the order of $C0: Released" "$rc $out"
+expect "release C0 state" "released - CONF-0" "$(state "$C0")"
+A=$(audit_now)
+failure "releaseProfile is not allowed in state released" smdp release --db "$DB" --iccid "$C0"
+failure "confirmOrder is not allowed in state released" smdp confirm --db "$DB" --iccid "$C0" \
+	--fqdn smdp.example.com
+expect "released twice: the audit log as it was" "$A" "$(audit_now)"
+# audited as the server's own, and no progress report (SGP.22 has no point for them)
+run smdp audit --db "$DB" --iccid "$C0" --json
+expect "audit C0" "import downloadOrder confirmOrder releaseProfile" \
+	"$(python3 -c 'import json,sys; print(" ".join(r["action"] for r in json.load(sys.stdin)))' <<<"$out")"
+run smdp reports --db "$DB" --iccid "$C0"
+expect "no report for C0" "no progress reports" "$out"
+
+# Linked: another --eid is refused (nothing changed); the order's EID, a new matching ID and a
+# confirmation code (from standard input) are taken, and the code flag is in the code
+run smdp order --db "$DB" --iccid "$C1" --eid "$EID1" --fqdn smdp.example.com
+expect "order C1 rc" 0 "$rc"
+A=$(audit_now)
+failure "profile $C1: --eid is not the order's EID" smdp confirm --db "$DB" --iccid "$C1" \
+	--eid "$EID2" --fqdn smdp.example.com
+expect "EID mismatch: the audit log as it was" "$A" "$(audit_now)"
+expect "EID mismatch: still linked" "linked $EID1" "$(state "$C1" | cut -d' ' -f1,2)"
+run smdp confirm --db "$DB" --iccid "$C1" --eid "$EID1" --matching-id CONF-1B --cc - \
+	--fqdn smdp.example.com <<<4321
+expect "confirm C1: the new matching ID and the CC flag" \
+	"0 LPA:1\$smdp.example.com\$CONF-1B\$\$1" "$rc $out"
+expect "confirm C1 state" "confirmed $EID1 CONF-1B" "$(state "$C1")"
+expect "confirm C1: a code required" True "$(cc "$C1")"
+run smdp audit --db "$DB" --iccid "$C1"
+has "audit C1: code and matching ID" \
+	"confirmation code set; matching ID from the operator: CONF-1B" "$out"
+lacks "audit C1: not the code" 4321 "$out"
+
+# Allocated: an --eid binds it (bindEid), --release releases it; a matching ID of another
+# order is refused
+run smdp order --db "$DB" --iccid "$C2" --fqdn smdp.example.com
+expect "order C2 rc" 0 "$rc"
+MID2=$(state "$C2" | cut -d' ' -f3)
+A=$(audit_now)
+failure "profile $C2: --matching-id CONF-1B is another order's matching ID" smdp confirm \
+	--db "$DB" --iccid "$C2" --matching-id CONF-1B --fqdn smdp.example.com
+expect "matching ID in use: the audit log as it was" "$A" "$(audit_now)"
+run smdp confirm --db "$DB" --iccid "$C2" --eid "$EID2" --release --fqdn smdp.example.com
+expect "confirm C2 --release" "0 LPA:1\$smdp.example.com\$$MID2" "$rc $out"
+expect "confirm C2 state" "released $EID2 $MID2" "$(state "$C2")"
+expect "confirm C2: no code" False "$(cc "$C2")"
+run smdp audit --db "$DB" --iccid "$C2" --json
+expect "audit C2" "import downloadOrder bindEid confirmOrder(release)" \
+	"$(python3 -c 'import json,sys; print(" ".join(r["action"] for r in json.load(sys.stdin)))' <<<"$out")"
+
+# an order past its validity is not confirmed nor released: it ends Unavailable, reported
+# to the operator as expired
+run smdp order --db "$DB" --iccid "$C3" --fqdn smdp.example.com
+run smdp order --db "$DB" --iccid "$C4" --fqdn smdp.example.com
+run smdp confirm --db "$DB" --iccid "$C4" --fqdn smdp.example.com
+python3 -c 'import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); c.execute("UPDATE smdp_profile SET expires_at = 1 WHERE iccid IN (?, ?)", (sys.argv[2], sys.argv[3])); c.commit()' "$DB" "$C3" "$C4"
+failure "the order of profile $C3 has expired: the profile is Unavailable now" smdp confirm \
+	--db "$DB" --iccid "$C3" --fqdn smdp.example.com
+failure "the order of profile $C4 has expired: the profile is Unavailable now" smdp release \
+	--db "$DB" --iccid "$C4"
+expect "expired at confirm" "unavailable unavailable" \
+	"$(state "$C3" | cut -d' ' -f1) $(state "$C4" | cut -d' ' -f1)"
+run smdp reports --db "$DB" --iccid "$C4"
+has "expiry reported" "Failed 8.8.5/4.10" "$out"
+
+# usage errors, before any database is opened: none created, an older one not migrated
+usage --iccid smdp confirm --db "$NO" --fqdn smdp.example.com
+usage --iccid smdp confirm --db "$NO" --iccid 89882470000000700x --fqdn smdp.example.com
+usage --fqdn smdp confirm --db "$NO" --iccid "$C5"
+usage --fqdn smdp confirm --db "$NO" --iccid "$C5" --fqdn smdp
+usage --eid smdp confirm --db "$NO" --iccid "$C5" --fqdn smdp.example.com \
+	--eid 89049032123451234512345678901234
+usage --eid smdp confirm --db "$NO" --iccid "$C5" --fqdn smdp.example.com --eid ""
+usage --matching-id smdp confirm --db "$NO" --iccid "$C5" --fqdn smdp.example.com --matching-id abc
+usage --matching-id smdp confirm --db "$NO" --iccid "$C5" --fqdn smdp.example.com --matching-id ""
+usage --cc smdp confirm --db "$NO" --iccid "$C5" --fqdn smdp.example.com --cc 'a b'
+usage --cc smdp confirm --db "$NO" --iccid "$C5" --fqdn smdp.example.com --cc 1 --cc 2
+usage "--db or --config" smdp confirm --iccid "$C5" --fqdn smdp.example.com
+usage extra smdp confirm --db "$NO" --iccid "$C5" --fqdn smdp.example.com extra
+usage --iccid smdp release --db "$NO"
+usage --iccid smdp release --db "$NO" --iccid 12345
+usage --fqdn smdp release --db "$NO" --iccid "$C5" --fqdn smdp.example.com
+usage "--db or --config" smdp release --iccid "$C5"
+if [[ -e "$NO" || -e "$NO.kek" ]]; then bad "a usage error created $NO"; else ok; fi
+failure "no SM-DP+ database at $NO" smdp confirm --db "$NO" --iccid "$C5" --fqdn smdp.example.com
+failure "no SM-DP+ database at $NO" smdp release --db "$NO" --iccid "$C5"
+if [[ -e "$NO" || -e "$NO.kek" ]]; then bad "confirm or release created $NO"; else ok; fi
+older "$T/old.db" "$DB" "DROP INDEX smdp_progress_pending;
+DELETE FROM schema_migrations WHERE module = 'smdp' AND version = 16"
+usage --eid smdp confirm --db "$T/old.db" --iccid "$C1" --fqdn smdp.example.com --eid 1234
+usage --cc smdp confirm --db "$T/old.db" --iccid "$C1" --fqdn smdp.example.com --cc ''
+usage --iccid smdp release --db "$T/old.db" --iccid 1
+untouched "confirm and release: usage errors" "$T/old.db"
+
+# ----- a profile confirmed and released this way downloads: `smdp serve` (plain HTTP) and
+# the LPA with its software eUICC (ORSP_TEST_PORT: the server's port; default any free one)
+FQDN=smdp.example.org
+"$B" pki init "$T/pki" --smdp-fqdn $FQDN >/dev/null
+{
+	echo "fqdn = $FQDN"
+	echo "oid = 2.999.10"
+	echo "port = ${ORSP_TEST_PORT:-0}"
+	echo "plain_http = yes"
+	echo "database = cancel.db"
+	smdp_keyset_conf
+} >"$T/smdp.conf"
+chmod 600 "$T/smdp.conf"
+run smdp order --db "$DB" --iccid "$C5" --fqdn "$FQDN"
+expect "order C5 rc" 0 "$rc"
+run smdp confirm --config "$T/smdp.conf" --iccid "$C5" --cc 8642
+expect "confirm C5 through the configuration rc" 0 "$rc"
+AC=$out
+has "confirm C5: the configuration's address" "LPA:1\$$FQDN\$" "$AC"
+run smdp release --config "$T/smdp.conf" --iccid "$C5"
+expect "release C5 through the configuration rc" 0 "$rc"
+"$B" smdp serve --config "$T/smdp.conf" >"$T/port" 2>"$T/serve.log" &
+server=$!
+trap '[[ -z "$server" ]] || kill "$server" 2>/dev/null || true' EXIT
+wait_for 60 "smdp serve to print its port" nonempty "$T/port"
+PORT=$(head -1 "$T/port")
+"$B" euicc init --state "$T/dev" --pki "$T/pki" >/dev/null
+run lpa profile download -a "$AC" -c 8642 --server-url "http://127.0.0.1:$PORT" --insecure \
+	--euicc "local:$T/dev"
+expect "download of C5 rc ($err)" 0 "$rc"
+has "download of C5" "installed $C5" "$out"
+expect "C5 installed" installed "$(state "$C5" | cut -d' ' -f1)"
+kill "$server"
+wait "$server" 2>/dev/null || true
+server=
 
 rm -rf "$T"
 finish
