@@ -117,8 +117,9 @@ static void test_lifecycle(void **state)
 	/* releaseProfile: Released */
 	json_decref(call(f, "releaseProfile", "{" HDR ",\"iccid\":\"" ICCID "\"}", NULL, NULL));
 	assert_int_equal(state_of(f), ORSP_SMDP_RELEASED);
-	/* released again: wrong state */
-	json_decref(call(f, "releaseProfile", "{" HDR ",\"iccid\":\"" ICCID "\"}", "8.2.1", "3.3"));
+	/* released again: the target profile cannot be released, Invalid Transition (SGP.22
+	 * §5.3.4; it was 8.2.1/3.3, Already in Use) */
+	json_decref(call(f, "releaseProfile", "{" HDR ",\"iccid\":\"" ICCID "\"}", "8.2.1", "3.5"));
 	/* cancelOrder to Unavailable, then nothing is possible; an empty EID (an operator
 	 * system sending its empty optional fields) is no EID, as in confirmOrder */
 	json_decref(call(f, "cancelOrder",
@@ -470,6 +471,9 @@ static void test_refusals(void **state)
 	     "\"finalProfileStatusIndicator\":\"Available\"}",
 	     "8.2.6", "3.8"},
 	    {"releaseProfile", "{" HDR "}", "1.2", "2.1"},
+	    /* no order to release (Available): Invalid Transition, SGP.22 §5.3.4 */
+	    {"releaseProfile", "{" HDR ",\"iccid\":\"" ICCID "\"}", "8.2.1", "3.5"},
+	    {"releaseProfile", "{" HDR ",\"iccid\":\"89000000000000000000\"}", "8.2.1", "3.9"},
 	    /* an empty ICCID is malformed, not a server failure */
 	    {"downloadOrder", "{" HDR ",\"iccid\":\"\"}", "1.2", "2.1"},
 	    {"confirmOrder", "{" HDR ",\"iccid\":\"\",\"releaseFlag\":true}", "1.2", "2.1"},
@@ -526,7 +530,7 @@ static void test_expired_order(void **state)
 	}
 	/* a third call is refused for the state, no longer for the expiry */
 	json_decref(
-	    call(f, "releaseProfile", "{" HDR ",\"iccid\":\"" ICCID2 "\"}", "8.2.1", "3.3"));
+	    call(f, "releaseProfile", "{" HDR ",\"iccid\":\"" ICCID2 "\"}", "8.2.1", "3.5"));
 }
 
 /* SGP.22's JSON ICCID is ^[0-9]{19}[0-9F]?$: a 19-digit ICCID may come with its 'F' pad

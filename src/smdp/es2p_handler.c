@@ -304,6 +304,9 @@ static orsp_err release_profile(req *r)
 	e = orsp_smdp_release(r->s, iccid);
 	if (e == ORSP_E_POLICY) /* the order expired: the profile is Unavailable now */
 		return smdp_reply_fail(r->out, ES9P_ORDER_EXPIRED, NULL);
+	/* SGP.22 §5.3.4: a profile that is not Confirmed cannot be released (8.2.1/3.5) */
+	if (e == ORSP_E_STATE)
+		return smdp_reply_fail(r->out, ES2P_NOT_RELEASABLE, orsp_err_detail());
 	if ((e = refused(r, e, &answered)) || answered)
 		return e;
 	if (orsp_es9p_warm(r->svc, r->s, iccid))

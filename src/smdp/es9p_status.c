@@ -60,6 +60,10 @@ static const struct {
     [ES2P_WRONG_STATE] = {"8.2.1", "3.3", "profile not in a state for this function"},
     [ES2P_MATCHING_ID_CONFLICT] = {"8.2.6", "3.3", "matching ID already in use or different"},
     [ES2P_CC_INVALID] = {"8.2.7", "2.1", "invalid confirmation code"},
+    /* releaseProfile of an order not Confirmed: Profile ICCID / Invalid Transition (SGP.22
+     * §5.3.4, "the target Profile cannot be released"), not 3.3, which says the ICCID is
+     * already in use */
+    [ES2P_NOT_RELEASABLE] = {"8.2.1", "3.5", "the target profile cannot be released"},
 };
 
 void es9p_status(es9p_code c, const char **subject, const char **reason, const char **message)
