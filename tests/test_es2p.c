@@ -447,8 +447,6 @@ static void test_refusals(void **state)
 	     "{\"header\":{\"functionRequesterIdentifier\":\"op\"},\"iccid\":\"" ICCID "\"}", "1.2",
 	     "2.1"},
 	    {"downloadOrder", "{" HDR "}", "1.2", "2.1"}, /* neither */
-	    {"downloadOrder", "{" HDR ",\"iccid\":\"" ICCID "\",\"profileType\":\"x\"}", "1.2",
-	     "2.1"},
 	    {"downloadOrder", "{" HDR ",\"iccid\":\"" ICCID "\",\"eid\":\"123\"}", "8.1.1", "2.1"},
 	    {"downloadOrder", "{" HDR ",\"iccid\":\"89000000000000000000\"}", "8.2.1", "3.9"},
 	    {"downloadOrder", "{" HDR ",\"iccid\":7}", "1.2", "2.1"},
@@ -492,6 +490,41 @@ static void test_refusals(void **state)
 	json_decref(call(f, "downloadOrder", "{" HDR ",\"iccid\":\"" ICCID "\"}", "1.2", "2.1"));
 	f->svc.max_body = 0;
 	assert_int_equal(state_of(f), ORSP_SMDP_AVAILABLE);
+}
+
+/* downloadOrder may name both an ICCID and a profile type (SGP.22 §5.3.1): the order is for
+ * that ICCID, and a type that is not its profile's is 8.2.5/3.8 (both were refused as
+ * malformed, 1.2/2.1); an unknown ICCID stays 8.2.1/3.9. Only the ICCID's profile is
+ * ordered, not another Available one of the type. */
+static void test_order_iccid_and_type(void **state)
+{
+	fx *f = *state;
+	const char *v;
+	size_t n;
+	json_t *o;
+
+	json_decref(call(f, "downloadOrder",
+	                 "{" HDR ",\"iccid\":\"" ICCID "\",\"profileType\":\"x\"}", "8.2.5",
+	                 "3.8"));
+	json_decref(call(f, "downloadOrder",
+	                 "{" HDR ",\"iccid\":\"89000000000000000000\","
+	                 "\"profileType\":\"GSMA Generic eUICC Test Profile\"}",
+	                 "8.2.1", "3.9"));
+	assert_int_equal(state_of(f), ORSP_SMDP_AVAILABLE);
+	import_second(f);
+	o = call(f, "downloadOrder",
+	         "{" HDR ",\"iccid\":\"" ICCID2 "\","
+	         "\"profileType\":\"GSMA Generic eUICC Test Profile\"}",
+	         NULL, NULL);
+	assert_int_equal(orsp_json_get_string(o, "iccid", 20, &v, &n), ORSP_OK);
+	assert_string_equal(v, ICCID2);
+	json_decref(o);
+	assert_int_equal(state_of(f), ORSP_SMDP_AVAILABLE);
+	/* ordered now: not Available, as an order by ICCID alone */
+	json_decref(call(f, "downloadOrder",
+	                 "{" HDR ",\"iccid\":\"" ICCID2 "\","
+	                 "\"profileType\":\"GSMA Generic eUICC Test Profile\"}",
+	                 "8.2.1", "3.3"));
 }
 
 /* An order past its expiry that the background sweep has not reached yet: confirmOrder and
@@ -858,6 +891,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_cancel_reordered_meanwhile, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_confirm_eid_and_matching_id, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_refusals, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_order_iccid_and_type, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_expired_order, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_iccid_f_pad, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_field_refusals, setup, teardown),

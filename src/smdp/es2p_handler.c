@@ -151,17 +151,30 @@ static orsp_err download_order(req *r)
 	bool answered;
 	orsp_err e;
 
-	/* iccid and profileType: one of them, the other absent or empty */
+	/* iccid, profileType or both (absent or empty: not given) */
 	if (opt_string(r->body, "eid", FIELD_MAX, &eid) ||
 	    opt_string(r->body, "iccid", FIELD_MAX, &by_iccid) ||
 	    opt_string(r->body, "profileType", 400, &type))
 		return smdp_reply_fail(r->out, ES9P_MALFORMED, orsp_err_detail());
-	if (!by_iccid == !type)
-		return smdp_reply_fail(r->out, ES9P_MALFORMED, "give exactly one of iccid and profileType");
+	if (!by_iccid && !type)
+		return smdp_reply_fail(r->out, ES9P_MALFORMED, "give iccid or profileType");
 	if (by_iccid && iccid_of(r->body, iccid))
 		return smdp_reply_fail(r->out, ES9P_MALFORMED, orsp_err_detail());
 	if (eid && orsp_eid_check(eid))
 		return fail_field(r, ES2P_EID_INVALID, "eid");
+	/* SGP.22 §5.3.1: with both, the order is for that ICCID, whose profile must be of that
+	 * type (8.2.5/3.8 otherwise). A profile's type is fixed at its import, so it is read
+	 * here, before the store's transaction orders it by ICCID. */
+	if (by_iccid && type) {
+		e = orsp_smdp_get(r->s, iccid, &p);
+		if (e == ORSP_E_NOT_FOUND)
+			return smdp_reply_fail(r->out, ES2P_ICCID_UNKNOWN, NULL);
+		if (e)
+			return e;
+		if (strcmp(p.profile_type, type) != 0)
+			return smdp_reply_fail(r->out, ES2P_PROFILE_TYPE_MISMATCH, NULL);
+		type = NULL;
+	}
 	o.iccid = by_iccid ? iccid : NULL;
 	o.profile_type = type;
 	o.eid = eid;

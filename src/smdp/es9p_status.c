@@ -64,6 +64,10 @@ static const struct {
      * §5.3.4, "the target Profile cannot be released"), not 3.3, which says the ICCID is
      * already in use */
     [ES2P_NOT_RELEASABLE] = {"8.2.1", "3.5", "the target profile cannot be released"},
+    /* downloadOrder naming an ICCID and a profile type that is not its profile's (SGP.22
+     * §5.3.1) */
+    [ES2P_PROFILE_TYPE_MISMATCH] = {"8.2.5", "3.8",
+                                    "profile type not that of the profile of the ICCID"},
 };
 
 void es9p_status(es9p_code c, const char **subject, const char **reason, const char **message)
