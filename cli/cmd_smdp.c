@@ -36,6 +36,7 @@ enum {
 	OPT_OLDER_THAN,
 	OPT_LIMIT,
 	OPT_COUNT_ONLY,
+	OPT_CHECK,
 };
 
 enum {
@@ -2382,15 +2383,166 @@ static int smdp_cancel(int argc, char **argv)
 
 /* ----- serve ----- */
 
+/* `serve --check` warns of a server certificate that expires within this many days */
+#define CHECK_EXPIRY_DAYS 30
+
+/* One certificate of `serve --check`'s summary: its subject and notAfter on stdout, and on
+ * stderr a warning when it expires within CHECK_EXPIRY_DAYS (one already expired the
+ * configuration refused, as serve does). */
+static void check_cert(const char *what, const orsp_cert *c, const char *indent)
+{
+	char subj[512], when[32];
+	time_t na = 0;
+
+	if (orsp_cert_subject_text(c, subj, sizeof(subj)))
+		snprintf(subj, sizeof(subj), "(%s)", orsp_err_detail());
+	if (orsp_cert_validity(c, NULL, &na)) {
+		printf("%s%-10s %s, notAfter unknown (%s)\n", indent, what, subj, orsp_err_detail());
+		orsp_err_clear();
+		return;
+	}
+	cli_utc(na, when);
+	printf("%s%-10s %s, notAfter %s\n", indent, what, subj, when);
+	if (na - time(NULL) < (time_t)CHECK_EXPIRY_DAYS * 86400)
+		fprintf(stderr,
+		        "openrsp smdp: warning: the %s certificate expires on %s, in less than %d "
+		        "days: renew it\n",
+		        what, when, CHECK_EXPIRY_DAYS);
+}
+
+/* The database part of `serve --check`: judged as the server's start judges it (the KEK
+ * file, then the inventory), with the same messages, but read-only: a database or KEK file
+ * serve would create is said so, one it would migrate too, and nothing is written. Its line
+ * of the summary into line[cap]. */
+static int check_database(const orsp_smdp_config *cfg, char *line, size_t cap)
+{
+	orsp_smdp_schema_info sc = {0};
+	size_t n[ORSP_SMDP_STATE__COUNT] = {0}, total = 0, used;
+	orsp_secret kek = {0};
+	orsp_smdp *s = NULL;
+	orsp_db *probe = NULL;
+	bool tables = false, exists, kek_new = false;
+	orsp_err e = orsp_db_open_ex(cfg->database, ORSP_DB_OPEN_READONLY, &probe);
+
+	/* which KEK the server takes: an existing file, or one it makes for a database that
+	 * does not exist or holds no table (orsp_kek_load_for_db) */
+	if (!e)
+		e = orsp_db_has_tables(probe, &tables);
+	orsp_db_close(probe);
+	exists = e != ORSP_E_NOT_FOUND;
+	if (e == ORSP_E_NOT_FOUND) {
+		orsp_err_clear();
+		e = ORSP_OK;
+	}
+	if (!e)
+		e = orsp_kek_load_existing(cfg->kek_file, &kek);
+	if (e == ORSP_E_NOT_FOUND && !tables) {
+		orsp_err_clear();
+		kek_new = true;
+		e = ORSP_OK;
+	}
+	if (!e && tables)
+		e = orsp_smdp_open_ex(cfg->database, ORSP_DB_OPEN_READONLY, &kek, &s);
+	orsp_secret_wipe(&kek);
+	if (!e && s)
+		e = orsp_smdp_schema(s, &sc);
+	if (e) {
+		orsp_smdp_close(s);
+		return cli_fail("server", e);
+	}
+	if (kek_new)
+		fprintf(stderr, "openrsp smdp: KEK file %s: does not exist, `serve` would create it\n",
+		        cfg->kek_file);
+	if (!s) {
+		snprintf(line, cap, "%-10s %s: %s", "database", cfg->database,
+		         exists ? "holds no table yet" : "does not exist yet");
+		fprintf(stderr, "openrsp smdp: database %s: %s, `serve` would create the inventory%s\n",
+		        cfg->database, exists ? "holds no table" : "does not exist",
+		        exists ? " in it" : " and the file");
+		return CLI_OK;
+	}
+	/* (line holds the path, up to ORSP_SMDP_PATH_MAX, and 512 more: what follows fits) */
+	used = (size_t)snprintf(line, cap, "%-10s %s: schema version %d, ES9+ schema version %d",
+	                        "database", cfg->database, sc.smdp, sc.es9p);
+	/* with the read-only handle, on a schema of this program's (an older one's columns may
+	 * differ from what the count reads) */
+	if (sc.smdp == sc.smdp_latest && orsp_smdp_count_states(s, n) == ORSP_OK) {
+		for (int i = 0; i < ORSP_SMDP_STATE__COUNT; i++) {
+			total += n[i];
+			if (n[i] && used < cap)
+				used += (size_t)snprintf(line + used, cap - used, "%s %s %zu",
+				                         total == n[i] ? "; profiles:" : ",",
+				                         orsp_smdp_state_name((orsp_smdp_state)i), n[i]);
+		}
+		if (used < cap)
+			snprintf(line + used, cap - used, "%s%zu in all", total ? ", " : "; profiles: ",
+			         total);
+	}
+	orsp_err_clear();
+	if (sc.smdp < sc.smdp_latest)
+		fprintf(stderr,
+		        "openrsp smdp: database %s: schema version %d, `serve` would migrate it to "
+		        "%d\n",
+		        cfg->database, sc.smdp, sc.smdp_latest);
+	if (sc.es9p < sc.es9p_latest)
+		fprintf(stderr,
+		        "openrsp smdp: database %s: ES9+ schema version %d, `serve` would migrate it "
+		        "to %d\n",
+		        cfg->database, sc.es9p, sc.es9p_latest);
+	orsp_smdp_close(s);
+	return CLI_OK;
+}
+
+/* `serve --check`: what the server's start judges of cfg (loaded already), without a
+ * socket, a thread or a write; then the summary. */
+static int serve_check(const char *config, const orsp_smdp_config *cfg)
+{
+	bool v6 = strchr(cfg->listen, ':') != NULL;
+	char db_line[ORSP_SMDP_PATH_MAX + 512];
+	int rc = check_database(cfg, db_line, sizeof(db_line));
+
+	if (rc)
+		return rc;
+	printf("%-10s %s\n", "fqdn", cfg->svc.fqdn);
+	printf("%-10s %s://%s%s%s:%u (%s)\n", "listen", cfg->plain_http ? "http" : "https",
+	       v6 ? "[" : "", cfg->listen, v6 ? "]" : "", (unsigned)cfg->port,
+	       cfg->plain_http ? "plain HTTP, for a TLS-terminating proxy in front" : "HTTPS");
+	if (!cfg->plain_http) {
+		orsp_cert *tls = NULL;
+		/* the bytes the configuration checked (tls_cert_pem) */
+		if (orsp_cert_load_mem(cfg->tls_cert_pem, strlen(cfg->tls_cert_pem), &tls) == ORSP_OK)
+			check_cert("DPtls", tls, "");
+		orsp_err_clear();
+		orsp_cert_free(tls);
+	}
+	for (size_t i = 0; i < cfg->svc.n_sets; i++) {
+		const orsp_smdp_keyset *ks = &cfg->svc.sets[i];
+		uint8_t ski[64];
+		char hex[2 * sizeof(ski) + 1] = "?";
+		size_t len = 0;
+		if (orsp_cert_ski(ks->ci, ski, sizeof(ski), &len) ||
+		    orsp_hex_encode(ski, len, hex, sizeof(hex)))
+			orsp_err_clear();
+		printf("keyset %zu: CI %s\n", i + 1, hex);
+		check_cert("DPauth", ks->dpauth_cert, "  ");
+		check_cert("DPpb", ks->dppb_cert, "  ");
+	}
+	printf("%s\n", db_line);
+	printf("configuration %s: ok\n", config);
+	return CLI_OK;
+}
+
 
 static int smdp_serve(int argc, char **argv)
 {
 	static const struct option opts[] = {
 	    {"config", required_argument, NULL, OPT_CONFIG},
+	    {"check", no_argument, NULL, OPT_CHECK},
 	    {NULL, 0, NULL, 0},
 	};
 	static orsp_smdp_config cfg;
 	const char *config = NULL;
+	bool check = false;
 	orsp_smdp_server *srv = NULL;
 	volatile sig_atomic_t *serve_stop;
 	bool v6;
@@ -2402,6 +2554,8 @@ static int smdp_serve(int argc, char **argv)
 			return CLI_USAGE;
 		if (c == OPT_CONFIG)
 			config = optarg;
+		else if (c == OPT_CHECK)
+			check = true;
 		else
 			return cli_usage(argv[optind - 1], "unexpected option");
 	}
@@ -2409,6 +2563,14 @@ static int smdp_serve(int argc, char **argv)
 		return rc;
 	if (!config)
 		return cli_missing("--config");
+	if (check) {
+		e = orsp_smdp_config_load(config, &cfg);
+		if (e)
+			return cli_fail("configuration", e);
+		rc = serve_check(config, &cfg);
+		orsp_smdp_config_free(&cfg);
+		return rc;
+	}
 	/* before the configuration is read (its keys loaded, a token's login): a stop asked
 	 * meanwhile was the signal's default action, the process killed (143, 129) */
 	serve_stop = cli_stop_on_signals();
@@ -2681,15 +2843,24 @@ static const cli_cmd smdp_cmds[] = {
     {
         .verb = "serve",
         .summary = "run the SM-DP+: ES9+ for devices, ES2+ for operators, /metrics",
-        .synopsis = "--config FILE",
+        .synopsis = "--config FILE [--check]",
         .help = "Serves /gsma/rsp2/es9plus/<function> and /gsma/rsp2/es2plus/<function> over\n"
                 "HTTPS with the DPtls certificate (or plain HTTP when the configuration says\n"
                 "plain_http = yes), and GET /metrics in the Prometheus text format. Prints the\n"
                 "port on stdout, one log line per request on stderr; SIGINT/SIGTERM/SIGHUP stop\n"
                 "it after the requests in flight. The configuration file is described in\n"
-                "docs/smdp-server.md (example: docs/smdp.conf.example).\n\n"
+                "docs/smdp-server.md (example: docs/smdp.conf.example).\n"
+                "--check judges the configuration as the start does (every key and file, the\n"
+                "key pairs, the CIs, a token's keys, the KEK, the database), with the same\n"
+                "messages and exit status 1, but binds no port and writes nothing: the\n"
+                "database is opened read-only, neither created nor migrated (a notice says\n"
+                "when serve would create or migrate it, or create the KEK file). Then prints\n"
+                "a summary: fqdn, listen address, each certificate's subject and notAfter (a\n"
+                "warning on stderr for one that expires within 30 days), the CIs by SKI, the\n"
+                "database's schema and profiles by state. A port in use is not found.\n\n"
                 "options:\n"
-                "  --config FILE        the configuration file\n",
+                "  --config FILE        the configuration file\n"
+                "  --check              judge the configuration and exit (0: serve would start)\n",
         .run = smdp_serve,
     },
     {NULL, NULL, NULL, NULL, NULL},

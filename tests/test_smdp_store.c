@@ -2123,6 +2123,8 @@ static void test_upp_encrypted_at_rest(void **state)
 
 /* ----- schema migration ----- */
 
+#define SMDP_LATEST 16 /* the smdp schema version this program migrates to */
+
 /* SQL that takes a current database back before migration 16 (the undelivered reports by
  * ICCID) */
 #define UNDO_V16                                                                                   \
@@ -2270,16 +2272,49 @@ static void test_wrong_kek_untouched(void **state)
 	orsp_db_close(db);
 	bytes = test_read_file(path, &len);
 	other.v[0] ^= 1;
-	for (int i = 0; i < 2; i++) {
-		assert_int_equal(orsp_smdp_open_ex(path,
-		                                   i ? ORSP_DB_OPEN_EXISTING : ORSP_DB_OPEN_CREATE,
-		                                   &other, &s),
-		                 ORSP_E_VERIFY);
+	for (int i = 0; i < 3; i++) {
+		static const orsp_db_open_mode modes[] = {
+		    ORSP_DB_OPEN_CREATE, ORSP_DB_OPEN_EXISTING, ORSP_DB_OPEN_READONLY};
+		assert_int_equal(orsp_smdp_open_ex(path, modes[i], &other, &s), ORSP_E_VERIFY);
 		assert_null(s);
 		assert_non_null(strstr(orsp_err_detail(), "wrong KEK"));
 		test_file_check(path, bytes, len);
 	}
+	/* read-only with the right KEK (`smdp serve --check`): opened at its version, which it
+	 * keeps, and read */
+	{
+		orsp_smdp_schema_info sc = {0};
+		size_t n[ORSP_SMDP_STATE__COUNT] = {0};
+		assert_int_equal(orsp_smdp_open_ex(path, ORSP_DB_OPEN_READONLY, &test_kek, &s),
+		                 ORSP_OK);
+		assert_int_equal(orsp_smdp_schema(s, &sc), ORSP_OK);
+		assert_int_equal(sc.smdp, SMDP_LATEST - 1);
+		assert_int_equal(sc.smdp_latest, SMDP_LATEST);
+		assert_int_equal(sc.es9p, 0); /* orsp_es9p_prepare never ran on it */
+		assert_true(sc.es9p_latest > 0);
+		assert_int_equal(orsp_smdp_count_states(s, n), ORSP_OK);
+		orsp_smdp_close(s);
+		s = NULL;
+		test_file_check(path, bytes, len);
+	}
 	free(bytes);
+	/* ... and one of a newer program refused as the migration refuses it, untouched */
+	assert_int_equal(orsp_db_open(path, &db), ORSP_OK);
+	assert_int_equal(orsp_db_exec(db, "INSERT INTO schema_migrations (module, version, "
+	                                  "description, applied_at) VALUES ('smdp', 99, 'x', 0)"),
+	                 ORSP_OK);
+	orsp_db_close(db);
+	bytes = test_read_file(path, &len);
+	assert_int_equal(orsp_smdp_open_ex(path, ORSP_DB_OPEN_READONLY, &test_kek, &s),
+	                 ORSP_E_STATE);
+	assert_null(s);
+	assert_non_null(strstr(orsp_err_detail(), "smdp schema version 99 is newer than this program"));
+	test_file_check(path, bytes, len);
+	free(bytes);
+	assert_int_equal(orsp_db_open(path, &db), ORSP_OK);
+	assert_int_equal(orsp_db_exec(db, "DELETE FROM schema_migrations WHERE version = 99"),
+	                 ORSP_OK);
+	orsp_db_close(db);
 	/* the right KEK upgrades it */
 	assert_int_equal(orsp_smdp_open(path, &test_kek, &s), ORSP_OK);
 	orsp_smdp_close(s);
@@ -2393,7 +2428,7 @@ static void test_open_existing(void **state)
 	assert_int_equal(orsp_smdp_open_ex(path, ORSP_DB_OPEN_EXISTING, &test_kek, &s), ORSP_OK);
 	orsp_smdp_close(s);
 	s = NULL;
-	assert_int_equal(orsp_smdp_open_ex(path, ORSP_DB_OPEN_READONLY, &test_kek, &s),
+	assert_int_equal(orsp_smdp_open_ex(path, (orsp_db_open_mode)3, &test_kek, &s),
 	                 ORSP_E_USAGE);
 	assert_null(s);
 }
@@ -2416,7 +2451,6 @@ static void undo_to(const char *undo, int version)
 
 /* Open the database at db_path again, which runs the migrations it lacks, and check that it
  * then records the latest smdp schema version. */
-#define SMDP_LATEST 16
 static orsp_smdp *reopen_migrated(void)
 {
 	orsp_smdp *s = NULL;

@@ -194,6 +194,28 @@ static void test_cert_accessors(void **state)
 	expect(orsp_cert_subject_serial(euicc, serial, 32), ORSP_E_RESOURCE, NULL);
 	expect(orsp_cert_subject_serial(eum, serial, sizeof(serial)), ORSP_E_NOT_FOUND, NULL);
 
+	/* the subject for people, as `openssl x509 -subject -nameopt oneline` prints it */
+	{
+		char subj[128];
+		assert_int_equal(orsp_cert_subject_text(ci, subj, sizeof(subj)), ORSP_OK);
+		assert_string_equal(subj, "CN = Test CI, OU = TESTCERT, O = RSPTEST, C = IT");
+		expect(orsp_cert_subject_text(ci, subj, 20), ORSP_E_RESOURCE, "does not fit");
+		assert_string_equal(subj, "");
+	}
+	/* a name from a file goes to a terminal: its control characters escaped, not sent */
+	{
+		certmint_spec sp = {.subject = "/O=RSP\x1b[2J Test/CN=DP\x07tls"};
+		EVP_PKEY *k = certmint_key_new("prime256v1");
+		X509 *x = certmint_issue(&sp, k, NULL, k);
+		orsp_cert *oc = certmint_to_orsp(x);
+		char subj[128];
+		assert_int_equal(orsp_cert_subject_text(oc, subj, sizeof(subj)), ORSP_OK);
+		assert_string_equal(subj, "O = RSP\\1B[2J Test, CN = DP\\07tls");
+		orsp_cert_free(oc);
+		X509_free(x);
+		EVP_PKEY_free(k);
+	}
+
 	/* The SM-DP+ OID (registeredID) of CERT.DPauth, 2.999.10 in the SGP.26 certificates;
 	 * found, it leaves no error detail behind (the vpcd trace printed "certificate has no
 	 * registeredID" after every successful AuthenticateServer and PrepareDownload) */

@@ -258,6 +258,10 @@ ORSP_MUST_CHECK orsp_err orsp_cert_validity(const orsp_cert *c, time_t *not_befo
 ORSP_MUST_CHECK orsp_err orsp_cert_rsp_role(const orsp_cert *c, orsp_rsp_role *out);
 /* The subject serialNumber attribute (the EID of an eUICC certificate, 32 digits). */
 ORSP_MUST_CHECK orsp_err orsp_cert_subject_serial(const orsp_cert *c, char *out, size_t cap);
+/* The subject as one line for people ("C = IT, O = RSPTEST, CN = ..."), as `openssl x509
+ * -subject` prints it: control characters and bytes above 0x7e escaped as \XX. ORSP_E_RESOURCE
+ * if it does not fit in cap (out then ""). */
+ORSP_MUST_CHECK orsp_err orsp_cert_subject_text(const orsp_cert *c, char *out, size_t cap);
 /* The subjectAltName registeredID (the SM-DP+ OID of CERT.DPauth/DPpb/DPtls) as the contents
  * octets of its DER OBJECT IDENTIFIER. ORSP_E_NOT_FOUND if there is none. */
 ORSP_MUST_CHECK orsp_err orsp_cert_rid(const orsp_cert *c, uint8_t *out, size_t cap, size_t *len);

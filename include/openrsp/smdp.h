@@ -110,7 +110,11 @@ ORSP_MUST_CHECK orsp_err orsp_smdp_open(const char *db_uri, const orsp_secret *k
  * PATH"), and so is an existing one that holds no inventory and nothing else (a 0-byte
  * file): "PATH holds no SM-DP+ inventory"; other tables are ORSP_E_POLICY as for
  * orsp_smdp_open, a file that is not SQLite ORSP_E_STORAGE. An inventory of an older schema
- * is brought up to date, as by orsp_smdp_open. Another mode is ORSP_E_USAGE. */
+ * is brought up to date, as by orsp_smdp_open. ORSP_DB_OPEN_READONLY: as EXISTING, but
+ * nothing is written at all: an inventory of an older schema is left at its version
+ * (orsp_smdp_schema says which; only reads that schema has work on it), one of a newer
+ * schema is refused as orsp_smdp_open refuses it, and the KEK is checked against the stored
+ * check value without storing one (`smdp serve --check`). Another mode is ORSP_E_USAGE. */
 ORSP_MUST_CHECK orsp_err orsp_smdp_open_ex(const char *db_uri, orsp_db_open_mode mode,
                                            const orsp_secret *kek, orsp_smdp **out);
 /* Whether `db_uri` holds an SM-DP+ inventory, looked at without a KEK and without creating
@@ -122,6 +126,14 @@ ORSP_MUST_CHECK orsp_err orsp_smdp_probe(const char *db_uri);
  * database (one with other tables is refused), not another process opening it at the same
  * moment. False for a view. */
 bool orsp_smdp_created(const orsp_smdp *s);
+/* The schema versions of the database s has open: the inventory's ("smdp") and the ES9+
+ * handler's ("smdp_es9p"; 0 before orsp_es9p_prepare first ran on it), each with the version
+ * this program migrates it to (orsp_smdp_open, orsp_es9p_prepare). Only reads. */
+typedef struct orsp_smdp_schema_info {
+	int smdp, smdp_latest;
+	int es9p, es9p_latest;
+} orsp_smdp_schema_info;
+ORSP_MUST_CHECK orsp_err orsp_smdp_schema(orsp_smdp *s, orsp_smdp_schema_info *out);
 /* Another handle on s's database connection (orsp_db_open_view: the handles take turns on
  * it), for another thread, with a copy of the KEK, the clock and the progress setting.
  * Errors: ORSP_E_USAGE, ORSP_E_STATE, ORSP_E_RESOURCE. */

@@ -814,6 +814,35 @@ orsp_err orsp_cert_subject_serial(const orsp_cert *c, char *out, size_t cap)
 	                        "subject serialNumber", out, cap);
 }
 
+orsp_err orsp_cert_subject_text(const orsp_cert *c, char *out, size_t cap)
+{
+	BIO *b;
+	char *p = NULL;
+	long n;
+	orsp_err err = ORSP_OK;
+
+	if (!c || !out || cap == 0)
+		return orsp_errf(ORSP_E_USAGE, "orsp_cert_subject_text: NULL argument");
+	out[0] = '\0';
+	b = BIO_new(BIO_s_mem());
+	if (!b)
+		return orsp_errf(ORSP_E_RESOURCE, "out of memory");
+	/* as `openssl x509 -subject` prints it: control characters and bytes above 0x7e
+	 * escaped (\XX), so that a name from a file cannot drive a terminal */
+	if (X509_NAME_print_ex(b, X509_get_subject_name(c->x), 0, XN_FLAG_ONELINE) < 0)
+		err = orsp_errf(ORSP_E_MALFORMED, "the subject does not print");
+	n = BIO_get_mem_data(b, &p);
+	if (!err && (n < 0 || (size_t)n >= cap))
+		err = orsp_errf(ORSP_E_RESOURCE, "a subject of %ld characters does not fit in %zu",
+		                n, cap);
+	if (!err) {
+		memcpy(out, p, (size_t)n);
+		out[n] = '\0';
+	}
+	BIO_free(b);
+	return err;
+}
+
 /* ---------------------------------------------------------------- checks ------------- */
 
 /* How a certificate is named in error details: its role in the path and its CN. */

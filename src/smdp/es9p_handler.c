@@ -181,6 +181,11 @@ orsp_err smdp_es9p_schema_check(orsp_db *db)
 	return orsp_db_schema_check(db, "smdp_es9p", ORSP_ARRAY_LEN(es9p_migrations));
 }
 
+int smdp_es9p_schema_latest(void)
+{
+	return (int)ORSP_ARRAY_LEN(es9p_migrations);
+}
+
 orsp_err orsp_es9p_prepare(orsp_smdp *s)
 {
 	if (!s)

@@ -105,6 +105,8 @@ void smdp_otsk_aad(char *aad, size_t cap, const char *tid_hex);
  * inventory's open refuses such a database before its own migration writes to it, as it
  * refuses one whose inventory a newer program migrated. Only reads. */
 ORSP_MUST_CHECK orsp_err smdp_es9p_schema_check(orsp_db *db);
+/* The version of the ES9+ handler's schema this program migrates a database to. */
+int smdp_es9p_schema_latest(void);
 
 /* The end of an order (ES2+ cancelOrder, in its transaction on db): every live ES9+ session
  * of profile iccid ends and loses its one-time key, so that none outlives the order it was

@@ -876,8 +876,9 @@ orsp_err orsp_smdp_open_ex(const char *db_uri, orsp_db_open_mode mode, const ors
 	if (!out || !kek || !db_uri)
 		return orsp_errf(ORSP_E_USAGE, "smdp open: missing arguments");
 	*out = NULL;
-	if (mode != ORSP_DB_OPEN_CREATE && mode != ORSP_DB_OPEN_EXISTING)
-		return orsp_errf(ORSP_E_USAGE, "smdp open: mode must be create or existing");
+	if (mode != ORSP_DB_OPEN_CREATE && mode != ORSP_DB_OPEN_EXISTING &&
+	    mode != ORSP_DB_OPEN_READONLY)
+		return orsp_errf(ORSP_E_USAGE, "smdp open: mode must be create, existing or read-only");
 	if (kek->len != ORSP_KEK_LEN)
 		return orsp_errf(ORSP_E_USAGE, "KEK must be %d bytes", ORSP_KEK_LEN);
 	s = calloc(1, sizeof(*s));
@@ -897,10 +898,15 @@ orsp_err orsp_smdp_open_ex(const char *db_uri, orsp_db_open_mode mode, const ors
 		err = orsp_kek_precheck(s->db, "smdp", ORSP_ARRAY_LEN(smdp_migrations), &s->kek,
 		                        "smdp_kek_check", KEK_CHECK_AAD, kek_check_plain,
 		                        sizeof(kek_check_plain));
-	if (!err)
+	/* read-only: judged as the migration judges it (a newer schema refused with the same
+	 * words), but left at its version; the KEK was checked above, as far as a database that
+	 * holds its check value can be */
+	if (!err && mode == ORSP_DB_OPEN_READONLY)
+		err = orsp_db_schema_check(s->db, "smdp", ORSP_ARRAY_LEN(smdp_migrations));
+	else if (!err)
 		err = orsp_db_migrate_ex(s->db, "smdp", smdp_migrations,
 		                         ORSP_ARRAY_LEN(smdp_migrations), &s->created);
-	if (!err)
+	if (!err && mode != ORSP_DB_OPEN_READONLY)
 		err = kek_check(s);
 	if (!err) {
 		*out = s;
@@ -913,6 +919,21 @@ orsp_err orsp_smdp_open_ex(const char *db_uri, orsp_db_open_mode mode, const ors
 bool orsp_smdp_created(const orsp_smdp *s)
 {
 	return s && s->created;
+}
+
+orsp_err orsp_smdp_schema(orsp_smdp *s, orsp_smdp_schema_info *out)
+{
+	orsp_err err;
+
+	if (!s || !out)
+		return orsp_errf(ORSP_E_USAGE, "smdp schema: missing arguments");
+	memset(out, 0, sizeof(*out));
+	out->smdp_latest = (int)ORSP_ARRAY_LEN(smdp_migrations);
+	out->es9p_latest = smdp_es9p_schema_latest();
+	err = orsp_db_schema_version(s->db, "smdp", &out->smdp);
+	if (!err)
+		err = orsp_db_schema_version(s->db, "smdp_es9p", &out->es9p);
+	return err;
 }
 
 orsp_err orsp_smdp_probe(const char *db_uri)
