@@ -2308,7 +2308,8 @@ static void test_wrong_kek_untouched(void **state)
 	assert_int_equal(orsp_smdp_open_ex(path, ORSP_DB_OPEN_READONLY, &test_kek, &s),
 	                 ORSP_E_STATE);
 	assert_null(s);
-	assert_non_null(strstr(orsp_err_detail(), "smdp schema version 99 is newer than this program"));
+	assert_non_null(
+	    strstr(orsp_err_detail(), "smdp schema version 99 is newer than this program"));
 	test_file_check(path, bytes, len);
 	free(bytes);
 	assert_int_equal(orsp_db_open(path, &db), ORSP_OK);

@@ -878,7 +878,8 @@ orsp_err orsp_smdp_open_ex(const char *db_uri, orsp_db_open_mode mode, const ors
 	*out = NULL;
 	if (mode != ORSP_DB_OPEN_CREATE && mode != ORSP_DB_OPEN_EXISTING &&
 	    mode != ORSP_DB_OPEN_READONLY)
-		return orsp_errf(ORSP_E_USAGE, "smdp open: mode must be create, existing or read-only");
+		return orsp_errf(ORSP_E_USAGE,
+		                 "smdp open: mode must be create, existing or read-only");
 	if (kek->len != ORSP_KEK_LEN)
 		return orsp_errf(ORSP_E_USAGE, "KEK must be %d bytes", ORSP_KEK_LEN);
 	s = calloc(1, sizeof(*s));
