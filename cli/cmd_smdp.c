@@ -2397,7 +2397,8 @@ static void check_cert(const char *what, const orsp_cert *c, const char *indent)
 	if (orsp_cert_subject_text(c, subj, sizeof(subj)))
 		snprintf(subj, sizeof(subj), "(%s)", orsp_err_detail());
 	if (orsp_cert_validity(c, NULL, &na)) {
-		printf("%s%-10s %s, notAfter unknown (%s)\n", indent, what, subj, orsp_err_detail());
+		printf("%s%-10s %s, notAfter unknown (%s)\n", indent, what, subj,
+		       orsp_err_detail());
 		orsp_err_clear();
 		return;
 	}
@@ -2451,12 +2452,14 @@ static int check_database(const orsp_smdp_config *cfg, char *line, size_t cap)
 		return cli_fail("server", e);
 	}
 	if (kek_new)
-		fprintf(stderr, "openrsp smdp: KEK file %s: does not exist, `serve` would create it\n",
+		fprintf(stderr,
+		        "openrsp smdp: KEK file %s: does not exist, `serve` would create it\n",
 		        cfg->kek_file);
 	if (!s) {
 		snprintf(line, cap, "%-10s %s: %s", "database", cfg->database,
 		         exists ? "holds no table yet" : "does not exist yet");
-		fprintf(stderr, "openrsp smdp: database %s: %s, `serve` would create the inventory%s\n",
+		fprintf(stderr,
+		        "openrsp smdp: database %s: %s, `serve` would create the inventory%s\n",
 		        cfg->database, exists ? "holds no table" : "does not exist",
 		        exists ? " in it" : " and the file");
 		return CLI_OK;
@@ -2472,11 +2475,12 @@ static int check_database(const orsp_smdp_config *cfg, char *line, size_t cap)
 			if (n[i] && used < cap)
 				used += (size_t)snprintf(line + used, cap - used, "%s %s %zu",
 				                         total == n[i] ? "; profiles:" : ",",
-				                         orsp_smdp_state_name((orsp_smdp_state)i), n[i]);
+				                         orsp_smdp_state_name((orsp_smdp_state)i),
+				                         n[i]);
 		}
 		if (used < cap)
-			snprintf(line + used, cap - used, "%s%zu in all", total ? ", " : "; profiles: ",
-			         total);
+			snprintf(line + used, cap - used, "%s%zu in all",
+			         total ? ", " : "; profiles: ", total);
 	}
 	orsp_err_clear();
 	if (sc.smdp < sc.smdp_latest)
@@ -2485,10 +2489,11 @@ static int check_database(const orsp_smdp_config *cfg, char *line, size_t cap)
 		        "%d\n",
 		        cfg->database, sc.smdp, sc.smdp_latest);
 	if (sc.es9p < sc.es9p_latest)
-		fprintf(stderr,
-		        "openrsp smdp: database %s: ES9+ schema version %d, `serve` would migrate it "
-		        "to %d\n",
-		        cfg->database, sc.es9p, sc.es9p_latest);
+		fprintf(
+		    stderr,
+		    "openrsp smdp: database %s: ES9+ schema version %d, `serve` would migrate it "
+		    "to %d\n",
+		    cfg->database, sc.es9p, sc.es9p_latest);
 	orsp_smdp_close(s);
 	return CLI_OK;
 }
@@ -2510,7 +2515,8 @@ static int serve_check(const char *config, const orsp_smdp_config *cfg)
 	if (!cfg->plain_http) {
 		orsp_cert *tls = NULL;
 		/* the bytes the configuration checked (tls_cert_pem) */
-		if (orsp_cert_load_mem(cfg->tls_cert_pem, strlen(cfg->tls_cert_pem), &tls) == ORSP_OK)
+		if (orsp_cert_load_mem(cfg->tls_cert_pem, strlen(cfg->tls_cert_pem), &tls) ==
+		    ORSP_OK)
 			check_cert("DPtls", tls, "");
 		orsp_err_clear();
 		orsp_cert_free(tls);
@@ -2531,7 +2537,6 @@ static int serve_check(const char *config, const orsp_smdp_config *cfg)
 	printf("configuration %s: ok\n", config);
 	return CLI_OK;
 }
-
 
 static int smdp_serve(int argc, char **argv)
 {

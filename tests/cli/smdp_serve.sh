@@ -48,10 +48,13 @@ conf() { # conf FILE [extra lines...]: a valid configuration plus extra lines
 }
 
 # ----- configuration errors: exit 1, one line naming the key -----
-bad_conf() { # bad_conf WORD FILE
+bad_conf() { # bad_conf WORD FILE: refused by serve, and by serve --check in the same words
 	local rc=0
 	"$B" smdp serve --config "$2" >/dev/null 2>"$T/err" || rc=$?
 	if [[ $rc -eq 1 && "$(cat "$T/err")" == *"$1"* && $(wc -l <"$T/err") -eq 1 ]]; then ok; else bad "config '$1': rc=$rc $(cat "$T/err")"; fi
+	rc=0
+	"$B" smdp serve --config "$2" --check >"$T/cout" 2>"$T/cerr" || rc=$?
+	if [[ $rc -eq 1 && ! -s "$T/cout" ]] && cmp -s "$T/err" "$T/cerr"; then ok; else bad "--check of config '$1': rc=$rc $(cat "$T/cout" "$T/cerr")"; fi
 }
 conf "$T/c1.conf" "colour = blue"
 bad_conf "colour: unknown key" "$T/c1.conf"
@@ -139,6 +142,9 @@ sed -i 's|^database = .*|database = auc.db|' "$T/ca.conf"
 rc=0
 timeout 30 "$B" smdp serve --config "$T/ca.conf" >/dev/null 2>"$T/err" || rc=$?
 expect "AuC database refused" "1 openrsp: server: $T/auc.db holds no SM-DP+ inventory but other tables (an AuC database?): the SM-DP+ needs a database of its own" "$rc $(cat "$T/err")"
+rc=0
+"$B" smdp serve --config "$T/ca.conf" --check >/dev/null 2>"$T/cerr" || rc=$?
+expect "AuC database refused by --check" "1 $(cat "$T/err")" "$rc $(cat "$T/cerr")"
 if grep -qs smdp_ "$T/auc.db" "$T/auc.db-wal"; then bad "smdp serve added tables to the AuC's database"; else ok; fi
 if "$B" auc list --db "$T/auc.db" >/dev/null; then ok; else bad "the AuC's database no longer opens"; fi
 # the platform policy: a version is three numbers, a list item is checked one by one
@@ -172,8 +178,38 @@ rc=0
 "$B" smdp serve 2>/dev/null || rc=$?
 if [[ $rc -eq 2 ]]; then ok; else bad "no --config: rc=$rc"; fi
 
+# ----- serve --check on a good configuration: exit 0 and a summary; no port bound (a
+# port in use is not found), no database or KEK file made -----
+conf "$T/chk.conf"
+sed -i 's|^port = .*|port = 21150|; s|^database = .*|database = fresh.db|' "$T/chk.conf"
+SKI=$(openssl x509 -in "$T/pki/ci/ci.pem" -noout -ext subjectKeyIdentifier | tail -1 | tr -d ' :')
+TLS_SUBJ=$(openssl x509 -in "$T/pki/smdp/dptls.pem" -noout -subject -nameopt oneline | sed 's/^subject=//')
+TLS_END=$(date -u -d "$(openssl x509 -in "$T/pki/smdp/dptls.pem" -noout -enddate | sed 's/^notAfter=//')" +%Y-%m-%dT%H:%M:%SZ)
+run smdp serve --config "$T/chk.conf" --check
+if [[ $rc -eq 0 && "$out" == *"fqdn       $FQDN"* && "$out" == *"listen     https://127.0.0.1:21150 (HTTPS)"* &&
+	"$out" == *"DPtls      $TLS_SUBJ, notAfter $TLS_END"* && "$out" == *"keyset 1: CI ${SKI,,}"* &&
+	"$out" == *"  DPauth     "*"  DPpb       "* && "$out" == *"database   $T/fresh.db: does not exist yet"* &&
+	"$out" == *"configuration $T/chk.conf: ok" ]]; then ok; else bad "--check, good configuration: rc=$rc $out $err"; fi
+if [[ "$err" == *"KEK file $T/fresh.db.kek: does not exist, \`serve\` would create it"* &&
+	"$err" == *"database $T/fresh.db: does not exist, \`serve\` would create the inventory and the file"* &&
+	"$err" != *warning* ]]; then ok; else bad "--check, new database: $err"; fi
+if compgen -G "$T/fresh.db*" >/dev/null; then bad "--check made $(ls "$T"/fresh.db*)"; else ok; fi
+# the expiry warning: a PKI valid for 10 days; still exit 0 (serve starts with it)
+"$B" pki init "$T/pki10" --smdp-fqdn $FQDN --days 10 >/dev/null
+sed 's|pki/|pki10/|; s|^database = .*|database = fresh.db|' "$T/chk.conf" >"$T/chk10.conf"
+chmod 600 "$T/chk10.conf"
+run smdp serve --config "$T/chk10.conf" --check
+if [[ $rc -eq 0 && "$out" == *"configuration $T/chk10.conf: ok" && $(grep -c 'expires on .*, in less than 30 days: renew it$' <<<"$err") -eq 3 &&
+	"$err" == *"warning: the DPtls certificate"*"warning: the DPauth certificate"*"warning: the DPpb certificate"* ]]; then ok; else bad "--check, short-lived certificates: rc=$rc $out $err"; fi
+
 # ----- a running server -----
 "$B" smdp profile import "$V/saip/gsma-ts48/v7/TS48_V7.0_eSIM_GTP_SAIP2.3_NoBERTLV.der" --db "$T/smdp.db" >/dev/null
+# serve --check on the database: its schema and profiles; the ES9+ tables, not there
+# before the first start, are said to come
+sed -i 's|^database = .*|database = smdp.db|' "$T/chk.conf"
+run smdp serve --config "$T/chk.conf" --check
+if [[ $rc -eq 0 && "$out" == *"database   $T/smdp.db: schema version "*", ES9+ schema version 0; profiles: available 1, 1 in all"$'\n'"configuration $T/chk.conf: ok" &&
+	"$err" == "openrsp smdp: database $T/smdp.db: ES9+ schema version 0, \`serve\` would migrate it to "[1-9]* ]]; then ok; else bad "--check, database: rc=$rc $out $err"; fi
 # the operator's endpoint is a closed port: progress reports stay pending (retried)
 # (/metrics reads the database at every scrape: the checks below follow each change)
 conf "$T/good.conf" "callback_url = http://127.0.0.1:9" "metrics_cache = 0"
@@ -216,8 +252,7 @@ if [[ "$r" == '200 '*'"status":"Failed"'* ]]; then ok; else bad "ES2+ with 'bear
 r=$(post /gsma/rsp2/es2plus/downloadOrder "{\"iccid\":\"1\"}" -H "Authorization: Bearer $TOKEN")
 [[ "$r" == *'"subjectCode":"1.2","reasonCode":"2.1"'* ]] && ok || bad "ES2+ without header: $r"
 
-# ES9+: initiateAuthentication with this PKI's CI
-SKI=$(openssl x509 -in "$T/pki/ci/ci.pem" -noout -ext subjectKeyIdentifier | tail -1 | tr -d ' :')
+# ES9+: initiateAuthentication with this PKI's CI ($SKI, above)
 L=$((${#SKI} / 2))
 INNER=$(printf '8203020202a9%02x04%02x%saa%02x04%02x%s' $((L + 2)) $L "$SKI" $((L + 2)) $L "$SKI")
 INFO1=$(printf 'bf20%02x%s' $((${#INNER} / 2)) "$INNER" | xxd -r -p | base64 -w0)
@@ -392,6 +427,27 @@ rc=0
 "$B" smdp serve --config "$T/busy.conf" >/dev/null 2>"$T/err" || rc=$?
 [[ $rc -eq 1 && "$(cat "$T/err")" == *"Address already in use"* ]] && ok || bad "busy port, older database: rc=$rc $(cat "$T/err")"
 cmp -s "$T/older.db" "$T/older.orig" && [[ ! -e "$T/older.db-wal" ]] && ok || bad "busy port: the older database was changed"
+# serve --check on that configuration: the port in use is not found (none bound), the
+# migration is said, not made
+run smdp serve --config "$T/busy.conf" --check
+if [[ $rc -eq 0 && "$out" == *"configuration $T/busy.conf: ok" && "$err" == "openrsp smdp: database $T/older.db: ES9+ schema version 10, \`serve\` would migrate it to 11" ]]; then ok; else bad "--check, older database: rc=$rc $out $err"; fi
+if cmp -s "$T/older.db" "$T/older.orig" && [[ ! -e "$T/older.db-wal" ]]; then ok; else bad "--check changed the older database"; fi
+# ... and a database of a newer program: refused as serve refuses it
+cp "$T/older.orig" "$T/newer.db"
+cp "$T/smdp.db.kek" "$T/newer.db.kek"
+python3 -c 'import sqlite3, sys
+d = sqlite3.connect(sys.argv[1])
+d.execute("INSERT INTO schema_migrations (module, version, description, applied_at) VALUES (?, 99, ?, 0)", ("smdp", "future"))
+d.commit()
+d.close()' "$T/newer.db"
+cp "$T/newer.db" "$T/newer.orig"
+sed "s|^port = .*|port = 0|; s|^database = .*|database = newer.db|" "$T/busy.conf" >"$T/newer.conf"
+chmod 600 "$T/newer.conf"
+src=0
+timeout 30 "$B" smdp serve --config "$T/newer.conf" >/dev/null 2>"$T/serr" || src=$?
+run smdp serve --config "$T/newer.conf" --check
+if [[ $src -eq 1 && $rc -eq 1 && "$err" == "$(cat "$T/serr")" && "$err" == *"smdp schema version 99 is newer than this program"* && -z "$out" ]]; then ok; else bad "--check, newer database: rc=$rc $out $err (serve: $src $(cat "$T/serr"))"; fi
+if cmp -s "$T/newer.db" "$T/newer.orig"; then ok; else bad "--check changed the newer database"; fi
 # a new database path on a free port: served, and the new (empty) database is announced
 sed -i "s|^port = .*|port = 0|; s|^database = .*|database = new.db|" "$T/busy.conf"
 serve_briefly() { # serve_briefly CONF: start a second server, stop it once it has its port
