@@ -993,11 +993,17 @@ static void test_db_sync_failure_sticky(void **state)
 	assert_int_equal(orsp_db_open(path_in("sticky-other.db"), &other), ORSP_OK);
 	assert_int_equal(orsp_db_exec(a, "CREATE TABLE IF NOT EXISTS t (a)"), ORSP_OK);
 	assert_int_equal(orsp_db_exec(other, "CREATE TABLE IF NOT EXISTS t (a)"), ORSP_OK);
+	assert_false(orsp_db_flush_failed(a));
 	orsp_db_inject_sync_failure(a);
 	assert_int_equal(orsp_db_begin(a), ORSP_OK);
 	assert_int_equal(orsp_db_exec(a, "INSERT INTO t VALUES (1)"), ORSP_OK);
 	assert_int_equal(orsp_db_commit(a), ORSP_E_STORAGE);
 	assert_non_null(strstr(orsp_err_detail(), "injected failure at sync"));
+	/* the state is the file's, for every handle on it (a health check asks it) */
+	assert_true(orsp_db_flush_failed(a));
+	assert_true(orsp_db_flush_failed(b));
+	assert_false(orsp_db_flush_failed(other));
+	assert_false(orsp_db_flush_failed(NULL));
 	/* b's flush would succeed, but no write begins on the file any more, on either handle:
 	 * a commit reported failed must not have changed anything (nothing was written) */
 	for (int i = 0; i < 2; i++) {
@@ -1023,8 +1029,10 @@ static void test_db_sync_failure_sticky(void **state)
 	/* one handle closed is not enough; all of them are */
 	orsp_db_close(a);
 	assert_int_equal(orsp_db_begin(b), ORSP_E_STORAGE);
+	assert_true(orsp_db_flush_failed(b));
 	orsp_db_close(b);
 	assert_int_equal(orsp_db_open(path_in("sticky.db"), &a), ORSP_OK);
+	assert_false(orsp_db_flush_failed(a));
 	assert_int_equal(orsp_db_begin(a), ORSP_OK);
 	assert_int_equal(orsp_db_exec(a, "INSERT INTO t VALUES (4)"), ORSP_OK);
 	assert_int_equal(orsp_db_commit(a), ORSP_OK);

@@ -129,6 +129,12 @@ bool orsp_db_in_transaction(const orsp_db *db);
  * a rollback or a failed commit, while a transaction is open, and before the first one. For
  * a caller that must never undo, or report as lost, a transaction that was committed. */
 bool orsp_db_committed(const orsp_db *db);
+/* Whether a flush of the database file failed in this process (through any handle on it):
+ * from then on no write begins on it (ORSP_E_STORAGE, "an earlier flush ... failed") until
+ * every handle on the file is closed (orsp_db_commit; PostgreSQL's "fsyncgate"). Only looks:
+ * takes no turn, lock or queue, so a health check can ask at any time. False for a database
+ * without a file, and for NULL. */
+bool orsp_db_flush_failed(const orsp_db *db);
 
 /* Rows changed by the last INSERT/UPDATE/DELETE statement. */
 int64_t orsp_db_changes(orsp_db *db);

@@ -747,6 +747,11 @@ bool orsp_db_committed(const orsp_db *db)
 	return db && db->committed;
 }
 
+bool orsp_db_flush_failed(const orsp_db *db)
+{
+	return db && db->wq && atomic_load(&db->wq->sync_failed);
+}
+
 bool orsp_db_in_transaction(const orsp_db *db)
 {
 	return db->depth > 0;
