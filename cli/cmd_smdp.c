@@ -2594,7 +2594,7 @@ static int smdp_serve(int argc, char **argv)
 	}
 	/* an IPv6 address in brackets, as in a URL (RFC 3986 §3.2.2) */
 	v6 = strchr(cfg.listen, ':') != NULL;
-	fprintf(stderr, "openrsp smdp: serving %s on %s://%s%s%s:%u (ES9+, %s/metrics)\n",
+	fprintf(stderr, "openrsp smdp: serving %s on %s://%s%s%s:%u (ES9+, %s/metrics, /health)\n",
 	        cfg.svc.fqdn, cfg.plain_http ? "http" : "https", v6 ? "[" : "", cfg.listen,
 	        v6 ? "]" : "", (unsigned)orsp_smdp_server_port(srv),
 	        cfg.es2_token[0] || cfg.es2_client_ca[0] ? "ES2+, " : "");
@@ -2847,13 +2847,15 @@ static const cli_cmd smdp_cmds[] = {
     },
     {
         .verb = "serve",
-        .summary = "run the SM-DP+: ES9+ for devices, ES2+ for operators, /metrics",
+        .summary = "run the SM-DP+: ES9+ for devices, ES2+ for operators, /metrics, /health",
         .synopsis = "--config FILE [--check]",
         .help = "Serves /gsma/rsp2/es9plus/<function> and /gsma/rsp2/es2plus/<function> over\n"
                 "HTTPS with the DPtls certificate (or plain HTTP when the configuration says\n"
-                "plain_http = yes), and GET /metrics in the Prometheus text format. Prints the\n"
-                "port on stdout, one log line per request on stderr; SIGINT/SIGTERM/SIGHUP stop\n"
-                "it after the requests in flight. The configuration file is described in\n"
+                "plain_http = yes), GET /metrics in the Prometheus text format, and GET /health\n"
+                "for load balancers (200 \"ok\"; 503 with a reason when the database cannot be\n"
+                "read, a flush of it failed, or the server is stopping). Prints the port on\n"
+                "stdout, one log line per request on stderr; SIGINT/SIGTERM/SIGHUP stop it after\n"
+                "the requests in flight. The configuration file is described in\n"
                 "docs/smdp-server.md (example: docs/smdp.conf.example).\n"
                 "--check judges the configuration as the start does (every key and file, the\n"
                 "key pairs, the CIs, a token's keys, the KEK, the database), with the same\n"

@@ -2671,6 +2671,186 @@ static void test_no_callback_warns(void **state)
 	released_free(&r);
 }
 
+/* GET /health for load balancers: 200 "ok" while the server can serve, also with a
+ * metrics_token (it needs none); HEAD alike; other methods 405 with Allow, as /metrics; paths
+ * beside it 404 as any unknown path. After a failed flush of the database (in this process,
+ * through any handle on the file) 503 with a reason that names no file, the detail in the log
+ * only. Every answer is logged and counted under function="health". */
+static void test_health(void **state)
+{
+	static released r;
+	static char head[1 << 16], body[1 << 16], log[1 << 16];
+	static const char *const token[] = {"Authorization: Bearer scraper-token-9876543210", NULL};
+	orsp_smdp_server *srv = NULL;
+	char logpath[4200];
+	const char *b;
+	int saved;
+	(void)state;
+
+	released_profile(&r, "smdp_health", "http://127.0.0.1:9", "HEA-1");
+	snprintf(r.cfg.metrics_token, sizeof(r.cfg.metrics_token), "%s",
+	         "scraper-token-9876543210");
+	saved = stderr_to("smdp_health", logpath, sizeof(logpath));
+	assert_int_equal(orsp_smdp_server_start(&r.cfg, &srv), ORSP_OK);
+	b = raw_head(srv, "GET", "/health", NULL, head, sizeof(head));
+	assert_true(strncmp(head, "HTTP/1.1 200 ", 13) == 0);
+	assert_non_null(strstr(head, "\r\nContent-Type: text/plain\r\n"));
+	assert_string_equal(b, "ok\n");
+	b = raw_head(srv, "HEAD", "/health", NULL, head, sizeof(head));
+	assert_true(strncmp(head, "HTTP/1.1 200 ", 13) == 0);
+	assert_string_equal(b, "");
+	b = raw_head(srv, "POST", "/health", NULL, head, sizeof(head));
+	assert_true(strncmp(head, "HTTP/1.1 405 ", 13) == 0);
+	assert_non_null(strstr(head, "\r\nAllow: GET, HEAD\r\n"));
+	(void)raw_head(srv, "POST", "/metrics", NULL, body, sizeof(body));
+	assert_true(strncmp(body, "HTTP/1.1 405 ", 13) == 0);
+	assert_non_null(strstr(body, "\r\nAllow: GET, HEAD\r\n"));
+	(void)raw_head(srv, "GET", "/health/x", NULL, head, sizeof(head));
+	assert_true(strncmp(head, "HTTP/1.1 404 ", 13) == 0);
+	(void)raw_head(srv, "GET", "/healthz", NULL, head, sizeof(head));
+	assert_true(strncmp(head, "HTTP/1.1 404 ", 13) == 0);
+	/* a flush of the file fails (the test's own handle on it: the state is the file's in
+	 * this process): the commit took place, no write begins from then on */
+	orsp_db_inject_sync_failure(orsp_smdp_db(r.s));
+	assert_int_equal(orsp_smdp_mark_downloaded(r.s, r.p.iccid), ORSP_E_STORAGE);
+	orsp_err_clear();
+	b = raw_head(srv, "GET", "/health", NULL, head, sizeof(head));
+	assert_true(strncmp(head, "HTTP/1.1 503 ", 13) == 0);
+	assert_string_equal(b, "database flush failed\n");
+	b = raw_head(srv, "HEAD", "/health", NULL, head, sizeof(head));
+	assert_true(strncmp(head, "HTTP/1.1 503 ", 13) == 0);
+	assert_int_equal(scrape(srv, token, body, sizeof(body)), 200);
+	assert_non_null(
+	    strstr(body, "openrsp_smdp_requests_total{function=\"health\",result=\"200\"} 2\n"));
+	assert_non_null(
+	    strstr(body, "openrsp_smdp_requests_total{function=\"health\",result=\"503\"} 2\n"));
+	assert_non_null(strstr(body, "openrsp_smdp_request_duration_seconds_count{function="
+	                             "\"health\"} 4\n"));
+	/* answered by the HTTP server: under "other", as any such answer */
+	assert_non_null(
+	    strstr(body, "openrsp_smdp_requests_total{function=\"other\",result=\"405\"} 2\n"));
+	assert_non_null(
+	    strstr(body, "openrsp_smdp_requests_total{function=\"other\",result=\"404\"} 2\n"));
+	orsp_smdp_server_stop(srv);
+	stderr_back(saved);
+	read_log(logpath, log, sizeof(log));
+	assert_non_null(strstr(log, "openrsp smdp: health function=health tid=- eid=- http=200 "
+	                            "result=ok "));
+	assert_non_null(strstr(log, "openrsp smdp: health function=health tid=- eid=- http=503 "
+	                            "result=error "));
+	assert_non_null(strstr(log, " reason=\"database flush failed\"\n"));
+	released_free(&r);
+}
+
+/* A socket connected to the server (blocking, a 5 s receive timeout). */
+static int connect_to(orsp_smdp_server *srv)
+{
+	struct sockaddr_in a = {.sin_family = AF_INET,
+	                        .sin_port = htons(orsp_smdp_server_port(srv))};
+	struct timeval tv = {5, 0};
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	assert_true(fd >= 0);
+	assert_int_equal(setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)), 0);
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_int_equal(connect(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+	return fd;
+}
+
+/* One answer on a keep-alive connection into out (headers, then the body of its
+ * Content-Length); returns the body. */
+static const char *read_answer(int fd, char *out, size_t cap)
+{
+	size_t len = 0, want = 0;
+	const char *cl;
+	char *end = NULL;
+	ssize_t n;
+
+	while (!end && len + 1 < cap && (n = recv(fd, out + len, cap - 1 - len, 0)) > 0) {
+		len += (size_t)n;
+		out[len] = 0;
+		end = strstr(out, "\r\n\r\n");
+	}
+	assert_non_null(end);
+	cl = strstr(out, "\r\nContent-Length: ");
+	assert_true(cl && cl < end);
+	want = (size_t)(end + 4 - out) + strtoul(cl + 18, NULL, 10);
+	assert_true(want < cap);
+	while (len < want && (n = recv(fd, out + len, want - len, 0)) > 0)
+		len += (size_t)n;
+	assert_int_equal(len, want);
+	out[len] = 0;
+	end[2] = 0;
+	return end + 4;
+}
+
+static void send_text(int fd, const char *text)
+{
+	assert_int_equal(send(fd, text, strlen(text), 0), (ssize_t)strlen(text));
+}
+
+/* While the server stops (the listener closed, a request still in flight), /health on a
+ * connection opened before answers 503 "stopping" with Connection: close, so that a balancer
+ * takes the instance out. The request in flight is one whose body has not all arrived: the
+ * stop waits for it, so the order is certain without sleeping (the listener closes only after
+ * the stop was asked, and the test sees it closed before it asks /health). */
+static void test_health_stopping(void **state)
+{
+	static released r;
+	static char ans[1 << 16];
+	static const char get[] = "GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
+	orsp_smdp_server *srv = NULL;
+	pthread_t stopper;
+	bool refused = false;
+	const char *b;
+	int a, slow;
+	(void)state;
+
+	released_profile(&r, "smdp_health_stop", "http://127.0.0.1:9", "HEAS-1");
+	assert_int_equal(orsp_smdp_server_start(&r.cfg, &srv), ORSP_OK);
+	a = connect_to(srv);
+	send_text(a, get);
+	b = read_answer(a, ans, sizeof(ans));
+	assert_true(strncmp(ans, "HTTP/1.1 200 ", 13) == 0);
+	assert_string_equal(b, "ok\n");
+	assert_null(strstr(ans, "Connection: close"));
+	/* served once (so accepted), then a request whose body stops halfway */
+	slow = connect_to(srv);
+	send_text(slow, get);
+	(void)read_answer(slow, ans, sizeof(ans));
+	assert_true(strncmp(ans, "HTTP/1.1 200 ", 13) == 0);
+	send_text(slow, "POST /gsma/rsp2/es9plus/initiateAuthentication HTTP/1.1\r\n"
+	                "Host: 127.0.0.1\r\nX-Admin-Protocol: gsma/rsp/v2.2.0\r\n"
+	                "Content-Type: application/json\r\nContent-Length: 2\r\n\r\n{");
+	assert_int_equal(pthread_create(&stopper, NULL, stop_thread, srv), 0);
+	for (int i = 0; i < 400 && !refused; i++) {
+		struct timespec ts = {0, 25 * 1000 * 1000};
+		struct sockaddr_in sa = {.sin_family = AF_INET,
+		                         .sin_port = htons(orsp_smdp_server_port(srv))};
+		int fd = socket(AF_INET, SOCK_STREAM, 0);
+		assert_true(fd >= 0);
+		sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		refused = connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0;
+		close(fd);
+		if (!refused)
+			nanosleep(&ts, NULL);
+	}
+	assert_true(refused);
+	send_text(a, get);
+	b = read_answer(a, ans, sizeof(ans));
+	assert_true(strncmp(ans, "HTTP/1.1 503 ", 13) == 0);
+	assert_non_null(strstr(ans, "\r\nConnection: close\r\n"));
+	assert_string_equal(b, "stopping\n");
+	close(a);
+	/* the request in flight is answered, then the stop ends */
+	send_text(slow, "}");
+	(void)read_answer(slow, ans, sizeof(ans));
+	assert_true(strncmp(ans, "HTTP/1.1 ", 9) == 0);
+	close(slow);
+	assert_int_equal(pthread_join(stopper, NULL), 0);
+	released_free(&r);
+}
+
 /* The line of a report's last attempt says it is given up (docs/smdp-server.md: "given up
  * after 10 attempts, logged"), and an earlier failed attempt's does not. The server's
  * stderr goes to a file meanwhile. */
@@ -2824,6 +3004,8 @@ int main(void)
 	    cmocka_unit_test(test_stop_wakes_sender),
 	    cmocka_unit_test(test_given_up_logged),
 	    cmocka_unit_test(test_no_callback_warns),
+	    cmocka_unit_test(test_health),
+	    cmocka_unit_test(test_health_stopping),
 	    cmocka_unit_test(test_given_up_not_logged_when_taken_over),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -2,6 +2,7 @@
  * module), /metrics, one log line per request. Stateless apart from a pool of database
  * handles (on one connection, taking turns): every session lives in the database
  * (es9p_handler.c). */
+#include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -67,10 +68,15 @@ struct orsp_smdp_server {
 	int64_t m_ages[ORSP_SMDP_STATE__COUNT]; /* oldest last state change per state, s; -1 none */
 };
 
-static orsp_smdp *take(orsp_smdp_server *srv, size_t *slot)
+/* A free handle of the pool, waiting up to ms for one (0: as long as it takes); NULL when
+ * none was given back in time. */
+static orsp_smdp *take_within(orsp_smdp_server *srv, unsigned ms, size_t *slot)
 {
 	orsp_smdp *s = NULL;
+	struct timespec until;
 
+	if (ms)
+		orsp_deadline_ms(&until, ms); /* srv->freed waits on CLOCK_REALTIME */
 	pthread_mutex_lock(&srv->lock);
 	for (;;) {
 		for (size_t i = 0; i < srv->n_pool; i++) {
@@ -83,10 +89,18 @@ static orsp_smdp *take(orsp_smdp_server *srv, size_t *slot)
 		}
 		if (s)
 			break;
-		pthread_cond_wait(&srv->freed, &srv->lock);
+		if (!ms)
+			pthread_cond_wait(&srv->freed, &srv->lock);
+		else if (pthread_cond_timedwait(&srv->freed, &srv->lock, &until) == ETIMEDOUT)
+			break;
 	}
 	pthread_mutex_unlock(&srv->lock);
 	return s;
+}
+
+static orsp_smdp *take(orsp_smdp_server *srv, size_t *slot)
+{
+	return take_within(srv, 0, slot);
 }
 
 static void give(orsp_smdp_server *srv, size_t slot)
@@ -368,8 +382,8 @@ static orsp_err on_metrics(void *ctx, const orsp_http_request *req, orsp_http_re
 	pending = srv->m_pending;
 	given_up = srv->m_given_up;
 	pthread_mutex_unlock(&srv->mlock);
-	fprintf(f, "# HELP openrsp_smdp_requests_total ES9+, ES2+ and /metrics requests by function"
-	           " and result\n"
+	fprintf(f, "# HELP openrsp_smdp_requests_total ES9+, ES2+, /metrics and /health requests by"
+	           " function and result\n"
 	           "# TYPE openrsp_smdp_requests_total counter\n");
 	pthread_mutex_lock(&srv->lock);
 	for (size_t i = 0; i < srv->n_ser; i++)
@@ -444,6 +458,58 @@ static orsp_err on_metrics(void *ctx, const orsp_http_request *req, orsp_http_re
 	free(buf);
 	scraped(srv, t0, e);
 	return e;
+}
+
+/* How long GET /health waits for a database handle: a balancer's check times out after a few
+ * seconds, and a server whose handles stay busy that long is no place to send more work. */
+#define HEALTH_WAIT_MS 2000
+
+/* GET /health (and HEAD) for load balancers and orchestrators: 200 "ok" when this process can
+ * serve, 503 with a one-line reason when not: stopping (a stop was asked: the requests in
+ * flight finish, and the balancer should send no more), an earlier flush of the database
+ * failed (no write begins any more: docs/deploy.md), no handle free within HEALTH_WAIT_MS, or
+ * a read through a handle failed. The read is one statement outside a transaction: it takes
+ * neither the write queue nor SQLite's write lock, only the handle's turn on the connection,
+ * as any request does. Open like /metrics without its token (it says nothing about the
+ * profiles); logged and counted under function="health". The reason names no file: the
+ * detail of a failed read goes to the log only, as a 500's does. */
+static orsp_err on_health(void *ctx, const orsp_http_request *req, orsp_http_response *resp)
+{
+	orsp_smdp_server *srv = ctx;
+	double t0 = now_ms();
+	const char *why = NULL;
+	char extra[64] = "", body[32];
+	orsp_stmt *st = NULL;
+	orsp_smdp *s;
+	size_t slot;
+	bool row = false;
+	orsp_err e = ORSP_OK;
+
+	(void)req;
+	if (srv->stopping)
+		why = "stopping";
+	else if (orsp_db_flush_failed(orsp_smdp_db(srv->pool[0])))
+		why = "database flush failed";
+	else if (!(s = take_within(srv, HEALTH_WAIT_MS, &slot)))
+		why = "database busy";
+	else {
+		/* sqlite_master: a read of the file itself (a read transaction), not only of
+		 * the connection as "SELECT 1" would be */
+		e = orsp_db_prepare(orsp_smdp_db(s), "SELECT count(*) FROM sqlite_master", &st);
+		if (!e)
+			e = orsp_stmt_step(st, &row);
+		orsp_stmt_finalize(st);
+		give(srv, slot);
+		if (e)
+			why = "database read failed";
+	}
+	if (why)
+		snprintf(extra, sizeof(extra), " reason=\"%s\"", why);
+	answered(srv, "health", "health", why ? 503 : 200, t0, e, extra);
+	if (e)
+		orsp_err_clear();
+	snprintf(body, sizeof(body), "%s\n", why ? why : "ok");
+	return orsp_http_response_set_body(resp, why ? 503 : 200, "text/plain", body, strlen(body));
 }
 
 /* The HTTP server's hook: requests that reached a handler are logged and counted by it (one
@@ -923,6 +989,7 @@ orsp_err orsp_smdp_server_start(const orsp_smdp_config *c, orsp_smdp_server **ou
 		srv->routes[n] = (orsp_http_route){"POST", srv->paths[n], on_es2p, srv};
 	}
 	srv->routes[n++] = (orsp_http_route){"GET", "/metrics", on_metrics, srv};
+	srv->routes[n++] = (orsp_http_route){"GET", "/health", on_health, srv};
 	hc.address = c->listen;
 	hc.port = c->port;
 	hc.reuse_port = c->reuse_port;

@@ -288,8 +288,11 @@ time.sleep(0.3)
 s.close()' "$PORT"
 # the server certificate is checked by the client against the FQDN: wrong name fails
 if "${C[@]}" -o /dev/null "https://127.0.0.1:$PORT/metrics" 2>/dev/null; then bad "TLS name check passed for 127.0.0.1"; else ok; fi
+# /health for load balancers, on the same HTTPS port (its 503s: test_health, test_health_stopping)
+h=$("${C[@]}" "$URL/health") && [[ "$h" == "ok" ]] && ok || bad "health: $h"
 # /metrics
 m=$("${C[@]}" "$URL/metrics")
+[[ "$m" == *'openrsp_smdp_requests_total{function="health",result="200"} 1'* ]] && ok || bad "metrics: health: $(grep function=.health <<<"$m")"
 [[ "$m" == *'openrsp_smdp_requests_total{function="initiateAuthentication",result="200"} 1'* ]] && ok || bad "metrics: initiateAuthentication"
 [[ "$m" == *'result="8.8.1/3.8"} 1'* ]] && ok || bad "metrics: failures by code"
 # requests refused before their handler are counted too: 401 and 400 under their function,
