@@ -1957,10 +1957,24 @@ static int iccid_order_opt(const char *val, char out[21])
 	return CLI_OK;
 }
 
-/* cc_buf receives --cc (copied out of argv); smdp_order wipes it whatever happens. */
-static int smdp_order_with(int argc, char **argv, char cc_buf[CLI_SECRET_STR_MAX + 1])
+/* The options order and confirm share, as given; cc points into the caller's cc_buf. */
+typedef struct order_args {
+	db_opts dbo;
+	const char *iccid, *profile_type, *eid, *matching_id, *cc, *fqdn;
+	bool release;
+	char iccid_buf[21];
+} order_args;
+
+/* The options of order (with_type: --iccid or --profile-type) or of confirm (--iccid only),
+ * every value judged before the database is opened (which creates or migrates it): the
+ * address (the configuration's unless given), the matching ID, EID and code as ES2+ judges
+ * them (an empty one refused, not taken as none as ES2+ takes ""), a code before an order
+ * it would leave open is placed, the ICCID in the inventory's form, a type no profile can
+ * have. cc_buf receives --cc (copied out of argv); the caller wipes it whatever happens. */
+static int order_args_parse(int argc, char **argv, bool with_type,
+                            char cc_buf[CLI_SECRET_STR_MAX + 1], order_args *a)
 {
-	static const struct option opts[] = {
+	static const struct option order_opts[] = {
 	    DB_LONGOPTS,
 	    {"iccid", required_argument, NULL, OPT_ICCID},
 	    {"profile-type", required_argument, NULL, OPT_PROFILE_TYPE},
@@ -1971,45 +1985,47 @@ static int smdp_order_with(int argc, char **argv, char cc_buf[CLI_SECRET_STR_MAX
 	    {"fqdn", required_argument, NULL, OPT_FQDN},
 	    {NULL, 0, NULL, 0},
 	};
-	db_opts dbo = {0};
-	orsp_smdp_order o = {0};
-	orsp_smdp_profile p;
-	orsp_smdp *s = NULL;
-	orsp_db *db = NULL;
-	const char *cc = NULL, *fqdn = NULL;
-	bool release = false, tx = false;
-	char ac[ORSP_SMDP_AC_MAX], iccid[21];
+	/* order's without --profile-type */
+	static const struct option confirm_opts[] = {
+	    DB_LONGOPTS,
+	    {"iccid", required_argument, NULL, OPT_ICCID},
+	    {"eid", required_argument, NULL, OPT_EID},
+	    {"matching-id", required_argument, NULL, OPT_MATCHING_ID},
+	    {"cc", required_argument, NULL, OPT_CC},
+	    {"release", no_argument, NULL, OPT_RELEASE},
+	    {"fqdn", required_argument, NULL, OPT_FQDN},
+	    {NULL, 0, NULL, 0},
+	};
 	int rc, c;
-	orsp_err e;
 
-	while ((c = cli_getopt(argc, argv, opts)) != -1) {
+	while ((c = cli_getopt(argc, argv, with_type ? order_opts : confirm_opts)) != -1) {
 		if (c == '?')
 			return CLI_USAGE;
-		if (db_opt(&dbo, c, optarg))
+		if (db_opt(&a->dbo, c, optarg))
 			continue;
 		switch (c) {
 		case OPT_ICCID:
-			o.iccid = optarg;
+			a->iccid = optarg;
 			break;
 		case OPT_PROFILE_TYPE:
-			o.profile_type = optarg;
+			a->profile_type = optarg;
 			break;
 		case OPT_EID:
-			o.eid = optarg;
+			a->eid = optarg;
 			break;
 		case OPT_MATCHING_ID:
-			o.matching_id = optarg;
+			a->matching_id = optarg;
 			break;
 		case OPT_CC:
 			if ((rc = cli_secret_str("--cc", optarg, cc_buf, CLI_SECRET_STR_MAX + 1,
-			                         &cc)))
+			                         &a->cc)))
 				return rc;
 			break;
 		case OPT_RELEASE:
-			release = true;
+			a->release = true;
 			break;
 		case OPT_FQDN:
-			fqdn = optarg;
+			a->fqdn = optarg;
 			break;
 		default:
 			return cli_usage(argv[optind - 1], "unexpected option");
@@ -2018,34 +2034,58 @@ static int smdp_order_with(int argc, char **argv, char cc_buf[CLI_SECRET_STR_MAX
 	if ((rc = cli_positional(argc, argv, 0, "")))
 		return rc;
 	/* the server's configuration: its database, KEK and address */
-	if ((rc = db_config(&dbo)))
+	if ((rc = db_config(&a->dbo)))
 		return rc;
-	if (dbo.config && !fqdn)
-		fqdn = dbo.fqdn;
-	if (!o.iccid == !o.profile_type)
+	if (a->dbo.config && !a->fqdn)
+		a->fqdn = a->dbo.fqdn;
+	if (!with_type && !a->iccid)
+		return cli_missing("--iccid");
+	if (with_type && !a->iccid == !a->profile_type)
 		return cli_usage("--iccid", "give exactly one of --iccid and --profile-type");
-	if (!fqdn)
+	if (!a->fqdn)
 		return cli_missing("--fqdn");
-	if (orsp_smdp_fqdn_check(fqdn))
+	if (orsp_smdp_fqdn_check(a->fqdn))
 		return cli_usage("--fqdn", "%s", orsp_err_detail());
-	if (o.matching_id && orsp_smdp_matching_id_check(o.matching_id))
+	if (a->matching_id && orsp_smdp_matching_id_check(a->matching_id))
 		return cli_usage("--matching-id", "%s", orsp_err_detail());
-	if (o.eid && orsp_eid_check(o.eid) != ORSP_OK)
+	if (a->eid && orsp_eid_check(a->eid) != ORSP_OK)
 		return cli_usage("--eid", "expected 32 digits with valid check digits");
-	/* checked before the order is placed, which a refused code would leave open */
-	if (cc && orsp_smdp_cc_check(cc))
+	if (a->cc && orsp_smdp_cc_check(a->cc))
 		return cli_usage("--cc", "%s", orsp_err_detail());
-	if (o.iccid) {
-		if ((rc = iccid_order_opt(o.iccid, iccid)))
+	if (a->iccid) {
+		if ((rc = iccid_order_opt(a->iccid, a->iccid_buf)))
 			return rc;
-		o.iccid = iccid;
+		a->iccid = a->iccid_buf;
 	}
-	/* a type no profile can have, before the open (which migrates an older database): the
-	 * inventory keeps at most 400 bytes of it, and ES2+ takes no more (es2p_handler.c) */
-	if (o.profile_type && strlen(o.profile_type) >= sizeof(p.profile_type))
+	/* the inventory keeps at most 400 bytes of a type, and ES2+ takes no more
+	 * (es2p_handler.c) */
+	if (a->profile_type &&
+	    strlen(a->profile_type) >= sizeof(((orsp_smdp_profile *)NULL)->profile_type))
 		return cli_usage("--profile-type", "longer than %zu bytes",
-		                 sizeof(p.profile_type) - 1);
-	rc = open_smdp(&dbo, "smdp order", &s, NULL);
+		                 sizeof(((orsp_smdp_profile *)NULL)->profile_type) - 1);
+	return CLI_OK;
+}
+
+/* cc_buf receives --cc (copied out of argv); smdp_order wipes it whatever happens. */
+static int smdp_order_with(int argc, char **argv, char cc_buf[CLI_SECRET_STR_MAX + 1])
+{
+	order_args a = {0};
+	orsp_smdp_order o = {0};
+	orsp_smdp_profile p;
+	orsp_smdp *s = NULL;
+	orsp_db *db = NULL;
+	bool tx = false;
+	char ac[ORSP_SMDP_AC_MAX];
+	int rc;
+	orsp_err e;
+
+	if ((rc = order_args_parse(argc, argv, true, cc_buf, &a)))
+		return rc;
+	o.iccid = a.iccid;
+	o.profile_type = a.profile_type;
+	o.eid = a.eid;
+	o.matching_id = a.matching_id;
+	rc = open_smdp(&a.dbo, "smdp order", &s, NULL);
 	if (rc)
 		return rc;
 	/* One transaction for downloadOrder, confirmOrder and the activation code (the store's
@@ -2064,8 +2104,8 @@ static int smdp_order_with(int argc, char **argv, char cc_buf[CLI_SECRET_STR_MAX
 		rc = cli_fail("downloadOrder", e);
 		goto out;
 	}
-	if (cc || release) {
-		e = orsp_smdp_confirm_order(s, p.matching_id, cc, release);
+	if (a.cc || a.release) {
+		e = orsp_smdp_confirm_order(s, p.matching_id, a.cc, a.release);
 		if (e) {
 			rc = cli_failf("confirmOrder",
 			               "%s (no order placed: profile %s stays Available)",
@@ -2073,7 +2113,7 @@ static int smdp_order_with(int argc, char **argv, char cc_buf[CLI_SECRET_STR_MAX
 			goto out;
 		}
 	}
-	e = orsp_smdp_activation_code(fqdn, p.matching_id, cc != NULL, ac, sizeof(ac));
+	e = orsp_smdp_activation_code(a.fqdn, p.matching_id, a.cc != NULL, ac, sizeof(ac));
 	if (e) {
 		rc = cli_fail("activation code", e);
 		goto out;
@@ -2132,97 +2172,40 @@ static int flushed(const char *verb, orsp_smdp *s, const char *iccid, orsp_err *
  * receives --cc (copied out of argv); smdp_confirm wipes it whatever happens. */
 static int smdp_confirm_with(int argc, char **argv, char cc_buf[CLI_SECRET_STR_MAX + 1])
 {
-	static const struct option opts[] = {
-	    DB_LONGOPTS,
-	    {"iccid", required_argument, NULL, OPT_ICCID},
-	    {"eid", required_argument, NULL, OPT_EID},
-	    {"matching-id", required_argument, NULL, OPT_MATCHING_ID},
-	    {"cc", required_argument, NULL, OPT_CC},
-	    {"release", no_argument, NULL, OPT_RELEASE},
-	    {"fqdn", required_argument, NULL, OPT_FQDN},
-	    {NULL, 0, NULL, 0},
-	};
-	db_opts dbo = {0};
+	order_args a = {0};
 	orsp_smdp_confirmation conf = {0};
 	orsp_smdp_profile p = {0};
 	orsp_smdp *s = NULL;
-	const char *iccid_s = NULL, *fqdn = NULL;
-	char ac[ORSP_SMDP_AC_MAX], iccid[21];
-	int rc, c;
+	char ac[ORSP_SMDP_AC_MAX];
+	int rc;
 	orsp_err e;
 
-	while ((c = cli_getopt(argc, argv, opts)) != -1) {
-		if (c == '?')
-			return CLI_USAGE;
-		if (db_opt(&dbo, c, optarg))
-			continue;
-		switch (c) {
-		case OPT_ICCID:
-			iccid_s = optarg;
-			break;
-		case OPT_EID:
-			conf.eid = optarg;
-			break;
-		case OPT_MATCHING_ID:
-			conf.matching_id = optarg;
-			break;
-		case OPT_CC:
-			if ((rc = cli_secret_str("--cc", optarg, cc_buf, CLI_SECRET_STR_MAX + 1,
-			                         &conf.cc)))
-				return rc;
-			break;
-		case OPT_RELEASE:
-			conf.release = true;
-			break;
-		case OPT_FQDN:
-			fqdn = optarg;
-			break;
-		default:
-			return cli_usage(argv[optind - 1], "unexpected option");
-		}
-	}
-	if ((rc = cli_positional(argc, argv, 0, "")))
+	if ((rc = order_args_parse(argc, argv, false, cc_buf, &a)))
 		return rc;
-	if ((rc = db_config(&dbo)))
+	conf.eid = a.eid;
+	conf.matching_id = a.matching_id;
+	conf.cc = a.cc;
+	conf.release = a.release;
+	if ((rc = open_smdp(&a.dbo, "smdp confirm", &s, NULL)))
 		return rc;
-	if (dbo.config && !fqdn)
-		fqdn = dbo.fqdn;
-	if (!iccid_s)
-		return cli_missing("--iccid");
-	if ((rc = iccid_order_opt(iccid_s, iccid)))
-		return rc;
-	if (!fqdn)
-		return cli_missing("--fqdn");
-	if (orsp_smdp_fqdn_check(fqdn))
-		return cli_usage("--fqdn", "%s", orsp_err_detail());
-	/* every value judged before the open (which migrates an older database); an empty one
-	 * is refused, as by order, not taken as none as ES2+ takes "" */
-	if (conf.matching_id && orsp_smdp_matching_id_check(conf.matching_id))
-		return cli_usage("--matching-id", "%s", orsp_err_detail());
-	if (conf.eid && orsp_eid_check(conf.eid) != ORSP_OK)
-		return cli_usage("--eid", "expected 32 digits with valid check digits");
-	if (conf.cc && orsp_smdp_cc_check(conf.cc))
-		return cli_usage("--cc", "%s", orsp_err_detail());
-	if ((rc = open_smdp(&dbo, "smdp confirm", &s, NULL)))
-		return rc;
-	e = orsp_smdp_confirm(s, iccid, &conf, &p);
-	if ((rc = flushed("smdp confirm", s, iccid, &e, &p)))
+	e = orsp_smdp_confirm(s, a.iccid, &conf, &p);
+	if ((rc = flushed("smdp confirm", s, a.iccid, &e, &p)))
 		goto out;
 	if (e == ORSP_E_POLICY && p.state == ORSP_SMDP_UNAVAILABLE) /* p: as it expired */
 		rc = cli_failf("confirmOrder", "%s: the profile is Unavailable now",
 		               orsp_err_detail());
 	else if (e == ORSP_E_POLICY)
-		rc = cli_failf("confirmOrder", "profile %s: --eid is not the order's EID", iccid);
+		rc = cli_failf("confirmOrder", "profile %s: --eid is not the order's EID", a.iccid);
 	else if (e == ORSP_E_EXISTS)
 		rc = cli_failf("confirmOrder",
-		               "profile %s: --matching-id %s is another order's matching ID", iccid,
-		               conf.matching_id);
+		               "profile %s: --matching-id %s is another order's matching ID",
+		               a.iccid, conf.matching_id);
 	else if (e)
 		rc = cli_fail("confirmOrder", e);
-	else if ((e = orsp_smdp_activation_code(fqdn, p.matching_id, conf.cc || p.cc_required, ac,
+	else if ((e = orsp_smdp_activation_code(a.fqdn, p.matching_id, conf.cc || p.cc_required, ac,
 	                                        sizeof(ac))))
 		rc = cli_failf("activation code", "%s (profile %s is %s, matching ID %s)",
-		               orsp_err_detail(), iccid, orsp_smdp_state_name(p.state),
+		               orsp_err_detail(), a.iccid, orsp_smdp_state_name(p.state),
 		               p.matching_id);
 	else {
 		printf("%s\n", ac);
