@@ -2313,6 +2313,79 @@ static void test_unread_request_not_reset(void **state)
 	assert_int_equal(orsp_http_server_stop(srv, 2000), 0);
 }
 
+/* libmicrohttpd's own messages quote the client's bytes: 0.9.75 logs the target of a request
+ * whose answer it could not send, as unescape decoded it. The route's handler waits until the
+ * client has reset the connection, so the answer's first write fails; its target holds %0A and
+ * %1B and is longer than the line. The line that reaches stderr is printable ASCII (a '?' for
+ * each control byte) and cut, "..." at its end. */
+#define FORGED_PATH "/x\n\x1b[31mforged"
+static void test_mhd_log_sanitised(void **state)
+{
+	static struct gate_ctx g = {
+	    .mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER, .wait_ms = 5000};
+	static const struct linger rst = {.l_onoff = 1, .l_linger = 0};
+	char path[400], target[400], req[600], log_path[4200];
+	orsp_http_route route = {"GET", path, h_gate_wait, &g};
+	orsp_http_server_config cfg = {
+	    .address = "127.0.0.1", .routes = &route, .n_routes = 1, .threads = 1, .timeout_s = 5};
+	orsp_log_level level = orsp_log_get_level();
+	orsp_http_server *srv = NULL;
+	char *text = NULL, *line;
+	size_t n = 0;
+	int saved, fd;
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s%0300d", FORGED_PATH, 0);
+	snprintf(target, sizeof(target), "/x%%0A%%1B[31mforged%0300d", 0);
+	snprintf(req, sizeof(req), "GET %s HTTP/1.1\r\nHost: x\r\n\r\n", target);
+	snprintf(log_path, sizeof(log_path), "%s/stderr.txt", test_tmpdir("http_mhd_log"));
+	assert_int_equal(fflush(stderr), 0);
+	saved = dup(STDERR_FILENO);
+	assert_true(saved >= 0);
+	fd = open(log_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	assert_true(fd >= 0);
+	assert_true(dup2(fd, STDERR_FILENO) >= 0);
+	close(fd);
+	orsp_log_set_level(ORSP_LOG_INFO);
+
+	assert_ok(orsp_http_server_start(&cfg, &srv));
+	fd = raw_connect(orsp_http_server_port(srv));
+	assert_int_equal(send(fd, req, strlen(req), MSG_NOSIGNAL), (ssize_t)strlen(req));
+	for (int i = 0; i < 500 && !atomic_load(&g.waiting); i++)
+		sleep_ms(10);
+	assert_int_equal(setsockopt(fd, SOL_SOCKET, SO_LINGER, &rst, sizeof(rst)), 0);
+	close(fd);
+	sleep_ms(100);
+	pthread_mutex_lock(&g.mu);
+	g.open = true;
+	pthread_cond_broadcast(&g.cv);
+	pthread_mutex_unlock(&g.mu);
+	/* the line is written before the request's completion, which the stop waits for */
+	assert_int_equal(orsp_http_server_stop(srv, 2000), 0);
+
+	fflush(stderr);
+	orsp_log_set_level(level);
+	assert_true(dup2(saved, STDERR_FILENO) >= 0);
+	close(saved);
+	assert_int_equal(atomic_load(&g.waiting), 1);
+	text = (char *)test_read_file(log_path, &n);
+	/* no control byte anywhere, nor the forged line on its own */
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)text[i] < 0x20 && text[i] != '\n')
+			fail_msg("control byte 0x%02x at %zu", (unsigned char)text[i], i);
+	for (line = text; line; line = strchr(line + 1, '\n'))
+		if (strncmp(line + (*line == '\n'), "[31mforged", 10) == 0)
+			fail_msg("a line of the client's: '%.40s'", line);
+	line = strstr(text, "http: libmicrohttpd: Failed to send");
+	if (!line)
+		fail_msg("no message of libmicrohttpd's quoting the target in '%s'", text);
+	n = strcspn(line, "\n");
+	if (!memmem(line, n, "for the request for `/x??[31mforged000", 38) ||
+	    n != strlen("http: libmicrohttpd: ") + 255 || memcmp(line + n - 6, "000...", 6) != 0)
+		fail_msg("'%.*s'", (int)n, line);
+	free(text);
+}
+
 /* Wait (bounded) until the hook has seen want_path; its entry stays in hooklog. */
 static int hook_wait(void)
 {
@@ -4581,6 +4654,7 @@ int main(void)
 	    cmocka_unit_test(test_request_method),
 	    cmocka_unit_test(test_head),
 	    cmocka_unit_test(test_early_answer_body_not_read),
+	    cmocka_unit_test(test_mhd_log_sanitised),
 	    cmocka_unit_test(test_expect_continue),
 	    cmocka_unit_test(test_connection_limit_and_idle_timeout),
 	    cmocka_unit_test(test_closed_at_once_frees_slot),

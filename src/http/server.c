@@ -55,6 +55,8 @@
 #include "openrsp/http.h"
 
 #define LOG_FIELD_MAX 200
+/* The most of a libmicrohttpd message logged (mhd_log) */
+#define MHD_LOG_MAX 255
 /* Bytes of an oversized body (chunked, or with a Content-Length up to this) we read and drop
  * before answering 413; a Content-Length above it is answered at once, its body not read. */
 #define DROP_LIMIT(max) (2 * (max) + 65536)
@@ -1033,18 +1035,33 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	free(st);
 }
 
+/* libmicrohttpd's messages quote the client's bytes: the target of a request whose answer
+ * could not be sent ("Failed to send the response headers for the request for `%s'", 0.9.75),
+ * after unescape decoded it, so that a %0A in it began a log line of the client's and a %1B a
+ * terminal escape. Made printable ASCII as the request log's fields are (sanitise; the space
+ * kept: the message is words, and the line has no fields after it), cut at MHD_LOG_MAX bytes
+ * with "..." at the end. */
+static void mhd_log_text(char *buf, size_t cap, const char *fmt, va_list ap) ORSP_PRINTF(3, 0);
+static void mhd_log_text(char *buf, size_t cap, const char *fmt, va_list ap)
+{
+	int full = vsnprintf(buf, cap, fmt, ap);
+	size_t n = strlen(buf);
+
+	while (n && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
+		buf[--n] = '\0';
+	orsp_ascii_printable(buf);
+	if (full > 0 && (size_t)full >= cap && cap > 4)
+		memcpy(buf + cap - 4, "...", 4);
+}
+
 static void mhd_log(void *cls, const char *fmt, va_list ap) ORSP_PRINTF(2, 0);
 static void mhd_log(void *cls, const char *fmt, va_list ap)
 {
 	orsp_http_server *srv = cls;
-	char buf[256];
-	size_t n;
+	char buf[MHD_LOG_MAX + 1];
 	bool starting;
 
-	vsnprintf(buf, sizeof(buf), fmt, ap);
-	n = strlen(buf);
-	while (n && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
-		buf[--n] = '\0';
+	mhd_log_text(buf, sizeof(buf), fmt, ap);
 	pthread_mutex_lock(&srv->log_lock);
 	starting = srv->starting;
 	if (starting && !srv->start_error[0])
