@@ -2925,30 +2925,42 @@ static void test_connections_per_ip(void **state)
 
 /* max_connections_per_ip counts an IPv4 address, one mapped into IPv6 or translated into
  * 64:ff9b::/96 the same, and an IPv6 address by its /64 (a host takes any address of its /64: per
- * address, one client could open 2^64 times the limit). */
+ * address, one client could open 2^64 times the limit), but a link-local one by its address and
+ * scope id (every host of a link is in fe80::/64: by the /64 all were one client). */
 static void test_client_key(void **state)
 {
 	static const struct {
 		const char *a, *b;
 		int family;
 		bool same;
+		uint32_t scope_a, scope_b; /* sin6_scope_id */
 	} cases[] = {
-	    {"192.0.2.1", "192.0.2.1", AF_INET, true},
-	    {"192.0.2.1", "192.0.2.2", AF_INET, false},
-	    {"2001:db8:1:2::1", "2001:db8:1:2:ffff:ffff:ffff:fffe", AF_INET6, true},
-	    {"2001:db8:1:2::1", "2001:db8:1:3::1", AF_INET6, false},
-	    {"2001:db8::1", "2001:db9::1", AF_INET6, false},
-	    {"::ffff:192.0.2.1", "192.0.2.1", AF_INET, true},
-	    {"::ffff:192.0.2.1", "::ffff:192.0.2.2", AF_INET, false},
-	    {"64:ff9b::192.0.2.1", "192.0.2.1", AF_INET, true},
-	    {"64:ff9b::192.0.2.1", "64:ff9b::192.0.2.2", AF_INET, false},
-	    {"64:ff9b:0:1::192.0.2.1", "64:ff9b:0:1::1", AF_INET6, true},
+	    {"192.0.2.1", "192.0.2.1", AF_INET, true, 0, 0},
+	    {"192.0.2.1", "192.0.2.2", AF_INET, false, 0, 0},
+	    {"2001:db8:1:2::1", "2001:db8:1:2:ffff:ffff:ffff:fffe", AF_INET6, true, 0, 0},
+	    {"2001:db8:1:2::1", "2001:db8:1:3::1", AF_INET6, false, 0, 0},
+	    {"2001:db8::1", "2001:db9::1", AF_INET6, false, 0, 0},
+	    {"::ffff:192.0.2.1", "192.0.2.1", AF_INET, true, 0, 0},
+	    {"::ffff:192.0.2.1", "::ffff:192.0.2.2", AF_INET, false, 0, 0},
+	    {"64:ff9b::192.0.2.1", "192.0.2.1", AF_INET, true, 0, 0},
+	    {"64:ff9b::192.0.2.1", "64:ff9b::192.0.2.2", AF_INET, false, 0, 0},
+	    {"64:ff9b:0:1::192.0.2.1", "64:ff9b:0:1::1", AF_INET6, true, 0, 0},
+	    {"fe80::1", "fe80::2", AF_INET6, false, 2, 2},
+	    {"fe80::1", "fe80::1", AF_INET6, true, 2, 2},
+	    {"fe80::1", "fe80::1", AF_INET6, false, 2, 3},
+	    {"fe80::1:0:0:1", "fe80::1", AF_INET6, false, 2, 2},
+	    /* the rest of fe80::/10 too (the kernel takes any of it as link-local) */
+	    {"febf:ffff::1", "febf:ffff::2", AF_INET6, false, 2, 2},
+	    /* not link-local: still by the /64, whatever the scope id */
+	    {"fec0::1", "fec0::2", AF_INET6, true, 2, 2},
+	    {"2001:db8:1:2::1", "2001:db8:1:2::2", AF_INET6, true, 2, 3},
 	};
 	(void)state;
 
 	for (size_t i = 0; i < ORSP_ARRAY_LEN(cases); i++) {
-		uint8_t ka[16], kb[16];
+		uint8_t ka[ORSP_HTTP_CLIENT_KEY_LEN], kb[ORSP_HTTP_CLIENT_KEY_LEN];
 		const char *addr[2] = {cases[i].a, cases[i].b};
+		uint32_t scope[2] = {cases[i].scope_a, cases[i].scope_b};
 		uint8_t *key[2] = {ka, kb};
 
 		for (int j = 0; j < 2; j++) {
@@ -2958,6 +2970,7 @@ static void test_client_key(void **state)
 				struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&ss;
 				in6->sin6_family = AF_INET6;
 				in6->sin6_port = htons((uint16_t)(1000 + j));
+				in6->sin6_scope_id = scope[j];
 				assert_int_equal(inet_pton(AF_INET6, addr[j], &in6->sin6_addr), 1);
 			} else {
 				struct sockaddr_in *in4 = (struct sockaddr_in *)&ss;
@@ -2968,12 +2981,12 @@ static void test_client_key(void **state)
 			if (orsp__http_client_key(&ss, key[j]) != cases[i].family)
 				fail_msg("%s: not family %d", addr[j], cases[i].family);
 		}
-		if ((memcmp(ka, kb, 16) == 0) != cases[i].same)
-			fail_msg("%s and %s: expected %s", cases[i].a, cases[i].b,
-			         cases[i].same ? "one client" : "two clients");
+		if ((memcmp(ka, kb, sizeof(ka)) == 0) != cases[i].same)
+			fail_msg("%s%%%u and %s%%%u: expected %s", cases[i].a, scope[0], cases[i].b,
+			         scope[1], cases[i].same ? "one client" : "two clients");
 	}
 	struct sockaddr_storage un = {.ss_family = AF_UNIX};
-	uint8_t k[16];
+	uint8_t k[ORSP_HTTP_CLIENT_KEY_LEN];
 	assert_int_equal(orsp__http_client_key(&un, k), 0);
 }
 

@@ -316,12 +316,15 @@ ORSP_MUST_CHECK orsp_err orsp_http_client_post_json(orsp_http_client *c, const c
                                                     orsp_http_result *out);
 
 /* The client a connection from peer (a struct sockaddr_storage) counts for under
- * max_connections_per_ip, into key (16 bytes, zero-padded): an IPv4 address (also one mapped
- * into IPv6, ::ffff:a.b.c.d, or translated into 64:ff9b::/96, RFC 6052), or the /64 of an IPv6
- * address (RFC 4291 §2.5.4: a host picks any address of its /64, and 3GPP gives each PDN connection
- * a /64 prefix of its own, RFC 6459, so counting per address would not limit one). Returns AF_INET
- * or AF_INET6, 0 for another family. Exported for the tests. */
-int orsp__http_client_key(const void *peer, uint8_t key[16]);
+ * max_connections_per_ip, into key (ORSP_HTTP_CLIENT_KEY_LEN bytes, zero-padded): an IPv4
+ * address (also one mapped into IPv6, ::ffff:a.b.c.d, or translated into 64:ff9b::/96, RFC 6052),
+ * the /64 of an IPv6 address (RFC 4291 §2.5.4: a host picks any address of its /64, and 3GPP gives
+ * each PDN connection a /64 prefix of its own, RFC 6459, so counting per address would not limit
+ * one), or for a link-local one (fe80::/10) the whole address and its scope id: every host of a
+ * link shares fe80::/64. Returns AF_INET or AF_INET6, 0 for another family. Exported for the
+ * tests. */
+#define ORSP_HTTP_CLIENT_KEY_LEN 20
+int orsp__http_client_key(const void *peer, uint8_t key[ORSP_HTTP_CLIENT_KEY_LEN]);
 
 /* ---------------------------------------------------------------- SGP.22 JSON ----------- */
 

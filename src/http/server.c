@@ -103,7 +103,7 @@ struct conn_slot {
 	_Atomic uint64_t idle_since_us;
 	unsigned worker;
 	int family; /* the client the connection counts for (orsp__http_client_key) */
-	uint8_t addr[16];
+	uint8_t addr[ORSP_HTTP_CLIENT_KEY_LEN];
 };
 
 struct orsp_http_server {
@@ -1672,44 +1672,53 @@ static int idle_reset_locked(orsp_http_server *srv)
 
 static bool same_addr(const struct conn_slot *s, int family, const uint8_t *addr)
 {
-	return s->family == family && memcmp(s->addr, addr, 16) == 0;
+	return s->family == family && memcmp(s->addr, addr, ORSP_HTTP_CLIENT_KEY_LEN) == 0;
 }
 
-int orsp__http_client_key(const void *peer, uint8_t key[16])
+int orsp__http_client_key(const void *peer, uint8_t key[ORSP_HTTP_CLIENT_KEY_LEN])
 {
 	static const uint8_t nat64_wkp[12] = {0x00, 0x64, 0xff, 0x9b};
 	const struct sockaddr_storage *ss = peer;
+	const struct sockaddr_in6 *in6 = peer;
 	const uint8_t *a6;
 
-	memset(key, 0, 16);
+	memset(key, 0, ORSP_HTTP_CLIENT_KEY_LEN);
 	if (ss->ss_family == AF_INET) {
 		memcpy(key, &((const struct sockaddr_in *)peer)->sin_addr, 4);
 		return AF_INET;
 	}
 	if (ss->ss_family != AF_INET6)
 		return 0;
-	a6 = ((const struct sockaddr_in6 *)peer)->sin6_addr.s6_addr;
+	a6 = in6->sin6_addr.s6_addr;
 	/* ::ffff:a.b.c.d (a socket that is not IPv6-only, which this server's is), and
 	 * 64:ff9b::a.b.c.d (RFC 6052's well-known prefix: IPv4 clients translated to IPv6 in front
 	 * of an IPv6-only server, RFC 7755; by their /64 all of them were one client) */
-	if (IN6_IS_ADDR_V4MAPPED(&((const struct sockaddr_in6 *)peer)->sin6_addr) ||
+	if (IN6_IS_ADDR_V4MAPPED(&in6->sin6_addr) ||
 	    memcmp(a6, nat64_wkp, sizeof(nat64_wkp)) == 0) {
 		memcpy(key, a6 + 12, 4);
 		return AF_INET;
+	}
+	/* fe80::/10: every host of a link has its address in fe80::/64 (RFC 4291 §2.5.6), so by
+	 * their /64 all clients on the link were one; and the same address may be on another
+	 * link, told apart by the scope id (RFC 4007 §6): both count */
+	if (IN6_IS_ADDR_LINKLOCAL(&in6->sin6_addr)) {
+		memcpy(key, a6, 16);
+		memcpy(key + 16, &in6->sin6_scope_id, sizeof(in6->sin6_scope_id));
+		return AF_INET6;
 	}
 	memcpy(key, a6, 8);
 	return AF_INET6;
 }
 
-/* Take a slot for a new connection (lock held); NULL when the client (an IPv4 address or an
- * IPv6 /64, orsp__http_client_key) has its max_per_ip connections. A pending slot with the same
- * socket number is a connection that libmicrohttpd closed without notice (the number was free for
- * accept to return): released. */
+/* Take a slot for a new connection (lock held); NULL when the client (an IPv4 address, an IPv6
+ * /64 or a link-local address, orsp__http_client_key) has its max_per_ip connections. A pending
+ * slot with the same socket number is a connection that libmicrohttpd closed without notice (the
+ * number was free for accept to return): released. */
 static struct conn_slot *slot_take(orsp_http_server *srv, int fd,
                                    const struct sockaddr_storage *peer)
 {
 	struct conn_slot *free_slot = NULL;
-	uint8_t addr[16];
+	uint8_t addr[ORSP_HTTP_CLIENT_KEY_LEN];
 	unsigned same = 0;
 	int family = orsp__http_client_key(peer, addr);
 
