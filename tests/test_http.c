@@ -2146,13 +2146,14 @@ static void test_slow_clients_request_deadline(void **state)
  * after another: IDLE_KEPT made one request and stays open (keep-alive), IDLE_NEW sent
  * nothing, IDLE_DRIP sends a header line every 500 ms (a request in progress). A fifth client
  * comes. With an idle connection among them, the one idle the longest (index reset) is reset
- * after being idle 1 s, and the fifth is answered well before the deadline (before, it
- * waited for the deadline to reset one), while the others stay open. With none (reset -1),
- * no request in progress is cut: the fifth is answered only once the deadline reset the
- * dripping ones (after about 2.8 s here; 1 s if they were taken for idle). */
+ * after being idle idle_ms (0: the default 1 s), and the fifth is answered well before the
+ * deadline (before, it waited for the deadline to reset one), while the others stay open.
+ * With none (reset -1), no request in progress is cut: the fifth is answered only once the
+ * deadline reset the dripping ones (after about 2.8 s here; 1 s if they were taken for
+ * idle). */
 enum idle_kind { IDLE_KEPT, IDLE_NEW, IDLE_DRIP };
 
-static void run_idle_reset(const enum idle_kind kind[4], int reset)
+static void run_idle_reset(const enum idle_kind kind[4], int reset, unsigned idle_ms)
 {
 	orsp_http_server *srv = NULL;
 	orsp_http_server_config cfg = {.address = "127.0.0.1",
@@ -2161,7 +2162,8 @@ static void run_idle_reset(const enum idle_kind kind[4], int reset)
 	                               .threads = 2,
 	                               .max_connections = 4,
 	                               .timeout_s = 10,
-	                               .request_timeout_ms = 3000};
+	                               .request_timeout_ms = 3000,
+	                               .idle_reset_ms = idle_ms};
 	static const char head[] = "POST /len HTTP/1.1\r\nHost: x\r\n";
 	struct drip d = {.fd = {-1, -1, -1, -1}};
 	bool dripping = false;
@@ -2213,8 +2215,9 @@ static void run_idle_reset(const enum idle_kind kind[4], int reset)
 	assert_int_equal(r.status, 200);
 	orsp_http_result_free(&r);
 	orsp_http_client_free(c);
+	/* the first connection was opened about 200 ms before the fifth came */
 	if (reset >= 0)
-		assert_true(waited < 2500);
+		assert_true(waited < 2500 && (!idle_ms || waited + 400 >= idle_ms));
 	else
 		assert_true(waited >= 2000);
 	for (int i = 0; i < 4; i++)
@@ -2231,28 +2234,46 @@ static void test_idle_kept_alive_make_room(void **state)
 {
 	static const enum idle_kind k[4] = {IDLE_KEPT, IDLE_KEPT, IDLE_KEPT, IDLE_KEPT};
 	(void)state;
-	run_idle_reset(k, 0);
+	run_idle_reset(k, 0, 0);
 }
 
 static void test_idle_new_make_room(void **state)
 {
 	static const enum idle_kind k[4] = {IDLE_NEW, IDLE_NEW, IDLE_NEW, IDLE_NEW};
 	(void)state;
-	run_idle_reset(k, 0);
+	run_idle_reset(k, 0, 0);
+}
+
+/* idle_reset_ms: the connection idle the longest is reset once it has been idle that long
+ * (1.5 s, here), not after the default 1 s */
+static void test_idle_reset_setting(void **state)
+{
+	static const enum idle_kind k[4] = {IDLE_KEPT, IDLE_KEPT, IDLE_KEPT, IDLE_KEPT};
+	(void)state;
+	run_idle_reset(k, 0, 1500);
+}
+
+/* ORSP_HTTP_IDLE_RESET_NEVER: no idle connection is reset for the newcomer; it is answered only
+ * once the request deadline reset the four (their next request did not come within it) */
+static void test_idle_reset_never(void **state)
+{
+	static const enum idle_kind k[4] = {IDLE_KEPT, IDLE_NEW, IDLE_KEPT, IDLE_NEW};
+	(void)state;
+	run_idle_reset(k, -1, ORSP_HTTP_IDLE_RESET_NEVER);
 }
 
 static void test_request_in_progress_not_reset(void **state)
 {
 	static const enum idle_kind k[4] = {IDLE_DRIP, IDLE_DRIP, IDLE_DRIP, IDLE_DRIP};
 	(void)state;
-	run_idle_reset(k, -1);
+	run_idle_reset(k, -1, 0);
 }
 
 static void test_idle_one_chosen(void **state)
 {
 	static const enum idle_kind k[4] = {IDLE_DRIP, IDLE_DRIP, IDLE_DRIP, IDLE_KEPT};
 	(void)state;
-	run_idle_reset(k, 3);
+	run_idle_reset(k, 3, 0);
 }
 
 /* A request that came while the connection's polling thread runs another's handler is not
@@ -3014,6 +3035,16 @@ static void test_server_config_errors(void **state)
 	bad.threads = 8;
 	bad.max_connections = 4;
 	assert_err(orsp_http_server_start(&bad, &srv), ORSP_E_USAGE, "threads");
+	/* an idle wait beyond the idle timeout (the default's 30 s, or the one given) */
+	bad = cfg;
+	bad.idle_reset_ms = 30001;
+	assert_err(orsp_http_server_start(&bad, &srv), ORSP_E_USAGE,
+	           "idle_reset_ms 30001 above the idle timeout (30 s)");
+	bad.timeout_s = 5;
+	bad.idle_reset_ms = 5001;
+	assert_err(orsp_http_server_start(&bad, &srv), ORSP_E_USAGE, "idle_reset_ms 5001");
+	bad.idle_reset_ms = ORSP_HTTP_IDLE_RESET_NEVER - 1;
+	assert_err(orsp_http_server_start(&bad, &srv), ORSP_E_USAGE, "idle_reset_ms");
 	static const orsp_http_route no_slash[] = {{"POST", "len", h_len, NULL}};
 	bad = cfg;
 	bad.routes = no_slash;
@@ -4674,6 +4705,8 @@ int main(void)
 	    cmocka_unit_test(test_slow_clients_request_deadline),
 	    cmocka_unit_test(test_idle_kept_alive_make_room),
 	    cmocka_unit_test(test_idle_new_make_room),
+	    cmocka_unit_test(test_idle_reset_setting),
+	    cmocka_unit_test(test_idle_reset_never),
 	    cmocka_unit_test(test_request_in_progress_not_reset),
 	    cmocka_unit_test(test_idle_one_chosen),
 	    cmocka_unit_test(test_unread_request_not_reset),

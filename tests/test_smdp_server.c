@@ -261,6 +261,12 @@ static void test_progress_callbacks(void **state)
 	assert_true(r.cfg.plain_http);
 	assert_true(r.cfg.svc.eligibility_all_services);
 	assert_string_equal(r.cfg.callback_url, url);
+	/* idle_reset_ms reaches the HTTP server, which refuses one above its idle timeout */
+	r.cfg.idle_reset_ms = 30001;
+	assert_int_equal(orsp_smdp_server_start(&r.cfg, &srv), ORSP_E_USAGE);
+	assert_non_null(strstr(orsp_err_detail(), "idle_reset_ms 30001 above the idle timeout"));
+	assert_null(srv);
+	r.cfg.idle_reset_ms = 0;
 	assert_int_equal(orsp_smdp_server_start(&r.cfg, &srv), ORSP_OK);
 	assert_true(orsp_smdp_server_port(srv) > 0);
 	/* the BPP delivered, then installed: two reports, the first one after one retry */
@@ -779,6 +785,11 @@ static void test_config_errors(void **state)
 	    {"eligibility = strict\n", "eligibility: expected aka or services"},
 	    {"request_timeout = 7201\n", "request_timeout: expected a number up to 7200"},
 	    {"max_connections_per_ip = -1\n", "max_connections_per_ip: expected a number"},
+	    {"idle_reset_ms = -1\n", "c.conf:1: idle_reset_ms: expected a number up to 3600000"},
+	    {"idle_reset_ms = 3600001\n", "c.conf:1: idle_reset_ms: expected a number up to"},
+	    {"idle_reset_ms = 1000ms\n", "c.conf:1: idle_reset_ms: expected a number up to"},
+	    {"idle_reset_ms =\n", "c.conf:1: idle_reset_ms: expected a number up to"},
+	    {"idle_reset_ms = 10\nidle_reset_ms = 20\n", "c.conf:2: idle_reset_ms: given twice"},
 	    {"metrics_cache = 3601\n", "metrics_cache: expected a number up to 3600"},
 	    {"max_unverified_notifications = x\n", "max_unverified_notifications: expected"},
 	    {"delivered_session_days = 0\n", "delivered_session_days: expected a number of days"},
@@ -1091,6 +1102,41 @@ static void test_config_errors(void **state)
 		if (!strstr(orsp_err_detail(), "c.conf:10: metrics_token: the same as es2_token"))
 			fail_msg("'%s' does not refuse metrics_token = es2_token",
 			         orsp_err_detail());
+		/* idle_reset_ms: at most the idle timeout (the default 30 s, or timeout); 0 is
+		 * never, absent the HTTP server's default */
+		static const struct {
+			const char *extra, *want;
+			unsigned ms;
+		} idle[] = {
+		    {"idle_reset_ms = 30001\n",
+		     "c.conf:10: idle_reset_ms: 30001 ms is longer than the idle timeout "
+		     "(timeout = 30 s): at most 30000, or 0 for never",
+		     0},
+		    {"timeout = 5\nidle_reset_ms = 5001\n",
+		     "c.conf:11: idle_reset_ms: 5001 ms is longer than the idle timeout "
+		     "(timeout = 5 s)",
+		     0},
+		    {"idle_reset_ms = 3600000\ntimeout = 3599\n",
+		     "c.conf:10: idle_reset_ms: 3600000", 0},
+		    {"", NULL, 0},
+		    {"idle_reset_ms = 0\n", NULL, ORSP_HTTP_IDLE_RESET_NEVER},
+		    {"idle_reset_ms = 30000\n", NULL, 30000},
+		    {"timeout = 5\nidle_reset_ms = 5000\n", NULL, 5000},
+		    {"idle_reset_ms = 1\n", NULL, 1},
+		};
+		for (size_t i = 0; i < ORSP_ARRAY_LEN(idle); i++) {
+			write_conf_extra(conf, db, "http://127.0.0.1:9", 0600, idle[i].extra);
+			if (idle[i].want) {
+				assert_int_equal(orsp_smdp_config_load(conf, &cfg), ORSP_E_USAGE);
+				if (!strstr(orsp_err_detail(), idle[i].want))
+					fail_msg("'%s' does not say '%s'", orsp_err_detail(),
+					         idle[i].want);
+				continue;
+			}
+			assert_int_equal(orsp_smdp_config_load(conf, &cfg), ORSP_OK);
+			assert_int_equal(cfg.idle_reset_ms, idle[i].ms);
+			orsp_smdp_config_free(&cfg);
+		}
 		write_conf_extra(conf, db, "http://127.0.0.1:9", 0600, "tls_cert = x.pem\n");
 		assert_int_equal(orsp_smdp_config_load(conf, &cfg), ORSP_E_USAGE);
 		if (!strstr(orsp_err_detail(), "c.conf:5: plain_http: yes, but tls_cert"))

@@ -12,6 +12,7 @@
 #ifndef OPENRSP_HTTP_H
 #define OPENRSP_HTTP_H
 
+#include <limits.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -28,6 +29,8 @@
 #define ORSP_HTTP_DEFAULT_MAX_CONNECTIONS 256u            /* server: open connections */
 #define ORSP_HTTP_MAX_CONNECTIONS_LIMIT 65536u            /* server: max_connections at most */
 #define ORSP_HTTP_DEFAULT_THREADS 4u                      /* server: polling threads */
+#define ORSP_HTTP_DEFAULT_IDLE_RESET_MS 1000u             /* server: idle_reset_ms */
+#define ORSP_HTTP_IDLE_RESET_NEVER UINT_MAX               /* server: idle_reset_ms, none */
 #define ORSP_HTTP_DEFAULT_MAX_RESPONSE ((size_t)16 << 20) /* client: response body, 16 MiB */
 #define ORSP_HTTP_DEFAULT_CONNECT_TIMEOUT_MS 10000u       /* client: TCP + TLS connect */
 #define ORSP_HTTP_DEFAULT_CLIENT_TIMEOUT_MS 60000u        /* client: whole exchange */
@@ -154,6 +157,14 @@ typedef struct orsp_http_server_config {
 	/* Open connections from one client address at most; 0: no limit. Leave it 0 behind a
 	 * proxy, where every connection comes from the proxy's address. */
 	unsigned max_connections_per_ip;
+	/* At max_connections, with a new connection waiting, the connection idle the longest (no
+	 * request in progress on it) is reset to make room once it has been idle this long: longer
+	 * than a client takes from its accept, or from its previous answer, to a request line (a
+	 * round trip or two and a TLS handshake, whose flights are seconds apart on slow links such
+	 * as NB-IoT). 0: ORSP_HTTP_DEFAULT_IDLE_RESET_MS; ORSP_HTTP_IDLE_RESET_NEVER: none is reset
+	 * so, the newcomer waits for one to close. At most timeout_s x 1000 (the idle timeout
+	 * closes a connection before a longer wait is up): ORSP_E_USAGE above. */
+	unsigned idle_reset_ms;
 	/* SO_REUSEPORT: other servers of the same user may listen on the same address and port
 	 * (each with reuse_port too), and the kernel deals new connections among them. A
 	 * replacement process started beside a running one takes over the port before the old

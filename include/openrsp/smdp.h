@@ -721,6 +721,10 @@ typedef struct orsp_smdp_config {
 	 * behind a carrier's NAT share addresses, and behind a proxy every connection comes
 	 * from its address */
 	unsigned max_connections_per_ip;
+	/* how long a connection must have been idle before it is reset to make room for a new one
+	 * with every connection slot taken (orsp_http_server_config.idle_reset_ms): 0, the
+	 * default, 1000 ms; ORSP_HTTP_IDLE_RESET_NEVER (`idle_reset_ms = 0` in the file): never */
+	unsigned idle_reset_ms;
 	/* /metrics reads profiles by state and undelivered reports from the database at most
 	 * once per this many seconds (the loader's default 5; 0: at every scrape) */
 	unsigned metrics_cache_s;

@@ -26,8 +26,9 @@
  * the other threads idled (seen with eight keep-alive clients: one thread of eight did all
  * the work, 0.88 cores busy). At max_connections, with a new connection waiting in the
  * kernel's backlog, the accept thread resets the connection idle the longest (no request in
- * progress, idle IDLE_MIN_US at least: idle_reset_locked); with none such it waits for a
- * connection to close, the new ones waiting in the backlog. */
+ * progress, idle idle_reset_ms at least: idle_reset_locked); with none such, or with
+ * idle_reset_ms ORSP_HTTP_IDLE_RESET_NEVER, it waits for a connection to close, the new ones
+ * waiting in the backlog. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -63,11 +64,6 @@
 /* The most a request line spans in libmicrohttpd's read buffer: its whole memory pool
  * (MHD_POOL_SIZE_DEFAULT, 32 KiB; a longer line gets its 414). */
 #define TARGET_SPAN_MAX (32 * 1024)
-/* How long a connection must have been idle (no request in progress) before a new connection
- * may take its slot: longer than a client takes from its accept, or from its previous answer,
- * to a request line that libmicrohttpd has read (a round trip or two, a TLS handshake), short
- * for a newcomer to wait (docs/http.md). */
-#define IDLE_MIN_US 1000000u
 /* conn_slot.idle_since_us: chosen by the accept thread to be reset (idle_reset_locked) */
 #define SLOT_CHOSEN UINT64_MAX
 
@@ -141,6 +137,9 @@ struct orsp_http_server {
 	unsigned open_conns, max_conns; /* open_conns: slots in use */
 	unsigned max_per_ip;
 	uint64_t request_timeout_us;
+	/* How long a connection must have been idle (no request in progress) before a new
+	 * connection may take its slot (orsp_http_server_config.idle_reset_ms); 0: never */
+	uint64_t idle_reset_us;
 	struct conn_slot *slots; /* max_conns of them */
 	/* per libmicrohttpd worker thread (the one of a connection is its socket number modulo
 	 * their count, as libmicrohttpd deals them): time spent in handlers */
@@ -1615,7 +1614,7 @@ static int sweep_locked(orsp_http_server *srv)
 
 /* Lock held, every slot taken and a new connection waiting in the backlog: reset the
  * connection idle the longest, as sweep_locked resets an overdue one, if it has been idle for
- * IDLE_MIN_US at least. Idle: no request in progress (idle_since_us), no bytes in its socket
+ * idle_reset_us at least. Idle: no request in progress (idle_since_us), no bytes in its socket
  * that libmicrohttpd's thread has not read yet (a request on its way to a thread busy in a
  * handler), and none in its send queue (an answer libmicrohttpd wrote out, the client still
  * reading it: SO_LINGER 0 would drop the rest). A connection with a request in progress is never
@@ -1655,8 +1654,8 @@ static int idle_reset_locked(orsp_http_server *srv)
 	}
 	if (!pick)
 		return -1;
-	if (now < oldest + IDLE_MIN_US)
-		return (int)((oldest + IDLE_MIN_US - now + 999) / 1000);
+	if (now < oldest + srv->idle_reset_us)
+		return (int)((oldest + srv->idle_reset_us - now + 999) / 1000);
 	/* A request line read since the look came first (slot_busy): look again. */
 	if (!atomic_compare_exchange_strong(&pick->idle_since_us, &oldest, SLOT_CHOSEN))
 		return 0;
@@ -1776,7 +1775,7 @@ static void *accept_main(void *arg)
 		while (srv->open_conns >= srv->max_conns && !stop_requested(srv, 0, &ready)) {
 			struct timespec until;
 			unsigned ms = wait_ms >= 0 && wait_ms < 100 ? (unsigned)wait_ms : 100;
-			int idle_ms = ready ? idle_reset_locked(srv) : -1;
+			int idle_ms = ready && srv->idle_reset_us ? idle_reset_locked(srv) : -1;
 
 			if (idle_ms >= 0 && (unsigned)idle_ms < ms)
 				ms = (unsigned)idle_ms;
@@ -1885,7 +1884,7 @@ orsp_err orsp_http_server_start(const orsp_http_server_config *cfg, orsp_http_se
 	 * connections kept every other client out for that long). */
 	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL | MHD_USE_ITC |
 	                 MHD_USE_NO_LISTEN_SOCKET | MHD_USE_ERROR_LOG;
-	unsigned threads, max_conn, timeout_s;
+	unsigned threads, max_conn, timeout_s, idle_ms;
 	bool tls = false;
 	struct MHD_OptionItem opts[6];
 	size_t n_opts = 0;
@@ -1901,6 +1900,12 @@ orsp_err orsp_http_server_start(const orsp_http_server_config *cfg, orsp_http_se
 		                 threads, max_conn);
 	if (max_conn > ORSP_HTTP_MAX_CONNECTIONS_LIMIT || timeout_s > 86400)
 		return orsp_errf(ORSP_E_USAGE, "http server: max_connections or timeout too large");
+	idle_ms = cfg->idle_reset_ms ? cfg->idle_reset_ms : ORSP_HTTP_DEFAULT_IDLE_RESET_MS;
+	/* the idle timeout closes a connection before a longer wait is up */
+	if (idle_ms != ORSP_HTTP_IDLE_RESET_NEVER && idle_ms > 1000u * timeout_s)
+		return orsp_errf(ORSP_E_USAGE,
+		                 "http server: idle_reset_ms %u above the idle timeout (%u s)",
+		                 idle_ms, timeout_s);
 
 	memset(&ss, 0, sizeof(ss));
 	address = cfg->address ? cfg->address : ORSP_HTTP_DEFAULT_ADDRESS;
@@ -1929,6 +1934,7 @@ orsp_err orsp_http_server_start(const orsp_http_server_config *cfg, orsp_http_se
 	srv->request_timeout_us =
 	    (uint64_t)(cfg->request_timeout_ms ? cfg->request_timeout_ms : 2000u * timeout_s) *
 	    1000u;
+	srv->idle_reset_us = idle_ms == ORSP_HTTP_IDLE_RESET_NEVER ? 0 : (uint64_t)idle_ms * 1000u;
 	srv->slots = calloc(max_conn, sizeof(*srv->slots));
 	if (!srv->slots) {
 		err = orsp_errf(ORSP_E_RESOURCE, "out of memory");

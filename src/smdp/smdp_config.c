@@ -79,6 +79,7 @@ static const char *const global_keys[] = {"fqdn",
                                           "timeout",
                                           "request_timeout",
                                           "max_connections_per_ip",
+                                          "idle_reset_ms",
                                           "min_euicc_firmware",
                                           "min_pp_version",
                                           "min_svn",
@@ -847,6 +848,11 @@ static orsp_err set_key(loader *l, const char *k, const char *v)
 		if ((e = parse_uint(l, k, v, 65536, &x)))
 			return e;
 		c->max_connections_per_ip = (unsigned)x;
+	} else if (strcmp(k, "idle_reset_ms") == 0) {
+		/* at most the largest timeout; check_all holds it to the one given */
+		if ((e = parse_uint(l, k, v, 3600000, &x)))
+			return e;
+		c->idle_reset_ms = x ? (unsigned)x : ORSP_HTTP_IDLE_RESET_NEVER;
 	} else {
 		for (size_t i = 0; i < ORSP_ARRAY_LEN(ks_keys); i++)
 			if (strcmp(k, ks_keys[i]) == 0)
@@ -1173,6 +1179,16 @@ static orsp_err check_all(loader *l)
 	if (c->callback_cert[0] && !callback_pair_ok(l))
 		return bad_at(l, "callback_key", "callback_key",
 		              "does not belong to callback_cert");
+	/* the idle timeout closes a connection before a longer wait is up (the HTTP server
+	 * refuses it too, at start, without naming the line) */
+	{
+		unsigned t = c->timeout_s ? c->timeout_s : ORSP_HTTP_DEFAULT_TIMEOUT_S;
+		if (c->idle_reset_ms != ORSP_HTTP_IDLE_RESET_NEVER && c->idle_reset_ms > 1000u * t)
+			return bad_at(l, "idle_reset_ms", "idle_reset_ms",
+			              "%u ms is longer than the idle timeout (timeout = %u s): at "
+			              "most %u, or 0 for never",
+			              c->idle_reset_ms, t, 1000u * t);
+	}
 	if (!c->kek_file[0] &&
 	    snprintf(c->kek_file, sizeof(c->kek_file), "%s.kek", c->database) >=
 	        (int)sizeof(c->kek_file))

@@ -999,6 +999,7 @@ orsp_err orsp_smdp_server_start(const orsp_smdp_config *c, orsp_smdp_server **ou
 	hc.timeout_s = c->timeout_s;
 	hc.request_timeout_ms = c->request_timeout_s * 1000u;
 	hc.max_connections_per_ip = c->max_connections_per_ip;
+	hc.idle_reset_ms = c->idle_reset_ms;
 	hc.threads = c->threads;
 	if (!c->plain_http) {
 		/* the bytes the loader checked; the path (a file the server must find) else */
