@@ -1667,6 +1667,56 @@ static void raw_answer(int fd, char *body, size_t cap)
 	snprintf(body, cap, "%s", end);
 }
 
+/* Everything fd receives until the server closes it (each read within the 5 s receive
+ * timeout), NUL-terminated into out. */
+static void read_to_close(int fd, char *out, size_t cap)
+{
+	size_t len = 0;
+
+	for (;;) {
+		ssize_t n = recv(fd, out + len, cap - 1 - len, 0);
+		assert_true(n >= 0); /* not the receive timeout: the server closed the connection */
+		if (n == 0)
+			break;
+		len += (size_t)n;
+		assert_true(len < cap - 1);
+	}
+	out[len] = 0;
+}
+
+/* orsp_http_server_close_connections (a drain before a stop): from then on the answer on a
+ * keep-alive connection carries Connection: close and the connection closes after it, while
+ * new connections are still accepted and served, their answers alike. */
+static void test_close_connections(void **state)
+{
+	orsp_http_server *srv = start_plain(0);
+	uint16_t port = orsp_http_server_port(srv);
+	char body[64], ans[2048];
+	int a, b;
+	(void)state;
+
+	a = raw_connect(port);
+	raw_post(a, "/len");
+	raw_answer(a, body, sizeof(body));
+	assert_string_equal(body, "1");
+	orsp_http_server_close_connections(srv);
+	/* the same connection, kept alive so far */
+	raw_post(a, "/len");
+	read_to_close(a, ans, sizeof(ans));
+	assert_true(strncmp(ans, "HTTP/1.1 200 ", 13) == 0);
+	assert_non_null(strstr(ans, "\r\nConnection: close\r\n"));
+	close(a);
+	b = raw_connect(port);
+	raw_post(b, "/len");
+	read_to_close(b, ans, sizeof(ans));
+	assert_true(strncmp(ans, "HTTP/1.1 200 ", 13) == 0);
+	assert_non_null(strstr(ans, "\r\nConnection: close\r\n"));
+	assert_non_null(strstr(ans, "\r\n\r\n1"));
+	close(b);
+	orsp_http_server_close_connections(NULL);
+	assert_int_equal(orsp_http_server_stop(srv, 10000), 0);
+}
+
 /* Request bodies carry confirmation codes and tokens: the server wipes its copy of a body
  * before it frees it. The link wraps free and realloc (-Wl,--wrap, tests/CMakeLists.txt)
  * for this binary's own objects, the server's among them (libmicrohttpd's read buffer is its
@@ -4688,6 +4738,7 @@ int main(void)
 	    cmocka_unit_test_teardown(test_proxy_environment_ignored, fake_proxy_stop),
 	    cmocka_unit_test(test_graceful_stop),
 	    cmocka_unit_test(test_graceful_stop_waiting_requests),
+	    cmocka_unit_test(test_close_connections),
 	    cmocka_unit_test(test_connections_dealt_to_threads),
 	    cmocka_unit_test(test_slow_handler_does_not_stall_accept),
 	    cmocka_unit_test(test_reset_connections),

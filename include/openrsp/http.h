@@ -229,6 +229,11 @@ ORSP_MUST_CHECK orsp_err orsp_http_server_pem_check_mem(const void *pem, size_t 
 ORSP_MUST_CHECK orsp_err orsp_http_server_listen(orsp_http_server *srv);
 /* The bound TCP port (useful with port 0). */
 uint16_t orsp_http_server_port(const orsp_http_server *srv);
+/* From now on every answer carries Connection: close and its connection closes once it is out,
+ * as during a stop, while new connections are still accepted and served: a keep-alive client
+ * opens a new connection for its next request (through a balancer, perhaps to another server).
+ * For a drain before a stop. Cannot be undone; NULL is a no-op. */
+void orsp_http_server_close_connections(orsp_http_server *srv);
 /* Graceful stop: stop accepting connections, let requests in flight finish (at most grace_ms
  * milliseconds; 0: 10 s), then close every connection and free the server. NULL is a no-op.
  * Returns the number of requests still in flight when the grace period ran out (0 normally). */

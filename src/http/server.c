@@ -126,6 +126,7 @@ struct orsp_http_server {
 	uint16_t port;
 	atomic_uint in_flight;
 	atomic_bool stopping;
+	atomic_bool closing; /* orsp_http_server_close_connections: answers end their connection */
 	/* The listening socket and the thread that accepts on it. */
 	int listen_fd;
 	int wake[2]; /* a pipe: a byte in wake[1] stops the accept thread */
@@ -372,8 +373,9 @@ static enum MHD_Result queue(struct req_state *st, struct MHD_Connection *conn,
 		if (MHD_add_response_header(r, resp->headers[i].name, resp->headers[i].value) !=
 		    MHD_YES)
 			goto out_r;
-	/* Stopping: tell keep-alive clients not to send another request on this connection. */
-	if (atomic_load(&st->srv->stopping) &&
+	/* Stopping, or draining before a stop: tell keep-alive clients not to send another
+	 * request on this connection. */
+	if ((atomic_load(&st->srv->stopping) || atomic_load(&st->srv->closing)) &&
 	    MHD_add_response_header(r, MHD_HTTP_HEADER_CONNECTION, "close") != MHD_YES)
 		goto out_r;
 	ret = MHD_queue_response(conn, (unsigned)resp->status, r);
@@ -1957,6 +1959,7 @@ orsp_err orsp_http_server_start(const orsp_http_server_config *cfg, orsp_http_se
 	srv->hook_ctx = cfg->hook_ctx;
 	atomic_init(&srv->in_flight, 0);
 	atomic_init(&srv->stopping, false);
+	atomic_init(&srv->closing, false);
 	err = copy_routes(srv, cfg);
 	if (!err)
 		err = load_tls(srv, cfg, &tls);
@@ -2071,6 +2074,12 @@ static bool input_waiting_locked(const orsp_http_server *srv)
 			return true;
 	}
 	return false;
+}
+
+void orsp_http_server_close_connections(orsp_http_server *srv)
+{
+	if (srv)
+		atomic_store(&srv->closing, true);
 }
 
 unsigned orsp_http_server_stop(orsp_http_server *srv, unsigned grace_ms)
