@@ -105,7 +105,8 @@ int cli_uint(const char *opt, const char *val, uint64_t min, uint64_t max, uint6
 /* A number of seconds in [min, max] (a decimal fraction allowed). */
 int cli_seconds(const char *opt, const char *val, double min, double max, double *out);
 /* For a server: SIGINT, SIGTERM and SIGHUP set the flag returned (the server loop polls it),
- * SIGPIPE is ignored (a client that goes away is an I/O error, not the end of the process). */
+ * to the number of these signals received, at most 2 (orsp_stop_count); SIGPIPE is ignored (a
+ * client that goes away is an I/O error, not the end of the process). */
 volatile sig_atomic_t *cli_stop_on_signals(void);
 /* A required option that was not given. */
 int cli_missing(const char *opt);

@@ -307,9 +307,15 @@ static volatile sig_atomic_t stop_requested;
 
 static void on_stop_signal(int sig)
 {
+	sig_atomic_t n = __atomic_load_n(&stop_requested, __ATOMIC_RELAXED);
+
 	(void)sig;
-	/* atomic, as orsp_stop_set reads it: another thread may be polling the flag */
-	__atomic_store_n(&stop_requested, 1, __ATOMIC_RELAXED);
+	/* atomic, as orsp_stop_set reads it: another thread may be polling the flag. Counted up
+	 * to 2, so that a server draining after the first signal stops at the second
+	 * (orsp_stop_count); a signal on another thread at the same moment retries. */
+	while (n < 2 && !__atomic_compare_exchange_n(&stop_requested, &n, n + 1, false,
+	                                             __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+		;
 }
 
 volatile sig_atomic_t *cli_stop_on_signals(void)

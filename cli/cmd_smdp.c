@@ -2588,6 +2588,26 @@ static int smdp_serve(int argc, char **argv)
 		struct timespec ts = {0, 200 * 1000 * 1000};
 		nanosleep(&ts, NULL);
 	}
+	/* With drain: the balancer sees /health fail and takes the instance out while it still
+	 * serves; a second signal stops at once, as without. */
+	if (cfg.drain_s && orsp_stop_count(serve_stop) < 2) {
+		struct timespec t0, t1;
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		orsp_smdp_server_drain(srv, cfg.drain_s);
+		fprintf(
+		    stderr,
+		    "openrsp smdp: draining for %u s (/health answers 503 \"draining\", requests "
+		    "are still served); a second signal stops at once\n",
+		    cfg.drain_s);
+		while (!orsp_smdp_server_drained(srv) && orsp_stop_count(serve_stop) < 2) {
+			struct timespec ts = {0, 50 * 1000 * 1000};
+			nanosleep(&ts, NULL);
+		}
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		fprintf(stderr, "openrsp smdp: drain %s after %.1f s\n",
+		        orsp_smdp_server_drained(srv) ? "over" : "cut short by a second signal",
+		        (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
+	}
 	fprintf(stderr, "openrsp smdp: stopping (finishing requests in flight)\n");
 	orsp_smdp_server_stop(srv);
 	orsp_smdp_config_free(&cfg);
@@ -2836,10 +2856,13 @@ static const cli_cmd smdp_cmds[] = {
                 "HTTPS with the DPtls certificate (or plain HTTP when the configuration says\n"
                 "plain_http = yes), GET /metrics in the Prometheus text format, and GET /health\n"
                 "for load balancers (200 \"ok\"; 503 with a reason when the database cannot be\n"
-                "read, a flush of it failed, or the server is stopping). Prints the port on\n"
-                "stdout, one log line per request on stderr; SIGINT/SIGTERM/SIGHUP stop it after\n"
-                "the requests in flight. The configuration file is described in\n"
-                "docs/smdp-server.md (example: docs/smdp.conf.example).\n"
+                "read, a flush of it failed, or the server is draining or stopping). Prints the\n"
+                "port on stdout, one log line per request on stderr; SIGINT/SIGTERM/SIGHUP stop\n"
+                "it after the requests in flight. With `drain = N` in the configuration the\n"
+                "first of them starts a drain instead: for N seconds /health answers 503\n"
+                "\"draining\" while every other request is still served (with Connection:\n"
+                "close), then the stop; a second signal stops at once. The configuration file is\n"
+                "described in docs/smdp-server.md (example: docs/smdp.conf.example).\n"
                 "--check judges the configuration as the start does (every key and file, the\n"
                 "key pairs, the CIs, a token's keys, the KEK, the database), with the same\n"
                 "messages and exit status 1, but binds no port and writes nothing: the\n"

@@ -791,6 +791,14 @@ static void test_config_errors(void **state)
 	    {"idle_reset_ms =\n", "c.conf:1: idle_reset_ms: expected a number up to"},
 	    {"idle_reset_ms = 10\nidle_reset_ms = 20\n", "c.conf:2: idle_reset_ms: given twice"},
 	    {"metrics_cache = 3601\n", "metrics_cache: expected a number up to 3600"},
+	    {"drain = 601\n", "c.conf:1: drain: expected a number up to 600"},
+	    {"drain = -1\n", "c.conf:1: drain: expected a number up to 600"},
+	    {"drain = 5s\n", "c.conf:1: drain: expected a number up to 600"},
+	    {"drain = 1.5\n", "c.conf:1: drain: expected a number up to 600"},
+	    {"drain =\n", "c.conf:1: drain: expected a number up to 600"},
+	    {"drain = 99999999999999999999\n", "c.conf:1: drain: expected a number up to 600"},
+	    {"drain = 5\ndrain = 10\n", "c.conf:2: drain: given twice (first on line 1)"},
+	    {"[keyset]\ndrain = 5\n", "c.conf:2: drain: "},
 	    {"max_unverified_notifications = x\n", "max_unverified_notifications: expected"},
 	    {"delivered_session_days = 0\n", "delivered_session_days: expected a number of days"},
 	    {"delivered_session_days = 3651\n", "delivered_session_days: expected a number up to"},
@@ -1135,6 +1143,18 @@ static void test_config_errors(void **state)
 			}
 			assert_int_equal(orsp_smdp_config_load(conf, &cfg), ORSP_OK);
 			assert_int_equal(cfg.idle_reset_ms, idle[i].ms);
+			orsp_smdp_config_free(&cfg);
+		}
+		/* drain: none unless given, up to 600 s */
+		static const struct {
+			const char *extra;
+			unsigned s;
+		} drains[] = {
+		    {"", 0}, {"drain = 0\n", 0}, {"drain = 2\n", 2}, {"drain = 600\n", 600}};
+		for (size_t i = 0; i < ORSP_ARRAY_LEN(drains); i++) {
+			write_conf_extra(conf, db, "http://127.0.0.1:9", 0600, drains[i].extra);
+			assert_int_equal(orsp_smdp_config_load(conf, &cfg), ORSP_OK);
+			assert_int_equal(cfg.drain_s, drains[i].s);
 			orsp_smdp_config_free(&cfg);
 		}
 		write_conf_extra(conf, db, "http://127.0.0.1:9", 0600, "tls_cert = x.pem\n");
@@ -2897,6 +2917,124 @@ static void test_health_stopping(void **state)
 	released_free(&r);
 }
 
+/* Seconds on the monotonic clock since t0. */
+static double since(const struct timespec *t0)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)(t.tv_sec - t0->tv_sec) + (double)(t.tv_nsec - t0->tv_nsec) / 1e9;
+}
+
+/* During a drain (orsp_smdp_server_drain, `drain` in the configuration) /health answers 503
+ * "draining", on a connection opened before and on a new one, while a NEW connection is still
+ * accepted and its ES9+ and /metrics requests are served, every answer with Connection: close
+ * (a keep-alive client comes back through the balancer); a second drain changes nothing, and
+ * a stop during the drain stops at once (the drain, 60 s, would end long after the bound). */
+static void test_health_draining(void **state)
+{
+	static released r;
+	static char ans[1 << 16], head[1 << 16], metrics[1 << 16];
+	static const char get[] = "GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
+	orsp_smdp_server *srv = NULL;
+	struct timespec t0, nap = {0, 50 * 1000 * 1000};
+	const char *b;
+	int a, n;
+	(void)state;
+
+	released_profile(&r, "smdp_health_drain", "http://127.0.0.1:9", "HEAD-1");
+	assert_int_equal(orsp_smdp_server_start(&r.cfg, &srv), ORSP_OK);
+	a = connect_to(srv);
+	send_text(a, get);
+	b = read_answer(a, ans, sizeof(ans));
+	assert_true(strncmp(ans, "HTTP/1.1 200 ", 13) == 0);
+	assert_null(strstr(ans, "Connection: close"));
+	assert_true(orsp_smdp_server_drained(srv)); /* none begun */
+	orsp_smdp_server_drain(srv, 0);             /* none either */
+	assert_true(orsp_smdp_server_drained(srv));
+	orsp_smdp_server_drain(NULL, 5);
+	assert_true(orsp_smdp_server_drained(NULL));
+	orsp_smdp_server_drain(srv, 60);
+	assert_false(orsp_smdp_server_drained(srv));
+	send_text(a, get);
+	b = read_answer(a, ans, sizeof(ans));
+	assert_true(strncmp(ans, "HTTP/1.1 503 ", 13) == 0);
+	assert_non_null(strstr(ans, "\r\nConnection: close\r\n"));
+	assert_string_equal(b, "draining\n");
+	close(a);
+	/* a new connection: an ES9+ request reaches its handler (the empty body is not JSON),
+	 * answered with Connection: close although the client asked for none */
+	a = connect_to(srv);
+	send_text(a, "POST /gsma/rsp2/es9plus/initiateAuthentication HTTP/1.1\r\n"
+	             "Host: 127.0.0.1\r\nX-Admin-Protocol: gsma/rsp/v2.2.0\r\n"
+	             "Content-Type: application/json\r\nContent-Length: 0\r\n\r\n");
+	b = read_answer(a, ans, sizeof(ans));
+	assert_true(strncmp(ans, "HTTP/1.1 200 ", 13) == 0);
+	assert_non_null(strstr(ans, "\r\nConnection: close\r\n"));
+	assert_non_null(strstr(b, "\"subjectCode\":\"1.2\""));
+	n = (int)recv(a, ans, sizeof(ans), 0); /* then closed by the server */
+	assert_int_equal(n, 0);
+	close(a);
+	assert_int_equal(scrape(srv, NULL, metrics, sizeof(metrics)), 200);
+	assert_non_null(strstr(metrics,
+	                       "openrsp_smdp_requests_total{function=\"initiateAuthentication"
+	                       "\",result=\"1.2/"));
+	assert_non_null(
+	    strstr(metrics, "openrsp_smdp_requests_total{function=\"health\",result=\"503\"} 1\n"));
+	b = raw_head(srv, "GET", "/health", NULL, head, sizeof(head));
+	assert_true(strncmp(head, "HTTP/1.1 503 ", 13) == 0);
+	assert_string_equal(b, "draining\n");
+	/* a drain under way keeps its end: not over a second after a call for one second */
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	orsp_smdp_server_drain(srv, 1);
+	while (since(&t0) < 1.2)
+		nanosleep(&nap, NULL);
+	assert_false(orsp_smdp_server_drained(srv));
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	orsp_smdp_server_stop(srv);
+	assert_true(since(&t0) < 30);
+	released_free(&r);
+}
+
+/* A drain's end: orsp_smdp_server_drained turns true once its seconds have passed, not
+ * before; until the stop the server still serves (/health 503 "draining"), and the stop then
+ * closes the listener. Polled, with a generous bound for a slow machine. */
+static void test_drain_ends(void **state)
+{
+	static released r;
+	static char head[1 << 16];
+	orsp_smdp_server *srv = NULL;
+	struct timespec t0, nap = {0, 20 * 1000 * 1000};
+	struct sockaddr_in sa = {.sin_family = AF_INET};
+	double took = 0;
+	bool over = false;
+	const char *b;
+	int fd;
+	(void)state;
+
+	released_profile(&r, "smdp_drain_ends", "http://127.0.0.1:9", "DEND-1");
+	assert_int_equal(orsp_smdp_server_start(&r.cfg, &srv), ORSP_OK);
+	sa.sin_port = htons(orsp_smdp_server_port(srv));
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	orsp_smdp_server_drain(srv, 1);
+	while (!over && (took = since(&t0)) < 60) {
+		over = orsp_smdp_server_drained(srv);
+		if (!over)
+			nanosleep(&nap, NULL);
+	}
+	assert_true(over);
+	assert_true(took >= 1.0);
+	b = raw_head(srv, "GET", "/health", NULL, head, sizeof(head));
+	assert_true(strncmp(head, "HTTP/1.1 503 ", 13) == 0);
+	assert_string_equal(b, "draining\n");
+	orsp_smdp_server_stop(srv);
+	fd = socket(AF_INET, SOCK_STREAM, 0);
+	assert_true(fd >= 0);
+	assert_int_not_equal(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	close(fd);
+	released_free(&r);
+}
+
 /* The line of a report's last attempt says it is given up (docs/smdp-server.md: "given up
  * after 10 attempts, logged"), and an earlier failed attempt's does not. The server's
  * stderr goes to a file meanwhile. */
@@ -3052,6 +3190,8 @@ int main(void)
 	    cmocka_unit_test(test_no_callback_warns),
 	    cmocka_unit_test(test_health),
 	    cmocka_unit_test(test_health_stopping),
+	    cmocka_unit_test(test_health_draining),
+	    cmocka_unit_test(test_drain_ends),
 	    cmocka_unit_test(test_given_up_not_logged_when_taken_over),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -69,6 +69,13 @@ static inline bool orsp_stop_set(const volatile sig_atomic_t *stop)
 	return stop && __atomic_load_n(stop, __ATOMIC_RELAXED) != 0;
 }
 
+/* How many stops the flag asks for: cli_stop_on_signals counts the signals, up to 2 (a server
+ * draining after the first stops at once at the second); 0 for NULL. */
+static inline int orsp_stop_count(const volatile sig_atomic_t *stop)
+{
+	return stop ? (int)__atomic_load_n(stop, __ATOMIC_RELAXED) : 0;
+}
+
 /* ---------------------------------------------------------------- directories ----------- */
 
 /* Flush the directory dir (fsync), so that the names made, replaced or removed in it survive

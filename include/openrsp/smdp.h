@@ -677,6 +677,8 @@ ORSP_MUST_CHECK orsp_err orsp_es2p_handle(const orsp_smdp_service *svc, orsp_smd
 /* ----- configuration file (docs/smdp-server.md, docs/smdp.conf.example) ----- */
 
 #define ORSP_SMDP_PATH_MAX 1024
+/* the longest drain (`drain` in the configuration file), seconds */
+#define ORSP_SMDP_DRAIN_MAX 600
 
 typedef struct orsp_smdp_config {
 	orsp_smdp_service svc;
@@ -728,6 +730,9 @@ typedef struct orsp_smdp_config {
 	/* /metrics reads profiles by state and undelivered reports from the database at most
 	 * once per this many seconds (the loader's default 5; 0: at every scrape) */
 	unsigned metrics_cache_s;
+	/* seconds of drain between the first stop signal and the stop, `smdp serve`'s (0: none,
+	 * the default; at most ORSP_SMDP_DRAIN_MAX): orsp_smdp_server_drain */
+	unsigned drain_s;
 	bool quiet; /* `log = no`: no line per request (the demo) */
 } orsp_smdp_config;
 
@@ -748,7 +753,18 @@ typedef struct orsp_smdp_server orsp_smdp_server;
  * outlive the server. One structured log line per request on stderr. */
 ORSP_MUST_CHECK orsp_err orsp_smdp_server_start(const orsp_smdp_config *c, orsp_smdp_server **out);
 uint16_t orsp_smdp_server_port(const orsp_smdp_server *srv);
-/* Graceful stop: finishes requests in flight. NULL is a no-op. */
+/* Begin a drain of `seconds` ahead of a stop (docs/smdp-server.md, "Draining"): from now on
+ * GET /health answers 503 "draining", so that a load balancer takes the server out, while
+ * every other request is served as before and new connections are still accepted; every
+ * answer carries Connection: close, so that a keep-alive client's next request comes on a new
+ * connection, through the balancer. Returns at once: orsp_smdp_server_drained says when the
+ * seconds have passed, and the caller then stops the server. A drain under way is not changed
+ * by another call; 0 seconds and NULL are no-ops. */
+void orsp_smdp_server_drain(orsp_smdp_server *srv, unsigned seconds);
+/* Whether the drain's seconds have passed; true also when no drain was begun. */
+bool orsp_smdp_server_drained(orsp_smdp_server *srv);
+/* Graceful stop: the listening socket closes, the requests in flight finish. Also during a
+ * drain, which it cuts short. NULL is a no-op. */
 void orsp_smdp_server_stop(orsp_smdp_server *srv);
 
 #endif

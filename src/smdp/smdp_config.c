@@ -80,6 +80,7 @@ static const char *const global_keys[] = {"fqdn",
                                           "request_timeout",
                                           "max_connections_per_ip",
                                           "idle_reset_ms",
+                                          "drain",
                                           "min_euicc_firmware",
                                           "min_pp_version",
                                           "min_svn",
@@ -853,6 +854,12 @@ static orsp_err set_key(loader *l, const char *k, const char *v)
 		if ((e = parse_uint(l, k, v, 3600000, &x)))
 			return e;
 		c->idle_reset_ms = x ? (unsigned)x : ORSP_HTTP_IDLE_RESET_NEVER;
+	} else if (strcmp(k, "drain") == 0) {
+		/* a balancer's check interval times its fall count; a longer drain only delays a
+		 * restart */
+		if ((e = parse_uint(l, k, v, ORSP_SMDP_DRAIN_MAX, &x)))
+			return e;
+		c->drain_s = (unsigned)x;
 	} else {
 		for (size_t i = 0; i < ORSP_ARRAY_LEN(ks_keys); i++)
 			if (strcmp(k, ks_keys[i]) == 0)

@@ -55,6 +55,10 @@ struct orsp_smdp_server {
 	pthread_t sender;
 	bool sender_running;
 	atomic_bool stopping; /* set by orsp_smdp_server_stop, read by the sender */
+	/* orsp_smdp_server_drain: /health answers 503 "draining" until the stop; drain_until_ms
+	 * (now_ms) under lock */
+	atomic_bool draining;
+	double drain_until_ms;
 	pthread_cond_t wake;  /* with lock: the stop wakes the sender from its wait */
 	orsp_smdp *sender_db;
 	/* what /metrics reads from the database (a scan of every profile), kept for
@@ -466,13 +470,14 @@ static orsp_err on_metrics(void *ctx, const orsp_http_request *req, orsp_http_re
 
 /* GET /health (and HEAD) for load balancers and orchestrators: 200 "ok" when this process can
  * serve, 503 with a one-line reason when not: stopping (a stop was asked: the requests in
- * flight finish, and the balancer should send no more), an earlier flush of the database
- * failed (no write begins any more: docs/deploy.md), no handle free within HEALTH_WAIT_MS, or
- * a read through a handle failed. The read is one statement outside a transaction: it takes
- * neither the write queue nor SQLite's write lock, only the handle's turn on the connection,
- * as any request does. Open like /metrics without its token (it says nothing about the
- * profiles); logged and counted under function="health". The reason names no file: the
- * detail of a failed read goes to the log only, as a 500's does. */
+ * flight finish, and the balancer should send no more), draining (a stop is coming: requests
+ * are still served, but the balancer should take the instance out), an earlier flush of the
+ * database failed (no write begins any more: docs/deploy.md), no handle free within
+ * HEALTH_WAIT_MS, or a read through a handle failed. The read is one statement outside a
+ * transaction: it takes neither the write queue nor SQLite's write lock, only the handle's turn
+ * on the connection, as any request does. Open like /metrics without its token (it says nothing
+ * about the profiles); logged and counted under function="health". The reason names no file:
+ * the detail of a failed read goes to the log only, as a 500's does. */
 static orsp_err on_health(void *ctx, const orsp_http_request *req, orsp_http_response *resp)
 {
 	orsp_smdp_server *srv = ctx;
@@ -488,6 +493,8 @@ static orsp_err on_health(void *ctx, const orsp_http_request *req, orsp_http_res
 	(void)req;
 	if (srv->stopping)
 		why = "stopping";
+	else if (srv->draining)
+		why = "draining";
 	else if (orsp_db_flush_failed(orsp_smdp_db(srv->pool[0])))
 		why = "database flush failed";
 	else if (!(s = take_within(srv, HEALTH_WAIT_MS, &slot)))
@@ -1098,6 +1105,33 @@ fail:
 uint16_t orsp_smdp_server_port(const orsp_smdp_server *srv)
 {
 	return srv ? orsp_http_server_port(srv->http) : 0;
+}
+
+void orsp_smdp_server_drain(orsp_smdp_server *srv, unsigned seconds)
+{
+	if (!srv || !seconds)
+		return;
+	pthread_mutex_lock(&srv->lock);
+	if (!srv->draining) {
+		srv->drain_until_ms = now_ms() + 1000.0 * seconds;
+		srv->draining = true;
+	}
+	pthread_mutex_unlock(&srv->lock);
+	/* a keep-alive connection would keep bringing its client back here, past the balancer's
+	 * decision, until the stop closes it */
+	orsp_http_server_close_connections(srv->http);
+}
+
+bool orsp_smdp_server_drained(orsp_smdp_server *srv)
+{
+	bool over;
+
+	if (!srv)
+		return true;
+	pthread_mutex_lock(&srv->lock);
+	over = !srv->draining || now_ms() >= srv->drain_until_ms;
+	pthread_mutex_unlock(&srv->lock);
+	return over;
 }
 
 void orsp_smdp_server_stop(orsp_smdp_server *srv)

@@ -15,7 +15,8 @@ pid=""
 pid2=""
 pid3=""
 cleanup() {
-	[[ -n "$pid" ]] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
+	# twice: a server with a drain (drain = N) stops at the second signal
+	[[ -n "$pid" ]] && kill "$pid" 2>/dev/null && { kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; }
 	[[ -n "$pid2" ]] && kill "$pid2" 2>/dev/null && wait "$pid2" 2>/dev/null
 	[[ -n "$pid3" ]] && kill "$pid3" 2>/dev/null && wait "$pid3" 2>/dev/null
 	rm -rf "$T"
@@ -64,6 +65,8 @@ bad_conf "port: expected a number" "$T/c2.conf"
 # a key given twice would silently take the last value
 conf "$T/c2b.conf" "port = 8443"
 bad_conf "port: given twice (first on line 3)" "$T/c2b.conf"
+conf "$T/c2d.conf" "drain = 601"
+bad_conf "c2d.conf:8: drain: expected a number up to 600" "$T/c2d.conf"
 conf "$T/c3.conf"
 sed -i 's|^dpauth_cert = .*|dpauth_cert = pki/smdp/dppb.der|' "$T/c3.conf"
 bad_conf "dpauth_cert" "$T/c3.conf"
@@ -551,5 +554,60 @@ rc=0
 wait "$pid" || rc=$?
 pid=""
 [[ $rc -eq 0 ]] && grep -q 'stopping (finishing requests in flight)' "$T/serve.log" && ok || bad "exit after SIGHUP: $rc $(cat "$T/serve.log")"
+
+# drain = 1: SIGTERM starts a drain of a second, /health answering 503 "draining" on new
+# connections while the other requests are still served; then the stop as without a drain,
+# exit 0. A drain of 600 s: a second SIGTERM stops at once.
+serve_drain() { # serve_drain SECONDS: a server with that drain in $pid, its port in $PORT
+	conf "$T/drain.conf" "drain = $1" "callback_url = http://127.0.0.1:9" "metrics_cache = 0"
+	rm -f "$T/port"
+	"$B" smdp serve --config "$T/drain.conf" >"$T/port" 2>"$T/drain.log" &
+	pid=$!
+	for _ in $(seq 1 300); do [[ -s "$T/port" ]] && break; kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+	PORT=$(head -1 "$T/port")
+	C=(curl -s --max-time 10 --cacert "$T/pki/ci/ci.pem" --resolve "$FQDN:$PORT:127.0.0.1")
+	URL=https://$FQDN:$PORT
+}
+now_ms() { echo $(($(date +%s%N) / 1000000)); }
+serve_drain 1
+h=$("${C[@]}" "$URL/health") && [[ "$h" == "ok" ]] && ok || bad "drain: health before: $h"
+t0=$(now_ms)
+kill -TERM "$pid"
+draining=0 served=0 last=0
+while kill -0 "$pid" 2>/dev/null && (($(now_ms) - t0 < 60000)); do
+	code=$("${C[@]}" -o "$T/hbody" -w '%{http_code}' "$URL/health") || true
+	if [[ "$code" == 503 && "$(cat "$T/hbody")" == draining ]]; then
+		draining=$((draining + 1))
+		last=$(($(now_ms) - t0))
+		code=$("${C[@]}" -o /dev/null -w '%{http_code}' "$URL/metrics") || true
+		[[ "$code" == 200 ]] && served=$((served + 1))
+	fi
+done
+rc=0
+wait "$pid" || rc=$?
+took=$(($(now_ms) - t0))
+pid=""
+[[ $rc -eq 0 && $draining -ge 1 && $served -ge 1 && $took -ge 1000 && $took -lt 30000 ]] && ok ||
+	bad "drain = 1: rc=$rc, $draining answer(s) draining, the last at $last ms, $served /metrics served, exit after $took ms"
+grep -q '^openrsp smdp: draining for 1 s (/health answers 503 "draining", requests are still served); a second signal stops at once$' "$T/drain.log" &&
+	grep -q '^openrsp smdp: drain over after 1\.[0-9] s$' "$T/drain.log" &&
+	grep -q 'stopping (finishing requests in flight)' "$T/drain.log" && ok || bad "drain = 1: log: $(cat "$T/drain.log")"
+serve_drain 600
+kill -TERM "$pid"
+for _ in $(seq 1 300); do grep -q 'draining for 600 s' "$T/drain.log" && break; sleep 0.1; done
+code=$("${C[@]}" -o "$T/hbody" -w '%{http_code}' "$URL/health") || true
+[[ "$code" == 503 && "$(cat "$T/hbody")" == draining ]] && ok || bad "drain = 600: health: $code $(cat "$T/hbody")"
+t0=$(now_ms)
+kill -TERM "$pid"
+for _ in $(seq 1 300); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+if kill -0 "$pid" 2>/dev/null; then
+	bad "drain = 600: still running 30 s after a second SIGTERM"
+	kill -KILL "$pid"
+fi
+rc=0
+wait "$pid" || rc=$?
+pid=""
+[[ $rc -eq 0 && $(($(now_ms) - t0)) -lt 30000 ]] && grep -q '^openrsp smdp: drain cut short by a second signal after [0-9.]* s$' "$T/drain.log" && ok ||
+	bad "drain = 600, second SIGTERM: rc=$rc $(cat "$T/drain.log")"
 
 finish
