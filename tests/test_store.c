@@ -199,6 +199,99 @@ static void test_db_open_existing(void **state)
 }
 
 /* orsp_kek_load_existing never creates the file. */
+static bool there(const char *name)
+{
+	struct stat sb;
+	return stat(path_in(name), &sb) == 0;
+}
+
+/* A read-only open writes nothing: a WAL database whose last connection closed (no -wal, no
+ * -shm) is read from the file, and neither file is made; while another handle has it open
+ * the log is read (its last commit seen); with only one of the two files there SQLite would
+ * make the other: refused. */
+static void test_db_readonly_wal(void **state)
+{
+	(void)state;
+	orsp_db *db = NULL, *ro = NULL;
+	uint8_t *bytes;
+	size_t len;
+	char uri[4300];
+
+	assert_int_equal(orsp_db_open(path_in("ro.db"), &db), ORSP_OK);
+	assert_int_equal(orsp_db_exec(db, "CREATE TABLE t (x INTEGER); INSERT INTO t VALUES (1)"),
+	                 ORSP_OK);
+	orsp_db_close(db);
+	db = NULL;
+	assert_false(there("ro.db-wal"));
+	bytes = test_read_file(path_in("ro.db"), &len);
+	assert_int_equal(bytes[18], 2); /* WAL */
+	snprintf(uri, sizeof(uri), "file:%s", path_in("ro.db"));
+	for (int i = 0; i < 2; i++) {
+		assert_int_equal(
+		    orsp_db_open_ex(i ? uri : path_in("ro.db"), ORSP_DB_OPEN_READONLY, &ro),
+		    ORSP_OK);
+		assert_int_equal(count_rows(ro, "SELECT COUNT(*) FROM t"), 1);
+		assert_int_equal(orsp_db_exec(ro, "INSERT INTO t VALUES (2)"), ORSP_E_STORAGE);
+		orsp_db_close(ro);
+		ro = NULL;
+		assert_false(there("ro.db-wal"));
+		assert_false(there("ro.db-shm"));
+		test_file_check(path_in("ro.db"), bytes, len);
+	}
+	free(bytes);
+
+	/* open elsewhere: the log is read, its files were there already */
+	assert_int_equal(orsp_db_open(path_in("ro.db"), &db), ORSP_OK);
+	assert_int_equal(orsp_db_exec(db, "INSERT INTO t VALUES (2)"), ORSP_OK);
+	assert_true(there("ro.db-wal"));
+	assert_int_equal(orsp_db_open_ex(path_in("ro.db"), ORSP_DB_OPEN_READONLY, &ro), ORSP_OK);
+	assert_int_equal(count_rows(ro, "SELECT COUNT(*) FROM t"), 2);
+	orsp_db_close(ro);
+	ro = NULL;
+	orsp_db_close(db);
+	db = NULL;
+	assert_false(there("ro.db-wal"));
+
+	/* one of the two files without the other: refused, the other not made */
+	write_file(path_in("ro.db-wal"), "", 0, 0600);
+	assert_int_equal(orsp_db_open_ex(path_in("ro.db"), ORSP_DB_OPEN_READONLY, &ro),
+	                 ORSP_E_STATE);
+	assert_null(ro);
+	assert_non_null(strstr(orsp_err_detail(), "ro.db-wal is there without"));
+	assert_false(there("ro.db-shm"));
+	assert_int_equal(unlink(path_in("ro.db-wal")), 0);
+	write_file(path_in("ro.db-shm"), "", 0, 0600);
+	assert_int_equal(orsp_db_open_ex(path_in("ro.db"), ORSP_DB_OPEN_READONLY, &ro),
+	                 ORSP_E_STATE);
+	assert_non_null(strstr(orsp_err_detail(), "ro.db-shm is there without"));
+	assert_false(there("ro.db-wal"));
+
+	/* a rollback journal's database: a -shm beside it is not read, and it opens */
+	assert_int_equal(orsp_db_open(path_in("ro.db"), &db), ORSP_OK);
+	assert_int_equal(orsp_db_exec(db, "PRAGMA journal_mode=DELETE"), ORSP_OK);
+	orsp_db_close(db);
+	db = NULL;
+	write_file(path_in("ro.db-shm"), "", 0, 0600);
+	assert_int_equal(orsp_db_open_ex(path_in("ro.db"), ORSP_DB_OPEN_READONLY, &ro), ORSP_OK);
+	assert_int_equal(count_rows(ro, "SELECT COUNT(*) FROM t"), 2);
+	orsp_db_close(ro);
+	ro = NULL;
+	assert_false(there("ro.db-wal"));
+	assert_int_equal(unlink(path_in("ro.db-shm")), 0);
+
+	/* a name SQLite's URI would read otherwise ('%', '?', '#', a space) is the same file */
+	assert_int_equal(orsp_db_open(path_in("r o%41?#.db"), &db), ORSP_OK);
+	assert_int_equal(orsp_db_exec(db, "CREATE TABLE t (x INTEGER); INSERT INTO t VALUES (7)"),
+	                 ORSP_OK);
+	orsp_db_close(db);
+	assert_int_equal(orsp_db_open_ex(path_in("r o%41?#.db"), ORSP_DB_OPEN_READONLY, &ro),
+	                 ORSP_OK);
+	assert_int_equal(count_rows(ro, "SELECT SUM(x) FROM t"), 7);
+	orsp_db_close(ro);
+	assert_false(there("r o%41?#.db-wal"));
+	assert_false(there("r o%41?#.db-shm"));
+}
+
 static void test_kek_load_existing(void **state)
 {
 	(void)state;
@@ -2187,6 +2280,7 @@ int main(void)
 	    cmocka_unit_test(test_db_roundtrip),
 	    cmocka_unit_test(test_db_unique_is_exists),
 	    cmocka_unit_test(test_db_open_existing),
+	    cmocka_unit_test(test_db_readonly_wal),
 	    cmocka_unit_test(test_kek_load_existing),
 	    cmocka_unit_test(test_kek_load_for_db),
 	    cmocka_unit_test(test_db_busy),

@@ -280,6 +280,98 @@ static orsp_err open_uri(const char *uri, orsp_db_open_mode mode, sq_conn *c)
 	return ORSP_OK;
 }
 
+/* Whether file's SQLite file `suffix` ("-wal", "-shm") is there (a failed lstat for another
+ * reason than ENOENT counts as there: the open then goes SQLite's way, which says why). */
+static bool beside(const char *file, const char *suffix)
+{
+	struct stat sb;
+	char *name = sqlite3_mprintf("%s%s", file, suffix);
+	bool there = !name || lstat(name, &sb) == 0 || errno != ENOENT;
+
+	sqlite3_free(name);
+	return there;
+}
+
+/* SQLite's URI of `file`, opened immutable (no lock, no -wal/-shm): every byte but
+ * unreserved ones and '/' percent-encoded (RFC 3986; SQLite decodes them). */
+static char *immutable_uri(const char *file)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	size_t n = strlen(file), o = 5;
+	char *u = malloc(3 * n + sizeof("file:?immutable=1"));
+
+	if (!u)
+		return NULL;
+	memcpy(u, "file:", 5);
+	for (const unsigned char *p = (const unsigned char *)file; *p; p++) {
+		if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		    (*p >= '0' && *p <= '9') || strchr("/-._~", *p)) {
+			u[o++] = (char)*p;
+		} else {
+			u[o++] = '%';
+			u[o++] = hex[*p >> 4];
+			u[o++] = hex[*p & 15];
+		}
+	}
+	memcpy(u + o, "?immutable=1", sizeof("?immutable=1"));
+	return u;
+}
+
+/* A read-only open of a database in WAL mode (its header's bytes 18 and 19 are 2) reads the
+ * log, and SQLite creates FILE-wal and FILE-shm to do so when they are not there, which they
+ * are not once the last connection closed cleanly: a read-only open would leave both behind
+ * (a directory the process cannot write to made it fail). Then everything is in the file
+ * itself, and c is reopened on it immutable: read without a lock and without the two files.
+ * A server that starts on it meanwhile writes to a new log, not to the file, until it
+ * checkpoints (1000 pages of log, or its last close): this open reads the database as it
+ * was. With both files there (a server has it open, or one that crashed left them) it reads
+ * as SQLite's readers do, creating nothing; with one of them only, SQLite would create the
+ * other: refused. */
+static orsp_err readonly_wal(const char *what, sq_conn *c)
+{
+	const char *file = sq_file_of(c);
+	sqlite3_file *fp = NULL;
+	unsigned char hdr[20] = {0};
+	sq_conn im = {0};
+	char *uri;
+	bool wal, shm, in_wal;
+	orsp_err err;
+
+	if (!file)
+		return ORSP_OK; /* in memory: no file beside it */
+	wal = beside(file, "-wal");
+	shm = beside(file, "-shm");
+	if (wal && shm)
+		return ORSP_OK;
+	if (sqlite3_file_control(c->db, "main", SQLITE_FCNTL_FILE_POINTER, &fp) != SQLITE_OK ||
+	    !fp || !fp->pMethods)
+		return orsp_errf(ORSP_E_STORAGE, "cannot open %s: no file", what);
+	/* a short file reads as zeros (SQLITE_IOERR_SHORT_READ): not WAL */
+	int rc = fp->pMethods->xRead(fp, hdr, sizeof(hdr), 0);
+	if (rc != SQLITE_OK && rc != SQLITE_IOERR_SHORT_READ)
+		return map_rc(c->db, rc, "open");
+	in_wal = hdr[18] == 2 && hdr[19] == 2;
+	if (!in_wal && !wal)
+		return ORSP_OK; /* a rollback journal's reader creates nothing */
+	if (wal || shm)
+		return orsp_errf(ORSP_E_STATE,
+		                 "%s: %s-%s is there without %s-%s, which a read-only open would "
+		                 "create: open it read-write once (`serve` does) and try again",
+		                 what, file, wal ? "wal" : "shm", file, wal ? "shm" : "wal");
+	uri = immutable_uri(file);
+	if (!uri)
+		return orsp_errf(ORSP_E_RESOURCE, "out of memory");
+	err = open_v2(uri, SQLITE_OPEN_READONLY, &im);
+	free(uri);
+	if (err)
+		return err;
+	/* SQLite's own descriptors: closing the first does not drop another connection's locks
+	 * on the file (it keeps the descriptor until they are let go) */
+	sqlite3_close_v2(c->db);
+	c->db = im.db;
+	return ORSP_OK;
+}
+
 static orsp_err sq_open(const char *path, orsp_db_open_mode mode, void **out)
 {
 	orsp_err err;
@@ -301,6 +393,8 @@ static orsp_err sq_open(const char *path, orsp_db_open_mode mode, void **out)
 			                  (mode == ORSP_DB_OPEN_CREATE ? SQLITE_OPEN_CREATE : 0),
 			              c);
 	}
+	if (!err && mode == ORSP_DB_OPEN_READONLY)
+		err = readonly_wal(path, c);
 	if (err)
 		goto out;
 	sqlite3_extended_result_codes(c->db, 1);

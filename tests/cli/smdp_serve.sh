@@ -213,6 +213,8 @@ sed -i 's|^database = .*|database = smdp.db|' "$T/chk.conf"
 run smdp serve --config "$T/chk.conf" --check
 if [[ $rc -eq 0 && "$out" == *"database   $T/smdp.db: schema version "*", ES9+ schema version 0; profiles: available 1, 1 in all"$'\n'"configuration $T/chk.conf: ok" &&
 	"$err" == "openrsp smdp: database $T/smdp.db: ES9+ schema version 0, \`serve\` would migrate it to "[1-9]* ]]; then ok; else bad "--check, database: rc=$rc $out $err"; fi
+# (a WAL database no process has open: SQLite would make -wal and -shm to read it)
+if compgen -G "$T/smdp.db-*" >/dev/null; then bad "--check made $(ls "$T"/smdp.db-*)"; else ok; fi
 # the operator's endpoint is a closed port: progress reports stay pending (retried)
 # (/metrics reads the database at every scrape: the checks below follow each change)
 conf "$T/good.conf" "callback_url = http://127.0.0.1:9" "metrics_cache = 0"
