@@ -78,6 +78,7 @@ static orsp_smdp *take_within(orsp_smdp_server *srv, unsigned ms, size_t *slot)
 {
 	orsp_smdp *s = NULL;
 	struct timespec until;
+	bool last = false;
 
 	if (ms)
 		orsp_deadline_ms(&until, ms); /* srv->freed waits on CLOCK_REALTIME */
@@ -91,12 +92,15 @@ static orsp_smdp *take_within(orsp_smdp_server *srv, unsigned ms, size_t *slot)
 				break;
 			}
 		}
-		if (s)
+		if (s || last)
 			break;
+		/* after a timeout the pool is looked at once more: POSIX lets a timed-out wait
+		 * consume the signal of a handle given back at that moment, which would leave it
+		 * free while another taker sleeps on */
 		if (!ms)
 			pthread_cond_wait(&srv->freed, &srv->lock);
 		else if (pthread_cond_timedwait(&srv->freed, &srv->lock, &until) == ETIMEDOUT)
-			break;
+			last = true;
 	}
 	pthread_mutex_unlock(&srv->lock);
 	return s;
