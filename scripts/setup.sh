@@ -13,6 +13,7 @@ packages=(
 	pcscd vsmartcard-vpcd libpcsclite-dev pcsc-tools # PC/SC test of the soft eUICC (tests/pcsc/run.sh)
 	libmicrohttpd-dev libcurl4-openssl-dev libjansson-dev libgnutls28-dev # http module (docs/http.md)
 	curl xxd # tests/cli/smdp_serve.sh talks HTTPS to the SM-DP+ with an independent client
+	openssl # the openssl command: tests/cli/pki.sh, euicc.sh, smdp_serve.sh, smdp_pkcs11.sh read and make certificates and keys with it
 	libp11-kit-dev # PKCS#11 keys (URI parsing, module loading; docs/crypto.md)
 	softhsm2 # a software PKCS#11 token for tests/test_pkcs11.c and tests/cli/smdp_pkcs11.sh
 	opensc # pkcs11-tool: keys made inside that token (tests/cli/smdp_pkcs11.sh)
