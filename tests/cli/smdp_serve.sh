@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # `openrsp smdp serve`: the SM-DP+ over real HTTPS, driven by curl (an independent client):
-# configuration errors at start-up, ES2+ with and without the operator token, ES9+
-# initiateAuthentication, the X-Admin-Protocol check, /metrics, and a clean stop on SIGTERM
-# and on SIGHUP.
+# configuration errors at start-up (and by --check, which also gives a summary), ES2+ with
+# and without the operator token, ES9+ initiateAuthentication, the X-Admin-Protocol check,
+# /metrics, /health, a clean stop on SIGTERM and on SIGHUP, and a drain before it.
 set -euo pipefail
 
 B=${ORSP_BIN:?set ORSP_BIN to the openrsp binary}
@@ -204,6 +204,16 @@ chmod 600 "$T/chk10.conf"
 run smdp serve --config "$T/chk10.conf" --check
 if [[ $rc -eq 0 && "$out" == *"configuration $T/chk10.conf: ok" && $(grep -c 'expires on .*, in less than 30 days: renew it$' <<<"$err") -eq 3 &&
 	"$err" == *"warning: the DPtls certificate"*"warning: the DPauth certificate"*"warning: the DPpb certificate"* ]]; then ok; else bad "--check, short-lived certificates: rc=$rc $out $err"; fi
+# with plain_http the listen line says so and there is no DPtls line; an empty database file:
+# the inventory would be made in it, and the file stays empty, nothing made beside it
+conf "$T/chkp.conf" "plain_http = yes"
+sed -i '/^tls_/d; s|^port = .*|port = 21150|; s|^database = .*|database = empty.db|' "$T/chkp.conf"
+: >"$T/empty.db"
+run smdp serve --config "$T/chkp.conf" --check
+if [[ $rc -eq 0 && "$out" == *"listen     http://127.0.0.1:21150 (plain HTTP, for a TLS-terminating proxy in front)"* &&
+	"$out" != *DPtls* && "$out" == *"database   $T/empty.db: holds no table yet"* &&
+	"$err" == *"database $T/empty.db: holds no table, \`serve\` would create the inventory in it"* ]]; then ok; else bad "--check, plain HTTP, empty database: rc=$rc $out $err"; fi
+if [[ ! -s "$T/empty.db" ]] && ! compgen -G "$T/empty.db?*" >/dev/null; then ok; else bad "--check wrote to or beside an empty database: $(ls -l "$T"/empty.db*)"; fi
 
 # ----- a running server -----
 "$B" smdp profile import "$V/saip/gsma-ts48/v7/TS48_V7.0_eSIM_GTP_SAIP2.3_NoBERTLV.der" --db "$T/smdp.db" >/dev/null
