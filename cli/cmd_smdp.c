@@ -2481,6 +2481,22 @@ static int check_database(const orsp_smdp_config *cfg, char *line, size_t cap)
 	return CLI_OK;
 }
 
+#define CI_SKI_MAX 64
+
+/* A CI's subjectKeyIdentifier in lower-case hex into hex, "?" when it has none. */
+static const char *ci_ski_hex(const orsp_cert *ci, char hex[2 * CI_SKI_MAX + 1])
+{
+	uint8_t ski[CI_SKI_MAX];
+	size_t len = 0;
+
+	if (!ci || orsp_cert_ski(ci, ski, sizeof(ski), &len) ||
+	    orsp_hex_encode(ski, len, hex, 2 * CI_SKI_MAX + 1)) {
+		orsp_err_clear();
+		memcpy(hex, "?", 2);
+	}
+	return hex;
+}
+
 /* `serve --check`: what the server's start judges of cfg (loaded already), without a
  * socket, a thread or a write; then the summary. */
 static int serve_check(const char *config, const orsp_smdp_config *cfg)
@@ -2506,15 +2522,21 @@ static int serve_check(const char *config, const orsp_smdp_config *cfg)
 	}
 	for (size_t i = 0; i < cfg->svc.n_sets; i++) {
 		const orsp_smdp_keyset *ks = &cfg->svc.sets[i];
-		uint8_t ski[64];
-		char hex[2 * sizeof(ski) + 1] = "?";
-		size_t len = 0;
-		if (orsp_cert_ski(ks->ci, ski, sizeof(ski), &len) ||
-		    orsp_hex_encode(ski, len, hex, sizeof(hex)))
-			orsp_err_clear();
-		printf("keyset %zu: CI %s\n", i + 1, hex);
+		char hex[2 * CI_SKI_MAX + 1];
+		printf("keyset %zu: CI %s\n", i + 1, ci_ski_hex(ks->ci, hex));
 		check_cert("DPauth", ks->dpauth_cert, "  ");
 		check_cert("DPpb", ks->dppb_cert, "  ");
+	}
+	/* the further CIs of trusted_ci (for eUICC and EUM certificates only): those of the CI
+	 * store, in its order, that are no key set's */
+	for (size_t i = 0; i < orsp_ci_store_count(cfg->svc.cis); i++) {
+		char hex[2 * CI_SKI_MAX + 1], set_hex[2 * CI_SKI_MAX + 1];
+		bool a_set = false;
+		ci_ski_hex(orsp_ci_store_at(cfg->svc.cis, i), hex);
+		for (size_t j = 0; j < cfg->svc.n_sets && !a_set; j++)
+			a_set = strcmp(hex, ci_ski_hex(cfg->svc.sets[j].ci, set_hex)) == 0;
+		if (!a_set)
+			printf("trusted_ci %s\n", hex);
 	}
 	printf("%s\n", db_line);
 	printf("configuration %s: ok\n", config);

@@ -197,6 +197,13 @@ if [[ "$err" == *"KEK file $T/fresh.db.kek: does not exist, \`serve\` would crea
 	"$err" == *"database $T/fresh.db: does not exist, \`serve\` would create the inventory and the file"* &&
 	"$err" != *warning* ]]; then ok; else bad "--check, new database: $err"; fi
 if compgen -G "$T/fresh.db*" >/dev/null; then bad "--check made $(ls "$T"/fresh.db*)"; else ok; fi
+# a further CI of trusted_ci is listed after the key sets, the key set's CI not again
+cp "$T/chk.conf" "$T/chk-ci.conf"
+sed -i "1i trusted_ci = $T/pkib/ci/ci.pem" "$T/chk-ci.conf"
+SKIB=$(openssl x509 -in "$T/pkib/ci/ci.pem" -noout -ext subjectKeyIdentifier | tail -1 | tr -d ' :')
+run smdp serve --config "$T/chk-ci.conf" --check
+if [[ $rc -eq 0 && "$out" == *"keyset 1: CI ${SKI,,}"* && "$out" == *"trusted_ci ${SKIB,,}"* &&
+	"$out" != *"trusted_ci ${SKI,,}"* ]]; then ok; else bad "--check, trusted_ci: rc=$rc $out $err"; fi
 # the expiry warning: a PKI valid for 10 days; still exit 0 (serve starts with it)
 "$B" pki init "$T/pki10" --smdp-fqdn $FQDN --days 10 >/dev/null
 sed 's|pki/|pki10/|; s|^database = .*|database = fresh.db|' "$T/chk.conf" >"$T/chk10.conf"
