@@ -15,7 +15,8 @@
  * A violated property calls abort(). Deterministic: no clock, no randomness.
  *
  * Seeds (fuzz/corpus/smdp_config/): docs/smdp.conf.example, and variants with errors in the
- * tokens, the platform policy lists and the key sets.
+ * tokens, the platform policy lists and the key sets, and with idle_reset_ms and drain at
+ * their bounds and past them.
  */
 #include <stdio.h>
 #include <stdlib.h>
