@@ -98,6 +98,10 @@ struct conn_slot {
 	 * compare-and-swap on both sides: either the request line or the reset comes first. */
 	_Atomic uint64_t idle_since_us;
 	unsigned worker;
+	/* An answer with Connection: close was queued on it: it ends once that is out, and no
+	 * longer counts against its client's max_per_ip (the client's next connection may come
+	 * before libmicrohttpd has closed it). */
+	_Atomic bool ending;
 	int family; /* the client the connection counts for (orsp__http_client_key) */
 	uint8_t addr[ORSP_HTTP_CLIENT_KEY_LEN];
 };
@@ -356,6 +360,7 @@ static enum MHD_Result queue(struct req_state *st, struct MHD_Connection *conn,
 {
 	struct MHD_Response *r;
 	enum MHD_Result ret = MHD_NO;
+	bool closing;
 
 	if (resp->body_len)
 		r = MHD_create_response_from_buffer(resp->body_len, resp->body,
@@ -375,11 +380,14 @@ static enum MHD_Result queue(struct req_state *st, struct MHD_Connection *conn,
 			goto out_r;
 	/* Stopping, or draining before a stop: tell keep-alive clients not to send another
 	 * request on this connection. */
-	if ((atomic_load(&st->srv->stopping) || atomic_load(&st->srv->closing)) &&
-	    MHD_add_response_header(r, MHD_HTTP_HEADER_CONNECTION, "close") != MHD_YES)
+	closing = atomic_load(&st->srv->stopping) || atomic_load(&st->srv->closing);
+	if (closing && MHD_add_response_header(r, MHD_HTTP_HEADER_CONNECTION, "close") != MHD_YES)
 		goto out_r;
 	ret = MHD_queue_response(conn, (unsigned)resp->status, r);
 	if (ret == MHD_YES) {
+		/* during a drain its client connects again at once for its next request */
+		if (closing && st->slot)
+			atomic_store(&st->slot->ending, true);
 		st->responded = true;
 		st->status = resp->status;
 		/* The answer goes out from now on: it has the request timeout to be taken
@@ -1730,7 +1738,8 @@ static struct conn_slot *slot_take(orsp_http_server *srv, int fd,
 		if (s->state == SLOT_FREE) {
 			if (!free_slot)
 				free_slot = s;
-		} else if (srv->max_per_ip && same_addr(s, family, addr)) {
+		} else if (srv->max_per_ip && !atomic_load(&s->ending) &&
+		           same_addr(s, family, addr)) {
 			same++;
 		}
 	}
@@ -1739,6 +1748,7 @@ static struct conn_slot *slot_take(orsp_http_server *srv, int fd,
 	free_slot->state = SLOT_PENDING;
 	free_slot->fd = fd;
 	free_slot->shut = false;
+	atomic_store(&free_slot->ending, false);
 	free_slot->family = family;
 	memcpy(free_slot->addr, addr, sizeof(addr));
 	free_slot->worker = (unsigned)fd % srv->n_workers;
