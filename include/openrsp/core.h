@@ -59,21 +59,21 @@ void orsp_err_clear(void);
 
 /* ---------------------------------------------------------------- stop flags ------------ */
 
-/* Whether the flag a signal handler sets to ask for a stop (cli_stop_on_signals) is set; NULL:
- * no flag. An atomic load, as the handler's store is: the handler runs on whichever thread the
- * signal was delivered to, and other threads poll the flag (a plain access to a volatile
- * sig_atomic_t is defined only on the handler's own thread; ThreadSanitizer reports it as a
- * data race). Lock-free on every target, so async-signal-safe. */
-static inline bool orsp_stop_set(const volatile sig_atomic_t *stop)
-{
-	return stop && __atomic_load_n(stop, __ATOMIC_RELAXED) != 0;
-}
-
-/* How many stops the flag asks for: cli_stop_on_signals counts the signals, up to 2 (a server
- * draining after the first stops at once at the second); 0 for NULL. */
+/* How many stops the flag a signal handler sets asks for (cli_stop_on_signals counts the
+ * signals, up to 2: a server draining after the first stops at once at the second); 0 for
+ * NULL, no flag. An atomic load, as the handler's store is: the handler runs on whichever
+ * thread the signal was delivered to, and other threads poll the flag (a plain access to a
+ * volatile sig_atomic_t is defined only on the handler's own thread; ThreadSanitizer reports
+ * it as a data race). Lock-free on every target, so async-signal-safe. */
 static inline int orsp_stop_count(const volatile sig_atomic_t *stop)
 {
 	return stop ? (int)__atomic_load_n(stop, __ATOMIC_RELAXED) : 0;
+}
+
+/* Whether a stop was asked for at all. */
+static inline bool orsp_stop_set(const volatile sig_atomic_t *stop)
+{
+	return orsp_stop_count(stop) != 0;
 }
 
 /* ---------------------------------------------------------------- directories ----------- */
