@@ -1,6 +1,7 @@
 /* seal: sealed record store — round trips, atomic commits under a crash at every write step,
  * tampering, rollback, key file checks, a custom key/counter provider. */
 #include <dirent.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -1190,6 +1191,148 @@ static void test_create_fails(void **state)
 	orsp_seal_close(s);
 }
 
+/* The order of the store's directory flushes, renames and removals, seen through the wrapped
+ * orsp_fsync_dir, rename and unlink (tests/CMakeLists.txt) while `order` is set: "fsync dir",
+ * "rename FROM TO" and "unlink NAME" (only those that removed a file), and the create points
+ * of the test hook. A flush or an unlink may be made to fail (EIO). */
+static char *order;
+static int fsync_fail_in = -1;   /* directory flushes left before one fails; -1: none */
+static const char *unlink_fails; /* a file name whose unlink fails */
+
+orsp_err __real_orsp_fsync_dir(const char *d);
+orsp_err __wrap_orsp_fsync_dir(const char *d);
+int __real_rename(const char *from, const char *to);
+int __wrap_rename(const char *from, const char *to);
+int __real_unlink(const char *path);
+int __wrap_unlink(const char *path);
+
+static const char *base(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	return slash ? slash + 1 : path;
+}
+
+static void note(const char *what, const char *a, const char *b)
+{
+	if (order)
+		snprintf(order + strlen(order), 512 - strlen(order), "%s%s%s%s%s%s",
+		         order[0] ? ", " : "", what, a ? " " : "", a ? a : "", b ? " " : "",
+		         b ? b : "");
+}
+
+orsp_err __wrap_orsp_fsync_dir(const char *d)
+{
+	if (fsync_fail_in == 0) {
+		fsync_fail_in = -1;
+		return orsp_errf(ORSP_E_IO, "cannot flush the directory %s: %s", d, strerror(EIO));
+	}
+	if (fsync_fail_in > 0)
+		fsync_fail_in--;
+	note("fsync dir", NULL, NULL);
+	return __real_orsp_fsync_dir(d);
+}
+
+int __wrap_rename(const char *from, const char *to)
+{
+	int r = __real_rename(from, to);
+	if (r == 0)
+		note("rename", base(from), base(to));
+	return r;
+}
+
+int __wrap_unlink(const char *path)
+{
+	int r;
+	if (unlink_fails && strcmp(base(path), unlink_fails) == 0) {
+		errno = EIO;
+		return -1;
+	}
+	r = __real_unlink(path);
+	if (r == 0)
+		note("unlink", base(path), NULL);
+	return r;
+}
+
+static orsp_err note_order(const char *point, void *arg)
+{
+	(void)arg;
+	if (strncmp(point, "create: ", 8) == 0)
+		note(point + 8, NULL, NULL);
+	return ORSP_OK;
+}
+
+/* Create flushes the directory after the device key and the counter and before the manifest
+ * that makes it a store: a power cut could otherwise keep the manifest and lose them, which
+ * open takes for tampering ("its monotonic counter is missing") and create refuses. A power
+ * cut cannot be simulated here: this pins the calls, and what a failed flush does. */
+static void test_create_order(void **state)
+{
+	char log[512] = "";
+	orsp_seal *s = NULL;
+	struct stat st;
+	(void)state;
+
+	assert_int_equal(mkdir(dir, 0700), 0);
+	order = log;
+	orsp_seal_set_test_hook(note_order, NULL);
+	orsp_err e = orsp_seal_create(dir);
+	orsp_seal_set_test_hook(NULL, NULL);
+	order = NULL;
+	assert_int_equal(e, ORSP_OK);
+	assert_string_equal(log, "counter, fsync dir, manifest, rename manifest.tmp manifest, "
+	                         "fsync dir");
+	assert_int_equal(orsp_seal_destroy(dir), ORSP_OK);
+
+	/* that flush failing: nothing is left, and the next create works */
+	fsync_fail_in = 0;
+	assert_int_equal(orsp_seal_create(dir), ORSP_E_STORAGE);
+	fsync_fail_in = -1;
+	assert_int_not_equal(stat(dir, &st), 0);
+	assert_int_equal(orsp_seal_create(dir), ORSP_OK);
+	assert_int_equal(orsp_seal_open(dir, NULL, &s), ORSP_OK);
+	orsp_seal_close(s);
+}
+
+/* Destroy removes the manifest, flushes the directory, and only then the rest: a manifest
+ * brought back by a power cut without the counter and the key, or left by a removal that
+ * failed, would be a store that looks tampered with. */
+static void test_destroy_order(void **state)
+{
+	char log[512] = "";
+	orsp_seal *s = NULL;
+	struct stat st;
+	(void)state;
+
+	create_with("a", "alpha");
+	order = log;
+	assert_int_equal(orsp_seal_destroy(dir), ORSP_OK);
+	order = NULL;
+	assert_string_equal(log, "unlink manifest, fsync dir, unlink counter, unlink device.key, "
+	                         "unlink lock, unlink r0000000000000001.rec");
+
+	/* the manifest cannot be removed: nothing else is, the store stays whole */
+	create_with("a", "alpha");
+	unlink_fails = "manifest";
+	assert_int_equal(orsp_seal_destroy(dir), ORSP_E_STORAGE);
+	unlink_fails = NULL;
+	assert_non_null(strstr(orsp_err_detail(), "manifest: cannot remove"));
+	assert_int_equal(stat(in("counter"), &st), 0);
+	assert_int_equal(stat(in("device.key"), &st), 0);
+	assert_int_equal(orsp_seal_open(dir, NULL, &s), ORSP_OK);
+	assert_string_equal(get(s, "a"), "alpha");
+	orsp_seal_close(s);
+
+	/* its removal cannot be flushed: the counter and the key stay (a directory without
+	 * a manifest, which the next destroy clears) */
+	fsync_fail_in = 0;
+	assert_int_equal(orsp_seal_destroy(dir), ORSP_E_STORAGE);
+	fsync_fail_in = -1;
+	assert_int_equal(stat(in("counter"), &st), 0);
+	assert_int_equal(stat(in("device.key"), &st), 0);
+	assert_int_equal(orsp_seal_destroy(dir), ORSP_OK);
+	assert_int_not_equal(stat(dir, &st), 0);
+}
+
 /* The process dies where the hook runs: nothing of create's clean-up happens. */
 static orsp_err die_at(const char *point, void *arg)
 {
@@ -1277,6 +1420,8 @@ int main(void)
 	    cmocka_unit_test_setup(test_create_fails, setup),
 	    cmocka_unit_test_setup(test_create_killed, setup),
 	    cmocka_unit_test_setup(test_create_parent_fsync, setup),
+	    cmocka_unit_test_setup(test_create_order, setup),
+	    cmocka_unit_test_setup(test_destroy_order, setup),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

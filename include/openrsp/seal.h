@@ -79,10 +79,11 @@ ORSP_MUST_CHECK orsp_err orsp_seal_open(const char *dir, const orsp_seal_provide
 void orsp_seal_close(orsp_seal *s); /* NULL is a no-op; wipes the key */
 
 /* Remove the store in dir (not open anywhere: it takes the lock orsp_seal_open takes,
- * ORSP_E_STATE while a handle holds it): the manifest first, then the counter, the device
- * key, the record files and temporary files; dir itself if nothing else is left in it. For
- * undoing a half-finished set-up; it does not overwrite the media. ORSP_E_NOT_FOUND when dir
- * does not exist, ORSP_E_STORAGE when a file cannot be removed. */
+ * ORSP_E_STATE while a handle holds it): the manifest first (its removal flushed), then the
+ * counter, the device key, the record files and temporary files; dir itself if nothing else
+ * is left in it. For undoing a half-finished set-up; it does not overwrite the media.
+ * ORSP_E_NOT_FOUND when dir does not exist, ORSP_E_STORAGE when a file cannot be removed (a
+ * manifest that cannot be removed, or whose removal cannot be flushed: nothing else is). */
 ORSP_MUST_CHECK orsp_err orsp_seal_destroy(const char *dir);
 /* The same, leaving dir itself (one the caller did not make, with the owner, mode or ACL its
  * administrator gave it). */

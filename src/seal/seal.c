@@ -651,6 +651,11 @@ orsp_err orsp_seal_create(const char *dir)
 	if ((e = hook("create: counter")) == ORSP_OK &&
 	    (e = path_of(path, dir, "counter")) == ORSP_OK)
 		e = write_file(NULL, path, zero, sizeof(zero), 0600);
+	/* The key's and the counter's entries durable before the manifest that makes the
+	 * directory a store: a power cut could otherwise keep the manifest and lose them, a
+	 * store that open takes for one tampered with and create refuses. */
+	if (e == ORSP_OK)
+		e = fsync_dir(dir);
 	if (e == ORSP_OK && (e = hook("create: manifest")) == ORSP_OK)
 		e = manifest_write(NULL, key, dir, NULL, 0, 0, 1);
 out:
@@ -1119,8 +1124,23 @@ static orsp_err destroy(const char *dir, bool remove_dir)
 		closedir(d);
 		return e;
 	}
-	/* The manifest goes first: without it the directory is no longer a store. */
-	for (size_t i = 0; i < ORSP_ARRAY_LEN(fixed); i++) {
+	/* The manifest goes first: without it the directory is no longer a store. Its removal
+	 * is durable before the counter and the key go, and nothing else goes when it fails: a
+	 * manifest left (or brought back by a power cut) without them is a store that open
+	 * takes for one tampered with and create refuses. */
+	if ((e = path_of(path, dir, fixed[0])) == ORSP_OK) {
+		if (unlink(path) == 0)
+			e = fsync_dir(dir);
+		else if (errno != ENOENT)
+			e = orsp_errf(ORSP_E_STORAGE, "%s: cannot remove: %s", path,
+			              strerror(errno));
+	}
+	if (e != ORSP_OK) {
+		closedir(d);
+		close(lock_fd);
+		return e;
+	}
+	for (size_t i = 1; i < ORSP_ARRAY_LEN(fixed); i++) {
 		if (path_of(path, dir, fixed[i]) == ORSP_OK && unlink(path) != 0 &&
 		    errno != ENOENT && e == ORSP_OK)
 			e = orsp_errf(ORSP_E_STORAGE, "%s: cannot remove: %s", path,
