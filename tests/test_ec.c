@@ -623,6 +623,17 @@ static void test_private_scalar_range(void **state)
 		assert_int_equal(orsp_ec_from_private_scalar(both_curves[i], d, &k),
 		                 ORSP_E_MALFORMED);
 		assert_null(k);
+		/* n with a middle byte one lower is below n, one higher above it: the comparison
+		 * carries through the bytes after it */
+		memcpy(d, n, 32);
+		d[16]--;
+		assert_int_equal(orsp_ec_from_private_scalar(both_curves[i], d, &k), ORSP_OK);
+		orsp_ec_free(k);
+		k = NULL;
+		d[16] += 2;
+		assert_int_equal(orsp_ec_from_private_scalar(both_curves[i], d, &k),
+		                 ORSP_E_MALFORMED);
+		assert_null(k);
 		/* n-1 is valid: its public point is -G, i.e. G's X coordinate. */
 		memcpy(d, n, 32);
 		add_small(d, -1);

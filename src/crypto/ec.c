@@ -450,10 +450,22 @@ static bool is_zero(const uint8_t *p, size_t n)
 	return acc == 0;
 }
 
-/* 1 <= v < n, big-endian 32 bytes. */
+/* a < b for big-endian numbers of n bytes, in constant time: the borrow of a - b, from the
+ * last byte to the first. (memcmp would stop at the first byte that differs, and v may be a
+ * private scalar.) */
+static bool ct_less(const uint8_t *a, const uint8_t *b, size_t n)
+{
+	uint32_t borrow = 0;
+	for (size_t i = n; i-- > 0;)
+		borrow = (((uint32_t)a[i] - b[i] - borrow) >> 8) & 1;
+	return borrow != 0;
+}
+
+/* 1 <= v < n, big-endian 32 bytes, in constant time. */
 static bool in_scalar_range(const struct curve_info *ci, const uint8_t v[SCALAR_LEN])
 {
-	return !is_zero(v, SCALAR_LEN) && memcmp(v, ci->order, SCALAR_LEN) < 0;
+	bool nonzero = !is_zero(v, SCALAR_LEN), below = ct_less(v, ci->order, SCALAR_LEN);
+	return nonzero & below;
 }
 
 /* Build an EVP_PKEY from OSSL_PARAMs (group + public point [+ private scalar]). */
