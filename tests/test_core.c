@@ -5,6 +5,7 @@
  */
 #include "testutil.h"
 
+#include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -910,19 +911,67 @@ static void test_file_read_upto(void **state)
 	orsp_err_clear();
 }
 
+static int64_t mono_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* orsp_deadline_ms is ms from now on CLOCK_MONOTONIC (a deadline on the wall clock would
+ * stretch or cut a wait at every step of it: NTP, date), and a timed wait on a condition
+ * variable of orsp_cond_init_monotonic times out there: neither at once nor later. */
+static void test_deadline_monotonic(void **state)
+{
+	pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+	pthread_cond_t cv;
+	struct timespec until;
+	int64_t start, until_ms, waited;
+	int e;
+	(void)state;
+
+	assert_int_equal(orsp_cond_init_monotonic(&cv), 0);
+	start = mono_ms();
+	orsp_deadline_ms(&until, 1500);
+	until_ms = (int64_t)until.tv_sec * 1000 + until.tv_nsec / 1000000;
+	assert_true(until.tv_nsec >= 0 && until.tv_nsec < 1000000000L);
+	assert_true(until_ms >= start + 1500 && until_ms <= mono_ms() + 1500);
+	orsp_deadline_ms(&until, 200);
+	pthread_mutex_lock(&mu);
+	do
+		e = pthread_cond_timedwait(&cv, &mu, &until);
+	while (e == 0); /* a spurious wake-up */
+	pthread_mutex_unlock(&mu);
+	waited = mono_ms() - start;
+	assert_int_equal(e, ETIMEDOUT);
+	assert_true(waited >= 199 && waited < 10000);
+	pthread_cond_destroy(&cv);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_name_set),       cmocka_unit_test(test_hex_rfc4648),
-	    cmocka_unit_test(test_hex_rejects),    cmocka_unit_test(test_base64_rfc4648),
-	    cmocka_unit_test(test_base64_rejects), cmocka_unit_test(test_base64_every_byte),
-	    cmocka_unit_test(test_reader),         cmocka_unit_test(test_writer),
-	    cmocka_unit_test(test_ct_eq),          cmocka_unit_test(test_wipe),
-	    cmocka_unit_test(test_secret),         cmocka_unit_test(test_errors),
-	    cmocka_unit_test(test_fsync_dir),      cmocka_unit_test(test_log_levels),
-	    cmocka_unit_test(test_utf8_seq),       cmocka_unit_test(test_utf8_is_control),
-	    cmocka_unit_test(test_utf8_printable), cmocka_unit_test(test_ascii_printable),
-	    cmocka_unit_test(test_fqdn_check),     cmocka_unit_test(test_file_read_upto),
+	    cmocka_unit_test(test_name_set),
+	    cmocka_unit_test(test_hex_rfc4648),
+	    cmocka_unit_test(test_hex_rejects),
+	    cmocka_unit_test(test_base64_rfc4648),
+	    cmocka_unit_test(test_base64_rejects),
+	    cmocka_unit_test(test_base64_every_byte),
+	    cmocka_unit_test(test_reader),
+	    cmocka_unit_test(test_writer),
+	    cmocka_unit_test(test_ct_eq),
+	    cmocka_unit_test(test_wipe),
+	    cmocka_unit_test(test_secret),
+	    cmocka_unit_test(test_errors),
+	    cmocka_unit_test(test_fsync_dir),
+	    cmocka_unit_test(test_log_levels),
+	    cmocka_unit_test(test_utf8_seq),
+	    cmocka_unit_test(test_utf8_is_control),
+	    cmocka_unit_test(test_utf8_printable),
+	    cmocka_unit_test(test_ascii_printable),
+	    cmocka_unit_test(test_fqdn_check),
+	    cmocka_unit_test(test_file_read_upto),
+	    cmocka_unit_test(test_deadline_monotonic),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -261,7 +261,7 @@ static void hook(void *ctx, const orsp_http_log_entry *e)
 static struct slow_ctx slow = {.sleep_ms = 1200};
 static struct slow_ctx slow3 = {.sleep_ms = 3000};
 static struct slow_ctx nap = {.sleep_ms = 400};
-static struct gate_ctx gate = {.mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
+static struct gate_ctx gate = {.mu = PTHREAD_MUTEX_INITIALIZER}; /* cv: made in main */
 static struct hook_log hooklog = {.lock = PTHREAD_MUTEX_INITIALIZER};
 
 static const orsp_http_route routes[] = {
@@ -2449,8 +2449,7 @@ static void test_unread_request_not_reset(void **state)
 #define FORGED_PATH "/x\n\x1b[31mforged"
 static void test_mhd_log_sanitised(void **state)
 {
-	static struct gate_ctx g = {
-	    .mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER, .wait_ms = 5000};
+	static struct gate_ctx g = {.mu = PTHREAD_MUTEX_INITIALIZER, .wait_ms = 5000};
 	static const struct linger rst = {.l_onoff = 1, .l_linger = 0};
 	char path[400], target[400], req[600], log_path[4200];
 	orsp_http_route route = {"GET", path, h_gate_wait, &g};
@@ -2463,6 +2462,7 @@ static void test_mhd_log_sanitised(void **state)
 	int saved, fd;
 
 	(void)state;
+	assert_int_equal(orsp_cond_init_monotonic(&g.cv), 0); /* for orsp_deadline_ms */
 	snprintf(path, sizeof(path), "%s%0300d", FORGED_PATH, 0);
 	snprintf(target, sizeof(target), "/x%%0A%%1B[31mforged%0300d", 0);
 	snprintf(req, sizeof(req), "GET %s HTTP/1.1\r\nHost: x\r\n\r\n", target);
@@ -2512,6 +2512,7 @@ static void test_mhd_log_sanitised(void **state)
 	    n != strlen("http: libmicrohttpd: ") + 255 || memcmp(line + n - 6, "000...", 6) != 0)
 		fail_msg("'%.*s'", (int)n, line);
 	free(text);
+	pthread_cond_destroy(&g.cv);
 }
 
 /* Wait (bounded) until the hook has seen want_path; its entry stays in hooklog. */
@@ -4848,5 +4849,7 @@ int main(void)
 	    cmocka_unit_test(test_admin_protocol),
 	};
 	orsp_log_set_level(ORSP_LOG_WARN);
+	if (orsp_cond_init_monotonic(&gate.cv)) /* for orsp_deadline_ms */
+		return 1;
 	return cmocka_run_group_tests(tests, pki_setup, pki_teardown);
 }

@@ -6,6 +6,7 @@
 #ifndef OPENRSP_CORE_H
 #define OPENRSP_CORE_H
 
+#include <pthread.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -241,8 +242,14 @@ static inline void orsp_secret_wipe(orsp_secret *s)
  * in time that depends only on n. Use it for every MAC, RES, token and secret. */
 int orsp_ct_eq(const void *a, const void *b, size_t n);
 
-/* The CLOCK_REALTIME time ms milliseconds from now, for pthread_cond_timedwait. */
+/* The CLOCK_MONOTONIC time ms milliseconds from now, for pthread_cond_timedwait on a
+ * condition variable made by orsp_cond_init_monotonic: a step of the wall clock (NTP, date)
+ * neither lengthens nor cuts the wait. */
 void orsp_deadline_ms(struct timespec *until, unsigned ms);
+
+/* pthread_cond_init with CLOCK_MONOTONIC as the clock of its timed waits, the clock of
+ * orsp_deadline_ms; returns what pthread_cond_init returns. */
+int orsp_cond_init_monotonic(pthread_cond_t *cv);
 
 /* ---------------------------------------------------------------- logging --------------- */
 

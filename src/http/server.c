@@ -1938,7 +1938,7 @@ orsp_err orsp_http_server_start(const orsp_http_server_config *cfg, orsp_http_se
 		return orsp_errf(ORSP_E_RESOURCE, "out of memory");
 	pthread_mutex_init(&srv->log_lock, NULL);
 	pthread_mutex_init(&srv->conn_lock, NULL);
-	pthread_cond_init(&srv->conn_cv, NULL);
+	orsp_cond_init_monotonic(&srv->conn_cv); /* for orsp_deadline_ms */
 	srv->listen_fd = -1;
 	srv->wake[0] = srv->wake[1] = -1;
 	srv->max_conns = max_conn;

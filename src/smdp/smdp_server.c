@@ -81,7 +81,7 @@ static orsp_smdp *take_within(orsp_smdp_server *srv, unsigned ms, size_t *slot)
 	bool last = false;
 
 	if (ms)
-		orsp_deadline_ms(&until, ms); /* srv->freed waits on CLOCK_REALTIME */
+		orsp_deadline_ms(&until, ms); /* srv->freed waits on CLOCK_MONOTONIC */
 	pthread_mutex_lock(&srv->lock);
 	for (;;) {
 		for (size_t i = 0; i < srv->n_pool; i++) {
@@ -983,14 +983,9 @@ orsp_err orsp_smdp_server_start(const orsp_smdp_config *c, orsp_smdp_server **ou
 	orsp_crypto_account(true);
 	pthread_mutex_init(&srv->lock, NULL);
 	pthread_mutex_init(&srv->mlock, NULL);
-	pthread_cond_init(&srv->freed, NULL);
-	{
-		pthread_condattr_t ca;
-		pthread_condattr_init(&ca);
-		pthread_condattr_setclock(&ca, CLOCK_MONOTONIC); /* as sender_wait's deadline */
-		pthread_cond_init(&srv->wake, &ca);
-		pthread_condattr_destroy(&ca);
-	}
+	/* both on CLOCK_MONOTONIC, as take_within's and sender_wait's deadlines */
+	orsp_cond_init_monotonic(&srv->freed);
+	orsp_cond_init_monotonic(&srv->wake);
 	for (size_t i = 0; i < ORSP_ARRAY_LEN(es9); i++, n++) {
 		snprintf(srv->paths[n], sizeof(srv->paths[n]), "/gsma/rsp2/es9plus/%s", es9[i]);
 		srv->routes[n] = (orsp_http_route){"POST", srv->paths[n], on_es9p, srv};

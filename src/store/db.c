@@ -218,7 +218,7 @@ static bool queue_enter(write_queue *q, unsigned ms)
 		return true;
 	}
 	orsp_deadline_ms(&until, ms);
-	pthread_cond_init(&me.cv, NULL);
+	orsp_cond_init_monotonic(&me.cv); /* for orsp_deadline_ms */
 	*q->last = &me;
 	q->last = &me.next;
 	while (!me.granted)
