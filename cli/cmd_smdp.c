@@ -14,6 +14,7 @@
 #include "cli.h"
 #include "openrsp/auc.h"
 #include "openrsp/crypto.h"
+#include "openrsp/http.h"
 #include "openrsp/pkg.h"
 #include "openrsp/smdp.h"
 
@@ -2497,14 +2498,38 @@ static const char *ci_ski_hex(const orsp_cert *ci, char hex[2 * CI_SKI_MAX + 1])
 	return hex;
 }
 
+/* `serve --check`'s look at the listen address and port, first as in the start: bound as
+ * the server binds them and released at once. A port in use is a warning (it is, by the
+ * running server, when a changed configuration is judged before a restart); any other
+ * failure (an address not this host's, a port below 1024 without the privilege) the start's
+ * error. */
+static int check_listen(const orsp_smdp_config *cfg)
+{
+	bool v6 = strchr(cfg->listen, ':') != NULL;
+	int sys_errno = 0;
+	orsp_err e = orsp_http_server_probe(cfg->listen, cfg->port, cfg->reuse_port, &sys_errno);
+
+	if (e == ORSP_E_IO && sys_errno == EADDRINUSE) {
+		orsp_err_clear();
+		fprintf(stderr,
+		        "openrsp smdp: warning: %s%s%s:%u is in use now (by the running server?); "
+		        "`serve` would fail to listen until it is free\n",
+		        v6 ? "[" : "", cfg->listen, v6 ? "]" : "", (unsigned)cfg->port);
+		return CLI_OK;
+	}
+	return e ? cli_fail("server", e) : CLI_OK;
+}
+
 /* `serve --check`: what the server's start judges of cfg (loaded already), without a
- * socket, a thread or a write; then the summary. */
+ * thread or a write (the port bound and released at once); then the summary. */
 static int serve_check(const char *config, const orsp_smdp_config *cfg)
 {
 	bool v6 = strchr(cfg->listen, ':') != NULL;
 	char db_line[ORSP_SMDP_PATH_MAX + 512];
-	int rc = check_database(cfg, db_line, sizeof(db_line));
+	int rc = check_listen(cfg);
 
+	if (!rc)
+		rc = check_database(cfg, db_line, sizeof(db_line));
 	if (rc)
 		return rc;
 	printf("%-10s %s\n", "fqdn", cfg->svc.fqdn);
@@ -2887,12 +2912,15 @@ static const cli_cmd smdp_cmds[] = {
                 "described in docs/smdp-server.md (example: docs/smdp.conf.example).\n"
                 "--check judges the configuration as the start does (every key and file, the\n"
                 "key pairs, the CIs, a token's keys, the KEK, the database), with the same\n"
-                "messages and exit status 1, but binds no port and writes nothing: the\n"
-                "database is opened read-only, neither created nor migrated (a notice says\n"
-                "when serve would create or migrate it, or create the KEK file). Then prints\n"
-                "a summary: fqdn, listen address, each certificate's subject and notAfter (a\n"
-                "warning on stderr for one that expires within 30 days), the CIs by SKI, the\n"
-                "database's schema and profiles by state. A port in use is not found.\n\n"
+                "messages and exit status 1, but writes nothing: the database is opened\n"
+                "read-only, neither created nor migrated (a notice says when serve would\n"
+                "create or migrate it, or create the KEK file). The listen address and port\n"
+                "are bound as serve binds them and released at once: a port in use (as by the\n"
+                "running server) is a warning on stderr, an address not this host's or a port\n"
+                "below 1024 without the privilege serve's error. Then prints a summary: fqdn,\n"
+                "listen address, each certificate's subject and notAfter (a warning on stderr\n"
+                "for one that expires within 30 days), the CIs by SKI, the database's schema\n"
+                "and profiles by state.\n\n"
                 "options:\n"
                 "  --config FILE        the configuration file\n"
                 "  --check              judge the configuration and exit (0: serve would start)\n",

@@ -3267,6 +3267,50 @@ static void test_reuse_port(void **state)
 	orsp_http_server_stop(a, 1000);
 }
 
+/* orsp_http_server_probe binds as the start does and releases the port at once: a port a
+ * server listens on is EADDRINUSE (free with reuse_port when the server has it too), an
+ * address not this host's EADDRNOTAVAIL with the start's message, a name ORSP_E_USAGE. */
+static void test_server_probe(void **state)
+{
+	(void)state;
+	static const orsp_http_route r[] = {{"GET", "/x", h_echo, NULL}};
+	orsp_http_server_config cfg = {
+	    .address = "127.0.0.1", .routes = r, .n_routes = 1, .timeout_s = 5, .threads = 1};
+	orsp_http_server *srv = NULL;
+	char want[128];
+	uint16_t port;
+	int sys_errno = -1;
+
+	assert_ok(orsp_http_server_probe("127.0.0.1", 0, false, &sys_errno));
+	assert_int_equal(sys_errno, 0);
+	assert_ok(orsp_http_server_start(&cfg, &srv));
+	port = orsp_http_server_port(srv);
+	assert_err(orsp_http_server_probe("127.0.0.1", port, false, &sys_errno), ORSP_E_IO,
+	           strerror(EADDRINUSE));
+	assert_int_equal(sys_errno, EADDRINUSE);
+	assert_err(orsp_http_server_probe(NULL, port, true, NULL), ORSP_E_IO, "cannot start");
+	orsp_http_server_stop(srv, 1000);
+	/* released: the server that held it starts on it again */
+	assert_ok(orsp_http_server_probe("127.0.0.1", port, false, &sys_errno));
+	cfg.port = port;
+	assert_ok(orsp_http_server_start(&cfg, &srv));
+	orsp_http_server_stop(srv, 1000);
+	/* a server with reuse_port shares its port with a probe with it */
+	cfg.port = 0;
+	cfg.reuse_port = true;
+	assert_ok(orsp_http_server_start(&cfg, &srv));
+	assert_ok(orsp_http_server_probe("127.0.0.1", orsp_http_server_port(srv), true, NULL));
+	orsp_http_server_stop(srv, 1000);
+
+	snprintf(want, sizeof(want), "http server: cannot start on 192.0.2.1 port 8443: %s",
+	         strerror(EADDRNOTAVAIL));
+	assert_err(orsp_http_server_probe("192.0.2.1", 8443, false, &sys_errno), ORSP_E_IO, want);
+	assert_int_equal(sys_errno, EADDRNOTAVAIL);
+	assert_err(orsp_http_server_probe("localhost", 8443, false, &sys_errno), ORSP_E_USAGE,
+	           "not a numeric IP address");
+	assert_int_equal(sys_errno, 0);
+}
+
 static void test_response_setters(void **state)
 {
 	(void)state;
@@ -4830,6 +4874,7 @@ int main(void)
 	    cmocka_unit_test(test_backlog_taken_at_close),
 	    cmocka_unit_test(test_server_config_errors),
 	    cmocka_unit_test(test_reuse_port),
+	    cmocka_unit_test(test_server_probe),
 	    cmocka_unit_test(test_response_setters),
 	    cmocka_unit_test(test_https_verification),
 	    cmocka_unit_test(test_https_key_sign),

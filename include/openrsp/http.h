@@ -207,6 +207,15 @@ typedef struct orsp_http_server_config {
  * failed to start; detail says which), ORSP_E_RESOURCE (memory). */
 ORSP_MUST_CHECK orsp_err orsp_http_server_start(const orsp_http_server_config *cfg,
                                                 orsp_http_server **out);
+/* Whether orsp_http_server_start could bind address (NULL: ORSP_HTTP_DEFAULT_ADDRESS) and
+ * port now: a socket made as the server makes its own (SO_REUSEADDR, SO_REUSEPORT with
+ * reuse_port, IPV6_V6ONLY for IPv6) is bound and closed at once, nothing listens on it. Errors
+ * as the start gives them: ORSP_E_USAGE (not a numeric address), ORSP_E_IO (the socket could not
+ * be made or bound; the detail is the start's), with the failed call's errno in *sys_errno
+ * (EADDRINUSE: another socket has the port; EADDRNOTAVAIL: the address is not this host's;
+ * EACCES: a port below 1024 without the privilege), else 0 there. sys_errno may be NULL. */
+ORSP_MUST_CHECK orsp_err orsp_http_server_probe(const char *address, uint16_t port, bool reuse_port,
+                                                int *sys_errno);
 /* Whether a file is one orsp_http_server_start takes as cert_file or client_ca_file (key:
  * false) or as key_file (key: true), read as it reads them, so that a configuration can be
  * refused at its line before anything else starts; what names the file in the detail.

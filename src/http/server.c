@@ -1849,30 +1849,70 @@ static void acceptor_stop(orsp_http_server *srv)
 	}
 }
 
+/* address (numeric) and port into *ss. */
+static orsp_err listen_address(const char *address, uint16_t port, struct sockaddr_storage *ss)
+{
+	struct sockaddr_in *in4 = (struct sockaddr_in *)ss;
+	struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)ss;
+
+	memset(ss, 0, sizeof(*ss));
+	if (inet_pton(AF_INET, address, &in4->sin_addr) == 1) {
+		in4->sin_family = AF_INET;
+		in4->sin_port = htons(port);
+	} else if (inet_pton(AF_INET6, address, &in6->sin6_addr) == 1) {
+		in6->sin6_family = AF_INET6;
+		in6->sin6_port = htons(port);
+	} else {
+		return orsp_errf(ORSP_E_USAGE, "http server: %s is not a numeric IP address",
+		                 address);
+	}
+	return ORSP_OK;
+}
+
+/* A socket bound to ss, made as the server's listening socket is, into *fd (the caller closes
+ * it, also on an error: then -1 or not bound); the errno of a failed call into *sys_errno. */
+static orsp_err bind_socket(const struct sockaddr_storage *ss, const char *address, uint16_t want,
+                            bool reuse_port, int *fd, int *sys_errno)
+{
+	socklen_t len =
+	    ss->ss_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
+	int one = 1;
+
+	*fd = socket(ss->ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (*fd < 0) {
+		*sys_errno = errno;
+		return orsp_errf(ORSP_E_IO, "http server: socket: %s", strerror(*sys_errno));
+	}
+	(void)setsockopt(*fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (reuse_port && setsockopt(*fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) != 0) {
+		*sys_errno = errno;
+		return orsp_errf(ORSP_E_IO, "http server: cannot share port %u (SO_REUSEPORT): %s",
+		                 (unsigned)want, strerror(*sys_errno));
+	}
+	if (ss->ss_family == AF_INET6)
+		(void)setsockopt(*fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+	if (bind(*fd, (const struct sockaddr *)ss, len) != 0) {
+		*sys_errno = errno;
+		return orsp_errf(ORSP_E_IO, "http server: cannot start on %s port %u: %s", address,
+		                 (unsigned)want, strerror(*sys_errno));
+	}
+	return ORSP_OK;
+}
+
 /* The listening socket on ss (bound only, not listening, when paused); its port into
  * *port. */
 static orsp_err listen_on(orsp_http_server *srv, const struct sockaddr_storage *ss,
                           const char *address, uint16_t want, bool reuse_port, bool paused,
                           uint16_t *port)
 {
-	socklen_t len =
-	    ss->ss_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
 	struct sockaddr_storage bound;
 	socklen_t blen = sizeof(bound);
-	int one = 1;
+	int sys_errno = 0;
+	orsp_err err = bind_socket(ss, address, want, reuse_port, &srv->listen_fd, &sys_errno);
 
-	srv->listen_fd = socket(ss->ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-	if (srv->listen_fd < 0)
-		return orsp_errf(ORSP_E_IO, "http server: socket: %s", strerror(errno));
-	(void)setsockopt(srv->listen_fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (reuse_port &&
-	    setsockopt(srv->listen_fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) != 0)
-		return orsp_errf(ORSP_E_IO, "http server: cannot share port %u (SO_REUSEPORT): %s",
-		                 (unsigned)want, strerror(errno));
-	if (ss->ss_family == AF_INET6)
-		(void)setsockopt(srv->listen_fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
-	if (bind(srv->listen_fd, (const struct sockaddr *)ss, len) != 0 ||
-	    (!paused && listen(srv->listen_fd, SOMAXCONN) != 0) ||
+	if (err)
+		return err;
+	if ((!paused && listen(srv->listen_fd, SOMAXCONN) != 0) ||
 	    getsockname(srv->listen_fd, (struct sockaddr *)&bound, &blen) != 0)
 		return orsp_errf(ORSP_E_IO, "http server: cannot start on %s port %u: %s", address,
 		                 (unsigned)want, strerror(errno));
@@ -1881,13 +1921,29 @@ static orsp_err listen_on(orsp_http_server *srv, const struct sockaddr_storage *
 	return ORSP_OK;
 }
 
+orsp_err orsp_http_server_probe(const char *address, uint16_t port, bool reuse_port, int *sys_errno)
+{
+	struct sockaddr_storage ss;
+	int fd = -1, e = 0;
+	orsp_err err;
+
+	if (!address)
+		address = ORSP_HTTP_DEFAULT_ADDRESS;
+	err = listen_address(address, port, &ss);
+	if (!err)
+		err = bind_socket(&ss, address, port, reuse_port, &fd, &e);
+	if (fd >= 0)
+		close(fd);
+	if (sys_errno)
+		*sys_errno = e;
+	return err;
+}
+
 orsp_err orsp_http_server_start(const orsp_http_server_config *cfg, orsp_http_server **out)
 {
 	orsp_err err;
 	orsp_http_server *srv = NULL;
 	struct sockaddr_storage ss;
-	struct sockaddr_in *in4 = (struct sockaddr_in *)&ss;
-	struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&ss;
 	const char *address;
 	/* poll(), not the epoll MHD_USE_AUTO picks: libmicrohttpd 0.9.75 waits for its epoll
 	 * edge-triggered, and misses the end of a stream that came with the request's bytes
@@ -1919,19 +1975,12 @@ orsp_err orsp_http_server_start(const orsp_http_server_config *cfg, orsp_http_se
 		                 "http server: idle_reset_ms %u above the idle timeout (%u s)",
 		                 idle_ms, timeout_s);
 
-	memset(&ss, 0, sizeof(ss));
 	address = cfg->address ? cfg->address : ORSP_HTTP_DEFAULT_ADDRESS;
-	if (inet_pton(AF_INET, address, &in4->sin_addr) == 1) {
-		in4->sin_family = AF_INET;
-		in4->sin_port = htons(cfg->port);
-	} else if (inet_pton(AF_INET6, address, &in6->sin6_addr) == 1) {
-		in6->sin6_family = AF_INET6;
-		in6->sin6_port = htons(cfg->port);
+	err = listen_address(address, cfg->port, &ss);
+	if (err)
+		return err;
+	if (ss.ss_family == AF_INET6)
 		flags |= MHD_USE_IPv6;
-	} else {
-		return orsp_errf(ORSP_E_USAGE, "http server: %s is not a numeric IP address",
-		                 address);
-	}
 
 	srv = calloc(1, sizeof(*srv));
 	if (!srv)

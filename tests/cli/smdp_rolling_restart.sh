@@ -83,6 +83,13 @@ has "the refusal names the port" "port $PORT" "$(cat "$T/plain.log")"
 has "the refusal says why" "in use" "$(cat "$T/plain.log")"
 expect "nothing on stdout" "" "$(cat "$T/plain.out")"
 
+# --check binds the port as serve would: with reuse_port beside A (which has it too) it is
+# free, without it in use (a warning, exit 0)
+run smdp serve --config "$T/second.conf" --check
+if [[ $rc -eq 0 && "$err" != *"in use"* ]]; then ok; else bad "--check with reuse_port beside A: rc=$rc $err"; fi
+run smdp serve --config "$T/plain.conf" --check
+if [[ $rc -eq 0 && "$err" == *"warning: 127.0.0.1:$PORT is in use now (by the running server?)"* ]]; then ok; else bad "--check without reuse_port beside A: rc=$rc $err"; fi
+
 start_server B "$T/second.conf"
 expect "B took A's port" "$PORT" "$(cat "$T/B.port")"
 download "${ICCIDS[1]}" "(A and B)"
