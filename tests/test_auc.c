@@ -1464,6 +1464,77 @@ static void test_foreign_file(void **state)
 	free(bytes);
 }
 
+/* An SQLite file: URI with nolock (or vfs=unix-none) turns SQLite's file locks off: BEGIN
+ * IMMEDIATE then excludes no other process, and two processes taking vectors would read and
+ * hand out the same SQN (a database that cannot use WAL without locks stays in rollback-journal
+ * mode, where nothing else stops them). Such a URI is refused, by add too, before anything is
+ * created or written; one that leaves the locks on opens. */
+static void test_unlocked_uri(void **state)
+{
+	(void)state;
+	tsv *t = tsv_load("milenage.tsv");
+	char path[4300], newp[4300], uri[4400];
+	orsp_auc *a = open_auc("locks.db");
+	orsp_auc_new n;
+	uint8_t *before;
+	size_t len = 0, now_len = 0;
+	struct stat sb;
+	/* each turns the locks off, as SQLite reads the query (checked with SQLite 3.40: each
+	 * fails to open a WAL database, which needs them), but for the repeated name: SQLite
+	 * takes the first, the refusal any (a later nolock=1 is taken as meant) */
+	static const char *const off[] = {
+	    "?nolock=1",          "?mode=rw&nolock=yes",
+	    "?nolock=TRUE",       "?%6Eolock=on",
+	    "?nolock=%31",        "?cache=private&nolock=007",
+	    "?nolock=0&nolock=1", "?vfs=unix-none",
+	    "?nolock=1#fragment", "?nolock=00000000000000000000000001",
+	};
+	/* these leave them on */
+	static const char *const on[] = {"?nolock=0",    "?nolock=off", "?mode=rw",
+	                                 "?no%00lock=1", "?xnolock=1",  "#?nolock=1"};
+
+	snprintf(path, sizeof(path), "%s", db_path("locks.db"));
+	snprintf(newp, sizeof(newp), "%s", db_path("locks-new.db"));
+	new_from_tsv(&n, "001010000000951", t, 0, false);
+	assert_int_equal(orsp_auc_add(a, &n), ORSP_OK);
+	orsp_auc_new_wipe(&n);
+	/* as a database made without locks is: no WAL */
+	assert_int_equal(orsp_db_exec(orsp_auc_db(a), "PRAGMA journal_mode=DELETE"), ORSP_OK);
+	orsp_auc_close(a);
+	a = NULL;
+	before = test_read_file(path, &len);
+
+	for (size_t i = 0; i < ORSP_ARRAY_LEN(off); i++) {
+		snprintf(uri, sizeof(uri), "file:%s%s", path, off[i]);
+		assert_int_equal(orsp_auc_open_ex(uri, ORSP_DB_OPEN_EXISTING, &kek, &a),
+		                 ORSP_E_USAGE);
+		assert_null(a);
+		assert_non_null(strstr(orsp_err_detail(), "turns SQLite's file locks off"));
+		assert_int_equal(orsp_auc_probe(uri, ORSP_DB_OPEN_EXISTING), ORSP_E_USAGE);
+		/* a new database is not created */
+		snprintf(uri, sizeof(uri), "file:%s%s", newp, off[i]);
+		assert_int_equal(orsp_auc_open(uri, &kek, &a), ORSP_E_USAGE);
+		assert_int_equal(stat(newp, &sb), -1);
+	}
+	/* the file as it was: not written, not switched to WAL */
+	uint8_t *now = test_read_file(path, &now_len);
+	assert_int_equal(now_len, len);
+	assert_memory_equal(now, before, len);
+	free(now);
+	free(before);
+
+	for (size_t i = 0; i < ORSP_ARRAY_LEN(on); i++) {
+		orsp_aka_vector v;
+		snprintf(uri, sizeof(uri), "file:%s%s", path, on[i]);
+		assert_int_equal(orsp_auc_open_ex(uri, ORSP_DB_OPEN_EXISTING, &kek, &a), ORSP_OK);
+		assert_int_equal(orsp_auc_vectors(a, "001010000000951", 0, 1, &v), ORSP_OK);
+		orsp_aka_vector_wipe(&v);
+		orsp_auc_close(a);
+		a = NULL;
+	}
+	tsv_free(t);
+}
+
 /* The reviewer's scenario: a profile whose PE-AKAParameter sqnDelta (1000) is below 2^28,
  * 1280 vectors handed out and lost (a VLR that never used them). The USIM refuses the next
  * one as too far ahead; one resynchronisation must bring the AuC back into the USIM's range,
@@ -2359,6 +2430,7 @@ int main(void)
 	    cmocka_unit_test(test_schema_versions),
 	    cmocka_unit_test(test_own_database),
 	    cmocka_unit_test(test_foreign_file),
+	    cmocka_unit_test(test_unlocked_uri),
 	};
 	return cmocka_run_group_tests(tests, setup, NULL);
 }

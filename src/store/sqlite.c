@@ -34,12 +34,14 @@
  *     `scripts/bench-breakdown.sh` counts the same pwrite calls per download with it on,
  *     off or FAST). What is in the log stays there until SQLite writes over it.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -256,6 +258,74 @@ static const char *sq_file_of(void *conn)
 	return f && f[0] ? f : NULL;
 }
 
+/* A value of a "file:" URI parameter as SQLite reads a boolean (sqlite3_uri_boolean): true
+ * for a number that is not zero, "on", "yes" or "true" in any case; anything else is false.
+ * `cut`: the value was longer than v holds, taken as true when it starts with a digit (a
+ * zero may follow many others). */
+static bool uri_true(const char *v, bool cut)
+{
+	static const char *const yes[] = {"on", "yes", "true"};
+
+	if (v[0] >= '0' && v[0] <= '9') {
+		size_t z = strspn(v, "0");
+		return cut || (v[z] >= '1' && v[z] <= '9');
+	}
+	for (size_t i = 0; i < sizeof(yes) / sizeof(yes[0]); i++)
+		if (strcasecmp(v, yes[i]) == 0)
+			return true;
+	return false;
+}
+
+/* Whether the query of the "file:" URI `uri` turns SQLite's file locks off: a parameter
+ * nolock that SQLite reads as true, or vfs=unix-none (the unix VFS without locks). Read as
+ * sqlite3ParseUri reads it: the query runs from the first '?' to '#', its parameters are
+ * separated by '&', a name from its value by '=', and %HH is decoded in both (a decoded
+ * '&' or '=' separates nothing; %00 drops the rest of that name or value). Every parameter
+ * counts, not only the first of a name. Names and values longer than any that matters here
+ * are cut (a long nolock number counts as true). */
+static bool uri_unlocked(const char *uri)
+{
+	char name[16], value[16];
+	size_t n = 0, v = 0;
+	int state = 0; /* 0: the path, 1: a parameter's name, 2: its value */
+	bool dropped = false, long_value = false, off = false;
+
+	for (const char *p = uri;; p++) {
+		char c = *p;
+		bool end = c == '\0' || c == '#', lit = true;
+		if (!end && c == '%' && isxdigit((unsigned char)p[1]) &&
+		    isxdigit((unsigned char)p[2])) {
+			c = (char)(orsp_hex_digit(p[1]) << 4 | orsp_hex_digit(p[2]));
+			p += 2;
+			lit = false;
+			dropped = dropped || c == '\0'; /* up to the next separator */
+		}
+		if (end || (lit && ((state == 0 && c == '?') || (state != 0 && c == '&')))) {
+			if (state != 0 && n > 0) {
+				name[n] = value[v] = '\0';
+				if ((strcmp(name, "nolock") == 0 && uri_true(value, long_value)) ||
+				    (strcmp(name, "vfs") == 0 && strcmp(value, "unix-none") == 0))
+					off = true;
+			}
+			if (end)
+				return off;
+			state = 1;
+			n = v = 0;
+			dropped = long_value = false;
+		} else if (lit && state == 1 && c == '=') {
+			state = 2;
+			dropped = false;
+		} else if (!dropped && state == 1 && n + 1 < sizeof(name)) {
+			name[n++] = c;
+		} else if (!dropped && state == 2) {
+			if (v + 1 < sizeof(value))
+				value[v++] = c;
+			else
+				long_value = true;
+		}
+	}
+}
+
 /* An SQLite "file:" URI names its file only once SQLite has parsed it. ORSP_DB_OPEN_CREATE
  * creates nothing when it exists; when it does not, the file SQLite creates gets mode 0600
  * before anything is written to it. */
@@ -381,7 +451,14 @@ static orsp_err sq_open(const char *path, orsp_db_open_mode mode, void **out)
 	c = calloc(1, sizeof(*c));
 	if (!c)
 		return orsp_errf(ORSP_E_RESOURCE, "out of memory");
-	if (strncmp(path, "file:", 5) == 0) {
+	if (strncmp(path, "file:", 5) == 0 && mode != ORSP_DB_OPEN_READONLY && uri_unlocked(path)) {
+		/* BEGIN IMMEDIATE would then exclude no other process: two AuCs could read and
+		 * hand out the same SQN, two SM-DP+ servers change one profile at once */
+		err = orsp_errf(ORSP_E_USAGE,
+		                "%s: nolock (or vfs=unix-none) turns SQLite's file locks off, so "
+		                "two processes could write at once: not opened",
+		                path);
+	} else if (strncmp(path, "file:", 5) == 0) {
 		err = open_uri(path, mode, c);
 	} else {
 		err = prepare_file(path, mode);

@@ -372,6 +372,12 @@ expect "file: URI: KEK beside it" 600 "$(stat -c %a "$T/uri.db.kek")"
 run auc show --db "$T/uri.db" $IMSI
 expect "file: URI: the same database by its path" 0 "$rc"
 rm -f "$T"/uri.db*
+# a file: URI that turns SQLite's locks off (two processes could hand out one SQN): refused
+# by add (no database, no KEK file) and by the other verbs
+failure "auc add: file:$T/nolock.db?nolock=1: nolock (or vfs=unix-none) turns SQLite's file locks off" \
+	auc add --db "file:$T/nolock.db?nolock=1" --imsi $IMSI --k "$K" --opc "$OPC"
+nothing_left "$T/nolock.db" "$T/nolock.db.kek"
+failure "auc vector: file:$DB?vfs=unix-none: nolock (or vfs=unix-none)" auc vector --db "file:$DB?vfs=unix-none" $IMSI
 failure "auc list: PostgreSQL is not supported by this build" auc list --db postgres://x
 failure "auc add: PostgreSQL is not supported by this build" auc add --db postgres://x --imsi $IMSI --k "$K" --opc "$OPC"
 nothing_left postgres:
