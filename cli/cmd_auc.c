@@ -846,6 +846,7 @@ static int auc_export(int argc, char **argv)
 	orsp_auc_export_format fmt;
 	const char *format = NULL, *out = NULL;
 	bool all = false, to_terminal = false, to_stdout;
+	volatile sig_atomic_t *stop;
 	size_t count = 0;
 	int rc, c;
 	orsp_err e;
@@ -904,13 +905,17 @@ static int auc_export(int argc, char **argv)
 		if ((e = orsp_db_out_check(db, out, "export")))
 			return cli_fail("auc export", e);
 	}
+	/* SIGINT, SIGTERM, SIGHUP from here on end the export with nothing written and FILE
+	 * removed (killed, the process left FILE behind, empty or cut); installed before the open,
+	 * which may wait for the database's lock */
+	stop = cli_stop_on_signals();
 	rc = open_auc(&dbo, "auc export", &a);
 	if (rc)
 		return rc;
 	fflush(stdout);
 	e = orsp_auc_export(a, fmt, all ? NULL : (const char *const *)(argv + optind),
 	                    all ? 0 : (size_t)(argc - optind), to_stdout ? NULL : out,
-	                    STDOUT_FILENO, &count);
+	                    STDOUT_FILENO, stop, &count);
 	if (e)
 		rc = cli_fail("auc export", e);
 	else
@@ -1253,7 +1258,8 @@ static const cli_cmd auc_cmds[] = {
                 "osmo-hlr resynchronises. Refused, with nothing written, when a subscriber is\n"
                 "unknown or osmo-hlr cannot take it (a 5-digit IMSI, TUAK, Milenage with other\n"
                 "r/c constants than TS 35.206's, an AMF other than 0000/8000). Every subscriber\n"
-                "exported is audited.\n\n"
+                "exported is audited. SIGINT, SIGTERM or SIGHUP before the text is written ends\n"
+                "it with nothing written (exit 1, FILE removed).\n\n"
                 "options:\n"
                 "  --format osmo-hlr-vty  the only format so far (required)\n"
                 "  --all                the whole subscriber table instead of the IMSIs given\n"

@@ -1328,10 +1328,12 @@ static void test_nested_refused(void **state)
 	refused_nested(orsp_auc_export_keys(a, imsi, "test", NULL, &k, &opc));
 	assert_int_equal(k.len, 0);
 	assert_int_equal(opc.len, 0);
-	refused_nested(orsp_auc_export(a, ORSP_AUC_EXPORT_OSMO_HLR_VTY, one, 1, out, -1, &count));
+	refused_nested(
+	    orsp_auc_export(a, ORSP_AUC_EXPORT_OSMO_HLR_VTY, one, 1, out, -1, NULL, &count));
 	assert_int_equal(count, 0);
 	assert_int_equal(stat(out, &sb), -1); /* not even created */
-	refused_nested(orsp_auc_export(a, ORSP_AUC_EXPORT_OSMO_HLR_VTY, NULL, 0, NULL, fd, NULL));
+	refused_nested(
+	    orsp_auc_export(a, ORSP_AUC_EXPORT_OSMO_HLR_VTY, NULL, 0, NULL, fd, NULL, NULL));
 	assert_int_equal(fstat(fd, &sb), 0);
 	assert_int_equal(sb.st_size, 0);
 	/* the caller's transaction is open and holds nothing of them */
@@ -1354,8 +1356,9 @@ static void test_nested_refused(void **state)
 	assert_true(k.len == 16 && orsp_ct_eq(k.v, key, 16));
 	orsp_secret_wipe(&k);
 	orsp_secret_wipe(&opc);
-	assert_int_equal(orsp_auc_export(a, ORSP_AUC_EXPORT_OSMO_HLR_VTY, one, 1, out, -1, &count),
-	                 ORSP_OK);
+	assert_int_equal(
+	    orsp_auc_export(a, ORSP_AUC_EXPORT_OSMO_HLR_VTY, one, 1, out, -1, NULL, &count),
+	    ORSP_OK);
 	assert_int_equal(count, 1);
 	assert_int_equal(query_int(a, "SELECT COUNT(*) FROM auc_audit"), audits + 5);
 	unlink(out);
@@ -1998,8 +2001,9 @@ static void test_export_osmo_hlr(void **state)
 	add_milenage(a, "26201123456789", 0xa5, 0x3c, 0, 0x0000);
 
 	snprintf(path, sizeof(path), "%s/one.vty", dir);
-	assert_int_equal(orsp_auc_export(a, ORSP_AUC_EXPORT_OSMO_HLR_VTY, one, 1, path, -1, &count),
-	                 ORSP_OK);
+	assert_int_equal(
+	    orsp_auc_export(a, ORSP_AUC_EXPORT_OSMO_HLR_VTY, one, 1, path, -1, NULL, &count),
+	    ORSP_OK);
 	assert_int_equal(count, 1);
 	snprintf(want, sizeof(want), "%s%s", export_header, export_sub1);
 	assert_file_text(path, want);
@@ -2017,7 +2021,7 @@ static void test_export_osmo_hlr(void **state)
 	assert_int_equal(mkdir(db_path("sub"), 0700), 0);
 	assert_int_equal(chdir(db_path("sub")), 0);
 	assert_int_equal(orsp_auc_export(a, ORSP_AUC_EXPORT_OSMO_HLR_VTY, one, 1,
-	                                 "../sub/./rel.vty", -1, &count),
+	                                 "../sub/./rel.vty", -1, NULL, &count),
 	                 ORSP_OK);
 	assert_int_equal(chdir(cwd), 0);
 	snprintf(want, sizeof(want),
@@ -2035,7 +2039,8 @@ static void test_export_osmo_hlr(void **state)
 	/* in the order given */
 	snprintf(path, sizeof(path), "%s/both.vty", dir);
 	assert_int_equal(
-	    orsp_auc_export(a, ORSP_AUC_EXPORT_OSMO_HLR_VTY, both, 2, path, -1, &count), ORSP_OK);
+	    orsp_auc_export(a, ORSP_AUC_EXPORT_OSMO_HLR_VTY, both, 2, path, -1, NULL, &count),
+	    ORSP_OK);
 	assert_int_equal(count, 2);
 	snprintf(want, sizeof(want), "%s%s%s", export_header, export_sub2, export_sub1);
 	assert_file_text(path, want);
@@ -2043,7 +2048,8 @@ static void test_export_osmo_hlr(void **state)
 	/* all: in IMSI order */
 	snprintf(path, sizeof(path), "%s/all.vty", dir);
 	assert_int_equal(
-	    orsp_auc_export(a, ORSP_AUC_EXPORT_OSMO_HLR_VTY, NULL, 0, path, -1, &count), ORSP_OK);
+	    orsp_auc_export(a, ORSP_AUC_EXPORT_OSMO_HLR_VTY, NULL, 0, path, -1, NULL, &count),
+	    ORSP_OK);
 	assert_int_equal(count, 2);
 	snprintf(want, sizeof(want), "%s%s%s", export_header, export_sub1, export_sub2);
 	assert_file_text(path, want);
@@ -2053,8 +2059,9 @@ static void test_export_osmo_hlr(void **state)
 	int p[2];
 	char buf[1024];
 	assert_int_equal(pipe(p), 0);
-	assert_int_equal(orsp_auc_export(a, ORSP_AUC_EXPORT_OSMO_HLR_VTY, one, 1, NULL, p[1], NULL),
-	                 ORSP_OK);
+	assert_int_equal(
+	    orsp_auc_export(a, ORSP_AUC_EXPORT_OSMO_HLR_VTY, one, 1, NULL, p[1], NULL, NULL),
+	    ORSP_OK);
 	close(p[1]);
 	ssize_t r = read(p[0], buf, sizeof(buf));
 	close(p[0]);
@@ -2062,6 +2069,85 @@ static void test_export_osmo_hlr(void **state)
 	assert_int_equal(r, (ssize_t)strlen(want));
 	assert_memory_equal(buf, want, strlen(want));
 	assert_int_equal(count_exports(a, "ok"), 7);
+	orsp_auc_close(a);
+}
+
+typedef struct export_run {
+	orsp_auc *a;
+	const char *path;
+	volatile sig_atomic_t *stop;
+	orsp_err err;
+	char detail[256];
+} export_run;
+
+static void *export_thread(void *arg)
+{
+	export_run *r = arg;
+	const char *both[] = {"001010000000101", "26201123456789"};
+
+	r->err = orsp_auc_export(r->a, ORSP_AUC_EXPORT_OSMO_HLR_VTY, both, 2, r->path, -1, r->stop,
+	                         NULL);
+	snprintf(r->detail, sizeof(r->detail), "%s", orsp_err_detail());
+	return NULL;
+}
+
+/* A stop (the CLI's SIGINT, SIGTERM, SIGHUP) before the text is written ends the export with
+ * nothing written: the file it created is removed and no key is read, so no audit row. Before,
+ * the CLI was killed by the signal's default action and left the file behind, empty, or cut in
+ * the middle of a long write; and a stop could not end the library's export at all. Here it
+ * comes while the export waits for the write lock another handle holds, with its file made. */
+static void test_export_interrupted(void **state)
+{
+	(void)state;
+	orsp_auc *a = open_auc("export_stop.db"), *b = open_auc("export_stop.db");
+	volatile sig_atomic_t stop = 1;
+	char path[4300];
+	const char *one[] = {"001010000000101"};
+	size_t count = 7;
+	struct stat st;
+	pthread_t th;
+	export_run r;
+
+	add_milenage(a, "001010000000101", 0x00, 0xf0, 5, 0x8000);
+	add_milenage(a, "26201123456789", 0xa5, 0x3c, 0, 0x0000);
+	snprintf(path, sizeof(path), "%s/stopped.vty", dir);
+
+	/* asked before: nothing created */
+	assert_int_equal(
+	    orsp_auc_export(a, ORSP_AUC_EXPORT_OSMO_HLR_VTY, one, 1, path, -1, &stop, &count),
+	    ORSP_E_STATE);
+	assert_non_null(strstr(orsp_err_detail(), "interrupted: nothing exported"));
+	assert_int_equal(count, 0);
+	assert_int_equal(stat(path, &st), -1);
+
+	/* asked while the export waits, its file made: the file removed, no key read */
+	stop = 0;
+	memset(&r, 0, sizeof(r));
+	r.a = a;
+	r.path = path;
+	r.stop = &stop;
+	assert_int_equal(orsp_db_begin(orsp_auc_db(b)), ORSP_OK);
+	assert_int_equal(pthread_create(&th, NULL, export_thread, &r), 0);
+	for (int i = 0; i < 5000 && stat(path, &st) != 0; i++)
+		usleep(1000);
+	assert_int_equal(stat(path, &st), 0);
+	stop = 1;
+	orsp_db_rollback(orsp_auc_db(b));
+	assert_int_equal(pthread_join(th, NULL), 0);
+	assert_int_equal(r.err, ORSP_E_STATE);
+	assert_non_null(strstr(r.detail, "interrupted: nothing exported"));
+	assert_int_equal(stat(path, &st), -1);
+	assert_int_equal(count_exports(a, "ok"), 0);
+	assert_int_equal(count_exports(a, "not written"), 0);
+
+	/* without a stop the same export goes through */
+	stop = 0;
+	assert_int_equal(
+	    orsp_auc_export(a, ORSP_AUC_EXPORT_OSMO_HLR_VTY, one, 1, path, -1, &stop, &count),
+	    ORSP_OK);
+	assert_int_equal(count, 1);
+	assert_int_equal(count_exports(a, "ok"), 1);
+	orsp_auc_close(b);
 	orsp_auc_close(a);
 }
 
@@ -2127,23 +2213,25 @@ static void test_export_refused(void **state)
 	for (size_t i = 0; i < ORSP_ARRAY_LEN(cases); i++) {
 		/* the good subscriber first: it is not written either */
 		const char *imsis[] = {"001010000000201", cases[i].imsi};
-		orsp_err e =
-		    orsp_auc_export(a, ORSP_AUC_EXPORT_OSMO_HLR_VTY, imsis, 2, path, -1, NULL);
+		orsp_err e = orsp_auc_export(a, ORSP_AUC_EXPORT_OSMO_HLR_VTY, imsis, 2, path, -1,
+		                             NULL, NULL);
 		assert_int_equal(e, cases[i].err);
 		if (strncmp(orsp_err_detail(), cases[i].why, strlen(cases[i].why)) != 0)
 			fail_msg("case %zu: %s", i, orsp_err_detail());
 		assert_int_equal(stat(path, &st), -1);
 	}
 	/* all: refused for the first one osmo-hlr cannot take */
-	assert_int_equal(orsp_auc_export(a, ORSP_AUC_EXPORT_OSMO_HLR_VTY, NULL, 0, path, -1, NULL),
-	                 ORSP_E_POLICY);
+	assert_int_equal(
+	    orsp_auc_export(a, ORSP_AUC_EXPORT_OSMO_HLR_VTY, NULL, 0, path, -1, NULL, NULL),
+	    ORSP_E_POLICY);
 	assert_string_equal(orsp_err_detail(), "subscriber 001010000000202: TUAK cannot be exported"
 	                                       " to osmo-hlr (its aud3g takes Milenage only)");
 	assert_int_equal(stat(path, &st), -1);
 	/* the same IMSI twice */
 	const char *twice[] = {"001010000000201", "001010000000201"};
-	assert_int_equal(orsp_auc_export(a, ORSP_AUC_EXPORT_OSMO_HLR_VTY, twice, 2, path, -1, NULL),
-	                 ORSP_E_USAGE);
+	assert_int_equal(
+	    orsp_auc_export(a, ORSP_AUC_EXPORT_OSMO_HLR_VTY, twice, 2, path, -1, NULL, NULL),
+	    ORSP_E_USAGE);
 	assert_int_equal(stat(path, &st), -1);
 
 	/* an existing file: refused before anything is read, left as it was */
@@ -2151,8 +2239,9 @@ static void test_export_refused(void **state)
 	assert_non_null(f);
 	fputs("keep me\n", f);
 	fclose(f);
-	assert_int_equal(orsp_auc_export(a, ORSP_AUC_EXPORT_OSMO_HLR_VTY, twice, 1, path, -1, NULL),
-	                 ORSP_E_EXISTS);
+	assert_int_equal(
+	    orsp_auc_export(a, ORSP_AUC_EXPORT_OSMO_HLR_VTY, twice, 1, path, -1, NULL, NULL),
+	    ORSP_E_EXISTS);
 	size_t len = 0;
 	uint8_t *got = test_read_file(path, &len);
 	assert_non_null(got);
@@ -2165,7 +2254,7 @@ static void test_export_refused(void **state)
 	snprintf(target, sizeof(target), "%s/target.vty", dir);
 	assert_int_equal(symlink(target, link_path), 0);
 	assert_int_equal(
-	    orsp_auc_export(a, ORSP_AUC_EXPORT_OSMO_HLR_VTY, twice, 1, link_path, -1, NULL),
+	    orsp_auc_export(a, ORSP_AUC_EXPORT_OSMO_HLR_VTY, twice, 1, link_path, -1, NULL, NULL),
 	    ORSP_E_EXISTS);
 	assert_int_equal(stat(target, &st), -1);
 
@@ -2217,8 +2306,9 @@ static void test_export_keys(void **state)
 	assert_ptr_equal(sa.sa_handler, SIG_DFL);
 	assert_int_equal(pipe(p), 0);
 	close(p[0]);
-	assert_int_equal(orsp_auc_export(a, ORSP_AUC_EXPORT_OSMO_HLR_VTY, one, 1, NULL, p[1], NULL),
-	                 ORSP_E_IO);
+	assert_int_equal(
+	    orsp_auc_export(a, ORSP_AUC_EXPORT_OSMO_HLR_VTY, one, 1, NULL, p[1], NULL, NULL),
+	    ORSP_E_IO);
 	assert_non_null(strstr(orsp_err_detail(), "write to the output failed: Broken pipe"));
 	close(p[1]);
 	assert_int_equal(sigpending(&pending), 0);
@@ -2415,6 +2505,7 @@ int main(void)
 	    cmocka_unit_test(test_audit_walk),
 	    cmocka_unit_test(test_vectors_eps_amf),
 	    cmocka_unit_test(test_export_osmo_hlr),
+	    cmocka_unit_test(test_export_interrupted),
 	    cmocka_unit_test(test_export_refused),
 	    cmocka_unit_test(test_export_keys),
 	    cmocka_unit_test(test_sd_key_secrets),

@@ -275,10 +275,13 @@ ORSP_MUST_CHECK orsp_err orsp_auc_export_check(orsp_auc_export_format fmt,
  * blocked in the calling thread for the write and the one it raised taken off, so the process is
  * not killed whatever its SIGPIPE disposition (the mask is restored). *count (may be NULL) gets the
  * number of subscribers written. ORSP_E_STATE, before any file is created, when a transaction is
- * open on the AuC's database. */
+ * open on the AuC's database. *stop (may be NULL; set by a signal handler, the CLI's for SIGINT,
+ * SIGTERM and SIGHUP) seen before the write begins ends the export with ORSP_E_STATE "interrupted":
+ * nothing written, the file removed, no audit row (or, seen after the keys' transaction committed,
+ * its "not written" rows); a write that has begun is completed. */
 ORSP_MUST_CHECK orsp_err orsp_auc_export(orsp_auc *a, orsp_auc_export_format fmt,
                                          const char *const *imsis, size_t n, const char *path,
-                                         int fd, size_t *count);
+                                         int fd, const volatile sig_atomic_t *stop, size_t *count);
 
 /* ----- KEK rotation ----- */
 

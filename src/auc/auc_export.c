@@ -256,9 +256,19 @@ static orsp_err write_all(int fd, const char *what, const char *p, size_t n)
 	return err;
 }
 
+/* A stop asked for (SIGINT, SIGTERM, SIGHUP in the CLI) before the text is written: a signal's
+ * default action would have killed the process with the file created, empty or (in the middle
+ * of a long write) cut, and the keys' audit rows without their "not written" ones. */
+static orsp_err interrupted(const volatile sig_atomic_t *stop)
+{
+	if (orsp_stop_set(stop))
+		return orsp_errf(ORSP_E_STATE, "interrupted: nothing exported");
+	return ORSP_OK;
+}
+
 /* Read every subscriber of l (audited, one transaction) into t. */
 static orsp_err make_text(orsp_auc *a, orsp_auc_export_format fmt, const imsi_list *l,
-                          const char *detail, text *t)
+                          const char *detail, const volatile sig_atomic_t *stop, text *t)
 {
 	orsp_err err;
 	orsp_auc_info info;
@@ -278,7 +288,9 @@ static orsp_err make_text(orsp_auc *a, orsp_auc_export_format fmt, const imsi_li
 	if (!err)
 		put(t, osmo_hlr_header);
 	for (size_t i = 0; i < l->n && !err; i++) {
-		err = orsp__auc_export_keys_in(a, l->v[i], detail, &info, &k, &opc);
+		err = interrupted(stop);
+		if (!err)
+			err = orsp__auc_export_keys_in(a, l->v[i], detail, &info, &k, &opc);
 		if (!err)
 			put_osmo_hlr(t, &info, &k, &opc);
 		orsp_secret_wipe(&k);
@@ -323,7 +335,8 @@ static orsp_err file_detail(orsp_auc_export_format fmt, int fd, const char *path
 _Static_assert(ORSP_AUC_AUDIT_DETAIL_MAX >= 32 + 4 + PATH_MAX, "audit detail too short");
 
 orsp_err orsp_auc_export(orsp_auc *a, orsp_auc_export_format fmt, const char *const *imsis,
-                         size_t n, const char *path, int fd, size_t *count)
+                         size_t n, const char *path, int fd, const volatile sig_atomic_t *stop,
+                         size_t *count)
 {
 	orsp_err err;
 	imsi_list l = {0};
@@ -340,6 +353,8 @@ orsp_err orsp_auc_export(orsp_auc *a, orsp_auc_export_format fmt, const char *co
 	/* before the file is created: its keys would be out while a rollback of the caller's
 	 * transaction could still undo their audit rows */
 	err = orsp__auc_refuse_nested(a, "export");
+	if (!err)
+		err = interrupted(stop);
 	if (err)
 		return err;
 	err = collect(a, imsis, n, &l);
@@ -371,11 +386,15 @@ orsp_err orsp_auc_export(orsp_auc *a, orsp_auc_export_format fmt, const char *co
 		if (err)
 			goto out;
 	}
-	err = make_text(a, fmt, &l, detail, &t);
+	err = make_text(a, fmt, &l, detail, stop, &t);
 	if (err)
 		goto out;
 	committed = true;
-	err = write_all(fd, path ? path : "the output", t.p, t.len);
+	/* the last moment a stop leaves nothing written; once begun, the write is completed (a
+	 * handled signal does not cut a write to a file short, and write_all goes on after one) */
+	err = interrupted(stop);
+	if (!err)
+		err = write_all(fd, path ? path : "the output", t.p, t.len);
 	if (!err && path && fsync(fd) != 0)
 		err = orsp_errf(ORSP_E_IO, "fsync of %s failed: %s", path, strerror(errno));
 	if (path) {
