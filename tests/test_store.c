@@ -402,6 +402,7 @@ static void test_db_nested(void **state)
 	assert_int_equal(orsp_db_exec(db, "INSERT INTO n VALUES ('b')"), ORSP_OK);
 	orsp_db_rollback(db); /* b only */
 	assert_true(orsp_db_in_transaction(db));
+	assert_false(orsp_db_transaction_lost(db)); /* a is still in it */
 	assert_int_equal(orsp_db_begin(db), ORSP_OK);
 	assert_int_equal(orsp_db_exec(db, "INSERT INTO n VALUES ('c')"), ORSP_OK);
 	assert_int_equal(orsp_db_begin(db), ORSP_OK);
@@ -458,6 +459,7 @@ static void test_db_flat(void **state)
 	assert_int_equal(orsp_db_exec(db, "INSERT INTO n VALUES ('d')"), ORSP_OK);
 	orsp_db_rollback(db);
 	assert_true(orsp_db_in_transaction(db));
+	assert_true(orsp_db_transaction_lost(db));
 	/* nothing runs in between: it would commit on its own, outside any transaction */
 	assert_int_equal(orsp_db_exec(db, "INSERT INTO n VALUES ('x')"), ORSP_E_STORAGE);
 	{
@@ -503,12 +505,15 @@ static void test_db_backend_rollback(void **state)
 	/* through exec, at the outermost level */
 	assert_int_equal(orsp_db_begin(db), ORSP_OK);
 	assert_int_equal(orsp_db_exec(db, "INSERT INTO log VALUES ('first')"), ORSP_OK);
+	assert_false(orsp_db_transaction_lost(db));
 	assert_int_equal(orsp_db_exec(db, "INSERT INTO t VALUES ('boom')"), ORSP_E_STORAGE);
 	assert_true(orsp_db_in_transaction(db));
+	assert_true(orsp_db_transaction_lost(db));
 	assert_int_equal(orsp_db_exec(db, "INSERT INTO log VALUES ('second')"), ORSP_E_STORAGE);
 	assert_int_equal(orsp_db_begin(db), ORSP_E_STORAGE);
 	assert_int_equal(orsp_db_commit(db), ORSP_E_STORAGE);
 	assert_false(orsp_db_in_transaction(db));
+	assert_false(orsp_db_transaction_lost(db)); /* none open */
 	assert_false(orsp_db_committed(db));
 	assert_int_equal(count_rows(db, "SELECT count(*) FROM log"), 0);
 	/* through a prepared statement, in a savepoint: the enclosing levels go too */
@@ -525,6 +530,7 @@ static void test_db_backend_rollback(void **state)
 	orsp_stmt_finalize(st);
 	orsp_db_rollback(db); /* the savepoint's caller gives up its part */
 	assert_true(orsp_db_in_transaction(db));
+	assert_true(orsp_db_transaction_lost(db)); /* 'third' went with it */
 	assert_int_equal(orsp_db_exec(db, "INSERT INTO log VALUES ('fifth')"), ORSP_E_STORAGE);
 	assert_int_equal(orsp_db_commit(db), ORSP_E_STORAGE);
 	assert_false(orsp_db_in_transaction(db));
@@ -534,6 +540,7 @@ static void test_db_backend_rollback(void **state)
 	assert_int_equal(orsp_db_begin(db), ORSP_OK);
 	assert_int_equal(orsp_db_exec(db, "INSERT INTO log VALUES ('sixth')"), ORSP_OK);
 	assert_int_equal(orsp_db_exec(db, "INSERT INTO nosuch VALUES (1)"), ORSP_E_STORAGE);
+	assert_false(orsp_db_transaction_lost(db));
 	assert_int_equal(orsp_db_exec(db, "INSERT INTO log VALUES ('seventh')"), ORSP_OK);
 	assert_int_equal(orsp_db_commit(db), ORSP_OK);
 	assert_int_equal(count_rows(db, "SELECT count(*) FROM log"), 2);

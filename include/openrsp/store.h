@@ -128,6 +128,14 @@ ORSP_MUST_CHECK orsp_err orsp_db_commit_lazy(orsp_db *db);
  * transaction when the connection closes). */
 void orsp_db_rollback(orsp_db *db);
 bool orsp_db_in_transaction(const orsp_db *db);
+/* Whether the open transaction is lost as a whole: a failure inside it that the rollback of
+ * its savepoint could not contain, or that the backend answered by rolling everything back
+ * (SQLite after an I/O error, a full disk, a trigger's RAISE(ROLLBACK)). Its commit will fail
+ * and nothing of it is kept, the savepoints committed before the failure included. False
+ * when no transaction is open, and after a failure a savepoint's rollback contained. For a
+ * caller that groups many units into one transaction and must know, after one failed, whether
+ * the others are still in it. */
+bool orsp_db_transaction_lost(const orsp_db *db);
 /* Whether the last outermost transaction of this handle was committed: true after its
  * commit succeeded, or failed only in the flush after it (see orsp_db_commit); false after
  * a rollback or a failed commit, while a transaction is open, and before the first one. For

@@ -757,6 +757,11 @@ bool orsp_db_in_transaction(const orsp_db *db)
 	return db->depth > 0;
 }
 
+bool orsp_db_transaction_lost(const orsp_db *db)
+{
+	return db && db->depth > 0 && db->aborted;
+}
+
 int64_t orsp_db_changes(orsp_db *db)
 {
 	/* the connection's own count may be another handle's by now */
