@@ -38,6 +38,7 @@ enum {
 	OPT_LIMIT,
 	OPT_COUNT_ONLY,
 	OPT_CHECK,
+	OPT_BATCH,
 };
 
 enum {
@@ -403,6 +404,37 @@ static void ppr_note(const orsp_smdp_profile *p, char *out, size_t cap)
 	         p->owner.gid2_len ? " GID2" : "");
 }
 
+/* ----- batches: import and generate commit many profiles at once ----- */
+
+/* Profiles (or files) per batch: --batch's default and limit. A batch is also committed once
+ * it has taken BATCH_SECONDS, whatever its size, so that the committed count, a stop by a
+ * signal and a server waiting for the database's write lock are never far behind. */
+#define BATCH_DEFAULT 256
+#define BATCH_MAX 10000
+#define BATCH_SECONDS 1.0
+
+#define BATCH_HELP                                                                                 \
+	"  --batch N            import, generate: profiles committed together, 1 to 10000\n"       \
+	"                       (default 256; 1: each on its own); a batch is committed\n"         \
+	"                       after 1 s too, whatever its size\n"
+
+static double mono_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static int batch_opt(const char *arg, size_t *batch)
+{
+	uint64_t v = 0;
+	int rc = cli_uint("--batch", arg, 1, BATCH_MAX, &v);
+
+	*batch = (size_t)v;
+	return rc;
+}
+
 /* ----- profile import ----- */
 
 /* A package file into *buf (freed with orsp_pkg_buf_free: K/OPc) and *len: a regular file
@@ -427,30 +459,106 @@ static int read_package(const char *path, const orsp_smdp_import_opts *o, bool c
 	return rc;
 }
 
-/* The package buf of path (read_package) into s; buf is freed. */
-static int import_buf(orsp_smdp *s, const orsp_smdp_import_opts *o, const char *path, uint8_t *buf,
-                      size_t len, size_t *ok, size_t *failed)
+/* import's open batch: one SM-DP+ transaction, each file a savepoint in it (orsp_db_begin
+ * nested in orsp_smdp_import_with), and the `imported` lines of its files, printed once it
+ * is committed: a line printed names a profile the inventory keeps. */
+typedef struct import_batch {
+	orsp_smdp *s;
+	size_t max; /* --batch */
+	size_t n;   /* files in it */
+	double t0;  /* when it began (mono_s) */
+	bool open;
+	char **path, **line; /* max of each */
+} import_batch;
+
+static void import_batch_clear(import_batch *b)
+{
+	for (size_t i = 0; i < b->n; i++) {
+		free(b->path[i]);
+		free(b->line[i]);
+	}
+	b->n = 0;
+}
+
+/* Commit import's batch: its lines printed and *ok counted, or, when the commit fails (or a
+ * failure in the batch took the transaction with it), each of its files reported as not
+ * imported and counted in *failed. A commit that failed only in its flush has committed
+ * (orsp_db_committed): its files are imported, with a warning. */
+static void import_batch_commit(import_batch *b, size_t *ok, size_t *failed)
+{
+	orsp_db *db = orsp_smdp_db(b->s);
+	orsp_err e;
+
+	if (!b->open)
+		return;
+	b->open = false;
+	e = orsp_db_commit(db);
+	if (e && !orsp_db_committed(db)) {
+		char detail[512];
+		orsp_err_detail_copy(detail, sizeof(detail));
+		/* a batch of one: the file's own failure, as one commit per file said it */
+		for (size_t i = 0; i < b->n; i++)
+			cli_failf(b->path[i], "%s%s", b->n == 1 ? "" : "not imported: ", detail);
+		*failed += b->n;
+	} else {
+		for (size_t i = 0; i < b->n; i++)
+			fputs(b->line[i], stdout);
+		if (e && b->n == 1)
+			fprintf(stderr, "openrsp: warning: %s: %s\n", b->path[0],
+			        orsp_err_detail());
+		else if (e)
+			fprintf(stderr, "openrsp: warning: the %zu files from %s to %s: %s\n", b->n,
+			        b->path[0], b->path[b->n - 1], orsp_err_detail());
+		*ok += b->n;
+	}
+	import_batch_clear(b);
+}
+
+/* The package buf of path (read_package) into b's batch; buf is freed. A file that fails is
+ * rolled back alone, and the batch is committed before its failure is reported, so the lines
+ * keep the files' order. */
+static int import_buf(import_batch *b, const orsp_smdp_import_opts *o, const char *path,
+                      uint8_t *buf, size_t len, size_t *ok, size_t *failed)
 {
 	orsp_smdp_profile p;
 	char note[128], type[sizeof(p.profile_type)];
-	orsp_err e;
+	/* room for the line whatever the package holds */
+	size_t cap =
+	    strlen(path) + sizeof(p.iccid) + sizeof(p.imsi) + sizeof(type) + sizeof(note) + 64;
+	char *line = malloc(cap), *name = strdup(path);
+	orsp_err e = ORSP_OK;
 
-	e = orsp_smdp_import_with(s, buf, len, o, &p);
+	if (!line || !name)
+		e = orsp_errf(ORSP_E_RESOURCE, "out of memory");
+	if (!e && !b->open && !(e = orsp_db_begin(orsp_smdp_db(b->s)))) {
+		b->open = true;
+		b->t0 = mono_s();
+	}
+	if (!e)
+		e = orsp_smdp_import_with(b->s, buf, len, o, &p);
 	orsp_pkg_buf_free(buf, len);
 	if (e) {
+		char detail[ORSP_ERR_DETAIL_MAX];
+		orsp_err_detail_copy(detail, sizeof(detail));
+		free(line);
+		free(name);
 		(*failed)++;
-		return cli_fail(path, e);
+		import_batch_commit(b, ok, failed);
+		return cli_failf(path, "%s", detail);
 	}
-	(*ok)++;
 	ppr_note(&p, note, sizeof(note));
 	/* the package's profileType: no escape sequence to the terminal (cli_text) */
-	printf("imported %s (IMSI %s, type \"%s\"%s) from %s\n", p.iccid, p.imsi,
-	       cli_text(p.profile_type, type, sizeof(type)), note, path);
+	snprintf(line, cap, "imported %s (IMSI %s, type \"%s\"%s) from %s\n", p.iccid, p.imsi,
+	         cli_text(p.profile_type, type, sizeof(type)), note, path);
+	b->path[b->n] = name;
+	b->line[b->n++] = line;
+	if (b->n >= b->max || mono_s() - b->t0 >= BATCH_SECONDS)
+		import_batch_commit(b, ok, failed);
 	return CLI_OK;
 }
 
-static int import_file(orsp_smdp *s, const orsp_smdp_import_opts *o, const char *path, size_t *ok,
-                       size_t *failed)
+static int import_file(import_batch *b, const orsp_smdp_import_opts *o, const char *path,
+                       size_t *ok, size_t *failed)
 {
 	uint8_t *buf = NULL;
 	size_t len = 0;
@@ -460,7 +568,7 @@ static int import_file(orsp_smdp *s, const orsp_smdp_import_opts *o, const char 
 		(*failed)++;
 		return rc;
 	}
-	return import_buf(s, o, path, buf, len, ok, failed);
+	return import_buf(b, o, path, buf, len, ok, failed);
 }
 
 static int der_filter(const struct dirent *d)
@@ -483,10 +591,14 @@ static bool dir_entry(const char *dir, const char *name, char *out, size_t cap)
 
 static int smdp_profile_import(int argc, char **argv)
 {
-	static const struct option opts[] = {DB_LONGOPTS, PPR_LONGOPTS, {NULL, 0, NULL, 0}};
+	static const struct option opts[] = {DB_LONGOPTS,
+	                                     PPR_LONGOPTS,
+	                                     {"batch", required_argument, NULL, OPT_BATCH},
+	                                     {NULL, 0, NULL, 0}};
 	db_opts dbo = {0};
 	orsp_smdp_import_opts io = {0};
 	orsp_smdp *s = NULL;
+	import_batch ib = {.max = BATCH_DEFAULT};
 	made_files made = {0};
 	struct stat st;
 	size_t ok = 0, failed = 0, first_len = 0;
@@ -501,6 +613,11 @@ static int smdp_profile_import(int argc, char **argv)
 			return CLI_USAGE;
 		if (db_opt(&dbo, c, optarg))
 			continue;
+		if (c == OPT_BATCH) {
+			if ((rc = batch_opt(optarg, &ib.max)))
+				return rc;
+			continue;
+		}
 		if (!ppr_opt(&io, c, optarg, &rc))
 			return cli_usage(argv[optind - 1], "unexpected option");
 		if (rc)
@@ -541,17 +658,24 @@ static int smdp_profile_import(int argc, char **argv)
 			failed++;
 	}
 	any_good = first != NULL;
-	rc = any_good ? open_smdp(&dbo, "smdp profile import", &s, &made) : CLI_FAIL;
+	ib.path = calloc(ib.max, sizeof(*ib.path));
+	ib.line = calloc(ib.max, sizeof(*ib.line));
+	if (any_good && (!ib.path || !ib.line))
+		rc = cli_failf("smdp profile import", "out of memory");
+	else
+		rc = any_good ? open_smdp(&dbo, "smdp profile import", &s, &made) : CLI_FAIL;
 	if (rc == CLI_OK) {
-		(void)import_buf(s, &io, first_path, first, first_len, &ok, &failed);
+		ib.s = s;
+		(void)import_buf(&ib, &io, first_path, first, first_len, &ok, &failed);
 		first = NULL;
 		for (int i = next; i < n; i++) {
 			char file[4096];
 			if (dir_entry(path, list[i]->d_name, file, sizeof(file)))
-				(void)import_file(s, &io, file, &ok, &failed);
+				(void)import_file(&ib, &io, file, &ok, &failed);
 			else
 				failed++;
 		}
+		import_batch_commit(&ib, &ok, &failed);
 	}
 	/* the summary of a directory whose files were all looked at */
 	if (S_ISDIR(st.st_mode) && (s || !any_good))
@@ -561,6 +685,8 @@ static int smdp_profile_import(int argc, char **argv)
 	for (int i = 0; i < n; i++)
 		free(list[i]);
 	free(list);
+	free(ib.path);
+	free(ib.line);
 	if (rc == CLI_OK)
 		rc = failed ? CLI_FAIL : CLI_OK;
 	/* nothing imported: no new, empty database is left for a failed import (one that
@@ -1407,22 +1533,158 @@ static orsp_err smdp_has_imsi(orsp_db *db, const char *imsi, bool *has)
 	return e;
 }
 
-/* One generated profile into both stores, all or nothing: the AuC subscriber is added
- * inside an open AuC transaction (it refuses a known IMSI), then the SM-DP+ imports the
- * profile inside an open SM-DP+ transaction (it refuses a known ICCID or IMSI); only when
- * both succeeded are they committed, the AuC first. A failure before that rolls both back,
- * so neither store keeps anything of the profile. Should the last commit (the SM-DP+'s)
- * fail, the AuC subscriber just committed is deleted again: a subscriber whose random K
- * nobody holds is harmless, an Available profile the AuC cannot authenticate is not.
- * A commit that fails only in its flush has committed (orsp_db_committed): it is never
- * undone, only warned about, since the other store must then keep its side too. */
-static orsp_err import_with_auc(orsp_smdp *s, orsp_auc *auc, const orsp_auc_new *sqn,
-                                const uint8_t *upp, size_t upp_len, const orsp_smdp_import_opts *io,
-                                const char *imsi, const uint8_t k[16], const uint8_t opc[16],
-                                const card_secrets *cs, const orsp_pkg *sd_keys)
+/* ----- generate's batches ----- */
+
+/* generate's open batch: one transaction in the SM-DP+ and, with --auc, one in the AuC,
+ * holding the same profiles, which follow one another in the range (a failed profile ends
+ * the batch). Each profile is a savepoint in both (orsp_db_begin nested), so a profile that
+ * fails is rolled back alone. */
+typedef struct gen_batch {
+	orsp_smdp *s;
+	orsp_auc *auc; /* NULL without --auc */
+	bool open;
+	bool broken;                /* the two stores' batches no longer hold the same profiles */
+	size_t n;                   /* profiles in it */
+	double t0;                  /* when it began (mono_s) */
+	char iccid0[21], imsi0[16]; /* the counters at its first profile (ICCID without Luhn) */
+	char first[32], last[32];   /* its first and last ICCID */
+	char imsi_last[16];
+} gen_batch;
+
+/* The batch's transactions, begun before its first profile: the AuC's first, as a profile
+ * goes into the AuC first. */
+static orsp_err gen_batch_begin(gen_batch *b)
 {
-	orsp_db *adb = orsp_auc_db(auc), *sdb = orsp_smdp_db(s);
-	bool auc_tx = false, smdp_tx = false, committed = false, auc_known = false;
+	orsp_db *adb = b->auc ? orsp_auc_db(b->auc) : NULL;
+	orsp_err e = ORSP_OK;
+
+	if (b->open)
+		return ORSP_OK;
+	if (adb)
+		e = orsp_db_begin(adb);
+	if (!e && (e = orsp_db_begin(orsp_smdp_db(b->s))))
+		orsp_db_rollback(adb);
+	if (e)
+		return e;
+	b->open = true;
+	b->broken = false;
+	b->n = 0;
+	b->t0 = mono_s();
+	return ORSP_OK;
+}
+
+/* Delete the n AuC subscribers from imsi0 counting up (a batch whose SM-DP+ commit failed),
+ * in one AuC transaction: all of them, or none. */
+static orsp_err auc_delete_range(orsp_auc *auc, const char *imsi0, size_t n)
+{
+	orsp_db *adb = orsp_auc_db(auc);
+	char imsi[16];
+	orsp_err e = orsp_db_begin(adb);
+
+	snprintf(imsi, sizeof(imsi), "%s", imsi0);
+	for (size_t i = 0; !e && i < n; i++) {
+		e = orsp_auc_delete(auc, imsi);
+		if (!e && i + 1 < n && !incr_digits(imsi, strlen(imsi)))
+			e = orsp_errf(ORSP_E_STATE, "IMSI range exhausted after %s", imsi);
+	}
+	if (e) {
+		orsp_db_rollback(adb);
+		return e;
+	}
+	e = orsp_db_commit(adb);
+	return e && orsp_db_committed(adb) ? ORSP_OK : e;
+}
+
+/* Commit generate's batch, the AuC first, as import_with_auc's comment says; nothing to do
+ * without one. ORSP_OK: both stores keep every profile of the batch. An error: neither keeps
+ * any (the AuC's side deleted again when only the SM-DP+'s commit failed; if even that fails
+ * the message names the subscribers left), the detail saying why. */
+static orsp_err gen_batch_commit(gen_batch *b)
+{
+	orsp_db *sdb = orsp_smdp_db(b->s), *adb = b->auc ? orsp_auc_db(b->auc) : NULL;
+	char detail[256];
+	bool undone;
+	orsp_err e;
+
+	if (!b->open)
+		return ORSP_OK;
+	b->open = false;
+	if (b->n == 0 || b->broken || orsp_db_transaction_lost(sdb) ||
+	    orsp_db_transaction_lost(adb)) {
+		const char *which = orsp_db_transaction_lost(sdb)   ? "the SM-DP+'s"
+		                    : orsp_db_transaction_lost(adb) ? "the AuC's"
+		                                                    : "each store's";
+		orsp_db_rollback(sdb);
+		orsp_db_rollback(adb);
+		return b->n == 0
+		           ? ORSP_OK
+		           : orsp_errf(ORSP_E_STORAGE, "%s transaction was rolled back", which);
+	}
+	if (adb) {
+		e = orsp_db_commit(adb);
+		if (e && !orsp_db_committed(adb)) {
+			orsp_db_rollback(sdb);
+			return e;
+		}
+		if (e && b->n == 1)
+			fprintf(stderr, "openrsp: warning: AuC subscriber %s: %s\n", b->imsi0,
+			        orsp_err_detail());
+		else if (e)
+			fprintf(stderr, "openrsp: warning: AuC subscribers %s to %s: %s\n",
+			        b->imsi0, b->imsi_last, orsp_err_detail());
+	}
+	e = orsp_db_commit(sdb);
+	if (e && orsp_db_committed(sdb)) {
+		if (b->n == 1)
+			fprintf(stderr, "openrsp: warning: SM-DP+ profile of %s: %s\n", b->imsi0,
+			        orsp_err_detail());
+		else
+			fprintf(stderr, "openrsp: warning: SM-DP+ profiles of %s to %s: %s\n",
+			        b->imsi0, b->imsi_last, orsp_err_detail());
+		e = ORSP_OK;
+	}
+	if (!e || !adb)
+		return e;
+	/* the AuC committed, the SM-DP+ did not: a subscriber whose random K nobody holds is
+	 * harmless, an Available profile the AuC cannot authenticate is not */
+	orsp_err_detail_copy(detail, sizeof(detail));
+	undone = auc_delete_range(b->auc, b->imsi0, b->n) == ORSP_OK;
+	if (b->n == 1 && undone)
+		return orsp_errf(e, "%s (the AuC subscriber %s was deleted again)", detail,
+		                 b->imsi0);
+	if (b->n == 1)
+		return orsp_errf(e,
+		                 "%s; the AuC keeps subscriber %s without a profile:"
+		                 " remove it with `openrsp auc delete %s`",
+		                 detail, b->imsi0, b->imsi0);
+	if (undone)
+		return orsp_errf(e, "%s (the AuC subscribers %s to %s were deleted again)", detail,
+		                 b->imsi0, b->imsi_last);
+	return orsp_errf(e,
+	                 "%s; the AuC keeps the %zu subscribers %s to %s without a profile:"
+	                 " remove each with `openrsp auc delete IMSI`",
+	                 detail, b->n, b->imsi0, b->imsi_last);
+}
+
+/* One generated profile into both stores' open batch (gen_batch_begin), all or nothing: the
+ * AuC subscriber is added inside a savepoint of the AuC's transaction (it refuses a known
+ * IMSI), then the SM-DP+ imports the profile inside a savepoint of its own transaction (it
+ * refuses a known ICCID or IMSI); only when both succeeded are the savepoints released into
+ * the batch. A failure before that rolls both savepoints back, so neither store keeps
+ * anything of the profile, and the profiles before it in the batch stay in both. The batch is
+ * committed later (gen_batch_commit): the AuC first; should the SM-DP+'s commit then fail,
+ * the batch's AuC subscribers are deleted again: a subscriber whose random K nobody holds is
+ * harmless, an Available profile the AuC cannot authenticate is not. A commit that fails
+ * only in its flush has committed (orsp_db_committed): it is never undone, only warned
+ * about, since the other store must then keep its side too. */
+static orsp_err import_with_auc(gen_batch *b, const orsp_auc_new *sqn, const uint8_t *upp,
+                                size_t upp_len, const orsp_smdp_import_opts *io, const char *imsi,
+                                const uint8_t k[16], const uint8_t opc[16], const card_secrets *cs,
+                                const orsp_pkg *sd_keys)
+{
+	orsp_auc *auc = b->auc;
+	orsp_db *adb = orsp_auc_db(auc), *sdb = orsp_smdp_db(b->s);
+	bool auc_tx = false, smdp_tx = false, auc_known = false;
 	orsp_auc_new an;
 	orsp_err e;
 
@@ -1449,42 +1711,23 @@ static orsp_err import_with_auc(orsp_smdp *s, orsp_auc *auc, const orsp_auc_new 
 	if (!e && !(e = orsp_db_begin(sdb)))
 		smdp_tx = true;
 	if (!e)
-		e = orsp_smdp_import_with(s, upp, upp_len, io, NULL);
-	if (!e) {
-		auc_tx = false;
-		e = orsp_db_commit(adb);
-		committed = orsp_db_committed(adb);
-		if (e && committed) {
-			fprintf(stderr, "openrsp: warning: AuC subscriber %s: %s\n", imsi,
-			        orsp_err_detail());
-			e = ORSP_OK;
-		}
-	}
+		e = orsp_smdp_import_with(b->s, upp, upp_len, io, NULL);
 	if (!e) {
 		smdp_tx = false;
-		e = orsp_db_commit(sdb);
-		if (e && orsp_db_committed(sdb)) {
-			fprintf(stderr, "openrsp: warning: SM-DP+ profile of %s: %s\n", imsi,
-			        orsp_err_detail());
-			e = ORSP_OK;
-		} else if (e) {
-			char detail[256];
-			orsp_err_detail_copy(detail, sizeof(detail));
-			if (orsp_auc_delete(auc, imsi) == ORSP_OK)
-				e = orsp_errf(e, "%s (the AuC subscriber %s was deleted again)",
-				              detail, imsi);
-			else
-				e = orsp_errf(e,
-				              "%s; the AuC keeps subscriber %s without a profile:"
-				              " remove it with `openrsp auc delete %s`",
-				              detail, imsi, imsi);
-		}
+		e = orsp_db_commit(sdb); /* the savepoint into the batch */
+	}
+	if (!e) {
+		auc_tx = false;
+		/* a release that fails rolls the AuC's savepoint back, but the SM-DP+'s batch has
+		 * the profile now: the batch goes as a whole (gen_batch_commit) */
+		if ((e = orsp_db_commit(adb)))
+			b->broken = true;
 	}
 	if (smdp_tx)
 		orsp_db_rollback(sdb);
 	if (auc_tx)
 		orsp_db_rollback(adb);
-	if (e && !committed) {
+	if (e) {
 		char detail[256];
 		orsp_err_detail_copy(detail, sizeof(detail));
 		/* a known IMSI or ICCID: the stores hold an earlier profile or subscriber of it (a
@@ -1512,6 +1755,70 @@ static orsp_err import_with_auc(orsp_smdp *s, orsp_auc *auc, const orsp_auc_new 
 	}
 	orsp_auc_new_wipe(&an);
 	return e;
+}
+
+/* What a generation has committed in both stores, for its messages. */
+typedef struct gen_run {
+	size_t count;             /* --count */
+	size_t made;              /* profiles committed */
+	char first[32], last[32]; /* their first and last ICCID */
+	bool auc;
+} gen_run;
+
+/* Commit generate's batch (gen_batch_commit) and count what it kept in r; *n gets the
+ * number of profiles it held. */
+static orsp_err gen_commit(gen_batch *b, gen_run *r, size_t *n)
+{
+	orsp_err e;
+
+	*n = b->open ? b->n : 0;
+	e = gen_batch_commit(b);
+	if (!e && *n) {
+		if (!r->made)
+			memcpy(r->first, b->first, sizeof(r->first));
+		memcpy(r->last, b->last, sizeof(r->last));
+		r->made += *n;
+	}
+	b->n = 0;
+	return e;
+}
+
+/* What a generation that stops keeps, and the rest for a rerun, from the ICCID and IMSI
+ * counters iccid and imsi: "; the N before it (ICCID ... to ...) stay imported[, each in both
+ * stores]; the rest: --iccid-start ... --imsi-start ... --count ..." ("them" for `it` when a
+ * batch of several comes between); "" when it keeps nothing. */
+static void gen_rest(const gen_run *r, const char *it, const char *iccid, const char *imsi,
+                     char *out, size_t cap)
+{
+	out[0] = '\0';
+	if (r->made)
+		snprintf(out, cap,
+		         "; the %zu before %s (ICCID %s to %s) stay imported%s; the"
+		         " rest: --iccid-start %s --imsi-start %s --count %zu",
+		         r->made, it, r->first, r->last, r->auc ? ", each in both stores" : "",
+		         iccid, imsi, r->count - r->made);
+}
+
+/* Commit generate's batch at a boundary (full, its time up, a stop, the last profile):
+ * CLI_OK, or the failure said, naming the batch's profiles (none kept), what stays and the
+ * rest from the batch's first profile. */
+static int gen_commit_or_say(gen_batch *b, gen_run *r, bool bar_open)
+{
+	size_t n;
+	char rest[320];
+	orsp_err e = gen_commit(b, r, &n);
+
+	if (!e)
+		return CLI_OK;
+	if (bar_open && isatty(STDERR_FILENO))
+		fputc('\n', stderr);
+	gen_rest(r, n == 1 ? "it" : "them", b->iccid0, b->imsi0, rest, sizeof(rest));
+	if (n == 1)
+		return cli_failf(b->first, "profile %zu of %zu: %s%s", r->made + 1, r->count,
+		                 orsp_err_detail(), rest);
+	return cli_failf("generate", "profiles %zu to %zu of %zu (ICCID %s to %s): %s%s",
+	                 r->made + 1, r->made + n, r->count, b->first, b->last, orsp_err_detail(),
+	                 rest);
 }
 
 static void progress_bar(size_t done, size_t total)
@@ -1608,6 +1915,7 @@ static int smdp_profile_generate(int argc, char **argv)
 	    {"keep-ims-identity", no_argument, NULL, OPT_KEEP_IMS},
 	    {"keep-sd-keys", no_argument, NULL, OPT_KEEP_SD_KEYS},
 	    {"keep-cdma-keys", no_argument, NULL, OPT_KEEP_CDMA},
+	    {"batch", required_argument, NULL, OPT_BATCH},
 	    PPR_LONGOPTS,
 	    {NULL, 0, NULL, 0},
 	};
@@ -1616,7 +1924,7 @@ static int smdp_profile_generate(int argc, char **argv)
 	const char *tpl_path = NULL, *count_s = NULL, *iccid_s = NULL, *imsi_s = NULL,
 	           *auc_db = NULL, *spn = NULL, *name = NULL;
 	char iccid[21], imsi[16];
-	size_t ibody, count, made = 0, n_sd_keys = 0, n_cdma = 0, n_csim = 0;
+	size_t ibody, count, batch = BATCH_DEFAULT, n_sd_keys = 0, n_cdma = 0, n_csim = 0;
 	uint64_t v;
 	uint8_t *tpl = NULL;
 	size_t tpl_len = 0;
@@ -1627,9 +1935,10 @@ static int smdp_profile_generate(int argc, char **argv)
 	orsp_pkg *tpkg = NULL;
 	orsp_pkg_usim tu;
 	orsp_auc_new sqn_tpl;
-	char first[32] = "", last[32] = "";
 	card_secrets cs;
 	gen_tpl gt;
+	gen_batch gb = {0};
+	gen_run run = {0};
 	volatile sig_atomic_t *stop;
 	unsigned mnc_opt = 0, mnc_len = 0;
 	bool json = false, keep_ims = false, keep_sd_keys = false, keep_cdma = false;
@@ -1674,6 +1983,10 @@ static int smdp_profile_generate(int argc, char **argv)
 			break;
 		case OPT_KEEP_CDMA:
 			keep_cdma = true;
+			break;
+		case OPT_BATCH:
+			if ((rc = batch_opt(optarg, &batch)))
+				return rc;
 			break;
 		default:
 			if (!ppr_opt(&io, c, optarg, &rc))
@@ -1840,63 +2153,92 @@ static int smdp_profile_generate(int argc, char **argv)
 	}
 	/* SIGINT, SIGTERM, SIGHUP stop between two profiles, never between a profile's AuC
 	 * commit and its SM-DP+ commit (the default action, death there, left a subscriber
-	 * without a profile); the rest of the range is named for a rerun */
+	 * without a profile): the open batch is committed, and the rest of the range named for
+	 * a rerun */
 	stop = cli_stop_on_signals();
-	for (made = 0; made < count; made++) {
+	gb = (gen_batch){.s = s, .auc = auc};
+	run = (gen_run){.count = count, .auc = auc != NULL};
+	for (size_t i = 0; i < count; i++) {
 		orsp_pkg *pkg = NULL;
 		uint8_t k[16], opc[16], *upp = NULL;
-		size_t upp_len = 0;
+		size_t upp_len = 0, n;
 		char full[32];
 		int luhn = orsp_luhn_digit(iccid, ibody);
 
 		if (orsp_stop_set(stop)) {
-			if (made && isatty(STDERR_FILENO))
+			if ((rc = gen_commit_or_say(&gb, &run, i > 0)))
+				goto out;
+			if (i && isatty(STDERR_FILENO))
 				fputc('\n', stderr);
 			rc =
 			    cli_failf("generate",
 			              "stopped by a signal after %zu of %zu profile(s)%s; the rest:"
 			              " --iccid-start %s --imsi-start %s --count %zu",
-			              made, count, auc ? ", each in both stores" : "", iccid, imsi,
-			              count - made);
+			              run.made, count, auc ? ", each in both stores" : "", iccid,
+			              imsi, count - run.made);
 			goto out;
 		}
 		snprintf(full, sizeof(full), "%s%d", iccid, luhn);
+		if (!gb.open) {
+			memcpy(gb.iccid0, iccid, sizeof(gb.iccid0));
+			memcpy(gb.imsi0, imsi, sizeof(gb.imsi0));
+		}
 		e = generate_one(&gt, full, imsi, k, opc, &cs, &pkg, &upp, &upp_len);
+		if (!e)
+			e = gen_batch_begin(&gb);
 		if (!e && auc)
-			e = import_with_auc(s, auc, &sqn_tpl, upp, upp_len, &io, imsi, k, opc, &cs,
+			e = import_with_auc(&gb, &sqn_tpl, upp, upp_len, &io, imsi, k, opc, &cs,
 			                    keep_sd_keys ? NULL : pkg);
 		else if (!e)
 			e = orsp_smdp_import_with(s, upp, upp_len, &io, NULL);
 		generate_clear(k, opc, &cs, upp, upp_len, pkg);
 		if (e) {
-			char done[256] = "";
-			/* the profiles before it stay: say which, and the rest for a rerun */
-			if (made)
-				snprintf(done, sizeof(done),
-				         "; the %zu before it (ICCID %s to %s) stay imported%s; the"
-				         " rest: --iccid-start %s --imsi-start %s --count %zu",
-				         made, first, last, auc ? ", each in both stores" : "",
-				         iccid, imsi, count - made);
+			char detail[ORSP_ERR_DETAIL_MAX], rest[320];
+			/* rolled back alone: the profiles before it in the batch are committed, and
+			 * the message says which stay and the rest for a rerun */
+			orsp_err_detail_copy(detail, sizeof(detail));
 			if (isatty(STDERR_FILENO))
 				fputc('\n', stderr);
-			rc = cli_failf(full, "profile %zu of %zu: %s%s", made + 1, count,
-			               orsp_err_detail(), done);
+			if (gen_commit(&gb, &run, &n) == ORSP_OK) {
+				gen_rest(&run, "it", iccid, imsi, rest, sizeof(rest));
+				rc = cli_failf(full, "profile %zu of %zu: %s%s", i + 1, count,
+				               detail, rest);
+			} else {
+				/* the failure took the batch with it (SQLite rolls the whole
+				 * transaction back after an I/O error or a full disk), or its
+				 * commit failed */
+				char why[512];
+				orsp_err_detail_copy(why, sizeof(why));
+				gen_rest(&run, "them", gb.iccid0, gb.imsi0, rest, sizeof(rest));
+				rc = cli_failf(
+				    full,
+				    "profile %zu of %zu: %s; the %zu before it in its batch"
+				    " (ICCID %s to %s) were not kept either: %s%s",
+				    i + 1, count, detail, n, gb.first, gb.last, why, rest);
+			}
 			goto out;
 		}
-		if (made == 0)
-			memcpy(first, full, sizeof(first));
-		memcpy(last, full, sizeof(last));
-		progress_bar(made + 1, count);
-		if (made + 1 < count && (!incr_digits(iccid, ibody) || !incr_digits(imsi, strlen(imsi)))) {
-			rc = cli_failf("generate", "ICCID or IMSI range exhausted after %zu", made + 1);
+		if (gb.n++ == 0)
+			memcpy(gb.first, full, sizeof(gb.first));
+		memcpy(gb.last, full, sizeof(gb.last));
+		memcpy(gb.imsi_last, imsi, sizeof(gb.imsi_last));
+		progress_bar(i + 1, count);
+		if ((gb.n >= batch || mono_s() - gb.t0 >= BATCH_SECONDS || i + 1 == count) &&
+		    (rc = gen_commit_or_say(&gb, &run, i + 1 < count)))
+			goto out;
+		if (i + 1 < count &&
+		    (!incr_digits(iccid, ibody) || !incr_digits(imsi, strlen(imsi)))) {
+			if ((rc = gen_commit_or_say(&gb, &run, true)) == CLI_OK)
+				rc = cli_failf("generate",
+				               "ICCID or IMSI range exhausted after %zu", run.made);
 			goto out;
 		}
 	}
 	if (json)
-		printf("{\"generated\":%zu}\n", made);
+		printf("{\"generated\":%zu}\n", run.made);
 	else
-		generate_summary(made, auc != NULL, &cs, keep_sd_keys ? 0 : n_sd_keys, keep_sd_keys,
-		                 n_cdma, keep_cdma);
+		generate_summary(run.made, auc != NULL, &cs, keep_sd_keys ? 0 : n_sd_keys,
+		                 keep_sd_keys, n_cdma, keep_cdma);
 	if (n_cdma && keep_cdma)
 		fprintf(
 		    stderr,
@@ -1917,7 +2259,7 @@ out:
 	orsp_smdp_close(s);
 	/* nothing generated: no new, empty database is left, the SM-DP+'s or the AuC's
 	 * (profiles made before a failure stay) */
-	if (rc != CLI_OK && made == 0) {
+	if (rc != CLI_OK && run.made == 0) {
 		unmake(&mf);
 		unmake(&maf);
 	}
@@ -2672,19 +3014,21 @@ static const cli_cmd smdp_cmds[] = {
         .verb = "profile",
         .summary = "Import or generate profile packages into the inventory, or list it",
         .synopsis = "import DIR|FILE " DB_SYNOPSIS "\n"
-                    "         [--ppr LIST] [--mnc-length 2|3] [--class C]\n"
+                    "         [--ppr LIST] [--mnc-length 2|3] [--class C] [--batch N]\n"
                     "       profile list " DB_SYNOPSIS "\n"
                     "         [--state S[,S...]] [--iccid N] [--eid EID] [--older-than DURATION]\n"
                     "         [--limit N] [--count] [--json]\n"
                     "       profile generate " DB_SYNOPSIS " --template FILE\n"
                     "         --iccid-start DIGITS --imsi-start DIGITS [--count N] [--auc DB]\n"
                     "         [--spn S] [--name N] [--ppr LIST] [--mnc-length 2|3] [--class C]\n"
-                    "         [--keep-ims-identity] [--keep-sd-keys] [--keep-cdma-keys]",
+                    "         [--keep-ims-identity] [--keep-sd-keys] [--keep-cdma-keys]\n"
+                    "         [--batch N]",
         .help = "import: decode and validate each package (a FILE, or every *.der in DIR),\n"
                 "take its ICCID, IMSI and profile type, and store it Available, encrypted\n"
                 "under a key wrapped by the KEK. A duplicate ICCID or IMSI is refused.\n"
                 "A FILE the import would refuse, or a DIR of nothing but such files, is\n"
-                "refused before the database is opened: it is left as it was.\n"
+                "refused before the database is opened: it is left as it was. The files are\n"
+                "committed in batches (--batch), a file's line printed once its batch is.\n"
                 "list: every profile with its state, in import order, or those the filters\n"
                 "take (all must match); never key material. Stuck downloads (delivered, no\n"
                 "installation result for 6 hours): --state downloaded --older-than 6h.\n"
@@ -2696,7 +3040,11 @@ static const cli_cmd smdp_cmds[] = {
                 "random Milenage K/OPc, imported Available; with --auc DB\n"
                 "the same K/OPc go into that AuC (KEK <DB>.kek; a file other than --db's),\n"
                 "each profile into both or neither. A range that would run past either counter is "
-                "refused first. The\n"
+                "refused first.\n"
+                "The profiles are committed in batches (--batch; in both stores, the AuC\n"
+                "first); a profile that fails is rolled back alone, those before it are\n"
+                "committed, and the run stops naming the rest; SIGINT, SIGTERM and SIGHUP\n"
+                "commit the batch and stop at the next profile. The\n"
                 "keys are never printed. A progress bar on a terminal.\n"
                 "The first profile is made and judged (--spn, --name, --ppr), and the AuC of\n"
                 "--auc looked at, before the database is opened: a refusal leaves it as it was.\n"
@@ -2747,7 +3095,8 @@ static const cli_cmd smdp_cmds[] = {
                 "                       EF.IMPU as the template has them\n"
                 "  --keep-sd-keys       generate: the template's security-domain keys in every\n"
                 "                       profile (none in the AuC)\n"
-                "  --keep-cdma-keys     generate: the template's CDMA secrets in every profile\n",
+                "  --keep-cdma-keys     generate: the template's CDMA secrets in every "
+                "profile\n" BATCH_HELP,
         .run = smdp_profile,
     },
     {

@@ -1,0 +1,161 @@
+#!/usr/bin/env bash
+# `openrsp smdp profile generate` and `profile import` commit in batches (--batch): a profile
+# (a file) that fails is rolled back alone in both stores, the ones before it in its batch are
+# committed, and generate stops there, with the messages one commit per profile gave; a
+# failure that takes the whole transaction (a trigger's RAISE(ROLLBACK), as SQLite does after
+# an I/O error or a full disk) loses the batch in both stores and says so; the SM-DP+'s
+# commit failing after the AuC's (a deferred foreign key, checked at COMMIT) deletes the
+# batch's AuC subscribers again.
+set -euo pipefail
+
+B=${ORSP_BIN:?set ORSP_BIN to the openrsp binary}
+V=${ORSP_VECTORS:?set ORSP_VECTORS to tests/vectors}
+mkdir -p "${ORSP_TEST_TMP:-/tmp}"
+T=$(mktemp -d "${ORSP_TEST_TMP:-/tmp}/cli_smdp_batch.XXXXXX")
+unset ORSP_KEK
+. "$(dirname "$0")/lib/common.bash"
+
+V7=$V/saip/gsma-ts48/v7/TS48_V7.0_eSIM_GTP_SAIP2.3_NoBERTLV.der
+# sql DB QUERY: the first column of the first row
+sql() { python3 -c 'import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); r=c.execute(sys.argv[2]).fetchall(); c.commit(); print(r[0][0] if r and r[0][0] is not None else "")' "$@"; }
+# imsis DB TABLE: the IMSIs of the table, in order, comma-separated
+imsis() { sql "$1" "SELECT group_concat(imsi, ',') FROM (SELECT imsi FROM $2 ORDER BY imsi)"; }
+# luhn DIGITS: DIGITS and its Luhn check digit (the ICCID generate makes of them)
+luhn() {
+	python3 -c 'import sys
+d = sys.argv[1]; s = 0
+for i, c in enumerate(reversed(d)):
+    v = int(c) * (2 if i % 2 == 0 else 1); s += v - 9 if v > 9 else v
+print(d + str((10 - s % 10) % 10))' "$1"
+}
+gen() { run smdp profile generate --template "$V7" "$@"; }
+BOTH=", each in both stores"
+
+# ----- a profile the SM-DP+ refuses in the middle of a batch (its ICCID known): the two
+# before it committed in both stores, it and those after it in neither -----
+gen --db "$T/a.db" --iccid-start 898824700000005002 --imsi-start 001019000000999 --count 1
+expect "ICCID in the way: rc" 0 "$rc"
+gen --db "$T/a.db" --auc "$T/a-auc.db" --iccid-start 898824700000005000 \
+	--imsi-start 001019000000500 --count 5
+expect "known ICCID mid-batch: rc" 1 "$rc"
+expect "known ICCID mid-batch: the message of one commit per profile" \
+	"openrsp: $(luhn 898824700000005002): profile 3 of 5: ICCID $(luhn 898824700000005002) already imported; nothing of this profile was written by this run; the 2 before it (ICCID $(luhn 898824700000005000) to $(luhn 898824700000005001)) stay imported$BOTH; the rest: --iccid-start 898824700000005002 --imsi-start 001019000000502 --count 3" "$err"
+expect "known ICCID mid-batch: SM-DP+" "001019000000500,001019000000501,001019000000999" "$(imsis "$T/a.db" smdp_profile)"
+expect "known ICCID mid-batch: AuC" "001019000000500,001019000000501" "$(imsis "$T/a-auc.db" auc_subscriber)"
+expect "known ICCID mid-batch: no card secret or audit row of the refused profile" "0 0" \
+	"$(sql "$T/a-auc.db" "SELECT COUNT(*) FROM auc_card_secret WHERE imsi > '001019000000501'") $(sql "$T/a-auc.db" "SELECT COUNT(*) FROM auc_audit WHERE imsi > '001019000000501'")"
+# the rest, as named, completes the range
+gen --db "$T/a.db" --auc "$T/a-auc.db" --iccid-start 898824700000005003 \
+	--imsi-start 001019000000503 --count 2
+expect "the rest: rc" 0 "$rc"
+expect "the rest: AuC" "001019000000500,001019000000501,001019000000503,001019000000504" "$(imsis "$T/a-auc.db" auc_subscriber)"
+
+# ----- the AuC refuses one (its IMSI known) in the second batch of three: the first batch
+# and the one before it in the second committed -----
+run auc add --db "$T/a-auc.db" --imsi 001019000000604 --k 000102030405060708090a0b0c0d0e0f \
+	--opc 0f0e0d0c0b0a09080706050403020100
+expect "a subscriber in the way: rc" 0 "$rc"
+gen --db "$T/a.db" --auc "$T/a-auc.db" --iccid-start 898824700000006000 \
+	--imsi-start 001019000000600 --count 7 --batch 3
+expect "known IMSI, second batch: rc" 1 "$rc"
+expect "known IMSI, second batch: the message" \
+	"openrsp: $(luhn 898824700000006004): profile 5 of 7: subscriber 001019000000604 already exists; nothing of this profile was written by this run, and the SM-DP+ has no profile of IMSI 001019000000604: a subscriber left by a run killed between the two commits? (if no SIM uses it: \`openrsp auc delete 001019000000604\`); the 4 before it (ICCID $(luhn 898824700000006000) to $(luhn 898824700000006003)) stay imported$BOTH; the rest: --iccid-start 898824700000006004 --imsi-start 001019000000604 --count 3" "$err"
+expect "known IMSI, second batch: SM-DP+" "001019000000600,001019000000601,001019000000602,001019000000603" \
+	"$(sql "$T/a.db" "SELECT group_concat(imsi, ',') FROM (SELECT imsi FROM smdp_profile WHERE imsi LIKE '0010190000006%' ORDER BY imsi)")"
+expect "known IMSI, second batch: AuC" "001019000000600,001019000000601,001019000000602,001019000000603,001019000000604" \
+	"$(sql "$T/a-auc.db" "SELECT group_concat(imsi, ',') FROM (SELECT imsi FROM auc_subscriber WHERE imsi LIKE '0010190000006%' ORDER BY imsi)")"
+
+# ----- a failure that takes the SM-DP+'s whole transaction: the batch goes in both stores,
+# the message names it, and the rest starts at its first profile -----
+sql "$T/a.db" "CREATE TRIGGER inj BEFORE INSERT ON smdp_profile WHEN NEW.imsi = '001019000000703'
+	BEGIN SELECT RAISE(ROLLBACK, 'injected rollback'); END" >/dev/null
+gen --db "$T/a.db" --auc "$T/a-auc.db" --iccid-start 898824700000007000 \
+	--imsi-start 001019000000700 --count 5 --batch 2
+expect "transaction lost: rc" 1 "$rc"
+has "transaction lost: the profile and its cause" "openrsp: $(luhn 898824700000007003): profile 4 of 5: " "$err"
+has "transaction lost: the cause" "injected rollback" "$err"
+has "transaction lost: the batch named, what stays, the rest" \
+	"; neither the SM-DP+ nor the AuC keeps this profile; the 1 before it in its batch (ICCID $(luhn 898824700000007002) to $(luhn 898824700000007002)) were not kept either: the SM-DP+'s transaction was rolled back; the 2 before them (ICCID $(luhn 898824700000007000) to $(luhn 898824700000007001)) stay imported$BOTH; the rest: --iccid-start 898824700000007002 --imsi-start 001019000000702 --count 3" "$err"
+expect "transaction lost: SM-DP+" "001019000000700,001019000000701" \
+	"$(sql "$T/a.db" "SELECT group_concat(imsi, ',') FROM (SELECT imsi FROM smdp_profile WHERE imsi LIKE '0010190000007%' ORDER BY imsi)")"
+expect "transaction lost: AuC" "001019000000700,001019000000701" \
+	"$(sql "$T/a-auc.db" "SELECT group_concat(imsi, ',') FROM (SELECT imsi FROM auc_subscriber WHERE imsi LIKE '0010190000007%' ORDER BY imsi)")"
+sql "$T/a.db" "DROP TRIGGER inj" >/dev/null
+
+# ----- the SM-DP+'s commit fails after the AuC's: a deferred foreign key that a profile's
+# row breaks, checked only at COMMIT. The batch's AuC subscribers are deleted again (in the
+# audit log: added, then deleted), the batches before it stay -----
+sql "$T/a.db" "CREATE TABLE inj_parent (id INTEGER PRIMARY KEY)" >/dev/null
+sql "$T/a.db" "CREATE TABLE inj_child (p INTEGER REFERENCES inj_parent (id) DEFERRABLE INITIALLY DEFERRED)" >/dev/null
+sql "$T/a.db" "CREATE TRIGGER inj AFTER INSERT ON smdp_profile WHEN NEW.imsi IN ('001019000000803', '001019000000900')
+	BEGIN INSERT INTO inj_child VALUES (1); END" >/dev/null
+gen --db "$T/a.db" --auc "$T/a-auc.db" --iccid-start 898824700000008000 \
+	--imsi-start 001019000000800 --count 6 --batch 2
+expect "SM-DP+ commit failed: rc" 1 "$rc"
+has "SM-DP+ commit failed: the batch named" "openrsp: generate: profiles 3 to 4 of 6 (ICCID $(luhn 898824700000008002) to $(luhn 898824700000008003)): " "$err"
+has "SM-DP+ commit failed: the cause" "FOREIGN KEY constraint failed" "$err"
+has "SM-DP+ commit failed: the subscribers deleted, what stays, the rest" \
+	" (the AuC subscribers 001019000000802 to 001019000000803 were deleted again); the 2 before them (ICCID $(luhn 898824700000008000) to $(luhn 898824700000008001)) stay imported$BOTH; the rest: --iccid-start 898824700000008002 --imsi-start 001019000000802 --count 4" "$err"
+expect "SM-DP+ commit failed: SM-DP+" "001019000000800,001019000000801" \
+	"$(sql "$T/a.db" "SELECT group_concat(imsi, ',') FROM (SELECT imsi FROM smdp_profile WHERE imsi LIKE '0010190000008%' ORDER BY imsi)")"
+expect "SM-DP+ commit failed: AuC" "001019000000800,001019000000801" \
+	"$(sql "$T/a-auc.db" "SELECT group_concat(imsi, ',') FROM (SELECT imsi FROM auc_subscriber WHERE imsi LIKE '0010190000008%' ORDER BY imsi)")"
+expect "SM-DP+ commit failed: no card secret left" 0 \
+	"$(sql "$T/a-auc.db" "SELECT COUNT(*) FROM auc_card_secret WHERE imsi IN ('001019000000802', '001019000000803')")"
+expect "SM-DP+ commit failed: audited, added and deleted" "add,delete add,delete" \
+	"$(sql "$T/a-auc.db" "SELECT group_concat(action, ',') FROM auc_audit WHERE imsi = '001019000000802' AND action IN ('add', 'delete')") $(sql "$T/a-auc.db" "SELECT group_concat(action, ',') FROM auc_audit WHERE imsi = '001019000000803' AND action IN ('add', 'delete')")"
+# one profile per commit (--batch 1): the message of before
+gen --db "$T/a.db" --auc "$T/a-auc.db" --iccid-start 898824700000009000 \
+	--imsi-start 001019000000900 --count 1 --batch 1
+expect "SM-DP+ commit failed, --batch 1: rc" 1 "$rc"
+has "SM-DP+ commit failed, --batch 1: the profile" "openrsp: $(luhn 898824700000009000): profile 1 of 1: " "$err"
+has "SM-DP+ commit failed, --batch 1: the subscriber deleted" " (the AuC subscriber 001019000000900 was deleted again)" "$err"
+expect "SM-DP+ commit failed, --batch 1: neither store" "0 0" \
+	"$(sql "$T/a.db" "SELECT COUNT(*) FROM smdp_profile WHERE imsi = '001019000000900'") $(sql "$T/a-auc.db" "SELECT COUNT(*) FROM auc_subscriber WHERE imsi = '001019000000900'")"
+sql "$T/a.db" "DROP TRIGGER inj" >/dev/null
+
+# ----- import: a file refused in the middle of a batch is rolled back alone, the others
+# imported, the lines in the files' order; a failure that takes the transaction reports the
+# batch's other files as not imported -----
+mkdir -p "$T/pk"
+for i in 1 2 3 4 5; do
+	"$B" profile build --template "$V7" --iccid "$(luhn 89882470000001000$i)" \
+		--imsi "00101900000100$i" --k 000102030405060708090a0b0c0d0e0f \
+		--opc 0f0e0d0c0b0a09080706050403020100 -o "$T/pk/p$i.der" >/dev/null 2>&1
+done
+run smdp profile import "$T/pk/p3.der" --db "$T/i.db"
+expect "import: the third first" 0 "$rc"
+run smdp profile import "$T/pk" --db "$T/i.db" --batch 4
+expect "import, one refused: rc" 1 "$rc"
+expect "import, one refused: the lines in order" \
+	"imported $(luhn 898824700000010001) (IMSI 001019000001001, type \"GSMA Generic eUICC Test Profile\") from $T/pk/p1.der
+imported $(luhn 898824700000010002) (IMSI 001019000001002, type \"GSMA Generic eUICC Test Profile\") from $T/pk/p2.der
+imported $(luhn 898824700000010004) (IMSI 001019000001004, type \"GSMA Generic eUICC Test Profile\") from $T/pk/p4.der
+imported $(luhn 898824700000010005) (IMSI 001019000001005, type \"GSMA Generic eUICC Test Profile\") from $T/pk/p5.der
+4 imported, 1 failed" "$out"
+expect "import, one refused: its message" "openrsp: $T/pk/p3.der: ICCID $(luhn 898824700000010003) already imported" "$err"
+expect "import, one refused: the inventory" 5 "$(sql "$T/i.db" "SELECT COUNT(*) FROM smdp_profile")"
+run smdp profile import "$T/pk/p1.der" --db "$T/j.db"
+sql "$T/j.db" "CREATE TRIGGER inj BEFORE INSERT ON smdp_profile WHEN NEW.imsi = '001019000001004'
+	BEGIN SELECT RAISE(ROLLBACK, 'injected rollback'); END" >/dev/null
+rm "$T/pk/p1.der"
+run smdp profile import "$T/pk" --db "$T/j.db" --batch 10
+expect "import, transaction lost: rc" 1 "$rc"
+expect "import, transaction lost: only the file after it" \
+	"imported $(luhn 898824700000010005) (IMSI 001019000001005, type \"GSMA Generic eUICC Test Profile\") from $T/pk/p5.der
+1 imported, 3 failed" "$out"
+has "import, transaction lost: the files before it" "openrsp: $T/pk/p2.der: not imported: the transaction was rolled back" "$err"
+has "import, transaction lost: the files before it" "openrsp: $T/pk/p3.der: not imported: the transaction was rolled back" "$err"
+has "import, transaction lost: the file" "openrsp: $T/pk/p4.der: " "$err"
+expect "import, transaction lost: the inventory" "001019000001001,001019000001005" "$(imsis "$T/j.db" smdp_profile)"
+
+# ----- --batch: 1 to 10000 -----
+for v in 0 10001 x ''; do
+	usage --batch smdp profile generate --db "$T/u.db" --template "$V7" \
+		--iccid-start 898824700000011000 --imsi-start 001019000001100 --batch "$v"
+	usage --batch smdp profile import "$T/pk" --db "$T/u.db" --batch "$v"
+done
+[[ ! -e "$T/u.db" ]] && ok || bad "a refused --batch created the database"
+
+rm -rf "$T"
+finish
