@@ -14,6 +14,7 @@
 #include "bench_bpp.h"
 #include "bench_smdp.h"
 #include "bench_euicc.h"
+#include "bench_inventory.h"
 #include "bench_sign.h"
 #include "bench_util.h"
 #include "cli.h"
@@ -379,6 +380,13 @@ static const cli_cmd bench_cmds[] = {
         .synopsis = BENCH_EUICC_SYNOPSIS,
         .help = BENCH_EUICC_HELP,
         .run = bench_euicc,
+    },
+    {
+        .verb = "inventory",
+        .summary = BENCH_INVENTORY_SUMMARY,
+        .synopsis = BENCH_INVENTORY_SYNOPSIS,
+        .help = BENCH_INVENTORY_HELP,
+        .run = bench_inventory,
     },
     {NULL, NULL, NULL, NULL, NULL},
 };

@@ -98,6 +98,51 @@ if [[ $rc -eq 1 && "$err" == *"no process 2147483647"* ]]; then ok; else bad "be
 run bench smdp --url http://127.0.0.1:8000 --server-pid $$ --pki "$T" --smdp-address a.b --matching-id A
 if [[ $rc -eq 1 && "$err" == *"$T/eum/eum_key.pem"* ]]; then ok; else bad "bench smdp no EUM: rc=$rc $err"; fi
 
+# bench inventory: each of its four generate runs made and checked (the generate's own
+# count), the figures positive, its directory removed (no timing asserted)
+mkdir -p "$T/inv"
+run bench inventory --count 3 --rounds 1 --dir "$T/inv" --json
+if [[ $rc -eq 0 ]] && python3 - "$out" <<'EOF'; then ok; else bad "bench inventory --json: rc=$rc $out $err"; fi
+import json, sys
+d = json.loads(sys.argv[1])
+assert d["count"] == 3 and d["rounds"] == 1 and d["batch"] == 256, d
+runs = [(r["auc"], r["batch"]) for r in d["runs"]]
+assert runs == [(False, 1), (False, 256), (True, 1), (True, 256)], runs
+for r in d["runs"]:
+    assert r["profiles_per_s"] > 0 and r["cpu_s_per_1000"] > 0 and r["wall_s"] > 0, r
+    assert abs(r["profiles_per_s"] * r["wall_s"] - 3) < 1e-3, r
+w = [r["wall_s"] for r in d["runs"]]
+assert abs(d["speedup"] - w[0] / w[1]) < 1e-3 * d["speedup"], d
+assert abs(d["speedup_auc"] - w[2] / w[3]) < 1e-3 * d["speedup_auc"], d
+EOF
+if [[ -z "$(ls -A "$T/inv")" ]]; then ok; else bad "bench inventory left: $(ls -A "$T/inv")"; fi
+run bench inventory --count 2 --rounds 2 --batch 2 --dir "$T/inv"
+if [[ $rc -eq 0 && "$out" == *"2 profiles per run, 2 interleaved rounds"* && "$out" == *"with --auc, --batch 2 "* &&
+	"$out" == *"--batch 2 against --batch 1: "* ]]; then ok; else bad "bench inventory text: rc=$rc $out $err"; fi
+usage --count bench inventory --count 0
+usage --rounds bench inventory --rounds 16
+usage --batch bench inventory --batch 1
+usage --dir bench inventory --dir ''
+usage --template bench inventory --template ''
+usage extra bench inventory extra
+run bench inventory --count 2 --template "$T/nosuch.der" --dir "$T/inv"
+if [[ $rc -eq 1 && "$err" == *"$T/nosuch.der: not a regular file"* && -z "$(ls -A "$T/inv")" ]]; then ok; else bad "bench inventory, no template: rc=$rc $err"; fi
+# a template generate refuses: its message, nothing left
+run bench inventory --count 2 --template "$0" --dir "$T/inv"
+if [[ $rc -eq 1 && "$err" == "openrsp: bench inventory: generate without --auc, --batch 1: openrsp: "* && -z "$(ls -A "$T/inv")" ]]; then ok; else bad "bench inventory, bad template: rc=$rc $err"; fi
+# SIGTERM to the bench alone: its generate is stopped too, exit 1, nothing left
+"$B" bench inventory --count 1000000 --dir "$T/inv" >/dev/null 2>"$T/inv.err" &
+pid=$!
+inv_db() { compgen -G "$T/inv/openrsp-bench-inventory.*/run*/smdp.db" >/dev/null; }
+wait_for 120 "bench inventory's first database" inv_db
+kill -TERM $pid
+rc=0
+wait $pid || rc=$?
+if [[ $rc -eq 1 && "$(cat "$T/inv.err")" == *"stopped by a signal"* && -z "$(ls -A "$T/inv")" ]] &&
+	! pgrep -f "generate --db $T/inv/" >/dev/null; then ok; else
+	bad "bench inventory SIGTERM: rc=$rc $(cat "$T/inv.err"); left: $(ls -A "$T/inv")"
+fi
+
 # Its throw-away directory is removed under a TMPDIR holding a quote and a space too
 odd="$T/it's x"
 mkdir -p "$odd"
