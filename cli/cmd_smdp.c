@@ -601,7 +601,8 @@ static int smdp_profile_import(int argc, char **argv)
 	import_batch ib = {.max = BATCH_DEFAULT};
 	made_files made = {0};
 	struct stat st;
-	size_t ok = 0, failed = 0, first_len = 0;
+	volatile sig_atomic_t *stop;
+	size_t ok = 0, failed = 0, first_len = 0, left = 0;
 	uint8_t *first = NULL;
 	char entry[4096];
 	const char *first_path = entry;
@@ -658,6 +659,9 @@ static int smdp_profile_import(int argc, char **argv)
 			failed++;
 	}
 	any_good = first != NULL;
+	/* SIGINT, SIGTERM, SIGHUP stop between two files: the open batch is committed (killed,
+	 * the process lost it), and the files not looked at are named */
+	stop = cli_stop_on_signals();
 	ib.path = calloc(ib.max, sizeof(*ib.path));
 	ib.line = calloc(ib.max, sizeof(*ib.line));
 	if (any_good && (!ib.path || !ib.line))
@@ -670,6 +674,11 @@ static int smdp_profile_import(int argc, char **argv)
 		first = NULL;
 		for (int i = next; i < n; i++) {
 			char file[4096];
+			if (orsp_stop_set(stop)) {
+				left = (size_t)(n - i);
+				next = i;
+				break;
+			}
 			if (dir_entry(path, list[i]->d_name, file, sizeof(file)))
 				(void)import_file(&ib, &io, file, &ok, &failed);
 			else
@@ -677,9 +686,18 @@ static int smdp_profile_import(int argc, char **argv)
 		}
 		import_batch_commit(&ib, &ok, &failed);
 	}
-	/* the summary of a directory whose files were all looked at */
+	/* the summary of a directory whose files were all looked at, or of those looked at
+	 * before a signal */
 	if (S_ISDIR(st.st_mode) && (s || !any_good))
 		printf("%zu imported, %zu failed\n", ok, failed);
+	if (left) {
+		char file[4096];
+		if (!dir_entry(path, list[next]->d_name, file, sizeof(file)))
+			snprintf(file, sizeof(file), "%s", list[next]->d_name);
+		rc = cli_failf("smdp profile import",
+		               "stopped by a signal; %zu file(s) not looked at, from %s on", left,
+		               file);
+	}
 	if (first)
 		orsp_pkg_buf_free(first, first_len);
 	for (int i = 0; i < n; i++)
@@ -3028,7 +3046,8 @@ static const cli_cmd smdp_cmds[] = {
                 "under a key wrapped by the KEK. A duplicate ICCID or IMSI is refused.\n"
                 "A FILE the import would refuse, or a DIR of nothing but such files, is\n"
                 "refused before the database is opened: it is left as it was. The files are\n"
-                "committed in batches (--batch), a file's line printed once its batch is.\n"
+                "committed in batches (--batch), a file's line printed once its batch is;\n"
+                "SIGINT, SIGTERM and SIGHUP commit the batch and stop at the next file.\n"
                 "list: every profile with its state, in import order, or those the filters\n"
                 "take (all must match); never key material. Stuck downloads (delivered, no\n"
                 "installation result for 6 hours): --state downloaded --older-than 6h.\n"

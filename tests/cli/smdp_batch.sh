@@ -149,6 +149,47 @@ has "import, transaction lost: the files before it" "openrsp: $T/pk/p3.der: not 
 has "import, transaction lost: the file" "openrsp: $T/pk/p4.der: " "$err"
 expect "import, transaction lost: the inventory" "001019000001001,001019000001005" "$(imsis "$T/j.db" smdp_profile)"
 
+# ----- import stopped by a signal (SIGTERM here; SIGINT and SIGHUP alike) between two files:
+# the open batch committed, the files after it named, exit 1 (the signal's default action
+# killed the process with its batch lost). It comes while the import waits for the write
+# lock another connection holds until then. -----
+mkdir -p "$T/pk2"
+cp "$T/pk/p2.der" "$T/pk/p3.der" "$T/pk/p4.der" "$T/pk/p5.der" "$T/pk2/"
+run smdp profile import "$T/pk2/p5.der" --db "$T/s.db"
+expect "stopped import: the last in place" 0 "$rc"
+python3 -c '
+import os, sqlite3, sys, time
+c = sqlite3.connect(sys.argv[1], isolation_level=None)
+c.execute("BEGIN IMMEDIATE")
+open(sys.argv[2], "w").close()
+for _ in range(1500):
+    if os.path.exists(sys.argv[3]):
+        break
+    time.sleep(0.01)
+c.execute("ROLLBACK")' "$T/s.db" "$T/lock.held" "$T/lock.release" &
+LP=$!
+for _ in $(seq 1000); do [[ -e "$T/lock.held" ]] && break; sleep 0.01; done
+"$B" smdp profile import "$T/pk2" --db "$T/s.db" --batch 10 >"$T/stop.out" 2>"$T/stop.err" &
+IP=$!
+# its handler is in place before it opens the database
+for _ in $(seq 1000); do
+	for fd in /proc/$IP/fd/*; do [[ $(readlink "$fd" 2>/dev/null) == */s.db ]] && break 2; done
+	sleep 0.01
+done
+kill -TERM $IP 2>/dev/null || true
+touch "$T/lock.release"
+rc=0
+wait $IP || rc=$?
+wait $LP
+expect "stopped import: rc (not SIGTERM's 143)" 1 "$rc"
+expect "stopped import: the file of the open batch kept" \
+	"imported $(luhn 898824700000010002) (IMSI 001019000001002, type \"GSMA Generic eUICC Test Profile\") from $T/pk2/p2.der
+1 imported, 0 failed" "$(cat "$T/stop.out")"
+expect "stopped import: the rest named" \
+	"openrsp: smdp profile import: stopped by a signal; 3 file(s) not looked at, from $T/pk2/p3.der on" \
+	"$(cat "$T/stop.err")"
+expect "stopped import: the inventory" "001019000001002,001019000001005" "$(imsis "$T/s.db" smdp_profile)"
+
 # ----- --batch: 1 to 10000 -----
 for v in 0 10001 x ''; do
 	usage --batch smdp profile generate --db "$T/u.db" --template "$V7" \
