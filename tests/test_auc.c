@@ -2131,7 +2131,8 @@ static void test_export_interrupted(void **state)
 	for (int i = 0; i < 5000 && stat(path, &st) != 0; i++)
 		usleep(1000);
 	assert_int_equal(stat(path, &st), 0);
-	stop = 1;
+	/* atomic, as a signal handler's store: the export thread polls it (orsp_stop_set) */
+	__atomic_store_n(&stop, 1, __ATOMIC_RELAXED);
 	orsp_db_rollback(orsp_auc_db(b));
 	assert_int_equal(pthread_join(th, NULL), 0);
 	assert_int_equal(r.err, ORSP_E_STATE);
