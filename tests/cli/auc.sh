@@ -550,35 +550,19 @@ expect "refused exports read no key" 1 "$(audit_rows ok)"
 # (killed by it, the process left its file behind, empty or cut). Here it comes while the
 # export waits for the database, whose write lock another connection holds until then
 # (test_auc's test_export_interrupted stops one whose file is made).
-"$PY" -c '
-import os, sqlite3, sys, time
-c = sqlite3.connect(sys.argv[1], isolation_level=None)
-c.execute("BEGIN IMMEDIATE")
-open(sys.argv[2], "w").close()
-for _ in range(1500):
-    if os.path.exists(sys.argv[3]):
-        break
-    time.sleep(0.01)
-c.execute("ROLLBACK")' "$T/exp.db" "$T/lock.held" "$T/lock.release" &
-LP=$!
-for _ in $(seq 1000); do [[ -e "$T/lock.held" ]] && break; sleep 0.01; done
+hold_write_lock "$T/exp.db"
 "$B" "${EXP[@]}" $EI --out "$T/stopped.vty" >/dev/null 2>"$T/err" &
 XP=$!
 # its handler is in place before it opens the database
-for _ in $(seq 1000); do
-	for fd in /proc/$XP/fd/*; do [[ $(readlink "$fd" 2>/dev/null) == */exp.db ]] && break 2; done
-	sleep 0.01
-done
+wait_for 10 "auc export opening the database" opened $XP exp.db
 kill -TERM $XP 2>/dev/null || true
-touch "$T/lock.release"
+release_write_lock
 rc=0
 wait $XP || rc=$?
-wait $LP
 expect "interrupted export: rc (not SIGTERM's 143)" 1 "$rc"
 expect "interrupted export: message" "openrsp: auc export: interrupted: nothing exported" "$(cat "$T/err")"
 nothing_left "$T/stopped.vty"
 expect "interrupted export read no key" 1 "$(audit_rows ok)"
-rm -f "$T/lock.held" "$T/lock.release"
 # a new file, 0600, the commands; the summary names no key
 run "${EXP[@]}" $EI $EI2 --out "$T/export.vty"
 expect "export rc" 0 "$rc"

@@ -157,30 +157,15 @@ mkdir -p "$T/pk2"
 cp "$T/pk/p2.der" "$T/pk/p3.der" "$T/pk/p4.der" "$T/pk/p5.der" "$T/pk2/"
 run smdp profile import "$T/pk2/p5.der" --db "$T/s.db"
 expect "stopped import: the last in place" 0 "$rc"
-python3 -c '
-import os, sqlite3, sys, time
-c = sqlite3.connect(sys.argv[1], isolation_level=None)
-c.execute("BEGIN IMMEDIATE")
-open(sys.argv[2], "w").close()
-for _ in range(1500):
-    if os.path.exists(sys.argv[3]):
-        break
-    time.sleep(0.01)
-c.execute("ROLLBACK")' "$T/s.db" "$T/lock.held" "$T/lock.release" &
-LP=$!
-for _ in $(seq 1000); do [[ -e "$T/lock.held" ]] && break; sleep 0.01; done
+hold_write_lock "$T/s.db"
 "$B" smdp profile import "$T/pk2" --db "$T/s.db" --batch 10 >"$T/stop.out" 2>"$T/stop.err" &
 IP=$!
 # its handler is in place before it opens the database
-for _ in $(seq 1000); do
-	for fd in /proc/$IP/fd/*; do [[ $(readlink "$fd" 2>/dev/null) == */s.db ]] && break 2; done
-	sleep 0.01
-done
+wait_for 10 "the import opening the database" opened $IP s.db
 kill -TERM $IP 2>/dev/null || true
-touch "$T/lock.release"
+release_write_lock
 rc=0
 wait $IP || rc=$?
-wait $LP
 expect "stopped import: rc (not SIGTERM's 143)" 1 "$rc"
 expect "stopped import: the file of the open batch kept" \
 	"imported $(luhn 898824700000010002) (IMSI 001019000001002, type \"GSMA Generic eUICC Test Profile\") from $T/pk2/p2.der

@@ -76,6 +76,37 @@ wait_for() {
 	done
 }
 nonempty() { [[ -s "$1" ]]; }
+# hold_write_lock DB: another connection takes DB's write lock (BEGIN IMMEDIATE) and holds it
+# until release_write_lock (at most 15 s); returns once it is held. For a command that must
+# be caught while it waits for the database.
+hold_write_lock() {
+	rm -f "$T/lock.held" "$T/lock.release"
+	"${PY:-python3}" -c '
+import os, sqlite3, sys, time
+c = sqlite3.connect(sys.argv[1], isolation_level=None)
+c.execute("BEGIN IMMEDIATE")
+open(sys.argv[2], "w").close()
+for _ in range(1500):
+    if os.path.exists(sys.argv[3]):
+        break
+    time.sleep(0.01)
+c.execute("ROLLBACK")' "$1" "$T/lock.held" "$T/lock.release" &
+	LOCK_PID=$!
+	wait_for 10 "the write lock on $1" test -e "$T/lock.held"
+}
+release_write_lock() {
+	touch "$T/lock.release"
+	wait "$LOCK_PID"
+	rm -f "$T/lock.held" "$T/lock.release"
+}
+# opened PID NAME: process PID has a file open whose path ends in /NAME
+opened() {
+	local fd
+	for fd in /proc/"$1"/fd/*; do
+		[[ $(readlink "$fd" 2>/dev/null) == */"$2" ]] && return 0
+	done
+	return 1
+}
 # older OLD SRC SQL: OLD a copy of the database SRC (and its KEK file SRC.kek) in
 # rollback-journal mode with SQL run on it (a migration taken back: one behind), and
 # OLD.orig its bytes, for `untouched`
