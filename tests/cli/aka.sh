@@ -9,7 +9,6 @@ V=${ORSP_VECTORS:?set ORSP_VECTORS to tests/vectors}
 mkdir -p "${ORSP_TEST_TMP:-/tmp}"
 T=$(mktemp -d "${ORSP_TEST_TMP:-/tmp}/cli_aka.XXXXXX")
 . "$(dirname "$0")/lib/common.bash"
-PY=$(python3 -c 'import sys; print(sys.executable)') # once: the pyenv shim is slow
 declare -A J
 
 # json KEY...: a field of the JSON in $out.

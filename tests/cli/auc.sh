@@ -11,7 +11,6 @@ mkdir -p "${ORSP_TEST_TMP:-/tmp}"
 T=$(mktemp -d "${ORSP_TEST_TMP:-/tmp}/cli_auc.XXXXXX")
 unset ORSP_KEK ORSP_AUC_DB
 . "$(dirname "$0")/lib/common.bash"
-PY=$(python3 -c 'import sys; print(sys.executable)') # once: the pyenv shim is slow
 declare -A J
 
 # failure WHAT ARGS...: exit status 1 and one stderr line "openrsp: WHAT...".

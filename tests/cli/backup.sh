@@ -16,7 +16,6 @@ mkdir -p "${ORSP_TEST_TMP:-/tmp}"
 T=$(mktemp -d "${ORSP_TEST_TMP:-/tmp}/cli_backup.XXXXXX")
 unset ORSP_KEK ORSP_AUC_DB
 . "$(dirname "$0")/lib/common.bash"
-PY=$(python3 -c 'import sys; print(sys.executable)')
 pid=""
 wpid=""
 cleanup() {

@@ -10,7 +10,6 @@ B=${ORSP_BIN:?set ORSP_BIN to the openrsp binary}
 mkdir -p "${ORSP_TEST_TMP:-/tmp}"
 T=$(mktemp -d "${ORSP_TEST_TMP:-/tmp}/cli_lpa.XXXXXX")
 . "$(dirname "$0")/lib/common.bash"
-PY=$(python3 -c 'import sys; print(sys.executable)')
 # never talk to a pcscd of the machine: point pcsclite at a socket that does not exist
 export PCSCLITE_CSOCK_NAME="$T/no-pcscd.sock"
 unset ORSP_LPA_EUICC ORSP_LPA_CA

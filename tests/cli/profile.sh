@@ -10,7 +10,6 @@ V=${ORSP_VECTORS:?set ORSP_VECTORS to tests/vectors}
 mkdir -p "${ORSP_TEST_TMP:-/tmp}"
 T=$(mktemp -d "${ORSP_TEST_TMP:-/tmp}/cli_profile.XXXXXX")
 . "$(dirname "$0")/lib/common.bash"
-PY=$(python3 -c 'import sys; print(sys.executable)')
 TS48="$V/saip/gsma-ts48/v7/TS48_V7.0_eSIM_GTP_SAIP2.3_NoBERTLV.der"
 
 json() {

@@ -11,7 +11,6 @@ mkdir -p "${ORSP_TEST_TMP:-/tmp}"
 T=$(mktemp -d "${ORSP_TEST_TMP:-/tmp}/cli_rekey.XXXXXX")
 unset ORSP_KEK ORSP_AUC_DB
 . "$(dirname "$0")/lib/common.bash"
-PY=$(python3 -c 'import sys; print(sys.executable)')
 
 K=000102030405060708090a0b0c0d0e0f
 OPC=00112233445566778899aabbccddeeff

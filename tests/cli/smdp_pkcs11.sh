@@ -13,7 +13,6 @@ V=${ORSP_VECTORS:?set ORSP_VECTORS to tests/vectors}
 mkdir -p "${ORSP_TEST_TMP:-/tmp}"
 T=$(mktemp -d "${ORSP_TEST_TMP:-/tmp}/cli_smdp_pkcs11.XXXXXX")
 unset ORSP_KEK ORSP_LPA_EUICC ORSP_LPA_CA
-PY=$(python3 -c 'import sys; print(sys.executable)')
 # shellcheck source=SCRIPTDIR/lib/common.bash
 . "$(dirname "$0")/lib/common.bash"
 server=

@@ -19,7 +19,6 @@ T=$(mktemp -d "${ORSP_TEST_TMP:-/tmp}/cli_smdp_two_servers.XXXXXX")
 unset ORSP_KEK ORSP_LPA_EUICC ORSP_LPA_CA
 # shellcheck source=SCRIPTDIR/lib/common.bash
 . "$(dirname "$0")/lib/common.bash"
-PY=$(python3 -c 'import sys; print(sys.executable)')
 HELPER=$(dirname "$0")/lib/two_servers.py
 declare -A pid=() # A, B (the servers), relay, operator
 cleanup() {
