@@ -129,12 +129,12 @@ static orsp_err one_op(bb *b, int m)
 static double run_slice(bb *b, int m, double slice)
 {
 	uint64_t ops = 0;
-	double t0 = bench_now_s(), t;
+	double t0 = orsp_mono_s(), t;
 	do {
 		if (one_op(b, m) != ORSP_OK)
 			return -1;
 		ops++;
-		t = bench_now_s();
+		t = orsp_mono_s();
 	} while (t - t0 < slice);
 	return (double)ops / (t - t0);
 }

@@ -148,12 +148,12 @@ int bench_e2e(int argc, char **argv)
 	sv.ca_file = ca;
 	sv.routes = &route;
 	sv.n_routes = 1;
-	t0 = bench_now_s();
+	t0 = orsp_mono_s();
 	for (uint64_t i = 0; i < cycles; i++) {
 		char ac[96], iccid[21];
 		orsp_lpa_ac pac;
 		orsp_lpa_download_opts o = {0};
-		double a = bench_now_s(), b2, c2;
+		double a = orsp_mono_s(), b2, c2;
 		size_t sent;
 
 		if (orsp_stop_set(stop)) {
@@ -165,18 +165,18 @@ int bench_e2e(int argc, char **argv)
 		o.server = &sv;
 		if ((e = orsp_lpa_ac_parse(ac, &pac)) || (e = orsp_lpa_download(&card, &o, iccid)))
 			goto fail;
-		b2 = bench_now_s();
+		b2 = orsp_mono_s();
 		if ((e = orsp_lpa_enable(&card, iccid)))
 			goto fail;
-		c2 = bench_now_s();
+		c2 = orsp_mono_s();
 		if ((e = orsp_lpa_disable(&card, iccid)) || (e = orsp_lpa_delete(&card, iccid)) ||
 		    (e = orsp_lpa_process_notifications(&card, &sv, &sent)))
 			goto fail;
 		t_dl[i] = b2 - a;
 		t_en[i] = c2 - b2;
-		t_rm[i] = bench_now_s() - c2;
+		t_rm[i] = orsp_mono_s() - c2;
 	}
-	total = bench_now_s() - t0;
+	total = orsp_mono_s() - t0;
 	{
 		double md = bench_median(t_dl, (int)cycles), me = bench_median(t_en, (int)cycles),
 		       mr = bench_median(t_rm, (int)cycles);

@@ -133,13 +133,13 @@ static double run_slice(be *b, int m, double slice)
 		double t0;
 		if (b->next == BATCH && refill(b) != ORSP_OK)
 			return -1;
-		t0 = bench_now_s();
-		while (b->next < BATCH && bench_now_s() - t0 + spent < slice) {
+		t0 = orsp_mono_s();
+		while (b->next < BATCH && orsp_mono_s() - t0 + spent < slice) {
 			if (one_auth(b) != ORSP_OK)
 				return -1;
 			ops++;
 		}
-		spent += bench_now_s() - t0;
+		spent += orsp_mono_s() - t0;
 	} while (spent < slice);
 	return ops / spent;
 }

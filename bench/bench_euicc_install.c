@@ -77,9 +77,9 @@ static orsp_err apdu(inst *in, const uint8_t *c, size_t n, uint16_t *sw)
 	orsp_err e;
 
 	for (;;) {
-		double t0 = bench_now_s();
+		double t0 = orsp_mono_s();
 		e = orsp_euicc_apdu_process(orsp_euicc_host_apdu(in->h), c, n, r, sizeof(r), &rn);
-		in->card_s += bench_now_s() - t0;
+		in->card_s += orsp_mono_s() - t0;
 		if (e != ORSP_OK)
 			return e;
 		if (rn < 2 || in->rsp_len + rn - 2 > sizeof(in->rsp))
@@ -493,9 +493,9 @@ int bench_euicc_install_once(bench_euicc_install *b, const uint8_t *upp, size_t 
 		}
 	}
 	in->card_s = 0;
-	t0 = bench_now_s();
+	t0 = orsp_mono_s();
 	e = download(in, upp, upp_len, iccid_ef);
-	*total_s = bench_now_s() - t0;
+	*total_s = orsp_mono_s() - t0;
 	*card_s = in->card_s;
 	if (e == ORSP_OK && orsp_euicc_profile_count(orsp_euicc_host_core(in->h)) != 1)
 		e = orsp_errf(ORSP_E_STATE, "the profile is not listed after the download");

@@ -66,7 +66,7 @@ static int run_once(const char *base, unsigned k, const char *tpl, uint64_t n, c
 	snprintf(batch, sizeof(batch), "%llu", (unsigned long long)r->batch);
 	if (mkdir(dir, 0700) != 0)
 		return cli_failf(dir, "cannot create: %s", strerror(errno));
-	t0 = bench_now_s();
+	t0 = orsp_mono_s();
 	pid = fork();
 	if (pid == 0) {
 		/* a bench that dies (SIGKILL) takes its generate with it */
@@ -101,7 +101,7 @@ static int run_once(const char *base, unsigned k, const char *tpl, uint64_t n, c
 		if (orsp_stop_set(stop))
 			kill(pid, SIGTERM);
 	}
-	*wall = bench_now_s() - t0;
+	*wall = orsp_mono_s() - t0;
 	*cpu = (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
 	       (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) * 1e-6;
 	if (orsp_stop_set(stop)) {

@@ -33,7 +33,7 @@ static slice_result run_slice(const orsp_ec_key *k, double slice, uint8_t seed)
 	uint8_t tbs[TBS_LEN], sig[ORSP_EC_SIG_LEN];
 	slice_result r = {0};
 	uint64_t ops = 0;
-	double t0 = bench_now_s(), c0 = bench_thread_cpu_s(), t;
+	double t0 = orsp_mono_s(), c0 = bench_thread_cpu_s(), t;
 
 	memset(tbs, seed, sizeof(tbs));
 	do {
@@ -43,7 +43,7 @@ static slice_result run_slice(const orsp_ec_key *k, double slice, uint8_t seed)
 			return r;
 		}
 		ops++;
-		t = bench_now_s();
+		t = orsp_mono_s();
 	} while (t - t0 < slice);
 	r.per_s = (double)ops / (t - t0);
 	r.cpu_us = 1e6 * (bench_thread_cpu_s() - c0) / (double)ops;

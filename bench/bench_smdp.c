@@ -344,13 +344,13 @@ static void *client_main(void *arg)
 		return NULL;
 	}
 	for (size_t i = 0; i < c->count; i++) {
-		double t = bench_now_s();
+		double t = orsp_mono_s();
 		c->err = orsp_stop_set(stopped) ? stop_error() : download(c, h, c->first + i);
 		if (c->err) {
 			orsp_err_detail_copy(c->detail, sizeof(c->detail));
 			break;
 		}
-		c->lat[c->done++] = bench_now_s() - t;
+		c->lat[c->done++] = orsp_mono_s() - t;
 	}
 	orsp_http_client_free(h);
 	return NULL;
@@ -1085,7 +1085,7 @@ int bench_smdp(int argc, char **argv)
 	cpu0 = proc_cpu_s(srv, &sys0);
 	gen0 = self_cpu_s();
 	idle0 = machine_idle_s();
-	t0 = bench_now_s();
+	t0 = orsp_mono_s();
 	for (size_t i = 0, first = 0; i < nc; i++) {
 		size_t cnt = nd / nc + (i < nd % nc ? 1 : 0);
 		cl[i] = (client){&s,    url, ca,          fqdn, mid,     !plain,
@@ -1095,7 +1095,7 @@ int bench_smdp(int argc, char **argv)
 	}
 	for (size_t i = 0; i < nc; i++)
 		pthread_join(th[i], NULL);
-	wall = bench_now_s() - t0;
+	wall = orsp_mono_s() - t0;
 	cpu1 = proc_cpu_s(srv, &sys1);
 	gen1 = self_cpu_s();
 	idle1 = machine_idle_s();

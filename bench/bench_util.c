@@ -5,13 +5,6 @@
 #include <stdlib.h>
 #include <time.h>
 
-double bench_now_s(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
 double bench_thread_cpu_s(void)
 {
 	struct timespec ts;

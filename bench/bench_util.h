@@ -4,7 +4,6 @@
 #define ORSP_BENCH_UTIL_H
 
 /* Seconds on the monotonic clock. */
-double bench_now_s(void);
 /* CPU seconds of the calling thread (time the VM or the scheduler gave to others does not
  * count, as in the /proc CPU times a benchmark compares it with). */
 double bench_thread_cpu_s(void);

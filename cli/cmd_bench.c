@@ -128,7 +128,7 @@ static unsigned one_op(bench_ctx *b, int m)
 static double run_slice(bench_ctx *b, int m, double slice)
 {
 	uint64_t units = 0;
-	double t0 = bench_now_s(), t;
+	double t0 = orsp_mono_s(), t;
 	do {
 		for (int i = 0; i < BATCH; i++) {
 			unsigned u = one_op(b, m);
@@ -136,7 +136,7 @@ static double run_slice(bench_ctx *b, int m, double slice)
 				return -1;
 			units += u;
 		}
-		t = bench_now_s();
+		t = orsp_mono_s();
 	} while (t - t0 < slice);
 	return (double)units / (t - t0);
 }

@@ -49,18 +49,11 @@ typedef struct op {
 static double t0;
 static int step_no;
 
-static double now_s(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 static void say(const char *fmt, ...) ORSP_PRINTF(1, 2);
 static void say(const char *fmt, ...)
 {
 	va_list ap;
-	printf("[%7.3f s] %2d. ", now_s() - t0, ++step_no);
+	printf("[%7.3f s] %2d. ", orsp_mono_s() - t0, ++step_no);
 	va_start(ap, fmt);
 	vprintf(fmt, ap);
 	va_end(ap);
@@ -637,7 +630,7 @@ static int demo_run(int argc, char **argv)
 	if ((rc = cli_positional(argc, argv, 0, "")) != CLI_OK)
 		return rc;
 	rc = CLI_FAIL;
-	t0 = now_s();
+	t0 = orsp_mono_s();
 	if (!template_path) {
 		snprintf(tmpl, sizeof(tmpl), "%s/%s", cli_data_dir(), TEMPLATE);
 		template_path = tmpl;
@@ -875,7 +868,7 @@ static int demo_run(int argc, char **argv)
 		}
 	}
 	STEP("done: the device changed operator remotely; every step verified (%.2f s)",
-	     now_s() - t0);
+	     orsp_mono_s() - t0);
 	rc = CLI_OK;
 out:
 	orsp_lpa_card_close(&card);

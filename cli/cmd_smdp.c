@@ -418,14 +418,6 @@ static void ppr_note(const orsp_smdp_profile *p, char *out, size_t cap)
 	"                       (default 256; 1: each on its own); a batch is committed\n"         \
 	"                       after 1 s too, whatever its size\n"
 
-static double mono_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 static int batch_opt(const char *arg, size_t *batch)
 {
 	uint64_t v = 0;
@@ -466,7 +458,7 @@ typedef struct import_batch {
 	orsp_smdp *s;
 	size_t max; /* --batch */
 	size_t n;   /* files in it */
-	double t0;  /* when it began (mono_s) */
+	double t0;  /* when it began (orsp_mono_s) */
 	bool open;
 	char **path, **line; /* max of each */
 } import_batch;
@@ -532,7 +524,7 @@ static int import_buf(import_batch *b, const orsp_smdp_import_opts *o, const cha
 		e = orsp_errf(ORSP_E_RESOURCE, "out of memory");
 	if (!e && !b->open && !(e = orsp_db_begin(orsp_smdp_db(b->s)))) {
 		b->open = true;
-		b->t0 = mono_s();
+		b->t0 = orsp_mono_s();
 	}
 	if (!e)
 		e = orsp_smdp_import_with(b->s, buf, len, o, &p);
@@ -552,7 +544,7 @@ static int import_buf(import_batch *b, const orsp_smdp_import_opts *o, const cha
 	         cli_text(p.profile_type, type, sizeof(type)), note, path);
 	b->path[b->n] = name;
 	b->line[b->n++] = line;
-	if (b->n >= b->max || mono_s() - b->t0 >= BATCH_SECONDS)
+	if (b->n >= b->max || orsp_mono_s() - b->t0 >= BATCH_SECONDS)
 		import_batch_commit(b, ok, failed);
 	return CLI_OK;
 }
@@ -1563,7 +1555,7 @@ typedef struct gen_batch {
 	bool open;
 	bool broken;                /* the two stores' batches no longer hold the same profiles */
 	size_t n;                   /* profiles in it */
-	double t0;                  /* when it began (mono_s) */
+	double t0;                  /* when it began (orsp_mono_s) */
 	char iccid0[21], imsi0[16]; /* the counters at its first profile (ICCID without Luhn) */
 	char first[32], last[32];   /* its first and last ICCID */
 	char imsi_last[16];
@@ -1587,7 +1579,7 @@ static orsp_err gen_batch_begin(gen_batch *b)
 	b->open = true;
 	b->broken = false;
 	b->n = 0;
-	b->t0 = mono_s();
+	b->t0 = orsp_mono_s();
 	return ORSP_OK;
 }
 
@@ -2241,7 +2233,7 @@ static int smdp_profile_generate(int argc, char **argv)
 		memcpy(gb.last, full, sizeof(gb.last));
 		memcpy(gb.imsi_last, imsi, sizeof(gb.imsi_last));
 		progress_bar(i + 1, count);
-		if ((gb.n >= batch || mono_s() - gb.t0 >= BATCH_SECONDS || i + 1 == count) &&
+		if ((gb.n >= batch || orsp_mono_s() - gb.t0 >= BATCH_SECONDS || i + 1 == count) &&
 		    (rc = gen_commit_or_say(&gb, &run, i + 1 < count)))
 			goto out;
 		if (i + 1 < count &&
@@ -2998,8 +2990,7 @@ static int smdp_serve(int argc, char **argv)
 	/* With drain: the balancer sees /health fail and takes the instance out while it still
 	 * serves; a second signal stops at once, as without. */
 	if (cfg.drain_s && orsp_stop_count(serve_stop) < 2) {
-		struct timespec t0, t1;
-		clock_gettime(CLOCK_MONOTONIC, &t0);
+		double t0 = orsp_mono_s();
 		orsp_smdp_server_drain(srv, cfg.drain_s);
 		fprintf(
 		    stderr,
@@ -3010,10 +3001,9 @@ static int smdp_serve(int argc, char **argv)
 			struct timespec ts = {0, 50 * 1000 * 1000};
 			nanosleep(&ts, NULL);
 		}
-		clock_gettime(CLOCK_MONOTONIC, &t1);
 		fprintf(stderr, "openrsp smdp: drain %s after %.1f s\n",
 		        orsp_smdp_server_drained(srv) ? "over" : "cut short by a second signal",
-		        (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
+		        orsp_mono_s() - t0);
 	}
 	fprintf(stderr, "openrsp smdp: stopping (finishing requests in flight)\n");
 	orsp_smdp_server_stop(srv);

@@ -948,6 +948,23 @@ static void test_deadline_monotonic(void **state)
 	pthread_cond_destroy(&cv);
 }
 
+/* orsp_mono_s reads CLOCK_MONOTONIC in seconds: the same clock as mono_ms, with its fraction. */
+static void test_mono_s(void **state)
+{
+	double a, b;
+	int64_t before, after;
+	(void)state;
+
+	before = mono_ms();
+	a = orsp_mono_s();
+	after = mono_ms();
+	assert_true(a * 1000 >= (double)before - 1 && a * 1000 <= (double)after + 1);
+	struct timespec nap = {0, 120 * 1000 * 1000};
+	nanosleep(&nap, NULL);
+	b = orsp_mono_s();
+	assert_true(b - a >= 0.119 && b - a < 10);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -972,6 +989,7 @@ int main(void)
 	    cmocka_unit_test(test_fqdn_check),
 	    cmocka_unit_test(test_file_read_upto),
 	    cmocka_unit_test(test_deadline_monotonic),
+	    cmocka_unit_test(test_mono_s),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -251,6 +251,10 @@ void orsp_deadline_ms(struct timespec *until, unsigned ms);
  * orsp_deadline_ms; returns what pthread_cond_init returns. */
 int orsp_cond_init_monotonic(pthread_cond_t *cv);
 
+/* Seconds on CLOCK_MONOTONIC, for measuring how long something took (a step of the wall clock
+ * does not show in the difference of two readings). */
+double orsp_mono_s(void);
+
 /* ---------------------------------------------------------------- logging --------------- */
 
 typedef enum orsp_log_level {

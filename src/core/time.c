@@ -1,4 +1,4 @@
-/* Deadlines for timed waits. */
+/* Deadlines for timed waits, and elapsed time. */
 #include "openrsp/core.h"
 
 void orsp_deadline_ms(struct timespec *until, unsigned ms)
@@ -24,4 +24,12 @@ int orsp_cond_init_monotonic(pthread_cond_t *cv)
 		e = pthread_cond_init(cv, &ca);
 	pthread_condattr_destroy(&ca);
 	return e;
+}
+
+double orsp_mono_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
