@@ -549,15 +549,7 @@ expect "refused exports read no key" 1 "$(audit_rows ok)"
 # (killed by it, the process left its file behind, empty or cut). Here it comes while the
 # export waits for the database, whose write lock another connection holds until then
 # (test_auc's test_export_interrupted stops one whose file is made).
-hold_write_lock "$T/exp.db"
-"$B" "${EXP[@]}" $EI --out "$T/stopped.vty" >/dev/null 2>"$T/err" &
-XP=$!
-# its handler is in place before it opens the database
-wait_for 10 "auc export opening the database" opened $XP exp.db
-kill -TERM $XP 2>/dev/null || true
-release_write_lock
-rc=0
-wait $XP || rc=$?
+term_while_locked "$T/exp.db" /dev/null "$T/err" "$B" "${EXP[@]}" $EI --out "$T/stopped.vty"
 expect "interrupted export: rc (not SIGTERM's 143)" 1 "$rc"
 expect "interrupted export: message" "openrsp: auc export: interrupted: nothing exported" "$(cat "$T/err")"
 nothing_left "$T/stopped.vty"

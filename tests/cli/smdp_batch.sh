@@ -157,15 +157,8 @@ mkdir -p "$T/pk2"
 cp "$T/pk/p2.der" "$T/pk/p3.der" "$T/pk/p4.der" "$T/pk/p5.der" "$T/pk2/"
 run smdp profile import "$T/pk2/p5.der" --db "$T/s.db"
 expect "stopped import: the last in place" 0 "$rc"
-hold_write_lock "$T/s.db"
-"$B" smdp profile import "$T/pk2" --db "$T/s.db" --batch 10 >"$T/stop.out" 2>"$T/stop.err" &
-IP=$!
-# its handler is in place before it opens the database
-wait_for 10 "the import opening the database" opened $IP s.db
-kill -TERM $IP 2>/dev/null || true
-release_write_lock
-rc=0
-wait $IP || rc=$?
+term_while_locked "$T/s.db" "$T/stop.out" "$T/stop.err" \
+	"$B" smdp profile import "$T/pk2" --db "$T/s.db" --batch 10
 expect "stopped import: rc (not SIGTERM's 143)" 1 "$rc"
 expect "stopped import: the file of the open batch kept" \
 	"imported $(luhn 898824700000010002) (IMSI 001019000001002, type \"GSMA Generic eUICC Test Profile\") from $T/pk2/p2.der

@@ -119,6 +119,22 @@ opened() {
 	done
 	return 1
 }
+# term_while_locked DB OUT ERR COMMAND...: COMMAND (stdout to OUT, stderr to ERR) started while
+# another connection holds DB's write lock, sent SIGTERM once it has DB open (its signal
+# handler is in place by then, and it is waiting for the lock), the lock then released; its
+# exit status in $rc.
+term_while_locked() {
+	local db=$1 out=$2 errf=$3 pid
+	shift 3
+	hold_write_lock "$db"
+	"$@" >"$out" 2>"$errf" &
+	pid=$!
+	wait_for 10 "$* opening $db" opened "$pid" "${db##*/}"
+	kill -TERM "$pid" 2>/dev/null || true
+	release_write_lock
+	rc=0
+	wait "$pid" || rc=$?
+}
 # older OLD SRC SQL: OLD a copy of the database SRC (and its KEK file SRC.kek) in
 # rollback-journal mode with SQL run on it (a migration taken back: one behind), and
 # OLD.orig its bytes, for `untouched`
