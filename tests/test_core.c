@@ -949,6 +949,37 @@ static void test_deadline_monotonic(void **state)
 }
 
 /* orsp_mono_s reads CLOCK_MONOTONIC in seconds: the same clock as mono_ms, with its fraction. */
+/* orsp_file_write_full: every byte through a pipe, and the write's errno on failure. */
+static void test_file_write_full(void **state)
+{
+	uint8_t out[3000], in[3000];
+	size_t got = 0;
+	int p[2], fd;
+	(void)state;
+
+	for (size_t i = 0; i < sizeof(out); i++)
+		out[i] = (uint8_t)(i * 7);
+	assert_int_equal(pipe(p), 0);
+	assert_int_equal(orsp_file_write_full(p[1], out, sizeof(out)), 0);
+	assert_int_equal(orsp_file_write_full(p[1], out, 0), 0);
+	close(p[1]);
+	for (ssize_t r; (r = read(p[0], in + got, sizeof(in) - got)) > 0;)
+		got += (size_t)r;
+	close(p[0]);
+	assert_int_equal(got, sizeof(out));
+	assert_memory_equal(in, out, sizeof(out));
+	fd = open("/dev/full", O_WRONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		errno = 0;
+		assert_int_equal(orsp_file_write_full(fd, out, 16), -1);
+		assert_int_equal(errno, ENOSPC);
+		close(fd);
+	}
+	errno = 0;
+	assert_int_equal(orsp_file_write_full(-1, out, 16), -1);
+	assert_int_equal(errno, EBADF);
+}
+
 static void test_mono_s(void **state)
 {
 	double a, b;
@@ -990,6 +1021,7 @@ int main(void)
 	    cmocka_unit_test(test_file_read_upto),
 	    cmocka_unit_test(test_deadline_monotonic),
 	    cmocka_unit_test(test_mono_s),
+	    cmocka_unit_test(test_file_write_full),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -3,9 +3,11 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -1396,6 +1398,49 @@ static void test_create_killed(void **state)
 	assert_int_equal(orsp_seal_destroy(dir), ORSP_OK);
 }
 
+/* A write the file system refuses (here the file size limit, EFBIG) fails the create with its
+ * reason and leaves nothing: with no byte allowed the device key's own write fails, with 32
+ * its 32 bytes pass and a later file's write fails. */
+static void test_create_write_fails(void **state)
+{
+	static const struct {
+		rlim_t limit;
+		const char *what;
+	} cases[] = {{0, "device.key: write failed: "}, {32, ": write failed: "}};
+	struct stat st;
+	(void)state;
+
+	for (size_t i = 0; i < ORSP_ARRAY_LEN(cases); i++) {
+		int status = 0;
+		pid_t pid = fork();
+		assert_true(pid >= 0);
+		if (pid == 0) {
+			struct rlimit rl;
+			char want[128];
+			signal(SIGXFSZ, SIG_IGN);
+			if (getrlimit(RLIMIT_FSIZE, &rl) != 0)
+				_exit(5);
+			rl.rlim_cur = cases[i].limit;
+			if (setrlimit(RLIMIT_FSIZE, &rl) != 0)
+				_exit(5);
+			if (orsp_seal_create(dir) != ORSP_E_STORAGE)
+				_exit(3);
+			snprintf(want, sizeof(want), "%s%s", cases[i].what, strerror(EFBIG));
+			if (!strstr(orsp_err_detail(), want)) {
+				fprintf(stderr, "detail: %s\n", orsp_err_detail());
+				_exit(4);
+			}
+			_exit(0);
+		}
+		assert_int_equal(waitpid(pid, &status, 0), pid);
+		assert_true(WIFEXITED(status));
+		assert_int_equal(WEXITSTATUS(status), 0);
+		assert_int_not_equal(stat(dir, &st), 0); /* the directory it made went too */
+	}
+	assert_int_equal(orsp_seal_create(dir), ORSP_OK);
+	assert_int_equal(orsp_seal_destroy(dir), ORSP_OK);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1419,6 +1464,7 @@ int main(void)
 	    cmocka_unit_test_setup(test_open_lock_replaced, setup),
 	    cmocka_unit_test_setup(test_create_fails, setup),
 	    cmocka_unit_test_setup(test_create_killed, setup),
+	    cmocka_unit_test_setup(test_create_write_fails, setup),
 	    cmocka_unit_test_setup(test_create_parent_fsync, setup),
 	    cmocka_unit_test_setup(test_create_order, setup),
 	    cmocka_unit_test_setup(test_destroy_order, setup),

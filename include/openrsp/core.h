@@ -104,6 +104,10 @@ ORSP_MUST_CHECK orsp_err orsp_file_open_regular(const char *path, int *fd);
 ORSP_MUST_CHECK orsp_err orsp_file_read_upto(int fd, const char *path, void *buf, size_t cap,
                                              size_t *n, bool *more);
 
+/* Write all n bytes of p to fd: a signal is retried, a short write goes on where it stopped.
+ * 0, or -1 with errno set (EIO for a write that made no progress). */
+ORSP_MUST_CHECK int orsp_file_write_full(int fd, const void *p, size_t n);
+
 /* ---------------------------------------------------------------- bounded buffers ------- */
 
 /* A borrowed, read-only view of bytes. */

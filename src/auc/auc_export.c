@@ -234,18 +234,9 @@ static orsp_err write_all(int fd, const char *what, const char *p, size_t n)
 	if (rc != 0)
 		return orsp_errf(ORSP_E_IO, "write to %s: cannot block SIGPIPE: %s", what,
 		                 strerror(rc));
-	while (n > 0) {
-		ssize_t w = write(fd, p, n);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0) {
-			epipe = w < 0 && errno == EPIPE;
-			err = orsp_errf(ORSP_E_IO, "write to %s failed: %s", what,
-			                w < 0 ? strerror(errno) : "no progress");
-			break;
-		}
-		p += w;
-		n -= (size_t)w;
+	if (orsp_file_write_full(fd, p, n) != 0) {
+		epipe = errno == EPIPE;
+		err = orsp_errf(ORSP_E_IO, "write to %s failed: %s", what, strerror(errno));
 	}
 	if (epipe && !was_pending) {
 		const struct timespec now = {0, 0};

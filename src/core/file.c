@@ -120,3 +120,23 @@ orsp_err orsp_file_read_upto(int fd, const char *path, void *buf, size_t cap, si
 		return orsp_errf(ORSP_E_IO, "cannot read %s: %s", path, strerror(err));
 	return ORSP_OK;
 }
+
+int orsp_file_write_full(int fd, const void *p, size_t n)
+{
+	const uint8_t *b = p;
+
+	while (n > 0) {
+		ssize_t w = write(fd, b, n);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0)
+			return -1;
+		if (w == 0) {
+			errno = EIO;
+			return -1;
+		}
+		b += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}

@@ -14,16 +14,8 @@
 
 static orsp_err write_all(int fd, const char *path, const uint8_t *p, size_t n)
 {
-	while (n > 0) {
-		ssize_t w = write(fd, p, n);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return orsp_errf(ORSP_E_IO, "write to %s failed: %s", path,
-			                 w < 0 ? strerror(errno) : "no progress");
-		p += w;
-		n -= (size_t)w;
-	}
+	if (orsp_file_write_full(fd, p, n) != 0)
+		return orsp_errf(ORSP_E_IO, "write to %s failed: %s", path, strerror(errno));
 	return ORSP_OK;
 }
 

@@ -138,6 +138,21 @@ static orsp_err fsync_parent(const char *dir)
 	return e == ORSP_E_IO ? orsp_errf(ORSP_E_STORAGE, "%s", orsp_err_detail()) : e;
 }
 
+/* Write all n bytes of p to fd (path's, for messages). */
+static orsp_err write_all(int fd, const char *path, const uint8_t *p, size_t n)
+{
+	if (orsp_file_write_full(fd, p, n) != 0)
+		return orsp_errf(ORSP_E_STORAGE, "%s: write failed: %s", path, strerror(errno));
+	return ORSP_OK;
+}
+
+static orsp_err fsync_file(int fd, const char *path)
+{
+	if (fsync(fd) != 0)
+		return orsp_errf(ORSP_E_STORAGE, "%s: fsync failed: %s", path, strerror(errno));
+	return ORSP_OK;
+}
+
 /* Write a whole file durably (write + fsync), through the crash hook when s is given. The file
  * is made anew: every name written here is the store's own (a temporary file, a record file
  * of a generation no manifest lists, the counter of a store being created), so whatever has
@@ -162,23 +177,8 @@ static orsp_err write_file(orsp_seal *s, const char *path, const uint8_t *p, siz
 		                                 "process writes in the store's directory)"
 		                               : "");
 	}
-	while (n > 0) {
-		ssize_t w = write(fd, p, n);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0) {
-			e = orsp_errf(ORSP_E_STORAGE, "%s: write failed: %s", path,
-			              strerror(errno));
-			goto out;
-		}
-		p += w;
-		n -= (size_t)w;
-	}
-	if (s && (e = step(s, "fsync")) != ORSP_OK)
-		goto out;
-	if (fsync(fd) != 0)
-		e = orsp_errf(ORSP_E_STORAGE, "%s: fsync failed: %s", path, strerror(errno));
-out:
+	if ((e = write_all(fd, path, p, n)) == ORSP_OK && (!s || (e = step(s, "fsync")) == ORSP_OK))
+		e = fsync_file(fd, path);
 	close(fd);
 	return e;
 }
@@ -642,12 +642,11 @@ orsp_err orsp_seal_create(const char *dir)
 		goto out;
 	}
 	key_made = true;
-	if (write(fd, key, sizeof(key)) != (ssize_t)sizeof(key) || fsync(fd) != 0) {
-		close(fd);
-		e = orsp_errf(ORSP_E_STORAGE, "%s: write failed", path);
-		goto out;
-	}
+	if ((e = write_all(fd, path, key, sizeof(key))) == ORSP_OK)
+		e = fsync_file(fd, path);
 	close(fd);
+	if (e != ORSP_OK)
+		goto out;
 	if ((e = hook("create: counter")) == ORSP_OK &&
 	    (e = path_of(path, dir, "counter")) == ORSP_OK)
 		e = write_file(NULL, path, zero, sizeof(zero), 0600);

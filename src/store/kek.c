@@ -95,15 +95,8 @@ static void sync_dir_of_best_effort(const char *path)
 
 static orsp_err write_all(int fd, const uint8_t *p, size_t n)
 {
-	while (n) {
-		ssize_t w = write(fd, p, n);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return orsp_errf(ORSP_E_IO, "write: %s", strerror(errno));
-		p += w;
-		n -= (size_t)w;
-	}
+	if (orsp_file_write_full(fd, p, n) != 0)
+		return orsp_errf(ORSP_E_IO, "write: %s", strerror(errno));
 	return ORSP_OK;
 }
 
@@ -496,6 +489,7 @@ static orsp_err kek_read_fd(int fd, const char *path, bool clear, orsp_secret *k
 	orsp_err err = ORSP_OK;
 	uint8_t buf[SEALED_FILE_MAX + 1];
 	size_t n = 0;
+	bool more = false;
 	struct stat sb;
 	int fl;
 
@@ -530,21 +524,9 @@ static orsp_err kek_read_fd(int fd, const char *path, bool clear, orsp_secret *k
 		                path, (unsigned)(sb.st_mode & 07777));
 		goto out;
 	}
-	for (;;) {
-		ssize_t r = read(fd, buf + n, sizeof(buf) - n);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0) {
-			err = orsp_errf(ORSP_E_IO, "cannot read KEK file %s: %s", path,
-			                strerror(errno));
-			goto out;
-		}
-		if (r == 0)
-			break;
-		n += (size_t)r;
-		if (n == sizeof(buf))
-			break; /* too long; reported below */
-	}
+	/* a file of sizeof(buf) bytes or more reads as sizeof(buf): refused as too long below */
+	if ((err = orsp_file_read_upto(fd, path, buf, sizeof(buf), &n, &more)))
+		goto out;
 	switch (kek_form_of(buf, &n)) {
 	case KEK_RAW:
 		memcpy(kek->v, buf, ORSP_KEK_LEN);
@@ -974,7 +956,7 @@ orsp_err orsp_kek_sealed_uri(const char *path, char *uri, size_t cap, bool *seal
 {
 	uint8_t buf[SEALED_FILE_MAX + 1], iv[12], data[ORSP_KEK_LEN + 16];
 	size_t n = 0;
-	ssize_t r;
+	bool more = false;
 	struct stat sb;
 	orsp_err err = ORSP_OK;
 	enum kek_form form;
@@ -991,9 +973,12 @@ orsp_err orsp_kek_sealed_uri(const char *path, char *uri, size_t cap, bool *seal
 		return orsp_errf(ORSP_E_MALFORMED, "%s is not a KEK file (not a regular file)",
 		                 path);
 	}
-	while (n < sizeof(buf) && (r = read(fd, buf + n, sizeof(buf) - n)) > 0)
-		n += (size_t)r;
+	err = orsp_file_read_upto(fd, path, buf, sizeof(buf), &n, &more);
 	close(fd);
+	if (err) {
+		orsp_wipe(buf, sizeof(buf));
+		return err;
+	}
 	form = kek_form_of(buf, &n);
 	if (form == KEK_SEALED && n < sizeof(buf)) {
 		err = sealed_parse(path, (const char *)buf, n, uri, cap, iv, data);
