@@ -948,7 +948,6 @@ static void test_deadline_monotonic(void **state)
 	pthread_cond_destroy(&cv);
 }
 
-/* orsp_mono_s reads CLOCK_MONOTONIC in seconds: the same clock as mono_ms, with its fraction. */
 /* orsp_file_write_full: every byte through a pipe, and the write's errno on failure. */
 static void test_file_write_full(void **state)
 {
@@ -980,6 +979,7 @@ static void test_file_write_full(void **state)
 	assert_int_equal(errno, EBADF);
 }
 
+/* orsp_mono_s reads CLOCK_MONOTONIC in seconds: the same clock as mono_ms, with its fraction. */
 static void test_mono_s(void **state)
 {
 	double a, b;
