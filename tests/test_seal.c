@@ -1310,7 +1310,7 @@ static void test_destroy_order(void **state)
 	assert_int_equal(orsp_seal_destroy(dir), ORSP_OK);
 	order = NULL;
 	assert_string_equal(log, "unlink manifest, fsync dir, unlink counter, unlink device.key, "
-	                         "unlink lock, unlink r0000000000000001.rec");
+	                         "unlink lock, unlink r0000000000000001.rec, fsync dir");
 
 	/* the manifest cannot be removed: nothing else is, the store stays whole */
 	create_with("a", "alpha");
@@ -1331,6 +1331,18 @@ static void test_destroy_order(void **state)
 	fsync_fail_in = -1;
 	assert_int_equal(stat(in("counter"), &st), 0);
 	assert_int_equal(stat(in("device.key"), &st), 0);
+	assert_int_equal(orsp_seal_destroy(dir), ORSP_OK);
+	assert_int_not_equal(stat(dir, &st), 0);
+
+	/* the removals cannot be flushed at the end: said, the directory is kept, and the
+	 * next destroy finishes */
+	create_with("a", "alpha");
+	fsync_fail_in = 1;
+	assert_int_equal(orsp_seal_destroy(dir), ORSP_E_STORAGE);
+	assert_int_equal(fsync_fail_in, -1);
+	assert_non_null(strstr(orsp_err_detail(), "cannot flush the directory"));
+	assert_int_not_equal(stat(in("device.key"), &st), 0);
+	assert_int_equal(stat(dir, &st), 0);
 	assert_int_equal(orsp_seal_destroy(dir), ORSP_OK);
 	assert_int_not_equal(stat(dir, &st), 0);
 }

@@ -1154,9 +1154,17 @@ static orsp_err destroy(const char *dir, bool remove_dir)
 			              strerror(errno));
 	}
 	closedir(d);
+	/* The removals durable, the device key's above all: without this flush a power cut
+	 * could bring back the key and the records of a store destroyed (without the manifest:
+	 * a leftover the next destroy clears, or create, when nothing of value is there). The
+	 * lock is held through it. */
+	if (e == ORSP_OK)
+		e = fsync_dir(dir);
 	close(lock_fd); /* its file is gone already */
-	if (e == ORSP_OK && remove_dir)
-		(void)rmdir(dir); /* only if nothing else is left in it */
+	/* only if nothing else is left in it; an empty directory that a power cut brings
+	 * back holds nothing, so its parent's flush is not waited for */
+	if (e == ORSP_OK && remove_dir && rmdir(dir) == 0 && orsp_fsync_dir_of(dir) != ORSP_OK)
+		orsp_err_clear();
 	return e;
 }
 
