@@ -846,6 +846,7 @@ static int auc_export(int argc, char **argv)
 	orsp_auc_export_format fmt;
 	const char *format = NULL, *out = NULL;
 	bool all = false, to_terminal = false, to_stdout;
+	struct stat st;
 	volatile sig_atomic_t *stop;
 	size_t count = 0;
 	int rc, c;
@@ -895,6 +896,15 @@ static int auc_export(int argc, char **argv)
 		                          "(give --to-terminal if that is meant)");
 	if (to_terminal && !to_stdout)
 		return cli_usage("--to-terminal", "only with --out -");
+	/* nor to a file others may read: `> FILE` makes it with the shell's umask, usually
+	 * 0644, where --out FILE makes it 0600 */
+	if (to_stdout && fstat(STDOUT_FILENO, &st) == 0 && S_ISREG(st.st_mode) &&
+	    (st.st_mode & 077))
+		return cli_usage("--out",
+		                 "standard output is a file that others may read (mode "
+		                 "%04o): the keys would be readable by them (give --out "
+		                 "FILE, made 0600, or make the file 0600 first)",
+		                 (unsigned)(st.st_mode & 07777));
 	/* FILE before the database is opened (the open migrates an older one): not there yet,
 	 * its directory there, and not one of the database's own files (SQLite could take a
 	 * file named as its journal for one, or delete it, with the keys in the clear in it) */

@@ -568,11 +568,21 @@ cp "$T/export.vty" "$T/export.before"
 failure "auc export: $T/export.vty already exists" "${EXP[@]}" $EI --out "$T/export.vty"
 if cmp -s "$T/export.vty" "$T/export.before"; then ok; else bad "existing export file changed"; fi
 expect "existing file: no export row" 3 "$(audit_rows ok)"
-# standard output when asked (a pipe): the same text, the summary on stderr
-"$B" "${EXP[@]}" $EI $EI2 --out - >"$T/export.stdout" 2>"$T/err" && rc=0 || rc=$?
+# standard output when asked (a file of mode 0600): the same text, the summary on stderr
+(umask 077 && "$B" "${EXP[@]}" $EI $EI2 --out - >"$T/export.stdout" 2>"$T/err") && rc=0 || rc=$?
 expect "--out - rc" 0 "$rc"
 if cmp -s "$T/export.stdout" "$T/export.vty"; then ok; else bad "--out - differs from the file"; fi
 expect "--out - summary" "exported 2 subscribers to standard output (K and OPc in the clear)" "$(cat "$T/err")"
+# nor a file others may read (made by the shell with umask 022), --to-terminal or not:
+# refused before the database is opened, nothing written, no audit row
+for tt in "" --to-terminal; do
+	rm -f "$T/export.open"
+	(umask 022 && "$B" "${EXP[@]}" $EI --out - $tt >"$T/export.open" 2>"$T/err") && rc=0 || rc=$?
+	expect "--out - into a 0644 file $tt: usage" 2 "$rc"
+	has "--out - into a 0644 file $tt: named" "standard output is a file that others may read (mode 0644)" "$(cat "$T/err")"
+	expect "--out - into a 0644 file $tt: nothing written" 0 "$(stat -c %s "$T/export.open")"
+done
+expect "--out - into a 0644 file: no export row" 5 "$(audit_rows ok)"
 # a terminal only with --to-terminal (script(1) gives the command one)
 if command -v script >/dev/null; then
 	o=$(script -qec "$B ${EXP[*]} $EI --out -" /dev/null </dev/null || true)
