@@ -77,7 +77,9 @@ ORSP_MUST_CHECK orsp_err cli_cdma_keys_check(orsp_pkg *tpkg, bool keep, size_t *
 
 /* getopt_long over long options only, with our messages: returns the option's value, -1 at
  * the end of the options, or '?' after printing a usage error naming the option (unknown
- * option, missing or unexpected argument). Restarts parsing when argv changes. -h or --help
+ * option, missing or unexpected argument, an option with a value given twice: refused, both
+ * values wiped from argv, but for --ci-cert and --state, which add up). Restarts parsing
+ * when argv changes. -h or --help
  * in an option's place (not an option's value) returns '?' silently and sets
  * cli_help_requested: main then prints the verb's help and exits 0. */
 int cli_getopt(int argc, char **argv, const struct option *longopts);
@@ -257,7 +259,6 @@ typedef struct cli_aka_opts {
 	const char *r[5], *c[5];
 	const char *keccak, *mac_bits, *res_bits, *ck_bits, *ik_bits;
 	const char *conflict; /* the second of two operator-key options, if any */
-	const char *repeated; /* "--k" if given twice (the first value is wiped at once) */
 } cli_aka_opts;
 
 /* Take option c if it is one of CLI_AKA_LONGOPTS. Returns true if it was. */

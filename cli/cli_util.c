@@ -100,18 +100,55 @@ static void option_name(const char *arg, char *out, size_t cap)
 
 bool cli_help_requested;
 
+/* Options whose values add up when repeated (euicc's trusted CIs, smdp list's states); any
+ * other option that takes a value is refused the second time. */
+static bool repeatable(const char *name)
+{
+	return strcmp(name, "ci-cert") == 0 || strcmp(name, "state") == 0;
+}
+
 int cli_getopt(int argc, char **argv, const struct option *longopts)
 {
 	static char **last_argv;
+	/* the options taken so far from this argv (aliases, --mnc-len and --mnc-length, share
+	 * one value c) and their values */
+	static struct {
+		int c;
+		char *val;
+	} seen[64];
+	static size_t n_seen;
 	char name[64];
-	int c;
+	int c, idx = -1;
 
 	if (argv != last_argv) {
 		optind = 0; /* GNU getopt: full re-initialisation */
 		last_argv = argv;
+		n_seen = 0;
 	}
 	opterr = 0;
-	c = getopt_long(argc, argv, ":", longopts, NULL);
+	c = getopt_long(argc, argv, ":", longopts, &idx);
+	if (c != '?' && c != ':' && c != -1 && idx >= 0 && longopts[idx].has_arg != no_argument &&
+	    !repeatable(longopts[idx].name)) {
+		/* given twice, the last value would be taken silently: an --iccid, --imsi or
+		 * --amf typed twice is more likely a slip than a correction. Named, never its
+		 * values, which leave argv (a --k, a PIN in a --pkcs11 URI). */
+		for (size_t i = 0; i < n_seen; i++) {
+			if (seen[i].c != c)
+				continue;
+			option_name(argv[optind - 1 - (optarg == argv[optind - 1])], name,
+			            sizeof(name));
+			if (seen[i].val)
+				cli_wipe_arg(seen[i].val);
+			if (optarg)
+				cli_wipe_arg(optarg);
+			cli_usage(name, "given twice");
+			return '?';
+		}
+		if (n_seen < ORSP_ARRAY_LEN(seen)) {
+			seen[n_seen].c = c;
+			seen[n_seen++].val = optarg;
+		}
+	}
 	if (c == '?' || c == ':') {
 		const char *arg = optind > 0 && optind <= argc ? argv[optind - 1] : "?";
 		/* -h or --help where an option stands (not as an option's value, which getopt
@@ -278,7 +315,7 @@ int cli_secret_str(const char *opt, char *val, char *out, size_t cap, const char
 
 	if (*dst) {
 		cli_wipe_arg(val);
-		return cli_usage(opt, "given more than once");
+		return cli_usage(opt, "given twice");
 	}
 	if (strcmp(val, "-") == 0 || val[0] == '@') {
 		if ((rc = secret_line(opt, val, out, cap)) == CLI_OK)

@@ -14,11 +14,7 @@ bool cli_aka_opt(cli_aka_opts *o, int c, char *arg)
 	case CLI_OPT_ALG:
 		o->alg = arg;
 		return true;
-	case CLI_OPT_K:
-		if (o->k) { /* refused later; the first value leaves argv now */
-			cli_wipe_arg(o->k);
-			o->repeated = "--k";
-		}
+	case CLI_OPT_K: /* given twice: refused by cli_getopt */
 		o->k = arg;
 		return true;
 	case CLI_OPT_OP:
@@ -129,10 +125,6 @@ int cli_aka_subscriber(const cli_aka_opts *o, orsp_aka_subscriber *sub, bool *op
 	int rc = CLI_OK;
 
 	memset(sub, 0, sizeof(*sub));
-	if (o->repeated) {
-		cli_wipe_arg(o->k);
-		return cli_usage(o->repeated, "given more than once");
-	}
 	if (o->alg) {
 		if (strcmp(o->alg, "milenage") == 0)
 			alg = ORSP_AKA_MILENAGE;

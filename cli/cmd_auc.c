@@ -1048,9 +1048,6 @@ static int auc_rekey(int argc, char **argv)
 			return CLI_USAGE;
 		if (db_opt(&dbo, c, optarg))
 			continue;
-		/* given twice, the last would be taken silently (as in smdp rekey) */
-		if (c == OPT_NEW_KEK_FILE && next)
-			return cli_usage("--new-kek-file", "given twice");
 		if (c == OPT_NEW_KEK_FILE)
 			next = optarg;
 		else

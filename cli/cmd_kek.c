@@ -48,12 +48,8 @@ static int kek_args(int argc, char **argv, bool want_uri, const char **file, con
 			return CLI_USAGE;
 		/* an option is named, never its value (a URI may hold a PIN) */
 		if (c == OPT_KEK_FILE) {
-			if (*file)
-				return cli_usage("--kek-file", "given twice");
 			*file = optarg;
 		} else if (c == OPT_PKCS11 && want_uri) {
-			if (*uri)
-				return cli_usage("--pkcs11", "given twice");
 			*uri = optarg;
 		} else if (c == OPT_JSON && json) {
 			*json = true;

@@ -739,8 +739,6 @@ static int parse_smdp(int argc, char **argv, pki_opts *o, const char **ci_dir)
 		case OPT_DPAUTH_KEY:
 		case OPT_DPPB_KEY:
 			k = c == OPT_DPPB_KEY;
-			if (o->token_key[k])
-				return cli_usage(k ? "--dppb-key" : "--dpauth-key", "given twice");
 			if (!orsp_ec_pkcs11_uri(optarg))
 				return cli_usage(k ? "--dppb-key" : "--dpauth-key",
 				                 "expected a PKCS#11 URI (pkcs11:...)");

@@ -371,9 +371,7 @@ static bool ppr_opt(orsp_smdp_import_opts *o, int c, const char *arg, int *rc)
 		*rc = cli_uint("--mnc-length", arg, 2, 3, &v);
 		o->mnc_len = (unsigned)v;
 	} else if (c == OPT_CLASS) {
-		if (o->profile_class)
-			*rc = cli_usage("--class", "given more than once");
-		else if (orsp_pkg_class_parse(arg, &o->profile_class))
+		if (orsp_pkg_class_parse(arg, &o->profile_class))
 			*rc = cli_usage("--class", "%s", orsp_err_detail());
 	} else
 		return false;
@@ -1154,10 +1152,6 @@ static int smdp_rekey(int argc, char **argv)
 			return CLI_USAGE;
 		if (db_opt(&dbo, c, optarg))
 			continue;
-		/* given twice, the last would be taken silently: the operator may then move the
-		 * other one in place of the old KEK file */
-		if (c == OPT_NEW_KEK_FILE && next)
-			return cli_usage("--new-kek-file", "given twice");
 		if (c == OPT_NEW_KEK_FILE)
 			next = optarg;
 		else

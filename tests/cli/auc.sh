@@ -430,6 +430,16 @@ usage --opc auc add "${A[@]}" --imsi 001010000000009 --k "$K"
 usage --alg auc add "${A[@]}" --imsi 001010000000009 --k "$K" --opc "$OPC" --alg xor
 usage --amf auc add "${A[@]}" --imsi 001010000000009 --k "$K" --opc "$OPC" --amf 80
 usage --sqn auc add "${A[@]}" --imsi 001010000000009 --k "$K" --opc "$OPC" --sqn 281474976710656
+# an option given twice is refused, not the last value taken; a key's values are not shown
+usage --imsi auc add "${A[@]}" --imsi 001010000000009 --k "$K" --opc "$OPC" --imsi 001010000000008
+has "--imsi twice" "given twice" "$err"
+usage --amf auc add "${A[@]}" --imsi 001010000000009 --k "$K" --opc "$OPC" --amf 8000 --amf=0000
+usage --sqn auc add "${A[@]}" --imsi 001010000000009 --k "$K" --opc "$OPC" --sqn 1 --sqn 2
+usage --ind-bits auc add "${A[@]}" --imsi 001010000000009 --k "$K" --opc "$OPC" --ind-bits 5 --ind-bits 5
+usage --opc auc add "${A[@]}" --imsi 001010000000009 --k "$K" --opc "$OPC" --opc "$OPC"
+lacks "--opc twice: the key not said" "$OPC" "$err"
+run auc list "${A[@]}"
+lacks "a refused repeat added nothing" 001010000000009 "$out"
 usage --sqn auc add "${A[@]}" --imsi 001010000000009 --k "$K" --opc "$OPC" --sqn -1
 usage --ind-bits auc add "${A[@]}" --imsi 001010000000009 --k "$K" --opc "$OPC" --ind-bits 9
 usage --keccak auc add "${A[@]}" --imsi 001010000000009 --alg tuak --k "$K" --topc "$OPC$OPC" --keccak 256

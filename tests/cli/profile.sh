@@ -471,6 +471,17 @@ chmod 644 "$T/adm1.txt"
 
 # ----- usage errors: exit 2, the argument named -----
 A=(--template "$TS48" --iccid 89000123456789012341 --imsi 001010123456789 --k "$K" --opc "$OPC")
+# a_but OPT...: A without those options and their values, into AB (an option given twice is
+# refused as such, so a bad value of one of A's is given in its place)
+a_but() {
+	local i o skip
+	AB=()
+	for ((i = 0; i < ${#A[@]}; i += 2)); do
+		skip=
+		for o; do [[ ${A[i]} == "$o" ]] && skip=1; done
+		[[ -n $skip ]] || AB+=("${A[i]}" "${A[i + 1]}")
+	done
+}
 usage --k profile build "${A[@]}" --k "$K" -o "$T/u.der"
 usage --pin1 profile build "${A[@]}" --pin1 1234 --pin1 5678 -o "$T/u.der"
 usage --adm1 profile build "${A[@]}" --adm1 "@$T/adm1.txt" -o "$T/u.der"
@@ -486,7 +497,9 @@ usage stray profile build -o "$T/u.der" stray "${A[@]}"
 # an empty path (a script's unset variable) is a usage error naming the option, not
 # "openrsp: : cannot write" once the package is built
 usage -o profile build "${A[@]}" -o ""
-usage --template profile build "${A[@]}" --template "" -o "$T/u.der"
+a_but --template
+usage --template profile build "${AB[@]}" --template "" -o "$T/u.der"
+lacks "--template '': not taken for a repeat" "given twice" "$err"
 # -oOUT (no such form: -o OUT) is named -o, not by the OPc before it; a forgotten --opc
 # leaves the OPc a stray argument, not echoed either
 usage -o profile build "${A[@]}" "-o$T/u.der"
@@ -495,11 +508,17 @@ usage "argument 1" profile build --template "$TS48" --iccid 89000123456789012341
 lacks "stray OPc not shown" "$OPC" "$err"
 usage --template profile build --iccid 89000123456789012341 --imsi 001010123456789 --k "$K" --opc "$OPC" -o "$T/u.der"
 usage --iccid profile build --template "$TS48" --imsi 001010123456789 --k "$K" --opc "$OPC" -o "$T/u.der"
-usage --iccid profile build "${A[@]}" --iccid 89000123456789012342 -o "$T/u.der"
-usage --imsi profile build "${A[@]}" --imsi 12345 -o "$T/u.der"
+a_but --iccid
+usage --iccid profile build "${AB[@]}" --iccid 89000123456789012342 -o "$T/u.der"
+lacks "--iccid, a bad check digit: not taken for a repeat" "given twice" "$err"
+a_but --imsi
+usage --imsi profile build "${AB[@]}" --imsi 12345 -o "$T/u.der"
+lacks "--imsi 12345: not taken for a repeat" "given twice" "$err"
 usage --imsi profile build --template "$TS48" --iccid 89000123456789012341 --k "$K" --opc "$OPC" -o "$T/u.der"
 usage --k profile build --template "$TS48" --iccid 89000123456789012341 --imsi 001010123456789 --opc "$OPC" -o "$T/u.der"
-usage --k profile build "${A[@]}" --k 0011 -o "$T/u.der"
+a_but --k
+usage --k profile build "${AB[@]}" --k 0011 -o "$T/u.der"
+lacks "--k 0011: not taken for a repeat" "given twice" "$err"
 usage --opc profile build --template "$TS48" --iccid 89000123456789012341 --imsi 001010123456789 --k "$K" -o "$T/u.der"
 usage --op profile build "${A[@]}" --op "$OP" -o "$T/u.der"
 usage --alg profile build "${A[@]}" --alg cave -o "$T/u.der"
@@ -514,7 +533,8 @@ usage --profile-name profile build "${A[@]}" --profile-name $'\xe0\x80\x80' -o "
 usage --mnc-length profile build "${A[@]}" --mnc-length 4 -o "$T/u.der"
 usage --mnc-len profile build "${A[@]}" --mnc-len 4 -o "$T/u.der"
 usage --pin1 profile build "${A[@]}" --pin1 12 -o "$T/u.der"
-usage --mac-bits profile build "${A[@]}" --alg tuak --k "$TK" --opc "$TOPC" --mac-bits 128 -o "$T/u.der"
+a_but --k --opc
+usage --mac-bits profile build "${AB[@]}" --alg tuak --k "$TK" --opc "$TOPC" --mac-bits 128 -o "$T/u.der"
 has "build --help: the TUAK lengths refused" "(--mac/res/ck/ik-bits refused: no package carries them)" "$("$B" profile build --help)"
 usage -o profile build "${A[@]}"
 usage --bogus profile build "${A[@]}" --bogus -o "$T/u.der"
