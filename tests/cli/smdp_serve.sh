@@ -189,13 +189,19 @@ if [[ $rc -eq 2 ]]; then ok; else bad "no --config: rc=$rc"; fi
 
 # ----- serve --check on a good configuration: exit 0 and a summary; the port bound and
 # released at once, no database or KEK file made -----
+# a port free now, from the kernel's ephemeral range (a fixed one could be another program's,
+# and --check would warn that it is in use)
+CHKPORT=$(python3 -c 'import socket
+s = socket.socket()
+s.bind(("127.0.0.1", 0))
+print(s.getsockname()[1])')
 conf "$T/chk.conf"
-sed -i 's|^port = .*|port = 21150|; s|^database = .*|database = fresh.db|' "$T/chk.conf"
+sed -i "s|^port = .*|port = $CHKPORT|; s|^database = .*|database = fresh.db|" "$T/chk.conf"
 SKI=$(openssl x509 -in "$T/pki/ci/ci.pem" -noout -ext subjectKeyIdentifier | tail -1 | tr -d ' :')
 TLS_SUBJ=$(openssl x509 -in "$T/pki/smdp/dptls.pem" -noout -subject -nameopt oneline | sed 's/^subject=//')
 TLS_END=$(date -u -d "$(openssl x509 -in "$T/pki/smdp/dptls.pem" -noout -enddate | sed 's/^notAfter=//')" +%Y-%m-%dT%H:%M:%SZ)
 run smdp serve --config "$T/chk.conf" --check
-if [[ $rc -eq 0 && "$out" == *"fqdn       $FQDN"* && "$out" == *"listen     https://127.0.0.1:21150 (HTTPS)"* &&
+if [[ $rc -eq 0 && "$out" == *"fqdn       $FQDN"* && "$out" == *"listen     https://127.0.0.1:$CHKPORT (HTTPS)"* &&
 	"$out" == *"DPtls      $TLS_SUBJ, notAfter $TLS_END"* && "$out" == *"keyset 1: CI ${SKI,,}"* &&
 	"$out" == *"  DPauth     "*"  DPpb       "* && "$out" == *"database   $T/fresh.db: does not exist yet"* &&
 	"$out" == *"configuration $T/chk.conf: ok" ]]; then ok; else bad "--check, good configuration: rc=$rc $out $err"; fi
@@ -220,10 +226,10 @@ if [[ $rc -eq 0 && "$out" == *"configuration $T/chk10.conf: ok" && $(grep -c 'ex
 # with plain_http the listen line says so and there is no DPtls line; an empty database file:
 # the inventory would be made in it, and the file stays empty, nothing made beside it
 conf "$T/chkp.conf" "plain_http = yes"
-sed -i '/^tls_/d; s|^port = .*|port = 21150|; s|^database = .*|database = empty.db|' "$T/chkp.conf"
+sed -i "/^tls_/d; s|^port = .*|port = $CHKPORT|; s|^database = .*|database = empty.db|" "$T/chkp.conf"
 : >"$T/empty.db"
 run smdp serve --config "$T/chkp.conf" --check
-if [[ $rc -eq 0 && "$out" == *"listen     http://127.0.0.1:21150 (plain HTTP, for a TLS-terminating proxy in front)"* &&
+if [[ $rc -eq 0 && "$out" == *"listen     http://127.0.0.1:$CHKPORT (plain HTTP, for a TLS-terminating proxy in front)"* &&
 	"$out" != *DPtls* && "$out" == *"database   $T/empty.db: holds no table yet"* &&
 	"$err" == *"database $T/empty.db: holds no table, \`serve\` would create the inventory in it"* ]]; then ok; else bad "--check, plain HTTP, empty database: rc=$rc $out $err"; fi
 if [[ ! -s "$T/empty.db" ]] && ! compgen -G "$T/empty.db?*" >/dev/null; then ok; else bad "--check wrote to or beside an empty database: $(ls -l "$T"/empty.db*)"; fi
