@@ -185,9 +185,19 @@ static int f_shm_map(sqlite3_file *f, int page, int size, int extend, void volat
 	return REAL(f)->pMethods->xShmMap(REAL(f), page, size, extend, p);
 }
 
+static _Atomic unsigned shm_busy;
+
+unsigned faulty_vfs_shm_busy(void)
+{
+	return shm_busy;
+}
+
 static int f_shm_lock(sqlite3_file *f, int offset, int n, int flags)
 {
-	return REAL(f)->pMethods->xShmLock(REAL(f), offset, n, flags);
+	int rc = REAL(f)->pMethods->xShmLock(REAL(f), offset, n, flags);
+	if (rc == SQLITE_BUSY && (flags & SQLITE_SHM_LOCK) && (flags & SQLITE_SHM_EXCLUSIVE))
+		shm_busy++;
+	return rc;
 }
 
 static void f_shm_barrier(sqlite3_file *f)

@@ -39,6 +39,10 @@ void faulty_vfs_disarm(void);
 /* Calls of the armed op counted since faulty_vfs_arm, and how many of them were failed. */
 unsigned faulty_vfs_calls(void);
 unsigned faulty_vfs_failed(void);
+/* Tries for an exclusive lock of the -shm file (the WAL's write lock, a checkpoint's) that
+ * found it taken, of every file opened through the VFS, since the process started (not
+ * reset by faulty_vfs_arm). */
+unsigned faulty_vfs_shm_busy(void);
 
 /* "file:PATH?vfs=faulty" into out[cap] (PATH absolute, without '?', '#' or '%'). */
 const char *faulty_vfs_uri(const char *path, char *out, size_t cap);

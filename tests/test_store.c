@@ -388,6 +388,46 @@ static void test_db_busy(void **state)
 	orsp_db_close(b);
 }
 
+/* Another process's writer (here a connection of its own, outside the write queue) holds the
+ * lock: the handle tries again every few milliseconds until its busy timeout. SQLite's own
+ * busy handler backs off to 100 ms between tries (15 in 500 ms), and so missed the short gaps
+ * between another process's batches: `smdp profile generate` kept an ES2+ order waiting for
+ * the whole 5 s. The tries are counted by the faulty VFS. */
+static void test_db_busy_polls(void **state)
+{
+	char uri[4300];
+	sqlite3 *raw = NULL;
+	orsp_db *db = NULL;
+	const char *path = path_in("polls.db");
+	unsigned before, tries;
+	double t0;
+	(void)state;
+
+	faulty_vfs_register();
+	assert_int_equal(orsp_db_open(faulty_vfs_uri(path, uri, sizeof(uri)), &db), ORSP_OK);
+	assert_int_equal(orsp_db_exec(db, "CREATE TABLE t (a INTEGER)"), ORSP_OK);
+	assert_int_equal(sqlite3_open(path, &raw), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(raw, "BEGIN IMMEDIATE", NULL, NULL, NULL), SQLITE_OK);
+	assert_int_equal(orsp_db_set_busy_timeout(db, 500), ORSP_OK);
+	before = faulty_vfs_shm_busy();
+	t0 = orsp_mono_s();
+	assert_int_equal(orsp_db_begin(db), ORSP_E_STORAGE);
+	assert_true(orsp_mono_s() - t0 >= 0.5); /* the whole timeout, not less */
+	assert_non_null(strstr(orsp_err_detail(), "locked"));
+	tries = faulty_vfs_shm_busy() - before;
+	/* about 100 at the handler's pace (1, 1, 2, 2, then 5 ms apart); 25 leaves room for a
+	 * loaded machine's late wake-ups */
+	if (tries < 25)
+		fail_msg("%u tries for the write lock in 500 ms", tries);
+	/* the lock free again: taken */
+	assert_int_equal(sqlite3_exec(raw, "ROLLBACK", NULL, NULL, NULL), SQLITE_OK);
+	assert_int_equal(orsp_db_begin(db), ORSP_OK);
+	assert_int_equal(orsp_db_exec(db, "INSERT INTO t VALUES (1)"), ORSP_OK);
+	assert_int_equal(orsp_db_commit(db), ORSP_OK);
+	assert_int_equal(sqlite3_close(raw), SQLITE_OK);
+	orsp_db_close(db);
+}
+
 /* Transactions nest as savepoints: an inner rollback undoes only the inner part, an outer
  * rollback everything; one commit at the end. */
 static void test_db_nested(void **state)
@@ -2291,6 +2331,7 @@ int main(void)
 	    cmocka_unit_test(test_kek_load_existing),
 	    cmocka_unit_test(test_kek_load_for_db),
 	    cmocka_unit_test(test_db_busy),
+	    cmocka_unit_test(test_db_busy_polls),
 	    cmocka_unit_test(test_db_nested),
 	    cmocka_unit_test(test_db_flat),
 	    cmocka_unit_test(test_db_backend_rollback),

@@ -54,6 +54,8 @@ typedef struct sq_conn {
 	sqlite3_stmt *begin, *commit, *rollback;
 	const volatile sig_atomic_t *stop; /* sq_copy_into's, while it runs */
 	bool wal_later; /* openrsp's database not in WAL yet: switched by sq_use_wal */
+	unsigned busy_ms; /* sq_busy's limit */
+	double busy_t0;   /* when sq_busy was first called for the lock waited for now */
 } sq_conn;
 
 static orsp_err map_rc(sqlite3 *db, int rc, const char *what)
@@ -130,12 +132,42 @@ static orsp_err sq_exec(void *conn, const char *sql)
 	return ORSP_OK;
 }
 
+/* The busy handler: a lock another process holds (the write lock, mostly; this process's
+ * own handles queue in db.c first) is tried again after 1, 1, 2, 2 and then every 5 ms,
+ * until busy_ms have passed since the first try. SQLite's own (sqlite3_busy_timeout) backs
+ * off to 100 ms between tries: a writer that commits in batches with a few milliseconds
+ * between them (`smdp profile generate` and `import`, the order expiry) let a waiting
+ * process in only when one of its tries fell into such a gap, so an ES2+ order or another
+ * server's request waited seconds, up to the busy timeout, and then failed. A try is a
+ * lock system call on the -shm file; 200 of them a second cost next to nothing. */
+static int sq_busy(void *arg, int n)
+{
+	static const unsigned step_us[] = {1000, 1000, 2000, 2000};
+	sq_conn *c = arg;
+	double now = orsp_mono_s(), left;
+	unsigned us;
+
+	if (n == 0)
+		c->busy_t0 = now;
+	left = (double)c->busy_ms / 1000.0 - (now - c->busy_t0);
+	if (left <= 0)
+		return 0;
+	us = (size_t)n < ORSP_ARRAY_LEN(step_us) ? step_us[n] : 5000;
+	if ((double)us > left * 1e6)
+		us = (unsigned)(left * 1e6) + 1;
+	(void)usleep(us);
+	return 1;
+}
+
 static orsp_err sq_set_busy_timeout(void *conn, unsigned ms)
 {
-	sqlite3 *db = ((sq_conn *)conn)->db;
-	int rc = sqlite3_busy_timeout(db, ms > INT32_MAX ? INT32_MAX : (int)ms);
+	sq_conn *c = conn;
+	int rc;
+
+	c->busy_ms = ms;
+	rc = sqlite3_busy_handler(c->db, ms ? sq_busy : NULL, ms ? c : NULL);
 	if (rc != SQLITE_OK)
-		return map_rc(db, rc, "busy timeout");
+		return map_rc(c->db, rc, "busy timeout");
 	return ORSP_OK;
 }
 
