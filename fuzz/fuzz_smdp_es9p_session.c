@@ -56,6 +56,7 @@
 #include "openrsp/smdp.h"
 
 #include "../src/smdp/es9p_internal.h" /* es9p_status, smdp_internal_error */
+#include "../tests/euicc_info1.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -578,27 +579,16 @@ static bool initiate(session *s)
 	static const uint8_t echal[16] = {0xEC, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15};
 	uint8_t info1[128], s1[256];
 	const char *tid;
-	size_t tl, n1 = 0;
-	orsp_writer w;
-	orsp_der_mark m, l;
+	size_t tl, n1 = 0, info1_len;
 	orsp_tlv t, f;
 	orsp_reader r;
 	json_t *req = request(NULL), *rsp;
 	bool ok;
 
-	orsp_writer_init(&w, info1, sizeof(info1));
-	m = orsp_der_begin(&w, 0xBF20);
-	orsp_der_put_tlv(&w, 0x82, "\x02\x02\x02", 3);
-	l = orsp_der_begin(&w, 0xA9);
-	orsp_der_put_tlv(&w, 0x04, ci_ski, ci_ski_len);
-	orsp_der_end(&w, l);
-	l = orsp_der_begin(&w, 0xAA);
-	orsp_der_put_tlv(&w, 0x04, ci_ski, ci_ski_len);
-	orsp_der_end(&w, l);
-	orsp_der_end(&w, m);
-	check(orsp_writer_status(&w) == ORSP_OK);
+	info1_len = test_euicc_info1(info1, sizeof(info1), ci_ski, ci_ski_len, ci_ski, ci_ski_len);
+	check(info1_len > 0);
 	put_b64(req, "euiccChallenge", echal, 16);
-	put_b64(req, "euiccInfo1", info1, w.len);
+	put_b64(req, "euiccInfo1", info1, info1_len);
 	check(orsp_json_put_string(req, "smdpAddress", FQDN) == ORSP_OK);
 	rsp = call("initiateAuthentication", req, &ok);
 	/* the correct request is always taken */

@@ -15,6 +15,7 @@
 #include <openssl/pem.h>
 
 #include "certmint.h"
+#include "euicc_info1.h"
 #include "faulty_vfs.h"
 #include "testutil.h"
 
@@ -329,24 +330,13 @@ static json_t *info1_lists(dl *d, const char *addr, const uint8_t *verif, size_t
                            const uint8_t *sig, size_t sig_len)
 {
 	uint8_t info1[128];
-	orsp_writer w;
-	orsp_der_mark m, v, s;
+	size_t info1_len = test_euicc_info1(info1, sizeof(info1), verif, verif_len, sig, sig_len);
 	json_t *req = json_object();
 
+	assert_true(info1_len > 0);
 	assert_int_equal(orsp_random(d->echal, 16), ORSP_OK);
-	orsp_writer_init(&w, info1, sizeof(info1));
-	m = orsp_der_begin(&w, 0xBF20);
-	orsp_der_put_tlv(&w, 0x82, "\x02\x02\x02", 3);
-	v = orsp_der_begin(&w, 0xA9);
-	orsp_der_put_tlv(&w, 0x04, verif, verif_len);
-	orsp_der_end(&w, v);
-	s = orsp_der_begin(&w, 0xAA);
-	orsp_der_put_tlv(&w, 0x04, sig, sig_len);
-	orsp_der_end(&w, s);
-	orsp_der_end(&w, m);
-	assert_int_equal(orsp_writer_status(&w), ORSP_OK);
 	put_b64(req, "euiccChallenge", d->echal, 16);
-	put_b64(req, "euiccInfo1", info1, w.len);
+	put_b64(req, "euiccInfo1", info1, info1_len);
 	assert_int_equal(orsp_json_put_string(req, "smdpAddress", addr), ORSP_OK);
 	return req;
 }
