@@ -125,6 +125,10 @@ int cli_positional(int argc, char **argv, int want, const char *names);
  * file <file>.kek and for telling whether two URIs name one file. CLI_OK, or CLI_USAGE
  * naming opt (a malformed `file:` URI, a path that does not fit). */
 int cli_db_file(const char *opt, const char *db, char *out, size_t cap);
+/* A database the command line names (opt: the option or variable) that SQLite would keep in
+ * memory only (orsp_db_uri_in_memory): a usage error, as the AuC's SQNs and the SM-DP+'s
+ * profiles written to it would be lost at exit. CLI_OK otherwise. */
+int cli_db_persistent(const char *opt, const char *db);
 /* The KEK file of a database: kek_file (--kek-file) when given, else the database's file
  * (cli_db_file, naming db_opt) + ".kek", into out[cap]. CLI_OK, or CLI_USAGE (a malformed
  * database URI; a --kek-file that is the database or one of SQLite's files beside it,

@@ -463,6 +463,15 @@ int cli_positional(int argc, char **argv, int want, const char *names)
 
 /* ----- databases ----- */
 
+int cli_db_persistent(const char *opt, const char *db)
+{
+	if (orsp_db_uri_in_memory(db))
+		return cli_usage(opt,
+		                 "an in-memory database: everything written to it would be lost "
+		                 "when the command ends (give a file's path)");
+	return CLI_OK;
+}
+
 int cli_db_file(const char *opt, const char *db, char *out, size_t cap)
 {
 	if (orsp_db_uri_file(db, out, cap))

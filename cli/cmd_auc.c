@@ -91,7 +91,7 @@ static int db_name(const db_opts *o, const char **db)
 	*db = o->db ? o->db : getenv("ORSP_AUC_DB");
 	if (!*db || !(*db)[0])
 		*db = DEFAULT_DB;
-	return CLI_OK;
+	return cli_db_persistent(o->db ? "--db" : "ORSP_AUC_DB", *db);
 }
 
 /* The KEK of a database `auc add` is about to create: ORSP_KEK's, or the file's, created when

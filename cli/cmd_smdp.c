@@ -108,7 +108,8 @@ static int db_config(db_opts *o)
 	if (o->kek_file && !o->kek_file[0])
 		return cli_usage("--kek-file", "empty path");
 	if (!o->config)
-		return o->db && o->db[0] ? CLI_OK : cli_missing("--db or --config");
+		return o->db && o->db[0] ? cli_db_persistent("--db", o->db)
+		                         : cli_missing("--db or --config");
 	if (o->db || o->kek_file)
 		return cli_usage("--config", "give either --config or --db/--kek-file");
 	cfg = calloc(1, sizeof(*cfg));

@@ -782,6 +782,9 @@ static void test_config_errors(void **state)
 	    /* an arc over 64 bits: OpenSSL takes it, the ES9+ handlers could not encode it */
 	    {"oid = 2.999.18446744073709551616\n", "c.conf:1: oid: expected a dotted OID"},
 	    {"plain_http = maybe\n", "plain_http: expected yes or no"},
+	    /* kept in memory, the inventory and the sessions would not survive a restart */
+	    {"database = :memory:\n", "c.conf:1: database: an in-memory database"},
+	    {"database = file:x.db?mode=memory\n", "c.conf:1: database: an in-memory database"},
 	    {"eligibility = strict\n", "eligibility: expected aka or services"},
 	    {"request_timeout = 7201\n", "request_timeout: expected a number up to 7200"},
 	    {"max_connections_per_ip = -1\n", "max_connections_per_ip: expected a number"},
@@ -857,7 +860,8 @@ static void test_config_errors(void **state)
 	    {"callback_url = https://:443\n", "callback_url: expected scheme://host[:port]"},
 	    {"callback_url = https://\n", "c.conf:1: callback_url: no host in the URL"},
 	    {"callback_url = https:///x\n", "c.conf:1: callback_url: no host in the URL"},
-	    {"callback_ca = /nonexistent/ca.pem\n", "callback_ca: /nonexistent/ca.pem does not exist"},
+	    {"callback_ca = /nonexistent/ca.pem\n",
+	     "callback_ca: /nonexistent/ca.pem does not exist"},
 	    {"max_body = 1\n", "max_body: expected a number of bytes from 16384"},
 	    {"max_body = 16383\n", "max_body: expected a number of bytes from 16384"},
 	    {"max_body = 0\n", "max_body: expected a number of bytes from 16384"},

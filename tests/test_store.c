@@ -1790,6 +1790,63 @@ static void test_module_state_race(void **state)
 
 /* ----- the database's own files ----- */
 
+/* orsp_db_uri_in_memory says which names SQLite keeps in memory only, as SQLite itself
+ * opens them: an in-memory database has no file name (sqlite3_db_filename ""). */
+static void test_db_uri_in_memory(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *pre, *post; /* around a path in the test's directory; pre NULL: none */
+		bool memory;
+	} cases[] = {
+	    {NULL, ":memory:", true},
+	    {NULL, "file::memory:", true},
+	    {"file:", "?mode=memory", true},
+	    {"file:", "?cache=shared&mode=memory", true},
+	    {NULL, "file:%3Amemory%3A", true}, /* %-escapes decoded, as SQLite does */
+	    {"file:", "?mode=%6Demory", true},
+	    {"file:", "?cache=private&memory=1", false},
+	    {"file:", "?vfs=memdb", true}, /* path_in's is absolute, as memdb wants */
+	    {"", "", false},
+	    {"file:", "", false},
+	    {"file:", "?mode=rwc", false},
+	    {"file:", "?xmode=memory", false},
+	    {"file:", "#mode=memory", false},
+	    {"", ":memory:", false}, /* a file of that name */
+	};
+	char uri[4300];
+	struct stat sb;
+
+	for (size_t i = 0; i < ORSP_ARRAY_LEN(cases); i++) {
+		sqlite3 *raw = NULL;
+		const char *name;
+		snprintf(uri, sizeof(uri), "%s%s%s", cases[i].pre ? cases[i].pre : "",
+		         cases[i].pre ? path_in("inmem.db") : "", cases[i].post);
+		if (orsp_db_uri_in_memory(uri) != cases[i].memory)
+			fail_msg("%s: taken for %s", uri, cases[i].memory ? "a file" : "in memory");
+		if (sqlite3_open_v2(uri, &raw,
+		                    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_URI,
+		                    NULL) != SQLITE_OK)
+			fail_msg("%s: SQLite cannot open it: %s", uri, sqlite3_errmsg(raw));
+		/* written to: a file appears, unless SQLite keeps the database in memory (it
+		 * names a memdb database by its path all the same) */
+		assert_int_equal(sqlite3_exec(raw, "CREATE TABLE t (a)", NULL, NULL, NULL),
+		                 SQLITE_OK);
+		name = sqlite3_db_filename(raw, "main");
+		if ((!name || !name[0] || stat(name, &sb) != 0) != cases[i].memory)
+			fail_msg("%s: SQLite keeps it %s", uri,
+			         cases[i].memory ? "in a file" : "in memory");
+		sqlite3_close(raw);
+		(void)unlink(path_in("inmem.db"));
+		(void)unlink(path_in("inmem.db:memory:"));
+	}
+	/* "sqlite:" before any of them, as the store takes it */
+	assert_true(orsp_db_uri_in_memory("sqlite::memory:"));
+	assert_true(orsp_db_uri_in_memory("sqlite:file:a.db?mode=memory"));
+	assert_false(orsp_db_uri_in_memory("sqlite:a.db"));
+	assert_false(orsp_db_uri_in_memory(NULL));
+}
+
 /* orsp_db_uri_file reads a database URI as the store opens it. */
 static void test_db_uri_file(void **state)
 {
@@ -2352,6 +2409,7 @@ int main(void)
 	    cmocka_unit_test(test_module_state_race),
 	    cmocka_unit_test(test_foreign_untouched),
 	    cmocka_unit_test(test_empty_existing_untouched),
+	    cmocka_unit_test(test_db_uri_in_memory),
 	    cmocka_unit_test(test_db_uri_file),
 	    cmocka_unit_test(test_db_own_files),
 	    cmocka_unit_test(test_kek_created_0600),

@@ -241,6 +241,12 @@ ORSP_MUST_CHECK orsp_err orsp_db_probe(const char *what, const char *db_uri, ors
  * authority other than localhost refused, %-escapes decoded, query and fragment dropped).
  * Errors: ORSP_E_USAGE (a malformed file: URI, a path longer than cap). */
 ORSP_MUST_CHECK orsp_err orsp_db_uri_file(const char *uri, char *out, size_t cap);
+/* Whether `uri` names a database SQLite keeps in memory only, gone when the last connection
+ * closes: ":memory:" (after an optional "sqlite:"), a "file:" URI whose path is ":memory:"
+ * or whose query has mode=memory or vfs=memdb. The AuC and the SM-DP+ refuse such a
+ * database from the command line and the configuration (their SQNs, profiles and sessions
+ * would be lost at exit); tests and the fuzz harnesses open them through the library. */
+bool orsp_db_uri_in_memory(const char *uri);
 /* Refuse `path`, a file to be made or read beside a database (a KEK file, a rotation's new
  * KEK file, a backup; `what` names it in the message), where it is the database file itself
  * or one of the files SQLite keeps beside it, <database>-journal, -wal or -shm: SQLite

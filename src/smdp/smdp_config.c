@@ -683,7 +683,12 @@ static orsp_err set_key(loader *l, const char *k, const char *v)
 		c->reuse_port = strcmp(v, "yes") == 0;
 	} else if (strcmp(k, "database") == 0) {
 		/* one that does not exist is made at start; another kind of file was refused only
-		 * then, without line or key */
+		 * then, without line or key. Kept in memory, the profiles and sessions would be
+		 * lost at a restart, and no other server process could share it. */
+		if (orsp_db_uri_in_memory(v))
+			return bad(l, k,
+			           "an in-memory database: everything in it would be lost at "
+			           "a restart (give a file's path)");
 		return file_value(l, k, v, c->database, sizeof(c->database));
 	} else if (strcmp(k, "kek_file") == 0) {
 		return file_value(l, k, v, c->kek_file, sizeof(c->kek_file));

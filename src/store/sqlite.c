@@ -308,14 +308,29 @@ static bool uri_true(const char *v, bool cut)
 	return false;
 }
 
-/* Whether the query of the "file:" URI `uri` turns SQLite's file locks off: a parameter
- * nolock that SQLite reads as true, or vfs=unix-none (the unix VFS without locks). Read as
+/* A parameter of a "file:" URI's query that matters here (uri_query_has): one that turns
+ * SQLite's file locks off, a nolock that SQLite reads as true or vfs=unix-none (the unix VFS
+ * without locks); long_value: the value was longer than the buffer and cut. */
+static bool param_unlocks(const char *name, const char *value, bool long_value)
+{
+	return (strcmp(name, "nolock") == 0 && uri_true(value, long_value)) ||
+	       (strcmp(name, "vfs") == 0 && strcmp(value, "unix-none") == 0);
+}
+
+/* One that keeps the database in memory only: mode=memory, vfs=memdb. */
+static bool param_in_memory(const char *name, const char *value, bool long_value)
+{
+	return !long_value && ((strcmp(name, "mode") == 0 && strcmp(value, "memory") == 0) ||
+	                       (strcmp(name, "vfs") == 0 && strcmp(value, "memdb") == 0));
+}
+
+/* Whether the query of the "file:" URI `uri` has a parameter `matters` says yes to. Read as
  * sqlite3ParseUri reads it: the query runs from the first '?' to '#', its parameters are
  * separated by '&', a name from its value by '=', and %HH is decoded in both (a decoded
  * '&' or '=' separates nothing; %00 drops the rest of that name or value). Every parameter
  * counts, not only the first of a name. Names and values longer than any that matters here
  * are cut (a long nolock number counts as true). */
-static bool uri_unlocked(const char *uri)
+static bool uri_query_has(const char *uri, bool (*matters)(const char *, const char *, bool))
 {
 	char name[16], value[16];
 	size_t n = 0, v = 0;
@@ -335,8 +350,7 @@ static bool uri_unlocked(const char *uri)
 		if (end || (lit && ((state == 0 && c == '?') || (state != 0 && c == '&')))) {
 			if (state != 0 && n > 0) {
 				name[n] = value[v] = '\0';
-				if ((strcmp(name, "nolock") == 0 && uri_true(value, long_value)) ||
-				    (strcmp(name, "vfs") == 0 && strcmp(value, "unix-none") == 0))
+				if (matters(name, value, long_value))
 					off = true;
 			}
 			if (end)
@@ -474,6 +488,26 @@ static orsp_err readonly_wal(const char *what, sq_conn *c)
 	return ORSP_OK;
 }
 
+bool orsp_db_uri_in_memory(const char *uri)
+{
+	char file[16];
+	const char *p;
+
+	if (!uri)
+		return false;
+	p = strncmp(uri, "sqlite:", 7) == 0 ? uri + 7 : uri;
+	if (strcmp(p, ":memory:") == 0)
+		return true;
+	if (strncmp(p, "file:", 5) != 0)
+		return false;
+	/* the path as SQLite decodes it (file:%3Amemory%3A too); a longer one is not
+	 * ":memory:", and one that does not parse is refused at the open */
+	if (orsp_db_uri_file(p, file, sizeof(file)) == ORSP_OK && strcmp(file, ":memory:") == 0)
+		return true;
+	orsp_err_clear();
+	return uri_query_has(p, param_in_memory);
+}
+
 static orsp_err sq_open(const char *path, orsp_db_open_mode mode, void **out)
 {
 	orsp_err err;
@@ -483,7 +517,8 @@ static orsp_err sq_open(const char *path, orsp_db_open_mode mode, void **out)
 	c = calloc(1, sizeof(*c));
 	if (!c)
 		return orsp_errf(ORSP_E_RESOURCE, "out of memory");
-	if (strncmp(path, "file:", 5) == 0 && mode != ORSP_DB_OPEN_READONLY && uri_unlocked(path)) {
+	if (strncmp(path, "file:", 5) == 0 && mode != ORSP_DB_OPEN_READONLY &&
+	    uri_query_has(path, param_unlocks)) {
 		/* BEGIN IMMEDIATE would then exclude no other process: two AuCs could read and
 		 * hand out the same SQN, two SM-DP+ servers change one profile at once */
 		err = orsp_errf(ORSP_E_USAGE,

@@ -461,6 +461,16 @@ usage --ind auc vector "${A[@]}" $IMSI --ind 32
 usage --ind auc vector "${A[@]}" $IMSI --ind x
 usage --plmn auc vector "${A[@]}" $IMSI --plmn 1
 usage --db auc vector --db
+# a database SQLite keeps in memory: what add wrote would be lost at exit (it said "added",
+# and left an empty file named ":memory:" and a KEK file beside it); nothing is made
+cd "$T"
+usage --db auc add --db :memory: --imsi 001010000000009 --k "$K" --opc "$OPC"
+cd - >/dev/null
+has "--db :memory: said" "an in-memory database" "$(cat "$T/err")"
+if [[ -e "$T/:memory:" || -e "$T/:memory:.kek" ]]; then bad "--db :memory: made a file"; else ok; fi
+usage --db auc add --db "file:$T/m.db?mode=memory" --imsi 001010000000009 --k "$K" --opc "$OPC"
+usage --db auc list --db "sqlite:file:$T/m.db?vfs=memdb"
+ORSP_AUC_DB=:memory: usage ORSP_AUC_DB auc list
 usage --rand auc resync "${A[@]}" $IMSI --auts "$rauts"
 usage --auts auc resync "${A[@]}" $IMSI --rand "$rrand"
 usage --auts auc resync "${A[@]}" $IMSI --rand "$rrand" --auts "${rauts}00"

@@ -201,6 +201,12 @@ expect "no reports" "no progress reports" "$out"
 run smdp reports --db "$DB" --json
 expect "reports json" "[]" "$(tr -d ' \n' <<<"$out")"
 usage --iccid smdp audit --db "$DB" --iccid 12ab
+# an in-memory database (the inventory would be lost at exit) is refused, nothing made
+cd "$T"
+usage --db smdp profile import --db :memory: "$V/saip/gsma-ts48/v7/TS48_V7.0_eSIM_GTP_SAIP2.3_NoBERTLV.der"
+cd - >/dev/null
+if [[ -e "$T/:memory:" || -e "$T/:memory:.kek" ]]; then bad "smdp --db :memory: made a file"; else ok; fi
+usage --db smdp order --db "file:$T/m.db?mode=memory" --iccid 8949449999999990023 --fqdn smdp.example.com
 usage --iccid smdp reports --db "$DB" --iccid ""
 usage "--db or --config" smdp audit
 usage "--db or --config" smdp reports
