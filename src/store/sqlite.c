@@ -138,8 +138,8 @@ static orsp_err sq_exec(void *conn, const char *sql)
  * off to 100 ms between tries: a writer that commits in batches with a few milliseconds
  * between them (`smdp profile generate` and `import`, the order expiry) let a waiting
  * process in only when one of its tries fell into such a gap, so an ES2+ order or another
- * server's request waited seconds, up to the busy timeout, and then failed. A try is a
- * lock system call on the -shm file; 200 of them a second cost next to nothing. */
+ * server's request waited seconds, until the writer ended or the busy timeout ran out. A try
+ * is a lock system call on the -shm file; 200 of them a second cost next to nothing. */
 static int sq_busy(void *arg, int n)
 {
 	static const unsigned step_us[] = {1000, 1000, 2000, 2000};
@@ -502,9 +502,10 @@ bool orsp_db_uri_in_memory(const char *uri)
 		return false;
 	/* the path as SQLite decodes it (file:%3Amemory%3A too); a longer one is not
 	 * ":memory:", and one that does not parse is refused at the open */
-	if (orsp_db_uri_file(p, file, sizeof(file)) == ORSP_OK && strcmp(file, ":memory:") == 0)
+	if (orsp_db_uri_file(p, file, sizeof(file)) != ORSP_OK)
+		orsp_err_clear();
+	else if (strcmp(file, ":memory:") == 0)
 		return true;
-	orsp_err_clear();
 	return uri_query_has(p, param_in_memory);
 }
 
