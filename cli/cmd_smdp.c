@@ -153,8 +153,6 @@ static bool same_db_file(const char *a, const char *b)
 	struct stat sa, sb;
 	bool ea = stat(a, &sa) == 0, eb = stat(b, &sb) == 0;
 
-	if (strcmp(a, ":memory:") == 0 || strcmp(b, ":memory:") == 0)
-		return false; /* a database of its own per connection */
 	if (ea || eb)
 		return ea && eb && sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
 	if (!split_path(a, da, sizeof(da), &ba) || !split_path(b, db, sizeof(db), &bb))
@@ -2022,7 +2020,9 @@ static int smdp_profile_generate(int argc, char **argv)
 	 * SM-DP+ begins its own on another connection to the file (import_with_auc). */
 	if (auc_db) {
 		char af[4096], df[4096];
-		if ((rc = cli_db_file("--auc", auc_db, af, sizeof(af))) ||
+		/* kept in memory, the AuC would lose the keys of profiles the SM-DP+ keeps */
+		if ((rc = cli_db_persistent("--auc", auc_db)) ||
+		    (rc = cli_db_file("--auc", auc_db, af, sizeof(af))) ||
 		    (rc = cli_db_file("--db", dbo.db, df, sizeof(df))))
 			return rc;
 		if (same_db_file(af, df))

@@ -404,6 +404,11 @@ usage --auc smdp profile generate --db "file:$T/new/one.db" --template "$TPL" --
 usage --auc smdp profile generate --db "sqlite:file://localhost$T/new/one.db?mode=rwc" --template "$TPL" \
 	--iccid-start 898824700000008000 --imsi-start 001019000000800 --auc "file:$T/new/%6fne.db"
 expect "file: URI: nothing created" "" "$(ls "$T/new")"
+# an AuC kept in memory would lose the keys of the profiles the SM-DP+ keeps
+usage --auc smdp profile generate --db "$T/new/one.db" --template "$TPL" --iccid-start 898824700000008000 \
+	--imsi-start 001019000000800 --auc :memory:
+has "--auc :memory: said" "an in-memory database" "$err"
+expect "--auc :memory:: nothing created" "" "$(ls "$T/new")"
 rc=0
 (cd "$T/new" && "$B" smdp profile import "$U/TS48V1-A-UNIQUE.der" --db file:x.db >/dev/null 2>"$T/err") || rc=$?
 expect "file: URI: import rc" 0 "$rc"
