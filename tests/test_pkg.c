@@ -3515,6 +3515,49 @@ static void test_decode_constraints(void **state)
 	}
 }
 
+/* calloc wrapped (tests/CMakeLists.txt): calloc_fail_at = N makes the Nth call from then on
+ * fail once; 0 leaves every call alone. */
+void *__real_calloc(size_t n, size_t size);
+void *__wrap_calloc(size_t n, size_t size);
+static unsigned calloc_fail_at;
+
+void *__wrap_calloc(size_t n, size_t size)
+{
+	if (calloc_fail_at && --calloc_fail_at == 0)
+		return NULL;
+	return __real_calloc(n, size);
+}
+
+/* orsp_pkg_encode takes two arrays with calloc; either failing is ORSP_E_RESOURCE, not a
+ * crash (the second one's failure dereferenced the NULL array in the clean-up), and leaves
+ * no output. Both with the package re-encoded from its model and as kept. */
+static void test_encode_out_of_memory(void **state)
+{
+	(void)state;
+	orsp_pkg *pkg = load(V7);
+	static const unsigned flags[] = {0, ORSP_PKG_ENCODE_REENCODE};
+
+	for (size_t f = 0; f < 2; f++)
+		for (unsigned at = 1; at <= 2; at++) {
+			uint8_t *out = (uint8_t *)"x";
+			size_t out_len = 7;
+			calloc_fail_at = at;
+			assert_int_equal(orsp_pkg_encode(pkg, flags[f], &out, &out_len),
+			                 ORSP_E_RESOURCE);
+			assert_int_equal(calloc_fail_at, 0);
+			assert_detail_has("out of memory");
+			assert_null(out);
+			assert_int_equal(out_len, 0);
+		}
+	/* and the package still encodes */
+	uint8_t *out = NULL;
+	size_t out_len = 0;
+	assert_int_equal(orsp_pkg_encode(pkg, 0, &out, &out_len), ORSP_OK);
+	assert_true(out_len > 0);
+	orsp_pkg_buf_free(out, out_len);
+	orsp_pkg_free(pkg);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -3546,6 +3589,7 @@ int main(void)
 	    cmocka_unit_test(test_validate_served_identity),
 	    cmocka_unit_test(test_validate_layout),
 	    cmocka_unit_test(test_validate_fids),
+	    cmocka_unit_test(test_encode_out_of_memory),
 	    cmocka_unit_test(test_decode_malformed),
 	    cmocka_unit_test(test_decode_constraints),
 	};

@@ -591,7 +591,8 @@ orsp_err orsp_pkg_encode(const orsp_pkg *pkg, unsigned flags, uint8_t **out, siz
 	*out_len = total;
 	b = NULL;
 out:
-	for (size_t i = 0; fresh && i < pkg->n; i++)
+	/* fresh_len NULL (its calloc failed): nothing was encoded into fresh[] */
+	for (size_t i = 0; fresh && fresh_len && i < pkg->n; i++)
 		orsp_pkg_buf_free(fresh[i], fresh_len[i]);
 	free(fresh);
 	free(fresh_len);
