@@ -682,7 +682,7 @@ static int demo_run(int argc, char **argv)
 		snprintf(o->conf, sizeof(o->conf), "%.1000s/%.64s/smdp.conf", base, o->name);
 		snprintf(o->db, sizeof(o->db), "%.1000s/%.64s/smdp.db", base, o->name);
 		if (mkdir(o->dir, 0700) != 0) {
-			failedf("mkdir");
+			failed("mkdir", orsp_errf(ORSP_E_IO, "%s: %s", o->dir, strerror(errno)));
 			goto out;
 		}
 		STEP("%s: a new subscription (ICCID %s, IMSI %s, Milenage, fresh K/OPc) in its "
@@ -851,7 +851,10 @@ static int demo_run(int argc, char **argv)
 			orsp_smdp_profile p;
 			if ((e = orsp_smdp_get(s, ops[0].iccid, &p)) || p.state != ORSP_SMDP_INSTALLED) {
 				orsp_smdp_close(s);
-				failedf("A's profile is not Installed at its SM-DP+");
+				if (e)
+					failed("A's profile at its SM-DP+", e);
+				else
+					failedf("A's profile is not Installed at its SM-DP+");
 				goto out;
 			}
 		}
@@ -863,7 +866,10 @@ static int demo_run(int argc, char **argv)
 		size_t n = 0;
 		if ((e = orsp_lpa_profiles(&card, list, ORSP_ARRAY_LEN(list), &n)) || n != 1 ||
 		    strcmp(list[0].iccid, ops[1].iccid) != 0 || !list[0].enabled) {
-			failedf("the eUICC does not hold exactly B's profile, enabled");
+			if (e)
+				failed("the eUICC's profiles", e);
+			else
+				failedf("the eUICC does not hold exactly B's profile, enabled");
 			goto out;
 		}
 	}
