@@ -11,6 +11,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "faulty_vfs.h"
 #include "testutil.h"
 
 #include "openrsp/auc.h"
@@ -715,6 +716,30 @@ static void test_no_plaintext_at_rest(void **state)
 	assert_int_equal(stat(path, &sb), 0);
 	assert_int_equal(sb.st_mode & 077, 0);
 	tsv_free(t);
+}
+
+/* Opening a database already at the program's version writes nothing, so it costs no flush
+ * of the log: the migrations' bookkeeping transaction and the KEK check used to be committed,
+ * empty, and flushed at every open, a read-only command's included. A write is still flushed
+ * (the counter sees flushes). */
+static void test_open_writes_nothing(void **state)
+{
+	(void)state;
+	char uri[4300];
+	orsp_auc *a = open_auc("quiet.db"); /* created: migrated, check value stored */
+
+	orsp_auc_close(a);
+	a = NULL;
+	faulty_vfs_register();
+	faulty_vfs_arm(FAULTY_SYNC, "-wal", 0, false, 0);
+	assert_int_equal(
+	    orsp_auc_open(faulty_vfs_uri(db_path("quiet.db"), uri, sizeof(uri)), &kek, &a),
+	    ORSP_OK);
+	assert_int_equal(faulty_vfs_calls(), 0);
+	assert_int_equal(orsp_db_exec(orsp_auc_db(a), "CREATE TABLE quiet (x INTEGER)"), ORSP_OK);
+	assert_true(faulty_vfs_calls() >= 1);
+	orsp_auc_close(a);
+	faulty_vfs_disarm();
 }
 
 static void test_wrong_kek(void **state)
@@ -2513,6 +2538,7 @@ int main(void)
 	    cmocka_unit_test(test_migration_sd_key_names),
 	    cmocka_unit_test(test_no_plaintext_at_rest),
 	    cmocka_unit_test(test_wrong_kek),
+	    cmocka_unit_test(test_open_writes_nothing),
 	    cmocka_unit_test(test_tampered_record),
 	    cmocka_unit_test(test_corrupt_columns),
 	    cmocka_unit_test(test_concurrent_processes),

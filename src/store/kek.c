@@ -845,8 +845,12 @@ orsp_err orsp_kek_check(orsp_db *db, const orsp_secret *kek, const char *table, 
 	if (err)
 		goto out;
 	if (row) {
+		/* nothing to write: the transaction ends without a commit, whose flush every open
+		 * of the database would pay for */
 		err = check_value(orsp_stmt_column_blob(st, 0), kek, aad, check, check_len);
-		goto out;
+		orsp_stmt_finalize(st);
+		orsp_db_rollback(db);
+		return err;
 	}
 	orsp_stmt_finalize(st);
 	st = NULL;

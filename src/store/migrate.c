@@ -249,6 +249,11 @@ orsp_err orsp_db_migrate_ex(orsp_db *db, const char *module, const orsp_migratio
 	err = orsp__db_use_wal(db);
 	if (err)
 		return err;
+	/* Up to date (the bookkeeping table exists, since have is at least 1): nothing to write.
+	 * No write transaction then, whose empty commit would still be flushed: a flush at
+	 * every open, a read-only command's included. */
+	if (n > 0 && have == (int)n)
+		return ORSP_OK;
 
 	/* Create the bookkeeping table if needed (idempotent; a no-op transaction writes
 	 * nothing), then apply only what is missing. */
