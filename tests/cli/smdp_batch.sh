@@ -20,14 +20,6 @@ V7=$V/saip/gsma-ts48/v7/TS48_V7.0_eSIM_GTP_SAIP2.3_NoBERTLV.der
 sql() { python3 -c 'import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); r=c.execute(sys.argv[2]).fetchall(); c.commit(); print(r[0][0] if r and r[0][0] is not None else "")' "$@"; }
 # imsis DB TABLE: the IMSIs of the table, in order, comma-separated
 imsis() { sql "$1" "SELECT group_concat(imsi, ',') FROM (SELECT imsi FROM $2 ORDER BY imsi)"; }
-# luhn DIGITS: DIGITS and its Luhn check digit (the ICCID generate makes of them)
-luhn() {
-	python3 -c 'import sys
-d = sys.argv[1]; s = 0
-for i, c in enumerate(reversed(d)):
-    v = int(c) * (2 if i % 2 == 0 else 1); s += v - 9 if v > 9 else v
-print(d + str((10 - s % 10) % 10))' "$1"
-}
 gen() { run smdp profile generate --template "$V7" "$@"; }
 BOTH=", each in both stores"
 

@@ -60,6 +60,14 @@ failure() {
 		bad "failure '$word': rc=$rc stderr='$err' (args: $*)"
 	fi
 }
+# luhn DIGITS: DIGITS and its Luhn check digit (an ICCID's, as generate makes them)
+luhn() {
+	python3 -c 'import sys
+d = sys.argv[1]; s = 0
+for i, c in enumerate(reversed(d)):
+    v = int(c) * (2 if i % 2 == 0 else 1); s += v - 9 if v > 9 else v
+print(d + str((10 - s % 10) % 10))' "$1"
+}
 # The [keyset] section of an SM-DP+ configuration beside a `pki init` directory named pki.
 smdp_keyset_conf() {
 	echo "[keyset]"

@@ -1,0 +1,156 @@
+#!/usr/bin/env bash
+# A flush of the SM-DP+'s or the AuC's log that fails (an I/O error of the disk), made by
+# tests/failsync.c preloaded into openrsp ($ORSP_FAILSYNC, the Nth sync of a file ending in
+# "-wal" failing once with EIO, N from ORSP_FAILSYNC_AT). Each command's first commit in a
+# process writes a new log's header, which SQLite syncs inside COMMIT: a failure there (N = 1)
+# is a COMMIT that failed, nothing kept, and said so. The next sync (N = 2) is openrsp's own
+# flush after the commit: the change is in the database but may not survive a power cut, so
+# the command says what it did, with a warning, and a later write of the same process is
+# refused ("an earlier flush ... failed ...; nothing was written") rather than committed and
+# reported durable again.
+set -euo pipefail
+
+B=${ORSP_BIN:?set ORSP_BIN to the openrsp binary}
+V=${ORSP_VECTORS:?set ORSP_VECTORS to tests/vectors}
+FS=${ORSP_FAILSYNC:?set ORSP_FAILSYNC to tests/failsync.c built as a shared library}
+mkdir -p "${ORSP_TEST_TMP:-/tmp}"
+T=$(mktemp -d "${ORSP_TEST_TMP:-/tmp}/cli_flush.XXXXXX")
+unset ORSP_KEK
+. "$(dirname "$0")/lib/common.bash"
+
+V7=$V/saip/gsma-ts48/v7/TS48_V7.0_eSIM_GTP_SAIP2.3_NoBERTLV.der
+FQDN=smdp.example.org
+WARN="the transaction was committed but may not survive a power cut: cannot sync the write-ahead log"
+LATER="failed, and its lost writes may not be seen again: restart (close every handle on the database); nothing was written"
+# failing N ARGS...: run with the Nth sync of a log failing
+failing() {
+	local n=$1
+	shift
+	rc=0
+	out=$(LD_PRELOAD=$FS ORSP_FAILSYNC_AT=$n "$B" "$@" 2>"$T/err") || rc=$?
+	err=$(cat "$T/err")
+}
+# state DB ICCID: the profile's state, as `smdp profile list` shows it
+state() {
+	"$B" smdp profile list --db "$1" --iccid "$2" --json |
+		python3 -c 'import json,sys; a=json.load(sys.stdin); print(a[0]["state"] if a else "none")'
+}
+# count DB: the number of profiles the SM-DP+ holds
+count() { "$B" smdp profile list --db "$1" --count --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["total"])'; }
+
+run smdp profile generate --db "$T/d.db" --template "$V7" --iccid-start 898824700000001000 \
+	--imsi-start 001019000001000 --count 6
+expect "generate: rc" 0 "$rc"
+I=()
+for i in 0 1 2 3 4 5; do I+=("$(luhn 89882470000000100$i)"); done
+
+# ----- the shim fails nothing beyond the syncs a command makes (a control) -----
+failing 99 smdp order --db "$T/d.db" --fqdn "$FQDN" --iccid "${I[5]}"
+expect "no sync failed: rc" 0 "$rc"
+lacks "no sync failed: nothing said" "failsync" "$err"
+expect "no sync failed: nothing on stderr" "" "$err"
+
+# ----- order: the COMMIT fails (the new log's header) -----
+failing 1 smdp order --db "$T/d.db" --fqdn "$FQDN" --iccid "${I[0]}"
+expect "order, COMMIT fails: rc" 1 "$rc"
+expect "order, COMMIT fails: no activation code" "" "$out"
+has "order, COMMIT fails: the sync failed" "failsync: fdatasync of $T/d.db-wal failed (EIO), sync 1" "$err"
+has "order, COMMIT fails: said" "openrsp: smdp order: COMMIT: disk I/O error (no order placed: profile ${I[0]} stays Available)" "$err"
+expect "order, COMMIT fails: still available" available "$(state "$T/d.db" "${I[0]}")"
+
+# ----- order: committed, the flush after it fails -----
+failing 2 smdp order --db "$T/d.db" --fqdn "$FQDN" --iccid "${I[0]}"
+expect "order, flush fails: rc" 0 "$rc"
+has "order, flush fails: the activation code" "LPA:1\$$FQDN\$" "$out"
+has "order, flush fails: the sync failed" "failsync: fdatasync of $T/d.db-wal failed (EIO), sync 2" "$err"
+has "order, flush fails: warned" "openrsp: warning: smdp order: $WARN" "$err"
+expect "order, flush fails: allocated" allocated "$(state "$T/d.db" "${I[0]}")"
+
+# ----- confirm, release, cancel: committed, the flush fails -----
+run smdp order --db "$T/d.db" --fqdn "$FQDN" --iccid "${I[1]}"
+expect "order to confirm: rc" 0 "$rc"
+failing 2 smdp confirm --db "$T/d.db" --fqdn "$FQDN" --iccid "${I[1]}" --release
+expect "confirm, flush fails: rc" 0 "$rc"
+has "confirm, flush fails: the activation code" "LPA:1\$$FQDN\$" "$out"
+has "confirm, flush fails: warned" "openrsp: warning: smdp confirm: $WARN" "$err"
+expect "confirm, flush fails: released" released "$(state "$T/d.db" "${I[1]}")"
+failing 1 smdp confirm --db "$T/d.db" --fqdn "$FQDN" --iccid "${I[0]}" --release
+expect "confirm, COMMIT fails: rc" 1 "$rc"
+has "confirm, COMMIT fails: said" "openrsp: confirmOrder: COMMIT: disk I/O error" "$err"
+expect "confirm, COMMIT fails: still allocated" allocated "$(state "$T/d.db" "${I[0]}")"
+
+run smdp order --db "$T/d.db" --fqdn "$FQDN" --iccid "${I[2]}" --cc 1234
+expect "order to release: rc" 0 "$rc"
+failing 2 smdp release --db "$T/d.db" --iccid "${I[2]}"
+expect "release, flush fails: rc" 0 "$rc"
+expect "release, flush fails: said" "released the order of ${I[2]}: Released" "$out"
+has "release, flush fails: warned" "openrsp: warning: smdp release: $WARN" "$err"
+expect "release, flush fails: released" released "$(state "$T/d.db" "${I[2]}")"
+
+failing 2 smdp cancel --db "$T/d.db" --iccid "${I[0]}" --final unavailable
+expect "cancel, flush fails: rc" 0 "$rc"
+expect "cancel, flush fails: said" "cancelled the order of ${I[0]}: Unavailable" "$out"
+has "cancel, flush fails: warned" "openrsp: warning: smdp cancel: $WARN" "$err"
+expect "cancel, flush fails: unavailable" unavailable "$(state "$T/d.db" "${I[0]}")"
+
+# ----- import, one file per batch: the first batch committed with a failed flush is
+# imported (with a warning), the second refused before anything is written; with the COMMIT
+# failing, the first is not imported and the second is -----
+mkdir -p "$T/pk" "$T/one"
+for i in 1 2 3; do
+	"$B" profile build --template "$V7" --iccid "$(luhn 89882470000000200$i)" \
+		--imsi "00101900000200$i" --k 000102030405060708090a0b0c0d0e0f \
+		--opc 0f0e0d0c0b0a09080706050403020100 -o "$T/pk/p$i.der" >/dev/null 2>&1
+done
+mv "$T/pk/p3.der" "$T/one/p3.der"
+for db in i1 i2; do
+	run smdp profile import "$T/one/p3.der" --db "$T/$db.db"
+	expect "import $db: the first file: rc" 0 "$rc"
+done
+failing 2 smdp profile import "$T/pk" --db "$T/i2.db" --batch 1
+expect "import, flush fails: rc" 1 "$rc"
+expect "import, flush fails: the first imported" \
+	"imported $(luhn 898824700000002001) (IMSI 001019000002001, type \"GSMA Generic eUICC Test Profile\") from $T/pk/p1.der
+1 imported, 1 failed" "$out"
+has "import, flush fails: warned for the first" "openrsp: warning: $T/pk/p1.der: $WARN" "$err"
+has "import, flush fails: the second refused" "openrsp: $T/pk/p2.der: an earlier flush of $T/i2.db $LATER" "$err"
+expect "import, flush fails: the first kept" available "$(state "$T/i2.db" "$(luhn 898824700000002001)")"
+expect "import, flush fails: the second not" none "$(state "$T/i2.db" "$(luhn 898824700000002002)")"
+expect "import, flush fails: two profiles" 2 "$(count "$T/i2.db")"
+
+failing 1 smdp profile import "$T/pk" --db "$T/i1.db" --batch 1
+expect "import, COMMIT fails: rc" 1 "$rc"
+expect "import, COMMIT fails: the second imported" \
+	"imported $(luhn 898824700000002002) (IMSI 001019000002002, type \"GSMA Generic eUICC Test Profile\") from $T/pk/p2.der
+1 imported, 1 failed" "$out"
+has "import, COMMIT fails: the first failed" "openrsp: $T/pk/p1.der: COMMIT: disk I/O error" "$err"
+expect "import, COMMIT fails: the first not kept" none "$(state "$T/i1.db" "$(luhn 898824700000002001)")"
+expect "import, COMMIT fails: two profiles" 2 "$(count "$T/i1.db")"
+
+# ----- generate with the AuC (committed first): its flush failing keeps the batch in both
+# stores, with a warning; the next profile is refused, nothing of it written -----
+run smdp profile generate --db "$T/g.db" --auc "$T/ga.db" --template "$V7" \
+	--iccid-start 898824700000003000 --imsi-start 001019000003000 --count 1
+expect "generate into g: rc" 0 "$rc"
+failing 2 smdp profile generate --db "$T/g.db" --auc "$T/ga.db" --template "$V7" \
+	--iccid-start 898824700000003001 --imsi-start 001019000003001 --count 3 --batch 1
+expect "generate, AuC flush fails: rc" 1 "$rc"
+has "generate, AuC flush fails: the sync failed" "failsync: fdatasync of $T/ga.db-wal failed (EIO), sync 2" "$err"
+has "generate, AuC flush fails: warned" "openrsp: warning: AuC subscriber 001019000003001: $WARN" "$err"
+has "generate, AuC flush fails: the next refused" \
+	"openrsp: $(luhn 898824700000003002): profile 2 of 3: an earlier flush of $T/ga.db $LATER; the 1 before it (ICCID $(luhn 898824700000003001) to $(luhn 898824700000003001)) stay imported, each in both stores; the rest: --iccid-start 898824700000003002 --imsi-start 001019000003002 --count 2" "$err"
+expect "generate, AuC flush fails: two profiles" 2 "$(count "$T/g.db")"
+run auc show 001019000003001 --db "$T/ga.db"
+expect "generate, AuC flush fails: the subscriber kept" 0 "$rc"
+run auc show 001019000003002 --db "$T/ga.db"
+expect "generate, AuC flush fails: the next subscriber not" 1 "$rc"
+
+failing 1 smdp profile generate --db "$T/g.db" --auc "$T/ga.db" --template "$V7" \
+	--iccid-start 898824700000003002 --imsi-start 001019000003002 --count 2 --batch 1
+expect "generate, AuC COMMIT fails: rc" 1 "$rc"
+has "generate, AuC COMMIT fails: said" "openrsp: $(luhn 898824700000003002): profile 1 of 2: COMMIT: disk I/O error" "$err"
+expect "generate, AuC COMMIT fails: nothing more" 2 "$(count "$T/g.db")"
+run auc show 001019000003002 --db "$T/ga.db"
+expect "generate, AuC COMMIT fails: no subscriber" 1 "$rc"
+
+finish
