@@ -78,7 +78,8 @@ ORSP_MUST_CHECK orsp_err cli_cdma_keys_check(orsp_pkg *tpkg, bool keep, size_t *
 /* getopt_long over long options only, with our messages: returns the option's value, -1 at
  * the end of the options, or '?' after printing a usage error naming the option (unknown
  * option, missing or unexpected argument, an option with a value given twice: refused, both
- * values wiped from argv, but for --ci-cert and --state, which add up). Restarts parsing
+ * values wiped from argv, but for options with a value from CLI_OPT_ADDS on, which add
+ * up: euicc's --ci-cert, smdp profile list's --state). Restarts parsing
  * when argv changes. -h or --help
  * in an option's place (not an option's value) returns '?' silently and sets
  * cli_help_requested: main then prints the verb's help and exits 0. */
@@ -211,7 +212,11 @@ enum {
 	CLI_OPT_PLMN,
 	CLI_OPT_SNN,
 	CLI_OPT__AKA_END,
-	CLI_OPT_CMD = 0x200 /* command-specific options start here */
+	CLI_OPT_CMD = 0x200, /* command-specific options start here */
+	/* options whose values add up when repeated have their values from here on (euicc's
+	 * --ci-cert, smdp profile list's --state); any other option that takes a value is
+	 * refused the second time (cli_getopt) */
+	CLI_OPT_ADDS = 0x1000
 };
 
 // clang-format off

@@ -100,13 +100,6 @@ static void option_name(const char *arg, char *out, size_t cap)
 
 bool cli_help_requested;
 
-/* Options whose values add up when repeated (euicc's trusted CIs, smdp list's states); any
- * other option that takes a value is refused the second time. */
-static bool repeatable(const char *name)
-{
-	return strcmp(name, "ci-cert") == 0 || strcmp(name, "state") == 0;
-}
-
 int cli_getopt(int argc, char **argv, const struct option *longopts)
 {
 	static char **last_argv;
@@ -128,7 +121,7 @@ int cli_getopt(int argc, char **argv, const struct option *longopts)
 	opterr = 0;
 	c = getopt_long(argc, argv, ":", longopts, &idx);
 	if (c != '?' && c != ':' && c != -1 && idx >= 0 && longopts[idx].has_arg != no_argument &&
-	    !repeatable(longopts[idx].name)) {
+	    longopts[idx].val < CLI_OPT_ADDS) {
 		/* given twice, the last value would be taken silently: an --iccid, --imsi or
 		 * --amf typed twice is more likely a slip than a correction. Named, never its
 		 * values, which leave argv (a --k, a PIN in a --pkcs11 URI). */

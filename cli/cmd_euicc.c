@@ -22,11 +22,11 @@ enum {
 	OPT_KEY,
 	OPT_CERT,
 	OPT_EUM_CERT,
-	OPT_CI_CERT,
 	OPT_DEFAULT_DP,
 	OPT_VPCD,
 	OPT_TRACE,
 	OPT_JSON,
+	OPT_CI_CERTS = CLI_OPT_ADDS, /* --ci-cert: repeated, the CIs add up */
 };
 
 #define STATE_HELP                                                                                 \
@@ -145,7 +145,7 @@ static int euicc_init(int argc, char **argv)
 	    {"key", required_argument, NULL, OPT_KEY},
 	    {"cert", required_argument, NULL, OPT_CERT},
 	    {"eum-cert", required_argument, NULL, OPT_EUM_CERT},
-	    {"ci-cert", required_argument, NULL, OPT_CI_CERT},
+	    {"ci-cert", required_argument, NULL, OPT_CI_CERTS},
 	    {"default-dp", required_argument, NULL, OPT_DEFAULT_DP},
 	    {"json", no_argument, NULL, OPT_JSON},
 	    {NULL, 0, NULL, 0},
@@ -191,7 +191,7 @@ static int euicc_init(int argc, char **argv)
 		case OPT_JSON:
 			json = true;
 			break;
-		case OPT_CI_CERT:
+		case OPT_CI_CERTS:
 			if (n_ci == ORSP_EUICC_MAX_CI)
 				return cli_usage("--ci-cert", "at most %d", ORSP_EUICC_MAX_CI);
 			ci[n_ci++] = optarg;

@@ -33,12 +33,12 @@ enum {
 	OPT_KEEP_IMS,
 	OPT_KEEP_SD_KEYS,
 	OPT_KEEP_CDMA,
-	OPT_STATE,
 	OPT_OLDER_THAN,
 	OPT_LIMIT,
 	OPT_COUNT_ONLY,
 	OPT_CHECK,
 	OPT_BATCH,
+	OPT_STATES = CLI_OPT_ADDS, /* list's --state: repeated, the states add up */
 };
 
 enum {
@@ -415,7 +415,7 @@ static void ppr_note(const orsp_smdp_profile *p, char *out, size_t cap)
 #define BATCH_HELP                                                                                 \
 	"  --batch N            import, generate: profiles committed together, 1 to 10000\n"       \
 	"                       (default 256; 1: each on its own); a batch is committed\n"         \
-	"                       after 1 s too, whatever its size\n"
+	"                       after 0.25 s of work too, whatever its size\n"
 
 static int batch_opt(const char *arg, size_t *batch)
 {
@@ -1017,7 +1017,7 @@ static int smdp_profile_list(int argc, char **argv)
 {
 	static const struct option opts[] = {
 	    DB_LONGOPTS,
-	    {"state", required_argument, NULL, OPT_STATE},
+	    {"state", required_argument, NULL, OPT_STATES},
 	    {"iccid", required_argument, NULL, OPT_ICCID},
 	    {"eid", required_argument, NULL, OPT_EID},
 	    {"older-than", required_argument, NULL, OPT_OLDER_THAN},
@@ -1049,7 +1049,7 @@ static int smdp_profile_list(int argc, char **argv)
 		case OPT_COUNT_ONLY:
 			count = true;
 			break;
-		case OPT_STATE:
+		case OPT_STATES:
 			if ((rc = states_opt(optarg, &f.states)))
 				return rc;
 			break;

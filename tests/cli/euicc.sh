@@ -211,6 +211,11 @@ usage --state euicc serve
 usage --state euicc init --state "" $(sgp26_nist)
 usage --state euicc info --state ""
 usage --state euicc serve --state ""
+# --state given twice is refused (it was taken as the last one: --ci-cert alone adds up)
+usage --state euicc init --state "$T/s1" --state "$T/s2" $(sgp26_nist)
+has "--state twice" "--state: given twice" "$err"
+if [[ ! -e "$T/s1" && ! -e "$T/s2" ]]; then ok; else bad "--state twice: a state was made"; fi
+usage --state euicc info --state "$T/s1" --state "$T/s2"
 usage --pki euicc init --state "$T/u" --pki "$T/pki" --key x.pem
 usage --curve euicc init --state "$T/u" --pki "$T/pki" --curve ed25519
 usage --eid euicc init --state "$T/u" $(sgp26_nist) --eid 1234
