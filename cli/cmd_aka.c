@@ -674,8 +674,17 @@ out:
 
 static int aka_opc(int argc, char **argv)
 {
+	/* K, OP or TOP and TUAK's Keccak iterations make OPc/TOPc: Milenage's rotations and
+	 * constants and TUAK's output lengths play no part, so they are unknown options here
+	 * rather than taken and ignored (--opc and --topc are known, to say what to give) */
 	static const struct option opts[] = {
-	    CLI_AKA_LONGOPTS,
+	    {"alg", required_argument, NULL, CLI_OPT_ALG},
+	    {"k", required_argument, NULL, CLI_OPT_K},
+	    {"op", required_argument, NULL, CLI_OPT_OP},
+	    {"opc", required_argument, NULL, CLI_OPT_OPC},
+	    {"top", required_argument, NULL, CLI_OPT_TOP},
+	    {"topc", required_argument, NULL, CLI_OPT_TOPC},
+	    {"keccak", required_argument, NULL, CLI_OPT_KECCAK},
 	    {"json", no_argument, NULL, OPT_JSON},
 	    {NULL, 0, NULL, 0},
 	};
@@ -779,8 +788,16 @@ static const cli_cmd aka_cmds[] = {
         .verb = "opc",
         .summary = "Derive OPc from K and OP (TOPc from K and TOP for TUAK)",
         .synopsis = "--k HEX (--op HEX | --alg tuak --top HEX [--keccak N]) [--json]",
-        .help =
-            "options:\n" CLI_AKA_HELP "  --json               one JSON object instead of text\n",
+        .help = "options:\n"
+                "  --alg milenage|tuak  algorithm (default milenage)\n"
+                "  --k HEX              subscriber key K: 32 hex digits (TUAK also 64)\n"
+                "  --op HEX             Milenage operator key OP (32 hex digits)\n"
+                "  --top HEX            TUAK operator key TOP (64 hex digits)\n"
+                "                       each key also as @FILE (its first line; mode 600) or -\n"
+                "                       (a line of standard input: K first), so no other user\n"
+                "                       sees it\n"
+                "  --keccak N           TUAK Keccak iterations (default 1)\n"
+                "  --json               one JSON object instead of text\n",
         .run = aka_opc,
     },
     {NULL, NULL, NULL, NULL, NULL},

@@ -302,6 +302,11 @@ usage --auts aka auts --k "$K" --opc "$OPC" --rand "$R" --auts 00
 usage --auts aka auts --k "$K" --opc "$OPC" --rand "$R"
 usage --rand aka auts --k "$K" --opc "$OPC" --auts 0000000000000000000000000000
 usage --opc aka opc --k "$K" --opc "$OPC"
+# options that play no part in OPc/TOPc are unknown to opc, not taken and ignored
+for o in --r1 --c5 --mac-bits --res-bits --ck-bits --ik-bits; do
+	usage "$o" aka opc --k "$K" --op "$OPC" "$o" 1
+	has "aka opc $o: unknown" "$o: unknown option" "$err"
+done
 # The command frame.
 usage aka aka
 usage frob frob
