@@ -1236,7 +1236,7 @@ static const cli_cmd auc_cmds[] = {
         .summary = "Print one card secret (PUK1/2, ADM1/2, a security domain's key) of a "
                    "subscriber, or list their names",
         .synopsis = "IMSI NAME [--db PATH] [--kek-file PATH]\n"
-                    "       IMSI --list [--db PATH] [--kek-file PATH]",
+                    "       secret IMSI --list [--db PATH] [--kek-file PATH]",
         .help = "Prints the value that `smdp profile generate --auc` drew for the subscriber's\n"
                 "profile (stored wrapped under the KEK), for customer care (PUK) or the OTA\n"
                 "platform (ADM, the security domains' keys). NAME is puk1, puk2, adm1, adm2,\n"

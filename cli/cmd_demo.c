@@ -915,6 +915,6 @@ static const cli_cmd demo_cmds[] = {
 
 const cli_noun cli_noun_demo = {
     "demo",
-    "the end-to-end demonstration (openrsp demo)",
+    "The end-to-end demonstration (openrsp demo)",
     demo_cmds,
 };

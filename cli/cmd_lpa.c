@@ -1246,7 +1246,7 @@ static const cli_cmd lpa_cmds[] = {
         .verb = "profile",
         .summary = "Profiles: list, download, enable, disable, delete, nickname",
         .synopsis = "list | download [-a AC] [-c CC] [--server-url URL] [--ca FILE] [--ask]\n"
-                    "         [--accept-ppr ppr1,ppr2]\n"
+                    "         [--accept-ppr ppr1,ppr2] [--timeout SEC] [--insecure]\n"
                     "       | enable ICCID|AID | disable ICCID|AID | delete ICCID|AID\n"
                     "       | nickname ICCID NAME   [--euicc SPEC] [--json]",
         .help =
@@ -1264,8 +1264,9 @@ static const cli_cmd lpa_cmds[] = {
             "(a download is cancelled on both sides) and exit status is 1.\n\n"
             "options:\n"
             "  -a, --ac CODE        activation code (download; default: the eUICC's default\n"
-            "                       SM-DP+ address, no matching ID)\n"
-            "  -c, --cc CODE        confirmation code, when the operator gave one (download)\n"
+            "                       SM-DP+ address, no matching ID); also --activation-code\n"
+            "  -c, --cc CODE        confirmation code, when the operator gave one (download);\n"
+            "                       also --confirmation-code\n"
             "  --ask                show the profile and ask before installing; ask "
             "consent\n"
             "                       to its policy rules when the eUICC requires it "
@@ -1280,8 +1281,8 @@ static const cli_cmd lpa_cmds[] = {
     {
         .verb = "notification",
         .summary = "Pending notifications: list, process (send), remove",
-        .synopsis = "list | process [--server-url URL] [--ca FILE] | remove SEQ\n"
-                    "       [--euicc SPEC] [--json]",
+        .synopsis = "list | process [--server-url URL] [--ca FILE] [--timeout SEC]\n"
+                    "         [--insecure] | remove SEQ   [--euicc SPEC] [--json]",
         .help = "notification list      what the eUICC keeps for the operators\n"
                 "notification process   send each to its SM-DP+ (handleNotification, retried\n"
                 "                       with backoff) and remove it once the server accepted it\n"

@@ -1080,6 +1080,6 @@ static const cli_cmd pki_cmds[] = {
 
 const cli_noun cli_noun_pki = {
     "pki",
-    "a private GSMA-RSP-style test PKI (SGP.22 certificate profile)",
+    "A private GSMA-RSP-style test PKI (SGP.22 certificate profile)",
     pki_cmds,
 };

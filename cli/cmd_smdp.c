@@ -3027,7 +3027,7 @@ static const cli_cmd smdp_cmds[] = {
                     "         --iccid-start DIGITS --imsi-start DIGITS [--count N] [--auc DB]\n"
                     "         [--spn S] [--name N] [--ppr LIST] [--mnc-length 2|3] [--class C]\n"
                     "         [--keep-ims-identity] [--keep-sd-keys] [--keep-cdma-keys]\n"
-                    "         [--batch N]",
+                    "         [--batch N] [--json]",
         .help = "import: decode and validate each package (a FILE, or every *.der in DIR),\n"
                 "take its ICCID, IMSI and profile type, and store it Available, encrypted\n"
                 "under a key wrapped by the KEK. A duplicate ICCID or IMSI is refused.\n"
@@ -3074,7 +3074,8 @@ static const cli_cmd smdp_cmds[] = {
                 "file, and remove both again when they fail before storing any profile; list\n"
                 "and the other smdp verbs refuse a database that does not exist.\n\n"
                 "options:\n" DB_HELP PPR_HELP
-                "  --json               list: a JSON array (--count: an object)\n"
+                "  --json               list: a JSON array (--count: an object); generate:\n"
+                "                       {\"generated\":N}\n"
                 "  --state S[,S...]     list: in these states (available, allocated, linked,\n"
                 "                       confirmed, released, downloaded, installed, error,\n"
                 "                       unavailable); repeated, they add up\n"

@@ -12,8 +12,8 @@
 #include "cli.h"
 
 static const cli_noun *const nouns[] = {
-    &cli_noun_aka,  &cli_noun_auc, &cli_noun_bench, &cli_noun_euicc,   &cli_noun_kek,
-    &cli_noun_demo, &cli_noun_lpa, &cli_noun_pki,   &cli_noun_profile, &cli_noun_smdp,
+    &cli_noun_aka, &cli_noun_auc, &cli_noun_bench, &cli_noun_demo,    &cli_noun_euicc,
+    &cli_noun_kek, &cli_noun_lpa, &cli_noun_pki,   &cli_noun_profile, &cli_noun_smdp,
 };
 
 static const cli_noun *find_noun(const char *name)
