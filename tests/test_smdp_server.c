@@ -20,6 +20,14 @@
 
 #include "certmint.h"
 #include "testutil.h"
+#if defined(__has_include)
+#if __has_include(<valgrind/memcheck.h>)
+#include <valgrind/memcheck.h>
+#endif
+#endif
+#ifndef VALGRIND_MAKE_MEM_DEFINED
+#define VALGRIND_MAKE_MEM_DEFINED(p, n) ((void)(p), (void)(n))
+#endif
 
 #include "openrsp/http.h"
 #include "openrsp/smdp.h"
@@ -1786,6 +1794,8 @@ static __attribute__((noinline)) bool stack_holds_token(void)
 
 	/* the compiler is not told what p points to: it reads what the memory holds */
 	__asm__ volatile("" : "+r"(p));
+	/* under valgrind's memcheck, reading stack nobody wrote is the point here, not an error */
+	VALGRIND_MAKE_MEM_DEFINED(below, sizeof(below));
 	for (size_t i = 0; i + n <= sizeof(below) && !found; i++) {
 		size_t k = 0;
 		while (k < n && p[i + k] == TOKEN_TAIL[k])
