@@ -3,7 +3,7 @@
 #ifndef ORSP_BENCH_SMDP_H
 #define ORSP_BENCH_SMDP_H
 
-#define BENCH_SMDP_SUMMARY "complete profile downloads per second against the SM-DP+"
+#define BENCH_SMDP_SUMMARY "Complete profile downloads per second against the SM-DP+"
 #define BENCH_SMDP_SYNOPSIS                                                                        \
 	"[--downloads N] [--clients C] [--server-threads T] [--plain-http]\n"                      \
 	"                          [--refused-requests R] [--json]\n"                              \

@@ -1280,7 +1280,7 @@ static const cli_cmd auc_cmds[] = {
     },
     {
         .verb = "audit",
-        .summary = "the audit log: every change, vector, resync, card secret and export",
+        .summary = "The audit log: every change, vector, resync, card secret and export",
         .synopsis = "[--imsi IMSI] [--limit N] [--json] [--db PATH] [--kek-file PATH]",
         .help = "Prints the AuC's append-only audit log, oldest first: time (UTC), action (add,\n"
                 "delete, vectors, resync, card secret set, card secret read, export, kek\n"

@@ -1035,7 +1035,7 @@ out:
 }
 
 static const cli_cmd pki_cmds[] = {
-    {"init", "create a private RSP test PKI: CI, EUM, eUICC, SM-DP+ (DPauth, DPpb, DPtls)",
+    {"init", "Create a private RSP test PKI: CI, EUM, eUICC, SM-DP+ (DPauth, DPpb, DPtls)",
      "DIR [--curve nist|brainpool|both] [--eid-prefix DIGITS] [--eid EID] [--smdp-fqdn NAME] "
      "[--smdp-oid OID] [--days N] [--permitted-eins] [--force] [--json]",
      "Writes DIR/ci, DIR/eum, DIR/euicc and DIR/smdp (with --curve both: the same under\n"
@@ -1056,7 +1056,7 @@ static const cli_cmd pki_cmds[] = {
      "  --force              write into a non-empty DIR, replacing the files of the layout\n"
      "  --json               one JSON document: paths, EID and key identifiers\n",
      pki_init},
-    {"smdp", "issue DPauth, DPpb and DPtls for another SM-DP+ under an existing CI",
+    {"smdp", "Issue DPauth, DPpb and DPtls for another SM-DP+ under an existing CI",
      "DIR --ci CIDIR --smdp-fqdn NAME --smdp-oid OID [--dpauth-key URI] [--dppb-key URI] "
      "[--days N] [--force] [--json]",
      "Reads the CI certificate and key of a hierarchy made by `pki init` (CIDIR/ci/ci.der,\n"

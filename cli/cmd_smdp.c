@@ -3192,7 +3192,7 @@ static const cli_cmd smdp_cmds[] = {
     },
     {
         .verb = "audit",
-        .summary = "the audit log: every order, state change, CC check and refusal",
+        .summary = "The audit log: every order, state change, CC check and refusal",
         .synopsis = LOG_SYNOPSIS,
         .help = "Prints the SM-DP+'s append-only audit log, oldest first: time (UTC), action,\n"
                 "ICCID, state before and after, detail. Never key material.\n\n" LOG_HELP,
@@ -3200,7 +3200,7 @@ static const cli_cmd smdp_cmds[] = {
     },
     {
         .verb = "reports",
-        .summary = "progress reports to the operator (ES2+ HandleDownloadProgressInfo)",
+        .summary = "Progress reports to the operator (ES2+ HandleDownloadProgressInfo)",
         .synopsis = LOG_SYNOPSIS,
         .help = "Prints the outbox of download progress reports, oldest first: time (UTC),\n"
                 "ICCID, notificationPointId, status (with the status codes of a failure),\n"
@@ -3211,7 +3211,7 @@ static const cli_cmd smdp_cmds[] = {
     },
     {
         .verb = "rekey",
-        .summary = "rotate the KEK: re-wrap every secret of the database under a new KEK",
+        .summary = "Rotate the KEK: re-wrap every secret of the database under a new KEK",
         .synopsis = DB_SYNOPSIS " --new-kek-file NEW",
         .help = "Creates NEW (refused if it exists) with a new random KEK, mode 0600, and in one\n"
                 "transaction re-wraps under it every secret of the database (confirmation\n"
@@ -3229,7 +3229,7 @@ static const cli_cmd smdp_cmds[] = {
     },
     {
         .verb = "backup",
-        .summary = "copy the database consistently while the servers use it (audited)",
+        .summary = "Copy the database consistently while the servers use it (audited)",
         .synopsis = DB_SYNOPSIS " --out FILE [--json]",
         .help = "Writes a consistent copy of the inventory's database (one snapshot: the servers\n"
                 "go on reading and writing) to FILE, a new file, mode 0600. The copy is made\n"
@@ -3253,7 +3253,7 @@ static const cli_cmd smdp_cmds[] = {
     },
     {
         .verb = "serve",
-        .summary = "run the SM-DP+: ES9+ for devices, ES2+ for operators, /metrics, /health",
+        .summary = "Run the SM-DP+: ES9+ for devices, ES2+ for operators, /metrics, /health",
         .synopsis = "--config FILE [--check]",
         .help = "Serves /gsma/rsp2/es9plus/<function> and /gsma/rsp2/es2plus/<function> over\n"
                 "HTTPS with the DPtls certificate (or plain HTTP when the configuration says\n"
