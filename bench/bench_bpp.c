@@ -239,12 +239,13 @@ int bench_bpp(int argc, char **argv)
 		} else if (c == OPT_JSON) {
 			json = true;
 		} else if (c == OPT_CURVE) {
-			if (!strcmp(optarg, "p256"))
+			/* nist, as pki and euicc name it, or p256 */
+			if (!strcmp(optarg, "nist") || !strcmp(optarg, "p256"))
 				curve = ORSP_CURVE_P256;
 			else if (!strcmp(optarg, "brainpool"))
 				curve = ORSP_CURVE_BRAINPOOLP256R1;
 			else
-				return cli_usage("--curve", "expected p256 or brainpool");
+				return cli_usage("--curve", "expected nist (or p256) or brainpool");
 		} else if (c == OPT_PROFILE) {
 			profile = optarg;
 		} else {

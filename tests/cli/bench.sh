@@ -206,5 +206,14 @@ else
 	bad "bench e2e SIGTERM: rc=$rc $(cat "$T/sig.err"); left: $(ls -A "$T/sig")"
 fi
 
+# bench bpp: --curve names the curves as pki and euicc do (nist, brainpool), p256 too
+for c in nist p256 brainpool; do
+	run bench bpp --curve "$c" --seconds 0.1 --json
+	want=P-256
+	[[ $c == brainpool ]] && want=brainpoolP256r1
+	if [[ $rc -eq 0 ]] && python3 -c 'import json,sys; d=json.loads(sys.argv[1]); assert d["curve"] == sys.argv[2] and d["bpp_per_s"] > 0, d' "$out" "$want"; then ok; else bad "bench bpp --curve $c: rc=$rc $out $err"; fi
+done
+usage --curve bench bpp --curve ed25519 --seconds 0.1
+
 rm -rf "$T"
 finish
