@@ -220,13 +220,16 @@ enum {
 };
 
 // clang-format off
-#define CLI_AKA_LONGOPTS \
+/* the algorithm and the keys (aka opc takes only these and --keccak) */
+#define CLI_AKA_KEY_LONGOPTS \
 	{"alg", required_argument, NULL, CLI_OPT_ALG}, \
 	{"k", required_argument, NULL, CLI_OPT_K}, \
 	{"op", required_argument, NULL, CLI_OPT_OP}, \
 	{"opc", required_argument, NULL, CLI_OPT_OPC}, \
 	{"top", required_argument, NULL, CLI_OPT_TOP}, \
-	{"topc", required_argument, NULL, CLI_OPT_TOPC}, \
+	{"topc", required_argument, NULL, CLI_OPT_TOPC}
+#define CLI_AKA_LONGOPTS \
+	CLI_AKA_KEY_LONGOPTS, \
 	{"r1", required_argument, NULL, CLI_OPT_R1}, \
 	{"r2", required_argument, NULL, CLI_OPT_R1 + 1}, \
 	{"r3", required_argument, NULL, CLI_OPT_R1 + 2}, \

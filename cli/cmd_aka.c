@@ -678,12 +678,7 @@ static int aka_opc(int argc, char **argv)
 	 * constants and TUAK's output lengths play no part, so they are unknown options here
 	 * rather than taken and ignored (--opc and --topc are known, to say what to give) */
 	static const struct option opts[] = {
-	    {"alg", required_argument, NULL, CLI_OPT_ALG},
-	    {"k", required_argument, NULL, CLI_OPT_K},
-	    {"op", required_argument, NULL, CLI_OPT_OP},
-	    {"opc", required_argument, NULL, CLI_OPT_OPC},
-	    {"top", required_argument, NULL, CLI_OPT_TOP},
-	    {"topc", required_argument, NULL, CLI_OPT_TOPC},
+	    CLI_AKA_KEY_LONGOPTS,
 	    {"keccak", required_argument, NULL, CLI_OPT_KECCAK},
 	    {"json", no_argument, NULL, OPT_JSON},
 	    {NULL, 0, NULL, 0},

@@ -830,7 +830,7 @@ orsp_err orsp_kek_check(orsp_db *db, const orsp_secret *kek, const char *table, 
 	orsp_secret plain = {0};
 	uint8_t blob[ORSP_WRAP_MAX];
 	size_t blob_len = 0;
-	bool row = false;
+	bool row = false, stored = false;
 	char sql[128];
 
 	if (!db || !kek || !table || !aad || !check)
@@ -845,12 +845,8 @@ orsp_err orsp_kek_check(orsp_db *db, const orsp_secret *kek, const char *table, 
 	if (err)
 		goto out;
 	if (row) {
-		/* nothing to write: the transaction ends without a commit, whose flush every open
-		 * of the database would pay for */
 		err = check_value(orsp_stmt_column_blob(st, 0), kek, aad, check, check_len);
-		orsp_stmt_finalize(st);
-		orsp_db_rollback(db);
-		return err;
+		goto out;
 	}
 	orsp_stmt_finalize(st);
 	st = NULL;
@@ -881,10 +877,13 @@ orsp_err orsp_kek_check(orsp_db *db, const orsp_secret *kek, const char *table, 
 		err = orsp_stmt_bind_blob(st, 1, blob, blob_len);
 	if (!err)
 		err = orsp_stmt_run(st);
+	stored = !err;
 out:
 	orsp_stmt_finalize(st);
 	orsp_secret_wipe(&plain);
-	if (err) {
+	/* only a check value stored is committed: a transaction that wrote nothing ends without
+	 * a commit, whose flush every open of the database would pay for */
+	if (err || !stored) {
 		orsp_db_rollback(db);
 		return err;
 	}

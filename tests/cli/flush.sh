@@ -22,13 +22,11 @@ V7=$V/saip/gsma-ts48/v7/TS48_V7.0_eSIM_GTP_SAIP2.3_NoBERTLV.der
 FQDN=smdp.example.org
 WARN="the transaction was committed but may not survive a power cut: cannot sync the write-ahead log"
 LATER="failed, and its lost writes may not be seen again: restart (close every handle on the database); nothing was written"
-# failing N ARGS...: run with the Nth sync of a log failing
+# failing N ARGS...: run (common.bash) with the Nth sync of a log failing
 failing() {
 	local n=$1
 	shift
-	rc=0
-	out=$(LD_PRELOAD=$FS ORSP_FAILSYNC_AT=$n "$B" "$@" 2>"$T/err") || rc=$?
-	err=$(cat "$T/err")
+	LD_PRELOAD=$FS ORSP_FAILSYNC_AT=$n run "$@"
 }
 # state DB ICCID: the profile's state, as `smdp profile list` shows it
 state() {
