@@ -1870,6 +1870,9 @@ static void test_ims_identity(void **state)
 	assert_int_equal(orsp_ims_encode_ef("ims.mnc015.mcc234.3gppnetwork.org", ef, 34),
 	                 ORSP_E_USAGE);
 	assert_detail_has("35 bytes needed (tag '80' TLV), 34 available");
+	/* NULL is the empty text */
+	assert_int_equal(orsp_ims_encode_ef(NULL, ef, 4), ORSP_OK);
+	assert_bytes_equal(ef, ((const uint8_t[]){0x80, 0x00, 0xFF, 0xFF}), 4);
 	/* GSMA TS.48's EF.IMPI and EF.IMPU record 1 (value notation dump) */
 	unhex("801D30303130313031323334353637383940746573742E336770702E636F6DFF", want,
 	      sizeof(want));

@@ -623,6 +623,8 @@ static void test_ci_store(void **state)
 	                 ORSP_OK);
 	assert_non_null(orsp_ci_store_find(s, ski, 20));
 	assert_null(orsp_ci_store_find(s, ski, 19));
+	assert_null(orsp_ci_store_find(s, ski, 0));
+	assert_null(orsp_ci_store_find(s, NULL, 0));
 	/* by index, in the order added */
 	assert_ptr_equal(orsp_ci_store_at(s, 0), orsp_ci_store_find(s, ski, 20));
 	assert_null(orsp_ci_store_at(s, 1));

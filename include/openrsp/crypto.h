@@ -271,7 +271,7 @@ typedef struct orsp_ci_store orsp_ci_store;
 ORSP_MUST_CHECK orsp_err orsp_ci_store_new(orsp_ci_store **out);
 /* Add a CI certificate: it must be self-signed, carry the CI policy and keyCertSign. */
 ORSP_MUST_CHECK orsp_err orsp_ci_store_add(orsp_ci_store *s, const orsp_cert *ci);
-/* Find a CI by subject key identifier; NULL if none. */
+/* Find a CI by subject key identifier; NULL if none, and for an empty identifier. */
 const orsp_cert *orsp_ci_store_find(const orsp_ci_store *s, const uint8_t *ski, size_t ski_len);
 size_t orsp_ci_store_count(const orsp_ci_store *s);
 /* The i-th CI in the order they were added; NULL when i >= orsp_ci_store_count(s). */

@@ -618,7 +618,8 @@ typedef struct orsp_ims_identity {
 ORSP_MUST_CHECK orsp_err orsp_ims_identity_derive(const char *imsi, unsigned mnc_len,
                                                   orsp_ims_identity *out);
 /* EF.IMPI, EF.DOMAIN, an EF.IMPU record (TS 31.103 §4.2.2-4.2.4): tag '80', length, the text,
- * 'FF' padded to `size` bytes. ORSP_E_USAGE if it does not fit (naming both sizes). */
+ * 'FF' padded to `size` bytes (a NULL text is the empty one). ORSP_E_USAGE if it does not fit
+ * (naming both sizes). */
 ORSP_MUST_CHECK orsp_err orsp_ims_encode_ef(const char *text, uint8_t *out, size_t size);
 /* The inverse: the text of a tag-'80' TLV at the start of in (1- or 2-byte length), which
  * must be printable ASCII. ORSP_E_NOT_FOUND for an empty file or record (first byte 'FF'),

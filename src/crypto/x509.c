@@ -648,7 +648,8 @@ static orsp_err copy_octets(const ASN1_OCTET_STRING *s, const char *what, uint8_
 	if ((size_t)ASN1_STRING_length(s) > cap)
 		return orsp_errf(ORSP_E_RESOURCE, "%s of %d bytes does not fit in %zu", what,
 		                 ASN1_STRING_length(s), cap);
-	memcpy(out, ASN1_STRING_get0_data(s), (size_t)ASN1_STRING_length(s));
+	if (ASN1_STRING_length(s) > 0) /* an empty one may have no data, and out may be NULL */
+		memcpy(out, ASN1_STRING_get0_data(s), (size_t)ASN1_STRING_length(s));
 	*len = (size_t)ASN1_STRING_length(s);
 	return ORSP_OK;
 }
@@ -1360,7 +1361,8 @@ const orsp_cert *orsp_ci_store_at(const orsp_ci_store *s, size_t i)
 
 const orsp_cert *orsp_ci_store_find(const orsp_ci_store *s, const uint8_t *ski, size_t ski_len)
 {
-	if (!s || (!ski && ski_len))
+	/* an empty key identifier names no CI, even one whose subjectKeyIdentifier is empty */
+	if (!s || !ski || ski_len == 0)
 		return NULL;
 	for (size_t i = 0; i < s->n; i++) {
 		const ASN1_OCTET_STRING *k = X509_get0_subject_key_id(s->cis[i]->x);

@@ -311,7 +311,8 @@ orsp_err orsp_ims_encode_ef(const char *text, uint8_t *out, size_t size)
 	if (hdr == 3)
 		out[1] = 0x81;
 	out[hdr - 1] = (uint8_t)n;
-	memcpy(out + hdr, text, n);
+	if (n) /* text may be NULL for an empty value */
+		memcpy(out + hdr, text, n);
 	return ORSP_OK;
 }
 
