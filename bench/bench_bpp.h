@@ -4,7 +4,9 @@
 #define ORSP_BENCH_BPP_H
 
 #define BENCH_BPP_SUMMARY "Bound Profile Packages built per second, and what they cost"
-#define BENCH_BPP_SYNOPSIS "[--curve nist|brainpool] [--profile FILE] [--seconds S] [--json]"
+#define BENCH_BPP_SYNOPSIS                                                                         \
+	"[--curve nist|brainpool] [--profile FILE] [--seconds S]\n"                                \
+	"                         [--json]"
 #define BENCH_BPP_HELP                                                                             \
 	"On one core, in one run, interleaved (7 rounds, median): complete SM-DP+ side\n"          \
 	"BoundProfilePackages per second (a fresh otSK.DP.ECKA, ECKA, KDF, smdpSign,\n"            \

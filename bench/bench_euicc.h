@@ -7,23 +7,26 @@
 #include <stdint.h>
 
 #define BENCH_EUICC_SUMMARY "Software eUICC: profile install time, AUTHENTICATE/s, RAM"
-#define BENCH_EUICC_SYNOPSIS "[--profile FILE] [--seconds S] [--installs N] [--json]"
+#define BENCH_EUICC_SYNOPSIS                                                                       \
+	"[--profile FILE] [--seconds S] [--installs N]\n"                                          \
+	"                           [--json]"
 #define BENCH_EUICC_HELP                                                                           \
-	"On one core (7 interleaved rounds, median): USIM AUTHENTICATE commands per second\n"      \
-	"through the APDU layer (Milenage, 3G context, a fresh SQN each time; the vectors are\n"   \
-	"made beforehand and not timed), once with the SQN state kept in memory and once\n"        \
-	"committed to a sealed store (AES-GCM record, manifest, fsync, counter) before RES\n"      \
-	"leaves the card, as `openrsp euicc serve` does. Also the RAM a card needs: the USIM\n"    \
-	"core (its struct holds the enabled profile's USIM), the APDU context and its two\n"       \
-	"buffers. Then the time to install the profile into a fresh sealed card: a complete\n"     \
-	"download (GetEUICCChallenge, AuthenticateServer, PrepareDownload, the BPP built\n"        \
-	"in-process against the card's one-time key and sent in lpac's LoadBoundProfilePackage\n"  \
-	"pieces as 120-byte STORE DATA blocks), with an in-process SM-DP+ on a fresh `pki init`\n" \
-	"hierarchy; the part spent inside the card is reported too (median of --installs).\n\n"    \
+	"On one core (7 interleaved rounds, median): USIM AUTHENTICATE commands per\n"             \
+	"second through the APDU layer (Milenage, 3G context, a fresh SQN each time; the\n"        \
+	"vectors are made beforehand and not timed), once with the SQN state kept in\n"            \
+	"memory and once committed to a sealed store (AES-GCM record, manifest, fsync,\n"          \
+	"counter) before RES leaves the card, as `openrsp euicc serve` does. Also the RAM\n"       \
+	"a card needs: the USIM core (its struct holds the enabled profile's USIM), the\n"         \
+	"APDU context and its two buffers. Then the time to install the profile into a\n"          \
+	"fresh sealed card: a complete download (GetEUICCChallenge, AuthenticateServer,\n"         \
+	"PrepareDownload, the BPP built in-process against the card's one-time key and\n"          \
+	"sent in lpac's LoadBoundProfilePackage pieces as 120-byte STORE DATA blocks),\n"          \
+	"with an in-process SM-DP+ on a fresh `pki init` hierarchy; the part spent inside\n"       \
+	"the card is reported too (median of --installs).\n\n"                                     \
 	"options:\n"                                                                               \
 	"  --profile FILE       the profile package (DER) to load; default\n"                      \
-	"                       <data dir>/profiles/ts48-v7-saip2.3-nobertlv.der (the TS.48\n"     \
-	"                       test profile), personalised with a benchmark K, OPc\n"             \
+	"                       <data dir>/profiles/ts48-v7-saip2.3-nobertlv.der (the\n"           \
+	"                       TS.48 test profile), personalised with a benchmark K, OPc\n"       \
 	"  --seconds S          total measuring time (default 3)\n"                                \
 	"  --installs N         downloads to time, 1..64 (default 5)\n"                            \
 	"  --json               one JSON object instead of text\n"

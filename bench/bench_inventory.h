@@ -6,14 +6,16 @@
 
 #define BENCH_INVENTORY_SUMMARY "Inventory generation: profiles/s with and without --auc, by batch"
 #define BENCH_INVENTORY_SYNOPSIS                                                                   \
-	"[--count N] [--rounds R] [--batch N] [--template FILE] [--dir DIR] [--json]"
+	"[--count N] [--rounds R] [--batch N]\n"                                                   \
+	"                               [--template FILE] [--dir DIR] [--json]"
 #define BENCH_INVENTORY_HELP                                                                       \
-	"Runs `openrsp smdp profile generate` (this binary, a process of its own) into new\n"      \
-	"databases in a throw-away directory: N profiles without and with --auc, each with\n"      \
-	"--batch 1 (a commit, so a flush, per profile: the versions before batches) and with\n"    \
-	"the batch size given; the four runs interleaved in R rounds (rotating order, a fresh\n"   \
-	"database each run), the median per run reported: profiles per second, CPU seconds\n"      \
-	"(user + system of the generate process) per 1000 profiles, and wall time.\n\n"            \
+	"Runs `openrsp smdp profile generate` (this binary, a process of its own) into\n"          \
+	"new databases in a throw-away directory: N profiles without and with --auc, each\n"       \
+	"with --batch 1 (a commit, so a flush, per profile: the versions before batches)\n"        \
+	"and with the batch size given; the four runs interleaved in R rounds (rotating\n"         \
+	"order, a fresh database each run), the median per run reported: profiles per\n"           \
+	"second, CPU seconds (user + system of the generate process) per 1000 profiles,\n"         \
+	"and wall time.\n\n"                                                                       \
 	"options:\n"                                                                               \
 	"  --count N            profiles per run, 1..1000000 (default 2000)\n"                     \
 	"  --rounds R           rounds, 1..15 (default 3)\n"                                       \

@@ -5,47 +5,50 @@
 
 #define BENCH_SMDP_SUMMARY "Complete profile downloads per second against the SM-DP+"
 #define BENCH_SMDP_SYNOPSIS                                                                        \
-	"[--downloads N] [--clients C] [--server-threads T] [--plain-http]\n"                      \
-	"                          [--refused-requests R] [--json]\n"                              \
-	"       openrsp bench smdp --url URL --server-pid PID --pki DIR --smdp-address FQDN\n"     \
-	"                          --matching-id ID [--downloads N] [--clients C] [--json]"
+	"[--downloads N] [--clients C] [--server-threads T]\n"                                     \
+	"                          [--plain-http] [--refused-requests R] [--json]\n"               \
+	"       openrsp bench smdp --url URL --server-pid PID --pki DIR\n"                         \
+	"                          --smdp-address FQDN --matching-id ID [--downloads N]\n"         \
+	"                          [--clients C] [--json]"
 #define BENCH_SMDP_HELP                                                                            \
-	"Starts `openrsp smdp serve` as a separate process on a throw-away PKI and database\n"     \
-	"holding N generated, ordered and released profiles (the TS.48 template personalised),\n"  \
-	"then C client threads play eUICCs with real signatures and run the four ES9+ calls of\n"  \
-	"each download (initiateAuthentication, authenticateClient, getBoundProfilePackage,\n"     \
-	"handleNotification with a signed installation result) over one keep-alive connection\n"   \
-	"each. Reports downloads per second, latency percentiles, the SM-DP+ process's CPU time\n" \
-	"per download (from /proc) and, measured in the same run, the cryptography one download\n" \
-	"costs the server (2 ECDSA signs, 5 verifications, one key generation, the BPP), timed\n"  \
-	"alone in this process, with warm caches and with cold ones (4 MiB touched before each\n"  \
-	"operation); and the crypto CPU time the server itself counted during the\n"               \
-	"load (its /metrics), with the ratio of its CPU time to each; and how the machine's\n"     \
-	"cores were shared: the server, the load generator (this process), idle. After the "       \
-	"load,\n"                                                                                  \
-	"R requests the server refuses at once (initiateAuthentication with an euiccChallenge\n"   \
-	"that is not base64), one after another over one connection, give its CPU time per\n"      \
-	"request without ES9+ work.\n\n"                                                           \
+	"Starts `openrsp smdp serve` as a separate process on a throw-away PKI and\n"              \
+	"database holding N generated, ordered and released profiles (the TS.48 template\n"        \
+	"personalised), then C client threads play eUICCs with real signatures and run\n"          \
+	"the four ES9+ calls of each download (initiateAuthentication,\n"                          \
+	"authenticateClient, getBoundProfilePackage, handleNotification with a signed\n"           \
+	"installation result) over one keep-alive connection each. Reports downloads per\n"        \
+	"second, latency percentiles, the SM-DP+ process's CPU time per download (from\n"          \
+	"/proc) and, measured in the same run, the cryptography one download costs the\n"          \
+	"server (2 ECDSA signs, 5 verifications, one key generation, the BPP), timed\n"            \
+	"alone in this process, with warm caches and with cold ones (4 MiB touched before\n"       \
+	"each operation); and the crypto CPU time the server itself counted during the\n"          \
+	"load (its /metrics), with the ratio of its CPU time to each; and how the\n"               \
+	"machine's cores were shared: the server, the load generator (this process),\n"            \
+	"idle. After the load, R requests the server refuses at once\n"                            \
+	"(initiateAuthentication with an euiccChallenge that is not base64), one after\n"          \
+	"another over one connection, give its CPU time per request without ES9+ work.\n\n"        \
 	"options:\n"                                                                               \
 	"  --downloads N        complete downloads (default 400)\n"                                \
 	"  --clients C          concurrent clients (default 4)\n"                                  \
 	"  --server-threads T   the server's threads (default: C, at most 8)\n"                    \
 	"  --plain-http         without TLS (the server behind a TLS-terminating proxy)\n"         \
-	"  --refused-requests R the requests refused at once after the load (default 5000;\n"      \
-	"                       0: none)\n"                                                        \
+	"  --refused-requests R the requests refused at once after the load (default\n"            \
+	"                       5000; 0: none)\n"                                                  \
 	"  --json               one JSON object instead of text\n\n"                               \
 	"Another SM-DP+ (pySim's osmo-smdpp, say), already running on this machine:\n"             \
-	"  --url URL            its ES9+ base URL (http://127.0.0.1:8000); https:// checks its\n"  \
-	"                       TLS certificate against DIR/ci/ci.pem and the FQDN\n"              \
+	"  --url URL            its ES9+ base URL (http://127.0.0.1:8000); https://\n"             \
+	"                       checks its TLS certificate against DIR/ci/ci.pem and the\n"        \
+	"                       FQDN\n"                                                            \
 	"  --server-pid PID     its process, whose CPU time is read from /proc\n"                  \
-	"  --pki DIR            a CI it trusts and an EUM under it, laid out as `pki init` "       \
-	"does:\n"                                                                                  \
-	"                       DIR/ci/ci.der, DIR/eum/eum.der, DIR/eum/eum_key.pem and\n"         \
-	"                       DIR/euicc/euicc.der (its EID's first 8 digits start every EID);\n" \
-	"                       one eUICC per download is issued under the EUM\n"                  \
+	"  --pki DIR            a CI it trusts and an EUM under it, laid out as\n"                 \
+	"                       `pki init` does: DIR/ci/ci.der, DIR/eum/eum.der,\n"                \
+	"                       DIR/eum/eum_key.pem and DIR/euicc/euicc.der (its EID's\n"          \
+	"                       first 8 digits start every EID); one eUICC per download\n"         \
+	"                       is issued under the EUM\n"                                         \
 	"  --smdp-address FQDN  the address it answers to\n"                                       \
 	"  --matching-id ID     the matching ID of every download, \"{n}\" replaced by the\n"      \
-	"                       download's number (0, 1, ...) where the server consumes orders\n"
+	"                       download's number (0, 1, ...) where the server consumes\n"         \
+	"                       orders\n"
 
 int bench_smdp(int argc, char **argv);
 
@@ -70,12 +73,12 @@ int bench_smdp_conf(const char *path, const char *fqdn, const char *pki, const c
 #define BENCH_E2E_SUMMARY "download + install + enable cycles per second, all in-process"
 #define BENCH_E2E_SYNOPSIS "[--cycles N] [--json]"
 #define BENCH_E2E_HELP                                                                             \
-	"In one process: an SM-DP+ server over HTTPS on loopback (a throw-away PKI and database\n" \
-	"with N released profiles), a software eUICC in a sealed state directory and the LPA on\n" \
-	"its APDU interface. Each cycle downloads a profile (ES9+ and ES10, the installation\n"    \
-	"result sent), enables it, then disables and deletes it and delivers the notifications,\n" \
-	"so the eUICC never fills up. Reports cycles per second and the median time of each\n"    \
-	"part.\n\n"                                                                               \
+	"In one process: an SM-DP+ server over HTTPS on loopback (a throw-away PKI and\n"          \
+	"database with N released profiles), a software eUICC in a sealed state directory\n"       \
+	"and the LPA on its APDU interface. Each cycle downloads a profile (ES9+ and\n"            \
+	"ES10, the installation result sent), enables it, then disables and deletes it\n"          \
+	"and delivers the notifications, so the eUICC never fills up. Reports cycles per\n"        \
+	"second and the median time of each part.\n\n"                                             \
 	"options:\n"                                                                               \
 	"  --cycles N           cycles (default 30)\n"                                             \
 	"  --json               one JSON object instead of text\n"

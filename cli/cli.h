@@ -250,11 +250,14 @@ enum {
 #define CLI_AKA_HELP                                                                               \
 	"  --alg milenage|tuak  algorithm (default milenage)\n"                                    \
 	"  --k HEX              subscriber key K: 32 hex digits (TUAK also 64)\n"                  \
-	"  --op HEX | --opc HEX operator key OP, or the derived OPc (Milenage: 32 hex digits)\n"   \
+	"  --op HEX | --opc HEX operator key OP, or the derived OPc\n"                              \
+	"                       (Milenage: 32 hex digits)\n"                                       \
 	"  --top HEX | --topc HEX  TUAK operator key TOP or TOPc (64 hex digits)\n"                \
-	"                       each key also as @FILE (its first line; mode 600) or - (a line\n"  \
-	"                       of standard input: K first if both), so no other user sees it\n"  \
-	"  --r1..--r5 N         Milenage rotations in bits, 0..127 (default 64 0 32 64 96)\n"      \
+	"                       each key also as @FILE (its first line; mode 600) or -\n"         \
+	"                       (a line of standard input: K first if both), so no other\n"       \
+	"                       user sees it\n"                                                    \
+	"  --r1..--r5 N         Milenage rotations in bits, 0..127\n"                              \
+	"                       (default 64 0 32 64 96)\n"                                         \
 	"  --c1..--c5 HEX       Milenage constants, 32 hex digits (default TS 35.206)\n"           \
 	"  --keccak N           TUAK Keccak iterations (default 1)\n"                              \
 	"  --mac-bits N         TUAK MAC length: 64, 128 or 256 (default 64)\n"                    \
@@ -288,10 +291,11 @@ int cli_aka_derive_opc(orsp_aka_subscriber *sub);
 	{"plmn", required_argument, NULL, CLI_OPT_PLMN}, \
 	{"snn", required_argument, NULL, CLI_OPT_SNN}
 #define CLI_KDF_HELP \
-	"  --plmn MCCMNC        serving PLMN (e.g. 00101): adds KASME (TS 33.401 A.2) and the\n" \
-	"                       5G keys for the SNN derived from it\n" \
-	"  --snn NAME           serving network name (e.g. 5G:mnc001.mcc001.3gppnetwork.org):\n" \
-	"                       adds XRES*, HXRES*, KAUSF, KSEAF (TS 33.501 A.2, A.4-A.6)\n"
+	"  --plmn MCCMNC        serving PLMN (e.g. 00101): adds KASME (TS 33.401 A.2)\n" \
+	"                       and the 5G keys for the SNN derived from it\n" \
+	"  --snn NAME           serving network name\n" \
+	"                       (e.g. 5G:mnc001.mcc001.3gppnetwork.org): adds XRES*,\n" \
+	"                       HXRES*, KAUSF, KSEAF (TS 33.501 A.2, A.4-A.6)\n"
 // clang-format on
 
 typedef struct cli_kdf {

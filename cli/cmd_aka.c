@@ -729,8 +729,8 @@ static const cli_cmd aka_cmds[] = {
     {
         .verb = "gen",
         .summary = "Compute one authentication vector (f1-f5, AUTN) and derived keys",
-        .synopsis = "--k HEX (--op HEX | --opc HEX) --rand HEX --sqn HEX --amf HEX\n"
-                    "       [--alg milenage|tuak] [--plmn MCCMNC] [--snn NAME] [--json]",
+        .synopsis = "--k HEX (--op HEX | --opc HEX) --rand HEX --sqn HEX\n"
+                    "       --amf HEX [--alg milenage|tuak] [--plmn MCCMNC] [--snn NAME] [--json]",
         .help = "Prints MAC-A, XRES, CK, IK, AK and AUTN = (SQN xor AK) || AMF || MAC-A\n"
                 "(TS 33.102 §6.3.2), one aligned `name: hex` line each, or with --json one\n"
                 "object with the fields mac_a, xres, ck, ik, ak, autn (and kasme, xres_star,\n"
@@ -752,7 +752,8 @@ static const cli_cmd aka_cmds[] = {
     {
         .verb = "auts",
         .summary = "Verify an AUTS (resynchronisation) and recover SQN_MS",
-        .synopsis = "--k HEX (--op HEX | --opc HEX) --rand HEX --auts HEX [--alg ...] [--json]",
+        .synopsis = "--k HEX (--op HEX | --opc HEX) --rand HEX --auts HEX\n"
+                    "       [--alg ...] [--json]",
         .help = "Checks MAC-S of AUTS = (SQN_MS xor AK*) || MAC-S for the RAND that the USIM\n"
                 "answered (TS 33.102 §6.3.5) and prints SQN_MS (`sqn_ms` with --json).\n"
                 "Exit status 1 with `MAC-S verification failed` if it does not verify.\n\n"
@@ -765,8 +766,8 @@ static const cli_cmd aka_cmds[] = {
     {
         .verb = "usim",
         .summary = "Answer a challenge as a USIM would: RES/CK/IK, or AUTS",
-        .synopsis = "--k HEX (--op HEX | --opc HEX) --rand HEX --autn HEX [--sqn-ms HEX]\n"
-                    "       [--ind-bits N] [--alg ...] [--json]",
+        .synopsis = "--k HEX (--op HEX | --opc HEX) --rand HEX --autn HEX\n"
+                    "       [--sqn-ms HEX] [--ind-bits N] [--alg ...] [--json]",
         .help = "Checks AUTN as the USIM does (TS 33.102 §6.3.3): MAC-A, then SQN freshness\n"
                 "(Annex C.2) against a USIM whose highest accepted SQN is --sqn-ms (default:\n"
                 "none accepted yet) with --ind-bits of IND (default 5). Prints RES, CK, IK.\n"
@@ -782,7 +783,8 @@ static const cli_cmd aka_cmds[] = {
     {
         .verb = "opc",
         .summary = "Derive OPc from K and OP (TOPc from K and TOP for TUAK)",
-        .synopsis = "--k HEX (--op HEX | --alg tuak --top HEX [--keccak N]) [--json]",
+        .synopsis = "--k HEX (--op HEX | --alg tuak --top HEX [--keccak N])\n"
+                    "       [--json]",
         .help = "options:\n"
                 "  --alg milenage|tuak  algorithm (default milenage)\n"
                 "  --k HEX              subscriber key K: 32 hex digits (TUAK also 64)\n"

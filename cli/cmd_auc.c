@@ -44,12 +44,11 @@ enum {
 // clang-format on
 
 #define DB_HELP                                                                                    \
-	"  --db PATH            subscriber database (default $ORSP_AUC_DB, else " DEFAULT_DB       \
-	"; an\n"                                                                                   \
-	"                       empty PATH is refused):\n"                                         \
-	"                       add creates it, every other verb refuses one that does not\n"      \
-	"                       exist or holds no AuC; none takes one that holds other\n"          \
-	"                       tables (the SM-DP+'s): the AuC needs a file of its own\n"          \
+	"  --db PATH            subscriber database (default $ORSP_AUC_DB, else\n"                 \
+	"                       " DEFAULT_DB "; an empty PATH is refused): add creates\n"          \
+	"                       it, every other verb refuses one that does not exist or\n"         \
+	"                       holds no AuC; none takes one that holds other tables (the\n"       \
+	"                       SM-DP+'s): the AuC needs a file of its own\n"                      \
 	"  --kek-file PATH      key-encryption key file (default <db>.kek; add creates it\n"       \
 	"                       0600 with a new database, every other verb and add to an\n"        \
 	"                       existing database refuse a missing one); the\n"                    \
@@ -1158,9 +1157,9 @@ static const cli_cmd auc_cmds[] = {
     {
         .verb = "add",
         .summary = "Add a subscriber (K and OPc are stored wrapped under the KEK)",
-        .synopsis = "--imsi N --k HEX (--opc HEX | --op HEX) [--alg milenage|tuak ...]\n"
-                    "       [--amf HEX] [--sqn N] [--ind-bits N] [--sqn-delta N] [--db PATH]\n"
-                    "       [--kek-file PATH]",
+        .synopsis = "--imsi N --k HEX (--opc HEX | --op HEX)\n"
+                    "       [--alg milenage|tuak ...] [--amf HEX] [--sqn N] [--ind-bits N]\n"
+                    "       [--sqn-delta N] [--db PATH] [--kek-file PATH]",
         .help = "Given OP (or TOP), the AuC derives OPc (TOPc) and stores only that. K and\n"
                 "OPc are never printed afterwards.\n\n"
                 "options:\n"
@@ -1176,8 +1175,8 @@ static const cli_cmd auc_cmds[] = {
     {
         .verb = "vector",
         .summary = "Hand out authentication vectors with fresh RANDs and SQNs",
-        .synopsis = "IMSI [--count N] [--ind N] [--plmn MCCMNC] [--snn NAME] [--json]\n"
-                    "       [--db PATH] [--kek-file PATH]",
+        .synopsis = "IMSI [--count N] [--ind N] [--plmn MCCMNC]\n"
+                    "       [--snn NAME] [--json] [--db PATH] [--kek-file PATH]",
         .help = "SQN = SEQ || IND (TS 33.102 Annex C.3): SEQ increases by one per vector, IND is\n"
                 "--ind. The new SQN is stored before the vectors are printed; a failure hands\n"
                 "out nothing. --json prints an array of objects with rand, sqn, amf, mac_a,\n"
@@ -1195,7 +1194,8 @@ static const cli_cmd auc_cmds[] = {
     {
         .verb = "resync",
         .summary = "Resynchronise the SQN from an AUTS",
-        .synopsis = "IMSI --rand HEX --auts HEX [--json] [--db PATH] [--kek-file PATH]",
+        .synopsis = "IMSI --rand HEX --auts HEX [--json] [--db PATH]\n"
+                    "       [--kek-file PATH]",
         .help = "Verifies MAC-S (TS 33.102 §6.3.5). If the USIM would accept the next SQN\n"
                 "(its SEQ above SEQ_MS by 1..Δ, Δ the subscriber's --sqn-delta: default 2^28;\n"
                 "0: no limit), the SQN is kept (\"in range, kept\"); otherwise it continues\n"
@@ -1233,8 +1233,7 @@ static const cli_cmd auc_cmds[] = {
     },
     {
         .verb = "secret",
-        .summary = "Print one card secret (PUK1/2, ADM1/2, a security domain's key) of a "
-                   "subscriber, or list their names",
+        .summary = "Print a subscriber's card secret (PUK, ADM, SD key) or list names",
         .synopsis = "IMSI NAME [--db PATH] [--kek-file PATH]\n"
                     "       secret IMSI --list [--db PATH] [--kek-file PATH]",
         .help = "Prints the value that `smdp profile generate --auc` drew for the subscriber's\n"
@@ -1251,9 +1250,9 @@ static const cli_cmd auc_cmds[] = {
     },
     {
         .verb = "export",
-        .summary = "Write subscribers with K and OPc IN THE CLEAR for osmo-hlr (audited)",
-        .synopsis = "--format osmo-hlr-vty (IMSI... | --all) --out FILE|- [--to-terminal]\n"
-                    "       [--db PATH] [--kek-file PATH]",
+        .summary = "Write subscribers' K and OPc IN THE CLEAR for osmo-hlr (audited)",
+        .synopsis = "--format osmo-hlr-vty (IMSI... | --all) --out FILE|-\n"
+                    "       [--to-terminal] [--db PATH] [--kek-file PATH]",
         .help = "Writes the osmo-hlr VTY commands (enable mode) that create the subscribers\n"
                 "with their Milenage K and OPc and IND length: per subscriber\n"
                 "  subscriber imsi IMSI create\n"
@@ -1280,8 +1279,9 @@ static const cli_cmd auc_cmds[] = {
     },
     {
         .verb = "audit",
-        .summary = "The audit log: every change, vector, resync, card secret and export",
-        .synopsis = "[--imsi IMSI] [--limit N] [--json] [--db PATH] [--kek-file PATH]",
+        .summary = "Audit log: every change, vector, resync, card secret and export",
+        .synopsis = "[--imsi IMSI] [--limit N] [--json] [--db PATH]\n"
+                    "       [--kek-file PATH]",
         .help = "Prints the AuC's append-only audit log, oldest first: time (UTC), action (add,\n"
                 "delete, vectors, resync, card secret set, card secret read, export, kek\n"
                 "rotated, backup), IMSI,\n"

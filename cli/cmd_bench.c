@@ -332,7 +332,7 @@ out:
 static const cli_cmd bench_cmds[] = {
     {
         .verb = "aka",
-        .summary = "Milenage/TUAK vectors per second against the AES bound and libosmocore",
+        .summary = "Milenage/TUAK vectors/s against the AES bound and libosmocore",
         .synopsis = "[--seconds S] [--json]",
         .help = "On one core, in one run, interleaved ("
                 "7 rounds, median): AES-128 blocks/s in\n"

@@ -898,17 +898,17 @@ out:
 static const cli_cmd demo_cmds[] = {
     {"run", "the whole story: two operators, one device, a change of subscription",
      "[--keep] [--template FILE]",
-     "Runs, on loopback with SQLite and a throw-away PKI, operator A's and operator B's\n"
-     "AuC and SM-DP+ (HTTPS), and a device with a software eUICC and an LPA: A orders, the\n"
-     "device downloads, enables and authenticates (AKA); B orders for the same EID, the\n"
-     "device downloads B, enables it, authenticates with B (AKA through the USIM, then\n"
-     "the ISIM's IMS identity and IMS AKA) and deletes A; A's SM-DP+ gets the\n"
-     "notifications. Prints a timeline; exit 0 only if every step verified.\n\n"
+     "Runs, on loopback with SQLite and a throw-away PKI, operator A's and operator\n"
+     "B's AuC and SM-DP+ (HTTPS), and a device with a software eUICC and an LPA: A\n"
+     "orders, the device downloads, enables and authenticates (AKA); B orders for the\n"
+     "same EID, the device downloads B, enables it, authenticates with B (AKA through\n"
+     "the USIM, then the ISIM's IMS identity and IMS AKA) and deletes A; A's SM-DP+\n"
+     "gets the notifications. Prints a timeline; exit 0 only if every step verified.\n\n"
      "  --keep           keep the work directory (PKI, databases, eUICC state)\n"
      "  --template FILE  the profile package to personalise (default: the TS.48 v7\n"
-     "                   profile shipped with openrsp: " TEMPLATE " in data/ of\n"
-     "                   the source tree, PREFIX/share/openrsp once installed, or\n"
-     "                   $ORSP_DATA_DIR)\n",
+     "                   profile shipped with openrsp:\n"
+     "                   " TEMPLATE " in data/ of the source\n"
+     "                   tree, PREFIX/share/openrsp once installed, or $ORSP_DATA_DIR)\n",
      demo_run},
     {NULL, NULL, NULL, NULL, NULL},
 };

@@ -30,8 +30,8 @@ enum {
 };
 
 #define STATE_HELP                                                                                 \
-	"  --state DIR          the eUICC's sealed directory (device.key, records, manifest,\n"    \
-	"                       counter; docs/seal.md)\n"
+	"  --state DIR          the eUICC's sealed directory (device.key, records,\n"              \
+	"                       manifest, counter; docs/seal.md)\n"
 
 /* The --key file whole (PEM or DER, stored as it is), into a fresh buffer the caller wipes
  * and frees. */
@@ -491,29 +491,29 @@ static const cli_cmd euicc_cmds[] = {
     {
         .verb = "init",
         .summary = "Create a sealed eUICC directory and provision its identity",
-        .synopsis = "--state DIR (--pki DIR [--curve nist|brainpool] | --key PEM --cert CERT\n"
-                    "       --eum-cert CERT --ci-cert CERT... [--eid EID]) [--default-dp ADDR] "
-                    "[--json]",
-        .help =
-            "Creates DIR (0700) with a new random device key (device.key, 0600) and seals\n"
-            "the eUICC identity into it: EID, SK.EUICC.ECDSA, CERT.EUICC, CERT.EUM and the\n"
-            "trusted CI certificates. Refuses a directory that holds an eUICC already.\n"
-            "Every file is judged first (the key belongs to the certificate, the chain\n"
-            "verifies to a CI, the EID is the certificate's): a bad one leaves DIR as it\n"
-            "was, not created, not written in.\n\n"
-            "options:\n" STATE_HELP
-            "  --pki DIR            a directory made by `openrsp pki init`: takes\n"
-            "                       euicc/euicc_key.pem, euicc/euicc.der, eum/eum.der, ci/ci.der\n"
-            "                       (under DIR/<curve>/ when made with --curve both)\n"
-            "  --curve nist|brainpool  which hierarchy of --pki (default nist)\n"
-            "  --key PEM            SK.EUICC.ECDSA (PKCS#8 or SEC1 PEM, or DER)\n"
-            "  --cert CERT          CERT.EUICC.ECDSA (DER or PEM)\n"
-            "  --eum-cert CERT      CERT.EUM.ECDSA\n"
-            "  --ci-cert CERT       a trusted CI certificate (repeat, up to 4)\n"
-            "  --eid EID            32 digits with valid check digits (default: the\n"
-            "                       certificate's serialNumber)\n"
-            "  --default-dp ADDR    the default SM-DP+ address\n"
-            "  --json               one JSON object (state, eid)\n",
+        .synopsis = "--state DIR (--pki DIR [--curve nist|brainpool] |\n"
+                    "       --key PEM --cert CERT --eum-cert CERT --ci-cert CERT... [--eid EID])\n"
+                    "       [--default-dp ADDR] [--json]",
+        .help = "Creates DIR (0700) with a new random device key (device.key, 0600) and seals\n"
+                "the eUICC identity into it: EID, SK.EUICC.ECDSA, CERT.EUICC, CERT.EUM and the\n"
+                "trusted CI certificates. Refuses a directory that holds an eUICC already.\n"
+                "Every file is judged first (the key belongs to the certificate, the chain\n"
+                "verifies to a CI, the EID is the certificate's): a bad one leaves DIR as it\n"
+                "was, not created, not written in.\n\n"
+                "options:\n" STATE_HELP
+                "  --pki DIR            a directory made by `openrsp pki init`: takes\n"
+                "                       euicc/euicc_key.pem, euicc/euicc.der, eum/eum.der,\n"
+                "                       ci/ci.der\n"
+                "                       (under DIR/<curve>/ when made with --curve both)\n"
+                "  --curve nist|brainpool  which hierarchy of --pki (default nist)\n"
+                "  --key PEM            SK.EUICC.ECDSA (PKCS#8 or SEC1 PEM, or DER)\n"
+                "  --cert CERT          CERT.EUICC.ECDSA (DER or PEM)\n"
+                "  --eum-cert CERT      CERT.EUM.ECDSA\n"
+                "  --ci-cert CERT       a trusted CI certificate (repeat, up to 4)\n"
+                "  --eid EID            32 digits with valid check digits (default: the\n"
+                "                       certificate's serialNumber)\n"
+                "  --default-dp ADDR    the default SM-DP+ address\n"
+                "  --json               one JSON object (state, eid)\n",
         .run = euicc_init,
     },
     {
@@ -535,7 +535,7 @@ static const cli_cmd euicc_cmds[] = {
     },
     {
         .verb = "info",
-        .summary = "Show the EID, the profiles and the pending notifications (never a key)",
+        .summary = "Show the EID, profiles and pending notifications (never a key)",
         .synopsis = "--state DIR [--json]",
         .help = "options:\n" STATE_HELP
                 "  --json               one JSON object: eid, profiles[{iccid, aid, state, name,\n"
@@ -547,6 +547,6 @@ static const cli_cmd euicc_cmds[] = {
 
 const cli_noun cli_noun_euicc = {
     .name = "euicc",
-    .summary = "Software eUICC: provision a sealed directory, serve it over vpcd, inspect it",
+    .summary = "Software eUICC: provision a sealed directory, serve via vpcd, inspect",
     .cmds = euicc_cmds,
 };

@@ -150,27 +150,29 @@ static int kek_info(int argc, char **argv)
 
 static const cli_cmd kek_cmds[] = {
     {"seal", "Seal a KEK file under an AES key in a PKCS#11 token", "--kek-file F --pkcs11 URI",
-     "Replaces the KEK file F (32 raw bytes or 64 hex digits, as auc and smdp make it) by one\n"
-     "holding the token key's URI, a random IV and the KEK under AES-256-GCM in the token:\n"
-     "from then on every verb opens it through the token, and the file alone (a copied\n"
-     "disk or backup) does not give the KEK. The token must open what it sealed before the\n"
-     "file is replaced. The old file is then overwritten with zeros: on SSDs, copy-on-write\n"
-     "file systems, snapshots and backups the KEK may remain (docs/crypto.md).\n\n"
+     "Replaces the KEK file F (32 raw bytes or 64 hex digits, as auc and smdp make it)\n"
+     "by one holding the token key's URI, a random IV and the KEK under AES-256-GCM in\n"
+     "the token: from then on every verb opens it through the token, and the file\n"
+     "alone (a copied disk or backup) does not give the KEK. The token must open what\n"
+     "it sealed before the file is replaced. The old file is then overwritten with\n"
+     "zeros: on SSDs, copy-on-write file systems, snapshots and backups the KEK may\n"
+     "remain (docs/crypto.md).\n\n"
      "options:\n"
      "  --kek-file F         the KEK file (the database's DB.kek, or a configuration's\n"
      "                       kek_file)\n"
-     "  --pkcs11 URI         the token's AES key: pkcs11:token=T;object=L?module-path=M\n"
-     "                       &pin-source=FILE (a pin-value is refused; docs/crypto.md)\n",
+     "  --pkcs11 URI         the token's AES key:\n"
+     "                       pkcs11:token=T;object=L?module-path=M&pin-source=FILE\n"
+     "                       (a pin-value is refused; docs/crypto.md)\n",
      kek_seal},
     {"unseal", "Turn a sealed KEK file back into the KEK itself", "--kek-file F",
-     "Opens the sealed KEK file F through its token and writes the 32-byte KEK in its place\n"
-     "(mode 0600), for leaving the token.\n\n"
+     "Opens the sealed KEK file F through its token and writes the 32-byte KEK in its\n"
+     "place (mode 0600), for leaving the token.\n\n"
      "options:\n"
      "  --kek-file F         the sealed KEK file\n",
      kek_unseal},
     {"info", "Say whether a KEK file is sealed, and by which token key", "--kek-file F [--json]",
-     "Says whether F is sealed and, if so, the token key's URI (which never holds a PIN).\n"
-     "Reads the file only; the token is not used.\n\n"
+     "Says whether F is sealed and, if so, the token key's URI (which never holds a\n"
+     "PIN). Reads the file only; the token is not used.\n\n"
      "options:\n"
      "  --kek-file F         the KEK file\n"
      "  --json               one JSON object instead of text\n",

@@ -33,21 +33,22 @@ enum {
 };
 
 #define EUICC_HELP                                                                                 \
-	"  --euicc SPEC         the eUICC: local:DIR (the software eUICC of `openrsp euicc`) or\n" \
-	"                       pcsc[:READER] (a card in a PC/SC reader: READER is an index or\n"  \
-	"                       part of the reader's name; default the first reader).\n"           \
+	"  --euicc SPEC         the eUICC: local:DIR (the software eUICC of\n"                     \
+	"                       `openrsp euicc`) or pcsc[:READER] (a card in a PC/SC\n"            \
+	"                       reader: READER is an index or part of the reader's name;\n"        \
+	"                       default the first reader).\n"                                      \
 	"                       Default: $ORSP_LPA_EUICC\n"                                        \
 	"  --json               lpac-like JSON objects on stdout instead of text\n"
 #define SERVER_HELP                                                                                \
-	"  --server-url URL     reach the SM-DP+ at URL (e.g. https://127.0.0.1:8443) instead "    \
-	"of\n"                                                                                     \
-	"                       https://<address>; its TLS certificate must still name the\n"      \
-	"                       address. http:// (no TLS) only with --insecure\n"                  \
-	"  --ca FILE            trusted CA certificates (PEM) for the SM-DP+ TLS certificate "     \
-	"(the\n"                                                                                   \
-	"                       GSMA CI, or a test CI). Default: $ORSP_LPA_CA\n"                   \
-	"  --insecure           do not verify the SM-DP+ TLS certificate, allow an http:// URL\n"  \
-	"                       (labs only; warned)\n"                                             \
+	"  --server-url URL     reach the SM-DP+ at URL (e.g. https://127.0.0.1:8443)\n"           \
+	"                       instead of https://<address>; its TLS certificate must\n"          \
+	"                       still name the address. http:// (no TLS) only with\n"              \
+	"                       --insecure\n"                                                      \
+	"  --ca FILE            trusted CA certificates (PEM) for the SM-DP+ TLS\n"                \
+	"                       certificate (the GSMA CI, or a test CI).\n"                        \
+	"                       Default: $ORSP_LPA_CA\n"                                           \
+	"  --insecure           do not verify the SM-DP+ TLS certificate, allow an\n"              \
+	"                       http:// URL (labs only; warned)\n"                                 \
 	"  --timeout SEC        per-request timeout, 1..600 (default 60)\n"
 
 typedef struct lpa_opts {
@@ -1245,44 +1246,45 @@ static const cli_cmd lpa_cmds[] = {
     {
         .verb = "profile",
         .summary = "Profiles: list, download, enable, disable, delete, nickname",
-        .synopsis = "list | download [-a AC] [-c CC] [--server-url URL] [--ca FILE] [--ask]\n"
-                    "         [--accept-ppr ppr1,ppr2] [--timeout SEC] [--insecure]\n"
+        .synopsis = "list | download [-a AC] [-c CC] [--server-url URL]\n"
+                    "         [--ca FILE] [--ask] [--accept-ppr ppr1,ppr2] [--timeout SEC]\n"
+                    "         [--insecure]\n"
                     "       | enable ICCID|AID | disable ICCID|AID | delete ICCID|AID\n"
                     "       | nickname ICCID NAME   [--euicc SPEC] [--json]",
-        .help =
-            "profile list                  the profiles on the eUICC\n"
-            "profile download -a AC        download and install the profile of an activation\n"
-            "                              code LPA:1$<SM-DP+ address>$<matching ID>[$<OID>[$1]]\n"
-            "                              (SGP.22 §3.1.3); it arrives disabled. Without -a:\n"
-            "                              the profile released for this eUICC at its default\n"
-            "                              SM-DP+ address (chip default-smdp)\n"
-            "profile enable|disable|delete by ICCID (19-20 digits) or ISD-P AID (hex)\n"
-            "profile nickname ICCID NAME   a local name, at most 64 characters of UTF-8\n"
-            "                              without control characters\n\n"
-            "Changes leave a notification on the eUICC for the operator: send it with\n"
-            "`openrsp lpa notification process`. On any failure the eUICC is left as it was\n"
-            "(a download is cancelled on both sides) and exit status is 1.\n\n"
-            "options:\n"
-            "  -a, --ac CODE        activation code (download; default: the eUICC's default\n"
-            "                       SM-DP+ address, no matching ID); also --activation-code\n"
-            "  -c, --cc CODE        confirmation code, when the operator gave one (download);\n"
-            "                       also --confirmation-code\n"
-            "  --ask                show the profile and ask before installing; ask "
-            "consent\n"
-            "                       to its policy rules when the eUICC requires it "
-            "(download)\n"
-            "  --accept-ppr LIST    consent given beforehand to these profile policy rules\n"
-            "                       (ppr1, ppr2, ppr3, comma-separated) for devices nobody\n"
-            "                       can ask; without it or --ask, a profile whose rules need\n"
-            "                       consent is not installed and stays ordered "
-            "(download)\n" SERVER_HELP EUICC_HELP,
+        .help = "profile list                  the profiles on the eUICC\n"
+                "profile download -a AC        download and install the profile of an\n"
+                "                              activation code\n"
+                "                              LPA:1$<SM-DP+ address>$<matching ID>[$<OID>[$1]]\n"
+                "                              (SGP.22 §3.1.3); it arrives disabled. Without -a:\n"
+                "                              the profile released for this eUICC at its default\n"
+                "                              SM-DP+ address (chip default-smdp)\n"
+                "profile enable|disable|delete by ICCID (19-20 digits) or ISD-P AID (hex)\n"
+                "profile nickname ICCID NAME   a local name, at most 64 characters of UTF-8\n"
+                "                              without control characters\n\n"
+                "Changes leave a notification on the eUICC for the operator: send it with\n"
+                "`openrsp lpa notification process`. On any failure the eUICC is left as it was\n"
+                "(a download is cancelled on both sides) and exit status is 1.\n\n"
+                "options:\n"
+                "  -a, --ac CODE        activation code (download; default: the eUICC's default\n"
+                "                       SM-DP+ address, no matching ID); also --activation-code\n"
+                "  -c, --cc CODE        confirmation code, when the operator gave one (download);\n"
+                "                       also --confirmation-code\n"
+                "  --ask                show the profile and ask before installing; ask "
+                "consent\n"
+                "                       to its policy rules when the eUICC requires it "
+                "(download)\n"
+                "  --accept-ppr LIST    consent given beforehand to these profile policy rules\n"
+                "                       (ppr1, ppr2, ppr3, comma-separated) for devices nobody\n"
+                "                       can ask; without it or --ask, a profile whose rules need\n"
+                "                       consent is not installed and stays ordered "
+                "(download)\n" SERVER_HELP EUICC_HELP,
         .run = profile_run,
     },
     {
         .verb = "notification",
         .summary = "Pending notifications: list, process (send), remove",
-        .synopsis = "list | process [--server-url URL] [--ca FILE] [--timeout SEC]\n"
-                    "         [--insecure] | remove SEQ   [--euicc SPEC] [--json]",
+        .synopsis = "list | process [--server-url URL] [--ca FILE]\n"
+                    "         [--timeout SEC] [--insecure] | remove SEQ   [--euicc SPEC] [--json]",
         .help = "notification list      what the eUICC keeps for the operators\n"
                 "notification process   send each to its SM-DP+ (handleNotification, retried\n"
                 "                       with backoff) and remove it once the server accepted it\n"

@@ -1035,43 +1035,50 @@ out:
 }
 
 static const cli_cmd pki_cmds[] = {
-    {"init", "Create a private RSP test PKI: CI, EUM, eUICC, SM-DP+ (DPauth, DPpb, DPtls)",
-     "DIR [--curve nist|brainpool|both] [--eid-prefix DIGITS] [--eid EID] [--smdp-fqdn NAME] "
-     "[--smdp-oid OID] [--days N] [--permitted-eins] [--force] [--json]",
-     "Writes DIR/ci, DIR/eum, DIR/euicc and DIR/smdp (with --curve both: the same under\n"
-     "DIR/nist and DIR/brainpool), each certificate as <name>.der and <name>.pem with its\n"
-     "private key in <name>_key.pem (mode 0600), and DIR/README.txt. Certificates follow the\n"
-     "SGP.22 v2 profile (policies 2.23.146.1.2.1.x, SKI/AKI, ecdsa-with-SHA256). DIR is\n"
-     "created if missing and must be empty.\n\n"
-     "  --curve C            nist (P-256, default), brainpool (brainpoolP256r1) or both\n"
+    {"init", "Create a private RSP test PKI: CI, EUM, eUICC, DPauth/DPpb/DPtls",
+     "DIR [--curve nist|brainpool|both] [--eid-prefix DIGITS]\n"
+     "                        [--eid EID] [--smdp-fqdn NAME] [--smdp-oid OID]\n"
+     "                        [--days N] [--permitted-eins] [--force] [--json]",
+     "Writes DIR/ci, DIR/eum, DIR/euicc and DIR/smdp (with --curve both: the same\n"
+     "under DIR/nist and DIR/brainpool), each certificate as <name>.der and <name>.pem\n"
+     "with its private key in <name>_key.pem (mode 0600), and DIR/README.txt.\n"
+     "Certificates follow the SGP.22 v2 profile (policies 2.23.146.1.2.1.x, SKI/AKI,\n"
+     "ecdsa-with-SHA256). DIR is created if missing and must be empty.\n\n"
+     "  --curve C            nist (P-256, default), brainpool (brainpoolP256r1)\n"
+     "                       or both\n"
      "  --eid-prefix DIGITS  the EUM's EID range, 1 to 30 digits (default " DEFAULT_EID_PREFIX ")\n"
      "  --eid EID            the eUICC's EID: 32 digits in the range with valid check\n"
      "                       digits (default: the prefix, random digits, check digits)\n"
-     "  --smdp-fqdn NAME     DNS name in the DPtls certificate (default " DEFAULT_FQDN ")\n"
-     "  --smdp-oid OID       SM-DP+ OID, registeredID in DPauth/DPpb/DPtls (default " DEFAULT_OID
-     ")\n"
+     "  --smdp-fqdn NAME     DNS name in the DPtls certificate\n"
+     "                       (default " DEFAULT_FQDN ")\n"
+     "  --smdp-oid OID       SM-DP+ OID, registeredID in DPauth/DPpb/DPtls\n"
+     "                       (default " DEFAULT_OID ")\n"
      "  --days N             validity of every certificate, the CI's too, 1 to 36500\n"
      "                       (default 3650)\n"
      "  --permitted-eins     also put the SGP.22 v3 permittedEins extension in the EUM\n"
-     "  --force              write into a non-empty DIR, replacing the files of the layout\n"
+     "  --force              write into a non-empty DIR, replacing the files of the\n"
+     "                       layout\n"
      "  --json               one JSON document: paths, EID and key identifiers\n",
      pki_init},
-    {"smdp", "Issue DPauth, DPpb and DPtls for another SM-DP+ under an existing CI",
-     "DIR --ci CIDIR --smdp-fqdn NAME --smdp-oid OID [--dpauth-key URI] [--dppb-key URI] "
-     "[--days N] [--force] [--json]",
-     "Reads the CI certificate and key of a hierarchy made by `pki init` (CIDIR/ci/ci.der,\n"
-     "CIDIR/ci/ci_key.pem; for --curve both give CIDIR/nist or CIDIR/brainpool) and writes\n"
-     "DIR/smdp/{dpauth,dppb,dptls}.{der,pem} with their keys (<name>_key.pem, mode 0600),\n"
-     "on the CI's curve. Every SM-DP+ under one CI can serve every eUICC that trusts it.\n"
-     "With --dpauth-key/--dppb-key, that key stays in a PKCS#11 token (made there with\n"
-     "the token's tools): its certificate is issued for it and no key file is written.\n\n"
+    {"smdp", "Issue DPauth, DPpb, DPtls for another SM-DP+ under an existing CI",
+     "DIR --ci CIDIR --smdp-fqdn NAME --smdp-oid OID\n"
+     "                        [--dpauth-key URI] [--dppb-key URI] [--days N] [--force]\n"
+     "                        [--json]",
+     "Reads the CI certificate and key of a hierarchy made by `pki init`\n"
+     "(CIDIR/ci/ci.der, CIDIR/ci/ci_key.pem; for --curve both give CIDIR/nist or\n"
+     "CIDIR/brainpool) and writes DIR/smdp/{dpauth,dppb,dptls}.{der,pem} with their\n"
+     "keys (<name>_key.pem, mode 0600), on the CI's curve. Every SM-DP+ under one CI\n"
+     "can serve every eUICC that trusts it. With --dpauth-key/--dppb-key, that key\n"
+     "stays in a PKCS#11 token (made there with the token's tools): its certificate is\n"
+     "issued for it and no key file is written.\n\n"
      "  --ci CIDIR           the hierarchy holding ci/ci.der and ci/ci_key.pem\n"
      "  --dpauth-key URI     DPauth's key in a PKCS#11 token (docs/crypto.md)\n"
      "  --dppb-key URI       DPpb's key in a PKCS#11 token\n"
      "  --smdp-fqdn NAME     DNS name in the DPtls certificate\n"
      "  --smdp-oid OID       SM-DP+ OID, registeredID in DPauth/DPpb/DPtls\n"
      "  --days N             validity, 1 to 36500 (default 3650), never past the CI's\n"
-     "                       end (a CI that has expired, or is not yet valid, issues nothing)\n"
+     "                       end (a CI that has expired, or is not yet valid, issues\n"
+     "                       nothing)\n"
      "  --force              write into a non-empty DIR, replacing the SM-DP+ files\n"
      "  --json               one JSON document\n",
      pki_smdp},

@@ -1059,21 +1059,21 @@ static const cli_cmd profile_cmds[] = {
         .verb = "inspect",
         .summary = "Show what a profile package holds (never key or PIN values)",
         .synopsis = "FILE [--json]",
-        .help =
-            "Decodes FILE (a TCA eUICC Profile Package: DER ProfileElements) and prints the\n"
-            "header (version, ICCID, mandatory services and templates), every profile\n"
-            "element with its identification and, for file-system PEs, the template and\n"
-            "files, the USIM files EF.IMSI, EF.AD and EF.SPN, the ISIM's IMS identity\n"
-            "(EF.IMPI, EF.DOMAIN, EF.IMPU), the AKA algorithm and its\n"
-            "options, the PIN/PUK configuration, and every security domain (sd1, sd2 ... in\n"
-            "package order) with its AID, privileges and keys: KVN, KID, usage qualifier,\n"
-            "type, length and, for a symmetric key, its card-secret name: the name `smdp\n"
-            "profile generate --auc` stores the key it draws in its place under, for `auc\n"
-            "secret` (sd<N>-kvn<XX>-kid<YY>; a name only, no AuC need hold it). K, OPc/TOPc,\n"
-            "key and PIN/PUK values are shown by length only.\n\n"
-            "options:\n"
-            "  --json               one JSON object (file, size, header, pes, usim, isim, aka,\n"
-            "                       pins, security_domains, security_domain_keys_complete)\n",
+        .help = "Decodes FILE (a TCA eUICC Profile Package: DER ProfileElements) and prints the\n"
+                "header (version, ICCID, mandatory services and templates), every profile\n"
+                "element with its identification and, for file-system PEs, the template and\n"
+                "files, the USIM files EF.IMSI, EF.AD and EF.SPN, the ISIM's IMS identity\n"
+                "(EF.IMPI, EF.DOMAIN, EF.IMPU), the AKA algorithm and its\n"
+                "options, the PIN/PUK configuration, and every security domain (sd1, sd2 ... in\n"
+                "package order) with its AID, privileges and keys: KVN, KID, usage qualifier,\n"
+                "type, length and, for a symmetric key, its card-secret name: the name `smdp\n"
+                "profile generate --auc` stores the key it draws in its place under, for `auc\n"
+                "secret` (sd<N>-kvn<XX>-kid<YY>; a name only, no AuC need hold it). K, OPc/TOPc,\n"
+                "key and PIN/PUK values are shown by length only.\n\n"
+                "options:\n"
+                "  --json               one JSON object (file, size, header, pes, usim, isim,\n"
+                "                       aka, pins, security_domains,\n"
+                "                       security_domain_keys_complete)\n",
         .run = profile_inspect,
     },
     {

@@ -70,8 +70,8 @@ enum {
 	"  --kek-file PATH      key-encryption key file (default <db>.kek; created 0600\n"         \
 	"                       with a new database only); the environment variable\n"             \
 	"                       ORSP_KEK (64 hex digits) takes precedence\n"                       \
-	"  --config FILE        the server's configuration file: its database and KEK file\n"      \
-	"                       (instead of --db and --kek-file)\n"
+	"  --config FILE        the server's configuration file: its database and KEK\n"           \
+	"                       file (instead of --db and --kek-file)\n"
 
 typedef struct db_opts {
 	const char *db;
@@ -3009,7 +3009,7 @@ static int smdp_serve(int argc, char **argv)
 }
 
 /* the options of `audit` and `reports` */
-#define LOG_SYNOPSIS DB_SYNOPSIS " [--iccid N] [--json]"
+#define LOG_SYNOPSIS DB_SYNOPSIS "\n       [--iccid N] [--json]"
 #define LOG_HELP                                                                                   \
 	"options:\n" DB_HELP "  --iccid N            one profile only\n"                           \
 	"  --json               as a JSON array\n"
@@ -3017,17 +3017,19 @@ static int smdp_serve(int argc, char **argv)
 static const cli_cmd smdp_cmds[] = {
     {
         .verb = "profile",
-        .summary = "Import or generate profile packages into the inventory, or list it",
-        .synopsis = "import DIR|FILE " DB_SYNOPSIS "\n"
-                    "         [--ppr LIST] [--mnc-length 2|3] [--class C] [--batch N]\n"
-                    "       profile list " DB_SYNOPSIS "\n"
-                    "         [--state S[,S...]] [--iccid N] [--eid EID] [--older-than DURATION]\n"
-                    "         [--limit N] [--count] [--json]\n"
-                    "       profile generate " DB_SYNOPSIS " --template FILE\n"
-                    "         --iccid-start DIGITS --imsi-start DIGITS [--count N] [--auc DB]\n"
-                    "         [--spn S] [--name N] [--ppr LIST] [--mnc-length 2|3] [--class C]\n"
-                    "         [--keep-ims-identity] [--keep-sd-keys] [--keep-cdma-keys]\n"
-                    "         [--batch N] [--json]",
+        .summary = "Import or generate profile packages into inventory, or list it",
+        .synopsis =
+            "import DIR|FILE\n"
+            "         " DB_SYNOPSIS "\n"
+            "         [--ppr LIST] [--mnc-length 2|3] [--class C] [--batch N]\n"
+            "       profile list " DB_SYNOPSIS "\n"
+            "         [--state S[,S...]] [--iccid N] [--eid EID] [--older-than DURATION]\n"
+            "         [--limit N] [--count] [--json]\n"
+            "       profile generate " DB_SYNOPSIS "\n"
+            "         --template FILE --iccid-start DIGITS --imsi-start DIGITS [--count N]\n"
+            "         [--auc DB] [--spn S] [--name N] [--ppr LIST] [--mnc-length 2|3]\n"
+            "         [--class C] [--keep-ims-identity] [--keep-sd-keys] [--keep-cdma-keys]\n"
+            "         [--batch N] [--json]",
         .help = "import: decode and validate each package (a FILE, or every *.der in DIR),\n"
                 "take its ICCID, IMSI and profile type, and store it Available, encrypted\n"
                 "under a key wrapped by the KEK. A duplicate ICCID or IMSI is refused.\n"
@@ -3045,8 +3047,8 @@ static const cli_cmd smdp_cmds[] = {
                 "EF.IMPI, EF.DOMAIN, EF.IMPU; --keep-ims-identity leaves the template's) and\n"
                 "random Milenage K/OPc, imported Available; with --auc DB\n"
                 "the same K/OPc go into that AuC (KEK <DB>.kek; a file other than --db's),\n"
-                "each profile into both or neither. A range that would run past either counter is "
-                "refused first.\n"
+                "each profile into both or neither. A range that would run past either\n"
+                "counter is refused first.\n"
                 "The profiles are committed in batches (--batch; in both stores, the AuC\n"
                 "first); a profile that fails is rolled back alone, those before it are\n"
                 "committed, and the run stops naming the rest; SIGINT, SIGTERM and SIGHUP\n"
@@ -3109,9 +3111,9 @@ static const cli_cmd smdp_cmds[] = {
     {
         .verb = "order",
         .summary = "downloadOrder (+ confirmOrder) and print the activation code",
-        .synopsis = "(--config FILE | --db PATH --fqdn NAME [--kek-file PATH])\n"
-                    "       (--iccid N | --profile-type T) [--eid EID] [--matching-id ID]\n"
-                    "       [--cc CODE] [--release]",
+        .synopsis = "(--config FILE | --db PATH --fqdn NAME\n"
+                    "       [--kek-file PATH]) (--iccid N | --profile-type T) [--eid EID]\n"
+                    "       [--matching-id ID] [--cc CODE] [--release]",
         .help = "Takes the profile (or the first Available profile of the type) out of\n"
                 "Available: Allocated, or Linked with --eid. With --cc and/or --release it\n"
                 "is then confirmed (Confirmed, or Released with --release); without them\n"
@@ -3133,8 +3135,10 @@ static const cli_cmd smdp_cmds[] = {
     {
         .verb = "confirm",
         .summary = "confirmOrder: confirm an order placed without --cc or --release",
-        .synopsis = "(--config FILE | --db PATH --fqdn NAME [--kek-file PATH]) --iccid N\n"
-                    "       [--eid EID] [--matching-id ID] [--cc CODE] [--release]",
+        .synopsis =
+            "(--config FILE | --db PATH --fqdn NAME\n"
+            "       [--kek-file PATH]) --iccid N [--eid EID] [--matching-id ID] [--cc CODE]\n"
+            "       [--release]",
         .help = "Confirms the order of an Allocated or Linked profile as ES2+ confirmOrder\n"
                 "does: Confirmed (`smdp release` releases it later), or Released with\n"
                 "--release. An --eid binds an order placed without one (a bindEid audit\n"
@@ -3161,7 +3165,8 @@ static const cli_cmd smdp_cmds[] = {
     {
         .verb = "release",
         .summary = "releaseProfile: release a Confirmed profile for download",
-        .synopsis = "(--config FILE | --db PATH [--kek-file PATH]) --iccid N",
+        .synopsis = "(--config FILE | --db PATH [--kek-file PATH])\n"
+                    "       --iccid N",
         .help = "Releases the profile as ES2+ releaseProfile does: Confirmed to Released,\n"
                 "downloadable with the activation code `smdp confirm` printed. Audited as\n"
                 "the server's own releases are; an order past its validity is not released\n"
@@ -3173,9 +3178,9 @@ static const cli_cmd smdp_cmds[] = {
     },
     {
         .verb = "cancel",
-        .summary = "cancelOrder: end an order, the profile to Available or Unavailable",
-        .synopsis = "(--config FILE | --db PATH [--kek-file PATH]) --iccid N\n"
-                    "       --final available|unavailable [--eid EID] [--matching-id ID]",
+        .summary = "cancelOrder: end an order, the profile to Available/Unavailable",
+        .synopsis = "(--config FILE | --db PATH [--kek-file PATH])\n"
+                    "       --iccid N --final available|unavailable [--eid EID] [--matching-id ID]",
         .help = "Ends the order of the profile as ES2+ cancelOrder does: from Allocated,\n"
                 "Linked, Confirmed, Released or Downloaded (delivered, no installation\n"
                 "result yet), to Available (the order cleared: it can be ordered again) or\n"
@@ -3200,7 +3205,7 @@ static const cli_cmd smdp_cmds[] = {
     },
     {
         .verb = "reports",
-        .summary = "Progress reports to the operator (ES2+ HandleDownloadProgressInfo)",
+        .summary = "Progress reports to operators (ES2+ HandleDownloadProgressInfo)",
         .synopsis = LOG_SYNOPSIS,
         .help = "Prints the outbox of download progress reports, oldest first: time (UTC),\n"
                 "ICCID, notificationPointId, status (with the status codes of a failure),\n"
@@ -3211,8 +3216,8 @@ static const cli_cmd smdp_cmds[] = {
     },
     {
         .verb = "rekey",
-        .summary = "Rotate the KEK: re-wrap every secret of the database under a new KEK",
-        .synopsis = DB_SYNOPSIS " --new-kek-file NEW",
+        .summary = "Rotate the KEK: re-wrap the database's secrets under a new KEK",
+        .synopsis = DB_SYNOPSIS "\n       --new-kek-file NEW",
         .help = "Creates NEW (refused if it exists) with a new random KEK, mode 0600, and in one\n"
                 "transaction re-wraps under it every secret of the database (confirmation\n"
                 "codes, the packages' data keys, the ES9+ sessions' one-time keys, the KEK\n"
@@ -3230,7 +3235,7 @@ static const cli_cmd smdp_cmds[] = {
     {
         .verb = "backup",
         .summary = "Copy the database consistently while the servers use it (audited)",
-        .synopsis = DB_SYNOPSIS " --out FILE [--json]",
+        .synopsis = DB_SYNOPSIS "\n       --out FILE [--json]",
         .help = "Writes a consistent copy of the inventory's database (one snapshot: the servers\n"
                 "go on reading and writing) to FILE, a new file, mode 0600. The copy is made\n"
                 "beside FILE under a temporary name, flushed, checked (SQLite's integrity_check,\n"
@@ -3253,7 +3258,7 @@ static const cli_cmd smdp_cmds[] = {
     },
     {
         .verb = "serve",
-        .summary = "Run the SM-DP+: ES9+ for devices, ES2+ for operators, /metrics, /health",
+        .summary = "Run the SM-DP+: devices' ES9+, operators' ES2+, /metrics, /health",
         .synopsis = "--config FILE [--check]",
         .help = "Serves /gsma/rsp2/es9plus/<function> and /gsma/rsp2/es2plus/<function> over\n"
                 "HTTPS with the DPtls certificate (or plain HTTP when the configuration says\n"
