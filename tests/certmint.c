@@ -148,7 +148,7 @@ static void add_policies(X509 *x, const char *p1, const char *p2)
 	CERTIFICATEPOLICIES_free(pols);
 }
 
-/* Subtrees of one directoryName "O=org, serialNumber=serial". */
+/* Subtrees of one directoryName "O=org, serialNumber=serial" (serial NULL: "O=org"). */
 static STACK_OF(GENERAL_SUBTREE) * dirname_subtrees(const char *org, const char *serial)
 {
 	STACK_OF(GENERAL_SUBTREE) *sts = sk_GENERAL_SUBTREE_new_null();
@@ -159,8 +159,9 @@ static STACK_OF(GENERAL_SUBTREE) * dirname_subtrees(const char *org, const char 
 	if (org)
 		X509_NAME_add_entry_by_txt(dn, "O", MBSTRING_ASC, (const unsigned char *)org, -1,
 		                           -1, 0);
-	X509_NAME_add_entry_by_txt(dn, "serialNumber", MBSTRING_ASC, (const unsigned char *)serial,
-	                           -1, -1, 0);
+	if (serial)
+		X509_NAME_add_entry_by_txt(dn, "serialNumber", MBSTRING_ASC,
+		                           (const unsigned char *)serial, -1, -1, 0);
 	GENERAL_NAME_set0_value(gn, GEN_DIRNAME, dn);
 	GENERAL_NAME_free(st->base);
 	st->base = gn;
@@ -241,7 +242,8 @@ X509 *certmint_issue(const certmint_spec *s, EVP_PKEY *subject_key, X509 *issuer
 	if (s->ext_key_usage)
 		add_conf_ext(x, &ctx, NID_ext_key_usage, s->ext_key_usage);
 	if (s->nc_serial)
-		add_name_constraints(x, s->nc_org, s->nc_serial, s->nc_excluded_serial);
+		add_name_constraints(x, s->nc_org, s->nc_no_serial ? NULL : s->nc_serial,
+		                     s->nc_excluded_serial);
 	if (s->eins)
 		add_permitted_eins(x, s->eins, s->eins_critical, s->eins_bad_type);
 	if (s->eins_der)

@@ -104,6 +104,14 @@ static void expect_(orsp_err got, orsp_err want, const char *word, int line)
 		fail_msg("line %d: detail \"%s\" lacks \"%s\"", line, orsp_err_detail(), word);
 }
 
+/* The detail of the error just returned contains `word`. */
+#define expect_detail(word) expect_detail_((word), __LINE__)
+static void expect_detail_(const char *word, int line)
+{
+	if (!strstr(orsp_err_detail(), word))
+		fail_msg("line %d: detail \"%s\" lacks \"%s\"", line, orsp_err_detail(), word);
+}
+
 static orsp_cert *flip_last_byte(const orsp_cert *c)
 {
 	orsp_slice d = orsp_cert_der(c);
@@ -318,6 +326,42 @@ static void test_parse_rejects(void **state)
 	free(nonmin);
 	free(longer);
 	free(der);
+	/* DER throughout, but a known extension whose value is not of its type: keyUsage as an
+	 * OCTET STRING where a BIT STRING belongs. d2i_X509 takes it, OpenSSL flags the
+	 * extension invalid when it decodes it, and the parse refuses it; the same bits as a
+	 * BIT STRING are the control. */
+	{
+		static const uint8_t ku[][4] = {{0x03, 0x02, 0x07, 0x80}, {0x04, 0x02, 0x07, 0x80}};
+		EVP_PKEY *k = certmint_key_new("prime256v1");
+		certmint_spec u = {0};
+		u.subject = "/C=ES/O=RSP Test EUM/serialNumber=" SGP26_EID "/CN=Test eUICC";
+		u.policy = P_EUICC;
+		for (size_t i = 0; i < ORSP_ARRAY_LEN(ku); i++) {
+			X509 *x = certmint_issue(&u, k, NULL, k);
+			ASN1_OCTET_STRING *val = ASN1_OCTET_STRING_new();
+			X509_EXTENSION *ext;
+			assert_int_equal(ASN1_OCTET_STRING_set(val, ku[i], sizeof(ku[i])), 1);
+			ext = X509_EXTENSION_create_by_NID(NULL, NID_key_usage, 1, val);
+			assert_non_null(ext);
+			assert_int_equal(X509_add_ext(x, ext, -1), 1);
+			assert_true(X509_sign(x, k, EVP_sha256()) > 0);
+			der = certmint_der(x, &len);
+			if (i == 0) {
+				expect(orsp_cert_parse(der, len, &c), ORSP_OK, NULL);
+			} else {
+				expect(orsp_cert_parse(der, len, &c), ORSP_E_MALFORMED,
+				       "certificate has invalid or duplicate extensions");
+				assert_null(c);
+			}
+			orsp_cert_free(c);
+			c = NULL;
+			free(der);
+			X509_EXTENSION_free(ext);
+			ASN1_OCTET_STRING_free(val);
+			X509_free(x);
+		}
+		EVP_PKEY_free(k);
+	}
 
 	/* A PEM bundle as a TLS library reads it: certificates counted, text and other blocks
 	 * skipped; no certificate, or one that does not parse, refused. */
@@ -360,6 +404,29 @@ static void test_parse_rejects(void **state)
 			fputs(tails[t], f);
 			fclose(f);
 			expect(orsp_cert_pem_bundle_check(path, &n), ORSP_E_MALFORMED, "PEM block");
+		}
+		/* the same certificate with RFC 1421 encapsulated headers before its base64: not
+		 * taken as a certificate, though OpenSSL reads the block; without them, the
+		 * control */
+		{
+			static const char begin[] = "-----BEGIN CERTIFICATE-----\n";
+			static const char headers[] =
+			    "Proc-Type: 4,ENCRYPTED\n"
+			    "DEK-Info: AES-128-CBC,00112233445566778899AABBCCDDEEFF\n\n";
+			uint8_t *with = malloc(pl + sizeof(headers));
+			orsp_cert *one = NULL;
+			assert_non_null(with);
+			assert_memory_equal(pem, begin, sizeof(begin) - 1);
+			memcpy(with, pem, sizeof(begin) - 1);
+			memcpy(with + sizeof(begin) - 1, headers, sizeof(headers) - 1);
+			memcpy(with + sizeof(begin) - 1 + sizeof(headers) - 1,
+			       pem + sizeof(begin) - 1, pl - (sizeof(begin) - 1));
+			expect(orsp_cert_load_mem(with, pl + sizeof(headers) - 1, &one),
+			       ORSP_E_MALFORMED, "PEM certificate with headers is not accepted");
+			assert_null(one);
+			expect(orsp_cert_load_mem(pem, pl, &one), ORSP_OK, NULL);
+			orsp_cert_free(one);
+			free(with);
 		}
 		/* the file read once: the bytes checked are those the certificate is taken from */
 		{
@@ -636,6 +703,50 @@ static void test_ci_store(void **state)
 	assert_int_equal(orsp_ci_store_new(&fresh), ORSP_OK);
 	expect(orsp_ci_store_add(fresh, bad), ORSP_E_VERIFY, "self-signature");
 	assert_int_equal(orsp_ci_store_count(fresh), 0);
+	/* Minted CIs as the SM-DP+'s `ci` settings or `euicc --ci-cert` hand them in: without
+	 * a subjectKeyIdentifier (no key id to find it by), and with an authorityKeyIdentifier
+	 * naming another key (the SGP.26 CI's) though self-issued and signed by its own key:
+	 * not self-signed. Both refused, the store left empty; the same CI with its own key
+	 * ids is the control. */
+	{
+		certmint_spec cs = {0};
+		EVP_PKEY *ck = certmint_key_new("prime256v1");
+		X509 *other = certmint_cert_load("sgp26/CertificateIssuer/CERT_CI_ECDSA_NIST.der");
+		X509 *x;
+		orsp_cert *c;
+		orsp_ci_store *own = NULL;
+		cs.subject = "/C=XX/O=Elsewhere/CN=Minted CI";
+		cs.policy = P_CI;
+		cs.key_usage = "critical,keyCertSign,cRLSign";
+		cs.basic_constraints = "critical,CA:TRUE";
+		assert_int_equal(orsp_ci_store_new(&own), ORSP_OK);
+		cs.no_ski = cs.no_aki = true;
+		x = certmint_issue(&cs, ck, NULL, ck);
+		c = certmint_to_orsp(x);
+		expect(orsp_ci_store_add(own, c), ORSP_E_POLICY,
+		       "CI certificate \"Minted CI\": no subjectKeyIdentifier");
+		orsp_cert_free(c);
+		X509_free(x);
+		cs.no_ski = cs.no_aki = false;
+		cs.issuer_name = cs.subject;
+		x = certmint_issue(&cs, ck, other, ck);
+		c = certmint_to_orsp(x);
+		expect(orsp_ci_store_add(own, c), ORSP_E_POLICY,
+		       "CI certificate \"Minted CI\": not self-signed (AKI differs from SKI)");
+		assert_int_equal(orsp_ci_store_count(own), 0);
+		orsp_cert_free(c);
+		X509_free(x);
+		cs.issuer_name = NULL;
+		x = certmint_issue(&cs, ck, NULL, ck);
+		c = certmint_to_orsp(x);
+		expect(orsp_ci_store_add(own, c), ORSP_OK, NULL);
+		assert_int_equal(orsp_ci_store_count(own), 1);
+		orsp_cert_free(c);
+		X509_free(x);
+		orsp_ci_store_free(own);
+		X509_free(other);
+		EVP_PKEY_free(ck);
+	}
 	/* The store keeps its own copy. */
 	assert_int_equal(orsp_ci_store_add(fresh, ci), ORSP_OK);
 	orsp_cert_free(ci);
@@ -806,6 +917,16 @@ static void test_eid_range(void **state)
 	            "/serialNumber=89049032123451234512345678901235/CN=Test eUICC";
 	expect(verify_under_sgp26_eum(&p, &u, eid), ORSP_E_MALFORMED, "several serialNumber");
 	assert_int_equal(eid[0], '\0');
+	/* An EUM whose nameConstraints permit "O=RSP Test EUM" without a serialNumber: no EID
+	 * prefix granted, so no EID is in its range (the EUM's fault, not the eUICC's). */
+	{
+		certmint_spec m = eum_spec();
+		m.nc_no_serial = true;
+		u = euicc_spec(SGP26_EID);
+		expect(verify_minted(&p, &m, &u, eid), ORSP_E_POLICY,
+		       "EUM certificate \"Minted EUM\": nameConstraints permit no EID prefix");
+		assert_int_equal(eid[0], '\0');
+	}
 	pki_free(&p);
 }
 
@@ -941,6 +1062,16 @@ static void test_chain_fault(void **state)
 	x = certmint_issue(&u, p.euicc_key, p.eum, p.eum_key);
 	FAULT(fault_of(p.store, eum, x, 0), ORSP_CHAIN_CERT_EUICC, ORSP_CHAIN_INVALID);
 	X509_free(x);
+	/* no authorityKeyIdentifier on the eUICC (signed by the EUM's key, under its name):
+	 * check_issued does not guess its issuer, the eUICC is invalid */
+	u = euicc_spec(SGP26_EID);
+	u.no_aki = true;
+	x = certmint_issue(&u, p.euicc_key, p.eum, p.eum_key);
+	FAULT(fault_of(p.store, eum, x, 0), ORSP_CHAIN_CERT_EUICC, ORSP_CHAIN_INVALID);
+	expect_detail("eUICC certificate \"Test eUICC\": no authorityKeyIdentifier");
+	X509_free(x);
+	expect(verify_under_sgp26_eum(&p, &u, NULL), ORSP_E_POLICY,
+	       "eUICC certificate \"Test eUICC\": no authorityKeyIdentifier");
 	/* the EUM: an impostor (not signed by the CI), expired, without an EID range; the
 	 * eUICCs below them are sound */
 	m = eum_spec();
@@ -959,6 +1090,25 @@ static void test_chain_fault(void **state)
 	m.no_aki = true;
 	FAULT(minted_eum_fault(&p, p.store, &m, ek, p.ci, p.ci_key), ORSP_CHAIN_CERT_EUM,
 	      ORSP_CHAIN_INVALID);
+	/* no subjectKeyIdentifier (otherwise sound, issued by the CI): the EUM is invalid,
+	 * before its eUICC is looked at (which has no key id to name it by, OpenSSL mints no
+	 * authorityKeyIdentifier without the issuer's) */
+	{
+		X509 *mx;
+		orsp_cert *mc;
+		m = eum_spec();
+		m.no_ski = true;
+		mx = certmint_issue(&m, ek, p.ci, p.ci_key);
+		mc = certmint_to_orsp(mx);
+		u = euicc_spec(SGP26_EID);
+		u.no_aki = true;
+		x = certmint_issue(&u, p.euicc_key, mx, ek);
+		FAULT(fault_of(p.store, mc, x, 0), ORSP_CHAIN_CERT_EUM, ORSP_CHAIN_INVALID);
+		expect_detail("EUM certificate \"Minted EUM\": no subjectKeyIdentifier");
+		X509_free(x);
+		orsp_cert_free(mc);
+		X509_free(mx);
+	}
 	/* the CI: none trusted for the EUM; one expired */
 	{
 		certmint_spec cs = {0};
@@ -1724,6 +1874,360 @@ static void test_parse_non_der_tbs(void **state)
 	pki_free(&p);
 }
 
+/* ----- what the fast path declines -----
+ * The SGP.26 NIST eUICC changed in one TLV of its TBS, or in its signature's encoding, and
+ * signed again by the SGP.26 EUM. Each change is one the fast path does not take (it
+ * returns ORSP_E_NOT_FOUND, no key); the verdict is then the full path's (orsp_cert_parse,
+ * orsp_rsp_verify_euicc_chain), pinned here as OpenSSL gives it: a refusal with its error, or
+ * an acceptance of a certificate the fast path leaves alone. */
+
+/* A copy of the TLVs in p[0..len) into out at *n, the TLV whose header starts at offset `at`
+ * (counted from base) replaced by the rl bytes of repl (any TLVs), every TLV around it given
+ * its new DER length. Descends only into the TLV that holds `at`, as long_form_at does. */
+static void splice_at(const uint8_t *p, size_t len, const uint8_t *base, size_t at,
+                      const uint8_t *repl, size_t rl, uint8_t *out, size_t *n)
+{
+	for (size_t off = 0; off < len;) {
+		size_t hl, vl, pos = (size_t)(p + off - base);
+		tlv_header(p + off, &hl, &vl);
+		if (pos == at) {
+			memcpy(out + *n, repl, rl);
+			*n += rl;
+		} else if (at > pos && at < pos + hl + vl) {
+			uint8_t inner[2048];
+			size_t in = 0;
+			splice_at(p + off + hl, vl, base, at, repl, rl, inner, &in);
+			put_tlv(out, n, p[off], inner, in);
+		} else {
+			memcpy(out + *n, p + off, hl + vl);
+			*n += hl + vl;
+		}
+		off += hl + vl;
+	}
+}
+
+/* The offset of the first occurrence of pat in p[0..len). */
+static size_t find_bytes(const uint8_t *p, size_t len, const char *pat, size_t pl)
+{
+	for (size_t i = 0; i + pl <= len; i++)
+		if (memcmp(p + i, pat, pl) == 0)
+			return i;
+	fail_msg("pattern not found");
+	return 0;
+}
+
+/* How a fast-path case changes the certificate. */
+enum fp_edit {
+	FP_REPLACE,   /* the TLV at the pattern becomes `repl` */
+	FP_TWICE,     /* the TLV at the pattern appears twice */
+	FP_APPEND,    /* NULL (05 00) appended to the value of the TLV at the pattern */
+	FP_BYTE0,     /* the first value byte of the TLV at the pattern becomes repl[0] */
+	FP_SIGNATURE, /* the TBS unchanged; the signature as `sig` says */
+};
+
+/* Signature encodings: ECDSA-Sig-Value ::= SEQUENCE { r INTEGER, s INTEGER } in the BIT
+ * STRING of the Certificate. */
+enum fp_sig {
+	SIG_DER,            /* as signed: the control */
+	SIG_R_NON_MINIMAL,  /* 00 || r where r's top bit is clear */
+	SIG_S_NON_MINIMAL,  /* s likewise */
+	SIG_R_NEGATIVE,     /* r >= 2^255 without its 00 sign octet: a negative INTEGER */
+	SIG_R_EMPTY,        /* r with no content octets */
+	SIG_R_TOO_LONG,     /* 01 || r in 32 bytes: 33 significant bytes */
+	SIG_UNUSED_BITS,    /* the BIT STRING's unused-bits octet 01, the unused bit 0 */
+	SIG_UNUSED_BIT_SET, /* ... the unused bit 1 (OpenSSL clears it: not DER) */
+	SIG_TRAILING,       /* a 00 after the SEQUENCE inside the BIT STRING */
+	SIG_SET,            /* the SEQUENCE tagged as a SET */
+	SIG_THREE,          /* a third INTEGER after s */
+	SIG_R_ONLY,         /* no s */
+	SIG_CERT_TRAILING,  /* NULL after the signature in the Certificate SEQUENCE */
+};
+
+/* An INTEGER of r's magnitude mag (ml bytes, big-endian, no leading zero) as DER would
+ * write it (a 00 sign octet before a top bit) into out at *n. */
+static void put_int(uint8_t *out, size_t *n, const uint8_t *mag, size_t ml)
+{
+	uint8_t v[34];
+	size_t vl = 0;
+	if (mag[0] & 0x80)
+		v[vl++] = 0;
+	memcpy(v + vl, mag, ml);
+	put_tlv(out, n, 0x02, v, vl + ml);
+}
+
+/* Certificate { tbs, ecdsa-with-SHA256, the signature by key over tbs encoded as `form` }:
+ * malloc'ed DER. */
+static uint8_t *sign_tbs_as(const uint8_t *tbs, size_t tbs_len, EVP_PKEY *key, enum fp_sig form,
+                            size_t *len)
+{
+	static const uint8_t alg[] = {0x30, 0x0A, 0x06, 0x08, 0x2A, 0x86,
+	                              0x48, 0xCE, 0x3D, 0x04, 0x03, 0x02};
+	uint8_t r[32], s[32], ints[128], seq[160], bits[170], *body, *der;
+	size_t rl, sl, il = 0, ql = 0, bl = 0, n = 0;
+
+	for (;;) {
+		uint8_t sig[80];
+		const uint8_t *sp = sig;
+		size_t siglen = sizeof(sig);
+		EVP_MD_CTX *md = EVP_MD_CTX_new();
+		ECDSA_SIG *es;
+		const BIGNUM *br, *bs;
+		assert_non_null(md);
+		assert_int_equal(EVP_DigestSignInit(md, NULL, EVP_sha256(), NULL, key), 1);
+		assert_int_equal(EVP_DigestSign(md, sig, &siglen, tbs, tbs_len), 1);
+		EVP_MD_CTX_free(md);
+		es = d2i_ECDSA_SIG(NULL, &sp, (long)siglen);
+		assert_non_null(es);
+		ECDSA_SIG_get0(es, &br, &bs);
+		rl = (size_t)BN_bn2bin(br, r);
+		sl = (size_t)BN_bn2bin(bs, s);
+		ECDSA_SIG_free(es);
+		/* a negative r needs r's top bit set, a non-minimal r or s (00 || 32 bytes) a
+		 * top bit clear, so that the value is the signature's and only its encoding
+		 * is not DER: signed again until so (1 in 2) */
+		if (form == SIG_R_NEGATIVE       ? rl == 32 && (r[0] & 0x80)
+		    : form == SIG_R_NON_MINIMAL  ? rl == 32 && !(r[0] & 0x80)
+		    : form == SIG_S_NON_MINIMAL  ? sl == 32 && !(s[0] & 0x80)
+		    : form == SIG_UNUSED_BITS    ? !(s[sl - 1] & 1)
+		    : form == SIG_UNUSED_BIT_SET ? (s[sl - 1] & 1)
+		                                 : true)
+			break;
+	}
+	switch (form) {
+	case SIG_R_NON_MINIMAL:
+	case SIG_S_NON_MINIMAL: {
+		uint8_t v[33] = {0};
+		memcpy(v + 1, form == SIG_R_NON_MINIMAL ? r : s, 32);
+		if (form == SIG_S_NON_MINIMAL)
+			put_int(ints, &il, r, rl);
+		put_tlv(ints, &il, 0x02, v, sizeof(v));
+		if (form == SIG_R_NON_MINIMAL)
+			put_int(ints, &il, s, sl);
+		break;
+	}
+	case SIG_R_NEGATIVE:
+		put_tlv(ints, &il, 0x02, r, rl);
+		put_int(ints, &il, s, sl);
+		break;
+	case SIG_R_EMPTY:
+		put_tlv(ints, &il, 0x02, r, 0);
+		put_int(ints, &il, s, sl);
+		break;
+	case SIG_R_TOO_LONG: {
+		uint8_t v[33] = {0x01};
+		memcpy(v + 1 + 32 - rl, r, rl);
+		put_tlv(ints, &il, 0x02, v, sizeof(v));
+		put_int(ints, &il, s, sl);
+		break;
+	}
+	case SIG_R_ONLY:
+		put_int(ints, &il, r, rl);
+		break;
+	default:
+		put_int(ints, &il, r, rl);
+		put_int(ints, &il, s, sl);
+		if (form == SIG_THREE)
+			put_int(ints, &il, s, sl);
+		break;
+	}
+	put_tlv(seq, &ql, form == SIG_SET ? 0x31 : 0x30, ints, il);
+	bits[bl++] = form == SIG_UNUSED_BITS || form == SIG_UNUSED_BIT_SET ? 0x01 : 0x00;
+	memcpy(bits + bl, seq, ql);
+	bl += ql;
+	if (form == SIG_TRAILING)
+		bits[bl++] = 0x00;
+	body = malloc(tbs_len + sizeof(alg) + sizeof(bits) + 8);
+	der = malloc(tbs_len + sizeof(alg) + sizeof(bits) + 16);
+	assert_non_null(body);
+	assert_non_null(der);
+	memcpy(body, tbs, tbs_len);
+	n = tbs_len;
+	memcpy(body + n, alg, sizeof(alg));
+	n += sizeof(alg);
+	put_tlv(body, &n, 0x03, bits, bl);
+	if (form == SIG_CERT_TRAILING) {
+		body[n++] = 0x05;
+		body[n++] = 0x00;
+	}
+	*len = 0;
+	put_tlv(der, len, 0x30, body, n);
+	free(body);
+	return der;
+}
+
+#define FP_BYTES(lit) lit, sizeof(lit) - 1
+
+static void test_fast_path_declines(void **state)
+{
+	static const struct fp_case {
+		const char *what;
+		enum fp_edit edit;
+		const char *pat; /* where in the TBS: the TLV that starts with these bytes */
+		size_t pat_len;
+		const char *repl;
+		size_t repl_len;
+		enum fp_sig sig;
+		bool fast_accepts; /* the controls */
+		orsp_err full;     /* the full path's verdict */
+		const char *word;  /* in its detail */
+	} cases[] = {
+	    /* controls: the TBS signed again as it is, a notBefore of 29 February in a leap
+	     * year */
+	    {"unchanged", FP_SIGNATURE, NULL, 0, NULL, 0, SIG_DER, true, ORSP_OK, NULL},
+	    {"notBefore 2024-02-29", FP_REPLACE, FP_BYTES("\x17\r200401094858Z"),
+	     FP_BYTES("\x17\r240229094858Z"), SIG_DER, true, ORSP_OK, NULL},
+	    /* the signature value: int_to_fixed and the ECDSA-Sig-Value around it; OpenSSL
+	     * verifies only the DER of a signature in range */
+	    {"r non-minimal", FP_SIGNATURE, NULL, 0, NULL, 0, SIG_R_NON_MINIMAL, false,
+	     ORSP_E_VERIFY, "eUICC certificate \"Test eUICC\": signature does not verify"},
+	    {"s non-minimal", FP_SIGNATURE, NULL, 0, NULL, 0, SIG_S_NON_MINIMAL, false,
+	     ORSP_E_VERIFY, "signature does not verify"},
+	    {"r negative", FP_SIGNATURE, NULL, 0, NULL, 0, SIG_R_NEGATIVE, false, ORSP_E_VERIFY,
+	     "signature does not verify"},
+	    {"r empty", FP_SIGNATURE, NULL, 0, NULL, 0, SIG_R_EMPTY, false, ORSP_E_VERIFY,
+	     "signature does not verify"},
+	    {"r of 33 bytes", FP_SIGNATURE, NULL, 0, NULL, 0, SIG_R_TOO_LONG, false, ORSP_E_VERIFY,
+	     "signature does not verify"},
+	    {"an unused bit 0", FP_SIGNATURE, NULL, 0, NULL, 0, SIG_UNUSED_BITS, false,
+	     ORSP_E_VERIFY, "signature does not verify"},
+	    {"an unused bit 1", FP_SIGNATURE, NULL, 0, NULL, 0, SIG_UNUSED_BIT_SET, false,
+	     ORSP_E_MALFORMED, "certificate is not DER encoded"},
+	    {"byte after the signature", FP_SIGNATURE, NULL, 0, NULL, 0, SIG_TRAILING, false,
+	     ORSP_E_VERIFY, "signature does not verify"},
+	    {"signature a SET", FP_SIGNATURE, NULL, 0, NULL, 0, SIG_SET, false, ORSP_E_VERIFY,
+	     "signature does not verify"},
+	    {"three INTEGERs", FP_SIGNATURE, NULL, 0, NULL, 0, SIG_THREE, false, ORSP_E_VERIFY,
+	     "signature does not verify"},
+	    {"r only", FP_SIGNATURE, NULL, 0, NULL, 0, SIG_R_ONLY, false, ORSP_E_VERIFY,
+	     "signature does not verify"},
+	    {"element after the signature", FP_SIGNATURE, NULL, 0, NULL, 0, SIG_CERT_TRAILING,
+	     false, ORSP_E_MALFORMED, "not a DER X.509 certificate"},
+	    /* validity (fast_time; "\x17\r": UTCTime of 13 characters): OpenSSL does not
+	     * decode such a time either */
+	    {"notBefore not digits", FP_REPLACE, FP_BYTES("\x17\r200401094858Z"),
+	     FP_BYTES("\x17\r2A0401094858Z"), SIG_DER, false, ORSP_E_MALFORMED,
+	     "validity dates do not decode"},
+	    {"notBefore month 13", FP_REPLACE, FP_BYTES("\x17\r200401094858Z"),
+	     FP_BYTES("\x17\r201301094858Z"), SIG_DER, false, ORSP_E_MALFORMED,
+	     "validity dates do not decode"},
+	    {"notBefore hour 24", FP_REPLACE, FP_BYTES("\x17\r200401094858Z"),
+	     FP_BYTES("\x17\r200401244858Z"), SIG_DER, false, ORSP_E_MALFORMED,
+	     "validity dates do not decode"},
+	    {"notBefore 2023-02-29", FP_REPLACE, FP_BYTES("\x17\r200401094858Z"),
+	     FP_BYTES("\x17\r230229094858Z"), SIG_DER, false, ORSP_E_MALFORMED,
+	     "validity dates do not decode"},
+	    /* the subject (fast_string, fast_subject) */
+	    {"CN PrintableString with @", FP_REPLACE, FP_BYTES("\x0C\x0ATest eUICC"),
+	     FP_BYTES("\x13\x0ATest@eUICC"), SIG_DER, false, ORSP_OK, NULL},
+	    {"CN PrintableString with NUL", FP_REPLACE, FP_BYTES("\x0C\x0ATest eUICC"),
+	     FP_BYTES("\x13\x0ATest\0eUICC"), SIG_DER, false, ORSP_OK, NULL},
+	    {"RDN of two attributes", FP_REPLACE, FP_BYTES("\x30\x11\x06\x03\x55\x04\x03"),
+	     FP_BYTES("\x30\x0B\x06\x03\x55\x04\x41\x13\x04Test"
+	              "\x30\x11\x06\x03\x55\x04\x03\x0C\x0ATest eUICC"),
+	     SIG_DER, false, ORSP_OK, NULL},
+	    {"RDN holding a string", FP_REPLACE, FP_BYTES("\x30\x11\x06\x03\x55\x04\x03"),
+	     FP_BYTES("\x13\x04Test"), SIG_DER, false, ORSP_E_MALFORMED,
+	     "not a DER X.509 certificate"},
+	    {"attribute without value", FP_REPLACE, FP_BYTES("\x30\x11\x06\x03\x55\x04\x03"),
+	     FP_BYTES("\x30\x05\x06\x03\x55\x04\x03"), SIG_DER, false, ORSP_E_MALFORMED,
+	     "not a DER X.509 certificate"},
+	    {"attribute with a third element", FP_APPEND, FP_BYTES("\x30\x11\x06\x03\x55\x04\x03"),
+	     NULL, 0, SIG_DER, false, ORSP_E_MALFORMED, "not a DER X.509 certificate"},
+	    /* subjectKeyIdentifier (fast_extensions) */
+	    {"SKI critical", FP_REPLACE, FP_BYTES("\x06\x03\x55\x1D\x0E"),
+	     FP_BYTES("\x06\x03\x55\x1D\x0E\x01\x01\xFF"), SIG_DER, false, ORSP_OK, NULL},
+	    {"SKI empty", FP_REPLACE, FP_BYTES("\x04\x16\x04\x14"), FP_BYTES("\x04\x02\x04\x00"),
+	     SIG_DER, false, ORSP_OK, NULL},
+	    {"SKI twice", FP_TWICE, FP_BYTES("\x30\x1D\x06\x03\x55\x1D\x0E"), NULL, 0, SIG_DER,
+	     false, ORSP_E_MALFORMED, "an extension twice"},
+	    /* subjectPublicKeyInfo (spki_point) */
+	    {"element after the key", FP_APPEND, FP_BYTES("\x30\x59\x30\x13"), NULL, 0, SIG_DER,
+	     false, ORSP_E_MALFORMED, "not a DER X.509 certificate"},
+	    {"key with an unused bit", FP_BYTE0, FP_BYTES("\x03\x42\x00\x04"), FP_BYTES("\x01"),
+	     SIG_DER, false, ORSP_E_POLICY, "key is not on P-256 or brainpoolP256r1"},
+	    {"key of no octets", FP_REPLACE, FP_BYTES("\x03\x42\x00\x04"), FP_BYTES("\x03\x01\x00"),
+	     SIG_DER, false, ORSP_E_POLICY, "key is not on P-256 or brainpoolP256r1"},
+	};
+	pki p;
+	size_t cert_len, tbs_len;
+	uint8_t *cert = test_read_vector("sgp26/eUICC/CERT_EUICC_ECDSA_NIST.der", &cert_len);
+	uint8_t *tbs = tbs_of(cert, &tbs_len);
+	(void)state;
+	pki_load(&p);
+
+	for (size_t i = 0; i < ORSP_ARRAY_LEN(cases); i++) {
+		const struct fp_case *c = &cases[i];
+		uint8_t edited[2048], repl[512], *der;
+		size_t el = 0, n, at;
+		orsp_cert *u = NULL;
+		orsp_ec_key *pub = NULL;
+		char eid[33] = "", eid2[33] = "";
+		orsp_err fast, full;
+
+		if (c->edit == FP_SIGNATURE) {
+			der = sign_tbs_as(tbs, tbs_len, p.eum_key, c->sig, &n);
+		} else {
+			size_t hl, vl, rl = 0;
+			at = find_bytes(tbs, tbs_len, c->pat, c->pat_len);
+			tlv_header(tbs + at, &hl, &vl);
+			switch (c->edit) {
+			case FP_REPLACE:
+				memcpy(repl, c->repl, c->repl_len);
+				rl = c->repl_len;
+				break;
+			case FP_TWICE:
+				memcpy(repl, tbs + at, hl + vl);
+				memcpy(repl + hl + vl, tbs + at, hl + vl);
+				rl = 2 * (hl + vl);
+				break;
+			case FP_APPEND: {
+				uint8_t v[256];
+				memcpy(v, tbs + at + hl, vl);
+				v[vl] = 0x05;
+				v[vl + 1] = 0x00;
+				put_tlv(repl, &rl, tbs[at], v, vl + 2);
+				break;
+			}
+			case FP_BYTE0:
+				memcpy(repl, tbs + at, hl + vl);
+				repl[hl] = (uint8_t)c->repl[0];
+				rl = hl + vl;
+				break;
+			default:
+				fail();
+			}
+			splice_at(tbs, tbs_len, tbs, at, repl, rl, edited, &el);
+			der = sign_tbs_as(edited, el, p.eum_key, c->sig, &n);
+		}
+		fast = orsp_rsp_euicc_fast_accept(p.store, p.eum_c, der, n, 0, eid, &pub);
+		full = orsp_cert_parse(der, n, &u);
+		if (full == ORSP_OK)
+			full = orsp_rsp_verify_euicc_chain(p.store, p.eum_c, u, 0, eid2);
+		if (fast != (c->fast_accepts ? ORSP_OK : ORSP_E_NOT_FOUND))
+			fail_msg("%s: the fast path answers %s", c->what, orsp_err_str(fast));
+		if (full != c->full)
+			fail_msg("%s: the full path answers %s (%s), want %s", c->what,
+			         orsp_err_str(full), orsp_err_detail(), orsp_err_str(c->full));
+		if (c->word && !strstr(orsp_err_detail(), c->word))
+			fail_msg("%s: detail \"%s\" lacks \"%s\"", c->what, orsp_err_detail(),
+			         c->word);
+		if (c->fast_accepts) {
+			assert_non_null(pub);
+			assert_string_equal(eid, eid2);
+		} else {
+			assert_null(pub);
+		}
+		if (full == ORSP_OK)
+			assert_string_equal(eid2, SGP26_EID);
+		orsp_ec_free(pub);
+		orsp_cert_free(u);
+		free(der);
+	}
+	free(tbs);
+	free(cert);
+	pki_free(&p);
+}
+
 static void test_unknown_ci(void **state)
 {
 	pki p;
@@ -1970,6 +2474,48 @@ static void test_certificate_fields(void **state)
 	m.issuer_name = "/C=XX/O=Elsewhere/CN=Other CI";
 	expect(verify_minted(&p, &m, &u, NULL), ORSP_E_POLICY, "issuer name");
 
+	/* The EID (the subject serialNumber) with a control character (its last digit 01,
+	 * still a PrintableString) or a byte above 0x7e (é as a UTF8String): both OpenSSL
+	 * reads, the EID is refused as not printable, the eUICC invalid. The SGP.26 eUICC
+	 * changed and signed again by the EUM. */
+	{
+		static const char serial[] = "\x06\x03\x55\x04\x05\x13\x20";
+		static const char *const eids[] = {
+		    "\x13\x20"
+		    "8904903212345123451234567890123\x01",
+		    "\x0C\x21"
+		    "8904903212345123451234567890123\xC3\xA9",
+		};
+		size_t cert_len, tbs_len, at, el, n;
+		uint8_t *cert =
+		    test_read_vector("sgp26/eUICC/CERT_EUICC_ECDSA_NIST.der", &cert_len);
+		uint8_t *tbs = tbs_of(cert, &tbs_len), edited[2048], *der;
+		at = find_bytes(tbs, tbs_len, serial, sizeof(serial) - 1) + 5;
+		for (size_t i = 0; i < ORSP_ARRAY_LEN(eids); i++) {
+			orsp_cert *c = NULL;
+			orsp_chain_fault f;
+			char eid[33] = "x";
+			el = 0;
+			splice_at(tbs, tbs_len, tbs, at, (const uint8_t *)eids[i],
+			          2 + (size_t)(uint8_t)eids[i][1], edited, &el);
+			der = sign_tbs(edited, el, p.eum_key, &n);
+			expect(orsp_cert_parse(der, n, &c), ORSP_OK, NULL);
+			expect(chain_both(p.store, p.eum_c, c, 0, eid), ORSP_E_MALFORMED,
+			       "eUICC certificate \"Test eUICC\": subject serialNumber has a "
+			       "non-printable character");
+			assert_string_equal(eid, "");
+			assert_int_equal(
+			    orsp_rsp_verify_euicc_chain_fault(p.store, p.eum_c, c, 0, NULL, &f),
+			    ORSP_E_MALFORMED);
+			assert_int_equal(f.cert, ORSP_CHAIN_CERT_EUICC);
+			assert_int_equal(f.why, ORSP_CHAIN_INVALID);
+			orsp_cert_free(c);
+			free(der);
+		}
+		free(tbs);
+		free(cert);
+	}
+
 	/* RFC 5280 §4.2: no extension twice. OpenSSL flags only those it caches (a second SKI),
 	 * so a private extension or authorityInfoAccess twice parsed and verified. Once each: a
 	 * control. */
@@ -2108,6 +2654,29 @@ static void test_permitted_eins(void **state)
 			expect(parse_minted_eum(&p, &m), ORSP_E_MALFORMED,
 			       "not DER encoded: the value of extension");
 		}
+		/* DER, but not a SEQUENCE OF: a lone PrintableString, a SET of one; refused as the
+		 * EUM's range, whatever the prefix inside admits */
+		static const struct {
+			uint8_t der[12];
+			size_t len;
+		} not_seq[] = {
+		    {{0x13, 0x08, '8', '9', '0', '4', '9', '0', '3', '2'}, 10},
+		    {{0x31, 0x0A, 0x13, 0x08, '8', '9', '0', '4', '9', '0', '3', '2'}, 12},
+		};
+		for (size_t i = 0; i < ORSP_ARRAY_LEN(not_seq); i++) {
+			m.eins_der = not_seq[i].der;
+			m.eins_der_len = not_seq[i].len;
+			expect(verify_minted(&p, &m, &u, eid), ORSP_E_MALFORMED,
+			       "\"Minted EUM\": permittedEins is not a DER SEQUENCE OF");
+		}
+		/* a SEQUENCE with a TLV after it: refused by the parse already (the check of the
+		 * range never sees trailing bytes, nor a length of more than 2 octets, which no
+		 * certificate of at most 64 KiB holds) */
+		static const uint8_t trailing[] = {0x30, 0x0A, 0x13, 0x08, '8', '9',  '0',
+		                                   '4',  '9',  '0',  '3',  '2', 0x05, 0x00};
+		m.eins_der = trailing;
+		m.eins_der_len = sizeof(trailing);
+		expect(parse_minted_eum(&p, &m), ORSP_E_MALFORMED, "trailing bytes");
 		/* the extension twice, both admitting the EID */
 		static const uint8_t one[] = {0x30, 0x0A, 0x13, 0x08, '8', '9',
 		                              '0',  '4',  '9',  '0',  '3', '2'};
@@ -2321,6 +2890,7 @@ int main(void)
 	    cmocka_unit_test(test_der_public_key_point_forms),
 	    cmocka_unit_test(test_der_public_key_follows_full_path),
 	    cmocka_unit_test(test_parse_non_der_tbs),
+	    cmocka_unit_test(test_fast_path_declines),
 	    cmocka_unit_test(test_unknown_ci),
 	    cmocka_unit_test(test_validity),
 	    cmocka_unit_test(test_wrong_policy_and_usage),
