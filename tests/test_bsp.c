@@ -322,6 +322,34 @@ static void test_unprotect_rejects(void **state)
 	assert_int_equal(orsp_bsp_unprotect(c, 0x88, orsp_slice_make(empty88, sizeof(empty88)), out,
 	                                    sizeof(out), &ol),
 	                 ORSP_E_MALFORMED);
+	/* '87' past the length floor (a block and more) whose data of 17 or 31 bytes is not
+	 * whole AES blocks: refused before the MAC, as malformed (not a verify failure) both
+	 * with a C-MAC that verifies (computed here over the data as received) and with one
+	 * that does not; nothing consumed */
+	static const size_t odd_len[] = {17, 31};
+	for (size_t i = 0; i < ORSP_ARRAY_LEN(odd_len); i++) {
+		for (int good_mac = 0; good_mac < 2; good_mac++) {
+			uint8_t m[16 + 2 + 31], cm[16];
+			size_t dl = odd_len[i];
+			memcpy(m, s.k.mcv.v, 16);
+			m[16] = 0x87;
+			m[17] = (uint8_t)(dl + 8);
+			memset(m + 18, 0x5A, dl);
+			assert_int_equal(orsp_aes_cmac(s.k.mac.v, 16, m, 18 + dl, cm), ORSP_OK);
+			memcpy(bad, m + 16, 2 + dl);
+			memcpy(bad + 2 + dl, cm, 8);
+			if (!good_mac)
+				bad[2 + dl] ^= 1;
+			ol = 99;
+			assert_int_equal(orsp_bsp_unprotect(c, 0x87,
+			                                    orsp_slice_make(bad, 2 + dl + 8), out,
+			                                    sizeof(out), &ol),
+			                 ORSP_E_MALFORMED);
+			assert_non_null(strstr(orsp_err_detail(), "is not whole AES blocks"));
+			assert_int_equal(ol, 0);
+			assert_int_equal(orsp_bsp_ctx_counter(c), 1);
+		}
+	}
 	/* output too small: refused, state kept */
 	assert_int_equal(orsp_bsp_unprotect(c, 0x87, orsp_slice_make(s.prot, s.prl), out, 2, &ol),
 	                 ORSP_E_RESOURCE);

@@ -702,6 +702,38 @@ static void test_client_malformed_answers(void **state)
 	assert_int_equal(fail, ORSP_HTTP_FAIL_OTHER);
 	assert_ok(get_canned(fine, strlen(fine), &fail));
 	assert_int_equal(fail, ORSP_HTTP_FAIL_NONE);
+
+	/* an X-Admin-Protocol of 64 characters (the result keeps 63) or a Content-Type of 128
+	 * (it keeps 127) in an otherwise fine answer: PROTOCOL (ORSP_E_MALFORMED), never cut to
+	 * another value; one character less is taken */
+	static const struct {
+		const char *name;
+		size_t len;
+		const char *detail;
+	} hdr[] = {
+	    {"X-Admin-Protocol", 64, "response header X-Admin-Protocol longer than 63"},
+	    {"Content-Type", 128, "response header Content-Type longer than 127"},
+	};
+	for (size_t i = 0; i < ORSP_ARRAY_LEN(hdr); i++) {
+		for (size_t len = hdr[i].len - 1; len <= hdr[i].len; len++) {
+			char ans[400];
+			int n = snprintf(ans, sizeof(ans), "HTTP/1.1 200 OK\r\n%s: gsma/rsp/v2.",
+			                 hdr[i].name);
+			assert_true(n > 0 && (size_t)n + len + 64 < sizeof(ans));
+			memset(ans + n, '9', len - strlen("gsma/rsp/v2."));
+			n += (int)(len - strlen("gsma/rsp/v2."));
+			n += snprintf(ans + n, sizeof(ans) - (size_t)n,
+			              "\r\nContent-Length: 2\r\n\r\nok");
+			e = get_canned(ans, (size_t)n, &fail);
+			if (len < hdr[i].len) {
+				assert_ok(e);
+				assert_int_equal(fail, ORSP_HTTP_FAIL_NONE);
+				continue;
+			}
+			assert_err(e, ORSP_E_MALFORMED, hdr[i].detail);
+			assert_int_equal(fail, ORSP_HTTP_FAIL_PROTOCOL);
+		}
+	}
 }
 
 static void test_connection_refused(void **state)
@@ -4379,6 +4411,19 @@ static void test_json_header_negative(void **state)
 	    {"{\"header\":{\"functionExecutionStatus\":{\"status\":\"Failed\","
 	     "\"statusCodeData\":{\"subjectCode\":\"8.1.1.1.1\",\"reasonCode\":\"3.8\"}}}}",
 	     "subjectCode: not dotted decimal"},
+	    /* a group of four digits (at most three), last or first; an empty code */
+	    {"{\"header\":{\"functionExecutionStatus\":{\"status\":\"Failed\","
+	     "\"statusCodeData\":{\"subjectCode\":\"8.1000\",\"reasonCode\":\"3.8\"}}}}",
+	     "statusCodeData.subjectCode: not dotted decimal"},
+	    {"{\"header\":{\"functionExecutionStatus\":{\"status\":\"Failed\","
+	     "\"statusCodeData\":{\"subjectCode\":\"8.1\",\"reasonCode\":\"1000.8\"}}}}",
+	     "statusCodeData.reasonCode: not dotted decimal"},
+	    {"{\"header\":{\"functionExecutionStatus\":{\"status\":\"Failed\","
+	     "\"statusCodeData\":{\"subjectCode\":\"\",\"reasonCode\":\"3.8\"}}}}",
+	     "statusCodeData.subjectCode: not dotted decimal"},
+	    {"{\"header\":{\"functionExecutionStatus\":{\"status\":\"Failed\","
+	     "\"statusCodeData\":{\"subjectCode\":\"8.1\",\"reasonCode\":\"\"}}}}",
+	     "statusCodeData.reasonCode: not dotted decimal"},
 	};
 	orsp_json_status st;
 
@@ -4386,6 +4431,19 @@ static void test_json_header_negative(void **state)
 		json_t *obj = NULL;
 		assert_ok(orsp_json_parse(cases[i].json, strlen(cases[i].json), 4096, &obj));
 		assert_err(orsp_json_header_get(obj, &st), ORSP_E_MALFORMED, cases[i].needle);
+		json_decref(obj);
+	}
+
+	/* the longest groups there may be, four of three digits: taken */
+	{
+		static const char ok[] = "{\"header\":{\"functionExecutionStatus\":{\"status\":"
+		                         "\"Failed\",\"statusCodeData\":{\"subjectCode\":"
+		                         "\"123.456.789.100\",\"reasonCode\":\"999.9\"}}}}";
+		json_t *obj = NULL;
+		assert_ok(orsp_json_parse(ok, strlen(ok), 4096, &obj));
+		assert_ok(orsp_json_header_get(obj, &st));
+		assert_string_equal(st.subject_code, "123.456.789.100");
+		assert_string_equal(st.reason_code, "999.9");
 		json_decref(obj);
 	}
 

@@ -866,6 +866,8 @@ static void test_authenticate_dpauth_without_oid(void **state)
 	"v123456789.w12345678900"
 _Static_assert(sizeof(LONG_ADDR) == ORSP_EUICC_ADDR_MAX + 1, "254 characters");
 
+static uint16_t auth_raw_addr(card *c, const uint8_t *addr, size_t addr_len, size_t schal_len);
+
 /* AuthenticateServer: one failing check at a time, with its AuthenticateErrorCode. */
 static void test_authenticate_errors(void **state)
 {
@@ -936,6 +938,23 @@ static void test_authenticate_errors(void **state)
 		c->matching_id = NULL;
 		assert_int_equal(auth_step(c, &ok), 4);
 		assert_int_equal(prepare(c, &ok), 0x9000);
+		assert_int_equal(rsp_error(c, 0xBF21), 4);
+	}
+	/* serverSigned1 validly signed, with a serverChallenge of 0, 15, 17 or 32 bytes (it is
+	 * an Octet16): undefinedError, no session afterwards; 16 bytes on the same path pass */
+	static const size_t schal_lens[] = {0, 15, 17, 32, 16};
+	for (size_t i = 0; i < sizeof(schal_lens) / sizeof(schal_lens[0]); i++) {
+		get_challenge(c);
+		assert_int_equal(
+		    auth_raw_addr(c, (const uint8_t *)SMDP_ADDR, strlen(SMDP_ADDR), schal_lens[i]),
+		    0x9000);
+		if (schal_lens[i] == 16) {
+			check_auth_ok(c);
+			continue;
+		}
+		assert_int_equal(rsp_error(c, 0xBF38), 127);
+		dl_opts ok2 = {0};
+		assert_int_equal(prepare(c, &ok2), 0x9000);
 		assert_int_equal(rsp_error(c, 0xBF21), 4);
 	}
 	/* malformed AuthenticateServer requests: no session afterwards either */
@@ -2223,6 +2242,27 @@ static void test_malformed(void **state)
 			assert_int_equal(rsp_code(c, 0xBF32), 127);
 		}
 	}
+	/* LoadBoundProfilePackage whose BF36 length is in the long form with no length
+	 * octet (80), with four (84, more than a package can need) or with fewer octets than
+	 * it names (82 and one octet): refused as malformed before anything is read, with the
+	 * status word as above and the detail naming the length */
+	{
+		static const char *const hdr[] = {"BF368000", "BF36840000010030", "BF368201"};
+		for (size_t i = 0; i < sizeof(hdr) / sizeof(hdr[0]); i++) {
+			uint8_t b[16], out[64];
+			orsp_writer w;
+			size_t n = strlen(hdr[i]) / 2;
+			assert_int_equal(es10_hex(c, hdr[i]), 0x6A80);
+			assert_int_equal(orsp_hex_decode_exact(hdr[i], b, n), ORSP_OK);
+			orsp_writer_init(&w, out, sizeof(out));
+			assert_int_equal(orsp_euicc_es10(&c->e, orsp_slice_make(b, n), &w),
+			                 ORSP_E_MALFORMED);
+			assert_non_null(
+			    strstr(orsp_err_detail(), "LoadBoundProfilePackage length"));
+			assert_int_equal(w.len, 0);
+			orsp_err_clear();
+		}
+	}
 	/* an unknown function is 6A81; a TLV that is not ES10 too */
 	assert_int_equal(es10_hex(c, "30020500"), 0x6A81);
 	/* nothing changed, nothing was written */
@@ -2359,23 +2399,26 @@ static void test_open_errors(void **state)
 	ms_free(&st);
 }
 
-/* AuthenticateServer with serverAddress given as raw bytes (may hold a NUL, or be empty),
- * correctly signed with CERT.DPauth's key (reviewer's reproducer, session 28). */
-static uint16_t auth_raw_addr(card *c, const uint8_t *addr, size_t addr_len)
+/* AuthenticateServer with serverAddress given as raw bytes (may hold a NUL, or be empty)
+ * and a serverChallenge of schal_len random bytes, correctly signed with CERT.DPauth's key
+ * (reviewer's reproducer, session 28). */
+static uint16_t auth_raw_addr(card *c, const uint8_t *addr, size_t addr_len, size_t schal_len)
 {
-	uint8_t s1[512], req[4096], sig[64];
+	uint8_t s1[512], req[4096], sig[64], schal[32];
 	orsp_writer w;
 	orsp_der_mark m, ctx, di;
 
+	assert_true(schal_len <= sizeof(schal));
 	assert_int_equal(orsp_random(c->tid, 16), ORSP_OK);
 	c->tid_len = 16;
-	assert_int_equal(orsp_random(c->schal, 16), ORSP_OK);
+	assert_int_equal(orsp_random(schal, sizeof(schal)), ORSP_OK);
+	memcpy(c->schal, schal, 16);
 	orsp_writer_init(&w, s1, sizeof(s1));
 	m = orsp_der_begin(&w, 0x30);
 	orsp_der_put_tlv(&w, 0x80, c->tid, 16);
 	orsp_der_put_tlv(&w, 0x81, c->echal, 16);
 	orsp_der_put_tlv(&w, 0x83, addr, addr_len);
-	orsp_der_put_tlv(&w, 0x84, c->schal, 16);
+	orsp_der_put_tlv(&w, 0x84, schal, schal_len);
 	orsp_der_end(&w, m);
 	size_t s1_len = w.len;
 	assert_int_equal(orsp_ecdsa_sign(c->auth_sk, s1, s1_len, sig), ORSP_OK);
@@ -2433,7 +2476,7 @@ static void test_server_address_refused(void **state)
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		card *c = card_new();
 		get_challenge(c);
-		assert_int_equal(auth_raw_addr(c, (const uint8_t *)bad[i].a, bad[i].n), 0x9000);
+		assert_int_equal(auth_raw_addr(c, (const uint8_t *)bad[i].a, bad[i].n, 16), 0x9000);
 		assert_int_equal(signed_addr(c, got, sizeof(got)), -1);
 		card_free(c);
 	}
@@ -2441,7 +2484,8 @@ static void test_server_address_refused(void **state)
 		/* the same path signs a good address as it is */
 		card *c = card_new();
 		get_challenge(c);
-		assert_int_equal(auth_raw_addr(c, (const uint8_t *)"smdp.example.com", 16), 0x9000);
+		assert_int_equal(auth_raw_addr(c, (const uint8_t *)"smdp.example.com", 16, 16),
+		                 0x9000);
 		assert_int_equal(signed_addr(c, got, sizeof(got)), 16);
 		assert_string_equal(got, "smdp.example.com");
 		card_free(c);

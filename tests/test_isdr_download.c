@@ -16,6 +16,7 @@
 #include "isdr_fixture.h"
 
 #include "openrsp/aka.h"
+#include "openrsp/pkg.h"
 
 #define TS48 "saip/gsma-ts48/v7/TS48_V7.0_eSIM_GTP_SAIP2.3_NoBERTLV.der"
 #define TS48_B "saip/gsma-ts48/v7/TS48_V7.0_eSIM_GTP_SAIP2.3_BERTLV_SUCI.der"
@@ -380,6 +381,100 @@ static void test_bpp_negatives(void **state)
 	assert_int_equal(run_dl(f, &sp, aid, &cmd, iccid), 0);
 	assert_int_equal(run_dl(f, &sp, NULL, &cmd, NULL), 9); /* ICCID already there */
 	assert_int_equal(orsp_euicc_profile_count(&f->e), 1);
+	card_free(f);
+}
+
+/* In a fresh session, the first piece of a BPP (BF36 header naming 100 bytes more to come,
+ * then BF23) with a BF23 built here and signed with the DPpb key: remoteOpId op, CRT
+ * keyType / keyLen, and pad bytes of an OCTET STRING after smdpSign (0: none). Returns the
+ * PIR's errorReason (its bppCommandId in *cmd), 0 if the piece was taken (9000, no data). */
+static int iscr_piece(card *f, uint8_t op, uint8_t ktype, uint8_t klen, size_t pad, int *cmd)
+{
+	uint8_t fields[300], tbs[400], sig[64], pt[65], bf23[1024], req[1100];
+	orsp_ec_key *otsk = NULL;
+	orsp_writer w, t;
+	orsp_der_mark m;
+	dl_opts sp = {0};
+	int reason = -1;
+
+	start_session(f, &sp);
+	assert_int_equal(orsp_ec_generate(orsp_ec_curve(f->pb_sk), &otsk), ORSP_OK);
+	assert_int_equal(orsp_ec_public_point(otsk, pt), ORSP_OK);
+	orsp_ec_free(otsk);
+	orsp_writer_init(&w, fields, sizeof(fields));
+	orsp_der_put_tlv(&w, 0x82, &op, 1);
+	orsp_der_put_tlv(&w, 0x80, f->tid, 16);
+	m = orsp_der_begin(&w, 0xA6);
+	orsp_der_put_tlv(&w, 0x80, &ktype, 1);
+	orsp_der_put_tlv(&w, 0x81, &klen, 1);
+	orsp_der_put_tlv(&w, 0x84, "openrsp-test", 12);
+	orsp_der_end(&w, m);
+	orsp_der_put_tlv(&w, 0x5F49, pt, 65);
+	assert_int_equal(orsp_writer_status(&w), ORSP_OK);
+	orsp_writer_init(&t, tbs, sizeof(tbs));
+	orsp_write_bytes(&t, fields, w.len);
+	orsp_der_put_tlv(&t, 0x5F49, f->otpk, 65);
+	assert_int_equal(orsp_writer_status(&t), ORSP_OK);
+	assert_int_equal(orsp_ecdsa_sign(f->pb_sk, tbs, t.len, sig), ORSP_OK);
+	orsp_writer_init(&t, bf23, sizeof(bf23));
+	m = orsp_der_begin(&t, 0xBF23);
+	orsp_write_bytes(&t, fields, w.len);
+	orsp_der_put_tlv(&t, 0x5F37, sig, 64);
+	if (pad) {
+		orsp_der_put_header(&t, 0x04, pad);
+		for (size_t i = 0; i < pad; i++)
+			orsp_write_u8(&t, 0);
+	}
+	orsp_der_end(&t, m);
+	assert_int_equal(orsp_writer_status(&t), ORSP_OK);
+	orsp_writer_init(&w, req, sizeof(req));
+	orsp_der_put_header(&w, 0xBF36, t.len + 100);
+	orsp_write_bytes(&w, bf23, t.len);
+	assert_int_equal(orsp_writer_status(&w), ORSP_OK);
+	assert_int_equal(store_data(f, req, w.len), 0x9000);
+	if (!f->out_len)
+		return 0;
+	assert_int_equal(check_pir(f, cmd, &reason, NULL), 0xA1);
+	return reason;
+}
+
+/* InitialiseSecureChannel refused by the eUICC for values SGP.22 has their own
+ * errorReason for, each in a BF23 validly signed: remoteOpId 2 ->
+ * unsupportedRemoteOperationType (5); keyType 80 or keyLen 20 (32) -> unsupportedCrtValues
+ * (4); a BF23 over the unwrap's 512 bytes (ORSP_BSP_MAX_ISCR) -> insufficientMemory (10).
+ * Each a PIR at initialiseSecureChannel (0), without ICCID, the session ended (the next
+ * piece is refused), nothing installed. */
+static void test_iscr_refusals(void **state)
+{
+	static const struct {
+		uint8_t op, ktype, klen;
+		size_t pad;
+		int reason;
+	} cases[] = {
+	    {1, 0x88, 0x10, 0, 0},    /* the values of a BPP: taken, waiting for the rest */
+	    {2, 0x88, 0x10, 0, 5},    /* remoteOpId 2 */
+	    {1, 0x80, 0x10, 0, 4},    /* keyType 80 */
+	    {1, 0x88, 0x20, 0, 4},    /* keyLen 32 */
+	    {1, 0x88, 0x10, 500, 10}, /* BF23 of more than 512 bytes */
+	};
+	card *f = card_v7(PKI_NIST);
+	int cmd;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		cmd = -1;
+		assert_int_equal(
+		    iscr_piece(f, cases[i].op, cases[i].ktype, cases[i].klen, cases[i].pad, &cmd),
+		    cases[i].reason);
+		if (!cases[i].reason)
+			continue;
+		assert_int_equal(cmd, 0); /* initialiseSecureChannel */
+		assert_false(f->pir_has_iccid);
+		/* the session is over: a piece of what follows is not taken */
+		assert_int_not_equal(es10_hex(f, "A000"), 0x9000);
+		assert_int_equal(orsp_euicc_profile_count(&f->e), 0);
+		assert_int_equal(ms_count_prefix(&f->st, "upp."), 0);
+	}
 	card_free(f);
 }
 
@@ -825,6 +920,169 @@ static void test_memory_full(void **state)
 	card_free(f);
 }
 
+/* A package larger than an ISD-P holds (ORSP_EUICC_MAX_UPP): the TS.48 package with its
+ * PE-End replaced by 64 KiB more (an OCTET STRING, never decoded: the load stops before).
+ * Refused at the '86' segment that takes it over the limit with the PIR's
+ * installFailedDueToInsufficientMemoryForProfile (10) at loadProfileElements (5), not at
+ * the end: the segments after it are refused, nothing is installed or stored. */
+static void test_upp_too_large(void **state)
+{
+	card *f = card_v7(PKI_NIST);
+	const size_t extra = 64 * 1024;
+	char *hex = malloc(10 + 2 * extra + 1);
+	uint8_t iccid[10];
+	int cmd = -1;
+
+	(void)state;
+	assert_non_null(hex);
+	memcpy(hex, "0483010000", 10); /* 04 83 010000: 65536 bytes */
+	memset(hex + 10, '5', 2 * extra);
+	hex[10 + 2 * extra] = '\0';
+	dl_opts sp = {.end_pe = hex, .send_rest = true};
+	assert_int_equal(run_dl(f, &sp, NULL, &cmd, iccid), 10);
+	assert_int_equal(cmd, 5); /* loadProfileElements */
+	assert_true(f->upp_len > ORSP_EUICC_MAX_UPP);
+	assert_int_equal(f->bpp_last_tag, 0x86);
+	assert_false(f->bpp_all_sent);
+	assert_true(f->bpp_rest > 0);
+	assert_int_equal(f->bpp_rest_refused, f->bpp_rest);
+	assert_true(f->pir_has_iccid); /* past StoreMetadata */
+	assert_memory_equal(f->pir_iccid, iccid, 10);
+	assert_int_equal(orsp_euicc_profile_count(&f->e), 0);
+	assert_int_equal(ms_count_prefix(&f->st, "upp."), 0);
+	free(hex);
+	/* the package as it is still installs */
+	sp = (dl_opts){0};
+	assert_int_equal(run_dl(f, &sp, NULL, &cmd, NULL), 0);
+	card_free(f);
+}
+
+/* The TLVs in[0..n) written to w with one byte 00 put in at offset at, which lies in a
+ * primitive value (or at its end), every TLV around it given its new length. */
+static void grow_at(const uint8_t *in, size_t n, size_t at, orsp_writer *w)
+{
+	orsp_reader r;
+	orsp_tlv t;
+
+	orsp_reader_init(&r, in, n);
+	while (orsp_reader_remaining(&r)) {
+		assert_int_equal(orsp_der_read(&r, &t), ORSP_OK);
+		size_t vs = (size_t)(t.value.p - in), ve = vs + t.value.len;
+		if (at < vs || at > ve || (t.constructed && at == ve)) {
+			orsp_write_bytes(w, t.raw.p, t.raw.len);
+		} else if (t.constructed) {
+			uint8_t *v = malloc(t.value.len + 8);
+			orsp_writer vw;
+			assert_non_null(v);
+			orsp_writer_init(&vw, v, t.value.len + 8);
+			grow_at(t.value.p, t.value.len, at - vs, &vw);
+			assert_int_equal(orsp_writer_status(&vw), ORSP_OK);
+			orsp_der_put_tlv(w, t.tag, v, vw.len);
+			free(v);
+		} else {
+			orsp_der_put_header(w, t.tag, t.value.len + 1);
+			orsp_write_bytes(w, t.value.p, at - vs);
+			orsp_write_u8(w, 0);
+			orsp_write_bytes(w, t.value.p + (at - vs), ve - at);
+		}
+	}
+}
+
+/* Where the first Fcp field (in an A1) with this tag and length in the TLVs v ends, as an
+ * offset from base; 0 if none. Primitive contents (file data) are not searched. */
+static size_t fcp_field_end(const uint8_t *base, orsp_slice v, uint32_t parent, uint32_t tag,
+                            size_t len)
+{
+	orsp_reader r;
+	orsp_tlv t;
+	size_t at;
+
+	orsp_reader_init(&r, v.p, v.len);
+	while (orsp_reader_remaining(&r)) {
+		if (orsp_der_read(&r, &t))
+			return 0;
+		if (parent == 0xA1 && t.tag == tag && t.value.len == len)
+			return (size_t)(t.value.p + t.value.len - base);
+		if (t.constructed && (at = fcp_field_end(base, t.value, t.tag, tag, len)))
+			return at;
+	}
+	return 0;
+}
+
+/* The TS.48 package with the first Fcp field of the PE of this type with this tag and length
+ * one byte longer (a 00 added); its length in *len (malloc'd). */
+static uint8_t *fcp_grown(orsp_pe_type type, uint32_t tag, size_t flen, size_t *len)
+{
+	size_t n = 0, at = 0;
+	uint8_t *upp = test_read_vector(TS48, &n), *big = malloc(n + 16);
+	orsp_reader r;
+	orsp_tlv pe;
+	orsp_writer w;
+
+	assert_non_null(big);
+	orsp_reader_init(&r, upp, n);
+	while (!at && orsp_reader_remaining(&r)) {
+		assert_int_equal(orsp_der_read(&r, &pe), ORSP_OK);
+		if (pe.number + 1 == (uint32_t)type)
+			at = fcp_field_end(upp, pe.value, pe.tag, tag, flen);
+	}
+	assert_true(at > 0);
+	orsp_writer_init(&w, big, n + 16);
+	grow_at(upp, n, at, &w);
+	assert_int_equal(orsp_writer_status(&w), ORSP_OK);
+	assert_true(w.len > n); /* one byte (a length may have grown by one too) */
+	free(upp);
+	*len = w.len;
+	return big;
+}
+
+/* A package whose USIM has a file descriptor (Fcp 82) of 3 bytes, which PEDefinitions allows
+ * (SIZE(2..4)) and TS 102 222 does not (2, or 4 with the record length): the first Fcp in
+ * PE-USIM with 82 02 made 82 03 (a 00 added). The trial load refuses it (a package defect,
+ * not a profile to enable without USIM): installFailedDueToPEProcessingError (12) at the end
+ * of the load, nothing installed. The other sizes the trial load checks (LCSI 1, security
+ * attributes 1..3, SFI 0..1 bytes) are PEDefinitions constraints: a package with one byte
+ * more in them (security attributes of PE-USIM, the SFI of PE-MF; TS.48 has no LCSI) does
+ * not even decode. */
+static void test_usim_fcp_refused(void **state)
+{
+	static const struct {
+		orsp_pe_type pe;
+		uint32_t tag;
+		size_t len;
+		const char *detail;
+	} cases[] = {
+	    {ORSP_PE_USIM, 0x82, 2, "Fcp: file descriptor of 3 bytes"},
+	    {ORSP_PE_USIM, 0x8B, 3, "violates the module's constraints"},
+	    {ORSP_PE_MF, 0x88, 1, "violates the module's constraints"},
+	};
+	card *f = card_v7(PKI_NIST);
+	size_t n = 0;
+	uint8_t *upp = test_read_vector(TS48, &n);
+	int cmd = -1;
+
+	(void)state;
+	assert_int_equal(orsp_usim_check(upp, n), ORSP_OK);
+	free(upp);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		uint8_t *big = fcp_grown(cases[i].pe, cases[i].tag, cases[i].len, &n);
+		orsp_err_clear();
+		assert_int_equal(orsp_usim_check(big, n), ORSP_E_MALFORMED);
+		assert_non_null(strstr(orsp_err_detail(), cases[i].detail));
+		orsp_err_clear();
+		if (i == 0) {
+			dl_opts sp = {.upp = big, .upp_len = n};
+			assert_int_equal(run_dl(f, &sp, NULL, &cmd, NULL), 12);
+			assert_int_equal(cmd, 5); /* loadProfileElements */
+			assert_true(f->bpp_all_sent);
+			assert_int_equal(orsp_euicc_profile_count(&f->e), 0);
+			assert_int_equal(ms_count_prefix(&f->st, "upp."), 0);
+		}
+		free(big);
+	}
+	card_free(f);
+}
+
 /* Crash injection: a failing commit leaves exactly the old state, after a reopen too. */
 static void test_crash_injection(void **state)
 {
@@ -1017,13 +1275,23 @@ static void test_usim_sqn_persisted(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_full_cycle_nist),     cmocka_unit_test(test_full_cycle_brp),
-	    cmocka_unit_test(test_auth_negatives_nist), cmocka_unit_test(test_auth_negatives_brp),
-	    cmocka_unit_test(test_bpp_negatives),       cmocka_unit_test(test_ppr),
-	    cmocka_unit_test(test_memory_full),         cmocka_unit_test(test_crash_injection),
-	    cmocka_unit_test(test_session_misc),        cmocka_unit_test(test_usim_sqn_persisted),
-	    cmocka_unit_test(test_reset_ends_session),  cmocka_unit_test(test_refused_at_piece),
-	    cmocka_unit_test(test_cmd_interrupts),      cmocka_unit_test(test_cancel_in_load),
+	    cmocka_unit_test(test_full_cycle_nist),
+	    cmocka_unit_test(test_full_cycle_brp),
+	    cmocka_unit_test(test_auth_negatives_nist),
+	    cmocka_unit_test(test_auth_negatives_brp),
+	    cmocka_unit_test(test_bpp_negatives),
+	    cmocka_unit_test(test_iscr_refusals),
+	    cmocka_unit_test(test_ppr),
+	    cmocka_unit_test(test_memory_full),
+	    cmocka_unit_test(test_upp_too_large),
+	    cmocka_unit_test(test_usim_fcp_refused),
+	    cmocka_unit_test(test_crash_injection),
+	    cmocka_unit_test(test_session_misc),
+	    cmocka_unit_test(test_usim_sqn_persisted),
+	    cmocka_unit_test(test_reset_ends_session),
+	    cmocka_unit_test(test_refused_at_piece),
+	    cmocka_unit_test(test_cmd_interrupts),
+	    cmocka_unit_test(test_cancel_in_load),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -125,6 +125,24 @@ static void test_ac_bad(void **state)
 			         (int)e);
 		assert_non_null(strstr(orsp_err_detail(), "activation code"));
 	}
+	/* six '$' (seven fields, empty ones too, one with a space after the sixth '$'):
+	 * refused while splitting, before any field is read; five '$' (six fields) are
+	 * refused after */
+	static const struct {
+		const char *in, *detail;
+	} fields[] = {
+	    {"1$smdp.example.org$ABC$1.3.6$1$x$y",
+	     "activation code: more than 5 '$'-separated fields"},
+	    {"LPA:$$$$$$", "activation code: more than 5 '$'-separated fields"},
+	    {"1$smdp.example.org$ABC$1.3.6$1$x$a b$c",
+	     "activation code: more than 5 '$'-separated fields"},
+	    {"1$smdp.example.org$ABC$1.3.6$1$x", "activation code: more than 5 fields"},
+	};
+	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
+		orsp_lpa_ac ac;
+		assert_int_equal(orsp_lpa_ac_parse(fields[i].in, &ac), ORSP_E_MALFORMED);
+		assert_string_equal(orsp_err_detail(), fields[i].detail);
+	}
 }
 
 static void test_ac_long(void **state)

@@ -583,7 +583,7 @@ static orsp_err smdp_handle(void *ctx, const orsp_http_request *req, orsp_http_r
 		                                         : "30158010" TID "010100",
 		                                 s2, sizeof(s2), &n),
 		                 ORSP_OK);
-		uint8_t meta[256], sig[67];
+		uint8_t meta[600], sig[67];
 		size_t ml = 0, sl = 0;
 		assert_int_equal(orsp_hex_decode(s->meta ? s->meta : META, meta, sizeof(meta), &ml),
 		                 ORSP_OK);
@@ -2009,6 +2009,48 @@ static void test_server_signed1(void **state)
 	assert_false(card_saw(x, 0xBF38));
 	assert_false(card_saw(x, 0xBF41));
 	assert_calls(x, calls, 1);
+	/* serverSigned1 that is no ServerSigned1: not a SEQUENCE (A0 in its place, bytes after
+	 * it, cut short), or a SEQUENCE without transactionId [0], euiccChallenge [1] and
+	 * serverAddress [3] in that order (empty, [1] before [0], [3] missing, [3] before [1]);
+	 * each field otherwise the session's: malformed, nothing sent to the eUICC */
+#define S1_TID "8010" TID
+#define S1_CHAL "81108BCF1BE4ADA9C98AF062987330056103"
+#define S1_ADDR "83217762672E70726F642E6F6E64656D616E64636F6E6E65637469766974792E636F6D"
+#define S1_SCHAL "841000000000000000000000000000000000"
+	static const char *const not_s1[] = {
+	    "A059" S1_TID S1_CHAL S1_ADDR S1_SCHAL,      /* [0] constructed, not SEQUENCE */
+	    "3059" S1_TID S1_CHAL S1_ADDR S1_SCHAL "00", /* a byte after it */
+	    "3059" S1_TID S1_CHAL S1_ADDR,               /* its length beyond the data */
+	    "3000",                                      /* empty */
+	    "3059" S1_CHAL S1_TID S1_ADDR S1_SCHAL,      /* [1] before [0] */
+	    "3024" S1_TID S1_CHAL,                       /* no [3] nor [4] */
+	    "3036" S1_TID S1_CHAL S1_SCHAL,              /* no [3] */
+	    "3059" S1_TID S1_ADDR S1_CHAL S1_SCHAL,      /* [3] before [1] */
+	};
+	/* control: the same fields in their order pass to the eUICC */
+	x->smdp.tid = NULL;
+	x->smdp.n = 0;
+	x->card.n = 0;
+	x->smdp.spoil.hex = "3059" S1_TID S1_CHAL S1_ADDR S1_SCHAL;
+	(void)run(x, NULL, iccid);
+	assert_true(card_saw(x, 0xBF38));
+	orsp_err_clear();
+#undef S1_TID
+#undef S1_CHAL
+#undef S1_ADDR
+#undef S1_SCHAL
+	for (size_t i = 0; i < sizeof(not_s1) / sizeof(not_s1[0]); i++) {
+		x->smdp.n = 0;
+		x->card.n = 0;
+		x->smdp.spoil.hex = not_s1[i];
+		assert_int_equal(run(x, NULL, iccid), ORSP_E_MALFORMED);
+		assert_string_equal(orsp_err_detail(),
+		                    "SM-DP+: serverSigned1 is not a ServerSigned1");
+		assert_false(card_saw(x, 0xBF38));
+		assert_false(card_saw(x, 0xBF41));
+		assert_calls(x, calls, 1);
+	}
+	memset(&x->smdp.spoil, 0, sizeof(x->smdp.spoil));
 }
 
 /* ListNotification: seqNumbers 5 and 6 */
@@ -2676,6 +2718,51 @@ static void test_metadata_strict(void **state)
 		assert_int_equal(x->n_confirm, 0);
 		reset(x);
 	}
+	/* serviceProviderName of ORSP_LPA_SPN_BUF (129) bytes, profileName of ORSP_LPA_NAME_BUF
+	 * (257) bytes: one byte more than the LPA keeps (it would cut them, so what the user
+	 * confirms would not be what is installed): malformed, cancelled, nothing confirmed;
+	 * one byte less is taken (confirmed, installed) */
+	static const struct {
+		uint32_t tag;
+		size_t len;
+		const char *detail;
+	} longer[] = {
+	    {0x91, ORSP_LPA_SPN_BUF,
+	     "profileMetadata: serviceProviderName too long (session cancelled)"},
+	    {0x92, ORSP_LPA_NAME_BUF, "profileMetadata: profileName too long (session cancelled)"},
+	};
+	for (size_t k = 0; k < 2 * sizeof(longer) / sizeof(longer[0]); k++) {
+		static char text[ORSP_LPA_NAME_BUF], hex[1200];
+		size_t i = k / 2, len = longer[i].len - 1 + k % 2; /* the longest kept, one more */
+		uint8_t b[600];
+		orsp_writer w;
+		orsp_der_mark m;
+		memset(text, 'N', len);
+		orsp_writer_init(&w, b, sizeof(b));
+		m = orsp_der_begin(&w, 0xBF25);
+		orsp_der_put_tlv(&w, 0x5A, "\x98\x00\x10\x32\x54\x76\x98\x10\x32\x14", 10);
+		orsp_der_put_tlv(&w, 0x91, longer[i].tag == 0x91 ? text : "OpenRSP",
+		                 longer[i].tag == 0x91 ? len : 7);
+		orsp_der_put_tlv(&w, 0x92, longer[i].tag == 0x92 ? text : "TS48 test",
+		                 longer[i].tag == 0x92 ? len : 9);
+		orsp_der_end(&w, m);
+		assert_int_equal(orsp_writer_status(&w), ORSP_OK);
+		assert_int_equal(orsp_hex_encode(b, w.len, hex, sizeof(hex)), ORSP_OK);
+		x->consent = CONSENT_YES;
+		x->smdp.meta = hex;
+		if (len < longer[i].len) {
+			assert_int_equal(run(x, NULL, iccid), ORSP_OK);
+			assert_int_equal(x->n_confirm, 1);
+			reset(x);
+			continue;
+		}
+		assert_int_equal(run(x, NULL, iccid), ORSP_E_MALFORMED);
+		assert_string_equal(orsp_err_detail(), longer[i].detail);
+		assert_int_equal(cancel_reason(x), 1);
+		assert_int_equal(x->n_confirm, 0);
+		reset(x);
+	}
+	x->smdp.meta = NULL;
 }
 
 /* A package whose structure is fine but one of whose pieces (an 86 segment of 31000 bytes)
