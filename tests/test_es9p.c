@@ -420,6 +420,7 @@ typedef struct auth_opts {
 	const char *device; /* deviceInfo's contents (device_len bytes); NULL: TAC, no caps */
 	size_t device_len;
 	bool no_device; /* ctxParams1 without deviceInfo */
+	bool no_ctx;    /* euiccSigned1 without ctxParams1 */
 	/* the platform facts (3 bytes each unless *_len says otherwise); NULL: the defaults,
 	 * svn 2.2.2, euiccFirmwareVer 1.0.0, ppVersion 0.1.0, no globalplatformVersion,
 	 * sasAcreditationNumber "openrsp-test" */
@@ -504,7 +505,7 @@ static json_t *auth_request(fx *f, dl *d, const auth_opts *o)
 		if (o->no_info2) /* take the whole BF22 back out */
 			w.len = i2.start;
 	}
-	{
+	if (!o->no_ctx) {
 		/* ctxParams1: ctxParamsForCommonAuthentication [0] { matchingId, deviceInfo [1] } */
 		orsp_der_mark ctx = orsp_der_begin(&w, 0xA0), di;
 		if (o->mid)
@@ -619,13 +620,28 @@ static void authenticate(fx *f, dl *d, const char *mid)
 	json_decref(rsp);
 }
 
-static json_t *gbpp_request(fx *f, dl *d, const char *cc, bool new_key, bool bad_sig)
+/* How a getBoundProfilePackage request departs from the eUICC's (gbpp_request_with). */
+typedef struct gbpp_opts {
+	const dl *signed_for; /* euiccSigned2 names this session's transactionId (NULL: d's),
+	                       * still signed over d's smdpSignature2 */
+	bool no_otpk;         /* euiccOtpk left out */
+	size_t otpk_len;      /* euiccOtpk of this many bytes (at most 65); 0: 65 */
+} gbpp_opts;
+
+static json_t *gbpp_request_with(fx *f, dl *d, const char *cc, bool new_key, bool bad_sig,
+                                 const gbpp_opts *o)
 {
+	static const gbpp_opts none;
 	uint8_t s2[256], pdr[512], sig[67], msg[400];
 	orsp_writer w;
 	orsp_der_mark m;
 	json_t *req = json_object();
+	const dl *named;
 	(void)f;
+
+	if (!o)
+		o = &none;
+	named = o->signed_for ? o->signed_for : d;
 
 	if (new_key || !d->otk) {
 		orsp_ec_free(d->otk);
@@ -635,14 +651,15 @@ static json_t *gbpp_request(fx *f, dl *d, const char *cc, bool new_key, bool bad
 	}
 	orsp_writer_init(&w, s2, sizeof(s2));
 	m = orsp_der_begin(&w, 0x30);
-	orsp_der_put_tlv(&w, 0x80, d->tid, d->tid_len);
-	orsp_der_put_tlv(&w, 0x5F49, d->otpk, 65);
+	orsp_der_put_tlv(&w, 0x80, named->tid, named->tid_len);
+	if (!o->no_otpk)
+		orsp_der_put_tlv(&w, 0x5F49, d->otpk, o->otpk_len ? o->otpk_len : 65);
 	if (cc) {
 		uint8_t h1[32], in[48], h[32];
 		assert_int_equal(orsp_sha256(cc, strlen(cc), h1), ORSP_OK);
 		memcpy(in, h1, 32);
-		memcpy(in + 32, d->tid, d->tid_len);
-		assert_int_equal(orsp_sha256(in, 32 + d->tid_len, h), ORSP_OK);
+		memcpy(in + 32, named->tid, named->tid_len);
+		assert_int_equal(orsp_sha256(in, 32 + named->tid_len, h), ORSP_OK);
 		orsp_der_put_tlv(&w, 0x04, h, 32);
 	}
 	orsp_der_end(&w, m);
@@ -664,10 +681,115 @@ static json_t *gbpp_request(fx *f, dl *d, const char *cc, bool new_key, bool bad
 		orsp_der_end(&w, m);
 	}
 	assert_int_equal(orsp_writer_status(&w), ORSP_OK);
-	asn1_ok(&asn_DEF_PrepareDownloadResponse, pdr, w.len);
+	if (!o->no_otpk) /* else not valid ASN.1, on purpose */
+		asn1_ok(&asn_DEF_PrepareDownloadResponse, pdr, w.len);
 	assert_int_equal(orsp_json_put_string(req, "transactionId", d->tid_hex), ORSP_OK);
 	put_b64(req, "prepareDownloadResponse", pdr, w.len);
 	return req;
+}
+
+static json_t *gbpp_request(fx *f, dl *d, const char *cc, bool new_key, bool bad_sig)
+{
+	return gbpp_request_with(f, d, cc, new_key, bad_sig, NULL);
+}
+
+/* A request of d's session (its transactionId) whose base64 member `field` holds n bytes p:
+ * for the checks of a signed answer's shape, made by hand. */
+static json_t *raw_request(const dl *d, const char *field, const uint8_t *p, size_t n)
+{
+	json_t *req = json_object();
+	assert_int_equal(orsp_json_put_string(req, "transactionId", d->tid_hex), ORSP_OK);
+	put_b64(req, field, p, n);
+	return req;
+}
+
+/* req sent with the transactionId tid_hex instead */
+static json_t *with_tid(json_t *req, const char *tid_hex)
+{
+	assert_int_equal(orsp_json_put_string(req, "transactionId", tid_hex), ORSP_OK);
+	return req;
+}
+
+/* One element of a hand-made answer (shaped): a TLV with tag and len bytes of contents,
+ * zeros, but a SEQUENCE's, which are one OCTET STRING making up the len (so the answer is
+ * valid DER). {0x30, 0}: an empty SEQUENCE; {0x5F37, 64}: a signature (of zeros). */
+typedef struct part {
+	uint32_t tag;
+	size_t len;
+} part;
+
+/* outer { choice { parts } } (choice 0: the parts straight inside outer), into out; returns
+ * its length. */
+static size_t shaped(uint8_t *out, size_t cap, uint32_t outer, uint32_t choice, const part *p,
+                     size_t n)
+{
+	static const uint8_t zeros[1024];
+	orsp_writer w;
+	orsp_der_mark m, c = {0};
+
+	orsp_writer_init(&w, out, cap);
+	m = orsp_der_begin(&w, outer);
+	if (choice)
+		c = orsp_der_begin(&w, choice);
+	for (size_t i = 0; i < n; i++) {
+		assert_true(p[i].len <= sizeof(zeros));
+		if (p[i].tag == 0x30 && p[i].len) {
+			size_t l = p[i].len; /* minus the OCTET STRING's own header */
+			l -= l - 2 < 0x80 ? 2 : l - 3 < 0x100 ? 3 : 4;
+			orsp_der_mark s = orsp_der_begin(&w, 0x30);
+			orsp_der_put_tlv(&w, 0x04, zeros, l);
+			orsp_der_end(&w, s);
+		} else {
+			orsp_der_put_tlv(&w, p[i].tag, zeros, p[i].len);
+		}
+	}
+	if (choice)
+		orsp_der_end(&w, c);
+	orsp_der_end(&w, m);
+	assert_int_equal(orsp_writer_status(&w), ORSP_OK);
+	return w.len;
+}
+
+/* expect_fail, and the message is exactly msg (where one detail is a prefix of another's) */
+static void expect_fail_is(json_t *rsp, const char *subject, const char *reason, const char *msg)
+{
+	orsp_json_status st;
+	assert_non_null(rsp);
+	assert_int_equal(orsp_json_header_get(rsp, &st), ORSP_OK);
+	if (strcmp(st.message, msg) != 0)
+		fail_msg("expected the message \"%s\", got \"%s\"", msg, st.message);
+	expect_fail(rsp, subject, reason);
+}
+
+/* fn's base64 member `field` missing, not a string, not base64, and decoding to more than
+ * 64 KiB: each 1.2/2.1 with a message naming the field and the fault. tid_hex: the
+ * transactionId sent beside it (NULL: none). */
+static void b64_member_refused(fx *f, const char *fn, const char *field, const char *tid_hex)
+{
+	enum { BIG = (64 * 1024 + 2) / 3 * 4 + 4 }; /* base64 of more than 64 KiB */
+	char *big = malloc(BIG + 1), what[96];
+	int http;
+
+	assert_non_null(big);
+	memset(big, 'A', BIG);
+	big[BIG] = '\0';
+	for (int i = 0; i < 4; i++) {
+		json_t *req = json_object();
+		static const char *faults[] = {"missing", "not a string", "bad base64",
+		                               "decodes to more than 65536 bytes"};
+		if (tid_hex)
+			assert_int_equal(orsp_json_put_string(req, "transactionId", tid_hex),
+			                 ORSP_OK);
+		if (i == 1)
+			assert_int_equal(json_object_set_new(req, field, json_integer(7)), 0);
+		else if (i == 2)
+			assert_int_equal(orsp_json_put_string(req, field, "AAA!"), ORSP_OK);
+		else if (i == 3)
+			assert_int_equal(orsp_json_put_string(req, field, big), ORSP_OK);
+		snprintf(what, sizeof(what), "%s: %s", field, faults[i]);
+		expect_fail_msg(call(f, fn, req, &http), "1.2", "2.1", what);
+	}
+	free(big);
 }
 
 static void get_bpp(fx *f, dl *d, const char *cc, bool new_key)
@@ -750,26 +872,46 @@ static void check_bpp(fx *f, dl *d)
 	}
 }
 
-static json_t *pir_request(fx *f, dl *d, bool success, bool bad_sig)
+/* How an installation result departs from the eUICC's (pir_request_with). */
+typedef struct pir_opts {
+	uint32_t drop;   /* this field of profileInstallationResultData left out (80, BF2F, A2) */
+	const char *seq; /* seqNumber's contents (seq_len bytes); NULL: the session's number */
+	size_t seq_len;
+	bool other_oid; /* smdpOid 2.999.11, another SM-DP+'s */
+	bool no_sig;    /* euiccSignPIR left out */
+	size_t sig_len; /* euiccSignPIR of this many bytes (at most 64, zeros); 0: the signature */
+} pir_opts;
+
+static json_t *pir_request_with(fx *f, dl *d, bool success, bool bad_sig, const pir_opts *o)
 {
+	static const pir_opts none;
 	uint8_t data[512], pir[700], sig[67];
 	orsp_writer w;
 	orsp_der_mark m, meta, res, choice;
 	json_t *req = json_object();
-	static const uint8_t oid[] = {0x88, 0x37, 0x0A}; /* 2.999.10 */
+	static const uint8_t oid[] = {0x88, 0x37, 0x0A};   /* 2.999.10 */
+	static const uint8_t other[] = {0x88, 0x37, 0x0B}; /* 2.999.11 */
 
+	if (!o)
+		o = &none;
 	orsp_writer_init(&w, data, sizeof(data));
 	m = orsp_der_begin(&w, 0xBF27);
-	orsp_der_put_tlv(&w, 0x80, d->tid, d->tid_len);
+	if (o->drop != 0x80)
+		orsp_der_put_tlv(&w, 0x80, d->tid, d->tid_len);
 	meta = orsp_der_begin(&w, 0xBF2F);
 	/* the eUICC numbers its notifications: one number per session here (the random part
 	 * of the transactionId), the same for a notification sent again */
-	orsp_der_put_uint(&w, 0x80,
-	                  ((uint64_t)d->tid[0] << 16) | ((uint64_t)d->tid[1] << 8) | d->tid[2]);
+	if (o->seq)
+		orsp_der_put_tlv(&w, 0x80, o->seq, o->seq_len);
+	else
+		orsp_der_put_uint(
+		    &w, 0x80, ((uint64_t)d->tid[0] << 16) | ((uint64_t)d->tid[1] << 8) | d->tid[2]);
 	orsp_der_put_tlv(&w, 0x81, "\x07\x80", 2);
 	orsp_der_put_tlv(&w, 0x0C, FQDN, strlen(FQDN));
 	orsp_der_end(&w, meta);
-	orsp_der_put_tlv(&w, 0x06, oid, sizeof(oid));
+	if (o->drop == 0xBF2F)
+		w.len = meta.start;
+	orsp_der_put_tlv(&w, 0x06, o->other_oid ? other : oid, sizeof(oid));
 	res = orsp_der_begin(&w, 0xA2);
 	if (success) {
 		choice = orsp_der_begin(&w, 0xA0);
@@ -782,6 +924,8 @@ static json_t *pir_request(fx *f, dl *d, bool success, bool bad_sig)
 	}
 	orsp_der_end(&w, choice);
 	orsp_der_end(&w, res);
+	if (o->drop == 0xA2)
+		w.len = res.start;
 	orsp_der_end(&w, m);
 	assert_int_equal(orsp_writer_status(&w), ORSP_OK);
 	sign(f->sk_euicc, data, w.len, sig);
@@ -792,13 +936,22 @@ static json_t *pir_request(fx *f, dl *d, bool success, bool bad_sig)
 		orsp_writer_init(&w, pir, sizeof(pir));
 		m = orsp_der_begin(&w, 0xBF37);
 		orsp_write_bytes(&w, data, dl_);
-		orsp_write_bytes(&w, sig, 67);
+		if (o->sig_len)
+			orsp_der_put_tlv(&w, 0x5F37, sig + 3, o->sig_len);
+		else if (!o->no_sig)
+			orsp_write_bytes(&w, sig, 67);
 		orsp_der_end(&w, m);
 	}
 	assert_int_equal(orsp_writer_status(&w), ORSP_OK);
-	asn1_ok(&asn_DEF_ProfileInstallationResult, pir, w.len);
+	if (!o->drop && !o->seq && !o->no_sig && !o->sig_len) /* else not valid, on purpose */
+		asn1_ok(&asn_DEF_ProfileInstallationResult, pir, w.len);
 	put_b64(req, "pendingNotification", pir, w.len);
 	return req;
+}
+
+static json_t *pir_request(fx *f, dl *d, bool success, bool bad_sig)
+{
+	return pir_request_with(f, d, success, bad_sig, NULL);
 }
 
 static orsp_smdp_state state_of(fx *f)
@@ -833,6 +986,15 @@ static int64_t count_of(fx *f, const char *sql)
 static int64_t kept_keys(fx *f)
 {
 	return count_of(f, "SELECT count(*) FROM es9p_session WHERE otsk_wrapped IS NOT NULL");
+}
+
+/* The step of d's session (5: delivered, then superseded by a retry). */
+static int64_t step_of(fx *f, const dl *d)
+{
+	char sql[160];
+	snprintf(sql, sizeof(sql), "SELECT step FROM es9p_session WHERE upper(tid) = upper('%s')",
+	         d->tid_hex);
+	return count_of(f, sql);
 }
 
 /* The sweep of sessions nobody can use any more (orsp_es9p_sweep). */
@@ -1762,8 +1924,10 @@ static void test_initiate_checks(void **state)
 			orsp_smdp_reply_free(&rep);
 			expect_fail(o, "1.2", "2.1");
 		}
-		/* a challenge of another length than 16 bytes, an empty transactionId: the message
-		 * names the field, not a detail the caller's thread kept from an earlier error */
+		/* a challenge of another length than 16 bytes, a transactionId empty, missing, not
+		 * a string, of more than 32 characters: the message names the field, not a detail
+		 * the caller's thread kept from an earlier error; one not hex (of an odd length,
+		 * with a non-hex digit) is named by its fault */
 		static const struct {
 			const char *fn, *body, *field;
 		} named[] = {
@@ -1778,6 +1942,23 @@ static void test_initiate_checks(void **state)
 		     "{\"transactionId\":\"\",\"prepareDownloadResponse\":\"\"}", "transactionId"},
 		    {"cancelSession", "{\"transactionId\":\"\",\"cancelSessionResponse\":\"\"}",
 		     "transactionId"},
+		    {"authenticateClient", "{\"authenticateServerResponse\":\"\"}",
+		     "transactionId: missing"},
+		    {"getBoundProfilePackage",
+		     "{\"transactionId\":7,\"prepareDownloadResponse\":\"\"}",
+		     "transactionId: not a string"},
+		    {"cancelSession",
+		     "{\"transactionId\":\"00112233445566778899AABBCCDDEEFF00\","
+		     "\"cancelSessionResponse\":\"\"}",
+		     "transactionId: 34 bytes, longer than 32"},
+		    {"authenticateClient",
+		     "{\"transactionId\":\"00112233445566778899AABBCCDDEEF\","
+		     "\"authenticateServerResponse\":\"\"}",
+		     "odd number of hex digits (31)"},
+		    {"getBoundProfilePackage",
+		     "{\"transactionId\":\"0011223344556677889XAABBCCDDEEFF\","
+		     "\"prepareDownloadResponse\":\"\"}",
+		     "invalid hex digit"},
 		};
 		for (size_t i = 0; i < ORSP_ARRAY_LEN(named); i++) {
 			json_t *o;
@@ -1795,6 +1976,53 @@ static void test_initiate_checks(void **state)
 			if (strstr(st.message, "stale"))
 				fail_msg("%s: \"%s\"", named[i].fn, st.message);
 			expect_fail_msg(o, "1.2", "2.1", named[i].field);
+		}
+		/* euiccInfo1 with an svn not of 3 bytes or not 2.x.x: 8.8.3/3.1; without one of its
+		 * CI lists: 1.2/2.1 */
+		{
+			static const struct {
+				const char *svn;
+				size_t svn_len;
+				bool verif, sig;
+				const char *subject, *reason, *msg;
+			} info1[] = {
+			    {"\x01\x02\x02", 3, true, true, "8.8.3", "3.1",
+			     "SGP.22 version not supported"},
+			    {"\x03\x00\x00", 3, true, true, "8.8.3", "3.1",
+			     "SGP.22 version not supported"},
+			    {"\x02\x02", 2, true, true, "8.8.3", "3.1",
+			     "SGP.22 version not supported"},
+			    {"\x02\x02\x02\x00", 4, true, true, "8.8.3", "3.1",
+			     "SGP.22 version not supported"},
+			    {"\x02\x02\x02", 3, false, true, "1.2", "2.1",
+			     "invalid request data: euiccInfo1: CI lists missing"},
+			    {"\x02\x02\x02", 3, true, false, "1.2", "2.1",
+			     "invalid request data: euiccInfo1: CI lists missing"},
+			};
+			for (size_t i = 0; i < ORSP_ARRAY_LEN(info1); i++) {
+				uint8_t b[128];
+				orsp_writer w;
+				orsp_der_mark m, l;
+				orsp_writer_init(&w, b, sizeof(b));
+				m = orsp_der_begin(&w, 0xBF20);
+				orsp_der_put_tlv(&w, 0x82, info1[i].svn, info1[i].svn_len);
+				if (info1[i].verif) {
+					l = orsp_der_begin(&w, 0xA9);
+					orsp_der_put_tlv(&w, 0x04, f->ci_ski, f->ci_ski_len);
+					orsp_der_end(&w, l);
+				}
+				if (info1[i].sig) {
+					l = orsp_der_begin(&w, 0xAA);
+					orsp_der_put_tlv(&w, 0x04, f->ci_ski, f->ci_ski_len);
+					orsp_der_end(&w, l);
+				}
+				orsp_der_end(&w, m);
+				assert_int_equal(orsp_writer_status(&w), ORSP_OK);
+				req = info1_request(f, &d, FQDN, NULL, 0);
+				put_b64(req, "euiccInfo1", b, w.len);
+				expect_fail_is(call(f, "initiateAuthentication", req, &http),
+				               info1[i].subject, info1[i].reason, info1[i].msg);
+			}
 		}
 		/* a body over the limit */
 		f->svc.max_body = 64;
@@ -2217,6 +2445,28 @@ static void test_platform_policy(void **state)
 	auth_accepted(f, NULL, &o);
 	o = (auth_opts){.mid = "PLAT-1", .fw = "\x01\x03\x03"};
 	auth_accepted(f, NULL, &o);
+	/* the deny list alone (no minimum) and a euiccFirmwareVer of 2 or 4 bytes: malformed
+	 * (1.2/2.1), not a policy verdict. (One absent is refused before, as a mandatory field
+	 * of euiccInfo2.) */
+	*pol = (orsp_smdp_platform_policy){.n_firmware_denied = 1, .firmware_denied = {{1, 3, 1}}};
+	{
+		static const struct {
+			const char *fw;
+			size_t len;
+		} odd[] = {{"\x01\x03", 2}, {"\x01\x03\x01\x00", 4}};
+		for (size_t i = 0; i < ORSP_ARRAY_LEN(odd); i++) {
+			reinitiate(f, &d);
+			o = (auth_opts){.mid = "PLAT-1",
+			                .fw = odd[i].fw,
+			                .fw_len = odd[i].len,
+			                .not_asn1 = true};
+			expect_fail_is(
+			    call(f, "authenticateClient", auth_request(f, &d, &o), &http), "1.2",
+			    "2.1",
+			    "invalid request data: euiccInfo2: euiccFirmwareVer not of 3 bytes");
+			assert_string_equal(last_policy, "");
+		}
+	}
 
 	/* min_pp_version, min_svn */
 	*pol = (orsp_smdp_platform_policy){.min_pp = {true, {1, 0, 0}}};
@@ -2357,6 +2607,10 @@ static void test_device_info(void **state)
 	o = (auth_opts){.mid = "DEV-1", .no_device = true, .not_asn1 = true};
 	expect_fail_msg(call(f, "authenticateClient", auth_request(f, &d, &o), &http), "1.2", "2.1",
 	                "no deviceInfo");
+	/* euiccSigned1 without ctxParams1 at all */
+	o = (auth_opts){.mid = "DEV-1", .no_ctx = true, .not_asn1 = true};
+	expect_fail_is(call(f, "authenticateClient", auth_request(f, &d, &o), &http), "1.2", "2.1",
+	               "invalid request data: ctxParams1");
 	for (size_t i = 0; i < ORSP_ARRAY_LEN(bad); i++) {
 		o = (auth_opts){.mid = "DEV-1",
 		                .device = bad[i].di,
@@ -2372,6 +2626,36 @@ static void test_device_info(void **state)
 	                .device_len = 25,
 	                .not_asn1 = true};
 	auth_accepted(f, &d, &o);
+}
+
+/* es9p_handler.c's label of the key transactionIds are tagged under: the test holds the
+ * KEK, so it can make transactionIds the SM-DP+ never issued, their tag valid, to reach the
+ * checks behind the tag. */
+#define TID_KEY_LABEL "openrsp es9p transactions v1"
+
+/* d as initiateAuthentication leaves it, for a transactionId made by hand (as tid_make
+ * does) with CIs byte cis (its low 3 bits: the key set) and creation time created. */
+static void forge_session(fx *f, dl *d, uint8_t cis, int64_t created)
+{
+	uint8_t buf[32], mac[32];
+
+	memset(d, 0, sizeof(*d));
+	assert_int_equal(orsp_random(d->tid, 7), ORSP_OK);
+	d->tid[7] = (uint8_t)(created >> 24);
+	d->tid[8] = (uint8_t)(created >> 16);
+	d->tid[9] = (uint8_t)(created >> 8);
+	d->tid[10] = (uint8_t)created;
+	d->tid[11] = cis;
+	memcpy(buf, "tid", 3);
+	memcpy(buf + 3, d->tid, 12);
+	assert_int_equal(orsp_smdp_label_mac(f->s, TID_KEY_LABEL, buf, 15, mac), ORSP_OK);
+	memcpy(d->tid + 12, mac, 4);
+	d->tid_len = 16;
+	memcpy(buf, "challenge", 9);
+	memcpy(buf + 9, d->tid, 16);
+	assert_int_equal(orsp_smdp_label_mac(f->s, TID_KEY_LABEL, buf, 25, mac), ORSP_OK);
+	memcpy(d->schal, mac, 16);
+	assert_int_equal(orsp_hex_encode(d->tid, 16, d->tid_hex, sizeof(d->tid_hex)), ORSP_OK);
 }
 
 static void test_authenticate_checks(void **state)
@@ -2403,6 +2687,113 @@ static void test_authenticate_checks(void **state)
 		            "6.1");
 		orsp_ec_free(k);
 	}
+	/* euiccSigned1 naming another live session's transactionId (d's) beside this session's
+	 * (e's) serverChallenge, sent as e's: 8.1/6.1 naming the transactionId */
+	{
+		static dl e, x;
+		memset(&e, 0, sizeof(e));
+		initiate(f, &e);
+		x = e;
+		memcpy(x.tid, d.tid, sizeof(x.tid));
+		o = (auth_opts){.mid = "AUTH-1"};
+		expect_fail_is(call(f, "authenticateClient", auth_request(f, &x, &o), &http), "8.1",
+		               "6.1", "server challenge or session data mismatch: transactionId");
+	}
+	/* an authenticateServerResponse of another shape, sent with d's live transactionId:
+	 * 1.2/2.1 naming the part that is wrong */
+	{
+		static const struct {
+			uint32_t outer, choice;
+			part p[5];
+			size_t n;
+			const char *msg;
+		} bad[] = {
+		    /* not BF38 */
+		    {0x30,
+		     0xA0,
+		     {{0x30, 0}, {0x5F37, 64}, {0x30, 0}, {0x30, 0}},
+		     4,
+		     "invalid request data: authenticateServerResponse"},
+		    /* BF38 with nothing inside */
+		    {0xBF38, 0, {{0}}, 0, "invalid request data: authenticateServerResponse"},
+		    /* neither authenticateResponseOk [0] nor authenticateResponseError [1] */
+		    {0xBF38,
+		     0xA2,
+		     {{0x30, 0}, {0x5F37, 64}, {0x30, 0}, {0x30, 0}},
+		     4,
+		     "invalid request data: authenticateResponseOk"},
+		    /* authenticateResponseOk without euiccSigned1, without the signature, with a
+		     * signature of 63 bytes or not 5F37, without the certificates or the EUM's,
+		     * with a trailing element */
+		    {0xBF38,
+		     0xA0,
+		     {{0x5F37, 64}, {0x30, 0}, {0x30, 0}},
+		     3,
+		     "invalid request data: authenticateResponseOk"},
+		    {0xBF38,
+		     0xA0,
+		     {{0x30, 0}, {0x30, 0}, {0x30, 0}},
+		     3,
+		     "invalid request data: authenticateResponseOk"},
+		    {0xBF38,
+		     0xA0,
+		     {{0x30, 0}, {0x5F37, 63}, {0x30, 0}, {0x30, 0}},
+		     4,
+		     "invalid request data: authenticateResponseOk"},
+		    {0xBF38,
+		     0xA0,
+		     {{0x30, 0}, {0x04, 64}, {0x30, 0}, {0x30, 0}},
+		     4,
+		     "invalid request data: authenticateResponseOk"},
+		    {0xBF38,
+		     0xA0,
+		     {{0x30, 0}, {0x5F37, 64}},
+		     2,
+		     "invalid request data: authenticateResponseOk"},
+		    {0xBF38,
+		     0xA0,
+		     {{0x30, 0}, {0x5F37, 64}, {0x30, 0}},
+		     3,
+		     "invalid request data: authenticateResponseOk"},
+		    {0xBF38,
+		     0xA0,
+		     {{0x30, 0}, {0x5F37, 64}, {0x30, 0}, {0x30, 0}, {0x05, 0}},
+		     5,
+		     "invalid request data: authenticateResponseOk"},
+		};
+		/* not DER; an inner TLV longer than its SEQUENCE (fails the walk of the whole) */
+		static const uint8_t not_der[] = {0xBF, 0x38, 0x05, 0xA0};
+		static const uint8_t inner[] = {0xBF, 0x38, 0x05, 0xA0, 0x03, 0x30, 0x05, 0x00};
+		static const part right[] = {{0x30, 0}, {0x5F37, 64}, {0x30, 0}, {0x30, 0}};
+		uint8_t asr[256];
+		size_t n;
+		for (size_t i = 0; i < ORSP_ARRAY_LEN(bad); i++) {
+			n = shaped(asr, sizeof(asr), bad[i].outer, bad[i].choice, bad[i].p,
+			           bad[i].n);
+			expect_fail_is(call(f, "authenticateClient",
+			                    raw_request(&d, "authenticateServerResponse", asr, n),
+			                    &http),
+			               "1.2", "2.1", bad[i].msg);
+		}
+		expect_fail_is(
+		    call(f, "authenticateClient",
+		         raw_request(&d, "authenticateServerResponse", not_der, sizeof(not_der)),
+		         &http),
+		    "1.2", "2.1", "invalid request data: authenticateServerResponse");
+		expect_fail_is(
+		    call(f, "authenticateClient",
+		         raw_request(&d, "authenticateServerResponse", inner, sizeof(inner)),
+		         &http),
+		    "1.2", "2.1", "invalid request data: authenticateServerResponse");
+		/* the right shape passes them: its (empty) EUM certificate is refused next */
+		n = shaped(asr, sizeof(asr), 0xBF38, 0xA0, right, ORSP_ARRAY_LEN(right));
+		expect_fail(call(f, "authenticateClient",
+		                 raw_request(&d, "authenticateServerResponse", asr, n), &http),
+		            "8.1.2", "6.1");
+	}
+	b64_member_refused(f, "authenticateClient", "authenticateServerResponse", d.tid_hex);
+	/* none of these wrote a session */
+	assert_int_equal(count_of(f, SESSIONS), 0);
 	/* a wrong matching ID, then a too small eUICC */
 	o = (auth_opts){.mid = "NO-SUCH-ORDER"};
 	expect_fail(call(f, "authenticateClient", auth_request(f, &d, &o), &http), "8.2.6", "3.8");
@@ -2453,6 +2844,30 @@ static void test_authenticate_checks(void **state)
 		d2.tid_hex[0] = d2.tid_hex[0] == 'A' ? 'B' : 'A';
 		expect_fail(call(f, "authenticateClient", auth_request(f, &d2, &o), &http), "8.10.1",
 		            "3.9");
+		/* one of another length than 16 bytes: d2's first 15 */
+		d2.tid_hex[0] = d2.tid_hex[0] == 'A' ? 'B' : 'A';
+		d2.tid_hex[30] = '\0';
+		expect_fail(call(f, "authenticateClient", auth_request(f, &d2, &o), &http),
+		            "8.10.1", "3.9");
+	}
+	/* transactionIds with a valid tag the SM-DP+ never issued (the test holds the KEK):
+	 * made now for key set 0 it is taken; for a key set not configured (1, with a CI that
+	 * is: the first trusted), or made an hour from now, it is unknown (8.10.1/3.9) and
+	 * nothing is written */
+	{
+		static dl x;
+		int64_t now = orsp_smdp_now(f->s);
+		int64_t n0 = count_of(f, SESSIONS);
+		forge_session(f, &x, 1 | 1 << 3, now);
+		expect_fail(call(f, "authenticateClient", auth_request(f, &x, &o), &http), "8.10.1",
+		            "3.9");
+		forge_session(f, &x, 0, now + 3600);
+		expect_fail(call(f, "authenticateClient", auth_request(f, &x, &o), &http), "8.10.1",
+		            "3.9");
+		assert_int_equal(count_of(f, SESSIONS), n0);
+		forge_session(f, &x, 0, now);
+		authenticate(f, &x, "AUTH-1");
+		assert_int_equal(step_of(f, &x), 2);
 	}
 	dl_free(&d);
 }
@@ -2475,6 +2890,38 @@ static void test_matching_id_nul(void **state)
 	expect_fail(call(f, "authenticateClient", auth_request(f, &d, &o), &http), "8.2.6", "3.8");
 	assert_int_equal(count_of(f, "SELECT count(*) FROM es9p_session"), 0);
 	authenticate(f, &d, "NUL-1");
+	dl_free(&d);
+}
+
+/* A matchingId longer than ORSP_SMDP_MATCHING_ID_MAX (65 characters), or with a character
+ * no matching ID has (lower case, a space): 8.2.6/3.8, and no session is written; one of 64
+ * characters is looked up (no such order, the same answer without the detail). */
+static void test_matching_id_refused(void **state)
+{
+	fx *f = *state;
+	static dl d;
+	int http;
+	auth_opts o;
+	char mid[ORSP_SMDP_MATCHING_ID_MAX + 2];
+
+	order(f, EID, "MID-1", NULL);
+	reinitiate(f, &d);
+	memset(mid, 'A', ORSP_SMDP_MATCHING_ID_MAX + 1);
+	mid[ORSP_SMDP_MATCHING_ID_MAX + 1] = '\0';
+	o = (auth_opts){.mid = mid};
+	expect_fail_is(call(f, "authenticateClient", auth_request(f, &d, &o), &http), "8.2.6",
+	               "3.8", "matching ID refused: too long");
+	mid[ORSP_SMDP_MATCHING_ID_MAX] = '\0';
+	expect_fail_is(call(f, "authenticateClient", auth_request(f, &d, &o), &http), "8.2.6",
+	               "3.8", "matching ID refused");
+	o = (auth_opts){.mid = "mid-1"};
+	expect_fail_is(call(f, "authenticateClient", auth_request(f, &d, &o), &http), "8.2.6",
+	               "3.8", "matching ID refused");
+	o = (auth_opts){.mid = "MID 1"};
+	expect_fail_is(call(f, "authenticateClient", auth_request(f, &d, &o), &http), "8.2.6",
+	               "3.8", "matching ID refused");
+	assert_int_equal(count_of(f, SESSIONS), 0);
+	authenticate(f, &d, "MID-1");
 	dl_free(&d);
 }
 
@@ -2785,6 +3232,124 @@ static void test_gbpp_checks(void **state)
 	authenticate(f, &d, "GBPP-1");
 	expect_fail(call(f, "getBoundProfilePackage", gbpp_request(f, &d, "4321", true, true), &http),
 	            "8.1", "6.1");
+	/* euiccSigned2 of another live session of this eUICC (b) */
+	{
+		static dl b;
+		gbpp_opts go;
+		memset(&b, 0, sizeof(b));
+		initiate(f, &b);
+		authenticate(f, &b, "GBPP-1");
+		/* b's whole prepareDownloadResponse sent with d's transactionId: signed over b's
+		 * smdpSignature2, so d's signature check refuses it */
+		expect_fail_is(call(f, "getBoundProfilePackage",
+		                    with_tid(gbpp_request(f, &b, "4321", true, false), d.tid_hex),
+		                    &http),
+		               "8.1", "6.1", "eUICC signature invalid");
+		/* signed over d's smdpSignature2, but naming b's transactionId: 8.1/6.1, the
+		 * transactionId named */
+		go = (gbpp_opts){.signed_for = &b};
+		expect_fail_is(call(f, "getBoundProfilePackage",
+		                    gbpp_request_with(f, &d, "4321", true, false, &go), &http),
+		               "8.1", "6.1",
+		               "server challenge or session data mismatch: transactionId");
+		/* neither session moved, nothing bound */
+		assert_int_equal(step_of(f, &d), 2);
+		assert_int_equal(step_of(f, &b), 2);
+		assert_int_equal(kept_keys(f), 0);
+		dl_free(&b);
+	}
+	/* signed, but euiccOtpk (5F49, 65 bytes) absent or of another length: 1.2/2.1 */
+	{
+		static const gbpp_opts otpk[] = {{.no_otpk = true}, {.otpk_len = 64}};
+		for (size_t i = 0; i < ORSP_ARRAY_LEN(otpk); i++)
+			expect_fail_is(call(f, "getBoundProfilePackage",
+			                    gbpp_request_with(f, &d, "4321", true, false, &otpk[i]),
+			                    &http),
+			               "1.2", "2.1", "invalid request data: euiccOtpk");
+	}
+	/* prepareDownloadResponse of another shape, sent with d's transactionId: 1.2/2.1 naming
+	 * the part that is wrong; the shape checks come before the signature's */
+	{
+		static const struct {
+			uint32_t outer, choice;
+			part p[4];
+			size_t n;
+			const char *msg;
+		} bad[] = {
+		    /* not BF21 */
+		    {0x30,
+		     0xA0,
+		     {{0x30, 0}, {0x5F37, 64}},
+		     2,
+		     "invalid request data: prepareDownloadResponse"},
+		    /* BF21 with nothing inside */
+		    {0xBF21, 0, {{0}}, 0, "invalid request data: prepareDownloadResponse"},
+		    /* neither downloadResponseOk [0] nor downloadResponseError [1] */
+		    {0xBF21,
+		     0xA2,
+		     {{0x30, 0}, {0x5F37, 64}},
+		     2,
+		     "invalid request data: downloadResponseOk"},
+		    /* no euiccSigned2 */
+		    {0xBF21, 0xA0, {{0x5F37, 64}}, 1, "invalid request data: downloadResponseOk"},
+		    /* no euiccSignature2 */
+		    {0xBF21, 0xA0, {{0x30, 0}}, 1, "invalid request data: downloadResponseOk"},
+		    /* a signature of 63 bytes, one not 5F37 */
+		    {0xBF21,
+		     0xA0,
+		     {{0x30, 0}, {0x5F37, 63}},
+		     2,
+		     "invalid request data: downloadResponseOk"},
+		    {0xBF21,
+		     0xA0,
+		     {{0x30, 0}, {0x04, 64}},
+		     2,
+		     "invalid request data: downloadResponseOk"},
+		    /* a trailing element */
+		    {0xBF21,
+		     0xA0,
+		     {{0x30, 0}, {0x5F37, 64}, {0x05, 0}},
+		     3,
+		     "invalid request data: downloadResponseOk"},
+		    /* euiccSigned2 of 446 bytes, longer than the signed message holds */
+		    {0xBF21,
+		     0xA0,
+		     {{0x30, 442}, {0x5F37, 64}},
+		     2,
+		     "invalid request data: euiccSigned2 too long"},
+		    /* the right shape, at the longest euiccSigned2 (445 bytes): only the (zero)
+		     * signature is wrong */
+		    {0xBF21, 0xA0, {{0x30, 441}, {0x5F37, 64}}, 2, "eUICC signature invalid"},
+		    {0xBF21, 0xA0, {{0x30, 0}, {0x5F37, 64}}, 2, "eUICC signature invalid"},
+		};
+		/* not DER; an inner TLV longer than its SEQUENCE (fails the walk of the whole) */
+		static const uint8_t not_der[] = {0xBF, 0x21, 0x05, 0xA0};
+		static const uint8_t inner[] = {0xBF, 0x21, 0x05, 0xA0, 0x03, 0x30, 0x05, 0x00};
+		uint8_t pdr[1024];
+		for (size_t i = 0; i < ORSP_ARRAY_LEN(bad); i++) {
+			size_t n = shaped(pdr, sizeof(pdr), bad[i].outer, bad[i].choice, bad[i].p,
+			                  bad[i].n);
+			expect_fail_is(call(f, "getBoundProfilePackage",
+			                    raw_request(&d, "prepareDownloadResponse", pdr, n),
+			                    &http),
+			               bad[i].msg[0] == 'e' ? "8.1" : "1.2",
+			               bad[i].msg[0] == 'e' ? "6.1" : "2.1", bad[i].msg);
+		}
+		expect_fail_is(
+		    call(f, "getBoundProfilePackage",
+		         raw_request(&d, "prepareDownloadResponse", not_der, sizeof(not_der)),
+		         &http),
+		    "1.2", "2.1", "invalid request data: prepareDownloadResponse");
+		expect_fail_is(
+		    call(f, "getBoundProfilePackage",
+		         raw_request(&d, "prepareDownloadResponse", inner, sizeof(inner)), &http),
+		    "1.2", "2.1", "invalid request data: prepareDownloadResponse");
+	}
+	/* the base64 member itself */
+	b64_member_refused(f, "getBoundProfilePackage", "prepareDownloadResponse", d.tid_hex);
+	/* none of these counted a confirmation code try nor moved the session */
+	assert_int_equal(step_of(f, &d), 2);
+	assert_int_equal(kept_keys(f), 0);
 	/* CC retries: the limit (5) moves the profile to Error */
 	for (int i = 0; i < 4; i++)
 		expect_fail(call(f, "getBoundProfilePackage", gbpp_request(f, &d, "0000", true, false),
@@ -3119,6 +3684,22 @@ static void test_cancel_session(void **state)
 	authenticate(f, &d, "CANCEL-1");
 	expect_fail(call(f, "cancelSession", cancel_request(f, &d, 1, "2.999.10", true), &http),
 	            "8.1", "6.1");
+	/* the eUICC's signed cancel of another live session (b), sent with d's transactionId:
+	 * 8.1/6.1 naming the transactionId, and neither session ends */
+	{
+		static dl b;
+		memset(&b, 0, sizeof(b));
+		initiate(f, &b);
+		authenticate(f, &b, "CANCEL-1");
+		expect_fail_is(
+		    call(f, "cancelSession",
+		         with_tid(cancel_request(f, &b, 1, OID, false), d.tid_hex), &http),
+		    "8.1", "6.1", "server challenge or session data mismatch: transactionId");
+		assert_int_equal(step_of(f, &d), 2);
+		assert_int_equal(step_of(f, &b), 2);
+		cancel_ok(f, &b, 1);
+		dl_free(&b);
+	}
 	/* another SM-DP+'s OID: 8.8/3.10, as pySim's osmo-smdpp answers */
 	expect_fail_msg(
 	    call(f, "cancelSession", cancel_request(f, &d, 1, "2.999.11", false), &http), "8.8",
@@ -3286,6 +3867,73 @@ static void test_cancel_error_answer(void **state)
 	put_b64(req, "cancelSessionResponse", csr, sizeof(csr));
 	expect_fail(call(f, "cancelSession", req, &http), "8.1", "4.2");
 	assert_int_equal(count_of(f, "SELECT count(*) FROM es9p_session WHERE step = 2"), 1);
+	/* a cancelSessionResponse of another shape: 1.2/2.1 naming the part that is wrong, the
+	 * session left open */
+	{
+		static const struct {
+			uint32_t outer, choice;
+			part p[3];
+			size_t n;
+			const char *msg;
+		} bad[] = {
+		    /* not BF41 */
+		    {0x30,
+		     0xA0,
+		     {{0x30, 0}, {0x5F37, 64}},
+		     2,
+		     "invalid request data: cancelSessionResponse"},
+		    /* BF41 with nothing inside */
+		    {0xBF41, 0, {{0}}, 0, "invalid request data: cancelSessionResponse"},
+		    /* neither cancelSessionResponseOk [0] nor cancelSessionResponseError [1] */
+		    {0xBF41,
+		     0xA2,
+		     {{0x30, 0}, {0x5F37, 64}},
+		     2,
+		     "invalid request data: cancelSessionResponse"},
+		    /* its ok part without euiccCancelSessionSigned, without the signature, with a
+		     * signature of 63 bytes or not 5F37 */
+		    {0xBF41,
+		     0xA0,
+		     {{0x5F37, 64}},
+		     1,
+		     "invalid request data: cancelSessionResponseOk"},
+		    {0xBF41, 0xA0, {{0x30, 0}}, 1, "invalid request data: cancelSessionResponseOk"},
+		    {0xBF41,
+		     0xA0,
+		     {{0x30, 0}, {0x5F37, 63}},
+		     2,
+		     "invalid request data: cancelSessionResponseOk"},
+		    {0xBF41,
+		     0xA0,
+		     {{0x30, 0}, {0x04, 64}},
+		     2,
+		     "invalid request data: cancelSessionResponseOk"},
+		    /* the right shape: only the (zero) signature is wrong */
+		    {0xBF41, 0xA0, {{0x30, 0}, {0x5F37, 64}}, 2, "eUICC signature invalid"},
+		};
+		/* not DER; an inner TLV longer than its SEQUENCE (fails the walk of the whole) */
+		static const uint8_t not_der[] = {0xBF, 0x41, 0x05, 0xA0};
+		static const uint8_t inner[] = {0xBF, 0x41, 0x05, 0xA0, 0x03, 0x30, 0x05, 0x00};
+		uint8_t b[256];
+		for (size_t i = 0; i < ORSP_ARRAY_LEN(bad); i++) {
+			size_t n =
+			    shaped(b, sizeof(b), bad[i].outer, bad[i].choice, bad[i].p, bad[i].n);
+			expect_fail_is(call(f, "cancelSession",
+			                    raw_request(&d, "cancelSessionResponse", b, n), &http),
+			               bad[i].msg[0] == 'e' ? "8.1" : "1.2",
+			               bad[i].msg[0] == 'e' ? "6.1" : "2.1", bad[i].msg);
+		}
+		expect_fail_is(
+		    call(f, "cancelSession",
+		         raw_request(&d, "cancelSessionResponse", not_der, sizeof(not_der)), &http),
+		    "1.2", "2.1", "invalid request data: cancelSessionResponse");
+		expect_fail_is(call(f, "cancelSession",
+		                    raw_request(&d, "cancelSessionResponse", inner, sizeof(inner)),
+		                    &http),
+		               "1.2", "2.1", "invalid request data: cancelSessionResponse");
+		b64_member_refused(f, "cancelSession", "cancelSessionResponse", d.tid_hex);
+		assert_int_equal(step_of(f, &d), 2);
+	}
 	cancel_ok(f, &d, 1);
 	assert_int_equal(state_of(f), ORSP_SMDP_RELEASED);
 	dl_free(&d);
@@ -3331,6 +3979,68 @@ static void test_pir_checks(void **state)
 	reinitiate(f, &d);
 	authenticate(f, &d, "PIR-1");
 	get_bpp(f, &d, NULL, true);
+	/* a PIR without transactionId, notificationMetadata or finalResult, with a seqNumber
+	 * that is not an unsigned INTEGER, without its signature or with one of 63 bytes:
+	 * 1.2/2.1, nothing recorded, the profile still Downloaded */
+	{
+		static const pir_opts bad[] = {
+		    {.drop = 0x80},
+		    {.drop = 0xBF2F},
+		    {.drop = 0xA2},
+		    {.seq = "\xFF", .seq_len = 1},
+		    {.seq = "", .seq_len = 0},
+		    {.no_sig = true},
+		    {.sig_len = 63},
+		};
+		/* euiccSignPIR without profileInstallationResultData before it; a pending
+		 * notification that is DER but neither a PIR (BF37) nor another notification
+		 * (30): an OCTET STRING, a SET with what an otherSignedNotification holds; one
+		 * whose inner TLV is longer than its SEQUENCE */
+		static const part sig_only[] = {{0x5F37, 64}};
+		static const uint8_t octets[] = {0x04, 0x00};
+		static const uint8_t set[] = {0x31, 0x52, 0xBF,        0x2F, 0x08, 0x80, 0x02,
+		                              0x01, 0x00, 0x81,        0x02, 0x07, 0x80, 0x5F,
+		                              0x37, 0x40, [80] = 0x30, 0x00, 0x30, 0x00};
+		static const uint8_t inner[] = {0x30, 0x03, 0x30, 0x05, 0x00};
+		uint8_t b[128];
+		json_t *req;
+		for (size_t i = 0; i < ORSP_ARRAY_LEN(bad); i++)
+			expect_fail_is(call(f, "handleNotification",
+			                    pir_request_with(f, &d, true, false, &bad[i]), &http),
+			               "1.2", "2.1", "invalid request data: pendingNotification");
+		req = json_object();
+		put_b64(req, "pendingNotification", b,
+		        shaped(b, sizeof(b), 0xBF37, 0, sig_only, ORSP_ARRAY_LEN(sig_only)));
+		expect_fail_is(call(f, "handleNotification", req, &http), "1.2", "2.1",
+		               "invalid request data: pendingNotification");
+		req = json_object();
+		put_b64(req, "pendingNotification", octets, sizeof(octets));
+		expect_fail_is(call(f, "handleNotification", req, &http), "1.2", "2.1",
+		               "invalid request data: pendingNotification");
+		req = json_object();
+		put_b64(req, "pendingNotification", set, sizeof(set));
+		expect_fail_is(call(f, "handleNotification", req, &http), "1.2", "2.1",
+		               "invalid request data: pendingNotification");
+		req = json_object();
+		put_b64(req, "pendingNotification", inner, sizeof(inner));
+		expect_fail_is(call(f, "handleNotification", req, &http), "1.2", "2.1",
+		               "invalid request data: pendingNotification");
+		b64_member_refused(f, "handleNotification", "pendingNotification", NULL);
+		assert_int_equal(count_of(f, "SELECT count(*) FROM es9p_notification"), 0);
+		assert_int_equal(state_of(f), ORSP_SMDP_DOWNLOADED);
+	}
+	/* a PIR, signed, for another SM-DP+'s OID: recorded as `wrong smdpOid`, 204, and the
+	 * profile stays Downloaded */
+	{
+		static const pir_opts other = {.other_oid = true};
+		assert_null(call(f, "handleNotification",
+		                 pir_request_with(f, &d, true, false, &other), &http));
+		assert_int_equal(http, 204);
+		assert_int_equal(count_of(f, "SELECT count(*) FROM es9p_notification WHERE result ="
+		                             " 'wrong smdpOid'"),
+		                 1);
+		assert_int_equal(state_of(f), ORSP_SMDP_DOWNLOADED);
+	}
 	/* a forged PIR changes nothing */
 	assert_null(call(f, "handleNotification", pir_request(f, &d, true, true), &http));
 	assert_int_equal(http, 204);
@@ -3410,7 +4120,8 @@ static void refused_notification(fx *f, unsigned seq)
 /* handleNotification with an otherSignedNotification of the fixture's eUICC (SGP.26 NIST
  * key and certificates): NotificationMetadata {seq, enable, notificationAddress address,
  * iccid when not NULL}, signed; answered 204. Returns how it was judged. */
-static const char *other_notification(fx *f, unsigned seq, const char *address, const char *iccid)
+static const char *other_notification_sig(fx *f, unsigned seq, const char *address,
+                                          const char *iccid, bool bad_sig)
 {
 	static char result[64];
 	uint8_t meta[128], n[2048], sig[67], ef[10];
@@ -3435,6 +4146,8 @@ static const char *other_notification(fx *f, unsigned seq, const char *address, 
 	assert_int_equal(orsp_writer_status(&w), ORSP_OK);
 	ml = w.len;
 	sign(f->sk_euicc, meta, ml, sig);
+	if (bad_sig)
+		sig[20] ^= 1;
 	orsp_writer_init(&w, n, sizeof(n));
 	m = orsp_der_begin(&w, 0x30);
 	orsp_write_bytes(&w, meta, ml);
@@ -3456,6 +4169,11 @@ static const char *other_notification(fx *f, unsigned seq, const char *address, 
 	snprintf(result, sizeof(result), "%s", orsp_stmt_column_text(st, 0));
 	orsp_stmt_finalize(st);
 	return result;
+}
+
+static const char *other_notification(fx *f, unsigned seq, const char *address, const char *iccid)
+{
+	return other_notification_sig(f, seq, address, iccid, false);
 }
 
 /* A verified otherSignedNotification is accepted only when it is addressed to this SM-DP+
@@ -3483,6 +4201,9 @@ static void test_other_notification_checks(void **state)
 	assert_string_equal(other_notification(f, 6, "", f->prof.iccid), "other SM-DP+");
 	assert_int_equal(orsp_es9p_notification_count(f->s, NULL, NULL, &n), ORSP_OK);
 	assert_int_equal(n, 0);
+	/* its certificates chain, but the signature is not theirs */
+	assert_string_equal(other_notification_sig(f, 8, FQDN, f->prof.iccid, true),
+	                    "bad signature");
 	assert_string_equal(other_notification(f, 7, "TESTSMDPPLUS1.example.com", f->prof.iccid),
 	                    "accepted");
 	assert_int_equal(orsp_es9p_notification_count(f->s, f->prof.iccid, "enable", &n), ORSP_OK);
@@ -3895,15 +4616,6 @@ static void test_pir_of_ended_order(void **state)
 	dl_free(&c);
 	free(der);
 	orsp_ec_free(k2);
-}
-
-/* The step of d's session (5: delivered, then superseded by a retry). */
-static int64_t step_of(fx *f, const dl *d)
-{
-	char sql[160];
-	snprintf(sql, sizeof(sql), "SELECT step FROM es9p_session WHERE upper(tid) = upper('%s')",
-	         d->tid_hex);
-	return count_of(f, sql);
 }
 
 /* The operator cancels an order delivered with no installation result (ES2+ cancelOrder from
@@ -5737,6 +6449,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_ci_lists, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_authenticate_checks, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_matching_id_nul, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_matching_id_refused, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_eligibility, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_device_info, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_platform_policy, setup, teardown),
