@@ -1954,11 +1954,11 @@ static void test_initiate_checks(void **state)
 		    {"authenticateClient",
 		     "{\"transactionId\":\"00112233445566778899AABBCCDDEEF\","
 		     "\"authenticateServerResponse\":\"\"}",
-		     "odd number of hex digits (31)"},
+		     "transactionId: odd number of hex digits (31)"},
 		    {"getBoundProfilePackage",
 		     "{\"transactionId\":\"0011223344556677889XAABBCCDDEEFF\","
 		     "\"prepareDownloadResponse\":\"\"}",
-		     "invalid hex digit"},
+		     "transactionId: invalid hex digit"},
 		};
 		for (size_t i = 0; i < ORSP_ARRAY_LEN(named); i++) {
 			json_t *o;
@@ -3907,6 +3907,12 @@ static void test_cancel_error_answer(void **state)
 		     0xA0,
 		     {{0x30, 0}, {0x04, 64}},
 		     2,
+		     "invalid request data: cancelSessionResponseOk"},
+		    /* an element after the signature (the SEQUENCE has no extension marker) */
+		    {0xBF41,
+		     0xA0,
+		     {{0x30, 0}, {0x5F37, 64}, {0x30, 0}},
+		     3,
 		     "invalid request data: cancelSessionResponseOk"},
 		    /* the right shape: only the (zero) signature is wrong */
 		    {0xBF41, 0xA0, {{0x30, 0}, {0x5F37, 64}}, 2, "eUICC signature invalid"},

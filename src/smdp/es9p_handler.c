@@ -254,9 +254,15 @@ static es9p_code get_tid(ctx *c, uint8_t tid[TID_LEN], size_t *tid_len, char hex
 	const char *str;
 	size_t n;
 
-	if (orsp_json_get_string(c->req, "transactionId", 2 * TID_LEN, &str, &n) != ORSP_OK ||
-	    orsp_hex_decode(str, tid, TID_LEN, tid_len) != ORSP_OK)
+	if (orsp_json_get_string(c->req, "transactionId", 2 * TID_LEN, &str, &n) != ORSP_OK)
 		return ES9P_MALFORMED;
+	if (orsp_hex_decode(str, tid, TID_LEN, tid_len) != ORSP_OK) {
+		/* the decoder's detail (it quotes no input), named by the member it is about */
+		char why[ORSP_ERR_DETAIL_MAX];
+		orsp_err_detail_copy(why, sizeof(why));
+		(void)orsp_errf(ORSP_E_MALFORMED, "transactionId: %s", why);
+		return ES9P_MALFORMED;
+	}
 	/* the caller answers with the detail: this one's, not one an earlier error left */
 	if (*tid_len == 0) {
 		(void)orsp_errf(ORSP_E_MALFORMED, "transactionId: empty");
@@ -2475,7 +2481,8 @@ static orsp_err cancel_session(ctx *c)
 		goto out;
 	}
 	orsp_reader_init(&r, ok.value.p, ok.value.len);
-	if (orsp_der_expect(&r, 0x30, &sd) || orsp_der_read(&r, &fsig) || sig_of(&fsig, sig)) {
+	if (orsp_der_expect(&r, 0x30, &sd) || orsp_der_read(&r, &fsig) || sig_of(&fsig, sig) ||
+	    orsp_reader_remaining(&r)) {
 		e = fail(c, ES9P_MALFORMED, "cancelSessionResponseOk");
 		goto out;
 	}
