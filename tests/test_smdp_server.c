@@ -958,11 +958,57 @@ static void test_config_errors(void **state)
 	    {"[keyset]\nci =\n", ":2: ci: no path given"},
 	    {"[keyset]\ndppb_key =\n", ":2: dppb_key: no path given"},
 	    {"fqdn = x.example\noid = 2.999.10\ndatabase = d\nplain_http = yes\n", "[keyset]"},
+	    /* a key the server cannot go without, not given: named, at no line */
+	    {"oid = 2.999.10\ndatabase = d\n", "c.conf: fqdn: missing"},
+	    {"fqdn = x.example\ndatabase = d\n", "c.conf: oid: missing"},
+	    {"fqdn = x.example\noid = 2.999.10\n", "c.conf: database: missing"},
+	    /* a key no key set has (a typo of one) */
+	    {"[keyset]\ndpauth_crt = x.der\n", "c.conf:2: dpauth_crt: unknown key in [keyset]"},
+	    /* a key set's certificate or key given twice (the files beside c.conf, made
+	     * below): the second would silently replace the first */
+	    {"[keyset]\nci = c.conf.CERT_CI_ECDSA_NIST.der\nci = c.conf.CERT_CI_ECDSA_NIST.der\n",
+	     "c.conf:3: ci: given twice"},
+	    {"[keyset]\ndpauth_key = c.conf.SK_S_SM_DPauth_ECDSA_NIST.pem\n"
+	     "dpauth_key = c.conf.SK_S_SM_DPauth_ECDSA_NIST.pem\n",
+	     "c.conf:3: dpauth_key: given twice"},
+	    /* tls_key twice: the rule of every key outside [keyset] names it first */
+	    {"tls_key = c.conf.SK_S_SM_DPauth_ECDSA_NIST.pem\n"
+	     "tls_key = c.conf.SK_S_SM_DPauth_ECDSA_NIST.pem\n",
+	     "c.conf:2: tls_key: given twice (first on line 1)"},
+	    {"log = maybe\n", "c.conf:1: log: expected yes or no"},
+	    /* an item is matched with the eUICC's sasAcreditationNumber, text: no control
+	     * character in it */
+	    {"sas_accreditation = ACME\x01-01\n",
+	     "c.conf:1: sas_accreditation: 'ACME?-01': a control character"},
+	    {"sas_accreditation = ACME-01, ACME\x7f-02\n",
+	     "c.conf:1: sas_accreditation: 'ACME?-02': a control character"},
+	    /* a certificate that loads but is no CI (a DPauth), and the same CI twice */
+	    {"trusted_ci = c.conf.CERT_S_SM_DPauth_ECDSA_NIST.der\n",
+	     "/c.conf.CERT_S_SM_DPauth_ECDSA_NIST.der is not a usable CI certificate: CI "
+	     "certificate \"TEST SM-DP+\": policy is DPauth (2.23.146.1.2.1.4), expected CI "
+	     "(2.23.146.1.2.1.0)"},
+	    {"trusted_ci = c.conf.CERT_CI_ECDSA_NIST.der\n"
+	     "trusted_ci = c.conf.CERT_CI_ECDSA_NIST.der\n",
+	     "/c.conf.CERT_CI_ECDSA_NIST.der is not a usable CI certificate: CI certificate "
+	     "\"Test CI\": a CI with this key id is already trusted"},
+	    /* a key file (the owner's alone) that holds no private key */
+	    {"[keyset]\ndppb_key = nokey.pem\n", "/nokey.pem is not a private key"},
 	};
+	char have[1200];
 	(void)state;
 
 	snprintf(dir, sizeof(dir), "%s", test_tmpdir("smdp_config"));
 	snprintf(conf, sizeof(conf), "%s/c.conf", dir);
+	/* the files the cases name: a CI, a DPauth certificate and key, a file that is no key */
+	key_copy("sgp26/CertificateIssuer/CERT_CI_ECDSA_NIST.der", conf, 0644, have, sizeof(have));
+	key_copy("sgp26/DPauth/CERT_S_SM_DPauth_ECDSA_NIST.der", conf, 0644, have, sizeof(have));
+	key_copy("sgp26/DPauth/SK_S_SM_DPauth_ECDSA_NIST.pem", conf, 0600, have, sizeof(have));
+	snprintf(have, sizeof(have), "%s/nokey.pem", dir);
+	f = fopen(have, "w");
+	assert_non_null(f);
+	fputs("-----BEGIN PRIVATE KEY-----\nbm8ga2V5\n-----END PRIVATE KEY-----\n", f);
+	fclose(f);
+	assert_int_equal(chmod(have, 0600), 0);
 	for (size_t i = 0; i < ORSP_ARRAY_LEN(cases); i++) {
 		f = fopen(conf, "w");
 		assert_non_null(f);
@@ -1347,7 +1393,8 @@ static void test_config_key_file_size(void **state)
 }
 
 /* Two key sets for one CI: refused at the second's ci line (a session takes the first key set
- * whose CI the eUICC lists, so the second was never used, silently). */
+ * whose CI the eUICC lists, so the second was never used, silently). A key set whose DPauth
+ * or DPpb its own CI did not issue: refused at its [keyset] line. */
 static void test_config_keyset_per_ci(void **state)
 {
 	static orsp_smdp_config cfg;
@@ -1375,6 +1422,32 @@ static void test_config_keyset_per_ci(void **state)
 	if (!strstr(orsp_err_detail(), "c.conf:17: ci: key set 2 has the CI of key set 1 (line "
 	                               "11): one key set per CI"))
 		fail_msg("'%s'", orsp_err_detail());
+
+	/* a key set whose certificates another CI issued: each loads with its role, and its keys
+	 * match, but the eUICC would refuse the chain. The brainpool CI over the NIST DPauth:
+	 * refused at the [keyset] line (10), the verifier's reason given */
+	write_conf_mode(conf, db, "http://127.0.0.1:9", 0600);
+	conf_replace(conf, "CERT_CI_ECDSA_NIST", "CERT_CI_ECDSA_BRP");
+	assert_int_equal(orsp_smdp_config_load(conf, &cfg), ORSP_E_USAGE);
+	if (!strstr(orsp_err_detail(),
+	            "c.conf:10: [keyset]: DPauth/DPpb do not verify under its CI: DPauth "
+	            "certificate \"TEST SM-DP+\": issued by an unknown CI (key id "
+	            "f54172bdf98a95d65cbeb88a38a1c11d800a85c3)"))
+		fail_msg("'%s'", orsp_err_detail());
+	/* the NIST CI and DPauth, but the brainpool DPpb (with its own key): DPpb alone fails */
+	{
+		char k2[1200];
+		write_conf_mode(conf, db, "http://127.0.0.1:9", 0600);
+		key_copy("sgp26/DPpb/SK_S_SM_DPpb_ECDSA_BRP.pem", conf, 0600, k2, sizeof(k2));
+		conf_replace(conf, "CERT_S_SM_DPpb_ECDSA_NIST", "CERT_S_SM_DPpb_ECDSA_BRP");
+		conf_replace(conf, "SK_S_SM_DPpb_ECDSA_NIST", "SK_S_SM_DPpb_ECDSA_BRP");
+		assert_int_equal(orsp_smdp_config_load(conf, &cfg), ORSP_E_USAGE);
+		if (!strstr(orsp_err_detail(),
+		            "c.conf:10: [keyset]: DPauth/DPpb do not verify under its CI: DPpb "
+		            "certificate \"TEST SM-DP+\": issued by an unknown CI (key id "
+		            "c0bc70ba36929d43b467ff57570530e57ab8fcd8)"))
+			fail_msg("'%s'", orsp_err_detail());
+	}
 }
 
 /* A file the loader reads that is a FIFO or a directory is refused at its line as "not a
@@ -2423,6 +2496,20 @@ static void test_https_files_read_once(void **state)
 	         h.tls_key, ORSP_EC_KEY_FILE_MAX);
 	if (!strstr(orsp_err_detail(), want))
 		fail_msg("'%s' does not mention '%s'", orsp_err_detail(), want);
+	/* a PEM block the HTTPS server's reader takes for a key, that holds none: refused at the
+	 * load, naming tls_key and why, not when the server starts */
+	{
+		static const char junk[] = "-----BEGIN PRIVATE KEY-----\nbm8ga2V5\n"
+		                           "-----END PRIVATE KEY-----\n";
+		write_padded_key(h.tls_key, (const uint8_t *)junk, strlen(junk), strlen(junk));
+		assert_int_equal(orsp_smdp_config_load(h.conf, &cfg), ORSP_E_USAGE);
+		snprintf(want, sizeof(want),
+		         "c.conf:11: tls_key: %s is not a usable private key (not a readable "
+		         "private key (PEM or DER SEC1/PKCS#8, unencrypted))",
+		         h.tls_key);
+		if (!strstr(orsp_err_detail(), want))
+			fail_msg("'%s' does not mention '%s'", orsp_err_detail(), want);
+	}
 	write_padded_key(h.tls_key, key_pem, kl, kl + 1);
 	free(key_pem);
 	if (orsp_smdp_config_load(h.conf, &cfg) != ORSP_OK)

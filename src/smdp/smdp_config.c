@@ -94,9 +94,12 @@ static orsp_err vbad(const loader *l, unsigned line, const char *key, const char
 
 static orsp_err vbad(const loader *l, unsigned line, const char *key, const char *fmt, va_list ap)
 {
-	char msg[2048];
+	char raw[2048], msg[2048];
 
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	/* values are quoted as they were read: a control character in one (an escape
+	 * sequence) reaches no terminal or log as it is */
+	vsnprintf(raw, sizeof(raw), fmt, ap);
+	orsp_utf8_printable((const uint8_t *)raw, strlen(raw), msg, sizeof(msg));
 	if (line)
 		return orsp_errf(ORSP_E_USAGE, "%s:%u: %s: %.1500s", l->file, line, key, msg);
 	return orsp_errf(ORSP_E_USAGE, "%s: %s: %.1500s", l->file, key, msg);
