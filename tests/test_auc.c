@@ -248,6 +248,56 @@ static void test_invalid_input(void **state)
 	assert_int_equal(orsp_auc_add(a, &n), ORSP_OK);
 	orsp_auc_new_wipe(&n);
 
+	/* Milenage rotations over 127 bits, TUAK K and TOP/TOPc of other lengths: refused at
+	 * add, naming the parameter, nothing stored or audited (the CLI checks its options
+	 * before; a library caller sets the fields directly) */
+	{
+		uint8_t k[32] = {1}, o[32] = {2};
+		int64_t audited = query_int(a, "SELECT COUNT(*) FROM auc_audit");
+		static const struct {
+			orsp_aka_alg alg;
+			size_t k_len, opc_len;
+			bool op;
+			int r3; /* Milenage r3, -1: the default */
+			const char *why;
+		} bad[] = {
+		    {ORSP_AKA_MILENAGE, 16, 16, false, 128, "Milenage r3 must be 0..127"},
+		    {ORSP_AKA_MILENAGE, 16, 16, false, 255, "Milenage r3 must be 0..127"},
+		    {ORSP_AKA_TUAK, 24, 32, false, -1, "TUAK K must be 16 or 32 bytes"},
+		    {ORSP_AKA_TUAK, 15, 32, false, -1, "TUAK K must be 16 or 32 bytes"},
+		    {ORSP_AKA_TUAK, 32, 16, false, -1, "TUAK TOPc must be 32 bytes"},
+		    {ORSP_AKA_TUAK, 16, 31, true, -1, "TUAK TOP must be 32 bytes"},
+		};
+		for (size_t i = 0; i < ORSP_ARRAY_LEN(bad); i++) {
+			orsp_auc_new_init(&n);
+			n.imsi = "001010000000010";
+			assert_int_equal(
+			    orsp_aka_subscriber_init(&n.sub, bad[i].alg, k,
+			                             bad[i].alg == ORSP_AKA_TUAK ? 32 : 16, o,
+			                             bad[i].alg == ORSP_AKA_TUAK ? 32 : 16),
+			    ORSP_OK);
+			n.sub.k.len = bad[i].k_len;
+			n.sub.opc.len = bad[i].opc_len;
+			n.op_given = bad[i].op;
+			if (bad[i].r3 >= 0)
+				n.sub.milenage.r[2] = (uint8_t)bad[i].r3;
+			assert_int_equal(orsp_auc_add(a, &n), ORSP_E_USAGE);
+			assert_string_equal(orsp_err_detail(), bad[i].why);
+			orsp_auc_new_wipe(&n);
+			assert_int_equal(orsp_auc_get(a, "001010000000010", &info),
+			                 ORSP_E_NOT_FOUND);
+		}
+		assert_int_equal(query_int(a, "SELECT COUNT(*) FROM auc_audit"), audited);
+		/* r 127 is a rotation */
+		orsp_auc_new_init(&n);
+		n.imsi = "001010000000010";
+		assert_int_equal(orsp_aka_subscriber_init(&n.sub, ORSP_AKA_MILENAGE, k, 16, o, 16),
+		                 ORSP_OK);
+		n.sub.milenage.r[2] = 127;
+		assert_int_equal(orsp_auc_add(a, &n), ORSP_OK);
+		orsp_auc_new_wipe(&n);
+	}
+
 	/* Count and IND limits. */
 	assert_int_equal(orsp_auc_vectors(a, "001010000000009", 0, 0, v), ORSP_E_USAGE);
 	assert_int_equal(orsp_auc_vectors(a, "001010000000009", 0, ORSP_AUC_MAX_VECTORS + 1, v),
@@ -2286,6 +2336,27 @@ static void test_export_refused(void **state)
 
 	assert_int_equal(count_exports(a, "ok"), 0);
 	orsp_auc_close(a);
+
+	/* an IND length above osmo-hlr's 28 bits (its `ind-bitlen <0-28>`): the AuC stores at
+	 * most ORSP_SQN_MAX_IND_BITS, so only a caller's own orsp_auc_info has one; 28 passes */
+	{
+		orsp_auc_info info;
+		memset(&info, 0, sizeof(info));
+		snprintf(info.imsi, sizeof(info.imsi), "001010000000209");
+		info.alg = ORSP_AKA_MILENAGE;
+		info.k_len = 16;
+		orsp_milenage_default_consts(&info.milenage);
+		info.amf[0] = 0x80;
+		info.ind_bits = 29;
+		assert_int_equal(orsp_auc_export_check(ORSP_AUC_EXPORT_OSMO_HLR_VTY, &info),
+		                 ORSP_E_POLICY);
+		assert_string_equal(orsp_err_detail(),
+		                    "subscriber 001010000000209: IND length 29 is "
+		                    "above osmo-hlr's 28 bits");
+		info.ind_bits = 28;
+		assert_int_equal(orsp_auc_export_check(ORSP_AUC_EXPORT_OSMO_HLR_VTY, &info),
+		                 ORSP_OK);
+	}
 }
 
 /* orsp_auc_export_keys gives the keys stored, audited; a write failing after the audit is

@@ -902,6 +902,30 @@ static void write_text(const char *path, const char *text, mode_t mode)
 	assert_int_equal(chmod(path, mode), 0);
 }
 
+/* The n bytes of text (a NUL among them, perhaps) as the sealed KEK file path: each load and
+ * kek info (its URI buffer of 4096 characters and a NUL) refuse it as malformed (not a token
+ * error), saying what a sealed file holds. */
+static void sealed_refused(const char *path, const char *text, size_t n)
+{
+	orsp_secret got = {0};
+	char uri[4097];
+	bool sealed = true;
+	FILE *f = fopen(path, "wb");
+
+	assert_non_null(f);
+	assert_int_equal(fwrite(text, 1, n, f), n);
+	assert_int_equal(fclose(f), 0);
+	assert_int_equal(chmod(path, 0600), 0);
+	assert_int_equal(orsp_kek_load_existing(path, &got), ORSP_E_MALFORMED);
+	assert_non_null(strstr(orsp_err_detail(),
+	                       "begins as a sealed KEK (openrsp-kek-sealed 1) but is not one: "
+	                       "expected the lines uri, iv (24 hex digits) and data (96 hex "
+	                       "digits), nothing more"));
+	assert_int_equal(orsp_kek_sealed_uri(path, uri, sizeof(uri), &sealed), ORSP_E_MALFORMED);
+	assert_false(sealed);
+	orsp_secret_wipe(&got);
+}
+
 /* KEK files sealed by the token (src/store/kek.c): made sealed, sealed in place, opened by
  * every load, unsealed; and each malformed file refused before the token is asked. */
 static void test_sealed_kek_files(void **state)
@@ -1010,6 +1034,101 @@ static void test_sealed_kek_files(void **state)
 		bad[9000] = 0;
 		write_text(raw, bad, 0600);
 		assert_int_equal(orsp_kek_load_existing(raw, &got), ORSP_E_MALFORMED);
+	}
+	/* each line of a sealed file wrong in turn, the others intact: refused as malformed */
+	{
+		char bad[12100], ivl[64];
+		const char *iv = strstr(text, "\niv ") + 1, *data = strstr(text, "\ndata ") + 1;
+		int n;
+		assert_int_equal(data - iv, 28); /* "iv " and 24 hex digits and a newline */
+		snprintf(ivl, sizeof(ivl), "%.*s", 27, iv);
+		/* another first line that begins as the magic one */
+		n = snprintf(bad, sizeof(bad), "openrsp-kek-sealed 10\n%s", strstr(text, "uri "));
+		sealed_refused(raw, bad, (size_t)n);
+		/* the uri line: another key, no value, a NUL in it, longer than 4096 */
+		n = snprintf(bad, sizeof(bad), "openrsp-kek-sealed 1\nURI %s\n%s", u, iv);
+		sealed_refused(raw, bad, (size_t)n);
+		n = snprintf(bad, sizeof(bad), "openrsp-kek-sealed 1\nuri \n%s", iv);
+		sealed_refused(raw, bad, (size_t)n);
+		n = snprintf(bad, sizeof(bad), "openrsp-kek-sealed 1\nuri %s\n%s", u, iv);
+		bad[strlen("openrsp-kek-sealed 1\nuri pkcs11:")] = '\0';
+		sealed_refused(raw, bad, (size_t)n);
+		n = snprintf(bad, sizeof(bad), "openrsp-kek-sealed 1\nuri pkcs11:%04090d\n%s", 0,
+		             iv);
+		sealed_refused(raw, bad, (size_t)n);
+		/* one character less passes the file's checks, to p11-kit, which refuses it: the
+		 * limit is 4096, not less */
+		n = snprintf(bad, sizeof(bad), "openrsp-kek-sealed 1\nuri pkcs11:%04089d\n%s", 0,
+		             iv);
+		write_text(raw, bad, 0600);
+		assert_int_equal(orsp_kek_load_existing(raw, &got), ORSP_E_USAGE);
+		assert_non_null(strstr(orsp_err_detail(),
+		                       "bad.kek (sealed): not a PKCS#11 URI (RFC "
+		                       "7512): URI syntax is invalid"));
+		/* a URI that is no PKCS#11 URI */
+		n = snprintf(bad, sizeof(bad), "openrsp-kek-sealed 1\nuri file:///etc/kek\n%s", iv);
+		sealed_refused(raw, bad, (size_t)n);
+		n = snprintf(bad, sizeof(bad), "openrsp-kek-sealed 1\nuri PKCS11:token=openrsp\n%s",
+		             iv);
+		sealed_refused(raw, bad, (size_t)n);
+		/* the iv line: 23 or 25 hex digits, one not hex, another key */
+		n = snprintf(bad, sizeof(bad), "%.*s%.26s\n%s", (int)(iv - text), text, iv, data);
+		sealed_refused(raw, bad, (size_t)n);
+		n = snprintf(bad, sizeof(bad), "%.*s%.27s0\n%s", (int)(iv - text), text, iv, data);
+		sealed_refused(raw, bad, (size_t)n);
+		n = snprintf(bad, sizeof(bad), "%.*s%.26sg\n%s", (int)(iv - text), text, iv, data);
+		sealed_refused(raw, bad, (size_t)n);
+		n = snprintf(bad, sizeof(bad), "%.*sIV %s\n%s", (int)(iv - text), text, ivl + 3,
+		             data);
+		sealed_refused(raw, bad, (size_t)n);
+		/* put together again from its parts, it opens */
+		n = snprintf(bad, sizeof(bad), "%.*s%s\n%s", (int)(iv - text), text, ivl, data);
+		write_text(raw, bad, 0600);
+		orsp_secret_wipe(&got);
+		assert_int_equal(orsp_kek_load_existing(raw, &got), ORSP_OK);
+		assert_memory_equal(got.v, made.v, ORSP_KEK_LEN);
+	}
+	/* a URI to seal under on more than one line, or longer than a sealed file keeps:
+	 * refused before the token is asked, and nothing written */
+	{
+		char clear[4200], fresh[4200], bad[8400];
+		orsp_secret k3 = {0};
+		size_t n1 = 0, n2 = 0;
+		uint8_t *b1, *b2;
+		snprintf(clear, sizeof(clear), "%s/clear3.kek", dir);
+		snprintf(fresh, sizeof(fresh), "%s/fresh.kek", dir);
+		assert_int_equal(orsp_kek_create_new(clear, &k3), ORSP_OK);
+		b1 = test_read_file(clear, &n1);
+		for (int i = 0; i < 3; i++) {
+			if (i < 2) {
+				/* the token's own URI, a newline or a CR in it */
+				snprintf(bad, sizeof(bad), "%s", u);
+				bad[strchr(u, ';') - u] = i ? '\r' : '\n';
+			} else {
+				/* "pkcs11:" and 4090 more: 4097 characters */
+				memset(bad, 'a', 4097);
+				memcpy(bad, "pkcs11:", 7);
+				bad[4097] = '\0';
+			}
+			assert_int_equal(orsp_kek_seal(clear, bad), ORSP_E_USAGE);
+			assert_non_null(strstr(orsp_err_detail(),
+			                       "not a PKCS#11 URI of at most 4096 "
+			                       "characters on one line"));
+			assert_int_equal(orsp_kek_create_new_sealed(fresh, bad, &got),
+			                 ORSP_E_USAGE);
+			assert_non_null(strstr(orsp_err_detail(),
+			                       "not a PKCS#11 URI of at most 4096 "
+			                       "characters on one line"));
+			assert_int_equal(access(fresh, F_OK), -1);
+		}
+		/* the clear file as it was */
+		b2 = test_read_file(clear, &n2);
+		assert_non_null(b2);
+		assert_int_equal(n1, n2);
+		assert_memory_equal(b1, b2, n1);
+		free(b1);
+		free(b2);
+		orsp_secret_wipe(&k3);
 	}
 	orsp_err_clear();
 	orsp_secret_wipe(&made);

@@ -472,6 +472,27 @@ static void test_guard_checks(void **state)
 	make_auc("a.db", &old);
 	digest(path_of("a.db"), cols, n, before);
 
+	/* an SQLite URI or the in-memory database, with or without sqlite: before it: the guard
+	 * watches a file's WAL-index, so it needs the file's path (a URI's file would not be
+	 * found under its name); refused with no guard made */
+	{
+		char uri[4200];
+		const char *const refused[] = {uri, "sqlite:file:a.db?mode=rw",
+		                               ":memory:", "sqlite::memory:"};
+		snprintf(uri, sizeof(uri), "file:%s", path_of("a.db"));
+		for (size_t i = 0; i < ORSP_ARRAY_LEN(refused); i++) {
+			const char *shown =
+			    strncmp(refused[i], "sqlite:", 7) == 0 ? refused[i] + 7 : refused[i];
+			char want[4300];
+			g = (orsp_db_guard *)&p; /* set to NULL on failure too */
+			assert_int_equal(orsp_db_guard_open(refused[i], &g), ORSP_E_USAGE);
+			assert_null(g);
+			snprintf(want, sizeof(want), "%s: a database file's path is needed here",
+			         shown);
+			assert_string_equal(orsp_err_detail(), want);
+		}
+	}
+
 	/* opened after the guard, before the rotation: the check before the transaction
 	 * refuses, before NEW is created or the write lock taken (the callback never runs) */
 	memset(&p, 0, sizeof(p));

@@ -101,6 +101,13 @@ usage "--opc" aka gen --k "$k" --opc "@$T/none" "${G[@]}"
 has "a missing key file" "cannot open" "$err"
 usage "--k" aka gen --k - --opc "$opc" "${G[@]}" </dev/null
 has "no key on standard input" "nothing to read from standard input" "$err"
+# a line longer than any key (160 bytes with its end): refused as such, not cut to a key
+printf '%0200d\n' 0 >"$T/long"
+chmod 600 "$T/long"
+usage "--k" aka gen --k "@$T/long" --opc "$opc" "${G[@]}"
+expect "a key file's line too long: said" "openrsp: --k: the line in $T/long is too long" "$err"
+usage "--opc" aka gen --k "$k" --opc - "${G[@]}" <"$T/long"
+expect "a line on standard input too long: said" "openrsp: --opc: the line in standard input is too long" "$err"
 # K given as hex, OPc read from a pipe nobody writes to yet: meanwhile the command line
 # shows no K
 mkfifo "$T/fifo"
@@ -275,6 +282,16 @@ usage "argument 1" aka gen --k "$K" --rand "$R" --sqn 000000000001 --amf 8000 "$
 lacks "stray OPc not shown" "$OPC" "$err"
 usage --top "${G[@]}" --top "$OPC$OPC"
 usage --r1 "${G[@]}" --r1 128
+# past 64 bits, decimal or hex: not wrapped round to a small value
+usage --r1 "${G[@]}" --r1 18446744073709551616
+expect "--r1 2^64: said" "openrsp: --r1: number too large" "$err"
+usage --r2 "${G[@]}" --r2 0x10000000000000000
+expect "--r2 0x1 and 16 zeros: said" "openrsp: --r2: number too large" "$err"
+# TOP/TOPc and c1..c5 belong to one algorithm each
+usage --topc aka gen --k "$K" --topc "$OPC$OPC" --rand "$R" --sqn 000000000001 --amf 8000
+expect "--topc without --alg tuak: said" "openrsp: --topc: only with --alg tuak" "$err"
+usage --top aka gen --k "$K" --top "$OPC$OPC" --rand "$R" --sqn 000000000001 --amf 8000
+expect "--top without --alg tuak: said" "openrsp: --top: only with --alg tuak" "$err"
 usage --r3 "${G[@]}" --r3 x
 usage --c2 "${G[@]}" --c2 0001
 usage --keccak "${G[@]}" --keccak 2
@@ -297,6 +314,8 @@ usage --res-bits "${T_ARGS[@]}" --res-bits 16
 usage --ck-bits "${T_ARGS[@]}" --ck-bits 64
 usage --ik-bits "${T_ARGS[@]}" --ik-bits 512
 usage --r1 "${T_ARGS[@]}" --r1 8
+usage --c1 "${T_ARGS[@]}" --c1 "$OPC"
+expect "--c1 with --alg tuak: said" "openrsp: --c1: only with --alg milenage" "$err"
 usage --plmn "${T_ARGS[@]}" --ck-bits 256 --plmn 00101
 usage --auts aka auts --k "$K" --opc "$OPC" --rand "$R" --auts 00
 usage --auts aka auts --k "$K" --opc "$OPC" --rand "$R"
@@ -313,6 +332,11 @@ usage frob frob
 usage frob aka frob
 usage --bogus --bogus
 usage frob help frob
+# help NOUN VERB: an unknown verb, or a word after the verb
+usage frob help aka frob
+expect "help aka frob: said" "openrsp: frob: unknown verb of aka (see openrsp help aka)" "$err"
+usage extra help aka gen extra
+expect "help aka gen extra: said" "openrsp: extra: unexpected argument" "$err"
 
 # ----- aka usim: the USIM side of every TS 35.208 set -----
 while IFS=$'\t' read -r i k rand sqn amf opc res ck ik; do

@@ -562,6 +562,9 @@ usage --out "${EXP[@]}" $EI
 usage IMSI "${EXP[@]}" --out "$T/refused.vty"
 usage $EI "${EXP[@]}" --all $EI --out "$T/refused.vty"
 usage --format auc export "${E[@]}" --format csv $EI --out "$T/refused.vty"
+# no --format: there is no default format to write keys in
+usage --format auc export "${E[@]}" $EI --out "$T/refused.vty"
+expect "auc export without --format: said" "openrsp: --format: required" "$err"
 usage --to-terminal "${EXP[@]}" $EI --out "$T/refused.vty" --to-terminal
 if [[ ! -e "$T/refused.vty" ]]; then ok; else bad "a usage error left a file"; fi
 expect "refused exports read no key" 1 "$(audit_rows ok)"

@@ -233,6 +233,21 @@ usage --eid euicc init --state "$T/u-empty" "${nist[@]}" --eid 89049032123451234
 has "--eid check digits" "wrong check digits" "$err"
 expect "--eid check digits: the directory not written in" 1000000000 "$(stat -c %Y "$T/u-empty")"
 usage --key euicc init --state "$T/u" --cert a --eum-cert b --ci-cert c
+# each of the four files named, without --pki: the one missing is said, before any is read
+usage --cert euicc init --state "$T/u" --key a --eum-cert b --ci-cert c
+expect "no --cert: said" "openrsp: --cert: required" "$err"
+usage --eum-cert euicc init --state "$T/u" --key a --cert b --ci-cert c
+expect "no --eum-cert: said" "openrsp: --eum-cert: required" "$err"
+usage --ci-cert euicc init --state "$T/u" --key a --cert b --eum-cert c
+expect "no --ci-cert: said" "openrsp: --ci-cert: required" "$err"
+# --curve picks a hierarchy of --pki: alone it would be ignored
+usage --curve euicc init --state "$T/u" "${nist[@]}" --curve nist
+expect "--curve without --pki: said" "openrsp: --curve: only with --pki" "$err"
+# --ci-cert adds up to the eUICC's 4 CIs: a fifth is refused, not dropped
+usage --ci-cert euicc init --state "$T/u" "${nist[@]}" --ci-cert c2 --ci-cert c3 --ci-cert c4 \
+	--ci-cert c5
+expect "five --ci-cert: said" "openrsp: --ci-cert: at most 4" "$err"
+if [[ -e "$T/u" ]]; then bad "a usage error of euicc init made $T/u"; else ok; fi
 usage --vpcd euicc serve --state "$S" --vpcd 127.0.0.1:99999
 # an IPv6 address goes in brackets: unbracketed, "::1" would be host ":" and port 1 (tried
 # for ever), and "fe80::1:2" either of two (with no card: the option is refused first)

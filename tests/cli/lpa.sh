@@ -125,6 +125,10 @@ usage --server-url lpa notification process --server-url http://127.0.0.1:1 --eu
 run lpa profile download -a '1$a.example$X' --server-url http://127.0.0.1:1 --euicc pcsc
 has "http:// refused, says why" "http:// has no TLS" "$err"
 usage --timeout lpa profile download -a '1$a.example$X' --timeout 0 --euicc pcsc
+# -a and -c together more than 8 times: refused by their count before they are read as
+# options (each takes a copy of its own; twice each is named by getopt as "given twice")
+usage -a lpa profile download -a 1 -c 2 -a 3 -c 4 -a 5 -c 6 -a 7 -c 8 -a 9 --euicc pcsc
+expect "-a/-c nine times: said" "openrsp: -a: given too often" "$err"
 usage list lpa profile list --ca x --euicc pcsc
 usage list lpa profile list --accept-ppr ppr1 --euicc pcsc
 # --accept-ppr: known rules, each once, comma-separated

@@ -525,6 +525,13 @@ usage --alg profile build "${A[@]}" --alg cave -o "$T/u.der"
 usage --class profile build "${A[@]}" --class bogus -o "$T/u.der"
 usage --spn profile build "${A[@]}" --spn "a~b" -o "$T/u.der"
 usage --profile-name profile build "${A[@]}" --profile-name "$(printf 'x%.0s' {1..101})" -o "$T/u.der"
+# empty (a script's unset variable), or more bytes than 100 characters of UTF-8 can be (101
+# of 4 bytes): refused by the CLI before the package is built
+usage --profile-name profile build "${A[@]}" --profile-name "" -o "$T/u.der"
+expect "--profile-name '': said" "openrsp: --profile-name: expected 1 to 100 characters" "$err"
+usage --profile-name profile build "${A[@]}" --profile-name "$(printf '\xf0\x9f\x98\x80%.0s' {1..101})" -o "$T/u.der"
+expect "--profile-name of 404 bytes: said" "openrsp: --profile-name: expected 1 to 100 characters" "$err"
+if [[ -e "$T/u.der" ]]; then bad "a refused --profile-name wrote $T/u.der"; else ok; fi
 # not UTF-8 as RFC 3629 has it: a surrogate, past U+10FFFF, overlong (it became SGP.22's
 # profileName and broke inspect --json)
 usage --profile-name profile build "${A[@]}" --profile-name $'a\xed\xa0\x80' -o "$T/u.der"

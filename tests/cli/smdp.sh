@@ -100,6 +100,9 @@ failure "smdp profile list: $NO" smdp profile list --db "$T/typo.db" --count --j
 failure "smdp audit: $NO" smdp audit --db "$T/typo.db"
 failure "smdp reports: $NO" smdp reports --db "sqlite:$T/typo.db" --json
 failure "smdp backup: $NO" smdp backup --db "$T/typo.db" --out "$T/typo-backup.db"
+# an empty --out (a script's unset variable) is named before the database is looked at
+usage --out smdp backup --db "$T/typo.db" --out ""
+expect "smdp backup --out '': said" "openrsp: --out: empty path" "$err"
 expect "missing database: nothing created" "" "$(left typo)"
 failure "junk.der: PE #0" smdp profile import "$T/junk.der" --db "$T/typo.db"
 expect "failed import: no new database left" "" "$(left typo)"
@@ -418,6 +421,11 @@ usage --iccid-start smdp profile generate --db "$GDB" --template x --iccid-start
 usage --imsi-start smdp profile generate --db "$GDB" --template x --iccid-start 898824700000001000 --imsi-start 12a
 usage --count smdp profile generate --db "$GDB" --template x --iccid-start 898824700000001000 --imsi-start 001019000000000 --count 0
 usage --template smdp profile generate --db "$GDB" --iccid-start 898824700000001000 --imsi-start 001019000000000
+# the two ranges have no default: each missing one named
+usage --iccid-start smdp profile generate --db "$GDB" --template x --imsi-start 001019000000000
+expect "generate without --iccid-start: said" "openrsp: --iccid-start: required" "$err"
+usage --imsi-start smdp profile generate --db "$GDB" --template x --iccid-start 898824700000001000
+expect "generate without --imsi-start: said" "openrsp: --imsi-start: required" "$err"
 usage --template smdp profile generate --db "$GDB" --template "" --iccid-start 898824700000001000 --imsi-start 001019000000000
 usage "--db or --config" smdp profile generate --template x --iccid-start 898824700000001000 --imsi-start 001019000000000
 # the template is read as a regular file of bounded size (no unchecked seeking): a directory

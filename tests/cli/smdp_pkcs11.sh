@@ -248,6 +248,11 @@ lacks "kek seal --pkcs11 twice: the value not said" "$PIN" "$err"
 usage --pkcs11 kek unseal --kek-file "$K1" --pkcs11 "$(key kekwrap "pin-value=$PIN")"
 lacks "kek unseal --pkcs11: the value not said" "$PIN" "$err"
 usage --kek-file kek info --kek-file "$K1" --kek-file "$K1"
+# an empty --kek-file (a script's unset variable), a --pkcs11 that is no PKCS#11 URI
+usage --kek-file kek info --kek-file ""
+expect "kek info --kek-file '': said" "openrsp: --kek-file: empty path" "$err"
+usage --pkcs11 kek seal --kek-file "$K1" --pkcs11 "file:$T/kek.clear"
+expect "kek seal --pkcs11 file:: said" "openrsp: --pkcs11: expected a PKCS#11 URI (pkcs11:...)" "$err"
 ORSP_KEK=$(od -An -tx1 "$T/kek.clear" | tr -d ' \n') run kek seal --kek-file "$K1" --pkcs11 "$KURI"
 expect "kek seal with ORSP_KEK set: usage" 2 "$rc"
 failure "no AES secret key" kek seal --kek-file "$K1" --pkcs11 "$(key dpauth)"
@@ -272,6 +277,11 @@ run kek info --kek-file "$K1" --json
 expect "kek info: sealed, by which key" "True pkcs11:token=openrsp-smdp;object=kekwrap" \
 	"$("$PY" -c 'import json,sys; j=json.load(sys.stdin); print(j["sealed"], j["pkcs11"].split("?")[0])' <<<"$out")"
 failure "sealed already" kek seal --kek-file "$K1" --pkcs11 "$KURI"
+# unseal with ORSP_KEK set: refused (the KEK in the environment is not the file's), the file
+# left sealed
+ORSP_KEK=$(od -An -tx1 "$T/kek.clear" | tr -d ' \n') usage ORSP_KEK kek unseal --kek-file "$K1"
+expect "kek unseal with ORSP_KEK set: said" "openrsp: ORSP_KEK: is set: kek unseal works on a KEK file only" "$err"
+expect "kek unseal with ORSP_KEK set: still sealed" "openrsp-kek-sealed 1" "$(head -1 "$K1")"
 # kek info: a control character in a file's URI is not sent to the terminal; what is not a
 # KEK file is not called one
 sed "2s|object=kekwrap|object=kek$(printf '\033')]0;X$(printf '\007')wrap|" "$K1" >"$T/esc.kek"
