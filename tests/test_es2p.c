@@ -881,6 +881,104 @@ static void test_expiry_reported(void **state)
 	assert_string_equal(row.reason, "4.10");
 }
 
+/* Call fn with body for a request the handler cannot answer (a stored row it cannot read):
+ * it returns want, with HTTP 500, no body, and a detail that names needle. */
+static void call_fails(fx *f, const char *fn, const char *body, orsp_err want, const char *needle)
+{
+	orsp_smdp_reply r;
+
+	assert_int_equal(
+	    orsp_es2p_handle(&f->svc, f->s, fn, (const uint8_t *)body, strlen(body), &r), want);
+	assert_int_equal(r.http_status, 500);
+	assert_null(r.body);
+	if (!strstr(orsp_err_detail(), needle))
+		fail_msg("%s %s: detail \"%s\" does not name %s", fn, body, orsp_err_detail(),
+		         needle);
+	orsp_err_clear();
+	orsp_smdp_reply_free(&r);
+}
+
+/* The audit rows of the profile ICCID. */
+static int count_audit_rows(const orsp_smdp_audit_row *r, void *arg)
+{
+	(void)r;
+	++*(size_t *)arg;
+	return 0;
+}
+
+/* A profile row the inventory cannot read back (written by another process or program: a
+ * counter out of range, a matching ID too long) is the SM-DP+'s failure, not the operator's:
+ * every ES2+ function answers HTTP 500, none a Failed status blaming the request (a
+ * downloadOrder by profile type and a releaseProfile answered 1.2/2.1 "invalid request
+ * data"), and nothing of the profile changes. */
+static void test_stored_row_damaged(void **state)
+{
+	fx *f = *state;
+	static const struct {
+		const char *fn, *body;
+	} cases[] = {
+	    /* downloadOrder by profile type: the store's read of the Available profile */
+	    {"downloadOrder", "{" HDR ",\"profileType\":\"GSMA Generic eUICC Test Profile\"}"},
+	    /* downloadOrder by ICCID: the store's load */
+	    {"downloadOrder", "{" HDR ",\"iccid\":\"" ICCID "\"}"},
+	    /* downloadOrder by ICCID and type: the handler's read of the profile's type */
+	    {"downloadOrder", "{" HDR ",\"iccid\":\"" ICCID
+	                      "\",\"profileType\":\"GSMA Generic eUICC Test Profile\"}"},
+	    /* confirmOrder, cancelOrder: the handler's read of the order */
+	    {"confirmOrder", "{" HDR ",\"iccid\":\"" ICCID "\",\"releaseFlag\":true}"},
+	    {"cancelOrder",
+	     "{" HDR ",\"iccid\":\"" ICCID "\",\"finalProfileStatusIndicator\":\"Available\"}"},
+	    /* releaseProfile: the store's load */
+	    {"releaseProfile", "{" HDR ",\"iccid\":\"" ICCID "\"}"},
+	};
+	/* first: the first case of cases that reaches the row (a profile type of 401
+	 * characters, one more than a request may name, is no longer found by type: 8.2.5/3.9) */
+	static const struct {
+		const char *damage, *needle;
+		size_t first;
+	} rows[] = {
+	    {"UPDATE smdp_profile SET cc_attempts = -1", "stored counter out of range", 0},
+	    {"UPDATE smdp_profile SET download_limit = 1000001", "stored counter out of range", 0},
+	    {"UPDATE smdp_profile SET upp_len = 0", "stored UPP length out of range", 0},
+	    {"UPDATE smdp_profile SET matching_id = '" /* 65 characters */
+	     "ABCDEFGHIJABCDEFGHIJABCDEFGHIJABCDEFGHIJABCDEFGHIJABCDEFGHIJABCDE'",
+	     "stored matching ID is too long", 0},
+	    {"UPDATE smdp_profile SET profile_type = profile_type || printf('%.401c', 'x')",
+	     "stored profile type is too long", 1},
+	};
+	char type[460];
+	orsp_smdp_profile p;
+	char undo[200];
+	size_t audits = 0, after;
+
+	assert_int_equal(orsp_smdp_get(f->s, ICCID, &p), ORSP_OK);
+	snprintf(undo, sizeof(undo),
+	         "UPDATE smdp_profile SET cc_attempts = %u, download_limit = %u, upp_len = %zu,"
+	         " matching_id = NULL",
+	         p.cc_attempts, p.download_limit, p.upp_len);
+	snprintf(type, sizeof(type), "UPDATE smdp_profile SET profile_type = '%s'", p.profile_type);
+	assert_int_equal(orsp_smdp_audit_walk(f->s, ICCID, count_audit_rows, &audits, NULL),
+	                 ORSP_OK);
+	for (size_t k = 0; k < ORSP_ARRAY_LEN(rows); k++) {
+		assert_int_equal(orsp_db_exec(orsp_smdp_db(f->s), rows[k].damage), ORSP_OK);
+		for (size_t i = rows[k].first; i < ORSP_ARRAY_LEN(cases); i++)
+			call_fails(f, cases[i].fn, cases[i].body, ORSP_E_MALFORMED, rows[k].needle);
+		assert_int_equal(orsp_db_exec(orsp_smdp_db(f->s), undo), ORSP_OK);
+		assert_int_equal(orsp_db_exec(orsp_smdp_db(f->s), type), ORSP_OK);
+		/* nothing changed: still Available, no order, no audit row */
+		assert_int_equal(orsp_smdp_get(f->s, ICCID, &p), ORSP_OK);
+		assert_int_equal(p.state, ORSP_SMDP_AVAILABLE);
+		assert_string_equal(p.matching_id, "");
+		after = 0;
+		assert_int_equal(orsp_smdp_audit_walk(f->s, ICCID, count_audit_rows, &after, NULL),
+		                 ORSP_OK);
+		assert_int_equal(after, audits);
+	}
+	/* the row readable again: ordered as ever */
+	json_decref(call(f, "downloadOrder", "{" HDR ",\"iccid\":\"" ICCID "\"}", NULL, NULL));
+	assert_int_equal(state_of(f), ORSP_SMDP_ALLOCATED);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -898,6 +996,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_empty_optional_members, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_cc_wiped, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_expiry_reported, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_stored_row_damaged, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

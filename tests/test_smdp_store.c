@@ -571,6 +571,22 @@ static void test_import_ppr_refused(void **state)
 	    orsp_err_detail(),
 	    "profile owner: ef-gid1 holds 33 bytes, more than the 32 a GID may have");
 	orsp_pkg_buf_free(g33, gl);
+	/* a package whose EF.IMSI the package leaves undefined ('FF' bytes, for
+	 * personalisation to write): no IMSI to keep the profile by, with or without PPRs */
+	{
+		uint8_t ef[9], *no_imsi = make_upp(TS48_V7, 303, "R", &gl);
+		char from[2 * sizeof(ef) + 5] = "8309", to[sizeof(from)] = "8309";
+		assert_int_equal(orsp_imsi_encode_ef("001010000000303", ef), ORSP_OK);
+		assert_int_equal(orsp_hex_encode(ef, sizeof(ef), from + 4, sizeof(from) - 4),
+		                 ORSP_OK);
+		memset(to + 4, 'F', 2 * sizeof(ef));
+		test_patch_der(no_imsi, gl, from, to);
+		assert_int_equal(orsp_smdp_import_check(no_imsi, gl, NULL), ORSP_E_POLICY);
+		assert_string_equal(orsp_err_detail(), "the package defines no EF.IMSI");
+		assert_int_equal(orsp_smdp_import_with(s, no_imsi, gl, &o, NULL), ORSP_E_POLICY);
+		assert_string_equal(orsp_err_detail(), "the package defines no EF.IMSI");
+		orsp_pkg_buf_free(no_imsi, gl);
+	}
 	assert_int_equal(count_rows(s, "SELECT count(*) FROM smdp_profile"), 0);
 	assert_int_equal(count_rows(s, "SELECT count(*) FROM smdp_audit"), 0);
 	/* 32 bytes and an unused 'FF' after them are taken */
@@ -916,6 +932,43 @@ static void test_cc_retry_limit(void **state)
 	orsp_smdp_close(s);
 }
 
+/* A stored confirmation code hash that decrypts under the KEK but is not a SHA-256 (another
+ * program's row, 16 bytes): the store's failure, no attempt counted, the order kept. */
+static void test_cc_hash_damaged(void **state)
+{
+	orsp_smdp *s = open_new();
+	orsp_smdp_order o = {.profile_type = "T", .cc_limit = 3};
+	orsp_smdp_profile q;
+	orsp_secret h = {.len = 16};
+	uint8_t blob[ORSP_WRAP_MAX], hcc[32], tid[4] = {9, 9, 9, 9};
+	size_t n = 0;
+	char aad[64];
+	orsp_stmt *st = NULL;
+	(void)state;
+	import_n(s, 21, 1, "T");
+	assert_int_equal(orsp_smdp_download_order(s, &o, &q), ORSP_OK);
+	assert_int_equal(orsp_smdp_confirm_order(s, q.matching_id, "secret-cc", true), ORSP_OK);
+	memset(h.v, 0x5A, h.len);
+	snprintf(aad, sizeof(aad), "smdp:cc:%s", q.iccid);
+	assert_int_equal(orsp_smdp_wrap(s, aad, &h, blob, sizeof(blob), &n), ORSP_OK);
+	assert_int_equal(orsp_db_prepare(orsp_smdp_db(s),
+	                                 "UPDATE smdp_profile SET cc_wrapped = ?1 WHERE iccid = ?2",
+	                                 &st),
+	                 ORSP_OK);
+	assert_int_equal(orsp_stmt_bind_blob(st, 1, blob, n), ORSP_OK);
+	assert_int_equal(orsp_stmt_bind_text(st, 2, q.iccid), ORSP_OK);
+	assert_int_equal(orsp_stmt_run(st), ORSP_OK);
+	orsp_stmt_finalize(st);
+	/* the right code's hash is refused as well: the stored one cannot be compared */
+	assert_int_equal(orsp_sha256("secret-cc", 9, hcc), ORSP_OK);
+	assert_int_equal(orsp_smdp_check_cc(s, q.matching_id, NULL, hcc, tid, 4), ORSP_E_MALFORMED);
+	assert_string_equal(orsp_err_detail(), "stored CC hash has a bad length");
+	assert_int_equal(orsp_smdp_lookup(s, q.matching_id, &q), ORSP_OK);
+	assert_int_equal(q.state, ORSP_SMDP_RELEASED);
+	assert_int_equal(q.cc_attempts, 0);
+	orsp_smdp_close(s);
+}
+
 /* The confirmation code of an order as its caller read it: a Downloaded order's too (the
  * eUICC retries its download in a new session), its attempts audited in that state and on the
  * same counter, the attempt at the limit to Error; an order that moved on since it was read
@@ -1101,6 +1154,26 @@ static void test_progress_points(void **state)
 		     " (installFailedDueToUnknownError) at bppCommandId 5"},
 		    {false, PIR_ERROR("\x63"), "vzcQvycKogihBoABBYEBY183AA==", "8.1", "4.2",
 		     "profile installation failed: errorReason 99 at bppCommandId 5"},
+		    /* results the failure's codes cannot be read from (8.1/4.2, none named): a
+		     * finalResult of successResult [0] (the fields of an errorResult in it), */
+		    {false,
+		     (const uint8_t *)"\xBF\x37\x10\xBF\x27\x0A\xA2\x08\xA0\x06\x80\x01\x05"
+		                      "\x81\x01\x0A\x5F\x37\x00",
+		     19, "vzcQvycKogigBoABBYEBCl83AA==", "8.1", "4.2",
+		     "profile installation failed"},
+		    /* a field after the errorResult that overruns its
+		       ProfileInstallationResultData, */
+		    {false,
+		     (const uint8_t *)"\xBF\x37\x13\xBF\x27\x0D\xA2\x08\xA1\x06\x80\x01\x05"
+		                      "\x81\x01\x0A\x81\x05\x00\x5F\x37\x00",
+		     22, "vzcTvycNogihBoABBYEBCoEFAF83AA==", "8.1", "4.2",
+		     "profile installation failed"},
+		    /* an errorResult whose errorReason has another tag than [1] */
+		    {false,
+		     (const uint8_t *)"\xBF\x37\x10\xBF\x27\x0A\xA2\x08\xA1\x06\x80\x01\x05"
+		                      "\x82\x01\x0A\x5F\x37\x00",
+		     19, "vzcQvycKogihBoABBYIBCl83AA==", "8.1", "4.2",
+		     "profile installation failed"},
 		};
 #undef PIR_ERROR
 		for (size_t i = 0; i < ORSP_ARRAY_LEN(r); i++) {
@@ -2762,6 +2835,18 @@ static void test_migration_ppr(void **state)
 	                                               " WHERE owner_mcc_mnc IS NOT NULL"),
 	                 ORSP_OK);
 	assert_int_equal(orsp_smdp_get(s, r.iccid, &q), ORSP_E_MALFORMED);
+	/* an owner of the table's length (5 or 6) that is not MCC+MNC digits: refused when
+	 * read, as it could not be coded in the profile's metadata */
+	assert_int_equal(orsp_db_exec(orsp_smdp_db(s), "UPDATE smdp_profile SET owner_gid1 = NULL,"
+	                                               " owner_mcc_mnc = '0010A' WHERE ppr = 4"),
+	                 ORSP_OK);
+	assert_int_equal(orsp_smdp_get(s, r.iccid, &q), ORSP_E_MALFORMED);
+	assert_non_null(strstr(orsp_err_detail(), "stored profile owner is malformed"));
+	assert_int_equal(orsp_db_exec(orsp_smdp_db(s), "UPDATE smdp_profile SET owner_mcc_mnc ="
+	                                               " '00101' WHERE ppr = 4"),
+	                 ORSP_OK);
+	assert_int_equal(orsp_smdp_get(s, r.iccid, &q), ORSP_OK);
+	assert_string_equal(q.owner.mcc_mnc, "00101");
 	orsp_smdp_close(s);
 }
 
@@ -3252,6 +3337,7 @@ int main(void)
 	    cmocka_unit_test(test_cancel_and_reorder),
 	    cmocka_unit_test(test_cancel_checks_eid),
 	    cmocka_unit_test(test_cc_retry_limit),
+	    cmocka_unit_test(test_cc_hash_damaged),
 	    cmocka_unit_test(test_cc_as_seen),
 	    cmocka_unit_test(test_progress_points),
 	    cmocka_unit_test(test_download_limit),

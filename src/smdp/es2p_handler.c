@@ -111,7 +111,6 @@ static es9p_code code_of(orsp_err e)
 	case ORSP_E_EXISTS:
 		return ES2P_MATCHING_ID_CONFLICT;
 	case ORSP_E_USAGE:
-	case ORSP_E_MALFORMED:
 		return ES9P_MALFORMED;
 	default:
 		return ES9P_INTERNAL;
@@ -119,11 +118,13 @@ static es9p_code code_of(orsp_err e)
 }
 
 /* After a store call: internal failures are returned (HTTP 500), refusals answered from the
- * table; *answered tells the caller to stop. */
+ * table; *answered tells the caller to stop. The request's fields were checked before the
+ * call, so ORSP_E_MALFORMED from the store is a stored row it cannot read back: the SM-DP+'s
+ * failure (HTTP 500, as where the handlers read the row themselves), not 1.2/2.1. */
 static orsp_err refused(req *r, orsp_err e, bool *answered)
 {
 	*answered = e != ORSP_OK;
-	if (smdp_internal_error(e))
+	if (smdp_internal_error(e) || e == ORSP_E_MALFORMED)
 		return e;
 	return e ? smdp_reply_fail(r->out, code_of(e), orsp_err_detail()) : ORSP_OK;
 }
