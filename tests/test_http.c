@@ -599,11 +599,12 @@ static void test_client_limits_and_errors(void **state)
 }
 
 /* A server of one canned answer per connection: it reads the request's head, sends the
- * answer as it is and closes. */
+ * answer as it is and closes (with a reset when reset). */
 struct canned {
 	int fd;
 	const char *answer;
 	size_t len;
+	bool reset;
 	pthread_t thread;
 };
 
@@ -628,6 +629,12 @@ static void *canned_main(void *arg)
 		if (n <= 0)
 			break;
 	}
+	if (k->reset) {
+		struct linger lg = {.l_onoff = 1, .l_linger = 0};
+		setsockopt(c, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+		close(c);
+		return NULL;
+	}
 	shutdown(c, SHUT_WR);
 	while (recv(c, buf, sizeof(buf), 0) > 0)
 		;
@@ -635,16 +642,19 @@ static void *canned_main(void *arg)
 	return NULL;
 }
 
-/* GET from a canned server answering these bytes: the client's error and result.fail. */
-static orsp_err get_canned(const char *answer, size_t len, orsp_http_fail *fail)
+/* GET, by a client of these options, from a canned server answering these bytes (then
+ * closing with a reset when reset): the client's error and result.fail. */
+static orsp_err get_canned_opts(const char *answer, size_t len, bool reset,
+                                const orsp_http_client_opts *o, orsp_http_fail *fail)
 {
-	struct canned k = {.answer = answer, .len = len};
+	struct canned k = {.answer = answer, .len = len, .reset = reset};
 	struct sockaddr_in sa = {.sin_family = AF_INET};
 	socklen_t sl = sizeof(sa);
-	orsp_http_client *c = plain_client(5000);
+	orsp_http_client *c = NULL;
 	orsp_http_result r;
 	orsp_err e;
 
+	assert_ok(orsp_http_client_new(o, &c));
 	k.fd = socket(AF_INET, SOCK_STREAM, 0);
 	assert_true(k.fd >= 0);
 	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
@@ -660,6 +670,12 @@ static orsp_err get_canned(const char *answer, size_t len, orsp_http_fail *fail)
 	pthread_join(k.thread, NULL);
 	close(k.fd);
 	return e;
+}
+
+static orsp_err get_canned(const char *answer, size_t len, orsp_http_fail *fail)
+{
+	orsp_http_client_opts o = {.timeout_ms = 5000};
+	return get_canned_opts(answer, len, false, &o, fail);
 }
 
 /* An answer that is not HTTP is PROTOCOL (ORSP_E_MALFORMED), whatever libcurl calls it: no
@@ -701,6 +717,30 @@ static void test_client_malformed_answers(void **state)
 	assert_err(e, ORSP_E_IO, NULL);
 	assert_int_equal(fail, ORSP_HTTP_FAIL_OTHER);
 	assert_ok(get_canned(fine, strlen(fine), &fail));
+	assert_int_equal(fail, ORSP_HTTP_FAIL_NONE);
+
+	/* a negative Content-Length (libcurl: a weird server reply): PROTOCOL */
+	static const char negative[] = "HTTP/1.1 200 OK\r\nContent-Length: -1\r\n\r\nok";
+	e = get_canned(negative, strlen(negative), &fail);
+	assert_err(e, ORSP_E_MALFORMED, "malformed response: Invalid Content-Length");
+	assert_int_equal(fail, ORSP_HTTP_FAIL_PROTOCOL);
+	/* the answer cut short by a reset (a receive error to libcurl, not about chunking): an
+	 * I/O failure, not PROTOCOL */
+	e = get_canned_opts(cut, strlen(cut), true, &(orsp_http_client_opts){.timeout_ms = 5000},
+	                    &fail);
+	assert_err(e, ORSP_E_IO, "http: Recv failure");
+	assert_int_equal(fail, ORSP_HTTP_FAIL_OTHER);
+	/* a chunked body (no Content-Length for libcurl's size limit to check first) of 16 bytes
+	 * to a client taking at most 10: TOO_LARGE, as the write is refused; 10 bytes are taken */
+	static const char chunked16[] = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+	                                "10\r\n0123456789abcdef\r\n0\r\n\r\n";
+	static const char chunked10[] = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+	                                "a\r\n0123456789\r\n0\r\n\r\n";
+	orsp_http_client_opts ten = {.timeout_ms = 5000, .max_response = 10};
+	e = get_canned_opts(chunked16, strlen(chunked16), false, &ten, &fail);
+	assert_err(e, ORSP_E_RESOURCE, "http: response larger than 10 bytes");
+	assert_int_equal(fail, ORSP_HTTP_FAIL_TOO_LARGE);
+	assert_ok(get_canned_opts(chunked10, strlen(chunked10), false, &ten, &fail));
 	assert_int_equal(fail, ORSP_HTTP_FAIL_NONE);
 
 	/* an X-Admin-Protocol of 64 characters (the result keeps 63) or a Content-Type of 128
@@ -1601,6 +1641,13 @@ static void test_early_answer_body_not_read(void **state)
 	    /* max_body 64: the drop limit is 2 × 64 + 64 KiB */
 	    {"POST /len HTTP/1.1\r\nHost: x\r\nContent-Length: 1000000\r\n\r\n0123456789", "/len",
 	     "HTTP/1.1 413", 413},
+	    /* the largest lengths libmicrohttpd takes, 2^64 - 2 and 2^64 - 1: the same 413 at once
+	     * (those from 2^64 - 6 on were not read as numbers, so no 413: the body was read
+	     * until the request deadline or the drop limit, then closed without an answer) */
+	    {"POST /len HTTP/1.1\r\nHost: x\r\nContent-Length: 18446744073709551614\r\n\r\n01234",
+	     "/len", "HTTP/1.1 413", 413},
+	    {"POST /len HTTP/1.1\r\nHost: x\r\nContent-Length: 18446744073709551615\r\n\r\n01234",
+	     "/len", "HTTP/1.1 413", 413},
 	    /* within the drop limit, but the client waits for 100 Continue and sends nothing
 	     * before: answered at once (it got 100 Continue, then nothing within 2 s) */
 	    {"POST /len HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\nExpect: 100-continue\r\n\r\n",
@@ -4747,12 +4794,24 @@ static void test_json_parse_fast_path(void **state)
 	    "{",
 	    "",
 	};
+	/* read by the fast path whole; each of its prefixes ends inside a container, in a buffer
+	 * of its length (a read past the end is seen by ASan: the end check after a value in a
+	 * container is masked otherwise, as the document is then refused at its end) */
+	static const char whole[] = "{\"a\":[1,{\"b\":true},\"s\"] ,\"c\":null }";
 	char deep[128];
 	size_t k;
 
 	for (size_t i = 0; i < ORSP_ARRAY_LEN(texts); i++)
 		if (texts[i][0])
 			assert_parse_is_janssons(texts[i], strlen(texts[i]));
+	for (size_t len = 1; len < strlen(whole); len++) {
+		char *cut = malloc(len);
+		assert_non_null(cut);
+		memcpy(cut, whole, len);
+		assert_parse_is_janssons(cut, len);
+		free(cut);
+	}
+	assert_parse_is_janssons(whole, strlen(whole));
 	/* a NUL inside and after */
 	assert_parse_is_janssons("{\"a\":\"x\0y\"}", 11);
 	assert_parse_is_janssons("{\"a\":1}\0", 8);

@@ -650,7 +650,7 @@ static bool content_length(struct MHD_Connection *conn, uint64_t *out)
 	if (!v || !*v)
 		return false;
 	for (; *v; v++) {
-		if (*v < '0' || *v > '9' || n > (UINT64_MAX - 9) / 10)
+		if (*v < '0' || *v > '9' || n > (UINT64_MAX - (uint64_t)(*v - '0')) / 10)
 			return false;
 		n = n * 10 + (uint64_t)(*v - '0');
 	}
