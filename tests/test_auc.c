@@ -2238,6 +2238,17 @@ static void test_export_refused(void **state)
 	orsp_auc_new n;
 	uint8_t k[32] = {1}, o[32] = {2};
 	struct stat st;
+	size_t count = 7;
+
+	/* every subscriber asked for, and the database holds none: no file, nothing audited */
+	snprintf(path, sizeof(path), "%s/export_none.vty", dir);
+	assert_int_equal(
+	    orsp_auc_export(a, ORSP_AUC_EXPORT_OSMO_HLR_VTY, NULL, 0, path, -1, NULL, &count),
+	    ORSP_E_NOT_FOUND);
+	assert_non_null(strstr(orsp_err_detail(), "no subscribers to export"));
+	assert_int_equal(count, 0);
+	assert_int_equal(stat(path, &st), -1);
+	assert_int_equal(query_int(a, "SELECT COUNT(*) FROM auc_audit"), 0);
 
 	add_milenage(a, "001010000000201", 0x10, 0x20, 5, 0x8000);
 	/* TUAK */
@@ -2538,6 +2549,115 @@ static void test_sd_key_secrets(void **state)
 	tsv_free(t);
 }
 
+/* Rows that pass the column checks but disagree with what they wrap, or card secret rows not
+ * in the form the AuC writes (an edited file, another program): refused as corrupt, nothing
+ * handed out, the SQN kept. */
+static void test_corrupt_wrapped(void **state)
+{
+	(void)state;
+	tsv *t = tsv_load("milenage.tsv");
+	orsp_auc *a = open_auc("wrapped.db");
+	orsp_db *db = orsp_auc_db(a);
+	orsp_auc_new n;
+	orsp_auc_info info;
+	orsp_aka_vector v, zero;
+	orsp_secret pin = {0}, got = {0};
+	uint8_t k[32] = {5}, top[32] = {6}, w[ORSP_WRAP_MAX];
+	size_t w_len = 0;
+	char names[256] = "";
+#define TU "001010000000531"
+#define M "001010000000532"
+
+	memset(&zero, 0, sizeof(zero));
+	orsp_auc_new_init(&n);
+	n.imsi = TU;
+	assert_int_equal(orsp_aka_subscriber_init(&n.sub, ORSP_AKA_TUAK, k, 32, top, 32), ORSP_OK);
+	assert_int_equal(orsp_auc_add(a, &n), ORSP_OK);
+	orsp_auc_new_wipe(&n);
+	new_from_tsv(&n, M, t, 0, false);
+	assert_int_equal(orsp_auc_add(a, &n), ORSP_OK);
+	orsp_auc_new_wipe(&n);
+	const uint64_t sqn = sqn_of(a, TU);
+
+	/* k_len 16, a length TUAK allows, over a wrapped 32-byte K: the row reads, the key is
+	 * refused once unwrapped, no vector */
+	assert_int_equal(orsp_db_exec(db, "UPDATE auc_subscriber SET k_len = 16"
+	                                  " WHERE imsi = '" TU "'"),
+	                 ORSP_OK);
+	assert_int_equal(orsp_auc_get(a, TU, &info), ORSP_OK);
+	memset(&v, 0xa5, sizeof(v));
+	assert_int_equal(orsp_auc_vectors(a, TU, 0, 1, &v), ORSP_E_MALFORMED);
+	assert_non_null(strstr(orsp_err_detail(), TU ": corrupt row (key length)"));
+	assert_memory_equal(&v, &zero, sizeof(v));
+	assert_true(sqn_of(a, TU) == sqn);
+	assert_int_equal(orsp_db_exec(db, "UPDATE auc_subscriber SET k_len = 32"
+	                                  " WHERE imsi = '" TU "'"),
+	                 ORSP_OK);
+	assert_int_equal(orsp_auc_vectors(a, TU, 0, 1, &v), ORSP_OK);
+	orsp_aka_vector_wipe(&v);
+
+	/* a PUK wrapped under the right KEK for its own name, but not digits (written past
+	 * orsp_auc_set_card_secret): not handed out to be printed, the read not audited as ok */
+	assert_int_equal(orsp_secret_set(&pin, "7391504\x1b", 8), ORSP_OK);
+	assert_int_equal(orsp_kek_wrap(&kek, "auc:puk1:" M, &pin, w, sizeof(w), &w_len), ORSP_OK);
+	assert_int_equal(exec_blob(a,
+	                           "INSERT INTO auc_card_secret (wrapped, imsi, name)"
+	                           " VALUES (?1, ?2, 'puk1')",
+	                           w, w_len, M),
+	                 ORSP_OK);
+	memset(&got, 0xa5, sizeof(got));
+	assert_int_equal(orsp_auc_get_card_secret(a, M, ORSP_AUC_PUK1, &got), ORSP_E_MALFORMED);
+	assert_non_null(strstr(orsp_err_detail(), "puk1 stored for IMSI " M " is not digits"));
+	assert_int_equal(got.len, 0);
+	assert_int_equal(query_int(a, "SELECT COUNT(*) FROM auc_audit WHERE action ="
+	                              " 'card secret read'"),
+	                 0);
+
+	/* a card secret name the table's coarse CHECK lets through ('sd1x-...' matches its
+	 * GLOB), and one with a terminal's control sequence (the CHECK switched off): the
+	 * listing refuses the row, the callback never gets the name */
+	static const char *const bad_names[] = {"sd1x-kvn01-kid01", "\x1b]2;X\a"};
+	for (size_t i = 0; i < ORSP_ARRAY_LEN(bad_names); i++) {
+		char sql[160];
+		if (i == 1)
+			assert_int_equal(orsp_db_exec(db, "PRAGMA ignore_check_constraints = ON"),
+			                 ORSP_OK);
+		snprintf(sql, sizeof(sql),
+		         "UPDATE auc_card_secret SET name = '%s' WHERE imsi = '" M "'",
+		         bad_names[i]);
+		assert_int_equal(orsp_db_exec(db, sql), ORSP_OK);
+		assert_int_equal(orsp_db_changes(db), 1);
+		names[0] = '\0';
+		assert_int_equal(orsp_auc_list_secrets(a, M, collect_name, names),
+		                 ORSP_E_MALFORMED);
+		assert_non_null(
+		    strstr(orsp_err_detail(), "subscriber " M ": corrupt card secret name"));
+		assert_string_equal(names, "");
+	}
+	assert_int_equal(orsp_db_exec(db, "PRAGMA ignore_check_constraints = OFF"), ORSP_OK);
+	assert_int_equal(orsp_db_exec(db, "UPDATE auc_card_secret SET name = 'puk2'"), ORSP_OK);
+	assert_int_equal(orsp_auc_list_secrets(a, M, collect_name, names), ORSP_OK);
+	assert_string_equal(names, "puk2");
+
+	/* the KEK check value replaced by another value wrapped under this KEK for the same
+	 * record (what no open of the AuC writes): the next open refuses the KEK */
+	assert_int_equal(orsp_secret_set(&pin, "not the AuC's check value", 25), ORSP_OK);
+	assert_int_equal(orsp_kek_wrap(&kek, "auc:kek-check", &pin, w, sizeof(w), &w_len), ORSP_OK);
+	assert_int_equal(exec_blob(a, "UPDATE auc_kek_check SET wrapped = ?1 WHERE id = 1 AND ?2",
+	                           w, w_len, "1"),
+	                 ORSP_OK);
+	assert_int_equal(orsp_db_changes(db), 1);
+	orsp_auc_close(a);
+	a = (orsp_auc *)1;
+	assert_int_equal(orsp_auc_open(db_path("wrapped.db"), &kek, &a), ORSP_E_VERIFY);
+	assert_null(a);
+	assert_non_null(strstr(orsp_err_detail(), "wrong KEK: check value does not match"));
+#undef TU
+#undef M
+	orsp_secret_wipe(&pin);
+	tsv_free(t);
+}
+
 /* A version 4 database keeps its card secrets through migration 5, which then takes the
  * security domains' keys. */
 static void test_migration_sd_key_names(void **state)
@@ -2606,6 +2726,7 @@ int main(void)
 	    cmocka_unit_test(test_export_refused),
 	    cmocka_unit_test(test_export_keys),
 	    cmocka_unit_test(test_sd_key_secrets),
+	    cmocka_unit_test(test_corrupt_wrapped),
 	    cmocka_unit_test(test_migration_sd_key_names),
 	    cmocka_unit_test(test_no_plaintext_at_rest),
 	    cmocka_unit_test(test_wrong_kek),

@@ -1154,6 +1154,177 @@ static void test_status_words(void **state)
 	assert_int_equal(s.sent[0][3], 0x02);
 }
 
+/* A card whose MANAGE CHANNEL answer is canned (hex, with its status word); every other
+ * command is answered 9000. What the LPA sent is kept. */
+typedef struct chan_card {
+	const char *manage;
+	uint8_t sent[8][261];
+	size_t n;
+} chan_card;
+
+static orsp_err chan_transmit(void *user, const uint8_t *capdu, size_t n, uint8_t *rapdu,
+                              size_t cap, size_t *rlen)
+{
+	chan_card *cc = user;
+	if (cc->n < 8 && n <= 261)
+		memcpy(cc->sent[cc->n++], capdu, n);
+	if (capdu[1] == 0x70 && n == 5)
+		return orsp_hex_decode(cc->manage, rapdu, cap, rlen);
+	rapdu[0] = 0x90;
+	rapdu[1] = 0x00;
+	*rlen = 2;
+	return ORSP_OK;
+}
+
+/* MANAGE CHANNEL: a refusal, channel 0 (the basic one), channel 20 (beyond TS 102 221's 19)
+ * or an answer of two bytes opens nothing, and nothing more is sent; channels 4 to 19 are
+ * addressed with the further-interindustry CLA (TS 102 221 §10.1.1: '4X' / 'CX'). */
+static void test_manage_channel(void **state)
+{
+	static const uint8_t req[] = {0xBF, 0x2E, 0x00};
+	static const char *const bad[] = {"6A81", "009000", "149000", "01029000"};
+	static const char *const bad_sw[] = {"6A81", "9000", "9000", "9000"};
+	orsp_lpa_card c;
+	uint8_t out[16];
+	size_t rl = 0;
+	(void)state;
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		chan_card cc = {.manage = bad[i]};
+		orsp_lpa_transport t = {&cc, chan_transmit, NULL};
+		char want[64];
+		assert_int_equal(orsp_lpa_card_open(&c, &t), ORSP_E_STATE);
+		snprintf(want, sizeof(want), "card: MANAGE CHANNEL refused (SW %s)", bad_sw[i]);
+		assert_string_equal(orsp_err_detail(), want);
+		assert_false(c.open);
+		assert_int_equal(cc.n, 2); /* TERMINAL CAPABILITY, MANAGE CHANNEL: no SELECT */
+	}
+	static const struct {
+		const char *manage;
+		uint8_t channel, select_cla, store_cla;
+	} ok[] = {{"049000", 4, 0x40, 0xC0}, {"139000", 19, 0x4F, 0xCF}, {"039000", 3, 0x03, 0x83}};
+	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		chan_card cc = {.manage = ok[i].manage};
+		orsp_lpa_transport t = {&cc, chan_transmit, NULL};
+		assert_int_equal(orsp_lpa_card_open(&c, &t), ORSP_OK);
+		assert_int_equal(c.channel, ok[i].channel);
+		assert_int_equal(cc.sent[2][0], ok[i].select_cla);
+		assert_int_equal(cc.sent[2][1], 0xA4);
+		assert_int_equal(orsp_lpa_es10(&c, req, sizeof(req), out, sizeof(out), &rl),
+		                 ORSP_OK);
+		assert_int_equal(cc.sent[3][0], ok[i].store_cla);
+		assert_int_equal(cc.sent[3][1], 0xE2);
+		orsp_lpa_card_close(&c);
+	}
+}
+
+/* Answers of the eUICC that are well-formed DER but not what SGP.22 defines, or results the
+ * other tests do not send: each refused with its own message, none taken for success. */
+static void test_odd_answers(void **state)
+{
+	fixture *x = *state;
+	orsp_lpa_profile p[2];
+	orsp_lpa_notification no[2];
+	size_t n = 7;
+
+	/* GetProfilesInfo whose BF2D is empty, or holds two lists: MALFORMED, nothing listed */
+	static const char *const bad_profiles[] = {"BF2D00", "BF2D04A000A000"};
+	for (size_t i = 0; i < sizeof(bad_profiles) / sizeof(bad_profiles[0]); i++) {
+		reset_log(x);
+		answer(x, bad_profiles[i]);
+		n = 7;
+		assert_int_equal(orsp_lpa_profiles(&x->card, p, 2, &n), ORSP_E_MALFORMED);
+		assert_string_equal(orsp_err_detail(), "card: GetProfilesInfo answer");
+		assert_int_equal(n, 0);
+	}
+	/* a ProfileInfo whose ICCID is not BCD digits: listed, its ICCID shown as "?" */
+	reset_log(x);
+	answer(x, "BF2D10A00EE30C5A0AAAAAAAAAAAAAAAAAAAAA");
+	assert_int_equal(orsp_lpa_profiles(&x->card, p, 2, &n), ORSP_OK);
+	assert_int_equal(n, 1);
+	assert_string_equal(p[0].iccid, "?");
+
+	/* results of a profile operation the other tests do not send: wrong profile
+	 * re-enabling (4), a code SGP.22 does not define (6); for a nickname (no notification
+	 * recorded) undefinedError (127) without asking for the notifications, and a state
+	 * error (2) named without an operation */
+	static const struct {
+		const char *answer;
+		int op; /* 0 enable, 1 nickname */
+		orsp_err want;
+		const char *detail;
+	} results[] = {
+	    {"BF3103800104", 0, ORSP_E_STATE, "wrong profile re-enabling"},
+	    {"BF3103800106", 0, ORSP_E_STATE, "the eUICC answered error 6"},
+	    {"BF290380017F", 1, ORSP_E_STATE, "the eUICC answered undefinedError (127)"},
+	    {"BF2903800102", 1, ORSP_E_STATE, "the profile is not in the required state"},
+	};
+	for (size_t i = 0; i < sizeof(results) / sizeof(results[0]); i++) {
+		orsp_err e;
+		reset_log(x);
+		answer(x, results[i].answer);
+		e = results[i].op ? orsp_lpa_set_nickname(&x->card, ICCID1, "home")
+		                  : orsp_lpa_enable(&x->card, ICCID1);
+		assert_int_equal(e, results[i].want);
+		assert_string_equal(orsp_err_detail(), results[i].detail);
+		assert_int_equal(x->f.n_cmd, 1); /* no ListNotification asked */
+	}
+
+	/* ListNotification answering its error choice [1]: a state error, nothing listed */
+	reset_log(x);
+	answer(x, "BF2803810101");
+	n = 7;
+	assert_int_equal(orsp_lpa_notifications(&x->card, no, 2, &n), ORSP_E_STATE);
+	assert_string_equal(orsp_err_detail(), "card: ListNotification error");
+	assert_int_equal(n, 0);
+	/* a seqNumber that is no DER INTEGER (empty, non-minimal): MALFORMED, nothing listed */
+	static const char *const bad_seq[] = {"BF2811A00FBF2F0C8000810207800C0461612E62",
+	                                      "BF2813A011BF2F0E80020001810207800C0461612E62"};
+	for (size_t i = 0; i < sizeof(bad_seq) / sizeof(bad_seq[0]); i++) {
+		reset_log(x);
+		answer(x, bad_seq[i]);
+		n = 7;
+		assert_int_equal(orsp_lpa_notifications(&x->card, no, 2, &n), ORSP_E_MALFORMED);
+		assert_string_equal(orsp_err_detail(), "card: seqNumber");
+		assert_int_equal(n, 0);
+	}
+	/* a notification's ICCID that is not BCD digits: listed without one */
+	reset_log(x);
+	answer(x, "BF281EA01CBF2F19800101810207800C0461612E625A0AAAAAAAAAAAAAAAAAAAAA");
+	assert_int_equal(orsp_lpa_notifications(&x->card, no, 2, &n), ORSP_OK);
+	assert_int_equal(n, 1);
+	assert_int_equal(no[0].seq, 1);
+	assert_string_equal(no[0].iccid, "");
+	/* NotificationSent answered with another tag than [0] deleteNotificationStatus, or
+	 * a non-minimal INTEGER: MALFORMED, not taken for "removed" */
+	static const char *const bad_sent[] = {"BF3003810100", "BF300480020000"};
+	for (size_t i = 0; i < sizeof(bad_sent) / sizeof(bad_sent[0]); i++) {
+		reset_log(x);
+		answer(x, bad_sent[i]);
+		assert_int_equal(orsp_lpa_notification_remove(&x->card, 1), ORSP_E_MALFORMED);
+		assert_string_equal(orsp_err_detail(), "card: NotificationSent answer");
+	}
+
+	/* SetDefaultDpAddress and eUICCMemoryReset answered with another tag than [0], or a
+	 * non-minimal INTEGER: MALFORMED, not taken for ok */
+	static const char *const bad_dp[] = {"BF3F03810100", "BF3F0480020000"};
+	for (size_t i = 0; i < sizeof(bad_dp) / sizeof(bad_dp[0]); i++) {
+		reset_log(x);
+		answer(x, bad_dp[i]);
+		assert_int_equal(orsp_lpa_set_default_dp(&x->card, "smdp.example.com"),
+		                 ORSP_E_MALFORMED);
+		assert_string_equal(orsp_err_detail(), "card: SetDefaultDpAddress answer");
+	}
+	static const char *const bad_reset[] = {"BF3403810100", "BF340480020000"};
+	for (size_t i = 0; i < sizeof(bad_reset) / sizeof(bad_reset[0]); i++) {
+		reset_log(x);
+		answer(x, bad_reset[i]);
+		assert_int_equal(orsp_lpa_memory_reset(&x->card, ORSP_LPA_RESET_TEST),
+		                 ORSP_E_MALFORMED);
+		assert_string_equal(orsp_err_detail(), "card: eUICCMemoryReset answer");
+	}
+}
+
 /* Two cards, each driven by its own thread: the calls that read large answers (GetProfilesInfo,
  * ListNotification) keep them in the call's own buffer, so neither sees the other's card.
  * Run under ThreadSanitizer (-DORSP_TSAN=ON) a shared buffer is reported as a race; without
@@ -1234,6 +1405,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_card_error, setup, teardown),
 	    cmocka_unit_test(test_no_isdr),
 	    cmocka_unit_test(test_status_words),
+	    cmocka_unit_test(test_manage_channel),
 	    cmocka_unit_test(test_two_cards_two_threads),
 	    cmocka_unit_test_setup_teardown(test_eid, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_profiles, setup, teardown),
@@ -1246,6 +1418,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_info2, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_addresses, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_memory_reset, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_odd_answers, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -607,6 +607,27 @@ static void test_refusals(void **state)
 		expect_refused(big, ORSP_E_USAGE, "at most");
 		free(big);
 	}
+	/* a label of 256 bytes (255 the most), an id of 129 (128 the most): refused before the
+	 * token is asked; one byte less is looked for, and not found */
+	{
+		char path[8 + 3 * 129 + 16];
+		int n = snprintf(path, sizeof(path), "token=openrsp;object=");
+		memset(path + n, 'a', 256);
+		path[n + 256] = '\0';
+		expect_refused(uri(path, "pin-value=" PIN), ORSP_E_USAGE,
+		               "object= of 1 to 255 bytes");
+		path[n + 255] = '\0';
+		expect_refused(uri(path, "pin-value=" PIN), ORSP_E_NOT_FOUND, "no EC private key");
+		n = snprintf(path, sizeof(path), "token=openrsp;id=");
+		for (int i = 0; i < 129; i++)
+			n += snprintf(path + n, sizeof(path) - (size_t)n, "%%01");
+		expect_refused(uri(path, "pin-value=" PIN), ORSP_E_USAGE, "id= of 1 to 128 bytes");
+		path[n - 3] = '\0';
+		expect_refused(uri(path, "pin-value=" PIN), ORSP_E_NOT_FOUND, "no EC private key");
+	}
+	/* a pin-value without a value: refused, not taken for "no PIN" */
+	expect_refused(uri("token=openrsp;object=dpauth", "pin-value="), ORSP_E_USAGE,
+	               "pin-value of 1 to 256 bytes");
 }
 
 /* A pin-value in every form p11-kit reads (tests/CMakeLists.txt wraps its parser, which must
@@ -890,6 +911,97 @@ static void test_aes_gcm(void **state)
 	                 ORSP_E_USAGE);
 	assert_int_equal(orsp_p11_aes_gcm_open(u, iv, aad, sizeof(aad), ct, 15, back, sizeof(back)),
 	                 ORSP_E_USAGE);
+	orsp_err_clear();
+}
+
+/* Token objects openrsp did not make, as another tool or an operator can leave them: an AES
+ * key that may not encrypt or may not decrypt, a private key whose public object is missing,
+ * doubled, or holds a compressed point. Each is refused with what is wrong, before a use. */
+static void test_odd_token_objects(void **state)
+{
+	static const uint8_t aad[] = "openrsp-kek-sealed 1";
+	uint8_t iv[12] = {1}, in[32] = {2}, ct[48] = {3}, back[32];
+	struct ck_function_list *m;
+	ck_session_handle_t s;
+	ck_object_handle_t h, pub;
+	ck_object_class_t sc = CKO_SECRET_KEY, pc = CKO_PUBLIC_KEY;
+	ck_key_type_t ak = CKK_AES, ek = CKK_EC;
+	unsigned char yes = 1, no = 0, id = 0x0c;
+	unsigned long vlen = 32;
+	uint8_t params[] = {0x06, 0x08, 0x2A, 0x86, 0x48, 0xCE, 0x3D, 0x03, 0x01, 0x07};
+	uint8_t ecpt[2 + 33] = {0x04, 33, 0x02};
+	char label[] = "badpt";
+	(void)state;
+
+	import("openrsp", "dpauth", "nopub", "0a");
+	import("openrsp", "dpauth", "twopub", "0b");
+	import("openrsp", "dpauth", "badpt", "0c");
+	s = raw_session("openrsp", &m);
+	for (int i = 0; i < 2; i++) {
+		char kl[8];
+		snprintf(kl, sizeof(kl), "%s", i ? "nodec" : "noenc");
+		struct ck_attribute at[] = {
+		    {CKA_CLASS, &sc, sizeof(sc)},
+		    {CKA_KEY_TYPE, &ak, sizeof(ak)},
+		    {CKA_TOKEN, &yes, 1},
+		    {CKA_PRIVATE, &yes, 1},
+		    {CKA_SENSITIVE, &yes, 1},
+		    {CKA_EXTRACTABLE, &no, 1},
+		    {CKA_ENCRYPT, i ? &yes : &no, 1},
+		    {CKA_DECRYPT, i ? &no : &yes, 1},
+		    {CKA_VALUE_LEN, &vlen, sizeof(vlen)},
+		    {CKA_LABEL, kl, strlen(kl)},
+		};
+		struct ck_mechanism mech = {CKM_AES_KEY_GEN, NULL, 0};
+		assert_int_equal(m->C_GenerateKey(s, &mech, at, sizeof(at) / sizeof(at[0]), &h),
+		                 CKR_OK);
+	}
+	/* nopub: its public object gone */
+	assert_int_equal(m->C_DestroyObject(s, raw_find(m, s, CKO_PUBLIC_KEY, "nopub")), CKR_OK);
+	/* twopub: its public object twice, with the same id */
+	{
+		struct ck_attribute same = {CKA_TOKEN, &yes, 1};
+		assert_int_equal(
+		    m->C_CopyObject(s, raw_find(m, s, CKO_PUBLIC_KEY, "twopub"), &same, 1, &h),
+		    CKR_OK);
+	}
+	/* badpt: its public object replaced by one with the point compressed (02||X) */
+	pub = raw_find(m, s, CKO_PUBLIC_KEY, "badpt");
+	memcpy(ecpt + 3, point_p256 + 1, 32);
+	struct ck_attribute t[] = {
+	    {CKA_CLASS, &pc, sizeof(pc)},
+	    {CKA_KEY_TYPE, &ek, sizeof(ek)},
+	    {CKA_TOKEN, &yes, 1},
+	    {CKA_VERIFY, &yes, 1},
+	    {CKA_EC_PARAMS, params, sizeof(params)},
+	    {CKA_EC_POINT, ecpt, sizeof(ecpt)},
+	    {CKA_ID, &id, 1},
+	    {CKA_LABEL, label, strlen(label)},
+	};
+	assert_int_equal(m->C_DestroyObject(s, pub), CKR_OK);
+	assert_int_equal(m->C_CreateObject(s, t, sizeof(t) / sizeof(t[0]), &h), CKR_OK);
+	raw_close(m, s);
+
+	/* an AES key with CKA_ENCRYPT false: no seal; with CKA_DECRYPT false: no open */
+	assert_int_equal(orsp_p11_aes_gcm_seal(uri("token=openrsp;object=noenc", "pin-value=" PIN),
+	                                       iv, aad, sizeof(aad), in, 32, ct, sizeof(ct)),
+	                 ORSP_E_POLICY);
+	assert_non_null(strstr(orsp_err_detail(), "may not encrypt (CKA_ENCRYPT false)"));
+	assert_int_equal(orsp_p11_aes_gcm_open(uri("token=openrsp;object=nodec", "pin-value=" PIN),
+	                                       iv, aad, sizeof(aad), ct, 48, back, sizeof(back)),
+	                 ORSP_E_POLICY);
+	assert_non_null(strstr(orsp_err_detail(), "may not decrypt (CKA_DECRYPT false)"));
+	/* ... each does what it may */
+	assert_int_equal(orsp_p11_aes_gcm_seal(uri("token=openrsp;object=nodec", "pin-value=" PIN),
+	                                       iv, aad, sizeof(aad), in, 32, ct, sizeof(ct)),
+	                 ORSP_OK);
+	/* the private keys: no public object, two, a compressed point */
+	expect_refused(uri("token=openrsp;object=nopub", "pin-value=" PIN), ORSP_E_NOT_FOUND,
+	               "has no public key object with the same id");
+	expect_refused(uri("token=openrsp;object=twopub", "pin-value=" PIN), ORSP_E_NOT_FOUND,
+	               "has more than one public key object with the same id");
+	expect_refused(uri("token=openrsp;object=badpt", "pin-value=" PIN), ORSP_E_MALFORMED,
+	               "is not an uncompressed point of 65 bytes");
 	orsp_err_clear();
 }
 
@@ -1553,6 +1665,7 @@ int main(void)
 	    cmocka_unit_test(test_no_issuing),
 	    cmocka_unit_test(test_sign_digest),
 	    cmocka_unit_test(test_aes_gcm),
+	    cmocka_unit_test(test_odd_token_objects),
 	    cmocka_unit_test(test_sealed_kek_files),
 	    cmocka_unit_test(test_sealed_kek_killed),
 	    cmocka_unit_test(test_seal_overwrites_clear),

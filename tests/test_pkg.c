@@ -2839,6 +2839,119 @@ static void test_validate_served_identity(void **state)
 	pl_free(&pl);
 }
 
+/* The MF's fileID (arg, hex). */
+static void mf_fid(ProfileElement_t *pe, void *arg)
+{
+	os_new(&fcp_of(&pe->choice.mf.mf)->fileID, (const char *)arg);
+}
+/* EF.IMSI's efFileSize (arg, hex; "" empty). */
+static void usim_imsi_fsize(ProfileElement_t *pe, void *arg)
+{
+	Fcp_t *fcp = fcp_of(&pe->choice.usim.ef_imsi);
+	if (!fcp->efFileSize)
+		fcp->efFileSize = calloc(1, sizeof(*fcp->efFileSize));
+	assert_non_null(fcp->efFileSize);
+	if (*(const char *)arg)
+		os_put(fcp->efFileSize, (const char *)arg);
+	else
+		assert_int_equal(OCTET_STRING_fromBuf(fcp->efFileSize, "", 0), 0);
+}
+/* EF.IMSI with a second fileDescriptor member (a transparent EF's), at the end. */
+static void usim_imsi_two_fcp(ProfileElement_t *pe, void *arg)
+{
+	File_t *f = &pe->choice.usim.ef_imsi;
+	struct File__Member *m = calloc(1, sizeof(*m));
+	(void)arg;
+	assert_non_null(m);
+	m->present = File__Member_PR_fileDescriptor;
+	os_new(&m->choice.fileDescriptor.fileDescriptor, "4121");
+	assert_int_equal(ASN_SEQUENCE_ADD(&f->list, m), 0);
+}
+/* EF.AD with 3 bytes of content in a file of 3 bytes: no byte 4 for the MNC length. */
+static void usim_ad_3_of_3(ProfileElement_t *pe, void *arg)
+{
+	(void)arg;
+	usim_ad_3_bytes(pe, NULL);
+	file_size_set(pe->choice.usim.ef_ad, "03");
+}
+
+/* Rules of a package the other tests leave unchecked: a second PE-ISIM or PE-CSIM without
+ * its multiple-* service, an MF whose file ID is not 3F00 (an error; installing, a warning),
+ * an efFileSize of 0 or 5 bytes (PEDefinitions leaves its size open; TS 102 221: 1 to 4), a
+ * File with two fileDescriptors. */
+static void test_validate_more_rules(void **state)
+{
+	pelist pl;
+	(void)state;
+
+	static const struct {
+		orsp_pe_type type;
+		const char *what;
+	} twice[] = {{ORSP_PE_ISIM, "a second PE-ISIM without the multiple-isim service"},
+	             {ORSP_PE_CSIM, "a second PE-CSIM without the multiple-csim service"}};
+	for (size_t i = 0; i < ORSP_ARRAY_LEN(twice); i++) {
+		size_t k;
+		pl_load(&pl, V7);
+		k = pl_find(&pl, twice[i].type, 0);
+		pl_insert(&pl, k + 1, pl.p[k], pl.len[k]);
+		expect_issue(&pl, true, twice[i].what);
+		pl_free(&pl);
+	}
+
+	pl_load(&pl, V7);
+	pl_edit(&pl, pl_find(&pl, ORSP_PE_MF, 0), mf_fid, "3F01");
+	expect_issue(&pl, true, "(mf): mf: file ID 3F01 (TS 102 221 §8.3: the MF's is 3F00)");
+	expect_issue_flags(&pl, ORSP_PKG_VALIDATE_INSTALL, false, "mf: file ID 3F01");
+	pl_free(&pl);
+
+	static const struct {
+		const char *size, *what;
+	} sizes[] = {{"", "ef-imsi: efFileSize of 0 bytes"},
+	             {"0000000009", "ef-imsi: efFileSize of 5 bytes"}};
+	for (size_t i = 0; i < ORSP_ARRAY_LEN(sizes); i++) {
+		pl_load(&pl, V7);
+		pl_edit(&pl, pl_find(&pl, ORSP_PE_USIM, 0), usim_imsi_fsize,
+		        (void *)(uintptr_t)sizes[i].size);
+		expect_issue(&pl, true, sizes[i].what);
+		expect_issue_flags(&pl, ORSP_PKG_VALIDATE_INSTALL, false, sizes[i].what);
+		pl_free(&pl);
+	}
+
+	pl_load(&pl, V7);
+	pl_edit(&pl, pl_find(&pl, ORSP_PE_USIM, 0), usim_imsi_two_fcp, NULL);
+	expect_issue(&pl, true, "(usim): ef-imsi: more than one fileDescriptor");
+	pl_free(&pl);
+}
+
+/* --mnc-len on a template whose EF.AD holds 3 bytes in a file of 3: there is no byte 4 to
+ * hold the MNC length; refused (NOT_FOUND) and the package left as it was. */
+static void test_personalise_ad_too_short(void **state)
+{
+	pelist pl;
+	uint8_t *b, *out = NULL;
+	size_t len, out_len = 0;
+	orsp_pkg *pkg = NULL;
+	orsp_pkg_perso p;
+	(void)state;
+
+	pl_load(&pl, V7);
+	pl_edit(&pl, pl_find(&pl, ORSP_PE_USIM, 0), usim_ad_3_of_3, NULL);
+	b = pl_join(&pl, &len);
+	assert_int_equal(orsp_pkg_decode(b, len, &pkg), ORSP_OK);
+	orsp_pkg_perso_init(&p);
+	p.mnc_len = 3;
+	assert_int_equal(orsp_pkg_personalise(pkg, &p), ORSP_E_NOT_FOUND);
+	assert_detail_has("ef-ad content is not defined by the template");
+	assert_int_equal(orsp_pkg_encode(pkg, 0, &out, &out_len), ORSP_OK);
+	assert_int_equal(out_len, len);
+	assert_bytes_equal(out, b, len);
+	orsp_pkg_buf_free(out, out_len);
+	orsp_pkg_perso_wipe(&p);
+	orsp_pkg_free(pkg);
+	free(b);
+	pl_free(&pl);
+}
+
 static void test_validate_rules(void **state)
 {
 	static const long dup_id = 4; /* PE-MF's */
@@ -3575,6 +3688,7 @@ int main(void)
 	    cmocka_unit_test(test_usim_mnc_len_template_ad),
 	    cmocka_unit_test(test_personalise_bad_input),
 	    cmocka_unit_test(test_personalise_all_or_nothing),
+	    cmocka_unit_test(test_personalise_ad_too_short),
 	    cmocka_unit_test(test_personalise_sqn_delta),
 	    cmocka_unit_test(test_personalise_spn_size),
 	    cmocka_unit_test(test_ims_identity),
@@ -3588,6 +3702,7 @@ int main(void)
 	    cmocka_unit_test(test_wipe_model),
 	    cmocka_unit_test(test_fs_members_fit),
 	    cmocka_unit_test(test_validate_rules),
+	    cmocka_unit_test(test_validate_more_rules),
 	    cmocka_unit_test(test_validate_iot_iccid),
 	    cmocka_unit_test(test_validate_served_identity),
 	    cmocka_unit_test(test_validate_layout),

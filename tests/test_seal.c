@@ -543,6 +543,139 @@ static void test_not_regular(void **state)
 	orsp_seal_close(s);
 }
 
+/* The one record file in dir, its name into out. */
+static void find_rec(char out[256])
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	out[0] = '\0';
+	assert_non_null(d);
+	while ((de = readdir(d)) != NULL)
+		if (strstr(de->d_name, ".rec"))
+			snprintf(out, 256, "%.200s", de->d_name);
+	closedir(d);
+	assert_true(out[0]);
+}
+
+/* Writes n bytes of b to path (0600), replacing it. */
+static void write_bytes(const char *path, const uint8_t *b, size_t n)
+{
+	FILE *f = fopen(path, "wb");
+	assert_non_null(f);
+	assert_int_equal(fwrite(b, 1, n, f), n);
+	fclose(f);
+	assert_int_equal(chmod(path, 0600), 0);
+}
+
+/* Files of the store cut short or grown: a record one byte short or one byte long, a
+ * counter of 9 bytes, a manifest larger than any the store writes, a device key of 33
+ * bytes: each refused (ORSP_E_VERIFY) for its size, before its bytes are trusted; put back,
+ * the store is intact. */
+static void test_file_sizes(void **state)
+{
+	orsp_seal *s = NULL;
+	char rec[256], saved[4200], path[4200];
+	uint8_t b[64], *big;
+	size_t n = 0, len = 0;
+	(void)state;
+
+	create_with("a", "alpha");
+	find_rec(rec);
+	snprintf(path, sizeof(path), "%s", in(rec));
+	snprintf(saved, sizeof(saved), "%s", in("saved"));
+	copy_file(path, saved);
+	uint8_t *r = test_read_file(path, &len);
+	assert_non_null(r);
+	/* a record one byte short: its size is not the manifest's */
+	write_bytes(path, r, len - 1);
+	assert_int_equal(orsp_seal_open(dir, NULL, &s), ORSP_OK);
+	assert_int_equal(orsp_seal_read(s, "a", b, sizeof(b), &n), ORSP_E_VERIFY);
+	assert_string_equal(orsp_err_detail(), "sealed store: record 'a' has the wrong size");
+	orsp_seal_close(s);
+	/* a record one byte long: refused as larger than expected */
+	big = calloc(1, len + 1);
+	assert_non_null(big);
+	memcpy(big, r, len);
+	write_bytes(path, big, len + 1);
+	assert_int_equal(orsp_seal_open(dir, NULL, &s), ORSP_OK);
+	assert_int_equal(orsp_seal_read(s, "a", b, sizeof(b), &n), ORSP_E_VERIFY);
+	assert_non_null(strstr(orsp_err_detail(), ": larger than expected"));
+	orsp_seal_close(s);
+	free(big);
+	free(r);
+	copy_file(saved, path);
+	/* a counter of 9 bytes: not an 8-byte counter, and not read as one */
+	{
+		uint8_t c[9] = {0, 0, 0, 0, 0, 0, 0, 1, 0};
+		copy_file(in("counter"), saved);
+		write_bytes(in("counter"), c, sizeof(c));
+		assert_int_equal(orsp_seal_open(dir, NULL, &s), ORSP_E_VERIFY);
+		assert_non_null(strstr(orsp_err_detail(), "counter: larger than expected"));
+		assert_null(s);
+		copy_file(saved, in("counter"));
+	}
+	/* a manifest of 1 MiB: larger than the largest the store writes */
+	big = calloc(1, 1 << 20);
+	assert_non_null(big);
+	copy_file(in("manifest"), saved);
+	write_bytes(in("manifest"), big, 1 << 20);
+	assert_int_equal(orsp_seal_open(dir, NULL, &s), ORSP_E_VERIFY);
+	assert_non_null(strstr(orsp_err_detail(), "manifest: larger than expected"));
+	assert_null(s);
+	copy_file(saved, in("manifest"));
+	/* a device key of 33 bytes: no key of this store */
+	copy_file(in("device.key"), saved);
+	write_bytes(in("device.key"), big, 33);
+	assert_int_equal(orsp_seal_open(dir, NULL, &s), ORSP_E_VERIFY);
+	assert_non_null(strstr(orsp_err_detail(), "device.key: larger than expected"));
+	assert_null(s);
+	copy_file(saved, in("device.key"));
+	free(big);
+	/* intact again */
+	assert_int_equal(orsp_seal_open(dir, NULL, &s), ORSP_OK);
+	assert_string_equal(get(s, "a"), "alpha");
+	orsp_seal_close(s);
+}
+
+/* A record file of a commit that died before its manifest (the crash injected before the
+ * records' directory fsync) shares its generation with the next commit's record of that
+ * name: sealed under the same key, name and generation, it opens. Put back in place of the
+ * committed one it is refused by the manifest's digest, not read as the record. */
+static void test_record_replayed(void **state)
+{
+	orsp_seal *s = NULL;
+	char rec[256], early[256], saved[4200];
+	uint8_t b[64];
+	size_t n = 0;
+	(void)state;
+
+	assert_int_equal(orsp_seal_create(dir), ORSP_OK);
+	assert_int_equal(orsp_seal_open(dir, NULL, &s), ORSP_OK);
+	orsp_seal_record r1 = {"a", (const uint8_t *)"one", 3};
+	orsp_seal_inject_crash(s, 3); /* write, fsync, then the records' directory fsync */
+	assert_int_equal(orsp_seal_commit(s, &r1, 1), ORSP_E_STORAGE);
+	assert_non_null(strstr(orsp_err_detail(), "before directory fsync of the records"));
+	find_rec(early);
+	snprintf(saved, sizeof(saved), "%s", in("saved"));
+	copy_file(in(early), saved);
+	orsp_seal_close(s);
+	assert_int_equal(orsp_seal_open(dir, NULL, &s), ORSP_OK); /* removes the orphan */
+	assert_int_equal(orsp_seal_count(s), 0);
+	put(s, "a", "two");
+	orsp_seal_close(s);
+	find_rec(rec);
+	assert_string_equal(rec, early); /* the same generation */
+	copy_file(saved, in(rec));
+	assert_int_equal(orsp_seal_open(dir, NULL, &s), ORSP_OK);
+	memset(b, 0x55, sizeof(b));
+	assert_int_equal(orsp_seal_read(s, "a", b, sizeof(b), &n), ORSP_E_VERIFY);
+	assert_string_equal(orsp_err_detail(),
+	                    "sealed store: record 'a' does not match the manifest");
+	for (size_t i = 0; i < 3; i++) /* the decrypted bytes are not left to the caller */
+		assert_int_equal(b[i], 0);
+	orsp_seal_close(s);
+}
+
 static void assert_regular(const char *path)
 {
 	struct stat st;
@@ -1465,6 +1598,8 @@ int main(void)
 	    cmocka_unit_test_setup(test_key_file, setup),
 	    cmocka_unit_test_setup(test_key_file_swapped, setup),
 	    cmocka_unit_test_setup(test_not_regular, setup),
+	    cmocka_unit_test_setup(test_file_sizes, setup),
+	    cmocka_unit_test_setup(test_record_replayed, setup),
 	    cmocka_unit_test_setup(test_planted, setup),
 	    cmocka_unit_test_setup(test_dir_mode, setup),
 	    cmocka_unit_test_setup(test_file_owner_mode, setup),

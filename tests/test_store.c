@@ -196,6 +196,16 @@ static void test_db_open_existing(void **state)
 	assert_int_equal(orsp_db_open(path_in("d.db"), &db), ORSP_E_USAGE);
 	assert_null(db);
 	assert_int_equal(rmdir(path_in("d.db")), 0);
+
+	/* a path through a regular file (stat says ENOTDIR, not ENOENT): not taken for a
+	 * missing database, SQLite's refusal named; nothing made */
+	snprintf(uri, sizeof(uri), "%s/x.db", path_in("ex.db"));
+	assert_int_equal(orsp_db_open_ex(uri, ORSP_DB_OPEN_EXISTING, &db), ORSP_E_STORAGE);
+	assert_null(db);
+	assert_non_null(strstr(orsp_err_detail(), "cannot open "));
+	assert_non_null(strstr(orsp_err_detail(), "ex.db/x.db"));
+	assert_int_equal(stat(path_in("ex.db"), &sb), 0);
+	assert_true(S_ISREG(sb.st_mode));
 }
 
 /* orsp_kek_load_existing never creates the file. */
