@@ -950,6 +950,124 @@ static void test_usim_mnc_len_template_ad(void **state)
 	}
 }
 
+/* A File's pattern and contents: a fillPattern or repeatPattern (hex, NULL: none), then a
+ * fillFileOffset (when content is given) and a fillFileContent; the file's own contents go. */
+typedef struct file_pat {
+	const char *fill, *repeat;
+	long offset;
+	const char *content;
+} file_pat;
+
+static void file_pat_set(File_t *f, const file_pat *p)
+{
+	Fcp_t *fcp;
+	for (int i = f->list.count - 1; i >= 0; i--) {
+		struct File__Member *m = f->list.array[i];
+		if (m->present != File__Member_PR_fillFileContent &&
+		    m->present != File__Member_PR_fillFileOffset)
+			continue;
+		asn_sequence_del(&f->list, i, 0);
+		ASN_STRUCT_FREE(*asn_DEF_File.elements[0].type, m);
+	}
+	assert_int_equal(f->list.array[0]->present, File__Member_PR_fileDescriptor);
+	fcp = &f->list.array[0]->choice.fileDescriptor;
+	if (!fcp->proprietaryEFInfo)
+		fcp->proprietaryEFInfo = calloc(1, sizeof(*fcp->proprietaryEFInfo));
+	assert_non_null(fcp->proprietaryEFInfo);
+	if (p->fill)
+		os_new(&fcp->proprietaryEFInfo->fillPattern, p->fill);
+	if (p->repeat)
+		os_new(&fcp->proprietaryEFInfo->repeatPattern, p->repeat);
+	if (p->content) {
+		struct File__Member *o = calloc(1, sizeof(*o)), *c = calloc(1, sizeof(*c));
+		assert_non_null(o);
+		assert_non_null(c);
+		o->present = File__Member_PR_fillFileOffset;
+		o->choice.fillFileOffset = p->offset;
+		c->present = File__Member_PR_fillFileContent;
+		os_put(&c->choice.fillFileContent, p->content);
+		assert_int_equal(ASN_SEQUENCE_ADD(&f->list, o), 0);
+		assert_int_equal(ASN_SEQUENCE_ADD(&f->list, c), 0);
+	}
+}
+
+/* EF.AD of the PE-USIM: 5 bytes (transparent), with the pattern arg. */
+static void usim_ad_pattern(ProfileElement_t *pe, void *arg)
+{
+	assert_non_null(pe->choice.usim.ef_ad);
+	file_size_set(pe->choice.usim.ef_ad, "05");
+	file_pat_set(pe->choice.usim.ef_ad, arg);
+}
+
+/* EF.IMPU of the PE-ISIM: linear fixed, 2 records of 3 bytes, with the pattern arg. */
+static void isim_impu_pattern(ProfileElement_t *pe, void *arg)
+{
+	Fcp_t *fcp = &pe->choice.isim.ef_impu.list.array[0]->choice.fileDescriptor;
+	os_new(&fcp->fileDescriptor, "42210003");
+	os_new(&fcp->efFileSize, "06");
+	file_pat_set(&pe->choice.isim.ef_impu, arg);
+}
+
+/* TS 102 222 §6.3.2.2 as orsp_pkg_file_read linearises a file: a fillPattern is written once
+ * and its last byte repeated to the end, a repeatPattern repeated whole, each record of a
+ * linear fixed EF starting the pattern afresh; a fillFileOffset/fillFileContent goes on top
+ * at its offset. An EF.AD with only a pattern defines its content (no template MNC length). */
+static void test_file_patterns(void **state)
+{
+	static struct {
+		bool records; /* EF.IMPU (2 records of 3), else EF.AD (5 bytes) */
+		file_pat pat;
+		const char *want;
+	} cases[] = {
+	    {false, {"A1B2", NULL, 0, NULL}, "A1B2B2B2B2"},
+	    {false, {NULL, "A1B2", 0, NULL}, "A1B2A1B2A1"},
+	    {false, {"A1B4", NULL, 0, NULL}, "A1B4B4B4B4"},
+	    {false, {NULL, "A1B4", 0, NULL}, "A1B4A1B4A1"},
+	    {false, {"A1B2", NULL, 2, "C3"}, "A1B2C3B2B2"},
+	    {false, {NULL, "A1B2", 3, "C3D4"}, "A1B2A1C3D4"},
+	    {true, {NULL, "0102", 0, NULL}, "010201010201"},
+	    {true, {"A1B2", NULL, 0, NULL}, "A1B2B2A1B2B2"},
+	    {true, {NULL, "0102", 4, "09"}, "010201010901"},
+	};
+	(void)state;
+	for (size_t k = 0; k < ORSP_ARRAY_LEN(cases); k++) {
+		pelist pl;
+		orsp_pkg *pkg = NULL;
+		uint8_t want[16], got[256];
+		size_t len, wn = unhex(cases[k].want, want, sizeof(want));
+		orsp_pe_type t = cases[k].records ? ORSP_PE_ISIM : ORSP_PE_USIM;
+		size_t pe;
+		uint8_t *b;
+		pl_load(&pl, V7);
+		pe = pl_find(&pl, t, 0);
+		pl_edit(&pl, pe, cases[k].records ? isim_impu_pattern : usim_ad_pattern,
+		        &cases[k].pat);
+		b = pl_join(&pl, &len);
+		if (orsp_pkg_decode(b, len, &pkg) != ORSP_OK)
+			fail_msg("case %zu: %s", k, orsp_err_detail());
+		assert_int_equal(orsp_pkg_file_read(pkg, pe, cases[k].records ? "ef-impu" : "ef-ad",
+		                                    got, sizeof(got), &len),
+		                 ORSP_OK);
+		assert_int_equal(len, wn);
+		if (memcmp(got, want, wn) != 0)
+			fail_msg("case %zu: content differs from %s", k, cases[k].want);
+		if (!cases[k].records) {
+			/* defined by its pattern, so byte 4 gives the MNC length (2 or 3 in
+			 * b1..b4), else none: not the template's 2 */
+			orsp_pkg_usim u;
+			unsigned mnc = want[3] & 0x0Fu;
+			assert_int_equal(orsp_pkg_get_usim(pkg, 0, &u), ORSP_OK);
+			assert_true(u.has_ad);
+			assert_int_equal(u.ad_len, 5);
+			assert_memory_equal(u.ad, want, 5);
+			assert_int_equal(u.mnc_len, mnc == 2 || mnc == 3 ? mnc : 0);
+		}
+		orsp_pkg_free(pkg);
+		free(b);
+		pl_free(&pl);
+	}
+}
+
 /* --mnc-len on an EF.AD the package gives only a size for (or nothing): the TCA template's
  * default content '00000002' with byte 4 set, not 'FF' bytes around the MNC length. */
 static void test_personalise_mnc_len_template_ad(void **state)
@@ -3686,6 +3804,7 @@ int main(void)
 	    cmocka_unit_test(test_personalise_tuak),
 	    cmocka_unit_test(test_personalise_mnc_len_template_ad),
 	    cmocka_unit_test(test_usim_mnc_len_template_ad),
+	    cmocka_unit_test(test_file_patterns),
 	    cmocka_unit_test(test_personalise_bad_input),
 	    cmocka_unit_test(test_personalise_all_or_nothing),
 	    cmocka_unit_test(test_personalise_ad_too_short),
