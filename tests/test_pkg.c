@@ -3539,7 +3539,234 @@ static void test_validate_fids(void **state)
 	pl_free(&pl);
 }
 
+/* ------------------------------------------------------------------ template gaps ------- */
+
+typedef struct aid_buf {
+	uint8_t b[16];
+	size_t n;
+} aid_buf;
+
+/* Read (not change) the dfName of the PE-USIM's or PE-ISIM's ADF into arg. */
+static void naa_aid_get(ProfileElement_t *pe, void *arg)
+{
+	File_t *f = pe->present == ProfileElement_PR_usim ? &pe->choice.usim.adf_usim
+	                                                  : &pe->choice.isim.adf_isim;
+	aid_buf *a = arg;
+	OCTET_STRING_t *d = f->list.array[0]->choice.fileDescriptor.dfName;
+	assert_non_null(d);
+	assert_true((size_t)d->size <= sizeof(a->b));
+	memcpy(a->b, d->buf, (size_t)d->size);
+	a->n = (size_t)d->size;
+}
+
+/* The PE-AKAParameter becomes a mappingParameter (options 01) naming the AID in arg. */
+static void aka_mapping(ProfileElement_t *pe, void *arg)
+{
+	const aid_buf *a = arg;
+	PE_AKAParameter_t *k = &pe->choice.akaParameter;
+	assert_int_equal(pe->present, ProfileElement_PR_akaParameter);
+	ASN_STRUCT_FREE_CONTENTS_ONLY(asn_DEF_AlgoParameter,
+	                              &k->algoConfiguration.choice.algoParameter);
+	memset(&k->algoConfiguration, 0, sizeof(k->algoConfiguration));
+	k->algoConfiguration.present = PE_AKAParameter__algoConfiguration_PR_mappingParameter;
+	os_put(&k->algoConfiguration.choice.mappingParameter.mappingOptions, "01");
+	assert_int_equal(
+	    OCTET_STRING_fromBuf(&k->algoConfiguration.choice.mappingParameter.mappingSource,
+	                         (const char *)a->b, (int)a->n),
+	    0);
+}
+
+/* authCounterMax '010203'H in the algoParameter. */
+static void aka_counter_max(ProfileElement_t *pe, void *arg)
+{
+	(void)arg;
+	os_new(&algo(pe)->authCounterMax, "010203");
+}
+
+static void pkg_of(const pelist *pl, orsp_pkg **pkg, uint8_t **b)
+{
+	size_t len;
+	*b = pl_join(pl, &len);
+	if (orsp_pkg_decode(*b, len, pkg) != ORSP_OK)
+		fail_msg("decode failed: %s", orsp_err_detail());
+}
+
+/* Personalising a template the inputs cannot be written to. A PE-USIM without EF.AD and
+ * --mnc-length: ORSP_E_NOT_FOUND naming the missing file. An EF.SPN of 300 bytes (efFileSize
+ * '012C') and a service provider name: ORSP_E_POLICY, not a write beyond the buffer. No
+ * PE-USIM (so no EF.SPN) and a service provider name: ORSP_E_NOT_FOUND. */
+static void test_personalise_template_gaps(void **state)
+{
+	pelist pl;
+	orsp_pkg *pkg = NULL;
+	orsp_pkg_perso p;
+	uint8_t *b;
+	(void)state;
+
+	pl_load(&pl, V7);
+	pl_edit(&pl, pl_find(&pl, ORSP_PE_USIM, 0), usim_ad_absent, NULL);
+	pkg_of(&pl, &pkg, &b);
+	orsp_pkg_perso_init(&p);
+	p.mnc_len = 3;
+	assert_int_equal(orsp_pkg_personalise(pkg, &p), ORSP_E_NOT_FOUND);
+	assert_detail_has("no ef-ad in the template: cannot set the MNC length");
+	assert_detail_has("usim");
+	orsp_pkg_free(pkg);
+	free(b);
+	pl_free(&pl);
+
+	pl_load(&pl, V7);
+	pl_edit(&pl, pl_find(&pl, ORSP_PE_USIM, 0), usim_spn_size, (void *)"012C");
+	pkg_of(&pl, &pkg, &b);
+	orsp_pkg_perso_init(&p);
+	p.spn = "abc";
+	assert_int_equal(orsp_pkg_personalise(pkg, &p), ORSP_E_POLICY);
+	assert_detail_has("ef-spn: a file of 300 bytes, more than the 256 handled");
+	orsp_pkg_free(pkg);
+	free(b);
+	pl_free(&pl);
+
+	pl_load(&pl, V7);
+	pl_drop(&pl, pl_find(&pl, ORSP_PE_USIM, 0));
+	pkg_of(&pl, &pkg, &b);
+	orsp_pkg_perso_init(&p);
+	p.spn = "abc";
+	assert_int_equal(orsp_pkg_personalise(pkg, &p), ORSP_E_NOT_FOUND);
+	assert_detail_has("spn: the template has no EF.SPN");
+	orsp_pkg_free(pkg);
+	free(b);
+	pl_free(&pl);
+}
+
+/* mappingParameter AKA PEs. The ISIM's mapped to the USIM: read back as a mapping (options,
+ * source AID), no keys (ORSP_E_NOT_FOUND), and personalising keys sets them in the USIM's
+ * algoParameter alone. The USIM's and the ISIM's mapped to each other: orsp_pkg_naa_aka
+ * gives ORSP_E_MALFORMED and validation an error naming it. */
+static void test_aka_mapping(void **state)
+{
+	pelist pl;
+	orsp_pkg *pkg = NULL;
+	orsp_pkg_aka a;
+	orsp_pkg_perso p;
+	orsp_secret k, opc;
+	aid_buf usim, isim;
+	uint8_t *b;
+	size_t n;
+	(void)state;
+
+	pl_load(&pl, V7);
+	pl_edit(&pl, pl_find(&pl, ORSP_PE_USIM, 0), naa_aid_get, &usim);
+	pl_edit(&pl, pl_find(&pl, ORSP_PE_ISIM, 0), naa_aid_get, &isim);
+	pl_edit(&pl, pl_find(&pl, ORSP_PE_AKA_PARAMETER, 1), aka_mapping, &usim);
+	pl_edit(&pl, pl_find(&pl, ORSP_PE_AKA_PARAMETER, 0), aka_counter_max, NULL);
+	pkg_of(&pl, &pkg, &b);
+	assert_int_equal(orsp_pkg_get_aka(pkg, 1, &a), ORSP_OK);
+	assert_true(a.is_mapping);
+	assert_int_equal(a.mapping_options, 0x01);
+	assert_int_equal(a.mapping_source_len, usim.n);
+	assert_bytes_equal(a.mapping_source, usim.b, usim.n);
+	assert_int_equal(orsp_pkg_get_aka_keys(pkg, 1, &k, &opc), ORSP_E_NOT_FOUND);
+	assert_detail_has("a mappingParameter carries no keys");
+	assert_int_equal(orsp_pkg_get_aka(pkg, 0, &a), ORSP_OK);
+	assert_false(a.is_mapping);
+	assert_true(a.has_auth_counter_max);
+	assert_bytes_equal(a.auth_counter_max, "\x01\x02\x03", 3);
+	assert_int_equal(orsp_pkg_naa_aka(pkg, pl_find(&pl, ORSP_PE_ISIM, 0), &n), ORSP_OK);
+	assert_int_equal(n, 0); /* the ISIM authenticates with the USIM's parameters */
+	orsp_pkg_perso_init(&p);
+	p.set_aka = true;
+	p.alg = ORSP_AKA_MILENAGE;
+	memset(p.k.v, 0x11, 16);
+	p.k.len = 16;
+	memset(p.opc.v, 0x22, 16);
+	p.opc.len = 16;
+	assert_int_equal(orsp_pkg_personalise(pkg, &p), ORSP_OK);
+	assert_int_equal(orsp_pkg_get_aka(pkg, 1, &a), ORSP_OK);
+	assert_true(a.is_mapping);
+	assert_int_equal(orsp_pkg_get_aka_keys(pkg, 0, &k, &opc), ORSP_OK);
+	assert_int_equal(k.len, 16);
+	assert_memory_equal(k.v, p.k.v, 16);
+	orsp_secret_wipe(&k);
+	orsp_secret_wipe(&opc);
+	orsp_pkg_free(pkg);
+	free(b);
+
+	/* the USIM's mapped to the ISIM, whose is mapped back: no algoParameter anywhere */
+	pl_edit(&pl, pl_find(&pl, ORSP_PE_AKA_PARAMETER, 0), aka_mapping, &isim);
+	pkg_of(&pl, &pkg, &b);
+	assert_int_equal(orsp_pkg_naa_aka(pkg, pl_find(&pl, ORSP_PE_USIM, 0), &n),
+	                 ORSP_E_MALFORMED);
+	assert_detail_has("mappingSource names an NAA without an algoParameter");
+	orsp_pkg_free(pkg);
+	free(b);
+	expect_issue(&pl, true,
+	             "PE #7 (usim): the USIM's AKA parameters: PE #10 (akaParameter): "
+	             "mappingSource names an NAA without an algoParameter");
+	pl_free(&pl);
+}
+
 /* ------------------------------------------------------------------ malformed input ----- */
+
+/* TS.48 v7's first genericFileManagement: filePath #0 (7F10, DF.TELECOM) given the path
+ * path, createFCP #1 (6F44) the file ID fid. */
+typedef struct gfm_path_fid {
+	const char *path, *fid;
+} gfm_path_fid;
+static void gfm_path(ProfileElement_t *pe, void *arg)
+{
+	const gfm_path_fid *a = arg;
+	FileManagement_t *fm = pe->choice.genericFileManagement.fileManagementCMD.list.array[0];
+	static const struct {
+		int nth;
+		const char *hex;
+	} fcp1 = {1, NULL};
+	for (int j = 0; j < fm->list.count; j++)
+		if (fm->list.array[j]->present == FileManagement__Member_PR_filePath &&
+		    fm->list.array[j]->choice.filePath.size == 2 &&
+		    memcmp(fm->list.array[j]->choice.filePath.buf, "\x7F\x10", 2) == 0) {
+			uint8_t b[16];
+			size_t n = unhex(a->path, b, sizeof(b));
+			assert_int_equal(OCTET_STRING_fromBuf(&fm->list.array[j]->choice.filePath,
+			                                      (const char *)b, (int)n),
+			                 0);
+			break;
+		}
+	struct {
+		int nth;
+		const char *hex;
+	} f = {fcp1.nth, a->fid};
+	gfm_fid(pe, &f);
+}
+
+/* Paths of a genericFileManagement. filePath 7F10/5F3A and a createFCP of FID 7F10: an
+ * error naming the DF 7F10 two levels up (the path's directories have no PE name). filePath
+ * 3F00/7F10 or 7FFF/7F10 (the MF spelt out, the current ADF): the directory is not assumed
+ * (no path of DFs is taken for it), so the same createFCP gives no issue. */
+static void test_validate_gfm_paths(void **state)
+{
+	static const gfm_path_fid up = {"7F105F3A", "7F10"}, mf = {"3F007F10", "7F10"},
+	                          adf = {"7FFF7F10", "7F10"};
+	pelist pl;
+	(void)state;
+
+	pl_load(&pl, V7);
+	pl_edit(&pl, pl_find(&pl, ORSP_PE_GENERIC_FILE_MANAGEMENT, 0), gfm_path,
+	        (void *)(uintptr_t)&up);
+	expect_issue(&pl, true,
+	             "PE #6 (genericFileManagement): createFCP #2: file ID 7F10 is that of DF "
+	             "7F10 above it (TS 102 221 §8.3)");
+	pl_free(&pl);
+	pl_load(&pl, V7);
+	pl_edit(&pl, pl_find(&pl, ORSP_PE_GENERIC_FILE_MANAGEMENT, 0), gfm_path,
+	        (void *)(uintptr_t)&mf);
+	expect_valid(&pl);
+	pl_free(&pl);
+	pl_load(&pl, V7);
+	pl_edit(&pl, pl_find(&pl, ORSP_PE_GENERIC_FILE_MANAGEMENT, 0), gfm_path,
+	        (void *)(uintptr_t)&adf);
+	expect_valid(&pl);
+	pl_free(&pl);
+}
 
 /* One genericFileManagement of n empty filePath items: 5 + n TLVs in all. */
 static uint8_t *gfm_items(size_t n, size_t *len)
@@ -3826,6 +4053,9 @@ int main(void)
 	    cmocka_unit_test(test_validate_served_identity),
 	    cmocka_unit_test(test_validate_layout),
 	    cmocka_unit_test(test_validate_fids),
+	    cmocka_unit_test(test_personalise_template_gaps),
+	    cmocka_unit_test(test_aka_mapping),
+	    cmocka_unit_test(test_validate_gfm_paths),
 	    cmocka_unit_test(test_encode_out_of_memory),
 	    cmocka_unit_test(test_decode_malformed),
 	    cmocka_unit_test(test_decode_constraints),
