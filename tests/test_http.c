@@ -3267,6 +3267,157 @@ static void test_server_config_errors(void **state)
 	}
 }
 
+/* Starts cfg, expecting it refused with `want` and exactly `detail`, and nothing started. */
+static void assert_start_refused(const orsp_http_server_config *cfg, orsp_err want,
+                                 const char *detail)
+{
+	orsp_http_server *srv = NULL;
+	orsp_err e = orsp_http_server_start(cfg, &srv);
+	if (e != want)
+		fail_msg("got %s (%s), want %s", orsp_err_str(e), orsp_err_detail(),
+		         orsp_err_str(want));
+	assert_string_equal(orsp_err_detail(), detail);
+	assert_null(srv);
+}
+
+#define PEM_BLOCK(b64) "-----BEGIN CERTIFICATE-----\n" b64 "\n-----END CERTIFICATE-----\n"
+
+/* Limits and TLS settings of a server configuration, refused before anything starts. */
+static void test_server_config_limits(void **state)
+{
+	(void)state;
+	orsp_http_server *srv = NULL;
+	orsp_http_server_config cfg = {
+	    .address = "127.0.0.1", .routes = routes, .n_routes = ORSP_ARRAY_LEN(routes)};
+	orsp_http_server_config bad;
+
+	/* max_connections above ORSP_HTTP_MAX_CONNECTIONS_LIMIT, a timeout over a day */
+	bad = cfg;
+	bad.max_connections = ORSP_HTTP_MAX_CONNECTIONS_LIMIT + 1;
+	assert_start_refused(&bad, ORSP_E_USAGE,
+	                     "http server: max_connections or timeout too large");
+	bad = cfg;
+	bad.timeout_s = 86401;
+	assert_start_refused(&bad, ORSP_E_USAGE,
+	                     "http server: max_connections or timeout too large");
+	/* a day exactly is taken */
+	bad.timeout_s = 86400;
+	assert_ok(orsp_http_server_start(&bad, &srv));
+	orsp_http_server_stop(srv, 1000);
+	srv = NULL;
+	/* max_body above SIZE_MAX / 4 */
+	bad = cfg;
+	bad.max_body = SIZE_MAX / 4 + 1;
+	assert_start_refused(&bad, ORSP_E_USAGE, "http server: max_body too large");
+	bad.max_body = SIZE_MAX;
+	assert_start_refused(&bad, ORSP_E_USAGE, "http server: max_body too large");
+
+	/* HTTPS (a certificate and a key given) requiring client certificates, no client CA */
+	bad = cfg;
+	bad.cert_pem = PEM_BLOCK("MAA=");
+	bad.key_pem = "-----BEGIN PRIVATE KEY-----\n-----END PRIVATE KEY-----\n";
+	bad.require_client_cert = true;
+	assert_start_refused(&bad, ORSP_E_USAGE, "require_client_cert needs a client CA");
+	/* a certificate, a key or a client CA given both as PEM text and as a file */
+	bad.require_client_cert = false;
+	bad.cert_file = "/nonexistent/cert.pem";
+	assert_start_refused(&bad, ORSP_E_USAGE,
+	                     "server certificate: give PEM text or a file, not both");
+	bad.cert_file = NULL;
+	bad.key_file = "/nonexistent/key.pem";
+	assert_start_refused(&bad, ORSP_E_USAGE, "server key: give PEM text or a file, not both");
+	bad.key_file = NULL;
+	bad.client_ca_pem = PEM_BLOCK("MAA=");
+	bad.client_ca_file = "/nonexistent/ca.pem";
+	assert_start_refused(&bad, ORSP_E_USAGE, "client CA: give PEM text or a file, not both");
+	bad.client_ca_file = NULL;
+	bad.client_ca_pem = NULL;
+	/* PEM text one byte over ORSP_HTTP_MAX_PEM (its first block well-formed) */
+	{
+		size_t n = ORSP_HTTP_MAX_PEM + 1;
+		char *big = malloc(n + 1);
+		char want[128];
+		assert_non_null(big);
+		memset(big, '\n', n);
+		memcpy(big, PEM_BLOCK("MAA="), strlen(PEM_BLOCK("MAA=")));
+		big[n] = '\0';
+		snprintf(want, sizeof(want), "server certificate: PEM longer than %zu bytes",
+		         ORSP_HTTP_MAX_PEM);
+		bad.cert_pem = big;
+		assert_start_refused(&bad, ORSP_E_USAGE, want);
+		/* the key's limit as well */
+		bad.cert_pem = PEM_BLOCK("MAA=");
+		bad.key_pem = big;
+		snprintf(want, sizeof(want), "server key: PEM longer than %zu bytes",
+		         ORSP_HTTP_MAX_PEM);
+		assert_start_refused(&bad, ORSP_E_USAGE, want);
+		bad.key_pem = "-----BEGIN PRIVATE KEY-----\n-----END PRIVATE KEY-----\n";
+		free(big);
+	}
+	/* A certificate block whose DER SEQUENCE has no definite length of 1 to 4 octets: the
+	 * indefinite form (30 80), a 5-octet length (30 85), a 2-octet length cut off (30 82) */
+	static const char *const not_der[] = {"MIA=", "MIU=", "MII="};
+	for (size_t i = 0; i < ORSP_ARRAY_LEN(not_der); i++) {
+		char pem[256];
+		snprintf(pem, sizeof(pem), PEM_BLOCK("MAA=") PEM_BLOCK("%s"), not_der[i]);
+		bad.cert_pem = pem;
+		assert_start_refused(&bad, ORSP_E_USAGE,
+		                     "server certificate: certificate 1 is not DER");
+		/* the same in the client CA */
+		bad.cert_pem = PEM_BLOCK("MAA=");
+		bad.client_ca_pem = pem;
+		assert_start_refused(&bad, ORSP_E_USAGE, "client CA: certificate 1 is not DER");
+		bad.client_ca_pem = NULL;
+	}
+}
+
+/* Limits and URLs the client refuses before anything is sent. */
+static void test_client_config_limits(void **state)
+{
+	(void)state;
+	orsp_http_client *c = NULL;
+	orsp_http_result r;
+
+	/* max_response above SIZE_MAX / 4: no client */
+	orsp_http_client_opts o = {.max_response = SIZE_MAX / 4 + 1};
+	assert_err(orsp_http_client_new(&o, &c), ORSP_E_USAGE, NULL);
+	assert_string_equal(orsp_err_detail(), "max_response too large");
+	assert_null(c);
+	o.max_response = SIZE_MAX / 4;
+	assert_ok(orsp_http_client_new(&o, &c));
+	orsp_http_client_free(c);
+	c = NULL;
+
+	/* a malformed SM-DP+ address (an unclosed IPv6 bracket): libcurl's URL_MALFORMAT */
+	c = plain_client(3000);
+	assert_err(orsp_http_client_request(c, "POST", "http://[::1/len", NULL, "x", 1, &r),
+	           ORSP_E_USAGE, "http: bad URL: ");
+	assert_int_equal(r.fail, ORSP_HTTP_FAIL_OTHER);
+	assert_int_equal(r.status, 0);
+	orsp_http_client_free(c);
+
+	/* With expected_host, the URL is parsed to pin its host: one that does not parse, or
+	 * whose host does not fit the pin entry, is refused before any connection. */
+	orsp_http_client_opts pinned = {.expected_host = "smdp.test.example", .timeout_ms = 3000};
+	c = NULL;
+	assert_ok(orsp_http_client_new(&pinned, &c));
+	assert_err(orsp_http_client_request(c, "POST", "http://[::1/len", NULL, "x", 1, &r),
+	           ORSP_E_USAGE, NULL);
+	assert_string_equal(orsp_err_detail(), "http client: cannot parse URL");
+	assert_int_equal(r.fail, ORSP_HTTP_FAIL_OTHER);
+	{
+		char url[700], host[600];
+		memset(host, 'a', sizeof(host) - 1);
+		host[sizeof(host) - 1] = '\0';
+		snprintf(url, sizeof(url), "http://%s:1/len", host);
+		assert_err(orsp_http_client_request(c, "POST", url, NULL, "x", 1, &r), ORSP_E_USAGE,
+		           NULL);
+		assert_string_equal(orsp_err_detail(), "http client: URL host too long");
+		assert_int_equal(r.fail, ORSP_HTTP_FAIL_OTHER);
+	}
+	orsp_http_client_free(c);
+}
+
 /* Counts the requests one server answered (reuse_port: which of two servers took them). */
 static orsp_err h_count(void *ctx, const orsp_http_request *req, orsp_http_response *resp)
 {
@@ -4990,6 +5141,8 @@ int main(void)
 	    cmocka_unit_test(test_unsent_answer_not_reset),
 	    cmocka_unit_test(test_backlog_taken_at_close),
 	    cmocka_unit_test(test_server_config_errors),
+	    cmocka_unit_test(test_server_config_limits),
+	    cmocka_unit_test(test_client_config_limits),
 	    cmocka_unit_test(test_reuse_port),
 	    cmocka_unit_test(test_server_probe),
 	    cmocka_unit_test(test_response_setters),
