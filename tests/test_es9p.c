@@ -792,6 +792,41 @@ static void b64_member_refused(fx *f, const char *fn, const char *field, const c
 	free(big);
 }
 
+/* A hand-made answer (shaped) and the message it is refused with: "eUICC signature invalid"
+ * (8.1/6.1: the shape passed, only the zero signature is wrong), anything else 1.2/2.1. */
+typedef struct shape_case {
+	uint32_t outer, choice;
+	part p[5];
+	size_t n;
+	const char *msg;
+} shape_case;
+
+/* Each case sent to `fn` as d's base64 member `field`, answered as it says; then the answer
+ * under its outer `tag` not DER, and with an inner TLV longer than its SEQUENCE (failing the
+ * walk of the whole): both 1.2/2.1 naming `field`. */
+static void shapes_refused(fx *f, const dl *d, const char *fn, const char *field, uint16_t tag,
+                           const shape_case *c, size_t nc)
+{
+	const uint8_t t0 = (uint8_t)(tag >> 8), t1 = (uint8_t)tag;
+	const uint8_t not_der[] = {t0, t1, 0x05, 0xA0};
+	const uint8_t inner[] = {t0, t1, 0x05, 0xA0, 0x03, 0x30, 0x05, 0x00};
+	uint8_t b[1024];
+	char what[96];
+	int http;
+
+	for (size_t i = 0; i < nc; i++) {
+		size_t n = shaped(b, sizeof(b), c[i].outer, c[i].choice, c[i].p, c[i].n);
+		bool sig = c[i].msg[0] == 'e';
+		expect_fail_is(call(f, fn, raw_request(d, field, b, n), &http), sig ? "8.1" : "1.2",
+		               sig ? "6.1" : "2.1", c[i].msg);
+	}
+	snprintf(what, sizeof(what), "invalid request data: %s", field);
+	expect_fail_is(call(f, fn, raw_request(d, field, not_der, sizeof(not_der)), &http), "1.2",
+	               "2.1", what);
+	expect_fail_is(call(f, fn, raw_request(d, field, inner, sizeof(inner)), &http), "1.2",
+	               "2.1", what);
+}
+
 static void get_bpp(fx *f, dl *d, const char *cc, bool new_key)
 {
 	int http;
@@ -2702,12 +2737,7 @@ static void test_authenticate_checks(void **state)
 	/* an authenticateServerResponse of another shape, sent with d's live transactionId:
 	 * 1.2/2.1 naming the part that is wrong */
 	{
-		static const struct {
-			uint32_t outer, choice;
-			part p[5];
-			size_t n;
-			const char *msg;
-		} bad[] = {
+		static const shape_case bad[] = {
 		    /* not BF38 */
 		    {0x30,
 		     0xA0,
@@ -2761,30 +2791,11 @@ static void test_authenticate_checks(void **state)
 		     5,
 		     "invalid request data: authenticateResponseOk"},
 		};
-		/* not DER; an inner TLV longer than its SEQUENCE (fails the walk of the whole) */
-		static const uint8_t not_der[] = {0xBF, 0x38, 0x05, 0xA0};
-		static const uint8_t inner[] = {0xBF, 0x38, 0x05, 0xA0, 0x03, 0x30, 0x05, 0x00};
 		static const part right[] = {{0x30, 0}, {0x5F37, 64}, {0x30, 0}, {0x30, 0}};
 		uint8_t asr[256];
 		size_t n;
-		for (size_t i = 0; i < ORSP_ARRAY_LEN(bad); i++) {
-			n = shaped(asr, sizeof(asr), bad[i].outer, bad[i].choice, bad[i].p,
-			           bad[i].n);
-			expect_fail_is(call(f, "authenticateClient",
-			                    raw_request(&d, "authenticateServerResponse", asr, n),
-			                    &http),
-			               "1.2", "2.1", bad[i].msg);
-		}
-		expect_fail_is(
-		    call(f, "authenticateClient",
-		         raw_request(&d, "authenticateServerResponse", not_der, sizeof(not_der)),
-		         &http),
-		    "1.2", "2.1", "invalid request data: authenticateServerResponse");
-		expect_fail_is(
-		    call(f, "authenticateClient",
-		         raw_request(&d, "authenticateServerResponse", inner, sizeof(inner)),
-		         &http),
-		    "1.2", "2.1", "invalid request data: authenticateServerResponse");
+		shapes_refused(f, &d, "authenticateClient", "authenticateServerResponse", 0xBF38,
+		               bad, ORSP_ARRAY_LEN(bad));
 		/* the right shape passes them: its (empty) EUM certificate is refused next */
 		n = shaped(asr, sizeof(asr), 0xBF38, 0xA0, right, ORSP_ARRAY_LEN(right));
 		expect_fail(call(f, "authenticateClient",
@@ -3270,12 +3281,7 @@ static void test_gbpp_checks(void **state)
 	/* prepareDownloadResponse of another shape, sent with d's transactionId: 1.2/2.1 naming
 	 * the part that is wrong; the shape checks come before the signature's */
 	{
-		static const struct {
-			uint32_t outer, choice;
-			part p[4];
-			size_t n;
-			const char *msg;
-		} bad[] = {
+		static const shape_case bad[] = {
 		    /* not BF21 */
 		    {0x30,
 		     0xA0,
@@ -3322,28 +3328,8 @@ static void test_gbpp_checks(void **state)
 		    {0xBF21, 0xA0, {{0x30, 441}, {0x5F37, 64}}, 2, "eUICC signature invalid"},
 		    {0xBF21, 0xA0, {{0x30, 0}, {0x5F37, 64}}, 2, "eUICC signature invalid"},
 		};
-		/* not DER; an inner TLV longer than its SEQUENCE (fails the walk of the whole) */
-		static const uint8_t not_der[] = {0xBF, 0x21, 0x05, 0xA0};
-		static const uint8_t inner[] = {0xBF, 0x21, 0x05, 0xA0, 0x03, 0x30, 0x05, 0x00};
-		uint8_t pdr[1024];
-		for (size_t i = 0; i < ORSP_ARRAY_LEN(bad); i++) {
-			size_t n = shaped(pdr, sizeof(pdr), bad[i].outer, bad[i].choice, bad[i].p,
-			                  bad[i].n);
-			expect_fail_is(call(f, "getBoundProfilePackage",
-			                    raw_request(&d, "prepareDownloadResponse", pdr, n),
-			                    &http),
-			               bad[i].msg[0] == 'e' ? "8.1" : "1.2",
-			               bad[i].msg[0] == 'e' ? "6.1" : "2.1", bad[i].msg);
-		}
-		expect_fail_is(
-		    call(f, "getBoundProfilePackage",
-		         raw_request(&d, "prepareDownloadResponse", not_der, sizeof(not_der)),
-		         &http),
-		    "1.2", "2.1", "invalid request data: prepareDownloadResponse");
-		expect_fail_is(
-		    call(f, "getBoundProfilePackage",
-		         raw_request(&d, "prepareDownloadResponse", inner, sizeof(inner)), &http),
-		    "1.2", "2.1", "invalid request data: prepareDownloadResponse");
+		shapes_refused(f, &d, "getBoundProfilePackage", "prepareDownloadResponse", 0xBF21,
+		               bad, ORSP_ARRAY_LEN(bad));
 	}
 	/* the base64 member itself */
 	b64_member_refused(f, "getBoundProfilePackage", "prepareDownloadResponse", d.tid_hex);
@@ -3870,12 +3856,7 @@ static void test_cancel_error_answer(void **state)
 	/* a cancelSessionResponse of another shape: 1.2/2.1 naming the part that is wrong, the
 	 * session left open */
 	{
-		static const struct {
-			uint32_t outer, choice;
-			part p[3];
-			size_t n;
-			const char *msg;
-		} bad[] = {
+		static const shape_case bad[] = {
 		    /* not BF41 */
 		    {0x30,
 		     0xA0,
@@ -3917,26 +3898,8 @@ static void test_cancel_error_answer(void **state)
 		    /* the right shape: only the (zero) signature is wrong */
 		    {0xBF41, 0xA0, {{0x30, 0}, {0x5F37, 64}}, 2, "eUICC signature invalid"},
 		};
-		/* not DER; an inner TLV longer than its SEQUENCE (fails the walk of the whole) */
-		static const uint8_t not_der[] = {0xBF, 0x41, 0x05, 0xA0};
-		static const uint8_t inner[] = {0xBF, 0x41, 0x05, 0xA0, 0x03, 0x30, 0x05, 0x00};
-		uint8_t b[256];
-		for (size_t i = 0; i < ORSP_ARRAY_LEN(bad); i++) {
-			size_t n =
-			    shaped(b, sizeof(b), bad[i].outer, bad[i].choice, bad[i].p, bad[i].n);
-			expect_fail_is(call(f, "cancelSession",
-			                    raw_request(&d, "cancelSessionResponse", b, n), &http),
-			               bad[i].msg[0] == 'e' ? "8.1" : "1.2",
-			               bad[i].msg[0] == 'e' ? "6.1" : "2.1", bad[i].msg);
-		}
-		expect_fail_is(
-		    call(f, "cancelSession",
-		         raw_request(&d, "cancelSessionResponse", not_der, sizeof(not_der)), &http),
-		    "1.2", "2.1", "invalid request data: cancelSessionResponse");
-		expect_fail_is(call(f, "cancelSession",
-		                    raw_request(&d, "cancelSessionResponse", inner, sizeof(inner)),
-		                    &http),
-		               "1.2", "2.1", "invalid request data: cancelSessionResponse");
+		shapes_refused(f, &d, "cancelSession", "cancelSessionResponse", 0xBF41, bad,
+		               ORSP_ARRAY_LEN(bad));
 		b64_member_refused(f, "cancelSession", "cancelSessionResponse", d.tid_hex);
 		assert_int_equal(step_of(f, &d), 2);
 	}
