@@ -1317,6 +1317,29 @@ static void test_personalise_bad_input(void **state)
 	orsp_pkg_free(pkg);
 }
 
+/* p applied to the package pl makes: refused with `want`, the detail holding `detail`, and
+ * the package encodes to the very bytes it was decoded from (nothing of p shows). p is wiped
+ * and pl freed. */
+static void perso_refused(pelist *pl, orsp_pkg_perso *p, orsp_err want, const char *detail)
+{
+	orsp_pkg *pkg = NULL;
+	uint8_t *b, *out = NULL;
+	size_t len, out_len = 0;
+
+	b = pl_join(pl, &len);
+	assert_int_equal(orsp_pkg_decode(b, len, &pkg), ORSP_OK);
+	assert_int_equal(orsp_pkg_personalise(pkg, p), want);
+	assert_detail_has(detail);
+	assert_int_equal(orsp_pkg_encode(pkg, 0, &out, &out_len), ORSP_OK);
+	assert_int_equal(out_len, len);
+	assert_bytes_equal(out, b, len);
+	orsp_pkg_buf_free(out, out_len);
+	orsp_pkg_perso_wipe(p);
+	orsp_pkg_free(pkg);
+	free(b);
+	pl_free(pl);
+}
+
 /* A template lacking what is asked for: nothing changes, not even what came first. */
 static void test_personalise_all_or_nothing(void **state)
 {
@@ -1329,25 +1352,15 @@ static void test_personalise_all_or_nothing(void **state)
 
 	pl_load(&pl, V7);
 	pl_drop(&pl, pl_find(&pl, ORSP_PE_USIM, 0));
-	b = pl_join(&pl, &len);
-	assert_int_equal(orsp_pkg_decode(b, len, &pkg), ORSP_OK);
 	orsp_pkg_perso_init(&p);
 	p.iccid = "8949449999999990171"; /* applied first */
 	p.imsi = "001010000000001";      /* no PE-USIM: fails */
-	assert_int_equal(orsp_pkg_personalise(pkg, &p), ORSP_E_NOT_FOUND);
-	assert_detail_has("PE-USIM");
-	assert_int_equal(orsp_pkg_encode(pkg, 0, &out, &out_len), ORSP_OK);
-	assert_int_equal(out_len, len);
-	assert_bytes_equal(out, b, len);
-	orsp_pkg_buf_free(out, out_len);
+	perso_refused(&pl, &p, ORSP_E_NOT_FOUND, "PE-USIM");
 
 	/* A PUK reference the template does not define: the ICCID, IMSI, keys and PIN1 are
 	 * written into the working copy first (PINs before PUKs), and none of it must show. */
-	pl_free(&pl);
 	pl_load(&pl, V7);
 	pl_drop(&pl, pl_find(&pl, ORSP_PE_PUK_CODES, 0));
-	orsp_pkg_free(pkg);
-	free(b);
 	b = pl_join(&pl, &len);
 	assert_int_equal(orsp_pkg_decode(b, len, &pkg), ORSP_OK);
 	orsp_pkg_perso_init(&p);
@@ -3046,28 +3059,14 @@ static void test_validate_more_rules(void **state)
 static void test_personalise_ad_too_short(void **state)
 {
 	pelist pl;
-	uint8_t *b, *out = NULL;
-	size_t len, out_len = 0;
-	orsp_pkg *pkg = NULL;
 	orsp_pkg_perso p;
 	(void)state;
 
 	pl_load(&pl, V7);
 	pl_edit(&pl, pl_find(&pl, ORSP_PE_USIM, 0), usim_ad_3_of_3, NULL);
-	b = pl_join(&pl, &len);
-	assert_int_equal(orsp_pkg_decode(b, len, &pkg), ORSP_OK);
 	orsp_pkg_perso_init(&p);
 	p.mnc_len = 3;
-	assert_int_equal(orsp_pkg_personalise(pkg, &p), ORSP_E_NOT_FOUND);
-	assert_detail_has("ef-ad content is not defined by the template");
-	assert_int_equal(orsp_pkg_encode(pkg, 0, &out, &out_len), ORSP_OK);
-	assert_int_equal(out_len, len);
-	assert_bytes_equal(out, b, len);
-	orsp_pkg_buf_free(out, out_len);
-	orsp_pkg_perso_wipe(&p);
-	orsp_pkg_free(pkg);
-	free(b);
-	pl_free(&pl);
+	perso_refused(&pl, &p, ORSP_E_NOT_FOUND, "ef-ad content is not defined by the template");
 }
 
 static void test_validate_rules(void **state)
@@ -3598,44 +3597,28 @@ static void pkg_of(const pelist *pl, orsp_pkg **pkg, uint8_t **b)
 static void test_personalise_template_gaps(void **state)
 {
 	pelist pl;
-	orsp_pkg *pkg = NULL;
 	orsp_pkg_perso p;
-	uint8_t *b;
 	(void)state;
 
 	pl_load(&pl, V7);
 	pl_edit(&pl, pl_find(&pl, ORSP_PE_USIM, 0), usim_ad_absent, NULL);
-	pkg_of(&pl, &pkg, &b);
 	orsp_pkg_perso_init(&p);
 	p.mnc_len = 3;
-	assert_int_equal(orsp_pkg_personalise(pkg, &p), ORSP_E_NOT_FOUND);
-	assert_detail_has("no ef-ad in the template: cannot set the MNC length");
-	assert_detail_has("usim");
-	orsp_pkg_free(pkg);
-	free(b);
-	pl_free(&pl);
+	perso_refused(&pl, &p, ORSP_E_NOT_FOUND,
+	              "(usim): no ef-ad in the template: cannot set the MNC length");
 
 	pl_load(&pl, V7);
 	pl_edit(&pl, pl_find(&pl, ORSP_PE_USIM, 0), usim_spn_size, (void *)"012C");
-	pkg_of(&pl, &pkg, &b);
 	orsp_pkg_perso_init(&p);
 	p.spn = "abc";
-	assert_int_equal(orsp_pkg_personalise(pkg, &p), ORSP_E_POLICY);
-	assert_detail_has("ef-spn: a file of 300 bytes, more than the 256 handled");
-	orsp_pkg_free(pkg);
-	free(b);
-	pl_free(&pl);
+	perso_refused(&pl, &p, ORSP_E_POLICY,
+	              "ef-spn: a file of 300 bytes, more than the 256 handled");
 
 	pl_load(&pl, V7);
 	pl_drop(&pl, pl_find(&pl, ORSP_PE_USIM, 0));
-	pkg_of(&pl, &pkg, &b);
 	orsp_pkg_perso_init(&p);
 	p.spn = "abc";
-	assert_int_equal(orsp_pkg_personalise(pkg, &p), ORSP_E_NOT_FOUND);
-	assert_detail_has("spn: the template has no EF.SPN");
-	orsp_pkg_free(pkg);
-	free(b);
-	pl_free(&pl);
+	perso_refused(&pl, &p, ORSP_E_NOT_FOUND, "spn: the template has no EF.SPN");
 }
 
 /* mappingParameter AKA PEs. The ISIM's mapped to the USIM: read back as a mapping (options,
