@@ -224,6 +224,33 @@ static ck_object_handle_t raw_find(struct ck_function_list *m, ck_session_handle
 	return h;
 }
 
+/* Replace the public key object labelled `label` by a P-256 one of the same label and id
+ * whose CKA_EC_POINT is ecpt (n bytes: the point's DER OCTET STRING, as a token keeps it). */
+static void raw_replace_public(struct ck_function_list *m, ck_session_handle_t s, const char *label,
+                               unsigned char id, uint8_t *ecpt, size_t n)
+{
+	ck_object_class_t cls = CKO_PUBLIC_KEY;
+	ck_key_type_t kt = CKK_EC;
+	unsigned char yes = 1;
+	uint8_t params[] = {0x06, 0x08, 0x2A, 0x86, 0x48, 0xCE, 0x3D, 0x03, 0x01, 0x07};
+	char l[64];
+	struct ck_attribute t[] = {
+	    {CKA_CLASS, &cls, sizeof(cls)},
+	    {CKA_KEY_TYPE, &kt, sizeof(kt)},
+	    {CKA_TOKEN, &yes, 1},
+	    {CKA_VERIFY, &yes, 1},
+	    {CKA_EC_PARAMS, params, sizeof(params)},
+	    {CKA_EC_POINT, ecpt, n},
+	    {CKA_ID, &id, 1},
+	    {CKA_LABEL, l, strlen(label)},
+	};
+	ck_object_handle_t h;
+	assert_true(strlen(label) <= sizeof(l));
+	memcpy(l, label, strlen(label));
+	assert_int_equal(m->C_DestroyObject(s, raw_find(m, s, CKO_PUBLIC_KEY, label)), CKR_OK);
+	assert_int_equal(m->C_CreateObject(s, t, sizeof(t) / sizeof(t[0]), &h), CKR_OK);
+}
+
 static int setup(void **state)
 {
 	char conf[4200];
@@ -281,27 +308,11 @@ static int setup(void **state)
 		 * not sign */
 		struct ck_function_list *m;
 		ck_session_handle_t s = raw_session("openrsp", &m);
-		ck_object_handle_t pub = raw_find(m, s, CKO_PUBLIC_KEY, "mismatch");
-		ck_object_class_t cls = CKO_PUBLIC_KEY;
-		ck_key_type_t kt = CKK_EC;
-		unsigned char yes = 1, no = 0, id = 0x03;
+		unsigned char yes = 1, no = 0;
 		uint8_t params[] = {0x06, 0x08, 0x2A, 0x86, 0x48, 0xCE, 0x3D, 0x03, 0x01, 0x07};
 		uint8_t ecpt[2 + ORSP_EC_POINT_LEN] = {0x04, ORSP_EC_POINT_LEN};
-		char label[] = "mismatch";
 		memcpy(ecpt + 2, point_p256, ORSP_EC_POINT_LEN);
-		struct ck_attribute t[] = {
-		    {CKA_CLASS, &cls, sizeof(cls)},
-		    {CKA_KEY_TYPE, &kt, sizeof(kt)},
-		    {CKA_TOKEN, &yes, 1},
-		    {CKA_VERIFY, &yes, 1},
-		    {CKA_EC_PARAMS, params, sizeof(params)},
-		    {CKA_EC_POINT, ecpt, sizeof(ecpt)},
-		    {CKA_ID, &id, 1},
-		    {CKA_LABEL, label, strlen(label)},
-		};
-		ck_object_handle_t h;
-		assert_int_equal(m->C_DestroyObject(s, pub), CKR_OK);
-		assert_int_equal(m->C_CreateObject(s, t, sizeof(t) / sizeof(t[0]), &h), CKR_OK);
+		raw_replace_public(m, s, "mismatch", 0x03, ecpt, sizeof(ecpt));
 		struct ck_attribute a = {CKA_SIGN, &no, 1};
 		assert_int_equal(
 		    m->C_SetAttributeValue(s, raw_find(m, s, CKO_PRIVATE_KEY, "nosign"), &a, 1),
@@ -923,14 +934,12 @@ static void test_odd_token_objects(void **state)
 	uint8_t iv[12] = {1}, in[32] = {2}, ct[48] = {3}, back[32];
 	struct ck_function_list *m;
 	ck_session_handle_t s;
-	ck_object_handle_t h, pub;
-	ck_object_class_t sc = CKO_SECRET_KEY, pc = CKO_PUBLIC_KEY;
-	ck_key_type_t ak = CKK_AES, ek = CKK_EC;
-	unsigned char yes = 1, no = 0, id = 0x0c;
+	ck_object_handle_t h;
+	ck_object_class_t sc = CKO_SECRET_KEY;
+	ck_key_type_t ak = CKK_AES;
+	unsigned char yes = 1, no = 0;
 	unsigned long vlen = 32;
-	uint8_t params[] = {0x06, 0x08, 0x2A, 0x86, 0x48, 0xCE, 0x3D, 0x03, 0x01, 0x07};
 	uint8_t ecpt[2 + 33] = {0x04, 33, 0x02};
-	char label[] = "badpt";
 	(void)state;
 
 	import("openrsp", "dpauth", "nopub", "0a");
@@ -966,20 +975,8 @@ static void test_odd_token_objects(void **state)
 		    CKR_OK);
 	}
 	/* badpt: its public object replaced by one with the point compressed (02||X) */
-	pub = raw_find(m, s, CKO_PUBLIC_KEY, "badpt");
 	memcpy(ecpt + 3, point_p256 + 1, 32);
-	struct ck_attribute t[] = {
-	    {CKA_CLASS, &pc, sizeof(pc)},
-	    {CKA_KEY_TYPE, &ek, sizeof(ek)},
-	    {CKA_TOKEN, &yes, 1},
-	    {CKA_VERIFY, &yes, 1},
-	    {CKA_EC_PARAMS, params, sizeof(params)},
-	    {CKA_EC_POINT, ecpt, sizeof(ecpt)},
-	    {CKA_ID, &id, 1},
-	    {CKA_LABEL, label, strlen(label)},
-	};
-	assert_int_equal(m->C_DestroyObject(s, pub), CKR_OK);
-	assert_int_equal(m->C_CreateObject(s, t, sizeof(t) / sizeof(t[0]), &h), CKR_OK);
+	raw_replace_public(m, s, "badpt", 0x0c, ecpt, sizeof(ecpt));
 	raw_close(m, s);
 
 	/* an AES key with CKA_ENCRYPT false: no seal; with CKA_DECRYPT false: no open */
