@@ -459,7 +459,8 @@ static void test_key_file(void **state)
 	f = fopen(key, "wb");
 	fwrite(other, 1, 16, f);
 	fclose(f);
-	assert_int_equal(orsp_seal_open(dir, NULL, &s), ORSP_E_POLICY);
+	assert_int_equal(orsp_seal_open(dir, NULL, &s), ORSP_E_VERIFY);
+	assert_non_null(strstr(orsp_err_detail(), "a device key has 32 bytes, this file 16"));
 	/* no key beside a manifest: a damaged store, not "no store" */
 	unlink(key);
 	assert_int_equal(orsp_seal_open(dir, NULL, &s), ORSP_E_VERIFY);
@@ -568,7 +569,7 @@ static void write_bytes(const char *path, const uint8_t *b, size_t n)
 }
 
 /* Files of the store cut short or grown: a record one byte short or one byte long, a
- * counter of 9 bytes, a manifest larger than any the store writes, a device key of 33
+ * counter of 9 bytes, a manifest larger than any the store writes, a device key of 33 or 0
  * bytes: each refused (ORSP_E_VERIFY) for its size, before its bytes are trusted; put back,
  * the store is intact. */
 static void test_file_sizes(void **state)
@@ -628,6 +629,12 @@ static void test_file_sizes(void **state)
 	write_bytes(in("device.key"), big, 33);
 	assert_int_equal(orsp_seal_open(dir, NULL, &s), ORSP_E_VERIFY);
 	assert_non_null(strstr(orsp_err_detail(), "device.key: larger than expected"));
+	assert_null(s);
+	/* an empty device key: refused alike, for its size (16 bytes: test_key_file) */
+	write_bytes(in("device.key"), big, 0);
+	assert_int_equal(orsp_seal_open(dir, NULL, &s), ORSP_E_VERIFY);
+	assert_non_null(
+	    strstr(orsp_err_detail(), "device.key: a device key has 32 bytes, this file 0"));
 	assert_null(s);
 	copy_file(saved, in("device.key"));
 	free(big);

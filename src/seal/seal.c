@@ -325,7 +325,7 @@ static orsp_err fp_device_key(void *user, uint8_t key[ORSP_SEAL_KEY_LEN])
 		e = read_fd(fd, path, buf, sizeof(buf), &n);
 	close(fd);
 	if (e == ORSP_OK && n != sizeof(buf))
-		e = orsp_errf(ORSP_E_POLICY, "%s: a device key has %zu bytes, this file %zu", path,
+		e = orsp_errf(ORSP_E_VERIFY, "%s: a device key has %zu bytes, this file %zu", path,
 		              sizeof(buf), n);
 	if (e == ORSP_OK)
 		memcpy(key, buf, sizeof(buf));
