@@ -113,6 +113,7 @@ struct orsp_http_server {
 	size_t max_body;
 	bool client_ca;
 	bool require_client_cert;
+	bool section_layout; /* the header section lies as section_field reads it */
 	char *cert_pem;
 	char *key_pem; /* wiped on destroy */
 	size_t key_len;
@@ -658,13 +659,113 @@ static bool content_length(struct MHD_Connection *conn, uint64_t *out)
 	return true;
 }
 
+/* Where the header section's lines lie in libmicrohttpd's read buffer (see section_ok). */
+struct section {
+	uintptr_t at;  /* the end of the last line's text: the request line's, then a field's */
+	uintptr_t end; /* the end of the section, its empty line included */
+	size_t eol;    /* the length of a line ending (1: LF, 2: CRLF); 0 until one is seen */
+	bool on;       /* the layout is the one below; otherwise nothing is checked */
+};
+
 struct framing {
 	unsigned content_length;
 	unsigned transfer_encoding;
 	unsigned host;
 	bool chunked;          /* the Transfer-Encoding is exactly "chunked" */
 	const char *malformed; /* a field libmicrohttpd passed on that must be refused, why */
+	struct section sec;
 };
+
+#define SECTION_FOLDED "obsolete line folding in the header section"
+#define SECTION_CUT "empty field name, NUL or mixed line endings in the header section"
+
+/* Whether len bytes at a are NUL: what libmicrohttpd (0.9.75) makes of a line ending, the
+ * colon after a field name, and nothing else it reads from the header section. */
+static bool all_nul(uintptr_t a, size_t len)
+{
+	const char *c = (const char *)a;
+	for (size_t i = 0; i < len; i++)
+		if (c[i])
+			return false;
+	return true;
+}
+
+/* A line ending from the end of a line's text at a to the next line at b: NULs, as long as
+ * every line ending before it (CRLF or LF, never both: RFC 9112 §2.2 lets a recipient take a
+ * bare LF; not a mix, which would leave the gaps below ambiguous). */
+static bool line_end_ok(struct section *sec, uintptr_t a, uintptr_t b)
+{
+	if (b <= a || b - a > 2 || !all_nul(a, b - a) || (sec->eol && b - a != sec->eol))
+		return false;
+	sec->eol = b - a;
+	return true;
+}
+
+/* libmicrohttpd (0.9.75) reads the header section in place: it makes each line ending NUL
+ * (CRLF two bytes, LF one), and a field line's colon, and hands on the name (the line's start)
+ * and the value (after the colon and the whitespace after it), so the request line and the
+ * field lines follow each other as sent. Three things it does not refuse break that order,
+ * and this is how they are seen:
+ *  - a line starting with a colon (an empty field name) after the first field line ends the
+ *    section there, the field dropped, and the bytes after it are read as the body or the next
+ *    request, where a proxy in front may read more fields (request smuggling): the section's
+ *    end lies further from the last value than two line endings;
+ *  - a NUL in a line cuts the name or value short: the rest of the line lies between it and
+ *    the next line;
+ *  - obs-fold (RFC 9112 §5.2, a server MUST refuse it or unfold it): the continuation is
+ *    appended to the field's name, which is moved out of the line (the old bytes zeroed), so
+ *    the name is not where the next line starts.
+ * Not seen: a line of a colon alone ended by a bare LF after lines ended by CRLF, which leaves
+ * the same two NULs as the empty line. This is the layout of 0.9.75, read in its source
+ * (connection.c: get_next_header_line, process_header_line, process_broken_line); another
+ * version (on: false) is left alone, as is a request whose version does not lie inside the
+ * section as libmicrohttpd measures it. */
+static void section_begin(struct section *sec, bool on, struct MHD_Connection *conn,
+                          const char *method, const char *version)
+{
+	const union MHD_ConnectionInfo *ci =
+	    on ? MHD_get_connection_info(conn, MHD_CONNECTION_INFO_REQUEST_HEADER_SIZE) : NULL;
+	uintptr_t m = (uintptr_t)method, v = (uintptr_t)version;
+
+	*sec = (struct section){0, 0, 0, false};
+	if (!ci || v <= m || v - m >= ci->header_size)
+		return;
+	sec->at = v + strlen(version);
+	sec->end = m + ci->header_size;
+	sec->on = sec->at < sec->end;
+}
+
+/* A field line: its name where the last line ended, the colon's NUL after it, whitespace, the
+ * value. NULL if so, else why not. */
+static const char *section_field(struct section *sec, const char *key, const char *value)
+{
+	uintptr_t k = (uintptr_t)key, v = (uintptr_t)value, colon = k + strlen(key);
+
+	if (!sec->on)
+		return NULL;
+	if (k <= sec->at || k >= sec->end)
+		return SECTION_FOLDED;
+	if (!line_end_ok(sec, sec->at, k) || v <= colon || v >= sec->end || !all_nul(colon, 1))
+		return SECTION_CUT;
+	for (const char *c = (const char *)colon + 1; c < value; c++)
+		if (*c != ' ' && *c != '\t')
+			return SECTION_CUT;
+	sec->at = v + strlen(value);
+	return NULL;
+}
+
+/* The section's end: the last line's ending and the empty line, nothing else. Without a
+ * field line, the request line's ending is one of the two. */
+static const char *section_end(const struct section *sec)
+{
+	size_t gap = sec->on ? sec->end - sec->at : 0;
+
+	if (!sec->on)
+		return NULL;
+	if (sec->eol ? gap != 2 * sec->eol : gap != 2 && gap != 4)
+		return SECTION_CUT;
+	return all_nul(sec->at, gap) ? NULL : SECTION_CUT;
+}
 
 /* RFC 9110 §5.5: a field value is visible characters, obs-text, SP and HTAB; CR, LF and NUL are
  * dangerous, other controls invalid. libmicrohttpd ends a line at CRLF or LF, so a bare CR
@@ -722,6 +823,8 @@ static enum MHD_Result check_field(void *cls, enum MHD_ValueKind kind, const cha
 		f->malformed = "folded framing header field";
 		return MHD_NO;
 	}
+	if ((f->malformed = section_field(&f->sec, key, value)) != NULL)
+		return MHD_NO;
 	if (strcasecmp(key, MHD_HTTP_HEADER_CONTENT_LENGTH) == 0) {
 		f->content_length++;
 	} else if (strcasecmp(key, MHD_HTTP_HEADER_TRANSFER_ENCODING) == 0) {
@@ -746,11 +849,15 @@ static enum MHD_Result check_field(void *cls, enum MHD_ValueKind kind, const cha
  * has faulty framing (RFC 9112 §6.1: an HTTP/1.0 recipient may not know chunking, a proxy in
  * front may frame it otherwise): libmicrohttpd decoded it as chunked and, asked for
  * keep-alive, read the next request after it. */
-static const char *framing_error(struct MHD_Connection *conn, bool http10)
+static const char *framing_error(const orsp_http_server *srv, struct MHD_Connection *conn,
+                                 const char *method, const char *version, bool http10)
 {
-	struct framing f = {0, 0, 0, false, NULL};
+	struct framing f = {0, 0, 0, false, NULL, {0, 0, 0, false}};
+	section_begin(&f.sec, srv->section_layout, conn, method, version);
 	MHD_get_connection_values(conn, MHD_HEADER_KIND, check_field, &f);
 	if (f.malformed)
+		return f.malformed;
+	if ((f.malformed = section_end(&f.sec)) != NULL)
 		return f.malformed;
 	/* RFC 9112 §3.2: 400 for an HTTP/1.1 request without Host and for any request with more
 	 * than one (libmicrohttpd checks neither; its pedantic mode checks the first, and answers
@@ -793,7 +900,7 @@ static enum MHD_Result first_call(orsp_http_server *srv, struct MHD_Connection *
 	uint64_t cl;
 	/* libmicrohttpd passes on HTTP/1.0 and 1.1 to 1.9 only (others get its 400 or 505) */
 	bool http10 = strcmp(version, MHD_HTTP_VERSION_1_0) == 0;
-	const char *framing = framing_error(conn, http10);
+	const char *framing = framing_error(srv, conn, method, version, http10);
 	const char *path = request_path(st, url);
 
 	if (framing)
@@ -1990,6 +2097,7 @@ orsp_err orsp_http_server_start(const orsp_http_server_config *cfg, orsp_http_se
 	orsp_cond_init_monotonic(&srv->conn_cv); /* for orsp_deadline_ms */
 	srv->listen_fd = -1;
 	srv->wake[0] = srv->wake[1] = -1;
+	srv->section_layout = strcmp(MHD_get_version(), "0.9.75") == 0;
 	srv->max_conns = max_conn;
 	srv->max_per_ip = cfg->max_connections_per_ip;
 	srv->request_timeout_us =
