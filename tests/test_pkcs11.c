@@ -636,6 +636,12 @@ static void test_refusals(void **state)
 		path[n - 3] = '\0';
 		expect_refused(uri(path, "pin-value=" PIN), ORSP_E_NOT_FOUND, "no EC private key");
 	}
+	/* an empty path attribute (RFC 7512 has none; p11-kit skips it): refused as such, not
+	 * as the unknown query attribute the rest of the path was read as, the PIN not shown */
+	expect_refused(uri("token=openrsp;;object=dpauth", "pin-value=" PIN), ORSP_E_USAGE,
+	               "an empty attribute in the path");
+	expect_refused(uri(";token=openrsp;object=dpauth", "pin-value=" PIN), ORSP_E_USAGE,
+	               "an empty attribute in the path");
 	/* a pin-value without a value: refused, not taken for "no PIN" */
 	expect_refused(uri("token=openrsp;object=dpauth", "pin-value="), ORSP_E_USAGE,
 	               "pin-value of 1 to 256 bytes");

@@ -273,6 +273,12 @@ static orsp_err uri_without_pin(const char *uri, char *out, struct orsp__p11_key
 	s = out + 7; /* "pkcs11:", checked by the caller */
 	for (;;) {
 		end = s + strcspn(s, ";?");
+		/* RFC 7512 §2.3: no empty attribute ("a;;b", ";b"), which p11-kit skips; read on
+		 * as the query, the path's next attribute was called an unknown query one */
+		if (end == s && *s == ';')
+			return orsp_errf(ORSP_E_USAGE,
+			                 "PKCS#11 URI: an empty attribute in the path "
+			                 "(RFC 7512)");
 		if (end == s)
 			break;
 		eq = strchr(s, '=');
