@@ -1297,6 +1297,18 @@ static void test_personalise_bad_input(void **state)
 		if (strncmp(orsp_err_detail(), cases[i].field, strlen(cases[i].field)) != 0)
 			fail_msg("case %s: detail \"%s\"", cases[i].field, orsp_err_detail());
 	}
+	/* a profile class past the last (ORSP_PKG_CLASS_OPERATIONAL, 3), or below the first:
+	 * refused, naming the number */
+	for (int c = -1; c <= 4; c += 5) {
+		orsp_pkg_perso p;
+		char d[40];
+		orsp_pkg_perso_init(&p);
+		p.profile_class = (orsp_pkg_class)c;
+		orsp_err_clear();
+		assert_int_equal(orsp_pkg_personalise(pkg, &p), ORSP_E_USAGE);
+		snprintf(d, sizeof(d), "profile_class: %d unknown", c);
+		assert_string_equal(orsp_err_detail(), d);
+	}
 	assert_int_equal(orsp_pkg_encode(pkg, 0, &after, &na), ORSP_OK);
 	assert_int_equal(na, nb);
 	assert_bytes_equal(after, before, nb);
@@ -1896,6 +1908,7 @@ static void test_personalise_sqn_delta(void **state)
 	orsp_pkg *pkg = NULL;
 	orsp_pkg_perso p;
 	orsp_pkg_aka a0, a1;
+	orsp_pkg_header h;
 	(void)state;
 
 	pl_load(&pl, V7);
@@ -1918,6 +1931,14 @@ static void test_personalise_sqn_delta(void **state)
 	assert_int_equal(a0.sqn_age_limit, 0x000010000000);
 	assert_false(a0.has_sqn_age_limit);
 	assert_int_equal(a1.sqn_age_limit, 0x1001);
+	/* no keys set: each algoParameter keeps TS.48's usim-test-algorithm, and the header
+	 * its service (the algorithm services follow the algoParameters, which set_aka alone
+	 * rewrites to milenage or tuak) */
+	assert_int_equal(a0.algorithm, ORSP_PKG_ALG_TEST);
+	assert_int_equal(a1.algorithm, ORSP_PKG_ALG_TEST);
+	assert_int_equal(orsp_pkg_get_header(pkg, &h), ORSP_OK);
+	assert_true(h.services & ORSP_SVC_BIT(ORSP_SVC_USIM_TEST_ALGORITHM));
+	assert_false(h.services & ORSP_SVC_BIT(ORSP_SVC_MILENAGE));
 	orsp_pkg_free(pkg);
 	free(b);
 	pl_free(&pl);
@@ -2716,6 +2737,28 @@ static void expect_valid(const pelist *pl)
 	free(b);
 }
 
+/* The package of the list decodes, and orsp_pkg_validate reports no issue, error or warning,
+ * whose text contains `what`. */
+static void expect_no_issue(const pelist *pl, const char *what)
+{
+	size_t len;
+	uint8_t *b = pl_join(pl, &len);
+	orsp_pkg *pkg = NULL;
+	orsp_pkg_report rep;
+	char line[300];
+
+	assert_int_equal(orsp_pkg_decode(b, len, &pkg), ORSP_OK);
+	orsp_err e = orsp_pkg_validate(pkg, &rep); /* errors or not: the caller's to check */
+	(void)e;
+	for (size_t i = 0; i < rep.n; i++) {
+		orsp_pkg_issue_format(&rep.issue[i], line, sizeof(line));
+		if (strstr(line, what))
+			fail_msg("an issue mentions \"%s\": %s", what, line);
+	}
+	orsp_pkg_free(pkg);
+	free(b);
+}
+
 /* The Fcp of a File (its first member). */
 static Fcp_t *fcp_of(File_t *f)
 {
@@ -3359,6 +3402,13 @@ static void telecom_psismsc_no_size(ProfileElement_t *pe, void *arg)
 	(void)arg;
 	file_size_drop(pe->choice.telecom.ef_psismsc);
 }
+/* EF.DIR without efFileSize, its fileID 0000 */
+static void mf_dir_fid0_no_size(ProfileElement_t *pe, void *arg)
+{
+	(void)arg;
+	file_size_drop(&pe->choice.mf.ef_dir);
+	os_new(&fcp_of(&pe->choice.mf.ef_dir)->fileID, "0000");
+}
 
 /* The layout of every file the package creates, as openrsp's eUICC creates it
  * (orsp_pkg_ef_layout_check, shared with src/euicc/usim_fs.c): before, TS.48 v7 with EF.IMPU
@@ -3434,6 +3484,13 @@ static void test_validate_layout(void **state)
 	pl_load(&pl, V7);
 	pl_edit(&pl, pl_find(&pl, ORSP_PE_TELECOM, 0), telecom_psismsc_no_size, NULL);
 	expect_valid(&pl);
+	pl_free(&pl);
+	/* EF.DIR of no size with the fileID 0000: a file the eUICC cannot address and leaves
+	 * out whatever its size (usim_fs.c, add_file), so not "an EF of no size" */
+	pl_load(&pl, V7);
+	pl_edit(&pl, pl_find(&pl, ORSP_PE_MF, 0), mf_dir_fid0_no_size, NULL);
+	expect_valid(&pl);
+	expect_no_issue(&pl, "ef-dir");
 	pl_free(&pl);
 }
 
@@ -3619,6 +3676,48 @@ static void test_personalise_template_gaps(void **state)
 	orsp_pkg_perso_init(&p);
 	p.spn = "abc";
 	perso_refused(&pl, &p, ORSP_E_NOT_FOUND, "spn: the template has no EF.SPN");
+
+	/* A PE the input goes into missing: ORSP_E_NOT_FOUND naming the field. No ProfileHeader
+	 * and an ICCID or a profile name; no PE-MF (so no EF.ICCID) and an ICCID; no
+	 * PE-AKAParameter (V7 has two) and an sqnDelta. */
+	static const struct {
+		orsp_pe_type drop;
+		size_t count;
+		const char *iccid, *name;
+		bool sqn_delta;
+		const char *detail;
+	} missing[] = {
+	    {ORSP_PE_HEADER, 1, "8949449999999990171", NULL, false,
+	     "iccid: the template has no ProfileHeader"},
+	    {ORSP_PE_HEADER, 1, NULL, "openrsp", false,
+	     "profile_name: the template has no ProfileHeader"},
+	    {ORSP_PE_MF, 1, "8949449999999990171", NULL, false,
+	     "iccid: the template has no EF.ICCID (PE-MF)"},
+	    {ORSP_PE_AKA_PARAMETER, 2, NULL, NULL, true, "the template has no PE-AKAParameter"},
+	};
+	for (size_t i = 0; i < ORSP_ARRAY_LEN(missing); i++) {
+		pl_load(&pl, V7);
+		for (size_t n = missing[i].count; n > 0; n--)
+			pl_drop(&pl, pl_find(&pl, missing[i].drop, n - 1));
+		orsp_pkg_perso_init(&p);
+		p.iccid = missing[i].iccid;
+		p.profile_name = missing[i].name;
+		p.set_sqn_delta = missing[i].sqn_delta;
+		p.sqn_delta = 1000;
+		perso_refused(&pl, &p, ORSP_E_NOT_FOUND, missing[i].detail);
+	}
+}
+
+/* p initialised to set Milenage keys alone: K 11..11, OPc 22..22. */
+static void perso_keys(orsp_pkg_perso *p)
+{
+	orsp_pkg_perso_init(p);
+	p->set_aka = true;
+	p->alg = ORSP_AKA_MILENAGE;
+	memset(p->k.v, 0x11, 16);
+	p->k.len = 16;
+	memset(p->opc.v, 0x22, 16);
+	p->opc.len = 16;
 }
 
 /* mappingParameter AKA PEs. The ISIM's mapped to the USIM: read back as a mapping (options,
@@ -3656,13 +3755,7 @@ static void test_aka_mapping(void **state)
 	assert_bytes_equal(a.auth_counter_max, "\x01\x02\x03", 3);
 	assert_int_equal(orsp_pkg_naa_aka(pkg, pl_find(&pl, ORSP_PE_ISIM, 0), &n), ORSP_OK);
 	assert_int_equal(n, 0); /* the ISIM authenticates with the USIM's parameters */
-	orsp_pkg_perso_init(&p);
-	p.set_aka = true;
-	p.alg = ORSP_AKA_MILENAGE;
-	memset(p.k.v, 0x11, 16);
-	p.k.len = 16;
-	memset(p.opc.v, 0x22, 16);
-	p.opc.len = 16;
+	perso_keys(&p);
 	assert_int_equal(orsp_pkg_personalise(pkg, &p), ORSP_OK);
 	assert_int_equal(orsp_pkg_get_aka(pkg, 1, &a), ORSP_OK);
 	assert_true(a.is_mapping);
@@ -3685,7 +3778,124 @@ static void test_aka_mapping(void **state)
 	expect_issue(&pl, true,
 	             "PE #7 (usim): the USIM's AKA parameters: PE #10 (akaParameter): "
 	             "mappingSource names an NAA without an algoParameter");
-	pl_free(&pl);
+	/* personalising keys there: ORSP_E_NOT_FOUND, nowhere to set them */
+	perso_keys(&p);
+	perso_refused(&pl, &p, ORSP_E_NOT_FOUND,
+	              "the template has no algoParameter to set keys in");
+}
+
+/* n bytes 00 01 02 ... as hex into out (2n + 1 characters). */
+static const char *hex_run(char *out, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		snprintf(out + 2 * i, 3, "%02X", (unsigned)(i & 0xFF));
+	out[2 * n] = '\0';
+	return out;
+}
+/* The algoParameter's key (arg[0]) and opc (arg[1]), hex; NULL keeps one. */
+static void aka_key_opc(ProfileElement_t *pe, void *arg)
+{
+	const char *const *kv = arg;
+	if (kv[0])
+		os_put(&algo(pe)->key, kv[0]);
+	if (kv[1])
+		os_put(&algo(pe)->opc, kv[1]);
+}
+
+/* Secrets longer than an orsp_secret holds (ORSP_SECRET_MAX, 64 bytes). PEDefinitions sizes
+ * neither an algoParameter's key and opc nor a security domain's keyData, so such a package
+ * decodes; reading the secret out is refused. A K or an OPc of 65 bytes:
+ * orsp_pkg_get_aka_keys gives ORSP_E_MALFORMED naming both lengths, both secrets left empty.
+ * A keyData of 65 bytes: orsp_pkg_get_sd_key_data gives ORSP_E_MALFORMED naming the key.
+ * 64 bytes are read whole. */
+static void test_secrets_too_long(void **state)
+{
+	char h64[2 * 64 + 1], h65[2 * 65 + 1];
+	static const char opc16[] = "000102030405060708090A0B0C0D0E0F";
+	const struct {
+		const char *k, *opc, *detail; /* detail NULL: read */
+	} akas[] = {
+	    {h65, opc16, "PE #10 (akaParameter): key of 65 or opc of 16 bytes is too long"},
+	    {h64, h65, "PE #10 (akaParameter): key of 64 or opc of 65 bytes is too long"},
+	    {h64, h64, NULL},
+	};
+	pelist pl;
+	orsp_pkg *pkg = NULL;
+	orsp_secret k, opc;
+	orsp_pkg_sd_key info[8];
+	size_t n = 0;
+	uint8_t *b, want[65];
+	(void)state;
+
+	hex_run(h64, 64);
+	hex_run(h65, 65);
+	for (size_t i = 0; i < sizeof(want); i++)
+		want[i] = (uint8_t)i;
+	for (size_t t = 0; t < ORSP_ARRAY_LEN(akas); t++) {
+		const char *kv[2] = {akas[t].k, akas[t].opc};
+		orsp_err e;
+		pl_load(&pl, V7);
+		pl_edit(&pl, pl_find(&pl, ORSP_PE_AKA_PARAMETER, 0), aka_key_opc, kv);
+		pkg_of(&pl, &pkg, &b);
+		memset(&k, 0xA5, sizeof(k));
+		memset(&opc, 0xA5, sizeof(opc));
+		orsp_err_clear();
+		e = orsp_pkg_get_aka_keys(pkg, 0, &k, &opc);
+		if (akas[t].detail) {
+			if (e != ORSP_E_MALFORMED)
+				fail_msg("case %zu: %s (%s)", t, orsp_err_str(e),
+				         orsp_err_detail());
+			assert_detail_has(akas[t].detail);
+			assert_int_equal(k.len, 0);
+			assert_int_equal(opc.len, 0);
+		} else {
+			assert_int_equal(e, ORSP_OK);
+			assert_int_equal(k.len, 64);
+			assert_int_equal(opc.len, 64);
+			assert_memory_equal(k.v, want, 64);
+		}
+		orsp_secret_wipe(&k);
+		orsp_secret_wipe(&opc);
+		orsp_pkg_free(pkg);
+		free(b);
+		pl_free(&pl);
+	}
+
+	/* the security domain's first key with 65 bytes of keyData, its second with 64 */
+	for (size_t len = 64; len <= 65; len++) {
+		sd_key_edit ed = {len == 65 ? 0 : 1, NULL, len == 65 ? h65 : h64, NULL};
+		orsp_err e;
+		pl_load(&pl, V7);
+		pl_edit(&pl, pl_find(&pl, ORSP_PE_SECURITY_DOMAIN, 0), sd_key_set, &ed);
+		pkg_of(&pl, &pkg, &b);
+		assert_int_equal(orsp_pkg_get_sd_keys(pkg, info, ORSP_ARRAY_LEN(info), &n),
+		                 ORSP_OK);
+		assert_int_equal(n, 6);
+		assert_int_equal(info[ed.key].len, len);
+		memset(&k, 0xA5, sizeof(k));
+		orsp_err_clear();
+		e = orsp_pkg_get_sd_key_data(pkg, &info[ed.key], &k);
+		if (len == 65) {
+			char d[80];
+			if (e != ORSP_E_MALFORMED)
+				fail_msg("keyData of 65 bytes: %s (%s)", orsp_err_str(e),
+				         orsp_err_detail());
+			snprintf(
+			    d, sizeof(d),
+			    "(securityDomain): key KVN %02X KID %02X: keyData of 65 bytes, more "
+			    "than 64",
+			    info[0].kvn, info[0].kid);
+			assert_detail_has(d);
+		} else {
+			assert_int_equal(e, ORSP_OK);
+			assert_int_equal(k.len, 64);
+			assert_memory_equal(k.v, want, 64);
+		}
+		orsp_secret_wipe(&k);
+		orsp_pkg_free(pkg);
+		free(b);
+		pl_free(&pl);
+	}
 }
 
 /* ------------------------------------------------------------------ malformed input ----- */
@@ -4038,6 +4248,7 @@ int main(void)
 	    cmocka_unit_test(test_validate_fids),
 	    cmocka_unit_test(test_personalise_template_gaps),
 	    cmocka_unit_test(test_aka_mapping),
+	    cmocka_unit_test(test_secrets_too_long),
 	    cmocka_unit_test(test_validate_gfm_paths),
 	    cmocka_unit_test(test_encode_out_of_memory),
 	    cmocka_unit_test(test_decode_malformed),
