@@ -15,7 +15,9 @@
 #
 # Checks, for each proxy: a whole download with openrsp's LPA and software eUICC through the
 # proxy (the profile Installed on the SM-DP+, the enable notification, and for nginx the
-# disable of the first profile, delivered); `GET /health` through the proxy answers 200; the
+# disable of the first profile, delivered); `GET /health` through the proxy answers 200; a
+# request from 127.0.0.5 is logged with that client (`trusted_proxies = 127.0.0.1`, HAProxy's
+# `option forwardfor`, nginx's `$proxy_add_x_forwarded_for`), not the one it forged; the
 # request-smuggling probes (`GET /health` with an empty field name, obs-fold, a NUL in a
 # value, mixed CRLF and bare LF, and a `:` line ended by a bare LF), sent as raw bytes over
 # TLS to a second frontend of the same proxy whose server, a third SM-DP+ process that gets
@@ -300,7 +302,8 @@ PB=$(freeport)
 PC=$(freeport)
 conf() { # conf PORT: the configuration, the same for both processes but for the port
 	printf '%s\n' "fqdn = $FQDN" "oid = 2.999.10" "listen = 127.0.0.1" "port = $1" \
-		"plain_http = yes" "drain = $DRAIN" "database = smdp.db" "[keyset]" \
+		"plain_http = yes" "drain = $DRAIN" "database = smdp.db" \
+		"trusted_proxies = 127.0.0.1" "[keyset]" \
 		"ci = pki/ci/ci.der" "dpauth_cert = pki/smdp/dpauth.der" \
 		"dpauth_key = pki/smdp/dpauth_key.pem" "dppb_cert = pki/smdp/dppb.der" \
 		"dppb_key = pki/smdp/dppb_key.pem"
@@ -387,6 +390,18 @@ check_health() { # check_health PROXY
 		bad "$1: GET /health through the proxy: $out"
 	fi
 }
+check_forwarded() { # check_forwarded PROXY: a 404 from 127.0.0.5 logged with that client
+	local n0 out
+	n0=$(cat smdp-a.log smdp-b.log 2>/dev/null | grep -c "client=127.0.0.5 via=127.0.0.1 method=GET path=/no-such-path" || true)
+	out=$(curl -s --max-time 10 --interface 127.0.0.5 --cacert pki/ci/ci.pem -o /dev/null \
+		-w '%{http_code}' -H 'X-Forwarded-For: 192.0.2.66' "https://$FQDN/no-such-path") || true
+	sleep 0.3
+	if [ "$out" = 404 ] && [ "$(cat smdp-a.log smdp-b.log | grep -c "client=127.0.0.5 via=127.0.0.1 method=GET path=/no-such-path" || true)" -gt "$n0" ]; then
+		pass "$1: X-Forwarded-For: a 404 from 127.0.0.5 through the proxy is logged client=127.0.0.5 via=127.0.0.1 (the client's own X-Forwarded-For entry, 192.0.2.66, is not taken: the proxy's entry is the rightmost untrusted one)"
+	else
+		bad "$1: X-Forwarded-For: answer $out; the SM-DP+ did not log client=127.0.0.5 via=127.0.0.1"
+	fi
+}
 check_probes() { # check_probes PROXY PROBE_PORT SMDPLOG
 	if "$PY" probe.py "$1" "$2" 1 pki/ci/ci.pem "$FQDN" relay/log "$3" probes.tsv; then
 		pass "$1: smuggling probes: none reached a handler malformed (what the proxy did: above)"
@@ -432,6 +447,7 @@ frontend smdp_tls
 	bind 127.0.0.1:443 ssl crt $T/proxy/dptls-haproxy.pem
 	default_backend smdp
 backend smdp
+	option forwardfor
 	option httpchk GET /health
 	http-check expect status 200
 	http-response set-header X-Backend %s
@@ -478,6 +494,7 @@ fi
 
 check_download haproxy "${ICCIDS[0]}" 2 proxy/haproxy.log
 check_health haproxy
+check_forwarded haproxy
 check_probes haproxy "$HPROBE" smdp-c.log
 kill "$RELAY_PID"
 
@@ -556,6 +573,7 @@ http {
 	ssl_certificate_key $T/pki/smdp/dptls_key.pem;
 	proxy_http_version 1.1;
 	proxy_set_header Connection "";
+	proxy_set_header X-Forwarded-For \$proxy_add_x_forwarded_for;
 	server {
 		listen 127.0.0.1:443 ssl;
 		server_name $FQDN;
@@ -577,6 +595,7 @@ wait_listen 443 nginx proxy/nginx/error.log
 # the second profile: enabling it disables the first, so three notifications
 check_download nginx "${ICCIDS[1]}" 3 proxy/nginx/access.log
 check_health nginx
+check_forwarded nginx
 check_probes nginx "$NPROBE" smdp-c.log
 
 echo "interop-proxy: the probes (proxy, probe, what happened):"

@@ -242,6 +242,8 @@ struct hook_log {
 	bool handled;
 	uint64_t duration_us;
 	size_t body_len;
+	char client_addr[64];
+	char peer_addr[64];
 };
 
 static void hook(void *ctx, const orsp_http_log_entry *e)
@@ -256,6 +258,8 @@ static void hook(void *ctx, const orsp_http_log_entry *e)
 		h->handled = e->handled;
 		h->duration_us = e->duration_us;
 		h->body_len = e->body_len;
+		snprintf(h->client_addr, sizeof(h->client_addr), "%s", e->client_addr);
+		snprintf(h->peer_addr, sizeof(h->peer_addr), "%s", e->peer_addr);
 	}
 	pthread_mutex_unlock(&h->lock);
 }
@@ -5182,6 +5186,263 @@ static void test_admin_protocol(void **state)
 	assert_err(orsp_http_admin_protocol_parse(NULL, &a, &b, &c), ORSP_E_MALFORMED, "missing");
 }
 
+/* ---------------------------------------------------------------- trusted proxies ------- */
+
+/* The addresses a handler sees: "client=<client_addr> peer=<peer_addr>". */
+static orsp_err h_addr(void *ctx, const orsp_http_request *req, orsp_http_response *resp)
+{
+	char buf[160];
+	(void)ctx;
+	int n = snprintf(buf, sizeof(buf), "client=%s peer=%s", req->client_addr, req->peer_addr);
+	return orsp_http_response_set_body(resp, 200, "text/plain", buf, (size_t)n);
+}
+
+static const orsp_http_route addr_routes[] = {{"POST", "/addr", h_addr, NULL}};
+
+/* A plain server on 127.0.0.1 answering POST /addr (h_addr), trusting the proxies in text (a
+ * list of prefixes separated by spaces; "" none). */
+static orsp_http_server *start_addr(const char *text)
+{
+	orsp_http_prefix pre[8];
+	size_t n = 0;
+	orsp_http_server *srv = NULL;
+
+	for (const char *p = text; *p;) {
+		size_t k = strcspn(p, " ");
+		assert_true(n < ORSP_ARRAY_LEN(pre));
+		assert_ok(orsp_http_prefix_parse(p, k, &pre[n++]));
+		p += k + strspn(p + k, " ");
+	}
+	orsp_http_server_config cfg = {
+	    .address = "127.0.0.1",
+	    .routes = addr_routes,
+	    .n_routes = ORSP_ARRAY_LEN(addr_routes),
+	    .timeout_s = 5,
+	    .request_timeout_ms = 1000,
+	    .threads = 2,
+	    .trusted_proxies = n ? pre : NULL,
+	    .n_trusted_proxies = n,
+	    .on_request = hook,
+	    .hook_ctx = &hooklog,
+	};
+	assert_ok(orsp_http_server_start(&cfg, &srv)); /* pre is copied */
+	return srv;
+}
+
+/* POST /addr from 127.0.0.1 with the header fields `fields` (each ended by CRLF) and, with
+ * host, a Host field: the handler (200) and the log hook see want as client_addr and
+ * 127.0.0.1 as peer_addr; without Host the request is refused (400) and the hook sees want. */
+static void xff_case(uint16_t port, const char *fields, bool host, const char *want)
+{
+	char req[2048], resp[4096], body[160];
+	int k = snprintf(req, sizeof(req),
+	                 "POST /addr HTTP/1.1\r\n%s%sConnection: close\r\nContent-Length: 1\r\n"
+	                 "\r\nx",
+	                 host ? "Host: x\r\n" : "", fields);
+	int seen = 0;
+
+	assert_true(k > 0 && (size_t)k < sizeof(req));
+	pthread_mutex_lock(&hooklog.lock);
+	snprintf(hooklog.want_path, sizeof(hooklog.want_path), "/addr");
+	hooklog.seen = 0;
+	pthread_mutex_unlock(&hooklog.lock);
+	size_t n = raw_exchange(port, req, (size_t)k, false, resp, sizeof(resp));
+	snprintf(body, sizeof(body), "client=%s peer=127.0.0.1", want);
+	assert_one_answer(fields, resp, n, host ? 200 : 400, host ? body : NULL);
+	for (int j = 0; j < 300 && !seen; j++) {
+		pthread_mutex_lock(&hooklog.lock);
+		seen = hooklog.seen;
+		pthread_mutex_unlock(&hooklog.lock);
+		if (!seen)
+			sleep_ms(10);
+	}
+	pthread_mutex_lock(&hooklog.lock);
+	if (hooklog.seen != 1 || strcmp(hooklog.client_addr, want) != 0 ||
+	    strcmp(hooklog.peer_addr, "127.0.0.1") != 0)
+		fail_msg("\"%s\": the log hook saw it %d times, client %s peer %s; want client %s",
+		         fields, hooklog.seen, hooklog.client_addr, hooklog.peer_addr, want);
+	hooklog.want_path[0] = 0;
+	pthread_mutex_unlock(&hooklog.lock);
+}
+
+/* trusted_proxies: from a trusted peer, the client is the rightmost X-Forwarded-For entry
+ * (all its fields joined in order) that is not a trusted proxy; an entry that is no plain
+ * address before it keeps the peer; all trusted, the leftmost. From another peer, or with no
+ * trusted proxies, the header is ignored. */
+static void test_trusted_proxies(void **state)
+{
+	static const struct {
+		const char *fields, *client;
+	} cases[] = {
+	    {"X-Forwarded-For: 1.2.3.4\r\n", "1.2.3.4"},
+	    {"x-forwarded-for: 1.2.3.4\r\n", "1.2.3.4"},
+	    /* a chain: the proxies in 10.0.0.0/8 skipped from the right */
+	    {"X-Forwarded-For: 1.2.3.4, 10.0.0.1\r\n", "1.2.3.4"},
+	    {"X-Forwarded-For: 1.2.3.4,10.0.0.1,10.255.0.9\r\n", "1.2.3.4"},
+	    /* the rightmost one not trusted, not the leftmost (the client's to write) */
+	    {"X-Forwarded-For: 9.9.9.9, 1.2.3.4, 10.0.0.1\r\n", "1.2.3.4"},
+	    /* optional whitespace around entries (a trailing one too: libmicrohttpd keeps it) */
+	    {"X-Forwarded-For:   1.2.3.4 \t,\t10.0.0.1  \r\n", "1.2.3.4"},
+	    /* two fields are one list, in order (libmicrohttpd's lookup gives the first only) */
+	    {"X-Forwarded-For: 1.2.3.4\r\nX-Forwarded-For: 5.6.7.8\r\n", "5.6.7.8"},
+	    {"X-Forwarded-For: 1.2.3.4\r\nHost-X: y\r\nx-forwarded-for: 10.0.0.1\r\n", "1.2.3.4"},
+	    {"X-Forwarded-For: 5.6.7.8, 1.2.3.4\r\nX-Forwarded-For: 10.0.0.1, 10.0.0.2\r\n",
+	     "1.2.3.4"},
+	    /* IPv6, as inet_ntop writes it; 2001:db8:1::/48 trusted; an IPv4-mapped entry taken
+	     * as its IPv4 address */
+	    {"X-Forwarded-For: 2001:DB8::7\r\n", "2001:db8::7"},
+	    {"X-Forwarded-For: 2001:db8::7, 2001:db8:1::5\r\n", "2001:db8::7"},
+	    {"X-Forwarded-For: 2001:db8:1::5, 2001:db8:2::5\r\n", "2001:db8:2::5"},
+	    {"X-Forwarded-For: 1.2.3.4, ::ffff:10.0.0.1\r\n", "1.2.3.4"},
+	    {"X-Forwarded-For: ::ffff:1.2.3.4\r\n", "::ffff:1.2.3.4"},
+	    /* an entry that is no plain address ends the walk: the peer stays */
+	    {"X-Forwarded-For: unknown\r\n", "127.0.0.1"},
+	    {"X-Forwarded-For: 1.2.3.4:80\r\n", "127.0.0.1"},
+	    {"X-Forwarded-For: [::1]\r\n", "127.0.0.1"},
+	    {"X-Forwarded-For: [2001:db8::7]:443\r\n", "127.0.0.1"},
+	    {"X-Forwarded-For: fe80::1%eth0\r\n", "127.0.0.1"},
+	    {"X-Forwarded-For: client.example\r\n", "127.0.0.1"},
+	    {"X-Forwarded-For: 1.2.3.4 5.6.7.8\r\n", "127.0.0.1"},
+	    {"X-Forwarded-For: 1.2.3\r\n", "127.0.0.1"},
+	    {"X-Forwarded-For:\r\n", "127.0.0.1"},
+	    {"X-Forwarded-For: 1.2.3.4,\r\n", "127.0.0.1"},
+	    {"X-Forwarded-For: 1.2.3.4, , 10.0.0.1\r\n", "127.0.0.1"},
+	    {"X-Forwarded-For: 1.2.3.4, unknown, 10.0.0.1\r\n", "127.0.0.1"},
+	    {"X-Forwarded-For: 1.2.3.4\r\nX-Forwarded-For:\r\n", "127.0.0.1"},
+	    /* one left of the client is never reached */
+	    {"X-Forwarded-For: unknown, 1.2.3.4, 10.0.0.1\r\n", "1.2.3.4"},
+	    /* every entry trusted: the leftmost */
+	    {"X-Forwarded-For: 10.0.0.1, 10.0.0.2\r\n", "10.0.0.1"},
+	    {"X-Forwarded-For: 127.0.0.1\r\n", "127.0.0.1"},
+	    {"X-Forwarded-For: 2001:db8:1::5, 10.0.0.2\r\n", "2001:db8:1::5"},
+	    /* none, or another field */
+	    {"", "127.0.0.1"},
+	    {"Forwarded: for=1.2.3.4\r\nX-Real-IP: 1.2.3.4\r\n", "127.0.0.1"},
+	    {"X-Forwarded-For-X: 1.2.3.4\r\n", "127.0.0.1"},
+	};
+	char fields[512];
+	(void)state;
+
+	orsp_http_server *srv = start_addr("127.0.0.1/32 10.0.0.0/8 2001:db8:1::/48");
+	uint16_t port = orsp_http_server_port(srv);
+	for (size_t i = 0; i < ORSP_ARRAY_LEN(cases); i++)
+		xff_case(port, cases[i].fields, true, cases[i].client);
+	/* an entry longer than any address (300 digits), alone or left of a trusted one */
+	for (int chained = 0; chained < 2; chained++) {
+		int k = snprintf(fields, sizeof(fields), "X-Forwarded-For: ");
+		memset(fields + k, '1', 300);
+		snprintf(fields + k + 300, sizeof(fields) - (size_t)k - 300, "%s\r\n",
+		         chained ? ", 10.0.0.1" : "");
+		xff_case(port, fields, true, "127.0.0.1");
+	}
+	/* 45 characters, the longest an IPv6 address is written with, and one more */
+	xff_case(port, "X-Forwarded-For: 0000:0000:0000:0000:0000:ffff:255.255.255.255\r\n", true,
+	         "::ffff:255.255.255.255");
+	xff_case(port, "X-Forwarded-For: 0000:0000:0000:0000:0000:ffff:255.255.255.0255\r\n", true,
+	         "127.0.0.1");
+	xff_case(port, "X-Forwarded-For: 0000:0000:0000:0000:0000:0000:255.255.255.255\r\n", true,
+	         "::255.255.255.255");
+	/* refused by the framing checks (no Host): the peer's, its fields not read */
+	xff_case(port, "X-Forwarded-For: 1.2.3.4\r\n", false, "127.0.0.1");
+	orsp_http_server_stop(srv, 2000);
+
+	/* no trusted proxy, or none that is the peer: the header is ignored */
+	static const char *const others[] = {"", "10.0.0.0/8 ::1", "127.0.0.2/32 128.0.0.0/1"};
+	for (size_t i = 0; i < ORSP_ARRAY_LEN(others); i++) {
+		srv = start_addr(others[i]);
+		port = orsp_http_server_port(srv);
+		xff_case(port, "X-Forwarded-For: 1.2.3.4\r\n", true, "127.0.0.1");
+		xff_case(port, "X-Forwarded-For: 1.2.3.4, 10.0.0.1\r\n", true, "127.0.0.1");
+		orsp_http_server_stop(srv, 2000);
+	}
+	/* the whole of 127.0.0.0/8, or every IPv4 address */
+	static const char *const wide[] = {"127.0.0.0/8", "0.0.0.0/0", "::/0 127.0.0.1"};
+	for (size_t i = 0; i < ORSP_ARRAY_LEN(wide); i++) {
+		srv = start_addr(wide[i]);
+		port = orsp_http_server_port(srv);
+		xff_case(port, "X-Forwarded-For: 1.2.3.4\r\n", true, "1.2.3.4");
+		orsp_http_server_stop(srv, 2000);
+	}
+}
+
+/* orsp_http_prefix_parse: an address, or one with a prefix length, nothing else. */
+static void test_prefix_parse(void **state)
+{
+	static const struct {
+		const char *in, *text;
+	} good[] = {
+	    {"127.0.0.1", "127.0.0.1/32"},
+	    {"10.0.0.0/8", "10.0.0.0/8"},
+	    {"0.0.0.0/0", "0.0.0.0/0"},
+	    {"192.168.1.128/25", "192.168.1.128/25"},
+	    {"::1", "::1/128"},
+	    {"2001:DB8::/32", "2001:db8::/32"},
+	    {"fd00::/8", "fd00::/8"},
+	    {"::/0", "::/0"},
+	    {"10.1.2.3/32", "10.1.2.3/32"},
+	    {"2001:db8::1/128", "2001:db8::1/128"},
+	};
+	static const struct {
+		const char *in, *why;
+	} bad[] = {
+	    {"", "not an IPv4 or IPv6 address"},
+	    {"localhost", "not an IPv4 or IPv6 address"},
+	    {"10.0.0", "not an IPv4 or IPv6 address"},
+	    {"10.0.0.256", "not an IPv4 or IPv6 address"},
+	    {"10.0.0.1:80", "not an IPv4 or IPv6 address"},
+	    {"[::1]", "not an IPv4 or IPv6 address"},
+	    {"fe80::1%eth0", "not an IPv4 or IPv6 address"},
+	    {" 10.0.0.1", "not an IPv4 or IPv6 address"},
+	    {"/8", "not an IPv4 or IPv6 address"},
+	    {"10.0.0.0/", "bad prefix length: after '/', 0 to 32 for an IPv4 address"},
+	    {"10.0.0.0/33", "bad prefix length: after '/', 0 to 32 for an IPv4 address"},
+	    {"10.0.0.0/08", "bad prefix length"},
+	    {"10.0.0.0/+8", "bad prefix length"},
+	    {"10.0.0.0/-1", "bad prefix length"},
+	    {"10.0.0.0/8x", "bad prefix length"},
+	    {"10.0.0.0/8/8", "bad prefix length"},
+	    {"10.0.0.0/1000", "bad prefix length"},
+	    {"::/129", "bad prefix length: after '/', 0 to 128 for an IPv6 address"},
+	    {"10.0.0.1/8", "address bits set after the prefix length (the network is 10.0.0.0/8)"},
+	    {"192.168.1.129/25", "(the network is 192.168.1.128/25)"},
+	    {"2001:db8::1/32", "(the network is 2001:db8::/32)"},
+	    {"::ffff:10.0.0.1", "an IPv4-mapped IPv6 address: give the IPv4 address itself"},
+	};
+	orsp_http_prefix p;
+	char text[ORSP_HTTP_PREFIX_TEXT_MAX];
+	(void)state;
+
+	for (size_t i = 0; i < ORSP_ARRAY_LEN(good); i++) {
+		assert_ok(orsp_http_prefix_parse(good[i].in, strlen(good[i].in), &p));
+		orsp_http_prefix_text(&p, text, sizeof(text));
+		assert_string_equal(text, good[i].text);
+	}
+	/* the length given is read, not what follows it */
+	assert_ok(orsp_http_prefix_parse("10.0.0.0/8, ::1", 10, &p));
+	assert_int_equal(p.bits, 8);
+	assert_false(p.v6);
+	for (size_t i = 0; i < ORSP_ARRAY_LEN(bad); i++)
+		assert_err(orsp_http_prefix_parse(bad[i].in, strlen(bad[i].in), &p), ORSP_E_USAGE,
+		           bad[i].why);
+	/* the longest text */
+	assert_ok(orsp_http_prefix_parse("ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff/128", 43, &p));
+	orsp_http_prefix_text(&p, text, sizeof(text));
+	assert_string_equal(text, "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff/128");
+	/* a prefix length the server cannot take */
+	{
+		orsp_http_prefix wrong = {.v6 = false, .bits = 33};
+		orsp_http_server *srv = NULL;
+		orsp_http_server_config cfg = {
+		    .routes = addr_routes,
+		    .n_routes = 1,
+		    .trusted_proxies = &wrong,
+		    .n_trusted_proxies = 1,
+		};
+		assert_err(orsp_http_server_start(&cfg, &srv), ORSP_E_USAGE, "prefix length 33");
+		assert_null(srv);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -5251,6 +5512,8 @@ int main(void)
 	    cmocka_unit_test(test_json_parse_strict),
 	    cmocka_unit_test(test_json_parse_fast_path),
 	    cmocka_unit_test(test_admin_protocol),
+	    cmocka_unit_test(test_trusted_proxies),
+	    cmocka_unit_test(test_prefix_parse),
 	};
 	orsp_log_set_level(ORSP_LOG_WARN);
 	if (orsp_cond_init_monotonic(&gate.cv)) /* for orsp_deadline_ms */

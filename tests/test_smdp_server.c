@@ -1847,6 +1847,117 @@ static void test_config_platform_policy(void **state)
 	orsp_smdp_config_free(&cfg);
 }
 
+/* trusted_proxies: addresses and prefixes separated by commas, whitespace or both, into
+ * trusted_proxies[] in order; a bad one refused at its line (10, after write_conf_extra's
+ * nine), naming the item and what is wrong with it. */
+static void test_config_trusted_proxies(void **state)
+{
+	static orsp_smdp_config cfg;
+	/* want: the prefixes as orsp_http_prefix_text writes them */
+	static const struct {
+		const char *line, *want;
+	} good[] = {
+	    {"trusted_proxies = 127.0.0.1, ::1, 10.0.0.0/8\n", "127.0.0.1/32 ::1/128 10.0.0.0/8"},
+	    {"trusted_proxies = 127.0.0.1 ::1\t10.0.0.0/8\n", "127.0.0.1/32 ::1/128 10.0.0.0/8"},
+	    {"trusted_proxies = 127.0.0.1,::1 , 2001:DB8::/32  # the proxies\n",
+	     "127.0.0.1/32 ::1/128 2001:db8::/32"},
+	    {"trusted_proxies = 192.168.1.128/25\n", "192.168.1.128/25"},
+	};
+	static const struct {
+		const char *line, *expect;
+	} bad[] = {
+	    {"trusted_proxies =\n", ":10: trusted_proxies: no address given (the value is empty)"},
+	    {"trusted_proxies = 10.0.0.0/33\n",
+	     ":10: trusted_proxies: '10.0.0.0/33': bad prefix length: after '/', 0 to 32 for an "
+	     "IPv4 address"},
+	    {"trusted_proxies = ::1, 2001:db8::/129\n",
+	     ":10: trusted_proxies: '2001:db8::/129': bad prefix length: after '/', 0 to 128 for "
+	     "an IPv6 address"},
+	    {"trusted_proxies = 127.0.0.1, 10.0.0.0/x\n",
+	     ":10: trusted_proxies: '10.0.0.0/x': bad prefix length"},
+	    {"trusted_proxies = 127.0.0.1, proxy.example\n",
+	     ":10: trusted_proxies: 'proxy.example': not an IPv4 or IPv6 address (a numeric one: "
+	     "no name, port, brackets or zone)"},
+	    {"trusted_proxies = 999.0.0.1\n", ":10: trusted_proxies: '999.0.0.1': not an IPv4"},
+	    {"trusted_proxies = 127.0.0.1:8080\n",
+	     ":10: trusted_proxies: '127.0.0.1:8080': not an IPv4"},
+	    {"trusted_proxies = [::1]\n", ":10: trusted_proxies: '[::1]': not an IPv4"},
+	    {"trusted_proxies = 127.0.0.1; ::1\n", ":10: trusted_proxies: '127.0.0.1;': not an"},
+	    {"trusted_proxies = 10.0.0.1/8\n",
+	     ":10: trusted_proxies: '10.0.0.1/8': address bits set after the prefix length (the "
+	     "network is 10.0.0.0/8)"},
+	    {"trusted_proxies = ::ffff:127.0.0.1\n",
+	     ":10: trusted_proxies: '::ffff:127.0.0.1': an IPv4-mapped IPv6 address"},
+	    {"trusted_proxies = 127.0.0.1,,::1\n",
+	     ":10: trusted_proxies: an empty item in the list"},
+	    {"trusted_proxies = 127.0.0.1,\n", ":10: trusted_proxies: an empty item in the list"},
+	    {"trusted_proxies = , 127.0.0.1\n", ":10: trusted_proxies: an empty item in the list"},
+	    {"trusted_proxies = 127.0.0.1\ntrusted_proxies = ::1\n",
+	     ":11: trusted_proxies: given twice (first on line 10)"},
+	};
+	char db[1100], conf[1200], text[1024], items[2048];
+	(void)state;
+
+	snprintf(db, sizeof(db), "%s/p.db", test_tmpdir("smdp_config_proxies"));
+	snprintf(conf, sizeof(conf), "%s.conf", db);
+	/* none by default */
+	write_conf_extra(conf, db, "http://127.0.0.1:9", 0600, "");
+	assert_int_equal(orsp_smdp_config_load(conf, &cfg), ORSP_OK);
+	assert_int_equal(cfg.n_trusted_proxies, 0);
+	orsp_smdp_config_free(&cfg);
+	for (size_t i = 0; i < ORSP_ARRAY_LEN(good); i++) {
+		write_conf_extra(conf, db, "http://127.0.0.1:9", 0600, good[i].line);
+		if (orsp_smdp_config_load(conf, &cfg) != ORSP_OK)
+			fail_msg("%s: %s", good[i].line, orsp_err_detail());
+		items[0] = '\0';
+		for (size_t j = 0; j < cfg.n_trusted_proxies; j++) {
+			orsp_http_prefix_text(&cfg.trusted_proxies[j], text, sizeof(text));
+			snprintf(items + strlen(items), sizeof(items) - strlen(items), "%s%s",
+			         j ? " " : "", text);
+		}
+		if (strcmp(items, good[i].want) != 0)
+			fail_msg("%s: read as \"%s\", want \"%s\"", good[i].line, items,
+			         good[i].want);
+		orsp_smdp_config_free(&cfg);
+	}
+	/* as many as it takes, and one more */
+	for (int more = 0; more < 2; more++) {
+		int k = snprintf(items, sizeof(items), "trusted_proxies =");
+		for (int j = 0; j < ORSP_SMDP_TRUSTED_PROXIES_MAX + more; j++)
+			k += snprintf(items + k, sizeof(items) - (size_t)k, " 10.0.%d.0/24", j);
+		snprintf(items + k, sizeof(items) - (size_t)k, "\n");
+		write_conf_extra(conf, db, "http://127.0.0.1:9", 0600, items);
+		if (!more) {
+			assert_int_equal(orsp_smdp_config_load(conf, &cfg), ORSP_OK);
+			assert_int_equal(cfg.n_trusted_proxies, ORSP_SMDP_TRUSTED_PROXIES_MAX);
+			orsp_smdp_config_free(&cfg);
+			continue;
+		}
+		assert_int_equal(orsp_smdp_config_load(conf, &cfg), ORSP_E_USAGE);
+		snprintf(text, sizeof(text), ":10: trusted_proxies: more than %d items",
+		         ORSP_SMDP_TRUSTED_PROXIES_MAX);
+		if (!strstr(orsp_err_detail(), text))
+			fail_msg("'%s' does not mention '%s'", orsp_err_detail(), text);
+	}
+	for (size_t i = 0; i < ORSP_ARRAY_LEN(bad); i++) {
+		write_conf_extra(conf, db, "http://127.0.0.1:9", 0600, bad[i].line);
+		assert_int_equal(orsp_smdp_config_load(conf, &cfg), ORSP_E_USAGE);
+		if (!strstr(orsp_err_detail(), bad[i].expect))
+			fail_msg("case %zu: '%s' does not mention '%s'", i, orsp_err_detail(),
+			         bad[i].expect);
+	}
+	/* a key outside [keyset]: not one of a key set */
+	write_conf_extra(conf, db, "http://127.0.0.1:9", 0600, "");
+	{
+		FILE *f = fopen(conf, "a");
+		assert_non_null(f);
+		fputs("trusted_proxies = 127.0.0.1\n", f);
+		fclose(f);
+	}
+	assert_int_equal(orsp_smdp_config_load(conf, &cfg), ORSP_E_USAGE);
+	assert_non_null(strstr(orsp_err_detail(), "trusted_proxies: not a key of [keyset]"));
+}
+
 /* The configuration's lines are read into buffers of orsp_smdp_config_load's own (a line, and
  * the file's stdio buffer): a token must not stay in them once it returns, loaded or refused.
  * The memory its frame had is looked at by a function called right after it, at the same
@@ -3277,6 +3388,7 @@ int main(void)
 	    cmocka_unit_test(test_config_key_file_size),
 	    cmocka_unit_test(test_config_oid_matches_certs),
 	    cmocka_unit_test(test_config_platform_policy),
+	    cmocka_unit_test(test_config_trusted_proxies),
 	    cmocka_unit_test(test_config_wipes_lines),
 	    cmocka_unit_test(test_callback_client_cert),
 	    cmocka_unit_test(test_config_callback_key_file),

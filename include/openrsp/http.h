@@ -62,8 +62,11 @@ typedef struct orsp_http_request {
 	                          * of a target in absolute form, its path ("/" if none) */
 	const uint8_t *body;     /* body_len bytes, followed by one NUL not counted; never NULL */
 	size_t body_len;         /* at most the configured max_body */
-	const char *client_addr; /* numeric peer address, "127.0.0.1" or "::1" */
-	uint16_t client_port;
+	const char *client_addr; /* numeric, "127.0.0.1" or "::1": the TCP peer's (peer_addr),
+	                          * or from a trusted proxy the client its X-Forwarded-For names
+	                          * (orsp_http_server_config.trusted_proxies) */
+	const char *peer_addr;   /* the TCP peer's numeric address: a proxy's behind one */
+	uint16_t client_port;    /* the TCP peer's port */
 	/* Mutual TLS: the DER leaf certificate the client presented, set only when it verified
 	 * against the configured client CA (chain, validity, clientAuth if EKU present); NULL
 	 * otherwise. The handler decides what the identity is worth (e.g. which operator). */
@@ -127,7 +130,12 @@ typedef struct orsp_http_route {
 typedef struct orsp_http_log_entry {
 	const char *method; /* "-" for a request cut short in its header block */
 	const char *path;   /* as the request's path, but a target in absolute form whole */
+	/* Numeric addresses, as orsp_http_request's: the client (forwarded by a trusted proxy)
+	 * and the TCP peer; the same text when nothing was forwarded. A request refused before
+	 * its X-Forwarded-For was read (by libmicrohttpd, cut short in its header section, or
+	 * with a malformed header section or framing: 400) has the peer's in both. */
 	const char *client_addr;
+	const char *peer_addr;
 	int status;           /* 0: no response was sent (client went away, connection error) */
 	uint64_t duration_us; /* from the first byte of the request processed to completion */
 	size_t body_len;      /* request body bytes received */
@@ -136,6 +144,26 @@ typedef struct orsp_http_log_entry {
 } orsp_http_log_entry;
 
 typedef void (*orsp_http_request_hook)(void *ctx, const orsp_http_log_entry *e);
+
+/* An IPv4 or IPv6 prefix, such as 10.0.0.0/8 or ::1/128: a trusted proxy's address or network
+ * (orsp_http_server_config.trusted_proxies). addr in network byte order, its first 4 bytes for
+ * IPv4, no bit set after the first `bits`. */
+typedef struct orsp_http_prefix {
+	bool v6;
+	uint8_t bits; /* 0..32 (IPv4) or 0..128 (IPv6) */
+	uint8_t addr[16];
+} orsp_http_prefix;
+
+/* An address or prefix, s[0..n): a numeric IPv4 or IPv6 address (as inet_pton reads it: no
+ * port, brackets, zone or name), then optionally '/' and a prefix length in decimal (up to 32
+ * or 128, no sign or leading zero); without one the address alone (/32, /128). ORSP_E_USAGE,
+ * the detail saying what is wrong, for anything else, and for a prefix with bits set after its
+ * length (10.0.0.1/8: the detail names 10.0.0.0/8). */
+ORSP_MUST_CHECK orsp_err orsp_http_prefix_parse(const char *s, size_t n, orsp_http_prefix *out);
+/* p as text, "10.0.0.0/8", "::1/128", into out (cap bytes, ORSP_HTTP_PREFIX_TEXT_MAX is
+ * enough). */
+#define ORSP_HTTP_PREFIX_TEXT_MAX 50
+void orsp_http_prefix_text(const orsp_http_prefix *p, char *out, size_t cap);
 
 typedef orsp_err (*orsp_http_key_sign_fn)(void *ctx, const uint8_t digest[32], uint8_t *der,
                                           size_t cap, size_t *der_len);
@@ -155,8 +183,22 @@ typedef struct orsp_http_server_config {
 	 * 0: 2 x timeout_s. */
 	unsigned request_timeout_ms;
 	/* Open connections from one client address at most; 0: no limit. Leave it 0 behind a
-	 * proxy, where every connection comes from the proxy's address. */
+	 * proxy, where every connection comes from the proxy's address (counted by the TCP peer,
+	 * never by trusted_proxies' forwarded client). */
 	unsigned max_connections_per_ip;
+	/* Proxies in front whose X-Forwarded-For names the client (copied by
+	 * orsp_http_server_start; none: the header is never read, the client is the TCP peer).
+	 * From a peer inside one of them, the X-Forwarded-For fields of a request, joined in
+	 * order with commas (RFC 9110 §5.3), are walked from the right: entries inside them are
+	 * skipped (proxies in a chain), the first other one is the client (as nginx's
+	 * real_ip_recursive); every one inside them: the leftmost. An entry, its optional
+	 * whitespace trimmed, that is not a plain IPv4 or IPv6 address (empty, with a port or
+	 * brackets, "unknown", a name) ends the walk: the client is the peer then, never text
+	 * that is no address. From any other peer the header is ignored (the client's to
+	 * write). Only the address logged and handed to handlers (client_addr) changes;
+	 * peer_addr, max_connections_per_ip and client_port stay the TCP peer's. */
+	const orsp_http_prefix *trusted_proxies;
+	size_t n_trusted_proxies;
 	/* At max_connections, with a new connection waiting, the connection idle the longest (no
 	 * request in progress on it) is reset to make room once it has been idle this long: longer
 	 * than a client takes from its accept, or from its previous answer, to a request line (a

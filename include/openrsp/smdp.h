@@ -12,6 +12,7 @@
 
 #include "openrsp/core.h"
 #include "openrsp/crypto.h"
+#include "openrsp/http.h"
 #include "openrsp/pkg.h"
 #include "openrsp/store.h"
 
@@ -679,6 +680,8 @@ ORSP_MUST_CHECK orsp_err orsp_es2p_handle(const orsp_smdp_service *svc, orsp_smd
 #define ORSP_SMDP_PATH_MAX 1024
 /* the longest drain (`drain` in the configuration file), seconds */
 #define ORSP_SMDP_DRAIN_MAX 600
+/* the most addresses or prefixes trusted_proxies takes */
+#define ORSP_SMDP_TRUSTED_PROXIES_MAX 32
 
 typedef struct orsp_smdp_config {
 	orsp_smdp_service svc;
@@ -723,6 +726,10 @@ typedef struct orsp_smdp_config {
 	 * behind a carrier's NAT share addresses, and behind a proxy every connection comes
 	 * from its address */
 	unsigned max_connections_per_ip;
+	/* trusted_proxies: the proxies in front whose X-Forwarded-For names the client in the log
+	 * lines (orsp_http_server_config.trusted_proxies); none by default, the header ignored */
+	orsp_http_prefix trusted_proxies[ORSP_SMDP_TRUSTED_PROXIES_MAX];
+	size_t n_trusted_proxies;
 	/* how long a connection must have been idle before it is reset to make room for a new one
 	 * with every connection slot taken (orsp_http_server_config.idle_reset_ms): 0, the
 	 * default, 1000 ms; ORSP_HTTP_IDLE_RESET_NEVER (`idle_reset_ms = 0` in the file): never */

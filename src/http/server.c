@@ -128,6 +128,9 @@ struct orsp_http_server {
 	char *priorities;
 	orsp_http_request_hook hook;
 	void *hook_ctx;
+	/* cfg->trusted_proxies, copied: whose X-Forwarded-For names the client (struct xff) */
+	orsp_http_prefix *trusted;
+	size_t n_trusted;
 	uint16_t port;
 	atomic_uint in_flight;
 	atomic_bool stopping;
@@ -183,7 +186,8 @@ struct req_state {
 	int status;
 	char method[LOG_FIELD_MAX + 1];
 	char path[LOG_FIELD_MAX + 1];
-	char addr[INET6_ADDRSTRLEN];
+	char addr[INET6_ADDRSTRLEN]; /* the client's: peer's, or forwarded (first_call) */
+	char peer[INET6_ADDRSTRLEN]; /* the TCP peer's */
 	uint16_t port;
 	const uint8_t *client_cert;
 	size_t client_cert_len;
@@ -435,26 +439,213 @@ const char *orsp_http_request_header(const orsp_http_request *req, const char *n
 	                                   name);
 }
 
+/* The TCP peer's address and port into st->peer and st->port, and st->addr (the client's
+ * until first_call reads an X-Forwarded-For of a trusted proxy). */
 static void peer_address(struct MHD_Connection *conn, struct req_state *st)
 {
 	const union MHD_ConnectionInfo *ci =
 	    MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
 	const struct sockaddr *sa = ci ? ci->client_addr : NULL;
 
-	snprintf(st->addr, sizeof(st->addr), "?");
-	if (!sa)
-		return;
-	if (sa->sa_family == AF_INET) {
+	snprintf(st->peer, sizeof(st->peer), "?");
+	if (sa && sa->sa_family == AF_INET) {
 		struct sockaddr_in in4;
 		memcpy(&in4, sa, sizeof(in4));
-		inet_ntop(AF_INET, &in4.sin_addr, st->addr, sizeof(st->addr));
+		inet_ntop(AF_INET, &in4.sin_addr, st->peer, sizeof(st->peer));
 		st->port = ntohs(in4.sin_port);
-	} else if (sa->sa_family == AF_INET6) {
+	} else if (sa && sa->sa_family == AF_INET6) {
 		struct sockaddr_in6 in6;
 		memcpy(&in6, sa, sizeof(in6));
-		inet_ntop(AF_INET6, &in6.sin6_addr, st->addr, sizeof(st->addr));
+		inet_ntop(AF_INET6, &in6.sin6_addr, st->peer, sizeof(st->peer));
 		st->port = ntohs(in6.sin6_port);
 	}
+	memcpy(st->addr, st->peer, sizeof(st->addr));
+}
+
+/* " via=PEER" after a client's address in a log line when the client is not the TCP peer (a
+ * trusted proxy forwarded it), so that the proxy stays seen; "" otherwise. */
+static const char *via_text(const struct req_state *st, char *buf, size_t cap)
+{
+	if (strcmp(st->addr, st->peer) == 0)
+		return "";
+	snprintf(buf, cap, " via=%s", st->peer);
+	return buf;
+}
+
+/* s[0..n) as a plain IPv4 or IPv6 address, as inet_pton reads one (nothing around it: no
+ * port, brackets, zone, whitespace), into a (16 bytes; an IPv4 address in the first 4) and
+ * *v6. False for anything else, and for more than INET6_ADDRSTRLEN - 1 characters. */
+static bool addr_parse(const char *s, size_t n, uint8_t a[16], bool *v6)
+{
+	char buf[INET6_ADDRSTRLEN];
+
+	if (n == 0 || n >= sizeof(buf) || memchr(s, '\0', n))
+		return false;
+	memcpy(buf, s, n);
+	buf[n] = '\0';
+	memset(a, 0, 16);
+	*v6 = false;
+	if (inet_pton(AF_INET, buf, a) == 1)
+		return true;
+	*v6 = true;
+	return inet_pton(AF_INET6, buf, a) == 1;
+}
+
+/* Whether the first bits bits of a and b are the same. */
+static bool prefix_match(const uint8_t *a, const uint8_t *b, unsigned bits)
+{
+	unsigned whole = bits / 8, rest = bits % 8;
+	uint8_t mask = (uint8_t)(0xFF00u >> rest);
+
+	return memcmp(a, b, whole) == 0 && (!rest || ((a[whole] ^ b[whole]) & mask) == 0);
+}
+
+static const uint8_t v4_mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xFF, 0xFF};
+
+orsp_err orsp_http_prefix_parse(const char *s, size_t n, orsp_http_prefix *out)
+{
+	const char *slash = s ? memchr(s, '/', n) : NULL;
+	size_t an = slash ? (size_t)(slash - s) : n;
+	orsp_http_prefix p = {0}, net;
+	unsigned max, bits = 0;
+	bool v6 = false;
+
+	if (!s || !out)
+		return orsp_errf(ORSP_E_USAGE, "orsp_http_prefix_parse: bad arguments");
+	if (!addr_parse(s, an, p.addr, &v6))
+		return orsp_errf(ORSP_E_USAGE,
+		                 "not an IPv4 or IPv6 address (a numeric one: no name, port, "
+		                 "brackets or zone)");
+	if (v6 && memcmp(p.addr, v4_mapped, sizeof(v4_mapped)) == 0)
+		return orsp_errf(ORSP_E_USAGE,
+		                 "an IPv4-mapped IPv6 address: give the IPv4 address itself");
+	max = v6 ? 128 : 32;
+	if (slash) {
+		const char *d = slash + 1;
+		size_t dn = n - an - 1;
+		bool digits = dn >= 1 && dn <= 3 && !(dn > 1 && d[0] == '0');
+		for (size_t i = 0; digits && i < dn; i++) {
+			digits = d[i] >= '0' && d[i] <= '9';
+			bits = bits * 10 + (unsigned)(d[i] - '0');
+		}
+		if (!digits || bits > max)
+			return orsp_errf(ORSP_E_USAGE,
+			                 "bad prefix length: after '/', 0 to %u for an %s address",
+			                 max, v6 ? "IPv6" : "IPv4");
+	} else {
+		bits = max;
+	}
+	p.v6 = v6;
+	p.bits = (uint8_t)bits;
+	net = p;
+	for (unsigned i = 0; i < 16; i++)
+		if (8 * i >= bits)
+			net.addr[i] = 0;
+		else if (bits - 8 * i < 8)
+			net.addr[i] &= (uint8_t)(0xFF00u >> (bits - 8 * i));
+	if (memcmp(net.addr, p.addr, sizeof(p.addr)) != 0) {
+		char text[ORSP_HTTP_PREFIX_TEXT_MAX];
+		orsp_http_prefix_text(&net, text, sizeof(text));
+		return orsp_errf(ORSP_E_USAGE,
+		                 "address bits set after the prefix length (the network is %s)",
+		                 text);
+	}
+	*out = p;
+	return ORSP_OK;
+}
+
+void orsp_http_prefix_text(const orsp_http_prefix *p, char *out, size_t cap)
+{
+	char a[INET6_ADDRSTRLEN];
+
+	if (!out || !cap)
+		return;
+	if (!p || !inet_ntop(p->v6 ? AF_INET6 : AF_INET, p->addr, a, sizeof(a)))
+		snprintf(a, sizeof(a), "?");
+	snprintf(out, cap, "%s/%u", a, p ? (unsigned)p->bits : 0u);
+}
+
+/* Whether the address a (as addr_parse gives it) is inside one of the trusted proxies'
+ * prefixes. An IPv4-mapped IPv6 address (::ffff:a.b.c.d) is taken as its IPv4 address. */
+static bool trusted_addr(const orsp_http_server *srv, bool v6, const uint8_t *a)
+{
+	if (v6 && memcmp(a, v4_mapped, sizeof(v4_mapped)) == 0) {
+		a += sizeof(v4_mapped);
+		v6 = false;
+	}
+	for (size_t i = 0; i < srv->n_trusted; i++)
+		if (srv->trusted[i].v6 == v6 &&
+		    prefix_match(srv->trusted[i].addr, a, srv->trusted[i].bits))
+			return true;
+	return false;
+}
+
+/* Whether the request's TCP peer is a trusted proxy. */
+static bool trusted_peer(const orsp_http_server *srv, const struct req_state *st)
+{
+	uint8_t a[16];
+	bool v6;
+
+	return srv->n_trusted && addr_parse(st->peer, strlen(st->peer), a, &v6) &&
+	       trusted_addr(srv, v6, a);
+}
+
+/* The X-Forwarded-For fields of a request from a trusted proxy, read one by one as
+ * check_field meets them (xff_field), then the client they name (xff_client). Joined in order
+ * with commas they are one list (RFC 9110 §5.3), walked from the right: entries that are
+ * trusted proxies skipped, the first other one the client if it is an address, none if it is
+ * not (the peer stays the client: text that is no address is never logged); every entry a
+ * trusted proxy, the leftmost. Read from the left instead, without keeping the list: the last
+ * entry that is not a trusted proxy's address decides, or with none such the first. */
+struct xff {
+	const orsp_http_server *srv;
+	size_t entries;
+	bool stop;                        /* an entry that is no trusted proxy's address seen */
+	char stop_addr[INET6_ADDRSTRLEN]; /* the last such as inet_ntop writes it; "": no address */
+	char first[INET6_ADDRSTRLEN];     /* the leftmost entry, likewise */
+};
+
+/* One X-Forwarded-For field's value: its comma-separated entries, each without the optional
+ * whitespace around it (RFC 9110 §5.6.1). */
+static void xff_field(struct xff *x, const char *value)
+{
+	for (const char *p = value;;) {
+		const char *end = strchr(p, ',');
+		size_t n = end ? (size_t)(end - p) : strlen(p);
+		char text[INET6_ADDRSTRLEN] = "";
+		uint8_t a[16] = {0};
+		bool v6 = false, ok;
+
+		while (n && (*p == ' ' || *p == '\t')) {
+			p++;
+			n--;
+		}
+		while (n && (p[n - 1] == ' ' || p[n - 1] == '\t'))
+			n--;
+		ok = addr_parse(p, n, a, &v6) &&
+		     inet_ntop(v6 ? AF_INET6 : AF_INET, a, text, sizeof(text)) != NULL;
+		if (!ok)
+			text[0] = '\0';
+		if (x->entries++ == 0)
+			memcpy(x->first, text, sizeof(text));
+		if (!ok || !trusted_addr(x->srv, v6, a)) {
+			x->stop = true;
+			memcpy(x->stop_addr, text, sizeof(text));
+		}
+		if (!end)
+			return;
+		p = end + 1;
+	}
+}
+
+/* The client the X-Forwarded-For fields read name into st->addr; the peer's kept when there
+ * were none, or the walk ended at an entry that is no address. */
+static void xff_client(const struct xff *x, struct req_state *st)
+{
+	const char *client = !x->entries ? NULL : x->stop ? x->stop_addr : x->first;
+
+	if (client && client[0])
+		snprintf(st->addr, sizeof(st->addr), "%s", client);
 }
 
 /* libmicrohttpd asks GnuTLS for a client certificate when a trust list is configured, but does
@@ -478,8 +669,10 @@ static bool verify_client_cert(struct MHD_Connection *conn, struct req_state *st
 		return false;
 	rc = gnutls_certificate_verify_peers(session, &data, 1, &status);
 	if (rc < 0 || status != 0) {
+		char via[INET6_ADDRSTRLEN + 8];
 		orsp_log(ORSP_LOG_INFO,
-		         "http: client %s: certificate not accepted (%s, status 0x%x)", st->addr,
+		         "http: client %s%s: certificate not accepted (%s, status 0x%x)", st->addr,
+		         via_text(st, via, sizeof(via)),
 		         rc < 0 ? gnutls_strerror(rc) : "verification failed", status);
 		return false;
 	}
@@ -659,7 +852,7 @@ static bool content_length(struct MHD_Connection *conn, uint64_t *out)
 	return true;
 }
 
-/* Where the header section's lines lie in libmicrohttpd's read buffer (see section_ok). */
+/* Where the header section's lines lie in libmicrohttpd's read buffer (see section_begin). */
 struct section {
 	uintptr_t at;  /* the end of the last line's text: the request line's, then a field's */
 	uintptr_t end; /* the end of the section, its empty line included */
@@ -674,6 +867,7 @@ struct framing {
 	bool chunked;          /* the Transfer-Encoding is exactly "chunked" */
 	const char *malformed; /* a field libmicrohttpd passed on that must be refused, why */
 	struct section sec;
+	struct xff *xff; /* the X-Forwarded-For fields go there; NULL: not read */
 };
 
 #define SECTION_FOLDED "obsolete line folding in the header section"
@@ -832,6 +1026,8 @@ static enum MHD_Result check_field(void *cls, enum MHD_ValueKind kind, const cha
 		f->chunked = strcasecmp(value, "chunked") == 0;
 	} else if (strcasecmp(key, MHD_HTTP_HEADER_HOST) == 0) {
 		f->host++;
+	} else if (f->xff && strcasecmp(key, "X-Forwarded-For") == 0) {
+		xff_field(f->xff, value);
 	}
 	return MHD_YES;
 }
@@ -848,11 +1044,13 @@ static enum MHD_Result check_field(void *cls, enum MHD_ValueKind kind, const cha
  * deadline; so exactly that value is accepted. An HTTP/1.0 request with a Transfer-Encoding
  * has faulty framing (RFC 9112 §6.1: an HTTP/1.0 recipient may not know chunking, a proxy in
  * front may frame it otherwise): libmicrohttpd decoded it as chunked and, asked for
- * keep-alive, read the next request after it. */
+ * keep-alive, read the next request after it. The same pass over the fields gives xff (not
+ * NULL) the X-Forwarded-For fields. */
 static const char *framing_error(const orsp_http_server *srv, struct MHD_Connection *conn,
-                                 const char *method, const char *version, bool http10)
+                                 const char *method, const char *version, bool http10,
+                                 struct xff *xff)
 {
-	struct framing f = {0, 0, 0, false, NULL, {0, 0, 0, false}};
+	struct framing f = {0, 0, 0, false, NULL, {0, 0, 0, false}, xff};
 	section_begin(&f.sec, srv->section_layout, conn, method, version);
 	MHD_get_connection_values(conn, MHD_HEADER_KIND, check_field, &f);
 	if (f.malformed)
@@ -900,11 +1098,19 @@ static enum MHD_Result first_call(orsp_http_server *srv, struct MHD_Connection *
 	uint64_t cl;
 	/* libmicrohttpd passes on HTTP/1.0 and 1.1 to 1.9 only (others get its 400 or 505) */
 	bool http10 = strcmp(version, MHD_HTTP_VERSION_1_0) == 0;
-	const char *framing = framing_error(srv, conn, method, version, http10);
+	/* from a trusted proxy, its X-Forwarded-For is read in framing_error's pass */
+	struct xff xff = {.srv = srv};
+	const char *framing =
+	    framing_error(srv, conn, method, version, http10, trusted_peer(srv, st) ? &xff : NULL);
 	const char *path = request_path(st, url);
 
+	/* A request refused here keeps the peer's address as the client's: its fields may not
+	 * have been read whole (a malformed one stops the pass), nor as sent. So does one that
+	 * never got here (refused by libmicrohttpd, cut short in its header section). Every
+	 * other request has its client from now on, before anything logs it. */
 	if (framing)
 		return reply_error(st, conn, 400, framing, NULL);
+	xff_client(&xff, st);
 	if (st->other_target)
 		return reply_error(st, conn, 400, "invalid request target", NULL);
 	if (!method_ok(method, url))
@@ -968,6 +1174,7 @@ static enum MHD_Result run_handler(struct MHD_Connection *conn, const char *url,
 	    .body = st->body ? st->body : (const uint8_t *)"",
 	    .body_len = st->len,
 	    .client_addr = st->addr,
+	    .peer_addr = st->peer,
 	    .client_port = st->port,
 	    .client_cert = st->client_cert,
 	    .client_cert_len = st->client_cert_len,
@@ -1123,19 +1330,23 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	    .method = st->method,
 	    .path = st->path,
 	    .client_addr = st->addr,
+	    .peer_addr = st->peer,
 	    .status = st->responded ? st->status : 0,
 	    .duration_us = now_us() - st->start_us,
 	    .body_len = st->len + st->dropped,
 	    .completed = toe == MHD_REQUEST_TERMINATED_COMPLETED_OK,
 	    .handled = st->handled,
 	};
-	if (srv->hook)
+	if (srv->hook) {
 		srv->hook(srv->hook_ctx, &e);
-	else
+	} else {
+		char via[INET6_ADDRSTRLEN + 8];
 		orsp_log(ORSP_LOG_INFO,
-		         "http method=%s path=%s status=%d duration_us=%llu client=%s body=%zu%s",
+		         "http method=%s path=%s status=%d duration_us=%llu client=%s%s body=%zu%s",
 		         e.method, e.path, e.status, (unsigned long long)e.duration_us,
-		         e.client_addr, e.body_len, e.completed ? "" : " aborted");
+		         e.client_addr, via_text(st, via, sizeof(via)), e.body_len,
+		         e.completed ? "" : " aborted");
+	}
 	/* The answer is out (or the connection failed): the next request on a keep-alive
 	 * connection has the deadline from now. A request that never reached on_access (cut
 	 * short in its headers, or answered by libmicrohttpd) was not in flight. */
@@ -1547,6 +1758,7 @@ static void server_free(orsp_http_server *srv)
 		free(srv->routes[i].path);
 	}
 	free(srv->routes);
+	free(srv->trusted);
 	if (srv->key_pem)
 		orsp_wipe(srv->key_pem, srv->key_len);
 	free(srv->key_pem);
@@ -1555,6 +1767,28 @@ static void server_free(orsp_http_server *srv)
 	free(srv->priorities);
 	pthread_mutex_destroy(&srv->log_lock);
 	free(srv);
+}
+
+/* cfg->trusted_proxies into srv. */
+static orsp_err copy_trusted(orsp_http_server *srv, const orsp_http_server_config *cfg)
+{
+	size_t n = cfg->n_trusted_proxies;
+
+	if (!n)
+		return ORSP_OK;
+	if (!cfg->trusted_proxies)
+		return orsp_errf(ORSP_E_USAGE, "http server: n_trusted_proxies without a list");
+	for (size_t i = 0; i < n; i++)
+		if (cfg->trusted_proxies[i].bits > (cfg->trusted_proxies[i].v6 ? 128 : 32))
+			return orsp_errf(ORSP_E_USAGE,
+			                 "http server: trusted proxy %zu: prefix length %u", i,
+			                 (unsigned)cfg->trusted_proxies[i].bits);
+	if (n > SIZE_MAX / sizeof(*srv->trusted) ||
+	    !(srv->trusted = malloc(n * sizeof(*srv->trusted))))
+		return orsp_errf(ORSP_E_RESOURCE, "out of memory");
+	memcpy(srv->trusted, cfg->trusted_proxies, n * sizeof(*srv->trusted));
+	srv->n_trusted = n;
+	return ORSP_OK;
 }
 
 static orsp_err copy_routes(orsp_http_server *srv, const orsp_http_server_config *cfg)
@@ -2128,6 +2362,8 @@ orsp_err orsp_http_server_start(const orsp_http_server_config *cfg, orsp_http_se
 	atomic_init(&srv->stopping, false);
 	atomic_init(&srv->closing, false);
 	err = copy_routes(srv, cfg);
+	if (!err)
+		err = copy_trusted(srv, cfg);
 	if (!err)
 		err = load_tls(srv, cfg, &tls);
 	if (err)

@@ -79,6 +79,7 @@ static const char *const global_keys[] = {"fqdn",
                                           "timeout",
                                           "request_timeout",
                                           "max_connections_per_ip",
+                                          "trusted_proxies",
                                           "idle_reset_ms",
                                           "drain",
                                           "min_euicc_firmware",
@@ -471,6 +472,37 @@ static const char *add_sas(orsp_smdp_platform_policy *pol, const char *s, size_t
 	return NULL;
 }
 
+/* trusted_proxies: IPv4 or IPv6 addresses or prefixes (orsp_http_prefix_parse) separated by
+ * commas, whitespace or both, at most ORSP_SMDP_TRUSTED_PROXIES_MAX, none empty. */
+static orsp_err proxies_value(loader *l, const char *k, const char *v)
+{
+	orsp_smdp_config *c = l->c;
+	const char *p = v;
+
+	if (!v[0])
+		return bad(l, k, "no address given (the value is empty)");
+	for (;;) {
+		orsp_http_prefix pre;
+		size_t n;
+		p += strspn(p, " \t");
+		n = strcspn(p, ", \t");
+		if (!n)
+			return bad(l, k, "an empty item in the list");
+		if (c->n_trusted_proxies == ORSP_SMDP_TRUSTED_PROXIES_MAX)
+			return bad(l, k, "more than %d items", ORSP_SMDP_TRUSTED_PROXIES_MAX);
+		if (orsp_http_prefix_parse(p, n, &pre))
+			return bad(l, k, "'%.*s': %s", (int)(n > 80 ? 80 : n), p,
+			           orsp_err_detail());
+		c->trusted_proxies[c->n_trusted_proxies++] = pre;
+		p += n;
+		p += strspn(p, " \t");
+		if (!*p)
+			return ORSP_OK;
+		if (*p == ',')
+			p++;
+	}
+}
+
 /* A subjectKeyIdentifier in hex, its bytes optionally separated by ':' as openssl x509
  * prints it. */
 static const char *add_eum(orsp_smdp_platform_policy *pol, const char *s, size_t n)
@@ -857,6 +889,8 @@ static orsp_err set_key(loader *l, const char *k, const char *v)
 		if ((e = parse_uint(l, k, v, 65536, &x)))
 			return e;
 		c->max_connections_per_ip = (unsigned)x;
+	} else if (strcmp(k, "trusted_proxies") == 0) {
+		return proxies_value(l, k, v);
 	} else if (strcmp(k, "idle_reset_ms") == 0) {
 		/* at most the largest timeout; check_all holds it to the one given */
 		if ((e = parse_uint(l, k, v, 3600000, &x)))

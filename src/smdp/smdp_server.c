@@ -212,9 +212,12 @@ static void answered(orsp_smdp_server *srv, const char *iface, const char *funct
 static orsp_err refuse(orsp_smdp_server *srv, const char *iface, const orsp_http_request *req,
                        double t0, orsp_http_response *resp, int status, const char *text)
 {
-	char extra[80];
+	char extra[128];
 
-	snprintf(extra, sizeof(extra), " client=%s", req->client_addr);
+	/* behind a trusted proxy, the client it forwarded, and the proxy (via) */
+	snprintf(extra, sizeof(extra), " client=%s%s%s", req->client_addr,
+	         strcmp(req->client_addr, req->peer_addr) ? " via=" : "",
+	         strcmp(req->client_addr, req->peer_addr) ? req->peer_addr : "");
 	answered(srv, iface, strrchr(req->path, '/') + 1, status, t0, ORSP_OK, extra);
 	return orsp_http_response_set_body(resp, status, "text/plain", text, strlen(text));
 }
@@ -540,8 +543,9 @@ static void unhandled(void *ctx, const orsp_http_log_entry *e)
 	memset(&r, 0, sizeof(r));
 	snprintf(r.function, sizeof(r.function), "other");
 	r.http_status = e->status;
-	snprintf(extra, sizeof(extra), " client=%s method=%s path=%s", e->client_addr, e->method,
-	         e->path);
+	snprintf(extra, sizeof(extra), " client=%s%s%s method=%s path=%s", e->client_addr,
+	         strcmp(e->client_addr, e->peer_addr) ? " via=" : "",
+	         strcmp(e->client_addr, e->peer_addr) ? e->peer_addr : "", e->method, e->path);
 	log_request(srv, "http", &r, ms, ORSP_OK, extra);
 	count(srv, &r, ms);
 }
@@ -1005,6 +1009,8 @@ orsp_err orsp_smdp_server_start(const orsp_smdp_config *c, orsp_smdp_server **ou
 	hc.timeout_s = c->timeout_s;
 	hc.request_timeout_ms = c->request_timeout_s * 1000u;
 	hc.max_connections_per_ip = c->max_connections_per_ip;
+	hc.trusted_proxies = c->trusted_proxies;
+	hc.n_trusted_proxies = c->n_trusted_proxies;
 	hc.idle_reset_ms = c->idle_reset_ms;
 	hc.threads = c->threads;
 	if (!c->plain_http) {

@@ -67,6 +67,8 @@ conf "$T/c2b.conf" "port = 8443"
 bad_conf "port: given twice (first on line 3)" "$T/c2b.conf"
 conf "$T/c2d.conf" "drain = 601"
 bad_conf "c2d.conf:8: drain: expected a number up to 600" "$T/c2d.conf"
+conf "$T/c2e.conf" "trusted_proxies = 127.0.0.1, 10.0.0.0/33"
+bad_conf "c2e.conf:8: trusted_proxies: '10.0.0.0/33': bad prefix length: after '/', 0 to 32 for an IPv4 address" "$T/c2e.conf"
 conf "$T/c3.conf"
 sed -i 's|^dpauth_cert = .*|dpauth_cert = pki/smdp/dppb.der|' "$T/c3.conf"
 bad_conf "dpauth_cert" "$T/c3.conf"
@@ -246,7 +248,8 @@ if [[ $rc -eq 0 && "$out" == *"database   $T/smdp.db: schema version "*", ES9+ s
 if compgen -G "$T/smdp.db-*" >/dev/null; then bad "--check made $(ls "$T"/smdp.db-*)"; else ok; fi
 # the operator's endpoint is a closed port: progress reports stay pending (retried)
 # (/metrics reads the database at every scrape: the checks below follow each change)
-conf "$T/good.conf" "callback_url = http://127.0.0.1:9" "metrics_cache = 0"
+# (curl, on 127.0.0.1, stands for a trusted proxy: its X-Forwarded-For names the client logged)
+conf "$T/good.conf" "callback_url = http://127.0.0.1:9" "metrics_cache = 0" "trusted_proxies = 127.0.0.1 ::1"
 "$B" smdp serve --config "$T/good.conf" >"$T/port" 2>"$T/serve.log" &
 pid=$!
 for _ in $(seq 1 300); do [[ -s "$T/port" ]] && break; kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
@@ -368,6 +371,14 @@ grep -q 'function=initiateAuthentication tid=[0-9A-F]\{32\} eid=- http=200 resul
 grep -q '^openrsp smdp: es2+ function=downloadOrder tid=- eid=- http=401 result=refused ms=[0-9.]* client=127.0.0.1$' "$T/serve.log" && ok || bad "log line of a 401: $(grep 'http=401' "$T/serve.log")"
 grep -q '^openrsp smdp: es9+ function=initiateAuthentication tid=- eid=- http=400 result=refused ms=[0-9.]* client=127.0.0.1$' "$T/serve.log" && ok || bad "log line of a 400: $(grep 'http=400' "$T/serve.log")"
 grep -q '^openrsp smdp: http function=other tid=- eid=- http=404 result=refused ms=[0-9.]* client=127.0.0.1 method=POST path=/gsma/rsp2/es9plus/frobnicate$' "$T/serve.log" && ok || bad "log line of a 404: $(grep 'http=404' "$T/serve.log")"
+# behind a trusted proxy: the client it forwarded, and the proxy (via); an entry that is no
+# address keeps the proxy's own
+post /gsma/rsp2/es2plus/downloadOrder '{}' -H 'X-Forwarded-For: 198.51.100.7, ::1' >/dev/null
+post /gsma/rsp2/es9plus/frobnicate2 '{}' -H 'X-Forwarded-For: 2001:DB8::9' >/dev/null
+post /gsma/rsp2/es9plus/frobnicate3 '{}' -H 'X-Forwarded-For: unknown' >/dev/null
+grep -q '^openrsp smdp: es2+ function=downloadOrder tid=- eid=- http=401 result=refused ms=[0-9.]* client=198.51.100.7 via=127.0.0.1$' "$T/serve.log" && ok || bad "log line of a 401 through a proxy: $(grep 'http=401' "$T/serve.log")"
+grep -q '^openrsp smdp: http function=other tid=- eid=- http=404 result=refused ms=[0-9.]* client=2001:db8::9 via=127.0.0.1 method=POST path=/gsma/rsp2/es9plus/frobnicate2$' "$T/serve.log" && ok || bad "log line of a 404 through a proxy: $(grep 'frobnicate2' "$T/serve.log")"
+grep -q '^openrsp smdp: http function=other tid=- eid=- http=404 result=refused ms=[0-9.]* client=127.0.0.1 method=POST path=/gsma/rsp2/es9plus/frobnicate3$' "$T/serve.log" && ok || bad "log line of a 404, no address forwarded: $(grep 'frobnicate3' "$T/serve.log")"
 [[ $(grep -c 'http=413' "$T/serve.log") -eq 5 ]] && ok || bad "log lines of 413s: $(grep 'http=413' "$T/serve.log")"
 grep -q '^openrsp smdp: http function=other tid=- eid=- http=0 result=aborted ms=[0-9.]* client=127.0.0.1 method=POST path=/gsma/rsp2/es9plus/initiateAuthentication$' "$T/serve.log" && ok || bad "log line of a request left unfinished: $(grep 'result=aborted' "$T/serve.log")"
 if grep -q "$TOKEN" "$T/serve.log"; then bad "token in the log"; else ok; fi
