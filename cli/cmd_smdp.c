@@ -2885,6 +2885,15 @@ static int serve_check(const char *config, const orsp_smdp_config *cfg)
 	printf("%-10s %s://%s%s%s:%u (%s)\n", "listen", cfg->plain_http ? "http" : "https",
 	       v6 ? "[" : "", cfg->listen, v6 ? "]" : "", (unsigned)cfg->port,
 	       cfg->plain_http ? "plain HTTP, for a TLS-terminating proxy in front" : "HTTPS");
+	if (cfg->n_trusted_proxies) {
+		printf("%-10s", "proxies");
+		for (size_t i = 0; i < cfg->n_trusted_proxies; i++) {
+			char text[ORSP_HTTP_PREFIX_TEXT_MAX];
+			orsp_http_prefix_text(&cfg->trusted_proxies[i], text, sizeof(text));
+			printf(" %s", text);
+		}
+		printf(" (X-Forwarded-For from these names the client)\n");
+	}
 	if (!cfg->plain_http) {
 		orsp_cert *tls = NULL;
 		/* the bytes the configuration checked (tls_cert_pem) */

@@ -206,7 +206,7 @@ run smdp serve --config "$T/chk.conf" --check
 if [[ $rc -eq 0 && "$out" == *"fqdn       $FQDN"* && "$out" == *"listen     https://127.0.0.1:$CHKPORT (HTTPS)"* &&
 	"$out" == *"DPtls      $TLS_SUBJ, notAfter $TLS_END"* && "$out" == *"keyset 1: CI ${SKI,,}"* &&
 	"$out" == *"  DPauth     "*"  DPpb       "* && "$out" == *"database   $T/fresh.db: does not exist yet"* &&
-	"$out" == *"configuration $T/chk.conf: ok" ]]; then ok; else bad "--check, good configuration: rc=$rc $out $err"; fi
+	"$out" == *"configuration $T/chk.conf: ok" && "$out" != *proxies* ]]; then ok; else bad "--check, good configuration: rc=$rc $out $err"; fi
 if [[ "$err" == *"KEK file $T/fresh.db.kek: does not exist, \`serve\` would create it"* &&
 	"$err" == *"database $T/fresh.db: does not exist, \`serve\` would create the inventory and the file"* &&
 	"$err" != *warning* ]]; then ok; else bad "--check, new database: $err"; fi
@@ -225,13 +225,15 @@ chmod 600 "$T/chk10.conf"
 run smdp serve --config "$T/chk10.conf" --check
 if [[ $rc -eq 0 && "$out" == *"configuration $T/chk10.conf: ok" && $(grep -c 'expires on .*, in less than 30 days: renew it$' <<<"$err") -eq 3 &&
 	"$err" == *"warning: the DPtls certificate"*"warning: the DPauth certificate"*"warning: the DPpb certificate"* ]]; then ok; else bad "--check, short-lived certificates: rc=$rc $out $err"; fi
-# with plain_http the listen line says so and there is no DPtls line; an empty database file:
+# with plain_http the listen line says so and there is no DPtls line, trusted_proxies its own
+# line (without, none: the HTTPS case above has none); an empty database file:
 # the inventory would be made in it, and the file stays empty, nothing made beside it
-conf "$T/chkp.conf" "plain_http = yes"
+conf "$T/chkp.conf" "plain_http = yes" "trusted_proxies = 127.0.0.1 2001:DB8::/32"
 sed -i "/^tls_/d; s|^port = .*|port = $CHKPORT|; s|^database = .*|database = empty.db|" "$T/chkp.conf"
 : >"$T/empty.db"
 run smdp serve --config "$T/chkp.conf" --check
 if [[ $rc -eq 0 && "$out" == *"listen     http://127.0.0.1:$CHKPORT (plain HTTP, for a TLS-terminating proxy in front)"* &&
+	"$out" == *"proxies    127.0.0.1/32 2001:db8::/32 (X-Forwarded-For from these names the client)"* &&
 	"$out" != *DPtls* && "$out" == *"database   $T/empty.db: holds no table yet"* &&
 	"$err" == *"database $T/empty.db: holds no table, \`serve\` would create the inventory in it"* ]]; then ok; else bad "--check, plain HTTP, empty database: rc=$rc $out $err"; fi
 if [[ ! -s "$T/empty.db" ]] && ! compgen -G "$T/empty.db?*" >/dev/null; then ok; else bad "--check wrote to or beside an empty database: $(ls -l "$T"/empty.db*)"; fi
