@@ -2885,6 +2885,7 @@ static int serve_check(const char *config, const orsp_smdp_config *cfg)
 	printf("%-10s %s://%s%s%s:%u (%s)\n", "listen", cfg->plain_http ? "http" : "https",
 	       v6 ? "[" : "", cfg->listen, v6 ? "]" : "", (unsigned)cfg->port,
 	       cfg->plain_http ? "plain HTTP, for a TLS-terminating proxy in front" : "HTTPS");
+	orsp_smdp_config_warn(cfg);
 	if (cfg->n_trusted_proxies) {
 		printf("%-10s", "proxies");
 		for (size_t i = 0; i < cfg->n_trusted_proxies; i++) {

@@ -749,6 +749,10 @@ typedef struct orsp_smdp_config {
  * that does not belong to its certificate, an FQDN missing from the DPtls certificate. */
 ORSP_MUST_CHECK orsp_err orsp_smdp_config_load(const char *path, orsp_smdp_config *out);
 void orsp_smdp_config_free(orsp_smdp_config *c);
+/* What a loaded configuration allows but an operator should know, one line each on stderr
+ * ("openrsp smdp: warning: ..."): a trusted_proxies prefix of length 0, which takes every
+ * peer for a proxy. `smdp serve` says it at start, `serve --check` too. */
+void orsp_smdp_config_warn(const orsp_smdp_config *c);
 
 /* ----- the server ----- */
 

@@ -1362,6 +1362,21 @@ orsp_err orsp_smdp_config_load(const char *path, orsp_smdp_config *c)
 	return e;
 }
 
+void orsp_smdp_config_warn(const orsp_smdp_config *c)
+{
+	for (size_t i = 0; c && i < c->n_trusted_proxies; i++) {
+		char text[ORSP_HTTP_PREFIX_TEXT_MAX];
+		if (c->trusted_proxies[i].bits)
+			continue;
+		orsp_http_prefix_text(&c->trusted_proxies[i], text, sizeof(text));
+		fprintf(stderr,
+		        "openrsp smdp: warning: trusted_proxies %s takes every %s peer for a "
+		        "proxy: any such client chooses the address logged for it "
+		        "(X-Forwarded-For)\n",
+		        text, c->trusted_proxies[i].v6 ? "IPv6" : "IPv4");
+	}
+}
+
 void orsp_smdp_config_free(orsp_smdp_config *c)
 {
 	if (!c)

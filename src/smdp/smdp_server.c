@@ -1100,6 +1100,7 @@ orsp_err orsp_smdp_server_start(const orsp_smdp_config *c, orsp_smdp_server **ou
 		if (pol[0])
 			fprintf(stderr, "openrsp smdp: platform policy: %s\n", pol);
 	}
+	orsp_smdp_config_warn(c);
 	*out = srv;
 	return ORSP_OK;
 fail:

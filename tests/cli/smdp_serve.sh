@@ -237,6 +237,13 @@ if [[ $rc -eq 0 && "$out" == *"listen     http://127.0.0.1:$CHKPORT (plain HTTP,
 	"$out" != *DPtls* && "$out" == *"database   $T/empty.db: holds no table yet"* &&
 	"$err" == *"database $T/empty.db: holds no table, \`serve\` would create the inventory in it"* ]]; then ok; else bad "--check, plain HTTP, empty database: rc=$rc $out $err"; fi
 if [[ ! -s "$T/empty.db" ]] && ! compgen -G "$T/empty.db?*" >/dev/null; then ok; else bad "--check wrote to or beside an empty database: $(ls -l "$T"/empty.db*)"; fi
+if [[ "$err" != *"takes every"* ]]; then ok; else bad "--check warned of trusted_proxies without a /0: $err"; fi
+# a /0 prefix trusts every peer: taken, with a warning for it alone (exit 0)
+sed 's|^trusted_proxies = .*|trusted_proxies = 0.0.0.0/0, ::1|' "$T/chkp.conf" >"$T/chk0.conf"
+chmod 600 "$T/chk0.conf"
+run smdp serve --config "$T/chk0.conf" --check
+if [[ $rc -eq 0 && "$out" == *"proxies    0.0.0.0/0 ::1/128 "* && $(grep -c "takes every" <<<"$err") -eq 1 &&
+	"$err" == *"openrsp smdp: warning: trusted_proxies 0.0.0.0/0 takes every IPv4 peer for a proxy: any such client chooses the address logged for it (X-Forwarded-For)"* ]]; then ok; else bad "--check, trusted_proxies /0: rc=$rc $out $err"; fi
 
 # ----- a running server -----
 "$B" smdp profile import "$V/saip/gsma-ts48/v7/TS48_V7.0_eSIM_GTP_SAIP2.3_NoBERTLV.der" --db "$T/smdp.db" >/dev/null
