@@ -421,47 +421,50 @@ static orsp_err version_value(loader *l, const char *k, const char *v, orsp_smdp
 	return ORSP_OK;
 }
 
-/* A comma-separated list of the platform policy: each item, its spaces trimmed, to add(),
- * which says what is wrong with it (NULL: taken). At most ORSP_SMDP_POLICY_LIST_MAX
- * items, none empty. */
-static orsp_err list_value(loader *l, const char *k, const char *v,
-                           const char *(*add)(orsp_smdp_platform_policy *pol, const char *item,
-                                              size_t n),
-                           size_t *count)
+/* A list value: items separated by commas (with spaces_separate, by spaces and tabs too), each
+ * without the spaces and tabs around it, to add(), which says what is wrong with one (NULL:
+ * taken, *count one more). At most max items, none empty. */
+static orsp_err list_value(loader *l, const char *k, const char *v, bool spaces_separate,
+                           size_t max,
+                           const char *(*add)(orsp_smdp_config *c, const char *item, size_t n),
+                           const size_t *count)
 {
 	const char *p = v;
 
 	for (;;) {
-		const char *end = strchr(p, ','), *why;
-		size_t n = end ? (size_t)(end - p) : strlen(p);
-		while (n && (*p == ' ' || *p == '\t')) {
-			p++;
-			n--;
-		}
+		const char *why;
+		size_t span, n;
+		p += strspn(p, " \t");
+		span = n = strcspn(p, spaces_separate ? ", \t" : ",");
 		while (n && (p[n - 1] == ' ' || p[n - 1] == '\t'))
 			n--;
 		if (!n)
 			return bad(l, k, "an empty item in the list");
-		if (*count == ORSP_SMDP_POLICY_LIST_MAX)
-			return bad(l, k, "more than %d items", ORSP_SMDP_POLICY_LIST_MAX);
-		if ((why = add(&l->c->svc.platform, p, n)))
+		if (*count == max)
+			return bad(l, k, "more than %zu items", max);
+		if ((why = add(l->c, p, n)))
 			return bad(l, k, "'%.*s': %s", (int)(n > 80 ? 80 : n), p, why);
-		if (!end)
+		p += span;
+		p += strspn(p, " \t");
+		if (!*p)
 			return ORSP_OK;
-		p = end + 1;
+		if (*p == ',')
+			p++;
 	}
 }
 
-static const char *add_denied(orsp_smdp_platform_policy *pol, const char *s, size_t n)
+static const char *add_denied(orsp_smdp_config *c, const char *s, size_t n)
 {
+	orsp_smdp_platform_policy *pol = &c->svc.platform;
 	if (!version_of(s, n, pol->firmware_denied[pol->n_firmware_denied]))
 		return VERSION_HINT;
 	pol->n_firmware_denied++;
 	return NULL;
 }
 
-static const char *add_sas(orsp_smdp_platform_policy *pol, const char *s, size_t n)
+static const char *add_sas(orsp_smdp_config *c, const char *s, size_t n)
 {
+	orsp_smdp_platform_policy *pol = &c->svc.platform;
 	if (n > ORSP_SMDP_SAS_MAX)
 		return "longer than the 64 characters of sasAcreditationNumber";
 	for (size_t i = 0; i < n; i++)
@@ -472,41 +475,20 @@ static const char *add_sas(orsp_smdp_platform_policy *pol, const char *s, size_t
 	return NULL;
 }
 
-/* trusted_proxies: IPv4 or IPv6 addresses or prefixes (orsp_http_prefix_parse) separated by
- * commas, whitespace or both, at most ORSP_SMDP_TRUSTED_PROXIES_MAX, none empty. */
-static orsp_err proxies_value(loader *l, const char *k, const char *v)
+/* A trusted_proxies item: an IPv4 or IPv6 address or prefix (orsp_http_prefix_parse). */
+static const char *add_proxy(orsp_smdp_config *c, const char *s, size_t n)
 {
-	orsp_smdp_config *c = l->c;
-	const char *p = v;
-
-	if (!v[0])
-		return bad(l, k, "no address given (the value is empty)");
-	for (;;) {
-		orsp_http_prefix pre;
-		size_t n;
-		p += strspn(p, " \t");
-		n = strcspn(p, ", \t");
-		if (!n)
-			return bad(l, k, "an empty item in the list");
-		if (c->n_trusted_proxies == ORSP_SMDP_TRUSTED_PROXIES_MAX)
-			return bad(l, k, "more than %d items", ORSP_SMDP_TRUSTED_PROXIES_MAX);
-		if (orsp_http_prefix_parse(p, n, &pre))
-			return bad(l, k, "'%.*s': %s", (int)(n > 80 ? 80 : n), p,
-			           orsp_err_detail());
-		c->trusted_proxies[c->n_trusted_proxies++] = pre;
-		p += n;
-		p += strspn(p, " \t");
-		if (!*p)
-			return ORSP_OK;
-		if (*p == ',')
-			p++;
-	}
+	if (orsp_http_prefix_parse(s, n, &c->trusted_proxies[c->n_trusted_proxies]))
+		return orsp_err_detail();
+	c->n_trusted_proxies++;
+	return NULL;
 }
 
 /* A subjectKeyIdentifier in hex, its bytes optionally separated by ':' as openssl x509
  * prints it. */
-static const char *add_eum(orsp_smdp_platform_policy *pol, const char *s, size_t n)
+static const char *add_eum(orsp_smdp_config *c, const char *s, size_t n)
 {
+	orsp_smdp_platform_policy *pol = &c->svc.platform;
 	char hex[2 * 32 + 1];
 	size_t h = 0, len = 0;
 
@@ -864,11 +846,14 @@ static orsp_err set_key(loader *l, const char *k, const char *v)
 	} else if (strcmp(k, "min_gp_version") == 0) {
 		return version_value(l, k, v, &c->svc.platform.min_gp);
 	} else if (strcmp(k, "euicc_firmware_denied") == 0) {
-		return list_value(l, k, v, add_denied, &c->svc.platform.n_firmware_denied);
+		return list_value(l, k, v, false, ORSP_SMDP_POLICY_LIST_MAX, add_denied,
+		                  &c->svc.platform.n_firmware_denied);
 	} else if (strcmp(k, "sas_accreditation") == 0) {
-		return list_value(l, k, v, add_sas, &c->svc.platform.n_sas);
+		return list_value(l, k, v, false, ORSP_SMDP_POLICY_LIST_MAX, add_sas,
+		                  &c->svc.platform.n_sas);
 	} else if (strcmp(k, "eum_allowed") == 0) {
-		return list_value(l, k, v, add_eum, &c->svc.platform.n_eum);
+		return list_value(l, k, v, false, ORSP_SMDP_POLICY_LIST_MAX, add_eum,
+		                  &c->svc.platform.n_eum);
 	} else if (strcmp(k, "threads") == 0) {
 		if ((e = parse_uint(l, k, v, 64, &x)))
 			return e;
@@ -890,7 +875,11 @@ static orsp_err set_key(loader *l, const char *k, const char *v)
 			return e;
 		c->max_connections_per_ip = (unsigned)x;
 	} else if (strcmp(k, "trusted_proxies") == 0) {
-		return proxies_value(l, k, v);
+		/* addresses or prefixes separated by commas, whitespace or both */
+		if (!v[0])
+			return bad(l, k, "no address given (the value is empty)");
+		return list_value(l, k, v, true, ORSP_SMDP_TRUSTED_PROXIES_MAX, add_proxy,
+		                  &c->n_trusted_proxies);
 	} else if (strcmp(k, "idle_reset_ms") == 0) {
 		/* at most the largest timeout; check_all holds it to the one given */
 		if ((e = parse_uint(l, k, v, 3600000, &x)))
