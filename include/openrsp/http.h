@@ -145,6 +145,12 @@ typedef struct orsp_http_log_entry {
 
 typedef void (*orsp_http_request_hook)(void *ctx, const orsp_http_log_entry *e);
 
+/* For a log line after "client=CLIENT": " via=PEER" when the client is not the TCP peer (a
+ * trusted proxy forwarded it), so that the proxy stays seen, written into buf (cap bytes,
+ * ORSP_HTTP_VIA_MAX is enough); "" when they are the same. */
+#define ORSP_HTTP_VIA_MAX 56
+const char *orsp_http_via(const char *client_addr, const char *peer_addr, char *buf, size_t cap);
+
 /* An IPv4 or IPv6 prefix, such as 10.0.0.0/8 or ::1/128: a trusted proxy's address or network
  * (orsp_http_server_config.trusted_proxies). addr in network byte order, its first 4 bytes for
  * IPv4, no bit set after the first `bits`. */

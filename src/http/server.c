@@ -462,13 +462,11 @@ static void peer_address(struct MHD_Connection *conn, struct req_state *st)
 	memcpy(st->addr, st->peer, sizeof(st->addr));
 }
 
-/* " via=PEER" after a client's address in a log line when the client is not the TCP peer (a
- * trusted proxy forwarded it), so that the proxy stays seen; "" otherwise. */
-static const char *via_text(const struct req_state *st, char *buf, size_t cap)
+const char *orsp_http_via(const char *client_addr, const char *peer_addr, char *buf, size_t cap)
 {
-	if (strcmp(st->addr, st->peer) == 0)
+	if (strcmp(client_addr, peer_addr) == 0)
 		return "";
-	snprintf(buf, cap, " via=%s", st->peer);
+	snprintf(buf, cap, " via=%s", peer_addr);
 	return buf;
 }
 
@@ -669,10 +667,10 @@ static bool verify_client_cert(struct MHD_Connection *conn, struct req_state *st
 		return false;
 	rc = gnutls_certificate_verify_peers(session, &data, 1, &status);
 	if (rc < 0 || status != 0) {
-		char via[INET6_ADDRSTRLEN + 8];
+		char via[ORSP_HTTP_VIA_MAX];
 		orsp_log(ORSP_LOG_INFO,
 		         "http: client %s%s: certificate not accepted (%s, status 0x%x)", st->addr,
-		         via_text(st, via, sizeof(via)),
+		         orsp_http_via(st->addr, st->peer, via, sizeof(via)),
 		         rc < 0 ? gnutls_strerror(rc) : "verification failed", status);
 		return false;
 	}
@@ -1340,12 +1338,12 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	if (srv->hook) {
 		srv->hook(srv->hook_ctx, &e);
 	} else {
-		char via[INET6_ADDRSTRLEN + 8];
+		char via[ORSP_HTTP_VIA_MAX];
 		orsp_log(ORSP_LOG_INFO,
 		         "http method=%s path=%s status=%d duration_us=%llu client=%s%s body=%zu%s",
 		         e.method, e.path, e.status, (unsigned long long)e.duration_us,
-		         e.client_addr, via_text(st, via, sizeof(via)), e.body_len,
-		         e.completed ? "" : " aborted");
+		         e.client_addr, orsp_http_via(e.client_addr, e.peer_addr, via, sizeof(via)),
+		         e.body_len, e.completed ? "" : " aborted");
 	}
 	/* The answer is out (or the connection failed): the next request on a keep-alive
 	 * connection has the deadline from now. A request that never reached on_access (cut

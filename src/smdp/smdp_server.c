@@ -212,12 +212,11 @@ static void answered(orsp_smdp_server *srv, const char *iface, const char *funct
 static orsp_err refuse(orsp_smdp_server *srv, const char *iface, const orsp_http_request *req,
                        double t0, orsp_http_response *resp, int status, const char *text)
 {
-	char extra[128];
+	char extra[128], via[ORSP_HTTP_VIA_MAX];
 
 	/* behind a trusted proxy, the client it forwarded, and the proxy (via) */
-	snprintf(extra, sizeof(extra), " client=%s%s%s", req->client_addr,
-	         strcmp(req->client_addr, req->peer_addr) ? " via=" : "",
-	         strcmp(req->client_addr, req->peer_addr) ? req->peer_addr : "");
+	snprintf(extra, sizeof(extra), " client=%s%s", req->client_addr,
+	         orsp_http_via(req->client_addr, req->peer_addr, via, sizeof(via)));
 	answered(srv, iface, strrchr(req->path, '/') + 1, status, t0, ORSP_OK, extra);
 	return orsp_http_response_set_body(resp, status, "text/plain", text, strlen(text));
 }
@@ -535,7 +534,7 @@ static void unhandled(void *ctx, const orsp_http_log_entry *e)
 {
 	orsp_smdp_server *srv = ctx;
 	double ms = (double)e->duration_us / 1e3;
-	char extra[512];
+	char extra[512], via[ORSP_HTTP_VIA_MAX];
 	orsp_smdp_reply r;
 
 	if (e->handled || (e->status > 0 && e->status < 400))
@@ -543,9 +542,8 @@ static void unhandled(void *ctx, const orsp_http_log_entry *e)
 	memset(&r, 0, sizeof(r));
 	snprintf(r.function, sizeof(r.function), "other");
 	r.http_status = e->status;
-	snprintf(extra, sizeof(extra), " client=%s%s%s method=%s path=%s", e->client_addr,
-	         strcmp(e->client_addr, e->peer_addr) ? " via=" : "",
-	         strcmp(e->client_addr, e->peer_addr) ? e->peer_addr : "", e->method, e->path);
+	snprintf(extra, sizeof(extra), " client=%s%s method=%s path=%s", e->client_addr,
+	         orsp_http_via(e->client_addr, e->peer_addr, via, sizeof(via)), e->method, e->path);
 	log_request(srv, "http", &r, ms, ORSP_OK, extra);
 	count(srv, &r, ms);
 }
