@@ -44,23 +44,9 @@ B=$(realpath "$B")
 data=$(realpath "$(dirname "$0")/../data")
 work=$(mktemp -d /tmp/interop-lpac.XXXXXX)
 
-# The working directory (test PKI with its keys, the SM-DP+'s database and KEK, the logs) is
-# removed after a pass and kept after a failure, for its logs.
-cleanup() {
-	local rc=$?
-	for p in "${pids[@]}"; do
-		kill -TERM "$p" 2>/dev/null || true
-	done
-	wait 2>/dev/null || true
-	sed -i "/ $FQDN # interop-lpac\$/d" /etc/hosts
-	cd /
-	if [ "$rc" -eq 0 ]; then
-		rm -rf "$work"
-	else
-		echo "interop-lpac: logs and state kept in $work" >&2
-	fi
-}
-trap cleanup EXIT
+# shellcheck source=SCRIPTDIR/lib/interop.bash
+. "$(dirname "$0")/lib/interop.bash"
+trap 'interop_cleanup $? interop-lpac "$FQDN" "$work"' EXIT
 
 mkdir -p "$work/conf"
 printf 'FRIENDLYNAME "openrsp vpcd"\nDEVICENAME   /dev/null:%s\nLIBPATH      %s\nCHANNELID    %s\n' \

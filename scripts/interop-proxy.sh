@@ -66,23 +66,9 @@ B=$(realpath "$B")
 data=$(realpath "$(dirname "$0")/../data")
 T=$(mktemp -d /tmp/interop-proxy.XXXXXX)
 
-cleanup() {
-	local rc=$?
-	for p in "${pids[@]}"; do
-		kill -TERM "$p" 2>/dev/null || true
-	done
-	for p in "${pids[@]}"; do
-		wait "$p" 2>/dev/null || true
-	done
-	sed -i "/ $FQDN # interop-proxy\$/d" /etc/hosts
-	cd /
-	if [ "$rc" -eq 0 ]; then
-		rm -rf "$T"
-	else
-		echo "interop-proxy: logs and state kept in $T" >&2
-	fi
-}
-trap cleanup EXIT
+# shellcheck source=SCRIPTDIR/lib/interop.bash
+. "$(dirname "$0")/lib/interop.bash"
+trap 'interop_cleanup $? interop-proxy "$FQDN" "$T"' EXIT
 
 freeport() {
 	"$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
