@@ -10,6 +10,8 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "openrsp/crypto.h"
+#include "openrsp/http.h"
 
 static const cli_noun *const nouns[] = {
     &cli_noun_aka, &cli_noun_auc, &cli_noun_bench, &cli_noun_demo,    &cli_noun_euicc,
@@ -209,9 +211,14 @@ static int run_main(int argc, char **argv)
 		return CLI_USAGE;
 	}
 	if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "version") == 0) {
+		char http[ORSP_HTTP_VERSIONS_MAX];
+
 		if (argc > 2) /* as every verb: an argument it does not take is not ignored */
 			return cli_usage(argv[2], "unexpected argument");
-		printf("openrsp %s\n", orsp_version());
+		/* then the libraries in use, as a bug report needs them */
+		printf("openrsp %s\n%s\nSQLite %s\n%s", orsp_version(),
+		       orsp_crypto_library_version(), orsp_db_sqlite_version(),
+		       orsp_http_library_versions(http, sizeof(http)));
 		return CLI_OK;
 	}
 	if (strcmp(argv[1], "help") == 0)

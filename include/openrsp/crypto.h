@@ -12,6 +12,10 @@
 
 #include "openrsp/core.h"
 
+/* ----- the library ----- */
+/* The OpenSSL in use, as it names itself ("OpenSSL 3.0.17 1 Jul 2025"): `openrsp --version`. */
+const char *orsp_crypto_library_version(void);
+
 /* ----- random ----- */
 ORSP_MUST_CHECK orsp_err orsp_random(void *out, size_t n);
 

@@ -145,6 +145,18 @@ typedef struct orsp_http_log_entry {
 
 typedef void (*orsp_http_request_hook)(void *ctx, const orsp_http_log_entry *e);
 
+/* Whether the server checks where libmicrohttpd left each header line (section_field in
+ * src/http/server.c, docs/http.md): only with the version whose source that was read in,
+ * 0.9.75; with another, a malformed header section is not refused. */
+bool orsp_http_header_layout_checked(void);
+
+/* The libraries behind this module, one line each ended by '\n', for `openrsp --version`:
+ * libmicrohttpd (and whether the header section's layout is checked), GnuTLS, libcurl and
+ * jansson, with their run-time versions, written into buf (cap bytes; ORSP_HTTP_VERSIONS_MAX
+ * is enough, a shorter buffer gets the text cut short). Returns buf. */
+#define ORSP_HTTP_VERSIONS_MAX 512
+const char *orsp_http_library_versions(char *buf, size_t cap);
+
 /* For a log line after "client=CLIENT": " via=PEER" when the client is not the TCP peer (a
  * trusted proxy forwarded it), so that the proxy stays seen, written into buf (cap bytes,
  * ORSP_HTTP_VIA_MAX is enough); "" when they are the same. */

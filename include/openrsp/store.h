@@ -26,6 +26,9 @@
 
 /* ----- database handle ----- */
 
+/* The SQLite library in use ("3.40.1"): `openrsp --version`. */
+const char *orsp_db_sqlite_version(void);
+
 typedef struct orsp_db orsp_db;
 typedef struct orsp_stmt orsp_stmt;
 

@@ -2329,7 +2329,7 @@ orsp_err orsp_http_server_start(const orsp_http_server_config *cfg, orsp_http_se
 	orsp_cond_init_monotonic(&srv->conn_cv); /* for orsp_deadline_ms */
 	srv->listen_fd = -1;
 	srv->wake[0] = srv->wake[1] = -1;
-	srv->section_layout = strcmp(MHD_get_version(), "0.9.75") == 0;
+	srv->section_layout = orsp_http_header_layout_checked();
 	srv->max_conns = max_conn;
 	srv->max_per_ip = cfg->max_connections_per_ip;
 	srv->request_timeout_us =

@@ -853,3 +853,8 @@ const struct orsp_db_ops orsp_db_sqlite_ops = {
     .column_text = sq_column_text,
     .column_blob = sq_column_blob,
 };
+
+const char *orsp_db_sqlite_version(void)
+{
+	return sqlite3_libversion();
+}

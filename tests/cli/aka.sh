@@ -396,7 +396,15 @@ if grep -q -- "--opc" <<<"$out" && grep -q -- "--plmn" <<<"$out"; then ok; else 
 run
 expect "no arguments exit" 2 "$rc"
 run --version
-expect "--version" "openrsp $(sed -n 's/^project(openrsp VERSION \([0-9.]*\).*/\1/p' "$V/../../CMakeLists.txt")" "$out"
+expect "--version" "openrsp $(sed -n 's/^project(openrsp VERSION \([0-9.]*\).*/\1/p' "$V/../../CMakeLists.txt")" "$(head -1 <<<"$out")"
+# then the libraries in use, one line each: SQLite and OpenSSL as their own commands (same
+# Debian packages) name them
+expect "--version lines" 7 "$(wc -l <<<"$out")"
+expect "--version SQLite" "SQLite $(sqlite3 --version | cut -d' ' -f1)" "$(sed -n 2,3p <<<"$out" | grep '^SQLite')"
+expect "--version OpenSSL" "$(openssl version | sed 's/.*(Library: \(.*\))$/\1/')" "$(sed -n 2p <<<"$out")"
+has "--version libmicrohttpd" "libmicrohttpd " "$out"
+has "--version the header check" "header section layout " "$out"
+for lib in GnuTLS libcurl jansson; do has "--version $lib" "$lib " "$out"; done
 # an argument it does not take is refused, as by every verb, not ignored
 usage extra --version extra
 usage --json version --json
