@@ -5,13 +5,18 @@
 # serve` (`plain_http = yes`) on loopback.
 #
 #   sudo scripts/interop-proxy.sh [OPENRSP_BINARY]
+#   scripts/interop-proxy.sh --ctest OPENRSP_BINARY
 #
-# Needs haproxy and nginx installed (`apt-get install haproxy nginx`; their system services
-# are not used: each proxy runs here as a foreground process of its own, with a
-# configuration written into the working directory) and root: the proxy listens on port 443
-# of loopback and the test FQDN goes into /etc/hosts for the run (removed again on exit),
-# so that openrsp's LPA reaches https://FQDN as a device would, trusting only the test CI.
-# Not run by `make test` or CI.
+# Needs haproxy and nginx installed (`apt-get install haproxy nginx`, which scripts/setup.sh
+# does; their system services are not used: each proxy runs here as a foreground process of
+# its own, with a configuration written into the working directory). Run by hand it needs
+# root: the proxy listens on port 443 of loopback and the test FQDN goes into /etc/hosts for
+# the run (removed again on exit), so that openrsp's LPA reaches https://FQDN as a device
+# would, trusting only the test CI. With --ctest (`make test` and CI, ctest proxy_interop)
+# it needs no root and touches nothing outside its working directory: each proxy listens on
+# a free port of loopback, and the LPA (--server-url), curl (--resolve) and the load reach
+# it there, still checking that its certificate names the FQDN; a missing haproxy, nginx or
+# python3 then skips the test (exit 77) instead of failing it.
 #
 # Checks, for each proxy: a whole download with openrsp's LPA and software eUICC through the
 # proxy (the profile Installed on the SM-DP+, the enable notification, and for nginx the
@@ -34,6 +39,11 @@
 # after a pass and kept after a failure.
 set -euo pipefail
 
+CTEST=0
+if [ "${1:-}" = --ctest ]; then
+	CTEST=1
+	shift
+fi
 B=${1:-$(dirname "$0")/../build/openrsp}
 FQDN=smdp.example.org
 DRAIN=4
@@ -55,13 +65,20 @@ bad() {
 	failed=$((failed + 1))
 	echo "interop-proxy: FAIL: $*"
 }
+missing() { # missing WHAT: fail, or with --ctest skip
+	if [ "$CTEST" = 1 ]; then
+		echo "interop-proxy: SKIPPED: $* (scripts/setup.sh installs it)" >&2
+		exit 77
+	fi
+	fail "$*"
+}
 [ -x "$B" ] || fail "$B is not the openrsp binary (build first, or give its path)"
-[ "$(id -u)" = 0 ] || fail "needs root (port 443, /etc/hosts)"
-for prog in haproxy nginx; do
-	command -v "$prog" >/dev/null || fail "$prog is needed (apt-get install haproxy nginx)"
+[ "$CTEST" = 1 ] || [ "$(id -u)" = 0 ] || fail "needs root (port 443, /etc/hosts), or --ctest"
+for prog in haproxy nginx curl; do
+	command -v "$prog" >/dev/null || missing "$prog is needed (apt-get install haproxy nginx curl)"
 done
-[ -x "$PY" ] || fail "$PY is needed (the probes, the relay and the load)"
-if (exec 3<>/dev/tcp/127.0.0.1/443) 2>/dev/null; then fail "port 443 is in use"; fi
+[ -x "$PY" ] || missing "$PY is needed (the probes, the relay and the load)"
+if [ "$CTEST" = 0 ] && (exec 3<>/dev/tcp/127.0.0.1/443) 2>/dev/null; then fail "port 443 is in use"; fi
 B=$(realpath "$B")
 data=$(realpath "$(dirname "$0")/../data")
 T=$(mktemp -d /tmp/interop-proxy.XXXXXX)
@@ -237,13 +254,19 @@ EOF
 
 cat >"$T/load.py" <<'EOF'
 # load.py PORT CAFILE FQDN STOPFILE OUT: ES9+ initiateAuthentication with an incomplete body
-# (answered at once, 1.2/2.1, by whichever SM-DP+ gets it) through the proxy until STOPFILE
-# exists: two workers on keep-alive connections, one opening a connection per request. One
-# line per request in OUT: time, worker, status (or ERR and the exception), the backend
-# HAProxy names, the start of the body.
-import http.client, json, os, ssl, sys, threading, time
+# (answered at once, 1.2/2.1, by whichever SM-DP+ gets it) through the proxy on
+# 127.0.0.1:PORT, its certificate checked for FQDN, until STOPFILE exists: two workers on
+# keep-alive connections, one opening a connection per request. One line per request in OUT:
+# time, worker, status (or ERR and the exception), the backend HAProxy names, the start of
+# the body.
+import http.client, json, os, socket, ssl, sys, threading, time
 port, cafile, fqdn, stop, out = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5]
 ctx = ssl.create_default_context(cafile=cafile)
+class Conn(http.client.HTTPSConnection):
+    """the proxy on loopback, whatever FQDN resolves to; Host: and SNI name FQDN"""
+    def connect(self):
+        s = socket.create_connection(("127.0.0.1", self.port), self.timeout)
+        self.sock = ctx.wrap_socket(s, server_hostname=fqdn)
 lock = threading.Lock()
 f = open(out, "w")
 hdrs = {"X-Admin-Protocol": "gsma/rsp/v2.2.0", "Content-Type": "application/json"}
@@ -253,7 +276,7 @@ def work(wid, keep):
         t = time.time()
         try:
             if c is None:
-                c = http.client.HTTPSConnection(fqdn, port, context=ctx, timeout=10)
+                c = Conn(fqdn, port, context=ctx, timeout=10)
             c.request("POST", "/gsma/rsp2/es9plus/initiateAuthentication", body=b"{}", headers=hdrs)
             r = c.getresponse()
             body = r.read()
@@ -318,23 +341,41 @@ start_smdp() { # start_smdp NAME PORT
 start_smdp a "$PA"
 start_smdp b "$PB"
 start_smdp c "$PC" # the probes' only: its log shows nothing but them
-echo "127.0.0.1 $FQDN # interop-proxy" >>/etc/hosts
+# where each proxy takes TLS: port 443 and the FQDN in /etc/hosts, as a device reaches an
+# SM-DP+; with --ctest a free port, which the LPA, curl and the load are sent to
+if [ "$CTEST" = 0 ]; then
+	echo "127.0.0.1 $FQDN # interop-proxy" >>/etc/hosts
+	PX=443
+	PN=443
+else
+	PX=$(freeport)
+	PN=$(freeport)
+fi
 
 # the DPtls certificate and key as the proxies take them (HAProxy: one file with both)
 cat pki/smdp/dptls.pem pki/smdp/dptls_key.pem >proxy/dptls-haproxy.pem
 chmod 600 proxy/dptls-haproxy.pem
 haproxy_v=$(haproxy -v | head -1 | awk '{print $3}')
 nginx_v=$(nginx -v 2>&1 | sed 's|.*nginx/||')
-echo "interop-proxy: HAProxy $haproxy_v, nginx $nginx_v, $("$B" --version)"
+echo "interop-proxy: HAProxy $haproxy_v, nginx $nginx_v, $("$B" --version | head -1)"
 
 LPA=(--euicc local:euicc)
+to_proxy() { # to_proxy PORT: where the LPA (SRV) and curl (CURL) reach the proxy
+	TLSPORT=$1
+	CURL=(curl -s --max-time 10 --cacert pki/ci/ci.pem)
+	SRV=()
+	if [ "$CTEST" = 1 ]; then
+		CURL+=(--resolve "$FQDN:$1:127.0.0.1")
+		SRV=(--server-url "https://127.0.0.1:$1")
+	fi
+}
 notified() { cat smdp-a.log smdp-b.log | grep -c "function=handleNotification .*http=204 result=ok" || true; }
 state() { "$B" smdp profile list --db smdp.db --iccid "$1" | awk -v i="$1" '$1 == i {print $3}'; }
 
 check_download() { # check_download PROXY ICCID WANT_NOTIFICATIONS PROXYLOG
 	local p=$1 i=$2 want=$3 n0 n1 out es9
 	n0=$(notified)
-	if ! out=$("$B" lpa profile download -a "${AC[$i]}" --ca pki/ci/ci.pem "${LPA[@]}" 2>&1) ||
+	if ! out=$("$B" lpa profile download -a "${AC[$i]}" --ca pki/ci/ci.pem "${SRV[@]}" "${LPA[@]}" 2>&1) ||
 		! grep -q "^installed $i" <<<"$out"; then
 		bad "$p: download of $i through the proxy: $(tail -3 <<<"$out")"
 		return
@@ -344,7 +385,7 @@ check_download() { # check_download PROXY ICCID WANT_NOTIFICATIONS PROXYLOG
 		return
 	}
 	if ! out=$("$B" lpa profile enable "$i" "${LPA[@]}" 2>&1) ||
-		! out=$("$B" lpa notification process --ca pki/ci/ci.pem "${LPA[@]}" 2>&1); then
+		! out=$("$B" lpa notification process --ca pki/ci/ci.pem "${SRV[@]}" "${LPA[@]}" 2>&1); then
 		bad "$p: enable and notifications through the proxy: $(tail -3 <<<"$out")"
 		return
 	fi
@@ -367,11 +408,10 @@ check_download() { # check_download PROXY ICCID WANT_NOTIFICATIONS PROXYLOG
 }
 check_health() { # check_health PROXY
 	local out
-	out=$(curl -s --max-time 10 --cacert pki/ci/ci.pem -o health.body -w '%{http_code}' \
-		"https://$FQDN/health") || true
+	out=$("${CURL[@]}" -o health.body -w '%{http_code}' "https://$FQDN:$TLSPORT/health") || true
 	out="$out $(cat health.body 2>/dev/null)"
 	if [ "$out" = "200 ok" ]; then
-		pass "$1: GET https://$FQDN/health through the proxy: 200 ok"
+		pass "$1: GET https://$FQDN:$TLSPORT/health through the proxy: 200 ok"
 	else
 		bad "$1: GET /health through the proxy: $out"
 	fi
@@ -379,8 +419,8 @@ check_health() { # check_health PROXY
 check_forwarded() { # check_forwarded PROXY: a 404 from 127.0.0.5 logged with that client
 	local n0 out
 	n0=$(cat smdp-a.log smdp-b.log 2>/dev/null | grep -c "client=127.0.0.5 via=127.0.0.1 method=GET path=/no-such-path" || true)
-	out=$(curl -s --max-time 10 --interface 127.0.0.5 --cacert pki/ci/ci.pem -o /dev/null \
-		-w '%{http_code}' -H 'X-Forwarded-For: 192.0.2.66' "https://$FQDN/no-such-path") || true
+	out=$("${CURL[@]}" --interface 127.0.0.5 -o /dev/null -w '%{http_code}' \
+		-H 'X-Forwarded-For: 192.0.2.66' "https://$FQDN:$TLSPORT/no-such-path") || true
 	sleep 0.3
 	if [ "$out" = 404 ] && [ "$(cat smdp-a.log smdp-b.log | grep -c "client=127.0.0.5 via=127.0.0.1 method=GET path=/no-such-path" || true)" -gt "$n0" ]; then
 		pass "$1: X-Forwarded-For: a 404 from 127.0.0.5 through the proxy is logged client=127.0.0.5 via=127.0.0.1 (the client's own X-Forwarded-For entry, 192.0.2.66, is not taken: the proxy's entry is the rightmost untrusted one)"
@@ -411,7 +451,7 @@ start_relay() { # start_relay TARGET_PORT: the recording relay, its port in RELA
 
 # the SM-DP+ alone first, for the table: what it does with each probe sent to it directly
 "$PY" probe.py smdp-direct "$PC" 0 - "$FQDN" - smdp-c.log probes.tsv >probes-direct.txt ||
-	fail "a probe sent directly reached the SM-DP+'s handler: $(cat probes-direct.txt)"
+	fail "a probe sent directly reached the SM-DP+'s handler ($("$B" --version | grep '^libmicrohttpd')): $(cat probes-direct.txt)"
 cat probes-direct.txt
 
 # ---- HAProxy ----
@@ -430,7 +470,7 @@ defaults
 	timeout server 30s
 	timeout http-request 10s
 frontend smdp_tls
-	bind 127.0.0.1:443 ssl crt $T/proxy/dptls-haproxy.pem
+	bind 127.0.0.1:$PX ssl crt $T/proxy/dptls-haproxy.pem
 	default_backend smdp
 backend smdp
 	option forwardfor
@@ -449,7 +489,7 @@ haproxy -c -q -f proxy/haproxy.cfg || fail "haproxy refuses its configuration"
 haproxy -db -f proxy/haproxy.cfg >proxy/haproxy.log 2>&1 &
 pids+=($!)
 HAPROXY_PID=$!
-wait_listen 443 haproxy proxy/haproxy.log
+wait_listen "$PX" haproxy proxy/haproxy.log
 hastate() { # hastate SERVER: its status in HAProxy's statistics (UP, DOWN, ...)
 	"$PY" - "$T/proxy/haproxy.sock" "$1" <<'EOF'
 import socket, sys
@@ -478,6 +518,7 @@ if [ "$(hastate smdp1)" != UP ] || [ "$(hastate smdp2)" != UP ]; then
 	fail "HAProxy does not see both SM-DP+ processes UP: smdp1 $(hastate smdp1), smdp2 $(hastate smdp2)"
 fi
 
+to_proxy "$PX"
 check_download haproxy "${ICCIDS[0]}" 2 proxy/haproxy.log
 check_health haproxy
 check_forwarded haproxy
@@ -486,7 +527,7 @@ kill "$RELAY_PID"
 
 # the drain: smdp1 (drain = 4) stopped under load, smdp2 takes over
 rm -f stop
-"$PY" load.py 443 pki/ci/ci.pem "$FQDN" stop load.jsonl &
+"$PY" load.py "$PX" pki/ci/ci.pem "$FQDN" stop load.jsonl &
 pids+=($!)
 LOAD_PID=$!
 sleep 1.5
@@ -539,11 +580,15 @@ wait "$HAPROXY_PID" 2>/dev/null || true
 NPROBE=$(freeport)
 start_relay "$PC"
 mkdir -p proxy/nginx/tmp
-chown www-data proxy/nginx/tmp
-chmod 711 "$T" proxy proxy/nginx
+nginx_user="# (not root: the workers run as this user)"
+if [ "$(id -u)" = 0 ]; then # the workers as www-data, as Debian runs them
+	nginx_user="user www-data;"
+	chown www-data proxy/nginx/tmp
+	chmod 711 "$T" proxy proxy/nginx
+fi
 cat >proxy/nginx.conf <<EOF
 daemon off;
-user www-data;
+$nginx_user
 worker_processes 1;
 pid $T/proxy/nginx/nginx.pid;
 error_log $T/proxy/nginx/error.log info;
@@ -561,7 +606,7 @@ http {
 	proxy_set_header Connection "";
 	proxy_set_header X-Forwarded-For \$proxy_add_x_forwarded_for;
 	server {
-		listen 127.0.0.1:443 ssl;
+		listen 127.0.0.1:$PN ssl;
 		server_name $FQDN;
 		location / { proxy_pass http://127.0.0.1:$PB; }
 	}
@@ -576,9 +621,10 @@ nginx -t -q -p "$T/proxy/nginx/" -e "$T/proxy/nginx/error.log" -c "$T/proxy/ngin
 	fail "nginx refuses its configuration: $(tail -3 proxy/nginx/error.log)"
 nginx -p "$T/proxy/nginx/" -e "$T/proxy/nginx/error.log" -c "$T/proxy/nginx.conf" &
 pids+=($!)
-wait_listen 443 nginx proxy/nginx/error.log
+wait_listen "$PN" nginx proxy/nginx/error.log
 
 # the second profile: enabling it disables the first, so three notifications
+to_proxy "$PN"
 check_download nginx "${ICCIDS[1]}" 3 proxy/nginx/access.log
 check_health nginx
 check_forwarded nginx

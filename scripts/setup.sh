@@ -16,6 +16,7 @@ packages=(
 	openssl # the openssl command: tests/cli/pki.sh, euicc.sh, smdp_serve.sh, smdp_pkcs11.sh read and make certificates and keys with it
 	libp11-kit-dev # PKCS#11 keys (URI parsing, module loading; docs/crypto.md)
 	softhsm2 # a software PKCS#11 token for tests/test_pkcs11.c and tests/cli/smdp_pkcs11.sh
+	haproxy nginx # TLS-terminating proxies in front of the SM-DP+ (scripts/interop-proxy.sh, ctest proxy_interop); their system services are not used
 	opensc # pkcs11-tool: keys made inside that token (tests/cli/smdp_pkcs11.sh)
 )
 
