@@ -66,6 +66,11 @@
 #define TARGET_SPAN_MAX (32 * 1024)
 /* conn_slot.idle_since_us: chosen by the accept thread to be reset (idle_reset_locked) */
 #define SLOT_CHOSEN UINT64_MAX
+/* A stop waits for a connection that has had no request yet for this long after its accept
+ * (input_waiting_locked): its client connected to send one (a proxy writes its request as soon
+ * as its connection is up, a TLS client its handshake), and closing it would lose the request
+ * the client may already have sent. */
+#define STOP_FRESH_US (250 * 1000)
 
 struct route {
 	char *method;
@@ -97,6 +102,8 @@ struct conn_slot {
 	 * that request's completion; SLOT_CHOSEN once the accept thread chose it to reset. A
 	 * compare-and-swap on both sides: either the request line or the reset comes first. */
 	_Atomic uint64_t idle_since_us;
+	_Atomic bool fresh;   /* no request line yet since its accept (slot_busy) */
+	uint64_t accepted_us; /* when (conn_lock) */
 	unsigned worker;
 	/* An answer with Connection: close was queued on it: it ends once that is out, and no
 	 * longer counts against its client's max_per_ip (the client's next connection may come
@@ -247,7 +254,10 @@ static bool slot_busy(struct conn_slot *s)
 	since = atomic_load(&s->idle_since_us);
 	while (since != SLOT_CHOSEN && !atomic_compare_exchange_weak(&s->idle_since_us, &since, 0))
 		;
-	return since != SLOT_CHOSEN;
+	if (since == SLOT_CHOSEN)
+		return false;
+	atomic_store(&s->fresh, false);
+	return true;
 }
 
 /* Copy for a log line: printable ASCII other than the space only (the line's fields are
@@ -1622,7 +1632,7 @@ orsp_err orsp_http_server_pem_check_mem(const void *pem, size_t len, bool key, c
 	return err;
 }
 
-static void acceptor_stop(orsp_http_server *srv);
+static void acceptor_stop(orsp_http_server *srv, bool take_queued);
 
 /* The one server of the process whose key is held elsewhere: libmicrohttpd's certificate
  * callback (GnuTLS's retrieve_function2) carries no context, so it finds the server here. */
@@ -1740,7 +1750,7 @@ static void server_free(orsp_http_server *srv)
 {
 	if (!srv)
 		return;
-	acceptor_stop(srv);
+	acceptor_stop(srv, false);
 	if (srv->daemon)
 		MHD_stop_daemon(srv->daemon);
 	ext_free(srv);
@@ -2091,7 +2101,9 @@ static struct conn_slot *slot_take(orsp_http_server *srv, int fd,
 	free_slot->family = family;
 	memcpy(free_slot->addr, addr, sizeof(addr));
 	free_slot->worker = (unsigned)fd % srv->n_workers;
-	atomic_store(&free_slot->idle_since_us, now_us());
+	free_slot->accepted_us = now_us();
+	atomic_store(&free_slot->fresh, true);
+	atomic_store(&free_slot->idle_since_us, free_slot->accepted_us);
 	slot_arm(srv, free_slot, false);
 	srv->open_conns++;
 	return free_slot;
@@ -2108,6 +2120,54 @@ static bool stop_requested(orsp_http_server *srv, int timeout_ms, bool *listen_r
 	return n > 0 && (p[0].revents & (POLLIN | POLLHUP));
 }
 
+/* A connection accept() returned: into a slot and handed to libmicrohttpd, or closed. */
+static void admit(orsp_http_server *srv, int fd, struct sockaddr_storage *peer, socklen_t len)
+{
+	struct conn_slot *slot;
+
+	(void)fcntl(fd, F_SETFD, FD_CLOEXEC);
+	pthread_mutex_lock(&srv->conn_lock);
+	slot = slot_take(srv, fd, peer);
+	pthread_mutex_unlock(&srv->conn_lock);
+	if (!slot) {
+		/* max_connections_per_ip, or the limit at a stop: closed at once (the client sees
+		 * the end of the stream or a reset) */
+		close(fd);
+		return;
+	}
+	/* The connection counts from here (its slot). libmicrohttpd's polling thread takes it
+	 * over asynchronously, when it next looks at its queue; the accept thread does not wait
+	 * for that: a thread inside a slow handler would stall accepting for every thread. On
+	 * failure libmicrohttpd closes the socket itself. */
+	if (MHD_add_connection(srv->daemon, (MHD_socket)fd, (struct sockaddr *)peer, len) !=
+	    MHD_YES) {
+		pthread_mutex_lock(&srv->conn_lock);
+		if (slot->state == SLOT_PENDING && slot->fd == fd)
+			slot_release(srv, slot);
+		pthread_mutex_unlock(&srv->conn_lock);
+	}
+}
+
+/* At the stop, right before the listening socket closes: the connections the kernel has
+ * completed and queued (the client sees them open and may have sent its request) are taken
+ * and served, as far as the limit allows, instead of being reset by the close. One that comes
+ * after the last accept is still reset: the socket closes a system call later. */
+static void accept_queued(orsp_http_server *srv)
+{
+	for (unsigned n = 0; n < srv->max_conns; n++) {
+		struct sockaddr_storage peer;
+		socklen_t len = sizeof(peer);
+		int fd = accept(srv->listen_fd, (struct sockaddr *)&peer, &len);
+
+		if (fd < 0) {
+			if (errno == EINTR || errno == ECONNABORTED)
+				continue;
+			return; /* EAGAIN: none left */
+		}
+		admit(srv, fd, &peer, len);
+	}
+}
+
 static void *accept_main(void *arg)
 {
 	orsp_http_server *srv = arg;
@@ -2115,7 +2175,6 @@ static void *accept_main(void *arg)
 	for (;;) {
 		struct sockaddr_storage peer;
 		socklen_t len = sizeof(peer);
-		struct conn_slot *slot;
 		bool ready = false;
 		int fd, wait_ms;
 
@@ -2148,31 +2207,13 @@ static void *accept_main(void *arg)
 				(void)stop_requested(srv, 100, NULL);
 			continue;
 		}
-		(void)fcntl(fd, F_SETFD, FD_CLOEXEC);
-		pthread_mutex_lock(&srv->conn_lock);
-		slot = slot_take(srv, fd, &peer);
-		pthread_mutex_unlock(&srv->conn_lock);
-		if (!slot) {
-			/* max_connections_per_ip: closed at once (the client sees the end of the
-			 * stream or a reset) */
-			close(fd);
-			continue;
-		}
-		/* The connection counts from here (its slot). libmicrohttpd's polling thread
-		 * takes it over asynchronously, when it next looks at its queue; the accept thread
-		 * does not wait for that: a thread inside a slow handler would stall accepting for
-		 * every thread. On failure libmicrohttpd closes the socket itself. */
-		if (MHD_add_connection(srv->daemon, fd, (struct sockaddr *)&peer, len) != MHD_YES) {
-			pthread_mutex_lock(&srv->conn_lock);
-			if (slot->state == SLOT_PENDING && slot->fd == fd)
-				slot_release(srv, slot);
-			pthread_mutex_unlock(&srv->conn_lock);
-		}
+		admit(srv, fd, &peer, len);
 	}
 }
 
-/* Stop accepting: the accept thread ends and the listening socket closes. */
-static void acceptor_stop(orsp_http_server *srv)
+/* Stop accepting: the accept thread ends and the listening socket closes; with take_queued,
+ * the connections queued by then are taken first (accept_queued). */
+static void acceptor_stop(orsp_http_server *srv, bool take_queued)
 {
 	if (srv->acceptor_running) {
 		ssize_t w;
@@ -2183,6 +2224,8 @@ static void acceptor_stop(orsp_http_server *srv)
 		srv->acceptor_running = false;
 	}
 	if (srv->listen_fd >= 0) {
+		if (take_queued && !srv->paused)
+			accept_queued(srv);
 		close(srv->listen_fd);
 		srv->listen_fd = -1;
 	}
@@ -2461,17 +2504,24 @@ uint16_t orsp_http_server_port(const orsp_http_server *srv)
 /* Whether a connection may hold a request that is not yet "in flight" (that starts at its
  * first callback): one accepted that libmicrohttpd's polling thread has not taken over yet,
  * or one with bytes in its socket that the thread has not read, both while it was busy in
- * another connection's handler. Connections the sweeper shut down do not count. */
+ * another connection's handler, or one accepted less than STOP_FRESH_US ago that has had no
+ * request yet (its first bytes, or the rest of its TLS handshake, are on the way).
+ * Connections the sweeper shut down do not count. */
 static bool input_waiting_locked(const orsp_http_server *srv)
 {
+	uint64_t now = now_us();
+
 	for (unsigned i = 0; i < srv->max_conns; i++) {
 		const struct conn_slot *s = &srv->slots[i];
 		int n = 0;
 
 		if (s->state == SLOT_PENDING && !s->shut)
 			return true;
-		if (s->state == SLOT_STARTED && !s->shut && ioctl(s->fd, FIONREAD, &n) == 0 &&
-		    n > 0)
+		if (s->state != SLOT_STARTED || s->shut)
+			continue;
+		if (atomic_load(&s->fresh) && now - s->accepted_us < STOP_FRESH_US)
+			return true;
+		if (ioctl(s->fd, FIONREAD, &n) == 0 && n > 0)
 			return true;
 	}
 	return false;
@@ -2493,7 +2543,7 @@ unsigned orsp_http_server_stop(orsp_http_server *srv, unsigned grace_ms)
 	atomic_store(&srv->stopping, true);
 	/* No new connections (the listening socket closes); requests on open connections go
 	 * on. */
-	acceptor_stop(srv);
+	acceptor_stop(srv, true);
 	deadline = now_us() + (uint64_t)(grace_ms ? grace_ms : 10000u) * 1000u;
 	/* Done when no request is in flight and no connection has unread bytes, twice in a row
 	 * 5 ms apart: between two requests of a connection, or of two connections its polling
