@@ -30,12 +30,13 @@
 # are seen: what each proxy does is printed (and what the SM-DP+ does with each probe sent
 # to it directly), and the check fails only if a probe that reached the SM-DP+ still
 # malformed was answered by a handler; one the proxy made well-formed may be (a proxy's
-# choice, printed). HAProxy only: two SM-DP+ processes on one database behind `option
-# httpchk GET /health`, `check inter 1s fall 2`, the first with `drain = 4` stopped by
-# SIGTERM under a steady load of ES9+ requests through HAProxy; no request may fail (a
-# connection error, a 502 or 503 of HAProxy's) while HAProxy takes the draining server out
-# and the second takes over. One PASS or FAIL line per check; exit 0
-# when all pass. The working directory (test PKI with its keys, database, logs) is removed
+# choice, printed). Each proxy in front of two SM-DP+ processes on one database, one of them
+# stopped by SIGTERM (`drain = 4`) under a steady load of ES9+ requests through the proxy; no
+# request may fail (a connection error, a 502 or 503 of the proxy's) while the other takes
+# over: HAProxy with `option httpchk GET /health`, `check inter 1s fall 2` (it must take the
+# draining server out), nginx with an `upstream` block and `keepalive 8` (no active check:
+# it sends to the draining server until its socket closes). One PASS or FAIL line per check;
+# exit 0 when all pass. The working directory (test PKI with its keys, database, logs) is removed
 # after a pass and kept after a failure.
 set -euo pipefail
 
@@ -266,6 +267,9 @@ class Conn(http.client.HTTPSConnection):
     """the proxy on loopback, whatever FQDN resolves to; Host: and SNI name FQDN"""
     def connect(self):
         s = socket.create_connection(("127.0.0.1", self.port), self.timeout)
+        # as http.client's own connect: headers and body go out as they are written (else
+        # nginx's delayed ACK holds the body's TLS record back 40 ms)
+        s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self.sock = ctx.wrap_socket(s, server_hostname=fqdn)
 lock = threading.Lock()
 f = open(out, "w")
@@ -355,9 +359,9 @@ fi
 # the DPtls certificate and key as the proxies take them (HAProxy: one file with both)
 cat pki/smdp/dptls.pem pki/smdp/dptls_key.pem >proxy/dptls-haproxy.pem
 chmod 600 proxy/dptls-haproxy.pem
-haproxy_v=$(haproxy -v | head -1 | awk '{print $3}')
+haproxy_v=$(haproxy -v | awk 'NR == 1 {print $3}') # (no head: it would leave haproxy a SIGPIPE)
 nginx_v=$(nginx -v 2>&1 | sed 's|.*nginx/||')
-echo "interop-proxy: HAProxy $haproxy_v, nginx $nginx_v, $("$B" --version | head -1)"
+echo "interop-proxy: HAProxy $haproxy_v, nginx $nginx_v, $("$B" --version | sed -n 1p)"
 
 LPA=(--euicc local:euicc)
 to_proxy() { # to_proxy PORT: where the LPA (SRV) and curl (CURL) reach the proxy
@@ -369,7 +373,8 @@ to_proxy() { # to_proxy PORT: where the LPA (SRV) and curl (CURL) reach the prox
 		SRV=(--server-url "https://127.0.0.1:$1")
 	fi
 }
-notified() { cat smdp-a.log smdp-b.log | grep -c "function=handleNotification .*http=204 result=ok" || true; }
+served_logs() { cat smdp-a.log smdp-b.log smdp-d.log 2>/dev/null; } # all but the probes' SM-DP+
+notified() { served_logs | grep -c "function=handleNotification .*http=204 result=ok" || true; }
 state() { "$B" smdp profile list --db smdp.db --iccid "$1" | awk -v i="$1" '$1 == i {print $3}'; }
 
 check_download() { # check_download PROXY ICCID WANT_NOTIFICATIONS PROXYLOG
@@ -418,11 +423,11 @@ check_health() { # check_health PROXY
 }
 check_forwarded() { # check_forwarded PROXY: a 404 from 127.0.0.5 logged with that client
 	local n0 out
-	n0=$(cat smdp-a.log smdp-b.log 2>/dev/null | grep -c "client=127.0.0.5 via=127.0.0.1 method=GET path=/no-such-path" || true)
+	n0=$(served_logs | grep -c "client=127.0.0.5 via=127.0.0.1 method=GET path=/no-such-path" || true)
 	out=$("${CURL[@]}" --interface 127.0.0.5 -o /dev/null -w '%{http_code}' \
 		-H 'X-Forwarded-For: 192.0.2.66' "https://$FQDN:$TLSPORT/no-such-path") || true
 	sleep 0.3
-	if [ "$out" = 404 ] && [ "$(cat smdp-a.log smdp-b.log | grep -c "client=127.0.0.5 via=127.0.0.1 method=GET path=/no-such-path" || true)" -gt "$n0" ]; then
+	if [ "$out" = 404 ] && [ "$(served_logs | grep -c "client=127.0.0.5 via=127.0.0.1 method=GET path=/no-such-path" || true)" -gt "$n0" ]; then
 		pass "$1: X-Forwarded-For: a 404 from 127.0.0.5 through the proxy is logged client=127.0.0.5 via=127.0.0.1 (the client's own X-Forwarded-For entry, 192.0.2.66, is not taken: the proxy's entry is the rightmost untrusted one)"
 	else
 		bad "$1: X-Forwarded-For: answer $out; the SM-DP+ did not log client=127.0.0.5 via=127.0.0.1"
@@ -447,6 +452,71 @@ start_relay() { # start_relay TARGET_PORT: the recording relay, its port in RELA
 	done
 	[ -s relay/port ] || fail "the relay did not start"
 	RELAY=$(cat relay/port)
+}
+
+stop_under_load() { # stop_under_load PROXY PORT NAME STOPPED OTHER: the SM-DP+ NAME (the
+	# proxy's server STOPPED, as its X-Backend names it) SIGTERMed under the load through the
+	# proxy on PORT; no request may fail, and OTHER must answer all after NAME's exit. HAProxy:
+	# when its check marked STOPPED DOWN, which a drain must come before
+	local p=$1 port=$2 pid=${SPID[$3]} stopped=$4 other=$5 t_term t_down="" t_exit rc=0 out ok
+	local dr
+	dr=$(sed -n 's/^drain = //p' "smdp-$3.conf")
+	rm -f stop
+	"$PY" load.py "$port" pki/ci/ci.pem "$FQDN" stop "load-$p.jsonl" &
+	pids+=($!)
+	local load=$!
+	sleep 1.5
+	t_term=$(date +%s.%N)
+	kill -TERM "$pid"
+	for _ in $(seq 1 $(((dr + 20) * 10))); do
+		[ "$p" = haproxy ] && [ -z "$t_down" ] && [ "$(hastate "$stopped")" = DOWN ] &&
+			t_down=$(date +%s.%N)
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	wait "$pid" || rc=$?
+	t_exit=$(date +%s.%N)
+	sleep 2
+	touch stop
+	wait "$load" || true
+	if out=$("$PY" - "load-$p.jsonl" "$t_term" "$t_exit" "$stopped" "$other" <<'PYEOF'
+import json, sys
+recs = [json.loads(l) for l in open(sys.argv[1])]
+t_term, t_exit, a, b = float(sys.argv[2]), float(sys.argv[3]), sys.argv[4], sys.argv[5]
+# nginx's $upstream_addr lists every server tried, the one that answered last
+for r in recs:
+    r[3] = r[3].split(", ")[-1]
+bad = [r for r in recs if r[2] != 200 or r[3] not in (a, b)
+       or '"functionExecutionStatus"' not in r[4]]
+def n(cond):
+    return sum(1 for r in recs if cond(r))
+print("%d requests, %d failed; before SIGTERM the stopped one %d, the other %d; during its "
+      "stop %d, %d; after its exit %d, %d" % (
+          len(recs), len(bad),
+          n(lambda r: r[0] < t_term and r[3] == a), n(lambda r: r[0] < t_term and r[3] == b),
+          n(lambda r: t_term <= r[0] < t_exit and r[3] == a),
+          n(lambda r: t_term <= r[0] < t_exit and r[3] == b),
+          n(lambda r: r[0] >= t_exit and r[3] == a), n(lambda r: r[0] >= t_exit and r[3] == b)))
+for r in bad[:10]:
+    print("  failed at %+.2f s after SIGTERM: %s" % (r[0] - t_term, r[2:]))
+sys.exit(1 if bad or not recs or n(lambda r: r[0] >= t_exit and r[3] == a)
+         or not n(lambda r: r[0] >= t_exit and r[3] == b) else 0)
+PYEOF
+	); then ok=1; else ok=0; fi
+	if [ "$p" = haproxy ]; then
+		local down_after drained
+		down_after=$([ -n "$t_down" ] && awk -v a="$t_down" -v b="$t_term" 'BEGIN{printf "%.1f s", a-b}' || echo never)
+		drained=$(grep -c 'health function=health .*http=503' "smdp-$3.log" || true)
+		if [ "$ok" = 1 ] && [ "$rc" = 0 ] && [ -n "$t_down" ] && grep -q "drain over after" "smdp-$3.log"; then
+			pass "$p: drain: $stopped SIGTERM with drain = $dr: HAProxy marked it DOWN after $down_after ($drained checks answered 503 draining), exit 0; ${out%%$'\n'*}"
+		else
+			bad "$p: drain: $stopped exit $rc, DOWN after $down_after, $drained 503 checks; $out"
+		fi
+	elif [ "$ok" = 1 ] && [ "$rc" = 0 ]; then
+		pass "$p: one of two upstream servers (keepalive 8) SIGTERMed with drain = $dr: exit 0; ${out%%$'\n'*}"
+	else
+		bad "$p: one of two upstream servers (keepalive 8) SIGTERMed with drain = $dr: exit $rc; $out"
+	fi
 }
 
 # the SM-DP+ alone first, for the table: what it does with each probe sent to it directly
@@ -526,57 +596,14 @@ check_probes haproxy "$HPROBE" smdp-c.log
 kill "$RELAY_PID"
 
 # the drain: smdp1 (drain = 4) stopped under load, smdp2 takes over
-rm -f stop
-"$PY" load.py "$PX" pki/ci/ci.pem "$FQDN" stop load.jsonl &
-pids+=($!)
-LOAD_PID=$!
-sleep 1.5
-t_term=$(date +%s.%N)
-kill -TERM "${SPID[a]}"
-t_down=""
-for _ in $(seq 1 $(((DRAIN + 20) * 10))); do
-	[ -z "$t_down" ] && [ "$(hastate smdp1)" = DOWN ] && t_down=$(date +%s.%N)
-	kill -0 "${SPID[a]}" 2>/dev/null || break
-	sleep 0.1
-done
-rc_a=0
-wait "${SPID[a]}" || rc_a=$?
-t_exit=$(date +%s.%N)
-sleep 2
-touch stop
-wait "$LOAD_PID" || true
-if out=$("$PY" - load.jsonl "$t_term" "$t_exit" <<'EOF'
-import json, sys
-recs = [json.loads(l) for l in open(sys.argv[1])]
-t_term, t_exit = float(sys.argv[2]), float(sys.argv[3])
-bad = [r for r in recs if r[2] != 200 or r[3] not in ("smdp1", "smdp2")
-       or '"functionExecutionStatus"' not in r[4]]
-def n(cond):
-    return sum(1 for r in recs if cond(r))
-print("%d requests, %d failed; before SIGTERM smdp1 %d, smdp2 %d; during the drain smdp1 %d, "
-      "smdp2 %d; after smdp1's exit smdp1 %d, smdp2 %d" % (
-          len(recs), len(bad),
-          n(lambda r: r[0] < t_term and r[3] == "smdp1"), n(lambda r: r[0] < t_term and r[3] == "smdp2"),
-          n(lambda r: t_term <= r[0] < t_exit and r[3] == "smdp1"),
-          n(lambda r: t_term <= r[0] < t_exit and r[3] == "smdp2"),
-          n(lambda r: r[0] >= t_exit and r[3] == "smdp1"), n(lambda r: r[0] >= t_exit and r[3] == "smdp2")))
-for r in bad[:10]:
-    print("  failed at %+.2f s after SIGTERM: %s" % (r[0] - t_term, r[2:]))
-sys.exit(1 if bad or not recs or not n(lambda r: r[0] >= t_exit and r[3] == "smdp2") else 0)
-EOF
-); then drain_ok=1; else drain_ok=0; fi
-down_after=$([ -n "$t_down" ] && awk -v a="$t_down" -v b="$t_term" 'BEGIN{printf "%.1f s", a-b}' || echo never)
-drained=$(grep -c 'health function=health .*http=503' smdp-a.log || true)
-if [ "$drain_ok" = 1 ] && [ "$rc_a" = 0 ] && [ -n "$t_down" ] &&
-	grep -q "drain over after" smdp-a.log; then
-	pass "haproxy: drain: smdp1 SIGTERM with drain = $DRAIN: HAProxy marked it DOWN after $down_after ($drained checks answered 503 draining), exit 0; ${out%%$'\n'*}"
-else
-	bad "haproxy: drain: smdp1 exit $rc_a, DOWN after $down_after, $drained 503 checks; $out"
-fi
+stop_under_load haproxy "$PX" a smdp1 smdp2
 kill "$HAPROXY_PID"
 wait "$HAPROXY_PID" 2>/dev/null || true
 
-# ---- nginx, in front of the second SM-DP+ ----
+# ---- nginx, in front of the second SM-DP+ and a fourth ----
+PD=$(freeport)
+conf "$PD" >smdp-d.conf
+start_smdp d "$PD"
 NPROBE=$(freeport)
 start_relay "$PC"
 mkdir -p proxy/nginx/tmp
@@ -605,10 +632,18 @@ http {
 	proxy_http_version 1.1;
 	proxy_set_header Connection "";
 	proxy_set_header X-Forwarded-For \$proxy_add_x_forwarded_for;
+	upstream smdp {
+		server 127.0.0.1:$PB;
+		server 127.0.0.1:$PD;
+		keepalive 8;
+	}
 	server {
 		listen 127.0.0.1:$PN ssl;
 		server_name $FQDN;
-		location / { proxy_pass http://127.0.0.1:$PB; }
+		location / {
+			proxy_pass http://smdp;
+			add_header X-Backend \$upstream_addr always;
+		}
 	}
 	server {
 		listen 127.0.0.1:$NPROBE ssl;
@@ -629,6 +664,11 @@ check_download nginx "${ICCIDS[1]}" 3 proxy/nginx/access.log
 check_health nginx
 check_forwarded nginx
 check_probes nginx "$NPROBE" smdp-c.log
+kill "$RELAY_PID"
+# nginx has no active check (a draining /health is not seen): it goes on sending to the
+# draining server, whose answers (Connection: close) end nginx's pooled connections to it,
+# and once that one's socket closes, passes each request whose connect is refused on
+stop_under_load nginx "$PN" d "127.0.0.1:$PD" "127.0.0.1:$PB"
 
 echo "interop-proxy: the probes (proxy, probe, what happened):"
 sed 's/^/  /' probes.tsv
