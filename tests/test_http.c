@@ -1017,9 +1017,15 @@ static size_t read_and_close(int fd, char *resp, size_t cap)
 	return len;
 }
 
-/* A request to /len with the body "abc", and whether resp is its 200 answer, "3", with
- * Connection: close when want_close. */
-#define LEN3_REQ "POST /len HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nabc"
+/* Send a request to /len with the body "abc" on fd, whole; len3_answer: whether resp is its
+ * 200 answer, "3", with Connection: close when want_close. */
+static void send_len3(int fd)
+{
+	static const char req[] = "POST /len HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nabc";
+
+	assert_int_equal(send(fd, req, sizeof(req) - 1, MSG_NOSIGNAL), (ssize_t)(sizeof(req) - 1));
+}
+
 static bool len3_answer(const char *resp, size_t len, bool want_close)
 {
 	return strncmp(resp, "HTTP/1.1 200", 12) == 0 &&
@@ -1037,7 +1043,6 @@ static bool len3_answer(const char *resp, size_t len, bool want_close)
 static void test_graceful_stop_waiting_requests(void **state)
 {
 	enum { WAITING = 100 };
-	static const char req[] = LEN3_REQ;
 	(void)state;
 
 	for (int round = 0; round < 9; round++) {
@@ -1076,8 +1081,7 @@ static void test_graceful_stop_waiting_requests(void **state)
 		for (int i = 0; i < WAITING; i++) {
 			if (!early)
 				fds[i] = connected(b.port, &tv);
-			assert_int_equal(send(fds[i], req, sizeof(req) - 1, MSG_NOSIGNAL),
-			                 (ssize_t)(sizeof(req) - 1));
+			send_len3(fds[i]);
 		}
 		/* accepted (the accept thread is not the busy one; one still in the listen queue
 		 * at the stop is taken then: test_stop_serves_queued_connections). On a loaded
@@ -1126,7 +1130,6 @@ int __wrap_poll(struct pollfd *fds, nfds_t n, int timeout)
 static void test_stop_serves_queued_connections(void **state)
 {
 	enum { QUEUED = 4, LIMIT = 3 };
-	static const char req[] = LEN3_REQ;
 	orsp_http_server_config cfg = {
 	    .address = "127.0.0.1",
 	    .routes = routes,
@@ -1145,8 +1148,7 @@ static void test_stop_serves_queued_connections(void **state)
 	assert_ok(orsp_http_server_start(&cfg, &srv));
 	for (int i = 0; i < QUEUED; i++) {
 		fds[i] = connected(orsp_http_server_port(srv), &tv);
-		assert_int_equal(send(fds[i], req, sizeof(req) - 1, MSG_NOSIGNAL),
-		                 (ssize_t)(sizeof(req) - 1));
+		send_len3(fds[i]);
 	}
 	sleep_ms(50);
 	assert_int_equal(orsp_http_server_stop(srv, 10000), 0);
@@ -1178,7 +1180,6 @@ static void *bg_stop(void *arg)
  * about 10 ms in, closing the connection under the request. */
 static void test_stop_waits_for_new_connection(void **state)
 {
-	static const char req[] = LEN3_REQ;
 	orsp_http_server *srv = start_plain(0);
 	struct timeval tv = {5, 0};
 	int fd = connected(orsp_http_server_port(srv), &tv);
@@ -1190,7 +1191,7 @@ static void test_stop_waits_for_new_connection(void **state)
 
 	assert_int_equal(pthread_create(&t, NULL, bg_stop, srv), 0);
 	sleep_ms(40);
-	assert_int_equal(send(fd, req, sizeof(req) - 1, MSG_NOSIGNAL), (ssize_t)(sizeof(req) - 1));
+	send_len3(fd);
 	len = read_and_close(fd, resp, sizeof(resp));
 	assert_int_equal(pthread_join(t, &left), 0);
 	assert_int_equal((uintptr_t)left, 0);
