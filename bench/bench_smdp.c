@@ -7,7 +7,8 @@
  * eUICCs with real signatures (the eUICC key of the PKI: CERT.EUICC and CERT.EUM chain to
  * the CI like a card's) and run the four ES9+ calls of a download — initiateAuthentication,
  * authenticateClient, getBoundProfilePackage, handleNotification with a signed
- * ProfileInstallationResult — over one HTTP(S) keep-alive connection each.
+ * ProfileInstallationResult — over one HTTP(S) keep-alive connection each. With --servers S,
+ * S such processes share the one database and each client keeps a connection to each.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -37,6 +38,7 @@
 #define OID "2.999.10"
 #define P 4096
 #define MID_MAX 64 /* a matching ID pattern, in bytes */
+#define SERVERS_MAX 8 /* --servers */
 
 /* Set by SIGINT, SIGTERM or SIGHUP (cli_stop_on_signals): every phase of a run stops at its
  * next step, and the run ends as any failed one does, its server stopped and its throw-away
@@ -59,7 +61,9 @@ enum {
 	OPT_PKI,
 	OPT_ADDRESS,
 	OPT_MID,
-	OPT_REFUSED
+	OPT_REFUSED,
+	OPT_SERVERS,
+	OPT_STICKY
 };
 
 /* ---------------------------------------------------------------- a simulated eUICC ----- */
@@ -83,7 +87,10 @@ typedef struct sim {
 
 typedef struct client {
 	const sim *s;
-	const char *base, *ca;
+	const char *const *bases; /* the servers' base URLs, nserv of them */
+	size_t nserv, home;       /* home: the client's server with sticky */
+	bool sticky;
+	const char *ca;
 	const char *fqdn; /* the SM-DP+ address */
 	const char *mid;  /* matching ID, "{n}" standing for the download's number */
 	bool tls;
@@ -160,8 +167,19 @@ static void put_ci_lists(orsp_writer *w, const sim *s)
 	}
 }
 
-/* One complete download as an eUICC and its LPA do it. */
-static orsp_err download(const client *c, orsp_http_client *h, size_t i)
+/* The server that step j (0..3) of download i goes to: the client's own one with --sticky,
+ * else the next one at each step, as a balancer without session affinity spreads them (any
+ * process serves any step: the session lives in the database they share). */
+static size_t step_server(const client *c, size_t i, size_t j)
+{
+	if (c->nserv < 2)
+		return 0;
+	return c->sticky ? c->home : (i + j) % c->nserv;
+}
+
+/* One complete download as an eUICC and its LPA do it; hs[k] is the client's keep-alive
+ * connection to server k. */
+static orsp_err download(const client *c, orsp_http_client *const *hs, size_t i)
 {
 	const sim *s = c->s;
 	const sim_id *id = &s->ids[i % s->n_ids];
@@ -176,6 +194,8 @@ static orsp_err download(const client *c, orsp_http_client *h, size_t i)
 	json_t *q, *r = NULL;
 	orsp_tlv t, f;
 	orsp_reader rd;
+	const size_t k0 = step_server(c, i, 0), k1 = step_server(c, i, 1),
+	             k2 = step_server(c, i, 2), k3 = step_server(c, i, 3);
 	orsp_err e = orsp_random(chal, 16);
 
 	matching_id(c->mid, i, mid, sizeof(mid));
@@ -190,7 +210,7 @@ static orsp_err download(const client *c, orsp_http_client *h, size_t i)
 	    orsp_json_put_base64(q, "euiccInfo1", buf, w.len) ||
 	    orsp_json_put_string(q, "smdpAddress", c->fqdn))
 		return e ? e : ORSP_E_RESOURCE;
-	if ((e = post(h, c->base, "initiateAuthentication", q, &r)))
+	if ((e = post(hs[k0], c->bases[k0], "initiateAuthentication", q, &r)))
 		return e;
 	if ((e = orsp_json_get_string(r, "transactionId", 32, &tx, &n)) ||
 	    (e = orsp_hex_decode(tx, tid, 16, &tl)) ||
@@ -254,7 +274,7 @@ static orsp_err download(const client *c, orsp_http_client *h, size_t i)
 		json_decref(q);
 		return e ? e : ORSP_E_RESOURCE;
 	}
-	if ((e = post(h, c->base, "authenticateClient", q, &r)) ||
+	if ((e = post(hs[k1], c->bases[k1], "authenticateClient", q, &r)) ||
 	    (e = orsp_json_get_base64(r, "smdpSigned2", s2, sizeof(s2), &s2l)) ||
 	    (e = orsp_json_get_base64(r, "smdpSignature2", sig2, sizeof(sig2), &n)))
 		goto out;
@@ -286,7 +306,7 @@ static orsp_err download(const client *c, orsp_http_client *h, size_t i)
 		e = e ? e : ORSP_E_RESOURCE;
 		goto out;
 	}
-	if ((e = post(h, c->base, "getBoundProfilePackage", q, &r)))
+	if ((e = post(hs[k2], c->bases[k2], "getBoundProfilePackage", q, &r)))
 		goto out;
 	if ((e = orsp_json_get_base64_alloc(r, "boundProfilePackage", 1 << 20, &meta, &n)))
 		goto out;
@@ -322,7 +342,7 @@ static orsp_err download(const client *c, orsp_http_client *h, size_t i)
 		e = e ? e : ORSP_E_RESOURCE;
 		goto out;
 	}
-	e = post(h, c->base, "handleNotification", q, &r);
+	e = post(hs[k3], c->bases[k3], "handleNotification", q, &r);
 out:
 	json_decref(r);
 	free(meta);
@@ -334,25 +354,23 @@ static void *client_main(void *arg)
 {
 	client *c = arg;
 	orsp_http_client_opts o = {0};
-	orsp_http_client *h = NULL;
+	orsp_http_client *hs[SERVERS_MAX] = {NULL};
 
 	o.ca_file = c->tls ? c->ca : NULL;
 	o.expected_host = c->tls ? c->fqdn : NULL;
 	o.timeout_ms = 30000;
-	if ((c->err = orsp_http_client_new(&o, &h))) {
-		orsp_err_detail_copy(c->detail, sizeof(c->detail));
-		return NULL;
-	}
-	for (size_t i = 0; i < c->count; i++) {
+	for (size_t k = 0; k < c->nserv && !c->err; k++)
+		c->err = orsp_http_client_new(&o, &hs[k]);
+	for (size_t i = 0; i < c->count && !c->err; i++) {
 		double t = orsp_mono_s();
-		c->err = orsp_stop_set(stopped) ? stop_error() : download(c, h, c->first + i);
-		if (c->err) {
-			orsp_err_detail_copy(c->detail, sizeof(c->detail));
-			break;
-		}
-		c->lat[c->done++] = orsp_mono_s() - t;
+		c->err = orsp_stop_set(stopped) ? stop_error() : download(c, hs, c->first + i);
+		if (!c->err)
+			c->lat[c->done++] = orsp_mono_s() - t;
 	}
-	orsp_http_client_free(h);
+	if (c->err)
+		orsp_err_detail_copy(c->detail, sizeof(c->detail));
+	for (size_t k = 0; k < c->nserv; k++)
+		orsp_http_client_free(hs[k]);
 	return NULL;
 }
 
@@ -411,7 +429,8 @@ static double machine_idle_s(void)
 	return (double)(v[3] + v[4]) / (double)sysconf(_SC_CLK_TCK);
 }
 
-static pid_t start_server(const char *conf, uint16_t *port)
+/* Server k of n (0-based) on conf; *port gets the port it took. */
+static pid_t start_server(const char *conf, size_t k, size_t n, uint16_t *port)
 {
 	int fd[2];
 	pid_t pid;
@@ -429,12 +448,18 @@ static pid_t start_server(const char *conf, uint16_t *port)
 		/* The server's log (one line per request) goes nowhere, as writing it would weigh
 		 * on the figures; ORSP_BENCH_SERVER_LOG=1 leaves it on the bench's stderr, and a
 		 * path (holding a '/') writes it to that file (make test-tsan: a race report of the
-		 * server is then seen when the run fails). */
+		 * server is then seen when the run fails), of several servers each to its own,
+		 * the path with ".1", ".2" ... added. */
 		const char *lg = getenv("ORSP_BENCH_SERVER_LOG");
 		int null = open("/dev/null", O_WRONLY), l = -1;
 		dup2(fd[1], 1);
-		if (lg && strchr(lg, '/'))
-			l = open(lg, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+		if (lg && strchr(lg, '/')) {
+			char path[P + 8];
+			int pn = n > 1 ? snprintf(path, sizeof(path), "%s.%zu", lg, k + 1)
+			               : snprintf(path, sizeof(path), "%s", lg);
+			if (pn > 0 && (size_t)pn < sizeof(path))
+				l = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+		}
 		if (l >= 0)
 			dup2(l, 2);
 		else if (null >= 0 && !lg)
@@ -493,6 +518,38 @@ static double server_crypto_s(const char *base, const char *ca, const char *fqdn
 	orsp_http_client_free(h);
 	orsp_err_clear();
 	return v;
+}
+
+/* The CPU seconds of n processes together (*sys_s: in the kernel); -1 if one is unreadable. */
+static double servers_cpu_s(const pid_t *pid, size_t n, double *sys_s)
+{
+	double all = 0, sys = 0;
+
+	*sys_s = 0;
+	for (size_t k = 0; k < n; k++) {
+		double s1 = 0, v = proc_cpu_s(pid[k], &s1);
+		if (v < 0)
+			return -1;
+		all += v;
+		sys += s1;
+	}
+	*sys_s = sys;
+	return all;
+}
+
+/* The crypto CPU seconds n servers counted together (their /metrics); -1 if one is unread. */
+static double servers_crypto_s(const char *const *bases, size_t n, const char *ca, const char *fqdn,
+                               bool tls)
+{
+	double all = 0;
+
+	for (size_t k = 0; k < n; k++) {
+		double v = server_crypto_s(bases[k], ca, fqdn, tls);
+		if (v < 0)
+			return -1;
+		all += v;
+	}
+	return all;
 }
 
 /* One initiateAuthentication whose euiccChallenge is not base64, answered as refused. */
@@ -880,8 +937,10 @@ typedef struct external {
 	uint64_t pid;
 } external;
 
-static int check_external(const external *x, uint64_t nt, bool plain)
+static int check_external(const external *x, uint64_t nt, bool plain, uint64_t ns, bool sticky)
 {
+	if (sticky && ns < 2)
+		return cli_usage("--sticky", "only with --servers 2 or more");
 	if (!x->url) {
 		if (x->pki || x->fqdn || x->mid || x->pid)
 			return cli_usage(x->pki    ? "--pki"
@@ -897,8 +956,10 @@ static int check_external(const external *x, uint64_t nt, bool plain)
 	    host[3] == '/')
 		return cli_usage("--url",
 		                 "an http:// or https:// base URL of at most 200 characters");
-	if (nt || plain)
-		return cli_usage(nt ? "--server-threads" : "--plain-http",
+	if (nt || plain || ns)
+		return cli_usage(nt      ? "--server-threads"
+		                 : plain ? "--plain-http"
+		                         : "--servers",
 		                 "applies to the bench's own server, not with --url");
 	if (!x->pki || !x->fqdn || !x->mid || !x->pid)
 		return cli_usage("--url",
@@ -927,10 +988,12 @@ int bench_smdp(int argc, char **argv)
 	    {"smdp-address", required_argument, NULL, OPT_ADDRESS},
 	    {"matching-id", required_argument, NULL, OPT_MID},
 	    {"refused-requests", required_argument, NULL, OPT_REFUSED},
+	    {"servers", required_argument, NULL, OPT_SERVERS},
+	    {"sticky", no_argument, NULL, OPT_STICKY},
 	    {NULL, 0, NULL, 0},
 	};
-	uint64_t nd = 400, nc = 4, nt = 0, nr = 5000;
-	bool plain = false, json = false;
+	uint64_t nd = 400, nc = 4, nt = 0, nr = 5000, ns = 0;
+	bool plain = false, json = false, sticky = false;
 	external x = {0};
 	char base[P] = "", pki[P + 8], conf[P + 16], db[P + 16], ca[P + 32], url[256];
 	const char *fqdn = FQDN, *mid = "BENCH-{n}";
@@ -940,8 +1003,11 @@ int bench_smdp(int argc, char **argv)
 	pthread_t *th = NULL;
 	uint8_t *upp = NULL;
 	size_t upp_len = 0;
-	pid_t srv = -1;
-	uint16_t port = 0;
+	/* the servers: their processes and base URLs; n_srv of them are running */
+	pid_t srv[SERVERS_MAX];
+	char urls[SERVERS_MAX][64];
+	const char *bases[SERVERS_MAX];
+	size_t n_srv = 0;
 	double cpu0, cpu1, sys0 = 0, sys1 = 0, t0, wall, crypto, crypto_cold, *lat = NULL;
 	double gen0, gen1, idle0, idle1;
 	double scrypto0, scrypto1, refused, refused_sys;
@@ -991,27 +1057,36 @@ int bench_smdp(int argc, char **argv)
 			if ((rc = cli_uint("--refused-requests", optarg, 0, 1000000, &nr)))
 				return rc;
 			break;
+		case OPT_SERVERS:
+			if ((rc = cli_uint("--servers", optarg, 1, SERVERS_MAX, &ns)))
+				return rc;
+			break;
+		case OPT_STICKY:
+			sticky = true;
+			break;
 		default:
 			return cli_usage(argv[optind - 1], "unexpected option");
 		}
 	}
 	if ((rc = cli_positional(argc, argv, 0, "")))
 		return rc;
-	if ((rc = check_external(&x, nt, plain)))
+	if ((rc = check_external(&x, nt, plain, ns, sticky)))
 		return rc;
 	rc = CLI_FAIL;
 	stopped = cli_stop_on_signals();
 	if (x.url) {
 		/* someone else's server: its PKI's EUM issues the eUICCs, its profile is ordered */
 		double unused;
-		srv = (pid_t)x.pid;
-		if (proc_cpu_s(srv, &unused) < 0)
+		srv[0] = (pid_t)x.pid;
+		if (proc_cpu_s(srv[0], &unused) < 0)
 			return cli_failf("--server-pid", "no process %d to read the CPU time of",
-			                 (int)srv);
+			                 (int)srv[0]);
+		n_srv = 1;
 		plain = strncmp(x.url, "http://", 7) == 0;
 		snprintf(url, sizeof(url), "%s", x.url);
 		if (url[strlen(url) - 1] == '/')
 			url[strlen(url) - 1] = '\0';
+		bases[0] = url;
 		snprintf(pki, sizeof(pki), "%s", x.pki);
 		snprintf(ca, sizeof(ca), "%s/ci/ci.pem", pki);
 		fqdn = x.fqdn;
@@ -1066,13 +1141,23 @@ int bench_smdp(int argc, char **argv)
 			cli_fail("inventory", e);
 			goto out;
 		}
-		srv = start_server(conf, &port);
-		if (srv < 0) {
-			cli_failf("server", "openrsp smdp serve %s",
-			          orsp_stop_set(stopped) ? "stopped by a signal" : "did not start");
-			goto out;
+		/* --servers N: N processes on the one database, each on a port of its own */
+		for (size_t k = 0; k < (ns ? ns : 1); k++) {
+			uint16_t port = 0;
+			pid_t p = start_server(conf, k, ns ? ns : 1, &port);
+			if (p < 0) {
+				cli_failf("server", "openrsp smdp serve %s",
+				          orsp_stop_set(stopped) ? "stopped by a signal"
+				                                 : "did not start");
+				goto out;
+			}
+			srv[n_srv] = p;
+			snprintf(urls[n_srv], sizeof(urls[n_srv]), "%s://127.0.0.1:%u",
+			         plain ? "http" : "https", port);
+			bases[n_srv] = urls[n_srv];
+			n_srv++;
 		}
-		snprintf(url, sizeof(url), "%s://127.0.0.1:%u", plain ? "http" : "https", port);
+		snprintf(url, sizeof(url), "%s", urls[0]);
 	}
 	cl = calloc(nc, sizeof(*cl));
 	th = calloc(nc, sizeof(*th));
@@ -1081,25 +1166,35 @@ int bench_smdp(int argc, char **argv)
 		goto out;
 	crypto = crypto_per_download(upp, upp_len, false);
 	crypto_cold = crypto_per_download(upp, upp_len, true);
-	scrypto0 = server_crypto_s(url, ca, fqdn, !plain);
-	cpu0 = proc_cpu_s(srv, &sys0);
+	scrypto0 = servers_crypto_s(bases, n_srv, ca, fqdn, !plain);
+	cpu0 = servers_cpu_s(srv, n_srv, &sys0);
 	gen0 = self_cpu_s();
 	idle0 = machine_idle_s();
 	t0 = orsp_mono_s();
 	for (size_t i = 0, first = 0; i < nc; i++) {
 		size_t cnt = nd / nc + (i < nd % nc ? 1 : 0);
-		cl[i] = (client){&s,    url, ca,          fqdn, mid,     !plain,
-		                 first, cnt, lat + first, 0,    ORSP_OK, ""};
+		cl[i] = (client){.s = &s,
+		                 .bases = bases,
+		                 .nserv = n_srv,
+		                 .home = i % n_srv,
+		                 .sticky = sticky,
+		                 .ca = ca,
+		                 .fqdn = fqdn,
+		                 .mid = mid,
+		                 .tls = !plain,
+		                 .first = first,
+		                 .count = cnt,
+		                 .lat = lat + first};
 		first += cnt;
 		pthread_create(&th[i], NULL, client_main, &cl[i]);
 	}
 	for (size_t i = 0; i < nc; i++)
 		pthread_join(th[i], NULL);
 	wall = orsp_mono_s() - t0;
-	cpu1 = proc_cpu_s(srv, &sys1);
+	cpu1 = servers_cpu_s(srv, n_srv, &sys1);
 	gen1 = self_cpu_s();
 	idle1 = machine_idle_s();
-	scrypto1 = server_crypto_s(url, ca, fqdn, !plain);
+	scrypto1 = servers_crypto_s(bases, n_srv, ca, fqdn, !plain);
 	if (orsp_stop_set(
 	        stopped)) { /* not what a client saw of it: a server stopped by the same signal */
 		cli_fail("bench smdp", stop_error());
@@ -1112,7 +1207,7 @@ int bench_smdp(int argc, char **argv)
 		}
 		total += cl[i].done;
 	}
-	refused = refused_request_s(url, ca, fqdn, !plain, srv, nr, &refused_sys);
+	refused = refused_request_s(url, ca, fqdn, !plain, srv[0], nr, &refused_sys);
 	if (orsp_stop_set(stopped)) {
 		cli_fail("bench smdp", stop_error());
 		goto out;
@@ -1139,6 +1234,12 @@ int bench_smdp(int argc, char **argv)
 		double in_run_ms = in_run > 0 ? in_run * 1e3 : -1;
 		double ratio2 = in_run > 0 ? per / in_run : 0;
 		long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+		char layout[96] = "";
+
+		if (n_srv > 1)
+			snprintf(layout, sizeof(layout), ", %zu servers on one database, %s", n_srv,
+			         sticky ? "each client kept to one"
+			                : "a download's steps spread over them");
 
 		qsort(v, total, sizeof(double), cmp_d);
 		p50 = percentile(v, total, 50) * 1e3;
@@ -1155,19 +1256,21 @@ int bench_smdp(int argc, char **argv)
 			       "\"ratio_to_server_crypto\":%.2f,\"loadgen_cores_used\":%.2f,"
 			       "\"idle_cores\":%.2f,\"cores\":%ld,\"external\":%s,"
 			       "\"crypto_cold_ms_per_download\":%.3f,\"ratio_cold\":%.2f,"
-			       "\"refused_request_us\":%.1f,\"refused_request_sys_us\":%.1f}\n",
+			       "\"refused_request_us\":%.1f,\"refused_request_sys_us\":%.1f,"
+			       "\"servers\":%zu,\"sticky\":%s}\n",
 			       plain ? "http" : "https", total, (unsigned long long)nc, wall,
 			       (double)total / wall, p50, p90, p99, per * 1e3, crypto * 1e3, ratio,
 			       srv_cores, sys_ms, in_run_ms, ratio2, gen_cores, idle_cores, ncpu,
 			       x.url ? "true" : "false", crypto_cold * 1e3, ratio_cold,
 			       refused >= 0 ? refused * 1e6 : -1.0,
-			       refused >= 0 ? refused_sys * 1e6 : -1.0);
+			       refused >= 0 ? refused_sys * 1e6 : -1.0, n_srv,
+			       sticky ? "true" : "false");
 		else
 			printf(
-			    "bench smdp: %zu complete downloads (%s, %llu clients, keep-alive)"
+			    "bench smdp: %zu complete downloads (%s, %llu clients%s, keep-alive)"
 			    " in %.2f s\n"
 			    "  %.1f downloads/s; latency p50 %.1f ms, p90 %.1f ms, p99 %.1f ms\n"
-			    "  SM-DP+ process CPU: %.3f ms per download (%.3f of it in the"
+			    "  SM-DP+ %s CPU: %.3f ms per download (%.3f of it in the"
 			    " kernel; %.2f cores busy)\n"
 			    "  its cryptography alone (2 signs, 5 verifies, keygen, BPP): %.3f ms\n"
 			    "  ratio server CPU / crypto: %.2f\n"
@@ -1177,8 +1280,9 @@ int bench_smdp(int argc, char **argv)
 			    "  the server's own crypto during the load (/metrics): %.3f ms,"
 			    " ratio %.2f\n"
 			    "  cores (of %ld): SM-DP+ %.2f, load generator %.2f, idle %.2f\n",
-			    total, plain ? "plain HTTP" : "HTTPS", (unsigned long long)nc, wall,
-			    (double)total / wall, p50, p90, p99, per * 1e3, sys_ms, srv_cores,
+			    total, plain ? "plain HTTP" : "HTTPS", (unsigned long long)nc, layout,
+			    wall, (double)total / wall, p50, p90, p99,
+			    n_srv > 1 ? "processes'" : "process", per * 1e3, sys_ms, srv_cores,
 			    crypto * 1e3, ratio, crypto_cold * 1e3, ratio_cold, in_run_ms, ratio2,
 			    ncpu, srv_cores, gen_cores, idle_cores);
 		if (!json && refused >= 0)
@@ -1191,14 +1295,14 @@ int bench_smdp(int argc, char **argv)
 		else if (!json && nr)
 			printf("  a request refused at once: not measured (a request failed)\n");
 		if (!json && x.url)
-			printf("  SM-DP+: %s (process %d)\n", url, (int)srv);
+			printf("  SM-DP+: %s (process %d)\n", url, (int)srv[0]);
 	}
 	rc = CLI_OK;
 out:
-	if (srv > 0 && !x.url) {
-		kill(srv, SIGTERM);
-		waitpid(srv, NULL, 0);
-	}
+	for (size_t k = 0; k < n_srv && !x.url; k++)
+		kill(srv[k], SIGTERM);
+	for (size_t k = 0; k < n_srv && !x.url; k++)
+		waitpid(srv[k], NULL, 0);
 	sims_free(&s, eids);
 	free(cl);
 	free(th);

@@ -6,7 +6,8 @@
 #define BENCH_SMDP_SUMMARY "Complete profile downloads per second against the SM-DP+"
 #define BENCH_SMDP_SYNOPSIS                                                                        \
 	"[--downloads N] [--clients C] [--server-threads T]\n"                                     \
-	"                          [--plain-http] [--refused-requests R] [--json]\n"               \
+	"                          [--servers S [--sticky]] [--plain-http]\n"                      \
+	"                          [--refused-requests R] [--json]\n"                              \
 	"       openrsp bench smdp --url URL --server-pid PID --pki DIR\n"                         \
 	"                          --smdp-address FQDN --matching-id ID [--downloads N]\n"         \
 	"                          [--clients C] [--json]"
@@ -31,6 +32,12 @@
 	"  --downloads N        complete downloads (default 400)\n"                                \
 	"  --clients C          concurrent clients (default 4)\n"                                  \
 	"  --server-threads T   the server's threads (default: C, at most 8)\n"                    \
+	"  --servers S          S server processes on the one database (1..8, default 1),\n"       \
+	"                       each client with a connection to each; a download's\n"             \
+	"                       steps go to the next server each (no session affinity);\n"         \
+	"                       CPU and crypto are the servers' together, the refused\n"           \
+	"                       requests go to the first\n"                                        \
+	"  --sticky             with --servers: each client keeps to one server\n"                 \
 	"  --plain-http         without TLS (the server behind a TLS-terminating proxy)\n"         \
 	"  --refused-requests R the requests refused at once after the load (default\n"            \
 	"                       5000; 0: none)\n"                                                  \

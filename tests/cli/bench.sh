@@ -66,6 +66,35 @@ run bench smdp --downloads 4 --clients 1 --plain-http
 if [[ $rc -eq 0 && "$out" == *"4 complete downloads (plain HTTP"* && "$out" == *"ratio server CPU / crypto"* && "$out" == *"a request refused at once (initiateAuthentication, bad euiccChallenge), one client: "*" us of SM-DP+ CPU"* ]]; then ok; else bad "bench smdp text: rc=$rc $out $err"; fi
 run bench smdp --downloads 4 --clients 2 --server-threads 1 --plain-http --refused-requests 0 --json
 if [[ $rc -eq 0 && "$out" == *'"downloads":4'* && "$out" =~ \"server_crypto_ms_per_download\":[0-9]*\.[0-9]*[1-9] && "$out" == *'"refused_request_us":-1.0,'* ]]; then ok; else bad "bench smdp one server thread, no refused requests: rc=$rc $out $err"; fi
+# --servers: two processes on the one database. Spread (the default), each download's steps
+# alternate between them, so each transactionId is in both servers' logs; --sticky keeps a
+# client on one server, so each is in one log, and both servers served downloads.
+srv_tids() { sed -n 's/.*function=\(initiateAuthentication\|authenticateClient\|getBoundProfilePackage\|handleNotification\) tid=\([0-9A-F]*\) .* result=ok .*/\2/p' "$1" | sort -u; }
+for mode in spread sticky; do
+	rm -f "$T/srv.log".*
+	extra=()
+	[[ $mode == sticky ]] && extra=(--sticky)
+	out=$(ORSP_BENCH_SERVER_LOG="$T/srv.log" "$B" bench smdp --downloads 6 --clients 2 --servers 2 \
+		"${extra[@]}" --plain-http --refused-requests 0 --json 2>"$T/srv.err") && rc=0 || rc=$?
+	want='"servers":2,"sticky":false}'
+	[[ $mode == sticky ]] && want='"servers":2,"sticky":true}'
+	if [[ $rc -eq 0 && "$out" == *'"downloads":6,'* && "$out" == *"$want" && -s "$T/srv.log.1" && -s "$T/srv.log.2" && ! -e "$T/srv.log" ]]; then ok; else bad "bench smdp --servers 2 ($mode): rc=$rc $out $(cat "$T/srv.err")"; fi
+	both=$(comm -12 <(srv_tids "$T/srv.log.1") <(srv_tids "$T/srv.log.2") | wc -l)
+	all=$(sort -u <(srv_tids "$T/srv.log.1") <(srv_tids "$T/srv.log.2") | wc -l)
+	one=$(srv_tids "$T/srv.log.1" | wc -l)
+	if [[ $mode == spread && $all -eq 6 && $both -eq 6 ]] ||
+		[[ $mode == sticky && $all -eq 6 && $both -eq 0 && $one -ge 1 && $one -le 5 ]]; then ok; else bad "bench smdp --servers 2 ($mode): $all transactions, $both on both servers, $one on the first"; fi
+	for f in initiateAuthentication authenticateClient getBoundProfilePackage handleNotification; do
+		n=$(cat "$T/srv.log.1" "$T/srv.log.2" | grep -c "function=$f tid=.* result=ok") || true
+		if [[ $n -eq 6 ]]; then ok; else bad "bench smdp --servers 2 ($mode): $n $f answered, want 6"; fi
+	done
+done
+run bench smdp --downloads 2 --clients 1 --servers 2 --plain-http --refused-requests 0
+if [[ $rc -eq 0 && "$out" == *"2 complete downloads (plain HTTP, 1 clients, 2 servers on one database, a download's steps spread over them, keep-alive)"* && "$out" == *"SM-DP+ processes' CPU: "* ]]; then ok; else bad "bench smdp --servers text: rc=$rc $out $err"; fi
+usage --servers bench smdp --servers 0
+usage --servers bench smdp --servers 9
+usage --sticky bench smdp --sticky
+usage --sticky bench smdp --servers 1 --sticky
 run bench e2e --cycles 2 --json
 if [[ $rc -eq 0 && "$out" == *'"cycles":2,'* && "$out" == *'"cycles_per_s":'* ]]; then ok; else bad "bench e2e: rc=$rc $out $err"; fi
 usage --cycles bench e2e --cycles 0
@@ -88,6 +117,7 @@ usage --server-pid bench smdp --server-pid 1 --plain-http
 usage --server-pid bench smdp --url http://127.0.0.1:8000 --server-pid 0 --pki "$T"
 usage --plain-http bench smdp --url http://127.0.0.1:8000 "${X[@]}" --plain-http
 usage --server-threads bench smdp --url http://127.0.0.1:8000 "${X[@]}" --server-threads 2
+usage --servers bench smdp --url http://127.0.0.1:8000 "${X[@]}" --servers 2
 usage --smdp-address bench smdp --url http://127.0.0.1:8000 --server-pid 1 --pki "$T" --smdp-address bad_name --matching-id A
 usage --matching-id bench smdp --url http://127.0.0.1:8000 --server-pid 1 --pki "$T" --smdp-address a.b --matching-id "A B"
 usage --matching-id bench smdp --url http://127.0.0.1:8000 --server-pid 1 --pki "$T" --smdp-address a.b --matching-id "$(printf 'A%.0s' {1..65})"
