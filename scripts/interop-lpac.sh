@@ -105,7 +105,7 @@ es2() {
 		-d "$2" "https://$FQDN/gsma/rsp2/es2plus/$1"
 }
 state() { "$B" smdp profile list --db smdp.db | grep "$1" | awk '{print $3}'; }
-iccid=$("$B" smdp profile list --db smdp.db --json | grep -o '"iccid":"[0-9]*"' | head -1 | cut -d'"' -f4)
+iccid=$("$B" smdp profile list --db smdp.db --json | grep -o '"iccid":"[0-9]*"' | awk -F'"' 'NR == 1 { print $4 }')
 es2 downloadOrder "{$hdr,\"iccid\":\"$iccid\",\"eid\":\"$eid\"}" >/dev/null
 mid=$(es2 confirmOrder "{$hdr,\"iccid\":\"$iccid\",\"releaseFlag\":true}" |
 	grep -o '"matchingId":"[^"]*"' | cut -d'"' -f4)
