@@ -2351,6 +2351,22 @@ static void test_connections_dealt_to_threads(void **state)
 
 /* A slot is free again: a request is answered 200 (bounded retries while the server notices
  * a closed connection). */
+static orsp_http_conn_stats conn_stats(orsp_http_server *srv)
+{
+	orsp_http_conn_stats st;
+	orsp_http_server_conn_stats(srv, &st);
+	return st;
+}
+
+/* Until the server counts n connections open (libmicrohttpd notices a close on its own
+ * time), at most 5 s. */
+static void wait_open_conns(orsp_http_server *srv, unsigned n)
+{
+	for (int i = 0; i < 500 && conn_stats(srv).open != n; i++)
+		sleep_ms(10);
+	assert_int_equal(conn_stats(srv).open, n);
+}
+
 static void served_after_retries(orsp_http_client *c, uint16_t port)
 {
 	orsp_http_result r;
@@ -2569,6 +2585,7 @@ static void run_idle_reset(const enum idle_kind kind[4], int reset, unsigned idl
 	int fd[4];
 	pthread_t t;
 	char buf[64];
+	orsp_http_conn_stats stats;
 
 	assert_ok(orsp_http_server_start(&cfg, &srv));
 	uint16_t port = orsp_http_server_port(srv);
@@ -2593,6 +2610,7 @@ static void run_idle_reset(const enum idle_kind kind[4], int reset, unsigned idl
 	c = plain_client(10000);
 	e = orsp_http_client_request(c, "POST", url_for("http", port, "/len"), NULL, "ab", 2, &r);
 	waited = mono_ms() - t0;
+	stats = conn_stats(srv);
 	/* Closed: the end of the stream or a reset; open: nothing to read yet. With none reset
 	 * for the newcomer, each is waited for (raw_socket's 5 s): the deadline resets them
 	 * within 50 ms of each other. */
@@ -2619,6 +2637,14 @@ static void run_idle_reset(const enum idle_kind kind[4], int reset, unsigned idl
 			assert_true(closed[i]);
 		else
 			assert_false(closed[i]);
+	/* counted: the five accepted, the one reset for the newcomer (idle) or the four at the
+	 * deadline (read once all four were seen closed), none refused */
+	if (reset < 0)
+		stats = conn_stats(srv);
+	assert_int_equal(stats.accepted, 5);
+	assert_int_equal(stats.refused, 0);
+	assert_int_equal(stats.reset_idle, reset >= 0 ? 1 : 0);
+	assert_int_equal(stats.reset_deadline, reset >= 0 ? 0 : 4);
 	for (int i = 0; i < 4; i++)
 		close(fd[i]);
 	assert_int_equal(orsp_http_server_stop(srv, 2000), 0);
@@ -3331,11 +3357,67 @@ static void test_connections_per_ip(void **state)
 	(void)send(third, "GET / HTTP/1.1\r\n\r\n", 18, MSG_NOSIGNAL);
 	assert_true(recv(third, buf, sizeof(buf), 0) <= 0);
 	close(third);
+	{
+		orsp_http_conn_stats st = conn_stats(srv);
+		assert_int_equal(st.accepted, 2);
+		assert_int_equal(st.refused, 1);
+		assert_int_equal(st.open, 2);
+	}
 	close(a);
 	c = plain_client(2000);
 	served_after_retries(c, port);
 	orsp_http_client_free(c);
 	close(b);
+	wait_open_conns(srv, 0);
+	assert_true(conn_stats(srv).accepted >= 3);
+	assert_int_equal(conn_stats(srv).reset_idle + conn_stats(srv).reset_deadline, 0);
+	orsp_http_server_stop(srv, 1000);
+}
+
+/* orsp_http_server_conn_stats: a keep-alive client's requests share one connection, a second
+ * client has its own, a close is counted when libmicrohttpd has seen it; NULL gives zeros. */
+static void test_conn_stats(void **state)
+{
+	(void)state;
+	orsp_http_server *srv = NULL;
+	orsp_http_server_config cfg = {.address = "127.0.0.1",
+	                               .routes = routes,
+	                               .n_routes = ORSP_ARRAY_LEN(routes),
+	                               .threads = 2,
+	                               .timeout_s = 5};
+	orsp_http_client *c1 = plain_client(2000), *c2 = plain_client(2000);
+	orsp_http_conn_stats st;
+	orsp_http_result r;
+
+	orsp_http_server_conn_stats(NULL, &st);
+	assert_true(st.accepted == 0 && st.refused == 0 && st.reset_idle == 0 &&
+	            st.reset_deadline == 0 && st.open == 0);
+	assert_ok(orsp_http_server_start(&cfg, &srv));
+	uint16_t port = orsp_http_server_port(srv);
+	st = conn_stats(srv);
+	assert_true(st.accepted == 0 && st.open == 0);
+	for (int i = 0; i < 3; i++) {
+		assert_ok(orsp_http_client_request(c1, "POST", url_for("http", port, "/len"), NULL,
+		                                   "ab", 2, &r));
+		assert_int_equal(r.status, 200);
+		orsp_http_result_free(&r);
+	}
+	st = conn_stats(srv);
+	assert_int_equal(st.accepted, 1);
+	assert_int_equal(st.open, 1);
+	assert_ok(
+	    orsp_http_client_request(c2, "POST", url_for("http", port, "/len"), NULL, "ab", 2, &r));
+	orsp_http_result_free(&r);
+	st = conn_stats(srv);
+	assert_int_equal(st.accepted, 2);
+	assert_int_equal(st.open, 2);
+	orsp_http_client_free(c1);
+	wait_open_conns(srv, 1);
+	orsp_http_client_free(c2);
+	wait_open_conns(srv, 0);
+	st = conn_stats(srv);
+	assert_true(st.accepted == 2 && st.refused == 0 && st.reset_idle == 0 &&
+	            st.reset_deadline == 0);
 	orsp_http_server_stop(srv, 1000);
 }
 
@@ -5570,6 +5652,7 @@ int main(void)
 	    cmocka_unit_test(test_client_limits_and_errors),
 	    cmocka_unit_test(test_client_malformed_answers),
 	    cmocka_unit_test(test_connection_refused),
+	    cmocka_unit_test(test_conn_stats),
 	    cmocka_unit_test_teardown(test_proxy_environment_ignored, fake_proxy_stop),
 	    cmocka_unit_test(test_graceful_stop),
 	    cmocka_unit_test(test_graceful_stop_waiting_requests),

@@ -298,6 +298,17 @@ ORSP_MUST_CHECK orsp_err orsp_http_server_pem_check_mem(const void *pem, size_t 
 ORSP_MUST_CHECK orsp_err orsp_http_server_listen(orsp_http_server *srv);
 /* The bound TCP port (useful with port 0). */
 uint16_t orsp_http_server_port(const orsp_http_server *srv);
+/* What became of the server's connections since it started (for /metrics). */
+typedef struct orsp_http_conn_stats {
+	uint64_t accepted;       /* taken into a slot and handed to libmicrohttpd */
+	uint64_t refused;        /* closed at once: the client's max_connections_per_ip (or, at a
+	                          * stop, every slot taken by the connections queued) */
+	uint64_t reset_idle;     /* idle, reset to make room for a new one (idle_reset_ms) */
+	uint64_t reset_deadline; /* a request or an answer not through by request_timeout */
+	unsigned open;           /* open now */
+} orsp_http_conn_stats;
+/* srv's counts into *out (all 0 for NULL). */
+void orsp_http_server_conn_stats(orsp_http_server *srv, orsp_http_conn_stats *out);
 /* From now on every answer carries Connection: close and its connection closes once it is out,
  * as during a stop, while new connections are still accepted and served: a keep-alive client
  * opens a new connection for its next request (through a balancer, perhaps to another server).

@@ -151,6 +151,7 @@ struct orsp_http_server {
 	pthread_mutex_t conn_lock;
 	pthread_cond_t conn_cv;
 	unsigned open_conns, max_conns; /* open_conns: slots in use */
+	orsp_http_conn_stats stats;     /* under conn_lock; .open is open_conns */
 	unsigned max_per_ip;
 	uint64_t request_timeout_us;
 	/* How long a connection must have been idle (no request in progress) before a new
@@ -1957,6 +1958,7 @@ static int sweep_locked(orsp_http_server *srv)
 			(void)setsockopt(s->fd, SOL_SOCKET, SO_LINGER, &reset, sizeof(reset));
 			(void)shutdown(s->fd, SHUT_RDWR);
 			s->shut = true;
+			srv->stats.reset_deadline++;
 			orsp_log(ORSP_LOG_INFO, "http: %s within %llu ms: connection reset",
 			         sending ? "an answer not taken" : "a request not complete",
 			         (unsigned long long)(srv->request_timeout_us / 1000));
@@ -2021,6 +2023,7 @@ static int idle_reset_locked(orsp_http_server *srv)
 	(void)setsockopt(pick->fd, SOL_SOCKET, SO_LINGER, &reset, sizeof(reset));
 	(void)shutdown(pick->fd, SHUT_RDWR);
 	pick->shut = true;
+	srv->stats.reset_idle++;
 	orsp_log(ORSP_LOG_INFO,
 	         "http: idle for %llu ms with all %u connections taken and a new one waiting: "
 	         "connection reset",
@@ -2128,6 +2131,10 @@ static void admit(orsp_http_server *srv, int fd, struct sockaddr_storage *peer, 
 	(void)fcntl(fd, F_SETFD, FD_CLOEXEC);
 	pthread_mutex_lock(&srv->conn_lock);
 	slot = slot_take(srv, fd, peer);
+	if (slot)
+		srv->stats.accepted++;
+	else
+		srv->stats.refused++;
 	pthread_mutex_unlock(&srv->conn_lock);
 	if (!slot) {
 		/* max_connections_per_ip, or the limit at a stop: closed at once (the client sees
@@ -2499,6 +2506,17 @@ orsp_err orsp_http_server_listen(orsp_http_server *srv)
 uint16_t orsp_http_server_port(const orsp_http_server *srv)
 {
 	return srv ? srv->port : 0;
+}
+
+void orsp_http_server_conn_stats(orsp_http_server *srv, orsp_http_conn_stats *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (!srv)
+		return;
+	pthread_mutex_lock(&srv->conn_lock);
+	*out = srv->stats;
+	out->open = srv->open_conns;
+	pthread_mutex_unlock(&srv->conn_lock);
 }
 
 /* Whether a connection may hold a request that is not yet "in flight" (that starts at its

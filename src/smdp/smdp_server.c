@@ -448,6 +448,29 @@ static orsp_err on_metrics(void *ctx, const orsp_http_request *req, orsp_http_re
 		        "openrsp_smdp_progress_reports{delivery=\"given_up\"} %zu\n",
 		        pending, given_up);
 	{
+		orsp_http_conn_stats cs;
+		orsp_http_server_conn_stats(srv->http, &cs);
+		fprintf(f,
+		        "# HELP openrsp_http_connections_accepted_total TCP connections accepted\n"
+		        "# TYPE openrsp_http_connections_accepted_total counter\n"
+		        "openrsp_http_connections_accepted_total %llu\n"
+		        "# HELP openrsp_http_connections_refused_total connections closed at once"
+		        " (max_connections_per_ip)\n"
+		        "# TYPE openrsp_http_connections_refused_total counter\n"
+		        "openrsp_http_connections_refused_total %llu\n"
+		        "# HELP openrsp_http_connections_reset_total accepted connections reset by"
+		        " the server: idle with every slot taken, or past request_timeout\n"
+		        "# TYPE openrsp_http_connections_reset_total counter\n"
+		        "openrsp_http_connections_reset_total{reason=\"idle\"} %llu\n"
+		        "openrsp_http_connections_reset_total{reason=\"deadline\"} %llu\n"
+		        "# HELP openrsp_http_connections_open connections open now\n"
+		        "# TYPE openrsp_http_connections_open gauge\n"
+		        "openrsp_http_connections_open %u\n",
+		        (unsigned long long)cs.accepted, (unsigned long long)cs.refused,
+		        (unsigned long long)cs.reset_idle, (unsigned long long)cs.reset_deadline,
+		        cs.open);
+	}
+	{
 		struct rusage ru;
 		double cpu = 0;
 		if (getrusage(RUSAGE_SELF, &ru) == 0)

@@ -365,6 +365,12 @@ done
 cs=$(sed -n 's/^openrsp_smdp_crypto_cpu_seconds_total //p' <<<"$m")
 ps=$(sed -n 's/^process_cpu_seconds_total //p' <<<"$m")
 awk -v c="$cs" -v p="$ps" 'BEGIN { exit !(c > 0 && p > 0 && c < p) }' && ok || bad "metrics: crypto CPU $cs of $ps"
+# connections: each curl call above had its own (more than 20), this scrape's is open, none
+# was refused or reset by the server (max_connections_per_ip 0, no request left overdue)
+acc=$(sed -n 's/^openrsp_http_connections_accepted_total //p' <<<"$m")
+opn=$(sed -n 's/^openrsp_http_connections_open //p' <<<"$m")
+[[ "$acc" =~ ^[0-9]+$ && $acc -gt 20 && "$opn" =~ ^[0-9]+$ && $opn -ge 1 && "$m" == *$'\nopenrsp_http_connections_refused_total 0\n'* &&
+	"$m" == *$'\nopenrsp_http_connections_reset_total{reason="idle"} 0\n'* && "$m" == *$'\nopenrsp_http_connections_reset_total{reason="deadline"} 0\n'* ]] && ok || bad "metrics: connections: $(grep connections <<<"$m")"
 [[ "$m" == *'openrsp_smdp_request_duration_seconds_bucket{function="confirmOrder",le="+Inf"} 2'* && "$m" == *'openrsp_smdp_request_duration_seconds_sum{function="confirmOrder"} '* ]] && ok || bad "metrics: histogram"
 # in seconds (Prometheus' base unit), the buckets past the 5 s busy timeout
 les=$(sed -n 's/^openrsp_smdp_request_duration_seconds_bucket{function="confirmOrder",le="\([^"]*\)"}.*/\1/p' <<<"$m" | tr '\n' ' ')
