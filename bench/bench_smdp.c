@@ -37,7 +37,7 @@
 #define FQDN "smdp-bench.openrsp.test"
 #define OID "2.999.10"
 #define P 4096
-#define MID_MAX 64 /* a matching ID pattern, in bytes */
+#define MID_MAX 64    /* a matching ID pattern, in bytes */
 #define SERVERS_MAX 8 /* --servers */
 
 /* Set by SIGINT, SIGTERM or SIGHUP (cli_stop_on_signals): every phase of a run stops at its
@@ -63,7 +63,8 @@ enum {
 	OPT_MID,
 	OPT_REFUSED,
 	OPT_SERVERS,
-	OPT_STICKY
+	OPT_STICKY,
+	OPT_RECONNECT
 };
 
 /* ---------------------------------------------------------------- a simulated eUICC ----- */
@@ -90,12 +91,13 @@ typedef struct client {
 	const char *const *bases; /* the servers' base URLs, nserv of them */
 	size_t nserv, home;       /* home: the client's server with sticky */
 	bool sticky;
+	bool reconnect; /* a new connection per request */
 	const char *ca;
 	const char *fqdn; /* the SM-DP+ address */
 	const char *mid;  /* matching ID, "{n}" standing for the download's number */
 	bool tls;
 	size_t first, count; /* orders BENCH-<first> .. */
-	double *lat;          /* seconds per download */
+	double *lat;         /* seconds per download */
 	size_t done;
 	orsp_err err;
 	char detail[256];
@@ -130,8 +132,7 @@ static orsp_err post(orsp_http_client *h, const char *base, const char *fn, json
 	return e;
 }
 
-static void sig_tlv(const orsp_ec_key *k, const uint8_t *m, size_t n, uint8_t out[67],
-                    orsp_err *e)
+static void sig_tlv(const orsp_ec_key *k, const uint8_t *m, size_t n, uint8_t out[67], orsp_err *e)
 {
 	out[0] = 0x5F;
 	out[1] = 0x37;
@@ -177,9 +178,39 @@ static size_t step_server(const client *c, size_t i, size_t j)
 	return c->sticky ? c->home : (i + j) % c->nserv;
 }
 
-/* One complete download as an eUICC and its LPA do it; hs[k] is the client's keep-alive
- * connection to server k. */
-static orsp_err download(const client *c, orsp_http_client *const *hs, size_t i)
+/* An HTTP client for c's requests (one keep-alive connection at a time). */
+static orsp_err client_http(const client *c, orsp_http_client **h)
+{
+	orsp_http_client_opts o = {0};
+
+	o.ca_file = c->tls ? c->ca : NULL;
+	o.expected_host = c->tls ? c->fqdn : NULL;
+	o.timeout_ms = 30000;
+	return orsp_http_client_new(&o, h);
+}
+
+/* POST fn to server k over the client's keep-alive connection to it, or with --reconnect over
+ * a new one: a new HTTP client, so a new TCP connection and with TLS a full handshake, no
+ * session resumed, as lpac makes each request (a curl handle of its own). */
+static orsp_err step_post(const client *c, orsp_http_client **hs, size_t k, const char *fn,
+                          json_t *q, json_t **r)
+{
+	if (c->reconnect) {
+		orsp_err e;
+		orsp_http_client_free(hs[k]);
+		hs[k] = NULL;
+		if ((e = client_http(c, &hs[k]))) {
+			json_decref(q);
+			*r = NULL;
+			return e;
+		}
+	}
+	return post(hs[k], c->bases[k], fn, q, r);
+}
+
+/* One complete download as an eUICC and its LPA do it; hs[k] is the client's connection to
+ * server k. */
+static orsp_err download(const client *c, orsp_http_client **hs, size_t i)
 {
 	const sim *s = c->s;
 	const sim_id *id = &s->ids[i % s->n_ids];
@@ -210,7 +241,7 @@ static orsp_err download(const client *c, orsp_http_client *const *hs, size_t i)
 	    orsp_json_put_base64(q, "euiccInfo1", buf, w.len) ||
 	    orsp_json_put_string(q, "smdpAddress", c->fqdn))
 		return e ? e : ORSP_E_RESOURCE;
-	if ((e = post(hs[k0], c->bases[k0], "initiateAuthentication", q, &r)))
+	if ((e = step_post(c, hs, k0, "initiateAuthentication", q, &r)))
 		return e;
 	if ((e = orsp_json_get_string(r, "transactionId", 32, &tx, &n)) ||
 	    (e = orsp_hex_decode(tx, tid, 16, &tl)) ||
@@ -269,12 +300,13 @@ static orsp_err download(const client *c, orsp_http_client *const *hs, size_t i)
 	orsp_der_end(&w, x);
 	orsp_der_end(&w, m);
 	q = json_object();
-	if (e || (e = orsp_writer_status(&w)) || !q || orsp_json_put_string(q, "transactionId", tidhex) ||
+	if (e || (e = orsp_writer_status(&w)) || !q ||
+	    orsp_json_put_string(q, "transactionId", tidhex) ||
 	    orsp_json_put_base64(q, "authenticateServerResponse", buf, w.len)) {
 		json_decref(q);
 		return e ? e : ORSP_E_RESOURCE;
 	}
-	if ((e = post(hs[k1], c->bases[k1], "authenticateClient", q, &r)) ||
+	if ((e = step_post(c, hs, k1, "authenticateClient", q, &r)) ||
 	    (e = orsp_json_get_base64(r, "smdpSigned2", s2, sizeof(s2), &s2l)) ||
 	    (e = orsp_json_get_base64(r, "smdpSignature2", sig2, sizeof(sig2), &n)))
 		goto out;
@@ -306,7 +338,7 @@ static orsp_err download(const client *c, orsp_http_client *const *hs, size_t i)
 		e = e ? e : ORSP_E_RESOURCE;
 		goto out;
 	}
-	if ((e = post(hs[k2], c->bases[k2], "getBoundProfilePackage", q, &r)))
+	if ((e = step_post(c, hs, k2, "getBoundProfilePackage", q, &r)))
 		goto out;
 	if ((e = orsp_json_get_base64_alloc(r, "boundProfilePackage", 1 << 20, &meta, &n)))
 		goto out;
@@ -327,7 +359,9 @@ static orsp_err download(const client *c, orsp_http_client *const *hs, size_t i)
 		orsp_der_put_tlv(&w, 0x06, "\x88\x37\x0A", 3);
 		res = orsp_der_begin(&w, 0xA2);
 		ch = orsp_der_begin(&w, 0xA0);
-		orsp_der_put_tlv(&w, 0x4F, "\xA0\x00\x00\x05\x59\x10\x10\xFF\xFF\xFF\xFF\x89\x00\x00\x10\x00", 16);
+		orsp_der_put_tlv(&w, 0x4F,
+		                 "\xA0\x00\x00\x05\x59\x10\x10\xFF\xFF\xFF\xFF\x89\x00\x00\x10\x00",
+		                 16);
 		orsp_der_put_tlv(&w, 0x04, "\x30\x07\xA0\x05\x30\x03\x80\x01\x00", 9);
 		orsp_der_end(&w, ch);
 		orsp_der_end(&w, res);
@@ -342,7 +376,7 @@ static orsp_err download(const client *c, orsp_http_client *const *hs, size_t i)
 		e = e ? e : ORSP_E_RESOURCE;
 		goto out;
 	}
-	e = post(hs[k3], c->bases[k3], "handleNotification", q, &r);
+	e = step_post(c, hs, k3, "handleNotification", q, &r);
 out:
 	json_decref(r);
 	free(meta);
@@ -353,14 +387,10 @@ out:
 static void *client_main(void *arg)
 {
 	client *c = arg;
-	orsp_http_client_opts o = {0};
 	orsp_http_client *hs[SERVERS_MAX] = {NULL};
 
-	o.ca_file = c->tls ? c->ca : NULL;
-	o.expected_host = c->tls ? c->fqdn : NULL;
-	o.timeout_ms = 30000;
 	for (size_t k = 0; k < c->nserv && !c->err; k++)
-		c->err = orsp_http_client_new(&o, &hs[k]);
+		c->err = client_http(c, &hs[k]);
 	for (size_t i = 0; i < c->count && !c->err; i++) {
 		double t = orsp_mono_s();
 		c->err = orsp_stop_set(stopped) ? stop_error() : download(c, hs, c->first + i);
@@ -395,7 +425,8 @@ static double proc_cpu_s(pid_t pid, double *sys_s)
 	fclose(f);
 	p = strrchr(buf, ')');
 	/* fields after ")": state(3) ... utime(14) stime(15) */
-	if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut, &st) != 2)
+	if (!p ||
+	    sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut, &st) != 2)
 		return -1;
 	*sys_s = (double)st / (double)sysconf(_SC_CLK_TCK);
 	return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
@@ -491,16 +522,31 @@ static pid_t start_server(const char *conf, size_t k, size_t n, uint16_t *port)
 	return pid;
 }
 
-/* The server's own account of its crypto CPU time (/metrics), in seconds; -1 if unread. */
-static double server_crypto_s(const char *base, const char *ca, const char *fqdn, bool tls)
+/* What the server's /metrics say at one moment: its own account of its crypto CPU time, in
+ * seconds, and the connections it has accepted (this scrape's own included); -1 if unread. */
+typedef struct scrape {
+	double crypto_s, accepted;
+} scrape;
+
+static double metric_value(const char *body, const char *key)
 {
-	static const char key[] = "\nopenrsp_smdp_crypto_cpu_seconds_total ";
+	const char *p = strstr(body, key);
+	char *end = NULL;
+	double v;
+
+	if (!p)
+		return -1;
+	v = strtod(p + strlen(key), &end);
+	return end == p + strlen(key) ? -1 : v;
+}
+
+static scrape server_scrape(const char *base, const char *ca, const char *fqdn, bool tls)
+{
 	orsp_http_client_opts o = {0};
 	orsp_http_client *h = NULL;
 	orsp_http_result r = {0};
 	char url[300];
-	const char *p;
-	double v = -1;
+	scrape v = {-1, -1};
 
 	o.ca_file = tls ? ca : NULL;
 	o.expected_host = tls ? fqdn : NULL;
@@ -508,11 +554,11 @@ static double server_crypto_s(const char *base, const char *ca, const char *fqdn
 	snprintf(url, sizeof(url), "%s/metrics", base);
 	if (orsp_http_client_new(&o, &h) == ORSP_OK &&
 	    orsp_http_client_request(h, "GET", url, NULL, NULL, 0, &r) == ORSP_OK &&
-	    r.status == 200 && (p = strstr((const char *)r.body, key)) != NULL) {
-		char *end = NULL;
-		v = strtod(p + sizeof(key) - 1, &end);
-		if (end == p + sizeof(key) - 1)
-			v = -1;
+	    r.status == 200) {
+		v.crypto_s =
+		    metric_value((const char *)r.body, "\nopenrsp_smdp_crypto_cpu_seconds_total ");
+		v.accepted = metric_value((const char *)r.body,
+		                          "\nopenrsp_http_connections_accepted_total ");
 	}
 	orsp_http_result_free(&r);
 	orsp_http_client_free(h);
@@ -537,17 +583,16 @@ static double servers_cpu_s(const pid_t *pid, size_t n, double *sys_s)
 	return all;
 }
 
-/* The crypto CPU seconds n servers counted together (their /metrics); -1 if one is unread. */
-static double servers_crypto_s(const char *const *bases, size_t n, const char *ca, const char *fqdn,
-                               bool tls)
+/* The scrapes of n servers added up; a figure is -1 if a server's is unread. */
+static scrape servers_scrape(const char *const *bases, size_t n, const char *ca, const char *fqdn,
+                             bool tls)
 {
-	double all = 0;
+	scrape all = {0, 0};
 
 	for (size_t k = 0; k < n; k++) {
-		double v = server_crypto_s(bases[k], ca, fqdn, tls);
-		if (v < 0)
-			return -1;
-		all += v;
+		scrape v = server_scrape(bases[k], ca, fqdn, tls);
+		all.crypto_s = all.crypto_s < 0 || v.crypto_s < 0 ? -1 : all.crypto_s + v.crypto_s;
+		all.accepted = all.accepted < 0 || v.accepted < 0 ? -1 : all.accepted + v.accepted;
 	}
 	return all;
 }
@@ -633,8 +678,8 @@ static double crypto_per_download(const uint8_t *upp, size_t upp_len, bool cold)
 	uint8_t *ev = cold ? calloc(1, EVICT_BYTES) : NULL;
 	double t, best = 1e9, rc = -1;
 	static const uint8_t cfg[] = {0xBF, 0x24, 0x00};
-	static const uint8_t md[] = {0xBF, 0x25, 0x0C, 0x5A, 0x0A, 0x98, 0x00, 0x10, 0x32,
-	                             0x54, 0x76, 0x98, 0x10, 0x32, 0x14};
+	static const uint8_t md[] = {0xBF, 0x25, 0x0C, 0x5A, 0x0A, 0x98, 0x00, 0x10,
+	                             0x32, 0x54, 0x76, 0x98, 0x10, 0x32, 0x14};
 
 	if ((cold && !ev) || orsp_ec_generate(ORSP_CURVE_P256, &k) ||
 	    orsp_ec_generate(ORSP_CURVE_P256, &o) || orsp_ec_public_point(o, pt))
@@ -990,10 +1035,11 @@ int bench_smdp(int argc, char **argv)
 	    {"refused-requests", required_argument, NULL, OPT_REFUSED},
 	    {"servers", required_argument, NULL, OPT_SERVERS},
 	    {"sticky", no_argument, NULL, OPT_STICKY},
+	    {"reconnect", no_argument, NULL, OPT_RECONNECT},
 	    {NULL, 0, NULL, 0},
 	};
 	uint64_t nd = 400, nc = 4, nt = 0, nr = 5000, ns = 0;
-	bool plain = false, json = false, sticky = false;
+	bool plain = false, json = false, sticky = false, reconnect = false;
 	external x = {0};
 	char base[P] = "", pki[P + 8], conf[P + 16], db[P + 16], ca[P + 32], url[256];
 	const char *fqdn = FQDN, *mid = "BENCH-{n}";
@@ -1010,7 +1056,8 @@ int bench_smdp(int argc, char **argv)
 	size_t n_srv = 0;
 	double cpu0, cpu1, sys0 = 0, sys1 = 0, t0, wall, crypto, crypto_cold, *lat = NULL;
 	double gen0, gen1, idle0, idle1;
-	double scrypto0, scrypto1, refused, refused_sys;
+	scrape sc0, sc1;
+	double refused, refused_sys;
 	size_t total = 0;
 	int c, rc = CLI_FAIL;
 	orsp_err e;
@@ -1063,6 +1110,9 @@ int bench_smdp(int argc, char **argv)
 			break;
 		case OPT_STICKY:
 			sticky = true;
+			break;
+		case OPT_RECONNECT:
+			reconnect = true;
 			break;
 		default:
 			return cli_usage(argv[optind - 1], "unexpected option");
@@ -1166,7 +1216,7 @@ int bench_smdp(int argc, char **argv)
 		goto out;
 	crypto = crypto_per_download(upp, upp_len, false);
 	crypto_cold = crypto_per_download(upp, upp_len, true);
-	scrypto0 = servers_crypto_s(bases, n_srv, ca, fqdn, !plain);
+	sc0 = servers_scrape(bases, n_srv, ca, fqdn, !plain);
 	cpu0 = servers_cpu_s(srv, n_srv, &sys0);
 	gen0 = self_cpu_s();
 	idle0 = machine_idle_s();
@@ -1178,6 +1228,7 @@ int bench_smdp(int argc, char **argv)
 		                 .nserv = n_srv,
 		                 .home = i % n_srv,
 		                 .sticky = sticky,
+		                 .reconnect = reconnect,
 		                 .ca = ca,
 		                 .fqdn = fqdn,
 		                 .mid = mid,
@@ -1194,7 +1245,7 @@ int bench_smdp(int argc, char **argv)
 	cpu1 = servers_cpu_s(srv, n_srv, &sys1);
 	gen1 = self_cpu_s();
 	idle1 = machine_idle_s();
-	scrypto1 = servers_crypto_s(bases, n_srv, ca, fqdn, !plain);
+	sc1 = servers_scrape(bases, n_srv, ca, fqdn, !plain);
 	if (orsp_stop_set(
 	        stopped)) { /* not what a client saw of it: a server stopped by the same signal */
 		cli_fail("bench smdp", stop_error());
@@ -1219,9 +1270,15 @@ int bench_smdp(int argc, char **argv)
 		double *v = lat;
 		double srv_cpu = cpu1 - cpu0, per = total ? srv_cpu / (double)total : 0;
 		/* the server's crypto during the load, by its own account (-1: not available) */
-		double in_run = scrypto0 >= 0 && scrypto1 >= scrypto0 && total
-		                    ? (scrypto1 - scrypto0) / (double)total
+		double in_run = sc0.crypto_s >= 0 && sc1.crypto_s >= sc0.crypto_s && total
+		                    ? (sc1.crypto_s - sc0.crypto_s) / (double)total
 		                    : -1;
+		/* the connections the servers accepted during the load: between the two scrapes,
+		 * less the second scrape's own (one per server); -1: not available (a server
+		 * without the counter) */
+		double conns = sc0.accepted >= 0 && sc1.accepted >= sc0.accepted + (double)n_srv
+		                   ? sc1.accepted - sc0.accepted - (double)n_srv
+		                   : -1;
 		/* where the machine's cores went: the server, this process (the simulated eUICCs
 		 * and their HTTP clients), idle; the rest is other processes */
 		double gen_cores = gen0 >= 0 && gen1 >= gen0 ? (gen1 - gen0) / wall : -1;
@@ -1257,17 +1314,19 @@ int bench_smdp(int argc, char **argv)
 			       "\"idle_cores\":%.2f,\"cores\":%ld,\"external\":%s,"
 			       "\"crypto_cold_ms_per_download\":%.3f,\"ratio_cold\":%.2f,"
 			       "\"refused_request_us\":%.1f,\"refused_request_sys_us\":%.1f,"
-			       "\"servers\":%zu,\"sticky\":%s}\n",
+			       "\"servers\":%zu,\"sticky\":%s,\"reconnect\":%s,"
+			       "\"connections\":%.0f,\"connections_per_download\":%.2f}\n",
 			       plain ? "http" : "https", total, (unsigned long long)nc, wall,
 			       (double)total / wall, p50, p90, p99, per * 1e3, crypto * 1e3, ratio,
 			       srv_cores, sys_ms, in_run_ms, ratio2, gen_cores, idle_cores, ncpu,
 			       x.url ? "true" : "false", crypto_cold * 1e3, ratio_cold,
 			       refused >= 0 ? refused * 1e6 : -1.0,
 			       refused >= 0 ? refused_sys * 1e6 : -1.0, n_srv,
-			       sticky ? "true" : "false");
+			       sticky ? "true" : "false", reconnect ? "true" : "false", conns,
+			       conns >= 0 && total ? conns / (double)total : -1.0);
 		else
 			printf(
-			    "bench smdp: %zu complete downloads (%s, %llu clients%s, keep-alive)"
+			    "bench smdp: %zu complete downloads (%s, %llu clients%s, %s)"
 			    " in %.2f s\n"
 			    "  %.1f downloads/s; latency p50 %.1f ms, p90 %.1f ms, p99 %.1f ms\n"
 			    "  SM-DP+ %s CPU: %.3f ms per download (%.3f of it in the"
@@ -1281,10 +1340,15 @@ int bench_smdp(int argc, char **argv)
 			    " ratio %.2f\n"
 			    "  cores (of %ld): SM-DP+ %.2f, load generator %.2f, idle %.2f\n",
 			    total, plain ? "plain HTTP" : "HTTPS", (unsigned long long)nc, layout,
-			    wall, (double)total / wall, p50, p90, p99,
+			    reconnect ? "a new connection per request" : "keep-alive", wall,
+			    (double)total / wall, p50, p90, p99,
 			    n_srv > 1 ? "processes'" : "process", per * 1e3, sys_ms, srv_cores,
 			    crypto * 1e3, ratio, crypto_cold * 1e3, ratio_cold, in_run_ms, ratio2,
 			    ncpu, srv_cores, gen_cores, idle_cores);
+		if (!json && conns >= 0)
+			printf("  connections the SM-DP+ accepted during the load: %.0f (%.2f per "
+			       "download)\n",
+			       conns, total ? conns / (double)total : 0);
 		if (!json && refused >= 0)
 			printf("  a request refused at once (initiateAuthentication, bad "
 			       "euiccChallenge),"

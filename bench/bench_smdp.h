@@ -6,11 +6,11 @@
 #define BENCH_SMDP_SUMMARY "Complete profile downloads per second against the SM-DP+"
 #define BENCH_SMDP_SYNOPSIS                                                                        \
 	"[--downloads N] [--clients C] [--server-threads T]\n"                                     \
-	"                          [--servers S [--sticky]] [--plain-http]\n"                      \
+	"                          [--servers S [--sticky]] [--reconnect] [--plain-http]\n"        \
 	"                          [--refused-requests R] [--json]\n"                              \
 	"       openrsp bench smdp --url URL --server-pid PID --pki DIR\n"                         \
 	"                          --smdp-address FQDN --matching-id ID [--downloads N]\n"         \
-	"                          [--clients C] [--json]"
+	"                          [--clients C] [--reconnect] [--json]"
 #define BENCH_SMDP_HELP                                                                            \
 	"Starts `openrsp smdp serve` as a separate process on a throw-away PKI and\n"              \
 	"database holding N generated, ordered and released profiles (the TS.48 template\n"        \
@@ -38,6 +38,8 @@
 	"                       CPU and crypto are the servers' together, the refused\n"           \
 	"                       requests go to the first\n"                                        \
 	"  --sticky             with --servers: each client keeps to one server\n"                 \
+	"  --reconnect          each request on a new connection (with TLS a full\n"              \
+	"                       handshake, no session resumed), as lpac makes them\n"            \
 	"  --plain-http         without TLS (the server behind a TLS-terminating proxy)\n"         \
 	"  --refused-requests R the requests refused at once after the load (default\n"            \
 	"                       5000; 0: none)\n"                                                  \

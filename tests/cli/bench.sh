@@ -39,7 +39,7 @@ usage frob bench frob
 
 # bench smdp: a real SM-DP+ process and simulated eUICCs; a few downloads, both transports
 run bench smdp --downloads 6 --clients 2 --json
-if [[ $rc -eq 0 && "$out" == *'"transport":"https","downloads":6'* && "$out" == *'"server_cpu_ms_per_download":'* ]]; then ok; else bad "bench smdp https: rc=$rc $out $err"; fi
+if [[ $rc -eq 0 && "$out" == *'"transport":"https","downloads":6'* && "$out" == *'"server_cpu_ms_per_download":'* && "$out" == *'"servers":1,"sticky":false,"reconnect":false,"connections":2,"connections_per_download":0.33}' ]]; then ok; else bad "bench smdp https: rc=$rc $out $err"; fi
 # the crypto reference warm and with cold caches: both positive, each ratio its quotient
 if python3 - "$out" <<'EOF'; then ok; else bad "bench smdp reference fields: $out"; fi
 import json, sys
@@ -76,9 +76,10 @@ for mode in spread sticky; do
 	[[ $mode == sticky ]] && extra=(--sticky)
 	out=$(ORSP_BENCH_SERVER_LOG="$T/srv.log" "$B" bench smdp --downloads 6 --clients 2 --servers 2 \
 		"${extra[@]}" --plain-http --refused-requests 0 --json 2>"$T/srv.err") && rc=0 || rc=$?
-	want='"servers":2,"sticky":false}'
-	[[ $mode == sticky ]] && want='"servers":2,"sticky":true}'
-	if [[ $rc -eq 0 && "$out" == *'"downloads":6,'* && "$out" == *"$want" && -s "$T/srv.log.1" && -s "$T/srv.log.2" && ! -e "$T/srv.log" ]]; then ok; else bad "bench smdp --servers 2 ($mode): rc=$rc $out $(cat "$T/srv.err")"; fi
+	# keep-alive: each client's connection to each server it uses, and no other
+	want='"servers":2,"sticky":false,"reconnect":false,"connections":4,'
+	[[ $mode == sticky ]] && want='"servers":2,"sticky":true,"reconnect":false,"connections":2,'
+	if [[ $rc -eq 0 && "$out" == *'"downloads":6,'* && "$out" == *"$want"* && -s "$T/srv.log.1" && -s "$T/srv.log.2" && ! -e "$T/srv.log" ]]; then ok; else bad "bench smdp --servers 2 ($mode): rc=$rc $out $(cat "$T/srv.err")"; fi
 	both=$(comm -12 <(srv_tids "$T/srv.log.1") <(srv_tids "$T/srv.log.2") | wc -l)
 	all=$(sort -u <(srv_tids "$T/srv.log.1") <(srv_tids "$T/srv.log.2") | wc -l)
 	one=$(srv_tids "$T/srv.log.1" | wc -l)
@@ -91,6 +92,11 @@ for mode in spread sticky; do
 done
 run bench smdp --downloads 2 --clients 1 --servers 2 --plain-http --refused-requests 0
 if [[ $rc -eq 0 && "$out" == *"2 complete downloads (plain HTTP, 1 clients, 2 servers on one database, a download's steps spread over them, keep-alive)"* && "$out" == *"SM-DP+ processes' CPU: "* ]]; then ok; else bad "bench smdp --servers text: rc=$rc $out $err"; fi
+# --reconnect: every request on a connection of its own (the servers' count), over TLS too
+run bench smdp --downloads 3 --clients 2 --reconnect --refused-requests 0 --json
+if [[ $rc -eq 0 && "$out" == *'"transport":"https","downloads":3,'* && "$out" == *'"reconnect":true,"connections":12,"connections_per_download":4.00}' ]]; then ok; else bad "bench smdp --reconnect: rc=$rc $out $err"; fi
+run bench smdp --downloads 4 --clients 2 --servers 2 --reconnect --plain-http --refused-requests 0
+if [[ $rc -eq 0 && "$out" == *"4 complete downloads (plain HTTP, 2 clients, 2 servers on one database, a download's steps spread over them, a new connection per request)"* && "$out" == *"connections the SM-DP+ accepted during the load: 16 (4.00 per download)"* ]]; then ok; else bad "bench smdp --reconnect text: rc=$rc $out $err"; fi
 usage --servers bench smdp --servers 0
 usage --servers bench smdp --servers 9
 usage --sticky bench smdp --sticky
