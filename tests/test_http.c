@@ -4468,26 +4468,36 @@ static size_t curl_discard(char *p, size_t size, size_t n, void *ctx)
 
 /* A TLS 1.2 exchange by libcurl (OpenSSL) offering only the OpenSSL cipher list given;
  * libcurl's text (naming the suite it got) into text[1024]. */
-static CURLcode tls12_suites(uint16_t port, const char *ciphers, char *text)
+/* A curl handle that POSTs "x" to /len over HTTPS (the test CI trusted), its verbose text to
+ * debug(data); the caller sets the TLS versions and what it offers, then performs it. */
+static CURL *tls_test_curl(uint16_t port, curl_debug_callback debug, void *data)
 {
 	struct curl_blob ca = {pki.ca_pem, strlen(pki.ca_pem), CURL_BLOB_COPY};
 	CURL *curl = curl_easy_init();
-	CURLcode rc;
 
 	assert_non_null(curl);
-	text[0] = 0;
 	curl_easy_setopt(curl, CURLOPT_URL, url_for("https", port, "/len"));
 	curl_easy_setopt(curl, CURLOPT_PROXY, "");
 	curl_easy_setopt(curl, CURLOPT_CAINFO_BLOB, &ca);
-	curl_easy_setopt(curl, CURLOPT_SSLVERSION,
-	                 (long)(CURL_SSLVERSION_TLSv1_2 | CURL_SSLVERSION_MAX_TLSv1_2));
-	curl_easy_setopt(curl, CURLOPT_SSL_CIPHER_LIST, ciphers);
 	curl_easy_setopt(curl, CURLOPT_POSTFIELDS, "x");
 	curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, curl_discard);
 	curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, 5000L);
 	curl_easy_setopt(curl, CURLOPT_VERBOSE, 1L);
-	curl_easy_setopt(curl, CURLOPT_DEBUGFUNCTION, curl_text);
-	curl_easy_setopt(curl, CURLOPT_DEBUGDATA, text);
+	curl_easy_setopt(curl, CURLOPT_DEBUGFUNCTION, debug);
+	curl_easy_setopt(curl, CURLOPT_DEBUGDATA, data);
+	return curl;
+}
+
+static CURLcode tls12_suites(uint16_t port, const char *ciphers, char *text)
+{
+	CURL *curl;
+	CURLcode rc;
+
+	text[0] = 0;
+	curl = tls_test_curl(port, curl_text, text);
+	curl_easy_setopt(curl, CURLOPT_SSLVERSION,
+	                 (long)(CURL_SSLVERSION_TLSv1_2 | CURL_SSLVERSION_MAX_TLSv1_2));
+	curl_easy_setopt(curl, CURLOPT_SSL_CIPHER_LIST, ciphers);
 	rc = curl_easy_perform(curl);
 	curl_easy_cleanup(curl);
 	return rc;
@@ -4558,6 +4568,81 @@ static void test_https_cipher_suites(void **state)
 		assert_string_equal(body, "4");
 		orsp_http_server_stop(srv, 2000);
 	}
+}
+
+/* What curl's verbose text says of a handshake: how many ClientHellos it sent (2 after a
+ * HelloRetryRequest) and the line naming the version and suite. */
+struct hello_text {
+	unsigned client_hellos;
+	char using[128];
+};
+
+static int hello_text_cb(CURL *curl, curl_infotype type, char *data, size_t n, void *ctx)
+{
+	struct hello_text *h = ctx;
+	static const char hello[] = "TLS handshake, Client hello (1)";
+	static const char conn[] = "SSL connection using ";
+	(void)curl;
+	if (type != CURLINFO_TEXT)
+		return 0;
+	if (n >= sizeof(hello) - 1 && memmem(data, n, hello, sizeof(hello) - 1))
+		h->client_hellos++;
+	if (n > sizeof(conn) - 1 && memcmp(data, conn, sizeof(conn) - 1) == 0)
+		snprintf(h->using, sizeof(h->using), "%.*s", (int)(n - (sizeof(conn) - 1)),
+		         data + sizeof(conn) - 1);
+	return 0;
+}
+
+/* POST /len over HTTPS offering these groups (OpenSSL's syntax: the first gets the TLS 1.3
+ * key share), TLS 1.3 or 1.2 only. */
+static CURLcode tls_groups_post(uint16_t port, const char *groups, bool tls13, struct hello_text *h)
+{
+	CURL *curl;
+	CURLcode rc;
+
+	memset(h, 0, sizeof(*h));
+	curl = tls_test_curl(port, hello_text_cb, h);
+	curl_easy_setopt(curl, CURLOPT_SSLVERSION,
+	                 tls13 ? (long)(CURL_SSLVERSION_TLSv1_3 | CURL_SSLVERSION_MAX_TLSv1_3)
+	                       : (long)(CURL_SSLVERSION_TLSv1_2 | CURL_SSLVERSION_MAX_TLSv1_2));
+	curl_easy_setopt(curl, CURLOPT_SSL_EC_CURVES, groups);
+	rc = curl_easy_perform(curl);
+	curl_easy_cleanup(curl);
+	return rc;
+}
+
+/* The default priorities put X25519 first among the groups: TLS 1.3 clients (OpenSSL, and so
+ * curl and lpac; BoringSSL) send their key share for it, and with P-256 first the server
+ * answered each of them a HelloRetryRequest (a second ClientHello, a round trip and a P-256
+ * key exchange more per connection). A client offering P-256 alone gets no retry either. One
+ * that shares P-256 but offers X25519 too is asked for X25519 (the server's order decides,
+ * as for the suites): the retry moved to that rarer client. TLS 1.2 with P-256 alone
+ * (SGP.22's curve) completes. */
+static void test_https_no_hello_retry(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *groups;
+		bool tls13;
+		const char *version;
+		unsigned hellos;
+	} cases[] = {
+	    {"X25519:P-256", true, "TLSv1.3", 1}, {"X25519", true, "TLSv1.3", 1},
+	    {"P-256", true, "TLSv1.3", 1},        {"P-256:X25519", true, "TLSv1.3", 2},
+	    {"P-256", false, "TLSv1.2", 1},       {"X25519:P-256", false, "TLSv1.2", 1},
+	};
+	orsp_http_server *srv = start_tls(NULL, false);
+	uint16_t port = orsp_http_server_port(srv);
+	struct hello_text h;
+
+	for (size_t i = 0; i < ORSP_ARRAY_LEN(cases); i++) {
+		CURLcode rc = tls_groups_post(port, cases[i].groups, cases[i].tls13, &h);
+		if (rc != CURLE_OK || h.client_hellos != cases[i].hellos ||
+		    strncmp(h.using, cases[i].version, 7))
+			fail_msg("groups %s, %s: rc %d, %u ClientHellos, %s", cases[i].groups,
+			         cases[i].version, (int)rc, h.client_hellos, h.using);
+	}
+	orsp_http_server_stop(srv, 2000);
 }
 
 /* A TLS server of OpenSSL's (GnuTLS, the HTTP server's, has no brainpool curves): one
@@ -5702,6 +5787,7 @@ int main(void)
 	    cmocka_unit_test(test_https_from_files),
 	    cmocka_unit_test(test_https_slow_readers_answer_deadline),
 	    cmocka_unit_test(test_https_cipher_suites),
+	    cmocka_unit_test(test_https_no_hello_retry),
 	    cmocka_unit_test(test_https_brainpool_server),
 	    cmocka_unit_test(test_json_thales_response),
 	    cmocka_unit_test(test_json_thales_request),
