@@ -4468,39 +4468,42 @@ static size_t curl_discard(char *p, size_t size, size_t n, void *ctx)
 
 /* A TLS 1.2 exchange by libcurl (OpenSSL) offering only the OpenSSL cipher list given;
  * libcurl's text (naming the suite it got) into text[1024]. */
-/* A curl handle that POSTs "x" to /len over HTTPS (the test CI trusted), its verbose text to
- * debug(data); the caller sets the TLS versions and what it offers, then performs it. */
-static CURL *tls_test_curl(uint16_t port, curl_debug_callback debug, void *data)
+/* POST "x" to /len over HTTPS (the test CI trusted), TLS 1.3 or 1.2 only, offering these
+ * ciphers and groups (OpenSSL's syntax; NULL: curl's defaults), curl's verbose text to
+ * debug(data). */
+static CURLcode tls_offer_post(uint16_t port, bool tls13, const char *ciphers, const char *groups,
+                               curl_debug_callback debug, void *data)
 {
 	struct curl_blob ca = {pki.ca_pem, strlen(pki.ca_pem), CURL_BLOB_COPY};
 	CURL *curl = curl_easy_init();
+	CURLcode rc;
 
 	assert_non_null(curl);
 	curl_easy_setopt(curl, CURLOPT_URL, url_for("https", port, "/len"));
 	curl_easy_setopt(curl, CURLOPT_PROXY, "");
 	curl_easy_setopt(curl, CURLOPT_CAINFO_BLOB, &ca);
+	curl_easy_setopt(curl, CURLOPT_SSLVERSION,
+	                 tls13 ? (long)(CURL_SSLVERSION_TLSv1_3 | CURL_SSLVERSION_MAX_TLSv1_3)
+	                       : (long)(CURL_SSLVERSION_TLSv1_2 | CURL_SSLVERSION_MAX_TLSv1_2));
+	if (ciphers)
+		curl_easy_setopt(curl, CURLOPT_SSL_CIPHER_LIST, ciphers);
+	if (groups)
+		curl_easy_setopt(curl, CURLOPT_SSL_EC_CURVES, groups);
 	curl_easy_setopt(curl, CURLOPT_POSTFIELDS, "x");
 	curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, curl_discard);
 	curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, 5000L);
 	curl_easy_setopt(curl, CURLOPT_VERBOSE, 1L);
 	curl_easy_setopt(curl, CURLOPT_DEBUGFUNCTION, debug);
 	curl_easy_setopt(curl, CURLOPT_DEBUGDATA, data);
-	return curl;
+	rc = curl_easy_perform(curl);
+	curl_easy_cleanup(curl);
+	return rc;
 }
 
 static CURLcode tls12_suites(uint16_t port, const char *ciphers, char *text)
 {
-	CURL *curl;
-	CURLcode rc;
-
 	text[0] = 0;
-	curl = tls_test_curl(port, curl_text, text);
-	curl_easy_setopt(curl, CURLOPT_SSLVERSION,
-	                 (long)(CURL_SSLVERSION_TLSv1_2 | CURL_SSLVERSION_MAX_TLSv1_2));
-	curl_easy_setopt(curl, CURLOPT_SSL_CIPHER_LIST, ciphers);
-	rc = curl_easy_perform(curl);
-	curl_easy_cleanup(curl);
-	return rc;
+	return tls_offer_post(port, false, ciphers, NULL, curl_text, text);
 }
 
 /* SGP.22 names two suites for ES9+/ES11 over TLS 1.2: TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256
@@ -4598,22 +4601,11 @@ static int hello_text_cb(CURL *curl, curl_infotype type, char *data, size_t n, v
 	return 0;
 }
 
-/* POST /len over HTTPS offering these groups (OpenSSL's syntax: the first gets the TLS 1.3
- * key share), TLS 1.3 or 1.2 only. */
+/* POST /len over HTTPS offering these groups (the first gets the TLS 1.3 key share). */
 static CURLcode tls_groups_post(uint16_t port, const char *groups, bool tls13, struct hello_text *h)
 {
-	CURL *curl;
-	CURLcode rc;
-
 	memset(h, 0, sizeof(*h));
-	curl = tls_test_curl(port, hello_text_cb, h);
-	curl_easy_setopt(curl, CURLOPT_SSLVERSION,
-	                 tls13 ? (long)(CURL_SSLVERSION_TLSv1_3 | CURL_SSLVERSION_MAX_TLSv1_3)
-	                       : (long)(CURL_SSLVERSION_TLSv1_2 | CURL_SSLVERSION_MAX_TLSv1_2));
-	curl_easy_setopt(curl, CURLOPT_SSL_EC_CURVES, groups);
-	rc = curl_easy_perform(curl);
-	curl_easy_cleanup(curl);
-	return rc;
+	return tls_offer_post(port, tls13, NULL, groups, hello_text_cb, h);
 }
 
 /* The default priorities put X25519 first among the groups: TLS 1.3 clients (OpenSSL, and so
