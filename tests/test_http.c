@@ -2349,8 +2349,6 @@ static void test_connections_dealt_to_threads(void **state)
 	run_gate(1, 300, "timeout");
 }
 
-/* A slot is free again: a request is answered 200 (bounded retries while the server notices
- * a closed connection). */
 static orsp_http_conn_stats conn_stats(orsp_http_server *srv)
 {
 	orsp_http_conn_stats st;
@@ -2367,6 +2365,8 @@ static void wait_open_conns(orsp_http_server *srv, unsigned n)
 	assert_int_equal(conn_stats(srv).open, n);
 }
 
+/* A slot is free again: a request is answered 200 (bounded retries while the server notices
+ * a closed connection). */
 static void served_after_retries(orsp_http_client *c, uint16_t port)
 {
 	orsp_http_result r;
@@ -3369,8 +3369,11 @@ static void test_connections_per_ip(void **state)
 	orsp_http_client_free(c);
 	close(b);
 	wait_open_conns(srv, 0);
-	assert_true(conn_stats(srv).accepted >= 3);
-	assert_int_equal(conn_stats(srv).reset_idle + conn_stats(srv).reset_deadline, 0);
+	{
+		orsp_http_conn_stats st = conn_stats(srv);
+		assert_true(st.accepted >= 3);
+		assert_int_equal(st.reset_idle + st.reset_deadline, 0);
+	}
 	orsp_http_server_stop(srv, 1000);
 }
 
@@ -4466,8 +4469,6 @@ static size_t curl_discard(char *p, size_t size, size_t n, void *ctx)
 	return size * n;
 }
 
-/* A TLS 1.2 exchange by libcurl (OpenSSL) offering only the OpenSSL cipher list given;
- * libcurl's text (naming the suite it got) into text[1024]. */
 /* POST "x" to /len over HTTPS (the test CI trusted), TLS 1.3 or 1.2 only, offering these
  * ciphers and groups (OpenSSL's syntax; NULL: curl's defaults), curl's verbose text to
  * debug(data). */
@@ -4500,6 +4501,8 @@ static CURLcode tls_offer_post(uint16_t port, bool tls13, const char *ciphers, c
 	return rc;
 }
 
+/* A TLS 1.2 exchange by libcurl (OpenSSL) offering only the OpenSSL cipher list given;
+ * libcurl's text (naming the suite it got) into text[1024]. */
 static CURLcode tls12_suites(uint16_t port, const char *ciphers, char *text)
 {
 	text[0] = 0;
