@@ -178,15 +178,22 @@ static size_t step_server(const client *c, size_t i, size_t j)
 	return c->sticky ? c->home : (i + j) % c->nserv;
 }
 
-/* An HTTP client for c's requests (one keep-alive connection at a time). */
-static orsp_err client_http(const client *c, orsp_http_client **h)
+/* An HTTP client for the SM-DP+ (one keep-alive connection at a time): with TLS, its
+ * certificate checked against the CI ca and the address fqdn. */
+static orsp_err bench_http(const char *ca, const char *fqdn, bool tls, orsp_http_client **h)
 {
 	orsp_http_client_opts o = {0};
 
-	o.ca_file = c->tls ? c->ca : NULL;
-	o.expected_host = c->tls ? c->fqdn : NULL;
+	o.ca_file = tls ? ca : NULL;
+	o.expected_host = tls ? fqdn : NULL;
 	o.timeout_ms = 30000;
 	return orsp_http_client_new(&o, h);
+}
+
+/* An HTTP client for c's requests. */
+static orsp_err client_http(const client *c, orsp_http_client **h)
+{
+	return bench_http(c->ca, c->fqdn, c->tls, h);
 }
 
 /* POST fn to server k over the client's keep-alive connection to it, or with --reconnect over
@@ -542,17 +549,13 @@ static double metric_value(const char *body, const char *key)
 
 static scrape server_scrape(const char *base, const char *ca, const char *fqdn, bool tls)
 {
-	orsp_http_client_opts o = {0};
 	orsp_http_client *h = NULL;
 	orsp_http_result r = {0};
 	char url[300];
 	scrape v = {-1, -1};
 
-	o.ca_file = tls ? ca : NULL;
-	o.expected_host = tls ? fqdn : NULL;
-	o.timeout_ms = 30000;
 	snprintf(url, sizeof(url), "%s/metrics", base);
-	if (orsp_http_client_new(&o, &h) == ORSP_OK &&
+	if (bench_http(ca, fqdn, tls, &h) == ORSP_OK &&
 	    orsp_http_client_request(h, "GET", url, NULL, NULL, 0, &r) == ORSP_OK &&
 	    r.status == 200) {
 		v.crypto_s =
@@ -620,7 +623,6 @@ static bool refused_once(orsp_http_client *h, const char *url)
 static double refused_request_s(const char *base, const char *ca, const char *fqdn, bool tls,
                                 pid_t srv, uint64_t n, double *sys_s)
 {
-	orsp_http_client_opts o = {0};
 	orsp_http_client *h = NULL;
 	char url[300];
 	double cpu0, cpu1, sys0 = 0, sys1 = 0, v = -1;
@@ -629,11 +631,8 @@ static double refused_request_s(const char *base, const char *ca, const char *fq
 	*sys_s = -1;
 	if (n == 0)
 		return -1;
-	o.ca_file = tls ? ca : NULL;
-	o.expected_host = tls ? fqdn : NULL;
-	o.timeout_ms = 30000;
 	snprintf(url, sizeof(url), "%s/gsma/rsp2/es9plus/initiateAuthentication", base);
-	if (orsp_http_client_new(&o, &h) != ORSP_OK || !refused_once(h, url))
+	if (bench_http(ca, fqdn, tls, &h) != ORSP_OK || !refused_once(h, url))
 		goto out;
 	cpu0 = proc_cpu_s(srv, &sys0);
 	for (i = 0; i < n && !orsp_stop_set(stopped) && refused_once(h, url); i++)
@@ -1207,7 +1206,6 @@ int bench_smdp(int argc, char **argv)
 			bases[n_srv] = urls[n_srv];
 			n_srv++;
 		}
-		snprintf(url, sizeof(url), "%s", urls[0]);
 	}
 	cl = calloc(nc, sizeof(*cl));
 	th = calloc(nc, sizeof(*th));
@@ -1258,7 +1256,7 @@ int bench_smdp(int argc, char **argv)
 		}
 		total += cl[i].done;
 	}
-	refused = refused_request_s(url, ca, fqdn, !plain, srv[0], nr, &refused_sys);
+	refused = refused_request_s(bases[0], ca, fqdn, !plain, srv[0], nr, &refused_sys);
 	if (orsp_stop_set(stopped)) {
 		cli_fail("bench smdp", stop_error());
 		goto out;
