@@ -3382,12 +3382,7 @@ static void test_connections_per_ip(void **state)
 static void test_conn_stats(void **state)
 {
 	(void)state;
-	orsp_http_server *srv = NULL;
-	orsp_http_server_config cfg = {.address = "127.0.0.1",
-	                               .routes = routes,
-	                               .n_routes = ORSP_ARRAY_LEN(routes),
-	                               .threads = 2,
-	                               .timeout_s = 5};
+	orsp_http_server *srv;
 	orsp_http_client *c1 = plain_client(2000), *c2 = plain_client(2000);
 	orsp_http_conn_stats st;
 	orsp_http_result r;
@@ -3395,7 +3390,7 @@ static void test_conn_stats(void **state)
 	orsp_http_server_conn_stats(NULL, &st);
 	assert_true(st.accepted == 0 && st.refused == 0 && st.reset_idle == 0 &&
 	            st.reset_deadline == 0 && st.open == 0);
-	assert_ok(orsp_http_server_start(&cfg, &srv));
+	srv = start_plain(0);
 	uint16_t port = orsp_http_server_port(srv);
 	st = conn_stats(srv);
 	assert_true(st.accepted == 0 && st.open == 0);
