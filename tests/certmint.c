@@ -256,3 +256,112 @@ X509 *certmint_issue(const certmint_spec *s, EVP_PKEY *subject_key, X509 *issuer
 		fail_ossl("X509_sign");
 	return x;
 }
+
+static void add_crl_raw_ext(X509_CRL *c, const char *oid, int critical)
+{
+	static const uint8_t null_der[] = {0x05, 0x00};
+	ASN1_OBJECT *obj = OBJ_txt2obj(oid, 1);
+	ASN1_OCTET_STRING *os = ASN1_OCTET_STRING_new();
+	X509_EXTENSION *ext = NULL;
+	if (!obj || !os || ASN1_OCTET_STRING_set(os, null_der, sizeof(null_der)) != 1)
+		fail_ossl("raw CRL extension");
+	ext = X509_EXTENSION_create_by_OBJ(NULL, obj, critical, os);
+	if (!ext || X509_CRL_add_ext(c, ext, -1) != 1)
+		fail_ossl("X509_CRL_add_ext");
+	X509_EXTENSION_free(ext);
+	ASN1_OCTET_STRING_free(os);
+	ASN1_OBJECT_free(obj);
+}
+
+X509_CRL *certmint_crl(const certmint_crl_spec *s, X509 *issuer, EVP_PKEY *key)
+{
+	X509_CRL *c = X509_CRL_new();
+	X509_NAME *iname = s->issuer_name ? parse_name(s->issuer_name) : NULL;
+	const EVP_MD *md = s->digest ? EVP_get_digestbyname(s->digest) : EVP_sha256();
+	ASN1_TIME *t1 =
+	    ASN1_TIME_set(NULL, s->this_update ? s->this_update : certmint_time(2020, 1, 1));
+	ASN1_TIME *t2 =
+	    ASN1_TIME_set(NULL, s->next_update ? s->next_update : certmint_time(2050, 1, 1));
+	X509V3_CTX ctx;
+
+	assert_non_null(c);
+	assert_non_null(md);
+	if (X509_CRL_set_version(c, s->v1 ? X509_CRL_VERSION_1 : X509_CRL_VERSION_2) != 1 ||
+	    X509_CRL_set_issuer_name(c, iname ? iname : X509_get_subject_name(issuer)) != 1 ||
+	    X509_CRL_set1_lastUpdate(c, t1) != 1 ||
+	    (!s->no_next_update && X509_CRL_set1_nextUpdate(c, t2) != 1))
+		fail_ossl("CRL fields");
+	X509_NAME_free(iname);
+	for (size_t i = 0; i < s->n; i++) {
+		X509_REVOKED *r = X509_REVOKED_new();
+		BIGNUM *bn = NULL;
+		ASN1_INTEGER *sn = NULL;
+		if (!BN_hex2bn(&bn, s->serials[i]) || !(sn = BN_to_ASN1_INTEGER(bn, NULL)))
+			fail_ossl("CRL entry serial");
+		BN_free(bn);
+		if (!r || X509_REVOKED_set_serialNumber(r, sn) != 1 ||
+		    X509_REVOKED_set_serialNumber(r, sn) != 1 ||
+		    X509_REVOKED_set_revocationDate(r, t1) != 1)
+			fail_ossl("CRL entry");
+		if (s->reason) {
+			ASN1_ENUMERATED *en = ASN1_ENUMERATED_new();
+			if (!en || ASN1_ENUMERATED_set(en, s->reason) != 1 ||
+			    X509_REVOKED_add1_ext_i2d(r, NID_crl_reason, en, 0, 0) != 1)
+				fail_ossl("reasonCode");
+			ASN1_ENUMERATED_free(en);
+		}
+		if (s->entry_critical) {
+			ASN1_OBJECT *obj = OBJ_txt2obj("1.3.6.1.4.1.99999.2", 1);
+			ASN1_OCTET_STRING *os = ASN1_OCTET_STRING_new();
+			X509_EXTENSION *ext = NULL;
+			if (!obj || !os ||
+			    ASN1_OCTET_STRING_set(os, (const unsigned char *)"\x05\x00", 2) != 1 ||
+			    !(ext = X509_EXTENSION_create_by_OBJ(NULL, obj, 1, os)) ||
+			    X509_REVOKED_add_ext(r, ext, -1) != 1)
+				fail_ossl("entry extension");
+			X509_EXTENSION_free(ext);
+			ASN1_OCTET_STRING_free(os);
+			ASN1_OBJECT_free(obj);
+		}
+		if (X509_CRL_add0_revoked(c, r) != 1)
+			fail_ossl("X509_CRL_add0_revoked");
+		ASN1_INTEGER_free(sn);
+	}
+	X509V3_set_ctx(&ctx, issuer, NULL, NULL, c, 0);
+	if (!s->no_aki) {
+		X509_EXTENSION *ext =
+		    X509V3_EXT_nconf_nid(NULL, &ctx, NID_authority_key_identifier, "keyid:always");
+		if (!ext || X509_CRL_add_ext(c, ext, -1) != 1)
+			fail_ossl("CRL authorityKeyIdentifier");
+		X509_EXTENSION_free(ext);
+	}
+	if (s->number) {
+		ASN1_INTEGER *num = ASN1_INTEGER_new();
+		if (!num || ASN1_INTEGER_set(num, s->number) != 1 ||
+		    X509_CRL_add1_ext_i2d(c, NID_crl_number, num, 0, 0) != 1)
+			fail_ossl("cRLNumber");
+		ASN1_INTEGER_free(num);
+	}
+	if (s->critical_unknown_oid)
+		add_crl_raw_ext(c, s->critical_unknown_oid, 1);
+	ASN1_TIME_free(t1);
+	ASN1_TIME_free(t2);
+	if (X509_CRL_sort(c) != 1 || X509_CRL_sign(c, key, md) <= 0)
+		fail_ossl("X509_CRL_sign");
+	return c;
+}
+
+uint8_t *certmint_crl_der(X509_CRL *c, size_t *len)
+{
+	unsigned char *der = NULL;
+	int n = i2d_X509_CRL(c, &der);
+	uint8_t *copy;
+	if (n <= 0)
+		fail_ossl("i2d_X509_CRL");
+	copy = malloc((size_t)n);
+	assert_non_null(copy);
+	memcpy(copy, der, (size_t)n);
+	OPENSSL_free(der);
+	*len = (size_t)n;
+	return copy;
+}

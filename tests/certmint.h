@@ -52,6 +52,25 @@ typedef struct certmint_spec {
 X509 *certmint_issue(const certmint_spec *s, EVP_PKEY *subject_key, X509 *issuer,
                      EVP_PKEY *issuer_key);
 
+/* What to put in a CRL (RFC 5280 §5) minted by certmint_crl. */
+typedef struct certmint_crl_spec {
+	const char *const *serials; /* the revoked serial numbers in hex, n of them */
+	size_t n;
+	int reason;                      /* CRLReason of every entry; 0: no reasonCode */
+	time_t this_update, next_update; /* 0: 2020-01-01 and 2050-01-01 */
+	long number;                     /* cRLNumber; 0: none */
+	bool v1, no_next_update, no_aki;
+	const char *digest;               /* NULL: SHA-256 */
+	const char *critical_unknown_oid; /* a critical CRL extension; NULL: none */
+	bool entry_critical;              /* a critical unknown extension on every entry */
+	const char *issuer_name;          /* "/K=V..." instead of the issuer's subject */
+} certmint_crl_spec;
+
+/* A CRL of issuer signed by key (the caller's: X509_CRL_free). */
+X509_CRL *certmint_crl(const certmint_crl_spec *s, X509 *issuer, EVP_PKEY *key);
+/* DER of a CRL into a malloc'ed buffer. */
+uint8_t *certmint_crl_der(X509_CRL *c, size_t *len);
+
 /* A fresh EC key on an OpenSSL group ("prime256v1", "brainpoolP256r1", "secp384r1"). */
 EVP_PKEY *certmint_key_new(const char *group);
 /* A PEM private key from the vector tree ($ORSP_VECTORS/<rel>). */

@@ -355,6 +355,92 @@ ORSP_MUST_CHECK orsp_err orsp_rsp_verify_server_cert(const orsp_ci_store *cis, c
                                                      orsp_rsp_role role, const char *fqdn,
                                                      time_t now);
 
+/* ----- certificate revocation lists (RFC 5280 §5; src/crypto/crl.c, docs/crypto.md) ----- */
+
+/* The CRLs an SM-DP+ holds: a CI's, listing revoked EUM (and server) certificates, and an
+ * EUM's, listing revoked eUICC certificates. Filled at start, then read by any thread. */
+typedef struct orsp_crl_store orsp_crl_store;
+
+ORSP_MUST_CHECK orsp_err orsp_crl_store_new(orsp_crl_store **out);
+void orsp_crl_store_free(orsp_crl_store *s);
+/* Add the CRL of data: one DER CertificateList, or PEM text whose "X509 CRL" blocks are each
+ * one (other blocks and text skipped; at least one). `name` (a file's path) names it in
+ * errors and in the checks' verdicts. Refused (ORSP_E_MALFORMED, nothing added): bytes that
+ * are not DER or not a CRL, trailing bytes, a version other than v2, a signature algorithm
+ * other than ecdsa-with-SHA256, no authorityKeyIdentifier or no nextUpdate, thisUpdate after
+ * nextUpdate; ORSP_E_POLICY: a critical extension of the CRL or of an entry (a delta CRL, an
+ * issuing distribution point: this one is complete and direct) or a second CRL with the same
+ * issuer, key and CRL number. The signature is checked by orsp_crl_store_bind (a CI's) or
+ * at the first check under its issuer (an EUM's). */
+ORSP_MUST_CHECK orsp_err orsp_crl_store_add_mem(orsp_crl_store *s, const void *data, size_t n,
+                                                const char *name);
+/* orsp_crl_store_add_mem of a file (a regular file of at most 64 MiB). */
+ORSP_MUST_CHECK orsp_err orsp_crl_store_add_file(orsp_crl_store *s, const char *path);
+/* Verify now each CRL issued by a trusted CI (its issuer name and authorityKeyIdentifier
+ * those of one of cis): ORSP_E_VERIFY naming the CRL when its signature does not verify
+ * with that CI's key. *by_ci (may be NULL) gets how many were. The others are an EUM's,
+ * verified with the key of the first EUM certificate they are checked under. */
+ORSP_MUST_CHECK orsp_err orsp_crl_store_bind(orsp_crl_store *s, const orsp_ci_store *cis,
+                                             size_t *by_ci);
+size_t orsp_crl_store_count(const orsp_crl_store *s);
+/* The earliest nextUpdate of the CRLs held (0 when none): when the first one goes stale. */
+time_t orsp_crl_store_next_update(const orsp_crl_store *s);
+/* The i-th CRL held, for people, as `smdp serve --check` prints it: "NAME: ISSUER-CN (a CI's
+ * | an EUM's), N revoked, next update YYYY-MM-DDTHH:MM:SSZ" and ", STALE" once past it at
+ * `now` (0: the current time); cut to fit cap. ORSP_E_NOT_FOUND when i >= the count. */
+ORSP_MUST_CHECK orsp_err orsp_crl_store_describe(const orsp_crl_store *s, size_t i, time_t now,
+                                                 char *out, size_t cap);
+
+typedef enum orsp_crl_status {
+	ORSP_CRL_GOOD = 0,   /* in no CRL of its issuer (or no CRL of its issuer is held) */
+	ORSP_CRL_REVOKED,    /* listed by a CRL of its issuer */
+	ORSP_CRL_STALE,      /* not listed, but a CRL of its issuer is past its nextUpdate */
+	ORSP_CRL_UNVERIFIED, /* a CRL of its issuer does not verify with the issuer's key */
+} orsp_crl_status;
+
+/* The status at `now` (0: the current time) of the certificate `cert` (DER) that `issuer`
+ * issued (the caller verified that signature): the CRLs held whose issuer name is issuer's
+ * subject and whose authorityKeyIdentifier is issuer's subjectKeyIdentifier decide. ORSP_OK
+ * with *st = ORSP_CRL_GOOD; else ORSP_E_POLICY, *st saying why and orsp_err_detail() naming
+ * the certificate's serial number, the CRL, and for a revoked one when and why (the
+ * reasonCode). A listed certificate is REVOKED even by a stale CRL. ORSP_E_MALFORMED when
+ * cert's serial number does not read. A NULL store holds no CRL: ORSP_OK, GOOD. */
+ORSP_MUST_CHECK orsp_err orsp_crl_check(const orsp_crl_store *s, const orsp_cert *issuer,
+                                        const void *cert, size_t len, time_t now,
+                                        orsp_crl_status *st);
+
+/* One certificate to list in a new CRL: its serial number (the INTEGER's contents octets, as
+ * orsp_cert_der_serial gives them), when it was revoked, and a CRLReason (RFC 5280 §5.3.1: 1
+ * keyCompromise, 2 cACompromise, 3 affiliationChanged, 4 superseded, 5 cessationOfOperation,
+ * 6 certificateHold, 9 privilegeWithdrawn, 10 aACompromise; 0 unspecified is not written,
+ * as RFC 5280 asks). */
+typedef struct orsp_crl_revoked {
+	const uint8_t *serial;
+	size_t serial_len;
+	time_t when;
+	int reason;
+} orsp_crl_revoked;
+
+/* Issue a v2 CRL signed by issuer_key (a key in a file, matching issuer's certificate):
+ * issuer name and authorityKeyIdentifier from issuer, thisUpdate and nextUpdate, cRLNumber
+ * `number`, the n entries. *der (malloc'ed, the caller's) and *len. ORSP_E_USAGE for bad
+ * arguments (next_update not after this_update, a reason out of range, an empty or over-long
+ * serial, an issuer without SKI, a key that is not issuer's). */
+ORSP_MUST_CHECK orsp_err orsp_crl_issue(const orsp_cert *issuer, const orsp_ec_key *issuer_key,
+                                        const orsp_crl_revoked *rev, size_t n, time_t this_update,
+                                        time_t next_update, uint64_t number, uint8_t **der,
+                                        size_t *len);
+
+/* Write a CRL (der, len: as orsp_crl_issue made it) to path: PEM ("X509 CRL") if path ends
+ * in ".pem" (any case), else DER, as orsp_cert_save writes a certificate: mode 0644, never
+ * over an existing file (ORSP_E_EXISTS, symbolic links not followed), ORSP_E_IO on other
+ * failures with nothing left behind. */
+ORSP_MUST_CHECK orsp_err orsp_crl_save(const uint8_t *der, size_t len, const char *path);
+
+/* The serial number of a DER certificate: the contents octets of its INTEGER (borrowed from
+ * der). ORSP_E_MALFORMED if the certificate's first fields do not read. */
+ORSP_MUST_CHECK orsp_err orsp_cert_der_serial(const void *der, size_t len, orsp_slice *serial);
+
 /* ----- certificate issuing: a private GSMA-RSP-style PKI (SGP.22 v2 §4.5.2 profile) ----- */
 
 /* keyUsage bits (RFC 5280 §4.2.1.3), as 1 << bit number. */

@@ -6,6 +6,7 @@
 #include <sys/types.h>
 
 #include <openssl/evp.h>
+#include <openssl/types.h>
 
 #include "openrsp/crypto.h"
 
@@ -30,6 +31,15 @@ orsp_err orsp__ossl_fail(orsp_err e, const char *what);
  * nothing left behind on failure (ORSP_E_IO). src/crypto/file.c. */
 ORSP_MUST_CHECK orsp_err orsp__file_create(const char *path, const uint8_t *data, size_t len,
                                            mode_t mode);
+
+/* Save der (a certificate or a CRL) to path with orsp__file_create, mode 0644: PEM with
+ * the label pem_name ("CERTIFICATE", "X509 CRL") if path ends in ".pem" (any case), else
+ * DER. */
+ORSP_MUST_CHECK orsp_err orsp__der_save(const uint8_t *der, size_t len, const char *path,
+                                        const char *pem_name);
+
+/* The OpenSSL certificate behind c (borrowed; never changed once parsed): for crl.c. */
+X509 *orsp__cert_x509(const orsp_cert *c);
 
 /* The wrapped EVP_PKEY (borrowed). */
 EVP_PKEY *orsp__ec_pkey(const orsp_ec_key *k);

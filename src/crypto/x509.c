@@ -635,6 +635,11 @@ orsp_err orsp_cert_load_file(const char *path, orsp_cert **out)
 	return e;
 }
 
+X509 *orsp__cert_x509(const orsp_cert *c)
+{
+	return c->x;
+}
+
 orsp_slice orsp_cert_der(const orsp_cert *c)
 {
 	return c ? orsp_slice_make(c->der, c->der_len) : orsp_slice_make(NULL, 0);

@@ -763,40 +763,12 @@ out:
 
 /* ---------------------------------------------------------------- saving ------------- */
 
-static bool ends_with_pem(const char *path)
-{
-	size_t n = strlen(path);
-	return n >= 4 && strcasecmp(path + n - 4, ".pem") == 0;
-}
-
 orsp_err orsp_cert_save(const orsp_cert *c, const char *path)
 {
 	orsp_slice der;
-	BIO *bio = NULL;
-	char *pem = NULL;
-	long pem_len = 0;
-	const uint8_t *data;
-	size_t len;
-	orsp_err e;
 
 	if (!c || !path)
 		return orsp_errf(ORSP_E_USAGE, "orsp_cert_save: NULL argument");
 	der = orsp_cert_der(c);
-	data = der.p;
-	len = der.len;
-	if (ends_with_pem(path)) {
-		bio = BIO_new(BIO_s_mem());
-		if (!bio || PEM_write_bio(bio, PEM_STRING_X509, "", der.p, (long)der.len) <= 0 ||
-		    (pem_len = BIO_get_mem_data(bio, &pem)) <= 0) {
-			e = orsp__ossl_fail(ORSP_E_CRYPTO, "PEM encoding failed");
-			goto out;
-		}
-		data = (const uint8_t *)pem;
-		len = (size_t)pem_len;
-	}
-	/* Never overwrite, never follow a link planted at the path. */
-	e = orsp__file_create(path, data, len, 0644);
-out:
-	BIO_free(bio);
-	return e;
+	return orsp__der_save(der.p, der.len, path, PEM_STRING_X509);
 }

@@ -1,0 +1,824 @@
+/* Certificate revocation lists for the RSP hierarchy (RFC 5280 §5, SGP.22 §4.5.2): a CI
+ * lists the EUM (and server) certificates it revoked, an EUM the eUICC certificates.
+ *
+ * A CRL is parsed and checked once, when it is added; its revoked serial numbers are kept
+ * sorted in an array of our own, so that a check is a binary search and OpenSSL's lazily
+ * sorted stack is never touched by two threads. Only complete, direct CRLs are taken: a
+ * critical extension (a delta CRL indicator, an issuing distribution point, an entry's
+ * certificateIssuer) is refused when the CRL is added, as RFC 5280 §5.2 asks of an
+ * extension not processed.
+ *
+ * The signature: a CI's CRL is verified by orsp_crl_store_bind against the trusted CI; an
+ * EUM's when the first eUICC certificate under that EUM is checked, with the EUM's key (the
+ * caller verified the EUM up to a CI). The certificate whose key verified it, or failed to,
+ * is remembered with the CRL (its DER, under the CRL's lock), so a CRL is verified once per
+ * issuer certificate, not at every check. */
+#include <limits.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <openssl/asn1.h>
+#include <openssl/err.h>
+#include <openssl/objects.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
+
+#include "ec_internal.h"
+#include "openrsp/der.h"
+
+#define SERIAL_MAX 32 /* RFC 5280 §4.1.2.2: at most 20 octets; a few more accepted */
+#define AKI_MAX 64
+
+typedef struct rev_entry {
+	uint8_t len;
+	uint8_t serial[SERIAL_MAX];
+	int reason; /* CRLReason, -1 when the entry has none */
+	time_t when;
+} rev_entry;
+
+typedef struct crl_entry {
+	char *name;
+	X509_CRL *crl;
+	uint8_t aki[AKI_MAX];
+	size_t aki_len;
+	time_t this_update, next_update;
+	char number[2 * 20 + 3]; /* the cRLNumber in hex, "" without one */
+	uint8_t *der;            /* the CRL as given, for a duplicate without a number */
+	size_t der_len;
+	rev_entry *rev; /* sorted by (len, serial) */
+	size_t n_rev;
+	/* the DER of the issuer certificate whose key verified the signature, and of one whose
+	 * key did not (under mu) */
+	pthread_mutex_t mu;
+	uint8_t *ok_der, *bad_der;
+	size_t ok_len, bad_len;
+	bool by_ci; /* its issuer is a trusted CI (orsp_crl_store_bind) */
+} crl_entry;
+
+struct orsp_crl_store {
+	crl_entry **v;
+	size_t n, cap;
+};
+
+static const char *const reason_names[] = {
+    [0] = "unspecified",        [1] = "keyCompromise", [2] = "cACompromise",
+    [3] = "affiliationChanged", [4] = "superseded",    [5] = "cessationOfOperation",
+    [6] = "certificateHold",    [8] = "removeFromCRL", [9] = "privilegeWithdrawn",
+    [10] = "aACompromise",
+};
+
+static const char *reason_name(int r)
+{
+	if (r < 0)
+		return "no reason given";
+	if ((size_t)r < ORSP_ARRAY_LEN(reason_names) && reason_names[r])
+		return reason_names[r];
+	return "an unknown reason";
+}
+
+static void entry_free(crl_entry *e)
+{
+	if (!e)
+		return;
+	X509_CRL_free(e->crl);
+	free(e->name);
+	free(e->der);
+	free(e->rev);
+	free(e->ok_der);
+	free(e->bad_der);
+	pthread_mutex_destroy(&e->mu);
+	free(e);
+}
+
+orsp_err orsp_crl_store_new(orsp_crl_store **out)
+{
+	if (!out)
+		return orsp_errf(ORSP_E_USAGE, "orsp_crl_store_new: NULL argument");
+	*out = calloc(1, sizeof(**out));
+	return *out ? ORSP_OK : orsp_errf(ORSP_E_RESOURCE, "out of memory");
+}
+
+void orsp_crl_store_free(orsp_crl_store *s)
+{
+	if (!s)
+		return;
+	for (size_t i = 0; i < s->n; i++)
+		entry_free(s->v[i]);
+	free(s->v);
+	free(s);
+}
+
+size_t orsp_crl_store_count(const orsp_crl_store *s)
+{
+	return s ? s->n : 0;
+}
+
+time_t orsp_crl_store_next_update(const orsp_crl_store *s)
+{
+	time_t t = 0;
+
+	for (size_t i = 0; s && i < s->n; i++)
+		if (!t || s->v[i]->next_update < t)
+			t = s->v[i]->next_update;
+	return t;
+}
+
+static void fmt_time(time_t t, char *out, size_t cap);
+
+orsp_err orsp_crl_store_describe(const orsp_crl_store *s, size_t i, time_t now, char *out,
+                                 size_t cap)
+{
+	const crl_entry *e;
+	const X509_NAME *name;
+	char cn[64] = "", when[40];
+	int idx;
+
+	if (!out || cap == 0)
+		return orsp_errf(ORSP_E_USAGE, "orsp_crl_store_describe: no buffer");
+	out[0] = '\0';
+	if (!s || i >= s->n)
+		return orsp_errf(ORSP_E_NOT_FOUND, "no CRL %zu", i);
+	e = s->v[i];
+	name = X509_CRL_get_issuer(e->crl);
+	idx = X509_NAME_get_index_by_NID(name, NID_commonName, -1);
+	if (idx >= 0) {
+		const ASN1_STRING *v = X509_NAME_ENTRY_get_data(X509_NAME_get_entry(name, idx));
+		const unsigned char *p = ASN1_STRING_get0_data(v);
+		size_t j = 0;
+		for (int k = 0; k < ASN1_STRING_length(v) && j + 1 < sizeof(cn); k++)
+			cn[j++] = p[k] >= 0x20 && p[k] <= 0x7e ? (char)p[k] : '?';
+		cn[j] = '\0';
+	}
+	fmt_time(e->next_update, when, sizeof(when));
+	if (when[4] == '-')
+		when[10] = 'T'; /* as the certificates' dates are written there */
+	snprintf(out, cap, "%s: \"%s\" (%s), %zu revoked, next update %s%s", e->name, cn,
+	         e->by_ci ? "a CI's" : "an EUM's", e->n_rev, when,
+	         e->next_update < (now ? now : time(NULL)) ? ", STALE" : "");
+	return ORSP_OK;
+}
+
+static bool asn1_time(const ASN1_TIME *a, time_t *out)
+{
+	struct tm tm;
+	time_t t;
+
+	if (!a || ASN1_TIME_to_tm(a, &tm) != 1) {
+		ERR_clear_error();
+		return false;
+	}
+	t = timegm(&tm);
+	if (t == (time_t)-1)
+		return false;
+	*out = t;
+	return true;
+}
+
+static void fmt_time(time_t t, char *out, size_t cap)
+{
+	struct tm tm;
+
+	if (!gmtime_r(&t, &tm)) {
+		snprintf(out, cap, "(a date out of range)");
+		return;
+	}
+	snprintf(out, cap, "%04d-%02d-%02d %02d:%02d:%02dZ", tm.tm_year + 1900, tm.tm_mon + 1,
+	         tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+}
+
+static void hex_of(const uint8_t *p, size_t n, char *out, size_t cap)
+{
+	if (orsp_hex_encode(p, n, out, cap) != ORSP_OK)
+		snprintf(out, cap, "(%zu bytes)", n);
+}
+
+static int rev_cmp(const void *a, const void *b)
+{
+	const rev_entry *x = a, *y = b;
+
+	if (x->len != y->len)
+		return x->len < y->len ? -1 : 1;
+	return memcmp(x->serial, y->serial, x->len);
+}
+
+/* The contents octets of an INTEGER as DER encodes them (two's complement, minimal). */
+static bool integer_octets(const ASN1_INTEGER *a, uint8_t *out, size_t cap, size_t *len)
+{
+	unsigned char *der = NULL;
+	orsp_tlv t;
+	int n = i2d_ASN1_INTEGER(a, &der);
+	bool ok = n > 0 && !orsp_der_parse_one(orsp_slice_make(der, (size_t)n), &t) &&
+	          t.tag == 0x02 && t.value.len > 0 && t.value.len <= cap;
+
+	if (ok) {
+		memcpy(out, t.value.p, t.value.len);
+		*len = t.value.len;
+	}
+	OPENSSL_free(der);
+	ERR_clear_error();
+	return ok;
+}
+
+/* An INTEGER of the given contents octets (at most 20). */
+static ASN1_INTEGER *integer_of(const uint8_t *p, size_t n)
+{
+	uint8_t der[2 + 20];
+	const unsigned char *q = der;
+
+	if (n == 0 || n > 20)
+		return NULL;
+	der[0] = 0x02;
+	der[1] = (uint8_t)n;
+	memcpy(der + 2, p, n);
+	return d2i_ASN1_INTEGER(NULL, &q, (long)(n + 2));
+}
+
+/* The revoked certificates of e->crl into e->rev, sorted; a critical entry extension
+ * refused. */
+static orsp_err read_entries(crl_entry *e)
+{
+	STACK_OF(X509_REVOKED) *st = X509_CRL_get_REVOKED(e->crl);
+	int n = st ? sk_X509_REVOKED_num(st) : 0;
+
+	if (n == 0)
+		return ORSP_OK;
+	e->rev = calloc((size_t)n, sizeof(*e->rev));
+	if (!e->rev)
+		return orsp_errf(ORSP_E_RESOURCE, "out of memory");
+	for (int i = 0; i < n; i++) {
+		X509_REVOKED *r = sk_X509_REVOKED_value(st, i);
+		rev_entry *v = &e->rev[e->n_rev];
+		size_t len = 0;
+		int crit = -1;
+		ASN1_ENUMERATED *reason;
+
+		if (!integer_octets(X509_REVOKED_get0_serialNumber(r), v->serial, SERIAL_MAX, &len))
+			return orsp_errf(ORSP_E_MALFORMED,
+			                 "%s: entry %d: a serial number that is empty or longer "
+			                 "than %d octets",
+			                 e->name, i + 1, SERIAL_MAX);
+		v->len = (uint8_t)len;
+		if (!asn1_time(X509_REVOKED_get0_revocationDate(r), &v->when))
+			return orsp_errf(ORSP_E_MALFORMED,
+			                 "%s: entry %d: a revocationDate that "
+			                 "does not decode",
+			                 e->name, i + 1);
+		for (int j = 0; j < X509_REVOKED_get_ext_count(r); j++) {
+			if (X509_EXTENSION_get_critical(X509_REVOKED_get_ext(r, j))) {
+				char oid[80];
+				OBJ_obj2txt(oid, sizeof(oid),
+				            X509_EXTENSION_get_object(X509_REVOKED_get_ext(r, j)),
+				            1);
+				return orsp_errf(ORSP_E_POLICY,
+				                 "%s: entry %d has the critical extension %s (an "
+				                 "indirect CRL?), which openrsp does not process",
+				                 e->name, i + 1, oid);
+			}
+		}
+		reason = X509_REVOKED_get_ext_d2i(r, NID_crl_reason, &crit, NULL);
+		if (!reason && crit != -1) {
+			ERR_clear_error();
+			return orsp_errf(ORSP_E_MALFORMED,
+			                 "%s: entry %d: a reasonCode that does not decode or "
+			                 "comes twice",
+			                 e->name, i + 1);
+		}
+		v->reason = -1;
+		if (reason) {
+			long rv = ASN1_ENUMERATED_get(reason);
+			ASN1_ENUMERATED_free(reason);
+			if (rv < 0 || rv > 10 || rv == 7)
+				return orsp_errf(ORSP_E_MALFORMED,
+				                 "%s: entry %d: reasonCode %ld is no CRLReason",
+				                 e->name, i + 1, rv);
+			v->reason = (int)rv;
+		}
+		e->n_rev++;
+	}
+	qsort(e->rev, e->n_rev, sizeof(*e->rev), rev_cmp);
+	return ORSP_OK;
+}
+
+/* The checks of orsp_crl_store_add_mem on one DER CRL, into a new entry. */
+static orsp_err parse_one(const uint8_t *der, size_t n, const char *name, crl_entry **out)
+{
+	const unsigned char *p = der;
+	crl_entry *e = NULL;
+	AUTHORITY_KEYID *ak = NULL;
+	ASN1_INTEGER *num = NULL;
+	int crit = -1;
+	orsp_err err;
+
+	*out = NULL;
+	if (n == 0 || n > LONG_MAX || orsp_der_validate(orsp_slice_make(der, n), 16))
+		return orsp_errf(ORSP_E_MALFORMED, "%s: not a DER CRL", name);
+	e = calloc(1, sizeof(*e));
+	if (!e)
+		return orsp_errf(ORSP_E_RESOURCE, "out of memory");
+	pthread_mutex_init(&e->mu, NULL);
+	e->name = strdup(name);
+	e->der = malloc(n);
+	if (!e->name || !e->der) {
+		err = orsp_errf(ORSP_E_RESOURCE, "out of memory");
+		goto out;
+	}
+	memcpy(e->der, der, n);
+	e->der_len = n;
+	e->crl = d2i_X509_CRL(NULL, &p, (long)n);
+	if (!e->crl || p != der + n) {
+		err = orsp__ossl_fail(ORSP_E_MALFORMED, "not a CRL");
+		err = orsp_errf(err, "%s: not a CRL (CertificateList)", name);
+		goto out;
+	}
+	if (X509_CRL_get_version(e->crl) != X509_CRL_VERSION_2) {
+		err =
+		    orsp_errf(ORSP_E_MALFORMED, "%s: a v1 CRL (RFC 5280 and SGP.22 want v2)", name);
+		goto out;
+	}
+	if (X509_CRL_get_signature_nid(e->crl) != NID_ecdsa_with_SHA256) {
+		err = orsp_errf(ORSP_E_MALFORMED, "%s: signed with %s, not ecdsa-with-SHA256", name,
+		                OBJ_nid2sn(X509_CRL_get_signature_nid(e->crl)));
+		goto out;
+	}
+	for (int i = 0; i < X509_CRL_get_ext_count(e->crl); i++) {
+		X509_EXTENSION *x = X509_CRL_get_ext(e->crl, i);
+		if (X509_EXTENSION_get_critical(x)) {
+			char oid[80];
+			OBJ_obj2txt(oid, sizeof(oid), X509_EXTENSION_get_object(x), 1);
+			err = orsp_errf(ORSP_E_POLICY,
+			                "%s: the critical extension %s (a delta or partitioned "
+			                "CRL?), which openrsp does not process",
+			                name, oid);
+			goto out;
+		}
+	}
+	ak = X509_CRL_get_ext_d2i(e->crl, NID_authority_key_identifier, &crit, NULL);
+	if (!ak || !ak->keyid || ak->keyid->length <= 0 || ak->keyid->length > AKI_MAX) {
+		ERR_clear_error();
+		err = orsp_errf(ORSP_E_MALFORMED,
+		                "%s: no authorityKeyIdentifier with a key identifier (RFC 5280 "
+		                "§5.2.1)",
+		                name);
+		goto out;
+	}
+	memcpy(e->aki, ak->keyid->data, (size_t)ak->keyid->length);
+	e->aki_len = (size_t)ak->keyid->length;
+	crit = -1;
+	num = X509_CRL_get_ext_d2i(e->crl, NID_crl_number, &crit, NULL);
+	if (!num && crit != -1) {
+		ERR_clear_error();
+		err = orsp_errf(ORSP_E_MALFORMED, "%s: a cRLNumber that does not decode", name);
+		goto out;
+	}
+	if (num) {
+		uint8_t b[21];
+		size_t bl = 0;
+		if (!integer_octets(num, b, sizeof(b), &bl)) {
+			err = orsp_errf(ORSP_E_MALFORMED, "%s: a cRLNumber over 20 octets", name);
+			goto out;
+		}
+		hex_of(b, bl, e->number, sizeof(e->number));
+	}
+	if (!asn1_time(X509_CRL_get0_lastUpdate(e->crl), &e->this_update)) {
+		err = orsp_errf(ORSP_E_MALFORMED, "%s: a thisUpdate that does not decode", name);
+		goto out;
+	}
+	if (!X509_CRL_get0_nextUpdate(e->crl) ||
+	    !asn1_time(X509_CRL_get0_nextUpdate(e->crl), &e->next_update)) {
+		err =
+		    orsp_errf(ORSP_E_MALFORMED,
+		              "%s: no nextUpdate, or one that does not decode (RFC 5280 §5.1.2.5: "
+		              "without it nobody can tell when it is stale)",
+		              name);
+		goto out;
+	}
+	if (e->next_update < e->this_update) {
+		err = orsp_errf(ORSP_E_MALFORMED, "%s: its nextUpdate is before its thisUpdate",
+		                name);
+		goto out;
+	}
+	err = read_entries(e);
+out:
+	AUTHORITY_KEYID_free(ak);
+	ASN1_INTEGER_free(num);
+	if (err) {
+		entry_free(e);
+		return err;
+	}
+	*out = e;
+	return ORSP_OK;
+}
+
+/* The same CRL as one held: the same issuer and key, and the same cRLNumber (or, without
+ * one, the same bytes). */
+static bool duplicate(const orsp_crl_store *s, const crl_entry *e)
+{
+	for (size_t i = 0; i < s->n; i++) {
+		const crl_entry *o = s->v[i];
+		if (o->aki_len != e->aki_len || memcmp(o->aki, e->aki, e->aki_len) ||
+		    X509_NAME_cmp(X509_CRL_get_issuer(o->crl), X509_CRL_get_issuer(e->crl)))
+			continue;
+		if (e->number[0]
+		        ? strcmp(o->number, e->number) == 0
+		        : (o->der_len == e->der_len && !memcmp(o->der, e->der, e->der_len)))
+			return true;
+	}
+	return false;
+}
+
+static orsp_err store_push(orsp_crl_store *s, crl_entry *e)
+{
+	if (s->n == s->cap) {
+		size_t cap = s->cap ? 2 * s->cap : 4;
+		crl_entry **v = realloc(s->v, cap * sizeof(*v));
+		if (!v)
+			return orsp_errf(ORSP_E_RESOURCE, "out of memory");
+		s->v = v;
+		s->cap = cap;
+	}
+	s->v[s->n++] = e;
+	return ORSP_OK;
+}
+
+orsp_err orsp_crl_store_add_mem(orsp_crl_store *s, const void *data, size_t n, const char *name)
+{
+	const uint8_t *buf = data;
+	crl_entry *got[64];
+	size_t ng = 0;
+	BIO *bio = NULL;
+	orsp_err err = ORSP_OK;
+
+	if (!s || (!data && n) || !name)
+		return orsp_errf(ORSP_E_USAGE, "orsp_crl_store_add_mem: NULL argument");
+	if (n > 0 && buf[0] == 0x30) {
+		err = parse_one(buf, n, name, &got[ng]);
+		if (!err)
+			ng++;
+	} else if (n > INT_MAX) {
+		err = orsp_errf(ORSP_E_MALFORMED, "%s: too large", name);
+	} else if (!(bio = BIO_new_mem_buf(n ? data : (const void *)"", (int)n))) {
+		err = orsp__ossl_fail(ORSP_E_RESOURCE, "out of memory");
+	} else {
+		/* PEM: every X509 CRL block (others skipped) */
+		for (;;) {
+			char *pname = NULL, *header = NULL;
+			unsigned char *pdata = NULL;
+			long plen = 0;
+			if (PEM_read_bio(bio, &pname, &header, &pdata, &plen) != 1) {
+				ERR_clear_error();
+				break;
+			}
+			if (strcmp(pname, PEM_STRING_X509_CRL) == 0) {
+				if (header && header[0])
+					err = orsp_errf(ORSP_E_MALFORMED,
+					                "%s: a PEM CRL with headers", name);
+				else if (ng == ORSP_ARRAY_LEN(got))
+					err = orsp_errf(ORSP_E_MALFORMED,
+					                "%s: more than %zu CRLs in one file", name,
+					                ORSP_ARRAY_LEN(got));
+				else if (!(err = parse_one(pdata, (size_t)plen, name, &got[ng])))
+					ng++;
+			}
+			OPENSSL_free(pname);
+			OPENSSL_free(header);
+			OPENSSL_free(pdata);
+			if (err)
+				break;
+		}
+		if (!err && ng == 0)
+			err = orsp_errf(ORSP_E_MALFORMED,
+			                "%s: no DER CRL and no PEM \"X509 CRL\" "
+			                "block",
+			                name);
+	}
+	BIO_free(bio);
+	/* all of the file or nothing: duplicates (among the held and within the file) first */
+	for (size_t i = 0; !err && i < ng; i++) {
+		if (duplicate(s, got[i]))
+			err = orsp_errf(ORSP_E_POLICY,
+			                "%s: the same CRL (issuer, key and cRLNumber) is held "
+			                "already",
+			                name);
+		else if (!(err = store_push(s, got[i])))
+			got[i] = NULL;
+	}
+	if (err) {
+		/* take back what this call added */
+		for (size_t i = 0; i < ng; i++) {
+			if (got[i]) {
+				entry_free(got[i]);
+			} else {
+				s->n--;
+				entry_free(s->v[s->n]);
+			}
+		}
+	}
+	return err;
+}
+
+orsp_err orsp_crl_store_add_file(orsp_crl_store *s, const char *path)
+{
+	uint8_t *buf = NULL;
+	size_t len = 0;
+	orsp_err err;
+
+	if (!s || !path)
+		return orsp_errf(ORSP_E_USAGE, "orsp_crl_store_add_file: NULL argument");
+	err = orsp_cert_pem_bundle_read(path, &buf, &len);
+	if (!err)
+		err = orsp_crl_store_add_mem(s, buf, len, path);
+	free(buf);
+	return err;
+}
+
+/* Whether e applies to certificates that issuer issued: e's issuer name is issuer's subject
+ * and its authorityKeyIdentifier issuer's subjectKeyIdentifier. */
+static bool issued_by(const crl_entry *e, X509 *issuer)
+{
+	const ASN1_OCTET_STRING *ski = X509_get0_subject_key_id(issuer);
+
+	return ski && (size_t)ASN1_STRING_length(ski) == e->aki_len &&
+	       memcmp(ASN1_STRING_get0_data(ski), e->aki, e->aki_len) == 0 &&
+	       X509_NAME_cmp(X509_CRL_get_issuer(e->crl), X509_get_subject_name(issuer)) == 0;
+}
+
+static bool same_der(const uint8_t *a, size_t al, orsp_slice b)
+{
+	return a && al == b.len && memcmp(a, b.p, al) == 0;
+}
+
+/* Whether issuer's key verifies e's signature, remembered per issuer certificate. */
+static bool verified_by(crl_entry *e, const orsp_cert *issuer)
+{
+	orsp_slice d = orsp_cert_der(issuer);
+	bool ok;
+	uint8_t *copy;
+
+	pthread_mutex_lock(&e->mu);
+	if (same_der(e->ok_der, e->ok_len, d) || same_der(e->bad_der, e->bad_len, d)) {
+		ok = same_der(e->ok_der, e->ok_len, d);
+		pthread_mutex_unlock(&e->mu);
+		return ok;
+	}
+	ok = X509_CRL_verify(e->crl, X509_get0_pubkey(orsp__cert_x509(issuer))) == 1;
+	ERR_clear_error();
+	copy = malloc(d.len ? d.len : 1);
+	if (copy) {
+		memcpy(copy, d.p, d.len);
+		if (ok) {
+			free(e->ok_der);
+			e->ok_der = copy;
+			e->ok_len = d.len;
+		} else {
+			free(e->bad_der);
+			e->bad_der = copy;
+			e->bad_len = d.len;
+		}
+	}
+	pthread_mutex_unlock(&e->mu);
+	return ok;
+}
+
+orsp_err orsp_crl_store_bind(orsp_crl_store *s, const orsp_ci_store *cis, size_t *by_ci)
+{
+	size_t n = 0;
+
+	if (by_ci)
+		*by_ci = 0;
+	if (!s || !cis)
+		return orsp_errf(ORSP_E_USAGE, "orsp_crl_store_bind: NULL argument");
+	for (size_t i = 0; i < s->n; i++) {
+		crl_entry *e = s->v[i];
+		const orsp_cert *ci = orsp_ci_store_find(cis, e->aki, e->aki_len);
+		if (!ci || !issued_by(e, orsp__cert_x509(ci)))
+			continue;
+		e->by_ci = true;
+		if (!verified_by(e, ci))
+			return orsp_errf(ORSP_E_VERIFY,
+			                 "%s: the CRL's signature does not verify with the key of "
+			                 "the trusted CI that issued it",
+			                 e->name);
+		n++;
+	}
+	if (by_ci)
+		*by_ci = n;
+	return ORSP_OK;
+}
+
+orsp_err orsp_cert_der_serial(const void *der, size_t len, orsp_slice *serial)
+{
+	orsp_tlv cert, tbs, f;
+	orsp_reader r;
+
+	if (!der || !serial)
+		return orsp_errf(ORSP_E_USAGE, "orsp_cert_der_serial: NULL argument");
+	if (orsp_der_parse_one(orsp_slice_make(der, len), &cert) || cert.tag != 0x30)
+		return orsp_errf(ORSP_E_MALFORMED, "not a DER certificate");
+	orsp_reader_init(&r, cert.value.p, cert.value.len);
+	if (orsp_der_expect(&r, 0x30, &tbs))
+		return orsp_errf(ORSP_E_MALFORMED, "a certificate without its tbsCertificate");
+	orsp_reader_init(&r, tbs.value.p, tbs.value.len);
+	if (orsp_der_read(&r, &f) || (f.tag == 0xA0 && orsp_der_read(&r, &f)) || f.tag != 0x02 ||
+	    f.value.len == 0)
+		return orsp_errf(ORSP_E_MALFORMED, "a certificate without its serialNumber");
+	*serial = f.value;
+	return ORSP_OK;
+}
+
+orsp_err orsp_crl_check(const orsp_crl_store *s, const orsp_cert *issuer, const void *cert,
+                        size_t len, time_t now, orsp_crl_status *st)
+{
+	orsp_slice serial;
+	const crl_entry *stale = NULL, *unverified = NULL;
+	char hex[2 * SERIAL_MAX + 1];
+	orsp_err err;
+
+	if (!st || !issuer || !cert)
+		return orsp_errf(ORSP_E_USAGE, "orsp_crl_check: NULL argument");
+	*st = ORSP_CRL_GOOD;
+	if (!s || s->n == 0)
+		return ORSP_OK;
+	if ((err = orsp_cert_der_serial(cert, len, &serial)))
+		return err;
+	if (!now)
+		now = time(NULL);
+	for (size_t i = 0; i < s->n; i++) {
+		crl_entry *e = s->v[i];
+		rev_entry key, *hit;
+		if (!issued_by(e, orsp__cert_x509(issuer)))
+			continue;
+		if (!verified_by(e, issuer)) {
+			unverified = e;
+			continue;
+		}
+		if (serial.len <= SERIAL_MAX) {
+			key.len = (uint8_t)serial.len;
+			memcpy(key.serial, serial.p, serial.len);
+			/* an empty CRL has no array (bsearch wants one even for 0 items) */
+			hit = e->n_rev ? bsearch(&key, e->rev, e->n_rev, sizeof(*e->rev), rev_cmp)
+			               : NULL;
+			if (hit) {
+				char when[40];
+				hex_of(serial.p, serial.len, hex, sizeof(hex));
+				fmt_time(hit->when, when, sizeof(when));
+				*st = ORSP_CRL_REVOKED;
+				return orsp_errf(
+				    ORSP_E_POLICY,
+				    "certificate serial %s is revoked (%s, since %s) by "
+				    "the CRL %s",
+				    hex, reason_name(hit->reason), when, e->name);
+			}
+		}
+		if (e->next_update < now)
+			stale = e;
+	}
+	hex_of(serial.p, serial.len <= SERIAL_MAX ? serial.len : SERIAL_MAX, hex, sizeof(hex));
+	if (unverified) {
+		*st = ORSP_CRL_UNVERIFIED;
+		return orsp_errf(ORSP_E_POLICY,
+		                 "certificate serial %s: the CRL %s of its issuer does not verify "
+		                 "with the issuer's key",
+		                 hex, unverified->name);
+	}
+	if (stale) {
+		char when[40];
+		fmt_time(stale->next_update, when, sizeof(when));
+		*st = ORSP_CRL_STALE;
+		return orsp_errf(ORSP_E_POLICY,
+		                 "certificate serial %s: the CRL %s of its issuer is stale (its "
+		                 "nextUpdate was %s)",
+		                 hex, stale->name, when);
+	}
+	return ORSP_OK;
+}
+
+/* ---------------------------------------------------------------- issuing ------------ */
+
+static orsp_err add_ext(X509_CRL *crl, int nid, void *value)
+{
+	if (X509_CRL_add1_ext_i2d(crl, nid, value, 0, 0) != 1)
+		return orsp__ossl_fail(ORSP_E_CRYPTO, "cannot add a CRL extension");
+	return ORSP_OK;
+}
+
+static orsp_err add_revoked(X509_CRL *crl, const orsp_crl_revoked *r)
+{
+	ASN1_INTEGER *sn = NULL;
+	ASN1_TIME *t = NULL;
+	ASN1_ENUMERATED *en = NULL;
+	X509_REVOKED *rv = X509_REVOKED_new();
+	orsp_err err = ORSP_E_CRYPTO;
+
+	if (!rv || !(sn = integer_of(r->serial, r->serial_len)) ||
+	    !(t = ASN1_TIME_set(NULL, r->when)) || X509_REVOKED_set_serialNumber(rv, sn) != 1 ||
+	    X509_REVOKED_set_revocationDate(rv, t) != 1)
+		goto out;
+	if (r->reason > 0) {
+		if (!(en = ASN1_ENUMERATED_new()) || ASN1_ENUMERATED_set(en, r->reason) != 1 ||
+		    X509_REVOKED_add1_ext_i2d(rv, NID_crl_reason, en, 0, 0) != 1)
+			goto out;
+	}
+	if (X509_CRL_add0_revoked(crl, rv) != 1)
+		goto out;
+	rv = NULL;
+	err = ORSP_OK;
+out:
+	if (err)
+		err = orsp__ossl_fail(err, "cannot add a revoked certificate to the CRL");
+	X509_REVOKED_free(rv);
+	ASN1_INTEGER_free(sn);
+	ASN1_TIME_free(t);
+	ASN1_ENUMERATED_free(en);
+	return err;
+}
+
+orsp_err orsp_crl_issue(const orsp_cert *issuer, const orsp_ec_key *issuer_key,
+                        const orsp_crl_revoked *rev, size_t n, time_t this_update,
+                        time_t next_update, uint64_t number, uint8_t **der, size_t *len)
+{
+	X509 *ix;
+	EVP_PKEY *pk;
+	X509_CRL *crl = NULL;
+	AUTHORITY_KEYID *ak = NULL;
+	ASN1_INTEGER *num = NULL;
+	ASN1_TIME *t1 = NULL, *t2 = NULL;
+	const ASN1_OCTET_STRING *ski;
+	unsigned char *out = NULL;
+	int out_len;
+	orsp_err err = ORSP_OK;
+
+	if (!issuer || !issuer_key || (!rev && n) || !der || !len)
+		return orsp_errf(ORSP_E_USAGE, "orsp_crl_issue: NULL argument");
+	*der = NULL;
+	*len = 0;
+	if (next_update <= this_update)
+		return orsp_errf(ORSP_E_USAGE, "a CRL's nextUpdate must come after its thisUpdate");
+	for (size_t i = 0; i < n; i++) {
+		int r = rev[i].reason;
+		if (!rev[i].serial || rev[i].serial_len == 0 || rev[i].serial_len > 20)
+			return orsp_errf(ORSP_E_USAGE,
+			                 "entry %zu: a serial number of 1 to 20 octets", i + 1);
+		if (r < 0 || r > 10 || r == 7 || r == 8)
+			return orsp_errf(ORSP_E_USAGE,
+			                 "entry %zu: reason %d is no CRLReason of a complete CRL",
+			                 i + 1, r);
+	}
+	ix = orsp__cert_x509(issuer);
+	pk = orsp__ec_pkey(issuer_key);
+	ski = X509_get0_subject_key_id(ix);
+	if (!ski)
+		return orsp_errf(ORSP_E_USAGE,
+		                 "the issuer certificate has no subjectKeyIdentifier");
+	if (!pk || X509_check_private_key(ix, pk) != 1) {
+		ERR_clear_error();
+		return orsp_errf(ORSP_E_USAGE,
+		                 "the key is not the issuer certificate's private key");
+	}
+	if (!(crl = X509_CRL_new()) || X509_CRL_set_version(crl, X509_CRL_VERSION_2) != 1 ||
+	    X509_CRL_set_issuer_name(crl, X509_get_subject_name(ix)) != 1 ||
+	    !(t1 = ASN1_TIME_set(NULL, this_update)) || !(t2 = ASN1_TIME_set(NULL, next_update)) ||
+	    X509_CRL_set1_lastUpdate(crl, t1) != 1 || X509_CRL_set1_nextUpdate(crl, t2) != 1 ||
+	    !(ak = AUTHORITY_KEYID_new()) || !(ak->keyid = ASN1_OCTET_STRING_dup(ski)) ||
+	    !(num = ASN1_INTEGER_new()) || ASN1_INTEGER_set_uint64(num, number) != 1) {
+		err = orsp__ossl_fail(ORSP_E_CRYPTO, "cannot build the CRL");
+		goto out;
+	}
+	if ((err = add_ext(crl, NID_authority_key_identifier, ak)) ||
+	    (err = add_ext(crl, NID_crl_number, num)))
+		goto out;
+	for (size_t i = 0; i < n && !err; i++)
+		err = add_revoked(crl, &rev[i]);
+	if (err)
+		goto out;
+	if (X509_CRL_sort(crl) != 1 || X509_CRL_sign(crl, pk, EVP_sha256()) <= 0 ||
+	    (out_len = i2d_X509_CRL(crl, &out)) <= 0) {
+		err = orsp__ossl_fail(ORSP_E_CRYPTO, "signing the CRL failed");
+		goto out;
+	}
+	*der = malloc((size_t)out_len);
+	if (!*der) {
+		err = orsp_errf(ORSP_E_RESOURCE, "out of memory");
+		goto out;
+	}
+	memcpy(*der, out, (size_t)out_len);
+	*len = (size_t)out_len;
+out:
+	OPENSSL_free(out);
+	X509_CRL_free(crl);
+	AUTHORITY_KEYID_free(ak);
+	ASN1_INTEGER_free(num);
+	ASN1_TIME_free(t1);
+	ASN1_TIME_free(t2);
+	return err;
+}
+
+orsp_err orsp_crl_save(const uint8_t *der, size_t len, const char *path)
+{
+	if (!der || !len || !path)
+		return orsp_errf(ORSP_E_USAGE, "orsp_crl_save: NULL or empty argument");
+	return orsp__der_save(der, len, path, PEM_STRING_X509_CRL);
+}

@@ -1,0 +1,629 @@
+/* Certificate revocation lists (src/crypto/crl.c): CRLs minted here with OpenSSL alone
+ * (tests/certmint.c) under the SGP.26 test CI and EUM, whose private keys are published,
+ * checked with the store; and CRLs orsp_crl_issue makes, read back by OpenSSL. */
+#include "testutil.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
+
+#include "certmint.h"
+#include "openrsp/crypto.h"
+
+#define CI_NIST "sgp26/CertificateIssuer/CERT_CI_ECDSA_NIST.der"
+#define CI_NIST_KEY "sgp26/CertificateIssuer/SK_CI_ECDSA_NIST.pem"
+#define CI_BRP "sgp26/CertificateIssuer/CERT_CI_ECDSA_BRP.der"
+#define CI_BRP_KEY "sgp26/CertificateIssuer/SK_CI_ECDSA_BRP.pem"
+#define EUM_NIST "sgp26/EUM/CERT_EUM_ECDSA_NIST.der"
+#define EUM_NIST_KEY "sgp26/EUM/SK_EUM_ECDSA_NIST.pem"
+#define EUICC_NIST "sgp26/eUICC/CERT_EUICC_ECDSA_NIST.der"
+#define EUM_SERIAL "12345678"             /* openssl x509 -serial of EUM_NIST */
+#define EUICC_SERIAL "020000000000000001" /* of EUICC_NIST */
+
+typedef struct fixture {
+	orsp_cert *ci, *ci_brp, *eum, *euicc;
+	X509 *ci_x, *eum_x;
+	EVP_PKEY *ci_key, *eum_key, *other_key;
+	orsp_ci_store *cis;
+	orsp_crl_store *crls;
+} fixture;
+
+static int setup(void **state)
+{
+	fixture *f = calloc(1, sizeof(*f));
+	assert_non_null(f);
+	f->ci = test_load_cert(CI_NIST);
+	f->ci_brp = test_load_cert(CI_BRP);
+	f->eum = test_load_cert(EUM_NIST);
+	f->euicc = test_load_cert(EUICC_NIST);
+	f->ci_x = certmint_cert_load(CI_NIST);
+	f->eum_x = certmint_cert_load(EUM_NIST);
+	f->ci_key = certmint_key_load(CI_NIST_KEY);
+	f->eum_key = certmint_key_load(EUM_NIST_KEY);
+	f->other_key = certmint_key_new("prime256v1");
+	assert_int_equal(orsp_ci_store_new(&f->cis), ORSP_OK);
+	assert_int_equal(orsp_ci_store_add(f->cis, f->ci), ORSP_OK);
+	assert_int_equal(orsp_ci_store_add(f->cis, f->ci_brp), ORSP_OK);
+	assert_int_equal(orsp_crl_store_new(&f->crls), ORSP_OK);
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	fixture *f = *state;
+	orsp_cert_free(f->ci);
+	orsp_cert_free(f->ci_brp);
+	orsp_cert_free(f->eum);
+	orsp_cert_free(f->euicc);
+	X509_free(f->ci_x);
+	X509_free(f->eum_x);
+	EVP_PKEY_free(f->ci_key);
+	EVP_PKEY_free(f->eum_key);
+	EVP_PKEY_free(f->other_key);
+	orsp_ci_store_free(f->cis);
+	orsp_crl_store_free(f->crls);
+	free(f);
+	return 0;
+}
+
+/* Add the minted CRL; the store's verdict. */
+static orsp_err add_minted(fixture *f, const certmint_crl_spec *s, X509 *issuer, EVP_PKEY *key,
+                           const char *name)
+{
+	X509_CRL *c = certmint_crl(s, issuer, key);
+	size_t len = 0;
+	uint8_t *der = certmint_crl_der(c, &len);
+	orsp_err e = orsp_crl_store_add_mem(f->crls, der, len, name);
+	free(der);
+	X509_CRL_free(c);
+	return e;
+}
+
+static orsp_crl_status status_of(fixture *f, const orsp_cert *issuer, const orsp_cert *cert,
+                                 time_t now, orsp_err *err)
+{
+	orsp_crl_status st = (orsp_crl_status)-1;
+	orsp_slice d = orsp_cert_der(cert);
+	orsp_err e = orsp_crl_check(f->crls, issuer, d.p, d.len, now, &st);
+	if (err)
+		*err = e;
+	/* the error and the status always agree */
+	assert_int_equal(e == ORSP_OK, st == ORSP_CRL_GOOD);
+	if (e != ORSP_OK)
+		assert_int_equal(e, ORSP_E_POLICY);
+	return st;
+}
+
+static void test_der_serial(void **state)
+{
+	fixture *f = *state;
+	orsp_slice s, d = orsp_cert_der(f->euicc);
+	static const uint8_t want[] = {0x02, 0, 0, 0, 0, 0, 0, 0, 0x01};
+	uint8_t bad[] = {0x30, 0x03, 0x30, 0x01, 0x05};
+
+	assert_int_equal(orsp_cert_der_serial(d.p, d.len, &s), ORSP_OK);
+	assert_int_equal(s.len, sizeof(want));
+	assert_memory_equal(s.p, want, sizeof(want));
+	d = orsp_cert_der(f->eum);
+	assert_int_equal(orsp_cert_der_serial(d.p, d.len, &s), ORSP_OK);
+	assert_int_equal(s.len, 4);
+	assert_memory_equal(s.p, "\x12\x34\x56\x78", 4);
+	/* not a certificate, cut short, trailing bytes */
+	assert_int_equal(orsp_cert_der_serial(bad, sizeof(bad), &s), ORSP_E_MALFORMED);
+	d = orsp_cert_der(f->eum);
+	assert_int_equal(orsp_cert_der_serial(d.p, d.len - 1, &s), ORSP_E_MALFORMED);
+	{
+		uint8_t *more = malloc(d.len + 1);
+		assert_non_null(more);
+		memcpy(more, d.p, d.len);
+		more[d.len] = 0;
+		assert_int_equal(orsp_cert_der_serial(more, d.len + 1, &s), ORSP_E_MALFORMED);
+		free(more);
+	}
+}
+
+/* No CRL held, or none of this issuer: every certificate is good. */
+static void test_no_crl(void **state)
+{
+	fixture *f = *state;
+	orsp_crl_status st = ORSP_CRL_REVOKED;
+	orsp_slice d = orsp_cert_der(f->eum);
+
+	assert_int_equal(orsp_crl_check(NULL, f->ci, d.p, d.len, 0, &st), ORSP_OK);
+	assert_int_equal(st, ORSP_CRL_GOOD);
+	assert_int_equal(status_of(f, f->ci, f->eum, 0, NULL), ORSP_CRL_GOOD);
+	assert_int_equal(orsp_crl_store_count(f->crls), 0);
+	assert_int_equal(orsp_crl_store_next_update(f->crls), 0);
+}
+
+/* The CI revokes the EUM: the EUM is revoked under the NIST CI, the eUICC (another issuer's
+ * certificate) is not touched, and the brainpool CI's certificates neither. */
+static void test_ci_revokes_eum(void **state)
+{
+	fixture *f = *state;
+	const char *serials[] = {"01", EUM_SERIAL, "7F"};
+	certmint_crl_spec s = {.serials = serials, .n = 3, .reason = 1, .number = 7};
+	size_t by_ci = 99;
+	orsp_err e;
+
+	assert_int_equal(add_minted(f, &s, f->ci_x, f->ci_key, "ci.crl"), ORSP_OK);
+	assert_int_equal(orsp_crl_store_count(f->crls), 1);
+	assert_int_equal(orsp_crl_store_next_update(f->crls), certmint_time(2050, 1, 1));
+	assert_int_equal(orsp_crl_store_bind(f->crls, f->cis, &by_ci), ORSP_OK);
+	assert_int_equal(by_ci, 1);
+	{
+		char line[200];
+		assert_int_equal(orsp_crl_store_describe(f->crls, 0, certmint_time(2049, 1, 1),
+		                                         line, sizeof(line)),
+		                 ORSP_OK);
+		assert_string_equal(line, "ci.crl: \"Test CI\" (a CI's), 3 revoked, next update "
+		                          "2050-01-01T00:00:00Z");
+		assert_int_equal(orsp_crl_store_describe(f->crls, 0, certmint_time(2051, 1, 1),
+		                                         line, sizeof(line)),
+		                 ORSP_OK);
+		assert_non_null(strstr(line, "00Z, STALE"));
+		assert_int_equal(orsp_crl_store_describe(f->crls, 1, 0, line, sizeof(line)),
+		                 ORSP_E_NOT_FOUND);
+		assert_string_equal(line, "");
+	}
+	assert_int_equal(status_of(f, f->ci, f->eum, 0, &e), ORSP_CRL_REVOKED);
+	assert_non_null(strstr(orsp_err_detail(), "12345678"));
+	assert_non_null(strstr(orsp_err_detail(), "keyCompromise"));
+	assert_non_null(strstr(orsp_err_detail(), "ci.crl"));
+	assert_non_null(strstr(orsp_err_detail(), "2020-01-01 00:00:00Z"));
+	assert_int_equal(status_of(f, f->eum, f->euicc, 0, NULL), ORSP_CRL_GOOD);
+	/* the same serial under another issuer is not this CRL's */
+	assert_int_equal(status_of(f, f->ci_brp, f->eum, 0, NULL), ORSP_CRL_GOOD);
+}
+
+/* A CRL that does not list it: good, with or without entries and reasons. */
+static void test_not_listed(void **state)
+{
+	fixture *f = *state;
+	const char *serials[] = {"12345677", "1234567800", "0123"};
+	certmint_crl_spec s = {.serials = serials, .n = 3};
+	certmint_crl_spec empty = {.number = 2};
+
+	assert_int_equal(add_minted(f, &s, f->ci_x, f->ci_key, "a.crl"), ORSP_OK);
+	assert_int_equal(add_minted(f, &empty, f->eum_x, f->eum_key, "b.crl"), ORSP_OK);
+	assert_int_equal(orsp_crl_store_bind(f->crls, f->cis, NULL), ORSP_OK);
+	assert_int_equal(status_of(f, f->ci, f->eum, 0, NULL), ORSP_CRL_GOOD);
+	assert_int_equal(status_of(f, f->eum, f->euicc, 0, NULL), ORSP_CRL_GOOD);
+}
+
+/* The EUM revokes the eUICC: verified with the EUM's key at the first check (bind leaves an
+ * EUM's CRL alone), then revoked at every check. */
+static void test_eum_revokes_euicc(void **state)
+{
+	fixture *f = *state;
+	const char *serials[] = {EUICC_SERIAL};
+	certmint_crl_spec s = {.serials = serials, .n = 1, .reason = 5};
+	size_t by_ci = 99;
+
+	assert_int_equal(add_minted(f, &s, f->eum_x, f->eum_key, "eum.crl"), ORSP_OK);
+	assert_int_equal(orsp_crl_store_bind(f->crls, f->cis, &by_ci), ORSP_OK);
+	assert_int_equal(by_ci, 0);
+	{
+		char line[200];
+		assert_int_equal(orsp_crl_store_describe(f->crls, 0, 0, line, sizeof(line)),
+		                 ORSP_OK);
+		assert_non_null(strstr(line, "(an EUM's), 1 revoked"));
+	}
+	for (int i = 0; i < 3; i++) {
+		assert_int_equal(status_of(f, f->eum, f->euicc, 0, NULL), ORSP_CRL_REVOKED);
+		assert_non_null(strstr(orsp_err_detail(), "cessationOfOperation"));
+		assert_non_null(strstr(orsp_err_detail(), "020000000000000001"));
+	}
+	/* the EUM itself is the CI's to revoke */
+	assert_int_equal(status_of(f, f->ci, f->eum, 0, NULL), ORSP_CRL_GOOD);
+}
+
+/* A CRL applies to the certificates of one issuer: its issuer name and key identifier both
+ * those of the issuer certificate. Another name with the EUM's key, or the EUM's name with
+ * another key, is another issuer's CRL. */
+static void test_issuer_match(void **state)
+{
+	fixture *f = *state;
+	const char *serials[] = {EUICC_SERIAL};
+	certmint_crl_spec named = {
+	    .serials = serials, .n = 1, .issuer_name = "/C=ES/O=Another EUM/CN=Another EUM"};
+	certmint_crl_spec s = {.serials = serials, .n = 1};
+	char subject[256];
+	X509 *twin;
+	certmint_spec ts = {.subject = subject};
+
+	assert_int_equal(add_minted(f, &named, f->eum_x, f->eum_key, "named.crl"), ORSP_OK);
+	assert_int_equal(status_of(f, f->eum, f->euicc, 0, NULL), ORSP_CRL_GOOD);
+	/* an issuer with the EUM's name and another key (so another SKI) */
+	X509_NAME_oneline(X509_get_subject_name(f->eum_x), subject, sizeof(subject));
+	twin = certmint_issue(&ts, f->other_key, NULL, f->other_key);
+	assert_int_equal(add_minted(f, &s, twin, f->other_key, "twin.crl"), ORSP_OK);
+	assert_int_equal(status_of(f, f->eum, f->euicc, 0, NULL), ORSP_CRL_GOOD);
+	X509_free(twin);
+	assert_int_equal(orsp_crl_store_count(f->crls), 2);
+}
+
+/* A CRL past its nextUpdate: a certificate it does not list cannot be called good; one it
+ * lists is revoked all the same. */
+static void test_stale(void **state)
+{
+	fixture *f = *state;
+	const char *serials[] = {EUICC_SERIAL};
+	certmint_crl_spec s = {.serials = serials,
+	                       .n = 1,
+	                       .this_update = certmint_time(2024, 1, 1),
+	                       .next_update = certmint_time(2024, 2, 1)};
+	const char *none[] = {"05"};
+	certmint_crl_spec ci = {.serials = none,
+	                        .n = 1,
+	                        .this_update = certmint_time(2024, 1, 1),
+	                        .next_update = certmint_time(2024, 2, 1)};
+	orsp_err e;
+
+	assert_int_equal(add_minted(f, &s, f->eum_x, f->eum_key, "eum.crl"), ORSP_OK);
+	assert_int_equal(add_minted(f, &ci, f->ci_x, f->ci_key, "ci.crl"), ORSP_OK);
+	assert_int_equal(orsp_crl_store_bind(f->crls, f->cis, NULL), ORSP_OK);
+	assert_int_equal(orsp_crl_store_next_update(f->crls), certmint_time(2024, 2, 1));
+	/* before its nextUpdate: fresh */
+	assert_int_equal(status_of(f, f->ci, f->eum, certmint_time(2024, 1, 15), NULL),
+	                 ORSP_CRL_GOOD);
+	/* the nextUpdate itself is still fresh, a second later stale */
+	assert_int_equal(status_of(f, f->ci, f->eum, certmint_time(2024, 2, 1), NULL),
+	                 ORSP_CRL_GOOD);
+	assert_int_equal(status_of(f, f->ci, f->eum, certmint_time(2024, 2, 1) + 1, &e),
+	                 ORSP_CRL_STALE);
+	assert_non_null(strstr(orsp_err_detail(), "stale"));
+	assert_non_null(strstr(orsp_err_detail(), "2024-02-01 00:00:00Z"));
+	assert_int_equal(status_of(f, f->eum, f->euicc, certmint_time(2025, 1, 1), NULL),
+	                 ORSP_CRL_REVOKED);
+	/* the current time by default: long past 2024 */
+	assert_int_equal(status_of(f, f->ci, f->eum, 0, NULL), ORSP_CRL_STALE);
+}
+
+/* Signatures: a CI's CRL that does not verify is refused by bind; an EUM's is found out at
+ * the check (its entries are not believed), and stays so for that issuer certificate. */
+static void test_signatures(void **state)
+{
+	fixture *f = *state;
+	const char *serials[] = {EUICC_SERIAL};
+	certmint_crl_spec s = {.serials = serials, .n = 1};
+	certmint_crl_spec ci = {.number = 3};
+	size_t by_ci = 99;
+
+	assert_int_equal(add_minted(f, &s, f->eum_x, f->other_key, "forged-eum.crl"), ORSP_OK);
+	assert_int_equal(orsp_crl_store_bind(f->crls, f->cis, &by_ci), ORSP_OK);
+	for (int i = 0; i < 2; i++) {
+		assert_int_equal(status_of(f, f->eum, f->euicc, 0, NULL), ORSP_CRL_UNVERIFIED);
+		assert_non_null(strstr(orsp_err_detail(), "forged-eum.crl"));
+		assert_non_null(strstr(orsp_err_detail(), "does not verify"));
+	}
+	assert_int_equal(add_minted(f, &ci, f->ci_x, f->other_key, "forged-ci.crl"), ORSP_OK);
+	assert_int_equal(orsp_crl_store_bind(f->crls, f->cis, &by_ci), ORSP_E_VERIFY);
+	assert_non_null(strstr(orsp_err_detail(), "forged-ci.crl"));
+	assert_int_equal(by_ci, 0);
+}
+
+/* Everything refused when a CRL is added, nothing added then. */
+static void test_refused(void **state)
+{
+	fixture *f = *state;
+	const struct {
+		certmint_crl_spec s;
+		orsp_err want;
+		const char *says;
+	} cases[] = {
+	    {{.v1 = true, .no_aki = true}, ORSP_E_MALFORMED, "v1"},
+	    {{.no_aki = true}, ORSP_E_MALFORMED, "authorityKeyIdentifier"},
+	    {{.no_next_update = true}, ORSP_E_MALFORMED, "nextUpdate"},
+	    {{.digest = "SHA384"}, ORSP_E_MALFORMED, "ecdsa-with-SHA256"},
+	    {{.critical_unknown_oid = "2.5.29.27"}, ORSP_E_POLICY, "2.5.29.27"},
+	    {{.critical_unknown_oid = "2.5.29.28"}, ORSP_E_POLICY, "critical"},
+	    {{.serials = (const char *const[]){"01"}, .n = 1, .entry_critical = true},
+	     ORSP_E_POLICY,
+	     "entry 1"},
+	    {{.this_update = 1700000000, .next_update = 1600000000}, ORSP_E_MALFORMED, "before"},
+	    /* 33 octets */
+	    {{.serials = (const char *const[]){"0102030405060708090A0B0C0D0E0F10"
+	                                       "1112131415161718191A1B1C1D1E1F2021"},
+	      .n = 1},
+	     ORSP_E_MALFORMED,
+	     "serial"},
+	};
+
+	for (size_t i = 0; i < ORSP_ARRAY_LEN(cases); i++) {
+		orsp_err e = add_minted(f, &cases[i].s, f->ci_x, f->ci_key, "bad.crl");
+		if (e != cases[i].want || !strstr(orsp_err_detail(), cases[i].says) ||
+		    !strstr(orsp_err_detail(), "bad.crl"))
+			fail_msg("case %zu: %d %s", i, e, orsp_err_detail());
+		assert_int_equal(orsp_crl_store_count(f->crls), 0);
+	}
+}
+
+/* Bytes that are no CRL. */
+static void test_not_a_crl(void **state)
+{
+	fixture *f = *state;
+	X509_CRL *c = certmint_crl(&(certmint_crl_spec){.number = 1}, f->ci_x, f->ci_key);
+	size_t len = 0;
+	uint8_t *der = certmint_crl_der(c, &len), *more = malloc(len + 2);
+	orsp_slice cert = orsp_cert_der(f->eum);
+	static const char pem_cert_only[] = "-----BEGIN CERTIFICATE-----\nMAA=\n"
+	                                    "-----END CERTIFICATE-----\n";
+
+	assert_non_null(more);
+	assert_int_equal(orsp_crl_store_add_mem(f->crls, "", 0, "x"), ORSP_E_MALFORMED);
+	assert_int_equal(orsp_crl_store_add_mem(f->crls, "hello", 5, "x"), ORSP_E_MALFORMED);
+	assert_int_equal(orsp_crl_store_add_mem(f->crls, pem_cert_only, strlen(pem_cert_only), "x"),
+	                 ORSP_E_MALFORMED);
+	assert_non_null(strstr(orsp_err_detail(), "X509 CRL"));
+	/* a certificate is DER but no CRL */
+	assert_int_equal(orsp_crl_store_add_mem(f->crls, cert.p, cert.len, "eum.der"),
+	                 ORSP_E_MALFORMED);
+	assert_non_null(strstr(orsp_err_detail(), "eum.der"));
+	/* cut short, and with a byte after it */
+	assert_int_equal(orsp_crl_store_add_mem(f->crls, der, len - 1, "x"), ORSP_E_MALFORMED);
+	memcpy(more, der, len);
+	more[len] = 0;
+	assert_int_equal(orsp_crl_store_add_mem(f->crls, more, len + 1, "x"), ORSP_E_MALFORMED);
+	/* a signature byte changed still parses: the signature is the check's business */
+	memcpy(more, der, len);
+	more[len - 1] ^= 1;
+	assert_int_equal(orsp_crl_store_add_mem(f->crls, more, len, "x"), ORSP_OK);
+	assert_int_equal(orsp_crl_store_bind(f->crls, f->cis, NULL), ORSP_E_VERIFY);
+	assert_int_equal(orsp_crl_store_count(f->crls), 1);
+	assert_int_equal(orsp_crl_store_add_mem(NULL, der, len, "x"), ORSP_E_USAGE);
+	assert_int_equal(orsp_crl_store_add_mem(f->crls, der, len, NULL), ORSP_E_USAGE);
+	free(more);
+	free(der);
+	X509_CRL_free(c);
+}
+
+/* PEM: every CRL block of the text; one bad block or a duplicate and none is added. */
+static void test_pem_and_duplicates(void **state)
+{
+	fixture *f = *state;
+	X509_CRL *a = certmint_crl(&(certmint_crl_spec){.number = 1}, f->ci_x, f->ci_key);
+	X509_CRL *b = certmint_crl(&(certmint_crl_spec){.number = 1}, f->eum_x, f->eum_key);
+	X509_CRL *bad = certmint_crl(&(certmint_crl_spec){.no_aki = true}, f->eum_x, f->eum_key);
+	X509_CRL *a2 =
+	    certmint_crl(&(certmint_crl_spec){.number = 1, .reason = 4}, f->ci_x, f->ci_key);
+	BIO *mem = BIO_new(BIO_s_mem());
+	char *text = NULL;
+	long n;
+
+	assert_non_null(mem);
+	/* a CRL, a certificate between, a bad CRL: nothing */
+	assert_int_equal(PEM_write_bio_X509_CRL(mem, a), 1);
+	assert_int_equal(PEM_write_bio_X509(mem, f->eum_x), 1);
+	assert_int_equal(PEM_write_bio_X509_CRL(mem, bad), 1);
+	n = BIO_get_mem_data(mem, &text);
+	assert_int_equal(orsp_crl_store_add_mem(f->crls, text, (size_t)n, "mix.pem"),
+	                 ORSP_E_MALFORMED);
+	assert_int_equal(orsp_crl_store_count(f->crls), 0);
+	/* two good ones and text around them */
+	assert_int_equal(BIO_reset(mem), 1);
+	assert_int_equal(BIO_puts(mem, "CI and EUM CRLs\n") > 0, 1);
+	assert_int_equal(PEM_write_bio_X509_CRL(mem, a), 1);
+	assert_int_equal(PEM_write_bio_X509_CRL(mem, b), 1);
+	n = BIO_get_mem_data(mem, &text);
+	assert_int_equal(orsp_crl_store_add_mem(f->crls, text, (size_t)n, "two.pem"), ORSP_OK);
+	assert_int_equal(orsp_crl_store_count(f->crls), 2);
+	/* the same issuer, key and number again (other contents): refused */
+	assert_int_equal(BIO_reset(mem), 1);
+	assert_int_equal(PEM_write_bio_X509_CRL(mem, a2), 1);
+	n = BIO_get_mem_data(mem, &text);
+	assert_int_equal(orsp_crl_store_add_mem(f->crls, text, (size_t)n, "again.pem"),
+	                 ORSP_E_POLICY);
+	assert_non_null(strstr(orsp_err_detail(), "held already"));
+	assert_int_equal(orsp_crl_store_count(f->crls), 2);
+	/* the same CRL twice in one file */
+	{
+		orsp_crl_store *s = NULL;
+		assert_int_equal(orsp_crl_store_new(&s), ORSP_OK);
+		assert_int_equal(BIO_reset(mem), 1);
+		assert_int_equal(PEM_write_bio_X509_CRL(mem, b), 1);
+		assert_int_equal(PEM_write_bio_X509_CRL(mem, b), 1);
+		n = BIO_get_mem_data(mem, &text);
+		assert_int_equal(orsp_crl_store_add_mem(s, text, (size_t)n, "twice.pem"),
+		                 ORSP_E_POLICY);
+		assert_int_equal(orsp_crl_store_count(s), 0);
+		orsp_crl_store_free(s);
+	}
+	BIO_free(mem);
+	X509_CRL_free(a);
+	X509_CRL_free(a2);
+	X509_CRL_free(b);
+	X509_CRL_free(bad);
+}
+
+static void test_add_file(void **state)
+{
+	fixture *f = *state;
+	char path[600];
+	X509_CRL *c = certmint_crl(&(certmint_crl_spec){.number = 9}, f->ci_x, f->ci_key);
+	size_t len = 0;
+	uint8_t *der = certmint_crl_der(c, &len);
+	FILE *fp;
+
+	snprintf(path, sizeof(path), "%s/ci.crl", test_tmpdir("crl_add_file"));
+	fp = fopen(path, "wb");
+	assert_non_null(fp);
+	assert_int_equal(fwrite(der, 1, len, fp), len);
+	assert_int_equal(fclose(fp), 0);
+	assert_int_equal(orsp_crl_store_add_file(f->crls, path), ORSP_OK);
+	assert_int_equal(orsp_crl_store_bind(f->crls, f->cis, NULL), ORSP_OK);
+	assert_int_equal(orsp_crl_store_count(f->crls), 1);
+	assert_int_equal(orsp_crl_store_add_file(f->crls, "/nonexistent/ci.crl"), ORSP_E_NOT_FOUND);
+	assert_int_equal(orsp_crl_store_add_file(f->crls, test_tmpdir("crl_add_dir")), ORSP_E_IO);
+	assert_int_equal(orsp_crl_store_count(f->crls), 1);
+	free(der);
+	X509_CRL_free(c);
+}
+
+/* orsp_crl_issue, read back by OpenSSL: the issuer's name, AKI, number, dates, entries and
+ * reasons, and its signature under the issuer's key; then the store reads it the same. */
+static void test_issue(void **state)
+{
+	fixture *f = *state;
+	orsp_ec_key *key = test_load_key(CI_NIST_KEY);
+	orsp_slice sn;
+	orsp_slice d = orsp_cert_der(f->eum);
+	static const uint8_t other[] = {0x01, 0x02};
+	orsp_crl_revoked rev[2];
+	uint8_t *der = NULL;
+	size_t len = 0;
+	const unsigned char *p;
+	X509_CRL *c;
+	X509_REVOKED *r = NULL;
+	ASN1_INTEGER *want;
+	ASN1_ENUMERATED *reason;
+	int crit = -1;
+	time_t t0 = certmint_time(2026, 1, 1), t1 = certmint_time(2026, 1, 8);
+
+	assert_int_equal(orsp_cert_der_serial(d.p, d.len, &sn), ORSP_OK);
+	rev[0] = (orsp_crl_revoked){sn.p, sn.len, t0, 1};
+	rev[1] = (orsp_crl_revoked){other, sizeof(other), t0, 0};
+	assert_int_equal(orsp_crl_issue(f->ci, key, rev, 2, t0, t1, 42, &der, &len), ORSP_OK);
+	p = der;
+	c = d2i_X509_CRL(NULL, &p, (long)len);
+	assert_non_null(c);
+	assert_ptr_equal(p, der + len);
+	assert_int_equal(X509_CRL_verify(c, f->ci_key), 1);
+	assert_int_equal(X509_CRL_get_version(c), X509_CRL_VERSION_2);
+	assert_int_equal(X509_NAME_cmp(X509_CRL_get_issuer(c), X509_get_subject_name(f->ci_x)), 0);
+	assert_int_equal(ASN1_TIME_cmp_time_t(X509_CRL_get0_lastUpdate(c), t0), 0);
+	assert_int_equal(ASN1_TIME_cmp_time_t(X509_CRL_get0_nextUpdate(c), t1), 0);
+	{
+		AUTHORITY_KEYID *ak =
+		    X509_CRL_get_ext_d2i(c, NID_authority_key_identifier, NULL, NULL);
+		ASN1_INTEGER *num = X509_CRL_get_ext_d2i(c, NID_crl_number, NULL, NULL);
+		assert_non_null(ak);
+		assert_non_null(num);
+		assert_int_equal(
+		    ASN1_OCTET_STRING_cmp(ak->keyid, X509_get0_subject_key_id(f->ci_x)), 0);
+		assert_int_equal(ASN1_INTEGER_get(num), 42);
+		AUTHORITY_KEYID_free(ak);
+		ASN1_INTEGER_free(num);
+	}
+	assert_int_equal(sk_X509_REVOKED_num(X509_CRL_get_REVOKED(c)), 2);
+	assert_int_equal(X509_CRL_get0_by_serial(c, &r, X509_get0_serialNumber(f->eum_x)), 1);
+	reason = X509_REVOKED_get_ext_d2i(r, NID_crl_reason, &crit, NULL);
+	assert_non_null(reason);
+	assert_int_equal(ASN1_ENUMERATED_get(reason), 1);
+	ASN1_ENUMERATED_free(reason);
+	want = ASN1_INTEGER_new();
+	assert_int_equal(ASN1_INTEGER_set(want, 0x0102), 1);
+	assert_int_equal(X509_CRL_get0_by_serial(c, &r, want), 1);
+	/* unspecified is written as no reasonCode at all */
+	crit = 0;
+	assert_null(X509_REVOKED_get_ext_d2i(r, NID_crl_reason, &crit, NULL));
+	assert_int_equal(crit, -1);
+	ASN1_INTEGER_free(want);
+	X509_CRL_free(c);
+
+	assert_int_equal(orsp_crl_store_add_mem(f->crls, der, len, "issued.crl"), ORSP_OK);
+	assert_int_equal(orsp_crl_store_bind(f->crls, f->cis, NULL), ORSP_OK);
+	assert_int_equal(status_of(f, f->ci, f->eum, t0 + 60, NULL), ORSP_CRL_REVOKED);
+	assert_int_equal(status_of(f, f->ci, f->eum, t1 + 1, NULL), ORSP_CRL_REVOKED);
+	free(der);
+	orsp_ec_free(key);
+}
+
+static void test_issue_refused(void **state)
+{
+	fixture *f = *state;
+	orsp_ec_key *key = test_load_key(CI_NIST_KEY);
+	orsp_ec_key *eum_key = test_load_key(EUM_NIST_KEY);
+	static const uint8_t sn[21] = {1};
+	uint8_t *der = (uint8_t *)"x";
+	size_t len = 5;
+	time_t t0 = certmint_time(2026, 1, 1);
+	static const int bad_reasons[] = {-1, 7, 8, 11};
+
+	/* the EUM's key for the CI's CRL */
+	assert_int_equal(orsp_crl_issue(f->ci, eum_key, NULL, 0, t0, t0 + 60, 1, &der, &len),
+	                 ORSP_E_USAGE);
+	assert_null(der);
+	assert_int_equal(len, 0);
+	assert_int_equal(orsp_crl_issue(f->ci, key, NULL, 0, t0, t0, 1, &der, &len), ORSP_E_USAGE);
+	for (size_t i = 0; i < ORSP_ARRAY_LEN(bad_reasons); i++) {
+		orsp_crl_revoked r = {sn, 1, t0, bad_reasons[i]};
+		assert_int_equal(orsp_crl_issue(f->ci, key, &r, 1, t0, t0 + 60, 1, &der, &len),
+		                 ORSP_E_USAGE);
+	}
+	{
+		orsp_crl_revoked r = {sn, 0, t0, 0}, r2 = {sn, 21, t0, 0};
+		assert_int_equal(orsp_crl_issue(f->ci, key, &r, 1, t0, t0 + 60, 1, &der, &len),
+		                 ORSP_E_USAGE);
+		assert_int_equal(orsp_crl_issue(f->ci, key, &r2, 1, t0, t0 + 60, 1, &der, &len),
+		                 ORSP_E_USAGE);
+	}
+	assert_null(der);
+	orsp_ec_free(key);
+	orsp_ec_free(eum_key);
+}
+
+/* Many threads check under one EUM CRL verified lazily (ThreadSanitizer's case). */
+typedef struct check_arg {
+	fixture *f;
+	int revoked;
+} check_arg;
+
+static void *check_main(void *p)
+{
+	check_arg *a = p;
+	orsp_slice d = orsp_cert_der(a->f->euicc);
+	for (int i = 0; i < 200; i++) {
+		orsp_crl_status st = ORSP_CRL_GOOD;
+		orsp_err e = orsp_crl_check(a->f->crls, a->f->eum, d.p, d.len, 0, &st);
+		a->revoked += e == ORSP_E_POLICY && st == ORSP_CRL_REVOKED;
+	}
+	return NULL;
+}
+
+static void test_threads(void **state)
+{
+	fixture *f = *state;
+	const char *serials[] = {EUICC_SERIAL};
+	certmint_crl_spec s = {.serials = serials, .n = 1};
+	pthread_t t[4];
+	check_arg a[4];
+
+	assert_int_equal(add_minted(f, &s, f->eum_x, f->eum_key, "eum.crl"), ORSP_OK);
+	for (int i = 0; i < 4; i++) {
+		a[i] = (check_arg){f, 0};
+		assert_int_equal(pthread_create(&t[i], NULL, check_main, &a[i]), 0);
+	}
+	for (int i = 0; i < 4; i++) {
+		assert_int_equal(pthread_join(t[i], NULL), 0);
+		assert_int_equal(a[i].revoked, 200);
+	}
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test_setup_teardown(test_der_serial, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_no_crl, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_ci_revokes_eum, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_not_listed, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_eum_revokes_euicc, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_issuer_match, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_stale, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_signatures, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_refused, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_not_a_crl, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_pem_and_duplicates, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_add_file, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_issue, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_issue_refused, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_threads, setup, teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
