@@ -24,6 +24,7 @@
 
 #include "openrsp/crypto.h"
 #include "sgp26_certs.h"
+#include "sign_tbs.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -53,51 +54,6 @@ static void setup(void)
 	eum_key = PEM_read_bio_PrivateKey(b, NULL, NULL, NULL);
 	BIO_free(b);
 	check(eum_key != NULL);
-}
-
-/* A DER header for tag and length n at out; its length. */
-static size_t header(uint8_t *out, uint8_t tag, size_t n)
-{
-	out[0] = tag;
-	if (n < 0x80) {
-		out[1] = (uint8_t)n;
-		return 2;
-	}
-	if (n < 0x100) {
-		out[1] = 0x81;
-		out[2] = (uint8_t)n;
-		return 3;
-	}
-	out[1] = 0x82;
-	out[2] = (uint8_t)(n >> 8);
-	out[3] = (uint8_t)n;
-	return 4;
-}
-
-/* Certificate ::= SEQUENCE { tbs, ecdsa-with-SHA256, BIT STRING { ECDSA-Sig-Value } } with
- * the EUM's signature over tbs (n <= TBS_MAX), into out; its length. */
-static size_t sign_tbs(const uint8_t *tbs, size_t n, uint8_t *out)
-{
-	static const uint8_t alg[] = {0x30, 0x0A, 0x06, 0x08, 0x2A, 0x86,
-	                              0x48, 0xCE, 0x3D, 0x04, 0x03, 0x02};
-	uint8_t sig[80];
-	size_t sl = sizeof(sig), body, o;
-	EVP_MD_CTX *md = EVP_MD_CTX_new();
-
-	check(md != NULL);
-	check(EVP_DigestSignInit(md, NULL, EVP_sha256(), NULL, eum_key) == 1 &&
-	      EVP_DigestSign(md, sig, &sl, tbs, n) == 1);
-	EVP_MD_CTX_free(md);
-	body = n + sizeof(alg) + 2 + 1 + sl; /* the BIT STRING: short header, unused bits */
-	o = header(out, 0x30, body);
-	memcpy(out + o, tbs, n);
-	o += n;
-	memcpy(out + o, alg, sizeof(alg));
-	o += sizeof(alg);
-	o += header(out + o, 0x03, 1 + sl);
-	out[o++] = 0;
-	memcpy(out + o, sig, sl);
-	return o + sl;
 }
 
 static void same_key(const orsp_ec_key *a, const orsp_ec_key *b)
@@ -150,6 +106,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	check_cert(data, size);
 	/* only a SEQUENCE can be a TBSCertificate: not worth a signature otherwise */
 	if (size >= 2 && size <= TBS_MAX && data[0] == 0x30)
-		check_cert(cert, sign_tbs(data, size, cert));
+		check_cert(cert, sign_tbs(eum_key, data, size, cert));
 	return 0;
 }
