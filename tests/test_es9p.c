@@ -3147,6 +3147,155 @@ static void test_certificate_codes(void **state)
 	dl_free(&d);
 }
 
+static const char *other_notification(fx *f, unsigned seq, const char *address, const char *iccid);
+
+/* Revocation (configuration `crl`): the CI's CRL listing the SGP.26 EUM refuses it
+ * (8.1.2/6.1), the EUM's listing the eUICC refuses that (8.1.3/6.1); a CRL past its
+ * nextUpdate leaves the status unknown (1.2/4.2) unless crl_stale = accept, which still
+ * refuses a listed certificate; an EUM's CRL that its key does not verify is 1.2/4.2. The
+ * message names the serial number, never the CRL's file. Nothing is written by a refusal:
+ * the same transactionId then authenticates, under CRLs that list neither. */
+static void test_revocation(void **state)
+{
+	fx *f = *state;
+	static dl d;
+	int http;
+	X509 *ci = certmint_cert_load("sgp26/CertificateIssuer/CERT_CI_ECDSA_NIST.der");
+	X509 *eum = certmint_cert_load("sgp26/EUM/CERT_EUM_ECDSA_NIST.der");
+	EVP_PKEY *ci_key = certmint_key_load("sgp26/CertificateIssuer/SK_CI_ECDSA_NIST.pem");
+	EVP_PKEY *eum_key = certmint_key_load("sgp26/EUM/SK_EUM_ECDSA_NIST.pem");
+	EVP_PKEY *other = certmint_key_new("prime256v1");
+	const char *eum_sn[] = {"12345678"}, *euicc_sn[] = {"020000000000000001"}, *none[] = {"05"};
+	time_t t0 = certmint_time(2024, 1, 1), t1 = certmint_time(2024, 2, 1);
+	const struct {
+		certmint_crl_spec s;
+		bool by_eum, forged, accept;
+		const char *subject, *reason, *says;
+	} cases[] = {
+	    {{.serials = eum_sn, .n = 1, .reason = 1},
+	     false,
+	     false,
+	     false,
+	     "8.1.2",
+	     "6.1",
+	     "EUM certificate serial 12345678 is revoked (keyCompromise, since 2020-01-01"},
+	    {{.serials = euicc_sn, .n = 1, .reason = 4},
+	     true,
+	     false,
+	     false,
+	     "8.1.3",
+	     "6.1",
+	     "eUICC certificate serial 020000000000000001 is revoked (superseded"},
+	    {{.serials = none, .n = 1, .this_update = t0, .next_update = t1},
+	     false,
+	     false,
+	     false,
+	     "1.2",
+	     "4.2",
+	     "status of the EUM certificate is unknown: the CRL of its issuer is past"},
+	    {{.serials = none, .n = 1, .this_update = t0, .next_update = t1},
+	     true,
+	     false,
+	     false,
+	     "1.2",
+	     "4.2",
+	     "status of the eUICC certificate is unknown"},
+	    {{.serials = euicc_sn, .n = 1, .this_update = t0, .next_update = t1},
+	     true,
+	     false,
+	     true,
+	     "8.1.3",
+	     "6.1",
+	     "is revoked"},
+	    {{.serials = none, .n = 1},
+	     true,
+	     true,
+	     false,
+	     "1.2",
+	     "4.2",
+	     "does not verify with its key"},
+	};
+
+	order(f, EID, "REV-1", NULL);
+	reinitiate(f, &d);
+	for (size_t i = 0; i < ORSP_ARRAY_LEN(cases); i++) {
+		X509_CRL *c = certmint_crl(&cases[i].s, cases[i].by_eum ? eum : ci,
+		                           cases[i].forged   ? other
+		                           : cases[i].by_eum ? eum_key
+		                                             : ci_key);
+		size_t len = 0;
+		uint8_t *der = certmint_crl_der(c, &len);
+		auth_opts o = {.mid = "REV-1"};
+		orsp_json_status st;
+		json_t *rsp;
+		assert_int_equal(orsp_crl_store_new(&f->svc.crls), ORSP_OK);
+		assert_int_equal(orsp_crl_store_add_mem(f->svc.crls, der, len, "/etc/secret/x.crl"),
+		                 ORSP_OK);
+		assert_int_equal(orsp_crl_store_bind(f->svc.crls, f->svc.cis, NULL), ORSP_OK);
+		f->svc.crl_accept_stale = cases[i].accept;
+		rsp = call(f, "authenticateClient", auth_request(f, &d, &o), &http);
+		assert_int_equal(orsp_json_header_get(rsp, &st), ORSP_OK);
+		if (strcmp(st.subject_code, cases[i].subject) ||
+		    strcmp(st.reason_code, cases[i].reason) || !strstr(st.message, cases[i].says) ||
+		    strstr(st.message, "secret"))
+			fail_msg("case %zu: expected %s/%s \"%s\", got %s/%s (%s)", i,
+			         cases[i].subject, cases[i].reason, cases[i].says, st.subject_code,
+			         st.reason_code, st.message);
+		json_decref(rsp);
+		orsp_crl_store_free(f->svc.crls);
+		f->svc.crls = NULL;
+		free(der);
+		X509_CRL_free(c);
+	}
+	/* a fresh CI CRL and a stale EUM one, neither listing these, with crl_stale = accept */
+	{
+		X509_CRL *a =
+		    certmint_crl(&(certmint_crl_spec){.serials = none, .n = 1}, ci, ci_key);
+		X509_CRL *b = certmint_crl(
+		    &(certmint_crl_spec){
+		        .serials = none, .n = 1, .this_update = t0, .next_update = t1},
+		    eum, eum_key);
+		size_t la = 0, lb = 0;
+		uint8_t *da = certmint_crl_der(a, &la), *db = certmint_crl_der(b, &lb);
+		assert_int_equal(orsp_crl_store_new(&f->svc.crls), ORSP_OK);
+		assert_int_equal(orsp_crl_store_add_mem(f->svc.crls, da, la, "ci.crl"), ORSP_OK);
+		assert_int_equal(orsp_crl_store_add_mem(f->svc.crls, db, lb, "eum.crl"), ORSP_OK);
+		assert_int_equal(orsp_crl_store_bind(f->svc.crls, f->svc.cis, NULL), ORSP_OK);
+		f->svc.crl_accept_stale = true;
+		authenticate(f, &d, "REV-1");
+		/* a notification outside the session from the same eUICC, once the EUM's CRL
+		 * lists it: its certificate is refused */
+		{
+			X509_CRL *r = certmint_crl(
+			    &(certmint_crl_spec){.serials = euicc_sn, .n = 1, .number = 2}, eum,
+			    eum_key);
+			size_t lr = 0;
+			uint8_t *dr = certmint_crl_der(r, &lr);
+			assert_string_equal(other_notification(f, 21, FQDN, NULL),
+			                    "unknown profile");
+			assert_int_equal(orsp_crl_store_add_mem(f->svc.crls, dr, lr, "eum2.crl"),
+			                 ORSP_OK);
+			assert_string_equal(other_notification(f, 22, FQDN, NULL),
+			                    "certificate refused");
+			free(dr);
+			X509_CRL_free(r);
+		}
+		orsp_crl_store_free(f->svc.crls);
+		f->svc.crls = NULL;
+		f->svc.crl_accept_stale = false;
+		free(da);
+		free(db);
+		X509_CRL_free(a);
+		X509_CRL_free(b);
+	}
+	EVP_PKEY_free(other);
+	EVP_PKEY_free(eum_key);
+	EVP_PKEY_free(ci_key);
+	X509_free(eum);
+	X509_free(ci);
+	dl_free(&d);
+}
+
 /* Certificates: an order for another EID, an eUICC outside its EUM's range, an expired eUICC
  * certificate, an EUM under an unknown CI. */
 static void test_certificate_checks(void **state)
@@ -6425,6 +6574,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_eligibility_services, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_certificate_checks, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_certificate_codes, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_revocation, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_order_not_released, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_gbpp_checks, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_download_retry_limit, setup, teardown),

@@ -1847,6 +1847,109 @@ static void test_config_platform_policy(void **state)
 	orsp_smdp_config_free(&cfg);
 }
 
+/* Write a CRL minted by `issuer`/`key` (tests/certmint.c) to path, DER. */
+static void write_crl(const char *path, const certmint_crl_spec *s, const char *issuer_rel,
+                      const char *key_rel)
+{
+	X509 *x = certmint_cert_load(issuer_rel);
+	EVP_PKEY *k = certmint_key_load(key_rel);
+	X509_CRL *c = certmint_crl(s, x, k);
+	size_t len = 0;
+	uint8_t *der = certmint_crl_der(c, &len);
+	FILE *f = fopen(path, "wb");
+	assert_non_null(f);
+	assert_int_equal(fwrite(der, 1, len, f), len);
+	assert_int_equal(fclose(f), 0);
+	free(der);
+	X509_CRL_free(c);
+	EVP_PKEY_free(k);
+	X509_free(x);
+}
+
+/* crl (repeated: one file each) and crl_stale: the CRLs loaded into svc.crls, a CI's
+ * verified at load; a file that is no CRL refused at its line, a CI's CRL whose signature
+ * does not verify refused naming the file, crl_stale other than refuse or accept refused. */
+static void test_config_crl(void **state)
+{
+	static orsp_smdp_config cfg;
+	char dir[1000], db[1100], conf[1200], ci_crl[1100], eum_crl[1100], forged[1100],
+	    extra[4000];
+	const char *ci = "sgp26/CertificateIssuer/CERT_CI_ECDSA_NIST.der";
+	const char *ci_key = "sgp26/CertificateIssuer/SK_CI_ECDSA_NIST.pem";
+	const char *sn[] = {"12345678"};
+	(void)state;
+
+	snprintf(dir, sizeof(dir), "%s", test_tmpdir("smdp_config_crl"));
+	snprintf(db, sizeof(db), "%s/c.db", dir);
+	snprintf(conf, sizeof(conf), "%s/c.conf", dir);
+	snprintf(ci_crl, sizeof(ci_crl), "%s/ci.crl", dir);
+	snprintf(eum_crl, sizeof(eum_crl), "%s/eum.crl", dir);
+	snprintf(forged, sizeof(forged), "%s/forged.crl", dir);
+	write_crl(ci_crl, &(certmint_crl_spec){.serials = sn, .n = 1, .number = 1}, ci, ci_key);
+	write_crl(eum_crl, &(certmint_crl_spec){.number = 1}, "sgp26/EUM/CERT_EUM_ECDSA_NIST.der",
+	          "sgp26/EUM/SK_EUM_ECDSA_NIST.pem");
+	/* the CI's name and key identifier, another CI's key */
+	write_crl(forged, &(certmint_crl_spec){.number = 2}, ci,
+	          "sgp26/CertificateIssuer/SK_CI_ECDSA_BRP.pem");
+
+	/* none: no store */
+	write_conf_extra(conf, db, "http://127.0.0.1:9", 0600, "");
+	assert_int_equal(orsp_smdp_config_load(conf, &cfg), ORSP_OK);
+	assert_null(cfg.svc.crls);
+	assert_false(cfg.svc.crl_accept_stale);
+	orsp_smdp_config_free(&cfg);
+
+	snprintf(extra, sizeof(extra), "crl = %s\ncrl = %s  # the EUM's\ncrl_stale = accept\n",
+	         ci_crl, eum_crl);
+	write_conf_extra(conf, db, "http://127.0.0.1:9", 0600, extra);
+	assert_int_equal(orsp_smdp_config_load(conf, &cfg), ORSP_OK);
+	assert_int_equal(orsp_crl_store_count(cfg.svc.crls), 2);
+	assert_true(cfg.svc.crl_accept_stale);
+	{
+		orsp_cert *eum = test_load_cert("sgp26/EUM/CERT_EUM_ECDSA_NIST.der");
+		orsp_slice d = orsp_cert_der(eum);
+		orsp_crl_status st;
+		assert_int_equal(
+		    orsp_crl_check(cfg.svc.crls, cfg.svc.sets[0].ci, d.p, d.len, 0, &st),
+		    ORSP_E_POLICY);
+		assert_int_equal(st, ORSP_CRL_REVOKED);
+		orsp_cert_free(eum);
+	}
+	orsp_smdp_config_free(&cfg);
+
+	{
+		/* the extra lines, DIR/ standing for the test's directory */
+		static const struct {
+			const char *line1, *line2, *expect;
+		} bad[] = {
+		    {"crl = DIR/c.conf", NULL, ":10: crl: "},
+		    {"crl = DIR/nonexistent.crl", NULL, ":10: crl: "},
+		    {"crl = DIR/forged.crl", NULL,
+		     "forged.crl: the CRL's signature does not verify"},
+		    {"crl = DIR/ci.crl", "crl = DIR/ci.crl", ":11: crl: "},
+		    {"crl_stale = maybe", NULL, ":10: crl_stale: expected refuse or accept"},
+		};
+		for (size_t i = 0; i < ORSP_ARRAY_LEN(bad); i++) {
+			size_t n = 0;
+			extra[0] = '\0';
+			for (int k = 0; k < 2; k++) {
+				const char *l = k ? bad[i].line2 : bad[i].line1, *at;
+				if (!l)
+					break;
+				at = strstr(l, "DIR");
+				n += (size_t)snprintf(extra + n, sizeof(extra) - n, "%.*s%s%s\n",
+				                      (int)(at ? (size_t)(at - l) : strlen(l)), l,
+				                      at ? dir : "", at ? at + 3 : "");
+			}
+			write_conf_extra(conf, db, "http://127.0.0.1:9", 0600, extra);
+			assert_int_not_equal(orsp_smdp_config_load(conf, &cfg), ORSP_OK);
+			if (!strstr(orsp_err_detail(), bad[i].expect))
+				fail_msg("case %zu: expected \"%s\" in \"%s\"", i, bad[i].expect,
+				         orsp_err_detail());
+		}
+	}
+}
+
 /* trusted_proxies: addresses and prefixes separated by commas, whitespace or both, into
  * trusted_proxies[] in order; a bad one refused at its line (10, after write_conf_extra's
  * nine), naming the item and what is wrong with it. */
@@ -3388,6 +3491,7 @@ int main(void)
 	    cmocka_unit_test(test_config_key_file_size),
 	    cmocka_unit_test(test_config_oid_matches_certs),
 	    cmocka_unit_test(test_config_platform_policy),
+	    cmocka_unit_test(test_config_crl),
 	    cmocka_unit_test(test_config_trusted_proxies),
 	    cmocka_unit_test(test_config_wipes_lines),
 	    cmocka_unit_test(test_callback_client_cert),

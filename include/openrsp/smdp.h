@@ -592,6 +592,13 @@ typedef struct orsp_smdp_service {
 	orsp_smdp_keyset sets[ORSP_SMDP_MAX_KEYSETS];
 	size_t n_sets;
 	orsp_ci_store *cis;        /* CIs trusted for eUICC/EUM certificates (all sets' CIs) */
+	/* CRLs of the CIs (revoked EUMs) and of EUMs (revoked eUICCs), checked at
+	 * authenticateClient and for a notification outside a session; NULL: none
+	 * (configuration `crl`, docs/smdp-es9p.md "Revocation"). */
+	orsp_crl_store *crls;
+	/* A certificate whose issuer's CRL is past its nextUpdate is accepted (it is refused by
+	 * default: its status is not known); configuration `crl_stale = accept`. */
+	bool crl_accept_stale;
 	/* an ES9+ session older than this is unknown, except to the installation result and
 	 * cancelSession of one that delivered its package; 0: 600 */
 	int64_t session_ttl_s;

@@ -226,6 +226,61 @@ static int64_t now_s(const ctx *c)
 	return orsp_smdp_now(c->s);
 }
 
+/* The trusted CI that issued eum (by its authorityKeyIdentifier); NULL if none. */
+static const orsp_cert *ci_of(const ctx *c, const orsp_cert *eum)
+{
+	uint8_t aki[64];
+	size_t n = 0;
+
+	if (orsp_cert_aki(eum, aki, sizeof(aki), &n))
+		return NULL;
+	return orsp_ci_store_find(c->svc->cis, aki, n);
+}
+
+/* Whether the CRLs held revoke CERT.EUM (its CI's) or CERT.EUICC (its EUM's), whose chain was
+ * verified: ES9P_OK, or the code to refuse with, orsp_err_detail() then the reason for the
+ * eUICC (the serial number, the reason and date of a revocation; never the CRL's file). A
+ * CRL past its nextUpdate, or one that does not verify with its issuer's key, leaves the
+ * status unknown: refused as the SM-DP+'s own failure (1.2/4.2) unless crl_stale = accept
+ * takes a stale one. */
+static es9p_code revocation(ctx *c, const orsp_cert *ci, const orsp_cert *eum, orsp_slice eum_der,
+                            orsp_slice euicc_der)
+{
+	const orsp_crl_store *crls = c->svc->crls;
+	static const char *const whom[2] = {"EUM", "eUICC"};
+
+	if (!crls)
+		return ES9P_OK;
+	for (int i = 0; i < 2; i++) {
+		orsp_crl_status st = ORSP_CRL_GOOD;
+		orsp_slice d = i ? euicc_der : eum_der;
+		const orsp_cert *issuer = i ? eum : ci;
+		char detail[ORSP_ERR_DETAIL_MAX], *by;
+		orsp_err e = issuer ? orsp_crl_check(crls, issuer, d.p, d.len, 0, &st) : ORSP_OK;
+		if (!e || (st == ORSP_CRL_STALE && c->svc->crl_accept_stale))
+			continue;
+		orsp_err_detail_copy(detail, sizeof(detail));
+		/* the CRL's name is a path on this server: not for the device */
+		if ((by = strstr(detail, " by the CRL ")) != NULL)
+			*by = '\0';
+		if (st == ORSP_CRL_REVOKED) {
+			(void)orsp_errf(ORSP_E_POLICY, "%s certificate %s", whom[i],
+			                strstr(detail, "serial ") ? strstr(detail, "serial ")
+			                                          : detail);
+			return i ? ES9P_EUICC_INVALID : ES9P_EUM_INVALID;
+		}
+		(void)orsp_errf(
+		    ORSP_E_STATE, "the revocation status of the %s certificate is unknown: %s",
+		    whom[i],
+		    st == ORSP_CRL_STALE ? "the CRL of its issuer is past its nextUpdate"
+		    : st == ORSP_CRL_UNVERIFIED
+		        ? "the CRL of its issuer does not verify with its key"
+		        : "its serial number does not read");
+		return st == ORSP_CRL_GOOD ? ES9P_MALFORMED : ES9P_INTERNAL;
+	}
+	return ES9P_OK;
+}
+
 /* ---------------------------------------------------------------- small codecs ---------- */
 
 /* EID digits -> 16 bytes (as used in the BSP key derivation, SGP.22 §2.6.4.3). */
@@ -1235,6 +1290,14 @@ static orsp_err authenticate_client(ctx *c)
 		    orsp_cert_ski(sess_ci, ski, sizeof(ski), &sl) || al != sl ||
 		    memcmp(aki, ski, sl)) {
 			e = fail(c, ES9P_CI_UNKNOWN, "the EUM is not under the CI of this session");
+			goto out;
+		}
+	}
+	/* neither certificate revoked by its issuer's CRL */
+	{
+		es9p_code code = revocation(c, sess_ci, eum, f_eum.raw, f_cert.raw);
+		if (code != ES9P_OK) {
+			e = fail(c, code, orsp_err_detail());
 			goto out;
 		}
 	}
@@ -2345,6 +2408,9 @@ static orsp_err handle_other(ctx *c, const orsp_tlv *n)
 	if (orsp_cert_parse(fcert.raw.p, fcert.raw.len, &euicc) ||
 	    orsp_cert_parse(feum.raw.p, feum.raw.len, &eum) ||
 	    orsp_rsp_verify_euicc_chain(c->svc->cis, eum, euicc, 0, eid) != ORSP_OK)
+		result = "certificate refused";
+	else if (revocation(c, ci_of(c, eum), eum, feum.raw, fcert.raw) != ES9P_OK)
+		/* revoked, or its status unknown: one of the results pruned as unverified */
 		result = "certificate refused";
 	else if (orsp_cert_public_key(euicc, &pub) ||
 	         orsp_ecdsa_verify(pub, meta.raw.p, meta.raw.len, sig) != ORSP_OK)

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "openrsp/http.h"
@@ -602,11 +603,12 @@ static orsp_err token_value(loader *l, const char *k, const char *v, char *out, 
 }
 
 /* A key outside [keyset] given a second time would silently replace the first; trusted_ci
- * is the one that may be repeated (each adds a CI). Keys inside a key set are checked as
- * they are loaded. */
+ * and crl are the ones that may be repeated (each adds a CI, a CRL file). Keys inside a key set are
+ * checked as they are loaded. */
 static orsp_err once(loader *l, const char *k)
 {
-	if (strcmp(k, "trusted_ci") == 0 || strlen(k) >= sizeof(l->seen[0].key))
+	if (strcmp(k, "trusted_ci") == 0 || strcmp(k, "crl") == 0 ||
+	    strlen(k) >= sizeof(l->seen[0].key))
 		return ORSP_OK; /* a key that long is unknown */
 	for (size_t i = 0; i < l->n_seen; i++)
 		if (strcmp(l->seen[i].key, k) == 0)
@@ -744,6 +746,19 @@ static orsp_err set_key(loader *l, const char *k, const char *v)
 			           orsp_err_detail());
 		}
 		orsp_cert_free(ci);
+	} else if (strcmp(k, "crl") == 0) {
+		/* its signature is checked once every CI is known (check_all) */
+		char path[ORSP_SMDP_PATH_MAX];
+		if ((e = file_value(l, k, v, path, sizeof(path))))
+			return e;
+		if (!c->svc.crls && orsp_crl_store_new(&c->svc.crls))
+			return ORSP_E_RESOURCE;
+		if (orsp_crl_store_add_file(c->svc.crls, path))
+			return bad(l, k, "%s", orsp_err_detail());
+	} else if (strcmp(k, "crl_stale") == 0) {
+		if (strcmp(v, "refuse") && strcmp(v, "accept"))
+			return bad(l, k, "expected refuse or accept");
+		c->svc.crl_accept_stale = strcmp(v, "accept") == 0;
 	} else if (strcmp(k, "es2_token") == 0) {
 		return token_value(l, k, v, c->es2_token, sizeof(c->es2_token));
 	} else if (strcmp(k, "metrics_token") == 0) {
@@ -1177,6 +1192,9 @@ static orsp_err check_all(loader *l)
 		if (orsp_ci_store_add(c->svc.cis, ks->ci))
 			orsp_err_clear(); /* listed twice */
 	}
+	/* a CI's CRL must verify under that CI now; an EUM's is verified at its first use */
+	if (c->svc.crls && orsp_crl_store_bind(c->svc.crls, c->svc.cis, NULL))
+		return bad_at(l, "crl", "crl", "%s", orsp_err_detail());
 	if (c->plain_http) {
 		if (c->tls_cert[0] || c->tls_key[0])
 			return bad_at(l, "plain_http", "plain_http",
@@ -1353,6 +1371,13 @@ orsp_err orsp_smdp_config_load(const char *path, orsp_smdp_config *c)
 
 void orsp_smdp_config_warn(const orsp_smdp_config *c)
 {
+	time_t next = c ? orsp_crl_store_next_update(c->svc.crls) : 0;
+	if (next && next < time(NULL))
+		fprintf(stderr,
+		        "openrsp smdp: warning: a CRL (crl) is past its nextUpdate: the "
+		        "certificates of its issuer are %s until a newer one is given\n",
+		        c->svc.crl_accept_stale ? "accepted unless listed (crl_stale = accept)"
+		                                : "refused");
 	for (size_t i = 0; c && i < c->n_trusted_proxies; i++) {
 		char text[ORSP_HTTP_PREFIX_TEXT_MAX];
 		if (c->trusted_proxies[i].bits)
@@ -1378,6 +1403,7 @@ void orsp_smdp_config_free(orsp_smdp_config *c)
 		orsp_ec_free(c->svc.sets[i].dppb_key);
 	}
 	orsp_ci_store_free(c->svc.cis);
+	orsp_crl_store_free(c->svc.crls);
 	orsp_ec_free(c->tls_token_key);
 	if (c->tls_key_pem)
 		orsp_wipe(c->tls_key_pem, strlen(c->tls_key_pem));

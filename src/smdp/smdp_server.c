@@ -1121,6 +1121,12 @@ orsp_err orsp_smdp_server_start(const orsp_smdp_config *c, orsp_smdp_server **ou
 		if (pol[0])
 			fprintf(stderr, "openrsp smdp: platform policy: %s\n", pol);
 	}
+	/* and which CRLs it checks them against */
+	for (size_t i = 0; i < orsp_crl_store_count(c->svc.crls); i++) {
+		char line[ORSP_SMDP_PATH_MAX + 256];
+		if (orsp_crl_store_describe(c->svc.crls, i, 0, line, sizeof(line)) == ORSP_OK)
+			fprintf(stderr, "openrsp smdp: crl %s\n", line);
+	}
 	orsp_smdp_config_warn(c);
 	*out = srv;
 	return ORSP_OK;
