@@ -9,17 +9,23 @@
  * `pki smdp DIR --ci CIDIR` issues DPauth, DPpb and DPtls for a further SM-DP+ (its own FQDN
  * and OID) from the CI of an existing `pki init` hierarchy, into DIR/smdp: several SM-DP+
  * servers under one CI, as in the GSMA ecosystem.
+ *
+ * `pki crl --issuer-cert CERT --issuer-key KEY --out FILE` issues a CRL (RFC 5280 §5) of a CI
+ * (listing EUM and SM-DP+ certificates) or of an EUM (listing eUICC certificates), signed
+ * with the issuer's key file; an empty one says that nothing is revoked.
  */
 #include <dirent.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "cli.h"
 #include "openrsp/crypto.h"
+#include "openrsp/der.h"
 
 #define DEFAULT_EID_PREFIX "89049032"            /* the SGP.26 test EUM's prefix */
 #define DEFAULT_FQDN "testsmdpplus1.example.com" /* SGP.23 TEST_DP_ADDRESS1 */
@@ -53,6 +59,15 @@ enum {
 	OPT_CI,
 	OPT_DPAUTH_KEY,
 	OPT_DPPB_KEY,
+	OPT_ISSUER_CERT,
+	OPT_ISSUER_KEY,
+	OPT_OUT,
+	OPT_REASON,
+	OPT_NUMBER,
+	OPT_THIS_UPDATE,
+	/* pki crl: repeated, the certificates to list add up */
+	OPT_REVOKE = CLI_OPT_ADDS,
+	OPT_SERIAL,
 };
 
 /* The certificates of one hierarchy, in issuing order. */
@@ -695,6 +710,26 @@ static int load_key_file(const char *path, orsp_ec_key **out)
 	return e ? cli_fail(path, e) : CLI_OK;
 }
 
+/* CLI_OK when key, read from key_path, is the private key of cert (`what`, for the message). */
+static int key_of_cert(const orsp_cert *cert, const orsp_ec_key *key, const char *key_path,
+                       const char *what)
+{
+	uint8_t a[ORSP_EC_POINT_LEN], b[ORSP_EC_POINT_LEN];
+	orsp_ec_key *pub = NULL;
+	orsp_err e = orsp_cert_public_key(cert, &pub);
+
+	if (!e)
+		e = orsp_ec_public_point(pub, a);
+	if (!e)
+		e = orsp_ec_public_point(key, b);
+	orsp_ec_free(pub);
+	if (e)
+		return cli_fail(key_path, e);
+	if (memcmp(a, b, sizeof(a)) != 0)
+		return cli_failf(key_path, "this key does not belong to %s", what);
+	return CLI_OK;
+}
+
 static int parse_smdp(int argc, char **argv, pki_opts *o, const char **ci_dir)
 {
 	static const struct option opts[] = {
@@ -868,7 +903,7 @@ static int pki_smdp_make(pki_opts o, const char *ci_dir)
 {
 	char path[PATH_CAP], smdp_dir[PATH_CAP];
 	orsp_cert *ci = NULL, *cert = NULL;
-	orsp_ec_key *ci_key = NULL, *key = NULL, *ci_pub = NULL;
+	orsp_ec_key *ci_key = NULL, *key = NULL;
 	uint8_t dpauth_point[ORSP_EC_POINT_LEN];
 	bool dpauth_point_ok = false;
 	created *made = calloc(1, sizeof(*made));
@@ -902,24 +937,9 @@ static int pki_smdp_make(pki_opts o, const char *ci_dir)
 	if ((rc = ci_window(&o, ci, path, now, &nb, &na, &capped)) != CLI_OK)
 		goto out;
 	if ((rc = path_join(path, ci_dir, "ci", "ci_key.pem")) != CLI_OK ||
-	    (rc = load_key_file(path, &ci_key)) != CLI_OK)
+	    (rc = load_key_file(path, &ci_key)) != CLI_OK ||
+	    (rc = key_of_cert(ci, ci_key, path, "the CI certificate")) != CLI_OK)
 		goto out;
-	{
-		uint8_t a[ORSP_EC_POINT_LEN], b[ORSP_EC_POINT_LEN];
-		e = orsp_cert_public_key(ci, &ci_pub);
-		if (!e)
-			e = orsp_ec_public_point(ci_pub, a);
-		if (!e)
-			e = orsp_ec_public_point(ci_key, b);
-		if (e) {
-			rc = cli_fail("CI key", e);
-			goto out;
-		}
-		if (memcmp(a, b, sizeof(a)) != 0) {
-			rc = cli_failf(path, "this key does not belong to the CI certificate");
-			goto out;
-		}
-	}
 	if ((rc = prepare_dir(&o, made)) != CLI_OK)
 		goto out;
 	if ((rc = path_join(smdp_dir, o.dir, "smdp", NULL)) != CLI_OK ||
@@ -1028,9 +1048,420 @@ out:
 	free(made);
 	orsp_cert_free(cert);
 	orsp_ec_free(key);
-	orsp_ec_free(ci_pub);
 	orsp_ec_free(ci_key);
 	orsp_cert_free(ci);
+	return rc;
+}
+
+/* ----- crl: a certificate revocation list of a CI or an EUM ----- */
+
+#define CRL_DEFAULT_DAYS 7
+#define CRL_SERIAL_MAX 20 /* RFC 5280 §4.1.2.2: a serial number of at most 20 octets */
+/* 9999-12-31 23:59:59Z: the last time a GeneralizedTime can hold (RFC 5280 §4.1.2.5.2) */
+#define CRL_TIME_MAX INT64_C(253402300799)
+
+/* CRLReason (RFC 5280 §5.3.1); 7 is unused and 8 (removeFromCRL) is for delta CRLs only. */
+static const struct crl_reason {
+	const char *name;
+	int code;
+} crl_reasons[] = {
+    {"unspecified", 0},        {"keyCompromise", 1},      {"cACompromise", 2},
+    {"affiliationChanged", 3}, {"superseded", 4},         {"cessationOfOperation", 5},
+    {"certificateHold", 6},    {"privilegeWithdrawn", 9}, {"aACompromise", 10},
+};
+
+/* One certificate to list: a --revoke file or a --serial number, in command-line order. */
+typedef struct crl_item {
+	const char *arg;
+	bool is_serial;
+	uint8_t serial[CRL_SERIAL_MAX]; /* the DER INTEGER's contents octets */
+	size_t len;
+} crl_item;
+
+typedef struct crl_opts {
+	const char *cert, *key, *out;
+	crl_item *items; /* argc of them: enough for every option */
+	size_t n;
+	int reason;
+	unsigned days;
+	uint64_t number;
+	bool number_given;
+	time_t this_update;
+} crl_opts;
+
+/* --serial HEX: the serial number as `openssl x509 -serial` prints it (unsigned, big-endian,
+ * 1 to 20 bytes), into the contents octets of its DER INTEGER: leading zero octets dropped,
+ * a zero octet put before a first octet from 0x80 on, so that the number stays positive. */
+static int serial_of_hex(const char *hex, crl_item *it)
+{
+	uint8_t b[CRL_SERIAL_MAX];
+	size_t digits = strlen(hex), n = 0, skip = 0;
+
+	if (digits == 0 || digits % 2 != 0 || digits > 2 * CRL_SERIAL_MAX)
+		return cli_usage("--serial",
+		                 "expected an even number of hex digits, 2 to %d (the serial "
+		                 "number as openssl x509 -serial prints it), got %zu",
+		                 2 * CRL_SERIAL_MAX, digits);
+	if (orsp_hex_decode(hex, b, sizeof(b), &n) != ORSP_OK)
+		return cli_usage("--serial", "expected hex digits (0-9, a-f, A-F) only");
+	while (skip + 1 < n && b[skip] == 0)
+		skip++;
+	it->len = 0;
+	if (b[skip] & 0x80) {
+		if (n - skip == CRL_SERIAL_MAX)
+			return cli_usage("--serial",
+			                 "a 20-byte serial number from 80... on takes 21 octets in "
+			                 "DER, more than RFC 5280 §4.1.2.2 allows");
+		it->serial[it->len++] = 0;
+	}
+	memcpy(it->serial + it->len, b + skip, n - skip);
+	it->len += n - skip;
+	return CLI_OK;
+}
+
+/* An item's serial number as `openssl x509 -serial` prints it (hex of the number, no sign
+ * octet), into hex. */
+static void serial_text(const crl_item *it, char hex[2 * CRL_SERIAL_MAX + 1])
+{
+	size_t skip = it->len > 1 && it->serial[0] == 0 ? 1 : 0;
+
+	hex[0] = '\0';
+	for (size_t i = skip; i < it->len; i++)
+		snprintf(hex + 2 * (i - skip), 3, "%02X", it->serial[i]);
+}
+
+static int parse_crl(int argc, char **argv, crl_opts *o)
+{
+	static const struct option opts[] = {
+	    {"issuer-cert", required_argument, NULL, OPT_ISSUER_CERT},
+	    {"issuer-key", required_argument, NULL, OPT_ISSUER_KEY},
+	    {"out", required_argument, NULL, OPT_OUT},
+	    {"revoke", required_argument, NULL, OPT_REVOKE},
+	    {"serial", required_argument, NULL, OPT_SERIAL},
+	    {"reason", required_argument, NULL, OPT_REASON},
+	    {"days", required_argument, NULL, OPT_DAYS},
+	    {"number", required_argument, NULL, OPT_NUMBER},
+	    {"this-update", required_argument, NULL, OPT_THIS_UPDATE},
+	    {NULL, 0, NULL, 0},
+	};
+	const char *reason = NULL, *days = NULL, *number = NULL, *this_update = NULL;
+	const char *const *paths[] = {&o->cert, &o->key, &o->out};
+	const char *const names[] = {"--issuer-cert", "--issuer-key", "--out"};
+	uint64_t v;
+	int c, rc;
+
+	o->days = CRL_DEFAULT_DAYS;
+	o->items = calloc((size_t)argc, sizeof(*o->items));
+	if (!o->items)
+		return cli_failf("pki crl", "out of memory");
+	while ((c = cli_getopt(argc, argv, opts)) != -1) {
+		switch (c) {
+		case '?':
+			return CLI_USAGE;
+		case OPT_ISSUER_CERT:
+			o->cert = optarg;
+			break;
+		case OPT_ISSUER_KEY:
+			o->key = optarg;
+			break;
+		case OPT_OUT:
+			o->out = optarg;
+			break;
+		case OPT_REVOKE:
+		case OPT_SERIAL:
+			/* each takes two argv entries (or one, --opt=VALUE): within argc */
+			o->items[o->n].arg = optarg;
+			o->items[o->n].is_serial = c == OPT_SERIAL;
+			if (c == OPT_SERIAL &&
+			    (rc = serial_of_hex(optarg, &o->items[o->n])) != CLI_OK)
+				return rc;
+			o->n++;
+			break;
+		case OPT_REASON:
+			reason = optarg;
+			break;
+		case OPT_DAYS:
+			days = optarg;
+			break;
+		case OPT_NUMBER:
+			number = optarg;
+			break;
+		case OPT_THIS_UPDATE:
+			this_update = optarg;
+			break;
+		default:
+			return cli_usage(argv[optind - 1], "unexpected option");
+		}
+	}
+	if ((rc = cli_positional(argc, argv, 0, "")) != CLI_OK)
+		return rc;
+	for (size_t i = 0; i < ORSP_ARRAY_LEN(paths); i++) {
+		if (!*paths[i])
+			return cli_missing(names[i]);
+		/* "" (a script's unset variable) names no file */
+		if (!(*paths[i])[0] || strlen(*paths[i]) > PATH_CAP - 64)
+			return cli_usage(names[i], "empty or too long path");
+	}
+	for (size_t i = 0; i < o->n; i++)
+		if (!o->items[i].is_serial && !o->items[i].arg[0])
+			return cli_usage("--revoke", "empty path");
+	if (reason) {
+		size_t k = 0;
+		while (k < ORSP_ARRAY_LEN(crl_reasons) && strcasecmp(reason, crl_reasons[k].name))
+			k++;
+		if (k == ORSP_ARRAY_LEN(crl_reasons))
+			return cli_usage("--reason",
+			                 "expected unspecified, keyCompromise, cACompromise, "
+			                 "affiliationChanged, superseded, cessationOfOperation, "
+			                 "certificateHold, privilegeWithdrawn or aACompromise");
+		o->reason = crl_reasons[k].code;
+	}
+	if (days) {
+		if ((rc = cli_uint("--days", days, 1, MAX_DAYS, &v)) != CLI_OK)
+			return rc;
+		o->days = (unsigned)v;
+	}
+	if (number) {
+		if ((rc = cli_uint("--number", number, 0, UINT64_MAX, &o->number)) != CLI_OK)
+			return rc;
+		o->number_given = true;
+	}
+	o->this_update = time(NULL);
+	if (this_update) {
+		if ((rc = cli_uint("--this-update", this_update, 0,
+		                   (uint64_t)CRL_TIME_MAX - (uint64_t)MAX_DAYS * 86400, &v)) !=
+		    CLI_OK)
+			return rc;
+		o->this_update = (time_t)v;
+	}
+	/* a newer CRL has a larger number: the seconds of its thisUpdate */
+	if (!o->number_given)
+		o->number = (uint64_t)o->this_update;
+	return CLI_OK;
+}
+
+/* What a DER certificate is made of, as borrowed slices. */
+typedef struct cert_parts {
+	orsp_slice tbs;             /* the whole TBSCertificate: what the issuer signed */
+	orsp_slice issuer, subject; /* the whole Names */
+	orsp_slice sig_alg;         /* the signatureAlgorithm's contents */
+	orsp_slice sig;             /* the signatureValue BIT STRING's contents */
+} cert_parts;
+
+static bool cert_split(orsp_slice der, cert_parts *p)
+{
+	orsp_tlv cert, tbs, f;
+	orsp_reader r, t;
+
+	if (orsp_der_parse_one(der, &cert) || cert.tag != 0x30)
+		return false;
+	orsp_reader_init(&r, cert.value.p, cert.value.len);
+	if (orsp_der_expect(&r, 0x30, &tbs))
+		return false;
+	p->tbs = tbs.raw;
+	orsp_reader_init(&t, tbs.value.p, tbs.value.len);
+	/* [0] version (absent in v1), serialNumber, signature, issuer, validity, subject */
+	if (orsp_der_read(&t, &f) || (f.tag == 0xA0 && orsp_der_read(&t, &f)) || f.tag != 0x02 ||
+	    orsp_der_expect(&t, 0x30, &f) || orsp_der_expect(&t, 0x30, &f))
+		return false;
+	p->issuer = f.raw;
+	if (orsp_der_expect(&t, 0x30, &f) || orsp_der_expect(&t, 0x30, &f))
+		return false;
+	p->subject = f.raw;
+	if (orsp_der_expect(&r, 0x30, &f))
+		return false;
+	p->sig_alg = f.value;
+	if (orsp_der_expect(&r, 0x03, &f))
+		return false;
+	p->sig = f.value;
+	return true;
+}
+
+static bool slice_eq(orsp_slice a, orsp_slice b)
+{
+	return a.len == b.len && memcmp(a.p, b.p, a.len) == 0;
+}
+
+/* CLI_OK when the certificate of path was issued by issuer (of issuer_path, its key pub):
+ * its issuer name is issuer's subject (byte for byte, as an issuer copies it), its
+ * authorityKeyIdentifier (when it has one) issuer's subjectKeyIdentifier, and its signature
+ * verifies with issuer's key. */
+static int issued_by(const orsp_cert *c, const char *path, const orsp_cert *issuer,
+                     const char *issuer_path, const orsp_ec_key *pub)
+{
+	/* AlgorithmIdentifier ecdsa-with-SHA256, 1.2.840.10045.4.3.2, no parameters (RFC 5758) */
+	static const uint8_t ecdsa_sha256[] = {0x06, 0x08, 0x2a, 0x86, 0x48,
+	                                       0xce, 0x3d, 0x04, 0x03, 0x02};
+	orsp_slice alg = orsp_slice_make(ecdsa_sha256, sizeof(ecdsa_sha256));
+	uint8_t aki[64], ski[64], sig[ORSP_EC_SIG_LEN];
+	size_t aki_len = 0, ski_len = 0;
+	cert_parts cp, ip;
+	orsp_err e;
+
+	if (!cert_split(orsp_cert_der(c), &cp) || !cert_split(orsp_cert_der(issuer), &ip))
+		return cli_failf(path, "the certificate's fields do not read");
+	if (slice_eq(orsp_cert_der(c), orsp_cert_der(issuer)))
+		return cli_failf(path, "is the issuer's own certificate: a CRL lists what its "
+		                       "issuer issued to others");
+	if (!slice_eq(cp.issuer, ip.subject))
+		return cli_failf(path,
+		                 "not issued by %s: its issuer name is not that certificate's "
+		                 "subject",
+		                 issuer_path);
+	e = orsp_cert_aki(c, aki, sizeof(aki), &aki_len);
+	if (e == ORSP_E_NOT_FOUND) {
+		orsp_err_clear(); /* none: the name and the signature decide */
+	} else if (e) {
+		return cli_fail(path, e);
+	} else {
+		if ((e = orsp_cert_ski(issuer, ski, sizeof(ski), &ski_len)) != ORSP_OK)
+			return cli_fail(issuer_path, e);
+		if (aki_len != ski_len || memcmp(aki, ski, aki_len) != 0)
+			return cli_failf(path,
+			                 "not issued by %s: its authorityKeyIdentifier is not that "
+			                 "certificate's subjectKeyIdentifier (another key of the "
+			                 "same name?)",
+			                 issuer_path);
+	}
+	if (!slice_eq(cp.sig_alg, alg) || cp.sig.len < 2 || cp.sig.p[0] != 0 ||
+	    orsp_ecdsa_sig_from_der(cp.sig.p + 1, cp.sig.len - 1, sig) != ORSP_OK ||
+	    orsp_ecdsa_verify(pub, cp.tbs.p, cp.tbs.len, sig) != ORSP_OK)
+		return cli_failf(path,
+		                 "not issued by %s: its signature does not verify with that "
+		                 "certificate's key",
+		                 issuer_path);
+	return CLI_OK;
+}
+
+static int pki_crl_make(crl_opts *o)
+{
+	orsp_cert *issuer = NULL, *c = NULL;
+	orsp_ec_key *key = NULL, *pub = NULL;
+	orsp_crl_revoked *rev = NULL;
+	uint8_t *der = NULL, ski[64];
+	char what[PATH_CAP + 32], when[64], hex[2 * CRL_SERIAL_MAX + 1];
+	size_t der_len = 0, ski_len = 0;
+	time_t next_update = o->this_update + (time_t)o->days * 86400;
+	orsp_rsp_role role;
+	struct stat st;
+	int rc = CLI_OK;
+	orsp_err e;
+
+	/* refused before anything is read, and again by the write (link(2) does not replace) */
+	if (lstat(o->out, &st) == 0) {
+		rc = cli_failf(o->out, "already exists: not overwritten");
+		goto out;
+	}
+	/* the issuer: a CI or an EUM, with the key identifier a CRL names it by, and its key */
+	if ((e = orsp_cert_load_file(o->cert, &issuer)) != ORSP_OK) {
+		rc = cli_fail(o->cert, e);
+		goto out;
+	}
+	e = orsp_cert_rsp_role(issuer, &role);
+	if (e || (role != ORSP_ROLE_CI && role != ORSP_ROLE_EUM)) {
+		rc = cli_failf(o->cert,
+		               "not a CI or EUM certificate (certificate policy %s): the issuer "
+		               "of a CRL is the CI or the EUM that issued what it lists",
+		               e ? "unreadable" : "of another role");
+		goto out;
+	}
+	if (orsp_cert_ski(issuer, ski, sizeof(ski), &ski_len) != ORSP_OK) {
+		rc = cli_failf(o->cert,
+		               "no subjectKeyIdentifier: a CRL names its issuer's key by it "
+		               "(authorityKeyIdentifier, RFC 5280 §5.2.1)");
+		goto out;
+	}
+	snprintf(what, sizeof(what), "the issuer certificate %s", o->cert);
+	if ((rc = load_key_file(o->key, &key)) != CLI_OK ||
+	    (rc = key_of_cert(issuer, key, o->key, what)) != CLI_OK)
+		goto out;
+	if ((e = orsp_cert_public_key(issuer, &pub)) != ORSP_OK) {
+		rc = cli_fail(o->cert, e);
+		goto out;
+	}
+	/* the certificates to list: each --revoke issued by the issuer, no serial twice */
+	for (size_t i = 0; i < o->n; i++) {
+		crl_item *it = &o->items[i];
+		orsp_slice serial;
+		if (it->is_serial)
+			continue;
+		if ((e = orsp_cert_load_file(it->arg, &c)) != ORSP_OK) {
+			rc = cli_fail(it->arg, e);
+			goto out;
+		}
+		if ((rc = issued_by(c, it->arg, issuer, o->cert, pub)) != CLI_OK)
+			goto out;
+		e = orsp_cert_der_serial(orsp_cert_der(c).p, orsp_cert_der(c).len, &serial);
+		if (e) {
+			rc = cli_fail(it->arg, e);
+			goto out;
+		}
+		if (serial.len > CRL_SERIAL_MAX) {
+			rc = cli_failf(it->arg,
+			               "its serial number takes %zu octets, more than the %d of "
+			               "RFC 5280 §4.1.2.2",
+			               serial.len, CRL_SERIAL_MAX);
+			goto out;
+		}
+		memcpy(it->serial, serial.p, serial.len);
+		it->len = serial.len;
+		orsp_cert_free(c);
+		c = NULL;
+	}
+	rev = calloc(o->n ? o->n : 1, sizeof(*rev));
+	if (!rev) {
+		rc = cli_failf("pki crl", "out of memory");
+		goto out;
+	}
+	for (size_t i = 0; i < o->n; i++) {
+		for (size_t j = 0; j < i; j++) {
+			if (o->items[j].len != o->items[i].len ||
+			    memcmp(o->items[j].serial, o->items[i].serial, o->items[i].len) != 0)
+				continue;
+			serial_text(&o->items[i], hex);
+			rc = cli_usage(o->items[i].is_serial ? "--serial" : "--revoke",
+			               "serial number %s is listed already (by %s %s)", hex,
+			               o->items[j].is_serial ? "--serial" : "--revoke",
+			               o->items[j].arg);
+			goto out;
+		}
+		rev[i].serial = o->items[i].serial;
+		rev[i].serial_len = o->items[i].len;
+		rev[i].when = o->this_update; /* revoked as of this CRL */
+		rev[i].reason = o->reason;
+	}
+	e = orsp_crl_issue(issuer, key, rev, o->n, o->this_update, next_update, o->number, &der,
+	                   &der_len);
+	if (e) {
+		rc = cli_fail("pki crl", e);
+		goto out;
+	}
+	if ((e = orsp_crl_save(der, der_len, o->out)) != ORSP_OK) {
+		rc = e == ORSP_E_EXISTS ? cli_failf(o->out, "already exists: not overwritten")
+		                        : cli_fail("pki crl", e);
+		goto out;
+	}
+	utc_text(next_update, when, sizeof(when));
+	printf("%s: %zu revoked, next update %s\n", o->out, o->n, when);
+	fflush(stdout);
+out:
+	free(der);
+	free(rev);
+	orsp_ec_free(pub);
+	orsp_ec_free(key);
+	orsp_cert_free(c);
+	orsp_cert_free(issuer);
+	return rc;
+}
+
+static int pki_crl(int argc, char **argv)
+{
+	crl_opts o = {0};
+	int rc = parse_crl(argc, argv, &o);
+
+	if (!rc)
+		rc = pki_crl_make(&o);
+	free(o.items);
 	return rc;
 }
 
@@ -1082,6 +1513,35 @@ static const cli_cmd pki_cmds[] = {
      "  --force              write into a non-empty DIR, replacing the SM-DP+ files\n"
      "  --json               one JSON document\n",
      pki_smdp},
+    {"crl", "Issue a CRL of a CI or an EUM, listing certificates it revoked",
+     "--issuer-cert CERT --issuer-key KEY --out FILE\n"
+     "                        [--revoke CERT]... [--serial HEX]... [--reason NAME]\n"
+     "                        [--days N] [--number N] [--this-update SECONDS]",
+     "Writes a v2 CRL (RFC 5280 §5) signed ecdsa-with-SHA256 by the issuer: a CI\n"
+     "(listing EUM and SM-DP+ certificates) or an EUM (listing eUICC certificates).\n"
+     "With nothing to revoke it is an empty CRL: nothing of that issuer is revoked.\n"
+     "FILE is PEM (\"X509 CRL\") if its name ends in .pem, else DER; it must not\n"
+     "exist.\n\n"
+     "  --issuer-cert CERT   the issuer's certificate, DER or PEM (e.g. DIR/ci/ci.der\n"
+     "                       or DIR/eum/eum.der of pki init)\n"
+     "  --issuer-key KEY     the issuer's private key file (e.g. DIR/ci/ci_key.pem)\n"
+     "  --out FILE           the CRL to write\n"
+     "  --revoke CERT        list this certificate (DER or PEM), which the issuer must\n"
+     "                       have issued; repeatable\n"
+     "  --serial HEX         list this serial number, as `openssl x509 -serial`\n"
+     "                       prints it (1 to 20 bytes); repeatable\n"
+     "  --reason NAME        the reasonCode of every entry: keyCompromise,\n"
+     "                       cACompromise, affiliationChanged, superseded,\n"
+     "                       cessationOfOperation, certificateHold,\n"
+     "                       privilegeWithdrawn, aACompromise, or unspecified (the\n"
+     "                       default: no reasonCode, as RFC 5280 asks)\n"
+     "  --days N             nextUpdate N days after thisUpdate, 1 to 36500\n"
+     "                       (default 7)\n"
+     "  --number N           the cRLNumber (default: thisUpdate in seconds since the\n"
+     "                       epoch, so that a newer CRL has a larger number)\n"
+     "  --this-update SECONDS  thisUpdate, also the entries' revocation date, in\n"
+     "                       seconds since the epoch (default: now)\n",
+     pki_crl},
     {NULL, NULL, NULL, NULL, NULL},
 };
 

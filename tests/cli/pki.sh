@@ -3,6 +3,8 @@
 # `openssl x509`, DPauth/DPpb/DPtls/EUM verified by `openssl verify` against the CI, the
 # SGP.22 profile visible in the text dump, EIDs with valid MOD 97-10 check digits (checked
 # by Python's integers), a non-empty DIR refused, --force, options, and usage errors.
+# `openrsp pki smdp`: another SM-DP+ under an existing CI. `openrsp pki crl`: CRLs of the CI
+# and of the EUM read back and verified by `openssl crl`, and what it refuses.
 set -euo pipefail
 
 B=${ORSP_BIN:?set ORSP_BIN to the openrsp binary}
@@ -390,10 +392,172 @@ rc=0
 "$B" pki smdp "$T/full2" --ci "$T/ca" --smdp-fqdn b.example --smdp-oid 2.999.12 >/dev/full 2>"$T/err" || rc=$?
 expect "pki smdp to a full disk" "1 openrsp: standard output: write failed: No space left on device" "$rc $(cat "$T/err")"
 
+# ----- pki crl: CRLs of the CI (revoking the EUM) and of the EUM (revoking the eUICC) -----
+# Read back by openssl alone: the fields, the signature with the issuer's certificate, the
+# serial numbers as `openssl x509 -serial` prints them.
+run pki init "$T/rev"
+P=$T/rev
+serial_of() { openssl x509 -in "$1" -noout -serial | sed 's/^serial=//'; }
+# crl_text FORM FILE: openssl's text dump of the CRL
+crl_text() { openssl crl -inform "$1" -in "$2" -noout -text; }
+# crl_verified DESC FORM FILE ISSUER_PEM: openssl verifies the CRL's signature with ISSUER_PEM
+# (it says "verify OK" or "verify failure" on stderr, exit status 0 either way)
+crl_verified() {
+	if openssl crl -inform "$2" -in "$3" -CAfile "$4" -noout 2>&1 | grep -qx "verify OK"; then ok; else bad "$1: openssl does not verify $3 with $4"; fi
+}
+# no_crl DESC FILE: nothing written at FILE, not even a temporary file beside it
+no_crl() {
+	if [[ ! -e $2 ]] && ! compgen -G "$2.tmp-*" >/dev/null; then ok; else bad "$1: left $(ls -d "$2"*)"; fi
+}
+CI=(--issuer-cert "$P/ci/ci.der" --issuer-key "$P/ci/ci_key.pem") # the CI as the issuer
+
+# the CI revokes the EUM: DER, a reason, --days 3 from a given thisUpdate (2026-01-01)
+run pki crl "${CI[@]}" --out "$T/ci.crl" --revoke "$P/eum/eum.der" --reason keyCompromise --days 3 \
+	--this-update 1767225600
+expect "pki crl of the CI" "0:$T/ci.crl: 1 revoked, next update 2026-01-04 00:00:00Z:" "$rc:$out:$err"
+crl=$(crl_text DER "$T/ci.crl")
+has "CI CRL: v2" "Version 2 (0x1)" "$crl"
+has "CI CRL: signature" "Signature Algorithm: ecdsa-with-SHA256" "$crl"
+has "CI CRL: issuer" "Issuer: C = XX, O = openrsp, OU = TESTCERT, CN = openrsp Test CI" "$crl"
+has "CI CRL: thisUpdate" "Last Update: Jan  1 00:00:00 2026 GMT" "$crl"
+has "CI CRL: nextUpdate --days 3" "Next Update: Jan  4 00:00:00 2026 GMT" "$crl"
+has "CI CRL: the EUM's serial" "Serial Number: $(serial_of "$P/eum/eum.pem")" "$crl"
+has "CI CRL: revoked as of thisUpdate" "Revocation Date: Jan  1 00:00:00 2026 GMT" "$crl"
+has "CI CRL: the reason" "Key Compromise" "$crl"
+expect "CI CRL: one entry" 1 "$(grep -c 'Serial Number:' <<<"$crl")"
+# the cRLNumber is thisUpdate's seconds by default; the AKI is the CI's SKI
+expect "CI CRL: cRLNumber" 1767225600 "$(grep -A1 'CRL Number:' <<<"$crl" | tail -1 | tr -d ' ')"
+expect "CI CRL: AKI" "$(openssl x509 -in "$P/ci/ci.pem" -noout -ext subjectKeyIdentifier | tail -1 | tr -d ' ')" \
+	"$(grep -A1 'Authority Key Identifier' <<<"$crl" | tail -1 | tr -d ' ')"
+crl_verified "CI CRL" DER "$T/ci.crl" "$P/ci/ci.pem"
+# ... and not with the CI of another hierarchy, which has the same name
+run pki init "$T/rev2"
+if openssl crl -inform DER -in "$T/ci.crl" -CAfile "$T/rev2/ci/ci.pem" -noout 2>&1 | grep -qx "verify OK"; then
+	bad "CI CRL verified with another CI's key"
+else
+	ok
+fi
+
+# the EUM revokes the eUICC: PEM, another reason, the default 7 days from now
+before=$(date +%s)
+run pki crl --issuer-cert "$P/eum/eum.pem" --issuer-key "$P/eum/eum_key.pem" --out "$T/eum.pem" \
+	--revoke "$P/euicc/euicc.der" --reason superseded
+after=$(date +%s)
+if [[ $rc -eq 0 && $out == "$T/eum.pem: 1 revoked, next update "*Z && -z $err ]]; then ok; else bad "pki crl of the EUM: rc=$rc $out $err"; fi
+expect "EUM CRL: PEM" "-----BEGIN X509 CRL-----" "$(head -1 "$T/eum.pem")"
+crl=$(crl_text PEM "$T/eum.pem")
+has "EUM CRL: issuer" "Issuer: C = XX, O = openrsp Test EUM, CN = openrsp EUM" "$crl"
+has "EUM CRL: the eUICC's serial" "Serial Number: $(serial_of "$P/euicc/euicc.pem")" "$crl"
+has "EUM CRL: the reason" "Superseded" "$crl"
+crl_verified "EUM CRL" PEM "$T/eum.pem" "$P/eum/eum.pem"
+# the EUM has no cRLSign (SGP.26's has none either): RFC 5280 verifiers refuse its CRL
+cat "$P/ci/ci.pem" "$P/eum/eum.pem" >"$T/chain.pem"
+openssl verify -crl_check -CRLfile "$T/eum.pem" -CAfile "$T/chain.pem" "$P/euicc/euicc.pem" >"$T/v" 2>&1 || true
+has "openssl verify -crl_check of the EUM's CRL" "key usage does not include CRL signing" "$(cat "$T/v")"
+this=$(date -u -d "$(openssl crl -in "$T/eum.pem" -noout -lastupdate | sed 's/^lastUpdate=//')" +%s)
+next=$(date -u -d "$(openssl crl -in "$T/eum.pem" -noout -nextupdate | sed 's/^nextUpdate=//')" +%s)
+if ((this >= before && this <= after)); then ok; else bad "EUM CRL: thisUpdate $this not now ($before..$after)"; fi
+expect "EUM CRL: nextUpdate 7 days on by default" $((7 * 86400)) $((next - this))
+expect "EUM CRL: the summary's next update" "$(date -u -d "@$next" '+%Y-%m-%d %H:%M:%SZ')" "${out##*next update }"
+
+# serial numbers given in hex (as openssl x509 -serial prints them; a first byte from 80 on
+# stays positive, leading zeros go), no reason, a given number
+run pki crl "${CI[@]}" --out "$T/serials.crl" --serial "$(serial_of "$P/smdp/dptls.pem")" --serial 80 --serial 00ff \
+	--serial 000001 --number 42 --reason unspecified --days 1
+expect "pki crl --serial" "0:" "$rc:$err"
+crl=$(crl_text DER "$T/serials.crl")
+has "--serial: DPtls's serial" "Serial Number: $(serial_of "$P/smdp/dptls.pem")" "$crl"
+has "--serial 80" "Serial Number: 80" "$crl"
+has "--serial 00ff" "Serial Number: FF" "$crl"
+has "--serial 000001" "Serial Number: 01" "$crl"
+lacks "--serial: no negative serial" "Serial Number: -" "$crl"
+lacks "--reason unspecified: no reasonCode" "Reason Code" "$crl"
+expect "--number 42" 42 "$(grep -A1 'CRL Number:' <<<"$crl" | tail -1 | tr -d ' ')"
+crl_verified "CRL of --serial" DER "$T/serials.crl" "$P/ci/ci.pem"
+# openssl's verifier applies it (current: thisUpdate now): DPtls revoked, DPauth not
+openssl verify -crl_check -CRLfile "$T/serials.crl" -CAfile "$P/ci/ci.pem" "$P/smdp/dptls.pem" >"$T/v" 2>&1 || true
+has "openssl verify -crl_check: DPtls revoked" "certificate revoked" "$(cat "$T/v")"
+check "openssl verify -crl_check: DPauth good" openssl verify -crl_check -CRLfile "$T/serials.crl" \
+	-CAfile "$P/ci/ci.pem" "$P/smdp/dpauth.pem"
+
+# nothing revoked: an empty CRL, which still verifies
+run pki crl "${CI[@]}" --out "$T/empty.crl"
+expect "pki crl, nothing revoked" "0:" "$rc:$err"
+has "empty CRL: its summary" ": 0 revoked, next update " "$out"
+has "empty CRL" "No Revoked Certificates." "$(crl_text DER "$T/empty.crl")"
+crl_verified "empty CRL" DER "$T/empty.crl" "$P/ci/ci.pem"
+
+# refused, exit 1, one line naming the file, nothing written
+failure "$P/eum/eum_key.pem: this key does not belong to the issuer certificate $P/ci/ci.der" \
+	pki crl --issuer-cert "$P/ci/ci.der" --issuer-key "$P/eum/eum_key.pem" --out "$T/x.crl"
+no_crl "another key" "$T/x.crl"
+failure "$P/euicc/euicc.der: not issued by $P/ci/ci.der: its issuer name is not" \
+	pki crl "${CI[@]}" --out "$T/x.crl" --revoke "$P/eum/eum.der" --revoke "$P/euicc/euicc.der"
+no_crl "the EUM's eUICC under the CI" "$T/x.crl"
+# another CI's EUM: the same names, another key
+failure "$T/rev2/eum/eum.der: not issued by $P/ci/ci.der: its authorityKeyIdentifier is not" \
+	pki crl "${CI[@]}" --out "$T/x.crl" --revoke "$T/rev2/eum/eum.der"
+no_crl "another CI's EUM" "$T/x.crl"
+# the EUM's name and AKI, but a signature that is not the CI's (its last byte changed)
+python3 -c 'import sys
+b = bytearray(open(sys.argv[1], "rb").read())
+b[-1] ^= 1
+open(sys.argv[2], "wb").write(b)' "$P/eum/eum.der" "$T/forged.der"
+failure "$T/forged.der: not issued by $P/ci/ci.der: its signature does not verify" \
+	pki crl "${CI[@]}" --out "$T/x.crl" --revoke "$T/forged.der"
+no_crl "a forged EUM" "$T/x.crl"
+failure "is the issuer's own certificate" pki crl "${CI[@]}" --out "$T/x.crl" --revoke "$P/ci/ci.pem"
+failure "not a CI or EUM certificate" pki crl --issuer-cert "$P/smdp/dpauth.der" \
+	--issuer-key "$P/smdp/dpauth_key.pem" --out "$T/x.crl"
+no_crl "a DPauth issuer" "$T/x.crl"
+sum=$(sha256sum "$T/ci.crl")
+failure "$T/ci.crl: already exists: not overwritten" pki crl "${CI[@]}" --out "$T/ci.crl"
+expect "an existing --out untouched" "$sum" "$(sha256sum "$T/ci.crl")"
+failure "pki crl: cannot create $T/no/such/dir.crl: No such file or directory" pki crl "${CI[@]}" --out "$T/no/such/dir.crl"
+# a write that fails (no file may grow; stderr read through a pipe, which may): nothing left
+rc=0
+err=$(
+	trap '' XFSZ
+	ulimit -f 0
+	"$B" pki crl "${CI[@]}" --out "$T/x.crl" 2>&1 >/dev/null
+) || rc=$?
+expect "pki crl, a write that fails" "1 openrsp: pki crl: write to $T/x.crl failed: File too large" "$rc $err"
+no_crl "a failed write" "$T/x.crl"
+
+# usage errors, exit 2, nothing written
+usage --serial pki crl "${CI[@]}" --out "$T/x.crl" --serial 0g
+usage --serial pki crl "${CI[@]}" --out "$T/x.crl" --serial 123
+has "--serial of an odd number of digits" "expected an even number of hex digits" "$err"
+usage --serial pki crl "${CI[@]}" --out "$T/x.crl" --serial ""
+usage --serial pki crl "${CI[@]}" --out "$T/x.crl" --serial 0x01
+usage --serial pki crl "${CI[@]}" --out "$T/x.crl" --serial "$(printf '01%.0s' {1..21})"
+# 20 bytes from 80 on: 21 octets in DER
+usage --serial pki crl "${CI[@]}" --out "$T/x.crl" --serial "80$(printf '01%.0s' {1..19})"
+usage --serial pki crl "${CI[@]}" --out "$T/x.crl" --serial 0080 --serial 80
+usage --revoke pki crl "${CI[@]}" --out "$T/x.crl" --revoke "$P/eum/eum.der" --revoke "$P/eum/eum.pem"
+usage --reason pki crl "${CI[@]}" --out "$T/x.crl" --revoke "$P/eum/eum.der" --reason compromised
+# removeFromCRL (8) belongs to delta CRLs
+usage --reason pki crl "${CI[@]}" --out "$T/x.crl" --revoke "$P/eum/eum.der" --reason removeFromCRL
+usage --days pki crl "${CI[@]}" --out "$T/x.crl" --days 0
+usage --days pki crl "${CI[@]}" --out "$T/x.crl" --days x
+usage --days pki crl "${CI[@]}" --out "$T/x.crl" --days 36501
+usage --number pki crl "${CI[@]}" --out "$T/x.crl" --number -1
+usage --this-update pki crl "${CI[@]}" --out "$T/x.crl" --this-update now
+usage --issuer-key pki crl --issuer-cert "$P/ci/ci.der" --out "$T/x.crl"
+usage --issuer-cert pki crl --issuer-key "$P/ci/ci_key.pem" --out "$T/x.crl"
+usage --out pki crl "${CI[@]}"
+usage --out pki crl "${CI[@]}" --out ""
+usage --issuer-key pki crl --issuer-cert "$P/ci/ci.der" --issuer-key "" --out "$T/x.crl"
+usage --revoke pki crl "${CI[@]}" --out "$T/x.crl" --revoke ""
+usage extra pki crl "${CI[@]}" --out "$T/x.crl" extra
+no_crl "usage errors" "$T/x.crl"
+
 run pki init --help
 if [[ $rc -eq 0 && "$out" == *"--curve"* && "$out" == *"--eid-prefix"* ]]; then ok; else bad "pki init --help"; fi
 run help pki
-if [[ $rc -eq 0 && "$out" == *"init"* ]]; then ok; else bad "help pki"; fi
+if [[ $rc -eq 0 && "$out" == *"init"* && "$out" == *"crl "* ]]; then ok; else bad "help pki"; fi
+run pki crl --help
+if [[ $rc -eq 0 && "$out" == *"--issuer-cert"* && "$out" == *"--revoke"* ]]; then ok; else bad "pki crl --help"; fi
 
 rm -rf "$T"
 finish

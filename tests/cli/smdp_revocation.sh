@@ -1,0 +1,140 @@
+#!/usr/bin/env bash
+# Revocation through the CLI: `openrsp pki crl` issues an EUM's CRL listing the eUICC of a
+# `pki init` hierarchy and a CI's empty CRL; `smdp serve` with them (configuration `crl`)
+# refuses that eUICC's download at authenticateClient (8.1.3/6.1, said by `lpa profile
+# download`), the profile stays Released and the eUICC empty; a CI's CRL past its nextUpdate
+# refuses it too (the SM-DP+'s own failure), unless `crl_stale = accept`; restarted with an
+# EUM's CRL that lists nothing, the same activation code downloads and installs the profile.
+# `smdp serve --check` lists the CRLs and warns of the stale one. docs/smdp-es9p.md
+# ("Revocation").
+set -euo pipefail
+
+B=${ORSP_BIN:?set ORSP_BIN to the openrsp binary}
+V=${ORSP_VECTORS:?set ORSP_VECTORS to tests/vectors}
+mkdir -p "${ORSP_TEST_TMP:-/tmp}"
+T=$(mktemp -d "${ORSP_TEST_TMP:-/tmp}/cli_smdp_revocation.XXXXXX")
+unset ORSP_KEK ORSP_LPA_EUICC ORSP_LPA_CA
+# shellcheck source=SCRIPTDIR/lib/common.bash
+. "$(dirname "$0")/lib/common.bash"
+server=""
+stop_server() {
+	if [[ -n "$server" ]]; then
+		kill "$server" 2>/dev/null || true
+		wait "$server" 2>/dev/null || true
+	fi
+	server=""
+}
+trap 'stop_server; rm -rf "$T"' EXIT
+
+FQDN=smdp.example.org
+DB=$T/smdp.db
+"$B" pki init "$T/pki" --smdp-fqdn $FQDN >/dev/null
+"$B" euicc init --state "$T/dev" --pki "$T/pki" >/dev/null
+CI=(--issuer-cert "$T/pki/ci/ci.der" --issuer-key "$T/pki/ci/ci_key.pem")
+EUM=(--issuer-cert "$T/pki/eum/eum.der" --issuer-key "$T/pki/eum/eum_key.pem")
+run pki crl "${CI[@]}" --out "$T/ci.crl"
+expect "the CI's empty CRL" "0 $T/ci.crl: 0 revoked" "$rc ${out%%, next*}"
+run pki crl "${EUM[@]}" --revoke "$T/pki/euicc/euicc.der" --reason keyCompromise --out "$T/eum-revoked.pem"
+expect "the EUM's CRL revoking the eUICC" "0 $T/eum-revoked.pem: 1 revoked" "$rc ${out%%, next*}"
+run pki crl "${EUM[@]}" --out "$T/eum-empty.crl"
+expect "the EUM's empty CRL" 0 "$rc"
+# a CI's CRL whose nextUpdate passed a day ago
+run pki crl "${CI[@]}" --this-update $(($(date +%s) - 2 * 86400)) --days 1 --out "$T/ci-stale.crl"
+expect "the CI's stale CRL" 0 "$rc"
+
+# conf FILE CRL...: the SM-DP+'s configuration with these CRLs
+conf() {
+	local f=$1 c
+	shift
+	{
+		echo "fqdn = $FQDN"
+		echo "oid = 2.999.10"
+		echo "port = 0"
+		echo "plain_http = yes"
+		echo "database = smdp.db"
+		for c in "$@"; do echo "crl = $c"; done
+		smdp_keyset_conf
+	} >"$f"
+}
+conf "$T/revoked.conf" ci.crl eum-revoked.pem
+conf "$T/stale.conf" ci-stale.crl eum-empty.crl
+conf "$T/good.conf" ci.crl eum-empty.crl
+sed '1i crl_stale = accept' "$T/stale.conf" >"$T/stale-accept.conf"
+
+run smdp profile generate --db "$DB" \
+	--template "$V/saip/gsma-ts48/v7/TS48_V7.0_eSIM_GTP_SAIP2.3_NoBERTLV.der" \
+	--iccid-start 898824700000007000 --imsi-start 001019000000700 --count 2
+expect "generate rc" 0 "$rc"
+mapfile -t ICCIDS < <("$B" smdp profile list --db "$DB" --json |
+	python3 -c 'import json,sys; [print(p["iccid"]) for p in json.load(sys.stdin)]')
+expect "two profiles" 2 "${#ICCIDS[@]}"
+AC=$("$B" smdp order --config "$T/good.conf" --iccid "${ICCIDS[0]}" --release)
+AC2=$("$B" smdp order --config "$T/good.conf" --iccid "${ICCIDS[1]}" --release)
+state() {
+	"$B" smdp profile list --db "$DB" --iccid "$1" --json |
+		python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["state"])'
+}
+installed() { # the ICCIDs installed on the eUICC, one line
+	"$B" lpa profile list --euicc "local:$T/dev" --json |
+		python3 -c 'import json,sys; print(" ".join(p["iccid"] for p in json.load(sys.stdin)["payload"]["data"]))'
+}
+
+# --check lists each CRL: whose, how many entries
+run smdp serve --config "$T/revoked.conf" --check
+if [[ $rc -eq 0 && "$out" == *"crl        $T/ci.crl: \"openrsp Test CI\" (a CI's), 0 revoked, next update "* &&
+	"$out" == *"crl        $T/eum-revoked.pem: \"openrsp EUM\" (an EUM's), 1 revoked, next update "* && "$err" != *warning* ]]; then ok; else bad "--check with CRLs: rc=$rc $out $err"; fi
+run smdp serve --config "$T/stale.conf" --check
+if [[ $rc -eq 0 && "$err" == *"openrsp smdp: warning: a CRL (crl) is past its nextUpdate"* ]]; then ok; else bad "--check, stale CRL: rc=$rc $out $err"; fi
+# a CRL that is not one: refused at start, by --check in the same words
+conf "$T/bad.conf" ci.crl smdp.conf
+echo "not a CRL" >"$T/smdp.conf"
+run smdp serve --config "$T/bad.conf" --check
+if [[ $rc -eq 1 && "$err" == *"smdp.conf"* ]]; then ok; else bad "--check, not a CRL: rc=$rc $err"; fi
+
+# start CONF: smdp serve with CONF, its port in PORT
+start() {
+	: >"$T/port"
+	"$B" smdp serve --config "$1" >"$T/port" 2>"$T/serve.log" &
+	server=$!
+	wait_for 60 "smdp serve to print its port" nonempty "$T/port"
+	PORT=$(head -1 "$T/port")
+}
+download() { # download AC: the LPA's download from the running server
+	run lpa profile download -a "$1" --server-url "http://127.0.0.1:$PORT" --insecure \
+		--euicc "local:$T/dev"
+}
+
+# the eUICC revoked by its EUM: refused at authenticateClient, nothing changes
+start "$T/revoked.conf"
+download "$AC"
+if [[ $rc -eq 1 && "$err" == *"authenticateClient"*" 8.1.3/6.1 "*"the SM-DP+ rejected the eUICC certificate"* ]]; then ok; else bad "revoked eUICC: rc=$rc $err"; fi
+has "the server names the CRLs at start" "openrsp smdp: crl $T/eum-revoked.pem: " "$(cat "$T/serve.log")"
+has "the server logs the refusal" "8.1.3/6.1" "$(cat "$T/serve.log")"
+stop_server
+expect "revoked: the profile stays released" released "$(state "${ICCIDS[0]}")"
+expect "revoked: the eUICC has no profile" "" "$(installed)"
+
+# the CI's CRL past its nextUpdate: the EUM's status is unknown, refused; accepted with
+# crl_stale = accept
+start "$T/stale.conf"
+download "$AC"
+if [[ $rc -eq 1 && "$err" == *"authenticateClient"* && "$err" != *"8.1."* ]]; then ok; else bad "stale CRL: rc=$rc $err"; fi
+has "stale CRL: the server warned at start" "warning: a CRL (crl) is past its nextUpdate" "$(cat "$T/serve.log")"
+stop_server
+expect "stale: the profile stays released" released "$(state "${ICCIDS[0]}")"
+start "$T/stale-accept.conf"
+download "$AC2"
+expect "crl_stale = accept: download rc ($err)" 0 "$rc"
+has "crl_stale = accept: installed" "installed ${ICCIDS[1]}" "$out"
+stop_server
+
+# restarted with an EUM's CRL listing nothing: the same activation code now downloads
+start "$T/good.conf"
+download "$AC"
+expect "not revoked: download rc ($err)" 0 "$rc"
+has "not revoked: installed" "installed ${ICCIDS[0]}" "$out"
+stop_server
+expect "the profile installed on the SM-DP+" installed "$(state "${ICCIDS[0]}")"
+expect "both profiles on the eUICC" "${ICCIDS[1]} ${ICCIDS[0]}" "$(installed)"
+
+finish
