@@ -64,7 +64,8 @@ enum {
 	OPT_REFUSED,
 	OPT_SERVERS,
 	OPT_STICKY,
-	OPT_RECONNECT
+	OPT_RECONNECT,
+	OPT_CRL
 };
 
 /* ---------------------------------------------------------------- a simulated eUICC ----- */
@@ -954,6 +955,52 @@ static orsp_err make_euiccs(const char *pki, size_t n, sim *s, char ***eids_out)
 	return e;
 }
 
+/* For --crl: dir/eum.crl, the PKI's EUM revoking n random serial numbers (16 octets, as
+ * orsp_cert_issue gives them: none is a bench eUICC's but by a 2^-128 chance), and
+ * dir/ci.crl, its CI revoking one; a week from now. */
+static orsp_err bench_crls(const char *pki, const char *dir, size_t n)
+{
+	static const char *const who[2] = {"ci", "eum"};
+	orsp_crl_revoked *rev = calloc(n ? n : 1, sizeof(*rev));
+	uint8_t *serials = malloc(16 * (n ? n : 1)), *der = NULL;
+	time_t now = time(NULL);
+	orsp_err e = rev && serials ? orsp_random(serials, 16 * (n ? n : 1))
+	                            : orsp_errf(ORSP_E_RESOURCE, "out of memory");
+
+	for (size_t i = 0; !e && i < (n ? n : 1); i++) {
+		serials[16 * i] = (uint8_t)((serials[16 * i] & 0x7F) | 0x01);
+		rev[i] = (orsp_crl_revoked){serials + 16 * i, 16, now, 0};
+	}
+	for (int k = 0; !e && k < 2; k++) {
+		char p1[P + 64];
+		uint8_t kb[4096];
+		size_t kl = 0, len = 0;
+		orsp_ec_key *key = NULL;
+		orsp_cert *cert = NULL;
+		snprintf(p1, sizeof(p1), "%s/%s/%s_key.pem", pki, who[k], who[k]);
+		e = read_file_all(p1, kb, sizeof(kb), &kl);
+		if (!e)
+			e = orsp_ec_load_private(kb, kl, &key);
+		orsp_wipe(kb, sizeof(kb));
+		snprintf(p1, sizeof(p1), "%s/%s/%s.der", pki, who[k], who[k]);
+		if (!e)
+			e = orsp_cert_load_file(p1, &cert);
+		if (!e)
+			e = orsp_crl_issue(cert, key, rev, k ? n : 1, now - 60, now + 7 * 86400, 1,
+			                   &der, &len);
+		snprintf(p1, sizeof(p1), "%s/%s.crl", dir, who[k]);
+		if (!e)
+			e = orsp_crl_save(der, len, p1);
+		free(der);
+		der = NULL;
+		orsp_ec_free(key);
+		orsp_cert_free(cert);
+	}
+	free(rev);
+	free(serials);
+	return e;
+}
+
 int bench_smdp_conf(const char *path, const char *fqdn, const char *pki, const char *db, bool plain,
                     const char *extra)
 {
@@ -1035,9 +1082,11 @@ int bench_smdp(int argc, char **argv)
 	    {"servers", required_argument, NULL, OPT_SERVERS},
 	    {"sticky", no_argument, NULL, OPT_STICKY},
 	    {"reconnect", no_argument, NULL, OPT_RECONNECT},
+	    {"crl", required_argument, NULL, OPT_CRL},
 	    {NULL, 0, NULL, 0},
 	};
-	uint64_t nd = 400, nc = 4, nt = 0, nr = 5000, ns = 0;
+	uint64_t nd = 400, nc = 4, nt = 0, nr = 5000, ns = 0, ncrl = 0;
+	bool crl = false;
 	bool plain = false, json = false, sticky = false, reconnect = false;
 	external x = {0};
 	char base[P] = "", pki[P + 8], conf[P + 16], db[P + 16], ca[P + 32], url[256];
@@ -1113,6 +1162,11 @@ int bench_smdp(int argc, char **argv)
 		case OPT_RECONNECT:
 			reconnect = true;
 			break;
+		case OPT_CRL:
+			if ((rc = cli_uint("--crl", optarg, 0, 10000000, &ncrl)))
+				return rc;
+			crl = true;
+			break;
 		default:
 			return cli_usage(argv[optind - 1], "unexpected option");
 		}
@@ -1121,6 +1175,8 @@ int bench_smdp(int argc, char **argv)
 		return rc;
 	if ((rc = check_external(&x, nt, plain, ns, sticky)))
 		return rc;
+	if (x.url && crl)
+		return cli_usage("--crl", "applies to the bench's own server, not with --url");
 	rc = CLI_FAIL;
 	stopped = cli_stop_on_signals();
 	if (x.url) {
@@ -1164,11 +1220,19 @@ int bench_smdp(int argc, char **argv)
 			goto out;
 		}
 		{
-			char extra[32];
-			snprintf(extra, sizeof(extra), "threads = %u\n",
-			         (unsigned)(nt       ? nt
-			                    : nc < 8 ? nc
-			                             : 8));
+			char extra[2 * P + 128];
+			int n = snprintf(extra, sizeof(extra), "threads = %u\n",
+			                 (unsigned)(nt       ? nt
+			                            : nc < 8 ? nc
+			                                     : 8));
+			if (crl) {
+				if ((e = bench_crls(pki, base, ncrl))) {
+					cli_fail("--crl", e);
+					goto out;
+				}
+				snprintf(extra + n, sizeof(extra) - (size_t)n,
+				         "crl = %s/ci.crl\ncrl = %s/eum.crl\n", base, base);
+			}
 			if (bench_smdp_conf(conf, FQDN, pki, db, plain, extra) != 0) {
 				cli_failf(conf, "cannot write: %s", strerror(errno));
 				goto out;
@@ -1313,7 +1377,8 @@ int bench_smdp(int argc, char **argv)
 			       "\"crypto_cold_ms_per_download\":%.3f,\"ratio_cold\":%.2f,"
 			       "\"refused_request_us\":%.1f,\"refused_request_sys_us\":%.1f,"
 			       "\"servers\":%zu,\"sticky\":%s,\"reconnect\":%s,"
-			       "\"connections\":%.0f,\"connections_per_download\":%.2f}\n",
+			       "\"connections\":%.0f,\"connections_per_download\":%.2f,"
+			       "\"crl_entries\":%lld}\n",
 			       plain ? "http" : "https", total, (unsigned long long)nc, wall,
 			       (double)total / wall, p50, p90, p99, per * 1e3, crypto * 1e3, ratio,
 			       srv_cores, sys_ms, in_run_ms, ratio2, gen_cores, idle_cores, ncpu,
@@ -1321,7 +1386,8 @@ int bench_smdp(int argc, char **argv)
 			       refused >= 0 ? refused * 1e6 : -1.0,
 			       refused >= 0 ? refused_sys * 1e6 : -1.0, n_srv,
 			       sticky ? "true" : "false", reconnect ? "true" : "false", conns,
-			       conns >= 0 && total ? conns / (double)total : -1.0);
+			       conns >= 0 && total ? conns / (double)total : -1.0,
+			       crl ? (long long)ncrl : -1LL);
 		else
 			printf(
 			    "bench smdp: %zu complete downloads (%s, %llu clients%s, %s)"
@@ -1343,6 +1409,9 @@ int bench_smdp(int argc, char **argv)
 			    n_srv > 1 ? "processes'" : "process", per * 1e3, sys_ms, srv_cores,
 			    crypto * 1e3, ratio, crypto_cold * 1e3, ratio_cold, in_run_ms, ratio2,
 			    ncpu, srv_cores, gen_cores, idle_cores);
+		if (!json && crl)
+			printf("  revocation checked: the EUM's CRL lists %llu serial numbers\n",
+			       (unsigned long long)ncrl);
 		if (!json && conns >= 0)
 			printf("  connections the SM-DP+ accepted during the load: %.0f (%.2f per "
 			       "download)\n",

@@ -7,7 +7,7 @@
 #define BENCH_SMDP_SYNOPSIS                                                                        \
 	"[--downloads N] [--clients C] [--server-threads T]\n"                                     \
 	"                          [--servers S [--sticky]] [--reconnect] [--plain-http]\n"        \
-	"                          [--refused-requests R] [--json]\n"                              \
+	"                          [--refused-requests R] [--crl N] [--json]\n"                    \
 	"       openrsp bench smdp --url URL --server-pid PID --pki DIR\n"                         \
 	"                          --smdp-address FQDN --matching-id ID [--downloads N]\n"         \
 	"                          [--clients C] [--reconnect] [--json]"
@@ -38,11 +38,14 @@
 	"                       CPU and crypto are the servers' together, the refused\n"           \
 	"                       requests go to the first\n"                                        \
 	"  --sticky             with --servers: each client keeps to one server\n"                 \
-	"  --reconnect          each request on a new connection (with TLS a full\n"              \
-	"                       handshake, no session resumed), as lpac makes them\n"            \
+	"  --reconnect          each request on a new connection (with TLS a full\n"               \
+	"                       handshake, no session resumed), as lpac makes them\n"              \
 	"  --plain-http         without TLS (the server behind a TLS-terminating proxy)\n"         \
 	"  --refused-requests R the requests refused at once after the load (default\n"            \
 	"                       5000; 0: none)\n"                                                  \
+	"  --crl N              the server checks revocation: a CRL of the EUM listing N\n"        \
+	"                       random serial numbers (none of the bench's eUICCs) and\n"          \
+	"                       one of the CI listing one (default: no CRL)\n"                     \
 	"  --json               one JSON object instead of text\n\n"                               \
 	"Another SM-DP+ (pySim's osmo-smdpp, say), already running on this machine:\n"             \
 	"  --url URL            its ES9+ base URL (http://127.0.0.1:8000); https://\n"             \

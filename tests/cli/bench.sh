@@ -39,7 +39,7 @@ usage frob bench frob
 
 # bench smdp: a real SM-DP+ process and simulated eUICCs; a few downloads, both transports
 run bench smdp --downloads 6 --clients 2 --json
-if [[ $rc -eq 0 && "$out" == *'"transport":"https","downloads":6'* && "$out" == *'"server_cpu_ms_per_download":'* && "$out" == *'"servers":1,"sticky":false,"reconnect":false,"connections":2,"connections_per_download":0.33}' ]]; then ok; else bad "bench smdp https: rc=$rc $out $err"; fi
+if [[ $rc -eq 0 && "$out" == *'"transport":"https","downloads":6'* && "$out" == *'"server_cpu_ms_per_download":'* && "$out" == *'"servers":1,"sticky":false,"reconnect":false,"connections":2,"connections_per_download":0.33,"crl_entries":-1}' ]]; then ok; else bad "bench smdp https: rc=$rc $out $err"; fi
 # the crypto reference warm and with cold caches: both positive, each ratio its quotient
 if python3 - "$out" <<'EOF'; then ok; else bad "bench smdp reference fields: $out"; fi
 import json, sys
@@ -94,9 +94,18 @@ run bench smdp --downloads 2 --clients 1 --servers 2 --plain-http --refused-requ
 if [[ $rc -eq 0 && "$out" == *"2 complete downloads (plain HTTP, 1 clients, 2 servers on one database, a download's steps spread over them, keep-alive)"* && "$out" == *"SM-DP+ processes' CPU: "* ]]; then ok; else bad "bench smdp --servers text: rc=$rc $out $err"; fi
 # --reconnect: every request on a connection of its own (the servers' count), over TLS too
 run bench smdp --downloads 3 --clients 2 --reconnect --refused-requests 0 --json
-if [[ $rc -eq 0 && "$out" == *'"transport":"https","downloads":3,'* && "$out" == *'"reconnect":true,"connections":12,"connections_per_download":4.00}' ]]; then ok; else bad "bench smdp --reconnect: rc=$rc $out $err"; fi
+if [[ $rc -eq 0 && "$out" == *'"transport":"https","downloads":3,'* && "$out" == *'"reconnect":true,"connections":12,"connections_per_download":4.00,"crl_entries":-1}' ]]; then ok; else bad "bench smdp --reconnect: rc=$rc $out $err"; fi
 run bench smdp --downloads 4 --clients 2 --servers 2 --reconnect --plain-http --refused-requests 0
 if [[ $rc -eq 0 && "$out" == *"4 complete downloads (plain HTTP, 2 clients, 2 servers on one database, a download's steps spread over them, a new connection per request)"* && "$out" == *"connections the SM-DP+ accepted during the load: 16 (4.00 per download)"* ]]; then ok; else bad "bench smdp --reconnect text: rc=$rc $out $err"; fi
+# --crl: the server loads the CI's and the EUM's CRLs (its log names both) and every download
+# passes the check (none of the bench's eUICCs is listed)
+out=$(ORSP_BENCH_SERVER_LOG="$T/crl.log" "$B" bench smdp --downloads 3 --clients 2 --plain-http \
+	--refused-requests 0 --crl 50 --json 2>"$T/err") && rc=0 || rc=$?
+if [[ $rc -eq 0 && "$out" == *'"transport":"http","downloads":3,'* && "$out" == *'"crl_entries":50}' ]] &&
+	grep -q 'crl .*/ci.crl: "openrsp Test CI" (a CI'"'"'s), 1 revoked, next update ' "$T/crl.log" &&
+	grep -q 'crl .*/eum.crl: ".*" (an EUM'"'"'s), 50 revoked, next update ' "$T/crl.log"; then ok; else bad "bench smdp --crl: rc=$rc $out $(cat "$T/err") $(head -c 2000 "$T/crl.log")"; fi
+usage --crl bench smdp --crl -1
+usage --crl bench smdp --crl 10000001
 usage --servers bench smdp --servers 0
 usage --servers bench smdp --servers 9
 usage --sticky bench smdp --sticky
@@ -124,6 +133,7 @@ usage --server-pid bench smdp --url http://127.0.0.1:8000 --server-pid 0 --pki "
 usage --plain-http bench smdp --url http://127.0.0.1:8000 "${X[@]}" --plain-http
 usage --server-threads bench smdp --url http://127.0.0.1:8000 "${X[@]}" --server-threads 2
 usage --servers bench smdp --url http://127.0.0.1:8000 "${X[@]}" --servers 2
+usage --crl bench smdp --url http://127.0.0.1:8000 "${X[@]}" --crl 5
 usage --smdp-address bench smdp --url http://127.0.0.1:8000 --server-pid 1 --pki "$T" --smdp-address bad_name --matching-id A
 usage --matching-id bench smdp --url http://127.0.0.1:8000 --server-pid 1 --pki "$T" --smdp-address a.b --matching-id "A B"
 usage --matching-id bench smdp --url http://127.0.0.1:8000 --server-pid 1 --pki "$T" --smdp-address a.b --matching-id "$(printf 'A%.0s' {1..65})"
