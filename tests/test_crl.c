@@ -384,6 +384,47 @@ static void test_not_a_crl(void **state)
 	X509_CRL_free(c);
 }
 
+/* What the signature is checked over, as OpenSSL's X509_CRL_verify would take it: the
+ * signature algorithm inside the TBSCertList the one outside, a signature BIT STRING without
+ * unused bits; refused when the CRL is added. */
+static void test_signed_parts(void **state)
+{
+	fixture *f = *state;
+	static const uint8_t oid[] = {0x2a, 0x86, 0x48, 0xce, 0x3d, 0x04, 0x03, 0x02};
+	X509_CRL *c = certmint_crl(&(certmint_crl_spec){.number = 1}, f->ci_x, f->ci_key);
+	size_t len = 0, first = 0, last = 0;
+	uint8_t *der = certmint_crl_der(c, &len), *bad = malloc(len);
+
+	assert_non_null(bad);
+	for (size_t i = 0; i + sizeof(oid) <= len; i++) {
+		if (memcmp(der + i, oid, sizeof(oid)) == 0) {
+			first = first ? first : i;
+			last = i;
+		}
+	}
+	assert_true(first > 0 && last > first);
+	/* inside: ecdsa-with-SHA384 */
+	memcpy(bad, der, len);
+	bad[first + sizeof(oid) - 1] = 0x03;
+	assert_int_equal(orsp_crl_store_add_mem(f->crls, bad, len, "bad.crl"), ORSP_E_MALFORMED);
+	assert_non_null(strstr(orsp_err_detail(), "bad.crl: the signature algorithm inside"));
+	/* the BIT STRING after the outer algorithm: 03 len 00 (no unused bits) -> 07 */
+	memcpy(bad, der, len);
+	assert_int_equal(bad[last + sizeof(oid)], 0x03);
+	assert_int_equal(bad[last + sizeof(oid) + 2], 0x00);
+	bad[last + sizeof(oid) + 2] = 0x07;
+	bad[len - 1] &= 0x80;
+	assert_int_equal(orsp_crl_store_add_mem(f->crls, bad, len, "bad.crl"), ORSP_E_MALFORMED);
+	assert_non_null(strstr(orsp_err_detail(), "bad.crl: a signature BIT STRING"));
+	assert_int_equal(orsp_crl_store_count(f->crls), 0);
+	/* the CRL as minted: taken, and its signature verifies under the CI */
+	assert_int_equal(orsp_crl_store_add_mem(f->crls, der, len, "ci.crl"), ORSP_OK);
+	assert_int_equal(orsp_crl_store_bind(f->crls, f->cis, NULL), ORSP_OK);
+	free(bad);
+	free(der);
+	X509_CRL_free(c);
+}
+
 /* PEM: every CRL block of the text; one bad block or a duplicate and none is added. */
 static void test_pem_and_duplicates(void **state)
 {
@@ -619,6 +660,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_signatures, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_refused, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_not_a_crl, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_signed_parts, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_pem_and_duplicates, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_add_file, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_issue, setup, teardown),

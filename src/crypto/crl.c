@@ -22,6 +22,7 @@
 
 #include <openssl/asn1.h>
 #include <openssl/err.h>
+#include <openssl/evp.h>
 #include <openssl/objects.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
@@ -40,15 +41,19 @@ typedef struct rev_entry {
 	time_t when;
 } rev_entry;
 
+/* What is kept of a CRL once read: OpenSSL's X509_CRL (about 200 bytes an entry) and the
+ * DER are not, so that a CRL of a million entries holds about 50 MB, not 290. */
 typedef struct crl_entry {
 	char *name;
-	X509_CRL *crl;
+	X509_NAME *issuer;
 	uint8_t aki[AKI_MAX];
 	size_t aki_len;
 	time_t this_update, next_update;
-	char number[2 * 20 + 3]; /* the cRLNumber in hex, "" without one */
-	uint8_t *der;            /* the CRL as given, for a duplicate without a number */
-	size_t der_len;
+	char number[2 * 20 + 3];           /* the cRLNumber in hex, "" without one */
+	uint8_t der_hash[ORSP_SHA256_LEN]; /* of the CRL as given: a duplicate without a number */
+	uint8_t tbs_hash[ORSP_SHA256_LEN]; /* of the TBSCertList: what the issuer signed */
+	uint8_t *sig;                      /* the signature (an ECDSA-Sig-Value, DER) */
+	size_t sig_len;
 	rev_entry *rev; /* sorted by (len, serial) */
 	size_t n_rev;
 	/* the DER of the issuer certificate whose key verified the signature, and of one whose
@@ -84,9 +89,9 @@ static void entry_free(crl_entry *e)
 {
 	if (!e)
 		return;
-	X509_CRL_free(e->crl);
+	X509_NAME_free(e->issuer);
 	free(e->name);
-	free(e->der);
+	free(e->sig);
 	free(e->rev);
 	free(e->ok_der);
 	free(e->bad_der);
@@ -143,7 +148,7 @@ orsp_err orsp_crl_store_describe(const orsp_crl_store *s, size_t i, time_t now, 
 	if (!s || i >= s->n)
 		return orsp_errf(ORSP_E_NOT_FOUND, "no CRL %zu", i);
 	e = s->v[i];
-	name = X509_CRL_get_issuer(e->crl);
+	name = e->issuer;
 	idx = X509_NAME_get_index_by_NID(name, NID_commonName, -1);
 	if (idx >= 0) {
 		const ASN1_STRING *v = X509_NAME_ENTRY_get_data(X509_NAME_get_entry(name, idx));
@@ -237,11 +242,11 @@ static ASN1_INTEGER *integer_of(const uint8_t *p, size_t n)
 	return d2i_ASN1_INTEGER(NULL, &q, (long)(n + 2));
 }
 
-/* The revoked certificates of e->crl into e->rev, sorted; a critical entry extension
+/* The revoked certificates of crl into e->rev, sorted; a critical entry extension
  * refused. */
-static orsp_err read_entries(crl_entry *e)
+static orsp_err read_entries(crl_entry *e, X509_CRL *crl)
 {
-	STACK_OF(X509_REVOKED) *st = X509_CRL_get_REVOKED(e->crl);
+	STACK_OF(X509_REVOKED) *st = X509_CRL_get_REVOKED(crl);
 	int n = st ? sk_X509_REVOKED_num(st) : 0;
 
 	if (n == 0)
@@ -303,10 +308,52 @@ static orsp_err read_entries(crl_entry *e)
 	return ORSP_OK;
 }
 
+/* What verifying e's signature later takes, from the DER CRL (der, n) that OpenSSL read as
+ * crl: the hashes of the whole and of the TBSCertList, and the signature. As OpenSSL's
+ * X509_CRL_verify would, refused: a signature algorithm inside the TBSCertList other than
+ * the one outside, a signature BIT STRING with unused bits. */
+static orsp_err signed_parts(crl_entry *e, const X509_CRL *crl, const uint8_t *der, size_t n)
+{
+	const ASN1_BIT_STRING *sig = NULL;
+	orsp_tlv list, tbs, f, alg_in, alg_out;
+	orsp_reader r, t;
+
+	if (orsp_der_parse_one(orsp_slice_make(der, n), &list) || list.tag != 0x30)
+		return orsp_errf(ORSP_E_MALFORMED, "%s: not a CRL (CertificateList)", e->name);
+	orsp_reader_init(&r, list.value.p, list.value.len);
+	if (orsp_der_expect(&r, 0x30, &tbs) || orsp_der_expect(&r, 0x30, &alg_out))
+		return orsp_errf(ORSP_E_MALFORMED, "%s: not a CRL (CertificateList)", e->name);
+	/* TBSCertList: version (an INTEGER, v2), signature, ... */
+	orsp_reader_init(&t, tbs.value.p, tbs.value.len);
+	if (orsp_der_read(&t, &f) || (f.tag == 0x02 && orsp_der_read(&t, &f)))
+		return orsp_errf(ORSP_E_MALFORMED, "%s: not a CRL (CertificateList)", e->name);
+	alg_in = f;
+	if (alg_in.tag != 0x30 || alg_in.raw.len != alg_out.raw.len ||
+	    memcmp(alg_in.raw.p, alg_out.raw.p, alg_in.raw.len) != 0)
+		return orsp_errf(ORSP_E_MALFORMED,
+		                 "%s: the signature algorithm inside the TBSCertList is not the "
+		                 "one outside it",
+		                 e->name);
+	X509_CRL_get0_signature(crl, &sig, NULL);
+	if (!sig || ASN1_STRING_length(sig) <= 0 || (sig->flags & 0x07))
+		return orsp_errf(ORSP_E_MALFORMED,
+		                 "%s: a signature BIT STRING that is empty or has unused bits",
+		                 e->name);
+	e->sig_len = (size_t)ASN1_STRING_length(sig);
+	e->sig = malloc(e->sig_len);
+	if (!e->sig)
+		return orsp_errf(ORSP_E_RESOURCE, "out of memory");
+	memcpy(e->sig, ASN1_STRING_get0_data(sig), e->sig_len);
+	if (orsp_sha256(tbs.raw.p, tbs.raw.len, e->tbs_hash) || orsp_sha256(der, n, e->der_hash))
+		return orsp_errf(ORSP_E_CRYPTO, "%s: SHA-256 failed", e->name);
+	return ORSP_OK;
+}
+
 /* The checks of orsp_crl_store_add_mem on one DER CRL, into a new entry. */
 static orsp_err parse_one(const uint8_t *der, size_t n, const char *name, crl_entry **out)
 {
 	const unsigned char *p = der;
+	X509_CRL *crl = NULL;
 	crl_entry *e = NULL;
 	AUTHORITY_KEYID *ak = NULL;
 	ASN1_INTEGER *num = NULL;
@@ -321,31 +368,28 @@ static orsp_err parse_one(const uint8_t *der, size_t n, const char *name, crl_en
 		return orsp_errf(ORSP_E_RESOURCE, "out of memory");
 	pthread_mutex_init(&e->mu, NULL);
 	e->name = strdup(name);
-	e->der = malloc(n);
-	if (!e->name || !e->der) {
+	if (!e->name) {
 		err = orsp_errf(ORSP_E_RESOURCE, "out of memory");
 		goto out;
 	}
-	memcpy(e->der, der, n);
-	e->der_len = n;
-	e->crl = d2i_X509_CRL(NULL, &p, (long)n);
-	if (!e->crl || p != der + n) {
+	crl = d2i_X509_CRL(NULL, &p, (long)n);
+	if (!crl || p != der + n) {
 		err = orsp__ossl_fail(ORSP_E_MALFORMED, "not a CRL");
 		err = orsp_errf(err, "%s: not a CRL (CertificateList)", name);
 		goto out;
 	}
-	if (X509_CRL_get_version(e->crl) != X509_CRL_VERSION_2) {
+	if (X509_CRL_get_version(crl) != X509_CRL_VERSION_2) {
 		err =
 		    orsp_errf(ORSP_E_MALFORMED, "%s: a v1 CRL (RFC 5280 and SGP.22 want v2)", name);
 		goto out;
 	}
-	if (X509_CRL_get_signature_nid(e->crl) != NID_ecdsa_with_SHA256) {
+	if (X509_CRL_get_signature_nid(crl) != NID_ecdsa_with_SHA256) {
 		err = orsp_errf(ORSP_E_MALFORMED, "%s: signed with %s, not ecdsa-with-SHA256", name,
-		                OBJ_nid2sn(X509_CRL_get_signature_nid(e->crl)));
+		                OBJ_nid2sn(X509_CRL_get_signature_nid(crl)));
 		goto out;
 	}
-	for (int i = 0; i < X509_CRL_get_ext_count(e->crl); i++) {
-		X509_EXTENSION *x = X509_CRL_get_ext(e->crl, i);
+	for (int i = 0; i < X509_CRL_get_ext_count(crl); i++) {
+		X509_EXTENSION *x = X509_CRL_get_ext(crl, i);
 		if (X509_EXTENSION_get_critical(x)) {
 			char oid[80];
 			OBJ_obj2txt(oid, sizeof(oid), X509_EXTENSION_get_object(x), 1);
@@ -356,7 +400,7 @@ static orsp_err parse_one(const uint8_t *der, size_t n, const char *name, crl_en
 			goto out;
 		}
 	}
-	ak = X509_CRL_get_ext_d2i(e->crl, NID_authority_key_identifier, &crit, NULL);
+	ak = X509_CRL_get_ext_d2i(crl, NID_authority_key_identifier, &crit, NULL);
 	if (!ak || !ak->keyid || ak->keyid->length <= 0 || ak->keyid->length > AKI_MAX) {
 		ERR_clear_error();
 		err = orsp_errf(ORSP_E_MALFORMED,
@@ -368,7 +412,7 @@ static orsp_err parse_one(const uint8_t *der, size_t n, const char *name, crl_en
 	memcpy(e->aki, ak->keyid->data, (size_t)ak->keyid->length);
 	e->aki_len = (size_t)ak->keyid->length;
 	crit = -1;
-	num = X509_CRL_get_ext_d2i(e->crl, NID_crl_number, &crit, NULL);
+	num = X509_CRL_get_ext_d2i(crl, NID_crl_number, &crit, NULL);
 	if (!num && crit != -1) {
 		ERR_clear_error();
 		err = orsp_errf(ORSP_E_MALFORMED, "%s: a cRLNumber that does not decode", name);
@@ -383,12 +427,12 @@ static orsp_err parse_one(const uint8_t *der, size_t n, const char *name, crl_en
 		}
 		hex_of(b, bl, e->number, sizeof(e->number));
 	}
-	if (!asn1_time(X509_CRL_get0_lastUpdate(e->crl), &e->this_update)) {
+	if (!asn1_time(X509_CRL_get0_lastUpdate(crl), &e->this_update)) {
 		err = orsp_errf(ORSP_E_MALFORMED, "%s: a thisUpdate that does not decode", name);
 		goto out;
 	}
-	if (!X509_CRL_get0_nextUpdate(e->crl) ||
-	    !asn1_time(X509_CRL_get0_nextUpdate(e->crl), &e->next_update)) {
+	if (!X509_CRL_get0_nextUpdate(crl) ||
+	    !asn1_time(X509_CRL_get0_nextUpdate(crl), &e->next_update)) {
 		err =
 		    orsp_errf(ORSP_E_MALFORMED,
 		              "%s: no nextUpdate, or one that does not decode (RFC 5280 §5.1.2.5: "
@@ -401,8 +445,12 @@ static orsp_err parse_one(const uint8_t *der, size_t n, const char *name, crl_en
 		                name);
 		goto out;
 	}
-	err = read_entries(e);
+	if (!(err = signed_parts(e, crl, der, n)))
+		err = read_entries(e, crl);
+	if (!err && !(e->issuer = X509_NAME_dup(X509_CRL_get_issuer(crl))))
+		err = orsp__ossl_fail(ORSP_E_RESOURCE, "out of memory");
 out:
+	X509_CRL_free(crl);
 	AUTHORITY_KEYID_free(ak);
 	ASN1_INTEGER_free(num);
 	if (err) {
@@ -420,11 +468,10 @@ static bool duplicate(const orsp_crl_store *s, const crl_entry *e)
 	for (size_t i = 0; i < s->n; i++) {
 		const crl_entry *o = s->v[i];
 		if (o->aki_len != e->aki_len || memcmp(o->aki, e->aki, e->aki_len) ||
-		    X509_NAME_cmp(X509_CRL_get_issuer(o->crl), X509_CRL_get_issuer(e->crl)))
+		    X509_NAME_cmp(o->issuer, e->issuer))
 			continue;
-		if (e->number[0]
-		        ? strcmp(o->number, e->number) == 0
-		        : (o->der_len == e->der_len && !memcmp(o->der, e->der, e->der_len)))
+		if (e->number[0] ? strcmp(o->number, e->number) == 0
+		                 : !memcmp(o->der_hash, e->der_hash, sizeof(e->der_hash)))
 			return true;
 	}
 	return false;
@@ -543,12 +590,24 @@ static bool issued_by(const crl_entry *e, X509 *issuer)
 
 	return ski && (size_t)ASN1_STRING_length(ski) == e->aki_len &&
 	       memcmp(ASN1_STRING_get0_data(ski), e->aki, e->aki_len) == 0 &&
-	       X509_NAME_cmp(X509_CRL_get_issuer(e->crl), X509_get_subject_name(issuer)) == 0;
+	       X509_NAME_cmp(e->issuer, X509_get_subject_name(issuer)) == 0;
 }
 
 static bool same_der(const uint8_t *a, size_t al, orsp_slice b)
 {
 	return a && al == b.len && memcmp(a, b.p, al) == 0;
+}
+
+/* Whether key verifies e's signature over its TBSCertList (hashed when it was read). */
+static bool verify_digest(const crl_entry *e, EVP_PKEY *key)
+{
+	EVP_PKEY_CTX *ctx = key ? EVP_PKEY_CTX_new(key, NULL) : NULL;
+	bool ok = ctx && EVP_PKEY_verify_init(ctx) == 1 &&
+	          EVP_PKEY_verify(ctx, e->sig, e->sig_len, e->tbs_hash, sizeof(e->tbs_hash)) == 1;
+
+	EVP_PKEY_CTX_free(ctx);
+	ERR_clear_error();
+	return ok;
 }
 
 /* Whether issuer's key verifies e's signature, remembered per issuer certificate. */
@@ -564,8 +623,7 @@ static bool verified_by(crl_entry *e, const orsp_cert *issuer)
 		pthread_mutex_unlock(&e->mu);
 		return ok;
 	}
-	ok = X509_CRL_verify(e->crl, X509_get0_pubkey(orsp__cert_x509(issuer))) == 1;
-	ERR_clear_error();
+	ok = verify_digest(e, X509_get0_pubkey(orsp__cert_x509(issuer)));
 	copy = malloc(d.len ? d.len : 1);
 	if (copy) {
 		memcpy(copy, d.p, d.len);
