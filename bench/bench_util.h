@@ -1,9 +1,8 @@
-/* Helpers shared by the benchmarks (bench/bench_util.c): a monotonic clock, the median of a
+/* Helpers shared by the benchmarks (bench/bench_util.c): a thread's CPU clock, the median of a
  * round's results, and pinning the process to the CPU it runs on. */
 #ifndef ORSP_BENCH_UTIL_H
 #define ORSP_BENCH_UTIL_H
 
-/* Seconds on the monotonic clock. */
 /* CPU seconds of the calling thread (time the VM or the scheduler gave to others does not
  * count, as in the /proc CPU times a benchmark compares it with). */
 double bench_thread_cpu_s(void);

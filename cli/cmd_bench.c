@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "bench_bpp.h"
+#include "bench_crl.h"
 #include "bench_smdp.h"
 #include "bench_euicc.h"
 #include "bench_inventory.h"
@@ -366,6 +367,13 @@ static const cli_cmd bench_cmds[] = {
         .synopsis = BENCH_E2E_SYNOPSIS,
         .help = BENCH_E2E_HELP,
         .run = bench_e2e,
+    },
+    {
+        .verb = "crl",
+        .summary = BENCH_CRL_SUMMARY,
+        .synopsis = BENCH_CRL_SYNOPSIS,
+        .help = BENCH_CRL_HELP,
+        .run = bench_crl,
     },
     {
         .verb = "sign",

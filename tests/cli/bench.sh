@@ -261,5 +261,34 @@ for c in nist p256 brainpool; do
 done
 usage --curve bench bpp --curve ed25519 --seconds 0.1
 
+# bench crl: each size's CRL issued, read and every verdict checked by the bench itself (a
+# wrong one fails it); the figures positive, the sizes as asked, nothing left in TMPDIR
+mkdir -p "$T/crl"
+TMPDIR="$T/crl" run bench crl --entries 0,50 --seconds 0.05 --json
+if [[ $rc -eq 0 ]] && python3 - "$out" <<'EOF'; then ok; else bad "bench crl --json: rc=$rc $out $err"; fi
+import json, sys
+d = json.loads(sys.argv[1])
+assert d["rounds"] == 7 and d["seconds"] == 0.05, d
+assert [s["entries"] for s in d["sizes"]] == [1, 51], d
+for s in d["sizes"]:
+    for k in ("file_bytes", "issue_s", "load_s", "first_check_s", "listed_per_s",
+              "unlisted_per_s", "no_crl_per_s"):
+        assert s[k] > 0, (k, s)
+    assert s["bind_s"] >= 0 and isinstance(s["heap_bytes"], int), s
+# 50 entries of 16-octet serials more: at least 50 * 35 bytes more of DER
+assert d["sizes"][1]["file_bytes"] - d["sizes"][0]["file_bytes"] >= 50 * 35, d
+EOF
+if [[ -z "$(ls -A "$T/crl")" ]]; then ok; else bad "bench crl left: $(ls -A "$T/crl")"; fi
+TMPDIR="$T/crl" run bench crl --entries 3 --seconds 0.05
+if [[ $rc -eq 0 && "$out" == *"N = 3: file "* && "$out" == *"listed eUICC (revoked)"* &&
+	"$out" == *"eUICC not listed"* && "$out" == *"no CRL held (baseline)"* ]]; then ok; else bad "bench crl text: rc=$rc $out $err"; fi
+for v in '' 1,,2 ',' 1500001 -1 x 1,2,3,4,5,6,7,8,9; do
+	usage --entries bench crl --entries "$v"
+done
+usage --seconds bench crl --seconds 0
+usage extra bench crl extra
+TMPDIR=$T/nosuch run bench crl --entries 1 --seconds 0.05
+if [[ $rc -eq 1 && "$err" == *"$T/nosuch/openrsp-bench-crl."*"No such file or directory"* ]]; then ok; else bad "bench crl, no TMPDIR: rc=$rc $err"; fi
+
 rm -rf "$T"
 finish
