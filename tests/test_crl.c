@@ -72,17 +72,23 @@ static int teardown(void **state)
 	return 0;
 }
 
-/* Add the minted CRL; the store's verdict. */
-static orsp_err add_minted(fixture *f, const certmint_crl_spec *s, X509 *issuer, EVP_PKEY *key,
-                           const char *name)
+/* Add the minted CRL to store; the store's verdict. */
+static orsp_err add_minted_to(orsp_crl_store *store, const certmint_crl_spec *s, X509 *issuer,
+                              EVP_PKEY *key, const char *name)
 {
 	X509_CRL *c = certmint_crl(s, issuer, key);
 	size_t len = 0;
 	uint8_t *der = certmint_crl_der(c, &len);
-	orsp_err e = orsp_crl_store_add_mem(f->crls, der, len, name);
+	orsp_err e = orsp_crl_store_add_mem(store, der, len, name);
 	free(der);
 	X509_CRL_free(c);
 	return e;
+}
+
+static orsp_err add_minted(fixture *f, const certmint_crl_spec *s, X509 *issuer, EVP_PKEY *key,
+                           const char *name)
+{
+	return add_minted_to(f->crls, s, issuer, key, name);
 }
 
 static orsp_crl_status status_of(fixture *f, const orsp_cert *issuer, const orsp_cert *cert,
@@ -647,6 +653,79 @@ static void test_threads(void **state)
 	}
 }
 
+typedef struct swap_arg {
+	fixture *f;
+	int revoked, good, other;
+	_Atomic int *done;
+} swap_arg;
+
+static void *swap_check_main(void *p)
+{
+	swap_arg *a = p;
+	orsp_slice d = orsp_cert_der(a->f->euicc);
+	for (int i = 0; i < 2000; i++) {
+		orsp_crl_status st = ORSP_CRL_GOOD;
+		orsp_err e = orsp_crl_check(a->f->crls, a->f->eum, d.p, d.len, 0, &st);
+		if (e == ORSP_E_POLICY && st == ORSP_CRL_REVOKED)
+			a->revoked++;
+		else if (e == ORSP_OK && st == ORSP_CRL_GOOD)
+			a->good++;
+		else
+			a->other++;
+	}
+	(*a->done)++;
+	return NULL;
+}
+
+/* New CRLs put in force while threads check: every verdict is one store's (REVOKED by the
+ * first, GOOD by the second: never an error, never a CRL half swapped), and afterwards the
+ * store says what its CRLs say, its former ones in the other store. */
+static void test_swap(void **state)
+{
+	fixture *f = *state;
+	const char *serials[] = {EUICC_SERIAL};
+	certmint_crl_spec revoking = {.serials = serials, .n = 1, .number = 1};
+	certmint_crl_spec empty = {.number = 2};
+	orsp_crl_store *fresh = NULL;
+	_Atomic int done = 0;
+	pthread_t t[4];
+	swap_arg a[4];
+	char line[200];
+	int swaps = 0;
+
+	assert_int_equal(add_minted(f, &revoking, f->eum_x, f->eum_key, "old.crl"), ORSP_OK);
+	assert_int_equal(orsp_crl_store_new(&fresh), ORSP_OK);
+	assert_int_equal(add_minted_to(fresh, &empty, f->eum_x, f->eum_key, "new.crl"), ORSP_OK);
+	assert_int_equal(orsp_crl_store_bind(fresh, f->cis, NULL), ORSP_OK);
+	assert_int_equal(status_of(f, f->eum, f->euicc, 0, NULL), ORSP_CRL_REVOKED);
+	for (int i = 0; i < 4; i++) {
+		a[i] = (swap_arg){.f = f, .done = &done};
+		assert_int_equal(pthread_create(&t[i], NULL, swap_check_main, &a[i]), 0);
+	}
+	while (done < 4 || swaps % 2 == 1) {
+		assert_int_equal(orsp_crl_store_swap(f->crls, fresh), ORSP_OK);
+		swaps++;
+	}
+	for (int i = 0; i < 4; i++) {
+		assert_int_equal(pthread_join(t[i], NULL), 0);
+		assert_int_equal(a[i].other, 0);
+		assert_int_equal(a[i].revoked + a[i].good, 2000);
+	}
+	/* an even number of swaps: as at first; one more puts the empty CRL in force */
+	assert_int_equal(status_of(f, f->eum, f->euicc, 0, NULL), ORSP_CRL_REVOKED);
+	assert_int_equal(orsp_crl_store_swap(f->crls, fresh), ORSP_OK);
+	assert_int_equal(status_of(f, f->eum, f->euicc, 0, NULL), ORSP_CRL_GOOD);
+	assert_int_equal(orsp_crl_store_describe(f->crls, 0, 0, line, sizeof(line)), ORSP_OK);
+	assert_non_null(strstr(line, "new.crl: "));
+	assert_int_equal(orsp_crl_store_describe(fresh, 0, 0, line, sizeof(line)), ORSP_OK);
+	assert_non_null(strstr(line, "old.crl: "));
+	assert_int_equal(orsp_crl_store_count(fresh), 1);
+	assert_int_equal(orsp_crl_store_swap(NULL, fresh), ORSP_E_USAGE);
+	assert_int_equal(orsp_crl_store_swap(fresh, NULL), ORSP_E_USAGE);
+	assert_int_equal(orsp_crl_store_swap(fresh, fresh), ORSP_E_USAGE);
+	orsp_crl_store_free(fresh);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -666,6 +745,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_issue, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_issue_refused, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_threads, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_swap, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -358,7 +358,8 @@ ORSP_MUST_CHECK orsp_err orsp_rsp_verify_server_cert(const orsp_ci_store *cis, c
 /* ----- certificate revocation lists (RFC 5280 §5; src/crypto/crl.c, docs/crypto.md) ----- */
 
 /* The CRLs an SM-DP+ holds: a CI's, listing revoked EUM (and server) certificates, and an
- * EUM's, listing revoked eUICC certificates. Filled at start, then read by any thread. */
+ * EUM's, listing revoked eUICC certificates. Filled at start, then read by any thread; new
+ * CRLs are put in force with orsp_crl_store_swap. */
 typedef struct orsp_crl_store orsp_crl_store;
 
 ORSP_MUST_CHECK orsp_err orsp_crl_store_new(orsp_crl_store **out);
@@ -382,6 +383,11 @@ ORSP_MUST_CHECK orsp_err orsp_crl_store_add_file(orsp_crl_store *s, const char *
  * verified with the key of the first EUM certificate they are checked under. */
 ORSP_MUST_CHECK orsp_err orsp_crl_store_bind(orsp_crl_store *s, const orsp_ci_store *cis,
                                              size_t *by_ci);
+/* Put the CRLs of fresh in force in live, at once for every thread checking with live (no
+ * check sees part of each), and leave live's former CRLs in fresh for the caller to free.
+ * fresh must be the caller's alone (added to and bound, not yet shared). For a server that
+ * reads its CRL files again while it serves. ORSP_E_USAGE for NULL or the same store. */
+ORSP_MUST_CHECK orsp_err orsp_crl_store_swap(orsp_crl_store *live, orsp_crl_store *fresh);
 size_t orsp_crl_store_count(const orsp_crl_store *s);
 /* The earliest nextUpdate of the CRLs held (0 when none): when the first one goes stale. */
 time_t orsp_crl_store_next_update(const orsp_crl_store *s);

@@ -64,10 +64,28 @@ typedef struct crl_entry {
 	bool by_ci; /* its issuer is a trusted CI (orsp_crl_store_bind) */
 } crl_entry;
 
+/* The CRLs, read under lock (shared by the checks, exclusive for adding, binding and
+ * orsp_crl_store_swap, so that a server can put new CRLs in force while it serves). */
 struct orsp_crl_store {
+	pthread_rwlock_t *lock; /* apart, so that a const store's lock can be taken */
 	crl_entry **v;
 	size_t n, cap;
 };
+
+static void rd_lock(const orsp_crl_store *s)
+{
+	pthread_rwlock_rdlock(s->lock);
+}
+
+static void wr_lock(orsp_crl_store *s)
+{
+	pthread_rwlock_wrlock(s->lock);
+}
+
+static void un_lock(const orsp_crl_store *s)
+{
+	pthread_rwlock_unlock(s->lock);
+}
 
 static const char *const reason_names[] = {
     [0] = "unspecified",        [1] = "keyCompromise", [2] = "cACompromise",
@@ -104,7 +122,16 @@ orsp_err orsp_crl_store_new(orsp_crl_store **out)
 	if (!out)
 		return orsp_errf(ORSP_E_USAGE, "orsp_crl_store_new: NULL argument");
 	*out = calloc(1, sizeof(**out));
-	return *out ? ORSP_OK : orsp_errf(ORSP_E_RESOURCE, "out of memory");
+	if (!*out)
+		return orsp_errf(ORSP_E_RESOURCE, "out of memory");
+	(*out)->lock = malloc(sizeof(*(*out)->lock));
+	if (!(*out)->lock || pthread_rwlock_init((*out)->lock, NULL) != 0) {
+		free((*out)->lock);
+		free(*out);
+		*out = NULL;
+		return orsp_errf(ORSP_E_RESOURCE, "cannot make a lock");
+	}
+	return ORSP_OK;
 }
 
 void orsp_crl_store_free(orsp_crl_store *s)
@@ -114,21 +141,55 @@ void orsp_crl_store_free(orsp_crl_store *s)
 	for (size_t i = 0; i < s->n; i++)
 		entry_free(s->v[i]);
 	free(s->v);
+	pthread_rwlock_destroy(s->lock);
+	free(s->lock);
 	free(s);
+}
+
+orsp_err orsp_crl_store_swap(orsp_crl_store *live, orsp_crl_store *fresh)
+{
+	crl_entry **v;
+	size_t n, cap;
+
+	if (!live || !fresh || live == fresh)
+		return orsp_errf(ORSP_E_USAGE, "orsp_crl_store_swap: bad arguments");
+	wr_lock(live);
+	v = live->v;
+	n = live->n;
+	cap = live->cap;
+	live->v = fresh->v;
+	live->n = fresh->n;
+	live->cap = fresh->cap;
+	fresh->v = v;
+	fresh->n = n;
+	fresh->cap = cap;
+	un_lock(live);
+	return ORSP_OK;
 }
 
 size_t orsp_crl_store_count(const orsp_crl_store *s)
 {
-	return s ? s->n : 0;
+	size_t n;
+
+	if (!s)
+		return 0;
+	rd_lock(s);
+	n = s->n;
+	un_lock(s);
+	return n;
 }
 
 time_t orsp_crl_store_next_update(const orsp_crl_store *s)
 {
 	time_t t = 0;
 
-	for (size_t i = 0; s && i < s->n; i++)
+	if (!s)
+		return 0;
+	rd_lock(s);
+	for (size_t i = 0; i < s->n; i++)
 		if (!t || s->v[i]->next_update < t)
 			t = s->v[i]->next_update;
+	un_lock(s);
 	return t;
 }
 
@@ -145,8 +206,13 @@ orsp_err orsp_crl_store_describe(const orsp_crl_store *s, size_t i, time_t now, 
 	if (!out || cap == 0)
 		return orsp_errf(ORSP_E_USAGE, "orsp_crl_store_describe: no buffer");
 	out[0] = '\0';
-	if (!s || i >= s->n)
+	if (!s)
 		return orsp_errf(ORSP_E_NOT_FOUND, "no CRL %zu", i);
+	rd_lock(s);
+	if (i >= s->n) {
+		un_lock(s);
+		return orsp_errf(ORSP_E_NOT_FOUND, "no CRL %zu", i);
+	}
 	e = s->v[i];
 	name = e->issuer;
 	idx = X509_NAME_get_index_by_NID(name, NID_commonName, -1);
@@ -164,6 +230,7 @@ orsp_err orsp_crl_store_describe(const orsp_crl_store *s, size_t i, time_t now, 
 	snprintf(out, cap, "%s: \"%s\" (%s), %zu revoked, next update %s%s", e->name, cn,
 	         e->by_ci ? "a CI's" : "an EUM's", e->n_rev, when,
 	         e->next_update < (now ? now : time(NULL)) ? ", STALE" : "");
+	un_lock(s);
 	return ORSP_OK;
 }
 
@@ -544,6 +611,7 @@ orsp_err orsp_crl_store_add_mem(orsp_crl_store *s, const void *data, size_t n, c
 	}
 	BIO_free(bio);
 	/* all of the file or nothing: duplicates (among the held and within the file) first */
+	wr_lock(s);
 	for (size_t i = 0; !err && i < ng; i++) {
 		if (duplicate(s, got[i]))
 			err = orsp_errf(ORSP_E_POLICY,
@@ -564,6 +632,7 @@ orsp_err orsp_crl_store_add_mem(orsp_crl_store *s, const void *data, size_t n, c
 			}
 		}
 	}
+	un_lock(s);
 	return err;
 }
 
@@ -649,19 +718,23 @@ orsp_err orsp_crl_store_bind(orsp_crl_store *s, const orsp_ci_store *cis, size_t
 		*by_ci = 0;
 	if (!s || !cis)
 		return orsp_errf(ORSP_E_USAGE, "orsp_crl_store_bind: NULL argument");
+	wr_lock(s);
 	for (size_t i = 0; i < s->n; i++) {
 		crl_entry *e = s->v[i];
 		const orsp_cert *ci = orsp_ci_store_find(cis, e->aki, e->aki_len);
 		if (!ci || !issued_by(e, orsp__cert_x509(ci)))
 			continue;
 		e->by_ci = true;
-		if (!verified_by(e, ci))
+		if (!verified_by(e, ci)) {
+			un_lock(s);
 			return orsp_errf(ORSP_E_VERIFY,
 			                 "%s: the CRL's signature does not verify with the key of "
 			                 "the trusted CI that issued it",
 			                 e->name);
+		}
 		n++;
 	}
+	un_lock(s);
 	if (by_ci)
 		*by_ci = n;
 	return ORSP_OK;
@@ -687,18 +760,35 @@ orsp_err orsp_cert_der_serial(const void *der, size_t len, orsp_slice *serial)
 	return ORSP_OK;
 }
 
+static orsp_err check_locked(const orsp_crl_store *s, const orsp_cert *issuer, const void *cert,
+                             size_t len, time_t now, orsp_crl_status *st);
+
 orsp_err orsp_crl_check(const orsp_crl_store *s, const orsp_cert *issuer, const void *cert,
                         size_t len, time_t now, orsp_crl_status *st)
+{
+	orsp_err err;
+
+	if (!st || !issuer || !cert)
+		return orsp_errf(ORSP_E_USAGE, "orsp_crl_check: NULL argument");
+	*st = ORSP_CRL_GOOD;
+	if (!s)
+		return ORSP_OK;
+	rd_lock(s);
+	err = check_locked(s, issuer, cert, len, now, st);
+	un_lock(s);
+	return err;
+}
+
+/* orsp_crl_check under s's lock (shared). */
+static orsp_err check_locked(const orsp_crl_store *s, const orsp_cert *issuer, const void *cert,
+                             size_t len, time_t now, orsp_crl_status *st)
 {
 	orsp_slice serial;
 	const crl_entry *stale = NULL, *unverified = NULL;
 	char hex[2 * SERIAL_MAX + 1];
 	orsp_err err;
 
-	if (!st || !issuer || !cert)
-		return orsp_errf(ORSP_E_USAGE, "orsp_crl_check: NULL argument");
-	*st = ORSP_CRL_GOOD;
-	if (!s || s->n == 0)
+	if (s->n == 0)
 		return ORSP_OK;
 	if ((err = orsp_cert_der_serial(cert, len, &serial)))
 		return err;
