@@ -1,6 +1,7 @@
 /* The SM-DP+ server in-process: configuration from a file (the SGP.26 keys), plain HTTP
  * behind a proxy, and ES2+ HandleDownloadProgressInfo reports delivered to an operator
  * endpoint from the database outbox, with a retry after the operator failed once. */
+#include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -1897,14 +1898,35 @@ static void test_config_crl(void **state)
 	assert_int_equal(orsp_smdp_config_load(conf, &cfg), ORSP_OK);
 	assert_null(cfg.svc.crls);
 	assert_false(cfg.svc.crl_accept_stale);
+	assert_int_equal(cfg.n_crl_files, 0);
+	assert_int_equal(cfg.crl_reload_s, 60);
 	orsp_smdp_config_free(&cfg);
 
-	snprintf(extra, sizeof(extra), "crl = %s\ncrl = %s  # the EUM's\ncrl_stale = accept\n",
-	         ci_crl, eum_crl);
+	snprintf(extra, sizeof(extra),
+	         "crl = %s\ncrl = %s  # the EUM's\ncrl_stale = accept\ncrl_reload = 5\n", ci_crl,
+	         eum_crl);
 	write_conf_extra(conf, db, "http://127.0.0.1:9", 0600, extra);
 	assert_int_equal(orsp_smdp_config_load(conf, &cfg), ORSP_OK);
 	assert_int_equal(orsp_crl_store_count(cfg.svc.crls), 2);
 	assert_true(cfg.svc.crl_accept_stale);
+	assert_int_equal(cfg.crl_reload_s, 5);
+	/* the files, in order, with what they were when read */
+	assert_int_equal(cfg.n_crl_files, 2);
+	assert_string_equal(cfg.crl_files[0].path, ci_crl);
+	assert_string_equal(cfg.crl_files[1].path, eum_crl);
+	{
+		orsp_smdp_crl_file now = cfg.crl_files[1];
+		assert_int_equal(cfg.crl_files[1].stat_errno, 0);
+		assert_true(cfg.crl_files[1].size > 0);
+		orsp_smdp_crl_file_id(eum_crl, &now);
+		assert_true(orsp_smdp_crl_file_same(&now, &cfg.crl_files[1]));
+		assert_false(orsp_smdp_crl_file_same(&now, &cfg.crl_files[0]));
+		orsp_smdp_crl_file_id(conf, &now); /* another file */
+		assert_false(orsp_smdp_crl_file_same(&now, &cfg.crl_files[1]));
+		orsp_smdp_crl_file_id("/nonexistent/x.crl", &now);
+		assert_int_equal(now.stat_errno, ENOENT);
+		assert_false(orsp_smdp_crl_file_same(&now, &cfg.crl_files[1]));
+	}
 	{
 		orsp_cert *eum = test_load_cert("sgp26/EUM/CERT_EUM_ECDSA_NIST.der");
 		orsp_slice d = orsp_cert_der(eum);
@@ -1928,6 +1950,12 @@ static void test_config_crl(void **state)
 		     "forged.crl: the CRL's signature does not verify"},
 		    {"crl = DIR/ci.crl", "crl = DIR/ci.crl", ":11: crl: "},
 		    {"crl_stale = maybe", NULL, ":10: crl_stale: expected refuse or accept"},
+		    {"crl_reload = 86401", NULL, ":10: crl_reload: "},
+		    {"crl_reload = -1", NULL, ":10: crl_reload: "},
+		    {"crl_reload = soon", NULL, ":10: crl_reload: "},
+		    {"crl_reload = 5", "crl_reload = 6", ":11: crl_reload: "},
+		    /* a global key inside a key set is named as one */
+		    {"[keyset]", "crl_reload = 5", ":11: crl_reload: "},
 		};
 		for (size_t i = 0; i < ORSP_ARRAY_LEN(bad); i++) {
 			size_t n = 0;

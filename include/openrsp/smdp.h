@@ -690,6 +690,20 @@ ORSP_MUST_CHECK orsp_err orsp_es2p_handle(const orsp_smdp_service *svc, orsp_smd
 /* the most addresses or prefixes trusted_proxies takes */
 #define ORSP_SMDP_TRUSTED_PROXIES_MAX 32
 
+/* A `crl` file of the configuration and what it was (stat(2)) when it was read: a file
+ * replaced or changed since differs in one of these (crl_reload). */
+typedef struct orsp_smdp_crl_file {
+	char path[ORSP_SMDP_PATH_MAX];
+	int stat_errno; /* the stat's failure, 0 when it succeeded */
+	uint64_t dev, ino, size;
+	int64_t mtime_ns, ctime_ns;
+} orsp_smdp_crl_file;
+
+/* f's stat fields for the file at path now (its path field untouched). */
+void orsp_smdp_crl_file_id(const char *path, orsp_smdp_crl_file *f);
+/* Whether a and b say the same file, unchanged (the stat fields; not the paths). */
+bool orsp_smdp_crl_file_same(const orsp_smdp_crl_file *a, const orsp_smdp_crl_file *b);
+
 typedef struct orsp_smdp_config {
 	orsp_smdp_service svc;
 	char listen[64];                    /* numeric address; default 127.0.0.1 */
@@ -748,6 +762,12 @@ typedef struct orsp_smdp_config {
 	 * the default; at most ORSP_SMDP_DRAIN_MAX): orsp_smdp_server_drain */
 	unsigned drain_s;
 	bool quiet; /* `log = no`: no line per request (the demo) */
+	/* the `crl` files, in the order read (svc.crls holds their CRLs), and how often the
+	 * server looks whether one changed, to read them all again (`crl_reload`, seconds; 0:
+	 * never; the loader's default 60) */
+	orsp_smdp_crl_file *crl_files;
+	size_t n_crl_files;
+	unsigned crl_reload_s;
 } orsp_smdp_config;
 
 /* Read a configuration file. Relative paths are relative to the file's directory. Every
@@ -757,9 +777,14 @@ typedef struct orsp_smdp_config {
 ORSP_MUST_CHECK orsp_err orsp_smdp_config_load(const char *path, orsp_smdp_config *out);
 void orsp_smdp_config_free(orsp_smdp_config *c);
 /* What a loaded configuration allows but an operator should know, one line each on stderr
- * ("openrsp smdp: warning: ..."): a trusted_proxies prefix of length 0, which takes every
- * peer for a proxy. `smdp serve` says it at start, `serve --check` too. */
+ * ("openrsp smdp: warning: ..."): a CRL past its nextUpdate (orsp_smdp_crl_warn_stale), a
+ * trusted_proxies prefix of length 0, which takes every peer for a proxy. `smdp serve` says
+ * it at start, `serve --check` too. */
 void orsp_smdp_config_warn(const orsp_smdp_config *c);
+/* The first of those: when a CRL of c is past its nextUpdate, the warning on stderr
+ * ("openrsp smdp: warning: a CRL (crl) is past its nextUpdate: ..."), and true; else false.
+ * The server says it again when its CRLs go stale while it runs (crl_reload). */
+bool orsp_smdp_crl_warn_stale(const orsp_smdp_config *c);
 
 /* ----- the server ----- */
 

@@ -63,6 +63,9 @@ static const char *const global_keys[] = {"fqdn",
                                           "plain_http",
                                           "log",
                                           "trusted_ci",
+                                          "crl",
+                                          "crl_stale",
+                                          "crl_reload",
                                           "es2_token",
                                           "metrics_token",
                                           "es2_client_ca",
@@ -751,10 +754,26 @@ static orsp_err set_key(loader *l, const char *k, const char *v)
 		char path[ORSP_SMDP_PATH_MAX];
 		if ((e = file_value(l, k, v, path, sizeof(path))))
 			return e;
+		orsp_smdp_crl_file *files;
 		if (!c->svc.crls && orsp_crl_store_new(&c->svc.crls))
 			return ORSP_E_RESOURCE;
+		files = realloc(c->crl_files, (c->n_crl_files + 1) * sizeof(*files));
+		if (!files)
+			return orsp_errf(ORSP_E_RESOURCE, "out of memory");
+		c->crl_files = files;
+		files += c->n_crl_files;
+		memset(files, 0, sizeof(*files));
+		snprintf(files->path, sizeof(files->path), "%s", path);
+		/* what the file is before it is read: one replaced after this is read again
+		 * (crl_reload), even one replaced while it is read */
+		orsp_smdp_crl_file_id(path, files);
 		if (orsp_crl_store_add_file(c->svc.crls, path))
 			return bad(l, k, "%s", orsp_err_detail());
+		c->n_crl_files++;
+	} else if (strcmp(k, "crl_reload") == 0) {
+		if ((e = parse_uint(l, k, v, 86400, &x)))
+			return e;
+		c->crl_reload_s = (unsigned)x;
 	} else if (strcmp(k, "crl_stale") == 0) {
 		if (strcmp(v, "refuse") && strcmp(v, "accept"))
 			return bad(l, k, "expected refuse or accept");
@@ -1271,6 +1290,7 @@ orsp_err orsp_smdp_config_load(const char *path, orsp_smdp_config *c)
 	snprintf(c->listen, sizeof(c->listen), "127.0.0.1");
 	c->port = 8443;
 	c->metrics_cache_s = 5;
+	c->crl_reload_s = 60;
 	if ((e = orsp_ci_store_new(&c->svc.cis)))
 		return e;
 	l.file = path;
@@ -1369,15 +1389,23 @@ orsp_err orsp_smdp_config_load(const char *path, orsp_smdp_config *c)
 	return e;
 }
 
-void orsp_smdp_config_warn(const orsp_smdp_config *c)
+bool orsp_smdp_crl_warn_stale(const orsp_smdp_config *c)
 {
 	time_t next = c ? orsp_crl_store_next_update(c->svc.crls) : 0;
-	if (next && next < time(NULL))
-		fprintf(stderr,
-		        "openrsp smdp: warning: a CRL (crl) is past its nextUpdate: the "
-		        "certificates of its issuer are %s until a newer one is given\n",
-		        c->svc.crl_accept_stale ? "accepted unless listed (crl_stale = accept)"
-		                                : "refused");
+
+	if (!next || next >= time(NULL))
+		return false;
+	fprintf(stderr,
+	        "openrsp smdp: warning: a CRL (crl) is past its nextUpdate: the "
+	        "certificates of its issuer are %s until a newer one is given\n",
+	        c->svc.crl_accept_stale ? "accepted unless listed (crl_stale = accept)"
+	                                : "refused");
+	return true;
+}
+
+void orsp_smdp_config_warn(const orsp_smdp_config *c)
+{
+	(void)orsp_smdp_crl_warn_stale(c);
 	for (size_t i = 0; c && i < c->n_trusted_proxies; i++) {
 		char text[ORSP_HTTP_PREFIX_TEXT_MAX];
 		if (c->trusted_proxies[i].bits)
@@ -1404,6 +1432,7 @@ void orsp_smdp_config_free(orsp_smdp_config *c)
 	}
 	orsp_ci_store_free(c->svc.cis);
 	orsp_crl_store_free(c->svc.crls);
+	free(c->crl_files);
 	orsp_ec_free(c->tls_token_key);
 	if (c->tls_key_pem)
 		orsp_wipe(c->tls_key_pem, strlen(c->tls_key_pem));
@@ -1416,4 +1445,28 @@ void orsp_smdp_config_free(orsp_smdp_config *c)
 	free(c->callback_ca_pem);
 	free(c->es2_client_ca_pem);
 	orsp_wipe(c, sizeof(*c));
+}
+
+void orsp_smdp_crl_file_id(const char *path, orsp_smdp_crl_file *f)
+{
+	struct stat st;
+
+	if (stat(path, &st) != 0) {
+		f->stat_errno = errno ? errno : ENOENT;
+		f->dev = f->ino = f->size = 0;
+		f->mtime_ns = f->ctime_ns = 0;
+		return;
+	}
+	f->stat_errno = 0;
+	f->dev = (uint64_t)st.st_dev;
+	f->ino = (uint64_t)st.st_ino;
+	f->size = (uint64_t)st.st_size;
+	f->mtime_ns = (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec;
+	f->ctime_ns = (int64_t)st.st_ctim.tv_sec * 1000000000 + st.st_ctim.tv_nsec;
+}
+
+bool orsp_smdp_crl_file_same(const orsp_smdp_crl_file *a, const orsp_smdp_crl_file *b)
+{
+	return a->stat_errno == b->stat_errno && a->dev == b->dev && a->ino == b->ino &&
+	       a->size == b->size && a->mtime_ns == b->mtime_ns && a->ctime_ns == b->ctime_ns;
 }

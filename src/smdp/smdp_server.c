@@ -70,6 +70,12 @@ struct orsp_smdp_server {
 	struct timespec m_at;
 	size_t m_states[ORSP_SMDP_STATE__COUNT], m_pending, m_given_up;
 	int64_t m_ages[ORSP_SMDP_STATE__COUNT]; /* oldest last state change per state, s; -1 none */
+	/* crl_reload (the sender thread's): what the `crl` files were when the CRLs in force were
+	 * read, and when a reading failed, what they were then (not tried again, nor said again,
+	 * until one of them changes) */
+	orsp_smdp_crl_file *crl_in_force, *crl_failed;
+	bool crl_failed_set;
+	bool crl_stale_said; /* the CRLs in force went stale, and it was said */
 };
 
 /* A free handle of the pool, waiting up to ms for one (0: as long as it takes); NULL when
@@ -924,6 +930,67 @@ static void pem_or_file(const char *path, const char *text, const char **pem, co
 	*file = path[0] && !text ? path : NULL;
 }
 
+/* crl_reload: when one of the `crl` files changed since its CRLs were put in force (or since
+ * a reading failed), all of them are read again into a new store, bound to the CIs, and put in
+ * force at once (orsp_crl_store_swap); a reading that fails leaves the CRLs in force as they
+ * are and says why. The requests go on meanwhile. */
+static void crl_round(orsp_smdp_server *srv)
+{
+	const orsp_smdp_config *c = srv->c;
+	size_t n = c->n_crl_files;
+	orsp_smdp_crl_file *now = calloc(n, sizeof(*now));
+	orsp_crl_store *fresh = NULL;
+	/* changed since the CRLs in force were read; and since the last reading that failed */
+	bool changed = false, retry = !srv->crl_failed_set;
+	orsp_err e;
+
+	if (!now)
+		return;
+	/* said once when one of the CRLs in force passes its nextUpdate while the server runs */
+	if (!srv->crl_stale_said)
+		srv->crl_stale_said = orsp_smdp_crl_warn_stale(c);
+	for (size_t i = 0; i < n; i++) {
+		snprintf(now[i].path, sizeof(now[i].path), "%s", c->crl_files[i].path);
+		orsp_smdp_crl_file_id(now[i].path, &now[i]);
+		changed |= !orsp_smdp_crl_file_same(&now[i], &srv->crl_in_force[i]);
+		if (srv->crl_failed_set)
+			retry |= !orsp_smdp_crl_file_same(&now[i], &srv->crl_failed[i]);
+	}
+	if (!changed || !retry) {
+		free(now);
+		return;
+	}
+	e = orsp_crl_store_new(&fresh);
+	for (size_t i = 0; !e && i < n; i++)
+		e = orsp_crl_store_add_file(fresh, now[i].path);
+	if (!e)
+		e = orsp_crl_store_bind(fresh, c->svc.cis, NULL);
+	if (!e)
+		e = orsp_crl_store_swap(c->svc.crls, fresh);
+	if (e) {
+		fprintf(stderr,
+		        "openrsp smdp: crl: the changed CRL files are not in force (the CRLs read "
+		        "before stay so until they are read whole): %s\n",
+		        orsp_err_detail());
+		orsp_err_clear();
+		memcpy(srv->crl_failed, now, n * sizeof(*now));
+		srv->crl_failed_set = true;
+	} else {
+		time_t t = time(NULL);
+		memcpy(srv->crl_in_force, now, n * sizeof(*now));
+		srv->crl_failed_set = false;
+		for (size_t i = 0; i < orsp_crl_store_count(c->svc.crls); i++) {
+			char line[ORSP_SMDP_PATH_MAX + 256];
+			if (orsp_crl_store_describe(c->svc.crls, i, t, line, sizeof(line)) ==
+			    ORSP_OK)
+				fprintf(stderr, "openrsp smdp: crl reloaded: %s\n", line);
+		}
+		srv->crl_stale_said = orsp_smdp_crl_warn_stale(c);
+	}
+	orsp_crl_store_free(fresh); /* the CRLs that were in force, or the new ones refused */
+	free(now);
+}
+
 /* The background thread: order expiry and the session sweep at start and then every
  * c->housekeeping_s seconds (default EXPIRE_EVERY_S) on the monotonic clock, and the progress
  * reports every 200 ms when a callback URL is configured, in rounds that end when the next
@@ -939,6 +1006,8 @@ static void *sender_main(void *arg)
 	double every_ms =
 	    1000.0 * (srv->c->housekeeping_s ? srv->c->housekeeping_s : EXPIRE_EVERY_S);
 	double next_ms = now_ms(), until_ms;
+	double crl_every_ms = 1000.0 * srv->c->crl_reload_s, crl_next_ms = now_ms() + crl_every_ms;
+	bool crl_watch = crl_every_ms > 0 && srv->c->n_crl_files > 0 && srv->crl_in_force;
 
 	/* the bytes checked at load, not the files read again */
 	pem_or_file(srv->c->callback_ca, srv->c->callback_ca_pem, &o.ca_pem, &o.ca_file);
@@ -958,11 +1027,17 @@ static void *sender_main(void *arg)
 			sweep_round(srv);
 			next_ms = now_ms() + every_ms;
 		}
+		if (crl_watch && now_ms() >= crl_next_ms) {
+			crl_round(srv);
+			crl_next_ms = now_ms() + crl_every_ms;
+		}
 		if (http)
 			sender_round(srv, http, next_ms);
 		until_ms = next_ms;
 		if (http && now_ms() + 200 < until_ms)
 			until_ms = now_ms() + 200;
+		if (crl_watch && crl_next_ms < until_ms)
+			until_ms = crl_next_ms;
 		sender_wait(srv, until_ms);
 	}
 	orsp_http_client_free(http);
@@ -1090,6 +1165,19 @@ orsp_err orsp_smdp_server_start(const orsp_smdp_config *c, orsp_smdp_server **ou
 			if (orsp_smdp_count_undelivered(srv->sender_db, &others_pending, &given_up))
 				orsp_err_clear();
 		}
+		/* what the `crl` files were when the configuration read them */
+		if (!e && c->n_crl_files && c->svc.crls) {
+			srv->crl_in_force = calloc(c->n_crl_files, sizeof(*srv->crl_in_force));
+			srv->crl_failed = calloc(c->n_crl_files, sizeof(*srv->crl_failed));
+			if (!srv->crl_in_force || !srv->crl_failed)
+				e = orsp_errf(ORSP_E_RESOURCE, "out of memory");
+			else
+				memcpy(srv->crl_in_force, c->crl_files,
+				       c->n_crl_files * sizeof(*c->crl_files));
+			/* orsp_smdp_config_warn says it below, if so */
+			time_t next = orsp_crl_store_next_update(c->svc.crls);
+			srv->crl_stale_said = next && next < time(NULL);
+		}
 		if (!e && pthread_create(&srv->sender, NULL, sender_main, srv) != 0)
 			e = orsp_errf(ORSP_E_RESOURCE, "cannot start the background thread");
 		if (e)
@@ -1189,5 +1277,7 @@ void orsp_smdp_server_stop(orsp_smdp_server *srv)
 	pthread_mutex_destroy(&srv->mlock);
 	pthread_cond_destroy(&srv->freed);
 	pthread_cond_destroy(&srv->wake);
+	free(srv->crl_in_force);
+	free(srv->crl_failed);
 	free(srv);
 }

@@ -5,8 +5,10 @@
 # download`), the profile stays Released and the eUICC empty; a CI's CRL past its nextUpdate
 # refuses it too (the SM-DP+'s own failure), unless `crl_stale = accept`; restarted with an
 # EUM's CRL that lists nothing, the same activation code downloads and installs the profile.
-# `smdp serve --check` lists the CRLs and warns of the stale one. docs/smdp-es9p.md
-# ("Revocation").
+# `smdp serve --check` lists the CRLs and warns of the stale one. With `crl_reload`, a
+# revoking CRL file replaced by one that is no CRL changes nothing (said once), then by one
+# listing nothing is put in force while the server serves; a CRL that passes its nextUpdate
+# while the server runs is warned of once. docs/smdp-es9p.md ("Revocation").
 set -euo pipefail
 
 B=${ORSP_BIN:?set ORSP_BIN to the openrsp binary}
@@ -63,13 +65,14 @@ sed '1i crl_stale = accept' "$T/stale.conf" >"$T/stale-accept.conf"
 
 run smdp profile generate --db "$DB" \
 	--template "$V/saip/gsma-ts48/v7/TS48_V7.0_eSIM_GTP_SAIP2.3_NoBERTLV.der" \
-	--iccid-start 898824700000007000 --imsi-start 001019000000700 --count 2
+	--iccid-start 898824700000007000 --imsi-start 001019000000700 --count 3
 expect "generate rc" 0 "$rc"
 mapfile -t ICCIDS < <("$B" smdp profile list --db "$DB" --json |
 	python3 -c 'import json,sys; [print(p["iccid"]) for p in json.load(sys.stdin)]')
-expect "two profiles" 2 "${#ICCIDS[@]}"
+expect "three profiles" 3 "${#ICCIDS[@]}"
 AC=$("$B" smdp order --config "$T/good.conf" --iccid "${ICCIDS[0]}" --release)
 AC2=$("$B" smdp order --config "$T/good.conf" --iccid "${ICCIDS[1]}" --release)
+AC3=$("$B" smdp order --config "$T/good.conf" --iccid "${ICCIDS[2]}" --release)
 state() {
 	"$B" smdp profile list --db "$DB" --iccid "$1" --json |
 		python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["state"])'
@@ -136,5 +139,48 @@ has "not revoked: installed" "installed ${ICCIDS[0]}" "$out"
 stop_server
 expect "the profile installed on the SM-DP+" installed "$(state "${ICCIDS[0]}")"
 expect "both profiles on the eUICC" "${ICCIDS[1]} ${ICCIDS[0]}" "$(installed)"
+
+# crl_reload: the files read again while the server serves. The eUICC revoked; then a file
+# that is no CRL put in the EUM's CRL's place: said once, the CRLs in force stay (still
+# refused); then the EUM's CRL listing nothing: in force without a restart
+cp "$T/eum-revoked.pem" "$T/live-eum.pem"
+conf "$T/live.conf" ci.crl live-eum.pem
+sed -i '1i crl_reload = 1' "$T/live.conf"
+start "$T/live.conf"
+download "$AC3"
+if [[ $rc -eq 1 && "$err" == *" 8.1.3/6.1 "* ]]; then ok; else bad "reload: revoked at first: rc=$rc $err"; fi
+echo "not a CRL" >"$T/live-eum.tmp"
+mv -f "$T/live-eum.tmp" "$T/live-eum.pem"
+not_in_force() { grep -q "openrsp smdp: crl: the changed CRL files are not in force" "$T/serve.log"; }
+wait_for 30 "the server to find the bad CRL file" not_in_force
+download "$AC3"
+if [[ $rc -eq 1 && "$err" == *" 8.1.3/6.1 "* ]]; then ok; else bad "reload: a bad file changes nothing: rc=$rc $err"; fi
+has "reload: the bad file named" "$T/live-eum.pem: no DER CRL" "$(cat "$T/serve.log")"
+sleep 2.5 # two more rounds with the bad file: not read again, not said again
+cp "$T/eum-empty.crl" "$T/live-eum.tmp"
+mv -f "$T/live-eum.tmp" "$T/live-eum.pem"
+reloaded() { grep -q "openrsp smdp: crl reloaded: $T/live-eum.pem: \"openrsp EUM\" (an EUM's), 0 revoked" "$T/serve.log"; }
+wait_for 30 "the server to put the new CRL in force" reloaded
+has "reload: the CI's CRL read again too" "openrsp smdp: crl reloaded: $T/ci.crl: " "$(cat "$T/serve.log")"
+download "$AC3"
+expect "reload: not revoked now, download rc ($err)" 0 "$rc"
+has "reload: installed" "installed ${ICCIDS[2]}" "$out"
+expect "reload: the bad file said once" 1 "$(grep -c "the changed CRL files are not in force" "$T/serve.log")"
+stop_server
+expect "three profiles on the eUICC" "${ICCIDS[1]} ${ICCIDS[0]} ${ICCIDS[2]}" "$(installed)"
+
+# a CRL in force that passes its nextUpdate while the server runs: said once (crl_reload's
+# round), not at start; its nextUpdate 5 s from now
+run pki crl "${CI[@]}" --this-update $(($(date +%s) - 86400 + 5)) --days 1 --out "$T/ci-soon.crl"
+expect "the CI's CRL that goes stale" 0 "$rc"
+conf "$T/soon.conf" ci-soon.crl eum-empty.crl
+sed -i '1i crl_reload = 1' "$T/soon.conf"
+start "$T/soon.conf"
+lacks "not stale at start" "past its nextUpdate" "$(cat "$T/serve.log")"
+went_stale() { grep -q "openrsp smdp: warning: a CRL (crl) is past its nextUpdate: the certificates of its issuer are refused" "$T/serve.log"; }
+wait_for 30 "the server to say that its CRL went stale" went_stale
+sleep 2.5 # two more rounds: not said again
+expect "stale while running: said once" 1 "$(grep -c "past its nextUpdate" "$T/serve.log")"
+stop_server
 
 finish
