@@ -65,7 +65,7 @@ EOF
 run bench smdp --downloads 4 --clients 1 --plain-http
 if [[ $rc -eq 0 && "$out" == *"4 complete downloads (plain HTTP"* && "$out" == *"ratio server CPU / crypto"* && "$out" == *"a request refused at once (initiateAuthentication, bad euiccChallenge), one client: "*" us of SM-DP+ CPU"* ]]; then ok; else bad "bench smdp text: rc=$rc $out $err"; fi
 run bench smdp --downloads 4 --clients 2 --server-threads 1 --plain-http --refused-requests 0 --json
-if [[ $rc -eq 0 && "$out" == *'"downloads":4'* && "$out" =~ \"server_crypto_ms_per_download\":[0-9]*\.[0-9]*[1-9] && "$out" == *'"refused_request_us":-1.0,'* ]]; then ok; else bad "bench smdp one server thread, no refused requests: rc=$rc $out $err"; fi
+if [[ $rc -eq 0 && "$out" == *'"downloads":4'* && "$out" =~ \"server_crypto_ms_per_download\":(0\.[0-9]*[1-9]|[1-9]) && "$out" == *'"refused_request_us":-1.0,'* ]]; then ok; else bad "bench smdp one server thread, no refused requests: rc=$rc $out $err"; fi
 # --servers: two processes on the one database. Spread (the default), each download's steps
 # alternate between them, so each transactionId is in both servers' logs; --sticky keeps a
 # client on one server, so each is in one log, and both servers served downloads.
