@@ -616,24 +616,34 @@ static void test_issue_refused(void **state)
 	orsp_ec_free(eum_key);
 }
 
-/* Many threads check under one EUM CRL verified lazily (ThreadSanitizer's case). */
+/* A thread's n checks of the eUICC under the EUM, counted by verdict; done (if any) counted
+ * up at the end. */
 typedef struct check_arg {
 	fixture *f;
-	int revoked;
+	int n, revoked, good, other;
+	_Atomic int *done;
 } check_arg;
 
 static void *check_main(void *p)
 {
 	check_arg *a = p;
 	orsp_slice d = orsp_cert_der(a->f->euicc);
-	for (int i = 0; i < 200; i++) {
+	for (int i = 0; i < a->n; i++) {
 		orsp_crl_status st = ORSP_CRL_GOOD;
 		orsp_err e = orsp_crl_check(a->f->crls, a->f->eum, d.p, d.len, 0, &st);
-		a->revoked += e == ORSP_E_POLICY && st == ORSP_CRL_REVOKED;
+		if (e == ORSP_E_POLICY && st == ORSP_CRL_REVOKED)
+			a->revoked++;
+		else if (e == ORSP_OK && st == ORSP_CRL_GOOD)
+			a->good++;
+		else
+			a->other++;
 	}
+	if (a->done)
+		(*a->done)++;
 	return NULL;
 }
 
+/* Many threads check under one EUM CRL verified lazily (ThreadSanitizer's case). */
 static void test_threads(void **state)
 {
 	fixture *f = *state;
@@ -644,37 +654,13 @@ static void test_threads(void **state)
 
 	assert_int_equal(add_minted(f, &s, f->eum_x, f->eum_key, "eum.crl"), ORSP_OK);
 	for (int i = 0; i < 4; i++) {
-		a[i] = (check_arg){f, 0};
+		a[i] = (check_arg){.f = f, .n = 200};
 		assert_int_equal(pthread_create(&t[i], NULL, check_main, &a[i]), 0);
 	}
 	for (int i = 0; i < 4; i++) {
 		assert_int_equal(pthread_join(t[i], NULL), 0);
 		assert_int_equal(a[i].revoked, 200);
 	}
-}
-
-typedef struct swap_arg {
-	fixture *f;
-	int revoked, good, other;
-	_Atomic int *done;
-} swap_arg;
-
-static void *swap_check_main(void *p)
-{
-	swap_arg *a = p;
-	orsp_slice d = orsp_cert_der(a->f->euicc);
-	for (int i = 0; i < 2000; i++) {
-		orsp_crl_status st = ORSP_CRL_GOOD;
-		orsp_err e = orsp_crl_check(a->f->crls, a->f->eum, d.p, d.len, 0, &st);
-		if (e == ORSP_E_POLICY && st == ORSP_CRL_REVOKED)
-			a->revoked++;
-		else if (e == ORSP_OK && st == ORSP_CRL_GOOD)
-			a->good++;
-		else
-			a->other++;
-	}
-	(*a->done)++;
-	return NULL;
 }
 
 /* New CRLs put in force while threads check: every verdict is one store's (REVOKED by the
@@ -689,7 +675,7 @@ static void test_swap(void **state)
 	orsp_crl_store *fresh = NULL;
 	_Atomic int done = 0;
 	pthread_t t[4];
-	swap_arg a[4];
+	check_arg a[4];
 	char line[200];
 	int swaps = 0;
 
@@ -699,8 +685,8 @@ static void test_swap(void **state)
 	assert_int_equal(orsp_crl_store_bind(fresh, f->cis, NULL), ORSP_OK);
 	assert_int_equal(status_of(f, f->eum, f->euicc, 0, NULL), ORSP_CRL_REVOKED);
 	for (int i = 0; i < 4; i++) {
-		a[i] = (swap_arg){.f = f, .done = &done};
-		assert_int_equal(pthread_create(&t[i], NULL, swap_check_main, &a[i]), 0);
+		a[i] = (check_arg){.f = f, .n = 2000, .done = &done};
+		assert_int_equal(pthread_create(&t[i], NULL, check_main, &a[i]), 0);
 	}
 	while (done < 4 || swaps % 2 == 1) {
 		assert_int_equal(orsp_crl_store_swap(f->crls, fresh), ORSP_OK);
