@@ -178,6 +178,19 @@ static void test_ci_revokes_eum(void **state)
 		                 ORSP_E_NOT_FOUND);
 		assert_string_equal(line, "");
 	}
+	{
+		orsp_crl_info info;
+		assert_int_equal(orsp_crl_store_info(f->crls, 0, &info), ORSP_OK);
+		assert_string_equal(info.name, "ci.crl");
+		assert_string_equal(info.issuer_cn, "Test CI");
+		assert_true(info.by_ci);
+		assert_int_equal(info.revoked, 3);
+		assert_int_equal(info.this_update, certmint_time(2020, 1, 1));
+		assert_int_equal(info.next_update, certmint_time(2050, 1, 1));
+		assert_int_equal(orsp_crl_store_info(f->crls, 1, &info), ORSP_E_NOT_FOUND);
+		assert_int_equal(orsp_crl_store_info(NULL, 0, &info), ORSP_E_NOT_FOUND);
+		assert_int_equal(orsp_crl_store_info(f->crls, 0, NULL), ORSP_E_USAGE);
+	}
 	assert_int_equal(status_of(f, f->ci, f->eum, 0, &e), ORSP_CRL_REVOKED);
 	assert_non_null(strstr(orsp_err_detail(), "12345678"));
 	assert_non_null(strstr(orsp_err_detail(), "keyCompromise"));

@@ -397,6 +397,18 @@ time_t orsp_crl_store_next_update(const orsp_crl_store *s);
 ORSP_MUST_CHECK orsp_err orsp_crl_store_describe(const orsp_crl_store *s, size_t i, time_t now,
                                                  char *out, size_t cap);
 
+/* The i-th CRL held, as fields (orsp_crl_store_describe writes them for people; /metrics
+ * gives them to a monitor). ORSP_E_NOT_FOUND when i >= the count. */
+#define ORSP_CRL_NAME_MAX 1024
+typedef struct orsp_crl_info {
+	char name[ORSP_CRL_NAME_MAX]; /* as given to add (a file's path), cut to fit */
+	char issuer_cn[64]; /* the issuer's commonName, printable ASCII ('?' for the rest) */
+	bool by_ci;         /* a trusted CI's (orsp_crl_store_bind); else taken for an EUM's */
+	size_t revoked;     /* entries */
+	time_t this_update, next_update;
+} orsp_crl_info;
+ORSP_MUST_CHECK orsp_err orsp_crl_store_info(const orsp_crl_store *s, size_t i, orsp_crl_info *out);
+
 typedef enum orsp_crl_status {
 	ORSP_CRL_GOOD = 0,   /* in no CRL of its issuer (or no CRL of its issuer is held) */
 	ORSP_CRL_REVOKED,    /* listed by a CRL of its issuer */

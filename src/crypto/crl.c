@@ -195,17 +195,14 @@ time_t orsp_crl_store_next_update(const orsp_crl_store *s)
 
 static void fmt_time(time_t t, char *out, size_t cap);
 
-orsp_err orsp_crl_store_describe(const orsp_crl_store *s, size_t i, time_t now, char *out,
-                                 size_t cap)
+orsp_err orsp_crl_store_info(const orsp_crl_store *s, size_t i, orsp_crl_info *out)
 {
 	const crl_entry *e;
-	const X509_NAME *name;
-	char cn[64] = "", when[40];
 	int idx;
 
-	if (!out || cap == 0)
-		return orsp_errf(ORSP_E_USAGE, "orsp_crl_store_describe: no buffer");
-	out[0] = '\0';
+	if (!out)
+		return orsp_errf(ORSP_E_USAGE, "orsp_crl_store_info: NULL argument");
+	memset(out, 0, sizeof(*out));
 	if (!s)
 		return orsp_errf(ORSP_E_NOT_FOUND, "no CRL %zu", i);
 	rd_lock(s);
@@ -214,23 +211,43 @@ orsp_err orsp_crl_store_describe(const orsp_crl_store *s, size_t i, time_t now, 
 		return orsp_errf(ORSP_E_NOT_FOUND, "no CRL %zu", i);
 	}
 	e = s->v[i];
-	name = e->issuer;
-	idx = X509_NAME_get_index_by_NID(name, NID_commonName, -1);
+	snprintf(out->name, sizeof(out->name), "%s", e->name);
+	idx = X509_NAME_get_index_by_NID(e->issuer, NID_commonName, -1);
 	if (idx >= 0) {
-		const ASN1_STRING *v = X509_NAME_ENTRY_get_data(X509_NAME_get_entry(name, idx));
+		const ASN1_STRING *v =
+		    X509_NAME_ENTRY_get_data(X509_NAME_get_entry(e->issuer, idx));
 		const unsigned char *p = ASN1_STRING_get0_data(v);
 		size_t j = 0;
-		for (int k = 0; k < ASN1_STRING_length(v) && j + 1 < sizeof(cn); k++)
-			cn[j++] = p[k] >= 0x20 && p[k] <= 0x7e ? (char)p[k] : '?';
-		cn[j] = '\0';
+		for (int k = 0; k < ASN1_STRING_length(v) && j + 1 < sizeof(out->issuer_cn); k++)
+			out->issuer_cn[j++] = p[k] >= 0x20 && p[k] <= 0x7e ? (char)p[k] : '?';
+		out->issuer_cn[j] = '\0';
 	}
-	fmt_time(e->next_update, when, sizeof(when));
+	out->by_ci = e->by_ci;
+	out->revoked = e->n_rev;
+	out->this_update = e->this_update;
+	out->next_update = e->next_update;
+	un_lock(s);
+	return ORSP_OK;
+}
+
+orsp_err orsp_crl_store_describe(const orsp_crl_store *s, size_t i, time_t now, char *out,
+                                 size_t cap)
+{
+	orsp_crl_info info;
+	char when[40];
+	orsp_err e;
+
+	if (!out || cap == 0)
+		return orsp_errf(ORSP_E_USAGE, "orsp_crl_store_describe: no buffer");
+	out[0] = '\0';
+	if ((e = orsp_crl_store_info(s, i, &info)))
+		return e;
+	fmt_time(info.next_update, when, sizeof(when));
 	if (when[4] == '-')
 		when[10] = 'T'; /* as the certificates' dates are written there */
-	snprintf(out, cap, "%s: \"%s\" (%s), %zu revoked, next update %s%s", e->name, cn,
-	         e->by_ci ? "a CI's" : "an EUM's", e->n_rev, when,
-	         e->next_update < (now ? now : time(NULL)) ? ", STALE" : "");
-	un_lock(s);
+	snprintf(out, cap, "%s: \"%s\" (%s), %zu revoked, next update %s%s", info.name,
+	         info.issuer_cn, info.by_ci ? "a CI's" : "an EUM's", info.revoked, when,
+	         info.next_update < (now ? now : time(NULL)) ? ", STALE" : "");
 	return ORSP_OK;
 }
 

@@ -76,6 +76,7 @@ struct orsp_smdp_server {
 	orsp_smdp_crl_file *crl_in_force, *crl_failed;
 	bool crl_failed_set;
 	bool crl_stale_said; /* the CRLs in force went stale, and it was said */
+	atomic_ullong crl_reloads_ok, crl_reloads_failed; /* for /metrics */
 };
 
 /* A free handle of the pool, waiting up to ms for one (0: as long as it takes); NULL when
@@ -356,6 +357,66 @@ static void scraped(orsp_smdp_server *srv, double t0, orsp_err e)
 	answered(srv, "metrics", "metrics", e ? 500 : 200, t0, e, "");
 }
 
+/* s as the value of a label of the Prometheus text format: \\, \" and \n escaped. */
+static void label_value(FILE *f, const char *s)
+{
+	for (; *s; s++) {
+		if (*s == '\\' || *s == '"')
+			fprintf(f, "\\%c", *s);
+		else if (*s == '\n')
+			fputs("\\n", f);
+		else
+			fputc(*s, f);
+	}
+}
+
+/* metric{crl="FILE",issuer="CN"} of one CRL. */
+static void crl_series(FILE *f, const char *metric, const orsp_crl_info *info)
+{
+	fprintf(f, "%s{crl=\"", metric);
+	label_value(f, info->name);
+	fputs("\",issuer=\"", f);
+	label_value(f, info->issuer_cn);
+	fputs("\"}", f);
+}
+
+/* The CRLs in force (configuration crl): when each goes stale, for an alert before it does,
+ * how many certificates each lists, and how the readings of changed files went. A reading
+ * put in force between two series may hold other CRLs: each series lists the CRLs held as it
+ * is written. */
+static void crl_metrics(orsp_smdp_server *srv, FILE *f)
+{
+	const orsp_crl_store *crls = srv->c->svc.crls;
+	orsp_crl_info info;
+
+	if (!crls)
+		return;
+	fputs("# HELP openrsp_smdp_crl_next_update_seconds nextUpdate of each CRL in force, "
+	      "seconds since the epoch\n"
+	      "# TYPE openrsp_smdp_crl_next_update_seconds gauge\n",
+	      f);
+	for (size_t i = 0; orsp_crl_store_info(crls, i, &info) == ORSP_OK; i++) {
+		crl_series(f, "openrsp_smdp_crl_next_update_seconds", &info);
+		fprintf(f, " %lld\n", (long long)info.next_update);
+	}
+	fputs("# HELP openrsp_smdp_crl_revoked certificates each CRL in force lists\n"
+	      "# TYPE openrsp_smdp_crl_revoked gauge\n",
+	      f);
+	for (size_t i = 0; orsp_crl_store_info(crls, i, &info) == ORSP_OK; i++) {
+		crl_series(f, "openrsp_smdp_crl_revoked", &info);
+		fprintf(f, " %zu\n", info.revoked);
+	}
+	orsp_err_clear(); /* the NOT_FOUND that ended the lists */
+	fprintf(f,
+	        "# HELP openrsp_smdp_crl_reloads_total readings of changed CRL files while "
+	        "serving (crl_reload), by result\n"
+	        "# TYPE openrsp_smdp_crl_reloads_total counter\n"
+	        "openrsp_smdp_crl_reloads_total{result=\"ok\"} %llu\n"
+	        "openrsp_smdp_crl_reloads_total{result=\"failed\"} %llu\n",
+	        (unsigned long long)srv->crl_reloads_ok,
+	        (unsigned long long)srv->crl_reloads_failed);
+}
+
 static orsp_err on_metrics(void *ctx, const orsp_http_request *req, orsp_http_response *resp)
 {
 	orsp_smdp_server *srv = ctx;
@@ -453,6 +514,7 @@ static orsp_err on_metrics(void *ctx, const orsp_http_request *req, orsp_http_re
 		        "openrsp_smdp_progress_reports{delivery=\"pending\"} %zu\n"
 		        "openrsp_smdp_progress_reports{delivery=\"given_up\"} %zu\n",
 		        pending, given_up);
+	crl_metrics(srv, f);
 	{
 		orsp_http_conn_stats cs;
 		orsp_http_server_conn_stats(srv->http, &cs);
@@ -975,10 +1037,12 @@ static void crl_round(orsp_smdp_server *srv)
 		orsp_err_clear();
 		memcpy(srv->crl_failed, now, n * sizeof(*now));
 		srv->crl_failed_set = true;
+		srv->crl_reloads_failed++;
 	} else {
 		time_t t = time(NULL);
 		memcpy(srv->crl_in_force, now, n * sizeof(*now));
 		srv->crl_failed_set = false;
+		srv->crl_reloads_ok++;
 		for (size_t i = 0; i < orsp_crl_store_count(c->svc.crls); i++) {
 			char line[ORSP_SMDP_PATH_MAX + 256];
 			if (orsp_crl_store_describe(c->svc.crls, i, t, line, sizeof(line)) ==

@@ -144,7 +144,9 @@ expect "both profiles on the eUICC" "${ICCIDS[1]} ${ICCIDS[0]}" "$(installed)"
 # that is no CRL put in the EUM's CRL's place: said once, the CRLs in force stay (still
 # refused); then the EUM's CRL listing nothing: in force without a restart
 cp "$T/eum-revoked.pem" "$T/live-eum.pem"
-conf "$T/live.conf" ci.crl live-eum.pem
+# the CI's CRL under a name with a quote: /metrics escapes it in its label
+cp "$T/ci.crl" "$T/ci\"q.crl"
+conf "$T/live.conf" 'ci"q.crl' live-eum.pem
 sed -i '1i crl_reload = 1' "$T/live.conf"
 start "$T/live.conf"
 download "$AC3"
@@ -161,11 +163,18 @@ cp "$T/eum-empty.crl" "$T/live-eum.tmp"
 mv -f "$T/live-eum.tmp" "$T/live-eum.pem"
 reloaded() { grep -q "openrsp smdp: crl reloaded: $T/live-eum.pem: \"openrsp EUM\" (an EUM's), 0 revoked" "$T/serve.log"; }
 wait_for 30 "the server to put the new CRL in force" reloaded
-has "reload: the CI's CRL read again too" "openrsp smdp: crl reloaded: $T/ci.crl: " "$(cat "$T/serve.log")"
+has "reload: the CI's CRL read again too" "openrsp smdp: crl reloaded: $T/ci\"q.crl: " "$(cat "$T/serve.log")"
 download "$AC3"
 expect "reload: not revoked now, download rc ($err)" 0 "$rc"
 has "reload: installed" "installed ${ICCIDS[2]}" "$out"
 expect "reload: the bad file said once" 1 "$(grep -c "the changed CRL files are not in force" "$T/serve.log")"
+# /metrics: each CRL in force, and the readings: one refused, one put in force
+m=$(curl -s --max-time 10 "http://127.0.0.1:$PORT/metrics")
+ci_next=$(openssl crl -inform DER -in "$T/ci.crl" -noout -nextupdate | sed 's/^nextUpdate=//')
+has "metrics: the CI's CRL, its label escaped" "openrsp_smdp_crl_next_update_seconds{crl=\"${T}/ci\\\"q.crl\",issuer=\"openrsp Test CI\"} $(date -u -d "$ci_next" +%s)" "$m"
+has "metrics: the EUM's CRL lists none now" "openrsp_smdp_crl_revoked{crl=\"$T/live-eum.pem\",issuer=\"openrsp EUM\"} 0" "$m"
+has "metrics: one reading put in force" 'openrsp_smdp_crl_reloads_total{result="ok"} 1' "$m"
+has "metrics: one reading refused" 'openrsp_smdp_crl_reloads_total{result="failed"} 1' "$m"
 stop_server
 expect "three profiles on the eUICC" "${ICCIDS[1]} ${ICCIDS[0]} ${ICCIDS[2]}" "$(installed)"
 
