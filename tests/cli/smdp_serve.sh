@@ -569,9 +569,14 @@ fi
 # nothing served and no database made; it was the signal's default action (exit 143). Sent
 # once the process catches it (SigCgt), which the server did only after the configuration;
 # a server that has read it by then stops as after its start, exit 0 too.
+# The process must be openrsp already: a script with an EXIT trap catches SIGTERM, and the
+# forked child shows the shell's handlers until it execs, which then drop the signal (the
+# server never saw it and served on; CI hung on it once).
+B_REAL=$(readlink -f "$B")
 sigterm_caught() {
 	local m
-	m=$(awk '/^SigCgt:/ { print $2 }' "/proc/$pid2/status" 2>/dev/null) && [[ -n "$m" ]] &&
+	[[ $(readlink "/proc/$pid2/exe" 2>/dev/null) == "$B_REAL" ]] &&
+		m=$(awk '/^SigCgt:/ { print $2 }' "/proc/$pid2/status" 2>/dev/null) && [[ -n "$m" ]] &&
 		((16#$m >> 14 & 1))
 }
 if [[ -r /proc/self/status ]]; then
