@@ -22,6 +22,9 @@
 #define EUM_NIST "sgp26/EUM/CERT_EUM_ECDSA_NIST.der"
 #define EUM_NIST_KEY "sgp26/EUM/SK_EUM_ECDSA_NIST.pem"
 #define EUICC_NIST "sgp26/eUICC/CERT_EUICC_ECDSA_NIST.der"
+#define EUM_BRP "sgp26/EUM/CERT_EUM_ECDSA_BRP.der"
+#define EUM_BRP_KEY "sgp26/EUM/SK_EUM_ECDSA_BRP.pem"
+#define EUICC_BRP "sgp26/eUICC/CERT_EUICC_ECDSA_BRP.der"
 #define EUM_SERIAL "12345678"             /* openssl x509 -serial of EUM_NIST */
 #define EUICC_SERIAL "020000000000000001" /* of EUICC_NIST */
 
@@ -676,6 +679,39 @@ static void test_threads(void **state)
 	}
 }
 
+/* brainpoolP256r1: the SGP.26 brainpool CI's CRL revokes its EUM (verified at bind with the
+ * brainpool key), the brainpool EUM's its eUICC (verified at the first check). Their serial
+ * numbers and names are the NIST ones': the key identifiers keep the two hierarchies apart. */
+static void test_brainpool(void **state)
+{
+	fixture *f = *state;
+	const char *eum_serial[] = {EUM_SERIAL}, *euicc_serial[] = {EUICC_SERIAL};
+	certmint_crl_spec ci_s = {.serials = eum_serial, .n = 1, .number = 1};
+	certmint_crl_spec eum_s = {.serials = euicc_serial, .n = 1, .number = 1};
+	X509 *ci_x = certmint_cert_load(CI_BRP), *eum_x = certmint_cert_load(EUM_BRP);
+	EVP_PKEY *ci_key = certmint_key_load(CI_BRP_KEY), *eum_key = certmint_key_load(EUM_BRP_KEY);
+	orsp_cert *eum = test_load_cert(EUM_BRP), *euicc = test_load_cert(EUICC_BRP);
+	size_t by_ci = 0;
+
+	assert_int_equal(add_minted(f, &ci_s, ci_x, ci_key, "ci-brp.crl"), ORSP_OK);
+	assert_int_equal(add_minted(f, &eum_s, eum_x, eum_key, "eum-brp.crl"), ORSP_OK);
+	assert_int_equal(orsp_crl_store_bind(f->crls, f->cis, &by_ci), ORSP_OK);
+	assert_int_equal(by_ci, 1);
+	assert_int_equal(status_of(f, f->ci_brp, eum, 0, NULL), ORSP_CRL_REVOKED);
+	assert_non_null(strstr(orsp_err_detail(), "ci-brp.crl"));
+	assert_int_equal(status_of(f, eum, euicc, 0, NULL), ORSP_CRL_REVOKED);
+	assert_non_null(strstr(orsp_err_detail(), "eum-brp.crl"));
+	/* the NIST hierarchy: the same serials and names, other keys */
+	assert_int_equal(status_of(f, f->ci, f->eum, 0, NULL), ORSP_CRL_GOOD);
+	assert_int_equal(status_of(f, f->eum, f->euicc, 0, NULL), ORSP_CRL_GOOD);
+	orsp_cert_free(euicc);
+	orsp_cert_free(eum);
+	EVP_PKEY_free(eum_key);
+	EVP_PKEY_free(ci_key);
+	X509_free(eum_x);
+	X509_free(ci_x);
+}
+
 /* New CRLs put in force while threads check: every verdict is one store's (REVOKED by the
  * first, GOOD by the second: never an error, never a CRL half swapped), and afterwards the
  * store says what its CRLs say, its former ones in the other store. */
@@ -745,6 +781,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_issue_refused, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_threads, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_swap, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_brainpool, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
