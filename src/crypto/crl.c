@@ -251,22 +251,6 @@ orsp_err orsp_crl_store_describe(const orsp_crl_store *s, size_t i, time_t now, 
 	return ORSP_OK;
 }
 
-static bool asn1_time(const ASN1_TIME *a, time_t *out)
-{
-	struct tm tm;
-	time_t t;
-
-	if (!a || ASN1_TIME_to_tm(a, &tm) != 1) {
-		ERR_clear_error();
-		return false;
-	}
-	t = timegm(&tm);
-	if (t == (time_t)-1)
-		return false;
-	*out = t;
-	return true;
-}
-
 static void fmt_time(time_t t, char *out, size_t cap)
 {
 	struct tm tm;
@@ -351,7 +335,8 @@ static orsp_err read_entries(crl_entry *e, X509_CRL *crl)
 			                 "than %d octets",
 			                 e->name, i + 1, SERIAL_MAX);
 		v->len = (uint8_t)len;
-		if (!asn1_time(X509_REVOKED_get0_revocationDate(r), &v->when))
+		if (orsp__asn1_time(X509_REVOKED_get0_revocationDate(r), "revocationDate",
+		                    &v->when))
 			return orsp_errf(ORSP_E_MALFORMED,
 			                 "%s: entry %d: a revocationDate that "
 			                 "does not decode",
@@ -511,12 +496,12 @@ static orsp_err parse_one(const uint8_t *der, size_t n, const char *name, crl_en
 		}
 		hex_of(b, bl, e->number, sizeof(e->number));
 	}
-	if (!asn1_time(X509_CRL_get0_lastUpdate(crl), &e->this_update)) {
+	if (orsp__asn1_time(X509_CRL_get0_lastUpdate(crl), "thisUpdate", &e->this_update)) {
 		err = orsp_errf(ORSP_E_MALFORMED, "%s: a thisUpdate that does not decode", name);
 		goto out;
 	}
 	if (!X509_CRL_get0_nextUpdate(crl) ||
-	    !asn1_time(X509_CRL_get0_nextUpdate(crl), &e->next_update)) {
+	    orsp__asn1_time(X509_CRL_get0_nextUpdate(crl), "nextUpdate", &e->next_update)) {
 		err =
 		    orsp_errf(ORSP_E_MALFORMED,
 		              "%s: no nextUpdate, or one that does not decode (RFC 5280 §5.1.2.5: "

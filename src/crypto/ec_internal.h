@@ -38,6 +38,11 @@ ORSP_MUST_CHECK orsp_err orsp__file_create(const char *path, const uint8_t *data
 ORSP_MUST_CHECK orsp_err orsp__der_save(const uint8_t *der, size_t len, const char *path,
                                         const char *pem_name);
 
+/* a as seconds since the epoch. ORSP_E_MALFORMED "WHAT do not decode" or "WHAT out of
+ * range" (what: "certificate validity dates"; crl.c gives its own message after it).
+ * src/crypto/x509.c. */
+ORSP_MUST_CHECK orsp_err orsp__asn1_time(const ASN1_TIME *a, const char *what, time_t *out);
+
 /* The OpenSSL certificate behind c (borrowed; never changed once parsed): for crl.c. */
 X509 *orsp__cert_x509(const orsp_cert *c);
 

@@ -674,17 +674,20 @@ orsp_err orsp_cert_aki(const orsp_cert *c, uint8_t *out, size_t cap, size_t *len
 	                   out, cap, len);
 }
 
-static orsp_err asn1_time_t(const ASN1_TIME *a, time_t *out)
+#define VALIDITY "certificate validity dates"
+
+orsp_err orsp__asn1_time(const ASN1_TIME *a, const char *what, time_t *out)
 {
 	struct tm tm;
 	time_t t;
 
-	if (!a || ASN1_TIME_to_tm(a, &tm) != 1)
-		return orsp__ossl_fail(ORSP_E_MALFORMED,
-		                       "certificate validity dates do not decode");
+	if (!a || ASN1_TIME_to_tm(a, &tm) != 1) {
+		ERR_clear_error();
+		return orsp_errf(ORSP_E_MALFORMED, "%s do not decode", what);
+	}
 	t = timegm(&tm);
 	if (t == (time_t)-1)
-		return orsp_errf(ORSP_E_MALFORMED, "certificate validity dates out of range");
+		return orsp_errf(ORSP_E_MALFORMED, "%s out of range", what);
 	*out = t;
 	return ORSP_OK;
 }
@@ -695,9 +698,9 @@ orsp_err orsp_cert_validity(const orsp_cert *c, time_t *not_before, time_t *not_
 
 	if (!c)
 		return orsp_errf(ORSP_E_USAGE, "orsp_cert_validity: NULL argument");
-	if (not_before && (e = asn1_time_t(X509_get0_notBefore(c->x), not_before)) != ORSP_OK)
+	if (not_before && (e = orsp__asn1_time(X509_get0_notBefore(c->x), VALIDITY, not_before)))
 		return e;
-	if (not_after && (e = asn1_time_t(X509_get0_notAfter(c->x), not_after)) != ORSP_OK)
+	if (not_after && (e = orsp__asn1_time(X509_get0_notAfter(c->x), VALIDITY, not_after)))
 		return e;
 	return ORSP_OK;
 }
