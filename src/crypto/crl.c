@@ -198,7 +198,6 @@ static void fmt_time(time_t t, char *out, size_t cap);
 orsp_err orsp_crl_store_info(const orsp_crl_store *s, size_t i, orsp_crl_info *out)
 {
 	const crl_entry *e;
-	int idx;
 
 	if (!out)
 		return orsp_errf(ORSP_E_USAGE, "orsp_crl_store_info: NULL argument");
@@ -212,16 +211,7 @@ orsp_err orsp_crl_store_info(const orsp_crl_store *s, size_t i, orsp_crl_info *o
 	}
 	e = s->v[i];
 	snprintf(out->name, sizeof(out->name), "%s", e->name);
-	idx = X509_NAME_get_index_by_NID(e->issuer, NID_commonName, -1);
-	if (idx >= 0) {
-		const ASN1_STRING *v =
-		    X509_NAME_ENTRY_get_data(X509_NAME_get_entry(e->issuer, idx));
-		const unsigned char *p = ASN1_STRING_get0_data(v);
-		size_t j = 0;
-		for (int k = 0; k < ASN1_STRING_length(v) && j + 1 < sizeof(out->issuer_cn); k++)
-			out->issuer_cn[j++] = p[k] >= 0x20 && p[k] <= 0x7e ? (char)p[k] : '?';
-		out->issuer_cn[j] = '\0';
-	}
+	orsp__name_cn(e->issuer, out->issuer_cn, sizeof(out->issuer_cn));
 	out->by_ci = e->by_ci;
 	out->revoked = e->n_rev;
 	out->this_update = e->this_update;

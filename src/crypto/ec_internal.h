@@ -43,6 +43,10 @@ ORSP_MUST_CHECK orsp_err orsp__der_save(const uint8_t *der, size_t len, const ch
  * src/crypto/x509.c. */
 ORSP_MUST_CHECK orsp_err orsp__asn1_time(const ASN1_TIME *a, const char *what, time_t *out);
 
+/* The commonName of name into out (cap > 0 bytes, cut to fit): printable ASCII, '?' for any
+ * other byte; "" without one. src/crypto/x509.c. */
+void orsp__name_cn(const X509_NAME *name, char *out, size_t cap);
+
 /* The OpenSSL certificate behind c (borrowed; never changed once parsed): for crl.c. */
 X509 *orsp__cert_x509(const orsp_cert *c);
 

@@ -861,22 +861,29 @@ typedef struct cert_ref {
 	char cn[48];
 } cert_ref;
 
-static void cert_ref_init(cert_ref *r, const orsp_cert *c, const char *what)
+void orsp__name_cn(const X509_NAME *name, char *out, size_t cap)
 {
-	const X509_NAME *name = X509_get_subject_name(c->x);
 	int idx = X509_NAME_get_index_by_NID(name, NID_commonName, -1);
 	size_t j = 0;
 
-	r->c = c;
-	r->what = what;
 	if (idx >= 0) {
 		const ASN1_STRING *s = X509_NAME_ENTRY_get_data(X509_NAME_get_entry(name, idx));
 		const unsigned char *p = ASN1_STRING_get0_data(s);
-		for (int i = 0; i < ASN1_STRING_length(s) && j + 1 < sizeof(r->cn); i++)
-			r->cn[j++] =
-			    (p[i] >= 0x20 && p[i] <= 0x7e && p[i] != '"') ? (char)p[i] : '?';
+		for (int i = 0; i < ASN1_STRING_length(s) && j + 1 < cap; i++)
+			out[j++] = p[i] >= 0x20 && p[i] <= 0x7e ? (char)p[i] : '?';
 	}
-	r->cn[j] = '\0';
+	out[j] = '\0';
+}
+
+static void cert_ref_init(cert_ref *r, const orsp_cert *c, const char *what)
+{
+	r->c = c;
+	r->what = what;
+	orsp__name_cn(X509_get_subject_name(c->x), r->cn, sizeof(r->cn));
+	/* the CN stands in quotes in the error details (REF_FMT) */
+	for (char *q = r->cn; *q; q++)
+		if (*q == '"')
+			*q = '?';
 }
 
 #define REF_FMT "%s certificate \"%s\": "
