@@ -2922,11 +2922,7 @@ static int serve_check(const char *config, const orsp_smdp_config *cfg)
 		if (!a_set)
 			printf("trusted_ci %s\n", hex);
 	}
-	for (size_t i = 0; i < orsp_crl_store_count(cfg->svc.crls); i++) {
-		char line[ORSP_SMDP_PATH_MAX + 256];
-		if (orsp_crl_store_describe(cfg->svc.crls, i, 0, line, sizeof(line)) == ORSP_OK)
-			printf("%-10s %s\n", "crl", line);
-	}
+	orsp_smdp_crl_print(cfg, stdout, "crl        ");
 	printf("%s\n", db_line);
 	printf("configuration %s: ok\n", config);
 	return CLI_OK;

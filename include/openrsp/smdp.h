@@ -10,6 +10,8 @@
 #ifndef OPENRSP_SMDP_H
 #define OPENRSP_SMDP_H
 
+#include <stdio.h>
+
 #include "openrsp/core.h"
 #include "openrsp/crypto.h"
 #include "openrsp/http.h"
@@ -785,6 +787,9 @@ void orsp_smdp_config_warn(const orsp_smdp_config *c);
  * ("openrsp smdp: warning: a CRL (crl) is past its nextUpdate: ..."), and true; else false.
  * The server says it again when its CRLs go stale while it runs (crl_reload). */
 bool orsp_smdp_crl_warn_stale(const orsp_smdp_config *c);
+/* One line to f for each CRL of c: prefix, then orsp_crl_store_describe's text. For the
+ * start-up lines, `serve --check` and the lines of a reading put in force. */
+void orsp_smdp_crl_print(const orsp_smdp_config *c, FILE *f, const char *prefix);
 
 /* ----- the server ----- */
 

@@ -1403,6 +1403,16 @@ bool orsp_smdp_crl_warn_stale(const orsp_smdp_config *c)
 	return true;
 }
 
+void orsp_smdp_crl_print(const orsp_smdp_config *c, FILE *f, const char *prefix)
+{
+	char line[ORSP_SMDP_PATH_MAX + 256];
+
+	for (size_t i = 0;
+	     c && orsp_crl_store_describe(c->svc.crls, i, 0, line, sizeof(line)) == ORSP_OK; i++)
+		fprintf(f, "%s%s\n", prefix, line);
+	orsp_err_clear(); /* the NOT_FOUND that ended the list */
+}
+
 void orsp_smdp_config_warn(const orsp_smdp_config *c)
 {
 	(void)orsp_smdp_crl_warn_stale(c);

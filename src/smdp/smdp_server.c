@@ -1039,16 +1039,10 @@ static void crl_round(orsp_smdp_server *srv)
 		srv->crl_failed_set = true;
 		srv->crl_reloads_failed++;
 	} else {
-		time_t t = time(NULL);
 		memcpy(srv->crl_in_force, now, n * sizeof(*now));
 		srv->crl_failed_set = false;
 		srv->crl_reloads_ok++;
-		for (size_t i = 0; i < orsp_crl_store_count(c->svc.crls); i++) {
-			char line[ORSP_SMDP_PATH_MAX + 256];
-			if (orsp_crl_store_describe(c->svc.crls, i, t, line, sizeof(line)) ==
-			    ORSP_OK)
-				fprintf(stderr, "openrsp smdp: crl reloaded: %s\n", line);
-		}
+		orsp_smdp_crl_print(c, stderr, "openrsp smdp: crl reloaded: ");
 		srv->crl_stale_said = orsp_smdp_crl_warn_stale(c);
 	}
 	orsp_crl_store_free(fresh); /* the CRLs that were in force, or the new ones refused */
@@ -1274,11 +1268,7 @@ orsp_err orsp_smdp_server_start(const orsp_smdp_config *c, orsp_smdp_server **ou
 			fprintf(stderr, "openrsp smdp: platform policy: %s\n", pol);
 	}
 	/* and which CRLs it checks them against */
-	for (size_t i = 0; i < orsp_crl_store_count(c->svc.crls); i++) {
-		char line[ORSP_SMDP_PATH_MAX + 256];
-		if (orsp_crl_store_describe(c->svc.crls, i, 0, line, sizeof(line)) == ORSP_OK)
-			fprintf(stderr, "openrsp smdp: crl %s\n", line);
-	}
+	orsp_smdp_crl_print(c, stderr, "openrsp smdp: crl ");
 	orsp_smdp_config_warn(c);
 	*out = srv;
 	return ORSP_OK;
