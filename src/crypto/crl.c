@@ -777,7 +777,7 @@ static orsp_err check_locked(const orsp_crl_store *s, const orsp_cert *issuer, c
 {
 	orsp_slice serial;
 	const crl_entry *stale = NULL, *unverified = NULL;
-	char hex[2 * SERIAL_MAX + 1];
+	char hex[2 * SERIAL_MAX + 1], when[40];
 	orsp_err err;
 
 	if (s->n == 0)
@@ -802,7 +802,6 @@ static orsp_err check_locked(const orsp_crl_store *s, const orsp_cert *issuer, c
 			hit = e->n_rev ? bsearch(&key, e->rev, e->n_rev, sizeof(*e->rev), rev_cmp)
 			               : NULL;
 			if (hit) {
-				char when[40];
 				hex_of(serial.p, serial.len, hex, sizeof(hex));
 				fmt_time(hit->when, when, sizeof(when));
 				*st = ORSP_CRL_REVOKED;
@@ -816,6 +815,9 @@ static orsp_err check_locked(const orsp_crl_store *s, const orsp_cert *issuer, c
 		if (e->next_update < now)
 			stale = e;
 	}
+	if (!unverified && !stale)
+		return ORSP_OK;
+	/* the serial number only for a verdict that names it */
 	hex_of(serial.p, serial.len <= SERIAL_MAX ? serial.len : SERIAL_MAX, hex, sizeof(hex));
 	if (unverified) {
 		*st = ORSP_CRL_UNVERIFIED;
@@ -824,16 +826,12 @@ static orsp_err check_locked(const orsp_crl_store *s, const orsp_cert *issuer, c
 		                 "with the issuer's key",
 		                 hex, unverified->name);
 	}
-	if (stale) {
-		char when[40];
-		fmt_time(stale->next_update, when, sizeof(when));
-		*st = ORSP_CRL_STALE;
-		return orsp_errf(ORSP_E_POLICY,
-		                 "certificate serial %s: the CRL %s of its issuer is stale (its "
-		                 "nextUpdate was %s)",
-		                 hex, stale->name, when);
-	}
-	return ORSP_OK;
+	fmt_time(stale->next_update, when, sizeof(when));
+	*st = ORSP_CRL_STALE;
+	return orsp_errf(ORSP_E_POLICY,
+	                 "certificate serial %s: the CRL %s of its issuer is stale (its nextUpdate "
+	                 "was %s)",
+	                 hex, stale->name, when);
 }
 
 /* ---------------------------------------------------------------- issuing ------------ */
