@@ -60,19 +60,26 @@ X509 *certmint_cert_load(const char *rel)
 	return x;
 }
 
-uint8_t *certmint_der(X509 *x, size_t *len)
+/* The n bytes OpenSSL encoded into der (what: the i2d function, for a failure) as a
+ * malloc'ed copy; der freed. */
+static uint8_t *der_copy(unsigned char *der, int n, const char *what, size_t *len)
 {
-	unsigned char *der = NULL;
-	int n = i2d_X509(x, &der);
 	uint8_t *copy;
 	if (n <= 0)
-		fail_ossl("i2d_X509");
+		fail_ossl(what);
 	copy = malloc((size_t)n);
 	assert_non_null(copy);
 	memcpy(copy, der, (size_t)n);
 	OPENSSL_free(der);
 	*len = (size_t)n;
 	return copy;
+}
+
+uint8_t *certmint_der(X509 *x, size_t *len)
+{
+	unsigned char *der = NULL;
+	int n = i2d_X509(x, &der);
+	return der_copy(der, n, "i2d_X509", len);
 }
 
 orsp_cert *certmint_to_orsp(X509 *x)
@@ -355,13 +362,5 @@ uint8_t *certmint_crl_der(X509_CRL *c, size_t *len)
 {
 	unsigned char *der = NULL;
 	int n = i2d_X509_CRL(c, &der);
-	uint8_t *copy;
-	if (n <= 0)
-		fail_ossl("i2d_X509_CRL");
-	copy = malloc((size_t)n);
-	assert_non_null(copy);
-	memcpy(copy, der, (size_t)n);
-	OPENSSL_free(der);
-	*len = (size_t)n;
-	return copy;
+	return der_copy(der, n, "i2d_X509_CRL", len);
 }
