@@ -4,11 +4,13 @@
  * the EUM issues a CRL of N random 16-octet serial numbers plus the first eUICC's, saved to a
  * temporary file; then, as `smdp serve` does at start, a store reads it (add_file) and binds
  * it to the CI. The heap it holds afterwards is malloc's count of bytes in use (mallinfo2)
- * before and after. The first check of an eUICC under the EUM verifies the CRL's signature;
- * after it, checks of the listed eUICC (REVOKED) and of the other (GOOD) are timed in
- * interleaved rounds together with a check against a store holding no CRL, the cost an
- * SM-DP+ without `crl` pays. Every verdict is checked, in every round. The CRL files go to a
- * directory of their own under $TMPDIR (else /tmp), each removed once read. */
+ * before and after, and the resident size it added at its peak (the kernel's high-water mark,
+ * reset just before: /proc/self/clear_refs). The issuing's freed heap is consolidated first
+ * (malloc_trim), so that the load does not pay for it. The first check of an eUICC under the EUM
+ * verifies the CRL's signature; after it, checks of the listed eUICC (REVOKED) and of the other
+ * (GOOD) are timed in interleaved rounds together with a check against a store holding no CRL, the
+ * cost an SM-DP+ without `crl` pays. Every verdict is checked, in every round. The CRL files go to
+ * a directory of their own under $TMPDIR (else /tmp), each removed once read. */
 #include <errno.h>
 #include <malloc.h>
 #include <stdio.h>
@@ -40,7 +42,7 @@ typedef struct bench_pki {
 typedef struct size_result {
 	size_t entries, file_bytes;
 	double issue_s, load_s, bind_s, first_check_s;
-	long long heap_bytes;
+	long long heap_bytes, load_peak_bytes; /* -1: not measured */
 	double per_s[L__COUNT];
 } size_result;
 
@@ -49,6 +51,35 @@ static long long heap_in_use(void)
 {
 	struct mallinfo2 m = mallinfo2();
 	return (long long)(m.uordblks + m.hblkhd);
+}
+
+/* A field of /proc/self/status in bytes (-1 when it cannot be read). */
+static long long status_kb(const char *field)
+{
+	char line[256];
+	long long v = -1;
+	size_t n = strlen(field);
+	FILE *f = fopen("/proc/self/status", "r");
+
+	while (f && fgets(line, sizeof(line), f))
+		if (strncmp(line, field, n) == 0 && line[n] == ':') {
+			v = strtoll(line + n + 1, NULL, 10) * 1024;
+			break;
+		}
+	if (f)
+		fclose(f);
+	return v;
+}
+
+/* Reset the resident high-water mark (VmHWM) to the present size; false when not allowed. */
+static bool hwm_reset(void)
+{
+	FILE *f = fopen("/proc/self/clear_refs", "w");
+	bool ok = f && fputs("5", f) >= 0;
+
+	if (f && fclose(f) != 0)
+		ok = false;
+	return ok;
 }
 
 static orsp_err issue(orsp_rsp_role role, const char *cn, const char *eid, const orsp_ec_key *key,
@@ -200,9 +231,14 @@ static orsp_err measure(const bench_pki *p, const char *path, double seconds, si
 {
 	orsp_crl_store *s = NULL, *none = NULL;
 	double res[L__COUNT][ROUNDS], slice = seconds / (ROUNDS * L__COUNT), t0;
-	long long h0 = heap_in_use();
+	long long h0, rss0;
+	bool hwm;
 	orsp_err e = orsp_crl_store_new(&s);
 
+	malloc_trim(0);
+	h0 = heap_in_use();
+	rss0 = status_kb("VmRSS");
+	hwm = rss0 >= 0 && hwm_reset();
 	t0 = orsp_mono_s();
 	if (!e)
 		e = orsp_crl_store_add_file(s, path);
@@ -213,6 +249,7 @@ static orsp_err measure(const bench_pki *p, const char *path, double seconds, si
 		e = orsp_crl_store_bind(s, p->cis, NULL);
 	r->bind_s = orsp_mono_s() - t0;
 	r->heap_bytes = heap_in_use() - h0;
+	r->load_peak_bytes = hwm && status_kb("VmHWM") >= rss0 ? status_kb("VmHWM") - rss0 : -1;
 	t0 = orsp_mono_s();
 	if (!e)
 		e = check_one(s, p, p->listed, ORSP_CRL_REVOKED);
@@ -265,11 +302,15 @@ static void print_text(const size_result *r, int n, double seconds)
 	       "%d interleaved rounds of %.3f s, median\n",
 	       ROUNDS, seconds / (ROUNDS * L__COUNT));
 	for (int i = 0; i < n; i++) {
+		char peak[48] = "not measured";
+		if (r[i].load_peak_bytes >= 0)
+			snprintf(peak, sizeof(peak), "%.1f MB", (double)r[i].load_peak_bytes / 1e6);
 		printf("N = %zu: file %.1f MB, issued in %.3f s, loaded in %.3f s (bind %.3f s), "
-		       "heap %.1f MB (%.0f bytes an entry), first check %.2f ms\n",
+		       "heap %.1f MB (%.0f bytes an entry), resident size added at the load's peak "
+		       "%s, first check %.2f ms\n",
 		       r[i].entries, (double)r[i].file_bytes / 1e6, r[i].issue_s, r[i].load_s,
 		       r[i].bind_s, (double)r[i].heap_bytes / 1e6,
-		       (double)r[i].heap_bytes / (double)(r[i].entries + 1),
+		       (double)r[i].heap_bytes / (double)(r[i].entries + 1), peak,
 		       1e3 * r[i].first_check_s);
 		for (int k = 0; k < L__COUNT; k++)
 			printf("  %-26s %10.0f checks/s (%.2f us each)\n", l_names[k],
@@ -295,6 +336,7 @@ static void print_json(const size_result *r, int n, double seconds)
 		cj_double(&j, "load_s", r[i].load_s);
 		cj_double(&j, "bind_s", r[i].bind_s);
 		cj_i64(&j, "heap_bytes", r[i].heap_bytes);
+		cj_i64(&j, "load_peak_bytes", r[i].load_peak_bytes);
 		cj_double(&j, "first_check_s", r[i].first_check_s);
 		for (int k = 0; k < L__COUNT; k++)
 			cj_double(&j, keys[k], r[i].per_s[k]);

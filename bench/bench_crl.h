@@ -11,10 +11,11 @@
 	"CRL listing N random 16-octet serial numbers and one eUICC's (N + 1 entries;\n"           \
 	"orsp_crl_issue), written to a file under $TMPDIR (else /tmp) and removed once\n"          \
 	"read. Measured: the issuing, the file's size, loading it as `smdp serve` does\n"          \
-	"(orsp_crl_store_add_file, then _bind) with the heap it keeps, the first check\n"          \
-	"(which verifies the CRL's signature), then checks per second of the listed\n"             \
-	"eUICC and of one not listed, interleaved (7 rounds, median), against a store\n"           \
-	"with no CRL. An SM-DP+ makes two checks per download (CERT.EUM, CERT.EUICC).\n\n"         \
+	"(orsp_crl_store_add_file, then _bind) with the heap it keeps and the resident\n"          \
+	"size it added at its peak, the first check (which verifies the CRL's\n"                   \
+	"signature), then checks per second of the listed eUICC and of one not listed,\n"          \
+	"interleaved (7 rounds, median), against a store with no CRL. An SM-DP+ makes\n"           \
+	"two checks per download (CERT.EUM, CERT.EUICC).\n\n"                                      \
 	"options:\n"                                                                               \
 	"  --entries N[,N]...   CRL sizes, 0 to 1500000 each, at most 8 (default\n"                \
 	"                       1000,100000,1000000)\n"                                            \

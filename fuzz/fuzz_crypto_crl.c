@@ -3,7 +3,8 @@
  * Each input is tried twice: as a whole CRL (DER, or PEM text), and as the TBSCertList of
  * one, signed here with the SGP.26 NIST EUM's published private key, so that the checks
  * behind the signature see the fuzzer's bytes. The seed corpus holds an EUM CRL listing the
- * SGP.26 eUICC, and its TBS. For each:
+ * SGP.26 eUICC, and its TBS; and a TBS whose entries are out of order, one with a
+ * GeneralizedTime, one with a negative serial number and one with an invalidityDate. For each:
  *  - orsp_crl_store_add_mem() answers ORSP_OK, ORSP_E_MALFORMED or ORSP_E_POLICY, and adds
  *    one CRL at least when it succeeds, none when it fails;
  *  - orsp_crl_store_bind() under the SGP.26 CI never crashes;
@@ -86,7 +87,9 @@ static void openssl_view(const uint8_t *data, size_t size, bool *eums, bool *ver
 	X509_REVOKED *r = NULL;
 	AUTHORITY_KEYID *ak;
 
-	check(c != NULL); /* the store parsed it with the same parser */
+	/* the store took it: OpenSSL must read it too (the store reads the entries itself, as
+	 * strictly as OpenSSL or more, and gives the rest to OpenSSL) */
+	check(c != NULL);
 	check(BN_hex2bn(&bn, "020000000000000001") && (sn = BN_to_ASN1_INTEGER(bn, NULL)));
 	ak = X509_CRL_get_ext_d2i(c, NID_authority_key_identifier, NULL, NULL);
 	*eums = ak && ak->keyid &&

@@ -13,6 +13,7 @@
 #include <openssl/x509v3.h>
 
 #include "certmint.h"
+#include "../fuzz/sign_tbs.h"
 #include "openrsp/crypto.h"
 
 #define CI_NIST "sgp26/CertificateIssuer/CERT_CI_ECDSA_NIST.der"
@@ -447,6 +448,151 @@ static void test_signed_parts(void **state)
 	X509_CRL_free(c);
 }
 
+static void check(bool ok)
+{
+	assert_true(ok);
+}
+
+/* A CRL of the EUM (v2, its name and key identifier, 2020-01-01 to 2049-12-31) whose
+ * revokedCertificates holds the given entries' DER as they are, signed with the EUM's key:
+ * entries OpenSSL would not mint. Its length; out holds 4096 bytes. */
+static size_t eum_crl_with(const fixture *f, const uint8_t *entries, size_t n, uint8_t *out)
+{
+	static const uint8_t head[] = {0x02, 0x01, 0x01, 0x30, 0x0A, 0x06, 0x08, 0x2A,
+	                               0x86, 0x48, 0xCE, 0x3D, 0x04, 0x03, 0x02};
+	static const uint8_t times[] = "\x17\x0D"
+	                               "200101000000Z"
+	                               "\x17\x0D"
+	                               "491231000000Z";
+	const ASN1_OCTET_STRING *ski = X509_get0_subject_key_id(f->eum_x);
+	unsigned char *name = NULL;
+	int name_len = i2d_X509_NAME(X509_get_subject_name(f->eum_x), &name);
+	uint8_t tbs[3072], ext[64];
+	size_t o = 4, e = 0, k = (size_t)ASN1_STRING_length(ski);
+
+	assert_true(name_len > 0 && k == 20 && n < 2048);
+	/* [0] { SEQUENCE { SEQUENCE { 2.5.29.35, OCTET STRING { SEQUENCE { [0] keyid } } } } } */
+	memcpy(ext, "\xA0\x23\x30\x21\x30\x1F\x06\x03\x55\x1D\x23\x04\x18\x30\x16\x80\x14", 17);
+	memcpy(ext + 17, ASN1_STRING_get0_data(ski), k);
+	e = 17 + k;
+	memcpy(tbs + o, head, sizeof(head));
+	o += sizeof(head);
+	memcpy(tbs + o, name, (size_t)name_len);
+	o += (size_t)name_len;
+	memcpy(tbs + o, times, sizeof(times) - 1);
+	o += sizeof(times) - 1;
+	o += header(tbs + o, 0x30, n);
+	memcpy(tbs + o, entries, n);
+	o += n;
+	memcpy(tbs + o, ext, e);
+	o += e;
+	/* the TBSCertList's own header, before the contents made 4 octets in */
+	{
+		uint8_t h[4];
+		size_t hl = header(h, 0x30, o - 4);
+		memmove(tbs + hl, tbs + 4, o - 4);
+		memcpy(tbs, h, hl);
+		o = o - 4 + hl;
+	}
+	OPENSSL_free(name);
+	return sign_tbs(f->eum_key, tbs, o, out);
+}
+
+/* The revoked certificates are read by the store itself, not by OpenSSL: each entry as DER,
+ * with what OpenSSL's decoder asks of its values, and nothing taken that it would refuse;
+ * an unsorted list found all the same. */
+static void test_entries(void **state)
+{
+	fixture *f = *state;
+	/* serial 02 00..01 (the SGP.26 eUICC's), reasonCode keyCompromise */
+	static const uint8_t good[] = {
+	    0x30, 0x28, 0x02, 0x09, 0x02, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x01, 0x17,
+	    0x0D, '2',  '4',  '0',  '1',  '0',  '1',  '0',  '0',  '0',  '0',  '0',  '0',  'Z',
+	    0x30, 0x0C, 0x30, 0x0A, 0x06, 0x03, 0x55, 0x1D, 0x15, 0x04, 0x03, 0x0A, 0x01, 0x01};
+	/* serial 7F, no extensions: sorts after 02 00..01 (by length first) */
+	static const uint8_t small[] = {0x30, 0x12, 0x02, 0x01, 0x7F, 0x17, 0x0D, '2', '4', '0',
+	                                '1',  '0',  '1',  '0',  '0',  '0',  '0',  '0', '0', 'Z'};
+	const struct {
+		const char *what;
+		size_t at;  /* the octet of `good` changed */
+		uint8_t to; /* its new value */
+		orsp_err want;
+		const char *says;
+	} cases[] = {
+	    {"a serial with a needless leading 00", 4, 0x00, ORSP_E_MALFORMED, "serial"},
+	    {"a revocationDate that is no date (month 21)", 17, '2', ORSP_E_MALFORMED,
+	     "revocationDate"},
+	    {"a revocationDate of another type", 13, 0x16, ORSP_E_MALFORMED, "revocationDate"},
+	    {"an extension OID beginning with 0x80", 34, 0x80, ORSP_E_MALFORMED, "extension"},
+	    {"reasonCode 7, no CRLReason", 41, 0x07, ORSP_E_MALFORMED, "reasonCode 7"},
+	    {"reasonCode as an INTEGER", 39, 0x02, ORSP_E_MALFORMED, "reasonCode"},
+	    {"an entry that is not a SEQUENCE", 0, 0x31, ORSP_E_MALFORMED, "entry 1"},
+	};
+	uint8_t ent[256], crl[4096];
+	size_t n;
+	orsp_crl_status st = ORSP_CRL_GOOD;
+
+	/* as given: the eUICC revoked, the list unsorted (7F first) */
+	memcpy(ent, small, sizeof(small));
+	memcpy(ent + sizeof(small), good, sizeof(good));
+	n = eum_crl_with(f, ent, sizeof(small) + sizeof(good), crl);
+	if (orsp_crl_store_add_mem(f->crls, crl, n, "eum.crl") != ORSP_OK)
+		fail_msg("%s", orsp_err_detail());
+	assert_int_equal(orsp_crl_check(f->crls, f->eum, orsp_cert_der(f->euicc).p,
+	                                orsp_cert_der(f->euicc).len, time(NULL), &st),
+	                 ORSP_E_POLICY);
+	assert_int_equal(st, ORSP_CRL_REVOKED);
+	assert_non_null(strstr(orsp_err_detail(), "keyCompromise"));
+	orsp_crl_store_free(f->crls);
+	assert_int_equal(orsp_crl_store_new(&f->crls), ORSP_OK);
+	for (size_t i = 0; i < ORSP_ARRAY_LEN(cases); i++) {
+		memcpy(ent, good, sizeof(good));
+		ent[cases[i].at] = cases[i].to;
+		n = eum_crl_with(f, ent, sizeof(good), crl);
+		if (orsp_crl_store_add_mem(f->crls, crl, n, "bad.crl") != cases[i].want ||
+		    !strstr(orsp_err_detail(), cases[i].says))
+			fail_msg("%s: %s", cases[i].what, orsp_err_detail());
+		assert_int_equal(orsp_crl_store_count(f->crls), 0);
+	}
+	/* shapes that need other lengths */
+	{
+		static const uint8_t empty_serial[] = {0x30, 0x11, 0x02, 0x00, 0x17, 0x0D, '2',
+		                                       '4',  '0',  '1',  '0',  '1',  '0',  '0',
+		                                       '0',  '0',  '0',  '0',  'Z'};
+		/* the critical flag written FALSE (DER leaves the DEFAULT out) */
+		static const uint8_t false_flag[] = {
+		    0x30, 0x23, 0x02, 0x01, 0x01, 0x17, 0x0D, '2',  '4',  '0',  '1',  '0',  '1',
+		    '0',  '0',  '0',  '0',  '0',  '0',  'Z',  0x30, 0x0F, 0x30, 0x0D, 0x06, 0x03,
+		    0x55, 0x1D, 0x15, 0x01, 0x01, 0x00, 0x04, 0x03, 0x0A, 0x01, 0x01};
+		/* reasonCode twice */
+		static const uint8_t twice[] = {
+		    0x30, 0x2C, 0x02, 0x01, 0x01, 0x17, 0x0D, '2',  '4',  '0',  '1',  '0',
+		    '1',  '0',  '0',  '0',  '0',  '0',  '0',  'Z',  0x30, 0x18, 0x30, 0x0A,
+		    0x06, 0x03, 0x55, 0x1D, 0x15, 0x04, 0x03, 0x0A, 0x01, 0x01, 0x30, 0x0A,
+		    0x06, 0x03, 0x55, 0x1D, 0x15, 0x04, 0x03, 0x0A, 0x01, 0x02};
+		/* a field after the extensions */
+		static const uint8_t extra[] = {0x30, 0x14, 0x02, 0x01, 0x01, 0x17, 0x0D, '2',
+		                                '4',  '0',  '1',  '0',  '1',  '0',  '0',  '0',
+		                                '0',  '0',  '0',  'Z',  0x05, 0x00};
+		const struct {
+			const uint8_t *p;
+			size_t len;
+			const char *says;
+		} shapes[] = {{empty_serial, sizeof(empty_serial), "serial"},
+		              {false_flag, sizeof(false_flag), "critical flag"},
+		              {twice, sizeof(twice), "twice"},
+		              {extra, sizeof(extra), "no revoked certificate"}};
+		for (size_t i = 0; i < ORSP_ARRAY_LEN(shapes); i++) {
+			n = eum_crl_with(f, shapes[i].p, shapes[i].len, crl);
+			if (orsp_crl_store_add_mem(f->crls, crl, n, "bad.crl") !=
+			        ORSP_E_MALFORMED ||
+			    !strstr(orsp_err_detail(), shapes[i].says))
+				fail_msg("shape %zu: %s", i, orsp_err_detail());
+			assert_int_equal(orsp_crl_store_count(f->crls), 0);
+		}
+	}
+}
+
 /* PEM: every CRL block of the text; one bad block or a duplicate and none is added. */
 static void test_pem_and_duplicates(void **state)
 {
@@ -781,6 +927,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_issue_refused, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_threads, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_swap, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_entries, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_brainpool, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,9 +1,10 @@
 /* Certificate revocation lists for the RSP hierarchy (RFC 5280 §5, SGP.22 §4.5.2): a CI
  * lists the EUM (and server) certificates it revoked, an EUM the eUICC certificates.
  *
- * A CRL is parsed and checked once, when it is added; its revoked serial numbers are kept
- * sorted in an array of our own, so that a check is a binary search and OpenSSL's lazily
- * sorted stack is never touched by two threads. Only complete, direct CRLs are taken: a
+ * A CRL is parsed and checked once, when it is added: its revoked certificates here
+ * (read_entries: OpenSSL's X509_CRL costs about 200 bytes an entry while it is read), the
+ * rest by OpenSSL from a copy without them. The serial numbers are kept sorted in an array of
+ * our own, so that a check is a binary search. Only complete, direct CRLs are taken: a
  * critical extension (a delta CRL indicator, an issuing distribution point, an entry's
  * certificateIssuer) is refused when the CRL is added, as RFC 5280 §5.2 asks of an
  * extension not processed.
@@ -300,71 +301,220 @@ static ASN1_INTEGER *integer_of(const uint8_t *p, size_t n)
 	return d2i_ASN1_INTEGER(NULL, &q, (long)(n + 2));
 }
 
-/* The revoked certificates of crl into e->rev, sorted; a critical entry extension
- * refused. */
-static orsp_err read_entries(crl_entry *e, X509_CRL *crl)
+/* An INTEGER's (or ENUMERATED's) contents as OpenSSL's decoder takes them: not empty, minimal
+ * two's complement (no leading 00 before a clear top bit, nor FF before a set one). */
+static bool int_minimal(orsp_slice v)
 {
-	STACK_OF(X509_REVOKED) *st = X509_CRL_get_REVOKED(crl);
-	int n = st ? sk_X509_REVOKED_num(st) : 0;
+	if (v.len == 0)
+		return false;
+	return v.len == 1 ||
+	       !((v.p[0] == 0x00 && !(v.p[1] & 0x80)) || (v.p[0] == 0xFF && (v.p[1] & 0x80)));
+}
 
+/* An OBJECT IDENTIFIER's contents as OpenSSL's decoder takes them: not empty, the last octet
+ * ending a subidentifier, none beginning with 0x80. */
+static bool oid_ok(orsp_slice v)
+{
+	if (v.len == 0 || (v.p[v.len - 1] & 0x80))
+		return false;
+	for (size_t i = 0; i < v.len; i++)
+		if (v.p[i] == 0x80 && (i == 0 || !(v.p[i - 1] & 0x80)))
+			return false;
+	return true;
+}
+
+/* The CRLReason of a reasonCode extension's value (an OCTET STRING holding one ENUMERATED):
+ * -1 when it does not decode, -2 when it is no CRLReason (0..10 but 7), with *shown the
+ * value for the message. */
+static int reason_of(orsp_slice v, long *shown)
+{
+	orsp_tlv t;
+	long r = 0;
+
+	if (orsp_der_parse_one(v, &t) || t.tag != 0x0A || !int_minimal(t.value))
+		return -1;
+	if (t.value.len > sizeof(long) - 1) {
+		*shown = -1;
+		return -2;
+	}
+	r = (t.value.p[0] & 0x80) ? -1 : 0;
+	for (size_t i = 0; i < t.value.len; i++)
+		r = (long)((unsigned long)r << 8 | t.value.p[i]);
+	*shown = r;
+	return r < 0 || r > 10 || r == 7 ? -2 : (int)r;
+}
+
+/* Entry i (1-based) of the revokedCertificates, t, into v: SEQUENCE { userCertificate
+ * INTEGER, revocationDate Time, crlEntryExtensions Extensions OPTIONAL } read as DER, with
+ * what OpenSSL's decoder asks of each value (a minimal INTEGER, a well-formed OBJECT
+ * IDENTIFIER), so that nothing it would refuse is taken. */
+static orsp_err read_entry(const crl_entry *e, size_t i, const orsp_tlv *t, rev_entry *v)
+{
+	orsp_reader r, x;
+	orsp_tlv sn, when, exts, oid, val;
+	bool critical, has_exts = false, have_reason = false;
+	long shown = 0;
+
+	orsp_reader_init(&r, t->value.p, t->value.len);
+	if (t->tag != 0x30 || orsp_der_expect(&r, 0x02, &sn) || orsp_der_read(&r, &when) ||
+	    ((has_exts = orsp_reader_remaining(&r) > 0) && orsp_der_expect(&r, 0x30, &exts)) ||
+	    orsp_reader_remaining(&r))
+		return orsp_errf(ORSP_E_MALFORMED, "%s: entry %zu is no revoked certificate",
+		                 e->name, i);
+	if (!int_minimal(sn.value) || sn.value.len > SERIAL_MAX)
+		return orsp_errf(ORSP_E_MALFORMED,
+		                 "%s: entry %zu: a serial number that is empty or longer than %d "
+		                 "octets",
+		                 e->name, i, SERIAL_MAX);
+	memcpy(v->serial, sn.value.p, sn.value.len);
+	v->len = (uint8_t)sn.value.len;
+	if (!orsp__der_time(&when, &v->when))
+		return orsp_errf(ORSP_E_MALFORMED,
+		                 "%s: entry %zu: a revocationDate that does not decode", e->name,
+		                 i);
+	v->reason = -1;
+	if (!has_exts)
+		return ORSP_OK;
+	orsp_reader_init(&x, exts.value.p, exts.value.len);
+	while (orsp_reader_remaining(&x)) {
+		ext_read k = orsp__read_extension(&x, &oid, &critical, &val);
+		if (k != EXT_OK || !oid_ok(oid.value))
+			return orsp_errf(
+			    ORSP_E_MALFORMED, "%s: entry %zu: an extension that is not DER (%s)",
+			    e->name, i,
+			    k == EXT_BAD_FLAG ? "its critical flag is not FF" : "not an Extension");
+		if (critical) {
+			char txt[80] = "?";
+			const unsigned char *p = oid.raw.p;
+			ASN1_OBJECT *o = d2i_ASN1_OBJECT(NULL, &p, (long)oid.raw.len);
+			if (o)
+				OBJ_obj2txt(txt, sizeof(txt), o, 1);
+			ASN1_OBJECT_free(o);
+			ERR_clear_error();
+			return orsp_errf(ORSP_E_POLICY,
+			                 "%s: entry %zu has the critical extension %s (an indirect "
+			                 "CRL?), which openrsp does not process",
+			                 e->name, i, txt);
+		}
+		/* reasonCode, 2.5.29.21 */
+		if (oid.value.len != 3 || memcmp(oid.value.p, "\x55\x1D\x15", 3) != 0)
+			continue;
+		if (have_reason || (v->reason = reason_of(val.value, &shown)) == -1)
+			return orsp_errf(
+			    ORSP_E_MALFORMED,
+			    "%s: entry %zu: a reasonCode that does not decode or comes "
+			    "twice",
+			    e->name, i);
+		if (v->reason == -2)
+			return orsp_errf(ORSP_E_MALFORMED,
+			                 "%s: entry %zu: reasonCode %ld is no CRLReason", e->name,
+			                 i, shown);
+		have_reason = true;
+	}
+	return ORSP_OK;
+}
+
+/* The revoked certificates (the contents of the revokedCertificates SEQUENCE, list) into
+ * e->rev, sorted. Read here rather than by OpenSSL, whose X509_CRL takes about 200 bytes an
+ * entry while it is read (300 MB at the peak for a million). */
+static orsp_err read_entries(crl_entry *e, orsp_slice list)
+{
+	orsp_reader r;
+	orsp_tlv t;
+	size_t n = 0;
+	bool sorted = true;
+
+	orsp_reader_init(&r, list.p, list.len);
+	while (orsp_reader_remaining(&r)) {
+		if (orsp_der_read(&r, &t))
+			return orsp_errf(ORSP_E_MALFORMED, "%s: not a CRL (CertificateList)",
+			                 e->name);
+		n++;
+	}
 	if (n == 0)
 		return ORSP_OK;
-	e->rev = calloc((size_t)n, sizeof(*e->rev));
+	e->rev = calloc(n, sizeof(*e->rev));
 	if (!e->rev)
 		return orsp_errf(ORSP_E_RESOURCE, "out of memory");
-	for (int i = 0; i < n; i++) {
-		X509_REVOKED *r = sk_X509_REVOKED_value(st, i);
-		rev_entry *v = &e->rev[e->n_rev];
-		size_t len = 0;
-		int crit = -1;
-		ASN1_ENUMERATED *reason;
-
-		if (!integer_octets(X509_REVOKED_get0_serialNumber(r), v->serial, SERIAL_MAX, &len))
-			return orsp_errf(ORSP_E_MALFORMED,
-			                 "%s: entry %d: a serial number that is empty or longer "
-			                 "than %d octets",
-			                 e->name, i + 1, SERIAL_MAX);
-		v->len = (uint8_t)len;
-		if (orsp__asn1_time(X509_REVOKED_get0_revocationDate(r), "revocationDate",
-		                    &v->when))
-			return orsp_errf(ORSP_E_MALFORMED,
-			                 "%s: entry %d: a revocationDate that "
-			                 "does not decode",
-			                 e->name, i + 1);
-		for (int j = 0; j < X509_REVOKED_get_ext_count(r); j++) {
-			if (X509_EXTENSION_get_critical(X509_REVOKED_get_ext(r, j))) {
-				char oid[80];
-				OBJ_obj2txt(oid, sizeof(oid),
-				            X509_EXTENSION_get_object(X509_REVOKED_get_ext(r, j)),
-				            1);
-				return orsp_errf(ORSP_E_POLICY,
-				                 "%s: entry %d has the critical extension %s (an "
-				                 "indirect CRL?), which openrsp does not process",
-				                 e->name, i + 1, oid);
-			}
-		}
-		reason = X509_REVOKED_get_ext_d2i(r, NID_crl_reason, &crit, NULL);
-		if (!reason && crit != -1) {
-			ERR_clear_error();
-			return orsp_errf(ORSP_E_MALFORMED,
-			                 "%s: entry %d: a reasonCode that does not decode or "
-			                 "comes twice",
-			                 e->name, i + 1);
-		}
-		v->reason = -1;
-		if (reason) {
-			long rv = ASN1_ENUMERATED_get(reason);
-			ASN1_ENUMERATED_free(reason);
-			if (rv < 0 || rv > 10 || rv == 7)
-				return orsp_errf(ORSP_E_MALFORMED,
-				                 "%s: entry %d: reasonCode %ld is no CRLReason",
-				                 e->name, i + 1, rv);
-			v->reason = (int)rv;
-		}
+	orsp_reader_init(&r, list.p, list.len);
+	for (size_t i = 0; i < n; i++) {
+		orsp_err err;
+		if (orsp_der_read(&r, &t))
+			return orsp_errf(ORSP_E_MALFORMED, "%s: not a CRL (CertificateList)",
+			                 e->name);
+		if ((err = read_entry(e, i + 1, &t, &e->rev[i])))
+			return err;
+		if (i > 0 && sorted && rev_cmp(&e->rev[i - 1], &e->rev[i]) > 0)
+			sorted = false;
 		e->n_rev++;
 	}
-	qsort(e->rev, e->n_rev, sizeof(*e->rev), rev_cmp);
+	if (!sorted)
+		qsort(e->rev, e->n_rev, sizeof(*e->rev), rev_cmp);
 	return ORSP_OK;
+}
+
+/* The CRL der (n bytes, DER) without its revokedCertificates, for OpenSSL to read the rest
+ * (into *copy, malloc'ed; NULL when it has none: der serves as it is), and that field in
+ * *list (its contents; empty without one). TBSCertList ::= SEQUENCE { version OPTIONAL,
+ * signature, issuer, thisUpdate, nextUpdate OPTIONAL, revokedCertificates OPTIONAL,
+ * crlExtensions [0] OPTIONAL }. */
+static orsp_err split_revoked(const uint8_t *der, size_t n, const char *name, uint8_t **copy,
+                              size_t *copy_len, orsp_slice *list)
+{
+	orsp_tlv all, tbs, alg, sig, f = {0};
+	orsp_reader r, t;
+	orsp_writer w;
+	size_t tbs_len, out_len;
+	bool found = false;
+	int k = 0;
+
+	*copy = NULL;
+	*list = orsp_slice_make(NULL, 0);
+	if (orsp_der_parse_one(orsp_slice_make(der, n), &all) || all.tag != 0x30)
+		goto bad;
+	orsp_reader_init(&r, all.value.p, all.value.len);
+	if (orsp_der_expect(&r, 0x30, &tbs) || orsp_der_read(&r, &alg) || orsp_der_read(&r, &sig) ||
+	    orsp_reader_remaining(&r))
+		goto bad;
+	/* version?, signature, issuer, thisUpdate: then nextUpdate? and the list? */
+	orsp_reader_init(&t, tbs.value.p, tbs.value.len);
+	while (orsp_reader_remaining(&t)) {
+		if (orsp_der_read(&t, &f))
+			goto bad;
+		if (k == 0 && f.tag == 0x02)
+			continue; /* the version */
+		k++;
+		if (k <= 3)
+			continue; /* signature, issuer, thisUpdate */
+		if (k == 4 && (f.tag == 0x17 || f.tag == 0x18))
+			continue; /* nextUpdate */
+		found = f.tag == 0x30;
+		break;
+	}
+	if (!found)
+		return ORSP_OK;
+	*list = f.value;
+	tbs_len = tbs.value.len - f.raw.len;
+	out_len = 1 + orsp_der_len_size(tbs_len) + tbs_len + alg.raw.len + sig.raw.len;
+	*copy_len = 1 + orsp_der_len_size(out_len) + out_len;
+	if (!(*copy = malloc(*copy_len)))
+		return orsp_errf(ORSP_E_RESOURCE, "out of memory");
+	orsp_writer_init(&w, *copy, *copy_len);
+	orsp_der_put_header(&w, 0x30, out_len);
+	orsp_der_put_header(&w, 0x30, tbs_len);
+	orsp_write_bytes(&w, tbs.value.p, (size_t)(f.raw.p - tbs.value.p));
+	orsp_write_bytes(&w, f.raw.p + f.raw.len,
+	                 (size_t)(tbs.value.p + tbs.value.len - (f.raw.p + f.raw.len)));
+	orsp_write_bytes(&w, alg.raw.p, alg.raw.len);
+	orsp_write_bytes(&w, sig.raw.p, sig.raw.len);
+	if (orsp_writer_status(&w) || w.len != *copy_len) {
+		free(*copy);
+		*copy = NULL;
+		return orsp_errf(ORSP_E_RESOURCE, "%s: the CRL without its entries", name);
+	}
+	return ORSP_OK;
+bad:
+	return orsp_errf(ORSP_E_MALFORMED, "%s: not a CRL (CertificateList)", name);
 }
 
 /* What verifying e's signature later takes, from the DER CRL (der, n) that OpenSSL read as
@@ -411,7 +561,10 @@ static orsp_err signed_parts(crl_entry *e, const X509_CRL *crl, const uint8_t *d
 /* The checks of orsp_crl_store_add_mem on one DER CRL, into a new entry. */
 static orsp_err parse_one(const uint8_t *der, size_t n, const char *name, crl_entry **out)
 {
-	const unsigned char *p = der;
+	const unsigned char *p;
+	uint8_t *rest = NULL;
+	size_t rest_len = 0;
+	orsp_slice list;
 	X509_CRL *crl = NULL;
 	crl_entry *e = NULL;
 	AUTHORITY_KEYID *ak = NULL;
@@ -431,8 +584,12 @@ static orsp_err parse_one(const uint8_t *der, size_t n, const char *name, crl_en
 		err = orsp_errf(ORSP_E_RESOURCE, "out of memory");
 		goto out;
 	}
-	crl = d2i_X509_CRL(NULL, &p, (long)n);
-	if (!crl || p != der + n) {
+	/* OpenSSL reads all but the entries (read_entries) */
+	if ((err = split_revoked(der, n, name, &rest, &rest_len, &list)))
+		goto out;
+	p = rest ? rest : der;
+	crl = d2i_X509_CRL(NULL, &p, (long)(rest ? rest_len : n));
+	if (!crl || p != (rest ? rest + rest_len : der + n)) {
 		err = orsp__ossl_fail(ORSP_E_MALFORMED, "not a CRL");
 		err = orsp_errf(err, "%s: not a CRL (CertificateList)", name);
 		goto out;
@@ -505,10 +662,11 @@ static orsp_err parse_one(const uint8_t *der, size_t n, const char *name, crl_en
 		goto out;
 	}
 	if (!(err = signed_parts(e, crl, der, n)))
-		err = read_entries(e, crl);
+		err = read_entries(e, list);
 	if (!err && !(e->issuer = X509_NAME_dup(X509_CRL_get_issuer(crl))))
 		err = orsp__ossl_fail(ORSP_E_RESOURCE, "out of memory");
 out:
+	free(rest);
 	X509_CRL_free(crl);
 	AUTHORITY_KEYID_free(ak);
 	ASN1_INTEGER_free(num);

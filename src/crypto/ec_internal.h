@@ -9,6 +9,7 @@
 #include <openssl/types.h>
 
 #include "openrsp/crypto.h"
+#include "openrsp/der.h"
 
 /* The curve of an EVP_PKEY: P-256 or brainpoolP256r1, ORSP_CURVE_NONE for anything else
  * (other curves, explicit parameters, non-EC keys). */
@@ -42,6 +43,18 @@ ORSP_MUST_CHECK orsp_err orsp__der_save(const uint8_t *der, size_t len, const ch
  * range" (what: "certificate validity dates"; crl.c gives its own message after it).
  * src/crypto/x509.c. */
 ORSP_MUST_CHECK orsp_err orsp__asn1_time(const ASN1_TIME *a, const char *what, time_t *out);
+
+/* A Time's TLV (t: UTCTime YYMMDDHHMMSSZ, RFC 5280 §4.1.2.5.1's 50..99 as 19xx, or
+ * GeneralizedTime YYYYMMDDHHMMSSZ; exactly these forms, a real date) as seconds since the
+ * epoch; false for anything else. src/crypto/x509.c. */
+bool orsp__der_time(const orsp_tlv *t, time_t *out);
+
+/* The next Extension ::= SEQUENCE { extnID, critical BOOLEAN DEFAULT FALSE, extnValue } of r,
+ * read as DER: *critical when the flag is there (TRUE, FF; FALSE is left out), *value the
+ * OCTET STRING. EXT_BAD_FLAG for a flag that is not FF (an explicit FALSE included),
+ * EXT_UNREADABLE for any other structure. src/crypto/x509.c. */
+typedef enum { EXT_OK, EXT_UNREADABLE, EXT_BAD_FLAG } ext_read;
+ext_read orsp__read_extension(orsp_reader *r, orsp_tlv *oid, bool *critical, orsp_tlv *value);
 
 /* The commonName of name into out (cap > 0 bytes, cut to fit): printable ASCII, '?' for any
  * other byte; "" without one. src/crypto/x509.c. */

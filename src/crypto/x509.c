@@ -191,11 +191,9 @@ static void sig_memo_set(const orsp_cert *child, const orsp_cert *issuer)
 
 /* One Extension ::= SEQUENCE { extnID OID, critical BOOLEAN DEFAULT FALSE, extnValue OCTET
  * STRING } from r, read as DER: the flag, when there, is TRUE as FF (FALSE, the DEFAULT, is
- * left out: X.690 11.1, 11.5). *value is the OCTET STRING. Shared by orsp_cert_parse and the
- * eUICC fast path, so that both read an extension the same way. */
-typedef enum { EXT_OK, EXT_UNREADABLE, EXT_BAD_FLAG } ext_read;
-
-static ext_read read_extension(orsp_reader *r, orsp_tlv *oid, bool *critical, orsp_tlv *value)
+ * left out: X.690 11.1, 11.5). *value is the OCTET STRING. Shared by orsp_cert_parse, the
+ * eUICC fast path and the CRL entries (crl.c), so that all read an extension the same way. */
+ext_read orsp__read_extension(orsp_reader *r, orsp_tlv *oid, bool *critical, orsp_tlv *value)
 {
 	orsp_reader e;
 	orsp_tlv ext, f;
@@ -250,7 +248,7 @@ static orsp_err extensions_unique(orsp_reader r, unsigned n)
 	if (!oids)
 		return orsp_errf(ORSP_E_RESOURCE, "out of memory");
 	for (unsigned i = 0; i < n; i++) {
-		if (read_extension(&r, &oid, &critical, &f) != EXT_OK) {
+		if (orsp__read_extension(&r, &oid, &critical, &f) != EXT_OK) {
 			e = exts_unreadable();
 			goto out;
 		}
@@ -269,7 +267,7 @@ out:
 }
 
 /* The extensions of a certificate whose TLVs are DER (`der`), as read from its bytes: each
- * one's critical flag is DER (read_extension), and so is its value, the DER encoding of the
+ * one's critical flag is DER (orsp__read_extension), and so is its value, the DER encoding of the
  * extension's type inside the OCTET STRING; and no extension appears twice
  * (extensions_unique). OpenSSL takes critical as 01 or an explicit FALSE, and keeps the
  * value's bytes as they came. */
@@ -299,7 +297,7 @@ static orsp_err extensions_are_der(orsp_slice der)
 	all = r;
 	while (orsp_reader_remaining(&r)) {
 		i++;
-		switch (read_extension(&r, &oid, &critical, &f)) {
+		switch (orsp__read_extension(&r, &oid, &critical, &f)) {
 		case EXT_OK:
 			break;
 		case EXT_BAD_FLAG:
@@ -1774,8 +1772,8 @@ static bool digits(const uint8_t *p, size_t n, int *out)
 }
 
 /* UTCTime YYMMDDHHMMSSZ (RFC 5280 §4.1.2.5.1: 50..99 -> 19xx) or GeneralizedTime
- * YYYYMMDDHHMMSSZ, exactly these forms. */
-static bool fast_time(const orsp_tlv *t, time_t *out)
+ * YYYYMMDDHHMMSSZ, exactly these forms (the eUICC fast path; crl.c's entries). */
+bool orsp__der_time(const orsp_tlv *t, time_t *out)
 {
 	static const int mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
 	const uint8_t *p = t->value.p;
@@ -1882,7 +1880,7 @@ static bool fast_extensions(orsp_slice exts, const ASN1_OCTET_STRING *eum_ski)
 	orsp_reader_init(&r, exts.p, exts.len);
 	while (orsp_reader_remaining(&r)) {
 		bool critical;
-		if (read_extension(&r, &oid, &critical, &val) != EXT_OK)
+		if (orsp__read_extension(&r, &oid, &critical, &val) != EXT_OK)
 			return false;
 		if (slice_is(oid.value, oid_key_usage, sizeof(oid_key_usage))) {
 			if (have_ku || !critical ||
@@ -2030,7 +2028,7 @@ orsp_err orsp_rsp_euicc_fast_accept(const orsp_ci_store *cis, const orsp_cert *e
 		orsp_reader v;
 		orsp_reader_init(&v, validity.value.p, validity.value.len);
 		if (orsp_der_read(&v, &nb) || orsp_der_read(&v, &na) || orsp_reader_remaining(&v) ||
-		    !fast_time(&nb, &tb) || !fast_time(&na, &ta) || now < tb || now > ta)
+		    !orsp__der_time(&nb, &tb) || !orsp__der_time(&na, &ta) || now < tb || now > ta)
 			return ORSP_E_NOT_FOUND;
 	}
 	/* a point in another form is left to the full path */
