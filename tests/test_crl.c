@@ -243,6 +243,27 @@ static void test_eum_revokes_euicc(void **state)
 		assert_non_null(strstr(orsp_err_detail(), "cessationOfOperation"));
 		assert_non_null(strstr(orsp_err_detail(), "020000000000000001"));
 	}
+	/* the same verdict as fields */
+	{
+		orsp_crl_why why;
+		orsp_crl_status st = ORSP_CRL_GOOD;
+		orsp_slice d = orsp_cert_der(f->euicc);
+		memset(&why, 'x', sizeof(why));
+		assert_int_equal(orsp_crl_check_why(f->crls, f->eum, d.p, d.len, 0, &st, &why),
+		                 ORSP_E_POLICY);
+		assert_int_equal(st, ORSP_CRL_REVOKED);
+		assert_string_equal(why.serial, EUICC_SERIAL);
+		assert_string_equal(why.reason, "cessationOfOperation");
+		assert_string_equal(why.crl, "eum.crl");
+		assert_non_null(strstr(orsp_err_detail(), why.when));
+		/* GOOD leaves it as it was */
+		d = orsp_cert_der(f->eum);
+		why.serial[0] = '?';
+		assert_int_equal(orsp_crl_check_why(f->crls, f->ci, d.p, d.len, 0, &st, &why),
+		                 ORSP_OK);
+		assert_int_equal(st, ORSP_CRL_GOOD);
+		assert_int_equal(why.serial[0], '?');
+	}
 	/* the EUM itself is the CI's to revoke */
 	assert_int_equal(status_of(f, f->ci, f->eum, 0, NULL), ORSP_CRL_GOOD);
 }
@@ -303,6 +324,19 @@ static void test_stale(void **state)
 	                 ORSP_CRL_STALE);
 	assert_non_null(strstr(orsp_err_detail(), "stale"));
 	assert_non_null(strstr(orsp_err_detail(), "2024-02-01 00:00:00Z"));
+	{
+		orsp_crl_why why;
+		orsp_crl_status st = ORSP_CRL_GOOD;
+		orsp_slice d = orsp_cert_der(f->eum);
+		assert_int_equal(orsp_crl_check_why(f->crls, f->ci, d.p, d.len,
+		                                    certmint_time(2024, 2, 1) + 1, &st, &why),
+		                 ORSP_E_POLICY);
+		assert_int_equal(st, ORSP_CRL_STALE);
+		assert_string_equal(why.serial, EUM_SERIAL);
+		assert_string_equal(why.reason, "");
+		assert_string_equal(why.when, "2024-02-01 00:00:00Z");
+		assert_string_equal(why.crl, "ci.crl");
+	}
 	assert_int_equal(status_of(f, f->eum, f->euicc, certmint_time(2025, 1, 1), NULL),
 	                 ORSP_CRL_REVOKED);
 	/* the current time by default: long past 2024 */

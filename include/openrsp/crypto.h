@@ -427,6 +427,22 @@ ORSP_MUST_CHECK orsp_err orsp_crl_check(const orsp_crl_store *s, const orsp_cert
                                         const void *cert, size_t len, time_t now,
                                         orsp_crl_status *st);
 
+/* What decided a verdict other than GOOD, as fields, for a caller that words its own message
+ * (the SM-DP+ tells a device the serial number, reason and date of a revocation, never the
+ * CRL's file name on the server). */
+typedef struct orsp_crl_why {
+	char serial[2 * 32 + 1];     /* the certificate's serial number in hex */
+	char reason[32];             /* REVOKED: the CRLReason's name, "unspecified" without one */
+	char when[32];               /* REVOKED: the revocationDate; STALE: the CRL's nextUpdate;
+	                                "YYYY-MM-DD HH:MM:SSZ" */
+	char crl[ORSP_CRL_NAME_MAX]; /* the CRL that decided: its name as given to add */
+} orsp_crl_why;
+/* orsp_crl_check, and *why (when not NULL) filled for a verdict other than GOOD (left as it
+ * was for GOOD and for an error before a verdict). */
+ORSP_MUST_CHECK orsp_err orsp_crl_check_why(const orsp_crl_store *s, const orsp_cert *issuer,
+                                            const void *cert, size_t len, time_t now,
+                                            orsp_crl_status *st, orsp_crl_why *why);
+
 /* One certificate to list in a new CRL: its serial number (the INTEGER's contents octets, as
  * orsp_cert_der_serial gives them), when it was revoked, and a CRLReason (RFC 5280 §5.3.1: 1
  * keyCompromise, 2 cACompromise, 3 affiliationChanged, 4 superseded, 5 cessationOfOperation,

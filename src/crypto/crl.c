@@ -911,10 +911,10 @@ orsp_err orsp_cert_der_serial(const void *der, size_t len, orsp_slice *serial)
 }
 
 static orsp_err check_locked(const orsp_crl_store *s, const orsp_cert *issuer, const void *cert,
-                             size_t len, time_t now, orsp_crl_status *st);
+                             size_t len, time_t now, orsp_crl_status *st, orsp_crl_why *why);
 
-orsp_err orsp_crl_check(const orsp_crl_store *s, const orsp_cert *issuer, const void *cert,
-                        size_t len, time_t now, orsp_crl_status *st)
+orsp_err orsp_crl_check_why(const orsp_crl_store *s, const orsp_cert *issuer, const void *cert,
+                            size_t len, time_t now, orsp_crl_status *st, orsp_crl_why *why)
 {
 	orsp_err err;
 
@@ -924,18 +924,25 @@ orsp_err orsp_crl_check(const orsp_crl_store *s, const orsp_cert *issuer, const 
 	if (!s)
 		return ORSP_OK;
 	rd_lock(s);
-	err = check_locked(s, issuer, cert, len, now, st);
+	err = check_locked(s, issuer, cert, len, now, st, why);
 	un_lock(s);
 	return err;
 }
 
-/* orsp_crl_check under s's lock (shared). */
+orsp_err orsp_crl_check(const orsp_crl_store *s, const orsp_cert *issuer, const void *cert,
+                        size_t len, time_t now, orsp_crl_status *st)
+{
+	return orsp_crl_check_why(s, issuer, cert, len, now, st, NULL);
+}
+
+/* orsp_crl_check_why under s's lock (shared). The verdict's fields go to *why (a local one
+ * when the caller asks for none), the message is made of them. */
 static orsp_err check_locked(const orsp_crl_store *s, const orsp_cert *issuer, const void *cert,
-                             size_t len, time_t now, orsp_crl_status *st)
+                             size_t len, time_t now, orsp_crl_status *st, orsp_crl_why *why)
 {
 	orsp_slice serial;
 	const crl_entry *stale = NULL, *unverified = NULL;
-	char hex[2 * SERIAL_MAX + 1], when[40];
+	orsp_crl_why own;
 	orsp_err err;
 
 	if (s->n == 0)
@@ -944,6 +951,8 @@ static orsp_err check_locked(const orsp_crl_store *s, const orsp_cert *issuer, c
 		return err;
 	if (!now)
 		now = time(NULL);
+	if (!why)
+		why = &own;
 	for (size_t i = 0; i < s->n; i++) {
 		crl_entry *e = s->v[i];
 		rev_entry key, *hit;
@@ -960,14 +969,17 @@ static orsp_err check_locked(const orsp_crl_store *s, const orsp_cert *issuer, c
 			hit = e->n_rev ? bsearch(&key, e->rev, e->n_rev, sizeof(*e->rev), rev_cmp)
 			               : NULL;
 			if (hit) {
-				hex_of(serial.p, serial.len, hex, sizeof(hex));
-				fmt_time(hit->when, when, sizeof(when));
+				hex_of(serial.p, serial.len, why->serial, sizeof(why->serial));
+				snprintf(why->reason, sizeof(why->reason), "%s",
+				         reason_name(hit->reason));
+				fmt_time(hit->when, why->when, sizeof(why->when));
+				snprintf(why->crl, sizeof(why->crl), "%s", e->name);
 				*st = ORSP_CRL_REVOKED;
 				return orsp_errf(
 				    ORSP_E_POLICY,
 				    "certificate serial %s is revoked (%s, since %s) by "
 				    "the CRL %s",
-				    hex, reason_name(hit->reason), when, e->name);
+				    why->serial, why->reason, why->when, why->crl);
 			}
 		}
 		if (e->next_update < now)
@@ -976,20 +988,25 @@ static orsp_err check_locked(const orsp_crl_store *s, const orsp_cert *issuer, c
 	if (!unverified && !stale)
 		return ORSP_OK;
 	/* the serial number only for a verdict that names it */
-	hex_of(serial.p, serial.len <= SERIAL_MAX ? serial.len : SERIAL_MAX, hex, sizeof(hex));
+	hex_of(serial.p, serial.len <= SERIAL_MAX ? serial.len : SERIAL_MAX, why->serial,
+	       sizeof(why->serial));
+	why->reason[0] = '\0';
 	if (unverified) {
+		why->when[0] = '\0';
+		snprintf(why->crl, sizeof(why->crl), "%s", unverified->name);
 		*st = ORSP_CRL_UNVERIFIED;
 		return orsp_errf(ORSP_E_POLICY,
 		                 "certificate serial %s: the CRL %s of its issuer does not verify "
 		                 "with the issuer's key",
-		                 hex, unverified->name);
+		                 why->serial, why->crl);
 	}
-	fmt_time(stale->next_update, when, sizeof(when));
+	fmt_time(stale->next_update, why->when, sizeof(why->when));
+	snprintf(why->crl, sizeof(why->crl), "%s", stale->name);
 	*st = ORSP_CRL_STALE;
 	return orsp_errf(ORSP_E_POLICY,
 	                 "certificate serial %s: the CRL %s of its issuer is stale (its nextUpdate "
 	                 "was %s)",
-	                 hex, stale->name, when);
+	                 why->serial, why->crl, why->when);
 }
 
 /* ---------------------------------------------------------------- issuing ------------ */

@@ -255,18 +255,16 @@ static es9p_code revocation(ctx *c, const orsp_cert *ci, const orsp_cert *eum, o
 		orsp_crl_status st = ORSP_CRL_GOOD;
 		orsp_slice d = i ? euicc_der : eum_der;
 		const orsp_cert *issuer = i ? eum : ci;
-		char detail[ORSP_ERR_DETAIL_MAX], *by;
-		orsp_err e = issuer ? orsp_crl_check(crls, issuer, d.p, d.len, 0, &st) : ORSP_OK;
+		orsp_crl_why why;
+		orsp_err e =
+		    issuer ? orsp_crl_check_why(crls, issuer, d.p, d.len, 0, &st, &why) : ORSP_OK;
 		if (!e || (st == ORSP_CRL_STALE && c->svc->crl_accept_stale))
 			continue;
-		orsp_err_detail_copy(detail, sizeof(detail));
-		/* the CRL's name is a path on this server: not for the device */
-		if ((by = strstr(detail, " by the CRL ")) != NULL)
-			*by = '\0';
+		/* not why.crl: the CRL's name is a path on this server, not for the device */
 		if (st == ORSP_CRL_REVOKED) {
-			(void)orsp_errf(ORSP_E_POLICY, "%s certificate %s", whom[i],
-			                strstr(detail, "serial ") ? strstr(detail, "serial ")
-			                                          : detail);
+			(void)orsp_errf(ORSP_E_POLICY,
+			                "%s certificate serial %s is revoked (%s, since %s)",
+			                whom[i], why.serial, why.reason, why.when);
 			return i ? ES9P_EUICC_INVALID : ES9P_EUM_INVALID;
 		}
 		(void)orsp_errf(
