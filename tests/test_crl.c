@@ -559,6 +559,7 @@ static void test_entries(void **state)
 	    {"a revocationDate of another type", 13, 0x16, ORSP_E_MALFORMED, "revocationDate"},
 	    {"an extension OID beginning with 0x80", 34, 0x80, ORSP_E_MALFORMED, "extension"},
 	    {"reasonCode 7, no CRLReason", 41, 0x07, ORSP_E_MALFORMED, "reasonCode 7"},
+	    {"reasonCode removeFromCRL, a delta CRL's", 41, 0x08, ORSP_E_POLICY, "removeFromCRL"},
 	    {"reasonCode as an INTEGER", 39, 0x02, ORSP_E_MALFORMED, "reasonCode"},
 	    {"an entry that is not a SEQUENCE", 0, 0x31, ORSP_E_MALFORMED, "entry 1"},
 	};

@@ -409,6 +409,14 @@ static orsp_err read_entry(const crl_entry *e, size_t i, const orsp_tlv *t, rev_
 			return orsp_errf(ORSP_E_MALFORMED,
 			                 "%s: entry %zu: reasonCode %ld is no CRLReason", e->name,
 			                 i, shown);
+		/* RFC 5280 §5.3.1: only a delta CRL removes an entry (OpenSSL's lookup takes such
+		 * an entry for one not revoked) */
+		if (v->reason == 8)
+			return orsp_errf(
+			    ORSP_E_POLICY,
+			    "%s: entry %zu: reasonCode removeFromCRL, which only a delta "
+			    "CRL carries (RFC 5280 §5.3.1); openrsp takes complete CRLs only",
+			    e->name, i);
 		have_reason = true;
 	}
 	return ORSP_OK;
