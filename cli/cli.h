@@ -51,6 +51,8 @@ extern const cli_noun cli_noun_smdp;
  * SM-DP+ under the CI of ci_dir. CLI_* codes; errors printed as by the verbs. */
 int cli_pki_create(const char *dir, const char *fqdn, const char *oid);
 int cli_pki_create_smdp(const char *dir, const char *ci_dir, const char *fqdn, const char *oid);
+/* `pki crl-fetch` (cmd_pki_fetch.c). */
+int cli_pki_crl_fetch(int argc, char **argv);
 
 /* ----- errors ----- */
 

@@ -1542,6 +1542,23 @@ static const cli_cmd pki_cmds[] = {
      "  --this-update SECONDS  thisUpdate, also the entries' revocation date, in\n"
      "                       seconds since the epoch (default: now)\n",
      pki_crl},
+    {"crl-fetch", "Fetch a CRL into a file, if it is the issuer's and newer",
+     "URL --issuer-cert CERT --out FILE\n"
+     "                        [--ca-file PEM] [--timeout SECONDS]",
+     "Gets URL (http:// or https://; a CRL, DER or PEM) and replaces FILE with it, at\n"
+     "once (a new file renamed over it), when the CRL is the issuer's (its name and\n"
+     "key identifier), its signature verifies with the issuer's key, and it is not\n"
+     "older than the CRL in FILE (thisUpdate, cRLNumber). The same bytes leave FILE\n"
+     "as it is. Anything else leaves FILE as it is and fails: an SM-DP+ that reads\n"
+     "FILE (crl = FILE, crl_reload) never gets a forged, damaged or older CRL. For a\n"
+     "timer or cron job: exit 0 when FILE holds the newest CRL, 1 otherwise.\n\n"
+     "  --issuer-cert CERT   the CI or EUM certificate that issues the CRL (DER or\n"
+     "                       PEM)\n"
+     "  --out FILE           the CRL file to keep current (created if missing)\n"
+     "  --ca-file PEM        trust anchors of an https:// server (required for\n"
+     "                       https; no system store is used)\n"
+     "  --timeout SECONDS    for the whole exchange, 1 to 3600 (default 60)\n",
+     cli_pki_crl_fetch},
     {NULL, NULL, NULL, NULL, NULL},
 };
 

@@ -6,6 +6,7 @@
 #include "testutil.h"
 
 #include <errno.h>
+#include <dirent.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -726,6 +727,78 @@ static void test_fsync_dir(void **state)
 	assert_int_equal(rmdir(dir), 0);
 }
 
+/* orsp_file_replace: a new file, one replaced (its mode as asked, the umask aside), a
+ * symbolic link replaced rather than followed, nothing left beside it; its refusals leave the
+ * old file as it was. */
+static void test_file_replace(void **state)
+{
+	char dir[4200], f[4300], link_to[4300], link_path[4300], missing[4400], buf[64];
+	struct stat st;
+	int fd;
+	ssize_t n;
+	(void)state;
+
+	snprintf(dir, sizeof(dir), "%s", test_tmpdir("core_replace"));
+	snprintf(f, sizeof(f), "%s/f", dir);
+	assert_int_equal(orsp_file_replace(f, "one", 3, 0644), ORSP_OK);
+	assert_int_equal(stat(f, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0644);
+	assert_int_equal(orsp_file_replace(f, "second", 6, 0600), ORSP_OK);
+	assert_int_equal(stat(f, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0600);
+	assert_int_equal(st.st_size, 6);
+	fd = open(f, O_RDONLY | O_CLOEXEC);
+	assert_true(fd >= 0);
+	n = read(fd, buf, sizeof(buf));
+	close(fd);
+	assert_int_equal(n, 6);
+	assert_memory_equal(buf, "second", 6);
+	/* an empty file */
+	assert_int_equal(orsp_file_replace(f, NULL, 0, 0644), ORSP_OK);
+	assert_int_equal(stat(f, &st), 0);
+	assert_int_equal(st.st_size, 0);
+	/* a link at the path is replaced by the file; its target stays as it was */
+	snprintf(link_to, sizeof(link_to), "%s/target", dir);
+	snprintf(link_path, sizeof(link_path), "%s/link", dir);
+	assert_int_equal(orsp_file_replace(link_to, "target", 6, 0644), ORSP_OK);
+	assert_int_equal(symlink(link_to, link_path), 0);
+	assert_int_equal(orsp_file_replace(link_path, "new", 3, 0644), ORSP_OK);
+	assert_int_equal(lstat(link_path, &st), 0);
+	assert_true(S_ISREG(st.st_mode));
+	assert_int_equal(stat(link_to, &st), 0);
+	assert_int_equal(st.st_size, 6);
+	/* refused: a directory that is not there; a directory at the path (the old one stays) */
+	snprintf(missing, sizeof(missing), "%s/none/f", dir);
+	assert_int_equal(orsp_file_replace(missing, "x", 1, 0644), ORSP_E_IO);
+	assert_non_null(strstr(orsp_err_detail(), "cannot create a file beside"));
+	snprintf(missing, sizeof(missing), "%s/sub", dir);
+	assert_int_equal(mkdir(missing, 0700), 0);
+	assert_int_equal(orsp_file_replace(missing, "x", 1, 0644), ORSP_E_IO);
+	assert_non_null(strstr(orsp_err_detail(), "cannot put the new"));
+	assert_int_equal(lstat(missing, &st), 0);
+	assert_true(S_ISDIR(st.st_mode));
+	assert_int_equal(orsp_file_replace(NULL, "x", 1, 0644), ORSP_E_USAGE);
+	assert_int_equal(orsp_file_replace(f, NULL, 1, 0644), ORSP_E_USAGE);
+	orsp_err_clear();
+	/* nothing but what was made: f, target, link, sub */
+	{
+		DIR *d = opendir(dir);
+		struct dirent *e;
+		int count = 0;
+		assert_non_null(d);
+		while ((e = readdir(d)) != NULL)
+			if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
+				count++;
+		closedir(d);
+		assert_int_equal(count, 4);
+	}
+	assert_int_equal(rmdir(missing), 0);
+	assert_int_equal(unlink(f), 0);
+	assert_int_equal(unlink(link_to), 0);
+	assert_int_equal(unlink(link_path), 0);
+	assert_int_equal(rmdir(dir), 0);
+}
+
 /* ------------------------------------------------------------------ errors -------------- */
 
 static void *other_thread(void *arg)
@@ -999,29 +1072,18 @@ static void test_mono_s(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_name_set),
-	    cmocka_unit_test(test_hex_rfc4648),
-	    cmocka_unit_test(test_hex_rejects),
-	    cmocka_unit_test(test_base64_rfc4648),
-	    cmocka_unit_test(test_base64_rejects),
-	    cmocka_unit_test(test_base64_every_byte),
-	    cmocka_unit_test(test_reader),
-	    cmocka_unit_test(test_writer),
-	    cmocka_unit_test(test_ct_eq),
-	    cmocka_unit_test(test_wipe),
-	    cmocka_unit_test(test_secret),
-	    cmocka_unit_test(test_errors),
-	    cmocka_unit_test(test_fsync_dir),
-	    cmocka_unit_test(test_log_levels),
-	    cmocka_unit_test(test_utf8_seq),
-	    cmocka_unit_test(test_utf8_is_control),
-	    cmocka_unit_test(test_utf8_printable),
-	    cmocka_unit_test(test_ascii_printable),
-	    cmocka_unit_test(test_fqdn_check),
-	    cmocka_unit_test(test_file_read_upto),
-	    cmocka_unit_test(test_deadline_monotonic),
-	    cmocka_unit_test(test_mono_s),
-	    cmocka_unit_test(test_file_write_full),
+	    cmocka_unit_test(test_name_set),        cmocka_unit_test(test_hex_rfc4648),
+	    cmocka_unit_test(test_hex_rejects),     cmocka_unit_test(test_base64_rfc4648),
+	    cmocka_unit_test(test_base64_rejects),  cmocka_unit_test(test_base64_every_byte),
+	    cmocka_unit_test(test_reader),          cmocka_unit_test(test_writer),
+	    cmocka_unit_test(test_ct_eq),           cmocka_unit_test(test_wipe),
+	    cmocka_unit_test(test_secret),          cmocka_unit_test(test_errors),
+	    cmocka_unit_test(test_fsync_dir),       cmocka_unit_test(test_file_replace),
+	    cmocka_unit_test(test_log_levels),      cmocka_unit_test(test_utf8_seq),
+	    cmocka_unit_test(test_utf8_is_control), cmocka_unit_test(test_utf8_printable),
+	    cmocka_unit_test(test_ascii_printable), cmocka_unit_test(test_fqdn_check),
+	    cmocka_unit_test(test_file_read_upto),  cmocka_unit_test(test_deadline_monotonic),
+	    cmocka_unit_test(test_mono_s),          cmocka_unit_test(test_file_write_full),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

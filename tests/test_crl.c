@@ -366,6 +366,39 @@ static void test_signatures(void **state)
 	assert_int_equal(by_ci, 0);
 }
 
+/* orsp_crl_store_issued_by: the CRL of an issuer whose key verifies it; another issuer's;
+ * one the issuer's key does not verify; one not held. And the cRLNumber in the info. */
+static void test_issued_by(void **state)
+{
+	fixture *f = *state;
+	certmint_crl_spec ci = {.number = 258};
+	certmint_crl_spec none = {0};
+	orsp_crl_info info;
+
+	assert_int_equal(add_minted(f, &ci, f->ci_x, f->ci_key, "ci.crl"), ORSP_OK);
+	assert_int_equal(add_minted(f, &ci, f->ci_x, f->other_key, "forged.crl"), ORSP_E_POLICY);
+	assert_non_null(strstr(orsp_err_detail(), "held already"));
+	assert_int_equal(add_minted(f, &none, f->ci_x, f->other_key, "forged.crl"), ORSP_OK);
+	assert_int_equal(add_minted(f, &none, f->eum_x, f->eum_key, "eum.crl"), ORSP_OK);
+	assert_int_equal(orsp_crl_store_issued_by(f->crls, 0, f->ci), ORSP_OK);
+	assert_int_equal(orsp_crl_store_issued_by(f->crls, 1, f->ci), ORSP_E_VERIFY);
+	assert_non_null(
+	    strstr(orsp_err_detail(), "forged.crl: the CRL's signature does not verify"));
+	assert_int_equal(orsp_crl_store_issued_by(f->crls, 2, f->ci), ORSP_E_POLICY);
+	assert_non_null(strstr(orsp_err_detail(), "eum.crl is not a CRL of"));
+	assert_int_equal(orsp_crl_store_issued_by(f->crls, 2, f->eum), ORSP_OK);
+	assert_int_equal(orsp_crl_store_issued_by(f->crls, 0, f->eum), ORSP_E_POLICY);
+	assert_int_equal(orsp_crl_store_issued_by(f->crls, 3, f->ci), ORSP_E_NOT_FOUND);
+	assert_int_equal(orsp_crl_store_issued_by(NULL, 0, f->ci), ORSP_E_USAGE);
+	assert_int_equal(orsp_crl_store_issued_by(f->crls, 0, NULL), ORSP_E_USAGE);
+	/* 258 = 0x0102; none without the extension */
+	assert_int_equal(orsp_crl_store_info(f->crls, 0, &info), ORSP_OK);
+	assert_string_equal(info.number, "0102");
+	assert_int_equal(orsp_crl_store_info(f->crls, 2, &info), ORSP_OK);
+	assert_string_equal(info.number, "");
+	orsp_err_clear();
+}
+
 /* Everything refused when a CRL is added, nothing added then. */
 static void test_refused(void **state)
 {
@@ -963,6 +996,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_threads, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_swap, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_entries, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_issued_by, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_brainpool, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

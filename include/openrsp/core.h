@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 #include <time.h>
 
 #define ORSP_MUST_CHECK __attribute__((warn_unused_result))
@@ -103,6 +104,15 @@ ORSP_MUST_CHECK orsp_err orsp_file_open_regular(const char *path, int *fd);
  * <reason>" on a read error; *n is set either way, so that the caller can wipe what came. */
 ORSP_MUST_CHECK orsp_err orsp_file_read_upto(int fd, const char *path, void *buf, size_t cap,
                                              size_t *n, bool *more);
+
+/* Put a file holding the len bytes of data at path with mode (not narrowed by the umask),
+ * replacing what is there at once: written to a temporary file beside it (path.tmp-XXXXXX,
+ * mode 0600 until complete) and flushed, then renamed over path, the directory flushed after.
+ * A crash leaves the old file or the new one, never a short one; on failure the old one is
+ * left and the temporary file removed. A symbolic link at path is replaced, not followed.
+ * ORSP_E_IO naming the step that failed. */
+ORSP_MUST_CHECK orsp_err orsp_file_replace(const char *path, const void *data, size_t len,
+                                           mode_t mode);
 
 /* Write all n bytes of p to fd: a signal is retried, a short write goes on where it stopped.
  * 0, or -1 with errno set (EIO for a write that made no progress). */

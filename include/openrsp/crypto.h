@@ -406,8 +406,17 @@ typedef struct orsp_crl_info {
 	bool by_ci;         /* a trusted CI's (orsp_crl_store_bind); else taken for an EUM's */
 	size_t revoked;     /* entries */
 	time_t this_update, next_update;
+	char number[2 * 21 + 1]; /* the cRLNumber in hex (its INTEGER's contents), "" without */
 } orsp_crl_info;
 ORSP_MUST_CHECK orsp_err orsp_crl_store_info(const orsp_crl_store *s, size_t i, orsp_crl_info *out);
+
+/* Whether the i-th CRL held is issuer's (its issuer name issuer's subject, its
+ * authorityKeyIdentifier issuer's subjectKeyIdentifier) and issuer's key verifies its
+ * signature: ORSP_OK; ORSP_E_POLICY "NAME is not a CRL of CN"; ORSP_E_VERIFY "NAME: the CRL's
+ * signature does not verify with the key of CN"; ORSP_E_NOT_FOUND when i >= the count. For a
+ * CRL taken from elsewhere before it is put in a server's hands (`openrsp pki crl-fetch`). */
+ORSP_MUST_CHECK orsp_err orsp_crl_store_issued_by(const orsp_crl_store *s, size_t i,
+                                                  const orsp_cert *issuer);
 
 typedef enum orsp_crl_status {
 	ORSP_CRL_GOOD = 0,   /* in no CRL of its issuer (or no CRL of its issuer is held) */

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -139,4 +140,33 @@ int orsp_file_write_full(int fd, const void *p, size_t n)
 		n -= (size_t)w;
 	}
 	return 0;
+}
+
+orsp_err orsp_file_replace(const char *path, const void *data, size_t len, mode_t mode)
+{
+	char tmp[4096];
+	int fd, n;
+	orsp_err e = ORSP_OK;
+
+	if (!path || (!data && len))
+		return orsp_errf(ORSP_E_USAGE, "orsp_file_replace: NULL argument");
+	n = snprintf(tmp, sizeof(tmp), "%s.tmp-XXXXXX", path);
+	if (n < 0 || (size_t)n >= sizeof(tmp))
+		return orsp_errf(ORSP_E_USAGE, "%s: path too long", path);
+	fd = mkstemp(tmp); /* mode 0600 until it is complete */
+	if (fd < 0)
+		return orsp_errf(ORSP_E_IO, "cannot create a file beside %s: %s", path,
+		                 strerror(errno));
+	if (orsp_file_write_full(fd, data, len) != 0 || fchmod(fd, mode) != 0 || fsync(fd) != 0)
+		e = orsp_errf(ORSP_E_IO, "cannot write %s: %s", tmp, strerror(errno));
+	if (close(fd) != 0 && !e)
+		e = orsp_errf(ORSP_E_IO, "cannot write %s: %s", tmp, strerror(errno));
+	if (!e && rename(tmp, path) != 0)
+		e = orsp_errf(ORSP_E_IO, "cannot put the new %s in place: %s", path,
+		              strerror(errno));
+	if (e) {
+		unlink(tmp);
+		return e;
+	}
+	return orsp_fsync_dir_of(path);
 }

@@ -217,6 +217,7 @@ orsp_err orsp_crl_store_info(const orsp_crl_store *s, size_t i, orsp_crl_info *o
 	out->revoked = e->n_rev;
 	out->this_update = e->this_update;
 	out->next_update = e->next_update;
+	snprintf(out->number, sizeof(out->number), "%s", e->number);
 	un_lock(s);
 	return ORSP_OK;
 }
@@ -866,6 +867,31 @@ static bool verified_by(crl_entry *e, const orsp_cert *issuer)
 	}
 	pthread_mutex_unlock(&e->mu);
 	return ok;
+}
+
+orsp_err orsp_crl_store_issued_by(const orsp_crl_store *s, size_t i, const orsp_cert *issuer)
+{
+	char cn[64];
+	crl_entry *e;
+	orsp_err err = ORSP_OK;
+
+	if (!s || !issuer)
+		return orsp_errf(ORSP_E_USAGE, "orsp_crl_store_issued_by: NULL argument");
+	orsp__name_cn(X509_get_subject_name(orsp__cert_x509(issuer)), cn, sizeof(cn));
+	rd_lock(s); /* verified_by takes the CRL's own lock for what it remembers */
+	if (i >= s->n)
+		err = orsp_errf(ORSP_E_NOT_FOUND, "no CRL %zu", i);
+	else if (!issued_by((e = s->v[i]), orsp__cert_x509(issuer)))
+		err = orsp_errf(ORSP_E_POLICY,
+		                "%s is not a CRL of \"%s\" (its issuer name or key identifier is "
+		                "another's)",
+		                e->name, cn);
+	else if (!verified_by(e, issuer))
+		err = orsp_errf(ORSP_E_VERIFY,
+		                "%s: the CRL's signature does not verify with the key of \"%s\"",
+		                e->name, cn);
+	un_lock(s);
+	return err;
 }
 
 orsp_err orsp_crl_store_bind(orsp_crl_store *s, const orsp_ci_store *cis, size_t *by_ci)

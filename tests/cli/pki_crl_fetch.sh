@@ -1,0 +1,139 @@
+#!/usr/bin/env bash
+# `openrsp pki crl-fetch`: CRLs of a `pki init` hierarchy (issued by `pki crl`) served over
+# HTTP by Python's http.server on loopback. A new CRL replaces the file, the same one leaves it
+# alone; an older one, another issuer's, one whose signature does not verify, one that reuses
+# a cRLNumber, bytes that are no CRL, an HTTP error and a refused connection each fail and
+# leave the file as it was; a file that holds no CRL is mended; PEM is kept as served; usage
+# errors.
+set -euo pipefail
+
+B=${ORSP_BIN:?set ORSP_BIN to the openrsp binary}
+mkdir -p "${ORSP_TEST_TMP:-/tmp}"
+T=$(mktemp -d "${ORSP_TEST_TMP:-/tmp}/cli_pki_crl_fetch.XXXXXX")
+. "$(dirname "$0")/lib/common.bash"
+
+web=
+cleanup() {
+	[[ -n $web ]] && kill "$web" 2>/dev/null
+	rm -rf "$T"
+}
+trap cleanup EXIT
+
+P=$T/pki
+W=$T/www
+mkdir -p "$W"
+"$B" pki init "$P" >/dev/null
+crl() { # crl ISSUER(ci|eum) OUT NUMBER THIS_UPDATE [ARGS...]
+	local who=$1 out=$2 number=$3 at=$4
+	shift 4
+	"$B" pki crl --issuer-cert "$P/$who/$who.der" --issuer-key "$P/$who/${who}_key.pem" \
+		--out "$W/$out" --number "$number" --this-update "$at" --days 36500 "$@" >/dev/null
+}
+now=$(date +%s)
+crl ci ci1.crl 1 $((now - 200))
+crl ci ci2.crl 2 $((now - 100)) --revoke "$P/eum/eum.der"
+crl ci same2.crl 2 $((now - 50))
+crl ci ci4.pem 4 $((now - 10))
+crl eum eum.crl 1 $((now - 100)) --revoke "$P/euicc/euicc.der"
+# ci2 with the last byte of its signature changed
+python3 - "$W/ci2.crl" "$W/forged.crl" <<'EOF'
+import sys
+d = bytearray(open(sys.argv[1], "rb").read())
+d[-1] ^= 1
+open(sys.argv[2], "wb").write(d)
+EOF
+echo "no CRL here" >"$W/bad.crl"
+
+# the web server (Python itself, not the python3 function: $! must be its process) on a
+# port of its own, written to $T/port once it listens; U its URL
+start_web() {
+	rm -f "$T/port"
+	"$PY" - "$W" "$T/port" <<'EOF' &
+import http.server, os, sys
+os.chdir(sys.argv[1])
+class H(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *a):
+        pass
+s = http.server.HTTPServer(("127.0.0.1", 0), H)
+open(sys.argv[2] + ".tmp", "w").write(str(s.server_address[1]))
+os.rename(sys.argv[2] + ".tmp", sys.argv[2])
+s.serve_forever()
+EOF
+	web=$!
+	for _ in $(seq 100); do
+		[[ -s $T/port ]] && break
+		sleep 0.1
+	done
+	[[ -s $T/port ]] || {
+		echo "FAIL: the web server did not start" >&2
+		exit 1
+	}
+	U=http://127.0.0.1:$(cat "$T/port")
+}
+start_web
+F=$T/ci.crl
+fetch() { run pki crl-fetch "$U/$1" --issuer-cert "$P/$2/$2.der" --out "${3:-$F}"; }
+same_as() { # same_as DESC FILE: $F holds FILE's bytes
+	if cmp -s "$F" "$2"; then ok; else bad "$1: $F is not $2"; fi
+}
+
+fetch ci1.crl ci
+expect "a first CRL: exit" 0 "$rc"
+has "a first CRL: updated" "$F: updated: CRL of \"openrsp Test CI\", 0 revoked, cRLNumber 01" "$out"
+same_as "a first CRL" "$W/ci1.crl"
+expect "a first CRL: mode" 644 "$(stat -c %a "$F")"
+fetch ci1.crl ci
+expect "the same CRL: exit" 0 "$rc"
+has "the same CRL" "$F: unchanged:" "$out"
+fetch ci2.crl ci
+expect "a newer CRL: exit" 0 "$rc"
+has "a newer CRL" "updated: CRL of \"openrsp Test CI\", 1 revoked, cRLNumber 02" "$out"
+same_as "a newer CRL" "$W/ci2.crl"
+left=("$T"/ci.crl.tmp-*)
+if [[ ! -e ${left[0]} ]]; then ok; else bad "a temporary file was left: ${left[*]}"; fi
+
+# refused, the file left as it was (the CI's ci2.crl)
+refused() { # refused WORD SERVED-FILE: one line naming WORD, $F unchanged
+	failure "$1" pki crl-fetch "$U/$2" --issuer-cert "$P/ci/ci.der" --out "$F"
+	same_as "$2 refused" "$W/ci2.crl"
+}
+refused "older than the CRL in $F" ci1.crl
+refused "is not a CRL of \"openrsp Test CI\"" eum.crl
+refused "does not verify with the key of" forged.crl
+refused "cRLNumber 02 is that of the CRL in" same2.crl
+refused "no DER CRL" bad.crl
+refused "answered HTTP 404" missing.crl
+# a port nobody listens on: the web server's own, once it is gone
+kill "$web"
+wait "$web" 2>/dev/null || true
+web=
+failure "connect" pki crl-fetch "$U/ci2.crl" --issuer-cert "$P/ci/ci.der" --out "$F" --timeout 5
+same_as "no server" "$W/ci2.crl"
+start_web
+
+# PEM as served; then a file that holds no CRL is mended
+fetch ci4.pem ci
+expect "PEM: exit" 0 "$rc"
+same_as "PEM" "$W/ci4.pem"
+has "PEM: a PEM file" "-----BEGIN X509 CRL-----" "$(cat "$F")"
+echo "damaged" >"$F"
+fetch ci2.crl ci
+expect "a damaged file: exit" 0 "$rc"
+has "a damaged file: said" "holds no CRL that reads" "$err"
+same_as "a damaged file" "$W/ci2.crl"
+# the EUM's CRL into a file of its own, created
+fetch eum.crl eum "$T/eum.crl"
+expect "the EUM's CRL: exit" 0 "$rc"
+has "the EUM's CRL" "1 revoked" "$out"
+if cmp -s "$T/eum.crl" "$W/eum.crl"; then ok; else bad "the EUM's CRL: not written"; fi
+
+usage URL pki crl-fetch --issuer-cert "$P/ci/ci.der" --out "$F"
+usage URL pki crl-fetch ftp://127.0.0.1/x --issuer-cert "$P/ci/ci.der" --out "$F"
+usage --issuer-cert pki crl-fetch "$U/ci2.crl" --out "$F"
+usage --out pki crl-fetch "$U/ci2.crl" --issuer-cert "$P/ci/ci.der"
+usage --ca-file pki crl-fetch "https://127.0.0.1:1/x" --issuer-cert "$P/ci/ci.der" --out "$F"
+usage --timeout pki crl-fetch "$U/ci2.crl" --issuer-cert "$P/ci/ci.der" --out "$F" --timeout 0
+usage --out pki crl-fetch "$U/ci2.crl" --issuer-cert "$P/ci/ci.der" --out ""
+failure "$T/none.der" pki crl-fetch "$U/ci2.crl" --issuer-cert "$T/none.der" --out "$F"
+
+finish
