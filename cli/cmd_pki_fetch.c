@@ -148,7 +148,8 @@ static int number_cmp(const char *a, const char *b)
 
 /* Whether the CRL fetched (fresh) may replace the one of the file (the file's bytes old,
  * old_len): CLI_OK with *same when they are the same bytes; a failure when the file holds
- * another issuer's CRLs, or one newer than fresh. A file that holds no CRL is replaced. */
+ * another issuer's CRLs, several, or one newer than fresh. A file that holds no CRL, or one
+ * the issuer's key does not verify, is replaced. */
 static int may_replace(const fetch_opts *o, const orsp_cert *issuer, const orsp_crl_info *fresh,
                        const uint8_t *body, size_t body_len, bool *same)
 {
@@ -174,10 +175,12 @@ static int may_replace(const fetch_opts *o, const orsp_cert *issuer, const orsp_
 		goto out;
 	}
 	e = one_crl(old, old_len, o->out, issuer, &s, &held);
-	if (e == ORSP_E_MALFORMED) {
-		/* not a CRL at all (cut short, emptied): the CRL fetched mends it */
-		fprintf(stderr, "openrsp: %s: holds no CRL that reads (%s): replaced\n", o->out,
-		        orsp_err_detail());
+	if (e == ORSP_E_MALFORMED || e == ORSP_E_VERIFY) {
+		/* not a CRL at all (cut short, emptied), or the issuer's key does not verify it
+		 * (damaged, forged): nothing to compare with, and the CRL fetched mends it */
+		fprintf(stderr,
+		        "openrsp: %s: holds no CRL that reads and verifies (%s): replaced\n",
+		        o->out, orsp_err_detail());
 		orsp_err_clear();
 		goto out;
 	}

@@ -119,8 +119,20 @@ has "PEM: a PEM file" "-----BEGIN X509 CRL-----" "$(cat "$F")"
 echo "damaged" >"$F"
 fetch ci2.crl ci
 expect "a damaged file: exit" 0 "$rc"
-has "a damaged file: said" "holds no CRL that reads" "$err"
+has "a damaged file: said" "holds no CRL that reads and verifies" "$err"
 same_as "a damaged file" "$W/ci2.crl"
+# a CRL the issuer's key does not verify is no reference for what is newer: replaced too
+cp "$W/forged.crl" "$F"
+fetch ci1.crl ci
+expect "a forged file: exit" 0 "$rc"
+has "a forged file: said" "does not verify" "$err"
+same_as "a forged file" "$W/ci1.crl"
+# several CRLs in the file: not the fetch's to replace
+openssl crl -inform DER -in "$W/ci1.crl" -outform PEM -out "$T/ci1.pem"
+cat "$W/ci4.pem" "$T/ci1.pem" >"$F"
+cp "$F" "$T/two.pem"
+failure "holds 2 CRLs, not one" pki crl-fetch "$U/ci2.crl" --issuer-cert "$P/ci/ci.der" --out "$F"
+if cmp -s "$F" "$T/two.pem"; then ok; else bad "two CRLs: the file changed"; fi
 # the EUM's CRL into a file of its own, created
 fetch eum.crl eum "$T/eum.crl"
 expect "the EUM's CRL: exit" 0 "$rc"
