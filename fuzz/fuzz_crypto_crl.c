@@ -4,7 +4,9 @@
  * one, signed here with the SGP.26 NIST EUM's published private key, so that the checks
  * behind the signature see the fuzzer's bytes. The seed corpus holds an EUM CRL listing the
  * SGP.26 eUICC, and its TBS; and a TBS whose entries are out of order, one with a
- * GeneralizedTime, one with a negative serial number and one with an invalidityDate. For each:
+ * GeneralizedTime, one with a negative serial number and one with an invalidityDate, and the
+ * same with the eUICC's reasonCode removeFromCRL (which OpenSSL's lookup takes for an entry
+ * not revoked; the store refuses such a CRL since session 48). For each:
  *  - orsp_crl_store_add_mem() answers ORSP_OK, ORSP_E_MALFORMED or ORSP_E_POLICY, and adds
  *    one CRL at least when it succeeds, none when it fails;
  *  - orsp_crl_store_bind() under the SGP.26 CI never crashes;
