@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# `cmake --install` (docs/deploy.md): the files it puts under a prefix, the systemd unit of
-# the SM-DP+ naming the binary under the prefix given at install time (also with DESTDIR),
-# `systemd-analyze verify` on that unit when systemd-analyze is there, and the shipped data:
+# `cmake --install` (docs/deploy.md): the files it puts under a prefix, the systemd units of
+# the SM-DP+ and of the CRL timer naming the binary under the prefix given at install time
+# (also with DESTDIR), `systemd-analyze verify` on them (the template units as an instance)
+# when systemd-analyze is there, and the shipped data:
 # an installed binary reads PREFIX/share/openrsp (and names it when it is missing, never
 # falling back to the source tree), ORSP_DATA_DIR comes first, and the build directory's
 # binary reads the source tree's data/ even beside a share/openrsp of its own.
@@ -18,6 +19,8 @@ T=$(mktemp -d "${ORSP_TEST_TMP:-/tmp}/cli_install.XXXXXX")
 build=$(dirname "$(realpath "$B")")
 tpl=profiles/ts48-v7-saip2.3-nobertlv.der
 unit=lib/systemd/system/openrsp-smdp.service
+fetch_unit=lib/systemd/system/openrsp-crl-fetch@.service
+fetch_timer=lib/systemd/system/openrsp-crl-fetch@.timer
 
 if ! command -v cmake >/dev/null || [[ ! -f $build/cmake_install.cmake ]]; then
 	echo "skipped: no cmake, or $build is not a CMake build directory"
@@ -44,12 +47,27 @@ expect "ExecStart" "ExecStart=$P/bin/openrsp smdp serve --config /etc/openrsp/sm
 expect "Documentation" "Documentation=file://$P/share/doc/openrsp/deploy.md" \
 	"$(grep '^Documentation=' "$P/$unit")"
 lacks "no placeholder left" "@ORSP_" "$(cat "$P/$unit")"
+check_file "$P/$fetch_unit"
+check_file "$P/$fetch_timer"
+expect "crl-fetch ExecStart" \
+	"ExecStart=$P/bin/openrsp pki crl-fetch \${CRL_URL} --issuer-cert \${CRL_ISSUER} --out \${CRL_FILE}" \
+	"$(grep '^ExecStart=' "$P/$fetch_unit")"
+lacks "no placeholder left in the CRL units" "@ORSP_" "$(cat "$P/$fetch_unit" "$P/$fetch_timer")"
 if command -v systemd-analyze >/dev/null; then
 	# exit 0 and not a word: an unknown key is only a warning for systemd
 	rc=0
 	v=$(systemd-analyze verify "$P/$unit" 2>&1) || rc=$?
 	expect "systemd-analyze verify exit" 0 "$rc"
 	expect "systemd-analyze verify says nothing" "" "$v"
+	# a template is verified as an instance: the timer and its service side by side
+	mkdir -p "$T/units"
+	cp "$P/$fetch_unit" "$T/units/openrsp-crl-fetch@eum-a.service"
+	cp "$P/$fetch_timer" "$T/units/openrsp-crl-fetch@eum-a.timer"
+	rc=0
+	v=$(systemd-analyze verify "$T/units/openrsp-crl-fetch@eum-a.service" \
+		"$T/units/openrsp-crl-fetch@eum-a.timer" 2>&1) || rc=$?
+	expect "systemd-analyze verify of the CRL units exit" 0 "$rc"
+	expect "systemd-analyze verify of the CRL units says nothing" "" "$v"
 else
 	echo "note: systemd-analyze is not installed; the unit is not verified"
 fi
@@ -107,6 +125,9 @@ S=$T/stage
 if DESTDIR=$S cmake --install "$build" --component Unspecified --prefix /usr >"$T/log" 2>&1; then ok; else bad "DESTDIR install: $(cat "$T/log")"; fi
 expect "DESTDIR ExecStart" "ExecStart=/usr/bin/openrsp smdp serve --config /etc/openrsp/smdp.conf" \
 	"$(grep '^ExecStart=' "$S/usr/$unit")"
+expect "DESTDIR crl-fetch ExecStart" \
+	"ExecStart=/usr/bin/openrsp pki crl-fetch \${CRL_URL} --issuer-cert \${CRL_ISSUER} --out \${CRL_FILE}" \
+	"$(grep '^ExecStart=' "$S/usr/$fetch_unit")"
 run_at "$S/usr/bin/openrsp" demo
 expect "staged demo" 0 "$rc"
 
