@@ -441,7 +441,8 @@ ORSP_MUST_CHECK orsp_err orsp_crl_check(const orsp_crl_store *s, const orsp_cert
  * CRL's file name on the server). */
 typedef struct orsp_crl_why {
 	char serial[2 * 32 + 1];     /* the certificate's serial number in hex */
-	char reason[32];             /* REVOKED: the CRLReason's name, "unspecified" without one */
+	char reason[32];             /* REVOKED: the CRLReason's name, "no reason given" without
+	                                a reasonCode; "" for the other verdicts */
 	char when[32];               /* REVOKED: the revocationDate; STALE: the CRL's nextUpdate;
 	                                "YYYY-MM-DD HH:MM:SSZ" */
 	char crl[ORSP_CRL_NAME_MAX]; /* the CRL that decided: its name as given to add */

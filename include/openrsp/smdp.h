@@ -779,14 +779,21 @@ typedef struct orsp_smdp_config {
 ORSP_MUST_CHECK orsp_err orsp_smdp_config_load(const char *path, orsp_smdp_config *out);
 void orsp_smdp_config_free(orsp_smdp_config *c);
 /* What a loaded configuration allows but an operator should know, one line each on stderr
- * ("openrsp smdp: warning: ..."): a CRL past its nextUpdate (orsp_smdp_crl_warn_stale), a
- * trusted_proxies prefix of length 0, which takes every peer for a proxy. `smdp serve` says
+ * ("openrsp smdp: warning: ..."): a CRL past its nextUpdate (orsp_smdp_crl_warn_stale), this
+ * SM-DP+'s own certificates revoked (orsp_smdp_crl_warn_own), a trusted_proxies prefix of
+ * length 0, which takes every peer for a proxy. `smdp serve` says
  * it at start, `serve --check` too. */
 void orsp_smdp_config_warn(const orsp_smdp_config *c);
 /* The first of those: when a CRL of c is past its nextUpdate, the warning on stderr
  * ("openrsp smdp: warning: a CRL (crl) is past its nextUpdate: ..."), and true; else false.
  * The server says it again when its CRLs go stale while it runs (crl_reload). */
 bool orsp_smdp_crl_warn_stale(const orsp_smdp_config *c);
+/* This SM-DP+'s own certificates (each key set's DPauth and DPpb, the DPtls certificate)
+ * that a CRL of c revokes: a warning line each on stderr ("openrsp smdp: warning: this
+ * SM-DP+'s DPauth certificate (serial ...) is revoked by the CRL ..."); how many. The server
+ * serves on (the operator may be replacing them); it says so at start, in `serve --check`
+ * and after each reading of the CRLs put in force. */
+size_t orsp_smdp_crl_warn_own(const orsp_smdp_config *c);
 /* One line to f for each CRL of c: prefix, then orsp_crl_store_describe's text. For the
  * start-up lines, `serve --check` and the lines of a reading put in force. */
 void orsp_smdp_crl_print(const orsp_smdp_config *c, FILE *f, const char *prefix);

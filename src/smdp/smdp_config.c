@@ -1403,6 +1403,50 @@ bool orsp_smdp_crl_warn_stale(const orsp_smdp_config *c)
 	return true;
 }
 
+/* One warning line when the CRLs of c revoke cert (what: its role), issued by a CI of c's key
+ * sets; true then. */
+static bool own_revoked(const orsp_smdp_config *c, const orsp_cert *cert, const char *what)
+{
+	orsp_slice d = orsp_cert_der(cert);
+
+	for (size_t i = 0; i < c->svc.n_sets; i++) {
+		orsp_crl_status st = ORSP_CRL_GOOD;
+		orsp_crl_why why;
+		if (orsp_crl_check_why(c->svc.crls, c->svc.sets[i].ci, d.p, d.len, 0, &st, &why) ==
+		        ORSP_OK ||
+		    st != ORSP_CRL_REVOKED)
+			continue;
+		fprintf(
+		    stderr,
+		    "openrsp smdp: warning: this SM-DP+'s %s certificate (serial %s) is revoked "
+		    "by the CRL %s (%s, since %s): an eUICC or LPA that checks revocation "
+		    "refuses this server\n",
+		    what, why.serial, why.crl, why.reason, why.when);
+		return true;
+	}
+	return false;
+}
+
+size_t orsp_smdp_crl_warn_own(const orsp_smdp_config *c)
+{
+	size_t n = 0;
+	orsp_cert *tls = NULL;
+
+	if (!c || !orsp_crl_store_count(c->svc.crls))
+		return 0;
+	for (size_t i = 0; i < c->svc.n_sets; i++) {
+		n += own_revoked(c, c->svc.sets[i].dpauth_cert, "DPauth");
+		n += own_revoked(c, c->svc.sets[i].dppb_cert, "DPpb");
+	}
+	/* the first certificate of the DPtls file: the server's own */
+	if (c->tls_cert_pem &&
+	    orsp_cert_load_mem(c->tls_cert_pem, strlen(c->tls_cert_pem), &tls) == ORSP_OK)
+		n += own_revoked(c, tls, "DPtls");
+	orsp_cert_free(tls);
+	orsp_err_clear();
+	return n;
+}
+
 void orsp_smdp_crl_print(const orsp_smdp_config *c, FILE *f, const char *prefix)
 {
 	char line[ORSP_SMDP_PATH_MAX + 256];
@@ -1416,6 +1460,7 @@ void orsp_smdp_crl_print(const orsp_smdp_config *c, FILE *f, const char *prefix)
 void orsp_smdp_config_warn(const orsp_smdp_config *c)
 {
 	(void)orsp_smdp_crl_warn_stale(c);
+	(void)orsp_smdp_crl_warn_own(c);
 	for (size_t i = 0; c && i < c->n_trusted_proxies; i++) {
 		char text[ORSP_HTTP_PREFIX_TEXT_MAX];
 		if (c->trusted_proxies[i].bits)

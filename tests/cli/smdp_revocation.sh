@@ -5,7 +5,8 @@
 # download`), the profile stays Released and the eUICC empty; a CI's CRL past its nextUpdate
 # refuses it too (the SM-DP+'s own failure), unless `crl_stale = accept`; restarted with an
 # EUM's CRL that lists nothing, the same activation code downloads and installs the profile.
-# `smdp serve --check` lists the CRLs and warns of the stale one. With `crl_reload`, a
+# `smdp serve --check` lists the CRLs, warns of the stale one and of a CI's CRL that revokes
+# the SM-DP+'s own DPauth and DPpb. With `crl_reload`, a
 # revoking CRL file replaced by one that is no CRL changes nothing (said once), then by one
 # listing nothing is put in force while the server serves; a CRL that passes its nextUpdate
 # while the server runs is warned of once. docs/smdp-es9p.md ("Revocation").
@@ -88,6 +89,15 @@ if [[ $rc -eq 0 && "$out" == *"crl        $T/ci.crl: \"openrsp Test CI\" (a CI's
 	"$out" == *"crl        $T/eum-revoked.pem: \"openrsp EUM\" (an EUM's), 1 revoked, next update "* && "$err" != *warning* ]]; then ok; else bad "--check with CRLs: rc=$rc $out $err"; fi
 run smdp serve --config "$T/stale.conf" --check
 if [[ $rc -eq 0 && "$err" == *"openrsp smdp: warning: a CRL (crl) is past its nextUpdate"* ]]; then ok; else bad "--check, stale CRL: rc=$rc $out $err"; fi
+# the CI's CRL revoking this SM-DP+'s own DPauth and DPpb: said at start and by --check, one
+# warning line each, and it serves on
+run pki crl "${CI[@]}" --revoke "$T/pki/smdp/dpauth.der" --revoke "$T/pki/smdp/dppb.der" \
+	--reason superseded --out "$T/ci-own.crl"
+expect "the CI's CRL revoking DPauth and DPpb" 0 "$rc"
+conf "$T/own.conf" ci-own.crl eum-empty.crl
+run smdp serve --config "$T/own.conf" --check
+if [[ $rc -eq 0 && "$err" == *"openrsp smdp: warning: this SM-DP+'s DPauth certificate (serial "*") is revoked by the CRL $T/ci-own.crl (superseded, since "* &&
+	"$err" == *"this SM-DP+'s DPpb certificate (serial "* && $(grep -c "this SM-DP+'s" <<<"$err") -eq 2 ]]; then ok; else bad "--check, own certificates revoked: rc=$rc $err"; fi
 # a CRL that is not one: refused at start, by --check in the same words
 conf "$T/bad.conf" ci.crl smdp.conf
 echo "not a CRL" >"$T/smdp.conf"
