@@ -794,6 +794,9 @@ bool orsp_smdp_crl_warn_stale(const orsp_smdp_config *c);
  * serves on (the operator may be replacing them); it says so at start, in `serve --check`
  * and after each reading of the CRLs put in force. */
 size_t orsp_smdp_crl_warn_own(const orsp_smdp_config *c);
+/* Whether a CRL of c, of the CI of one of its key sets, revokes cert (one of this SM-DP+'s
+ * own); *why (not NULL) then says how. For orsp_smdp_crl_warn_own and /metrics. */
+bool orsp_smdp_own_revoked(const orsp_smdp_config *c, const orsp_cert *cert, orsp_crl_why *why);
 /* One line to f for each CRL of c: prefix, then orsp_crl_store_describe's text. For the
  * start-up lines, `serve --check` and the lines of a reading put in force. */
 void orsp_smdp_crl_print(const orsp_smdp_config *c, FILE *f, const char *prefix);

@@ -1403,28 +1403,39 @@ bool orsp_smdp_crl_warn_stale(const orsp_smdp_config *c)
 	return true;
 }
 
-/* One warning line when the CRLs of c revoke cert (what: its role), issued by a CI of c's key
- * sets; true then. */
-static bool own_revoked(const orsp_smdp_config *c, const orsp_cert *cert, const char *what)
+bool orsp_smdp_own_revoked(const orsp_smdp_config *c, const orsp_cert *cert, orsp_crl_why *why)
 {
-	orsp_slice d = orsp_cert_der(cert);
+	orsp_slice d;
 
+	if (!c || !cert || !orsp_crl_store_count(c->svc.crls))
+		return false;
+	d = orsp_cert_der(cert);
 	for (size_t i = 0; i < c->svc.n_sets; i++) {
 		orsp_crl_status st = ORSP_CRL_GOOD;
-		orsp_crl_why why;
-		if (orsp_crl_check_why(c->svc.crls, c->svc.sets[i].ci, d.p, d.len, 0, &st, &why) ==
-		        ORSP_OK ||
-		    st != ORSP_CRL_REVOKED)
-			continue;
-		fprintf(
-		    stderr,
-		    "openrsp smdp: warning: this SM-DP+'s %s certificate (serial %s) is revoked "
-		    "by the CRL %s (%s, since %s): an eUICC or LPA that checks revocation "
-		    "refuses this server\n",
-		    what, why.serial, why.crl, why.reason, why.when);
-		return true;
+		if (orsp_crl_check_why(c->svc.crls, c->svc.sets[i].ci, d.p, d.len, 0, &st, why) !=
+		        ORSP_OK &&
+		    st == ORSP_CRL_REVOKED) {
+			orsp_err_clear();
+			return true;
+		}
 	}
+	orsp_err_clear();
 	return false;
+}
+
+/* One warning line when the CRLs of c revoke cert (what: its role); true then. */
+static bool own_revoked(const orsp_smdp_config *c, const orsp_cert *cert, const char *what)
+{
+	orsp_crl_why why;
+
+	if (!orsp_smdp_own_revoked(c, cert, &why))
+		return false;
+	fprintf(stderr,
+	        "openrsp smdp: warning: this SM-DP+'s %s certificate (serial %s) is revoked by the "
+	        "CRL %s (%s, since %s): an eUICC or LPA that checks revocation refuses this "
+	        "server\n",
+	        what, why.serial, why.crl, why.reason, why.when);
+	return true;
 }
 
 size_t orsp_smdp_crl_warn_own(const orsp_smdp_config *c)

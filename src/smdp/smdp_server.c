@@ -380,6 +380,35 @@ static void crl_series(FILE *f, const char *metric, const orsp_crl_info *info)
 	fputs("\"}", f);
 }
 
+/* Whether the CRLs in force revoke this SM-DP+'s own certificates (each key set's DPauth and
+ * DPpb, the DPtls certificate): 1 or 0 each, for an alert (orsp_smdp_crl_warn_own says it on
+ * stderr at start and after a reading). */
+static void own_metrics(orsp_smdp_server *srv, FILE *f)
+{
+	const orsp_smdp_config *c = srv->c;
+	orsp_cert *tls = NULL;
+	orsp_crl_why why;
+
+	fputs("# HELP openrsp_smdp_own_certificate_revoked 1 when a CRL in force revokes this "
+	      "SM-DP+'s own certificate\n"
+	      "# TYPE openrsp_smdp_own_certificate_revoked gauge\n",
+	      f);
+	for (size_t i = 0; i < c->svc.n_sets; i++) {
+		fprintf(f,
+		        "openrsp_smdp_own_certificate_revoked{cert=\"DPauth\",keyset=\"%zu\"} %d\n",
+		        i + 1, orsp_smdp_own_revoked(c, c->svc.sets[i].dpauth_cert, &why));
+		fprintf(f,
+		        "openrsp_smdp_own_certificate_revoked{cert=\"DPpb\",keyset=\"%zu\"} %d\n",
+		        i + 1, orsp_smdp_own_revoked(c, c->svc.sets[i].dppb_cert, &why));
+	}
+	if (c->tls_cert_pem &&
+	    orsp_cert_load_mem(c->tls_cert_pem, strlen(c->tls_cert_pem), &tls) == ORSP_OK)
+		fprintf(f, "openrsp_smdp_own_certificate_revoked{cert=\"DPtls\"} %d\n",
+		        orsp_smdp_own_revoked(c, tls, &why));
+	orsp_cert_free(tls);
+	orsp_err_clear();
+}
+
 /* The CRLs in force (configuration crl): when each goes stale, for an alert before it does,
  * how many certificates each lists, and how the readings of changed files went. A reading
  * put in force between two series may hold other CRLs: each series lists the CRLs held as it
@@ -415,6 +444,7 @@ static void crl_metrics(orsp_smdp_server *srv, FILE *f)
 	        "openrsp_smdp_crl_reloads_total{result=\"failed\"} %llu\n",
 	        (unsigned long long)srv->crl_reloads_ok,
 	        (unsigned long long)srv->crl_reloads_failed);
+	own_metrics(srv, f);
 }
 
 static orsp_err on_metrics(void *ctx, const orsp_http_request *req, orsp_http_response *resp)

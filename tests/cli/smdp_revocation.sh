@@ -117,6 +117,15 @@ download() { # download AC: the LPA's download from the running server
 		--euicc "local:$T/dev"
 }
 
+# the SM-DP+'s own DPauth and DPpb revoked by the CI: said at start and on /metrics
+start "$T/own.conf"
+has "own certificates: said at start" "this SM-DP+'s DPauth certificate (serial" "$(cat "$T/serve.log")"
+m=$(curl -s --max-time 10 "http://127.0.0.1:$PORT/metrics")
+has "metrics: DPauth revoked" 'openrsp_smdp_own_certificate_revoked{cert="DPauth",keyset="1"} 1' "$m"
+has "metrics: DPpb revoked" 'openrsp_smdp_own_certificate_revoked{cert="DPpb",keyset="1"} 1' "$m"
+lacks "metrics: no DPtls with plain_http" 'cert="DPtls"' "$m"
+stop_server
+
 # the eUICC revoked by its EUM: refused at authenticateClient, nothing changes
 start "$T/revoked.conf"
 download "$AC"
@@ -185,6 +194,7 @@ has "metrics: the CI's CRL, its label escaped" "openrsp_smdp_crl_next_update_sec
 has "metrics: the EUM's CRL lists none now" "openrsp_smdp_crl_revoked{crl=\"$T/live-eum.pem\",issuer=\"openrsp EUM\"} 0" "$m"
 has "metrics: one reading put in force" 'openrsp_smdp_crl_reloads_total{result="ok"} 1' "$m"
 has "metrics: one reading refused" 'openrsp_smdp_crl_reloads_total{result="failed"} 1' "$m"
+has "metrics: DPauth not revoked" 'openrsp_smdp_own_certificate_revoked{cert="DPauth",keyset="1"} 0' "$m"
 stop_server
 expect "three profiles on the eUICC" "${ICCIDS[1]} ${ICCIDS[0]} ${ICCIDS[2]}" "$(installed)"
 
