@@ -37,42 +37,6 @@ enum {
 
 /* ----- files ----- */
 
-/* Write a package holding key material: a new mode-0600 file in the target's directory,
- * synced, then renamed over the target, so a crash leaves the old file or the new one. */
-static int write_package(const char *path, const uint8_t *p, size_t n)
-{
-	char tmp[4096];
-	size_t done = 0;
-	int fd, w;
-
-	w = snprintf(tmp, sizeof(tmp), "%s.tmp.XXXXXX", path);
-	if (w < 0 || (size_t)w >= sizeof(tmp))
-		return cli_usage("-o", "path too long");
-	fd = mkstemp(tmp); /* mode 0600 */
-	if (fd < 0)
-		return cli_failf(path, "cannot create: %s", strerror(errno));
-	while (done < n) {
-		ssize_t k = write(fd, p + done, n - done);
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k <= 0)
-			break;
-		done += (size_t)k;
-	}
-	if (done != n || fsync(fd) != 0) {
-		int err = errno;
-		close(fd);
-		unlink(tmp);
-		return cli_failf(path, "write failed: %s", strerror(err));
-	}
-	if (close(fd) != 0 || rename(tmp, path) != 0) {
-		int err = errno;
-		unlink(tmp);
-		return cli_failf(path, "cannot write: %s", strerror(err));
-	}
-	return CLI_OK;
-}
-
 static int load(const char *path, orsp_pkg **pkg)
 {
 	uint8_t *der = NULL;
@@ -1017,9 +981,11 @@ static int profile_build(int argc, char **argv)
 		rc = cli_fail(o.output, e);
 		goto out;
 	}
-	rc = write_package(o.output, der, der_len);
-	if (rc)
+	/* key material: mode 0600, a crash leaves the old file or the new one */
+	if ((e = orsp_file_replace(o.output, der, der_len, 0600)) != ORSP_OK) {
+		rc = cli_fail(o.output, e);
 		goto out;
+	}
 	{
 		orsp_pkg_header h;
 		orsp_pkg_usim u;
