@@ -231,7 +231,7 @@ static orsp_err measure(const bench_pki *p, const char *path, double seconds, si
 {
 	orsp_crl_store *s = NULL, *none = NULL;
 	double res[L__COUNT][ROUNDS], slice = seconds / (ROUNDS * L__COUNT), t0;
-	long long h0, rss0;
+	long long h0, rss0, hwm_kb = -1;
 	bool hwm;
 	orsp_err e = orsp_crl_store_new(&s);
 
@@ -249,7 +249,9 @@ static orsp_err measure(const bench_pki *p, const char *path, double seconds, si
 		e = orsp_crl_store_bind(s, p->cis, NULL);
 	r->bind_s = orsp_mono_s() - t0;
 	r->heap_bytes = heap_in_use() - h0;
-	r->load_peak_bytes = hwm && status_kb("VmHWM") >= rss0 ? status_kb("VmHWM") - rss0 : -1;
+	if (hwm)
+		hwm_kb = status_kb("VmHWM");
+	r->load_peak_bytes = hwm_kb >= rss0 ? hwm_kb - rss0 : -1;
 	t0 = orsp_mono_s();
 	if (!e)
 		e = check_one(s, p, p->listed, ORSP_CRL_REVOKED);

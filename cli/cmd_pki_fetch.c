@@ -3,13 +3,11 @@
  * older than the one in the file; only then is the file replaced, at once (orsp_file_replace),
  * so that an SM-DP+ reading it (`crl_reload`) finds the old CRL or the new one, never part of
  * either, a forged one or an older one. */
-#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/stat.h>
 #include <time.h>
 
 #include "cli.h"
@@ -158,17 +156,16 @@ static int may_replace(const fetch_opts *o, const orsp_cert *issuer, const orsp_
 	orsp_crl_store *s = NULL;
 	orsp_crl_info held;
 	char a[32], b[32];
-	struct stat st;
-	int rc = CLI_OK;
+	int rc = CLI_OK, by_number;
 	orsp_err e;
 
 	*same = false;
-	if (lstat(o->out, &st) != 0) {
-		if (errno == ENOENT)
-			return CLI_OK;
-		return cli_failf(o->out, "cannot look at it: %s", strerror(errno));
+	e = orsp_cert_pem_bundle_read(o->out, &old, &old_len);
+	if (e == ORSP_E_NOT_FOUND) {
+		orsp_err_clear(); /* no file yet: nothing to compare with */
+		return CLI_OK;
 	}
-	if ((e = orsp_cert_pem_bundle_read(o->out, &old, &old_len)) != ORSP_OK)
+	if (e)
 		return cli_fail(o->out, e);
 	if (old_len == body_len && memcmp(old, body, body_len) == 0) {
 		*same = true;
@@ -188,8 +185,9 @@ static int may_replace(const fetch_opts *o, const orsp_cert *issuer, const orsp_
 		rc = cli_failf(o->out, "not replaced: %s", orsp_err_detail());
 		goto out;
 	}
-	if (fresh->this_update < held.this_update ||
-	    (fresh->number[0] && held.number[0] && number_cmp(fresh->number, held.number) < 0)) {
+	/* the cRLNumbers compared when both have one */
+	by_number = fresh->number[0] && held.number[0] ? number_cmp(fresh->number, held.number) : 1;
+	if (fresh->this_update < held.this_update || by_number < 0) {
 		cli_utc(fresh->this_update, a);
 		cli_utc(held.this_update, b);
 		rc = cli_failf(o->url,
@@ -199,7 +197,7 @@ static int may_replace(const fetch_opts *o, const orsp_cert *issuer, const orsp_
 		               held.number[0] ? held.number : "none");
 		goto out;
 	}
-	if (fresh->number[0] && held.number[0] && number_cmp(fresh->number, held.number) == 0) {
+	if (by_number == 0) {
 		rc = cli_failf(o->url,
 		               "cRLNumber %s is that of the CRL in %s, but the two differ (RFC "
 		               "5280 §5.2.3: a number names one CRL): not replaced",

@@ -2895,15 +2895,9 @@ static int serve_check(const char *config, const orsp_smdp_config *cfg)
 		}
 		printf(" (X-Forwarded-For from these names the client)\n");
 	}
-	if (!cfg->plain_http) {
-		orsp_cert *tls = NULL;
-		/* the bytes the configuration checked (tls_cert_pem) */
-		if (orsp_cert_load_mem(cfg->tls_cert_pem, strlen(cfg->tls_cert_pem), &tls) ==
-		    ORSP_OK)
-			check_cert("DPtls", tls, "");
-		orsp_err_clear();
-		orsp_cert_free(tls);
-	}
+	/* the certificate the configuration checked */
+	if (!cfg->plain_http && cfg->tls_cert_parsed)
+		check_cert("DPtls", cfg->tls_cert_parsed, "");
 	for (size_t i = 0; i < cfg->svc.n_sets; i++) {
 		const orsp_smdp_keyset *ks = &cfg->svc.sets[i];
 		char hex[2 * CI_SKI_MAX + 1];

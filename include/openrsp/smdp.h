@@ -738,6 +738,10 @@ typedef struct orsp_smdp_config {
 	 * them NULL, and the files are read by path then. orsp_smdp_config_free frees them,
 	 * the keys' wiped. */
 	char *tls_cert_pem, *tls_key_pem;
+	/* the first certificate of tls_cert_pem, as orsp_smdp_config_load checked it (NULL
+	 * without tls_cert): the DPtls certificate for `serve --check`, the CRL checks of this
+	 * SM-DP+'s own certificates and /metrics, parsed once. orsp_smdp_config_free frees it. */
+	orsp_cert *tls_cert_parsed;
 	char *es2_client_ca_pem, *callback_ca_pem, *callback_cert_pem, *callback_key_pem;
 	/* seconds between runs of order expiry and the ES9+ session sweep (0: 30); not a key of
 	 * the file: tests shorten it */

@@ -570,9 +570,9 @@ static orsp_err signed_parts(crl_entry *e, const X509_CRL *crl, const uint8_t *d
 /* The checks of orsp_crl_store_add_mem on one DER CRL, into a new entry. */
 static orsp_err parse_one(const uint8_t *der, size_t n, const char *name, crl_entry **out)
 {
-	const unsigned char *p;
+	const unsigned char *p, *in;
 	uint8_t *rest = NULL;
-	size_t rest_len = 0;
+	size_t rest_len = 0, in_len;
 	orsp_slice list;
 	X509_CRL *crl = NULL;
 	crl_entry *e = NULL;
@@ -596,9 +596,10 @@ static orsp_err parse_one(const uint8_t *der, size_t n, const char *name, crl_en
 	/* OpenSSL reads all but the entries (read_entries) */
 	if ((err = split_revoked(der, n, name, &rest, &rest_len, &list)))
 		goto out;
-	p = rest ? rest : der;
-	crl = d2i_X509_CRL(NULL, &p, (long)(rest ? rest_len : n));
-	if (!crl || p != (rest ? rest + rest_len : der + n)) {
+	in = p = rest ? rest : der;
+	in_len = rest ? rest_len : n;
+	crl = d2i_X509_CRL(NULL, &p, (long)in_len);
+	if (!crl || p != in + in_len) {
 		err = orsp__ossl_fail(ORSP_E_MALFORMED, "not a CRL");
 		err = orsp_errf(err, "%s: not a CRL (CertificateList)", name);
 		goto out;

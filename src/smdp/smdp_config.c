@@ -1133,7 +1133,7 @@ static orsp_err check_tls(loader *l)
 	}
 	mine = same_point(c->tls_token_key ? c->tls_token_key : k, tls);
 	orsp_ec_free(k);
-	orsp_cert_free(tls);
+	c->tls_cert_parsed = tls; /* kept: orsp_smdp_config_free frees it */
 	if (!mine)
 		return bad_at(l, "tls_key", "tls_key", "does not belong to tls_cert (%s)",
 		              c->tls_cert);
@@ -1441,7 +1441,6 @@ static bool own_revoked(const orsp_smdp_config *c, const orsp_cert *cert, const 
 size_t orsp_smdp_crl_warn_own(const orsp_smdp_config *c)
 {
 	size_t n = 0;
-	orsp_cert *tls = NULL;
 
 	if (!c || !orsp_crl_store_count(c->svc.crls))
 		return 0;
@@ -1449,12 +1448,8 @@ size_t orsp_smdp_crl_warn_own(const orsp_smdp_config *c)
 		n += own_revoked(c, c->svc.sets[i].dpauth_cert, "DPauth");
 		n += own_revoked(c, c->svc.sets[i].dppb_cert, "DPpb");
 	}
-	/* the first certificate of the DPtls file: the server's own */
-	if (c->tls_cert_pem &&
-	    orsp_cert_load_mem(c->tls_cert_pem, strlen(c->tls_cert_pem), &tls) == ORSP_OK)
-		n += own_revoked(c, tls, "DPtls");
-	orsp_cert_free(tls);
-	orsp_err_clear();
+	if (c->tls_cert_parsed)
+		n += own_revoked(c, c->tls_cert_parsed, "DPtls");
 	return n;
 }
 
@@ -1504,6 +1499,7 @@ void orsp_smdp_config_free(orsp_smdp_config *c)
 		orsp_wipe(c->tls_key_pem, strlen(c->tls_key_pem));
 	free(c->tls_key_pem);
 	free(c->tls_cert_pem);
+	orsp_cert_free(c->tls_cert_parsed);
 	if (c->callback_key_pem)
 		orsp_wipe(c->callback_key_pem, strlen(c->callback_key_pem));
 	free(c->callback_key_pem);

@@ -386,7 +386,6 @@ static void crl_series(FILE *f, const char *metric, const orsp_crl_info *info)
 static void own_metrics(orsp_smdp_server *srv, FILE *f)
 {
 	const orsp_smdp_config *c = srv->c;
-	orsp_cert *tls = NULL;
 	orsp_crl_why why;
 
 	fputs("# HELP openrsp_smdp_own_certificate_revoked 1 when a CRL in force revokes this "
@@ -401,12 +400,9 @@ static void own_metrics(orsp_smdp_server *srv, FILE *f)
 		        "openrsp_smdp_own_certificate_revoked{cert=\"DPpb\",keyset=\"%zu\"} %d\n",
 		        i + 1, orsp_smdp_own_revoked(c, c->svc.sets[i].dppb_cert, &why));
 	}
-	if (c->tls_cert_pem &&
-	    orsp_cert_load_mem(c->tls_cert_pem, strlen(c->tls_cert_pem), &tls) == ORSP_OK)
+	if (c->tls_cert_parsed)
 		fprintf(f, "openrsp_smdp_own_certificate_revoked{cert=\"DPtls\"} %d\n",
-		        orsp_smdp_own_revoked(c, tls, &why));
-	orsp_cert_free(tls);
-	orsp_err_clear();
+		        orsp_smdp_own_revoked(c, c->tls_cert_parsed, &why));
 }
 
 /* The CRLs in force (configuration crl): when each goes stale, for an alert before it does,
