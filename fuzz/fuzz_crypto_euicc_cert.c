@@ -9,6 +9,8 @@
  *  - when it accepts, the full path (orsp_cert_parse + orsp_rsp_verify_euicc_chain +
  *    orsp_cert_public_key) accepts too, with the same EID and the same key: the fast path
  *    may leave a certificate to the full path, never accept one the full path refuses;
+ *  - orsp_cert_crl_urls() gives only URLs orsp_cert_crl_url_ok takes, on any certificate
+ *    that parses;
  *  - orsp_cert_der_public_key() never crashes; when the full path accepts, it gives the
  *    same key (an SM-DP+ reads the session's CERT.EUICC key with it later).
  * A fixed verification time. The signature's nonce is random (OpenSSL 3.0 has no RFC 6979
@@ -64,6 +66,20 @@ static void same_key(const orsp_ec_key *a, const orsp_ec_key *b)
 	check(memcmp(pa, pb, sizeof(pa)) == 0);
 }
 
+/* orsp_cert_crl_urls on any certificate that parses: URLs only as orsp_cert_crl_url_ok takes
+ * them, within max, or none with NOT_FOUND / MALFORMED. */
+static void check_crl_urls(const orsp_cert *u)
+{
+	static char urls[2][ORSP_CERT_URL_MAX + 1];
+	size_t n = 99;
+	orsp_err e = orsp_cert_crl_urls(u, urls, 2, &n);
+
+	check(e == ORSP_OK || e == ORSP_E_NOT_FOUND || e == ORSP_E_MALFORMED);
+	check(e == ORSP_OK ? n >= 1 && n <= 2 : n == 0);
+	for (size_t i = 0; e == ORSP_OK && i < n; i++)
+		check(strlen(urls[i]) <= ORSP_CERT_URL_MAX && orsp_cert_crl_url_ok(urls[i]));
+}
+
 static void check_cert(const uint8_t *data, size_t size)
 {
 	const time_t now = 1893456000; /* 2030-01-01 */
@@ -77,8 +93,10 @@ static void check_cert(const uint8_t *data, size_t size)
 	check(fast == ORSP_OK ? fast_key != NULL : fast_key == NULL);
 	d = orsp_cert_der_public_key(data, size, &der_key);
 	check(d == ORSP_OK ? der_key != NULL : der_key == NULL);
-	if (orsp_cert_parse(data, size, &u) == ORSP_OK)
+	if (orsp_cert_parse(data, size, &u) == ORSP_OK) {
 		full = orsp_rsp_verify_euicc_chain(cis, eum, u, now, e2);
+		check_crl_urls(u);
+	}
 	if (fast == ORSP_OK) {
 		check(full == ORSP_OK);
 		check(strcmp(e1, e2) == 0);

@@ -16,7 +16,9 @@
 
 #include <openssl/evp.h>
 #include <openssl/objects.h>
+#include <openssl/conf.h>
 #include <openssl/x509.h>
+#include <openssl/x509v3.h>
 #include <openssl/x509v3.h>
 
 #include "certmint.h"
@@ -89,6 +91,9 @@ static orsp_cert *issue(const orsp_cert_template *t, const orsp_ec_key *subj,
 
 /* The template of certificate i in a hierarchy with our names (sgp26 = false) or with the
  * names and RIDs of the SGP.26 counterpart (for the byte comparison). */
+static const char *const sgp26_ci_crls[] = {"http://ci.test.example.com/CRL-A.crl",
+                                            "http://ci.test.example.com/CRL-B.crl", NULL};
+
 static void template_for(int i, bool sgp26, const char *eid, orsp_cert_template *t)
 {
 	time_t now = time(NULL);
@@ -131,6 +136,10 @@ static void template_for(int i, bool sgp26, const char *eid, orsp_cert_template 
 		t->san_rid = "2.999.10";
 		break;
 	}
+	/* the CRL distribution points SGP.26 names: both of the CI's CRLs, the EUM only the
+	 * second, none in the eUICC certificate */
+	if (sgp26 && i != EUICC)
+		t->crl_urls = i == EUM ? sgp26_ci_crls + 1 : sgp26_ci_crls;
 }
 
 typedef struct pki {
@@ -618,15 +627,13 @@ static void test_profile_matches_sgp26(void **state)
 			snprintf(what, sizeof(what), "%s", rel);
 			ref = certmint_cert_load(rel);
 
-			/* Every extension of SGP.26 is in ours, byte for byte, except the CRL
-			 * distribution points (we issue no CRLs) and the key identifiers (keys
-			 * differ; checked for presence here and for value above). */
+			/* Every extension of SGP.26 is in ours, byte for byte, except the key
+			 * identifiers (keys differ; checked for presence here and for value
+			 * above). */
 			for (int e = 0; e < X509_get_ext_count(ref); e++) {
 				int nid =
 				    OBJ_obj2nid(X509_EXTENSION_get_object(X509_get_ext(ref, e)));
 				switch (nid) {
-				case NID_crl_distribution_points:
-					break;
 				case NID_subject_key_identifier:
 				case NID_authority_key_identifier:
 					assert_non_null(ext_of(ours, nid));
@@ -738,11 +745,117 @@ static void test_issue_under_sgp26(void **state)
 
 /* ----- template checks ----- */
 
+/* orsp_cert_crl_urls: the SGP.26 certificates' points read back; a certificate without the
+ * extension; points that are not a complete CRL's, and URLs that are not http(s), skipped. */
+static void test_crl_urls(void **state)
+{
+	char urls[ORSP_CERT_MAX_CRL_URLS][ORSP_CERT_URL_MAX + 1];
+	static const char *const four[] = {"HTTPS://ca.example/x.crl?a=1", "http://b.example/y.crl",
+	                                   "http://c.example:8080/z", "http://d.example/w", NULL};
+	orsp_cert_template t;
+	orsp_ec_key *k = new_key(ORSP_CURVE_P256);
+	orsp_cert *c, *c2;
+	X509 *x;
+	X509_EXTENSION *ext;
+	EVP_PKEY *kk = certmint_key_new("prime256v1");
+	size_t n = 9;
+	(void)state;
+
+	c = certmint_to_orsp(certmint_cert_load("sgp26/DPauth/CERT_S_SM_DPauth_ECDSA_NIST.der"));
+	ok(orsp_cert_crl_urls(c, urls, ORSP_CERT_MAX_CRL_URLS, &n));
+	assert_int_equal(n, 2);
+	assert_string_equal(urls[0], sgp26_ci_crls[0]);
+	assert_string_equal(urls[1], sgp26_ci_crls[1]);
+	ok(orsp_cert_crl_urls(c, urls, 1, &n)); /* room for one: the first */
+	assert_int_equal(n, 1);
+	assert_string_equal(urls[0], sgp26_ci_crls[0]);
+	expect(orsp_cert_crl_urls(NULL, urls, 1, &n), ORSP_E_USAGE, "bad arguments");
+	expect(orsp_cert_crl_urls(c, NULL, 1, &n), ORSP_E_USAGE, "bad arguments");
+	orsp_cert_free(c);
+	c = certmint_to_orsp(certmint_cert_load("sgp26/eUICC/CERT_EUICC_ECDSA_NIST.der"));
+	expect(orsp_cert_crl_urls(c, urls, ORSP_CERT_MAX_CRL_URLS, &n), ORSP_E_NOT_FOUND,
+	       "no cRLDistributionPoints");
+	assert_int_equal(n, 0);
+	orsp_cert_free(c);
+
+	/* four of ours, in their order */
+	template_for(DPAUTH, false, NULL, &t);
+	t.crl_urls = four;
+	c = issue(&t, k, k, NULL);
+	ok(orsp_cert_crl_urls(c, urls, ORSP_CERT_MAX_CRL_URLS, &n));
+	assert_int_equal(n, 4);
+	for (size_t i = 0; i < 4; i++)
+		assert_string_equal(urls[i], four[i]);
+
+	/* another writer's points: ldap and a relative name skipped, a point with reasons and
+	 * one with a cRLIssuer skipped, the http one kept; then none left; then undecodable */
+	static const char *const exts[] = {"URI:ldap://a.example/cn=CI,URI:http://a.example/ci.crl",
+	                                   "dp_reasons", "dp_issuer", "dp_relative",
+	                                   "URI:ldap://a.example/cn=CI"};
+	for (size_t i = 0; i < ORSP_ARRAY_LEN(exts); i++) {
+		CONF *conf = NCONF_new(NULL);
+		X509V3_CTX ctx;
+		long eline = 0;
+		BIO *b = BIO_new_mem_buf("[dp_reasons]\nfullname=URI:http://r.example/r.crl\n"
+		                         "reasons=keyCompromise\n"
+		                         "[dp_issuer]\nfullname=URI:http://i.example/i.crl\n"
+		                         "CRLissuer=dirName:issuer_dn\n"
+		                         "[issuer_dn]\nCN=Other\n"
+		                         "[dp_relative]\nrelativename=rel_dn\n"
+		                         "[rel_dn]\nCN=CRL1\n",
+		                         -1);
+		assert_true(NCONF_load_bio(conf, b, &eline) == 1);
+		BIO_free(b);
+		X509V3_set_ctx(&ctx, NULL, NULL, NULL, NULL, 0);
+		X509V3_set_nconf(&ctx, conf);
+		x = to_x509(c);
+		X509_delete_ext(x, X509_get_ext_by_NID(x, NID_crl_distribution_points, -1));
+		ext = X509V3_EXT_nconf_nid(conf, &ctx, NID_crl_distribution_points, exts[i]);
+		if (!ext)
+			fail_msg("extension %zu (%s) not made", i, exts[i]);
+		assert_int_equal(X509_add_ext(x, ext, -1), 1);
+		X509_EXTENSION_free(ext);
+		NCONF_free(conf);
+		assert_true(X509_sign(x, kk, EVP_sha256()) > 0); /* encoded anew */
+		c2 = certmint_to_orsp(x);
+		if (i == 0) {
+			ok(orsp_cert_crl_urls(c2, urls, ORSP_CERT_MAX_CRL_URLS, &n));
+			assert_int_equal(n, 1);
+			assert_string_equal(urls[0], "http://a.example/ci.crl");
+		} else {
+			expect(orsp_cert_crl_urls(c2, urls, ORSP_CERT_MAX_CRL_URLS, &n),
+			       ORSP_E_NOT_FOUND, "no http(s) URL of a complete CRL");
+		}
+		orsp_cert_free(c2);
+		X509_free(x);
+	}
+	orsp_cert_free(c);
+	orsp_ec_free(k);
+	EVP_PKEY_free(kk);
+}
+
 static void test_template_checks(void **state)
 {
 	static const char *const nine[] = {"1", "2", "3", "4", "5", "6", "7", "8", "9", NULL};
 	static const char *const empty[] = {NULL};
 	static const char *const bad_ein[] = {"8904x", NULL};
+	static const char *const five_urls[] = {"http://a.example/1", "http://a.example/2",
+	                                        "http://a.example/3", "http://a.example/4",
+	                                        "http://a.example/5", NULL};
+	static char long_url[ORSP_CERT_URL_MAX + 2];
+	const char *const bad_urls[] = {"",
+	                                "ftp://a.example/c.crl",
+	                                "ldap://a.example/cn=CI",
+	                                "http://",
+	                                "http:///c.crl",
+	                                "https://:443/c.crl",
+	                                "http//a.example/c.crl",
+	                                "http://a.example/a b.crl",
+	                                "http://a.example/\x01",
+	                                "http://a.example/caf\xc3\xa9",
+	                                "http://a.example/<x>",
+	                                "http://a.example/{x}",
+	                                long_url};
 	static const char *const bad_fqdn[] = {"",
 	                                       "a..b",
 	                                       ".a.b",
@@ -810,6 +923,14 @@ static void test_template_checks(void **state)
 	BAD(t.permitted_eins = nine, "permittedEins");
 	BAD(t.permitted_eins = empty, "permittedEins");
 	BAD(t.permitted_eins = bad_ein, "permittedEins");
+	memcpy(long_url, "http://a.example/", 17);
+	memset(long_url + 17, 'x', ORSP_CERT_URL_MAX + 1 - 17); /* 513 bytes */
+	BAD(t.crl_urls = five_urls, "at most 4 CRL distribution points");
+	BAD(t.crl_urls = empty, "without any URL");
+	for (size_t i = 0; i < ORSP_ARRAY_LEN(bad_urls); i++) {
+		const char *const one[] = {bad_urls[i], NULL};
+		BAD(t.crl_urls = one, "CRL distribution point 1");
+	}
 	for (size_t i = 0; i < ORSP_ARRAY_LEN(bad_fqdn); i++)
 		BAD(t.san_dns = bad_fqdn[i], "FQDN");
 	memset(long_label, 'a', 64);
@@ -979,12 +1100,19 @@ static void test_save(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_eid_check),          cmocka_unit_test(test_eid_generate),
-	    cmocka_unit_test(test_hierarchy_verifies), cmocka_unit_test(test_long_validity),
-	    cmocka_unit_test(test_eid_outside_range),  cmocka_unit_test(test_wrong_issuer_key),
-	    cmocka_unit_test(test_permitted_eins),     cmocka_unit_test(test_profile_matches_sgp26),
-	    cmocka_unit_test(test_issue_under_sgp26),  cmocka_unit_test(test_template_checks),
-	    cmocka_unit_test(test_template_defaults),  cmocka_unit_test(test_save),
+	    cmocka_unit_test(test_eid_check),
+	    cmocka_unit_test(test_eid_generate),
+	    cmocka_unit_test(test_hierarchy_verifies),
+	    cmocka_unit_test(test_long_validity),
+	    cmocka_unit_test(test_eid_outside_range),
+	    cmocka_unit_test(test_wrong_issuer_key),
+	    cmocka_unit_test(test_permitted_eins),
+	    cmocka_unit_test(test_crl_urls),
+	    cmocka_unit_test(test_profile_matches_sgp26),
+	    cmocka_unit_test(test_issue_under_sgp26),
+	    cmocka_unit_test(test_template_checks),
+	    cmocka_unit_test(test_template_defaults),
+	    cmocka_unit_test(test_save),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

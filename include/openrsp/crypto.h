@@ -269,6 +269,16 @@ ORSP_MUST_CHECK orsp_err orsp_cert_subject_text(const orsp_cert *c, char *out, s
 /* The subjectAltName registeredID (the SM-DP+ OID of CERT.DPauth/DPpb/DPtls) as the contents
  * octets of its DER OBJECT IDENTIFIER. ORSP_E_NOT_FOUND if there is none. */
 ORSP_MUST_CHECK orsp_err orsp_cert_rid(const orsp_cert *c, uint8_t *out, size_t cap, size_t *len);
+#define ORSP_CERT_MAX_CRL_URLS 4 /* cRLDistributionPoints in one template */
+#define ORSP_CERT_URL_MAX 512    /* a distribution point's URL, in bytes */
+/* The URLs of the certificate's cRLDistributionPoints (RFC 5280 §4.2.1.13) in their order: of
+ * each DistributionPoint without reasons and without cRLIssuer (a CRL of some reasons only,
+ * or an indirect one, is not the issuer's complete CRL), the fullName's
+ * uniformResourceIdentifiers that orsp_cert_crl_url_ok accepts (http and https; ldap: and
+ * others skipped); up to max of them into urls, *n how many. ORSP_E_NOT_FOUND when there is no
+ * such URL (or no extension), ORSP_E_MALFORMED when the extension does not decode. */
+ORSP_MUST_CHECK orsp_err orsp_cert_crl_urls(const orsp_cert *c, char (*urls)[ORSP_CERT_URL_MAX + 1],
+                                            size_t max, size_t *n);
 
 /* Trusted CI certificates (several CIs and both curves may be trusted at once). */
 typedef struct orsp_ci_store orsp_ci_store;
@@ -533,6 +543,11 @@ typedef struct orsp_cert_template {
 	 * NULL = no extension. */
 	const char *san_dns;
 	const char *san_rid;
+	/* cRLDistributionPoints (RFC 5280 §4.2.1.13, not critical): where the issuer publishes
+	 * the CRL that would list this certificate, one DistributionPoint per URL, each a
+	 * fullName uniformResourceIdentifier (orsp_cert_crl_url_ok), as in the SGP.26 test
+	 * certificates; up to ORSP_CERT_MAX_CRL_URLS, NULL-terminated. NULL = no extension. */
+	const char *const *crl_urls;
 } orsp_cert_template;
 
 /* The checks orsp_cert_issue applies to san_dns and san_rid, for callers that refuse bad
@@ -544,6 +559,12 @@ typedef struct orsp_cert_template {
  * characters. NULL is refused. */
 bool orsp_cert_dns_name_ok(const char *s);
 bool orsp_cert_oid_ok(const char *s);
+/* A CRL distribution point's URL as orsp_cert_issue takes it and orsp_cert_crl_urls gives
+ * it: "http://" or "https://" (the scheme in any case), a host, at most ORSP_CERT_URL_MAX
+ * bytes of printable ASCII without space, quote, '<', '>', '\\', '^', '`', '{', '|', '}'
+ * (RFC 3986's characters: an IA5String, as RFC 5280 §4.2.1.13 stores it). NULL is refused;
+ * when false, orsp_err_detail() names the problem. */
+bool orsp_cert_crl_url_ok(const char *s);
 
 /* Zero t and fill in the SGP.22 v2 profile of role:
  *   CI      keyCertSign+cRLSign, cA, no pathLen, policy .0 critical

@@ -242,6 +242,43 @@ bool orsp_cert_oid_ok(const char *s)
 	return true;
 }
 
+bool orsp_cert_crl_url_ok(const char *s)
+{
+	size_t n, host;
+
+	if (!s) {
+		(void)orsp_errf(ORSP_E_USAGE, "no URL");
+		return false;
+	}
+	n = strnlen(s, ORSP_CERT_URL_MAX + 1);
+	if (n > ORSP_CERT_URL_MAX) {
+		(void)orsp_errf(ORSP_E_USAGE, "the URL is longer than %d bytes", ORSP_CERT_URL_MAX);
+		return false;
+	}
+	if (strncasecmp(s, "http://", 7) == 0)
+		host = 7;
+	else if (strncasecmp(s, "https://", 8) == 0)
+		host = 8;
+	else {
+		(void)orsp_errf(ORSP_E_USAGE, "not an http:// or https:// URL");
+		return false;
+	}
+	if (strchr("/?#:", s[host])) { /* also the end: strchr finds the terminator */
+		(void)orsp_errf(ORSP_E_USAGE, "the URL names no host");
+		return false;
+	}
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (c < 0x21 || c > 0x7e || strchr("\"<>\\^`{|}", c)) {
+			(void)orsp_errf(ORSP_E_USAGE,
+			                "the URL holds a character a URL cannot (byte %zu: 0x%02x)",
+			                i, c);
+			return false;
+		}
+	}
+	return true;
+}
+
 /* countryName: an ISO 3166 alpha-2 code (RFC 5280 Appendix A, X.520). */
 static bool country_ok(const char *c)
 {
@@ -298,6 +335,18 @@ static orsp_err check_template(const orsp_cert_template *t)
 	if (t->san_rid && !orsp_cert_oid_ok(t->san_rid))
 		return orsp_errf(ORSP_E_USAGE,
 		                 "the registeredID is not a valid dotted-decimal OID");
+	if (t->crl_urls) {
+		for (n = 0; t->crl_urls[n]; n++) {
+			if (n == ORSP_CERT_MAX_CRL_URLS)
+				return orsp_errf(ORSP_E_USAGE, "at most %d CRL distribution points",
+				                 ORSP_CERT_MAX_CRL_URLS);
+			if (!orsp_cert_crl_url_ok(t->crl_urls[n]))
+				return orsp_errf(ORSP_E_USAGE, "CRL distribution point %zu: %s",
+				                 n + 1, orsp_err_detail());
+		}
+		if (n == 0)
+			return orsp_errf(ORSP_E_USAGE, "cRLDistributionPoints without any URL");
+	}
 	return ORSP_OK;
 }
 
@@ -449,7 +498,7 @@ static orsp_err push_general_name(GENERAL_NAMES *names, int type, void *value)
 	GENERAL_NAME *gn = GENERAL_NAME_new();
 
 	if (!gn) {
-		if (type == GEN_DNS)
+		if (type == GEN_DNS || type == GEN_URI)
 			ASN1_IA5STRING_free(value);
 		else if (type == GEN_RID)
 			ASN1_OBJECT_free(value);
@@ -502,6 +551,43 @@ static orsp_err add_san(X509 *x, const char *dns, const char *rid)
 		e = orsp__ossl_fail(ORSP_E_CRYPTO, "adding subjectAltName failed");
 out:
 	GENERAL_NAMES_free(names);
+	return e;
+}
+
+/* cRLDistributionPoints (RFC 5280 §4.2.1.13, not critical): one DistributionPoint per URL,
+ * its distributionPoint a fullName with the URL as uniformResourceIdentifier, no reasons, no
+ * cRLIssuer: the issuer's complete CRL, as the SGP.26 certificates name their CI's. */
+static orsp_err add_crl_dps(X509 *x, const char *const *urls)
+{
+	CRL_DIST_POINTS *dps = sk_DIST_POINT_new_null();
+	orsp_err e = ORSP_OK;
+
+	if (!dps)
+		return orsp__ossl_fail(ORSP_E_RESOURCE, "out of memory");
+	for (size_t i = 0; urls[i] && e == ORSP_OK; i++) {
+		DIST_POINT *dp = DIST_POINT_new();
+		ASN1_IA5STRING *ia5 = NULL;
+
+		if (!dp || !sk_DIST_POINT_push(dps, dp)) {
+			DIST_POINT_free(dp);
+			e = orsp__ossl_fail(ORSP_E_RESOURCE, "out of memory");
+			break;
+		}
+		dp->distpoint = DIST_POINT_NAME_new();
+		if (!dp->distpoint || !(dp->distpoint->name.fullname = GENERAL_NAMES_new()) ||
+		    !(ia5 = ASN1_IA5STRING_new()) ||
+		    ASN1_STRING_set(ia5, urls[i], (int)strlen(urls[i])) != 1) {
+			ASN1_IA5STRING_free(ia5);
+			e = orsp__ossl_fail(ORSP_E_RESOURCE, "out of memory");
+			break;
+		}
+		dp->distpoint->type = 0; /* fullName */
+		e = push_general_name(dp->distpoint->name.fullname, GEN_URI, ia5);
+	}
+	if (e == ORSP_OK &&
+	    X509_add1_ext_i2d(x, NID_crl_distribution_points, dps, 0, X509V3_ADD_DEFAULT) != 1)
+		e = orsp__ossl_fail(ORSP_E_CRYPTO, "adding cRLDistributionPoints failed");
+	CRL_DIST_POINTS_free(dps);
 	return e;
 }
 
@@ -739,7 +825,8 @@ orsp_err orsp_cert_issue(const orsp_cert_template *t, const orsp_ec_key *subject
 	    (e = add_ext_key_usage(x, t->ext_key_usage, t->ext_key_usage_critical)) != ORSP_OK ||
 	    (e = add_san(x, t->san_dns, t->san_rid)) != ORSP_OK ||
 	    (t->eid_prefix && (e = add_name_constraints(x, t->nc_org, t->eid_prefix)) != ORSP_OK) ||
-	    (t->permitted_eins && (e = add_permitted_eins(x, t->permitted_eins)) != ORSP_OK))
+	    (t->permitted_eins && (e = add_permitted_eins(x, t->permitted_eins)) != ORSP_OK) ||
+	    (t->crl_urls && (e = add_crl_dps(x, t->crl_urls)) != ORSP_OK))
 		goto out;
 	/* SGP.22 §4.5.2.1: ecdsa-with-SHA256 throughout. */
 	if (X509_sign(x, ipk, EVP_sha256()) <= 0) {
