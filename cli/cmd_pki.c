@@ -65,9 +65,11 @@ enum {
 	OPT_REASON,
 	OPT_NUMBER,
 	OPT_THIS_UPDATE,
-	/* pki crl: repeated, the certificates to list add up */
+	/* repeated, they add up: pki crl's certificates to list, the distribution points */
 	OPT_REVOKE = CLI_OPT_ADDS,
 	OPT_SERIAL,
+	OPT_CRL_URL,
+	OPT_EUM_CRL_URL,
 };
 
 /* The certificates of one hierarchy, in issuing order. */
@@ -104,6 +106,10 @@ typedef struct pki_opts {
 	bool quiet; /* no summary (in-process use by the demo) */
 	/* pki smdp: the DPauth and DPpb keys in a PKCS#11 token (URIs), or NULL: made here */
 	const char *token_key[2];
+	/* cRLDistributionPoints: the CI's CRL (in the certificates the CI issues) and the EUM's
+	 * (in the eUICC's); NULL-terminated, empty: none */
+	const char *crl_urls[ORSP_CERT_MAX_CRL_URLS + 1];
+	const char *eum_crl_urls[ORSP_CERT_MAX_CRL_URLS + 1];
 } pki_opts;
 
 /* One issued hierarchy, for the summary. */
@@ -339,6 +345,11 @@ static void fill_template(const pki_opts *o, int which, time_t nb, time_t na,
 	default:
 		break;
 	}
+	/* where the issuer's CRL is, in the certificates it issues (none in the CI's own) */
+	if (which == C_EUICC && o->eum_crl_urls[0])
+		t->crl_urls = o->eum_crl_urls;
+	else if (which != C_CI && which != C_EUICC && o->crl_urls[0])
+		t->crl_urls = o->crl_urls;
 }
 
 static int issue_hierarchy(const pki_opts *o, hierarchy *h, created *c)
@@ -540,6 +551,23 @@ static int check_smdp_opts(pki_opts *o, const char *days)
 	return CLI_OK;
 }
 
+/* --crl-url / --eum-crl-url: one more URL into list (NULL-terminated, up to
+ * ORSP_CERT_MAX_CRL_URLS). */
+static int add_crl_url(const char *opt, const char **list, const char *url)
+{
+	size_t n = 0;
+
+	while (list[n])
+		n++;
+	if (n == ORSP_CERT_MAX_CRL_URLS)
+		return cli_usage(opt, "at most %d", ORSP_CERT_MAX_CRL_URLS);
+	if (!orsp_cert_crl_url_ok(url))
+		return cli_usage(opt, "%s", orsp_err_detail());
+	list[n] = url;
+	list[n + 1] = NULL;
+	return CLI_OK;
+}
+
 static int parse_init(int argc, char **argv, pki_opts *o)
 {
 	static const struct option opts[] = {
@@ -550,6 +578,8 @@ static int parse_init(int argc, char **argv, pki_opts *o)
 	    {"smdp-oid", required_argument, NULL, OPT_OID},
 	    {"days", required_argument, NULL, OPT_DAYS},
 	    {"permitted-eins", no_argument, NULL, OPT_EINS},
+	    {"crl-url", required_argument, NULL, OPT_CRL_URL},
+	    {"eum-crl-url", required_argument, NULL, OPT_EUM_CRL_URL},
 	    {"force", no_argument, NULL, OPT_FORCE},
 	    {"json", no_argument, NULL, OPT_JSON},
 	    {NULL, 0, NULL, 0},
@@ -585,6 +615,14 @@ static int parse_init(int argc, char **argv, pki_opts *o)
 			break;
 		case OPT_EINS:
 			o->eins = true;
+			break;
+		case OPT_CRL_URL:
+			if ((rc = add_crl_url("--crl-url", o->crl_urls, optarg)) != CLI_OK)
+				return rc;
+			break;
+		case OPT_EUM_CRL_URL:
+			if ((rc = add_crl_url("--eum-crl-url", o->eum_crl_urls, optarg)) != CLI_OK)
+				return rc;
 			break;
 		case OPT_FORCE:
 			o->force = true;
@@ -741,6 +779,7 @@ static int parse_smdp(int argc, char **argv, pki_opts *o, const char **ci_dir)
 	    {"json", no_argument, NULL, OPT_JSON},
 	    {"dpauth-key", required_argument, NULL, OPT_DPAUTH_KEY},
 	    {"dppb-key", required_argument, NULL, OPT_DPPB_KEY},
+	    {"crl-url", required_argument, NULL, OPT_CRL_URL},
 	    {NULL, 0, NULL, 0},
 	};
 	const char *days = NULL;
@@ -782,6 +821,10 @@ static int parse_smdp(int argc, char **argv, pki_opts *o, const char **ci_dir)
 				                 "a PIN on the command line shows in ps: give "
 				                 "pin-source=FILE in the URI");
 			o->token_key[k] = optarg;
+			break;
+		case OPT_CRL_URL:
+			if ((rc = add_crl_url("--crl-url", o->crl_urls, optarg)) != CLI_OK)
+				return rc;
 			break;
 		default:
 			return cli_usage(argv[optind - 1], "unexpected option");
@@ -1469,7 +1512,8 @@ static const cli_cmd pki_cmds[] = {
     {"init", "Create a private RSP test PKI: CI, EUM, eUICC, DPauth/DPpb/DPtls",
      "DIR [--curve nist|brainpool|both] [--eid-prefix DIGITS]\n"
      "                        [--eid EID] [--smdp-fqdn NAME] [--smdp-oid OID]\n"
-     "                        [--days N] [--permitted-eins] [--force] [--json]",
+     "                        [--days N] [--permitted-eins] [--crl-url URL]...\n"
+     "                        [--eum-crl-url URL]... [--force] [--json]",
      "Writes DIR/ci, DIR/eum, DIR/euicc and DIR/smdp (with --curve both: the same\n"
      "under DIR/nist and DIR/brainpool), each certificate as <name>.der and <name>.pem\n"
      "with its private key in <name>_key.pem (mode 0600), and DIR/README.txt.\n"
@@ -1487,14 +1531,18 @@ static const cli_cmd pki_cmds[] = {
      "  --days N             validity of every certificate, the CI's too, 1 to 36500\n"
      "                       (default 3650)\n"
      "  --permitted-eins     also put the SGP.22 v3 permittedEins extension in the EUM\n"
+     "  --crl-url URL        where the CI publishes its CRL (http:// or https://):\n"
+     "                       a cRLDistributionPoints in the EUM, DPauth, DPpb and\n"
+     "                       DPtls certificates, as SGP.26's have; up to 4\n"
+     "  --eum-crl-url URL    where the EUM publishes its CRL, in the eUICC's; up to 4\n"
      "  --force              write into a non-empty DIR, replacing the files of the\n"
      "                       layout\n"
      "  --json               one JSON document: paths, EID and key identifiers\n",
      pki_init},
     {"smdp", "Issue DPauth, DPpb, DPtls for another SM-DP+ under an existing CI",
      "DIR --ci CIDIR --smdp-fqdn NAME --smdp-oid OID\n"
-     "                        [--dpauth-key URI] [--dppb-key URI] [--days N] [--force]\n"
-     "                        [--json]",
+     "                        [--dpauth-key URI] [--dppb-key URI] [--days N]\n"
+     "                        [--crl-url URL]... [--force] [--json]",
      "Reads the CI certificate and key of a hierarchy made by `pki init`\n"
      "(CIDIR/ci/ci.der, CIDIR/ci/ci_key.pem; for --curve both give CIDIR/nist or\n"
      "CIDIR/brainpool) and writes DIR/smdp/{dpauth,dppb,dptls}.{der,pem} with their\n"
@@ -1507,6 +1555,8 @@ static const cli_cmd pki_cmds[] = {
      "  --dppb-key URI       DPpb's key in a PKCS#11 token\n"
      "  --smdp-fqdn NAME     DNS name in the DPtls certificate\n"
      "  --smdp-oid OID       SM-DP+ OID, registeredID in DPauth/DPpb/DPtls\n"
+     "  --crl-url URL        where the CI publishes its CRL: a cRLDistributionPoints\n"
+     "                       in the three certificates; up to 4\n"
      "  --days N             validity, 1 to 36500 (default 3650), never past the CI's\n"
      "                       end (a CI that has expired, or is not yet valid, issues\n"
      "                       nothing)\n"
@@ -1543,7 +1593,7 @@ static const cli_cmd pki_cmds[] = {
      "                       seconds since the epoch (default: now)\n",
      pki_crl},
     {"crl-fetch", "Fetch a CRL into a file, if it is the issuer's and newer",
-     "URL --issuer-cert CERT --out FILE\n"
+     "(URL | --for CERT) --issuer-cert CERT --out FILE\n"
      "                        [--ca-file PEM] [--timeout SECONDS]",
      "Gets URL (http:// or https://; a CRL, DER or PEM) and replaces FILE with it, at\n"
      "once (a new file renamed over it), when the CRL is the issuer's (its name and\n"
@@ -1554,6 +1604,10 @@ static const cli_cmd pki_cmds[] = {
      "timer or cron job: exit 0 when FILE holds the newest CRL, 1 otherwise.\n\n"
      "  --issuer-cert CERT   the CI or EUM certificate that issues the CRL (DER or\n"
      "                       PEM)\n"
+     "  --for CERT           instead of URL: the http(s) URLs of CERT's\n"
+     "                       cRLDistributionPoints (a certificate the issuer issued,\n"
+     "                       whose CRL would list it), tried in their order until one\n"
+     "                       gives the issuer's CRL\n"
      "  --out FILE           the CRL file to keep current (created if missing)\n"
      "  --ca-file PEM        trust anchors of an https:// server (required for\n"
      "                       https; no system store is used)\n"

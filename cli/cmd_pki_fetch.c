@@ -17,10 +17,11 @@
 #define FETCH_MAX (64u << 20) /* as orsp_crl_store_add_file reads a file */
 #define FETCH_TIMEOUT_S 60
 
-enum { OPT_ISSUER_CERT = CLI_OPT_CMD, OPT_OUT, OPT_CA_FILE, OPT_TIMEOUT };
+enum { OPT_ISSUER_CERT = CLI_OPT_CMD, OPT_OUT, OPT_CA_FILE, OPT_TIMEOUT, OPT_FOR };
 
 typedef struct fetch_opts {
 	const char *url, *cert, *out, *ca_file;
+	const char *for_cert; /* --for: the URLs are this certificate's distribution points */
 	unsigned timeout_s;
 } fetch_opts;
 
@@ -31,6 +32,7 @@ static int parse_fetch(int argc, char **argv, fetch_opts *o)
 	    {"out", required_argument, NULL, OPT_OUT},
 	    {"ca-file", required_argument, NULL, OPT_CA_FILE},
 	    {"timeout", required_argument, NULL, OPT_TIMEOUT},
+	    {"for", required_argument, NULL, OPT_FOR},
 	    {NULL, 0, NULL, 0},
 	};
 	const char *timeout = NULL;
@@ -54,17 +56,28 @@ static int parse_fetch(int argc, char **argv, fetch_opts *o)
 		case OPT_TIMEOUT:
 			timeout = optarg;
 			break;
+		case OPT_FOR:
+			o->for_cert = optarg;
+			break;
 		default:
 			return cli_usage(argv[optind - 1], "unexpected option");
 		}
 	}
-	if ((rc = cli_positional(argc, argv, 1, "URL")) != CLI_OK)
-		return rc;
-	o->url = argv[optind];
-	if (strncmp(o->url, "http://", 7) != 0 && strncmp(o->url, "https://", 8) != 0)
-		return cli_usage("URL", "expected an http:// or https:// URL");
-	if (strlen(o->url) > 2048)
-		return cli_usage("URL", "longer than 2048 characters");
+	if (o->for_cert) {
+		/* the URLs come from the certificate */
+		if (optind < argc)
+			return cli_usage("URL", "not with --for, which takes the URLs from CERT");
+		if (!o->for_cert[0])
+			return cli_usage("--for", "empty path");
+	} else {
+		if ((rc = cli_positional(argc, argv, 1, "URL")) != CLI_OK)
+			return rc;
+		o->url = argv[optind];
+		if (strncmp(o->url, "http://", 7) != 0 && strncmp(o->url, "https://", 8) != 0)
+			return cli_usage("URL", "expected an http:// or https:// URL");
+		if (strlen(o->url) > 2048)
+			return cli_usage("URL", "longer than 2048 characters");
+	}
 	if (!o->cert)
 		return cli_missing("--issuer-cert");
 	if (!o->out)
@@ -74,7 +87,7 @@ static int parse_fetch(int argc, char **argv, fetch_opts *o)
 		                 : !o->out[0] ? "--out"
 		                              : "--ca-file",
 		                 "empty path");
-	if (strncmp(o->url, "https://", 8) == 0 && !o->ca_file)
+	if (o->url && strncmp(o->url, "https://", 8) == 0 && !o->ca_file)
 		return cli_usage("--ca-file",
 		                 "an https:// URL needs the trust anchors of its server (no system "
 		                 "store is used)");
@@ -210,6 +223,35 @@ out:
 	return rc;
 }
 
+/* --for CERT: the http(s) URLs of CERT's cRLDistributionPoints, which must name issuer's CRL
+ * (CERT issued by issuer: its authorityKeyIdentifier is issuer's subjectKeyIdentifier). */
+static int urls_of(const fetch_opts *o, const orsp_cert *issuer,
+                   char (*urls)[ORSP_CERT_URL_MAX + 1], size_t *n)
+{
+	orsp_cert *c = NULL;
+	uint8_t aki[64], ski[64];
+	size_t aki_len = 0, ski_len = 0;
+	int rc = CLI_OK;
+	orsp_err e;
+
+	if ((e = orsp_cert_load_file(o->for_cert, &c)) != ORSP_OK)
+		return cli_fail(o->for_cert, e);
+	if (orsp_cert_aki(c, aki, sizeof(aki), &aki_len) != ORSP_OK ||
+	    orsp_cert_ski(issuer, ski, sizeof(ski), &ski_len) != ORSP_OK || aki_len != ski_len ||
+	    memcmp(aki, ski, aki_len) != 0) {
+		orsp_err_clear();
+		rc = cli_failf(o->for_cert,
+		               "not issued by %s (its authority key identifier is not the "
+		               "issuer's subject key identifier): the CRL that would list it is "
+		               "another issuer's",
+		               o->cert);
+	} else if ((e = orsp_cert_crl_urls(c, urls, ORSP_CERT_MAX_CRL_URLS, n)) != ORSP_OK) {
+		rc = cli_fail(o->for_cert, e);
+	}
+	orsp_cert_free(c);
+	return rc;
+}
+
 static int pki_crl_fetch_run(const fetch_opts *o)
 {
 	orsp_cert *issuer = NULL;
@@ -217,6 +259,9 @@ static int pki_crl_fetch_run(const fetch_opts *o)
 	orsp_http_result r = {0};
 	orsp_crl_info info;
 	char next[32], this[32];
+	char urls[ORSP_CERT_MAX_CRL_URLS][ORSP_CERT_URL_MAX + 1];
+	size_t n_urls = 1;
+	fetch_opts cur = *o;
 	bool same = false;
 	int rc;
 	orsp_err e;
@@ -225,13 +270,31 @@ static int pki_crl_fetch_run(const fetch_opts *o)
 		rc = cli_fail(o->cert, e);
 		goto out;
 	}
-	if ((rc = fetch(o, &r)) != CLI_OK)
+	if (o->for_cert && (rc = urls_of(o, issuer, urls, &n_urls)) != CLI_OK)
 		goto out;
-	if ((e = one_crl(r.body, r.body_len, o->url, issuer, &s, &info)) != ORSP_OK) {
-		rc = cli_failf("pki crl-fetch", "not taken: %s", orsp_err_detail());
-		goto out;
+	/* the distribution points in turn: the first that gives the issuer's CRL is taken */
+	rc = CLI_FAIL;
+	for (size_t i = 0; i < n_urls && rc != CLI_OK; i++) {
+		if (o->for_cert)
+			cur.url = urls[i];
+		orsp_http_result_free(&r);
+		memset(&r, 0, sizeof(r));
+		orsp_crl_store_free(s);
+		s = NULL;
+		if (strncasecmp(cur.url, "https://", 8) == 0 && !o->ca_file)
+			rc =
+			    cli_failf(cur.url, "an https:// URL needs --ca-file (the trust anchors "
+			                       "of its server; no system store is used)");
+		else if ((rc = fetch(&cur, &r)) == CLI_OK &&
+		         (e = one_crl(r.body, r.body_len, cur.url, issuer, &s, &info)) != ORSP_OK)
+			rc = cli_failf("pki crl-fetch", "not taken: %s", orsp_err_detail());
+		if (rc != CLI_OK && i + 1 < n_urls)
+			fprintf(stderr, "openrsp: %s: trying the next distribution point, %s\n",
+			        o->for_cert, urls[i + 1]);
 	}
-	if ((rc = may_replace(o, issuer, &info, r.body, r.body_len, &same)) != CLI_OK)
+	if (rc != CLI_OK)
+		goto out;
+	if ((rc = may_replace(&cur, issuer, &info, r.body, r.body_len, &same)) != CLI_OK)
 		goto out;
 	cli_utc(info.this_update, this);
 	cli_utc(info.next_update, next);
@@ -240,16 +303,17 @@ static int pki_crl_fetch_run(const fetch_opts *o)
 		goto out;
 	}
 	printf("%s: %s: CRL of \"%s\", %zu revoked, cRLNumber %s, this update %s, next update "
-	       "%s\n",
+	       "%s%s%s\n",
 	       o->out, same ? "unchanged" : "updated", info.issuer_cn, info.revoked,
-	       info.number[0] ? info.number : "none", this, next);
+	       info.number[0] ? info.number : "none", this, next, o->for_cert ? ", from " : "",
+	       o->for_cert ? cur.url : "");
 	fflush(stdout);
 	if (info.next_update < time(NULL))
 		fprintf(stderr,
 		        "openrsp: %s: warning: the CRL is past its nextUpdate (%s): an SM-DP+ "
 		        "holding it refuses what its issuer issued (1.2/4.2) unless crl_stale = "
 		        "accept\n",
-		        o->url, next);
+		        cur.url, next);
 out:
 	orsp_http_result_free(&r);
 	orsp_crl_store_free(s);

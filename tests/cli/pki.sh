@@ -142,6 +142,10 @@ cert_has "$T/bp/eum/eum.pem" "serialNumber = 8901234"
 cert_has "$T/bp/eum/eum.pem" "2.23.146.1.2.2.0"
 cert_has "$T/bp/smdp/dptls.pem" "DNS:smdp.test.example, Registered ID:2.999.77"
 cert_has "$T/bp/smdp/dpauth.pem" "Registered ID:2.999.77"
+# no distribution points unless asked
+for n in "${names[@]}"; do
+	if text "$T/bp/$n.pem" | grep -q "CRL Distribution"; then bad "$n: CRL distribution points"; else ok; fi
+done
 check "DPtls verifies for --smdp-fqdn" openssl verify -CAfile "$T/bp/ci/ci.pem" \
 	-verify_hostname smdp.test.example "$T/bp/smdp/dptls.pem"
 check "valid for 29 more days" openssl x509 -in "$T/bp/smdp/dppb.pem" -noout -checkend $((29 * 86400))
@@ -150,6 +154,24 @@ if openssl x509 -in "$T/bp/smdp/dppb.pem" -noout -checkend $((31 * 86400)) >/dev
 else
 	ok
 fi
+
+# ----- CRL distribution points: the CI's in what it issues, the EUM's in the eUICC's -----
+run pki init "$T/cdp" --crl-url http://ci.test.example/ci-a.crl --crl-url HTTPS://ci.test.example/b \
+	--eum-crl-url http://eum.test.example/eum.crl
+if [[ $rc -eq 0 ]]; then ok; else bad "pki init --crl-url rc=$rc $err"; fi
+for n in eum/eum smdp/dpauth smdp/dppb smdp/dptls; do
+	cert_has "$T/cdp/$n.pem" "URI:http://ci.test.example/ci-a.crl"
+	cert_has "$T/cdp/$n.pem" "URI:HTTPS://ci.test.example/b"
+done
+cert_has "$T/cdp/euicc/euicc.pem" "URI:http://eum.test.example/eum.crl"
+if text "$T/cdp/ci/ci.pem" | grep -q "CRL Distribution"; then bad "the CI names a CRL of its own"; else ok; fi
+if text "$T/cdp/euicc/euicc.pem" | grep -q "ci-a.crl"; then bad "the eUICC names the CI's CRL"; else ok; fi
+run pki smdp "$T/cdp2" --ci "$T/cdp" --smdp-fqdn two.test.example --smdp-oid 2.999.11 \
+	--crl-url http://ci.test.example/ci-a.crl
+if [[ $rc -eq 0 ]]; then ok; else bad "pki smdp --crl-url rc=$rc $err"; fi
+for n in dpauth dppb dptls; do
+	cert_has "$T/cdp2/smdp/$n.pem" "URI:http://ci.test.example/ci-a.crl"
+done
 
 # ----- a non-empty DIR is refused; --force replaces the layout only -----
 sum=$(sha256sum "$T/nist/ci/ci.der")
@@ -202,6 +224,13 @@ fi
 usage --curve pki init "$T/u" --curve nistp256
 usage --curve pki init "$T/u" --curve
 usage --eid-prefix pki init "$T/u" --eid-prefix 8904x
+usage --crl-url pki init "$T/u" --crl-url ftp://ci.example/ci.crl
+usage --crl-url pki init "$T/u" --crl-url "http://ci.example/a b.crl"
+usage --crl-url pki init "$T/u" --crl-url http:///ci.crl
+usage --crl-url pki init "$T/u" --crl-url http://a/1 --crl-url http://a/2 --crl-url http://a/3 \
+	--crl-url http://a/4 --crl-url http://a/5
+usage --eum-crl-url pki init "$T/u" --eum-crl-url ldap://eum.example/cn=EUM
+usage --crl-url pki smdp "$T/u" --ci "$T/nist" --smdp-fqdn a.example --smdp-oid 2.999.3 --crl-url x
 usage --eid-prefix pki init "$T/u" --eid-prefix ""
 usage --eid-prefix pki init "$T/u" --eid-prefix 1234567890123456789012345678901
 usage --eid pki init "$T/u" --eid 8904903212345123451234567890123

@@ -139,6 +139,45 @@ expect "the EUM's CRL: exit" 0 "$rc"
 has "the EUM's CRL" "1 revoked" "$out"
 if cmp -s "$T/eum.crl" "$W/eum.crl"; then ok; else bad "the EUM's CRL: not written"; fi
 
+# --for CERT: the URLs of CERT's distribution points, in order until one gives the CRL.
+# A hierarchy naming this web server: the CI's CRL at two points, the first missing.
+Q=$T/pki2
+"$B" pki init "$Q" --crl-url "$U/gone.crl" --crl-url "$U/q-ci.crl" \
+	--eum-crl-url "$U/q-eum.crl" >/dev/null
+"$B" pki crl --issuer-cert "$Q/ci/ci.der" --issuer-key "$Q/ci/ci_key.pem" --out "$W/q-ci.crl" \
+	--revoke "$Q/smdp/dpauth.der" >/dev/null
+G=$T/q-ci.crl
+run pki crl-fetch --for "$Q/eum/eum.der" --issuer-cert "$Q/ci/ci.der" --out "$G"
+expect "--for: exit" 0 "$rc"
+has "--for: the first point fails" "answered HTTP 404" "$err"
+has "--for: the next one tried" "trying the next distribution point, $U/q-ci.crl" "$err"
+has "--for: taken from the second" "$G: updated: CRL of \"openrsp Test CI\", 1 revoked" "$out"
+has "--for: names the point" "from $U/q-ci.crl" "$out"
+if cmp -s "$G" "$W/q-ci.crl"; then ok; else bad "--for: $G is not q-ci.crl"; fi
+run pki crl-fetch --for "$Q/smdp/dpauth.der" --issuer-cert "$Q/ci/ci.der" --out "$G"
+expect "--for DPauth: exit" 0 "$rc"
+has "--for DPauth: the same CRL" "$G: unchanged:" "$out"
+# the EUM's CRL is not served yet: every point fails, nothing written
+failure "answered HTTP 404" pki crl-fetch --for "$Q/euicc/euicc.der" --issuer-cert "$Q/eum/eum.der" \
+	--out "$T/q-eum.crl"
+if [[ ! -e $T/q-eum.crl ]]; then ok; else bad "--for, no CRL: $T/q-eum.crl written"; fi
+"$B" pki crl --issuer-cert "$Q/eum/eum.der" --issuer-key "$Q/eum/eum_key.pem" --out "$W/q-eum.crl" >/dev/null
+run pki crl-fetch --for "$Q/euicc/euicc.der" --issuer-cert "$Q/eum/eum.der" --out "$T/q-eum.crl"
+expect "--for eUICC: exit" 0 "$rc"
+if cmp -s "$T/q-eum.crl" "$W/q-eum.crl"; then ok; else bad "--for eUICC: not written"; fi
+# CERT not issued by --issuer-cert; CERT without distribution points; an https point and no
+# --ca-file (pki smdp names one)
+cp "$G" "$T/g.before"
+failure "not issued by $Q/eum/eum.der" pki crl-fetch --for "$Q/eum/eum.der" --issuer-cert "$Q/eum/eum.der" --out "$G"
+failure "no cRLDistributionPoints" pki crl-fetch --for "$P/eum/eum.der" --issuer-cert "$P/ci/ci.der" --out "$G"
+"$B" pki smdp "$T/dp3" --ci "$Q" --smdp-fqdn three.test.example --smdp-oid 2.999.13 \
+	--crl-url "https://127.0.0.1:1/ci.crl" >/dev/null
+failure "needs --ca-file" pki crl-fetch --for "$T/dp3/smdp/dpauth.der" --issuer-cert "$Q/ci/ci.der" --out "$G"
+failure "$T/none.der" pki crl-fetch --for "$T/none.der" --issuer-cert "$Q/ci/ci.der" --out "$G"
+if cmp -s "$G" "$T/g.before"; then ok; else bad "--for refused: $G changed"; fi
+usage URL pki crl-fetch "$U/q-ci.crl" --for "$Q/eum/eum.der" --issuer-cert "$Q/ci/ci.der" --out "$G"
+usage --for pki crl-fetch --for "" --issuer-cert "$Q/ci/ci.der" --out "$G"
+
 usage URL pki crl-fetch --issuer-cert "$P/ci/ci.der" --out "$F"
 usage URL pki crl-fetch ftp://127.0.0.1/x --issuer-cert "$P/ci/ci.der" --out "$F"
 usage --issuer-cert pki crl-fetch "$U/ci2.crl" --out "$F"
