@@ -761,7 +761,9 @@ static void test_crl_urls(void **state)
 	size_t n = 9;
 	(void)state;
 
-	c = certmint_to_orsp(certmint_cert_load("sgp26/DPauth/CERT_S_SM_DPauth_ECDSA_NIST.der"));
+	x = certmint_cert_load("sgp26/DPauth/CERT_S_SM_DPauth_ECDSA_NIST.der");
+	c = certmint_to_orsp(x);
+	X509_free(x);
 	ok(orsp_cert_crl_urls(c, urls, ORSP_CERT_MAX_CRL_URLS, &n));
 	assert_int_equal(n, 2);
 	assert_string_equal(urls[0], sgp26_ci_crls[0]);
@@ -772,7 +774,9 @@ static void test_crl_urls(void **state)
 	expect(orsp_cert_crl_urls(NULL, urls, 1, &n), ORSP_E_USAGE, "bad arguments");
 	expect(orsp_cert_crl_urls(c, NULL, 1, &n), ORSP_E_USAGE, "bad arguments");
 	orsp_cert_free(c);
-	c = certmint_to_orsp(certmint_cert_load("sgp26/eUICC/CERT_EUICC_ECDSA_NIST.der"));
+	x = certmint_cert_load("sgp26/eUICC/CERT_EUICC_ECDSA_NIST.der");
+	c = certmint_to_orsp(x);
+	X509_free(x);
 	expect(orsp_cert_crl_urls(c, urls, ORSP_CERT_MAX_CRL_URLS, &n), ORSP_E_NOT_FOUND,
 	       "no cRLDistributionPoints");
 	assert_int_equal(n, 0);
@@ -809,7 +813,8 @@ static void test_crl_urls(void **state)
 		X509V3_set_ctx(&ctx, NULL, NULL, NULL, NULL, 0);
 		X509V3_set_nconf(&ctx, conf);
 		x = to_x509(c);
-		X509_delete_ext(x, X509_get_ext_by_NID(x, NID_crl_distribution_points, -1));
+		X509_EXTENSION_free(
+		    X509_delete_ext(x, X509_get_ext_by_NID(x, NID_crl_distribution_points, -1)));
 		ext = X509V3_EXT_nconf_nid(conf, &ctx, NID_crl_distribution_points, exts[i]);
 		if (!ext)
 			fail_msg("extension %zu (%s) not made", i, exts[i]);
