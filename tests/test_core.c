@@ -727,6 +727,42 @@ static void test_fsync_dir(void **state)
 	assert_int_equal(rmdir(dir), 0);
 }
 
+/* orsp_file_write_beside: a new file beside the path, its mode narrowed by the umask or exact,
+ * its contents flushed; a name that does not fit, refused, nothing made. */
+static void test_file_write_beside(void **state)
+{
+	char dir[4200], f[4300], tmp[4400], small[8];
+	struct stat st;
+	mode_t old;
+	(void)state;
+
+	snprintf(dir, sizeof(dir), "%s", test_tmpdir("core_beside"));
+	snprintf(f, sizeof(f), "%s/f", dir);
+	old = umask(027);
+	assert_int_equal(orsp_file_write_beside(f, "abc", 3, 0666, false, tmp, sizeof(tmp)),
+	                 ORSP_OK);
+	assert_int_equal(strncmp(tmp, f, strlen(f)), 0);
+	assert_int_equal(strncmp(tmp + strlen(f), ".tmp-", 5), 0);
+	assert_int_equal(strlen(tmp), strlen(f) + 11);
+	assert_int_equal(stat(tmp, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0640); /* narrowed */
+	assert_int_equal(st.st_size, 3);
+	assert_int_equal(unlink(tmp), 0);
+	assert_int_equal(orsp_file_write_beside(f, "abc", 3, 0644, true, tmp, sizeof(tmp)),
+	                 ORSP_OK);
+	assert_int_equal(stat(tmp, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0644); /* exact */
+	assert_int_equal(unlink(tmp), 0);
+	umask(old);
+	assert_int_equal(stat(f, &st), -1); /* the path itself untouched */
+	assert_int_equal(orsp_file_write_beside(f, "abc", 3, 0644, true, small, sizeof(small)),
+	                 ORSP_E_USAGE);
+	assert_string_equal(small, "");
+	assert_int_equal(orsp_file_write_beside(f, NULL, 3, 0644, true, tmp, sizeof(tmp)),
+	                 ORSP_E_USAGE);
+	orsp_err_clear();
+}
+
 /* orsp_file_replace: a new file, one replaced (its mode as asked, the umask aside), a
  * symbolic link replaced rather than followed, nothing left beside it; its refusals leave the
  * old file as it was. */
@@ -770,7 +806,8 @@ static void test_file_replace(void **state)
 	/* refused: a directory that is not there; a directory at the path (the old one stays) */
 	snprintf(missing, sizeof(missing), "%s/none/f", dir);
 	assert_int_equal(orsp_file_replace(missing, "x", 1, 0644), ORSP_E_IO);
-	assert_non_null(strstr(orsp_err_detail(), "cannot create a file beside"));
+	assert_non_null(strstr(orsp_err_detail(), "cannot create"));
+	assert_non_null(strstr(orsp_err_detail(), missing));
 	snprintf(missing, sizeof(missing), "%s/sub", dir);
 	assert_int_equal(mkdir(missing, 0700), 0);
 	assert_int_equal(orsp_file_replace(missing, "x", 1, 0644), ORSP_E_IO);
@@ -1072,18 +1109,31 @@ static void test_mono_s(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_name_set),        cmocka_unit_test(test_hex_rfc4648),
-	    cmocka_unit_test(test_hex_rejects),     cmocka_unit_test(test_base64_rfc4648),
-	    cmocka_unit_test(test_base64_rejects),  cmocka_unit_test(test_base64_every_byte),
-	    cmocka_unit_test(test_reader),          cmocka_unit_test(test_writer),
-	    cmocka_unit_test(test_ct_eq),           cmocka_unit_test(test_wipe),
-	    cmocka_unit_test(test_secret),          cmocka_unit_test(test_errors),
-	    cmocka_unit_test(test_fsync_dir),       cmocka_unit_test(test_file_replace),
-	    cmocka_unit_test(test_log_levels),      cmocka_unit_test(test_utf8_seq),
-	    cmocka_unit_test(test_utf8_is_control), cmocka_unit_test(test_utf8_printable),
-	    cmocka_unit_test(test_ascii_printable), cmocka_unit_test(test_fqdn_check),
-	    cmocka_unit_test(test_file_read_upto),  cmocka_unit_test(test_deadline_monotonic),
-	    cmocka_unit_test(test_mono_s),          cmocka_unit_test(test_file_write_full),
+	    cmocka_unit_test(test_name_set),
+	    cmocka_unit_test(test_hex_rfc4648),
+	    cmocka_unit_test(test_hex_rejects),
+	    cmocka_unit_test(test_base64_rfc4648),
+	    cmocka_unit_test(test_base64_rejects),
+	    cmocka_unit_test(test_base64_every_byte),
+	    cmocka_unit_test(test_reader),
+	    cmocka_unit_test(test_writer),
+	    cmocka_unit_test(test_ct_eq),
+	    cmocka_unit_test(test_wipe),
+	    cmocka_unit_test(test_secret),
+	    cmocka_unit_test(test_errors),
+	    cmocka_unit_test(test_fsync_dir),
+	    cmocka_unit_test(test_file_replace),
+	    cmocka_unit_test(test_file_write_beside),
+	    cmocka_unit_test(test_log_levels),
+	    cmocka_unit_test(test_utf8_seq),
+	    cmocka_unit_test(test_utf8_is_control),
+	    cmocka_unit_test(test_utf8_printable),
+	    cmocka_unit_test(test_ascii_printable),
+	    cmocka_unit_test(test_fqdn_check),
+	    cmocka_unit_test(test_file_read_upto),
+	    cmocka_unit_test(test_deadline_monotonic),
+	    cmocka_unit_test(test_mono_s),
+	    cmocka_unit_test(test_file_write_full),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -105,9 +105,20 @@ ORSP_MUST_CHECK orsp_err orsp_file_open_regular(const char *path, int *fd);
 ORSP_MUST_CHECK orsp_err orsp_file_read_upto(int fd, const char *path, void *buf, size_t cap,
                                              size_t *n, bool *more);
 
+/* A new file beside path, path.tmp-XXXXXX (six random hex digits, never an existing file or
+ * link), holding the len bytes of data, flushed to the disk and closed; its name in tmp (cap
+ * bytes). Its mode: mode as open(2) narrows it by the umask (a key's 0600 from the start), or
+ * with exact 0600 until complete and then mode itself, not narrowed. The caller puts it in
+ * place (rename, link) and removes the name. ORSP_E_IO "cannot create PATH: <reason>",
+ * "write to PATH failed", "fsync of PATH failed" ... (the file removed, tmp ""); ORSP_E_USAGE
+ * for a NULL argument or a name longer than cap. */
+ORSP_MUST_CHECK orsp_err orsp_file_write_beside(const char *path, const void *data, size_t len,
+                                                mode_t mode, bool exact, char *tmp, size_t cap);
+
 /* Put a file holding the len bytes of data at path with mode (not narrowed by the umask),
  * replacing what is there at once: written to a temporary file beside it (path.tmp-XXXXXX,
- * mode 0600 until complete) and flushed, then renamed over path, the directory flushed after.
+ * mode 0600 until complete: orsp_file_write_beside) and flushed, then renamed over path, the
+ * directory flushed after.
  * A crash leaves the old file or the new one, never a short one; on failure the old one is
  * left and the temporary file removed. A symbolic link at path is replaced, not followed.
  * ORSP_E_IO naming the step that failed. */

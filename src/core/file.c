@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -142,29 +143,72 @@ int orsp_file_write_full(int fd, const void *p, size_t n)
 	return 0;
 }
 
+/* A new file path.tmp-XXXXXX (six random hex digits) created with mode, as open(2) narrows
+ * it; its name in tmp. -1 with errno set on failure. */
+static int create_beside(const char *path, char *tmp, size_t cap, mode_t mode)
+{
+	for (int tries = 0; tries < 16; tries++) {
+		uint8_t r[3];
+		int fd;
+		if (getrandom(r, sizeof(r), 0) != (ssize_t)sizeof(r)) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		if (snprintf(tmp, cap, "%s.tmp-%02x%02x%02x", path, r[0], r[1], r[2]) >= (int)cap) {
+			errno = ENAMETOOLONG;
+			return -1;
+		}
+		fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
+		if (fd >= 0 || errno != EEXIST)
+			return fd;
+	}
+	errno = EEXIST;
+	return -1;
+}
+
+orsp_err orsp_file_write_beside(const char *path, const void *data, size_t len, mode_t mode,
+                                bool exact, char *tmp, size_t cap)
+{
+	int fd;
+	orsp_err e = ORSP_OK;
+
+	if (!path || (!data && len) || !tmp || !cap)
+		return orsp_errf(ORSP_E_USAGE, "orsp_file_write_beside: NULL argument");
+	fd = create_beside(path, tmp, cap, exact ? 0600 : mode);
+	if (fd < 0) {
+		e = orsp_errf(errno == ENAMETOOLONG ? ORSP_E_USAGE : ORSP_E_IO,
+		              "cannot create %s: %s", path, strerror(errno));
+		tmp[0] = '\0';
+		return e;
+	}
+	if (orsp_file_write_full(fd, data, len) != 0)
+		e = orsp_errf(ORSP_E_IO, "write to %s failed: %s", path, strerror(errno));
+	else if (exact && fchmod(fd, mode) != 0)
+		e = orsp_errf(ORSP_E_IO, "cannot set the mode of %s: %s", path, strerror(errno));
+	else if (fsync(fd) != 0)
+		e = orsp_errf(ORSP_E_IO, "fsync of %s failed: %s", path, strerror(errno));
+	if (close(fd) != 0 && !e)
+		e = orsp_errf(ORSP_E_IO, "close of %s failed: %s", path, strerror(errno));
+	if (e) {
+		unlink(tmp);
+		tmp[0] = '\0';
+	}
+	return e;
+}
+
 orsp_err orsp_file_replace(const char *path, const void *data, size_t len, mode_t mode)
 {
 	char tmp[4096];
-	int fd, n;
-	orsp_err e = ORSP_OK;
+	orsp_err e;
 
 	if (!path || (!data && len))
 		return orsp_errf(ORSP_E_USAGE, "orsp_file_replace: NULL argument");
-	n = snprintf(tmp, sizeof(tmp), "%s.tmp-XXXXXX", path);
-	if (n < 0 || (size_t)n >= sizeof(tmp))
-		return orsp_errf(ORSP_E_USAGE, "%s: path too long", path);
-	fd = mkstemp(tmp); /* mode 0600 until it is complete */
-	if (fd < 0)
-		return orsp_errf(ORSP_E_IO, "cannot create a file beside %s: %s", path,
-		                 strerror(errno));
-	if (orsp_file_write_full(fd, data, len) != 0 || fchmod(fd, mode) != 0 || fsync(fd) != 0)
-		e = orsp_errf(ORSP_E_IO, "cannot write %s: %s", tmp, strerror(errno));
-	if (close(fd) != 0 && !e)
-		e = orsp_errf(ORSP_E_IO, "cannot write %s: %s", tmp, strerror(errno));
-	if (!e && rename(tmp, path) != 0)
+	if ((e = orsp_file_write_beside(path, data, len, mode, true, tmp, sizeof(tmp))) != ORSP_OK)
+		return e;
+	if (rename(tmp, path) != 0) {
 		e = orsp_errf(ORSP_E_IO, "cannot put the new %s in place: %s", path,
 		              strerror(errno));
-	if (e) {
 		unlink(tmp);
 		return e;
 	}
