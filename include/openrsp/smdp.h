@@ -784,7 +784,8 @@ ORSP_MUST_CHECK orsp_err orsp_smdp_config_load(const char *path, orsp_smdp_confi
 void orsp_smdp_config_free(orsp_smdp_config *c);
 /* What a loaded configuration allows but an operator should know, one line each on stderr
  * ("openrsp smdp: warning: ..."): a CRL past its nextUpdate (orsp_smdp_crl_warn_stale), this
- * SM-DP+'s own certificates revoked (orsp_smdp_crl_warn_own), a trusted_proxies prefix of
+ * SM-DP+'s own certificates revoked (orsp_smdp_crl_warn_own), a trusted CI without a CRL
+ * among them (orsp_smdp_crl_warn_missing_ci), a trusted_proxies prefix of
  * length 0, which takes every peer for a proxy. `smdp serve` says
  * it at start, `serve --check` too. */
 void orsp_smdp_config_warn(const orsp_smdp_config *c);
@@ -798,6 +799,11 @@ bool orsp_smdp_crl_warn_stale(const orsp_smdp_config *c);
  * serves on (the operator may be replacing them); it says so at start, in `serve --check`
  * and after each reading of the CRLs put in force. */
 size_t orsp_smdp_crl_warn_own(const orsp_smdp_config *c);
+/* With crl files configured: each trusted CI none of whose CRLs is among them, a warning line
+ * on stderr ("openrsp smdp: warning: no CRL of the CI "CN" among the crl files: ..."), as an
+ * EUM certificate it revoked is then not refused; how many. Said at start and in `serve
+ * --check`. Without crl files revocation is not checked at all, and nothing is said. */
+size_t orsp_smdp_crl_warn_missing_ci(const orsp_smdp_config *c);
 /* Whether a CRL of c, of the CI of one of its key sets, revokes cert (one of this SM-DP+'s
  * own); *why (not NULL) then says how. For orsp_smdp_crl_warn_own and /metrics. */
 bool orsp_smdp_own_revoked(const orsp_smdp_config *c, const orsp_cert *cert, orsp_crl_why *why);

@@ -1453,6 +1453,34 @@ size_t orsp_smdp_crl_warn_own(const orsp_smdp_config *c)
 	return n;
 }
 
+size_t orsp_smdp_crl_warn_missing_ci(const orsp_smdp_config *c)
+{
+	size_t n = 0, ncrl;
+	const orsp_cert *ci;
+
+	if (!c || !(ncrl = orsp_crl_store_count(c->svc.crls)))
+		return 0;
+	for (size_t i = 0; (ci = orsp_ci_store_at(c->svc.cis, i)) != NULL; i++) {
+		char subject[256] = "";
+		bool found = false;
+
+		for (size_t k = 0; k < ncrl && !found; k++)
+			found = orsp_crl_store_issued_by(c->svc.crls, k, ci) == ORSP_OK;
+		orsp_err_clear();
+		if (found)
+			continue;
+		if (orsp_cert_subject_text(ci, subject, sizeof(subject)) != ORSP_OK)
+			orsp_err_clear();
+		fprintf(
+		    stderr,
+		    "openrsp smdp: warning: no CRL of the CI \"%s\" among the crl files: an EUM "
+		    "certificate it revoked is not refused\n",
+		    subject);
+		n++;
+	}
+	return n;
+}
+
 void orsp_smdp_crl_print(const orsp_smdp_config *c, FILE *f, const char *prefix)
 {
 	char line[ORSP_SMDP_PATH_MAX + 256];
@@ -1467,6 +1495,7 @@ void orsp_smdp_config_warn(const orsp_smdp_config *c)
 {
 	(void)orsp_smdp_crl_warn_stale(c);
 	(void)orsp_smdp_crl_warn_own(c);
+	(void)orsp_smdp_crl_warn_missing_ci(c);
 	for (size_t i = 0; c && i < c->n_trusted_proxies; i++) {
 		char text[ORSP_HTTP_PREFIX_TEXT_MAX];
 		if (c->trusted_proxies[i].bits)

@@ -89,6 +89,11 @@ if [[ $rc -eq 0 && "$out" == *"crl        $T/ci.crl: \"openrsp Test CI\" (a CI's
 	"$out" == *"crl        $T/eum-revoked.pem: \"openrsp EUM\" (an EUM's), 1 revoked, next update "* && "$err" != *warning* ]]; then ok; else bad "--check with CRLs: rc=$rc $out $err"; fi
 run smdp serve --config "$T/stale.conf" --check
 if [[ $rc -eq 0 && "$err" == *"openrsp smdp: warning: a CRL (crl) is past its nextUpdate"* ]]; then ok; else bad "--check, stale CRL: rc=$rc $out $err"; fi
+# CRLs, but none of the trusted CI: its revoked EUMs would pass, said once
+conf "$T/eum-only.conf" eum-empty.crl
+run smdp serve --config "$T/eum-only.conf" --check
+if [[ $rc -eq 0 && "$err" == *'openrsp smdp: warning: no CRL of the CI "C = XX, O = openrsp, OU = TESTCERT, CN = openrsp Test CI" among the crl files: an EUM certificate it revoked is not refused'* &&
+	$(grep -c warning <<<"$err") -eq 1 ]]; then ok; else bad "--check, no CRL of the CI: rc=$rc $err"; fi
 # the CI's CRL revoking this SM-DP+'s own DPauth and DPpb: said at start and by --check, one
 # warning line each, and it serves on
 run pki crl "${CI[@]}" --revoke "$T/pki/smdp/dpauth.der" --revoke "$T/pki/smdp/dppb.der" \
