@@ -175,6 +175,19 @@ failure "no cRLDistributionPoints" pki crl-fetch --for "$P/eum/eum.der" --issuer
 failure "needs --ca-file" pki crl-fetch --for "$T/dp3/smdp/dpauth.der" --issuer-cert "$Q/ci/ci.der" --out "$G"
 failure "$T/none.der" pki crl-fetch --for "$T/none.der" --issuer-cert "$Q/ci/ci.der" --out "$G"
 if cmp -s "$G" "$T/g.before"; then ok; else bad "--for refused: $G changed"; fi
+# OpenSSL reads the distribution point pki init wrote and the CRL pki crl issued: it downloads
+# the CRL from the URL in the certificate (-crl_download) and finds DPpb revoked, DPauth not
+R=$T/pki3
+"$B" pki init "$R" --crl-url "$U/r-ci.crl" >/dev/null
+"$B" pki crl --issuer-cert "$R/ci/ci.der" --issuer-key "$R/ci/ci_key.pem" --out "$W/r-ci.crl" \
+	--revoke "$R/smdp/dppb.der" >/dev/null
+if openssl verify -crl_download -crl_check -CAfile "$R/ci/ci.pem" "$R/smdp/dpauth.pem" >/dev/null 2>&1; then
+	ok
+else
+	bad "openssl verify -crl_download: DPauth not verified"
+fi
+v=$(openssl verify -crl_download -crl_check -CAfile "$R/ci/ci.pem" "$R/smdp/dppb.pem" 2>&1) && rc=0 || rc=$?
+if [[ $rc -ne 0 && $v == *"certificate revoked"* ]]; then ok; else bad "openssl verify -crl_download: DPpb not revoked: $rc $v"; fi
 usage URL pki crl-fetch "$U/q-ci.crl" --for "$Q/eum/eum.der" --issuer-cert "$Q/ci/ci.der" --out "$G"
 usage --for pki crl-fetch --for "" --issuer-cert "$Q/ci/ci.der" --out "$G"
 
