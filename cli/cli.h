@@ -16,6 +16,7 @@
 
 #include "openrsp/aka.h"
 #include "openrsp/core.h"
+#include "openrsp/crypto.h"
 #include "openrsp/pkg.h"
 #include "openrsp/store.h"
 
@@ -53,6 +54,13 @@ int cli_pki_create(const char *dir, const char *fqdn, const char *oid);
 int cli_pki_create_smdp(const char *dir, const char *ci_dir, const char *fqdn, const char *oid);
 /* `pki crl-fetch` (cmd_pki_fetch.c). */
 int cli_pki_crl_fetch(int argc, char **argv);
+/* CLI_OK when the certificate of path was issued by issuer (of issuer_path, its key pub):
+ * not issuer's own certificate, its issuer name issuer's subject (byte for byte, as an issuer
+ * copies it), its authorityKeyIdentifier (when it has one) issuer's subjectKeyIdentifier, and
+ * its signature verifying with issuer's key; else one line naming path and why (cmd_pki.c:
+ * pki crl's --revoke, crl-fetch's --for). */
+int cli_pki_issued_by(const orsp_cert *c, const char *path, const orsp_cert *issuer,
+                      const char *issuer_path, const orsp_ec_key *pub);
 
 /* ----- errors ----- */
 

@@ -1325,12 +1325,8 @@ static bool slice_eq(orsp_slice a, orsp_slice b)
 	return a.len == b.len && memcmp(a.p, b.p, a.len) == 0;
 }
 
-/* CLI_OK when the certificate of path was issued by issuer (of issuer_path, its key pub):
- * its issuer name is issuer's subject (byte for byte, as an issuer copies it), its
- * authorityKeyIdentifier (when it has one) issuer's subjectKeyIdentifier, and its signature
- * verifies with issuer's key. */
-static int issued_by(const orsp_cert *c, const char *path, const orsp_cert *issuer,
-                     const char *issuer_path, const orsp_ec_key *pub)
+int cli_pki_issued_by(const orsp_cert *c, const char *path, const orsp_cert *issuer,
+                      const char *issuer_path, const orsp_ec_key *pub)
 {
 	/* AlgorithmIdentifier ecdsa-with-SHA256, 1.2.840.10045.4.3.2, no parameters (RFC 5758) */
 	static const uint8_t ecdsa_sha256[] = {0x06, 0x08, 0x2a, 0x86, 0x48,
@@ -1432,7 +1428,7 @@ static int pki_crl_make(crl_opts *o)
 			rc = cli_fail(it->arg, e);
 			goto out;
 		}
-		if ((rc = issued_by(c, it->arg, issuer, o->cert, pub)) != CLI_OK)
+		if ((rc = cli_pki_issued_by(c, it->arg, issuer, o->cert, pub)) != CLI_OK)
 			goto out;
 		e = orsp_cert_der_serial(orsp_cert_der(c).p, orsp_cert_der(c).len, &serial);
 		if (e) {

@@ -224,30 +224,23 @@ out:
 }
 
 /* --for CERT: the http(s) URLs of CERT's cRLDistributionPoints, which must name issuer's CRL
- * (CERT issued by issuer: its authorityKeyIdentifier is issuer's subjectKeyIdentifier). */
+ * (CERT issued by issuer, cli_pki_issued_by: else the CRL that would list it is another's). */
 static int urls_of(const fetch_opts *o, const orsp_cert *issuer,
                    char (*urls)[ORSP_CERT_URL_MAX + 1], size_t *n)
 {
 	orsp_cert *c = NULL;
-	uint8_t aki[64], ski[64];
-	size_t aki_len = 0, ski_len = 0;
-	int rc = CLI_OK;
+	orsp_ec_key *pub = NULL;
+	int rc;
 	orsp_err e;
 
 	if ((e = orsp_cert_load_file(o->for_cert, &c)) != ORSP_OK)
 		return cli_fail(o->for_cert, e);
-	if (orsp_cert_aki(c, aki, sizeof(aki), &aki_len) != ORSP_OK ||
-	    orsp_cert_ski(issuer, ski, sizeof(ski), &ski_len) != ORSP_OK || aki_len != ski_len ||
-	    memcmp(aki, ski, aki_len) != 0) {
-		orsp_err_clear();
-		rc = cli_failf(o->for_cert,
-		               "not issued by %s (its authority key identifier is not the "
-		               "issuer's subject key identifier): the CRL that would list it is "
-		               "another issuer's",
-		               o->cert);
-	} else if ((e = orsp_cert_crl_urls(c, urls, ORSP_CERT_MAX_CRL_URLS, n)) != ORSP_OK) {
+	if ((e = orsp_cert_public_key(issuer, &pub)) != ORSP_OK)
+		rc = cli_fail(o->cert, e);
+	else if ((rc = cli_pki_issued_by(c, o->for_cert, issuer, o->cert, pub)) == CLI_OK &&
+	         (e = orsp_cert_crl_urls(c, urls, ORSP_CERT_MAX_CRL_URLS, n)) != ORSP_OK)
 		rc = cli_fail(o->for_cert, e);
-	}
+	orsp_ec_free(pub);
 	orsp_cert_free(c);
 	return rc;
 }

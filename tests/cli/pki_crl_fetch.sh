@@ -165,10 +165,13 @@ if [[ ! -e $T/q-eum.crl ]]; then ok; else bad "--for, no CRL: $T/q-eum.crl writt
 run pki crl-fetch --for "$Q/euicc/euicc.der" --issuer-cert "$Q/eum/eum.der" --out "$T/q-eum.crl"
 expect "--for eUICC: exit" 0 "$rc"
 if cmp -s "$T/q-eum.crl" "$W/q-eum.crl"; then ok; else bad "--for eUICC: not written"; fi
-# CERT not issued by --issuer-cert; CERT without distribution points; an https point and no
+# CERT not issued by --issuer-cert (another CI of the same name, another issuer, the issuer
+# itself); CERT without distribution points; an https point and no
 # --ca-file (pki smdp names one)
 cp "$G" "$T/g.before"
-failure "not issued by $Q/eum/eum.der" pki crl-fetch --for "$Q/eum/eum.der" --issuer-cert "$Q/eum/eum.der" --out "$G"
+failure "not issued by $Q/ci/ci.der: its authorityKeyIdentifier" pki crl-fetch --for "$P/eum/eum.der" --issuer-cert "$Q/ci/ci.der" --out "$G"
+failure "not issued by $Q/ci/ci.der: its issuer name" pki crl-fetch --for "$Q/euicc/euicc.der" --issuer-cert "$Q/ci/ci.der" --out "$G"
+failure "is the issuer's own certificate" pki crl-fetch --for "$Q/eum/eum.der" --issuer-cert "$Q/eum/eum.der" --out "$G"
 failure "no cRLDistributionPoints" pki crl-fetch --for "$P/eum/eum.der" --issuer-cert "$P/ci/ci.der" --out "$G"
 "$B" pki smdp "$T/dp3" --ci "$Q" --smdp-fqdn three.test.example --smdp-oid 2.999.13 \
 	--crl-url "https://127.0.0.1:1/ci.crl" >/dev/null
