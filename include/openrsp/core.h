@@ -105,6 +105,13 @@ ORSP_MUST_CHECK orsp_err orsp_file_open_regular(const char *path, int *fd);
 ORSP_MUST_CHECK orsp_err orsp_file_read_upto(int fd, const char *path, void *buf, size_t cap,
                                              size_t *n, bool *more);
 
+/* Fill the new file fd (path's, which errors name) with the len bytes of data, give it *mode
+ * when mode is not NULL (not narrowed by the umask), flush it to the disk and close it (fd is
+ * closed either way). ORSP_E_IO "write to PATH failed", "cannot set the mode of PATH", "fsync
+ * of PATH failed" or "close of PATH failed"; the caller removes the file. */
+ORSP_MUST_CHECK orsp_err orsp_file_fill(int fd, const char *path, const void *data, size_t len,
+                                        const mode_t *mode);
+
 /* A new file beside path, path.tmp-XXXXXX (six random hex digits, never an existing file or
  * link), holding the len bytes of data, flushed to the disk and closed; its name in tmp (cap
  * bytes). Its mode: mode as open(2) narrows it by the umask (a key's 0600 from the start), or

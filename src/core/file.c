@@ -143,6 +143,21 @@ int orsp_file_write_full(int fd, const void *p, size_t n)
 	return 0;
 }
 
+orsp_err orsp_file_fill(int fd, const char *path, const void *data, size_t len, const mode_t *mode)
+{
+	orsp_err e = ORSP_OK;
+
+	if (orsp_file_write_full(fd, data, len) != 0)
+		e = orsp_errf(ORSP_E_IO, "write to %s failed: %s", path, strerror(errno));
+	else if (mode && fchmod(fd, *mode) != 0)
+		e = orsp_errf(ORSP_E_IO, "cannot set the mode of %s: %s", path, strerror(errno));
+	else if (fsync(fd) != 0)
+		e = orsp_errf(ORSP_E_IO, "fsync of %s failed: %s", path, strerror(errno));
+	if (close(fd) != 0 && !e)
+		e = orsp_errf(ORSP_E_IO, "close of %s failed: %s", path, strerror(errno));
+	return e;
+}
+
 /* A new file path.tmp-XXXXXX (six random hex digits) created with mode, as open(2) narrows
  * it; its name in tmp. -1 with errno set on failure. */
 static int create_beside(const char *path, char *tmp, size_t cap, mode_t mode)
@@ -182,14 +197,7 @@ orsp_err orsp_file_write_beside(const char *path, const void *data, size_t len, 
 		tmp[0] = '\0';
 		return e;
 	}
-	if (orsp_file_write_full(fd, data, len) != 0)
-		e = orsp_errf(ORSP_E_IO, "write to %s failed: %s", path, strerror(errno));
-	else if (exact && fchmod(fd, mode) != 0)
-		e = orsp_errf(ORSP_E_IO, "cannot set the mode of %s: %s", path, strerror(errno));
-	else if (fsync(fd) != 0)
-		e = orsp_errf(ORSP_E_IO, "fsync of %s failed: %s", path, strerror(errno));
-	if (close(fd) != 0 && !e)
-		e = orsp_errf(ORSP_E_IO, "close of %s failed: %s", path, strerror(errno));
+	e = orsp_file_fill(fd, path, data, len, exact ? &mode : NULL);
 	if (e) {
 		unlink(tmp);
 		tmp[0] = '\0';

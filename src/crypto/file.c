@@ -22,18 +22,13 @@
 static orsp_err create_in_place(const char *path, const uint8_t *data, size_t len, mode_t mode)
 {
 	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
-	orsp_err e = ORSP_OK;
+	orsp_err e;
 
 	if (fd < 0)
 		return errno == EEXIST
 		           ? orsp_errf(ORSP_E_EXISTS, "%s already exists", path)
 		           : orsp_errf(ORSP_E_IO, "cannot create %s: %s", path, strerror(errno));
-	if (orsp_file_write_full(fd, data, len) != 0)
-		e = orsp_errf(ORSP_E_IO, "write to %s failed: %s", path, strerror(errno));
-	else if (fsync(fd) != 0)
-		e = orsp_errf(ORSP_E_IO, "fsync of %s failed: %s", path, strerror(errno));
-	if (close(fd) != 0 && e == ORSP_OK)
-		e = orsp_errf(ORSP_E_IO, "close of %s failed: %s", path, strerror(errno));
+	e = orsp_file_fill(fd, path, data, len, NULL);
 	if (e != ORSP_OK)
 		unlink(path);
 	return e;
