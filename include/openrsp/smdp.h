@@ -807,6 +807,12 @@ size_t orsp_smdp_crl_warn_missing_ci(const orsp_smdp_config *c);
 /* Whether a CRL of c, of the CI of one of its key sets, revokes cert (one of this SM-DP+'s
  * own); *why (not NULL) then says how. For orsp_smdp_crl_warn_own and /metrics. */
 bool orsp_smdp_own_revoked(const orsp_smdp_config *c, const orsp_cert *cert, orsp_crl_why *why);
+/* This SM-DP+'s i-th own certificate, i from 0: each key set's DPauth and DPpb, in key set
+ * order, then the DPtls certificate when c serves TLS. *what gets "DPauth", "DPpb" or "DPtls",
+ * *keyset the key set's number from 1 (0 for DPtls). False once i is past the last. For
+ * orsp_smdp_crl_warn_own and /metrics, which go through the same list. */
+bool orsp_smdp_own_cert(const orsp_smdp_config *c, size_t i, const orsp_cert **cert,
+                        const char **what, size_t *keyset);
 /* One line to f for each CRL of c: prefix, then orsp_crl_store_describe's text. For the
  * start-up lines, `serve --check` and the lines of a reading put in force. */
 void orsp_smdp_crl_print(const orsp_smdp_config *c, FILE *f, const char *prefix);

@@ -1438,18 +1438,37 @@ static bool own_revoked(const orsp_smdp_config *c, const orsp_cert *cert, const 
 	return true;
 }
 
+bool orsp_smdp_own_cert(const orsp_smdp_config *c, size_t i, const orsp_cert **cert,
+                        const char **what, size_t *keyset)
+{
+	if (!c)
+		return false;
+	if (i < 2 * c->svc.n_sets) {
+		const orsp_smdp_keyset *k = &c->svc.sets[i / 2];
+		*cert = i % 2 ? k->dppb_cert : k->dpauth_cert;
+		*what = i % 2 ? "DPpb" : "DPauth";
+		*keyset = i / 2 + 1;
+		return true;
+	}
+	if (i == 2 * c->svc.n_sets && c->tls_cert_parsed) {
+		*cert = c->tls_cert_parsed;
+		*what = "DPtls";
+		*keyset = 0;
+		return true;
+	}
+	return false;
+}
+
 size_t orsp_smdp_crl_warn_own(const orsp_smdp_config *c)
 {
-	size_t n = 0;
+	const orsp_cert *cert;
+	const char *what;
+	size_t n = 0, keyset;
 
 	if (!c || !orsp_crl_store_count(c->svc.crls))
 		return 0;
-	for (size_t i = 0; i < c->svc.n_sets; i++) {
-		n += own_revoked(c, c->svc.sets[i].dpauth_cert, "DPauth");
-		n += own_revoked(c, c->svc.sets[i].dppb_cert, "DPpb");
-	}
-	if (c->tls_cert_parsed)
-		n += own_revoked(c, c->tls_cert_parsed, "DPtls");
+	for (size_t i = 0; orsp_smdp_own_cert(c, i, &cert, &what, &keyset); i++)
+		n += own_revoked(c, cert, what);
 	return n;
 }
 

@@ -386,23 +386,21 @@ static void crl_series(FILE *f, const char *metric, const orsp_crl_info *info)
 static void own_metrics(orsp_smdp_server *srv, FILE *f)
 {
 	const orsp_smdp_config *c = srv->c;
+	const orsp_cert *cert;
+	const char *what;
+	size_t keyset;
 	orsp_crl_why why;
 
 	fputs("# HELP openrsp_smdp_own_certificate_revoked 1 when a CRL in force revokes this "
 	      "SM-DP+'s own certificate\n"
 	      "# TYPE openrsp_smdp_own_certificate_revoked gauge\n",
 	      f);
-	for (size_t i = 0; i < c->svc.n_sets; i++) {
-		fprintf(f,
-		        "openrsp_smdp_own_certificate_revoked{cert=\"DPauth\",keyset=\"%zu\"} %d\n",
-		        i + 1, orsp_smdp_own_revoked(c, c->svc.sets[i].dpauth_cert, &why));
-		fprintf(f,
-		        "openrsp_smdp_own_certificate_revoked{cert=\"DPpb\",keyset=\"%zu\"} %d\n",
-		        i + 1, orsp_smdp_own_revoked(c, c->svc.sets[i].dppb_cert, &why));
+	for (size_t i = 0; orsp_smdp_own_cert(c, i, &cert, &what, &keyset); i++) {
+		fprintf(f, "openrsp_smdp_own_certificate_revoked{cert=\"%s\"", what);
+		if (keyset)
+			fprintf(f, ",keyset=\"%zu\"", keyset);
+		fprintf(f, "} %d\n", orsp_smdp_own_revoked(c, cert, &why));
 	}
-	if (c->tls_cert_parsed)
-		fprintf(f, "openrsp_smdp_own_certificate_revoked{cert=\"DPtls\"} %d\n",
-		        orsp_smdp_own_revoked(c, c->tls_cert_parsed, &why));
 }
 
 /* The CRLs in force (configuration crl): when each goes stale, for an alert before it does,
