@@ -50,7 +50,7 @@ lacks "no placeholder left" "@ORSP_" "$(cat "$P/$unit")"
 check_file "$P/$fetch_unit"
 check_file "$P/$fetch_timer"
 expect "crl-fetch ExecStart" \
-	"ExecStart=$P/bin/openrsp pki crl-fetch \${CRL_URL} --issuer-cert \${CRL_ISSUER} --out \${CRL_FILE}" \
+	"ExecStart=$P/bin/openrsp pki crl-fetch \$CRL_URL \$CRL_FETCH_OPTIONS --issuer-cert \${CRL_ISSUER} --out \${CRL_FILE}" \
 	"$(grep '^ExecStart=' "$P/$fetch_unit")"
 lacks "no placeholder left in the CRL units" "@ORSP_" "$(cat "$P/$fetch_unit" "$P/$fetch_timer")"
 if command -v systemd-analyze >/dev/null; then
@@ -126,7 +126,7 @@ if DESTDIR=$S cmake --install "$build" --component Unspecified --prefix /usr >"$
 expect "DESTDIR ExecStart" "ExecStart=/usr/bin/openrsp smdp serve --config /etc/openrsp/smdp.conf" \
 	"$(grep '^ExecStart=' "$S/usr/$unit")"
 expect "DESTDIR crl-fetch ExecStart" \
-	"ExecStart=/usr/bin/openrsp pki crl-fetch \${CRL_URL} --issuer-cert \${CRL_ISSUER} --out \${CRL_FILE}" \
+	"ExecStart=/usr/bin/openrsp pki crl-fetch \$CRL_URL \$CRL_FETCH_OPTIONS --issuer-cert \${CRL_ISSUER} --out \${CRL_FILE}" \
 	"$(grep '^ExecStart=' "$S/usr/$fetch_unit")"
 run_at "$S/usr/bin/openrsp" demo
 expect "staged demo" 0 "$rc"
