@@ -38,6 +38,7 @@ enum {
 	OPT_COUNT_ONLY,
 	OPT_CHECK,
 	OPT_BATCH,
+	OPT_DRY_RUN,
 	OPT_STATES = CLI_OPT_ADDS, /* list's --state: repeated, the states add up */
 };
 
@@ -748,7 +749,8 @@ static int list_one(const orsp_smdp_profile *p, void *arg)
 		cj_u64(j, "downloadLimit", p->download_limit);
 		if (p->expires_at)
 			cj_i64(j, "expiresAt", p->expires_at);
-		cj_u64(j, "uppLength", p->upp_len);
+		cj_u64(j, "uppLength", p->upp_len); /* 0: purged (`profile purge`) */
+		cj_bool(j, "packageHeld", p->upp_len != 0);
 		if (p->profile_class)
 			cj_str(j, "profileClass", orsp_pkg_class_name(p->profile_class));
 		if (p->ppr) {
@@ -1011,6 +1013,41 @@ static void print_counts(const size_t n[ORSP_SMDP_STATE__COUNT], unsigned states
 		printf("%-11s  %zu\n", "total", total);
 }
 
+/* The filter options of `profile list` and `profile purge` (--state, --iccid, --eid,
+ * --older-than into *older, --limit): *taken says whether c was one; a bad value is the usage
+ * error's status. */
+static int filter_opt(int c, const char *arg, orsp_smdp_filter *f, int64_t *older, bool *taken)
+{
+	uint64_t v;
+	int rc;
+
+	*taken = true;
+	switch (c) {
+	case OPT_STATES:
+		return states_opt(arg, &f->states);
+	case OPT_ICCID:
+		if ((rc = iccid_opt(arg)))
+			return rc;
+		f->iccid = arg;
+		return CLI_OK;
+	case OPT_EID:
+		if (orsp_eid_check(arg) != ORSP_OK)
+			return cli_usage("--eid", "expected 32 digits with valid check digits");
+		f->eid = arg;
+		return CLI_OK;
+	case OPT_OLDER_THAN:
+		return duration_opt(arg, older);
+	case OPT_LIMIT:
+		if ((rc = cli_uint("--limit", arg, 1, UINT32_MAX, &v)))
+			return rc;
+		f->limit = (size_t)v;
+		return CLI_OK;
+	default:
+		*taken = false;
+		return CLI_OK;
+	}
+}
+
 /* `smdp profile list`: the profiles the filters take (all without), in import order, or
  * with --count how many per state. Usage errors before the database is opened. */
 static int smdp_profile_list(int argc, char **argv)
@@ -1030,8 +1067,7 @@ static int smdp_profile_list(int argc, char **argv)
 	db_opts dbo = {0};
 	orsp_smdp *s = NULL;
 	int64_t older = 0;
-	bool count = false, more = false;
-	uint64_t v;
+	bool count = false, more = false, taken;
 	log_ctx ctx;
 	int rc, c;
 	orsp_err e;
@@ -1042,36 +1078,17 @@ static int smdp_profile_list(int argc, char **argv)
 			return CLI_USAGE;
 		if (db_opt(&dbo, c, optarg))
 			continue;
+		if ((rc = filter_opt(c, optarg, &f, &older, &taken)) || taken) {
+			if (rc)
+				return rc;
+			continue;
+		}
 		switch (c) {
 		case OPT_JSON:
 			ctx.json = true;
 			break;
 		case OPT_COUNT_ONLY:
 			count = true;
-			break;
-		case OPT_STATES:
-			if ((rc = states_opt(optarg, &f.states)))
-				return rc;
-			break;
-		case OPT_ICCID:
-			if ((rc = iccid_opt(optarg)))
-				return rc;
-			f.iccid = optarg;
-			break;
-		case OPT_EID:
-			if (orsp_eid_check(optarg) != ORSP_OK)
-				return cli_usage("--eid",
-				                 "expected 32 digits with valid check digits");
-			f.eid = optarg;
-			break;
-		case OPT_OLDER_THAN:
-			if ((rc = duration_opt(optarg, &older)))
-				return rc;
-			break;
-		case OPT_LIMIT:
-			if ((rc = cli_uint("--limit", optarg, 1, UINT32_MAX, &v)))
-				return rc;
-			f.limit = (size_t)v;
 			break;
 		default:
 			return cli_usage(argv[optind - 1], "unexpected option");
@@ -1112,6 +1129,121 @@ static int smdp_profile_list(int argc, char **argv)
 		printf("%s\n", f.states || f.iccid || f.eid || f.changed_before
 		                   ? "no profile matches"
 		                   : "no profiles");
+	orsp_smdp_close(s);
+	return rc;
+}
+
+/* ----- profile purge ----- */
+
+typedef struct purge_stop {
+	const volatile sig_atomic_t *stop;
+} purge_stop;
+
+static bool purge_go_on(void *arg)
+{
+	return !orsp_stop_set(((const purge_stop *)arg)->stop);
+}
+
+/* `smdp profile purge`: drop the packages (K, OPc) of profiles whose download has ended, in
+ * the states of --state (default installed), those the other filters take. Usage errors,
+ * a state that is not final among them, before the database is opened. */
+static int smdp_profile_purge(int argc, char **argv)
+{
+	static const struct option opts[] = {
+	    DB_LONGOPTS,
+	    {"state", required_argument, NULL, OPT_STATES},
+	    {"iccid", required_argument, NULL, OPT_ICCID},
+	    {"eid", required_argument, NULL, OPT_EID},
+	    {"older-than", required_argument, NULL, OPT_OLDER_THAN},
+	    {"limit", required_argument, NULL, OPT_LIMIT},
+	    {"dry-run", no_argument, NULL, OPT_DRY_RUN},
+	    {"json", no_argument, NULL, OPT_JSON},
+	    {NULL, 0, NULL, 0},
+	};
+	const unsigned final =
+	    1u << ORSP_SMDP_INSTALLED | 1u << ORSP_SMDP_ERROR | 1u << ORSP_SMDP_UNAVAILABLE;
+	size_t n[ORSP_SMDP_STATE__COUNT], total = 0;
+	volatile sig_atomic_t *stop;
+	orsp_smdp_filter f = {0};
+	db_opts dbo = {0};
+	orsp_smdp *s = NULL;
+	int64_t older = 0;
+	bool json = false, dry = false, taken;
+	int rc, c;
+	orsp_err e;
+
+	while ((c = cli_getopt(argc, argv, opts)) != -1) {
+		if (c == '?')
+			return CLI_USAGE;
+		if (db_opt(&dbo, c, optarg))
+			continue;
+		if ((rc = filter_opt(c, optarg, &f, &older, &taken)) || taken) {
+			if (rc)
+				return rc;
+			continue;
+		}
+		switch (c) {
+		case OPT_JSON:
+			json = true;
+			break;
+		case OPT_DRY_RUN:
+			dry = true;
+			break;
+		default:
+			return cli_usage(argv[optind - 1], "unexpected option");
+		}
+	}
+	if (!f.states)
+		f.states = 1u << ORSP_SMDP_INSTALLED;
+	for (int i = 0; i < ORSP_SMDP_STATE__COUNT; i++)
+		if ((f.states & (1u << i)) && !(final & (1u << i)))
+			return cli_usage(
+			    "--state",
+			    "%s is not a final state: its package may still be delivered "
+			    "(expected installed, error or unavailable)",
+			    orsp_smdp_state_name((orsp_smdp_state)i));
+	if ((rc = cli_positional(argc, argv, 0, "")) || (rc = db_config(&dbo)))
+		return rc;
+	rc = open_smdp(&dbo, "smdp profile purge", &s, NULL);
+	if (rc)
+		return rc;
+	if (older) {
+		int64_t now = orsp_smdp_now(s);
+		f.changed_before = now - older > 0 ? now - older : 1;
+	}
+	/* SIGINT, SIGTERM, SIGHUP stop between two batches: each batch is committed whole */
+	stop = cli_stop_on_signals();
+	e = orsp_smdp_purge(s, &f, dry, purge_go_on, &(purge_stop){stop}, n);
+	for (int i = 0; i < ORSP_SMDP_STATE__COUNT; i++)
+		total += n[i];
+	if (json) {
+		cli_json j = {0};
+		cj_obj_begin(&j, NULL);
+		cj_u64(&j, dry ? "wouldPurge" : "purged", total);
+		for (int i = 0; i < ORSP_SMDP_STATE__COUNT; i++)
+			if (f.states & (1u << i))
+				cj_u64(&j, orsp_smdp_state_name((orsp_smdp_state)i), n[i]);
+		cj_bool(&j, "complete", !e && !orsp_stop_set(stop));
+		cj_obj_end(&j);
+		cj_done(&j);
+	} else {
+		char by[96] = "";
+		size_t at = 0;
+		for (int i = 0; i < ORSP_SMDP_STATE__COUNT; i++)
+			if (f.states & (1u << i))
+				at += (size_t)snprintf(
+				    by + at, sizeof(by) - at, "%s%s %zu", at ? ", " : "",
+				    orsp_smdp_state_name((orsp_smdp_state)i), n[i]);
+		printf("%s the packages of %zu profile%s (%s)\n", dry ? "would purge" : "purged",
+		       total, total == 1 ? "" : "s", by);
+	}
+	if (e)
+		rc = cli_fail("smdp profile purge", e);
+	else if (orsp_stop_set(stop))
+		rc =
+		    cli_failf("smdp profile purge",
+		              "stopped by a signal; the profiles counted above were purged, others "
+		              "the filters take may still hold their packages");
 	orsp_smdp_close(s);
 	return rc;
 }
@@ -2278,14 +2410,16 @@ out:
 static int smdp_profile(int argc, char **argv)
 {
 	if (argc < 2)
-		return cli_usage("profile", "expected a verb: import, list or generate");
+		return cli_usage("profile", "expected a verb: import, list, generate or purge");
 	if (strcmp(argv[1], "import") == 0)
 		return smdp_profile_import(argc - 1, argv + 1);
 	if (strcmp(argv[1], "list") == 0)
 		return smdp_profile_list(argc - 1, argv + 1);
 	if (strcmp(argv[1], "generate") == 0)
 		return smdp_profile_generate(argc - 1, argv + 1);
-	return cli_usage(argv[1], "unknown verb (expected import, list or generate)");
+	if (strcmp(argv[1], "purge") == 0)
+		return smdp_profile_purge(argc - 1, argv + 1);
+	return cli_usage(argv[1], "unknown verb (expected import, list, generate or purge)");
 }
 
 /* ----- order ----- */
@@ -3022,7 +3156,7 @@ static int smdp_serve(int argc, char **argv)
 static const cli_cmd smdp_cmds[] = {
     {
         .verb = "profile",
-        .summary = "Import or generate profile packages into inventory, or list it",
+        .summary = "Import, generate, list or purge the profile inventory",
         .synopsis =
             "import DIR|FILE\n"
             "         " DB_SYNOPSIS "\n"
@@ -3034,7 +3168,10 @@ static const cli_cmd smdp_cmds[] = {
             "         --template FILE --iccid-start DIGITS --imsi-start DIGITS [--count N]\n"
             "         [--auc DB] [--spn S] [--name N] [--ppr LIST] [--mnc-length 2|3]\n"
             "         [--class C] [--keep-ims-identity] [--keep-sd-keys] [--keep-cdma-keys]\n"
-            "         [--batch N] [--json]",
+            "         [--batch N] [--json]\n"
+            "       profile purge " DB_SYNOPSIS "\n"
+            "         [--state S[,S...]] [--iccid N] [--eid EID] [--older-than DURATION]\n"
+            "         [--limit N] [--dry-run] [--json]",
         .help = "import: decode and validate each package (a FILE, or every *.der in DIR),\n"
                 "take its ICCID, IMSI and profile type, and store it Available, encrypted\n"
                 "under a key wrapped by the KEK. A duplicate ICCID or IMSI is refused.\n"
@@ -3077,6 +3214,13 @@ static const cli_cmd smdp_cmds[] = {
                 "--class: the profileClass of the profiles' metadata (a TCA package carries\n"
                 "none); a test profile is what an eUICC memory reset of test profiles\n"
                 "deletes. Fixed at import.\n"
+                "purge: drop the package (with its K and OPc) of each profile in a final\n"
+                "state (--state, default installed; also error, unavailable) that the filters\n"
+                "take, so that ended subscriptions are no longer kept here; the profile's\n"
+                "row, state and audit log stay, its ICCID and IMSI still refuse a duplicate\n"
+                "import, and each purge is audited. Batches of 100, each committed whole,\n"
+                "beside running servers; SIGINT, SIGTERM and SIGHUP stop after the batch.\n"
+                "--dry-run only counts. Backups taken before still hold the packages.\n"
                 "import and generate create a database that does not exist, with its KEK\n"
                 "file, and remove both again when they fail before storing any profile; list\n"
                 "and the other smdp verbs refuse a database that does not exist.\n\n"
@@ -3085,13 +3229,16 @@ static const cli_cmd smdp_cmds[] = {
                 "                       {\"generated\":N}\n"
                 "  --state S[,S...]     list: in these states (available, allocated, linked,\n"
                 "                       confirmed, released, downloaded, installed, error,\n"
-                "                       unavailable); repeated, they add up\n"
-                "  --iccid N            list: this profile (up to 20 digits)\n"
-                "  --eid EID            list: ordered for or delivered to this eUICC\n"
-                "  --older-than DURATION  list: last state change (or the import) before now\n"
-                "                       minus DURATION: 90s, 30m, 6h, 2d (1s to 36500d)\n"
+                "                       unavailable); repeated, they add up; purge: final\n"
+                "                       states only\n"
+                "  --iccid N            list, purge: this profile (up to 20 digits)\n"
+                "  --eid EID            list, purge: ordered for or delivered to this eUICC\n"
+                "  --older-than DURATION  list, purge: last state change (or the import)\n"
+                "                       before now minus DURATION: 90s, 30m, 6h, 2d (1s to\n"
+                "                       36500d)\n"
                 "  --limit N            list: the first N only, with a line saying when more\n"
-                "                       match (on stderr with --json)\n"
+                "                       match (on stderr with --json); purge: at most N\n"
+                "  --dry-run            purge: count the packages it would drop, drop none\n"
                 "  --count              list (no value): how many per state (those of\n"
                 "                       --state, else all) and the total, instead of the rows\n"
                 "  --template FILE      generate: the profile package to personalise (DER)\n"

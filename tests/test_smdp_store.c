@@ -3095,7 +3095,9 @@ static bool plan_has(orsp_smdp *s, const orsp_smdp_filter *f, bool count, const 
 {
 	char sql[1024];
 
-	assert_int_equal(smdp_filter_sql(f, count, sql, sizeof(sql)), ORSP_OK);
+	assert_int_equal(
+	    smdp_filter_sql(f, count ? SMDP_FILTER_COUNT : SMDP_FILTER_LIST, sql, sizeof(sql)),
+	    ORSP_OK);
 	/* the values are parameters, never part of the text */
 	if (f->iccid)
 		assert_null(strstr(sql, f->iccid));
@@ -3105,6 +3107,222 @@ static bool plan_has(orsp_smdp *s, const orsp_smdp_filter *f, bool count, const 
 }
 
 #define BIT(st) (1u << (st))
+
+/* ----- purging the packages of ended profiles ----- */
+
+static bool purge_stop_after_one(void *arg)
+{
+	(*(int *)arg)++;
+	return false;
+}
+
+/* Every profile holds a package exactly when its upp_len is not 0, and each purged one has
+ * one `purge` audit row: nothing half done. */
+static void assert_purge_consistent(orsp_smdp *s)
+{
+	assert_int_equal(count_rows(s, "SELECT count(*) FROM smdp_profile p WHERE (p.upp_len = 0)"
+	                               " = EXISTS (SELECT 1 FROM smdp_upp u"
+	                               " WHERE u.profile_id = p.id)"),
+	                 0);
+	assert_int_equal(count_rows(s, "SELECT count(*) FROM smdp_profile WHERE upp_len = 0"),
+	                 count_rows(s, "SELECT count(*) FROM smdp_audit WHERE action = 'purge'"));
+}
+
+static void test_purge(void **state)
+{
+	orsp_smdp *s = open_new();
+	orsp_smdp_profile p, q;
+	orsp_smdp_filter f = {0};
+	size_t n[ORSP_SMDP_STATE__COUNT], len = 0;
+	uint8_t *upp = NULL;
+	char ic[6][21];
+	seen w = {0};
+	(void)state;
+
+	/* 0 installed at 2000, 1 installed at 3000, 2 in Error, 3 Unavailable (cancelled for
+	 * good), 4 Downloaded (its installation result to come), 5 Available */
+	orsp_smdp_set_clock(s, 1000);
+	import_n(s, 80, 6, "P");
+	assert_int_equal(orsp_smdp_list(s, seen_one, &w, NULL), ORSP_OK);
+	assert_int_equal(w.n, 6);
+	memcpy(ic, w.iccid, sizeof(ic));
+	static const int64_t at[5] = {2000, 3000, 3000, 3000, 3000};
+	for (int i = 0; i < 5; i++) {
+		orsp_smdp_order o = {.iccid = ic[i], .eid = EID1};
+		orsp_smdp_set_clock(s, at[i]);
+		assert_int_equal(orsp_smdp_download_order(s, &o, &p), ORSP_OK);
+		if (i == 3) {
+			assert_int_equal(orsp_smdp_cancel_order(s, ic[i], NULL, NULL, false),
+			                 ORSP_OK);
+			continue;
+		}
+		assert_int_equal(orsp_smdp_confirm_order(s, p.matching_id, NULL, true), ORSP_OK);
+		assert_int_equal(orsp_smdp_download_attempt(s, ic[i]), ORSP_OK);
+		assert_int_equal(orsp_smdp_mark_downloaded(s, ic[i]), ORSP_OK);
+		if (i < 2)
+			assert_int_equal(orsp_smdp_mark_installed(s, ic[i]), ORSP_OK);
+		else if (i == 2)
+			assert_int_equal(
+			    orsp_smdp_mark_error(s, ic[i], ORSP_SMDP_FAIL_INSTALL, "x"), ORSP_OK);
+	}
+	assert_int_equal(orsp_smdp_get(s, ic[3], &p), ORSP_OK);
+	assert_int_equal(p.state, ORSP_SMDP_UNAVAILABLE);
+	orsp_smdp_set_clock(s, 5000);
+
+	/* refused, nothing written: no state, a state that is not final, a bad filter */
+	assert_int_equal(orsp_smdp_purge(s, &f, false, NULL, NULL, n), ORSP_E_USAGE);
+	assert_non_null(strstr(orsp_err_detail(), "name the states"));
+	for (int st = 0; st < ORSP_SMDP_STATE__COUNT; st++) {
+		if (st == ORSP_SMDP_INSTALLED || st == ORSP_SMDP_ERROR ||
+		    st == ORSP_SMDP_UNAVAILABLE)
+			continue;
+		f.states = BIT(ORSP_SMDP_INSTALLED) | BIT(st);
+		assert_int_equal(orsp_smdp_purge(s, &f, false, NULL, NULL, n), ORSP_E_USAGE);
+		assert_non_null(strstr(orsp_err_detail(), "is not a final state"));
+		assert_non_null(strstr(orsp_err_detail(), orsp_smdp_state_name(st)));
+	}
+	f.states = BIT(ORSP_SMDP_INSTALLED);
+	f.iccid = "89x";
+	assert_int_equal(orsp_smdp_purge(s, &f, false, NULL, NULL, n), ORSP_E_USAGE);
+	f.iccid = NULL;
+	assert_int_equal(orsp_smdp_purge(s, &f, false, NULL, NULL, NULL), ORSP_E_USAGE);
+	assert_int_equal(orsp_smdp_purge(NULL, &f, false, NULL, NULL, n), ORSP_E_USAGE);
+	assert_int_equal(count_rows(s, "SELECT count(*) FROM smdp_upp"), 6);
+	assert_int_equal(count_rows(s, "SELECT count(*) FROM smdp_audit WHERE action = 'purge'"),
+	                 0);
+
+	/* a dry run counts and writes nothing */
+	f.states = BIT(ORSP_SMDP_INSTALLED) | BIT(ORSP_SMDP_ERROR) | BIT(ORSP_SMDP_UNAVAILABLE);
+	assert_int_equal(orsp_smdp_purge(s, &f, true, NULL, NULL, n), ORSP_OK);
+	assert_int_equal(n[ORSP_SMDP_INSTALLED], 2);
+	assert_int_equal(n[ORSP_SMDP_ERROR], 1);
+	assert_int_equal(n[ORSP_SMDP_UNAVAILABLE], 1);
+	assert_int_equal(n[ORSP_SMDP_DOWNLOADED] + n[ORSP_SMDP_AVAILABLE], 0);
+	assert_int_equal(count_rows(s, "SELECT count(*) FROM smdp_upp"), 6);
+
+	/* Installed, last changed before 2500: profile 0 only */
+	f.states = BIT(ORSP_SMDP_INSTALLED);
+	f.changed_before = 2500;
+	assert_int_equal(orsp_smdp_purge(s, &f, false, NULL, NULL, n), ORSP_OK);
+	assert_int_equal(n[ORSP_SMDP_INSTALLED], 1);
+	assert_int_equal(orsp_smdp_get_upp(s, ic[0], &upp, &len), ORSP_E_NOT_FOUND);
+	assert_non_null(strstr(orsp_err_detail(), "purged"));
+	assert_null(upp);
+	assert_int_equal(orsp_smdp_get_upp(s, ic[1], &upp, &len), ORSP_OK);
+	orsp_pkg_buf_free(upp, len);
+	upp = NULL;
+	/* the row stays, its state and last change as they were; it reads with no package */
+	assert_int_equal(orsp_smdp_get(s, ic[0], &q), ORSP_OK);
+	assert_int_equal(q.state, ORSP_SMDP_INSTALLED);
+	assert_int_equal(q.upp_len, 0);
+	assert_int_equal(q.updated_at, 2000);
+	assert_string_equal(q.eid, EID1);
+	assert_purge_consistent(s);
+	/* the same again: nothing left to purge there */
+	assert_int_equal(orsp_smdp_purge(s, &f, false, NULL, NULL, n), ORSP_OK);
+	assert_int_equal(n[ORSP_SMDP_INSTALLED], 0);
+
+	/* a limit: the first in id order that still holds a package (1, not 0) */
+	f.changed_before = 0;
+	f.states = BIT(ORSP_SMDP_INSTALLED) | BIT(ORSP_SMDP_ERROR);
+	f.limit = 1;
+	assert_int_equal(orsp_smdp_purge(s, &f, false, NULL, NULL, n), ORSP_OK);
+	assert_int_equal(n[ORSP_SMDP_INSTALLED], 1);
+	assert_int_equal(n[ORSP_SMDP_ERROR], 0);
+	assert_int_equal(orsp_smdp_get(s, ic[1], &q), ORSP_OK);
+	assert_int_equal(q.upp_len, 0);
+	/* by ICCID: the Unavailable one */
+	f.limit = 0;
+	f.states = BIT(ORSP_SMDP_UNAVAILABLE);
+	f.iccid = ic[3];
+	assert_int_equal(orsp_smdp_purge(s, &f, false, NULL, NULL, n), ORSP_OK);
+	assert_int_equal(n[ORSP_SMDP_UNAVAILABLE], 1);
+	f.iccid = NULL;
+	/* every final state: the Error one is what is left */
+	f.states = BIT(ORSP_SMDP_INSTALLED) | BIT(ORSP_SMDP_ERROR) | BIT(ORSP_SMDP_UNAVAILABLE);
+	assert_int_equal(orsp_smdp_purge(s, &f, false, NULL, NULL, n), ORSP_OK);
+	assert_int_equal(n[ORSP_SMDP_ERROR], 1);
+	assert_int_equal(n[ORSP_SMDP_INSTALLED] + n[ORSP_SMDP_UNAVAILABLE], 0);
+	assert_purge_consistent(s);
+	assert_int_equal(count_rows(s, "SELECT count(*) FROM smdp_audit WHERE action = 'purge'"
+	                               " AND from_state = to_state AND detail LIKE"
+	                               " 'package deleted (% bytes)'"),
+	                 4);
+
+	/* what is not final keeps its package, and the rest still works: the Downloaded
+	 * profile's result, the Available one's order */
+	assert_int_equal(orsp_smdp_get_upp(s, ic[4], &upp, &len), ORSP_OK);
+	orsp_pkg_buf_free(upp, len);
+	upp = NULL;
+	assert_int_equal(orsp_smdp_get_upp(s, ic[5], &upp, &len), ORSP_OK);
+	orsp_pkg_buf_free(upp, len);
+	upp = NULL;
+	assert_int_equal(orsp_smdp_mark_installed(s, ic[4]), ORSP_OK);
+	{
+		orsp_smdp_order o = {.iccid = ic[5]};
+		assert_int_equal(orsp_smdp_download_order(s, &o, &p), ORSP_OK);
+	}
+	/* a purged profile's ICCID and IMSI still refuse a second import of its package */
+	{
+		uint8_t *u = make_upp(TS48_V7, 80, "P", &len);
+		assert_int_equal(orsp_smdp_import(s, u, len, NULL), ORSP_E_EXISTS);
+		orsp_pkg_buf_free(u, len);
+	}
+	/* the listing reads purged rows */
+	memset(&w, 0, sizeof(w));
+	assert_int_equal(orsp_smdp_list(s, seen_one, &w, NULL), ORSP_OK);
+	assert_int_equal(w.n, 6);
+	/* a package-less row in a state that is not final is damage, not a purge */
+	assert_int_equal(orsp_db_exec(orsp_smdp_db(s),
+	                              "UPDATE smdp_profile SET upp_len = 0 WHERE state IN"
+	                              " ('allocated', 'linked', 'confirmed', 'released')"),
+	                 ORSP_OK);
+	assert_int_equal(orsp_smdp_get(s, ic[5], &q), ORSP_E_MALFORMED);
+	orsp_smdp_close(s);
+	remove_db(db_path);
+}
+
+/* Batches of 100, each committed whole: `between` after each, a failure at any statement
+ * rolls its batch back and keeps those before. */
+static void test_purge_batches(void **state)
+{
+	orsp_smdp *s = open_new();
+	orsp_smdp_filter f = {.states = BIT(ORSP_SMDP_INSTALLED)};
+	size_t n[ORSP_SMDP_STATE__COUNT], total = 0;
+	int calls = 0, k;
+	(void)state;
+
+	import_n(s, 200, 230, "B");
+	assert_int_equal(
+	    orsp_db_exec(orsp_smdp_db(s), "UPDATE smdp_profile SET state = 'installed'"), ORSP_OK);
+	/* stopped after the first batch */
+	assert_int_equal(orsp_smdp_purge(s, &f, false, purge_stop_after_one, &calls, n), ORSP_OK);
+	assert_int_equal(calls, 1);
+	assert_int_equal(n[ORSP_SMDP_INSTALLED], 100);
+	assert_int_equal(count_rows(s, "SELECT count(*) FROM smdp_upp"), 130);
+	assert_purge_consistent(s);
+	/* a failure injected at each statement in turn: the batch it hits is rolled back whole,
+	 * the committed ones counted */
+	for (k = 0;; k++) {
+		orsp_err e;
+		orsp_db_inject_failure(orsp_smdp_db(s), k);
+		e = orsp_smdp_purge(s, &f, false, NULL, NULL, n);
+		orsp_db_inject_failure(orsp_smdp_db(s), -1);
+		total += n[ORSP_SMDP_INSTALLED];
+		assert_int_equal(n[ORSP_SMDP_INSTALLED] % 100 == 0 || e == ORSP_OK, true);
+		assert_purge_consistent(s);
+		assert_int_equal(count_rows(s, "SELECT count(*) FROM smdp_upp"),
+		                 130 - (int64_t)total);
+		if (e == ORSP_OK)
+			break;
+		assert_int_equal(e, ORSP_E_STORAGE);
+	}
+	assert_true(k > 0);
+	assert_int_equal(total, 130);
+	assert_int_equal(count_rows(s, "SELECT count(*) FROM smdp_upp"), 0);
+	orsp_smdp_close(s);
+	remove_db(db_path);
+}
 
 static void test_list_where(void **state)
 {
@@ -3334,6 +3552,8 @@ int main(void)
 	    cmocka_unit_test(test_find_released),
 	    cmocka_unit_test(test_find_order),
 	    cmocka_unit_test(test_list_where),
+	    cmocka_unit_test(test_purge),
+	    cmocka_unit_test(test_purge_batches),
 	    cmocka_unit_test(test_cancel_and_reorder),
 	    cmocka_unit_test(test_cancel_checks_eid),
 	    cmocka_unit_test(test_cc_retry_limit),

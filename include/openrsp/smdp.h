@@ -256,7 +256,7 @@ typedef struct orsp_smdp_profile {
 	unsigned cc_attempts, cc_limit;
 	unsigned download_attempts, download_limit;
 	int64_t expires_at; /* 0 when no order is open */
-	size_t upp_len;
+	size_t upp_len;     /* 0: the package was purged (orsp_smdp_purge; a final state only) */
 	int64_t created_at, updated_at;
 	unsigned ppr;          /* ORSP_SMDP_PPR* set at import; 0: none */
 	orsp_smdp_owner owner; /* the profile owner, for a profile with PPRs only */
@@ -409,7 +409,8 @@ ORSP_MUST_CHECK orsp_err orsp_smdp_deliver(orsp_smdp *s, orsp_smdp_profile *p, c
  * since it was read; ORSP_E_USAGE outside a transaction. */
 ORSP_MUST_CHECK orsp_err orsp_smdp_rebind(orsp_smdp *s, orsp_smdp_profile *p, const char *eid);
 /* The UPP of a profile (for binding). *out is malloc'd key material: release with
- * orsp_pkg_buf_free. ORSP_E_VERIFY if the stored blob does not authenticate. */
+ * orsp_pkg_buf_free. ORSP_E_VERIFY if the stored blob does not authenticate; ORSP_E_NOT_FOUND
+ * for no such profile, or one whose package orsp_smdp_purge dropped. */
 ORSP_MUST_CHECK orsp_err orsp_smdp_get_upp(orsp_smdp *s, const char *iccid, uint8_t **out,
                                            size_t *len);
 /* Why a download ends in Error, for the operator's progress report (SGP.22 §5.3.5; every
@@ -540,6 +541,23 @@ ORSP_MUST_CHECK orsp_err orsp_smdp_count_where(orsp_smdp *s, const orsp_smdp_fil
  * no installation result for that long (/metrics). ORSP_E_USAGE without n or age_s. */
 ORSP_MUST_CHECK orsp_err orsp_smdp_state_ages(orsp_smdp *s, size_t n[ORSP_SMDP_STATE__COUNT],
                                               int64_t age_s[ORSP_SMDP_STATE__COUNT]);
+
+/* Drop the package (the sealed UPP, which holds the profile's K and OPc, and its wrapped
+ * key) of each profile f takes that still holds one, in id order, so that a subscription
+ * whose download has ended is no longer kept here. f->states must be set and name only final
+ * states (Installed, Error, Unavailable: nothing leads out of them, so no step needs the
+ * package again); f->limit, when set, caps the profiles purged. The profile's row stays (its
+ * ICCID and IMSI still refuse a duplicate import, its state, EID and audit log are kept),
+ * with upp_len 0 for "no package", and the audit log gets a `purge` row each; its state and
+ * updated_at do not change. Batches of 100, each its own write transaction (`between`, may be
+ * NULL, runs after each committed batch; false stops). With dry_run nothing is written: n
+ * counts what would go. n (per state) counts the profiles purged by committed batches, also
+ * when an error stops a later one (that batch is rolled back whole). ORSP_E_USAGE for no
+ * state, a state that is not final, or a filter orsp_smdp_list_where refuses; ORSP_E_STATE when
+ * a profile changed between its read and its drop (another purge). */
+ORSP_MUST_CHECK orsp_err orsp_smdp_purge(orsp_smdp *s, const orsp_smdp_filter *f, bool dry_run,
+                                         bool (*between)(void *), void *arg,
+                                         size_t n[ORSP_SMDP_STATE__COUNT]);
 
 /* ================================================================ the SM-DP+ service ===== */
 

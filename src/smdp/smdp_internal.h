@@ -23,11 +23,23 @@ ORSP_MUST_CHECK orsp_err smdp_owner_check(const orsp_smdp_owner *o);
  * that does not encode. */
 ORSP_MUST_CHECK orsp_err smdp_put_policy(orsp_writer *w, const orsp_smdp_profile *p);
 
-/* The query orsp_smdp_list_where (count false) or orsp_smdp_count_where (count true) runs
- * for f, into sql[cap]: constant text only, every value a numbered parameter that
- * smdp_filter_bind binds. Tests read its plan. ORSP_E_USAGE for a filter those refuse. */
-ORSP_MUST_CHECK orsp_err smdp_filter_sql(const orsp_smdp_filter *f, bool count, char *sql,
-                                         size_t cap);
+/* Which query smdp_filter_sql writes: orsp_smdp_list_where's, orsp_smdp_count_where's, or
+ * orsp_smdp_purge's (COLS and the id of the profiles that still hold a package, in id order
+ * after the id in parameter SMDP_P_AFTER, at most the number in the limit's parameter). */
+typedef enum smdp_filter_mode {
+	SMDP_FILTER_LIST,
+	SMDP_FILTER_COUNT,
+	SMDP_FILTER_PURGE,
+} smdp_filter_mode;
+
+/* The parameter of the purge's cursor (SMDP_FILTER_PURGE), after the filter's own. */
+#define SMDP_P_AFTER 14
+
+/* The query of mode for f, into sql[cap]: constant text only, every value a numbered
+ * parameter that smdp_filter_bind binds. Tests read its plan. ORSP_E_USAGE for a filter
+ * those refuse. */
+ORSP_MUST_CHECK orsp_err smdp_filter_sql(const orsp_smdp_filter *f, smdp_filter_mode mode,
+                                         char *sql, size_t cap);
 
 /* The expiry round's queries (orsp_smdp_expire_with): whether any order is due, and the
  * earliest due one (after COLS, its id). due_at is an order's expiry time until the round

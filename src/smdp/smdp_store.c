@@ -433,6 +433,10 @@ static progress_note progress_of(orsp_smdp_event ev)
 	" created_at, updated_at, ppr, owner_mcc_mnc, owner_gid1, owner_gid2, profile_class"
 #define COLS_N 20 /* the columns of COLS */
 
+/* The states whose package no step needs any more: nothing leads out of them (docs/smdp.md). */
+#define PURGE_FINAL                                                                                \
+	(1u << ORSP_SMDP_INSTALLED | 1u << ORSP_SMDP_ERROR | 1u << ORSP_SMDP_UNAVAILABLE)
+
 #define KEK_CHECK_AAD "smdp:kek-check"
 static const uint8_t kek_check_plain[16] = "openrsp smdp kek";
 
@@ -605,7 +609,9 @@ static orsp_err read_row(orsp_stmt *st, orsp_smdp_profile *p)
 		return err;
 	p->expires_at = orsp_stmt_column_int64(st, 11);
 	len = orsp_stmt_column_int64(st, 12);
-	if (len <= 0 || len > (int64_t)ORSP_PKG_MAX_SIZE)
+	/* 0: the package was purged, which only a profile in a final state may be */
+	if (len < 0 || len > (int64_t)ORSP_PKG_MAX_SIZE ||
+	    (len == 0 && !(PURGE_FINAL & (1u << p->state))))
 		return orsp_errf(ORSP_E_MALFORMED, "stored UPP length out of range");
 	p->upp_len = (size_t)len;
 	p->created_at = orsp_stmt_column_int64(st, 13);
@@ -1243,7 +1249,7 @@ orsp_err orsp_smdp_get_upp(orsp_smdp *s, const char *iccid, uint8_t **out, size_
 	 * none of them waits for it while this one decrypts 12 KiB or more. */
 	err = orsp_db_prepare(s->db,
 	                      "SELECT u.dek_wrapped, u.upp_sealed, p.upp_len FROM smdp_profile p"
-	                      " JOIN smdp_upp u ON u.profile_id = p.id WHERE p.iccid = ?1",
+	                      " LEFT JOIN smdp_upp u ON u.profile_id = p.id WHERE p.iccid = ?1",
 	                      &st);
 	if (!err)
 		err = orsp_stmt_bind_text(st, 1, iccid);
@@ -1256,7 +1262,10 @@ orsp_err orsp_smdp_get_upp(orsp_smdp *s, const char *iccid, uint8_t **out, size_
 		orsp_slice b = orsp_stmt_column_blob(st, 1);
 		int64_t l = orsp_stmt_column_int64(st, 2);
 
-		if (l <= 0 || l > (int64_t)ORSP_PKG_MAX_SIZE || b.len != (size_t)l + 28)
+		if (l == 0) /* orsp_smdp_purge */
+			err = orsp_errf(ORSP_E_NOT_FOUND,
+			                "profile %.24s holds no package: it was purged", iccid);
+		else if (l < 0 || l > (int64_t)ORSP_PKG_MAX_SIZE || b.len != (size_t)l + 28)
 			err = orsp_errf(ORSP_E_MALFORMED, "stored UPP has a bad length");
 		else if (w.len > sizeof(dw))
 			err = orsp_errf(ORSP_E_MALFORMED, "stored UPP key has a bad length");
@@ -2253,6 +2262,8 @@ orsp_err orsp_smdp_count_undelivered(orsp_smdp *s, size_t *pending, size_t *give
 /* The filter's parameter numbers, fixed whatever else is set (SQLite takes gaps): a state's
  * name is parameter P_STATE + its value. */
 enum { P_ICCID = 1, P_EID, P_BEFORE, P_LIMIT, P_STATE };
+_Static_assert(SMDP_P_AFTER == P_STATE + ORSP_SMDP_STATE__COUNT,
+               "the purge's cursor follows the states' parameters, ?14 in smdp_filter_sql");
 
 static orsp_err filter_check(const orsp_smdp_filter *f)
 {
@@ -2280,8 +2291,9 @@ static orsp_err sql_add(char *sql, size_t cap, size_t *len, const char *t)
 	return ORSP_OK;
 }
 
-orsp_err smdp_filter_sql(const orsp_smdp_filter *f, bool count, char *sql, size_t cap)
+orsp_err smdp_filter_sql(const orsp_smdp_filter *f, smdp_filter_mode mode, char *sql, size_t cap)
 {
+	const bool count = mode == SMDP_FILTER_COUNT;
 	static const orsp_smdp_filter all = {0};
 	/* the parameter of each state, in the state's place (the text stays constant) */
 	static const char *const state_param[ORSP_SMDP_STATE__COUNT] = {
@@ -2299,12 +2311,21 @@ orsp_err smdp_filter_sql(const orsp_smdp_filter *f, bool count, char *sql, size_
 	err = filter_check(f);
 	if (!err && count && f->limit)
 		err = orsp_errf(ORSP_E_USAGE, "count: no limit for a count");
+	if (!err && mode == SMDP_FILTER_PURGE && f->limit)
+		err = orsp_errf(ORSP_E_USAGE, "purge: the batch is the limit's parameter");
 	if (!err)
 		err = sql_add(sql, cap, &len,
 		              count ? "SELECT state, count(*), min(updated_at) FROM smdp_profile"
-		                    : "SELECT " COLS " FROM smdp_profile");
+		              : mode == SMDP_FILTER_PURGE
+		                  ? "SELECT " COLS ", id FROM smdp_profile WHERE upp_len > 0 AND"
+		                    " id > ?14"
+		                  : "SELECT " COLS " FROM smdp_profile");
+	if (mode == SMDP_FILTER_PURGE)
+		join = " AND ";
 	if (!err && f->iccid && f->iccid[0]) {
-		err = sql_add(sql, cap, &len, " WHERE iccid = ?1");
+		err = sql_add(sql, cap, &len, join);
+		if (!err)
+			err = sql_add(sql, cap, &len, "iccid = ?1");
 		join = " AND ";
 	}
 	if (!err && f->eid && f->eid[0]) {
@@ -2335,9 +2356,9 @@ orsp_err smdp_filter_sql(const orsp_smdp_filter *f, bool count, char *sql, size_
 	}
 	if (!err)
 		err = sql_add(sql, cap, &len,
-		              count      ? " GROUP BY state"
-		              : f->limit ? " ORDER BY id LIMIT ?4"
-		                         : " ORDER BY id");
+		              count                                   ? " GROUP BY state"
+		              : f->limit || mode == SMDP_FILTER_PURGE ? " ORDER BY id LIMIT ?4"
+		                                                      : " ORDER BY id");
 	if (err)
 		sql[0] = '\0';
 	return err;
@@ -2385,7 +2406,7 @@ orsp_err orsp_smdp_list_where(orsp_smdp *s, const orsp_smdp_filter *f,
 		*more = false;
 	if (!s || !fn)
 		return orsp_errf(ORSP_E_USAGE, "list: missing arguments");
-	err = smdp_filter_sql(f, false, sql, sizeof(sql));
+	err = smdp_filter_sql(f, SMDP_FILTER_LIST, sql, sizeof(sql));
 	if (!err)
 		err = orsp_db_prepare(s->db, sql, &st);
 	if (!err)
@@ -2434,7 +2455,7 @@ static orsp_err count_query(orsp_smdp *s, const orsp_smdp_filter *f,
 	for (int i = 0; age_s && i < ORSP_SMDP_STATE__COUNT; i++)
 		age_s[i] = -1;
 	now = now_s(s);
-	err = smdp_filter_sql(f, true, sql, sizeof(sql));
+	err = smdp_filter_sql(f, SMDP_FILTER_COUNT, sql, sizeof(sql));
 	if (!err)
 		err = orsp_db_prepare(s->db, sql, &st);
 	if (!err)
@@ -2477,6 +2498,138 @@ orsp_err orsp_smdp_state_ages(orsp_smdp *s, size_t n[ORSP_SMDP_STATE__COUNT],
 	if (!age_s)
 		return orsp_errf(ORSP_E_USAGE, "state ages: missing arguments");
 	return count_query(s, NULL, n, age_s);
+}
+
+/* ----- purging the packages of ended profiles ----- */
+
+/* Profiles whose package one write transaction of orsp_smdp_purge drops. Each drop frees the
+ * package's pages, which SQLite's secure_delete overwrites with zeros: some 4 pages for the
+ * 12 KiB of a TS.48 package, so a batch writes about 1.6 MB and holds the write lock for
+ * a few milliseconds, between two of the servers' transactions. */
+#define PURGE_BATCH 100
+
+typedef struct purge_row {
+	int64_t id;
+	char iccid[21];
+	orsp_smdp_state state;
+	size_t upp_len;
+} purge_row;
+
+/* Drop row r's package and mark its profile as holding none, in the caller's transaction.
+ * ORSP_E_STATE when the row changed since it was read (another purge took it). */
+static orsp_err purge_one(orsp_smdp *s, const purge_row *r)
+{
+	orsp_stmt *st = NULL;
+	char detail[64];
+	orsp_err err;
+
+	err = orsp_db_prepare(s->db,
+	                      "UPDATE smdp_profile SET upp_len = 0 WHERE id = ?1 AND upp_len > 0"
+	                      " AND state = ?2",
+	                      &st);
+	if (!err)
+		err = orsp_stmt_bind_int64(st, 1, r->id);
+	if (!err)
+		err = orsp_stmt_bind_text(st, 2, orsp_smdp_state_name(r->state));
+	if (!err)
+		err = orsp_stmt_run(st);
+	orsp_stmt_finalize(st);
+	if (!err && orsp_db_changes(s->db) != 1)
+		err = orsp_errf(ORSP_E_STATE, "profile %s changed meanwhile", r->iccid);
+	if (!err)
+		err = orsp_db_prepare(s->db, "DELETE FROM smdp_upp WHERE profile_id = ?1", &st);
+	if (!err) {
+		err = orsp_stmt_bind_int64(st, 1, r->id);
+		if (!err)
+			err = orsp_stmt_run(st);
+		orsp_stmt_finalize(st);
+	}
+	if (!err && orsp_db_changes(s->db) != 1)
+		err = orsp_errf(ORSP_E_STORAGE, "profile %s has no package to drop", r->iccid);
+	snprintf(detail, sizeof(detail), "package deleted (%zu bytes)", r->upp_len);
+	if (!err)
+		err = audit(s, "purge", r->iccid, orsp_smdp_state_name(r->state),
+		            orsp_smdp_state_name(r->state), detail);
+	return err;
+}
+
+orsp_err orsp_smdp_purge(orsp_smdp *s, const orsp_smdp_filter *f, bool dry_run,
+                         bool (*between)(void *), void *arg, size_t n[ORSP_SMDP_STATE__COUNT])
+{
+	orsp_smdp_filter q;
+	purge_row rows[PURGE_BATCH];
+	char sql[1024];
+	size_t total = 0;
+	int64_t last = 0;
+	orsp_err err;
+
+	if (!s || !f || !n)
+		return orsp_errf(ORSP_E_USAGE, "purge: missing arguments");
+	memset(n, 0, sizeof(size_t) * ORSP_SMDP_STATE__COUNT);
+	if (!f->states)
+		return orsp_errf(ORSP_E_USAGE, "purge: name the states (installed, error, "
+		                               "unavailable)");
+	for (unsigned i = 0; i < ORSP_SMDP_STATE__COUNT; i++)
+		if ((f->states & (1u << i)) && !(PURGE_FINAL & (1u << i)))
+			return orsp_errf(ORSP_E_USAGE,
+			                 "purge: %s is not a final state: its package may still be "
+			                 "delivered",
+			                 orsp_smdp_state_name((orsp_smdp_state)i));
+	q = *f;
+	q.limit = 0; /* the batch is bound in its place */
+	err = smdp_filter_sql(&q, SMDP_FILTER_PURGE, sql, sizeof(sql));
+	while (!err) {
+		size_t want = PURGE_BATCH, got = 0, done[ORSP_SMDP_STATE__COUNT] = {0};
+		orsp_stmt *st = NULL;
+		bool row = true;
+
+		if (f->limit && f->limit - total < want)
+			want = f->limit - total;
+		if (want == 0)
+			break;
+		/* the batch is read in the transaction that drops it: the write lock keeps it */
+		if (!dry_run && (err = orsp_db_begin(s->db)))
+			break;
+		err = orsp_db_prepare(s->db, sql, &st);
+		if (!err)
+			err = filter_bind(st, &q);
+		if (!err)
+			err = orsp_stmt_bind_int64(st, P_LIMIT, (int64_t)want);
+		if (!err)
+			err = orsp_stmt_bind_int64(st, SMDP_P_AFTER, last);
+		while (!err && got < want) {
+			orsp_smdp_profile p;
+			err = orsp_stmt_step(st, &row);
+			if (err || !row)
+				break;
+			err = read_row(st, &p);
+			if (!err) {
+				rows[got] = (purge_row){.id = orsp_stmt_column_int64(st, COLS_N),
+				                        .state = p.state,
+				                        .upp_len = p.upp_len};
+				memcpy(rows[got].iccid, p.iccid, sizeof(p.iccid));
+				got++;
+			}
+		}
+		orsp_stmt_finalize(st);
+		for (size_t i = 0; !err && i < got; i++) {
+			if (!dry_run)
+				err = purge_one(s, &rows[i]);
+			done[rows[i].state]++;
+		}
+		if (!dry_run)
+			err = finish(s, err);
+		if (err)
+			break;
+		for (unsigned i = 0; i < ORSP_SMDP_STATE__COUNT; i++)
+			n[i] += done[i];
+		total += got;
+		if (got)
+			last = rows[got - 1].id;
+		if (got < want || (between && !between(arg)))
+			break;
+	}
+	return err;
 }
 
 /* ----- reading the audit log and the progress outbox ----- */
