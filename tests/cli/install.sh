@@ -21,6 +21,8 @@ tpl=profiles/ts48-v7-saip2.3-nobertlv.der
 unit=lib/systemd/system/openrsp-smdp.service
 fetch_unit=lib/systemd/system/openrsp-crl-fetch@.service
 fetch_timer=lib/systemd/system/openrsp-crl-fetch@.timer
+purge_unit=lib/systemd/system/openrsp-smdp-purge.service
+purge_timer=lib/systemd/system/openrsp-smdp-purge.timer
 
 if ! command -v cmake >/dev/null || [[ ! -f $build/cmake_install.cmake ]]; then
 	echo "skipped: no cmake, or $build is not a CMake build directory"
@@ -53,6 +55,14 @@ expect "crl-fetch ExecStart" \
 	"ExecStart=$P/bin/openrsp pki crl-fetch \$CRL_URL \$CRL_FETCH_OPTIONS --issuer-cert \${CRL_ISSUER} --out \${CRL_FILE}" \
 	"$(grep '^ExecStart=' "$P/$fetch_unit")"
 lacks "no placeholder left in the CRL units" "@ORSP_" "$(cat "$P/$fetch_unit" "$P/$fetch_timer")"
+check_file "$P/$purge_unit"
+check_file "$P/$purge_timer"
+expect "purge ExecStart" \
+	"ExecStart=$P/bin/openrsp smdp profile purge --config /etc/openrsp/smdp.conf \$PURGE_OPTIONS" \
+	"$(grep '^ExecStart=' "$P/$purge_unit")"
+expect "purge's default retention" 'Environment="PURGE_OPTIONS=--older-than 30d"' \
+	"$(grep '^Environment=' "$P/$purge_unit")"
+lacks "no placeholder left in the purge units" "@ORSP_" "$(cat "$P/$purge_unit" "$P/$purge_timer")"
 if command -v systemd-analyze >/dev/null; then
 	# exit 0 and not a word: an unknown key is only a warning for systemd
 	rc=0
@@ -68,6 +78,10 @@ if command -v systemd-analyze >/dev/null; then
 		"$T/units/openrsp-crl-fetch@eum-a.timer" 2>&1) || rc=$?
 	expect "systemd-analyze verify of the CRL units exit" 0 "$rc"
 	expect "systemd-analyze verify of the CRL units says nothing" "" "$v"
+	rc=0
+	v=$(systemd-analyze verify "$P/$purge_unit" "$P/$purge_timer" 2>&1) || rc=$?
+	expect "systemd-analyze verify of the purge units exit" 0 "$rc"
+	expect "systemd-analyze verify of the purge units says nothing" "" "$v"
 else
 	echo "note: systemd-analyze is not installed; the unit is not verified"
 fi
@@ -128,6 +142,9 @@ expect "DESTDIR ExecStart" "ExecStart=/usr/bin/openrsp smdp serve --config /etc/
 expect "DESTDIR crl-fetch ExecStart" \
 	"ExecStart=/usr/bin/openrsp pki crl-fetch \$CRL_URL \$CRL_FETCH_OPTIONS --issuer-cert \${CRL_ISSUER} --out \${CRL_FILE}" \
 	"$(grep '^ExecStart=' "$S/usr/$fetch_unit")"
+expect "DESTDIR purge ExecStart" \
+	"ExecStart=/usr/bin/openrsp smdp profile purge --config /etc/openrsp/smdp.conf \$PURGE_OPTIONS" \
+	"$(grep '^ExecStart=' "$S/usr/$purge_unit")"
 run_at "$S/usr/bin/openrsp" demo
 expect "staged demo" 0 "$rc"
 
