@@ -81,11 +81,17 @@ expect "dry run: nothing dropped" 5 "$(packages)"
 run smdp profile purge --db "$DB" --dry-run
 expect "dry run text" "would purge the packages of 2 profiles (installed 2)" "$out"
 
-# installed over two days ago: profile 0
+# installed over two days ago: profile 0 (64 bytes of its sealed package kept to look for)
+python3 -c 'import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); open(sys.argv[3], "wb").write(c.execute("SELECT substr(u.upp_sealed, 5001, 64) FROM smdp_upp u JOIN smdp_profile p ON p.id = u.profile_id WHERE p.iccid = ?", (sys.argv[2],)).fetchone()[0])' "$DB" "$I0" "$T/probe"
+expect "the probe is in the database before" True \
+	"$(python3 -c 'import sys; print(open(sys.argv[1], "rb").read() in open(sys.argv[2], "rb").read())' "$T/probe" "$DB")"
 run smdp profile purge --db "$DB" --older-than 2d
 expect "older than 2d: rc" 0 "$rc"
 expect "older than 2d" "purged the packages of 1 profile (installed 1)" "$out"
 expect "older than 2d: four packages" 4 "$(packages)"
+# its bytes gone from the files (secure_delete, the log checkpointed at the last close)
+expect "older than 2d: the package's bytes overwritten" "False False" \
+	"$(python3 -c 'import os,sys; p=open(sys.argv[1], "rb").read(); print(*[os.path.exists(f) and p in open(f, "rb").read() for f in sys.argv[2:]])' "$T/probe" "$DB" "$DB-wal")"
 run smdp profile list --db "$DB" --iccid "$I0" --json
 expect "purged: package held" False "$(python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["packageHeld"])' <<<"$out")"
 expect "purged: state kept" installed "$(python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["state"])' <<<"$out")"
