@@ -1694,6 +1694,10 @@ static void test_metrics_token(void **state)
 	assert_true(strncmp(body, "HTTP/1.1 200 ", 13) == 0);
 	assert_int_equal(scrape(srv, right, body, sizeof(body)), 200);
 	assert_non_null(strstr(body, "openrsp_smdp_profiles{state=\"released\"} 1\n"));
+	/* the profiles still holding their package (K, OPc), by state */
+	assert_non_null(strstr(body, "# TYPE openrsp_smdp_profile_packages gauge\n"));
+	assert_non_null(strstr(body, "openrsp_smdp_profile_packages{state=\"released\"} 1\n"));
+	assert_non_null(strstr(body, "openrsp_smdp_profile_packages{state=\"installed\"} 0\n"));
 	/* how long the oldest profile of each state has been in it; none for an empty state */
 	assert_non_null(strstr(body, "# TYPE openrsp_smdp_profile_oldest_change_seconds gauge\n"));
 	assert_non_null(

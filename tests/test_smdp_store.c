@@ -3248,6 +3248,19 @@ static void test_purge(void **state)
 	                               " AND from_state = to_state AND detail LIKE"
 	                               " 'package deleted (% bytes)'"),
 	                 4);
+	/* what /metrics gives: by state, and of them those holding their package */
+	{
+		size_t cnt[ORSP_SMDP_STATE__COUNT], held[ORSP_SMDP_STATE__COUNT];
+		int64_t age[ORSP_SMDP_STATE__COUNT];
+		assert_int_equal(orsp_smdp_state_ages(s, cnt, age, held), ORSP_OK);
+		assert_int_equal(cnt[ORSP_SMDP_INSTALLED], 2);
+		assert_int_equal(held[ORSP_SMDP_INSTALLED], 0);
+		assert_int_equal(cnt[ORSP_SMDP_ERROR] + cnt[ORSP_SMDP_UNAVAILABLE], 2);
+		assert_int_equal(held[ORSP_SMDP_ERROR] + held[ORSP_SMDP_UNAVAILABLE], 0);
+		assert_int_equal(cnt[ORSP_SMDP_DOWNLOADED], 1);
+		assert_int_equal(held[ORSP_SMDP_DOWNLOADED], 1);
+		assert_int_equal(held[ORSP_SMDP_AVAILABLE], 1);
+	}
 
 	/* what is not final keeps its package, and the rest still works: the Downloaded
 	 * profile's result, the Available one's order */
@@ -3471,7 +3484,7 @@ static void test_list_where(void **state)
 	/* the oldest last state change per state, as /metrics gives it (the clock at 4000) */
 	{
 		int64_t age[ORSP_SMDP_STATE__COUNT];
-		assert_int_equal(orsp_smdp_state_ages(s, n, age), ORSP_OK);
+		assert_int_equal(orsp_smdp_state_ages(s, n, age, NULL), ORSP_OK);
 		assert_int_equal(n[ORSP_SMDP_DOWNLOADED], 2);
 		assert_int_equal(age[ORSP_SMDP_DOWNLOADED], 2000); /* the one of 2000 */
 		assert_int_equal(age[ORSP_SMDP_AVAILABLE], 3000);
@@ -3479,13 +3492,13 @@ static void test_list_where(void **state)
 		assert_int_equal(age[ORSP_SMDP_ALLOCATED], 0);
 		assert_int_equal(age[ORSP_SMDP_RELEASED], -1); /* none */
 		orsp_smdp_set_clock(s, 1500);                  /* set back: never negative */
-		assert_int_equal(orsp_smdp_state_ages(s, n, age), ORSP_OK);
+		assert_int_equal(orsp_smdp_state_ages(s, n, age, NULL), ORSP_OK);
 		assert_int_equal(age[ORSP_SMDP_DOWNLOADED], 0);
 		assert_int_equal(age[ORSP_SMDP_AVAILABLE], 500);
 		orsp_smdp_set_clock(s, 4000);
-		assert_int_equal(orsp_smdp_state_ages(s, n, NULL), ORSP_E_USAGE);
-		assert_int_equal(orsp_smdp_state_ages(s, NULL, age), ORSP_E_USAGE);
-		assert_int_equal(orsp_smdp_state_ages(NULL, n, age), ORSP_E_USAGE);
+		assert_int_equal(orsp_smdp_state_ages(s, n, NULL, NULL), ORSP_E_USAGE);
+		assert_int_equal(orsp_smdp_state_ages(s, NULL, age, NULL), ORSP_E_USAGE);
+		assert_int_equal(orsp_smdp_state_ages(NULL, n, age, NULL), ORSP_E_USAGE);
 	}
 
 	/* refused filters: nothing walked */

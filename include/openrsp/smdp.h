@@ -538,9 +538,12 @@ ORSP_MUST_CHECK orsp_err orsp_smdp_count_where(orsp_smdp *s, const orsp_smdp_fil
 /* orsp_smdp_count_states, and in age_s the age in seconds of the oldest last state change
  * (updated_at; the import for a profile never ordered) among the profiles of each state, -1
  * for a state without profiles, from the same scan: a Downloaded profile that old has sent
- * no installation result for that long (/metrics). ORSP_E_USAGE without n or age_s. */
+ * no installation result for that long (/metrics); in held (may be NULL) how many of each
+ * state still hold their package (orsp_smdp_purge has not dropped it). ORSP_E_USAGE without
+ * n or age_s. */
 ORSP_MUST_CHECK orsp_err orsp_smdp_state_ages(orsp_smdp *s, size_t n[ORSP_SMDP_STATE__COUNT],
-                                              int64_t age_s[ORSP_SMDP_STATE__COUNT]);
+                                              int64_t age_s[ORSP_SMDP_STATE__COUNT],
+                                              size_t held[ORSP_SMDP_STATE__COUNT]);
 
 /* Drop the package (the sealed UPP, which holds the profile's K and OPc, and its wrapped
  * key) of each profile f takes that still holds one, in id order, so that a subscription

@@ -69,6 +69,7 @@ struct orsp_smdp_server {
 	bool m_states_ok, m_reports_ok; /* the last reads succeeded; both: reusable */
 	struct timespec m_at;
 	size_t m_states[ORSP_SMDP_STATE__COUNT], m_pending, m_given_up;
+	size_t m_held[ORSP_SMDP_STATE__COUNT];  /* of m_states, those still holding their package */
 	int64_t m_ages[ORSP_SMDP_STATE__COUNT]; /* oldest last state change per state, s; -1 none */
 	/* crl_reload (the sender thread's): what the `crl` files were when the CRLs in force were
 	 * read, and when a reading failed, what they were then (not tried again, nor said again,
@@ -445,7 +446,7 @@ static orsp_err on_metrics(void *ctx, const orsp_http_request *req, orsp_http_re
 {
 	orsp_smdp_server *srv = ctx;
 	double t0 = now_ms();
-	size_t by_state[ORSP_SMDP_STATE__COUNT], pending, given_up;
+	size_t by_state[ORSP_SMDP_STATE__COUNT], held[ORSP_SMDP_STATE__COUNT], pending, given_up;
 	int64_t ages[ORSP_SMDP_STATE__COUNT];
 	bool have_reports, have_states;
 	char *buf = NULL;
@@ -468,7 +469,8 @@ static orsp_err on_metrics(void *ctx, const orsp_http_request *req, orsp_http_re
 	if (!(srv->m_states_ok && srv->m_reports_ok) || srv->c->metrics_cache_s == 0 ||
 	    now.tv_sec - srv->m_at.tv_sec >= (time_t)srv->c->metrics_cache_s) {
 		orsp_smdp *s = take(srv, &slot);
-		srv->m_states_ok = orsp_smdp_state_ages(s, srv->m_states, srv->m_ages) == ORSP_OK;
+		srv->m_states_ok =
+		    orsp_smdp_state_ages(s, srv->m_states, srv->m_ages, srv->m_held) == ORSP_OK;
 		srv->m_reports_ok =
 		    orsp_smdp_count_undelivered(s, &srv->m_pending, &srv->m_given_up) == ORSP_OK;
 		give(srv, slot);
@@ -480,6 +482,7 @@ static orsp_err on_metrics(void *ctx, const orsp_http_request *req, orsp_http_re
 	have_reports = srv->m_reports_ok;
 	memcpy(by_state, srv->m_states, sizeof(by_state));
 	memcpy(ages, srv->m_ages, sizeof(ages));
+	memcpy(held, srv->m_held, sizeof(held));
 	pending = srv->m_pending;
 	given_up = srv->m_given_up;
 	pthread_mutex_unlock(&srv->mlock);
@@ -529,6 +532,13 @@ static orsp_err on_metrics(void *ctx, const orsp_http_request *req, orsp_http_re
 				        "%lld\n",
 				        orsp_smdp_state_name((orsp_smdp_state)st),
 				        (long long)ages[st]);
+		/* the subscription keys kept: in a final state until `smdp profile purge` */
+		fprintf(f, "# HELP openrsp_smdp_profile_packages profiles by state that still hold"
+		           " their package (K, OPc)\n"
+		           "# TYPE openrsp_smdp_profile_packages gauge\n");
+		for (int st = 0; st < ORSP_SMDP_STATE__COUNT; st++)
+			fprintf(f, "openrsp_smdp_profile_packages{state=\"%s\"} %zu\n",
+			        orsp_smdp_state_name((orsp_smdp_state)st), held[st]);
 	}
 	if (have_reports)
 		fprintf(f,

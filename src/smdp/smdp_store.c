@@ -2315,7 +2315,8 @@ orsp_err smdp_filter_sql(const orsp_smdp_filter *f, smdp_filter_mode mode, char 
 		err = orsp_errf(ORSP_E_USAGE, "purge: the batch is the limit's parameter");
 	if (!err)
 		err = sql_add(sql, cap, &len,
-		              count ? "SELECT state, count(*), min(updated_at) FROM smdp_profile"
+		              count ? "SELECT state, count(*), min(updated_at), sum(upp_len > 0)"
+		                      " FROM smdp_profile"
 		              : mode == SMDP_FILTER_PURGE
 		                  ? "SELECT " COLS ", id FROM smdp_profile WHERE upp_len > 0 AND"
 		                    " id > ?14"
@@ -2439,9 +2440,11 @@ orsp_err orsp_smdp_list(orsp_smdp *s, int (*fn)(const orsp_smdp_profile *p, void
 }
 
 /* orsp_smdp_count_where, and with age_s (may be NULL) the age of the oldest last state change
- * in each state (-1: no profile in it), from the same scan. */
+ * in each state (-1: no profile in it), with held (may be NULL) the profiles of each state
+ * that still hold their package, from the same scan. */
 static orsp_err count_query(orsp_smdp *s, const orsp_smdp_filter *f,
-                            size_t n[ORSP_SMDP_STATE__COUNT], int64_t age_s[ORSP_SMDP_STATE__COUNT])
+                            size_t n[ORSP_SMDP_STATE__COUNT], int64_t age_s[ORSP_SMDP_STATE__COUNT],
+                            size_t held[ORSP_SMDP_STATE__COUNT])
 {
 	char sql[1024];
 	orsp_stmt *st = NULL;
@@ -2454,6 +2457,8 @@ static orsp_err count_query(orsp_smdp *s, const orsp_smdp_filter *f,
 	memset(n, 0, sizeof(size_t) * ORSP_SMDP_STATE__COUNT);
 	for (int i = 0; age_s && i < ORSP_SMDP_STATE__COUNT; i++)
 		age_s[i] = -1;
+	if (held)
+		memset(held, 0, sizeof(size_t) * ORSP_SMDP_STATE__COUNT);
 	now = now_s(s);
 	err = smdp_filter_sql(f, SMDP_FILTER_COUNT, sql, sizeof(sql));
 	if (!err)
@@ -2475,6 +2480,8 @@ static orsp_err count_query(orsp_smdp *s, const orsp_smdp_filter *f,
 				age_s[state] = now > orsp_stmt_column_int64(st, 2)
 				                   ? now - orsp_stmt_column_int64(st, 2)
 				                   : 0;
+			if (held)
+				held[state] = (size_t)orsp_stmt_column_int64(st, 3);
 		}
 	}
 	orsp_stmt_finalize(st);
@@ -2482,6 +2489,8 @@ static orsp_err count_query(orsp_smdp *s, const orsp_smdp_filter *f,
 		memset(n, 0, sizeof(size_t) * ORSP_SMDP_STATE__COUNT);
 		for (int i = 0; age_s && i < ORSP_SMDP_STATE__COUNT; i++)
 			age_s[i] = -1;
+		if (held)
+			memset(held, 0, sizeof(size_t) * ORSP_SMDP_STATE__COUNT);
 	}
 	return err;
 }
@@ -2489,15 +2498,16 @@ static orsp_err count_query(orsp_smdp *s, const orsp_smdp_filter *f,
 orsp_err orsp_smdp_count_where(orsp_smdp *s, const orsp_smdp_filter *f,
                                size_t n[ORSP_SMDP_STATE__COUNT])
 {
-	return count_query(s, f, n, NULL);
+	return count_query(s, f, n, NULL, NULL);
 }
 
 orsp_err orsp_smdp_state_ages(orsp_smdp *s, size_t n[ORSP_SMDP_STATE__COUNT],
-                              int64_t age_s[ORSP_SMDP_STATE__COUNT])
+                              int64_t age_s[ORSP_SMDP_STATE__COUNT],
+                              size_t held[ORSP_SMDP_STATE__COUNT])
 {
 	if (!age_s)
 		return orsp_errf(ORSP_E_USAGE, "state ages: missing arguments");
-	return count_query(s, NULL, n, age_s);
+	return count_query(s, NULL, n, age_s, held);
 }
 
 /* ----- purging the packages of ended profiles ----- */
@@ -2870,7 +2880,7 @@ static orsp_err backup_verify(void *arg, orsp_db *copy)
 		                              kek_check_plain, sizeof(kek_check_plain));
 	/* the copy's profiles by state, with the count query of the inventory (no KEK in view) */
 	if (!err)
-		err = count_query(&view, NULL, c->info->profiles, NULL);
+		err = count_query(&view, NULL, c->info->profiles, NULL, NULL);
 	return err;
 }
 
