@@ -1137,11 +1137,15 @@ static int smdp_profile_list(int argc, char **argv)
 
 typedef struct purge_stop {
 	const volatile sig_atomic_t *stop;
+	bool stopped; /* the purge stopped before the filters' end (a signal came) */
 } purge_stop;
 
 static bool purge_go_on(void *arg)
 {
-	return !orsp_stop_set(((const purge_stop *)arg)->stop);
+	purge_stop *p = arg;
+
+	p->stopped = orsp_stop_set(p->stop);
+	return !p->stopped;
 }
 
 /* `smdp profile purge`: drop the packages (K, OPc) of profiles whose download has ended, in
@@ -1163,7 +1167,7 @@ static int smdp_profile_purge(int argc, char **argv)
 	const unsigned final =
 	    1u << ORSP_SMDP_INSTALLED | 1u << ORSP_SMDP_ERROR | 1u << ORSP_SMDP_UNAVAILABLE;
 	size_t n[ORSP_SMDP_STATE__COUNT], total = 0;
-	volatile sig_atomic_t *stop;
+	purge_stop ps = {0};
 	orsp_smdp_filter f = {0};
 	db_opts dbo = {0};
 	orsp_smdp *s = NULL;
@@ -1212,8 +1216,8 @@ static int smdp_profile_purge(int argc, char **argv)
 		f.changed_before = now - older > 0 ? now - older : 1;
 	}
 	/* SIGINT, SIGTERM, SIGHUP stop between two batches: each batch is committed whole */
-	stop = cli_stop_on_signals();
-	e = orsp_smdp_purge(s, &f, dry, purge_go_on, &(purge_stop){stop}, n);
+	ps.stop = cli_stop_on_signals();
+	e = orsp_smdp_purge(s, &f, dry, purge_go_on, &ps, n);
 	for (int i = 0; i < ORSP_SMDP_STATE__COUNT; i++)
 		total += n[i];
 	if (json) {
@@ -1223,7 +1227,7 @@ static int smdp_profile_purge(int argc, char **argv)
 		for (int i = 0; i < ORSP_SMDP_STATE__COUNT; i++)
 			if (f.states & (1u << i))
 				cj_u64(&j, orsp_smdp_state_name((orsp_smdp_state)i), n[i]);
-		cj_bool(&j, "complete", !e && !orsp_stop_set(stop));
+		cj_bool(&j, "complete", !e && !ps.stopped);
 		cj_obj_end(&j);
 		cj_done(&j);
 	} else {
@@ -1239,7 +1243,7 @@ static int smdp_profile_purge(int argc, char **argv)
 	}
 	if (e)
 		rc = cli_fail("smdp profile purge", e);
-	else if (orsp_stop_set(stop))
+	else if (ps.stopped)
 		rc =
 		    cli_failf("smdp profile purge",
 		              "stopped by a signal; the profiles counted above were purged, others "
