@@ -1048,6 +1048,16 @@ static int filter_opt(int c, const char *arg, orsp_smdp_filter *f, int64_t *olde
 	}
 }
 
+/* --older-than DURATION (older, 0: not given) into f: last state change before now minus
+ * DURATION by s's clock; past the epoch nothing is that old. */
+static void filter_older(const orsp_smdp *s, orsp_smdp_filter *f, int64_t older)
+{
+	if (older) {
+		int64_t now = orsp_smdp_now(s);
+		f->changed_before = now - older > 0 ? now - older : 1;
+	}
+}
+
 /* `smdp profile list`: the profiles the filters take (all without), in import order, or
  * with --count how many per state. Usage errors before the database is opened. */
 static int smdp_profile_list(int argc, char **argv)
@@ -1101,11 +1111,7 @@ static int smdp_profile_list(int argc, char **argv)
 	rc = open_smdp(&dbo, "smdp profile list", &s, NULL);
 	if (rc)
 		return rc;
-	/* last state change before now - DURATION; past the epoch nothing is that old */
-	if (older) {
-		int64_t now = orsp_smdp_now(s);
-		f.changed_before = now - older > 0 ? now - older : 1;
-	}
+	filter_older(s, &f, older);
 	if (count) {
 		size_t n[ORSP_SMDP_STATE__COUNT];
 		e = orsp_smdp_count_where(s, &f, n);
@@ -1164,8 +1170,6 @@ static int smdp_profile_purge(int argc, char **argv)
 	    {"json", no_argument, NULL, OPT_JSON},
 	    {NULL, 0, NULL, 0},
 	};
-	const unsigned final =
-	    1u << ORSP_SMDP_INSTALLED | 1u << ORSP_SMDP_ERROR | 1u << ORSP_SMDP_UNAVAILABLE;
 	size_t n[ORSP_SMDP_STATE__COUNT], total = 0;
 	purge_stop ps = {0};
 	orsp_smdp_filter f = {0};
@@ -1200,7 +1204,7 @@ static int smdp_profile_purge(int argc, char **argv)
 	if (!f.states)
 		f.states = 1u << ORSP_SMDP_INSTALLED;
 	for (int i = 0; i < ORSP_SMDP_STATE__COUNT; i++)
-		if ((f.states & (1u << i)) && !(final & (1u << i)))
+		if ((f.states & (1u << i)) && !(ORSP_SMDP_FINAL_STATES & (1u << i)))
 			return cli_usage(
 			    "--state",
 			    "%s is not a final state: its package may still be delivered "
@@ -1211,10 +1215,7 @@ static int smdp_profile_purge(int argc, char **argv)
 	rc = open_smdp(&dbo, "smdp profile purge", &s, NULL);
 	if (rc)
 		return rc;
-	if (older) {
-		int64_t now = orsp_smdp_now(s);
-		f.changed_before = now - older > 0 ? now - older : 1;
-	}
+	filter_older(s, &f, older);
 	/* SIGINT, SIGTERM, SIGHUP stop between two batches: each batch is committed whole */
 	ps.stop = cli_stop_on_signals();
 	e = orsp_smdp_purge(s, &f, dry, purge_go_on, &ps, n);

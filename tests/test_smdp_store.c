@@ -147,6 +147,13 @@ static void test_state_table(void **state)
 		}
 	}
 	assert_int_equal(legal, 28);
+	/* the final states are those nothing leads out of */
+	for (int s = 0; s < ORSP_SMDP_STATE__COUNT; s++) {
+		bool out = false;
+		for (int e = 0; e < ORSP_SMDP_EVENT__COUNT; e++)
+			out = out || expect[s][e] != X;
+		assert_int_equal(!out, (ORSP_SMDP_FINAL_STATES >> s) & 1u);
+	}
 	assert_int_equal(legal + illegal, ORSP_SMDP_STATE__COUNT * ORSP_SMDP_EVENT__COUNT);
 	orsp_smdp_state next;
 	assert_int_equal(orsp_smdp_transition(ORSP_SMDP_STATE__COUNT, ORSP_SMDP_EV_ORDER, &next),

@@ -34,6 +34,11 @@ typedef enum orsp_smdp_state {
 	ORSP_SMDP_STATE__COUNT
 } orsp_smdp_state;
 
+/* The final states, bits 1u << state: nothing in the table of orsp_smdp_transition leads out
+ * of them, so no step needs their package again (orsp_smdp_purge). */
+#define ORSP_SMDP_FINAL_STATES                                                                     \
+	(1u << ORSP_SMDP_INSTALLED | 1u << ORSP_SMDP_ERROR | 1u << ORSP_SMDP_UNAVAILABLE)
+
 typedef enum orsp_smdp_event {
 	ORSP_SMDP_EV_ORDER = 0,          /* downloadOrder, no EID */
 	ORSP_SMDP_EV_ORDER_EID,          /* downloadOrder with EID */

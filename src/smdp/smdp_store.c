@@ -433,10 +433,6 @@ static progress_note progress_of(orsp_smdp_event ev)
 	" created_at, updated_at, ppr, owner_mcc_mnc, owner_gid1, owner_gid2, profile_class"
 #define COLS_N 20 /* the columns of COLS */
 
-/* The states whose package no step needs any more: nothing leads out of them (docs/smdp.md). */
-#define PURGE_FINAL                                                                                \
-	(1u << ORSP_SMDP_INSTALLED | 1u << ORSP_SMDP_ERROR | 1u << ORSP_SMDP_UNAVAILABLE)
-
 #define KEK_CHECK_AAD "smdp:kek-check"
 static const uint8_t kek_check_plain[16] = "openrsp smdp kek";
 
@@ -611,7 +607,7 @@ static orsp_err read_row(orsp_stmt *st, orsp_smdp_profile *p)
 	len = orsp_stmt_column_int64(st, 12);
 	/* 0: the package was purged, which only a profile in a final state may be */
 	if (len < 0 || len > (int64_t)ORSP_PKG_MAX_SIZE ||
-	    (len == 0 && !(PURGE_FINAL & (1u << p->state))))
+	    (len == 0 && !(ORSP_SMDP_FINAL_STATES & (1u << p->state))))
 		return orsp_errf(ORSP_E_MALFORMED, "stored UPP length out of range");
 	p->upp_len = (size_t)len;
 	p->created_at = orsp_stmt_column_int64(st, 13);
@@ -2580,7 +2576,7 @@ orsp_err orsp_smdp_purge(orsp_smdp *s, const orsp_smdp_filter *f, bool dry_run,
 		return orsp_errf(ORSP_E_USAGE, "purge: name the states (installed, error, "
 		                               "unavailable)");
 	for (unsigned i = 0; i < ORSP_SMDP_STATE__COUNT; i++)
-		if ((f->states & (1u << i)) && !(PURGE_FINAL & (1u << i)))
+		if ((f->states & (1u << i)) && !(ORSP_SMDP_FINAL_STATES & (1u << i)))
 			return orsp_errf(ORSP_E_USAGE,
 			                 "purge: %s is not a final state: its package may still be "
 			                 "delivered",
