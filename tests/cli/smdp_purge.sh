@@ -124,15 +124,7 @@ run smdp profile list --db "$DB" --iccid "$I3" --json
 expect "Downloaded keeps its package" True "$(python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["packageHeld"])' <<<"$out")"
 
 # ----- beside a running server -----
-server=""
-stop_server() {
-	if [[ -n "$server" ]]; then
-		kill "$server" 2>/dev/null || true
-		wait "$server" 2>/dev/null || true
-	fi
-	server=""
-}
-trap 'stop_server; rm -rf "$T"' EXIT
+trap 'smdp_stop; rm -rf "$T"' EXIT
 FQDN=smdp.example.org
 "$B" pki init "$T/pki" --smdp-fqdn $FQDN >/dev/null
 "$B" euicc init --state "$T/dev" --pki "$T/pki" >/dev/null
@@ -149,11 +141,8 @@ mapfile -t SI < <("$B" smdp profile list --db "$SDB" --json |
 	python3 -c 'import json,sys; [print(p["iccid"]) for p in json.load(sys.stdin)]')
 AC1=$("$B" smdp order --config "$T/smdp.conf" --iccid "${SI[0]}" --release)
 AC2=$("$B" smdp order --config "$T/smdp.conf" --iccid "${SI[1]}" --release)
-: >"$T/port"
-"$B" smdp serve --config "$T/smdp.conf" >"$T/port" 2>"$T/serve.log" &
-server=$!
-wait_for 60 "smdp serve to print its port" nonempty "$T/port"
-URL=http://127.0.0.1:$(head -1 "$T/port")
+smdp_start "$T/smdp.conf"
+URL=http://127.0.0.1:$PORT
 run lpa profile download -a "$AC1" --server-url "$URL" --insecure --euicc "local:$T/dev"
 expect "served: first download rc ($err)" 0 "$rc"
 run smdp profile purge --config "$T/smdp.conf" --json
@@ -168,7 +157,7 @@ expect "served: the enable notification accepted" accepted \
 	"$(sql "$SDB" "SELECT result FROM es9p_notification WHERE iccid = '${SI[0]}' AND event = 'enable'")"
 run lpa profile download -a "$AC2" --server-url "$URL" --insecure --euicc "local:$T/dev"
 expect "served: second download rc ($err)" 0 "$rc"
-stop_server
+smdp_stop
 expect "served: both installed" "installed installed" \
 	"$(sql "$SDB" "SELECT group_concat(state, ' ') FROM smdp_profile")"
 

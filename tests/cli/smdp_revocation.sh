@@ -19,15 +19,7 @@ T=$(mktemp -d "${ORSP_TEST_TMP:-/tmp}/cli_smdp_revocation.XXXXXX")
 unset ORSP_KEK ORSP_LPA_EUICC ORSP_LPA_CA
 # shellcheck source=SCRIPTDIR/lib/common.bash
 . "$(dirname "$0")/lib/common.bash"
-server=""
-stop_server() {
-	if [[ -n "$server" ]]; then
-		kill "$server" 2>/dev/null || true
-		wait "$server" 2>/dev/null || true
-	fi
-	server=""
-}
-trap 'stop_server; rm -rf "$T"' EXIT
+trap 'smdp_stop; rm -rf "$T"' EXIT
 
 FQDN=smdp.example.org
 DB=$T/smdp.db
@@ -109,58 +101,50 @@ echo "not a CRL" >"$T/smdp.conf"
 run smdp serve --config "$T/bad.conf" --check
 if [[ $rc -eq 1 && "$err" == *"smdp.conf"* ]]; then ok; else bad "--check, not a CRL: rc=$rc $err"; fi
 
-# start CONF: smdp serve with CONF, its port in PORT
-start() {
-	: >"$T/port"
-	"$B" smdp serve --config "$1" >"$T/port" 2>"$T/serve.log" &
-	server=$!
-	wait_for 60 "smdp serve to print its port" nonempty "$T/port"
-	PORT=$(head -1 "$T/port")
-}
 download() { # download AC: the LPA's download from the running server
 	run lpa profile download -a "$1" --server-url "http://127.0.0.1:$PORT" --insecure \
 		--euicc "local:$T/dev"
 }
 
 # the SM-DP+'s own DPauth and DPpb revoked by the CI: said at start and on /metrics
-start "$T/own.conf"
+smdp_start "$T/own.conf"
 has "own certificates: said at start" "this SM-DP+'s DPauth certificate (serial" "$(cat "$T/serve.log")"
 m=$(curl -s --max-time 10 "http://127.0.0.1:$PORT/metrics")
 has "metrics: DPauth revoked" 'openrsp_smdp_own_certificate_revoked{cert="DPauth",keyset="1"} 1' "$m"
 has "metrics: DPpb revoked" 'openrsp_smdp_own_certificate_revoked{cert="DPpb",keyset="1"} 1' "$m"
 lacks "metrics: no DPtls with plain_http" 'cert="DPtls"' "$m"
-stop_server
+smdp_stop
 
 # the eUICC revoked by its EUM: refused at authenticateClient, nothing changes
-start "$T/revoked.conf"
+smdp_start "$T/revoked.conf"
 download "$AC"
 if [[ $rc -eq 1 && "$err" == *"authenticateClient"*" 8.1.3/6.1 "*"the SM-DP+ rejected the eUICC certificate"* ]]; then ok; else bad "revoked eUICC: rc=$rc $err"; fi
 has "the server names the CRLs at start" "openrsp smdp: crl $T/eum-revoked.pem: " "$(cat "$T/serve.log")"
 has "the server logs the refusal" "8.1.3/6.1" "$(cat "$T/serve.log")"
-stop_server
+smdp_stop
 expect "revoked: the profile stays released" released "$(state "${ICCIDS[0]}")"
 expect "revoked: the eUICC has no profile" "" "$(installed)"
 
 # the CI's CRL past its nextUpdate: the EUM's status is unknown, refused; accepted with
 # crl_stale = accept
-start "$T/stale.conf"
+smdp_start "$T/stale.conf"
 download "$AC"
 if [[ $rc -eq 1 && "$err" == *"authenticateClient"* && "$err" != *"8.1."* ]]; then ok; else bad "stale CRL: rc=$rc $err"; fi
 has "stale CRL: the server warned at start" "warning: a CRL (crl) is past its nextUpdate" "$(cat "$T/serve.log")"
-stop_server
+smdp_stop
 expect "stale: the profile stays released" released "$(state "${ICCIDS[0]}")"
-start "$T/stale-accept.conf"
+smdp_start "$T/stale-accept.conf"
 download "$AC2"
 expect "crl_stale = accept: download rc ($err)" 0 "$rc"
 has "crl_stale = accept: installed" "installed ${ICCIDS[1]}" "$out"
-stop_server
+smdp_stop
 
 # restarted with an EUM's CRL listing nothing: the same activation code now downloads
-start "$T/good.conf"
+smdp_start "$T/good.conf"
 download "$AC"
 expect "not revoked: download rc ($err)" 0 "$rc"
 has "not revoked: installed" "installed ${ICCIDS[0]}" "$out"
-stop_server
+smdp_stop
 expect "the profile installed on the SM-DP+" installed "$(state "${ICCIDS[0]}")"
 expect "both profiles on the eUICC" "${ICCIDS[1]} ${ICCIDS[0]}" "$(installed)"
 
@@ -172,7 +156,7 @@ cp "$T/eum-revoked.pem" "$T/live-eum.pem"
 cp "$T/ci.crl" "$T/ci\"q.crl"
 conf "$T/live.conf" 'ci"q.crl' live-eum.pem
 sed -i '1i crl_reload = 1' "$T/live.conf"
-start "$T/live.conf"
+smdp_start "$T/live.conf"
 download "$AC3"
 if [[ $rc -eq 1 && "$err" == *" 8.1.3/6.1 "* ]]; then ok; else bad "reload: revoked at first: rc=$rc $err"; fi
 echo "not a CRL" >"$T/live-eum.tmp"
@@ -200,7 +184,7 @@ has "metrics: the EUM's CRL lists none now" "openrsp_smdp_crl_revoked{crl=\"$T/l
 has "metrics: one reading put in force" 'openrsp_smdp_crl_reloads_total{result="ok"} 1' "$m"
 has "metrics: one reading refused" 'openrsp_smdp_crl_reloads_total{result="failed"} 1' "$m"
 has "metrics: DPauth not revoked" 'openrsp_smdp_own_certificate_revoked{cert="DPauth",keyset="1"} 0' "$m"
-stop_server
+smdp_stop
 expect "three profiles on the eUICC" "${ICCIDS[1]} ${ICCIDS[0]} ${ICCIDS[2]}" "$(installed)"
 
 # a CRL in force that passes its nextUpdate while the server runs: said once (crl_reload's
@@ -209,12 +193,12 @@ run pki crl "${CI[@]}" --this-update $(($(date +%s) - 86400 + 5)) --days 1 --out
 expect "the CI's CRL that goes stale" 0 "$rc"
 conf "$T/soon.conf" ci-soon.crl eum-empty.crl
 sed -i '1i crl_reload = 1' "$T/soon.conf"
-start "$T/soon.conf"
+smdp_start "$T/soon.conf"
 lacks "not stale at start" "past its nextUpdate" "$(cat "$T/serve.log")"
 went_stale() { grep -q "openrsp smdp: warning: a CRL (crl) is past its nextUpdate: the certificates of its issuer are refused" "$T/serve.log"; }
 wait_for 30 "the server to say that its CRL went stale" went_stale
 sleep 2.5 # two more rounds: not said again
 expect "stale while running: said once" 1 "$(grep -c "past its nextUpdate" "$T/serve.log")"
-stop_server
+smdp_stop
 
 finish

@@ -96,6 +96,24 @@ wait_for() {
 	done
 }
 nonempty() { [[ -s "$1" ]]; }
+# smdp_start CONF: `smdp serve --config CONF` in the background (its log $T/serve.log, its pid
+# in server), once it has printed its port (in PORT); smdp_stop stops it (none running: nothing).
+server=""
+smdp_start() {
+	: >"$T/port"
+	"$B" smdp serve --config "$1" >"$T/port" 2>"$T/serve.log" &
+	server=$!
+	wait_for 60 "smdp serve to print its port" nonempty "$T/port"
+	# shellcheck disable=SC2034 # read by the scripts
+	PORT=$(head -1 "$T/port")
+}
+smdp_stop() {
+	if [[ -n "$server" ]]; then
+		kill "$server" 2>/dev/null || true
+		wait "$server" 2>/dev/null || true
+	fi
+	server=""
+}
 # hold_write_lock DB: another connection takes DB's write lock (BEGIN IMMEDIATE) and holds it
 # until release_write_lock (at most 15 s); returns once it is held. For a command that must
 # be caught while it waits for the database.
