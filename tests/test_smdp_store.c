@@ -3344,6 +3344,61 @@ static void test_purge_batches(void **state)
 	remove_db(db_path);
 }
 
+/* A failure at any statement of downloadOrder or of an import that reads its profile back:
+ * either the call succeeds, or it fails and nothing of it was kept. An order committed and
+ * then reported failed (the read-back after the commit) would have the operator's retry by
+ * profile type allocate a second profile and orphan the first. */
+static void test_order_import_fail_whole(void **state)
+{
+	orsp_smdp *s = open_new();
+	orsp_smdp_order o = {.profile_type = "F"};
+	orsp_smdp_profile p;
+	int k;
+	(void)state;
+
+	import_n(s, 300, 3, "F");
+	for (k = 0;; k++) {
+		orsp_err e;
+		memset(&p, 0, sizeof(p));
+		orsp_db_inject_failure(orsp_smdp_db(s), k);
+		e = orsp_smdp_download_order(s, &o, &p);
+		orsp_db_inject_failure(orsp_smdp_db(s), -1);
+		if (e == ORSP_OK)
+			break;
+		assert_int_equal(e, ORSP_E_STORAGE);
+		assert_int_equal(
+		    count_rows(s, "SELECT count(*) FROM smdp_profile WHERE state <> 'available'"),
+		    0);
+		assert_int_equal(count_rows(s, "SELECT count(*) FROM smdp_audit"), 3);
+	}
+	assert_true(k > 0);
+	assert_int_equal(p.state, ORSP_SMDP_ALLOCATED);
+	assert_int_equal(
+	    count_rows(s, "SELECT count(*) FROM smdp_profile WHERE state = 'allocated'"), 1);
+	assert_int_equal(count_rows(s, "SELECT count(*) FROM smdp_audit"), 4);
+
+	for (k = 0;; k++) {
+		size_t len = 0;
+		uint8_t *u = make_upp(TS48_V7, 310, "F", &len);
+		orsp_err e;
+		memset(&p, 0, sizeof(p));
+		orsp_db_inject_failure(orsp_smdp_db(s), k);
+		e = orsp_smdp_import(s, u, len, &p);
+		orsp_db_inject_failure(orsp_smdp_db(s), -1);
+		orsp_pkg_buf_free(u, len);
+		if (e == ORSP_OK)
+			break;
+		assert_int_equal(e, ORSP_E_STORAGE);
+		assert_int_equal(count_rows(s, "SELECT count(*) FROM smdp_profile"), 3);
+		assert_int_equal(count_rows(s, "SELECT count(*) FROM smdp_upp"), 3);
+	}
+	assert_true(k > 0);
+	assert_int_equal(p.state, ORSP_SMDP_AVAILABLE);
+	assert_int_equal(count_rows(s, "SELECT count(*) FROM smdp_profile"), 4);
+	orsp_smdp_close(s);
+	remove_db(db_path);
+}
+
 static void test_list_where(void **state)
 {
 	orsp_smdp *s = open_new();
@@ -3574,6 +3629,7 @@ int main(void)
 	    cmocka_unit_test(test_list_where),
 	    cmocka_unit_test(test_purge),
 	    cmocka_unit_test(test_purge_batches),
+	    cmocka_unit_test(test_order_import_fail_whole),
 	    cmocka_unit_test(test_cancel_and_reorder),
 	    cmocka_unit_test(test_cancel_checks_eid),
 	    cmocka_unit_test(test_cc_retry_limit),

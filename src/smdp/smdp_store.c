@@ -1212,10 +1212,12 @@ orsp_err orsp_smdp_import_with(orsp_smdp *s, const uint8_t *upp, size_t len,
 		err = orsp_stmt_run(st);
 	if (!err)
 		err = audit(s, "import", hdr->iccid, "", "available", detail);
-	in_tx = false;
-	err = finish(s, err);
+	/* read back before the commit: after it, a failed read would report a stored profile as
+	 * not imported (and its second import as a duplicate) */
 	if (!err && out)
 		err = load(s, BY_ICCID, hdr->iccid, out);
+	in_tx = false;
+	err = finish(s, err);
 out:
 	if (in_tx)
 		orsp_db_rollback(s->db);
@@ -1414,6 +1416,13 @@ orsp_err orsp_smdp_download_order(orsp_smdp *s, const orsp_smdp_order *o, orsp_s
 		err = set_state(s, &p, o->eid ? ORSP_SMDP_EV_ORDER_EID : ORSP_SMDP_EV_ORDER, "",
 		                detail);
 	}
+	/* read back inside the transaction: a read failing after the commit would report an
+	 * order that was placed as failed, and the operator's retry would order another profile */
+	if (!err && out) {
+		orsp_stmt_finalize(st);
+		st = NULL;
+		err = load(s, BY_ICCID, p.iccid, out);
+	}
 out:
 	orsp_stmt_finalize(st);
 	err = finish(s, err);
@@ -1431,8 +1440,6 @@ out:
 		             : orsp_errf(ORSP_E_NOT_FOUND, "unknown profile type \"%.64s\"",
 		                         o->profile_type);
 	}
-	if (!err && out)
-		err = load(s, BY_ICCID, p.iccid, out);
 	return err;
 }
 
