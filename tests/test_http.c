@@ -1378,6 +1378,18 @@ static void test_malformed_http_and_log_hook(void **state)
 	    O("POST /len HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: "
 	      "identity\r\n\r\n2\r\nab\r\n0\r\n\r\n",
 	      400, E400("transfer coding not supported")),
+	    /* a chunked body's trailers: refused, the connection closed (a line starting with a
+	     * colon ended the trailers for libmicrohttpd, and the rest was a second request) */
+	    O("POST /len HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+	      "2\r\nab\r\n0\r\n\r\n",
+	      200, "2"),
+	    O("POST /len HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+	      "2\r\nab\r\n0\r\nX: a\r\n\r\n",
+	      400, E400("trailer fields in a chunked request")),
+	    O("POST /len HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+	      "2\r\nab\r\n0\r\nX: a\r\n: b\r\nPOST /len HTTP/1.1\r\nHost: x\r\n"
+	      "Content-Length: 3\r\n\r\nabc",
+	      400, E400("trailer fields in a chunked request")),
 	    G("POST /len HTTP/9.9\r\n\r\n", "HTTP/1.1 505"),
 	    /* libmicrohttpd (0.9.75) waits for more after a line starting with a NUL byte, even
 	     * after the client's half-close: closed by the request deadline */

@@ -184,6 +184,7 @@ struct req_state {
 	bool handled;      /* the route's handler ran */
 	bool accessed;     /* on_access was called: the headers are in, the request in flight */
 	bool chosen;       /* its connection was chosen to be reset (slot_busy): not served */
+	bool close;        /* answer with Connection: close (framing the server cannot trust) */
 	bool absolute;     /* the target is in absolute form (on_target) */
 	bool other_target; /* neither a path nor the absolute form (on_target), or with bytes
 	                    * a target cannot have (on_target, target_cut) */
@@ -396,7 +397,7 @@ static enum MHD_Result queue(struct req_state *st, struct MHD_Connection *conn,
 			goto out_r;
 	/* Stopping, or draining before a stop: tell keep-alive clients not to send another
 	 * request on this connection. */
-	closing = atomic_load(&st->srv->stopping) || atomic_load(&st->srv->closing);
+	closing = st->close || atomic_load(&st->srv->stopping) || atomic_load(&st->srv->closing);
 	if (closing && MHD_add_response_header(r, MHD_HTTP_HEADER_CONNECTION, "close") != MHD_YES)
 		goto out_r;
 	ret = MHD_queue_response(conn, (unsigned)resp->status, r);
@@ -1319,6 +1320,16 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
 	 * otherwise); the answer's starts when it is queued. */
 	if (st->slot)
 		atomic_store_explicit(&st->slot->deadline_us, 0, memory_order_relaxed);
+	/* A chunked body's trailer section (RFC 9112 §7.1.2). Nothing here reads trailers, and
+	 * libmicrohttpd (0.9.75) takes their lines without the checks the header section gets
+	 * (check_field, section_field): a line starting with a colon ends the section for it,
+	 * and the lines after it, trailers to a proxy in front, are read as the next request on
+	 * the connection (request smuggling). A line like that follows at least one trailer
+	 * field, so any trailer is refused, and the connection closed with the answer. */
+	if (MHD_get_connection_values(conn, MHD_FOOTER_KIND, NULL, NULL) > 0) {
+		st->close = true;
+		return reply_error(st, conn, 400, "trailer fields in a chunked request", NULL);
+	}
 	if (st->overflow)
 		return reply_error(st, conn, 413, "request body too large", NULL);
 	return run_handler(conn, url, method, st);
