@@ -5404,6 +5404,48 @@ static void test_parallel_cancel_both(void **state)
 	dl_free(&b);
 }
 
+/* Parallel sessions of one eUICC, one delivered: the other's endUserRejection (or
+ * pprNotAllowed) while that package is out ends its own session only, reported to the
+ * operator as a cancel, and the delivered session's success then makes the profile Installed.
+ * Before, the rejection put the profile in Error, and that success, the eUICC holding the
+ * profile, was recorded as "profile not downloaded". Once no other package is out, a
+ * rejection ends the order as before. */
+static void test_parallel_reject_keeps_other(void **state)
+{
+	fx *f = *state;
+	static dl a, b;
+
+	order(f, EID, "RETRY-X-18", NULL);
+	parallel_sessions(f, &a, &b, "RETRY-X-18");
+	get_bpp(f, &a, NULL, true);
+	cancel_ok(f, &b, 0);
+	assert_int_equal(state_of(f), ORSP_SMDP_DOWNLOADED);
+	assert_int_equal(step_of(f, &b), 4);
+	assert_int_equal(count_of(f, "SELECT count(*) FROM smdp_progress WHERE point_id = 3 AND"
+	                             " success = 0 AND detail = 'cancelled: end user rejection'"),
+	                 1);
+	pir_judged(f, &a, true, "installed");
+	assert_int_equal(state_of(f), ORSP_SMDP_INSTALLED);
+	dl_free(&a);
+	dl_free(&b);
+}
+
+/* Both delivered: pprNotAllowed from one leaves the other's package to decide; its failure,
+ * no package out then, puts the profile in Error. */
+static void test_parallel_ppr_then_failure(void **state)
+{
+	fx *f = *state;
+	static dl a, b;
+
+	parallel_delivered(f, &a, &b, "RETRY-X-19");
+	cancel_ok(f, &b, 3);
+	assert_int_equal(state_of(f), ORSP_SMDP_DOWNLOADED);
+	pir_judged(f, &a, false, "installation failed");
+	assert_int_equal(state_of(f), ORSP_SMDP_ERROR);
+	dl_free(&a);
+	dl_free(&b);
+}
+
 /* The two results the other way round (what docs/smdp-es9p.md leaves open): the retry's
  * failure first puts the profile in Error, and the old session's success after it changes
  * nothing (`profile not downloaded`): the operator's report of the failure (errorReason 9,
@@ -6611,6 +6653,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_parallel_failure_keeps_other, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_parallel_failures_both, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_parallel_cancel_both, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_parallel_reject_keeps_other, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_parallel_ppr_then_failure, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_retry_ends_parallel, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_retry_failure_injection, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_retry_sweep, setup, teardown),

@@ -2615,28 +2615,35 @@ static orsp_err cancel_session(ctx *c)
 		orsp_smdp_profile p;
 		e = orsp_smdp_get(c->s, se.iccid, &p);
 		if (!e && order_of_session(&p, &se)) {
-			if (reason == 0 || reason == 3)
+			bool ends = reason == 0 || reason == 3, other = false;
+			/* Another session of this order and eUICC with its package out (two
+			 * authenticated in parallel, the other delivered): that one's result or
+			 * cancel decides, as for a failed installation result. A rejection put the
+			 * profile in Error, and the other's success after it was judged "profile
+			 * not downloaded" while the eUICC held the profile. */
+			if (p.state == ORSP_SMDP_DOWNLOADED && (ends || se.step == S_BPP))
+				e = other_delivered(c, &se, &other);
+			if (!e && ends && !other)
 				e = smdp_mark_error_eid(
 				    c->s, se.iccid,
 				    reason == 0 ? ORSP_SMDP_FAIL_REJECTED : ORSP_SMDP_FAIL_PPR,
 				    reason == 0 ? "cancelled: end user rejection"
 				                : "cancelled: PPR not allowed",
 				    se.eid);
-			else if (p.state == ORSP_SMDP_DOWNLOADED && se.step == S_BPP) {
-				/* postponed after this session's delivery: the eUICC dropped the
-				 * package; downloadable again, as before the delivery (unless
-				 * another session's package is still out) */
-				bool other = false;
-				e = other_delivered(c, &se, &other);
-				if (!e && !other)
-					e = orsp_smdp_reopen(c->s, se.iccid,
-					                     "cancelled after delivery");
-			}
+			/* postponed after this session's delivery: the eUICC dropped the
+			 * package; downloadable again, as before the delivery */
+			else if (!e && !ends && !other && p.state == ORSP_SMDP_DOWNLOADED &&
+			         se.step == S_BPP)
+				e = orsp_smdp_reopen(c->s, se.iccid, "cancelled after delivery");
 			/* the operator hears of every cancel (SGP.22 §5.6.5), not only of
 			 * those that end the order */
-			if (!e && reason != 0 && reason != 3) {
+			if (!e && (!ends || other)) {
 				char why[64];
-				if (reason == 1 || reason == 2)
+				if (ends)
+					snprintf(why, sizeof(why), "cancelled: %s",
+					         reason == 0 ? "end user rejection"
+					                     : "PPR not allowed");
+				else if (reason == 1 || reason == 2)
 					snprintf(why, sizeof(why), "cancelled: %s",
 					         reason == 1 ? "postponed" : "timeout");
 				else
