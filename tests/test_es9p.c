@@ -2013,7 +2013,7 @@ static void test_initiate_checks(void **state)
 			expect_fail_msg(o, "1.2", "2.1", named[i].field);
 		}
 		/* euiccInfo1 with an svn not of 3 bytes or not 2.x.x: 8.8.3/3.1; without one of its
-		 * CI lists: 1.2/2.1 */
+		 * CI lists or without an svn (mandatory: it was taken): 1.2/2.1 */
 		{
 			static const struct {
 				const char *svn;
@@ -2033,6 +2033,8 @@ static void test_initiate_checks(void **state)
 			     "invalid request data: euiccInfo1: CI lists missing"},
 			    {"\x02\x02\x02", 3, true, false, "1.2", "2.1",
 			     "invalid request data: euiccInfo1: CI lists missing"},
+			    {NULL, 0, true, true, "1.2", "2.1",
+			     "invalid request data: euiccInfo1: svn missing"},
 			};
 			for (size_t i = 0; i < ORSP_ARRAY_LEN(info1); i++) {
 				uint8_t b[128];
@@ -2040,7 +2042,8 @@ static void test_initiate_checks(void **state)
 				orsp_der_mark m, l;
 				orsp_writer_init(&w, b, sizeof(b));
 				m = orsp_der_begin(&w, 0xBF20);
-				orsp_der_put_tlv(&w, 0x82, info1[i].svn, info1[i].svn_len);
+				if (info1[i].svn)
+					orsp_der_put_tlv(&w, 0x82, info1[i].svn, info1[i].svn_len);
 				if (info1[i].verif) {
 					l = orsp_der_begin(&w, 0xA9);
 					orsp_der_put_tlv(&w, 0x04, f->ci_ski, f->ci_ski_len);

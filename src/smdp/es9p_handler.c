@@ -973,6 +973,7 @@ static orsp_err initiate_authentication(ctx *c)
 	orsp_reader r;
 	orsp_writer w;
 	int chosen = -1, sci = -1;
+	bool svn = false;
 	json_t *obj = NULL;
 	orsp_err e;
 
@@ -995,11 +996,16 @@ static orsp_err initiate_authentication(ctx *c)
 			return fail(c, ES9P_MALFORMED, "euiccInfo1");
 		if (f.tag == 0x82 && (f.value.len != 3 || f.value.p[0] != 2))
 			return fail(c, ES9P_SVN, NULL);
-		if (f.tag == 0xA9)
+		if (f.tag == 0x82)
+			svn = true;
+		else if (f.tag == 0xA9)
 			verif = f;
 		else if (f.tag == 0xAA)
 			signing = f;
 	}
+	/* svn is mandatory: an eUICC that does not say it speaks SGP.22 v2 is not taken for one */
+	if (!svn)
+		return fail(c, ES9P_MALFORMED, "euiccInfo1: svn missing");
 	if (!verif.raw.p || !signing.raw.p)
 		return fail(c, ES9P_MALFORMED, "euiccInfo1: CI lists missing");
 	choose_cis(c, verif.value, signing.value, &chosen, &sci, ski, sizeof(ski), &ski_len);
