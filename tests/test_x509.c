@@ -1556,10 +1556,11 @@ static void test_der_public_key_cache_threads(void **state)
 	EVP_PKEY_free(k2);
 }
 
-/* Forms of the SGP.26 NIST eUICC's point (SEC 1 §2.3.3): compressed 02/03 || X and hybrid
- * 06/07 || X || Y, which RFC 5480 §2.2 and OpenSSL allow, and broken ones: 33 bytes starting
- * 04, a compressed X >= p, a hybrid prefix with Y's parity wrong. */
-enum point_form { PF_COMPRESSED, PF_HYBRID, PF_BAD_PREFIX, PF_X_FF, PF_BAD_PARITY };
+/* Forms of the SGP.26 NIST eUICC's point (SEC 1 §2.3.3): compressed 02/03 || X, which RFC
+ * 5480 §2.2 allows; hybrid 06/07 || X || Y and the point at infinity (the one octet 00),
+ * which OpenSSL reads and RFC 5480 §2.2 refuses ("MUST be rejected"); and broken ones: 33
+ * bytes starting 04, a compressed X >= p, a hybrid prefix with Y's parity wrong. */
+enum point_form { PF_COMPRESSED, PF_HYBRID, PF_INFINITY, PF_BAD_PREFIX, PF_X_FF, PF_BAD_PARITY };
 
 /* The SGP.26 NIST eUICC with its point in `form`, re-signed by the SGP.26 EUM: malloc'ed
  * DER. */
@@ -1601,6 +1602,9 @@ static uint8_t *euicc_point_form(EVP_PKEY *eum_key, enum point_form form, size_t
 		key_len = kv;
 		if (form == PF_HYBRID || form == PF_BAD_PARITY) {
 			key[1] = (uint8_t)(0x06 | (form == PF_HYBRID ? odd : !odd));
+		} else if (form == PF_INFINITY) {
+			key[1] = 0x00;
+			key_len = 2;
 		} else {
 			key[1] = form == PF_BAD_PREFIX ? 0x04 : (uint8_t)(0x02 | odd);
 			if (form == PF_X_FF)
@@ -1625,9 +1629,11 @@ static uint8_t *euicc_point_form(EVP_PKEY *eum_key, enum point_form form, size_t
 	return der;
 }
 
-/* A CERT.EUICC whose key is a compressed or hybrid point: the full path accepts it, so the
- * SM-DP+'s later reads of its key (orsp_cert_der_public_key) must take it too, as the same
- * key; the broken forms are refused by both. */
+/* A CERT.EUICC whose key is a compressed point: the full path accepts it, so the SM-DP+'s
+ * later reads of its key (orsp_cert_der_public_key) must take it too, as the same key. A
+ * hybrid point and the point at infinity are refused by both (under the point at infinity the
+ * signature (x(G), H(m)) verifies for any message: anyone could have signed as that eUICC;
+ * until session 51 both forms were taken), and so are the broken forms. */
 static void test_der_public_key_point_forms(void **state)
 {
 	pki p;
@@ -1640,7 +1646,7 @@ static void test_der_public_key_point_forms(void **state)
 	(void)state;
 	pki_load(&p);
 
-	for (int form = PF_COMPRESSED; form <= PF_HYBRID; form++) {
+	for (int form = PF_COMPRESSED; form <= PF_COMPRESSED; form++) {
 		der = euicc_point_form(p.eum_key, form, &n);
 		assert_int_equal(orsp_cert_parse(der, n, &u), ORSP_OK);
 		expect(chain_both(p.store, p.eum_c, u, 0, eid), ORSP_OK, NULL);
@@ -1682,6 +1688,20 @@ static void test_der_public_key_point_forms(void **state)
 		k = NULL;
 		orsp_ec_free(ref);
 		ref = NULL;
+		orsp_cert_free(u);
+		u = NULL;
+		free(der);
+	}
+	for (int form = PF_HYBRID; form <= PF_INFINITY; form++) {
+		der = euicc_point_form(p.eum_key, form, &n);
+		assert_int_equal(orsp_cert_parse(der, n, &u), ORSP_OK);
+		expect(chain_both(p.store, p.eum_c, u, 0, eid), ORSP_E_POLICY,
+		       "compressed or uncompressed");
+		expect(orsp_cert_public_key(u, &k), ORSP_E_POLICY, "compressed or uncompressed");
+		assert_null(k);
+		expect(orsp_cert_der_public_key(der, n, &k), ORSP_E_POLICY,
+		       "compressed or uncompressed");
+		assert_null(k);
 		orsp_cert_free(u);
 		u = NULL;
 		free(der);

@@ -852,7 +852,8 @@ static bool verified_by(crl_entry *e, const orsp_cert *issuer)
 		pthread_mutex_unlock(&e->mu);
 		return ok;
 	}
-	ok = verify_digest(e, X509_get0_pubkey(orsp__cert_x509(issuer)));
+	ok = orsp__cert_point_ok(issuer) &&
+	     verify_digest(e, X509_get0_pubkey(orsp__cert_x509(issuer)));
 	copy = malloc(d.len ? d.len : 1);
 	if (copy) {
 		memcpy(copy, d.p, d.len);

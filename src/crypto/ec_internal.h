@@ -62,6 +62,9 @@ void orsp__name_cn(const X509_NAME *name, char *out, size_t cap);
 
 /* The OpenSSL certificate behind c (borrowed; never changed once parsed): for crl.c. */
 X509 *orsp__cert_x509(const orsp_cert *c);
+/* Whether the certificate's public key is a point in compressed or uncompressed form, of
+ * 32-octet coordinates (RFC 5480 §2.2; not the point at infinity). src/crypto/x509.c. */
+bool orsp__cert_point_ok(const orsp_cert *c);
 
 /* The wrapped EVP_PKEY (borrowed). */
 EVP_PKEY *orsp__ec_pkey(const orsp_ec_key *k);

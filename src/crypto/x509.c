@@ -703,13 +703,32 @@ orsp_err orsp_cert_validity(const orsp_cert *c, time_t *not_before, time_t *not_
 	return ORSP_OK;
 }
 
-/* The curve of the certificate's key (ORSP_CURVE_NONE: not a supported EC key). */
+#define POINT_FORM "public key is not a point in compressed or uncompressed form (RFC 5480)"
+
+/* RFC 5480 §2.2: the key's point is compressed (02 or 03, then X) or uncompressed (04, X, Y),
+ * X and Y of 32 octets on both curves; any other form is refused. OpenSSL also reads the
+ * single octet 00 as the point at infinity, under which a signature (r, s) = (x(G), H(m))
+ * verifies for every message, and the hybrid forms (06, 07); a point it reads from X and Y
+ * it checks against the curve. */
+bool orsp__cert_point_ok(const orsp_cert *c)
+{
+	const ASN1_BIT_STRING *bs = c ? X509_get0_pubkey_bitstr(c->x) : NULL;
+	const unsigned char *p = bs ? ASN1_STRING_get0_data(bs) : NULL;
+	int n = bs ? ASN1_STRING_length(bs) : 0;
+
+	return p && ((n == 65 && p[0] == 0x04) || (n == 33 && (p[0] == 0x02 || p[0] == 0x03)));
+}
+
+/* The curve of the certificate's key (ORSP_CURVE_NONE: not a supported EC key, or its point
+ * not in a form orsp__cert_point_ok takes). */
 static orsp_curve cert_curve(const orsp_cert *c)
 {
 	orsp_curve cv = (orsp_curve)atomic_load(&c->memo->curve);
 
 	if (cv != ORSP_CURVE_NONE)
 		return cv;
+	if (!orsp__cert_point_ok(c))
+		return ORSP_CURVE_NONE;
 	cv = orsp__ec_curve_of_pkey(X509_get0_pubkey(c->x));
 	if (cv != ORSP_CURVE_NONE)
 		atomic_store(&c->memo->curve, (int)cv);
@@ -726,6 +745,8 @@ orsp_err orsp_cert_public_key(const orsp_cert *c, orsp_ec_key **out)
 	pk = X509_get0_pubkey(c->x);
 	if (!pk)
 		return orsp__ossl_fail(ORSP_E_MALFORMED, "certificate public key does not decode");
+	if (!orsp__cert_point_ok(c))
+		return orsp_errf(ORSP_E_POLICY, POINT_FORM);
 	return orsp__ec_wrap_public_as(pk, cert_curve(c), out);
 }
 
@@ -993,7 +1014,10 @@ static orsp_err check_profile(const cert_ref *r, bool is_eum, bool is_tls)
 		                 REF_FMT "signature algorithm is not ecdsa-with-SHA256",
 		                 REF_ARGS(r));
 	if (cert_curve(r->c) == ORSP_CURVE_NONE) {
+		bool curve_ok = orsp__ec_curve_of_pkey(X509_get0_pubkey(x)) != ORSP_CURVE_NONE;
 		ERR_clear_error();
+		if (curve_ok) /* then its point's form was refused */
+			return orsp_errf(ORSP_E_POLICY, REF_FMT "%s", REF_ARGS(r), POINT_FORM);
 		return orsp_errf(ORSP_E_POLICY, REF_FMT "key is not on P-256 or brainpoolP256r1",
 		                 REF_ARGS(r));
 	}
