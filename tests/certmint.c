@@ -264,16 +264,23 @@ X509 *certmint_issue(const certmint_spec *s, EVP_PKEY *subject_key, X509 *issuer
 	return x;
 }
 
-static void add_crl_raw_ext(X509_CRL *c, const char *oid, int critical)
+/* An extension oid with the value der (n bytes; NULL: the DER of NULL), on a CRL (c) or on a
+ * CRL entry (r). */
+static void add_crl_raw_ext(X509_CRL *c, X509_REVOKED *r, const char *oid, int critical,
+                            const uint8_t *der, size_t n)
 {
 	static const uint8_t null_der[] = {0x05, 0x00};
 	ASN1_OBJECT *obj = OBJ_txt2obj(oid, 1);
 	ASN1_OCTET_STRING *os = ASN1_OCTET_STRING_new();
 	X509_EXTENSION *ext = NULL;
-	if (!obj || !os || ASN1_OCTET_STRING_set(os, null_der, sizeof(null_der)) != 1)
+	if (!der) {
+		der = null_der;
+		n = sizeof(null_der);
+	}
+	if (!obj || !os || ASN1_OCTET_STRING_set(os, der, (int)n) != 1)
 		fail_ossl("raw CRL extension");
 	ext = X509_EXTENSION_create_by_OBJ(NULL, obj, critical, os);
-	if (!ext || X509_CRL_add_ext(c, ext, -1) != 1)
+	if (!ext || (c ? X509_CRL_add_ext(c, ext, -1) : X509_REVOKED_add_ext(r, ext, -1)) != 1)
 		fail_ossl("X509_CRL_add_ext");
 	X509_EXTENSION_free(ext);
 	ASN1_OCTET_STRING_free(os);
@@ -317,19 +324,11 @@ X509_CRL *certmint_crl(const certmint_crl_spec *s, X509 *issuer, EVP_PKEY *key)
 				fail_ossl("reasonCode");
 			ASN1_ENUMERATED_free(en);
 		}
-		if (s->entry_critical) {
-			ASN1_OBJECT *obj = OBJ_txt2obj("1.3.6.1.4.1.99999.2", 1);
-			ASN1_OCTET_STRING *os = ASN1_OCTET_STRING_new();
-			X509_EXTENSION *ext = NULL;
-			if (!obj || !os ||
-			    ASN1_OCTET_STRING_set(os, (const unsigned char *)"\x05\x00", 2) != 1 ||
-			    !(ext = X509_EXTENSION_create_by_OBJ(NULL, obj, 1, os)) ||
-			    X509_REVOKED_add_ext(r, ext, -1) != 1)
-				fail_ossl("entry extension");
-			X509_EXTENSION_free(ext);
-			ASN1_OCTET_STRING_free(os);
-			ASN1_OBJECT_free(obj);
-		}
+		if (s->entry_critical)
+			add_crl_raw_ext(NULL, r, "1.3.6.1.4.1.99999.2", 1, NULL, 0);
+		if (s->entry_ext_oid)
+			add_crl_raw_ext(NULL, r, s->entry_ext_oid, 0, s->entry_ext_der,
+			                s->entry_ext_len);
 		if (X509_CRL_add0_revoked(c, r) != 1)
 			fail_ossl("X509_CRL_add0_revoked");
 		ASN1_INTEGER_free(sn);
@@ -350,7 +349,9 @@ X509_CRL *certmint_crl(const certmint_crl_spec *s, X509 *issuer, EVP_PKEY *key)
 		ASN1_INTEGER_free(num);
 	}
 	if (s->critical_unknown_oid)
-		add_crl_raw_ext(c, s->critical_unknown_oid, 1);
+		add_crl_raw_ext(c, NULL, s->critical_unknown_oid, 1, NULL, 0);
+	if (s->ext_oid)
+		add_crl_raw_ext(c, NULL, s->ext_oid, 0, s->ext_der, s->ext_len);
 	ASN1_TIME_free(t1);
 	ASN1_TIME_free(t2);
 	if (X509_CRL_sort(c) != 1 || X509_CRL_sign(c, key, md) <= 0)

@@ -63,6 +63,11 @@ typedef struct certmint_crl_spec {
 	const char *digest;               /* NULL: SHA-256 */
 	const char *critical_unknown_oid; /* a critical CRL extension; NULL: none */
 	bool entry_critical;              /* a critical unknown extension on every entry */
+	/* a non-critical extension with this DER value, on the CRL and on every entry; NULL:
+	 * none */
+	const char *ext_oid, *entry_ext_oid;
+	const uint8_t *ext_der, *entry_ext_der;
+	size_t ext_len, entry_ext_len;
 	const char *issuer_name;          /* "/K=V..." instead of the issuer's subject */
 } certmint_crl_spec;
 

@@ -413,7 +413,27 @@ static void test_refused(void **state)
 	    {{.no_next_update = true}, ORSP_E_MALFORMED, "nextUpdate"},
 	    {{.digest = "SHA384"}, ORSP_E_MALFORMED, "ecdsa-with-SHA256"},
 	    {{.critical_unknown_oid = "2.5.29.27"}, ORSP_E_POLICY, "2.5.29.27"},
-	    {{.critical_unknown_oid = "2.5.29.28"}, ORSP_E_POLICY, "critical"},
+	    {{.critical_unknown_oid = "2.5.29.28"}, ORSP_E_POLICY, "partitioned"},
+	    /* the two scope extensions not marked critical (RFC 5280 wants them critical) are
+	     * refused all the same: a delta CRL (base 5) or one of CA certificates only was
+	     * taken for a complete CRL, and answered "not revoked" for what it did not list */
+	    {{.ext_oid = "2.5.29.27", .ext_der = (const uint8_t *)"\x02\x01\x05", .ext_len = 3},
+	     ORSP_E_POLICY,
+	     "delta CRL"},
+	    {{.ext_oid = "2.5.29.28",
+	      .ext_der = (const uint8_t *)"\x30\x03\x82\x01\xFF",
+	      .ext_len = 5},
+	     ORSP_E_POLICY,
+	     "partitioned CRL"},
+	    /* an entry's certificateIssuer (an indirect CRL), not marked critical */
+	    {{.serials = (const char *const[]){"01"},
+	      .n = 1,
+	      .entry_ext_oid = "2.5.29.29",
+	      .entry_ext_der = (const uint8_t *)"\x30\x0d\x82\x0b"
+	                                        "example.com",
+	      .entry_ext_len = 15},
+	     ORSP_E_POLICY,
+	     "2.5.29.29"},
 	    {{.serials = (const char *const[]){"01"}, .n = 1, .entry_critical = true},
 	     ORSP_E_POLICY,
 	     "entry 1"},

@@ -384,7 +384,10 @@ static orsp_err read_entry(const crl_entry *e, size_t i, const orsp_tlv *t, rev_
 			    ORSP_E_MALFORMED, "%s: entry %zu: an extension that is not DER (%s)",
 			    e->name, i,
 			    k == EXT_BAD_FLAG ? "its critical flag is not FF" : "not an Extension");
-		if (critical) {
+		/* certificateIssuer, 2.5.29.29 (RFC 5280 §5.3.3): an entry of an indirect CRL,
+		 * about another issuer's certificate; MUST be critical, refused either way */
+		if (critical ||
+		    (oid.value.len == 3 && memcmp(oid.value.p, "\x55\x1D\x1D", 3) == 0)) {
 			char txt[80] = "?";
 			const unsigned char *p = oid.raw.p;
 			ASN1_OBJECT *o = d2i_ASN1_OBJECT(NULL, &p, (long)oid.raw.len);
@@ -393,8 +396,8 @@ static orsp_err read_entry(const crl_entry *e, size_t i, const orsp_tlv *t, rev_
 			ASN1_OBJECT_free(o);
 			ERR_clear_error();
 			return orsp_errf(ORSP_E_POLICY,
-			                 "%s: entry %zu has the critical extension %s (an indirect "
-			                 "CRL?), which openrsp does not process",
+			                 "%s: entry %zu has the extension %s (an indirect CRL?), "
+			                 "which openrsp does not process",
 			                 e->name, i, txt);
 		}
 		/* reasonCode, 2.5.29.21 */
@@ -616,6 +619,21 @@ static orsp_err parse_one(const uint8_t *der, size_t n, const char *name, crl_en
 	}
 	for (int i = 0; i < X509_CRL_get_ext_count(crl); i++) {
 		X509_EXTENSION *x = X509_CRL_get_ext(crl, i);
+		int nid = OBJ_obj2nid(X509_EXTENSION_get_object(x));
+		/* RFC 5280 §5.2.4, §5.2.5: a delta CRL, or one whose scope is a part of the
+		 * issuer's certificates (or other issuers' too), is not the complete list this
+		 * store answers "not revoked" from; both extensions MUST be critical, and one
+		 * that is not is refused all the same (it was taken for a complete CRL) */
+		if (nid == NID_delta_crl || nid == NID_issuing_distribution_point) {
+			err =
+			    orsp_errf(ORSP_E_POLICY,
+			              "%s: a %s CRL (%s), which openrsp does not process: it "
+			              "takes complete CRLs only",
+			              name, nid == NID_delta_crl ? "delta" : "partitioned",
+			              nid == NID_delta_crl ? "deltaCRLIndicator, 2.5.29.27"
+			                                   : "issuingDistributionPoint, 2.5.29.28");
+			goto out;
+		}
 		if (X509_EXTENSION_get_critical(x)) {
 			char oid[80];
 			OBJ_obj2txt(oid, sizeof(oid), X509_EXTENSION_get_object(x), 1);
