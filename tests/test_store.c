@@ -2303,6 +2303,35 @@ static void test_kek_formats(void **state)
 		orsp_err_clear();
 	}
 
+	/* A sealed KEK whose token URI holds the PIN (pin-value) is refused, and the URI, read
+	 * before the refusal, is not handed to the caller (it was left in its buffer); nor is a
+	 * URI read before a later line fails. */
+	{
+		static const char pin_uri[] =
+		    "openrsp-kek-sealed 1\nuri pkcs11:token=t;object=k?module-path=/x.so"
+		    "&pin-value=SECRETPIN\niv 000102030405060708090a0b\ndata "
+		    "000102030405060708090a0b0c0d0e0f000102030405060708090a0b0c0d0e0f"
+		    "000102030405060708090a0b0c0d0e0f\n";
+		static const char cut[] = "openrsp-kek-sealed 1\nuri pkcs11:token=t;object=k?"
+		                          "pin-value=SECRETPIN\niv 00\n";
+		char uri[256], zero[256] = {0};
+		bool sealed = true;
+		write_file(path, pin_uri, strlen(pin_uri), 0600);
+		memset(uri, 'x', sizeof(uri));
+		assert_int_equal(orsp_kek_sealed_uri(path, uri, sizeof(uri), &sealed),
+		                 ORSP_E_POLICY);
+		assert_non_null(strstr(orsp_err_detail(), "holds a PIN"));
+		assert_false(sealed);
+		assert_memory_equal(uri, zero, sizeof(uri));
+		assert_int_equal(orsp_kek_load(path, &k), ORSP_E_POLICY);
+		write_file(path, cut, strlen(cut), 0600);
+		memset(uri, 'x', sizeof(uri));
+		assert_int_equal(orsp_kek_sealed_uri(path, uri, sizeof(uri), &sealed),
+		                 ORSP_E_MALFORMED);
+		assert_memory_equal(uri, zero, sizeof(uri));
+		orsp_err_clear();
+	}
+
 	/* ORSP_KEK wins over the file, and must be 64 hex digits. */
 	setenv("ORSP_KEK", hex, 1);
 	assert_int_equal(orsp_kek_load(path, &k), ORSP_OK);

@@ -398,14 +398,17 @@ static orsp_err sealed_parse(const char *path, const char *text, size_t n, char 
 		goto bad;
 	if (!orsp_ec_pkcs11_uri(uri))
 		goto bad;
-	/* the file would hold the token's PIN beside what it protects */
-	if (orsp_ec_pkcs11_uri_has_pin(uri))
+	/* the file would hold the token's PIN beside what it protects: not handed on either */
+	if (orsp_ec_pkcs11_uri_has_pin(uri)) {
+		orsp_wipe(uri, cap);
 		return orsp_errf(
 		    ORSP_E_POLICY,
 		    "KEK file %s: its token URI holds a PIN (pin-value): use pin-source", path);
+	}
 	orsp_err_clear();
 	return ORSP_OK;
 bad:
+	orsp_wipe(uri, cap); /* a URI read before the line that failed may hold a PIN */
 	orsp_err_clear();
 	return orsp_errf(ORSP_E_MALFORMED,
 	                 "KEK file %s: begins as a sealed KEK (" SEALED_MAGIC
@@ -425,6 +428,7 @@ static orsp_err sealed_open(const char *path, const char *text, size_t n, orsp_s
 		return err;
 	err = orsp_p11_aes_gcm_open(uri, iv, (const uint8_t *)SEALED_MAGIC, strlen(SEALED_MAGIC),
 	                            data, sizeof(data), kek->v, ORSP_KEK_LEN);
+	orsp_wipe(uri, sizeof(uri));
 	if (err)
 		return orsp_errf(err, "KEK file %s (sealed): %s", path, orsp_err_detail());
 	kek->len = ORSP_KEK_LEN;
