@@ -881,8 +881,9 @@ static int auc_export(int argc, char **argv)
 		return cli_missing("--out");
 	if (!out[0])
 		return cli_usage("--out", "empty path");
+	/* the argument is not echoed: it may be a key whose option name was left out */
 	if (all && optind < argc)
-		return cli_usage(argv[optind], "IMSIs and --all exclude each other");
+		return cli_usage("IMSI", "IMSIs and --all exclude each other");
 	if (!all && optind == argc)
 		return cli_usage("IMSI", "required (or --all)");
 	for (int i = optind; i < argc; i++)

@@ -560,7 +560,10 @@ failure "auc export: subscriber 001019999999999: TUAK" "${EXP[@]}" --all --out "
 if [[ ! -e "$T/refused.vty" ]]; then ok; else bad "refused export (--all) left a file"; fi
 usage --out "${EXP[@]}" $EI
 usage IMSI "${EXP[@]}" --out "$T/refused.vty"
-usage $EI "${EXP[@]}" --all $EI --out "$T/refused.vty"
+usage IMSI "${EXP[@]}" --all $EI --out "$T/refused.vty"
+# a stray argument beside --all is not echoed: it may be a key whose option name was left out
+usage IMSI "${EXP[@]}" --all 465b5ce8b199b49faa5f0a2ee238a6bc --out "$T/refused.vty"
+lacks "--all and a key-like argument: not echoed" 465b5ce8b199b49faa5f0a2ee238a6bc "$err"
 usage --format auc export "${E[@]}" --format csv $EI --out "$T/refused.vty"
 # no --format: there is no default format to write keys in
 usage --format auc export "${E[@]}" $EI --out "$T/refused.vty"
