@@ -108,6 +108,8 @@ static int db_config(db_opts *o)
 
 	if (o->kek_file && !o->kek_file[0])
 		return cli_usage("--kek-file", "empty path");
+	if (o->config && !o->config[0])
+		return cli_usage("--config", "empty path");
 	if (!o->config)
 		return o->db && o->db[0] ? cli_db_persistent("--db", o->db)
 		                         : cli_missing("--db or --config");
@@ -2157,6 +2159,8 @@ static int smdp_profile_generate(int argc, char **argv)
 	 * SM-DP+ begins its own on another connection to the file (import_with_auc). */
 	if (auc_db) {
 		char af[4096], df[4096];
+		if (!auc_db[0])
+			return cli_usage("--auc", "empty path");
 		/* kept in memory, the AuC would lose the keys of profiles the SM-DP+ keeps */
 		if ((rc = cli_db_persistent("--auc", auc_db)) ||
 		    (rc = cli_db_file("--auc", auc_db, af, sizeof(af))) ||
@@ -3091,6 +3095,8 @@ static int smdp_serve(int argc, char **argv)
 		return rc;
 	if (!config)
 		return cli_missing("--config");
+	if (!config[0])
+		return cli_usage("--config", "empty path");
 	if (check) {
 		e = orsp_smdp_config_load(config, &cfg);
 		if (e)

@@ -216,6 +216,14 @@ usage "--db or --config" smdp reports
 usage "--db or --config" smdp audit --db ""
 usage "--db or --config" smdp audit --kek-file "$DB.kek"
 usage "--db or --config" smdp order --iccid 1 --fqdn a.b
+# an empty --config or --auc is a usage error too (it was exit 1, --auc only after the first
+# profile was built)
+usage --config smdp profile list --config ""
+usage --config smdp serve --config ""
+usage --config smdp serve --config "" --check
+usage --auc smdp profile generate --db "$T/ea.db" --template "$G/v7/TS48_V7.0_eSIM_GTP_SAIP2.3_NoBERTLV.der" \
+	--iccid-start 898824700000009100 --imsi-start 001019000000910 --auc ""
+if [[ -e "$T/ea.db" ]]; then bad "a refused --auc '' made the database"; else ok; fi
 # an empty --kek-file (a script's unset variable) is a usage error for every verb that opens
 # the database, as for `openrsp auc`, also with ORSP_KEK set (it was read as "no KEK file
 # given": the KEK from ORSP_KEK, or exit 1); nothing is made
