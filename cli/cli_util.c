@@ -100,7 +100,9 @@ static void option_name(const char *arg, char *out, size_t cap)
 
 bool cli_help_requested;
 
-int cli_getopt(int argc, char **argv, const struct option *longopts)
+/* getopt_long with no short option but, when o_val is not 0, `-o VALUE`, returned as the long
+ * option whose val is o_val (given twice with it, or with itself, is refused the same way). */
+static int getopt_with(int argc, char **argv, const struct option *longopts, int o_val)
 {
 	static char **last_argv;
 	/* the options taken so far from this argv (aliases, --mnc-len and --mnc-length, share
@@ -119,7 +121,20 @@ int cli_getopt(int argc, char **argv, const struct option *longopts)
 		n_seen = 0;
 	}
 	opterr = 0;
-	c = getopt_long(argc, argv, ":", longopts, &idx);
+	c = getopt_long(argc, argv, o_val ? ":o:" : ":", longopts, &idx);
+	if (c == 'o' && o_val) {
+		/* -oOUT: not a form taken (its text is not echoed: it may hold the value of an
+		 * option before it whose name was left out) */
+		if (optarg != argv[optind - 1]) {
+			cli_usage("-o", "expected -o FILE, the file a separate argument");
+			return '?';
+		}
+		c = o_val;
+		for (idx = 0; longopts[idx].name && longopts[idx].val != o_val; idx++)
+			;
+		if (!longopts[idx].name)
+			idx = -1;
+	}
 	if (c != '?' && c != ':' && c != -1 && idx >= 0 && longopts[idx].has_arg != no_argument &&
 	    longopts[idx].val < CLI_OPT_ADDS) {
 		/* given twice, the last value would be taken silently: an --iccid, --imsi or
@@ -195,6 +210,16 @@ int cli_getopt(int argc, char **argv, const struct option *longopts)
 		return '?';
 	}
 	return c;
+}
+
+int cli_getopt(int argc, char **argv, const struct option *longopts)
+{
+	return getopt_with(argc, argv, longopts, 0);
+}
+
+int cli_getopt_o(int argc, char **argv, const struct option *longopts, int o_val)
+{
+	return getopt_with(argc, argv, longopts, o_val);
 }
 
 int cli_hex(const char *opt, const char *val, uint8_t *out, size_t n)

@@ -664,7 +664,7 @@ static int build_parse(int argc, char **argv, build_opts *o)
 	};
 	int c, rc;
 
-	while ((c = cli_getopt(argc, argv, opts)) != -1) {
+	while ((c = cli_getopt_o(argc, argv, opts, OPT_OUTPUT)) != -1) {
 		if (c == '?')
 			return CLI_USAGE;
 		if (cli_aka_opt(&o->ao, c, optarg))
@@ -918,35 +918,13 @@ static int profile_build(int argc, char **argv)
 	orsp_pkg *pkg = NULL;
 	uint8_t *der = NULL;
 	size_t der_len = 0;
-	char **args = NULL, **dups = NULL;
-	size_t n_dups = 0, n_cdma = 0, n_csim = 0;
+	size_t n_cdma = 0, n_csim = 0;
 	orsp_err e;
 	int rc;
 
 	memset(&o, 0, sizeof(o));
 	orsp_pkg_perso_init(&p);
-	/* `-o OUT` is the one short option: read it as --output. Each one a writable copy of
-	 * its own: where it is a secret option's value (`--pin1 -o`), that value is overwritten
-	 * once read. */
-	args = calloc((size_t)argc + 1, sizeof(*args));
-	dups = calloc((size_t)argc + 1, sizeof(*dups));
-	if (!args || !dups) {
-		rc = cli_failf("build", "out of memory");
-		goto out;
-	}
-	for (int i = 0; i < argc; i++)
-		args[i] = argv[i];
-	/* the copies are listed apart: getopt reorders args */
-	for (int i = 0; i < argc; i++) {
-		if (strcmp(argv[i], "-o") != 0)
-			continue;
-		if (!(dups[n_dups] = strdup("--output"))) {
-			rc = cli_failf("build", "out of memory");
-			goto out;
-		}
-		args[i] = dups[n_dups++];
-	}
-	rc = build_parse(argc, args, &o);
+	rc = build_parse(argc, argv, &o);
 	if (rc)
 		goto out;
 	rc = build_perso(&o, &p);
@@ -1013,10 +991,6 @@ out:
 	orsp_pkg_free(pkg);
 	orsp_pkg_perso_wipe(&p);
 	orsp_wipe(&o, sizeof(o));
-	for (size_t i = 0; i < n_dups; i++)
-		free(dups[i]);
-	free(dups);
-	free(args);
 	return rc;
 }
 

@@ -163,6 +163,19 @@ has "built services" "milenage" "$(grep services: <<<"$out")"
 lacks "no test algorithm left" "usim-test-algorithm" "$out"
 lacks "inspect shows no K" "$K" "$out"
 lacks "inspect shows no OPc" "$OPC" "$out"
+# -o is --output only where an option stands: as an option's value it stays "-o" (it was read
+# as --output, the profile named "--output"), after "--" it is an argument; -o and --output
+# are one option, given twice refused
+BA=(profile build --template "$TS48" --iccid 8949449999999990171 --imsi 262019876543210 --k "$K" --op "$OP")
+run "${BA[@]}" --profile-name -o -o "$T/o-name.der"
+expect "--profile-name -o: rc" 0 "$rc"
+run profile inspect "$T/o-name.der"
+has "--profile-name -o: the name" "profile type: -o" "$out"
+usage -o "${BA[@]}" --output "$T/o-dash.der" -- -o
+usage -o "${BA[@]}" -o "$T/o-1.der" -o "$T/o-2.der"
+usage --output "${BA[@]}" -o "$T/o-1.der" --output "$T/o-2.der"
+usage -o "${BA[@]}" -o
+if [[ ! -e "$T/o-dash.der" && ! -e "$T/o-1.der" && ! -e "$T/o-2.der" ]]; then ok; else bad "a refused -o wrote a package"; fi
 lacks "inspect shows no OP" "$OP" "$out"
 run profile inspect --json "$OUT"
 lacks "json shows no K" "$K" "$out"
