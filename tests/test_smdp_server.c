@@ -39,6 +39,7 @@ typedef struct operator_end {
 	pthread_mutex_t lock;
 	int calls;
 	int fail_first; /* answer 500 to this many calls */
+	int delay_ms;   /* answer each call this late */
 	char last_iccid[32];
 	long last_point;
 	char last_status[32];
@@ -86,6 +87,9 @@ static orsp_err on_progress(void *ctx, const orsp_http_request *req, orsp_http_r
 		json_decref(o);
 	}
 	pthread_mutex_unlock(&op->lock);
+	if (op->delay_ms)
+		nanosleep(&(struct timespec){op->delay_ms / 1000, (op->delay_ms % 1000) * 1000000L},
+		          NULL);
 	return orsp_http_response_set_body(resp, n <= op->fail_first ? 500 : 204, NULL, NULL, 0);
 }
 
@@ -3382,6 +3386,62 @@ static void test_drain_ends(void **state)
 	released_free(&r);
 }
 
+/* A failed attempt's wait (2 s after the first) counts from the attempt's end: an operator
+ * that answers 500 after 2.5 s gets its second attempt 2 s after that answer. From the
+ * attempt's start, the wait had passed when the answer came, and a timing-out endpoint
+ * got its first attempts back to back. */
+static void test_retry_waits_after_attempt(void **state)
+{
+	static operator_end op = {
+	    .lock = PTHREAD_MUTEX_INITIALIZER, .fail_first = 1000, .delay_ms = 2500};
+	orsp_http_server *opsrv;
+	static released r;
+	orsp_smdp_server *srv = NULL;
+	char url[64];
+	int64_t attempts = 0, next_at = 0, now = 0;
+	int calls;
+	(void)state;
+
+	opsrv = operator_start(on_progress, &op, 0, url, sizeof(url));
+	released_profile(&r, "smdp_retry_wait", url, "RETRYWAIT-1");
+	assert_int_equal(
+	    orsp_db_exec(orsp_smdp_db(r.s),
+	                 "INSERT INTO smdp_progress (at, iccid, profile_type, point_id, success,"
+	                 " attempts, next_at) VALUES (0, '89000000000000000018', 't', 3, 1, 0, 0)"),
+	    ORSP_OK);
+	assert_int_equal(orsp_smdp_server_start(&r.cfg, &srv), ORSP_OK);
+	for (int i = 0; i < 300 && attempts < 1; i++) {
+		orsp_stmt *st = NULL;
+		bool row = false;
+		nanosleep(&(struct timespec){0, 20 * 1000 * 1000}, NULL);
+		assert_int_equal(orsp_db_prepare(orsp_smdp_db(r.s),
+		                                 "SELECT attempts, next_at FROM smdp_progress WHERE"
+		                                 " iccid = '89000000000000000018'",
+		                                 &st),
+		                 ORSP_OK);
+		assert_int_equal(orsp_stmt_step(st, &row), ORSP_OK);
+		attempts = orsp_stmt_column_int64(st, 0);
+		next_at = orsp_stmt_column_int64(st, 1);
+		now = (int64_t)time(NULL);
+		orsp_stmt_finalize(st);
+	}
+	assert_int_equal(attempts, 1);
+	/* the answer came at about now: the next attempt 2 s later (it came at once, and was
+	 * under way here: its claim's lease in next_at) */
+	if (next_at < now + 1 || next_at > now + 3)
+		fail_msg("next attempt at %lld, %lld s from now", (long long)next_at,
+		         (long long)(next_at - now));
+	/* next_at is at least 1 s after the answer (whole seconds): half of it, no call more */
+	nanosleep(&(struct timespec){0, 500 * 1000 * 1000}, NULL);
+	pthread_mutex_lock(&op.lock);
+	calls = op.calls;
+	pthread_mutex_unlock(&op.lock);
+	orsp_smdp_server_stop(srv);
+	assert_int_equal(calls, 1);
+	released_free(&r);
+	orsp_http_server_stop(opsrv, 10000);
+}
+
 /* The line of a report's last attempt says it is given up (docs/smdp-server.md: "given up
  * after 10 attempts, logged"), and an earlier failed attempt's does not. The server's
  * stderr goes to a file meanwhile. */
@@ -3535,6 +3595,7 @@ int main(void)
 	    cmocka_unit_test(test_expiry_behind_slow_callback),
 	    cmocka_unit_test(test_stop_closes_listener_first),
 	    cmocka_unit_test(test_stop_wakes_sender),
+	    cmocka_unit_test(test_retry_waits_after_attempt),
 	    cmocka_unit_test(test_given_up_logged),
 	    cmocka_unit_test(test_no_callback_warns),
 	    cmocka_unit_test(test_health),

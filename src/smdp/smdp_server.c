@@ -900,7 +900,10 @@ static void sender_round(orsp_smdp_server *srv, orsp_http_client *http, double d
 			int done = !e ? 1 : refused || pr.attempts >= PROGRESS_MAX_ATTEMPTS ? 2 : 0;
 			if (orsp_stmt_bind_int64(st, 1, pr.attempts) ||
 			    orsp_stmt_bind_int64(st, 2, done) ||
-			    orsp_stmt_bind_int64(st, 3, now + (e ? backoff : 0)) ||
+			    /* the wait counts from the attempt's end: from its start, a send
+			     * that took its 5 s timeout had used up the first waits, and the
+			     * next attempts came back to back */
+			    orsp_stmt_bind_int64(st, 3, (e ? wall_s() + backoff : now)) ||
 			    orsp_stmt_bind_int64(st, 4, pr.id) ||
 			    orsp_stmt_bind_int64(st, 5, now + PROGRESS_LEASE_S) ||
 			    orsp_stmt_run(st))
