@@ -3,7 +3,9 @@
  * `pki init DIR` creates a CI, an EUM with an EID-prefix range, one eUICC of that range, and
  * the SM-DP+ certificates DPauth, DPpb and DPtls, on NIST P-256, brainpoolP256r1 or both.
  * Private keys are written 0600 and never overwritten (orsp_ec_save_private_pem); with
- * --force the files of the layout are removed first, nothing else in DIR is touched.
+ * --force the files of the layout are renamed aside first (NAME.old-PID), put back if the run
+ * fails or is stopped by a signal, and removed once it succeeded; nothing else in DIR is
+ * touched.
  * The layout is in docs/pki.md and in the README.txt written into DIR.
  *
  * `pki smdp DIR --ci CIDIR` issues DPauth, DPpb and DPtls for a further SM-DP+ (its own FQDN
@@ -104,6 +106,9 @@ typedef struct pki_opts {
 	bool days_given; /* --days given, not the default */
 	bool eins, force, json;
 	bool quiet; /* no summary (in-process use by the demo) */
+	/* set by SIGINT, SIGTERM, SIGHUP: the run stops before its next certificate and
+	 * undoes itself; NULL: not looked at (in-process use by the demo) */
+	const volatile sig_atomic_t *stop;
 	/* pki smdp: the DPauth and DPpb keys in a PKCS#11 token (URIs), or NULL: made here */
 	const char *token_key[2];
 	/* cRLDistributionPoints: the CI's CRL (in the certificates the CI issues) and the EUM's
@@ -152,12 +157,15 @@ static bool layout_path(char out[PATH_CAP], const char *base, int i, const char 
 /* ----- the directory ----- */
 
 /* What this run created, in order: a failed run removes it again, newest first, and leaves
- * alone whatever existed before (pki init with --curve both creates at most 48 entries). */
+ * alone whatever existed before (pki init with --curve both creates at most 48 entries).
+ * With --force, the old files of the layout it replaces, renamed aside (set_aside): a failed
+ * run puts them back, a run that succeeded removes them (created_done). */
 #define CREATED_MAX 64
 typedef struct created {
-	size_t n;
+	size_t n, n_aside;
 	bool dir[CREATED_MAX];
 	char path[CREATED_MAX][PATH_CAP];
+	char was[CREATED_MAX][PATH_CAP], aside[CREATED_MAX][PATH_CAP];
 } created;
 
 static int created_add(created *c, const char *path, bool dir)
@@ -178,6 +186,33 @@ static void created_undo(created *c)
 		else
 			unlink(c->path[c->n]);
 	}
+	/* the old files back where they were (their directories existed: none was created) */
+	while (c->n_aside > 0) {
+		c->n_aside--;
+		if (rename(c->aside[c->n_aside], c->was[c->n_aside]) != 0)
+			fprintf(stderr, "openrsp: %s: cannot put back as %s: %s\n",
+			        c->aside[c->n_aside], c->was[c->n_aside], strerror(errno));
+	}
+}
+
+/* The run succeeded: the old files it replaced go. */
+static void created_done(created *c)
+{
+	for (size_t i = 0; i < c->n_aside; i++)
+		(void)unlink(c->aside[i]);
+	c->n_aside = 0;
+}
+
+/* A run stopped by a signal: the failure that undoes it. */
+static int stopped(const pki_opts *o, const char *verb)
+{
+	return cli_failf(verb, "stopped by a signal: nothing written%s",
+	                 o->force ? ", the old files put back" : "");
+}
+
+static bool stop_set(const pki_opts *o)
+{
+	return o->stop && orsp_stop_set(o->stop);
 }
 
 /* 1 if dir has an entry other than . and .., 0 if empty, -1 on error (errno). */
@@ -210,9 +245,9 @@ static int make_dir(const char *path, created *c)
 	                 errno == EEXIST ? "exists and is not a directory" : strerror(errno));
 }
 
-/* --force: remove a file of the layout (a regular file or a link, never a directory). */
 /* What a killed run may have left of path: its temporary files (path.tmp-XXXXXX, from the
- * crypto module's file creation), a key's among them. */
+ * crypto module's file creation), a key's among them. Not the old files a killed --force
+ * run had set aside (path.old-PID): they may be the only copy of a key. */
 static void remove_leftovers(const char *path)
 {
 	const char *slash = strrchr(path, '/');
@@ -241,9 +276,12 @@ static void remove_leftovers(const char *path)
 	closedir(d);
 }
 
-static int remove_old(const char *path)
+/* --force: a file of the layout (a regular file or a link, never a directory) renamed aside
+ * to path.old-PID, for created_undo to put back or created_done to remove. */
+static int set_aside(const char *path, created *c)
 {
 	struct stat st;
+	int n;
 
 	if (lstat(path, &st) != 0) {
 		if (errno != ENOENT)
@@ -254,8 +292,15 @@ static int remove_old(const char *path)
 	if (S_ISDIR(st.st_mode))
 		return cli_failf(path, "is a directory, expected a file of the PKI layout");
 	remove_leftovers(path);
-	if (unlink(path) != 0)
-		return cli_failf(path, "cannot remove: %s", strerror(errno));
+	if (c->n_aside == CREATED_MAX)
+		return cli_failf(path, "internal error: too many files replaced");
+	n = snprintf(c->aside[c->n_aside], PATH_CAP, "%s.old-%ld", path, (long)getpid());
+	if (n < 0 || n >= PATH_CAP)
+		return cli_usage("DIR", "path too long");
+	memcpy(c->was[c->n_aside], path, strlen(path) + 1);
+	if (rename(path, c->aside[c->n_aside]) != 0)
+		return cli_failf(path, "cannot set aside: %s", strerror(errno));
+	c->n_aside++;
 	return CLI_OK;
 }
 
@@ -275,7 +320,7 @@ static int prepare_dir(const pki_opts *o, created *c)
 	return CLI_OK;
 }
 
-/* The hierarchy's subdirectories; with --force, the old files of the layout removed. */
+/* The hierarchy's subdirectories; with --force, the old files of the layout set aside. */
 static int prepare_hierarchy(const pki_opts *o, const char *base, created *c)
 {
 	char path[PATH_CAP];
@@ -293,7 +338,7 @@ static int prepare_hierarchy(const pki_opts *o, const char *base, created *c)
 		for (size_t s = 0; s < ORSP_ARRAY_LEN(suffixes); s++) {
 			if (!layout_path(path, base, (int)i, suffixes[s]))
 				return cli_usage("DIR", "path too long");
-			if ((rc = remove_old(path)) != CLI_OK)
+			if ((rc = set_aside(path, c)) != CLI_OK)
 				return rc;
 		}
 	return CLI_OK;
@@ -367,6 +412,10 @@ static int issue_hierarchy(const pki_opts *o, hierarchy *h, created *c)
 		const struct layout *l = &layout[i];
 		orsp_cert_template t;
 
+		if (stop_set(o)) {
+			rc = stopped(o, "pki init");
+			goto out;
+		}
 		e = orsp_ec_generate(h->curve, &keys[i]);
 		if (e) {
 			rc = cli_fail("key generation", e);
@@ -422,7 +471,7 @@ static int write_readme(const pki_opts *o, const hierarchy *hs, size_t nh, creat
 
 	if ((rc = path_join(path, o->dir, "README.txt", NULL)) != CLI_OK)
 		return rc;
-	if (o->force && (rc = remove_old(path)) != CLI_OK)
+	if (o->force && (rc = set_aside(path, c)) != CLI_OK)
 		return rc;
 	f = fopen(path, "wx");
 	if (!f)
@@ -703,9 +752,14 @@ static int pki_make(pki_opts o)
 		    (rc = issue_hierarchy(&o, &hs[k], made)) != CLI_OK)
 			goto out;
 	}
+	if (stop_set(&o)) {
+		rc = stopped(&o, "pki init");
+		goto out;
+	}
 	rc = write_readme(&o, hs, nh, made);
 	if (rc)
 		goto out;
+	created_done(made);
 	if (!o.quiet)
 		print_summary(&o, hs, nh);
 out:
@@ -721,7 +775,10 @@ static int pki_init(int argc, char **argv)
 	pki_opts o = {0};
 	int rc = parse_init(argc, argv, &o);
 
-	return rc ? rc : pki_make(o);
+	if (rc)
+		return rc;
+	o.stop = cli_stop_on_signals();
+	return pki_make(o);
 }
 
 int cli_pki_create(const char *dir, const char *fqdn, const char *oid)
@@ -857,7 +914,10 @@ static int pki_smdp(int argc, char **argv)
 	const char *ci_dir = NULL;
 	int rc = parse_smdp(argc, argv, &o, &ci_dir);
 
-	return rc ? rc : pki_smdp_make(o, ci_dir);
+	if (rc)
+		return rc;
+	o.stop = cli_stop_on_signals();
+	return pki_smdp_make(o, ci_dir);
 }
 
 int cli_pki_create_smdp(const char *dir, const char *ci_dir, const char *fqdn, const char *oid)
@@ -993,6 +1053,10 @@ static int pki_smdp_make(pki_opts o, const char *ci_dir)
 		const char *uri = i == C_DPTLS ? NULL : o.token_key[i - C_DPAUTH];
 		orsp_cert_template t;
 
+		if (stop_set(&o)) {
+			rc = stopped(&o, "pki smdp");
+			goto out;
+		}
 		if (uri) {
 			/* a key made in a PKCS#11 token: its certificate only, no key file */
 			e = orsp_ec_load_pkcs11(uri, &key);
@@ -1026,7 +1090,7 @@ static int pki_smdp_make(pki_opts o, const char *ci_dir)
 				rc = cli_usage("DIR", "path too long");
 				goto out;
 			}
-			if (o.force && (rc = remove_old(path)) != CLI_OK)
+			if (o.force && (rc = set_aside(path, made)) != CLI_OK)
 				goto out;
 			if (s == 2 && uri)
 				continue; /* the key stays in the token (an old key file is gone) */
@@ -1056,6 +1120,11 @@ static int pki_smdp_make(pki_opts o, const char *ci_dir)
 		orsp_ec_free(key);
 		key = NULL;
 	}
+	if (stop_set(&o)) {
+		rc = stopped(&o, "pki smdp");
+		goto out;
+	}
+	created_done(made);
 	/* said once everything is written (a failure removes it all) */
 	if (capped && !o.quiet) {
 		utc_text(na, when, sizeof(when));

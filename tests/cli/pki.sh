@@ -194,6 +194,17 @@ if [[ -e "$T/nist/ci/ci_key.pem.tmp-notours" && -e "$T/nist/ci/ci_key.pem.tmp-my
 rm -f "$T/nist/ci/ci_key.pem.tmp-notours" "$T/nist/ci/ci_key.pem.tmp-my.bak"
 eid=$(sed -n 's/^EID: *//p' <<<"$out")
 check_hierarchy "$T/nist" prime256v1 "$eid"
+# a --force run that fails leaves the old PKI as it was, CI key included (the old files were
+# removed first, and the failure removed the new ones: the directory held no key at all)
+layout_sums() { (cd "$1" && find . -type f ! -name keep.txt ! -name README.txt -exec sha256sum {} + | sort); }
+before=$(layout_sums "$T/nist")
+mv "$T/nist/README.txt" "$T/readme.keep"
+mkdir "$T/nist/README.txt"
+failure "is a directory" pki init "$T/nist" --force
+rmdir "$T/nist/README.txt"
+mv "$T/readme.keep" "$T/nist/README.txt"
+expect "a failed --force: the old files kept" "$before" "$(layout_sums "$T/nist")"
+expect "a failed --force: nothing set aside left" "" "$(find "$T/nist" -name '*.old-*')"
 
 # ----- failures -----
 touch "$T/afile"
@@ -316,6 +327,19 @@ failure "give --ci $T/both/nist or --ci $T/both/brainpool" \
 	pki smdp "$T/w3" --ci "$T/both" --smdp-fqdn b.example --smdp-oid 2.999.12
 expect "--curve both: the directory named once" 1 "$(grep -o "$T/both holds" <<<"$err" | wc -l)"
 failure "not empty" pki smdp "$T/dp2" --ci "$T/ca" --smdp-fqdn smdp-b.example.org --smdp-oid 2.999.11
+# pki smdp --force that fails at DPtls keeps the old DPauth and DPpb (they were gone)
+before=$(layout_sums "$T/dp2")
+mv "$T/dp2/smdp/dptls.pem" "$T/dptls.keep"
+mkdir "$T/dp2/smdp/dptls.pem"
+failure "is a directory" pki smdp "$T/dp2" --ci "$T/ca" --smdp-fqdn smdp-b.example.org --smdp-oid 2.999.11 --force
+rmdir "$T/dp2/smdp/dptls.pem"
+mv "$T/dptls.keep" "$T/dp2/smdp/dptls.pem"
+expect "a failed pki smdp --force: the old files kept" "$before" "$(layout_sums "$T/dp2")"
+expect "a failed pki smdp --force: nothing set aside left" "" "$(find "$T/dp2" -name '*.old-*')"
+run pki smdp "$T/dp2" --ci "$T/ca" --smdp-fqdn smdp-b.example.org --smdp-oid 2.999.11 --force
+expect "pki smdp --force: rc" 0 "$rc"
+if [[ $(layout_sums "$T/dp2") != "$before" ]]; then ok; else bad "pki smdp --force did not reissue"; fi
+expect "pki smdp --force: nothing set aside left" "" "$(find "$T/dp2" -name '*.old-*')"
 usage --ci pki smdp "$T/w4" --smdp-fqdn b.example --smdp-oid 2.999.12
 # an empty --ci (a script's unset variable) is no directory: it read /ci/ci.der
 usage --ci pki smdp "$T/w4" --ci "" --smdp-fqdn b.example --smdp-oid 2.999.12
