@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <termios.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -249,7 +250,7 @@ int cli_hex2(const char *opt, const char *val, uint8_t *out, size_t n1, size_t n
  * one byte at a time: no stdio buffer keeps a copy of the secret (stdin's would for the life
  * of the process, a file's would be freed unwiped), and stdin is read no further than the
  * line, so a second "-" gets the next one. */
-static int secret_line(const char *opt, const char *val, char *buf, size_t cap)
+static int secret_line_read(const char *opt, const char *val, char *buf, size_t cap)
 {
 	const char *from = val[0] == '@' ? val + 1 : "standard input";
 	int fd = STDIN_FILENO;
@@ -305,6 +306,58 @@ static int secret_line(const char *opt, const char *val, char *buf, size_t cap)
 	while (n && (buf[n - 1] == '\r' || buf[n - 1] == ' ' || buf[n - 1] == '\t'))
 		buf[--n] = '\0';
 	return CLI_OK;
+}
+
+/* A terminal's echo, off while a secret is typed on it: the settings to put back, also from
+ * the handler of a signal that ends the process meanwhile (tcsetattr is async-signal-safe). */
+static struct termios tty_saved;
+static volatile sig_atomic_t tty_off;
+
+static void tty_restore(void)
+{
+	if (tty_off) {
+		(void)tcsetattr(STDIN_FILENO, TCSAFLUSH, &tty_saved);
+		tty_off = 0;
+	}
+}
+
+static void tty_restore_and_die(int sig)
+{
+	tty_restore();
+	(void)signal(sig, SIG_DFL);
+	(void)raise(sig);
+}
+
+/* secret_line_read, with the terminal's echo off when the secret comes from a terminal on
+ * standard input ("-"): it was shown as typed. A prompt naming the option goes to stderr then,
+ * and the line end after the input, which the terminal no longer shows. */
+static int secret_line(const char *opt, const char *val, char *buf, size_t cap)
+{
+	static const int sigs[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT};
+	struct sigaction old[ORSP_ARRAY_LEN(sigs)], sa;
+	struct termios t;
+	int rc;
+
+	if (strcmp(val, "-") != 0 || !isatty(STDIN_FILENO) ||
+	    tcgetattr(STDIN_FILENO, &tty_saved) != 0 || !(tty_saved.c_lflag & ECHO))
+		return secret_line_read(opt, val, buf, cap);
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = tty_restore_and_die;
+	for (size_t i = 0; i < ORSP_ARRAY_LEN(sigs); i++)
+		(void)sigaction(sigs[i], &sa, &old[i]);
+	t = tty_saved;
+	t.c_lflag &= ~(tcflag_t)(ECHO | ECHOE | ECHOK);
+	t.c_lflag |= ECHONL;
+	tty_off = 1;
+	if (tcsetattr(STDIN_FILENO, TCSAFLUSH, &t) != 0)
+		tty_off = 0;
+	fprintf(stderr, "openrsp: %s (not shown): ", opt);
+	fflush(stderr);
+	rc = secret_line_read(opt, val, buf, cap);
+	tty_restore();
+	for (size_t i = 0; i < ORSP_ARRAY_LEN(sigs); i++)
+		(void)sigaction(sigs[i], &old[i], NULL);
+	return rc;
 }
 
 int cli_secret_hex(const char *opt, char *val, uint8_t *out, size_t n1, size_t n2, size_t *len)

@@ -881,5 +881,25 @@ failure "$T/own/other.db: $T/own/other.db holds no AuC but other tables" \
 	--imsi-start 00101999997 --count 1 --db "$T/own/gen.db" --auc "$T/own/other.db"
 [ ! -e "$T/own/other.db.kek" ] && ok || bad "a KEK file was created beside another program's database"
 
+# a secret typed on a terminal for "-" is not shown: the terminal's echo is off while it is
+# read (it was echoed as typed), a prompt names the option, and the terminal's settings are
+# back afterwards (script(1) gives the command a terminal; its output is what the terminal
+# showed)
+if command -v script >/dev/null; then
+	run smdp profile generate --template "$V7" --iccid-start 898824799999999900 \
+		--imsi-start 00101999990 --count 1 --db "$T/tty.db"
+	TI=$("$B" smdp profile list --db "$T/tty.db" --json | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["iccid"])')
+	shown=$( (
+		sleep 1
+		printf '9876secretCC\r'
+	) | script -qec "'$B' smdp order --db '$T/tty.db' --iccid $TI --fqdn smdp.example.com --cc -; stty -a" /dev/null)
+	has "tty: the prompt" "openrsp: --cc (not shown): " "$shown"
+	lacks "tty: the CC not shown" "9876secretCC" "$shown"
+	has "tty: the order placed" 'LPA:1$smdp.example.com$' "$shown"
+	has "tty: echo on again" " echo " " $(tr -s ' \r\n' '   ' <<<"$shown") "
+else
+	echo "# script(1) missing: the terminal echo check skipped"
+fi
+
 rm -rf "$T"
 finish
