@@ -478,6 +478,13 @@ static void test_trace_redacts(void **state)
 	expect_msg(c, "6985");
 	send_msg(c, "80E2910003BF2E00");
 	expect_msg(c, "6985");
+	/* its first block one byte long (an LPA's block size of 1: PrepareDownload's tag cut
+	 * after its first byte), which the trace took for another command's, showing the
+	 * blocks after it: the chain is hidden from it on */
+	send_msg(c, "80E2110001BF");
+	expect_msg(c, "6985");
+	send_msg(c, "80E291010921C0FFEE0BADC0DE5E");
+	expect_msg(c, "6985");
 	/* the answer to PrepareDownload (EUICCSigned2 echoes hashCc), from the echo application
 	 * on channel 2: at once, to a command with extended lengths; in GET RESPONSE, in two
 	 * parts; another STORE DATA's answer is shown */
@@ -517,7 +524,7 @@ static void test_trace_redacts(void **state)
 	if (strstr(text, SECRET_HEX) || strstr(text, "10A752E9841FC378") || strstr(text, PIN_HEX) ||
 	    strstr(text, KEYS_HEX) || strstr(text, HASHCC1_HEX) || strstr(text, HASHCC2_HEX) ||
 	    strstr(text, HASHCC3_HEX) || strstr(text, "0F1E1E2D2D3C3C4B") ||
-	    strstr(text, "A1B2C3") || strstr(text, "D4E5F6"))
+	    strstr(text, "A1B2C3") || strstr(text, "D4E5F6") || strstr(text, "C0FFEE0BADC0DE5E"))
 		fail_msg("a secret in the trace:\n%s", text);
 	/* what is left out is counted, the rest is there */
 	assert_non_null(strstr(text, "vpcd << 9000 [20 bytes of response data not shown]"));
@@ -531,6 +538,8 @@ static void test_trace_redacts(void **state)
 	assert_non_null(strstr(text, "vpcd >> 80E29101 [18 bytes not shown]"));
 	assert_non_null(strstr(text, "vpcd >> 81E2910003BF2E00\n"));
 	assert_non_null(strstr(text, "vpcd >> 80E2910003BF2E00\n"));
+	assert_non_null(strstr(text, "vpcd >> 80E21100 [2 bytes not shown]"));
+	assert_non_null(strstr(text, "vpcd >> 80E29101 [10 bytes not shown]"));
 	assert_non_null(strstr(text, "vpcd >> 82E29100 [26 bytes not shown]"));
 	assert_non_null(strstr(text, "vpcd << 9000 [21 bytes of response data not shown]"));
 	assert_non_null(strstr(text, "vpcd >> 82E29100 [22 bytes not shown]"));

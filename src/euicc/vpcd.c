@@ -246,8 +246,12 @@ typedef struct trace_state {
 static bool prepare_download_block(const orsp_apdu *a, uint8_t ch, trace_state *st)
 {
 	uint32_t bit = (uint32_t)1 << ch;
+	/* a first block of one byte, BF, may be PrepareDownload's cut after it (an LPA's block
+	 * size may be 1): taken for it, which hides no more than that chain of another
+	 * command's (until session 51 its blocks were shown, hashCc among them) */
 	bool hide = (st->store_chain & bit) ||
-	            (a->data.len >= 2 && a->data.p[0] == 0xBF && a->data.p[1] == 0x21);
+	            (a->data.len >= 2 && a->data.p[0] == 0xBF && a->data.p[1] == 0x21) ||
+	            (a->data.len == 1 && a->data.p[0] == 0xBF);
 	if (hide && !(a->p1 & 0x80))
 		st->store_chain |= bit;
 	else
