@@ -39,6 +39,7 @@ enum {
 	OPT_CHECK,
 	OPT_BATCH,
 	OPT_DRY_RUN,
+	OPT_RESEND,
 	OPT_STATES = CLI_OPT_ADDS, /* list's --state: repeated, the states add up */
 };
 
@@ -879,13 +880,35 @@ static int report_one(const orsp_smdp_report_row *r, void *arg)
 
 typedef enum walk_kind { WALK_AUDIT, WALK_REPORTS } walk_kind;
 
-/* `smdp audit` and `smdp reports`: the same options, one walk each. */
+/* `smdp reports --resend`: the given-up reports queued again. */
+static int reports_resend(orsp_smdp *s, const char *iccid, bool json)
+{
+	size_t n = 0;
+	orsp_err e = orsp_smdp_report_resend(s, iccid, &n);
+
+	if (e)
+		return cli_fail("smdp reports --resend", e);
+	if (json) {
+		cli_json j = {0};
+		cj_obj_begin(&j, NULL);
+		cj_u64(&j, "resent", n);
+		cj_obj_end(&j);
+		cj_done(&j);
+	} else {
+		printf("queued again: %zu progress report%s given up\n", n, n == 1 ? "" : "s");
+	}
+	return CLI_OK;
+}
+
+/* `smdp audit` and `smdp reports`: the same options, one walk each; reports also takes
+ * --resend. */
 static int smdp_log(int argc, char **argv, walk_kind kind)
 {
 	static const struct option opts[] = {
 	    DB_LONGOPTS,
 	    {"iccid", required_argument, NULL, OPT_ICCID},
 	    {"json", no_argument, NULL, OPT_JSON},
+	    {"resend", no_argument, NULL, OPT_RESEND},
 	    {NULL, 0, NULL, 0},
 	};
 	static const char *const what[] = {"smdp audit", "smdp reports"};
@@ -893,6 +916,7 @@ static int smdp_log(int argc, char **argv, walk_kind kind)
 	db_opts dbo = {0};
 	orsp_smdp *s = NULL;
 	const char *iccid = NULL;
+	bool resend = false;
 	log_ctx ctx;
 	int rc, c;
 	orsp_err e;
@@ -905,6 +929,8 @@ static int smdp_log(int argc, char **argv, walk_kind kind)
 			continue;
 		if (c == OPT_JSON)
 			ctx.json = true;
+		else if (c == OPT_RESEND && kind == WALK_REPORTS)
+			resend = true;
 		else if (c == OPT_ICCID) {
 			if ((rc = iccid_opt(optarg)))
 				return rc;
@@ -917,6 +943,11 @@ static int smdp_log(int argc, char **argv, walk_kind kind)
 	rc = open_smdp(&dbo, what[kind], &s, NULL);
 	if (rc)
 		return rc;
+	if (resend) {
+		rc = reports_resend(s, iccid, ctx.json);
+		orsp_smdp_close(s);
+		return rc;
+	}
 	if (ctx.json)
 		cj_arr_begin(&ctx.j, NULL);
 	e = kind == WALK_AUDIT ? orsp_smdp_audit_walk(s, iccid, audit_one, &ctx, NULL)
@@ -3369,12 +3400,18 @@ static const cli_cmd smdp_cmds[] = {
     {
         .verb = "reports",
         .summary = "Progress reports to operators (ES2+ HandleDownloadProgressInfo)",
-        .synopsis = LOG_SYNOPSIS,
+        .synopsis =
+            LOG_SYNOPSIS "\n       reports " DB_SYNOPSIS "\n       --resend [--iccid N] [--json]",
         .help = "Prints the outbox of download progress reports, oldest first: time (UTC),\n"
                 "ICCID, notificationPointId, status (with the status codes of a failure),\n"
                 "delivery (pending, delivered, or given-up after the last retry or when the\n"
                 "operator answered Failed), attempts and detail. docs/smdp-server.md explains\n"
-                "the points.\n\n" LOG_HELP,
+                "the points.\n"
+                "--resend: queue the given-up reports (of --iccid, else all) again, once the\n"
+                "operator's endpoint is back: due at once, attempts from 0, audited as\n"
+                "reportsResent; the servers send them in their next round, each with the\n"
+                "functionCallIdentifier it had, after newer reports already delivered.\n\n" LOG_HELP
+                "  --resend             queue the given-up reports again (above)\n",
         .run = smdp_reports,
     },
     {

@@ -3442,6 +3442,61 @@ static void test_retry_waits_after_attempt(void **state)
 	orsp_http_server_stop(opsrv, 10000);
 }
 
+/* A given-up report is not sent; queued again (orsp_smdp_report_resend, `smdp reports
+ * --resend`, here from another connection while the server runs), the server delivers it in
+ * its next round. */
+static void test_resend_delivered(void **state)
+{
+	static operator_end op = {.lock = PTHREAD_MUTEX_INITIALIZER};
+	orsp_http_server *opsrv;
+	static released r;
+	orsp_smdp_server *srv = NULL;
+	char url[64];
+	size_t n = 0;
+	int64_t done = 2;
+	int calls;
+	(void)state;
+
+	opsrv = operator_start(on_progress, &op, 0, url, sizeof(url));
+	released_profile(&r, "smdp_resend", url, "RESEND-1");
+	assert_int_equal(
+	    orsp_db_exec(orsp_smdp_db(r.s),
+	                 "INSERT INTO smdp_progress (at, iccid, profile_type, point_id, success,"
+	                 " attempts, next_at, done) VALUES (0, '89000000000000000018', 't', 3, 1,"
+	                 " 10, 0, 2)"),
+	    ORSP_OK);
+	assert_int_equal(orsp_smdp_server_start(&r.cfg, &srv), ORSP_OK);
+	nanosleep(&(struct timespec){0, 600 * 1000 * 1000}, NULL);
+	pthread_mutex_lock(&op.lock);
+	calls = op.calls;
+	pthread_mutex_unlock(&op.lock);
+	assert_int_equal(calls, 0);
+	assert_int_equal(orsp_smdp_report_resend(r.s, NULL, &n), ORSP_OK);
+	assert_int_equal(n, 1);
+	for (int i = 0; i < 500 && done != 1; i++) {
+		orsp_stmt *st = NULL;
+		bool row = false;
+		nanosleep(&(struct timespec){0, 20 * 1000 * 1000}, NULL);
+		assert_int_equal(orsp_db_prepare(orsp_smdp_db(r.s),
+		                                 "SELECT done FROM smdp_progress WHERE iccid ="
+		                                 " '89000000000000000018'",
+		                                 &st),
+		                 ORSP_OK);
+		assert_int_equal(orsp_stmt_step(st, &row), ORSP_OK);
+		done = orsp_stmt_column_int64(st, 0);
+		orsp_stmt_finalize(st);
+	}
+	orsp_smdp_server_stop(srv);
+	assert_int_equal(done, 1);
+	pthread_mutex_lock(&op.lock);
+	calls = op.calls;
+	pthread_mutex_unlock(&op.lock);
+	assert_int_equal(calls, 1);
+	assert_string_equal(op.last_iccid, "89000000000000000018");
+	released_free(&r);
+	orsp_http_server_stop(opsrv, 10000);
+}
+
 /* The line of a report's last attempt says it is given up (docs/smdp-server.md: "given up
  * after 10 attempts, logged"), and an earlier failed attempt's does not. The server's
  * stderr goes to a file meanwhile. */
@@ -3596,6 +3651,7 @@ int main(void)
 	    cmocka_unit_test(test_stop_closes_listener_first),
 	    cmocka_unit_test(test_stop_wakes_sender),
 	    cmocka_unit_test(test_retry_waits_after_attempt),
+	    cmocka_unit_test(test_resend_delivered),
 	    cmocka_unit_test(test_given_up_logged),
 	    cmocka_unit_test(test_no_callback_warns),
 	    cmocka_unit_test(test_health),

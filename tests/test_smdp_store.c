@@ -3399,6 +3399,77 @@ static void test_order_import_fail_whole(void **state)
 	remove_db(db_path);
 }
 
+/* orsp_smdp_report_resend: the given-up reports (done 2) of one ICCID, then all, due again
+ * with their attempts from 0, one audit row each time; delivered and pending ones untouched;
+ * a failure at any statement changes nothing. */
+static void test_report_resend(void **state)
+{
+	orsp_smdp *s = open_new();
+	size_t n = 9;
+	int k;
+	(void)state;
+
+	orsp_smdp_set_clock(s, 5000);
+	assert_int_equal(
+	    orsp_db_exec(orsp_smdp_db(s),
+	                 "INSERT INTO smdp_progress (at, iccid, profile_type, point_id, success,"
+	                 " attempts, next_at, done) VALUES"
+	                 " (1, '89000000000000000018', 't', 3, 1, 10, 900, 2),"
+	                 " (2, '89000000000000000026', 't', 3, 0, 1, 900, 2),"
+	                 " (3, '89000000000000000026', 't', 4, 1, 10, 900, 2),"
+	                 " (4, '89000000000000000026', 't', 1, 1, 1, 900, 1),"
+	                 " (5, '89000000000000000034', 't', 1, 1, 3, 6000, 0)"),
+	    ORSP_OK);
+	assert_int_equal(orsp_smdp_report_resend(s, "89x", &n), ORSP_E_USAGE);
+	assert_int_equal(n, 0);
+	assert_int_equal(orsp_smdp_report_resend(s, "", &n), ORSP_E_USAGE);
+	assert_int_equal(orsp_smdp_report_resend(NULL, NULL, &n), ORSP_E_USAGE);
+	/* a failure at any statement: nothing queued, no audit row */
+	for (k = 0;; k++) {
+		orsp_err e;
+		orsp_db_inject_failure(orsp_smdp_db(s), k);
+		e = orsp_smdp_report_resend(s, "89000000000000000026", &n);
+		orsp_db_inject_failure(orsp_smdp_db(s), -1);
+		if (e == ORSP_OK)
+			break;
+		assert_int_equal(e, ORSP_E_STORAGE);
+		assert_int_equal(n, 0);
+		assert_int_equal(count_rows(s, "SELECT count(*) FROM smdp_progress WHERE done = 2"),
+		                 3);
+		assert_int_equal(count_rows(s, "SELECT count(*) FROM smdp_audit"), 0);
+	}
+	assert_true(k > 0);
+	assert_int_equal(n, 2);
+	assert_int_equal(count_rows(s, "SELECT count(*) FROM smdp_progress WHERE done = 0 AND"
+	                               " attempts = 0 AND next_at = 5000 AND iccid ="
+	                               " '89000000000000000026'"),
+	                 2);
+	assert_int_equal(count_rows(s, "SELECT count(*) FROM smdp_audit WHERE action ="
+	                               " 'reportsResent' AND iccid = '89000000000000000026' AND"
+	                               " detail = '2 progress reports given up queued again'"),
+	                 1);
+	/* all the others: one; delivered and pending ones as they were */
+	assert_int_equal(orsp_smdp_report_resend(s, NULL, &n), ORSP_OK);
+	assert_int_equal(n, 1);
+	assert_int_equal(count_rows(s, "SELECT count(*) FROM smdp_progress WHERE done = 2"), 0);
+	assert_int_equal(count_rows(s, "SELECT count(*) FROM smdp_progress WHERE at = 4 AND"
+	                               " done = 1 AND attempts = 1 AND next_at = 900"),
+	                 1);
+	assert_int_equal(count_rows(s, "SELECT count(*) FROM smdp_progress WHERE at = 5 AND"
+	                               " done = 0 AND attempts = 3 AND next_at = 6000"),
+	                 1);
+	assert_int_equal(count_rows(s, "SELECT count(*) FROM smdp_audit WHERE action ="
+	                               " 'reportsResent' AND iccid = '' AND"
+	                               " detail = '1 progress report given up queued again'"),
+	                 1);
+	/* none left: no audit row */
+	assert_int_equal(orsp_smdp_report_resend(s, NULL, &n), ORSP_OK);
+	assert_int_equal(n, 0);
+	assert_int_equal(count_rows(s, "SELECT count(*) FROM smdp_audit"), 2);
+	orsp_smdp_close(s);
+	remove_db(db_path);
+}
+
 static void test_list_where(void **state)
 {
 	orsp_smdp *s = open_new();
@@ -3630,6 +3701,7 @@ int main(void)
 	    cmocka_unit_test(test_purge),
 	    cmocka_unit_test(test_purge_batches),
 	    cmocka_unit_test(test_order_import_fail_whole),
+	    cmocka_unit_test(test_report_resend),
 	    cmocka_unit_test(test_cancel_and_reorder),
 	    cmocka_unit_test(test_cancel_checks_eid),
 	    cmocka_unit_test(test_cc_retry_limit),

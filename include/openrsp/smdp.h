@@ -503,6 +503,13 @@ ORSP_MUST_CHECK orsp_err orsp_smdp_report_walk(orsp_smdp *s, const char *iccid,
                                                int (*fn)(const orsp_smdp_report_row *r, void *arg),
                                                void *arg, int *stopped);
 
+/* Queue the progress reports given up (after the last retry, or refused by the operator)
+ * again, of profile iccid (NULL: all): due at once, their attempts from 0, one audit row
+ * (reportsResent) with their number, all in one transaction; *n how many (0 after an
+ * error). A running server sends them in its next round, each after the older pending
+ * reports of its ICCID. */
+ORSP_MUST_CHECK orsp_err orsp_smdp_report_resend(orsp_smdp *s, const char *iccid, size_t *n);
+
 /* Progress reports not delivered: still to send (*pending) and given up after the last
  * retry (*given_up); two index lookups, for /metrics. */
 ORSP_MUST_CHECK orsp_err orsp_smdp_count_undelivered(orsp_smdp *s, size_t *pending,

@@ -2260,6 +2260,49 @@ orsp_err orsp_smdp_count_undelivered(orsp_smdp *s, size_t *pending, size_t *give
 	return err;
 }
 
+orsp_err orsp_smdp_report_resend(orsp_smdp *s, const char *iccid, size_t *n)
+{
+	orsp_stmt *st = NULL;
+	char detail[96];
+	orsp_err err;
+
+	if (!s || !n)
+		return orsp_errf(ORSP_E_USAGE, "resend reports: missing arguments");
+	*n = 0;
+	if (iccid &&
+	    (!iccid[0] || strlen(iccid) > 20 || strspn(iccid, "0123456789") != strlen(iccid)))
+		return orsp_errf(ORSP_E_USAGE, "resend reports: an ICCID is 1..20 digits");
+	if ((err = orsp_db_begin(s->db)))
+		return err;
+	/* due at once, with the attempts of a new report: the sender takes them in id order,
+	 * each ICCID's after its older pending ones */
+	err =
+	    orsp_db_prepare(s->db,
+	                    iccid ? "UPDATE smdp_progress SET done = 0, attempts = 0, next_at = ?1"
+	                            " WHERE done = 2 AND iccid = ?2"
+	                          : "UPDATE smdp_progress SET done = 0, attempts = 0, next_at = ?1"
+	                            " WHERE done = 2",
+	                    &st);
+	if (!err)
+		err = orsp_stmt_bind_int64(st, 1, now_s(s));
+	if (!err && iccid)
+		err = orsp_stmt_bind_text(st, 2, iccid);
+	if (!err)
+		err = orsp_stmt_run(st);
+	orsp_stmt_finalize(st);
+	if (!err)
+		*n = (size_t)orsp_db_changes(s->db);
+	if (!err && *n) {
+		snprintf(detail, sizeof(detail), "%zu progress report%s given up queued again", *n,
+		         *n == 1 ? "" : "s");
+		err = audit(s, "reportsResent", iccid ? iccid : "", "", "", detail);
+	}
+	err = finish(s, err);
+	if (err)
+		*n = 0;
+	return err;
+}
+
 /* ----- listing the inventory ----- */
 
 /* The filter's parameter numbers, fixed whatever else is set (SQLite takes gaps): a state's

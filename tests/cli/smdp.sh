@@ -203,6 +203,22 @@ expect "reports rc" 0 "$rc"
 expect "no reports" "no progress reports" "$out"
 run smdp reports --db "$DB" --json
 expect "reports json" "[]" "$(tr -d ' \n' <<<"$out")"
+# --resend queues the given-up reports again (of --iccid, else all); audit has no --resend
+run smdp reports --db "$DB" --resend
+expect "resend, none" "0 queued again: 0 progress reports given up" "$rc $out"
+python3 -c 'import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); c.execute("INSERT INTO smdp_progress (at, iccid, profile_type, point_id, success, attempts, next_at, done) VALUES (1, ?, ?, 3, 1, 10, 0, 2)", ("8949449999999990999", "t")); c.commit()' "$DB"
+run smdp reports --db "$DB" --resend --iccid 8949449999999990023 --json
+expect "resend, another ICCID" '0 {"resent":0}' "$rc $(tr -d ' \n' <<<"$out")"
+run smdp reports --db "$DB" --resend --iccid 8949449999999990999
+expect "resend one" "0 queued again: 1 progress report given up" "$rc $out"
+run smdp reports --db "$DB" --json
+expect "resent: pending, attempts 0" "pending 0" \
+	"$(python3 -c 'import json,sys; r=json.load(sys.stdin)[0]; print(r["delivery"], r["attempts"])' <<<"$out")"
+run smdp audit --db "$DB" --iccid 8949449999999990999
+has "resend audited" "reportsResent" "$out"
+usage --resend smdp audit --db "$DB" --resend
+usage --iccid smdp reports --db "$DB" --resend --iccid 12ab
+python3 -c 'import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); c.execute("DELETE FROM smdp_progress"); c.commit()' "$DB"
 usage --iccid smdp audit --db "$DB" --iccid 12ab
 # an in-memory database (the inventory would be lost at exit) is refused, nothing made
 cd "$T"
