@@ -28,6 +28,7 @@
 #include "cli.h"
 #include "openrsp/crypto.h"
 #include "openrsp/der.h"
+#include "openrsp/smdp.h"
 
 #define DEFAULT_EID_PREFIX "89049032"            /* the SGP.26 test EUM's prefix */
 #define DEFAULT_FQDN "testsmdpplus1.example.com" /* SGP.23 TEST_DP_ADDRESS1 */
@@ -588,9 +589,9 @@ static int check_smdp_opts(pki_opts *o, const char *days)
 		                 "and '-' separated by dots, the last not all digits: not an IP "
 		                 "address)",
 		                 orsp_err_detail());
-	if (!orsp_cert_oid_ok(o->oid))
-		return cli_usage("--smdp-oid", "expected a dotted-decimal OID such as 2.999.10 "
-		                               "(first arc 0 to 2, second below 40 under 0 and 1)");
+	/* the server's rule (`oid` of smdp serve): a hierarchy made here can be served */
+	if (orsp_smdp_oid_check(o->oid))
+		return cli_usage("--smdp-oid", "%s", orsp_err_detail());
 	if (days) {
 		if ((rc = cli_uint("--days", days, 1, MAX_DAYS, &v)) != CLI_OK)
 			return rc;
@@ -792,7 +793,7 @@ int cli_pki_create(const char *dir, const char *fqdn, const char *oid)
 	o.oid = oid;
 	o.days = 30;
 	o.quiet = true;
-	if (!orsp_cert_dns_name_ok(fqdn) || !orsp_cert_oid_ok(oid) || strlen(dir) > PATH_CAP - 64)
+	if (!orsp_cert_dns_name_ok(fqdn) || orsp_smdp_oid_check(oid) || strlen(dir) > PATH_CAP - 64)
 		return cli_usage("pki", "bad FQDN, OID or directory");
 	return pki_make(o);
 }
@@ -929,8 +930,8 @@ int cli_pki_create_smdp(const char *dir, const char *ci_dir, const char *fqdn, c
 	o.oid = oid;
 	o.days = 30;
 	o.quiet = true;
-	if (!orsp_cert_dns_name_ok(fqdn) || !orsp_cert_oid_ok(oid) || strlen(dir) > PATH_CAP - 64 ||
-	    strlen(ci_dir) > PATH_CAP - 64)
+	if (!orsp_cert_dns_name_ok(fqdn) || orsp_smdp_oid_check(oid) ||
+	    strlen(dir) > PATH_CAP - 64 || strlen(ci_dir) > PATH_CAP - 64)
 		return cli_usage("pki", "bad FQDN, OID or directory");
 	return pki_smdp_make(o, ci_dir);
 }

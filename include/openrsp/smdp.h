@@ -85,6 +85,13 @@ ORSP_MUST_CHECK orsp_err orsp_smdp_matching_id_generate(char out[ORSP_SMDP_MATCH
  * ORSP_SMDP_FQDN_MAX characters: what openrsp's LPA takes in an activation code.
  * ORSP_E_USAGE otherwise ("not a DNS name: " and the problem). */
 ORSP_MUST_CHECK orsp_err orsp_smdp_fqdn_check(const char *fqdn);
+/* The longest SM-DP+ OID taken, in characters (the configuration's `oid`). */
+#define ORSP_SMDP_OID_MAX 63
+/* An SM-DP+ OID the server takes as its `oid` and encodes in its answers: orsp_cert_oid_ok's
+ * rule, at most ORSP_SMDP_OID_MAX characters, no arc over 64 bits; what `pki init` and `pki
+ * smdp` take for --smdp-oid, so that a hierarchy they make can be served. ORSP_E_USAGE
+ * otherwise, saying what is expected. */
+ORSP_MUST_CHECK orsp_err orsp_smdp_oid_check(const char *oid);
 /* The activation code "LPA:1$FQDN$MatchingID" (SGP.22 §4.1, the AC_Format 1 fields 1-3),
  * and with cc_required (an order with a confirmation code) "LPA:1$FQDN$MatchingID$$1": no
  * SM-DP+ OID, the Confirmation Code Required Flag set. ORSP_E_USAGE for a bad FQDN or
@@ -623,7 +630,7 @@ typedef struct orsp_smdp_platform_policy {
 
 typedef struct orsp_smdp_service {
 	char fqdn[ORSP_SMDP_FQDN_MAX + 1]; /* SM-DP+ address, compared case-insensitively */
-	char oid[64];                      /* SM-DP+ OID (RID from CERT.DPauth), dotted */
+	char oid[ORSP_SMDP_OID_MAX + 1];   /* SM-DP+ OID (RID from CERT.DPauth), dotted */
 	orsp_smdp_keyset sets[ORSP_SMDP_MAX_KEYSETS];
 	size_t n_sets;
 	orsp_ci_store *cis;        /* CIs trusted for eUICC/EUM certificates (all sets' CIs) */

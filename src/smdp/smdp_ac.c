@@ -4,6 +4,7 @@
 
 #include "openrsp/crypto.h"
 #include "openrsp/smdp.h"
+#include "smdp_internal.h"
 
 /* The AC token alphabet we accept: upper-case alphanumerics and '-' (lpac refuses
  * anything outside alphanumerics and '-'; upper case keeps QR codes in alphanumeric mode). */
@@ -64,6 +65,24 @@ orsp_err orsp_smdp_fqdn_check(const char *fqdn)
 		                 ORSP_SMDP_FQDN_MAX);
 	if (orsp_fqdn_check(fqdn, n))
 		return orsp_errf(ORSP_E_USAGE, "not a DNS name: %s", orsp_err_detail());
+	return ORSP_OK;
+}
+
+orsp_err orsp_smdp_oid_check(const char *oid)
+{
+	uint8_t der[64];
+	size_t len = 0;
+
+	if (!oid || strlen(oid) > ORSP_SMDP_OID_MAX || !orsp_cert_oid_ok(oid) ||
+	    smdp_oid_der(oid, der, sizeof(der), &len) != ORSP_OK) {
+		orsp_err_clear();
+		return orsp_errf(
+		    ORSP_E_USAGE,
+		    "expected a dotted OID of at most %d characters (e.g. 2.999.10: at "
+		    "least two arcs, no empty arc, no leading zero, the first arc 0, 1 "
+		    "or 2, the second below 40 under 0 and 1, no arc over 64 bits)",
+		    ORSP_SMDP_OID_MAX);
+	}
 	return ORSP_OK;
 }
 

@@ -659,22 +659,12 @@ static orsp_err set_key(loader *l, const char *k, const char *v)
 			return bad(l, k, "%s", orsp_err_detail());
 		snprintf(c->svc.fqdn, sizeof(c->svc.fqdn), "%s", v);
 	} else if (strcmp(k, "oid") == 0) {
-		/* as pki init --smdp-oid and the LPA's activation codes take it: the certificates'
-		 * registeredID is compared with it below, and smdp_oid_der only reads such an OID
-		 * (with arcs of up to 64 bits, which the ES9+ handlers encode: one it cannot is
-		 * refused here, not at the first request that needs it) */
-		uint8_t der[64];
-		size_t der_len = 0;
-		if (strlen(v) >= sizeof(c->svc.oid) || !orsp_cert_oid_ok(v) ||
-		    smdp_oid_der(v, der, sizeof(der), &der_len) != ORSP_OK) {
-			orsp_err_clear();
-			return bad(
-			    l, k,
-			    "expected a dotted OID of at most %zu characters (e.g. 2.999.10: "
-			    "at least two arcs, no empty arc, no leading zero, the first arc "
-			    "0, 1 or 2, no arc over 64 bits)",
-			    sizeof(c->svc.oid) - 1);
-		}
+		/* as pki init --smdp-oid takes it: the certificates' registeredID is compared with
+		 * it below, and smdp_oid_der only reads such an OID (with arcs of up to 64 bits,
+		 * which the ES9+ handlers encode: one it cannot is refused here, not at the first
+		 * request that needs it) */
+		if (orsp_smdp_oid_check(v))
+			return bad(l, k, "%s", orsp_err_detail());
 		snprintf(c->svc.oid, sizeof(c->svc.oid), "%s", v);
 	} else if (strcmp(k, "listen") == 0) {
 		struct in6_addr a6;

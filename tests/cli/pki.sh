@@ -256,6 +256,12 @@ usage --smdp-oid pki init "$T/u" --smdp-oid 3.1
 # X.660: under the first arcs 0 and 1 the second arc is below 40
 usage --smdp-oid pki init "$T/u" --smdp-oid 1.40
 usage --smdp-oid pki init "$T/u" --smdp-oid 0.40.1
+# the SM-DP+'s own rule (its `oid`): at most 63 characters, no arc over 64 bits; a longer
+# OID made a hierarchy `smdp serve` refused to serve
+usage --smdp-oid pki init "$T/u" --smdp-oid 2.999.18446744073709551616
+usage --smdp-oid pki init "$T/u" --smdp-oid "2.999.$(printf '1.%.0s' {1..29})1"
+has "--smdp-oid: the rule said" "at most 63 characters" "$err"
+usage --smdp-oid pki smdp "$T/u" --ci "$T/nist" --smdp-fqdn a.example --smdp-oid 2.999.18446744073709551616
 usage --smdp-oid pki init "$T/u" --smdp-oid 1.100
 usage --smdp-oid pki init "$T/u" --smdp-oid 1.2.
 # RFC 3696 §2: a name whose last label is all digits is an IPv4 literal
