@@ -295,12 +295,32 @@ static int set_aside(const char *path, created *c)
 	remove_leftovers(path);
 	if (c->n_aside == CREATED_MAX)
 		return cli_failf(path, "internal error: too many files replaced");
-	n = snprintf(c->aside[c->n_aside], PATH_CAP, "%s.old-%ld", path, (long)getpid());
-	if (n < 0 || n >= PATH_CAP)
-		return cli_usage("DIR", "path too long");
-	memcpy(c->was[c->n_aside], path, strlen(path) + 1);
-	if (rename(path, c->aside[c->n_aside]) != 0)
+	/* never over a name that exists: one an earlier run killed left (the same PID, in a
+	 * container) may be the only copy of an old key; .old-PID, else .old-PID.1, .2 ... */
+	for (int k = 0;; k++) {
+		char *aside = c->aside[c->n_aside];
+		n = k ? snprintf(aside, PATH_CAP, "%s.old-%ld.%d", path, (long)getpid(), k)
+		      : snprintf(aside, PATH_CAP, "%s.old-%ld", path, (long)getpid());
+		if (n < 0 || n >= PATH_CAP)
+			return cli_usage("DIR", "path too long");
+		struct stat ast;
+		/* link(2) refuses an existing name (rename(2) would replace it); a file system
+		 * without hard links: renamed after looking */
+		if (link(path, aside) == 0) {
+			if (unlink(path) == 0)
+				break;
+			int err = errno;
+			(void)unlink(aside);
+			return cli_failf(path, "cannot set aside: %s", strerror(err));
+		}
+		if (errno == EEXIST && k < 100)
+			continue;
+		if ((errno == EPERM || errno == ENOTSUP || errno == EMLINK) &&
+		    lstat(aside, &ast) != 0 && errno == ENOENT && rename(path, aside) == 0)
+			break;
 		return cli_failf(path, "cannot set aside: %s", strerror(errno));
+	}
+	memcpy(c->was[c->n_aside], path, strlen(path) + 1);
 	c->n_aside++;
 	return CLI_OK;
 }

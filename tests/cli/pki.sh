@@ -205,6 +205,20 @@ rmdir "$T/nist/README.txt"
 mv "$T/readme.keep" "$T/nist/README.txt"
 expect "a failed --force: the old files kept" "$before" "$(layout_sums "$T/nist")"
 expect "a failed --force: nothing set aside left" "" "$(find "$T/nist" -name '*.old-*')"
+# what a killed --force run set aside (NAME.old-PID) is never written over, by a later run
+# of the same PID (a container's first process: here one in a PID namespace of its own)
+if unshare -p -f true 2>/dev/null; then
+	echo "old key" >"$T/nist/ci/ci_key.pem.old-1"
+	rc=0
+	unshare -p -f "$B" pki init "$T/nist" --force >/dev/null 2>"$T/err" || rc=$?
+	expect "--force as PID 1: rc" 0 "$rc"
+	expect "--force as PID 1: the old set-aside key kept" "old key" "$(cat "$T/nist/ci/ci_key.pem.old-1")"
+	expect "--force as PID 1: its own set-aside files gone" "$T/nist/ci/ci_key.pem.old-1" \
+		"$(find "$T/nist" -name '*.old-*')"
+	rm "$T/nist/ci/ci_key.pem.old-1"
+else
+	echo "# unshare -p unavailable: the set-aside name check skipped"
+fi
 
 # ----- failures -----
 touch "$T/afile"
