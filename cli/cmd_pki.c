@@ -781,6 +781,14 @@ static int pki_make(pki_opts o)
 	if (rc)
 		goto out;
 	created_done(made);
+	/* said once everything is written: pySim's osmo-smdpp reads the EUM's EID range from
+	 * an 8-digit serialNumber only (SGP.22 v2's IIN and EUM digits; SGP.29 lets it vary) and
+	 * refuses every eUICC of another (8.1.3/6.1) */
+	if (strlen(o.prefix) != 8 && !o.quiet)
+		fprintf(stderr,
+		        "openrsp: warning: an EID prefix of %zu digits: SM-DP+ servers that read "
+		        "only 8 (pySim's osmo-smdpp) refuse the eUICCs of this EUM\n",
+		        strlen(o.prefix));
 	if (!o.quiet)
 		print_summary(&o, hs, nh);
 out:

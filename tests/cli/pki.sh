@@ -135,6 +135,7 @@ print(p + "%02d" % (98 - int(p) * 100 % 97))')
 run pki init "$T/bp" --curve brainpool --eid-prefix 8901234 --eid "$eid2" \
 	--smdp-fqdn smdp.test.example --smdp-oid 2.999.77 --days 30 --permitted-eins
 if [[ $rc -eq 0 ]]; then ok; else bad "pki init brainpool with options rc=$rc $err"; fi
+expect "a 7-digit EID prefix: warned" "openrsp: warning: an EID prefix of 7 digits: SM-DP+ servers that read only 8 (pySim's osmo-smdpp) refuse the eUICCs of this EUM" "$err"
 if [[ $(mod97 "$eid2") == 1 ]]; then ok; else bad "test EID $eid2"; fi
 cert_has "$T/bp/ci/ci.pem" "ASN1 OID: brainpoolP256r1"
 cert_has "$T/bp/euicc/euicc.pem" "serialNumber = $eid2"
