@@ -1412,6 +1412,54 @@ static void test_db_vfs_checkpoint_faults(void **state)
 	assert_int_equal(n, want_n);
 }
 
+/* SQLite's automatic checkpoint, run inside the COMMIT that grew the log past 1000 frames,
+ * whose flush of the log fails: a failed flush of the file as the store's own is (the
+ * commit's own data is committed; orsp_db_flush_failed, no later commit called durable, no
+ * write begun), where SQLite's default hook ignored it and every later commit was called
+ * durable. Lazy commits here, so that the only flushes of the log are the checkpoint's. */
+static void test_db_vfs_autocheckpoint_sync(void **state)
+{
+	const char *path = path_in("vfs-auto.db");
+	orsp_db *db;
+	int64_t rows, n;
+	int tag = 0;
+	(void)state;
+
+	unlink(path);
+	db = vfs_open(path);
+	faulty_vfs_arm(FAULTY_SYNC, "-wal", 1, false, SQLITE_IOERR_FSYNC);
+	while (faulty_vfs_failed() == 0 && tag < 200) {
+		orsp_err err = orsp_db_begin(db);
+		orsp_stmt *st = NULL;
+		tag++;
+		if (!err)
+			err = orsp_db_prepare(
+			    db, "INSERT INTO t (tag, i, b) VALUES (?1, 0, zeroblob(3000))", &st);
+		if (!err)
+			err = orsp_stmt_bind_int64(st, 1, tag);
+		for (int i = 0; !err && i < VFS_ROWS; i++) {
+			err = orsp_stmt_run(st);
+			if (!err)
+				err = orsp_stmt_reset(st);
+		}
+		orsp_stmt_finalize(st);
+		if (!err)
+			err = orsp_db_exec(db, "UPDATE c SET n = n + 1");
+		assert_int_equal(err, ORSP_OK);
+		assert_int_equal(orsp_db_commit_lazy(db), ORSP_OK);
+	}
+	faulty_vfs_disarm();
+	assert_int_equal(faulty_vfs_failed(), 1);
+	assert_true(orsp_db_flush_failed(db));
+	assert_int_equal(vfs_tx(db, -1), ORSP_E_STORAGE);
+	assert_non_null(strstr(orsp_err_detail(), "an earlier flush of"));
+	orsp_db_close(db);
+	/* committed all the same: a new open finds every transaction */
+	vfs_look(path, tag, &rows, &n);
+	assert_int_equal(rows, VFS_ROWS);
+	assert_int_equal(n, tag);
+}
+
 /* Rows of t in the database at path, read by a new connection after its integrity check. */
 static int64_t vfs_rows(const char *path)
 {
@@ -2443,6 +2491,7 @@ int main(void)
 	    cmocka_unit_test(test_db_sync_failure_sticky),
 	    cmocka_unit_test(test_db_vfs_log_faults),
 	    cmocka_unit_test(test_db_vfs_checkpoint_faults),
+	    cmocka_unit_test(test_db_vfs_autocheckpoint_sync),
 	    cmocka_unit_test(test_db_vfs_commit_in_log),
 	    cmocka_unit_test(test_migrations),
 	    cmocka_unit_test(test_module_state_race),

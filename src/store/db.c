@@ -334,6 +334,19 @@ static orsp_err flush_log(orsp_db *db, uint64_t n, void *log)
 	return ORSP_OK;
 }
 
+/* A checkpoint of db's connection failed (commit): as a failed flush_log, final for the
+ * file's queue; without a queue (a database in memory) nothing is flushed anyway. */
+static void checkpoint_failed(orsp_db *db)
+{
+	write_queue *q = db->wq;
+
+	if (!q)
+		return;
+	pthread_mutex_lock(&q->sync_mu);
+	q->sync_failed = true;
+	pthread_mutex_unlock(&q->sync_mu);
+}
+
 /* flush_log with the log found in a turn of its own. */
 static orsp_err make_durable(orsp_db *db, uint64_t n)
 {
@@ -692,6 +705,11 @@ static orsp_err commit(orsp_db *db, bool durable)
 		 * calls fewer per SM-DP+ download without it). */
 		uint64_t n = queue_committed(db);
 		void *log = NULL;
+		/* a checkpoint in this commit that failed counts as a failed flush of the file: no
+		 * commit on it is called durable again (flush_log), lazy ones included from the
+		 * next durable one on */
+		if (db->ops->checkpoint_failed && db->ops->checkpoint_failed(db->conn))
+			checkpoint_failed(db);
 		err = durable ? db->ops->log_of(db->conn, &log) : ORSP_OK;
 		db->committed = true;
 		db->flat = false;

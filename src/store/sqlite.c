@@ -56,6 +56,7 @@ typedef struct sq_conn {
 	bool wal_later; /* openrsp's database not in WAL yet: switched by sq_use_wal */
 	unsigned busy_ms; /* sq_busy's limit */
 	double busy_t0;   /* when sq_busy was first called for the lock waited for now */
+	bool ckpt_failed; /* a checkpoint wal_hook ran failed (sq_checkpoint_failed clears it) */
 } sq_conn;
 
 static orsp_err map_rc(sqlite3 *db, int rc, const char *what)
@@ -157,6 +158,37 @@ static int sq_busy(void *arg, int n)
 		us = (unsigned)(left * 1e6) + 1;
 	(void)usleep(us);
 	return 1;
+}
+
+/* The log's size (in frames) from which a commit checkpoints it: SQLite's default. */
+#define CKPT_FRAMES 1000
+
+/* SQLite's automatic checkpoint, run as its default hook runs it (PASSIVE, once the log has
+ * CKPT_FRAMES frames, in the COMMIT that grew it), with its outcome kept: the default hook
+ * ignores it, and a checkpoint's flush of the log that failed (with synchronous=NORMAL the
+ * checkpoint syncs the log before copying it) went unnoticed, so later commits were called
+ * durable though Linux may have dropped the log's pages it could not write (db.c's
+ * flush_log). Busy (a reader in the way) is no failure: the next commit tries again. */
+static int wal_hook(void *arg, sqlite3 *db, const char *name, int frames)
+{
+	sq_conn *c = arg;
+	int rc;
+
+	if (frames < CKPT_FRAMES)
+		return SQLITE_OK;
+	rc = sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+	if (rc != SQLITE_OK && (rc & 0xff) != SQLITE_BUSY && (rc & 0xff) != SQLITE_LOCKED)
+		c->ckpt_failed = true;
+	return SQLITE_OK;
+}
+
+static bool sq_checkpoint_failed(void *conn)
+{
+	sq_conn *c = conn;
+	bool failed = c->ckpt_failed;
+
+	c->ckpt_failed = false;
+	return failed;
 }
 
 static orsp_err sq_set_busy_timeout(void *conn, unsigned ms)
@@ -543,6 +575,7 @@ static orsp_err sq_open(const char *path, orsp_db_open_mode mode, void **out)
 	if (err)
 		goto out;
 	sqlite3_extended_result_codes(c->db, 1);
+	(void)sqlite3_wal_hook(c->db, wal_hook, c); /* in place of the default checkpoint */
 	err = sq_set_busy_timeout(c, ORSP_DB_BUSY_TIMEOUT_MS);
 	if (err)
 		goto out;
@@ -848,6 +881,7 @@ const struct orsp_db_ops orsp_db_sqlite_ops = {
     .readonly = sq_readonly,
     .log_of = sq_log_of,
     .sync_log = sq_sync_log,
+    .checkpoint_failed = sq_checkpoint_failed,
     .column_is_null = sq_column_is_null,
     .column_int64 = sq_column_int64,
     .column_text = sq_column_text,

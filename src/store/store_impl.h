@@ -44,6 +44,10 @@ struct orsp_db_ops {
 	 * that handles sharing one can flush while another has its turn. */
 	orsp_err (*log_of)(void *conn, void **log);
 	orsp_err (*sync_log)(void *log);
+	/* Whether a checkpoint the connection ran since the last call (inside a commit, as the
+	 * backend does by itself) failed, which may have lost committed writes as a failed
+	 * sync_log may; clears it. NULL: the backend runs none. A connection call. */
+	bool (*checkpoint_failed)(void *conn);
 
 	orsp_err (*prepare)(void *conn, const char *sql, void **st);
 	void (*finalize)(void *st);
