@@ -122,6 +122,20 @@ static void test_db_roundtrip(void **state)
 	struct stat sb;
 	assert_int_equal(stat(path_in("a.db"), &sb), 0);
 	assert_int_equal(sb.st_mode & 0777, 0600);
+	/* no new database through a symbolic link to nothing: SQLite made its target with the
+	 * umask's mode (0644); a link to an existing database opens it */
+	unlink(path_in("dangling.db"));
+	unlink(path_in("nowhere.db"));
+	assert_int_equal(symlink("nowhere.db", path_in("dangling.db")), 0);
+	assert_int_equal(orsp_db_open(path_in("dangling.db"), &db), ORSP_E_USAGE);
+	assert_non_null(strstr(orsp_err_detail(), "symbolic link to a file that does not exist"));
+	assert_int_equal(lstat(path_in("nowhere.db"), &sb), -1);
+	unlink(path_in("dangling.db"));
+	assert_int_equal(symlink("a.db", path_in("alias.db")), 0);
+	assert_int_equal(orsp_db_open(path_in("alias.db"), &db), ORSP_OK);
+	assert_int_equal(count_rows(db, "SELECT COUNT(*) FROM t"), 1);
+	orsp_db_close(db);
+	unlink(path_in("alias.db"));
 	assert_int_equal(orsp_db_open(path_in("a.db"), &db), ORSP_OK);
 	assert_int_equal(orsp_db_prepare(db, "PRAGMA journal_mode", &st), ORSP_OK);
 	assert_int_equal(orsp_stmt_step(st, &row), ORSP_OK);

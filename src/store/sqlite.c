@@ -118,6 +118,15 @@ static orsp_err prepare_file(const char *path, orsp_db_open_mode mode)
 	if (stat(path, &sb) != 0) {
 		if (errno == ENOENT && mode != ORSP_DB_OPEN_CREATE)
 			return not_found(path);
+		/* a symbolic link to nothing (O_EXCL did not follow it): SQLite would create its
+		 * target with the umask's mode, and a link planted in a shared directory would
+		 * have the database made where it points */
+		if (errno == ENOENT && lstat(path, &sb) == 0 && S_ISLNK(sb.st_mode))
+			return orsp_errf(ORSP_E_USAGE,
+			                 "%s is a symbolic link to a file that does not exist: a "
+			                 "new database is not created through it (name the file "
+			                 "itself)",
+			                 path);
 		return ORSP_OK; /* SQLite says why */
 	}
 	reg = S_ISREG(sb.st_mode);
