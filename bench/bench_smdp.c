@@ -1432,8 +1432,26 @@ int bench_smdp(int argc, char **argv)
 out:
 	for (size_t k = 0; k < n_srv && !x.url; k++)
 		kill(srv[k], SIGTERM);
-	for (size_t k = 0; k < n_srv && !x.url; k++)
-		waitpid(srv[k], NULL, 0);
+	for (size_t k = 0; k < n_srv && !x.url; k++) {
+		/* a server stops with 0 on SIGTERM; anything else (a sanitizer's report at the
+		 * stop or after the last request, a crash) fails a run that went well so far:
+		 * `make test-tsan` counts on it */
+		int st = 0;
+		if (waitpid(srv[k], &st, 0) == srv[k] && rc == CLI_OK &&
+		    !(WIFEXITED(st) && WEXITSTATUS(st) == 0)) {
+			if (WIFEXITED(st))
+				fprintf(stderr,
+				        "bench smdp: the SM-DP+ (process %d) exited with status "
+				        "%d at its stop\n",
+				        (int)srv[k], WEXITSTATUS(st));
+			else
+				fprintf(stderr,
+				        "bench smdp: the SM-DP+ (process %d) ended by signal %d "
+				        "at its stop\n",
+				        (int)srv[k], WIFSIGNALED(st) ? WTERMSIG(st) : 0);
+			rc = CLI_FAIL;
+		}
+	}
 	sims_free(&s, eids);
 	free(cl);
 	free(th);

@@ -203,6 +203,17 @@ for cmd in "smdp --downloads 2 --clients 1 --refused-requests 0 --json" "e2e --c
 	fi
 done
 
+# A server that ends with an error at its stop (a sanitizer's report after the last request,
+# as under `make test-tsan`; here tests/failexit.c preloaded) fails a run that went well
+# otherwise: the bench gave its servers' exit status no look, and passed
+if [[ -n "${ORSP_FAILEXIT_LIB:-}" ]]; then
+	rc=0
+	LD_PRELOAD=$ORSP_FAILEXIT_LIB ORSP_FAILEXIT=66 "$B" bench smdp --downloads 2 --clients 1 \
+		--plain-http --refused-requests 0 >/dev/null 2>"$T/err" || rc=$?
+	expect "a server ending with 66: rc" 1 "$rc"
+	has "a server ending with 66: said" "exited with status 66 at its stop" "$(cat "$T/err")"
+fi
+
 # A signal stops a run and leaves nothing behind: SIGTERM while it runs (here: its refused
 # requests, a million of them, long after the load) ends it with exit 1 saying so, its server
 # stopped and its throw-away directory removed; and a bench killed outright (SIGKILL) takes
