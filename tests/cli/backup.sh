@@ -225,8 +225,7 @@ start_server() {
 	if [[ -s "$T/port" ]]; then ok; else bad "smdp serve did not start: $(cat "$T/serve.log")"; fi
 }
 stop_server() {
-	kill -TERM "$pid" 2>/dev/null || true
-	wait "$pid" 2>/dev/null || true
+	stop_checked "$pid" "smdp serve" "$T/serve.log"
 	pid=""
 }
 start_server

@@ -577,8 +577,7 @@ open(sys.argv[1], "wb").write(b.replace(bytes.fromhex("950102990140"), bytes.fro
 	run lpa profile enable $ICCIDB --euicc "local:$E2"
 	expect "enable disabling another: two notifications" \
 		"enabled $ICCIDB; 2 notifications for the operators are pending (\`openrsp lpa notification process\` sends them)" "$out"
-	kill "$server_pid" 2>/dev/null || true
-	wait "$server_pid" 2>/dev/null || true
+	stop_checked "$server_pid" "smdp serve"
 	server_pid=""
 else
 	bad "curl is not installed (scripts/setup.sh installs it)"

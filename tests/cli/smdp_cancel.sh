@@ -251,8 +251,7 @@ run lpa profile download -a "$AC" -c 8642 --server-url "http://127.0.0.1:$PORT" 
 expect "download of C5 rc ($err)" 0 "$rc"
 has "download of C5" "installed $C5" "$out"
 expect "C5 installed" installed "$(state "$C5" | cut -d' ' -f1)"
-kill "$server"
-wait "$server" 2>/dev/null || true
+stop_checked "$server" "smdp serve" "$T/serve.log"
 server=
 
 rm -rf "$T"

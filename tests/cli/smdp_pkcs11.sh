@@ -114,8 +114,7 @@ has "installed" "installed $ICCID" "$out"
 run smdp profile list --db "$T/smdp.db" --json
 expect "the SM-DP+ has it installed" installed \
 	"$(python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["state"])' <<<"$out")"
-kill "$server"
-wait "$server" 2>/dev/null || true
+stop_checked "$server" "smdp serve" "$T/serve.log"
 server=
 lacks "no PIN in the server's log" "$PIN" "$(cat "$T/serve.log")"
 
@@ -172,8 +171,7 @@ run lpa profile download -a "$AC2" --server-url "http://127.0.0.1:$PORT" --insec
 	--euicc "local:$T/dev"
 expect "download from the SM-DP+ whose certificates pki smdp issued for token keys ($err)" 0 "$rc"
 has "installed (second SM-DP+)" "installed $ICCID2" "$out"
-kill "$server"
-wait "$server" 2>/dev/null || true
+stop_checked "$server" "smdp serve" "$T/serve2.log"
 server=
 
 # HTTPS with the DPtls key in the token too: a download by the LPA over TLS (which checks
@@ -211,8 +209,7 @@ for v in 1.2 1.3; do
 		--resolve "$FQDN:$PORT:127.0.0.1" "https://$FQDN:$PORT/metrics" 2>"$T/curl.err") || code="curl failed: $(cat "$T/curl.err")"
 	expect "TLS $v handshake signed by the token, /metrics" 200 "$code"
 done
-kill "$server"
-wait "$server" 2>/dev/null || true
+stop_checked "$server" "smdp serve" "$T/serve3.log"
 server=
 lacks "no PIN in the HTTPS server's log" "$PIN" "$(cat "$T/serve3.log")"
 tls_conf "$T/bad.conf" "$(key bp)"

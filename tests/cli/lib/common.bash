@@ -109,10 +109,22 @@ smdp_start() {
 }
 smdp_stop() {
 	if [[ -n "$server" ]]; then
-		kill "$server" 2>/dev/null || true
-		wait "$server" 2>/dev/null || true
+		stop_checked "$server" "smdp serve" "$T/serve.log"
 	fi
 	server=""
+}
+# stop_checked PID WHAT [LOG]: SIGTERM to a server started in the background, which exits 0 at
+# its stop; anything else (a sanitizer's report at the stop or after the last request, a
+# crash) is a failure, with the end of its LOG. It passed unseen before.
+stop_checked() {
+	local st=0
+	kill "$1" 2>/dev/null || true
+	wait "$1" 2>/dev/null || st=$?
+	if [[ $st -eq 0 ]]; then
+		ok
+	else
+		bad "$2 (process $1) exited $st at its stop${3:+: $(tail -n 5 "$3" 2>/dev/null)}"
+	fi
 }
 # hold_write_lock DB: another connection takes DB's write lock (BEGIN IMMEDIATE) and holds it
 # until release_write_lock (at most 15 s); returns once it is held. For a command that must
