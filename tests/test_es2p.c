@@ -221,7 +221,7 @@ static void test_order_with_eid(void **state)
 	json_decref(call(f, "confirmOrder",
 	                 "{" HDR ",\"iccid\":\"" ICCID
 	                 "\",\"eid\":\"89049032123451234512345678901332\",\"releaseFlag\":true}",
-	                 "8.1.1", "3.8"));
+	                 "8.1.1", "3.10"));
 	/* a malformed one is invalid */
 	json_decref(call(f, "confirmOrder",
 	                 "{" HDR ",\"iccid\":\"" ICCID
@@ -237,11 +237,11 @@ static void test_order_with_eid(void **state)
 	assert_string_equal(json_string_value(json_object_get(o, "smdpAddress")), "smdp.example.org");
 	json_decref(o);
 	assert_int_equal(state_of(f), ORSP_SMDP_RELEASED);
-	/* a matching ID other than the order's is refused (8.2.6/3.8), the order unchanged */
+	/* a matching ID other than the order's is refused (8.2.6/3.10), the order unchanged */
 	json_decref(call(f, "cancelOrder",
 	                 "{" HDR ",\"iccid\":\"" ICCID "\",\"matchingId\":\"NOT-THIS-ORDER\","
 	                 "\"finalProfileStatusIndicator\":\"Unavailable\"}",
-	                 "8.2.6", "3.8"));
+	                 "8.2.6", "3.10"));
 	assert_int_equal(state_of(f), ORSP_SMDP_RELEASED);
 	/* cancelOrder naming another EID (SGP.22 §5.3.4): 8.1.1/3.8; a malformed one 8.1.1/2.1;
 	 * the order unchanged */
@@ -249,14 +249,14 @@ static void test_order_with_eid(void **state)
 	                 "{" HDR ",\"iccid\":\"" ICCID
 	                 "\",\"eid\":\"89049032123451234512345678901332\","
 	                 "\"finalProfileStatusIndicator\":\"Available\"}",
-	                 "8.1.1", "3.8"));
+	                 "8.1.1", "3.10"));
 	/* another EID and another matching ID: the EID is said (compared first) */
 	json_decref(call(f, "cancelOrder",
 	                 "{" HDR ",\"iccid\":\"" ICCID
 	                 "\",\"eid\":\"89049032123451234512345678901332\","
 	                 "\"matchingId\":\"NOT-THIS-ORDER\","
 	                 "\"finalProfileStatusIndicator\":\"Available\"}",
-	                 "8.1.1", "3.8"));
+	                 "8.1.1", "3.10"));
 	json_decref(call(f, "cancelOrder",
 	                 "{" HDR ",\"iccid\":\"" ICCID "\",\"eid\":\"123\","
 	                 "\"finalProfileStatusIndicator\":\"Available\"}",
@@ -309,7 +309,7 @@ static void test_cancel_reordered_meanwhile(void **state)
 	json_decref(call(f, "cancelOrder",
 	                 "{" HDR ",\"iccid\":\"" ICCID "\",\"eid\":\"" EID "\","
 	                 "\"finalProfileStatusIndicator\":\"Unavailable\"}",
-	                 "8.1.1", "3.8"));
+	                 "8.1.1", "3.10"));
 	assert_null(reorder_eid); /* the other process did run */
 	assert_int_equal(orsp_smdp_get(f->s, ICCID, &p), ORSP_OK);
 	assert_int_equal(p.state, ORSP_SMDP_LINKED);
@@ -467,7 +467,7 @@ static void test_refusals(void **state)
 	    {"cancelOrder",
 	     "{" HDR ",\"iccid\":\"" ICCID "\",\"matchingId\":\"NOT-THIS\","
 	     "\"finalProfileStatusIndicator\":\"Available\"}",
-	     "8.2.6", "3.8"},
+	     "8.2.6", "3.10"},
 	    {"releaseProfile", "{" HDR "}", "1.2", "2.1"},
 	    /* no order to release (Available): Invalid Transition, SGP.22 §5.3.4 */
 	    {"releaseProfile", "{" HDR ",\"iccid\":\"" ICCID "\"}", "8.2.1", "3.5"},
@@ -670,7 +670,7 @@ static void test_field_refusals(void **state)
 	     "1.2", "2.1", "iccid: 17 digits, expected 18 to 20"},
 	    {"cancelOrder", CANCEL("\"eid\":\"" EID33 "\""), "8.1.1", "2.1", "eid"},
 	    {"cancelOrder", CANCEL("\"eid\":\"" EID31 "\""), "8.1.1", "2.1", "eid"},
-	    {"cancelOrder", CANCEL("\"matchingId\":\"" MID69 "\""), "8.2.6", "3.8", "matching ID"},
+	    {"cancelOrder", CANCEL("\"matchingId\":\"" MID69 "\""), "8.2.6", "3.10", "matching ID"},
 	    {"cancelOrder", CANCEL("\"matchingId\":false"), "1.2", "2.1", "matchingId"},
 	    {"cancelOrder", "{" HDR ",\"iccid\":\"" ICCID "\",\"finalProfileStatusIndicator\":1}",
 	     "1.2", "2.1", "finalProfileStatusIndicator"},
@@ -692,7 +692,7 @@ static void test_field_refusals(void **state)
 	    {"confirmOrder", "eid", "8.1.1", "2.1", "eid", '8'},
 	    {"confirmOrder", "confirmationCode", "8.2.7", "2.1", "confirmationCode", '1'},
 	    {"cancelOrder", "eid", "8.1.1", "2.1", "eid", '8'},
-	    {"cancelOrder", "matchingId", "8.2.6", "3.8", "matching ID", 'A'},
+	    {"cancelOrder", "matchingId", "8.2.6", "3.10", "matching ID", 'A'},
 	};
 	static char value[1501], body[2048];
 	for (size_t i = 0; i < ORSP_ARRAY_LEN(longs); i++) {

@@ -246,8 +246,8 @@ static orsp_err confirm_order(req *r)
 		return smdp_reply_fail(r->out, ES2P_MATCHING_ID_CONFLICT, NULL);
 	if (e == ORSP_E_POLICY && p.state == ORSP_SMDP_UNAVAILABLE) /* it expired */
 		return smdp_reply_fail(r->out, ES9P_ORDER_EXPIRED, NULL);
-	if (e == ORSP_E_POLICY) /* SGP.22 §5.3.2: 8.1.1/3.8, the EID does not match */
-		return smdp_reply_fail(r->out, ES9P_EID_MISMATCH, NULL);
+	if (e == ORSP_E_POLICY) /* SGP.22 §5.3.2: 8.1.1/3.10, the EID does not match */
+		return smdp_reply_fail(r->out, ES2P_EID_ASSOCIATION, NULL);
 	if ((e = refused(r, e, &answered)) || answered)
 		return e;
 	if (json_is_true(flag) && orsp_es9p_warm(r->svc, r->s, p.iccid))
@@ -288,8 +288,8 @@ static orsp_err cancel_order(req *r)
 		return smdp_reply_fail(r->out, ES2P_ICCID_UNKNOWN, NULL);
 	if (e)
 		return e;
-	/* SGP.22 §5.3.4: a malformed EID is invalid (8.1.1/2.1), another one than the order's
-	 * does not match (8.1.1/3.8) */
+	/* SGP.22 §5.3.3: a malformed EID is invalid (8.1.1/2.1), another one than the order's
+	 * is an invalid association (8.1.1/3.10) */
 	if (eid && orsp_eid_check(eid))
 		return fail_field(r, ES2P_EID_INVALID, "eid");
 	/* the order's EID and matching ID are compared by the store, in the transaction that
@@ -298,9 +298,9 @@ static orsp_err cancel_order(req *r)
 	 * is refused as such, not as an unknown ICCID (known above). */
 	e = orsp_smdp_cancel_order(r->s, iccid, eid, mid, strcmp(fpsi, "Available") == 0);
 	if (e == ORSP_E_POLICY)
-		return smdp_reply_fail(r->out, ES9P_EID_MISMATCH, NULL);
+		return smdp_reply_fail(r->out, ES2P_EID_ASSOCIATION, NULL);
 	if (e == ORSP_E_NOT_FOUND && mid)
-		return smdp_reply_fail(r->out, ES9P_MATCHING_ID,
+		return smdp_reply_fail(r->out, ES2P_MATCHING_ID_ASSOCIATION,
 		                       "not the matching ID of the order");
 	if ((e = refused(r, e, &answered)) || answered)
 		return e;

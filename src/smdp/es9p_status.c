@@ -68,6 +68,13 @@ static const struct {
      * §5.3.1) */
     [ES2P_PROFILE_TYPE_MISMATCH] = {"8.2.5", "3.8",
                                     "profile type not that of the profile of the ICCID"},
+    /* confirmOrder and cancelOrder naming another EID or matching ID than the order's:
+     * Invalid Association (SGP.22 §5.3.2, §5.3.3; pySim's and lpac's code tables), not
+     * authenticateClient's 8.1.1/3.8 and 8.2.6/3.8 ("Refused"), which they answered before
+     * session 51 */
+    [ES2P_EID_ASSOCIATION] = {"8.1.1", "3.10", "a different EID is associated with this ICCID"},
+    [ES2P_MATCHING_ID_ASSOCIATION] = {"8.2.6", "3.10",
+                                      "a different matching ID is associated with this ICCID"},
 };
 
 void es9p_status(es9p_code c, const char **subject, const char **reason, const char **message)
