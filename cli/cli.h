@@ -94,10 +94,17 @@ ORSP_MUST_CHECK orsp_err cli_cdma_keys_check(orsp_pkg *tpkg, bool keep, size_t *
  * in an option's place (not an option's value) returns '?' silently and sets
  * cli_help_requested: main then prints the verb's help and exits 0. */
 int cli_getopt(int argc, char **argv, const struct option *longopts);
-/* cli_getopt with the one short option -o VALUE, returned as the long option whose val is
- * o_val (`profile build -o OUT` for --output): only where an option stands, not as another
- * option's value or after "--". */
-int cli_getopt_o(int argc, char **argv, const struct option *longopts, int o_val);
+/* A short option with a value, `-X VALUE`, read as the long option whose val is val. */
+typedef struct cli_short {
+	char ch;
+	int val;
+} cli_short;
+#define CLI_SHORTS_MAX 4
+/* cli_getopt with the short options of shorts (ended by ch 0, at most CLI_SHORTS_MAX), each
+ * returned as its long option (`profile build -o OUT` for --output, `lpa profile download -a
+ * AC -c CC`): only where an option stands, not as another option's value or after "--", and
+ * with the value a separate argument (-XVALUE is a usage error). */
+int cli_getopt_short(int argc, char **argv, const struct option *longopts, const cli_short *shorts);
 extern bool cli_help_requested;
 /* Exactly n bytes of hex (2n digits). CLI_OK or CLI_USAGE naming opt. */
 int cli_hex(const char *opt, const char *val, uint8_t *out, size_t n);

@@ -101,9 +101,11 @@ static void option_name(const char *arg, char *out, size_t cap)
 
 bool cli_help_requested;
 
-/* getopt_long with no short option but, when o_val is not 0, `-o VALUE`, returned as the long
- * option whose val is o_val (given twice with it, or with itself, is refused the same way). */
-static int getopt_with(int argc, char **argv, const struct option *longopts, int o_val)
+/* getopt_long with no short option but those of shorts (NULL: none), each `-X VALUE` returned
+ * as the long option whose val shorts gives (given twice with it, or with itself, is refused
+ * the same way). */
+static int getopt_with(int argc, char **argv, const struct option *longopts,
+                       const cli_short *shorts)
 {
 	static char **last_argv;
 	/* the options taken so far from this argv (aliases, --mnc-len and --mnc-length, share
@@ -113,7 +115,8 @@ static int getopt_with(int argc, char **argv, const struct option *longopts, int
 		char *val;
 	} seen[64];
 	static size_t n_seen;
-	char name[64];
+	char name[64], optstring[2 * CLI_SHORTS_MAX + 2] = ":";
+	const cli_short *sh = NULL;
 	int c, idx = -1;
 
 	if (argv != last_argv) {
@@ -121,17 +124,27 @@ static int getopt_with(int argc, char **argv, const struct option *longopts, int
 		last_argv = argv;
 		n_seen = 0;
 	}
+	for (size_t i = 0; shorts && shorts[i].ch && i < CLI_SHORTS_MAX; i++) {
+		size_t at = strlen(optstring);
+		optstring[at] = shorts[i].ch;
+		optstring[at + 1] = ':';
+		optstring[at + 2] = '\0';
+	}
 	opterr = 0;
-	c = getopt_long(argc, argv, o_val ? ":o:" : ":", longopts, &idx);
-	if (c == 'o' && o_val) {
-		/* -oOUT: not a form taken (its text is not echoed: it may hold the value of an
-		 * option before it whose name was left out) */
+	c = getopt_long(argc, argv, optstring, longopts, &idx);
+	for (size_t i = 0; shorts && shorts[i].ch && i < CLI_SHORTS_MAX; i++)
+		if (c == shorts[i].ch)
+			sh = &shorts[i];
+	if (sh) {
+		/* -XVALUE: not a form taken (its text is not echoed: it may hold the value of an
+		 * option before it whose name was left out, or be a secret itself) */
 		if (optarg != argv[optind - 1]) {
-			cli_usage("-o", "expected -o FILE, the file a separate argument");
+			snprintf(name, sizeof(name), "-%c", sh->ch);
+			cli_usage(name, "expected %s VALUE, the value a separate argument", name);
 			return '?';
 		}
-		c = o_val;
-		for (idx = 0; longopts[idx].name && longopts[idx].val != o_val; idx++)
+		c = sh->val;
+		for (idx = 0; longopts[idx].name && longopts[idx].val != sh->val; idx++)
 			;
 		if (!longopts[idx].name)
 			idx = -1;
@@ -215,12 +228,12 @@ static int getopt_with(int argc, char **argv, const struct option *longopts, int
 
 int cli_getopt(int argc, char **argv, const struct option *longopts)
 {
-	return getopt_with(argc, argv, longopts, 0);
+	return getopt_with(argc, argv, longopts, NULL);
 }
 
-int cli_getopt_o(int argc, char **argv, const struct option *longopts, int o_val)
+int cli_getopt_short(int argc, char **argv, const struct option *longopts, const cli_short *shorts)
 {
-	return getopt_with(argc, argv, longopts, o_val);
+	return getopt_with(argc, argv, longopts, shorts);
 }
 
 int cli_hex(const char *opt, const char *val, uint8_t *out, size_t n)

@@ -120,25 +120,13 @@ static bool url_has_host(const char *url)
  * option values this sub-verb takes. */
 static int parse_opts(int argc, char **argv, lpa_opts *o, const int *allowed)
 {
+	/* -a and -c: --ac and --cc where an option stands (getopt's own short options; they were
+	 * rewritten wherever they were, another option's value included) */
+	static const cli_short shorts[] = {{'a', OPT_AC}, {'c', OPT_CC}, {0, 0}};
 	int c;
 
-	/* -a and -c read as --ac and --cc: writable copies, one per occurrence (one may be an
-	 * option's value, and --cc overwrites its value once read) */
-	static char shorts[8][5];
-	size_t n_shorts = 0;
-
 	memset(o, 0, sizeof(*o));
-	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--"))
-			break;
-		if (strcmp(argv[i], "-a") && strcmp(argv[i], "-c"))
-			continue;
-		if (n_shorts == ORSP_ARRAY_LEN(shorts))
-			return cli_usage(argv[i], "given too often");
-		snprintf(shorts[n_shorts], sizeof(shorts[0]), "--%cc", argv[i][1]);
-		argv[i] = shorts[n_shorts++];
-	}
-	while ((c = cli_getopt(argc, argv, common_opts)) != -1) {
+	while ((c = cli_getopt_short(argc, argv, common_opts, shorts)) != -1) {
 		bool ok = false;
 		uint64_t v;
 		if (c == '?')

@@ -639,6 +639,7 @@ typedef struct build_opts {
 
 static int build_parse(int argc, char **argv, build_opts *o)
 {
+	static const cli_short output_short[] = {{'o', OPT_OUTPUT}, {0, 0}};
 	static const struct option opts[] = {
 	    CLI_AKA_LONGOPTS,
 	    {"template", required_argument, NULL, OPT_TEMPLATE},
@@ -664,7 +665,7 @@ static int build_parse(int argc, char **argv, build_opts *o)
 	};
 	int c, rc;
 
-	while ((c = cli_getopt_o(argc, argv, opts, OPT_OUTPUT)) != -1) {
+	while ((c = cli_getopt_short(argc, argv, opts, output_short)) != -1) {
 		if (c == '?')
 			return CLI_USAGE;
 		if (cli_aka_opt(&o->ao, c, optarg))
