@@ -165,17 +165,21 @@ static void wait_delivered(orsp_smdp *s, int64_t n)
 	}
 }
 
+/* The operator's calls so far (read while the server may still send). */
+static int calls_now(operator_end *op)
+{
+	int calls;
+	pthread_mutex_lock(&op->lock);
+	calls = op->calls;
+	pthread_mutex_unlock(&op->lock);
+	return calls;
+}
+
 /* Until the operator had n calls, at most 10 s. */
 static void wait_calls(operator_end *op, int n)
 {
-	for (int i = 0; i < 100; i++) {
+	for (int i = 0; i < 100 && calls_now(op) < n; i++) {
 		struct timespec ts = {0, 100 * 1000 * 1000};
-		int calls;
-		pthread_mutex_lock(&op->lock);
-		calls = op->calls;
-		pthread_mutex_unlock(&op->lock);
-		if (calls >= n)
-			break;
 		nanosleep(&ts, NULL);
 	}
 }
@@ -3433,9 +3437,7 @@ static void test_retry_waits_after_attempt(void **state)
 		         (long long)(next_at - now));
 	/* next_at is at least 1 s after the answer (whole seconds): half of it, no call more */
 	nanosleep(&(struct timespec){0, 500 * 1000 * 1000}, NULL);
-	pthread_mutex_lock(&op.lock);
-	calls = op.calls;
-	pthread_mutex_unlock(&op.lock);
+	calls = calls_now(&op);
 	orsp_smdp_server_stop(srv);
 	assert_int_equal(calls, 1);
 	released_free(&r);
@@ -3454,7 +3456,6 @@ static void test_resend_delivered(void **state)
 	char url[64];
 	size_t n = 0;
 	int64_t done = 2;
-	int calls;
 	(void)state;
 
 	opsrv = operator_start(on_progress, &op, 0, url, sizeof(url));
@@ -3467,31 +3468,17 @@ static void test_resend_delivered(void **state)
 	    ORSP_OK);
 	assert_int_equal(orsp_smdp_server_start(&r.cfg, &srv), ORSP_OK);
 	nanosleep(&(struct timespec){0, 600 * 1000 * 1000}, NULL);
-	pthread_mutex_lock(&op.lock);
-	calls = op.calls;
-	pthread_mutex_unlock(&op.lock);
-	assert_int_equal(calls, 0);
+	assert_int_equal(calls_now(&op), 0);
 	assert_int_equal(orsp_smdp_report_resend(r.s, NULL, &n), ORSP_OK);
 	assert_int_equal(n, 1);
 	for (int i = 0; i < 500 && done != 1; i++) {
-		orsp_stmt *st = NULL;
-		bool row = false;
 		nanosleep(&(struct timespec){0, 20 * 1000 * 1000}, NULL);
-		assert_int_equal(orsp_db_prepare(orsp_smdp_db(r.s),
-		                                 "SELECT done FROM smdp_progress WHERE iccid ="
-		                                 " '89000000000000000018'",
-		                                 &st),
-		                 ORSP_OK);
-		assert_int_equal(orsp_stmt_step(st, &row), ORSP_OK);
-		done = orsp_stmt_column_int64(st, 0);
-		orsp_stmt_finalize(st);
+		done = count_where(r.s, "SELECT done FROM smdp_progress WHERE iccid ="
+		                        " '89000000000000000018'");
 	}
 	orsp_smdp_server_stop(srv);
 	assert_int_equal(done, 1);
-	pthread_mutex_lock(&op.lock);
-	calls = op.calls;
-	pthread_mutex_unlock(&op.lock);
-	assert_int_equal(calls, 1);
+	assert_int_equal(calls_now(&op), 1);
 	assert_string_equal(op.last_iccid, "89000000000000000018");
 	released_free(&r);
 	orsp_http_server_stop(opsrv, 10000);
