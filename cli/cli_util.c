@@ -124,7 +124,7 @@ static int getopt_with(int argc, char **argv, const struct option *longopts,
 		last_argv = argv;
 		n_seen = 0;
 	}
-	for (size_t i = 0; shorts && shorts[i].ch && i < CLI_SHORTS_MAX; i++) {
+	for (size_t i = 0; shorts && i < CLI_SHORTS_MAX && shorts[i].ch; i++) {
 		size_t at = strlen(optstring);
 		optstring[at] = shorts[i].ch;
 		optstring[at + 1] = ':';
@@ -132,7 +132,7 @@ static int getopt_with(int argc, char **argv, const struct option *longopts,
 	}
 	opterr = 0;
 	c = getopt_long(argc, argv, optstring, longopts, &idx);
-	for (size_t i = 0; shorts && shorts[i].ch && i < CLI_SHORTS_MAX; i++)
+	for (size_t i = 0; shorts && i < CLI_SHORTS_MAX && shorts[i].ch; i++)
 		if (c == shorts[i].ch)
 			sh = &shorts[i];
 	if (sh) {

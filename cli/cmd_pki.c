@@ -204,16 +204,13 @@ static void created_done(created *c)
 	c->n_aside = 0;
 }
 
-/* A run stopped by a signal: the failure that undoes it. */
-static int stopped(const pki_opts *o, const char *verb)
+/* CLI_OK, or once a signal came (o->stop) the failure that undoes the run. */
+static int stop_check(const pki_opts *o, const char *verb)
 {
+	if (!o->stop || !orsp_stop_set(o->stop))
+		return CLI_OK;
 	return cli_failf(verb, "stopped by a signal: nothing written%s",
 	                 o->force ? ", the old files put back" : "");
-}
-
-static bool stop_set(const pki_opts *o)
-{
-	return o->stop && orsp_stop_set(o->stop);
 }
 
 /* 1 if dir has an entry other than . and .., 0 if empty, -1 on error (errno). */
@@ -433,10 +430,8 @@ static int issue_hierarchy(const pki_opts *o, hierarchy *h, created *c)
 		const struct layout *l = &layout[i];
 		orsp_cert_template t;
 
-		if (stop_set(o)) {
-			rc = stopped(o, "pki init");
+		if ((rc = stop_check(o, "pki init")) != CLI_OK)
 			goto out;
-		}
 		e = orsp_ec_generate(h->curve, &keys[i]);
 		if (e) {
 			rc = cli_fail("key generation", e);
@@ -773,10 +768,8 @@ static int pki_make(pki_opts o)
 		    (rc = issue_hierarchy(&o, &hs[k], made)) != CLI_OK)
 			goto out;
 	}
-	if (stop_set(&o)) {
-		rc = stopped(&o, "pki init");
+	if ((rc = stop_check(&o, "pki init")) != CLI_OK)
 		goto out;
-	}
 	rc = write_readme(&o, hs, nh, made);
 	if (rc)
 		goto out;
@@ -1082,10 +1075,8 @@ static int pki_smdp_make(pki_opts o, const char *ci_dir)
 		const char *uri = i == C_DPTLS ? NULL : o.token_key[i - C_DPAUTH];
 		orsp_cert_template t;
 
-		if (stop_set(&o)) {
-			rc = stopped(&o, "pki smdp");
+		if ((rc = stop_check(&o, "pki smdp")) != CLI_OK)
 			goto out;
-		}
 		if (uri) {
 			/* a key made in a PKCS#11 token: its certificate only, no key file */
 			e = orsp_ec_load_pkcs11(uri, &key);
@@ -1149,10 +1140,8 @@ static int pki_smdp_make(pki_opts o, const char *ci_dir)
 		orsp_ec_free(key);
 		key = NULL;
 	}
-	if (stop_set(&o)) {
-		rc = stopped(&o, "pki smdp");
+	if ((rc = stop_check(&o, "pki smdp")) != CLI_OK)
 		goto out;
-	}
 	created_done(made);
 	/* said once everything is written (a failure removes it all) */
 	if (capped && !o.quiet) {

@@ -2621,7 +2621,17 @@ static orsp_err cancel_session(ctx *c)
 		orsp_smdp_profile p;
 		e = orsp_smdp_get(c->s, se.iccid, &p);
 		if (!e && order_of_session(&p, &se)) {
+			/* SGP.22 §5.6.5's reasons 0-3 by name, the others by number: the audit's
+			 * and the operator's words */
+			static const char *const named[] = {"end user rejection", "postponed",
+			                                    "timeout", "PPR not allowed"};
 			bool ends = reason == 0 || reason == 3, other = false;
+			char why[64];
+			if (reason < ORSP_ARRAY_LEN(named))
+				snprintf(why, sizeof(why), "cancelled: %s", named[reason]);
+			else
+				snprintf(why, sizeof(why), "cancelled: reason %llu",
+				         (unsigned long long)reason);
 			/* Another session of this order and eUICC with its package out (two
 			 * authenticated in parallel, the other delivered): that one's result or
 			 * cancel decides, as for a failed installation result. A rejection put the
@@ -2630,12 +2640,10 @@ static orsp_err cancel_session(ctx *c)
 			if (p.state == ORSP_SMDP_DOWNLOADED && (ends || se.step == S_BPP))
 				e = other_delivered(c, &se, &other);
 			if (!e && ends && !other)
-				e = smdp_mark_error_eid(
-				    c->s, se.iccid,
-				    reason == 0 ? ORSP_SMDP_FAIL_REJECTED : ORSP_SMDP_FAIL_PPR,
-				    reason == 0 ? "cancelled: end user rejection"
-				                : "cancelled: PPR not allowed",
-				    se.eid);
+				e = smdp_mark_error_eid(c->s, se.iccid,
+				                        reason == 0 ? ORSP_SMDP_FAIL_REJECTED
+				                                    : ORSP_SMDP_FAIL_PPR,
+				                        why, se.eid);
 			/* postponed after this session's delivery: the eUICC dropped the
 			 * package; downloadable again, as before the delivery */
 			else if (!e && !ends && !other && p.state == ORSP_SMDP_DOWNLOADED &&
@@ -2643,20 +2651,8 @@ static orsp_err cancel_session(ctx *c)
 				e = orsp_smdp_reopen(c->s, se.iccid, "cancelled after delivery");
 			/* the operator hears of every cancel (SGP.22 §5.6.5), not only of
 			 * those that end the order */
-			if (!e && (!ends || other)) {
-				char why[64];
-				if (ends)
-					snprintf(why, sizeof(why), "cancelled: %s",
-					         reason == 0 ? "end user rejection"
-					                     : "PPR not allowed");
-				else if (reason == 1 || reason == 2)
-					snprintf(why, sizeof(why), "cancelled: %s",
-					         reason == 1 ? "postponed" : "timeout");
-				else
-					snprintf(why, sizeof(why), "cancelled: reason %llu",
-					         (unsigned long long)reason);
+			if (!e && (!ends || other))
 				e = smdp_report_cancel(c->s, se.iccid, se.eid, why);
-			}
 		} else if (e == ORSP_E_NOT_FOUND) {
 			orsp_err_clear();
 			e = ORSP_OK;

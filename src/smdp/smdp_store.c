@@ -2260,6 +2260,13 @@ orsp_err orsp_smdp_count_undelivered(orsp_smdp *s, size_t *pending, size_t *give
 	return err;
 }
 
+/* An ICCID as the inventory keeps it and its filters take one: 1..20 digits. */
+static bool iccid_digits(const char *iccid)
+{
+	size_t n = strlen(iccid);
+	return n >= 1 && n <= 20 && strspn(iccid, "0123456789") == n;
+}
+
 orsp_err orsp_smdp_report_resend(orsp_smdp *s, const char *iccid, size_t *n)
 {
 	orsp_stmt *st = NULL;
@@ -2269,24 +2276,20 @@ orsp_err orsp_smdp_report_resend(orsp_smdp *s, const char *iccid, size_t *n)
 	if (!s || !n)
 		return orsp_errf(ORSP_E_USAGE, "resend reports: missing arguments");
 	*n = 0;
-	if (iccid &&
-	    (!iccid[0] || strlen(iccid) > 20 || strspn(iccid, "0123456789") != strlen(iccid)))
+	if (iccid && !iccid_digits(iccid))
 		return orsp_errf(ORSP_E_USAGE, "resend reports: an ICCID is 1..20 digits");
 	if ((err = orsp_db_begin(s->db)))
 		return err;
 	/* due at once, with the attempts of a new report: the sender takes them in id order,
 	 * each ICCID's after its older pending ones */
-	err =
-	    orsp_db_prepare(s->db,
-	                    iccid ? "UPDATE smdp_progress SET done = 0, attempts = 0, next_at = ?1"
-	                            " WHERE done = 2 AND iccid = ?2"
-	                          : "UPDATE smdp_progress SET done = 0, attempts = 0, next_at = ?1"
-	                            " WHERE done = 2",
-	                    &st);
+	err = orsp_db_prepare(s->db,
+	                      "UPDATE smdp_progress SET done = 0, attempts = 0, next_at = ?1"
+	                      " WHERE done = 2 AND (?2 IS NULL OR iccid = ?2)",
+	                      &st);
 	if (!err)
 		err = orsp_stmt_bind_int64(st, 1, now_s(s));
-	if (!err && iccid)
-		err = orsp_stmt_bind_text(st, 2, iccid);
+	if (!err)
+		err = iccid ? orsp_stmt_bind_text(st, 2, iccid) : orsp_stmt_bind_null(st, 2);
 	if (!err)
 		err = orsp_stmt_run(st);
 	orsp_stmt_finalize(st);
@@ -2315,8 +2318,7 @@ static orsp_err filter_check(const orsp_smdp_filter *f)
 {
 	if (f->states >> ORSP_SMDP_STATE__COUNT)
 		return orsp_errf(ORSP_E_USAGE, "list: state bits 0x%x name no state", f->states);
-	if (f->iccid && f->iccid[0] &&
-	    (strlen(f->iccid) > 20 || strspn(f->iccid, "0123456789") != strlen(f->iccid)))
+	if (f->iccid && f->iccid[0] && !iccid_digits(f->iccid))
 		return orsp_errf(ORSP_E_USAGE, "list: an ICCID is 1..20 digits");
 	if (f->eid && f->eid[0] && orsp_eid_check(f->eid) != ORSP_OK)
 		return orsp_errf(ORSP_E_USAGE, "list: not an EID (32 digits with check digits)");
