@@ -624,6 +624,45 @@ static void test_wipe(void **state)
 	assert_int_equal(obj.x, 0);
 }
 
+/* The wiping allocator keeps what realloc keeps (the wiping itself: tests/cli/heapscan.sh). */
+static void test_wipe_alloc(void **state)
+{
+	(void)state;
+	uint8_t *p = orsp_wipe_malloc(40);
+	assert_non_null(p);
+	for (size_t i = 0; i < 40; i++)
+		p[i] = (uint8_t)i;
+	uint8_t *q = orsp_wipe_realloc(p, 4000); /* grows: the 40 bytes kept */
+	assert_non_null(q);
+	for (size_t i = 0; i < 40; i++)
+		assert_int_equal(q[i], i);
+	q[3999] = 0x77;
+	p = orsp_wipe_realloc(q, 8); /* shrinks: the first 8 kept */
+	assert_non_null(p);
+	for (size_t i = 0; i < 8; i++)
+		assert_int_equal(p[i], i);
+	q = orsp_wipe_realloc(p, 0); /* a block of its own, never NULL for a live p */
+	assert_non_null(q);
+	orsp_wipe_free(q);
+	orsp_wipe_free(NULL);
+	p = orsp_wipe_realloc(NULL, 16); /* as malloc */
+	assert_non_null(p);
+	orsp_wipe_free(p);
+	uint32_t *z = orsp_wipe_calloc(8, sizeof(*z));
+	assert_non_null(z);
+	for (size_t i = 0; i < 8; i++)
+		assert_int_equal(z[i], 0);
+	orsp_wipe_free(z);
+	/* any block of malloc */
+	p = malloc(24);
+	assert_non_null(p);
+	memset(p, 0x5A, 24);
+	q = orsp_wipe_realloc(p, 25);
+	assert_non_null(q);
+	assert_int_equal(q[23], 0x5A);
+	orsp_wipe_free(q);
+}
+
 static void assert_secret_empty(const orsp_secret *s)
 {
 	assert_int_equal(s->len, 0);
@@ -1109,31 +1148,19 @@ static void test_mono_s(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_name_set),
-	    cmocka_unit_test(test_hex_rfc4648),
-	    cmocka_unit_test(test_hex_rejects),
-	    cmocka_unit_test(test_base64_rfc4648),
-	    cmocka_unit_test(test_base64_rejects),
-	    cmocka_unit_test(test_base64_every_byte),
-	    cmocka_unit_test(test_reader),
-	    cmocka_unit_test(test_writer),
-	    cmocka_unit_test(test_ct_eq),
-	    cmocka_unit_test(test_wipe),
-	    cmocka_unit_test(test_secret),
-	    cmocka_unit_test(test_errors),
-	    cmocka_unit_test(test_fsync_dir),
-	    cmocka_unit_test(test_file_replace),
-	    cmocka_unit_test(test_file_write_beside),
-	    cmocka_unit_test(test_log_levels),
-	    cmocka_unit_test(test_utf8_seq),
-	    cmocka_unit_test(test_utf8_is_control),
-	    cmocka_unit_test(test_utf8_printable),
-	    cmocka_unit_test(test_ascii_printable),
-	    cmocka_unit_test(test_fqdn_check),
-	    cmocka_unit_test(test_file_read_upto),
-	    cmocka_unit_test(test_deadline_monotonic),
-	    cmocka_unit_test(test_mono_s),
-	    cmocka_unit_test(test_file_write_full),
+	    cmocka_unit_test(test_name_set),        cmocka_unit_test(test_hex_rfc4648),
+	    cmocka_unit_test(test_hex_rejects),     cmocka_unit_test(test_base64_rfc4648),
+	    cmocka_unit_test(test_base64_rejects),  cmocka_unit_test(test_base64_every_byte),
+	    cmocka_unit_test(test_reader),          cmocka_unit_test(test_writer),
+	    cmocka_unit_test(test_ct_eq),           cmocka_unit_test(test_wipe),
+	    cmocka_unit_test(test_wipe_alloc),      cmocka_unit_test(test_secret),
+	    cmocka_unit_test(test_errors),          cmocka_unit_test(test_fsync_dir),
+	    cmocka_unit_test(test_file_replace),    cmocka_unit_test(test_file_write_beside),
+	    cmocka_unit_test(test_log_levels),      cmocka_unit_test(test_utf8_seq),
+	    cmocka_unit_test(test_utf8_is_control), cmocka_unit_test(test_utf8_printable),
+	    cmocka_unit_test(test_ascii_printable), cmocka_unit_test(test_fqdn_check),
+	    cmocka_unit_test(test_file_read_upto),  cmocka_unit_test(test_deadline_monotonic),
+	    cmocka_unit_test(test_mono_s),          cmocka_unit_test(test_file_write_full),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

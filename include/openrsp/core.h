@@ -255,6 +255,15 @@ ORSP_MUST_CHECK orsp_err orsp_base64_decode(const char *in, size_t in_len, uint8
 void orsp_wipe(void *p, size_t n);
 #define ORSP_WIPE_OBJ(obj) orsp_wipe(&(obj), sizeof(obj))
 
+/* The allocator of generated code that decodes secrets (asn1c's `pe` set, docs/asn1.md: its
+ * malloc, calloc, realloc and free are renamed to these at build time): every block is wiped
+ * before it goes back to the heap, its whole usable size, whoever allocated it (any block of
+ * malloc may be passed); realloc never resizes in place (a new block, the old one wiped). */
+void *orsp_wipe_malloc(size_t n);
+void *orsp_wipe_calloc(size_t nmemb, size_t size);
+void *orsp_wipe_realloc(void *p, size_t n);
+void orsp_wipe_free(void *p);
+
 #define ORSP_SECRET_MAX 64
 /* Key material (K, OPc, TOPc, session keys, shared secrets, KEKs). Wipe with
  * orsp_secret_wipe(); the logging API refuses this type at compile time. */

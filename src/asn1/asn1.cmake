@@ -3,9 +3,12 @@
 # produced under <build>/asn1/<set>/ by add_custom_command and compiled without warnings (it is
 # not our code). See docs/asn1.md.
 #
-# orsp_asn1_set(<set> PREFIX <prefix> MODULES <file.asn>...) defines
+# orsp_asn1_set(<set> PREFIX <prefix> [WIPE_ALLOC] MODULES <file.asn>...) defines
 #   orsp_asn1_<set>      static library; every global symbol renamed to <prefix><name>;
 #                        consumers `#include "orsp_asn1_<set>.h"` (one set per .c file)
+#                        WIPE_ALLOC: the set's malloc, calloc, realloc and free are renamed to
+#                        orsp_core's wiping allocator (orsp_wipe_free ...), for sets that
+#                        decode secrets
 # and expects src/asn1/<set>.sources, the list of .c files asn1c writes for those modules.
 
 find_program(ORSP_ASN1C asn1c)
@@ -27,7 +30,7 @@ set(ORSP_ASN1_DIR ${CMAKE_SOURCE_DIR}/src/asn1)
 set(ORSP_ASN1_OUT ${CMAKE_BINARY_DIR}/asn1)
 
 function(orsp_asn1_set set)
-  cmake_parse_arguments(A "" "PREFIX" "MODULES" ${ARGN})
+  cmake_parse_arguments(A "WIPE_ALLOC" "PREFIX" "MODULES" ${ARGN})
   set(dir ${ORSP_ASN1_OUT}/${set})
   set(manifest ${ORSP_ASN1_DIR}/${set}.sources)
   list(TRANSFORM A_MODULES PREPEND ${ORSP_ASN1_DIR}/modules/ OUTPUT_VARIABLE modules)
@@ -74,6 +77,7 @@ function(orsp_asn1_set set)
     COMMAND ${CMAKE_COMMAND} -DLD=${CMAKE_LINKER} -DNM=${CMAKE_NM} -DOBJCOPY=${CMAKE_OBJCOPY}
             -DOBJECT_LIST=${objlist} -DPREFIX=${A_PREFIX} -DSET=${set} -DMANIFEST=${manifest}
             -DOUT_OBJ=${obj} -DNAMES_H=${names_h} -DUMBRELLA_H=${umbrella_h}
+            -DWIPE_ALLOC=${A_WIPE_ALLOC}
             -P ${ORSP_ASN1_DIR}/asn1prefix.cmake
     DEPENDS orsp_asn1_${set}_gen $<TARGET_OBJECTS:orsp_asn1_${set}_gen> ${objlist}
             ${ORSP_ASN1_DIR}/asn1prefix.cmake
@@ -84,4 +88,7 @@ function(orsp_asn1_set set)
   set_target_properties(orsp_asn1_${set} PROPERTIES LINKER_LANGUAGE C)
   # SYSTEM: generated headers are not held to our warning flags.
   target_include_directories(orsp_asn1_${set} SYSTEM PUBLIC ${ORSP_ASN1_OUT} ${dir})
+  if(A_WIPE_ALLOC)
+    target_link_libraries(orsp_asn1_${set} PUBLIC orsp_core)
+  endif()
 endfunction()

@@ -1,4 +1,7 @@
-/* Secret handling: one wipe function and one constant-time compare. */
+/* Secret handling: one wipe function, one constant-time compare, and the wiping allocator
+ * of the generated code that decodes secrets. */
+#include <malloc.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "openrsp/core.h"
@@ -7,6 +10,42 @@ void orsp_wipe(void *p, size_t n)
 {
 	if (p && n)
 		explicit_bzero(p, n);
+}
+
+/* malloc_usable_size() is glibc's (and every sanitizer's): the block's whole usable size,
+ * at least what was asked for, all of it the caller's to write. */
+void orsp_wipe_free(void *p)
+{
+	if (p) {
+		explicit_bzero(p, malloc_usable_size(p));
+		free(p);
+	}
+}
+
+void *orsp_wipe_malloc(size_t n)
+{
+	return malloc(n);
+}
+
+void *orsp_wipe_calloc(size_t nmemb, size_t size)
+{
+	return calloc(nmemb, size);
+}
+
+void *orsp_wipe_realloc(void *p, size_t n)
+{
+	if (!p)
+		return malloc(n);
+	/* never in place: realloc would free the old block, or its tail, unwiped. Size 0 gets a
+	 * block of 1 (glibc's realloc would free p and return NULL, which a caller could take
+	 * for a failure that left p alive). */
+	void *q = malloc(n ? n : 1);
+	if (!q)
+		return NULL;
+	size_t old = malloc_usable_size(p);
+	memcpy(q, p, old < n ? old : n);
+	orsp_wipe_free(p);
+	return q;
 }
 
 int orsp_ct_eq(const void *a, const void *b, size_t n)

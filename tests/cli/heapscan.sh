@@ -1,0 +1,107 @@
+#!/usr/bin/env bash
+# K and OPc never left in freed memory: every command below runs with tests/heapscan.c
+# preloaded, which looks at each block the process frees (and at the old block of every
+# realloc, which it always moves) for 8 bytes in a row of one subscriber's K or OPc, and ends a
+# process that freed one with status 97. Building the package, checking it (also as BER with K
+# a constructed string, which asn1c's decoder assembles by realloc), importing it, ordering, the
+# SM-DP+ serving the download, the LPA with its software eUICC downloading, installing,
+# enabling and deleting it, the AuC adding the subscriber and computing vectors. Skipped in a
+# sanitizer build (the library replaces free and realloc, as the sanitizer does).
+set -euo pipefail
+
+B=${ORSP_BIN:?set ORSP_BIN to the openrsp binary}
+V=${ORSP_VECTORS:?set ORSP_VECTORS to tests/vectors}
+L=${ORSP_HEAPSCAN_LIB-}
+if [[ -z "$L" ]]; then
+	echo "heapscan: skipped (a sanitizer build: tests/heapscan.c is not built)"
+	exit 77
+fi
+mkdir -p "${ORSP_TEST_TMP:-/tmp}"
+T=$(mktemp -d "${ORSP_TEST_TMP:-/tmp}/cli_heapscan.XXXXXX")
+unset ORSP_KEK
+. "$(dirname "$0")/lib/common.bash"
+trap 'smdp_stop; rm -rf "$T"' EXIT
+
+V7=$V/saip/gsma-ts48/v7/TS48_V7.0_eSIM_GTP_SAIP2.3_NoBERTLV.der
+K=3a7f19c2d45e8b06f1a2c3d4e5f60718
+OPC=9c8b7a6f5e4d3c2b1a09f8e7d6c5b4a3
+ICCID=89000123456789012341
+IMSI=001010123456789
+# hs ARGS...: as run, with the library preloaded looking for K and OPc
+hs() {
+	rc=0
+	out=$(LD_PRELOAD=$L ORSP_HEAPSCAN=$K,$OPC "$B" "$@" 2>"$T/err") || rc=$?
+	err=$(cat "$T/err")
+}
+# clean WHAT WANT_RC: the last hs ended with WANT_RC, and the library found nothing
+clean() {
+	if [[ $rc -eq $2 && "$err" != *heapscan:* ]]; then
+		ok
+	else
+		bad "$1: rc=$rc (want $2): $err"
+	fi
+}
+
+# The library is loaded and looks: it frees a copy of K itself.
+rc=0
+ORSP_HEAPSCAN_SELFTEST=1 LD_PRELOAD=$L ORSP_HEAPSCAN=$K,$OPC "$B" --version >/dev/null \
+	2>"$T/err" || rc=$?
+expect "self-test: status" 97 "$rc"
+has "self-test: said" "heapscan: 1 freed block held a secret" "$(cat "$T/err")"
+rc=0
+LD_PRELOAD=$L ORSP_HEAPSCAN=abcd "$B" --version >/dev/null 2>"$T/err" || rc=$?
+expect "a secret shorter than 8 bytes: status" 96 "$rc"
+
+hs profile build --template "$V7" --iccid "$ICCID" --imsi "$IMSI" --k "$K" --opc "$OPC" \
+	-o "$T/p.der"
+clean "profile build" 0
+hs profile check "$T/p.der"
+clean "profile check" 0
+hs profile inspect "$T/p.der"
+clean "profile inspect" 0
+# K as a constructed OCTET STRING of two 8-byte segments (BER, not DER): the decoder grows its
+# buffer by realloc; refused, and nothing of K left behind
+python3 "$(dirname "$0")/lib/constructed_key.py" "$T/p.der" "$T/ber.der" "$K"
+hs profile check "$T/ber.der"
+clean "profile check of a BER package" 1
+has "BER: refused" "not DER" "$err"
+
+# The SM-DP+ and the device: import, order, serve; download, enable, delete.
+FQDN=smdp.example.org
+"$B" pki init "$T/pki" --smdp-fqdn $FQDN >/dev/null
+"$B" euicc init --state "$T/dev" --pki "$T/pki" >/dev/null
+{
+	printf '%s\n' "fqdn = $FQDN" "oid = 2.999.10" "port = 0" "plain_http = yes" \
+		"database = smdp.db"
+	smdp_keyset_conf
+} >"$T/smdp.conf"
+hs smdp profile import "$T/p.der" --config "$T/smdp.conf"
+clean "smdp profile import" 0
+hs smdp order --config "$T/smdp.conf" --iccid "$ICCID" --release
+clean "smdp order" 0
+AC=$out
+LD_PRELOAD=$L ORSP_HEAPSCAN=$K,$OPC smdp_start "$T/smdp.conf"
+URL=http://127.0.0.1:$PORT
+hs lpa profile download -a "$AC" --server-url "$URL" --insecure --euicc "local:$T/dev"
+clean "lpa profile download" 0
+hs lpa profile enable "$ICCID" --euicc "local:$T/dev"
+clean "lpa profile enable" 0
+hs lpa profile disable "$ICCID" --euicc "local:$T/dev"
+clean "lpa profile disable" 0
+hs lpa profile delete "$ICCID" --euicc "local:$T/dev"
+clean "lpa profile delete" 0
+hs lpa notification process --server-url "$URL" --insecure --euicc "local:$T/dev"
+clean "lpa notification process" 0
+# the server's status at its stop is the library's verdict on it (97: a block held K or OPc)
+smdp_stop
+hs smdp profile purge --config "$T/smdp.conf"
+clean "smdp profile purge" 0
+has "purged" "purged the packages of 1 profile" "$out"
+
+# The AuC: the subscriber added, vectors computed from its K and OPc.
+hs auc add --imsi "$IMSI" --k "$K" --opc "$OPC" --db "$T/auc.db"
+clean "auc add" 0
+hs auc vector "$IMSI" --count 3 --db "$T/auc.db"
+clean "auc vector" 0
+
+finish
