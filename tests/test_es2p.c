@@ -818,6 +818,30 @@ static void test_cc_wiped(void **state)
 		assert_int_not_equal(r.http_status, 0);
 		orsp_smdp_reply_free(&r);
 	}
+	/* the code's own string broken (cut short, a control byte, a bad escape): jansson's
+	 * message quotes the token it stopped in ("near '...'"); neither the answer nor the
+	 * error detail may carry it */
+	{
+		static const char *const broken[] = {
+		    "{" HDR ",\"iccid\":\"" ICCID "\",\"confirmationCode\":\"" CC_MARK,
+		    "{" HDR ",\"iccid\":\"" ICCID "\",\"confirmationCode\":\"" CC_MARK
+		    "\x01\",\"releaseFlag\":true}",
+		    "{" HDR ",\"iccid\":\"" ICCID "\",\"confirmationCode\":\"" CC_MARK
+		    "\\q\",\"releaseFlag\":true}",
+		};
+		for (size_t i = 0; i < ORSP_ARRAY_LEN(broken); i++) {
+			orsp_smdp_reply r;
+			assert_int_equal(orsp_es2p_handle(&f->svc, f->s, "confirmOrder",
+			                                  (const uint8_t *)broken[i],
+			                                  strlen(broken[i]), &r),
+			                 ORSP_OK);
+			assert_non_null(r.body);
+			if (!strstr(r.body, "\"1.2\"") || !strstr(r.body, "JSON: ") ||
+			    strstr(r.body, "CC-SECRET") || strstr(orsp_err_detail(), "CC-SECRET"))
+				fail_msg("case %zu: %s (detail: %s)", i, r.body, orsp_err_detail());
+			orsp_smdp_reply_free(&r);
+		}
+	}
 	json_decref(call(f, "confirmOrder",
 	                 "{" HDR ",\"iccid\":\"" ICCID "\",\"confirmationCode\":\"" CC_MARK
 	                 "\",\"releaseFlag\":true}",

@@ -289,12 +289,18 @@ orsp_err orsp_json_parse(const void *body, size_t len, size_t max_len, json_t **
 	 * No JSON_ALLOW_NUL: a NUL inside a string would cut it short for C code. */
 	root = json_loadb((const char *)body, len, JSON_REJECT_DUPLICATES, &jerr);
 	if (!root) {
-		/* jansson quotes the sender's bytes ("near '...'"): the detail reaches logs and
-		 * terminals, so anything but printable ASCII becomes '?' (no escape sequence,
-		 * C1 control or bidirectional override of a client's or a server's making) */
+		/* jansson ends most messages with the token it stopped in ("... near '...'"): in
+		 * an ES2+ confirmOrder that may be the confirmation code, cut short. The detail
+		 * goes back to the sender and into logs, so it keeps jansson's words, the line and
+		 * the column, never the sender's bytes; and those words printable ASCII only. */
+		char *near = strstr(jerr.text, " near '");
+		if (near)
+			*near = '\0';
 		orsp_ascii_printable(jerr.text);
-		return orsp_errf(ORSP_E_MALFORMED, "JSON: %s at line %d column %d", jerr.text,
-		                 jerr.line, jerr.column);
+		orsp_err e = orsp_errf(ORSP_E_MALFORMED, "JSON: %s at line %d column %d", jerr.text,
+		                       jerr.line, jerr.column);
+		ORSP_WIPE_OBJ(jerr);
+		return e;
 	}
 	if (!json_is_object(root)) {
 		json_decref(root);
