@@ -6,6 +6,8 @@
 #define _GNU_SOURCE /* fopencookie */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
+#include <sys/prctl.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -253,6 +255,13 @@ static int run_main(int argc, char **argv)
 
 int main(int argc, char **argv)
 {
+	/* Not dumpable: no core file, and another process of the same user can neither attach
+	 * to this one nor read its memory, environment or open files through /proc (ORSP_KEK's
+	 * value, K and OPc, private keys, the KEK, tokens). Root still can. As ssh-agent does;
+	 * docs/deploy.md. */
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0)
+		fprintf(stderr, "openrsp: warning: cannot turn core dumps off: %s\n",
+		        strerror(errno));
 	hold_std_fds();
 	stdout_keep_errno();
 	return stdout_done(run_main(argc, argv));
