@@ -1659,6 +1659,9 @@ static void test_metrics_token(void **state)
 	static const char *const wrong[] = {"Authorization: Bearer scraper-token-9876543211", NULL};
 	static const char *const longer[] = {"Authorization: Bearer scraper-token-98765432100",
 	                                     NULL};
+	static const char *const shorter[] = {"Authorization: Bearer scraper-token-987654321",
+	                                      NULL};
+	static const char *const empty[] = {"Authorization: Bearer ", NULL};
 	static const char *const es2[] = {"Authorization: Bearer operator-token-0123456789", NULL};
 	static const char *const basic[] = {"Authorization: Basic scraper-token-9876543210", NULL};
 	/* the scheme's name is case-insensitive, then one or more spaces (RFC 9110 §11.1) */
@@ -1680,6 +1683,8 @@ static void test_metrics_token(void **state)
 	assert_int_equal(scrape(srv, NULL, NULL, 0), 401);
 	assert_int_equal(scrape(srv, wrong, NULL, 0), 401);
 	assert_int_equal(scrape(srv, longer, NULL, 0), 401);
+	assert_int_equal(scrape(srv, shorter, NULL, 0), 401);
+	assert_int_equal(scrape(srv, empty, NULL, 0), 401);
 	assert_int_equal(scrape(srv, es2, NULL, 0), 401);
 	assert_int_equal(scrape(srv, basic, NULL, 0), 401);
 	assert_int_equal(scrape(srv, nospace, NULL, 0), 401);
@@ -1713,7 +1718,7 @@ static void test_metrics_token(void **state)
 	assert_null(
 	    strstr(body, "openrsp_smdp_profile_oldest_change_seconds{state=\"installed\"}"));
 	assert_non_null(
-	    strstr(body, "openrsp_smdp_requests_total{function=\"metrics\",result=\"401\"} 8\n"));
+	    strstr(body, "openrsp_smdp_requests_total{function=\"metrics\",result=\"401\"} 10\n"));
 	/* the scrapes answered are counted too (this one from the next on) */
 	assert_non_null(
 	    strstr(body, "openrsp_smdp_requests_total{function=\"metrics\",result=\"200\"} 4\n"));

@@ -310,7 +310,13 @@ static bool bearer_ok(const orsp_http_request *req, const char *token)
 	while (*auth == ' ')
 		auth++;
 	len = field_len(auth);
-	return len == n && orsp_ct_eq(auth, token, n);
+	/* the digests compared, not the strings: a length compared first would tell the
+	 * token's length by the time the answer takes */
+	uint8_t got[ORSP_SHA256_LEN], want[ORSP_SHA256_LEN];
+	bool ok = orsp_sha256(auth, len, got) == ORSP_OK &&
+	          orsp_sha256(token, n, want) == ORSP_OK && orsp_ct_eq(got, want, sizeof(got));
+	ORSP_WIPE_OBJ(want);
+	return ok;
 }
 
 /* A request without the credentials its route needs, logged and counted as refuse() does.
