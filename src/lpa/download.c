@@ -249,6 +249,9 @@ static orsp_err es9_call(es9 *c, const char *fn, json_t *req, json_t **rsp)
 	if ((e = orsp_json_dump(req, &body, &blen)))
 		return e;
 	e = orsp_http_client_post_json(c->http, url, body, blen, hdrs, &res);
+	/* getBoundProfilePackage's carries hashCc (PrepareDownloadResponse): from it and the
+	 * transactionId a short confirmation code is found by trying them all */
+	orsp_wipe(body, blen);
 	free(body);
 	if (e) {
 		/* the detail is copied first: orsp_errf must not read the buffer it writes; it may
@@ -1214,6 +1217,7 @@ orsp_err orsp_lpa_download(orsp_lpa_card *c, const orsp_lpa_download_opts *o,
 		orsp_write_bytes(&w, sig2, sig2l);
 		if (cc_required) {
 			if ((e = orsp_lpa_hash_cc(o->cc, tid, tid_len, hcc))) {
+				orsp_wipe(hcc, sizeof(hcc));
 				free(buf);
 				goto out_cancel;
 			}
@@ -1228,6 +1232,7 @@ orsp_err orsp_lpa_download(orsp_lpa_card *c, const orsp_lpa_download_opts *o,
 			e = orsp_errf(ORSP_E_RESOURCE, "out of memory");
 		if (!e)
 			e = orsp_lpa_es10(c, buf, w.len, pdr, 1024, &pdrl);
+		orsp_wipe(buf, cap); /* hashCc, as the body above */
 		free(buf);
 		if (e)
 			goto out_cancel;
@@ -1373,6 +1378,8 @@ out:
 	free(s2);
 	free(sig2);
 	free(dpcert);
+	if (pdr)
+		orsp_wipe(pdr, 1024); /* euiccSigned2 echoes hashCc */
 	free(pdr);
 	free(bpp);
 	free(pir);

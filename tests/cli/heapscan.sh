@@ -25,6 +25,8 @@ trap 'smdp_stop; rm -rf "$T"' EXIT
 V7=$V/saip/gsma-ts48/v7/TS48_V7.0_eSIM_GTP_SAIP2.3_NoBERTLV.der
 K=3a7f19c2d45e8b06f1a2c3d4e5f60718
 OPC=9c8b7a6f5e4d3c2b1a09f8e7d6c5b4a3
+CC=31415926535897 # a confirmation code, and its bytes in hex for the library
+CCHEX=$(printf %s "$CC" | od -An -tx1 | tr -d ' \n')
 ICCID=89000123456789012341
 IMSI=001010123456789
 # hs ARGS...: as run, with the library preloaded looking for K and OPc
@@ -80,7 +82,7 @@ clean "smdp profile import" 0
 hs smdp order --config "$T/smdp.conf" --iccid "$ICCID" --release
 clean "smdp order" 0
 AC=$out
-LD_PRELOAD=$L ORSP_HEAPSCAN=$K,$OPC smdp_start "$T/smdp.conf"
+LD_PRELOAD=$L ORSP_HEAPSCAN=$K,$OPC,$CCHEX smdp_start "$T/smdp.conf"
 URL=http://127.0.0.1:$PORT
 hs lpa profile download -a "$AC" --server-url "$URL" --insecure --euicc "local:$T/dev"
 clean "lpa profile download" 0
@@ -92,11 +94,30 @@ hs lpa profile delete "$ICCID" --euicc "local:$T/dev"
 clean "lpa profile delete" 0
 hs lpa notification process --server-url "$URL" --insecure --euicc "local:$T/dev"
 clean "lpa notification process" 0
+# an order with a confirmation code: the code (and K, OPc) in no freed block of the order,
+# the LPA (which sends hashCc, from which a short code is found by trying them all) or the
+# server
+ICCID2=$(luhn 8900012345678901235)
+hs profile build --template "$V7" --iccid "$ICCID2" --imsi 001010123456790 --k "$K" \
+	--opc "$OPC" -o "$T/p2.der"
+clean "profile build (2)" 0
+hs smdp profile import "$T/p2.der" --config "$T/smdp.conf"
+clean "smdp profile import (2)" 0
+rc=0
+AC2=$(LD_PRELOAD=$L ORSP_HEAPSCAN=$K,$OPC,$CCHEX "$B" smdp order --config "$T/smdp.conf" \
+	--iccid "$ICCID2" --cc "$CC" --release 2>"$T/err") || rc=$?
+err=$(cat "$T/err")
+clean "smdp order --cc" 0
+rc=0
+LD_PRELOAD=$L ORSP_HEAPSCAN=$K,$OPC,$CCHEX "$B" lpa profile download -a "$AC2" -c "$CC" \
+	--server-url "$URL" --insecure --euicc "local:$T/dev" >/dev/null 2>"$T/err" || rc=$?
+err=$(cat "$T/err")
+clean "lpa profile download -c" 0
 # the server's status at its stop is the library's verdict on it (97: a block held K or OPc)
 smdp_stop
 hs smdp profile purge --config "$T/smdp.conf"
 clean "smdp profile purge" 0
-has "purged" "purged the packages of 1 profile" "$out"
+has "purged" "purged the packages of 2 profiles" "$out"
 
 # The AuC: the subscriber added, vectors computed from its K and OPc.
 hs auc add --imsi "$IMSI" --k "$K" --opc "$OPC" --db "$T/auc.db"
