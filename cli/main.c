@@ -7,7 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
-#include <sys/prctl.h>
+#include <sys/resource.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -255,12 +255,14 @@ static int run_main(int argc, char **argv)
 
 int main(int argc, char **argv)
 {
-	/* Not dumpable: no core file, and another process of the same user can neither attach
-	 * to this one nor read its memory, environment or open files through /proc (ORSP_KEK's
-	 * value, K and OPc, private keys, the KEK, tokens). Root still can. As ssh-agent does;
-	 * docs/deploy.md. */
-	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0)
-		fprintf(stderr, "openrsp: warning: cannot turn core dumps off: %s\n",
+	/* No core file: it would hold what the process held (K and OPc, private keys, the KEK,
+	 * tokens). The soft and hard limit 0, inherited by what this process starts; a core
+	 * handler behind a pipe (systemd-coredump, apport) honours the limit too. Debuggers,
+	 * perf and /proc are left as they are (docs/deploy.md). EPERM is a system call filter's
+	 * answer (systemd's ~@resources): the unit sets LimitCORE=0 itself. */
+	struct rlimit no_core = {0, 0};
+	if (setrlimit(RLIMIT_CORE, &no_core) != 0 && errno != EPERM)
+		fprintf(stderr, "openrsp: warning: cannot turn core files off: %s\n",
 		        strerror(errno));
 	hold_std_fds();
 	stdout_keep_errno();
