@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <sys/resource.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -253,8 +254,27 @@ static int run_main(int argc, char **argv)
 	return run_cmd(n, c, argc - 2, argv + 2);
 }
 
+/* ORSP_KEK's value out of the block /proc/PID/environ shows (readable by the same user, for
+ * the life of the process): the variable now points at a copy on the heap, which getenv and
+ * the processes this one starts still see, and the original bytes are zeroed. */
+static void hide_kek_env(void)
+{
+	char *v = getenv("ORSP_KEK");
+	if (!v || !*v)
+		return;
+	size_t n = strlen(v);
+	char *copy = strdup(v);
+	if (!copy)
+		return;
+	if (setenv("ORSP_KEK", copy, 1) == 0)
+		explicit_bzero(v, n);
+	explicit_bzero(copy, n);
+	free(copy);
+}
+
 int main(int argc, char **argv)
 {
+	hide_kek_env();
 	/* No core file: it would hold what the process held (K and OPc, private keys, the KEK,
 	 * tokens). The soft and hard limit 0, inherited by what this process starts; a core
 	 * handler behind a pipe (systemd-coredump, apport) honours the limit too. Debuggers,

@@ -414,17 +414,23 @@ usage --json version --json
 # standard input, polled (the limit is set once main() runs, a moment after the exec).
 mkfifo "$T/stdin"
 # (its soft limit raised to the hard one first, so that the 0 is openrsp's own)
+# With ORSP_KEK set, its value must not stay in what /proc/PID/environ shows (the same user
+# reads it): openrsp points the variable at a copy and zeroes the original bytes.
+KEKHEX=5ec2e7a1b0c4d3f2e1a0b9c8d7e6f5a4b3c2d1e0f9a8b7c6d5e4f3a2b1c0d9e8
 (
 	ulimit -S -c "$(ulimit -H -c)"
-	exec "$B" aka opc --k - --op 00112233445566778899aabbccddeeff <"$T/stdin" >"$T/opc.out" 2>&1
+	ORSP_KEK=$KEKHEX exec "$B" aka opc --k - --op 00112233445566778899aabbccddeeff \
+		<"$T/stdin" >"$T/opc.out" 2>&1
 ) &
 waiting=$!
 exec 7>"$T/stdin" # the command now waits for K
 core=""
+kek_shown=""
 for _ in $(seq 1 200); do
 	if [[ "$(cat "/proc/$waiting/comm" 2>/dev/null)" == openrsp ]]; then
 		core=$(awk '/^Max core file size/ {print $5 "/" $6}' "/proc/$waiting/limits" 2>/dev/null)
-		[[ "$core" == 0/0 ]] && break
+		kek_shown=$(tr '\0' '\n' <"/proc/$waiting/environ" 2>/dev/null | grep -c "$KEKHEX" || true)
+		[[ "$core" == 0/0 && "$kek_shown" == 0 ]] && break
 	fi
 	sleep 0.05
 done
@@ -432,6 +438,7 @@ echo 000102030405060708090a0b0c0d0e0f >&7
 exec 7>&-
 wait "$waiting" || true
 expect "no core file: RLIMIT_CORE soft/hard" 0/0 "$core"
+expect "ORSP_KEK's value not in /proc/PID/environ" 0 "$kek_shown"
 has "no core file: the command went on" "OPc:" "$(cat "$T/opc.out")"
 
 rm -rf "$T"
