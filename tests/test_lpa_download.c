@@ -14,6 +14,7 @@
 #include <malloc.h>
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -910,14 +911,17 @@ void __real_free(void *p);
 void *__real_realloc(void *p, size_t n);
 void __wrap_free(void *p);
 void *__wrap_realloc(void *p, size_t n);
+/* the fake SM-DP+'s thread frees too: the flag and the count are atomic, the value is
+ * written before the flag is set */
 static uint8_t hcc_watched[32];
-static bool hcc_watch;
-static unsigned hcc_left;
+static atomic_bool hcc_watch;
+static atomic_uint hcc_left;
 
 static void hcc_look(void *p)
 {
-	if (hcc_watch && p && memmem(p, malloc_usable_size(p), hcc_watched, sizeof(hcc_watched)))
-		hcc_left++;
+	if (atomic_load(&hcc_watch) && p &&
+	    memmem(p, malloc_usable_size(p), hcc_watched, sizeof(hcc_watched)))
+		atomic_fetch_add(&hcc_left, 1);
 }
 
 void __wrap_free(void *p)
@@ -954,18 +958,18 @@ static void test_download_cc(void **state)
 	    ORSP_OK);
 	/* the check sees a block freed with hashCc in it */
 	memcpy(hcc_watched, want + 2, 32);
-	hcc_watch = true;
+	atomic_store(&hcc_watch, true);
 	{
 		uint8_t *probe = malloc(64);
 		assert_non_null(probe);
 		memcpy(probe + 7, want + 2, 32);
 		__wrap_free(probe); /* by its name: stores just before a free() may be dropped */
-		assert_int_equal(hcc_left, 1);
-		hcc_left = 0;
+		assert_int_equal(atomic_load(&hcc_left), 1);
+		atomic_store(&hcc_left, 0);
 	}
 	assert_int_equal(run(x, "12345678", iccid), ORSP_OK);
-	hcc_watch = false;
-	assert_int_equal(hcc_left, 0);
+	atomic_store(&hcc_watch, false);
+	assert_int_equal(atomic_load(&hcc_left), 0);
 	assert_non_null(find(x->card.bf21, x->card.bf21_len, want, 34));
 }
 
