@@ -258,7 +258,9 @@ void orsp_wipe(void *p, size_t n);
 /* The allocator of generated code that decodes secrets (asn1c's `pe` set, docs/asn1.md: its
  * malloc, calloc, realloc and free are renamed to these at build time): every block is wiped
  * before it goes back to the heap, its whole usable size, whoever allocated it (any block of
- * malloc may be passed); realloc never resizes in place (a new block, the old one wiped). */
+ * malloc may be passed); realloc never resizes in place (a new block, the old one wiped).
+ * orsp_wipe_free also serves any block of malloc that held a secret, its size unknown or not
+ * at hand (NULL: nothing). */
 void *orsp_wipe_malloc(size_t n);
 void *orsp_wipe_calloc(size_t nmemb, size_t size);
 void *orsp_wipe_realloc(void *p, size_t n);

@@ -861,9 +861,8 @@ orsp_err orsp_json_put_base64(json_t *obj, const char *field, const uint8_t *p, 
 	if (!err)
 		/* ASCII by construction: no UTF-8 validation */
 		err = set_new(obj, field, json_stringn_nocheck(text, cap - 1));
-	orsp_wipe(text,
-	          cap); /* what it encodes may be secret (hashCc in a PrepareDownloadResponse) */
-	free(text);
+	/* what it encodes may be secret (hashCc in a PrepareDownloadResponse) */
+	orsp_wipe_free(text);
 	return err;
 }
 

@@ -251,8 +251,7 @@ static orsp_err es9_call(es9 *c, const char *fn, json_t *req, json_t **rsp)
 	e = orsp_http_client_post_json(c->http, url, body, blen, hdrs, &res);
 	/* getBoundProfilePackage's carries hashCc (PrepareDownloadResponse): from it and the
 	 * transactionId a short confirmation code is found by trying them all */
-	orsp_wipe(body, blen);
-	free(body);
+	orsp_wipe_free(body);
 	if (e) {
 		/* the detail is copied first: orsp_errf must not read the buffer it writes; it may
 		 * quote the server (a TLS certificate's name) */
@@ -1232,8 +1231,7 @@ orsp_err orsp_lpa_download(orsp_lpa_card *c, const orsp_lpa_download_opts *o,
 			e = orsp_errf(ORSP_E_RESOURCE, "out of memory");
 		if (!e)
 			e = orsp_lpa_es10(c, buf, w.len, pdr, 1024, &pdrl);
-		orsp_wipe(buf, cap); /* hashCc, as the body above */
-		free(buf);
+		orsp_wipe_free(buf); /* hashCc, as the body above */
 		if (e)
 			goto out_cancel;
 	}
@@ -1378,9 +1376,7 @@ out:
 	free(s2);
 	free(sig2);
 	free(dpcert);
-	if (pdr)
-		orsp_wipe(pdr, 1024); /* euiccSigned2 echoes hashCc */
-	free(pdr);
+	orsp_wipe_free(pdr); /* euiccSigned2 echoes hashCc */
 	free(bpp);
 	free(pir);
 	return e;

@@ -2113,9 +2113,8 @@ out:
 	orsp_ec_free(otsk);
 	orsp_ec_free(pub);
 	orsp_cert_free(cert);
-	if (pdr) /* euiccSigned2 holds hashCc: with the transactionId, a short code is found */
-		orsp_wipe(pdr, pdr_len);
-	free(pdr);
+	/* euiccSigned2 holds hashCc: with the transactionId, a short code is found */
+	orsp_wipe_free(pdr);
 	sess_free(&se);
 	return e;
 }

@@ -69,14 +69,7 @@ clean "profile check of a BER package" 1
 has "BER: refused" "not DER" "$err"
 
 # The SM-DP+ and the device: import, order, serve; download, enable, delete.
-FQDN=smdp.example.org
-"$B" pki init "$T/pki" --smdp-fqdn $FQDN >/dev/null
-"$B" euicc init --state "$T/dev" --pki "$T/pki" >/dev/null
-{
-	printf '%s\n' "fqdn = $FQDN" "oid = 2.999.10" "port = 0" "plain_http = yes" \
-		"database = smdp.db"
-	smdp_keyset_conf
-} >"$T/smdp.conf"
+served_device smdp.db
 hs smdp profile import "$T/p.der" --config "$T/smdp.conf"
 clean "smdp profile import" 0
 hs smdp order --config "$T/smdp.conf" --iccid "$ICCID" --release

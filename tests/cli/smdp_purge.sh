@@ -125,14 +125,7 @@ expect "Downloaded keeps its package" True "$(python3 -c 'import json,sys; print
 
 # ----- beside a running server -----
 trap 'smdp_stop; rm -rf "$T"' EXIT
-FQDN=smdp.example.org
-"$B" pki init "$T/pki" --smdp-fqdn $FQDN >/dev/null
-"$B" euicc init --state "$T/dev" --pki "$T/pki" >/dev/null
-{
-	printf '%s\n' "fqdn = $FQDN" "oid = 2.999.10" "port = 0" "plain_http = yes" \
-		"database = served.db"
-	smdp_keyset_conf
-} >"$T/smdp.conf"
+served_device served.db
 SDB=$T/served.db
 run smdp profile generate --db "$SDB" --template "$V7" --iccid-start 898824700000006100 \
 	--imsi-start 001019000000610 --count 2

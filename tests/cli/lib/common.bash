@@ -98,6 +98,19 @@ wait_for() {
 nonempty() { [[ -s "$1" ]]; }
 # smdp_start CONF: `smdp serve --config CONF` in the background (its log $T/serve.log, its pid
 # in server), once it has printed its port (in PORT); smdp_stop stops it (none running: nothing).
+# served_device DB: a test PKI for smdp.example.org in $T/pki, a software eUICC of it in $T/dev,
+# and $T/smdp.conf for that SM-DP+: plain HTTP on a free port, the database DB (relative: beside
+# the configuration), the PKI's key set.
+served_device() {
+	local fqdn=smdp.example.org
+	"$B" pki init "$T/pki" --smdp-fqdn $fqdn >/dev/null
+	"$B" euicc init --state "$T/dev" --pki "$T/pki" >/dev/null
+	{
+		printf '%s\n' "fqdn = $fqdn" "oid = 2.999.10" "port = 0" "plain_http = yes" \
+			"database = $1"
+		smdp_keyset_conf
+	} >"$T/smdp.conf"
+}
 server=""
 smdp_start() {
 	: >"$T/port"
