@@ -874,7 +874,7 @@ static void sims_free(sim *s, char **eids)
  * EUM); *eids_out[i] is the EID of s->ids[i]. */
 static orsp_err make_euiccs(const char *pki, size_t n, sim *s, char ***eids_out)
 {
-	char p1[P + 64], prefix[9] = "";
+	char p1[P + 64], prefix[9] = "", org[65] = "";
 	uint8_t kb[4096];
 	size_t kl = 0;
 	orsp_ec_key *eum_key = NULL;
@@ -908,11 +908,13 @@ static orsp_err make_euiccs(const char *pki, size_t n, sim *s, char ***eids_out)
 	snprintf(p1, sizeof(p1), "%s/ci/ci.der", pki);
 	if (!e && !(e = orsp_cert_load_file(p1, &ci)))
 		e = orsp_cert_ski(ci, s->ski, sizeof(s->ski), &s->ski_len);
-	/* the EID range: the prefix of the eUICC that `pki init` made */
+	/* the EID range and the EUM's organisation (its nameConstraints hold both): the prefix
+	 * and the O of the eUICC that `pki init` made */
 	snprintf(p1, sizeof(p1), "%s/euicc/euicc.der", pki);
 	if (!e && !(e = orsp_cert_load_file(p1, &any))) {
 		char eid[33];
-		if (!(e = orsp_cert_subject_serial(any, eid, sizeof(eid))))
+		if (!(e = orsp_cert_subject_serial(any, eid, sizeof(eid))) &&
+		    !(e = orsp_cert_subject_org(any, org, sizeof(org))))
 			memcpy(prefix, eid, 8);
 	}
 	for (size_t i = 0; !e && i < n; i++) {
@@ -928,7 +930,7 @@ static orsp_err make_euiccs(const char *pki, size_t n, sim *s, char ***eids_out)
 		    (e = orsp_cert_template_init(&t, ORSP_ROLE_EUICC)))
 			break;
 		t.country = "XX";
-		t.org = "openrsp bench EUM";
+		t.org = org;
 		t.serial_number = eid;
 		t.common_name = "bench eUICC";
 		t.not_before = now - 3600;

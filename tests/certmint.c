@@ -176,13 +176,15 @@ static STACK_OF(GENERAL_SUBTREE) * dirname_subtrees(const char *org, const char 
 	return sts;
 }
 
-static void add_name_constraints(X509 *x, const char *org, const char *serial, const char *excluded)
+static void add_name_constraints(X509 *x, const char *org, const char *serial, const char *excluded,
+                                 const char *excluded_org)
 {
 	NAME_CONSTRAINTS *nc = NAME_CONSTRAINTS_new();
 	assert_non_null(nc);
 	nc->permittedSubtrees = dirname_subtrees(org, serial);
 	if (excluded)
-		nc->excludedSubtrees = dirname_subtrees(org, excluded);
+		nc->excludedSubtrees =
+		    dirname_subtrees(excluded_org ? excluded_org : org, excluded);
 	if (X509_add1_ext_i2d(x, NID_name_constraints, nc, 1, X509V3_ADD_DEFAULT) != 1)
 		fail_ossl("nameConstraints");
 	NAME_CONSTRAINTS_free(nc);
@@ -250,7 +252,7 @@ X509 *certmint_issue(const certmint_spec *s, EVP_PKEY *subject_key, X509 *issuer
 		add_conf_ext(x, &ctx, NID_ext_key_usage, s->ext_key_usage);
 	if (s->nc_serial)
 		add_name_constraints(x, s->nc_org, s->nc_no_serial ? NULL : s->nc_serial,
-		                     s->nc_excluded_serial);
+		                     s->nc_excluded_serial, s->nc_excluded_org);
 	if (s->eins)
 		add_permitted_eins(x, s->eins, s->eins_critical, s->eins_bad_type);
 	if (s->eins_der)

@@ -30,6 +30,7 @@ typedef struct certmint_spec {
 	const char *nc_org;
 	const char *nc_serial; /* NULL: no nameConstraints */
 	const char *nc_excluded_serial;
+	const char *nc_excluded_org; /* the excluded subtree's O; NULL: nc_org */
 	bool nc_no_serial; /* with nc_serial: the permitted directoryName is "O=nc_org" only */
 	/* permittedEins (2.23.146.1.2.2.0) prefixes, NULL-terminated; NULL: no extension.
 	 * eins_bad_type encodes them as UTF8String instead of PrintableString. */

@@ -201,6 +201,28 @@ static void test_cert_accessors(void **state)
 	assert_string_equal(serial, SGP26_EID);
 	expect(orsp_cert_subject_serial(euicc, serial, 32), ORSP_E_RESOURCE, NULL);
 	expect(orsp_cert_subject_serial(eum, serial, sizeof(serial)), ORSP_E_NOT_FOUND, NULL);
+	/* the O (the bench gives its eUICCs their EUM's) */
+	assert_int_equal(orsp_cert_subject_org(euicc, serial, sizeof(serial)), ORSP_OK);
+	assert_string_equal(serial, "RSP Test EUM");
+	expect(orsp_cert_subject_org(euicc, serial, 12), ORSP_E_RESOURCE, "subject O");
+	expect(orsp_cert_subject_org(NULL, serial, sizeof(serial)), ORSP_E_USAGE, NULL);
+	{
+		certmint_spec sp = {.subject = "/O=One/O=Two/CN=x"};
+		EVP_PKEY *k = certmint_key_new("prime256v1");
+		X509 *x = certmint_issue(&sp, k, NULL, k);
+		orsp_cert *c = certmint_to_orsp(x);
+		expect(orsp_cert_subject_org(c, serial, sizeof(serial)), ORSP_E_MALFORMED,
+		       "several O");
+		orsp_cert_free(c);
+		X509_free(x);
+		sp.subject = "/CN=x";
+		x = certmint_issue(&sp, k, NULL, k);
+		c = certmint_to_orsp(x);
+		expect(orsp_cert_subject_org(c, serial, sizeof(serial)), ORSP_E_NOT_FOUND, "no O");
+		orsp_cert_free(c);
+		X509_free(x);
+		EVP_PKEY_free(k);
+	}
 
 	/* the subject for people, as `openssl x509 -subject -nameopt oneline` prints it */
 	{
@@ -1012,6 +1034,76 @@ static orsp_chain_fault minted_eum_fault(pki *p, const orsp_ci_store *s, const c
 
 /* Which certificate failed and why, whatever the certificates' names say: an SM-DP+ answers
  * its status code from this, never from the error text (which quotes the CN). */
+/* The EUM's nameConstraints name its organisation with the EID prefix (SGP.22 §4.5.2.1.0.2:
+ * O and serialNumber in one directoryName): an eUICC of the range must also carry that O,
+ * compared as directory strings are (case and insignificant spaces aside). */
+static void test_eid_range_org(void **state)
+{
+	pki p;
+	char eid[33];
+	certmint_spec u = euicc_spec(SGP26_EID);
+	int before;
+	(void)state;
+	pki_load(&p);
+
+#define WITH_SUBJECT(o) "/C=ES" o "/serialNumber=" SGP26_EID "/CN=Test eUICC"
+	/* Control: the EUM's O, through the fast path too. */
+	before = fast_accepts;
+	expect(verify_under_sgp26_eum(&p, &u, eid), ORSP_OK, NULL);
+	assert_int_equal(fast_accepts, before + 1);
+	/* Another organisation's eUICC with an EID of the range. */
+	static const char *const refused[] = {
+	    WITH_SUBJECT("/O=Another EUM"),   WITH_SUBJECT(""), /* no O at all */
+	    WITH_SUBJECT("/O=RSP Test EUM2"), WITH_SUBJECT("/O=RSP Test"),
+	    WITH_SUBJECT("/O=RSPTest EUM"),   WITH_SUBJECT("/OU=RSP Test EUM"),
+	};
+	for (size_t i = 0; i < ORSP_ARRAY_LEN(refused); i++) {
+		u.subject = refused[i];
+		expect(verify_under_sgp26_eum(&p, &u, eid), ORSP_E_POLICY,
+		       "nameConstraints admit EID " SGP26_EID
+		       " but not the eUICC subject's other attributes (O)");
+		assert_int_equal(eid[0], '\0');
+		/* the eUICC's fault, as an EID outside the range */
+		X509 *x = certmint_issue(&u, p.euicc_key, p.eum, p.eum_key);
+		FAULT(fault_of(p.store, p.eum_c, x, 0), ORSP_CHAIN_CERT_EUICC,
+		      ORSP_CHAIN_EID_OUTSIDE);
+		X509_free(x);
+	}
+	/* The same O as a directory string: case, leading, trailing and repeated spaces do
+	 * not count; one of two O attributes suffices. */
+	static const char *const held[] = {
+	    WITH_SUBJECT("/O=rsp test eum"),
+	    WITH_SUBJECT("/O=  RSP   Test EUM "),
+	    WITH_SUBJECT("/O=Another EUM/O=RSP Test EUM"),
+	};
+	for (size_t i = 0; i < ORSP_ARRAY_LEN(held); i++) {
+		u.subject = held[i];
+		before = fast_accepts;
+		expect(verify_under_sgp26_eum(&p, &u, eid), ORSP_OK, NULL);
+		assert_string_equal(eid, SGP26_EID);
+		assert_int_equal(fast_accepts, before + 1);
+	}
+	/* A subject of more attributes than the check reads is refused, not half read. */
+	u.subject = WITH_SUBJECT("/O=RSP Test EUM/OU=1/OU=2/OU=3/OU=4/OU=5/OU=6/OU=7/OU=8/OU=9"
+	                         "/OU=10/OU=11/OU=12/OU=13");
+	expect(verify_under_sgp26_eum(&p, &u, eid), ORSP_E_POLICY, "more than 16 attributes");
+	u.subject = WITH_SUBJECT("/O=RSP Test EUM/OU=1/OU=2/OU=3/OU=4/OU=5/OU=6/OU=7/OU=8/OU=9"
+	                         "/OU=10/OU=11/OU=12");
+	expect(verify_under_sgp26_eum(&p, &u, eid), ORSP_OK, NULL);
+	/* An excluded subtree holds an eUICC only with its O too. */
+	{
+		certmint_spec m = eum_spec();
+		m.nc_excluded_serial = "890490321";
+		m.nc_excluded_org = "Other EUM";
+		u = euicc_spec(SGP26_EID);
+		expect(verify_minted(&p, &m, &u, eid), ORSP_OK, NULL);
+		m.nc_excluded_org = NULL; /* O=RSP Test EUM */
+		expect(verify_minted(&p, &m, &u, eid), ORSP_E_POLICY, "excluded");
+	}
+#undef WITH_SUBJECT
+	pki_free(&p);
+}
+
 static void test_chain_fault(void **state)
 {
 	pki p;
@@ -2900,6 +2992,7 @@ int main(void)
 	    cmocka_unit_test(test_production_dpauth),
 	    cmocka_unit_test(test_ci_store),
 	    cmocka_unit_test(test_eid_range),
+	    cmocka_unit_test(test_eid_range_org),
 	    cmocka_unit_test(test_chain_fault),
 	    cmocka_unit_test(test_bad_signatures),
 	    cmocka_unit_test(test_parse_cache),

@@ -262,6 +262,10 @@ ORSP_MUST_CHECK orsp_err orsp_cert_validity(const orsp_cert *c, time_t *not_befo
 ORSP_MUST_CHECK orsp_err orsp_cert_rsp_role(const orsp_cert *c, orsp_rsp_role *out);
 /* The subject serialNumber attribute (the EID of an eUICC certificate, 32 digits). */
 ORSP_MUST_CHECK orsp_err orsp_cert_subject_serial(const orsp_cert *c, char *out, size_t cap);
+/* The subject organizationName (O; of an eUICC certificate, its EUM's organisation). Both:
+ * ORSP_E_NOT_FOUND if the subject has none, ORSP_E_MALFORMED if several or one with a
+ * non-printable character, ORSP_E_RESOURCE if it does not fit in cap. */
+ORSP_MUST_CHECK orsp_err orsp_cert_subject_org(const orsp_cert *c, char *out, size_t cap);
 /* The subject as one line for people ("C = IT, O = RSPTEST, CN = ..."), as `openssl x509
  * -subject` prints it: control characters and bytes above 0x7e escaped as \XX. ORSP_E_RESOURCE
  * if it does not fit in cap (out then ""). */

@@ -824,22 +824,37 @@ static orsp_err copy_name_string(const ASN1_STRING *s, const char *what, char *o
 	return ORSP_OK;
 }
 
-orsp_err orsp_cert_subject_serial(const orsp_cert *c, char *out, size_t cap)
+/* The subject's one attribute of type nid (what: its name in errors) as printable text. */
+static orsp_err subject_attr(const orsp_cert *c, int nid, const char *what, char *out, size_t cap)
 {
 	const X509_NAME *name;
+	char where[48];
 	int idx;
 
-	if (!c || !out || cap == 0)
-		return orsp_errf(ORSP_E_USAGE, "orsp_cert_subject_serial: NULL argument");
 	out[0] = '\0';
 	name = X509_get_subject_name(c->x);
-	idx = X509_NAME_get_index_by_NID(name, NID_serialNumber, -1);
+	idx = X509_NAME_get_index_by_NID(name, nid, -1);
 	if (idx < 0)
-		return orsp_errf(ORSP_E_NOT_FOUND, "subject has no serialNumber");
-	if (X509_NAME_get_index_by_NID(name, NID_serialNumber, idx) >= 0)
-		return orsp_errf(ORSP_E_MALFORMED, "subject has several serialNumber attributes");
-	return copy_name_string(X509_NAME_ENTRY_get_data(X509_NAME_get_entry(name, idx)),
-	                        "subject serialNumber", out, cap);
+		return orsp_errf(ORSP_E_NOT_FOUND, "subject has no %s", what);
+	if (X509_NAME_get_index_by_NID(name, nid, idx) >= 0)
+		return orsp_errf(ORSP_E_MALFORMED, "subject has several %s attributes", what);
+	snprintf(where, sizeof(where), "subject %s", what);
+	return copy_name_string(X509_NAME_ENTRY_get_data(X509_NAME_get_entry(name, idx)), where,
+	                        out, cap);
+}
+
+orsp_err orsp_cert_subject_serial(const orsp_cert *c, char *out, size_t cap)
+{
+	if (!c || !out || cap == 0)
+		return orsp_errf(ORSP_E_USAGE, "orsp_cert_subject_serial: NULL argument");
+	return subject_attr(c, NID_serialNumber, "serialNumber", out, cap);
+}
+
+orsp_err orsp_cert_subject_org(const orsp_cert *c, char *out, size_t cap)
+{
+	if (!c || !out || cap == 0)
+		return orsp_errf(ORSP_E_USAGE, "orsp_cert_subject_org: NULL argument");
+	return subject_attr(c, NID_organizationName, "O", out, cap);
 }
 
 orsp_err orsp_cert_subject_text(const orsp_cert *c, char *out, size_t cap)
@@ -1158,25 +1173,165 @@ static bool eid_has_prefix(const char *eid, const unsigned char *p, size_t n)
 	return n <= EID_LEN && memcmp(eid, p, n) == 0;
 }
 
-/* Does any serialNumber of the directoryNames in subtrees prefix the EID?
- * *count gets the number of serialNumber prefixes seen. */
+/* The eUICC subject as the EUM's name constraints see it: each attribute's type (the DER
+ * content of its OID) and value (UTF-8). A subject with more attributes is refused: an
+ * excluded subtree could otherwise go unseen. */
+#define SUBJ_ATTRS_MAX 16
+typedef struct subj_attrs {
+	size_t n;
+	struct {
+		const uint8_t *oid, *v;
+		size_t oid_len, len;
+	} a[SUBJ_ATTRS_MAX];
+	unsigned char *owned[SUBJ_ATTRS_MAX]; /* ASN1_STRING_to_UTF8 copies, freed by subj_done */
+} subj_attrs;
+
+static void subj_done(subj_attrs *s)
+{
+	for (size_t i = 0; i < s->n; i++)
+		OPENSSL_free(s->owned[i]);
+	s->n = 0;
+}
+
+/* The value of a directory string in UTF-8: the bytes themselves for UTF8String and the
+ * ASCII types, otherwise a copy in *owned (to OPENSSL_free). False if it does not convert. */
+static bool utf8_of(const ASN1_STRING *s, const uint8_t **v, size_t *len, unsigned char **owned)
+{
+	int t = ASN1_STRING_type(s), n;
+
+	*owned = NULL;
+	if (t == V_ASN1_UTF8STRING || t == V_ASN1_PRINTABLESTRING || t == V_ASN1_IA5STRING) {
+		*v = ASN1_STRING_get0_data(s);
+		*len = (size_t)ASN1_STRING_length(s);
+		return true;
+	}
+	n = ASN1_STRING_to_UTF8(owned, s);
+	if (n < 0) {
+		ERR_clear_error();
+		*owned = NULL;
+		return false;
+	}
+	*v = *owned;
+	*len = (size_t)n;
+	return true;
+}
+
+/* The subject of an eUICC certificate parsed by OpenSSL, into *s (subj_done after). */
+static orsp_err subj_from_name(const cert_ref *u, const X509_NAME *name, subj_attrs *s)
+{
+	int count = X509_NAME_entry_count(name);
+
+	s->n = 0;
+	if (count > SUBJ_ATTRS_MAX)
+		return orsp_errf(ORSP_E_POLICY, REF_FMT "subject has more than %d attributes",
+		                 REF_ARGS(u), SUBJ_ATTRS_MAX);
+	for (int i = 0; i < count; i++) {
+		const X509_NAME_ENTRY *e = X509_NAME_get_entry(name, i);
+		const ASN1_OBJECT *o = X509_NAME_ENTRY_get_object(e);
+		size_t k = s->n;
+		if (!utf8_of(X509_NAME_ENTRY_get_data(e), &s->a[k].v, &s->a[k].len, &s->owned[k])) {
+			subj_done(s);
+			return orsp_errf(ORSP_E_MALFORMED,
+			                 REF_FMT "a subject attribute is not a directory string",
+			                 REF_ARGS(u));
+		}
+		s->a[k].oid = OBJ_get0_data(o);
+		s->a[k].oid_len = OBJ_length(o);
+		s->n++;
+	}
+	return ORSP_OK;
+}
+
+/* caseIgnoreMatch as name constraints compare directory strings (RFC 5280 §7.1 with
+ * RFC 4518's insignificant space handling), with case folded for ASCII only: leading and
+ * trailing spaces do not count, and a run of spaces counts as one. */
+static uint8_t ascii_lower(uint8_t c)
+{
+	return c >= 'A' && c <= 'Z' ? (uint8_t)(c - 'A' + 'a') : c;
+}
+
+static bool dir_string_equal(const uint8_t *a, size_t an, const uint8_t *b, size_t bn)
+{
+	size_t i = 0, j = 0;
+
+	while (i < an && a[i] == ' ')
+		i++;
+	while (an > i && a[an - 1] == ' ')
+		an--;
+	while (j < bn && b[j] == ' ')
+		j++;
+	while (bn > j && b[bn - 1] == ' ')
+		bn--;
+	while (i < an && j < bn) {
+		if (a[i] == ' ' || b[j] == ' ') {
+			if (a[i] != ' ' || b[j] != ' ')
+				return false;
+			while (a[i] == ' ') /* a space run ends before an */
+				i++;
+			while (b[j] == ' ')
+				j++;
+			continue;
+		}
+		if (ascii_lower(a[i]) != ascii_lower(b[j]))
+			return false;
+		i++;
+		j++;
+	}
+	return i == an && j == bn;
+}
+
+/* Does the subject carry an attribute of this type with this value? */
+static bool subj_has(const subj_attrs *s, const ASN1_OBJECT *type, const uint8_t *v, size_t len)
+{
+	const uint8_t *oid = OBJ_get0_data(type);
+	size_t oid_len = OBJ_length(type);
+
+	for (size_t i = 0; i < s->n; i++)
+		if (s->a[i].oid_len == oid_len && memcmp(s->a[i].oid, oid, oid_len) == 0 &&
+		    dir_string_equal(s->a[i].v, s->a[i].len, v, len))
+			return true;
+	return false;
+}
+
+/* Is the eUICC within one of the directoryName subtrees? A subtree holds it when a
+ * serialNumber of the subtree prefixes the EID and the subject carries every other
+ * attribute of the subtree with the same value (SGP.22 §4.5.2.1.0.2: O and the EID prefix).
+ * *count gets the number of serialNumber prefixes seen, *other whether a subtree admitted the
+ * EID but not the rest of the subject. */
 static orsp_err subtrees_match(const cert_ref *eum, STACK_OF(GENERAL_SUBTREE) * subtrees,
-                               const char *eid, bool *match, int *count)
+                               const char *eid, const subj_attrs *subj, bool *match, int *count,
+                               bool *other)
 {
 	*match = false;
 	*count = 0;
+	*other = false;
 	for (int i = 0; i < sk_GENERAL_SUBTREE_num(subtrees); i++) {
 		const GENERAL_SUBTREE *st = sk_GENERAL_SUBTREE_value(subtrees, i);
 		const X509_NAME *dn;
+		bool prefix = false, rest = true;
 		if (!st->base || st->base->type != GEN_DIRNAME)
 			continue;
 		dn = st->base->d.directoryName;
-		for (int idx = -1;
-		     (idx = X509_NAME_get_index_by_NID(dn, NID_serialNumber, idx)) >= 0;) {
-			const ASN1_STRING *s =
-			    X509_NAME_ENTRY_get_data(X509_NAME_get_entry(dn, idx));
-			const unsigned char *p = ASN1_STRING_get0_data(s);
-			size_t n = (size_t)ASN1_STRING_length(s);
+		for (int idx = 0; idx < X509_NAME_entry_count(dn); idx++) {
+			const X509_NAME_ENTRY *ent = X509_NAME_get_entry(dn, idx);
+			const ASN1_STRING *s = X509_NAME_ENTRY_get_data(ent);
+			const uint8_t *p;
+			size_t n;
+			unsigned char *owned;
+			if (OBJ_obj2nid(X509_NAME_ENTRY_get_object(ent)) != NID_serialNumber) {
+				if (!utf8_of(s, &p, &n, &owned))
+					return orsp_errf(ORSP_E_MALFORMED,
+					                 REF_FMT
+					                 "nameConstraints hold an attribute "
+					                 "that is not a directory string",
+					                 REF_ARGS(eum));
+				if (!subj_has(subj, X509_NAME_ENTRY_get_object(ent), p, n))
+					rest = false;
+				OPENSSL_free(owned);
+				continue;
+			}
+			p = ASN1_STRING_get0_data(s);
+			n = (size_t)ASN1_STRING_length(s);
 			if (!prefix_ok(p, n))
 				return orsp_errf(
 				    ORSP_E_MALFORMED,
@@ -1184,23 +1339,28 @@ static orsp_err subtrees_match(const cert_ref *eum, STACK_OF(GENERAL_SUBTREE) * 
 				    REF_ARGS(eum));
 			(*count)++;
 			if (eid_has_prefix(eid, p, n))
-				*match = true;
+				prefix = true;
 		}
+		if (prefix && rest)
+			*match = true;
+		else if (prefix)
+			*other = true;
 	}
 	return ORSP_OK;
 }
 
 /* SGP.22 v2 §4.5.2.1.0.2: the EUM's nameConstraints permittedSubtrees directoryName holds
- * serialNumber = the EID prefix granted to the EUM; the eUICC's EID must start with it.
- * *outside is set when the range is readable and the EID is not in it. */
+ * O = the EUM's organisation and serialNumber = the EID prefix granted to the EUM; the eUICC's
+ * EID must start with it and its subject carry the same O.
+ * *outside is set when the range is readable and the eUICC is not in it. */
 static orsp_err check_eid_name_constraints(const cert_ref *eum, NAME_CONSTRAINTS *nc,
-                                           const char *eid, bool *outside)
+                                           const char *eid, const subj_attrs *subj, bool *outside)
 {
-	bool match;
+	bool match, other;
 	int count;
 	orsp_err e;
 
-	e = subtrees_match(eum, nc->excludedSubtrees, eid, &match, &count);
+	e = subtrees_match(eum, nc->excludedSubtrees, eid, subj, &match, &count, &other);
 	if (e != ORSP_OK)
 		return e;
 	if (match) {
@@ -1209,7 +1369,7 @@ static orsp_err check_eid_name_constraints(const cert_ref *eum, NAME_CONSTRAINTS
 		                 REF_FMT "EID %s is in an excluded nameConstraints range",
 		                 REF_ARGS(eum), eid);
 	}
-	e = subtrees_match(eum, nc->permittedSubtrees, eid, &match, &count);
+	e = subtrees_match(eum, nc->permittedSubtrees, eid, subj, &match, &count, &other);
 	if (e != ORSP_OK)
 		return e;
 	if (count == 0)
@@ -1217,6 +1377,11 @@ static orsp_err check_eid_name_constraints(const cert_ref *eum, NAME_CONSTRAINTS
 		                 REF_ARGS(eum));
 	if (!match) {
 		*outside = true;
+		if (other)
+			return orsp_errf(ORSP_E_POLICY,
+			                 REF_FMT "nameConstraints admit EID %s but not the eUICC "
+			                         "subject's other attributes (O)",
+			                 REF_ARGS(eum), eid);
 		return orsp_errf(ORSP_E_POLICY,
 		                 REF_FMT "EID %s is outside the permitted nameConstraints range",
 		                 REF_ARGS(eum), eid);
@@ -1330,7 +1495,8 @@ static orsp_err eum_name_constraints(const cert_ref *eum, NAME_CONSTRAINTS **nc)
  * v3 permittedEins) must admit the EID; an EUM with neither is refused (fail closed).
  * *outside (may be NULL): set when the refusal is of the EID (a range it is not in), left
  * false when it is of the EUM (no range, or one that does not decode or admits nothing). */
-static orsp_err check_eid_range(const cert_ref *eum, const char *eid, bool *outside)
+static orsp_err check_eid_range(const cert_ref *eum, const char *eid, const subj_attrs *subj,
+                                bool *outside)
 {
 	X509 *x = eum->c->x;
 	NAME_CONSTRAINTS *nc = NULL;
@@ -1358,7 +1524,7 @@ static orsp_err check_eid_range(const cert_ref *eum, const char *eid, bool *outs
 		                 REF_FMT "carries no EID range (nameConstraints or permittedEins)",
 		                 REF_ARGS(eum));
 	if (nc)
-		e = check_eid_name_constraints(eum, nc, eid, outside);
+		e = check_eid_name_constraints(eum, nc, eid, subj, outside);
 	if (e == ORSP_OK && eins)
 		e = check_eid_permitted_eins(eum, eins, eid, outside);
 	return e;
@@ -1506,6 +1672,7 @@ orsp_err orsp_rsp_verify_euicc_chain_fault(const orsp_ci_store *cis, const orsp_
 	orsp_chain_fault ignored;
 	orsp_chain_why why = ORSP_CHAIN_INVALID;
 	bool outside = false;
+	subj_attrs subj;
 	orsp_err e;
 
 	if (!fault)
@@ -1576,7 +1743,10 @@ orsp_err orsp_rsp_verify_euicc_chain_fault(const orsp_ci_store *cis, const orsp_
 	/* An EID the EUM's range does not admit is the eUICC certificate's fault (RFC 5280
 	 * applies name constraints to the certificates below the one that carries them); a
 	 * range the EUM lacks or that does not decode, the EUM's. */
-	e = check_eid_range(&m, eid, &outside);
+	if ((e = subj_from_name(&u, X509_get_subject_name(euicc->x), &subj)) != ORSP_OK)
+		return chain_fault(fault, ORSP_CHAIN_CERT_EUICC, ORSP_CHAIN_INVALID, e);
+	e = check_eid_range(&m, eid, &subj, &outside);
+	subj_done(&subj);
 	if (e != ORSP_OK)
 		return outside
 		           ? chain_fault(fault, ORSP_CHAIN_CERT_EUICC, ORSP_CHAIN_EID_OUTSIDE, e)
@@ -1913,16 +2083,17 @@ static bool fast_string(const orsp_tlv *v)
 /* The subject: RDNs of one attribute each, of type id-at-* (2.5.4.x, x < 128: an OID
  * well-formed by construction; OpenSSL refuses a malformed one) with a value fast_string
  * takes; the serialNumber (once, 32 digits) is the EID. */
-static bool fast_subject(orsp_slice name, char eid[EID_LEN + 1])
+static bool fast_subject(orsp_slice name, char eid[EID_LEN + 1], subj_attrs *subj)
 {
 	orsp_reader r;
 	orsp_tlv rdn, atv, oid, val;
 	bool found = false;
 
+	subj->n = 0;
 	orsp_reader_init(&r, name.p, name.len);
 	while (orsp_reader_remaining(&r)) {
 		orsp_reader s, a;
-		if (orsp_der_expect(&r, 0x31, &rdn))
+		if (subj->n == SUBJ_ATTRS_MAX || orsp_der_expect(&r, 0x31, &rdn))
 			return false;
 		orsp_reader_init(&s, rdn.value.p, rdn.value.len);
 		if (orsp_der_expect(&s, 0x30, &atv) || orsp_reader_remaining(&s))
@@ -1942,6 +2113,13 @@ static bool fast_subject(orsp_slice name, char eid[EID_LEN + 1])
 			eid[EID_LEN] = '\0';
 			found = true;
 		}
+		/* PrintableString and UTF8String (fast_string): the bytes are UTF-8 */
+		subj->a[subj->n].oid = oid.value.p;
+		subj->a[subj->n].oid_len = oid.value.len;
+		subj->a[subj->n].v = val.value.p;
+		subj->a[subj->n].len = val.value.len;
+		subj->owned[subj->n] = NULL;
+		subj->n++;
 	}
 	return found;
 }
@@ -2049,6 +2227,7 @@ orsp_err orsp_rsp_euicc_fast_accept(const orsp_ci_store *cis, const orsp_cert *e
 	uint8_t sig[ORSP_EC_SIG_LEN];
 	unsigned char *eum_subject = NULL;
 	int eum_subject_len;
+	subj_attrs subj; /* borrows from der: no subj_done */
 	char eid[EID_LEN + 1];
 	time_t tb, ta;
 	orsp_ec_key *pub = NULL, *eum_pub = NULL;
@@ -2120,7 +2299,7 @@ orsp_err orsp_rsp_euicc_fast_accept(const orsp_ci_store *cis, const orsp_cert *e
 		    !fast_extensions(extseq.value, X509_get0_subject_key_id(eum->x)))
 			return ORSP_E_NOT_FOUND;
 	}
-	if (!fast_subject(subject.value, eid))
+	if (!fast_subject(subject.value, eid, &subj))
 		return ORSP_E_NOT_FOUND;
 	/* The issuer is the EUM's subject, byte for byte. */
 	eum_subject_len = i2d_X509_NAME(X509_get_subject_name(eum->x), &eum_subject);
@@ -2141,7 +2320,7 @@ orsp_err orsp_rsp_euicc_fast_accept(const orsp_ci_store *cis, const orsp_cert *e
 	if (check_ci_now(&ci, now, NULL) || check_ci_above_eum(&ci) || check_issued(&m, &ci) ||
 	    check_validity(&m, now, NULL) || check_role(&m, ORSP_ROLE_EUM) ||
 	    check_profile(&m, true, false) || check_ca(&m, true) ||
-	    !X509_get0_subject_key_id(eum->x) || check_eid_range(&m, eid, NULL))
+	    !X509_get0_subject_key_id(eum->x) || check_eid_range(&m, eid, &subj, NULL))
 		goto out;
 	/* EUM -> eUICC: on the EUM's curve, the signature over the TBS bytes; then the key (on
 	 * the curve). */
