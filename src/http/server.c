@@ -875,11 +875,14 @@ struct framing {
 	unsigned transfer_encoding;
 	unsigned host;
 	bool chunked;          /* the Transfer-Encoding is exactly "chunked" */
+	bool other_codings;    /* it is codings, then chunked once, last ("gzip, chunked") */
 	const char *malformed; /* a field libmicrohttpd passed on that must be refused, why */
 	struct section sec;
 	struct xff *xff; /* the X-Forwarded-For fields go there; NULL: not read */
 };
 
+/* framing_error's answer for codings before chunked: 501, not 400 (compared as a pointer) */
+static const char TE_NOT_IMPLEMENTED[] = "transfer coding not implemented";
 #define SECTION_FOLDED "obsolete line folding in the header section"
 #define SECTION_CUT "empty field name, NUL or mixed line endings in the header section"
 
@@ -986,6 +989,39 @@ static bool request_value_ok(const char *v)
 	return true;
 }
 
+/* Is v a list of transfer codings (RFC 9112 §6.1: `coding *( OWS "," OWS coding )`) whose
+ * last is chunked, after one or more others, none of them chunked ("gzip, chunked")? Such a
+ * body has a length, but codings this server does not decode: 501. Anything else that is
+ * not exactly "chunked" is 400 (framing_error). */
+static bool codings_then_chunked(const char *v)
+{
+	size_t n = 0;
+
+	for (const char *p = v;;) {
+		size_t len;
+		while (*p == ' ' || *p == '\t')
+			p++;
+		len = strcspn(p, ",");
+		while (len && (p[len - 1] == ' ' || p[len - 1] == '\t'))
+			len--;
+		if (!len)
+			return false; /* an empty element */
+		n++;
+		p += len;
+		while (*p == ' ' || *p == '\t')
+			p++;
+		if (!*p)
+			/* the last: chunked, exactly, with nothing after it (not "chunked ") */
+			return n > 1 && len == 7 && strncasecmp(p - 7, "chunked", 7) == 0 &&
+			       p[-1] != ' ';
+		if (len == 7 && strncasecmp(p - 7, "chunked", 7) == 0)
+			return false; /* chunked before the last: not a knowable length */
+		if (*p != ',')
+			return false;
+		p++;
+	}
+}
+
 /* A name starting with a framing field's name, longer: how libmicrohttpd 0.9.75 hands on that
  * field folded onto a next line (obs-fold, RFC 9112 §5.2). It appends the continuation, its
  * leading whitespace dropped, to the field's name, not its value: "Transfer-Encoding:\r\n
@@ -1034,6 +1070,7 @@ static enum MHD_Result check_field(void *cls, enum MHD_ValueKind kind, const cha
 	} else if (strcasecmp(key, MHD_HTTP_HEADER_TRANSFER_ENCODING) == 0) {
 		f->transfer_encoding++;
 		f->chunked = strcasecmp(value, "chunked") == 0;
+		f->other_codings = codings_then_chunked(value);
 	} else if (strcasecmp(key, MHD_HTTP_HEADER_HOST) == 0) {
 		f->host++;
 	} else if (f->xff && strcasecmp(key, "X-Forwarded-For") == 0) {
@@ -1060,7 +1097,7 @@ static const char *framing_error(const orsp_http_server *srv, struct MHD_Connect
                                  const char *method, const char *version, bool http10,
                                  struct xff *xff)
 {
-	struct framing f = {0, 0, 0, false, NULL, {0, 0, 0, false}, xff};
+	struct framing f = {0, 0, 0, false, false, NULL, {0, 0, 0, false}, xff};
 	section_begin(&f.sec, srv->section_layout, conn, method, version);
 	MHD_get_connection_values(conn, MHD_HEADER_KIND, check_field, &f);
 	if (f.malformed)
@@ -1080,7 +1117,7 @@ static const char *framing_error(const orsp_http_server *srv, struct MHD_Connect
 	if (f.transfer_encoding && http10)
 		return "transfer coding in an HTTP/1.0 request";
 	if (f.transfer_encoding && !f.chunked)
-		return "transfer coding not supported";
+		return f.other_codings ? TE_NOT_IMPLEMENTED : "transfer coding not supported";
 	return NULL;
 }
 
@@ -1119,7 +1156,8 @@ static enum MHD_Result first_call(orsp_http_server *srv, struct MHD_Connection *
 	 * never got here (refused by libmicrohttpd, cut short in its header section). Every
 	 * other request has its client from now on, before anything logs it. */
 	if (framing)
-		return reply_error(st, conn, 400, framing, NULL);
+		return reply_error(st, conn, framing == TE_NOT_IMPLEMENTED ? 501 : 400, framing,
+		                   NULL);
 	xff_client(&xff, st);
 	if (st->other_target)
 		return reply_error(st, conn, 400, "invalid request target", NULL);
