@@ -353,8 +353,9 @@ void cli_vector_json(cli_json *j, const char *key, const orsp_aka_vector *v, con
  * prefix), whether it exists or not, so that an error names the installed place. */
 const char *cli_data_dir(void);
 
-/* rm -rf DIR, DIR given to rm as it is (no shell reads it: a quote or a space in $TMPDIR
- * is part of the name). 0 when rm succeeded, else -1. */
+/* rm -rf DIR, in this process (no child, no shell: a quote or a space in $TMPDIR is part of
+ * the name, and ORSP_KEK goes to no other program); symbolic links below DIR are removed, not
+ * followed. 0 when everything went, else -1. */
 int cli_rm_rf(const char *dir);
 
 /* s as one word of a POSIX shell command line: unchanged when it holds only characters no

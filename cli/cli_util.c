@@ -1,5 +1,6 @@
 /* Shared helpers of the openrsp command line: error lines, option parsing, hex arguments,
  * aligned text output and a small JSON writer. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -9,7 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <termios.h>
 #include <time.h>
 #include <unistd.h>
@@ -888,21 +888,41 @@ out:
 	return rc;
 }
 
+/* Remove name (in the directory dfd) and, for a directory, everything below it, never
+ * following a symbolic link (O_NOFOLLOW: a link is removed, not what it names). depth bounds
+ * the recursion. */
+static int remove_at(int dfd, const char *name, int depth)
+{
+	DIR *d;
+	struct dirent *ent;
+	int fd, rc = 0;
+
+	if (unlinkat(dfd, name, 0) == 0 || errno == ENOENT)
+		return 0;
+	if ((errno != EISDIR && errno != EPERM) || depth > 64)
+		return -1;
+	fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	if (!(d = fdopendir(fd))) {
+		close(fd);
+		return -1;
+	}
+	while (rc == 0 && (errno = 0, ent = readdir(d)) != NULL)
+		if (strcmp(ent->d_name, ".") != 0 && strcmp(ent->d_name, "..") != 0)
+			rc = remove_at(dirfd(d), ent->d_name, depth + 1);
+	if (rc == 0 && errno != 0)
+		rc = -1; /* readdir failed */
+	closedir(d);
+	if (rc == 0 && unlinkat(dfd, name, AT_REMOVEDIR) != 0 && errno != ENOENT)
+		rc = -1;
+	return rc;
+}
+
 int cli_rm_rf(const char *dir)
 {
-	int st;
-	pid_t pid = fork();
-
-	if (pid == 0) {
-		execlp("rm", "rm", "-rf", "--", dir, (char *)NULL);
-		_exit(127);
-	}
-	if (pid < 0)
-		return -1;
-	while (waitpid(pid, &st, 0) < 0)
-		if (errno != EINTR)
-			return -1;
-	return WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : -1;
+	/* in this process: a child (rm) would inherit the environment, ORSP_KEK with it */
+	return dir && dir[0] ? remove_at(AT_FDCWD, dir, 0) : -1;
 }
 
 const char *cli_shell_word(const char *s, char *out, size_t cap)

@@ -52,6 +52,13 @@ TMPDIR=$odd "$B" demo >/dev/null 2>"$T/err" || rc=$?
 if [[ $rc -eq 0 && -f "$T/q/x/keep" && -z "$(ls -A "$odd")" && ! -s "$T/err" ]]; then ok; else
 	bad "demo under TMPDIR=$odd: rc=$rc $(cat "$T/err"); left: $(ls -A "$odd")"
 fi
+# removed by openrsp itself: no rm is run (a child gets the environment, ORSP_KEK with it)
+mkdir -p "$T/nopath"
+rc=0
+TMPDIR="$T/nopath" PATH=/nonexistent "$B" demo >/dev/null 2>"$T/err" || rc=$?
+if [[ $rc -eq 0 && -z "$(ls -A "$T/nopath")" && ! -s "$T/err" ]]; then ok; else
+	bad "demo without PATH: rc=$rc $(cat "$T/err"); left: $(ls -A "$T/nopath")"
+fi
 # A signal stops it before its next step, its work directory removed: the demo is held at its
 # first step's line (its stdout a pipe filled beforehand) when SIGTERM comes, then let go.
 mkdir -p "$T/sig"
