@@ -282,6 +282,21 @@ static void test_hex_rfc4648(void **state)
 	assert_int_equal(a[0], 0xAB);
 }
 
+/* orsp_hex_digit computes without branches: every byte against the plain definition. */
+static void test_hex_digit_all(void **state)
+{
+	(void)state;
+	for (int c = 0; c < 256; c++) {
+		int want = c >= '0' && c <= '9'   ? c - '0'
+		           : c >= 'a' && c <= 'f' ? c - 'a' + 10
+		           : c >= 'A' && c <= 'F' ? c - 'A' + 10
+		                                  : -1;
+		if (orsp_hex_digit((char)c) != want)
+			fail_msg("orsp_hex_digit(%#x) = %d, want %d", c, orsp_hex_digit((char)c),
+			         want);
+	}
+}
+
 static void test_hex_rejects(void **state)
 {
 	(void)state;
@@ -1148,19 +1163,33 @@ static void test_mono_s(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_name_set),        cmocka_unit_test(test_hex_rfc4648),
-	    cmocka_unit_test(test_hex_rejects),     cmocka_unit_test(test_base64_rfc4648),
-	    cmocka_unit_test(test_base64_rejects),  cmocka_unit_test(test_base64_every_byte),
-	    cmocka_unit_test(test_reader),          cmocka_unit_test(test_writer),
-	    cmocka_unit_test(test_ct_eq),           cmocka_unit_test(test_wipe),
-	    cmocka_unit_test(test_wipe_alloc),      cmocka_unit_test(test_secret),
-	    cmocka_unit_test(test_errors),          cmocka_unit_test(test_fsync_dir),
-	    cmocka_unit_test(test_file_replace),    cmocka_unit_test(test_file_write_beside),
-	    cmocka_unit_test(test_log_levels),      cmocka_unit_test(test_utf8_seq),
-	    cmocka_unit_test(test_utf8_is_control), cmocka_unit_test(test_utf8_printable),
-	    cmocka_unit_test(test_ascii_printable), cmocka_unit_test(test_fqdn_check),
-	    cmocka_unit_test(test_file_read_upto),  cmocka_unit_test(test_deadline_monotonic),
-	    cmocka_unit_test(test_mono_s),          cmocka_unit_test(test_file_write_full),
+	    cmocka_unit_test(test_name_set),
+	    cmocka_unit_test(test_hex_rfc4648),
+	    cmocka_unit_test(test_hex_digit_all),
+	    cmocka_unit_test(test_hex_rejects),
+	    cmocka_unit_test(test_base64_rfc4648),
+	    cmocka_unit_test(test_base64_rejects),
+	    cmocka_unit_test(test_base64_every_byte),
+	    cmocka_unit_test(test_reader),
+	    cmocka_unit_test(test_writer),
+	    cmocka_unit_test(test_ct_eq),
+	    cmocka_unit_test(test_wipe),
+	    cmocka_unit_test(test_wipe_alloc),
+	    cmocka_unit_test(test_secret),
+	    cmocka_unit_test(test_errors),
+	    cmocka_unit_test(test_fsync_dir),
+	    cmocka_unit_test(test_file_replace),
+	    cmocka_unit_test(test_file_write_beside),
+	    cmocka_unit_test(test_log_levels),
+	    cmocka_unit_test(test_utf8_seq),
+	    cmocka_unit_test(test_utf8_is_control),
+	    cmocka_unit_test(test_utf8_printable),
+	    cmocka_unit_test(test_ascii_printable),
+	    cmocka_unit_test(test_fqdn_check),
+	    cmocka_unit_test(test_file_read_upto),
+	    cmocka_unit_test(test_deadline_monotonic),
+	    cmocka_unit_test(test_mono_s),
+	    cmocka_unit_test(test_file_write_full),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

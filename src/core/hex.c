@@ -5,15 +5,20 @@
 
 #include "openrsp/core.h"
 
-int orsp_hex_digit(char c)
+/* Without a branch on the character: K, OPc and the KEK are decoded here. For an int x of
+ * -255..255, x >> 8 is -1 when x is negative, else 0 (arithmetic shift, as GCC and Clang do
+ * it); in_range is 1 when 0 <= x <= max, else 0. */
+static int in_range(int x, int max)
 {
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
+	return ((x | (max - x)) >> 8) + 1;
+}
+
+int orsp_hex_digit(char ch)
+{
+	int c = (unsigned char)ch;
+	int d = c - '0', l = (c | 0x20) - 'a'; /* | 0x20: A-F as a-f */
+	int is_d = in_range(d, 9), is_l = in_range(l, 5);
+	return is_d * d + is_l * (l + 10) + (is_d | is_l) - 1;
 }
 
 orsp_err orsp_hex_decode(const char *hex, uint8_t *out, size_t cap, size_t *out_len)
