@@ -184,6 +184,10 @@ has "metrics: the EUM's CRL lists none now" "openrsp_smdp_crl_revoked{crl=\"$T/l
 has "metrics: one reading put in force" 'openrsp_smdp_crl_reloads_total{result="ok"} 1' "$m"
 has "metrics: one reading refused" 'openrsp_smdp_crl_reloads_total{result="failed"} 1' "$m"
 has "metrics: DPauth not revoked" 'openrsp_smdp_own_certificate_revoked{cert="DPauth",keyset="1"} 0' "$m"
+# the escaped label as Prometheus' own parser reads it back: the file's name, quote and all
+parsed=""
+metrics_parse "$m" parsed
+has "metrics: the CI's CRL's label read back" "openrsp_smdp_crl_revoked{crl=\"${T}/ci\"q.crl\",issuer=\"openrsp Test CI\"} " "$parsed"
 smdp_stop
 expect "three profiles on the eUICC" "${ICCIDS[1]} ${ICCIDS[0]} ${ICCIDS[2]}" "$(installed)"
 

@@ -376,10 +376,12 @@ opn=$(sed -n 's/^openrsp_http_connections_open //p' <<<"$m")
 les=$(sed -n 's/^openrsp_smdp_request_duration_seconds_bucket{function="confirmOrder",le="\([^"]*\)"}.*/\1/p' <<<"$m" | tr '\n' ' ')
 [[ "$les" == "0.001 0.005 0.01 0.025 0.05 0.1 0.25 0.5 1 2.5 5 10 +Inf " ]] && ok || bad "metrics: histogram buckets: $les"
 if grep -q '_ms' <<<"$m"; then bad "metrics: a name in milliseconds"; else ok; fi
-# promtool (not installed by scripts/setup.sh) checks the names and units when present
-if command -v promtool >/dev/null; then
-	if out=$(promtool check metrics <<<"$m" 2>&1); then ok; else bad "promtool check metrics: $out"; fi
-fi
+# Prometheus' own readers: promtool's lint (names, units, types) and prometheus_client's parser,
+# which reads the same samples
+parsed=""
+metrics_parse "$m" parsed
+has "metrics as prometheus_client reads them: the histogram" 'openrsp_smdp_request_duration_seconds_bucket{function="confirmOrder",le="+Inf"} 2.0' "$parsed"
+has "metrics as prometheus_client reads them: a failure by code" 'result="8.8.1/3.8"} 1.0' "$parsed"
 # one log line per request, no secret
 grep -q 'function=initiateAuthentication tid=[0-9A-F]\{32\} eid=- http=200 result=ok' "$T/serve.log" && ok || bad "request log line"
 # ... in the same format for requests refused before a handler, or that reached none
