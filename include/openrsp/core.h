@@ -127,8 +127,10 @@ ORSP_MUST_CHECK orsp_err orsp_file_write_beside(const char *path, const void *da
  * mode 0600 until complete: orsp_file_write_beside) and flushed, then renamed over path, the
  * directory flushed after.
  * A crash leaves the old file or the new one, never a short one; on failure the old one is
- * left and the temporary file removed. A symbolic link at path is replaced, not followed.
- * ORSP_E_IO naming the step that failed. */
+ * left and the temporary file removed, except when only the directory's flush after the
+ * rename fails: the new file is then in place, not known durable, and the error says so ("the
+ * new PATH is in place, but a crash may still bring back the file it replaced: ..."). A
+ * symbolic link at path is replaced, not followed. ORSP_E_IO naming the step that failed. */
 ORSP_MUST_CHECK orsp_err orsp_file_replace(const char *path, const void *data, size_t len,
                                            mode_t mode);
 

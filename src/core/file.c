@@ -220,5 +220,15 @@ orsp_err orsp_file_replace(const char *path, const void *data, size_t len, mode_
 		unlink(tmp);
 		return e;
 	}
-	return orsp_fsync_dir_of(path);
+	if ((e = orsp_fsync_dir_of(path)) == ORSP_E_IO) {
+		/* the rename is done: say so, the caller must not take the old file as kept */
+		char detail[ORSP_ERR_DETAIL_MAX];
+		snprintf(detail, sizeof(detail), "%s", orsp_err_detail());
+		e = orsp_errf(
+		    ORSP_E_IO,
+		    "the new %s is in place, but a crash may still bring back the file it "
+		    "replaced: %s",
+		    path, detail);
+	}
+	return e;
 }

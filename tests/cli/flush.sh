@@ -151,4 +151,25 @@ expect "generate, AuC COMMIT fails: nothing more" 2 "$(count "$T/g.db")"
 run auc show 001019000003002 --db "$T/ga.db"
 expect "generate, AuC COMMIT fails: no subscriber" 1 "$rc"
 
+# ----- a file put in place by rename: the directory's flush after it fails -----
+# (orsp_file_replace: the new file is in place, not known durable, and the error says that
+# rather than a failure that would leave the old file)
+K=000102030405060708090a0b0c0d0e0f
+OP=101112131415161718191a1b1c1d1e1f
+BUILD=(profile build --template "$V7" --iccid 8949449999999990171 --imsi 262019876543210
+	--k "$K" --op "$OP")
+echo old >"$T/p.der"
+LD_PRELOAD=$FS ORSP_FAILSYNC_DIRS=1 run "${BUILD[@]}" -o "$T/p.der"
+expect "build, directory flush fails: rc" 1 "$rc"
+has "build, directory flush fails: the sync failed" "failsync: fsync of directory $T failed (EIO)" "$err"
+has "build, directory flush fails: said" "the new $T/p.der is in place, but a crash may still bring back the file it replaced: cannot flush the directory of $T/p.der: Input/output error" "$err"
+run profile inspect "$T/p.der"
+expect "build, directory flush fails: the new package is there" 0 "$rc"
+has "build, directory flush fails: its ICCID" "8949449999999990171" "$out"
+expect "build, directory flush fails: no temporary file left" "" "$(find "$T" -maxdepth 1 -name 'p.der.tmp-*')"
+# the control: the same build with every flush going through
+LD_PRELOAD=$FS run "${BUILD[@]}" -o "$T/p2.der"
+expect "build, no flush fails: rc" 0 "$rc"
+lacks "build, no flush fails: nothing said" "failsync" "$err"
+
 finish
