@@ -908,14 +908,24 @@ static int remove_at(int dfd, const char *name, int depth)
 		close(fd);
 		return -1;
 	}
-	while (rc == 0 && (errno = 0, ent = readdir(d)) != NULL)
-		if (strcmp(ent->d_name, ".") != 0 && strcmp(ent->d_name, "..") != 0)
-			rc = remove_at(dirfd(d), ent->d_name, depth + 1);
-	if (rc == 0 && errno != 0)
-		rc = -1; /* readdir failed */
+	/* POSIX leaves open whether readdir still returns every entry while they are removed:
+	 * a directory found not empty after one pass gets a second */
+	for (int pass = 0; rc == 0 && pass < 2; pass++) {
+		if (pass)
+			rewinddir(d);
+		while (rc == 0 && (errno = 0, ent = readdir(d)) != NULL)
+			if (strcmp(ent->d_name, ".") != 0 && strcmp(ent->d_name, "..") != 0)
+				rc = remove_at(dirfd(d), ent->d_name, depth + 1);
+		if (rc == 0 && errno != 0)
+			rc = -1; /* readdir failed */
+		if (rc == 0 && unlinkat(dfd, name, AT_REMOVEDIR) == 0)
+			break;
+		if (rc == 0 && errno == ENOENT)
+			break;
+		if (rc == 0 && ((errno != ENOTEMPTY && errno != EEXIST) || pass == 1))
+			rc = -1;
+	}
 	closedir(d);
-	if (rc == 0 && unlinkat(dfd, name, AT_REMOVEDIR) != 0 && errno != ENOENT)
-		rc = -1;
 	return rc;
 }
 

@@ -102,11 +102,18 @@ static X509_NAME *parse_name(const char *text)
 	assert_non_null(name);
 	assert_non_null(copy);
 	for (char *tok = strtok_r(copy, "/", &save); tok; tok = strtok_r(NULL, "/", &save)) {
-		char *eq = strchr(tok, '=');
+		char *eq = strchr(tok, '='), *hash;
+		int type = MBSTRING_ASC;
 		assert_non_null(eq);
 		*eq = '\0';
-		if (X509_NAME_add_entry_by_txt(name, tok, MBSTRING_ASC,
-		                               (const unsigned char *)eq + 1, -1, -1, 0) != 1)
+		/* "x500UniqueIdentifier#bits=..." : the value as a BIT STRING, no directory string
+		 */
+		if ((hash = strchr(tok, '#')) != NULL && strcmp(hash, "#bits") == 0) {
+			*hash = '\0';
+			type = V_ASN1_BIT_STRING;
+		}
+		if (X509_NAME_add_entry_by_txt(name, tok, type, (const unsigned char *)eq + 1, -1,
+		                               -1, 0) != 1)
 			fail_ossl("X509_NAME_add_entry_by_txt");
 	}
 	free(copy);

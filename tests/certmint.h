@@ -15,7 +15,8 @@
 #include "openrsp/crypto.h"
 
 typedef struct certmint_spec {
-	/* "/C=ES/O=RSP Test EUM/serialNumber=8904.../CN=Test eUICC" */
+	/* "/C=ES/O=RSP Test EUM/serialNumber=8904.../CN=Test eUICC"; a type ending in "#bits"
+	 * ("/x500UniqueIdentifier#bits=AB") has its value as a BIT STRING */
 	const char *subject;
 	long serial;                   /* 0: 1 */
 	time_t not_before, not_after;  /* 0: 2020-01-01 and 2050-01-01 */

@@ -1578,6 +1578,10 @@ static void test_transfer_coding(void **state)
 	    ", chunked",
 	    "gzip,, chunked",
 	    "gzip, chunked ",
+	    "chunked , chunked",
+	    "gzip, chunked\t, chunked",
+	    "a b, chunked",
+	    "gzip;q=1, chunked",
 	    "gzip, chunked, chunked",
 	    /* RFC 9112 §6.1: codings this server does not decode, chunked last: 501 */
 	    "gzip, chunked",

@@ -1032,8 +1032,6 @@ static orsp_chain_fault minted_eum_fault(pki *p, const orsp_ci_store *s, const c
 		assert_int_equal(got_.why, (w));                                                   \
 	} while (0)
 
-/* Which certificate failed and why, whatever the certificates' names say: an SM-DP+ answers
- * its status code from this, never from the error text (which quotes the CN). */
 /* The EUM's nameConstraints name its organisation with the EID prefix (SGP.22 §4.5.2.1.0.2:
  * O and serialNumber in one directoryName): an eUICC of the range must also carry that O,
  * compared as directory strings are (case and insignificant spaces aside). */
@@ -1083,27 +1081,52 @@ static void test_eid_range_org(void **state)
 		assert_string_equal(eid, SGP26_EID);
 		assert_int_equal(fast_accepts, before + 1);
 	}
-	/* A subject of more attributes than the check reads is refused, not half read. */
-	u.subject = WITH_SUBJECT("/O=RSP Test EUM/OU=1/OU=2/OU=3/OU=4/OU=5/OU=6/OU=7/OU=8/OU=9"
-	                         "/OU=10/OU=11/OU=12/OU=13");
-	expect(verify_under_sgp26_eum(&p, &u, eid), ORSP_E_POLICY, "more than 16 attributes");
-	u.subject = WITH_SUBJECT("/O=RSP Test EUM/OU=1/OU=2/OU=3/OU=4/OU=5/OU=6/OU=7/OU=8/OU=9"
-	                         "/OU=10/OU=11/OU=12");
+	/* Other white space counts as a space (RFC 4518 maps it so), as OpenSSL's canonical
+	 * names take it. */
+	u.subject = WITH_SUBJECT("/O=RSP\tTest \r\nEUM");
 	expect(verify_under_sgp26_eum(&p, &u, eid), ORSP_OK, NULL);
-	/* An excluded subtree holds an eUICC only with its O too. */
+	/* A subject of more attributes than the fast path keeps goes to the full path, which
+	 * reads them all: the O last of 20 still counts, and its absence still refuses. */
+	u.subject = "/C=ES/OU=1/OU=2/OU=3/OU=4/OU=5/OU=6/OU=7/OU=8/OU=9/OU=10/OU=11/OU=12/OU=13"
+	            "/OU=14/OU=15/OU=16/serialNumber=" SGP26_EID "/CN=Test eUICC/O=RSP Test EUM";
+	before = fast_accepts;
+	expect(verify_under_sgp26_eum(&p, &u, eid), ORSP_OK, NULL);
+	assert_int_equal(fast_accepts, before);
+	u.subject = "/C=ES/OU=1/OU=2/OU=3/OU=4/OU=5/OU=6/OU=7/OU=8/OU=9/OU=10/OU=11/OU=12/OU=13"
+	            "/OU=14/OU=15/OU=16/serialNumber=" SGP26_EID "/CN=Test eUICC/OU=RSP Test EUM";
+	expect(verify_under_sgp26_eum(&p, &u, eid), ORSP_E_POLICY, "(O)");
+	/* An attribute that is no directory string is no reason to refuse; it equals nothing. */
+	u.subject = WITH_SUBJECT("/O=RSP Test EUM/x500UniqueIdentifier#bits=AB");
+	expect(verify_under_sgp26_eum(&p, &u, eid), ORSP_OK, NULL);
+	u.subject = WITH_SUBJECT("/O#bits=RSP Test EUM");
+	expect(verify_under_sgp26_eum(&p, &u, eid), ORSP_E_POLICY, "(O)");
+	/* An excluded subtree holds an eUICC on its EID prefix alone: the subject's O is the
+	 * constrained EUM's to write, so another O must not take an EID out of the excluded
+	 * range. */
 	{
 		certmint_spec m = eum_spec();
 		m.nc_excluded_serial = "890490321";
-		m.nc_excluded_org = "Other EUM";
 		u = euicc_spec(SGP26_EID);
-		expect(verify_minted(&p, &m, &u, eid), ORSP_OK, NULL);
-		m.nc_excluded_org = NULL; /* O=RSP Test EUM */
 		expect(verify_minted(&p, &m, &u, eid), ORSP_E_POLICY, "excluded");
+		m.nc_excluded_org = "Other EUM";
+		expect(verify_minted(&p, &m, &u, eid), ORSP_E_POLICY, "excluded");
+		/* ... also where the permitted subtree names no O the subject must carry */
+		m.nc_org = NULL;
+		m.nc_excluded_org = "RSP Test EUM";
+		u.subject = WITH_SUBJECT("/O=Evil");
+		expect(verify_minted(&p, &m, &u, eid), ORSP_E_POLICY, "excluded");
+		u.subject = WITH_SUBJECT("");
+		expect(verify_minted(&p, &m, &u, eid), ORSP_E_POLICY, "excluded");
+		/* and outside the excluded range such an EUM admits any O */
+		u.subject = "/C=ES/O=Evil/serialNumber=89049032000000000000000000000017/CN=x";
+		expect(verify_minted(&p, &m, &u, eid), ORSP_OK, NULL);
 	}
 #undef WITH_SUBJECT
 	pki_free(&p);
 }
 
+/* Which certificate failed and why, whatever the certificates' names say: an SM-DP+ answers
+ * its status code from this, never from the error text (which quotes the CN). */
 static void test_chain_fault(void **state)
 {
 	pki p;

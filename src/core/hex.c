@@ -5,12 +5,12 @@
 
 #include "openrsp/core.h"
 
-/* Without a branch on the character: K, OPc and the KEK are decoded here. For an int x of
- * -255..255, x >> 8 is -1 when x is negative, else 0 (arithmetic shift, as GCC and Clang do
- * it); in_range is 1 when 0 <= x <= max, else 0. */
+/* Without a branch on the character: K, OPc and the KEK are decoded here. in_range is 1 when
+ * 0 <= x <= max, else 0: x | (max - x) is negative exactly when x is out of range, and its
+ * sign bit, read as unsigned (no shift of a negative int), says so. */
 static int in_range(int x, int max)
 {
-	return ((x | (max - x)) >> 8) + 1;
+	return (int)(((unsigned)(x | (max - x)) >> (sizeof(unsigned) * 8 - 1)) ^ 1u);
 }
 
 int orsp_hex_digit(char ch)

@@ -1174,23 +1174,31 @@ static bool eid_has_prefix(const char *eid, const unsigned char *p, size_t n)
 }
 
 /* The eUICC subject as the EUM's name constraints see it: each attribute's type (the DER
- * content of its OID) and value (UTF-8). A subject with more attributes is refused: an
- * excluded subtree could otherwise go unseen. */
-#define SUBJ_ATTRS_MAX 16
+ * content of its OID) and value (UTF-8). An attribute whose value is no directory string
+ * (utf8_of) equals nothing. The fast path keeps at most SUBJ_FAST_MAX of them on the stack and
+ * leaves a longer subject to the full path, which takes any number. */
+#define SUBJ_FAST_MAX 16
+typedef struct subj_attr {
+	const uint8_t *oid, *v;
+	size_t oid_len, len;
+	bool str;             /* v holds the value; false: not a directory string */
+	unsigned char *owned; /* ASN1_STRING_to_UTF8's copy of v (full path), or NULL */
+} subj_attr;
 typedef struct subj_attrs {
 	size_t n;
-	struct {
-		const uint8_t *oid, *v;
-		size_t oid_len, len;
-	} a[SUBJ_ATTRS_MAX];
-	unsigned char *owned[SUBJ_ATTRS_MAX]; /* ASN1_STRING_to_UTF8 copies, freed by subj_done */
+	subj_attr *a;
+	bool heap; /* a is malloc'd (subj_from_name) */
 } subj_attrs;
 
 static void subj_done(subj_attrs *s)
 {
 	for (size_t i = 0; i < s->n; i++)
-		OPENSSL_free(s->owned[i]);
+		OPENSSL_free(s->a[i].owned);
+	if (s->heap)
+		free(s->a);
+	s->a = NULL;
 	s->n = 0;
+	s->heap = false;
 }
 
 /* The value of a directory string in UTF-8: the bytes themselves for UTF8String and the
@@ -1216,59 +1224,64 @@ static bool utf8_of(const ASN1_STRING *s, const uint8_t **v, size_t *len, unsign
 	return true;
 }
 
-/* The subject of an eUICC certificate parsed by OpenSSL, into *s (subj_done after). */
-static orsp_err subj_from_name(const cert_ref *u, const X509_NAME *name, subj_attrs *s)
+/* The subject of an eUICC certificate parsed by OpenSSL, into *s (subj_done after): every
+ * attribute, whatever their number. ORSP_E_RESOURCE only. */
+static orsp_err subj_from_name(const X509_NAME *name, subj_attrs *s)
 {
 	int count = X509_NAME_entry_count(name);
 
 	s->n = 0;
-	if (count > SUBJ_ATTRS_MAX)
-		return orsp_errf(ORSP_E_POLICY, REF_FMT "subject has more than %d attributes",
-		                 REF_ARGS(u), SUBJ_ATTRS_MAX);
+	s->heap = true;
+	s->a = calloc(count > 0 ? (size_t)count : 1, sizeof(*s->a));
+	if (!s->a) {
+		s->heap = false;
+		return orsp_errf(ORSP_E_RESOURCE, "out of memory");
+	}
 	for (int i = 0; i < count; i++) {
 		const X509_NAME_ENTRY *e = X509_NAME_get_entry(name, i);
 		const ASN1_OBJECT *o = X509_NAME_ENTRY_get_object(e);
-		size_t k = s->n;
-		if (!utf8_of(X509_NAME_ENTRY_get_data(e), &s->a[k].v, &s->a[k].len, &s->owned[k])) {
-			subj_done(s);
-			return orsp_errf(ORSP_E_MALFORMED,
-			                 REF_FMT "a subject attribute is not a directory string",
-			                 REF_ARGS(u));
-		}
-		s->a[k].oid = OBJ_get0_data(o);
-		s->a[k].oid_len = OBJ_length(o);
-		s->n++;
+		subj_attr *at = &s->a[s->n++];
+		at->str = utf8_of(X509_NAME_ENTRY_get_data(e), &at->v, &at->len, &at->owned);
+		at->oid = OBJ_get0_data(o);
+		at->oid_len = OBJ_length(o);
 	}
 	return ORSP_OK;
 }
 
 /* caseIgnoreMatch as name constraints compare directory strings (RFC 5280 §7.1 with
- * RFC 4518's insignificant space handling), with case folded for ASCII only: leading and
- * trailing spaces do not count, and a run of spaces counts as one. */
+ * RFC 4518's insignificant space handling), simplified as OpenSSL's canonical names are:
+ * ASCII letters without case, ASCII white space (space, tab, CR, LF, VT, FF) as a space,
+ * leading and trailing spaces not counting and a run of them counting as one. No Unicode
+ * mapping or normalisation (RFC 4518 maps NBSP to a space and applies NFKC). */
 static uint8_t ascii_lower(uint8_t c)
 {
 	return c >= 'A' && c <= 'Z' ? (uint8_t)(c - 'A' + 'a') : c;
+}
+
+static bool is_ws(uint8_t c)
+{
+	return c == ' ' || (c >= '\t' && c <= '\r');
 }
 
 static bool dir_string_equal(const uint8_t *a, size_t an, const uint8_t *b, size_t bn)
 {
 	size_t i = 0, j = 0;
 
-	while (i < an && a[i] == ' ')
+	while (i < an && is_ws(a[i]))
 		i++;
-	while (an > i && a[an - 1] == ' ')
+	while (an > i && is_ws(a[an - 1]))
 		an--;
-	while (j < bn && b[j] == ' ')
+	while (j < bn && is_ws(b[j]))
 		j++;
-	while (bn > j && b[bn - 1] == ' ')
+	while (bn > j && is_ws(b[bn - 1]))
 		bn--;
 	while (i < an && j < bn) {
-		if (a[i] == ' ' || b[j] == ' ') {
-			if (a[i] != ' ' || b[j] != ' ')
+		if (is_ws(a[i]) || is_ws(b[j])) {
+			if (!is_ws(a[i]) || !is_ws(b[j]))
 				return false;
-			while (a[i] == ' ') /* a space run ends before an */
+			while (is_ws(a[i])) /* a run ends before an: the end is no space */
 				i++;
-			while (b[j] == ' ')
+			while (is_ws(b[j]))
 				j++;
 			continue;
 		}
@@ -1287,20 +1300,23 @@ static bool subj_has(const subj_attrs *s, const ASN1_OBJECT *type, const uint8_t
 	size_t oid_len = OBJ_length(type);
 
 	for (size_t i = 0; i < s->n; i++)
-		if (s->a[i].oid_len == oid_len && memcmp(s->a[i].oid, oid, oid_len) == 0 &&
+		if (s->a[i].str && s->a[i].oid_len == oid_len &&
+		    memcmp(s->a[i].oid, oid, oid_len) == 0 &&
 		    dir_string_equal(s->a[i].v, s->a[i].len, v, len))
 			return true;
 	return false;
 }
 
-/* Is the eUICC within one of the directoryName subtrees? A subtree holds it when a
- * serialNumber of the subtree prefixes the EID and the subject carries every other
- * attribute of the subtree with the same value (SGP.22 §4.5.2.1.0.2: O and the EID prefix).
- * *count gets the number of serialNumber prefixes seen, *other whether a subtree admitted the
- * EID but not the rest of the subject. */
+/* Is the eUICC within one of the directoryName subtrees? A permitted subtree holds it when a
+ * serialNumber of the subtree prefixes the EID and the subject carries every other attribute
+ * of the subtree with the same value (SGP.22 §4.5.2.1.0.2: O and the EID prefix). An excluded
+ * subtree (excluded) holds it on the prefix alone: the subject's other attributes are the
+ * constrained EUM's to write, so they must not take an EID out of an excluded range (fail
+ * closed). *count gets the number of serialNumber prefixes seen, *other whether a subtree
+ * admitted the EID but not the rest of the subject. */
 static orsp_err subtrees_match(const cert_ref *eum, STACK_OF(GENERAL_SUBTREE) * subtrees,
-                               const char *eid, const subj_attrs *subj, bool *match, int *count,
-                               bool *other)
+                               bool excluded, const char *eid, const subj_attrs *subj, bool *match,
+                               int *count, bool *other)
 {
 	*match = false;
 	*count = 0;
@@ -1341,7 +1357,7 @@ static orsp_err subtrees_match(const cert_ref *eum, STACK_OF(GENERAL_SUBTREE) * 
 			if (eid_has_prefix(eid, p, n))
 				prefix = true;
 		}
-		if (prefix && rest)
+		if (prefix && (rest || excluded))
 			*match = true;
 		else if (prefix)
 			*other = true;
@@ -1360,7 +1376,7 @@ static orsp_err check_eid_name_constraints(const cert_ref *eum, NAME_CONSTRAINTS
 	int count;
 	orsp_err e;
 
-	e = subtrees_match(eum, nc->excludedSubtrees, eid, subj, &match, &count, &other);
+	e = subtrees_match(eum, nc->excludedSubtrees, true, eid, subj, &match, &count, &other);
 	if (e != ORSP_OK)
 		return e;
 	if (match) {
@@ -1369,7 +1385,7 @@ static orsp_err check_eid_name_constraints(const cert_ref *eum, NAME_CONSTRAINTS
 		                 REF_FMT "EID %s is in an excluded nameConstraints range",
 		                 REF_ARGS(eum), eid);
 	}
-	e = subtrees_match(eum, nc->permittedSubtrees, eid, subj, &match, &count, &other);
+	e = subtrees_match(eum, nc->permittedSubtrees, false, eid, subj, &match, &count, &other);
 	if (e != ORSP_OK)
 		return e;
 	if (count == 0)
@@ -1672,7 +1688,7 @@ orsp_err orsp_rsp_verify_euicc_chain_fault(const orsp_ci_store *cis, const orsp_
 	orsp_chain_fault ignored;
 	orsp_chain_why why = ORSP_CHAIN_INVALID;
 	bool outside = false;
-	subj_attrs subj;
+	subj_attrs subj = {0, NULL, false};
 	orsp_err e;
 
 	if (!fault)
@@ -1743,7 +1759,7 @@ orsp_err orsp_rsp_verify_euicc_chain_fault(const orsp_ci_store *cis, const orsp_
 	/* An EID the EUM's range does not admit is the eUICC certificate's fault (RFC 5280
 	 * applies name constraints to the certificates below the one that carries them); a
 	 * range the EUM lacks or that does not decode, the EUM's. */
-	if ((e = subj_from_name(&u, X509_get_subject_name(euicc->x), &subj)) != ORSP_OK)
+	if ((e = subj_from_name(X509_get_subject_name(euicc->x), &subj)) != ORSP_OK)
 		return chain_fault(fault, ORSP_CHAIN_CERT_EUICC, ORSP_CHAIN_INVALID, e);
 	e = check_eid_range(&m, eid, &subj, &outside);
 	subj_done(&subj);
@@ -2093,7 +2109,7 @@ static bool fast_subject(orsp_slice name, char eid[EID_LEN + 1], subj_attrs *sub
 	orsp_reader_init(&r, name.p, name.len);
 	while (orsp_reader_remaining(&r)) {
 		orsp_reader s, a;
-		if (subj->n == SUBJ_ATTRS_MAX || orsp_der_expect(&r, 0x31, &rdn))
+		if (subj->n == SUBJ_FAST_MAX || orsp_der_expect(&r, 0x31, &rdn))
 			return false;
 		orsp_reader_init(&s, rdn.value.p, rdn.value.len);
 		if (orsp_der_expect(&s, 0x30, &atv) || orsp_reader_remaining(&s))
@@ -2114,11 +2130,11 @@ static bool fast_subject(orsp_slice name, char eid[EID_LEN + 1], subj_attrs *sub
 			found = true;
 		}
 		/* PrintableString and UTF8String (fast_string): the bytes are UTF-8 */
-		subj->a[subj->n].oid = oid.value.p;
-		subj->a[subj->n].oid_len = oid.value.len;
-		subj->a[subj->n].v = val.value.p;
-		subj->a[subj->n].len = val.value.len;
-		subj->owned[subj->n] = NULL;
+		subj->a[subj->n] = (subj_attr){.oid = oid.value.p,
+		                               .oid_len = oid.value.len,
+		                               .v = val.value.p,
+		                               .len = val.value.len,
+		                               .str = true};
 		subj->n++;
 	}
 	return found;
@@ -2227,7 +2243,8 @@ orsp_err orsp_rsp_euicc_fast_accept(const orsp_ci_store *cis, const orsp_cert *e
 	uint8_t sig[ORSP_EC_SIG_LEN];
 	unsigned char *eum_subject = NULL;
 	int eum_subject_len;
-	subj_attrs subj; /* borrows from der: no subj_done */
+	subj_attr fast_attrs[SUBJ_FAST_MAX];
+	subj_attrs subj = {0, fast_attrs, false}; /* borrows from der: no subj_done */
 	char eid[EID_LEN + 1];
 	time_t tb, ta;
 	orsp_ec_key *pub = NULL, *eum_pub = NULL;

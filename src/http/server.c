@@ -995,29 +995,30 @@ static bool request_value_ok(const char *v)
  * not exactly "chunked" is 400 (framing_error). */
 static bool codings_then_chunked(const char *v)
 {
+	/* tchar, RFC 9110 §5.6.2 */
+	static const char tchar[] = "!#$%&'*+-.^_`|~0123456789"
+	                            "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
 	size_t n = 0;
 
 	for (const char *p = v;;) {
+		const char *el;
 		size_t len;
 		while (*p == ' ' || *p == '\t')
 			p++;
-		len = strcspn(p, ",");
-		while (len && (p[len - 1] == ' ' || p[len - 1] == '\t'))
-			len--;
+		el = p;
+		len = strspn(el, tchar);
 		if (!len)
-			return false; /* an empty element */
+			return false; /* an empty element, or one that is no token */
 		n++;
-		p += len;
+		p = el + len;
+		if (!*p) /* the last: chunked after other codings, nothing after it */
+			return n > 1 && len == 7 && strncasecmp(el, "chunked", 7) == 0;
+		if (len == 7 && strncasecmp(el, "chunked", 7) == 0)
+			return false; /* chunked before the last: no knowable length */
 		while (*p == ' ' || *p == '\t')
 			p++;
-		if (!*p)
-			/* the last: chunked, exactly, with nothing after it (not "chunked ") */
-			return n > 1 && len == 7 && strncasecmp(p - 7, "chunked", 7) == 0 &&
-			       p[-1] != ' ';
-		if (len == 7 && strncasecmp(p - 7, "chunked", 7) == 0)
-			return false; /* chunked before the last: not a knowable length */
 		if (*p != ',')
-			return false;
+			return false; /* a parameter (";") or anything else: not read here, 400 */
 		p++;
 	}
 }

@@ -77,23 +77,23 @@ smdp_keyset_conf() {
 	echo "dppb_cert = pki/smdp/dppb.der"
 	echo "dppb_key = pki/smdp/dppb_key.pem"
 }
-# wait_for SECONDS WHAT COMMAND...: poll COMMAND every 50 ms until it succeeds; give up (exit
-# 1) after SECONDS, saying WHAT did not happen, with the end of every $T/*.log.
 # A /metrics scrape checked by Prometheus' own tools (scripts/setup.sh installs both):
 # promtool's lint, and the samples as prometheus_client's parser reads them, one per line
 # (lib/prom_parse.py), into the variable named $2. Counts a failure of either with bad.
 metrics_parse() {
-	local out
-	if out=$(promtool check metrics <<<"$1" 2>&1); then ok; else bad "promtool check metrics: $out"; fi
-	if out=$(python3 "$(dirname "${BASH_SOURCE[0]}")/prom_parse.py" <<<"$1" 2>&1); then
+	local _mp_out
+	if _mp_out=$(promtool check metrics <<<"$1" 2>&1); then ok; else bad "promtool check metrics: $_mp_out"; fi
+	if _mp_out=$(python3 "$(dirname "${BASH_SOURCE[0]}")/prom_parse.py" <<<"$1" 2>&1); then
 		ok
-		printf -v "$2" '%s' "$out"
+		printf -v "$2" '%s' "$_mp_out"
 	else
-		bad "prometheus_client: $out"
+		bad "prometheus_client: $_mp_out"
 		printf -v "$2" '%s' ""
 	fi
 }
 
+# wait_for SECONDS WHAT COMMAND...: poll COMMAND every 50 ms until it succeeds; give up (exit
+# 1) after SECONDS, saying WHAT did not happen, with the end of every $T/*.log.
 wait_for() {
 	local limit=$1 what=$2
 	shift 2
