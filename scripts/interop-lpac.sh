@@ -48,38 +48,7 @@ work=$(mktemp -d /tmp/interop-lpac.XXXXXX)
 . "$(dirname "$0")/lib/interop.bash"
 trap 'interop_cleanup $? interop-lpac "$FQDN" "$work"' EXIT
 
-mkdir -p "$work/conf"
-printf 'FRIENDLYNAME "openrsp vpcd"\nDEVICENAME   /dev/null:%s\nLIBPATH      %s\nCHANNELID    %s\n' \
-	"$port" "$driver" "$port" >"$work/conf/vpcd"
-pcscd --foreground --config "$work/conf" >"$work/pcscd.log" 2>&1 &
-pids+=($!)
-for _ in $(seq 1 100); do
-	[ -S "$sock" ] && break
-	sleep 0.1
-done
-[ -S "$sock" ] || fail "pcscd did not start"
-echo "127.0.0.1 $FQDN # interop-lpac" >>/etc/hosts
-cd "$work"
-
-"$B" pki init pki --smdp-fqdn "$FQDN" >/dev/null
-printf '%s\n' "fqdn = $FQDN" "oid = 2.999.10" "port = 443" "database = smdp.db" \
-	"tls_cert = pki/smdp/dptls.pem" "tls_key = pki/smdp/dptls_key.pem" "es2_token = $tok" \
-	"[keyset]" "ci = pki/ci/ci.der" "dpauth_cert = pki/smdp/dpauth.der" \
-	"dpauth_key = pki/smdp/dpauth_key.pem" "dppb_cert = pki/smdp/dppb.der" \
-	"dppb_key = pki/smdp/dppb_key.pem" >smdp.conf
-chmod 600 smdp.conf # it holds the ES2+ token
-"$B" smdp profile generate --db smdp.db --template "$data/profiles/ts48-v7-saip2.3-nobertlv.der" \
-	--iccid-start 898824700000003000 --imsi-start 001019000003000 --count 1 >/dev/null
-"$B" smdp serve --config smdp.conf >port.txt 2>smdp.log &
-pids+=($!)
-for _ in $(seq 1 50); do
-	[ -s port.txt ] && break
-	sleep 0.1
-done
-[ -s port.txt ] || fail "the SM-DP+ did not start: $(cat smdp.log)"
-"$B" euicc init --state euicc --pki pki >/dev/null
-"$B" euicc serve --state euicc --vpcd "127.0.0.1:$port" >euicc.log 2>&1 &
-pids+=($!)
+interop_card_stack interop-lpac --iccid-start 898824700000003000 --imsi-start 001019000003000
 
 export LPAC_APDU=pcsc LPAC_HTTP=curl
 ok() { # ok <what> <lpac args...>: run lpac, require its final "code":0

@@ -1332,6 +1332,38 @@ static void test_metadata_bit_padding(void **state)
  * record of that number is removed with its commit; never an AID past the range, which
  * wraps onto the ISD-R's (…0100) or an installed ISD-P's with its records (n 0x10000 is
  * ISD-P 0). A counter stored beyond the range (as a wrapping version left it) does the same. */
+/* SELECT of the ISD-R: its FCI ('6F': AID, 'A5' { '9F65' 255 }) whatever the response P2
+ * asks for, the FCP (P2 04, what pySim sends) included, as a GlobalPlatform security domain
+ * answers; P2 0C no data. pySim-shell failed to start on the FCP it got before (it reads the
+ * ISD-R's answer as an FCI). */
+static void test_isdr_select_fci(void **state)
+{
+	card *c = card_new();
+	static const uint8_t fci[] = {0x6F, 0x18, 0x84, 0x10, 0xA0, 0x00, 0x00, 0x05, 0x59,
+	                              0x10, 0x10, 0xFF, 0xFF, 0xFF, 0xFF, 0x89, 0x00, 0x00,
+	                              0x01, 0x00, 0xA5, 0x04, 0x9F, 0x65, 0x01, 0xFF};
+	uint8_t cmd[5 + 16 + 1] = {0x00, 0xA4, 0x04, 0x00, 0x10};
+	(void)state;
+	assert_int_equal(orsp_hex_decode_exact(ORSP_ISDR_AID_HEX, cmd + 5, 16), ORSP_OK);
+	for (int i = 0; i < 3; i++) {
+		cmd[3] = (uint8_t[]){0x00, 0x04, 0x0C}[i];
+		xfer(c, cmd, sizeof(cmd));
+		assert_int_equal(c->sw, 0x9000);
+		if (cmd[3] == 0x0C) {
+			assert_int_equal(c->out_len, 0);
+			continue;
+		}
+		assert_int_equal(c->out_len, sizeof(fci));
+		assert_memory_equal(c->out, fci, sizeof(fci));
+	}
+	/* the ISD-R still answers ES10 after it: GetEID */
+	assert_int_equal(store_data(c, (const uint8_t[]){0xBF, 0x3E, 0x03, 0x5C, 0x01, 0x5A}, 6),
+	                 0x9000);
+	assert_int_equal(c->out[0], 0xBF);
+	assert_int_equal(c->out[1], 0x3E);
+	card_free(c);
+}
+
 static void test_isdp_numbers(void **state)
 {
 	card *c = card_new();
@@ -2553,6 +2585,7 @@ int main(void)
 	    cmocka_unit_test(test_names_utf8),
 	    cmocka_unit_test(test_metadata_checks),
 	    cmocka_unit_test(test_metadata_bit_padding),
+	    cmocka_unit_test(test_isdr_select_fci),
 	    cmocka_unit_test(test_isdp_numbers),
 	    cmocka_unit_test(test_profile_class),
 	    cmocka_unit_test(test_memory_full),

@@ -132,6 +132,11 @@ typedef struct orsp_euicc_app_ops {
 	 * the new channel's current DF is the one of `from` (TS 102 221 §11.1.17, ISO/IEC
 	 * 7816-4 §5.4.2), with no current EF. NULL: the new channel stays where select put it. */
 	void (*opened_from)(void *user, uint8_t from, uint8_t channel);
+	/* A GlobalPlatform security domain (the ISD-R): SELECT by AID answers with its FCI ('6F')
+	 * whatever P2's response bits ask (GlobalPlatform Card Specification §11.9.3: a
+	 * security domain's SELECT response is its FCI; pySim asks for the FCP, P2 04, and reads
+	 * the ISD-R's answer as an FCI), except P2 0C, no data. false: P2 04 gets the FCP. */
+	bool fci_only;
 } orsp_euicc_app_ops;
 
 typedef struct orsp_euicc_app {

@@ -2397,7 +2397,20 @@ static void isdr_reset(void *user)
 	}
 }
 
-static const orsp_euicc_app_ops isdr_ops = {.store_data = isdr_store_data, .reset = isdr_reset};
+/* The ISD-R's proprietary FCI data (GlobalPlatform Card Specification, SELECT response
+ * 'A5'): '9F65' the maximum length of a command's data field, 255 (short APDUs; ES10 commands
+ * longer than that are STORE DATA chains). */
+static uint16_t isdr_select(void *user, uint8_t channel, orsp_writer *fci_prop)
+{
+	static const uint8_t max_data = 0xFF;
+	(void)user;
+	(void)channel;
+	orsp_der_put_tlv(fci_prop, 0x9F65, &max_data, 1);
+	return ORSP_SW_OK;
+}
+
+static const orsp_euicc_app_ops isdr_ops = {
+    .select = isdr_select, .store_data = isdr_store_data, .reset = isdr_reset, .fci_only = true};
 
 orsp_err orsp_euicc_attach(orsp_euicc *e, orsp_euicc_apdu_ctx *apdu)
 {

@@ -38,6 +38,8 @@ static uint16_t build_fci(const orsp_euicc_app *app, uint8_t ch, uint8_t respons
 	static const uint8_t lcsi = 0x05;
 	uint16_t sw = ORSP_SW_OK;
 
+	if (app->ops->fci_only)
+		response = P2_FCI;
 	orsp_der_mark outer = orsp_der_begin(w, response == P2_FCP ? TAG_FCP : TAG_FCI);
 	if (response == P2_FCP)
 		orsp_der_put_tlv(w, TAG_FILE_DESCRIPTOR, file_descriptor, sizeof(file_descriptor));

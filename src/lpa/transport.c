@@ -121,8 +121,15 @@ orsp_err orsp_lpa_transport_pcsc(const char *reader, orsp_lpa_transport *t)
 		e = orsp_errf(ORSP_E_NOT_FOUND, "PC/SC: no reader matches \"%s\"", reader);
 		goto fail;
 	}
-	rv = SCardConnect(p->ctx, chosen, SCARD_SHARE_SHARED, SCARD_PROTOCOL_T0 | SCARD_PROTOCOL_T1,
-	                  &p->card, &p->proto);
+	/* T=0 first: pcscd keeps the protocol the card was first connected with until the card
+	 * is reset, and clients that speak T=0 only (lpac, pySim) are refused ("Card protocol
+	 * mismatch") after a connection in T=1, which pcscd picks when both are allowed and the
+	 * card offers both. T=1 only for a card without T=0, or already in T=1. */
+	rv = SCardConnect(p->ctx, chosen, SCARD_SHARE_SHARED, SCARD_PROTOCOL_T0, &p->card,
+	                  &p->proto);
+	if (rv == SCARD_E_PROTO_MISMATCH)
+		rv = SCardConnect(p->ctx, chosen, SCARD_SHARE_SHARED,
+		                  SCARD_PROTOCOL_T0 | SCARD_PROTOCOL_T1, &p->card, &p->proto);
 	if (rv != SCARD_S_SUCCESS) {
 		e = orsp_errf(ORSP_E_NOT_FOUND, "PC/SC: no card in \"%s\" (%s)", chosen,
 		              pcsc_stringify_error(rv));

@@ -318,7 +318,14 @@ if [ -n "$openrsp_bin" ]; then
 		xres=$(grep -o '"xres":"[0-9a-f]*"' <<<"$v" | cut -d'"' -f4)
 		ck=$(grep -o '"ck":"[0-9a-f]*"' <<<"$v" | cut -d'"' -f4)
 		ik=$(grep -o '"ik":"[0-9a-f]*"' <<<"$v" | cut -d'"' -f4)
-		out=$(printf '00 A4 00 04 02 3F 00\n00 A4 00 04 02 2F 00\n00 B2 01 04 00\n' | scriptor 2>&1) || true
+		# in T=0, which a client that speaks T=0 only (lpac, pySim) asks for: `openrsp lpa`,
+		# which connected before, must leave the card in T=0 (pcscd keeps the protocol of the
+		# first connection until a reset; in T=1 this is "Card protocol mismatch")
+		out=$(printf '00 A4 00 04 02 3F 00\n00 A4 00 04 02 2F 00\n00 B2 01 04 00\n' | scriptor -p T=0 2>&1) || true
+		if grep -qi 'mismatch' <<<"$out"; then
+			echo "$out" >&2
+			fail "a T=0 client after openrsp lpa: the card was left in T=1"
+		fi
 		aid=$(answer "$out" "> 00 B2 01 04" | sed -n 's/^61[0-9A-F][0-9A-F]4F\([0-9A-F][0-9A-F]\)\(.*\)$/\1 \2/p')
 		[ -n "$aid" ] || { echo "$out" >&2; fail "no USIM AID in EF.DIR"; }
 		local alen=$((16#${aid%% *}))
