@@ -93,10 +93,11 @@ for _ in $(seq 1 50); do
 	"$LPAC" chip info >chip.json 2>/dev/null && grep -q eidValue chip.json && break
 	sleep 0.2
 done
-jget() { grep -o "\"$1\": *\"[^\"]*\"" | head -1 | sed 's/.*: *"\([^"]*\)"$/\1/'; }
+# the first "KEY": "value" of stdin's JSON, or nothing (never a failure: set -e)
+jget() { { grep -o "\"$1\": *\"[^\"]*\"" || true; } | head -1 | sed 's/.*: *"\([^"]*\)"$/\1/'; }
 eid=$(jget eidValue <chip.json)
 [ -n "$eid" ] || fail "no EID from lpac chip info: $(cat chip.json)"
-ciid=$(grep -o '"euiccCiPKIdListForVerification":\["[0-9a-f]*"' chip.json | cut -d'"' -f4)
+ciid=$(grep -o '"euiccCiPKIdListForVerification":\["[0-9a-f]*"' chip.json | cut -d'"' -f4 || true)
 
 # pySim-shell: pys <name> <commands...>: one run with the commands as its script, output in
 # <name>.out. Standard input is empty, so the shell ends after the script.
@@ -130,12 +131,12 @@ iccid=$(jget iccid <inv.json)
 imsi=$(jget imsi <inv.json)
 es2 downloadOrder "{$hdr,\"iccid\":\"$iccid\",\"eid\":\"$eid\"}" >/dev/null
 mid=$(es2 confirmOrder "{$hdr,\"iccid\":\"$iccid\",\"releaseFlag\":true}" |
-	grep -o '"matchingId":"[^"]*"' | cut -d'"' -f4)
+	grep -o '"matchingId":"[^"]*"' | cut -d'"' -f4 || true)
 [ -n "$mid" ] || fail "ES2+ order"
 lpac download profile download -a "LPA:1\$$FQDN\$$mid"
 lpac enable profile enable "$iccid"
 lpac "notification list" notification list
-seqs=$(grep -o '"seqNumber":[0-9]*' <<<"$LAST" | cut -d: -f2 | paste -sd' ')
+seqs=$(grep -o '"seqNumber":[0-9]*' <<<"$LAST" | cut -d: -f2 | paste -sd' ' || true)
 ok "lpac downloaded and enabled $iccid (IMSI $imsi); pending notifications: $seqs"
 # pySim a437d11 writes an ICCID of 19 digits in 9 bytes (the last digit lost; its
 # BcdAdapter, fixed upstream in e80f316): give it the F-padded 20 digits

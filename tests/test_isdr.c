@@ -1327,11 +1327,6 @@ static void test_metadata_bit_padding(void **state)
 	card_free(c);
 }
 
-/* ISD-P numbers end at 0xEFFF (the AID's last two bytes are 0x10 + (n >> 8), n & 0xFF): the
- * next install after it takes the lowest number no installed ISD-P has, and the stale SQN
- * record of that number is removed with its commit; never an AID past the range, which
- * wraps onto the ISD-R's (…0100) or an installed ISD-P's with its records (n 0x10000 is
- * ISD-P 0). A counter stored beyond the range (as a wrapping version left it) does the same. */
 /* SELECT of the ISD-R: its FCI ('6F': AID, 'A5' { '9F65' 255 }) whatever the response P2
  * asks for, the FCP (P2 04, what pySim sends) included, as a GlobalPlatform security domain
  * answers; P2 0C no data. pySim-shell failed to start on the FCP it got before (it reads the
@@ -1364,6 +1359,11 @@ static void test_isdr_select_fci(void **state)
 	card_free(c);
 }
 
+/* ISD-P numbers end at 0xEFFF (the AID's last two bytes are 0x10 + (n >> 8), n & 0xFF): the
+ * next install after it takes the lowest number no installed ISD-P has, and the stale SQN
+ * record of that number is removed with its commit; never an AID past the range, which
+ * wraps onto the ISD-R's (…0100) or an installed ISD-P's with its records (n 0x10000 is
+ * ISD-P 0). A counter stored beyond the range (as a wrapping version left it) does the same. */
 static void test_isdp_numbers(void **state)
 {
 	card *c = card_new();

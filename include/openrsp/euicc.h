@@ -135,7 +135,8 @@ typedef struct orsp_euicc_app_ops {
 	/* A GlobalPlatform security domain (the ISD-R): SELECT by AID answers with its FCI ('6F')
 	 * whatever P2's response bits ask (GlobalPlatform Card Specification §11.9.3: a
 	 * security domain's SELECT response is its FCI; pySim asks for the FCP, P2 04, and reads
-	 * the ISD-R's answer as an FCI), except P2 0C, no data. false: P2 04 gets the FCP. */
+	 * the ISD-R's answer as an FCI), except P2 0C, no data (P2 08, file management data,
+	 * stays refused: 6A86). false: P2 04 gets the FCP. */
 	bool fci_only;
 } orsp_euicc_app_ops;
 

@@ -54,6 +54,11 @@ static orsp_err pcsc_transmit(void *user, const uint8_t *capdu, size_t n, uint8_
 	pcsc *p = user;
 	const SCARD_IO_REQUEST *pci = p->proto == SCARD_PROTOCOL_T1 ? SCARD_PCI_T1 : SCARD_PCI_T0;
 	DWORD len = (DWORD)cap;
+	/* T=0 carries a case 4 command as case 3 (ISO/IEC 7816-3 §12.2.4): the Le byte dropped,
+	 * the card answers 61xx and the data comes with GET RESPONSE (the exchange does that);
+	 * character-level readers refuse a T=0 command with both Lc data and Le */
+	if (p->proto != SCARD_PROTOCOL_T1 && n > 5 && capdu[4] != 0 && n == 6 + (size_t)capdu[4])
+		n--;
 	LONG rv = SCardTransmit(p->card, pci, capdu, (DWORD)n, NULL, rapdu, &len);
 
 	if (rv != SCARD_S_SUCCESS)
@@ -127,7 +132,9 @@ orsp_err orsp_lpa_transport_pcsc(const char *reader, orsp_lpa_transport *t)
 	 * card offers both. T=1 only for a card without T=0, or already in T=1. */
 	rv = SCardConnect(p->ctx, chosen, SCARD_SHARE_SHARED, SCARD_PROTOCOL_T0, &p->card,
 	                  &p->proto);
-	if (rv == SCARD_E_PROTO_MISMATCH)
+	/* a card without T=0, or a reader that cannot run the card's T=0 (a T=1-only CCID
+	 * reader: pcsc-lite answers "unresponsive" when the protocol change fails) */
+	if (rv == SCARD_E_PROTO_MISMATCH || rv == SCARD_W_UNRESPONSIVE_CARD)
 		rv = SCardConnect(p->ctx, chosen, SCARD_SHARE_SHARED,
 		                  SCARD_PROTOCOL_T0 | SCARD_PROTOCOL_T1, &p->card, &p->proto);
 	if (rv != SCARD_S_SUCCESS) {

@@ -172,7 +172,8 @@ DEVICENAME   /dev/null:$port
 LIBPATH      $driver
 CHANNELID    $port
 EOF
-		"$pcscd_bin" --foreground --config "$work/conf" >"$work/pcscd.log" 2>&1 &
+		# --debug: its log names the protocol of each connection (the LPA's T=0, below)
+		"$pcscd_bin" --foreground --debug --config "$work/conf" >"$work/pcscd.log" 2>&1 &
 		pids+=($!)
 		for _ in $(seq 1 100); do
 			[ -S "$sock" ] && break
@@ -264,6 +265,9 @@ if [ -n "$openrsp_bin" ]; then
 	"$B" euicc serve --state "$work/euicc" --vpcd "127.0.0.1:$port" >"$work/euicc.log" 2>&1 &
 	pids+=($!)
 	lpa() { "$B" lpa "$@" --euicc "pcsc:$reader"; }
+	# the private pcscd's log from here on: the LPA's connections only, until scriptor's
+	mark=0
+	[ "$reader" = "openrsp vpcd" ] && mark=$(wc -l <"$work/pcscd.log")
 	eid=""
 	for _ in $(seq 1 50); do
 		eid=$(lpa chip info --json 2>"$work/lpa.log" | grep -o '"eidValue":"[0-9A-F]*"' | cut -d'"' -f4) || true
@@ -412,6 +416,17 @@ if [ -n "$openrsp_bin" ]; then
 		fi
 	}
 	iccid1=$(get_profile 1)
+	# `openrsp lpa` connects in T=0 when the card has it (this one offers T=0 and T=1): in
+	# T=1 a client that speaks T=0 only (lpac, pySim) was refused afterwards. Read from the
+	# private pcscd's log (deterministic: scriptor's own T=0 check below may meet a card
+	# that pcscd powered down meanwhile, whose protocol is open again)
+	if [ "$reader" = "openrsp vpcd" ]; then
+		protos=$(tail -n +$((mark + 1)) "$work/pcscd.log" | grep -o 'Active Protocol: T=[01]' | sort | uniq -c | tr -s ' ')
+		if [[ "$protos" != *"Active Protocol: T=0"* || "$protos" == *"T=1"* ]]; then
+			fail "openrsp lpa's PC/SC connections: $protos (want T=0 only)"
+		fi
+		echo "pcsc_vpcd: openrsp lpa connected in T=0 ($protos)"
+	fi
 	[ "$(aka 001019000002000)" = ok ] || fail "AKA with the first operator over PC/SC"
 	echo "pcsc_vpcd: profile $iccid1 downloaded, enabled, AKA over PC/SC: RES = XRES, CK/IK agree"
 	[ "$(ims_aka 001019000002000)" = ok ] || fail "IMS AKA with the ISIM over PC/SC"
