@@ -14,11 +14,11 @@
 # /etc/hosts for the run (removed again on exit). lpac does not check the server's TLS
 # certificate; the eUICC checks the SM-DP+ through CERT.DPauth as always.
 #
-# Checks: EID over PC/SC; ES2+ order; download and install (SM-DP+ state Downloaded);
-# enable; the installation result and the enable notification delivered and removed (state
-# Installed); a download with an unknown
-# matching ID fails with the SM-DP+'s reason; disable, delete, their notifications. Exit 0
-# when all hold.
+# Checks: EID over PC/SC; lpac right after openrsp's own LPA on the same card (T=0 kept);
+# ES2+ order; download and install (SM-DP+ state Downloaded); enable; the installation result
+# and the enable notification delivered and removed (state Installed); a download with an
+# unknown matching ID fails with the SM-DP+'s reason; disable, delete, their notifications.
+# Exit 0 when all hold.
 set -euo pipefail
 
 B=${1:-$(dirname "$0")/../build/openrsp}
@@ -66,6 +66,12 @@ done
 eid=$(grep -o '"eidValue":"[0-9A-F]*"' chip.json | cut -d'"' -f4 || true)
 [ -n "$eid" ] || fail "no EID from lpac chip info: $(cat chip.json)"
 echo "interop-lpac: lpac reads EID $eid over PC/SC"
+# openrsp's LPA on the same card, then lpac at once (it speaks T=0 only): the card must not be
+# left in T=1 (it was until session 53: "Card protocol mismatch" until a reset)
+"$B" lpa chip info --euicc pcsc >/dev/null 2>"$work/lpa.err" || fail "openrsp lpa chip info: $(cat "$work/lpa.err")"
+out=$("$LPAC" chip info 2>&1) || true
+grep -q "$eid" <<<"$out" || fail "lpac after openrsp lpa: $out"
+echo "interop-lpac: openrsp lpa, then lpac on the same card: ok"
 
 C=(curl -s --max-time 10 --cacert pki/ci/ci.pem)
 hdr='"header":{"functionRequesterIdentifier":"op","functionCallIdentifier":"1"}'
