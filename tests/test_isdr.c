@@ -287,6 +287,31 @@ static void run_download(pki which)
 		assert_int_equal(f.tag, 0x5A); /* only what the tagList asked for */
 		assert_int_equal(f.raw.len, e3.value.len);
 	}
+	/* notificationConfigurationInfo (B6) when asked for: each address with its events, as
+	 * the metadata gave them (install at least: the PIR's address); never without a tagList */
+	assert_int_equal(es10_hex(c, "BF2D045C025AB6"), 0x9000);
+	{
+		orsp_tlv a0, e3, b6, entry, bits, addr;
+		orsp_reader r;
+		assert_true(find_tlv(rsp_value(c, 0xBF2D), 0xA0, &a0));
+		assert_int_equal(orsp_der_parse_one(a0.value, &e3), ORSP_OK);
+		assert_true(find_tlv(e3.value, 0xB6, &b6));
+		assert_false(find_tlv(e3.value, 0x92, &addr));
+		orsp_reader_init(&r, b6.value.p, b6.value.len);
+		assert_int_equal(orsp_der_read(&r, &entry), ORSP_OK);
+		assert_int_equal(entry.tag, 0x30);
+		assert_true(find_tlv(entry.value, 0x80, &bits));
+		assert_true(bits.value.len == 2 && (bits.value.p[1] & 0x80)); /* install */
+		assert_true(find_tlv(entry.value, 0x81, &addr));
+		assert_true(addr.value.len > 0);
+	}
+	assert_int_equal(es10_hex(c, "BF2D00"), 0x9000);
+	{
+		orsp_tlv a0, e3, b6;
+		assert_true(find_tlv(rsp_value(c, 0xBF2D), 0xA0, &a0));
+		assert_int_equal(orsp_der_parse_one(a0.value, &e3), ORSP_OK);
+		assert_false(find_tlv(e3.value, 0xB6, &b6));
+	}
 
 	/* enable: state 1, the USIM appears */
 	assert_int_equal(select_usim(c), 0x6A82);

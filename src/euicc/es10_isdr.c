@@ -1981,6 +1981,11 @@ static orsp_err profiles_info(orsp_euicc *e, const orsp_tlv *req, orsp_writer *w
 			put_str(w, 0x92, p->name);
 		if (want(&tl, 0x95))
 			orsp_der_put_uint(w, 0x95, (uint64_t)p->profile_class);
+		/* notificationConfigurationInfo [22] when a tagList asks for it (the default set
+		 * without a tagList stays as it was: what a commercial eUICC's answer to BF2D00
+		 * shows, docs/euicc.md) */
+		if (tl.value.p && want(&tl, 0xB6) && main_addr(p)[0])
+			put_notif_config(w, p);
 		if (want(&tl, 0x99) && p->ppr) {
 			/* DER named BIT STRING: trailing zero bits not counted (X.690 §11.2.2) */
 			uint8_t b[2] = {0, p->ppr};
