@@ -1318,6 +1318,68 @@ static void test_metadata_checks(void **state)
 	card_free(c);
 }
 
+/* profileOwner (B7: OperatorID mccMnc, gid1, gid2) kept from the metadata through a power
+ * cycle, and given by GetProfilesInfo when a tagList asks for it (as Android's LPA does); a
+ * gid over ORSP_EUICC_GID_MAX bytes: installed, the owner not kept. */
+static void test_profile_owner(void **state)
+{
+	static const char owner[] = "800302F8108101AA8202BBCC";
+	card *c = card_new();
+	int cmd = -1, reason = -1;
+	uint8_t want[32];
+	size_t want_len;
+	(void)state;
+	assert_int_equal(orsp_hex_decode(owner, want, sizeof(want), &want_len), ORSP_OK);
+	/* what does not decode as an OperatorID: incorrectInputValues under storeMetadata, as
+	 * test_metadata_checks's fields */
+	static const char *const bad[] = {
+	    "B700",                         /* without mccMnc */
+	    "B703810101",                   /* gid1 without mccMnc */
+	    "B704800202F8",                 /* mccMnc of 2 bytes */
+	    "B7088101AA800302F810",         /* gid1 before mccMnc */
+	    "B70B800302F8108101AA8101BB",   /* gid1 twice */
+	    "B705800302F810B705800302F810", /* profileOwner twice */
+	};
+	for (size_t i = 0; i < ORSP_ARRAY_LEN(bad); i++) {
+		dl_opts o = {.meta_extra = bad[i]};
+		install_fails(c, &o, 2, 1);
+	}
+	card_free(c);
+	c = card_new();
+	{
+		dl_opts o = {.meta_extra = "B70C800302F8108101AA8202BBCC"};
+		assert_int_equal(download(c, &o, &cmd, &reason, NULL), 0xA0);
+	}
+	for (int round = 0; round < 2; round++) {
+		orsp_tlv a0, e3, b7;
+		if (round)
+			card_reopen(c);
+		assert_int_equal(es10_hex(c, "BF2D045C025AB7"), 0x9000);
+		assert_true(find_tlv(rsp_value(c, 0xBF2D), 0xA0, &a0));
+		assert_int_equal(orsp_der_parse_one(a0.value, &e3), ORSP_OK);
+		assert_true(find_tlv(e3.value, 0xB7, &b7));
+		assert_int_equal(b7.value.len, want_len);
+		assert_memory_equal(b7.value.p, want, want_len);
+		/* not in the default set */
+		assert_int_equal(es10_hex(c, "BF2D00"), 0x9000);
+		assert_true(find_tlv(rsp_value(c, 0xBF2D), 0xA0, &a0));
+		assert_int_equal(orsp_der_parse_one(a0.value, &e3), ORSP_OK);
+		assert_false(find_tlv(e3.value, 0xB7, &b7));
+	}
+	assert_int_equal(delete (c, ISDR_V2_ICCID), 0);
+	{
+		/* gid1 of 17 bytes: installed without the owner */
+		dl_opts o = {.meta_extra = "B718800302F8108111000102030405060708090A0B0C0D0E0F10"};
+		orsp_tlv a0, e3, b7;
+		assert_int_equal(download(c, &o, &cmd, &reason, NULL), 0xA0);
+		assert_int_equal(es10_hex(c, "BF2D045C025AB7"), 0x9000);
+		assert_true(find_tlv(rsp_value(c, 0xBF2D), 0xA0, &a0));
+		assert_int_equal(orsp_der_parse_one(a0.value, &e3), ORSP_OK);
+		assert_false(find_tlv(e3.value, 0xB7, &b7));
+	}
+	card_free(c);
+}
+
 /* The BIT STRINGs of StoreMetadataRequest are taken as DER only (X.690 §11.2.1: every
  * unused bit zero): pprIds {07 60} holds one bit, clear, and its padding bits sit where ppr1
  * and ppr2 would be; a NotificationEvent {07 C0} holds install only, enable in its padding.
@@ -2609,6 +2671,7 @@ int main(void)
 	    cmocka_unit_test(test_install_errors),
 	    cmocka_unit_test(test_names_utf8),
 	    cmocka_unit_test(test_metadata_checks),
+	    cmocka_unit_test(test_profile_owner),
 	    cmocka_unit_test(test_metadata_bit_padding),
 	    cmocka_unit_test(test_isdr_select_fci),
 	    cmocka_unit_test(test_isdp_numbers),

@@ -494,6 +494,10 @@ extern const orsp_euicc_app_ops orsp_usim_mf_ops;  /* MF handler, user = orsp_us
 #define ORSP_EUICC_CERT_MAX 1024
 #define ORSP_EUICC_NOTIF_MAX 768 /* one signed notification, certificates excluded */
 #define ORSP_EUICC_ADDR_MAX 254
+/* profileOwner (OperatorID: mccMnc [0] 3 bytes, gid1 [1], gid2 [2]) as kept from the metadata,
+ * its DER content: gid1 and gid2 of up to 16 bytes each (a longer one is not kept) */
+#define ORSP_EUICC_GID_MAX 16
+#define ORSP_EUICC_OWNER_MAX (5 + 2 * (2 + ORSP_EUICC_GID_MAX))
 /* SGP.22 sizes these UTF8Strings in characters: serviceProviderName SIZE(0..32), profileName
  * and profileNickname SIZE(0..64). A character takes up to 4 bytes of UTF-8, so the buffers
  * below hold 4 bytes per character and the NUL. */
@@ -532,6 +536,9 @@ typedef struct orsp_euicc_profile_rec {
 	 * address of the notificationConfigurationInfo entry that lists it; "" none */
 	char notif_addr[4][ORSP_EUICC_ADDR_MAX];
 	uint32_t upp_len;
+	/* profileOwner's OperatorID content (80 mccMnc [81 gid1] [82 gid2]); owner_len 0: none */
+	uint8_t owner[ORSP_EUICC_OWNER_MAX];
+	uint8_t owner_len;
 } orsp_euicc_profile_rec;
 
 typedef struct orsp_euicc_notification_rec {
@@ -549,7 +556,7 @@ typedef struct orsp_euicc_notification_rec {
  * address, A3 {profile entries}, A4 {notification entries}}. It must fit the record buffer, or
  * a card with every ISD-P in use and a full notification list could not commit anything: an
  * override of ORSP_EUICC_MAX_PROFILES or ORSP_EUICC_MAX_NOTIFICATIONS that cannot work fails
- * here, at compile time (33 338 bytes with the defaults; 23 profiles fit, 24 do not). */
+ * here, at compile time (33 682 bytes with the defaults; 23 profiles fit, 24 do not). */
 #define ORSP_EUICC_DER_LEN(n)                                                                      \
 	((n) < 0x80 ? 1 : (n) < 0x100 ? 2 : (n) < 0x10000 ? 3 : (n) < 0x1000000 ? 4 : 5)
 #define ORSP_EUICC_DER_TLV(n) (1 + ORSP_EUICC_DER_LEN(n) + (n))
@@ -561,13 +568,14 @@ enum {
 	ORSP_EUICC_ENC_NOTIF_CONFIG =
 	    ORSP_EUICC_DER_TLV(4 * ORSP_EUICC_DER_TLV(ORSP_EUICC_DER_TLV(2) + ORSP_EUICC_ENC_ADDR)),
 	/* a profile: AID, ICCID, enabled, nickname, serviceProviderName, profileName, class,
-	 * PPRs, event bits, the address of older readers, the configuration, package length */
+	 * PPRs, event bits, the address of older readers, the configuration, package length,
+	 * profileOwner */
 	ORSP_EUICC_ENC_PROFILE = ORSP_EUICC_DER_TLV(
 	    ORSP_EUICC_DER_TLV(16) + ORSP_EUICC_DER_TLV(10) + ORSP_EUICC_DER_TLV(1) +
 	    2 * ORSP_EUICC_DER_TLV(ORSP_EUICC_NAME_BUF - 1) +
 	    ORSP_EUICC_DER_TLV(ORSP_EUICC_SPN_BUF - 1) + ORSP_EUICC_ENC_UINT +
 	    2 * ORSP_EUICC_DER_TLV(1) + ORSP_EUICC_ENC_ADDR + ORSP_EUICC_ENC_NOTIF_CONFIG +
-	    ORSP_EUICC_ENC_UINT),
+	    ORSP_EUICC_ENC_UINT + ORSP_EUICC_DER_TLV(ORSP_EUICC_OWNER_MAX)),
 	/* a notification: seqNumber, event, address, ICCID, the signed data */
 	ORSP_EUICC_ENC_NOTIFICATION =
 	    ORSP_EUICC_DER_TLV(ORSP_EUICC_ENC_UINT + ORSP_EUICC_DER_TLV(1) + ORSP_EUICC_ENC_ADDR +

@@ -167,6 +167,44 @@ bad:
 	return false;
 }
 
+/* profileOwner [23] OperatorID ::= SEQUENCE { mccMnc [0] OCTET STRING (SIZE(3)), gid1 [1]
+ * OCTET STRING OPTIONAL, gid2 [2] OCTET STRING OPTIONAL } (B7's content v), kept in p when its
+ * gids are at most ORSP_EUICC_GID_MAX bytes (else not kept: the profile installs without it).
+ * False when it does not decode as that (fields of later versions after gid2 skipped). */
+static bool parse_owner(orsp_slice v, orsp_euicc_profile_rec *p)
+{
+	orsp_reader r;
+	orsp_tlv f;
+	size_t end = 0;
+	bool keep = true;
+	int last = -1;
+
+	orsp_reader_init(&r, v.p, v.len);
+	while (orsp_reader_remaining(&r)) {
+		if (orsp_der_read(&r, &f))
+			goto bad;
+		if (f.tag == 0x80 || f.tag == 0x81 || f.tag == 0x82) {
+			int n = f.tag - 0x80;
+			if (n <= last || (n == 0 && f.value.len != 3) || (n > 0 && last < 0))
+				goto bad; /* in order, once each, mccMnc first and 3 bytes */
+			last = n;
+			keep &= f.value.len <= ORSP_EUICC_GID_MAX;
+			end = (size_t)(f.raw.p + f.raw.len - v.p);
+		}
+	}
+	if (last < 0)
+		goto bad;
+	p->owner_len = 0;
+	if (keep && end <= sizeof(p->owner)) {
+		memcpy(p->owner, v.p, end);
+		p->owner_len = (uint8_t)end;
+	}
+	return true;
+bad:
+	orsp_err_clear();
+	return false;
+}
+
 static void put_notif_config(orsp_writer *w, const orsp_euicc_profile_rec *p)
 {
 	orsp_der_mark l = orsp_der_begin(w, 0xB6);
@@ -250,6 +288,8 @@ static orsp_err save_isdr(const orsp_euicc *e, orsp_writer *w)
 		put_str(w, 0x0C, main_addr(p));
 		put_notif_config(w, p);
 		orsp_der_put_uint(w, 0x85, p->upp_len);
+		if (p->owner_len)
+			orsp_der_put_tlv(w, 0xB7, p->owner, p->owner_len);
 		orsp_der_end(w, r);
 	}
 	orsp_der_end(w, l);
@@ -344,6 +384,9 @@ static orsp_err load_isdr(orsp_euicc *e, orsp_slice rec)
 						} else if (g.tag == 0x85 &&
 						           !orsp_der_uint(g.value, &v))
 							p->upp_len = (uint32_t)v;
+						else if (g.tag == 0xB7)
+							/* written from what parse_owner kept */
+							(void)parse_owner(g.value, p);
 					}
 					/* written before the per-event addresses: one for all its
 					 * events */
@@ -1347,6 +1390,7 @@ static int meta_check(orsp_euicc *e, orsp_euicc_profile_rec *out, uint8_t meta_i
 			      : f.tag == 0x95 ? 8u
 			      : f.tag == 0x99 ? 16u
 			      : f.tag == 0xB6 ? 32u
+			      : f.tag == 0xB7 ? 64u
 			                      : 0u;
 			bad_meta |= (seen & bit) != 0;
 			seen |= bit;
@@ -1374,6 +1418,8 @@ static int meta_check(orsp_euicc *e, orsp_euicc_profile_rec *out, uint8_t meta_i
 			else if (f.tag == 0x99)
 				bad_meta = true;
 			else if (f.tag == 0xB6 && !parse_notif_config(f.value, &np))
+				bad_meta = true;
+			else if (f.tag == 0xB7 && !parse_owner(f.value, &np))
 				bad_meta = true;
 		}
 		if ((seen & 7u) != 7u)
@@ -1986,6 +2032,8 @@ static orsp_err profiles_info(orsp_euicc *e, const orsp_tlv *req, orsp_writer *w
 		 * shows, docs/euicc.md) */
 		if (tl.value.p && want(&tl, 0xB6) && main_addr(p)[0])
 			put_notif_config(w, p);
+		if (tl.value.p && want(&tl, 0xB7) && p->owner_len)
+			orsp_der_put_tlv(w, 0xB7, p->owner, p->owner_len);
 		if (want(&tl, 0x99) && p->ppr) {
 			/* DER named BIT STRING: trailing zero bits not counted (X.690 §11.2.2) */
 			uint8_t b[2] = {0, p->ppr};
