@@ -498,6 +498,9 @@ extern const orsp_euicc_app_ops orsp_usim_mf_ops;  /* MF handler, user = orsp_us
  * its DER content: gid1 and gid2 of up to 16 bytes each (a longer one is not kept) */
 #define ORSP_EUICC_GID_MAX 16
 #define ORSP_EUICC_OWNER_MAX (5 + 2 * (2 + ORSP_EUICC_GID_MAX))
+/* a gid's length in one byte, owner_len in a uint8_t */
+_Static_assert(ORSP_EUICC_GID_MAX < 128 && ORSP_EUICC_OWNER_MAX < 256,
+               "ORSP_EUICC_GID_MAX must stay below 128");
 /* SGP.22 sizes these UTF8Strings in characters: serviceProviderName SIZE(0..32), profileName
  * and profileNickname SIZE(0..64). A character takes up to 4 bytes of UTF-8, so the buffers
  * below hold 4 bytes per character and the NUL. */

@@ -168,36 +168,46 @@ bad:
 }
 
 /* profileOwner [23] OperatorID ::= SEQUENCE { mccMnc [0] OCTET STRING (SIZE(3)), gid1 [1]
- * OCTET STRING OPTIONAL, gid2 [2] OCTET STRING OPTIONAL } (B7's content v), kept in p when its
- * gids are at most ORSP_EUICC_GID_MAX bytes (else not kept: the profile installs without it).
- * False when it does not decode as that (fields of later versions after gid2 skipped). */
+ * OCTET STRING OPTIONAL, gid2 [2] OCTET STRING OPTIONAL } (B7's content v). Those three fields
+ * are kept in p, their bytes only, when the gids are at most ORSP_EUICC_GID_MAX bytes (else
+ * none: the profile installs without it). A field of a later version (the module's implied
+ * extensibility) may only follow them, and is neither checked further nor kept. False when it
+ * does not decode as that: mccMnc missing, first or not 3 bytes, a field out of order or
+ * twice, one before a known one. */
 static bool parse_owner(orsp_slice v, orsp_euicc_profile_rec *p)
 {
 	orsp_reader r;
 	orsp_tlv f;
-	size_t end = 0;
-	bool keep = true;
+	uint8_t buf[ORSP_EUICC_OWNER_MAX];
+	size_t len = 0;
+	bool keep = true, later = false;
 	int last = -1;
 
 	orsp_reader_init(&r, v.p, v.len);
 	while (orsp_reader_remaining(&r)) {
 		if (orsp_der_read(&r, &f))
 			goto bad;
-		if (f.tag == 0x80 || f.tag == 0x81 || f.tag == 0x82) {
-			int n = f.tag - 0x80;
-			if (n <= last || (n == 0 && f.value.len != 3) || (n > 0 && last < 0))
-				goto bad; /* in order, once each, mccMnc first and 3 bytes */
-			last = n;
-			keep &= f.value.len <= ORSP_EUICC_GID_MAX;
-			end = (size_t)(f.raw.p + f.raw.len - v.p);
+		if (f.tag != 0x80 && f.tag != 0x81 && f.tag != 0x82) {
+			later = true; /* a later version's: after the known fields only */
+			continue;
+		}
+		int n = (int)f.tag - 0x80;
+		if (later || n <= last || (n == 0 && f.value.len != 3) || (n > 0 && last < 0))
+			goto bad;
+		last = n;
+		if (f.value.len > ORSP_EUICC_GID_MAX || len + f.raw.len > sizeof(buf))
+			keep = false;
+		else {
+			memcpy(buf + len, f.raw.p, f.raw.len);
+			len += f.raw.len;
 		}
 	}
 	if (last < 0)
 		goto bad;
 	p->owner_len = 0;
-	if (keep && end <= sizeof(p->owner)) {
-		memcpy(p->owner, v.p, end);
-		p->owner_len = (uint8_t)end;
+	if (keep) {
+		memcpy(p->owner, buf, len);
+		p->owner_len = (uint8_t)len;
 	}
 	return true;
 bad:
