@@ -1186,19 +1186,17 @@ typedef struct subj_attr {
 } subj_attr;
 typedef struct subj_attrs {
 	size_t n;
-	subj_attr *a;
-	bool heap; /* a is malloc'd (subj_from_name) */
+	subj_attr *a; /* malloc'd by subj_from_name; the fast path's is on its stack */
 } subj_attrs;
 
+/* After subj_from_name only: the fast path's attributes borrow from the DER and its stack. */
 static void subj_done(subj_attrs *s)
 {
 	for (size_t i = 0; i < s->n; i++)
 		OPENSSL_free(s->a[i].owned);
-	if (s->heap)
-		free(s->a);
+	free(s->a);
 	s->a = NULL;
 	s->n = 0;
-	s->heap = false;
 }
 
 /* The value of a directory string in UTF-8: the bytes themselves for UTF8String and the
@@ -1231,12 +1229,9 @@ static orsp_err subj_from_name(const X509_NAME *name, subj_attrs *s)
 	int count = X509_NAME_entry_count(name);
 
 	s->n = 0;
-	s->heap = true;
 	s->a = calloc(count > 0 ? (size_t)count : 1, sizeof(*s->a));
-	if (!s->a) {
-		s->heap = false;
+	if (!s->a)
 		return orsp_errf(ORSP_E_RESOURCE, "out of memory");
-	}
 	for (int i = 0; i < count; i++) {
 		const X509_NAME_ENTRY *e = X509_NAME_get_entry(name, i);
 		const ASN1_OBJECT *o = X509_NAME_ENTRY_get_object(e);
@@ -1688,7 +1683,7 @@ orsp_err orsp_rsp_verify_euicc_chain_fault(const orsp_ci_store *cis, const orsp_
 	orsp_chain_fault ignored;
 	orsp_chain_why why = ORSP_CHAIN_INVALID;
 	bool outside = false;
-	subj_attrs subj = {0, NULL, false};
+	subj_attrs subj = {0, NULL};
 	orsp_err e;
 
 	if (!fault)
@@ -2244,7 +2239,7 @@ orsp_err orsp_rsp_euicc_fast_accept(const orsp_ci_store *cis, const orsp_cert *e
 	unsigned char *eum_subject = NULL;
 	int eum_subject_len;
 	subj_attr fast_attrs[SUBJ_FAST_MAX];
-	subj_attrs subj = {0, fast_attrs, false}; /* borrows from der: no subj_done */
+	subj_attrs subj = {0, fast_attrs}; /* borrows from der: no subj_done */
 	char eid[EID_LEN + 1];
 	time_t tb, ta;
 	orsp_ec_key *pub = NULL, *eum_pub = NULL;

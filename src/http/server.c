@@ -1003,6 +1003,7 @@ static bool codings_then_chunked(const char *v)
 	for (const char *p = v;;) {
 		const char *el;
 		size_t len;
+		bool chunked;
 		while (*p == ' ' || *p == '\t')
 			p++;
 		el = p;
@@ -1010,10 +1011,11 @@ static bool codings_then_chunked(const char *v)
 		if (!len)
 			return false; /* an empty element, or one that is no token */
 		n++;
+		chunked = len == 7 && strncasecmp(el, "chunked", 7) == 0;
 		p = el + len;
 		if (!*p) /* the last: chunked after other codings, nothing after it */
-			return n > 1 && len == 7 && strncasecmp(el, "chunked", 7) == 0;
-		if (len == 7 && strncasecmp(el, "chunked", 7) == 0)
+			return n > 1 && chunked;
+		if (chunked)
 			return false; /* chunked before the last: no knowable length */
 		while (*p == ' ' || *p == '\t')
 			p++;
