@@ -1581,15 +1581,27 @@ static void test_transfer_coding(void **state)
 	    "chunked , chunked",
 	    "gzip, chunked\t, chunked",
 	    "a b, chunked",
-	    "gzip;q=1, chunked",
 	    "gzip, chunked, chunked",
+	    "gzip;q, chunked",
+	    "gzip;=1, chunked",
+	    "gzip;q=, chunked",
+	    "gzip;q=\"1, chunked",
+	    "gzip;q=\"a\"b, chunked",
+	    "gzip;;q=1, chunked",
+	    "gzip;q=1",
+	    "chunked;q=1",
+	    "gzip, chunked;q=1",
 	    /* RFC 9112 §6.1: codings this server does not decode, chunked last: 501 */
 	    "gzip, chunked",
 	    "gzip,chunked",
 	    "x-foo, gzip, CHUNKED",
 	    "gzip\t,\tchunked",
+	    /* with parameters, RFC 9112 §7.3 */
+	    "gzip;q=1, chunked",
+	    "gzip ; q = 1 , chunked",
+	    "x-foo;a=\"b,\\\";c\";d=e, chunked",
 	};
-	const size_t not_implemented = 4; /* the last ones */
+	const size_t not_implemented = 7; /* the last ones */
 	static const char *const accepted[] = {"chunked", "Chunked", "CHUNKED", "  chunked"};
 	static const char next[] = "POST /len HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\n"
 	                           "Connection: close\r\n\r\nx";

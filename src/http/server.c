@@ -993,6 +993,56 @@ static bool request_value_ok(const char *v)
  * last is chunked, after one or more others, none of them chunked ("gzip, chunked")? Such a
  * body has a length, but codings this server does not decode: 501. Anything else that is
  * not exactly "chunked" is 400 (framing_error). */
+/* After a transfer coding's name: its parameters, *( OWS ";" OWS token BWS "=" BWS ( token /
+ * quoted-string ) ) (RFC 9112 §7.3, RFC 9110 §5.6.4, §5.6.6), then OWS. The end of what was
+ * read, or NULL when a parameter is malformed. */
+static const char *skip_coding_params(const char *p, const char *tchar)
+{
+	for (;;) {
+		size_t len;
+		while (*p == ' ' || *p == '\t')
+			p++;
+		if (*p != ';')
+			return p;
+		p++;
+		while (*p == ' ' || *p == '\t')
+			p++;
+		len = strspn(p, tchar);
+		if (!len)
+			return NULL;
+		p += len;
+		while (*p == ' ' || *p == '\t')
+			p++;
+		if (*p++ != '=')
+			return NULL;
+		while (*p == ' ' || *p == '\t')
+			p++;
+		if (*p != '"') {
+			len = strspn(p, tchar);
+			if (!len)
+				return NULL;
+			p += len;
+			continue;
+		}
+		for (p++;; p++) {
+			unsigned char c = (unsigned char)*p;
+			if (c == '"')
+				break;
+			if (c == '\\') {
+				/* quoted-pair: HTAB, SP, VCHAR or obs-text */
+				c = (unsigned char)*++p;
+				if (c != '\t' && (c < 0x20 || c == 0x7f))
+					return NULL;
+				continue;
+			}
+			/* qdtext: HTAB, SP, VCHAR except DQUOTE and "\\", obs-text */
+			if (c != '\t' && (c < 0x20 || c == 0x7f))
+				return NULL;
+		}
+		p++;
+	}
+}
+
 static bool codings_then_chunked(const char *v)
 {
 	/* tchar, RFC 9110 §5.6.2 */
@@ -1016,11 +1066,14 @@ static bool codings_then_chunked(const char *v)
 		if (!*p) /* the last: chunked after other codings, nothing after it */
 			return n > 1 && chunked;
 		if (chunked)
-			return false; /* chunked before the last: no knowable length */
-		while (*p == ' ' || *p == '\t')
-			p++;
+			return false; /* chunked before the last, or with a parameter: 400 */
+		p = skip_coding_params(p, tchar);
+		if (!p)
+			return false;
+		if (!*p)
+			return false; /* the last is not chunked */
 		if (*p != ',')
-			return false; /* a parameter (";") or anything else: not read here, 400 */
+			return false; /* anything else: 400 */
 		p++;
 	}
 }
