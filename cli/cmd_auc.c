@@ -1099,6 +1099,7 @@ static int auc_backup(int argc, char **argv)
 	db_opts dbo = {0};
 	const char *out = NULL, *db;
 	char kek_path[PATH_MAX];
+	const volatile sig_atomic_t *stop;
 	orsp_auc_backup_info info;
 	orsp_auc *a = NULL;
 	cli_json j = {0};
@@ -1131,6 +1132,7 @@ static int auc_backup(int argc, char **argv)
 		return cli_fail("auc backup", e);
 	/* open_auc's checks first; then the KEK file it read, for the summary (no error left
 	 * once it opened the database) */
+	stop = cli_stop_on_signals(); /* before the open, as `smdp backup` */
 	if ((rc = open_auc(&dbo, "auc backup", &a)))
 		return rc;
 	if ((rc = db_name(&dbo, &db)) ||
@@ -1138,7 +1140,7 @@ static int auc_backup(int argc, char **argv)
 		orsp_auc_close(a);
 		return rc;
 	}
-	e = orsp_auc_backup(a, out, cli_stop_on_signals(), &info);
+	e = orsp_auc_backup(a, out, stop, &info);
 	orsp_auc_close(a);
 	if (e)
 		return cli_fail("auc backup", e);

@@ -1245,12 +1245,13 @@ static int smdp_profile_purge(int argc, char **argv)
 			    orsp_smdp_state_name((orsp_smdp_state)i));
 	if ((rc = cli_positional(argc, argv, 0, "")) || (rc = db_config(&dbo)))
 		return rc;
+	/* SIGINT, SIGTERM, SIGHUP stop between two batches: each batch is committed whole. In
+	 * place before the open, which may wait for the write lock (a migration) */
+	ps.stop = cli_stop_on_signals();
 	rc = open_smdp(&dbo, "smdp profile purge", &s, NULL);
 	if (rc)
 		return rc;
 	filter_older(s, &f, older);
-	/* SIGINT, SIGTERM, SIGHUP stop between two batches: each batch is committed whole */
-	ps.stop = cli_stop_on_signals();
 	e = orsp_smdp_purge(s, &f, dry, purge_go_on, &ps, n);
 	for (int i = 0; i < ORSP_SMDP_STATE__COUNT; i++)
 		total += n[i];
@@ -1395,6 +1396,7 @@ static int smdp_backup(int argc, char **argv)
 	db_opts dbo = {0};
 	const char *out = NULL;
 	char kek_path[4096], line[512];
+	const volatile sig_atomic_t *stop;
 	orsp_smdp_backup_info info;
 	orsp_smdp *s = NULL;
 	cli_json j = {0};
@@ -1429,9 +1431,12 @@ static int smdp_backup(int argc, char **argv)
 	/* FILE before anything is read: the open migrates an older database */
 	if ((e = orsp_db_out_check(dbo.db, out, "backup")))
 		return cli_fail("smdp backup", e);
+	/* SIGINT, SIGTERM, SIGHUP stop it, the partial copy removed; in place before the open,
+	 * which may wait for the write lock (a migration) */
+	stop = cli_stop_on_signals();
 	if ((rc = open_smdp(&dbo, "smdp backup", &s, NULL)))
 		return rc;
-	e = orsp_smdp_backup(s, out, cli_stop_on_signals(), &info);
+	e = orsp_smdp_backup(s, out, stop, &info);
 	orsp_smdp_close(s);
 	if (e)
 		return cli_fail("smdp backup", e);
