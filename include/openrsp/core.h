@@ -287,6 +287,15 @@ static inline void orsp_secret_wipe(orsp_secret *s)
  * in time that depends only on n. Use it for every MAC, RES, token and secret. */
 int orsp_ct_eq(const void *a, const void *b, size_t n);
 
+/* Constant-time validation (tests/ct_secrets.c runs under valgrind's memcheck):
+ * orsp_ct_secret marks the n bytes at p secret, so that memcheck reports every branch and
+ * every memory address computed from them; orsp_ct_public declares the n bytes at p, computed
+ * from secrets, public: the one decision a caller may branch on (equal or not, a valid
+ * encoding or not). Both do nothing unless the build found valgrind's header
+ * (ORSP_HAVE_MEMCHECK) and the program runs under memcheck. */
+void orsp_ct_secret(const void *p, size_t n);
+void orsp_ct_public(const void *p, size_t n);
+
 /* The CLOCK_MONOTONIC time ms milliseconds from now, for pthread_cond_timedwait on a
  * condition variable made by orsp_cond_init_monotonic: a step of the wall clock (NTP, date)
  * neither lengthens nor cuts the wait. */

@@ -30,12 +30,25 @@ orsp_err orsp_hex_decode(const char *hex, uint8_t *out, size_t cap, size_t *out_
 		return orsp_errf(ORSP_E_MALFORMED, "odd number of hex digits (%zu)", n);
 	if (n / 2 > cap)
 		return orsp_errf(ORSP_E_MALFORMED, "hex value of %zu bytes is longer than %zu", n / 2, cap);
+	/* every digit decoded, whether the string is valid decided once at the end: no branch
+	 * on a digit (K, OPc, the KEK); bad's sign bit is set by any orsp_hex_digit of -1 */
+	int bad = 0;
 	for (size_t i = 0; i < n; i += 2) {
 		int hi = orsp_hex_digit(hex[i]), lo = orsp_hex_digit(hex[i + 1]);
-		if (hi < 0 || lo < 0)
-			return orsp_errf(ORSP_E_MALFORMED, "invalid hex digit at position %zu",
-			                 hi < 0 ? i : i + 1);
-		out[i / 2] = (uint8_t)((hi << 4) | lo);
+		bad |= hi | lo;
+		out[i / 2] = (uint8_t)(((hi & 15) << 4) | (lo & 15));
+	}
+	orsp_ct_public(&bad, sizeof(bad));
+	if (bad < 0) {
+		size_t at = 0;
+		for (;; at++) { /* the error names the first bad one, and so makes it public */
+			int d = orsp_hex_digit(hex[at]);
+			orsp_ct_public(&d, sizeof(d));
+			if (d < 0)
+				break;
+		}
+		orsp_wipe(out, n / 2);
+		return orsp_errf(ORSP_E_MALFORMED, "invalid hex digit at position %zu", at);
 	}
 	*out_len = n / 2;
 	return ORSP_OK;
@@ -52,14 +65,20 @@ orsp_err orsp_hex_decode_exact(const char *hex, uint8_t *out, size_t n)
 	return orsp_hex_decode(hex, out, n, &got);
 }
 
+/* The lower-case digit of x (0..15) without a table or a branch: a KEK's hex is written
+ * here. (9 - x) >> 8 is all ones exactly when x > 9. */
+static char hex_char(unsigned x)
+{
+	return (char)('0' + x + (((9u - x) >> 8) & ('a' - '0' - 10)));
+}
+
 orsp_err orsp_hex_encode(const uint8_t *in, size_t n, char *out, size_t cap)
 {
-	static const char digits[] = "0123456789abcdef";
 	if (cap < 2 * n + 1)
 		return orsp_errf(ORSP_E_RESOURCE, "hex output needs %zu bytes", 2 * n + 1);
 	for (size_t i = 0; i < n; i++) {
-		out[2 * i] = digits[in[i] >> 4];
-		out[2 * i + 1] = digits[in[i] & 15];
+		out[2 * i] = hex_char(in[i] >> 4);
+		out[2 * i + 1] = hex_char(in[i] & 15);
 	}
 	out[2 * n] = '\0';
 	return ORSP_OK;

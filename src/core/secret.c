@@ -6,6 +6,10 @@
 
 #include "openrsp/core.h"
 
+#ifdef ORSP_HAVE_MEMCHECK
+#include <valgrind/memcheck.h>
+#endif
+
 void orsp_wipe(void *p, size_t n)
 {
 	if (p && n)
@@ -56,7 +60,29 @@ int orsp_ct_eq(const void *a, const void *b, size_t n)
 	for (size_t i = 0; i < n; i++)
 		acc |= (uint8_t)(x[i] ^ y[i]);
 	/* Map 0 -> 1 and 1..255 -> 0 without a data-dependent branch. */
-	return (int)(1 & (((unsigned)acc - 1u) >> 8));
+	int eq = (int)(1 & (((unsigned)acc - 1u) >> 8));
+	orsp_ct_public(&eq, sizeof(eq)); /* the answer is the caller's to branch on */
+	return eq;
+}
+
+void orsp_ct_secret(const void *p, size_t n)
+{
+#ifdef ORSP_HAVE_MEMCHECK
+	(void)VALGRIND_MAKE_MEM_UNDEFINED(p, n);
+#else
+	(void)p;
+	(void)n;
+#endif
+}
+
+void orsp_ct_public(const void *p, size_t n)
+{
+#ifdef ORSP_HAVE_MEMCHECK
+	(void)VALGRIND_MAKE_MEM_DEFINED(p, n);
+#else
+	(void)p;
+	(void)n;
+#endif
 }
 
 orsp_err orsp_secret_set(orsp_secret *s, const void *p, size_t len)

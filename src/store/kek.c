@@ -34,11 +34,6 @@
 #define SEALED_FILE_MAX 8192
 #define SEALED_URI_MAX 4096
 
-static bool is_hex_digit(uint8_t c)
-{
-	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
-}
-
 static orsp_err kek_from_env(const char *hex, orsp_secret *kek)
 {
 	uint8_t any = 0;
@@ -51,6 +46,7 @@ static orsp_err kek_from_env(const char *hex, orsp_secret *kek)
 	/* as a KEK file of 32 zero bytes (zero_refused): none is ever made so */
 	for (size_t i = 0; i < ORSP_KEK_LEN; i++)
 		any |= kek->v[i];
+	orsp_ct_public(&any, sizeof(any)); /* zero or not, and nothing else, decides */
 	if (!any)
 		return orsp_errf(ORSP_E_USAGE, KEK_ENV
 		                 ": holds 32 zero bytes, which is no KEK (none is ever made "
@@ -445,27 +441,38 @@ enum kek_form { KEK_NONE, KEK_RAW, KEK_HEX, KEK_SEALED, KEK_ZERO, KEK_CUT };
 /* The form of buf[0..*n); for KEK_HEX *n loses the newline. */
 static enum kek_form kek_form_of(const uint8_t *buf, size_t *n)
 {
-	bool hex = true;
+	/* the bytes are the KEK's, raw or in hex: no branch on one of them (orsp_ct_secret);
+	 * bad's sign bit is set by any orsp_hex_digit of -1, any is 0 for zeros only, and the
+	 * two decide the form once */
+	int bad = 0;
 	uint8_t any = 0;
 
 	if (*n == ORSP_KEK_LEN) {
 		for (size_t i = 0; i < *n; i++) {
 			any |= buf[i];
-			hex = hex && is_hex_digit(buf[i]);
+			bad |= orsp_hex_digit((char)buf[i]);
 		}
-		return !any ? KEK_ZERO : hex ? KEK_CUT : KEK_RAW;
+		orsp_ct_public(&any, sizeof(any));
+		orsp_ct_public(&bad, sizeof(bad));
+		return !any ? KEK_ZERO : bad >= 0 ? KEK_CUT : KEK_RAW;
 	}
-	if (*n > strlen(SEALED_MAGIC) && memcmp(buf, SEALED_MAGIC, strlen(SEALED_MAGIC)) == 0)
+	if (*n > strlen(SEALED_MAGIC) && orsp_ct_eq(buf, SEALED_MAGIC, strlen(SEALED_MAGIC)))
 		return KEK_SEALED;
-	if (*n == 2 * ORSP_KEK_LEN + 1 && buf[*n - 1] == '\n')
-		(*n)--;
+	if (*n == 2 * ORSP_KEK_LEN + 1) {
+		int nl = buf[*n - 1] == '\n';
+		orsp_ct_public(&nl, sizeof(nl));
+		if (nl)
+			(*n)--;
+	}
 	if (*n != 2 * ORSP_KEK_LEN)
 		return KEK_NONE;
 	for (size_t i = 0; i < *n; i++) {
-		hex = hex && is_hex_digit(buf[i]);
+		bad |= orsp_hex_digit((char)buf[i]);
 		any |= buf[i] ^ '0';
 	}
-	return !hex ? KEK_NONE : any ? KEK_HEX : KEK_ZERO;
+	orsp_ct_public(&any, sizeof(any));
+	orsp_ct_public(&bad, sizeof(bad));
+	return bad < 0 ? KEK_NONE : any ? KEK_HEX : KEK_ZERO;
 }
 
 static orsp_err cut_refused(const char *path)
