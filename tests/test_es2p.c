@@ -463,11 +463,13 @@ static void test_refusals(void **state)
 	     "{" HDR
 	     ",\"iccid\":\"89000000000000000000\",\"finalProfileStatusIndicator\":\"Available\"}",
 	     "8.2.1", "3.9"},
-	    /* a matching ID that is not the order's (the profile has none): refused as such */
+	    /* a matching ID, and the profile has no order: its state, 8.2.1/3.3, as without
+	     * one (8.2.6/3.10 "a different matching ID is associated" until session 54:
+	     * test_cancel_without_order) */
 	    {"cancelOrder",
 	     "{" HDR ",\"iccid\":\"" ICCID "\",\"matchingId\":\"NOT-THIS\","
 	     "\"finalProfileStatusIndicator\":\"Available\"}",
-	     "8.2.6", "3.10"},
+	     "8.2.1", "3.3"},
 	    {"releaseProfile", "{" HDR "}", "1.2", "2.1"},
 	    /* no order to release (Available): Invalid Transition, SGP.22 §5.3.4 */
 	    {"releaseProfile", "{" HDR ",\"iccid\":\"" ICCID "\"}", "8.2.1", "3.5"},
@@ -726,8 +728,18 @@ static void test_empty_optional_members(void **state)
 	assert_int_equal(p.state, ORSP_SMDP_ALLOCATED);
 	assert_string_equal(p.eid, "");
 	snprintf(mid, sizeof(mid), "%s", p.matching_id);
+	/* except confirmOrder's matchingId: "" asks for no activation code (SGP.22 §5.3.2), the
+	 * eUICC coming through its default SM-DP+ address, so the order needs an EID: none in
+	 * the order or the request is 8.1.1/2.2 (it was confirmed, and released with
+	 * releaseFlag, under the matching ID kept: an activation code for any eUICC) */
+	json_decref(call(f, "confirmOrder",
+	                 "{" HDR ",\"iccid\":\"" ICCID "\",\"eid\":\"\",\"matchingId\":\"\","
+	                 "\"smdsAddress\":\"\",\"releaseFlag\":true}",
+	                 "8.1.1", "2.2"));
+	assert_int_equal(state_of(f), ORSP_SMDP_ALLOCATED);
+	/* absent, it is the one downloadOrder made, as before */
 	o = call(f, "confirmOrder",
-	         "{" HDR ",\"iccid\":\"" ICCID "\",\"eid\":\"\",\"matchingId\":\"\","
+	         "{" HDR ",\"iccid\":\"" ICCID "\",\"eid\":\"\","
 	         "\"smdsAddress\":\"\",\"releaseFlag\":false}",
 	         NULL, NULL);
 	assert_string_equal(json_string_value(json_object_get(o, "matchingId")), mid);
@@ -751,6 +763,21 @@ static void test_empty_optional_members(void **state)
 	                 "{" HDR ",\"iccid\":\"" ICCID
 	                 "\",\"finalProfileStatusIndicator\":\"Available\"}",
 	                 NULL, NULL));
+	/* confirmOrder's empty matchingId with the EID in the request: the order bound to it
+	 * and confirmed, for the eUICC's default SM-DP+ address (it keeps the matching ID
+	 * downloadOrder made, which authenticateClient takes from that eUICC alone) */
+	json_decref(call(f, "downloadOrder", "{" HDR ",\"iccid\":\"" ICCID "\"}", NULL, NULL));
+	json_decref(call(f, "confirmOrder",
+	                 "{" HDR ",\"iccid\":\"" ICCID "\",\"eid\":\"" EID "\",\"matchingId\":\"\","
+	                 "\"releaseFlag\":true}",
+	                 NULL, NULL));
+	assert_int_equal(orsp_smdp_get(f->s, ICCID, &p), ORSP_OK);
+	assert_int_equal(p.state, ORSP_SMDP_RELEASED);
+	assert_string_equal(p.eid, EID);
+	json_decref(call(f, "cancelOrder",
+	                 "{" HDR ",\"iccid\":\"" ICCID
+	                 "\",\"finalProfileStatusIndicator\":\"Available\"}",
+	                 NULL, NULL));
 	/* both empty is neither: refused as before, nothing ordered */
 	json_decref(call(f, "downloadOrder", "{" HDR ",\"iccid\":\"\",\"profileType\":\"\"}", "1.2",
 	                 "2.1"));
@@ -762,6 +789,40 @@ static void test_empty_optional_members(void **state)
 	json_decref(call(f, "cancelOrder",
 	                 "{" HDR ",\"iccid\":\"" ICCID "\",\"finalProfileStatusIndicator\":\"\"}",
 	                 "1.2", "2.1"));
+}
+
+/* cancelOrder of a profile without an order answers with its state, 8.2.1/3.3, whatever eid
+ * or matchingId it names: with one of them it answered that it was not the order's
+ * (8.1.1/3.10, 8.2.6/3.10), for a profile that has no order. The same once an order ended. */
+static void test_cancel_without_order(void **state)
+{
+	fx *f = *state;
+	static const char *const named[] = {"", ",\"eid\":\"" EID "\"",
+	                                    ",\"matchingId\":\"ABC-123\"",
+	                                    ",\"eid\":\"" EID "\",\"matchingId\":\"ABC-123\""};
+	char body[512];
+
+	for (int round = 0; round < 2; round++) {
+		for (size_t i = 0; i < ORSP_ARRAY_LEN(named); i++) {
+			snprintf(body, sizeof(body),
+			         "{" HDR ",\"iccid\":\"" ICCID "\"%s,"
+			         "\"finalProfileStatusIndicator\":\"Unavailable\"}",
+			         named[i]);
+			json_decref(call(f, "cancelOrder", body, "8.2.1", "3.3"));
+		}
+		/* round 2: an order for another eUICC, cancelled for good (Unavailable) */
+		if (round == 0) {
+			assert_int_equal(state_of(f), ORSP_SMDP_AVAILABLE);
+			json_decref(call(f, "downloadOrder",
+			                 "{" HDR ",\"iccid\":\"" ICCID "\",\"eid\":\"" EID2 "\"}",
+			                 NULL, NULL));
+			json_decref(call(f, "cancelOrder",
+			                 "{" HDR ",\"iccid\":\"" ICCID "\","
+			                 "\"finalProfileStatusIndicator\":\"Unavailable\"}",
+			                 NULL, NULL));
+		}
+	}
+	assert_int_equal(state_of(f), ORSP_SMDP_UNAVAILABLE);
 }
 
 /* No block jansson frees holds the confirmation code's plaintext, whether confirmOrder
@@ -1018,6 +1079,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_iccid_f_pad, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_field_refusals, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_empty_optional_members, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_cancel_without_order, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_cc_wiped, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_expiry_reported, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_stored_row_damaged, setup, teardown),

@@ -235,6 +235,13 @@ static orsp_err confirm_order(req *r)
 		return smdp_reply_fail(r->out, ES9P_MALFORMED, "SM-DS registration is not supported");
 	if (!p.matching_id[0])
 		return smdp_reply_fail(r->out, ES2P_WRONG_STATE, orsp_smdp_state_name(p.state));
+	/* SGP.22 §5.3.2: a matchingId of zero length asks for no activation code, the eUICC
+	 * coming through its default SM-DP+ address, which finds its order by the EID: without
+	 * one, in the request or the order, none could ever download it (and the matching ID
+	 * kept would be an activation code for any eUICC), 8.1.1/2.2. With one, the order keeps
+	 * the matching ID it has, for the EID's order alone. */
+	if (!mid && !eid && !p.eid[0] && json_is_string(json_object_get(r->body, "matchingId")))
+		return smdp_reply_fail(r->out, ES2P_EID_MISSING, NULL);
 	{
 		orsp_smdp_confirmation conf = {
 		    .eid = eid, .matching_id = mid, .cc = cc, .release = json_is_true(flag)};

@@ -75,6 +75,12 @@ static const struct {
     [ES2P_EID_ASSOCIATION] = {"8.1.1", "3.10", "a different EID is associated with this ICCID"},
     [ES2P_MATCHING_ID_ASSOCIATION] = {"8.2.6", "3.10",
                                       "a different matching ID is associated with this ICCID"},
+    /* confirmOrder with an empty matchingId (no activation code: the eUICC comes through
+     * its default SM-DP+ address) for an order without an EID (SGP.22 §5.3.2; pySim's and
+     * lpac's code tables) */
+    [ES2P_EID_MISSING] = {"8.1.1", "2.2",
+                          "the EID is missing in the context of this order (the matching ID "
+                          "is empty)"},
 };
 
 void es9p_status(es9p_code c, const char **subject, const char **reason, const char **message)

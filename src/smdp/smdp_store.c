@@ -1638,7 +1638,8 @@ static orsp_err event_tx(orsp_smdp *s, const char *iccid, const char *eid, const
 {
 	orsp_err err;
 	orsp_smdp_profile p;
-	bool expired = false;
+	orsp_smdp_state next;
+	bool expired = false, applies = false;
 	char delivered[96];
 
 	if (!s)
@@ -1647,10 +1648,17 @@ static orsp_err event_tx(orsp_smdp *s, const char *iccid, const char *eid, const
 	if (err)
 		return err;
 	err = load(s, BY_ICCID, iccid, &p);
-	if (!err && eid && strcmp(eid, p.eid) != 0)
+	/* eid and mid are compared with an order the event applies to: a profile without one
+	 * (Available) or whose order ended answers with its state (set_state_note), whatever
+	 * eid or mid says, where it answered that they were not the order's */
+	if (!err && (eid || mid)) {
+		applies = orsp_smdp_transition(p.state, ev, &next) == ORSP_OK;
+		orsp_err_clear();
+	}
+	if (!err && applies && eid && strcmp(eid, p.eid) != 0)
 		err =
 		    orsp_errf(ORSP_E_POLICY, "profile %s has no order for EID %.32s", p.iccid, eid);
-	if (!err && mid && strcmp(mid, p.matching_id) != 0)
+	if (!err && applies && mid && strcmp(mid, p.matching_id) != 0)
 		err = orsp_errf(ORSP_E_NOT_FOUND, "profile %s has no order with matching ID %.64s",
 		                p.iccid, mid);
 	if (!err && expiry)
