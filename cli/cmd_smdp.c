@@ -712,11 +712,18 @@ static int smdp_profile_import(int argc, char **argv)
 
 /* ----- profile list ----- */
 
-/* --iccid of list, audit and reports: up to 20 digits (the E.118 maximum). */
-static int iccid_opt(const char *val)
+/* --iccid of `profile list`, `profile purge`, `audit` and `reports`: up to 20 digits, or 19
+ * digits and the F that pads them (ES2+'s form, as `order` and `cancel` take it: the pad is
+ * cut off here, in argv's string, so that they all name the profile as the inventory keeps
+ * it) */
+static int iccid_opt(char *val)
 {
-	if (!val[0] || strlen(val) > 20 || strspn(val, "0123456789") != strlen(val))
-		return cli_usage("--iccid", "expected up to 20 digits");
+	size_t n = strlen(val);
+
+	if (n == 20 && (val[19] == 'F' || val[19] == 'f') && strspn(val, "0123456789") == 19)
+		val[19] = '\0';
+	else if (!n || n > 20 || strspn(val, "0123456789") != n)
+		return cli_usage("--iccid", "expected up to 20 digits, or 19 digits and F");
 	return CLI_OK;
 }
 
@@ -1049,7 +1056,7 @@ static void print_counts(const size_t n[ORSP_SMDP_STATE__COUNT], unsigned states
 /* The filter options of `profile list` and `profile purge` (--state, --iccid, --eid,
  * --older-than into *older, --limit): *taken says whether c was one; a bad value is the usage
  * error's status. */
-static int filter_opt(int c, const char *arg, orsp_smdp_filter *f, int64_t *older, bool *taken)
+static int filter_opt(int c, char *arg, orsp_smdp_filter *f, int64_t *older, bool *taken)
 {
 	uint64_t v;
 	int rc;
@@ -3278,7 +3285,7 @@ static const cli_cmd smdp_cmds[] = {
                 "                       confirmed, released, downloaded, installed, error,\n"
                 "                       unavailable); repeated, they add up; purge: final\n"
                 "                       states only\n"
-                "  --iccid N            list, purge: this profile (up to 20 digits)\n"
+                "  --iccid N            list, purge: this profile (up to 20 digits, or 19 and F)\n"
                 "  --eid EID            list, purge: ordered for or delivered to this eUICC\n"
                 "  --older-than DURATION  list, purge: last state change (or the import)\n"
                 "                       before now minus DURATION: 90s, 30m, 6h, 2d (1s to\n"

@@ -90,6 +90,22 @@ run smdp profile list --db "$DB" --iccid "$I2" --state downloaded --json
 expect "ICCID in another state" "" "$(iccids)"
 run smdp profile list --db "$DB" --iccid 89000000000000000000
 expect "unknown ICCID" "no profile matches" "$out"
+# the 19 digits with ES2+'s F pad, as order and cancel take them (refused as no digits before
+# session 54), in list, audit and reports alike
+expect "19 digits" 19 "${#I2}"
+run smdp profile list --db "$DB" --iccid "${I2}F" --json
+expect "ICCID with its F pad" "$I2" "$(iccids)"
+run smdp profile list --db "$DB" --iccid "${I2}f" --json
+expect "ICCID with its f pad" "$I2" "$(iccids)"
+run smdp audit --db "$DB" --iccid "${I2}F" --json
+expect "audit of the padded ICCID: rc" 0 "$rc"
+expect "audit of the padded ICCID: its rows" "$I2" \
+	"$(python3 -c 'import json,sys; print(" ".join(sorted({r["iccid"] for r in json.load(sys.stdin)})))' <<<"$out")"
+run smdp reports --db "$DB" --iccid "${I2}F"
+expect "reports of the padded ICCID: rc" 0 "$rc"
+usage --iccid smdp profile list --db "$DB" --iccid "${I2}FF"
+usage --iccid smdp profile list --db "$DB" --iccid "${I2:0:18}FF"
+usage --iccid smdp audit --db "$DB" --iccid "${I2:0:18}F"
 
 # --limit: the first N, and a line saying more match (on stderr with --json, whose
 # standard output stays one JSON array)
