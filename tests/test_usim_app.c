@@ -1866,6 +1866,37 @@ static void test_auth_ust_short(void **state)
 	card_free(c);
 }
 
+/* An EF.UST whose Fcp gives no size has the size of its template (TCA Annex A): 14 bytes in
+ * the first ADF.USIM template, every TS.48 package's (2.23.143.1.2.4), 17 in the second.
+ * It was 17 whatever the template, the three bytes after the package's 14 'FF': services
+ * 113-136 available, SUCI calculation by the USIM (n°124) among them, which it does not do. */
+static void test_ust_template_size(void **state)
+{
+	size_t len;
+	uint8_t *upp = v7_usim_member(0xA8,
+	                              "A108"
+	                              "82024121"
+	                              "83026F38"
+	                              "830E9EFFBF1DFF3E0083410310010400",
+	                              &len);
+	card *c = card_new(upp, len, NULL, 0);
+	const orsp_pkg_tpl_file *t = orsp_pkg_tpl_find(ORSP_PE_USIM, "ef-ust");
+	(void)state;
+	free(upp);
+
+	expect(c, "00A4040C0C" TS48_AID, 0x9000, NULL);
+	expect(c, "00A4000C026F38", 0x9000, NULL);
+	expect(c, "00B0000000", 0x9000, "9EFFBF1DFF3E0083410310010400");
+	assert_int_equal(c->u.files[c->u.ch[0].ef].size, 14);
+	card_free(c);
+	assert_non_null(t);
+	assert_int_equal(orsp_pkg_tpl_size(t, "2.23.143.1.2.4"), 14);
+	assert_int_equal(orsp_pkg_tpl_size(t, NULL), 14);
+	assert_int_equal(orsp_pkg_tpl_size(t, ORSP_PKG_TPL_USIM_V2), 17);
+	t = orsp_pkg_tpl_find(ORSP_PE_USIM, "ef-imsi");
+	assert_int_equal(orsp_pkg_tpl_size(t, ORSP_PKG_TPL_USIM_V2), 9);
+}
+
 /* The SQN state format round-trips and refuses anything else. */
 static void test_sqn_state(void **state)
 {
@@ -1969,6 +2000,7 @@ int main(void)
 	    cmocka_unit_test(test_auth_ust_no_gsm_context),
 	    cmocka_unit_test(test_auth_ust_no_gsm_access),
 	    cmocka_unit_test(test_auth_ust_short),
+	    cmocka_unit_test(test_ust_template_size),
 	    cmocka_unit_test(test_auth_own_naa),
 	    cmocka_unit_test(test_opt_usim_of_second_usim),
 	    cmocka_unit_test(test_auth_persist_failure),

@@ -238,6 +238,11 @@ typedef struct orsp_pkg_tpl_file {
 const orsp_pkg_tpl_file *orsp_pkg_tpl_files(size_t *n);
 /* The template file `name` of file-system PE type pe, NULL if openrsp does not know it. */
 const orsp_pkg_tpl_file *orsp_pkg_tpl_find(orsp_pe_type pe, const char *name);
+/* The size of template file t in the version of its template that the PE names (its
+ * templateID, dotted; NULL: the first version): t->size, but for EF.UST, 14 bytes in the first
+ * ADF.USIM template (2.23.143.1.2.4) and 17 in the second (ORSP_PKG_TPL_USIM_V2). */
+#define ORSP_PKG_TPL_USIM_V2 "2.23.143.1.2.4.2"
+size_t orsp_pkg_tpl_size(const orsp_pkg_tpl_file *t, const char *oid);
 /* The layout rules of a working EF with file descriptor byte fd, record length rec_len (0:
  * none known) and size bytes (TS 102 221 §11.1.1.4.3): a transparent, linear fixed or cyclic
  * EF has 1 to 65535 bytes, a linear fixed or cyclic one 1 to 254 records of 1 to 255 bytes,

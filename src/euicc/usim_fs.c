@@ -188,7 +188,7 @@ static orsp_err put_content(orsp_slice members, uint8_t *dst, size_t cap, size_t
 }
 
 static orsp_err add_file(orsp_usim *u, orsp_pe_type type, const orsp_pkg_file *pf,
-                         const raw_fcp *fcp, const orsp_pkg_tpl_file *t)
+                         const raw_fcp *fcp, const orsp_pkg_tpl_file *t, const char *oid)
 {
 	orsp_usim_file *f;
 	size_t size, room, len = 0;
@@ -227,7 +227,7 @@ static orsp_err add_file(orsp_usim *u, orsp_pe_type type, const orsp_pkg_file *p
 		return ORSP_OK; /* BER-TLV EFs and others: not served */
 	room = ORSP_USIM_DATA_MAX - u->data_len;
 	uint8_t *dst = u->data + u->data_len;
-	size = pf && pf->has_size ? pf->size : t ? t->size : 0;
+	size = pf && pf->has_size ? pf->size : t ? orsp_pkg_tpl_size(t, oid) : 0;
 	bool from_pkg = pf && (pf->n_content || pf->has_fill_pattern || pf->has_repeat_pattern);
 	if (size == 0)
 		return ORSP_OK; /* neither the package nor the template gives a size: skipped */
@@ -328,7 +328,7 @@ static orsp_err load_fs_pe(orsp_usim *u, const orsp_pkg *pkg, size_t pe, orsp_pe
 		const orsp_pkg_tpl_file *t = orsp_pkg_tpl_find(type, pf->name);
 		if (!t && !(fcp.has_fd && pf->has_fid))
 			continue; /* neither template nor full Fcp: not served */
-		if ((e = add_file(u, type, pf, &fcp, t)) != ORSP_OK)
+		if ((e = add_file(u, type, pf, &fcp, t, fs->template_oid)) != ORSP_OK)
 			return e;
 	}
 	if (type != ORSP_PE_MF && type != ORSP_PE_USIM && type != ORSP_PE_ISIM)
@@ -342,7 +342,7 @@ static orsp_err load_fs_pe(orsp_usim *u, const orsp_pkg *pkg, size_t pe, orsp_pe
 			listed = strcmp(fs->files[i].name, tpl[k].name) == 0;
 		if (listed || tpl[k].size == 0)
 			continue;
-		if ((e = add_file(u, type, NULL, NULL, &tpl[k])) != ORSP_OK)
+		if ((e = add_file(u, type, NULL, NULL, &tpl[k], fs->template_oid)) != ORSP_OK)
 			return e;
 	}
 	return ORSP_OK;

@@ -26,7 +26,9 @@ static const orsp_pkg_tpl_file tpl[] = {
     {ORSP_PE_USIM, "ef-keys", 0x6F08, FD_TR, 0, 33, 0x08, "07FF"},
     {ORSP_PE_USIM, "ef-keysPS", 0x6F09, FD_TR, 0, 33, 0x09, "07FF"},
     {ORSP_PE_USIM, "ef-hpplmn", 0x6F31, FD_TR, 0, 1, 0x12, "0A"},
-    {ORSP_PE_USIM, "ef-ust", 0x6F38, FD_TR, 0, 17, 0x04, NULL},
+    /* 14 in the first ADF.USIM template (2.23.143.1.2.4, every TS.48 package's), 17 in its
+     * second (2.23.143.1.2.4.2): orsp_pkg_tpl_size */
+    {ORSP_PE_USIM, "ef-ust", 0x6F38, FD_TR, 0, 14, 0x04, NULL},
     {ORSP_PE_USIM, "ef-fdn", 0x6F3B, FD_LF, 26, 20 * 26, 0, "FF"},
     {ORSP_PE_USIM, "ef-sms", 0x6F3C, FD_LF, 176, 10 * 176, 0, "00FF"},
     {ORSP_PE_USIM, "ef-smsp", 0x6F42, FD_LF, 38, 38, 0, "FF"},
@@ -80,6 +82,14 @@ const orsp_pkg_tpl_file *orsp_pkg_tpl_files(size_t *n)
 	if (n)
 		*n = ORSP_ARRAY_LEN(tpl);
 	return tpl;
+}
+
+size_t orsp_pkg_tpl_size(const orsp_pkg_tpl_file *t, const char *oid)
+{
+	if (t->pe == ORSP_PE_USIM && strcmp(t->name, "ef-ust") == 0 && oid &&
+	    strcmp(oid, ORSP_PKG_TPL_USIM_V2) == 0)
+		return 17;
+	return t->size;
 }
 
 const orsp_pkg_tpl_file *orsp_pkg_tpl_find(orsp_pe_type pe, const char *name)

@@ -361,7 +361,11 @@ static void check_layout(vctx *v, size_t i, const char *name, const File_t *f)
 	const OCTET_STRING_t *fs = fcp ? fcp->efFileSize : NULL;
 	bool has_fd = t != NULL;
 	uint8_t d = t ? t->fd : 0;
-	size_t rec = 0, size = t ? t->size : file_default_size(name), pos = 0, end = 0;
+	char oid[ORSP_PKG_OID_MAX];
+	size_t rec = 0, size, pos = 0, end = 0;
+
+	oid_text(fs_template(v->pkg->pe[i].asn), oid, sizeof(oid));
+	size = t ? orsp_pkg_tpl_size(t, oid) : file_default_size(name);
 
 	check_adf_aid(v, i, err, name, fcp);
 	if (fd && fd->size != 2 && fd->size != 4) {
