@@ -5061,17 +5061,50 @@ static void test_json_header_negative(void **state)
 		json_decref(obj);
 	}
 
-	/* Oversized message. */
-	char big[600];
-	int k = snprintf(big, sizeof(big),
-	                 "{\"header\":{\"functionExecutionStatus\":{\"status\":\"Failed\","
-	                 "\"statusCodeData\":{\"subjectCode\":\"8.1\",\"reasonCode\":\"3.8\","
-	                 "\"message\":\"");
-	memset(big + k, 'm', 300);
-	snprintf(big + k + 300, sizeof(big) - (size_t)k - 300, "\"}}}}");
+	/* A long message or subjectIdentifier (free text, no length in SGP.22): cut to fit, at
+	 * a character's start, the answer taken (it was refused whole: "message: longer than
+	 * 255", a success's with a warning too). Codes and status stay strict. */
+	char big[1200], msg[400], sid[300];
+	memset(msg, 'm', 254);
+	memcpy(msg + 254, "\xc3\xa9tail", 7); /* é across the cut */
+	memset(sid, 's', 200);
+	sid[200] = '\0';
+	snprintf(big, sizeof(big),
+	         "{\"header\":{\"functionExecutionStatus\":{\"status\":\"Executed-WithWarning\","
+	         "\"statusCodeData\":{\"subjectCode\":\"8.1\",\"reasonCode\":\"3.8\","
+	         "\"subjectIdentifier\":\"%s\",\"message\":\"%s\"}}}}",
+	         sid, msg);
 	json_t *obj = NULL;
 	assert_ok(orsp_json_parse(big, strlen(big), 4096, &obj));
-	assert_err(orsp_json_header_get(obj, &st), ORSP_E_MALFORMED, "message: longer than 255");
+	assert_ok(orsp_json_header_get(obj, &st));
+	assert_int_equal(st.status, ORSP_FES_WARNING);
+	assert_int_equal(strlen(st.message), 254);
+	assert_int_equal(strspn(st.message, "m"), 254);
+	assert_int_equal(strlen(st.subject_identifier), ORSP_JSON_SUBJECT_ID_MAX - 1);
+	assert_string_equal(st.subject_code, "8.1");
+	json_decref(obj);
+	/* exactly 255 bytes, é whole at the end: kept whole */
+	memset(msg, 'm', 253);
+	memcpy(msg + 253, "\xc3\xa9", 3);
+	snprintf(big, sizeof(big),
+	         "{\"header\":{\"functionExecutionStatus\":{\"status\":\"Failed\","
+	         "\"statusCodeData\":{\"subjectCode\":\"8.1\",\"reasonCode\":\"3.8\","
+	         "\"message\":\"%s\"}}}}",
+	         msg);
+	assert_ok(orsp_json_parse(big, strlen(big), 4096, &obj));
+	assert_ok(orsp_json_header_get(obj, &st));
+	assert_int_equal(strlen(st.message), 255);
+	assert_memory_equal(st.message + 253, "\xc3\xa9", 2);
+	json_decref(obj);
+	/* a long subjectCode stays refused */
+	memset(sid, '1', 60);
+	sid[60] = '\0';
+	snprintf(big, sizeof(big),
+	         "{\"header\":{\"functionExecutionStatus\":{\"status\":\"Failed\","
+	         "\"statusCodeData\":{\"subjectCode\":\"%s\",\"reasonCode\":\"3.8\"}}}}",
+	         sid);
+	assert_ok(orsp_json_parse(big, strlen(big), 4096, &obj));
+	assert_err(orsp_json_header_get(obj, &st), ORSP_E_MALFORMED, "subjectCode: longer than");
 	json_decref(obj);
 }
 

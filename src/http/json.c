@@ -647,10 +647,16 @@ orsp_err orsp_json_header_put_failed(json_t *obj, const char *subject_code, cons
 	return orsp_json_header_put(obj, &st);
 }
 
-/* A required string member of obj (named path.field in errors) copied into dst. */
+enum get_into_how { INTO_REQUIRED, INTO_TEXT };
+
+/* A string member of obj (named path.field in errors) copied into dst: INTO_REQUIRED must be
+ * there and fit dst; INTO_TEXT is optional free text (a
+ * message), cut to fit at a UTF-8 character's start: SGP.22 sets no length to it, and a long
+ * one refused the whole answer, a success's with a warning too. */
 static orsp_err get_into(const json_t *obj, const char *path, const char *field, char *dst,
-                         size_t cap, bool required)
+                         size_t cap, enum get_into_how how)
 {
+	bool required = how == INTO_REQUIRED;
 	const json_t *v = json_object_get(obj, field);
 
 	dst[0] = '\0';
@@ -662,12 +668,20 @@ static orsp_err get_into(const json_t *obj, const char *path, const char *field,
 	if (!json_is_string(v))
 		return orsp_errf(ORSP_E_MALFORMED, "%s.%s: not a string", path, field);
 	size_t n = json_string_length(v);
-	if (n >= cap)
-		return orsp_errf(ORSP_E_MALFORMED, "%s.%s: longer than %zu", path, field, cap - 1);
+	const char *p = json_string_value(v);
 	/* jansson may hold a NUL only with JSON_ALLOW_NUL, which we never pass; check anyway. */
-	if (strlen(json_string_value(v)) != n)
+	if (strlen(p) != n)
 		return orsp_errf(ORSP_E_MALFORMED, "%s.%s: contains NUL", path, field);
-	memcpy(dst, json_string_value(v), n + 1);
+	if (n >= cap && how != INTO_TEXT)
+		return orsp_errf(ORSP_E_MALFORMED, "%s.%s: longer than %zu", path, field, cap - 1);
+	if (n >= cap) {
+		/* jansson's strings are valid UTF-8: back to the start of the cut character */
+		n = cap - 1;
+		while (n && ((unsigned char)p[n] & 0xC0) == 0x80)
+			n--;
+	}
+	memcpy(dst, p, n);
+	dst[n] = '\0';
 	return ORSP_OK;
 }
 
@@ -692,8 +706,8 @@ orsp_err orsp_json_header_get(const json_t *obj, orsp_json_status *out)
 		return orsp_errf(ORSP_E_MALFORMED, "header.functionExecutionStatus: missing");
 	if (!json_is_object(fes))
 		return orsp_errf(ORSP_E_MALFORMED, "header.functionExecutionStatus: not an object");
-	err =
-	    get_into(fes, "header.functionExecutionStatus", "status", status, sizeof(status), true);
+	err = get_into(fes, "header.functionExecutionStatus", "status", status, sizeof(status),
+	               INTO_REQUIRED);
 	if (err)
 		return err;
 	size_t i;
@@ -717,15 +731,16 @@ orsp_err orsp_json_header_get(const json_t *obj, orsp_json_status *out)
 		return orsp_errf(ORSP_E_MALFORMED, "%s: not an object", scd_path);
 	out->has_status_code_data = true;
 	err = get_into(scd, scd_path, "subjectCode", out->subject_code, sizeof(out->subject_code),
-	               true);
+	               INTO_REQUIRED);
 	if (!err)
 		err = get_into(scd, scd_path, "reasonCode", out->reason_code,
-		               sizeof(out->reason_code), true);
+		               sizeof(out->reason_code), INTO_REQUIRED);
 	if (!err)
 		err = get_into(scd, scd_path, "subjectIdentifier", out->subject_identifier,
-		               sizeof(out->subject_identifier), false);
+		               sizeof(out->subject_identifier), INTO_TEXT);
 	if (!err)
-		err = get_into(scd, scd_path, "message", out->message, sizeof(out->message), false);
+		err = get_into(scd, scd_path, "message", out->message, sizeof(out->message),
+		               INTO_TEXT);
 	if (err)
 		return err;
 	if (!code_ok(out->subject_code))
