@@ -3425,7 +3425,8 @@ static void test_validate_layout(void **state)
 	    {ORSP_PE_ISIM, isim_impu_fd, "42210041",
 	     "ef-impu: 192 bytes is not a whole number of records of 65 bytes"},
 	    {ORSP_PE_ISIM, isim_impu_fd, "42210100", "ef-impu: records of 256 bytes (at most 255)"},
-	    {ORSP_PE_ISIM, isim_impu_fd, "4221", "ef-impu: a record file without a record length"},
+	    /* a 2-byte descriptor: one record of the size, as the ISIM template makes it (no
+	     * refusal since session 54; test_impu_one_record in test_usim_app.c) */
 	    {ORSP_PE_ISIM, isim_impu_fd, "422100",
 	     "ef-impu: fileDescriptor of 3 bytes (TS 102 222: 2, or 4 with the record length)"},
 	    {ORSP_PE_ISIM, isim_impu_size, "010000", "ef-impu: a file of 65536 bytes"},

@@ -528,10 +528,11 @@ static void test_usim_files(void **state)
 }
 
 /* Every refusal of the file commands. */
-/* TS.48 v7 with PE #7 (the PE-USIM) rebuilt: member `tag` replaced by a File whose members
- * are the DER in file_hex, or left out when file_hex is NULL. */
-static uint8_t *v7_usim_member(uint32_t tag, const char *file_hex, size_t *len)
+/* TS.48 v7 with its first PE of type `want` rebuilt: member `tag` replaced by a File whose
+ * members are the DER in file_hex, or left out when file_hex is NULL. */
+static uint8_t *v7_pe_member(orsp_pe_type want, uint32_t tag, const char *file_hex, size_t *len)
 {
+	bool done = false;
 	size_t n, fl = 0;
 	uint8_t *upp = test_read_vector(V7, &n), *out = malloc(n + 512), file[256];
 	orsp_pkg *pkg = NULL;
@@ -544,11 +545,11 @@ static uint8_t *v7_usim_member(uint32_t tag, const char *file_hex, size_t *len)
 	for (size_t i = 0; i < orsp_pkg_count(pkg); i++) {
 		orsp_pe_info info;
 		assert_int_equal(orsp_pkg_pe(pkg, i, &info), ORSP_OK);
-		if (i != 7) {
+		if (done || info.type != want) {
 			orsp_write_bytes(&w, info.raw.p, info.raw.len);
 			continue;
 		}
-		assert_int_equal(info.type, ORSP_PE_USIM);
+		done = true;
 		orsp_tlv pe, m;
 		orsp_reader r;
 		assert_int_equal(orsp_der_parse_one(info.raw, &pe), ORSP_OK);
@@ -563,11 +564,18 @@ static uint8_t *v7_usim_member(uint32_t tag, const char *file_hex, size_t *len)
 		}
 		orsp_der_end(&w, mk);
 	}
+	assert_true(done);
 	assert_int_equal(orsp_writer_status(&w), ORSP_OK);
 	*len = w.len;
 	orsp_pkg_free(pkg);
 	free(upp);
 	return out;
+}
+
+/* The same in the PE-USIM (TS.48 v7's PE #7). */
+static uint8_t *v7_usim_member(uint32_t tag, const char *file_hex, size_t *len)
+{
+	return v7_pe_member(ORSP_PE_USIM, tag, file_hex, len);
 }
 
 /* EF.SMSP as a PE-USIM member: file descriptor fd (42 linear fixed, 46 cyclic), 3 records
@@ -1897,6 +1905,52 @@ static void test_ust_template_size(void **state)
 	assert_int_equal(orsp_pkg_tpl_size(t, ORSP_PKG_TPL_USIM_V2), 9);
 }
 
+/* An EF.IMPU whose file descriptor has no record length (2 bytes) has one record of its
+ * size, as the TCA ISIM template makes it (Annex A; orsp_pkg_get_isim reads it so): the
+ * ISIM was not served, "a record file without a record length", and orsp_pkg_validate
+ * refused the package. */
+static void test_impu_one_record(void **state)
+{
+	size_t len, n;
+	uint8_t aid[16], rec[80];
+	size_t al;
+	orsp_pkg *pkg = NULL;
+	static orsp_pkg_report rep;
+	uint8_t *upp = v7_pe_member(ORSP_PE_ISIM, 0xA4,
+	                            "A10B"
+	                            "82024221"
+	                            "83026F04"
+	                            "800140"
+	                            "831E801C7369703A30303130313031323334353637383940"
+	                            "696D732E74657374",
+	                            &len);
+	(void)state;
+
+	assert_int_equal(orsp_pkg_decode(upp, len, &pkg), ORSP_OK);
+	if (orsp_pkg_validate(pkg, &rep) != ORSP_OK)
+		fail_msg("validator: %s", orsp_err_detail());
+	for (size_t i = 0; i < rep.n; i++)
+		if (strstr(rep.issue[i].msg, "ef-impu"))
+			fail_msg("validator: %s", rep.issue[i].msg);
+	orsp_pkg_free(pkg);
+	card *c = card_new(upp, len, NULL, 0);
+	free(upp);
+	assert_true(c->u.isim.loaded);
+	assert_int_equal(orsp_usim_isim_aid(&c->u, aid, &al), ORSP_OK);
+	assert_int_equal(orsp_euicc_apdu_register(&c->ctx, aid, al, &orsp_isim_app_ops, &c->u),
+	                 ORSP_OK);
+	expect(c, "00A4040C0CA0000000871004FF49FF0589", 0x9000, NULL);
+	expect(c, "00A4000C026F04", 0x9000, NULL);
+	assert_int_equal(xfer(c, "00B2010400", rec, &n), 0x9000);
+	assert_int_equal(n, 64);
+	assert_memory_equal(rec,
+	                    "\x80\x1C"
+	                    "sip:001010123456789@ims.test",
+	                    30);
+	expect(c, "00B2020400", 0x6A83, NULL);
+	card_free(c);
+}
+
 /* The SQN state format round-trips and refuses anything else. */
 static void test_sqn_state(void **state)
 {
@@ -2001,6 +2055,7 @@ int main(void)
 	    cmocka_unit_test(test_auth_ust_no_gsm_access),
 	    cmocka_unit_test(test_auth_ust_short),
 	    cmocka_unit_test(test_ust_template_size),
+	    cmocka_unit_test(test_impu_one_record),
 	    cmocka_unit_test(test_auth_own_naa),
 	    cmocka_unit_test(test_opt_usim_of_second_usim),
 	    cmocka_unit_test(test_auth_persist_failure),

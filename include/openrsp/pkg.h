@@ -231,6 +231,8 @@ typedef struct orsp_pkg_tpl_file {
 	uint16_t size;    /* whole file; 0: the package must give it */
 	uint8_t sfi;
 	const char *fill; /* default content as a hex fill pattern (last byte repeated); NULL: FF */
+	bool one_record;  /* the template makes one record, its length the size the package gives
+	                     (rec_len 0): ISIM's EF.IMPU and EF.P-CSCF */
 } orsp_pkg_tpl_file;
 
 /* The template files openrsp knows (the MF's, the USIM's and ISIM's and a subset of their

@@ -232,6 +232,9 @@ static orsp_err add_file(orsp_usim *u, orsp_pe_type type, const orsp_pkg_file *p
 	if (size == 0)
 		return ORSP_OK; /* neither the package nor the template gives a size: skipped */
 	bool record = (f->descriptor & 0x07) != 1;
+	/* a template of one record (ISIM's EF.IMPU, TCA Annex A): its length is the size */
+	if (record && f->rec_len == 0 && t && t->one_record && size <= 0xFF)
+		f->rec_len = (uint16_t)size;
 	/* The package's pattern; else, for a file the package gives no content for, the
 	 * template's default content (a fill pattern); else 'FF'. */
 	const uint8_t *pat = NULL;

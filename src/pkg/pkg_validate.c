@@ -397,6 +397,10 @@ static void check_layout(vctx *v, size_t i, const char *name, const File_t *f)
 		add(v, err, (long)i, "%s: not a transparent file (fileDescriptor %02x)", name, d);
 	if (fs)
 		size = file_size(f, name);
+	/* a template of one record (ISIM's EF.IMPU): its length is the size, as the eUICC
+	 * creates it (usim_fs.c) */
+	if (rec == 0 && t && t->one_record)
+		rec = size;
 	for (int j = 0; j < f->list.count; j++) {
 		const struct File__Member *m = f->list.array[j];
 		if (m && m->present == File__Member_PR_fillFileOffset) {
