@@ -771,6 +771,12 @@ static void test_file_errors(void **state)
 	expect(c, "00F2000000", 0x6E00, NULL); /* STATUS is '8X' */
 	expect(c, "80B000000A", 0x6E00, NULL); /* READ BINARY is '0X' */
 	expect(c, "0012000000", 0x6D00, NULL); /* unknown INS */
+	/* '8X' instructions of TS 102 221 Table 10.5 this card has not (CAT): 6D00, not a
+	 * wrong class (6E00 until session 54) */
+	expect(c, "801000000AFFFFFFFFFFFFFFFFFFFF", 0x6D00, NULL); /* TERMINAL PROFILE */
+	expect(c, "8012000010", 0x6D00, NULL);                     /* FETCH */
+	expect(c, "80C20000021122", 0x6D00, NULL);                 /* ENVELOPE */
+	expect(c, "8076000000", 0x6D00, NULL);                     /* SUSPEND UICC */
 	/* VERIFY: PIN1 disabled, values not checked */
 	expect(c, "0020000100", 0x9000, NULL);
 	expect(c, "0020008100", 0x9000, NULL);

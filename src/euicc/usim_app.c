@@ -648,6 +648,23 @@ static uint16_t usim_process(void *user, uint8_t ch, const orsp_apdu *a, orsp_wr
 
 	if (!c || !u->loaded)
 		return ORSP_SW_TECHNICAL_PROBLEM;
+	/* an instruction this application does not have is 6D00 in either class (TERMINAL
+	 * PROFILE, FETCH, ENVELOPE are '8X' and were 6E00, a wrong class) */
+	switch (a->ins) {
+	case INS_SELECT:
+	case INS_STATUS:
+	case INS_READ_BINARY:
+	case INS_READ_RECORD:
+	case INS_UPDATE_BINARY:
+	case INS_UPDATE_RECORD:
+	case INS_SEARCH_RECORD:
+	case INS_INCREASE:
+	case INS_VERIFY:
+	case INS_AUTHENTICATE:
+		break;
+	default:
+		return ORSP_SW_INS_NOT_SUPPORTED;
+	}
 	/* TS 102 221 Table 10.5: STATUS and INCREASE are '8X' (and 'CX', 'EX'); the others here
 	 * '0X'. */
 	if ((a->ins == INS_STATUS || a->ins == INS_INCREASE) != proprietary)
