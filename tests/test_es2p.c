@@ -538,13 +538,20 @@ static void test_expired_order(void **state)
 	int64_t t0 = orsp_smdp_now(f->s);
 	int64_t later = t0 + ORSP_SMDP_DEFAULT_VALIDITY_S + 86400;
 
-	/* confirmOrder */
+	/* confirmOrder, with an empty matchingId and no EID too: the expiry first, not
+	 * 8.1.1/2.2 */
 	json_decref(call(f, "downloadOrder", "{" HDR ",\"iccid\":\"" ICCID "\"}", NULL, NULL));
 	orsp_smdp_set_clock(f->s, later);
 	json_decref(call(f, "confirmOrder",
-	                 "{" HDR ",\"iccid\":\"" ICCID "\",\"releaseFlag\":true}", "8.8.5",
-	                 "4.10"));
+	                 "{" HDR ",\"iccid\":\"" ICCID
+	                 "\",\"matchingId\":\"\",\"releaseFlag\":true}",
+	                 "8.8.5", "4.10"));
 	assert_int_equal(state_of(f), ORSP_SMDP_UNAVAILABLE);
+	/* and then the state, 8.2.1/3.3 */
+	json_decref(call(f, "confirmOrder",
+	                 "{" HDR ",\"iccid\":\"" ICCID
+	                 "\",\"matchingId\":\"\",\"releaseFlag\":true}",
+	                 "8.2.1", "3.3"));
 	/* releaseProfile of an order confirmed in time */
 	import_second(f);
 	orsp_smdp_set_clock(f->s, t0);
@@ -745,6 +752,13 @@ static void test_empty_optional_members(void **state)
 	assert_string_equal(json_string_value(json_object_get(o, "matchingId")), mid);
 	assert_null(json_object_get(o, "eid"));
 	json_decref(o);
+	assert_int_equal(state_of(f), ORSP_SMDP_CONFIRMED);
+	/* an order no longer waiting for its confirmation answers with its state, whatever
+	 * the matchingId (it was 8.1.1/2.2 for "") */
+	json_decref(call(f, "confirmOrder",
+	                 "{" HDR ",\"iccid\":\"" ICCID "\",\"matchingId\":\"\","
+	                 "\"releaseFlag\":true}",
+	                 "8.2.1", "3.3"));
 	assert_int_equal(state_of(f), ORSP_SMDP_CONFIRMED);
 	json_decref(call(f, "cancelOrder",
 	                 "{" HDR ",\"iccid\":\"" ICCID "\",\"eid\":\"\",\"matchingId\":\"\","

@@ -3117,7 +3117,13 @@ static bool plan_has(orsp_smdp *s, const orsp_smdp_filter *f, bool count, const 
 
 /* ----- purging the packages of ended profiles ----- */
 
+/* `between` of a purge: on before the first batch, a stop before the second */
 static bool purge_stop_after_one(void *arg)
+{
+	return ++*(int *)arg == 1;
+}
+
+static bool purge_stop_at_once(void *arg)
 {
 	(*(int *)arg)++;
 	return false;
@@ -3302,7 +3308,7 @@ static void test_purge(void **state)
 	remove_db(db_path);
 }
 
-/* Batches of 100, each committed whole: `between` after each, a failure at any statement
+/* Batches of 100, each committed whole: `between` before each, a failure at any statement
  * rolls its batch back and keeps those before. */
 static void test_purge_batches(void **state)
 {
@@ -3315,9 +3321,16 @@ static void test_purge_batches(void **state)
 	import_n(s, 200, 230, "B");
 	assert_int_equal(
 	    orsp_db_exec(orsp_smdp_db(s), "UPDATE smdp_profile SET state = 'installed'"), ORSP_OK);
-	/* stopped after the first batch */
-	assert_int_equal(orsp_smdp_purge(s, &f, false, purge_stop_after_one, &calls, n), ORSP_OK);
+	/* a stop before the first batch purges nothing (the CLI's signal during the open: it
+	 * purged a batch before session 54) */
+	assert_int_equal(orsp_smdp_purge(s, &f, false, purge_stop_at_once, &calls, n), ORSP_OK);
 	assert_int_equal(calls, 1);
+	assert_int_equal(n[ORSP_SMDP_INSTALLED], 0);
+	assert_int_equal(count_rows(s, "SELECT count(*) FROM smdp_upp"), 230);
+	/* stopped after the first batch */
+	calls = 0;
+	assert_int_equal(orsp_smdp_purge(s, &f, false, purge_stop_after_one, &calls, n), ORSP_OK);
+	assert_int_equal(calls, 2);
 	assert_int_equal(n[ORSP_SMDP_INSTALLED], 100);
 	assert_int_equal(count_rows(s, "SELECT count(*) FROM smdp_upp"), 130);
 	assert_purge_consistent(s);

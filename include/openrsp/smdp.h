@@ -353,6 +353,10 @@ typedef struct orsp_smdp_confirmation {
 	                          * has it) */
 	const char *cc;          /* as for orsp_smdp_confirm_order */
 	bool release;            /* releaseFlag */
+	bool need_eid;           /* ES2+'s empty matchingId, no activation code (SGP.22
+	                          * §5.3.2): the eUICC comes through its default SM-DP+ address,
+	                          * so the order must have an EID, its own or eid's; without one
+	                          * ORSP_E_NOT_FOUND, after the state and expiry checks */
 } orsp_smdp_confirmation;
 
 /* One write transaction; nothing of it stays when it fails, except that an expired order
@@ -572,7 +576,7 @@ ORSP_MUST_CHECK orsp_err orsp_smdp_state_ages(orsp_smdp *s, size_t n[ORSP_SMDP_S
  * ICCID and IMSI still refuse a duplicate import, its state, EID and audit log are kept),
  * with upp_len 0 for "no package", and the audit log gets a `purge` row each; its state and
  * updated_at do not change. Batches of 100, each its own write transaction (`between`, may be
- * NULL, runs after each committed batch; false stops). With dry_run nothing is written: n
+ * NULL, runs before each batch, the first too; false stops). With dry_run nothing is written: n
  * counts what would go. n (per state) counts the profiles purged by committed batches, also
  * when an error stops a later one (that batch is rolled back whole). ORSP_E_USAGE for no
  * state, a state that is not final, or a filter orsp_smdp_list_where refuses; ORSP_E_STATE when

@@ -238,15 +238,20 @@ static orsp_err confirm_order(req *r)
 	/* SGP.22 §5.3.2: a matchingId of zero length asks for no activation code, the eUICC
 	 * coming through its default SM-DP+ address, which finds its order by the EID: without
 	 * one, in the request or the order, none could ever download it (and the matching ID
-	 * kept would be an activation code for any eUICC), 8.1.1/2.2. With one, the order keeps
-	 * the matching ID it has, for the EID's order alone. */
-	if (!mid && !eid && !p.eid[0] && json_is_string(json_object_get(r->body, "matchingId")))
-		return smdp_reply_fail(r->out, ES2P_EID_MISSING, NULL);
+	 * kept would be an activation code for any eUICC), 8.1.1/2.2, judged by the store after
+	 * the state and the expiry (need_eid). With one, the order keeps the matching ID it has,
+	 * for the EID's order alone. */
+	bool need_eid = !mid && json_is_string(json_object_get(r->body, "matchingId"));
 	{
-		orsp_smdp_confirmation conf = {
-		    .eid = eid, .matching_id = mid, .cc = cc, .release = json_is_true(flag)};
+		orsp_smdp_confirmation conf = {.eid = eid,
+		                               .matching_id = mid,
+		                               .cc = cc,
+		                               .release = json_is_true(flag),
+		                               .need_eid = need_eid};
 		e = orsp_smdp_confirm(r->s, p.iccid, &conf, &p);
 	}
+	if (e == ORSP_E_NOT_FOUND && need_eid) /* the ICCID was known above */
+		return smdp_reply_fail(r->out, ES2P_EID_MISSING, NULL);
 	if (e == ORSP_E_USAGE) /* the formats were checked above */
 		return smdp_reply_fail(r->out, ES9P_MALFORMED, orsp_err_detail());
 	if (e == ORSP_E_EXISTS)

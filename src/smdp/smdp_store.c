@@ -1556,6 +1556,12 @@ static orsp_err confirm(orsp_smdp *s, load_key by, const char *key, const orsp_s
 		err = orsp_smdp_transition(p.state, ev, &next);
 	if (err || expired)
 		goto out;
+	if (c->need_eid && !p.eid[0] && !(c->eid && c->eid[0])) {
+		err = orsp_errf(ORSP_E_NOT_FOUND,
+		                "profile %s: no EID for an order without an activation code",
+		                p.iccid);
+		goto out;
+	}
 	if (c->eid && c->eid[0]) {
 		if (p.eid[0] && strcmp(p.eid, c->eid) != 0) {
 			err = orsp_errf(ORSP_E_POLICY, "profile %s is ordered for another EID",
@@ -2653,6 +2659,10 @@ orsp_err orsp_smdp_purge(orsp_smdp *s, const orsp_smdp_filter *f, bool dry_run,
 			want = f->limit - total;
 		if (want == 0)
 			break;
+		/* before each batch, the first too: a stop asked before the purge began (while
+		 * the open waited for the write lock) purges nothing */
+		if (between && !between(arg))
+			break;
 		/* the batch is read in the transaction that drops it: the write lock keeps it */
 		if (!dry_run && (err = orsp_db_begin(s->db)))
 			break;
@@ -2692,7 +2702,7 @@ orsp_err orsp_smdp_purge(orsp_smdp *s, const orsp_smdp_filter *f, bool dry_run,
 		total += got;
 		if (got)
 			last = rows[got - 1].id;
-		if (got < want || (between && !between(arg)))
+		if (got < want)
 			break;
 	}
 	return err;
