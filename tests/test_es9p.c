@@ -915,6 +915,7 @@ typedef struct pir_opts {
 	bool other_oid; /* smdpOid 2.999.11, another SM-DP+'s */
 	bool no_sig;    /* euiccSignPIR left out */
 	size_t sig_len; /* euiccSignPIR of this many bytes (at most 64, zeros); 0: the signature */
+	bool no_session; /* a failure {initialiseSecureChannel, invalidTransactionId}, seq 0 */
 } pir_opts;
 
 static json_t *pir_request_with(fx *f, dl *d, bool success, bool bad_sig, const pir_opts *o)
@@ -938,6 +939,8 @@ static json_t *pir_request_with(fx *f, dl *d, bool success, bool bad_sig, const 
 	 * of the transactionId), the same for a notification sent again */
 	if (o->seq)
 		orsp_der_put_tlv(&w, 0x80, o->seq, o->seq_len);
+	else if (o->no_session)
+		orsp_der_put_uint(&w, 0x80, 0);
 	else
 		orsp_der_put_uint(
 		    &w, 0x80, ((uint64_t)d->tid[0] << 16) | ((uint64_t)d->tid[1] << 8) | d->tid[2]);
@@ -954,8 +957,8 @@ static json_t *pir_request_with(fx *f, dl *d, bool success, bool bad_sig, const 
 		orsp_der_put_tlv(&w, 0x04, "\x30\x07\xA0\x05\x30\x03\x80\x01\x00", 9);
 	} else {
 		choice = orsp_der_begin(&w, 0xA1);
-		orsp_der_put_uint(&w, 0x80, 3);
-		orsp_der_put_uint(&w, 0x81, 9);
+		orsp_der_put_uint(&w, 0x80, o->no_session ? 0 : 3);
+		orsp_der_put_uint(&w, 0x81, o->no_session ? 3 : 9);
 	}
 	orsp_der_end(&w, choice);
 	orsp_der_end(&w, res);
@@ -4089,6 +4092,33 @@ static void test_result_after_keyset_removed(void **state)
 	dl_free(&d);
 }
 
+/* A failure {initialiseSecureChannel, invalidTransactionId} for a session whose package is
+ * out: what an eUICC signs for any transactionId named outside a download session (a reset
+ * before the load, or an LPA asking after the package installed, holding its success back).
+ * Recorded, the profile still Downloaded and the session open: the success that comes after
+ * installs it (it went to Error, final, and the success was "session ended"). */
+static void test_pir_no_session(void **state)
+{
+	fx *f = *state;
+	static dl d;
+	static const pir_opts none_o = {.no_session = true};
+	int http;
+
+	order(f, EID, "PIR-NS", NULL);
+	reinitiate(f, &d);
+	authenticate(f, &d, "PIR-NS");
+	get_bpp(f, &d, NULL, true);
+	assert_null(
+	    call(f, "handleNotification", pir_request_with(f, &d, false, false, &none_o), &http));
+	assert_int_equal(http, 204);
+	assert_int_equal(state_of(f), ORSP_SMDP_DOWNLOADED);
+	assert_int_equal(count_of(f, "SELECT count(*) FROM es9p_notification"
+	                             " WHERE result = 'no session on the eUICC'"),
+	                 1);
+	pir_judged(f, &d, true, "installed");
+	assert_int_equal(state_of(f), ORSP_SMDP_INSTALLED);
+}
+
 static void test_pir_checks(void **state)
 {
 	fx *f = *state;
@@ -6700,6 +6730,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_cancel_without_reason, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_cancel_error_answer, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_result_after_keyset_removed, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_pir_no_session, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_pir_checks, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_other_notification_checks, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_notification_event_der, setup, teardown),

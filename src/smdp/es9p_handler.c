@@ -2244,6 +2244,30 @@ static orsp_err parse_meta(orsp_slice v, uint64_t *seq, const char **event, char
 	return have_seq && have_op ? ORSP_OK : ORSP_E_MALFORMED;
 }
 
+/* finalResult (its content) an errorResult {initialiseSecureChannel (0),
+ * invalidTransactionId (3)}: the eUICC had no session of the result's transactionId when a
+ * package came (SGP.22 §5.5.1). */
+static bool no_session_result(orsp_slice v)
+{
+	orsp_tlv choice, f;
+	orsp_reader r;
+	uint64_t cmd = UINT64_MAX, why = UINT64_MAX, x;
+
+	if (orsp_der_parse_one(v, &choice) || choice.tag != 0xA1) {
+		orsp_err_clear();
+		return false;
+	}
+	orsp_reader_init(&r, choice.value.p, choice.value.len);
+	while (orsp_reader_remaining(&r) && !orsp_der_read(&r, &f)) {
+		if (f.tag == 0x80 && !orsp_der_uint(f.value, &x))
+			cmd = x;
+		else if (f.tag == 0x81 && !orsp_der_uint(f.value, &x))
+			why = x;
+	}
+	orsp_err_clear();
+	return cmd == 0 && why == 3;
+}
+
 static orsp_err handle_pir(ctx *c, const orsp_tlv *pir)
 {
 	orsp_tlv data, fsig, f, meta = {0}, result = {0};
@@ -2307,6 +2331,18 @@ static orsp_err handle_pir(ctx *c, const orsp_tlv *pir)
 	{
 		orsp_tlv choice;
 		success = orsp_der_parse_one(result.value, &choice) == ORSP_OK && choice.tag == 0xA0;
+	}
+	/* "no session of this transactionId" at initialiseSecureChannel: an eUICC signs that for
+	 * any transactionId an LPA names while it has no download session (its reset between
+	 * PrepareDownload and the load; or an LPA asking it after the package installed, whose
+	 * success result it then holds back). No word on the package's fate: recorded, and the
+	 * session keeps its package out, so that its success, a retry of the eUICC or the
+	 * operator's cancelOrder decides. It moved the profile to Error, which is final, for a
+	 * profile the eUICC may hold (test_pir_no_session). */
+	if (!success && se.step == S_BPP && no_session_result(result.value)) {
+		e = record_notification(c, se.eid, se.iccid, event, seq, tid_hex,
+		                        "no session on the eUICC");
+		goto out;
 	}
 	/* delivered, then its order cancelled (which ended the session): the eUICC's word is
 	 * recorded, for no order (the profile may have been ordered again since) */
