@@ -5350,6 +5350,48 @@ static void test_retry_old_failure_after_reopen(void **state)
 	dl_free(&b);
 }
 
+/* The same for a session a retry superseded: recorded, that session still open, so its
+ * success installs the profile (it was `retried`, the session ended, and the success after
+ * it `session ended`). */
+static void test_pir_no_session_retried(void **state)
+{
+	fx *f = *state;
+	static dl a, b;
+	static const pir_opts none_o = {.no_session = true};
+	int http;
+
+	retried(f, &a, &b, "RETRY-NS-1", NULL, 0, true);
+	assert_null(
+	    call(f, "handleNotification", pir_request_with(f, &a, false, false, &none_o), &http));
+	assert_int_equal(http, 204);
+	assert_int_equal(state_of(f), ORSP_SMDP_DOWNLOADED);
+	pir_judged(f, &a, true, "installed");
+	assert_int_equal(state_of(f), ORSP_SMDP_INSTALLED);
+	dl_free(&a);
+	dl_free(&b);
+}
+
+/* A retry's package refused for installFailedDueToIccidAlreadyExistsOnEuicc (pir_request's
+ * failure) while the session it superseded has delivered and not reported (the first package
+ * installed, its success result held back): recorded, the retry's session ended, the profile
+ * still Downloaded, and the first session's success installs it (the profile went to Error,
+ * and that success was `profile not downloaded`). test_pir_checks: without such a session,
+ * Error as before. */
+static void test_pir_iccid_exists(void **state)
+{
+	fx *f = *state;
+	static dl a, b;
+
+	retried(f, &a, &b, "RETRY-IE-1", NULL, 0, true);
+	pir_judged(f, &b, false, "ICCID already on the eUICC");
+	assert_int_equal(state_of(f), ORSP_SMDP_DOWNLOADED);
+	assert_int_equal(count_of(f, "SELECT count(*) FROM smdp_progress WHERE point_id = 4"), 0);
+	pir_judged(f, &a, true, "installed");
+	assert_int_equal(state_of(f), ORSP_SMDP_INSTALLED);
+	dl_free(&a);
+	dl_free(&b);
+}
+
 /* Sessions A and B authenticated in parallel; A delivers, then B binds (a new package, the
  * second download). A's cancelSession (postponed) ends A but does not reopen the order while
  * B's package is out (before, the order went back to Released and B's success was recorded as
@@ -5474,27 +5516,6 @@ static void test_parallel_ppr_then_failure(void **state)
 	cancel_ok(f, &b, 3);
 	assert_int_equal(state_of(f), ORSP_SMDP_DOWNLOADED);
 	pir_judged(f, &a, false, "installation failed");
-	assert_int_equal(state_of(f), ORSP_SMDP_ERROR);
-	dl_free(&a);
-	dl_free(&b);
-}
-
-/* The two results the other way round (what docs/smdp-es9p.md leaves open): the retry's
- * failure first puts the profile in Error, and the old session's success after it changes
- * nothing (`profile not downloaded`): the operator's report of the failure (errorReason 9,
- * the ICCID already on the eUICC: 8.2.1/3.3) tells why. */
-static void test_retry_results_reversed(void **state)
-{
-	fx *f = *state;
-	static dl a, b;
-
-	retried(f, &a, &b, "RETRY-X-7", NULL, 0, true);
-	pir_judged(f, &b, false, "installation failed");
-	assert_int_equal(state_of(f), ORSP_SMDP_ERROR);
-	assert_int_equal(count_of(f, "SELECT count(*) FROM smdp_progress WHERE point_id = 4 AND"
-	                             " subject_code = '8.2.1' AND reason_code = '3.3'"),
-	                 1);
-	pir_judged(f, &a, true, "profile not downloaded");
 	assert_int_equal(state_of(f), ORSP_SMDP_ERROR);
 	dl_free(&a);
 	dl_free(&b);
@@ -6677,7 +6698,6 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_retry_cc, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_retry_old_failure, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_retry_old_success, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_retry_results_reversed, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_pir_sent_again, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_retry_old_success_after_reopen, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_retry_reopen_sweep, setup, teardown),
@@ -6731,6 +6751,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_cancel_error_answer, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_result_after_keyset_removed, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_pir_no_session, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_pir_no_session_retried, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_pir_iccid_exists, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_pir_checks, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_other_notification_checks, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_notification_event_der, setup, teardown),

@@ -3332,6 +3332,22 @@ static void test_purge_batches(void **state)
 	assert_int_equal(orsp_smdp_purge(s, &f, false, purge_stop_after_one, &calls, n), ORSP_OK);
 	assert_int_equal(calls, 2);
 	assert_int_equal(n[ORSP_SMDP_INSTALLED], 100);
+	/* exactly a batch left, and no batch after it: `between` only for the one with rows
+	 * (it was asked before the empty one too, so a stop there read as an unfinished purge) */
+	{
+		orsp_smdp *s2 = open_new();
+		import_n(s2, 600, 100, "C");
+		assert_int_equal(
+		    orsp_db_exec(orsp_smdp_db(s2), "UPDATE smdp_profile SET state = 'installed'"),
+		    ORSP_OK);
+		calls = 0;
+		assert_int_equal(orsp_smdp_purge(s2, &f, false, purge_stop_after_one, &calls, n),
+		                 ORSP_OK);
+		assert_int_equal(calls, 1);
+		assert_int_equal(n[ORSP_SMDP_INSTALLED], 100);
+		assert_int_equal(count_rows(s2, "SELECT count(*) FROM smdp_upp"), 0);
+		orsp_smdp_close(s2);
+	}
 	assert_int_equal(count_rows(s, "SELECT count(*) FROM smdp_upp"), 130);
 	assert_purge_consistent(s);
 	/* a failure injected at each statement in turn: the batch it hits is rolled back whole,

@@ -576,7 +576,8 @@ ORSP_MUST_CHECK orsp_err orsp_smdp_state_ages(orsp_smdp *s, size_t n[ORSP_SMDP_S
  * ICCID and IMSI still refuse a duplicate import, its state, EID and audit log are kept),
  * with upp_len 0 for "no package", and the audit log gets a `purge` row each; its state and
  * updated_at do not change. Batches of 100, each its own write transaction (`between`, may be
- * NULL, runs before each batch, the first too; false stops). With dry_run nothing is written: n
+ * NULL, runs for each batch that found profiles, the first too, before it drops them; false
+ * stops, that batch rolled back). With dry_run nothing is written: n
  * counts what would go. n (per state) counts the profiles purged by committed batches, also
  * when an error stops a later one (that batch is rolled back whole). ORSP_E_USAGE for no
  * state, a state that is not final, or a filter orsp_smdp_list_where refuses; ORSP_E_STATE when

@@ -652,7 +652,16 @@ static orsp_err ended_by_expiry(ctx *c, const orsp_smdp_profile *p, bool *expire
  * new download of the Downloaded profile). One of them cancelled (postponed) does not reopen
  * the order while the other's package may still be installed: that one's result or cancel
  * decides. */
+static orsp_err other_at(ctx *c, const sess *se, int step, bool *found);
+
 static orsp_err other_delivered(ctx *c, const sess *se, bool *found)
+{
+	return other_at(c, se, S_BPP, found);
+}
+
+/* Whether another session of se's order and eUICC is at `step` (S_BPP: above; S_RETRIED: a
+ * retry superseded it after it delivered, its result still to come). */
+static orsp_err other_at(ctx *c, const sess *se, int step, bool *found)
 {
 	orsp_stmt *st = NULL;
 	orsp_err e = orsp_db_prepare(c->db,
@@ -668,7 +677,7 @@ static orsp_err other_delivered(ctx *c, const sess *se, bool *found)
 	if (!e)
 		e = orsp_stmt_bind_text(st, 3, se->mid);
 	if (!e)
-		e = orsp_stmt_bind_int64(st, 4, S_BPP);
+		e = orsp_stmt_bind_int64(st, 4, step);
 	if (!e)
 		e = orsp_stmt_bind_text(st, 5, se->tid);
 	if (!e)
@@ -2244,29 +2253,32 @@ static orsp_err parse_meta(orsp_slice v, uint64_t *seq, const char **event, char
 	return have_seq && have_op ? ORSP_OK : ORSP_E_MALFORMED;
 }
 
-/* finalResult (its content) an errorResult {initialiseSecureChannel (0),
- * invalidTransactionId (3)}: the eUICC had no session of the result's transactionId when a
- * package came (SGP.22 §5.5.1). */
-static bool no_session_result(orsp_slice v)
+/* The bppCommandId and errorReason of finalResult (its content) when it is an errorResult;
+ * UINT64_MAX for what it does not say. */
+static void pir_error(orsp_slice v, uint64_t *cmd, uint64_t *why)
 {
 	orsp_tlv choice, f;
 	orsp_reader r;
-	uint64_t cmd = UINT64_MAX, why = UINT64_MAX, x;
+	uint64_t x;
 
+	*cmd = *why = UINT64_MAX;
 	if (orsp_der_parse_one(v, &choice) || choice.tag != 0xA1) {
 		orsp_err_clear();
-		return false;
+		return;
 	}
 	orsp_reader_init(&r, choice.value.p, choice.value.len);
 	while (orsp_reader_remaining(&r) && !orsp_der_read(&r, &f)) {
 		if (f.tag == 0x80 && !orsp_der_uint(f.value, &x))
-			cmd = x;
+			*cmd = x;
 		else if (f.tag == 0x81 && !orsp_der_uint(f.value, &x))
-			why = x;
+			*why = x;
 	}
 	orsp_err_clear();
-	return cmd == 0 && why == 3;
 }
+
+/* ErrorReason (SGP.22 §5.5.1, ProfileInstallationResult) */
+#define PIR_INVALID_TRANSACTION_ID 3
+#define PIR_ICCID_ALREADY_EXISTS 9
 
 static orsp_err handle_pir(ctx *c, const orsp_tlv *pir)
 {
@@ -2277,6 +2289,7 @@ static orsp_err handle_pir(ctx *c, const orsp_tlv *pir)
 	const char *event = "install";
 	uint64_t seq = 0;
 	bool oid_ok = true, success = false;
+	uint64_t err_cmd = UINT64_MAX, err_why = UINT64_MAX;
 	size_t oid_len = 0;
 	orsp_cert *cert = NULL;
 	orsp_ec_key *pub = NULL;
@@ -2337,9 +2350,13 @@ static orsp_err handle_pir(ctx *c, const orsp_tlv *pir)
 	 * PrepareDownload and the load; or an LPA asking it after the package installed, whose
 	 * success result it then holds back). No word on the package's fate: recorded, and the
 	 * session keeps its package out, so that its success, a retry of the eUICC or the
-	 * operator's cancelOrder decides. It moved the profile to Error, which is final, for a
-	 * profile the eUICC may hold (test_pir_no_session). */
-	if (!success && se.step == S_BPP && no_session_result(result.value)) {
+	 * operator's cancelOrder decides; a session a retry superseded stays so too. It moved
+	 * the profile to Error, which is final, for a profile the eUICC may hold
+	 * (test_pir_no_session, test_pir_no_session_retried). */
+	if (!success)
+		pir_error(result.value, &err_cmd, &err_why);
+	if (!success && (se.step == S_BPP || se.step == S_RETRIED) && err_cmd == 0 &&
+	    err_why == PIR_INVALID_TRANSACTION_ID) {
 		e = record_notification(c, se.eid, se.iccid, event, seq, tid_hex,
 		                        "no session on the eUICC");
 		goto out;
@@ -2383,6 +2400,21 @@ static orsp_err handle_pir(ctx *c, const orsp_tlv *pir)
 	if (!e && se.step == S_RETRIED && !success) {
 		e = record_notification(c, se.eid, se.iccid, event, seq, tid_hex, "retried");
 		goto done;
+	}
+	/* installFailedDueToIccidAlreadyExistsOnEuicc from a retry, while the session it
+	 * superseded has delivered its package and not reported: the eUICC holds this ICCID,
+	 * from that package (its success result held back, then the retry). The retry's session
+	 * ends; the profile stays Downloaded for the earlier session's result (it went to
+	 * Error, and that success was `profile not downloaded`; test_pir_iccid_exists).
+	 * Without such a session it is a failure as the others. */
+	if (!e && !success && err_why == PIR_ICCID_ALREADY_EXISTS) {
+		bool earlier = false;
+		e = other_at(c, &se, S_RETRIED, &earlier);
+		if (!e && earlier) {
+			e = record_notification(c, se.eid, se.iccid, event, seq, tid_hex,
+			                        "ICCID already on the eUICC");
+			goto done;
+		}
 	}
 	if (!e && !success) {
 		/* a failure while another session of this eUICC and order still has its package

@@ -2659,10 +2659,6 @@ orsp_err orsp_smdp_purge(orsp_smdp *s, const orsp_smdp_filter *f, bool dry_run,
 			want = f->limit - total;
 		if (want == 0)
 			break;
-		/* before each batch, the first too: a stop asked before the purge began (while
-		 * the open waited for the write lock) purges nothing */
-		if (between && !between(arg))
-			break;
 		/* the batch is read in the transaction that drops it: the write lock keeps it */
 		if (!dry_run && (err = orsp_db_begin(s->db)))
 			break;
@@ -2688,6 +2684,14 @@ orsp_err orsp_smdp_purge(orsp_smdp *s, const orsp_smdp_filter *f, bool dry_run,
 			}
 		}
 		orsp_stmt_finalize(st);
+		/* each batch that found profiles, the first too, before it drops anything: a stop
+		 * asked while the open or this batch waited for the write lock purges nothing more;
+		 * one after the last batch (none found) does not read as an unfinished purge */
+		if (!err && got && between && !between(arg)) {
+			if (!dry_run)
+				orsp_db_rollback(s->db);
+			break;
+		}
 		for (size_t i = 0; !err && i < got; i++) {
 			if (!dry_run)
 				err = purge_one(s, &rows[i]);
