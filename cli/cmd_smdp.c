@@ -354,8 +354,8 @@ kek:
 	"                       the metadata then names the owner (MCC/MNC, GIDs)\n"               \
 	"  --mnc-length 2|3     the MNC length (the PPR owner's, and for generate the\n"           \
 	"                       IMSI's MSIN and the IMS domain) for packages whose EF.AD\n"        \
-	"                       does not give it (it must agree where EF.AD does; EF.AD\n"         \
-	"                       is not changed); import: only with --ppr\n"                        \
+	"                       does not give it (it must agree where EF.AD does;\n"               \
+	"                       generate writes it there); import: only with --ppr\n"              \
 	"  --class C            the profiles' class in their metadata: test, provisioning\n"       \
 	"                       or operational (without it the metadata leaves it out,\n"          \
 	"                       which means operational)\n"
@@ -2043,6 +2043,8 @@ typedef struct gen_tpl {
 	size_t len;
 	const char *spn, *name;
 	unsigned mnc_len;
+	bool ad_mnc; /* the template's EF.AD gives no MNC length: mnc_len (--mnc-length) goes there
+	              */
 	bool keep_ims, keep_sd_keys, keep_cdma;
 } gen_tpl;
 
@@ -2064,8 +2066,11 @@ static orsp_err generate_one(const gen_tpl *g, const char *full, const char *ims
 	pp.spn = g->spn;
 	pp.profile_name = g->name;
 	pp.keep_ims_identity = g->keep_ims;
-	/* for the IMS domain only: EF.AD stays the template's (generate checked that it agrees) */
+	/* EF.AD: the template's when it gives the MNC length (generate checked that it agrees),
+	 * else --mnc-length, so that the device splits the IMSI as the IMS domain does */
 	pp.ims_mnc_len = g->mnc_len;
+	if (g->ad_mnc)
+		pp.mnc_len = g->mnc_len;
 	pp.sd_keys = !g->keep_sd_keys;
 	pp.cdma_keys = !g->keep_cdma;
 	e = orsp_random(k, 16);
@@ -2266,8 +2271,10 @@ static int smdp_profile_generate(int argc, char **argv)
 		               mnc_len, mnc_opt);
 		goto out;
 	}
-	if (!mnc_len)
+	if (!mnc_len) {
 		mnc_len = mnc_opt;
+		gt.ad_mnc = mnc_opt != 0;
+	}
 	if (!mnc_len) {
 		rc = cli_usage("--mnc-length", "needed: the template's EF.AD does not give the MNC "
 		                               "length, so the MSIN to count in is unknown");

@@ -575,6 +575,14 @@ expect "EF.AD without MNC length, --mnc-length 2: rc" 0 "$rc"
 expect "EF.AD without MNC length, --mnc-length 2: line" "generated 2 profile(s); 5 CDMA secrets each drawn at random, kept nowhere" "$out"
 run smdp profile list --db "$T/ad-nomnc.db" --json
 expect "EF.AD without MNC length: both imported" 2 "$(grep -o '"iccid"' <<<"$out" | wc -l)"
+# and --mnc-length goes into each profile's EF.AD, so that the device splits the IMSI as the
+# IMS domain does (EF.AD kept the template's 00 until session 54); the package read from the
+# database by an independent unsealing (lib/unseal_upp.py)
+AD_ICCID=$(python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["iccid"])' <<<"$out")
+"$PY" "$(dirname "$0")/lib/unseal_upp.py" "$T/ad-nomnc.db" "$AD_ICCID" >"$T/ad-nomnc-gen.der"
+run profile inspect "$T/ad-nomnc-gen.der"
+has "generated EF.AD: the MNC length" "MNC length 2" "$out"
+has "generated IMPI" "@ims.mnc001.mcc001.3gppnetwork.org" "$out"
 # profile build from it names its own option; with it, the identity of a 2-digit MNC
 failure "(EF.AD gives none): give --mnc-length, or --keep-ims-identity" profile build \
 	--template "$T/ad-nomnc.der" --iccid 8949449999999990171 --imsi 001019000000000 \
