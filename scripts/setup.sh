@@ -19,6 +19,7 @@ packages=(
 	haproxy nginx # TLS-terminating proxies in front of the SM-DP+ (scripts/interop-proxy.sh, ctest proxy_interop); their system services are not used
 	opensc # pkcs11-tool: keys made inside that token (tests/cli/smdp_pkcs11.sh)
 	valgrind # memcheck runs tests/ct_secrets.c (ctest ct_secrets): no branch or address on a secret; its header makes orsp_ct_secret and orsp_ct_public work
+	python3-cryptography # tests/cli/lib/unseal_upp.py reads a stored package (AES-GCM) independently of openrsp
 	prometheus python3-prometheus-client # promtool and Prometheus' Python parser read /metrics (tests/cli/smdp_serve.sh, smdp_revocation.sh); the prometheus service is not used
 )
 
