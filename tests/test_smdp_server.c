@@ -804,6 +804,9 @@ static void test_config_errors(void **state)
 	    {"database = file:x.db?mode=memory\n", "c.conf:1: database: an in-memory database"},
 	    {"eligibility = strict\n", "eligibility: expected aka or services"},
 	    {"request_timeout = 7201\n", "request_timeout: expected a number up to 7200"},
+	    /* 0 read as "never" elsewhere; it was taken for 30 s */
+	    {"timeout = 0\n", "c.conf:1: timeout: expected 1 to 3600 seconds"},
+	    {"timeout = 3601\n", "c.conf:1: timeout: expected a number up to 3600"},
 	    {"max_connections_per_ip = -1\n", "max_connections_per_ip: expected a number"},
 	    {"idle_reset_ms = -1\n", "c.conf:1: idle_reset_ms: expected a number up to 3600000"},
 	    {"idle_reset_ms = 3600001\n", "c.conf:1: idle_reset_ms: expected a number up to"},

@@ -887,8 +887,14 @@ static orsp_err set_key(loader *l, const char *k, const char *v)
 			return e;
 		c->metrics_cache_s = (unsigned)x;
 	} else if (strcmp(k, "timeout") == 0) {
+		/* 0 would read as "never", as for idle_reset_ms and the others, and the HTTP
+		 * server takes it for its default, 30 s: refused */
 		if ((e = parse_uint(l, k, v, 3600, &x)))
 			return e;
+		if (x == 0)
+			return bad(l, k,
+			           "expected 1 to 3600 seconds (an idle connection is always "
+			           "closed in the end)");
 		c->timeout_s = (unsigned)x;
 	} else if (strcmp(k, "request_timeout") == 0) {
 		if ((e = parse_uint(l, k, v, 7200, &x)))

@@ -377,14 +377,18 @@ static void label_value(FILE *f, const char *s)
 	}
 }
 
-/* metric{crl="FILE",issuer="CN"} of one CRL. */
+/* metric{crl="FILE",issuer="CN",key="AKI",number="cRLNumber"} of one CRL: a file may hold
+ * several CRLs of issuers with one common name (SGP.26's two EUMs), or two of one issuer, and
+ * the CRLs held differ in key or number (orsp_crl_store refuses the same issuer, key and
+ * number twice), so each has a series of its own (two series of one label set, and
+ * Prometheus kept only the first). */
 static void crl_series(FILE *f, const char *metric, const orsp_crl_info *info)
 {
 	fprintf(f, "%s{crl=\"", metric);
 	label_value(f, info->name);
 	fputs("\",issuer=\"", f);
 	label_value(f, info->issuer_cn);
-	fputs("\"}", f);
+	fprintf(f, "\",key=\"%s\",number=\"%s\"}", info->key, info->number);
 }
 
 /* Whether the CRLs in force revoke this SM-DP+'s own certificates (each key set's DPauth and

@@ -154,7 +154,15 @@ expect "both profiles on the eUICC" "${ICCIDS[1]} ${ICCIDS[0]}" "$(installed)"
 cp "$T/eum-revoked.pem" "$T/live-eum.pem"
 # the CI's CRL under a name with a quote: /metrics escapes it in its label
 cp "$T/ci.crl" "$T/ci\"q.crl"
-conf "$T/live.conf" 'ci"q.crl' live-eum.pem
+# and a file with the CRLs of SGP.26's two EUMs, both CN "EUM Test" (no EUM of this PKI:
+# read, used for no eUICC here): /metrics gives each its own series, told apart by key
+for e in NIST BRP; do
+	run pki crl --issuer-cert "$V/sgp26/EUM/CERT_EUM_ECDSA_$e.der" \
+		--issuer-key "$V/sgp26/EUM/SK_EUM_ECDSA_$e.pem" --days 7 --out "$T/sgp26-$e.crl"
+	expect "SGP.26 EUM $e CRL" 0 "$rc"
+done
+for e in NIST BRP; do openssl crl -inform DER -in "$T/sgp26-$e.crl" -outform PEM; done >"$T/sgp26-eums.pem"
+conf "$T/live.conf" 'ci"q.crl' live-eum.pem sgp26-eums.pem
 sed -i '1i crl_reload = 1' "$T/live.conf"
 smdp_start "$T/live.conf"
 download "$AC3"
@@ -179,15 +187,31 @@ expect "reload: the bad file said once" 1 "$(grep -c "the changed CRL files are 
 # /metrics: each CRL in force, and the readings: one refused, one put in force
 m=$(curl -s --max-time 10 "http://127.0.0.1:$PORT/metrics")
 ci_next=$(openssl crl -inform DER -in "$T/ci.crl" -noout -nextupdate | sed 's/^nextUpdate=//')
-has "metrics: the CI's CRL, its label escaped" "openrsp_smdp_crl_next_update_seconds{crl=\"${T}/ci\\\"q.crl\",issuer=\"openrsp Test CI\"} $(date -u -d "$ci_next" +%s)" "$m"
-has "metrics: the EUM's CRL lists none now" "openrsp_smdp_crl_revoked{crl=\"$T/live-eum.pem\",issuer=\"openrsp EUM\"} 0" "$m"
+# key: the CRL's authorityKeyIdentifier, number: its cRLNumber, as openssl reads them
+labels() {
+	local aki num
+	aki=$(openssl crl -inform "$2" -in "$1" -noout -text | grep -A1 'Authority Key Identifier' |
+		tail -1 | tr -d ' :' | sed 's/^keyid//' | tr 'A-F' 'a-f')
+	num=$(openssl crl -inform "$2" -in "$1" -noout -crlnumber | sed 's/^crlNumber=0x//' | tr 'A-F' 'a-f')
+	((${#num} % 2)) && num=0$num
+	[[ $num == [89a-f]* ]] && num=00$num
+	echo "key=\"$aki\",number=\"$num\""
+}
+has "metrics: the CI's CRL, its label escaped" "openrsp_smdp_crl_next_update_seconds{crl=\"${T}/ci\\\"q.crl\",issuer=\"openrsp Test CI\",$(labels "$T/ci.crl" DER)} $(date -u -d "$ci_next" +%s)" "$m"
+has "metrics: the EUM's CRL lists none now" "openrsp_smdp_crl_revoked{crl=\"$T/live-eum.pem\",issuer=\"openrsp EUM\",$(labels "$T/live-eum.pem" DER)} 0" "$m"
+# one file, two issuers of one common name: two series (one label set before session 54,
+# and Prometheus kept the first of the two samples only)
+for e in NIST BRP; do
+	has "metrics: SGP.26's $e EUM's CRL, a series of its own" "openrsp_smdp_crl_next_update_seconds{crl=\"$T/sgp26-eums.pem\",issuer=\"EUM Test\",$(labels "$T/sgp26-$e.crl" DER)} " "$m"
+done
+expect "metrics: no series twice" "" "$(grep -v '^#' <<<"$m" | sed 's/ [^ ]*$//' | sort | uniq -d)"
 has "metrics: one reading put in force" 'openrsp_smdp_crl_reloads_total{result="ok"} 1' "$m"
 has "metrics: one reading refused" 'openrsp_smdp_crl_reloads_total{result="failed"} 1' "$m"
 has "metrics: DPauth not revoked" 'openrsp_smdp_own_certificate_revoked{cert="DPauth",keyset="1"} 0' "$m"
 # the escaped label as Prometheus' own parser reads it back: the file's name, quote and all
 parsed=""
 metrics_parse "$m" parsed
-has "metrics: the CI's CRL's label read back" "openrsp_smdp_crl_revoked{crl=\"${T}/ci\"q.crl\",issuer=\"openrsp Test CI\"} " "$parsed"
+has "metrics: the CI's CRL's label read back" "openrsp_smdp_crl_revoked{crl=\"${T}/ci\"q.crl\",issuer=\"openrsp Test CI\",$(labels "$T/ci.crl" DER)} " "$parsed"
 smdp_stop
 expect "three profiles on the eUICC" "${ICCIDS[1]} ${ICCIDS[0]} ${ICCIDS[2]}" "$(installed)"
 
