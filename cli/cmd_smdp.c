@@ -2272,8 +2272,10 @@ static int smdp_profile_generate(int argc, char **argv)
 		goto out;
 	}
 	if (!mnc_len) {
+		/* into EF.AD too, where it has a byte 4 (a 3-byte EF.AD, TS 51.011's, is kept as
+		 * it is: its MNC length is the IMS domain's alone, as before) */
 		mnc_len = mnc_opt;
-		gt.ad_mnc = mnc_opt != 0;
+		gt.ad_mnc = mnc_opt != 0 && tu.has_ad && tu.ad_len >= 4;
 	}
 	if (!mnc_len) {
 		rc = cli_usage("--mnc-length", "needed: the template's EF.AD does not give the MNC "

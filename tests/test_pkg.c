@@ -3109,7 +3109,7 @@ static void test_personalise_ad_too_short(void **state)
 	pl_edit(&pl, pl_find(&pl, ORSP_PE_USIM, 0), usim_ad_3_of_3, NULL);
 	orsp_pkg_perso_init(&p);
 	p.mnc_len = 3;
-	perso_refused(&pl, &p, ORSP_E_NOT_FOUND, "ef-ad content is not defined by the template");
+	perso_refused(&pl, &p, ORSP_E_NOT_FOUND, "ef-ad has 3 bytes: no byte 4 for the MNC length");
 }
 
 static void test_validate_rules(void **state)

@@ -422,6 +422,7 @@ typedef struct orsp_crl_info {
 	time_t this_update, next_update;
 	char number[2 * 21 + 1]; /* the cRLNumber in hex (its INTEGER's contents), "" without */
 	char key[2 * 64 + 1];    /* its authorityKeyIdentifier in hex (the issuer's key) */
+	char digest[2 * 8 + 1];  /* the first 8 bytes of the SHA-256 of its DER, in hex */
 } orsp_crl_info;
 ORSP_MUST_CHECK orsp_err orsp_crl_store_info(const orsp_crl_store *s, size_t i, orsp_crl_info *out);
 

@@ -218,8 +218,9 @@ orsp_err orsp_crl_store_info(const orsp_crl_store *s, size_t i, orsp_crl_info *o
 	out->this_update = e->this_update;
 	out->next_update = e->next_update;
 	snprintf(out->number, sizeof(out->number), "%s", e->number);
-	if (orsp_hex_encode(e->aki, e->aki_len, out->key, sizeof(out->key)))
-		out->key[0] = '\0'; /* AKI_MAX bytes fit: not reached */
+	if (orsp_hex_encode(e->aki, e->aki_len, out->key, sizeof(out->key)) ||
+	    orsp_hex_encode(e->der_hash, 8, out->digest, sizeof(out->digest)))
+		out->key[0] = out->digest[0] = '\0'; /* they fit: not reached */
 	un_lock(s);
 	return ORSP_OK;
 }

@@ -241,7 +241,9 @@ static orsp_err apply_usim(orsp_pkg *c, const orsp_pkg_perso *p)
 				len = ad_template_default(ad, len); /* only a size, or nothing */
 			if (!e && len < 4)
 				e = pe_errf(i, c->pe[i].type, ORSP_E_NOT_FOUND,
-				            "ef-ad content is not defined by the template");
+				            "ef-ad has %zu bytes: no byte 4 for the MNC length "
+				            "(TS 31.102 §4.2.18)",
+				            len);
 			if (!e) {
 				/* TS 31.102 §4.2.18: byte 4 b1..b4 is the MNC length. */
 				ad[3] = (uint8_t)((ad[3] & 0xF0) | p->mnc_len);

@@ -379,8 +379,9 @@ static void label_value(FILE *f, const char *s)
 
 /* metric{crl="FILE",issuer="CN",key="AKI",number="cRLNumber"} of one CRL: a file may hold
  * several CRLs of issuers with one common name (SGP.26's two EUMs), or two of one issuer, and
- * the CRLs held differ in key or number (orsp_crl_store refuses the same issuer, key and
- * number twice), so each has a series of its own (two series of one label set, and
+ * the CRLs held differ in key or number, or, without a cRLNumber, in their DER
+ * (orsp_crl_store refuses the same twice): number is then "sha256:" and the first 8 bytes of
+ * the DER's hash, so each CRL has a series of its own (two series of one label set, and
  * Prometheus kept only the first). */
 static void crl_series(FILE *f, const char *metric, const orsp_crl_info *info)
 {
@@ -388,7 +389,8 @@ static void crl_series(FILE *f, const char *metric, const orsp_crl_info *info)
 	label_value(f, info->name);
 	fputs("\",issuer=\"", f);
 	label_value(f, info->issuer_cn);
-	fprintf(f, "\",key=\"%s\",number=\"%s\"}", info->key, info->number);
+	fprintf(f, "\",key=\"%s\",number=\"%s%s\"}", info->key,
+	        info->number[0] ? "" : "sha256:", info->number[0] ? info->number : info->digest);
 }
 
 /* Whether the CRLs in force revoke this SM-DP+'s own certificates (each key set's DPauth and

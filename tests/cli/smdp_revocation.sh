@@ -162,7 +162,27 @@ for e in NIST BRP; do
 	expect "SGP.26 EUM $e CRL" 0 "$rc"
 done
 for e in NIST BRP; do openssl crl -inform DER -in "$T/sgp26-$e.crl" -outform PEM; done >"$T/sgp26-eums.pem"
-conf "$T/live.conf" 'ci"q.crl' live-eum.pem sgp26-eums.pem
+# and two CRLs of this PKI's EUM without a cRLNumber (which RFC 5280 asks for, and `pki crl`
+# always writes), a day apart, in one file: told apart by their DER's hash
+"$PY" - "$T/pki/eum/eum.der" "$T/pki/eum/eum_key.pem" "$T/nonum.pem" <<'PYEOF'
+import datetime, sys
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+cert = x509.load_der_x509_certificate(open(sys.argv[1], "rb").read())
+key = serialization.load_pem_private_key(open(sys.argv[2], "rb").read(), None)
+aki = x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(
+    cert.extensions.get_extension_for_class(x509.SubjectKeyIdentifier).value)
+now = datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0)
+out = b""
+for days in (2, 1):
+    b = (x509.CertificateRevocationListBuilder().issuer_name(cert.subject)
+         .last_update(now - datetime.timedelta(days=days))
+         .next_update(now + datetime.timedelta(days=7 - days))
+         .add_extension(aki, False))
+    out += b.sign(key, hashes.SHA256()).public_bytes(serialization.Encoding.PEM)
+open(sys.argv[3], "wb").write(out)
+PYEOF
+conf "$T/live.conf" 'ci"q.crl' live-eum.pem sgp26-eums.pem nonum.pem
 sed -i '1i crl_reload = 1' "$T/live.conf"
 smdp_start "$T/live.conf"
 download "$AC3"
@@ -204,6 +224,8 @@ has "metrics: the EUM's CRL lists none now" "openrsp_smdp_crl_revoked{crl=\"$T/l
 for e in NIST BRP; do
 	has "metrics: SGP.26's $e EUM's CRL, a series of its own" "openrsp_smdp_crl_next_update_seconds{crl=\"$T/sgp26-eums.pem\",issuer=\"EUM Test\",$(labels "$T/sgp26-$e.crl" DER)} " "$m"
 done
+expect "metrics: the CRLs without a number, a series each" 2 \
+	"$(grep -c "^openrsp_smdp_crl_next_update_seconds{crl=\"$T/nonum.pem\",issuer=\"openrsp EUM\",key=\"[0-9a-f]*\",number=\"sha256:[0-9a-f]\{16\}\"} " <<<"$m")"
 expect "metrics: no series twice" "" "$(grep -v '^#' <<<"$m" | sed 's/ [^ ]*$//' | sort | uniq -d)"
 has "metrics: one reading put in force" 'openrsp_smdp_crl_reloads_total{result="ok"} 1' "$m"
 has "metrics: one reading refused" 'openrsp_smdp_crl_reloads_total{result="failed"} 1' "$m"
