@@ -775,6 +775,42 @@ static size_t pin_value(const orsp_pkg *pkg, long ref, bool puk, uint8_t out[8])
 	return found;
 }
 
+/* EF.ACC follows the IMSI's last digit, class 0 to 9 (TS 22.011 §4.2, TS 31.102 §4.2.15),
+ * the template's classes 10-15 kept: every profile of a batch had the template's class. */
+static void test_personalise_acc(void **state)
+{
+	static const struct {
+		char digit;
+		const char *acc;
+	} cases[] = {{'0', "\x00\x01"},
+	             {'3', "\x00\x08"},
+	             {'7', "\x00\x80"},
+	             {'8', "\x01\x00"},
+	             {'9', "\x02\x00"}};
+	(void)state;
+
+	for (size_t n = 0; n < ORSP_ARRAY_LEN(cases); n++) {
+		orsp_pkg *pkg = load(V7), *out;
+		orsp_pkg_perso p;
+		orsp_pkg_usim u;
+		char imsi[16] = "00101987654321";
+		uint8_t b[8];
+		size_t len = 0;
+		imsi[14] = cases[n].digit;
+		orsp_pkg_perso_init(&p);
+		p.imsi = imsi;
+		assert_int_equal(orsp_pkg_personalise(pkg, &p), ORSP_OK);
+		out = reload(pkg);
+		assert_int_equal(orsp_pkg_get_usim(out, 0, &u), ORSP_OK);
+		assert_int_equal(orsp_pkg_file_read(out, u.pe_index, "ef-acc", b, sizeof(b), &len),
+		                 ORSP_OK);
+		assert_int_equal(len, 2);
+		assert_bytes_equal(b, cases[n].acc, 2);
+		orsp_pkg_free(out);
+		orsp_pkg_free(pkg);
+	}
+}
+
 static void test_personalise_milenage(void **state)
 {
 	tsv *t = tsv_load("milenage.tsv");
@@ -834,6 +870,11 @@ static void test_personalise_milenage(void **state)
 	assert_int_equal(u.ad[0], 0x80); /* the other EF.AD bytes are the template's */
 	assert_string_equal(u.spn, "openrsp");
 	assert_int_equal(u.spn_display, 1); /* kept from the template */
+	/* EF.ACC: access class 0 of the IMSI's last digit (TS 31.102 §4.2.15 byte 2 b1) */
+	assert_int_equal(orsp_pkg_file_read(out, u.pe_index, "ef-acc", b, sizeof(b), &len),
+	                 ORSP_OK);
+	assert_int_equal(len, 2);
+	assert_bytes_equal(b, "\x00\x01", 2);
 
 	for (size_t i = 0; i < orsp_pkg_aka_count(out); i++) {
 		assert_int_equal(orsp_pkg_get_aka(out, i, &a), ORSP_OK);
@@ -4222,6 +4263,7 @@ int main(void)
 	    cmocka_unit_test(test_ts48_profiles),
 	    cmocka_unit_test(test_ts48_model),
 	    cmocka_unit_test(test_personalise_milenage),
+	    cmocka_unit_test(test_personalise_acc),
 	    cmocka_unit_test(test_personalise_tuak),
 	    cmocka_unit_test(test_personalise_mnc_len_template_ad),
 	    cmocka_unit_test(test_usim_mnc_len_template_ad),

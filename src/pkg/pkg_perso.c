@@ -209,6 +209,37 @@ static size_t ad_template_default(uint8_t ad[static 4], size_t len)
 	return len;
 }
 
+/* EF.ACC (TS 31.102 §4.2.15: byte 1 b8..b1 classes 15..8, byte 2 b8..b1 classes 7..0) of
+ * PE i, where the template has it: the access class 0-9 of the IMSI's last digit (TS 22.011
+ * §4.2: every subscriber in one of ten populations, for access barring; pySim derives it
+ * so), the template's classes 10-15 kept. A template's one class for a whole batch put every
+ * subscriber in the same population. */
+static orsp_err apply_acc(orsp_pkg *c, size_t i, const char *imsi)
+{
+	File_t *f = fs_file(c->pe[i].asn, "ef-acc");
+	uint8_t acc[16] = {0};
+	size_t len = 0;
+	unsigned d = (unsigned)(imsi[strlen(imsi) - 1] - '0');
+	orsp_err e;
+
+	if (!f)
+		return ORSP_OK;
+	e = file_content(f, "ef-acc", acc, sizeof(acc), &len);
+	if (e)
+		return e;
+	if (!file_defines_content(f) || len < 2) {
+		memset(acc, 0, sizeof(acc));
+		len = 2;
+	}
+	acc[0] &= 0xFC; /* classes 8, 9 */
+	acc[1] = 0;     /* classes 0..7 */
+	if (d < 8)
+		acc[1] = (uint8_t)(1u << d);
+	else
+		acc[0] |= (uint8_t)(1u << (d - 8));
+	return set_file(c, i, f, "ef-acc", acc, len);
+}
+
 static orsp_err apply_usim(orsp_pkg *c, const orsp_pkg_perso *p)
 {
 	size_t n = 0;
@@ -228,6 +259,8 @@ static orsp_err apply_usim(orsp_pkg *c, const orsp_pkg_perso *p)
 			if (!e)
 				e = set_file(c, i, f, "ef-imsi", ef, sizeof(ef));
 		}
+		if (!e && p->imsi)
+			e = apply_acc(c, i, p->imsi);
 		if (!e && p->mnc_len) {
 			uint8_t ad[256];
 			size_t len = 0;
