@@ -2043,8 +2043,7 @@ typedef struct gen_tpl {
 	size_t len;
 	const char *spn, *name;
 	unsigned mnc_len;
-	bool ad_mnc; /* the template's EF.AD gives no MNC length: mnc_len (--mnc-length) goes there
-	              */
+	bool ad_mnc; /* EF.AD gives no MNC length and has a byte 4: mnc_len goes there */
 	bool keep_ims, keep_sd_keys, keep_cdma;
 } gen_tpl;
 

@@ -650,9 +650,9 @@ orsp_err orsp_json_header_put_failed(json_t *obj, const char *subject_code, cons
 enum get_into_how { INTO_REQUIRED, INTO_TEXT };
 
 /* A string member of obj (named path.field in errors) copied into dst: INTO_REQUIRED must be
- * there and fit dst; INTO_TEXT is optional free text (a
- * message), cut to fit at a UTF-8 character's start: SGP.22 sets no length to it, and a long
- * one refused the whole answer, a success's with a warning too. */
+ * there and fit dst; INTO_TEXT is optional free text (a message), cut to fit at a UTF-8
+ * character's start: SGP.22 sets no length to it, and a long one refused the whole answer, a
+ * success's with a warning too. */
 static orsp_err get_into(const json_t *obj, const char *path, const char *field, char *dst,
                          size_t cap, enum get_into_how how)
 {

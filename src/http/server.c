@@ -989,10 +989,14 @@ static bool request_value_ok(const char *v)
 	return true;
 }
 
-/* Is v a list of transfer codings (RFC 9112 §6.1: `coding *( OWS "," OWS coding )`) whose
- * last is chunked, after one or more others, none of them chunked ("gzip, chunked")? Such a
- * body has a length, but codings this server does not decode: 501. Anything else that is
- * not exactly "chunked" is 400 (framing_error). */
+/* Optional white space (OWS, RFC 9110 §5.6.3) from p on: its end. */
+static const char *skip_ows(const char *p)
+{
+	while (*p == ' ' || *p == '\t')
+		p++;
+	return p;
+}
+
 /* After a transfer coding's name: its parameters, *( OWS ";" OWS token BWS "=" BWS ( token /
  * quoted-string ) ) (RFC 9112 §7.3, RFC 9110 §5.6.4, §5.6.6), then OWS. The end of what was
  * read, or NULL when a parameter is malformed. */
@@ -1000,23 +1004,17 @@ static const char *skip_coding_params(const char *p, const char *tchar)
 {
 	for (;;) {
 		size_t len;
-		while (*p == ' ' || *p == '\t')
-			p++;
+		p = skip_ows(p);
 		if (*p != ';')
 			return p;
-		p++;
-		while (*p == ' ' || *p == '\t')
-			p++;
+		p = skip_ows(p + 1);
 		len = strspn(p, tchar);
 		if (!len)
 			return NULL;
-		p += len;
-		while (*p == ' ' || *p == '\t')
-			p++;
-		if (*p++ != '=')
+		p = skip_ows(p + len);
+		if (*p != '=')
 			return NULL;
-		while (*p == ' ' || *p == '\t')
-			p++;
+		p = skip_ows(p + 1);
 		if (*p != '"') {
 			len = strspn(p, tchar);
 			if (!len)
@@ -1024,18 +1022,13 @@ static const char *skip_coding_params(const char *p, const char *tchar)
 			p += len;
 			continue;
 		}
-		for (p++;; p++) {
-			unsigned char c = (unsigned char)*p;
-			if (c == '"')
-				break;
-			if (c == '\\') {
-				/* quoted-pair: HTAB, SP, VCHAR or obs-text */
-				c = (unsigned char)*++p;
-				if (c != '\t' && (c < 0x20 || c == 0x7f))
-					return NULL;
-				continue;
-			}
-			/* qdtext: HTAB, SP, VCHAR except DQUOTE and "\\", obs-text */
+		/* qdtext, or a quoted-pair's escaped byte: HTAB, SP, VCHAR, obs-text (a "\\"
+		 * escapes the byte after it, a quote included) */
+		for (p++; *p != '"'; p++) {
+			unsigned char c;
+			if (*p == '\\')
+				p++;
+			c = (unsigned char)*p;
 			if (c != '\t' && (c < 0x20 || c == 0x7f))
 				return NULL;
 		}
@@ -1043,6 +1036,10 @@ static const char *skip_coding_params(const char *p, const char *tchar)
 	}
 }
 
+/* Is v a list of transfer codings (RFC 9112 §6.1: `coding *( OWS "," OWS coding )`) whose
+ * last is chunked, after one or more others, none of them chunked ("gzip, chunked")? Such a
+ * body has a length, but codings this server does not decode: 501. Anything else that is
+ * not exactly "chunked" is 400 (framing_error). */
 static bool codings_then_chunked(const char *v)
 {
 	/* tchar, RFC 9110 §5.6.2 */
@@ -1050,19 +1047,14 @@ static bool codings_then_chunked(const char *v)
 	                            "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
 	size_t n = 0;
 
-	for (const char *p = v;;) {
-		const char *el;
-		size_t len;
+	for (const char *p = skip_ows(v);; p = skip_ows(p)) {
+		size_t len = strspn(p, tchar);
 		bool chunked;
-		while (*p == ' ' || *p == '\t')
-			p++;
-		el = p;
-		len = strspn(el, tchar);
 		if (!len)
 			return false; /* an empty element, or one that is no token */
 		n++;
-		chunked = len == 7 && strncasecmp(el, "chunked", 7) == 0;
-		p = el + len;
+		chunked = len == 7 && strncasecmp(p, "chunked", 7) == 0;
+		p += len;
 		if (!*p) /* the last: chunked after other codings, nothing after it */
 			return n > 1 && chunked;
 		if (chunked)

@@ -647,20 +647,12 @@ static orsp_err ended_by_expiry(ctx *c, const orsp_smdp_profile *p, bool *expire
 	return orsp_smdp_ended_by_expiry(c->s, p, expired);
 }
 
-/* Whether another session of se's order and eUICC holds a package delivered and not yet
- * judged (step 3): sessions authenticated in parallel that both bound (the second binding a
- * new download of the Downloaded profile). One of them cancelled (postponed) does not reopen
- * the order while the other's package may still be installed: that one's result or cancel
- * decides. */
-static orsp_err other_at(ctx *c, const sess *se, int step, bool *found);
-
-static orsp_err other_delivered(ctx *c, const sess *se, bool *found)
-{
-	return other_at(c, se, S_BPP, found);
-}
-
-/* Whether another session of se's order and eUICC is at `step` (S_BPP: above; S_RETRIED: a
- * retry superseded it after it delivered, its result still to come). */
+/* Whether another session of se's order and eUICC is at `step`. S_BPP: it holds a package
+ * delivered and not yet judged: sessions authenticated in parallel that both bound (the
+ * second binding a new download of the Downloaded profile). One of them cancelled
+ * (postponed) does not reopen the order while the other's package may still be installed:
+ * that one's result or cancel decides. S_RETRIED: a retry superseded it after it delivered,
+ * its result still to come. */
 static orsp_err other_at(ctx *c, const sess *se, int step, bool *found)
 {
 	orsp_stmt *st = NULL;
@@ -2253,29 +2245,6 @@ static orsp_err parse_meta(orsp_slice v, uint64_t *seq, const char **event, char
 	return have_seq && have_op ? ORSP_OK : ORSP_E_MALFORMED;
 }
 
-/* The bppCommandId and errorReason of finalResult (its content) when it is an errorResult;
- * UINT64_MAX for what it does not say. */
-static void pir_error(orsp_slice v, uint64_t *cmd, uint64_t *why)
-{
-	orsp_tlv choice, f;
-	orsp_reader r;
-	uint64_t x;
-
-	*cmd = *why = UINT64_MAX;
-	if (orsp_der_parse_one(v, &choice) || choice.tag != 0xA1) {
-		orsp_err_clear();
-		return;
-	}
-	orsp_reader_init(&r, choice.value.p, choice.value.len);
-	while (orsp_reader_remaining(&r) && !orsp_der_read(&r, &f)) {
-		if (f.tag == 0x80 && !orsp_der_uint(f.value, &x))
-			*cmd = x;
-		else if (f.tag == 0x81 && !orsp_der_uint(f.value, &x))
-			*why = x;
-	}
-	orsp_err_clear();
-}
-
 /* ErrorReason (SGP.22 §5.5.1, ProfileInstallationResult) */
 #define PIR_INVALID_TRANSACTION_ID 3
 #define PIR_ICCID_ALREADY_EXISTS 9
@@ -2354,7 +2323,7 @@ static orsp_err handle_pir(ctx *c, const orsp_tlv *pir)
 	 * the profile to Error, which is final, for a profile the eUICC may hold
 	 * (test_pir_no_session, test_pir_no_session_retried). */
 	if (!success)
-		pir_error(result.value, &err_cmd, &err_why);
+		(void)smdp_pir_error(result.value, &err_cmd, &err_why);
 	if (!success && (se.step == S_BPP || se.step == S_RETRIED) && err_cmd == 0 &&
 	    err_why == PIR_INVALID_TRANSACTION_ID) {
 		e = record_notification(c, se.eid, se.iccid, event, seq, tid_hex,
@@ -2421,7 +2390,7 @@ static orsp_err handle_pir(ctx *c, const orsp_tlv *pir)
 		 * out (parallel sessions, both delivered): that one's result or cancel decides,
 		 * as for a cancelSession after delivery */
 		bool other = false;
-		e = other_delivered(c, &se, &other);
+		e = other_at(c, &se, S_BPP, &other);
 		if (!e && other) {
 			e = record_notification(c, se.eid, se.iccid, event, seq, tid_hex,
 			                        "installation failed, another package still out");
@@ -2707,7 +2676,7 @@ static orsp_err cancel_session(ctx *c)
 			 * profile in Error, and the other's success after it was judged "profile
 			 * not downloaded" while the eUICC held the profile. */
 			if (p.state == ORSP_SMDP_DOWNLOADED && (ends || se.step == S_BPP))
-				e = other_delivered(c, &se, &other);
+				e = other_at(c, &se, S_BPP, &other);
 			if (!e && ends && !other)
 				e = smdp_mark_error_eid(c->s, se.iccid,
 				                        reason == 0 ? ORSP_SMDP_FAIL_REJECTED

@@ -155,4 +155,9 @@ ORSP_MUST_CHECK orsp_err smdp_check_cc(orsp_smdp *s, const char *tid_hex, const 
                                        const uint8_t hash_cc[32], const uint8_t *tid,
                                        size_t tid_len);
 
+/* finalResult's content (what A2 holds, SGP.22 §5.5.1 ProfileInstallationResultData) read as
+ * an errorResult A1 { 80 bppCommandId, 81 errorReason, ... }: true with both; false for a
+ * successResult or anything else, *cmd and *why then UINT64_MAX. */
+bool smdp_pir_error(orsp_slice result, uint64_t *cmd, uint64_t *why);
+
 #endif

@@ -361,10 +361,30 @@ static const struct {
  * received, already verified; NULL or unreadable: INSTALL_FAILED with no reason named):
  * BF37 { BF27 { ..., finalResult A2 { errorResult A1 { 80 bppCommandId, 81 errorReason,
  * ... } } }, 5F37 }. Its message, into detail, names both. */
+bool smdp_pir_error(orsp_slice result, uint64_t *cmd, uint64_t *why)
+{
+	orsp_tlv choice, c, w;
+	orsp_reader r;
+	bool ok;
+
+	*cmd = *why = UINT64_MAX;
+	if (orsp_der_parse_one(result, &choice) || choice.tag != 0xA1) {
+		orsp_err_clear();
+		return false;
+	}
+	orsp_reader_init(&r, choice.value.p, choice.value.len);
+	ok = !orsp_der_expect(&r, 0x80, &c) && !orsp_der_expect(&r, 0x81, &w) &&
+	     !orsp_der_uint(c.value, cmd) && !orsp_der_uint(w.value, why);
+	orsp_err_clear();
+	if (!ok)
+		*cmd = *why = UINT64_MAX;
+	return ok;
+}
+
 static progress_note install_failure(const uint8_t *pir, size_t len, char *detail, size_t cap)
 {
 	progress_note n = INSTALL_FAILED;
-	orsp_tlv top, data, f, result = {0}, choice, cmd, why;
+	orsp_tlv top, data, f, result = {0};
 	orsp_reader r;
 	uint64_t c = 0, reason = 0;
 	const char *name = NULL;
@@ -382,11 +402,7 @@ static progress_note install_failure(const uint8_t *pir, size_t len, char *detai
 		if (f.tag == 0xA2)
 			result = f;
 	}
-	if (!result.raw.p || orsp_der_parse_one(result.value, &choice) || choice.tag != 0xA1)
-		goto out;
-	orsp_reader_init(&r, choice.value.p, choice.value.len);
-	if (orsp_der_expect(&r, 0x80, &cmd) || orsp_der_expect(&r, 0x81, &why) ||
-	    orsp_der_uint(cmd.value, &c) || orsp_der_uint(why.value, &reason))
+	if (!result.raw.p || !smdp_pir_error(result.value, &c, &reason))
 		goto out;
 	if (reason < ORSP_ARRAY_LEN(install_errors) && install_errors[reason].name) {
 		name = install_errors[reason].name;
