@@ -7,7 +7,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <time.h>
 
 #include "cli.h"
@@ -141,22 +140,6 @@ static orsp_err one_crl(const void *data, size_t len, const char *name, const or
 	return e;
 }
 
-/* The cRLNumbers a and b (hex of their INTEGERs' contents, positive) compared: <0, 0, >0. */
-static int number_cmp(const char *a, const char *b)
-{
-	size_t la, lb;
-
-	while (a[0] == '0' && a[1] == '0' && a[2])
-		a += 2;
-	while (b[0] == '0' && b[1] == '0' && b[2])
-		b += 2;
-	la = strlen(a);
-	lb = strlen(b);
-	if (la != lb)
-		return la < lb ? -1 : 1;
-	return strcasecmp(a, b);
-}
-
 /* Whether the CRL fetched (fresh) may replace the one of the file (the file's bytes old,
  * old_len): CLI_OK with *same when they are the same bytes; a failure when the file holds
  * another issuer's CRLs, several, or one newer than fresh. A file that holds no CRL, or one
@@ -199,7 +182,9 @@ static int may_replace(const fetch_opts *o, const orsp_cert *issuer, const orsp_
 		goto out;
 	}
 	/* the cRLNumbers compared when both have one */
-	by_number = fresh->number[0] && held.number[0] ? number_cmp(fresh->number, held.number) : 1;
+	by_number = fresh->number[0] && held.number[0]
+	                ? orsp_crl_number_cmp(fresh->number, held.number)
+	                : 1;
 	if (fresh->this_update < held.this_update || by_number < 0) {
 		cli_utc(fresh->this_update, a);
 		cli_utc(held.this_update, b);

@@ -343,6 +343,98 @@ static void test_stale(void **state)
 	assert_int_equal(status_of(f, f->ci, f->eum, 0, NULL), ORSP_CRL_STALE);
 }
 
+/* Several CRLs of one issuer (two distribution points' copies, one lagging): the newest of
+ * them decides alone, by cRLNumber, else by thisUpdate. An older one neither revokes what the
+ * newer one lifted (a certificateHold) nor makes the issuer's certificates stale; a CRL not
+ * yet valid (thisUpdate ahead) is not current. */
+static void test_newest(void **state)
+{
+	fixture *f = *state;
+	const char *held[] = {EUICC_SERIAL}, *none[] = {"05"};
+	certmint_crl_spec old = {.serials = none,
+	                         .n = 1,
+	                         .number = 1,
+	                         .this_update = certmint_time(2024, 1, 1),
+	                         .next_update = certmint_time(2024, 2, 1)};
+	certmint_crl_spec hold = {.serials = held,
+	                          .n = 1,
+	                          .reason = 6,
+	                          .number = 9,
+	                          .this_update = certmint_time(2024, 3, 1)};
+	certmint_crl_spec cur = {
+	    .serials = none, .n = 1, .number = 0x100, .this_update = certmint_time(2024, 1, 2)};
+	orsp_crl_info info;
+	char line[300];
+	time_t now = certmint_time(2025, 1, 1);
+
+	/* the newer first, then the older: the order they are given in does not matter */
+	assert_int_equal(add_minted(f, &cur, f->eum_x, f->eum_key, "cur.crl"), ORSP_OK);
+	assert_int_equal(add_minted(f, &old, f->eum_x, f->eum_key, "old.crl"), ORSP_OK);
+	assert_int_equal(add_minted(f, &hold, f->eum_x, f->eum_key, "hold.crl"), ORSP_OK);
+	assert_int_equal(orsp_crl_store_bind(f->crls, f->cis, NULL), ORSP_OK);
+	/* number 0x100 (contents 01 00) above 9 and 1, though it reads lower as text and its
+	 * thisUpdate is earlier than the hold's */
+	assert_int_equal(status_of(f, f->eum, f->euicc, now, NULL), ORSP_CRL_GOOD);
+	assert_int_equal(orsp_crl_store_next_update(f->crls), certmint_time(2050, 1, 1));
+	assert_int_equal(orsp_crl_store_info(f->crls, 0, &info), ORSP_OK);
+	assert_false(info.superseded);
+	assert_int_equal(orsp_crl_store_info(f->crls, 1, &info), ORSP_OK);
+	assert_true(info.superseded);
+	assert_int_equal(orsp_crl_store_describe(f->crls, 1, now, line, sizeof(line)), ORSP_OK);
+	assert_non_null(strstr(line, ", superseded by a newer CRL of its issuer"));
+	assert_null(strstr(line, "STALE"));
+	orsp_crl_store_free(f->crls);
+
+	/* the hold, newest, revokes; the older stale one beside it changes nothing */
+	assert_int_equal(orsp_crl_store_new(&f->crls), ORSP_OK);
+	assert_int_equal(add_minted(f, &old, f->eum_x, f->eum_key, "old.crl"), ORSP_OK);
+	assert_int_equal(add_minted(f, &hold, f->eum_x, f->eum_key, "hold.crl"), ORSP_OK);
+	assert_int_equal(status_of(f, f->eum, f->euicc, now, NULL), ORSP_CRL_REVOKED);
+	assert_non_null(strstr(orsp_err_detail(), "certificateHold"));
+	assert_int_equal(status_of(f, f->eum, f->eum, now, NULL), ORSP_CRL_GOOD);
+	orsp_crl_store_free(f->crls);
+
+	/* without numbers the later thisUpdate: a stale older copy beside a current one */
+	assert_int_equal(orsp_crl_store_new(&f->crls), ORSP_OK);
+	old.number = cur.number = 0;
+	assert_int_equal(add_minted(f, &old, f->eum_x, f->eum_key, "old.crl"), ORSP_OK);
+	assert_int_equal(add_minted(f, &cur, f->eum_x, f->eum_key, "cur.crl"), ORSP_OK);
+	assert_int_equal(status_of(f, f->eum, f->euicc, now, NULL), ORSP_CRL_GOOD);
+	assert_int_equal(orsp_crl_store_next_update(f->crls), certmint_time(2050, 1, 1));
+	/* a newer one by thisUpdate that is stale itself decides: stale */
+	assert_int_equal(status_of(f, f->eum, f->euicc, certmint_time(2050, 1, 1) + 1, NULL),
+	                 ORSP_CRL_STALE);
+	assert_non_null(strstr(orsp_err_detail(), "cur.crl"));
+	orsp_crl_store_free(f->crls);
+
+	/* a CRL issued for later: not yet valid, so not current (OpenSSL: "CRL is not yet
+	 * valid"); its list still revokes */
+	assert_int_equal(orsp_crl_store_new(&f->crls), ORSP_OK);
+	cur.this_update = certmint_time(2040, 1, 1);
+	assert_int_equal(add_minted(f, &cur, f->eum_x, f->eum_key, "ahead.crl"), ORSP_OK);
+	assert_int_equal(status_of(f, f->eum, f->euicc, now, NULL), ORSP_CRL_STALE);
+	assert_non_null(strstr(orsp_err_detail(), "not yet valid"));
+	assert_non_null(strstr(orsp_err_detail(), "2040-01-01 00:00:00Z"));
+	{
+		orsp_crl_why why;
+		orsp_crl_status st = ORSP_CRL_GOOD;
+		orsp_slice d = orsp_cert_der(f->euicc);
+		assert_int_equal(orsp_crl_check_why(f->crls, f->eum, d.p, d.len, now, &st, &why),
+		                 ORSP_E_POLICY);
+		assert_int_equal(st, ORSP_CRL_STALE);
+		assert_true(why.ahead);
+		assert_string_equal(why.when, "2040-01-01 00:00:00Z");
+		assert_int_equal(orsp_crl_check_why(f->crls, f->eum, d.p, d.len,
+		                                    certmint_time(2050, 1, 1) + 1, &st, &why),
+		                 ORSP_E_POLICY);
+		assert_false(why.ahead);
+	}
+	assert_int_equal(status_of(f, f->eum, f->euicc, certmint_time(2040, 1, 1), NULL),
+	                 ORSP_CRL_GOOD);
+	assert_int_equal(orsp_crl_store_describe(f->crls, 0, now, line, sizeof(line)), ORSP_OK);
+	assert_non_null(strstr(line, ", NOT YET VALID"));
+}
+
 /* Signatures: a CI's CRL that does not verify is refused by bind; an EUM's is found out at
  * the check (its entries are not believed), and stays so for that issuer certificate. */
 static void test_signatures(void **state)
@@ -1005,6 +1097,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_eum_revokes_euicc, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_issuer_match, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_stale, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_newest, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_signatures, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_refused, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_not_a_crl, setup, teardown),

@@ -3269,12 +3269,13 @@ static void test_revocation(void **state)
 		assert_int_equal(orsp_crl_store_bind(f->svc.crls, f->svc.cis, NULL), ORSP_OK);
 		f->svc.crl_accept_stale = true;
 		authenticate(f, &d, "REV-1");
-		/* a notification outside the session from the same eUICC, once the EUM's CRL
-		 * lists it: its certificate is refused */
+		/* a notification outside the session from the same eUICC, once a newer CRL of
+		 * the EUM lists it: its certificate is refused */
 		{
 			X509_CRL *r = certmint_crl(
-			    &(certmint_crl_spec){.serials = euicc_sn, .n = 1, .number = 2}, eum,
-			    eum_key);
+			    &(certmint_crl_spec){
+			        .serials = euicc_sn, .n = 1, .number = 2, .this_update = t1},
+			    eum, eum_key);
 			size_t lr = 0;
 			uint8_t *dr = certmint_crl_der(r, &lr);
 			assert_string_equal(other_notification(f, 21, FQDN, NULL),

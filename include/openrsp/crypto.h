@@ -403,7 +403,11 @@ ORSP_MUST_CHECK orsp_err orsp_crl_store_bind(orsp_crl_store *s, const orsp_ci_st
  * reads its CRL files again while it serves. ORSP_E_USAGE for NULL or the same store. */
 ORSP_MUST_CHECK orsp_err orsp_crl_store_swap(orsp_crl_store *live, orsp_crl_store *fresh);
 size_t orsp_crl_store_count(const orsp_crl_store *s);
-/* The earliest nextUpdate of the CRLs held (0 when none): when the first one goes stale. */
+/* Two cRLNumbers as orsp_crl_info.number gives them (hex of their INTEGERs' contents, a
+ * leading 00 possible, either case) compared as numbers: <0, 0, >0. */
+int orsp_crl_number_cmp(const char *a, const char *b);
+/* The earliest nextUpdate of the CRLs held that no newer CRL of their issuer supersedes (0
+ * when none): when the first one goes stale. */
 time_t orsp_crl_store_next_update(const orsp_crl_store *s);
 /* The i-th CRL held, for people, as `smdp serve --check` prints it: "NAME: ISSUER-CN (a CI's
  * | an EUM's), N revoked, next update YYYY-MM-DDTHH:MM:SSZ" and ", STALE" once past it at
@@ -423,6 +427,8 @@ typedef struct orsp_crl_info {
 	char number[2 * 21 + 1]; /* the cRLNumber in hex (its INTEGER's contents), "" without */
 	char key[2 * 64 + 1];    /* its authorityKeyIdentifier in hex (the issuer's key) */
 	char digest[2 * 8 + 1];  /* the first 8 bytes of the SHA-256 of its DER, in hex */
+	bool superseded;         /* another CRL held of the same issuer (name and key identifier) is
+	                          * newer: a higher cRLNumber, or a later thisUpdate without one */
 } orsp_crl_info;
 ORSP_MUST_CHECK orsp_err orsp_crl_store_info(const orsp_crl_store *s, size_t i, orsp_crl_info *out);
 
@@ -437,13 +443,17 @@ ORSP_MUST_CHECK orsp_err orsp_crl_store_issued_by(const orsp_crl_store *s, size_
 typedef enum orsp_crl_status {
 	ORSP_CRL_GOOD = 0,   /* in no CRL of its issuer (or no CRL of its issuer is held) */
 	ORSP_CRL_REVOKED,    /* listed by a CRL of its issuer */
-	ORSP_CRL_STALE,      /* not listed, but a CRL of its issuer is past its nextUpdate */
+	ORSP_CRL_STALE,      /* not listed, but its issuer's current CRL (the newest held) is
+	                      * past its nextUpdate, or not yet valid (thisUpdate ahead) */
 	ORSP_CRL_UNVERIFIED, /* a CRL of its issuer does not verify with the issuer's key */
 } orsp_crl_status;
 
 /* The status at `now` (0: the current time) of the certificate `cert` (DER) that `issuer`
  * issued (the caller verified that signature): the CRLs held whose issuer name is issuer's
- * subject and whose authorityKeyIdentifier is issuer's subjectKeyIdentifier decide. ORSP_OK
+ * subject and whose authorityKeyIdentifier is issuer's subjectKeyIdentifier decide, the
+ * newest of those issuer's key verifies (highest cRLNumber; without numbers, the latest
+ * thisUpdate) alone, older ones superseded; any that does not verify makes it UNVERIFIED
+ * unless the newest lists the certificate. ORSP_OK
  * with *st = ORSP_CRL_GOOD; else ORSP_E_POLICY, *st saying why and orsp_err_detail() naming
  * the certificate's serial number, the CRL, and for a revoked one when and why (the
  * reasonCode). A listed certificate is REVOKED even by a stale CRL. ORSP_E_MALFORMED when
@@ -459,9 +469,11 @@ typedef struct orsp_crl_why {
 	char serial[2 * 32 + 1];     /* the certificate's serial number in hex */
 	char reason[32];             /* REVOKED: the CRLReason's name, "no reason given" without
 	                                a reasonCode; "" for the other verdicts */
-	char when[32];               /* REVOKED: the revocationDate; STALE: the CRL's nextUpdate;
+	char when[32];               /* REVOKED: the revocationDate; STALE: the CRL's nextUpdate
+	                                (its thisUpdate when that is ahead of `now`);
 	                                "YYYY-MM-DD HH:MM:SSZ" */
 	char crl[ORSP_CRL_NAME_MAX]; /* the CRL that decided: its name as given to add */
+	bool ahead;                  /* STALE: not yet valid (its thisUpdate after `now`) */
 } orsp_crl_why;
 /* orsp_crl_check, and *why (when not NULL) filled for a verdict other than GOOD (left as it
  * was for GOOD and for an error before a verdict). */

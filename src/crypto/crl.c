@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include <openssl/asn1.h>
@@ -180,6 +181,47 @@ size_t orsp_crl_store_count(const orsp_crl_store *s)
 	return n;
 }
 
+/* Whether a and b are CRLs of one issuer: the same issuer name and authorityKeyIdentifier. */
+static bool same_issuer(const crl_entry *a, const crl_entry *b)
+{
+	return a->aki_len == b->aki_len && memcmp(a->aki, b->aki, a->aki_len) == 0 &&
+	       X509_NAME_cmp(a->issuer, b->issuer) == 0;
+}
+
+int orsp_crl_number_cmp(const char *a, const char *b)
+{
+	size_t al, bl;
+
+	while (a[0] == '0' && a[1] == '0' && a[2])
+		a += 2;
+	while (b[0] == '0' && b[1] == '0' && b[2])
+		b += 2;
+	al = strlen(a);
+	bl = strlen(b);
+	if (al != bl)
+		return al < bl ? -1 : 1;
+	return strcasecmp(a, b);
+}
+
+/* Whether a (of the same issuer as b) replaces b: RFC 5280 §5.2.3, a later CRL has a higher
+ * cRLNumber; between CRLs without one (or one with and one without), the later thisUpdate. */
+static bool newer(const crl_entry *a, const crl_entry *b)
+{
+	if (a->number[0] && b->number[0])
+		return orsp_crl_number_cmp(a->number, b->number) > 0;
+	return a->this_update > b->this_update;
+}
+
+/* Whether another CRL held for e's issuer replaces e (a CRL of an EUM is not verified before
+ * it is used, so this judges by the issuer's name and key identifier alone). */
+static bool superseded(const orsp_crl_store *s, const crl_entry *e)
+{
+	for (size_t i = 0; i < s->n; i++)
+		if (s->v[i] != e && same_issuer(s->v[i], e) && newer(s->v[i], e))
+			return true;
+	return false;
+}
+
 time_t orsp_crl_store_next_update(const orsp_crl_store *s)
 {
 	time_t t = 0;
@@ -188,7 +230,7 @@ time_t orsp_crl_store_next_update(const orsp_crl_store *s)
 		return 0;
 	rd_lock(s);
 	for (size_t i = 0; i < s->n; i++)
-		if (!t || s->v[i]->next_update < t)
+		if ((!t || s->v[i]->next_update < t) && !superseded(s, s->v[i]))
 			t = s->v[i]->next_update;
 	un_lock(s);
 	return t;
@@ -218,6 +260,7 @@ orsp_err orsp_crl_store_info(const orsp_crl_store *s, size_t i, orsp_crl_info *o
 	out->this_update = e->this_update;
 	out->next_update = e->next_update;
 	snprintf(out->number, sizeof(out->number), "%s", e->number);
+	out->superseded = superseded(s, e);
 	if (orsp_hex_encode(e->aki, e->aki_len, out->key, sizeof(out->key)) ||
 	    orsp_hex_encode(e->der_hash, 8, out->digest, sizeof(out->digest)))
 		out->key[0] = out->digest[0] = '\0'; /* they fit: not reached */
@@ -242,7 +285,10 @@ orsp_err orsp_crl_store_describe(const orsp_crl_store *s, size_t i, time_t now, 
 		when[10] = 'T'; /* as the certificates' dates are written there */
 	snprintf(out, cap, "%s: \"%s\" (%s), %zu revoked, next update %s%s", info.name,
 	         info.issuer_cn, info.by_ci ? "a CI's" : "an EUM's", info.revoked, when,
-	         info.next_update < (now ? now : time(NULL)) ? ", STALE" : "");
+	         info.superseded ? ", superseded by a newer CRL of its issuer"
+	         : info.next_update < (now ? now : time(NULL)) ? ", STALE"
+	         : info.this_update > (now ? now : time(NULL)) ? ", NOT YET VALID"
+	                                                       : "");
 	return ORSP_OK;
 }
 
@@ -998,7 +1044,7 @@ static orsp_err check_locked(const orsp_crl_store *s, const orsp_cert *issuer, c
                              size_t len, time_t now, orsp_crl_status *st, orsp_crl_why *why)
 {
 	orsp_slice serial;
-	const crl_entry *stale = NULL, *unverified = NULL;
+	const crl_entry *cur = NULL, *unverified = NULL;
 	orsp_crl_why own;
 	orsp_err err;
 
@@ -1010,15 +1056,24 @@ static orsp_err check_locked(const orsp_crl_store *s, const orsp_cert *issuer, c
 		now = time(NULL);
 	if (!why)
 		why = &own;
+	/* the issuer's current CRL: of those its key verifies, the newest (RFC 5280 §6.3.3
+	 * checks against the current complete CRL; an older one held beside it, as a second
+	 * distribution point's copy that lags, neither revokes what the newer one lifted, a
+	 * certificateHold, nor makes the issuer's certificates stale) */
 	for (size_t i = 0; i < s->n; i++) {
 		crl_entry *e = s->v[i];
-		rev_entry key, *hit;
 		if (!issued_by(e, orsp__cert_x509(issuer)))
 			continue;
 		if (!verified_by(e, issuer)) {
 			unverified = e;
 			continue;
 		}
+		if (!cur || newer(e, cur))
+			cur = e;
+	}
+	if (cur) {
+		const crl_entry *e = cur;
+		rev_entry key, *hit;
 		if (serial.len <= SERIAL_MAX) {
 			key.len = (uint8_t)serial.len;
 			memcpy(key.serial, serial.p, serial.len);
@@ -1031,6 +1086,7 @@ static orsp_err check_locked(const orsp_crl_store *s, const orsp_cert *issuer, c
 				         reason_name(hit->reason));
 				fmt_time(hit->when, why->when, sizeof(why->when));
 				snprintf(why->crl, sizeof(why->crl), "%s", e->name);
+				why->ahead = false;
 				*st = ORSP_CRL_REVOKED;
 				return orsp_errf(
 				    ORSP_E_POLICY,
@@ -1039,15 +1095,14 @@ static orsp_err check_locked(const orsp_crl_store *s, const orsp_cert *issuer, c
 				    why->serial, why->reason, why->when, why->crl);
 			}
 		}
-		if (e->next_update < now)
-			stale = e;
 	}
-	if (!unverified && !stale)
+	if (!unverified && (!cur || (cur->next_update >= now && cur->this_update <= now)))
 		return ORSP_OK;
 	/* the serial number only for a verdict that names it */
 	hex_of(serial.p, serial.len <= SERIAL_MAX ? serial.len : SERIAL_MAX, why->serial,
 	       sizeof(why->serial));
 	why->reason[0] = '\0';
+	why->ahead = false;
 	if (unverified) {
 		why->when[0] = '\0';
 		snprintf(why->crl, sizeof(why->crl), "%s", unverified->name);
@@ -1057,9 +1112,19 @@ static orsp_err check_locked(const orsp_crl_store *s, const orsp_cert *issuer, c
 		                 "with the issuer's key",
 		                 why->serial, why->crl);
 	}
-	fmt_time(stale->next_update, why->when, sizeof(why->when));
-	snprintf(why->crl, sizeof(why->crl), "%s", stale->name);
+	snprintf(why->crl, sizeof(why->crl), "%s", cur->name);
 	*st = ORSP_CRL_STALE;
+	why->ahead = cur->this_update > now;
+	if (why->ahead) {
+		/* issued for later (or this clock is behind the issuer's): not yet in force, as
+		 * OpenSSL's "CRL is not yet valid"; no CRL of the issuer is current */
+		fmt_time(cur->this_update, why->when, sizeof(why->when));
+		return orsp_errf(ORSP_E_POLICY,
+		                 "certificate serial %s: the CRL %s of its issuer is not yet valid "
+		                 "(its thisUpdate is %s)",
+		                 why->serial, why->crl, why->when);
+	}
+	fmt_time(cur->next_update, why->when, sizeof(why->when));
 	return orsp_errf(ORSP_E_POLICY,
 	                 "certificate serial %s: the CRL %s of its issuer is stale (its nextUpdate "
 	                 "was %s)",

@@ -270,7 +270,9 @@ static es9p_code revocation(ctx *c, const orsp_cert *ci, const orsp_cert *eum, o
 		(void)orsp_errf(
 		    ORSP_E_STATE, "the revocation status of the %s certificate is unknown: %s",
 		    whom[i],
-		    st == ORSP_CRL_STALE ? "the CRL of its issuer is past its nextUpdate"
+		    st == ORSP_CRL_STALE && why.ahead
+		        ? "the CRL of its issuer is not yet valid (its thisUpdate is ahead)"
+		    : st == ORSP_CRL_STALE ? "the CRL of its issuer is past its nextUpdate"
 		    : st == ORSP_CRL_UNVERIFIED
 		        ? "the CRL of its issuer does not verify with its key"
 		        : "its serial number does not read");

@@ -427,11 +427,15 @@ static void crl_metrics(orsp_smdp_server *srv, FILE *f)
 
 	if (!crls)
 		return;
-	fputs("# HELP openrsp_smdp_crl_next_update_seconds nextUpdate of each CRL in force, "
-	      "seconds since the epoch\n"
+	fputs("# HELP openrsp_smdp_crl_next_update_seconds nextUpdate of each CRL in force (not "
+	      "superseded by a newer one of its issuer), seconds since the epoch\n"
 	      "# TYPE openrsp_smdp_crl_next_update_seconds gauge\n",
 	      f);
 	for (size_t i = 0; orsp_crl_store_info(crls, i, &info) == ORSP_OK; i++) {
+		/* a superseded CRL no longer decides anything: its nextUpdate passing is no
+		 * reason for an alert */
+		if (info.superseded)
+			continue;
 		crl_series(f, "openrsp_smdp_crl_next_update_seconds", &info);
 		fprintf(f, " %lld\n", (long long)info.next_update);
 	}
