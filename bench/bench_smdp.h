@@ -17,17 +17,19 @@
 	"personalised), then C client threads play eUICCs with real signatures and run\n"          \
 	"the four ES9+ calls of each download (initiateAuthentication,\n"                          \
 	"authenticateClient, getBoundProfilePackage, handleNotification with a signed\n"           \
-	"installation result) over one keep-alive connection each. Reports downloads per\n"        \
-	"second, latency percentiles, the SM-DP+ process's CPU time per download (from\n"          \
-	"/proc) and, measured in the same run, the cryptography one download costs the\n"          \
-	"server (2 ECDSA signs, 5 verifications, one key generation, the BPP), timed\n"            \
-	"alone in this process, with warm caches and with cold ones (4 MiB touched before\n"       \
-	"each operation); and the crypto CPU time the server itself counted during the\n"          \
-	"load (its /metrics), with the ratio of its CPU time to each; and how the\n"               \
-	"machine's cores were shared: the server, the load generator (this process),\n"            \
-	"idle. After the load, R requests the server refuses at once\n"                            \
-	"(initiateAuthentication with an euiccChallenge that is not base64), one after\n"          \
-	"another over one connection, give its CPU time per request without ES9+ work.\n\n"        \
+	"installation result) over one keep-alive connection each; the run fails unless\n"         \
+	"every download left its profile Installed (the server's /metrics). Reports\n"             \
+	"downloads per second, latency percentiles, the SM-DP+ process's CPU time per\n"           \
+	"download (from /proc) and, measured in the same run, the cryptography one\n"              \
+	"download costs the server (2 ECDSA signs, 4 verifications, one key generation,\n"         \
+	"the BPP), timed alone in this process, with warm caches and with cold ones\n"             \
+	"(4 MiB touched before each operation); and the crypto CPU time the server\n"              \
+	"itself counted during the load (its /metrics), with the ratio of its CPU time\n"          \
+	"to each; and how the machine's cores were shared: the server, the load\n"                 \
+	"generator (this process), idle. After the load, R requests the server refuses\n"          \
+	"at once (initiateAuthentication with an euiccChallenge that is not base64), one\n"        \
+	"after another over one connection, give its CPU time per request without ES9+\n"          \
+	"work.\n\n"                                                                                \
 	"options:\n"                                                                               \
 	"  --downloads N        complete downloads (default 400)\n"                                \
 	"  --clients C          concurrent clients (default 4)\n"                                  \
