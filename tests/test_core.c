@@ -124,6 +124,23 @@ static void test_utf8_is_control(void **state)
 /* Text made safe to print: a right-to-left override (which would show "exe.txt" for
  * "txt.exe"), isolates, marks, zero-width characters, separators and a BOM each become one
  * '?', as controls do; other UTF-8 stays whole. */
+/* A cut to fit never ends inside a character: "é" is C3 A9, "€" E2 82 AC. */
+static void test_utf8_cut(void **state)
+{
+	static const char s[] = "ab\xC3\xA9\xE2\x82\xAC"; /* a b é € : 7 bytes */
+	(void)state;
+	assert_int_equal(orsp_utf8_cut(s, 7, 7), 7);
+	assert_int_equal(orsp_utf8_cut(s, 7, 100), 7);
+	assert_int_equal(orsp_utf8_cut(s, 7, 6), 4);
+	assert_int_equal(orsp_utf8_cut(s, 7, 5), 4);
+	assert_int_equal(orsp_utf8_cut(s, 7, 4), 4);
+	assert_int_equal(orsp_utf8_cut(s, 7, 3), 2);
+	assert_int_equal(orsp_utf8_cut(s, 7, 2), 2);
+	assert_int_equal(orsp_utf8_cut(s, 7, 0), 0);
+	assert_int_equal(orsp_utf8_cut(s + 2, 5, 1), 0);
+	assert_int_equal(orsp_utf8_cut("", 0, 0), 0);
+}
+
 static void test_utf8_printable(void **state)
 {
 	static const struct {
@@ -1183,6 +1200,7 @@ int main(void)
 	    cmocka_unit_test(test_log_levels),
 	    cmocka_unit_test(test_utf8_seq),
 	    cmocka_unit_test(test_utf8_is_control),
+	    cmocka_unit_test(test_utf8_cut),
 	    cmocka_unit_test(test_utf8_printable),
 	    cmocka_unit_test(test_ascii_printable),
 	    cmocka_unit_test(test_fqdn_check),

@@ -626,6 +626,7 @@ typedef struct gbpp_opts {
 	                       * still signed over d's smdpSignature2 */
 	bool no_otpk;         /* euiccOtpk left out */
 	size_t otpk_len;      /* euiccOtpk of this many bytes (at most 65); 0: 65 */
+	size_t cc_len;        /* hashCc of this many bytes (at most 32; its first ones); 0: 32 */
 } gbpp_opts;
 
 static json_t *gbpp_request_with(fx *f, dl *d, const char *cc, bool new_key, bool bad_sig,
@@ -660,7 +661,7 @@ static json_t *gbpp_request_with(fx *f, dl *d, const char *cc, bool new_key, boo
 		memcpy(in, h1, 32);
 		memcpy(in + 32, named->tid, named->tid_len);
 		assert_int_equal(orsp_sha256(in, 32 + named->tid_len, h), ORSP_OK);
-		orsp_der_put_tlv(&w, 0x04, h, 32);
+		orsp_der_put_tlv(&w, 0x04, h, o->cc_len ? o->cc_len : 32);
 	}
 	orsp_der_end(&w, m);
 	assert_int_equal(orsp_writer_status(&w), ORSP_OK);
@@ -681,7 +682,7 @@ static json_t *gbpp_request_with(fx *f, dl *d, const char *cc, bool new_key, boo
 		orsp_der_end(&w, m);
 	}
 	assert_int_equal(orsp_writer_status(&w), ORSP_OK);
-	if (!o->no_otpk) /* else not valid ASN.1, on purpose */
+	if (!o->no_otpk && !o->cc_len) /* else not valid ASN.1, on purpose */
 		asn1_ok(&asn_DEF_PrepareDownloadResponse, pdr, w.len);
 	assert_int_equal(orsp_json_put_string(req, "transactionId", d->tid_hex), ORSP_OK);
 	put_b64(req, "prepareDownloadResponse", pdr, w.len);
@@ -4363,6 +4364,18 @@ static void test_other_notification_checks(void **state)
 	dl_free(&d);
 }
 
+/* handleNotification with the n bytes p, which do not parse: 1.2/2.1, nothing recorded (the
+ * table empty before and after) */
+static void malformed_notification(fx *f, const uint8_t *p, size_t n)
+{
+	json_t *req = json_object();
+	int http;
+
+	put_b64(req, "pendingNotification", p, n);
+	expect_fail(call(f, "handleNotification", req, &http), "1.2", "2.1");
+	assert_int_equal(count_of(f, "SELECT count(*) FROM es9p_notification"), 0);
+}
+
 /* A notification's profileManagementOperation is a DER BIT STRING: {07 C0} (install, and
  * enable in a set unused bit) does not parse, 1.2/2.1, nothing recorded (it was recorded as
  * an install); {07 80} parses. */
@@ -4371,16 +4384,43 @@ static void test_notification_event_der(void **state)
 	fx *f = *state;
 	uint8_t n[] = {0x30, 0x52, 0xBF, 0x2F, 0x08, 0x80, 0x02,        0x01, 0x00, 0x81,
 	               0x02, 0x07, 0xC0, 0x5F, 0x37, 0x40, [80] = 0x30, 0x00, 0x30, 0x00};
-	json_t *req = json_object();
-	int http;
 	_Static_assert(sizeof(n) == 2 + 0x52, "the notification's length");
 
-	put_b64(req, "pendingNotification", n, sizeof(n));
-	expect_fail(call(f, "handleNotification", req, &http), "1.2", "2.1");
-	assert_int_equal(count_of(f, "SELECT count(*) FROM es9p_notification"), 0);
+	malformed_notification(f, n, sizeof(n));
 	refused_notification(f, 0x100); /* the same bytes with 81 02 07 80 */
 	assert_int_equal(count_of(f, "SELECT count(*) FROM es9p_notification WHERE event ="
 	                             " 'install' AND result = 'certificate refused'"),
+	                 1);
+}
+
+/* A seqNumber past INT64_MAX does not fit the record's key: 1.2/2.1, nothing recorded (it
+ * was kept without its top bit, so 2^63 + 5 was taken for a repeat of 5); INT64_MAX itself is
+ * recorded as it is. */
+static void test_notification_seq_range(void **state)
+{
+	fx *f = *state;
+	/* 80 09 00 80 00 00 00 00 00 00 05: 2^63 + 5, minimal DER */
+	uint8_t n[] = {0x30, 0x59, 0xBF, 0x2F, 0x0F, 0x80,        0x09, 0x00, 0x80,
+	               0x00, 0x00, 0x00, 0x00, 0x00, 0x00,        0x05, 0x81, 0x02,
+	               0x07, 0x80, 0x5F, 0x37, 0x40, [87] = 0x30, 0x00, 0x30, 0x00};
+	json_t *req;
+	int http;
+	_Static_assert(sizeof(n) == 2 + 0x59, "the notification's length");
+
+	malformed_notification(f, n, sizeof(n));
+	/* 80 08 7F FF FF FF FF FF FF FF: INT64_MAX */
+	memmove(n + 7, n + 8, sizeof(n) - 8);
+	n[1] = 0x58;
+	n[4] = 0x0E;
+	n[6] = 0x08;
+	memset(n + 7, 0xFF, 8);
+	n[7] = 0x7F;
+	req = json_object();
+	put_b64(req, "pendingNotification", n, sizeof(n) - 1);
+	assert_null(call(f, "handleNotification", req, &http));
+	assert_int_equal(http, 204);
+	assert_int_equal(count_of(f, "SELECT count(*) FROM es9p_notification"
+	                             " WHERE seq = 9223372036854775807"),
 	                 1);
 }
 
@@ -4937,9 +4977,10 @@ static void test_cancel_failure_injection(void **state)
 	dl_free(&d);
 }
 
-/* A request carrying the eUICC's unsigned error answer: `field` holds tag { A1 { 80 tid,
- * 02 01 } } (PrepareDownloadResponseError, AuthenticateResponseError). */
-static json_t *error_request(dl *d, uint32_t tag, const char *field)
+/* A request of d's session carrying an unsigned error answer: `field` holds tag { A1 { 80
+ * tid, 02 01 } }, tid n bytes; n = 0: tag { A1 { } } */
+static json_t *error_request_for(dl *d, uint32_t tag, const char *field, const uint8_t *tid,
+                                 size_t n)
 {
 	uint8_t der[64];
 	orsp_writer w;
@@ -4949,14 +4990,66 @@ static json_t *error_request(dl *d, uint32_t tag, const char *field)
 	orsp_writer_init(&w, der, sizeof(der));
 	m = orsp_der_begin(&w, tag);
 	e = orsp_der_begin(&w, 0xA1);
-	orsp_der_put_tlv(&w, 0x80, d->tid, d->tid_len);
-	orsp_der_put_uint(&w, 0x02, 1);
+	if (n) {
+		orsp_der_put_tlv(&w, 0x80, tid, n);
+		orsp_der_put_uint(&w, 0x02, 1);
+	}
 	orsp_der_end(&w, e);
 	orsp_der_end(&w, m);
 	assert_int_equal(orsp_writer_status(&w), ORSP_OK);
 	assert_int_equal(orsp_json_put_string(req, "transactionId", d->tid_hex), ORSP_OK);
 	put_b64(req, field, der, w.len);
 	return req;
+}
+
+/* The eUICC's unsigned error answer (PrepareDownloadResponseError, AuthenticateResponseError)
+ * for d's session: tag { A1 { 80 tid, 02 01 } }. */
+static json_t *error_request(dl *d, uint32_t tag, const char *field)
+{
+	return error_request_for(d, tag, field, d->tid, d->tid_len);
+}
+
+/* An error answer must be the eUICC's form and name the session: one naming another
+ * transactionId is 8.1/6.1 and one without contents 1.2/2.1, and neither ends the session
+ * (either ended it before delivery); a hashCc that is not 32 bytes is 1.2/2.1, not taken for
+ * no code (it was skipped). */
+static void test_error_answers_checked(void **state)
+{
+	fx *f = *state;
+	static dl d;
+	uint8_t other[16];
+	gbpp_opts o = {.cc_len = 31};
+	int http;
+
+	order(f, EID, "ERRC-1", NULL);
+	reinitiate(f, &d);
+	memcpy(other, d.tid, d.tid_len);
+	other[0] ^= 1;
+	expect_fail(
+	    call(f, "authenticateClient",
+	         error_request_for(&d, 0xBF38, "authenticateServerResponse", other, d.tid_len),
+	         &http),
+	    "8.1", "6.1");
+	expect_fail(call(f, "authenticateClient",
+	                 error_request_for(&d, 0xBF38, "authenticateServerResponse", NULL, 0),
+	                 &http),
+	            "1.2", "2.1");
+	authenticate(f, &d, "ERRC-1");
+	expect_fail(call(f, "getBoundProfilePackage",
+	                 error_request_for(&d, 0xBF21, "prepareDownloadResponse", other, d.tid_len),
+	                 &http),
+	            "8.1", "6.1");
+	expect_fail(call(f, "getBoundProfilePackage",
+	                 error_request_for(&d, 0xBF21, "prepareDownloadResponse", NULL, 0), &http),
+	            "1.2", "2.1");
+	expect_fail(call(f, "getBoundProfilePackage",
+	                 gbpp_request_with(f, &d, "1234", true, false, &o), &http),
+	            "1.2", "2.1");
+	/* the session goes on */
+	get_bpp(f, &d, NULL, true);
+	assert_null(call(f, "handleNotification", pir_request(f, &d, true, false), &http));
+	assert_int_equal(state_of(f), ORSP_SMDP_INSTALLED);
+	dl_free(&d);
 }
 
 /* After delivery, an unsigned PrepareDownloadResponseError (an LPA's retry, or anyone with
@@ -6757,6 +6850,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_pir_checks, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_other_notification_checks, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_notification_event_der, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_notification_seq_range, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_error_answers_checked, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_pir_storage_failure, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_session_sweep, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_session_retention, setup, teardown),

@@ -202,6 +202,9 @@ size_t orsp_utf8_seq(const uint8_t *p, size_t n, uint32_t *cp);
  * U+2060-U+206F, the interlinear annotation characters (U+FFF9-U+FFFB) and the tags
  * (U+E0000-U+E007F). */
 bool orsp_utf8_is_control(uint32_t cp);
+/* The length of the longest start of the UTF-8 text s (len bytes) that has at most max bytes
+ * and does not end inside a character: where to cut it to fit. */
+size_t orsp_utf8_cut(const char *s, size_t len, size_t max);
 /* Text from another party made safe to print: p[0..n) copied into out (cap bytes, always
  * NUL-terminated), each control character (orsp_utf8_is_control) and each byte of no UTF-8
  * sequence as one '?'; a character that does not fit whole is left out, never cut. */

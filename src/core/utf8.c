@@ -42,6 +42,19 @@ size_t orsp_utf8_seq(const uint8_t *p, size_t n, uint32_t *cp)
 	return k;
 }
 
+size_t orsp_utf8_cut(const char *s, size_t len, size_t max)
+{
+	size_t n = len;
+
+	if (n <= max)
+		return n;
+	/* back to the start of the character the cut falls in */
+	n = max;
+	while (n && ((unsigned char)s[n] & 0xC0) == 0x80)
+		n--;
+	return n;
+}
+
 bool orsp_utf8_is_control(uint32_t cp)
 {
 	/* format characters a terminal obeys without showing them: they reorder what follows

@@ -675,10 +675,8 @@ static orsp_err get_into(const json_t *obj, const char *path, const char *field,
 	if (n >= cap && how != INTO_TEXT)
 		return orsp_errf(ORSP_E_MALFORMED, "%s.%s: longer than %zu", path, field, cap - 1);
 	if (n >= cap) {
-		/* jansson's strings are valid UTF-8: back to the start of the cut character */
-		n = cap - 1;
-		while (n && ((unsigned char)p[n] & 0xC0) == 0x80)
-			n--;
+		/* jansson's strings are valid UTF-8 */
+		n = orsp_utf8_cut(p, n, cap - 1);
 	}
 	memcpy(dst, p, n);
 	dst[n] = '\0';

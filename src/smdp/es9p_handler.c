@@ -283,6 +283,26 @@ static es9p_code revocation(ctx *c, const orsp_cert *ci, const orsp_cert *eum, o
 
 /* ---------------------------------------------------------------- small codecs ---------- */
 
+/* An AuthenticateResponseError or PrepareDownloadResponseError's contents (SGP.22 §5.7.13,
+ * §5.7.5: transactionId [0], then the error code, an INTEGER): ES9P_OK when it is one for the
+ * transactionId tid; else what to answer (it is not signed, but the eUICC's own answers name
+ * the session, and one for another session, or not one at all, must not end this one). */
+static es9p_code eu_error_of(orsp_slice v, const uint8_t *tid, size_t tid_len)
+{
+	orsp_reader r;
+	orsp_tlv t, code;
+
+	orsp_reader_init(&r, v.p, v.len);
+	if (orsp_der_read(&r, &t) || t.tag != 0x80 || orsp_der_read(&r, &code) ||
+	    code.tag != 0x02 || code.value.len == 0 || orsp_reader_remaining(&r)) {
+		orsp_err_clear();
+		return ES9P_MALFORMED;
+	}
+	return t.value.len == tid_len && memcmp(t.value.p, tid, tid_len) == 0
+	           ? ES9P_OK
+	           : ES9P_SERVER_CHALLENGE;
+}
+
 /* EID digits -> 16 bytes (as used in the BSP key derivation, SGP.22 §2.6.4.3). */
 static orsp_err eid_bytes(const char *eid, uint8_t out[16])
 {
@@ -772,19 +792,19 @@ static orsp_err build_metadata(const orsp_smdp_service *svc, const orsp_smdp_pro
 	{
 		orsp_der_mark m = orsp_der_begin(&w, 0xBF25);
 		orsp_der_mark nci;
-		size_t pn = strlen(h.profile_type);
 		/* Iccid: as coded in EF.ICCID (nibble-swapped), not as in the ProfileHeader */
 		if (orsp_iccid_encode_ef(h.iccid, ef_iccid)) {
 			e = orsp_errf(ORSP_E_MALFORMED, "profile package: ICCID %s", h.iccid);
 			goto out;
 		}
 		orsp_der_put_tlv(&w, 0x5A, ef_iccid, 10);
-		orsp_der_put_tlv(&w, 0x91, spn, strlen(spn) > 32 ? 32 : strlen(spn));
+		/* serviceProviderName (UTF8String SIZE(0..32)) from EF.SPN, whose GSM
+		 * characters take up to 2 bytes each: cut to 32 bytes on a UTF-8 boundary (a cut
+		 * inside a character made a metadata the eUICC refuses) */
+		orsp_der_put_tlv(&w, 0x91, spn, orsp_utf8_cut(spn, strlen(spn), 32));
 		/* profileName: the package's profileType, cut to 64 bytes on a UTF-8 boundary */
-		while (pn > 64 || (pn > 0 && pn < strlen(h.profile_type) &&
-		                   ((uint8_t)h.profile_type[pn] & 0xC0) == 0x80))
-			pn--;
-		orsp_der_put_tlv(&w, 0x92, h.profile_type, pn);
+		orsp_der_put_tlv(&w, 0x92, h.profile_type,
+		                 orsp_utf8_cut(h.profile_type, strlen(h.profile_type), 64));
 		/* profileClass [21]: the class the operator set at import (a TCA package has
 		 * none), 0 test, 1 provisioning; left out when not given and for operational,
 		 * its DEFAULT, which DER does not encode (X.690 §11.5) */
@@ -1247,7 +1267,10 @@ static orsp_err authenticate_client(ctx *c)
 	if (ok.tag == 0xA1) {
 		/* AuthenticateResponseError: the eUICC refused us. It is not signed, so nothing
 		 * is written for it (no session row: the transactionId simply ages out). */
-		e = fail(c, ES9P_DOWNLOAD_ERROR, "the eUICC answered AuthenticateResponseError");
+		es9p_code ec = eu_error_of(ok.value, tid, tid_len);
+		e = ec ? fail(c, ec, "authenticateResponseError")
+		       : fail(c, ES9P_DOWNLOAD_ERROR,
+		              "the eUICC answered AuthenticateResponseError");
 		goto out;
 	}
 	orsp_reader_init(&r, ok.value.p, ok.value.len);
@@ -1775,7 +1798,14 @@ static orsp_err get_bound_profile_package(ctx *c)
 	if (ok.tag == 0xA1) {
 		/* Unsigned: it ends a session only before a package was delivered. After that,
 		 * only the eUICC's signed installation result or cancelSession decides (an
-		 * error on a retry must not strand the delivered profile in Downloaded). */
+		 * error on a retry must not strand the delivered profile in Downloaded). One
+		 * that is not this session's, or not an error of the eUICC's form, ends
+		 * nothing. */
+		es9p_code ec = eu_error_of(ok.value, tid, tid_len);
+		if (ec) {
+			e = fail(c, ec, "prepareDownloadResponseError");
+			goto out;
+		}
 		if (se.step == S_AUTH &&
 		    sess_advance(c, tid_hex, se.step, S_DONE, "prepareDownloadResponseError"))
 			orsp_err_clear();
@@ -1817,7 +1847,13 @@ static orsp_err get_bound_profile_package(ctx *c)
 			else if (f.tag == 0x5F49 && f.value.len == ORSP_EC_POINT_LEN) {
 				memcpy(otpk, f.value.p, f.value.len);
 				otpk_len = f.value.len;
-			} else if (f.tag == 0x04 && f.value.len == 32) {
+			} else if (f.tag == 0x04) {
+				/* hashCc, Octet32: another length is no code at all, not a
+				 * missing one (8.2.7/2.2) nor one ignored */
+				if (f.value.len != 32) {
+					e = fail(c, ES9P_MALFORMED, "hashCc");
+					goto out;
+				}
 				memcpy(hash_cc, f.value.p, 32);
 				has_cc = true;
 			}
@@ -2195,7 +2231,7 @@ static orsp_err record_notification(ctx *c, const char *eid, const char *iccid,
 	if (!e)
 		e = orsp_stmt_bind_text(st, 4, event);
 	if (!e)
-		e = orsp_stmt_bind_int64(st, 5, (int64_t)(seq & 0x7FFFFFFFFFFFFFFF));
+		e = orsp_stmt_bind_int64(st, 5, (int64_t)seq);
 	if (!e)
 		e = orsp_stmt_bind_text(st, 6, tid ? tid : "");
 	if (!e)
@@ -2224,8 +2260,13 @@ static orsp_err parse_meta(orsp_slice v, uint64_t *seq, const char **event, char
 		if (orsp_der_read(&r, &f))
 			return ORSP_E_MALFORMED;
 		if (f.tag == 0x80) {
-			if (orsp_der_uint(f.value, seq))
+			/* kept as SQLite's signed 64-bit integer, part of the key that tells a
+			 * repeated notification: a number past INT64_MAX (no eUICC counts so far)
+			 * would be stored as another */
+			if (orsp_der_uint(f.value, seq) || *seq > INT64_MAX) {
+				orsp_err_clear();
 				return ORSP_E_MALFORMED;
+			}
 			have_seq = true;
 		} else if (f.tag == 0x81 && f.value.len == 2) {
 			/* profileManagementOperation: DER, its unused bits zero */

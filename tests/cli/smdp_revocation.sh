@@ -225,7 +225,10 @@ for e in NIST BRP; do
 	has "metrics: SGP.26's $e EUM's CRL, a series of its own" "openrsp_smdp_crl_next_update_seconds{crl=\"$T/sgp26-eums.pem\",issuer=\"EUM Test\",$(labels "$T/sgp26-$e.crl" DER)} " "$m"
 done
 expect "metrics: the CRLs without a number, a series each" 2 \
-	"$(grep -c "^openrsp_smdp_crl_next_update_seconds{crl=\"$T/nonum.pem\",issuer=\"openrsp EUM\",key=\"[0-9a-f]*\",number=\"sha256:[0-9a-f]\{16\}\"} " <<<"$m")"
+	"$(grep -c "^openrsp_smdp_crl_revoked{crl=\"$T/nonum.pem\",issuer=\"openrsp EUM\",key=\"[0-9a-f]*\",number=\"sha256:[0-9a-f]\{16\}\"} " <<<"$m")"
+# both older than live-eum.pem, the EUM's CRL of today: superseded, no nextUpdate to alert on
+expect "metrics: superseded CRLs have no nextUpdate series" 0 \
+	"$(grep -c "^openrsp_smdp_crl_next_update_seconds{crl=\"$T/nonum.pem\"" <<<"$m")"
 expect "metrics: no series twice" "" "$(grep -v '^#' <<<"$m" | sed 's/ [^ ]*$//' | sort | uniq -d)"
 has "metrics: one reading put in force" 'openrsp_smdp_crl_reloads_total{result="ok"} 1' "$m"
 has "metrics: one reading refused" 'openrsp_smdp_crl_reloads_total{result="failed"} 1' "$m"
