@@ -416,6 +416,8 @@ typedef struct auth_opts {
 	size_t saip_len;
 	const char *uicc_cap; /* uiccCapability (uicc_cap_len bytes); NULL: usim, Milenage, TUAK */
 	size_t uicc_cap_len;
+	const char *rsp_cap; /* rspCapability (rsp_cap_len bytes); NULL: with testProfileSupport */
+	size_t rsp_cap_len;
 	bool not_asn1;      /* a field is malformed on purpose */
 	const char *device; /* deviceInfo's contents (device_len bytes); NULL: TAC, no caps */
 	size_t device_len;
@@ -483,7 +485,10 @@ static json_t *auth_request(fx *f, dl *d, const auth_opts *o)
 		PUT(0x86, "\x03\x00\x00", 3); /* javacardVersion (optional) */
 		if (o->gp)                    /* globalplatformVersion (optional) */
 			orsp_der_put_tlv(&w, 0x87, o->gp, 3);
-		PUT(0x88, "\x06\xC0", 2);     /* rspCapability */
+		if (o->rsp_cap) /* rspCapability */
+			orsp_der_put_tlv(&w, 0x88, o->rsp_cap, o->rsp_cap_len);
+		else /* additionalProfile, crlSupport, testProfileSupport */
+			PUT(0x88, "\x04\xD0", 2);
 		if (o->info2_drop != 0xA9) {
 			l = orsp_der_begin(&w, 0xA9);
 			orsp_der_put_tlv(&w, 0x04, f->ci_ski, f->ci_ski_len);
@@ -6702,6 +6707,31 @@ static void test_metadata_class(void **state)
 	dl_free(&d);
 }
 
+/* A test profile goes only to an eUICC whose rspCapability has testProfileSupport (SGP.21
+ * TPRO1): without it 8.2.5/4.3 and the order stays Released (it was delivered, the eUICC
+ * refused to install it and the order went to Error); an rspCapability that is not DER is
+ * 1.2/2.1. An operational profile does not read it (test_metadata_class_operational). */
+static void test_test_profile_support(void **state)
+{
+	fx *f = *state;
+	static dl d;
+	int http;
+	auth_opts o = {.mid = "TEST-CLASS", .rsp_cap = "\x06\xC0", .rsp_cap_len = 2};
+
+	order(f, EID, "TEST-CLASS", NULL);
+	reinitiate(f, &d);
+	expect_fail_msg(call(f, "authenticateClient", auth_request(f, &d, &o), &http), "8.2.5",
+	                "4.3", "no testProfileSupport");
+	reinitiate(f, &d);
+	o.rsp_cap = "\x04\xD1"; /* a padding bit set */
+	o.not_asn1 = true;
+	expect_fail(call(f, "authenticateClient", auth_request(f, &d, &o), &http), "1.2", "2.1");
+	assert_int_equal(state_of(f), ORSP_SMDP_RELEASED);
+	reinitiate(f, &d);
+	authenticate(f, &d, "TEST-CLASS");
+	dl_free(&d);
+}
+
 /* operational is profileClass's DEFAULT: DER leaves it out (X.690 §11.5), so the metadata is
  * that of a profile without a class */
 static void test_metadata_class_operational(void **state)
@@ -6738,6 +6768,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_forbidden_ppr_none, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_metadata_ppr_gid, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_metadata_class, setup_class, teardown),
+	    cmocka_unit_test_setup_teardown(test_test_profile_support, setup_class, teardown),
 	    cmocka_unit_test_setup_teardown(test_metadata_class_operational,
 	                                    setup_class_operational, teardown),
 	    cmocka_unit_test_setup_teardown(test_metadata_class_ppr, setup_class_ppr, teardown),

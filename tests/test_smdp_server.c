@@ -770,6 +770,60 @@ static void test_config_oid_matches_certs(void **state)
 	}
 }
 
+/* At most ORSP_SMDP_MAX_CIS CIs, the key sets' counted: the 32nd could never be chosen for a
+ * session (its index goes in the transactionId's 5 bits), so a configuration with it is
+ * refused at start, not an eUICC that lists only it told "no supported CI". */
+static void test_config_ci_limit(void **state)
+{
+	static orsp_smdp_config cfg;
+	char dir[1024], conf[1100], db[1100], extra[ORSP_SMDP_MAX_CIS * 1200];
+	size_t n = 0;
+	(void)state;
+
+	snprintf(dir, sizeof(dir), "%s", test_tmpdir("smdp_ci_limit"));
+	snprintf(conf, sizeof(conf), "%s/c.conf", dir);
+	snprintf(db, sizeof(db), "%s/c.db", dir);
+	extra[0] = '\0';
+	/* ORSP_SMDP_MAX_CIS trusted_ci lines and the key set's own CI (SGP.26's) */
+	for (int i = 0; i < ORSP_SMDP_MAX_CIS; i++) {
+		EVP_PKEY *k = certmint_key_new("prime256v1");
+		char subject[64], path[1100];
+		certmint_spec sp = {.subject = subject,
+		                    .policy = "2.23.146.1.2.1.0",
+		                    .key_usage = "critical,keyCertSign,cRLSign",
+		                    .basic_constraints = "critical,CA:TRUE"};
+		X509 *ci;
+		uint8_t *der;
+		size_t len;
+		FILE *f;
+		snprintf(subject, sizeof(subject), "/O=RSP Test/CN=Test CI %d", i);
+		ci = certmint_issue(&sp, k, NULL, k);
+		der = certmint_der(ci, &len);
+		snprintf(path, sizeof(path), "%s/ci%d.der", dir, i);
+		f = fopen(path, "wb");
+		assert_non_null(f);
+		assert_int_equal(fwrite(der, 1, len, f), len);
+		fclose(f);
+		n += (size_t)snprintf(extra + n, sizeof(extra) - n, "trusted_ci = %s\n", path);
+		free(der);
+		X509_free(ci);
+		EVP_PKEY_free(k);
+	}
+	write_conf_extra(conf, db, "http://127.0.0.1:9", 0600, extra);
+	assert_int_equal(orsp_smdp_config_load(conf, &cfg), ORSP_E_USAGE);
+	if (!strstr(orsp_err_detail(), "trusted_ci: 32 CIs trusted (trusted_ci lines and the key "
+	                               "sets' ci), at most 31"))
+		fail_msg("'%s'", orsp_err_detail());
+	/* one line fewer: 31, taken */
+	*strrchr(extra, 't') = '\0';
+	*strrchr(extra, '\n') = '\0';
+	strcat(extra, "\n");
+	write_conf_extra(conf, db, "http://127.0.0.1:9", 0600, extra);
+	if (orsp_smdp_config_load(conf, &cfg) != ORSP_OK)
+		fail_msg("'%s'", orsp_err_detail());
+	orsp_smdp_config_free(&cfg);
+}
+
 /* Configuration errors name the line and the key. */
 static void test_config_errors(void **state)
 {
@@ -3628,6 +3682,7 @@ int main(void)
 	    cmocka_unit_test(test_es2_unauthorised),
 	    cmocka_unit_test(test_admin_protocol_whitespace),
 	    cmocka_unit_test(test_config_errors),
+	    cmocka_unit_test(test_config_ci_limit),
 	    cmocka_unit_test(test_config_not_regular_files),
 	    cmocka_unit_test(test_config_keyset_per_ci),
 	    cmocka_unit_test(test_config_key_file_size),

@@ -593,6 +593,8 @@ ORSP_MUST_CHECK orsp_err orsp_smdp_purge(orsp_smdp *s, const orsp_smdp_filter *f
  * read-only by every worker thread; each thread has its own orsp_smdp (database
  * connection). */
 #define ORSP_SMDP_MAX_KEYSETS 8
+/* trusted CIs, key sets' included: a session's transactionId names its CI's index in 5 bits */
+#define ORSP_SMDP_MAX_CIS 31
 #define ORSP_SMDP_KEEP_NO_UNVERIFIED SIZE_MAX
 
 typedef struct orsp_smdp_keyset {

@@ -81,13 +81,17 @@ static bool aka_service(orsp_pkg_service s)
 
 /* Bits 0..18 are in every SGP.22 v2 UICCCapability; later versions added the rest. */
 #define CAP_BITS_V2 19
+/* RspCapability's testProfileSupport (SGP.22 §5.7.8) */
+#define RSP_CAP_TEST_PROFILE 3
 
 /* Whether the eUICC that euiccInfo2 describes can take a profile of upp_len bytes asking for
  * *needs: the SAIP version it supports (profileVersion) at least the profile's, its free
  * memory (extCardResource) at least the package, in its uiccCapability the profile's AKA
- * algorithm (all_services: every mandatory service with a bit), and none of the profile's
- * PPRs among those it forbids (forbiddenProfilePolicyRules). ES9P_OK if so; otherwise why
- * not, in buf. */
+ * algorithm (all_services: every mandatory service with a bit), none of the profile's PPRs
+ * among those it forbids (forbiddenProfilePolicyRules), and for a test profile
+ * testProfileSupport in its rspCapability (SGP.21 TPRO1: no test profile is downloaded to an
+ * eUICC without it, which would refuse its installation and put the order in Error).
+ * ES9P_OK if so; otherwise why not, in buf. */
 es9p_code es9p_ineligible(orsp_slice info2, size_t upp_len, const es9p_needs *needs,
                           bool all_services, char *buf, size_t cap)
 {
@@ -179,6 +183,21 @@ es9p_code es9p_ineligible(orsp_slice info2, size_t upp_len, const es9p_needs *ne
 				         aka ? "the profile's AKA algorithm needs"
 				             : "the profile needs",
 				         orsp_uicc_capability_name((unsigned)bit));
+				return ES9P_NOT_ELIGIBLE;
+			}
+		} else if (t.tag == 0x88 && needs->test_profile) {
+			/* rspCapability, read for a test profile only */
+			uint64_t caps = 0;
+			size_t nbits = 0;
+			if (orsp_der_bits(t.value, &caps, &nbits) != ORSP_OK) {
+				orsp_err_clear();
+				snprintf(buf, cap, "euiccInfo2: rspCapability is not a BIT STRING");
+				return ES9P_MALFORMED;
+			}
+			if (!(caps >> RSP_CAP_TEST_PROFILE & 1)) {
+				snprintf(buf, cap,
+				         "the profile is a test profile, and the eUICC has no "
+				         "testProfileSupport (rspCapability)");
 				return ES9P_NOT_ELIGIBLE;
 			}
 		} else if (t.tag == 0x99) {

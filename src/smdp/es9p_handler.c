@@ -409,6 +409,7 @@ static orsp_err tid_mac(const ctx *c, const char *what, const uint8_t *data, siz
 
 #define TID_KEYSET_BITS 3
 #define TID_CI_MAX ((0xFF >> TID_KEYSET_BITS) - 1) /* CI indexes 0..30 fit the byte */
+_Static_assert(ORSP_SMDP_MAX_CIS == TID_CI_MAX + 1, "every CI the configuration takes fits");
 _Static_assert(ORSP_SMDP_MAX_KEYSETS <= 1 << TID_KEYSET_BITS, "a key set index fits 3 bits");
 
 /* sci: the index of the CI for the eUICC's chain among c->svc->cis, or -1 for the key set's
@@ -1504,6 +1505,7 @@ static orsp_err authenticate_client(ctx *c)
 		                          &needs)))
 			goto out;
 		needs.ppr = prof.ppr;
+		needs.test_profile = prof.profile_class == ORSP_PKG_CLASS_TEST;
 		{
 			char why[160];
 			es9p_code code =

@@ -79,6 +79,7 @@ typedef struct es9p_needs {
 	unsigned saip_major, saip_minor;
 	uint64_t services;
 	unsigned ppr;
+	bool test_profile; /* profileClass test (set at import) */
 } es9p_needs;
 
 /* NULL when euiccInfo2's contents (NULL slice: absent) carry every mandatory field in order;

@@ -1207,6 +1207,13 @@ static orsp_err check_all(loader *l)
 		if (orsp_ci_store_add(c->svc.cis, ks->ci))
 			orsp_err_clear(); /* listed twice */
 	}
+	/* a CI past the 31st could never be chosen for a session (its index is in the
+	 * transactionId): an eUICC that lists only it would be told "no supported CI" */
+	if (orsp_ci_store_count(c->svc.cis) > ORSP_SMDP_MAX_CIS)
+		return bad_at(l, "trusted_ci", "trusted_ci",
+		              "%zu CIs trusted (trusted_ci lines and the key sets' ci), at most "
+		              "%d",
+		              orsp_ci_store_count(c->svc.cis), ORSP_SMDP_MAX_CIS);
 	/* a CI's CRL must verify under that CI now; an EUM's is verified at its first use */
 	if (c->svc.crls && orsp_crl_store_bind(c->svc.crls, c->svc.cis, NULL))
 		return bad_at(l, "crl", "crl", "%s", orsp_err_detail());
