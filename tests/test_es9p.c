@@ -2310,10 +2310,19 @@ static void test_eligibility(void **state)
 			if (strcmp(ecr_cases[i].subject, "1.2") != 0)
 				reinitiate(f, &d);
 		}
-		/* the two refused for memory were audited (and reported) as ineligible */
+		/* the two refused for memory were audited as ineligible, and reported to the
+		 * operator with the code the eUICC was answered (they were 8.2.5/4.3) */
 		assert_int_equal(
 		    count_of(f, "SELECT count(*) FROM smdp_audit WHERE action = 'ineligible'"),
 		    2 + ORSP_ARRAY_LEN(alg_cases) + 2);
+		assert_int_equal(count_of(f, "SELECT count(*) FROM smdp_progress WHERE point_id = 1"
+		                             " AND subject_code = '8.1' AND reason_code = '4.8'"
+		                             " AND detail LIKE '%bytes free%'"),
+		                 2);
+		assert_int_equal(count_of(f, "SELECT count(*) FROM smdp_progress"
+		                             " WHERE subject_code = '8.2.5'"
+		                             " AND detail LIKE '%bytes free%'"),
+		                 0);
 		/* 40000 free (82 02 9C 40), more than the package */
 		o = (auth_opts){
 		    .mid = "ELIG-1", .ecr = "\x81\x01\x00\x82\x02\x9C\x40", .ecr_len = 7};

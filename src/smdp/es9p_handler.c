@@ -1109,7 +1109,8 @@ static orsp_err refuse(ctx *c, sess *se, const char *eid, const orsp_smdp_profil
 			return fail(c, ES9P_UNKNOWN_TID, "authenticateClient was done already");
 		if (ie)
 			orsp_err_clear();
-		if (orsp_smdp_report_ineligible(c->s, prof->iccid, eid, why) != ORSP_OK)
+		if (smdp_report_refused(c->s, prof->iccid, eid, code == ES9P_INSUFFICIENT_MEMORY,
+		                        why) != ORSP_OK)
 			orsp_err_clear();
 		if (policy)
 			snprintf(c->out->policy, sizeof(c->out->policy), "%s", policy);

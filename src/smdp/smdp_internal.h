@@ -140,6 +140,10 @@ ORSP_MUST_CHECK orsp_err smdp_mark_error_eid(orsp_smdp *s, const char *iccid, or
  * the order downloadable (postponed, timeout, ...): the operator's report (point 3, Failed,
  * 8.1/4.2, detail naming the reason; SGP.22 §5.6.5 has the SM-DP+ notify the operator of
  * every cancelled session), in the caller's transaction when one is open. */
+/* orsp_smdp_report_ineligible; no_memory: the eUICC lacks free memory, reported as it is
+ * answered, 8.1/4.8, not 8.2.5/4.3 */
+ORSP_MUST_CHECK orsp_err smdp_report_refused(orsp_smdp *s, const char *iccid, const char *eid,
+                                             bool no_memory, const char *detail);
 ORSP_MUST_CHECK orsp_err smdp_report_cancel(orsp_smdp *s, const char *iccid, const char *eid,
                                             const char *detail);
 

@@ -838,15 +838,19 @@ static orsp_err send_progress(orsp_smdp_server *srv, orsp_http_client *http, con
 
 /* Up to 20 reports, ending early once now_ms() reaches deadline_ms (checked before each
  * send; one send takes at most its client's 5 s): order expiry and the session sweep are due
- * then, however slow the operator's endpoint. */
-static void sender_round(orsp_smdp_server *srv, orsp_http_client *http, double deadline_ms)
+ * then, however slow the operator's endpoint. True when it took 20: more may be due, and
+ * the next round comes at once (a pause after each round held a backlog, 200,000 orders
+ * expiring together, to 100 reports a second, and newer reports waited behind it). */
+static bool sender_round(orsp_smdp_server *srv, orsp_http_client *http, double deadline_ms)
 {
 	orsp_db *db = orsp_smdp_db(srv->sender_db);
 	orsp_stmt *st = NULL;
 	bool row = false;
 	orsp_err e;
 
-	for (int n = 0; n < 20 && !srv->stopping && now_ms() < deadline_ms; n++) {
+	int n;
+
+	for (n = 0; n < 20 && !srv->stopping && now_ms() < deadline_ms; n++) {
 		progress_row pr;
 		char why[512]; /* a failed send's detail, for the line logged after the update */
 		bool recorded, refused;
@@ -862,7 +866,7 @@ static void sender_round(orsp_smdp_server *srv, orsp_http_client *http, double d
 		if (e || !row) {
 			orsp_stmt_finalize(st);
 			orsp_err_clear();
-			return;
+			return false;
 		}
 		pr.id = orsp_stmt_column_int64(st, 0);
 		snprintf(pr.iccid, sizeof(pr.iccid), "%s", orsp_stmt_column_text(st, 1));
@@ -960,6 +964,7 @@ static void sender_round(orsp_smdp_server *srv, orsp_http_client *http, double d
 			    "openrsp smdp: progress report %lld (ICCID %s, point %d) delivered\n",
 			    (long long)pr.id, pr.iccid, pr.point);
 	}
+	return n == 20;
 }
 
 /* Until now_ms() reaches until_ms, or at once when the server stops (the stop signals wake
@@ -1118,6 +1123,7 @@ static void *sender_main(void *arg)
 	double every_ms =
 	    1000.0 * (srv->c->housekeeping_s ? srv->c->housekeeping_s : EXPIRE_EVERY_S);
 	double next_ms = now_ms(), until_ms;
+	bool more;
 	double crl_every_ms = 1000.0 * srv->c->crl_reload_s, crl_next_ms = now_ms() + crl_every_ms;
 	bool crl_watch = crl_every_ms > 0 && srv->c->n_crl_files > 0 && srv->crl_in_force;
 
@@ -1143,11 +1149,10 @@ static void *sender_main(void *arg)
 			crl_round(srv);
 			crl_next_ms = now_ms() + crl_every_ms;
 		}
-		if (http)
-			sender_round(srv, http, next_ms);
+		more = http && sender_round(srv, http, next_ms);
 		until_ms = next_ms;
 		if (http && now_ms() + 200 < until_ms)
-			until_ms = now_ms() + 200;
+			until_ms = more ? now_ms() : now_ms() + 200;
 		if (crl_watch && crl_next_ms < until_ms)
 			until_ms = crl_next_ms;
 		sender_wait(srv, until_ms);

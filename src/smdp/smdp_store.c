@@ -312,6 +312,8 @@ typedef struct progress_note {
 static const progress_note CC_EXHAUSTED = {.point = 2, .subject = "8.2.7", .reason = "6.4"};
 static const progress_note RETRIES_EXHAUSTED = {.point = 1, .subject = "8.8.5", .reason = "6.4"};
 static const progress_note NOT_ELIGIBLE = {.point = 1, .subject = "8.2.5", .reason = "4.3"};
+/* not eligible for want of free memory: the code the eUICC is answered (SGP.22 §5.6.2) */
+static const progress_note NO_MEMORY = {.point = 1, .subject = "8.1", .reason = "4.8"};
 /* An open order passed its validity: what authenticateClient answers the eUICC for it
  * (8.8.5/4.10), at the point of the checks that refuse a download before it starts. */
 static const progress_note EXPIRED = {.point = 1, .subject = "8.8.5", .reason = "4.10"};
@@ -1822,6 +1824,12 @@ orsp_err orsp_smdp_mark_pir(orsp_smdp *s, const char *iccid, const char *matchin
 orsp_err orsp_smdp_report_ineligible(orsp_smdp *s, const char *iccid, const char *eid,
                                      const char *detail)
 {
+	return smdp_report_refused(s, iccid, eid, false, detail);
+}
+
+orsp_err smdp_report_refused(orsp_smdp *s, const char *iccid, const char *eid, bool no_memory,
+                             const char *detail)
+{
 	orsp_err err;
 	orsp_smdp_profile p;
 
@@ -1836,7 +1844,7 @@ orsp_err orsp_smdp_report_ineligible(orsp_smdp *s, const char *iccid, const char
 		err = audit(s, "ineligible", p.iccid, st, st, detail);
 	}
 	if (!err)
-		err = queue_progress(s, &p, eid, &NOT_ELIGIBLE, detail);
+		err = queue_progress(s, &p, eid, no_memory ? &NO_MEMORY : &NOT_ELIGIBLE, detail);
 	return finish(s, err);
 }
 
