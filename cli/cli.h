@@ -5,7 +5,9 @@
  *
  * Exit codes: CLI_OK (0), CLI_FAIL (1: the operation failed, one line on stderr
  * "openrsp: <what failed>: <detail>"), CLI_USAGE (2: bad command line, one line naming the
- * argument).
+ * argument); `smdp serve` alone: CLI_CONFIG (78, sysexits' EX_CONFIG: its configuration was
+ * refused, so a supervisor does not start it again as it is; its systemd unit has
+ * RestartPreventExitStatus=78: a PIN the token refuses is not tried every 2 s).
  */
 #ifndef ORSP_CLI_H
 #define ORSP_CLI_H
@@ -20,7 +22,7 @@
 #include "openrsp/pkg.h"
 #include "openrsp/store.h"
 
-enum { CLI_OK = 0, CLI_FAIL = 1, CLI_USAGE = 2 };
+enum { CLI_OK = 0, CLI_FAIL = 1, CLI_USAGE = 2, CLI_CONFIG = 78 };
 
 typedef struct cli_cmd {
 	const char *verb;

@@ -3160,8 +3160,12 @@ static int smdp_serve(int argc, char **argv)
 	 * meanwhile was the signal's default action, the process killed (143, 129) */
 	serve_stop = cli_stop_on_signals();
 	e = orsp_smdp_config_load(config, &cfg);
-	if (e)
-		return cli_fail("configuration", e);
+	if (e) {
+		/* 78: not restarted by its systemd unit (a PIN refused, a key missing: the same
+		 * again at every start, each spending one of the token's PIN tries) */
+		cli_fail("configuration", e);
+		return CLI_CONFIG;
+	}
 	if (orsp_stop_set(serve_stop)) {
 		fprintf(stderr, "openrsp smdp: stopped by a signal before serving\n");
 		orsp_smdp_config_free(&cfg);
@@ -3490,7 +3494,9 @@ static const cli_cmd smdp_cmds[] = {
                 "first of them starts a drain instead: for N seconds /health answers 503\n"
                 "\"draining\" while every other request is still served (with Connection:\n"
                 "close), then the stop; a second signal stops at once. The configuration file is\n"
-                "described in docs/smdp-server.md (example: docs/smdp.conf.example).\n"
+                "described in docs/smdp-server.md (example: docs/smdp.conf.example); one that\n"
+                "is refused ends serve with exit status 78 (EX_CONFIG, which its systemd unit\n"
+                "does not restart), a failure after it with 1.\n"
                 "--check judges the configuration as the start does (every key and file, the\n"
                 "key pairs, the CIs, a token's keys, the KEK, the database), with the same\n"
                 "messages and exit status 1, but writes nothing: the database is opened\n"

@@ -290,6 +290,7 @@ static int setup(void **state)
 	import("openrsp", "twin", "twin", "05");
 	import("openrsp", "other", "twin", "06");
 	import("spare", "dpauth", "dpauth", "01");
+	import("spare", "dppb", "dppb", "02");
 	{
 		/* a P-384 key */
 		EVP_PKEY *pk = EVP_EC_gen("P-384");
@@ -797,32 +798,62 @@ static void test_session_ended_alone(void **state)
 	orsp_ec_free(k);
 }
 
+static pthread_barrier_t sign_together;
+
+/* One signature after the others are ready; the token is expected to refuse it. */
+static void *sign_refused(void *arg)
+{
+	uint8_t sig[ORSP_EC_SIG_LEN];
+	pthread_barrier_wait(&sign_together);
+	if (orsp_ecdsa_sign(arg, msg, sizeof(msg), sig) == ORSP_OK)
+		fail_msg("a signature with the refused PIN");
+	return NULL;
+}
+
 /* The PIN changed in the token after the start: a lost login fails, and the old PIN is not
- * sent again (each refused try counts towards the token's lock-out). */
+ * sent again (each refused try counts towards the token's lock-out): not by the threads that
+ * lost their sessions at once (logins one at a time), and not by another key of the token
+ * with the same PIN (DPauth and DPpb of a server; the refusal was kept per key, and each
+ * thread and key spent a try). */
 static void test_pin_changed(void **state)
 {
 	orsp_ec_key *k = load_ok(uri("token=spare;object=dpauth", "pin-value=" PIN));
+	orsp_ec_key *k2 = load_ok(uri("token=spare;object=dppb", "pin-value=" PIN));
 	uint8_t sig[ORSP_EC_SIG_LEN];
 	struct ck_function_list *m;
 	ck_session_handle_t s;
+	pthread_t t[8];
+	unsigned logins, logins2;
 	(void)state;
 	s = raw_session("spare", &m);
 	assert_int_equal(
 	    m->C_SetPIN(s, (unsigned char *)PIN, strlen(PIN), (unsigned char *)"new-pin-77", 10),
 	    CKR_OK);
 	raw_close(m, s); /* the test's login ends with its last session */
-	orsp__p11_reset_sessions(orsp__ec_p11(k), 1);
-	unsigned logins = orsp__p11_login_count(orsp__ec_p11(k));
+	orsp__p11_reset_sessions(orsp__ec_p11(k), 8);
+	orsp__p11_reset_sessions(orsp__ec_p11(k2), 1);
+	logins = orsp__p11_login_count(orsp__ec_p11(k));
+	logins2 = orsp__p11_login_count(orsp__ec_p11(k2));
+	assert_int_equal(pthread_barrier_init(&sign_together, NULL, 8), 0);
+	for (int i = 0; i < 8; i++)
+		assert_int_equal(pthread_create(&t[i], NULL, sign_refused, k), 0);
+	for (int i = 0; i < 8; i++)
+		pthread_join(t[i], NULL);
+	pthread_barrier_destroy(&sign_together);
 	for (int i = 0; i < 4; i++) {
 		assert_int_equal(orsp_ecdsa_sign(k, msg, sizeof(msg), sig), ORSP_E_CRYPTO);
 		assert_non_null(strstr(orsp_err_detail(), "refused the PIN"));
 		assert_non_null(strstr(orsp_err_detail(), "not tried again"));
 		assert_null(strstr(orsp_err_detail(), PIN));
+		assert_int_equal(orsp_ecdsa_sign(k2, msg, sizeof(msg), sig), ORSP_E_CRYPTO);
+		assert_non_null(strstr(orsp_err_detail(), "refused the PIN"));
 	}
-	/* one refused login, then none */
+	/* one refused login in all, then none */
 	assert_int_equal(orsp__p11_login_count(orsp__ec_p11(k)), logins + 1);
+	assert_int_equal(orsp__p11_login_count(orsp__ec_p11(k2)), logins2);
 	orsp_err_clear();
 	orsp_ec_free(k);
+	orsp_ec_free(k2);
 	/* back as it was */
 	{
 		ck_slot_id_t slots[16];

@@ -23,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -56,6 +57,8 @@ struct orsp__p11_key {
 	size_t pin_len;
 	bool has_pin, protected_path;
 	atomic_bool pin_refused; /* a login after the start was refused: never tried again */
+	uint8_t token[32];       /* SHA-256 of the token's label, maker, model and serial number */
+	bool final_try;          /* the last login was not tried: the PIN had one try left */
 	atomic_uint logins;      /* C_Login calls made (orsp__p11_login_count, for the tests) */
 	char what[160]; /* "key L in token T", for messages (never the URI: it may hold a PIN) */
 };
@@ -487,6 +490,18 @@ static orsp_err find_slot(struct orsp__p11_key *k, P11KitUri *u, char *tname, si
 		    p11_kit_uri_match_token_info(u, &ti) != 1)
 			continue;
 		if (found++ == 0) {
+			uint8_t tid[sizeof(ti.label) + sizeof(ti.manufacturer_id) +
+			            sizeof(ti.model) + sizeof(ti.serial_number)];
+			size_t o = 0;
+			memcpy(tid + o, ti.label, sizeof(ti.label));
+			o += sizeof(ti.label);
+			memcpy(tid + o, ti.manufacturer_id, sizeof(ti.manufacturer_id));
+			o += sizeof(ti.manufacturer_id);
+			memcpy(tid + o, ti.model, sizeof(ti.model));
+			o += sizeof(ti.model);
+			memcpy(tid + o, ti.serial_number, sizeof(ti.serial_number));
+			if (orsp_sha256(tid, sizeof(tid), k->token))
+				orsp_err_clear(); /* not reached: then all tokens are one */
 			k->slot = slots[i];
 			token_label(&ti, tname, cap);
 			k->protected_path = (ti.flags & CKF_PROTECTED_AUTHENTICATION_PATH) != 0;
@@ -516,21 +531,69 @@ static bool pin_refusal(ck_rv_t rv)
 	       rv == CKR_PIN_EXPIRED || rv == CKR_PIN_LOCKED;
 }
 
+/* The PINs a token refused, for the whole process: SHA-256 of the token's identity
+ * (orsp__p11_key.token) and the PIN. Every key of that token with that PIN (DPauth, DPpb,
+ * DPtls, other key sets) then stops logging in: each refusal counts towards the token's
+ * lock-out, and a per-key memory let each key, and each thread that lost its session at the
+ * same moment, spend one more try. Logins go one at a time under login_mu. */
+#define REFUSED_MAX 64
+static pthread_mutex_t login_mu = PTHREAD_MUTEX_INITIALIZER;
+static uint8_t refused[REFUSED_MAX][32]; /* under login_mu */
+static size_t n_refused;
+
+static bool refused_key(const struct orsp__p11_key *k, uint8_t out[32])
+{
+	uint8_t in[32 + PIN_MAX];
+	bool ok;
+
+	memcpy(in, k->token, 32);
+	memcpy(in + 32, k->pin, k->pin_len);
+	ok = orsp_sha256(in, 32 + k->pin_len, out) == ORSP_OK;
+	orsp_wipe(in, sizeof(in));
+	orsp_err_clear();
+	return ok;
+}
+
 static ck_rv_t login(struct orsp__p11_key *k, ck_session_handle_t s)
 {
+	struct ck_token_info ti;
+	uint8_t key[32];
+	bool have_key;
 	ck_rv_t rv;
 
 	if (!k->has_pin && !k->protected_path)
 		return CKR_USER_NOT_LOGGED_IN;
 	if (atomic_load(&k->pin_refused))
 		return CKR_PIN_INCORRECT;
+	have_key = k->has_pin && refused_key(k, key);
+	pthread_mutex_lock(&login_mu);
+	k->final_try = false;
+	for (size_t i = 0; have_key && i < n_refused; i++)
+		if (memcmp(refused[i], key, 32) == 0) {
+			atomic_store(&k->pin_refused, true);
+			pthread_mutex_unlock(&login_mu);
+			return CKR_PIN_INCORRECT;
+		}
+	/* a PIN with one try left, or locked, is not tried by a server: a wrong one would lock
+	 * the token (and a supervisor restarting the server would spend the tries in seconds) */
+	if (k->has_pin && k->m->C_GetTokenInfo(k->slot, &ti) == CKR_OK &&
+	    (ti.flags & (CKF_USER_PIN_FINAL_TRY | CKF_USER_PIN_LOCKED))) {
+		k->final_try = !(ti.flags & CKF_USER_PIN_LOCKED);
+		pthread_mutex_unlock(&login_mu);
+		return CKR_PIN_LOCKED;
+	}
 	atomic_fetch_add(&k->logins, 1);
 	rv = k->m->C_Login(s, CKU_USER, k->has_pin ? (unsigned char *)k->pin : NULL,
 	                   k->has_pin ? k->pin_len : 0);
-	/* A PIN the token refuses (changed since the start) is not sent again: every try
-	 * counts towards the token's lock-out. */
-	if (pin_refusal(rv))
+	/* A PIN the token refuses (changed since the start) is not sent again, by any key of
+	 * the token: every try counts towards the token's lock-out. */
+	if (pin_refusal(rv)) {
 		atomic_store(&k->pin_refused, true);
+		if (have_key && n_refused < REFUSED_MAX)
+			memcpy(refused[n_refused++], key, 32);
+	}
+	pthread_mutex_unlock(&login_mu);
+	orsp_wipe(key, sizeof(key));
 	/* CKR_USER_ALREADY_LOGGED_IN, the PIN unchecked, is the caller's to judge */
 	return rv;
 }
@@ -845,7 +908,9 @@ size_t orsp__p11_pool(struct orsp__p11_key *k, unsigned long *out, size_t cap)
 
 bool orsp_ec_pkcs11_uri(const char *s)
 {
-	return s && strncmp(s, "pkcs11:", 7) == 0;
+	/* a URI's scheme has no case (RFC 3986 §3.1), nor has it for p11-kit: "PKCS11:..."
+	 * taken for a file's name was echoed in errors, its pin-value too */
+	return s && strncasecmp(s, "pkcs11:", 7) == 0;
 }
 
 bool orsp_ec_pkcs11_uri_has_pin(const char *s)
@@ -948,6 +1013,15 @@ static orsp_err token_open(struct orsp__p11_key *k, const char *uri, ck_session_
 		if (rv == CKR_PIN_INCORRECT || rv == CKR_PIN_INVALID || rv == CKR_PIN_LEN_RANGE) {
 			e = orsp_errf(ORSP_E_VERIFY, "PKCS#11: the token %s refused the PIN",
 			              tname);
+			goto out;
+		}
+		if (rv == CKR_PIN_LOCKED && k->final_try) {
+			e = orsp_errf(
+			    ORSP_E_VERIFY,
+			    "PKCS#11: the token %s has one PIN try left, which is not spent "
+			    "here (a wrong PIN would lock it): log in once by hand with the "
+			    "right PIN (pkcs11-tool --login --test) to reset the count",
+			    tname);
 			goto out;
 		}
 		if (rv != CKR_OK) {

@@ -206,6 +206,13 @@ static orsp_err path_value(loader *l, const char *key, const char *v, char *out,
 		return bad(l, key,
 		           "takes a file, not a PKCS#11 URI (only dpauth_key, dppb_key and tls_key "
 		           "may be keys in a token)");
+	/* nor a path with what reads as a PIN in it: a URI mistyped ("pkcs 11:", "pkcs#11:")
+	 * would be named, PIN and all, by the error that the file is missing */
+	if (orsp_ec_pkcs11_uri_has_pin(v))
+		return bad(
+		    l, key,
+		    "holds \"pin-value=\", so it is not echoed: not a file's path, and not a "
+		    "PKCS#11 URI (they begin pkcs11:)");
 	int n = v[0] == '/' ? snprintf(out, cap, "%s", v) : snprintf(out, cap, "%s/%s", l->dir, v);
 	if (n < 0 || (size_t)n >= cap)
 		return bad(l, key, "path too long");

@@ -392,7 +392,9 @@ static orsp_err sealed_parse(const char *path, const char *text, size_t n, char 
 	hex[vn] = 0;
 	if (orsp_hex_decode_exact(hex, data, ORSP_KEK_LEN + 16) || p != end)
 		goto bad;
-	if (!orsp_ec_pkcs11_uri(uri))
+	/* written "pkcs11:" by kek seal, never otherwise (a URI's scheme has no case, but this
+	 * file's form is ours) */
+	if (strncmp(uri, "pkcs11:", 7) != 0)
 		goto bad;
 	/* the file would hold the token's PIN beside what it protects: not handed on either */
 	if (orsp_ec_pkcs11_uri_has_pin(uri)) {

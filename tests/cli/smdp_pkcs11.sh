@@ -118,6 +118,18 @@ stop_checked "$server" "smdp serve" "$T/serve.log"
 server=
 lacks "no PIN in the server's log" "$PIN" "$(cat "$T/serve.log")"
 
+# a URI's scheme has no case: PKCS11: is a token key too (it was taken for a file's name, and
+# the error that it is missing echoed it, pin-value and all); a value with a pin-value that is
+# no URI is refused without being echoed
+conf "$T/upper.conf" "$(key dpauth | sed 's/^pkcs11:/PKCS11:/')" "$(key dppb)"
+run smdp serve --config "$T/upper.conf" --check
+expect "PKCS11: in capitals, a token key ($err)" 0 "$rc"
+conf "$T/typo.conf" "pkcs#11:token=openrsp-smdp;object=dpauth?pin-value=TYPO-S3CRET" "$(key dppb)"
+run smdp serve --config "$T/typo.conf" --check
+expect "a mistyped URI with a PIN: rc" 1 "$rc"
+has "a mistyped URI with a PIN: why" 'dpauth_key: holds "pin-value=", so it is not echoed' "$err"
+lacks "a mistyped URI with a PIN: not echoed" "TYPO-S3CRET" "$err$out"
+
 # keys made in the token (here: imported from files deleted at once), certificates issued
 # for them by `pki smdp --dpauth-key/--dppb-key` (no key file written), then a second SM-DP+
 # with them: the same eUICC downloads from it, so the certificates are those of the keys
@@ -214,10 +226,10 @@ server=
 lacks "no PIN in the HTTPS server's log" "$PIN" "$(cat "$T/serve3.log")"
 tls_conf "$T/bad.conf" "$(key bp)"
 run smdp serve --config "$T/bad.conf"
-if [[ $rc -eq 1 && "$err" == *"tls_key: a DPtls key in a PKCS#11 token must be on P-256"* ]]; then ok; else bad "a brainpool DPtls key in a token: rc=$rc $err"; fi
+if [[ $rc -eq 78 && "$err" == *"tls_key: a DPtls key in a PKCS#11 token must be on P-256"* ]]; then ok; else bad "a brainpool DPtls key in a token: rc=$rc $err"; fi
 tls_conf "$T/bad.conf" "$(key dpauth)"
 run smdp serve --config "$T/bad.conf"
-if [[ $rc -eq 1 && "$err" == *"tls_key: does not belong to tls_cert"* ]]; then ok; else bad "another key as DPtls: rc=$rc $err"; fi
+if [[ $rc -eq 78 && "$err" == *"tls_key: does not belong to tls_cert"* ]]; then ok; else bad "another key as DPtls: rc=$rc $err"; fi
 
 # ----- KEK files sealed by an AES key made in the token (pkcs11-tool), for the SM-DP+ and the
 # AuC: kek seal / info / unseal, every verb opening the sealed file through the token, rekey
@@ -353,10 +365,11 @@ usage --pkcs11 bench sign --pkcs11 "$(key dppb pin-value=badpin-5150)"
 lacks "bench sign: the PIN of a refused URI not said" "badpin-5150" "$err"
 
 # refused at start: exit 1, one line naming the key and what is wrong, never the PIN
-refused() { # refused WORDS DPAUTH_URI [DPPB_URI]
+refused() { # refused WORDS DPAUTH_URI [DPPB_URI]: exit 78, the configuration refused (the
+	# systemd unit does not start it again: a refused PIN is not tried every 2 s)
 	conf "$T/bad.conf" "$2" "${3:-$(key dppb)}"
 	run smdp serve --config "$T/bad.conf"
-	if [[ $rc -eq 1 && "$err" == "openrsp: "*"$1"* && $(wc -l <"$T/err") -eq 1 ]]; then
+	if [[ $rc -eq 78 && "$err" == "openrsp: "*"$1"* && $(wc -l <"$T/err") -eq 1 ]]; then
 		ok
 	else
 		bad "refused '$1': rc=$rc stderr='$err'"
@@ -384,7 +397,7 @@ if [[ "$err" != *"dpauth_key"* && "$err" == *"profile"* ]]; then ok; else bad "a
 pad=$(printf '/.%.0s' $(seq 4200))
 conf "$T/long.conf" "pkcs11:token=openrsp-smdp;object=dpauth?module-path=${pad}$MOD&pin-value=$PIN" "$(key dppb)"
 run smdp serve --config "$T/long.conf"
-if [[ $rc -eq 1 && "$err" == *"long.conf:9: line: longer than 8190 characters"* ]]; then ok; else bad "an 8,400-character line: rc=$rc $err"; fi
+if [[ $rc -eq 78 && "$err" == *"long.conf:9: line: longer than 8190 characters"* ]]; then ok; else bad "an 8,400-character line: rc=$rc $err"; fi
 lacks "no PIN said (long line)" "$PIN" "$err"
 # a URI on a key that takes a file: refused, not echoed (it may hold a PIN)
 {
@@ -394,24 +407,24 @@ lacks "no PIN said (long line)" "$PIN" "$err"
 } >"$T/cb.conf"
 chmod 600 "$T/cb.conf"
 run smdp serve --config "$T/cb.conf"
-if [[ $rc -eq 1 && "$err" == *"callback_key: takes a file, not a PKCS#11 URI"* ]]; then ok; else bad "a URI as callback_key: rc=$rc $err"; fi
+if [[ $rc -eq 78 && "$err" == *"callback_key: takes a file, not a PKCS#11 URI"* ]]; then ok; else bad "a URI as callback_key: rc=$rc $err"; fi
 lacks "a URI as callback_key: not echoed" "$PIN" "$err"
 # tls_key twice, in either order: refused
 for pair in "$(key dptls)|pki2/smdp/dptls_key.pem" "pki2/smdp/dptls_key.pem|$(key dptls)"; do
 	tls_conf "$T/bad.conf" "${pair%%|*}"
 	sed -i "/^tls_key = /a tls_key = ${pair#*|}" "$T/bad.conf"
 	run smdp serve --config "$T/bad.conf"
-	if [[ $rc -eq 1 && "$err" == *"tls_key: given twice"* ]]; then ok; else bad "tls_key twice: rc=$rc $err"; fi
+	if [[ $rc -eq 78 && "$err" == *"tls_key: given twice"* ]]; then ok; else bad "tls_key twice: rc=$rc $err"; fi
 done
 # a PIN in the configuration makes it a secret file
 conf "$T/bad.conf" "$(key dpauth "pin-value=$PIN")" "$(key dppb)"
 chmod 644 "$T/bad.conf"
 run smdp serve --config "$T/bad.conf"
-if [[ $rc -eq 1 && "$err" == *"dpauth_key: $T/bad.conf holds a PIN (pin-value)"* ]]; then ok; else bad "pin-value in a 0644 file: rc=$rc $err"; fi
+if [[ $rc -eq 78 && "$err" == *"dpauth_key: $T/bad.conf holds a PIN (pin-value)"* ]]; then ok; else bad "pin-value in a 0644 file: rc=$rc $err"; fi
 lacks "no PIN said (pin-value)" "$PIN" "$err"
 conf "$T/bad.conf" "$(key dpauth "pin- value=$PIN")" "$(key dppb)"
 chmod 644 "$T/bad.conf"
 run smdp serve --config "$T/bad.conf"
-if [[ $rc -eq 1 && "$err" == *"dpauth_key: $T/bad.conf holds a PIN (pin-value)"* ]]; then ok; else bad "a spaced pin-value in a 0644 file: rc=$rc $err"; fi
+if [[ $rc -eq 78 && "$err" == *"dpauth_key: $T/bad.conf holds a PIN (pin-value)"* ]]; then ok; else bad "a spaced pin-value in a 0644 file: rc=$rc $err"; fi
 lacks "no PIN said (spaced pin-value)" "$PIN" "$err"
 finish
