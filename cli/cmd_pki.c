@@ -231,13 +231,16 @@ static int dir_has_entries(const char *dir)
 	return found;
 }
 
-static int make_dir(const char *path, created *c)
+/* follow: a symbolic link to a directory will do (the DIR the user named; the run's own
+ * subdirectories must be directories themselves) */
+static int make_dir(const char *path, created *c, bool follow)
 {
 	struct stat st;
 
 	if (mkdir(path, 0755) == 0)
 		return created_add(c, path, true);
-	if (errno == EEXIST && lstat(path, &st) == 0 && S_ISDIR(st.st_mode))
+	if (errno == EEXIST && (follow ? stat(path, &st) : lstat(path, &st)) == 0 &&
+	    S_ISDIR(st.st_mode))
 		return CLI_OK;
 	return cli_failf(path, "cannot create directory: %s",
 	                 errno == EEXIST ? "exists and is not a directory" : strerror(errno));
@@ -326,7 +329,7 @@ static int set_aside(const char *path, created *c)
 static int prepare_dir(const pki_opts *o, created *c)
 {
 	int has;
-	int rc = make_dir(o->dir, c);
+	int rc = make_dir(o->dir, c, true);
 
 	if (rc)
 		return rc;
@@ -344,10 +347,11 @@ static int prepare_hierarchy(const pki_opts *o, const char *base, created *c)
 	char path[PATH_CAP];
 	int rc;
 
-	if (strcmp(base, o->dir) != 0 && (rc = make_dir(base, c)) != CLI_OK)
+	if (strcmp(base, o->dir) != 0 && (rc = make_dir(base, c, false)) != CLI_OK)
 		return rc;
 	for (size_t i = 0; i < ORSP_ARRAY_LEN(subdirs); i++) {
-		if ((rc = path_join(path, base, subdirs[i], NULL)) || (rc = make_dir(path, c)))
+		if ((rc = path_join(path, base, subdirs[i], NULL)) ||
+		    (rc = make_dir(path, c, false)))
 			return rc;
 	}
 	if (!o->force)
@@ -415,8 +419,35 @@ static void fill_template(const pki_opts *o, int which, time_t nb, time_t na,
 		t->crl_urls = o->crl_urls;
 }
 
+static bool crl_url_for(const char *url, orsp_curve curve, char *out, size_t cap);
+
+/* t's CRL URLs with {curve} as curve's name, in urls (pointed to by ptrs, which t then
+ * names); CLI_FAIL when one does not fit. */
+typedef struct crl_urls_buf {
+	char urls[ORSP_CERT_MAX_CRL_URLS][ORSP_CERT_URL_MAX + 1];
+	const char *ptrs[ORSP_CERT_MAX_CRL_URLS + 1];
+} crl_urls_buf;
+
+static int expand_crl_urls(orsp_cert_template *t, orsp_curve curve, crl_urls_buf *b,
+                           const char *label)
+{
+	size_t n = 0;
+
+	if (!t->crl_urls)
+		return CLI_OK;
+	for (; t->crl_urls[n] && n < ORSP_CERT_MAX_CRL_URLS; n++) {
+		if (!crl_url_for(t->crl_urls[n], curve, b->urls[n], sizeof(b->urls[n])))
+			return cli_failf(label, "CRL URL too long");
+		b->ptrs[n] = b->urls[n];
+	}
+	b->ptrs[n] = NULL;
+	t->crl_urls = b->ptrs;
+	return CLI_OK;
+}
+
 static int issue_hierarchy(const pki_opts *o, hierarchy *h, created *c)
 {
+	crl_urls_buf ub;
 	orsp_ec_key *keys[C__COUNT] = {0};
 	orsp_cert *certs[C__COUNT] = {0};
 	const char *const eins[] = {o->prefix, NULL};
@@ -443,6 +474,9 @@ static int issue_hierarchy(const pki_opts *o, hierarchy *h, created *c)
 			goto out;
 		}
 		fill_template(o, i, nb, na, eins, &t);
+		/* {curve} in a CRL URL: this hierarchy's */
+		if ((rc = expand_crl_urls(&t, h->curve, &ub, l->label)) != CLI_OK)
+			goto out;
 		e = orsp_cert_issue(&t, keys[i], l->issuer < 0 ? keys[i] : keys[l->issuer],
 		                    l->issuer < 0 ? NULL : certs[l->issuer], &certs[i]);
 		if (e) {
@@ -618,16 +652,38 @@ static int check_smdp_opts(pki_opts *o, const char *days)
 
 /* --crl-url / --eum-crl-url: one more URL into list (NULL-terminated, up to
  * ORSP_CERT_MAX_CRL_URLS). */
+#define CURVE_MARK "{curve}"
+
+/* url with each {curve} replaced by the curve's name (nist, brainpool) into out; false when
+ * it does not fit */
+static bool crl_url_for(const char *url, orsp_curve curve, char *out, size_t cap)
+{
+	const char *name = curve == ORSP_CURVE_P256 ? "nist" : "brainpool", *m;
+	size_t n = 0;
+
+	while ((m = strstr(url, CURVE_MARK))) {
+		int w = snprintf(out + n, cap - n, "%.*s%s", (int)(m - url), url, name);
+		if (w < 0 || (size_t)w >= cap - n)
+			return false;
+		n += (size_t)w;
+		url = m + strlen(CURVE_MARK);
+	}
+	return (size_t)snprintf(out + n, cap - n, "%s", url) < cap - n;
+}
+
 static int add_crl_url(const char *opt, const char **list, const char *url)
 {
+	char b[ORSP_CERT_URL_MAX + 16];
 	size_t n = 0;
 
 	while (list[n])
 		n++;
 	if (n == ORSP_CERT_MAX_CRL_URLS)
 		return cli_usage(opt, "at most %d", ORSP_CERT_MAX_CRL_URLS);
-	if (!orsp_cert_crl_url_ok(url))
-		return cli_usage(opt, "%s", orsp_err_detail());
+	/* checked as it will be written, {curve} replaced (brainpool: the longer name) */
+	if (!crl_url_for(url, ORSP_CURVE_BRAINPOOLP256R1, b, sizeof(b)) || !orsp_cert_crl_url_ok(b))
+		return cli_usage(opt, "%s",
+		                 strlen(b) >= sizeof(b) - 1 ? "too long" : orsp_err_detail());
 	list[n] = url;
 	list[n + 1] = NULL;
 	return CLI_OK;
@@ -714,6 +770,18 @@ static int parse_init(int argc, char **argv, pki_opts *o)
 		o->nist = o->brainpool = true;
 	else
 		return cli_usage("--curve", "expected nist, brainpool or both");
+	/* two CIs are two issuers: one distribution point cannot hold the CRL of both (the
+	 * same URL in both hierarchies left one of them with no CRL it could fetch) */
+	for (int l = 0; l < 2 && o->nist && o->brainpool; l++) {
+		const char *const *urls = l ? o->eum_crl_urls : o->crl_urls;
+		for (size_t i = 0; urls[i]; i++)
+			if (!strstr(urls[i], CURVE_MARK))
+				return cli_usage(
+				    l ? "--eum-crl-url" : "--crl-url",
+				    "with --curve both, each hierarchy's issuers need a CRL "
+				    "of their own: put " CURVE_MARK " in the URL (nist or "
+				    "brainpool in each hierarchy's certificates)");
+	}
 	if (!digits_only(o->prefix) || strlen(o->prefix) > 30)
 		return cli_usage("--eid-prefix", "expected 1 to 30 decimal digits");
 	if ((rc = check_smdp_opts(o, days)) != CLI_OK)
@@ -1027,6 +1095,7 @@ static int no_ci(const char *ci_dir)
 static int pki_smdp_make(pki_opts o, const char *ci_dir)
 {
 	char path[PATH_CAP], smdp_dir[PATH_CAP];
+	crl_urls_buf ub;
 	orsp_cert *ci = NULL, *cert = NULL;
 	orsp_ec_key *ci_key = NULL, *key = NULL;
 	uint8_t dpauth_point[ORSP_EC_POINT_LEN];
@@ -1068,7 +1137,7 @@ static int pki_smdp_make(pki_opts o, const char *ci_dir)
 	if ((rc = prepare_dir(&o, made)) != CLI_OK)
 		goto out;
 	if ((rc = path_join(smdp_dir, o.dir, "smdp", NULL)) != CLI_OK ||
-	    (rc = make_dir(smdp_dir, made)) != CLI_OK)
+	    (rc = make_dir(smdp_dir, made, false)) != CLI_OK)
 		goto out;
 	for (int i = C_DPAUTH; i <= C_DPTLS; i++) {
 		const struct layout *l = &layout[i];
@@ -1100,6 +1169,9 @@ static int pki_smdp_make(pki_opts o, const char *ci_dir)
 			goto out;
 		}
 		fill_template(&o, i, nb, na, NULL, &t);
+		/* {curve} in a CRL URL: the CI's */
+		if ((rc = expand_crl_urls(&t, orsp_ec_curve(ci_key), &ub, l->label)) != CLI_OK)
+			goto out;
 		e = orsp_cert_issue(&t, key, ci_key, ci, &cert);
 		if (e) {
 			rc = cli_fail(l->label, e);
@@ -1616,8 +1688,11 @@ static const cli_cmd pki_cmds[] = {
      "  --permitted-eins     also put the SGP.22 v3 permittedEins extension in the EUM\n"
      "  --crl-url URL        where the CI publishes its CRL (http:// or https://):\n"
      "                       a cRLDistributionPoints in the EUM, DPauth, DPpb and\n"
-     "                       DPtls certificates, as SGP.26's have; up to 4\n"
-     "  --eum-crl-url URL    where the EUM publishes its CRL, in the eUICC's; up to 4\n"
+     "                       DPtls certificates, as SGP.26's have; up to 4; {curve}\n"
+     "                       in it becomes nist or brainpool (with --curve both a\n"
+     "                       must: two CIs, a CRL each)\n"
+     "  --eum-crl-url URL    where the EUM publishes its CRL, in the eUICC's; up to 4;\n"
+     "                       {curve} as for --crl-url\n"
      "  --force              write into a non-empty DIR, replacing the files of the\n"
      "                       layout\n"
      "  --json               one JSON document: paths, EID and key identifiers\n",

@@ -173,6 +173,28 @@ if [[ $rc -eq 0 ]]; then ok; else bad "pki smdp --crl-url rc=$rc $err"; fi
 for n in dpauth dppb dptls; do
 	cert_has "$T/cdp2/smdp/$n.pem" "URI:http://ci.test.example/ci-a.crl"
 done
+# two CIs (--curve both) are two issuers: a URL each, {curve} in it (one URL for both left one
+# hierarchy with no CRL it could fetch)
+usage --crl-url pki init "$T/cdpb0" --curve both --crl-url http://ci.test.example/ci.crl
+usage --eum-crl-url pki init "$T/cdpb0" --curve both --crl-url "http://ci.test.example/{curve}.crl" \
+	--eum-crl-url http://eum.test.example/eum.crl
+run pki init "$T/cdpb" --curve both --crl-url "http://ci.test.example/ci-{curve}.crl" \
+	--eum-crl-url "http://eum.test.example/{curve}/eum.crl"
+if [[ $rc -eq 0 ]]; then ok; else bad "pki init --curve both --crl-url {curve} rc=$rc $err"; fi
+for c in nist brainpool; do
+	cert_has "$T/cdpb/$c/smdp/dpauth.pem" "URI:http://ci.test.example/ci-$c.crl"
+	cert_has "$T/cdpb/$c/euicc/euicc.pem" "URI:http://eum.test.example/$c/eum.crl"
+done
+run pki smdp "$T/cdpb2" --ci "$T/cdpb/brainpool" --smdp-fqdn two.test.example \
+	--smdp-oid 2.999.11 --crl-url "http://ci.test.example/ci-{curve}.crl"
+cert_has "$T/cdpb2/smdp/dppb.pem" "URI:http://ci.test.example/ci-brainpool.crl"
+
+# DIR a symbolic link to an empty directory: written into it (it was "exists and is not a
+# directory")
+mkdir "$T/real"
+ln -s "$T/real" "$T/link"
+run pki init "$T/link"
+if [[ $rc -eq 0 && -f "$T/real/ci/ci.der" ]]; then ok; else bad "pki init into a symbolic link rc=$rc $err"; fi
 
 # ----- a non-empty DIR is refused; --force replaces the layout only -----
 sum=$(sha256sum "$T/nist/ci/ci.der")
