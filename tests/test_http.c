@@ -1174,29 +1174,55 @@ static void *bg_stop(void *arg)
 	return (void *)(uintptr_t)orsp_http_server_stop(arg, 10000);
 }
 
+/* A connection made, early (its first bytes) sent and before_ms waited, then a stop begun;
+ * into_ms into it the rest of a POST /len of "abc" is sent: it must be answered 200 "3". */
+static void served_across_stop(const char *early, unsigned before_ms, unsigned into_ms,
+                               const char *what)
+{
+	static const char req[] = "POST /len HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nabc";
+	orsp_http_server *srv = start_plain(0);
+	struct timeval tv = {5, 0};
+	int fd = connected(orsp_http_server_port(srv), &tv);
+	size_t el = strlen(early), len;
+	char resp[512];
+	pthread_t t;
+	void *left;
+
+	assert_int_equal(strncmp(req, early, el), 0);
+	if (el)
+		assert_int_equal(send(fd, early, el, MSG_NOSIGNAL), (ssize_t)el);
+	sleep_ms(before_ms);
+	assert_int_equal(pthread_create(&t, NULL, bg_stop, srv), 0);
+	sleep_ms(into_ms);
+	assert_int_equal(send(fd, req + el, sizeof(req) - 1 - el, MSG_NOSIGNAL),
+	                 (ssize_t)(sizeof(req) - 1 - el));
+	len = read_and_close(fd, resp, sizeof(resp));
+	assert_int_equal(pthread_join(t, &left), 0);
+	assert_int_equal((uintptr_t)left, 0);
+	if (!len3_answer(resp, len, true))
+		fail_msg("%s: want 200 \"3\", got \"%s\"", what, resp);
+}
+
 /* A connection made just before the stop whose request comes 40 ms into it is served: the stop
  * waits up to 250 ms from a connection's accept for its first request (STOP_FRESH_US; a
  * client between its connect and its first write, or in its TLS handshake), where it had ended
  * about 10 ms in, closing the connection under the request. */
 static void test_stop_waits_for_new_connection(void **state)
 {
-	orsp_http_server *srv = start_plain(0);
-	struct timeval tv = {5, 0};
-	int fd = connected(orsp_http_server_port(srv), &tv);
-	char resp[512];
-	size_t len;
-	pthread_t t;
-	void *left;
 	(void)state;
+	served_across_stop("", 0, 40, "the request sent 40 ms into the stop");
+}
 
-	assert_int_equal(pthread_create(&t, NULL, bg_stop, srv), 0);
-	sleep_ms(40);
-	send_len3(fd);
-	len = read_and_close(fd, resp, sizeof(resp));
-	assert_int_equal(pthread_join(t, &left), 0);
-	assert_int_equal((uintptr_t)left, 0);
-	if (!len3_answer(resp, len, true))
-		fail_msg("the request sent 40 ms into the stop: want 200 \"3\", got \"%s\"", resp);
+/* A request whose request line came before the stop and whose header section comes 400 ms
+ * into it (past the 250 ms a fresh connection is waited for) is served: the stop counts a
+ * header section on its way as a request, where it closed the connection under it, and the
+ * client got nothing (review find). */
+static void test_stop_waits_for_header_section(void **state)
+{
+	(void)state;
+	/* 300 ms after the request line: no longer fresh */
+	served_across_stop("POST /len HTTP/1.1\r\n", 300, 400,
+	                   "the header section sent 400 ms into the stop");
 }
 
 /* Send raw bytes (then half-close when half_close), read until the server closes the
@@ -1703,11 +1729,11 @@ static void test_host_field(void **state)
 /* RFC 9112 §3.2.2: a server must accept a target in absolute form; the scheme (http or https,
  * any case) and authority are not part of the path routed (a 404 before). They are kept as
  * sent, a "%2F" there too, so the path starts where it did; the path is decoded as usual (%00
- * kept), and the log shows the whole target. A target that is neither a path nor the
- * absolute form as sent, one that only decodes to either included, gets 400 (a proxy in
- * front matching paths sees no path in it: "%2Flen" was routed to /len). So does a target with
- * whitespace, a control character or a NUL as sent (RFC 9112 §3.2; "/len\0junk" was routed to
- * /len, "/len x" to the path "/len x"). */
+ * kept), and the log shows the whole target but a userinfo's (user name and password). A target
+ * that is neither a path nor the absolute form as sent, one that only decodes to either included,
+ * gets 400 (a proxy in front matching paths sees no path in it: "%2Flen" was routed to /len). So
+ * does a target with whitespace, a control character or a NUL as sent (RFC 9112 §3.2; "/len\0junk"
+ * was routed to /len, "/len x" to the path "/len x"). */
 static void test_request_target(void **state)
 {
 	(void)state;
@@ -1728,7 +1754,10 @@ static void test_request_target(void **state)
 	    {"http://x/x%2Flen", "http://x/x/len", 404, not_found, 0},
 	    {"http://x", "http://x", 404, not_found, 0},
 	    {"http://x?len", "http://x", 404, not_found, 0},
-	    {"http://u@x/len", "http://u@x/len", 400, invalid, 0},
+	    /* a userinfo is not logged: it may hold a password (since session 55) */
+	    {"http://u@x/len", "http://-@x/len", 400, invalid, 0},
+	    {"http://operator:S3cret@x/len?q", "http://-@x/len", 400, invalid, 0},
+	    {"HTTPS://a@b:c@x:1/len", "HTTPS://-@x:1/len", 400, invalid, 0},
 	    {"http:///len", "http:///len", 400, invalid, 0},
 	    {"ftp://x/len", "ftp://x/len", 400, invalid, 0},
 	    {"%68ttp://x/len", "http://x/len", 400, invalid, 0},
@@ -4548,6 +4577,41 @@ static CURLcode tls12_suites(uint16_t port, const char *ciphers, char *text)
 	return tls_offer_post(port, false, ciphers, NULL, curl_text, text);
 }
 
+/* RFC 9155 §2: no SHA-1 signature in TLS 1.2. A client (openssl s_client) that accepts only
+ * ECDSA with SHA-1 for the server's ServerKeyExchange gets no handshake (the server signed
+ * with SHA-1 when asked, before session 55); the same client accepting SHA-256 gets one. */
+static void test_https_no_sha1_signatures(void **state)
+{
+	static const struct {
+		const char *sigalgs;
+		bool ok;
+	} cases[] = {{"ECDSA+SHA1", false}, {"ECDSA+SHA256", true}};
+	orsp_http_server *srv = start_tls(NULL, false);
+	uint16_t port = orsp_http_server_port(srv);
+	(void)state;
+
+	for (size_t i = 0; i < ORSP_ARRAY_LEN(cases); i++) {
+		char cmd[256], out[8192];
+		size_t n = 0, r;
+		FILE *p;
+		snprintf(cmd, sizeof(cmd),
+		         "openssl s_client -connect 127.0.0.1:%u -tls1_2 -sigalgs %s "
+		         "-cipher 'DEFAULT:@SECLEVEL=0' </dev/null 2>&1",
+		         port, cases[i].sigalgs);
+		p = popen(cmd, "r");
+		assert_non_null(p);
+		while (n + 1 < sizeof(out) && (r = fread(out + n, 1, sizeof(out) - 1 - n, p)) > 0)
+			n += r;
+		out[n] = 0;
+		pclose(p);
+		if (cases[i].ok != (strstr(out, "Peer signing digest") != NULL))
+			fail_msg("%s: want %s, got: %s", cases[i].sigalgs,
+			         cases[i].ok ? "a handshake" : "none", out);
+		assert_null(strstr(out, "Peer signing digest: SHA1"));
+	}
+	orsp_http_server_stop(srv, 2000);
+}
+
 /* SGP.22 names two suites for ES9+/ES11 over TLS 1.2: TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256
  * and TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA256. With the default priorities a client offering
  * either alone completes a handshake (the CBC one failed: GnuTLS's NORMAL has no CBC suite
@@ -5831,6 +5895,7 @@ int main(void)
 	    cmocka_unit_test(test_graceful_stop_waiting_requests),
 	    cmocka_unit_test(test_stop_serves_queued_connections),
 	    cmocka_unit_test(test_stop_waits_for_new_connection),
+	    cmocka_unit_test(test_stop_waits_for_header_section),
 	    cmocka_unit_test(test_close_connections),
 	    cmocka_unit_test(test_close_connections_per_ip),
 	    cmocka_unit_test(test_connections_dealt_to_threads),
@@ -5875,6 +5940,7 @@ int main(void)
 	    cmocka_unit_test(test_https_from_files),
 	    cmocka_unit_test(test_https_slow_readers_answer_deadline),
 	    cmocka_unit_test(test_https_cipher_suites),
+	    cmocka_unit_test(test_https_no_sha1_signatures),
 	    cmocka_unit_test(test_https_no_hello_retry),
 	    cmocka_unit_test(test_https_brainpool_server),
 	    cmocka_unit_test(test_json_thales_response),

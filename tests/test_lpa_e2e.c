@@ -666,8 +666,10 @@ static void test_e2e_memory_reset(void **state)
 }
 
 /* The class the operator set at import reaches the eUICC: a provisioning profile installs
- * as one (and a memory reset of operational profiles leaves it); a test profile is refused by
- * openrsp's eUICC, which announces no testProfileSupport (unsupportedProfileClass), and
+ * as one (and a memory reset of operational profiles leaves it); a test profile is not
+ * downloaded to openrsp's eUICC, which announces no testProfileSupport: the SM-DP+ refuses it
+ * as not eligible (8.2.5/4.3) and the order stays Released (until session 55 it was
+ * delivered, the eUICC refused it, unsupportedProfileClass, and the order went to Error);
  * nothing is installed. */
 static void test_e2e_provisioning_class(void **state)
 {
@@ -694,11 +696,16 @@ static void test_e2e_test_class(void **state)
 	size_t n = 0;
 	orsp_lpa_profile p[ORSP_LPA_MAX_PROFILES];
 
+	orsp_smdp_profile sp;
+
 	order(f, NULL, NULL);
 	assert_int_not_equal(download(f, f->prof.matching_id, NULL, iccid), ORSP_OK);
-	assert_non_null(strstr(orsp_err_detail(), "unsupportedProfileClass"));
+	if (!strstr(orsp_err_detail(), "no testProfileSupport"))
+		fail_msg("'%s'", orsp_err_detail());
 	assert_int_equal(orsp_lpa_profiles(&f->c, p, ORSP_LPA_MAX_PROFILES, &n), ORSP_OK);
 	assert_int_equal(n, 0);
+	assert_int_equal(orsp_smdp_get(f->s, f->prof.iccid, &sp), ORSP_OK);
+	assert_int_equal(sp.state, ORSP_SMDP_RELEASED);
 }
 
 static void test_e2e_cc(void **state)

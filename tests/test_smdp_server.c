@@ -1,6 +1,7 @@
 /* The SM-DP+ server in-process: configuration from a file (the SGP.26 keys), plain HTTP
  * behind a proxy, and ES2+ HandleDownloadProgressInfo reports delivered to an operator
  * endpoint from the database outbox, with a retry after the operator failed once. */
+#define _GNU_SOURCE /* strcasestr */
 #include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -1681,10 +1682,15 @@ static const char *raw_head(orsp_smdp_server *srv, const char *method, const cha
 	assert_int_equal(setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)), 0);
 	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	assert_int_equal(connect(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+	/* a POST says its body is JSON unless header names Content-Type (X-No-Content-Type
+	 * too: then none) */
 	n = snprintf(req, sizeof(req),
-	             "%s %s HTTP/1.1\r\nHost: 127.0.0.1\r\n%s%s%s"
+	             "%s %s HTTP/1.1\r\nHost: 127.0.0.1\r\n%s%s%s%s"
 	             "Connection: close\r\n\r\n",
 	             method, path, strcmp(method, "POST") ? "" : "Content-Length: 0\r\n",
+	             strcmp(method, "POST") || (header && strcasestr(header, "Content-Type"))
+	                 ? ""
+	                 : "Content-Type: application/json\r\n",
 	             header ? header : "", header ? "\r\n" : "");
 	assert_true(n > 0 && (size_t)n < sizeof(req));
 	assert_int_equal(send(fd, req, (size_t)n, 0), n);
@@ -1787,6 +1793,73 @@ static void test_metrics_token(void **state)
  * but not after it (RFC 9110 §5.5: neither belongs to the value), so trailing SP and HTAB
  * are not "trailing characters"; a version other than 2, or anything after the version, is
  * still refused with 400. */
+/* SGP.22 §6.5.1: a request's body is JSON, Content-Type application/json (any case,
+ * parameters allowed): another type or none is 415, before the handler (it was handled). */
+static void test_content_type(void **state)
+{
+	static released r;
+	static char head[1 << 16];
+	static const char es9[] = "/gsma/rsp2/es9plus/initiateAuthentication";
+	static const struct {
+		const char *header;
+		bool ok;
+	} cases[] = {
+	    {"Content-Type: application/json;charset=UTF-8", true},
+	    {"Content-Type: Application/JSON ; charset=utf-8", true},
+	    {"Content-Type: application/json", true},
+	    {"Content-Type: text/plain", false},
+	    {"Content-Type: application/jsonx", false},
+	    {"Content-Type: application/x-www-form-urlencoded", false},
+	    {"X-No-Content-Type: 1", false},
+	};
+	orsp_smdp_server *srv = NULL;
+	char header[200];
+	const char *body;
+	(void)state;
+
+	released_profile(&r, "smdp_ctype", "http://127.0.0.1:9", "CT-1");
+	assert_int_equal(orsp_smdp_server_start(&r.cfg, &srv), ORSP_OK);
+	for (size_t i = 0; i < ORSP_ARRAY_LEN(cases); i++) {
+		snprintf(header, sizeof(header), "X-Admin-Protocol: gsma/rsp/v2.2.0\r\n%s",
+		         cases[i].header);
+		body = raw_head(srv, "POST", es9, header, head, sizeof(head));
+		if (cases[i].ok) {
+			/* through to the handler: the empty body is not JSON */
+			if (strncmp(head, "HTTP/1.1 200 ", 13) != 0)
+				fail_msg("%s: %s", cases[i].header, head);
+			assert_non_null(strstr(body, "\"subjectCode\":\"1.2\""));
+		} else {
+			if (strncmp(head, "HTTP/1.1 415 ", 13) != 0)
+				fail_msg("%s: %s", cases[i].header, head);
+			assert_string_equal(body, "Content-Type application/json required\n");
+		}
+	}
+	/* an answer without a body (handleNotification's 204) says its binding version too */
+	{
+		/* an otherSignedNotification whose certificates do not parse: recorded, 204 */
+		uint8_t n[] = {0x30, 0x52, 0xBF, 0x2F, 0x08, 0x80, 0x02,        0x01, 0x00, 0x81,
+		               0x02, 0x07, 0x80, 0x5F, 0x37, 0x40, [80] = 0x30, 0x00, 0x30, 0x00};
+		char b64[200], req[300], url[200];
+		orsp_http_client_opts co = {0};
+		orsp_http_client *c = NULL;
+		orsp_http_result res = {0};
+		assert_int_equal(orsp_base64_encode(n, sizeof(n), b64, sizeof(b64)), ORSP_OK);
+		snprintf(req, sizeof(req), "{\"pendingNotification\":\"%s\"}", b64);
+		snprintf(url, sizeof(url),
+		         "http://127.0.0.1:%u/gsma/rsp2/es9plus/handleNotification",
+		         orsp_smdp_server_port(srv));
+		assert_int_equal(orsp_http_client_new(&co, &c), ORSP_OK);
+		assert_int_equal(orsp_http_client_post_json(c, url, req, strlen(req), NULL, &res),
+		                 ORSP_OK);
+		assert_int_equal(res.status, 204);
+		assert_string_equal(res.x_admin_protocol, ORSP_HTTP_ADMIN_PROTOCOL);
+		orsp_http_result_free(&res);
+		orsp_http_client_free(c);
+	}
+	orsp_smdp_server_stop(srv);
+	released_free(&r);
+}
+
 static void test_admin_protocol_whitespace(void **state)
 {
 	static released r;
@@ -3681,6 +3754,7 @@ int main(void)
 	    cmocka_unit_test(test_metrics_token),
 	    cmocka_unit_test(test_es2_unauthorised),
 	    cmocka_unit_test(test_admin_protocol_whitespace),
+	    cmocka_unit_test(test_content_type),
 	    cmocka_unit_test(test_config_errors),
 	    cmocka_unit_test(test_config_ci_limit),
 	    cmocka_unit_test(test_config_not_regular_files),

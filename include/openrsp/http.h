@@ -43,7 +43,9 @@
 /* GnuTLS priority string of the server: TLS 1.2 (required by SGP.22 for ES9+/ES2+) and 1.3.
  * SGP.22 names TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256 and _AES_128_CBC_SHA256 for TLS 1.2:
  * NORMAL has no CBC suite with HMAC-SHA256 (+SHA256 adds them) but CBC suites with HMAC-SHA1
- * (-SHA1 drops them); the server's order decides, so GCM wins over CBC. The ciphers are
+ * (-SHA1 drops them, but not SHA-1 signatures: -SIGN-*-SHA1 do, RFC 9155 §2, in the server's
+ * ServerKeyExchange and in an ES2+ client's CertificateVerify; until session 55 both took
+ * them); the server's order decides, so GCM wins over CBC. The ciphers are
  * NORMAL's with AES-128-GCM moved first (NORMAL begins with AES-256-GCM): SGP.22's suite for
  * TLS 1.2, and in TLS 1.3 TLS_AES_128_GCM_SHA256, whose key schedule runs on SHA-256 rather
  * than SHA-384 (a handshake about 0.045 ms cheaper). The groups are NORMAL's with X25519
@@ -51,7 +53,8 @@
  * key share for X25519, and the server's preference for P-256 made it answer each of them a
  * HelloRetryRequest. */
 #define ORSP_HTTP_DEFAULT_TLS_PRIORITIES                                                           \
-	"NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2:-SHA1:+SHA256:-CIPHER-ALL:+AES-128-GCM:"       \
+	"NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2:-SHA1:+SHA256:-SIGN-RSA-SHA1:"                 \
+	"-SIGN-ECDSA-SHA1:-SIGN-DSA-SHA1:-CIPHER-ALL:+AES-128-GCM:"                                \
 	"+AES-256-GCM:+CHACHA20-POLY1305:+AES-256-CCM:+AES-256-CBC:+AES-128-CCM:+AES-128-CBC:"     \
 	"-GROUP-ALL:+GROUP-X25519:"                                                                \
 	"+GROUP-SECP256R1:+GROUP-SECP384R1:+GROUP-SECP521R1:+GROUP-X448:+GROUP-FFDHE2048:"         \
@@ -508,6 +511,10 @@ ORSP_MUST_CHECK orsp_err orsp_json_put_base64(json_t *obj, const char *field, co
                                               size_t n);
 /* Set obj[field] = str (valid UTF-8 required). */
 ORSP_MUST_CHECK orsp_err orsp_json_put_string(json_t *obj, const char *field, const char *str);
+
+/* Whether a Content-Type value (NULL: none) is JSON's media type, application/json, in any
+ * case, parameters allowed (SGP.22 §6.5.1 sends "application/json;charset=UTF-8"). */
+bool orsp_http_media_json(const char *content_type);
 
 /* Parse an X-Admin-Protocol value "gsma/rsp/v<major>.<minor>.<patch>" (decimal, each < 1000).
  * ORSP_E_MALFORMED otherwise. */

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "openrsp/http.h"
 
@@ -877,6 +878,12 @@ orsp_err orsp_json_put_base64(json_t *obj, const char *field, const uint8_t *p, 
 	/* what it encodes may be secret (hashCc in a PrepareDownloadResponse) */
 	orsp_wipe_free(text);
 	return err;
+}
+
+bool orsp_http_media_json(const char *ct)
+{
+	/* the type/subtype ends at a parameter's ';' or white space before it (RFC 9110 §8.3.1) */
+	return ct && strcspn(ct, "; \t") == 16 && strncasecmp(ct, "application/json", 16) == 0;
 }
 
 orsp_err orsp_http_admin_protocol_parse(const char *value, unsigned *major, unsigned *minor,

@@ -275,6 +275,26 @@ static void sanitise(char *dst, size_t cap, const char *src)
 	dst[i] = '\0';
 }
 
+/* The request target for the log (sanitised): an absolute form's userinfo, a user name and
+ * a password perhaps ("http://user:pass@host/..."; refused, but logged before), replaced by
+ * '-' in place. */
+static void drop_userinfo(char *t)
+{
+	size_t skip = strncasecmp(t, "http://", 7) == 0    ? 7
+	              : strncasecmp(t, "https://", 8) == 0 ? 8
+	                                                   : 0;
+	char *auth = t + skip, *at;
+	size_t alen = strcspn(auth, "/?#");
+
+	if (!skip || !(at = memchr(auth, '@', alen)))
+		return;
+	/* the last '@' of the authority ends the userinfo (RFC 3986 §3.2) */
+	while (memchr(at + 1, '@', alen - (size_t)(at + 1 - auth)))
+		at = memchr(at + 1, '@', alen - (size_t)(at + 1 - auth));
+	auth[0] = '-';
+	memmove(auth + 1, at, strlen(at) + 1);
+}
+
 /* ---------------------------------------------------------------- responses ------------- */
 
 static bool token_char(unsigned char c)
@@ -747,6 +767,7 @@ static struct req_state *req_new(orsp_http_server *srv, struct MHD_Connection *c
 	st->start_us = now_us();
 	snprintf(st->method, sizeof(st->method), "-");
 	sanitise(st->path, n < sizeof(st->path) ? n : sizeof(st->path), target);
+	drop_userinfo(st->path);
 	peer_address(conn, st);
 	ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
 	st->slot = ci ? ci->socket_context : NULL;
@@ -1385,6 +1406,7 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
 		st->other_target |= target_cut(st, url, version);
 		sanitise(st->method, sizeof(st->method), method);
 		sanitise(st->path, sizeof(st->path), url);
+		drop_userinfo(st->path);
 		atomic_fetch_add(&srv->in_flight, 1);
 		return first_call(srv, conn, url, method, version, st);
 	}
@@ -2620,7 +2642,9 @@ void orsp_http_server_conn_stats(orsp_http_server *srv, orsp_http_conn_stats *ou
  * first callback): one accepted that libmicrohttpd's polling thread has not taken over yet,
  * or one with bytes in its socket that the thread has not read, both while it was busy in
  * another connection's handler, or one accepted less than STOP_FRESH_US ago that has had no
- * request yet (its first bytes, or the rest of its TLS handshake, are on the way).
+ * request yet (its first bytes, or the rest of its TLS handshake, are on the way), or one
+ * whose request line came and whose header section is still arriving (its request deadline
+ * bounds the wait; such a request was cut by the stop, its client answered nothing).
  * Connections the sweeper shut down do not count. */
 static bool input_waiting_locked(const orsp_http_server *srv)
 {
@@ -2635,6 +2659,8 @@ static bool input_waiting_locked(const orsp_http_server *srv)
 		if (s->state != SLOT_STARTED || s->shut)
 			continue;
 		if (atomic_load(&s->fresh) && now - s->accepted_us < STOP_FRESH_US)
+			return true;
+		if (atomic_load(&s->idle_since_us) == 0)
 			return true;
 		if (ioctl(s->fd, FIONREAD, &n) == 0 && n > 0)
 			return true;

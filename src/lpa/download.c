@@ -288,9 +288,8 @@ static orsp_err es9_call(es9 *c, const char *fn, json_t *req, json_t **rsp)
 	/* SGP.22 §6.5.1: a JSON answer says so (application/json, parameters allowed), and an
 	 * X-Admin-Protocol it gives names an SGP.22 v2 version (none is taken, as pySim takes) */
 	{
-		size_t ct = strcspn(res.content_type, "; \t");
 		unsigned ma = 0, mi = 0, pa = 0;
-		bool json = ct == 16 && strncasecmp(res.content_type, "application/json", 16) == 0;
+		bool json = orsp_http_media_json(res.content_type);
 		bool admin =
 		    !res.x_admin_protocol[0] ||
 		    (!orsp_http_admin_protocol_parse(res.x_admin_protocol, &ma, &mi, &pa) &&

@@ -262,6 +262,10 @@ static orsp_err serve(orsp_smdp_server *srv, handle_fn fn, const char *iface,
 	if (!proto || orsp_http_admin_protocol_parse(proto, &ma, &mi, &pa) || ma != 2)
 		return refuse(srv, iface, req, t0, resp, 400,
 		              "X-Admin-Protocol gsma/rsp/v2.x.y required\n");
+	/* and that its body is JSON (§6.5.1: application/json, a charset parameter with it) */
+	if (!orsp_http_media_json(orsp_http_request_header(req, "Content-Type")))
+		return refuse(srv, iface, req, t0, resp, 415,
+		              "Content-Type application/json required\n");
 	s = take(srv, &slot);
 	e = fn(&srv->c->svc, s, function, req->body, req->body_len, &r);
 	give(srv, slot);
@@ -278,6 +282,11 @@ static orsp_err serve(orsp_smdp_server *srv, handle_fn fn, const char *iface,
 		orsp_err_clear();
 	if (r.http_status == 500 || !r.body) {
 		orsp_err ee = orsp_http_response_set_body(resp, r.http_status, NULL, NULL, 0);
+		/* a 204 (handleNotification) says its binding version as every answer does
+		 * (§6.5.1) */
+		if (!ee && r.http_status != 500)
+			ee = orsp_http_response_add_header(resp, "X-Admin-Protocol",
+			                                   ORSP_HTTP_ADMIN_PROTOCOL);
 		orsp_smdp_reply_free(&r);
 		return ee;
 	}
