@@ -76,7 +76,8 @@ echo "interop-lpac: openrsp lpa, then lpac on the same card: ok"
 C=(curl -s --max-time 10 --cacert pki/ci/ci.pem)
 hdr='"header":{"functionRequesterIdentifier":"op","functionCallIdentifier":"1"}'
 es2() {
-	"${C[@]}" -X POST -H 'X-Admin-Protocol: gsma/rsp/v2.2.0' -H "Authorization: Bearer $tok" \
+	"${C[@]}" -X POST -H 'Content-Type: application/json' -H 'X-Admin-Protocol: gsma/rsp/v2.2.0' \
+		-H "Authorization: Bearer $tok" \
 		-d "$2" "https://$FQDN/gsma/rsp2/es2plus/$1"
 }
 state() { "$B" smdp profile list --db smdp.db | grep "$1" | awk '{print $3}'; }

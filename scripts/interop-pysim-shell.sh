@@ -123,7 +123,8 @@ ok "no profile: pySim-shell finds no UICC file system (SELECT MF 6A86, not equip
 C=(curl -s --max-time 10 --cacert pki/ci/ci.pem)
 hdr='"header":{"functionRequesterIdentifier":"op","functionCallIdentifier":"1"}'
 es2() {
-	"${C[@]}" -X POST -H 'X-Admin-Protocol: gsma/rsp/v2.2.0' -H "Authorization: Bearer $tok" \
+	"${C[@]}" -X POST -H 'Content-Type: application/json' -H 'X-Admin-Protocol: gsma/rsp/v2.2.0' \
+		-H "Authorization: Bearer $tok" \
 		-d "$2" "https://$FQDN/gsma/rsp2/es2plus/$1"
 }
 "$B" smdp profile list --db smdp.db --json >inv.json
