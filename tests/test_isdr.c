@@ -381,6 +381,62 @@ static void test_download_brainpool(void **state)
 }
 
 /* Notifications: install (the PIR), enable, disable, delete, with sequence numbers. */
+/* The seqNumbers of the notifications a ListNotification (0xBF28) or RetrieveNotificationsList
+ * (0xBF2B) answer holds, in its order; how many. */
+static size_t listed_seqs(card *c, uint32_t tag, uint64_t *seqs, size_t cap)
+{
+	orsp_tlv a0, n, md, f;
+	orsp_reader r;
+	size_t k = 0;
+
+	assert_true(find_tlv(rsp_value(c, tag), 0xA0, &a0));
+	orsp_reader_init(&r, a0.value.p, a0.value.len);
+	while (orsp_reader_remaining(&r) && k < cap) {
+		assert_int_equal(orsp_der_read(&r, &n), ORSP_OK);
+		/* BF2F itself (a list entry), or the PIR's BF27 / the other's BF2F inside */
+		md = n;
+		if (n.tag != 0xBF2F) {
+			orsp_reader nr;
+			orsp_reader_init(&nr, n.value.p, n.value.len);
+			assert_int_equal(orsp_der_read(&nr, &md), ORSP_OK);
+			if (md.tag == 0xBF27)
+				assert_true(find_tlv(md.value, 0xBF2F, &md));
+		}
+		assert_true(find_tlv(md.value, 0x80, &f));
+		assert_int_equal(orsp_der_uint(f.value, &seqs[k++]), ORSP_OK);
+	}
+	return k;
+}
+
+/* Notifications are listed oldest first, by seqNumber, not by the slot they took: after the
+ * PIR's was removed, the disable one takes its slot, and was listed before the enable one
+ * that came first (the LPA sends them as listed). */
+static void test_notifications_in_order(void **state)
+{
+	card *c = card_new();
+	uint64_t seqs[8];
+	char hex[64];
+	(void)state;
+
+	install_ok(c, ICCID_A, 0, NULL);
+	assert_int_equal(enable(c, ICCID_A), 0);
+	/* the PIR's removed: its slot, the first, is free */
+	assert_int_equal(es10_hex(c, "BF2B00"), 0x9000);
+	assert_int_equal(listed_seqs(c, 0xBF2B, seqs, 8), 2);
+	snprintf(hex, sizeof(hex), "BF3003800%d%02X", 1, (unsigned)seqs[0]);
+	assert_int_equal(es10_hex(c, hex), 0x9000);
+	assert_int_equal(disable(c, ICCID_A), 0);
+	for (int t = 0; t < 2; t++) {
+		uint32_t tag = t ? 0xBF2B : 0xBF28;
+		assert_int_equal(es10_hex(c, t ? "BF2B00" : "BF2800"), 0x9000);
+		assert_int_equal(listed_seqs(c, tag, seqs, 8), 2);
+		if (seqs[0] >= seqs[1])
+			fail_msg("%s: seqNumber %llu listed before %llu", t ? "BF2B" : "BF28",
+			         (unsigned long long)seqs[0], (unsigned long long)seqs[1]);
+	}
+	card_free(c);
+}
+
 static void test_notifications(void **state)
 {
 	card *c = card_new();
@@ -2665,6 +2721,7 @@ int main(void)
 	    cmocka_unit_test(test_download_nist),
 	    cmocka_unit_test(test_download_brainpool),
 	    cmocka_unit_test(test_notifications),
+	    cmocka_unit_test(test_notifications_in_order),
 	    cmocka_unit_test(test_notifications_full),
 	    cmocka_unit_test(test_download_needs_room),
 	    cmocka_unit_test(test_notification_addresses),

@@ -843,6 +843,23 @@ static void test_cancel_in_load(void **state)
 	card_free(f);
 }
 
+/* A rule the Rules Authorisation Table (GetRAT: ppr1 and ppr2) does not allow is refused,
+ * installFailedDueToPprNotAllowed at StoreMetadata (2/15): pprUpdateControl, a bit of a later
+ * version (they were installed, shown by GetProfilesInfo and never enforced). */
+static void test_ppr_not_in_rat(void **state)
+{
+	card *f = card_v7(PKI_NIST);
+	dl_opts o = {.ppr = 0x80}; /* pprUpdateControl */
+
+	(void)state;
+	install_fails(f, &o, 2, 15);
+	o = (dl_opts){.ppr = 0x10, .ppr_unused = 4}; /* bit 3 */
+	install_fails(f, &o, 2, 15);
+	o = (dl_opts){.ppr = 0xE0}; /* with ppr1 and ppr2 */
+	install_fails(f, &o, 2, 15);
+	card_free(f);
+}
+
 /* PPR1: the enabled profile cannot be disabled, nor replaced by enabling another; PPR2: it
  * cannot be deleted. */
 static void test_ppr(void **state)
@@ -1282,6 +1299,7 @@ int main(void)
 	    cmocka_unit_test(test_bpp_negatives),
 	    cmocka_unit_test(test_iscr_refusals),
 	    cmocka_unit_test(test_ppr),
+	    cmocka_unit_test(test_ppr_not_in_rat),
 	    cmocka_unit_test(test_memory_full),
 	    cmocka_unit_test(test_upp_too_large),
 	    cmocka_unit_test(test_usim_fcp_refused),

@@ -87,6 +87,9 @@ static unsigned isdp_no(const orsp_euicc_profile_rec *p)
  * bytes, so n runs from 0 to 0xEFFF: past that the byte wraps and the AID would become the
  * ISD-R's (…0100), the ECASD's (…0200) or, from 0x10000, ISD-P 0's again, records included. */
 #define ISDP_NUMBERS 0xF000u
+/* The PprIds the Rules Authorisation Table allows (GetRAT's `05 60`), as the first octet of
+ * the BIT STRING: ppr1 (0x40) and ppr2 (0x20); StoreMetadata refuses any other (reason 15) */
+#define RAT_PPRS 0x60
 _Static_assert(ORSP_EUICC_MAX_PROFILES < ISDP_NUMBERS, "an ISD-P number is always free");
 
 static void rec_name(char out[16], const char *kind, const orsp_euicc_profile_rec *p)
@@ -1444,6 +1447,11 @@ static int meta_check(orsp_euicc *e, orsp_euicc_profile_rec *out, uint8_t meta_i
 			 * a mandatory one missing: refused rather than cut, stored as received
 			 * or installed without it */
 			reason = 1; /* incorrectInputValues */
+		} else if (np.ppr & ~RAT_PPRS) {
+			/* a rule the Rules Authorisation Table (GetRAT) does not allow: §2.9's
+			 * Profile Policy Enabler refuses the profile (pprUpdateControl, or bits
+			 * of later versions, were installed and never enforced) */
+			reason = 15; /* installFailedDueToPprNotAllowed */
 		} else if (find_profile(e, (orsp_slice){0}, orsp_slice_make(meta_iccid, 10))) {
 			reason = 9; /* installFailedDueToIccidAlreadyExistsOnEuicc */
 		}
@@ -2058,8 +2066,28 @@ static orsp_err profiles_info(orsp_euicc *e, const orsp_tlv *req, orsp_writer *w
 	return ORSP_OK;
 }
 
+/* The slots of the notifications held, oldest first (by seqNumber): a freed slot is taken
+ * again by the next notification, so the slots' order is not the events'. Both lists give them
+ * in order: the LPA sends them as listed, and an operator applying an enable after the
+ * disable that followed it ends in the wrong state (they were listed by slot). */
+static size_t notif_order(const orsp_euicc *e, size_t order[ORSP_EUICC_MAX_NOTIFICATIONS])
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < ORSP_EUICC_MAX_NOTIFICATIONS; i++) {
+		size_t k;
+		if (!e->notifs[i].used)
+			continue;
+		for (k = n++; k > 0 && e->notifs[order[k - 1]].seq > e->notifs[i].seq; k--)
+			order[k] = order[k - 1];
+		order[k] = i;
+	}
+	return n;
+}
+
 static orsp_err list_notifications(orsp_euicc *e, const orsp_tlv *req, orsp_writer *w)
 {
+	size_t order[ORSP_EUICC_MAX_NOTIFICATIONS];
 	orsp_tlv f;
 	uint8_t filter = 0;
 	orsp_der_mark m, l;
@@ -2071,9 +2099,9 @@ static orsp_err list_notifications(orsp_euicc *e, const orsp_tlv *req, orsp_writ
 		return list_error(w, 0xBF28, 127);
 	m = orsp_der_begin(w, 0xBF28);
 	l = orsp_der_begin(w, 0xA0);
-	for (size_t i = 0; i < ORSP_EUICC_MAX_NOTIFICATIONS; i++) {
-		const orsp_euicc_notification_rec *n = &e->notifs[i];
-		if (n->used && (!filter || (filter & n->event)))
+	for (size_t k = 0, n_used = notif_order(e, order); k < n_used; k++) {
+		const orsp_euicc_notification_rec *n = &e->notifs[order[k]];
+		if (!filter || (filter & n->event))
 			put_meta(w, n->seq, n->event, n->addr, n->iccid);
 	}
 	orsp_der_end(w, l);
@@ -2083,6 +2111,7 @@ static orsp_err list_notifications(orsp_euicc *e, const orsp_tlv *req, orsp_writ
 
 static orsp_err retrieve_notifications(orsp_euicc *e, const orsp_tlv *req, orsp_writer *w)
 {
+	size_t order[ORSP_EUICC_MAX_NOTIFICATIONS];
 	orsp_tlv crit, c;
 	uint64_t seq = 0;
 	bool by_seq = false;
@@ -2103,9 +2132,9 @@ static orsp_err retrieve_notifications(orsp_euicc *e, const orsp_tlv *req, orsp_
 	}
 	m = orsp_der_begin(w, 0xBF2B);
 	l = orsp_der_begin(w, 0xA0);
-	for (size_t i = 0; i < ORSP_EUICC_MAX_NOTIFICATIONS; i++) {
-		const orsp_euicc_notification_rec *n = &e->notifs[i];
-		if (!n->used || (by_seq && n->seq != seq) || (filter && !(filter & n->event)))
+	for (size_t k = 0, n_used = notif_order(e, order); k < n_used; k++) {
+		const orsp_euicc_notification_rec *n = &e->notifs[order[k]];
+		if ((by_seq && n->seq != seq) || (filter && !(filter & n->event)))
 			continue;
 		found++;
 		if (n->event == 0x80) {
@@ -2410,8 +2439,8 @@ orsp_err orsp_euicc_es10(orsp_euicc *e, orsp_slice req, orsp_writer *w)
 		 * accepts and enable / disable / delete enforce: one rule {pprIds ppr1|ppr2,
 		 * allowedOperators {mccMnc EEEEEE: every digit the wildcard, no GIDs: any
 		 * operator}, pprFlags consentRequired (the LPA asks the end user)}. */
-		static const uint8_t rat[] = {0x30, 0x11, 0x80, 0x02, 0x05, 0x60, 0xA1,
-		                              0x07, 0x30, 0x05, 0x80, 0x03, 0xEE, 0xEE,
+		static const uint8_t rat[] = {0x30, 0x11, 0x80, 0x02, 0x05, RAT_PPRS, 0xA1,
+		                              0x07, 0x30, 0x05, 0x80, 0x03, 0xEE,     0xEE,
 		                              0xEE, 0x82, 0x02, 0x07, 0x80};
 		orsp_der_mark m = orsp_der_begin(w, 0xBF43);
 		orsp_der_put_tlv(w, 0xA0, rat, sizeof(rat));
