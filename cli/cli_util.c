@@ -979,10 +979,13 @@ void cli_rekey_done(size_t n, const char *file, const char *next, const char *ke
 		       "    must stay readable (they need it), then destroy it.\n",
 		       kek_option, next, cli_shell_word(next, word, sizeof(word)) ? word : next);
 	else
-		printf("  - move %s in place of %s, or point %s at it;\n"
-		       "  - keep %s only as long as backups made before the rotation must stay\n"
-		       "    readable (they need it), then destroy it.\n",
-		       next, kek_path, kek_option, kek_path);
+		/* the old key copied aside first: moved over, it is gone, and the backups made
+		 * before the rotation with it (review find) */
+		printf("  - copy %s aside first (cp -p %s %s.pre-rotation): backups made\n"
+		       "    before the rotation need the old KEK; keep that copy only as long as\n"
+		       "    they must stay readable, then destroy it;\n"
+		       "  - then move %s in place of %s, or point %s at it.\n",
+		       kek_path, kek_path, kek_path, next, kek_path, kek_option);
 }
 
 /* ----- backups ----- */

@@ -233,15 +233,25 @@ typedef struct made_files {
 	bool db_was, kek_was; /* there before (made_before) */
 	bool db, kek;         /* created since (made_after) */
 	char db_file[4096], kek_path[4096];
+	/* the rows of the module's tables another process may have written (unmake leaves a
+	 * database that has any) */
+	const char *rows_sql;
 } made_files;
+
+#define SMDP_ROWS_SQL                                                                              \
+	"SELECT (SELECT count(*) FROM smdp_profile) + (SELECT count(*) FROM smdp_audit)"
+#define AUC_ROWS_SQL                                                                               \
+	"SELECT (SELECT count(*) FROM auc_subscriber) + (SELECT count(*) FROM auc_audit)"
 
 /* Before the database db (option opt) and its KEK file kek_path may be created: which of
  * them exist. CLI_OK, or the usage error of a path too long. */
-static int made_before(made_files *m, const char *opt, const char *db, const char *kek_path)
+static int made_before(made_files *m, const char *opt, const char *db, const char *kek_path,
+                       const char *rows_sql)
 {
 	int rc;
 
 	memset(m, 0, sizeof(*m));
+	m->rows_sql = rows_sql;
 	if ((rc = cli_db_file(opt, db, m->db_file, sizeof(m->db_file))))
 		return rc;
 	if (snprintf(m->kek_path, sizeof(m->kek_path), "%s", kek_path) >= (int)sizeof(m->kek_path))
@@ -281,7 +291,7 @@ static int open_smdp(const db_opts *o, const char *verb, orsp_smdp **out, made_f
 	rc = cli_kek_path(o->kek_file, "--db", o->db, kek_path, sizeof(kek_path));
 	if (rc)
 		return rc;
-	if (made && (rc = made_before(made, "--db", o->db, kek_path)))
+	if (made && (rc = made_before(made, "--db", o->db, kek_path, SMDP_ROWS_SQL)))
 		return rc;
 	if ((rc = made ? check_db(o->db, NULL) : check_inventory(o->db, verb)))
 		return rc;
@@ -299,18 +309,47 @@ static int open_smdp(const db_opts *o, const char *verb, orsp_smdp **out, made_f
 		return cli_fail("KEK", e);
 	e = orsp_smdp_open_ex(o->db, made ? ORSP_DB_OPEN_CREATE : ORSP_DB_OPEN_EXISTING, &kek, out);
 	orsp_secret_wipe(&kek);
-	if (made)
+	if (made) {
 		made_after(made);
+		/* a database another process created meanwhile (and the KEK file it made or
+		 * took) is not this one's to remove */
+		if (!e && !orsp_smdp_created(*out))
+			made->db = made->kek = false;
+	}
 	if (e)
 		return made ? cli_fail(o->db, e) : no_inventory(verb, o->db, e);
 	return CLI_OK;
+}
+
+/* The rows of m's module's tables in its database (under a guard: no other process has it
+ * open): 0 without the tables, -1 when the database does not open. */
+static int64_t made_rows(const made_files *m)
+{
+	orsp_db *db = NULL;
+	orsp_stmt *st = NULL;
+	bool row = false;
+	int64_t n = -1;
+
+	if (orsp_db_open_ex(m->db_file, ORSP_DB_OPEN_EXISTING, &db) == ORSP_OK) {
+		/* without the tables (a file the open left empty) nobody wrote: 0 */
+		n = 0;
+		if (orsp_db_prepare(db, m->rows_sql, &st) == ORSP_OK &&
+		    orsp_stmt_step(st, &row) == ORSP_OK && row)
+			n = orsp_stmt_column_int64(st, 0);
+	}
+	orsp_stmt_finalize(st);
+	orsp_db_close(db);
+	orsp_err_clear();
+	return n;
 }
 
 /* For a verb that failed before it stored anything, once its handles are closed: removes
  * the database made_after found created (its -wal, -shm and -journal files too) and the
  * KEK file created with it, so that a failed first import leaves no empty database behind.
  * A database another process has opened meanwhile (a server started on the same new path)
- * is left, with its KEK file, and said so. */
+ * is left, with its KEK file, and said so; so is one that holds rows (profiles, subscribers,
+ * audit rows), which another process wrote and closed meanwhile: until session 55 a failed
+ * import removed another's successful one, an AuC's only copy of its K/OPc included. */
 static void unmake(const made_files *m)
 {
 	static const char *const ext[] = {"-wal", "-shm", "-journal", ""};
@@ -324,6 +363,15 @@ static void unmake(const made_files *m)
 		fprintf(stderr, "openrsp: left the new database %s%s%s: %s\n", m->db_file,
 		        m->kek ? " and its KEK file " : "", m->kek ? m->kek_path : "",
 		        orsp_err_detail());
+		return;
+	}
+	/* written by another process since (this one failed before it stored anything) */
+	if (made_rows(m) != 0) {
+		fprintf(
+		    stderr,
+		    "openrsp: left the new database %s%s%s: another process has written to it\n",
+		    m->db_file, m->kek ? " and its KEK file " : "", m->kek ? m->kek_path : "");
+		orsp_db_guard_close(g);
 		return;
 	}
 	/* the database file last: while it is there, its name still says what the others are */
@@ -2321,7 +2369,7 @@ static int smdp_profile_generate(int argc, char **argv)
 		char kp[4096];
 		/* the same path `openrsp auc` uses: the database file's name + ".kek" */
 		if ((rc = cli_kek_path(NULL, "--auc", auc_db, kp, sizeof(kp))) ||
-		    (rc = made_before(&maf, "--auc", auc_db, kp)))
+		    (rc = made_before(&maf, "--auc", auc_db, kp, AUC_ROWS_SQL)))
 			goto out;
 		/* one that cannot hold the AuC is said so before its KEK file is looked for */
 		e = orsp_auc_probe(auc_db, ORSP_DB_OPEN_CREATE);

@@ -1778,6 +1778,10 @@ static void test_migrations(void **state)
 
 	/* A failing step is not applied at all, and the version stays. */
 	assert_int_equal(orsp_db_migrate(db, "test", bad_step3, 3), ORSP_E_STORAGE);
+	/* the error names the step and where the database stays (SQLite's words alone before) */
+	if (!strstr(orsp_err_detail(), "migrating test to version 3 (") ||
+	    !strstr(orsp_err_detail(), ") failed; the database is left at version 2: "))
+		fail_msg("'%s'", orsp_err_detail());
 	assert_int_equal(orsp_db_schema_version(db, "test", &v), ORSP_OK);
 	assert_int_equal(v, 2);
 	assert_int_equal(orsp_db_prepare(db, "SELECT * FROM m3", &(orsp_stmt *){NULL}),

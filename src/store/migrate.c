@@ -182,8 +182,17 @@ static orsp_err apply_one(orsp_db *db, const char *module, const orsp_migration 
 		goto out;
 	}
 	err = orsp_db_exec(db, sql);
-	if (err)
+	if (err) {
+		/* which step, and where the database stays (it was SQLite's words alone) */
+		char why[512];
+		orsp_err_detail_copy(why, sizeof(why));
+		err =
+		    orsp_errf(err,
+		              "migrating %s to version %d (%s) failed; the database is left at "
+		              "version %d: %s",
+		              module, m->version, m->description ? m->description : "", have, why);
 		goto out;
+	}
 	err = record(db, module, m);
 out:
 	if (err) {

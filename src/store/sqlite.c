@@ -94,7 +94,8 @@ static orsp_err not_regular(const char *path, bool dir)
 
 /* A plain path (not a "file:" URI). ORSP_DB_OPEN_CREATE: create the file with mode 0600 if
  * it does not exist yet, so that SQLite does not create it with the umask's mode (usually
- * 0644). Then what is there must be a regular file. The check is for a clear message only:
+ * 0644); an empty file that is there is made the owner's only. Then what is there must be a
+ * regular file. The check is for a clear message only:
  * whether anything is created is decided by the open itself (SQLITE_OPEN_CREATE or not), so
  * ORSP_DB_OPEN_EXISTING creates nothing even if the file goes away in between. The file is
  * created only when it did not exist: no lock of this process can be on it then. */
@@ -130,7 +131,17 @@ static orsp_err prepare_file(const char *path, orsp_db_open_mode mode)
 		return ORSP_OK; /* SQLite says why */
 	}
 	reg = S_ISREG(sb.st_mode);
-	return reg ? ORSP_OK : not_regular(path, S_ISDIR(sb.st_mode));
+	if (!reg)
+		return not_regular(path, S_ISDIR(sb.st_mode));
+	/* an empty file made beforehand (touch, with the umask's 0644): the database is built
+	 * in it, and its -wal and -shm take its mode; made the owner's only, as a file created
+	 * here is (it kept its mode) */
+	if (mode == ORSP_DB_OPEN_CREATE && sb.st_size == 0 && (sb.st_mode & 077) &&
+	    sb.st_uid == geteuid() && chmod(path, sb.st_mode & 0700) != 0)
+		return orsp_errf(ORSP_E_STORAGE,
+		                 "cannot make the empty file %s the owner's only: %s", path,
+		                 strerror(errno));
+	return ORSP_OK;
 }
 
 static orsp_err sq_exec(void *conn, const char *sql)
@@ -578,6 +589,18 @@ static orsp_err sq_open(const char *path, orsp_db_open_mode mode, void **out)
 			              SQLITE_OPEN_READWRITE |
 			                  (mode == ORSP_DB_OPEN_CREATE ? SQLITE_OPEN_CREATE : 0),
 			              c);
+		/* A file this user may only read: SQLite opened it read-only without a word, and
+		 * the first read then made its -wal and -shm with the file's mode (0400), which
+		 * kept every writer out once the file itself was writable again. Opened as
+		 * ORSP_DB_OPEN_READONLY opens, which makes no file; a write fails then, naming the
+		 * database as read-only. */
+		if (!err && mode != ORSP_DB_OPEN_READONLY &&
+		    sqlite3_db_readonly(c->db, "main") == 1) {
+			sqlite3_close_v2(c->db);
+			c->db = NULL;
+			mode = ORSP_DB_OPEN_READONLY;
+			err = open_v2(path, SQLITE_OPEN_READONLY, c);
+		}
 	}
 	if (!err && mode == ORSP_DB_OPEN_READONLY)
 		err = readonly_wal(path, c);

@@ -168,5 +168,31 @@ for v in 0 10001 x ''; do
 done
 [[ ! -e "$T/u.db" ]] && ok || bad "a refused --batch created the database"
 
+# ----- a failed import removes the new database it created only if nobody wrote to it: A is
+# held (gdb) where it opens the database, B imports the same package into it and exits, A then
+# fails (the ICCID is there now) and must leave B's profile and the KEK file (until session 55
+# it removed both): held before the open (B creates the database: not A's to remove), and
+# after it (A created it: B's rows keep it) -----
+# race NAME BREAKPOINT: A held at BREAKPOINT while B runs; $T/NAME.db, $T/NAME-a.out, -b.out
+race() {
+	local db=$T/$1.db
+	gdb -q -batch -ex 'set breakpoint pending on' -ex "break $2" -ex run \
+		-ex "shell '$B' smdp profile import '$V7' --db '$db' >'$T/$1-b.out' 2>&1" \
+		-ex delete -ex continue --args "$B" smdp profile import "$V7" --db "$db" \
+		>"$T/$1-a.out" 2>&1 || true
+	has "$1: B imported" "imported 89000123456789012341" "$(cat "$T/$1-b.out")"
+	has "$1: A refused" "already imported" "$(cat "$T/$1-a.out")"
+	expect "$1: B's profile kept" 1 "$(sql "$db" "SELECT count(*) FROM smdp_profile")"
+	[[ -f "$db.kek" ]] && ok || bad "$1: the KEK file was removed"
+}
+if command -v gdb >/dev/null; then
+	race before-open orsp_smdp_open_ex
+	race after-open orsp_smdp_created
+	has "after-open: A says why it leaves the database" "another process has written to it" \
+		"$(cat "$T/after-open-a.out")"
+else
+	bad "gdb is missing (scripts/setup.sh installs it)"
+fi
+
 rm -rf "$T"
 finish
