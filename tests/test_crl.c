@@ -433,6 +433,49 @@ static void test_newest(void **state)
 	                 ORSP_CRL_GOOD);
 	assert_int_equal(orsp_crl_store_describe(f->crls, 0, now, line, sizeof(line)), ORSP_OK);
 	assert_non_null(strstr(line, ", NOT YET VALID"));
+	/* beside a CRL in force, one issued for later (a clock behind the issuer's) does not
+	 * decide: the one in force does (as OpenSSL scores them) */
+	assert_int_equal(add_minted(f, &old, f->eum_x, f->eum_key, "old.crl"), ORSP_OK);
+	assert_int_equal(status_of(f, f->eum, f->euicc, certmint_time(2024, 1, 15), NULL),
+	                 ORSP_CRL_GOOD);
+	orsp_crl_store_free(f->crls);
+
+	/* a strict order whatever the files' order: a CRL with a cRLNumber over one without,
+	 * then the number, then thisUpdate (a mix went round in a circle) */
+	{
+		certmint_crl_spec a = {
+		    .serials = held, .n = 1, .number = 1, .this_update = certmint_time(2024, 3, 1)};
+		certmint_crl_spec b = {
+		    .serials = none, .n = 1, .this_update = certmint_time(2024, 2, 1)};
+		certmint_crl_spec c = {
+		    .serials = none, .n = 1, .number = 2, .this_update = certmint_time(2024, 1, 1)};
+		const certmint_crl_spec *order[2][3] = {{&a, &b, &c}, {&b, &c, &a}};
+		for (int o = 0; o < 2; o++) {
+			assert_int_equal(orsp_crl_store_new(&f->crls), ORSP_OK);
+			for (int i = 0; i < 3; i++)
+				assert_int_equal(add_minted(f, order[o][i], f->eum_x, f->eum_key,
+				                            order[o][i] == &c ? "c.crl" : "x.crl"),
+				                 ORSP_OK);
+			/* c, number 2, decides: the eUICC is not listed there */
+			assert_int_equal(status_of(f, f->eum, f->euicc, now, NULL), ORSP_CRL_GOOD);
+			assert_int_equal(orsp_crl_store_next_update(f->crls),
+			                 certmint_time(2050, 1, 1));
+			orsp_crl_store_free(f->crls);
+		}
+	}
+
+	/* a CRL that does not verify supersedes nothing, however high its number: the stale
+	 * genuine one is still said stale (and the check says UNVERIFIED) */
+	assert_int_equal(orsp_crl_store_new(&f->crls), ORSP_OK);
+	old.number = 1;
+	assert_int_equal(add_minted(f, &old, f->eum_x, f->eum_key, "old.crl"), ORSP_OK);
+	cur.number = 99;
+	cur.this_update = certmint_time(2024, 1, 2);
+	assert_int_equal(add_minted(f, &cur, f->eum_x, f->other_key, "forged.crl"), ORSP_OK);
+	assert_int_equal(status_of(f, f->eum, f->euicc, now, NULL), ORSP_CRL_UNVERIFIED);
+	assert_int_equal(orsp_crl_store_next_update(f->crls), certmint_time(2024, 2, 1));
+	assert_int_equal(orsp_crl_store_info(f->crls, 0, &info), ORSP_OK);
+	assert_false(info.superseded);
 }
 
 /* Signatures: a CI's CRL that does not verify is refused by bind; an EUM's is found out at

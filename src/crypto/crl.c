@@ -203,21 +203,45 @@ int orsp_crl_number_cmp(const char *a, const char *b)
 	return strcasecmp(a, b);
 }
 
-/* Whether a (of the same issuer as b) replaces b: RFC 5280 §5.2.3, a later CRL has a higher
- * cRLNumber; between CRLs without one (or one with and one without), the later thisUpdate. */
+/* Whether a (of the same issuer as b, another CRL) replaces b: a strict order. RFC 5280
+ * §5.2.3, a later CRL has a higher cRLNumber, and a CRL with one is taken over one without
+ * (which is no conforming CRL); between two without, the later thisUpdate; the bytes' digest
+ * last, so that the choice never depends on the order of the files (it did, with a mix). */
 static bool newer(const crl_entry *a, const crl_entry *b)
 {
-	if (a->number[0] && b->number[0])
-		return orsp_crl_number_cmp(a->number, b->number) > 0;
-	return a->this_update > b->this_update;
+	int c;
+
+	if (!a->number[0] != !b->number[0])
+		return a->number[0] != 0;
+	if (a->number[0] && (c = orsp_crl_number_cmp(a->number, b->number)) != 0)
+		return c > 0;
+	if (a->this_update != b->this_update)
+		return a->this_update > b->this_update;
+	return memcmp(a->der_hash, b->der_hash, sizeof(a->der_hash)) > 0;
 }
 
-/* Whether another CRL held for e's issuer replaces e (a CRL of an EUM is not verified before
- * it is used, so this judges by the issuer's name and key identifier alone). */
-static bool superseded(const orsp_crl_store *s, const crl_entry *e)
+/* Whether e's signature is known to verify: a CI's CRL (bound), or one an issuer's key
+ * verified at a check. */
+static bool known_good(crl_entry *e)
+{
+	bool ok;
+
+	if (e->by_ci)
+		return true;
+	pthread_mutex_lock(&e->mu);
+	ok = e->ok_der != NULL;
+	pthread_mutex_unlock(&e->mu);
+	return ok;
+}
+
+/* Whether another CRL held for e's issuer replaces e: newer, in force (its thisUpdate not
+ * ahead of now) and known to verify (a forged CRL with a high number must not hide a stale
+ * genuine one from the warnings and /metrics). */
+static bool superseded(const orsp_crl_store *s, const crl_entry *e, time_t now)
 {
 	for (size_t i = 0; i < s->n; i++)
-		if (s->v[i] != e && same_issuer(s->v[i], e) && newer(s->v[i], e))
+		if (s->v[i] != e && same_issuer(s->v[i], e) && newer(s->v[i], e) &&
+		    s->v[i]->this_update <= now && known_good(s->v[i]))
 			return true;
 	return false;
 }
@@ -230,7 +254,7 @@ time_t orsp_crl_store_next_update(const orsp_crl_store *s)
 		return 0;
 	rd_lock(s);
 	for (size_t i = 0; i < s->n; i++)
-		if ((!t || s->v[i]->next_update < t) && !superseded(s, s->v[i]))
+		if ((!t || s->v[i]->next_update < t) && !superseded(s, s->v[i], time(NULL)))
 			t = s->v[i]->next_update;
 	un_lock(s);
 	return t;
@@ -260,7 +284,7 @@ orsp_err orsp_crl_store_info(const orsp_crl_store *s, size_t i, orsp_crl_info *o
 	out->this_update = e->this_update;
 	out->next_update = e->next_update;
 	snprintf(out->number, sizeof(out->number), "%s", e->number);
-	out->superseded = superseded(s, e);
+	out->superseded = superseded(s, e, time(NULL));
 	if (orsp_hex_encode(e->aki, e->aki_len, out->key, sizeof(out->key)) ||
 	    orsp_hex_encode(e->der_hash, 8, out->digest, sizeof(out->digest)))
 		out->key[0] = out->digest[0] = '\0'; /* they fit: not reached */
@@ -1068,7 +1092,11 @@ static orsp_err check_locked(const orsp_crl_store *s, const orsp_cert *issuer, c
 			unverified = e;
 			continue;
 		}
-		if (!cur || newer(e, cur))
+		/* one in force now before one issued for later (as OpenSSL scores them): a
+		 * clock a little behind the issuer's must not lose the current CRL */
+		if (!cur ||
+		    ((e->this_update <= now) == (cur->this_update <= now) ? newer(e, cur)
+		                                                          : e->this_update <= now))
 			cur = e;
 	}
 	if (cur) {

@@ -847,9 +847,11 @@ static orsp_err send_progress(orsp_smdp_server *srv, orsp_http_client *http, con
 
 /* Up to 20 reports, ending early once now_ms() reaches deadline_ms (checked before each
  * send; one send takes at most its client's 5 s): order expiry and the session sweep are due
- * then, however slow the operator's endpoint. True when it took 20: more may be due, and
+ * then, however slow the operator's endpoint. True when it sent 20: more may be due, and
  * the next round comes at once (a pause after each round held a backlog, 200,000 orders
- * expiring together, to 100 reports a second, and newer reports waited behind it). */
+ * expiring together, to 100 reports a second, and newer reports waited behind it). Only
+ * reports claimed and sent count: a claim that fails (a full disk) leaves the report due, and
+ * rounds of such claims one after another took a core. */
 static bool sender_round(orsp_smdp_server *srv, orsp_http_client *http, double deadline_ms)
 {
 	orsp_db *db = orsp_smdp_db(srv->sender_db);
@@ -857,9 +859,9 @@ static bool sender_round(orsp_smdp_server *srv, orsp_http_client *http, double d
 	bool row = false;
 	orsp_err e;
 
-	int n;
+	int sent = 0;
 
-	for (n = 0; n < 20 && !srv->stopping && now_ms() < deadline_ms; n++) {
+	for (int n = 0; n < 20 && !srv->stopping && now_ms() < deadline_ms; n++) {
 		progress_row pr;
 		char why[512]; /* a failed send's detail, for the line logged after the update */
 		bool recorded, refused;
@@ -912,6 +914,7 @@ static bool sender_round(orsp_smdp_server *srv, orsp_http_client *http, double d
 			continue;
 		}
 		refused = false;
+		sent++;
 		e = send_progress(srv, http, &pr, &refused);
 		pr.attempts++;
 		snprintf(why, sizeof(why), "%s", e ? orsp_err_detail() : "");
@@ -973,7 +976,7 @@ static bool sender_round(orsp_smdp_server *srv, orsp_http_client *http, double d
 			    "openrsp smdp: progress report %lld (ICCID %s, point %d) delivered\n",
 			    (long long)pr.id, pr.iccid, pr.point);
 	}
-	return n == 20;
+	return sent == 20;
 }
 
 /* Until now_ms() reaches until_ms, or at once when the server stops (the stop signals wake
