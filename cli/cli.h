@@ -5,9 +5,9 @@
  *
  * Exit codes: CLI_OK (0), CLI_FAIL (1: the operation failed, one line on stderr
  * "openrsp: <what failed>: <detail>"), CLI_USAGE (2: bad command line, one line naming the
- * argument); `smdp serve` alone: CLI_CONFIG (78, sysexits' EX_CONFIG: its configuration was
- * refused, so a supervisor does not start it again as it is; its systemd unit has
- * RestartPreventExitStatus=78: a PIN the token refuses is not tried every 2 s).
+ * argument); `smdp serve` alone: CLI_CONFIG (78, sysexits' EX_CONFIG) when a token refused the
+ * PIN (or has one try left or none): its systemd unit has RestartPreventExitStatus=78, so the
+ * PIN is not sent again every 2 s, towards the token's lock-out.
  */
 #ifndef ORSP_CLI_H
 #define ORSP_CLI_H

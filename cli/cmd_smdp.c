@@ -3209,10 +3209,12 @@ static int smdp_serve(int argc, char **argv)
 	serve_stop = cli_stop_on_signals();
 	e = orsp_smdp_config_load(config, &cfg);
 	if (e) {
-		/* 78: not restarted by its systemd unit (a PIN refused, a key missing: the same
-		 * again at every start, each spending one of the token's PIN tries) */
+		/* 78 when a token refused the PIN (or has one try left, or none): not restarted by
+		 * its systemd unit, as each start would send the PIN again, towards the token's
+		 * lock-out; every other refusal 1, restarted (a token or module not there yet at
+		 * boot comes) */
 		cli_fail("configuration", e);
-		return CLI_CONFIG;
+		return e == ORSP_E_VERIFY ? CLI_CONFIG : CLI_FAIL;
 	}
 	if (orsp_stop_set(serve_stop)) {
 		fprintf(stderr, "openrsp smdp: stopped by a signal before serving\n");
@@ -3542,9 +3544,9 @@ static const cli_cmd smdp_cmds[] = {
                 "first of them starts a drain instead: for N seconds /health answers 503\n"
                 "\"draining\" while every other request is still served (with Connection:\n"
                 "close), then the stop; a second signal stops at once. The configuration file is\n"
-                "described in docs/smdp-server.md (example: docs/smdp.conf.example); one that\n"
-                "is refused ends serve with exit status 78 (EX_CONFIG, which its systemd unit\n"
-                "does not restart), a failure after it with 1.\n"
+                "described in docs/smdp-server.md (example: docs/smdp.conf.example). Exit\n"
+                "status 78 (EX_CONFIG) when a token refused the PIN or has one try left\n"
+                "(its systemd unit does not restart it), 1 for any other failure.\n"
                 "--check judges the configuration as the start does (every key and file, the\n"
                 "key pairs, the CIs, a token's keys, the KEK, the database), with the same\n"
                 "messages and exit status 1, but writes nothing: the database is opened\n"

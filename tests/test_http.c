@@ -1758,6 +1758,9 @@ static void test_request_target(void **state)
 	    {"http://u@x/len", "http://-@x/len", 400, invalid, 0},
 	    {"http://operator:S3cret@x/len?q", "http://-@x/len", 400, invalid, 0},
 	    {"HTTPS://a@b:c@x:1/len", "HTTPS://-@x:1/len", 400, invalid, 0},
+	    /* judged as sent: decoded, a "%2F" or "%3F" in a password ended the authority first */
+	    {"http://user:se%2Fcret@x/len", "http://-@x/len", 400, invalid, 0},
+	    {"http://u:a%3Fb%20c@x/l%65n", "http://-@x/l%65n", 400, invalid, 0},
 	    {"http:///len", "http:///len", 400, invalid, 0},
 	    {"ftp://x/len", "ftp://x/len", 400, invalid, 0},
 	    {"%68ttp://x/len", "http://x/len", 400, invalid, 0},

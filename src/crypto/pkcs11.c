@@ -59,6 +59,7 @@ struct orsp__p11_key {
 	atomic_bool pin_refused; /* a login after the start was refused: never tried again */
 	uint8_t token[32];       /* SHA-256 of the token's label, maker, model and serial number */
 	bool final_try;          /* the last login was not tried: the PIN had one try left */
+	bool refused_before;     /* the last login was not tried: refused earlier (refused[]) */
 	atomic_uint logins;      /* C_Login calls made (orsp__p11_login_count, for the tests) */
 	char what[160]; /* "key L in token T", for messages (never the URI: it may hold a PIN) */
 };
@@ -567,10 +568,11 @@ static ck_rv_t login(struct orsp__p11_key *k, ck_session_handle_t s)
 		return CKR_PIN_INCORRECT;
 	have_key = k->has_pin && refused_key(k, key);
 	pthread_mutex_lock(&login_mu);
-	k->final_try = false;
+	k->final_try = k->refused_before = false;
 	for (size_t i = 0; have_key && i < n_refused; i++)
 		if (memcmp(refused[i], key, 32) == 0) {
 			atomic_store(&k->pin_refused, true);
+			k->refused_before = true;
 			pthread_mutex_unlock(&login_mu);
 			return CKR_PIN_INCORRECT;
 		}
@@ -1010,6 +1012,14 @@ static orsp_err token_open(struct orsp__p11_key *k, const char *uri, ck_session_
 			rv = login(k, *s);
 		if (rv == CKR_USER_ALREADY_LOGGED_IN)
 			rv = CKR_OK;
+		if (rv == CKR_PIN_INCORRECT && k->refused_before) {
+			e = orsp_errf(
+			    ORSP_E_VERIFY,
+			    "PKCS#11: the token %s refused the PIN earlier in this process: "
+			    "not tried again (each try counts towards its lock-out)",
+			    tname);
+			goto out;
+		}
 		if (rv == CKR_PIN_INCORRECT || rv == CKR_PIN_INVALID || rv == CKR_PIN_LEN_RANGE) {
 			e = orsp_errf(ORSP_E_VERIFY, "PKCS#11: the token %s refused the PIN",
 			              tname);

@@ -186,6 +186,7 @@ struct req_state {
 	bool chosen;       /* its connection was chosen to be reset (slot_busy): not served */
 	bool close;        /* answer with Connection: close (framing the server cannot trust) */
 	bool absolute;     /* the target is in absolute form (on_target) */
+	bool userinfo;     /* it has a userinfo, cut out of path (req_new) */
 	bool other_target; /* neither a path nor the absolute form (on_target), or with bytes
 	                    * a target cannot have (on_target, target_cut) */
 	const char *target; /* the target as on_target saw it, and its length then */
@@ -275,24 +276,48 @@ static void sanitise(char *dst, size_t cap, const char *src)
 	dst[i] = '\0';
 }
 
-/* The request target for the log (sanitised): an absolute form's userinfo, a user name and
- * a password perhaps ("http://user:pass@host/..."; refused, but logged before), replaced by
- * '-' in place. */
-static void drop_userinfo(char *t)
+/* Where the userinfo of an absolute-form target as sent ends: the last '@' of its authority
+ * (RFC 3986 §3.2), or NULL without one. Judged on the raw target: decoded, a "%2F" in a
+ * password ended the authority before its '@'. */
+static const char *userinfo_end(const char *t)
 {
 	size_t skip = strncasecmp(t, "http://", 7) == 0    ? 7
 	              : strncasecmp(t, "https://", 8) == 0 ? 8
 	                                                   : 0;
-	char *auth = t + skip, *at;
+	const char *auth = t + skip, *at = NULL;
 	size_t alen = strcspn(auth, "/?#");
 
-	if (!skip || !(at = memchr(auth, '@', alen)))
+	for (size_t i = 0; skip && i < alen; i++)
+		if (auth[i] == '@')
+			at = auth + i;
+	return at;
+}
+
+/* The request target for the log, sanitised and cut to cap: a userinfo (a user name and a
+ * password perhaps: "http://user:pass@host/...", refused, but logged before) as '-', cut out
+ * of the target as sent, before anything is decoded or cut. */
+static void log_target(char *dst, size_t cap, const char *t, size_t n)
+{
+	const char *at = t ? userinfo_end(t) : NULL;
+	size_t scheme;
+	char *b;
+
+	if (!at) {
+		sanitise(dst, n < cap ? n : cap, t);
 		return;
-	/* the last '@' of the authority ends the userinfo (RFC 3986 §3.2) */
-	while (memchr(at + 1, '@', alen - (size_t)(at + 1 - auth)))
-		at = memchr(at + 1, '@', alen - (size_t)(at + 1 - auth));
-	auth[0] = '-';
-	memmove(auth + 1, at, strlen(at) + 1);
+	}
+	scheme = strcspn(t, ":") + 3;
+	n -= (size_t)(at - t);
+	if (!(b = malloc(scheme + 1 + n))) {
+		sanitise(dst, cap, "-");
+		return;
+	}
+	memcpy(b, t, scheme);
+	b[scheme] = '-';
+	memcpy(b + scheme + 1, at, n);
+	b[scheme + n] = '\0';
+	sanitise(dst, scheme + n + 1 < cap ? scheme + n + 1 : cap, b);
+	free(b);
 }
 
 /* ---------------------------------------------------------------- responses ------------- */
@@ -766,8 +791,8 @@ static struct req_state *req_new(orsp_http_server *srv, struct MHD_Connection *c
 	st->srv = srv;
 	st->start_us = now_us();
 	snprintf(st->method, sizeof(st->method), "-");
-	sanitise(st->path, n < sizeof(st->path) ? n : sizeof(st->path), target);
-	drop_userinfo(st->path);
+	log_target(st->path, sizeof(st->path), target, n);
+	st->userinfo = target && userinfo_end(target);
 	peer_address(conn, st);
 	ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
 	st->slot = ci ? ci->socket_context : NULL;
@@ -1405,8 +1430,9 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
 			st->path_off = absolute_prefix(url);
 		st->other_target |= target_cut(st, url, version);
 		sanitise(st->method, sizeof(st->method), method);
-		sanitise(st->path, sizeof(st->path), url);
-		drop_userinfo(st->path);
+		/* not with a userinfo: that path, from the target as sent, stays */
+		if (!st->userinfo)
+			sanitise(st->path, sizeof(st->path), url);
 		atomic_fetch_add(&srv->in_flight, 1);
 		return first_call(srv, conn, url, method, version, st);
 	}

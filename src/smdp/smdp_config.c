@@ -272,14 +272,21 @@ static orsp_err key_file_private(loader *l, const char *key, const char *path)
  * (pin-value) makes the configuration file a secret, as a token in it does. */
 static orsp_err load_token_key(loader *l, const char *key, const char *v, orsp_ec_key **out)
 {
+	orsp_err e, be;
+
 	if (orsp_ec_pkcs11_uri_has_pin(v) && (l->mode & 077))
 		return bad(l, key,
 		           "%s holds a PIN (pin-value) and can be read or written by group or "
 		           "others (chmod 600 it, or use pin-source)",
 		           l->file);
-	if (orsp_ec_load_pkcs11(v, out))
-		return bad(l, key, "%s", orsp_err_detail());
-	return ORSP_OK;
+	e = orsp_ec_load_pkcs11(v, out);
+	if (!e)
+		return ORSP_OK;
+	/* ORSP_E_VERIFY kept: the token refused the PIN, or has one try left or none
+	 * (smdp serve then exits 78, which its systemd unit does not restart: a start again
+	 * would send the PIN again); every other refusal is ORSP_E_USAGE */
+	be = bad(l, key, "%s", orsp_err_detail());
+	return e == ORSP_E_VERIFY ? ORSP_E_VERIFY : be;
 }
 
 static orsp_err load_key(loader *l, const char *key, const char *v, orsp_ec_key **out)

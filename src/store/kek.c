@@ -961,7 +961,10 @@ static orsp_err sealed_text(const char *uri, const orsp_secret *kek, char *out, 
 	if (orsp_hex_encode(iv, sizeof(iv), ivh, sizeof(ivh)) ||
 	    orsp_hex_encode(data, sizeof(data), datah, sizeof(datah)))
 		return orsp_errf(ORSP_E_RESOURCE, "sealed KEK: hex");
-	n = snprintf(out, cap, SEALED_MAGIC "\nuri %s\niv %s\ndata %s\n", uri, ivh, datah);
+	/* the scheme written "pkcs11:", as the file's reader takes it (a URI's scheme has no
+	 * case: "PKCS11:..." was sealed into a file nothing could read) */
+	n = snprintf(out, cap, SEALED_MAGIC "\nuri pkcs11:%s\niv %s\ndata %s\n", uri + 7, ivh,
+	             datah);
 	if (n < 0 || (size_t)n >= cap)
 		return orsp_errf(ORSP_E_RESOURCE, "sealed KEK: too long");
 	*len = (size_t)n;

@@ -113,8 +113,7 @@ done
 
 # reuse_port takes yes or no only, refused at its line
 conf 0 maybe >"$T/bad.conf"
-run smdp serve --config "$T/bad.conf"
-if [[ $rc -eq 78 && "$err" == "openrsp: "*"reuse_port"* ]]; then ok; else bad "reuse_port refused: rc=$rc $err"; fi
+failure "reuse_port" smdp serve --config "$T/bad.conf"
 has "the refusal names the line" "bad.conf:4" "$err"
 has "the refusal says what is expected" "yes or no" "$err"
 

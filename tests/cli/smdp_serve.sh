@@ -49,11 +49,10 @@ conf() { # conf FILE [extra lines...]: a valid configuration plus extra lines
 }
 
 # ----- configuration errors: exit 1, one line naming the key -----
-bad_conf() { # bad_conf WORD FILE [RC]: refused by serve (exit RC: 78, the configuration refused),
-	# and by serve --check (exit 1) in the same words
+bad_conf() { # bad_conf WORD FILE: refused by serve, and by serve --check in the same words
 	local rc=0
 	"$B" smdp serve --config "$2" >/dev/null 2>"$T/err" || rc=$?
-	if [[ $rc -eq ${3:-78} && "$(cat "$T/err")" == *"$1"* && $(wc -l <"$T/err") -eq 1 ]]; then ok; else bad "config '$1': rc=$rc $(cat "$T/err")"; fi
+	if [[ $rc -eq 1 && "$(cat "$T/err")" == *"$1"* && $(wc -l <"$T/err") -eq 1 ]]; then ok; else bad "config '$1': rc=$rc $(cat "$T/err")"; fi
 	rc=0
 	"$B" smdp serve --config "$2" --check >"$T/cout" 2>"$T/cerr" || rc=$?
 	if [[ $rc -eq 1 && ! -s "$T/cout" ]] && cmp -s "$T/err" "$T/cerr"; then ok; else bad "--check of config '$1': rc=$rc $(cat "$T/cout" "$T/cerr")"; fi
@@ -91,7 +90,7 @@ bad_conf "cl.conf:8: listen: expected a numeric IPv4 or IPv6 address" "$T/cl.con
 # found it only at the start)
 conf "$T/cn.conf" "listen = 192.0.2.1"
 sed -i 's|^port = .*|port = 8443|; s|^database = .*|database = never.db|' "$T/cn.conf"
-bad_conf "openrsp: server: http server: cannot start on 192.0.2.1 port 8443: Cannot assign requested address" "$T/cn.conf" 1
+bad_conf "openrsp: server: http server: cannot start on 192.0.2.1 port 8443: Cannot assign requested address" "$T/cn.conf"
 "$B" pki init "$T/pkib" --curve brainpool --smdp-fqdn $FQDN >/dev/null
 conf "$T/cb.conf"
 sed -i 's|^database = .*|database = never.db|; s|pki/smdp/dptls|pkib/smdp/dptls|' "$T/cb.conf"
@@ -185,7 +184,7 @@ bad_conf "dppb_key.pem can be read or written by group or others (chmod 600 it)"
 chmod 600 "$T/pki/smdp/dppb_key.pem"
 rc=0
 "$B" smdp serve --config "$T/none.conf" 2>/dev/null || rc=$?
-if [[ $rc -eq 78 ]]; then ok; else bad "missing config file: rc=$rc"; fi
+if [[ $rc -eq 1 ]]; then ok; else bad "missing config file: rc=$rc"; fi
 rc=0
 "$B" smdp serve 2>/dev/null || rc=$?
 if [[ $rc -eq 2 ]]; then ok; else bad "no --config: rc=$rc"; fi
