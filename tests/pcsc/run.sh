@@ -282,7 +282,8 @@ if [ -n "$openrsp_bin" ]; then
 	C=(curl -s --max-time 10 --cacert "$work/pki/ci/ci.pem" --resolve "$FQDN:$sport:127.0.0.1")
 	hdr='"header":{"functionRequesterIdentifier":"op","functionCallIdentifier":"1"}'
 	es2() {
-		"${C[@]}" -X POST -H 'X-Admin-Protocol: gsma/rsp/v2.2.0' -H "Authorization: Bearer $tok" \
+		"${C[@]}" -X POST -H 'Content-Type: application/json' -H 'X-Admin-Protocol: gsma/rsp/v2.2.0' \
+			-H "Authorization: Bearer $tok" \
 			-d "$2" "https://$FQDN:$sport/gsma/rsp2/es2plus/$1"
 	}
 	S=(--server-url "https://127.0.0.1:$sport" --ca "$work/pki/ci/ci.pem")
