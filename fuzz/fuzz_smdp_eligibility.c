@@ -98,6 +98,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	needs.services =
 	    (uint64_t)data[3] << 24 | (uint64_t)data[4] << 16 | (uint64_t)data[5] << 8 | data[6];
 	needs.ppr = data[0] & ORSP_SMDP_PPR_ALL;
+	needs.test_profile = data[0] & 0x80; /* rspCapability read for a test profile */
 	upp_len = ((size_t)data[7] << 8 | data[8]) * 1024;
 	body = orsp_slice_make(data + 9, size - 9);
 
