@@ -674,6 +674,7 @@ static bool crl_url_for(const char *url, orsp_curve curve, char *out, size_t cap
 static int add_crl_url(const char *opt, const char **list, const char *url)
 {
 	char b[ORSP_CERT_URL_MAX + 16];
+	bool fits;
 	size_t n = 0;
 
 	while (list[n])
@@ -681,9 +682,9 @@ static int add_crl_url(const char *opt, const char **list, const char *url)
 	if (n == ORSP_CERT_MAX_CRL_URLS)
 		return cli_usage(opt, "at most %d", ORSP_CERT_MAX_CRL_URLS);
 	/* checked as it will be written, {curve} replaced (brainpool: the longer name) */
-	if (!crl_url_for(url, ORSP_CURVE_BRAINPOOLP256R1, b, sizeof(b)) || !orsp_cert_crl_url_ok(b))
-		return cli_usage(opt, "%s",
-		                 strlen(b) >= sizeof(b) - 1 ? "too long" : orsp_err_detail());
+	fits = crl_url_for(url, ORSP_CURVE_BRAINPOOLP256R1, b, sizeof(b));
+	if (!fits || !orsp_cert_crl_url_ok(b))
+		return cli_usage(opt, "%s", fits ? orsp_err_detail() : "too long");
 	list[n] = url;
 	list[n + 1] = NULL;
 	return CLI_OK;

@@ -248,13 +248,13 @@ static bool superseded(const orsp_crl_store *s, const crl_entry *e, time_t now)
 
 time_t orsp_crl_store_next_update(const orsp_crl_store *s)
 {
-	time_t t = 0;
+	time_t t = 0, now = time(NULL);
 
 	if (!s)
 		return 0;
 	rd_lock(s);
 	for (size_t i = 0; i < s->n; i++)
-		if ((!t || s->v[i]->next_update < t) && !superseded(s, s->v[i], time(NULL)))
+		if ((!t || s->v[i]->next_update < t) && !superseded(s, s->v[i], now))
 			t = s->v[i]->next_update;
 	un_lock(s);
 	return t;
@@ -304,15 +304,17 @@ orsp_err orsp_crl_store_describe(const orsp_crl_store *s, size_t i, time_t now, 
 	out[0] = '\0';
 	if ((e = orsp_crl_store_info(s, i, &info)))
 		return e;
+	if (!now)
+		now = time(NULL);
 	fmt_time(info.next_update, when, sizeof(when));
 	if (when[4] == '-')
 		when[10] = 'T'; /* as the certificates' dates are written there */
 	snprintf(out, cap, "%s: \"%s\" (%s), %zu revoked, next update %s%s", info.name,
 	         info.issuer_cn, info.by_ci ? "a CI's" : "an EUM's", info.revoked, when,
-	         info.superseded ? ", superseded by a newer CRL of its issuer"
-	         : info.next_update < (now ? now : time(NULL)) ? ", STALE"
-	         : info.this_update > (now ? now : time(NULL)) ? ", NOT YET VALID"
-	                                                       : "");
+	         info.superseded          ? ", superseded by a newer CRL of its issuer"
+	         : info.next_update < now ? ", STALE"
+	         : info.this_update > now ? ", NOT YET VALID"
+	                                  : "");
 	return ORSP_OK;
 }
 
@@ -785,8 +787,7 @@ static bool duplicate(const orsp_crl_store *s, const crl_entry *e)
 {
 	for (size_t i = 0; i < s->n; i++) {
 		const crl_entry *o = s->v[i];
-		if (o->aki_len != e->aki_len || memcmp(o->aki, e->aki, e->aki_len) ||
-		    X509_NAME_cmp(o->issuer, e->issuer))
+		if (!same_issuer(o, e))
 			continue;
 		if (e->number[0] ? strcmp(o->number, e->number) == 0
 		                 : !memcmp(o->der_hash, e->der_hash, sizeof(e->der_hash)))

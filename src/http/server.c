@@ -276,14 +276,18 @@ static void sanitise(char *dst, size_t cap, const char *src)
 	dst[i] = '\0';
 }
 
+/* The length of s's "http://" or "https://" (any case), 0 for another start. */
+static size_t scheme_len(const char *s)
+{
+	return strncasecmp(s, "http://", 7) == 0 ? 7 : strncasecmp(s, "https://", 8) == 0 ? 8 : 0;
+}
+
 /* Where the userinfo of an absolute-form target as sent ends: the last '@' of its authority
  * (RFC 3986 §3.2), or NULL without one. Judged on the raw target: decoded, a "%2F" in a
  * password ended the authority before its '@'. */
 static const char *userinfo_end(const char *t)
 {
-	size_t skip = strncasecmp(t, "http://", 7) == 0    ? 7
-	              : strncasecmp(t, "https://", 8) == 0 ? 8
-	                                                   : 0;
+	size_t skip = scheme_len(t);
 	const char *auth = t + skip, *at = NULL;
 	size_t alen = strcspn(auth, "/?#");
 
@@ -295,8 +299,8 @@ static const char *userinfo_end(const char *t)
 
 /* The request target for the log, sanitised and cut to cap: a userinfo (a user name and a
  * password perhaps: "http://user:pass@host/...", refused, but logged before) as '-', cut out
- * of the target as sent, before anything is decoded or cut. */
-static void log_target(char *dst, size_t cap, const char *t, size_t n)
+ * of the target as sent, before anything is decoded or cut. Whether it had one. */
+static bool log_target(char *dst, size_t cap, const char *t, size_t n)
 {
 	const char *at = t ? userinfo_end(t) : NULL;
 	size_t scheme;
@@ -304,13 +308,13 @@ static void log_target(char *dst, size_t cap, const char *t, size_t n)
 
 	if (!at) {
 		sanitise(dst, n < cap ? n : cap, t);
-		return;
+		return false;
 	}
-	scheme = strcspn(t, ":") + 3;
+	scheme = scheme_len(t);
 	n -= (size_t)(at - t);
 	if (!(b = malloc(scheme + 1 + n))) {
 		sanitise(dst, cap, "-");
-		return;
+		return true;
 	}
 	memcpy(b, t, scheme);
 	b[scheme] = '-';
@@ -318,6 +322,7 @@ static void log_target(char *dst, size_t cap, const char *t, size_t n)
 	b[scheme + n] = '\0';
 	sanitise(dst, scheme + n + 1 < cap ? scheme + n + 1 : cap, b);
 	free(b);
+	return true;
 }
 
 /* ---------------------------------------------------------------- responses ------------- */
@@ -745,13 +750,9 @@ static bool verify_client_cert(struct MHD_Connection *conn, struct req_state *st
  * empty (RFC 9110 §4.2.1); one with userinfo ('@', RFC 9110 §4.2.4) or a '#' is refused. */
 static size_t absolute_prefix(const char *s)
 {
-	size_t start, n;
+	size_t start = scheme_len(s), n;
 
-	if (strncasecmp(s, "http://", 7) == 0)
-		start = 7;
-	else if (strncasecmp(s, "https://", 8) == 0)
-		start = 8;
-	else
+	if (!start)
 		return 0;
 	n = start + strcspn(s + start, "/?@#");
 	return n == start || s[n] == '@' || s[n] == '#' ? 0 : n;
@@ -791,8 +792,7 @@ static struct req_state *req_new(orsp_http_server *srv, struct MHD_Connection *c
 	st->srv = srv;
 	st->start_us = now_us();
 	snprintf(st->method, sizeof(st->method), "-");
-	log_target(st->path, sizeof(st->path), target, n);
-	st->userinfo = target && userinfo_end(target);
+	st->userinfo = log_target(st->path, sizeof(st->path), target, n);
 	peer_address(conn, st);
 	ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
 	st->slot = ci ? ci->socket_context : NULL;

@@ -845,13 +845,15 @@ static orsp_err send_progress(orsp_smdp_server *srv, orsp_http_client *http, con
 /* How long a claimed report is another process's to send: far above one send's 5 s. */
 #define PROGRESS_LEASE_S 60
 
-/* Up to 20 reports, ending early once now_ms() reaches deadline_ms (checked before each
- * send; one send takes at most its client's 5 s): order expiry and the session sweep are due
- * then, however slow the operator's endpoint. True when it sent 20: more may be due, and
- * the next round comes at once (a pause after each round held a backlog, 200,000 orders
- * expiring together, to 100 reports a second, and newer reports waited behind it). Only
- * reports claimed and sent count: a claim that fails (a full disk) leaves the report due, and
- * rounds of such claims one after another took a core. */
+#define ROUND_MAX 20 /* reports a round takes at most */
+
+/* Up to ROUND_MAX reports, ending early once now_ms() reaches deadline_ms (checked before
+ * each send; one send takes at most its client's 5 s): order expiry and the session sweep
+ * are due then, however slow the operator's endpoint. True when it sent ROUND_MAX: more may
+ * be due, and the next round comes at once (a pause after each round held a backlog, 200,000
+ * orders expiring together, to 100 reports a second, and newer reports waited behind it).
+ * Only reports claimed and sent count: a claim that fails (a full disk) leaves the report
+ * due, and rounds of such claims one after another took a core. */
 static bool sender_round(orsp_smdp_server *srv, orsp_http_client *http, double deadline_ms)
 {
 	orsp_db *db = orsp_smdp_db(srv->sender_db);
@@ -861,7 +863,7 @@ static bool sender_round(orsp_smdp_server *srv, orsp_http_client *http, double d
 
 	int sent = 0;
 
-	for (int n = 0; n < 20 && !srv->stopping && now_ms() < deadline_ms; n++) {
+	for (int n = 0; n < ROUND_MAX && !srv->stopping && now_ms() < deadline_ms; n++) {
 		progress_row pr;
 		char why[512]; /* a failed send's detail, for the line logged after the update */
 		bool recorded, refused;
@@ -976,7 +978,7 @@ static bool sender_round(orsp_smdp_server *srv, orsp_http_client *http, double d
 			    "openrsp smdp: progress report %lld (ICCID %s, point %d) delivered\n",
 			    (long long)pr.id, pr.iccid, pr.point);
 	}
-	return sent == 20;
+	return sent == ROUND_MAX;
 }
 
 /* Until now_ms() reaches until_ms, or at once when the server stops (the stop signals wake
